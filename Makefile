@@ -1,0 +1,42 @@
+# The two commands: `make demo` and `make test`. Both install what they need first.
+SWIFT ?= swift
+DEBS := libsqlite3-dev libcurl4-openssl-dev libssl-dev libyaml-dev ffmpeg
+BIN := .build/debug/omnipost
+
+.PHONY: all deps build samples demo test bench clean
+
+all: build
+
+# Installs the Debian packages that are missing (as root, or through sudo).
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build --product omnipost
+
+samples: deps
+	bash samples/generate.sh
+
+demo: build samples
+	rm -rf demo-state
+	mkdir -p demo-state/inbox
+	cp samples/*.mp4 samples/*.yaml samples/*.json demo-state/inbox/
+	$(BIN) run pipelines/demo.yaml --once
+	@echo
+	@echo "outbox:"; ls -1 demo-state/outbox demo-state/outbox/failed
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product omnipost
+	bash scripts/bench.sh
+
+clean:
+	rm -rf .build demo-state bench-state

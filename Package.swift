@@ -1,0 +1,122 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layered libraries with a thin executable on top (shared/design/STYLE.md):
+// Core (errors, config, manifests, profiles) ← Ledger ← Media / Ingest / Platforms ← Pipeline ← omnipost.
+// The sandbox depends only on Core so it can ship as a product feature of its own.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "omnipost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "omnipost", targets: ["omnipost"]),
+        .library(name: "OmniPostPipeline", targets: ["OmniPostPipeline"]),
+        .library(name: "OmniPostSandbox", targets: ["OmniPostSandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        // Already pulled in by the HTTP client and server; named so their modules can be imported directly.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "OmniPostCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/profiles.yaml")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OmniPostLedger",
+            dependencies: [
+                "OmniPostCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OmniPostMedia",
+            dependencies: [
+                "OmniPostCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OmniPostIngest",
+            dependencies: ["OmniPostCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OmniPostPlatforms",
+            dependencies: [
+                "OmniPostCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OmniPostSandbox",
+            dependencies: [
+                "OmniPostCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OmniPostPipeline",
+            dependencies: [
+                "OmniPostCore", "OmniPostLedger", "OmniPostMedia", "OmniPostIngest",
+                "OmniPostPlatforms", "OmniPostSandbox",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "omnipost",
+            dependencies: [
+                "OmniPostPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OmniPostTests",
+            dependencies: [
+                "OmniPostCore", "OmniPostLedger", "OmniPostMedia", "OmniPostIngest",
+                "OmniPostPlatforms", "OmniPostSandbox", "OmniPostPipeline",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

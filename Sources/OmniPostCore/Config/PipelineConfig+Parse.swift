@@ -1,0 +1,149 @@
+import Foundation
+
+extension PipelineConfig {
+    public static let topLevelKeys = [
+        "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
+        "defaults", "targets", "accounts",
+    ]
+
+    /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
+    /// can be run from anywhere.
+    public static func load(path: String) throws -> PipelineConfig {
+        let doc = try YAMLDocument.load(path: path, maxBytes: 1 << 20, syntaxCode: .configSyntax, invalidCode: .configInvalid)
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        return try parse(doc, baseDirectory: base, file: path)
+    }
+
+    public static func parse(text: String, file: String, baseDirectory: URL) throws -> PipelineConfig {
+        let doc = try YAMLDocument.parse(text, file: file, syntaxCode: .configSyntax, invalidCode: .configInvalid)
+        return try parse(doc, baseDirectory: baseDirectory, file: file)
+    }
+
+    static func parse(_ doc: DocNode, baseDirectory: URL, file: String) throws -> PipelineConfig {
+        let top = try doc.mapping(allowed: topLevelKeys, what: "pipeline mapping")
+        if let v = top["version"], try v.int() != 1 { throw v.fail("only version 1 is understood") }
+        let name = try top["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+
+        func resolve(_ p: String, against: URL) -> URL {
+            p.hasPrefix("/") ? URL(fileURLWithPath: p) : against.appendingPathComponent(p).standardizedFileURL
+        }
+        let root = try top["root"].map { resolve(try $0.string(), against: baseDirectory) } ?? baseDirectory
+        var paths = PipelinePaths(root: root)
+        if let p = try top["paths"]?.mapping(allowed: ["inbox", "outbox", "archive", "failed", "work", "ledger"]) {
+            if let v = p["inbox"] { paths.inbox = resolve(try v.string(), against: root) }
+            if let v = p["outbox"] { paths.outbox = resolve(try v.string(), against: root) }
+            if let v = p["archive"] { paths.archive = resolve(try v.string(), against: root) }
+            if let v = p["failed"] { paths.failed = resolve(try v.string(), against: root) }
+            if let v = p["work"] { paths.work = resolve(try v.string(), against: root) }
+            if let v = p["ledger"] { paths.ledger = resolve(try v.string(), against: root) }
+        }
+
+        var watch = WatchConfig()
+        if let w = try top["watch"]?.mapping(allowed: ["mode", "settle", "poll_interval", "ignore"]) {
+            if let v = w["mode"] { watch.mode = WatchMode(rawValue: try v.oneOf(WatchMode.allCases.map(\.rawValue)))! }
+            if let v = w["settle"] { watch.settle = try v.duration() }
+            if let v = w["poll_interval"] { watch.pollInterval = try v.duration() }
+            if let v = w["ignore"] { watch.ignore = try v.stringList() }
+        }
+
+        var sidecar = SidecarPolicy()
+        if let s = try top["sidecar"]?.mapping(allowed: ["grace", "missing"]) {
+            if let v = s["grace"] { sidecar.grace = try v.duration() }
+            if let v = s["missing"] { sidecar.missing = MissingSidecarAction(rawValue: try v.oneOf(["fail", "defaults"]))! }
+        }
+
+        var sandbox = SandboxMode.none
+        if let v = top["sandbox"] { sandbox = try v.oneOf(["embedded", "none"]) == "embedded" ? .embedded : .none }
+
+        var upload = UploadConfig()
+        if let u = try top["upload"]?.mapping(allowed: ["chunk_size", "concurrency", "max_attempts", "request_timeout"]) {
+            if let v = u["chunk_size"] {
+                upload.chunkSize = try v.byteSize()
+                if upload.chunkSize <= 0 || upload.chunkSize % 262_144 != 0 {
+                    throw v.fail("chunk_size must be a positive multiple of 256KiB (YouTube's resumable protocol requires it)")
+                }
+            }
+            if let v = u["concurrency"] {
+                upload.concurrency = try v.int()
+                if !(1...16).contains(upload.concurrency) { throw v.fail("concurrency must be between 1 and 16") }
+            }
+            if let v = u["max_attempts"] { upload.maxAttempts = max(1, try v.int()) }
+            if let v = u["request_timeout"] { upload.requestTimeout = try v.duration() }
+        }
+
+        var convert = ConvertConfig()
+        if let c = try top["convert"]?.mapping(allowed: ["aspect", "crf", "preset"]) {
+            if let v = c["aspect"] { convert.aspect = AspectPolicy(rawValue: try v.oneOf(["fit", "fill", "reject"]))! }
+            if let v = c["crf"] {
+                convert.crf = try v.int()
+                if !(0...51).contains(convert.crf) { throw v.fail("crf must be between 0 and 51") }
+            }
+            if let v = c["preset"] { convert.preset = try v.oneOf(["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"]) }
+        }
+
+        let defaults = try top["defaults"].map { try ManifestDefaults.parse($0) } ?? ManifestDefaults()
+
+        guard let targetsNode = top["targets"] else {
+            throw doc.fail("a pipeline needs `targets:` (a list of platform:account names)")
+        }
+        var targets: [TargetConfig] = []
+        for t in try targetsNode.sequence() {
+            let target: TargetConfig
+            if case .scalar = t.node {
+                let n = try t.string()
+                let parts = n.split(separator: ":", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw t.fail("a target is written platform:account, e.g. youtube:main") }
+                target = TargetConfig(name: n, platform: parts[0], profile: parts[0], account: parts[1])
+            } else {
+                let m = try t.mapping(allowed: ["name", "platform", "profile", "account"])
+                guard let n = try m["name"]?.string() else { throw t.fail("a target needs a `name`") }
+                let parts = n.split(separator: ":", maxSplits: 1).map(String.init)
+                let platform = try m["platform"]?.string() ?? parts[0]
+                let account = try m["account"]?.string() ?? (parts.count == 2 ? parts[1] : "default")
+                let profile = try m["profile"]?.string() ?? platform
+                target = TargetConfig(name: n, platform: platform, profile: profile, account: account)
+            }
+            guard PlatformCatalog.known.contains(target.platform) else {
+                var msg = "unknown platform '\(target.platform)'"
+                if let g = DidYouMean.suggest(target.platform, among: PlatformCatalog.known) { msg += "; did you mean '\(g)'?" }
+                throw t.fail(msg)
+            }
+            guard PlatformCatalog.implemented.contains(target.platform) else {
+                throw t.fail("platform '\(target.platform)' has no adapter in this build yet; available: \(PlatformCatalog.implemented.joined(separator: ", "))")
+            }
+            if targets.contains(where: { $0.name == target.name }) { throw t.fail("target '\(target.name)' is listed twice") }
+            targets.append(target)
+        }
+        if targets.isEmpty { throw targetsNode.fail("`targets:` is empty") }
+
+        var accounts: [String: AccountConfig] = [:]
+        let accountNodes = try top["accounts"]?.mapping() ?? [:]
+        for (key, node) in accountNodes {
+            let m = try node.mapping(allowed: ["client_id", "client_secret", "refresh_token", "endpoint", "token_url"])
+            let platform = String(key.split(separator: ":").first ?? "")
+            let defaultsFor = PlatformCatalog.defaultEndpoints(platform)
+            accounts[key] = AccountConfig(
+                key: key, platform: platform,
+                clientID: try m["client_id"]?.string() ?? "",
+                clientSecret: try m["client_secret"]?.string() ?? "",
+                refreshToken: try m["refresh_token"]?.string() ?? "",
+                endpoint: try m["endpoint"]?.string() ?? defaultsFor.api,
+                tokenURL: try m["token_url"]?.string() ?? defaultsFor.token)
+        }
+        // Every target needs an account; in sandbox mode one is made up for it.
+        for t in targets where accounts[t.accountKey] == nil {
+            if sandbox == .embedded {
+                let d = PlatformCatalog.defaultEndpoints(t.platform)
+                accounts[t.accountKey] = AccountConfig(
+                    key: t.accountKey, platform: t.platform, clientID: "sandbox-client", clientSecret: "sandbox-secret",
+                    refreshToken: "sandbox-refresh-\(t.account)", endpoint: d.api, tokenURL: d.token)
+            } else {
+                throw targetsNode.fail("target '\(t.name)' needs credentials under accounts: \(t.accountKey)")
+            }
+        }
+
+        return PipelineConfig(
+            name: name, file: file, paths: paths, watch: watch, sidecar: sidecar, sandbox: sandbox,
+            upload: upload, convert: convert, defaults: defaults, targets: targets, accounts: accounts)
+    }
+}

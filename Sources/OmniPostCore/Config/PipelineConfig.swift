@@ -1,0 +1,113 @@
+import Foundation
+
+/// A pipeline: where its folders are, how it watches, which targets it publishes to, and the
+/// defaults a sidecar may leave out. Parsed from YAML with file:line:col errors.
+public struct PipelineConfig: Sendable {
+    public var name: String
+    public var file: String
+    public var paths: PipelinePaths
+    public var watch: WatchConfig
+    public var sidecar: SidecarPolicy
+    public var sandbox: SandboxMode
+    public var upload: UploadConfig
+    public var convert: ConvertConfig
+    public var defaults: ManifestDefaults
+    public var targets: [TargetConfig]
+    public var accounts: [String: AccountConfig]
+
+    public func target(named name: String) -> TargetConfig? { targets.first { $0.name == name } }
+}
+
+public struct PipelinePaths: Sendable {
+    public var root: URL
+    public var inbox: URL
+    public var outbox: URL
+    public var archive: URL
+    public var failed: URL
+    public var work: URL
+    public var ledger: URL
+
+    public init(root: URL, inbox: URL? = nil, outbox: URL? = nil, archive: URL? = nil, failed: URL? = nil, work: URL? = nil, ledger: URL? = nil) {
+        self.root = root
+        self.inbox = inbox ?? root.appendingPathComponent("inbox")
+        self.outbox = outbox ?? root.appendingPathComponent("outbox")
+        self.archive = archive ?? root.appendingPathComponent("archive")
+        self.failed = failed ?? root.appendingPathComponent("failed")
+        self.work = work ?? root.appendingPathComponent("work")
+        self.ledger = ledger ?? root.appendingPathComponent("ledger.sqlite")
+    }
+
+    public var outboxFailed: URL { outbox.appendingPathComponent("failed") }
+
+    /// Creates every folder the pipeline writes to.
+    public func createAll() throws {
+        for dir in [inbox, outbox, outboxFailed, archive, failed, work] {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        }
+    }
+}
+
+public enum WatchMode: String, Sendable, CaseIterable { case auto, inotify, poll }
+
+public struct WatchConfig: Sendable {
+    public var mode: WatchMode = .auto
+    /// How long size and mtime must stay unchanged after the last write before a file counts as complete.
+    public var settle: Duration = .seconds(2)
+    public var pollInterval: Duration = .seconds(2)
+    /// Extra ignore patterns on top of the built-in junk list.
+    public var ignore: [String] = []
+    public init() {}
+}
+
+public enum MissingSidecarAction: String, Sendable { case fail, defaults }
+
+public struct SidecarPolicy: Sendable {
+    public var grace: Duration = .seconds(30)
+    public var missing: MissingSidecarAction = .fail
+    public init() {}
+}
+
+public enum SandboxMode: Sendable, Equatable {
+    case none
+    /// Start the bundled sandbox in-process on an ephemeral loopback port and point every account at it.
+    case embedded
+}
+
+public struct UploadConfig: Sendable {
+    /// Bytes per PUT; YouTube requires a multiple of 256 KiB for every chunk but the last.
+    public var chunkSize: Int64 = 8 * 1_048_576
+    public var concurrency: Int = 2
+    public var maxAttempts: Int = 10
+    public var requestTimeout: Duration = .seconds(120)
+    public init() {}
+}
+
+public enum AspectPolicy: String, Sendable { case fit, fill, reject }
+
+public struct ConvertConfig: Sendable {
+    public var aspect: AspectPolicy = .fit
+    public var crf: Int = 23
+    public var preset: String = "veryfast"
+    public init() {}
+}
+
+public struct TargetConfig: Sendable, Hashable {
+    /// The name sidecars use in `targets:`, e.g. `youtube:main`.
+    public var name: String
+    public var platform: String
+    public var profile: String
+    public var account: String
+
+    public var accountKey: String { "\(platform):\(account)" }
+}
+
+public struct AccountConfig: Sendable {
+    public var key: String
+    public var platform: String
+    public var clientID: String
+    public var clientSecret: String
+    public var refreshToken: String
+    /// API root, e.g. https://www.googleapis.com; replaced by the sandbox's URL in embedded mode.
+    public var endpoint: String
+    public var tokenURL: String
+}

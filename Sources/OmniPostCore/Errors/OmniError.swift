@@ -1,0 +1,28 @@
+/// The one error type that crosses stage boundaries: a stable code (what reports and tests key on),
+/// a sentence for a person, where in their file it applies, and the underlying cause for logs.
+public struct OmniError: Error, Sendable, CustomStringConvertible {
+    public var code: ReasonCode
+    public var message: String
+    public var location: SourceLocation?
+    public var underlying: String?
+
+    public init(_ code: ReasonCode, _ message: String, at location: SourceLocation? = nil, underlying: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.location = location
+        self.underlying = underlying.map { String(describing: $0) }
+    }
+
+    public var description: String {
+        if let location { return "\(location): \(code): \(message)" }
+        return "\(code): \(message)"
+    }
+}
+
+extension OmniError {
+    /// Wraps any error so a stage can always report a code; unknown errors are `internal_error`.
+    public static func wrap(_ error: any Error, as code: ReasonCode = .internalError) -> OmniError {
+        if let e = error as? OmniError { return e }
+        return OmniError(code, String(describing: error), underlying: error)
+    }
+}

@@ -1,0 +1,51 @@
+/// Stable reason codes. These strings land in failure reports that other tools read,
+/// so a code is never renamed once shipped; new ones are added.
+public struct ReasonCode: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ raw: String) { self.rawValue = raw }
+    public var description: String { rawValue }
+
+    // Configuration and manifests
+    public static let configSyntax = ReasonCode("config_syntax")
+    public static let configInvalid = ReasonCode("config_invalid")
+    public static let manifestSyntax = ReasonCode("manifest_syntax")
+    public static let manifestTooLarge = ReasonCode("manifest_too_large")
+    public static let manifestTooComplex = ReasonCode("manifest_too_complex")
+    public static let unknownKey = ReasonCode("unknown_key")
+    public static let invalidValue = ReasonCode("invalid_value")
+    public static let unknownTarget = ReasonCode("unknown_target")
+    public static let unknownTemplateVariable = ReasonCode("unknown_template_variable")
+    public static let missingSidecar = ReasonCode("missing_sidecar")
+    public static let missingClip = ReasonCode("missing_clip")
+    public static let pathEscape = ReasonCode("path_escape")
+    public static let checksumMismatch = ReasonCode("checksum_mismatch")
+    public static let duplicate = ReasonCode("duplicate")
+    // Files and media
+    public static let unreadable = ReasonCode("unreadable")
+    public static let emptyFile = ReasonCode("empty_file")
+    public static let notAVideo = ReasonCode("not_a_video")
+    public static let noVideoStream = ReasonCode("no_video_stream")
+    public static let probeFailed = ReasonCode("probe_failed")
+    public static let durationOutOfRange = ReasonCode("duration_out_of_range")
+    public static let fileTooLarge = ReasonCode("file_too_large")
+    public static let textTooLong = ReasonCode("text_too_long")
+    public static let textInvalid = ReasonCode("text_invalid")
+    public static let aspectRejected = ReasonCode("aspect_rejected")
+    public static let ffmpegFailed = ReasonCode("ffmpeg_failed")
+    public static let diskFull = ReasonCode("disk_full")
+    // Delivery
+    public static let authRevoked = ReasonCode("auth_revoked")
+    public static let rejectedByPlatform = ReasonCode("rejected_by_platform")
+    public static let retriesExhausted = ReasonCode("retries_exhausted")
+    public static let quotaExhausted = ReasonCode("quota_exhausted")
+    public static let archiveIO = ReasonCode("archive_io")
+    public static let internalError = ReasonCode("internal_error")
+}
+
+extension ReasonCode {
+    public static let truncatedFile = ReasonCode("truncated_file")
+    public static let undecodableVideo = ReasonCode("undecodable_video")
+    public static let conversionTimeout = ReasonCode("conversion_timeout")
+    public static let renditionInvalid = ReasonCode("rendition_invalid")
+}

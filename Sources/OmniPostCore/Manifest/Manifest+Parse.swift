@@ -1,0 +1,93 @@
+import Foundation
+
+extension Manifest {
+    public static let keys = [
+        "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
+        "overrides", "cover", "sha256", "republish", "fields",
+    ]
+
+    /// Per-platform option names a sidecar may set under `overrides:`; the common text fields are allowed for all.
+    public static let overrideKeys: [String: [String]] = [
+        "youtube": ["category_id", "made_for_kids", "playlist", "contains_synthetic_media", "notify_subscribers"],
+        "tiktok": ["disable_duet", "disable_stitch", "disable_comment", "brand_content_toggle", "brand_organic_toggle", "is_aigc", "privacy_level"],
+        "instagram": ["share_to_feed", "collaborators", "location_id"],
+        "facebook": [], "threads": [], "x": [], "linkedin": [], "bluesky": ["alt"], "reddit": ["subreddit", "flair_id", "nsfw"],
+        "vimeo": [], "s3": ["key"],
+    ]
+    static let commonOverrideKeys = ["title", "description", "tags", "privacy"]
+
+    /// The largest sidecar we read; a bigger one is refused unread.
+    public static let maxBytes = 1 << 20
+
+    public static func load(path: String, displayName: String) throws -> Manifest {
+        let doc = try YAMLDocument.load(
+            path: path, displayName: displayName, maxBytes: maxBytes, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
+        return try parse(doc)
+    }
+
+    public static func parse(text: String, file: String) throws -> Manifest {
+        try parse(YAMLDocument.parse(text, file: file, syntaxCode: .manifestSyntax, invalidCode: .invalidValue))
+    }
+
+    static func parse(_ doc: DocNode) throws -> Manifest {
+        let m = try doc.mapping(allowed: keys, what: "sidecar mapping")
+        var out = Manifest()
+        if let v = m["version"], try v.int() != 1 { throw v.fail("only version 1 is understood") }
+        if let v = m["clip"] { out.clip = try v.string() }
+        if let v = m["title"] { out.title = Field(try v.string(), at: v.location) }
+        if let v = m["description"] { out.description = Field(try v.string(), at: v.location) }
+        if let v = m["tags"] { out.tags = try v.stringList() }
+        if let v = m["privacy"] { out.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue))) }
+        if let v = m["publish_at"] {
+            let text = try v.string()
+            if text == "next_slot" {
+                throw v.fail("publish_at: next_slot needs publishing slots, which this pipeline does not define; give a time with a UTC offset instead")
+            }
+            guard let date = ISO8601Parsing.date(from: text) else {
+                throw v.fail("publish_at must be a time with a UTC offset, e.g. 2026-12-01T18:00:00+01:00; found '\(text)'")
+            }
+            out.publishAt = date
+        }
+        if let v = m["targets"] { out.targets = try v.stringList() }
+        if let v = m["overrides"] {
+            for (platform, node) in try v.mapping(allowed: Array(overrideKeys.keys).sorted()) {
+                let allowed = commonOverrideKeys + (overrideKeys[platform] ?? [])
+                var values: [String: String] = [:]
+                for (k, val) in try node.mapping(allowed: allowed) {
+                    if case .sequence = val.node { values[k] = try val.stringList().joined(separator: ",") } else { values[k] = try val.string() }
+                }
+                out.overrides[platform] = values
+            }
+        }
+        if let v = m["cover"] {
+            let c = try v.mapping(allowed: ["at_ms", "file"])
+            if let a = c["at_ms"] {
+                let ms = try a.int()
+                if ms < 0 { throw a.fail("at_ms cannot be negative") }
+                out.coverAtMs = ms
+            }
+            if let f = c["file"] { out.coverFile = try f.string() }
+            if out.coverAtMs != nil, out.coverFile != nil { throw v.fail("cover takes either at_ms or file, not both") }
+        }
+        if let v = m["sha256"] {
+            let s = try v.string().lowercased()
+            guard s.count == 64, s.allSatisfy({ $0.isHexDigit }) else { throw v.fail("sha256 must be 64 hexadecimal digits") }
+            out.sha256 = s
+        }
+        if let v = m["republish"] { out.republish = try v.bool() }
+        if let v = m["fields"] {
+            for (k, val) in try v.mapping() { out.fields[k] = try val.string() }
+        }
+        return out
+    }
+}
+
+enum ISO8601Parsing {
+    static func date(from text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: text)
+    }
+}

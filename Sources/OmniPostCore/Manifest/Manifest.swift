@@ -1,0 +1,56 @@
+import Foundation
+
+/// A sidecar manifest: what to publish for one clip. YAML and JSON share this model.
+public struct Manifest: Sendable, Codable, Equatable {
+    public var clip: String?
+    public var title: Field<String>?
+    public var description: Field<String>?
+    public var tags: [String]?
+    public var privacy: Privacy?
+    public var publishAt: Date?
+    public var targets: [String]?
+    public var overrides: [String: [String: String]] = [:]
+    public var coverAtMs: Int?
+    public var coverFile: String?
+    public var sha256: String?
+    public var republish: Bool = false
+    /// Free-form values for templates (`{video_id}`, `{score}` …), from `fields:` or a clipper manifest entry.
+    public var fields: [String: String] = [:]
+
+    public init() {}
+}
+
+/// A text value with where it was written, so a template error can point at the right line.
+public struct Field<Value: Sendable & Codable & Equatable>: Sendable, Codable, Equatable {
+    public var value: Value
+    public var location: SourceLocation?
+    public init(_ value: Value, at location: SourceLocation? = nil) {
+        self.value = value
+        self.location = location
+    }
+}
+
+public enum Privacy: String, Sendable, Codable, CaseIterable {
+    case `public`, unlisted, `private`, followers, friends
+}
+
+/// What a pipeline supplies when a sidecar leaves a field out (or when there is no sidecar at all).
+public struct ManifestDefaults: Sendable {
+    public var title: Field<String>?
+    public var description: Field<String>?
+    public var tags: [String]?
+    public var privacy: Privacy?
+    public init() {}
+
+    public static let keys = ["title", "description", "tags", "privacy"]
+
+    static func parse(_ node: DocNode) throws -> ManifestDefaults {
+        let m = try node.mapping(allowed: keys)
+        var d = ManifestDefaults()
+        if let v = m["title"] { d.title = Field(try v.string(), at: v.location) }
+        if let v = m["description"] { d.description = Field(try v.string(), at: v.location) }
+        if let v = m["tags"] { d.tags = try v.stringList() }
+        if let v = m["privacy"] { d.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue))) }
+        return d
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// File operations that keep the "never lose a file" promise (ARCHITECTURE.md principle 2).
+public enum SafeFiles {
+    /// Writes to a temporary name beside the target, fsyncs, then renames over it.
+    public static func writeAtomically(_ data: Data, to url: URL) throws {
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
+        guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
+            throw OmniError(.archiveIO, "cannot create \(tmp.path)")
+        }
+        let handle = try FileHandle(forWritingTo: tmp)
+        do {
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: tmp)
+            throw OmniError(.archiveIO, "cannot write \(url.path): \(error.localizedDescription)", underlying: error)
+        }
+        guard rename(tmp.path, url.path) == 0 else {
+            let err = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: tmp)
+            throw OmniError(.archiveIO, "cannot rename into \(url.path): \(err)")
+        }
+        fsyncDirectory(dir)
+    }
+
+    /// Moves an original. Same filesystem: one rename. Across filesystems: copy, fsync, verify the
+    /// hash, and only then unlink the source. Never overwrites an existing destination.
+    public static func moveOriginal(from src: URL, to dst: URL) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if fm.fileExists(atPath: dst.path) {
+            throw OmniError(.archiveIO, "refusing to overwrite \(dst.path)")
+        }
+        if rename(src.path, dst.path) == 0 {
+            fsyncDirectory(dst.deletingLastPathComponent())
+            return
+        }
+        let renameErrno = errno
+        guard renameErrno == EXDEV else {
+            throw OmniError(.archiveIO, "cannot move \(src.path) to \(dst.path): \(String(cString: strerror(renameErrno)))")
+        }
+        let tmp = dst.deletingLastPathComponent().appendingPathComponent(".\(dst.lastPathComponent).copying")
+        try? fm.removeItem(at: tmp)
+        do {
+            try fm.copyItem(at: src, to: tmp)
+            let h = try FileHandle(forWritingTo: tmp)
+            try h.synchronize()
+            try h.close()
+            let a = try FileHashing.sha256(path: src.path), b = try FileHashing.sha256(path: tmp.path)
+            guard a.hex == b.hex else { throw OmniError(.archiveIO, "copy of \(src.path) does not match its source") }
+            guard rename(tmp.path, dst.path) == 0 else { throw OmniError(.archiveIO, "cannot rename into \(dst.path)") }
+            fsyncDirectory(dst.deletingLastPathComponent())
+            try fm.removeItem(at: src)
+        } catch {
+            try? fm.removeItem(at: tmp)
+            throw OmniError.wrap(error, as: .archiveIO)
+        }
+    }
+
+    /// Makes a rename durable: the directory entry itself must reach the disk.
+    public static func fsyncDirectory(_ dir: URL) {
+        let fd = open(dir.path, O_RDONLY | O_DIRECTORY)
+        if fd >= 0 {
+            _ = fsync(fd)
+            close(fd)
+        }
+    }
+
+    /// A name that does not exist yet in `dir`: `name`, then `name (2)`, `name (3)` …
+    public static func freeName(_ name: String, in dir: URL) -> URL {
+        var candidate = dir.appendingPathComponent(name)
+        var n = 2
+        let ext = (name as NSString).pathExtension
+        let stem = (name as NSString).deletingPathExtension
+        while FileManager.default.fileExists(atPath: candidate.path) {
+            candidate = dir.appendingPathComponent(ext.isEmpty ? "\(stem) (\(n))" : "\(stem) (\(n)).\(ext)")
+            n += 1
+        }
+        return candidate
+    }
+}

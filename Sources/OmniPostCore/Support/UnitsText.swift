@@ -1,0 +1,37 @@
+import Foundation
+
+/// Parses human durations: `1.5s`, `500ms`, `2m`, `1h`, `1d`, or bare seconds.
+public enum DurationText {
+    public static func parse(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+            // "ms" also ends in "s": only accept when the rest is a number.
+            if let v = Double(number), v >= 0 { return .milliseconds(Int64((v * scale * 1000).rounded())) }
+        }
+        if let v = Double(text), v >= 0 { return .milliseconds(Int64((v * 1000).rounded())) }
+        return nil
+    }
+}
+
+/// Parses byte sizes: `8MiB`, `256KiB`, `5MB`, `1GB`, or bare bytes.
+public enum ByteSizeText {
+    public static func parse(_ text: String) -> Int64? {
+        let units: [(String, Double)] = [
+            ("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824),
+            ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
+        ]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+            if let v = Double(number), v >= 0 { return Int64(v * scale) }
+        }
+        return Int64(text)
+    }
+}
+
+extension Duration {
+    public var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}

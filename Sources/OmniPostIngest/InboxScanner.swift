@@ -1,0 +1,64 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Lists an inbox recursively with lstat: names, sizes, mtimes and inodes — directory metadata only,
+/// so a poll never reads file contents or wakes a NAS's disks for data.
+public struct InboxScanner: Sendable {
+    public let root: String
+    public let filter: JunkFilter
+
+    public init(root: String, filter: JunkFilter) {
+        self.root = root
+        self.filter = filter
+    }
+
+    public func scan() -> [String: FileFact] {
+        var out: [String: FileFact] = [:]
+        walk(relDir: "", into: &out)
+        return out
+    }
+
+    /// Subfolders (relative), for adding inotify watches.
+    public func directories() -> [String] {
+        var dirs: [String] = [""]
+        var i = 0
+        while i < dirs.count {
+            let rel = dirs[i]
+            i += 1
+            let abs = rel.isEmpty ? root : root + "/" + rel
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: abs)) ?? [] where !filter.isJunk(name) {
+                let childRel = rel.isEmpty ? name : rel + "/" + name
+                var st = Glibc.stat()
+                if lstat(root + "/" + childRel, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { dirs.append(childRel) }
+            }
+        }
+        return dirs
+    }
+
+    public func stat(relPath: String) -> FileFact? {
+        var st = Glibc.stat()
+        guard lstat(root + "/" + relPath, &st) == 0 else { return nil }
+        let mode = st.st_mode & S_IFMT
+        guard mode == S_IFREG || mode == S_IFLNK else { return nil }
+        return FileFact(relPath: relPath, size: Int64(st.st_size),
+                        mtime: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9,
+                        inode: Int64(st.st_ino), isSymlink: mode == S_IFLNK)
+    }
+
+    private func walk(relDir: String, into out: inout [String: FileFact]) {
+        let abs = relDir.isEmpty ? root : root + "/" + relDir
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: abs) else { return }
+        for name in names where !filter.isJunk(name) {
+            let rel = relDir.isEmpty ? name : relDir + "/" + name
+            var st = Glibc.stat()
+            guard lstat(root + "/" + rel, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                walk(relDir: rel, into: &out)
+            } else if let fact = stat(relPath: rel) {
+                out[rel] = fact
+            }
+        }
+    }
+}

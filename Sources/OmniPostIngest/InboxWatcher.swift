@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import OmniPostCore
+
+/// Watches one inbox tree and reports files that are complete: closed after writing (or moved in)
+/// and then unchanged in size and mtime for the settle window. Uses inotify, or polls directory
+/// listings on network filesystems where inotify is blind. Knows nothing of drops or platforms.
+public actor InboxWatcher {
+    public enum Mode: String, Sendable { case inotify, poll }
+
+    public struct Callbacks: Sendable {
+        public var onComplete: @Sendable (FileFact) async -> Void
+        public var onGone: @Sendable (String) async -> Void
+        public init(onComplete: @escaping @Sendable (FileFact) async -> Void, onGone: @escaping @Sendable (String) async -> Void = { _ in }) {
+            self.onComplete = onComplete
+            self.onGone = onGone
+        }
+    }
+
+    struct Candidate {
+        var fact: FileFact
+        var lastChange: ContinuousClock.Instant
+        /// Saw close_write/moved_to (or found by a scan) since the last write.
+        var closed: Bool
+    }
+
+    public nonisolated let inbox: String
+    public nonisolated let mode: Mode
+    public nonisolated let fsType: String
+    let config: WatchConfig
+    let scanner: InboxScanner
+    let logger: Logger
+    private var source: InotifySource?
+    private var candidates: [String: Candidate] = [:]
+    private var emitted: [String: FileFact] = [:]
+    private var started = false
+    public private(set) var rescans = 0
+
+    /// A file written through a hard link or by mmap never gets a close event; after this long
+    /// unchanged it counts as complete anyway.
+    var staleOpenAfter: Duration { max(config.settle * 10, .seconds(60)) }
+
+    public init(inbox: URL, config: WatchConfig, logger: Logger, mountinfo: String? = nil) {
+        self.inbox = inbox.path
+        self.config = config
+        self.logger = logger
+        self.scanner = InboxScanner(root: inbox.path, filter: JunkFilter(extra: config.ignore))
+        let decision = MountTable.decide(path: inbox.path, mountinfo: mountinfo)
+        self.fsType = decision.fsType
+        switch config.mode {
+        case .inotify: mode = .inotify
+        case .poll: mode = .poll
+        case .auto: mode = decision.usePoll ? .poll : .inotify
+        }
+    }
+
+    /// Files seen but not yet complete. Zero (after the first scan) means the inbox is quiet.
+    public var pendingCount: Int { started ? candidates.count : Int.max }
+
+    /// Runs until the task is cancelled.
+    public func run(_ callbacks: Callbacks) async {
+        logger.info("watching inbox", metadata: [
+            "omnipost.inbox": "\(inbox)", "omnipost.watch.mode": "\(mode.rawValue)", "omnipost.fs": "\(fsType)",
+        ])
+        var stream: AsyncStream<InotifySource.Event>?
+        if mode == .inotify {
+            do {
+                let s = try InotifySource(root: inbox)
+                // Watches first, then the scan: a file arriving in between is seen by one or the other.
+                for dir in scanner.directories() { s.watch(relDir: dir) }
+                stream = s.events()
+                source = s
+            } catch {
+                logger.warning("inotify unavailable; polling instead", metadata: ["omnipost.inbox": "\(inbox)", "error": "\(error)"])
+            }
+        }
+        addScan(closed: true)
+        started = true
+        let tick = stream == nil ? config.pollInterval : min(max(config.settle / 4, .milliseconds(50)), .milliseconds(250))
+        let src = source
+        let events = stream
+        let polling = stream == nil
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                if let events {
+                    group.addTask { for await e in events { await self.handle(e) } }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: tick)
+                        await self.tick(callbacks, polling: polling)
+                    }
+                }
+                await group.waitForAll()
+            }
+        } onCancel: {
+            src?.stop()
+        }
+    }
+
+    func handle(_ event: InotifySource.Event) {
+        let now = ContinuousClock.now
+        switch event {
+        case .closed(let rel):
+            guard !scanner.filter.isJunkPath(rel), let fact = scanner.stat(relPath: rel) else { return }
+            candidates[rel] = Candidate(fact: fact, lastChange: now, closed: true)
+        case .modified(let rel):
+            guard !scanner.filter.isJunkPath(rel), let fact = scanner.stat(relPath: rel) else { return }
+            if var c = candidates[rel] {
+                if !c.fact.sameState(as: fact) { c.closed = false }
+                c.fact = fact
+                c.lastChange = now
+                candidates[rel] = c
+            } else if emitted[rel].map({ !$0.sameState(as: fact) }) ?? true {
+                candidates[rel] = Candidate(fact: fact, lastChange: now, closed: false)
+            }
+        case .removed(let rel):
+            candidates[rel] = nil
+            emitted[rel] = nil
+        case .directoryCreated(let rel):
+            guard !scanner.filter.isJunkPath(rel) else { return }
+            // Watch the new folder and everything under it, then scan it: files copied in with the
+            // folder (cp -r, rsync) were written before the watch existed.
+            let sub = InboxScanner(root: inbox + "/" + rel, filter: scanner.filter)
+            for d in sub.directories() { source?.watch(relDir: d.isEmpty ? rel : rel + "/" + d) }
+            for (r, fact) in sub.scan() {
+                let full = rel + "/" + r
+                var f = fact
+                f.relPath = full
+                if candidates[full] == nil { candidates[full] = Candidate(fact: f, lastChange: now, closed: true) }
+            }
+        case .overflow(let why):
+            rescans += 1
+            logger.warning("rescanning inbox", metadata: ["omnipost.inbox": "\(inbox)", "omnipost.reason": "\(why)"])
+            addScan(closed: true)
+        }
+    }
+
+    /// Adds every file of a scan that is not already known in its current state.
+    private func addScan(closed: Bool) {
+        let now = ContinuousClock.now
+        for (rel, fact) in scanner.scan() {
+            if let e = emitted[rel], e.sameState(as: fact) { continue }
+            if var c = candidates[rel] {
+                if !c.fact.sameState(as: fact) { c.fact = fact; c.lastChange = now }
+                candidates[rel] = c
+            } else {
+                candidates[rel] = Candidate(fact: fact, lastChange: now, closed: closed)
+            }
+        }
+    }
+
+    func tick(_ callbacks: Callbacks, polling: Bool) async {
+        if polling {
+            let listing = scanner.scan()
+            for rel in emitted.keys where listing[rel] == nil { emitted[rel] = nil }
+            for rel in candidates.keys where listing[rel] == nil {
+                candidates[rel] = nil
+                await callbacks.onGone(rel)
+            }
+            addScan(closed: true)
+        }
+        let now = ContinuousClock.now
+        var ready: [FileFact] = []
+        for (rel, c) in candidates {
+            guard let fact = polling ? c.fact : scanner.stat(relPath: rel) else {
+                candidates[rel] = nil
+                await callbacks.onGone(rel)
+                continue
+            }
+            if !fact.sameState(as: c.fact) {
+                candidates[rel] = Candidate(fact: fact, lastChange: now, closed: c.closed)
+                continue
+            }
+            let quiet = now - c.lastChange
+            if (c.closed && quiet >= config.settle) || quiet >= staleOpenAfter {
+                ready.append(fact)
+            }
+        }
+        for fact in ready.sorted(by: { $0.relPath < $1.relPath }) {
+            candidates[fact.relPath] = nil
+            emitted[fact.relPath] = fact
+            await callbacks.onComplete(fact)
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One inotify instance for one inbox tree. A dedicated thread drains the kernel queue as fast as it
+/// fills (so a burst of thousands of files does not overflow in normal operation) and hands events
+/// to an AsyncStream; the watcher does the thinking.
+public final class InotifySource: @unchecked Sendable {
+    public enum Event: Sendable {
+        /// A file was closed after writing or moved in: a completeness signal.
+        case closed(String)
+        /// A file was written to: it is still changing.
+        case modified(String)
+        /// A file disappeared (deleted or moved away).
+        case removed(String)
+        /// A folder appeared: watch it and scan it (files may already be inside).
+        case directoryCreated(String)
+        /// The kernel queue overflowed, or a watch could not be added: rescan and reconcile.
+        case overflow(String)
+    }
+
+    public let root: String
+    private let fd: Int32
+    private let lock = NSLock()
+    private var wdToDir: [Int32: String] = [:]
+    private var stopped = false
+    private var continuation: AsyncStream<Event>.Continuation?
+
+    public init(root: String) throws {
+        self.root = root
+        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard fd >= 0 else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+    }
+
+    deinit { close(fd) }
+
+    static let mask: UInt32 = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM
+        | IN_DELETE_SELF | IN_ATTRIB) | IN_ONLYDIR_FLAG | IN_DONT_FOLLOW_FLAG
+
+    /// Adds a watch on a folder (relative to root). An ENOSPC (watch limit) is reported as an overflow
+    /// so the folder is still covered by rescans, never a crash.
+    @discardableResult
+    public func watch(relDir: String) -> Bool {
+        let abs = relDir.isEmpty ? root : root + "/" + relDir
+        let wd = inotify_add_watch(fd, abs, Self.mask)
+        if wd < 0 {
+            if errno == ENOSPC { continuation?.yield(.overflow("inotify watch limit reached at \(abs); raise fs.inotify.max_user_watches")) }
+            return false
+        }
+        lock.lock(); wdToDir[wd] = relDir; lock.unlock()
+        return true
+    }
+
+    /// Starts the reader thread and returns the event stream.
+    public func events() -> AsyncStream<Event> {
+        let (stream, cont) = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
+        lock.lock(); continuation = cont; lock.unlock()
+        let thread = Thread { [self] in readLoop(cont) }
+        thread.name = "inotify"
+        thread.start()
+        return stream
+    }
+
+    public func stop() {
+        lock.lock(); stopped = true; lock.unlock()
+    }
+
+    private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+
+    private func readLoop(_ cont: AsyncStream<Event>.Continuation) {
+        let bufSize = 256 * 1024
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: bufSize, alignment: 8)
+        defer { buf.deallocate(); cont.finish() }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while !isStopped {
+            let r = poll(&pfd, 1, 200)
+            if r <= 0 { continue }
+            while true {
+                let n = read(fd, buf, bufSize)
+                if n <= 0 { break }
+                var off = 0
+                while off + 16 <= n {
+                    let wd = buf.load(fromByteOffset: off, as: Int32.self)
+                    let mask = buf.load(fromByteOffset: off + 4, as: UInt32.self)
+                    let len = Int(buf.load(fromByteOffset: off + 12, as: UInt32.self))
+                    var name = ""
+                    if len > 0 {
+                        let p = buf.advanced(by: off + 16).assumingMemoryBound(to: CChar.self)
+                        name = String(cString: p)
+                    }
+                    off += 16 + len
+                    handle(wd: wd, mask: mask, name: name, cont)
+                }
+            }
+        }
+    }
+
+    private func handle(wd: Int32, mask: UInt32, name: String, _ cont: AsyncStream<Event>.Continuation) {
+        if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+            cont.yield(.overflow("inotify queue overflowed"))
+            return
+        }
+        if mask & UInt32(IN_IGNORED) != 0 {
+            lock.lock(); wdToDir[wd] = nil; lock.unlock()
+            return
+        }
+        lock.lock(); let dir = wdToDir[wd]; lock.unlock()
+        guard let dir, !name.isEmpty else { return }
+        let rel = dir.isEmpty ? name : dir + "/" + name
+        let isDir = mask & IN_ISDIR_FLAG != 0
+        if isDir {
+            if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 { cont.yield(.directoryCreated(rel)) }
+            return
+        }
+        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { cont.yield(.closed(rel)) }
+        else if mask & UInt32(IN_MODIFY) != 0 { cont.yield(.modified(rel)) }
+        else if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 { cont.yield(.removed(rel)) }
+        else if mask & UInt32(IN_ATTRIB | IN_CREATE) != 0 { cont.yield(.modified(rel)) }
+    }
+}
+
+// Glibc imports these flags as Int32 or not at all on some versions; spell them out.
+let IN_ONLYDIR_FLAG: UInt32 = 0x0100_0000
+let IN_DONT_FOLLOW_FLAG: UInt32 = 0x0200_0000
+let IN_ISDIR_FLAG: UInt32 = 0x4000_0000

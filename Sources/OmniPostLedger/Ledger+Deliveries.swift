@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import OmniPostCore
+
+extension Ledger {
+    public func insertDeliveries(_ deliveries: [DeliveryRecord]) throws {
+        try write { db, _ in
+            for var d in deliveries { try d.insert(db) }
+        }
+    }
+
+    public func deliveries(forDrop id: String) throws -> [DeliveryRecord] {
+        try read { db in try DeliveryRecord.filter(Column("drop_id") == id).order(Column("id")).fetchAll(db) }
+    }
+
+    public func delivery(_ id: Int64) throws -> DeliveryRecord? {
+        try read { db in try DeliveryRecord.fetchOne(db, key: id) }
+    }
+
+    public func allDeliveries() throws -> [DeliveryRecord] {
+        try read { db in try DeliveryRecord.order(Column("id")).fetchAll(db) }
+    }
+
+    /// An earlier delivery of the same content to the same target that is published or on its way:
+    /// the identity check that turns a re-dropped clip into a `duplicate` instead of a second post.
+    public func priorDelivery(contentSha256: String, target: String, excludingDrop: String) throws -> DeliveryRecord? {
+        try read { db in
+            try DeliveryRecord.fetchOne(db, sql: """
+                SELECT * FROM deliveries WHERE content_sha256 = ? AND target = ? AND drop_id != ?
+                AND state NOT IN ('failed','cancelled') ORDER BY id LIMIT 1
+                """, arguments: [contentSha256, target, excludingDrop])
+        }
+    }
+
+    /// Claims a delivery ready to upload: in `ready` (or `uploading` with an expired lease — a crashed
+    /// upload, resumed from its persisted session), due, with its lease free.
+    public func claimDelivery(owner: String, lease: Double) throws -> DeliveryRecord? {
+        try write { db, events in
+            let now = self.now
+            guard var d = try DeliveryRecord.fetchOne(db, sql: """
+                SELECT * FROM deliveries
+                WHERE state IN ('ready','uploading') AND (not_before IS NULL OR not_before <= ?)
+                  AND (lease_expiry IS NULL OR lease_expiry < ?)
+                ORDER BY COALESCE(not_before, 0), id LIMIT 1
+                """, arguments: [now, now]) else { return nil }
+            let from = d.state
+            d.state = .uploading
+            d.leaseOwner = owner
+            d.leaseExpiry = now + lease
+            d.attempts += 1
+            d.updatedAt = now
+            if d.uploadStartedAt == nil { d.uploadStartedAt = now }
+            try d.update(db)
+            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: "upload",
+                                fromState: from.rawValue, toState: DeliveryState.uploading.rawValue,
+                                detail: from == .uploading ? "resuming (attempt \(d.attempts))" : "attempt \(d.attempts)")
+            try e.insert(db)
+            events.append(e)
+            return d
+        }
+    }
+
+    /// Moves a delivery on, recording the event. `expectOwner` guards against a worker whose lease was
+    /// taken over writing over the new owner's progress.
+    @discardableResult
+    public func transitionDelivery(
+        _ id: Int64, from: DeliveryState, to: DeliveryState, stage: String, detail: String? = nil, expectOwner: String? = nil,
+        change: @Sendable (inout DeliveryRecord) -> Void = { _ in }
+    ) throws -> DeliveryRecord {
+        try write { db, events in
+            guard var d = try DeliveryRecord.fetchOne(db, key: id) else {
+                throw OmniError(.internalError, "delivery \(id) is not in the ledger")
+            }
+            guard d.state == from else { throw OmniError(.internalError, "delivery \(id) is \(d.state.rawValue), not \(from.rawValue)") }
+            if let expectOwner, d.leaseOwner != expectOwner {
+                throw OmniError(.internalError, "delivery \(id) lease is held by another worker")
+            }
+            guard DeliveryState.transitions[from]?.contains(to) == true else {
+                throw OmniError(.internalError, "delivery transition \(from.rawValue) → \(to.rawValue) is not allowed")
+            }
+            change(&d)
+            d.state = to
+            d.updatedAt = self.now
+            if to != .uploading {
+                d.leaseOwner = nil
+                d.leaseExpiry = nil
+            }
+            try d.update(db)
+            if from != to {
+                var e = EventRecord(at: self.now, dropId: d.dropId, deliveryId: id, target: d.target, stage: stage,
+                                    fromState: from.rawValue, toState: to.rawValue, detail: detail)
+                try e.insert(db)
+                events.append(e)
+            }
+            return d
+        }
+    }
+
+    /// Checkpoints an upload in place: the remote session and the platform-confirmed offset. Called
+    /// before the first byte (session) and after each acknowledged chunk (offset); extends the lease.
+    public func checkpoint(deliveryId: Int64, owner: String, lease: Double, session: String?, confirmedOffset: Int64, bytesSent: Int64) throws {
+        try write { db, _ in
+            let n = self.now
+            try db.execute(sql: """
+                UPDATE deliveries SET remote_session = ?, confirmed_offset = ?, bytes_sent = ?, lease_expiry = ?, updated_at = ?
+                WHERE id = ? AND lease_owner = ?
+                """, arguments: [session, confirmedOffset, bytesSent, n + lease, n, deliveryId, owner])
+            if db.changesCount == 0 {
+                throw OmniError(.internalError, "delivery \(deliveryId) lease was lost; stopping this upload")
+            }
+        }
+    }
+
+    /// True when every delivery of the drop is terminal.
+    public func allDeliveriesTerminal(dropId: String) throws -> Bool {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE drop_id = ? AND state NOT IN ('published','failed','cancelled')",
+                             arguments: [dropId]) == 0
+        }
+    }
+}

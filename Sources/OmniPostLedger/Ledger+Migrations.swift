@@ -1,0 +1,108 @@
+import GRDB
+
+extension Ledger {
+    /// Versioned migrations. A shipped migration is never edited; changes are new migrations.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE files (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  path TEXT NOT NULL,
+                  size INTEGER NOT NULL,
+                  mtime REAL NOT NULL,
+                  inode INTEGER NOT NULL,
+                  role TEXT NOT NULL CHECK (role IN ('clip','sidecar','other')),
+                  state TEXT NOT NULL CHECK (state IN ('waiting','taken','gone')),
+                  drop_id TEXT,
+                  completed_at REAL NOT NULL
+                );
+                -- One live row per path: a rescan of a known file finds it instead of adding it.
+                CREATE UNIQUE INDEX files_live_path ON files(path) WHERE state = 'waiting';
+                CREATE INDEX files_state ON files(state);
+
+                CREATE TABLE drops (
+                  id TEXT PRIMARY KEY,
+                  pipeline TEXT NOT NULL,
+                  stem TEXT NOT NULL,
+                  clip_path TEXT,
+                  sidecar_path TEXT,
+                  clip_sha256 TEXT,
+                  clip_bytes INTEGER,
+                  state TEXT NOT NULL,
+                  reason_code TEXT,
+                  reason_message TEXT,
+                  reason_location TEXT,
+                  manifest_json TEXT,
+                  probe_json TEXT,
+                  duplicate_of TEXT,
+                  lease_owner TEXT,
+                  lease_expiry REAL,
+                  created_at REAL NOT NULL,
+                  updated_at REAL NOT NULL,
+                  finished_at REAL
+                );
+                CREATE INDEX drops_state ON drops(state, created_at);
+
+                CREATE TABLE deliveries (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  drop_id TEXT NOT NULL REFERENCES drops(id),
+                  target TEXT NOT NULL,
+                  platform TEXT NOT NULL,
+                  account TEXT NOT NULL,
+                  profile TEXT NOT NULL,
+                  state TEXT NOT NULL,
+                  plan TEXT NOT NULL,
+                  plan_detail TEXT,
+                  spec_key TEXT,
+                  spec_json TEXT,
+                  metadata_json TEXT NOT NULL,
+                  content_sha256 TEXT NOT NULL,
+                  rendition_path TEXT,
+                  rendition_sha256 TEXT,
+                  rendition_bytes INTEGER,
+                  remote_session TEXT,
+                  confirmed_offset INTEGER NOT NULL DEFAULT 0,
+                  remote_id TEXT,
+                  remote_url TEXT,
+                  attempts INTEGER NOT NULL DEFAULT 0,
+                  not_before REAL,
+                  error_code TEXT,
+                  error_message TEXT,
+                  lease_owner TEXT,
+                  lease_expiry REAL,
+                  created_at REAL NOT NULL,
+                  updated_at REAL NOT NULL,
+                  upload_started_at REAL,
+                  upload_finished_at REAL,
+                  bytes_sent INTEGER NOT NULL DEFAULT 0,
+                  UNIQUE (drop_id, target)
+                );
+                CREATE INDEX deliveries_state ON deliveries(state, not_before);
+                CREATE INDEX deliveries_identity ON deliveries(content_sha256, target);
+
+                CREATE TABLE events (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  at REAL NOT NULL,
+                  drop_id TEXT,
+                  delivery_id INTEGER,
+                  target TEXT,
+                  stage TEXT NOT NULL,
+                  from_state TEXT,
+                  to_state TEXT NOT NULL,
+                  detail TEXT
+                );
+                CREATE INDEX events_drop ON events(drop_id);
+
+                CREATE TABLE tokens (
+                  account TEXT PRIMARY KEY,
+                  access_token TEXT,
+                  expires_at REAL,
+                  refresh_token TEXT,
+                  updated_at REAL NOT NULL
+                );
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import GRDB
+import OmniPostCore
+
+/// The ledger: one SQLite file holding every fact and every transition (ARCHITECTURE.md principle 1).
+/// Stages claim rows here and move them on inside transactions; nothing in memory is the source of truth.
+public struct Ledger: Sendable {
+    let writer: any DatabaseWriter
+    public let clock: any WallClock
+    /// Called after each committed transition; the CLI turns these into progress lines.
+    let observer: (@Sendable (EventRecord) -> Void)?
+
+    public init(path: String, clock: any WallClock = SystemClock(), observer: (@Sendable (EventRecord) -> Void)? = nil) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+        self.writer = pool
+        self.clock = clock
+        self.observer = observer
+    }
+
+    var now: Double { clock.now().timeIntervalSince1970 }
+
+    public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+        try writer.read(body)
+    }
+
+    /// Runs `body` in one write transaction and reports the events it recorded once committed.
+    @discardableResult
+    public func write<T: Sendable>(_ body: @Sendable (Database, inout [EventRecord]) throws -> T) throws -> T {
+        let (value, events) = try writer.write { db -> (T, [EventRecord]) in
+            var events: [EventRecord] = []
+            let v = try body(db, &events)
+            return (v, events)
+        }
+        if let observer { events.forEach(observer) }
+        return value
+    }
+}

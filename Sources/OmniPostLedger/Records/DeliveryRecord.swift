@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import OmniPostCore
+
+/// One drop × one target: what is sent where, and everything needed to resume or reconcile it.
+public struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "deliveries"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    public var dropId: String
+    public var target: String
+    public var platform: String
+    public var account: String
+    public var profile: String
+    public var state: DeliveryState
+    public var plan: PlanKind
+    public var planDetail: String?
+    /// Deliveries of one drop with the same key share one rendition (one ffmpeg run).
+    public var specKey: String?
+    /// The rendition spec (JSON) the convert stage runs.
+    public var specJson: String?
+    /// Title, description, tags … rendered for this target (JSON of `PublishMetadata`).
+    public var metadataJson: String
+    /// sha256 of the original clip: content + target is the delivery's identity.
+    public var contentSha256: String
+    public var renditionPath: String?
+    public var renditionSha256: String?
+    public var renditionBytes: Int64?
+    /// The platform's upload session (e.g. YouTube's session URI), persisted before the first byte.
+    public var remoteSession: String?
+    public var confirmedOffset: Int64
+    public var remoteId: String?
+    public var remoteUrl: String?
+    public var attempts: Int
+    public var notBefore: Double?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var leaseOwner: String?
+    public var leaseExpiry: Double?
+    public var createdAt: Double
+    public var updatedAt: Double
+    public var uploadStartedAt: Double?
+    public var uploadFinishedAt: Double?
+    public var bytesSent: Int64
+
+    public init(
+        dropId: String, target: String, platform: String, account: String, profile: String, state: DeliveryState,
+        plan: PlanKind, planDetail: String?, specKey: String?, metadataJson: String, contentSha256: String,
+        notBefore: Double?, now: Double
+    ) {
+        self.dropId = dropId
+        self.target = target
+        self.platform = platform
+        self.account = account
+        self.profile = profile
+        self.state = state
+        self.plan = plan
+        self.planDetail = planDetail
+        self.specKey = specKey
+        self.metadataJson = metadataJson
+        self.contentSha256 = contentSha256
+        self.confirmedOffset = 0
+        self.attempts = 0
+        self.notBefore = notBefore
+        self.createdAt = now
+        self.updatedAt = now
+        self.bytesSent = 0
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import GRDB
+
+/// A drop: one clip (plus its sidecar) on its way through the pipeline.
+public struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "drops"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: String
+    public var pipeline: String
+    public var stem: String
+    /// Paths relative to the inbox.
+    public var clipPath: String?
+    public var sidecarPath: String?
+    public var clipSha256: String?
+    public var clipBytes: Int64?
+    public var state: DropState
+    public var reasonCode: String?
+    public var reasonMessage: String?
+    public var reasonLocation: String?
+    public var manifestJson: String?
+    public var probeJson: String?
+    public var duplicateOf: String?
+    public var leaseOwner: String?
+    public var leaseExpiry: Double?
+    public var createdAt: Double
+    public var updatedAt: Double
+    public var finishedAt: Double?
+
+    public init(id: String, pipeline: String, stem: String, clipPath: String?, sidecarPath: String?, now: Double) {
+        self.id = id
+        self.pipeline = pipeline
+        self.stem = stem
+        self.clipPath = clipPath
+        self.sidecarPath = sidecarPath
+        self.state = .received
+        self.createdAt = now
+        self.updatedAt = now
+    }
+}

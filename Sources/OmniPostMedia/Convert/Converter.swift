@@ -1,0 +1,97 @@
+import Foundation
+import OmniPostCore
+
+/// Produces a rendition with ffmpeg: argument array, -progress parsed and reported, a timeout
+/// proportional to the clip's length, output written under a temporary name and renamed only after
+/// ffprobe agrees it meets the profile. The original is only ever read.
+public struct Converter: Sendable {
+    public struct Progress: Sendable, Equatable {
+        public var fraction: Double
+        public var speed: String?
+    }
+
+    let tools: ToolRunner
+    let prober: Prober
+
+    public init(tools: ToolRunner = ToolRunner()) {
+        self.tools = tools
+        self.prober = Prober(tools: tools)
+    }
+
+    /// Converts `input` to `output` per `spec`; returns the rendition's probe.
+    public func convert(
+        input: String, output: String, spec: RenditionSpec, durationS: Double, verifyAgainst profile: Profile?,
+        planner: Planner, onProgress: @escaping @Sendable (Progress) -> Void = { _ in }
+    ) async throws -> MediaInfo {
+        let outURL = URL(fileURLWithPath: output)
+        let dir = outURL.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent(".\(outURL.lastPathComponent).partial").path
+        try? FileManager.default.removeItem(atPath: tmp)
+
+        let args = FFmpegArguments.build(input: input, output: tmp, spec: spec)
+        // Generous: slow presets on a NAS CPU run well below real time.
+        let timeout = Duration.seconds(max(120, durationS * 20))
+        let parser = ProgressParser(durationS: durationS, onProgress: onProgress)
+        let result = try await tools.run("ffmpeg", args, timeout: timeout, keepStdout: false) { parser.feed($0) }
+        if result.timedOut {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw OmniError(.conversionTimeout, "ffmpeg took longer than \(Int(timeout.seconds)) s and was stopped")
+        }
+        guard result.status == 0 else {
+            try? FileManager.default.removeItem(atPath: tmp)
+            let tail = result.stderr.split(separator: "\n").suffix(5).joined(separator: " | ")
+            if result.stderr.contains("No space left on device") {
+                throw OmniError(.diskFull, "the disk holding \(dir.path) is full: \(tail)")
+            }
+            throw OmniError(.ffmpegFailed, "ffmpeg exited with status \(result.status): \(tail)")
+        }
+        let info = try await prober.probe(path: tmp, displayName: outURL.lastPathComponent)
+        if let profile {
+            let check = planner.plan(info, for: profile)
+            if check.kind != .pass {
+                try? FileManager.default.removeItem(atPath: tmp)
+                throw OmniError(.renditionInvalid, "the converted file still does not meet \(profile.name): \(check.reasons.joined(separator: "; "))")
+            }
+        }
+        guard rename(tmp, output) == 0 else {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw OmniError(.ffmpegFailed, "cannot rename the rendition into place at \(output)")
+        }
+        onProgress(Progress(fraction: 1, speed: nil))
+        return info
+    }
+}
+
+/// Reads ffmpeg's `-progress` key=value blocks.
+final class ProgressParser: @unchecked Sendable {
+    private let durationS: Double
+    private let onProgress: @Sendable (Converter.Progress) -> Void
+    private let lock = NSLock()
+    private var outTimeUs: Double = 0
+    private var speed: String?
+
+    init(durationS: Double, onProgress: @escaping @Sendable (Converter.Progress) -> Void) {
+        self.durationS = durationS
+        self.onProgress = onProgress
+    }
+
+    func feed(_ raw: String) {
+        let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let eq = line.firstIndex(of: "=") else { return }
+        let key = line[..<eq], value = String(line[line.index(after: eq)...])
+        lock.lock()
+        switch key {
+        case "out_time_us", "out_time_ms": if let v = Double(value) { outTimeUs = v }
+        case "speed": speed = value
+        case "progress":
+            let fraction = durationS > 0 ? min(1, outTimeUs / 1_000_000 / durationS) : 0
+            let s = speed
+            lock.unlock()
+            onProgress(Converter.Progress(fraction: fraction, speed: s))
+            return
+        default: break
+        }
+        lock.unlock()
+    }
+}

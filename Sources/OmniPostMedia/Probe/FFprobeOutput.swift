@@ -1,0 +1,30 @@
+/// The subset of `ffprobe -print_format json -show_format -show_streams` we read.
+struct FFprobeOutput: Decodable {
+    struct Stream: Decodable {
+        var codec_type: String?
+        var codec_name: String?
+        var width: Int?
+        var height: Int?
+        var pix_fmt: String?
+        var avg_frame_rate: String?
+        var r_frame_rate: String?
+        var sample_rate: String?
+        var channels: Int?
+        var bit_rate: String?
+        var tags: [String: String]?
+        var side_data_list: [SideData]?
+        var disposition: [String: Int]?
+    }
+    struct SideData: Decodable {
+        var side_data_type: String?
+        var rotation: Double?
+    }
+    struct Format: Decodable {
+        var format_name: String?
+        var duration: String?
+        var size: String?
+        var bit_rate: String?
+    }
+    var streams: [Stream]?
+    var format: Format?
+}

@@ -1,0 +1,83 @@
+import Foundation
+import OmniPostCore
+
+/// Runs ffprobe once per file and turns its answer into `MediaInfo`, or into a precise reason:
+/// a text file named .mp4, a truncated file, audio only, and no decodable video each get their own code.
+public struct Prober: Sendable {
+    let tools: ToolRunner
+
+    public init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
+
+    public func probe(path: String, displayName: String) async throws -> MediaInfo {
+        let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attrs?[.size] as? NSNumber)?.int64Value ?? 0
+        if size == 0 { throw OmniError(.emptyFile, "\(displayName) is empty (0 bytes)", at: SourceLocation(file: displayName)) }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw OmniError(.unreadable, "\(displayName) cannot be read (permission denied)", at: SourceLocation(file: displayName))
+        }
+        let result = try await tools.run(
+            "ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "--", path],
+            timeout: .seconds(60))
+        let where_ = SourceLocation(file: displayName)
+        guard result.status == 0 else {
+            let err = result.stderr.lowercased()
+            if err.contains("moov atom not found") || err.contains("truncat") || err.contains("end of file") {
+                throw OmniError(.truncatedFile, "\(displayName) is incomplete or truncated (\(result.lastLine))", at: where_)
+            }
+            if err.contains("invalid data found") {
+                throw OmniError(.notAVideo, "\(displayName) is not a video file ffprobe can read", at: where_)
+            }
+            throw OmniError(.probeFailed, "ffprobe could not read \(displayName): \(result.lastLine)", at: where_)
+        }
+        let out: FFprobeOutput
+        do { out = try JSONDecoder().decode(FFprobeOutput.self, from: Data(result.stdout.utf8)) } catch {
+            throw OmniError(.probeFailed, "ffprobe's answer for \(displayName) was not understood", at: where_, underlying: error)
+        }
+        let streams = out.streams ?? []
+        let ext = (displayName as NSString).pathExtension.lowercased()
+        let formatName = out.format?.format_name ?? ""
+        guard let v = streams.first(where: { $0.codec_type == "video" && $0.disposition?["attached_pic"] != 1 }) else {
+            if streams.contains(where: { $0.codec_type == "audio" }) {
+                throw OmniError(.noVideoStream, "\(displayName) has audio but no video stream", at: where_)
+            }
+            throw OmniError(.notAVideo, "\(displayName) has no video stream (format: \(formatName.isEmpty ? "unknown" : formatName))", at: where_)
+        }
+        guard let codec = v.codec_name, let w = v.width, let h = v.height, w > 0, h > 0 else {
+            throw OmniError(.undecodableVideo, "\(displayName) has a video stream that cannot be decoded (no codec or size)", at: where_)
+        }
+        let rotation = Self.rotation(v)
+        let swap = abs(rotation) % 180 == 90
+        let fps = Self.rate(v.avg_frame_rate) ?? Self.rate(v.r_frame_rate) ?? 0
+        let a = streams.first { $0.codec_type == "audio" }
+        let duration = Double(out.format?.duration ?? "") ?? 0
+        let container = Self.container(formatName: formatName, ext: ext)
+        return MediaInfo(
+            formatName: formatName, container: container, durationS: duration,
+            sizeBytes: Int64(out.format?.size ?? "") ?? size, bitRate: Int(out.format?.bit_rate ?? ""),
+            video: MediaInfo.Video(
+                codec: codec, width: swap ? h : w, height: swap ? w : h, pixelFormat: v.pix_fmt ?? "unknown",
+                fps: fps, rotation: rotation, bitRate: Int(v.bit_rate ?? "")),
+            audio: a.map { MediaInfo.Audio(codec: $0.codec_name ?? "unknown", sampleRate: Int($0.sample_rate ?? "") ?? 0, channels: $0.channels ?? 0) },
+            moovFirst: ["mp4", "mov"].contains(container) ? MoovCheck.moovFirst(path: path) : nil)
+    }
+
+    static func rate(_ text: String?) -> Double? {
+        guard let text else { return nil }
+        let parts = text.split(separator: "/")
+        if parts.count == 2, let n = Double(parts[0]), let d = Double(parts[1]), d > 0, n > 0 { return n / d }
+        return Double(text).flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    static func rotation(_ s: FFprobeOutput.Stream) -> Int {
+        if let r = s.side_data_list?.compactMap(\.rotation).first { return Int(r.rounded()) }
+        if let t = s.tags?["rotate"], let r = Int(t) { return r }
+        return 0
+    }
+
+    static func container(formatName: String, ext: String) -> String {
+        if formatName.contains("mp4") || formatName.contains("mov") { return ext == "mov" ? "mov" : "mp4" }
+        if formatName.contains("webm") || formatName.contains("matroska") { return ext == "webm" ? "webm" : "mkv" }
+        if formatName.contains("avi") { return "avi" }
+        return formatName.split(separator: ",").first.map(String.init) ?? "unknown"
+    }
+}

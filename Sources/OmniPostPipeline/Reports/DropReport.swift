@@ -1,0 +1,85 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+
+/// The file a finished drop leaves in the outbox: `<drop>.result.json` on success,
+/// `failed/<drop>.failure.json` otherwise. Upstream tools read these, so field names are stable.
+struct DropReport: Codable, Sendable {
+    struct Reason: Codable, Sendable {
+        var code: String
+        var message: String
+        var location: String?
+    }
+    struct Timings: Codable, Sendable {
+        var receivedAt: Date
+        var uploadStartedAt: Date?
+        var uploadFinishedAt: Date?
+        var uploadSeconds: Double?
+        var finishedAt: Date
+    }
+    struct Target: Codable, Sendable {
+        var target: String
+        var platform: String
+        var account: String
+        var state: String
+        var plan: String
+        var planDetail: String?
+        var remoteId: String?
+        var url: String?
+        /// Bytes and sha256 of exactly what was sent (the rendition).
+        var bytes: Int64?
+        var sha256: String?
+        var bytesSent: Int64
+        var attempts: Int
+        var error: Reason?
+        var timings: Timings
+    }
+
+    var dropId: String
+    var pipeline: String
+    var state: String
+    var clip: String?
+    var sidecar: String?
+    var sha256: String?
+    var bytes: Int64?
+    var reason: Reason?
+    var duplicateOf: String?
+    /// Where the originals are now, relative to the pipeline root.
+    var originals: String
+    var targets: [Target]
+    var receivedAt: Date
+    var finishedAt: Date
+
+    init(drop: DropRecord, deliveries: [DeliveryRecord], state: String, originals: String, finishedAt: Date) {
+        dropId = drop.id
+        pipeline = drop.pipeline
+        self.state = state
+        clip = drop.clipPath
+        sidecar = drop.sidecarPath
+        sha256 = drop.clipSha256
+        bytes = drop.clipBytes
+        duplicateOf = drop.duplicateOf
+        if let code = drop.reasonCode {
+            reason = Reason(code: code, message: drop.reasonMessage ?? "", location: drop.reasonLocation)
+        }
+        self.originals = originals
+        receivedAt = Date(timeIntervalSince1970: drop.createdAt)
+        self.finishedAt = finishedAt
+        targets = deliveries.map { d in
+            let started = d.uploadStartedAt.map { Date(timeIntervalSince1970: $0) }
+            let finished = d.uploadFinishedAt.map { Date(timeIntervalSince1970: $0) }
+            return Target(
+                target: d.target, platform: d.platform, account: d.account, state: d.state.rawValue, plan: d.plan.rawValue,
+                planDetail: d.planDetail, remoteId: d.remoteId, url: d.remoteUrl, bytes: d.renditionBytes, sha256: d.renditionSha256,
+                bytesSent: d.bytesSent, attempts: d.attempts,
+                error: d.errorCode.map { Reason(code: $0, message: d.errorMessage ?? "", location: nil) },
+                timings: Timings(
+                    receivedAt: Date(timeIntervalSince1970: drop.createdAt), uploadStartedAt: started, uploadFinishedAt: finished,
+                    uploadSeconds: started.flatMap { s in finished.map { $0.timeIntervalSince(s) } }, finishedAt: finishedAt))
+        }
+    }
+
+    func write(to url: URL) throws {
+        try SafeFiles.writeAtomically(try JSONCoding.encoder().encode(self), to: url)
+    }
+}

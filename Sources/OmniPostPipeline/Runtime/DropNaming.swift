@@ -1,0 +1,38 @@
+import Foundation
+
+/// Drop ids people can read: the clip's stem, made safe for a folder name, plus a short random suffix.
+enum DropNaming {
+    static func newID(stem: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+        var slug = String(stem.lowercased().map { allowed.contains($0) ? $0 : "-" })
+        while slug.contains("--") { slug = slug.replacingOccurrences(of: "--", with: "-") }
+        slug = String(slug.trimmingCharacters(in: CharacterSet(charactersIn: "-")).prefix(40))
+        if slug.isEmpty { slug = "drop" }
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return slug + "-" + String(repeating: "0", count: max(0, 8 - suffix.count)) + suffix
+    }
+
+    static let clipExtensions: Set<String> = ["mp4", "mov", "m4v", "webm", "mkv", "avi"]
+    static let sidecarExtensions: Set<String> = ["yaml", "yml", "json"]
+
+    static func role(of relPath: String) -> FileRoleGuess {
+        let ext = (relPath as NSString).pathExtension.lowercased()
+        if clipExtensions.contains(ext) { return .clip }
+        if sidecarExtensions.contains(ext) { return .sidecar }
+        return .other
+    }
+
+    enum FileRoleGuess { case clip, sidecar, other }
+
+    /// The stems a sidecar may pair by: `dir/clip.yaml` → `dir/clip`; `dir/clip.mp4.yaml` → `dir/clip.mp4` and `dir/clip`.
+    static func sidecarKeys(_ relPath: String) -> [String] {
+        let base = (relPath as NSString).deletingPathExtension
+        var keys = [base]
+        if clipExtensions.contains((base as NSString).pathExtension.lowercased()) { keys.append((base as NSString).deletingPathExtension) }
+        return keys
+    }
+
+    static func clipKeys(_ relPath: String) -> [String] {
+        [relPath, (relPath as NSString).deletingPathExtension]
+    }
+}

@@ -1,0 +1,149 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import OmniPostCore
+import OmniPostIngest
+import OmniPostLedger
+import OmniPostMedia
+import OmniPostPlatforms
+import OmniPostSandbox
+
+/// One running pipeline: its folders, ledger, watcher, stage workers, adapters and (in embedded
+/// mode) the sandbox they talk to. Stages never call each other; they meet in the ledger and ring
+/// a shared doorbell when they move work on.
+public final class Pipeline: Sendable {
+    public let context: PipelineContext
+    public let sandbox: SandboxServer?
+    public let watcher: InboxWatcher
+    let http: HTTPClient
+
+    /// Builds and starts the parts that must exist before work flows (folders, ledger, sandbox).
+    public static func open(
+        config: PipelineConfig, logger: Logger, progress: ProgressSink = .silent, clock: any WallClock = SystemClock(),
+        profiles: ProfileCatalog? = nil, backoff: Backoff = Backoff(), mountinfo: String? = nil
+    ) async throws -> Pipeline {
+        var config = config
+        try config.paths.createAll()
+        let ledger = try Ledger(path: config.paths.ledger.path, clock: clock) { e in
+            if let line = ProgressFormat.line(e) { progress.line(line) }
+        }
+        var sandbox: SandboxServer? = nil
+        if config.sandbox == .embedded {
+            let s = SandboxServer(root: config.paths.root.appendingPathComponent("sandbox"), logger: logger)
+            try await s.start()
+            for (key, var account) in config.accounts {
+                await s.registerAccount(platform: account.platform, name: String(key.split(separator: ":").last ?? ""),
+                                        clientID: account.clientID, clientSecret: account.clientSecret, refreshToken: account.refreshToken)
+                account.endpoint = s.baseURL
+                account.tokenURL = s.baseURL + "/token"
+                config.accounts[key] = account
+            }
+            progress.line("  sandbox             listening on \(s.baseURL)")
+            sandbox = s
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10))))
+        var adapters: [String: any PlatformAdapter] = [:]
+        var providers: [String: TokenProvider] = [:]
+        let store = LedgerTokenStore(ledger: ledger)
+        for t in config.targets {
+            guard let account = config.accounts[t.accountKey] else { continue }
+            let tokens = providers[t.accountKey] ?? TokenProvider(account: account, http: http, store: store)
+            providers[t.accountKey] = tokens
+            switch t.platform {
+            case "youtube":
+                adapters[t.name] = YouTubeAdapter(
+                    account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
+                    maxAttempts: config.upload.maxAttempts, requestTimeout: config.upload.requestTimeout, backoff: backoff)
+            default:
+                break
+            }
+        }
+        let ctx = PipelineContext(
+            config: config, ledger: ledger, profiles: try profiles ?? ProfileCatalog.bundled(), adapters: adapters,
+            logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
+            owner: "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))")
+        let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo)
+        progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
+        return Pipeline(context: ctx, sandbox: sandbox, watcher: watcher, http: http)
+    }
+
+    init(context: PipelineContext, sandbox: SandboxServer?, watcher: InboxWatcher, http: HTTPClient) {
+        self.context = context
+        self.sandbox = sandbox
+        self.watcher = watcher
+        self.http = http
+    }
+
+    /// Runs every stage until cancelled — or, with `once`, until everything in the inbox has reached
+    /// a final state (deliveries deferred more than a minute stay queued in the ledger for the next run).
+    public func run(once: Bool) async throws {
+        let ctx = context
+        let stages: [any Stage] = [AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ConvertStage(ctx: ctx), ArchiveStage(ctx: ctx)]
+        let upload = UploadStage(ctx: ctx)
+        let watcher = watcher
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await watcher.run(.init(onComplete: { fact in
+                    let role: FileRecord.Role
+                    switch DropNaming.role(of: fact.relPath) {
+                    case .clip: role = .clip
+                    case .sidecar: role = .sidecar
+                    case .other: return
+                    }
+                    do {
+                        if try ctx.ledger.recordCompleteFile(path: fact.relPath, size: fact.size, mtime: fact.mtime, inode: fact.inode, role: role) {
+                            ctx.wakeup.ring()
+                        }
+                    } catch {
+                        ctx.logger.error("could not record a file", metadata: ["omnipost.file": "\(fact.relPath)", "error": "\(error)"])
+                    }
+                }, onGone: { rel in
+                    try? ctx.ledger.markFileGone(path: rel)
+                }))
+            }
+            for stage in stages {
+                group.addTask { await Self.loop(stage, ctx: ctx) }
+            }
+            group.addTask { await upload.run() }
+            if once {
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .milliseconds(200))
+                        if try await self.isQuiet() { return }
+                    }
+                }
+                // The quiescence monitor is the only task that returns by itself.
+                try await group.next()
+                group.cancelAll()
+            } else {
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    /// Nothing pending in the inbox, no file waiting to be paired, no drop in flight.
+    public func isQuiet() async throws -> Bool {
+        guard await watcher.pendingCount == 0 else { return false }
+        guard try context.ledger.waitingFiles().isEmpty else { return false }
+        return try context.ledger.activeDropCount(horizon: 60) == 0
+    }
+
+    static func loop(_ stage: any Stage, ctx: PipelineContext) async {
+        while !Task.isCancelled {
+            do {
+                if try await stage.step() { continue }
+            } catch is CancellationError {
+                return
+            } catch {
+                // One bad unit of work never stops the daemon; the lease lets it be retried.
+                ctx.logger.error("stage step failed", metadata: ["omnipost.stage": "\(stage.name)", "error": "\(error)"])
+            }
+            await ctx.wakeup.wait(timeout: .seconds(1))
+        }
+    }
+
+    public func close() async {
+        try? await http.shutdown()
+        await sandbox?.stop()
+    }
+}

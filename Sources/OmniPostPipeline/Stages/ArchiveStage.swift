@@ -1,0 +1,69 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+
+/// Finishes drops: when every delivery is terminal, the originals go to `archive/YYYY/MM/DD/<drop>/`
+/// (all published) or `failed/<drop>/` (anything failed, or the drop was rejected), the outbox gets a
+/// result or failure report, and the drop's work/ folder is removed. Originals are only ever moved
+/// by rename or verified copy (SafeFiles), so a crash half-way leaves every file in one of two places.
+struct ArchiveStage: Stage {
+    let name = "archive"
+    let ctx: PipelineContext
+
+    func step() async throws -> Bool {
+        if let drop = try ctx.ledger.claimDrop(in: .rejected, owner: ctx.owner) {
+            try finish(drop, success: false)
+            return true
+        }
+        let allTerminal = "NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id AND deliveries.state NOT IN ('published','failed','cancelled'))"
+        if let drop = try ctx.ledger.claimDrop(in: .converted, owner: ctx.owner, where: allTerminal) {
+            let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
+            try finish(drop, success: deliveries.allSatisfy { $0.state == .published || $0.state == .cancelled })
+            return true
+        }
+        return false
+    }
+
+    private func finish(_ drop: DropRecord, success: Bool) throws {
+        let now = ctx.now
+        let destDir: URL
+        let relDest: String
+        if success {
+            var cal = Calendar(identifier: .gregorian)
+            cal.timeZone = TimeZone(identifier: "UTC")!
+            let c = cal.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: drop.createdAt))
+            let datePath = String(format: "%04d/%02d/%02d", c.year!, c.month!, c.day!)
+            destDir = ctx.paths.archive.appendingPathComponent(datePath).appendingPathComponent(drop.id)
+            relDest = "archive/\(datePath)/\(drop.id)"
+        } else {
+            destDir = ctx.paths.failed.appendingPathComponent(drop.id)
+            relDest = "failed/\(drop.id)"
+        }
+        let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
+        for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) {
+            let src = URL(fileURLWithPath: ctx.inboxPath(rel))
+            let dst = destDir.appendingPathComponent(rel)
+            if FileManager.default.fileExists(atPath: src.path) || isSymlink(src.path) {
+                try SafeFiles.moveOriginal(from: src, to: dst)
+            } else if !FileManager.default.fileExists(atPath: dst.path) {
+                // Gone from the inbox before we got to it (deleted by the user): say so, lose nothing else.
+                ctx.logger.warning("original disappeared before archiving", metadata: ["omnipost.drop": "\(drop.id)", "omnipost.file": "\(rel)"])
+            }
+        }
+        let report = DropReport(drop: drop, deliveries: deliveries, state: success ? "published" : "failed", originals: relDest, finishedAt: now)
+        if success {
+            try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
+        } else {
+            try report.write(to: ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json"))
+            try report.write(to: destDir.appendingPathComponent("\(drop.id).failure.json"))
+        }
+        try? FileManager.default.removeItem(at: ctx.paths.work.appendingPathComponent(drop.id))
+        let from = drop.state
+        try ctx.ledger.transitionDrop(drop.id, from: from, to: success ? .archived : .failed, stage: name, detail: relDest)
+        ctx.wakeup.ring()
+    }
+
+    private func isSymlink(_ path: String) -> Bool {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
+    }
+}

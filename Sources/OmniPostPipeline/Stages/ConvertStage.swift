@@ -1,0 +1,94 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+import OmniPostMedia
+
+/// Produces each distinct rendition a validated drop needs — one ffmpeg run per distinct spec, shared
+/// by the targets that need it — and marks the deliveries ready. One conversion at a time: ffmpeg
+/// gets both cores rather than two ffmpegs fighting over them.
+struct ConvertStage: Stage {
+    let name = "convert"
+    let ctx: PipelineContext
+
+    func step() async throws -> Bool {
+        guard let drop = try ctx.ledger.claimDrop(in: .validated, owner: ctx.owner, lease: 3600) else { return false }
+        let deliveries = try ctx.ledger.deliveries(forDrop: drop.id).filter { $0.state == .planned }
+        do {
+            guard let clipRel = drop.clipPath else { throw OmniError(.missingClip, "the drop has no clip") }
+            let clipPath = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: clipRel)
+            let info = try drop.probeJson.map { try JSONCoding.decoder().decode(MediaInfo.self, from: Data($0.utf8)) }
+            var renditions: [String: (path: String, sha: String, bytes: Int64)] = [:]
+            for d in deliveries {
+                let r: (path: String, sha: String, bytes: Int64)
+                if d.plan == .pass {
+                    // Byte-identical: the original itself is sent.
+                    r = (clipPath, drop.clipSha256 ?? "", drop.clipBytes ?? 0)
+                } else if let key = d.specKey, let cached = renditions[key] {
+                    r = cached
+                } else {
+                    r = try await render(drop: drop, delivery: d, clipPath: clipPath, durationS: info?.durationS ?? 0)
+                    if let key = d.specKey { renditions[key] = r }
+                }
+                try ctx.ledger.transitionDelivery(d.id!, from: .planned, to: .ready, stage: name,
+                                                  detail: d.plan == .pass ? "pass-through" : "\(d.plan.rawValue) → \((r.path as NSString).lastPathComponent)") { x in
+                    x.renditionPath = r.path
+                    x.renditionSha256 = r.sha
+                    x.renditionBytes = r.bytes
+                }
+            }
+            try ctx.ledger.transitionDrop(drop.id, from: .validated, to: .converted, stage: name,
+                                          detail: renditions.isEmpty ? "nothing to convert" : "\(renditions.count) rendition(s)")
+        } catch {
+            let e = OmniError.wrap(error)
+            // The conversion failed for this drop: its planned deliveries fail with the reason, the drop
+            // moves on so the archive stage quarantines the original with a report.
+            for d in try ctx.ledger.deliveries(forDrop: drop.id) where d.state == .planned {
+                try ctx.ledger.transitionDelivery(d.id!, from: .planned, to: .failed, stage: name, detail: "\(e.code): \(e.message)") { x in
+                    x.errorCode = e.code.rawValue
+                    x.errorMessage = e.message
+                }
+            }
+            try ctx.ledger.transitionDrop(drop.id, from: .validated, to: .converted, stage: name, detail: "\(e.code): \(e.message)")
+        }
+        ctx.wakeup.ring()
+        return true
+    }
+
+    private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String, durationS: Double) async throws -> (path: String, sha: String, bytes: Int64) {
+        guard let key = d.specKey, let json = d.specJson else { throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition spec") }
+        let spec = try JSONCoding.decoder().decode(RenditionSpec.self, from: Data(json.utf8))
+        let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("\(key).mp4").path
+        // A rendition renamed into place before a crash is complete and verified: reuse it.
+        if !FileManager.default.fileExists(atPath: out) {
+            let profile = ctx.profiles[d.profile]
+            let planner = Planner(aspectPolicy: ctx.config.convert.aspect, crf: ctx.config.convert.crf, preset: ctx.config.convert.preset)
+            let ledger = ctx.ledger, sink = ctx.progress, dropId = drop.id, target = d.target
+            let lastQuarter = Counter()
+            ctx.progress.line("  \(drop.id)  convert    \(spec.kind.rawValue) for \(d.target) …")
+            _ = try await Converter(tools: ctx.tools).convert(
+                input: clipPath, output: out, spec: spec, durationS: durationS, verifyAgainst: profile, planner: planner
+            ) { p in
+                let q = Int(p.fraction * 4)
+                if q > lastQuarter.value, q < 4 {
+                    lastQuarter.value = q
+                    let line = "\(q * 25)%" + (p.speed.map { " at \($0)" } ?? "")
+                    try? ledger.note(dropId: dropId, target: target, stage: "convert", state: "progress", detail: line)
+                    sink.line("  \(dropId)  convert    \(line)")
+                }
+            }
+        }
+        let hash = try FileHashing.sha256(path: out)
+        return (out, hash.hex, hash.bytes)
+    }
+}
+
+/// A mutable integer a progress closure can update.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v = 0
+    var value: Int {
+        get { lock.lock(); defer { lock.unlock() }; return v }
+        set { lock.lock(); v = newValue; lock.unlock() }
+    }
+    func add(_ d: Int) { lock.lock(); v += d; lock.unlock() }
+}

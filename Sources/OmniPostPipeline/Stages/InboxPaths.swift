@@ -1,0 +1,18 @@
+import Foundation
+import OmniPostCore
+
+/// Keeps every path a drop uses inside its inbox: `..`, absolute paths and symlinks that resolve
+/// outside fail `path_escape`.
+enum InboxPaths {
+    static func resolveInside(inbox: String, relative rel: String) throws -> String {
+        if rel.hasPrefix("/") || rel.split(separator: "/").contains("..") {
+            throw OmniError(.pathEscape, "'\(rel)' points outside the inbox", at: SourceLocation(file: rel))
+        }
+        let root = URL(fileURLWithPath: inbox).resolvingSymlinksInPath().path
+        let resolved = URL(fileURLWithPath: inbox).appendingPathComponent(rel).resolvingSymlinksInPath().path
+        guard resolved == root || resolved.hasPrefix(root + "/") else {
+            throw OmniError(.pathEscape, "'\(rel)' is a link to \(resolved), outside the inbox", at: SourceLocation(file: rel))
+        }
+        return resolved
+    }
+}

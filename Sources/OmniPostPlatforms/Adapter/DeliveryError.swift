@@ -1,0 +1,45 @@
+import Foundation
+import OmniPostCore
+
+/// How an adapter classifies a failure, so the shared machinery knows what to do next.
+public struct DeliveryError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Transient: try again soon (with backoff).
+        case retryNow
+        /// Try again at a known time: Retry-After, a quota reset.
+        case retryAt(Date)
+        /// Credentials need a person: the account's deliveries stop, others go on.
+        case reauthenticate
+        /// Will never work as it is: the delivery fails with this reason.
+        case permanent
+    }
+
+    public var kind: Kind
+    public var code: ReasonCode
+    public var message: String
+    public var httpStatus: Int?
+
+    public init(_ kind: Kind, _ code: ReasonCode, _ message: String, httpStatus: Int? = nil) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.httpStatus = httpStatus
+    }
+
+    public var description: String { "\(code): \(message)" + (httpStatus.map { " (HTTP \($0))" } ?? "") }
+}
+
+/// Exponential backoff with full jitter (random between 0 and min(cap, base·2^attempt)).
+public struct Backoff: Sendable {
+    public var base: Duration
+    public var cap: Duration
+    public init(base: Duration = .seconds(1), cap: Duration = .seconds(60)) {
+        self.base = base
+        self.cap = cap
+    }
+
+    public func delay(attempt: Int) -> Duration {
+        let ceiling = min(cap.seconds, base.seconds * pow(2, Double(min(attempt, 30))))
+        return .milliseconds(Int64(Double.random(in: 0...ceiling) * 1000))
+    }
+}

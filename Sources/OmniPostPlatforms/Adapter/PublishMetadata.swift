@@ -1,0 +1,22 @@
+import Foundation
+import OmniPostCore
+
+/// What a delivery publishes, rendered for one target: templates filled, overrides applied.
+public struct PublishMetadata: Sendable, Codable, Equatable {
+    public var title: String
+    public var description: String
+    public var tags: [String]
+    public var privacy: Privacy
+    public var publishAt: Date?
+    /// Platform-specific options from `overrides:` (e.g. youtube category_id, made_for_kids).
+    public var options: [String: String]
+
+    public init(title: String, description: String, tags: [String], privacy: Privacy, publishAt: Date?, options: [String: String]) {
+        self.title = title
+        self.description = description
+        self.tags = tags
+        self.privacy = privacy
+        self.publishAt = publishAt
+        self.options = options
+    }
+}

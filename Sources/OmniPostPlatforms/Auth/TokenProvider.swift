@@ -1,0 +1,86 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import OmniPostCore
+
+/// Where tokens are kept between runs (the ledger, in the pipeline). A rotated refresh token is
+/// saved the moment it arrives.
+public protocol TokenStore: Sendable {
+    func load(account: String) async throws -> (accessToken: String?, expiresAt: Date?, refreshToken: String?)
+    func save(account: String, accessToken: String, expiresAt: Date, refreshToken: String?) async throws
+}
+
+/// OAuth 2 refresh-token flow for one account: hands out a valid access token, refreshing a minute
+/// before expiry and on demand after a 401.
+public actor TokenProvider {
+    public let account: AccountConfig
+    let http: HTTPClient
+    let store: any TokenStore
+    let timeout: Duration
+    private var cached: (token: String, expires: Date)?
+
+    public init(account: AccountConfig, http: HTTPClient, store: any TokenStore, timeout: Duration = .seconds(30)) {
+        self.account = account
+        self.http = http
+        self.store = store
+        self.timeout = timeout
+    }
+
+    public func accessToken() async throws -> String {
+        if let c = cached, c.expires.timeIntervalSinceNow > 60 { return c.token }
+        if cached == nil, let stored = try? await store.load(account: account.key),
+           let t = stored.accessToken, let e = stored.expiresAt, e.timeIntervalSinceNow > 60 {
+            cached = (t, e)
+            return t
+        }
+        return try await refresh()
+    }
+
+    /// Forgets the current token (after a 401) so the next call refreshes.
+    public func invalidate() { cached = nil }
+
+    func refresh() async throws -> String {
+        let storedRefresh = (try? await store.load(account: account.key))?.refreshToken
+        let refreshToken = storedRefresh ?? account.refreshToken
+        var req = HTTPClientRequest(url: account.tokenURL)
+        req.method = .POST
+        req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let form = [
+            ("grant_type", "refresh_token"), ("client_id", account.clientID), ("client_secret", account.clientSecret),
+            ("refresh_token", refreshToken),
+        ].map { "\($0.0)=\(Self.formEscape($0.1))" }.joined(separator: "&")
+        req.body = .bytes(ByteBuffer(string: form))
+        let resp: HTTPClientResponse
+        do { resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds))) } catch {
+            throw DeliveryError(.retryNow, .internalError, "token endpoint unreachable: \(error)")
+        }
+        let body = try await resp.body.collect(upTo: 1 << 20)
+        let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+        if resp.status == .ok, let token = json["access_token"] as? String {
+            let expiresIn = (json["expires_in"] as? NSNumber)?.doubleValue ?? 3600
+            let expires = Date().addingTimeInterval(expiresIn)
+            // A rotated refresh token is stored before the access token is used.
+            try await store.save(account: account.key, accessToken: token, expiresAt: expires, refreshToken: json["refresh_token"] as? String ?? refreshToken)
+            cached = (token, expires)
+            return token
+        }
+        let err = json["error"] as? String ?? "HTTP \(resp.status.code)"
+        if err == "invalid_grant" || err == "invalid_client" || resp.status == .unauthorized {
+            throw DeliveryError(.reauthenticate, .authRevoked,
+                "the credentials for \(account.key) were refused (\(err)): the refresh token expired or was revoked; authorize the account again and put the new refresh_token under accounts: \(account.key)",
+                httpStatus: Int(resp.status.code))
+        }
+        if resp.status.code >= 500 || resp.status == .tooManyRequests {
+            throw DeliveryError(.retryNow, .internalError, "token endpoint answered \(resp.status.code)", httpStatus: Int(resp.status.code))
+        }
+        throw DeliveryError(.permanent, .authRevoked, "token refresh for \(account.key) failed: \(err)", httpStatus: Int(resp.status.code))
+    }
+
+    static func formEscape(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+}

@@ -1,0 +1,271 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import OmniPostCore
+
+/// YouTube Data API v3 resumable upload (PLATFORMS.md): persist the session URI before the first
+/// byte, send 256 KiB-multiple chunks, trust the server's `Range`, and after any error ask
+/// `bytes */T` where the upload stands instead of starting over.
+public struct YouTubeAdapter: PlatformAdapter {
+    public let platform = "youtube"
+    public let account: AccountConfig
+    let tokens: TokenProvider
+    let http: HTTPClient
+    let chunkSize: Int64
+    let maxAttempts: Int
+    let requestTimeout: Duration
+    let backoff: Backoff
+
+    public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
+                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {
+        precondition(chunkSize > 0 && chunkSize % 262_144 == 0, "YouTube chunks are multiples of 256 KiB")
+        self.account = account
+        self.tokens = tokens
+        self.http = http
+        self.chunkSize = chunkSize
+        self.maxAttempts = maxAttempts
+        self.requestTimeout = requestTimeout
+        self.backoff = backoff
+    }
+
+    /// Public watch URLs for the real service; the sandbox serves its own watch page.
+    var watchBase: String {
+        account.endpoint.contains("googleapis.com") ? "https://www.youtube.com/watch?v=" : account.endpoint + "/watch?v="
+    }
+
+    public func preflight(_ m: PublishMetadata) -> OmniError? {
+        if m.privacy == .followers || m.privacy == .friends {
+            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist on YouTube (public, unlisted, private)")
+        }
+        if let c = m.options["category_id"], Int(c) == nil {
+            return OmniError(.invalidValue, "youtube category_id must be a number, found '\(c)'")
+        }
+        return nil
+    }
+
+    public func publish(
+        _ job: UploadJob,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+        progress: @escaping @Sendable (Int64, Int64) -> Void
+    ) async throws -> PublishOutcome {
+        var bytesSent: Int64 = 0
+        var failures = 0
+        var session = job.session
+        var offset: Int64 = 0
+
+        // Resuming: ask the platform first. A crash after the last byte finds the video already made.
+        if let s = session {
+            switch try await statusQuery(s, total: job.size) {
+            case .complete(let id): return outcome(id, bytesSent)
+            case .offset(let o): offset = o
+            case .expired: session = nil
+            }
+        }
+
+        while true {
+            if session == nil {
+                let s = try await startSession(job)
+                // Persisted before a single byte of the file leaves.
+                try await checkpoint(UploadCheckpoint(session: s, confirmedOffset: 0, bytesSent: bytesSent))
+                session = s
+                offset = 0
+            }
+            guard let s = session else { continue }
+            let end = min(offset + chunkSize, job.size)
+            do {
+                let reply = try await putChunk(s, file: job.filePath, from: offset, to: end, total: job.size, contentType: job.contentType)
+                bytesSent += end - offset
+                switch reply {
+                case .complete(let id):
+                    progress(job.size, job.size)
+                    return outcome(id, bytesSent)
+                case .offset(let o):
+                    offset = o
+                    failures = 0
+                    try await checkpoint(UploadCheckpoint(session: s, confirmedOffset: o, bytesSent: bytesSent))
+                    progress(o, job.size)
+                case .expired:
+                    session = nil
+                    failures += 1
+                }
+            } catch let e as DeliveryError where e.kind == .retryNow {
+                failures += 1
+                if failures >= maxAttempts {
+                    throw DeliveryError(.permanent, .retriesExhausted, "gave up after \(failures) failed attempts; last: \(e.message)", httpStatus: e.httpStatus)
+                }
+                try await Task.sleep(for: backoff.delay(attempt: failures))
+                // Where does the upload stand? Resume from the server's offset, not ours.
+                switch try await statusQuery(s, total: job.size) {
+                case .complete(let id): return outcome(id, bytesSent)
+                case .offset(let o):
+                    offset = o
+                    try await checkpoint(UploadCheckpoint(session: s, confirmedOffset: o, bytesSent: bytesSent))
+                case .expired: session = nil
+                }
+            }
+        }
+    }
+
+    func outcome(_ id: String, _ sent: Int64) -> PublishOutcome {
+        PublishOutcome(remoteId: id, url: watchBase + id, bytesSent: sent)
+    }
+
+    enum ChunkReply { case offset(Int64), complete(String), expired }
+
+    func startSession(_ job: UploadJob) async throws -> String {
+        let m = job.metadata
+        var snippet: [String: Any] = ["title": m.title, "description": m.description, "tags": m.tags]
+        snippet["categoryId"] = m.options["category_id"] ?? "22"
+        var status: [String: Any] = ["privacyStatus": m.privacy.rawValue]
+        if let at = m.publishAt {
+            // YouTube publishes natively at publishAt, which it accepts only on private videos.
+            status["privacyStatus"] = "private"
+            status["publishAt"] = ISO8601DateFormatter().string(from: at)
+        }
+        status["selfDeclaredMadeForKids"] = (m.options["made_for_kids"].map { ["true", "yes", "1"].contains($0.lowercased()) }) ?? false
+        if let s = m.options["contains_synthetic_media"] { status["containsSyntheticMedia"] = ["true", "yes", "1"].contains(s.lowercased()) }
+        let body = try JSONSerialization.data(withJSONObject: ["snippet": snippet, "status": status], options: [.sortedKeys])
+        let url = account.endpoint + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status"
+        let resp = try await send(url: url, method: .POST, headers: [
+            ("Content-Type", "application/json; charset=UTF-8"),
+            ("X-Upload-Content-Length", String(job.size)),
+            ("X-Upload-Content-Type", job.contentType),
+        ], body: ByteBuffer(bytes: body))
+        guard resp.status == 200, let location = resp.headers.first(name: "Location") else {
+            throw classify(resp, during: "starting the upload session")
+        }
+        return location
+    }
+
+    func putChunk(_ session: String, file: String, from: Int64, to end: Int64, total: Int64, contentType: String) async throws -> ChunkReply {
+        let bytes = try Self.readChunk(file, from: from, count: Int(end - from))
+        let resp = try await send(url: session, method: .PUT, headers: [
+            ("Content-Type", contentType),
+            ("Content-Range", "bytes \(from)-\(end - 1)/\(total)"),
+        ], body: bytes)
+        return try interpret(resp, during: "sending bytes \(from)–\(end - 1)")
+    }
+
+    enum StatusReply { case offset(Int64), complete(String), expired }
+
+    func statusQuery(_ session: String, total: Int64) async throws -> StatusReply {
+        for attempt in 1...maxAttempts {
+            do {
+                let resp = try await send(url: session, method: .PUT, headers: [("Content-Range", "bytes */\(total)")], body: ByteBuffer())
+                switch try interpret(resp, during: "asking where the upload stands") {
+                case .offset(let o): return .offset(o)
+                case .complete(let id): return .complete(id)
+                case .expired: return .expired
+                }
+            } catch let e as DeliveryError where e.kind == .retryNow && attempt < maxAttempts {
+                try await Task.sleep(for: backoff.delay(attempt: attempt))
+            }
+        }
+        throw DeliveryError(.retryNow, .retriesExhausted, "the upload's status could not be read")
+    }
+
+    func interpret(_ resp: Reply, during: String) throws -> ChunkReply {
+        switch resp.status {
+        case 308:
+            // Always trust Range. No Range header: nothing stored yet.
+            if let r = resp.headers.first(name: "Range"), let dash = r.lastIndex(of: "-"), let last = Int64(r[r.index(after: dash)...]) {
+                return .offset(last + 1)
+            }
+            return .offset(0)
+        case 200, 201:
+            guard let json = try? JSONSerialization.jsonObject(with: resp.body) as? [String: Any], let id = json["id"] as? String else {
+                throw DeliveryError(.retryNow, .rejectedByPlatform, "the final reply carried no video id", httpStatus: resp.status)
+            }
+            if let st = json["status"] as? [String: Any], let us = st["uploadStatus"] as? String, ["failed", "rejected"].contains(us) {
+                let why = (st["failureReason"] as? String) ?? (st["rejectionReason"] as? String) ?? us
+                throw DeliveryError(.permanent, .rejectedByPlatform, "YouTube \(us) the video: \(why)", httpStatus: resp.status)
+            }
+            return .complete(id)
+        case 404, 410:
+            return .expired
+        default:
+            throw classify(resp, during: during)
+        }
+    }
+
+    /// Maps YouTube's answers onto retry-now / retry-at / re-authenticate / permanent (PLATFORMS.md §6).
+    func classify(_ resp: Reply, during: String) -> DeliveryError {
+        let json = (try? JSONSerialization.jsonObject(with: resp.body)) as? [String: Any]
+        let err = json?["error"] as? [String: Any]
+        let message = err?["message"] as? String ?? "HTTP \(resp.status)"
+        let reason = ((err?["errors"] as? [[String: Any]])?.first?["reason"] as? String) ?? ""
+        let what = "YouTube answered \(resp.status) \(reason.isEmpty ? "" : "(\(reason)) ")while \(during): \(message)"
+        switch (resp.status, reason) {
+        case (401, _):
+            return DeliveryError(.retryNow, .authRevoked, what, httpStatus: resp.status)
+        case (403, "quotaExceeded"):
+            return DeliveryError(.retryAt(Self.nextPacificMidnight(after: Date())), .quotaExhausted, what, httpStatus: resp.status)
+        case (400, "uploadLimitExceeded"):
+            return DeliveryError(.retryAt(Date().addingTimeInterval(86400)), .quotaExhausted, what, httpStatus: resp.status)
+        case (429, _), (403, "rateLimitExceeded"), (403, "userRateLimitExceeded"):
+            let after = resp.headers.first(name: "Retry-After").flatMap(Double.init) ?? 60
+            return DeliveryError(.retryAt(Date().addingTimeInterval(after)), .quotaExhausted, what, httpStatus: resp.status)
+        case (500...599, _), (408, _):
+            return DeliveryError(.retryNow, .retriesExhausted, what, httpStatus: resp.status)
+        default:
+            return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: resp.status)
+        }
+    }
+
+    /// YouTube's daily quota resets at midnight Pacific time.
+    static func nextPacificMidnight(after date: Date) -> Date {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "America/Los_Angeles")!
+        let start = cal.startOfDay(for: date)
+        return cal.date(byAdding: .day, value: 1, to: start)!
+    }
+
+    struct Reply {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: Data
+    }
+
+    /// One HTTP exchange with a hard timeout; a 401 refreshes the token once and repeats the request.
+    func send(url: String, method: HTTPMethod, headers: [(String, String)], body: ByteBuffer) async throws -> Reply {
+        var refreshed = false
+        while true {
+            var req = HTTPClientRequest(url: url)
+            req.method = method
+            req.headers.add(name: "Authorization", value: "Bearer \(try await tokens.accessToken())")
+            for (k, v) in headers { req.headers.add(name: k, value: v) }
+            req.headers.add(name: "Content-Length", value: String(body.readableBytes))
+            req.body = .bytes(body)
+            let resp: HTTPClientResponse
+            let data: ByteBuffer
+            do {
+                resp = try await http.execute(req, timeout: .seconds(Int64(requestTimeout.seconds)))
+                data = try await resp.body.collect(upTo: 4 << 20)
+            } catch {
+                throw DeliveryError(.retryNow, .retriesExhausted, "connection to \(account.endpoint) failed: \(error)")
+            }
+            if resp.status == .unauthorized && !refreshed {
+                refreshed = true
+                await tokens.invalidate()
+                continue
+            }
+            return Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))
+        }
+    }
+
+    /// Reads one chunk from disk: memory stays bounded by the chunk size whatever the file size.
+    static func readChunk(_ path: String, from: Int64, count: Int) throws -> ByteBuffer {
+        guard let h = FileHandle(forReadingAtPath: path) else {
+            throw DeliveryError(.permanent, .unreadable, "the rendition \(path) cannot be read")
+        }
+        defer { try? h.close() }
+        try h.seek(toOffset: UInt64(from))
+        let data = try h.read(upToCount: count) ?? Data()
+        guard data.count == count else {
+            throw DeliveryError(.permanent, .unreadable, "the rendition \(path) is shorter than expected")
+        }
+        return ByteBuffer(bytes: data)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+
+/// The sandbox's own API (not any platform's): what was published, fault injection, revocation,
+/// and a watch page serving the received bytes — so users and tests can see what arrived.
+enum ControlRoutes {
+    static func add(to router: Router<BasicRequestContext>, state: SandboxState) {
+        router.get("/sandbox/videos") { _, _ -> Response in
+            let videos = await state.allVideos()
+            let data = try JSONCoding.encoder().encode(["videos": videos])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.post("/sandbox/faults") { req, _ -> Response in
+            var req = req
+            let body = try await req.collectBody(upTo: 64 * 1024)
+            let faults = try JSONCoding.decoder().decode(SandboxState.Faults.self, from: Data(buffer: body))
+            await state.setFaults(faults)
+            return SandboxHTTP.json(.ok, ["ok": true])
+        }
+        router.post("/sandbox/revoke") { req, _ -> Response in
+            var req = req
+            let form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
+            guard let rt = form["refresh_token"] else { return SandboxHTTP.json(.badRequest, ["error": "refresh_token required"]) }
+            await state.revoke(refreshToken: rt)
+            return SandboxHTTP.json(.ok, ["ok": true])
+        }
+        router.get("/watch") { req, _ -> Response in
+            guard let id = SandboxHTTP.query(req, "v"), let v = await state.allVideos().first(where: { $0.id == id }),
+                  let data = FileManager.default.contents(atPath: v.path) else {
+                return SandboxHTTP.json(.notFound, ["error": "no such video"])
+            }
+            return Response(status: .ok, headers: [.contentType: "video/mp4"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.get("/healthz") { _, _ in "ok" }
+    }
+}
+
+import OmniPostCore

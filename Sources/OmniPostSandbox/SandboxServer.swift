@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import OmniPostCore
+import ServiceLifecycle
+
+/// The bundled sandbox: speaks the platforms' documented upload protocols on loopback so the whole
+/// product runs offline (demo, users' dry runs, tests). A product feature, not a test double.
+public final class SandboxServer: Sendable {
+    public let state: SandboxState
+    let host: String
+    let requestedPort: Int
+    let logger: Logger
+    private let portBox = PortBox()
+    private let task = TaskBox()
+
+    public init(root: URL, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "omnipost.sandbox")) {
+        self.state = SandboxState(root: root)
+        self.host = host
+        self.requestedPort = port
+        self.logger = logger
+    }
+
+    /// The bound port (valid after `start()`).
+    public var port: Int { portBox.value ?? requestedPort }
+    public var baseURL: String { "http://\(host):\(port)" }
+
+    func makeApplication(onRunning: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
+        let router = Router()
+        let box = portBox, host = host
+        TokenRoutes.add(to: router, state: state)
+        YouTubeRoutes.add(to: router, state: state) { "http://\(host):\(box.value ?? 0)" }
+        ControlRoutes.add(to: router, state: state)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: requestedPort), serverName: "omnipost-sandbox"),
+            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Starts serving in the background and returns once the port is bound.
+    public func start() async throws {
+        let app = makeApplication { [portBox] p in portBox.set(p) }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let t = Task { try await group.run() }
+        task.set(t, group)
+        for _ in 0..<500 {
+            if portBox.value != nil { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await group.triggerGracefulShutdown()
+        throw OmniError(.internalError, "the sandbox did not start listening on \(host):\(requestedPort)")
+    }
+
+    /// Stops gracefully: requests in flight finish, then the listener closes.
+    public func stop() async {
+        await task.group?.triggerGracefulShutdown()
+        _ = try? await task.value?.value
+    }
+
+    /// Runs in the foreground until SIGINT/SIGTERM (`omnipost sandbox`).
+    public func runForeground(onRunning: @escaping @Sendable (Int) -> Void) async throws {
+        let app = makeApplication { [portBox] p in portBox.set(p); onRunning(p) }
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    /// Registers an account the way a developer console would: a client and a refresh token.
+    public func registerAccount(platform: String, name: String, clientID: String, clientSecret: String, refreshToken: String) async {
+        await state.register(.init(platform: platform, name: name, clientID: clientID, clientSecret: clientSecret, refreshToken: refreshToken))
+    }
+}
+
+final class PortBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v: Int?
+    func set(_ p: Int) { lock.lock(); v = p; lock.unlock() }
+    var value: Int? { lock.lock(); defer { lock.unlock() }; return v }
+}
+
+final class TaskBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var t: Task<Void, any Error>?
+    private var g: ServiceGroup?
+    func set(_ x: Task<Void, any Error>, _ group: ServiceGroup) { lock.lock(); t = x; g = group; lock.unlock() }
+    var value: Task<Void, any Error>? { lock.lock(); defer { lock.unlock() }; return t }
+    var group: ServiceGroup? { lock.lock(); defer { lock.unlock() }; return g }
+}

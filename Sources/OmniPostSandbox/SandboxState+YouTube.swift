@@ -1,0 +1,42 @@
+import Foundation
+import OmniPostCore
+
+extension SandboxState {
+    func putSession(_ s: UploadSession) { sessions[s.id] = s }
+
+    /// A live session; an expired one is forgotten (and its partial bytes removed), answering 404 like YouTube.
+    func session(_ id: String) -> UploadSession? {
+        guard let s = sessions[id] else { return nil }
+        if s.videoID == nil, Date().timeIntervalSince(s.created) > sessionLifetime {
+            sessions[id] = nil
+            try? FileManager.default.removeItem(atPath: s.file)
+            return nil
+        }
+        return s
+    }
+
+    func takeFailPut() -> Int? {
+        faults.youtubeFailPuts.isEmpty ? nil : faults.youtubeFailPuts.removeFirst()
+    }
+
+    func clearCut() { faults.youtubeCutAfterBytes = nil }
+
+    /// All bytes are in: hash them, keep them under videos/, and publish the video.
+    func finishYouTube(_ s: UploadSession) throws -> UploadSession {
+        var s = s
+        let vid = SandboxState.randomID(11, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let dest = root.appendingPathComponent("youtube/videos/\(vid).bin")
+        try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: s.file, toPath: dest.path)
+        let hash = try FileHashing.sha256(path: dest.path)
+        videos.append(Video(
+            platform: "youtube", id: vid, account: s.account, title: s.metadata.snippet?.title ?? "",
+            description: s.metadata.snippet?.description ?? "", tags: s.metadata.snippet?.tags ?? [],
+            privacy: s.metadata.status?.privacyStatus ?? "public", publishAt: s.metadata.status?.publishAt,
+            bytes: hash.bytes, sha256: hash.hex, path: dest.path, receivedAt: Date()))
+        s.videoID = vid
+        s.file = dest.path
+        sessions[s.id] = s
+        return s
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import OmniPostCore
+
+/// Everything the sandbox remembers: registered accounts and tokens, upload sessions, published
+/// videos (with the sha256 of the bytes received), and faults to inject. One actor, so concurrent
+/// requests see a consistent world.
+public actor SandboxState {
+    public struct Account: Sendable {
+        public var platform: String
+        public var name: String
+        public var clientID: String
+        public var clientSecret: String
+        public var refreshToken: String
+        public var revoked = false
+    }
+
+    public struct Video: Sendable, Codable, Equatable {
+        public var platform: String
+        public var id: String
+        public var account: String
+        public var title: String
+        public var description: String
+        public var tags: [String]
+        public var privacy: String
+        public var publishAt: String?
+        public var bytes: Int64
+        public var sha256: String
+        public var path: String
+        public var receivedAt: Date
+    }
+
+    public struct Faults: Sendable, Codable, Equatable {
+        /// Cut the next YouTube PUT once its session holds this many bytes: the bytes up to there are kept,
+        /// the request fails with 503 — what a dropped connection mid-chunk leaves behind.
+        public var youtubeCutAfterBytes: Int64?
+        /// Statuses to answer the next YouTube PUTs with, one each, before touching the body.
+        public var youtubeFailPuts: [Int] = []
+        public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = []) {
+            self.youtubeCutAfterBytes = youtubeCutAfterBytes
+            self.youtubeFailPuts = youtubeFailPuts
+        }
+    }
+
+    struct Token { var account: String; var expires: Date }
+
+    struct UploadSession {
+        var id: String
+        var account: String
+        var total: Int64?
+        var received: Int64
+        var file: String
+        var metadata: YouTubeVideoMetadata
+        var created: Date
+        var videoID: String?
+    }
+
+    public let root: URL
+    public var accessTokenLifetime: TimeInterval
+    public var sessionLifetime: TimeInterval
+    var accounts: [String: Account] = [:]      // by refresh token
+    var tokens: [String: Token] = [:]
+    var sessions: [String: UploadSession] = [:]
+    var videos: [Video] = []
+    public var faults = Faults()
+    /// Requests seen per route, for tests that assert what a client did.
+    public private(set) var requestCounts: [String: Int] = [:]
+    public private(set) var bytesReceived: Int64 = 0
+
+    public init(root: URL, accessTokenLifetime: TimeInterval = 3600, sessionLifetime: TimeInterval = 7 * 86400) {
+        self.root = root
+        self.accessTokenLifetime = accessTokenLifetime
+        self.sessionLifetime = sessionLifetime
+    }
+
+    public func register(_ account: Account) { accounts[account.refreshToken] = account }
+
+    public func revoke(refreshToken: String) { accounts[refreshToken]?.revoked = true }
+
+    public func setFaults(_ f: Faults) { faults = f }
+
+    public func setAccessTokenLifetime(_ t: TimeInterval) { accessTokenLifetime = t }
+
+    public func setSessionLifetime(_ t: TimeInterval) { sessionLifetime = t }
+
+    public func allVideos() -> [Video] { videos }
+
+    /// How many videos carry these exact bytes: the exactly-once check.
+    public func postCount(sha256: String) -> Int { videos.filter { $0.sha256 == sha256 }.count }
+
+    func count(_ route: String) { requestCounts[route, default: 0] += 1 }
+
+    func addReceived(_ n: Int64) { bytesReceived += n }
+
+    // MARK: OAuth
+
+    enum RefreshResult { case ok(String, Int), invalidClient, invalidGrant }
+
+    func refresh(clientID: String, clientSecret: String, refreshToken: String) -> RefreshResult {
+        guard let a = accounts[refreshToken], !a.revoked else { return .invalidGrant }
+        guard a.clientID == clientID, a.clientSecret == clientSecret else { return .invalidClient }
+        let token = "sbx." + Self.randomID(32)
+        tokens[token] = Token(account: "\(a.platform):\(a.name)", expires: Date().addingTimeInterval(accessTokenLifetime))
+        return .ok(token, Int(accessTokenLifetime))
+    }
+
+    /// The account a bearer token belongs to, if it is valid and unexpired.
+    func account(forBearer header: String?) -> String? {
+        guard let header, header.hasPrefix("Bearer ") else { return nil }
+        let t = String(header.dropFirst(7))
+        guard let tok = tokens[t], tok.expires > Date() else { return nil }
+        return tok.account
+    }
+
+    static func randomID(_ n: Int, alphabet: String = "abcdefghijklmnopqrstuvwxyz0123456789") -> String {
+        let chars = Array(alphabet)
+        return String((0..<n).map { _ in chars.randomElement()! })
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import OmniPostCore
+
+/// YouTube Data API v3 resumable `videos.insert` (PLATFORMS.md): init → 200 + Location; PUT chunks with
+/// Content-Range → 308 + Range; last chunk → 201 + video resource; `bytes */T` asks for the status;
+/// an expired session is 404. Query parameters may come in any order.
+enum YouTubeRoutes {
+    static let chunkGranularity: Int64 = 262_144
+    static let path = "/upload/youtube/v3/videos"
+
+    static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        router.post(RouterPath(path)) { req, _ -> Response in
+            await state.count("youtube.init")
+            return try await initUpload(req, state: state, baseURL: baseURL())
+        }
+        router.put(RouterPath(path)) { req, _ -> Response in
+            await state.count("youtube.put")
+            return try await putChunk(req, state: state)
+        }
+        router.get("/youtube/v3/videos") { req, _ -> Response in
+            await state.count("youtube.list")
+            guard await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) != nil else {
+                return SandboxHTTP.googleError(401, "authError", "Request had invalid authentication credentials.")
+            }
+            let ids = Set((SandboxHTTP.query(req, "id") ?? "").split(separator: ",").map(String.init))
+            let items = await state.allVideos().filter { $0.platform == "youtube" && ids.contains($0.id) }.map(resource)
+            return SandboxHTTP.json(.ok, ["kind": "youtube#videoListResponse", "items": items])
+        }
+    }
+
+    static func initUpload(_ req: Request, state: SandboxState, baseURL: String) async throws -> Response {
+        guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
+            return SandboxHTTP.googleError(401, "authError", "Request had invalid authentication credentials.")
+        }
+        guard SandboxHTTP.query(req, "uploadType") == "resumable" else {
+            return SandboxHTTP.googleError(400, "badRequest", "uploadType must be resumable")
+        }
+        guard let part = SandboxHTTP.query(req, "part"), part.contains("snippet") else {
+            return SandboxHTTP.googleError(400, "required", "Required parameter: part")
+        }
+        var total: Int64? = nil
+        if let l = SandboxHTTP.header(req, "X-Upload-Content-Length") {
+            guard let v = Int64(l), v >= 0 else { return SandboxHTTP.googleError(400, "badRequest", "Invalid X-Upload-Content-Length") }
+            total = v
+        }
+        var req = req
+        let body = try await req.collectBody(upTo: 1 << 20)
+        let meta: YouTubeVideoMetadata
+        do { meta = try JSONDecoder().decode(YouTubeVideoMetadata.self, from: Data(buffer: body)) } catch {
+            return SandboxHTTP.googleError(400, "parseError", "Parse Error")
+        }
+        if let problem = validate(meta) { return SandboxHTTP.googleError(400, problem.0, problem.1) }
+        let id = SandboxState.randomID(48, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let file = await state.root.appendingPathComponent("youtube/sessions/\(id).part").path
+        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: file, contents: nil)
+        await state.putSession(.init(id: id, account: account, total: total, received: 0, file: file, metadata: meta, created: Date()))
+        var headers = HTTPFields()
+        headers[.location] = "\(baseURL)\(path)?uploadType=resumable&part=\(part)&upload_id=\(id)"
+        headers[HTTPField.Name("X-GUploader-UploadID")!] = id
+        return SandboxHTTP.empty(.ok, headers: headers)
+    }
+
+    /// The checks YouTube makes on the metadata before it accepts a single byte.
+    static func validate(_ m: YouTubeVideoMetadata) -> (String, String)? {
+        guard let title = m.snippet?.title, !title.trimmingCharacters(in: .whitespaces).isEmpty else {
+            return ("invalidTitle", "The request metadata does not specify a valid video title.")
+        }
+        if title.count > 100 || title.contains("<") || title.contains(">") { return ("invalidTitle", "The video title is too long or contains < or >.") }
+        if let d = m.snippet?.description, d.utf8.count > 5000 || d.contains("<") || d.contains(">") {
+            return ("invalidDescription", "The video description is too long or contains < or >.")
+        }
+        if let t = m.snippet?.tags, t.reduce(0, { $0 + $1.count + ($1.contains(" ") ? 2 : 0) }) + max(0, t.count - 1) > 500 {
+            return ("invalidTags", "The video keywords are too long.")
+        }
+        let privacy = m.status?.privacyStatus ?? "public"
+        if !["public", "unlisted", "private"].contains(privacy) { return ("invalidVideoMetadata", "Invalid privacyStatus") }
+        if m.status?.publishAt != nil && privacy != "private" {
+            return ("invalidPublishAt", "publishAt can only be set when privacyStatus is private.")
+        }
+        return nil
+    }
+
+    static func putChunk(_ req: Request, state: SandboxState) async throws -> Response {
+        guard let id = SandboxHTTP.query(req, "upload_id"), var session = await state.session(id) else {
+            return SandboxHTTP.googleError(404, "notFound", "The upload session does not exist or has expired.")
+        }
+        if let auth = SandboxHTTP.header(req, "Authorization"), await state.account(forBearer: auth) == nil {
+            return SandboxHTTP.googleError(401, "authError", "Request had invalid authentication credentials.")
+        }
+        if let status = await state.takeFailPut() {
+            return SandboxHTTP.googleError(status, "backendError", "Injected failure \(status).")
+        }
+        guard let cr = SandboxHTTP.header(req, "Content-Range"), let range = ContentRange.parse(cr) else {
+            return SandboxHTTP.googleError(400, "badContentRange", "Failed to parse Content-Range header.")
+        }
+        if let t = range.total {
+            if let known = session.total, known != t {
+                return SandboxHTTP.googleError(400, "badContentRange", "Content-Range total \(t) does not match the declared length \(known).")
+            }
+            session.total = t
+        }
+        if session.videoID != nil { return await finished(session, state: state) }
+
+        guard let first = range.first, let last = range.last else {
+            // Status query.
+            await state.putSession(session)
+            return resumeIncomplete(session)
+        }
+        guard first <= session.received else {
+            return SandboxHTTP.googleError(400, "badContentRange", "Content-Range starts at \(first) but only \(session.received) bytes are stored.")
+        }
+        let length = last - first + 1
+        let isLast = session.total.map { last + 1 == $0 } ?? false
+        if !isLast && length % chunkGranularity != 0 {
+            return SandboxHTTP.googleError(400, "badContentRange", "Every chunk but the last must be a multiple of 262144 bytes.")
+        }
+        // Bytes the server already has (an overlapping resend) are skipped, the rest appended.
+        var skip = session.received - first
+        let cut = await state.faults.youtubeCutAfterBytes
+        var cutNow = false
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: session.file))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(session.received))
+        var receivedThisRequest: Int64 = 0
+        for try await var buffer in req.body {
+            receivedThisRequest += Int64(buffer.readableBytes)
+            if skip > 0 {
+                let n = min(Int64(buffer.readableBytes), skip)
+                buffer.moveReaderIndex(forwardBy: Int(n))
+                skip -= n
+            }
+            if buffer.readableBytes == 0 { continue }
+            if let cut, session.received + Int64(buffer.readableBytes) >= cut {
+                let keep = Int(max(0, cut - session.received))
+                if keep > 0, let bytes = buffer.readBytes(length: keep) { try handle.write(contentsOf: bytes) }
+                session.received += Int64(keep)
+                cutNow = true
+                break
+            }
+            let n = Int64(buffer.readableBytes)
+            if let bytes = buffer.readBytes(length: buffer.readableBytes) { try handle.write(contentsOf: bytes) }
+            session.received += n
+        }
+        await state.addReceived(receivedThisRequest)
+        try handle.synchronize()
+        if cutNow {
+            await state.clearCut()
+            await state.putSession(session)
+            return SandboxHTTP.googleError(503, "backendError", "Injected connection cut after \(session.received) bytes.")
+        }
+        if let total = session.total, session.received >= total {
+            let done = try await state.finishYouTube(session)
+            return await finished(done, state: state)
+        }
+        await state.putSession(session)
+        return resumeIncomplete(session)
+    }
+
+    static func resumeIncomplete(_ s: SandboxState.UploadSession) -> Response {
+        var headers = HTTPFields()
+        if s.received > 0 { headers[.range] = "bytes=0-\(s.received - 1)" }
+        return SandboxHTTP.empty(.init(code: 308, reasonPhrase: "Resume Incomplete"), headers: headers)
+    }
+
+    static func finished(_ s: SandboxState.UploadSession, state: SandboxState) async -> Response {
+        guard let vid = s.videoID, let video = await state.allVideos().first(where: { $0.id == vid }) else {
+            return SandboxHTTP.googleError(500, "backendError", "lost video")
+        }
+        return SandboxHTTP.json(.created, resource(video))
+    }
+
+    static func resource(_ v: SandboxState.Video) -> [String: Any] {
+        var status: [String: Any] = ["uploadStatus": "uploaded", "privacyStatus": v.privacy, "license": "youtube", "embeddable": true]
+        if let p = v.publishAt { status["publishAt"] = p }
+        return [
+            "kind": "youtube#video", "etag": String(v.sha256.prefix(16)), "id": v.id,
+            "snippet": ["title": v.title, "description": v.description, "tags": v.tags, "channelId": "UC" + v.account.replacingOccurrences(of: ":", with: "_"),
+                        "publishedAt": ISO8601DateFormatter().string(from: v.receivedAt)],
+            "status": status,
+        ]
+    }
+}
+
+/// `bytes F-L/T`, `bytes */T`, `bytes F-L/*`.
+struct ContentRange {
+    var first: Int64?
+    var last: Int64?
+    var total: Int64?
+
+    static func parse(_ s: String) -> ContentRange? {
+        let t = s.trimmingCharacters(in: .whitespaces)
+        guard t.hasPrefix("bytes ") else { return nil }
+        let rest = t.dropFirst(6)
+        let parts = rest.split(separator: "/", maxSplits: 1)
+        guard parts.count == 2 else { return nil }
+        let total = parts[1] == "*" ? nil : Int64(parts[1])
+        if parts[1] != "*" && total == nil { return nil }
+        if parts[0] == "*" { return ContentRange(first: nil, last: nil, total: total) }
+        let fl = parts[0].split(separator: "-")
+        guard fl.count == 2, let f = Int64(fl[0]), let l = Int64(fl[1]), f <= l else { return nil }
+        if let total, l >= total { return nil }
+        return ContentRange(first: f, last: l, total: total)
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct OmniPost: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "omnipost",
+        abstract: "Publishes video dropped into inbox folders to video platforms, exactly once.",
+        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, SandboxCommand.self])
+}

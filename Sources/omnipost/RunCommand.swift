@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OmniPostCore
+import OmniPostPipeline
+import ServiceLifecycle
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run pipelines: watch their inboxes and publish what arrives.")
+
+    @Argument(help: "Pipeline files (YAML).") var pipelines: [String]
+    @Flag(help: "Drain what is in the inboxes now, then exit.") var once = false
+    @Flag(help: "Print a summary table of this run's drops at the end (with --once).") var summary = false
+    @Option(help: "Log level: trace, debug, info, warning, error.") var logLevel: String = "warning"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "omnipost")
+        let progress = ProgressSink { line in print(line); fflush(nil) }
+        var opened: [Pipeline] = []
+        for path in pipelines {
+            let config: PipelineConfig
+            do { config = try PipelineConfig.load(path: path) } catch let e as OmniError {
+                FileHandleOutput.stderr("\(e)")
+                throw ExitCode(2)
+            }
+            progress.line("pipeline \(config.name): \(path)")
+            opened.append(try await Pipeline.open(config: config, logger: logger, progress: progress))
+        }
+        let started = Date()
+        if once {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for p in opened { group.addTask { try await p.run(once: true) } }
+                try await group.waitForAll()
+            }
+        } else {
+            let services = opened.map { PipelineService(pipeline: $0) }
+            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await group.run()
+        }
+        if summary || once {
+            for p in opened { print(try SummaryTable.render(ledger: p.context.ledger, since: started.addingTimeInterval(-1))) }
+        }
+        for p in opened { await p.close() }
+    }
+}
+
+/// A pipeline as a ServiceLifecycle service: on SIGTERM/SIGINT it stops claiming and returns; leases
+/// and checkpoints let the next start carry on where this one stopped.
+struct PipelineService: Service {
+    let pipeline: Pipeline
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await pipeline.run(once: false)
+        }
+    }
+}
+
+enum FileHandleOutput {
+    static func stderr(_ s: String) {
+        FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
+}

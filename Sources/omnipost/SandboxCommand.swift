@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OmniPostSandbox
+
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox", abstract: "Serve the bundled platform sandbox (YouTube resumable upload, OAuth) on loopback.")
+
+    @Option(help: "Port (0 picks a free one).") var port: Int = 8089
+    @Option(help: "Host to bind.") var host: String = "127.0.0.1"
+    @Option(help: "Folder for received uploads.") var root: String = "sandbox-data"
+    @Option(name: .customLong("account"), help: "An account as platform:name=client_id:client_secret:refresh_token (repeatable).")
+    var accounts: [String] = []
+
+    func run() async throws {
+        let server = SandboxServer(root: URL(fileURLWithPath: root), host: host, port: port)
+        let list = accounts.isEmpty ? ["youtube:main=sandbox-client:sandbox-secret:sandbox-refresh-main"] : accounts
+        for a in list {
+            let parts = a.split(separator: "=", maxSplits: 1).map(String.init)
+            let who = parts[0].split(separator: ":").map(String.init)
+            let cred = parts.count == 2 ? parts[1].split(separator: ":", maxSplits: 2).map(String.init) : []
+            guard who.count == 2, cred.count == 3 else {
+                throw ValidationError("--account is platform:name=client_id:client_secret:refresh_token, got '\(a)'")
+            }
+            await server.registerAccount(platform: who[0], name: who[1], clientID: cred[0], clientSecret: cred[1], refreshToken: cred[2])
+            print("account \(who[0]):\(who[1]) refresh_token=\(cred[2])")
+        }
+        try await server.runForeground { p in print("sandbox listening on http://\(host):\(p)"); fflush(nil) }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+import Testing
+
+@Suite struct LedgerTests {
+    func ledger(_ dir: TempDir) throws -> Ledger { try Ledger(path: dir.file("ledger.sqlite").path) }
+
+    @Test func recordingTheSameFileTwiceIsOneFact() throws {
+        let dir = try TempDir()
+        let l = try ledger(dir)
+        #expect(try l.recordCompleteFile(path: "a.mp4", size: 10, mtime: 1, inode: 5, role: .clip))
+        #expect(try !l.recordCompleteFile(path: "a.mp4", size: 10, mtime: 1, inode: 5, role: .clip))
+        #expect(try l.waitingFiles().count == 1)
+    }
+
+    @Test func aDropTakesItsFilesOnceOnly() throws {
+        let dir = try TempDir()
+        let l = try ledger(dir)
+        try l.recordCompleteFile(path: "a.mp4", size: 10, mtime: 1, inode: 5, role: .clip)
+        try l.recordCompleteFile(path: "a.yaml", size: 3, mtime: 1, inode: 6, role: .sidecar)
+        let ids = try l.waitingFiles().compactMap(\.id)
+        #expect(try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: "a.yaml", now: 1), fileIDs: ids))
+        #expect(try !l.createDrop(DropRecord(id: "d2", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: "a.yaml", now: 1), fileIDs: ids))
+        #expect(try l.drops().map(\.id) == ["d1"])
+        // A rescan finding the same, already taken file does not bring it back.
+        #expect(try !l.recordCompleteFile(path: "a.mp4", size: 10, mtime: 1, inode: 5, role: .clip))
+        #expect(try l.waitingFiles().isEmpty)
+    }
+
+    @Test func claimsAreExclusiveUntilTheLeaseExpires() throws {
+        let dir = try TempDir()
+        let clock = TestClock(Date(timeIntervalSince1970: 1_000_000))
+        let l = try Ledger(path: dir.file("l.sqlite").path, clock: clock)
+        #expect(try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: 1), fileIDs: []))
+        let first = try l.claimDrop(in: .received, owner: "w1", lease: 30)
+        #expect(first?.id == "d1")
+        #expect(try l.claimDrop(in: .received, owner: "w2", lease: 30) == nil)
+        clock.advance(31)
+        // The first worker died: its lease lapsed, another takes over.
+        #expect(try l.claimDrop(in: .received, owner: "w2", lease: 30)?.leaseOwner == "w2")
+    }
+
+    @Test func onlyWrittenDownTransitionsAreAllowed() throws {
+        let dir = try TempDir()
+        let l = try ledger(dir)
+        _ = try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: 1), fileIDs: [])
+        #expect(throws: OmniError.self) { try l.transitionDrop("d1", from: .received, to: .archived, stage: "t") }
+        #expect(throws: OmniError.self) { try l.transitionDrop("d1", from: .validated, to: .converted, stage: "t") }
+        try l.transitionDrop("d1", from: .received, to: .rejected, stage: "t", detail: "x")
+        let events = try l.events(forDrop: "d1")
+        #expect(events.map(\.toState) == ["received", "rejected"])
+        #expect(events.last?.fromState == "received")
+    }
+
+    @Test func checkpointNeedsTheLease() throws {
+        let dir = try TempDir()
+        let l = try ledger(dir)
+        _ = try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: 1), fileIDs: [])
+        try l.insertDeliveries([DeliveryRecord(dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
+                                               state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "abc", notBefore: nil, now: 1)])
+        let d = try #require(try l.claimDelivery(owner: "w1", lease: 60))
+        try l.checkpoint(deliveryId: d.id!, owner: "w1", lease: 60, session: "http://s/1", confirmedOffset: 262_144, bytesSent: 262_144)
+        #expect(throws: OmniError.self) {
+            try l.checkpoint(deliveryId: d.id!, owner: "intruder", lease: 60, session: "x", confirmedOffset: 0, bytesSent: 0)
+        }
+        let after = try #require(try l.delivery(d.id!))
+        #expect(after.remoteSession == "http://s/1" && after.confirmedOffset == 262_144)
+    }
+}
+
+final class TestClock: WallClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var t: Date
+    init(_ t: Date) { self.t = t }
+    func now() -> Date { lock.lock(); defer { lock.unlock() }; return t }
+    func advance(_ s: TimeInterval) { lock.lock(); t = t.addingTimeInterval(s); lock.unlock() }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import OmniPostCore
+import Testing
+
+@Suite struct ManifestTests {
+    @Test func yamlAndJSONGiveTheSameModel() throws {
+        let y = try Manifest.parse(text: """
+            version: 1
+            title: "Hello {stem}"
+            tags: [a, b]
+            privacy: unlisted
+            publish_at: 2026-12-01T18:00:00+01:00
+            overrides:
+              youtube: {category_id: "20", made_for_kids: false}
+            """, file: "c.yaml")
+        let j = try Manifest.parse(text: """
+            {"version": 1, "title": "Hello {stem}", "tags": ["a", "b"], "privacy": "unlisted",
+             "publish_at": "2026-12-01T18:00:00+01:00", "overrides": {"youtube": {"category_id": "20", "made_for_kids": false}}}
+            """, file: "c.json")
+        #expect(y.title?.value == j.title?.value)
+        #expect(y.tags == ["a", "b"] && j.tags == ["a", "b"])
+        #expect(y.privacy == .unlisted && j.privacy == .unlisted)
+        #expect(y.publishAt == j.publishAt)
+        #expect(y.publishAt == ISO8601DateFormatter().date(from: "2026-12-01T17:00:00Z"))
+        #expect(y.overrides == j.overrides)
+        #expect(y.overrides["youtube"]?["made_for_kids"] == "false")
+    }
+
+    @Test func unknownKeyIsAnErrorWithDidYouMeanAndPosition() throws {
+        let e = try #require(throws: OmniError.self) {
+            try Manifest.parse(text: "version: 1\ntitel: x\n", file: "drop.yaml")
+        }
+        #expect(e.code == .unknownKey)
+        #expect(e.message.contains("did you mean 'title'"))
+        #expect(e.location?.description == "drop.yaml:2:1")
+    }
+
+    @Test func syntaxErrorHasLineAndColumn() throws {
+        let e = try #require(throws: OmniError.self) {
+            try Manifest.parse(text: "title: \"unclosed\ntags: [a\n", file: "bad.yaml")
+        }
+        #expect(e.code == .manifestSyntax)
+        #expect(e.location?.file == "bad.yaml")
+        #expect(e.location?.line != nil && e.location?.column != nil)
+    }
+
+    @Test func jsonSyntaxErrorHasLineAndColumn() throws {
+        let e = try #require(throws: OmniError.self) {
+            try Manifest.parse(text: "{\n  \"title\": \"x\",\n  \"tags\": [\"a\" \"b\"]\n}\n", file: "bad.json")
+        }
+        #expect(e.code == .manifestSyntax)
+        #expect(e.location?.line == 3)
+    }
+
+    @Test func wrongTypesAndValuesPointAtTheValue() throws {
+        let e1 = try #require(throws: OmniError.self) { try Manifest.parse(text: "privacy: publik\n", file: "m.yaml") }
+        #expect(e1.code == .invalidValue)
+        #expect(e1.message.contains("did you mean 'public'"))
+        #expect(e1.location?.description == "m.yaml:1:10")
+        let e2 = try #require(throws: OmniError.self) { try Manifest.parse(text: "tags: {a: 1}\n", file: "m.yaml") }
+        #expect(e2.location?.line == 1)
+        let e3 = try #require(throws: OmniError.self) { try Manifest.parse(text: "publish_at: tomorrow\n", file: "m.yaml") }
+        #expect(e3.message.contains("UTC offset"))
+        let e4 = try #require(throws: OmniError.self) { try Manifest.parse(text: "sha256: abc\n", file: "m.yaml") }
+        #expect(e4.message.contains("64 hexadecimal"))
+        let e5 = try #require(throws: OmniError.self) { try Manifest.parse(text: "overrides: {youtube: {categroy_id: 1}}\n", file: "m.yaml") }
+        #expect(e5.code == .unknownKey && e5.message.contains("category_id"))
+        let e6 = try #require(throws: OmniError.self) { try Manifest.parse(text: "- a\n- b\n", file: "m.yaml") }
+        #expect(e6.message.contains("expected a sidecar mapping"))
+    }
+
+    @Test func emptyFileIsReported() throws {
+        let e = try #require(throws: OmniError.self) { try Manifest.parse(text: "", file: "e.yaml") }
+        #expect(e.code == .manifestSyntax)
+        #expect(e.message.contains("empty"))
+    }
+
+    @Test func billionLaughsFailsFastWithFlatMemory() throws {
+        var text = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        for i in 1...9 {
+            let prev = i == 1 ? "a" : "l\(i - 1)"
+            text += "l\(i): &l\(i) [*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev)]\n"
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let e = try #require(throws: OmniError.self) { try Manifest.parse(text: text, file: "lol.yaml") }
+        #expect(e.code == .manifestTooComplex)
+        #expect(clock.now - start < .seconds(5))
+    }
+
+    @Test func oversizedSidecarIsRefusedUnread() throws {
+        let dir = try TempDir()
+        let big = try dir.write("big.yaml", "title: x\n" + String(repeating: "# padding\n", count: 120_000))
+        let e = try #require(throws: OmniError.self) { try Manifest.load(path: big.path, displayName: "big.yaml") }
+        #expect(e.code == .manifestTooLarge)
+    }
+
+    @Test func templatesFillVariablesAndRejectUnknownOnes() throws {
+        let f = Field("Clip {clip_id} of {video_id} {{literal}}", at: SourceLocation(file: "s.yaml", line: 3, column: 8))
+        #expect(try Template.render(f, variables: ["clip_id": "7", "video_id": "abc"]) == "Clip 7 of abc {literal}")
+        let e = try #require(throws: OmniError.self) {
+            try Template.render(Field("Hi {vidoe_id}", at: f.location), variables: ["video_id": "abc"])
+        }
+        #expect(e.code == .unknownTemplateVariable)
+        #expect(e.message.contains("did you mean {video_id}"))
+        #expect(e.location?.description == "s.yaml:3:8")
+    }
+}
