@@ -15,11 +15,18 @@ public final class SandboxServer: Sendable {
     private let portBox = PortBox()
     private let task = TaskBox()
 
-    public init(root: URL, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "omnipost.sandbox")) {
+    public init(root: URL, host: String = "127.0.0.1", port: Int = 0, logger: Logger = SandboxServer.quietLogger) {
         self.state = SandboxState(root: root)
         self.host = host
         self.requestedPort = port
         self.logger = logger
+    }
+
+    /// Warnings and errors only: the sandbox's per-request chatter is not the user's business.
+    public static var quietLogger: Logger {
+        var l = Logger(label: "omnipost.sandbox")
+        l.logLevel = .warning
+        return l
     }
 
     /// The bound port (valid after `start()`).

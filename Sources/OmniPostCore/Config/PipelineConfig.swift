@@ -110,4 +110,14 @@ public struct AccountConfig: Sendable {
     /// API root, e.g. https://www.googleapis.com; replaced by the sandbox's URL in embedded mode.
     public var endpoint: String
     public var tokenURL: String
+
+    public init(key: String, platform: String, clientID: String, clientSecret: String, refreshToken: String, endpoint: String, tokenURL: String) {
+        self.key = key
+        self.platform = platform
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.refreshToken = refreshToken
+        self.endpoint = endpoint
+        self.tokenURL = tokenURL
+    }
 }

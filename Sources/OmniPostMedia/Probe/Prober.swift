@@ -15,11 +15,21 @@ public struct Prober: Sendable {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw OmniError(.unreadable, "\(displayName) cannot be read (permission denied)", at: SourceLocation(file: displayName))
         }
-        let result = try await tools.run(
-            "ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "--", path],
-            timeout: .seconds(60))
         let where_ = SourceLocation(file: displayName)
+        // By content, not by name: a text file called .mp4 is not a video, and an MP4 whose boxes run
+        // past the end of the file is a copy that stopped early, even when ffprobe would read its header.
+        let kind = ContainerSniff.kind(path: path)
+        if kind == .isoBMFF, ContainerSniff.isTruncatedBMFF(path: path) {
+            throw OmniError(.truncatedFile, "\(displayName) is truncated: its MP4 boxes run past the end of the file (an incomplete copy?)", at: where_)
+        }
+        // `file:` keeps a name that starts with a dash or holds a colon from being read as an option or protocol.
+        let result = try await tools.run(
+            "ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "file:" + path],
+            timeout: .seconds(60))
         guard result.status == 0 else {
+            if kind == .unknown {
+                throw OmniError(.notAVideo, "\(displayName) is not a video file (its content is not a known video container)", at: where_)
+            }
             let err = result.stderr.lowercased()
             if err.contains("moov atom not found") || err.contains("truncat") || err.contains("end of file") {
                 throw OmniError(.truncatedFile, "\(displayName) is incomplete or truncated (\(result.lastLine))", at: where_)

@@ -29,7 +29,7 @@ public final class Pipeline: Sendable {
         }
         var sandbox: SandboxServer? = nil
         if config.sandbox == .embedded {
-            let s = SandboxServer(root: config.paths.root.appendingPathComponent("sandbox"), logger: logger)
+            let s = SandboxServer(root: config.paths.root.appendingPathComponent("sandbox"))
             try await s.start()
             for (key, var account) in config.accounts {
                 await s.registerAccount(platform: account.platform, name: String(key.split(separator: ":").last ?? ""),

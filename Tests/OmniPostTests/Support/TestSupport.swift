@@ -138,7 +138,7 @@ func files(under url: URL) -> [String] {
     guard let e = FileManager.default.enumerator(atPath: url.path) else { return [] }
     return (e.allObjects as? [String] ?? []).filter {
         var isDir: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path, isDirectory: &isDir)
+        _ = FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path, isDirectory: &isDir)
         return !isDir.boolValue
     }.sorted()
 }
