@@ -54,8 +54,12 @@ public actor InboxWatcher {
         }
     }
 
-    /// Files seen but not yet complete. Zero (after the first scan) means the inbox is quiet.
-    public var pendingCount: Int { started ? candidates.count : Int.max }
+    /// Files seen but not yet complete (not counting those that only wait for a `.ready` marker).
+    /// Zero after the first scan means the inbox is quiet.
+    public var pendingCount: Int { started ? candidates.count - awaitingMarker.count : Int.max }
+    private var awaitingMarker = Set<String>()
+
+    static let markerSuffix = ".ready"
 
     /// Runs until the task is cancelled.
     public func run(_ callbacks: Callbacks) async {
@@ -162,7 +166,13 @@ public actor InboxWatcher {
         }
         let now = ContinuousClock.now
         var ready: [FileFact] = []
+        awaitingMarker.removeAll()
         for (rel, c) in candidates {
+            if config.readyMarker && rel.hasSuffix(Self.markerSuffix) {
+                // Markers are signals, not drops.
+                candidates[rel] = nil
+                continue
+            }
             guard let fact = polling ? c.fact : scanner.stat(relPath: rel) else {
                 candidates[rel] = nil
                 await callbacks.onGone(rel)
@@ -174,6 +184,10 @@ public actor InboxWatcher {
             }
             let quiet = now - c.lastChange
             if (c.closed && quiet >= config.settle) || quiet >= staleOpenAfter {
+                if config.readyMarker, scanner.stat(relPath: rel + Self.markerSuffix) == nil {
+                    awaitingMarker.insert(rel)
+                    continue
+                }
                 ready.append(fact)
             }
         }

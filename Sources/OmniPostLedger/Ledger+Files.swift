@@ -19,11 +19,55 @@ extension Ledger {
                 && Column("inode") == inode && Column("size") == size && Column("mtime") == mtime).fetchCount(db) > 0 {
                 return false
             }
+            // Renamed inside the inbox (same inode, size and mtime under a new name): the same file,
+            // not a new drop. Its row and its drop follow the new name.
+            if var moved = try FileRecord.fetchOne(db, sql: """
+                SELECT files.* FROM files LEFT JOIN drops ON drops.id = files.drop_id
+                WHERE files.inode = ? AND files.size = ? AND files.mtime = ? AND files.path != ?
+                  AND (files.state = 'waiting' OR (files.state = 'taken' AND drops.state NOT IN ('archived','failed')))
+                LIMIT 1
+                """, arguments: [inode, size, mtime, path]) {
+                let old = moved.path
+                moved.path = path
+                try moved.update(db)
+                if let dropId = moved.dropId {
+                    try db.execute(sql: "UPDATE drops SET clip_path = ? WHERE id = ? AND clip_path = ?", arguments: [path, dropId, old])
+                    try db.execute(sql: "UPDATE drops SET sidecar_path = ? WHERE id = ? AND sidecar_path = ?", arguments: [path, dropId, old])
+                }
+                var e = EventRecord(at: self.now, dropId: moved.dropId, stage: "watch", toState: "renamed", detail: "\(old) → \(path)")
+                try e.insert(db)
+                events.append(e)
+                return false
+            }
             var rec = FileRecord(path: path, size: size, mtime: mtime, inode: inode, role: role, completedAt: self.now)
             try rec.insert(db)
-            events.append(EventRecord(at: self.now, stage: "watch", toState: "complete", detail: path))
-            try events.last!.insertCopy(db)
+            var e = EventRecord(at: self.now, stage: "watch", toState: "complete", detail: path)
+            try e.insert(db)
+            events.append(e)
             return true
+        }
+    }
+
+    /// Marks a file taken without making a drop of it (a clip-list manifest once all its entries have drops).
+    public func takeFile(id: Int64) throws {
+        try write { db, _ in
+            try db.execute(sql: "UPDATE files SET state = 'taken' WHERE id = ? AND state = 'waiting'", arguments: [id])
+        }
+    }
+
+    /// The drops already made from a clip-list manifest, by entry index.
+    public func drops(fromManifestFile id: Int64) throws -> [Int: DropRecord] {
+        try read { db in
+            let rows = try DropRecord.filter(Column("source_file_id") == id).fetchAll(db)
+            return Dictionary(rows.compactMap { d in d.manifestEntry.map { ($0, d) } }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    /// Drops other than `excluding` that still use a sidecar/manifest file and are not finished.
+    public func otherOpenDrops(usingSidecar path: String, excluding id: String) throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM drops WHERE sidecar_path = ? AND id != ? AND state NOT IN ('archived','failed')",
+                             arguments: [path, id]) ?? 0
         }
     }
 
@@ -75,10 +119,5 @@ extension EventRecord {
         self.fromState = fromState
         self.toState = toState
         self.detail = detail
-    }
-
-    func insertCopy(_ db: Database) throws {
-        var copy = self
-        try copy.insert(db)
     }
 }

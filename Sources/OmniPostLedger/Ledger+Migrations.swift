@@ -12,7 +12,7 @@ extension Ledger {
                   size INTEGER NOT NULL,
                   mtime REAL NOT NULL,
                   inode INTEGER NOT NULL,
-                  role TEXT NOT NULL CHECK (role IN ('clip','sidecar','other')),
+                  role TEXT NOT NULL CHECK (role IN ('clip','sidecar','manifest','other')),
                   state TEXT NOT NULL CHECK (state IN ('waiting','taken','gone')),
                   drop_id TEXT,
                   completed_at REAL NOT NULL
@@ -27,6 +27,8 @@ extension Ledger {
                   stem TEXT NOT NULL,
                   clip_path TEXT,
                   sidecar_path TEXT,
+                  source_file_id INTEGER,
+                  manifest_entry INTEGER,
                   clip_sha256 TEXT,
                   clip_bytes INTEGER,
                   state TEXT NOT NULL,
@@ -43,6 +45,8 @@ extension Ledger {
                   finished_at REAL
                 );
                 CREATE INDEX drops_state ON drops(state, created_at);
+                -- One drop per entry of a clip-list manifest, however often the assembler looks at it.
+                CREATE UNIQUE INDEX drops_manifest_entry ON drops(source_file_id, manifest_entry) WHERE manifest_entry IS NOT NULL;
 
                 CREATE TABLE deliveries (
                   id INTEGER PRIMARY KEY AUTOINCREMENT,

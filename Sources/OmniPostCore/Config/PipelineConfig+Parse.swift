@@ -39,7 +39,8 @@ extension PipelineConfig {
         }
 
         var watch = WatchConfig()
-        if let w = try top["watch"]?.mapping(allowed: ["mode", "settle", "poll_interval", "ignore"]) {
+        if let w = try top["watch"]?.mapping(allowed: ["mode", "settle", "poll_interval", "ignore", "ready_marker"]) {
+            if let v = w["ready_marker"] { watch.readyMarker = try v.bool() }
             if let v = w["mode"] { watch.mode = WatchMode(rawValue: try v.oneOf(WatchMode.allCases.map(\.rawValue)))! }
             if let v = w["settle"] { watch.settle = try v.duration() }
             if let v = w["poll_interval"] { watch.pollInterval = try v.duration() }

@@ -56,6 +56,8 @@ public struct WatchConfig: Sendable {
     public var pollInterval: Duration = .seconds(2)
     /// Extra ignore patterns on top of the built-in junk list.
     public var ignore: [String] = []
+    /// Marker mode: a file counts as complete only once `<name>.ready` exists beside it (and it has settled).
+    public var readyMarker = false
     public init() {}
 }
 

@@ -44,7 +44,7 @@ extension Manifest {
                 throw v.fail("publish_at: next_slot needs publishing slots, which this pipeline does not define; give a time with a UTC offset instead")
             }
             guard let date = ISO8601Parsing.date(from: text) else {
-                throw v.fail("publish_at must be a time with a UTC offset, e.g. 2026-12-01T18:00:00+01:00; found '\(text)'")
+                throw v.fail("publish_at must be a time with a UTC offset or a zone, e.g. 2026-12-01T18:00:00+01:00 or 2026-12-01T18:00 Europe/Berlin; found '\(text)'")
             }
             out.publishAt = date
         }
@@ -83,11 +83,22 @@ extension Manifest {
 }
 
 enum ISO8601Parsing {
+    /// `2026-12-01T18:00:00+01:00`, `…Z`, or a local time followed by an IANA zone: `2026-12-01T18:00 Europe/Berlin`.
     static func date(from text: String) -> Date? {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         if let d = f.date(from: text) { return d }
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: text)
+        if let d = f.date(from: text) { return d }
+        let parts = text.split(separator: " ")
+        guard parts.count == 2, let zone = TimeZone(identifier: String(parts[1])) else { return nil }
+        let df = DateFormatter()
+        df.locale = Locale(identifier: "en_US_POSIX")
+        df.timeZone = zone
+        for format in ["yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm"] {
+            df.dateFormat = format
+            if let d = df.date(from: String(parts[0])) { return d }
+        }
+        return nil
     }
 }

@@ -65,6 +65,29 @@ public enum SafeFiles {
         }
     }
 
+    /// Copies an original that other drops still need (a shared clip list): temp name, fsync, hash check, rename.
+    public static func copyOriginal(from src: URL, to dst: URL) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if fm.fileExists(atPath: dst.path) { return }
+        let tmp = dst.deletingLastPathComponent().appendingPathComponent(".\(dst.lastPathComponent).copying")
+        try? fm.removeItem(at: tmp)
+        do {
+            try fm.copyItem(at: src, to: tmp)
+            let h = try FileHandle(forWritingTo: tmp)
+            try h.synchronize()
+            try h.close()
+            guard try FileHashing.sha256(path: src.path).hex == FileHashing.sha256(path: tmp.path).hex else {
+                throw OmniError(.archiveIO, "copy of \(src.path) does not match its source")
+            }
+            guard rename(tmp.path, dst.path) == 0 else { throw OmniError(.archiveIO, "cannot rename into \(dst.path)") }
+            fsyncDirectory(dst.deletingLastPathComponent())
+        } catch {
+            try? fm.removeItem(at: tmp)
+            throw OmniError.wrap(error, as: .archiveIO)
+        }
+    }
+
     /// Makes a rename durable: the directory entry itself must reach the disk.
     public static func fsyncDirectory(_ dir: URL) {
         let fd = open(dir.path, O_RDONLY | O_DIRECTORY)

@@ -13,6 +13,9 @@ public struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     /// Paths relative to the inbox.
     public var clipPath: String?
     public var sidecarPath: String?
+    /// For drops from a clip-list manifest: the manifest's file row and the entry's index.
+    public var sourceFileId: Int64?
+    public var manifestEntry: Int?
     public var clipSha256: String?
     public var clipBytes: Int64?
     public var state: DropState

@@ -7,7 +7,7 @@ public struct FileRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
-    public enum Role: String, Codable, Sendable { case clip, sidecar, other }
+    public enum Role: String, Codable, Sendable { case clip, sidecar, manifest, other }
     public enum State: String, Codable, Sendable {
         /// Complete and not yet part of a drop.
         case waiting

@@ -1,4 +1,5 @@
 import Foundation
+import OmniPostCore
 
 /// Drop ids people can read: the clip's stem, made safe for a folder name, plus a short random suffix.
 enum DropNaming {
@@ -16,13 +17,14 @@ enum DropNaming {
     static let sidecarExtensions: Set<String> = ["yaml", "yml", "json"]
 
     static func role(of relPath: String) -> FileRoleGuess {
+        if ClipList.isClipList(relPath) { return .manifest }
         let ext = (relPath as NSString).pathExtension.lowercased()
         if clipExtensions.contains(ext) { return .clip }
         if sidecarExtensions.contains(ext) { return .sidecar }
         return .other
     }
 
-    enum FileRoleGuess { case clip, sidecar, other }
+    enum FileRoleGuess { case clip, sidecar, manifest, other }
 
     /// The stems a sidecar may pair by: `dir/clip.yaml` → `dir/clip`; `dir/clip.mp4.yaml` → `dir/clip.mp4` and `dir/clip`.
     static func sidecarKeys(_ relPath: String) -> [String] {

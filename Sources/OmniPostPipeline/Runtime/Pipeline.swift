@@ -81,6 +81,10 @@ public final class Pipeline: Sendable {
         let stages: [any Stage] = [AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ConvertStage(ctx: ctx), ArchiveStage(ctx: ctx)]
         let upload = UploadStage(ctx: ctx)
         let watcher = watcher
+        let cleaned = try WorkReconciler.reconcile(work: ctx.paths.work, ledger: ctx.ledger)
+        if cleaned.removed > 0 {
+            ctx.logger.info("cleaned work/ after an earlier run", metadata: ["omnipost.removed": "\(cleaned.removed)", "omnipost.kept": "\(cleaned.kept)"])
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 await watcher.run(.init(onComplete: { fact in
@@ -88,6 +92,7 @@ public final class Pipeline: Sendable {
                     switch DropNaming.role(of: fact.relPath) {
                     case .clip: role = .clip
                     case .sidecar: role = .sidecar
+                    case .manifest: role = .manifest
                     case .other: return
                     }
                     do {

@@ -40,12 +40,17 @@ struct ArchiveStage: Stage {
             relDest = "failed/\(drop.id)"
         }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
-        for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) {
+        // A clip list shared with drops still in flight is copied; the last drop to finish moves it.
+        let shared = try drop.manifestEntry != nil && drop.sidecarPath.map { try ctx.ledger.otherOpenDrops(usingSidecar: $0, excluding: drop.id) > 0 } == true
+        let markers = ctx.config.watch.readyMarker ? [drop.clipPath, shared ? nil : drop.sidecarPath].compactMap { $0.map { $0 + ".ready" } } : []
+        for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + markers {
             let src = URL(fileURLWithPath: ctx.inboxPath(rel))
             let dst = destDir.appendingPathComponent(rel)
-            if FileManager.default.fileExists(atPath: src.path) || isSymlink(src.path) {
+            if shared && rel == drop.sidecarPath {
+                if FileManager.default.fileExists(atPath: src.path) { try SafeFiles.copyOriginal(from: src, to: dst) }
+            } else if FileManager.default.fileExists(atPath: src.path) || isSymlink(src.path) {
                 try SafeFiles.moveOriginal(from: src, to: dst)
-            } else if !FileManager.default.fileExists(atPath: dst.path) {
+            } else if !markers.contains(rel), !FileManager.default.fileExists(atPath: dst.path) {
                 // Gone from the inbox before we got to it (deleted by the user): say so, lose nothing else.
                 ctx.logger.warning("original disappeared before archiving", metadata: ["omnipost.drop": "\(drop.id)", "omnipost.file": "\(rel)"])
             }

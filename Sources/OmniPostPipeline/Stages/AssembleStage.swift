@@ -3,9 +3,10 @@ import OmniPostCore
 import OmniPostLedger
 
 /// Pairs complete files into drops: a clip and its same-stem sidecar (or a sidecar naming the clip
-/// with `clip:`) become one drop once both are complete. A clip alone waits `sidecar.grace`, then goes
-/// on without a sidecar (the validate stage applies the pipeline's `missing` policy); a sidecar alone
-/// waits the same grace and then becomes a drop that fails `missing_clip`.
+/// with `clip:`) become one drop once both are complete; a clip-list manifest becomes one drop per
+/// listed clip as each clip completes. A clip alone waits `sidecar.grace`, then goes on without a
+/// sidecar (the validate stage applies the pipeline's `missing` policy); a sidecar or manifest entry
+/// whose clip does not arrive within the grace becomes a drop that fails `missing_clip`.
 struct AssembleStage: Stage {
     let name = "assemble"
     let ctx: PipelineContext
@@ -15,22 +16,29 @@ struct AssembleStage: Stage {
         if waiting.isEmpty { return false }
         let now = ctx.now.timeIntervalSince1970
         let grace = ctx.config.sidecar.grace.seconds
+        var clipsByPath: [String: FileRecord] = [:]
         var clipsByKey: [String: FileRecord] = [:]
         for f in waiting where f.role == .clip {
+            clipsByPath[f.path] = f
             for k in DropNaming.clipKeys(f.path) where clipsByKey[k] == nil { clipsByKey[k] = f }
         }
         var used = Set<Int64>()
         var made = false
 
+        // Clip lists first: the clips they name are theirs, never lone clips.
+        for m in waiting where m.role == .manifest {
+            guard let mid = m.id else { continue }
+            used.insert(mid)
+            made = try assembleList(m, clipsByPath: clipsByPath, used: &used, expired: now - m.completedAt >= grace) || made
+        }
         for s in waiting where s.role == .sidecar {
-            var clip = DropNaming.sidecarKeys(s.path).lazy.compactMap { clipsByKey[$0] }.first
-            if clip == nil, let named = namedClip(sidecar: s) {
-                clip = waiting.first { $0.role == .clip && $0.path == named }
-            }
-            if let c = clip, let cid = c.id, let sid = s.id, !used.contains(cid) {
+            guard let sid = s.id else { continue }
+            var clip = DropNaming.sidecarKeys(s.path).lazy.compactMap { clipsByKey[$0] }.first { !used.contains($0.id ?? -1) }
+            if clip == nil, let named = namedClip(sidecar: s) { clip = clipsByPath[named] }
+            if let c = clip, let cid = c.id, !used.contains(cid) {
                 used.insert(cid); used.insert(sid)
                 made = try makeDrop(clip: c, sidecar: s) || made
-            } else if now - s.completedAt >= grace, let sid = s.id, !used.contains(sid) {
+            } else if now - s.completedAt >= grace {
                 used.insert(sid)
                 made = try makeDrop(clip: nil, sidecar: s) || made
             }
@@ -43,21 +51,61 @@ struct AssembleStage: Stage {
         return made
     }
 
+    /// One drop per entry whose clip is complete (or whose grace ran out). A manifest that cannot be
+    /// read becomes one drop that the validate stage rejects with the manifest's own error.
+    private func assembleList(_ m: FileRecord, clipsByPath: [String: FileRecord], used: inout Set<Int64>, expired: Bool) throws -> Bool {
+        guard let mid = m.id else { return false }
+        let list: ClipList
+        do { list = try ClipList.load(path: ctx.inboxPath(m.path), displayName: m.path) } catch {
+            let ok = try makeDrop(clip: nil, sidecar: m, entry: nil)
+            return ok
+        }
+        let existing = try ctx.ledger.drops(fromManifestFile: mid)
+        let dir = (m.path as NSString).deletingLastPathComponent
+        var made = false
+        var remaining = 0
+        for (i, entry) in list.entries.enumerated() where existing[i] == nil {
+            let clip = entry.candidates.lazy.map { Self.join(dir, $0) }.compactMap { clipsByPath[$0] }.first { !used.contains($0.id ?? -1) }
+            if let c = clip, let cid = c.id {
+                used.insert(cid)
+                made = try makeDrop(clip: c, sidecar: m, entry: i) || made
+            } else if expired {
+                made = try makeDrop(clip: nil, sidecar: m, entry: i) || made
+            } else {
+                remaining += 1
+                // Keep the lone-clip rule away from the clips this list will claim.
+                for cand in entry.candidates { if let c = clipsByPath[Self.join(dir, cand)], let cid = c.id { used.insert(cid) } }
+            }
+        }
+        if remaining == 0 { try ctx.ledger.takeFile(id: mid) }
+        return made
+    }
+
+    static func join(_ dir: String, _ rel: String) -> String {
+        ((dir.isEmpty ? rel : dir + "/" + rel) as NSString).standardizingPath
+    }
+
     /// A sidecar may name its clip (`clip: take-3.mp4`), relative to the sidecar's folder.
     private func namedClip(sidecar: FileRecord) -> String? {
         guard let m = try? Manifest.load(path: ctx.inboxPath(sidecar.path), displayName: sidecar.path), let clip = m.clip else { return nil }
-        let dir = (sidecar.path as NSString).deletingLastPathComponent
-        let rel = dir.isEmpty ? clip : dir + "/" + clip
-        return (rel as NSString).standardizingPath
+        return Self.join((sidecar.path as NSString).deletingLastPathComponent, clip)
     }
 
-    private func makeDrop(clip: FileRecord?, sidecar: FileRecord?) throws -> Bool {
+    private func makeDrop(clip: FileRecord?, sidecar: FileRecord?, entry: Int? = nil) throws -> Bool {
         let main = clip ?? sidecar!
         let stem = ((main.path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let drop = DropRecord(
+        var drop = DropRecord(
             id: DropNaming.newID(stem: stem), pipeline: ctx.config.name, stem: stem, clipPath: clip?.path,
             sidecarPath: sidecar?.path, now: ctx.now.timeIntervalSince1970)
-        let ok = try ctx.ledger.createDrop(drop, fileIDs: [clip?.id, sidecar?.id].compactMap { $0 })
+        // A clip list is shared by its drops: it is not taken by any one of them.
+        var files = [clip?.id].compactMap { $0 }
+        if sidecar?.role == .manifest, entry != nil {
+            drop.sourceFileId = sidecar?.id
+            drop.manifestEntry = entry
+        } else if let sid = sidecar?.id {
+            files.append(sid)
+        }
+        let ok = try ctx.ledger.createDrop(drop, fileIDs: files)
         if ok { ctx.wakeup.ring() }
         return ok
     }

@@ -15,4 +15,12 @@ enum InboxPaths {
         }
         return resolved
     }
+
+    /// A file named inside a manifest (`clip:`, a clip list's `filename`): never absolute, never up and out.
+    static func checkReference(_ ref: String, from dir: String, at location: SourceLocation?) throws {
+        let joined = ((dir.isEmpty ? ref : dir + "/" + ref) as NSString).standardizingPath
+        if ref.hasPrefix("/") || ref.hasPrefix("~") || joined.hasPrefix("..") || joined.hasPrefix("/") {
+            throw OmniError(.pathEscape, "'\(ref)' points outside the inbox; a manifest may only name files inside it", at: location)
+        }
+    }
 }

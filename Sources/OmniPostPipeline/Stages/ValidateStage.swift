@@ -54,8 +54,21 @@ struct ValidateStage: Stage {
     func validate(_ drop: DropRecord) async throws -> Outcome {
         // 1. The sidecar, or the pipeline's policy when there is none.
         var manifest = Manifest()
+        var refLocation = drop.sidecarPath.map { SourceLocation(file: $0) }
         if let s = drop.sidecarPath {
-            manifest = try Manifest.load(path: ctx.inboxPath(s), displayName: s)
+            let sidecarDir = (s as NSString).deletingLastPathComponent
+            if ClipList.isClipList(s) {
+                let list = try ClipList.load(path: ctx.inboxPath(s), displayName: s)
+                guard let i = drop.manifestEntry, i < list.entries.count else {
+                    throw OmniError(.invalidValue, "the clip list changed while it was being read; drop it again", at: refLocation)
+                }
+                manifest = list.entries[i].manifest
+                refLocation = list.entries[i].location
+                for c in list.entries[i].candidates.prefix(1) { try InboxPaths.checkReference(c, from: sidecarDir, at: refLocation) }
+            } else {
+                manifest = try Manifest.load(path: ctx.inboxPath(s), displayName: s)
+                if let c = manifest.clip { try InboxPaths.checkReference(c, from: sidecarDir, at: refLocation) }
+            }
         } else if ctx.config.sidecar.missing == .fail {
             throw OmniError(.missingSidecar,
                 "no sidecar (\(drop.stem).yaml, .yml or .json) arrived within \(Int(ctx.config.sidecar.grace.seconds)) s of the clip, and this pipeline requires one",
@@ -64,7 +77,7 @@ struct ValidateStage: Stage {
         guard let clipRel = drop.clipPath else {
             throw OmniError(.missingClip,
                 "the sidecar's clip \(manifest.clip.map { "'\($0)'" } ?? "(\(drop.stem).mp4 or another video with the same name)") did not arrive within \(Int(ctx.config.sidecar.grace.seconds)) s",
-                at: drop.sidecarPath.map { SourceLocation(file: $0) })
+                at: refLocation)
         }
 
         // 2. The clip must really be inside the inbox (a symlink may point anywhere).

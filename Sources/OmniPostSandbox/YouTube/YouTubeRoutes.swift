@@ -55,9 +55,9 @@ enum YouTubeRoutes {
         }
         if let problem = validate(meta) { return SandboxHTTP.googleError(400, problem.0, problem.1) }
         let id = SandboxState.randomID(48, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-        let file = await state.root.appendingPathComponent("youtube/sessions/\(id).part").path
+        let file = state.root.appendingPathComponent("youtube/sessions/\(id).part").path
         try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: file, contents: nil)
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
         await state.putSession(.init(id: id, account: account, total: total, received: 0, file: file, metadata: meta, created: Date()))
         var headers = HTTPFields()
         headers[.location] = "\(baseURL)\(path)?uploadType=resumable&part=\(part)&upload_id=\(id)"

@@ -1,0 +1,96 @@
+import Foundation
+
+/// A manifest that lists several clips: our `*.manifest.yaml|json` or the clipper service's
+/// `clips_metadata.json` (seed 003). Each entry becomes one drop with its own merged `Manifest`.
+public struct ClipList: Sendable {
+    public struct Entry: Sendable {
+        /// Paths to try for the clip, relative to the manifest's folder, in order.
+        public var candidates: [String]
+        public var manifest: Manifest
+        public var location: SourceLocation
+    }
+    public var entries: [Entry]
+
+    public static func isClipList(_ relPath: String) -> Bool {
+        let name = (relPath as NSString).lastPathComponent.lowercased()
+        return name == "clips_metadata.json" || name.hasSuffix(".manifest.yaml") || name.hasSuffix(".manifest.yml") || name.hasSuffix(".manifest.json")
+    }
+
+    public static func load(path: String, displayName: String) throws -> ClipList {
+        let doc = try YAMLDocument.load(path: path, displayName: displayName, maxBytes: Manifest.maxBytes,
+                                        syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
+        if (displayName as NSString).lastPathComponent.lowercased() == "clips_metadata.json" {
+            return try parseClipper(doc)
+        }
+        return try parseList(doc)
+    }
+
+    public static func parse(text: String, file: String) throws -> ClipList {
+        let doc = try YAMLDocument.parse(text, file: file, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
+        return (file as NSString).lastPathComponent.lowercased() == "clips_metadata.json" ? try parseClipper(doc) : try parseList(doc)
+    }
+
+    /// Ours: `defaults:` (any sidecar key) merged under each `clips:` entry (any sidecar key; `clip:` required).
+    static func parseList(_ doc: DocNode) throws -> ClipList {
+        let top = try doc.mapping(allowed: ["version", "defaults", "fields", "clips"], what: "clip-list manifest")
+        if let v = top["version"], try v.int() != 1 { throw v.fail("only version 1 is understood") }
+        let defaults = try top["defaults"].map { try Manifest.parse($0) } ?? Manifest()
+        var shared: [String: String] = [:]
+        for (k, v) in try top["fields"]?.mapping() ?? [:] { shared[k] = try v.string() }
+        guard let clips = top["clips"] else { throw doc.fail("a clip-list manifest needs `clips:`") }
+        var entries: [Entry] = []
+        for node in try clips.sequence() {
+            var m = try Manifest.parse(node)
+            guard let clip = m.clip else { throw node.fail("each entry under `clips:` needs `clip:`") }
+            m = m.merged(over: defaults)
+            m.fields = shared.merging(defaults.fields) { $1 }.merging(m.fields) { $1 }
+            entries.append(Entry(candidates: [clip], manifest: m, location: node.location))
+        }
+        if entries.isEmpty { throw clips.fail("`clips:` is empty") }
+        return ClipList(entries: entries)
+    }
+
+    /// The clipper format, exactly as seed 003 writes it: `video_id`, `clips[]` with `clip_id`, `filename`,
+    /// `path`, `duration`, `score`, `aspect_ratio`. Every value is available to templates; titles and
+    /// descriptions come from the pipeline's defaults (the clipper has none of its own).
+    static func parseClipper(_ doc: DocNode) throws -> ClipList {
+        let top = try doc.mapping(allowed: ["video_id", "clips"], what: "clips_metadata mapping")
+        guard let clips = top["clips"] else { throw doc.fail("clips_metadata.json needs `clips`") }
+        let videoID = try top["video_id"]?.string()
+        var entries: [Entry] = []
+        for node in try clips.sequence() {
+            let e = try node.mapping(allowed: ["clip_id", "filename", "path", "duration", "score", "aspect_ratio"], what: "clip entry")
+            guard let filename = try e["filename"]?.string() else { throw node.fail("a clip entry needs `filename`") }
+            var m = Manifest()
+            m.clip = filename
+            if let videoID { m.fields["video_id"] = videoID }
+            for (k, v) in e { m.fields[k] = try v.string() }
+            var candidates = [filename]
+            if let p = try e["path"]?.string() {
+                candidates.append(p)
+                if !p.hasSuffix(filename) { candidates.append(p + "/" + filename) }
+            }
+            entries.append(Entry(candidates: candidates, manifest: m, location: node.location))
+        }
+        if entries.isEmpty { throw clips.fail("`clips` is empty") }
+        return ClipList(entries: entries)
+    }
+}
+
+extension Manifest {
+    /// This manifest with `base` filling what it leaves out.
+    func merged(over base: Manifest) -> Manifest {
+        var m = self
+        m.title = m.title ?? base.title
+        m.description = m.description ?? base.description
+        m.tags = m.tags ?? base.tags
+        m.privacy = m.privacy ?? base.privacy
+        m.publishAt = m.publishAt ?? base.publishAt
+        m.targets = m.targets ?? base.targets
+        m.overrides = base.overrides.merging(m.overrides) { $0.merging($1) { $1 } }
+        m.coverAtMs = m.coverAtMs ?? base.coverAtMs
+        m.coverFile = m.coverFile ?? base.coverFile
+        m.republish = m.republish || base.republish
+        return m
+    }
+}
