@@ -20,6 +20,8 @@ extension Ledger {
                 -- One live row per path: a rescan of a known file finds it instead of adding it.
                 CREATE UNIQUE INDEX files_live_path ON files(path) WHERE state = 'waiting';
                 CREATE INDEX files_state ON files(state);
+                CREATE INDEX files_path ON files(path);
+                CREATE INDEX files_inode ON files(inode);
 
                 CREATE TABLE drops (
                   id TEXT PRIMARY KEY,

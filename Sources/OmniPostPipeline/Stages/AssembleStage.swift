@@ -10,6 +10,8 @@ import OmniPostLedger
 struct AssembleStage: Stage {
     let name = "assemble"
     let ctx: PipelineContext
+    /// What each waiting sidecar names with `clip:` (nil: nothing), read once per file rather than on every pass.
+    private let namedClips = NamedClipCache()
 
     func step() async throws -> Bool {
         let waiting = try ctx.ledger.waitingFiles()
@@ -87,8 +89,14 @@ struct AssembleStage: Stage {
 
     /// A sidecar may name its clip (`clip: take-3.mp4`), relative to the sidecar's folder.
     private func namedClip(sidecar: FileRecord) -> String? {
-        guard let m = try? Manifest.load(path: ctx.inboxPath(sidecar.path), displayName: sidecar.path), let clip = m.clip else { return nil }
-        return Self.join((sidecar.path as NSString).deletingLastPathComponent, clip)
+        let key = "\(sidecar.id ?? 0):\(sidecar.inode):\(sidecar.mtime)"
+        if let cached = namedClips.get(key) { return cached }
+        var named: String? = nil
+        if let m = try? Manifest.load(path: ctx.inboxPath(sidecar.path), displayName: sidecar.path), let clip = m.clip {
+            named = Self.join((sidecar.path as NSString).deletingLastPathComponent, clip)
+        }
+        namedClips.set(key, named)
+        return named
     }
 
     private func makeDrop(clip: FileRecord?, sidecar: FileRecord?, entry: Int? = nil) throws -> Bool {
@@ -108,5 +116,17 @@ struct AssembleStage: Stage {
         let ok = try ctx.ledger.createDrop(drop, fileIDs: files)
         if ok { ctx.wakeup.ring() }
         return ok
+    }
+}
+
+final class NamedClipCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var map: [String: String?] = [:]
+    func get(_ k: String) -> String?? { lock.lock(); defer { lock.unlock() }; return map[k] }
+    func set(_ k: String, _ v: String?) {
+        lock.lock()
+        if map.count > 10_000 { map.removeAll() }
+        map[k] = v
+        lock.unlock()
     }
 }

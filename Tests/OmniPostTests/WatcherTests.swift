@@ -1,0 +1,215 @@
+import Foundation
+import OmniPostCore
+@testable import OmniPostIngest
+import Testing
+
+/// The watcher alone: real inotify (or polling) over a temp folder, real writers.
+@Suite struct WatcherTests {
+    final class Seen: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [(FileFact, ContinuousClock.Instant)] = []
+        func add(_ f: FileFact) { lock.lock(); items.append((f, .now)); lock.unlock() }
+        var all: [(FileFact, ContinuousClock.Instant)] { lock.lock(); defer { lock.unlock() }; return items }
+        var paths: [String] { all.map(\.0.relPath) }
+    }
+
+    static func watch(_ dir: URL, mode: WatchMode = .inotify, settle: Duration = .milliseconds(600), marker: Bool = false,
+                      mountinfo: String? = nil) -> (InboxWatcher, Seen, Task<Void, Never>) {
+        var c = WatchConfig()
+        c.mode = mode
+        c.settle = settle
+        c.pollInterval = .milliseconds(100)
+        c.readyMarker = marker
+        let w = InboxWatcher(inbox: dir, config: c, logger: TestPipelines.logger, mountinfo: mountinfo)
+        let seen = Seen()
+        let t = Task { await w.run(.init(onComplete: { seen.add($0) })) }
+        return (w, seen, t)
+    }
+
+    static func waitStarted(_ w: InboxWatcher) async throws {
+        for _ in 0..<200 where await w.pendingCount == Int.max { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    static func waitUntil(_ timeout: Duration = .seconds(20), _ cond: () async -> Bool) async throws {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            if await cond() { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func aFileWrittenInPiecesIsNeverPickedUpEarly(keepOpen: Bool) async throws {
+        let dir = try TempDir()
+        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(800))
+        defer { t.cancel() }
+        try await Self.waitStarted(w)
+        let path = dir.file("slow.mp4").path
+        let piece = Data(repeating: 7, count: 50_000)
+        // Pauses (300 ms) far longer than inotify's latency but shorter than the settle window (800 ms).
+        if keepOpen {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            for _ in 0..<8 {
+                try h.write(contentsOf: piece)
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            try h.close()
+        } else {
+            // A scanner that closes the file between pages: every close is a close_write.
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            for _ in 0..<8 {
+                let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+                try h.seekToEnd()
+                try h.write(contentsOf: piece)
+                try h.close()
+                try await Task.sleep(for: .milliseconds(300))
+            }
+        }
+        let lastWrite = ContinuousClock.now
+        #expect(seen.all.isEmpty, "picked up while still being written")
+        try await Self.waitUntil { !seen.all.isEmpty }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(seen.all.count == 1)
+        #expect(seen.all.first?.0.size == 400_000)
+        #expect(seen.all.first.map { $0.1 - lastWrite >= .milliseconds(400) } == true)
+    }
+
+    @Test func rsyncTempNameRenamedAtTheEnd() async throws {
+        let dir = try TempDir()
+        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(300))
+        defer { t.cancel() }
+        try await Self.waitStarted(w)
+        // rsync writes `.name.XXXXXX` and renames it into place when done.
+        try Data(repeating: 1, count: 123_456).write(to: dir.file(".clip.mp4.Xa81kq"))
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(seen.all.isEmpty)
+        try FileManager.default.moveItem(at: dir.file(".clip.mp4.Xa81kq"), to: dir.file("clip.mp4"))
+        try await Self.waitUntil { !seen.all.isEmpty }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(seen.paths == ["clip.mp4"])
+        #expect(seen.all[0].0.size == 123_456)
+    }
+
+    @Test func editorSaveRenamesOverAndJunkIsIgnored() async throws {
+        let dir = try TempDir()
+        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(300))
+        defer { t.cancel() }
+        try await Self.waitStarted(w)
+        try dir.write("clip.yaml", "title: one\n")
+        try await Self.waitUntil { seen.all.count == 1 }
+        // Editor: write a temp, rename over the original. Also junk that must never count.
+        try dir.write(".clip.yaml.swp", "title: two, longer\n")
+        for junk in ["x.part", "y.tmp", "z.crdownload", "~$doc.mp4", "._clip.mp4", ".DS_Store", "@eaDir/thumb.mp4", "#recycle/old.mp4"] {
+            try dir.write(junk, "junk")
+        }
+        #expect(rename(dir.file(".clip.yaml.swp").path, dir.file("clip.yaml").path) == 0)
+        try await Self.waitUntil { seen.all.count >= 2 }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(seen.paths == ["clip.yaml", "clip.yaml"])
+        #expect(seen.all[1].0.size == Int64("title: two, longer\n".utf8.count))
+    }
+
+    @Test func newSubfoldersAreWatchedIncludingWhatWasCopiedIn() async throws {
+        let dir = try TempDir()
+        let staging = try TempDir()
+        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(300))
+        defer { t.cancel() }
+        try await Self.waitStarted(w)
+        try staging.write("batch/a.mp4", "a")
+        try staging.write("batch/deeper/b.mp4", "b")
+        // A whole folder moved in at once: its files were written before any watch existed.
+        try FileManager.default.moveItem(at: staging.file("batch"), to: dir.file("batch"))
+        try await Self.waitUntil { seen.all.count == 2 }
+        try dir.write("batch/deeper/c.mp4", "c")
+        try await Self.waitUntil { seen.all.count == 3 }
+        #expect(Set(seen.paths) == ["batch/a.mp4", "batch/deeper/b.mp4", "batch/deeper/c.mp4"])
+    }
+
+    @Test func pollModeSeesFilesWithoutInotify() async throws {
+        let dir = try TempDir()
+        let (w, seen, t) = Self.watch(dir.url, mode: .poll, settle: .milliseconds(300))
+        defer { t.cancel() }
+        #expect(w.mode == .poll)
+        try await Self.waitStarted(w)
+        let h = try FileHandle(forWritingTo: dir.write("growing.mp4", ""))
+        for _ in 0..<4 {
+            try h.write(contentsOf: Data(repeating: 2, count: 10_000))
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        try h.close()
+        #expect(seen.all.isEmpty)
+        try await Self.waitUntil { !seen.all.isEmpty }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(seen.all.count == 1 && seen.all[0].0.size == 40_000)
+    }
+
+    @Test func autoModeIsDecidedFromTheMountTable() throws {
+        let mountinfo = """
+            22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+            40 22 0:35 / /mnt/nas rw,relatime shared:20 - cifs //nas/video rw,vers=3.0
+            41 22 0:36 / /srv/nfs rw shared:21 - nfs4 server:/export rw
+            42 22 0:37 / /home/me/remote rw shared:22 - fuse.sshfs me@host:/data rw
+            43 22 0:38 / /mnt/with\\040space rw shared:23 - 9p share rw
+            44 40 0:39 / /mnt/nas/local rw shared:24 - xfs /dev/sdb1 rw
+            """
+        #expect(MountTable.decide(path: "/var/inbox", mountinfo: mountinfo) == (false, "ext4"))
+        #expect(MountTable.decide(path: "/mnt/nas/inbox", mountinfo: mountinfo) == (true, "cifs"))
+        #expect(MountTable.decide(path: "/srv/nfs/drops", mountinfo: mountinfo) == (true, "nfs4"))
+        #expect(MountTable.decide(path: "/home/me/remote/x", mountinfo: mountinfo) == (true, "fuse.sshfs"))
+        #expect(MountTable.decide(path: "/mnt/with space/in", mountinfo: mountinfo) == (true, "9p"))
+        #expect(MountTable.decide(path: "/mnt/nas/local/in", mountinfo: mountinfo) == (false, "xfs"))
+        #expect(MountTable.decide(path: "/mnt/nasty", mountinfo: mountinfo) == (false, "ext4"))
+        let dir = try TempDir()
+        var c = WatchConfig()
+        c.mode = .auto
+        let remote = InboxWatcher(inbox: dir.url, config: c, logger: TestPipelines.logger,
+                                  mountinfo: "1 0 0:1 / / rw - nfs server:/ rw\n")
+        #expect(remote.mode == .poll && remote.fsType == "nfs")
+        let local = InboxWatcher(inbox: dir.url, config: c, logger: TestPipelines.logger, mountinfo: "1 0 0:1 / / rw - ext4 /dev/x rw\n")
+        #expect(local.mode == .inotify)
+    }
+
+    @Test func readyMarkerModeWaitsForTheMarker() async throws {
+        let dir = try TempDir()
+        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(200), marker: true)
+        defer { t.cancel() }
+        try await Self.waitStarted(w)
+        try dir.write("clip.mp4", "video bytes")
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(seen.all.isEmpty)
+        #expect(await w.pendingCount == 0)   // waiting only for its marker: the inbox is quiet
+        try dir.write("clip.mp4.ready", "")
+        try await Self.waitUntil { !seen.all.isEmpty }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(seen.paths == ["clip.mp4"])
+    }
+
+    @Test func queueOverflowIsReportedAndRescanned() async throws {
+        // A real IN_Q_OVERFLOW: lower the kernel's queue for a new instance, let events pile up unread.
+        let knob = "/proc/sys/fs/inotify/max_queued_events"
+        guard let old = try? String(contentsOfFile: knob, encoding: .utf8), (try? "32".write(toFile: knob, atomically: false, encoding: .utf8)) != nil else {
+            return   // not root or no /proc: the injected-overflow tests below still cover the rescan
+        }
+        let dir = try TempDir()
+        let source = try InotifySource(root: dir.path)
+        try? old.write(toFile: knob, atomically: false, encoding: .utf8)
+        source.watch(relDir: "")
+        for i in 0..<100 { try dir.write("f\(i).mp4", "x") }
+        var overflowed = false
+        let events = source.events()
+        for await e in events {
+            if case .overflow = e { overflowed = true; break }
+        }
+        source.stop()
+        #expect(overflowed)
+        // The watcher answers an overflow with a rescan that finds every file, once.
+        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(100))
+        defer { t.cancel() }
+        try await Self.waitUntil { seen.all.count == 100 }
+        await w.handle(.overflow("forced"))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(seen.all.count == 100)
+        #expect(await w.rescans == 1)
+    }
+}
