@@ -109,14 +109,19 @@ public actor InboxWatcher {
             guard !scanner.filter.isJunkPath(rel), let fact = scanner.stat(relPath: rel) else { return }
             candidates[rel] = Candidate(fact: fact, lastChange: now, closed: true)
         case .modified(let rel):
+            // A write: whatever a tick has already seen, the file is open and changing until the next close.
             guard !scanner.filter.isJunkPath(rel), let fact = scanner.stat(relPath: rel) else { return }
-            if var c = candidates[rel] {
-                if !c.fact.sameState(as: fact) { c.closed = false }
+            if candidates[rel] != nil || emitted[rel].map({ !$0.sameState(as: fact) }) ?? true {
+                candidates[rel] = Candidate(fact: fact, lastChange: now, closed: false)
+            }
+        case .touched(let rel):
+            guard !scanner.filter.isJunkPath(rel), let fact = scanner.stat(relPath: rel) else { return }
+            if var c = candidates[rel], !c.fact.sameState(as: fact) {
                 c.fact = fact
                 c.lastChange = now
                 candidates[rel] = c
-            } else if emitted[rel].map({ !$0.sameState(as: fact) }) ?? true {
-                candidates[rel] = Candidate(fact: fact, lastChange: now, closed: false)
+            } else if candidates[rel] == nil, let e = emitted[rel], !e.sameState(as: fact) {
+                candidates[rel] = Candidate(fact: fact, lastChange: now, closed: true)
             }
         case .removed(let rel):
             candidates[rel] = nil

@@ -10,8 +10,10 @@ public final class InotifySource: @unchecked Sendable {
     public enum Event: Sendable {
         /// A file was closed after writing or moved in: a completeness signal.
         case closed(String)
-        /// A file was written to: it is still changing.
+        /// A file was written to, or created: a writer has it open, it is still changing.
         case modified(String)
+        /// A file's attributes changed (touch, chmod): worth a new look, not a sign of writing.
+        case touched(String)
         /// A file disappeared (deleted or moved away).
         case removed(String)
         /// A folder appeared: watch it and scan it (files may already be inside).
@@ -116,9 +118,9 @@ public final class InotifySource: @unchecked Sendable {
             return
         }
         if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { cont.yield(.closed(rel)) }
-        else if mask & UInt32(IN_MODIFY) != 0 { cont.yield(.modified(rel)) }
+        else if mask & UInt32(IN_MODIFY | IN_CREATE) != 0 { cont.yield(.modified(rel)) }
         else if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 { cont.yield(.removed(rel)) }
-        else if mask & UInt32(IN_ATTRIB | IN_CREATE) != 0 { cont.yield(.modified(rel)) }
+        else if mask & UInt32(IN_ATTRIB) != 0 { cont.yield(.touched(rel)) }
     }
 }
 

@@ -63,6 +63,11 @@ extension Ledger {
         }
     }
 
+    /// True while a file has not been taken (a clip list with entries still waiting for their clips).
+    public func isWaiting(fileId: Int64) throws -> Bool {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM files WHERE id = ? AND state = 'waiting'", arguments: [fileId]) == 1 }
+    }
+
     /// Drops other than `excluding` that still use a sidecar/manifest file and are not finished.
     public func otherOpenDrops(usingSidecar path: String, excluding id: String) throws -> Int {
         try read { db in

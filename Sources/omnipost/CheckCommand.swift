@@ -6,7 +6,7 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Lint pipeline files and sidecars without running anything; exit 1 on any problem.")
 
-    @Argument(help: "Pipeline files and sidecars (YAML or JSON).") var files: [String]
+    @Argument(help: "Pipeline files, sidecars and clip lists (*.manifest.yaml|json, clips_metadata.json).") var files: [String]
 
     func run() async throws {
         var problems = 0
@@ -14,6 +14,8 @@ struct CheckCommand: AsyncParsableCommand {
             do {
                 if try Self.isPipeline(f) {
                     _ = try PipelineConfig.load(path: f)
+                } else if ClipList.isClipList(f) {
+                    _ = try ClipList.load(path: f, displayName: f)
                 } else {
                     _ = try Manifest.load(path: f, displayName: f)
                 }

@@ -41,12 +41,15 @@ import Testing
     @Test(arguments: [true, false])
     func aFileWrittenInPiecesIsNeverPickedUpEarly(keepOpen: Bool) async throws {
         let dir = try TempDir()
-        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(800))
+        // Pauses (300 ms) far longer than inotify's latency but shorter than the settle window (2 s, with
+        // room for a busy machine stretching the writer's sleeps).
+        let settle = Duration.seconds(2)
+        let (w, seen, t) = Self.watch(dir.url, settle: settle)
         defer { t.cancel() }
         try await Self.waitStarted(w)
         let path = dir.file("slow.mp4").path
         let piece = Data(repeating: 7, count: 50_000)
-        // Pauses (300 ms) far longer than inotify's latency but shorter than the settle window (800 ms).
+        var lastWrite = ContinuousClock.now
         if keepOpen {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -55,6 +58,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(300))
             }
             try h.close()
+            lastWrite = .now
         } else {
             // A scanner that closes the file between pages: every close is a close_write.
             _ = FileManager.default.createFile(atPath: path, contents: nil)
@@ -63,16 +67,16 @@ import Testing
                 try h.seekToEnd()
                 try h.write(contentsOf: piece)
                 try h.close()
+                lastWrite = .now
                 try await Task.sleep(for: .milliseconds(300))
             }
         }
-        let lastWrite = ContinuousClock.now
         #expect(seen.all.isEmpty, "picked up while still being written")
         try await Self.waitUntil { !seen.all.isEmpty }
         try await Task.sleep(for: .milliseconds(300))
         #expect(seen.all.count == 1)
         #expect(seen.all.first?.0.size == 400_000)
-        #expect(seen.all.first.map { $0.1 - lastWrite >= .milliseconds(400) } == true)
+        #expect(seen.all.first.map { $0.1 - lastWrite >= settle * 0.9 } == true)
     }
 
     @Test func rsyncTempNameRenamedAtTheEnd() async throws {

@@ -40,8 +40,13 @@ struct ArchiveStage: Stage {
             relDest = "failed/\(drop.id)"
         }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
-        // A clip list shared with drops still in flight is copied; the last drop to finish moves it.
-        let shared = try drop.manifestEntry != nil && drop.sidecarPath.map { try ctx.ledger.otherOpenDrops(usingSidecar: $0, excluding: drop.id) > 0 } == true
+        // A clip list shared with drops still in flight (or entries still waiting for their clips) is
+        // copied; the last drop to finish moves it.
+        var shared = false
+        if drop.manifestEntry != nil, let list = drop.sidecarPath {
+            shared = try ctx.ledger.otherOpenDrops(usingSidecar: list, excluding: drop.id) > 0
+                || drop.sourceFileId.map { try ctx.ledger.isWaiting(fileId: $0) } == true
+        }
         let markers = ctx.config.watch.readyMarker ? [drop.clipPath, shared ? nil : drop.sidecarPath].compactMap { $0.map { $0 + ".ready" } } : []
         for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + markers {
             let src = URL(fileURLWithPath: ctx.inboxPath(rel))

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// `omnipost check` as a user runs it: the built binary, its output and exit status.
+@Suite struct CheckCommandTests {
+    static let binary = PipelineConfigTests.repoRoot.appendingPathComponent(".build/debug/omnipost").path
+
+    static func run(_ args: [String]) throws -> (status: Int32, out: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
+    func reportsEveryProblemWithPositionAndExitsOne() throws {
+        let dir = try TempDir()
+        let good = try dir.write("good.yaml", "title: fine\ntags: [a]\n")
+        let typo = try dir.write("typo.yaml", "title: fine\nprivcy: public\n")
+        let json = try dir.write("bad.json", "{\n  \"title\": \"x\",\n  \"tags\": [1, 2\n}\n")
+        let list = try dir.write("clips_metadata.json", #"{"video_id": "v", "clips": [{"clip_id": 1, "filname": "a.mp4"}]}"#)
+        let pipe = try dir.write("pipe.yaml", "targets: [youtube:main]\nsandbox: embedded\nwatch: {settle: soon}\n")
+        let r = try Self.run(["check", good.path, typo.path, json.path, list.path, pipe.path])
+        #expect(r.status == 1)
+        #expect(r.out.contains("\(good.path): ok"))
+        #expect(r.out.contains("\(typo.path):2:1: unknown_key: unknown key 'privcy'; did you mean 'privacy'?"))
+        #expect(r.out.contains("\(json.path):4:1: manifest_syntax"))
+        #expect(r.out.contains("\(list.path):1:44: unknown_key: unknown key 'filname'; did you mean 'filename'?"))
+        #expect(r.out.contains("\(pipe.path):3:17: config_invalid: expected a duration"))
+        let ok = try Self.run(["check", good.path, PipelineConfigTests.repoRoot.appendingPathComponent("pipelines/demo.yaml").path])
+        #expect(ok.status == 0)
+    }
+}
