@@ -106,6 +106,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "omnipost-bench",
+            dependencies: ["OmniPostPipeline", "OmniPostLedger", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "OmniPostTests",
             dependencies: [

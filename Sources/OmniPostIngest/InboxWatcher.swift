@@ -58,6 +58,9 @@ public actor InboxWatcher {
     /// Zero after the first scan means the inbox is quiet.
     public var pendingCount: Int { started ? candidates.count - awaitingMarker.count : Int.max }
     private var awaitingMarker = Set<String>()
+    /// Rung by every event that may add a candidate; the tick loop sleeps on it while idle.
+    nonisolated let doorbell = Wakeup()
+    var isIdle: Bool { candidates.isEmpty }
 
     static let markerSuffix = ".ready"
 
@@ -91,6 +94,9 @@ public actor InboxWatcher {
                 }
                 group.addTask {
                     while !Task.isCancelled {
+                        // With nothing pending an inotify watcher sleeps until an event brings a file.
+                        let ticket = self.doorbell.ticket()
+                        if !polling, await self.isIdle { await self.doorbell.wait(after: ticket, timeout: .seconds(30)) }
                         try? await Task.sleep(for: tick)
                         await self.tick(callbacks, polling: polling)
                     }
@@ -103,6 +109,7 @@ public actor InboxWatcher {
     }
 
     func handle(_ event: InotifySource.Event) {
+        defer { if !candidates.isEmpty { doorbell.ring() } }
         let now = ContinuousClock.now
         switch event {
         case .closed(let rel):
@@ -203,3 +210,4 @@ public actor InboxWatcher {
         }
     }
 }
+

@@ -111,6 +111,13 @@ extension Ledger {
         }
     }
 
+    /// When the earliest deferred upload becomes due (retry later, quota window, schedule).
+    public func nextDeliveryDue() throws -> Double? {
+        try read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(COALESCE(not_before, 0)) FROM deliveries WHERE state IN ('ready','uploading')")
+        }
+    }
+
     /// True when every delivery of the drop is terminal.
     public func allDeliveriesTerminal(dropId: String) throws -> Bool {
         try read { db in

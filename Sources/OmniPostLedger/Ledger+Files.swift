@@ -83,6 +83,10 @@ extension Ledger {
         }
     }
 
+    public func oldestWaitingFileTime() throws -> Double? {
+        try read { db in try Double.fetchOne(db, sql: "SELECT MIN(completed_at) FROM files WHERE state = 'waiting'") }
+    }
+
     public func waitingFiles() throws -> [FileRecord] {
         try read { db in try FileRecord.filter(Column("state") == FileRecord.State.waiting.rawValue).order(Column("completed_at")).fetchAll(db) }
     }

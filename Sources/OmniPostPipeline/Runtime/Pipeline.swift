@@ -133,17 +133,26 @@ public final class Pipeline: Sendable {
         return try context.ledger.activeDropCount(horizon: 60) == 0
     }
 
+    /// Longest an idle stage sleeps without being rung: a safety net, not the way work is found.
+    static let idleSleep: Duration = .seconds(30)
+
     static func loop(_ stage: any Stage, ctx: PipelineContext) async {
         while !Task.isCancelled {
+            var pause = idleSleep
+            let ticket = ctx.wakeup.ticket()
             do {
                 if try await stage.step() { continue }
+                if let due = try stage.nextDeadline() {
+                    pause = min(pause, .milliseconds(max(10, Int64(due.timeIntervalSince(ctx.now) * 1000) + 10)))
+                }
             } catch is CancellationError {
                 return
             } catch {
                 // One bad unit of work never stops the daemon; the lease lets it be retried.
                 ctx.logger.error("stage step failed", metadata: ["omnipost.stage": "\(stage.name)", "error": "\(error)"])
+                pause = .seconds(1)
             }
-            await ctx.wakeup.wait(timeout: .seconds(1))
+            await ctx.wakeup.wait(after: ticket, timeout: pause)
         }
     }
 

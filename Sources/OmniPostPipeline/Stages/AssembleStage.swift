@@ -53,6 +53,12 @@ struct AssembleStage: Stage {
         return made
     }
 
+    /// The moment the oldest waiting file's grace runs out.
+    func nextDeadline() throws -> Date? {
+        guard let oldest = try ctx.ledger.oldestWaitingFileTime() else { return nil }
+        return Date(timeIntervalSince1970: oldest + ctx.config.sidecar.grace.seconds)
+    }
+
     /// One drop per entry whose clip is complete (or whose grace ran out). A manifest that cannot be
     /// read becomes one drop that the validate stage rejects with the manifest's own error.
     private func assembleList(_ m: FileRecord, clipsByPath: [String: FileRecord], used: inout Set<Int64>, expired: Bool) throws -> Bool {

@@ -18,6 +18,7 @@ struct UploadStage: Sendable {
         let running = Counter()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
+                let ticket = ctx.wakeup.ticket()
                 if running.value < ctx.config.upload.concurrency {
                     do {
                         if let d = try ctx.ledger.claimDelivery(owner: ctx.owner, lease: lease) {
@@ -33,7 +34,12 @@ struct UploadStage: Sendable {
                         ctx.logger.error("claiming an upload failed", metadata: ["error": "\(error)"])
                     }
                 }
-                await ctx.wakeup.wait(timeout: .seconds(1))
+                // Sleep until rung (new work, a finished upload) or until the next deferred upload is due.
+                var pause = Pipeline.idleSleep
+                if let due = try? ctx.ledger.nextDeliveryDue() {
+                    pause = min(pause, .milliseconds(max(10, Int64((due - ctx.now.timeIntervalSince1970) * 1000) + 10)))
+                }
+                await ctx.wakeup.wait(after: ticket, timeout: pause)
             }
         }
     }

@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import OmniPostCore
+import OmniPostLedger
+import OmniPostPipeline
+
+// `make bench`: measures OmniPost against a baseline in the same run and prints one table.
+// Timing and memory targets live here, never in unit tests.
+
+let args = CommandLine.arguments
+let binary = args.count > 1 ? args[1] : ".build/release/omnipost"
+let idleSeconds = Double(ProcessInfo.processInfo.environment["BENCH_IDLE_SECONDS"] ?? "60") ?? 60
+let drops = Int(ProcessInfo.processInfo.environment["BENCH_DROPS"] ?? "100") ?? 100
+let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("bench-state")
+try? FileManager.default.removeItem(at: root)
+try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+
+var rows: [[String]] = [["measure", "omnipost", "baseline", "ratio / note"]]
+
+// 1. Pickup latency: atomic move of a complete pair into the inbox → drop validated.
+do {
+    let settleMs = 500
+    let config = try PipelineConfig.parse(text: """
+        version: 1
+        name: bench
+        root: \(root.appendingPathComponent("latency").path)
+        watch: {mode: inotify, settle: \(settleMs)ms}
+        sidecar: {grace: 30s}
+        sandbox: embedded
+        targets: [youtube:main]
+        """, file: "bench.yaml", baseDirectory: root)
+    var logger = Logger(label: "bench")
+    logger.logLevel = .critical
+    let pipeline = try await Pipeline.open(config: config, logger: logger)
+    let runner = Task { try await pipeline.run(once: false) }
+    let staging = root.appendingPathComponent("staging")
+    try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+    let clip = staging.appendingPathComponent("src.mp4")
+    let gen = Process()
+    gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    gen.arguments = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=1",
+                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip.path]
+    try gen.run()
+    gen.waitUntilExit()
+    let original = try Data(contentsOf: clip)
+    var latencies: [Double] = []
+    for i in 0..<drops {
+        // Distinct content per drop (so none is a duplicate): a valid MP4 `free` box appended at the end.
+        var bytes = original
+        let payload = Array("omnipost-bench-\(i)".utf8)
+        let size = UInt32(8 + payload.count)
+        bytes.append(contentsOf: [UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)] + Array("free".utf8) + payload)
+        let c = staging.appendingPathComponent("b\(i).mp4"), s = staging.appendingPathComponent("b\(i).yaml")
+        try bytes.write(to: c)
+        try Data("title: bench \(i)\n".utf8).write(to: s)
+        let start = ContinuousClock.now
+        _ = rename(s.path, config.paths.inbox.appendingPathComponent("b\(i).yaml").path)
+        _ = rename(c.path, config.paths.inbox.appendingPathComponent("b\(i).mp4").path)
+        while true {
+            let validated = try pipeline.context.ledger.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE stage = 'validate' AND detail IS NOT NULL AND drop_id IN (SELECT id FROM drops WHERE stem = ?)", arguments: ["b\(i)"]) ?? 0
+            }
+            if validated > 0 { break }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        latencies.append((ContinuousClock.now - start).seconds * 1000)
+    }
+    runner.cancel()
+    _ = try? await runner.value
+    await pipeline.close()
+    latencies.sort()
+    let median = latencies[latencies.count / 2], p95 = latencies[Int(Double(latencies.count - 1) * 0.95)]
+    rows.append(["pickup → validated, median (\(drops) drops)", String(format: "%.0f ms", median), "\(settleMs) ms settle", String(format: "+%.0f ms over settle", median - Double(settleMs))])
+    rows.append(["pickup → validated, p95", String(format: "%.0f ms", p95), "\(settleMs) ms settle", String(format: "+%.0f ms over settle", p95 - Double(settleMs))])
+}
+
+// 2. Idle: CPU time and RSS of the daemon watching 8 idle inboxes, against inotifywait on the same folders.
+struct ProcStats { var cpuSeconds: Double; var rssKiB: Int; var hwmKiB: Int }
+func stats(_ pid: Int32) -> ProcStats {
+    let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    let cpu = fields.count > 12 ? ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks : 0
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    func kib(_ key: String) -> Int {
+        status.split(separator: "\n").first { $0.hasPrefix(key) }.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
+    }
+    return ProcStats(cpuSeconds: cpu, rssKiB: kib("VmRSS:"), hwmKiB: kib("VmHWM:"))
+}
+
+/// Spawns the process directly (posix_spawn, output to /dev/null) and reaps it with waitpid, so the
+/// measurement owns the child's whole life.
+func measureIdle(_ exe: String, _ arguments: [String], seconds: Double) async throws -> (ProcStats, ProcStats) {
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) }; posix_spawn_file_actions_destroy(&actions) }
+    // A clean signal mask and default SIGTERM for the child: our own threads block signals.
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var none = sigset_t(), term = sigset_t()
+    sigemptyset(&none)
+    sigemptyset(&term)
+    sigaddset(&term, SIGTERM)
+    posix_spawnattr_setsigmask(&attr, &none)
+    posix_spawnattr_setsigdefault(&attr, &term)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, exe, &actions, &attr, argv, environ) == 0 else { throw OmniError(.internalError, "cannot start \(exe)") }
+    try await Task.sleep(for: .seconds(3))          // start-up is not idling
+    let before = stats(pid)
+    try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+    let after = stats(pid)
+    kill(pid, SIGTERM)
+    var status: Int32 = 0
+    for _ in 0..<100 {
+        if waitpid(pid, &status, WNOHANG) == pid { return (before, after) }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    kill(pid, SIGKILL)
+    waitpid(pid, &status, 0)
+    FileHandle.standardError.write(Data("\(exe) did not stop within 10 s of SIGTERM\n".utf8))
+    return (before, after)
+}
+
+var pipelines: [String] = []
+var inboxes: [String] = []
+for i in 0..<8 {
+    let dir = root.appendingPathComponent("idle/p\(i)")
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("inbox"), withIntermediateDirectories: true)
+    let file = dir.appendingPathComponent("pipeline.yaml")
+    try Data("""
+        version: 1
+        name: idle\(i)
+        watch: {mode: inotify, settle: 2s}
+        targets: [youtube:main]
+        accounts:
+          youtube:main: {client_id: c, client_secret: s, refresh_token: r, endpoint: "http://127.0.0.1:9", token_url: "http://127.0.0.1:9/token"}
+        """.utf8).write(to: file)
+    pipelines.append(file.path)
+    inboxes.append(dir.appendingPathComponent("inbox").path)
+}
+let (ob, oa) = try await measureIdle(binary, ["run"] + pipelines, seconds: idleSeconds)
+let inotifywait = ["/usr/bin/inotifywait", "/bin/inotifywait"].first { FileManager.default.isExecutableFile(atPath: $0) }
+var base: (ProcStats, ProcStats)? = nil
+if let iw = inotifywait { base = try await measureIdle(iw, ["-m", "-r", "-q", "-e", "close_write,moved_to"] + inboxes, seconds: idleSeconds) }
+let ocpu = oa.cpuSeconds - ob.cpuSeconds
+let bcpu = base.map { $0.1.cpuSeconds - $0.0.cpuSeconds }
+rows.append(["idle CPU time, 8 inboxes, \(Int(idleSeconds)) s", String(format: "%.2f s (%.2f%%)", ocpu, ocpu / idleSeconds * 100),
+             bcpu.map { String(format: "%.2f s", $0) } ?? "n/a", "baseline: inotifywait -m -r on the same inboxes"])
+rows.append(["idle RSS (peak)", "\(oa.rssKiB / 1024) MiB (\(oa.hwmKiB / 1024) MiB)",
+             base.map { "\($0.1.rssKiB / 1024) MiB (\($0.1.hwmKiB / 1024) MiB)" } ?? "n/a",
+             base.map { String(format: "%.1f×", Double(oa.rssKiB) / Double(max($0.1.rssKiB, 1))) } ?? ""])
+
+let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
+for (i, r) in rows.enumerated() {
+    print((0..<4).map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+    if i == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+}
