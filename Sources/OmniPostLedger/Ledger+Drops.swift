@@ -71,6 +71,16 @@ extension Ledger {
         }
     }
 
+    /// The latest "watching" note per inbox: how each inbox was watched on the last start.
+    public func watchModes() throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: """
+                SELECT detail FROM events WHERE id IN (SELECT MAX(id) FROM events WHERE stage = 'watch' AND to_state = 'watching'
+                GROUP BY substr(detail, 1, instr(detail, ' mode=')))
+                """)
+        }
+    }
+
     public func events(forDrop id: String) throws -> [EventRecord] {
         try read { db in try EventRecord.filter(Column("drop_id") == id).order(Column("id")).fetchAll(db) }
     }

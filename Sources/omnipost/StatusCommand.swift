@@ -17,8 +17,10 @@ struct StatusCommand: AsyncParsableCommand {
             let out = ["drops": try ledger.drops(), "deliveries": []] as [String: [DropRecord]]
             var obj = try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(out)) as! [String: Any]
             obj["deliveries"] = try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(ledger.allDeliveries()))
+            obj["inboxes"] = try ledger.watchModes()
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
         } else {
+            for line in try ledger.watchModes() { print("inbox \(line)") }
             print(try SummaryTable.render(ledger: ledger, since: nil))
         }
     }

@@ -132,3 +132,34 @@ import Testing
         #expect(try ledger.drops().count == 1)
     }
 }
+
+@Suite struct StartupTests {
+    @Test func workLeftoversAreCleanedAndInFlightRenditionsKept() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url)
+        try config.paths.createAll()
+        let ledger = try Ledger(path: config.paths.ledger.path)
+        _ = try ledger.createDrop(DropRecord(id: "inflight", pipeline: "t", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: 1), fileIDs: [])
+        try ledger.transitionDrop("inflight", from: .received, to: .validated, stage: "test")
+        _ = try ledger.createDrop(DropRecord(id: "done", pipeline: "t", stem: "b", clipPath: "b.mp4", sidecarPath: nil, now: 1), fileIDs: [])
+        try ledger.transitionDrop("done", from: .received, to: .rejected, stage: "test")
+        try ledger.transitionDrop("done", from: .rejected, to: .failed, stage: "test")
+        for (rel, text) in [("work/inflight/abc.mp4", "verified"), ("work/inflight/.def.mp4.partial", "half"), ("work/done/x.mp4", "old"), ("work/unknown/y.mp4", "stray")] {
+            try dir.write(rel, text)
+        }
+        let r = try WorkReconciler.reconcile(work: config.paths.work, ledger: ledger)
+        #expect(r.kept == 1)
+        #expect(files(under: config.paths.work) == ["inflight/abc.mp4"])
+    }
+
+    @Test func statusShowsHowEachInboxIsWatched() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url)
+        let p = try await TestPipelines.runOnce(config)
+        defer { Task { await p.close() } }
+        let modes = try p.context.ledger.watchModes()
+        #expect(modes.count == 1)
+        #expect(modes.first?.contains("mode=inotify") == true)
+        #expect(modes.first?.hasPrefix(config.paths.inbox.path) == true)
+    }
+}

@@ -81,6 +81,9 @@ public final class Pipeline: Sendable {
         let stages: [any Stage] = [AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ConvertStage(ctx: ctx), ArchiveStage(ctx: ctx)]
         let upload = UploadStage(ctx: ctx)
         let watcher = watcher
+        // Which way each inbox is watched is part of the record: `status` shows it.
+        try ctx.ledger.note(dropId: nil, stage: "watch", state: "watching",
+                            detail: "\(watcher.inbox) mode=\(watcher.mode.rawValue) fs=\(watcher.fsType)")
         let cleaned = try WorkReconciler.reconcile(work: ctx.paths.work, ledger: ctx.ledger)
         if cleaned.removed > 0 {
             ctx.logger.info("cleaned work/ after an earlier run", metadata: ["omnipost.removed": "\(cleaned.removed)", "omnipost.kept": "\(cleaned.kept)"])
