@@ -119,7 +119,8 @@ public actor InboxWatcher {
             // A write: whatever a tick has already seen, the file is open and changing until the next close.
             guard !scanner.filter.isJunkPath(rel), let fact = scanner.stat(relPath: rel) else { return }
             if candidates[rel] != nil || emitted[rel].map({ !$0.sameState(as: fact) }) ?? true {
-                candidates[rel] = Candidate(fact: fact, lastChange: now, closed: false)
+                // A symlink is made whole in one step and never gets a close event.
+                candidates[rel] = Candidate(fact: fact, lastChange: now, closed: fact.isSymlink)
             }
         case .touched(let rel):
             guard !scanner.filter.isJunkPath(rel), let fact = scanner.stat(relPath: rel) else { return }

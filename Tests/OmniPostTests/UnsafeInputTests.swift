@@ -35,7 +35,10 @@ import Testing
         try dir.write("p/inbox/text.yaml", "title: text\n")
         try Clips.copy(clip, to: inbox.appendingPathComponent("sum.mp4"))
         try dir.write("p/inbox/sum.yaml", "title: sum\nsha256: \(String(repeating: "ab", count: 32))\n")
-        // 5. And one good drop, which must still go through.
+        // 5. A clip that cannot be read (a dangling link: as root, permissions cannot make a file unreadable).
+        try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("ghost.mp4").path, withDestinationPath: "gone-before-we-looked.mp4")
+        try dir.write("p/inbox/ghost.yaml", "title: ghost\n")
+        // 6. And one good drop, which must still go through.
         try Clips.copy(clip, to: inbox.appendingPathComponent("good.mp4"))
         try dir.write("p/inbox/good.yaml", "title: good\n")
 
@@ -51,6 +54,7 @@ import Testing
         #expect(code("empty") == "empty_file")
         #expect(code("text") == "not_a_video")
         #expect(code("sum") == "checksum_mismatch")
+        #expect(code("ghost") == "unreadable")
         #expect(drops.first { $0.stem == "good" }?.state == .archived)
         #expect(drops.filter { $0.state == .failed }.count == drops.count - 1)
         // Every original is kept: nothing is left in the inbox, nothing outside it was touched.

@@ -84,7 +84,11 @@ struct ValidateStage: Stage {
         let clipPath = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: clipRel)
 
         // 3. Identity and, when given, the checksum — before anything else reads the file.
-        let hash = try FileHashing.sha256(path: clipPath)
+        let hash: (hex: String, bytes: Int64)
+        do { hash = try FileHashing.sha256(path: clipPath) } catch {
+            throw OmniError(.unreadable, "\(clipRel) cannot be read (permission denied, or a link to a file that does not exist)",
+                            at: SourceLocation(file: clipRel), underlying: error)
+        }
         if hash.bytes == 0 { throw OmniError(.emptyFile, "\(clipRel) is empty (0 bytes)", at: SourceLocation(file: clipRel)) }
         if let expected = manifest.sha256, expected != hash.hex {
             throw OmniError(.checksumMismatch, "\(clipRel) has sha256 \(hash.hex), the sidecar says \(expected): the file is damaged or incomplete",
