@@ -40,3 +40,12 @@ extension SandboxState {
         return s
     }
 }
+
+extension SandboxState {
+    /// thumbnails.set: the newest image replaces the last.
+    func setThumbnail(videoID: String, sha256: String) -> Bool {
+        guard let i = videos.firstIndex(where: { $0.id == videoID }) else { return false }
+        videos[i].thumbnailSha256 = sha256
+        return true
+    }
+}

@@ -27,6 +27,7 @@ public actor SandboxState {
         public var sha256: String
         public var path: String
         public var receivedAt: Date
+        public var thumbnailSha256: String? = nil
     }
 
     public struct Faults: Sendable, Codable, Equatable {

@@ -3,7 +3,7 @@ import Foundation
 extension PipelineConfig {
     public static let topLevelKeys = [
         "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
-        "defaults", "targets", "accounts",
+        "defaults", "targets", "accounts", "profiles",
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
@@ -73,7 +73,8 @@ extension PipelineConfig {
         }
 
         var convert = ConvertConfig()
-        if let c = try top["convert"]?.mapping(allowed: ["aspect", "crf", "preset"]) {
+        if let c = try top["convert"]?.mapping(allowed: ["aspect", "crf", "preset", "loudnorm"]) {
+            if let v = c["loudnorm"] { convert.loudnorm = try v.bool() }
             if let v = c["aspect"] { convert.aspect = AspectPolicy(rawValue: try v.oneOf(["fit", "fill", "reject"]))! }
             if let v = c["crf"] {
                 convert.crf = try v.int()
@@ -83,6 +84,15 @@ extension PipelineConfig {
         }
 
         let defaults = try top["defaults"].map { try ManifestDefaults.parse($0) } ?? ManifestDefaults()
+
+        var profileOverrides: [String: Profile] = [:]
+        if let v = top["profiles"] {
+            let path = resolve(try v.string(), against: baseDirectory).path
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw v.fail("cannot read the profiles file \(path)")
+            }
+            profileOverrides = try ProfileCatalog.parse(text: text, file: path).profiles
+        }
 
         guard let targetsNode = top["targets"] else {
             throw doc.fail("a pipeline needs `targets:` (a list of platform:account names)")
@@ -143,8 +153,10 @@ extension PipelineConfig {
             }
         }
 
-        return PipelineConfig(
+        var config = PipelineConfig(
             name: name, file: file, paths: paths, watch: watch, sidecar: sidecar, sandbox: sandbox,
             upload: upload, convert: convert, defaults: defaults, targets: targets, accounts: accounts)
+        config.profileOverrides = profileOverrides
+        return config
     }
 }

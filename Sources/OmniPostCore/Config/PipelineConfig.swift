@@ -14,6 +14,8 @@ public struct PipelineConfig: Sendable {
     public var defaults: ManifestDefaults
     public var targets: [TargetConfig]
     public var accounts: [String: AccountConfig]
+    /// Profiles from the pipeline's own `profiles:` file, replacing or adding to the bundled ones by name.
+    public var profileOverrides: [String: Profile] = [:]
 
     public func target(named name: String) -> TargetConfig? { targets.first { $0.name == name } }
 }
@@ -90,6 +92,8 @@ public struct ConvertConfig: Sendable {
     public var aspect: AspectPolicy = .fit
     public var crf: Int = 23
     public var preset: String = "veryfast"
+    /// EBU R128 loudness normalisation (ffmpeg loudnorm) on transcoded audio; pass-through clips stay untouched.
+    public var loudnorm = false
     public init() {}
 }
 

@@ -49,3 +49,7 @@ extension ReasonCode {
     public static let conversionTimeout = ReasonCode("conversion_timeout")
     public static let renditionInvalid = ReasonCode("rendition_invalid")
 }
+
+extension ReasonCode {
+    public static let notAnImage = ReasonCode("not_an_image")
+}

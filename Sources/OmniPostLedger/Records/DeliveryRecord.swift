@@ -28,6 +28,8 @@ public struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     public var renditionPath: String?
     public var renditionSha256: String?
     public var renditionBytes: Int64?
+    /// The cover image to set on the platform (in work/), when the sidecar asks for one.
+    public var coverPath: String?
     /// The platform's upload session (e.g. YouTube's session URI), persisted before the first byte.
     public var remoteSession: String?
     public var confirmedOffset: Int64

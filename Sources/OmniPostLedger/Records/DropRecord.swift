@@ -24,12 +24,19 @@ public struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var reasonLocation: String?
     public var manifestJson: String?
     public var probeJson: String?
+    /// Other originals the drop uses (a cover image, slideshow images, audio), inbox-relative, as a JSON array:
+    /// they are archived or quarantined with the drop.
+    public var assetsJson: String?
     public var duplicateOf: String?
     public var leaseOwner: String?
     public var leaseExpiry: Double?
     public var createdAt: Double
     public var updatedAt: Double
     public var finishedAt: Double?
+
+    public var assets: [String] {
+        (assetsJson.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }) ?? []
+    }
 
     public init(id: String, pipeline: String, stem: String, clipPath: String?, sidecarPath: String?, now: Double) {
         self.id = id

@@ -32,6 +32,7 @@ public enum FFmpegArguments {
                   "-c:v", "libx264", "-preset", spec.preset, "-crf", String(spec.crf),
                   "-maxrate", "\(spec.maxrateKbps)k", "-bufsize", "\(spec.maxrateKbps * 2)k",
                   "-pix_fmt", "yuv420p", "-profile:v", "high"]
+            if spec.loudnorm && spec.hasAudio { a += ["-af", "loudnorm=I=-14:TP=-1.5:LRA=11"] }
             if spec.hasAudio || spec.addSilentAudio { a += ["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"] }
             a += ["-movflags", "+faststart"]
         }

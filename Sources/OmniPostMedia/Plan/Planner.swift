@@ -15,11 +15,17 @@ public struct Planner: Sendable {
     public let aspectPolicy: AspectPolicy
     public let crf: Int
     public let preset: String
+    public let loudnorm: Bool
 
-    public init(aspectPolicy: AspectPolicy = .fit, crf: Int = 23, preset: String = "veryfast") {
+    public init(aspectPolicy: AspectPolicy = .fit, crf: Int = 23, preset: String = "veryfast", loudnorm: Bool = false) {
         self.aspectPolicy = aspectPolicy
         self.crf = crf
         self.preset = preset
+        self.loudnorm = loudnorm
+    }
+
+    public init(_ c: ConvertConfig) {
+        self.init(aspectPolicy: c.aspect, crf: c.crf, preset: c.preset, loudnorm: c.loudnorm)
     }
 
     public func plan(_ info: MediaInfo, for profile: Profile) -> Decision {
@@ -80,7 +86,8 @@ public struct Planner: Sendable {
         let spec = RenditionSpec(
             kind: .transcode, width: w, height: h, geometry: geometry, fps: fps,
             maxrateKbps: min(profile.maxVideoKbps, 20000), crf: crf, preset: preset,
-            addSilentAudio: info.audio == nil && profile.audio.required, hasAudio: info.audio != nil)
+            addSilentAudio: info.audio == nil && profile.audio.required, hasAudio: info.audio != nil,
+            loudnorm: loudnorm && info.audio != nil)
         return Decision(kind: .transcode, reasons: transcode + remux, spec: spec)
     }
 

@@ -59,7 +59,9 @@ public final class Pipeline: Sendable {
             }
         }
         let ctx = PipelineContext(
-            config: config, ledger: ledger, profiles: try profiles ?? ProfileCatalog.bundled(), adapters: adapters,
+            config: config, ledger: ledger,
+            profiles: ProfileCatalog(profiles: try (profiles ?? ProfileCatalog.bundled()).profiles.merging(config.profileOverrides) { $1 }),
+            adapters: adapters,
             logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
             owner: "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))")
         let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo)

@@ -48,7 +48,7 @@ struct ArchiveStage: Stage {
                 || drop.sourceFileId.map { try ctx.ledger.isWaiting(fileId: $0) } == true
         }
         let markers = ctx.config.watch.readyMarker ? [drop.clipPath, shared ? nil : drop.sidecarPath].compactMap { $0.map { $0 + ".ready" } } : []
-        for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + markers {
+        for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + drop.assets + markers {
             let src = URL(fileURLWithPath: ctx.inboxPath(rel))
             let dst = destDir.appendingPathComponent(rel)
             if shared && rel == drop.sidecarPath {

@@ -18,6 +18,7 @@ struct ConvertStage: Stage {
             let clipPath = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: clipRel)
             let info = try drop.probeJson.map { try JSONCoding.decoder().decode(MediaInfo.self, from: Data($0.utf8)) }
             var renditions: [String: (path: String, sha: String, bytes: Int64)] = [:]
+            let cover = try await makeCover(drop: drop, clipPath: clipPath)
             for d in deliveries {
                 let r: (path: String, sha: String, bytes: Int64)
                 if d.plan == .pass {
@@ -34,6 +35,7 @@ struct ConvertStage: Stage {
                     x.renditionPath = r.path
                     x.renditionSha256 = r.sha
                     x.renditionBytes = r.bytes
+                    x.coverPath = cover
                 }
             }
             try ctx.ledger.transitionDrop(drop.id, from: .validated, to: .converted, stage: name,
@@ -54,6 +56,18 @@ struct ConvertStage: Stage {
         return true
     }
 
+    /// One cover per drop, in work/, when the sidecar asks for one.
+    private func makeCover(drop: DropRecord, clipPath: String) async throws -> String? {
+        guard let json = drop.manifestJson, let m = try? JSONCoding.decoder().decode(Manifest.self, from: Data(json.utf8)),
+              m.coverAtMs != nil || m.coverFile != nil else { return nil }
+        let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("cover.jpg").path
+        if FileManager.default.fileExists(atPath: out) { return out }
+        try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let image = m.coverFile == nil ? nil : drop.assets.first.map { ctx.inboxPath($0) }
+        try await CoverMaker(tools: ctx.tools).make(clip: clipPath, atMs: m.coverAtMs, image: image, output: out)
+        return out
+    }
+
     private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String, durationS: Double) async throws -> (path: String, sha: String, bytes: Int64) {
         guard let key = d.specKey, let json = d.specJson else { throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition spec") }
         let spec = try JSONCoding.decoder().decode(RenditionSpec.self, from: Data(json.utf8))
@@ -61,7 +75,7 @@ struct ConvertStage: Stage {
         // A rendition renamed into place before a crash is complete and verified: reuse it.
         if !FileManager.default.fileExists(atPath: out) {
             let profile = ctx.profiles[d.profile]
-            let planner = Planner(aspectPolicy: ctx.config.convert.aspect, crf: ctx.config.convert.crf, preset: ctx.config.convert.preset)
+            let planner = Planner(ctx.config.convert)
             let ledger = ctx.ledger, sink = ctx.progress, dropId = drop.id, target = d.target
             let lastQuarter = Counter()
             ctx.progress.line("  \(drop.id)  convert    \(spec.kind.rawValue) for \(d.target) …")

@@ -54,7 +54,8 @@ struct UploadStage: Sendable {
         do {
             guard let path = d.renditionPath, let size = d.renditionBytes else { throw OmniError(.internalError, "delivery \(id) has no rendition") }
             let meta = try JSONCoding.decoder().decode(PublishMetadata.self, from: Data(d.metadataJson.utf8))
-            let job = UploadJob(deliveryId: id, filePath: path, size: size, metadata: meta, session: d.remoteSession, confirmedOffset: d.confirmedOffset)
+            let job = UploadJob(deliveryId: id, filePath: path, size: size, metadata: meta, session: d.remoteSession,
+                                confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
             let base = d.bytesSent
             let lastQuarter = Counter()
             lastQuarter.value = Int(Double(d.confirmedOffset) / Double(max(size, 1)) * 4)
@@ -69,7 +70,11 @@ struct UploadStage: Sendable {
                     sink.line("  \(dropId)  upload     \(target) \(q * 25)% (\(done)/\(total) bytes)")
                 }
             })
-            try ctx.ledger.transitionDelivery(id, from: .uploading, to: .published, stage: name, detail: result.url, expectOwner: owner) { x in
+            if result.coverSet == false {
+                try? ctx.ledger.note(dropId: d.dropId, deliveryId: id, target: d.target, stage: name, state: "cover_failed", detail: result.coverError ?? "refused")
+            }
+            try ctx.ledger.transitionDelivery(id, from: .uploading, to: .published, stage: name,
+                                              detail: result.url + (result.coverSet == true ? " (cover set)" : ""), expectOwner: owner) { x in
                 x.remoteId = result.remoteId
                 x.remoteUrl = result.url
                 x.bytesSent = base + result.bytesSent

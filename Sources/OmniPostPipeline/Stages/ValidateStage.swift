@@ -12,13 +12,17 @@ struct ValidateStage: Stage {
 
     func step() async throws -> Bool {
         guard let drop = try ctx.ledger.claimDrop(in: .received, owner: ctx.owner) else { return false }
+        // Other originals the sidecar names (a cover image…), known once their paths are safe: they go
+        // where the drop goes, accepted or not.
+        let assets = AssetList()
         do {
-            let outcome = try await validate(drop)
+            let outcome = try await validate(drop, assets: assets)
             try ctx.ledger.transitionDrop(drop.id, from: .received, to: .validated, stage: name, detail: outcome.summary, change: { d in
                 d.clipSha256 = outcome.sha256
                 d.clipBytes = outcome.bytes
                 d.manifestJson = outcome.manifestJson
                 d.probeJson = outcome.probeJson
+                d.assetsJson = assets.json
             }, alsoInTransaction: { db in
                 for var d in outcome.deliveries { try d.insert(db) }
             })
@@ -30,6 +34,7 @@ struct ValidateStage: Stage {
                 d.reasonMessage = e.message
                 d.reasonLocation = e.location?.description
                 d.duplicateOf = dup?.priorDrop
+                d.assetsJson = assets.json
             }
         }
         ctx.wakeup.ring()
@@ -51,12 +56,12 @@ struct ValidateStage: Stage {
         var summary: String
     }
 
-    func validate(_ drop: DropRecord) async throws -> Outcome {
+    func validate(_ drop: DropRecord, assets: AssetList) async throws -> Outcome {
         // 1. The sidecar, or the pipeline's policy when there is none.
         var manifest = Manifest()
         var refLocation = drop.sidecarPath.map { SourceLocation(file: $0) }
+        let sidecarDir = drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? ""
         if let s = drop.sidecarPath {
-            let sidecarDir = (s as NSString).deletingLastPathComponent
             if ClipList.isClipList(s) {
                 let list = try ClipList.load(path: ctx.inboxPath(s), displayName: s)
                 guard let i = drop.manifestEntry, i < list.entries.count else {
@@ -98,7 +103,22 @@ struct ValidateStage: Stage {
         // 4. One probe.
         let info = try await Prober(tools: ctx.tools).probe(path: clipPath, displayName: clipRel)
 
-        // 5. Targets.
+        // 5. The cover, if asked for: inside the inbox, an image by content, or a time inside the clip.
+        if let f = manifest.coverFile {
+            try InboxPaths.checkReference(f, from: sidecarDir, at: refLocation)
+            let rel = AssembleStage.join(sidecarDir, f)
+            let abs = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: rel)
+            guard FileManager.default.fileExists(atPath: abs) else {
+                throw OmniError(.missingClip, "the cover image '\(f)' is not in the inbox", at: refLocation)
+            }
+            assets.add(rel)
+            _ = try await CoverMaker(tools: ctx.tools).checkImage(path: abs, displayName: rel)
+        }
+        if let ms = manifest.coverAtMs, Double(ms) > info.durationS * 1000 {
+            throw OmniError(.invalidValue, "cover at_ms \(ms) is past the end of the clip (\(Planner.fmt(info.durationS)) s)", at: refLocation)
+        }
+
+        // 6. Targets.
         let names = manifest.targets ?? ctx.config.targets.map(\.name)
         var targets: [TargetConfig] = []
         for n in names {
@@ -110,9 +130,9 @@ struct ValidateStage: Stage {
             targets.append(t)
         }
 
-        // 6. Per target: metadata, plan, identity.
+        // 7. Per target: metadata, plan, identity.
         let vars = templateVariables(drop: drop, clipRel: clipRel, manifest: manifest, info: info)
-        let planner = Planner(aspectPolicy: ctx.config.convert.aspect, crf: ctx.config.convert.crf, preset: ctx.config.convert.preset)
+        let planner = Planner(ctx.config.convert)
         var deliveries: [DeliveryRecord] = []
         var duplicates: [DeliveryRecord] = []
         let now = ctx.now.timeIntervalSince1970
@@ -222,6 +242,19 @@ struct ValidateStage: Stage {
             let total = tags.reduce(0) { $0 + $1.count + ($1.contains(" ") ? 2 : 0) } + max(0, tags.count - 1)
             if total > limit { throw OmniError(.textTooLong, "\(t.name): the tags add up to \(total) characters; \(profile.name) allows \(limit)") }
         }
-        return PublishMetadata(title: title, description: description, tags: tags, privacy: privacy, publishAt: manifest.publishAt, options: options)
+        var meta = PublishMetadata(title: title, description: description, tags: tags, privacy: privacy, publishAt: manifest.publishAt, options: options)
+        meta.coverAtMs = manifest.coverAtMs
+        return meta
+    }
+}
+
+/// Inbox-relative paths of the extra originals a drop uses, collected while validating.
+final class AssetList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ p: String) { lock.lock(); if !items.contains(p) { items.append(p) }; lock.unlock() }
+    var json: String? {
+        lock.lock(); defer { lock.unlock() }
+        return items.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(items)) ?? Data(), as: UTF8.self)
     }
 }

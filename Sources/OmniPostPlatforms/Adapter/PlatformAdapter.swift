@@ -12,8 +12,11 @@ public struct UploadJob: Sendable {
     /// The persisted remote session from an earlier attempt, if any.
     public var session: String?
     public var confirmedOffset: Int64
+    /// A cover image (JPEG) to set where the platform takes one.
+    public var coverPath: String?
 
-    public init(deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64) {
+    public init(deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64, coverPath: String? = nil) {
+        self.coverPath = coverPath
         self.deliveryId = deliveryId
         self.filePath = filePath
         self.size = size
@@ -36,6 +39,9 @@ public struct PublishOutcome: Sendable, Equatable {
     public var remoteId: String
     public var url: String
     public var bytesSent: Int64
+    /// Set when a cover was asked for: whether the platform took it (a failed cover never fails a published post).
+    public var coverSet: Bool? = nil
+    public var coverError: String? = nil
 }
 
 /// What every platform implements (ARCHITECTURE.md, "Platform adapters"). Adapters know nothing of

@@ -10,6 +10,8 @@ public struct PublishMetadata: Sendable, Codable, Equatable {
     public var publishAt: Date?
     /// Platform-specific options from `overrides:` (e.g. youtube category_id, made_for_kids).
     public var options: [String: String]
+    /// The cover frame's time, for platforms that take a timestamp instead of an image (TikTok, Instagram).
+    public var coverAtMs: Int? = nil
 
     public init(title: String, description: String, tags: [String], privacy: Privacy, publishAt: Date?, options: [String: String]) {
         self.title = title

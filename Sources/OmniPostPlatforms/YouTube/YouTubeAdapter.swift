@@ -58,7 +58,7 @@ public struct YouTubeAdapter: PlatformAdapter {
         // Resuming: ask the platform first. A crash after the last byte finds the video already made.
         if let s = session {
             switch try await statusQuery(s, total: job.size) {
-            case .complete(let id): return outcome(id, bytesSent)
+            case .complete(let id): return await setCover(job, outcome(id, bytesSent))
             case .offset(let o): offset = o
             case .expired: session = nil
             }
@@ -80,7 +80,7 @@ public struct YouTubeAdapter: PlatformAdapter {
                 switch reply {
                 case .complete(let id):
                     progress(job.size, job.size)
-                    return outcome(id, bytesSent)
+                    return await setCover(job, outcome(id, bytesSent))
                 case .offset(let o):
                     offset = o
                     failures = 0
@@ -98,7 +98,7 @@ public struct YouTubeAdapter: PlatformAdapter {
                 try await Task.sleep(for: backoff.delay(attempt: failures))
                 // Where does the upload stand? Resume from the server's offset, not ours.
                 switch try await statusQuery(s, total: job.size) {
-                case .complete(let id): return outcome(id, bytesSent)
+                case .complete(let id): return await setCover(job, outcome(id, bytesSent))
                 case .offset(let o):
                     offset = o
                     try await checkpoint(UploadCheckpoint(session: s, confirmedOffset: o, bytesSent: bytesSent))
@@ -110,6 +110,26 @@ public struct YouTubeAdapter: PlatformAdapter {
 
     func outcome(_ id: String, _ sent: Int64) -> PublishOutcome {
         PublishOutcome(remoteId: id, url: watchBase + id, bytesSent: sent)
+    }
+
+    /// thumbnails.set after the video exists. Setting it again replaces it, so a resumed delivery may
+    /// repeat it safely; a refusal is reported on the outcome, never failing the published video.
+    func setCover(_ job: UploadJob, _ out: PublishOutcome) async -> PublishOutcome {
+        guard let cover = job.coverPath else { return out }
+        var out = out
+        do {
+            guard let data = FileManager.default.contents(atPath: cover) else { throw DeliveryError(.permanent, .unreadable, "cover \(cover) missing") }
+            let resp = try await send(url: account.endpoint + "/upload/youtube/v3/thumbnails/set?videoId=\(out.remoteId)", method: .POST,
+                                      headers: [("Content-Type", cover.hasSuffix(".png") ? "image/png" : "image/jpeg")], body: ByteBuffer(bytes: data))
+            if resp.status == 200 { out.coverSet = true } else {
+                out.coverSet = false
+                out.coverError = classify(resp, during: "setting the thumbnail").message
+            }
+        } catch {
+            out.coverSet = false
+            out.coverError = "\(error)"
+        }
+        return out
     }
 
     enum ChunkReply { case offset(Int64), complete(String), expired }

@@ -21,6 +21,31 @@ enum YouTubeRoutes {
             await state.count("youtube.put")
             return try await putChunk(req, state: state)
         }
+        // thumbnails.set (PLATFORMS.md §8): JPEG or PNG, 2 MB at most, on a video of the same channel.
+        router.post("/upload/youtube/v3/thumbnails/set") { req, _ -> Response in
+            await state.count("youtube.thumbnails")
+            guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
+                return SandboxHTTP.googleError(401, "authError", "Request had invalid authentication credentials.")
+            }
+            guard let vid = SandboxHTTP.query(req, "videoId"),
+                  let video = await state.allVideos().first(where: { $0.id == vid && $0.account == account }) else {
+                return SandboxHTTP.googleError(404, "videoNotFound", "The video that you are trying to update cannot be found.")
+            }
+            let type = SandboxHTTP.header(req, "Content-Type") ?? ""
+            guard type.hasPrefix("image/jpeg") || type.hasPrefix("image/png") else {
+                return SandboxHTTP.googleError(400, "invalidImage", "The provided image content is invalid.")
+            }
+            var req = req
+            guard let body = try? await req.collectBody(upTo: 2 * 1024 * 1024) else {
+                return SandboxHTTP.googleError(413, "mediaBodyTooLarge", "The thumbnail is larger than 2 MB.")
+            }
+            let data = Data(buffer: body)
+            let isJPEG = data.starts(with: [0xFF, 0xD8, 0xFF]), isPNG = data.starts(with: [0x89, 0x50, 0x4E, 0x47])
+            guard isJPEG || isPNG else { return SandboxHTTP.googleError(400, "invalidImage", "The provided image content is invalid.") }
+            _ = await state.setThumbnail(videoID: video.id, sha256: FileHashing.sha256(data: data))
+            return SandboxHTTP.json(.ok, ["kind": "youtube#thumbnailSetResponse",
+                                          "items": [["default": ["url": "\(baseURL())/thumbnails/\(vid).jpg", "width": 120, "height": 90]]]])
+        }
         router.get("/youtube/v3/videos") { req, _ -> Response in
             await state.count("youtube.list")
             guard await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) != nil else {
