@@ -84,7 +84,7 @@ extension Ledger {
     }
 
     public func oldestWaitingFileTime() throws -> Double? {
-        try read { db in try Double.fetchOne(db, sql: "SELECT MIN(completed_at) FROM files WHERE state = 'waiting'") }
+        try read { db in try Double.fetchOne(db, sql: "SELECT MIN(completed_at) FROM files WHERE state = 'waiting' AND role != 'other'") }
     }
 
     public func waitingFiles() throws -> [FileRecord] {

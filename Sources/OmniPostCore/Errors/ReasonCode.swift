@@ -52,4 +52,5 @@ extension ReasonCode {
 
 extension ReasonCode {
     public static let notAnImage = ReasonCode("not_an_image")
+    public static let missingFile = ReasonCode("missing_file")
 }

@@ -3,7 +3,7 @@ import Foundation
 extension Manifest {
     public static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
-        "overrides", "cover", "sha256", "republish", "fields",
+        "overrides", "cover", "sha256", "republish", "fields", "images", "image_seconds", "crossfade", "audio",
     ]
 
     /// Per-platform option names a sidecar may set under `overrides:`; the common text fields are allowed for all.
@@ -78,6 +78,7 @@ extension Manifest {
         if let v = m["fields"] {
             for (k, val) in try v.mapping() { out.fields[k] = try val.string() }
         }
+        out.slideshow = try parseSlideshow(m)
         return out
     }
 }

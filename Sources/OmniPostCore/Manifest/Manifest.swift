@@ -16,6 +16,8 @@ public struct Manifest: Sendable, Codable, Equatable {
     public var republish: Bool = false
     /// Free-form values for templates (`{video_id}`, `{score}` …), from `fields:` or a clipper manifest entry.
     public var fields: [String: String] = [:]
+    /// Set when the sidecar is a slideshow (`images:`) instead of a clip's metadata.
+    public var slideshow: Slideshow?
 
     public init() {}
 }

@@ -34,6 +34,15 @@ public struct Converter: Sendable {
         let timeout = Duration.seconds(max(120, durationS * 20))
         let parser = ProgressParser(durationS: durationS, onProgress: onProgress)
         let result = try await tools.run("ffmpeg", args, timeout: timeout, keepStdout: false) { parser.feed($0) }
+        return try await accept(result: result, tmp: tmp, output: output, timeout: timeout, profile: profile, planner: planner, onProgress: onProgress)
+    }
+
+    /// The second half of every conversion: a clear report on failure (the last lines of ffmpeg's stderr,
+    /// disk full named as such), ffprobe's word that the output meets the profile, then the rename.
+    func accept(result: ToolRunner.Result, tmp: String, output: String, timeout: Duration, profile: Profile?, planner: Planner,
+                onProgress: @Sendable (Progress) -> Void) async throws -> MediaInfo {
+        let outURL = URL(fileURLWithPath: output)
+        let dir = outURL.deletingLastPathComponent()
         if result.timedOut {
             try? FileManager.default.removeItem(atPath: tmp)
             throw OmniError(.conversionTimeout, "ffmpeg took longer than \(Int(timeout.seconds)) s and was stopped")

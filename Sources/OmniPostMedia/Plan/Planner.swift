@@ -91,6 +91,20 @@ public struct Planner: Sendable {
         return Decision(kind: .transcode, reasons: transcode + remux, spec: spec)
     }
 
+    /// A slideshow has no clip to keep: it is rendered straight to the profile's frame and frame rate.
+    public func planSlideshow(durationS: Double, hasAudio: Bool, for profile: Profile) -> Decision {
+        if !profile.durationS.contains(durationS) {
+            return reject(.durationOutOfRange, "the slideshow runs \(Self.fmt(durationS)) s; \(profile.name) accepts \(Self.fmt(profile.durationS.min))–\(Self.fmt(profile.durationS.max)) s")
+        }
+        let fps = [30.0, 25, 24, 60].first { profile.fps.contains($0) && $0 <= profile.render.fpsMax } ?? profile.fps.min
+        var spec = RenditionSpec(
+            kind: .transcode, width: profile.render.width, height: profile.render.height, geometry: .pad, fps: fps,
+            maxrateKbps: min(profile.maxVideoKbps, 20000), crf: crf, preset: preset,
+            addSilentAudio: !hasAudio && profile.audio.required, hasAudio: hasAudio, loudnorm: false)
+        spec.slideshow = true
+        return Decision(kind: .transcode, reasons: ["slideshow"], spec: spec)
+    }
+
     /// Output size: keep the clip's shape when the profile accepts it, scaled into the render box
     /// (never upscaled); otherwise fill the profile's box exactly, padded (fit) or cropped (fill).
     func geometryFor(_ v: MediaInfo.Video, profile: Profile, aspectOK: Bool) -> (Int, Int, RenditionSpec.Geometry) {

@@ -98,7 +98,8 @@ public final class Pipeline: Sendable {
                     case .clip: role = .clip
                     case .sidecar: role = .sidecar
                     case .manifest: role = .manifest
-                    case .other: return
+                    // Images, audio, covers: recorded so a slideshow can wait for them; never drops themselves.
+                    case .other: role = .other
                     }
                     do {
                         if try ctx.ledger.recordCompleteFile(path: fact.relPath, size: fact.size, mtime: fact.mtime, inode: fact.inode, role: role) {
@@ -134,7 +135,7 @@ public final class Pipeline: Sendable {
     /// Nothing pending in the inbox, no file waiting to be paired, no drop in flight.
     public func isQuiet() async throws -> Bool {
         guard await watcher.pendingCount == 0 else { return false }
-        guard try context.ledger.waitingFiles().isEmpty else { return false }
+        guard try context.ledger.waitingFiles().allSatisfy({ $0.role == .other }) else { return false }
         return try context.ledger.activeDropCount(horizon: 60) == 0
     }
 

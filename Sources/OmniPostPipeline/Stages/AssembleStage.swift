@@ -33,8 +33,18 @@ struct AssembleStage: Stage {
             used.insert(mid)
             made = try assembleList(m, clipsByPath: clipsByPath, used: &used, expired: now - m.completedAt >= grace) || made
         }
+        let others = Dictionary(waiting.filter { $0.role == .other }.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         for s in waiting where s.role == .sidecar {
             guard let sid = s.id else { continue }
+            // A slideshow sidecar is a drop of its own once its images (and soundtrack) are complete.
+            if let assets = peek(sidecar: s).slideshowAssets {
+                let present = assets.compactMap { others[$0] }
+                if present.count == assets.count || now - s.completedAt >= grace {
+                    used.insert(sid)
+                    made = try makeDrop(clip: nil, sidecar: s, assets: present) || made
+                }
+                continue
+            }
             var clip = DropNaming.sidecarKeys(s.path).lazy.compactMap { clipsByKey[$0] }.first { !used.contains($0.id ?? -1) }
             if clip == nil, let named = namedClip(sidecar: s) { clip = clipsByPath[named] }
             if let c = clip, let cid = c.id, !used.contains(cid) {
@@ -94,25 +104,32 @@ struct AssembleStage: Stage {
     }
 
     /// A sidecar may name its clip (`clip: take-3.mp4`), relative to the sidecar's folder.
-    private func namedClip(sidecar: FileRecord) -> String? {
+    private func namedClip(sidecar: FileRecord) -> String? { peek(sidecar: sidecar).clip }
+
+    /// What a waiting sidecar names — its clip, or a slideshow's files — read once per file, not on every pass.
+    private func peek(sidecar: FileRecord) -> SidecarPeek {
         let key = "\(sidecar.id ?? 0):\(sidecar.inode):\(sidecar.mtime)"
         if let cached = namedClips.get(key) { return cached }
-        var named: String? = nil
-        if let m = try? Manifest.load(path: ctx.inboxPath(sidecar.path), displayName: sidecar.path), let clip = m.clip {
-            named = Self.join((sidecar.path as NSString).deletingLastPathComponent, clip)
+        var peek = SidecarPeek()
+        if let m = try? Manifest.load(path: ctx.inboxPath(sidecar.path), displayName: sidecar.path) {
+            let dir = (sidecar.path as NSString).deletingLastPathComponent
+            peek.clip = m.clip.map { Self.join(dir, $0) }
+            if let show = m.slideshow {
+                peek.slideshowAssets = (show.images.map(\.file) + [show.audio].compactMap { $0 }).map { Self.join(dir, $0) }
+            }
         }
-        namedClips.set(key, named)
-        return named
+        namedClips.set(key, peek)
+        return peek
     }
 
-    private func makeDrop(clip: FileRecord?, sidecar: FileRecord?, entry: Int? = nil) throws -> Bool {
+    private func makeDrop(clip: FileRecord?, sidecar: FileRecord?, entry: Int? = nil, assets: [FileRecord] = []) throws -> Bool {
         let main = clip ?? sidecar!
         let stem = ((main.path as NSString).lastPathComponent as NSString).deletingPathExtension
         var drop = DropRecord(
             id: DropNaming.newID(stem: stem), pipeline: ctx.config.name, stem: stem, clipPath: clip?.path,
             sidecarPath: sidecar?.path, now: ctx.now.timeIntervalSince1970)
         // A clip list is shared by its drops: it is not taken by any one of them.
-        var files = [clip?.id].compactMap { $0 }
+        var files = [clip?.id].compactMap { $0 } + assets.compactMap(\.id)
         if sidecar?.role == .manifest, entry != nil {
             drop.sourceFileId = sidecar?.id
             drop.manifestEntry = entry
@@ -125,11 +142,16 @@ struct AssembleStage: Stage {
     }
 }
 
+struct SidecarPeek: Sendable {
+    var clip: String?
+    var slideshowAssets: [String]?
+}
+
 final class NamedClipCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var map: [String: String?] = [:]
-    func get(_ k: String) -> String?? { lock.lock(); defer { lock.unlock() }; return map[k] }
-    func set(_ k: String, _ v: String?) {
+    private var map: [String: SidecarPeek] = [:]
+    func get(_ k: String) -> SidecarPeek? { lock.lock(); defer { lock.unlock() }; return map[k] }
+    func set(_ k: String, _ v: SidecarPeek) {
         lock.lock()
         if map.count > 10_000 { map.removeAll() }
         map[k] = v

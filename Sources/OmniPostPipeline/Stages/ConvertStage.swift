@@ -14,22 +14,28 @@ struct ConvertStage: Stage {
         guard let drop = try ctx.ledger.claimDrop(in: .validated, owner: ctx.owner, lease: 3600) else { return false }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id).filter { $0.state == .planned }
         do {
-            guard let clipRel = drop.clipPath else { throw OmniError(.missingClip, "the drop has no clip") }
-            let clipPath = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: clipRel)
+            let clipPath = try drop.clipPath.map { try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: $0) }
             let info = try drop.probeJson.map { try JSONCoding.decoder().decode(MediaInfo.self, from: Data($0.utf8)) }
+            let manifest = try drop.manifestJson.map { try JSONCoding.decoder().decode(Manifest.self, from: Data($0.utf8)) }
             var renditions: [String: (path: String, sha: String, bytes: Int64)] = [:]
-            let cover = try await makeCover(drop: drop, clipPath: clipPath)
+            var chosen: [Int64: (path: String, sha: String, bytes: Int64)] = [:]
             for d in deliveries {
-                let r: (path: String, sha: String, bytes: Int64)
                 if d.plan == .pass {
                     // Byte-identical: the original itself is sent.
-                    r = (clipPath, drop.clipSha256 ?? "", drop.clipBytes ?? 0)
+                    guard let clipPath else { throw OmniError(.missingClip, "the drop has no clip to pass through") }
+                    chosen[d.id!] = (clipPath, drop.clipSha256 ?? "", drop.clipBytes ?? 0)
                 } else if let key = d.specKey, let cached = renditions[key] {
-                    r = cached
+                    chosen[d.id!] = cached
                 } else {
-                    r = try await render(drop: drop, delivery: d, clipPath: clipPath, durationS: info?.durationS ?? 0)
+                    let r = try await render(drop: drop, delivery: d, clipPath: clipPath, durationS: info?.durationS ?? 0, manifest: manifest)
                     if let key = d.specKey { renditions[key] = r }
+                    chosen[d.id!] = r
                 }
+            }
+            // The cover comes from the clip, or — for a slideshow — from its first rendition.
+            let cover = try await makeCover(drop: drop, manifest: manifest, clipPath: clipPath ?? chosen.values.first?.path)
+            for d in deliveries {
+                guard let r = chosen[d.id!] else { continue }
                 try ctx.ledger.transitionDelivery(d.id!, from: .planned, to: .ready, stage: name,
                                                   detail: d.plan == .pass ? "pass-through" : "\(d.plan.rawValue) → \((r.path as NSString).lastPathComponent)") { x in
                     x.renditionPath = r.path
@@ -57,18 +63,18 @@ struct ConvertStage: Stage {
     }
 
     /// One cover per drop, in work/, when the sidecar asks for one.
-    private func makeCover(drop: DropRecord, clipPath: String) async throws -> String? {
-        guard let json = drop.manifestJson, let m = try? JSONCoding.decoder().decode(Manifest.self, from: Data(json.utf8)),
-              m.coverAtMs != nil || m.coverFile != nil else { return nil }
+    private func makeCover(drop: DropRecord, manifest: Manifest?, clipPath: String?) async throws -> String? {
+        guard let m = manifest, m.coverAtMs != nil || m.coverFile != nil else { return nil }
         let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("cover.jpg").path
         if FileManager.default.fileExists(atPath: out) { return out }
         try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let image = m.coverFile == nil ? nil : drop.assets.first.map { ctx.inboxPath($0) }
+        let dir = drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? ""
+        let image = m.coverFile.map { ctx.inboxPath(AssembleStage.join(dir, $0)) }
         try await CoverMaker(tools: ctx.tools).make(clip: clipPath, atMs: m.coverAtMs, image: image, output: out)
         return out
     }
 
-    private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String, durationS: Double) async throws -> (path: String, sha: String, bytes: Int64) {
+    private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String?, durationS: Double, manifest: Manifest?) async throws -> (path: String, sha: String, bytes: Int64) {
         guard let key = d.specKey, let json = d.specJson else { throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition spec") }
         let spec = try JSONCoding.decoder().decode(RenditionSpec.self, from: Data(json.utf8))
         let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("\(key).mp4").path
@@ -78,10 +84,7 @@ struct ConvertStage: Stage {
             let planner = Planner(ctx.config.convert)
             let ledger = ctx.ledger, sink = ctx.progress, dropId = drop.id, target = d.target
             let lastQuarter = Counter()
-            ctx.progress.line("  \(drop.id)  convert    \(spec.kind.rawValue) for \(d.target) …")
-            _ = try await Converter(tools: ctx.tools).convert(
-                input: clipPath, output: out, spec: spec, durationS: durationS, verifyAgainst: profile, planner: planner
-            ) { p in
+            let onProgress: @Sendable (Converter.Progress) -> Void = { p in
                 let q = Int(p.fraction * 4)
                 if q > lastQuarter.value, q < 4 {
                     lastQuarter.value = q
@@ -89,6 +92,21 @@ struct ConvertStage: Stage {
                     try? ledger.note(dropId: dropId, target: target, stage: "convert", state: "progress", detail: line)
                     sink.line("  \(dropId)  convert    \(line)")
                 }
+            }
+            if spec.slideshow, let show = manifest?.slideshow, let sidecar = drop.sidecarPath {
+                ctx.progress.line("  \(drop.id)  convert    slideshow for \(d.target) …")
+                let dir = (sidecar as NSString).deletingLastPathComponent
+                let input = SlideshowRenderer.Input(
+                    images: show.images.map { (ctx.inboxPath(AssembleStage.join(dir, $0.file)), $0.seconds) },
+                    crossfade: show.crossfade, audio: show.audio.map { ctx.inboxPath(AssembleStage.join(dir, $0)) })
+                _ = try await SlideshowRenderer(tools: ctx.tools).render(input, spec: spec, output: out, verifyAgainst: profile,
+                                                                         planner: planner, onProgress: onProgress)
+            } else {
+                guard let clipPath else { throw OmniError(.missingClip, "the drop has no clip to convert") }
+                ctx.progress.line("  \(drop.id)  convert    \(spec.kind.rawValue) for \(d.target) …")
+                _ = try await Converter(tools: ctx.tools).convert(
+                    input: clipPath, output: out, spec: spec, durationS: durationS, verifyAgainst: profile, planner: planner,
+                    onProgress: onProgress)
             }
         }
         let hash = try FileHashing.sha256(path: out)

@@ -51,9 +51,22 @@ struct ValidateStage: Stage {
         var sha256: String
         var bytes: Int64
         var manifestJson: String
-        var probeJson: String
+        var probeJson: String?
         var deliveries: [DeliveryRecord]
         var summary: String
+    }
+
+    /// What the per-target part needs to know of the thing being published, a clip or a slideshow.
+    struct Source {
+        var sha256: String
+        var bytes: Int64
+        var durationS: Double
+        var width: Int
+        var height: Int
+        var name: String
+        var summary: String
+        var probeJson: String?
+        var plan: @Sendable (Profile) -> Planner.Decision
     }
 
     func validate(_ drop: DropRecord, assets: AssetList) async throws -> Outcome {
@@ -79,60 +92,44 @@ struct ValidateStage: Stage {
                 "no sidecar (\(drop.stem).yaml, .yml or .json) arrived within \(Int(ctx.config.sidecar.grace.seconds)) s of the clip, and this pipeline requires one",
                 at: drop.clipPath.map { SourceLocation(file: $0) })
         }
-        guard let clipRel = drop.clipPath else {
-            throw OmniError(.missingClip,
-                "the sidecar's clip \(manifest.clip.map { "'\($0)'" } ?? "(\(drop.stem).mp4 or another video with the same name)") did not arrive within \(Int(ctx.config.sidecar.grace.seconds)) s",
-                at: refLocation)
-        }
 
-        // 2. The clip must really be inside the inbox (a symlink may point anywhere).
-        let clipPath = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: clipRel)
-
-        // 3. Identity and, when given, the checksum — before anything else reads the file.
-        let hash: (hex: String, bytes: Int64)
-        do { hash = try FileHashing.sha256(path: clipPath) } catch {
-            throw OmniError(.unreadable, "\(clipRel) cannot be read (permission denied, or a link to a file that does not exist)",
-                            at: SourceLocation(file: clipRel), underlying: error)
-        }
-        if hash.bytes == 0 { throw OmniError(.emptyFile, "\(clipRel) is empty (0 bytes)", at: SourceLocation(file: clipRel)) }
-        if let expected = manifest.sha256, expected != hash.hex {
-            throw OmniError(.checksumMismatch, "\(clipRel) has sha256 \(hash.hex), the sidecar says \(expected): the file is damaged or incomplete",
-                            at: drop.sidecarPath.map { SourceLocation(file: $0) })
-        }
-
-        // 4. One probe.
-        let info = try await Prober(tools: ctx.tools).probe(path: clipPath, displayName: clipRel)
-
-        // 5. The cover, if asked for: inside the inbox, an image by content, or a time inside the clip.
-        if let f = manifest.coverFile {
-            try InboxPaths.checkReference(f, from: sidecarDir, at: refLocation)
-            let rel = AssembleStage.join(sidecarDir, f)
-            let abs = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: rel)
-            guard FileManager.default.fileExists(atPath: abs) else {
-                throw OmniError(.missingClip, "the cover image '\(f)' is not in the inbox", at: refLocation)
+        // 2. What is being published: a clip (path, checksum, one probe) or a slideshow (its images).
+        let planner = Planner(ctx.config.convert)
+        let source: Source
+        if let show = manifest.slideshow, let sidecar = drop.sidecarPath {
+            source = try await slideshowSource(show, sidecar: sidecar, dir: sidecarDir, at: refLocation, assets: assets, planner: planner)
+        } else {
+            guard let clipRel = drop.clipPath else {
+                throw OmniError(.missingClip,
+                    "the sidecar's clip \(manifest.clip.map { "'\($0)'" } ?? "(\(drop.stem).mp4 or another video with the same name)") did not arrive within \(Int(ctx.config.sidecar.grace.seconds)) s",
+                    at: refLocation)
             }
-            assets.add(rel)
-            _ = try await CoverMaker(tools: ctx.tools).checkImage(path: abs, displayName: rel)
-        }
-        if let ms = manifest.coverAtMs, Double(ms) > info.durationS * 1000 {
-            throw OmniError(.invalidValue, "cover at_ms \(ms) is past the end of the clip (\(Planner.fmt(info.durationS)) s)", at: refLocation)
+            source = try await clipSource(clipRel, manifest: manifest, sidecar: drop.sidecarPath, planner: planner)
         }
 
-        // 6. Targets.
+        // 3. The cover, if asked for: inside the inbox, an image by content, or a time inside the video.
+        if let f = manifest.coverFile {
+            let abs = try assetPath(f, dir: sidecarDir, at: refLocation, assets: assets, what: "cover image")
+            _ = try await CoverMaker(tools: ctx.tools).checkImage(path: abs, displayName: AssembleStage.join(sidecarDir, f))
+        }
+        if let ms = manifest.coverAtMs, Double(ms) > source.durationS * 1000 {
+            throw OmniError(.invalidValue, "cover at_ms \(ms) is past the end of the video (\(Planner.fmt(source.durationS)) s)", at: refLocation)
+        }
+
+        // 4. Targets.
         let names = manifest.targets ?? ctx.config.targets.map(\.name)
         var targets: [TargetConfig] = []
         for n in names {
             guard let t = ctx.config.target(named: n) else {
                 var msg = "target '\(n)' is not defined in pipeline \(ctx.config.name)"
                 if let g = DidYouMean.suggest(n, among: ctx.config.targets.map(\.name)) { msg += "; did you mean '\(g)'?" }
-                throw OmniError(.unknownTarget, msg, at: drop.sidecarPath.map { SourceLocation(file: $0) })
+                throw OmniError(.unknownTarget, msg, at: refLocation)
             }
             targets.append(t)
         }
 
-        // 7. Per target: metadata, plan, identity.
-        let vars = templateVariables(drop: drop, clipRel: clipRel, manifest: manifest, info: info)
-        let planner = Planner(ctx.config.convert)
+        // 5. Per target: metadata, plan, identity.
+        let vars = templateVariables(drop: drop, source: source, manifest: manifest)
         var deliveries: [DeliveryRecord] = []
         var duplicates: [DeliveryRecord] = []
         let now = ctx.now.timeIntervalSince1970
@@ -142,23 +139,23 @@ struct ValidateStage: Stage {
             }
             let meta = try metadata(for: t, manifest: manifest, vars: vars, profile: profile)
             if let adapter = ctx.adapters[t.name], var problem = adapter.preflight(meta) {
-                problem.location = problem.location ?? drop.sidecarPath.map { SourceLocation(file: $0) }
+                problem.location = problem.location ?? refLocation
                 throw problem
             }
-            let decision = planner.plan(info, for: profile)
+            let decision = source.plan(profile)
             var d = DeliveryRecord(
                 dropId: drop.id, target: t.name, platform: t.platform, account: t.account, profile: t.profile,
                 state: decision.kind == .reject ? .failed : .planned, plan: decision.kind,
                 planDetail: decision.reasons.isEmpty ? nil : decision.reasons.joined(separator: "; "),
                 specKey: decision.spec?.key, metadataJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(meta), as: UTF8.self),
-                contentSha256: hash.hex, notBefore: nil, now: now)
+                contentSha256: source.sha256, notBefore: nil, now: now)
             if let spec = decision.spec { d.planDetail = (d.planDetail ?? "") + " ⇒ " + Self.describe(spec) }
             d.specJson = decision.spec.flatMap { try? String(decoding: JSONCoding.encoder(pretty: false).encode($0), as: UTF8.self) }
             if decision.kind == .reject {
                 d.errorCode = decision.rejectCode?.rawValue
                 d.errorMessage = decision.rejectMessage
             }
-            if !manifest.republish, let prior = try ctx.ledger.priorDelivery(contentSha256: hash.hex, target: t.name, excludingDrop: drop.id) {
+            if !manifest.republish, let prior = try ctx.ledger.priorDelivery(contentSha256: source.sha256, target: t.name, excludingDrop: drop.id) {
                 d.state = .cancelled
                 d.errorCode = ReasonCode.duplicate.rawValue
                 d.errorMessage = "already \(prior.state == .published ? "published" : "being published") by drop \(prior.dropId)" + (prior.remoteUrl.map { " at \($0)" } ?? "")
@@ -168,37 +165,100 @@ struct ValidateStage: Stage {
         }
         if let first = duplicates.first, duplicates.count == deliveries.count {
             throw DuplicateDrop(error: OmniError(.duplicate,
-                "this clip (sha256 \(hash.hex.prefix(12))…) was already dropped as \(first.dropId) for \(deliveries.map(\.target).joined(separator: ", ")); set `republish: true` in the sidecar to post it again",
-                at: drop.sidecarPath.map { SourceLocation(file: $0) } ?? SourceLocation(file: clipRel)), priorDrop: first.dropId)
+                "this \(manifest.slideshow == nil ? "clip" : "slideshow") (sha256 \(source.sha256.prefix(12))…) was already dropped as \(first.dropId) for \(deliveries.map(\.target).joined(separator: ", ")); set `republish: true` in the sidecar to post it again",
+                at: refLocation ?? SourceLocation(file: source.name)), priorDrop: first.dropId)
         }
         if deliveries.allSatisfy({ $0.state == .failed }), let d = deliveries.first {
-            throw OmniError(ReasonCode(d.errorCode ?? "rejected"), "\(d.target): \(d.errorMessage ?? "rejected")", at: SourceLocation(file: clipRel))
+            throw OmniError(ReasonCode(d.errorCode ?? "rejected"), "\(d.target): \(d.errorMessage ?? "rejected")", at: SourceLocation(file: source.name))
         }
-        let v = info.video!
-        let summary = "\(v.width)×\(v.height) \(v.codec) \(Planner.fmt(v.fps)) fps \(Planner.fmt(info.durationS)) s; "
+        let summary = source.summary + "; "
             + deliveries.map { "\($0.target): \($0.state == .planned ? $0.plan.rawValue : "\($0.state.rawValue) (\($0.errorCode ?? ""))")" }.joined(separator: ", ")
         return Outcome(
-            sha256: hash.hex, bytes: hash.bytes,
+            sha256: source.sha256, bytes: source.bytes,
             manifestJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(manifest), as: UTF8.self),
+            probeJson: source.probeJson, deliveries: deliveries, summary: summary)
+    }
+
+    /// A clip: inside the inbox, readable, matching its checksum, and probed once.
+    func clipSource(_ clipRel: String, manifest: Manifest, sidecar: String?, planner: Planner) async throws -> Source {
+        // The clip must really be inside the inbox (a symlink may point anywhere).
+        let clipPath = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: clipRel)
+        // Identity and, when given, the checksum — before anything else reads the file.
+        let hash: (hex: String, bytes: Int64)
+        do { hash = try FileHashing.sha256(path: clipPath) } catch {
+            throw OmniError(.unreadable, "\(clipRel) cannot be read (permission denied, or a link to a file that does not exist)",
+                            at: SourceLocation(file: clipRel), underlying: error)
+        }
+        if hash.bytes == 0 { throw OmniError(.emptyFile, "\(clipRel) is empty (0 bytes)", at: SourceLocation(file: clipRel)) }
+        if let expected = manifest.sha256, expected != hash.hex {
+            throw OmniError(.checksumMismatch, "\(clipRel) has sha256 \(hash.hex), the sidecar says \(expected): the file is damaged or incomplete",
+                            at: sidecar.map { SourceLocation(file: $0) })
+        }
+        let info = try await Prober(tools: ctx.tools).probe(path: clipPath, displayName: clipRel)
+        let v = info.video!
+        return Source(
+            sha256: hash.hex, bytes: hash.bytes, durationS: info.durationS, width: v.width, height: v.height, name: clipRel,
+            summary: "\(v.width)×\(v.height) \(v.codec) \(Planner.fmt(v.fps)) fps \(Planner.fmt(info.durationS)) s",
             probeJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(info), as: UTF8.self),
-            deliveries: deliveries, summary: summary)
+            plan: { planner.plan(info, for: $0) })
+    }
+
+    /// A slideshow: every image checked by content, the soundtrack has sound; its identity is the sidecar
+    /// and every file it uses, hashed together.
+    func slideshowSource(_ show: Slideshow, sidecar: String, dir: String, at loc: SourceLocation?, assets: AssetList, planner: Planner) async throws -> Source {
+        var hashes = [try FileHashing.sha256(path: ctx.inboxPath(sidecar)).hex]
+        var total: Int64 = 0
+        for img in show.images {
+            let abs = try assetPath(img.file, dir: dir, at: loc, assets: assets, what: "image")
+            _ = try await CoverMaker(tools: ctx.tools).checkImage(path: abs, displayName: AssembleStage.join(dir, img.file))
+            let h = try FileHashing.sha256(path: abs)
+            hashes.append(h.hex)
+            total += h.bytes
+        }
+        if let audio = show.audio {
+            let abs = try assetPath(audio, dir: dir, at: loc, assets: assets, what: "soundtrack")
+            let r = try await ctx.tools.run("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_type", "-of", "csv=p=0", "file:" + abs], timeout: .seconds(30))
+            guard r.status == 0, r.stdout.contains("audio") else {
+                throw OmniError(.invalidValue, "the soundtrack '\(audio)' has no audio stream ffprobe can read", at: loc)
+            }
+            hashes.append(try FileHashing.sha256(path: abs).hex)
+        }
+        let duration = show.duration
+        let hasAudio = show.audio != nil
+        return Source(
+            sha256: FileHashing.sha256(data: Data(hashes.joined(separator: "\n").utf8)), bytes: total, durationS: duration,
+            width: 0, height: 0, name: sidecar,
+            summary: "slideshow: \(show.images.count) images, \(Planner.fmt(duration)) s\(show.crossfade > 0 ? ", \(Planner.fmt(show.crossfade)) s crossfades" : "")\(hasAudio ? ", soundtrack" : "")",
+            probeJson: nil, plan: { planner.planSlideshow(durationS: duration, hasAudio: hasAudio, for: $0) })
+    }
+
+    /// A file a sidecar names besides its clip: inside the inbox, present, and recorded as the drop's.
+    func assetPath(_ ref: String, dir: String, at loc: SourceLocation?, assets: AssetList, what: String) throws -> String {
+        try InboxPaths.checkReference(ref, from: dir, at: loc)
+        let rel = AssembleStage.join(dir, ref)
+        let abs = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: rel)
+        guard FileManager.default.fileExists(atPath: abs) else {
+            throw OmniError(.missingFile, "the \(what) '\(ref)' is not in the inbox", at: loc)
+        }
+        assets.add(rel)
+        return abs
     }
 
     static func describe(_ s: RenditionSpec) -> String {
         s.kind == .remux ? "remux" : "\(s.width)×\(s.height) h264\(s.fps.map { " \(Planner.fmt($0)) fps" } ?? "") (\(s.geometry.rawValue))"
     }
 
-    func templateVariables(drop: DropRecord, clipRel: String, manifest: Manifest, info: MediaInfo) -> [String: String] {
+    func templateVariables(drop: DropRecord, source: Source, manifest: Manifest) -> [String: String] {
         let df = DateFormatter()
         df.dateFormat = "yyyy-MM-dd"
         df.locale = Locale(identifier: "en_US_POSIX")
         var vars = manifest.fields
         vars["stem"] = drop.stem
-        vars["filename"] = (clipRel as NSString).lastPathComponent
+        vars["filename"] = (source.name as NSString).lastPathComponent
         vars["date"] = df.string(from: ctx.now)
-        vars["duration"] = Planner.fmt(info.durationS.rounded())
-        vars["width"] = String(info.video?.width ?? 0)
-        vars["height"] = String(info.video?.height ?? 0)
+        vars["duration"] = Planner.fmt(source.durationS.rounded())
+        vars["width"] = String(source.width)
+        vars["height"] = String(source.height)
         vars["pipeline"] = ctx.config.name
         return vars
     }
