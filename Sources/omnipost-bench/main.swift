@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import OmniPostCore
 import OmniPostLedger
+import OmniPostMedia
 import OmniPostPipeline
 
 // `make bench`: measures OmniPost against a baseline in the same run and prints one table.
@@ -74,7 +75,59 @@ do {
     rows.append(["pickup → validated, p95", String(format: "%.0f ms", p95), "\(settleMs) ms settle", String(format: "+%.0f ms over settle", p95 - Double(settleMs))])
 }
 
-// 2. Idle: CPU time and RSS of the daemon watching 8 idle inboxes, against inotifywait on the same folders.
+// 2. Conversion: the convert stage against a bare ffmpeg with the same arguments, and a compliant clip's
+// pass-through (probe + plan, nothing copied) against `ffmpeg -c copy`. Median of 3 runs each.
+func runTool(_ args: [String]) throws -> Double {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = args
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    let start = ContinuousClock.now
+    try p.run()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw OmniError(.internalError, "\(args.prefix(3)) failed") }
+    return (ContinuousClock.now - start).seconds
+}
+func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+do {
+    let media = root.appendingPathComponent("media")
+    try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
+    let wide = media.appendingPathComponent("wide.mp4").path, tall = media.appendingPathComponent("tall.mp4").path
+    for (out, size, secs) in [(wide, "1280x720", 10), (tall, "1080x1920", 20)] {
+        _ = try runTool(["ffmpeg", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(size):rate=30:duration=\(secs)", "-f", "lavfi",
+                         "-i", "sine=duration=\(secs)", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", out])
+    }
+    let profiles = try ProfileCatalog.bundled()
+    let shorts = profiles["youtube_shorts"]!
+    let planner = Planner()
+    let wideInfo = try await Prober().probe(path: wide, displayName: "wide.mp4")
+    let spec = planner.plan(wideInfo, for: shorts).spec!
+    var stage: [Double] = [], bare: [Double] = []
+    for i in 0..<3 {
+        let out = media.appendingPathComponent("stage\(i).mp4").path
+        try? FileManager.default.removeItem(atPath: out)
+        let start = ContinuousClock.now
+        _ = try await Converter().convert(input: wide, output: out, spec: spec, durationS: wideInfo.durationS, verifyAgainst: shorts, planner: planner)
+        stage.append((ContinuousClock.now - start).seconds)
+        let args = FFmpegArguments.build(input: wide, output: media.appendingPathComponent("bare\(i).mp4").path, spec: spec, progress: false)
+        bare.append(try runTool(["ffmpeg"] + args))
+    }
+    rows.append(["convert stage vs bare ffmpeg (10 s 720p → 9:16)", String(format: "%.2f s", median(stage)),
+                 String(format: "%.2f s", median(bare)), String(format: "%.2f× (overhead: progress, ffprobe check, rename)", median(stage) / median(bare))])
+    var pass: [Double] = [], copy: [Double] = []
+    for i in 0..<3 {
+        let start = ContinuousClock.now
+        let info = try await Prober().probe(path: tall, displayName: "tall.mp4")
+        precondition(planner.plan(info, for: shorts).kind == .pass)
+        pass.append((ContinuousClock.now - start).seconds)
+        copy.append(try runTool(["ffmpeg", "-nostdin", "-y", "-loglevel", "error", "-i", tall, "-c", "copy", media.appendingPathComponent("copy\(i).mp4").path]))
+    }
+    rows.append(["compliant 20 s 1080×1920: pass-through vs -c copy", String(format: "%.3f s", median(pass)),
+                 String(format: "%.3f s", median(copy)), String(format: "%.2f× (probe + plan; nothing copied)", median(pass) / median(copy))])
+}
+
+// 3. Idle: CPU time and RSS of the daemon watching 8 idle inboxes, against inotifywait on the same folders.
 struct ProcStats { var cpuSeconds: Double; var rssKiB: Int; var hwmKiB: Int }
 func stats(_ pid: Int32) -> ProcStats {
     let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
