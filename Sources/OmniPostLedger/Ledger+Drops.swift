@@ -111,3 +111,36 @@ extension Ledger {
         }
     }
 }
+
+extension Ledger {
+    /// At start-up: leases held by processes of this host that no longer exist (killed, crashed) are
+    /// released at once instead of waiting out their expiry. Owners are named `host:pid:nonce`.
+    @discardableResult
+    public func releaseDeadLeases(host: String, isAlive: (Int32) -> Bool) throws -> Int {
+        let owners = try read { db in
+            try String.fetchAll(db, sql: """
+                SELECT DISTINCT lease_owner FROM drops WHERE lease_owner LIKE ? UNION
+                SELECT DISTINCT lease_owner FROM deliveries WHERE lease_owner LIKE ?
+                """, arguments: [host + ":%", host + ":%"])
+        }
+        let dead = owners.filter { owner in
+            let parts = owner.split(separator: ":")
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { return false }
+            return !isAlive(pid)
+        }
+        guard !dead.isEmpty else { return 0 }
+        return try write { db, events in
+            var n = 0
+            for owner in dead {
+                try db.execute(sql: "UPDATE drops SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
+                n += db.changesCount
+                try db.execute(sql: "UPDATE deliveries SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
+                n += db.changesCount
+                var e = EventRecord(at: self.now, stage: "startup", toState: "lease_released", detail: "\(owner) is no longer running")
+                try e.insert(db)
+                events.append(e)
+            }
+            return n
+        }
+    }
+}

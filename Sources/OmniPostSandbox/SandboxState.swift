@@ -36,9 +36,12 @@ public actor SandboxState {
         public var youtubeCutAfterBytes: Int64?
         /// Statuses to answer the next YouTube PUTs with, one each, before touching the body.
         public var youtubeFailPuts: [Int] = []
-        public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = []) {
+        /// Milliseconds every YouTube PUT takes before it is answered: a slow link, so a test's kills land mid-upload.
+        public var youtubePutDelayMs: Int = 0
+        public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0) {
             self.youtubeCutAfterBytes = youtubeCutAfterBytes
             self.youtubeFailPuts = youtubeFailPuts
+            self.youtubePutDelayMs = youtubePutDelayMs
         }
     }
 

@@ -12,6 +12,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Folder for received uploads.") var root: String = "sandbox-data"
     @Option(name: .customLong("account"), help: "An account as platform:name=client_id:client_secret:refresh_token (repeatable).")
     var accounts: [String] = []
+    @Option(help: "Delay every YouTube chunk this many milliseconds (a slow link).") var putDelayMs: Int = 0
 
     func run() async throws {
         let server = SandboxServer(root: URL(fileURLWithPath: root), host: host, port: port)
@@ -26,6 +27,7 @@ struct SandboxCommand: AsyncParsableCommand {
             await server.registerAccount(platform: who[0], name: who[1], clientID: cred[0], clientSecret: cred[1], refreshToken: cred[2])
             print("account \(who[0]):\(who[1]) refresh_token=\(cred[2])")
         }
+        if putDelayMs > 0 { await server.state.setFaults(.init(youtubePutDelayMs: putDelayMs)) }
         try await server.runForeground { p in print("sandbox listening on http://\(host):\(p)"); fflush(nil) }
     }
 }

@@ -18,6 +18,12 @@ public struct Converter: Sendable {
         self.prober = Prober(tools: tools)
     }
 
+    /// A temporary name unique to this run: if the daemon is killed, its orphaned ffmpeg can only ever
+    /// finish a file nobody renames (start-up cleaning removes it), never one a later run put in place.
+    static func temporaryName(for output: URL) -> String {
+        output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).\(getpid())-\(UUID().uuidString.prefix(8)).partial").path
+    }
+
     /// Converts `input` to `output` per `spec`; returns the rendition's probe.
     public func convert(
         input: String, output: String, spec: RenditionSpec, durationS: Double, verifyAgainst profile: Profile?,
@@ -26,8 +32,7 @@ public struct Converter: Sendable {
         let outURL = URL(fileURLWithPath: output)
         let dir = outURL.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(outURL.lastPathComponent).partial").path
-        try? FileManager.default.removeItem(atPath: tmp)
+        let tmp = Self.temporaryName(for: outURL)
 
         let args = FFmpegArguments.build(input: input, output: tmp, spec: spec)
         // Generous: slow presets on a NAS CPU run well below real time.

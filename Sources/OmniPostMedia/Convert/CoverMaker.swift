@@ -44,7 +44,7 @@ public struct CoverMaker: Sendable {
 
     /// Writes `output` (JPEG): the frame at `atMs` of `clip`, or `image` scaled down to fit.
     public func make(clip: String?, atMs: Int?, image: String?, output: String) async throws {
-        let tmp = output + ".partial.jpg"
+        let tmp = Converter.temporaryName(for: URL(fileURLWithPath: output))
         var args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
         if let image {
             args += ["-i", "file:" + image]

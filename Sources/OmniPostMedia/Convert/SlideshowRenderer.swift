@@ -61,7 +61,7 @@ public struct SlideshowRenderer: Sendable {
                        onProgress: @escaping @Sendable (Converter.Progress) -> Void = { _ in }) async throws -> MediaInfo {
         let outURL = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let tmp = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).partial").path
+        let tmp = Converter.temporaryName(for: outURL)
         let parser = ProgressParser(durationS: input.duration, onProgress: onProgress)
         let timeout = Duration.seconds(max(120, input.duration * 20))
         let r = try await tools.run("ffmpeg", Self.arguments(input, spec: spec, output: tmp), timeout: timeout, keepStdout: false) { parser.feed($0) }

@@ -58,12 +58,15 @@ public final class Pipeline: Sendable {
                 break
             }
         }
+        // Work a killed process held is taken up now, not when its lease would have expired.
+        let host = ProcessInfo.processInfo.hostName
+        try ledger.releaseDeadLeases(host: host) { pid in kill(pid, 0) == 0 || errno == EPERM }
         let ctx = PipelineContext(
             config: config, ledger: ledger,
             profiles: ProfileCatalog(profiles: try (profiles ?? ProfileCatalog.bundled()).profiles.merging(config.profileOverrides) { $1 }),
             adapters: adapters,
             logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
-            owner: "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))")
+            owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))")
         let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo)
         progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
         return Pipeline(context: ctx, sandbox: sandbox, watcher: watcher, http: http)

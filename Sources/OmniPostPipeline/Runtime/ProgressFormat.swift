@@ -5,6 +5,7 @@ import OmniPostLedger
 enum ProgressFormat {
     static func line(_ e: EventRecord) -> String? {
         if e.stage == "watch" && e.toState == "watching" { return nil }   // printed once at start-up
+        if e.stage == "startup" { return "  startup             \(e.toState)  \(e.detail ?? "")" }
         if e.stage == "watch" && e.dropId == nil { return "  inbox               file complete  \(e.detail ?? "")" }
         if e.stage == "convert" && e.toState == "progress" { return nil }   // printed live by the stage
         let who = e.dropId ?? "-"

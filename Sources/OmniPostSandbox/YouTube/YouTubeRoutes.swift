@@ -117,6 +117,8 @@ enum YouTubeRoutes {
         if let auth = SandboxHTTP.header(req, "Authorization"), await state.account(forBearer: auth) == nil {
             return SandboxHTTP.googleError(401, "authError", "Request had invalid authentication credentials.")
         }
+        let delay = await state.faults.youtubePutDelayMs
+        if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
         if let status = await state.takeFailPut() {
             return SandboxHTTP.googleError(status, "backendError", "Injected failure \(status).")
         }
@@ -150,26 +152,36 @@ enum YouTubeRoutes {
         var cutNow = false
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: session.file))
         defer { try? handle.close() }
+        // Only acknowledged bytes count: anything past them is from a request that never finished.
+        try handle.truncate(atOffset: UInt64(session.received))
         try handle.seek(toOffset: UInt64(session.received))
         var receivedThisRequest: Int64 = 0
-        for try await var buffer in req.body {
-            receivedThisRequest += Int64(buffer.readableBytes)
-            if skip > 0 {
-                let n = min(Int64(buffer.readableBytes), skip)
-                buffer.moveReaderIndex(forwardBy: Int(n))
-                skip -= n
+        do {
+            for try await var buffer in req.body {
+                receivedThisRequest += Int64(buffer.readableBytes)
+                if skip > 0 {
+                    let n = min(Int64(buffer.readableBytes), skip)
+                    buffer.moveReaderIndex(forwardBy: Int(n))
+                    skip -= n
+                }
+                if buffer.readableBytes == 0 { continue }
+                if let cut, session.received + Int64(buffer.readableBytes) >= cut {
+                    let keep = Int(max(0, cut - session.received))
+                    if keep > 0, let bytes = buffer.readBytes(length: keep) { try handle.write(contentsOf: bytes) }
+                    session.received += Int64(keep)
+                    cutNow = true
+                    break
+                }
+                let n = Int64(buffer.readableBytes)
+                if let bytes = buffer.readBytes(length: buffer.readableBytes) { try handle.write(contentsOf: bytes) }
+                session.received += n
             }
-            if buffer.readableBytes == 0 { continue }
-            if let cut, session.received + Int64(buffer.readableBytes) >= cut {
-                let keep = Int(max(0, cut - session.received))
-                if keep > 0, let bytes = buffer.readBytes(length: keep) { try handle.write(contentsOf: bytes) }
-                session.received += Int64(keep)
-                cutNow = true
-                break
-            }
-            let n = Int64(buffer.readableBytes)
-            if let bytes = buffer.readBytes(length: buffer.readableBytes) { try handle.write(contentsOf: bytes) }
-            session.received += n
+        } catch {
+            // The client went away mid-chunk: like YouTube, keep what arrived; `bytes */T` will say how much.
+            try? handle.synchronize()
+            await state.addReceived(receivedThisRequest)
+            await state.putSession(session)
+            throw error
         }
         await state.addReceived(receivedThisRequest)
         try handle.synchronize()
