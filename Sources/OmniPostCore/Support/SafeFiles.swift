@@ -37,7 +37,13 @@ public enum SafeFiles {
         let fm = FileManager.default
         try fm.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
         if fm.fileExists(atPath: dst.path) {
-            throw OmniError(.archiveIO, "refusing to overwrite \(dst.path)")
+            // A crash between a verified cross-filesystem copy and removing the source leaves both:
+            // the same bytes mean the move is done but for the source.
+            if try FileHashing.sha256(path: src.path).hex == FileHashing.sha256(path: dst.path).hex {
+                try fm.removeItem(at: src)
+                return
+            }
+            throw OmniError(.archiveIO, "refusing to overwrite \(dst.path), which holds different bytes")
         }
         if rename(src.path, dst.path) == 0 {
             fsyncDirectory(dst.deletingLastPathComponent())
@@ -47,21 +53,10 @@ public enum SafeFiles {
         guard renameErrno == EXDEV else {
             throw OmniError(.archiveIO, "cannot move \(src.path) to \(dst.path): \(String(cString: strerror(renameErrno)))")
         }
-        let tmp = dst.deletingLastPathComponent().appendingPathComponent(".\(dst.lastPathComponent).copying")
-        try? fm.removeItem(at: tmp)
-        do {
-            try fm.copyItem(at: src, to: tmp)
-            let h = try FileHandle(forWritingTo: tmp)
-            try h.synchronize()
-            try h.close()
-            let a = try FileHashing.sha256(path: src.path), b = try FileHashing.sha256(path: tmp.path)
-            guard a.hex == b.hex else { throw OmniError(.archiveIO, "copy of \(src.path) does not match its source") }
-            guard rename(tmp.path, dst.path) == 0 else { throw OmniError(.archiveIO, "cannot rename into \(dst.path)") }
-            fsyncDirectory(dst.deletingLastPathComponent())
-            try fm.removeItem(at: src)
-        } catch {
-            try? fm.removeItem(at: tmp)
-            throw OmniError.wrap(error, as: .archiveIO)
+        // Across filesystems: a verified, durable copy first; the source goes only once the copy is safe.
+        try copyOriginal(from: src, to: dst)
+        do { try fm.removeItem(at: src) } catch {
+            throw OmniError(.archiveIO, "copied \(src.path) to \(dst.path) but could not remove the original: \(error.localizedDescription)", underlying: error)
         }
     }
 
