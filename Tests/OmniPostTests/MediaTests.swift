@@ -39,6 +39,15 @@ import Testing
         let e5 = try await #require(throws: OmniError.self) { try await Prober().probe(path: cut2.path, displayName: "cut2.mp4") }
         #expect(e5.code == .truncatedFile)
 
+        // A video track whose codec nobody knows (its sample entry renamed): present, but undecodable.
+        var unknown = try Data(contentsOf: Clips.make(width: 320, height: 240, seconds: 1))
+        let tag = try #require(unknown.lastRange(of: Data("avc1".utf8)))
+        unknown.replaceSubrange(tag, with: Data("zzzz".utf8))
+        let odd = dir.file("odd.mp4")
+        try unknown.write(to: odd)
+        let e6 = try await #require(throws: OmniError.self) { try await Prober().probe(path: odd.path, displayName: "odd.mp4") }
+        #expect(e6.code == .undecodableVideo)
+
         let audioOnly = dir.file("audio.mp4")
         try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", audioOnly.path])
         let e4 = try await #require(throws: OmniError.self) { try await Prober().probe(path: audioOnly.path, displayName: "audio.mp4") }
@@ -57,6 +66,21 @@ import Testing
         #expect(Planner(aspectPolicy: .fill).plan(landscape, for: profiles["youtube_shorts"]!).spec?.geometry == .crop)
         let r = Planner(aspectPolicy: .reject).plan(landscape, for: profiles["youtube_shorts"]!)
         #expect(r.kind == .reject && r.rejectCode == .aspectRejected)
+    }
+
+    @Test func nonSquarePixelsAreShownAtTheirDisplayShape() async throws {
+        let dir = try TempDir()
+        let src = dir.file("dv.mp4")
+        // PAL DV-style: 720×576 stored, 16:15 pixels → 768×576 shown.
+        try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=720x576:duration=3.2", "-vf", "setsar=16/15",
+                                 "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", src.path])
+        let info = try await Prober().probe(path: src.path, displayName: "dv.mp4")
+        #expect(info.video?.width == 768 && info.video?.height == 576)
+        let spec = try #require(Planner().plan(info, for: profiles["tiktok"]!).spec)
+        #expect(spec.squarePixels)
+        let out = try await Converter().convert(input: src.path, output: dir.file("o.mp4").path, spec: spec, durationS: info.durationS,
+                                                verifyAgainst: profiles["tiktok"]!, planner: Planner())
+        #expect(out.video?.sar == nil)
     }
 
     @Test func tooLongIsRejectedWithTheLimit() async throws {

@@ -23,6 +23,7 @@ public enum FFmpegArguments {
             case .crop:
                 filters = ["scale=\(w):\(h):force_original_aspect_ratio=increase", "crop=\(w):\(h)"]
             }
+            if spec.squarePixels { filters.insert("scale=trunc(iw*sar/2)*2:ih,setsar=1", at: 0) }
             filters.append("setsar=1")
             if let fps = spec.fps { filters.append("fps=\(fps)") }
             filters.append("format=yuv420p")

@@ -83,11 +83,12 @@ public struct Planner: Sendable {
         if v.fps > maxFps + 0.01 { fps = [60, 50, 30, 25, 24].first { $0 <= maxFps && profile.fps.contains($0) } ?? maxFps }
         else if v.fps > 0, v.fps < profile.fps.min - 0.01 { fps = profile.fps.contains(30) ? 30 : profile.fps.min }
         else if v.fps <= 0 { fps = 30 }
-        let spec = RenditionSpec(
+        var spec = RenditionSpec(
             kind: .transcode, width: w, height: h, geometry: geometry, fps: fps,
             maxrateKbps: min(profile.maxVideoKbps, 20000), crf: crf, preset: preset,
             addSilentAudio: info.audio == nil && profile.audio.required, hasAudio: info.audio != nil,
             loudnorm: loudnorm && info.audio != nil)
+        spec.squarePixels = v.sar != nil
         return Decision(kind: .transcode, reasons: transcode + remux, spec: spec)
     }
 

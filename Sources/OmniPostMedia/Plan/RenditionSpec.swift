@@ -23,6 +23,8 @@ public struct RenditionSpec: Sendable, Codable, Hashable {
     /// Add a silent stereo track where the target requires audio and the clip has none.
     public var addSilentAudio: Bool
     public var hasAudio: Bool
+    /// Non-square source pixels: square them before scaling, so the picture keeps its shape.
+    public var squarePixels: Bool = false
     /// Rendered from a slideshow's images rather than converted from a clip.
     public var slideshow: Bool = false
     /// Loudness-normalise the audio (EBU R128, -14 LUFS as the platforms play back).

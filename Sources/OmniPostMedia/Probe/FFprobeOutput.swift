@@ -6,6 +6,7 @@ struct FFprobeOutput: Decodable {
         var width: Int?
         var height: Int?
         var pix_fmt: String?
+        var sample_aspect_ratio: String?
         var avg_frame_rate: String?
         var r_frame_rate: String?
         var sample_rate: String?

@@ -52,11 +52,13 @@ public struct Prober: Sendable {
             }
             throw OmniError(.notAVideo, "\(displayName) has no video stream (format: \(formatName.isEmpty ? "unknown" : formatName))", at: where_)
         }
-        guard let codec = v.codec_name, let w = v.width, let h = v.height, w > 0, h > 0 else {
+        guard let codec = v.codec_name, let coded = v.width, let h = v.height, coded > 0, h > 0 else {
             throw OmniError(.undecodableVideo, "\(displayName) has a video stream that cannot be decoded (no codec or size)", at: where_)
         }
         let rotation = Self.rotation(v)
         let swap = abs(rotation) % 180 == 90
+        let sar = Self.rate(v.sample_aspect_ratio?.replacingOccurrences(of: ":", with: "/")).flatMap { abs($0 - 1) > 0.001 ? $0 : nil }
+        let w = sar.map { Int((Double(coded) * $0 / 2).rounded()) * 2 } ?? coded
         let fps = Self.rate(v.avg_frame_rate) ?? Self.rate(v.r_frame_rate) ?? 0
         let a = streams.first { $0.codec_type == "audio" }
         let duration = Double(out.format?.duration ?? "") ?? 0
@@ -66,7 +68,7 @@ public struct Prober: Sendable {
             sizeBytes: Int64(out.format?.size ?? "") ?? size, bitRate: Int(out.format?.bit_rate ?? ""),
             video: MediaInfo.Video(
                 codec: codec, width: swap ? h : w, height: swap ? w : h, pixelFormat: v.pix_fmt ?? "unknown",
-                fps: fps, rotation: rotation, bitRate: Int(v.bit_rate ?? "")),
+                fps: fps, rotation: rotation, bitRate: Int(v.bit_rate ?? ""), sar: sar),
             audio: a.map { MediaInfo.Audio(codec: $0.codec_name ?? "unknown", sampleRate: Int($0.sample_rate ?? "") ?? 0, channels: $0.channels ?? 0) },
             moovFirst: ["mp4", "mov"].contains(container) ? MoovCheck.moovFirst(path: path) : nil)
     }
