@@ -38,6 +38,7 @@ public final class SandboxServer: Sendable {
         let box = portBox, host = host
         TokenRoutes.add(to: router, state: state)
         YouTubeRoutes.add(to: router, state: state) { "http://\(host):\(box.value ?? 0)" }
+        TikTokRoutes.add(to: router, state: state) { "http://\(host):\(box.value ?? 0)" }
         ControlRoutes.add(to: router, state: state)
         return Application(
             router: router,

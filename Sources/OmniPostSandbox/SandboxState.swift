@@ -64,6 +64,9 @@ public actor SandboxState {
     var accounts: [String: Account] = [:]      // by refresh token
     var tokens: [String: Token] = [:]
     var sessions: [String: UploadSession] = [:]
+    var tiktokUploads: [String: TikTokUpload] = [:]
+    /// Serializes requests per upload session (YouTube session id, TikTok publish id).
+    nonisolated let sessionLocks = KeyedLock()
     var videos: [Video] = []
     public var faults = Faults()
     /// Requests seen per route, for tests that assert what a client did.

@@ -27,14 +27,14 @@ import Testing
         }
     }
 
-    static func waitForLine(_ log: URL, containing needle: String, timeout: Double = 20) throws -> String {
+    static func waitForLine(_ log: URL, containing needle: String, timeout: Double = 90) throws -> String {
         let end = Date().addingTimeInterval(timeout)
         while Date() < end {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw OmniError(.internalError, "no line with '\(needle)' in \(log.path)")
+        throw OmniError(.internalError, "no line with '\(needle)' in \(log.path): \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)), .timeLimit(.minutes(5)))

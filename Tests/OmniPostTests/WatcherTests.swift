@@ -43,7 +43,8 @@ import Testing
         let dir = try TempDir()
         // Pauses (300 ms) far longer than inotify's latency but shorter than the settle window (2 s, with
         // room for a busy machine stretching the writer's sleeps).
-        let settle = Duration.seconds(2)
+        // A writer that closes between pages relies on settle alone, so it gets the most headroom.
+        let settle = keepOpen ? Duration.seconds(2) : .seconds(5)
         let (w, seen, t) = Self.watch(dir.url, settle: settle)
         defer { t.cancel() }
         try await Self.waitStarted(w)

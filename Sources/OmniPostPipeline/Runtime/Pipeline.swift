@@ -35,7 +35,7 @@ public final class Pipeline: Sendable {
                 await s.registerAccount(platform: account.platform, name: String(key.split(separator: ":").last ?? ""),
                                         clientID: account.clientID, clientSecret: account.clientSecret, refreshToken: account.refreshToken)
                 account.endpoint = s.baseURL
-                account.tokenURL = s.baseURL + "/token"
+                account.tokenURL = s.baseURL + PlatformCatalog.tokenPath(account.platform)
                 config.accounts[key] = account
             }
             progress.line("  sandbox             listening on \(s.baseURL)")
@@ -54,6 +54,11 @@ public final class Pipeline: Sendable {
                 adapters[t.name] = YouTubeAdapter(
                     account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
                     maxAttempts: config.upload.maxAttempts, requestTimeout: config.upload.requestTimeout, backoff: backoff)
+            case "tiktok":
+                adapters[t.name] = TikTokAdapter(
+                    account: account, tokens: tokens, http: http, chunkSize: max(config.upload.chunkSize, 5 * 1_048_576),
+                    maxAttempts: config.upload.maxAttempts, requestTimeout: config.upload.requestTimeout, backoff: backoff,
+                    pollInterval: .milliseconds(500))
             default:
                 break
             }

@@ -47,8 +47,10 @@ public actor TokenProvider {
         var req = HTTPClientRequest(url: account.tokenURL)
         req.method = .POST
         req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        // TikTok names the client `client_key`; Google and most others `client_id`.
+        let clientField = account.platform == "tiktok" ? "client_key" : "client_id"
         let form = [
-            ("grant_type", "refresh_token"), ("client_id", account.clientID), ("client_secret", account.clientSecret),
+            ("grant_type", "refresh_token"), (clientField, account.clientID), ("client_secret", account.clientSecret),
             ("refresh_token", refreshToken),
         ].map { "\($0.0)=\(Self.formEscape($0.1))" }.joined(separator: "&")
         req.body = .bytes(ByteBuffer(string: form))

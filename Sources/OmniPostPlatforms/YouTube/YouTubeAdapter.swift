@@ -160,7 +160,7 @@ public struct YouTubeAdapter: PlatformAdapter {
     }
 
     func putChunk(_ session: String, file: String, from: Int64, to end: Int64, total: Int64, contentType: String) async throws -> ChunkReply {
-        let bytes = try Self.readChunk(file, from: from, count: Int(end - from))
+        let bytes = try AuthorizedHTTP.readChunk(file, from: from, count: Int(end - from))
         let resp = try await send(url: session, method: .PUT, headers: [
             ("Content-Type", contentType),
             ("Content-Range", "bytes \(from)-\(end - 1)/\(total)"),
@@ -242,50 +242,9 @@ public struct YouTubeAdapter: PlatformAdapter {
         return cal.date(byAdding: .day, value: 1, to: start)!
     }
 
-    struct Reply {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: Data
-    }
-
-    /// One HTTP exchange with a hard timeout; a 401 refreshes the token once and repeats the request.
     func send(url: String, method: HTTPMethod, headers: [(String, String)], body: ByteBuffer) async throws -> Reply {
-        var refreshed = false
-        while true {
-            var req = HTTPClientRequest(url: url)
-            req.method = method
-            req.headers.add(name: "Authorization", value: "Bearer \(try await tokens.accessToken())")
-            for (k, v) in headers { req.headers.add(name: k, value: v) }
-            req.headers.add(name: "Content-Length", value: String(body.readableBytes))
-            req.body = .bytes(body)
-            let resp: HTTPClientResponse
-            let data: ByteBuffer
-            do {
-                resp = try await http.execute(req, timeout: .seconds(Int64(requestTimeout.seconds)))
-                data = try await resp.body.collect(upTo: 4 << 20)
-            } catch {
-                throw DeliveryError(.retryNow, .retriesExhausted, "connection to \(account.endpoint) failed: \(error)")
-            }
-            if resp.status == .unauthorized && !refreshed {
-                refreshed = true
-                await tokens.invalidate()
-                continue
-            }
-            return Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))
-        }
+        try await AuthorizedHTTP(http: http, tokens: tokens, timeout: requestTimeout).send(url: url, method: method, headers: headers, body: body)
     }
 
-    /// Reads one chunk from disk: memory stays bounded by the chunk size whatever the file size.
-    static func readChunk(_ path: String, from: Int64, count: Int) throws -> ByteBuffer {
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            throw DeliveryError(.permanent, .unreadable, "the rendition \(path) cannot be read")
-        }
-        defer { try? h.close() }
-        try h.seek(toOffset: UInt64(from))
-        let data = try h.read(upToCount: count) ?? Data()
-        guard data.count == count else {
-            throw DeliveryError(.permanent, .unreadable, "the rendition \(path) is shorter than expected")
-        }
-        return ByteBuffer(bytes: data)
-    }
+    typealias Reply = AuthorizedHTTP.Reply
 }

@@ -111,7 +111,15 @@ enum YouTubeRoutes {
     }
 
     static func putChunk(_ req: Request, state: SandboxState) async throws -> Response {
-        guard let id = SandboxHTTP.query(req, "upload_id"), var session = await state.session(id) else {
+        guard let id = SandboxHTTP.query(req, "upload_id") else {
+            return SandboxHTTP.googleError(404, "notFound", "The upload session does not exist or has expired.")
+        }
+        return try await state.sessionLocks.withLock(id) { try await putChunkLocked(req, id: id, state: state) }
+    }
+
+    /// Runs holding the session's lock, on a fresh read of the session.
+    static func putChunkLocked(_ req: Request, id: String, state: SandboxState) async throws -> Response {
+        guard var session = await state.session(id) else {
             return SandboxHTTP.googleError(404, "notFound", "The upload session does not exist or has expired.")
         }
         if let auth = SandboxHTTP.header(req, "Authorization"), await state.account(forBearer: auth) == nil {

@@ -14,7 +14,10 @@ final class TempDir: @unchecked Sendable {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    /// OMNIPOST_KEEP_TEST_DIRS=1 keeps them, to look at a failing run's ledger and logs.
+    deinit {
+        if ProcessInfo.processInfo.environment["OMNIPOST_KEEP_TEST_DIRS"] == nil { try? FileManager.default.removeItem(at: url) }
+    }
 
     func file(_ rel: String) -> URL { url.appendingPathComponent(rel) }
 

@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import OmniPostCore
+
+/// The HTTP every adapter needs: a bearer token from the account's provider, one refresh and repeat
+/// on a 401, a hard timeout on every request, and connection failures classified as retry-now.
+public struct AuthorizedHTTP: Sendable {
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: Data
+        public var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
+    }
+
+    let http: HTTPClient
+    let tokens: TokenProvider
+    let timeout: Duration
+
+    public init(http: HTTPClient, tokens: TokenProvider, timeout: Duration) {
+        self.http = http
+        self.tokens = tokens
+        self.timeout = timeout
+    }
+
+    public func send(url: String, method: HTTPMethod, headers: [(String, String)], body: ByteBuffer, authorize: Bool = true) async throws -> Reply {
+        var refreshed = false
+        while true {
+            var req = HTTPClientRequest(url: url)
+            req.method = method
+            if authorize { req.headers.add(name: "Authorization", value: "Bearer \(try await tokens.accessToken())") }
+            for (k, v) in headers { req.headers.add(name: k, value: v) }
+            req.headers.add(name: "Content-Length", value: String(body.readableBytes))
+            req.body = .bytes(body)
+            let resp: HTTPClientResponse
+            let data: ByteBuffer
+            do {
+                resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
+                data = try await resp.body.collect(upTo: 4 << 20)
+            } catch {
+                throw DeliveryError(.retryNow, .retriesExhausted, "connection to \(url.split(separator: "?").first ?? "") failed: \(error)")
+            }
+            if authorize && resp.status == .unauthorized && !refreshed {
+                refreshed = true
+                await tokens.invalidate()
+                continue
+            }
+            return Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))
+        }
+    }
+
+    public func sendJSON(url: String, _ object: [String: Any]) async throws -> Reply {
+        let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return try await send(url: url, method: .POST, headers: [("Content-Type", "application/json; charset=UTF-8")], body: ByteBuffer(bytes: body))
+    }
+
+    /// Reads one chunk from disk: memory stays bounded by the chunk size whatever the file size.
+    public static func readChunk(_ path: String, from: Int64, count: Int) throws -> ByteBuffer {
+        guard let h = FileHandle(forReadingAtPath: path) else {
+            throw DeliveryError(.permanent, .unreadable, "the rendition \(path) cannot be read")
+        }
+        defer { try? h.close() }
+        try h.seek(toOffset: UInt64(from))
+        let data = try h.read(upToCount: count) ?? Data()
+        guard data.count == count else {
+            throw DeliveryError(.permanent, .unreadable, "the rendition \(path) is shorter than expected")
+        }
+        return ByteBuffer(bytes: data)
+    }
+}

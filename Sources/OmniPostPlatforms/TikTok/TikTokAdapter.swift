@@ -1,0 +1,237 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OmniPostCore
+
+/// TikTok Content Posting API, direct post with FILE_UPLOAD (PLATFORMS.md): creator_info, init with
+/// the chunk arithmetic, chunks PUT in order (206 … 201), then status/fetch until PUBLISH_COMPLETE.
+/// The publish id and upload URL are persisted before the first byte; after a crash the adapter asks
+/// status/fetch what happened — finished, or how many bytes arrived — and never inits a second post
+/// for an upload that may still complete.
+public struct TikTokAdapter: PlatformAdapter {
+    public let platform = "tiktok"
+    public let account: AccountConfig
+    let tokens: TokenProvider
+    let http: HTTPClient
+    let chunkSize: Int64
+    let maxAttempts: Int
+    let requestTimeout: Duration
+    let backoff: Backoff
+    let pollInterval: Duration
+    let pollTimeout: Duration
+
+    static let minChunk: Int64 = 5 * 1_048_576
+    static let maxChunk: Int64 = 64_000_000
+
+    public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
+                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), pollInterval: Duration = .seconds(2),
+                pollTimeout: Duration = .seconds(600)) {
+        self.account = account
+        self.tokens = tokens
+        self.http = http
+        self.chunkSize = min(max(chunkSize, Self.minChunk), Self.maxChunk)
+        self.maxAttempts = maxAttempts
+        self.requestTimeout = requestTimeout
+        self.backoff = backoff
+        self.pollInterval = pollInterval
+        self.pollTimeout = pollTimeout
+    }
+
+    var api: AuthorizedHTTP { AuthorizedHTTP(http: http, tokens: tokens, timeout: requestTimeout) }
+
+    /// Our privacy words in TikTok's terms; `privacy_level` in overrides wins.
+    static func privacyLevel(_ m: PublishMetadata) -> String? {
+        if let p = m.options["privacy_level"] { return p }
+        switch m.privacy {
+        case .public: return "PUBLIC_TO_EVERYONE"
+        case .followers: return "FOLLOWER_OF_CREATOR"
+        case .friends: return "MUTUAL_FOLLOW_FRIENDS"
+        case .private: return "SELF_ONLY"
+        case .unlisted: return nil
+        }
+    }
+
+    public func preflight(_ m: PublishMetadata) -> OmniError? {
+        guard let level = Self.privacyLevel(m) else {
+            return OmniError(.invalidValue, "privacy 'unlisted' does not exist on TikTok (public, followers, friends, private)")
+        }
+        if !["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"].contains(level) {
+            return OmniError(.invalidValue, "tiktok privacy_level '\(level)' is not one of PUBLIC_TO_EVERYONE, MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR, SELF_ONLY")
+        }
+        let caption = [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n")
+        if caption.utf16.count > 2200 { return OmniError(.textTooLong, "the TikTok caption is \(caption.utf16.count) UTF-16 units; 2200 allowed") }
+        return nil
+    }
+
+    /// The persisted remote side: what status/fetch needs, and where to keep sending.
+    struct Session: Codable {
+        var publishID: String
+        var uploadURL: String
+        var chunkSize: Int64
+        var chunkCount: Int
+    }
+
+    /// FILE_UPLOAD arithmetic: under 5 MiB one chunk; otherwise floor(size / chunk) chunks, the last absorbing the rest.
+    static func chunks(size: Int64, preferred: Int64) -> (size: Int64, count: Int) {
+        if size < minChunk { return (size, 1) }
+        let count = max(1, min(1000, Int(size / preferred)))
+        return (preferred, count)
+    }
+
+    public func publish(
+        _ job: UploadJob,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+        progress: @escaping @Sendable (Int64, Int64) -> Void
+    ) async throws -> PublishOutcome {
+        var sent: Int64 = 0
+        var session = job.session.flatMap { try? JSONDecoder().decode(Session.self, from: Data($0.utf8)) }
+        var offset: Int64 = 0
+        if let s = session {
+            // Reconcile: ask what became of the upload we started before.
+            let st = try await fetchStatus(s.publishID)
+            switch st.status {
+            case "PUBLISH_COMPLETE", "SEND_TO_USER_INBOX": return outcome(st, s, sent)
+            case "PROCESSING_DOWNLOAD": return try await waitPublished(s, sent)
+            case "FAILED": throw DeliveryError(.permanent, .rejectedByPlatform, "TikTok failed the post: \(st.failReason ?? "no reason given")")
+            case nil: session = nil   // the platform does not know it: it never started
+            default: offset = st.uploadedBytes
+            }
+        }
+        if session == nil {
+            let s = try await start(job)
+            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: 0, bytesSent: 0))
+            session = s
+            offset = 0
+        }
+        guard var s = session else { throw DeliveryError(.permanent, .internalError, "no TikTok session") }
+        var failures = 0
+        while offset < job.size {
+            let index = Int(offset / s.chunkSize)
+            let length = index == s.chunkCount - 1 ? job.size - offset : s.chunkSize
+            do {
+                let body = try AuthorizedHTTP.readChunk(job.filePath, from: offset, count: Int(length))
+                let r = try await api.send(url: s.uploadURL, method: .PUT, headers: [
+                    ("Content-Type", "video/mp4"), ("Content-Range", "bytes \(offset)-\(offset + length - 1)/\(job.size)"),
+                ], body: body, authorize: false)
+                sent += length
+                switch r.status {
+                case 206, 201:
+                    offset += length
+                    failures = 0
+                    try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: offset, bytesSent: sent))
+                    progress(offset, job.size)
+                case 403, 404:
+                    // The upload URL expired (it lives an hour) before the last chunk: that publish can never
+                    // complete, so a fresh init cannot double-post.
+                    s = try await start(job)
+                    try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: 0, bytesSent: sent))
+                    offset = 0
+                default:
+                    throw classify(r, during: "sending chunk \(index + 1) of \(s.chunkCount)")
+                }
+            } catch let e as DeliveryError where e.kind == .retryNow {
+                failures += 1
+                if failures >= maxAttempts {
+                    throw DeliveryError(.permanent, .retriesExhausted, "gave up after \(failures) failed attempts; last: \(e.message)", httpStatus: e.httpStatus)
+                }
+                try await Task.sleep(for: backoff.delay(attempt: failures))
+                // Chunks go strictly in order: continue from what TikTok says it holds.
+                offset = (try await fetchStatus(s.publishID)).uploadedBytes
+            }
+        }
+        return try await waitPublished(s, sent)
+    }
+
+    func start(_ job: UploadJob) async throws -> Session {
+        let m = job.metadata
+        let info = try await envelope(api.sendJSON(url: account.endpoint + "/v2/post/publish/creator_info/query/", [:]), during: "reading creator info")
+        let level = Self.privacyLevel(m) ?? "SELF_ONLY"
+        if let options = info["privacy_level_options"] as? [String], !options.contains(level) {
+            throw DeliveryError(.permanent, .rejectedByPlatform, "this creator cannot post \(level); allowed: \(options.joined(separator: ", "))")
+        }
+        let (chunk, count) = Self.chunks(size: job.size, preferred: chunkSize)
+        var post: [String: Any] = [
+            "title": [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n"), "privacy_level": level,
+            "disable_duet": Self.flag(m.options["disable_duet"]), "disable_stitch": Self.flag(m.options["disable_stitch"]),
+            "disable_comment": Self.flag(m.options["disable_comment"]),
+            "brand_content_toggle": Self.flag(m.options["brand_content_toggle"]), "brand_organic_toggle": Self.flag(m.options["brand_organic_toggle"]),
+            "is_aigc": Self.flag(m.options["is_aigc"]),
+        ]
+        if let ms = m.coverAtMs { post["video_cover_timestamp_ms"] = ms }
+        let data = try await envelope(api.sendJSON(url: account.endpoint + "/v2/post/publish/video/init/", [
+            "post_info": post,
+            "source_info": ["source": "FILE_UPLOAD", "video_size": job.size, "chunk_size": chunk, "total_chunk_count": count],
+        ]), during: "starting the post")
+        guard let id = data["publish_id"] as? String, let url = data["upload_url"] as? String else {
+            throw DeliveryError(.retryNow, .rejectedByPlatform, "TikTok's init reply had no publish_id or upload_url")
+        }
+        return Session(publishID: id, uploadURL: url, chunkSize: chunk, chunkCount: count)
+    }
+
+    struct Status {
+        var status: String?
+        var failReason: String?
+        var postIDs: [String]
+        var uploadedBytes: Int64
+    }
+
+    func fetchStatus(_ publishID: String) async throws -> Status {
+        let r = try await api.sendJSON(url: account.endpoint + "/v2/post/publish/status/fetch/", ["publish_id": publishID])
+        if (r.json?["error"] as? [String: Any])?["code"] as? String == "invalid_publish_id" {
+            return Status(status: nil, failReason: nil, postIDs: [], uploadedBytes: 0)
+        }
+        let d = try envelope(r, during: "asking for the post's status")
+        return Status(status: d["status"] as? String, failReason: d["fail_reason"] as? String,
+                      postIDs: (d["publicaly_available_post_id"] as? [Any])?.map { "\($0)" } ?? [],
+                      uploadedBytes: (d["uploaded_bytes"] as? NSNumber)?.int64Value ?? 0)
+    }
+
+    func waitPublished(_ s: Session, _ sent: Int64) async throws -> PublishOutcome {
+        let end = ContinuousClock.now + pollTimeout
+        while ContinuousClock.now < end {
+            let st = try await fetchStatus(s.publishID)
+            switch st.status {
+            case "PUBLISH_COMPLETE", "SEND_TO_USER_INBOX": return outcome(st, s, sent)
+            case "FAILED": throw DeliveryError(.permanent, .rejectedByPlatform, "TikTok failed the post: \(st.failReason ?? "no reason given")")
+            default: try await Task.sleep(for: pollInterval)
+            }
+        }
+        throw DeliveryError(.retryNow, .retriesExhausted, "TikTok had not finished processing after \(Int(pollTimeout.seconds)) s")
+    }
+
+    func outcome(_ st: Status, _ s: Session, _ sent: Int64) -> PublishOutcome {
+        let id = st.postIDs.first ?? s.publishID
+        let base = account.endpoint.contains("tiktokapis.com") ? "https://www.tiktok.com/@\(account.key.split(separator: ":").last ?? "")/video/" : account.endpoint + "/tiktok/video/"
+        return PublishOutcome(remoteId: id, url: base + id, bytesSent: sent)
+    }
+
+    /// TikTok reports errors in `error.code`, sometimes under HTTP 200: success is code "ok" only.
+    func envelope(_ r: AuthorizedHTTP.Reply, during: String) throws -> [String: Any] {
+        let code = (r.json?["error"] as? [String: Any])?["code"] as? String
+        if (200..<300).contains(r.status), code == "ok" { return r.json?["data"] as? [String: Any] ?? [:] }
+        throw classify(r, during: during)
+    }
+
+    func classify(_ r: AuthorizedHTTP.Reply, during: String) -> DeliveryError {
+        let err = r.json?["error"] as? [String: Any]
+        let code = err?["code"] as? String ?? "http_\(r.status)"
+        let what = "TikTok answered \(r.status) (\(code)) while \(during): \(err?["message"] as? String ?? "")"
+        switch (r.status, code) {
+        case (_, "rate_limit_exceeded"), (429, _):
+            let after = r.headers.first(name: "Retry-After").flatMap(Double.init) ?? 60
+            return DeliveryError(.retryAt(Date().addingTimeInterval(after)), .quotaExhausted, what, httpStatus: r.status)
+        case (_, "spam_risk_too_many_posts"), (_, "spam_risk_user_banned_from_posting"):
+            return DeliveryError(.retryAt(Date().addingTimeInterval(86400)), .quotaExhausted, what, httpStatus: r.status)
+        case (_, "access_token_invalid"), (401, _):
+            return DeliveryError(.retryNow, .authRevoked, what, httpStatus: r.status)
+        case (500...599, _), (_, "internal_error"):
+            return DeliveryError(.retryNow, .retriesExhausted, what, httpStatus: r.status)
+        default:
+            return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: r.status)
+        }
+    }
+
+    static func flag(_ v: String?) -> Bool { v.map { ["true", "yes", "1"].contains($0.lowercased()) } ?? false }
+    static func encode(_ s: Session) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data(), as: UTF8.self) }
+}

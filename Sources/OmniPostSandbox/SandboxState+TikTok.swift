@@ -1,0 +1,53 @@
+import Foundation
+import OmniPostCore
+
+extension SandboxState {
+    struct TikTokUpload: Sendable {
+        var publishID: String
+        var account: String
+        var title: String
+        var privacy: String
+        var size: Int64
+        var chunk: Int64
+        var count: Int
+        var received: Int64
+        var file: String
+        var created: Date
+        var status: String
+        var postID: String? = nil
+    }
+
+    func putTikTok(_ u: TikTokUpload) { tiktokUploads[u.publishID] = u }
+    func tiktok(_ id: String) -> TikTokUpload? { tiktokUploads[id] }
+
+    /// The last chunk is in: the video is processed at once and published.
+    func finishTikTok(_ u: TikTokUpload) throws {
+        var u = u
+        let dest = root.appendingPathComponent("tiktok/videos/\(u.publishID).bin")
+        try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: u.file, toPath: dest.path)
+        let hash = try FileHashing.sha256(path: dest.path)
+        let post = SandboxState.randomID(19, alphabet: "0123456789")
+        videos.append(Video(platform: "tiktok", id: post, account: u.account, title: u.title, description: "", tags: [],
+                            privacy: u.privacy, publishAt: nil, bytes: hash.bytes, sha256: hash.hex, path: dest.path, receivedAt: Date()))
+        u.file = dest.path
+        u.status = "PUBLISH_COMPLETE"
+        u.postID = post
+        tiktokUploads[u.publishID] = u
+    }
+
+    enum RotateResult { case ok(String, Int, String, String), invalidClient, invalidGrant }
+
+    /// TikTok rotates refresh tokens: each refresh returns a new one and retires the old.
+    func rotate(clientID: String, clientSecret: String, refreshToken: String) -> RotateResult {
+        guard var a = accounts[refreshToken], !a.revoked else { return .invalidGrant }
+        guard a.clientID == clientID, a.clientSecret == clientSecret else { return .invalidClient }
+        let access = "act." + SandboxState.randomID(32)
+        tokens[access] = Token(account: "\(a.platform):\(a.name)", expires: Date().addingTimeInterval(accessTokenLifetime))
+        let next = "rft." + SandboxState.randomID(32)
+        accounts[refreshToken] = nil
+        a.refreshToken = next
+        accounts[next] = a
+        return .ok(access, Int(accessTokenLifetime), next, "open-" + a.name)
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import OmniPostCore
+
+/// TikTok Content Posting API (PLATFORMS.md): creator_info, direct-post init with FILE_UPLOAD chunk
+/// arithmetic, chunks PUT strictly in order (206, then 201), status/fetch until PUBLISH_COMPLETE, and
+/// errors reported in `error.code` — sometimes under HTTP 200. OAuth refresh rotates the refresh token.
+enum TikTokRoutes {
+    static let minChunk: Int64 = 5 * 1_048_576
+    static let maxChunk: Int64 = 64_000_000
+    static let maxLastChunk: Int64 = 128_000_000
+    static let privacyOptions = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
+
+    static func envelope(_ status: HTTPResponse.Status, data: [String: Any] = [:], code: String = "ok", message: String = "") -> Response {
+        SandboxHTTP.json(status, ["data": data, "error": ["code": code, "message": message, "log_id": SandboxState.randomID(24)]])
+    }
+
+    static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        router.post("/v2/oauth/token/") { req, _ -> Response in
+            await state.count("tiktok.token")
+            var req = req
+            let form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
+            guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
+                return SandboxHTTP.json(.badRequest, ["error": "invalid_request", "error_description": "grant_type must be refresh_token"])
+            }
+            switch await state.rotate(clientID: form["client_key"] ?? "", clientSecret: form["client_secret"] ?? "", refreshToken: rt) {
+            case .ok(let access, let expires, let newRefresh, let openID):
+                return SandboxHTTP.json(.ok, ["access_token": access, "expires_in": expires, "refresh_token": newRefresh,
+                                              "refresh_expires_in": 31_536_000, "open_id": openID, "scope": "video.publish,video.upload", "token_type": "Bearer"])
+            case .invalidClient:
+                return SandboxHTTP.json(.unauthorized, ["error": "invalid_client", "error_description": "Client key or secret is incorrect."])
+            case .invalidGrant:
+                return SandboxHTTP.json(.badRequest, ["error": "invalid_grant", "error_description": "Refresh token is invalid or expired."])
+            }
+        }
+        router.post("/v2/post/publish/creator_info/query/") { req, _ -> Response in
+            await state.count("tiktok.creator_info")
+            guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
+                return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
+            }
+            return envelope(.ok, data: [
+                "creator_username": account.replacingOccurrences(of: "tiktok:", with: ""), "creator_nickname": account,
+                "privacy_level_options": privacyOptions, "comment_disabled": false, "duet_disabled": false, "stitch_disabled": false,
+                "max_video_post_duration_sec": 600,
+            ])
+        }
+        router.post("/v2/post/publish/video/init/") { req, _ -> Response in
+            await state.count("tiktok.init")
+            guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
+                return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
+            }
+            var req = req
+            let body = try await req.collectBody(upTo: 1 << 20)
+            guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+                  let post = json["post_info"] as? [String: Any], let source = json["source_info"] as? [String: Any] else {
+                return envelope(.badRequest, code: "invalid_params", message: "post_info and source_info are required")
+            }
+            guard let privacy = post["privacy_level"] as? String, privacyOptions.contains(privacy) else {
+                return envelope(.forbidden, code: "privacy_level_option_mismatch", message: "privacy_level is not one of the creator's options")
+            }
+            let title = post["title"] as? String ?? ""
+            if title.utf16.count > 2200 { return envelope(.badRequest, code: "invalid_params", message: "title exceeds 2200 UTF-16 units") }
+            guard source["source"] as? String == "FILE_UPLOAD",
+                  let size = (source["video_size"] as? NSNumber)?.int64Value, let chunk = (source["chunk_size"] as? NSNumber)?.int64Value,
+                  let count = (source["total_chunk_count"] as? NSNumber)?.intValue else {
+                return envelope(.badRequest, code: "invalid_params", message: "source_info needs FILE_UPLOAD with video_size, chunk_size, total_chunk_count")
+            }
+            if let problem = checkChunks(size: size, chunk: chunk, count: count) {
+                return envelope(.badRequest, code: "invalid_params", message: problem)
+            }
+            let publishID = "v_pub_file~v2-1." + SandboxState.randomID(19, alphabet: "0123456789")
+            let file = state.root.appendingPathComponent("tiktok/uploads/\(publishID).part").path
+            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: file, contents: nil)
+            await state.putTikTok(.init(publishID: publishID, account: account, title: title, privacy: privacy, size: size,
+                                        chunk: chunk, count: count, received: 0, file: file, created: Date(), status: "PROCESSING_UPLOAD"))
+            return envelope(.ok, data: ["publish_id": publishID, "upload_url": "\(baseURL())/tiktok/upload/\(publishID)"])
+        }
+        router.put("/tiktok/upload/:publish") { req, ctx -> Response in
+            await state.count("tiktok.put")
+            guard let id = ctx.parameters.get("publish") else {
+                return envelope(.notFound, code: "invalid_publish_id", message: "unknown upload")
+            }
+            return try await state.sessionLocks.withLock(id) { try await putLocked(req, id: id, state: state) }
+        }
+        router.post("/v2/post/publish/status/fetch/") { req, _ -> Response in
+            await state.count("tiktok.status")
+            guard await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) != nil else {
+                return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
+            }
+            var req = req
+            let body = try await req.collectBody(upTo: 64 * 1024)
+            let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
+            // An unknown id is an error that arrives with HTTP 200: clients must read error.code.
+            guard let id = json?["publish_id"] as? String, let up = await state.tiktok(id) else {
+                return envelope(.ok, code: "invalid_publish_id", message: "publish_id not found")
+            }
+            var data: [String: Any] = ["status": up.status, "uploaded_bytes": up.received]
+            if let post = up.postID { data["publicaly_available_post_id"] = [post] }
+            return envelope(.ok, data: data)
+        }
+    }
+
+    /// One chunk, holding the upload's lock, on a fresh read of its state.
+    static func putLocked(_ req: Request, id: String, state: SandboxState) async throws -> Response {
+        guard var up = await state.tiktok(id) else {
+            return envelope(.notFound, code: "invalid_publish_id", message: "unknown upload")
+        }
+        if Date().timeIntervalSince(up.created) > 3600 { return envelope(.forbidden, code: "url_expired", message: "The upload URL has expired.") }
+        let delay = await state.faults.youtubePutDelayMs
+        if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        guard let cr = SandboxHTTP.header(req, "Content-Range"), let range = ContentRange.parse(cr),
+              let first = range.first, let last = range.last, range.total == up.size else {
+            return envelope(.badRequest, code: "invalid_params", message: "Content-Range must be bytes first-last/video_size")
+        }
+        // In order, each chunk exactly as the arithmetic says: chunk_size, the last one absorbing the rest.
+        let index = Int(up.received / up.chunk)
+        let expectedLength = index == up.count - 1 ? up.size - up.received : up.chunk
+        guard first == up.received, last - first + 1 == expectedLength else {
+            return envelope(.badRequest, code: "invalid_params",
+                            message: "expected chunk \(index) as bytes \(up.received)-\(up.received + expectedLength - 1)/\(up.size), got \(cr)")
+        }
+        var req = req
+        let body = try await req.collectBody(upTo: Int(maxLastChunk))
+        guard Int64(body.readableBytes) == expectedLength else {
+            return envelope(.badRequest, code: "invalid_params", message: "chunk body is \(body.readableBytes) bytes, Content-Range says \(expectedLength)")
+        }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: up.file))
+        try h.truncate(atOffset: UInt64(up.received))
+        try h.seek(toOffset: UInt64(up.received))
+        try h.write(contentsOf: Data(buffer: body))
+        try h.synchronize()
+        try h.close()
+        await state.addReceived(Int64(body.readableBytes))
+        up.received += expectedLength
+        if up.received < up.size {
+            await state.putTikTok(up)
+            return SandboxHTTP.empty(.partialContent)
+        }
+        try await state.finishTikTok(up)
+        return SandboxHTTP.empty(.created)
+    }
+
+    /// total_chunk_count = floor(size / chunk_size), 1…1000; chunks 5 MiB–64 MB, the last ≤ 128 MB; under 5 MiB one chunk.
+    static func checkChunks(size: Int64, chunk: Int64, count: Int) -> String? {
+        if size <= 0 { return "video_size must be positive" }
+        if size < minChunk {
+            return chunk == size && count == 1 ? nil : "a file under 5 MiB is one chunk: chunk_size = video_size, total_chunk_count = 1"
+        }
+        if chunk < minChunk || chunk > maxChunk { return "chunk_size must be 5 MiB–64 MB" }
+        let expected = Int(size / chunk)
+        if count != expected { return "total_chunk_count must be floor(video_size / chunk_size) = \(expected)" }
+        if !(1...1000).contains(count) { return "total_chunk_count must be 1–1000" }
+        if size - chunk * Int64(count - 1) > maxLastChunk { return "the last chunk would exceed 128 MB" }
+        return nil
+    }
+}
