@@ -87,6 +87,9 @@ public actor SandboxState {
 
     public func setAccessTokenLifetime(_ t: TimeInterval) { accessTokenLifetime = t }
 
+    /// Ends every access token now, as a platform does when it rotates its keys: clients must refresh.
+    public func expireAccessTokens() { tokens.removeAll() }
+
     public func setSessionLifetime(_ t: TimeInterval) { sessionLifetime = t }
 
     public func allVideos() -> [Video] { videos }

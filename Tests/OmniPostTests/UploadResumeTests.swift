@@ -101,9 +101,11 @@ import Testing
         let dir = try TempDir()
         let (s, adapter, file, size) = try await setUp(dir)
         defer { Task { await s.stop() } }
-        await s.state.setAccessTokenLifetime(0.5)
         let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
-        _ = try await adapter.publish(job, checkpoint: { _ in try await Task.sleep(for: .milliseconds(150)) }, progress: { _, _ in })
+        // Mid-upload the platform invalidates every access token: the next chunk gets a 401.
+        let state = s.state
+        _ = try await adapter.publish(job, checkpoint: { cp in if cp.confirmedOffset == Self.chunk { await state.expireAccessTokens() } },
+                                      progress: { _, _ in })
         #expect(await s.state.requestCounts["oauth.token", default: 0] >= 2)
         #expect(await s.state.allVideos().count == 1)
     }

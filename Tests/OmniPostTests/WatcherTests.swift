@@ -26,6 +26,13 @@ import Testing
         return (w, seen, t)
     }
 
+    /// Runs blocking work on a dedicated thread and returns its result.
+    static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            Thread { c.resume(with: Result { try work() }) }.start()
+        }
+    }
+
     static func waitStarted(_ w: InboxWatcher) async throws {
         for _ in 0..<200 where await w.pendingCount == Int.max { try await Task.sleep(for: .milliseconds(10)) }
     }
@@ -50,27 +57,31 @@ import Testing
         try await Self.waitStarted(w)
         let path = dir.file("slow.mp4").path
         let piece = Data(repeating: 7, count: 50_000)
-        var lastWrite = ContinuousClock.now
-        if keepOpen {
+        // The writer runs on a thread of its own, like the separate process a real writer is: a busy
+        // test machine starving the async pool must not pause the writer and the watcher together.
+        let lastWrite = try await Self.onThread { () -> ContinuousClock.Instant in
+            var last = ContinuousClock.now
             _ = FileManager.default.createFile(atPath: path, contents: nil)
-            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            for _ in 0..<8 {
-                try h.write(contentsOf: piece)
-                try await Task.sleep(for: .milliseconds(300))
-            }
-            try h.close()
-            lastWrite = .now
-        } else {
-            // A scanner that closes the file between pages: every close is a close_write.
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-            for _ in 0..<8 {
+            if keepOpen {
                 let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-                try h.seekToEnd()
-                try h.write(contentsOf: piece)
+                for _ in 0..<8 {
+                    try h.write(contentsOf: piece)
+                    Thread.sleep(forTimeInterval: 0.3)
+                }
                 try h.close()
-                lastWrite = .now
-                try await Task.sleep(for: .milliseconds(300))
+                last = .now
+            } else {
+                // A scanner that closes the file between pages: every close is a close_write.
+                for _ in 0..<8 {
+                    let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+                    try h.seekToEnd()
+                    try h.write(contentsOf: piece)
+                    try h.close()
+                    last = .now
+                    Thread.sleep(forTimeInterval: 0.3)
+                }
             }
+            return last
         }
         #expect(seen.all.isEmpty, "picked up while still being written")
         try await Self.waitUntil { !seen.all.isEmpty }
@@ -138,11 +149,13 @@ import Testing
         #expect(w.mode == .poll)
         try await Self.waitStarted(w)
         let h = try FileHandle(forWritingTo: dir.write("growing.mp4", ""))
-        for _ in 0..<4 {
-            try h.write(contentsOf: Data(repeating: 2, count: 10_000))
-            try await Task.sleep(for: .milliseconds(150))
+        try await Self.onThread {
+            for _ in 0..<4 {
+                try h.write(contentsOf: Data(repeating: 2, count: 10_000))
+                Thread.sleep(forTimeInterval: 0.15)
+            }
+            try h.close()
         }
-        try h.close()
         // Never taken while growing: whatever was seen so far is the whole file.
         #expect(seen.all.allSatisfy { $0.0.size == 40_000 })
         try await Self.waitUntil { !seen.all.isEmpty }

@@ -20,6 +20,8 @@ public actor TokenProvider {
     let store: any TokenStore
     let timeout: Duration
     private var cached: (token: String, expires: Date)?
+    /// Set by a 401: the stored access token was refused, so the next call must refresh, not reuse it.
+    private var mustRefresh = false
 
     public init(account: AccountConfig, http: HTTPClient, store: any TokenStore, timeout: Duration = .seconds(30)) {
         self.account = account
@@ -29,6 +31,7 @@ public actor TokenProvider {
     }
 
     public func accessToken() async throws -> String {
+        if mustRefresh { return try await refresh() }
         if let c = cached, c.expires.timeIntervalSinceNow > 60 { return c.token }
         if cached == nil, let stored = try? await store.load(account: account.key),
            let t = stored.accessToken, let e = stored.expiresAt, e.timeIntervalSinceNow > 60 {
@@ -39,7 +42,10 @@ public actor TokenProvider {
     }
 
     /// Forgets the current token (after a 401) so the next call refreshes.
-    public func invalidate() { cached = nil }
+    public func invalidate() {
+        cached = nil
+        mustRefresh = true
+    }
 
     func refresh() async throws -> String {
         let storedRefresh = (try? await store.load(account: account.key))?.refreshToken
@@ -66,6 +72,7 @@ public actor TokenProvider {
             // A rotated refresh token is stored before the access token is used.
             try await store.save(account: account.key, accessToken: token, expiresAt: expires, refreshToken: json["refresh_token"] as? String ?? refreshToken)
             cached = (token, expires)
+            mustRefresh = false
             return token
         }
         let err = json["error"] as? String ?? "HTTP \(resp.status.code)"
