@@ -117,12 +117,4 @@ extension Ledger {
             try Double.fetchOne(db, sql: "SELECT MIN(COALESCE(not_before, 0)) FROM deliveries WHERE state IN ('ready','uploading')")
         }
     }
-
-    /// True when every delivery of the drop is terminal.
-    public func allDeliveriesTerminal(dropId: String) throws -> Bool {
-        try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE drop_id = ? AND state NOT IN ('published','failed','cancelled')",
-                             arguments: [dropId]) == 0
-        }
-    }
 }

@@ -91,14 +91,6 @@ extension Ledger {
         try read { db in try FileRecord.filter(Column("state") == FileRecord.State.waiting.rawValue).order(Column("completed_at")).fetchAll(db) }
     }
 
-    /// True when a path is known to the ledger as a live or taken file with this identity.
-    public func isKnown(path: String, size: Int64, mtime: Double, inode: Int64) throws -> Bool {
-        try read { db in
-            try FileRecord.filter(Column("path") == path && Column("size") == size && Column("mtime") == mtime
-                && Column("inode") == inode && Column("state") != FileRecord.State.gone.rawValue).fetchCount(db) > 0
-        }
-    }
-
     /// Creates a drop from waiting files in one transaction: the files become the drop's, so a
     /// second pairing pass (or a second worker) can never build the same drop twice.
     public func createDrop(_ drop: DropRecord, fileIDs: [Int64]) throws -> Bool {

@@ -13,17 +13,7 @@ import Testing
         let task = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    await p.watcher.run(.init(onComplete: { fact in
-                        let role: FileRecord.Role = switch DropNaming.role(of: fact.relPath) {
-                        case .clip: .clip
-                        case .sidecar: .sidecar
-                        case .manifest: .manifest
-                        case .other: .other
-                        }
-                        if (try? ctx.ledger.recordCompleteFile(path: fact.relPath, size: fact.size, mtime: fact.mtime, inode: fact.inode, role: role)) == true {
-                            ctx.wakeup.ring()
-                        }
-                    }))
+                    await p.watcher.run(.init(onComplete: { fact in Pipeline.record(fact, ctx: ctx) }))
                 }
                 group.addTask { await Pipeline.loop(AssembleStage(ctx: ctx), ctx: ctx) }
             }

@@ -91,17 +91,4 @@ public enum SafeFiles {
             close(fd)
         }
     }
-
-    /// A name that does not exist yet in `dir`: `name`, then `name (2)`, `name (3)` …
-    public static func freeName(_ name: String, in dir: URL) -> URL {
-        var candidate = dir.appendingPathComponent(name)
-        var n = 2
-        let ext = (name as NSString).pathExtension
-        let stem = (name as NSString).deletingPathExtension
-        while FileManager.default.fileExists(atPath: candidate.path) {
-            candidate = dir.appendingPathComponent(ext.isEmpty ? "\(stem) (\(n))" : "\(stem) (\(n)).\(ext)")
-            n += 1
-        }
-        return candidate
-    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import OmniPostCore
+import OmniPostLedger
 
 /// Drop ids people can read: the clip's stem, made safe for a folder name, plus a short random suffix.
 enum DropNaming {
@@ -16,7 +17,9 @@ enum DropNaming {
     static let clipExtensions: Set<String> = ["mp4", "mov", "m4v", "webm", "mkv", "avi"]
     static let sidecarExtensions: Set<String> = ["yaml", "yml", "json"]
 
-    static func role(of relPath: String) -> FileRoleGuess {
+    /// What a complete file is to the pipeline. Images, audio and covers are `other`: recorded so a
+    /// slideshow or cover can wait for them, never drops themselves.
+    static func role(of relPath: String) -> FileRecord.Role {
         if ClipList.isClipList(relPath) { return .manifest }
         let ext = (relPath as NSString).pathExtension.lowercased()
         if clipExtensions.contains(ext) { return .clip }
@@ -24,7 +27,6 @@ enum DropNaming {
         return .other
     }
 
-    enum FileRoleGuess { case clip, sidecar, manifest, other }
 
     /// The stems a sidecar may pair by: `dir/clip.yaml` → `dir/clip`; `dir/clip.mp4.yaml` → `dir/clip.mp4` and `dir/clip`.
     static func sidecarKeys(_ relPath: String) -> [String] {

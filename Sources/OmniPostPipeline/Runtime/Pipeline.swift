@@ -101,21 +101,7 @@ public final class Pipeline: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 await watcher.run(.init(onComplete: { fact in
-                    let role: FileRecord.Role
-                    switch DropNaming.role(of: fact.relPath) {
-                    case .clip: role = .clip
-                    case .sidecar: role = .sidecar
-                    case .manifest: role = .manifest
-                    // Images, audio, covers: recorded so a slideshow can wait for them; never drops themselves.
-                    case .other: role = .other
-                    }
-                    do {
-                        if try ctx.ledger.recordCompleteFile(path: fact.relPath, size: fact.size, mtime: fact.mtime, inode: fact.inode, role: role) {
-                            ctx.wakeup.ring()
-                        }
-                    } catch {
-                        ctx.logger.error("could not record a file", metadata: ["omnipost.file": "\(fact.relPath)", "error": "\(error)"])
-                    }
+                    Self.record(fact, ctx: ctx)
                 }, onGone: { rel in
                     try? ctx.ledger.markFileGone(path: rel)
                 }))
@@ -137,6 +123,18 @@ public final class Pipeline: Sendable {
             } else {
                 try await group.waitForAll()
             }
+        }
+    }
+
+    /// The watcher's one fact: a complete file, recorded in the ledger; stages are rung if it is new.
+    static func record(_ fact: FileFact, ctx: PipelineContext) {
+        do {
+            if try ctx.ledger.recordCompleteFile(path: fact.relPath, size: fact.size, mtime: fact.mtime, inode: fact.inode,
+                                                 role: DropNaming.role(of: fact.relPath)) {
+                ctx.wakeup.ring()
+            }
+        } catch {
+            ctx.logger.error("could not record a file", metadata: ["omnipost.file": "\(fact.relPath)", "error": "\(error)"])
         }
     }
 

@@ -12,16 +12,27 @@ struct ArchiveStage: Stage {
 
     func step() async throws -> Bool {
         if let drop = try ctx.ledger.claimDrop(in: .rejected, owner: ctx.owner) {
-            try finish(drop, success: false)
+            try reporting(drop) { try finish(drop, success: false) }
             return true
         }
         let allTerminal = "NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id AND deliveries.state NOT IN ('published','failed','cancelled'))"
         if let drop = try ctx.ledger.claimDrop(in: .converted, owner: ctx.owner, where: allTerminal) {
             let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
-            try finish(drop, success: deliveries.allSatisfy { $0.state == .published || $0.state == .cancelled })
+            try reporting(drop) { try finish(drop, success: deliveries.allSatisfy { $0.state == .published || $0.state == .cancelled }) }
             return true
         }
         return false
+    }
+
+    /// An archive step that fails (a full disk, a destination holding other bytes) leaves every file
+    /// where it is and the drop's lease to lapse for a retry; the reason goes in the ledger, where
+    /// `status` and the progress output show it, not only in the log.
+    private func reporting(_ drop: DropRecord, _ body: () throws -> Void) throws {
+        do { try body() } catch {
+            let e = OmniError.wrap(error, as: .archiveIO)
+            try? ctx.ledger.note(dropId: drop.id, stage: name, state: "archive_failed", detail: "\(e.code): \(e.message)")
+            throw e
+        }
     }
 
     private func finish(_ drop: DropRecord, success: Bool) throws {
