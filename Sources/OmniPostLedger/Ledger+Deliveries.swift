@@ -32,39 +32,12 @@ extension Ledger {
         }
     }
 
-    /// Claims a delivery ready to upload: in `ready` (or `uploading` with an expired lease — a crashed
-    /// upload, resumed from its persisted session), due, with its lease free.
-    public func claimDelivery(owner: String, lease: Double) throws -> DeliveryRecord? {
-        try write { db, events in
-            let now = self.now
-            guard var d = try DeliveryRecord.fetchOne(db, sql: """
-                SELECT * FROM deliveries
-                WHERE state IN ('ready','uploading') AND (not_before IS NULL OR not_before <= ?)
-                  AND (lease_expiry IS NULL OR lease_expiry < ?)
-                ORDER BY COALESCE(not_before, 0), id LIMIT 1
-                """, arguments: [now, now]) else { return nil }
-            let from = d.state
-            d.state = .uploading
-            d.leaseOwner = owner
-            d.leaseExpiry = now + lease
-            d.attempts += 1
-            d.updatedAt = now
-            if d.uploadStartedAt == nil { d.uploadStartedAt = now }
-            try d.update(db)
-            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: "upload",
-                                fromState: from.rawValue, toState: DeliveryState.uploading.rawValue,
-                                detail: from == .uploading ? "resuming (attempt \(d.attempts))" : "attempt \(d.attempts)")
-            try e.insert(db)
-            events.append(e)
-            return d
-        }
-    }
-
     /// Moves a delivery on, recording the event. `expectOwner` guards against a worker whose lease was
     /// taken over writing over the new owner's progress.
     @discardableResult
     public func transitionDelivery(
         _ id: Int64, from: DeliveryState, to: DeliveryState, stage: String, detail: String? = nil, expectOwner: String? = nil,
+        attempt: AttemptResult? = nil,
         change: @Sendable (inout DeliveryRecord) -> Void = { _ in }
     ) throws -> DeliveryRecord {
         try write { db, events in
@@ -86,6 +59,8 @@ extension Ledger {
                 d.leaseExpiry = nil
             }
             try d.update(db)
+            // The attempt's row and the account's breaker move in the same transaction as the delivery.
+            if let attempt { try self.finish(attempt, delivery: d, db: db, events: &events) }
             if from != to {
                 var e = EventRecord(at: self.now, dropId: d.dropId, deliveryId: id, target: d.target, stage: stage,
                                     fromState: from.rawValue, toState: to.rawValue, detail: detail)
@@ -111,10 +86,24 @@ extension Ledger {
         }
     }
 
-    /// When the earliest deferred upload becomes due (retry later, quota window, schedule).
+    /// When the earliest deferred upload becomes due (retry later, quota window, schedule, breaker).
+    /// Only future times: work due now but held by a cap or a probe is found again when a slot frees.
     public func nextDeliveryDue() throws -> Double? {
+        let now = self.now
+        return try read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(not_before) FROM deliveries WHERE state IN ('ready','uploading') AND not_before > ?",
+                                arguments: [now])
+        }
+    }
+}
+
+extension Ledger {
+    /// Schedule slots already taken by drops still going out (one drop per slot).
+    public func takenSlots(from: Double) throws -> Set<Double> {
         try read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(COALESCE(not_before, 0)) FROM deliveries WHERE state IN ('ready','uploading')")
+            Set(try Double.fetchAll(db, sql: """
+                SELECT DISTINCT slot_at FROM deliveries WHERE slot_at >= ? AND state NOT IN ('failed','cancelled')
+                """, arguments: [from]))
         }
     }
 }

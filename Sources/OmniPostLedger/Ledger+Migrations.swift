@@ -111,6 +111,58 @@ extension Ledger {
                 );
                 """)
         }
+        // The delivery engine: attempts, quota spends, breakers, schedule and priority on deliveries,
+        // and the fingerprint of the configured refresh token (a changed one replaces the stored token).
+        m.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE deliveries ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE deliveries ADD COLUMN scheduled_at REAL;
+                ALTER TABLE deliveries ADD COLUMN slot_at REAL;
+                ALTER TABLE deliveries ADD COLUMN gate TEXT;
+                CREATE INDEX deliveries_slot ON deliveries(slot_at) WHERE slot_at IS NOT NULL;
+
+                CREATE TABLE attempts (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                  number INTEGER NOT NULL,
+                  owner TEXT NOT NULL,
+                  account TEXT NOT NULL,
+                  started_at REAL NOT NULL,
+                  finished_at REAL,
+                  outcome TEXT CHECK (outcome IN ('published','retry','deferred','failed','interrupted','cancelled')),
+                  error_code TEXT,
+                  http_status INTEGER,
+                  bytes_at_start INTEGER NOT NULL DEFAULT 0,
+                  bytes_sent INTEGER NOT NULL DEFAULT 0,
+                  detail TEXT
+                );
+                CREATE INDEX attempts_delivery ON attempts(delivery_id);
+                CREATE INDEX attempts_open ON attempts(delivery_id) WHERE outcome IS NULL;
+
+                CREATE TABLE quota_spends (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  account TEXT NOT NULL,
+                  rule TEXT NOT NULL,
+                  at REAL NOT NULL,
+                  units INTEGER NOT NULL,
+                  delivery_id INTEGER
+                );
+                CREATE INDEX quota_spends_window ON quota_spends(account, rule, at);
+
+                CREATE TABLE breakers (
+                  account TEXT PRIMARY KEY,
+                  state TEXT NOT NULL CHECK (state IN ('closed','open','half_open')),
+                  failures INTEGER NOT NULL DEFAULT 0,
+                  open_until REAL,
+                  probe_delivery INTEGER,
+                  probe_until REAL,
+                  last_error TEXT,
+                  updated_at REAL NOT NULL
+                );
+
+                ALTER TABLE tokens ADD COLUMN seed_hash TEXT;
+                """)
+        }
         return m
     }
 }

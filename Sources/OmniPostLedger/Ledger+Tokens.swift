@@ -26,3 +26,59 @@ extension Ledger {
         }
     }
 }
+
+extension Ledger {
+    /// Seeds an account's refresh token from the pipeline file. When the configured token is the one seen
+    /// before, the stored (possibly rotated) token stays; when it changed (the user authorized again),
+    /// the new one replaces whatever is stored. Returns true when it replaced.
+    @discardableResult
+    public func seedToken(account: String, seedHash: String, refreshToken: String) throws -> Bool {
+        try write { db, _ in
+            let current = try String.fetchOne(db, sql: "SELECT seed_hash FROM tokens WHERE account = ?", arguments: [account])
+            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM tokens WHERE account = ?", arguments: [account]) ?? false
+            if exists && current == seedHash { return false }
+            if exists && current == nil {
+                // A row from before fingerprints: keep its (rotated) token, remember the seed.
+                try db.execute(sql: "UPDATE tokens SET seed_hash = ? WHERE account = ?", arguments: [seedHash, account])
+                return false
+            }
+            try db.execute(sql: """
+                INSERT INTO tokens(account, access_token, expires_at, refresh_token, seed_hash, updated_at) VALUES (?, NULL, NULL, ?, ?, ?)
+                ON CONFLICT(account) DO UPDATE SET access_token = NULL, expires_at = NULL, refresh_token = excluded.refresh_token,
+                  seed_hash = excluded.seed_hash, updated_at = excluded.updated_at
+                """, arguments: [account, refreshToken, seedHash, self.now])
+            return true
+        }
+    }
+
+    /// Replaces an account's refresh token (`omnipost accounts set-token`): the access token is dropped.
+    public func replaceRefreshToken(account: String, refreshToken: String) throws {
+        try write { db, _ in
+            try db.execute(sql: """
+                INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at) VALUES (?, NULL, NULL, ?, ?)
+                ON CONFLICT(account) DO UPDATE SET access_token = NULL, expires_at = NULL, refresh_token = excluded.refresh_token,
+                  updated_at = excluded.updated_at
+                """, arguments: [account, refreshToken, self.now])
+        }
+    }
+
+    public struct TokenSummary: Sendable, Codable {
+        public var account: String
+        public var hasRefreshToken: Bool
+        public var accessExpiresAt: Double?
+        public var updatedAt: Double
+        public var sealed: Bool
+    }
+
+    /// What is stored per account, without any secret.
+    public func tokenSummaries() throws -> [TokenSummary] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY account").map { r in
+                let refresh: String? = r["refresh_token"]
+                let access: String? = r["access_token"]
+                return TokenSummary(account: r["account"], hasRefreshToken: refresh?.isEmpty == false, accessExpiresAt: r["expires_at"],
+                                    updatedAt: r["updated_at"], sealed: (refresh ?? access ?? "").hasPrefix("sealed:v1:"))
+            }
+        }
+    }
+}

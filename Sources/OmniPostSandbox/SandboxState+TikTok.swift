@@ -38,16 +38,19 @@ extension SandboxState {
 
     enum RotateResult { case ok(String, Int, String, String), invalidClient, invalidGrant }
 
-    /// TikTok rotates refresh tokens: each refresh returns a new one and retires the old.
+    /// TikTok rotates refresh tokens: each refresh returns a new one. The old one is retired once the new
+    /// one is used — a grace many providers give so a client that died before saving the new token is
+    /// not locked out (PLATFORMS.md: always store the newest).
     func rotate(clientID: String, clientSecret: String, refreshToken: String) -> RotateResult {
         guard var a = accounts[refreshToken], !a.revoked else { return .invalidGrant }
         guard a.clientID == clientID, a.clientSecret == clientSecret else { return .invalidClient }
+        if let old = retiring.removeValue(forKey: refreshToken) { accounts[old] = nil }
         let access = "act." + SandboxState.randomID(32)
         tokens[access] = Token(account: "\(a.platform):\(a.name)", expires: Date().addingTimeInterval(accessTokenLifetime))
         let next = "rft." + SandboxState.randomID(32)
-        accounts[refreshToken] = nil
         a.refreshToken = next
         accounts[next] = a
+        retiring[next] = refreshToken
         return .ok(access, Int(accessTokenLifetime), next, "open-" + a.name)
     }
 }

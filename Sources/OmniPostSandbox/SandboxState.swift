@@ -36,13 +36,71 @@ public actor SandboxState {
         public var youtubeCutAfterBytes: Int64?
         /// Statuses to answer the next YouTube PUTs with, one each, before touching the body.
         public var youtubeFailPuts: [Int] = []
-        /// Milliseconds every YouTube PUT takes before it is answered: a slow link, so a test's kills land mid-upload.
+        /// Milliseconds every chunk PUT (YouTube and TikTok) takes before it is answered: a slow link, so a
+        /// test's kills land mid-chunk.
         public var youtubePutDelayMs: Int = 0
-        public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0) {
+        /// Statuses to answer the next upload starts with (YouTube session POST, TikTok init), one each.
+        public var failInits: [Int] = []
+        /// Answer the next this-many upload starts with 429 and `Retry-After: rateLimitRetryAfterS`.
+        public var rateLimitInits: Int = 0
+        public var rateLimitRetryAfterS: Int = 2
+        /// Milliseconds between committing an upload's last chunk (the video exists) and answering: a
+        /// client killed in that window must find the post by reconciling, not post again.
+        public var finalReplyDelayMs: Int = 0
+
+        public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
+                    rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0) {
             self.youtubeCutAfterBytes = youtubeCutAfterBytes
             self.youtubeFailPuts = youtubeFailPuts
             self.youtubePutDelayMs = youtubePutDelayMs
+            self.failInits = failInits
+            self.rateLimitInits = rateLimitInits
+            self.rateLimitRetryAfterS = rateLimitRetryAfterS
+            self.finalReplyDelayMs = finalReplyDelayMs
         }
+
+        /// Every field optional on the wire: `POST /sandbox/faults {"finalReplyDelayMs": 300}` sets just that.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                youtubeCutAfterBytes: try c.decodeIfPresent(Int64.self, forKey: .youtubeCutAfterBytes),
+                youtubeFailPuts: try c.decodeIfPresent([Int].self, forKey: .youtubeFailPuts) ?? [],
+                youtubePutDelayMs: try c.decodeIfPresent(Int.self, forKey: .youtubePutDelayMs) ?? 0,
+                failInits: try c.decodeIfPresent([Int].self, forKey: .failInits) ?? [],
+                rateLimitInits: try c.decodeIfPresent(Int.self, forKey: .rateLimitInits) ?? 0,
+                rateLimitRetryAfterS: try c.decodeIfPresent(Int.self, forKey: .rateLimitRetryAfterS) ?? 2,
+                finalReplyDelayMs: try c.decodeIfPresent(Int.self, forKey: .finalReplyDelayMs) ?? 0)
+        }
+    }
+
+    /// What is happening right now, for tests that aim a kill: chunk PUTs being served, and finished
+    /// uploads whose reply is still held back.
+    public struct Stats: Sendable, Codable {
+        public var putsInFlight = 0
+        public var finalRepliesPending = 0
+    }
+    public private(set) var stats = Stats()
+    func putStarted() { stats.putsInFlight += 1 }
+    func putEnded() { stats.putsInFlight -= 1 }
+    func finalReplyPending(_ d: Int) { stats.finalRepliesPending += d }
+
+    /// An injected answer for an upload start: a status to fail with, or a 429 with its Retry-After.
+    enum InitFault { case status(Int), rateLimited(Int) }
+    func takeInitFault() -> InitFault? {
+        if faults.rateLimitInits > 0 {
+            faults.rateLimitInits -= 1
+            return .rateLimited(faults.rateLimitRetryAfterS)
+        }
+        return faults.failInits.isEmpty ? nil : .status(faults.failInits.removeFirst())
+    }
+
+    /// Holds the reply to a finished upload for `finalReplyDelayMs`, counted in `stats` meanwhile.
+    func holdFinalReply() async {
+        let ms = faults.finalReplyDelayMs
+        guard ms > 0 else { return }
+        stats.finalRepliesPending += 1
+        try? await Task.sleep(for: .milliseconds(ms))
+        stats.finalRepliesPending -= 1
     }
 
     struct Token { var account: String; var expires: Date }
@@ -62,6 +120,9 @@ public actor SandboxState {
     public var accessTokenLifetime: TimeInterval
     public var sessionLifetime: TimeInterval
     var accounts: [String: Account] = [:]      // by refresh token
+    /// A rotated-out refresh token stays valid until its successor is first used (new → old), so a
+    /// client that crashed before storing the new token can still refresh with the old one.
+    var retiring: [String: String] = [:]
     var tokens: [String: Token] = [:]
     var sessions: [String: UploadSession] = [:]
     var tiktokUploads: [String: TikTokUpload] = [:]
@@ -82,6 +143,12 @@ public actor SandboxState {
     public func register(_ account: Account) { accounts[account.refreshToken] = account }
 
     public func revoke(refreshToken: String) { accounts[refreshToken]?.revoked = true }
+
+    /// Revokes every refresh token of `platform:name` (the user removed the app's access).
+    public func revoke(account key: String) {
+        for (rt, a) in accounts where "\(a.platform):\(a.name)" == key { accounts[rt]?.revoked = true }
+        tokens = tokens.filter { $0.value.account != key }
+    }
 
     public func setFaults(_ f: Faults) { faults = f }
 

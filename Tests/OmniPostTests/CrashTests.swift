@@ -1,10 +1,12 @@
 import Foundation
+import GRDB
 import OmniPostCore
 import OmniPostLedger
 import Testing
 
-/// ARCHITECTURE.md principle 3, proven the hard way: a daemon killed with SIGKILL at random points
-/// and restarted, over and over, publishes every delivery exactly once and loses no file.
+/// ARCHITECTURE.md principle 3, proven the hard way: a daemon killed with SIGKILL at random points and
+/// restarted, over and over, publishes every delivery exactly once and loses no file — on YouTube's
+/// offset-resumable session and TikTok's ordered chunks plus publish polling alike.
 @Suite(.serialized) struct CrashTests {
     static let binary = CheckCommandTests.binary
 
@@ -37,14 +39,24 @@ import Testing
         throw OmniError(.internalError, "no line with '\(needle)' in \(log.path): \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)), .timeLimit(.minutes(5)))
+    /// How a kill is aimed: at a random moment, while a chunk PUT is being served, or after an upload's
+    /// last chunk made the post but before its reply (and so the publish record) got back.
+    enum Aim: String, CaseIterable { case random = "random moment", midChunk = "mid-chunk", afterLastChunk = "after last chunk, before publish record" }
+
+    static func stats(_ base: String) async -> (puts: Int, finals: Int) {
+        guard let r = try? await SandboxYouTubeTests.send(base + "/sandbox/stats", .GET),
+              let j = (try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any] else { return (0, 0) }
+        return ((j["puts_in_flight"] as? Int) ?? 0, (j["final_replies_pending"] as? Int) ?? 0)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)), .timeLimit(.minutes(8)))
     func sigkillAtRandomPointsNeverPostsTwiceNorLosesAFile() async throws {
         let dir = try TempDir()
         // The platform side lives in its own process: it must outlast every daemon we kill.
         let sandboxLog = dir.file("sandbox.log")
         let sandbox = try Child(["sandbox", "--port", "0", "--root", dir.file("sandbox").path,
-                                 "--account", "youtube:main=cid:sec:rt-main", "--account", "youtube:second=cid:sec:rt-second",
-                                 "--put-delay-ms", "150"], log: sandboxLog)
+                                 "--account", "youtube:main=cid:sec:rt-yt", "--account", "tiktok:main=ck:sec:rt-tt",
+                                 "--put-delay-ms", "120", "--final-reply-delay-ms", "600"], log: sandboxLog)
         defer { sandbox.kill9() }
         let line = try Self.waitForLine(sandboxLog, containing: "listening on")
         let base = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
@@ -56,47 +68,69 @@ import Testing
             root: \(root.path)
             watch: {mode: inotify, settle: 200ms}
             sidecar: {grace: 5s}
-            upload: {chunk_size: 256KiB, concurrency: 2}
+            upload: {chunk_size: 1MiB, concurrency: 2}
+            quotas:
+              youtube: [{name: upload_units, limit: 1000000, cost: 1600, window: day, zone: America/Los_Angeles}]
+              tiktok: [{name: posts, limit: 1000, window: 24h}]
             targets:
               - youtube:main
-              - {name: "shorts:second", platform: youtube, profile: youtube_shorts, account: second}
+              - tiktok:main
             accounts:
-              youtube:main: {client_id: cid, client_secret: sec, refresh_token: rt-main, endpoint: "\(base)", token_url: "\(base)/token"}
-              youtube:second: {client_id: cid, client_secret: sec, refresh_token: rt-second, endpoint: "\(base)", token_url: "\(base)/token"}
+              youtube:main: {client_id: cid, client_secret: sec, refresh_token: rt-yt, endpoint: "\(base)", token_url: "\(base)/token"}
+              tiktok:main: {client_id: ck, client_secret: sec, refresh_token: rt-tt, endpoint: "\(base)", token_url: "\(base)/v2/oauth/token/"}
             """)
-        // 30 distinct clips of ~3 chunks each: one encode, then a different valid `free` box on each.
-        let clip = try Clips.make(width: 540, height: 960, seconds: 3, extra: ["-crf", "16", "-movflags", "+faststart"])
+        // 30 distinct clips of ~10.5 MiB: one encode, then a different `free` box on each (ignored by
+        // players), big enough for 11 YouTube chunks and 2 ordered TikTok chunks.
+        let clip = try Clips.make(width: 540, height: 960, seconds: 3, extra: ["-crf", "20", "-movflags", "+faststart"])
         let bytes = try Data(contentsOf: clip)
         var originals: [String: String] = [:]
         try FileManager.default.createDirectory(at: root.appendingPathComponent("inbox"), withIntermediateDirectories: true)
+        let padding = max(0, 11_000_000 - bytes.count)
         for i in 0..<30 {
             var b = bytes
-            let payload = Array("crash-test-clip-\(i)".utf8)
+            let payload = Array("crash-test-clip-\(i)".utf8) + [UInt8](repeating: UInt8(i), count: padding)
             let size = UInt32(8 + payload.count)
             b.append(contentsOf: [UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)] + Array("free".utf8) + payload)
             try b.write(to: root.appendingPathComponent("inbox/c\(i).mp4"))
-            try Data("title: crash \(i)\n".utf8).write(to: root.appendingPathComponent("inbox/c\(i).yaml"))
+            try Data("title: crash \(i)\nprivacy: private\n".utf8).write(to: root.appendingPathComponent("inbox/c\(i).yaml"))
             originals["c\(i).mp4"] = FileHashing.sha256(data: b)
         }
 
-        // Kill at random points, restart, again: 24 times.
+        // 27 kills, each aimed one of three ways in turn; restart after each.
         var rng = SystemRandomNumberGenerator()
-        var killTimes: [Double] = []
+        var kills: [(at: Double, aim: Aim, hit: Bool)] = []
         let daemonLog = dir.file("daemon.log")
-        for _ in 0..<24 {
+        for n in 0..<27 {
+            let aim = Aim.allCases[n % 3]
             let d = try Child(["run", pipeline.path], log: daemonLog)
-            try await Task.sleep(for: .milliseconds(Int.random(in: 150...1100, using: &rng)))
-            killTimes.append(Date().timeIntervalSince1970)
+            var hit = true
+            switch aim {
+            case .random:
+                // The first lands while the inbox is still being taken in and validated.
+                try await Task.sleep(for: .milliseconds(n == 0 ? 350 : Int.random(in: 150...1500, using: &rng)))
+            case .midChunk, .afterLastChunk:
+                // Wait (up to 15 s) until the sandbox is serving a chunk / holding a final reply, then kill.
+                hit = false
+                let end = Date().addingTimeInterval(15)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 100...600, using: &rng)))
+                while Date() < end {
+                    let s = await Self.stats(base)
+                    if aim == .midChunk ? s.puts > 0 : s.finals > 0 { hit = true; break }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                if aim == .midChunk { try await Task.sleep(for: .milliseconds(Int.random(in: 0...60, using: &rng))) }
+            }
+            kills.append((Date().timeIntervalSince1970, aim, hit))
             d.kill9()
         }
         // Then let one run finish everything.
         let last = try Child(["run", pipeline.path, "--once"], log: daemonLog)
-        let deadline = Date().addingTimeInterval(180)
+        let deadline = Date().addingTimeInterval(240)
         while last.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!last.process.isRunning, "the final run did not finish")
         if last.process.isRunning { last.kill9() }
 
-        // Exactly once: per account, every clip's bytes arrived as exactly one video.
+        // Exactly once: per platform account, every clip's bytes arrived as exactly one post.
         let listing = try await SandboxYouTubeTests.send(base + "/sandbox/videos", .GET)
         let videos = try #require((try JSONSerialization.jsonObject(with: listing.body) as? [String: Any])?["videos"] as? [[String: Any]])
         var perKey: [String: Int] = [:]
@@ -106,7 +140,7 @@ import Testing
         #expect(videos.count == 60)
         for (_, sha) in originals {
             #expect(perKey["youtube:main|\(sha)"] == 1)
-            #expect(perKey["youtube:second|\(sha)"] == 1)
+            #expect(perKey["tiktok:main|\(sha)"] == 1)
         }
         // No file lost: every original is in archive/, byte-identical; nothing in failed/ or the inbox.
         var lost = 0
@@ -122,19 +156,21 @@ import Testing
         #expect(files(under: root.appendingPathComponent("inbox")).isEmpty)
         #expect(files(under: root.appendingPathComponent("failed")).isEmpty)
 
-        // Where the kills landed: the last transition each interrupted.
+        // Where the kills landed: how each was aimed (and whether the aim was met), and the last
+        // transition before it.
         let ledger = try Ledger(path: root.appendingPathComponent("ledger.sqlite").path)
         let events = try ledger.read { db in try EventRecord.order(Column("id")).fetchAll(db) }
         var stages: [String: Int] = [:]
-        for t in killTimes {
-            let before = events.last { $0.at <= t && $0.stage != "startup" && $0.toState != "watching" }
-            let label = before.map { e in e.stage == "upload" && e.toState == "uploading" ? "mid-upload" : "\(e.stage)→\(e.toState)" } ?? "startup"
+        for k in kills {
+            let before = events.last { $0.at <= k.at && $0.stage != "startup" && $0.toState != "watching" }
+            let label = before.map { e in e.stage == "upload" && e.toState == "uploading" ? "upload" : "\(e.stage)→\(e.toState)" } ?? "startup"
             stages[label, default: 0] += 1
         }
+        let aimed = Dictionary(grouping: kills, by: \.aim).map { "\($0.key.rawValue) ×\($0.value.filter(\.hit).count)" }.sorted()
+        let reconciled = events.filter { $0.detail?.contains("found published when reconciling") == true }.count
         let resumed = events.filter { $0.detail?.hasPrefix("resuming") == true }.count
-        print("crash test: \(killTimes.count) SIGKILLs; last transition before each kill: \(stages.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); uploads resumed from a persisted session: \(resumed); deliveries: \(videos.count); duplicates: \(duplicates); lost files: \(lost)")
+        let attempts = try ledger.allAttempts()
+        print("crash test: \(kills.count) SIGKILLs (\(aimed.joined(separator: ", "))); last transition before each: \(stages.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); uploads resumed: \(resumed); found published by reconcile: \(reconciled); attempts: \(attempts.count) (\(attempts.filter { $0.outcome == "interrupted" }.count) interrupted); deliveries: \(videos.count); duplicates: \(duplicates); lost files: \(lost)")
+        #expect(kills.filter { $0.aim != .random && $0.hit }.count >= 12, "the aimed kills should mostly find their moment")
     }
 }
-
-import GRDB
-import NIOHTTP1

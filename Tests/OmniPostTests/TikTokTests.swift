@@ -53,7 +53,7 @@ import Testing
         let (s, adapter, file, store) = try await setUp(dir, size: 12 * Self.mib + 12345)
         defer { Task { await s.stop() } }
         let cps = UploadResumeTests.Checkpoints()
-        let out = try await adapter.publish(UploadJob(deliveryId: 1, filePath: file.path, size: 12 * Self.mib + 12345, metadata: Self.meta,
+        let out = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: 12 * Self.mib + 12345, metadata: Self.meta,
                                                       session: nil, confirmedOffset: 0), checkpoint: { cps.add($0) }, progress: { _, _ in })
         let videos = await s.state.allVideos()
         #expect(videos.count == 1 && videos[0].platform == "tiktok")
@@ -75,17 +75,17 @@ import Testing
         let cps = UploadResumeTests.Checkpoints()
         // The process "dies" right after the first chunk is acknowledged and checkpointed.
         await #expect(throws: Crash.self) {
-            _ = try await adapter.publish(UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0),
+            _ = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0),
                                           checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } }, progress: { _, _ in })
         }
         let saved = try #require(cps.all.last)
         let resumed = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: saved.session, confirmedOffset: saved.confirmedOffset)
-        let out = try await adapter.publish(resumed, checkpoint: { _ in }, progress: { _, _ in })
+        let out = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
         #expect(await s.state.requestCounts["tiktok.init"] == 1)   // no second post was started
         #expect(await s.state.allVideos().count == 1)
         #expect(await s.state.bytesReceived == size)                // not a byte sent twice
         // A restart after it completed finds the post and makes none.
-        let again = try await adapter.publish(resumed, checkpoint: { _ in }, progress: { _, _ in })
+        let again = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
         #expect(again.remoteId == out.remoteId)
         #expect(await s.state.allVideos().count == 1)
     }
@@ -95,7 +95,7 @@ import Testing
         let (s, adapter, file, _) = try await setUp(dir, size: 2 * Self.mib)
         defer { Task { await s.stop() } }
         let bogus = #"{"publishID":"v_pub_file~v2-1.0","uploadURL":"\#(s.baseURL)/tiktok/upload/nope","chunkSize":2097152,"chunkCount":1}"#
-        _ = try await adapter.publish(UploadJob(deliveryId: 1, filePath: file.path, size: 2 * Self.mib, metadata: Self.meta, session: bogus, confirmedOffset: 0),
+        _ = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: 2 * Self.mib, metadata: Self.meta, session: bogus, confirmedOffset: 0),
                                       checkpoint: { _ in }, progress: { _, _ in })
         #expect(await s.state.allVideos().count == 1)
     }

@@ -54,7 +54,7 @@ import Testing
         await s.state.setFaults(.init(youtubeCutAfterBytes: cutAt))
         let cps = Checkpoints()
         let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
-        let out = try await adapter.publish(job, checkpoint: { cps.add($0) }, progress: { _, _ in })
+        let out = try await adapter.deliver(job, checkpoint: { cps.add($0) }, progress: { _, _ in })
 
         let videos = await s.state.allVideos()
         #expect(videos.count == 1)
@@ -79,19 +79,19 @@ import Testing
         let cps = Checkpoints()
         let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
         await #expect(throws: DeliveryError.self) {
-            _ = try await adapter.publish(job, checkpoint: { cps.add($0) }, progress: { _, _ in })
+            _ = try await adapter.deliver(job, checkpoint: { cps.add($0) }, progress: { _, _ in })
         }
         let session = try #require(cps.all.last?.session)
         let before = await s.state.bytesReceived
         // Second process: only the persisted session. It asks `bytes */T` and sends the rest.
         let resumed = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: session, confirmedOffset: cps.all.last!.confirmedOffset)
-        let out = try await adapter.publish(resumed, checkpoint: { _ in }, progress: { _, _ in })
+        let out = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
         let after = await s.state.bytesReceived
         #expect(after - before <= size - (Self.chunk * 3 + 5000) + Self.chunk)
         #expect(await s.state.allVideos().count == 1)
         #expect(out.remoteId == (await s.state.allVideos())[0].id)
         // And once more: a restart after completion finds the video, uploads nothing, posts nothing new.
-        let again = try await adapter.publish(resumed, checkpoint: { _ in }, progress: { _, _ in })
+        let again = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
         #expect(again.remoteId == out.remoteId)
         #expect(await s.state.allVideos().count == 1)
         #expect(await s.state.bytesReceived == after)
@@ -104,7 +104,7 @@ import Testing
         let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
         // Mid-upload the platform invalidates every access token: the next chunk gets a 401.
         let state = s.state
-        _ = try await adapter.publish(job, checkpoint: { cp in if cp.confirmedOffset == Self.chunk { await state.expireAccessTokens() } },
+        _ = try await adapter.deliver(job, checkpoint: { cp in if cp.confirmedOffset == Self.chunk { await state.expireAccessTokens() } },
                                       progress: { _, _ in })
         #expect(await s.state.requestCounts["oauth.token", default: 0] >= 2)
         #expect(await s.state.allVideos().count == 1)
@@ -117,7 +117,7 @@ import Testing
         await s.state.revoke(refreshToken: "r")
         let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
         let e = try await #require(throws: DeliveryError.self) {
-            _ = try await adapter.publish(job, checkpoint: { _ in }, progress: { _, _ in })
+            _ = try await adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
         }
         #expect(e.code == .authRevoked && e.kind == .reauthenticate)
         #expect(e.message.contains("youtube:main"))

@@ -3,7 +3,7 @@ import Foundation
 extension PipelineConfig {
     public static let topLevelKeys = [
         "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
-        "defaults", "targets", "accounts", "profiles",
+        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas",
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
@@ -57,7 +57,7 @@ extension PipelineConfig {
         if let v = top["sandbox"] { sandbox = try v.oneOf(["embedded", "none"]) == "embedded" ? .embedded : .none }
 
         var upload = UploadConfig()
-        if let u = try top["upload"]?.mapping(allowed: ["chunk_size", "concurrency", "max_attempts", "request_timeout"]) {
+        if let u = try top["upload"]?.mapping(allowed: ["chunk_size", "concurrency", "max_attempts", "max_age", "request_timeout", "per_platform", "per_account", "breaker"]) {
             if let v = u["chunk_size"] {
                 upload.chunkSize = try v.byteSize()
                 if upload.chunkSize <= 0 || upload.chunkSize % 262_144 != 0 {
@@ -70,6 +70,26 @@ extension PipelineConfig {
             }
             if let v = u["max_attempts"] { upload.maxAttempts = max(1, try v.int()) }
             if let v = u["request_timeout"] { upload.requestTimeout = try v.duration() }
+            if let v = u["max_age"] { upload.maxAge = try v.duration() }
+            if let v = u["per_account"] {
+                upload.perAccount = try v.int()
+                if upload.perAccount < 1 { throw v.fail("per_account must be at least 1") }
+            }
+            if let v = u["per_platform"] {
+                for (platform, n) in try v.mapping(allowed: PlatformCatalog.known) {
+                    let cap = try n.int()
+                    if cap < 1 { throw n.fail("a per-platform cap must be at least 1") }
+                    upload.perPlatform[platform] = cap
+                }
+            }
+            if let v = u["breaker"] {
+                let b = try v.mapping(allowed: ["failures", "cooldown"])
+                if let f = b["failures"] {
+                    upload.breaker.failures = try f.int()
+                    if upload.breaker.failures < 1 { throw f.fail("breaker failures must be at least 1") }
+                }
+                if let c = b["cooldown"] { upload.breaker.cooldown = try c.duration().seconds }
+            }
         }
 
         var convert = ConvertConfig()
@@ -85,13 +105,13 @@ extension PipelineConfig {
 
         let defaults = try top["defaults"].map { try ManifestDefaults.parse($0) } ?? ManifestDefaults()
 
-        var profileOverrides: [String: Profile] = [:]
+        var profileOverrides = ProfileCatalog(profiles: [:])
         if let v = top["profiles"] {
             let path = resolve(try v.string(), against: baseDirectory).path
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw v.fail("cannot read the profiles file \(path)")
             }
-            profileOverrides = try ProfileCatalog.parse(text: text, file: path).profiles
+            profileOverrides = try ProfileCatalog.parse(text: text, file: path)
         }
 
         guard let targetsNode = top["targets"] else {
@@ -156,7 +176,20 @@ extension PipelineConfig {
         var config = PipelineConfig(
             name: name, file: file, paths: paths, watch: watch, sidecar: sidecar, sandbox: sandbox,
             upload: upload, convert: convert, defaults: defaults, targets: targets, accounts: accounts)
-        config.profileOverrides = profileOverrides
+        // Quotas written in the pipeline itself win over both the bundled and the profiles file's
+        // (a YouTube project granted a larger quota, a stricter self-imposed limit).
+        if let v = top["quotas"] {
+            for (platform, node) in try v.mapping(allowed: PlatformCatalog.known) {
+                profileOverrides.quotas[platform] = try node.sequence().map(QuotaRule.parse)
+            }
+        }
+        config.overrides = profileOverrides
+        if let v = top["schedule"] { config.schedule = try SlotSchedule.parse(v) }
+        if let v = top["credentials"] {
+            let c = try v.mapping(allowed: ["key_file", "key_env"])
+            if let f = c["key_file"] { config.credentials.keyFile = resolve(try f.string(), against: baseDirectory) }
+            if let e = c["key_env"] { config.credentials.keyEnv = try e.string() }
+        }
         return config
     }
 }

@@ -14,8 +14,13 @@ public struct PipelineConfig: Sendable {
     public var defaults: ManifestDefaults
     public var targets: [TargetConfig]
     public var accounts: [String: AccountConfig]
-    /// Profiles from the pipeline's own `profiles:` file, replacing or adding to the bundled ones by name.
-    public var profileOverrides: [String: Profile] = [:]
+    /// The pipeline's own `profiles:` file: profiles and quota lists replacing or adding to the bundled ones by name.
+    public var overrides = ProfileCatalog(profiles: [:])
+    public var profileOverrides: [String: Profile] { overrides.profiles }
+    /// Publishing slots for `publish_at: next_slot`, staggering and native scheduling.
+    public var schedule = SlotSchedule()
+    /// Where the key that seals credentials in the ledger comes from.
+    public var credentials = CredentialsConfig()
 
     public func target(named name: String) -> TargetConfig? { targets.first { $0.name == name } }
 }
@@ -82,7 +87,33 @@ public struct UploadConfig: Sendable {
     public var chunkSize: Int64 = 8 * 1_048_576
     public var concurrency: Int = 2
     public var maxAttempts: Int = 10
+    /// A delivery still failing this long after its first attempt stops retrying (`retries_exhausted`).
+    public var maxAge: Duration = .seconds(72 * 3600)
     public var requestTimeout: Duration = .seconds(120)
+    /// Uploads in flight at once per platform (e.g. `tiktok: 1`), on top of `concurrency`.
+    public var perPlatform: [String: Int] = [:]
+    /// Uploads in flight at once per account.
+    public var perAccount: Int = 2
+    public var breaker = BreakerPolicy()
+    public init() {}
+}
+
+/// Circuit breaker per platform+account: after `failures` failed attempts in a row the account's
+/// uploads pause for `cooldown`; then one probe goes, and its outcome closes or reopens the breaker.
+public struct BreakerPolicy: Sendable, Equatable {
+    public var failures: Int = 5
+    public var cooldown: Double = 300
+    public init(failures: Int = 5, cooldown: Double = 300) {
+        self.failures = failures
+        self.cooldown = cooldown
+    }
+}
+
+public struct CredentialsConfig: Sendable {
+    /// A file holding the 32-byte AES-256-GCM key (base64); created 0600 when missing. Default: `<root>/secret.key`.
+    public var keyFile: URL?
+    /// An environment variable holding the key (base64) instead of a file.
+    public var keyEnv: String = "OMNIPOST_SECRET_KEY"
     public init() {}
 }
 

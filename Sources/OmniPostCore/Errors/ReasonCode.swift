@@ -54,3 +54,19 @@ extension ReasonCode {
     public static let notAnImage = ReasonCode("not_an_image")
     public static let missingFile = ReasonCode("missing_file")
 }
+
+// The delivery engine.
+extension ReasonCode {
+    /// Too many failures in a row on one account: its uploads wait for the breaker's cool-down.
+    public static let breakerOpen = ReasonCode("breaker_open")
+    /// `omnipost cancel`.
+    public static let cancelled = ReasonCode("cancelled")
+    /// 429 / rateLimitExceeded: retried at Retry-After / x-rate-limit-reset.
+    public static let rateLimited = ReasonCode("rate_limited")
+    /// The connection failed or timed out: retried with backoff.
+    public static let networkError = ReasonCode("network_error")
+    /// The platform answered 5xx: retried with backoff.
+    public static let platformError = ReasonCode("platform_error")
+    /// `publish_at: next_slot` without slots, or none free.
+    public static let noSlot = ReasonCode("no_slot")
+}

@@ -85,7 +85,12 @@ extension Manifest {
         m.description = m.description ?? base.description
         m.tags = m.tags ?? base.tags
         m.privacy = m.privacy ?? base.privacy
-        m.publishAt = m.publishAt ?? base.publishAt
+        if m.publishAt == nil && !m.publishAtNextSlot {
+            m.publishAt = base.publishAt
+            m.publishAtNextSlot = base.publishAtNextSlot
+            m.publishAtLocation = base.publishAtLocation
+        }
+        m.priority = m.priority != 0 ? m.priority : base.priority
         m.targets = m.targets ?? base.targets
         m.overrides = base.overrides.merging(m.overrides) { $0.merging($1) { $1 } }
         m.coverAtMs = m.coverAtMs ?? base.coverAtMs

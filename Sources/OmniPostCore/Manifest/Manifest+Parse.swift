@@ -3,7 +3,7 @@ import Foundation
 extension Manifest {
     public static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
-        "overrides", "cover", "sha256", "republish", "fields", "images", "image_seconds", "crossfade", "audio",
+        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio",
     ]
 
     /// Per-platform option names a sidecar may set under `overrides:`; the common text fields are allowed for all.
@@ -40,13 +40,22 @@ extension Manifest {
         if let v = m["privacy"] { out.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue))) }
         if let v = m["publish_at"] {
             let text = try v.string()
+            out.publishAtLocation = v.location
             if text == "next_slot" {
-                throw v.fail("publish_at: next_slot needs publishing slots, which this pipeline does not define; give a time with a UTC offset instead")
+                // Which slot depends on the pipeline's `schedule:`; the validate stage picks it.
+                out.publishAtNextSlot = true
+            } else if let date = ISO8601Parsing.date(from: text) {
+                out.publishAt = date
+            } else {
+                throw v.fail("publish_at must be next_slot or a time with a UTC offset or a zone, e.g. 2026-12-01T18:00:00+01:00 or 2026-12-01T18:00 Europe/Berlin; found '\(text)'")
             }
-            guard let date = ISO8601Parsing.date(from: text) else {
-                throw v.fail("publish_at must be a time with a UTC offset or a zone, e.g. 2026-12-01T18:00:00+01:00 or 2026-12-01T18:00 Europe/Berlin; found '\(text)'")
+        }
+        if let v = m["priority"] {
+            if let n = Int(try v.string()) {
+                out.priority = n
+            } else {
+                out.priority = Manifest.priorityWords[try v.oneOf(["high", "normal", "low"])]!
             }
-            out.publishAt = date
         }
         if let v = m["targets"] { out.targets = try v.stringList() }
         if let v = m["overrides"] {

@@ -8,6 +8,11 @@ public struct Manifest: Sendable, Codable, Equatable {
     public var tags: [String]?
     public var privacy: Privacy?
     public var publishAt: Date?
+    /// `publish_at: next_slot`: the first free slot of the pipeline's schedule.
+    public var publishAtNextSlot = false
+    public var publishAtLocation: SourceLocation?
+    /// Higher goes first when uploads queue (high = 10, normal = 0, low = -10, or a number).
+    public var priority: Int = 0
     public var targets: [String]?
     public var overrides: [String: [String: String]] = [:]
     public var coverAtMs: Int?
@@ -20,6 +25,8 @@ public struct Manifest: Sendable, Codable, Equatable {
     public var slideshow: Slideshow?
 
     public init() {}
+
+    public static let priorityWords = ["high": 10, "normal": 0, "low": -10]
 }
 
 /// A text value with where it was written, so a template error can point at the right line.

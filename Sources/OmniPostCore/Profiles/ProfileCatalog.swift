@@ -3,8 +3,18 @@ import Foundation
 /// The set of profiles: the bundled profiles.yaml, optionally overlaid by a pipeline's own file.
 public struct ProfileCatalog: Sendable {
     public var profiles: [String: Profile]
+    /// Quotas and rate limits per platform (`quotas:`), counted per account.
+    public var quotas: [String: [QuotaRule]]
 
-    public init(profiles: [String: Profile]) { self.profiles = profiles }
+    public init(profiles: [String: Profile], quotas: [String: [QuotaRule]] = [:]) {
+        self.profiles = profiles
+        self.quotas = quotas
+    }
+
+    /// This catalog with another laid over it: profiles and platforms' quota lists replaced by name.
+    public func overlaid(with other: ProfileCatalog) -> ProfileCatalog {
+        ProfileCatalog(profiles: profiles.merging(other.profiles) { $1 }, quotas: quotas.merging(other.quotas) { $1 })
+    }
 
     public subscript(name: String) -> Profile? { profiles[name] }
 
@@ -19,13 +29,21 @@ public struct ProfileCatalog: Sendable {
 
     public static func parse(text: String, file: String) throws -> ProfileCatalog {
         let doc = try YAMLDocument.parse(text, file: file, syntaxCode: .configSyntax, invalidCode: .configInvalid)
-        let top = try doc.mapping(allowed: ["profiles"])
-        guard let list = top["profiles"] else { throw doc.fail("expected `profiles:`") }
+        let top = try doc.mapping(allowed: ["profiles", "quotas"])
+        guard top["profiles"] != nil || top["quotas"] != nil else { throw doc.fail("expected `profiles:` or `quotas:`") }
         var out: [String: Profile] = [:]
-        for (name, node) in try list.mapping() {
+        for (name, node) in try top["profiles"]?.mapping() ?? [:] {
             out[name] = try parseProfile(name: name, node)
         }
-        return ProfileCatalog(profiles: out)
+        var quotas: [String: [QuotaRule]] = [:]
+        for (platform, node) in try top["quotas"]?.mapping() ?? [:] {
+            let rules = try node.sequence().map(QuotaRule.parse)
+            if let dup = Dictionary(grouping: rules, by: \.name).first(where: { $0.value.count > 1 }) {
+                throw node.fail("quota '\(dup.key)' is listed twice for \(platform)")
+            }
+            quotas[platform] = rules
+        }
+        return ProfileCatalog(profiles: out, quotas: quotas)
     }
 
     static let profileKeys = [

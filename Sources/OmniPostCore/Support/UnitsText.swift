@@ -35,3 +35,13 @@ extension Duration {
         return Double(s) + Double(atto) / 1e18
     }
 }
+
+extension DurationText {
+    /// The other way round, for people: `90s` → "1m30s", `86400` → "24h".
+    public static func format(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return s % 60 == 0 ? "\(s / 60)m" : "\(s / 60)m\(s % 60)s" }
+        return s % 3600 == 0 ? "\(s / 3600)h" : "\(s / 3600)h\(s % 3600 / 60)m"
+    }
+}

@@ -46,6 +46,14 @@ public struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     public var uploadStartedAt: Double?
     public var uploadFinishedAt: Double?
     public var bytesSent: Int64
+    /// Higher is uploaded first.
+    public var priority: Int = 0
+    /// When the post goes public: natively on the platform, or by OmniPost holding the upload until then.
+    public var scheduledAt: Double?
+    /// The pipeline slot this delivery's drop took (`publish_at: next_slot`).
+    public var slotAt: Double?
+    /// What holds the delivery back while `not_before` is in the future: schedule, quota, breaker, retry.
+    public var gate: String?
 
     public init(
         dropId: String, target: String, platform: String, account: String, profile: String, state: DeliveryState,

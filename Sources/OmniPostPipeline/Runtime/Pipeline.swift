@@ -44,7 +44,14 @@ public final class Pipeline: Sendable {
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10))))
         var adapters: [String: any PlatformAdapter] = [:]
         var providers: [String: TokenProvider] = [:]
-        let store = LedgerTokenStore(ledger: ledger)
+        // Credentials are sealed in the ledger; the pipeline file's refresh token seeds an account once,
+        // and again only when it changes (the user authorized anew).
+        let sealer = try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
+                                     env: config.credentials.keyEnv)
+        let store = LedgerTokenStore(ledger: ledger, sealer: sealer)
+        for (key, account) in config.accounts where !account.refreshToken.isEmpty {
+            try ledger.seedToken(account: key, seedHash: Sealer.fingerprint(account.refreshToken), refreshToken: try sealer.seal(account.refreshToken))
+        }
         for t in config.targets {
             guard let account = config.accounts[t.accountKey] else { continue }
             let tokens = providers[t.accountKey] ?? TokenProvider(account: account, http: http, store: store)
@@ -53,11 +60,11 @@ public final class Pipeline: Sendable {
             case "youtube":
                 adapters[t.name] = YouTubeAdapter(
                     account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
-                    maxAttempts: config.upload.maxAttempts, requestTimeout: config.upload.requestTimeout, backoff: backoff)
+                    maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
             case "tiktok":
                 adapters[t.name] = TikTokAdapter(
                     account: account, tokens: tokens, http: http, chunkSize: max(config.upload.chunkSize, 5 * 1_048_576),
-                    maxAttempts: config.upload.maxAttempts, requestTimeout: config.upload.requestTimeout, backoff: backoff,
+                    maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff,
                     pollInterval: .milliseconds(500))
             default:
                 break
@@ -68,10 +75,10 @@ public final class Pipeline: Sendable {
         try ledger.releaseDeadLeases(host: host) { pid in kill(pid, 0) == 0 || errno == EPERM }
         let ctx = PipelineContext(
             config: config, ledger: ledger,
-            profiles: ProfileCatalog(profiles: try (profiles ?? ProfileCatalog.bundled()).profiles.merging(config.profileOverrides) { $1 }),
+            profiles: try (profiles ?? ProfileCatalog.bundled()).overlaid(with: config.overrides),
             adapters: adapters,
             logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
-            owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))")
+            owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))", backoff: backoff)
         let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo)
         progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
         return Pipeline(context: ctx, sandbox: sandbox, watcher: watcher, http: http)
@@ -144,6 +151,9 @@ public final class Pipeline: Sendable {
         guard try context.ledger.waitingFiles().allSatisfy({ $0.role == .other }) else { return false }
         return try context.ledger.activeDropCount(horizon: 60) == 0
     }
+
+    /// Chunk-level tries inside one attempt before the stage's backoff, attempt count and breaker take over.
+    static let triesPerAttempt = 3
 
     /// Longest an idle stage sleeps without being rung: a safety net, not the way work is found.
     static let idleSleep: Duration = .seconds(30)

@@ -18,6 +18,14 @@ public struct PipelineContext: Sendable {
     public var tools: ToolRunner
     /// Unique per process: lease owner name.
     public var owner: String
+    /// Delay before retrying a transient upload failure.
+    public var backoff: Backoff = Backoff()
+
+    /// What the queue lets through: the profiles' quotas, the breaker and the caps of this pipeline.
+    public var queueGate: QueueGate {
+        QueueGate(quotas: profiles.quotas, breaker: config.upload.breaker, perPlatform: config.upload.perPlatform,
+                  perAccount: config.upload.perAccount)
+    }
 
     public var paths: PipelinePaths { config.paths }
     public var now: Date { ledger.clock.now() }

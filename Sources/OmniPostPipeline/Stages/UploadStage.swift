@@ -3,9 +3,9 @@ import OmniPostCore
 import OmniPostLedger
 import OmniPostPlatforms
 
-/// Uploads ready deliveries through their platform adapter, up to `upload.concurrency` at once.
-/// The session is persisted before the first byte and the confirmed offset after every chunk, so a
-/// crashed upload resumes (by lease expiry) from where the platform says it stands.
+/// Uploads ready deliveries through their platform adapter, up to `upload.concurrency` at once (and the
+/// per-platform and per-account caps). The queue gates — quotas, breakers, schedule — live in the
+/// ledger's claim; this stage runs the attempt, records it, and decides what happens after a failure.
 struct UploadStage: Sendable {
     let name = "upload"
     let ctx: PipelineContext
@@ -21,10 +21,10 @@ struct UploadStage: Sendable {
                 let ticket = ctx.wakeup.ticket()
                 if running.value < ctx.config.upload.concurrency {
                     do {
-                        if let d = try ctx.ledger.claimDelivery(owner: ctx.owner, lease: lease) {
+                        if let claim = try ctx.ledger.claimDelivery(owner: ctx.owner, lease: lease, gate: ctx.queueGate) {
                             running.add(1)
                             group.addTask {
-                                await upload(d)
+                                await upload(claim)
                                 running.add(-1)
                                 ctx.wakeup.ring()
                             }
@@ -44,11 +44,12 @@ struct UploadStage: Sendable {
         }
     }
 
-    func upload(_ d: DeliveryRecord) async {
+    func upload(_ claim: ClaimedDelivery) async {
+        let d = claim.delivery
         guard let id = d.id else { return }
         let owner = ctx.owner, ledger = ctx.ledger, lease = lease, sink = ctx.progress
         guard let adapter = ctx.adapters[d.target] else {
-            fail(d, OmniError(.configInvalid, "no adapter for target \(d.target)"))
+            fail(claim, OmniError(.configInvalid, "no adapter for target \(d.target)"), status: nil, breaker: .neutral)
             return
         }
         do {
@@ -60,7 +61,7 @@ struct UploadStage: Sendable {
             let lastQuarter = Counter()
             lastQuarter.value = Int(Double(d.confirmedOffset) / Double(max(size, 1)) * 4)
             let target = d.target, dropId = d.dropId
-            let result = try await adapter.publish(job, checkpoint: { cp in
+            let result = try await adapter.deliver(job, checkpoint: { cp in
                 try ledger.checkpoint(deliveryId: id, owner: owner, lease: lease, session: cp.session,
                                       confirmedOffset: cp.confirmedOffset, bytesSent: base + cp.bytesSent)
             }, progress: { done, total in
@@ -73,56 +74,101 @@ struct UploadStage: Sendable {
             if result.coverSet == false {
                 try? ctx.ledger.note(dropId: d.dropId, deliveryId: id, target: d.target, stage: name, state: "cover_failed", detail: result.coverError ?? "refused")
             }
-            try ctx.ledger.transitionDelivery(id, from: .uploading, to: .published, stage: name,
-                                              detail: result.url + (result.coverSet == true ? " (cover set)" : ""), expectOwner: owner) { x in
+            var detail = result.url + (result.coverSet == true ? " (cover set)" : "")
+            if result.reconciled { detail += " (found published when reconciling; nothing re-sent)" }
+            if let at = meta.publishAt { detail += " (goes public at \(Self.stamp(at)), scheduled on the platform)" }
+            try ctx.ledger.transitionDelivery(id, from: .uploading, to: .published, stage: name, detail: detail, expectOwner: owner,
+                                              attempt: attempt(claim, "published", breaker: .success)) { x in
                 x.remoteId = result.remoteId
                 x.remoteUrl = result.url
                 x.bytesSent = base + result.bytesSent
                 x.uploadFinishedAt = ledger.clock.now().timeIntervalSince1970
                 x.errorCode = nil
                 x.errorMessage = nil
+                x.notBefore = nil
+                x.gate = nil
             }
         } catch let e as DeliveryError {
-            switch e.kind {
-            case .retryAt(let when):
-                requeue(d, at: when.timeIntervalSince1970, e)
-            case .retryNow where d.attempts < ctx.config.upload.maxAttempts:
-                let delay = Backoff().delay(attempt: d.attempts).seconds
-                requeue(d, at: ctx.now.timeIntervalSince1970 + delay, e)
-            case .retryNow:
-                fail(d, OmniError(.retriesExhausted, "gave up after \(d.attempts) attempts: \(e.message)"))
-            case .reauthenticate, .permanent:
-                fail(d, OmniError(e.code, e.message))
-            }
+            handle(claim, e)
         } catch is CancellationError {
-            // Shutting down: the lease lapses and the next start resumes from the checkpoint.
+            // Shutting down: the lease lapses and the next start reconciles from the checkpoint.
+            try? ctx.ledger.closeAttempt(claim.attemptId, outcome: "interrupted", detail: "shutting down")
         } catch {
-            fail(d, OmniError.wrap(error))
+            fail(claim, OmniError.wrap(error), status: nil, breaker: .neutral)
         }
         ctx.wakeup.ring()
     }
 
-    private func requeue(_ d: DeliveryRecord, at: Double, _ e: DeliveryError) {
+    /// After a classified failure: wait for a known time, back off and retry, or fail — within the
+    /// pipeline's `max_attempts` and `max_age`. Transient failures feed the account's breaker.
+    func handle(_ claim: ClaimedDelivery, _ e: DeliveryError) {
+        let d = claim.delivery
+        let now = ctx.now.timeIntervalSince1970
+        let age = now - (d.uploadStartedAt ?? now)
+        let maxAge = ctx.config.upload.maxAge.seconds
+        switch e.kind {
+        case .retryAt(let when) where when.timeIntervalSince1970 - (d.uploadStartedAt ?? now) <= maxAge:
+            // A quota reset or Retry-After is the platform's own answer: waiting costs no attempt.
+            requeue(claim, at: when.timeIntervalSince1970, gate: e.code == .quotaExhausted ? "quota" : "retry", e,
+                    outcome: "deferred", breaker: .neutral, refundAttempt: true)
+        case .retryNow where d.attempts < ctx.config.upload.maxAttempts && age < maxAge:
+            let delay = ctx.backoff.delay(attempt: d.attempts).seconds
+            requeue(claim, at: now + delay, gate: "retry", e, outcome: "retry", breaker: .failure, refundAttempt: false)
+        case .retryNow, .retryAt:
+            let why = d.attempts >= ctx.config.upload.maxAttempts
+                ? "gave up after \(d.attempts) attempts (upload.max_attempts)"
+                : "gave up: still failing \(DurationText.format(age)) after the first attempt (upload.max_age \(DurationText.format(maxAge)))"
+            fail(claim, OmniError(.retriesExhausted, "\(why); last: \(e.code): \(e.message)"), status: e.httpStatus,
+                 breaker: e.kind == .retryNow ? .failure : .neutral)
+        case .reauthenticate:
+            fail(claim, OmniError(e.code, e.message + Self.reauthHint(d.accountKey)), status: e.httpStatus, breaker: .neutral)
+        case .permanent:
+            fail(claim, OmniError(e.code, e.message), status: e.httpStatus, breaker: .neutral)
+        }
+    }
+
+    static func reauthHint(_ account: String) -> String {
+        "; then run `omnipost accounts <pipeline.yaml> set-token \(account) <refresh-token>` and `omnipost retry` the failed drops"
+    }
+
+    private func attempt(_ claim: ClaimedDelivery, _ outcome: String, code: ReasonCode? = nil, status: Int? = nil, detail: String? = nil,
+                         breaker: AttemptResult.Breaker) -> AttemptResult {
+        AttemptResult(attemptId: claim.attemptId, outcome: outcome, errorCode: code?.rawValue, httpStatus: status, detail: detail,
+                      breaker: breaker, policy: ctx.config.upload.breaker)
+    }
+
+    private func requeue(_ claim: ClaimedDelivery, at: Double, gate: String, _ e: DeliveryError, outcome: String,
+                         breaker: AttemptResult.Breaker, refundAttempt: Bool) {
+        let d = claim.delivery
         do {
             try ctx.ledger.transitionDelivery(d.id!, from: .uploading, to: .ready, stage: name,
-                                              detail: "\(e.code): \(e.message); next try \(Date(timeIntervalSince1970: at))", expectOwner: ctx.owner) { x in
+                                              detail: "\(e.code): \(e.message); next try \(Self.stamp(Date(timeIntervalSince1970: at)))",
+                                              expectOwner: ctx.owner,
+                                              attempt: attempt(claim, outcome, code: e.code, status: e.httpStatus, detail: e.message, breaker: breaker)) { x in
                 x.notBefore = at
+                x.gate = gate
                 x.errorCode = e.code.rawValue
                 x.errorMessage = e.message
+                if refundAttempt { x.attempts = max(0, x.attempts - 1) }
             }
         } catch {
             ctx.logger.error("could not requeue delivery", metadata: ["omnipost.delivery": "\(d.id ?? 0)", "error": "\(error)"])
         }
     }
 
-    private func fail(_ d: DeliveryRecord, _ e: OmniError) {
+    private func fail(_ claim: ClaimedDelivery, _ e: OmniError, status: Int?, breaker: AttemptResult.Breaker) {
+        let d = claim.delivery
         do {
-            try ctx.ledger.transitionDelivery(d.id!, from: .uploading, to: .failed, stage: name, detail: "\(e.code): \(e.message)", expectOwner: ctx.owner) { x in
+            try ctx.ledger.transitionDelivery(d.id!, from: .uploading, to: .failed, stage: name, detail: "\(e.code): \(e.message)", expectOwner: ctx.owner,
+                                              attempt: attempt(claim, "failed", code: e.code, status: status, detail: e.message, breaker: breaker)) { x in
                 x.errorCode = e.code.rawValue
                 x.errorMessage = e.message
+                x.gate = nil
             }
         } catch {
             ctx.logger.error("could not record a failed delivery", metadata: ["omnipost.delivery": "\(d.id ?? 0)", "error": "\(error)"])
         }
     }
+
+    static func stamp(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
 }

@@ -133,11 +133,15 @@ struct ValidateStage: Stage {
         var deliveries: [DeliveryRecord] = []
         var duplicates: [DeliveryRecord] = []
         let now = ctx.now.timeIntervalSince1970
-        for t in targets {
+        let when = try publishTime(manifest, location: refLocation)
+        for (index, t) in targets.enumerated() {
             guard let profile = ctx.profiles[t.profile] else {
                 throw OmniError(.configInvalid, "target \(t.name) uses profile '\(t.profile)', which does not exist")
             }
-            let meta = try metadata(for: t, manifest: manifest, vars: vars, profile: profile)
+            var meta = try metadata(for: t, manifest: manifest, vars: vars, profile: profile)
+            let timing = Self.timing(when: when, index: index, stagger: ctx.config.schedule.stagger, now: now,
+                                     native: ctx.config.schedule.native && ctx.adapters[t.name]?.schedulesNatively == true)
+            meta.publishAt = timing.nativeAt.map { Date(timeIntervalSince1970: $0) }
             if let adapter = ctx.adapters[t.name], var problem = adapter.preflight(meta) {
                 problem.location = problem.location ?? refLocation
                 throw problem
@@ -148,7 +152,11 @@ struct ValidateStage: Stage {
                 state: decision.kind == .reject ? .failed : .planned, plan: decision.kind,
                 planDetail: decision.reasons.isEmpty ? nil : decision.reasons.joined(separator: "; "),
                 specKey: decision.spec?.key, metadataJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(meta), as: UTF8.self),
-                contentSha256: source.sha256, notBefore: nil, now: now)
+                contentSha256: source.sha256, notBefore: timing.holdUntil, now: now)
+            d.priority = manifest.priority
+            d.scheduledAt = timing.scheduledAt
+            d.slotAt = when.slot
+            if timing.holdUntil != nil { d.gate = "schedule" }
             if let spec = decision.spec { d.planDetail = (d.planDetail ?? "") + " ⇒ " + Self.describe(spec) }
             d.specJson = decision.spec.flatMap { try? String(decoding: JSONCoding.encoder(pretty: false).encode($0), as: UTF8.self) }
             if decision.kind == .reject {
@@ -177,6 +185,34 @@ struct ValidateStage: Stage {
             sha256: source.sha256, bytes: source.bytes,
             manifestJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(manifest), as: UTF8.self),
             probeJson: source.probeJson, deliveries: deliveries, summary: summary)
+    }
+
+    /// When the drop should go public: an explicit `publish_at`, the next free slot of the pipeline's
+    /// schedule (`next_slot`), or as soon as possible (nil).
+    func publishTime(_ m: Manifest, location: SourceLocation?) throws -> (at: Double?, slot: Double?) {
+        if m.publishAtNextSlot {
+            let schedule = ctx.config.schedule
+            guard !schedule.slots.isEmpty else {
+                throw OmniError(.noSlot, "publish_at: next_slot needs publishing slots, and pipeline \(ctx.config.name) has no `schedule: {zone, slots}`; give a time with a UTC offset instead",
+                                at: m.publishAtLocation ?? location)
+            }
+            let taken = try ctx.ledger.takenSlots(from: ctx.now.timeIntervalSince1970)
+            guard let slot = schedule.next(after: ctx.now, taken: taken) else {
+                throw OmniError(.noSlot, "no free publishing slot in the next year of pipeline \(ctx.config.name)'s schedule", at: m.publishAtLocation ?? location)
+            }
+            return (slot.timeIntervalSince1970, slot.timeIntervalSince1970)
+        }
+        return (m.publishAt?.timeIntervalSince1970, nil)
+    }
+
+    /// One target's timing: its publish time staggered by its position among the drop's targets; then
+    /// either the platform schedules it (upload now, `publishAt` in the metadata) or OmniPost holds the
+    /// upload until then. A time already past means now.
+    static func timing(when: (at: Double?, slot: Double?), index: Int, stagger: Double, now: Double, native: Bool)
+        -> (scheduledAt: Double?, nativeAt: Double?, holdUntil: Double?) {
+        let offset = Double(index) * stagger
+        guard let at = when.at.map({ $0 + offset }) ?? (offset > 0 ? now + offset : nil), at > now + 1 else { return (nil, nil, nil) }
+        return native && when.at != nil ? (at, at, nil) : (at, nil, at)
     }
 
     /// A clip: inside the inbox, readable, matching its checksum, and probed once.

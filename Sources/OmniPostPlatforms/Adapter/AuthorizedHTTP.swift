@@ -40,7 +40,7 @@ public struct AuthorizedHTTP: Sendable {
                 resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
                 data = try await resp.body.collect(upTo: 4 << 20)
             } catch {
-                throw DeliveryError(.retryNow, .retriesExhausted, "connection to \(url.split(separator: "?").first ?? "") failed: \(error)")
+                throw DeliveryError(.retryNow, .networkError, "connection to \(url.split(separator: "?").first ?? "") failed: \(error)")
             }
             if authorize && resp.status == .unauthorized && !refreshed {
                 refreshed = true

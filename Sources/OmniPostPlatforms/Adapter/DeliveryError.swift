@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import OmniPostCore
 
 /// How an adapter classifies a failure, so the shared machinery knows what to do next.
@@ -41,5 +42,27 @@ public struct Backoff: Sendable {
     public func delay(attempt: Int) -> Duration {
         let ceiling = min(cap.seconds, base.seconds * pow(2, Double(min(attempt, 30))))
         return .milliseconds(Int64(Double.random(in: 0...ceiling) * 1000))
+    }
+}
+
+/// When a rate-limited request may be repeated: `Retry-After` (seconds or an HTTP date),
+/// `x-rate-limit-reset` (X: epoch seconds), `RateLimit-Reset` / `X-Ratelimit-Reset` (seconds from now).
+public enum RetryAfter {
+    public static func date(_ headers: HTTPHeaders, default fallback: Double, now: Date = Date()) -> Date {
+        if let v = headers.first(name: "Retry-After") {
+            if let s = Double(v.trimmingCharacters(in: .whitespaces)) { return now.addingTimeInterval(max(0, s)) }
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = TimeZone(identifier: "GMT")
+            f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            if let d = f.date(from: v) { return max(d, now) }
+        }
+        if let v = headers.first(name: "x-rate-limit-reset"), let epoch = Double(v) {
+            return max(Date(timeIntervalSince1970: epoch), now)
+        }
+        for name in ["RateLimit-Reset", "X-Ratelimit-Reset"] {
+            if let v = headers.first(name: name), let s = Double(v) { return now.addingTimeInterval(max(0, s)) }
+        }
+        return now.addingTimeInterval(fallback)
     }
 }

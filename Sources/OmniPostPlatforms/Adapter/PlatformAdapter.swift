@@ -42,6 +42,20 @@ public struct PublishOutcome: Sendable, Equatable {
     /// Set when a cover was asked for: whether the platform took it (a failed cover never fails a published post).
     public var coverSet: Bool? = nil
     public var coverError: String? = nil
+    /// Found published by `reconcile`: nothing was sent this time.
+    public var reconciled = false
+}
+
+/// Where an earlier, interrupted upload stands on the platform, as `reconcile` finds out.
+public enum RemoteState: Sendable, Equatable {
+    /// The platform does not know the session, or it expired before completing: start afresh (no post can come of it).
+    case notStarted
+    /// The platform holds this many bytes: continue from there.
+    case partial(confirmedOffset: Int64)
+    /// Every byte arrived; the platform is still processing or publishing.
+    case processing
+    /// It is published already: record it, send nothing.
+    case published(PublishOutcome)
 }
 
 /// What every platform implements (ARCHITECTURE.md, "Platform adapters"). Adapters know nothing of
@@ -52,11 +66,46 @@ public protocol PlatformAdapter: Sendable {
     /// Platform-specific checks on the metadata, run at validate time so a bad title fails before any upload.
     func preflight(_ metadata: PublishMetadata) -> OmniError?
 
-    /// Uploads and publishes, resuming from `job.session` when present (after asking the platform
-    /// where it stands — never a blind repeat). `checkpoint` must return before bytes move on.
+    /// Whether the platform publishes at `metadata.publishAt` by itself (YouTube's publishAt); otherwise
+    /// OmniPost holds the delivery until its time.
+    var schedulesNatively: Bool { get }
+
+    /// Asks the platform what became of the persisted session in `job` (after a crash, a lost reply, a
+    /// restart) — never a blind repeat. Throws a permanent `DeliveryError` when the platform failed it.
+    func reconcile(_ job: UploadJob) async throws -> RemoteState
+
+    /// Uploads and publishes. With `job.session` set, continues that session from `job.confirmedOffset`
+    /// (the position `reconcile` reported). `checkpoint` must return before bytes move on.
     func publish(
         _ job: UploadJob,
         checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
         progress: @escaping @Sendable (Int64, Int64) -> Void
     ) async throws -> PublishOutcome
+}
+
+extension PlatformAdapter {
+    /// What the upload stage runs: with a persisted session, `reconcile` first and continue from what the
+    /// platform says (or record what it already published); without one, a fresh `publish`.
+    public func deliver(
+        _ job: UploadJob,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+        progress: @escaping @Sendable (Int64, Int64) -> Void
+    ) async throws -> PublishOutcome {
+        var job = job
+        if job.session != nil {
+            switch try await reconcile(job) {
+            case .published(var outcome):
+                outcome.reconciled = true
+                return outcome
+            case .notStarted:
+                job.session = nil
+                job.confirmedOffset = 0
+            case .partial(let offset):
+                job.confirmedOffset = offset
+            case .processing:
+                job.confirmedOffset = job.size
+            }
+        }
+        return try await publish(job, checkpoint: checkpoint, progress: progress)
+    }
 }

@@ -86,18 +86,8 @@ public struct TikTokAdapter: PlatformAdapter {
     ) async throws -> PublishOutcome {
         var sent: Int64 = 0
         var session = job.session.flatMap { try? JSONDecoder().decode(Session.self, from: Data($0.utf8)) }
-        var offset: Int64 = 0
-        if let s = session {
-            // Reconcile: ask what became of the upload we started before.
-            let st = try await fetchStatus(s.publishID)
-            switch st.status {
-            case "PUBLISH_COMPLETE", "SEND_TO_USER_INBOX": return outcome(st, s, sent)
-            case "PROCESSING_DOWNLOAD": return try await waitPublished(s, sent)
-            case "FAILED": throw DeliveryError(.permanent, .rejectedByPlatform, "TikTok failed the post: \(st.failReason ?? "no reason given")")
-            case nil: session = nil   // the platform does not know it: it never started
-            default: offset = st.uploadedBytes
-            }
-        }
+        // The stage reconciled a persisted session before calling: continue from the bytes TikTok holds.
+        var offset: Int64 = session == nil ? 0 : job.confirmedOffset
         if session == nil {
             let s = try await start(job)
             try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: 0, bytesSent: 0))
@@ -133,7 +123,8 @@ public struct TikTokAdapter: PlatformAdapter {
             } catch let e as DeliveryError where e.kind == .retryNow {
                 failures += 1
                 if failures >= maxAttempts {
-                    throw DeliveryError(.permanent, .retriesExhausted, "gave up after \(failures) failed attempts; last: \(e.message)", httpStatus: e.httpStatus)
+                    // Past a few tries in a row the stage takes over: it backs off, counts attempts and feeds the breaker.
+                    throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus)
                 }
                 try await Task.sleep(for: backoff.delay(attempt: failures))
                 // Chunks go strictly in order: continue from what TikTok says it holds.
@@ -141,6 +132,21 @@ public struct TikTokAdapter: PlatformAdapter {
             }
         }
         return try await waitPublished(s, sent)
+    }
+
+    public var schedulesNatively: Bool { false }
+
+    /// status/fetch on the persisted publish id: finished, still processing, or how many bytes arrived.
+    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
+        guard let s = job.session.flatMap({ try? JSONDecoder().decode(Session.self, from: Data($0.utf8)) }) else { return .notStarted }
+        let st = try await fetchStatus(s.publishID)
+        switch st.status {
+        case "PUBLISH_COMPLETE", "SEND_TO_USER_INBOX": return .published(outcome(st, s, 0))
+        case "PROCESSING_DOWNLOAD": return .processing
+        case "FAILED": throw DeliveryError(.permanent, .rejectedByPlatform, "TikTok failed the post: \(st.failReason ?? "no reason given")")
+        case nil: return .notStarted   // the platform does not know it: it never started
+        default: return st.uploadedBytes >= job.size ? .processing : .partial(confirmedOffset: st.uploadedBytes)
+        }
     }
 
     func start(_ job: UploadJob) async throws -> Session {
@@ -197,7 +203,7 @@ public struct TikTokAdapter: PlatformAdapter {
             default: try await Task.sleep(for: pollInterval)
             }
         }
-        throw DeliveryError(.retryNow, .retriesExhausted, "TikTok had not finished processing after \(Int(pollTimeout.seconds)) s")
+        throw DeliveryError(.retryNow, .platformError, "TikTok had not finished processing after \(Int(pollTimeout.seconds)) s")
     }
 
     func outcome(_ st: Status, _ s: Session, _ sent: Int64) -> PublishOutcome {
@@ -219,14 +225,13 @@ public struct TikTokAdapter: PlatformAdapter {
         let what = "TikTok answered \(r.status) (\(code)) while \(during): \(err?["message"] as? String ?? "")"
         switch (r.status, code) {
         case (_, "rate_limit_exceeded"), (429, _):
-            let after = r.headers.first(name: "Retry-After").flatMap(Double.init) ?? 60
-            return DeliveryError(.retryAt(Date().addingTimeInterval(after)), .quotaExhausted, what, httpStatus: r.status)
+            return DeliveryError(.retryAt(RetryAfter.date(r.headers, default: 60)), .rateLimited, what, httpStatus: r.status)
         case (_, "spam_risk_too_many_posts"), (_, "spam_risk_user_banned_from_posting"):
             return DeliveryError(.retryAt(Date().addingTimeInterval(86400)), .quotaExhausted, what, httpStatus: r.status)
         case (_, "access_token_invalid"), (401, _):
             return DeliveryError(.retryNow, .authRevoked, what, httpStatus: r.status)
         case (500...599, _), (_, "internal_error"):
-            return DeliveryError(.retryNow, .retriesExhausted, what, httpStatus: r.status)
+            return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status)
         default:
             return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: r.status)
         }

@@ -53,16 +53,8 @@ public struct YouTubeAdapter: PlatformAdapter {
         var bytesSent: Int64 = 0
         var failures = 0
         var session = job.session
-        var offset: Int64 = 0
-
-        // Resuming: ask the platform first. A crash after the last byte finds the video already made.
-        if let s = session {
-            switch try await statusQuery(s, total: job.size) {
-            case .complete(let id): return await setCover(job, outcome(id, bytesSent))
-            case .offset(let o): offset = o
-            case .expired: session = nil
-            }
-        }
+        // The stage reconciled a persisted session before calling: continue where the platform said.
+        var offset: Int64 = job.session == nil ? 0 : job.confirmedOffset
 
         while true {
             if session == nil {
@@ -93,7 +85,8 @@ public struct YouTubeAdapter: PlatformAdapter {
             } catch let e as DeliveryError where e.kind == .retryNow {
                 failures += 1
                 if failures >= maxAttempts {
-                    throw DeliveryError(.permanent, .retriesExhausted, "gave up after \(failures) failed attempts; last: \(e.message)", httpStatus: e.httpStatus)
+                    // Past a few tries in a row the stage takes over: it backs off, counts attempts and feeds the breaker.
+                    throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus)
                 }
                 try await Task.sleep(for: backoff.delay(attempt: failures))
                 // Where does the upload stand? Resume from the server's offset, not ours.
@@ -105,6 +98,18 @@ public struct YouTubeAdapter: PlatformAdapter {
                 case .expired: session = nil
                 }
             }
+        }
+    }
+
+    public var schedulesNatively: Bool { true }
+
+    /// The `bytes */T` status query: 308 + Range (partial), 200/201 (the video exists), 404/410 (expired).
+    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
+        guard let s = job.session else { return .notStarted }
+        switch try await statusQuery(s, total: job.size) {
+        case .complete(let id): return .published(await setCover(job, outcome(id, 0)))
+        case .offset(let o): return .partial(confirmedOffset: o)
+        case .expired: return .notStarted
         }
     }
 
@@ -183,7 +188,7 @@ public struct YouTubeAdapter: PlatformAdapter {
                 try await Task.sleep(for: backoff.delay(attempt: attempt))
             }
         }
-        throw DeliveryError(.retryNow, .retriesExhausted, "the upload's status could not be read")
+        throw DeliveryError(.retryNow, .networkError, "the upload's status could not be read")
     }
 
     func interpret(_ resp: Reply, during: String) throws -> ChunkReply {
@@ -225,10 +230,9 @@ public struct YouTubeAdapter: PlatformAdapter {
         case (400, "uploadLimitExceeded"):
             return DeliveryError(.retryAt(Date().addingTimeInterval(86400)), .quotaExhausted, what, httpStatus: resp.status)
         case (429, _), (403, "rateLimitExceeded"), (403, "userRateLimitExceeded"):
-            let after = resp.headers.first(name: "Retry-After").flatMap(Double.init) ?? 60
-            return DeliveryError(.retryAt(Date().addingTimeInterval(after)), .quotaExhausted, what, httpStatus: resp.status)
+            return DeliveryError(.retryAt(RetryAfter.date(resp.headers, default: 60)), .rateLimited, what, httpStatus: resp.status)
         case (500...599, _), (408, _):
-            return DeliveryError(.retryNow, .retriesExhausted, what, httpStatus: resp.status)
+            return DeliveryError(.retryNow, .platformError, what, httpStatus: resp.status)
         default:
             return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: resp.status)
         }

@@ -12,6 +12,10 @@ enum ControlRoutes {
             let data = try JSONCoding.encoder().encode(["videos": videos])
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+        router.get("/sandbox/stats") { _, _ -> Response in
+            let data = try JSONCoding.encoder().encode(await state.stats)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
         router.post("/sandbox/faults") { req, _ -> Response in
             var req = req
             let body = try await req.collectBody(upTo: 64 * 1024)
@@ -22,8 +26,13 @@ enum ControlRoutes {
         router.post("/sandbox/revoke") { req, _ -> Response in
             var req = req
             let form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
-            guard let rt = form["refresh_token"] else { return SandboxHTTP.json(.badRequest, ["error": "refresh_token required"]) }
-            await state.revoke(refreshToken: rt)
+            if let key = form["account"] {
+                await state.revoke(account: key)
+            } else if let rt = form["refresh_token"] {
+                await state.revoke(refreshToken: rt)
+            } else {
+                return SandboxHTTP.json(.badRequest, ["error": "account (platform:name) or refresh_token required"])
+            }
             return SandboxHTTP.json(.ok, ["ok": true])
         }
         router.get("/watch") { req, _ -> Response in

@@ -52,6 +52,15 @@ enum TikTokRoutes {
             guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
                 return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
             }
+            switch await state.takeInitFault() {
+            case .rateLimited(let after)?:
+                var r = envelope(.tooManyRequests, code: "rate_limit_exceeded", message: "Too many requests: 6 per minute per user.")
+                r.headers[.retryAfter] = String(after)
+                return r
+            case .status(let code)?:
+                return envelope(.init(code: code), code: "internal_error", message: "Injected failure \(code).")
+            case nil: break
+            }
             var req = req
             let body = try await req.collectBody(upTo: 1 << 20)
             guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
@@ -84,6 +93,8 @@ enum TikTokRoutes {
             guard let id = ctx.parameters.get("publish") else {
                 return envelope(.notFound, code: "invalid_publish_id", message: "unknown upload")
             }
+            await state.putStarted()
+            defer { Task { await state.putEnded() } }
             return try await state.sessionLocks.withLock(id) { try await putLocked(req, id: id, state: state) }
         }
         router.post("/v2/post/publish/status/fetch/") { req, _ -> Response in
@@ -141,6 +152,7 @@ enum TikTokRoutes {
             return SandboxHTTP.empty(.partialContent)
         }
         try await state.finishTikTok(up)
+        await state.holdFinalReply()
         return SandboxHTTP.empty(.created)
     }
 

@@ -61,6 +61,15 @@ enum YouTubeRoutes {
         guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
             return SandboxHTTP.googleError(401, "authError", "Request had invalid authentication credentials.")
         }
+        switch await state.takeInitFault() {
+        case .rateLimited(let after)?:
+            var r = SandboxHTTP.googleError(429, "rateLimitExceeded", "The request was rate limited.")
+            r.headers[.retryAfter] = String(after)
+            return r
+        case .status(let code)?:
+            return SandboxHTTP.googleError(code, "backendError", "Injected failure \(code).")
+        case nil: break
+        }
         guard SandboxHTTP.query(req, "uploadType") == "resumable" else {
             return SandboxHTTP.googleError(400, "badRequest", "uploadType must be resumable")
         }
@@ -114,6 +123,8 @@ enum YouTubeRoutes {
         guard let id = SandboxHTTP.query(req, "upload_id") else {
             return SandboxHTTP.googleError(404, "notFound", "The upload session does not exist or has expired.")
         }
+        await state.putStarted()
+        defer { Task { await state.putEnded() } }
         return try await state.sessionLocks.withLock(id) { try await putChunkLocked(req, id: id, state: state) }
     }
 
@@ -200,6 +211,7 @@ enum YouTubeRoutes {
         }
         if let total = session.total, session.received >= total {
             let done = try await state.finishYouTube(session)
+            await state.holdFinalReply()
             return await finished(done, state: state)
         }
         await state.putSession(session)

@@ -85,7 +85,8 @@ enum TestPipelines {
             platform: youtube
             profile: youtube_shorts
             account: main
-        """, settle: String = "200ms", grace: String = "1s", chunk: String = "256KiB", missing: String = "fail") throws -> PipelineConfig {
+        """, settle: String = "200ms", grace: String = "1s", chunk: String = "256KiB", missing: String = "fail",
+        quotas: String = TestPipelines.generousQuotas) throws -> PipelineConfig {
         let text = """
         version: 1
         name: test
@@ -94,11 +95,20 @@ enum TestPipelines {
         sidecar: {grace: \(grace), missing: \(missing)}
         sandbox: embedded
         upload: {chunk_size: \(chunk), concurrency: 2}
+        \(quotas)
         \(extra)
         \(targets)
         """
         return try PipelineConfig.parse(text: text, file: "test.yaml", baseDirectory: root)
     }
+
+    /// Test suites post far more than the real daily quotas allow (6 YouTube inserts a day at 1,600 units):
+    /// they run as a project granted more, as real projects can be. Quota tests set their own.
+    static let generousQuotas = """
+        quotas:
+          youtube: [{name: upload_units, limit: 1000000, cost: 1600, window: day, zone: America/Los_Angeles}]
+          tiktok: [{name: posts, limit: 1000, window: 24h}]
+        """
 
     static let logger: Logger = {
         var l = Logger(label: "omnipost.test")

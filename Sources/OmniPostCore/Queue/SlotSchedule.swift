@@ -1,0 +1,90 @@
+import Foundation
+
+/// Publishing slots of a pipeline (`schedule:`): local times of day in one time zone, e.g. 09:00 and
+/// 18:00 Europe/Berlin. `publish_at: next_slot` takes the first free one. Computed with the zone's
+/// calendar, so 09:00 stays 09:00 local across a daylight-saving change.
+public struct SlotSchedule: Sendable, Equatable {
+    public struct TimeOfDay: Sendable, Equatable, Comparable {
+        public var hour: Int
+        public var minute: Int
+        public static func < (a: TimeOfDay, b: TimeOfDay) -> Bool { (a.hour, a.minute) < (b.hour, b.minute) }
+    }
+
+    public var zone: String
+    public var slots: [TimeOfDay]
+    /// Weekdays slots apply on (1 = Sunday … 7 = Saturday, as Calendar counts); empty = every day.
+    public var weekdays: Set<Int>
+    /// Delay between a drop's targets, in their order (seed 002's platform staggering).
+    public var stagger: Double
+    /// Let platforms that schedule natively (YouTube publishAt) hold the post; otherwise OmniPost holds it.
+    public var native: Bool
+
+    public init(zone: String = "UTC", slots: [TimeOfDay] = [], weekdays: Set<Int> = [], stagger: Double = 0, native: Bool = true) {
+        self.zone = zone
+        self.slots = slots.sorted()
+        self.weekdays = weekdays
+        self.stagger = stagger
+        self.native = native
+    }
+
+    var calendar: Calendar {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: zone) ?? TimeZone(identifier: "UTC")!
+        return cal
+    }
+
+    /// The first slot at or after `after` that is not in `taken` (one drop per slot). Searches a year ahead.
+    public func next(after: Date, taken: Set<Double> = []) -> Date? {
+        guard !slots.isEmpty else { return nil }
+        let cal = calendar
+        var day = cal.startOfDay(for: after)
+        for _ in 0..<400 {
+            if weekdays.isEmpty || weekdays.contains(cal.component(.weekday, from: day)) {
+                for s in slots {
+                    // A wall time that does not exist that day (inside a spring-forward gap) moves to the next valid time.
+                    guard let t = cal.date(bySettingHour: s.hour, minute: s.minute, second: 0, of: day, matchingPolicy: .nextTime,
+                                           repeatedTimePolicy: .first, direction: .forward) else { continue }
+                    if t >= after && !taken.contains(t.timeIntervalSince1970) { return t }
+                }
+            }
+            guard let n = cal.date(byAdding: .day, value: 1, to: day) else { return nil }
+            day = n
+        }
+        return nil
+    }
+
+    static let dayNames = ["sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7]
+
+    static func parse(_ node: DocNode) throws -> SlotSchedule {
+        let m = try node.mapping(allowed: ["zone", "slots", "days", "stagger", "native"])
+        var s = SlotSchedule()
+        if let v = m["zone"] {
+            s.zone = try v.string()
+            if TimeZone(identifier: s.zone) == nil {
+                var msg = "unknown time zone '\(s.zone)'"
+                if let g = DidYouMean.suggest(s.zone, among: TimeZone.knownTimeZoneIdentifiers) { msg += "; did you mean '\(g)'?" }
+                throw v.fail(msg)
+            }
+        }
+        if let v = m["slots"] {
+            for item in try v.sequence() {
+                let text = try item.string()
+                let parts = text.split(separator: ":")
+                guard parts.count == 2, let h = Int(parts[0]), let mi = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(mi) else {
+                    throw item.fail("a slot is a local time HH:MM, e.g. 09:00; found '\(text)'")
+                }
+                s.slots.append(TimeOfDay(hour: h, minute: mi))
+            }
+            s.slots.sort()
+        }
+        if let v = m["days"] {
+            for item in try v.sequence() {
+                let d = try item.oneOf(Array(dayNames.keys).sorted())
+                s.weekdays.insert(dayNames[d]!)
+            }
+        }
+        if let v = m["stagger"] { s.stagger = try v.duration().seconds }
+        if let v = m["native"] { s.native = try v.bool() }
+        return s
+    }
+}
