@@ -5,7 +5,8 @@ import OmniPostLedger
 import OmniPostPipeline
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show drops and deliveries from a pipeline's ledger.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show drops, deliveries, the queue, quotas, breakers and credentials from a pipeline's ledger.")
 
     @Argument(help: "Pipeline file.") var pipeline: String
     @Flag(help: "Print JSON.") var json = false
@@ -13,15 +14,52 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try PipelineConfig.load(path: pipeline)
         let ledger = try Ledger(path: config.paths.ledger.path)
-        if json {
-            let out = ["drops": try ledger.drops(), "deliveries": []] as [String: [DropRecord]]
-            var obj = try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(out)) as! [String: Any]
-            obj["deliveries"] = try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(ledger.allDeliveries()))
-            obj["inboxes"] = try ledger.watchModes()
-            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
-        } else {
-            for line in try ledger.watchModes() { print("inbox \(line)") }
-            print(try SummaryTable.render(ledger: ledger, since: nil))
+        let report = try StatusReport.gather(config: config, ledger: ledger, profiles: try ProfileCatalog.bundled().overlaid(with: config.overrides))
+        print(json ? try report.json() : try report.text(ledger: ledger))
+    }
+}
+
+struct RetryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "Queue a failed delivery again, or a finished drop's unpublished targets (its originals go back into the inbox).")
+
+    @Argument(help: "Pipeline file.") var pipeline: String
+    @Argument(help: "Drop ids (e.g. 20261121-101500-clip-ab12) or delivery numbers (from `status`).") var ids: [String]
+
+    func run() async throws {
+        let config = try PipelineConfig.load(path: pipeline)
+        let control = QueueControl(config: config, ledger: try Ledger(path: config.paths.ledger.path))
+        try ControlOutput.each(ids) { try control.retry($0) }
+    }
+}
+
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a drop's unpublished deliveries, or one delivery. Uploads in flight are refused.")
+
+    @Argument(help: "Pipeline file.") var pipeline: String
+    @Argument(help: "Drop ids or delivery numbers (from `status`).") var ids: [String]
+
+    func run() async throws {
+        let config = try PipelineConfig.load(path: pipeline)
+        let control = QueueControl(config: config, ledger: try Ledger(path: config.paths.ledger.path))
+        try ControlOutput.each(ids) { try control.cancel($0) }
+    }
+}
+
+/// Runs a control action per id, printing what it did or why not; exits 1 if any failed.
+enum ControlOutput {
+    static func each(_ ids: [String], _ body: (String) throws -> [String]) throws {
+        var failed = false
+        for id in ids {
+            do {
+                for line in try body(id) { print(line) }
+            } catch let e as OmniError {
+                failed = true
+                FileHandle.standardError.write(Data("\(id): \(e.code): \(e.message)\n".utf8))
+            }
         }
+        if failed { throw ExitCode(1) }
     }
 }

@@ -31,7 +31,8 @@ public struct QuotaRule: Sendable, Equatable, Codable {
             cal.timeZone = TimeZone(identifier: zone) ?? TimeZone(identifier: "UTC")!
             return cal.startOfDay(for: now)
         case .rolling(let seconds):
-            return now.addingTimeInterval(-seconds)
+            // A spend exactly `seconds` old has aged out (it frees its units at that instant).
+            return now.addingTimeInterval(-seconds + 0.001)
         }
     }
 

@@ -7,6 +7,10 @@ public struct SlotSchedule: Sendable, Equatable {
     public struct TimeOfDay: Sendable, Equatable, Comparable {
         public var hour: Int
         public var minute: Int
+        public init(hour: Int, minute: Int) {
+            self.hour = hour
+            self.minute = minute
+        }
         public static func < (a: TimeOfDay, b: TimeOfDay) -> Bool { (a.hour, a.minute) < (b.hour, b.minute) }
     }
 

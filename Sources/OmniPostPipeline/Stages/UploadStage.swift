@@ -128,7 +128,7 @@ struct UploadStage: Sendable {
     }
 
     static func reauthHint(_ account: String) -> String {
-        "; then run `omnipost accounts <pipeline.yaml> set-token \(account) <refresh-token>` and `omnipost retry` the failed drops"
+        "; authorize it again, then run `omnipost accounts set-token <pipeline.yaml> \(account) -` and `omnipost retry` the failed drops"
     }
 
     private func attempt(_ claim: ClaimedDelivery, _ outcome: String, code: ReasonCode? = nil, status: Int? = nil, detail: String? = nil,

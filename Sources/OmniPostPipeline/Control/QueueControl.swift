@@ -1,0 +1,94 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+
+/// `omnipost retry` and `omnipost cancel`, on a drop id or a delivery id. They change the ledger (and,
+/// for a finished drop's retry, move its originals back into the inbox); a running daemon picks the
+/// change up on its next look, a stopped one at its next start.
+public struct QueueControl: Sendable {
+    public let config: PipelineConfig
+    public let ledger: Ledger
+    let who: String
+
+    public init(config: PipelineConfig, ledger: Ledger, who: String = "omnipost") {
+        self.config = config
+        self.ledger = ledger
+        self.who = who
+    }
+
+    /// Cancels every unpublished delivery of a drop (a drop not yet validated is rejected as `cancelled`),
+    /// or one delivery. Returns one line per thing done.
+    public func cancel(_ id: String) throws -> [String] {
+        if let n = Int64(id) {
+            let d = try ledger.cancelDelivery(n, by: who)
+            return ["delivery \(n) (\(d.target)) cancelled"]
+        }
+        guard let drop = try ledger.drop(id) else { throw OmniError(.invalidValue, "there is no drop or delivery '\(id)'") }
+        if drop.state.isTerminal { throw OmniError(.invalidValue, "drop \(id) is already \(drop.state.rawValue)") }
+        var lines: [String] = []
+        if drop.state == .received || drop.state == .validated {
+            try ledger.transitionDrop(id, from: drop.state, to: .rejected, stage: "control", detail: "cancelled by \(who)") { d in
+                d.reasonCode = ReasonCode.cancelled.rawValue
+                d.reasonMessage = "cancelled by \(self.who) before it was published"
+            }
+            lines.append("drop \(id) cancelled; its originals go to failed/\(id)/")
+        }
+        for d in try ledger.deliveries(forDrop: id) where !d.state.isTerminal {
+            _ = try ledger.cancelDelivery(d.id!, by: who)
+            lines.append("delivery \(d.id!) (\(d.target)) cancelled")
+        }
+        return lines
+    }
+
+    /// Retries one failed delivery of an open drop, or a whole finished drop: its originals go back
+    /// into the inbox and come in as a new drop, where the identity check skips every target already
+    /// published — so only what failed is posted again.
+    public func retry(_ id: String) throws -> [String] {
+        if let n = Int64(id) {
+            guard let d = try ledger.delivery(n) else { throw OmniError(.invalidValue, "there is no delivery \(n)") }
+            if let drop = try ledger.drop(d.dropId), drop.state.isTerminal { return try retry(drop.id) }
+            let r = try ledger.retryDelivery(n, by: who)
+            return ["delivery \(n) (\(r.target)) queued again"]
+        }
+        guard let drop = try ledger.drop(id) else { throw OmniError(.invalidValue, "there is no drop or delivery '\(id)'") }
+        if !drop.state.isTerminal {
+            let failed = try ledger.deliveries(forDrop: id).filter { $0.state == .failed }
+            if failed.isEmpty { throw OmniError(.invalidValue, "drop \(id) is \(drop.state.rawValue) and has no failed delivery to retry") }
+            return try failed.map { d in
+                _ = try ledger.retryDelivery(d.id!, by: who)
+                return "delivery \(d.id!) (\(d.target)) queued again"
+            }
+        }
+        if drop.manifestEntry != nil {
+            throw OmniError(.invalidValue, "drop \(id) came from the clip list \(drop.sidecarPath ?? "?"); move the list and its clips from its archive folder back into the inbox to retry")
+        }
+        let deliveries = try ledger.deliveries(forDrop: id)
+        if drop.state == .archived, !deliveries.isEmpty, deliveries.allSatisfy({ $0.state == .published || $0.state == .cancelled }) {
+            throw OmniError(.invalidValue, "drop \(id) was published to every target; nothing to retry (put `republish: true` in the sidecar to post it again)")
+        }
+        guard let folder = try ledger.originalsFolder(dropId: id) else {
+            throw OmniError(.invalidValue, "drop \(id) has no record of where its originals went")
+        }
+        // The archive stage records `archive/<date>/<id>` or `failed/<id>` under the configured folders.
+        let base = folder.hasPrefix("archive/") ? config.paths.archive.appendingPathComponent(String(folder.dropFirst(8)))
+            : folder.hasPrefix("failed/") ? config.paths.failed.appendingPathComponent(String(folder.dropFirst(7)))
+            : config.paths.root.appendingPathComponent(folder)
+        let rels = [drop.clipPath, drop.sidecarPath].compactMap { $0 } + drop.assets
+        for rel in rels where FileManager.default.fileExists(atPath: config.paths.inbox.appendingPathComponent(rel).path) {
+            throw OmniError(.invalidValue, "the inbox already holds \(rel); move it away first")
+        }
+        // Forgotten first, so the watcher takes the files coming back for new ones.
+        try ledger.retireFiles(dropId: id)
+        var lines: [String] = []
+        for rel in rels {
+            let src = base.appendingPathComponent(rel)
+            guard FileManager.default.fileExists(atPath: src.path) else { continue }
+            try SafeFiles.moveOriginal(from: src, to: config.paths.inbox.appendingPathComponent(rel))
+            lines.append("\(folder)/\(rel) → inbox/\(rel)")
+        }
+        try ledger.note(dropId: id, stage: "control", state: "retried", detail: "originals moved back to the inbox by \(who); they come in as a new drop")
+        let pending = deliveries.filter { $0.state != .published && $0.state != .cancelled }.map(\.target)
+        lines.append("drop \(id): originals back in the inbox" + (pending.isEmpty ? "" : "; \(pending.joined(separator: ", ")) will be tried again, published targets are skipped"))
+        return lines
+    }
+}

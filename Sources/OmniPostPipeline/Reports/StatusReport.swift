@@ -1,0 +1,116 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+
+/// What `omnipost status` shows: drops and deliveries, the queue and what holds each item back,
+/// quota use per account, breakers, attempts and stored credentials — from the ledger alone, so it
+/// works whether or not the daemon runs.
+public struct StatusReport: Sendable {
+    public struct QueueItem: Sendable, Codable {
+        public var delivery: Int64
+        public var drop: String
+        public var target: String
+        public var state: String
+        public var priority: Int
+        /// schedule | quota | breaker | retry | caps (due, waiting for an upload slot) | nil (ready now)
+        public var gate: String?
+        public var notBefore: String?
+        public var scheduledAt: String?
+        public var attempts: Int
+        public var confirmedOffset: Int64
+        public var bytes: Int64?
+        public var reason: String?
+    }
+
+    public var inboxes: [String]
+    public var drops: [DropRecord]
+    public var deliveries: [DeliveryRecord]
+    public var queue: [QueueItem]
+    public var quotas: [Ledger.QuotaUse]
+    public var breakers: [BreakerRecord]
+    public var accounts: [Ledger.TokenSummary]
+    public var attemptsByOutcome: [String: Int]
+
+    public static func gather(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog) throws -> StatusReport {
+        let deliveries = try ledger.allDeliveries()
+        let now = ledger.clock.now().timeIntervalSince1970
+        let queue = deliveries.filter { !$0.state.isTerminal }
+            .sorted { ($0.priority, -($0.notBefore ?? 0), -Double($0.id ?? 0)) > ($1.priority, -($1.notBefore ?? 0), -Double($1.id ?? 0)) }
+            .map { d in
+                let due = d.notBefore.map { $0 <= now } ?? true
+                return QueueItem(
+                    delivery: d.id ?? 0, drop: d.dropId, target: d.target, state: d.state.rawValue, priority: d.priority,
+                    gate: due ? (d.state == .ready ? "caps" : nil) : d.gate, notBefore: due ? nil : d.notBefore.map(stamp),
+                    scheduledAt: d.scheduledAt.map(stamp), attempts: d.attempts, confirmedOffset: d.confirmedOffset, bytes: d.renditionBytes,
+                    reason: [d.errorCode, d.errorMessage].compactMap { $0 }.joined(separator: ": ").nilIfEmpty)
+            }
+        var byOutcome: [String: Int] = [:]
+        for a in try ledger.allAttempts() { byOutcome[a.outcome ?? "running", default: 0] += 1 }
+        return StatusReport(
+            inboxes: try ledger.watchModes(), drops: try ledger.drops(), deliveries: deliveries, queue: queue,
+            quotas: try ledger.quotaUse(accounts: Array(config.accounts.keys), rules: profiles.quotas),
+            breakers: try ledger.breakers(), accounts: try ledger.tokenSummaries(), attemptsByOutcome: byOutcome)
+    }
+
+    static func stamp(_ t: Double) -> String { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t)) }
+
+    public func json() throws -> String {
+        func tree<T: Encodable>(_ v: T) throws -> Any { try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(v), options: [.fragmentsAllowed]) }
+        let obj: [String: Any] = [
+            "inboxes": inboxes, "drops": try tree(drops), "deliveries": try tree(deliveries), "queue": try tree(queue),
+            "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "attempts": attemptsByOutcome,
+        ]
+        return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
+    }
+
+    /// The human form: the summary table, then queue, quotas, breakers and accounts.
+    public func text(ledger: Ledger) throws -> String {
+        var out: [String] = inboxes.map { "inbox \($0)" }
+        out.append(try SummaryTable.render(ledger: ledger, since: nil))
+        out.append("")
+        if queue.isEmpty {
+            out.append("queue: empty")
+        } else {
+            out.append("queue (\(queue.count)):")
+            for q in queue {
+                var parts = ["  #\(q.delivery)", q.target, q.state, "prio \(q.priority)"]
+                if let g = q.gate { parts.append(g == "caps" ? "due, waiting for an upload slot" : "held by \(g)") }
+                if let nb = q.notBefore { parts.append("until \(nb)") }
+                if let s = q.scheduledAt { parts.append("goes public \(s)") }
+                if q.attempts > 0 { parts.append("attempts \(q.attempts)") }
+                if let b = q.bytes, q.confirmedOffset > 0 { parts.append("\(q.confirmedOffset)/\(b) bytes confirmed") }
+                if let r = q.reason { parts.append("(\(r))") }
+                out.append(parts.joined(separator: "  "))
+            }
+        }
+        if !quotas.isEmpty {
+            out.append("quotas:")
+            for q in quotas {
+                let next = q.nextFitsAt.map { "; next post fits at \(Self.stamp($0))" } ?? ""
+                out.append("  \(q.account)  \(q.rule)  \(q.used)/\(q.limit) used  (\(q.window))\(next)")
+            }
+        }
+        out.append(breakers.isEmpty ? "breakers: all closed" : "breakers:")
+        for b in breakers {
+            var line = "  \(b.account)  \(b.state.rawValue)  \(b.failures) failures in a row"
+            if b.state == .open, let u = b.openUntil { line += "  until \(Self.stamp(u))" }
+            if let e = b.lastError, !e.isEmpty { line += "  last: \(e)" }
+            out.append(line)
+        }
+        if !accounts.isEmpty {
+            out.append("credentials:")
+            for a in accounts {
+                let access = a.accessExpiresAt.map { "access token until \(Self.stamp($0))" } ?? "no access token yet"
+                out.append("  \(a.account)  \(a.hasRefreshToken ? "refresh token stored" : "NO refresh token")\(a.sealed ? " (sealed)" : "")  \(access)")
+            }
+        }
+        if !attemptsByOutcome.isEmpty {
+            out.append("attempts: " + attemptsByOutcome.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        return out.joined(separator: "\n")
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
