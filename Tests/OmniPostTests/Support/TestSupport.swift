@@ -86,7 +86,7 @@ enum TestPipelines {
             profile: youtube_shorts
             account: main
         """, settle: String = "200ms", grace: String = "1s", chunk: String = "256KiB", missing: String = "fail",
-        quotas: String = TestPipelines.generousQuotas) throws -> PipelineConfig {
+        quotas: String = TestPipelines.generousQuotas, upload: String? = nil) throws -> PipelineConfig {
         let text = """
         version: 1
         name: test
@@ -94,7 +94,7 @@ enum TestPipelines {
         watch: {mode: inotify, settle: \(settle)}
         sidecar: {grace: \(grace), missing: \(missing)}
         sandbox: embedded
-        upload: {chunk_size: \(chunk), concurrency: 2}
+        upload: \(upload ?? "{chunk_size: \(chunk), concurrency: 2}")
         \(quotas)
         \(extra)
         \(targets)
