@@ -27,11 +27,7 @@ struct RetryCommand: AsyncParsableCommand {
     @Argument(help: "Pipeline file.") var pipeline: String
     @Argument(help: "Drop ids (e.g. 20261121-101500-clip-ab12) or delivery numbers (from `status`).") var ids: [String]
 
-    func run() async throws {
-        let config = try PipelineConfig.load(path: pipeline)
-        let control = QueueControl(config: config, ledger: try Ledger(path: config.paths.ledger.path))
-        try ControlOutput.each(ids) { try control.retry($0) }
-    }
+    func run() async throws { try ControlOutput.run(pipeline, ids) { try $0.retry($1) } }
 }
 
 struct CancelCommand: AsyncParsableCommand {
@@ -41,15 +37,17 @@ struct CancelCommand: AsyncParsableCommand {
     @Argument(help: "Pipeline file.") var pipeline: String
     @Argument(help: "Drop ids or delivery numbers (from `status`).") var ids: [String]
 
-    func run() async throws {
-        let config = try PipelineConfig.load(path: pipeline)
-        let control = QueueControl(config: config, ledger: try Ledger(path: config.paths.ledger.path))
-        try ControlOutput.each(ids) { try control.cancel($0) }
-    }
+    func run() async throws { try ControlOutput.run(pipeline, ids) { try $0.cancel($1) } }
 }
 
 /// Runs a control action per id, printing what it did or why not; exits 1 if any failed.
 enum ControlOutput {
+    static func run(_ pipeline: String, _ ids: [String], _ action: (QueueControl, String) throws -> [String]) throws {
+        let config = try PipelineConfig.load(path: pipeline)
+        let control = QueueControl(config: config, ledger: try Ledger(path: config.paths.ledger.path))
+        try each(ids) { try action(control, $0) }
+    }
+
     static func each(_ ids: [String], _ body: (String) throws -> [String]) throws {
         var failed = false
         for id in ids {
