@@ -217,6 +217,10 @@ extension Ledger {
                 b.openUntil = now + a.breakerPolicy.cooldown
                 b.probeDelivery = nil
                 b.probeUntil = nil
+                // Deliveries held for a probe that has now failed wait for the new cool-down, not the probe's lease.
+                try db.execute(sql: """
+                    UPDATE deliveries SET not_before = ? WHERE gate = 'breaker' AND platform || ':' || account = ? AND not_before > ?
+                    """, arguments: [b.openUntil, key, b.openUntil])
             }
             try b.save(db)
         case .neutral:

@@ -1,7 +1,9 @@
 import Foundation
 import GRDB
 import OmniPostCore
+import NIOHTTP1
 import OmniPostLedger
+import OmniPostPlatforms
 import Testing
 
 /// The queue's gates in the ledger, driven by an injected clock: quotas and their resets, priority,
@@ -10,7 +12,7 @@ import Testing
     static func iso(_ s: String) -> Date { ISO8601DateFormatter().date(from: s)! }
 
     func ready(_ l: Ledger, drop: String, target: String = "youtube:main", platform: String = "youtube", priority: Int = 0) throws {
-        try l.createDrop(DropRecord(id: drop, pipeline: "p", stem: drop, clipPath: "\(drop).mp4", sidecarPath: nil, now: 1), fileIDs: [])
+        _ = try l.createDrop(DropRecord(id: drop, pipeline: "p", stem: drop, clipPath: "\(drop).mp4", sidecarPath: nil, now: 1), fileIDs: [])
         var d = DeliveryRecord(dropId: drop, target: target, platform: platform, account: "main", profile: platform, state: .ready,
                                plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: drop, notBefore: nil, now: 1)
         d.priority = priority
@@ -89,6 +91,18 @@ import Testing
         #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil)
         #expect(try l.allDeliveries().allSatisfy { $0.notBefore == nil })
         #expect(try l.claimDelivery(owner: "w", lease: 60, gate: QueueGate())?.delivery.dropId == "normal")
+    }
+
+    @Test func rateLimitHeadersGiveTheNextTry() {
+        let now = Self.iso("2026-11-21T10:00:00Z")
+        #expect(RetryAfter.date(HTTPHeaders([("Retry-After", "120")]), default: 60, now: now) == now.addingTimeInterval(120))
+        #expect(RetryAfter.date(HTTPHeaders([("Retry-After", "Sat, 21 Nov 2026 10:05:00 GMT")]), default: 60, now: now) == now.addingTimeInterval(300))
+        // X: x-rate-limit-reset is epoch seconds; Reddit/Bluesky style *-Reset is seconds from now.
+        #expect(RetryAfter.date(HTTPHeaders([("x-rate-limit-reset", "1795255500")]), default: 60, now: now) == Date(timeIntervalSince1970: 1_795_255_500))
+        #expect(RetryAfter.date(HTTPHeaders([("X-Ratelimit-Reset", "30")]), default: 60, now: now) == now.addingTimeInterval(30))
+        // A time already past, or nothing usable: never earlier than now; the default otherwise.
+        #expect(RetryAfter.date(HTTPHeaders([("x-rate-limit-reset", "1000")]), default: 60, now: now) == now)
+        #expect(RetryAfter.date(HTTPHeaders([("Retry-After", "soon")]), default: 60, now: now) == now.addingTimeInterval(60))
     }
 
     @Test func slotsKeepTheirLocalTimeAcrossDaylightSavingChanges() throws {
