@@ -15,10 +15,15 @@ extension Ledger {
             if d.state == .uploading, let l = d.leaseExpiry, l >= now {
                 throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is being uploaded right now by \(d.leaseOwner ?? "?"); try again when it finishes or stop the daemon first")
             }
+            // An upload session may already have become a post (a last chunk whose reply was lost): only
+            // reconciling can tell, and a cancel must never hide a post.
+            if d.remoteSession != nil {
+                throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) has an upload session on the platform that may already be a post; the daemon reconciles it on its next attempt — cancel it after that, or remove the post on the platform")
+            }
             let from = d.state
             d.state = .cancelled
             d.errorCode = ReasonCode.cancelled.rawValue
-            d.errorMessage = "cancelled by \(who)" + (d.remoteSession != nil ? "; an unfinished upload session may remain on the platform, unpublished" : "")
+            d.errorMessage = "cancelled by \(who)"
             d.leaseOwner = nil
             d.leaseExpiry = nil
             d.gate = nil

@@ -93,6 +93,24 @@ import Testing
         #expect(try l.claimDelivery(owner: "w", lease: 60, gate: QueueGate())?.delivery.dropId == "normal")
     }
 
+    @Test func cancelNeverHidesAPossiblePost() throws {
+        let dir = try TempDir()
+        let clock = TestClock(Self.iso("2026-11-21T10:00:00Z"))
+        let l = try Ledger(path: dir.file("l.sqlite").path, clock: clock)
+        try ready(l, drop: "sent")
+        try ready(l, drop: "waiting")
+        let c = try #require(try l.claimDelivery(owner: "w", lease: 60))
+        // In flight: refused.
+        #expect(throws: OmniError.self) { try l.cancelDelivery(c.delivery.id!, by: "test") }
+        // Its session may have become a post (the reply to the last chunk lost): still refused after it is requeued.
+        try l.checkpoint(deliveryId: c.delivery.id!, owner: "w", lease: 60, session: "https://upload/1", confirmedOffset: 0, bytesSent: 0)
+        try l.transitionDelivery(c.delivery.id!, from: .uploading, to: .ready, stage: "upload")
+        #expect(throws: OmniError.self) { try l.cancelDelivery(c.delivery.id!, by: "test") }
+        // Nothing sent yet: cancelled.
+        let other = try #require(try l.allDeliveries().first { $0.dropId == "waiting" })
+        #expect(try l.cancelDelivery(other.id!, by: "test").state == .cancelled)
+    }
+
     @Test func rateLimitHeadersGiveTheNextTry() {
         let now = Self.iso("2026-11-21T10:00:00Z")
         #expect(RetryAfter.date(HTTPHeaders([("Retry-After", "120")]), default: 60, now: now) == now.addingTimeInterval(120))

@@ -33,10 +33,16 @@ public struct QueueControl: Sendable {
             }
             lines.append("drop \(id) cancelled; its originals go to failed/\(id)/")
         }
+        var refused: [String] = []
         for d in try ledger.deliveries(forDrop: id) where !d.state.isTerminal {
-            _ = try ledger.cancelDelivery(d.id!, by: who)
-            lines.append("delivery \(d.id!) (\(d.target)) cancelled")
+            do {
+                _ = try ledger.cancelDelivery(d.id!, by: who)
+                lines.append("delivery \(d.id!) (\(d.target)) cancelled")
+            } catch let e as OmniError {
+                refused.append(e.message)
+            }
         }
+        if !refused.isEmpty { throw OmniError(.invalidValue, (lines + refused).joined(separator: "\n")) }
         return lines
     }
 
