@@ -92,7 +92,7 @@ extension Ledger {
                 if let b = try BreakerRecord.fetchOne(db, key: key), b.state != .closed {
                     if b.state == .open, let until = b.openUntil, until > now {
                         try defer_(&d, until: until, gate: "breaker", code: .breakerOpen,
-                                   message: "\(key) failed \(b.failures) times in a row (last: \(b.lastError ?? "?")); the breaker is open until \(Self.stamp(until))",
+                                   message: "\(key) failed \(b.failures) times in a row (last: \(b.lastError ?? "?")); the breaker is open until \(isoStamp(until))",
                                    db: db, events: &events)
                         continue
                     }
@@ -116,9 +116,7 @@ extension Ledger {
                 var waitUntil: Double? = nil
                 var blocking: [String] = []
                 for rule in rules {
-                    let spends = try Row.fetchAll(db, sql: "SELECT at, units FROM quota_spends WHERE account = ? AND rule = ? AND at >= ?",
-                                                  arguments: [key, rule.name, rule.windowStart(at: Date(timeIntervalSince1970: now)).timeIntervalSince1970])
-                        .map { (at: Date(timeIntervalSince1970: $0["at"]), units: $0["units"] as Int) }
+                    let spends = try Self.spends(db, account: key, rule: rule, now: Date(timeIntervalSince1970: now))
                     if let w = rule.wait(spends: spends, now: Date(timeIntervalSince1970: now)) {
                         waitUntil = max(waitUntil ?? 0, w.timeIntervalSince1970)
                         let used = spends.reduce(0) { $0 + $1.units }
@@ -128,7 +126,7 @@ extension Ledger {
                 if let until = waitUntil {
                     if isProbe { try releaseProbe(key, db: db) }
                     try defer_(&d, until: until, gate: "quota", code: .quotaExhausted,
-                               message: "\(key) quota: \(blocking.joined(separator: "; ")); waiting until \(Self.stamp(until))", db: db, events: &events)
+                               message: "\(key) quota: \(blocking.joined(separator: "; ")); waiting until \(isoStamp(until))", db: db, events: &events)
                     continue
                 }
                 for rule in rules {
@@ -184,6 +182,13 @@ extension Ledger {
         }
     }
 
+    /// An account's spends still inside `rule`'s window at `now`.
+    static func spends(_ db: Database, account: String, rule: QuotaRule, now: Date) throws -> [(at: Date, units: Int)] {
+        try Row.fetchAll(db, sql: "SELECT at, units FROM quota_spends WHERE account = ? AND rule = ? AND at >= ?",
+                         arguments: [account, rule.name, rule.windowStart(at: now).timeIntervalSince1970])
+            .map { (at: Date(timeIntervalSince1970: $0["at"]), units: $0["units"] as Int) }
+    }
+
     private func releaseProbe(_ key: String, db: Database) throws {
         try db.execute(sql: "UPDATE breakers SET state = 'open', probe_delivery = NULL, probe_until = NULL, open_until = ? WHERE account = ?",
                        arguments: [now, key])
@@ -233,7 +238,7 @@ extension Ledger {
         }
         if before != b.state {
             let detail = b.state == .open
-                ? "\(b.failures) failures in a row (last: \(b.lastError ?? "?")); cooling down until \(Self.stamp(b.openUntil ?? now))"
+                ? "\(b.failures) failures in a row (last: \(b.lastError ?? "?")); cooling down until \(isoStamp(b.openUntil ?? now))"
                 : "closed after a successful attempt"
             try Self.breakerEvent(key, from: before, to: b.state, detail: detail, at: now, db: db, events: &events)
         }
@@ -245,10 +250,6 @@ extension Ledger {
                             toState: to.rawValue, detail: detail)
         try e.insert(db)
         events.append(e)
-    }
-
-    static func stamp(_ t: Double) -> String {
-        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t))
     }
 }
 
@@ -296,9 +297,7 @@ extension Ledger {
             for key in accounts.sorted() {
                 let platform = String(key.split(separator: ":").first ?? "")
                 for rule in rules[platform] ?? [] {
-                    let spends = try Row.fetchAll(db, sql: "SELECT at, units FROM quota_spends WHERE account = ? AND rule = ? AND at >= ?",
-                                                  arguments: [key, rule.name, rule.windowStart(at: now).timeIntervalSince1970])
-                        .map { (at: Date(timeIntervalSince1970: $0["at"]), units: $0["units"] as Int) }
+                    let spends = try Self.spends(db, account: key, rule: rule, now: now)
                     out.append(QuotaUse(account: key, rule: rule.name, used: spends.reduce(0) { $0 + $1.units }, limit: rule.limit,
                                         cost: rule.cost, window: rule.summary,
                                         nextFitsAt: rule.wait(spends: spends, now: now)?.timeIntervalSince1970))

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import OmniPostCore
 
 /// Everything the sandbox remembers: registered accounts and tokens, upload sessions, published
@@ -82,7 +83,19 @@ public actor SandboxState {
     public private(set) var stats = Stats()
     func putStarted() { stats.putsInFlight += 1 }
     func putEnded() { stats.putsInFlight -= 1 }
-    func finalReplyPending(_ d: Int) { stats.finalRepliesPending += d }
+
+    /// Serves one chunk PUT, counted in `stats` while it runs (whatever way it ends).
+    nonisolated func servingPut(_ body: () async throws -> Response) async throws -> Response {
+        await putStarted()
+        do {
+            let r = try await body()
+            await putEnded()
+            return r
+        } catch {
+            await putEnded()
+            throw error
+        }
+    }
 
     /// An injected answer for an upload start: a status to fail with, or a 429 with its Retry-After.
     enum InitFault { case status(Int), rateLimited(Int) }

@@ -24,7 +24,7 @@ struct AccountsCommand: AsyncParsableCommand {
                 let t = stored[key]
                 var parts = [key, a.endpoint]
                 parts.append(t?.hasRefreshToken == true ? "refresh token stored\(t!.sealed ? " (sealed)" : "")" : "no stored token (seeded from the pipeline file at the next run)")
-                if let e = t?.accessExpiresAt { parts.append("access token until \(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: e)))") }
+                if let e = t?.accessExpiresAt { parts.append("access token until \(isoStamp(e))") }
                 parts.append("breaker \(breakers[key]?.state.rawValue ?? "closed")")
                 let mine = deliveries.filter { $0.accountKey == key }
                 let revoked = mine.filter { $0.state == .failed && $0.errorCode == ReasonCode.authRevoked.rawValue }.count

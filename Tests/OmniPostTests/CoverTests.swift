@@ -91,7 +91,7 @@ import Testing
                 text: {title_max: 100}
             """)
         let c = try PipelineConfig.parse(text: "targets: [youtube:main]\nsandbox: embedded\nprofiles: mine.yaml\n", file: "p.yaml", baseDirectory: dir.url)
-        #expect(c.profileOverrides["youtube_shorts"]?.durationS.max == 60)
+        #expect(c.overrides.profiles["youtube_shorts"]?.durationS.max == 60)
         let bad = try dir.write("bad.yaml", "profiles:\n  x: {platform: s3}\n")
         let e = try #require(throws: OmniError.self) {
             try PipelineConfig.parse(text: "targets: [youtube:main]\nsandbox: embedded\nprofiles: bad.yaml\n", file: "p.yaml", baseDirectory: dir.url)

@@ -1,4 +1,5 @@
 import Foundation
+import AsyncHTTPClient
 import GRDB
 import OmniPostCore
 import NIOHTTP1
@@ -189,5 +190,23 @@ import Testing
         #expect(throws: OmniError.self) { try other.open(sealed) }
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyFile.path)
         #expect(throws: OmniError.self) { try Sealer.load(file: keyFile, env: "X") }
+    }
+
+    /// A store whose sealed tokens no longer open (the key changed).
+    struct UnreadableStore: TokenStore {
+        func load(account: String) async throws -> (accessToken: String?, expiresAt: Date?, refreshToken: String?) {
+            throw OmniError(.authRevoked, "a stored credential cannot be decrypted with this key")
+        }
+        func save(account: String, accessToken: String, expiresAt: Date, refreshToken: String?) async throws {}
+    }
+
+    @Test func anUnreadableCredentialStoreIsNamedNotHiddenBehindInvalidGrant() async throws {
+        let account = AccountConfig(key: "youtube:main", platform: "youtube", clientID: "c", clientSecret: "s", refreshToken: "old",
+                                    endpoint: "http://127.0.0.1:9", tokenURL: "http://127.0.0.1:9/token")
+        let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: UnreadableStore())
+        await #expect { _ = try await tokens.accessToken() } throws: { e in
+            guard let e = e as? DeliveryError else { return false }
+            return e.kind == .reauthenticate && e.code == .authRevoked && e.message.contains("cannot be decrypted")
+        }
     }
 }

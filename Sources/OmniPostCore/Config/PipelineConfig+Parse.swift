@@ -105,13 +105,13 @@ extension PipelineConfig {
 
         let defaults = try top["defaults"].map { try ManifestDefaults.parse($0) } ?? ManifestDefaults()
 
-        var profileOverrides = ProfileCatalog(profiles: [:])
+        var overrides = ProfileCatalog(profiles: [:])
         if let v = top["profiles"] {
             let path = resolve(try v.string(), against: baseDirectory).path
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw v.fail("cannot read the profiles file \(path)")
             }
-            profileOverrides = try ProfileCatalog.parse(text: text, file: path)
+            overrides = try ProfileCatalog.parse(text: text, file: path)
         }
 
         guard let targetsNode = top["targets"] else {
@@ -180,10 +180,10 @@ extension PipelineConfig {
         // (a YouTube project granted a larger quota, a stricter self-imposed limit).
         if let v = top["quotas"] {
             for (platform, node) in try v.mapping(allowed: PlatformCatalog.known) {
-                profileOverrides.quotas[platform] = try node.sequence().map(QuotaRule.parse)
+                overrides.quotas[platform] = try node.sequence().map(QuotaRule.parse)
             }
         }
-        config.overrides = profileOverrides
+        config.overrides = overrides
         if let v = top["schedule"] { config.schedule = try SlotSchedule.parse(v) }
         if let v = top["credentials"] {
             let c = try v.mapping(allowed: ["key_file", "key_env"])

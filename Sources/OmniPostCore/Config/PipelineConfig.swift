@@ -16,7 +16,6 @@ public struct PipelineConfig: Sendable {
     public var accounts: [String: AccountConfig]
     /// The pipeline's own `profiles:` file: profiles and quota lists replacing or adding to the bundled ones by name.
     public var overrides = ProfileCatalog(profiles: [:])
-    public var profileOverrides: [String: Profile] { overrides.profiles }
     /// Publishing slots for `publish_at: next_slot`, staggering and native scheduling.
     public var schedule = SlotSchedule()
     /// Where the key that seals credentials in the ledger comes from.

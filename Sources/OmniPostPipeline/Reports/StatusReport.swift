@@ -12,7 +12,7 @@ public struct StatusReport: Sendable {
         public var target: String
         public var state: String
         public var priority: Int
-        /// schedule | quota | breaker | retry | caps (due, waiting for an upload slot) | nil (ready now)
+        /// What holds it while not yet due: schedule | quota | breaker | retry; nil once due.
         public var gate: String?
         public var notBefore: String?
         public var scheduledAt: String?
@@ -35,13 +35,18 @@ public struct StatusReport: Sendable {
         let deliveries = try ledger.allDeliveries()
         let now = ledger.clock.now().timeIntervalSince1970
         let queue = deliveries.filter { !$0.state.isTerminal }
-            .sorted { ($0.priority, -($0.notBefore ?? 0), -Double($0.id ?? 0)) > ($1.priority, -($1.notBefore ?? 0), -Double($1.id ?? 0)) }
+            // The claim's order: priority, then due time, then age.
+            .sorted { a, b in
+                if a.priority != b.priority { return a.priority > b.priority }
+                if (a.notBefore ?? 0) != (b.notBefore ?? 0) { return (a.notBefore ?? 0) < (b.notBefore ?? 0) }
+                return (a.id ?? 0) < (b.id ?? 0)
+            }
             .map { d in
                 let due = d.notBefore.map { $0 <= now } ?? true
                 return QueueItem(
                     delivery: d.id ?? 0, drop: d.dropId, target: d.target, state: d.state.rawValue, priority: d.priority,
-                    gate: due ? (d.state == .ready ? "caps" : nil) : d.gate, notBefore: due ? nil : d.notBefore.map(stamp),
-                    scheduledAt: d.scheduledAt.map(stamp), attempts: d.attempts, confirmedOffset: d.confirmedOffset, bytes: d.renditionBytes,
+                    gate: due ? nil : d.gate, notBefore: due ? nil : d.notBefore.map(isoStamp),
+                    scheduledAt: d.scheduledAt.map(isoStamp), attempts: d.attempts, confirmedOffset: d.confirmedOffset, bytes: d.renditionBytes,
                     reason: [d.errorCode, d.errorMessage].compactMap { $0 }.joined(separator: ": ").nilIfEmpty)
             }
         var byOutcome: [String: Int] = [:]
@@ -51,8 +56,6 @@ public struct StatusReport: Sendable {
             quotas: try ledger.quotaUse(accounts: Array(config.accounts.keys), rules: profiles.quotas),
             breakers: try ledger.breakers(), accounts: try ledger.tokenSummaries(), attemptsByOutcome: byOutcome)
     }
-
-    static func stamp(_ t: Double) -> String { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t)) }
 
     public func json() throws -> String {
         func tree<T: Encodable>(_ v: T) throws -> Any { try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(v), options: [.fragmentsAllowed]) }
@@ -74,7 +77,7 @@ public struct StatusReport: Sendable {
             out.append("queue (\(queue.count)):")
             for q in queue {
                 var parts = ["  #\(q.delivery)", q.target, q.state, "prio \(q.priority)"]
-                if let g = q.gate { parts.append(g == "caps" ? "due, waiting for an upload slot" : "held by \(g)") }
+                if let g = q.gate { parts.append("held by \(g)") } else if q.state == "ready" { parts.append("due") }
                 if let nb = q.notBefore { parts.append("until \(nb)") }
                 if let s = q.scheduledAt { parts.append("goes public \(s)") }
                 if q.attempts > 0 { parts.append("attempts \(q.attempts)") }
@@ -86,21 +89,21 @@ public struct StatusReport: Sendable {
         if !quotas.isEmpty {
             out.append("quotas:")
             for q in quotas {
-                let next = q.nextFitsAt.map { "; next post fits at \(Self.stamp($0))" } ?? ""
+                let next = q.nextFitsAt.map { "; next post fits at \(isoStamp($0))" } ?? ""
                 out.append("  \(q.account)  \(q.rule)  \(q.used)/\(q.limit) used  (\(q.window))\(next)")
             }
         }
         out.append(breakers.isEmpty ? "breakers: all closed" : "breakers:")
         for b in breakers {
             var line = "  \(b.account)  \(b.state.rawValue)  \(b.failures) failures in a row"
-            if b.state == .open, let u = b.openUntil { line += "  until \(Self.stamp(u))" }
+            if b.state == .open, let u = b.openUntil { line += "  until \(isoStamp(u))" }
             if let e = b.lastError, !e.isEmpty { line += "  last: \(e)" }
             out.append(line)
         }
         if !accounts.isEmpty {
             out.append("credentials:")
             for a in accounts {
-                let access = a.accessExpiresAt.map { "access token until \(Self.stamp($0))" } ?? "no access token yet"
+                let access = a.accessExpiresAt.map { "access token until \(isoStamp($0))" } ?? "no access token yet"
                 out.append("  \(a.account)  \(a.hasRefreshToken ? "refresh token stored" : "NO refresh token")\(a.sealed ? " (sealed)" : "")  \(access)")
             }
         }

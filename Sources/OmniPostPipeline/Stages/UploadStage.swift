@@ -76,7 +76,7 @@ struct UploadStage: Sendable {
             }
             var detail = result.url + (result.coverSet == true ? " (cover set)" : "")
             if result.reconciled { detail += " (found published when reconciling; nothing re-sent)" }
-            if let at = meta.publishAt { detail += " (goes public at \(Self.stamp(at)), scheduled on the platform)" }
+            if let at = meta.publishAt { detail += " (goes public at \(isoStamp(at)), scheduled on the platform)" }
             try ctx.ledger.transitionDelivery(id, from: .uploading, to: .published, stage: name, detail: detail, expectOwner: owner,
                                               attempt: attempt(claim, "published", breaker: .success)) { x in
                 x.remoteId = result.remoteId
@@ -142,7 +142,7 @@ struct UploadStage: Sendable {
         let d = claim.delivery
         do {
             try ctx.ledger.transitionDelivery(d.id!, from: .uploading, to: .ready, stage: name,
-                                              detail: "\(e.code): \(e.message); next try \(Self.stamp(Date(timeIntervalSince1970: at)))",
+                                              detail: "\(e.code): \(e.message); next try \(isoStamp(Date(timeIntervalSince1970: at)))",
                                               expectOwner: ctx.owner,
                                               attempt: attempt(claim, outcome, code: e.code, status: e.httpStatus, detail: e.message, breaker: breaker)) { x in
                 x.notBefore = at
@@ -169,6 +169,4 @@ struct UploadStage: Sendable {
             ctx.logger.error("could not record a failed delivery", metadata: ["omnipost.delivery": "\(d.id ?? 0)", "error": "\(error)"])
         }
     }
-
-    static func stamp(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
 }

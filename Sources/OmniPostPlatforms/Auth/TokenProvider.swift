@@ -33,12 +33,22 @@ public actor TokenProvider {
     public func accessToken() async throws -> String {
         if mustRefresh { return try await refresh() }
         if let c = cached, c.expires.timeIntervalSinceNow > 60 { return c.token }
-        if cached == nil, let stored = try? await store.load(account: account.key),
-           let t = stored.accessToken, let e = stored.expiresAt, e.timeIntervalSinceNow > 60 {
+        if cached == nil, let saved = try await stored(),
+           let t = saved.accessToken, let e = saved.expiresAt, e.timeIntervalSinceNow > 60 {
             cached = (t, e)
             return t
         }
         return try await refresh()
+    }
+
+    /// What the store holds. A store that cannot be read (a changed sealing key) fails the account with
+    /// its own sentence — falling back to the pipeline file's token would hide it behind `invalid_grant`.
+    private func stored() async throws -> (accessToken: String?, expiresAt: Date?, refreshToken: String?)? {
+        do { return try await store.load(account: account.key) } catch let e as OmniError {
+            throw DeliveryError(.reauthenticate, e.code, "\(account.key): \(e.message)")
+        } catch {
+            throw DeliveryError(.retryNow, .internalError, "\(account.key): the stored credentials could not be read: \(error)")
+        }
     }
 
     /// Forgets the current token (after a 401) so the next call refreshes.
@@ -48,7 +58,7 @@ public actor TokenProvider {
     }
 
     func refresh() async throws -> String {
-        let storedRefresh = (try? await store.load(account: account.key))?.refreshToken
+        let storedRefresh = try await stored()?.refreshToken
         let refreshToken = storedRefresh ?? account.refreshToken
         var req = HTTPClientRequest(url: account.tokenURL)
         req.method = .POST

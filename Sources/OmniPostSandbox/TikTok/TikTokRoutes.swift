@@ -93,9 +93,7 @@ enum TikTokRoutes {
             guard let id = ctx.parameters.get("publish") else {
                 return envelope(.notFound, code: "invalid_publish_id", message: "unknown upload")
             }
-            await state.putStarted()
-            defer { Task { await state.putEnded() } }
-            return try await state.sessionLocks.withLock(id) { try await putLocked(req, id: id, state: state) }
+            return try await state.servingPut { try await state.sessionLocks.withLock(id) { try await putLocked(req, id: id, state: state) } }
         }
         router.post("/v2/post/publish/status/fetch/") { req, _ -> Response in
             await state.count("tiktok.status")

@@ -123,9 +123,7 @@ enum YouTubeRoutes {
         guard let id = SandboxHTTP.query(req, "upload_id") else {
             return SandboxHTTP.googleError(404, "notFound", "The upload session does not exist or has expired.")
         }
-        await state.putStarted()
-        defer { Task { await state.putEnded() } }
-        return try await state.sessionLocks.withLock(id) { try await putChunkLocked(req, id: id, state: state) }
+        return try await state.servingPut { try await state.sessionLocks.withLock(id) { try await putChunkLocked(req, id: id, state: state) } }
     }
 
     /// Runs holding the session's lock, on a fresh read of the session.
