@@ -45,6 +45,19 @@ extension Ledger {
         try write { db, events in
             let now = self.now
             guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.invalidValue, "there is no delivery \(id)") }
+            if d.state == .ready, d.gate == "auth" {
+                // Held because its account's credentials were refused while it had a platform session:
+                // released now (after `accounts set-token`), it reconciles that session first.
+                d.notBefore = nil
+                d.gate = nil
+                d.updatedAt = now
+                try d.update(db)
+                var e = EventRecord(at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: "control", fromState: "ready",
+                                    toState: "ready", detail: "released by \(who); its session is reconciled before anything is sent")
+                try e.insert(db)
+                events.append(e)
+                return d
+            }
             guard d.state == .failed else { throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is \(d.state.rawValue); only failed deliveries are retried") }
             guard let drop = try DropRecord.fetchOne(db, key: d.dropId), drop.state == .converted else {
                 throw OmniError(.invalidValue, "delivery \(id)'s drop \(d.dropId) is finished; retry the drop instead (`omnipost retry \(d.dropId)`)")

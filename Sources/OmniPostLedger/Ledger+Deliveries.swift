@@ -23,11 +23,13 @@ extension Ledger {
 
     /// An earlier delivery of the same content to the same target that is published or on its way:
     /// the identity check that turns a re-dropped clip into a `duplicate` instead of a second post.
+    /// A failed delivery that holds a platform session counts: its post may exist (never confirmed),
+    /// so the same content is not sent to that target again by a new drop.
     public func priorDelivery(contentSha256: String, target: String, excludingDrop: String) throws -> DeliveryRecord? {
         try read { db in
             try DeliveryRecord.fetchOne(db, sql: """
                 SELECT * FROM deliveries WHERE content_sha256 = ? AND target = ? AND drop_id != ?
-                AND state NOT IN ('failed','cancelled') ORDER BY id LIMIT 1
+                AND (state NOT IN ('failed','cancelled') OR (state = 'failed' AND remote_session IS NOT NULL)) ORDER BY id LIMIT 1
                 """, arguments: [contentSha256, target, excludingDrop])
         }
     }

@@ -10,8 +10,14 @@ extension Ledger {
             let now = self.now
             var sql = "SELECT * FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
             if let extra { sql += " AND (\(extra))" }
+            // A drop that was in flight when the daemon crashed is worked on alone, and nothing else while
+            // it is: if it crashes again, the crash is charged to it and not to a bystander.
+            sql += """
+                 AND (crashes = 0 OR NOT EXISTS (SELECT 1 FROM drops o WHERE o.id != drops.id AND o.lease_expiry >= ?))
+                 AND NOT EXISTS (SELECT 1 FROM drops o WHERE o.id != drops.id AND o.crashes > 0 AND o.lease_expiry >= ?)
+                """
             sql += " ORDER BY created_at LIMIT 1"
-            guard var drop = try DropRecord.fetchOne(db, sql: sql, arguments: [state.rawValue, now]) else { return nil }
+            guard var drop = try DropRecord.fetchOne(db, sql: sql, arguments: [state.rawValue, now, now, now]) else { return nil }
             drop.leaseOwner = owner
             drop.leaseExpiry = now + lease
             try drop.update(db)
@@ -103,8 +109,10 @@ extension Ledger {
         return try read { db in
             try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM drops WHERE state NOT IN ('archived','failed') AND NOT (
-                  state = 'converted' AND NOT EXISTS (
-                    SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id
+                  state = 'converted'
+                  AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id
+                      AND state NOT IN ('published','failed','cancelled'))
+                  AND NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id
                       AND state NOT IN ('published','failed','cancelled')
                       AND (not_before IS NULL OR not_before <= ?)))
                 """, arguments: [limit]) ?? 0
@@ -113,30 +121,62 @@ extension Ledger {
 }
 
 extension Ledger {
+    /// Processing a drop that crashed the daemon this many times is not tried again.
+    public static let crashQuarantineAfter = 2
+
     /// At start-up: leases held by processes of this host that no longer exist (killed, crashed) are
     /// released at once instead of waiting out their expiry. Owners are named `host:pid:nonce`.
+    /// `crashed(pid)` says whether that process died of a crash (it left a marker) rather than a kill:
+    /// the drops it held are charged a crash, and one charged `crashQuarantineAfter` times is rejected
+    /// with `internal_error` instead of being handed to a stage that would crash a third time.
     @discardableResult
-    public func releaseDeadLeases(host: String, isAlive: (Int32) -> Bool) throws -> Int {
+    public func releaseDeadLeases(host: String, isAlive: (Int32) -> Bool, crashed: (Int32) -> Bool = { _ in false }) throws -> Int {
         let owners = try read { db in
             try String.fetchAll(db, sql: """
                 SELECT DISTINCT lease_owner FROM drops WHERE lease_owner LIKE ? UNION
                 SELECT DISTINCT lease_owner FROM deliveries WHERE lease_owner LIKE ?
                 """, arguments: [host + ":%", host + ":%"])
         }
-        let dead = owners.filter { owner in
+        let dead: [(owner: String, pid: Int32)] = owners.compactMap { owner in
             let parts = owner.split(separator: ":")
-            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { return false }
-            return !isAlive(pid)
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), !isAlive(pid) else { return nil }
+            return (owner, pid)
         }
         guard !dead.isEmpty else { return 0 }
+        let crashedOwners = Set(dead.filter { crashed($0.pid) }.map(\.owner))
         return try write { db, events in
             var n = 0
-            for owner in dead {
+            for (owner, _) in dead {
+                if crashedOwners.contains(owner) {
+                    try db.execute(sql: "UPDATE drops SET crashes = crashes + 1 WHERE lease_owner = ?", arguments: [owner])
+                    let victims = try DropRecord.fetchAll(db, sql: "SELECT * FROM drops WHERE lease_owner = ? AND crashes >= ? AND state IN ('received','validated')",
+                                                          arguments: [owner, Self.crashQuarantineAfter])
+                    for var d in victims {
+                        let from = d.state
+                        // Validate and convert are the stages that parse a user's bytes.
+                        d.state = .rejected
+                        try db.execute(sql: """
+                            UPDATE deliveries SET state = 'cancelled', error_code = 'internal_error', error_message = 'its drop was quarantined'
+                            WHERE drop_id = ? AND state IN ('planned','ready')
+                            """, arguments: [d.id])
+                        d.reasonCode = ReasonCode.internalError.rawValue
+                        d.reasonMessage = "processing this drop crashed OmniPost \(d.crashes) times (while it was \(from.rawValue)); it was set aside so the rest of the inbox goes on. Its originals are kept; please report it with the file"
+                        d.leaseOwner = nil
+                        d.leaseExpiry = nil
+                        d.updatedAt = self.now
+                        try d.update(db)
+                        var e = EventRecord(at: self.now, dropId: d.id, stage: "startup", fromState: from.rawValue, toState: d.state.rawValue,
+                                            detail: "internal_error: quarantined after \(d.crashes) crashes")
+                        try e.insert(db)
+                        events.append(e)
+                    }
+                }
                 try db.execute(sql: "UPDATE drops SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
                 n += db.changesCount
                 try db.execute(sql: "UPDATE deliveries SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
                 n += db.changesCount
-                var e = EventRecord(at: self.now, stage: "startup", toState: "lease_released", detail: "\(owner) is no longer running")
+                var e = EventRecord(at: self.now, stage: "startup", toState: "lease_released",
+                                    detail: "\(owner) is no longer running\(crashedOwners.contains(owner) ? " (it crashed)" : "")")
                 try e.insert(db)
                 events.append(e)
             }

@@ -76,6 +76,23 @@ extension Ledger {
         }
     }
 
+    /// The files a drop took from the inbox.
+    public func files(ofDrop id: String) throws -> [FileRecord] {
+        try read { db in try FileRecord.filter(Column("drop_id") == id).order(Column("path")).fetchAll(db) }
+    }
+
+    /// The newest file at one of `paths` that a drop has taken, with that drop.
+    public func takenFile(atAny paths: [String]) throws -> (file: FileRecord, drop: DropRecord)? {
+        try read { db in
+            guard !paths.isEmpty else { return nil }
+            let marks = paths.map { _ in "?" }.joined(separator: ",")
+            guard let f = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE state = 'taken' AND drop_id IS NOT NULL AND path IN (\(marks)) ORDER BY id DESC LIMIT 1",
+                                                 arguments: StatementArguments(paths)),
+                  let dropId = f.dropId, let d = try DropRecord.fetchOne(db, key: dropId) else { return nil }
+            return (f, d)
+        }
+    }
+
     /// Marks a waiting file gone (it vanished from the inbox before being taken).
     public func markFileGone(path: String) throws {
         try write { db, _ in

@@ -163,6 +163,10 @@ extension Ledger {
                 ALTER TABLE tokens ADD COLUMN seed_hash TEXT;
                 """)
         }
+        // Crash quarantine: how often processing a drop took the daemon down with it.
+        m.registerMigration("v3") { db in
+            try db.execute(sql: "ALTER TABLE drops ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 }

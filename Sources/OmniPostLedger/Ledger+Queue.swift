@@ -112,7 +112,8 @@ extension Ledger {
                 }
 
                 // Quotas: only a new post spends; a resumed session was paid for when it began.
-                let rules = d.remoteSession == nil ? gate.quotas[d.platform] ?? [] : []
+                // Request-rate rules (`on: init`) are spent by the adapter when it sends the request.
+                let rules = d.remoteSession == nil ? (gate.quotas[d.platform] ?? []).filter { $0.on == nil } : []
                 var waitUntil: Double? = nil
                 var blocking: [String] = []
                 for rule in rules {
@@ -179,6 +180,20 @@ extension Ledger {
                                 fromState: d.state.rawValue, toState: "waiting", detail: "\(code.rawValue): \(message)")
             try e.insert(db)
             events.append(e)
+        }
+    }
+
+    /// Spends a request-rate rule at the moment the request is sent: nil when it fit (and is now
+    /// counted), or the time it will fit. Check and spend are one transaction, so two uploads on one
+    /// account can never both take the last unit.
+    public func spendRequest(account key: String, rule: QuotaRule, deliveryId: Int64?) throws -> Date? {
+        try write { db, _ in
+            let now = self.now
+            let spends = try Self.spends(db, account: key, rule: rule, now: Date(timeIntervalSince1970: now))
+            if let w = rule.wait(spends: spends, now: Date(timeIntervalSince1970: now)) { return w }
+            try db.execute(sql: "INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES (?,?,?,?,?)",
+                           arguments: [key, rule.name, now, rule.cost, deliveryId])
+            return nil
         }
     }
 

@@ -41,16 +41,26 @@ extension SandboxState {
     /// TikTok rotates refresh tokens: each refresh returns a new one. The old one is retired once the new
     /// one is used — a grace many providers give so a client that died before saving the new token is
     /// not locked out (PLATFORMS.md: always store the newest).
+    /// With `faults.strictRotation` there is no grace: a refresh token works once, and a used one
+    /// presented again revokes every token of that account (reuse detection, RFC 6819 §5.2.2.3).
     func rotate(clientID: String, clientSecret: String, refreshToken: String) -> RotateResult {
+        if faults.strictRotation, let family = usedRefreshTokens[refreshToken] {
+            revoke(account: family)
+            return .invalidGrant
+        }
         guard var a = accounts[refreshToken], !a.revoked else { return .invalidGrant }
         guard a.clientID == clientID, a.clientSecret == clientSecret else { return .invalidClient }
+        if faults.strictRotation {
+            accounts[refreshToken] = nil
+            usedRefreshTokens[refreshToken] = "\(a.platform):\(a.name)"
+        }
         if let old = retiring.removeValue(forKey: refreshToken) { accounts[old] = nil }
         let access = "act." + SandboxState.randomID(32)
         tokens[access] = Token(account: "\(a.platform):\(a.name)", expires: Date().addingTimeInterval(accessTokenLifetime))
         let next = "rft." + SandboxState.randomID(32)
         a.refreshToken = next
         accounts[next] = a
-        retiring[next] = refreshToken
+        if !faults.strictRotation { retiring[next] = refreshToken }
         return .ok(access, Int(accessTokenLifetime), next, "open-" + a.name)
     }
 }

@@ -29,11 +29,20 @@ extension SandboxState {
         try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.moveItem(atPath: s.file, toPath: dest.path)
         let hash = try FileHashing.sha256(path: dest.path)
-        videos.append(Video(
-            platform: "youtube", id: vid, account: s.account, title: s.metadata.snippet?.title ?? "",
-            description: s.metadata.snippet?.description ?? "", tags: s.metadata.snippet?.tags ?? [],
-            privacy: s.metadata.status?.privacyStatus ?? "public", publishAt: s.metadata.status?.publishAt,
-            bytes: hash.bytes, sha256: hash.hex, path: dest.path, receivedAt: Date()))
+        let m = s.metadata
+        var v = Video(
+            platform: "youtube", id: vid, account: s.account, title: m.snippet?.title ?? "unknown",
+            description: m.snippet?.description ?? "", tags: m.snippet?.tags ?? [],
+            privacy: m.status?.privacyStatus ?? "public", publishAt: m.status?.publishAt,
+            bytes: hash.bytes, sha256: hash.hex, path: dest.path, receivedAt: Date())
+        v.categoryId = m.snippet?.categoryId ?? YouTubeVideoMetadata.defaultCategory
+        v.madeForKids = m.status?.selfDeclaredMadeForKids
+        v.containsSyntheticMedia = m.status?.containsSyntheticMedia
+        v.defaultLanguage = m.snippet?.defaultLanguage
+        v.embeddable = m.status?.embeddable
+        v.license = m.status?.license
+        v.uploadType = s.uploadType
+        videos.append(v)
         s.videoID = vid
         s.file = dest.path
         sessions[s.id] = s

@@ -29,6 +29,15 @@ public actor SandboxState {
         public var path: String
         public var receivedAt: Date
         public var thumbnailSha256: String? = nil
+        /// YouTube's other stored fields, returned in the video resource.
+        public var categoryId: String? = nil
+        public var madeForKids: Bool? = nil
+        public var containsSyntheticMedia: Bool? = nil
+        public var defaultLanguage: String? = nil
+        public var embeddable: Bool? = nil
+        public var license: String? = nil
+        /// How the bytes came: resumable, multipart or media (simple).
+        public var uploadType: String? = nil
     }
 
     public struct Faults: Sendable, Codable, Equatable {
@@ -48,9 +57,18 @@ public actor SandboxState {
         /// Milliseconds between committing an upload's last chunk (the video exists) and answering: a
         /// client killed in that window must find the post by reconciling, not post again.
         public var finalReplyDelayMs: Int = 0
+        /// Rotating refresh tokens are single-use at once (X; providers with reuse detection): the old one
+        /// dies the moment it is used, and presenting a used one again revokes the whole token family.
+        public var strictRotation: Bool = false
+        /// Milliseconds the token endpoint takes to answer: a real network's round trip (150–300 ms),
+        /// which is what lets two concurrent refreshes overlap.
+        public var tokenDelayMs: Int = 0
 
         public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
-                    rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0) {
+                    rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
+                    strictRotation: Bool = false, tokenDelayMs: Int = 0) {
+            self.strictRotation = strictRotation
+            self.tokenDelayMs = tokenDelayMs
             self.youtubeCutAfterBytes = youtubeCutAfterBytes
             self.youtubeFailPuts = youtubeFailPuts
             self.youtubePutDelayMs = youtubePutDelayMs
@@ -70,7 +88,9 @@ public actor SandboxState {
                 failInits: try c.decodeIfPresent([Int].self, forKey: .failInits) ?? [],
                 rateLimitInits: try c.decodeIfPresent(Int.self, forKey: .rateLimitInits) ?? 0,
                 rateLimitRetryAfterS: try c.decodeIfPresent(Int.self, forKey: .rateLimitRetryAfterS) ?? 2,
-                finalReplyDelayMs: try c.decodeIfPresent(Int.self, forKey: .finalReplyDelayMs) ?? 0)
+                finalReplyDelayMs: try c.decodeIfPresent(Int.self, forKey: .finalReplyDelayMs) ?? 0,
+                strictRotation: try c.decodeIfPresent(Bool.self, forKey: .strictRotation) ?? false,
+                tokenDelayMs: try c.decodeIfPresent(Int.self, forKey: .tokenDelayMs) ?? 0)
         }
     }
 
@@ -79,6 +99,8 @@ public actor SandboxState {
     public struct Stats: Sendable, Codable {
         public var putsInFlight = 0
         public var finalRepliesPending = 0
+        /// Requests answered 429 by a per-token rate limit.
+        public var rateLimited = 0
     }
     public private(set) var stats = Stats()
     func putStarted() { stats.putsInFlight += 1 }
@@ -127,6 +149,7 @@ public actor SandboxState {
         var metadata: YouTubeVideoMetadata
         var created: Date
         var videoID: String?
+        var uploadType = "resumable"
     }
 
     public let root: URL
@@ -136,6 +159,8 @@ public actor SandboxState {
     /// A rotated-out refresh token stays valid until its successor is first used (new → old), so a
     /// client that crashed before storing the new token can still refresh with the old one.
     var retiring: [String: String] = [:]
+    /// Refresh tokens already used under strict rotation, with the account they belonged to.
+    var usedRefreshTokens: [String: String] = [:]
     var tokens: [String: Token] = [:]
     var sessions: [String: UploadSession] = [:]
     var tiktokUploads: [String: TikTokUpload] = [:]
@@ -164,6 +189,30 @@ public actor SandboxState {
     }
 
     public func setFaults(_ f: Faults) { faults = f }
+
+    /// Request times per rate-limited key (route + token), for the platforms' per-token limits.
+    var rateWindows: [String: [Date]] = [:]
+
+    /// Counts one request under `key`: nil when it is within `limit` per `window` seconds, or the
+    /// seconds until it would be (what Retry-After says).
+    func rateLimit(_ key: String, limit: Int, window: Double) -> Int? {
+        let now = Date()
+        var times = (rateWindows[key] ?? []).filter { now.timeIntervalSince($0) < window }
+        if times.count >= limit {
+            rateWindows[key] = times
+            stats.rateLimited += 1
+            return max(1, Int((window - now.timeIntervalSince(times[0])).rounded(.up)))
+        }
+        times.append(now)
+        rateWindows[key] = times
+        return nil
+    }
+
+    /// The token endpoint's round trip (`tokenDelayMs`).
+    func tokenDelay() async {
+        let ms = faults.tokenDelayMs
+        if ms > 0 { try? await Task.sleep(for: .milliseconds(ms)) }
+    }
 
     public func setAccessTokenLifetime(_ t: TimeInterval) { accessTokenLifetime = t }
 

@@ -30,7 +30,7 @@ import Testing
         let store = Store()
         let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: store)
         let adapter = TikTokAdapter(account: account, tokens: tokens, http: HTTPClient.shared, chunkSize: 5 * Self.mib,
-                                    backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)), pollInterval: .milliseconds(20))
+                                    backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)), poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(20), perMinute: 3000))
         let file = dir.file("v.bin")
         try Data((0..<Int(size)).map { UInt8(($0 * 31) % 256) }).write(to: file)
         return (s, adapter, file, store)

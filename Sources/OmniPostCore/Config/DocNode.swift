@@ -37,12 +37,12 @@ public struct DocNode {
             let keyNode = DocNode(node: k, file: file, invalidCode: invalidCode)
             guard let key = k.string else { throw keyNode.fail("keys must be strings") }
             if let allowed, !allowed.contains(key) {
-                var msg = "unknown key '\(key)'"
+                var msg = "unknown key '\(Excerpt.quote(key))'"
                 if let guess = DidYouMean.suggest(key, among: allowed) { msg += "; did you mean '\(guess)'?" }
                 else { msg += "; allowed keys: \(allowed.sorted().joined(separator: ", "))" }
                 throw keyNode.fail(.unknownKey, msg)
             }
-            if out[key] != nil { throw keyNode.fail("key '\(key)' appears twice") }
+            if out[key] != nil { throw keyNode.fail("key '\(Excerpt.quote(key))' appears twice") }
             out[key] = DocNode(node: v, file: file, invalidCode: invalidCode)
         }
         return out
@@ -77,7 +77,7 @@ public struct DocNode {
         switch s.string.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
-        default: throw fail("expected true or false here, found '\(s.string)'")
+        default: throw fail("expected true or false here, found '\(Excerpt.quote(s.string))'")
         }
     }
 
@@ -91,7 +91,7 @@ public struct DocNode {
     public func duration() throws -> Duration {
         let text = try string().trimmingCharacters(in: .whitespaces)
         guard let d = DurationText.parse(text) else {
-            throw fail("expected a duration like 2s, 500ms or 5m, found '\(text)'")
+            throw fail("expected a duration like 2s, 500ms or 5m, found '\(Excerpt.quote(text))'")
         }
         return d
     }
@@ -100,7 +100,7 @@ public struct DocNode {
     public func byteSize() throws -> Int64 {
         let text = try string().trimmingCharacters(in: .whitespaces)
         guard let v = ByteSizeText.parse(text) else {
-            throw fail("expected a size like 8MiB or 256KiB, found '\(text)'")
+            throw fail("expected a size like 8MiB or 256KiB, found '\(Excerpt.quote(text))'")
         }
         return v
     }
@@ -109,7 +109,7 @@ public struct DocNode {
     public func oneOf(_ choices: [String]) throws -> String {
         let v = try string()
         guard choices.contains(v) else {
-            var msg = "'\(v)' is not one of \(choices.joined(separator: ", "))"
+            var msg = "'\(Excerpt.quote(v))' is not one of \(choices.joined(separator: ", "))"
             if let g = DidYouMean.suggest(v, among: choices) { msg += "; did you mean '\(g)'?" }
             throw fail(msg)
         }
@@ -118,7 +118,7 @@ public struct DocNode {
 
     var kindName: String {
         switch node {
-        case .scalar(let s): return "'\(s.string)'"
+        case .scalar(let s): return "'\(Excerpt.quote(s.string))'"
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"
@@ -126,7 +126,7 @@ public struct DocNode {
     }
 
     private var scalarText: String {
-        if case .scalar(let s) = node { return s.string }
+        if case .scalar(let s) = node { return Excerpt.quote(s.string) }
         return kindName
     }
 }

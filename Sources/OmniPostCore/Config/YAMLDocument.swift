@@ -4,12 +4,18 @@ import Yams
 /// Parses YAML or JSON text into a `DocNode`, turning every parser failure into an
 /// `OmniError` with the file, line and column where libyaml stopped.
 public enum YAMLDocument {
-    /// More nodes than any honest sidecar or pipeline has; bounds alias expansion ("billion laughs").
-    public static let maxNodes = 20_000
+    /// The most a document may expand to once aliases are followed: text bytes plus a little per node.
+    /// Without aliases a document expands to about its own size, so only alias bombs ("billion laughs")
+    /// and repeated anchors reach it; a 10,000-entry clip list does not.
+    public static let maxExpandedBytes = 4 << 20
+    static let nodeOverhead = 2
 
     public static func parse(
         _ text: String, file: String, syntaxCode: ReasonCode, invalidCode: ReasonCode
     ) throws -> DocNode {
+        // What a standard JSON encoder writes must parse: Python's json.dumps writes an emoji as a
+        // surrogate pair (`\ud83d\udd25`), which libyaml refuses. Only JSON text is rewritten.
+        let text = JSONEscapes.looksLikeJSON(text) ? JSONEscapes.rewriteSurrogates(text) : text
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -21,11 +27,11 @@ public enum YAMLDocument {
         guard let root else {
             throw OmniError(syntaxCode, "the file is empty", at: SourceLocation(file: file, line: 1, column: 1))
         }
-        var budget = maxNodes
-        guard countNodes(root, budget: &budget) else {
+        var budget = maxExpandedBytes
+        guard measure(root, budget: &budget) else {
             throw OmniError(
                 .manifestTooComplex,
-                "the document expands to more than \(maxNodes) nodes (nested aliases?); refusing to read it",
+                "the document expands to more than \(maxExpandedBytes / 1_048_576) MiB once its aliases are followed (limit on expanded size: \(maxExpandedBytes) bytes); refusing to read it",
                 at: SourceLocation(file: file, line: root.mark?.line, column: root.mark?.column))
         }
         return DocNode(node: root, file: file, invalidCode: invalidCode)
@@ -36,33 +42,29 @@ public enum YAMLDocument {
         path: String, displayName: String? = nil, maxBytes: Int, syntaxCode: ReasonCode, invalidCode: ReasonCode
     ) throws -> DocNode {
         let name = displayName ?? path
-        let attrs: [FileAttributeKey: Any]
-        do { attrs = try FileManager.default.attributesOfItem(atPath: path) } catch {
-            throw OmniError(.unreadable, "cannot read the file: \(error.localizedDescription)", at: SourceLocation(file: name), underlying: error)
-        }
-        let size = (attrs[.size] as? NSNumber)?.intValue ?? 0
-        if size > maxBytes {
-            throw OmniError(.manifestTooLarge, "the file is \(size) bytes; the limit is \(maxBytes)", at: SourceLocation(file: name))
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OmniError(.unreadable, "cannot read the file (permission denied?)", at: SourceLocation(file: name))
-        }
+        // Never blocks: a sidecar that is a FIFO or a device is refused, not waited on.
+        let data = try UserFile.read(path: path, displayName: name, maxBytes: maxBytes, tooLarge: .manifestTooLarge)
         guard let text = String(data: data, encoding: .utf8) else {
             throw OmniError(syntaxCode, "the file is not UTF-8 text", at: SourceLocation(file: name, line: 1, column: 1))
         }
         return try parse(text, file: name, syntaxCode: syntaxCode, invalidCode: invalidCode)
     }
 
-    private static func countNodes(_ node: Node, budget: inout Int) -> Bool {
-        budget -= 1
+    /// Spends the expanded size of `node` from `budget`; false once it runs out. Yams hands aliases
+    /// back already resolved, so a repeated anchor is measured every time it is used.
+    private static func measure(_ node: Node, budget: inout Int) -> Bool {
+        budget -= nodeOverhead
         if budget < 0 { return false }
         switch node {
-        case .scalar, .alias: return true
-        case .sequence(let s):
-            for n in s where !countNodes(n, budget: &budget) { return false }
+        case .scalar(let s):
+            budget -= s.string.utf8.count
+            return budget >= 0
+        case .alias: return true
+        case .sequence(let seq):
+            for n in seq where !measure(n, budget: &budget) { return false }
         case .mapping(let m):
             for (k, v) in m {
-                if !countNodes(k, budget: &budget) || !countNodes(v, budget: &budget) { return false }
+                if !measure(k, budget: &budget) || !measure(v, budget: &budget) { return false }
             }
         }
         return true

@@ -70,3 +70,17 @@ extension ReasonCode {
     /// `publish_at: next_slot` without slots, or none free.
     public static let noSlot = ReasonCode("no_slot")
 }
+
+// What independent checks found (issue 9).
+extension ReasonCode {
+    /// A FIFO, socket, device or folder where a file was expected (directly or through a link).
+    public static let notRegularFile = ReasonCode("not_regular_file")
+    /// Reading a user's file stopped making progress (a hung mount); that drop is skipped.
+    public static let ioStalled = ReasonCode("io_stalled")
+    /// Two sidecars (`c.yaml` and `c.json`) claim one clip: neither is picked silently.
+    public static let ambiguousSidecar = ReasonCode("ambiguous_sidecar")
+    /// `targets: []`: nothing to publish to.
+    public static let noTargets = ReasonCode("no_targets")
+    /// The same target named twice in one sidecar.
+    public static let duplicateTarget = ReasonCode("duplicate_target")
+}

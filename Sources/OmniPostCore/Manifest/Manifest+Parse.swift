@@ -57,7 +57,17 @@ extension Manifest {
                 out.priority = Manifest.priorityWords[try v.oneOf(["high", "normal", "low"])]!
             }
         }
-        if let v = m["targets"] { out.targets = try v.stringList() }
+        if let v = m["targets"] {
+            let names = try v.stringList()
+            if names.isEmpty {
+                throw v.fail(.noTargets, "targets is empty, so there is nothing to publish to; name at least one target, or leave the key out to use the pipeline's targets")
+            }
+            var seen = Set<String>()
+            for n in names where !seen.insert(n).inserted {
+                throw v.fail(.duplicateTarget, "target '\(Excerpt.quote(n))' is listed twice; each target takes a drop once")
+            }
+            out.targets = names
+        }
         if let v = m["overrides"] {
             for (platform, node) in try v.mapping(allowed: Array(overrideKeys.keys).sorted()) {
                 let allowed = commonOverrideKeys + (overrideKeys[platform] ?? [])
@@ -88,7 +98,32 @@ extension Manifest {
             for (k, val) in try v.mapping() { out.fields[k] = try val.string() }
         }
         out.slideshow = try parseSlideshow(m)
+        try checkBounds(out, m)
         return out
+    }
+
+    /// Bounds on what one sidecar can make the ledger keep, whatever aliases or repetition expand to.
+    public static let maxFieldBytes = 64 * 1024
+    public static let maxTags = 500
+    public static let maxFields = 200
+
+    static func checkBounds(_ out: Manifest, _ m: [String: DocNode]) throws {
+        for (key, text) in [("title", out.title?.value), ("description", out.description?.value)] {
+            if let text, text.utf8.count > maxFieldBytes, let node = m[key] {
+                throw node.fail(.manifestTooLarge, "\(key) is \(text.utf8.count) bytes; a sidecar field may hold at most \(maxFieldBytes)")
+            }
+        }
+        if let tags = out.tags, let node = m["tags"] {
+            if tags.count > maxTags { throw node.fail(.manifestTooLarge, "tags has \(tags.count) entries; at most \(maxTags) are kept") }
+            let total = tags.reduce(0) { $0 + $1.utf8.count }
+            if total > maxFieldBytes { throw node.fail(.manifestTooLarge, "tags add up to \(total) bytes; at most \(maxFieldBytes)") }
+        }
+        if let node = m["fields"] {
+            if out.fields.count > maxFields { throw node.fail(.manifestTooLarge, "fields has \(out.fields.count) entries; at most \(maxFields)") }
+            if let (k, v) = out.fields.first(where: { $0.value.utf8.count > maxFieldBytes }) {
+                throw node.fail(.manifestTooLarge, "fields.\(Excerpt.quote(k)) is \(v.utf8.count) bytes; at most \(maxFieldBytes)")
+            }
+        }
     }
 }
 

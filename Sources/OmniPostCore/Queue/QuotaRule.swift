@@ -15,12 +15,17 @@ public struct QuotaRule: Sendable, Equatable, Codable {
     public var limit: Int
     public var cost: Int
     public var window: Window
+    /// Nil: a new post spends it when its delivery is claimed. A request name (`init`): spent by the
+    /// adapter at the moment it sends that request — a rate limit on requests is counted when they
+    /// leave, not when the delivery was claimed minutes earlier (issue 9.7).
+    public var on: String?
 
-    public init(name: String, limit: Int, cost: Int = 1, window: Window) {
+    public init(name: String, limit: Int, cost: Int = 1, window: Window, on: String? = nil) {
         self.name = name
         self.limit = limit
         self.cost = cost
         self.window = window
+        self.on = on
     }
 
     /// Where the window that counts at `now` starts: spends at or after it count.
@@ -62,14 +67,14 @@ public struct QuotaRule: Sendable, Equatable, Codable {
     /// "10000/day (America/Los_Angeles), 1600 per post" — for status.
     public var summary: String {
         switch window {
-        case .calendarDay(let zone): return "\(limit) per day (resets at midnight \(zone)), \(cost) per post"
-        case .rolling(let s): return "\(limit) per rolling \(DurationText.format(s)), \(cost) per post"
+        case .calendarDay(let zone): return "\(limit) per day (resets at midnight \(zone)), \(cost) per \(on.map { "\($0) request" } ?? "post")"
+        case .rolling(let s): return "\(limit) per rolling \(DurationText.format(s)), \(cost) per \(on.map { "\($0) request" } ?? "post")"
         }
     }
 }
 
 extension QuotaRule {
-    static let keys = ["name", "limit", "cost", "window", "zone"]
+    static let keys = ["name", "limit", "cost", "window", "zone", "on"]
 
     /// `{name: upload_units, limit: 10000, cost: 1600, window: day, zone: America/Los_Angeles}` or
     /// `{name: posts, limit: 15, window: 24h}`.
@@ -92,6 +97,6 @@ extension QuotaRule {
             if d <= .zero { throw w.fail("a quota window must be longer than zero") }
             window = .rolling(seconds: d.seconds)
         }
-        return QuotaRule(name: name, limit: limit, cost: cost, window: window)
+        return QuotaRule(name: name, limit: limit, cost: cost, window: window, on: try m["on"]?.string())
     }
 }

@@ -5,10 +5,10 @@ import Foundation
 public enum FileHashing {
     public static let bufferSize = 1 << 20
 
-    public static func sha256(path: String) throws -> (hex: String, bytes: Int64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw OmniError(.unreadable, "cannot open \(path) for reading (permission denied or missing)")
-        }
+    /// `tick` is called after every read (a `StallGuard`'s deadline on progress). Only regular files are
+    /// opened, never blocking: a FIFO or device is refused with `not_regular_file`.
+    public static func sha256(path: String, displayName: String? = nil, tick: () -> Void = {}) throws -> (hex: String, bytes: Int64) {
+        let handle = try UserFile.open(path: path, displayName: displayName)
         defer { try? handle.close() }
         var hasher = SHA256()
         var total: Int64 = 0
@@ -17,6 +17,7 @@ public enum FileHashing {
             if chunk.isEmpty { break }
             hasher.update(data: chunk)
             total += Int64(chunk.count)
+            tick()
         }
         return (hasher.finalize().hex, total)
     }

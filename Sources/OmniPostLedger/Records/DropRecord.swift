@@ -28,6 +28,8 @@ public struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     /// they are archived or quarantined with the drop.
     public var assetsJson: String?
     public var duplicateOf: String?
+    /// Times a process crashed (a trap, not a kill) while holding this drop's lease.
+    public var crashes: Int = 0
     public var leaseOwner: String?
     public var leaseExpiry: Double?
     public var createdAt: Double

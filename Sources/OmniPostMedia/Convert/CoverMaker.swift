@@ -15,9 +15,7 @@ public struct CoverMaker: Sendable {
     /// Checks a supplied image by its bytes, not its name: JPEG, PNG or WebP, at most 20 MB, sane dimensions.
     public func checkImage(path: String, displayName: String) async throws -> (width: Int, height: Int) {
         let where_ = SourceLocation(file: displayName)
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            throw OmniError(.unreadable, "\(displayName) cannot be read", at: where_)
-        }
+        let h = try UserFile.open(path: path, displayName: displayName)
         let head = [UInt8]((try? h.read(upToCount: 12)) ?? Data())
         let size = (try? h.seekToEnd()).map(Int64.init) ?? 0
         try? h.close()

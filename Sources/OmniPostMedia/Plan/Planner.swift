@@ -121,13 +121,14 @@ public struct Planner: Sendable {
         return (r.width, r.height, aspectPolicy == .fill ? .crop : .pad)
     }
 
-    static func even(_ x: Double) -> Int { max(2, Int(x.rounded()) & ~1) }
+    static func even(_ x: Double) -> Int { max(2, (x.isFinite ? Int(min(max(x, 0), 1e9).rounded()) : 2) & ~1) }
 
     func reject(_ code: ReasonCode, _ message: String) -> Decision {
         Decision(kind: .reject, reasons: [message], spec: nil, rejectCode: code, rejectMessage: message)
     }
 
     public static func fmt(_ x: Double) -> String {
-        x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x)
+        guard x.isFinite, abs(x) < 1e15 else { return String(describing: x) }
+        return x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x)
     }
 }

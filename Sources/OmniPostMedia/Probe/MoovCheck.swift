@@ -1,65 +1,135 @@
 import Foundation
+import OmniPostCore
 
-/// Whether an MP4/MOV has its `moov` box before `mdat` ("fast start"), read from the top-level box
-/// headers only — a few reads, never the media data.
-public enum MoovCheck {
-    public static func moovFirst(path: String) -> Bool? {
-        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? h.close() }
+/// The top-level boxes of an ISO-BMFF (MP4/MOV) file, read from their headers only — a few small reads,
+/// never the media data. Every number here comes from a user's bytes, so every sum is checked: a box
+/// claiming 2^64−1 bytes is a box that runs past the end of the file, never an arithmetic trap.
+public struct BoxWalker {
+    public struct Box: Equatable, Sendable {
+        public var type: String
+        public var offset: UInt64
+        /// Nil for size 0 ("to the end of the file").
+        public var size: UInt64?
+    }
+
+    public enum Stop: Equatable, Sendable {
+        /// The boxes tile the file exactly.
+        case end
+        /// A header claims more bytes than the file has, or a size below its own header.
+        case overrun(Box)
+        /// A box that runs to the end of the file (size 0).
+        case toEnd(Box)
+        /// The walk stopped early: the box limit, or a read that failed.
+        case gaveUp
+    }
+
+    /// Reads the header at `offset` (up to 16 bytes); nil when fewer than 8 can be read.
+    let readHeader: (UInt64) -> [UInt8]?
+    let fileSize: UInt64
+
+    public init(fileSize: UInt64, readHeader: @escaping (UInt64) -> [UInt8]?) {
+        self.fileSize = fileSize
+        self.readHeader = readHeader
+    }
+
+    /// Walks at most `limit` boxes, calling `visit` for each; `visit` returning false ends the walk.
+    @discardableResult
+    public func walk(limit: Int = 100_000, visit: (Box) -> Bool = { _ in true }) -> Stop {
         var offset: UInt64 = 0
-        for _ in 0..<64 {
-            do { try h.seek(toOffset: offset) } catch { return nil }
-            guard let head = try? h.read(upToCount: 16), head.count >= 8 else { return nil }
-            let b = [UInt8](head)
-            var size = UInt64(b[0]) << 24 | UInt64(b[1]) << 16 | UInt64(b[2]) << 8 | UInt64(b[3])
-            let type = String(decoding: b[4..<8], as: UTF8.self)
-            if size == 1, b.count >= 16 {
-                size = b[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+        for _ in 0..<limit {
+            if offset == fileSize { return .end }
+            // offset < fileSize here, so the subtraction cannot wrap.
+            guard fileSize - offset >= 8, let b = readHeader(offset), b.count >= 8 else {
+                return .overrun(Box(type: "", offset: offset, size: nil))
             }
-            if type == "moov" { return true }
-            if type == "mdat" { return false }
-            if size < 8 { return nil }
+            let type = String(decoding: b[4..<8].map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+            var size = UInt64(b[0]) << 24 | UInt64(b[1]) << 16 | UInt64(b[2]) << 8 | UInt64(b[3])
+            var headerLength: UInt64 = 8
+            if size == 1 {
+                guard b.count >= 16 else { return .overrun(Box(type: type, offset: offset, size: nil)) }
+                size = b[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                headerLength = 16
+            }
+            if size == 0 {
+                let box = Box(type: type, offset: offset, size: nil)
+                _ = visit(box)
+                return .toEnd(box)
+            }
+            let box = Box(type: type, offset: offset, size: size)
+            if size < headerLength { return .overrun(box) }
+            guard visit(box) else { return .gaveUp }
+            // Overflow-safe "offset + size > fileSize".
+            if size > fileSize - offset { return .overrun(box) }
             offset += size
         }
-        return nil
+        return .gaveUp
+    }
+
+    /// A walker over a file on disk, opened without blocking (regular files only).
+    public static func open(path: String) -> (walker: BoxWalker, handle: FileHandle)? {
+        guard let h = try? UserFile.open(path: path) else { return nil }
+        guard let size = try? h.seekToEnd() else { try? h.close(); return nil }
+        let walker = BoxWalker(fileSize: size) { offset in
+            guard (try? h.seek(toOffset: offset)) != nil, let d = try? h.read(upToCount: 16) else { return nil }
+            return [UInt8](d)
+        }
+        return (walker, h)
+    }
+}
+
+/// Whether an MP4/MOV has its `moov` box before `mdat` ("fast start").
+public enum MoovCheck {
+    public static func moovFirst(path: String) -> Bool? {
+        guard let (walker, h) = BoxWalker.open(path: path) else { return nil }
+        defer { try? h.close() }
+        return moovFirst(walker)
+    }
+
+    public static func moovFirst(_ walker: BoxWalker) -> Bool? {
+        var answer: Bool?
+        walker.walk(limit: 64) { box in
+            if box.type == "moov" { answer = true; return false }
+            if box.type == "mdat" { answer = false; return false }
+            return true
+        }
+        return answer
     }
 }
 
 /// Recognises containers by their first bytes (not their extension) and notices ISO-BMFF files whose
 /// boxes run past the end of the file — a copy that stopped early, even when `moov` came first.
 public enum ContainerSniff {
-    public enum Kind: Sendable { case isoBMFF, matroska, avi, mpegTS, unknown }
+    public enum Kind: Sendable { case isoBMFF, matroska, avi, mpegTS, image, unknown }
 
     public static func kind(path: String) -> Kind {
-        guard let h = FileHandle(forReadingAtPath: path), let head = try? h.read(upToCount: 12) else { return .unknown }
-        try? h.close()
-        let b = [UInt8](head)
+        guard let h = try? UserFile.open(path: path) else { return .unknown }
+        defer { try? h.close() }
+        return kind(head: [UInt8]((try? h.read(upToCount: 12)) ?? Data()))
+    }
+
+    public static func kind(head b: [UInt8]) -> Kind {
         guard b.count >= 8 else { return .unknown }
         let type = String(decoding: b[4..<8], as: UTF8.self)
         if ["ftyp", "moov", "mdat", "free", "wide", "skip"].contains(type) { return .isoBMFF }
         if b[0] == 0x1A, b[1] == 0x45, b[2] == 0xDF, b[3] == 0xA3 { return .matroska }
-        if b[0..<4].elementsEqual("RIFF".utf8) { return .avi }
+        if b[0..<4].elementsEqual("RIFF".utf8) { return b.count >= 12 && b[8..<12].elementsEqual("WEBP".utf8) ? .image : .avi }
+        // PNG, JPEG, GIF: pictures named like videos get `not_a_video`, not a probe of their "duration".
+        if b.starts(with: [0x89, 0x50, 0x4E, 0x47]) || b.starts(with: [0xFF, 0xD8, 0xFF]) || b.starts(with: Array("GIF8".utf8)) { return .image }
         if b[0] == 0x47 { return .mpegTS }
         return .unknown
     }
 
     /// True when a top-level box claims more bytes than the file has.
     public static func isTruncatedBMFF(path: String) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        guard let (walker, h) = BoxWalker.open(path: path) else { return false }
         defer { try? h.close() }
-        let fileSize = (try? h.seekToEnd()) ?? 0
-        var offset: UInt64 = 0
-        while offset + 8 <= fileSize {
-            do { try h.seek(toOffset: offset) } catch { return false }
-            guard let head = try? h.read(upToCount: 16), head.count >= 8 else { return false }
-            let b = [UInt8](head)
-            var size = UInt64(b[0]) << 24 | UInt64(b[1]) << 16 | UInt64(b[2]) << 8 | UInt64(b[3])
-            if size == 1, b.count >= 16 { size = b[8..<16].reduce(0) { $0 << 8 | UInt64($1) } }
-            if size == 0 { return false }   // runs to the end of the file by definition
-            if size < 8 { return true }
-            if offset + size > fileSize { return true }
-            offset += size
+        return isTruncatedBMFF(walker)
+    }
+
+    public static func isTruncatedBMFF(_ walker: BoxWalker) -> Bool {
+        switch walker.walk() {
+        case .overrun: return true
+        case .end, .toEnd, .gaveUp: return false
         }
-        return offset != fileSize
     }
 }

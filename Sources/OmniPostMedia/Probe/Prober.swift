@@ -9,6 +9,8 @@ public struct Prober: Sendable {
     public init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
 
     public func probe(path: String, displayName: String) async throws -> MediaInfo {
+        // Never hand ffprobe a FIFO or device: it would block on it until the timeout.
+        try UserFile.checkRegular(path: path, displayName: displayName)
         let attrs = try? FileManager.default.attributesOfItem(atPath: path)
         let size = (attrs?[.size] as? NSNumber)?.int64Value ?? 0
         if size == 0 { throw OmniError(.emptyFile, "\(displayName) is empty (0 bytes)", at: SourceLocation(file: displayName)) }
@@ -19,6 +21,9 @@ public struct Prober: Sendable {
         // By content, not by name: a text file called .mp4 is not a video, and an MP4 whose boxes run
         // past the end of the file is a copy that stopped early, even when ffprobe would read its header.
         let kind = ContainerSniff.kind(path: path)
+        if kind == .image {
+            throw OmniError(.notAVideo, "\(displayName) is a still image (checked by content, not by name), not a video", at: where_)
+        }
         if kind == .isoBMFF, ContainerSniff.isTruncatedBMFF(path: path) {
             throw OmniError(.truncatedFile, "\(displayName) is truncated: its MP4 boxes run past the end of the file (an incomplete copy?)", at: where_)
         }
@@ -58,10 +63,10 @@ public struct Prober: Sendable {
         let rotation = Self.rotation(v)
         let swap = abs(rotation) % 180 == 90
         let sar = Self.rate(v.sample_aspect_ratio?.replacingOccurrences(of: ":", with: "/")).flatMap { abs($0 - 1) > 0.001 ? $0 : nil }
-        let w = sar.map { Int((Double(coded) * $0 / 2).rounded()) * 2 } ?? coded
+        let w = sar.flatMap { Self.int((Double(coded) * $0 / 2).rounded()).map { $0 * 2 } } ?? coded
         let fps = Self.rate(v.avg_frame_rate) ?? Self.rate(v.r_frame_rate) ?? 0
         let a = streams.first { $0.codec_type == "audio" }
-        let duration = Double(out.format?.duration ?? "") ?? 0
+        let duration = Double(out.format?.duration ?? "").flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } ?? 0
         let container = Self.container(formatName: formatName, ext: ext)
         return MediaInfo(
             formatName: formatName, container: container, durationS: duration,
@@ -73,16 +78,23 @@ public struct Prober: Sendable {
             moovFirst: ["mp4", "mov"].contains(container) ? MoovCheck.moovFirst(path: path) : nil)
     }
 
+    /// A Double from a file's metadata as an Int, or nil when it is not finite or does not fit
+    /// (`Int(Double)` traps on those, and these numbers come from user bytes).
+    static func int(_ d: Double) -> Int? {
+        guard d.isFinite, d > -1e15, d < 1e15 else { return nil }
+        return Int(d)
+    }
+
     static func rate(_ text: String?) -> Double? {
         guard let text else { return nil }
         let parts = text.split(separator: "/")
-        if parts.count == 2, let n = Double(parts[0]), let d = Double(parts[1]), d > 0, n > 0 { return n / d }
-        return Double(text).flatMap { $0 > 0 ? $0 : nil }
+        if parts.count == 2, let n = Double(parts[0]), let d = Double(parts[1]), d > 0, n > 0, (n / d).isFinite { return n / d }
+        return Double(text).flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
     }
 
     static func rotation(_ s: FFprobeOutput.Stream) -> Int {
-        if let r = s.side_data_list?.compactMap(\.rotation).first { return Int(r.rounded()) }
-        if let t = s.tags?["rotate"], let r = Int(t) { return r }
+        if let r = s.side_data_list?.compactMap(\.rotation).first, let i = int(r.rounded()) { return i % 360 }
+        if let t = s.tags?["rotate"], let r = Int(t) { return r % 360 }
         return 0
     }
 

@@ -58,7 +58,7 @@ public struct QueueControl: Sendable {
         }
         guard let drop = try ledger.drop(id) else { throw OmniError(.invalidValue, "there is no drop or delivery '\(id)'") }
         if !drop.state.isTerminal {
-            let failed = try ledger.deliveries(forDrop: id).filter { $0.state == .failed }
+            let failed = try ledger.deliveries(forDrop: id).filter { $0.state == .failed || ($0.state == .ready && $0.gate == "auth") }
             if failed.isEmpty { throw OmniError(.invalidValue, "drop \(id) is \(drop.state.rawValue) and has no failed delivery to retry") }
             return try failed.map { d in
                 _ = try ledger.retryDelivery(d.id!, by: who)

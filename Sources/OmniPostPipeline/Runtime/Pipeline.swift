@@ -64,15 +64,24 @@ public final class Pipeline: Sendable {
             case "tiktok":
                 adapters[t.name] = TikTokAdapter(
                     account: account, tokens: tokens, http: http, chunkSize: max(config.upload.chunkSize, 5 * 1_048_576),
-                    maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff,
-                    pollInterval: .milliseconds(500))
+                    maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
             default:
                 break
             }
         }
         // Work a killed process held is taken up now, not when its lease would have expired.
+        // A process that crashed (rather than being killed) left a marker: the drops it held are charged a
+        // crash, and one that crashed the daemon twice is quarantined instead of crashing it again.
         let host = ProcessInfo.processInfo.hostName
-        try ledger.releaseDeadLeases(host: host) { pid in kill(pid, 0) == 0 || errno == EPERM }
+        let work = config.paths.work
+        var deadPids: [Int32] = []
+        try ledger.releaseDeadLeases(host: host, isAlive: { pid in
+            let alive = kill(pid, 0) == 0 || errno == EPERM
+            if !alive { deadPids.append(pid) }
+            return alive
+        }, crashed: { pid in CrashMarker.crashed(dir: work, pid: pid) })
+        for pid in deadPids { CrashMarker.clear(dir: work, pid: pid) }
+        CrashMarker.install(dir: work)
         let ctx = PipelineContext(
             config: config, ledger: ledger,
             profiles: try (profiles ?? ProfileCatalog.bundled()).overlaid(with: config.overrides),

@@ -45,11 +45,25 @@ struct AssembleStage: Stage {
                 }
                 continue
             }
+            let peeked = peek(sidecar: s)
+            if peeked.escapes {
+                // `clip: ../../etc/passwd` is answered `path_escape` at once, not `missing_clip` after the grace.
+                used.insert(sid)
+                made = try makeDrop(clip: nil, sidecar: s) || made
+                continue
+            }
             var clip = DropNaming.sidecarKeys(s.path).lazy.compactMap { clipsByKey[$0] }.first { !used.contains($0.id ?? -1) }
-            if clip == nil, let named = namedClip(sidecar: s) { clip = clipsByPath[named] }
+            if clip == nil, let named = peeked.clip { clip = clipsByPath[named] }
             if let c = clip, let cid = c.id, !used.contains(cid) {
                 used.insert(cid); used.insert(sid)
-                made = try makeDrop(clip: c, sidecar: s) || made
+                // `c.yaml` and `c.json` both waiting for `c.mp4`: one drop takes all three and fails
+                // `ambiguous_sidecar` naming both, rather than one being picked silently.
+                let keys = Set(DropNaming.clipKeys(c.path))
+                let rivals = waiting.filter { r in
+                    r.role == .sidecar && r.id != sid && !used.contains(r.id ?? -1) && DropNaming.sidecarKeys(r.path).contains(where: keys.contains)
+                }
+                for r in rivals { used.insert(r.id ?? -1) }
+                made = try makeDrop(clip: c, sidecar: s, assets: rivals) || made
             } else if now - s.completedAt >= grace {
                 used.insert(sid)
                 made = try makeDrop(clip: nil, sidecar: s) || made
@@ -74,7 +88,10 @@ struct AssembleStage: Stage {
     private func assembleList(_ m: FileRecord, clipsByPath: [String: FileRecord], used: inout Set<Int64>, expired: Bool) throws -> Bool {
         guard let mid = m.id else { return false }
         let list: ClipList
-        do { list = try ClipList.load(path: ctx.inboxPath(m.path), displayName: m.path) } catch {
+        do {
+            let abs = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: m.path)
+            list = try ClipList.load(path: abs, displayName: m.path)
+        } catch {
             let ok = try makeDrop(clip: nil, sidecar: m, entry: nil)
             return ok
         }
@@ -83,6 +100,11 @@ struct AssembleStage: Stage {
         var made = false
         var remaining = 0
         for (i, entry) in list.entries.enumerated() where existing[i] == nil {
+            if entry.candidates.contains(where: { Self.escapes(dir, $0) }) {
+                // An entry naming a file outside the inbox fails `path_escape` now, not after the grace.
+                made = try makeDrop(clip: nil, sidecar: m, entry: i) || made
+                continue
+            }
             let clip = entry.candidates.lazy.map { Self.join(dir, $0) }.compactMap { clipsByPath[$0] }.first { !used.contains($0.id ?? -1) }
             if let c = clip, let cid = c.id {
                 used.insert(cid)
@@ -99,21 +121,26 @@ struct AssembleStage: Stage {
         return made
     }
 
+    /// A reference that climbs out of the inbox (or is absolute), written relative to `dir`.
+    static func escapes(_ dir: String, _ ref: String) -> Bool {
+        ref.hasPrefix("/") || InboxPaths.normalized(dir.isEmpty ? ref : dir + "/" + ref) == nil
+    }
+
     static func join(_ dir: String, _ rel: String) -> String {
         ((dir.isEmpty ? rel : dir + "/" + rel) as NSString).standardizingPath
     }
-
-    /// A sidecar may name its clip (`clip: take-3.mp4`), relative to the sidecar's folder.
-    private func namedClip(sidecar: FileRecord) -> String? { peek(sidecar: sidecar).clip }
 
     /// What a waiting sidecar names — its clip, or a slideshow's files — read once per file, not on every pass.
     private func peek(sidecar: FileRecord) -> SidecarPeek {
         let key = "\(sidecar.id ?? 0):\(sidecar.inode):\(sidecar.mtime)"
         if let cached = namedClips.get(key) { return cached }
         var peek = SidecarPeek()
-        if let m = try? Manifest.load(path: ctx.inboxPath(sidecar.path), displayName: sidecar.path) {
+        // Only a sidecar whose real path is inside the inbox is read at all (a link to /etc/… is not).
+        if let abs = try? InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: sidecar.path),
+           let m = try? Manifest.load(path: abs, displayName: sidecar.path) {
             let dir = (sidecar.path as NSString).deletingLastPathComponent
             peek.clip = m.clip.map { Self.join(dir, $0) }
+            peek.escapes = m.clip.map { Self.escapes(dir, $0) } ?? false
             if let show = m.slideshow {
                 peek.slideshowAssets = (show.images.map(\.file) + [show.audio].compactMap { $0 }).map { Self.join(dir, $0) }
             }
@@ -144,6 +171,8 @@ struct AssembleStage: Stage {
 
 struct SidecarPeek: Sendable {
     var clip: String?
+    /// `clip:` points outside the inbox.
+    var escapes = false
     var slideshowAssets: [String]?
 }
 

@@ -2,25 +2,42 @@ import Foundation
 import OmniPostCore
 
 /// Keeps every path a drop uses inside its inbox: `..`, absolute paths and symlinks that resolve
-/// outside fail `path_escape`.
+/// outside fail `path_escape` — clips, sidecars, clip lists, covers and images alike.
 enum InboxPaths {
     static func resolveInside(inbox: String, relative rel: String) throws -> String {
-        if rel.hasPrefix("/") || rel.split(separator: "/").contains("..") {
-            throw OmniError(.pathEscape, "'\(rel)' points outside the inbox", at: SourceLocation(file: rel))
+        guard normalized(rel) != nil else {
+            throw OmniError(.pathEscape, "'\(Excerpt.quote(rel))' points outside the inbox", at: SourceLocation(file: rel))
         }
         let root = URL(fileURLWithPath: inbox).resolvingSymlinksInPath().path
         let resolved = URL(fileURLWithPath: inbox).appendingPathComponent(rel).resolvingSymlinksInPath().path
         guard resolved == root || resolved.hasPrefix(root + "/") else {
-            throw OmniError(.pathEscape, "'\(rel)' is a link to \(resolved), outside the inbox", at: SourceLocation(file: rel))
+            throw OmniError(.pathEscape, "'\(rel)' is a link to a file outside the inbox; only files inside it are read", at: SourceLocation(file: rel))
         }
         return resolved
     }
 
-    /// A file named inside a manifest (`clip:`, a clip list's `filename`): never absolute, never up and out.
+    /// `a/./b/../c` → `a/c`; nil when the path is absolute, starts at a home folder, or climbs above
+    /// where it starts. Lexical, so `sub/../../x` is caught however many folders deep it is written.
+    static func normalized(_ path: String) -> String? {
+        if path.hasPrefix("/") || path.hasPrefix("~") || path.contains("\0") { return nil }
+        var parts: [Substring] = []
+        for p in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch p {
+            case ".": continue
+            case "..":
+                guard !parts.isEmpty else { return nil }
+                parts.removeLast()
+            default: parts.append(p)
+            }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// A file named inside a manifest (`clip:`, a clip list's `filename` or `path`), relative to the
+    /// manifest's folder: never absolute, never up and out.
     static func checkReference(_ ref: String, from dir: String, at location: SourceLocation?) throws {
-        let joined = ((dir.isEmpty ? ref : dir + "/" + ref) as NSString).standardizingPath
-        if ref.hasPrefix("/") || ref.hasPrefix("~") || joined.hasPrefix("..") || joined.hasPrefix("/") {
-            throw OmniError(.pathEscape, "'\(ref)' points outside the inbox; a manifest may only name files inside it", at: location)
+        guard !ref.hasPrefix("/"), normalized(dir.isEmpty ? ref : dir + "/" + ref) != nil else {
+            throw OmniError(.pathEscape, "'\(Excerpt.quote(ref))' points outside the inbox; a manifest may only name files inside it", at: location)
         }
     }
 }

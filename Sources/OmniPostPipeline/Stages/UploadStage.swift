@@ -55,8 +55,9 @@ struct UploadStage: Sendable {
         do {
             guard let path = d.renditionPath, let size = d.renditionBytes else { throw OmniError(.internalError, "delivery \(id) has no rendition") }
             let meta = try JSONCoding.decoder().decode(PublishMetadata.self, from: Data(d.metadataJson.utf8))
-            let job = UploadJob(deliveryId: id, filePath: path, size: size, metadata: meta, session: d.remoteSession,
+            var job = UploadJob(deliveryId: id, filePath: path, size: size, metadata: meta, session: d.remoteSession,
                                 confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
+            job.beforeRequest = meter(platform: d.platform, account: d.accountKey, deliveryId: id)
             let base = d.bytesSent
             let lastQuarter = Counter()
             lastQuarter.value = Int(Double(d.confirmedOffset) / Double(max(size, 1)) * 4)
@@ -99,6 +100,25 @@ struct UploadStage: Sendable {
         ctx.wakeup.ring()
     }
 
+    /// The request-rate rules of a platform (`on: init`…), spent when the adapter sends that request.
+    /// A full window waits for its own end when that is within a minute (the upload keeps its slot);
+    /// longer, the delivery is deferred to that time like a 429 with Retry-After, costing no attempt.
+    func meter(platform: String, account: String, deliveryId: Int64) -> @Sendable (String) async throws -> Void {
+        let rules = ctx.queueGate.quotas[platform] ?? []
+        let ledger = ctx.ledger, clock = ledger.clock
+        return { request in
+            for rule in rules where rule.on == request {
+                while let fits = try ledger.spendRequest(account: account, rule: rule, deliveryId: deliveryId) {
+                    let wait = fits.timeIntervalSince(clock.now())
+                    guard wait <= 60 else {
+                        throw DeliveryError(.retryAt(fits), .rateLimited, "\(account) \(rule.name): \(rule.limit) \(request) requests per window used; next fits at \(isoStamp(fits))")
+                    }
+                    try await Task.sleep(for: .milliseconds(Int64(max(wait, 0.01) * 1000) + 5))
+                }
+            }
+        }
+    }
+
     /// After a classified failure: wait for a known time, back off and retry, or fail — within the
     /// pipeline's `max_attempts` and `max_age`. Transient failures feed the account's breaker.
     func handle(_ claim: ClaimedDelivery, _ e: DeliveryError) {
@@ -120,11 +140,27 @@ struct UploadStage: Sendable {
                 : "gave up: still failing \(DurationText.format(age)) after the first attempt (upload.max_age \(DurationText.format(maxAge)))"
             fail(claim, OmniError(.retriesExhausted, "\(why); last: \(e.code): \(e.message)"), status: e.httpStatus,
                  breaker: e.kind == .retryNow ? .failure : .neutral)
+        case .reauthenticate where holdsSession(d) && age < maxAge:
+            // Its bytes may already be a post: it is never failed (a retry would start a second one).
+            // It waits for the account, reconciles its session first, and sends nothing twice.
+            let msg = e.message + "; the upload holds a \(d.platform) session that may already be a post, so it waits and is reconciled (never re-sent) once the account works: run `omnipost accounts set-token <pipeline.yaml> \(d.accountKey) -`, then `omnipost retry \(d.dropId)`"
+            requeue(claim, at: now + Self.authRecheck, gate: "auth", DeliveryError(e.kind, e.code, msg, httpStatus: e.httpStatus),
+                    outcome: "deferred", breaker: .neutral, refundAttempt: true)
         case .reauthenticate:
             fail(claim, OmniError(e.code, e.message + Self.reauthHint(d.accountKey)), status: e.httpStatus, breaker: .neutral)
         case .permanent:
             fail(claim, OmniError(e.code, e.message), status: e.httpStatus, breaker: .neutral)
         }
+    }
+
+    /// How often a delivery held for its account's credentials tries again by itself.
+    static let authRecheck: Double = 600
+
+    /// Whether the platform may hold this delivery's bytes (a session was opened): read afresh, since the
+    /// attempt that just failed may have opened it.
+    func holdsSession(_ d: DeliveryRecord) -> Bool {
+        guard let id = d.id, let now = try? ctx.ledger.delivery(id) else { return d.remoteSession != nil }
+        return now.remoteSession != nil
     }
 
     static func reauthHint(_ account: String) -> String {

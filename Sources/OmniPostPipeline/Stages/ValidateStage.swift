@@ -75,16 +75,20 @@ struct ValidateStage: Stage {
         var refLocation = drop.sidecarPath.map { SourceLocation(file: $0) }
         let sidecarDir = drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? ""
         if let s = drop.sidecarPath {
+            // The sidecar's own real path must be inside the inbox, like every file it names: a link to
+            // a file elsewhere is never read, so nothing of it can reach a report.
+            let sidecarAbs = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: s)
+            try await checkSingleSidecar(drop, assets: assets)
             if ClipList.isClipList(s) {
-                let list = try ClipList.load(path: ctx.inboxPath(s), displayName: s)
+                let list = try await StallGuard.run("reading \(s)", at: refLocation) { _ in try ClipList.load(path: sidecarAbs, displayName: s) }
                 guard let i = drop.manifestEntry, i < list.entries.count else {
                     throw OmniError(.invalidValue, "the clip list changed while it was being read; drop it again", at: refLocation)
                 }
                 manifest = list.entries[i].manifest
                 refLocation = list.entries[i].location
-                for c in list.entries[i].candidates.prefix(1) { try InboxPaths.checkReference(c, from: sidecarDir, at: refLocation) }
+                for c in list.entries[i].candidates { try InboxPaths.checkReference(c, from: sidecarDir, at: refLocation) }
             } else {
-                manifest = try Manifest.load(path: ctx.inboxPath(s), displayName: s)
+                manifest = try await StallGuard.run("reading \(s)", at: refLocation) { _ in try Manifest.load(path: sidecarAbs, displayName: s) }
                 if let c = manifest.clip { try InboxPaths.checkReference(c, from: sidecarDir, at: refLocation) }
             }
         } else if ctx.config.sidecar.missing == .fail {
@@ -99,11 +103,7 @@ struct ValidateStage: Stage {
         if let show = manifest.slideshow, let sidecar = drop.sidecarPath {
             source = try await slideshowSource(show, sidecar: sidecar, dir: sidecarDir, at: refLocation, assets: assets, planner: planner)
         } else {
-            guard let clipRel = drop.clipPath else {
-                throw OmniError(.missingClip,
-                    "the sidecar's clip \(manifest.clip.map { "'\($0)'" } ?? "(\(drop.stem).mp4 or another video with the same name)") did not arrive within \(Int(ctx.config.sidecar.grace.seconds)) s",
-                    at: refLocation)
-            }
+            guard let clipRel = drop.clipPath else { throw try missingClipError(drop, manifest: manifest, at: refLocation) }
             source = try await clipSource(clipRel, manifest: manifest, sidecar: drop.sidecarPath, planner: planner)
         }
 
@@ -177,7 +177,9 @@ struct ValidateStage: Stage {
                 at: refLocation ?? SourceLocation(file: source.name)), priorDrop: first.dropId)
         }
         if deliveries.allSatisfy({ $0.state == .failed }), let d = deliveries.first {
-            throw OmniError(ReasonCode(d.errorCode ?? "rejected"), "\(d.target): \(d.errorMessage ?? "rejected")", at: SourceLocation(file: source.name))
+            // Every target's own reason, each under its own name.
+            throw OmniError(ReasonCode(d.errorCode ?? "rejected"),
+                            deliveries.map { "\($0.target): \($0.errorMessage ?? "rejected")" }.joined(separator: "; "), at: SourceLocation(file: source.name))
         }
         let summary = source.summary + "; "
             + deliveries.map { "\($0.target): \($0.state == .planned ? $0.plan.rawValue : "\($0.state.rawValue) (\($0.errorCode ?? ""))")" }.joined(separator: ", ")
@@ -185,6 +187,49 @@ struct ValidateStage: Stage {
             sha256: source.sha256, bytes: source.bytes,
             manifestJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(manifest), as: UTF8.self),
             probeJson: source.probeJson, deliveries: deliveries, summary: summary)
+    }
+
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\t" }) else { return text }
+        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == "\r\n" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    static func refuseControls(_ text: String, field: String, target: String, allowed: Set<Unicode.Scalar>, at location: SourceLocation?) throws {
+        for (i, scalar) in text.unicodeScalars.enumerated() where Excerpt.isControl(scalar) && !allowed.contains(scalar) {
+            let code = "U+" + String(format: "%04X", scalar.value)
+            throw OmniError(.textInvalid,
+                "\(target): the \(field) contains the control character \(code) at character \(i + 1) (\"\(Excerpt.quote(text, max: 40))\"); control characters are refused, not published — remove it\(allowed.isEmpty ? "" : " (line breaks and tabs are fine)")",
+                at: location)
+        }
+    }
+
+    /// A clip claimed by two sidecars (`c.yaml` and `c.json`) is not published with either: which one
+    /// the user meant cannot be known. All of them go to failed/ with the drop.
+    func checkSingleSidecar(_ drop: DropRecord, assets: AssetList) async throws {
+        let sidecars = try ctx.ledger.files(ofDrop: drop.id).filter { $0.role == .sidecar }.map(\.path)
+        guard sidecars.count > 1 else { return }
+        for p in sidecars where p != drop.sidecarPath { assets.add(p) }
+        throw OmniError(.ambiguousSidecar,
+            "\(sidecars.joined(separator: " and ")) are both sidecars of \(drop.clipPath ?? drop.stem); keep exactly one and drop the clip again",
+            at: SourceLocation(file: sidecars[0]))
+    }
+
+    /// Why a sidecar's clip is not here: it never arrived, or another sidecar already took it.
+    func missingClipError(_ drop: DropRecord, manifest: Manifest, at location: SourceLocation?) throws -> OmniError {
+        if let s = drop.sidecarPath {
+            let dir = (s as NSString).deletingLastPathComponent
+            let stems = manifest.clip.map { [AssembleStage.join(dir, $0)] }
+                ?? DropNaming.sidecarKeys(s).flatMap { k in [k] + DropNaming.clipExtensions.sorted().map { k + "." + $0 } }
+            if let (file, other) = try ctx.ledger.takenFile(atAny: stems), other.id != drop.id, file.role == .clip {
+                return OmniError(.ambiguousSidecar,
+                    "\(file.path) was already taken by drop \(other.id) with \(other.sidecarPath ?? "no sidecar"); \(s) is a second sidecar for the same clip, so it was not used",
+                    at: location)
+            }
+        }
+        return OmniError(.missingClip,
+            "the sidecar's clip \(manifest.clip.map { "'\($0)'" } ?? "(\(drop.stem).mp4 or another video with the same name)") did not arrive within \(Int(ctx.config.sidecar.grace.seconds)) s",
+            at: location)
     }
 
     /// When the drop should go public: an explicit `publish_at`, the next free slot of the pipeline's
@@ -202,8 +247,16 @@ struct ValidateStage: Stage {
             }
             return (slot.timeIntervalSince1970, slot.timeIntervalSince1970)
         }
+        if let at = m.publishAt, at.timeIntervalSince(ctx.now) > Self.scheduleHorizon {
+            throw OmniError(.invalidValue,
+                "publish_at \(isoStamp(at)) is more than \(Int(Self.scheduleHorizon / 86400)) days ahead; no platform schedules that far (YouTube and Facebook allow months), so the drop would never finish — choose a nearer time",
+                at: m.publishAtLocation ?? location)
+        }
         return (m.publishAt?.timeIntervalSince1970, nil)
     }
+
+    /// The furthest ahead a post may be scheduled: a year, past what any platform we publish to schedules.
+    static let scheduleHorizon: Double = 366 * 86400
 
     /// One target's timing: its publish time staggered by its position among the drop's targets; then
     /// either the platform schedules it (upload now, `publishAt` in the metadata) or OmniPost holds the
@@ -220,16 +273,17 @@ struct ValidateStage: Stage {
         // The clip must really be inside the inbox (a symlink may point anywhere).
         let clipPath = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: clipRel)
         // Identity and, when given, the checksum — before anything else reads the file.
-        let hash: (hex: String, bytes: Int64)
-        do { hash = try FileHashing.sha256(path: clipPath) } catch {
-            throw OmniError(.unreadable, "\(clipRel) cannot be read (permission denied, or a link to a file that does not exist)",
-                            at: SourceLocation(file: clipRel), underlying: error)
+        // On a thread of its own with a deadline on progress: a hung mount fails this drop, not the stage.
+        // A FIFO, socket or device (or a link to one) is refused unopened: `not_regular_file`.
+        let hash = try await StallGuard.run("reading \(clipRel)", at: SourceLocation(file: clipRel)) { g in
+            try FileHashing.sha256(path: clipPath, displayName: clipRel, tick: g.tick)
         }
         if hash.bytes == 0 { throw OmniError(.emptyFile, "\(clipRel) is empty (0 bytes)", at: SourceLocation(file: clipRel)) }
         if let expected = manifest.sha256, expected != hash.hex {
             throw OmniError(.checksumMismatch, "\(clipRel) has sha256 \(hash.hex), the sidecar says \(expected): the file is damaged or incomplete",
                             at: sidecar.map { SourceLocation(file: $0) })
         }
+        FaultInjection.trapIfAsked(stage: "validate", name: clipRel)
         let info = try await Prober(tools: ctx.tools).probe(path: clipPath, displayName: clipRel)
         let v = info.video!
         return Source(
@@ -242,7 +296,7 @@ struct ValidateStage: Stage {
     /// A slideshow: every image checked by content, the soundtrack has sound; its identity is the sidecar
     /// and every file it uses, hashed together.
     func slideshowSource(_ show: Slideshow, sidecar: String, dir: String, at loc: SourceLocation?, assets: AssetList, planner: Planner) async throws -> Source {
-        var hashes = [try FileHashing.sha256(path: ctx.inboxPath(sidecar)).hex]
+        var hashes = [try FileHashing.sha256(path: try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: sidecar)).hex]
         var total: Int64 = 0
         for img in show.images {
             let abs = try assetPath(img.file, dir: dir, at: loc, assets: assets, what: "image")
@@ -305,7 +359,9 @@ struct ValidateStage: Stage {
         let o = manifest.overrides[t.platform] ?? [:]
         let titleField = o["title"].map { Field($0, at: manifest.title?.location) } ?? manifest.title ?? ctx.config.defaults.title ?? Field("{stem}")
         let descField = o["description"].map { Field($0, at: manifest.description?.location) } ?? manifest.description ?? ctx.config.defaults.description ?? Field("")
-        let title = try Template.render(titleField, variables: vars)
+        // A title is one line on every platform: line breaks and tabs in it (from a `{stem}` with a newline,
+        // a pasted caption) become single spaces. Any other control character is refused below.
+        let title = Self.oneLine(try Template.render(titleField, variables: vars))
         let description = try Template.render(descField, variables: vars)
         let tags = o["tags"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? manifest.tags ?? ctx.config.defaults.tags ?? []
         let privacy = try o["privacy"].map { p -> Privacy in
@@ -315,6 +371,12 @@ struct ValidateStage: Stage {
         var options = o
         for k in ["title", "description", "tags", "privacy"] { options[k] = nil }
 
+        // Control characters (NUL, BEL, ESC sequences…) are refused, never published: no platform shows
+        // them, some reject the request, and in a terminal or a report they act instead of showing.
+        // Titles and tags allow none; descriptions and captions keep line breaks and tabs.
+        try Self.refuseControls(title, field: "title", target: t.name, allowed: [], at: titleField.location)
+        try Self.refuseControls(description, field: "description", target: t.name, allowed: ["\n", "\r", "\t"], at: descField.location)
+        for tag in tags { try Self.refuseControls(tag, field: "tag", target: t.name, allowed: [], at: manifest.title?.location) }
         let text = profile.text
         if title.trimmingCharacters(in: .whitespaces).isEmpty, text.titleMax != nil {
             throw OmniError(.textInvalid, "\(t.name): the title is empty", at: titleField.location)

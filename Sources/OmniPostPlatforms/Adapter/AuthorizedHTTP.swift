@@ -30,7 +30,12 @@ public struct AuthorizedHTTP: Sendable {
         while true {
             var req = HTTPClientRequest(url: url)
             req.method = method
-            if authorize { req.headers.add(name: "Authorization", value: "Bearer \(try await tokens.accessToken())") }
+            var sentToken: String?
+            if authorize {
+                let token = try await tokens.accessToken()
+                sentToken = token
+                req.headers.add(name: "Authorization", value: "Bearer \(token)")
+            }
             for (k, v) in headers { req.headers.add(name: k, value: v) }
             req.headers.add(name: "Content-Length", value: String(body.readableBytes))
             req.body = .bytes(body)
@@ -44,7 +49,7 @@ public struct AuthorizedHTTP: Sendable {
             }
             if authorize && resp.status == .unauthorized && !refreshed {
                 refreshed = true
-                await tokens.invalidate()
+                await tokens.invalidate(rejected: sentToken)
                 continue
             }
             return Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))

@@ -14,6 +14,10 @@ public struct UploadJob: Sendable {
     public var confirmedOffset: Int64
     /// A cover image (JPEG) to set where the platform takes one.
     public var coverPath: String?
+    /// Called right before a rate-limited request leaves (`"init"`): returns once the platform's
+    /// request window has room, having counted this request in it. The upload stage meters it in the
+    /// ledger; alone (tests, tools) it lets everything through.
+    public var beforeRequest: @Sendable (String) async throws -> Void = { _ in }
 
     public init(deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64, coverPath: String? = nil) {
         self.coverPath = coverPath

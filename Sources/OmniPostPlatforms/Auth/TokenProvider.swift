@@ -51,13 +51,29 @@ public actor TokenProvider {
         }
     }
 
-    /// Forgets the current token (after a 401) so the next call refreshes.
-    public func invalidate() {
+    /// Forgets the current token (after a 401) so the next call refreshes — unless `rejected` names a
+    /// token that another request's refresh has already replaced: that one is spent, not this one.
+    public func invalidate(rejected: String? = nil) {
+        if let rejected, let c = cached, c.token != rejected { return }
         cached = nil
         mustRefresh = true
     }
 
+    /// The refresh in flight, shared by every caller that needs one meanwhile.
+    private var inFlight: Task<String, any Error>?
+
+    /// Single-flight: the actor is re-entered at each `await`, so without this two uploads whose token is
+    /// due would both send the same refresh token — and a provider that rotates strictly (X; TikTok;
+    /// any with reuse detection) refuses the second, or revokes the whole token family.
     func refresh() async throws -> String {
+        if let t = inFlight { return try await t.value }
+        let t = Task { try await self.performRefresh() }
+        inFlight = t
+        defer { inFlight = nil }
+        return try await t.value
+    }
+
+    private func performRefresh() async throws -> String {
         let storedRefresh = try await stored()?.refreshToken
         let refreshToken = storedRefresh ?? account.refreshToken
         var req = HTTPClientRequest(url: account.tokenURL)

@@ -18,14 +18,18 @@ public struct TikTokAdapter: PlatformAdapter {
     let maxAttempts: Int
     let requestTimeout: Duration
     let backoff: Backoff
-    let pollInterval: Duration
+    let poll: PollPolicy
     let pollTimeout: Duration
+
+    /// status/fetch allows 30 requests a minute per access token (TikTok's rate-limit table): never
+    /// faster than every 2 s, growing to 10 s while a long video processes.
+    public static let statusPolling = PollPolicy(first: .seconds(2), max: .seconds(10), factor: 1.5, perMinute: 30)
 
     static let minChunk: Int64 = 5 * 1_048_576
     static let maxChunk: Int64 = 64_000_000
 
     public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
-                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), pollInterval: Duration = .seconds(2),
+                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), poll: PollPolicy = TikTokAdapter.statusPolling,
                 pollTimeout: Duration = .seconds(600)) {
         self.account = account
         self.tokens = tokens
@@ -34,7 +38,7 @@ public struct TikTokAdapter: PlatformAdapter {
         self.maxAttempts = maxAttempts
         self.requestTimeout = requestTimeout
         self.backoff = backoff
-        self.pollInterval = pollInterval
+        self.poll = poll
         self.pollTimeout = pollTimeout
     }
 
@@ -72,11 +76,15 @@ public struct TikTokAdapter: PlatformAdapter {
         var chunkCount: Int
     }
 
-    /// FILE_UPLOAD arithmetic: under 5 MiB one chunk; otherwise floor(size / chunk) chunks, the last absorbing the rest.
+    /// FILE_UPLOAD arithmetic, as TikTok checks it (Content Posting API, "Media Transfer Guide"):
+    /// a file under 5 MiB, or one no larger than the preferred chunk, goes whole (chunk_size =
+    /// video_size, one chunk); otherwise total_chunk_count = floor(video_size / chunk_size) and the
+    /// last chunk absorbs the remainder (under 2 chunks, so ≤ 128 MB). At most 1000 chunks.
     static func chunks(size: Int64, preferred: Int64) -> (size: Int64, count: Int) {
-        if size < minChunk { return (size, 1) }
-        let count = max(1, min(1000, Int(size / preferred)))
-        return (preferred, count)
+        if size < minChunk || size <= preferred { return (size, 1) }
+        var chunk = preferred
+        if size / chunk > 1000 { chunk = min(maxChunk, (size + 999) / 1000) }
+        return (chunk, Int(size / chunk))
     }
 
     public func publish(
@@ -157,6 +165,8 @@ public struct TikTokAdapter: PlatformAdapter {
             throw DeliveryError(.permanent, .rejectedByPlatform, "this creator cannot post \(level); allowed: \(options.joined(separator: ", "))")
         }
         let (chunk, count) = Self.chunks(size: job.size, preferred: chunkSize)
+        // 6 inits a minute per token: counted when this request leaves, not when the delivery was claimed.
+        try await job.beforeRequest("init")
         var post: [String: Any] = [
             "title": [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n"), "privacy_level": level,
             "disable_duet": Self.flag(m.options["disable_duet"]), "disable_stitch": Self.flag(m.options["disable_stitch"]),
@@ -195,12 +205,21 @@ public struct TikTokAdapter: PlatformAdapter {
 
     func waitPublished(_ s: Session, _ sent: Int64) async throws -> PublishOutcome {
         let end = ContinuousClock.now + pollTimeout
+        var pacer = poll.pacer()
         while ContinuousClock.now < end {
-            let st = try await fetchStatus(s.publishID)
+            try await pacer.pace()
+            let st: Status
+            do { st = try await fetchStatus(s.publishID) } catch let e as DeliveryError {
+                // A 429 on a status check: wait as told (within the poll deadline) and ask again; the
+                // post itself is fine, and deferring the whole delivery would record it late.
+                guard case .retryAt(let when) = e.kind, e.code == .rateLimited, when < Date().addingTimeInterval(pollTimeout.seconds) else { throw e }
+                try await Task.sleep(for: .milliseconds(Int64(max(0, when.timeIntervalSinceNow) * 1000)))
+                continue
+            }
             switch st.status {
             case "PUBLISH_COMPLETE", "SEND_TO_USER_INBOX": return outcome(st, s, sent)
             case "FAILED": throw DeliveryError(.permanent, .rejectedByPlatform, "TikTok failed the post: \(st.failReason ?? "no reason given")")
-            default: try await Task.sleep(for: pollInterval)
+            default: continue
             }
         }
         throw DeliveryError(.retryNow, .platformError, "TikTok had not finished processing after \(Int(pollTimeout.seconds)) s")

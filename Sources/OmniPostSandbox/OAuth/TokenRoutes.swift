@@ -13,6 +13,7 @@ enum TokenRoutes {
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.badRequest, ["error": "unsupported_grant_type", "error_description": "only refresh_token is supported"])
             }
+            await state.tokenDelay()
             switch await state.refresh(clientID: form["client_id"] ?? "", clientSecret: form["client_secret"] ?? "", refreshToken: rt) {
             case .ok(let token, let expires):
                 return SandboxHTTP.json(.ok, [

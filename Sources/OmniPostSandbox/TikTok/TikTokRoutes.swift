@@ -12,6 +12,7 @@ enum TikTokRoutes {
     static let minChunk: Int64 = 5 * 1_048_576
     static let maxChunk: Int64 = 64_000_000
     static let maxLastChunk: Int64 = 128_000_000
+    static let statusPerMinute = 30
     static let privacyOptions = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
 
     static func envelope(_ status: HTTPResponse.Status, data: [String: Any] = [:], code: String = "ok", message: String = "") -> Response {
@@ -26,6 +27,7 @@ enum TikTokRoutes {
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.badRequest, ["error": "invalid_request", "error_description": "grant_type must be refresh_token"])
             }
+            await state.tokenDelay()
             switch await state.rotate(clientID: form["client_key"] ?? "", clientSecret: form["client_secret"] ?? "", refreshToken: rt) {
             case .ok(let access, let expires, let newRefresh, let openID):
                 return SandboxHTTP.json(.ok, ["access_token": access, "expires_in": expires, "refresh_token": newRefresh,
@@ -100,6 +102,12 @@ enum TikTokRoutes {
             guard await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) != nil else {
                 return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
             }
+            // 30 requests a minute per access token, as TikTok's rate-limit table says.
+            if let retry = await state.rateLimit("tiktok.status:" + (SandboxHTTP.header(req, "Authorization") ?? ""), limit: statusPerMinute, window: 60) {
+                var r = envelope(.tooManyRequests, code: "rate_limit_exceeded", message: "status/fetch: \(statusPerMinute) requests per minute per access token")
+                r.headers[.retryAfter] = String(retry)
+                return r
+            }
             var req = req
             let body = try await req.collectBody(upTo: 64 * 1024)
             let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
@@ -154,14 +162,20 @@ enum TikTokRoutes {
         return SandboxHTTP.empty(.created)
     }
 
-    /// total_chunk_count = floor(size / chunk_size), 1…1000; chunks 5 MiB–64 MB, the last ≤ 128 MB; under 5 MiB one chunk.
+    /// TikTok's own arithmetic (Media Transfer Guide): under 5 MiB the file goes whole; up to 64 MB it
+    /// may go whole (chunk_size = video_size, one chunk); otherwise chunks of 5 MiB–64 MB with
+    /// total_chunk_count = floor(video_size / chunk_size), 1…1000, the last ≤ 128 MB.
     static func checkChunks(size: Int64, chunk: Int64, count: Int) -> String? {
         if size <= 0 { return "video_size must be positive" }
         if size < minChunk {
             return chunk == size && count == 1 ? nil : "a file under 5 MiB is one chunk: chunk_size = video_size, total_chunk_count = 1"
         }
+        if chunk == size && count == 1 {
+            return size <= maxChunk ? nil : "a file over 64 MB must be uploaded in chunks"
+        }
         if chunk < minChunk || chunk > maxChunk { return "chunk_size must be 5 MiB–64 MB" }
         let expected = Int(size / chunk)
+        if expected < 1 { return "chunk_size \(chunk) is larger than video_size \(size): upload it whole with chunk_size = video_size and total_chunk_count = 1" }
         if count != expected { return "total_chunk_count must be floor(video_size / chunk_size) = \(expected)" }
         if !(1...1000).contains(count) { return "total_chunk_count must be 1–1000" }
         if size - chunk * Int64(count - 1) > maxLastChunk { return "the last chunk would exceed 128 MB" }

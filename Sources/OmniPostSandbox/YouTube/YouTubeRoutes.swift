@@ -70,12 +70,23 @@ enum YouTubeRoutes {
             return SandboxHTTP.googleError(code, "backendError", "Injected failure \(code).")
         case nil: break
         }
-        guard SandboxHTTP.query(req, "uploadType") == "resumable" else {
-            return SandboxHTTP.googleError(400, "badRequest", "uploadType must be resumable")
+        // Every upload protocol YouTube takes: resumable (our adapter), multipart (Google's client
+        // libraries' default without `resumable=True`) and media (bytes only, no metadata).
+        let uploadType = SandboxHTTP.query(req, "uploadType") ?? ""
+        guard ["resumable", "multipart", "media"].contains(uploadType) else {
+            return SandboxHTTP.googleError(400, "invalidParameter", "Invalid value '\(uploadType)' for uploadType: resumable, multipart or media.")
         }
-        guard let part = SandboxHTTP.query(req, "part"), part.contains("snippet") else {
+        guard let part = SandboxHTTP.query(req, "part"), !part.isEmpty else {
             return SandboxHTTP.googleError(400, "required", "Required parameter: part")
         }
+        let parts = Set(part.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        if let unknown = parts.first(where: { !YouTubeVideoMetadata.knownParts.contains($0) }) {
+            return SandboxHTTP.googleError(400, "unknownPart", "'\(unknown)' is not a valid part for videos.insert.")
+        }
+        if uploadType != "resumable" {
+            return try await insertWhole(req, uploadType: uploadType, parts: parts, account: account, state: state)
+        }
+        if let type = SandboxHTTP.header(req, "X-Upload-Content-Type"), let bad = badMediaType(type) { return bad }
         var total: Int64? = nil
         if let l = SandboxHTTP.header(req, "X-Upload-Content-Length") {
             guard let v = Int64(l), v >= 0 else { return SandboxHTTP.googleError(400, "badRequest", "Invalid X-Upload-Content-Length") }
@@ -84,10 +95,10 @@ enum YouTubeRoutes {
         var req = req
         let body = try await req.collectBody(upTo: 1 << 20)
         let meta: YouTubeVideoMetadata
-        do { meta = try JSONDecoder().decode(YouTubeVideoMetadata.self, from: Data(buffer: body)) } catch {
-            return SandboxHTTP.googleError(400, "parseError", "Parse Error")
+        switch parseMetadata(Data(buffer: body), parts: parts) {
+        case .success(let m): meta = m
+        case .failure(let r): return r.response
         }
-        if let problem = validate(meta) { return SandboxHTTP.googleError(400, problem.0, problem.1) }
         let id = SandboxState.randomID(48, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         let file = state.root.appendingPathComponent("youtube/sessions/\(id).part").path
         try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -99,9 +110,79 @@ enum YouTubeRoutes {
         return SandboxHTTP.empty(.ok, headers: headers)
     }
 
+    struct Refusal: Error { var response: Response }
+
+    /// The JSON body (empty is allowed: no metadata), limited to the named parts, then checked.
+    static func parseMetadata(_ data: Data, parts: Set<String>) -> Result<YouTubeVideoMetadata, Refusal> {
+        var meta = YouTubeVideoMetadata()
+        if !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            do { meta = try JSONDecoder().decode(YouTubeVideoMetadata.self, from: data) } catch {
+                return .failure(Refusal(response: SandboxHTTP.googleError(400, "parseError", "Parse Error")))
+            }
+        }
+        meta = meta.limited(to: parts)
+        if let problem = validate(meta) { return .failure(Refusal(response: SandboxHTTP.googleError(400, problem.0, problem.1))) }
+        return .success(meta)
+    }
+
+    /// YouTube's upload server takes video/* and application/octet-stream only.
+    static func badMediaType(_ type: String) -> Response? {
+        let t = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        if t.hasPrefix("video/") || t == "application/octet-stream" { return nil }
+        return SandboxHTTP.googleError(400, "badContent", "Media type '\(t)' is not supported. Valid media types: [video/*, application/octet-stream]")
+    }
+
+    /// uploadType=media (the body is the video) or multipart (multipart/related: the JSON resource, then
+    /// the video): one request makes the video; the answer is 200 with the resource.
+    static func insertWhole(_ req: Request, uploadType: String, parts: Set<String>, account: String, state: SandboxState) async throws -> Response {
+        var req = req
+        let contentType = SandboxHTTP.header(req, "Content-Type") ?? ""
+        let body = Data(buffer: try await req.collectBody(upTo: maxWholeUpload))
+        var meta = YouTubeVideoMetadata()
+        var media = body
+        if uploadType == "multipart" {
+            guard let related = MultipartRelated.parse(body, contentType: contentType), related.count == 2 else {
+                return SandboxHTTP.googleError(400, "badRequest", "A multipart upload is multipart/related with two parts: the resource as JSON, then the media.")
+            }
+            switch parseMetadata(related[0].body, parts: parts) {
+            case .success(let m): meta = m
+            case .failure(let r): return r.response
+            }
+            if let bad = badMediaType(related[1].headers["content-type"] ?? "application/octet-stream") { return bad }
+            media = related[1].body
+        } else if let bad = badMediaType(contentType.isEmpty ? "application/octet-stream" : contentType) {
+            return bad
+        }
+        guard !media.isEmpty else { return SandboxHTTP.googleError(400, "mediaBodyRequired", "The request does not include the video content.") }
+        let id = SandboxState.randomID(48, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let file = state.root.appendingPathComponent("youtube/sessions/\(id).part").path
+        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: file, contents: media) else {
+            return SandboxHTTP.googleError(500, "backendError", "could not store the upload")
+        }
+        await state.addReceived(Int64(media.count))
+        var session = SandboxState.UploadSession(id: id, account: account, total: Int64(media.count), received: Int64(media.count),
+                                                 file: file, metadata: meta, created: Date())
+        session.uploadType = uploadType
+        let done = try await state.finishYouTube(session)
+        guard let vid = done.videoID, let video = await state.allVideos().first(where: { $0.id == vid }) else {
+            return SandboxHTTP.googleError(500, "backendError", "lost video")
+        }
+        return SandboxHTTP.json(.ok, resource(video))
+    }
+
+    /// The most a non-resumable upload may carry here (Google's own limit for them is 5 MB… 256 GB by
+    /// API; the sandbox holds the body in memory, so it keeps to something a test machine can hold).
+    static let maxWholeUpload = 512 * 1024 * 1024
+
     /// The checks YouTube makes on the metadata before it accepts a single byte.
     static func validate(_ m: YouTubeVideoMetadata) -> (String, String)? {
-        guard let title = m.snippet?.title, !title.trimmingCharacters(in: .whitespaces).isEmpty else {
+        if let c = m.snippet?.categoryId, !YouTubeVideoMetadata.assignableCategories.contains(c) {
+            return ("invalidCategoryId", "The snippet.categoryId property specifies an invalid category ID.")
+        }
+        // Without a snippet YouTube names the video itself ("unknown"); a snippet must carry a title.
+        let title = m.snippet.map { $0.title ?? "" } ?? "unknown"
+        if title.trimmingCharacters(in: .whitespaces).isEmpty {
             return ("invalidTitle", "The request metadata does not specify a valid video title.")
         }
         if title.count > 100 || title.contains("<") || title.contains(">") { return ("invalidTitle", "The video title is too long or contains < or >.") }
@@ -139,8 +220,20 @@ enum YouTubeRoutes {
         if let status = await state.takeFailPut() {
             return SandboxHTTP.googleError(status, "backendError", "Injected failure \(status).")
         }
-        guard let cr = SandboxHTTP.header(req, "Content-Range"), let range = ContentRange.parse(cr) else {
-            return SandboxHTTP.googleError(400, "badContentRange", "Failed to parse Content-Range header.")
+        let range: ContentRange
+        if let cr = SandboxHTTP.header(req, "Content-Range") {
+            guard let r = ContentRange.parse(cr) else {
+                return SandboxHTTP.googleError(400, "badContentRange", "Failed to parse Content-Range header.")
+            }
+            range = r
+        } else {
+            // One PUT of the whole file, no Content-Range: bytes 0…length−1 of length (from the session's
+            // declared length, or the request's Content-Length).
+            guard let length = session.total ?? SandboxHTTP.header(req, "Content-Length").flatMap({ Int64($0) }), length > 0,
+                  session.received == 0 || session.received == length else {
+                return SandboxHTTP.googleError(400, "badContentRange", "Failed to parse Content-Range header.")
+            }
+            range = ContentRange(first: session.received == length ? nil : 0, last: session.received == length ? nil : length - 1, total: length)
         }
         if let t = range.total {
             if let known = session.total, known != t {
@@ -229,13 +322,23 @@ enum YouTubeRoutes {
         return SandboxHTTP.json(.created, resource(video))
     }
 
+    /// The video resource as YouTube returns it: every field that was stored.
     static func resource(_ v: SandboxState.Video) -> [String: Any] {
-        var status: [String: Any] = ["uploadStatus": "uploaded", "privacyStatus": v.privacy, "license": "youtube", "embeddable": true]
+        var status: [String: Any] = ["uploadStatus": "uploaded", "privacyStatus": v.privacy, "license": v.license ?? "youtube",
+                                     "embeddable": v.embeddable ?? true, "publicStatsViewable": true]
         if let p = v.publishAt { status["publishAt"] = p }
+        if let k = v.madeForKids { status["selfDeclaredMadeForKids"] = k; status["madeForKids"] = k }
+        if let c = v.containsSyntheticMedia { status["containsSyntheticMedia"] = c }
+        var snippet: [String: Any] = [
+            "title": v.title, "description": v.description, "channelId": "UC" + v.account.replacingOccurrences(of: ":", with: "_"),
+            "publishedAt": ISO8601DateFormatter().string(from: v.receivedAt), "categoryId": v.categoryId ?? YouTubeVideoMetadata.defaultCategory,
+            "liveBroadcastContent": "none", "localized": ["title": v.title, "description": v.description],
+        ]
+        if !v.tags.isEmpty { snippet["tags"] = v.tags }
+        if let l = v.defaultLanguage { snippet["defaultLanguage"] = l }
         return [
             "kind": "youtube#video", "etag": String(v.sha256.prefix(16)), "id": v.id,
-            "snippet": ["title": v.title, "description": v.description, "tags": v.tags, "channelId": "UC" + v.account.replacingOccurrences(of: ":", with: "_"),
-                        "publishedAt": ISO8601DateFormatter().string(from: v.receivedAt)],
+            "snippet": snippet,
             "status": status,
         ]
     }

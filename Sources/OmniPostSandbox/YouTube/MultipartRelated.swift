@@ -1,0 +1,60 @@
+import Foundation
+
+/// `multipart/related` (RFC 2387) as Google's upload endpoints take it: parts separated by
+/// `--boundary`, each with its own headers; a part may be `Content-Transfer-Encoding: base64`.
+enum MultipartRelated {
+    struct Part {
+        /// Lower-cased header names.
+        var headers: [String: String]
+        var body: Data
+    }
+
+    static func boundary(of contentType: String) -> String? {
+        guard contentType.lowercased().hasPrefix("multipart/related") else { return nil }
+        for param in contentType.split(separator: ";").dropFirst() {
+            let kv = param.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if kv.count == 2, kv[0].lowercased() == "boundary" {
+                return kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        return nil
+    }
+
+    static func parse(_ body: Data, contentType: String) -> [Part]? {
+        guard let b = boundary(of: contentType), !b.isEmpty else { return nil }
+        let delimiter = Data("--\(b)".utf8)
+        var parts: [Part] = []
+        guard var cursor = body.range(of: delimiter)?.upperBound else { return nil }
+        while true {
+            // After a delimiter: `--` ends the body; otherwise a line break, then the part.
+            if body[cursor...].starts(with: Data("--".utf8)) { break }
+            guard let lineEnd = body.range(of: Data("\n".utf8), in: cursor..<body.endIndex) else { return nil }
+            let start = lineEnd.upperBound
+            guard let next = body.range(of: delimiter, in: start..<body.endIndex) else { return nil }
+            var end = next.lowerBound
+            // The line break before the delimiter belongs to the delimiter.
+            if end > start, body[end - 1] == 0x0A { end -= 1 }
+            if end > start, body[end - 1] == 0x0D { end -= 1 }
+            guard let part = parsePart(body[start..<end]) else { return nil }
+            parts.append(part)
+            cursor = next.upperBound
+        }
+        return parts
+    }
+
+    static func parsePart(_ raw: Data) -> Part? {
+        let sep = raw.range(of: Data("\r\n\r\n".utf8)) ?? raw.range(of: Data("\n\n".utf8))
+        guard let sep else { return nil }
+        var headers: [String: String] = [:]
+        for line in String(decoding: raw[raw.startIndex..<sep.lowerBound], as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let kv = line.split(separator: ":", maxSplits: 1)
+            if kv.count == 2 { headers[kv[0].trimmingCharacters(in: .whitespaces).lowercased()] = kv[1].trimmingCharacters(in: .whitespaces) }
+        }
+        var body = Data(raw[sep.upperBound...])
+        if headers["content-transfer-encoding"]?.lowercased() == "base64" {
+            guard let decoded = Data(base64Encoded: body, options: .ignoreUnknownCharacters) else { return nil }
+            body = decoded
+        }
+        return Part(headers: headers, body: body)
+    }
+}
