@@ -1,6 +1,6 @@
 # The two commands: `make demo` and `make test`. Both install what they need first.
 SWIFT ?= swift
-DEBS := libsqlite3-dev libcurl4-openssl-dev libssl-dev libyaml-dev ffmpeg
+DEBS := libsqlite3-dev libcurl4-openssl-dev libssl-dev libyaml-dev ffmpeg python3-venv
 BIN := .build/debug/omnipost
 
 .PHONY: all deps build samples demo test bench clean
@@ -30,7 +30,15 @@ demo: build samples
 	@echo
 	@echo "outbox:"; ls -1 demo-state/outbox demo-state/outbox/failed
 
-test: deps
+# Official client libraries run against the sandbox (Google's google-api-python-client), from PyPI.
+VENV := .venv
+PYDEPS := google-api-python-client==2.202.0 google-auth==2.63.0
+$(VENV)/.installed: Makefile
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check $(PYDEPS)
+	touch $@
+
+test: deps $(VENV)/.installed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -39,4 +47,4 @@ bench: deps
 	bash scripts/bench.sh
 
 clean:
-	rm -rf .build demo-state bench-state
+	rm -rf .build demo-state bench-state $(VENV)

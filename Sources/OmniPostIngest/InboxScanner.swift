@@ -8,10 +8,19 @@ import Glibc
 public struct InboxScanner: Sendable {
     public let root: String
     public let filter: JunkFilter
+    /// Files whose names were not UTF-8 and were renamed while listing.
+    public let renames: RenameLog
 
-    public init(root: String, filter: JunkFilter) {
+    public init(root: String, filter: JunkFilter, renames: RenameLog = RenameLog()) {
         self.root = root
         self.filter = filter
+        self.renames = renames
+    }
+
+    /// Names in a folder, read as bytes (Foundation's listing loses names that are not UTF-8).
+    func names(relDir: String) -> [String] {
+        let abs = relDir.isEmpty ? root : root + "/" + relDir
+        return NonUTF8Names.list(dirAbs: abs, dirRel: relDir, renamed: renames)
     }
 
     public func scan() -> [String: FileFact] {
@@ -48,9 +57,7 @@ public struct InboxScanner: Sendable {
     }
 
     private func walk(relDir: String, into out: inout [String: FileFact]) {
-        let abs = relDir.isEmpty ? root : root + "/" + relDir
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: abs) else { return }
-        for name in names where !filter.isJunk(name) {
+        for name in names(relDir: relDir) where !filter.isJunk(name) {
             let rel = relDir.isEmpty ? name : relDir + "/" + name
             var st = Glibc.stat()
             guard lstat(root + "/" + rel, &st) == 0 else { continue }

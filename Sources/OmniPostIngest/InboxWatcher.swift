@@ -11,9 +11,13 @@ public actor InboxWatcher {
     public struct Callbacks: Sendable {
         public var onComplete: @Sendable (FileFact) async -> Void
         public var onGone: @Sendable (String) async -> Void
-        public init(onComplete: @escaping @Sendable (FileFact) async -> Void, onGone: @escaping @Sendable (String) async -> Void = { _ in }) {
+        /// A file whose name was not UTF-8 was renamed to its Latin-1 reading.
+        public var onRenamed: @Sendable (NonUTF8Names.Rename) async -> Void
+        public init(onComplete: @escaping @Sendable (FileFact) async -> Void, onGone: @escaping @Sendable (String) async -> Void = { _ in },
+                    onRenamed: @escaping @Sendable (NonUTF8Names.Rename) async -> Void = { _ in }) {
             self.onComplete = onComplete
             self.onGone = onGone
+            self.onRenamed = onRenamed
         }
     }
 
@@ -138,7 +142,7 @@ public actor InboxWatcher {
             guard !scanner.filter.isJunkPath(rel) else { return }
             // Watch the new folder and everything under it, then scan it: files copied in with the
             // folder (cp -r, rsync) were written before the watch existed.
-            let sub = InboxScanner(root: inbox + "/" + rel, filter: scanner.filter)
+            let sub = InboxScanner(root: inbox + "/" + rel, filter: scanner.filter, renames: scanner.renames)
             for d in sub.directories() { source?.watch(relDir: d.isEmpty ? rel : rel + "/" + d) }
             for (r, fact) in sub.scan() {
                 let full = rel + "/" + r
@@ -168,6 +172,12 @@ public actor InboxWatcher {
     }
 
     func tick(_ callbacks: Callbacks, polling: Bool) async {
+        for r in scanner.renames.drain() {
+            logger.warning(r.new.isEmpty ? "a file whose name is not UTF-8 could not be renamed; rename it by hand" : "renamed a file whose name is not UTF-8", metadata: [
+                "omnipost.inbox": "\(inbox)", "omnipost.old": "\(r.dir.isEmpty ? "" : r.dir + "/")\(r.escaped)", "omnipost.new": "\(r.new)",
+            ])
+            await callbacks.onRenamed(r)
+        }
         if polling {
             let listing = scanner.scan()
             for rel in emitted.keys where listing[rel] == nil { emitted[rel] = nil }

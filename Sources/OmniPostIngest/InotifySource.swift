@@ -90,8 +90,16 @@ public final class InotifySource: @unchecked Sendable {
                     let len = Int(buf.load(fromByteOffset: off + 12, as: UInt32.self))
                     var name = ""
                     if len > 0 {
-                        let p = buf.advanced(by: off + 16).assumingMemoryBound(to: CChar.self)
-                        name = String(cString: p)
+                        let p = buf.advanced(by: off + 16).assumingMemoryBound(to: UInt8.self)
+                        let bytes = Array(UnsafeBufferPointer(start: p, count: len).prefix { $0 != 0 })
+                        // A name that is not UTF-8 cannot be a path we can stat: a rescan lists it as
+                        // bytes and renames it to its Latin-1 reading (NonUTF8Names).
+                        guard let valid = String(validating: bytes, as: UTF8.self) else {
+                            off += 16 + len
+                            if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { cont.yield(.overflow("a file name that is not UTF-8")) }
+                            continue
+                        }
+                        name = valid
                     }
                     off += 16 + len
                     handle(wd: wd, mask: mask, name: name, cont)

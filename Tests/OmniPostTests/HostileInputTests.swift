@@ -256,3 +256,23 @@ struct SeededRandom {
         return b
     }
 }
+
+extension HostileInputTests {
+    /// A clip no target can take: each target's reason names that target and its own profile.
+    @Test func eachTargetsRefusalNamesItsOwnProfile() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, tiktok:main]")
+        try Clips.copy(try Clips.make(width: 2, height: 2, seconds: 4), to: config.paths.inbox.appendingPathComponent("tiny.mp4"))
+        try dir.write("inbox/tiny.yaml", "title: tiny\n")
+        let p = try await TestPipelines.runOnce(config)
+        defer { Task { await p.close() } }
+        let drop = try #require(try p.context.ledger.drops().first)
+        let message = drop.reasonMessage ?? ""
+        #expect(drop.state == .failed && drop.reasonCode == "resolution_too_low")
+        let parts = message.components(separatedBy: "; tiktok:main: ")
+        #expect(parts.count == 2, "\(message)")
+        #expect(parts.first?.hasPrefix("youtube:main: 2×2 is below youtube's minimum of 128×128") == true, "\(message)")
+        #expect(parts.last?.contains("tiktok's minimum of 360×360") == true && parts.last?.contains("youtube") == false, "\(message)")
+    }
+
+}

@@ -81,6 +81,8 @@ extension ReasonCode {
     public static let ambiguousSidecar = ReasonCode("ambiguous_sidecar")
     /// `targets: []`: nothing to publish to.
     public static let noTargets = ReasonCode("no_targets")
+    /// The picture is smaller than a target's minimum; upscaling would not make it acceptable.
+    public static let resolutionTooLow = ReasonCode("resolution_too_low")
     /// The same target named twice in one sidecar.
     public static let duplicateTarget = ReasonCode("duplicate_target")
 }

@@ -46,6 +46,11 @@ public struct Planner: Sendable {
             transcode.append("size \(v.width)×\(v.height) outside \(Int(profile.width.min))–\(Int(profile.width.max))×\(Int(profile.height.min))–\(Int(profile.height.max))")
         }
         let aspectOK = profile.aspect.contains(v.aspect)
+        // A clip that keeps its shape is never upscaled; one smaller than the platform's minimum can then
+        // not be fixed. (A clip of another shape is rendered into the profile's full frame instead.)
+        if aspectOK, Double(v.width) < profile.width.min || Double(v.height) < profile.height.min {
+            return reject(.resolutionTooLow, "\(v.width)×\(v.height) is below \(profile.name)'s minimum of \(Int(profile.width.min))×\(Int(profile.height.min)); OmniPost does not upscale")
+        }
         if !aspectOK {
             if aspectPolicy == .reject {
                 return reject(.aspectRejected, "aspect ratio \(Self.fmt(v.aspect)) is outside \(Self.fmt(profile.aspect.min))–\(Self.fmt(profile.aspect.max)) and the pipeline's aspect policy is reject")

@@ -104,12 +104,19 @@ public final class Pipeline: Sendable {
     /// a final state (deliveries deferred more than a minute stay queued in the ledger for the next run).
     public func run(once: Bool) async throws {
         let ctx = context
-        let stages: [any Stage] = [AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ConvertStage(ctx: ctx), ArchiveStage(ctx: ctx)]
+        let stages: [any Stage] = [AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ConvertStage(ctx: ctx),
+                                   ConvertStage(ctx: ctx, lane: .quick), ArchiveStage(ctx: ctx)]
         let upload = UploadStage(ctx: ctx)
         let watcher = watcher
         // Which way each inbox is watched is part of the record: `status` shows it.
         try ctx.ledger.note(dropId: nil, stage: "watch", state: "watching",
                             detail: "\(watcher.inbox) mode=\(watcher.mode.rawValue) fs=\(watcher.fsType)")
+        // ffmpeg runs a killed daemon left behind: still burning CPU on output nobody will use.
+        let orphans = OrphanReaper.reap(work: ctx.paths.work.path)
+        if !orphans.isEmpty {
+            try ctx.ledger.note(dropId: nil, stage: "startup", state: "orphans_killed",
+                                detail: orphans.map { "ffmpeg pid \($0.pid) of dead pid \($0.ownerPid) → \(($0.output as NSString).lastPathComponent)" }.joined(separator: "; "))
+        }
         let cleaned = try WorkReconciler.reconcile(work: ctx.paths.work, ledger: ctx.ledger)
         if cleaned.removed > 0 {
             ctx.logger.info("cleaned work/ after an earlier run", metadata: ["omnipost.removed": "\(cleaned.removed)", "omnipost.kept": "\(cleaned.kept)"])
@@ -120,6 +127,17 @@ public final class Pipeline: Sendable {
                     Self.record(fact, ctx: ctx)
                 }, onGone: { rel in
                     try? ctx.ledger.markFileGone(path: rel)
+                }, onRenamed: { r in
+                    let dir = r.dir.isEmpty ? "" : r.dir + "/"
+                    if r.new.isEmpty {
+                        try? ctx.ledger.note(dropId: nil, stage: "watch", state: "unreadable_name",
+                                             detail: "\(dir)\(r.escaped): the name is not UTF-8 and the file could not be renamed; rename it by hand")
+                        ctx.progress.line("  watch               \(dir)\(r.escaped): the name is not UTF-8 and could not be renamed; rename it by hand")
+                        return
+                    }
+                    try? ctx.ledger.note(dropId: nil, stage: "watch", state: "renamed",
+                                         detail: "\(dir)\(r.escaped) → \(dir)\(r.new): the name was not UTF-8, read as Latin-1")
+                    ctx.progress.line("  watch               renamed \(dir)\(r.escaped) to \(dir)\(r.new) (the name was not UTF-8; read as Latin-1)")
                 }))
             }
             for stage in stages {

@@ -4,14 +4,24 @@ import OmniPostLedger
 import OmniPostMedia
 
 /// Produces each distinct rendition a validated drop needs — one ffmpeg run per distinct spec, shared
-/// by the targets that need it — and marks the deliveries ready. One conversion at a time: ffmpeg
-/// gets both cores rather than two ffmpegs fighting over them.
+/// by the targets that need it — and marks the deliveries ready. One transcode at a time: ffmpeg
+/// gets both cores rather than two ffmpegs fighting over them. A second, quick lane takes only drops
+/// that need no transcode (pass-through, remux), so they overtake a long conversion instead of
+/// waiting minutes behind it.
+public enum ConvertStageLanes {
+    /// The quick lane's claim: drops whose planned deliveries need no transcode.
+    public static let quickOnly = "NOT EXISTS (SELECT 1 FROM deliveries q WHERE q.drop_id = drops.id AND q.state = 'planned' AND q.plan = 'transcode')"
+}
+
 struct ConvertStage: Stage {
+    enum Lane { case any, quick }
     let name = "convert"
     let ctx: PipelineContext
+    var lane: Lane = .any
+
 
     func step() async throws -> Bool {
-        guard let drop = try ctx.ledger.claimDrop(in: .validated, owner: ctx.owner, lease: 3600) else { return false }
+        guard let drop = try ctx.ledger.claimDrop(in: .validated, owner: ctx.owner, lease: 3600, where: lane == .quick ? ConvertStageLanes.quickOnly : nil) else { return false }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id).filter { $0.state == .planned }
         do {
             let clipPath = try drop.clipPath.map { try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: $0) }
@@ -19,17 +29,55 @@ struct ConvertStage: Stage {
             let manifest = try drop.manifestJson.map { try JSONCoding.decoder().decode(Manifest.self, from: Data($0.utf8)) }
             var renditions: [String: (path: String, sha: String, bytes: Int64)] = [:]
             var chosen: [Int64: (path: String, sha: String, bytes: Int64)] = [:]
+            // A rendition shared by several targets is checked against each target's own profile, and a
+            // failure is that target's alone — named with its own profile, never with the first sharer's.
+            var failed: [Int64: OmniError] = [:]
+            var renderErrors: [String: OmniError] = [:]
+            var probes: [String: MediaInfo] = [:]
             for d in deliveries {
-                if d.plan == .pass {
-                    // Byte-identical: the original itself is sent.
-                    guard let clipPath else { throw OmniError(.missingClip, "the drop has no clip to pass through") }
-                    chosen[d.id!] = (clipPath, drop.clipSha256 ?? "", drop.clipBytes ?? 0)
-                } else if let key = d.specKey, let cached = renditions[key] {
-                    chosen[d.id!] = cached
-                } else {
-                    let r = try await render(drop: drop, delivery: d, clipPath: clipPath, durationS: info?.durationS ?? 0, manifest: manifest)
-                    if let key = d.specKey { renditions[key] = r }
+                do {
+                    if d.plan == .pass {
+                        // Byte-identical: the original itself is sent.
+                        guard let clipPath else { throw OmniError(.missingClip, "the drop has no clip to pass through") }
+                        chosen[d.id!] = (clipPath, drop.clipSha256 ?? "", drop.clipBytes ?? 0)
+                        continue
+                    }
+                    let r: (path: String, sha: String, bytes: Int64)
+                    if let key = d.specKey, let cached = renditions[key] {
+                        r = cached
+                    } else if let key = d.specKey, let e = renderErrors[key] {
+                        throw e
+                    } else {
+                        do {
+                            r = try await render(drop: drop, delivery: d, clipPath: clipPath, durationS: info?.durationS ?? 0, manifest: manifest)
+                        } catch {
+                            if let key = d.specKey { renderErrors[key] = OmniError.wrap(error) }
+                            throw error
+                        }
+                        if let key = d.specKey { renditions[key] = r }
+                    }
+                    if let profile = ctx.profiles[d.profile] {
+                        let key = d.specKey ?? r.path
+                        let probed: MediaInfo
+                        if let p = probes[key] { probed = p } else {
+                            probed = try await Prober(tools: ctx.tools).probe(path: r.path, displayName: (r.path as NSString).lastPathComponent)
+                            probes[key] = probed
+                        }
+                        let check = Planner(ctx.config.convert).plan(probed, for: profile)
+                        if check.kind != .pass {
+                            throw OmniError(.renditionInvalid, "\(d.target): the converted file still does not meet \(profile.name): \(check.reasons.joined(separator: "; "))")
+                        }
+                    }
                     chosen[d.id!] = r
+                } catch {
+                    failed[d.id!] = OmniError.wrap(error)
+                }
+            }
+            for d in deliveries {
+                guard let e = failed[d.id!] else { continue }
+                try ctx.ledger.transitionDelivery(d.id!, from: .planned, to: .failed, stage: name, detail: "\(e.code): \(e.message)") { x in
+                    x.errorCode = e.code.rawValue
+                    x.errorMessage = e.message
                 }
             }
             // The cover comes from the clip, or — for a slideshow — from its first rendition.
@@ -45,7 +93,8 @@ struct ConvertStage: Stage {
                 }
             }
             try ctx.ledger.transitionDrop(drop.id, from: .validated, to: .converted, stage: name,
-                                          detail: renditions.isEmpty ? "nothing to convert" : "\(renditions.count) rendition(s)")
+                                          detail: (renditions.isEmpty ? "nothing to convert" : "\(renditions.count) rendition(s)")
+                                              + (failed.isEmpty ? "" : "; \(failed.count) target(s) failed"))
         } catch {
             let e = OmniError.wrap(error)
             // The conversion failed for this drop: its planned deliveries fail with the reason, the drop
@@ -80,7 +129,7 @@ struct ConvertStage: Stage {
         let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("\(key).mp4").path
         // A rendition renamed into place before a crash is complete and verified: reuse it.
         if !FileManager.default.fileExists(atPath: out) {
-            let profile = ctx.profiles[d.profile]
+            // Checked against each sharing target's profile by the caller, not here against the first one's.
             let planner = Planner(ctx.config.convert)
             let ledger = ctx.ledger, sink = ctx.progress, dropId = drop.id, target = d.target
             let lastQuarter = Counter()
@@ -99,13 +148,13 @@ struct ConvertStage: Stage {
                 let input = SlideshowRenderer.Input(
                     images: show.images.map { (ctx.inboxPath(AssembleStage.join(dir, $0.file)), $0.seconds) },
                     crossfade: show.crossfade, audio: show.audio.map { ctx.inboxPath(AssembleStage.join(dir, $0)) })
-                _ = try await SlideshowRenderer(tools: ctx.tools).render(input, spec: spec, output: out, verifyAgainst: profile,
+                _ = try await SlideshowRenderer(tools: ctx.tools).render(input, spec: spec, output: out, verifyAgainst: nil,
                                                                          planner: planner, onProgress: onProgress)
             } else {
                 guard let clipPath else { throw OmniError(.missingClip, "the drop has no clip to convert") }
                 ctx.progress.line("  \(drop.id)  convert    \(spec.kind.rawValue) for \(d.target) …")
                 _ = try await Converter(tools: ctx.tools).convert(
-                    input: clipPath, output: out, spec: spec, durationS: durationS, verifyAgainst: profile, planner: planner,
+                    input: clipPath, output: out, spec: spec, durationS: durationS, verifyAgainst: nil, planner: planner,
                     onProgress: onProgress)
             }
         }

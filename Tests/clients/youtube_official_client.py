@@ -1,0 +1,80 @@
+"""Google's own client library (google-api-python-client) against the OmniPost sandbox.
+
+Run by the Swift test suite (SandboxOfficialClientTests) with the virtualenv `make test` creates.
+It builds the YouTube Data API client from the discovery document the library ships, points it at
+the sandbox with `client_options.api_endpoint`, and inserts a video the way a user of the library
+would: multipart (the library's default), simple media upload, resumable in chunks, or resumable in
+one request. Prints the returned video resource (or the HTTP error) as one JSON line.
+"""
+import json
+import sys
+
+import google_auth_httplib2
+import httplib2
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from googleapiclient.http import MediaFileUpload
+
+
+class PlainHttpToSandbox(httplib2.Http):
+    """The transport only: the library builds media URLs as https on the API's host (it replaces just
+    the host of `api_endpoint`), and the sandbox listens on plain HTTP on loopback. Every request the
+    library composes is sent unchanged apart from that scheme."""
+
+    def __init__(self, base):
+        super().__init__()
+        self.netloc = base.split("://", 1)[1].rstrip("/")
+
+    def request(self, uri, method="GET", body=None, headers=None, **kwargs):
+        secure = "https://" + self.netloc
+        if uri.startswith(secure):
+            uri = "http://" + self.netloc + uri[len(secure):]
+        return super().request(uri, method, body=body, headers=headers, **kwargs)
+
+
+def main():
+    base, token, path, mode = sys.argv[1:5]
+    category = sys.argv[5] if len(sys.argv) > 5 else "22"
+    mimetype = sys.argv[6] if len(sys.argv) > 6 else "video/mp4"
+    http = google_auth_httplib2.AuthorizedHttp(Credentials(token=token), http=PlainHttpToSandbox(base))
+    youtube = build("youtube", "v3", http=http, static_discovery=True,
+                    client_options={"api_endpoint": base.rstrip("/") + "/"}, cache_discovery=False)
+    body = {
+        "snippet": {"title": "official client " + mode, "description": "sent by google-api-python-client",
+                    "tags": ["sandbox", "official"], "categoryId": category},
+        "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False},
+    }
+    if mode == "multipart":
+        media = MediaFileUpload(path, mimetype=mimetype, resumable=False)
+        request = youtube.videos().insert(part="snippet,status", body=body, media_body=media)
+    elif mode == "media":
+        media = MediaFileUpload(path, mimetype=mimetype, resumable=False)
+        request = youtube.videos().insert(part="snippet,status", media_body=media)
+    elif mode == "resumable":
+        media = MediaFileUpload(path, mimetype=mimetype, resumable=True, chunksize=256 * 1024)
+        request = youtube.videos().insert(part="snippet,status", body=body, media_body=media)
+    elif mode == "resumable-single":
+        media = MediaFileUpload(path, mimetype=mimetype, resumable=True, chunksize=-1)
+        request = youtube.videos().insert(part="snippet,status", body=body, media_body=media)
+    elif mode == "status-only":
+        media = MediaFileUpload(path, mimetype=mimetype, resumable=True, chunksize=-1)
+        request = youtube.videos().insert(part="status", body={"status": body["status"]}, media_body=media)
+    else:
+        raise SystemExit("unknown mode " + mode)
+    try:
+        response = None
+        if isinstance(media, MediaFileUpload) and media.resumable():
+            while response is None:
+                _, response = request.next_chunk()
+        else:
+            response = request.execute()
+        print(json.dumps({"ok": True, "resource": response}))
+    except HttpError as e:
+        detail = json.loads(e.content.decode("utf-8") or "{}")
+        reasons = [x.get("reason") for x in detail.get("error", {}).get("errors", [])]
+        print(json.dumps({"ok": False, "status": e.resp.status, "reasons": reasons}))
+
+
+if __name__ == "__main__":
+    main()
