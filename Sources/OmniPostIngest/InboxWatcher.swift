@@ -61,7 +61,7 @@ public actor InboxWatcher {
     /// Files seen but not yet complete (not counting those that only wait for a `.ready` marker).
     /// Zero after the first scan means the inbox is quiet.
     public var pendingCount: Int { started ? candidates.count - awaitingMarker.count : Int.max }
-    private var awaitingMarker = Set<String>()
+    private(set) var awaitingMarker = Set<String>()
     /// Rung by every event that may add a candidate; the tick loop sleeps on it while idle.
     nonisolated let doorbell = Wakeup()
     var isIdle: Bool { candidates.isEmpty }

@@ -214,7 +214,7 @@ import Testing
         try dir.write("inbox/poison.yaml", "title: poison\n")
         try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1.2), to: dir.file("inbox/good.mp4"))
         try dir.write("inbox/good.yaml", "title: good\n")
-        func run() throws -> (Int32, Process.TerminationReason) {
+        @Sendable func run() throws -> (Int32, Process.TerminationReason) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: CrashTests.binary)
             p.arguments = ["run", dir.file("p.yaml").path, "--once"]
@@ -228,11 +228,11 @@ import Testing
             p.waitUntilExit()
             return (p.terminationStatus, p.terminationReason)
         }
-        let first = try run()
+        let first = try await offPool { try run() }
         #expect(first.1 == .uncaughtSignal)
-        let second = try run()
+        let second = try await offPool { try run() }
         #expect(second.1 == .uncaughtSignal)
-        let third = try run()
+        let third = try await offPool { try run() }
         #expect(third.0 == 0 && third.1 == .exit)
         let ledger = try Ledger(path: dir.file("ledger.sqlite").path)
         let drops = try ledger.drops()

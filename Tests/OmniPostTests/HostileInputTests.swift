@@ -75,44 +75,48 @@ import Testing
     /// A seeded random-mutation fuzz over every parser of user bytes: the box walker and sniffer, the
     /// sidecar and clip-list parsers (YAML and JSON), the duration/size/time parsers. A trap kills the
     /// test process, so reaching the end is the assertion; the seed is printed for a failing run.
-    @Test func mutatedInputsNeverTrapAParser() throws {
-        var rng = SeededRandom(seed: 0x9E37_79B9_7F4A_7C15)
-        let clip = try Clips.make(width: 160, height: 120, seconds: 1)
-        let header = [UInt8](try Data(contentsOf: clip).prefix(4096))
-        let sidecarYAML = Array("""
-            version: 1
-            title: "fire \\ud83d\\udd25 {stem}"
-            description: |
-              line one
-            tags: [a, b, &t c, *t]
-            privacy: public
-            publish_at: 2026-12-01T18:00:00+01:00
-            targets: [youtube:main]
-            overrides: {tiktok: {privacy_level: SELF_ONLY}}
-            cover: {at_ms: 500}
-            priority: high
-            """.utf8)
-        let sidecarJSON = Array(#"{"title": "fire \ud83d\udd25 clip", "tags": ["a", "b\/c"], "publish_at": "2026-12-01T18:00 Europe/Berlin", "cover": {"at_ms": 10}}"#.utf8)
-        let clipList = Array(#"{"video_id": "v1", "clips": [{"clip_id": 1, "filename": "a.mp4", "path": "sub", "duration": 12.5, "score": 0.9}]}"#.utf8)
-        var parsed = 0
-        for i in 0..<3000 {
-            let walked = rng.mutate(header)
-            let walker = BoxWalker(fileSize: UInt64(walked.count)) { off in
-                guard off < UInt64(walked.count) else { return nil }
-                return Array(walked[Int(off)..<min(walked.count, Int(off) + 16)])
+    @Test func mutatedInputsNeverTrapAParser() async throws {
+        // CPU-bound for a few seconds: on a thread of its own, not one of the two the async tests share.
+        let parsed = try await offPool { () throws -> Int in
+            var rng = SeededRandom(seed: 0x9E37_79B9_7F4A_7C15)
+            let clip = try Clips.make(width: 160, height: 120, seconds: 1)
+            let header = [UInt8](try Data(contentsOf: clip).prefix(4096))
+            let sidecarYAML = Array("""
+                version: 1
+                title: "fire \\ud83d\\udd25 {stem}"
+                description: |
+                  line one
+                tags: [a, b, &t c, *t]
+                privacy: public
+                publish_at: 2026-12-01T18:00:00+01:00
+                targets: [youtube:main]
+                overrides: {tiktok: {privacy_level: SELF_ONLY}}
+                cover: {at_ms: 500}
+                priority: high
+                """.utf8)
+            let sidecarJSON = Array(#"{"title": "fire \ud83d\udd25 clip", "tags": ["a", "b\/c"], "publish_at": "2026-12-01T18:00 Europe/Berlin", "cover": {"at_ms": 10}}"#.utf8)
+            let clipList = Array(#"{"video_id": "v1", "clips": [{"clip_id": 1, "filename": "a.mp4", "path": "sub", "duration": 12.5, "score": 0.9}]}"#.utf8)
+            var parsed = 0
+            for i in 0..<3000 {
+                let walked = rng.mutate(header)
+                let walker = BoxWalker(fileSize: UInt64(walked.count)) { off in
+                    guard off < UInt64(walked.count) else { return nil }
+                    return Array(walked[Int(off)..<min(walked.count, Int(off) + 16)])
+                }
+                _ = ContainerSniff.isTruncatedBMFF(walker)
+                _ = MoovCheck.moovFirst(walker)
+                _ = ContainerSniff.kind(head: Array(walked.prefix(12)))
+                for source in [sidecarYAML, sidecarJSON] {
+                    let text = String(decoding: rng.mutate(source), as: UTF8.self)
+                    if (try? Manifest.parse(text: text, file: "m\(i).yaml")) != nil { parsed += 1 }
+                }
+                _ = try? ClipList.parse(text: String(decoding: rng.mutate(clipList), as: UTF8.self), file: "clips_metadata.json")
+                let word = String(decoding: rng.mutate(Array("1.5h".utf8)), as: UTF8.self)
+                _ = DurationText.parse(word)
+                _ = ByteSizeText.parse(word)
+                _ = Prober.rate(word)
             }
-            _ = ContainerSniff.isTruncatedBMFF(walker)
-            _ = MoovCheck.moovFirst(walker)
-            _ = ContainerSniff.kind(head: Array(walked.prefix(12)))
-            for source in [sidecarYAML, sidecarJSON] {
-                let text = String(decoding: rng.mutate(source), as: UTF8.self)
-                if (try? Manifest.parse(text: text, file: "m\(i).yaml")) != nil { parsed += 1 }
-            }
-            _ = try? ClipList.parse(text: String(decoding: rng.mutate(clipList), as: UTF8.self), file: "clips_metadata.json")
-            let word = String(decoding: rng.mutate(Array("1.5h".utf8)), as: UTF8.self)
-            _ = DurationText.parse(word)
-            _ = ByteSizeText.parse(word)
-            _ = Prober.rate(word)
+            return parsed
         }
         #expect(parsed > 0)   // the mutations are small enough that some still parse
         // The numbers that trapped before: not finite, or too big for Int.
@@ -136,7 +140,7 @@ import Testing
     }
 
     /// `targets: []`, a target twice, fields bounded, expansion measured as bytes, a long plain list fine.
-    @Test func sidecarShapesGetTheirOwnAnswers() throws {
+    @Test func sidecarShapesGetTheirOwnAnswers() async throws {
         func code(_ text: String) -> String? {
             do { _ = try Manifest.parse(text: text, file: "s.yaml"); return nil } catch let e as OmniError { return e.code.rawValue } catch { return "other" }
         }
@@ -154,8 +158,8 @@ import Testing
         #expect(e2?.message.contains("expands to more than") == true)
         // 10,000 plain entries, no aliases: a clip list that size is fine.
         let entries = (0..<10_000).map { "  - {clip: c\($0).mp4, title: clip \($0)}" }.joined(separator: "\n")
-        let list = try ClipList.parse(text: "clips:\n" + entries + "\n", file: "big.manifest.yaml")
-        #expect(list.entries.count == 10_000)
+        let count = try await offPool { try ClipList.parse(text: "clips:\n" + entries + "\n", file: "big.manifest.yaml").entries.count }
+        #expect(count == 10_000)
         // A report quotes a short excerpt, never a whole value.
         let long = #expect(throws: OmniError.self) { _ = try Manifest.parse(text: "privacy: \(String(repeating: "z", count: 5000))\n", file: "s.yaml") }
         #expect((long?.message.count ?? 0) < 300)
@@ -275,4 +279,24 @@ extension HostileInputTests {
         #expect(parts.last?.contains("tiktok's minimum of 360×360") == true && parts.last?.contains("youtube") == false, "\(message)")
     }
 
+}
+
+extension HostileInputTests {
+    /// A second sidecar that arrives after its clip was taken with the first: told so, not "did not arrive".
+    @Test func aLateSecondSidecarIsToldWhoTookItsClip() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]")
+        try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1), to: config.paths.inbox.appendingPathComponent("c.mp4"))
+        try dir.write("inbox/c.yaml", "title: first\n")
+        let first = try await TestPipelines.runOnce(config)
+        let taken = try #require(try first.context.ledger.drops().first)
+        #expect(taken.state == .archived)
+        await first.close()
+        try dir.write("inbox/c.json", #"{"title": "second"}"#)
+        let second = try await TestPipelines.runOnce(config)
+        defer { Task { await second.close() } }
+        let late = try #require(try second.context.ledger.drops().first { $0.sidecarPath == "c.json" })
+        #expect(late.reasonCode == "ambiguous_sidecar")
+        #expect(late.reasonMessage?.contains("c.mp4 was already taken by drop \(taken.id) with c.yaml") == true, "\(late.reasonMessage ?? "")")
+    }
 }

@@ -43,7 +43,7 @@ import Testing
         #expect(NonUTF8Names.escape([0x63, 0xE9, 0x5C]) == "c\\xE9\\x5C")
     }
 
-    @Test func orphanedFFmpegRunsAreKilledAtStart() throws {
+    @Test func orphanedFFmpegRunsAreKilledAtStart() async throws {
         let dir = try TempDir()
         let work = dir.file("work")
         try FileManager.default.createDirectory(at: work.appendingPathComponent("d1"), withIntermediateDirectories: true)
@@ -65,18 +65,18 @@ import Testing
         let orphan = try ffmpeg(owner: deadOwner)
         let live = try ffmpeg(owner: getpid())
         // SIGKILL: a child of the test runner may inherit a mask that blocks SIGTERM.
-        defer { kill(live.processIdentifier, SIGKILL); live.waitUntilExit() }
+        defer { kill(live.processIdentifier, SIGKILL) }
         // /proc shows its arguments once it has exec'd.
         var found: [OrphanReaper.Orphan] = []
         for _ in 0..<100 where found.isEmpty {
             found = OrphanReaper.find(work: work.path)
-            if found.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+            if found.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(found.map(\.pid) == [orphan.processIdentifier])
         #expect(found.first?.ownerPid == deadOwner)
         let killed = OrphanReaper.reap(work: work.path)
         #expect(killed.map(\.pid) == [orphan.processIdentifier])
-        orphan.waitUntilExit()
+        try await offPool { orphan.waitUntilExit() }
         #expect(orphan.terminationReason == .uncaughtSignal)
         #expect(live.isRunning)
         #expect(OrphanReaper.ownerPid(of: "/w/d/.clip name.mp4.4242-0a1b2c3d.partial") == 4242)

@@ -195,9 +195,13 @@ import Testing
         defer { t.cancel() }
         try await Self.waitStarted(w)
         try dir.write("clip.mp4", "video bytes")
-        try await Task.sleep(for: .milliseconds(700))
+        // Settled, and waiting only for its marker: the inbox counts as quiet (on a loaded machine the
+        // tick that decides it may come late, so this waits for it rather than for a fixed time).
+        try await Self.waitUntil { await w.awaitingMarker.count == 1 }
+        #expect(await w.awaitingMarker == ["clip.mp4"])
+        #expect(await w.pendingCount == 0)
+        try await Task.sleep(for: .milliseconds(300))
         #expect(seen.all.isEmpty)
-        #expect(await w.pendingCount == 0)   // waiting only for its marker: the inbox is quiet
         try dir.write("clip.mp4.ready", "")
         try await Self.waitUntil { !seen.all.isEmpty }
         try await Task.sleep(for: .milliseconds(300))

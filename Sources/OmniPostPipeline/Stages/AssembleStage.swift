@@ -34,10 +34,15 @@ struct AssembleStage: Stage {
             made = try assembleList(m, clipsByPath: clipsByPath, used: &used, expired: now - m.completedAt >= grace) || made
         }
         let others = Dictionary(waiting.filter { $0.role == .other }.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        // Waiting sidecars by the stems they pair by, to find a second sidecar for the same clip.
+        var sidecarsByKey: [String: [FileRecord]] = [:]
+        for r in waiting where r.role == .sidecar {
+            for k in DropNaming.sidecarKeys(r.path) { sidecarsByKey[k, default: []].append(r) }
+        }
         for s in waiting where s.role == .sidecar {
             guard let sid = s.id else { continue }
             // A slideshow sidecar is a drop of its own once its images (and soundtrack) are complete.
-            if let assets = peek(sidecar: s).slideshowAssets {
+            if let assets = await peek(sidecar: s).slideshowAssets {
                 let present = assets.compactMap { others[$0] }
                 if present.count == assets.count || now - s.completedAt >= grace {
                     used.insert(sid)
@@ -45,7 +50,7 @@ struct AssembleStage: Stage {
                 }
                 continue
             }
-            let peeked = peek(sidecar: s)
+            let peeked = await peek(sidecar: s)
             if peeked.escapes {
                 // `clip: ../../etc/passwd` is answered `path_escape` at once, not `missing_clip` after the grace.
                 used.insert(sid)
@@ -58,9 +63,11 @@ struct AssembleStage: Stage {
                 used.insert(cid); used.insert(sid)
                 // `c.yaml` and `c.json` both waiting for `c.mp4`: one drop takes all three and fails
                 // `ambiguous_sidecar` naming both, rather than one being picked silently.
-                let keys = Set(DropNaming.clipKeys(c.path))
-                let rivals = waiting.filter { r in
-                    r.role == .sidecar && r.id != sid && !used.contains(r.id ?? -1) && DropNaming.sidecarKeys(r.path).contains(where: keys.contains)
+                var rivals: [FileRecord] = []
+                for k in DropNaming.clipKeys(c.path) {
+                    for r in sidecarsByKey[k] ?? [] where r.id != sid && !used.contains(r.id ?? -1) && !rivals.contains(where: { $0.id == r.id }) {
+                        rivals.append(r)
+                    }
                 }
                 for r in rivals { used.insert(r.id ?? -1) }
                 made = try makeDrop(clip: c, sidecar: s, assets: rivals) || made
@@ -131,13 +138,15 @@ struct AssembleStage: Stage {
     }
 
     /// What a waiting sidecar names — its clip, or a slideshow's files — read once per file, not on every pass.
-    private func peek(sidecar: FileRecord) -> SidecarPeek {
+    private func peek(sidecar: FileRecord) async -> SidecarPeek {
         let key = "\(sidecar.id ?? 0):\(sidecar.inode):\(sidecar.mtime)"
         if let cached = namedClips.get(key) { return cached }
         var peek = SidecarPeek()
         // Only a sidecar whose real path is inside the inbox is read at all (a link to /etc/… is not).
+        // Read under a deadline on progress, like every read of a user's file: a sidecar on a hung mount
+        // is skipped here (validation then reports it), never a frozen pairing stage.
         if let abs = try? InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: sidecar.path),
-           let m = try? Manifest.load(path: abs, displayName: sidecar.path) {
+           let m = try? await StallGuard.run("reading \(sidecar.path)", stall: .seconds(10), { _ in try Manifest.load(path: abs, displayName: sidecar.path) }) {
             let dir = (sidecar.path as NSString).deletingLastPathComponent
             peek.clip = m.clip.map { Self.join(dir, $0) }
             peek.escapes = m.clip.map { Self.escapes(dir, $0) } ?? false

@@ -376,7 +376,7 @@ struct ValidateStage: Stage {
         // Titles and tags allow none; descriptions and captions keep line breaks and tabs.
         try Self.refuseControls(title, field: "title", target: t.name, allowed: [], at: titleField.location)
         try Self.refuseControls(description, field: "description", target: t.name, allowed: ["\n", "\r", "\t"], at: descField.location)
-        for tag in tags { try Self.refuseControls(tag, field: "tag", target: t.name, allowed: [], at: manifest.title?.location) }
+        for tag in tags { try Self.refuseControls(tag, field: "tag", target: t.name, allowed: [], at: nil) }
         let text = profile.text
         if title.trimmingCharacters(in: .whitespaces).isEmpty, text.titleMax != nil {
             throw OmniError(.textInvalid, "\(t.name): the title is empty", at: titleField.location)

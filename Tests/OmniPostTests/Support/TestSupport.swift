@@ -155,3 +155,13 @@ func files(under url: URL) -> [String] {
         return !isDir.boolValue
     }.sorted()
 }
+
+/// Runs blocking work (waiting for a child process, sleeping on a thread) on a thread of its own.
+/// The suite's async tests share a cooperative pool of one thread per core — two here — and a test
+/// that blocks one of them for a minute stalls every watcher, sandbox and pipeline of the others.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, any Error>) in
+        let t = Thread { cont.resume(with: Result { try body() }) }
+        t.start()
+    }
+}
