@@ -11,11 +11,17 @@ public actor InboxWatcher {
     public struct Callbacks: Sendable {
         public var onComplete: @Sendable (FileFact) async -> Void
         public var onGone: @Sendable (String) async -> Void
+        /// Asked before a settled file is reported: is it structurally whole (an MP4 whose index points
+        /// at data that exists, a sidecar that parses)? False keeps it a candidate, looked at again
+        /// after another settle window — it is still arriving.
+        public var isWhole: @Sendable (FileFact) async -> Bool
         /// A file whose name was not UTF-8 was renamed to its Latin-1 reading.
         public var onRenamed: @Sendable (NonUTF8Names.Rename) async -> Void
         public init(onComplete: @escaping @Sendable (FileFact) async -> Void, onGone: @escaping @Sendable (String) async -> Void = { _ in },
-                    onRenamed: @escaping @Sendable (NonUTF8Names.Rename) async -> Void = { _ in }) {
+                    onRenamed: @escaping @Sendable (NonUTF8Names.Rename) async -> Void = { _ in },
+                    isWhole: @escaping @Sendable (FileFact) async -> Bool = { _ in true }) {
             self.onComplete = onComplete
+            self.isWhole = isWhole
             self.onGone = onGone
             self.onRenamed = onRenamed
         }
@@ -26,6 +32,8 @@ public actor InboxWatcher {
         var lastChange: ContinuousClock.Instant
         /// Saw close_write/moved_to (or found by a scan) since the last write.
         var closed: Bool
+        /// Poll mode: scans in a row that found it unchanged.
+        var stableScans = 0
     }
 
     public nonisolated let inbox: String
@@ -42,10 +50,25 @@ public actor InboxWatcher {
 
     /// A file written through a hard link or by mmap never gets a close event; after this long
     /// unchanged it counts as complete anyway.
-    var staleOpenAfter: Duration { max(config.settle * 10, .seconds(60)) }
+    var staleOpenAfter: Duration { max(settle * 10, .seconds(60)) }
 
-    public init(inbox: URL, config: WatchConfig, logger: Logger, mountinfo: String? = nil) {
+    /// Poll mode cannot see a writer close its file, and writers over SMB/NFS pause for seconds between
+    /// writes: unless `watch.settle` is set, a polled inbox waits 10 s of stillness, not 2 s.
+    public static let pollDefaultSettle: Duration = .seconds(10)
+    /// Poll mode: a file must also be seen unchanged by this many scans in a row.
+    public static let pollStableScans = 3
+
+    /// The settle window in force for this inbox.
+    public nonisolated var settle: Duration {
+        mode == .poll && config.settleIsDefault ? max(config.settle, Self.pollDefaultSettle) : config.settle
+    }
+
+    /// What is pending right now, published after every tick.
+    public nonisolated let pending: PendingFiles
+
+    public init(inbox: URL, config: WatchConfig, logger: Logger, mountinfo: String? = nil, pending: PendingFiles = PendingFiles()) {
         self.inbox = inbox.path
+        self.pending = pending
         self.config = config
         self.logger = logger
         self.scanner = InboxScanner(root: inbox.path, filter: JunkFilter(extra: config.ignore))
@@ -87,7 +110,10 @@ public actor InboxWatcher {
         }
         addScan(closed: true)
         started = true
-        let tick = stream == nil ? config.pollInterval : min(max(config.settle / 4, .milliseconds(50)), .milliseconds(250))
+        if stream == nil, !config.readyMarker {
+            logger.notice("this inbox is polled: a file counts as complete after \(Self.pollStableScans) unchanged scans and \(settle) of stillness; writers that pause longer should use watch.ready_marker", metadata: ["omnipost.inbox": "\(inbox)"])
+        }
+        let tick = stream == nil ? config.pollInterval : min(max(settle / 4, .milliseconds(50)), .milliseconds(250))
         let src = source
         let events = stream
         let polling = stream == nil
@@ -163,7 +189,7 @@ public actor InboxWatcher {
         for (rel, fact) in scanner.scan() {
             if let e = emitted[rel], e.sameState(as: fact) { continue }
             if var c = candidates[rel] {
-                if !c.fact.sameState(as: fact) { c.fact = fact; c.lastChange = now }
+                if !c.fact.sameState(as: fact) { c.fact = fact; c.lastChange = now; c.stableScans = 0 } else { c.stableScans += 1 }
                 candidates[rel] = c
             } else {
                 candidates[rel] = Candidate(fact: fact, lastChange: now, closed: closed)
@@ -206,7 +232,9 @@ public actor InboxWatcher {
                 continue
             }
             let quiet = now - c.lastChange
-            if (c.closed && quiet >= config.settle) || quiet >= staleOpenAfter {
+            // Polled: stillness alone is weak evidence (no close is seen), so it takes several scans too.
+            let scansOK = !polling || c.stableScans >= Self.pollStableScans
+            if (c.closed && quiet >= settle && scansOK) || quiet >= staleOpenAfter {
                 if config.readyMarker, scanner.stat(relPath: rel + Self.markerSuffix) == nil {
                     awaitingMarker.insert(rel)
                     continue
@@ -214,7 +242,15 @@ public actor InboxWatcher {
                 ready.append(fact)
             }
         }
+        defer { pending.set(Set(candidates.keys)) }
         for fact in ready.sorted(by: { $0.relPath < $1.relPath }) {
+            guard await callbacks.isWhole(fact) else {
+                // Still arriving (a header closed before its media, a half-written sidecar): another
+                // settle window, or sooner if it changes.
+                candidates[fact.relPath] = Candidate(fact: fact, lastChange: ContinuousClock.now, closed: true,
+                                                     stableScans: candidates[fact.relPath]?.stableScans ?? 0)
+                continue
+            }
             candidates[fact.relPath] = nil
             emitted[fact.relPath] = fact
             await callbacks.onComplete(fact)
@@ -222,3 +258,13 @@ public actor InboxWatcher {
     }
 }
 
+
+/// The files a watcher has seen but not yet reported complete (being written, settling, or still
+/// arriving), shared with the pipeline so a partner's grace does not run out while one is written.
+public final class PendingFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var paths = Set<String>()
+    public init() {}
+    func set(_ p: Set<String>) { lock.lock(); paths = p; lock.unlock() }
+    public var snapshot: Set<String> { lock.lock(); defer { lock.unlock() }; return paths }
+}

@@ -6,7 +6,19 @@ import Glibc
 /// Names that are never drops: temp files of downloaders, editors and rsync, and NAS/OS litter
 /// (ARCHITECTURE.md, "What counts as a drop"). Extra glob patterns come from the pipeline.
 public struct JunkFilter: Sendable {
-    public static let builtIn = ["*.part", "*.tmp", "*.crdownload", "*.partial", "*.download", "~$*", "._*", ".DS_Store", "@eaDir", "#recycle", "Thumbs.db", "desktop.ini"]
+    public static let builtIn = [
+        // Downloaders and transfer tools: browsers (Firefox .part, Chrome .crdownload, Safari .download,
+        // Opera .opdownload, File System Access .crswap), aria2, uTorrent, WinSCP, our own ffmpeg temps.
+        "*.part", "*.crdownload", "*.download", "*.opdownload", "*.crswap", "*.aria2", "*.!ut", "*.filepart", "*.partial",
+        // Editors: Office/LibreOffice locks (~$x, ~lock.x#), editor temps (~name, name~, vim swap files),
+        // generic temp files.
+        "~*", "*~", "*.sw?", "*.tmp", "*.temp",
+        // Video editors' render and cache files: Premiere (peak, conformed audio, media cache, auto-save),
+        // Resolve (CacheClip), Final Cut (Render Files, Transcoded Media).
+        "*.pek", "*.cfa", "*.ims", "*.mcdb", "Adobe Premiere Pro Auto-Save", "CacheClip", "Render Files", "Transcoded Media",
+        // NAS and OS litter.
+        "._*", ".DS_Store", "@eaDir", "#recycle", "#snapshot", "Thumbs.db", "desktop.ini", "$RECYCLE.BIN", "System Volume Information",
+    ]
     let patterns: [String]
 
     public init(extra: [String] = []) { patterns = Self.builtIn + extra }

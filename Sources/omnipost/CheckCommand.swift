@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OmniPostCore
+import OmniPostIngest
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,8 @@ struct CheckCommand: AsyncParsableCommand {
         for f in files {
             do {
                 if try Self.isPipeline(f) {
-                    _ = try PipelineConfig.load(path: f)
+                    let config = try PipelineConfig.load(path: f)
+                    if let note = Self.pollingNote(config) { print("\(f): note: \(note)") }
                 } else if ClipList.isClipList(f) {
                     _ = try ClipList.load(path: f, displayName: f)
                 } else {
@@ -27,6 +29,15 @@ struct CheckCommand: AsyncParsableCommand {
             }
         }
         if problems > 0 { throw ExitCode(1) }
+    }
+
+    /// A polled inbox cannot see a writer close its file: recommend markers where they are not on.
+    static func pollingNote(_ c: PipelineConfig) -> String? {
+        guard !c.watch.readyMarker else { return nil }
+        let decision = MountTable.decide(path: c.paths.inbox.path)
+        let polled = c.watch.mode == .poll || (c.watch.mode == .auto && decision.usePoll)
+        guard polled else { return nil }
+        return "the inbox \(c.paths.inbox.path) is polled (\(c.watch.mode == .poll ? "watch.mode: poll" : decision.fsType)): a file counts as complete after 3 unchanged scans and \(c.watch.settleIsDefault ? "10 s" : "watch.settle") of stillness; writers that pause longer (SMB copies, exports) should use `watch: {ready_marker: true}` and write <name>.ready last"
     }
 
     /// A pipeline file has `targets:` at the top level; anything else is read as a sidecar.

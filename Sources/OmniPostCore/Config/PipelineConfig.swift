@@ -58,7 +58,9 @@ public enum WatchMode: String, Sendable, CaseIterable { case auto, inotify, poll
 public struct WatchConfig: Sendable {
     public var mode: WatchMode = .auto
     /// How long size and mtime must stay unchanged after the last write before a file counts as complete.
-    public var settle: Duration = .seconds(2)
+    public var settle: Duration = .seconds(2) { didSet { settleIsDefault = false } }
+    /// True unless `settle` was set (`watch.settle`): a polled inbox then uses a longer default.
+    public private(set) var settleIsDefault = true
     public var pollInterval: Duration = .seconds(2)
     /// Extra ignore patterns on top of the built-in junk list.
     public var ignore: [String] = []

@@ -27,6 +27,11 @@ public struct Prober: Sendable {
         if kind == .isoBMFF, ContainerSniff.isTruncatedBMFF(path: path) {
             throw OmniError(.truncatedFile, "\(displayName) is truncated: its MP4 boxes run past the end of the file (an incomplete copy?)", at: where_)
         }
+        // A header whose index points at media that is not there (closed after `moov`, the rest never
+        // came), or a Matroska segment longer than the file: ffprobe would read the header happily.
+        if kind == .isoBMFF || kind == .matroska, case .incomplete(let why) = Completeness.video(path: path) {
+            throw OmniError(.truncatedFile, "\(displayName) is incomplete: \(why)", at: where_)
+        }
         // `file:` keeps a name that starts with a dash or holds a colon from being read as an option or protocol.
         let result = try await tools.run(
             "ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "file:" + path],

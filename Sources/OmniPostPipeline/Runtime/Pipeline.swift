@@ -87,8 +87,9 @@ public final class Pipeline: Sendable {
             profiles: try (profiles ?? ProfileCatalog.bundled()).overlaid(with: config.overrides),
             adapters: adapters,
             logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
-            owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))", backoff: backoff)
-        let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo)
+            owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))", backoff: backoff, arriving: ArrivingFiles(writing: PendingFiles()))
+        let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo,
+                                   pending: ctx.arriving.writing)
         progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
         return Pipeline(context: ctx, sandbox: sandbox, watcher: watcher, http: http)
     }
@@ -121,6 +122,7 @@ public final class Pipeline: Sendable {
         if cleaned.removed > 0 {
             ctx.logger.info("cleaned work/ after an earlier run", metadata: ["omnipost.removed": "\(cleaned.removed)", "omnipost.kept": "\(cleaned.kept)"])
         }
+        let arriving = ArrivalCheck(ctx: ctx, limit: max(watcher.settle * 10, ctx.config.sidecar.grace))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 await watcher.run(.init(onComplete: { fact in
@@ -138,6 +140,8 @@ public final class Pipeline: Sendable {
                     try? ctx.ledger.note(dropId: nil, stage: "watch", state: "renamed",
                                          detail: "\(dir)\(r.escaped) → \(dir)\(r.new): the name was not UTF-8, read as Latin-1")
                     ctx.progress.line("  watch               renamed \(dir)\(r.escaped) to \(dir)\(r.new) (the name was not UTF-8; read as Latin-1)")
+                }, isWhole: { fact in
+                    await arriving.isWhole(fact)
                 }))
             }
             for stage in stages {

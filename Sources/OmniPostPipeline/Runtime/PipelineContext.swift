@@ -20,6 +20,8 @@ public struct PipelineContext: Sendable {
     public var owner: String
     /// Delay before retrying a transient upload failure.
     public var backoff: Backoff = Backoff()
+    /// Files the watcher found settled but not yet whole: their partners' grace does not run out on them.
+    public var arriving = ArrivingFiles()
 
     /// What the queue lets through: the profiles' quotas, the breaker and the caps of this pipeline.
     public var queueGate: QueueGate {

@@ -71,13 +71,15 @@ struct AssembleStage: Stage {
                 }
                 for r in rivals { used.insert(r.id ?? -1) }
                 made = try makeDrop(clip: c, sidecar: s, assets: rivals) || made
-            } else if now - s.completedAt >= grace {
+            } else if now - s.completedAt >= grace, !ctx.arriving.any(pairingWith: DropNaming.sidecarKeys(s.path) + [peeked.clip].compactMap { $0 }) {
+                // (Its clip still arriving — settled but not whole yet — keeps it waiting past the grace.)
                 used.insert(sid)
                 made = try makeDrop(clip: nil, sidecar: s) || made
             }
         }
         for c in waiting where c.role == .clip {
-            guard let cid = c.id, !used.contains(cid), now - c.completedAt >= grace else { continue }
+            guard let cid = c.id, !used.contains(cid), now - c.completedAt >= grace,
+                  !ctx.arriving.any(pairingWith: DropNaming.clipKeys(c.path)) else { continue }
             used.insert(cid)
             made = try makeDrop(clip: c, sidecar: nil) || made
         }
@@ -87,7 +89,11 @@ struct AssembleStage: Stage {
     /// The moment the oldest waiting file's grace runs out.
     func nextDeadline() throws -> Date? {
         guard let oldest = try ctx.ledger.oldestWaitingFileTime() else { return nil }
-        return Date(timeIntervalSince1970: oldest + ctx.config.sidecar.grace.seconds)
+        let due = oldest + ctx.config.sidecar.grace.seconds
+        // A partner still arriving holds a file past its grace: look again in a moment, not in a spin
+        // (recording the arrived file rings the stage anyway).
+        if ctx.arriving.count > 0 { return Date(timeIntervalSince1970: max(due, ctx.now.timeIntervalSince1970 + 0.5)) }
+        return Date(timeIntervalSince1970: due)
     }
 
     /// One drop per entry whose clip is complete (or whose grace ran out). A manifest that cannot be
@@ -116,7 +122,7 @@ struct AssembleStage: Stage {
             if let c = clip, let cid = c.id {
                 used.insert(cid)
                 made = try makeDrop(clip: c, sidecar: m, entry: i) || made
-            } else if expired {
+            } else if expired, !ctx.arriving.any(pairingWith: entry.candidates.map { Self.join(dir, $0) }) {
                 made = try makeDrop(clip: nil, sidecar: m, entry: i) || made
             } else {
                 remaining += 1

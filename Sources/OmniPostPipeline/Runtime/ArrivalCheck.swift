@@ -1,0 +1,103 @@
+import Foundation
+import OmniPostCore
+import OmniPostIngest
+import OmniPostLedger
+import OmniPostMedia
+
+/// The pipeline's answer to the watcher's "is this settled file whole?": a clip whose container is
+/// cut short (MP4 boxes or index pointing past the end, no `moov` yet, a Matroska segment longer than
+/// the file, 0 bytes) or a sidecar that does not parse yet is *still arriving* — it is not recorded,
+/// so no drop, pairing or sidecar is consumed on it. Once it has stayed incomplete *and unchanged* for
+/// `limit` (10 × settle, at least the sidecar grace) it is recorded anyway and validation answers with
+/// the specific code; a file that keeps growing keeps waiting.
+final class ArrivalCheck: Sendable {
+    let ctx: PipelineContext
+    let limit: Duration
+    var waiting: ArrivingFiles { ctx.arriving }
+
+    init(ctx: PipelineContext, limit: Duration) {
+        self.ctx = ctx
+        self.limit = limit
+    }
+
+    func isWhole(_ fact: FileFact) async -> Bool {
+        let path = ctx.inboxPath(fact.relPath)
+        let role = DropNaming.role(of: fact.relPath)
+        // A hung read is not evidence of anything: treat it as still arriving, within the same limit.
+        let verdict = (try? await StallGuard.run("checking \(fact.relPath)", stall: .seconds(10)) { _ in Self.verdict(path: path, role: role) })
+            ?? .incomplete("it could not be read just now")
+        guard case .incomplete(let why) = verdict else {
+            waiting.clear(fact.relPath)
+            return true
+        }
+        let (since, first) = waiting.mark(fact.relPath, size: fact.size)
+        if ContinuousClock.now - since >= limit {
+            waiting.clear(fact.relPath)
+            try? ctx.ledger.note(dropId: nil, stage: "watch", state: "gave_up_waiting", detail: "\(fact.relPath): \(why); taken as it is after \(DurationText.format(limit.seconds))")
+            return true
+        }
+        if first {
+            try? ctx.ledger.note(dropId: nil, stage: "watch", state: "arriving", detail: "\(fact.relPath): \(why)")
+            ctx.progress.line("  watch               waiting for the rest of \(fact.relPath) (\(why))")
+        }
+        return false
+    }
+
+    static func verdict(path: String, role: FileRecord.Role) -> Completeness.Verdict {
+        switch role {
+        case .clip:
+            return Completeness.video(path: path)
+        case .sidecar, .manifest:
+            guard let data = try? UserFile.read(path: path, maxBytes: Manifest.maxBytes, tooLarge: .manifestTooLarge) else { return .complete }
+            if data.isEmpty { return .incomplete("0 bytes so far") }
+            // Only a syntax error means "not all here yet"; a wrong key is the user's, answered by validation.
+            let text = String(decoding: data, as: UTF8.self)
+            do {
+                _ = try YAMLDocument.parse(text, file: path, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
+            } catch let e as OmniError where e.code == .manifestSyntax {
+                return .incomplete("it does not parse yet: \(e.message)")
+            } catch {}
+            return .complete
+        case .other:
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 1
+            return size == 0 ? .incomplete("0 bytes so far") : .complete
+        }
+    }
+}
+
+/// Since when each path has been found still arriving.
+public final class ArrivingFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var since: [String: (at: ContinuousClock.Instant, size: Int64)] = [:]
+    /// The watcher's candidates: files still being written or settling.
+    let writing: PendingFiles
+    public init(writing: PendingFiles = PendingFiles()) { self.writing = writing }
+    /// Since when `path` has been found incomplete at this size — a file that grew is making progress,
+    /// so its clock starts again — and whether this is the first time it was found so.
+    func mark(_ path: String, size: Int64) -> (ContinuousClock.Instant, Bool) {
+        lock.lock(); defer { lock.unlock() }
+        if let s = since[path], s.size == size { return (s.at, false) }
+        let first = since[path] == nil
+        let now = ContinuousClock.now
+        since[path] = (now, size)
+        return (now, first)
+    }
+    func clear(_ path: String) { lock.lock(); since[path] = nil; lock.unlock() }
+    var count: Int {
+        lock.lock(); defer { lock.unlock() }
+        return since.count + writing.snapshot.count
+    }
+    /// Whether a file that would pair under one of `keys` (stems, inbox-relative) is still being
+    /// written, settling, or arriving: its partner waits for it past the grace.
+    func any(pairingWith keys: [String]) -> Bool {
+        let pending = writing.snapshot
+        lock.lock()
+        let paths = Set(since.keys).union(pending)
+        lock.unlock()
+        guard !paths.isEmpty else { return false }
+        let wanted = Set(keys)
+        return paths.contains { path in
+            DropNaming.clipKeys(path).contains(where: wanted.contains) || DropNaming.sidecarKeys(path).contains(where: wanted.contains)
+        }
+    }
+}
