@@ -73,7 +73,7 @@ extension Ledger {
     /// Drops not yet archived or failed: the `--once` runner waits for this to reach zero.
     public func openDropCount() throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM drops WHERE state NOT IN ('archived','failed')") ?? 0
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM drops WHERE state NOT IN ('archived','failed','withdrawn')") ?? 0
         }
     }
 
@@ -108,7 +108,7 @@ extension Ledger {
         let limit = now + horizon
         return try read { db in
             try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM drops WHERE state NOT IN ('archived','failed') AND NOT (
+                SELECT COUNT(*) FROM drops WHERE state NOT IN ('archived','failed','withdrawn') AND NOT (
                   state = 'converted'
                   AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id
                       AND state NOT IN ('published','failed','cancelled'))
@@ -181,6 +181,46 @@ extension Ledger {
                 events.append(e)
             }
             return n
+        }
+    }
+}
+
+extension Ledger {
+    /// The clip changed after it was taken — it was still being written: the drop is withdrawn (not
+    /// failed), its unsent deliveries cancelled with `source_changed`, its clip's row retired and its
+    /// sidecar and other files put back to waiting, so the finished file pairs again as a new drop.
+    /// Refused (returns false) once any delivery is uploading or published: then the post may exist,
+    /// and the upload's own pinned checks decide.
+    @discardableResult
+    public func withdrawDrop(_ id: String, stage: String, reason: String) throws -> Bool {
+        try write { db, events in
+            guard var drop = try DropRecord.fetchOne(db, key: id), !drop.state.isTerminal, drop.state != .rejected else { return false }
+            let busy = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE drop_id = ? AND state IN ('uploading','published')",
+                                        arguments: [id]) ?? 0
+            guard busy == 0 else { return false }
+            let from = drop.state
+            try db.execute(sql: """
+                UPDATE deliveries SET state = 'cancelled', error_code = 'source_changed', error_message = ?, updated_at = ?
+                WHERE drop_id = ? AND state IN ('planned','ready','failed')
+                """, arguments: [reason, self.now, id])
+            if let clip = drop.clipPath {
+                try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", arguments: [id, clip])
+            }
+            try db.execute(sql: "UPDATE files SET state = 'waiting', drop_id = NULL, completed_at = ? WHERE drop_id = ? AND state = 'taken'",
+                           arguments: [self.now, id])
+            drop.state = .withdrawn
+            drop.reasonCode = ReasonCode.sourceChanged.rawValue
+            drop.reasonMessage = reason
+            drop.leaseOwner = nil
+            drop.leaseExpiry = nil
+            drop.updatedAt = self.now
+            drop.finishedAt = self.now
+            try drop.update(db)
+            var e = EventRecord(at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: DropState.withdrawn.rawValue,
+                                detail: "source_changed: \(reason)")
+            try e.insert(db)
+            events.append(e)
+            return true
         }
     }
 }

@@ -24,7 +24,7 @@ extension Ledger {
             if var moved = try FileRecord.fetchOne(db, sql: """
                 SELECT files.* FROM files LEFT JOIN drops ON drops.id = files.drop_id
                 WHERE files.inode = ? AND files.size = ? AND files.mtime = ? AND files.path != ?
-                  AND (files.state = 'waiting' OR (files.state = 'taken' AND drops.state NOT IN ('archived','failed')))
+                  AND (files.state = 'waiting' OR (files.state = 'taken' AND drops.state NOT IN ('archived','failed','withdrawn')))
                 LIMIT 1
                 """, arguments: [inode, size, mtime, path]) {
                 let old = moved.path
@@ -71,7 +71,7 @@ extension Ledger {
     /// Drops other than `excluding` that still use a sidecar/manifest file and are not finished.
     public func otherOpenDrops(usingSidecar path: String, excluding id: String) throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM drops WHERE sidecar_path = ? AND id != ? AND state NOT IN ('archived','failed')",
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM drops WHERE sidecar_path = ? AND id != ? AND state NOT IN ('archived','failed','withdrawn')",
                              arguments: [path, id]) ?? 0
         }
     }

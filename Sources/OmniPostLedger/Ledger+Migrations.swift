@@ -166,6 +166,9 @@ extension Ledger {
         // Crash quarantine: how often processing a drop took the daemon down with it.
         m.registerMigration("v3") { db in
             try db.execute(sql: "ALTER TABLE drops ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0")
+            // The clip's identity when it was hashed (device:inode:size:mtime): re-checked before the
+            // probe, before conversion and around the upload of the original.
+            try db.execute(sql: "ALTER TABLE drops ADD COLUMN clip_identity TEXT")
         }
         return m
     }

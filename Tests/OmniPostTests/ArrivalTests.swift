@@ -160,3 +160,67 @@ import Testing
         #expect(videos.first?.title == "the real title" && videos.first?.privacy == "unlisted")
     }
 }
+
+extension ArrivalTests {
+    @Test func pinnedReaderRefusesTheLastChunkOfChangedBytes() throws {
+        let dir = try TempDir()
+        let f = dir.file("v.bin")
+        let bytes = Data((0..<1_000_000).map { UInt8($0 % 253) })
+        try bytes.write(to: f)
+        let sha = FileHashing.sha256(data: bytes)
+        // In order, out of order (a resume from the server's offset), and whole: the hash holds.
+        let r = PinnedReader(path: f.path, size: Int64(bytes.count), expected: sha)
+        _ = try r.chunk(from: 0, count: 400_000)
+        _ = try r.chunk(from: 262_144, count: 400_000)
+        _ = try r.chunk(from: 662_144, count: bytes.count - 662_144)
+        // Changed between chunks: the last one is refused, with source_changed.
+        let c = PinnedReader(path: f.path, size: Int64(bytes.count), expected: sha)
+        _ = try c.chunk(from: 0, count: 500_000)
+        var changed = bytes
+        changed[900_000] ^= 0xFF
+        try changed.write(to: f)
+        let e = #expect(throws: OmniError.self) { _ = try c.chunk(from: 500_000, count: 500_000) }
+        #expect(e?.code == .sourceChanged && e?.message.contains("nothing was posted") == true)
+    }
+
+    /// The original rewritten in place while it is being uploaded: the post with the old bytes is never
+    /// made (the last chunk is refused), the drop is withdrawn, and the new content is published once.
+    @Test(.timeLimit(.minutes(2))) func aClipRewrittenDuringItsUploadIsWithdrawnAndPostedOnceWhole() async throws {
+        let dir = try TempDir()
+        var c = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", settle: "300ms", grace: "2s")
+        c.upload.chunkSize = 262_144
+        // About 1.5 MB each: six 256 KiB chunks, 400 ms apiece.
+        let first = try Data(contentsOf: try Clips.make(width: 640, height: 360, seconds: 3, extra: ["-b:v", "4M"]))
+        let second = try Data(contentsOf: try Clips.make(width: 640, height: 360, seconds: 3.5, extra: ["-b:v", "4M"]))
+        #expect(first.count > 4 * 262_144)
+        try FileManager.default.createDirectory(at: c.paths.inbox, withIntermediateDirectories: true)
+        let clipURL = c.paths.inbox.appendingPathComponent("r.mp4")
+        try first.write(to: clipURL)
+        try dir.write("inbox/r.yaml", "title: rewritten\n")
+        let p = try await TestPipelines.runOnce(c, timeout: .seconds(100)) { p in
+            guard let s = p.sandbox else { return }
+            await s.state.setFaults(.init(youtubePutDelayMs: 400))
+            let ledger = p.context.ledger
+            // Once the first chunk is confirmed, the editor exports again over the same file.
+            Task.detached {
+                for _ in 0..<400 {
+                    if let d = try? ledger.allDeliveries().first, d.confirmedOffset > 0 {
+                        try? second.write(to: clipURL)
+                        await s.state.setFaults(.init())
+                        return
+                    }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+        }
+        defer { Task { await p.close() } }
+        let drops = try p.context.ledger.drops()
+        let withdrawn = drops.filter { $0.state == .withdrawn }
+        #expect(withdrawn.count == 1 && withdrawn.first?.reasonCode == "source_changed", "\(drops.map { "\($0.state) \($0.reasonCode ?? "")" })")
+        let published = drops.filter { $0.state == .archived }
+        #expect(published.count == 1 && published.first?.clipSha256 == FileHashing.sha256(data: second))
+        #expect(published.first?.sidecarPath == "r.yaml")
+        let videos = await p.sandbox!.state.allVideos()
+        #expect(videos.map(\.sha256) == [FileHashing.sha256(data: second)])
+    }
+}

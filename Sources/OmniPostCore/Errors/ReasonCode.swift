@@ -83,6 +83,8 @@ extension ReasonCode {
     public static let noTargets = ReasonCode("no_targets")
     /// The picture is smaller than a target's minimum; upscaling would not make it acceptable.
     public static let resolutionTooLow = ReasonCode("resolution_too_low")
+    /// The clip changed after it was hashed (still being written): the drop is withdrawn, not failed.
+    public static let sourceChanged = ReasonCode("source_changed")
     /// The same target named twice in one sidecar.
     public static let duplicateTarget = ReasonCode("duplicate_target")
 }

@@ -30,6 +30,8 @@ public struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var duplicateOf: String?
     /// Times a process crashed (a trap, not a kill) while holding this drop's lease.
     public var crashes: Int = 0
+    /// `device:inode:size:mtime` of the clip when its sha256 was taken.
+    public var clipIdentity: String?
     public var leaseOwner: String?
     public var leaseExpiry: Double?
     public var createdAt: Double

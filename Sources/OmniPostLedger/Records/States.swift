@@ -1,18 +1,21 @@
 /// Drop states. A drop moves received → validated → converted → (deliveries run) → archived,
-/// or to rejected (bad input, before any delivery) → failed. `archived` and `failed` are terminal.
+/// or to rejected (bad input, before any delivery) → failed. `archived` and `failed` are terminal; so is
+/// `withdrawn`: its clip changed after it was taken (it was still being written), nothing was
+/// published, and its files went back to waiting — the finished file comes in as a new drop.
 public enum DropState: String, Sendable, Codable, CaseIterable {
-    case received, validated, converted, rejected, archived, failed
+    case received, validated, converted, rejected, archived, failed, withdrawn
 
-    public var isTerminal: Bool { self == .archived || self == .failed }
+    public var isTerminal: Bool { self == .archived || self == .failed || self == .withdrawn }
 
     /// The allowed transitions, in one place: the ledger refuses any other.
     public static let transitions: [DropState: Set<DropState>] = [
-        .received: [.validated, .rejected],
-        .validated: [.converted, .rejected],
-        .converted: [.archived, .failed],
+        .received: [.validated, .rejected, .withdrawn],
+        .validated: [.converted, .rejected, .withdrawn],
+        .converted: [.archived, .failed, .withdrawn],
         .rejected: [.failed],
         .failed: [.received],      // `omnipost retry`
         .archived: [],
+        .withdrawn: [],
     ]
 }
 

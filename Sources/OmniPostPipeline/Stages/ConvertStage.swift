@@ -22,6 +22,16 @@ struct ConvertStage: Stage {
 
     func step() async throws -> Bool {
         guard let drop = try ctx.ledger.claimDrop(in: .validated, owner: ctx.owner, lease: 3600, where: lane == .quick ? ConvertStageLanes.quickOnly : nil) else { return false }
+        // What is converted is what was hashed: a clip changed since (still being written) withdraws the drop.
+        if let text = drop.clipIdentity, let pinned = FileIdentity(text), let rel = drop.clipPath,
+           let abs = try? InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: rel), let why = pinned.change(at: abs) {
+            let reason = "\(rel) changed after it was taken: \(why)"
+            if try ctx.ledger.withdrawDrop(drop.id, stage: name, reason: reason) {
+                ctx.progress.line("  \(drop.id)  withdrawn  \(reason); waiting for it to be complete")
+                ctx.wakeup.ring()
+                return true
+            }
+        }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id).filter { $0.state == .planned }
         do {
             let clipPath = try drop.clipPath.map { try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: $0) }
@@ -80,6 +90,10 @@ struct ConvertStage: Stage {
                     x.errorMessage = e.message
                 }
             }
+            // Converted from the bytes that were hashed — or the clip changed under ffmpeg: withdraw.
+            if let text = drop.clipIdentity, let pinned = FileIdentity(text), let clipPath, let why = pinned.change(at: clipPath) {
+                throw SourceChanged(reason: "\(drop.clipPath ?? clipPath) changed while it was being converted: \(why)")
+            }
             // The cover comes from the clip, or — for a slideshow — from its first rendition.
             let cover = try await makeCover(drop: drop, manifest: manifest, clipPath: clipPath ?? chosen.values.first?.path)
             for d in deliveries {
@@ -95,6 +109,13 @@ struct ConvertStage: Stage {
             try ctx.ledger.transitionDrop(drop.id, from: .validated, to: .converted, stage: name,
                                           detail: (renditions.isEmpty ? "nothing to convert" : "\(renditions.count) rendition(s)")
                                               + (failed.isEmpty ? "" : "; \(failed.count) target(s) failed"))
+        } catch let changed as SourceChanged {
+            if try ctx.ledger.withdrawDrop(drop.id, stage: name, reason: changed.reason) {
+                ctx.progress.line("  \(drop.id)  withdrawn  \(changed.reason); waiting for it to be complete")
+                ctx.wakeup.ring()
+                return true
+            }
+            throw OmniError(.internalError, "drop \(drop.id) could not be withdrawn after: \(changed.reason)")
         } catch {
             let e = OmniError.wrap(error)
             // The conversion failed for this drop: its planned deliveries fail with the reason, the drop

@@ -58,6 +58,12 @@ struct UploadStage: Sendable {
             var job = UploadJob(deliveryId: id, filePath: path, size: size, metadata: meta, session: d.remoteSession,
                                 confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
             job.beforeRequest = meter(platform: d.platform, account: d.accountKey, deliveryId: id)
+            job.expectedSha256 = d.renditionSha256
+            // The original itself goes out (pass-through): it must still be the file that was hashed.
+            let pinned = try pinnedOriginal(d, path: path)
+            if let pinned, let why = pinned.change(at: path), d.remoteSession == nil {
+                throw DeliveryError(.permanent, .sourceChanged, "\((path as NSString).lastPathComponent) changed after it was taken: \(why); nothing was sent")
+            }
             let base = d.bytesSent
             let lastQuarter = Counter()
             lastQuarter.value = Int(Double(d.confirmedOffset) / Double(max(size, 1)) * 4)
@@ -72,6 +78,11 @@ struct UploadStage: Sendable {
                     sink.line("  \(dropId)  upload     \(target) \(q * 25)% (\(done)/\(total) bytes)")
                 }
             })
+            if let pinned, let why = pinned.change(at: path) {
+                // The post was made from bytes that matched the recorded sha256 (checked before the last
+                // chunk); the file was changed only afterwards. Recorded, so the archive is not mistaken for it.
+                try? ctx.ledger.note(dropId: d.dropId, deliveryId: id, target: d.target, stage: name, state: "source_changed_after_upload", detail: why)
+            }
             if result.coverSet == false {
                 try? ctx.ledger.note(dropId: d.dropId, deliveryId: id, target: d.target, stage: name, state: "cover_failed", detail: result.coverError ?? "refused")
             }
@@ -148,6 +159,10 @@ struct UploadStage: Sendable {
                     outcome: "deferred", breaker: .neutral, refundAttempt: true)
         case .reauthenticate:
             fail(claim, OmniError(e.code, e.message + Self.reauthHint(d.accountKey)), status: e.httpStatus, breaker: .neutral)
+        case .permanent where e.code == .sourceChanged:
+            // Still being written: not a failure. Nothing was posted (the last chunk was never sent);
+            // the drop is withdrawn and the finished file comes in again as a new drop.
+            withdraw(claim, e)
         case .permanent:
             fail(claim, OmniError(e.code, e.message), status: e.httpStatus, breaker: .neutral)
         }
@@ -161,6 +176,29 @@ struct UploadStage: Sendable {
     func holdsSession(_ d: DeliveryRecord) -> Bool {
         guard let id = d.id, let now = try? ctx.ledger.delivery(id) else { return d.remoteSession != nil }
         return now.remoteSession != nil
+    }
+
+    /// The identity recorded for the drop's clip, when `path` is that clip (a pass-through upload).
+    func pinnedOriginal(_ d: DeliveryRecord, path: String) throws -> FileIdentity? {
+        guard d.plan == .pass, let drop = try ctx.ledger.drop(d.dropId), let text = drop.clipIdentity else { return nil }
+        return FileIdentity(text)
+    }
+
+    func withdraw(_ claim: ClaimedDelivery, _ e: DeliveryError) {
+        let d = claim.delivery
+        do {
+            try ctx.ledger.transitionDelivery(d.id!, from: .uploading, to: .cancelled, stage: name, detail: "\(e.code): \(e.message)", expectOwner: ctx.owner,
+                                              attempt: attempt(claim, "cancelled", code: e.code, detail: e.message, breaker: .neutral)) { x in
+                x.errorCode = e.code.rawValue
+                x.errorMessage = e.message
+                x.gate = nil
+            }
+            if try ctx.ledger.withdrawDrop(d.dropId, stage: name, reason: e.message) {
+                ctx.progress.line("  \(d.dropId)  withdrawn  \(e.message)")
+            }
+        } catch {
+            ctx.logger.error("could not withdraw a drop", metadata: ["omnipost.drop": "\(d.dropId)", "error": "\(error)"])
+        }
     }
 
     static func reauthHint(_ account: String) -> String {

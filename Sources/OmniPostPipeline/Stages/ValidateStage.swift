@@ -20,12 +20,19 @@ struct ValidateStage: Stage {
             try ctx.ledger.transitionDrop(drop.id, from: .received, to: .validated, stage: name, detail: outcome.summary, change: { d in
                 d.clipSha256 = outcome.sha256
                 d.clipBytes = outcome.bytes
+                d.clipIdentity = outcome.identity
                 d.manifestJson = outcome.manifestJson
                 d.probeJson = outcome.probeJson
                 d.assetsJson = assets.json
             }, alsoInTransaction: { db in
                 for var d in outcome.deliveries { try d.insert(db) }
             })
+        } catch let changed as SourceChanged {
+            // Not a failure: the file was still being written. Its files wait again; the finished file
+            // becomes a new drop.
+            if try ctx.ledger.withdrawDrop(drop.id, stage: name, reason: changed.reason) {
+                ctx.progress.line("  \(drop.id)  withdrawn  \(changed.reason); waiting for it to be complete")
+            }
         } catch {
             let dup = error as? DuplicateDrop
             let e = dup?.error ?? OmniError.wrap(error)
@@ -50,6 +57,7 @@ struct ValidateStage: Stage {
     struct Outcome {
         var sha256: String
         var bytes: Int64
+        var identity: String?
         var manifestJson: String
         var probeJson: String?
         var deliveries: [DeliveryRecord]
@@ -60,6 +68,8 @@ struct ValidateStage: Stage {
     struct Source {
         var sha256: String
         var bytes: Int64
+        /// `FileIdentity` of the clip when hashed (nil for slideshows).
+        var identity: String? = nil
         var durationS: Double
         var width: Int
         var height: Int
@@ -184,7 +194,7 @@ struct ValidateStage: Stage {
         let summary = source.summary + "; "
             + deliveries.map { "\($0.target): \($0.state == .planned ? $0.plan.rawValue : "\($0.state.rawValue) (\($0.errorCode ?? ""))")" }.joined(separator: ", ")
         return Outcome(
-            sha256: source.sha256, bytes: source.bytes,
+            sha256: source.sha256, bytes: source.bytes, identity: source.identity,
             manifestJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(manifest), as: UTF8.self),
             probeJson: source.probeJson, deliveries: deliveries, summary: summary)
     }
@@ -275,8 +285,14 @@ struct ValidateStage: Stage {
         // Identity and, when given, the checksum — before anything else reads the file.
         // On a thread of its own with a deadline on progress: a hung mount fails this drop, not the stage.
         // A FIFO, socket or device (or a link to one) is refused unopened: `not_regular_file`.
+        // The identity is pinned around the hash: a file that changed while it was read was still
+        // being written, and so is every later step's business to notice (SourceChanged → withdrawn).
+        let pinned = FileIdentity.of(path: clipPath)
         let hash = try await StallGuard.run("reading \(clipRel)", at: SourceLocation(file: clipRel)) { g in
             try FileHashing.sha256(path: clipPath, displayName: clipRel, tick: g.tick)
+        }
+        if let pinned, let why = pinned.change(at: clipPath) ?? (pinned.size != hash.bytes ? "it was \(hash.bytes) bytes when read" : nil) {
+            throw SourceChanged(reason: "\(clipRel) changed while it was being read: \(why)")
         }
         if hash.bytes == 0 { throw OmniError(.emptyFile, "\(clipRel) is empty (0 bytes)", at: SourceLocation(file: clipRel)) }
         if let expected = manifest.sha256, expected != hash.hex {
@@ -285,9 +301,13 @@ struct ValidateStage: Stage {
         }
         FaultInjection.trapIfAsked(stage: "validate", name: clipRel)
         let info = try await Prober(tools: ctx.tools).probe(path: clipPath, displayName: clipRel)
+        // What was probed is what was hashed.
+        if let pinned, let why = pinned.change(at: clipPath) {
+            throw SourceChanged(reason: "\(clipRel) changed while it was being probed: \(why)")
+        }
         let v = info.video!
         return Source(
-            sha256: hash.hex, bytes: hash.bytes, durationS: info.durationS, width: v.width, height: v.height, name: clipRel,
+            sha256: hash.hex, bytes: hash.bytes, identity: pinned?.description, durationS: info.durationS, width: v.width, height: v.height, name: clipRel,
             summary: "\(v.width)×\(v.height) \(v.codec) \(Planner.fmt(v.fps)) fps \(Planner.fmt(info.durationS)) s",
             probeJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(info), as: UTF8.self),
             plan: { planner.plan(info, for: $0) })
@@ -415,4 +435,9 @@ final class AssetList: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         return items.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(items)) ?? Data(), as: UTF8.self)
     }
+}
+
+/// The clip changed between being taken and being used: withdraw the drop, do not fail it.
+struct SourceChanged: Error {
+    var reason: String
 }

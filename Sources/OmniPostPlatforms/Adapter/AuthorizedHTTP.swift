@@ -61,6 +61,14 @@ public struct AuthorizedHTTP: Sendable {
         return try await send(url: url, method: .POST, headers: [("Content-Type", "application/json; charset=UTF-8")], body: ByteBuffer(bytes: body))
     }
 
+    /// One chunk of the file being uploaded, through its pinned reader: hashed as it is read, and the
+    /// last chunk refused (`source_changed`, permanent) unless the whole matches the recorded sha256.
+    public static func readChunk(_ reader: PinnedReader, from: Int64, count: Int) throws -> ByteBuffer {
+        do { return ByteBuffer(bytes: try reader.chunk(from: from, count: count)) } catch let e as OmniError {
+            throw DeliveryError(.permanent, e.code == .sourceChanged ? .sourceChanged : .unreadable, e.message)
+        }
+    }
+
     /// Reads one chunk from disk: memory stays bounded by the chunk size whatever the file size.
     public static func readChunk(_ path: String, from: Int64, count: Int) throws -> ByteBuffer {
         guard let h = FileHandle(forReadingAtPath: path) else {

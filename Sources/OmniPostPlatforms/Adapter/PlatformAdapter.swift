@@ -14,6 +14,9 @@ public struct UploadJob: Sendable {
     public var confirmedOffset: Int64
     /// A cover image (JPEG) to set where the platform takes one.
     public var coverPath: String?
+    /// The sha256 recorded for the file when it was taken (or rendered): checked over the bytes read
+    /// before the last chunk leaves (`PinnedReader`). Nil: not checked.
+    public var expectedSha256: String?
     /// Called right before a rate-limited request leaves (`"init"`): returns once the platform's
     /// request window has room, having counted this request in it. The upload stage meters it in the
     /// ledger; alone (tests, tools) it lets everything through.

@@ -103,12 +103,14 @@ public struct TikTokAdapter: PlatformAdapter {
             offset = 0
         }
         guard var s = session else { throw DeliveryError(.permanent, .internalError, "no TikTok session") }
+        // Hashes what it sends; the last chunk (the one that makes the post) only if it all matches.
+        let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
         var failures = 0
         while offset < job.size {
             let index = Int(offset / s.chunkSize)
             let length = index == s.chunkCount - 1 ? job.size - offset : s.chunkSize
             do {
-                let body = try AuthorizedHTTP.readChunk(job.filePath, from: offset, count: Int(length))
+                let body = try AuthorizedHTTP.readChunk(reader, from: offset, count: Int(length))
                 let r = try await api.send(url: s.uploadURL, method: .PUT, headers: [
                     ("Content-Type", "video/mp4"), ("Content-Range", "bytes \(offset)-\(offset + length - 1)/\(job.size)"),
                 ], body: body, authorize: false)

@@ -55,6 +55,8 @@ public struct YouTubeAdapter: PlatformAdapter {
         var session = job.session
         // The stage reconciled a persisted session before calling: continue where the platform said.
         var offset: Int64 = job.session == nil ? 0 : job.confirmedOffset
+        // Hashes what it sends; the last chunk (the one that makes the post) only if it all matches.
+        let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
 
         while true {
             if session == nil {
@@ -67,7 +69,7 @@ public struct YouTubeAdapter: PlatformAdapter {
             guard let s = session else { continue }
             let end = min(offset + chunkSize, job.size)
             do {
-                let reply = try await putChunk(s, file: job.filePath, from: offset, to: end, total: job.size, contentType: job.contentType)
+                let reply = try await putChunk(s, reader: reader, from: offset, to: end, total: job.size, contentType: job.contentType)
                 bytesSent += end - offset
                 switch reply {
                 case .complete(let id):
@@ -164,8 +166,8 @@ public struct YouTubeAdapter: PlatformAdapter {
         return location
     }
 
-    func putChunk(_ session: String, file: String, from: Int64, to end: Int64, total: Int64, contentType: String) async throws -> ChunkReply {
-        let bytes = try AuthorizedHTTP.readChunk(file, from: from, count: Int(end - from))
+    func putChunk(_ session: String, reader: PinnedReader, from: Int64, to end: Int64, total: Int64, contentType: String) async throws -> ChunkReply {
+        let bytes = try AuthorizedHTTP.readChunk(reader, from: from, count: Int(end - from))
         let resp = try await send(url: session, method: .PUT, headers: [
             ("Content-Type", contentType),
             ("Content-Range", "bytes \(from)-\(end - 1)/\(total)"),
