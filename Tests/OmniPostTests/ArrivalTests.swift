@@ -8,6 +8,9 @@ import Testing
 /// Issue 10 (first slice): a settled file that is not structurally whole is still arriving — in
 /// inotify and in poll mode — and temp-name patterns of editors and downloaders are never drops.
 @Suite(.serialized) struct ArrivalTests {
+    /// Drops per mode in the header-then-append test, each with its own pause pattern.
+    static let repetitions = 8
+
     /// A writer on its own thread, as a real writer process would be.
     static func writeLater(_ steps: [(delay: Double, action: @Sendable () throws -> Void)]) -> Thread {
         let t = Thread {
@@ -78,12 +81,12 @@ import Testing
         try FileManager.default.createDirectory(at: c.paths.inbox, withIntermediateDirectories: true)
         var writers: [Thread] = []
         var shas: [String: String] = [:]
-        for i in 0..<4 {
+        for i in 0..<Self.repetitions {
             let (data, moovEnd) = try Self.faststartClip(seconds: 1 + Double(i) * 0.25)
             shas["h\(i)"] = FileHashing.sha256(data: data)
             try dir.write("inbox/h\(i).yaml", "title: h\(i)\n")
             let url = c.paths.inbox.appendingPathComponent("h\(i).mp4")
-            let pause = 0.8 + Double(i) * 0.4   // every pause longer than settle
+            let pause = 0.5 + Double(i % 4) * 0.4   // every pause longer than settle
             writers.append(Self.writeLater([
                 (0.05, { @Sendable in try data.prefix(moovEnd).write(to: url) }),
                 (pause, { @Sendable in try Self.append(url, data.suffix(from: moovEnd).prefix(1000)) }),
@@ -94,7 +97,7 @@ import Testing
         let p = try await TestPipelines.runOnce(c, timeout: .seconds(150))
         defer { Task { await p.close() } }
         let drops = try p.context.ledger.drops()
-        #expect(drops.count == 4, "\(drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "")" })")
+        #expect(drops.count == Self.repetitions, "\(drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "")" })")
         for d in drops {
             #expect(d.state == .archived, "\(d.stem): \(d.reasonCode ?? "") \(d.reasonMessage ?? "")")
             #expect(d.clipSha256 == shas[d.stem], "\(d.stem) was taken before it was whole")

@@ -36,4 +36,18 @@ import Testing
         let ok = try Self.run(["check", good.path, PipelineConfigTests.repoRoot.appendingPathComponent("pipelines/demo.yaml").path])
         #expect(ok.status == 0)
     }
+
+    /// A polled inbox gets a note recommending ready markers; one with markers on, or watched by inotify, none.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
+    func recommendsMarkersForPolledInboxes() async throws {
+        let dir = try TempDir()
+        let polled = try dir.write("polled.yaml", "targets: [youtube:main]\nsandbox: embedded\nwatch: {mode: poll}\n")
+        let marked = try dir.write("marked.yaml", "targets: [youtube:main]\nsandbox: embedded\nwatch: {mode: poll, ready_marker: true}\n")
+        let local = try dir.write("local.yaml", "targets: [youtube:main]\nsandbox: embedded\nwatch: {mode: inotify}\n")
+        let r = try await offPool { try Self.run(["check", polled.path, marked.path, local.path]) }
+        #expect(r.status == 0)
+        #expect(r.out.contains("\(polled.path): note: the inbox"))
+        #expect(r.out.contains("is polled (watch.mode: poll)") && r.out.contains("ready_marker: true"))
+        #expect(!r.out.contains("\(marked.path): note") && !r.out.contains("\(local.path): note"))
+    }
 }

@@ -71,15 +71,15 @@ struct AssembleStage: Stage {
                 }
                 for r in rivals { used.insert(r.id ?? -1) }
                 made = try makeDrop(clip: c, sidecar: s, assets: rivals) || made
-            } else if now - s.completedAt >= grace, !ctx.arriving.any(pairingWith: DropNaming.sidecarKeys(s.path) + [peeked.clip].compactMap { $0 }) {
-                // (Its clip still arriving — settled but not whole yet — keeps it waiting past the grace.)
+            } else if now - s.completedAt >= grace, try !partnerOnItsWay(DropNaming.sidecarKeys(s.path) + [peeked.clip].compactMap { $0 }, role: .clip) {
+                // (Its clip still being written or arriving keeps it waiting past the grace.)
                 used.insert(sid)
                 made = try makeDrop(clip: nil, sidecar: s) || made
             }
         }
         for c in waiting where c.role == .clip {
             guard let cid = c.id, !used.contains(cid), now - c.completedAt >= grace,
-                  !ctx.arriving.any(pairingWith: DropNaming.clipKeys(c.path)) else { continue }
+                  try !partnerOnItsWay(DropNaming.clipKeys(c.path), role: .sidecar) else { continue }
             used.insert(cid)
             made = try makeDrop(clip: c, sidecar: nil) || made
         }
@@ -132,6 +132,18 @@ struct AssembleStage: Stage {
         }
         if remaining == 0 { try ctx.ledger.takeFile(id: mid) }
         return made
+    }
+
+    /// Whether the partner a file would pair with (under `keys`) is still on its way: being written,
+    /// settling or arriving in the watcher — or recorded since this pass read the waiting files. The
+    /// order matters: the watcher records a file before it stops listing it as pending, so asking the
+    /// watcher first and the ledger second leaves no moment in which the partner is in neither.
+    func partnerOnItsWay(_ keys: [String], role: FileRecord.Role) throws -> Bool {
+        if ctx.arriving.any(pairingWith: keys) { return true }
+        let wanted = Set(keys)
+        return try ctx.ledger.waitingFiles().contains { f in
+            f.role == role && (role == .clip ? DropNaming.clipKeys(f.path) : DropNaming.sidecarKeys(f.path)).contains(where: wanted.contains)
+        }
     }
 
     /// A reference that climbs out of the inbox (or is absolute), written relative to `dir`.
