@@ -242,6 +242,9 @@ public actor InboxWatcher {
                 ready.append(fact)
             }
         }
+        // While settled files are being checked and reported one by one, their partners must not give
+        // up on them: the pending set says "busy" until the batch is through.
+        if !ready.isEmpty { pending.setBusy(true) }
         defer { pending.set(Set(candidates.keys)) }
         for fact in ready.sorted(by: { $0.relPath < $1.relPath }) {
             guard await callbacks.isWhole(fact) else {
@@ -249,6 +252,11 @@ public actor InboxWatcher {
                 // settle window, or sooner if it changes.
                 candidates[fact.relPath] = Candidate(fact: fact, lastChange: ContinuousClock.now, closed: true,
                                                      stableScans: candidates[fact.relPath]?.stableScans ?? 0)
+                continue
+            }
+            // Polled facts come from the last scan: if the file moved on meanwhile, it is not settled.
+            if polling, let current = scanner.stat(relPath: fact.relPath), !current.sameState(as: fact) {
+                candidates[fact.relPath] = Candidate(fact: current, lastChange: ContinuousClock.now, closed: true)
                 continue
             }
             candidates[fact.relPath] = nil
@@ -264,7 +272,12 @@ public actor InboxWatcher {
 public final class PendingFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var paths = Set<String>()
+    private var reporting = false
     public init() {}
-    func set(_ p: Set<String>) { lock.lock(); paths = p; lock.unlock() }
+    /// The candidates after a tick; the batch of reports is over.
+    func set(_ p: Set<String>) { lock.lock(); paths = p; reporting = false; lock.unlock() }
+    func setBusy(_ b: Bool) { lock.lock(); reporting = b; lock.unlock() }
     public var snapshot: Set<String> { lock.lock(); defer { lock.unlock() }; return paths }
+    /// True while the watcher is checking and reporting a batch of settled files.
+    public var busy: Bool { lock.lock(); defer { lock.unlock() }; return reporting }
 }

@@ -192,7 +192,7 @@ extension Ledger {
     /// Refused (returns false) once any delivery is uploading or published: then the post may exist,
     /// and the upload's own pinned checks decide.
     @discardableResult
-    public func withdrawDrop(_ id: String, stage: String, reason: String) throws -> Bool {
+    public func withdrawDrop(_ id: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool = true) throws -> Bool {
         try write { db, events in
             guard var drop = try DropRecord.fetchOne(db, key: id), !drop.state.isTerminal, drop.state != .rejected else { return false }
             let busy = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE drop_id = ? AND state IN ('uploading','published')",
@@ -200,16 +200,16 @@ extension Ledger {
             guard busy == 0 else { return false }
             let from = drop.state
             try db.execute(sql: """
-                UPDATE deliveries SET state = 'cancelled', error_code = 'source_changed', error_message = ?, updated_at = ?
+                UPDATE deliveries SET state = 'cancelled', error_code = ?, error_message = ?, updated_at = ?
                 WHERE drop_id = ? AND state IN ('planned','ready','failed')
-                """, arguments: [reason, self.now, id])
-            if let clip = drop.clipPath {
+                """, arguments: [code.rawValue, reason, self.now, id])
+            if retireClip, let clip = drop.clipPath {
                 try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", arguments: [id, clip])
             }
             try db.execute(sql: "UPDATE files SET state = 'waiting', drop_id = NULL, completed_at = ? WHERE drop_id = ? AND state = 'taken'",
                            arguments: [self.now, id])
             drop.state = .withdrawn
-            drop.reasonCode = ReasonCode.sourceChanged.rawValue
+            drop.reasonCode = code.rawValue
             drop.reasonMessage = reason
             drop.leaseOwner = nil
             drop.leaseExpiry = nil
@@ -217,7 +217,7 @@ extension Ledger {
             drop.finishedAt = self.now
             try drop.update(db)
             var e = EventRecord(at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: DropState.withdrawn.rawValue,
-                                detail: "source_changed: \(reason)")
+                                detail: "\(code.rawValue): \(reason)")
             try e.insert(db)
             events.append(e)
             return true

@@ -192,7 +192,8 @@ import Testing
         try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=64x64", "-frames:v", "1", png.path])
         try FileManager.default.copyItem(at: png, to: inbox.appendingPathComponent("png.mp4"))
         try dir.write("p/inbox/png.yaml", "title: picture\n")
-        try Clips.copy(clip, to: inbox.appendingPathComponent("good.mp4"))
+        // Its own content: it must not be a duplicate of whichever drop above published first.
+        try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1.7), to: inbox.appendingPathComponent("good.mp4"))
         try dir.write("p/inbox/good.yaml", "title: good\n")
 
         let started = ContinuousClock.now

@@ -85,6 +85,9 @@ extension ReasonCode {
     public static let resolutionTooLow = ReasonCode("resolution_too_low")
     /// The clip changed after it was hashed (still being written): the drop is withdrawn, not failed.
     public static let sourceChanged = ReasonCode("source_changed")
+    /// A lone clip's sidecar (or a lone sidecar's clip) turned up after all: the drop is withdrawn
+    /// and its files pair again. Not a failure.
+    public static let partnerArrived = ReasonCode("partner_arrived")
     /// The same target named twice in one sidecar.
     public static let duplicateTarget = ReasonCode("duplicate_target")
 }

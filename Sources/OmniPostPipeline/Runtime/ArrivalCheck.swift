@@ -85,11 +85,21 @@ public final class ArrivingFiles: @unchecked Sendable {
     func clear(_ path: String) { lock.lock(); since[path] = nil; lock.unlock() }
     var count: Int {
         lock.lock(); defer { lock.unlock() }
-        return since.count + writing.snapshot.count
+        return since.count + writing.snapshot.count + (writing.busy ? 1 : 0)
     }
+    /// Whether a sidecar other than `other` that would pair with a clip under `keys` is still pending.
+    func sidecarPending(forClipKeys keys: [String], other: String) -> Bool {
+        let wanted = Set(keys)
+        return writing.snapshot.contains { p in
+            p != other && DropNaming.role(of: p) == .sidecar && DropNaming.sidecarKeys(p).contains(where: wanted.contains)
+        }
+    }
+
     /// Whether a file that would pair under one of `keys` (stems, inbox-relative) is still being
     /// written, settling, or arriving: its partner waits for it past the grace.
-    func any(pairingWith keys: [String]) -> Bool {
+    func any(pairingWith keys: [String], waitOutBusy: Bool = true) -> Bool {
+        // Mid-batch, a partner may be between "no longer pending" and "recorded": ask again after it.
+        if waitOutBusy, writing.busy { return true }
         let pending = writing.snapshot
         lock.lock()
         let paths = Set(since.keys).union(pending)

@@ -27,6 +27,10 @@ struct ValidateStage: Stage {
             }, alsoInTransaction: { db in
                 for var d in outcome.deliveries { try d.insert(db) }
             })
+        } catch let late as PartnerArrived {
+            // Pairing raced the partner's arrival: not the user's fault. The files pair again.
+            try ctx.ledger.withdrawDrop(drop.id, stage: name, reason: late.reason, code: .partnerArrived, retireClip: false)
+            ctx.wakeup.ring()
         } catch let changed as SourceChanged {
             // Not a failure: the file was still being written. Its files wait again; the finished file
             // becomes a new drop.
@@ -102,6 +106,9 @@ struct ValidateStage: Stage {
                 if let c = manifest.clip { try InboxPaths.checkReference(c, from: sidecarDir, at: refLocation) }
             }
         } else if ctx.config.sidecar.missing == .fail {
+            if let clip = drop.clipPath, try partnerWaiting(keys: DropNaming.clipKeys(clip), role: .sidecar) {
+                throw PartnerArrived(reason: "a sidecar for \(clip) arrived after its grace ran out")
+            }
             throw OmniError(.missingSidecar,
                 "no sidecar (\(drop.stem).yaml, .yml or .json) arrived within \(Int(ctx.config.sidecar.grace.seconds)) s of the clip, and this pipeline requires one",
                 at: drop.clipPath.map { SourceLocation(file: $0) })
@@ -113,7 +120,13 @@ struct ValidateStage: Stage {
         if let show = manifest.slideshow, let sidecar = drop.sidecarPath {
             source = try await slideshowSource(show, sidecar: sidecar, dir: sidecarDir, at: refLocation, assets: assets, planner: planner)
         } else {
-            guard let clipRel = drop.clipPath else { throw try missingClipError(drop, manifest: manifest, at: refLocation) }
+            guard let clipRel = drop.clipPath else {
+                if let s = drop.sidecarPath, !ClipList.isClipList(s),
+                   try partnerWaiting(keys: DropNaming.sidecarKeys(s) + [manifest.clip.map { AssembleStage.join(sidecarDir, $0) }].compactMap { $0 }, role: .clip) {
+                    throw PartnerArrived(reason: "the clip for \(s) arrived after its grace ran out")
+                }
+                throw try missingClipError(drop, manifest: manifest, at: refLocation)
+            }
             source = try await clipSource(clipRel, manifest: manifest, sidecar: drop.sidecarPath, planner: planner)
         }
 
@@ -211,6 +224,16 @@ struct ValidateStage: Stage {
             throw OmniError(.textInvalid,
                 "\(target): the \(field) contains the control character \(code) at character \(i + 1) (\"\(Excerpt.quote(text, max: 40))\"); control characters are refused, not published — remove it\(allowed.isEmpty ? "" : " (line breaks and tabs are fine)")",
                 at: location)
+        }
+    }
+
+    /// A partner (sidecar or clip under `keys`) that is waiting in the ledger or still pending in the watcher.
+    func partnerWaiting(keys: [String], role: FileRecord.Role) throws -> Bool {
+        // A busy watcher is no evidence of a partner here: only a file that is really on its way.
+        if ctx.arriving.any(pairingWith: keys, waitOutBusy: false) { return true }
+        let wanted = Set(keys)
+        return try ctx.ledger.waitingFiles().contains { f in
+            f.role == role && (role == .clip ? DropNaming.clipKeys(f.path) : DropNaming.sidecarKeys(f.path)).contains(where: wanted.contains)
         }
     }
 
@@ -439,5 +462,10 @@ final class AssetList: @unchecked Sendable {
 
 /// The clip changed between being taken and being used: withdraw the drop, do not fail it.
 struct SourceChanged: Error {
+    var reason: String
+}
+
+/// A lone clip's sidecar, or a lone sidecar's clip, turned up after all: withdraw, let them pair.
+struct PartnerArrived: Error {
     var reason: String
 }
