@@ -21,7 +21,8 @@ final class ArrivalCheck: Sendable {
     }
 
     func isWhole(_ fact: FileFact) async -> Bool {
-        let path = ctx.inboxPath(fact.relPath)
+        // A link out of the inbox is not read here either: validation answers it with `path_escape`.
+        guard let path = try? InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: fact.relPath) else { return true }
         let role = DropNaming.role(of: fact.relPath)
         // A hung read is not evidence of anything: treat it as still arriving, within the same limit.
         let verdict = (try? await StallGuard.run("checking \(fact.relPath)", stall: .seconds(10)) { _ in Self.verdict(path: path, role: role) })
