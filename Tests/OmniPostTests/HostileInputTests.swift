@@ -267,8 +267,7 @@ extension HostileInputTests {
     @Test func eachTargetsRefusalNamesItsOwnProfile() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, tiktok:main]")
-        try Clips.copy(try Clips.make(width: 2, height: 2, seconds: 4), to: config.paths.inbox.appendingPathComponent("tiny.mp4"))
-        try dir.write("inbox/tiny.yaml", "title: tiny\n")
+        try TestPipelines.drop(try Clips.make(width: 2, height: 2, seconds: 4), as: "tiny", sidecar: "title: tiny\n", into: config)
         let p = try await TestPipelines.runOnce(config)
         defer { Task { await p.close() } }
         let drop = try #require(try p.context.ledger.drops().first)
@@ -280,15 +279,11 @@ extension HostileInputTests {
         #expect(parts.last?.contains("tiktok's minimum of 360×360") == true && parts.last?.contains("youtube") == false, "\(message)")
     }
 
-}
-
-extension HostileInputTests {
     /// A second sidecar that arrives after its clip was taken with the first: told so, not "did not arrive".
     @Test func aLateSecondSidecarIsToldWhoTookItsClip() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]")
-        try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1), to: config.paths.inbox.appendingPathComponent("c.mp4"))
-        try dir.write("inbox/c.yaml", "title: first\n")
+        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "c", sidecar: "title: first\n", into: config)
         let first = try await TestPipelines.runOnce(config)
         let taken = try #require(try first.context.ledger.drops().first)
         #expect(taken.state == .archived)

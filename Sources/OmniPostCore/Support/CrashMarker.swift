@@ -32,7 +32,7 @@ public enum CrashMarker {
         }
     }
 
-    /// Whether process `pid` left a marker in `dir`; `consume` removes it.
+    /// Whether process `pid` left a marker in `dir` (`clear` removes it once it has been counted).
     public static func crashed(dir: URL, pid: Int32) -> Bool {
         FileManager.default.fileExists(atPath: path(dir: dir, pid: pid).path)
     }

@@ -24,13 +24,11 @@ public struct Prober: Sendable {
         if kind == .image {
             throw OmniError(.notAVideo, "\(displayName) is a still image (checked by content, not by name), not a video", at: where_)
         }
-        if kind == .isoBMFF, ContainerSniff.isTruncatedBMFF(path: path) {
-            throw OmniError(.truncatedFile, "\(displayName) is truncated: its MP4 boxes run past the end of the file (an incomplete copy?)", at: where_)
-        }
-        // A header whose index points at media that is not there (closed after `moov`, the rest never
-        // came), or a Matroska segment longer than the file: ffprobe would read the header happily.
+        // MP4 boxes running past the end of the file, a header whose index points at media that is not
+        // there (closed after `moov`, the rest never came), a Matroska segment longer than the file: a copy
+        // that stopped early — ffprobe would read the header happily.
         if kind == .isoBMFF || kind == .matroska, case .incomplete(let why) = Completeness.video(path: path) {
-            throw OmniError(.truncatedFile, "\(displayName) is incomplete: \(why)", at: where_)
+            throw OmniError(.truncatedFile, "\(displayName) is truncated or incomplete: \(why) (an incomplete copy?)", at: where_)
         }
         // `file:` keeps a name that starts with a dash or holds a colon from being read as an option or protocol.
         let result = try await tools.run(

@@ -107,8 +107,6 @@ public final class ArrivingFiles: @unchecked Sendable {
         lock.unlock()
         guard !paths.isEmpty else { return false }
         let wanted = Set(keys)
-        return paths.contains { path in
-            DropNaming.clipKeys(path).contains(where: wanted.contains) || DropNaming.sidecarKeys(path).contains(where: wanted.contains)
-        }
+        return paths.contains { DropNaming.pairs($0, with: wanted) }
     }
 }

@@ -39,4 +39,9 @@ enum DropNaming {
     static func clipKeys(_ relPath: String) -> [String] {
         [relPath, (relPath as NSString).deletingPathExtension]
     }
+
+    /// Whether a file at `path` would pair under one of `keys` (as a clip or as a sidecar).
+    static func pairs(_ path: String, with keys: Set<String>) -> Bool {
+        clipKeys(path).contains(where: keys.contains) || sidecarKeys(path).contains(where: keys.contains)
+    }
 }

@@ -172,9 +172,8 @@ public final class Pipeline: Sendable {
                 // The same path, changed, while a drop that took it is still in flight: that drop had a
                 // file still being written. It is withdrawn (if nothing of it went out yet) and its
                 // sidecar waits again, to pair with the finished file.
-                if let (old, drop) = try ctx.ledger.takenFile(atAny: [fact.relPath]), old.role == .clip, !drop.state.isTerminal, drop.state != .rejected,
-                   try ctx.ledger.withdrawDrop(drop.id, stage: "watch", reason: "\(fact.relPath) changed after it was taken (\(old.size) → \(fact.size) bytes)") {
-                    ctx.progress.line("  \(drop.id)  withdrawn  \(fact.relPath) changed after it was taken; it comes in again as a new drop")
+                if let (old, drop) = try ctx.ledger.takenFile(atAny: [fact.relPath]), old.role == .clip, !drop.state.isTerminal, drop.state != .rejected {
+                    try ctx.withdraw(drop.id, stage: "watch", reason: "\(fact.relPath) changed after it was taken (\(old.size) → \(fact.size) bytes); it comes in again as a new drop")
                 }
                 ctx.wakeup.ring()
             }

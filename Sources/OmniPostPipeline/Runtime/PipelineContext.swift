@@ -33,6 +33,29 @@ public struct PipelineContext: Sendable {
     public var now: Date { ledger.clock.now() }
 
     public func inboxPath(_ rel: String) -> String { paths.inbox.appendingPathComponent(rel).path }
+
+    /// Whether a partner (a file of `role` pairing under `keys`) is on its way: pending or arriving in the
+    /// watcher, or waiting in the ledger. The watcher is asked first: it records a file before it stops
+    /// listing it as pending, so no moment finds the partner in neither. `waiting` is a ledger read taken
+    /// after the watcher was asked (a caller deciding many files reads it once); nil reads it now.
+    /// `waitOutBusy`: a watcher in the middle of reporting a batch counts as "maybe".
+    func partnerOnItsWay(_ keys: [String], role: FileRecord.Role, waiting: [FileRecord]? = nil, waitOutBusy: Bool = true) throws -> Bool {
+        if arriving.any(pairingWith: keys, waitOutBusy: waitOutBusy) { return true }
+        let wanted = Set(keys)
+        return try (waiting ?? ledger.waitingFiles()).contains { $0.role == role && DropNaming.pairs($0.path, with: wanted) }
+    }
+
+    /// Withdraws a drop (its clip changed after it was taken, or its partner turned up after all): not a
+    /// failure. Its renditions in work/ are removed, the progress output says so, the stages are rung.
+    @discardableResult
+    func withdraw(_ dropId: String, stage: String, reason: String, code: ReasonCode = .sourceChanged) throws -> Bool {
+        // A late partner leaves the clip as it was; a changed clip's old row is retired.
+        guard try ledger.withdrawDrop(dropId, stage: stage, reason: reason, code: code, retireClip: code == .sourceChanged) else { return false }
+        try? FileManager.default.removeItem(at: paths.work.appendingPathComponent(dropId))
+        progress.line("  \(dropId)  withdrawn  \(reason)")
+        wakeup.ring()
+        return true
+    }
 }
 
 /// Where human progress lines go (stdout for the CLI, nowhere in most tests).

@@ -26,6 +26,13 @@ struct AssembleStage: Stage {
         }
         var used = Set<Int64>()
         var made = false
+        // Lone decisions ask the watcher, then a ledger read taken once per pass (after the first ask).
+        var fresh: [FileRecord]?
+        func partnerOnItsWay(_ keys: [String], role: FileRecord.Role) throws -> Bool {
+            if ctx.arriving.any(pairingWith: keys) { return true }
+            if fresh == nil { fresh = try ctx.ledger.waitingFiles() }
+            return try ctx.partnerOnItsWay(keys, role: role, waiting: fresh)
+        }
 
         // Clip lists first: the clips they name are theirs, never lone clips.
         for m in waiting where m.role == .manifest {
@@ -135,18 +142,6 @@ struct AssembleStage: Stage {
         }
         if remaining == 0 { try ctx.ledger.takeFile(id: mid) }
         return made
-    }
-
-    /// Whether the partner a file would pair with (under `keys`) is still on its way: being written,
-    /// settling or arriving in the watcher — or recorded since this pass read the waiting files. The
-    /// order matters: the watcher records a file before it stops listing it as pending, so asking the
-    /// watcher first and the ledger second leaves no moment in which the partner is in neither.
-    func partnerOnItsWay(_ keys: [String], role: FileRecord.Role) throws -> Bool {
-        if ctx.arriving.any(pairingWith: keys) { return true }
-        let wanted = Set(keys)
-        return try ctx.ledger.waitingFiles().contains { f in
-            f.role == role && (role == .clip ? DropNaming.clipKeys(f.path) : DropNaming.sidecarKeys(f.path)).contains(where: wanted.contains)
-        }
     }
 
     /// A reference that climbs out of the inbox (or is absolute), written relative to `dir`.

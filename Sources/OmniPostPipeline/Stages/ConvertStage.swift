@@ -19,22 +19,13 @@ struct ConvertStage: Stage {
     let ctx: PipelineContext
     var lane: Lane = .any
 
-
     func step() async throws -> Bool {
         guard let drop = try ctx.ledger.claimDrop(in: .validated, owner: ctx.owner, lease: 3600, where: lane == .quick ? ConvertStageLanes.quickOnly : nil) else { return false }
-        // What is converted is what was hashed: a clip changed since (still being written) withdraws the drop.
-        if let text = drop.clipIdentity, let pinned = FileIdentity(text), let rel = drop.clipPath,
-           let abs = try? InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: rel), let why = pinned.change(at: abs) {
-            let reason = "\(rel) changed after it was taken: \(why)"
-            if try ctx.ledger.withdrawDrop(drop.id, stage: name, reason: reason) {
-                ctx.progress.line("  \(drop.id)  withdrawn  \(reason); waiting for it to be complete")
-                ctx.wakeup.ring()
-                return true
-            }
-        }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id).filter { $0.state == .planned }
         do {
             let clipPath = try drop.clipPath.map { try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: $0) }
+            // What is converted is what was hashed: a clip changed since (still being written) withdraws the drop.
+            try Self.checkPinned(drop, clipPath, "after it was taken")
             let info = try drop.probeJson.map { try JSONCoding.decoder().decode(MediaInfo.self, from: Data($0.utf8)) }
             let manifest = try drop.manifestJson.map { try JSONCoding.decoder().decode(Manifest.self, from: Data($0.utf8)) }
             var renditions: [String: (path: String, sha: String, bytes: Int64)] = [:]
@@ -83,16 +74,14 @@ struct ConvertStage: Stage {
                     failed[d.id!] = OmniError.wrap(error)
                 }
             }
+            // Converted from the bytes that were hashed — or the clip changed under ffmpeg: withdraw.
+            try Self.checkPinned(drop, clipPath, "while it was being converted")
             for d in deliveries {
                 guard let e = failed[d.id!] else { continue }
                 try ctx.ledger.transitionDelivery(d.id!, from: .planned, to: .failed, stage: name, detail: "\(e.code): \(e.message)") { x in
                     x.errorCode = e.code.rawValue
                     x.errorMessage = e.message
                 }
-            }
-            // Converted from the bytes that were hashed — or the clip changed under ffmpeg: withdraw.
-            if let text = drop.clipIdentity, let pinned = FileIdentity(text), let clipPath, let why = pinned.change(at: clipPath) {
-                throw SourceChanged(reason: "\(drop.clipPath ?? clipPath) changed while it was being converted: \(why)")
             }
             // The cover comes from the clip, or — for a slideshow — from its first rendition.
             let cover = try await makeCover(drop: drop, manifest: manifest, clipPath: clipPath ?? chosen.values.first?.path)
@@ -109,15 +98,10 @@ struct ConvertStage: Stage {
             try ctx.ledger.transitionDrop(drop.id, from: .validated, to: .converted, stage: name,
                                           detail: (renditions.isEmpty ? "nothing to convert" : "\(renditions.count) rendition(s)")
                                               + (failed.isEmpty ? "" : "; \(failed.count) target(s) failed"))
-        } catch let changed as SourceChanged {
-            if try ctx.ledger.withdrawDrop(drop.id, stage: name, reason: changed.reason) {
-                ctx.progress.line("  \(drop.id)  withdrawn  \(changed.reason); waiting for it to be complete")
-                ctx.wakeup.ring()
-                return true
-            }
-            throw OmniError(.internalError, "drop \(drop.id) could not be withdrawn after: \(changed.reason)")
         } catch {
-            let e = OmniError.wrap(error)
+            let changed = error as? SourceChanged
+            if let changed, try ctx.withdraw(drop.id, stage: name, reason: changed.reason) { return true }
+            let e = changed.map { OmniError(.sourceChanged, $0.reason) } ?? OmniError.wrap(error)
             // The conversion failed for this drop: its planned deliveries fail with the reason, the drop
             // moves on so the archive stage quarantines the original with a report.
             for d in try ctx.ledger.deliveries(forDrop: drop.id) where d.state == .planned {
@@ -130,6 +114,12 @@ struct ConvertStage: Stage {
         }
         ctx.wakeup.ring()
         return true
+    }
+
+    /// The clip must still be the file that was hashed at validation (device, inode, size, mtime).
+    static func checkPinned(_ drop: DropRecord, _ clipPath: String?, _ when: String) throws {
+        guard let text = drop.clipIdentity, let pinned = FileIdentity(text), let clipPath, let why = pinned.change(at: clipPath) else { return }
+        throw SourceChanged(reason: "\(drop.clipPath ?? clipPath) changed \(when): \(why)")
     }
 
     /// One cover per drop, in work/, when the sidecar asks for one.

@@ -193,9 +193,7 @@ struct UploadStage: Sendable {
                 x.errorMessage = e.message
                 x.gate = nil
             }
-            if try ctx.ledger.withdrawDrop(d.dropId, stage: name, reason: e.message) {
-                ctx.progress.line("  \(d.dropId)  withdrawn  \(e.message)")
-            }
+            try ctx.withdraw(d.dropId, stage: name, reason: e.message)
         } catch {
             ctx.logger.error("could not withdraw a drop", metadata: ["omnipost.drop": "\(d.dropId)", "error": "\(error)"])
         }

@@ -29,14 +29,11 @@ struct ValidateStage: Stage {
             })
         } catch let late as PartnerArrived {
             // Pairing raced the partner's arrival: not the user's fault. The files pair again.
-            try ctx.ledger.withdrawDrop(drop.id, stage: name, reason: late.reason, code: .partnerArrived, retireClip: false)
-            ctx.wakeup.ring()
+            try ctx.withdraw(drop.id, stage: name, reason: late.reason, code: .partnerArrived)
         } catch let changed as SourceChanged {
             // Not a failure: the file was still being written. Its files wait again; the finished file
             // becomes a new drop.
-            if try ctx.ledger.withdrawDrop(drop.id, stage: name, reason: changed.reason) {
-                ctx.progress.line("  \(drop.id)  withdrawn  \(changed.reason); waiting for it to be complete")
-            }
+            try ctx.withdraw(drop.id, stage: name, reason: changed.reason)
         } catch {
             let dup = error as? DuplicateDrop
             let e = dup?.error ?? OmniError.wrap(error)
@@ -92,7 +89,7 @@ struct ValidateStage: Stage {
             // The sidecar's own real path must be inside the inbox, like every file it names: a link to
             // a file elsewhere is never read, so nothing of it can reach a report.
             let sidecarAbs = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: s)
-            try await checkSingleSidecar(drop, assets: assets)
+            try checkSingleSidecar(drop, assets: assets)
             if ClipList.isClipList(s) {
                 let list = try await StallGuard.run("reading \(s)", at: refLocation) { _ in try ClipList.load(path: sidecarAbs, displayName: s) }
                 guard let i = drop.manifestEntry, i < list.entries.count else {
@@ -106,7 +103,7 @@ struct ValidateStage: Stage {
                 if let c = manifest.clip { try InboxPaths.checkReference(c, from: sidecarDir, at: refLocation) }
             }
         } else if ctx.config.sidecar.missing == .fail {
-            if let clip = drop.clipPath, try partnerWaiting(keys: DropNaming.clipKeys(clip), role: .sidecar) {
+            if let clip = drop.clipPath, try ctx.partnerOnItsWay(DropNaming.clipKeys(clip), role: .sidecar, waitOutBusy: false) {
                 throw PartnerArrived(reason: "a sidecar for \(clip) arrived after its grace ran out")
             }
             throw OmniError(.missingSidecar,
@@ -122,7 +119,8 @@ struct ValidateStage: Stage {
         } else {
             guard let clipRel = drop.clipPath else {
                 if let s = drop.sidecarPath, !ClipList.isClipList(s),
-                   try partnerWaiting(keys: DropNaming.sidecarKeys(s) + [manifest.clip.map { AssembleStage.join(sidecarDir, $0) }].compactMap { $0 }, role: .clip) {
+                   try ctx.partnerOnItsWay(DropNaming.sidecarKeys(s) + [manifest.clip.map { AssembleStage.join(sidecarDir, $0) }].compactMap { $0 },
+                                           role: .clip, waitOutBusy: false) {
                     throw PartnerArrived(reason: "the clip for \(s) arrived after its grace ran out")
                 }
                 throw try missingClipError(drop, manifest: manifest, at: refLocation)
@@ -227,19 +225,9 @@ struct ValidateStage: Stage {
         }
     }
 
-    /// A partner (sidecar or clip under `keys`) that is waiting in the ledger or still pending in the watcher.
-    func partnerWaiting(keys: [String], role: FileRecord.Role) throws -> Bool {
-        // A busy watcher is no evidence of a partner here: only a file that is really on its way.
-        if ctx.arriving.any(pairingWith: keys, waitOutBusy: false) { return true }
-        let wanted = Set(keys)
-        return try ctx.ledger.waitingFiles().contains { f in
-            f.role == role && (role == .clip ? DropNaming.clipKeys(f.path) : DropNaming.sidecarKeys(f.path)).contains(where: wanted.contains)
-        }
-    }
-
     /// A clip claimed by two sidecars (`c.yaml` and `c.json`) is not published with either: which one
     /// the user meant cannot be known. All of them go to failed/ with the drop.
-    func checkSingleSidecar(_ drop: DropRecord, assets: AssetList) async throws {
+    func checkSingleSidecar(_ drop: DropRecord, assets: AssetList) throws {
         let sidecars = try ctx.ledger.files(ofDrop: drop.id).filter { $0.role == .sidecar }.map(\.path)
         guard sidecars.count > 1 else { return }
         for p in sidecars where p != drop.sidecarPath { assets.add(p) }

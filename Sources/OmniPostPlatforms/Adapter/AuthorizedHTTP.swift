@@ -68,18 +68,4 @@ public struct AuthorizedHTTP: Sendable {
             throw DeliveryError(.permanent, e.code == .sourceChanged ? .sourceChanged : .unreadable, e.message)
         }
     }
-
-    /// Reads one chunk from disk: memory stays bounded by the chunk size whatever the file size.
-    public static func readChunk(_ path: String, from: Int64, count: Int) throws -> ByteBuffer {
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            throw DeliveryError(.permanent, .unreadable, "the rendition \(path) cannot be read")
-        }
-        defer { try? h.close() }
-        try h.seek(toOffset: UInt64(from))
-        let data = try h.read(upToCount: count) ?? Data()
-        guard data.count == count else {
-            throw DeliveryError(.permanent, .unreadable, "the rendition \(path) is shorter than expected")
-        }
-        return ByteBuffer(bytes: data)
-    }
 }

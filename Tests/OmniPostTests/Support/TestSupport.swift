@@ -104,6 +104,12 @@ enum TestPipelines {
 
     /// Test suites post far more than the real daily quotas allow (6 YouTube inserts a day at 1,600 units):
     /// they run as a project granted more, as real projects can be. Quota tests set their own.
+    /// A clip and its sidecar, put into a pipeline's inbox as `<stem>.mp4` + `<stem>.yaml`.
+    static func drop(_ clip: URL, as stem: String, sidecar: String, into config: PipelineConfig) throws {
+        try Clips.copy(clip, to: config.paths.inbox.appendingPathComponent(stem + ".mp4"))
+        try Data(sidecar.utf8).write(to: config.paths.inbox.appendingPathComponent(stem + ".yaml"))
+    }
+
     static let generousQuotas = """
         quotas:
           youtube: [{name: upload_units, limit: 1000000, cost: 1600, window: day, zone: America/Los_Angeles}]
