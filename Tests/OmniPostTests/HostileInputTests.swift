@@ -2,7 +2,7 @@ import Foundation
 import OmniPostCore
 import OmniPostLedger
 @testable import OmniPostMedia
-import OmniPostPipeline
+@testable import OmniPostPipeline
 import Testing
 
 /// Issue 9, "the daemon must survive any single file" and "wrong answers": each class of hostile input
@@ -206,7 +206,8 @@ import Testing
         #expect(codes { $0.sidecarPath == "sub/deeper/trav2.yaml" } == ["path_escape"])
         #expect(codes { $0.sidecarPath == "sub/clips_metadata.json" } == ["path_escape", "path_escape"])
         #expect(codes { $0.sidecarPath == "sub/deeper/l.manifest.yaml" } == ["path_escape"])
-        let both = drops.first { $0.stem == "both" }
+        // A pairing withdrawn because the rival turned up (`partner_arrived`) is not the answer; the drop after it is.
+        let both = drops.first { $0.stem == "both" && $0.state != .withdrawn }
         #expect(both?.reasonCode == "ambiguous_sidecar")
         #expect(both?.reasonMessage?.contains("both.json") == true && both?.reasonMessage?.contains("both.yaml") == true)
         #expect(codes { $0.stem == "ctl" } == ["text_invalid"])
@@ -294,5 +295,44 @@ extension HostileInputTests {
         let late = try #require(try second.context.ledger.drops().first { $0.sidecarPath == "c.json" })
         #expect(late.reasonCode == "ambiguous_sidecar")
         #expect(late.reasonMessage?.contains("c.mp4 was already taken by drop \(taken.id) with c.yaml") == true, "\(late.reasonMessage ?? "")")
+    }
+}
+
+/// The rival-sidecar race, driven stage by stage: `c.json` recorded after `c.mp4` and `c.yaml` were
+/// paired but before the drop was validated. Validation withdraws the pairing (`partner_arrived`),
+/// and the files pair again into one drop that fails `ambiguous_sidecar` naming both — neither is posted.
+@Suite struct RivalSidecarTests {
+    @Test func aRivalRecordedAfterPairingFailsTheDropWhole() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "60s")
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+        defer { Task { await p.close() } }
+        let ctx = p.context
+        try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1), to: config.paths.inbox.appendingPathComponent("c.mp4"))
+        try dir.write("inbox/c.yaml", "title: from yaml\n")
+        try dir.write("inbox/c.json", #"{"title": "from json"}"#)
+        func record(_ rel: String, _ role: FileRecord.Role) throws {
+            let a = try FileManager.default.attributesOfItem(atPath: config.paths.inbox.appendingPathComponent(rel).path)
+            _ = try ctx.ledger.recordCompleteFile(path: rel, size: (a[.size] as! NSNumber).int64Value,
+                                                  mtime: (a[.modificationDate] as! Date).timeIntervalSince1970,
+                                                  inode: (a[.systemFileNumber] as! NSNumber).int64Value, role: role)
+        }
+        try record("c.mp4", .clip)
+        try record("c.yaml", .sidecar)
+        #expect(try await AssembleStage(ctx: ctx).step())
+        let first = try #require(try ctx.ledger.drops().first)
+        #expect(first.sidecarPath == "c.yaml")
+        // The rival is recorded now, after the pairing and before validation.
+        try record("c.json", .sidecar)
+        #expect(try await ValidateStage(ctx: ctx).step())
+        let withdrawn = try #require(try ctx.ledger.drops().first { $0.id == first.id })
+        #expect(withdrawn.state == .withdrawn && withdrawn.reasonCode == "partner_arrived", "\(withdrawn.state) \(withdrawn.reasonCode ?? "")")
+        // The three pair again at once (no grace), and the drop fails naming both sidecars.
+        #expect(try await AssembleStage(ctx: ctx).step())
+        #expect(try await ValidateStage(ctx: ctx).step())
+        let again = try #require(try ctx.ledger.drops().first { $0.id != first.id })
+        #expect(again.state == .rejected && again.reasonCode == "ambiguous_sidecar", "\(again.state) \(again.reasonCode ?? "")")
+        #expect(again.reasonMessage?.contains("c.yaml") == true && again.reasonMessage?.contains("c.json") == true)
+        #expect(try ctx.ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE state = 'published'") } == 0)
     }
 }

@@ -88,11 +88,18 @@ public final class ArrivingFiles: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         return since.count + writing.snapshot.count + (writing.busy ? 1 : 0)
     }
-    /// Whether a sidecar other than `other` that would pair with a clip under `keys` is still pending.
-    func sidecarPending(forClipKeys keys: [String], other: String) -> Bool {
+    /// Whether a sidecar not in `known` that would pair with a clip under `keys` is still being written,
+    /// settling or arriving — or the watcher is mid-batch (`waitOutBusy`), when it may be between "no
+    /// longer pending" and "recorded".
+    func sidecarPending(forClipKeys keys: [String], known: Set<String>, waitOutBusy: Bool = true) -> Bool {
+        if waitOutBusy, writing.busy { return true }
+        let pending = writing.snapshot
+        lock.lock()
+        let paths = Set(since.keys).union(pending)
+        lock.unlock()
         let wanted = Set(keys)
-        return writing.snapshot.contains { p in
-            p != other && DropNaming.role(of: p) == .sidecar && DropNaming.sidecarKeys(p).contains(where: wanted.contains)
+        return paths.contains { p in
+            !known.contains(p) && DropNaming.role(of: p) == .sidecar && DropNaming.sidecarKeys(p).contains(where: wanted.contains)
         }
     }
 

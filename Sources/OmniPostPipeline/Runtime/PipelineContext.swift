@@ -45,6 +45,19 @@ public struct PipelineContext: Sendable {
         return try (waiting ?? ledger.waitingFiles()).contains { $0.role == role && DropNaming.pairs($0.path, with: wanted) }
     }
 
+    /// Whether a sidecar other than the `known` ones would pair with the clip at `clipPath`: still on its
+    /// way in the watcher, or already waiting in the ledger. Asked before a clip and its sidecar are taken
+    /// together and again when the drop is validated, so `c.yaml` and `c.json` are seen as the ambiguity
+    /// they are however their arrival interleaves with pairing — never one of them published.
+    func rivalSidecar(ofClip clipPath: String, known: Set<String>, waitOutBusy: Bool = true) throws -> Bool {
+        let keys = DropNaming.clipKeys(clipPath)
+        if arriving.sidecarPending(forClipKeys: keys, known: known, waitOutBusy: waitOutBusy) { return true }
+        let wanted = Set(keys)
+        return try ledger.waitingFiles().contains {
+            $0.role == .sidecar && !known.contains($0.path) && DropNaming.sidecarKeys($0.path).contains(where: wanted.contains)
+        }
+    }
+
     /// Withdraws a drop (its clip changed after it was taken, or its partner turned up after all): not a
     /// failure. Its renditions in work/ are removed, the progress output says so, the stages are rung.
     @discardableResult

@@ -67,10 +67,6 @@ struct AssembleStage: Stage {
             var clip = DropNaming.sidecarKeys(s.path).lazy.compactMap { clipsByKey[$0] }.first { !used.contains($0.id ?? -1) }
             if clip == nil, let named = peeked.clip { clip = clipsByPath[named] }
             if let c = clip, let cid = c.id, !used.contains(cid) {
-                // A second sidecar for this clip still being written or settling: wait for it, so the
-                // ambiguity is seen whole rather than the first one to settle winning.
-                if ctx.arriving.sidecarPending(forClipKeys: DropNaming.clipKeys(c.path), other: s.path) { continue }
-                used.insert(cid); used.insert(sid)
                 // `c.yaml` and `c.json` both waiting for `c.mp4`: one drop takes all three and fails
                 // `ambiguous_sidecar` naming both, rather than one being picked silently.
                 var rivals: [FileRecord] = []
@@ -79,6 +75,11 @@ struct AssembleStage: Stage {
                         rivals.append(r)
                     }
                 }
+                // A second sidecar for this clip still being written, settling, or recorded since this
+                // pass read the ledger: wait for it, so the ambiguity is seen whole rather than the first
+                // one to settle winning.
+                if try ctx.rivalSidecar(ofClip: c.path, known: Set([s.path] + rivals.map(\.path))) { continue }
+                used.insert(cid); used.insert(sid)
                 for r in rivals { used.insert(r.id ?? -1) }
                 made = try makeDrop(clip: c, sidecar: s, assets: rivals) || made
             } else if now - s.completedAt >= grace, try !partnerOnItsWay(DropNaming.sidecarKeys(s.path) + [peeked.clip].compactMap { $0 }, role: .clip) {

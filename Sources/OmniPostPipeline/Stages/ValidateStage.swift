@@ -229,7 +229,15 @@ struct ValidateStage: Stage {
     /// the user meant cannot be known. All of them go to failed/ with the drop.
     func checkSingleSidecar(_ drop: DropRecord, assets: AssetList) throws {
         let sidecars = try ctx.ledger.files(ofDrop: drop.id).filter { $0.role == .sidecar }.map(\.path)
-        guard sidecars.count > 1 else { return }
+        guard sidecars.count > 1 else {
+            // A rival that turned up between pairing and now: pair again, so the drop fails whole
+            // (`ambiguous_sidecar` naming both) instead of going out with whichever settled first.
+            if let clip = drop.clipPath, let s = drop.sidecarPath, !ClipList.isClipList(s),
+               try ctx.rivalSidecar(ofClip: clip, known: Set(sidecars), waitOutBusy: false) {
+                throw PartnerArrived(reason: "a second sidecar for \(clip) arrived beside \(s)")
+            }
+            return
+        }
         for p in sidecars where p != drop.sidecarPath { assets.add(p) }
         throw OmniError(.ambiguousSidecar,
             "\(sidecars.joined(separator: " and ")) are both sidecars of \(drop.clipPath ?? drop.stem); keep exactly one and drop the clip again",
