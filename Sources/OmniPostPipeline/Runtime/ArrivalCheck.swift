@@ -88,19 +88,17 @@ public final class ArrivingFiles: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         return since.count + writing.snapshot.count + (writing.busy ? 1 : 0)
     }
-    /// Whether a sidecar not in `known` that would pair with a clip under `keys` is still being written,
-    /// settling or arriving — or the watcher is mid-batch (`waitOutBusy`), when it may be between "no
-    /// longer pending" and "recorded".
-    func sidecarPending(forClipKeys keys: [String], known: Set<String>, waitOutBusy: Bool = true) -> Bool {
-        if waitOutBusy, writing.busy { return true }
+    /// Sidecars still being written, settling or arriving, by the clip stems they pair by.
+    func pendingSidecarsByKey() -> [String: [String]] {
         let pending = writing.snapshot
         lock.lock()
         let paths = Set(since.keys).union(pending)
         lock.unlock()
-        let wanted = Set(keys)
-        return paths.contains { p in
-            !known.contains(p) && DropNaming.role(of: p) == .sidecar && DropNaming.sidecarKeys(p).contains(where: wanted.contains)
+        var out: [String: [String]] = [:]
+        for p in paths where DropNaming.role(of: p) == .sidecar {
+            for k in DropNaming.sidecarKeys(p) { out[k, default: []].append(p) }
         }
+        return out
     }
 
     /// Whether a file that would pair under one of `keys` (stems, inbox-relative) is still being

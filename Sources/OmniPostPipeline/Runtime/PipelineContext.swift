@@ -46,12 +46,14 @@ public struct PipelineContext: Sendable {
     }
 
     /// Whether a sidecar other than the `known` ones would pair with the clip at `clipPath`: still on its
-    /// way in the watcher, or already waiting in the ledger. Asked before a clip and its sidecar are taken
-    /// together and again when the drop is validated, so `c.yaml` and `c.json` are seen as the ambiguity
-    /// they are however their arrival interleaves with pairing — never one of them published.
-    func rivalSidecar(ofClip clipPath: String, known: Set<String>, waitOutBusy: Bool = true) throws -> Bool {
+    /// way in the watcher, or waiting in the ledger. Asked when a drop is validated, so `c.yaml` and
+    /// `c.json` are seen as the ambiguity they are even when the second one was recorded just after the
+    /// pairing — never one of them published. The watcher is asked first: it records a file before it
+    /// stops listing it, so no moment finds the rival in neither.
+    func rivalSidecar(ofClip clipPath: String, known: Set<String>) throws -> Bool {
         let keys = DropNaming.clipKeys(clipPath)
-        if arriving.sidecarPending(forClipKeys: keys, known: known, waitOutBusy: waitOutBusy) { return true }
+        let pending = arriving.pendingSidecarsByKey()
+        if keys.contains(where: { (pending[$0] ?? []).contains { !known.contains($0) } }) { return true }
         let wanted = Set(keys)
         return try ledger.waitingFiles().contains {
             $0.role == .sidecar && !known.contains($0.path) && DropNaming.sidecarKeys($0.path).contains(where: wanted.contains)

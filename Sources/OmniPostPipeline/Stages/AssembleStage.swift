@@ -14,6 +14,9 @@ struct AssembleStage: Stage {
     private let namedClips = NamedClipCache()
 
     func step() async throws -> Bool {
+        // Sidecars still on their way, asked before the ledger is read: a rival is then either here, or
+        // in `waiting`, or arrived after this pass looked (validation sees it and pairs again).
+        let pendingSidecars = ctx.arriving.pendingSidecarsByKey()
         let waiting = try ctx.ledger.waitingFiles()
         if waiting.isEmpty { return false }
         let now = ctx.now.timeIntervalSince1970
@@ -75,10 +78,9 @@ struct AssembleStage: Stage {
                         rivals.append(r)
                     }
                 }
-                // A second sidecar for this clip still being written, settling, or recorded since this
-                // pass read the ledger: wait for it, so the ambiguity is seen whole rather than the first
-                // one to settle winning.
-                if try ctx.rivalSidecar(ofClip: c.path, known: Set([s.path] + rivals.map(\.path))) { continue }
+                // A second sidecar for this clip still being written or settling: wait for it, so the
+                // ambiguity is seen whole rather than the first one to settle winning.
+                if DropNaming.clipKeys(c.path).contains(where: { (pendingSidecars[$0] ?? []).contains { $0 != s.path } }) { continue }
                 used.insert(cid); used.insert(sid)
                 for r in rivals { used.insert(r.id ?? -1) }
                 made = try makeDrop(clip: c, sidecar: s, assets: rivals) || made

@@ -233,7 +233,7 @@ struct ValidateStage: Stage {
             // A rival that turned up between pairing and now: pair again, so the drop fails whole
             // (`ambiguous_sidecar` naming both) instead of going out with whichever settled first.
             if let clip = drop.clipPath, let s = drop.sidecarPath, !ClipList.isClipList(s),
-               try ctx.rivalSidecar(ofClip: clip, known: Set(sidecars), waitOutBusy: false) {
+               try ctx.rivalSidecar(ofClip: clip, known: Set(sidecars)) {
                 throw PartnerArrived(reason: "a second sidecar for \(clip) arrived beside \(s)")
             }
             return
