@@ -97,10 +97,11 @@ extension PipelineConfig {
             if let v = c["loudnorm"] { convert.loudnorm = try v.bool() }
             if let v = c["aspect"] { convert.aspect = AspectPolicy(rawValue: try v.oneOf(["fit", "fill", "reject"]))! }
             if let v = c["crf"] {
-                convert.crf = try v.int()
-                if !(0...51).contains(convert.crf) { throw v.fail("crf must be between 0 and 51") }
+                let crf = try v.int()
+                if !(0...51).contains(crf) { throw v.fail("crf must be between 0 and 51") }
+                convert.crf = crf
             }
-            if let v = c["preset"] { convert.preset = try v.oneOf(["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"]) }
+            if let v = c["preset"] { convert.preset = try v.oneOf(ProfileCatalog.encoderPresets) }
         }
 
         let defaults = try top["defaults"].map { try ManifestDefaults.parse($0) } ?? ManifestDefaults()

@@ -122,8 +122,9 @@ public enum AspectPolicy: String, Sendable { case fit, fill, reject }
 
 public struct ConvertConfig: Sendable {
     public var aspect: AspectPolicy = .fit
-    public var crf: Int = 23
-    public var preset: String = "veryfast"
+    /// x264/x265 quality and speed for every transcode of this pipeline; nil: each profile's recommendation.
+    public var crf: Int?
+    public var preset: String?
     /// EBU R128 loudness normalisation (ffmpeg loudnorm) on transcoded audio; pass-through clips stay untouched.
     public var loudnorm = false
     public init() {}

@@ -46,49 +46,81 @@ public struct ProfileCatalog: Sendable {
         return ProfileCatalog(profiles: out, quotas: quotas)
     }
 
-    static let profileKeys = [
-        "platform", "containers", "video_codecs", "audio_codecs", "pixel_formats", "width", "height", "aspect",
-        "fps", "duration_s", "max_bytes", "max_video_kbps", "audio", "moov_first", "render", "text",
+    /// What a platform ingests as is. Written under `accepts:`, or (older files) at the profile's top level.
+    static let acceptKeys = [
+        "containers", "video_codecs", "audio_codecs", "pixel_formats", "hdr_codecs", "width", "height", "aspect",
+        "fps", "duration_s", "max_bytes", "max_video_kbps", "audio", "moov_first",
     ]
+    static let recommendKeys = [
+        "width", "height", "fps_max", "container", "video_codec", "hdr_video_codec", "crf", "preset", "maxrate_kbps",
+        "bufsize_kbps", "gop_s", "audio_codec", "audio_kbps", "audio_rate", "audio_channels", "ssim_floor",
+    ]
+    public static let encoderPresets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 
     static func parseProfile(name: String, _ node: DocNode) throws -> Profile {
-        let m = try node.mapping(allowed: profileKeys)
-        func req(_ k: String) throws -> DocNode {
-            guard let v = m[k] else { throw node.fail("profile '\(name)' needs `\(k)`") }
+        let top = try node.mapping(allowed: ["platform", "accepts", "recommends", "render", "text"] + acceptKeys)
+        // `accepts:` holds the acceptance list; a file without it keeps the same keys at the top.
+        let accepts = try top["accepts"]?.mapping(allowed: acceptKeys) ?? top
+        if top["accepts"] != nil, let stray = acceptKeys.first(where: { top[$0] != nil }) {
+            throw top[stray]!.fail("profile '\(name)': `\(stray)` belongs under `accepts:`")
+        }
+        func req(_ m: [String: DocNode], _ k: String, in section: String = "") throws -> DocNode {
+            guard let v = m[k] else { throw node.fail("profile '\(name)' needs `\(section)\(k)`") }
             return v
         }
+        let section = top["accepts"] != nil ? "accepts.": ""
         func range(_ k: String) throws -> Profile.Range {
-            let n = try req(k)
+            let n = try req(accepts, k, in: section)
             let items = try n.sequence()
             guard items.count == 2 else { throw n.fail("`\(k)` is [min, max]") }
             let r = Profile.Range(min: try items[0].double(), max: try items[1].double())
             if r.min > r.max { throw n.fail("`\(k)`: min is above max") }
             return r
         }
-        let a = try req("audio").mapping(allowed: ["sample_rates", "max_channels", "required"])
-        let r = try req("render").mapping(allowed: ["width", "height", "fps_max"])
-        let t = try req("text").mapping(allowed: [
+        let a = try req(accepts, "audio", in: section).mapping(allowed: ["sample_rates", "max_channels", "required"])
+        guard let recNode = top["recommends"] ?? top["render"] else { throw node.fail("profile '\(name)' needs `recommends:`") }
+        let r = try recNode.mapping(allowed: recommendKeys)
+        var rec = Profile.Recommendation(width: try r["width"]?.int() ?? 1920, height: try r["height"]?.int() ?? 1080,
+                                         fpsMax: try r["fps_max"]?.double() ?? 60)
+        if let v = r["container"] { rec.container = try v.oneOf(["mp4", "mov"]) }
+        if let v = r["video_codec"] { rec.videoCodec = try v.oneOf(["h264", "hevc"]) }
+        if let v = r["hdr_video_codec"] { rec.hdrVideoCodec = try v.oneOf(["hevc"]) }
+        if let v = r["crf"] {
+            rec.crf = try v.int()
+            if !(0...51).contains(rec.crf) { throw v.fail("crf must be between 0 and 51") }
+        }
+        if let v = r["preset"] { rec.preset = try v.oneOf(encoderPresets) }
+        if let v = r["maxrate_kbps"] { rec.maxrateKbps = try v.int() }
+        rec.bufsizeKbps = try r["bufsize_kbps"]?.int() ?? rec.maxrateKbps * 2
+        if let v = r["gop_s"] { rec.gopSeconds = try v.double() }
+        if let v = r["audio_codec"] { rec.audioCodec = try v.oneOf(["aac", "opus"]) }
+        if let v = r["audio_kbps"] { rec.audioKbps = try v.int() }
+        if let v = r["audio_rate"] { rec.audioRate = try v.int() }
+        if let v = r["audio_channels"] { rec.audioChannels = try v.int() }
+        if let v = r["ssim_floor"] { rec.ssimFloor = try v.double() }
+        let t = try req(top, "text").mapping(allowed: [
             "title_max", "title_forbidden", "description_max_bytes", "description_forbidden", "tags_total_max", "caption_max",
         ])
+        var maxKbps: Int?
+        if let n = accepts["max_video_kbps"], !n.isNull { maxKbps = try n.int() }
         return Profile(
             name: name,
-            platform: try req("platform").string(),
-            containers: try req("containers").stringList(),
-            videoCodecs: try req("video_codecs").stringList(),
-            audioCodecs: try req("audio_codecs").stringList(),
-            pixelFormats: try req("pixel_formats").stringList(),
+            platform: try req(top, "platform").string(),
+            containers: try req(accepts, "containers", in: section).stringList(),
+            videoCodecs: try req(accepts, "video_codecs", in: section).stringList(),
+            audioCodecs: try req(accepts, "audio_codecs", in: section).stringList(),
+            pixelFormats: try req(accepts, "pixel_formats", in: section).stringList(),
+            hdrCodecs: try accepts["hdr_codecs"]?.stringList() ?? [],
             width: try range("width"), height: try range("height"), aspect: try range("aspect"),
             fps: try range("fps"), durationS: try range("duration_s"),
-            maxBytes: Int64(try req("max_bytes").double()),
-            maxVideoKbps: try req("max_video_kbps").int(),
+            maxBytes: Int64(try req(accepts, "max_bytes", in: section).double()),
+            maxVideoKbps: maxKbps,
             audio: Profile.Audio(
                 sampleRates: try a["sample_rates"]?.sequence().map { try $0.int() } ?? [],
                 maxChannels: try a["max_channels"]?.int() ?? 2,
                 required: try a["required"]?.bool() ?? false),
-            moovFirst: try req("moov_first").bool(),
-            render: Profile.Render(
-                width: try r["width"]?.int() ?? 1920, height: try r["height"]?.int() ?? 1080,
-                fpsMax: try r["fps_max"]?.double() ?? 60),
+            moovFirst: try req(accepts, "moov_first", in: section).bool(),
+            recommends: rec,
             text: Profile.Text(
                 titleMax: try t["title_max"]?.int(), titleForbidden: try t["title_forbidden"]?.string(),
                 descriptionMaxBytes: try t["description_max_bytes"]?.int(),

@@ -6,38 +6,105 @@ public enum FFmpegArguments {
         if progress { a += ["-progress", "pipe:1", "-nostats"] }
         // `file:` keeps a name starting with a dash or containing a colon from being read as an option or protocol.
         a += ["-i", "file:" + input]
+        if spec.kind != .remux, spec.addSilentAudio {
+            a += ["-f", "lavfi", "-i", "anullsrc=channel_layout=stereo:sample_rate=\(spec.audioRate ?? 48000)"]
+        }
         switch spec.kind {
         case .remux:
-            a += ["-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", "-movflags", "+faststart"]
+            a += ["-map", "0:v:0", "-map", "0:a:0?", "-c", "copy"]
+        case .audio:
+            // The video stream is copied bit for bit; only the audio is made anew.
+            a += mapStreams(spec) + ["-c:v", "copy"] + audio(spec)
         case .transcode:
-            if spec.addSilentAudio {
-                a += ["-f", "lavfi", "-i", "anullsrc=channel_layout=stereo:sample_rate=48000"]
-            }
-            let w = spec.width, h = spec.height
-            var filters: [String]
-            switch spec.geometry {
-            case .scale:
-                filters = ["scale=\(w):\(h)"]
-            case .pad:
-                filters = ["scale=\(w):\(h):force_original_aspect_ratio=decrease", "pad=\(w):\(h):(ow-iw)/2:(oh-ih)/2:color=black"]
-            case .crop:
-                filters = ["scale=\(w):\(h):force_original_aspect_ratio=increase", "crop=\(w):\(h)"]
-            }
-            if spec.squarePixels { filters.insert("scale=trunc(iw*sar/2)*2:ih,setsar=1", at: 0) }
-            filters.append("setsar=1")
-            if let fps = spec.fps { filters.append("fps=\(fps)") }
-            filters.append("format=yuv420p")
-            a += ["-map", "0:v:0"]
-            if spec.addSilentAudio { a += ["-map", "1:a:0", "-shortest"] } else if spec.hasAudio { a += ["-map", "0:a:0"] }
-            a += ["-vf", filters.joined(separator: ","),
-                  "-c:v", "libx264", "-preset", spec.preset, "-crf", String(spec.crf),
-                  "-maxrate", "\(spec.maxrateKbps)k", "-bufsize", "\(spec.maxrateKbps * 2)k",
-                  "-pix_fmt", "yuv420p", "-profile:v", "high"]
-            if spec.loudnorm && spec.hasAudio { a += ["-af", "loudnorm=I=-14:TP=-1.5:LRA=11"] }
-            if spec.hasAudio || spec.addSilentAudio { a += ["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"] }
-            a += ["-movflags", "+faststart"]
+            a += mapStreams(spec) + ["-vf", videoFilters(spec).joined(separator: ",")] + videoEncoder(spec)
+            if spec.audioCopy == true { a += ["-c:a", "copy"] } else { a += audio(spec) }
         }
-        a += ["-f", "mp4", "file:" + output]
+        a += colourTags(spec.colour)
+        let container = spec.container ?? "mp4"
+        if container == "mp4" || container == "mov" { a += ["-movflags", "+faststart"] }
+        a += ["-f", container == "mkv" ? "matroska" : container, "file:" + output]
+        return a
+    }
+
+    static func mapStreams(_ spec: RenditionSpec) -> [String] {
+        var a = ["-map", "0:v:0"]
+        if spec.addSilentAudio { a += ["-map", "1:a:0", "-shortest"] } else if spec.hasAudio { a += ["-map", "0:a:0"] }
+        return a
+    }
+
+    /// Tone mapping (when asked), squaring pixels, the frame box, frame rate, then the output's sample format.
+    static func videoFilters(_ spec: RenditionSpec) -> [String] {
+        var filters: [String] = []
+        if let hdr = spec.toneMapFrom, let transfer = hdr.transfer {
+            // HDR → SDR: linearise with the source's own tags, convert BT.2020 → BT.709 primaries in linear
+            // light, roll highlights off with Möbius (linear below the knee, so content near reference white
+            // keeps its brightness), and encode BT.709. 100 nits is SDR reference white.
+            filters += [
+                "zscale=tin=\(transfer):min=\(hdr.matrix ?? "bt2020nc"):pin=\(hdr.primaries ?? "bt2020"):rin=\(hdr.range ?? "tv"):t=linear:npl=100",
+                "format=gbrpf32le", "zscale=p=bt709", "tonemap=tonemap=mobius:desat=0", "zscale=t=bt709:m=bt709:r=tv",
+            ]
+        }
+        let w = spec.width, h = spec.height
+        switch spec.geometry {
+        case .scale:
+            filters.append("scale=\(w):\(h)")
+        case .pad:
+            filters += ["scale=\(w):\(h):force_original_aspect_ratio=decrease", "pad=\(w):\(h):(ow-iw)/2:(oh-ih)/2:color=black"]
+        case .crop:
+            filters += ["scale=\(w):\(h):force_original_aspect_ratio=increase", "crop=\(w):\(h)"]
+        }
+        if spec.squarePixels { filters.insert("scale=trunc(iw*sar/2)*2:ih,setsar=1", at: spec.toneMapFrom == nil ? 0 : 5) }
+        filters.append("setsar=1")
+        if let fps = spec.fps { filters.append("fps=\(fps)") }
+        filters.append("format=\(spec.pixelFormat ?? "yuv420p")")
+        return filters
+    }
+
+    static func videoEncoder(_ spec: RenditionSpec) -> [String] {
+        let pixfmt = spec.pixelFormat ?? "yuv420p"
+        let tenBit = PixelFormat.bitDepth(pixfmt) > 8
+        let rate = ["-maxrate", "\(spec.maxrateKbps)k", "-bufsize", "\(spec.bufsizeKbps ?? spec.maxrateKbps * 2)k"]
+        if spec.videoCodec == "hevc" {
+            // x265 writes its own VUI: the colour tags go in its parameters too, HDR10 signalling for PQ,
+            // headers on every keyframe, closed GOPs. `hvc1` is the tag Apple players and Instagram read.
+            var params = ["log-level=error", "repeat-headers=1", "no-open-gop=1"]
+            if let c = spec.colour {
+                if let p = c.primaries { params.append("colorprim=\(p)") }
+                if let t = c.transfer { params.append("transfer=\(t)") }
+                if let m = c.matrix { params.append("colormatrix=\(m)") }
+                params.append("range=\(c.range == "pc" ? "full" : "limited")")
+                if c.hdr == .pq { params.append("hdr10=1") }
+            }
+            if let g = spec.gopFrames { params.append("keyint=\(g)") }
+            return ["-c:v", "libx265", "-preset", spec.preset, "-crf", String(spec.crf)] + rate
+                + ["-pix_fmt", pixfmt, "-profile:v", tenBit ? "main10" : "main", "-tag:v", "hvc1", "-x265-params", params.joined(separator: ":")]
+        }
+        var a = ["-c:v", "libx264", "-preset", spec.preset, "-crf", String(spec.crf)] + rate
+            + ["-pix_fmt", pixfmt, "-profile:v", tenBit ? "high10" : "high"]
+        if let g = spec.gopFrames { a += ["-g", String(g)] }
+        return a
+    }
+
+    static func audio(_ spec: RenditionSpec) -> [String] {
+        guard spec.hasAudio || spec.addSilentAudio else { return [] }
+        var a: [String] = []
+        if spec.loudnorm && spec.hasAudio { a += ["-af", "loudnorm=I=-14:TP=-1.5:LRA=11"] }
+        let codec = spec.audioCodec ?? "aac"
+        let encoder = ["opus": "libopus", "mp3": "libmp3lame"][codec] ?? "aac"
+        // Opus runs at 48 kHz only.
+        let rate = codec == "opus" ? 48000 : (spec.audioRate ?? 48000)
+        a += ["-c:a", encoder, "-b:a", "\(spec.audioKbps ?? 128)k", "-ar", String(rate), "-ac", String(spec.audioChannels ?? 2)]
+        return a
+    }
+
+    /// The stream's colour tags as ffmpeg output options (what the container and bitstream say).
+    static func colourTags(_ c: MediaInfo.Colour?) -> [String] {
+        guard let c else { return [] }
+        var a: [String] = []
+        if let p = c.primaries { a += ["-color_primaries", p] }
+        if let t = c.transfer { a += ["-color_trc", t] }
+        if let m = c.matrix { a += ["-colorspace", m] }
+        if let r = c.range { a += ["-color_range", r] }
         return a
     }
 }

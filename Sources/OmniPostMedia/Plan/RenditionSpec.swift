@@ -1,9 +1,13 @@
 import Crypto
 import Foundation
 
-/// Exactly what a conversion produces. Targets of one drop whose specs are equal share one ffmpeg run.
+/// Exactly what a conversion produces, stream by stream. Targets of one drop whose specs are equal
+/// share one ffmpeg run. (Fields added after the first release are optional, so a spec stored in the
+/// ledger by an older version still reads.)
 public struct RenditionSpec: Sendable, Codable, Hashable {
-    public enum Kind: String, Sendable, Codable { case remux, transcode }
+    /// `remux`: every stream copied into another container (or moov moved to the front); `audio`: the
+    /// video copied, the audio re-encoded or a silent track added; `transcode`: the video re-encoded.
+    public enum Kind: String, Sendable, Codable { case remux, audio, transcode }
     public enum Geometry: String, Sendable, Codable {
         /// Scale keeping the aspect ratio.
         case scale
@@ -29,6 +33,28 @@ public struct RenditionSpec: Sendable, Codable, Hashable {
     public var slideshow: Bool = false
     /// Loudness-normalise the audio (EBU R128, -14 LUFS as the platforms play back).
     public var loudnorm: Bool = false
+    /// Output container (`mp4`, `mov`, `webm`, `mkv`); nil: mp4.
+    public var container: String? = nil
+    /// Video encoder's codec for a transcode (`h264`, `hevc`); nil: h264.
+    public var videoCodec: String? = nil
+    /// Output pixel format of a transcode; nil: yuv420p.
+    public var pixelFormat: String? = nil
+    /// Colour tags written on the output's video stream (what it is, after any conversion).
+    public var colour: MediaInfo.Colour? = nil
+    /// Tone-map from this HDR source (its tags in `sourceColour`) to SDR BT.709.
+    public var toneMapFrom: MediaInfo.Colour? = nil
+    /// Decoder buffer, kb/s (nil: twice maxrate) and keyframe interval in frames (nil: the encoder's).
+    public var bufsizeKbps: Int? = nil
+    public var gopFrames: Int? = nil
+    /// Copy the source's audio stream as it is.
+    public var audioCopy: Bool? = nil
+    /// A re-encoded audio stream: codec, kb/s, sample rate, channels (nil: AAC 128k 48 kHz stereo).
+    public var audioCodec: String? = nil
+    public var audioKbps: Int? = nil
+    public var audioRate: Int? = nil
+    public var audioChannels: Int? = nil
+
+    public var fileExtension: String { container ?? "mp4" }
 
     /// A short stable name for the rendition file and for sharing between targets.
     public var key: String {

@@ -6,6 +6,12 @@ struct FFprobeOutput: Decodable {
         var width: Int?
         var height: Int?
         var pix_fmt: String?
+        var profile: String?
+        var color_range: String?
+        var color_space: String?
+        var color_transfer: String?
+        var color_primaries: String?
+        var channel_layout: String?
         var sample_aspect_ratio: String?
         var avg_frame_rate: String?
         var r_frame_rate: String?
@@ -19,6 +25,9 @@ struct FFprobeOutput: Decodable {
     struct SideData: Decodable {
         var side_data_type: String?
         var rotation: Double?
+        /// Dolby Vision configuration record (phones write profile 8 with an HDR10 or HLG base layer).
+        var dv_profile: Int?
+        var dv_bl_signal_compatibility_id: Int?
     }
     struct Format: Decodable {
         var format_name: String?

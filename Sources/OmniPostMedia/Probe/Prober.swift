@@ -76,8 +76,13 @@ public struct Prober: Sendable {
             sizeBytes: Int64(out.format?.size ?? "") ?? size, bitRate: Int(out.format?.bit_rate ?? ""),
             video: MediaInfo.Video(
                 codec: codec, width: swap ? h : w, height: swap ? w : h, pixelFormat: v.pix_fmt ?? "unknown",
-                fps: fps, rotation: rotation, bitRate: Int(v.bit_rate ?? ""), sar: sar),
-            audio: a.map { MediaInfo.Audio(codec: $0.codec_name ?? "unknown", sampleRate: Int($0.sample_rate ?? "") ?? 0, channels: $0.channels ?? 0) },
+                fps: fps, rotation: rotation, bitRate: Int(v.bit_rate ?? ""), sar: sar,
+                profile: v.profile, colour: Self.colour(v), dolbyVision: v.side_data_list?.compactMap(\.dv_profile).first,
+                variableFrameRate: Self.variableRate(v)),
+            audio: a.map {
+                MediaInfo.Audio(codec: $0.codec_name ?? "unknown", sampleRate: Int($0.sample_rate ?? "") ?? 0, channels: $0.channels ?? 0,
+                                channelLayout: $0.channel_layout)
+            },
             moovFirst: ["mp4", "mov"].contains(container) ? MoovCheck.moovFirst(path: path) : nil)
     }
 
@@ -101,8 +106,22 @@ public struct Prober: Sendable {
         return 0
     }
 
+    /// The stream's colour tags; "unknown"/"unspecified" count as untagged.
+    static func colour(_ s: FFprobeOutput.Stream) -> MediaInfo.Colour? {
+        func tag(_ t: String?) -> String? { t.flatMap { ["unknown", "unspecified", "reserved", ""].contains($0) ? nil : $0 } }
+        let c = MediaInfo.Colour(primaries: tag(s.color_primaries), transfer: tag(s.color_transfer), matrix: tag(s.color_space), range: tag(s.color_range))
+        return c.isEmpty ? nil : c
+    }
+
+    /// Variable frame rate: the average rate is more than 1% off the stream's base rate (phones record
+    /// 30 fps nominal with frames dropped or timed by the sensor).
+    static func variableRate(_ s: FFprobeOutput.Stream) -> Bool? {
+        guard let avg = rate(s.avg_frame_rate), let base = rate(s.r_frame_rate) else { return nil }
+        return abs(avg - base) / base > 0.01
+    }
+
     static func container(formatName: String, ext: String) -> String {
-        if formatName.contains("mp4") || formatName.contains("mov") { return ext == "mov" ? "mov" : "mp4" }
+        if formatName.contains("mp4") || formatName.contains("mov") { return ext == "mov" ? "mov" : ext == "3gp" || ext == "3g2" ? "3gp" : "mp4" }
         if formatName.contains("webm") || formatName.contains("matroska") { return ext == "webm" ? "webm" : "mkv" }
         if formatName.contains("avi") { return "avi" }
         return formatName.split(separator: ",").first.map(String.init) ?? "unknown"

@@ -7,7 +7,7 @@ import OmniPostMedia
 /// by the targets that need it — and marks the deliveries ready. One transcode at a time: ffmpeg
 /// gets both cores rather than two ffmpegs fighting over them. A second, quick lane takes only drops
 /// that need no transcode (pass-through, remux), so they overtake a long conversion instead of
-/// waiting minutes behind it.
+/// waiting minutes behind it. (An audio-only plan copies the video: it is quick too.)
 public enum ConvertStageLanes {
     /// The quick lane's claim: drops whose planned deliveries need no transcode.
     public static let quickOnly = "NOT EXISTS (SELECT 1 FROM deliveries q WHERE q.drop_id = drops.id AND q.state = 'planned' AND q.plan = 'transcode')"
@@ -137,7 +137,7 @@ struct ConvertStage: Stage {
     private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String?, durationS: Double, manifest: Manifest?) async throws -> (path: String, sha: String, bytes: Int64) {
         guard let key = d.specKey, let json = d.specJson else { throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition spec") }
         let spec = try JSONCoding.decoder().decode(RenditionSpec.self, from: Data(json.utf8))
-        let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("\(key).mp4").path
+        let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("\(key).\(spec.fileExtension)").path
         // A rendition renamed into place before a crash is complete and verified: reuse it.
         if !FileManager.default.fileExists(atPath: out) {
             // Checked against each sharing target's profile by the caller, not here against the first one's.

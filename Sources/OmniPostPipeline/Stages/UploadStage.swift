@@ -55,8 +55,8 @@ struct UploadStage: Sendable {
         do {
             guard let path = d.renditionPath, let size = d.renditionBytes else { throw OmniError(.internalError, "delivery \(id) has no rendition") }
             let meta = try JSONCoding.decoder().decode(PublishMetadata.self, from: Data(d.metadataJson.utf8))
-            var job = UploadJob(deliveryId: id, filePath: path, size: size, metadata: meta, session: d.remoteSession,
-                                confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
+            var job = UploadJob(deliveryId: id, filePath: path, size: size, contentType: MediaTypes.video(forPath: path), metadata: meta,
+                                session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
             job.beforeRequest = meter(platform: d.platform, account: d.accountKey, deliveryId: id)
             job.expectedSha256 = d.renditionSha256
             // The original itself goes out (pass-through): it must still be the file that was hashed.

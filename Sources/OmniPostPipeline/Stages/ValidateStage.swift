@@ -373,8 +373,23 @@ struct ValidateStage: Stage {
         return abs
     }
 
+    /// What the rendition is, stream by stream: "remux to mp4", "video copied, audio aac 2 ch → mov",
+    /// "1920×1080 hevc 10-bit HDR (pq) 30 fps (scale), audio copied → mp4".
     static func describe(_ s: RenditionSpec) -> String {
-        s.kind == .remux ? "remux" : "\(s.width)×\(s.height) h264\(s.fps.map { " \(Planner.fmt($0)) fps" } ?? "") (\(s.geometry.rawValue))"
+        let out = " → \(s.fileExtension)"
+        let audio: String
+        if s.audioCopy == true { audio = "audio copied" }
+        else if s.addSilentAudio { audio = "silent \(s.audioCodec ?? "aac") track added" }
+        else if s.hasAudio { audio = "audio \(s.audioCodec ?? "aac") \(s.audioChannels ?? 2) ch \(s.audioKbps ?? 128)k" }
+        else { audio = "no audio" }
+        switch s.kind {
+        case .remux: return "remux, every stream copied\(out)"
+        case .audio: return "video copied, \(audio)\(out)"
+        case .transcode:
+            let depth = PixelFormat.bitDepth(s.pixelFormat ?? "yuv420p")
+            let colour = s.toneMapFrom != nil ? " tone-mapped to SDR BT.709" : s.colour?.hdr.map { " HDR (\($0.rawValue))" } ?? ""
+            return "\(s.width)×\(s.height) \(s.videoCodec ?? "h264") \(depth)-bit\(colour)\(s.fps.map { " \(Planner.fmt($0)) fps" } ?? "") (\(s.geometry.rawValue)), \(audio)\(out)"
+        }
     }
 
     func templateVariables(drop: DropRecord, source: Source, manifest: Manifest) -> [String: String] {

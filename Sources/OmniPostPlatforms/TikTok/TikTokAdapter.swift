@@ -112,7 +112,7 @@ public struct TikTokAdapter: PlatformAdapter {
             do {
                 let body = try AuthorizedHTTP.readChunk(reader, from: offset, count: Int(length))
                 let r = try await api.send(url: s.uploadURL, method: .PUT, headers: [
-                    ("Content-Type", "video/mp4"), ("Content-Range", "bytes \(offset)-\(offset + length - 1)/\(job.size)"),
+                    ("Content-Type", job.contentType), ("Content-Range", "bytes \(offset)-\(offset + length - 1)/\(job.size)"),
                 ], body: body, authorize: false)
                 sent += length
                 switch r.status {
