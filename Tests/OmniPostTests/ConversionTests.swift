@@ -9,19 +9,6 @@ import Testing
 
     func probe(_ u: URL) async throws -> MediaInfo { try await Prober().probe(path: u.path, displayName: u.lastPathComponent) }
 
-    /// md5 of the video stream's packets: equal means not re-encoded.
-    func videoPacketsMD5(_ u: URL) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", u.path, "-map", "0:v", "-c", "copy", "-f", "md5", "-"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let d = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     func convert(_ src: URL, for profile: Profile, policy: AspectPolicy = .fit, in dir: TempDir, name: String = "out.mp4") async throws -> (Planner.Decision, URL, MediaInfo) {
         let info = try await probe(src)
         let planner = Planner(aspectPolicy: policy)
@@ -40,7 +27,7 @@ import Testing
         let (d, out, result) = try await convert(src, for: profiles["instagram_reels"]!, in: dir)
         #expect(d.kind == .remux)
         #expect(result.moovFirst == true)
-        #expect(try videoPacketsMD5(out) == videoPacketsMD5(src))
+        #expect(try await MediaChecks.videoPacketsMD5(out) == MediaChecks.videoPacketsMD5(src))
         // And a compliant clip is not touched at all.
         #expect(Planner().plan(try await probe(src), for: profiles["youtube_shorts"]!).kind == .pass)
     }

@@ -63,7 +63,10 @@ public enum FFmpegArguments {
     static func videoEncoder(_ spec: RenditionSpec) -> [String] {
         let pixfmt = spec.pixelFormat ?? "yuv420p"
         let tenBit = PixelFormat.bitDepth(pixfmt) > 8
-        let rate = ["-maxrate", "\(spec.maxrateKbps)k", "-bufsize", "\(spec.bufsizeKbps ?? spec.maxrateKbps * 2)k"]
+        let bufsize = spec.bufsizeKbps ?? spec.maxrateKbps * 2
+        var rate = ["-maxrate", "\(spec.maxrateKbps)k", "-bufsize", "\(bufsize)k"]
+        // x264 reads the initial buffer fill as a fraction of the buffer (ffmpeg passes bits, it divides).
+        if spec.strictMaxrate == true, spec.videoCodec != "hevc" { rate += ["-rc_init_occupancy", String(bufsize * 100)] }
         if spec.videoCodec == "hevc" {
             // x265 writes its own VUI: the colour tags go in its parameters too, HDR10 signalling for PQ,
             // headers on every keyframe, closed GOPs. `hvc1` is the tag Apple players and Instagram read.
@@ -76,6 +79,7 @@ public enum FFmpegArguments {
                 if c.hdr == .pq { params.append("hdr10=1") }
             }
             if let g = spec.gopFrames { params.append("keyint=\(g)") }
+            if spec.strictMaxrate == true { params.append("vbv-init=0.1") }
             return ["-c:v", "libx265", "-preset", spec.preset, "-crf", String(spec.crf)] + rate
                 + ["-pix_fmt", pixfmt, "-profile:v", tenBit ? "main10" : "main", "-tag:v", "hvc1", "-x265-params", params.joined(separator: ":")]
         }

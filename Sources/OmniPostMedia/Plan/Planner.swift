@@ -134,8 +134,11 @@ public struct Planner: Sendable {
         else if v.fps > 0, v.fps < profile.fps.min - 0.01 { fps = profile.fps.contains(30) ? 30 : profile.fps.min }
         else if v.fps <= 0 { fps = 30 }
         else if v.variableFrameRate == true { fps = Self.standardRate(v.fps) }   // a transcode is constant-rate
-        let maxrate = min(rec.maxrateKbps, profile.maxVideoKbps ?? Int.max)
-        let bufsize = rec.maxrateKbps > 0 ? Int(Double(rec.bufsizeKbps) * Double(maxrate) / Double(rec.maxrateKbps)) : maxrate * 2
+        // Under a cap the platform enforces, aim 10% below it with a one-second buffer that starts nearly
+        // empty: the rendition's average then stays under the cap however short the clip.
+        let cap = profile.maxVideoKbps.map { $0 * 9 / 10 }
+        let maxrate = min(rec.maxrateKbps, cap ?? Int.max)
+        let bufsize = cap != nil ? min(rec.bufsizeKbps, maxrate) : rec.maxrateKbps > 0 ? Int(Double(rec.bufsizeKbps) * Double(maxrate) / Double(rec.maxrateKbps)) : maxrate * 2
         var spec = RenditionSpec(
             kind: .transcode, width: w, height: h, geometry: geometry, fps: fps,
             maxrateKbps: maxrate, crf: crf ?? rec.crf, preset: preset ?? rec.preset,
@@ -143,6 +146,7 @@ public struct Planner: Sendable {
             loudnorm: loudnorm && info.audio != nil)
         spec.squarePixels = v.sar != nil
         spec.bufsizeKbps = bufsize
+        spec.strictMaxrate = cap != nil ? true : nil
         spec.gopFrames = max(1, Int(((fps ?? v.fps) * rec.gopSeconds).rounded()))
         let container = profile.containers.contains(rec.container) ? rec.container : profile.containers.first { ["mp4", "mov"].contains($0) } ?? "mp4"
         spec.container = container

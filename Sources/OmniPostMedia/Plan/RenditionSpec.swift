@@ -46,6 +46,9 @@ public struct RenditionSpec: Sendable, Codable, Hashable {
     /// Decoder buffer, kb/s (nil: twice maxrate) and keyframe interval in frames (nil: the encoder's).
     public var bufsizeKbps: Int? = nil
     public var gopFrames: Int? = nil
+    /// The platform enforces `maxrateKbps` as an average: the encoder's buffer starts nearly empty, so a
+    /// short clip cannot spend a whole buffer above the cap in its first second.
+    public var strictMaxrate: Bool? = nil
     /// Copy the source's audio stream as it is.
     public var audioCopy: Bool? = nil
     /// A re-encoded audio stream: codec, kb/s, sample rate, channels (nil: AAC 128k 48 kHz stereo).
