@@ -136,6 +136,9 @@ do {
                  String(format: "%.3f s", median(copy)), String(format: "%.2f× (probe + plan; nothing copied)", median(pass) / median(copy))])
 }
 
+// 2b. Per plan kind, and the quality of full transcodes per profile.
+rows += try await planKindRows(media: root.appendingPathComponent("media"), profiles: try ProfileCatalog.bundled())
+
 // 3. Idle: CPU time and RSS of the daemon watching 8 idle inboxes, against inotifywait on the same folders.
 struct ProcStats { var cpuSeconds: Double; var rssKiB: Int; var hwmKiB: Int }
 func stats(_ pid: Int32) -> ProcStats {

@@ -1,6 +1,8 @@
 import Foundation
 import OmniPostCore
+import OmniPostLedger
 import OmniPostMedia
+import OmniPostPipeline
 import Testing
 
 /// Issue 11: convert only what a platform would refuse, and convert it well. Each clip is what editors
@@ -32,7 +34,7 @@ import Testing
 
     func expectSSIM(_ out: URL, _ src: URL, _ profile: Profile, _ info: MediaInfo) async throws {
         let v = try #require(info.video)
-        let s = try await MediaChecks.ssim(out, against: src, width: v.width, height: v.height)
+        let s = try await QualityMeter().ssim(rendition: out.path, source: src.path, width: v.width, height: v.height)
         #expect(s >= profile.recommends.ssimFloor, "SSIM \(s) < \(profile.recommends.ssimFloor) for \(profile.name)")
     }
 
@@ -273,5 +275,31 @@ import Testing
                                                 "-lavfi", "[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]libvmaf", "-f", "null", "-"], stderr: true)
         let score = err.range(of: "VMAF score: ").flatMap { Double(err[$0.upperBound...].prefix { $0 == "." || $0.isNumber }) } ?? 0
         #expect(score > 90)
+    }
+
+    /// Through the pipeline and the sandbox: an editor's H.264 + PCM .mov goes to YouTube byte-identical
+    /// (as `video/quicktime`), and TikTok receives the same video stream with only the audio made AAC.
+    @Test(.timeLimit(.minutes(2))) func throughThePipelineOnlyWhatIsRefusedIsChanged() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, tiktok:main]")
+        let src = try await MediaChecks.make("fid-h264-pcm.mov", inputs: Self.av, ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le"])
+        try Clips.copy(src, to: config.paths.inbox.appendingPathComponent("master.mov"))
+        try dir.write("inbox/master.yaml", "title: master\nprivacy: private\n")
+        let p = try await TestPipelines.runOnce(config)
+        defer { Task { await p.close() } }
+        let deliveries = try p.context.ledger.allDeliveries()
+        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { "\($0.target) \($0.state) \($0.errorMessage ?? "")" })")
+        let videos = await p.sandbox!.state.allVideos()
+        let youtube = try #require(deliveries.first { $0.target == "youtube:main" })
+        #expect(youtube.plan == .pass)
+        let sentToYouTube = try #require(videos.first { $0.id == youtube.remoteId })
+        #expect(try sentToYouTube.sha256 == FileHashing.sha256(path: src.path).hex)
+        let tiktok = try #require(deliveries.first { $0.target == "tiktok:main" })
+        #expect(tiktok.plan == .audio && tiktok.planDetail?.contains("video copied, audio aac") == true, "\(tiktok.planDetail ?? "")")
+        let sentToTikTok = try #require(videos.first { $0.id == tiktok.remoteId })
+        #expect(sentToTikTok.sha256 == tiktok.renditionSha256)
+        let received = URL(fileURLWithPath: sentToTikTok.path)
+        #expect(try await MediaChecks.videoPacketsMD5(received) == MediaChecks.videoPacketsMD5(src))
+        #expect(try await probe(received).audio?.codec == "aac")
     }
 }

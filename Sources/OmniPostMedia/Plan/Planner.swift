@@ -237,8 +237,10 @@ public struct Planner: Sendable {
         }
         let rec = profile.recommends
         let fps = [30.0, 25, 24, 60].first { profile.fps.contains($0) && $0 <= rec.fpsMax } ?? profile.fps.min
+        // Stills gain nothing from a 4K frame: the profile's box, brought within 1920 px on its long side.
+        let scale = min(1.0, 1920.0 / Double(max(rec.width, rec.height, 1)))
         var spec = RenditionSpec(
-            kind: .transcode, width: rec.width, height: rec.height, geometry: .pad, fps: fps,
+            kind: .transcode, width: Self.even(Double(rec.width) * scale), height: Self.even(Double(rec.height) * scale), geometry: .pad, fps: fps,
             maxrateKbps: min(rec.maxrateKbps, profile.maxVideoKbps ?? Int.max), crf: crf ?? rec.crf, preset: preset ?? rec.preset,
             addSilentAudio: !hasAudio && profile.audio.required, hasAudio: hasAudio, loudnorm: false)
         spec.slideshow = true

@@ -129,6 +129,11 @@ enum TikTokRoutes {
         if Date().timeIntervalSince(up.created) > 3600 { return envelope(.forbidden, code: "url_expired", message: "The upload URL has expired.") }
         let delay = await state.faults.youtubePutDelayMs
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        // The media transfer guide lists the types it takes: MP4, MOV, WebM.
+        let type = (SandboxHTTP.header(req, "Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard ["video/mp4", "video/quicktime", "video/webm"].contains(type) else {
+            return envelope(.badRequest, code: "invalid_params", message: "Content-Type must be video/mp4, video/quicktime or video/webm, not '\(type)'")
+        }
         guard let cr = SandboxHTTP.header(req, "Content-Range"), let range = ContentRange.parse(cr),
               let first = range.first, let last = range.last, range.total == up.size else {
             return envelope(.badRequest, code: "invalid_params", message: "Content-Range must be bytes first-last/video_size")

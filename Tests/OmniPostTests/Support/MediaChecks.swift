@@ -36,15 +36,6 @@ enum MediaChecks {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// SSIM (all planes) of `rendition` against `source`, the rendition scaled back to the source's size.
-    static func ssim(_ rendition: URL, against source: URL, width: Int, height: Int) async throws -> Double {
-        let err = try await output(["ffmpeg", "-nostdin", "-hide_banner", "-i", rendition.path, "-i", source.path, "-lavfi",
-                                    "[0:v]scale=\(width):\(height):flags=bicubic,format=yuv420p,setsar=1[a];[1:v]format=yuv420p,setsar=1[b];[a][b]ssim",
-                                    "-f", "null", "-"], stderr: true)
-        guard let r = err.range(of: "All:") else { return 0 }
-        return Double(err[r.upperBound...].prefix { $0 == "." || $0.isNumber }) ?? 0
-    }
-
     /// Mean luma (0–255 scale) over every frame, by ffmpeg's signalstats, after conversion to 8-bit.
     static func meanLuma(_ u: URL) async throws -> Double {
         let out = try await output(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", u.path, "-vf",
