@@ -101,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "omnipost",
             dependencies: [
-                "OmniPostPipeline",
+                "OmniPostPipeline", "OmniPostPlatforms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -36,9 +36,9 @@ public final class SandboxServer: Sendable {
     func makeApplication(onRunning: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
         let router = Router()
         let box = portBox, host = host
-        TokenRoutes.add(to: router, state: state)
-        YouTubeRoutes.add(to: router, state: state) { "http://\(host):\(box.value ?? 0)" }
-        TikTokRoutes.add(to: router, state: state) { "http://\(host):\(box.value ?? 0)" }
+        for platform in SandboxPlatforms.all {
+            platform.add(to: router, state: state) { "http://\(host):\(box.value ?? 0)" }
+        }
         ControlRoutes.add(to: router, state: state)
         return Application(
             router: router,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OmniPostCore
+import OmniPostPlatforms
 import OmniPostLedger
 import OmniPostPipeline
 
@@ -14,7 +15,7 @@ struct AccountsCommand: AsyncParsableCommand {
         @Argument(help: "Pipeline file.") var pipeline: String
 
         func run() async throws {
-            let config = try PipelineConfig.load(path: pipeline)
+            let config = try PlatformRegistry.load(path: pipeline)
             let ledger = try Ledger(path: config.paths.ledger.path)
             let stored = Dictionary(uniqueKeysWithValues: try ledger.tokenSummaries().map { ($0.account, $0) })
             let breakers = Dictionary(uniqueKeysWithValues: try ledger.breakers().map { ($0.account, $0) })
@@ -44,7 +45,7 @@ struct AccountsCommand: AsyncParsableCommand {
         @Argument(help: "The refresh token, or - to read it from standard input (keeps it out of shell history).") var token: String
 
         func run() async throws {
-            let config = try PipelineConfig.load(path: pipeline)
+            let config = try PlatformRegistry.load(path: pipeline)
             guard config.accounts[account] != nil else {
                 var msg = "pipeline \(config.name) has no account '\(account)'"
                 if let g = DidYouMean.suggest(account, among: Array(config.accounts.keys)) { msg += "; did you mean '\(g)'?" }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OmniPostCore
+import OmniPostPlatforms
 import OmniPostIngest
 
 struct CheckCommand: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct CheckCommand: AsyncParsableCommand {
         for f in files {
             do {
                 if try Self.isPipeline(f) {
-                    let config = try PipelineConfig.load(path: f)
+                    let config = try PlatformRegistry.load(path: f)
                     if let note = Self.pollingNote(config) { print("\(f): note: \(note)") }
                 } else if ClipList.isClipList(f) {
                     _ = try ClipList.load(path: f, displayName: f)

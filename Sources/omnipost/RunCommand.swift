@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import OmniPostCore
+import OmniPostPlatforms
 import OmniPostPipeline
 import ServiceLifecycle
 
@@ -26,7 +27,7 @@ struct RunCommand: AsyncParsableCommand {
         var opened: [Pipeline] = []
         for path in pipelines {
             let config: PipelineConfig
-            do { config = try PipelineConfig.load(path: path) } catch let e as OmniError {
+            do { config = try PlatformRegistry.load(path: path) } catch let e as OmniError {
                 FileHandleOutput.stderr("\(e)")
                 throw ExitCode(2)
             }

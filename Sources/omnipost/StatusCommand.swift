@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OmniPostCore
+import OmniPostPlatforms
 import OmniPostLedger
 import OmniPostPipeline
 
@@ -12,7 +13,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let config = try PipelineConfig.load(path: pipeline)
+        let config = try PlatformRegistry.load(path: pipeline)
         let ledger = try Ledger(path: config.paths.ledger.path)
         let report = try StatusReport.gather(config: config, ledger: ledger, profiles: try ProfileCatalog.bundled().overlaid(with: config.overrides))
         print(json ? try report.json() : try report.text(ledger: ledger))
@@ -43,7 +44,7 @@ struct CancelCommand: AsyncParsableCommand {
 /// Runs a control action per id, printing what it did or why not; exits 1 if any failed.
 enum ControlOutput {
     static func run(_ pipeline: String, _ ids: [String], _ action: (QueueControl, String) throws -> [String]) throws {
-        let config = try PipelineConfig.load(path: pipeline)
+        let config = try PlatformRegistry.load(path: pipeline)
         let control = QueueControl(config: config, ledger: try Ledger(path: config.paths.ledger.path))
         try each(ids) { try action(control, $0) }
     }

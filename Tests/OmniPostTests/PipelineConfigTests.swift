@@ -1,5 +1,6 @@
 import Foundation
 import OmniPostCore
+import OmniPostPlatforms
 import Testing
 
 @Suite struct PipelineConfigTests {
@@ -27,7 +28,7 @@ import Testing
         ]
         for (text, code, loc) in cases {
             let e = try #require(throws: OmniError.self) {
-                try PipelineConfig.parse(text: text, file: "test.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+                try PlatformRegistry.parse(text: text, file: "test.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
             }
             #expect(e.code == code, "\(text)")
             #expect(e.location?.description == loc, "\(text) → \(e)")

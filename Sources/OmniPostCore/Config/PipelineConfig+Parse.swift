@@ -27,6 +27,8 @@ extension PipelineConfig {
         func resolve(_ p: String, against: URL) -> URL {
             p.hasPrefix("/") ? URL(fileURLWithPath: p) : against.appendingPathComponent(p).standardizedFileURL
         }
+        // Every place the file names a platform, for the registry to check where it stands.
+        var mentions: [PlatformMention] = []
         let root = try top["root"].map { resolve(try $0.string(), against: baseDirectory) } ?? baseDirectory
         var paths = PipelinePaths(root: root)
         if let p = try top["paths"]?.mapping(allowed: ["inbox", "outbox", "archive", "failed", "work", "ledger"]) {
@@ -76,7 +78,8 @@ extension PipelineConfig {
                 if upload.perAccount < 1 { throw v.fail("per_account must be at least 1") }
             }
             if let v = u["per_platform"] {
-                for (platform, n) in try v.mapping(allowed: PlatformCatalog.known) {
+                for (platform, n) in try v.mapping() {
+                    mentions.append(PlatformMention(platform: platform, location: n.location, what: "upload.per_platform"))
                     let cap = try n.int()
                     if cap < 1 { throw n.fail("a per-platform cap must be at least 1") }
                     upload.perPlatform[platform] = cap
@@ -135,14 +138,8 @@ extension PipelineConfig {
                 let profile = try m["profile"]?.string() ?? platform
                 target = TargetConfig(name: n, platform: platform, profile: profile, account: account)
             }
-            guard PlatformCatalog.known.contains(target.platform) else {
-                var msg = "unknown platform '\(target.platform)'"
-                if let g = DidYouMean.suggest(target.platform, among: PlatformCatalog.known) { msg += "; did you mean '\(g)'?" }
-                throw t.fail(msg)
-            }
-            guard PlatformCatalog.implemented.contains(target.platform) else {
-                throw t.fail("platform '\(target.platform)' has no adapter in this build yet; available: \(PlatformCatalog.implemented.joined(separator: ", "))")
-            }
+            // Whether the platform exists is the platform registry's to say (`PlatformRegistry.resolve`), at this line.
+            mentions.append(PlatformMention(platform: target.platform, location: t.location, what: "target"))
             if targets.contains(where: { $0.name == target.name }) { throw t.fail("target '\(target.name)' is listed twice") }
             targets.append(target)
         }
@@ -153,22 +150,22 @@ extension PipelineConfig {
         for (key, node) in accountNodes {
             let m = try node.mapping(allowed: ["client_id", "client_secret", "refresh_token", "endpoint", "token_url"])
             let platform = String(key.split(separator: ":").first ?? "")
-            let defaultsFor = PlatformCatalog.defaultEndpoints(platform)
+            mentions.append(PlatformMention(platform: platform, location: node.location, what: "accounts"))
+            // Endpoints left out are the platform's own, filled in by the platform registry.
             accounts[key] = AccountConfig(
                 key: key, platform: platform,
                 clientID: try m["client_id"]?.string() ?? "",
                 clientSecret: try m["client_secret"]?.string() ?? "",
                 refreshToken: try m["refresh_token"]?.string() ?? "",
-                endpoint: try m["endpoint"]?.string() ?? defaultsFor.api,
-                tokenURL: try m["token_url"]?.string() ?? defaultsFor.token)
+                endpoint: try m["endpoint"]?.string() ?? "",
+                tokenURL: try m["token_url"]?.string() ?? "")
         }
         // Every target needs an account; in sandbox mode one is made up for it.
         for t in targets where accounts[t.accountKey] == nil {
             if sandbox == .embedded {
-                let d = PlatformCatalog.defaultEndpoints(t.platform)
                 accounts[t.accountKey] = AccountConfig(
                     key: t.accountKey, platform: t.platform, clientID: "sandbox-client", clientSecret: "sandbox-secret",
-                    refreshToken: "sandbox-refresh-\(t.account)", endpoint: d.api, tokenURL: d.token)
+                    refreshToken: "sandbox-refresh-\(t.account)", endpoint: "", tokenURL: "")
             } else {
                 throw targetsNode.fail("target '\(t.name)' needs credentials under accounts: \(t.accountKey)")
             }
@@ -180,11 +177,13 @@ extension PipelineConfig {
         // Quotas written in the pipeline itself win over both the bundled and the profiles file's
         // (a YouTube project granted a larger quota, a stricter self-imposed limit).
         if let v = top["quotas"] {
-            for (platform, node) in try v.mapping(allowed: PlatformCatalog.known) {
+            for (platform, node) in try v.mapping() {
+                mentions.append(PlatformMention(platform: platform, location: node.location, what: "quotas"))
                 overrides.quotas[platform] = try node.sequence().map(QuotaRule.parse)
             }
         }
         config.overrides = overrides
+        config.platformMentions = mentions
         if let v = top["schedule"] { config.schedule = try SlotSchedule.parse(v) }
         if let v = top["credentials"] {
             let c = try v.mapping(allowed: ["key_file", "key_env"])

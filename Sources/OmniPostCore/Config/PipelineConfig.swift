@@ -21,7 +21,18 @@ public struct PipelineConfig: Sendable {
     /// Where the key that seals credentials in the ledger comes from.
     public var credentials = CredentialsConfig()
 
+    /// Where the file names a platform (targets, accounts, quotas, per-platform caps): the platform
+    /// registry checks each against the platforms this build has, and answers at that line.
+    public var platformMentions: [PlatformMention] = []
+
     public func target(named name: String) -> TargetConfig? { targets.first { $0.name == name } }
+}
+
+public struct PlatformMention: Sendable {
+    public var platform: String
+    public var location: SourceLocation
+    /// `target`, `accounts`, `quotas`, `upload.per_platform`.
+    public var what: String
 }
 
 public struct PipelinePaths: Sendable {
@@ -147,6 +158,7 @@ public struct AccountConfig: Sendable {
     public var clientSecret: String
     public var refreshToken: String
     /// API root, e.g. https://www.googleapis.com; replaced by the sandbox's URL in embedded mode.
+    /// Empty until the platform registry fills in the platform's own (when the file names none).
     public var endpoint: String
     public var tokenURL: String
 

@@ -23,6 +23,8 @@ public final class Pipeline: Sendable {
         profiles: ProfileCatalog? = nil, backoff: Backoff = Backoff(), mountinfo: String? = nil
     ) async throws -> Pipeline {
         var config = config
+        // Every platform the file names checked against this build's, endpoints filled in.
+        try PlatformRegistry.resolve(&config)
         try config.paths.createAll()
         let ledger = try Ledger(path: config.paths.ledger.path, clock: clock) { e in
             if let line = ProgressFormat.line(e) { progress.line(line) }
@@ -35,7 +37,7 @@ public final class Pipeline: Sendable {
                 await s.registerAccount(platform: account.platform, name: String(key.split(separator: ":").last ?? ""),
                                         clientID: account.clientID, clientSecret: account.clientSecret, refreshToken: account.refreshToken)
                 account.endpoint = s.baseURL
-                account.tokenURL = s.baseURL + PlatformCatalog.tokenPath(account.platform)
+                account.tokenURL = s.baseURL + (PlatformRegistry.descriptor(account.platform)?.sandboxTokenPath ?? "/token")
                 config.accounts[key] = account
             }
             progress.line("  sandbox             listening on \(s.baseURL)")
@@ -56,18 +58,9 @@ public final class Pipeline: Sendable {
             guard let account = config.accounts[t.accountKey] else { continue }
             let tokens = providers[t.accountKey] ?? TokenProvider(account: account, http: http, store: store)
             providers[t.accountKey] = tokens
-            switch t.platform {
-            case "youtube":
-                adapters[t.name] = YouTubeAdapter(
-                    account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
-                    maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
-            case "tiktok":
-                adapters[t.name] = TikTokAdapter(
-                    account: account, tokens: tokens, http: http, chunkSize: max(config.upload.chunkSize, 5 * 1_048_576),
-                    maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
-            default:
-                break
-            }
+            let settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
+                                           maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
+            adapters[t.name] = PlatformRegistry.makeAdapter(platform: t.platform, settings: settings)
         }
         // Work a killed process held is taken up now, not when its lease would have expired.
         // A process that crashed (rather than being killed) left a marker: the drops it held are charged a

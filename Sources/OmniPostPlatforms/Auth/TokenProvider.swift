@@ -23,8 +23,12 @@ public actor TokenProvider {
     /// Set by a 401: the stored access token was refused, so the next call must refresh, not reuse it.
     private var mustRefresh = false
 
-    public init(account: AccountConfig, http: HTTPClient, store: any TokenStore, timeout: Duration = .seconds(30)) {
+    /// The form field naming the client (`client_id`; TikTok's `client_key`), from the platform's descriptor.
+    let clientIDField: String
+
+    public init(account: AccountConfig, http: HTTPClient, store: any TokenStore, timeout: Duration = .seconds(30), clientIDField: String? = nil) {
         self.account = account
+        self.clientIDField = clientIDField ?? PlatformRegistry.descriptor(account.platform)?.oauth.clientIDField ?? "client_id"
         self.http = http
         self.store = store
         self.timeout = timeout
@@ -79,8 +83,7 @@ public actor TokenProvider {
         var req = HTTPClientRequest(url: account.tokenURL)
         req.method = .POST
         req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        // TikTok names the client `client_key`; Google and most others `client_id`.
-        let clientField = account.platform == "tiktok" ? "client_key" : "client_id"
+        let clientField = clientIDField
         let form = [
             ("grant_type", "refresh_token"), (clientField, account.clientID), ("client_secret", account.clientSecret),
             ("refresh_token", refreshToken),

@@ -11,15 +11,17 @@ import OmniPostCore
 /// for an upload that may still complete.
 public struct TikTokAdapter: PlatformAdapter {
     public let platform = "tiktok"
-    public let account: AccountConfig
-    let tokens: TokenProvider
-    let http: HTTPClient
+    let settings: AdapterSettings
+    /// Within TikTok's rule: 5–64 MB.
     let chunkSize: Int64
-    let maxAttempts: Int
-    let requestTimeout: Duration
-    let backoff: Backoff
     let poll: PollPolicy
     let pollTimeout: Duration
+    public var account: AccountConfig { settings.account }
+    var tokens: TokenProvider { settings.tokens }
+    var http: HTTPClient { settings.http }
+    var maxAttempts: Int { settings.maxAttempts }
+    var requestTimeout: Duration { settings.requestTimeout }
+    var backoff: Backoff { settings.backoff }
 
     /// status/fetch allows 30 requests a minute per access token (TikTok's rate-limit table): never
     /// faster than every 2 s, growing to 10 s while a long video processes.
@@ -28,21 +30,21 @@ public struct TikTokAdapter: PlatformAdapter {
     static let minChunk: Int64 = 5 * 1_048_576
     static let maxChunk: Int64 = 64_000_000
 
-    public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
-                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), poll: PollPolicy = TikTokAdapter.statusPolling,
-                pollTimeout: Duration = .seconds(600)) {
-        self.account = account
-        self.tokens = tokens
-        self.http = http
-        self.chunkSize = min(max(chunkSize, Self.minChunk), Self.maxChunk)
-        self.maxAttempts = maxAttempts
-        self.requestTimeout = requestTimeout
-        self.backoff = backoff
+    public init(_ settings: AdapterSettings, poll: PollPolicy = TikTokAdapter.statusPolling, pollTimeout: Duration = .seconds(600)) {
+        self.settings = settings
+        self.chunkSize = min(max(settings.chunkSize, Self.minChunk), Self.maxChunk)
         self.poll = poll
         self.pollTimeout = pollTimeout
     }
 
-    var api: AuthorizedHTTP { AuthorizedHTTP(http: http, tokens: tokens, timeout: requestTimeout) }
+    public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
+                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), poll: PollPolicy = TikTokAdapter.statusPolling,
+                pollTimeout: Duration = .seconds(600)) {
+        self.init(AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
+                                  requestTimeout: requestTimeout, backoff: backoff), poll: poll, pollTimeout: pollTimeout)
+    }
+
+    var api: AuthorizedHTTP { settings.api }
 
     /// Our privacy words in TikTok's terms; `privacy_level` in overrides wins.
     static func privacyLevel(_ m: PublishMetadata) -> String? {

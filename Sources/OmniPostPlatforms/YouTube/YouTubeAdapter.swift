@@ -10,24 +10,26 @@ import OmniPostCore
 /// `bytes */T` where the upload stands instead of starting over.
 public struct YouTubeAdapter: PlatformAdapter {
     public let platform = "youtube"
-    public let account: AccountConfig
-    let tokens: TokenProvider
-    let http: HTTPClient
+    let settings: AdapterSettings
+    /// Within YouTube's rule: a multiple of 256 KiB.
     let chunkSize: Int64
-    let maxAttempts: Int
-    let requestTimeout: Duration
-    let backoff: Backoff
+    public var account: AccountConfig { settings.account }
+    var tokens: TokenProvider { settings.tokens }
+    var http: HTTPClient { settings.http }
+    var maxAttempts: Int { settings.maxAttempts }
+    var requestTimeout: Duration { settings.requestTimeout }
+    var backoff: Backoff { settings.backoff }
+
+    public init(_ settings: AdapterSettings) {
+        self.settings = settings
+        self.chunkSize = max(262_144, settings.chunkSize / 262_144 * 262_144)
+    }
 
     public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
                 requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {
         precondition(chunkSize > 0 && chunkSize % 262_144 == 0, "YouTube chunks are multiples of 256 KiB")
-        self.account = account
-        self.tokens = tokens
-        self.http = http
-        self.chunkSize = chunkSize
-        self.maxAttempts = maxAttempts
-        self.requestTimeout = requestTimeout
-        self.backoff = backoff
+        self.init(AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
+                                  requestTimeout: requestTimeout, backoff: backoff))
     }
 
     /// Public watch URLs for the real service; the sandbox serves its own watch page.
@@ -249,7 +251,7 @@ public struct YouTubeAdapter: PlatformAdapter {
     }
 
     func send(url: String, method: HTTPMethod, headers: [(String, String)], body: ByteBuffer) async throws -> Reply {
-        try await AuthorizedHTTP(http: http, tokens: tokens, timeout: requestTimeout).send(url: url, method: method, headers: headers, body: body)
+        try await settings.api.send(url: url, method: method, headers: headers, body: body)
     }
 
     typealias Reply = AuthorizedHTTP.Reply

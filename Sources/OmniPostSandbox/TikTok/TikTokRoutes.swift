@@ -8,7 +8,7 @@ import OmniPostCore
 /// TikTok Content Posting API (PLATFORMS.md): creator_info, direct-post init with FILE_UPLOAD chunk
 /// arithmetic, chunks PUT strictly in order (206, then 201), status/fetch until PUBLISH_COMPLETE, and
 /// errors reported in `error.code` — sometimes under HTTP 200. OAuth refresh rotates the refresh token.
-enum TikTokRoutes {
+enum TikTokRoutes: SandboxPlatform {
     static let minChunk: Int64 = 5 * 1_048_576
     static let maxChunk: Int64 = 64_000_000
     static let maxLastChunk: Int64 = 128_000_000

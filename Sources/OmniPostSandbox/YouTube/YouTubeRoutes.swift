@@ -8,11 +8,13 @@ import OmniPostCore
 /// YouTube Data API v3 resumable `videos.insert` (PLATFORMS.md): init → 200 + Location; PUT chunks with
 /// Content-Range → 308 + Range; last chunk → 201 + video resource; `bytes */T` asks for the status;
 /// an expired session is 404. Query parameters may come in any order.
-enum YouTubeRoutes {
+enum YouTubeRoutes: SandboxPlatform {
     static let chunkGranularity: Int64 = 262_144
     static let path = "/upload/youtube/v3/videos"
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        // Google's token endpoint (`/token`) is YouTube's.
+        TokenRoutes.add(to: router, state: state)
         router.post(RouterPath(path)) { req, _ -> Response in
             await state.count("youtube.init")
             return try await initUpload(req, state: state, baseURL: baseURL())

@@ -1,0 +1,38 @@
+import AsyncHTTPClient
+import OmniPostCore
+
+/// The connection settings every adapter shares — one value, made once per target by the registry,
+/// rather than each adapter keeping its own copy of the same six things.
+public struct AdapterSettings: Sendable {
+    public var account: AccountConfig
+    public var tokens: TokenProvider
+    public var http: HTTPClient
+    /// The pipeline's `upload.chunk_size`; each adapter brings it within its platform's own rules.
+    public var chunkSize: Int64
+    /// Tries per request within one attempt (network errors, 5xx), with `backoff` between them.
+    public var maxAttempts: Int
+    public var requestTimeout: Duration
+    public var backoff: Backoff
+
+    public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
+                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {
+        self.account = account
+        self.tokens = tokens
+        self.http = http
+        self.chunkSize = chunkSize
+        self.maxAttempts = maxAttempts
+        self.requestTimeout = requestTimeout
+        self.backoff = backoff
+    }
+
+    /// Requests with the account's bearer token, refreshed on a 401.
+    public var api: AuthorizedHTTP { AuthorizedHTTP(http: http, tokens: tokens, timeout: requestTimeout) }
+}
+
+/// A platform, as one unit: its descriptor and how to make its adapter. Each platform's folder holds
+/// one type conforming to this (see `YouTube/YouTubePlatform.swift` for the recipe), listed once in
+/// `PlatformRegistry.platforms`; its sandbox is a folder in OmniPostSandbox listed in `SandboxPlatforms`.
+public protocol PlatformModule: Sendable {
+    static var descriptor: PlatformDescriptor { get }
+    static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter
+}

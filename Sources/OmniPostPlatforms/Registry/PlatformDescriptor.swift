@@ -1,0 +1,48 @@
+import OmniPostCore
+
+/// Everything OmniPost knows of a platform besides its media limits (those are profiles.yaml): where
+/// its API and token endpoint are, how its accounts authorize, what `accounts:` needs, which profile
+/// and quota list its targets use by default. One value per platform, in the platform's own folder.
+public struct PlatformDescriptor: Sendable {
+    public struct OAuth: Sendable {
+        /// Where a user grants access (used to connect an account).
+        public var authorizeURL: String
+        public var tokenURL: String
+        public var scopes: [String]
+        /// The form field naming the client in token requests: `client_id`, or TikTok's `client_key`.
+        public var clientIDField: String = "client_id"
+        /// The platform hands out a new refresh token with each refresh (stored before it is used).
+        public var rotatesRefreshTokens: Bool = false
+        public init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false) {
+            self.authorizeURL = authorizeURL
+            self.tokenURL = tokenURL
+            self.scopes = scopes
+            self.clientIDField = clientIDField
+            self.rotatesRefreshTokens = rotatesRefreshTokens
+        }
+    }
+
+    /// The name targets and accounts use: `youtube` in `youtube:main`.
+    public var name: String
+    public var displayName: String
+    /// API root the adapter talks to (an account's `endpoint:` replaces it).
+    public var apiRoot: String
+    public var oauth: OAuth
+    /// Where the bundled sandbox serves this platform's token endpoint, under its one base URL.
+    public var sandboxTokenPath: String
+    /// The profile (profiles.yaml) a target uses unless it names another; quotas are kept per platform name.
+    public var defaultProfile: String
+    /// What an entry under `accounts:` needs, for `check` and the README's table.
+    public var accountFields: [String] = ["client_id", "client_secret", "refresh_token"]
+
+    public init(name: String, displayName: String, apiRoot: String, oauth: OAuth, sandboxTokenPath: String, defaultProfile: String? = nil,
+                accountFields: [String] = ["client_id", "client_secret", "refresh_token"]) {
+        self.name = name
+        self.displayName = displayName
+        self.apiRoot = apiRoot
+        self.oauth = oauth
+        self.sandboxTokenPath = sandboxTokenPath
+        self.defaultProfile = defaultProfile ?? name
+        self.accountFields = accountFields
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import OmniPostCore
+
+/// The platforms this build publishes to: adding one is a folder here (adapter + `PlatformModule`), a
+/// folder in OmniPostSandbox (its routes), one line below and one in `SandboxPlatforms.all`.
+public enum PlatformRegistry {
+    public static let platforms: [any PlatformModule.Type] = [
+        YouTubePlatform.self,
+        TikTokPlatform.self,
+    ]
+
+    /// Names OmniPost knows but this build has no adapter for yet: a target naming one is told so,
+    /// rather than "unknown platform".
+    public static let planned = ["instagram", "facebook", "threads", "x", "linkedin", "bluesky", "reddit", "vimeo", "s3"]
+
+    public static func module(_ name: String) -> (any PlatformModule.Type)? { platforms.first { $0.descriptor.name == name } }
+    public static func descriptor(_ name: String) -> PlatformDescriptor? { module(name)?.descriptor }
+    public static var implemented: [String] { platforms.map { $0.descriptor.name } }
+    public static var known: [String] { implemented + planned }
+
+    /// A pipeline file read and checked against the platforms this build has.
+    public static func load(path: String) throws -> PipelineConfig {
+        var config = try PipelineConfig.load(path: path)
+        try resolve(&config)
+        return config
+    }
+
+    public static func parse(text: String, file: String, baseDirectory: URL) throws -> PipelineConfig {
+        var config = try PipelineConfig.parse(text: text, file: file, baseDirectory: baseDirectory)
+        try resolve(&config)
+        return config
+    }
+
+    /// Checks every platform the file names (at its line: unknown, with a suggestion, or not in this
+    /// build yet) and fills each account's endpoints the file left out with the platform's own.
+    public static func resolve(_ config: inout PipelineConfig) throws {
+        for m in config.platformMentions {
+            if implemented.contains(m.platform) { continue }
+            if m.what != "target", planned.contains(m.platform) { continue }   // quotas and caps may name any known platform
+            if planned.contains(m.platform) {
+                throw OmniError(.configInvalid, "platform '\(m.platform)' has no adapter in this build yet; available: \(implemented.joined(separator: ", "))", at: m.location)
+            }
+            var msg = "unknown platform '\(m.platform)' in \(m.what)"
+            if let g = DidYouMean.suggest(m.platform, among: known) { msg += "; did you mean '\(g)'?" }
+            throw OmniError(.configInvalid, msg, at: m.location)
+        }
+        for (key, var account) in config.accounts {
+            guard let d = descriptor(account.platform) else { continue }
+            if account.endpoint.isEmpty { account.endpoint = d.apiRoot }
+            if account.tokenURL.isEmpty { account.tokenURL = d.oauth.tokenURL }
+            config.accounts[key] = account
+        }
+    }
+
+    /// The adapter for one target, with the connection settings every adapter shares.
+    public static func makeAdapter(platform: String, settings: AdapterSettings) -> (any PlatformAdapter)? {
+        module(platform)?.makeAdapter(settings)
+    }
+}

@@ -1,0 +1,15 @@
+import OmniPostCore
+
+/// YouTube as a unit: the recipe for a platform. The descriptor says where the API and token endpoint
+/// are and how accounts authorize; `makeAdapter` brings the shared settings within YouTube's own rules.
+public enum YouTubePlatform: PlatformModule {
+    public static let descriptor = PlatformDescriptor(
+        name: "youtube", displayName: "YouTube", apiRoot: "https://www.googleapis.com",
+        oauth: .init(authorizeURL: "https://accounts.google.com/o/oauth2/v2/auth", tokenURL: "https://oauth2.googleapis.com/token",
+                     scopes: ["https://www.googleapis.com/auth/youtube.upload"]),
+        sandboxTokenPath: "/token")
+
+    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+        YouTubeAdapter(settings)
+    }
+}

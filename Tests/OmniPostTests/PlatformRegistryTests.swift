@@ -1,0 +1,62 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import OmniPostCore
+import OmniPostPlatforms
+import OmniPostSandbox
+import Testing
+
+/// A platform is one unit: a registry entry (descriptor + adapter factory) and its sandbox routes.
+/// The registry answers for every platform a pipeline file names, at the line that names it.
+@Suite struct PlatformRegistryTests {
+    func parse(_ body: String) throws -> PipelineConfig {
+        try PlatformRegistry.parse(text: "version: 1\nname: t\nsandbox: embedded\n" + body, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+    }
+
+    @Test func unknownAndNotYetBuiltPlatformsAreAnsweredAtTheirLine() throws {
+        let typo = #expect(throws: OmniError.self) { _ = try parse("targets:\n  - youtub:main\n") }
+        #expect(typo?.code == .configInvalid && typo?.location?.description == "p.yaml:5:5", "\(String(describing: typo?.location))")
+        #expect(typo?.message.contains("did you mean 'youtube'?") == true, "\(typo?.message ?? "")")
+        let planned = #expect(throws: OmniError.self) { _ = try parse("targets: [youtube:main, vimeo:main]\n") }
+        #expect(planned?.message.contains("'vimeo' has no adapter in this build yet") == true, "\(planned?.message ?? "")")
+        let quota = #expect(throws: OmniError.self) { _ = try parse("targets: [youtube:main]\nquotas:\n  youtbe: []\n") }
+        #expect(quota?.message.contains("unknown platform 'youtbe' in quotas") == true && quota?.location?.line == 6)
+        // Quotas may be written for any platform OmniPost knows, built or not.
+        _ = try parse("targets: [youtube:main]\nquotas:\n  vimeo: []\n")
+    }
+
+    @Test func accountsGetTheirPlatformsOwnEndpointsUnlessTheFileNamesOthers() throws {
+        let c = try parse("""
+            targets: [youtube:main, tiktok:main]
+            accounts:
+              tiktok:main: {client_id: k, client_secret: s, refresh_token: r, endpoint: "http://127.0.0.1:9"}
+            """)
+        #expect(c.accounts["youtube:main"]?.endpoint == "https://www.googleapis.com")
+        #expect(c.accounts["youtube:main"]?.tokenURL == "https://oauth2.googleapis.com/token")
+        #expect(c.accounts["tiktok:main"]?.endpoint == "http://127.0.0.1:9")
+        #expect(c.accounts["tiktok:main"]?.tokenURL == "https://open.tiktokapis.com/v2/oauth/token/")
+    }
+
+    /// Every registered platform has a profile, and the bundled sandbox serves its token endpoint.
+    @Test func everyPlatformIsWholeProfileAndSandboxIncluded() async throws {
+        let profiles = try ProfileCatalog.bundled()
+        let dir = try TempDir()
+        let sandbox = SandboxServer(root: dir.url)
+        try await sandbox.start()
+        for module in PlatformRegistry.platforms {
+            let d = module.descriptor
+            #expect(profiles[d.defaultProfile]?.platform == d.name, "\(d.name): no profile \(d.defaultProfile)")
+            await sandbox.registerAccount(platform: d.name, name: "main", clientID: "c", clientSecret: "s", refreshToken: "r-\(d.name)")
+            var req = HTTPClientRequest(url: sandbox.baseURL + d.sandboxTokenPath)
+            req.method = .POST
+            req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            req.body = .bytes(ByteBuffer(string: "grant_type=refresh_token&\(d.oauth.clientIDField)=c&client_secret=s&refresh_token=r-\(d.name)"))
+            let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(10))
+            let data = Data(buffer: try await resp.body.collect(upTo: 1 << 16))
+            #expect(resp.status == .ok, "\(d.name): \(String(decoding: data, as: UTF8.self))")
+            #expect(String(decoding: data, as: UTF8.self).contains("access_token"))
+        }
+        await sandbox.stop()
+    }
+}
