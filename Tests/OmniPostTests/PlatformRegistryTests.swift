@@ -59,4 +59,14 @@ import Testing
         }
         await sandbox.stop()
     }
+
+    /// The README's platform table has one row per registered platform, saying what its descriptor says.
+    @Test func theReadmeTableMatchesTheRegistry() throws {
+        let readme = try String(contentsOf: PipelineConfigTests.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        for module in PlatformRegistry.platforms {
+            let d = module.descriptor, c = d.capabilities
+            let row = "| \(d.displayName) | `\(d.name)` | \(c.upload) | \(c.nativeScheduling ? "yes" : "no") | \(c.covers) | \(c.reconcile) | \(c.quotas) | \(d.accountFields.joined(separator: ", ")) |"
+            #expect(readme.contains(row), "README lacks or differs from: \(row)")
+        }
+    }
 }

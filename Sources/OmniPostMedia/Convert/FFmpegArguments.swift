@@ -36,11 +36,15 @@ public enum FFmpegArguments {
     static func videoFilters(_ spec: RenditionSpec) -> [String] {
         var filters: [String] = []
         if let hdr = spec.toneMapFrom, let transfer = hdr.transfer {
+            // Tags zscale knows by these names; anything else on an HDR source is read as BT.2020 (what it nearly always is).
+            let matrix = ["bt709", "bt470bg", "smpte170m", "bt2020nc", "bt2020c"].contains(hdr.matrix ?? "") ? hdr.matrix! : "bt2020nc"
+            let primaries = ["bt709", "bt470bg", "smpte170m", "smpte240m", "bt2020", "smpte431", "smpte432"].contains(hdr.primaries ?? "") ? hdr.primaries! : "bt2020"
+            let range = hdr.range == "pc" ? "pc" : "tv"
             // HDR → SDR: linearise with the source's own tags, convert BT.2020 → BT.709 primaries in linear
             // light, roll highlights off with Möbius (linear below the knee, so content near reference white
             // keeps its brightness), and encode BT.709. 100 nits is SDR reference white.
             filters += [
-                "zscale=tin=\(transfer):min=\(hdr.matrix ?? "bt2020nc"):pin=\(hdr.primaries ?? "bt2020"):rin=\(hdr.range ?? "tv"):t=linear:npl=100",
+                "zscale=tin=\(transfer):min=\(matrix):pin=\(primaries):rin=\(range):t=linear:npl=100",
                 "format=gbrpf32le", "zscale=p=bt709", "tonemap=tonemap=mobius:desat=0", "zscale=t=bt709:m=bt709:r=tv",
             ]
         }

@@ -22,6 +22,25 @@ public struct PlatformDescriptor: Sendable {
         }
     }
 
+    /// What a target on this platform can do, as the README's platform table shows it.
+    public struct Capabilities: Sendable {
+        /// How bytes go up, and how an interrupted upload continues.
+        public var upload: String
+        /// The platform publishes at a given time by itself (otherwise OmniPost holds the delivery).
+        public var nativeScheduling: Bool
+        public var covers: String
+        /// How an upload interrupted in the uncertain window is settled without a second post.
+        public var reconcile: String
+        public var quotas: String
+        public init(upload: String, nativeScheduling: Bool, covers: String, reconcile: String, quotas: String) {
+            self.upload = upload
+            self.nativeScheduling = nativeScheduling
+            self.covers = covers
+            self.reconcile = reconcile
+            self.quotas = quotas
+        }
+    }
+
     /// The name targets and accounts use: `youtube` in `youtube:main`.
     public var name: String
     public var displayName: String
@@ -34,9 +53,11 @@ public struct PlatformDescriptor: Sendable {
     public var defaultProfile: String
     /// What an entry under `accounts:` needs, for `check` and the README's table.
     public var accountFields: [String] = ["client_id", "client_secret", "refresh_token"]
+    public var capabilities: Capabilities
 
     public init(name: String, displayName: String, apiRoot: String, oauth: OAuth, sandboxTokenPath: String, defaultProfile: String? = nil,
-                accountFields: [String] = ["client_id", "client_secret", "refresh_token"]) {
+                accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities) {
+        self.capabilities = capabilities
         self.name = name
         self.displayName = displayName
         self.apiRoot = apiRoot

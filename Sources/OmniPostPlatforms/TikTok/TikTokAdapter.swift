@@ -146,7 +146,7 @@ public struct TikTokAdapter: PlatformAdapter {
         return try await waitPublished(s, sent)
     }
 
-    public var schedulesNatively: Bool { false }
+    public var schedulesNatively: Bool { TikTokPlatform.descriptor.capabilities.nativeScheduling }
 
     /// status/fetch on the persisted publish id: finished, still processing, or how many bytes arrived.
     public func reconcile(_ job: UploadJob) async throws -> RemoteState {

@@ -7,7 +7,11 @@ public enum TikTokPlatform: PlatformModule {
         oauth: .init(authorizeURL: "https://www.tiktok.com/v2/auth/authorize/", tokenURL: "https://open.tiktokapis.com/v2/oauth/token/",
                      scopes: ["user.info.basic", "video.publish"], clientIDField: "client_key", rotatesRefreshTokens: true),
         sandboxTokenPath: "/v2/oauth/token/",
-        accountFields: ["client_id (TikTok's client key)", "client_secret", "refresh_token"])
+        accountFields: ["client_id (TikTok's client key)", "client_secret", "refresh_token"],
+        capabilities: .init(
+            upload: "FILE_UPLOAD chunks in order (5–64 MB); resumes from `uploaded_bytes`", nativeScheduling: false,
+            covers: "frame time (`video_cover_timestamp_ms`)", reconcile: "`status/fetch` on the publish id",
+            quotas: "15 posts/24 h; 6 inits/min per token"))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         TikTokAdapter(settings)

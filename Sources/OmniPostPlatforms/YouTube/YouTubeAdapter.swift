@@ -105,7 +105,7 @@ public struct YouTubeAdapter: PlatformAdapter {
         }
     }
 
-    public var schedulesNatively: Bool { true }
+    public var schedulesNatively: Bool { YouTubePlatform.descriptor.capabilities.nativeScheduling }
 
     /// The `bytes */T` status query: 308 + Range (partial), 200/201 (the video exists), 404/410 (expired).
     public func reconcile(_ job: UploadJob) async throws -> RemoteState {

@@ -7,7 +7,11 @@ public enum YouTubePlatform: PlatformModule {
         name: "youtube", displayName: "YouTube", apiRoot: "https://www.googleapis.com",
         oauth: .init(authorizeURL: "https://accounts.google.com/o/oauth2/v2/auth", tokenURL: "https://oauth2.googleapis.com/token",
                      scopes: ["https://www.googleapis.com/auth/youtube.upload"]),
-        sandboxTokenPath: "/token")
+        sandboxTokenPath: "/token",
+        capabilities: .init(
+            upload: "resumable, 256 KiB-multiple chunks; resumes from the server's `Range`", nativeScheduling: true,
+            covers: "image (`thumbnails.set`)", reconcile: "`bytes */T` status query",
+            quotas: "10,000 units/day, 1,600 per insert (Pacific midnight)"))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         YouTubeAdapter(settings)
