@@ -9,7 +9,9 @@ import Testing
 /// and phones produce, made by ffmpeg; each gets the least invasive plan per target, and every rendition
 /// is checked with ffprobe (codec, colour tags, stream layout) and, for transcodes, by SSIM against
 /// its source (the floor is the profile's `recommends.ssim_floor`).
-@Suite struct MediaFidelityTests {
+// One at a time: each test runs ffmpeg flat out, and seventeen of them at once on two cores only
+// make each slower (and starve the suites beside them).
+@Suite(.serialized) struct MediaFidelityTests {
     let profiles = try! ProfileCatalog.bundled()
 
     // Three-second portrait clips: long and tall enough for every bundled profile's minimums.
@@ -279,7 +281,7 @@ import Testing
 
     /// Through the pipeline and the sandbox: an editor's H.264 + PCM .mov goes to YouTube byte-identical
     /// (as `video/quicktime`), and TikTok receives the same video stream with only the audio made AAC.
-    @Test(.timeLimit(.minutes(2))) func throughThePipelineOnlyWhatIsRefusedIsChanged() async throws {
+    @Test(.timeLimit(.minutes(4))) func throughThePipelineOnlyWhatIsRefusedIsChanged() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, tiktok:main]")
         let src = try await MediaChecks.make("fid-h264-pcm.mov", inputs: Self.av, ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le"])

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import OmniPostCore
+import OmniPostPipeline
 import OmniPostPlatforms
 import OmniPostSandbox
 import Testing
@@ -52,7 +53,7 @@ import Testing
             req.method = .POST
             req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             req.body = .bytes(ByteBuffer(string: "grant_type=refresh_token&\(d.oauth.clientIDField)=c&client_secret=s&refresh_token=r-\(d.name)"))
-            let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(10))
+            let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(60))
             let data = Data(buffer: try await resp.body.collect(upTo: 1 << 16))
             #expect(resp.status == .ok, "\(d.name): \(String(decoding: data, as: UTF8.self))")
             #expect(String(decoding: data, as: UTF8.self).contains("access_token"))
@@ -67,6 +68,21 @@ import Testing
             let d = module.descriptor, c = d.capabilities
             let row = "| \(d.displayName) | `\(d.name)` | \(c.upload) | \(c.nativeScheduling ? "yes" : "no") | \(c.covers) | \(c.reconcile) | \(c.quotas) | \(d.accountFields.joined(separator: ", ")) |"
             #expect(readme.contains(row), "README lacks or differs from: \(row)")
+        }
+    }
+}
+
+/// A pipeline that cannot open (here: a credentials key file that holds no key) is answered with its
+/// error — the HTTP client and the sandbox it had started are closed, never freed open (which traps).
+@Suite struct PipelineOpenFailureTests {
+    @Test func aBadKeyFileIsAnErrorNotATrap() async throws {
+        let dir = try TempDir()
+        try dir.write("bad.key", "not a key\n")
+        chmod(dir.file("bad.key").path, 0o600)
+        let config = try TestPipelines.config(root: dir.url.appendingPathComponent("p"), extra: "credentials: {key_file: \(dir.file("bad.key").path)}")
+        for _ in 0..<3 {
+            let e = await #expect(throws: OmniError.self) { _ = try await Pipeline.open(config: config, logger: TestPipelines.logger) }
+            #expect(e?.message.contains("does not hold a base64 32-byte key") == true, "\(e?.message ?? "")")
         }
     }
 }

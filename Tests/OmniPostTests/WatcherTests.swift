@@ -37,7 +37,7 @@ import Testing
         for _ in 0..<200 where await w.pendingCount == Int.max { try await Task.sleep(for: .milliseconds(10)) }
     }
 
-    static func waitUntil(_ timeout: Duration = .seconds(20), _ cond: () async -> Bool) async throws {
+    static func waitUntil(_ timeout: Duration = .seconds(60), _ cond: () async -> Bool) async throws {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
             if await cond() { return }

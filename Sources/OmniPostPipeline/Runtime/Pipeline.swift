@@ -44,47 +44,56 @@ public final class Pipeline: Sendable {
             sandbox = s
         }
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10))))
-        var adapters: [String: any PlatformAdapter] = [:]
-        var providers: [String: TokenProvider] = [:]
-        // Credentials are sealed in the ledger; the pipeline file's refresh token seeds an account once,
-        // and again only when it changes (the user authorized anew).
-        let sealer = try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
-                                     env: config.credentials.keyEnv)
-        let store = LedgerTokenStore(ledger: ledger, sealer: sealer)
-        for (key, account) in config.accounts where !account.refreshToken.isEmpty {
-            try ledger.seedToken(account: key, seedHash: Sealer.fingerprint(account.refreshToken), refreshToken: try sealer.seal(account.refreshToken))
+        // From here a failure (a credentials key that cannot be read, a ledger that refuses) is answered as
+        // the error it is: the HTTP client is shut down and the sandbox stopped, not freed while open —
+        // which traps.
+        do {
+            var adapters: [String: any PlatformAdapter] = [:]
+            var providers: [String: TokenProvider] = [:]
+            // Credentials are sealed in the ledger; the pipeline file's refresh token seeds an account once,
+            // and again only when it changes (the user authorized anew).
+            let sealer = try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
+                                         env: config.credentials.keyEnv)
+            let store = LedgerTokenStore(ledger: ledger, sealer: sealer)
+            for (key, account) in config.accounts where !account.refreshToken.isEmpty {
+                try ledger.seedToken(account: key, seedHash: Sealer.fingerprint(account.refreshToken), refreshToken: try sealer.seal(account.refreshToken))
+            }
+            for t in config.targets {
+                guard let account = config.accounts[t.accountKey] else { continue }
+                let tokens = providers[t.accountKey] ?? TokenProvider(account: account, http: http, store: store)
+                providers[t.accountKey] = tokens
+                let settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
+                                               maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
+                adapters[t.name] = PlatformRegistry.makeAdapter(platform: t.platform, settings: settings)
+            }
+            // Work a killed process held is taken up now, not when its lease would have expired.
+            // A process that crashed (rather than being killed) left a marker: the drops it held are charged a
+            // crash, and one that crashed the daemon twice is quarantined instead of crashing it again.
+            let host = ProcessInfo.processInfo.hostName
+            let work = config.paths.work
+            var deadPids: [Int32] = []
+            try ledger.releaseDeadLeases(host: host, isAlive: { pid in
+                let alive = kill(pid, 0) == 0 || errno == EPERM
+                if !alive { deadPids.append(pid) }
+                return alive
+            }, crashed: { pid in CrashMarker.crashed(dir: work, pid: pid) })
+            for pid in deadPids { CrashMarker.clear(dir: work, pid: pid) }
+            CrashMarker.install(dir: work)
+            let ctx = PipelineContext(
+                config: config, ledger: ledger,
+                profiles: try (profiles ?? ProfileCatalog.bundled()).overlaid(with: config.overrides),
+                adapters: adapters,
+                logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
+                owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))", backoff: backoff, arriving: ArrivingFiles(writing: PendingFiles()))
+            let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo,
+                                       pending: ctx.arriving.writing)
+            progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
+            return Pipeline(context: ctx, sandbox: sandbox, watcher: watcher, http: http)
+        } catch {
+            try? await http.shutdown()
+            await sandbox?.stop()
+            throw error
         }
-        for t in config.targets {
-            guard let account = config.accounts[t.accountKey] else { continue }
-            let tokens = providers[t.accountKey] ?? TokenProvider(account: account, http: http, store: store)
-            providers[t.accountKey] = tokens
-            let settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
-                                           maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
-            adapters[t.name] = PlatformRegistry.makeAdapter(platform: t.platform, settings: settings)
-        }
-        // Work a killed process held is taken up now, not when its lease would have expired.
-        // A process that crashed (rather than being killed) left a marker: the drops it held are charged a
-        // crash, and one that crashed the daemon twice is quarantined instead of crashing it again.
-        let host = ProcessInfo.processInfo.hostName
-        let work = config.paths.work
-        var deadPids: [Int32] = []
-        try ledger.releaseDeadLeases(host: host, isAlive: { pid in
-            let alive = kill(pid, 0) == 0 || errno == EPERM
-            if !alive { deadPids.append(pid) }
-            return alive
-        }, crashed: { pid in CrashMarker.crashed(dir: work, pid: pid) })
-        for pid in deadPids { CrashMarker.clear(dir: work, pid: pid) }
-        CrashMarker.install(dir: work)
-        let ctx = PipelineContext(
-            config: config, ledger: ledger,
-            profiles: try (profiles ?? ProfileCatalog.bundled()).overlaid(with: config.overrides),
-            adapters: adapters,
-            logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
-            owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))", backoff: backoff, arriving: ArrivingFiles(writing: PendingFiles()))
-        let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo,
-                                   pending: ctx.arriving.writing)
-        progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
-        return Pipeline(context: ctx, sandbox: sandbox, watcher: watcher, http: http)
     }
 
     init(context: PipelineContext, sandbox: SandboxServer?, watcher: InboxWatcher, http: HTTPClient) {

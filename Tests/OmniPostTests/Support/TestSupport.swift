@@ -128,15 +128,22 @@ enum TestPipelines {
         let sink = lines.map { box in ProgressSink { box.add($0) } } ?? .silent
         let p = try await Pipeline.open(config: config, logger: logger, progress: sink,
                                         backoff: .init(base: .milliseconds(20), cap: .milliseconds(200)))
-        try await before?(p)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await p.run(once: true) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw OmniError(.internalError, "pipeline did not finish within \(timeout)")
+        do {
+            try await before?(p)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await p.run(once: true) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw OmniError(.internalError, "pipeline did not finish within \(timeout)")
+                }
+                try await group.next()
+                group.cancelAll()
             }
-            try await group.next()
-            group.cancelAll()
+        } catch {
+            // A run that timed out or was cancelled (a test's time limit) still closes its pipeline: an
+            // HTTP client left open traps when it is freed, taking every other test down with it.
+            await p.close()
+            throw error
         }
         return p
     }
