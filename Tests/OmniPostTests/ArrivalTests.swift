@@ -71,7 +71,7 @@ import Testing
 
     /// The reproduction: the header closed first, the media appended a second later — in both modes,
     /// several times: what is published is always the whole file, with its final sha256.
-    @Test(.timeLimit(.minutes(3)), arguments: ["inotify", "poll"])
+    @Test(.timeLimit(.minutes(6)), arguments: ["inotify", "poll"])
     func headerThenAppendIsNeverPublishedHalf(mode: String) async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(
@@ -111,7 +111,7 @@ import Testing
 
     /// `~name.mp4` is an editor's temp, never a drop; a browser's 0-byte placeholder with `.part`
     /// renamed over it is one drop, with its sidecar.
-    @Test(.timeLimit(.minutes(2)), arguments: ["inotify", "poll"])
+    @Test(.timeLimit(.minutes(6)), arguments: ["inotify", "poll"])
     func editorTempsAndBrowserDownloads(mode: String) async throws {
         let dir = try TempDir()
         var c = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", settle: "300ms", grace: "3s")
@@ -129,7 +129,7 @@ import Testing
             (0.3, { @Sendable in _ = rename(part.path, inbox.appendingPathComponent("dl.mp4").path) }),
         ])
         _ = writer
-        let p = try await TestPipelines.runOnce(c, timeout: .seconds(90))
+        let p = try await TestPipelines.runOnce(c, timeout: .seconds(240))
         defer { Task { await p.close() } }
         let drops = try p.context.ledger.drops()
         #expect(drops.count == 1, "\(drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "")" })")
@@ -139,7 +139,7 @@ import Testing
     }
 
     /// A slowly written sidecar in poll mode with the default settle: never taken at its first line.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(6)))
     func slowSidecarInPollModeIsTakenWhole() async throws {
         let dir = try TempDir()
         var c = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "30s")
@@ -157,7 +157,7 @@ import Testing
             (2.5, { @Sendable in try Self.append(sidecar, Data("privacy: unlisted\n".utf8)) }),
         ])
         _ = writer
-        let p = try await TestPipelines.runOnce(c, timeout: .seconds(100))
+        let p = try await TestPipelines.runOnce(c, timeout: .seconds(240))
         defer { Task { await p.close() } }
         let videos = await p.sandbox!.state.allVideos()
         #expect(videos.count == 1)
@@ -189,7 +189,7 @@ extension ArrivalTests {
 
     /// The original rewritten in place while it is being uploaded: the post with the old bytes is never
     /// made (the last chunk is refused), the drop is withdrawn, and the new content is published once.
-    @Test(.timeLimit(.minutes(2))) func aClipRewrittenDuringItsUploadIsWithdrawnAndPostedOnceWhole() async throws {
+    @Test(.timeLimit(.minutes(6))) func aClipRewrittenDuringItsUploadIsWithdrawnAndPostedOnceWhole() async throws {
         let dir = try TempDir()
         var c = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", settle: "300ms", grace: "2s")
         c.upload.chunkSize = 262_144
@@ -201,7 +201,7 @@ extension ArrivalTests {
         let clipURL = c.paths.inbox.appendingPathComponent("r.mp4")
         try first.write(to: clipURL)
         try dir.write("inbox/r.yaml", "title: rewritten\n")
-        let p = try await TestPipelines.runOnce(c, timeout: .seconds(100)) { p in
+        let p = try await TestPipelines.runOnce(c, timeout: .seconds(240)) { p in
             guard let s = p.sandbox else { return }
             await s.state.setFaults(.init(youtubePutDelayMs: 400))
             let ledger = p.context.ledger

@@ -8,7 +8,7 @@ import Testing
 /// Ingest through the real pipeline: watcher → ledger → pairing (→ the rest, where a test needs it).
 @Suite(.serialized) struct IngestTests {
     /// Runs only the watcher and the assemble stage (no ffprobe, no uploads) until `until` holds.
-    static func assembleOnly(_ p: Pipeline, until: @escaping @Sendable () async throws -> Bool, timeout: Duration = .seconds(60)) async throws {
+    static func assembleOnly(_ p: Pipeline, until: @escaping @Sendable () async throws -> Bool, timeout: Duration = .seconds(180)) async throws {
         let ctx = p.context
         let task = Task {
             await withTaskGroup(of: Void.self) { group in
@@ -47,7 +47,7 @@ import Testing
                 }
             }
         }
-        try await Self.assembleOnly(p, until: { try ledger.drops().count >= 2000 && ledger.waitingFiles().isEmpty }, timeout: .seconds(120))
+        try await Self.assembleOnly(p, until: { try ledger.drops().count >= 2000 && ledger.waitingFiles().isEmpty }, timeout: .seconds(300))
         await mover.value
         let drops = try ledger.drops()
         #expect(drops.count == 2000)

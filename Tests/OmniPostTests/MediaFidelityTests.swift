@@ -281,7 +281,7 @@ import Testing
 
     /// Through the pipeline and the sandbox: an editor's H.264 + PCM .mov goes to YouTube byte-identical
     /// (as `video/quicktime`), and TikTok receives the same video stream with only the audio made AAC.
-    @Test(.timeLimit(.minutes(4))) func throughThePipelineOnlyWhatIsRefusedIsChanged() async throws {
+    @Test(.timeLimit(.minutes(6))) func throughThePipelineOnlyWhatIsRefusedIsChanged() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, tiktok:main]")
         let src = try await MediaChecks.make("fid-h264-pcm.mov", inputs: Self.av, ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le"])

@@ -37,7 +37,7 @@ import Testing
         return JSONBox(json)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(3)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(6)))
     func googlesClientLibraryUploadsEveryWay() async throws {
         let clip = try Clips.make(width: 320, height: 240, seconds: 1)
         let sha = try FileHashing.sha256(path: clip.path).hex

@@ -123,7 +123,7 @@ enum TestPipelines {
     }()
 
     /// Opens a pipeline and runs it with `--once` semantics, bounded in time.
-    static func runOnce(_ config: PipelineConfig, timeout: Duration = .seconds(120), lines: LinesBox? = nil,
+    static func runOnce(_ config: PipelineConfig, timeout: Duration = .seconds(300), lines: LinesBox? = nil,
                         before: (@Sendable (Pipeline) async throws -> Void)? = nil) async throws -> Pipeline {
         let sink = lines.map { box in ProgressSink { box.add($0) } } ?? .silent
         let p = try await Pipeline.open(config: config, logger: logger, progress: sink,
