@@ -24,7 +24,14 @@ import Testing
             if try await until() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("condition not reached within \(timeout)")
+        // What the pipeline was holding, for a failure's report.
+        let drops = (try? ctx.ledger.drops()) ?? []
+        let waiting = (try? ctx.ledger.waitingFiles()) ?? []
+        Issue.record("""
+            condition not reached within \(timeout): \(drops.count) drops (\(drops.filter { $0.clipPath == nil || $0.sidecarPath == nil || $0.state != .received }.prefix(6).map { "\($0.stem) \($0.state): \($0.clipPath ?? "-") + \($0.sidecarPath ?? "-") \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" })), \
+            \(waiting.count) files waiting (\(waiting.prefix(5).map(\.path))), pending \(ctx.arriving.writing.snapshot.count) \
+            (busy \(ctx.arriving.writing.busy)), arriving \(ctx.arriving.count), watcher candidates \(await p.watcher.pendingCount)
+            """)
     }
 
     @Test func twoThousandPairsDroppedAtOnceAreEachIngestedOnce() async throws {
