@@ -104,6 +104,14 @@ extension Ledger {
         try read { db in try Double.fetchOne(db, sql: "SELECT MIN(completed_at) FROM files WHERE state = 'waiting' AND role != 'other'") }
     }
 
+    /// Waiting files at any of `paths` (an indexed lookup, not a read of the whole waiting table).
+    public func waitingFiles(atAny paths: [String]) throws -> [FileRecord] {
+        guard !paths.isEmpty else { return [] }
+        return try read { db in
+            try FileRecord.filter(Column("state") == FileRecord.State.waiting.rawValue && paths.contains(Column("path"))).fetchAll(db)
+        }
+    }
+
     public func waitingFiles() throws -> [FileRecord] {
         try read { db in try FileRecord.filter(Column("state") == FileRecord.State.waiting.rawValue).order(Column("completed_at")).fetchAll(db) }
     }

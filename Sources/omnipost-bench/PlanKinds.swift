@@ -28,17 +28,7 @@ func planKindRows(media: URL, profiles: ProfileCatalog) async throws -> [[String
             rows.append([label, "plan was \(decision.kind.rawValue)", "-", decision.reasons.joined(separator: "; ")])
             continue
         }
-        var stage: [Double] = [], bare: [Double] = []
-        for i in 0..<3 {
-            let out = media.appendingPathComponent("k-\(want.rawValue)-\(i).\(spec.fileExtension)").path
-            try? FileManager.default.removeItem(atPath: out)
-            let start = ContinuousClock.now
-            _ = try await Converter().convert(input: path, output: out, spec: spec, durationS: info.durationS, verifyAgainst: tiktok, planner: planner)
-            stage.append((ContinuousClock.now - start).seconds)
-            let args = FFmpegArguments.build(input: path, output: media.appendingPathComponent("kb-\(want.rawValue)-\(i).\(spec.fileExtension)").path,
-                                             spec: spec, progress: false)
-            bare.append(try runTool(["ffmpeg"] + args))
-        }
+        let (stage, bare) = try await stageVersusBare(input: path, info: info, spec: spec, profile: tiktok, planner: planner, in: media, name: want.rawValue)
         rows.append(["\(label) → tiktok", String(format: "%.2f s", median(stage)), String(format: "%.2f s bare ffmpeg", median(bare)),
                      String(format: "%.2f× (progress, ffprobe check, rename)", median(stage) / median(bare))])
     }
@@ -61,4 +51,22 @@ func planKindRows(media: URL, profiles: ProfileCatalog) async throws -> [[String
                      score >= profile.recommends.ssimFloor ? "held (crf \(spec.crf), \(spec.preset))" : "BELOW FLOOR"])
     }
     return rows
+}
+
+/// Three runs each of the convert stage (progress, ffprobe check, rename) and of a bare ffmpeg with
+/// the same arguments: the seconds of each run.
+func stageVersusBare(input: String, info: MediaInfo, spec: RenditionSpec, profile: Profile, planner: Planner, in media: URL,
+                     name: String) async throws -> (stage: [Double], bare: [Double]) {
+    var stage: [Double] = [], bare: [Double] = []
+    for i in 0..<3 {
+        let out = media.appendingPathComponent("stage-\(name)-\(i).\(spec.fileExtension)").path
+        try? FileManager.default.removeItem(atPath: out)
+        let start = ContinuousClock.now
+        _ = try await Converter().convert(input: input, output: out, spec: spec, durationS: info.durationS, verifyAgainst: profile, planner: planner)
+        stage.append((ContinuousClock.now - start).seconds)
+        let args = FFmpegArguments.build(input: input, output: media.appendingPathComponent("bare-\(name)-\(i).\(spec.fileExtension)").path,
+                                         spec: spec, progress: false)
+        bare.append(try runTool(["ffmpeg"] + args))
+    }
+    return (stage, bare)
 }

@@ -112,16 +112,7 @@ do {
     let planner = Planner()
     let wideInfo = try await Prober().probe(path: wide, displayName: "wide.mp4")
     let spec = planner.plan(wideInfo, for: shorts).spec!
-    var stage: [Double] = [], bare: [Double] = []
-    for i in 0..<3 {
-        let out = media.appendingPathComponent("stage\(i).mp4").path
-        try? FileManager.default.removeItem(atPath: out)
-        let start = ContinuousClock.now
-        _ = try await Converter().convert(input: wide, output: out, spec: spec, durationS: wideInfo.durationS, verifyAgainst: shorts, planner: planner)
-        stage.append((ContinuousClock.now - start).seconds)
-        let args = FFmpegArguments.build(input: wide, output: media.appendingPathComponent("bare\(i).mp4").path, spec: spec, progress: false)
-        bare.append(try runTool(["ffmpeg"] + args))
-    }
+    let (stage, bare) = try await stageVersusBare(input: wide, info: wideInfo, spec: spec, profile: shorts, planner: planner, in: media, name: "wide")
     rows.append(["convert stage vs bare ffmpeg (10 s 720p → 9:16)", String(format: "%.2f s", median(stage)),
                  String(format: "%.2f s", median(bare)), String(format: "%.2f× (overhead: progress, ffprobe check, rename)", median(stage) / median(bare))])
     var pass: [Double] = [], copy: [Double] = []

@@ -54,10 +54,9 @@ public struct PipelineContext: Sendable {
         let keys = DropNaming.clipKeys(clipPath)
         let pending = arriving.pendingSidecarsByKey()
         if keys.contains(where: { (pending[$0] ?? []).contains { !known.contains($0) } }) { return true }
-        let wanted = Set(keys)
-        return try ledger.waitingFiles().contains {
-            $0.role == .sidecar && !known.contains($0.path) && DropNaming.sidecarKeys($0.path).contains(where: wanted.contains)
-        }
+        // Every name a sidecar of this clip can have: `c.yaml`, `c.mp4.json`, … — looked up, not scanned.
+        let names = keys.flatMap { k in DropNaming.sidecarExtensions.flatMap { [k + "." + $0, k + "." + $0.uppercased()] } }
+        return try ledger.waitingFiles(atAny: names).contains { !known.contains($0.path) }
     }
 
     /// Withdraws a drop (its clip changed after it was taken, or its partner turned up after all): not a

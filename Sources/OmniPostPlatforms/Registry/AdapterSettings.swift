@@ -36,3 +36,16 @@ public protocol PlatformModule: Sendable {
     static var descriptor: PlatformDescriptor { get }
     static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter
 }
+
+/// An adapter built on `AdapterSettings`: the shared settings read by name, in one place.
+protocol SettingsBacked {
+    var settings: AdapterSettings { get }
+}
+
+extension SettingsBacked {
+    var tokens: TokenProvider { settings.tokens }
+    var http: HTTPClient { settings.http }
+    var maxAttempts: Int { settings.maxAttempts }
+    var requestTimeout: Duration { settings.requestTimeout }
+    var backoff: Backoff { settings.backoff }
+}

@@ -9,7 +9,7 @@ import OmniPostCore
 /// The publish id and upload URL are persisted before the first byte; after a crash the adapter asks
 /// status/fetch what happened — finished, or how many bytes arrived — and never inits a second post
 /// for an upload that may still complete.
-public struct TikTokAdapter: PlatformAdapter {
+public struct TikTokAdapter: PlatformAdapter, SettingsBacked {
     public let platform = "tiktok"
     let settings: AdapterSettings
     /// Within TikTok's rule: 5–64 MB.
@@ -17,11 +17,6 @@ public struct TikTokAdapter: PlatformAdapter {
     let poll: PollPolicy
     let pollTimeout: Duration
     public var account: AccountConfig { settings.account }
-    var tokens: TokenProvider { settings.tokens }
-    var http: HTTPClient { settings.http }
-    var maxAttempts: Int { settings.maxAttempts }
-    var requestTimeout: Duration { settings.requestTimeout }
-    var backoff: Backoff { settings.backoff }
 
     /// status/fetch allows 30 requests a minute per access token (TikTok's rate-limit table): never
     /// faster than every 2 s, growing to 10 s while a long video processes.

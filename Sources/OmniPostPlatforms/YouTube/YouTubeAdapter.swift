@@ -8,17 +8,12 @@ import OmniPostCore
 /// YouTube Data API v3 resumable upload (PLATFORMS.md): persist the session URI before the first
 /// byte, send 256 KiB-multiple chunks, trust the server's `Range`, and after any error ask
 /// `bytes */T` where the upload stands instead of starting over.
-public struct YouTubeAdapter: PlatformAdapter {
+public struct YouTubeAdapter: PlatformAdapter, SettingsBacked {
     public let platform = "youtube"
     let settings: AdapterSettings
     /// Within YouTube's rule: a multiple of 256 KiB.
     let chunkSize: Int64
     public var account: AccountConfig { settings.account }
-    var tokens: TokenProvider { settings.tokens }
-    var http: HTTPClient { settings.http }
-    var maxAttempts: Int { settings.maxAttempts }
-    var requestTimeout: Duration { settings.requestTimeout }
-    var backoff: Backoff { settings.backoff }
 
     public init(_ settings: AdapterSettings) {
         self.settings = settings
