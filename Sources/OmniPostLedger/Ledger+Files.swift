@@ -8,19 +8,16 @@ extension Ledger {
     @discardableResult
     public func recordCompleteFile(path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role) throws -> Bool {
         try write { db, events in
-            // The file a drop already took, reported again unchanged: nothing new — and a waiting row left
-            // for the same path beside it is a ghost, never a "changed" file (that would withdraw the drop).
-            if try FileRecord.filter(Column("path") == path && Column("state") == FileRecord.State.taken.rawValue
-                && Column("inode") == inode && Column("size") == size && Column("mtime") == mtime).fetchCount(db) > 0 {
-                try db.execute(sql: "UPDATE files SET state = 'gone' WHERE path = ? AND state = 'waiting'", arguments: [path])
-                return false
-            }
             if var live = try FileRecord.filter(Column("path") == path && Column("state") == FileRecord.State.waiting.rawValue).fetchOne(db) {
                 if live.size == size && live.mtime == mtime && live.inode == inode { return false }
                 // Rewritten in place before it was taken: the newer content is the fact.
                 live.size = size; live.mtime = mtime; live.inode = inode; live.completedAt = self.now
                 try live.update(db)
                 return true
+            }
+            if try FileRecord.filter(Column("path") == path && Column("state") == FileRecord.State.taken.rawValue
+                && Column("inode") == inode && Column("size") == size && Column("mtime") == mtime).fetchCount(db) > 0 {
+                return false
             }
             // Renamed inside the inbox (same inode, size and mtime under a new name): the same file,
             // not a new drop. Its row and its drop follow the new name.
