@@ -206,6 +206,12 @@ extension Ledger {
             if retireClip, let clip = drop.clipPath {
                 try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", arguments: [id, clip])
             }
+            // A file whose newer content is already waiting (a sidecar rewritten after pairing) is retired too:
+            // the newer row is the fact, and a path waits once.
+            try db.execute(sql: """
+                UPDATE files SET state = 'gone' WHERE drop_id = ? AND state = 'taken'
+                  AND path IN (SELECT path FROM files WHERE state = 'waiting')
+                """, arguments: [id])
             try db.execute(sql: "UPDATE files SET state = 'waiting', drop_id = NULL, completed_at = ? WHERE drop_id = ? AND state = 'taken'",
                            arguments: [self.now, id])
             drop.state = .withdrawn

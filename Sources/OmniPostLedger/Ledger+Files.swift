@@ -5,19 +5,36 @@ import OmniPostCore
 extension Ledger {
     /// Records a complete file. Idempotent: a rescan that sees the same path again, unchanged, records nothing;
     /// a path already taken by a drop with the same inode and size is the same file, not a new one.
+    /// True when the file is a new fact.
     @discardableResult
     public func recordCompleteFile(path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role) throws -> Bool {
+        try recordFile(path: path, size: size, mtime: mtime, inode: inode, role: role).isNew
+    }
+
+    /// What recording a complete file found.
+    public struct RecordedFile: Sendable {
+        /// A new fact (a new file, or a waiting file's newer content).
+        public var isNew: Bool
+        /// A clip at the same path, different, that a drop still in flight had taken before this file was
+        /// recorded: that drop had a file still being written. Looked up in the same transaction as the
+        /// insert — looked up after it, a stage could already have paired the new row, and the new drop
+        /// would read as its own predecessor.
+        public var supersedes: (file: FileRecord, drop: DropRecord)?
+    }
+
+    @discardableResult
+    public func recordFile(path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role) throws -> RecordedFile {
         try write { db, events in
             if var live = try FileRecord.filter(Column("path") == path && Column("state") == FileRecord.State.waiting.rawValue).fetchOne(db) {
-                if live.size == size && live.mtime == mtime && live.inode == inode { return false }
+                if live.size == size && live.mtime == mtime && live.inode == inode { return RecordedFile(isNew: false) }
                 // Rewritten in place before it was taken: the newer content is the fact.
                 live.size = size; live.mtime = mtime; live.inode = inode; live.completedAt = self.now
                 try live.update(db)
-                return true
+                return RecordedFile(isNew: true)
             }
             if try FileRecord.filter(Column("path") == path && Column("state") == FileRecord.State.taken.rawValue
                 && Column("inode") == inode && Column("size") == size && Column("mtime") == mtime).fetchCount(db) > 0 {
-                return false
+                return RecordedFile(isNew: false)
             }
             // Renamed inside the inbox (same inode, size and mtime under a new name): the same file,
             // not a new drop. Its row and its drop follow the new name.
@@ -37,14 +54,23 @@ extension Ledger {
                 var e = EventRecord(at: self.now, dropId: moved.dropId, stage: "watch", toState: "renamed", detail: "\(old) → \(path)")
                 try e.insert(db)
                 events.append(e)
-                return false
+                return RecordedFile(isNew: false)
+            }
+            var supersedes: (file: FileRecord, drop: DropRecord)?
+            if let old = try FileRecord.fetchOne(db, sql: """
+                SELECT files.* FROM files JOIN drops ON drops.id = files.drop_id
+                WHERE files.path = ? AND files.state = 'taken' AND files.role = 'clip'
+                  AND drops.state NOT IN ('archived','failed','withdrawn','rejected')
+                ORDER BY files.id DESC LIMIT 1
+                """, arguments: [path]), let dropId = old.dropId, let drop = try DropRecord.fetchOne(db, key: dropId) {
+                supersedes = (old, drop)
             }
             var rec = FileRecord(path: path, size: size, mtime: mtime, inode: inode, role: role, completedAt: self.now)
             try rec.insert(db)
             var e = EventRecord(at: self.now, stage: "watch", toState: "complete", detail: path)
             try e.insert(db)
             events.append(e)
-            return true
+            return RecordedFile(isNew: true, supersedes: supersedes)
         }
     }
 

@@ -28,6 +28,34 @@ import Testing
         #expect(try l.waitingFiles().isEmpty)
     }
 
+    /// A clip recorded anew names the in-flight drop that had taken an older file at its path — decided in
+    /// the recording's own transaction. The first report of a file names none, even when a stage pairs it
+    /// the moment it is recorded (the race that withdrew good drops as "changed after it was taken (7 → 7 bytes)").
+    @Test func aChangedClipNamesTheDropThatTookItsOlderSelf() throws {
+        let dir = try TempDir()
+        let l = try ledger(dir)
+        let first = try l.recordFile(path: "a.mp4", size: 10, mtime: 1, inode: 5, role: .clip)
+        #expect(first.isNew && first.supersedes == nil)
+        try l.recordFile(path: "a.yaml", size: 3, mtime: 1, inode: 6, role: .sidecar)
+        #expect(try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: "a.yaml", now: 1),
+                                 fileIDs: try l.waitingFiles().compactMap(\.id)))
+        // The same file again (a rescan): no fact, nothing superseded.
+        let again = try l.recordFile(path: "a.mp4", size: 10, mtime: 1, inode: 5, role: .clip)
+        #expect(!again.isNew && again.supersedes == nil)
+        // A sidecar rewritten after pairing is not a clip that changed.
+        #expect(try l.recordFile(path: "a.yaml", size: 4, mtime: 2, inode: 6, role: .sidecar).supersedes == nil)
+        // The clip grew: the drop that took the 10-byte file is named.
+        let grown = try l.recordFile(path: "a.mp4", size: 12, mtime: 2, inode: 5, role: .clip)
+        #expect(grown.isNew)
+        #expect(grown.supersedes?.drop.id == "d1")
+        #expect(grown.supersedes?.file.size == 10)
+        // Once that drop is over, a new file at the path supersedes nothing.
+        try l.withdrawDrop("d1", stage: "test", reason: "grew")
+        // The withdrawn drop's files: the old clip retired, the old sidecar too (its newer content waits).
+        #expect(try Set(l.waitingFiles().map { "\($0.path) \($0.size)" }) == ["a.mp4 12", "a.yaml 4"])
+        #expect(try l.recordFile(path: "a.mp4", size: 14, mtime: 3, inode: 5, role: .clip).supersedes == nil)
+    }
+
     @Test func claimsAreExclusiveUntilTheLeaseExpires() throws {
         let dir = try TempDir()
         let clock = TestClock(Date(timeIntervalSince1970: 1_000_000))

@@ -169,12 +169,13 @@ public final class Pipeline: Sendable {
     /// The watcher's one fact: a complete file, recorded in the ledger; stages are rung if it is new.
     static func record(_ fact: FileFact, ctx: PipelineContext) {
         do {
-            if try ctx.ledger.recordCompleteFile(path: fact.relPath, size: fact.size, mtime: fact.mtime, inode: fact.inode,
-                                                 role: DropNaming.role(of: fact.relPath)) {
+            let recorded = try ctx.ledger.recordFile(path: fact.relPath, size: fact.size, mtime: fact.mtime, inode: fact.inode,
+                                                     role: DropNaming.role(of: fact.relPath))
+            if recorded.isNew {
                 // The same path, changed, while a drop that took it is still in flight: that drop had a
                 // file still being written. It is withdrawn (if nothing of it went out yet) and its
                 // sidecar waits again, to pair with the finished file.
-                if let (old, drop) = try ctx.ledger.takenFile(atAny: [fact.relPath]), old.role == .clip, !drop.state.isTerminal, drop.state != .rejected {
+                if let (old, drop) = recorded.supersedes {
                     try ctx.withdraw(drop.id, stage: "watch", reason: "\(fact.relPath) changed after it was taken (\(old.size) → \(fact.size) bytes); it comes in again as a new drop")
                 }
                 ctx.wakeup.ring()
