@@ -243,8 +243,9 @@ public actor InboxWatcher {
             }
         }
         // While settled files are being checked and reported one by one, their partners must not give
-        // up on them: the pending set says "busy" until the batch is through.
-        if !ready.isEmpty { pending.setBusy(true) }
+        // up on them: every file of the batch is listed as pending (even on the first tick, when nothing
+        // was listed yet) until it is recorded, and the set says "busy" until the batch is through.
+        if !ready.isEmpty { pending.startBatch(Set(candidates.keys)) }
         defer { pending.set(Set(candidates.keys)) }
         for fact in ready.sorted(by: { $0.relPath < $1.relPath }) {
             guard await callbacks.isWhole(fact) else {
@@ -262,6 +263,8 @@ public actor InboxWatcher {
             candidates[fact.relPath] = nil
             emitted[fact.relPath] = fact
             await callbacks.onComplete(fact)
+            // Recorded first, unlisted after: no moment finds it in neither place.
+            pending.remove(fact.relPath)
         }
     }
 }
@@ -276,7 +279,10 @@ public final class PendingFiles: @unchecked Sendable {
     public init() {}
     /// The candidates after a tick; the batch of reports is over.
     func set(_ p: Set<String>) { lock.lock(); paths = p; reporting = false; lock.unlock() }
-    func setBusy(_ b: Bool) { lock.lock(); reporting = b; lock.unlock() }
+    /// A batch of reports begins: everything still a candidate (the batch included) is pending.
+    func startBatch(_ p: Set<String>) { lock.lock(); paths = p; reporting = true; lock.unlock() }
+    /// One file of the batch was recorded.
+    func remove(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
     public var snapshot: Set<String> { lock.lock(); defer { lock.unlock() }; return paths }
     /// True while the watcher is checking and reporting a batch of settled files.
     public var busy: Bool { lock.lock(); defer { lock.unlock() }; return reporting }

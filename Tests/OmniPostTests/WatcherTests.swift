@@ -45,6 +45,46 @@ import Testing
         }
     }
 
+    /// Files already in the inbox at start are reported one by one in the first batch: each one not yet
+    /// reported is listed as pending meanwhile (and each reported one no longer is), so a partner or
+    /// rival is always either pending or recorded — never in neither place, not even on the first tick.
+    @Test(arguments: [WatchMode.inotify, .poll])
+    func filesNotYetReportedAreListedPendingFromTheFirstBatch(mode: WatchMode) async throws {
+        let dir = try TempDir()
+        let names = ["c.json", "c.mp4", "c.yaml", "d.mp4", "d.yaml"]
+        for n in names { try dir.write(n, "content of \(n)") }
+        var c = WatchConfig()
+        c.mode = mode
+        // A settle shorter than the first tick's sleep: the files are settled by the first tick, as they
+        // are on a loaded machine — the batch that reports them is the first thing ever listed.
+        c.settle = .milliseconds(5)
+        c.pollInterval = .milliseconds(100)
+        let pending = PendingFiles()
+        let w = InboxWatcher(inbox: dir.url, config: c, logger: TestPipelines.logger, pending: pending)
+        final class Checks: @unchecked Sendable {
+            private let lock = NSLock()
+            private var missing: [String] = []
+            private var reported: [String] = []
+            func saw(_ path: String, listed: Set<String>, names: [String]) {
+                lock.withLock {
+                    reported.append(path)
+                    // Everything not reported yet must be listed as pending right now.
+                    for n in names where !reported.contains(n) && !listed.contains(n) { missing.append("\(n) (while reporting \(path))") }
+                }
+            }
+            var state: (reported: [String], missing: [String]) { lock.withLock { (reported, missing) } }
+        }
+        let checks = Checks()
+        let t = Task {
+            await w.run(.init(onComplete: { fact in checks.saw(fact.relPath, listed: pending.snapshot, names: names) }))
+        }
+        defer { t.cancel() }
+        try await Self.waitUntil { checks.state.reported.count == names.count }
+        #expect(Set(checks.state.reported) == Set(names))
+        #expect(checks.state.missing.isEmpty, "\(checks.state.missing)")
+        #expect(pending.snapshot.isDisjoint(with: names))
+    }
+
     @Test(arguments: [true, false])
     func aFileWrittenInPiecesIsNeverPickedUpEarly(keepOpen: Bool) async throws {
         let dir = try TempDir()
