@@ -11,5 +11,6 @@ enum SandboxPlatforms {
     static let all: [any SandboxPlatform.Type] = [
         YouTubeRoutes.self,
         TikTokRoutes.self,
+        XRoutes.self,
     ]
 }

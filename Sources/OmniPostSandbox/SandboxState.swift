@@ -63,10 +63,20 @@ public actor SandboxState {
         /// Milliseconds the token endpoint takes to answer: a real network's round trip (150–300 ms),
         /// which is what lets two concurrent refreshes overlap.
         public var tokenDelayMs: Int = 0
+        /// Statuses to answer the next chunk requests of the newer platforms (X APPEND, LinkedIn part PUT)
+        /// with, one each, after the body was read and dropped: a transfer cut mid-part.
+        public var failChunks: [Int] = []
+        /// The next upload a platform processes fails, with this as the platform's reason.
+        public var failProcessing: String? = nil
+        /// How long a platform that processes after the upload (X, LinkedIn) takes before the media is ready.
+        public var processingMs: Int = 0
 
         public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
                     rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
-                    strictRotation: Bool = false, tokenDelayMs: Int = 0) {
+                    strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0) {
+            self.failChunks = failChunks
+            self.failProcessing = failProcessing
+            self.processingMs = processingMs
             self.strictRotation = strictRotation
             self.tokenDelayMs = tokenDelayMs
             self.youtubeCutAfterBytes = youtubeCutAfterBytes
@@ -90,7 +100,10 @@ public actor SandboxState {
                 rateLimitRetryAfterS: try c.decodeIfPresent(Int.self, forKey: .rateLimitRetryAfterS) ?? 2,
                 finalReplyDelayMs: try c.decodeIfPresent(Int.self, forKey: .finalReplyDelayMs) ?? 0,
                 strictRotation: try c.decodeIfPresent(Bool.self, forKey: .strictRotation) ?? false,
-                tokenDelayMs: try c.decodeIfPresent(Int.self, forKey: .tokenDelayMs) ?? 0)
+                tokenDelayMs: try c.decodeIfPresent(Int.self, forKey: .tokenDelayMs) ?? 0,
+                failChunks: try c.decodeIfPresent([Int].self, forKey: .failChunks) ?? [],
+                failProcessing: try c.decodeIfPresent(String.self, forKey: .failProcessing),
+                processingMs: try c.decodeIfPresent(Int.self, forKey: .processingMs) ?? 0)
         }
     }
 
@@ -129,6 +142,15 @@ public actor SandboxState {
         return faults.failInits.isEmpty ? nil : .status(faults.failInits.removeFirst())
     }
 
+    /// An injected failure for the next chunk request (`failChunks`), if any.
+    func takeChunkFault() -> Int? { faults.failChunks.isEmpty ? nil : faults.failChunks.removeFirst() }
+
+    /// An injected processing failure for the next processed upload (`failProcessing`), if any.
+    func takeProcessingFault() -> String? {
+        defer { faults.failProcessing = nil }
+        return faults.failProcessing
+    }
+
     /// Holds the reply to a finished upload for `finalReplyDelayMs`, counted in `stats` meanwhile.
     func holdFinalReply() async {
         let ms = faults.finalReplyDelayMs
@@ -164,6 +186,10 @@ public actor SandboxState {
     var tokens: [String: Token] = [:]
     var sessions: [String: UploadSession] = [:]
     var tiktokUploads: [String: TikTokUpload] = [:]
+    var xMedia: [String: XMedia] = [:]
+    var xPosts: [XPost] = []
+    /// X user ids, one per account, made on first use.
+    var xUserIDs: [String: String] = [:]
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).
     nonisolated let sessionLocks = KeyedLock()
     var videos: [Video] = []

@@ -20,9 +20,14 @@ import Testing
 
     static func client(_ base: String, _ token: String, _ file: String, _ mode: String, category: String = "22",
                        mimetype: String = "video/mp4") throws -> JSONBox {
+        try run(script, [base, token, file, mode, category, mimetype])
+    }
+
+    /// Runs one client script; its last output line is its JSON answer.
+    static func run(_ script: String, _ arguments: [String]) throws -> JSONBox {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [script, base, token, file, mode, category, mimetype]
+        p.arguments = [script] + arguments
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -103,5 +108,82 @@ import Testing
             let badType = try await SandboxYouTubeTests.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=ftp&part=snippet", .POST, headers: auth, body: meta)
             #expect(badType.status == 400)
         }
+    }
+
+    static let xScript = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/x_official_client.py").path
+
+    /// A token for the sandbox's X, asked for as X's token endpoint wants it (client in HTTP Basic).
+    static func xToken(_ s: SandboxServer) async throws -> String {
+        await s.registerAccount(platform: "x", name: "brand", clientID: "xid", clientSecret: "xsec", refreshToken: "xrt")
+        let tok = try await SandboxYouTubeTests.send(s.baseURL + "/2/oauth2/token", .POST, headers: [
+            "Content-Type": "application/x-www-form-urlencoded", "Authorization": "Basic " + Data("xid:xsec".utf8).base64EncodedString(),
+        ], body: Data("grant_type=refresh_token&refresh_token=xrt".utf8))
+        return try #require((try JSONSerialization.jsonObject(with: tok.body) as? [String: Any])?["access_token"] as? String)
+    }
+
+    /// X's own SDK (xdk): initialize → append (base64 JSON) → finalize → status → posts.create.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(6)))
+    func xsOwnSDKUploadsAndPosts() async throws {
+        let dir = try TempDir()
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try await s.start()
+        defer { Task { await s.stop() } }
+        let token = try await Self.xToken(s)
+        let file = dir.file("clip.mp4")
+        try Data((0..<2_500_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }).write(to: file)
+        let r = try await offPool { try Self.run(Self.xScript, [s.baseURL, token, file.path, "posted by xdk", String(1_048_576)]) }
+        #expect(r["ok"] as? Bool == true, "\(r.value)")
+        #expect(r["segments"] as? Int == 3 && r["state"] as? String == "succeeded")
+        let post = try #require(r["post"] as? [String: Any], "\(r.value)")
+        let stored = try #require(await s.state.allVideos().first)
+        #expect(post["id"] as? String == stored.id && post["text"] as? String == "posted by xdk")
+        #expect(stored.sha256 == (try FileHashing.sha256(path: file.path)).hex)
+        // The same text again is duplicate content, as X answers it.
+        let again = try await offPool { try Self.run(Self.xScript, [s.baseURL, token, file.path, "posted by xdk"]) }
+        #expect(again["ok"] as? Bool == false && again["status"] as? Int == 403)
+    }
+
+    /// v1.1's command form (what tweepy and older tools send), form-encoded and multipart, with v1.1's replies.
+    @Test func xsV1CommandFormWithRawHTTP() async throws {
+        let dir = try TempDir()
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try await s.start()
+        defer { Task { await s.stop() } }
+        let token = try await Self.xToken(s)
+        let bytes = Data((0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 5) })
+        let auth = ["Authorization": "Bearer \(token)"]
+        let form = auth.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 }
+        let url = s.baseURL + "/1.1/media/upload.json"
+        let initReply = try await SandboxYouTubeTests.send(url, .POST, headers: form, body: Data("command=INIT&media_type=video/mp4&total_bytes=\(bytes.count)&media_category=tweet_video".utf8))
+        let initJSON = try #require(try JSONSerialization.jsonObject(with: initReply.body) as? [String: Any])
+        let id = try #require(initJSON["media_id_string"] as? String)
+        #expect(initJSON["media_id"] is NSNumber)
+        for (i, range) in [0..<400_000, 400_000..<700_000].enumerated() {
+            var body = Data()
+            let boundary = "b0undary"
+            func field(_ n: String, _ v: String) { body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(n)\"\r\n\r\n\(v)\r\n".utf8)) }
+            field("command", "APPEND")
+            field("media_id", id)
+            field("segment_index", String(i))
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"; filename=\"blob\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8))
+            body.append(bytes[range])
+            body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+            let r = try await SandboxYouTubeTests.send(url, .POST, headers: auth.merging(["Content-Type": "multipart/form-data; boundary=\(boundary)"]) { $1 }, body: body)
+            #expect(r.status == 204)
+        }
+        // Out of order or missing segments are refused at FINALIZE; these are whole.
+        let fin = try await SandboxYouTubeTests.send(url, .POST, headers: form, body: Data("command=FINALIZE&media_id=\(id)".utf8))
+        let finJSON = try #require(try JSONSerialization.jsonObject(with: fin.body) as? [String: Any])
+        #expect(finJSON["media_id_string"] as? String == id && finJSON["size"] as? Int == bytes.count)
+        let status = try await SandboxYouTubeTests.send(url + "?command=STATUS&media_id=\(id)", .GET, headers: auth, body: Data())
+        let info = (try JSONSerialization.jsonObject(with: status.body) as? [String: Any])?["processing_info"] as? [String: Any]
+        #expect(info?["state"] as? String == "succeeded")
+        let tweet = try await SandboxYouTubeTests.send(s.baseURL + "/2/tweets", .POST, headers: auth.merging(["Content-Type": "application/json"]) { $1 },
+                                                       body: Data(#"{"text":"v1.1 media","media":{"media_ids":["\#(id)"]}}"#.utf8))
+        #expect(tweet.status == 201)
+        #expect(await s.state.allVideos().first?.sha256 == FileHashing.sha256(data: bytes))
+        // A bad token and a segment over 5 MB get X's own refusals.
+        let noAuth = try await SandboxYouTubeTests.send(url, .POST, headers: ["Authorization": "Bearer nope"], body: Data())
+        #expect(noAuth.status == 401)
     }
 }

@@ -26,9 +26,14 @@ public actor TokenProvider {
     /// The form field naming the client (`client_id`; TikTok's `client_key`), from the platform's descriptor.
     let clientIDField: String
 
+    /// Client id and secret in the form, or as HTTP Basic (X), from the platform's descriptor.
+    let clientAuthentication: PlatformDescriptor.OAuth.ClientAuthentication
+
     public init(account: AccountConfig, http: HTTPClient, store: any TokenStore, timeout: Duration = .seconds(30), clientIDField: String? = nil) {
         self.account = account
-        self.clientIDField = clientIDField ?? PlatformRegistry.descriptor(account.platform)?.oauth.clientIDField ?? "client_id"
+        let oauth = PlatformRegistry.descriptor(account.platform)?.oauth
+        self.clientIDField = clientIDField ?? oauth?.clientIDField ?? "client_id"
+        self.clientAuthentication = oauth?.clientAuthentication ?? .form
         self.http = http
         self.store = store
         self.timeout = timeout
@@ -83,11 +88,16 @@ public actor TokenProvider {
         var req = HTTPClientRequest(url: account.tokenURL)
         req.method = .POST
         req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let clientField = clientIDField
-        let form = [
-            ("grant_type", "refresh_token"), (clientField, account.clientID), ("client_secret", account.clientSecret),
-            ("refresh_token", refreshToken),
-        ].map { "\($0.0)=\(Self.formEscape($0.1))" }.joined(separator: "&")
+        var fields = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
+        switch clientAuthentication {
+        case .form:
+            fields += [(clientIDField, account.clientID), ("client_secret", account.clientSecret)]
+        case .basic:
+            // RFC 6749 §2.3.1: id and secret form-encoded, then joined and base64-encoded.
+            let pair = Self.formEscape(account.clientID) + ":" + Self.formEscape(account.clientSecret)
+            req.headers.add(name: "Authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
+        }
+        let form = fields.map { "\($0.0)=\(Self.formEscape($0.1))" }.joined(separator: "&")
         req.body = .bytes(ByteBuffer(string: form))
         let resp: HTTPClientResponse
         do { resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds))) } catch {
@@ -105,7 +115,10 @@ public actor TokenProvider {
             return token
         }
         let err = json["error"] as? String ?? "HTTP \(resp.status.code)"
-        if err == "invalid_grant" || err == "invalid_client" || resp.status == .unauthorized {
+        let desc = (json["error_description"] as? String ?? "").lowercased()
+        // X answers a used or revoked refresh token with `invalid_request` "Value passed for the token was invalid."
+        let deadToken = err == "invalid_request" && desc.contains("token") && desc.contains("invalid")
+        if err == "invalid_grant" || err == "invalid_client" || err == "unauthorized_client" || deadToken || resp.status == .unauthorized {
             throw DeliveryError(.reauthenticate, .authRevoked,
                 "the credentials for \(account.key) were refused (\(err)): the refresh token expired or was revoked; authorize the account again and put the new refresh_token under accounts: \(account.key)",
                 httpStatus: Int(resp.status.code))

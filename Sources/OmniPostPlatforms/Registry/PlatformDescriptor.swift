@@ -13,12 +13,18 @@ public struct PlatformDescriptor: Sendable {
         public var clientIDField: String = "client_id"
         /// The platform hands out a new refresh token with each refresh (stored before it is used).
         public var rotatesRefreshTokens: Bool = false
-        public init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false) {
+        /// How a confidential client proves itself at the token endpoint: its id and secret in the form
+        /// (Google, TikTok, LinkedIn), or HTTP Basic (X: `Authorization: Basic base64(id:secret)`).
+        public enum ClientAuthentication: Sendable { case form, basic }
+        public var clientAuthentication: ClientAuthentication = .form
+        public init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
+                    clientAuthentication: ClientAuthentication = .form) {
             self.authorizeURL = authorizeURL
             self.tokenURL = tokenURL
             self.scopes = scopes
             self.clientIDField = clientIDField
             self.rotatesRefreshTokens = rotatesRefreshTokens
+            self.clientAuthentication = clientAuthentication
         }
     }
 

@@ -7,11 +7,12 @@ public enum PlatformRegistry {
     public static let platforms: [any PlatformModule.Type] = [
         YouTubePlatform.self,
         TikTokPlatform.self,
+        XPlatform.self,
     ]
 
     /// Names OmniPost knows but this build has no adapter for yet: a target naming one is told so,
     /// rather than "unknown platform".
-    public static let planned = ["instagram", "facebook", "threads", "x", "linkedin", "bluesky", "reddit", "vimeo", "s3"]
+    public static let planned = ["instagram", "facebook", "threads", "linkedin", "bluesky", "reddit", "vimeo", "s3"]
 
     public static func module(_ name: String) -> (any PlatformModule.Type)? { platforms.first { $0.descriptor.name == name } }
     public static func descriptor(_ name: String) -> PlatformDescriptor? { module(name)?.descriptor }

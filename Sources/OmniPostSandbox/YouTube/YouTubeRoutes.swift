@@ -143,7 +143,7 @@ enum YouTubeRoutes: SandboxPlatform {
         var meta = YouTubeVideoMetadata()
         var media = body
         if uploadType == "multipart" {
-            guard let related = MultipartRelated.parse(body, contentType: contentType), related.count == 2 else {
+            guard let related = Multipart.parse(body, contentType: contentType), related.count == 2 else {
                 return SandboxHTTP.googleError(400, "badRequest", "A multipart upload is multipart/related with two parts: the resource as JSON, then the media.")
             }
             switch parseMetadata(related[0].body, parts: parts) {

@@ -1,8 +1,9 @@
 import Foundation
 
-/// `multipart/related` (RFC 2387) as Google's upload endpoints take it: parts separated by
+/// Multipart bodies: `multipart/related` (RFC 2387) as Google's upload endpoints take it, and
+/// `multipart/form-data` (RFC 7578) as X's media upload and others take it. Parts are separated by
 /// `--boundary`, each with its own headers; a part may be `Content-Transfer-Encoding: base64`.
-enum MultipartRelated {
+enum Multipart {
     struct Part {
         /// Lower-cased header names.
         var headers: [String: String]
@@ -10,7 +11,7 @@ enum MultipartRelated {
     }
 
     static func boundary(of contentType: String) -> String? {
-        guard contentType.lowercased().hasPrefix("multipart/related") else { return nil }
+        guard contentType.lowercased().hasPrefix("multipart/") else { return nil }
         for param in contentType.split(separator: ";").dropFirst() {
             let kv = param.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             if kv.count == 2, kv[0].lowercased() == "boundary" {
@@ -56,5 +57,19 @@ enum MultipartRelated {
             body = decoded
         }
         return Part(headers: headers, body: body)
+    }
+
+    /// A `multipart/form-data` body as its fields, by the name in each part's Content-Disposition.
+    static func formFields(_ body: Data, contentType: String) -> [String: Data]? {
+        guard contentType.lowercased().hasPrefix("multipart/form-data"), let parts = parse(body, contentType: contentType) else { return nil }
+        var out: [String: Data] = [:]
+        for p in parts {
+            guard let disposition = p.headers["content-disposition"] else { continue }
+            for param in disposition.split(separator: ";").dropFirst() {
+                let kv = param.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if kv.count == 2, kv[0].lowercased() == "name" { out[kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))] = p.body }
+            }
+        }
+        return out
     }
 }

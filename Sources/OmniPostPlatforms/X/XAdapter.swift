@@ -1,0 +1,276 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OmniPostCore
+
+/// X API v2 (PLATFORMS.md § X): chunked media upload — initialize → append segments in order →
+/// finalize → STATUS honouring `check_after_secs` — then `POST /2/tweets` with the media id.
+///
+/// Exactly once: the media id is persisted before the first byte and each confirmed segment after it;
+/// the session records the phase (uploading, finalized, posting) before each step that may make a
+/// post. X has no idempotency key for a post, so an uncertain post (killed after `POST /2/tweets` left,
+/// before its reply was stored) is settled by reading the account's recent posts for one carrying our
+/// media key — never by posting again. A media id X no longer knows (it expired) cannot become a post:
+/// only then does the upload start afresh.
+public struct XAdapter: PlatformAdapter, SettingsBacked {
+    public let platform = "x"
+    let settings: AdapterSettings
+    /// X takes APPEND segments of at most 5 MB; 4 MiB keeps well inside it.
+    let segmentSize: Int64
+    let pollTimeout: Duration
+    /// Longest wait between STATUS checks, whatever `check_after_secs` says.
+    let maxPollWait: Duration
+    public var account: AccountConfig { settings.account }
+    var api: AuthorizedHTTP { settings.api }
+
+    static let maxSegment: Int64 = 4 * 1_048_576
+    static let minSegment: Int64 = 1_048_576
+
+    public init(_ settings: AdapterSettings, pollTimeout: Duration = .seconds(600), maxPollWait: Duration = .seconds(30)) {
+        self.settings = settings
+        self.segmentSize = min(max(settings.chunkSize, Self.minSegment), Self.maxSegment)
+        self.pollTimeout = pollTimeout
+        self.maxPollWait = maxPollWait
+    }
+
+    public var schedulesNatively: Bool { XPlatform.descriptor.capabilities.nativeScheduling }
+
+    static let replySettings = ["following", "mentionedUsers", "subscribers", "verified"]
+
+    /// The post's text: title, description, then the tags as hashtags (those not already in the text).
+    static func text(_ m: PublishMetadata) -> String {
+        var body = [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n\n")
+        let tags = m.tags.map { $0.hasPrefix("#") ? $0 : "#" + $0.replacingOccurrences(of: " ", with: "") }
+            .filter { !body.contains($0) }
+        if !tags.isEmpty { body += (body.isEmpty ? "" : "\n\n") + tags.joined(separator: " ") }
+        return body
+    }
+
+    public func preflight(_ m: PublishMetadata) -> OmniError? {
+        let text = Self.text(m)
+        let weighted = XText.weightedLength(text)
+        if weighted > XText.maxWeighted {
+            return OmniError(.textTooLong, "the X post (title, description and hashtags) counts \(weighted) of X's weighted characters; 280 allowed (links count 23, most non-Latin characters and emoji 2)")
+        }
+        if let r = m.options["reply_settings"], !Self.replySettings.contains(r) {
+            return OmniError(.invalidValue, "x reply_settings '\(r)' is not one of \(Self.replySettings.joined(separator: ", "))")
+        }
+        if m.privacy != .public {
+            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist on X: every post is public (limit replies with overrides: {x: {reply_settings: following}})")
+        }
+        return nil
+    }
+
+    /// The persisted remote side.
+    struct Session: Codable {
+        enum Phase: String, Codable { case uploading, finalized, posting }
+        var mediaID: String
+        var mediaKey: String
+        var segmentSize: Int64
+        var userID: String
+        var username: String
+        var phase: Phase
+    }
+
+    public func publish(
+        _ job: UploadJob,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+        progress: @escaping @Sendable (Int64, Int64) -> Void
+    ) async throws -> PublishOutcome {
+        var sent: Int64 = 0
+        var session = job.session.flatMap(Self.decode)
+        var offset: Int64 = session == nil ? 0 : job.confirmedOffset
+        if session == nil {
+            session = try await start(job, checkpoint: checkpoint)
+            offset = 0
+        }
+        guard var s = session else { throw DeliveryError(.permanent, .internalError, "no X session") }
+        if s.phase == .uploading {
+            let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
+            var failures = 0
+            while offset < job.size {
+                let index = Int(offset / s.segmentSize)
+                let length = min(s.segmentSize, job.size - offset)
+                do {
+                    let chunk = try AuthorizedHTTP.readChunk(reader, from: offset, count: Int(length))
+                    var form = MultipartForm()
+                    form.field("segment_index", String(index))
+                    form.file("media", filename: "segment-\(index)", contentType: "application/octet-stream", chunk)
+                    let r = try await api.send(url: account.endpoint + "/2/media/upload/\(s.mediaID)/append", method: .POST,
+                                               headers: [("Content-Type", form.contentType)], body: form.body)
+                    sent += length
+                    if (200..<300).contains(r.status) {
+                        offset += length
+                        failures = 0
+                        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: offset, bytesSent: sent))
+                        progress(offset, job.size)
+                    } else if Self.mediaGone(r) {
+                        // The upload expired before it was finalized: no post can come of it.
+                        s = try await start(job, checkpoint: checkpoint)
+                        offset = 0
+                    } else {
+                        throw classify(r, during: "sending segment \(index)")
+                    }
+                } catch let e as DeliveryError where e.kind == .retryNow {
+                    failures += 1
+                    if failures >= maxAttempts {
+                        throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus)
+                    }
+                    // X keeps segments by index: the same segment again replaces whatever half of it arrived.
+                    try await Task.sleep(for: backoff.delay(attempt: failures))
+                }
+            }
+            let r = try await api.send(url: account.endpoint + "/2/media/upload/\(s.mediaID)/finalize", method: .POST, headers: [], body: ByteBuffer())
+            guard (200..<300).contains(r.status) else {
+                if Self.mediaGone(r) { throw DeliveryError(.retryNow, .platformError, "X no longer knows media \(s.mediaID) at finalize; it is uploaded again") }
+                throw classify(r, during: "finalizing the upload")
+            }
+            s.phase = .finalized
+            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+        }
+        try await waitProcessed(s)
+        return try await post(job, s, sent: sent, checkpoint: checkpoint)
+    }
+
+    /// Who is posting (for reconciling later), then the media upload's id — persisted before any byte.
+    func start(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> Session {
+        let me = try await api.send(url: account.endpoint + "/2/users/me", method: .GET, headers: [], body: ByteBuffer())
+        guard me.status == 200, let user = me.json?["data"] as? [String: Any], let userID = user["id"] as? String else {
+            throw classify(me, during: "reading the account's user id")
+        }
+        try await job.beforeRequest("init")
+        let r = try await api.sendJSON(url: account.endpoint + "/2/media/upload/initialize", [
+            "media_type": job.contentType, "total_bytes": job.size,
+            "media_category": job.metadata.options["media_category"] ?? "amplify_video",
+        ])
+        guard (200..<300).contains(r.status), let d = r.json?["data"] as? [String: Any], let id = Self.string(d["id"]) else {
+            throw classify(r, during: "initializing the upload")
+        }
+        let s = Session(mediaID: id, mediaKey: Self.string(d["media_key"]) ?? "", segmentSize: segmentSize, userID: userID,
+                        username: user["username"] as? String ?? "", phase: .uploading)
+        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: 0, bytesSent: 0))
+        return s
+    }
+
+    struct Processing {
+        var state: String?
+        var checkAfter: Double
+        var error: String?
+    }
+
+    func status(_ mediaID: String) async throws -> Processing? {
+        let r = try await api.send(url: account.endpoint + "/2/media/upload?command=STATUS&media_id=\(mediaID)", method: .GET, headers: [], body: ByteBuffer())
+        if Self.mediaGone(r) { return nil }
+        guard r.status == 200 else { throw classify(r, during: "asking for the upload's processing status") }
+        let info = (r.json?["data"] as? [String: Any])?["processing_info"] as? [String: Any]
+        let err = info?["error"] as? [String: Any]
+        return Processing(state: info?["state"] as? String ?? "succeeded", checkAfter: (info?["check_after_secs"] as? NSNumber)?.doubleValue ?? 1,
+                          error: err.map { "\($0["name"] as? String ?? "error") \($0["code"].map { "\($0)" } ?? ""): \($0["message"] as? String ?? "")" })
+    }
+
+    /// STATUS until `succeeded`, waiting as long as X says (`check_after_secs`), within the poll deadline.
+    func waitProcessed(_ s: Session) async throws {
+        let end = ContinuousClock.now + pollTimeout
+        while true {
+            guard let p = try await status(s.mediaID) else {
+                throw DeliveryError(.retryNow, .platformError, "X no longer knows media \(s.mediaID); it is uploaded again")
+            }
+            switch p.state {
+            case "succeeded": return
+            case "failed": throw DeliveryError(.permanent, .rejectedByPlatform, "X could not process the video: \(p.error ?? "no reason given")")
+            default:
+                let wait = min(Duration.milliseconds(Int64(max(p.checkAfter, 0.2) * 1000)), maxPollWait)
+                guard ContinuousClock.now + wait < end else {
+                    throw DeliveryError(.retryNow, .platformError, "X had not finished processing after \(Int(pollTimeout.seconds)) s")
+                }
+                try await Task.sleep(for: wait)
+            }
+        }
+    }
+
+    func post(_ job: UploadJob, _ session: Session, sent: Int64, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> PublishOutcome {
+        var s = session
+        // From here a post may exist: a restart reads the account's posts before doing anything.
+        s.phase = .posting
+        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+        var body: [String: Any] = ["text": Self.text(job.metadata), "media": ["media_ids": [s.mediaID]]]
+        if let r = job.metadata.options["reply_settings"] { body["reply_settings"] = r }
+        let r = try await api.sendJSON(url: account.endpoint + "/2/tweets", body)
+        guard r.status == 201 || r.status == 200, let d = r.json?["data"] as? [String: Any], let id = Self.string(d["id"]) else {
+            throw classify(r, during: "creating the post")
+        }
+        return outcome(id, s, sent)
+    }
+
+    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
+        guard let s = job.session.flatMap(Self.decode) else { return .notStarted }
+        if s.phase != .uploading, let id = try await findPost(s) { return .published(outcome(id, s, 0)) }
+        switch s.phase {
+        case .uploading:
+            // X has no "how much do you hold": the confirmed segments are what the ledger kept.
+            return .partial(confirmedOffset: job.confirmedOffset)
+        case .finalized, .posting:
+            guard let p = try await status(s.mediaID) else { return .notStarted }
+            if p.state == "failed" { throw DeliveryError(.permanent, .rejectedByPlatform, "X could not process the video: \(p.error ?? "no reason given")") }
+            return .processing
+        }
+    }
+
+    /// A recent post of this account carrying our media: the post an uncertain `POST /2/tweets` made.
+    func findPost(_ s: Session) async throws -> String? {
+        guard !s.mediaKey.isEmpty else { return nil }
+        let r = try await api.send(url: account.endpoint + "/2/users/\(s.userID)/tweets?max_results=100&tweet.fields=attachments,created_at",
+                                   method: .GET, headers: [], body: ByteBuffer())
+        guard r.status == 200 else { throw classify(r, during: "reading the account's recent posts") }
+        for t in r.json?["data"] as? [[String: Any]] ?? [] {
+            let keys = (t["attachments"] as? [String: Any])?["media_keys"] as? [String] ?? []
+            if keys.contains(s.mediaKey), let id = Self.string(t["id"]) { return id }
+        }
+        return nil
+    }
+
+    func outcome(_ id: String, _ s: Session, _ sent: Int64) -> PublishOutcome {
+        let base = account.endpoint.contains("api.x.com") || account.endpoint.contains("api.twitter.com")
+            ? "https://x.com/\(s.username.isEmpty ? "i" : s.username)/status/" : account.endpoint + "/x/status/"
+        return PublishOutcome(remoteId: id, url: base + id, bytesSent: sent)
+    }
+
+    /// A media id X does not know (never made, or expired): 404, or 400 naming the media id.
+    static func mediaGone(_ r: AuthorizedHTTP.Reply) -> Bool {
+        if r.status == 404 { return true }
+        guard r.status == 400 else { return false }
+        return message(r).lowercased().contains("media") && (message(r).lowercased().contains("not found") || message(r).lowercased().contains("expired"))
+    }
+
+    /// X's error text: a problem document (`detail`, `title`) or an `errors` array.
+    static func message(_ r: AuthorizedHTTP.Reply) -> String {
+        let j = r.json
+        if let d = j?["detail"] as? String { return d }
+        if let e = (j?["errors"] as? [[String: Any]])?.first { return e["message"] as? String ?? e["detail"] as? String ?? "\(e)" }
+        return j?["title"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self)
+    }
+
+    func classify(_ r: AuthorizedHTTP.Reply, during: String) -> DeliveryError {
+        let what = "X answered \(r.status) while \(during): \(Self.message(r))"
+        switch r.status {
+        case 429:
+            // `x-rate-limit-reset` is the epoch second the window reopens.
+            return DeliveryError(.retryAt(RetryAfter.date(r.headers, default: 900)), .rateLimited, what, httpStatus: r.status)
+        case 401:
+            return DeliveryError(.retryNow, .authRevoked, what, httpStatus: r.status)
+        case 500...599:
+            return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status)
+        default:
+            return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: r.status)
+        }
+    }
+
+    static func string(_ v: Any?) -> String? {
+        if let s = v as? String { return s }
+        if let n = v as? NSNumber { return n.stringValue }
+        return nil
+    }
+    static func decode(_ s: String) -> Session? { try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) }
+    static func encode(_ s: Session) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data(), as: UTF8.self) }
+}

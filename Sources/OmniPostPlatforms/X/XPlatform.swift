@@ -1,0 +1,22 @@
+import OmniPostCore
+
+/// X as a unit. X's token endpoint wants the confidential client in HTTP Basic, and it rotates
+/// refresh tokens strictly (a used one is dead at once): the newest is stored before it is used.
+public enum XPlatform: PlatformModule {
+    public static let descriptor = PlatformDescriptor(
+        name: "x", displayName: "X", apiRoot: "https://api.x.com",
+        oauth: .init(authorizeURL: "https://x.com/i/oauth2/authorize", tokenURL: "https://api.x.com/2/oauth2/token",
+                     scopes: ["tweet.read", "tweet.write", "users.read", "media.write", "offline.access"],
+                     rotatesRefreshTokens: true, clientAuthentication: .basic),
+        sandboxTokenPath: "/2/oauth2/token",
+        accountFields: ["client_id", "client_secret", "refresh_token (from a grant with offline.access)"],
+        capabilities: .init(
+            upload: "v2 chunked: initialize → append 4 MiB segments → finalize; resumes at the next unconfirmed segment",
+            nativeScheduling: false, covers: "none (X picks the frame)",
+            reconcile: "the account's recent posts, searched for the upload's media key",
+            quotas: "17 posts/24 h (free tier); 429 waits for `x-rate-limit-reset`"))
+
+    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+        XAdapter(settings)
+    }
+}

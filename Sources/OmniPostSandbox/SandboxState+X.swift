@@ -1,0 +1,110 @@
+import Foundation
+import OmniPostCore
+
+extension SandboxState {
+    /// One chunked media upload, as X keeps it: segments by index until FINALIZE, then processing.
+    struct XMedia: Sendable {
+        var id: String
+        var key: String
+        var account: String
+        var mediaType: String
+        var category: String
+        var total: Int64
+        var dir: String
+        /// Segment index → its size; a segment sent again replaces the earlier one.
+        var segments: [Int: Int64] = [:]
+        var created: Date
+        var finalized = false
+        var readyAt: Date? = nil
+        var failure: String? = nil
+        var sha256: String? = nil
+        var path: String? = nil
+    }
+
+    struct XPost: Sendable {
+        var id: String
+        var account: String
+        var text: String
+        var mediaKeys: [String]
+        var created: Date
+    }
+
+    /// An upload that is still alive (X forgets an unfinished one after its `expires_after_secs`).
+    func xUpload(_ id: String) -> XMedia? {
+        guard let m = xMedia[id], Date().timeIntervalSince(m.created) < sessionLifetime else { return nil }
+        return m
+    }
+
+    /// Every unfinished upload expires now, as if the client had been away past `expires_after_secs`.
+    public func expireUnfinishedUploads() {
+        for (id, m) in xMedia where !m.finalized { xMedia[id]?.created = .distantPast }
+    }
+
+    func xUserID(_ account: String) -> String {
+        if let id = xUserIDs[account] { return id }
+        let id = "1" + SandboxState.randomID(18, alphabet: "0123456789")
+        xUserIDs[account] = id
+        return id
+    }
+
+    func xAccount(userID: String) -> String? { xUserIDs.first { $0.value == userID }?.key }
+
+    func startXUpload(account: String, mediaType: String, category: String, total: Int64) throws -> XMedia {
+        let id = "1" + SandboxState.randomID(18, alphabet: "0123456789")
+        let dir = root.appendingPathComponent("x/uploads/\(id)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let m = XMedia(id: id, key: "7_" + id, account: account, mediaType: mediaType, category: category, total: total, dir: dir, created: Date())
+        xMedia[id] = m
+        return m
+    }
+
+    func storeXSegment(_ id: String, index: Int, bytes: Data) throws {
+        guard var m = xMedia[id] else { return }
+        try bytes.write(to: URL(fileURLWithPath: m.dir + "/\(index)"))
+        m.segments[index] = Int64(bytes.count)
+        xMedia[id] = m
+        addReceived(Int64(bytes.count))
+    }
+
+    /// FINALIZE: the segments, in index order with none missing, must add up to the declared size.
+    func finalizeX(_ id: String) throws -> Result<XMedia, XProblem> {
+        guard var m = xUpload(id) else { return .failure(.notFound(id)) }
+        if m.finalized { return .success(m) }
+        let count = (m.segments.keys.max() ?? -1) + 1
+        guard count > 0, m.segments.count == count else {
+            return .failure(.invalid("InvalidMedia: segments \((0..<count).filter { m.segments[$0] == nil }.map(String.init).joined(separator: ", ")) are missing"))
+        }
+        let size = m.segments.values.reduce(0, +)
+        guard size == m.total else { return .failure(.invalid("InvalidMedia: the segments add up to \(size) bytes; INIT declared total_bytes \(m.total)")) }
+        let dest = root.appendingPathComponent("x/media/\(id).bin")
+        try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: dest.path, contents: nil)
+        let out = try FileHandle(forWritingTo: dest)
+        for i in 0..<count { try out.write(contentsOf: try Data(contentsOf: URL(fileURLWithPath: m.dir + "/\(i)"))) }
+        try out.close()
+        try? FileManager.default.removeItem(atPath: m.dir)
+        m.finalized = true
+        m.path = dest.path
+        m.sha256 = try FileHashing.sha256(path: dest.path).hex
+        m.readyAt = Date().addingTimeInterval(Double(faults.processingMs) / 1000)
+        m.failure = takeProcessingFault()
+        xMedia[id] = m
+        return .success(m)
+    }
+
+    enum XProblem: Error { case notFound(String), invalid(String) }
+
+    /// Creates a post: the sandbox's record of a published video.
+    func createXPost(account: String, text: String, media: [XMedia]) -> XPost {
+        let post = XPost(id: "1" + SandboxState.randomID(18, alphabet: "0123456789"), account: account, text: text,
+                         mediaKeys: media.map(\.key), created: Date())
+        xPosts.append(post)
+        for m in media {
+            videos.append(Video(platform: "x", id: post.id, account: account, title: text, description: "", tags: [], privacy: "public",
+                                publishAt: nil, bytes: m.total, sha256: m.sha256 ?? "", path: m.path ?? "", receivedAt: Date()))
+        }
+        return post
+    }
+
+    func xPosts(of account: String) -> [XPost] { xPosts.filter { $0.account == account }.reversed() }
+}

@@ -1,0 +1,204 @@
+import AsyncHTTPClient
+import Foundation
+import OmniPostCore
+import OmniPostPipeline
+@testable import OmniPostPlatforms
+@testable import OmniPostSandbox
+import Testing
+
+/// X through its sandbox: chunked media upload, processing, the post, and every way it can go wrong.
+@Suite struct XTests {
+    static let mib: Int64 = 1_048_576
+    static let meta = PublishMetadata(title: "hello from omnipost", description: "a clip", tags: ["demo"], privacy: .public, publishAt: nil, options: [:])
+
+    struct Rig {
+        var server: SandboxServer
+        var adapter: XAdapter
+        var file: URL
+        var size: Int64
+        var store: TikTokTests.Store
+        var state: SandboxState { server.state }
+        func job(_ meta: PublishMetadata = XTests.meta, session: String? = nil, offset: Int64 = 0) -> UploadJob {
+            UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: meta, session: session, confirmedOffset: offset)
+        }
+    }
+
+    func setUp(_ dir: TempDir, size: Int64, faults: SandboxState.Faults = .init()) async throws -> Rig {
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try await s.start()
+        await s.state.setFaults(faults)
+        await s.registerAccount(platform: "x", name: "brand", clientID: "xid", clientSecret: "xsecret", refreshToken: "rt-0")
+        let account = AccountConfig(key: "x:brand", platform: "x", clientID: "xid", clientSecret: "xsecret", refreshToken: "rt-0",
+                                    endpoint: s.baseURL, tokenURL: s.baseURL + XPlatform.descriptor.sandboxTokenPath)
+        let store = TikTokTests.Store()
+        let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: store)
+        let adapter = XAdapter(AdapterSettings(account: account, tokens: tokens, http: HTTPClient.shared, chunkSize: 4 * Self.mib,
+                                               backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50))), maxPollWait: .milliseconds(200))
+        let file = dir.file("v.bin")
+        let bytes: [UInt8] = (0..<Int(size)).map { i in UInt8(truncatingIfNeeded: i &* 7 &+ i / 4096) }
+        try Data(bytes).write(to: file)
+        return Rig(server: s, adapter: adapter, file: file, size: size, store: store)
+    }
+
+    @Test func aGoodPostArrivesWholeWithItsText() async throws {
+        let dir = try TempDir()
+        // Strict rotation: X's refresh tokens are single-use; the client authenticates with HTTP Basic.
+        let rig = try await setUp(dir, size: 9 * Self.mib + 123, faults: .init(strictRotation: true))
+        defer { Task { await rig.server.stop() } }
+        let cps = UploadResumeTests.Checkpoints()
+        let out = try await rig.adapter.deliver(rig.job(), checkpoint: { cps.add($0) }, progress: { _, _ in })
+        let videos = await rig.state.allVideos()
+        #expect(videos.count == 1 && videos[0].platform == "x")
+        #expect(videos[0].sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
+        #expect(videos[0].title == "hello from omnipost\n\na clip\n\n#demo")
+        #expect(out.remoteId == videos[0].id && out.url.hasSuffix("/x/status/" + out.remoteId))
+        // The media id before any byte, each segment after it is confirmed, then finalize and the post.
+        #expect(cps.all.map(\.confirmedOffset) == [0, 4 * Self.mib, 8 * Self.mib, rig.size, rig.size, rig.size])
+        #expect(await rig.state.requestCounts["x.append"] == 3)
+        #expect(await rig.state.requestCounts["x.tweet"] == 1)
+        #expect(rig.store.refreshToken?.hasPrefix("rft.") == true)
+    }
+
+    @Test func aCutSegmentIsSentAgainAndNothingElse() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 10 * Self.mib, faults: .init(failChunks: [503]))
+        defer { Task { await rig.server.stop() } }
+        _ = try await rig.adapter.deliver(rig.job(), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(await rig.state.requestCounts["x.append"] == 4)   // 3 segments, one of them twice
+        #expect(await rig.state.bytesReceived == rig.size)
+        #expect(await rig.state.allVideos().count == 1)
+    }
+
+    @Test func aRestartResumesFromThePersistedSession() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 10 * Self.mib)
+        defer { Task { await rig.server.stop() } }
+        struct Crash: Error {}
+        let cps = UploadResumeTests.Checkpoints()
+        await #expect(throws: Crash.self) {
+            _ = try await rig.adapter.deliver(rig.job(), checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } }, progress: { _, _ in })
+        }
+        let saved = try #require(cps.all.last)
+        let out = try await rig.adapter.deliver(rig.job(session: saved.session, offset: saved.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(await rig.state.requestCounts["x.init"] == 1)
+        #expect(await rig.state.bytesReceived == rig.size)   // no segment sent twice
+        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
+    }
+
+    @Test func aKillInTheUncertainWindowIsReconciledNotPostedAgain() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 5 * Self.mib, faults: .init(finalReplyDelayMs: 3000))
+        defer { Task { await rig.server.stop() } }
+        let cps = UploadResumeTests.Checkpoints()
+        let run = Task { try await rig.adapter.deliver(rig.job(), checkpoint: { cps.add($0) }, progress: { _, _ in }) }
+        // The post exists and its reply is held: the process dies now.
+        while await rig.state.stats.finalRepliesPending == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        run.cancel()
+        _ = await run.result
+        let saved = try #require(cps.all.last)
+        await rig.state.setFaults(.init())
+        let out = try await rig.adapter.deliver(rig.job(session: saved.session, offset: saved.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(out.reconciled)
+        #expect(await rig.state.requestCounts["x.tweet"] == 1)
+        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
+    }
+
+    @Test func anExpiredUploadStartsAfreshAndARefreshMidUploadRotates() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 9 * Self.mib, faults: .init(strictRotation: true))
+        defer { Task { await rig.server.stop() } }
+        struct Crash: Error {}
+        let cps = UploadResumeTests.Checkpoints()
+        let state = rig.state
+        await #expect(throws: Crash.self) {
+            _ = try await rig.adapter.deliver(rig.job(), checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } }, progress: { _, _ in })
+        }
+        // While it was down, X forgot the unfinished upload and every access token ended.
+        await state.expireUnfinishedUploads()
+        await state.expireAccessTokens()
+        let saved = try #require(cps.all.last)
+        _ = try await rig.adapter.deliver(rig.job(session: saved.session, offset: saved.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(await state.requestCounts["x.init"] == 2)
+        #expect(await state.requestCounts["x.token"] == 2)
+        #expect(await state.allVideos().count == 1)
+        #expect(await state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
+    }
+
+    @Test func rateLimitsProcessingFailuresAndRefusalsAreClassified() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 2 * Self.mib, faults: .init(rateLimitInits: 1, rateLimitRetryAfterS: 7))
+        defer { Task { await rig.server.stop() } }
+        // 429: wait until `x-rate-limit-reset`, not an error.
+        do {
+            _ = try await rig.adapter.deliver(rig.job(), checkpoint: { _ in }, progress: { _, _ in })
+            Issue.record("a 429 went unnoticed")
+        } catch let e as DeliveryError {
+            guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
+            #expect(e.code == .rateLimited)
+            #expect(abs(when.timeIntervalSinceNow - 7) < 2)
+        }
+        // Processing failed: permanent, with X's reason.
+        await rig.state.setFaults(.init(failProcessing: "Unsupported video codec: prores"))
+        do {
+            _ = try await rig.adapter.deliver(rig.job(), checkpoint: { _ in }, progress: { _, _ in })
+            Issue.record("a failed processing went unnoticed")
+        } catch let e as DeliveryError {
+            #expect(e.kind == .permanent && e.code == .rejectedByPlatform && e.message.contains("Unsupported video codec: prores"))
+        }
+        // A refusal is permanent and asked once: the same text again is duplicate content.
+        _ = try await rig.adapter.deliver(rig.job(), checkpoint: { _ in }, progress: { _, _ in })
+        let before = await rig.state.requestCounts["x.tweet"] ?? 0
+        do {
+            _ = try await rig.adapter.deliver(rig.job(), checkpoint: { _ in }, progress: { _, _ in })
+            Issue.record("a duplicate post was accepted")
+        } catch let e as DeliveryError {
+            #expect(e.kind == .permanent && e.httpStatus == 403 && e.message.contains("duplicate content"))
+        }
+        #expect(await rig.state.requestCounts["x.tweet"] == before + 1)
+        #expect(await rig.state.allVideos().count == 1)
+    }
+
+    @Test func textIsCountedAsXCountsIt() async throws {
+        #expect(XText.weightedLength("hello") == 5)
+        #expect(XText.weightedLength("see https://example.com/a/very/long/path/that/goes/on/and/on") == 4 + 23)
+        #expect(XText.weightedLength("日本語") == 6)
+        #expect(XText.weightedLength("👍🏽") == 2)
+        #expect(XText.weightedLength("👨‍👩‍👧") == 2)
+        #expect(XText.weightedLength("café") == 4)
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 1)
+        defer { Task { await rig.server.stop() } }
+        var m = Self.meta
+        m.title = String(repeating: "日", count: 141)
+        m.description = ""
+        m.tags = []
+        #expect(rig.adapter.preflight(m)?.code == .textTooLong)
+        m.title = String(repeating: "a", count: 280)
+        #expect(rig.adapter.preflight(m) == nil)
+        m.privacy = .private
+        #expect(rig.adapter.preflight(m)?.code == .invalidValue)
+        m.privacy = .public
+        m.options["reply_settings"] = "friends"
+        #expect(rig.adapter.preflight(m)?.code == .invalidValue)
+    }
+
+    @Test func aPipelinePublishesToYouTubeAndX() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, x:brand]")
+        try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 3.3), to: config.paths.inbox.appendingPathComponent("both.mp4"))
+        try dir.write("inbox/both.yaml", "title: both ways\nprivacy: public\ntags: [omnipost]\noverrides: {x: {reply_settings: following}}\n")
+        // A private clip cannot go to X, where every post is public: refused at validation, at its line.
+        try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 2), to: config.paths.inbox.appendingPathComponent("secret.mp4"))
+        try dir.write("inbox/secret.yaml", "title: secret\nprivacy: private\n")
+        let p = try await TestPipelines.runOnce(config)
+        defer { Task { await p.close() } }
+        let drops = try p.context.ledger.drops()
+        #expect(drops.first { $0.stem == "secret" }?.reasonCode == "invalid_value")
+        let deliveries = try p.context.ledger.allDeliveries()
+        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" }) \(drops.map { "\($0.stem) \($0.state) \($0.reasonMessage ?? "")" })")
+        let videos = await p.sandbox!.state.allVideos()
+        #expect(Set(videos.map(\.platform)) == ["youtube", "x"])
+        #expect(videos.first { $0.platform == "x" }?.title == "both ways\n\n#omnipost")
+        #expect(videos.count == 2)
+    }
+}
