@@ -12,5 +12,6 @@ enum SandboxPlatforms {
         YouTubeRoutes.self,
         TikTokRoutes.self,
         XRoutes.self,
+        LinkedInRoutes.self,
     ]
 }

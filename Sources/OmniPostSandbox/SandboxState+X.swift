@@ -35,19 +35,12 @@ extension SandboxState {
         return m
     }
 
-    /// Every unfinished upload expires now, as if the client had been away past `expires_after_secs`.
+    /// Every unfinished upload (X media, LinkedIn parts) expires now, as if the client had been away
+    /// past its lifetime.
     public func expireUnfinishedUploads() {
         for (id, m) in xMedia where !m.finalized { xMedia[id]?.created = .distantPast }
+        expireLinkedInUploads()
     }
-
-    func xUserID(_ account: String) -> String {
-        if let id = xUserIDs[account] { return id }
-        let id = "1" + SandboxState.randomID(18, alphabet: "0123456789")
-        xUserIDs[account] = id
-        return id
-    }
-
-    func xAccount(userID: String) -> String? { xUserIDs.first { $0.value == userID }?.key }
 
     func startXUpload(account: String, mediaType: String, category: String, total: Int64) throws -> XMedia {
         let id = "1" + SandboxState.randomID(18, alphabet: "0123456789")

@@ -188,8 +188,10 @@ public actor SandboxState {
     var tiktokUploads: [String: TikTokUpload] = [:]
     var xMedia: [String: XMedia] = [:]
     var xPosts: [XPost] = []
-    /// X user ids, one per account, made on first use.
-    var xUserIDs: [String: String] = [:]
+    /// Platform user ids (X's numeric id, LinkedIn's member `sub`), one per account, made on first use.
+    var userIDs: [String: String] = [:]
+    var linkedinVideos: [String: LinkedInVideo] = [:]
+    var linkedinPosts: [LinkedInPost] = []
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).
     nonisolated let sessionLocks = KeyedLock()
     var videos: [Video] = []
@@ -275,6 +277,16 @@ public actor SandboxState {
         guard let tok = tokens[t], tok.expires > Date() else { return nil }
         return tok.account
     }
+
+    /// The platform's id for an account, the same every time it is asked.
+    func userID(_ account: String, length: Int = 19, alphabet: String = "0123456789") -> String {
+        if let id = userIDs[account] { return id }
+        let id = (alphabet.first == "0" ? "1" : "") + SandboxState.randomID(alphabet.first == "0" ? length - 1 : length, alphabet: alphabet)
+        userIDs[account] = id
+        return id
+    }
+
+    func account(userID: String) -> String? { userIDs.first { $0.value == userID }?.key }
 
     static func randomID(_ n: Int, alphabet: String = "abcdefghijklmnopqrstuvwxyz0123456789") -> String {
         let chars = Array(alphabet)

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import OmniPostCore
+import OmniPostPlatforms
 import OmniPostSandbox
 import Testing
 
@@ -185,5 +186,30 @@ import Testing
         // A bad token and a segment over 5 MB get X's own refusals.
         let noAuth = try await SandboxYouTubeTests.send(url, .POST, headers: ["Authorization": "Bearer nope"], body: Data())
         #expect(noAuth.status == 401)
+    }
+
+    /// LinkedIn's own client (linkedin-api-client): userinfo → initializeUpload → parts → finalizeUpload →
+    /// video status → create post → author finder, with the Rest.li encoding the library does itself.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(6)))
+    func linkedInsOwnClientUploadsAndPosts() async throws {
+        let dir = try TempDir()
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try await s.start()
+        defer { Task { await s.stop() } }
+        await s.registerAccount(platform: "linkedin", name: "brand", clientID: "lid", clientSecret: "lsec", refreshToken: "lrt")
+        let tok = try await SandboxYouTubeTests.send(s.baseURL + "/oauth/v2/accessToken", .POST, headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                                     body: Data("grant_type=refresh_token&refresh_token=lrt&client_id=lid&client_secret=lsec".utf8))
+        let token = try #require((try JSONSerialization.jsonObject(with: tok.body) as? [String: Any])?["access_token"] as? String)
+        let file = dir.file("clip.mp4")
+        try Data((0..<9_000_000).map { UInt8(truncatingIfNeeded: $0 &* 11) }).write(to: file)
+        let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/linkedin_official_client.py").path
+        let r = try await offPool { try Self.run(script, [s.baseURL, token, file.path, LinkedInAdapter.apiVersion()]) }
+        #expect(r["ok"] as? Bool == true, "\(r.value)")
+        #expect(r["finalize"] as? Int == 200 && r["status"] as? String == "AVAILABLE" && r["parts"] as? Int == 3)
+        let post = try #require(r["post"] as? String, "\(r.value)")
+        #expect(r["found"] as? [String] == [post])
+        let stored = try #require(await s.state.allVideos().first)
+        let sha = try FileHashing.sha256(path: file.path).hex
+        #expect(stored.id == post && stored.sha256 == sha)
     }
 }

@@ -11,33 +11,8 @@ import Testing
     static let mib: Int64 = 1_048_576
     static let meta = PublishMetadata(title: "hello from omnipost", description: "a clip", tags: ["demo"], privacy: .public, publishAt: nil, options: [:])
 
-    struct Rig {
-        var server: SandboxServer
-        var adapter: XAdapter
-        var file: URL
-        var size: Int64
-        var store: TikTokTests.Store
-        var state: SandboxState { server.state }
-        func job(_ meta: PublishMetadata = XTests.meta, session: String? = nil, offset: Int64 = 0) -> UploadJob {
-            UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: meta, session: session, confirmedOffset: offset)
-        }
-    }
-
-    func setUp(_ dir: TempDir, size: Int64, faults: SandboxState.Faults = .init()) async throws -> Rig {
-        let s = SandboxServer(root: dir.file("sandbox"))
-        try await s.start()
-        await s.state.setFaults(faults)
-        await s.registerAccount(platform: "x", name: "brand", clientID: "xid", clientSecret: "xsecret", refreshToken: "rt-0")
-        let account = AccountConfig(key: "x:brand", platform: "x", clientID: "xid", clientSecret: "xsecret", refreshToken: "rt-0",
-                                    endpoint: s.baseURL, tokenURL: s.baseURL + XPlatform.descriptor.sandboxTokenPath)
-        let store = TikTokTests.Store()
-        let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: store)
-        let adapter = XAdapter(AdapterSettings(account: account, tokens: tokens, http: HTTPClient.shared, chunkSize: 4 * Self.mib,
-                                               backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50))), maxPollWait: .milliseconds(200))
-        let file = dir.file("v.bin")
-        let bytes: [UInt8] = (0..<Int(size)).map { i in UInt8(truncatingIfNeeded: i &* 7 &+ i / 4096) }
-        try Data(bytes).write(to: file)
-        return Rig(server: s, adapter: adapter, file: file, size: size, store: store)
+    func setUp(_ dir: TempDir, size: Int64, faults: SandboxState.Faults = .init()) async throws -> PlatformRig {
+        try await PlatformRig.make(XPlatform.self, dir, size: size, faults: faults) { XAdapter($0, maxPollWait: .milliseconds(200)) }
     }
 
     @Test func aGoodPostArrivesWholeWithItsText() async throws {
@@ -46,7 +21,7 @@ import Testing
         let rig = try await setUp(dir, size: 9 * Self.mib + 123, faults: .init(strictRotation: true))
         defer { Task { await rig.server.stop() } }
         let cps = UploadResumeTests.Checkpoints()
-        let out = try await rig.adapter.deliver(rig.job(), checkpoint: { cps.add($0) }, progress: { _, _ in })
+        let out = try await rig.deliver(Self.meta, checkpoint: { cps.add($0) })
         let videos = await rig.state.allVideos()
         #expect(videos.count == 1 && videos[0].platform == "x")
         #expect(videos[0].sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
@@ -63,7 +38,7 @@ import Testing
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 10 * Self.mib, faults: .init(failChunks: [503]))
         defer { Task { await rig.server.stop() } }
-        _ = try await rig.adapter.deliver(rig.job(), checkpoint: { _ in }, progress: { _, _ in })
+        _ = try await rig.deliver(Self.meta)
         #expect(await rig.state.requestCounts["x.append"] == 4)   // 3 segments, one of them twice
         #expect(await rig.state.bytesReceived == rig.size)
         #expect(await rig.state.allVideos().count == 1)
@@ -76,10 +51,10 @@ import Testing
         struct Crash: Error {}
         let cps = UploadResumeTests.Checkpoints()
         await #expect(throws: Crash.self) {
-            _ = try await rig.adapter.deliver(rig.job(), checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } }, progress: { _, _ in })
+            _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
         }
         let saved = try #require(cps.all.last)
-        let out = try await rig.adapter.deliver(rig.job(session: saved.session, offset: saved.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
+        let out = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
         #expect(await rig.state.requestCounts["x.init"] == 1)
         #expect(await rig.state.bytesReceived == rig.size)   // no segment sent twice
         #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
@@ -90,14 +65,14 @@ import Testing
         let rig = try await setUp(dir, size: 5 * Self.mib, faults: .init(finalReplyDelayMs: 3000))
         defer { Task { await rig.server.stop() } }
         let cps = UploadResumeTests.Checkpoints()
-        let run = Task { try await rig.adapter.deliver(rig.job(), checkpoint: { cps.add($0) }, progress: { _, _ in }) }
+        let run = Task { try await rig.deliver(Self.meta, checkpoint: { cps.add($0) }) }
         // The post exists and its reply is held: the process dies now.
         while await rig.state.stats.finalRepliesPending == 0 { try await Task.sleep(for: .milliseconds(20)) }
         run.cancel()
         _ = await run.result
         let saved = try #require(cps.all.last)
         await rig.state.setFaults(.init())
-        let out = try await rig.adapter.deliver(rig.job(session: saved.session, offset: saved.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
+        let out = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
         #expect(out.reconciled)
         #expect(await rig.state.requestCounts["x.tweet"] == 1)
         #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
@@ -111,13 +86,13 @@ import Testing
         let cps = UploadResumeTests.Checkpoints()
         let state = rig.state
         await #expect(throws: Crash.self) {
-            _ = try await rig.adapter.deliver(rig.job(), checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } }, progress: { _, _ in })
+            _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
         }
         // While it was down, X forgot the unfinished upload and every access token ended.
         await state.expireUnfinishedUploads()
         await state.expireAccessTokens()
         let saved = try #require(cps.all.last)
-        _ = try await rig.adapter.deliver(rig.job(session: saved.session, offset: saved.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
+        _ = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
         #expect(await state.requestCounts["x.init"] == 2)
         #expect(await state.requestCounts["x.token"] == 2)
         #expect(await state.allVideos().count == 1)
@@ -130,7 +105,7 @@ import Testing
         defer { Task { await rig.server.stop() } }
         // 429: wait until `x-rate-limit-reset`, not an error.
         do {
-            _ = try await rig.adapter.deliver(rig.job(), checkpoint: { _ in }, progress: { _, _ in })
+            _ = try await rig.deliver(Self.meta)
             Issue.record("a 429 went unnoticed")
         } catch let e as DeliveryError {
             guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
@@ -140,16 +115,16 @@ import Testing
         // Processing failed: permanent, with X's reason.
         await rig.state.setFaults(.init(failProcessing: "Unsupported video codec: prores"))
         do {
-            _ = try await rig.adapter.deliver(rig.job(), checkpoint: { _ in }, progress: { _, _ in })
+            _ = try await rig.deliver(Self.meta)
             Issue.record("a failed processing went unnoticed")
         } catch let e as DeliveryError {
             #expect(e.kind == .permanent && e.code == .rejectedByPlatform && e.message.contains("Unsupported video codec: prores"))
         }
         // A refusal is permanent and asked once: the same text again is duplicate content.
-        _ = try await rig.adapter.deliver(rig.job(), checkpoint: { _ in }, progress: { _, _ in })
+        _ = try await rig.deliver(Self.meta)
         let before = await rig.state.requestCounts["x.tweet"] ?? 0
         do {
-            _ = try await rig.adapter.deliver(rig.job(), checkpoint: { _ in }, progress: { _, _ in })
+            _ = try await rig.deliver(Self.meta)
             Issue.record("a duplicate post was accepted")
         } catch let e as DeliveryError {
             #expect(e.kind == .permanent && e.httpStatus == 403 && e.message.contains("duplicate content"))

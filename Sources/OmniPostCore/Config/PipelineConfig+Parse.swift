@@ -148,7 +148,7 @@ extension PipelineConfig {
         var accounts: [String: AccountConfig] = [:]
         let accountNodes = try top["accounts"]?.mapping() ?? [:]
         for (key, node) in accountNodes {
-            let m = try node.mapping(allowed: ["client_id", "client_secret", "refresh_token", "endpoint", "token_url"])
+            let m = try node.mapping(allowed: ["client_id", "client_secret", "refresh_token", "endpoint", "token_url", "id"])
             let platform = String(key.split(separator: ":").first ?? "")
             mentions.append(PlatformMention(platform: platform, location: node.location, what: "accounts"))
             // Endpoints left out are the platform's own, filled in by the platform registry.
@@ -158,14 +158,15 @@ extension PipelineConfig {
                 clientSecret: try m["client_secret"]?.string() ?? "",
                 refreshToken: try m["refresh_token"]?.string() ?? "",
                 endpoint: try m["endpoint"]?.string() ?? "",
-                tokenURL: try m["token_url"]?.string() ?? "")
+                tokenURL: try m["token_url"]?.string() ?? "",
+                accountID: try m["id"]?.string() ?? "")
         }
         // Every target needs an account; in sandbox mode one is made up for it.
         for t in targets where accounts[t.accountKey] == nil {
             if sandbox == .embedded {
                 accounts[t.accountKey] = AccountConfig(
                     key: t.accountKey, platform: t.platform, clientID: "sandbox-client", clientSecret: "sandbox-secret",
-                    refreshToken: "sandbox-refresh-\(t.account)", endpoint: "", tokenURL: "")
+                    refreshToken: "sandbox-refresh-\(t.platform)-\(t.account)", endpoint: "", tokenURL: "")
             } else {
                 throw targetsNode.fail("target '\(t.name)' needs credentials under accounts: \(t.accountKey)")
             }

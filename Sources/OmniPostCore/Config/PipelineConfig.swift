@@ -161,8 +161,14 @@ public struct AccountConfig: Sendable {
     /// Empty until the platform registry fills in the platform's own (when the file names none).
     public var endpoint: String
     public var tokenURL: String
+    /// The platform's own id of what posts (`id:` under the account): a LinkedIn author URN
+    /// (`urn:li:person:…`, `urn:li:organization:…`), an Instagram user id, a Facebook page id. Empty:
+    /// the adapter asks the platform who the token belongs to, where it can.
+    public var accountID: String = ""
 
-    public init(key: String, platform: String, clientID: String, clientSecret: String, refreshToken: String, endpoint: String, tokenURL: String) {
+    public init(key: String, platform: String, clientID: String, clientSecret: String, refreshToken: String, endpoint: String, tokenURL: String,
+                accountID: String = "") {
+        self.accountID = accountID
         self.key = key
         self.platform = platform
         self.clientID = clientID

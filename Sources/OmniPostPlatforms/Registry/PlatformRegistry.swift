@@ -8,11 +8,12 @@ public enum PlatformRegistry {
         YouTubePlatform.self,
         TikTokPlatform.self,
         XPlatform.self,
+        LinkedInPlatform.self,
     ]
 
     /// Names OmniPost knows but this build has no adapter for yet: a target naming one is told so,
     /// rather than "unknown platform".
-    public static let planned = ["instagram", "facebook", "threads", "linkedin", "bluesky", "reddit", "vimeo", "s3"]
+    public static let planned = ["instagram", "facebook", "threads", "bluesky", "reddit", "vimeo", "s3"]
 
     public static func module(_ name: String) -> (any PlatformModule.Type)? { platforms.first { $0.descriptor.name == name } }
     public static func descriptor(_ name: String) -> PlatformDescriptor? { module(name)?.descriptor }

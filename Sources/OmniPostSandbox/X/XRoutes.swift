@@ -95,7 +95,7 @@ enum XRoutes: SandboxPlatform {
             await state.count("x.me")
             guard let account = await account(req, state) else { return unauthorized }
             let name = String(account.dropFirst(2))
-            return SandboxHTTP.json(.ok, ["data": ["id": await state.xUserID(account), "name": name, "username": name]])
+            return SandboxHTTP.json(.ok, ["data": ["id": await state.userID(account), "name": name, "username": name]])
         }
         router.post("/2/media/upload/initialize") { req, _ -> Response in
             guard let account = await account(req, state) else { return unauthorized }
@@ -165,7 +165,7 @@ enum XRoutes: SandboxPlatform {
             guard await account(req, state) != nil else { return unauthorized }
             let count: Int = Int(SandboxHTTP.query(req, "max_results") ?? "10") ?? 10
             guard (5...100).contains(count) else { return invalid("max_results must be 5–100") }
-            guard let owner = await state.xAccount(userID: ctx.parameters.get("id") ?? "") else {
+            guard let owner = await state.account(userID: ctx.parameters.get("id") ?? "") else {
                 return problem(404, "Not Found Error", "Could not find user with id: [\(ctx.parameters.get("id") ?? "")].",
                                type: "https://api.twitter.com/2/problems/resource-not-found")
             }

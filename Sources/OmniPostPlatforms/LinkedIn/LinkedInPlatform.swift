@@ -1,0 +1,21 @@
+import OmniPostCore
+
+/// LinkedIn as a unit. Its token endpoint lives on www.linkedin.com, its API on api.linkedin.com; every
+/// REST call names a dated `LinkedIn-Version`. Refresh tokens are not rotated (they last a year).
+public enum LinkedInPlatform: PlatformModule {
+    public static let descriptor = PlatformDescriptor(
+        name: "linkedin", displayName: "LinkedIn", apiRoot: "https://api.linkedin.com",
+        oauth: .init(authorizeURL: "https://www.linkedin.com/oauth/v2/authorization", tokenURL: "https://www.linkedin.com/oauth/v2/accessToken",
+                     scopes: ["openid", "profile", "w_member_social"]),
+        sandboxTokenPath: "/oauth/v2/accessToken",
+        accountFields: ["client_id", "client_secret", "refresh_token", "id (author URN; default: the token's member)"],
+        capabilities: .init(
+            upload: "`initializeUpload` parts PUT as instructed, ETags kept; a resume re-sends only parts without an ETag",
+            nativeScheduling: false, covers: "none",
+            reconcile: "the author's posts, searched for the video URN",
+            quotas: "150 posts/day (UTC); 429 waits for midnight UTC"))
+
+    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+        LinkedInAdapter(settings)
+    }
+}
