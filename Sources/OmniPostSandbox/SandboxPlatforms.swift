@@ -13,5 +13,6 @@ enum SandboxPlatforms {
         TikTokRoutes.self,
         XRoutes.self,
         LinkedInRoutes.self,
+        InstagramRoutes.self,
     ]
 }

@@ -40,6 +40,7 @@ extension SandboxState {
     public func expireUnfinishedUploads() {
         for (id, m) in xMedia where !m.finalized { xMedia[id]?.created = .distantPast }
         expireLinkedInUploads()
+        for (id, c) in igContainers where c.mediaID == nil { igContainers[id]?.expired = true }
     }
 
     func startXUpload(account: String, mediaType: String, category: String, total: Int64) throws -> XMedia {

@@ -192,6 +192,9 @@ public actor SandboxState {
     var userIDs: [String: String] = [:]
     var linkedinVideos: [String: LinkedInVideo] = [:]
     var linkedinPosts: [LinkedInPost] = []
+    var igContainers: [String: IGContainer] = [:]
+    /// What `content_publishing_limit` reports as `quota_total` (sources say 25, 50 or 100).
+    var instagramQuotaTotal = 100
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).
     nonisolated let sessionLocks = KeyedLock()
     var videos: [Video] = []

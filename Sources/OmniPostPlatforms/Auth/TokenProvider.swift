@@ -28,12 +28,14 @@ public actor TokenProvider {
 
     /// Client id and secret in the form, or as HTTP Basic (X), from the platform's descriptor.
     let clientAuthentication: PlatformDescriptor.OAuth.ClientAuthentication
+    let refreshStyle: PlatformDescriptor.OAuth.RefreshStyle
 
     public init(account: AccountConfig, http: HTTPClient, store: any TokenStore, timeout: Duration = .seconds(30), clientIDField: String? = nil) {
         self.account = account
         let oauth = PlatformRegistry.descriptor(account.platform)?.oauth
         self.clientIDField = clientIDField ?? oauth?.clientIDField ?? "client_id"
         self.clientAuthentication = oauth?.clientAuthentication ?? .form
+        self.refreshStyle = oauth?.refreshStyle ?? .refreshToken
         self.http = http
         self.store = store
         self.timeout = timeout
@@ -85,20 +87,30 @@ public actor TokenProvider {
     private func performRefresh() async throws -> String {
         let storedRefresh = try await stored()?.refreshToken
         let refreshToken = storedRefresh ?? account.refreshToken
-        var req = HTTPClientRequest(url: account.tokenURL)
-        req.method = .POST
-        req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        var fields = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
-        switch clientAuthentication {
-        case .form:
-            fields += [(clientIDField, account.clientID), ("client_secret", account.clientSecret)]
-        case .basic:
-            // RFC 6749 §2.3.1: id and secret form-encoded, then joined and base64-encoded.
-            let pair = Self.formEscape(account.clientID) + ":" + Self.formEscape(account.clientSecret)
-            req.headers.add(name: "Authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
+        var req: HTTPClientRequest
+        switch refreshStyle {
+        case .refreshToken:
+            req = HTTPClientRequest(url: account.tokenURL)
+            req.method = .POST
+            req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            var fields = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
+            switch clientAuthentication {
+            case .form:
+                fields += [(clientIDField, account.clientID), ("client_secret", account.clientSecret)]
+            case .basic:
+                // RFC 6749 §2.3.1: id and secret form-encoded, then joined and base64-encoded.
+                let pair = Self.formEscape(account.clientID) + ":" + Self.formEscape(account.clientSecret)
+                req.headers.add(name: "Authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
+            }
+            req.body = .bytes(ByteBuffer(string: Self.form(fields)))
+        case .metaExchange:
+            // Meta: the long-lived token is exchanged for a new long-lived one (60 days), which is stored in its place.
+            req = HTTPClientRequest(url: account.tokenURL + "?" + Self.form([
+                ("grant_type", "fb_exchange_token"), ("client_id", account.clientID), ("client_secret", account.clientSecret),
+                ("fb_exchange_token", refreshToken),
+            ]))
+            req.method = .GET
         }
-        let form = fields.map { "\($0.0)=\(Self.formEscape($0.1))" }.joined(separator: "&")
-        req.body = .bytes(ByteBuffer(string: form))
         let resp: HTTPClientResponse
         do { resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds))) } catch {
             throw DeliveryError(.retryNow, .internalError, "token endpoint unreachable: \(error)")
@@ -109,16 +121,20 @@ public actor TokenProvider {
             let expiresIn = (json["expires_in"] as? NSNumber)?.doubleValue ?? 3600
             let expires = Date().addingTimeInterval(expiresIn)
             // A rotated refresh token is stored before the access token is used.
-            try await store.save(account: account.key, accessToken: token, expiresAt: expires, refreshToken: json["refresh_token"] as? String ?? refreshToken)
+            let next = refreshStyle == .metaExchange ? token : json["refresh_token"] as? String ?? refreshToken
+            try await store.save(account: account.key, accessToken: token, expiresAt: expires, refreshToken: next)
             cached = (token, expires)
             mustRefresh = false
             return token
         }
-        let err = json["error"] as? String ?? "HTTP \(resp.status.code)"
+        // Graph API errors are objects: code 190 is a token that is expired, revoked or invalid.
+        let graph = json["error"] as? [String: Any]
+        let err = json["error"] as? String ?? graph.map { "\($0["type"] as? String ?? "error") \($0["code"].map { "\($0)" } ?? ""): \($0["message"] as? String ?? "")" } ?? "HTTP \(resp.status.code)"
         let desc = (json["error_description"] as? String ?? "").lowercased()
         // X answers a used or revoked refresh token with `invalid_request` "Value passed for the token was invalid."
         let deadToken = err == "invalid_request" && desc.contains("token") && desc.contains("invalid")
-        if err == "invalid_grant" || err == "invalid_client" || err == "unauthorized_client" || deadToken || resp.status == .unauthorized {
+        let graphDead = (graph?["code"] as? NSNumber)?.intValue == 190
+        if err == "invalid_grant" || err == "invalid_client" || err == "unauthorized_client" || deadToken || graphDead || resp.status == .unauthorized {
             throw DeliveryError(.reauthenticate, .authRevoked,
                 "the credentials for \(account.key) were refused (\(err)): the refresh token expired or was revoked; authorize the account again and put the new refresh_token under accounts: \(account.key)",
                 httpStatus: Int(resp.status.code))
@@ -127,6 +143,10 @@ public actor TokenProvider {
             throw DeliveryError(.retryNow, .internalError, "token endpoint answered \(resp.status.code)", httpStatus: Int(resp.status.code))
         }
         throw DeliveryError(.permanent, .authRevoked, "token refresh for \(account.key) failed: \(err)", httpStatus: Int(resp.status.code))
+    }
+
+    static func form(_ fields: [(String, String)]) -> String {
+        fields.map { "\($0.0)=\(formEscape($0.1))" }.joined(separator: "&")
     }
 
     static func formEscape(_ s: String) -> String {

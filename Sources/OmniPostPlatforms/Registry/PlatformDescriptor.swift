@@ -17,8 +17,14 @@ public struct PlatformDescriptor: Sendable {
         /// (Google, TikTok, LinkedIn), or HTTP Basic (X: `Authorization: Basic base64(id:secret)`).
         public enum ClientAuthentication: Sendable { case form, basic }
         public var clientAuthentication: ClientAuthentication = .form
+        /// How a fresh access token is had: OAuth 2's `grant_type=refresh_token`, or Meta's exchange of a
+        /// long-lived token for a new one (`grant_type=fb_exchange_token`, a GET): there the account's
+        /// `refresh_token` holds the long-lived token, and each exchange's result replaces it.
+        public enum RefreshStyle: Sendable { case refreshToken, metaExchange }
+        public var refreshStyle: RefreshStyle = .refreshToken
         public init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
-                    clientAuthentication: ClientAuthentication = .form) {
+                    clientAuthentication: ClientAuthentication = .form, refreshStyle: RefreshStyle = .refreshToken) {
+            self.refreshStyle = refreshStyle
             self.authorizeURL = authorizeURL
             self.tokenURL = tokenURL
             self.scopes = scopes

@@ -9,11 +9,12 @@ public enum PlatformRegistry {
         TikTokPlatform.self,
         XPlatform.self,
         LinkedInPlatform.self,
+        InstagramPlatform.self,
     ]
 
     /// Names OmniPost knows but this build has no adapter for yet: a target naming one is told so,
     /// rather than "unknown platform".
-    public static let planned = ["instagram", "facebook", "threads", "bluesky", "reddit", "vimeo", "s3"]
+    public static let planned = ["facebook", "threads", "bluesky", "reddit", "vimeo", "s3"]
 
     public static func module(_ name: String) -> (any PlatformModule.Type)? { platforms.first { $0.descriptor.name == name } }
     public static func descriptor(_ name: String) -> PlatformDescriptor? { module(name)?.descriptor }
@@ -45,6 +46,11 @@ public enum PlatformRegistry {
             var msg = "unknown platform '\(m.platform)' in \(m.what)"
             if let g = DidYouMean.suggest(m.platform, among: known) { msg += "; did you mean '\(g)'?" }
             throw OmniError(.configInvalid, msg, at: m.location)
+        }
+        // A target that names no profile gets its platform's default (Instagram's is `instagram_reels`).
+        for i in config.targets.indices {
+            let t = config.targets[i]
+            if t.profile == t.platform, let d = descriptor(t.platform) { config.targets[i].profile = d.defaultProfile }
         }
         for (key, var account) in config.accounts {
             guard let d = descriptor(account.platform) else { continue }

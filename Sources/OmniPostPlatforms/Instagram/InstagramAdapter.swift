@@ -1,0 +1,220 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OmniPostCore
+
+/// Instagram Reels through the Graph API (PLATFORMS.md § Instagram Reels): a REELS container with
+/// `upload_type=resumable` → bytes to `rupload.facebook.com/ig-api-upload/{v}/{container}` with
+/// `offset`/`file_size` → the container's `status_code` until FINISHED → `media_publish`.
+///
+/// Exactly once: the container id is persisted before any byte, confirmed bytes after each chunk, and
+/// the phase before publishing. An uncertain publish is reconciled from the container's own
+/// `status_code` (PUBLISHED) — never by publishing again. The account's publishing limit is read from
+/// `content_publishing_limit` before a container is made: a spent quota waits, it does not fail.
+public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
+    public let platform = "instagram"
+    let settings: AdapterSettings
+    let chunkSize: Int64
+    let poll: PollPolicy
+    let pollTimeout: Duration
+    public var account: AccountConfig { settings.account }
+    var graph: GraphAPI { GraphAPI(settings: settings, name: "Instagram") }
+
+    /// Container status checks: every 3 s growing to 15 s (Meta meters calls per hour per account).
+    public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
+
+    public init(_ settings: AdapterSettings, poll: PollPolicy = InstagramAdapter.statusPolling, pollTimeout: Duration = .seconds(900)) {
+        self.settings = settings
+        self.chunkSize = min(max(settings.chunkSize, 256 * 1024), 64 * 1_048_576)
+        self.poll = poll
+        self.pollTimeout = pollTimeout
+    }
+
+    public var schedulesNatively: Bool { InstagramPlatform.descriptor.capabilities.nativeScheduling }
+
+    /// Title, description, then the tags as hashtags (those not already in the text).
+    static func caption(_ m: PublishMetadata) -> String {
+        var body = [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n\n")
+        let tags = m.tags.map { $0.hasPrefix("#") ? $0 : "#" + $0.replacingOccurrences(of: " ", with: "") }.filter { !body.contains($0) }
+        if !tags.isEmpty { body += (body.isEmpty ? "" : "\n\n") + tags.joined(separator: " ") }
+        return body
+    }
+
+    public func preflight(_ m: PublishMetadata) -> OmniError? {
+        if m.privacy != .public {
+            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist for Instagram Reels: a professional account's reels are public")
+        }
+        let caption = Self.caption(m)
+        if caption.count > 2200 { return OmniError(.textTooLong, "the Instagram caption (title, description and hashtags) is \(caption.count) characters; 2200 allowed") }
+        let hashtags = caption.split(whereSeparator: { $0.isWhitespace }).filter { $0.hasPrefix("#") }.count
+        if hashtags > 30 { return OmniError(.textTooLong, "the Instagram caption has \(hashtags) hashtags; 30 allowed") }
+        let mentions = caption.split(whereSeparator: { $0.isWhitespace }).filter { $0.hasPrefix("@") }.count
+        if mentions > 20 { return OmniError(.textTooLong, "the Instagram caption has \(mentions) @mentions; 20 allowed") }
+        if let c = m.options["collaborators"], c.split(separator: ",").count > 3 {
+            return OmniError(.invalidValue, "instagram collaborators: at most 3 usernames, comma-separated")
+        }
+        if let s = m.options["share_to_feed"], !["true", "false"].contains(s.lowercased()) {
+            return OmniError(.invalidValue, "instagram share_to_feed must be true or false, not '\(s)'")
+        }
+        return nil
+    }
+
+    struct Session: Codable {
+        enum Phase: String, Codable { case uploading, processing, publishing }
+        var container: String
+        var igUser: String
+        var phase: Phase
+    }
+
+    public func publish(
+        _ job: UploadJob,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+        progress: @escaping @Sendable (Int64, Int64) -> Void
+    ) async throws -> PublishOutcome {
+        var sent: Int64 = 0
+        var s: Session
+        var offset: Int64 = 0
+        if let resumed = job.session.flatMap(Self.decode) { s = resumed; offset = job.confirmedOffset } else { s = try await start(job, checkpoint: checkpoint) }
+        if s.phase == .uploading {
+            let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
+            var failures = 0
+            while offset < job.size {
+                let length = min(chunkSize, job.size - offset)
+                do {
+                    let body = try AuthorizedHTTP.readChunk(reader, from: offset, count: Int(length))
+                    let r = try await graph.rupload("/ig-api-upload/\(GraphAPI.version)/\(s.container)", offset: offset, fileSize: job.size, body)
+                    sent += length
+                    guard r.status == 200 else { throw Self.ruploadError(r, graph: graph, during: "sending bytes \(offset)–\(offset + length - 1)") }
+                    offset += length
+                    failures = 0
+                    try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: offset, bytesSent: sent))
+                    progress(offset, job.size)
+                } catch let e as DeliveryError where e.kind == .retryNow {
+                    failures += 1
+                    if failures >= maxAttempts { throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus) }
+                    // The upload host takes a body at any offset up to what it holds: the chunk goes again from the last confirmed byte.
+                    try await Task.sleep(for: backoff.delay(attempt: failures))
+                }
+            }
+            s.phase = .processing
+            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+        }
+        switch try await waitFinished(s) {
+        case .expired:
+            // A container that expired was never published: a new one cannot post twice.
+            var fresh = job
+            fresh.session = nil
+            fresh.confirmedOffset = 0
+            return try await publish(fresh, checkpoint: checkpoint, progress: progress)
+        case .published:
+            return try await outcome(mediaID: nil, s, sent)
+        case .finished:
+            break
+        }
+        s.phase = .publishing
+        // From here a post may exist: a restart reads the container's status_code before anything else.
+        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+        var pacer = poll.pacer()
+        let end = ContinuousClock.now + pollTimeout
+        while true {
+            let r = try await graph.call(.POST, "/\(s.igUser)/media_publish", [("creation_id", s.container)])
+            if r.status == 200, let id = r.json?["id"] as? String { return try await outcome(mediaID: id, s, sent) }
+            // 9007 / 2207027: the media is not ready to publish yet.
+            guard GraphAPI.code(r) == 9007, ContinuousClock.now < end else { throw graph.classify(r, during: "publishing the reel") }
+            try await pacer.pace()
+        }
+    }
+
+    /// Who posts, whether the publishing limit has room, then the container — persisted before any byte.
+    func start(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> Session {
+        var ig = account.accountID
+        if ig.isEmpty {
+            let me = try await graph.call(.GET, "/me", [("fields", "id,username")])
+            guard me.status == 200, let id = me.json?["id"] as? String else { throw graph.classify(me, during: "reading the account's Instagram user id") }
+            ig = id
+        }
+        let limit = try await graph.call(.GET, "/\(ig)/content_publishing_limit", [("fields", "config,quota_usage")])
+        guard limit.status == 200 else { throw graph.classify(limit, during: "reading the publishing limit") }
+        if let d = (limit.json?["data"] as? [[String: Any]])?.first, let used = (d["quota_usage"] as? NSNumber)?.intValue,
+           let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue, used >= total {
+            throw DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted,
+                                "Instagram's publishing limit is spent: \(used) of \(total) posts in 24 h (content_publishing_limit); it waits for room")
+        }
+        try await job.beforeRequest("init")
+        let m = job.metadata
+        var params = [("media_type", "REELS"), ("upload_type", "resumable"), ("caption", Self.caption(m))]
+        if let ms = m.coverAtMs { params.append(("thumb_offset", String(ms))) }
+        if let v = m.options["share_to_feed"] { params.append(("share_to_feed", v.lowercased())) }
+        if let v = m.options["collaborators"] {
+            let names = v.split(separator: ",").map { "\"\($0.trimmingCharacters(in: .whitespaces))\"" }
+            params.append(("collaborators", "[" + names.joined(separator: ",") + "]"))
+        }
+        if let v = m.options["location_id"] { params.append(("location_id", v)) }
+        let r = try await graph.call(.POST, "/\(ig)/media", params)
+        guard r.status == 200, let id = r.json?["id"] as? String else { throw graph.classify(r, during: "creating the reel's container") }
+        let s = Session(container: id, igUser: ig, phase: .uploading)
+        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: 0, bytesSent: 0))
+        return s
+    }
+
+    enum Finished { case finished, published, expired }
+
+    /// The container's `status_code` until FINISHED (ERROR fails the post with Instagram's reason).
+    func waitFinished(_ s: Session) async throws -> Finished {
+        let end = ContinuousClock.now + pollTimeout
+        var pacer = poll.pacer()
+        while ContinuousClock.now < end {
+            try await pacer.pace()
+            guard let (code, status) = try await containerStatus(s.container) else { return .expired }
+            switch code {
+            case "FINISHED": return .finished
+            case "PUBLISHED": return .published
+            case "EXPIRED": return .expired
+            case "ERROR": throw DeliveryError(.permanent, .rejectedByPlatform, "Instagram could not process the reel: \(status ?? "no reason given")")
+            default: continue
+            }
+        }
+        throw DeliveryError(.retryNow, .platformError, "Instagram had not finished processing after \(Int(pollTimeout.seconds)) s")
+    }
+
+    /// `status_code` and `status` of a container, or nil when Instagram does not know it.
+    func containerStatus(_ id: String) async throws -> (String, String?)? {
+        let r = try await graph.call(.GET, "/\(id)", [("fields", "status_code,status")])
+        if GraphAPI.code(r) == 100 || GraphAPI.code(r) == 24 || r.status == 404 { return nil }
+        guard r.status == 200 else { throw graph.classify(r, during: "reading the container's status") }
+        return (r.json?["status_code"] as? String ?? "", r.json?["status"] as? String)
+    }
+
+    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
+        guard let s = job.session.flatMap(Self.decode) else { return .notStarted }
+        guard let (code, status) = try await containerStatus(s.container) else { return .notStarted }
+        switch code {
+        case "PUBLISHED": return .published(try await outcome(mediaID: nil, s, 0))
+        case "EXPIRED": return .notStarted
+        case "ERROR": throw DeliveryError(.permanent, .rejectedByPlatform, "Instagram could not process the reel: \(status ?? "no reason given")")
+        default: return s.phase == .uploading ? .partial(confirmedOffset: job.confirmedOffset) : .processing
+        }
+    }
+
+    /// The published media: its id from media_publish, or — found PUBLISHED by reconciling, when the
+    /// publish reply was lost — the container's id, which is all Instagram names it by then.
+    func outcome(mediaID: String?, _ s: Session, _ sent: Int64) async throws -> PublishOutcome {
+        let media = mediaID ?? s.container
+        let link = try? await graph.call(.GET, "/\(media)", [("fields", "permalink")])
+        let url = link?.json?["permalink"] as? String ?? "https://www.instagram.com/"
+        return PublishOutcome(remoteId: media, url: url, bytesSent: sent)
+    }
+
+    /// The upload host's errors: `{"debug_info": {"retriable", "type", "message"}}`, or a Graph error.
+    static func ruploadError(_ r: AuthorizedHTTP.Reply, graph: GraphAPI, during: String) -> DeliveryError {
+        if let d = r.json?["debug_info"] as? [String: Any] {
+            let what = "Instagram's upload host answered \(r.status) while \(during): \(d["type"] as? String ?? "") \(d["message"] as? String ?? "")"
+            return DeliveryError(d["retriable"] as? Bool == true || r.status >= 500 ? .retryNow : .permanent, .platformError, what, httpStatus: r.status)
+        }
+        return graph.classify(r, during: during)
+    }
+
+    static func decode(_ s: String) -> Session? { try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) }
+    static func encode(_ s: Session) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data(), as: UTF8.self) }
+}

@@ -1,0 +1,88 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OmniPostCore
+
+/// What Instagram and Facebook share: the Graph API (a dated version in every path, form parameters,
+/// errors as `{"error": {message, type, code, error_subcode, is_transient}}`) and the resumable upload
+/// host `rupload.facebook.com` (`Authorization: OAuth`, `offset`, `file_size` headers, raw body).
+struct GraphAPI {
+    static let version = "v21.0"
+    let settings: AdapterSettings
+    let name: String
+    var account: AccountConfig { settings.account }
+
+    /// The upload host: rupload.facebook.com for the real Graph API, the same server otherwise (the sandbox).
+    var ruploadRoot: String {
+        account.endpoint.contains("graph.facebook.com") ? "https://rupload.facebook.com" : account.endpoint
+    }
+
+    /// One Graph call with form parameters (a POST's body, a GET's query). Meta answers an expired or
+    /// revoked token with code 190 — often under HTTP 400, not 401 — so that is refreshed and asked once more.
+    func call(_ method: HTTPMethod, _ path: String, _ params: [(String, String)] = []) async throws -> AuthorizedHTTP.Reply {
+        let query = TokenProvider.form(params)
+        let url = account.endpoint + "/" + Self.version + path + (method == .GET && !params.isEmpty ? "?" + query : "")
+        let body = method == .GET ? ByteBuffer() : ByteBuffer(string: query)
+        let headers = method == .GET ? [] : [("Content-Type", "application/x-www-form-urlencoded")]
+        var r = try await settings.api.send(url: url, method: method, headers: headers, body: body)
+        if Self.code(r) == 190 {
+            await settings.tokens.invalidate()
+            r = try await settings.api.send(url: url, method: method, headers: headers, body: body)
+        }
+        return r
+    }
+
+    /// Bytes to the upload host from `offset` (the body is the rest, or the next chunk of it).
+    func rupload(_ path: String, offset: Int64, fileSize: Int64, _ body: ByteBuffer) async throws -> AuthorizedHTTP.Reply {
+        let token = try await settings.tokens.accessToken()
+        return try await settings.api.send(url: ruploadRoot + path, method: .POST, headers: [
+            ("Authorization", "OAuth " + token), ("offset", String(offset)), ("file_size", String(fileSize)),
+            ("Content-Type", "application/octet-stream"),
+        ], body: body, authorize: false)
+    }
+
+    static func error(_ r: AuthorizedHTTP.Reply) -> [String: Any]? { r.json?["error"] as? [String: Any] }
+    static func code(_ r: AuthorizedHTTP.Reply) -> Int? { (error(r)?["code"] as? NSNumber)?.intValue }
+    static func subcode(_ r: AuthorizedHTTP.Reply) -> Int? { (error(r)?["error_subcode"] as? NSNumber)?.intValue }
+
+    /// Graph API errors by their code (developers.facebook.com/docs/graph-api/guides/error-handling):
+    /// 190 token → re-authenticate; 4/17/32/613/80001–80014 request limits → wait (the usage headers say
+    /// how long); 1/2 or `is_transient` → retry; 368 (policy block) and the rest → permanent.
+    func classify(_ r: AuthorizedHTTP.Reply, during: String) -> DeliveryError {
+        let e = Self.error(r)
+        let code = Self.code(r)
+        let sub = Self.subcode(r).map { "/\($0)" } ?? ""
+        let what = "\(name) answered \(r.status) (code \(code.map(String.init) ?? "-")\(sub)) while \(during): \(e?["error_user_msg"] as? String ?? e?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self))"
+        switch code {
+        case 190?:
+            return DeliveryError(.reauthenticate, .authRevoked, what + "; authorize the account again", httpStatus: r.status)
+        case 4?, 17?, 32?, 613?, .some(80001...80014):
+            return DeliveryError(.retryAt(Self.regainAccess(r.headers)), .rateLimited, what, httpStatus: r.status)
+        case 1?, 2?:
+            return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status)
+        default:
+            if e?["is_transient"] as? Bool == true || r.status >= 500 { return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status) }
+            if r.status == 429 { return DeliveryError(.retryAt(Self.regainAccess(r.headers)), .rateLimited, what, httpStatus: r.status) }
+            return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: r.status)
+        }
+    }
+
+    /// When a throttled app or account may call again: `estimated_time_to_regain_access` (minutes) in
+    /// `X-Business-Use-Case-Usage` or `X-App-Usage`, else an hour.
+    static func regainAccess(_ h: HTTPHeaders, now: Date = Date()) -> Date {
+        for name in ["X-Business-Use-Case-Usage", "X-App-Usage"] {
+            guard let v = h.first(name: name), let json = try? JSONSerialization.jsonObject(with: Data(v.utf8)) else { continue }
+            var minutes: [Double] = []
+            func walk(_ x: Any) {
+                if let d = x as? [String: Any] {
+                    if let m = (d["estimated_time_to_regain_access"] as? NSNumber)?.doubleValue { minutes.append(m) }
+                    d.values.forEach(walk)
+                } else if let a = x as? [Any] { a.forEach(walk) }
+            }
+            walk(json)
+            if let m = minutes.max(), m > 0 { return now.addingTimeInterval(m * 60) }
+        }
+        return now.addingTimeInterval(3600)
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import OmniPostCore
+
+extension SandboxState {
+    /// One Reels container: bytes arrive on the upload host, then it processes, then it is published once.
+    struct IGContainer: Sendable {
+        var id: String
+        var igUser: String
+        var account: String
+        var caption: String
+        var shareToFeed: Bool
+        var thumbOffset: Int?
+        var collaborators: [String]
+        var size: Int64? = nil
+        var received: Int64 = 0
+        var file: String
+        var created: Date
+        var readyAt: Date? = nil
+        var failure: String? = nil
+        var mediaID: String? = nil
+        var sha256: String? = nil
+        var expired = false
+
+        var statusCode: String {
+            if mediaID != nil { return "PUBLISHED" }
+            if expired { return "EXPIRED" }
+            if failure != nil { return "ERROR" }
+            guard let size, received == size, let ready = readyAt else { return "IN_PROGRESS" }
+            return ready <= Date() ? "FINISHED" : "IN_PROGRESS"
+        }
+    }
+
+    /// Meta's token exchange: a long-lived token (registered as the account's "refresh token", or one an
+    /// earlier exchange gave) buys a new long-lived token, which can be exchanged in its turn.
+    func metaExchange(clientID: String, clientSecret: String, token: String) -> RefreshResult {
+        guard let a = accounts[token], !a.revoked else { return .invalidGrant }
+        guard a.clientID == clientID, a.clientSecret == clientSecret else { return .invalidClient }
+        let next = "EAA" + SandboxState.randomID(60, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        tokens[next] = Token(account: "\(a.platform):\(a.name)", expires: Date().addingTimeInterval(accessTokenLifetime))
+        accounts[next] = a
+        return .ok(next, Int(accessTokenLifetime))
+    }
+
+    func makeIGContainer(account: String, igUser: String, caption: String, shareToFeed: Bool, thumbOffset: Int?, collaborators: [String]) throws -> IGContainer {
+        let id = "1790" + SandboxState.randomID(13, alphabet: "0123456789")
+        let file = root.appendingPathComponent("instagram/uploads/\(id).part").path
+        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
+        let c = IGContainer(id: id, igUser: igUser, account: account, caption: caption, shareToFeed: shareToFeed, thumbOffset: thumbOffset,
+                            collaborators: collaborators, file: file, created: Date())
+        igContainers[id] = c
+        return c
+    }
+
+    /// A container, expired once it is older than a day (or `sessionLifetime`) without being published.
+    func igContainer(_ id: String) -> IGContainer? {
+        guard var c = igContainers[id] else { return nil }
+        if c.mediaID == nil, Date().timeIntervalSince(c.created) > min(sessionLifetime, 86400) { c.expired = true }
+        return c
+    }
+
+    func putIGContainer(_ c: IGContainer) { igContainers[c.id] = c }
+
+    /// Bytes at `offset` (at most what is held: a resent chunk replaces its earlier copy).
+    func receiveIG(_ id: String, offset: Int64, size: Int64, bytes: Data) throws -> IGContainer? {
+        guard var c = igContainers[id] else { return nil }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: c.file))
+        try h.truncate(atOffset: UInt64(offset))
+        try h.seek(toOffset: UInt64(offset))
+        try h.write(contentsOf: bytes)
+        try h.close()
+        c.size = size
+        c.received = offset + Int64(bytes.count)
+        addReceived(Int64(bytes.count))
+        if c.received == size {
+            c.sha256 = try FileHashing.sha256(path: c.file).hex
+            c.readyAt = Date().addingTimeInterval(Double(faults.processingMs) / 1000)
+            c.failure = takeProcessingFault()
+        }
+        igContainers[id] = c
+        return c
+    }
+
+    /// media_publish: the container becomes a reel, once.
+    func publishIG(_ id: String) -> String {
+        guard var c = igContainers[id] else { return "" }
+        let media = "1791" + SandboxState.randomID(13, alphabet: "0123456789")
+        c.mediaID = media
+        igContainers[id] = c
+        videos.append(Video(platform: "instagram", id: media, account: c.account, title: c.caption, description: "", tags: c.collaborators,
+                            privacy: "public", publishAt: nil, bytes: c.size ?? 0, sha256: c.sha256 ?? "", path: c.file, receivedAt: Date()))
+        return media
+    }
+
+    /// Reels published by an Instagram user in the last 24 h (what `content_publishing_limit` counts).
+    func igPublished(by igUser: String) -> Int {
+        igContainers.values.filter { $0.igUser == igUser && $0.mediaID != nil && Date().timeIntervalSince($0.created) < 86400 }.count
+    }
+
+    public func setInstagramQuotaTotal(_ n: Int) { instagramQuotaTotal = n }
+}
