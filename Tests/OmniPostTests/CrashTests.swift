@@ -6,9 +6,12 @@ import Testing
 
 /// ARCHITECTURE.md principle 3, proven the hard way: a daemon killed with SIGKILL at random points and
 /// restarted, over and over, publishes every delivery exactly once and loses no file — on YouTube's
-/// offset-resumable session and TikTok's ordered chunks plus publish polling alike.
+/// offset-resumable session, TikTok's ordered chunks plus publish polling, Instagram's container and
+/// rupload, X's media segments and LinkedIn's ETag'd parts, all at once.
 @Suite(.serialized) struct CrashTests {
     static let binary = CheckCommandTests.binary
+    static let clips = 20
+    static let platforms = ["youtube", "tiktok", "instagram", "x", "linkedin"]
 
     /// A child process with a clean signal mask, its output in a file.
     final class Child {
@@ -56,6 +59,8 @@ import Testing
         let sandboxLog = dir.file("sandbox.log")
         let sandbox = try Child(["sandbox", "--port", "0", "--root", dir.file("sandbox").path,
                                  "--account", "youtube:main=cid:sec:rt-yt", "--account", "tiktok:main=ck:sec:rt-tt",
+                                 "--account", "instagram:main=ig:sec:rt-ig", "--account", "x:main=xc:sec:rt-x",
+                                 "--account", "linkedin:main=li:sec:rt-li",
                                  "--put-delay-ms", "120", "--final-reply-delay-ms", "600"], log: sandboxLog)
         defer { sandbox.kill9() }
         let line = try Self.waitForLine(sandboxLog, containing: "listening on")
@@ -72,27 +77,37 @@ import Testing
             quotas:
               youtube: [{name: upload_units, limit: 1000000, cost: 1600, window: day, zone: America/Los_Angeles}]
               tiktok: [{name: posts, limit: 1000, window: 24h}]
+              instagram: [{name: posts, limit: 1000, window: 24h}]
+              x: [{name: posts, limit: 1000, window: 24h}]
+              linkedin: [{name: posts, limit: 1000, window: day, zone: UTC}]
             targets:
               - youtube:main
               - tiktok:main
+              - instagram:main
+              - x:main
+              - linkedin:main
             accounts:
               youtube:main: {client_id: cid, client_secret: sec, refresh_token: rt-yt, endpoint: "\(base)", token_url: "\(base)/token"}
               tiktok:main: {client_id: ck, client_secret: sec, refresh_token: rt-tt, endpoint: "\(base)", token_url: "\(base)/v2/oauth/token/"}
+              instagram:main: {client_id: ig, client_secret: sec, refresh_token: rt-ig, endpoint: "\(base)", token_url: "\(base)/oauth/access_token"}
+              x:main: {client_id: xc, client_secret: sec, refresh_token: rt-x, endpoint: "\(base)", token_url: "\(base)/2/oauth2/token"}
+              linkedin:main: {client_id: li, client_secret: sec, refresh_token: rt-li, endpoint: "\(base)", token_url: "\(base)/oauth/v2/accessToken"}
             """)
-        // 30 distinct clips of ~10.5 MiB: one encode, then a different `free` box on each (ignored by
-        // players), big enough for 11 YouTube chunks and 2 ordered TikTok chunks.
-        let clip = try Clips.make(width: 540, height: 960, seconds: 3, extra: ["-crf", "20", "-movflags", "+faststart"])
+        // 20 distinct clips of ~10.5 MiB: one encode, then a different `free` box on each (ignored by
+        // players), big enough for 11 YouTube chunks, 2 ordered TikTok chunks, 3 X segments and LinkedIn
+        // parts; 4 s, within every platform's duration range.
+        let clip = try Clips.make(width: 540, height: 960, seconds: 4, extra: ["-crf", "20", "-movflags", "+faststart"])
         let bytes = try Data(contentsOf: clip)
         var originals: [String: String] = [:]
         try FileManager.default.createDirectory(at: root.appendingPathComponent("inbox"), withIntermediateDirectories: true)
         let padding = max(0, 11_000_000 - bytes.count)
-        for i in 0..<30 {
+        for i in 0..<Self.clips {
             var b = bytes
             let payload = Array("crash-test-clip-\(i)".utf8) + [UInt8](repeating: UInt8(i), count: padding)
             let size = UInt32(8 + payload.count)
             b.append(contentsOf: [UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)] + Array("free".utf8) + payload)
             try b.write(to: root.appendingPathComponent("inbox/c\(i).mp4"))
-            try Data("title: crash \(i)\nprivacy: private\n".utf8).write(to: root.appendingPathComponent("inbox/c\(i).yaml"))
+            try Data("title: crash \(i)\nprivacy: public\n".utf8).write(to: root.appendingPathComponent("inbox/c\(i).yaml"))
             originals["c\(i).mp4"] = FileHashing.sha256(data: b)
         }
 
@@ -125,7 +140,7 @@ import Testing
         }
         // Then let one run finish everything.
         let last = try Child(["run", pipeline.path, "--once"], log: daemonLog)
-        let deadline = Date().addingTimeInterval(240)
+        let deadline = Date().addingTimeInterval(300)
         while last.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!last.process.isRunning, "the final run did not finish")
         if last.process.isRunning { last.kill9() }
@@ -137,10 +152,9 @@ import Testing
         for v in videos { perKey["\(v["account"] ?? "")|\(v["sha256"] ?? "")", default: 0] += 1 }
         let duplicates = perKey.values.filter { $0 > 1 }.reduce(0) { $0 + $1 - 1 }
         #expect(duplicates == 0)
-        #expect(videos.count == 60)
+        #expect(videos.count == Self.clips * Self.platforms.count)
         for (_, sha) in originals {
-            #expect(perKey["youtube:main|\(sha)"] == 1)
-            #expect(perKey["tiktok:main|\(sha)"] == 1)
+            for platform in Self.platforms { #expect(perKey["\(platform):main|\(sha)"] == 1, "\(platform)") }
         }
         // No file lost: every original is in archive/, byte-identical; nothing in failed/ or the inbox.
         var lost = 0
@@ -167,10 +181,15 @@ import Testing
             stages[label, default: 0] += 1
         }
         let aimed = Dictionary(grouping: kills, by: \.aim).map { "\($0.key.rawValue) ×\($0.value.filter(\.hit).count)" }.sorted()
-        let reconciled = events.filter { $0.detail?.contains("found published when reconciling") == true }.count
-        let resumed = events.filter { $0.detail?.hasPrefix("resuming") == true }.count
+        let reconciled = events.filter { $0.detail?.contains("found published when reconciling") == true }
+        let resumed = events.filter { $0.detail?.hasPrefix("resuming") == true }
         let attempts = try ledger.allAttempts()
-        print("crash test: \(kills.count) SIGKILLs (\(aimed.joined(separator: ", "))); last transition before each: \(stages.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); uploads resumed: \(resumed); found published by reconcile: \(reconciled); attempts: \(attempts.count) (\(attempts.filter { $0.outcome == "interrupted" }.count) interrupted); deliveries: \(videos.count); duplicates: \(duplicates); lost files: \(lost)")
+        // Per platform: posts, uploads resumed, found published by reconciling.
+        let perPlatform = Self.platforms.map { p in
+            let mine = { (e: EventRecord) in e.target?.hasPrefix(p + ":") == true }
+            return "\(p) \(videos.filter { ($0["platform"] as? String) == p }.count) posts/\(resumed.filter(mine).count) resumed/\(reconciled.filter(mine).count) reconciled"
+        }
+        print("crash test: \(kills.count) SIGKILLs (\(aimed.joined(separator: ", "))); last transition before each: \(stages.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); uploads resumed: \(resumed.count); found published by reconcile: \(reconciled.count); attempts: \(attempts.count) (\(attempts.filter { $0.outcome == "interrupted" }.count) interrupted); deliveries: \(videos.count); duplicates: \(duplicates); lost files: \(lost); per platform: \(perPlatform.joined(separator: "; "))")
         #expect(kills.filter { $0.aim != .random && $0.hit }.count >= 12, "the aimed kills should mostly find their moment")
     }
 }
