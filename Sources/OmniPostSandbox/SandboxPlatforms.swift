@@ -13,6 +13,8 @@ enum SandboxPlatforms {
         TikTokRoutes.self,
         XRoutes.self,
         LinkedInRoutes.self,
+        GraphRoutes.self,
         InstagramRoutes.self,
+        FacebookRoutes.self,
     ]
 }

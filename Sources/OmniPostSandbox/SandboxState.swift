@@ -193,6 +193,8 @@ public actor SandboxState {
     var linkedinVideos: [String: LinkedInVideo] = [:]
     var linkedinPosts: [LinkedInPost] = []
     var igContainers: [String: IGContainer] = [:]
+    var fbVideos: [String: FBVideo] = [:]
+    var fbPageTokens: [String: String] = [:]
     /// What `content_publishing_limit` reports as `quota_total` (sources say 25, 50 or 100).
     var instagramQuotaTotal = 100
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).

@@ -98,7 +98,7 @@ import Testing
         let saved = try #require(cps.all.last)
         _ = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
         #expect(await rig.state.requestCounts["instagram.container"] == 2)
-        #expect(await rig.state.requestCounts["instagram.token"] == 2)
+        #expect(await rig.state.requestCounts["meta.token"] == 2)
         #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
     }
 

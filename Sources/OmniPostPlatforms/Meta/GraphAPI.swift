@@ -20,11 +20,16 @@ struct GraphAPI {
 
     /// One Graph call with form parameters (a POST's body, a GET's query). Meta answers an expired or
     /// revoked token with code 190 — often under HTTP 400, not 401 — so that is refreshed and asked once more.
-    func call(_ method: HTTPMethod, _ path: String, _ params: [(String, String)] = []) async throws -> AuthorizedHTTP.Reply {
+    /// With `as`: made with that token (a Page's) instead of the account's own.
+    func call(_ method: HTTPMethod, _ path: String, _ params: [(String, String)] = [], as token: String? = nil) async throws -> AuthorizedHTTP.Reply {
         let query = TokenProvider.form(params)
         let url = account.endpoint + "/" + Self.version + path + (method == .GET && !params.isEmpty ? "?" + query : "")
         let body = method == .GET ? ByteBuffer() : ByteBuffer(string: query)
-        let headers = method == .GET ? [] : [("Content-Type", "application/x-www-form-urlencoded")]
+        var headers = method == .GET ? [] : [("Content-Type", "application/x-www-form-urlencoded")]
+        if let token {
+            headers.append(("Authorization", "Bearer " + token))
+            return try await settings.api.send(url: url, method: method, headers: headers, body: body, authorize: false)
+        }
         var r = try await settings.api.send(url: url, method: method, headers: headers, body: body)
         if Self.code(r) == 190 {
             await settings.tokens.invalidate()

@@ -11,88 +11,31 @@ import OmniPostCore
 /// `POST /{v}/{ig-user}/media_publish?creation_id=…`; `content_publishing_limit`; Meta's token exchange
 /// at `/oauth/access_token`. Errors are Graph errors (`code`, `error_subcode`, `is_transient`).
 enum InstagramRoutes: SandboxPlatform {
-    static func graphError(_ status: Int, _ message: String, code: Int, subcode: Int? = nil, type: String = "OAuthException",
-                           transient: Bool = false, headers: HTTPFields = [:]) -> Response {
-        var e: [String: Any] = ["message": message, "type": type, "code": code, "is_transient": transient, "fbtrace_id": SandboxState.randomID(11)]
-        if let subcode { e["error_subcode"] = subcode }
-        return SandboxHTTP.json(.init(code: status), ["error": e], headers: headers)
-    }
-
-    static let badToken = graphError(400, "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.", code: 190, subcode: 460)
-
-    static func validVersion(_ v: String?) -> Bool {
-        guard let v, v.hasPrefix("v") else { return false }
-        let parts = v.dropFirst().split(separator: ".")
-        return parts.count == 2 && parts.allSatisfy { Int($0) != nil }
-    }
-
-    /// The account behind a Graph call: `Authorization: Bearer|OAuth <token>` or an `access_token` parameter.
-    static func account(_ req: Request, _ params: [String: String], _ state: SandboxState) async -> String? {
-        var token = params["access_token"]
-        if let h = SandboxHTTP.header(req, "Authorization") {
-            for scheme in ["Bearer ", "OAuth "] where h.hasPrefix(scheme) { token = String(h.dropFirst(scheme.count)) }
-        }
-        guard let token, let a = await state.account(forBearer: "Bearer " + token), a.hasPrefix("instagram:") else { return nil }
-        return a
-    }
-
-    /// Query and form parameters together, as the Graph API reads them.
-    static func params(_ req: inout Request) async throws -> [String: String] {
-        var out: [String: String] = [:]
-        for (k, v) in req.uri.queryParameters { out[String(k)] = String(v).removingPercentEncoding ?? String(v) }
-        let body = try await req.collectBody(upTo: 1 << 20)
-        for (k, v) in SandboxHTTP.form(body) { out[k] = v }
-        return out
-    }
-
+    typealias G = GraphRoutes
     static func igUserID(_ account: String, _ state: SandboxState) async -> String {
         await state.userID(account, length: 17, alphabet: "0123456789")
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
-        router.get("/oauth/access_token") { req, _ -> Response in
-            await state.count("instagram.token")
-            var req = req
-            let p = try await params(&req)
-            guard p["grant_type"] == "fb_exchange_token", let old = p["fb_exchange_token"] else {
-                return graphError(400, "Missing fb_exchange_token or grant_type=fb_exchange_token", code: 100)
-            }
-            await state.tokenDelay()
-            switch await state.metaExchange(clientID: p["client_id"] ?? "", clientSecret: p["client_secret"] ?? "", token: old) {
-            case .ok(let token, let expires):
-                return SandboxHTTP.json(.ok, ["access_token": token, "token_type": "bearer", "expires_in": expires])
-            case .invalidClient:
-                return graphError(400, "Error validating client secret.", code: 1, type: "OAuthException")
-            case .invalidGrant:
-                return badToken
-            }
-        }
-        router.get("/:version/me") { req, ctx -> Response in
-            guard validVersion(ctx.parameters.get("version")) else { return graphError(400, "Unknown path components", code: 2500) }
-            var req = req
-            let p = try await params(&req)
-            guard let account = await account(req, p, state) else { return badToken }
-            return SandboxHTTP.json(.ok, ["id": await igUserID(account, state), "username": String(account.dropFirst("instagram:".count))])
-        }
         router.get("/:version/:id/content_publishing_limit") { req, ctx -> Response in
             var req = req
-            let p = try await params(&req)
-            guard let account = await account(req, p, state) else { return badToken }
+            let p = try await G.params(&req)
+            guard let account = await G.account(req, p, state, platform: "instagram") else { return G.badToken }
             let ig = ctx.parameters.get("id") ?? ""
-            guard ig == (await igUserID(account, state)) else { return graphError(400, "Unsupported get request. Object with ID '\(ig)' does not exist", code: 100, subcode: 33) }
+            guard ig == (await igUserID(account, state)) else { return G.graphError(400, "Unsupported get request. Object with ID '\(ig)' does not exist", code: 100, subcode: 33) }
             let total = await state.instagramQuotaTotal
             return SandboxHTTP.json(.ok, ["data": [["config": ["quota_total": total, "quota_duration": 86400], "quota_usage": await state.igPublished(by: ig)]]])
         }
         router.post("/:version/:id/media") { req, ctx -> Response in
             await state.count("instagram.container")
             var req = req
-            let p = try await params(&req)
-            guard let account = await account(req, p, state) else { return badToken }
+            let p = try await G.params(&req)
+            guard let account = await G.account(req, p, state, platform: "instagram") else { return G.badToken }
             return await createContainer(p, ig: ctx.parameters.get("id") ?? "", account: account, state: state, baseURL: baseURL())
         }
         router.post("/ig-api-upload/:version/:container") { req, ctx -> Response in
             await state.count("instagram.rupload")
-            guard let account = await account(req, [:], state) else {
+            guard let account = await G.account(req, [:], state, platform: "instagram") else {
                 return SandboxHTTP.json(.unauthorized, ["debug_info": ["retriable": false, "type": "AuthorizationError", "message": "Invalid OAuth access token."]])
             }
             let id = ctx.parameters.get("container") ?? ""
@@ -101,31 +44,10 @@ enum InstagramRoutes: SandboxPlatform {
         router.post("/:version/:id/media_publish") { req, ctx -> Response in
             await state.count("instagram.publish")
             var req = req
-            let p = try await params(&req)
-            guard let account = await account(req, p, state) else { return badToken }
+            let p = try await G.params(&req)
+            guard let account = await G.account(req, p, state, platform: "instagram") else { return G.badToken }
             let id = p["creation_id"] ?? ""
             return try await state.sessionLocks.withLock(id) { await publish(id, ig: ctx.parameters.get("id") ?? "", account: account, state: state) }
-        }
-        router.get("/:version/:id") { req, ctx -> Response in
-            guard validVersion(ctx.parameters.get("version")) else { return graphError(400, "Unknown path components", code: 2500) }
-            var req = req
-            let p = try await params(&req)
-            guard let account = await account(req, p, state) else { return badToken }
-            let id = ctx.parameters.get("id") ?? ""
-            if let c = await state.igContainer(id), c.account == account {
-                var body: [String: Any] = ["id": c.id, "status_code": c.statusCode]
-                switch c.statusCode {
-                case "ERROR": body["status"] = "Error: \(c.failure ?? "")"
-                case "FINISHED", "PUBLISHED": body["status"] = "Finished: Media has been uploaded and it is ready to be published."
-                case "EXPIRED": body["status"] = "Expired: the container was not published within 24 hours."
-                default: body["status"] = "In Progress: Media is still being processed."
-                }
-                return SandboxHTTP.json(.ok, body)
-            }
-            if let v = await state.allVideos().first(where: { $0.platform == "instagram" && $0.id == id && $0.account == account }) {
-                return SandboxHTTP.json(.ok, ["id": v.id, "permalink": "\(baseURL())/instagram/reel/\(v.id)"])
-            }
-            return graphError(400, "Unsupported get request. Object with ID '\(id)' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", code: 100, subcode: 33)
         }
     }
 
@@ -134,36 +56,36 @@ enum InstagramRoutes: SandboxPlatform {
         case .rateLimited(let after)?:
             let minutes = max(1, (after + 59) / 60)
             let usage = #"{"\#(ig)":[{"type":"instagram","call_count":100,"total_cputime":10,"total_time":10,"estimated_time_to_regain_access":\#(minutes)}]}"#
-            return graphError(400, "Application request limit reached", code: 4, transient: true,
+            return G.graphError(400, "Application request limit reached", code: 4, transient: true,
                               headers: [HTTPField.Name("X-Business-Use-Case-Usage")!: usage])
         case .status(let code)?:
-            return graphError(code, "An unexpected error has occurred. Please retry your request later.", code: 2, transient: true)
+            return G.graphError(code, "An unexpected error has occurred. Please retry your request later.", code: 2, transient: true)
         case nil: break
         }
         guard ig == (await igUserID(account, state)) else {
-            return graphError(400, "Unsupported post request. Object with ID '\(ig)' does not exist", code: 100, subcode: 33)
+            return G.graphError(400, "Unsupported post request. Object with ID '\(ig)' does not exist", code: 100, subcode: 33)
         }
-        guard p["media_type"] == "REELS" else { return graphError(400, "media_type must be REELS for a video", code: 100, subcode: 2207023) }
+        guard p["media_type"] == "REELS" else { return G.graphError(400, "media_type must be REELS for a video", code: 100, subcode: 2207023) }
         guard p["upload_type"] == "resumable" else {
-            return graphError(400, "The sandbox takes reels with upload_type=resumable; it cannot fetch a video_url from the internet", code: 100)
+            return G.graphError(400, "The sandbox takes reels with upload_type=resumable; it cannot fetch a video_url from the internet", code: 100)
         }
         let caption = p["caption"] ?? ""
-        if caption.count > 2200 { return graphError(400, "The caption is too long (2200 characters at most)", code: 100, subcode: 2207003) }
+        if caption.count > 2200 { return G.graphError(400, "The caption is too long (2200 characters at most)", code: 100, subcode: 2207003) }
         let words = caption.split(whereSeparator: { $0.isWhitespace })
-        if words.filter({ $0.hasPrefix("#") }).count > 30 { return graphError(400, "A caption has at most 30 hashtags", code: 100, subcode: 2207041) }
-        if let s = p["share_to_feed"], !["true", "false"].contains(s) { return graphError(400, "share_to_feed must be a boolean", code: 100) }
+        if words.filter({ $0.hasPrefix("#") }).count > 30 { return G.graphError(400, "A caption has at most 30 hashtags", code: 100, subcode: 2207041) }
+        if let s = p["share_to_feed"], !["true", "false"].contains(s) { return G.graphError(400, "share_to_feed must be a boolean", code: 100) }
         var collaborators: [String] = []
         if let c = p["collaborators"] {
             guard let list = (try? JSONSerialization.jsonObject(with: Data(c.utf8))) as? [String], list.count <= 3 else {
-                return graphError(400, "collaborators must be a JSON array of at most 3 usernames", code: 100)
+                return G.graphError(400, "collaborators must be a JSON array of at most 3 usernames", code: 100)
             }
             collaborators = list
         }
         let thumb = p["thumb_offset"].flatMap { Int($0) }
-        if p["thumb_offset"] != nil && thumb == nil { return graphError(400, "thumb_offset must be milliseconds", code: 100) }
+        if p["thumb_offset"] != nil && thumb == nil { return G.graphError(400, "thumb_offset must be milliseconds", code: 100) }
         guard let c = try? await state.makeIGContainer(account: account, igUser: ig, caption: caption, shareToFeed: p["share_to_feed"] != "false",
                                                        thumbOffset: thumb, collaborators: collaborators) else {
-            return graphError(500, "An unexpected error has occurred.", code: 2, transient: true)
+            return G.graphError(500, "An unexpected error has occurred.", code: 2, transient: true)
         }
         return SandboxHTTP.json(.ok, ["id": c.id, "uri": "\(baseURL)/ig-api-upload/\(GraphVersion.current)/\(c.id)"])
     }
@@ -193,17 +115,17 @@ enum InstagramRoutes: SandboxPlatform {
 
     static func publish(_ id: String, ig: String, account: String, state: SandboxState) async -> Response {
         guard let c = await state.igContainer(id), c.account == account, c.igUser == ig else {
-            return graphError(400, "Unsupported post request. Object with ID '\(id)' does not exist", code: 100, subcode: 33)
+            return G.graphError(400, "Unsupported post request. Object with ID '\(id)' does not exist", code: 100, subcode: 33)
         }
         switch c.statusCode {
         case "FINISHED": break
-        case "PUBLISHED": return graphError(400, "The media has already been published", code: 9007, subcode: 2207006)
-        case "EXPIRED": return graphError(400, "The container has expired", code: 9007, subcode: 2207008)
-        case "ERROR": return graphError(400, "The media could not be processed: \(c.failure ?? "")", code: 9007, subcode: 2207032)
-        default: return graphError(400, "Media ID is not available", code: 9007, subcode: 2207027)
+        case "PUBLISHED": return G.graphError(400, "The media has already been published", code: 9007, subcode: 2207006)
+        case "EXPIRED": return G.graphError(400, "The container has expired", code: 9007, subcode: 2207008)
+        case "ERROR": return G.graphError(400, "The media could not be processed: \(c.failure ?? "")", code: 9007, subcode: 2207032)
+        default: return G.graphError(400, "Media ID is not available", code: 9007, subcode: 2207027)
         }
         if await state.igPublished(by: ig) >= (await state.instagramQuotaTotal) {
-            return graphError(400, "Application request limit reached: the account's publishing limit is spent", code: 9, subcode: 2207042)
+            return G.graphError(400, "Application request limit reached: the account's publishing limit is spent", code: 9, subcode: 2207042)
         }
         let media = await state.publishIG(id)
         // The uncertain window: the reel exists, its reply has not left yet.

@@ -1,0 +1,203 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OmniPostCore
+
+/// Facebook Page Reels (PLATFORMS.md § Facebook Page Reels): the Page's token from the user's
+/// long-lived one → `video_reels` `upload_phase=start` → bytes to `rupload.facebook.com/video-upload/{v}/{id}`
+/// → `upload_phase=finish` with `video_state` PUBLISHED, or SCHEDULED with `scheduled_publish_time`
+/// (the Page publishes it then, as YouTube's publishAt) → the video's `status` until published.
+///
+/// Exactly once: the video id is persisted before any byte, confirmed bytes after each chunk, and the
+/// phase before `finish` (the request that makes the post). After a crash the video's own status says
+/// what happened: how many bytes arrived (`uploading_phase.bytes_transferred`), and whether `finish`
+/// was taken (`publishing_phase`) — a finish is sent again only when it never arrived.
+public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
+    public let platform = "facebook"
+    let settings: AdapterSettings
+    let chunkSize: Int64
+    let poll: PollPolicy
+    let pollTimeout: Duration
+    public var account: AccountConfig { settings.account }
+    var graph: GraphAPI { GraphAPI(settings: settings, name: "Facebook") }
+
+    public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
+
+    public init(_ settings: AdapterSettings, poll: PollPolicy = FacebookAdapter.statusPolling, pollTimeout: Duration = .seconds(900)) {
+        self.settings = settings
+        self.chunkSize = min(max(settings.chunkSize, 256 * 1024), 64 * 1_048_576)
+        self.poll = poll
+        self.pollTimeout = pollTimeout
+    }
+
+    public var schedulesNatively: Bool { FacebookPlatform.descriptor.capabilities.nativeScheduling }
+
+    public func preflight(_ m: PublishMetadata) -> OmniError? {
+        if m.privacy != .public {
+            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist for a Page's reels: they are public")
+        }
+        let text = Self.description(m)
+        if text.count > 2200 { return OmniError(.textTooLong, "the Facebook reel's description (description and hashtags) is \(text.count) characters; 2200 allowed") }
+        if let at = m.publishAt {
+            // A Page schedules between 10 minutes and 75 days ahead.
+            let ahead = at.timeIntervalSinceNow
+            if ahead > 75 * 86400 { return OmniError(.invalidValue, "a Facebook reel can be scheduled at most 75 days ahead; publish_at is \(Int(ahead / 86400)) days away") }
+        }
+        return nil
+    }
+
+    static func description(_ m: PublishMetadata) -> String {
+        var body = m.description
+        let tags = m.tags.map { $0.hasPrefix("#") ? $0 : "#" + $0.replacingOccurrences(of: " ", with: "") }.filter { !body.contains($0) }
+        if !tags.isEmpty { body += (body.isEmpty ? "" : "\n\n") + tags.joined(separator: " ") }
+        return body
+    }
+
+    struct Session: Codable {
+        enum Phase: String, Codable { case uploading, finishing, finished }
+        var video: String
+        var page: String
+        var phase: Phase
+    }
+
+    /// The Page (`id:` under the account, or else the user's first Page) and its access token, asked for
+    /// with the user's token.
+    func pageToken() async throws -> (page: String, token: String) {
+        guard !account.accountID.isEmpty else {
+            let r = try await graph.call(.GET, "/me/accounts", [("fields", "id,name,access_token")])
+            guard r.status == 200, let first = (r.json?["data"] as? [[String: Any]])?.first,
+                  let id = first["id"] as? String, let t = first["access_token"] as? String else {
+                if r.status == 200 { throw DeliveryError(.permanent, .configInvalid, "\(account.key): the token's user manages no Page; name one with `id:` under accounts:") }
+                throw graph.classify(r, during: "listing the user's Pages")
+            }
+            return (id, t)
+        }
+        let r = try await graph.call(.GET, "/\(account.accountID)", [("fields", "access_token")])
+        guard r.status == 200, let t = r.json?["access_token"] as? String else { throw graph.classify(r, during: "reading the Page's access token") }
+        return (account.accountID, t)
+    }
+
+    public func publish(
+        _ job: UploadJob,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+        progress: @escaping @Sendable (Int64, Int64) -> Void
+    ) async throws -> PublishOutcome {
+        var sent: Int64 = 0
+        let (page, token) = try await pageToken()
+        var s: Session
+        var offset: Int64 = 0
+        if let resumed = job.session.flatMap(Self.decode) { s = resumed; offset = job.confirmedOffset } else {
+            try await job.beforeRequest("init")
+            let r = try await graph.call(.POST, "/\(page)/video_reels", [("upload_phase", "start")], as: token)
+            guard r.status == 200, let id = r.json?["video_id"] as? String else { throw graph.classify(r, during: "starting the reel's upload") }
+            s = Session(video: id, page: page, phase: .uploading)
+            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: 0, bytesSent: 0))
+        }
+        if s.phase == .uploading {
+            let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
+            var failures = 0
+            while offset < job.size {
+                let length = min(chunkSize, job.size - offset)
+                do {
+                    let body = try AuthorizedHTTP.readChunk(reader, from: offset, count: Int(length))
+                    let r = try await ruploadAs(token, "/video-upload/\(GraphAPI.version)/\(s.video)", offset: offset, fileSize: job.size, body)
+                    sent += length
+                    guard r.status == 200 else { throw InstagramAdapter.ruploadError(r, graph: graph, during: "sending bytes \(offset)–\(offset + length - 1)") }
+                    offset += length
+                    failures = 0
+                    try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: offset, bytesSent: sent))
+                    progress(offset, job.size)
+                } catch let e as DeliveryError where e.kind == .retryNow {
+                    failures += 1
+                    if failures >= maxAttempts { throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus) }
+                    try await Task.sleep(for: backoff.delay(attempt: failures))
+                    // The video's status says how many bytes arrived: continue from there.
+                    if let st = try? await status(s.video, token) { offset = min(max(offset, st.bytes), job.size) }
+                }
+            }
+            s.phase = .finishing
+        }
+        if s.phase == .finishing, job.session != nil, let st = try await status(s.video, token),
+           st.publishing != "not_started" || st.publishStatus == "scheduled" {
+            // Resumed after `finish` left: it arrived (the video is publishing), so it is not sent again.
+            s.phase = .finished
+        }
+        if s.phase == .finishing {
+            // From here a post may exist: the phase is stored before `finish` leaves.
+            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+            let m = job.metadata
+            var params = [("upload_phase", "finish"), ("video_id", s.video), ("description", Self.description(m)), ("title", m.title)]
+            if let at = m.publishAt, at.timeIntervalSinceNow > 600 {
+                params += [("video_state", "SCHEDULED"), ("scheduled_publish_time", String(Int(at.timeIntervalSince1970)))]
+            } else {
+                params.append(("video_state", "PUBLISHED"))
+            }
+            let r = try await graph.call(.POST, "/\(s.page)/video_reels", params, as: token)
+            guard r.status == 200, r.json?["success"] as? Bool == true else { throw graph.classify(r, during: "finishing the reel") }
+            s.phase = .finished
+            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+        }
+        return try await waitPublished(s, token, sent)
+    }
+
+    /// rupload with the Page's token (the user's would not do).
+    func ruploadAs(_ token: String, _ path: String, offset: Int64, fileSize: Int64, _ body: ByteBuffer) async throws -> AuthorizedHTTP.Reply {
+        try await settings.api.send(url: graph.ruploadRoot + path, method: .POST, headers: [
+            ("Authorization", "OAuth " + token), ("offset", String(offset)), ("file_size", String(fileSize)),
+            ("Content-Type", "application/octet-stream"),
+        ], body: body, authorize: false)
+    }
+
+    struct Status {
+        var videoStatus: String
+        var bytes: Int64
+        var publishing: String
+        var publishStatus: String?
+        var error: String?
+    }
+
+    func status(_ video: String, _ token: String) async throws -> Status? {
+        let r = try await graph.call(.GET, "/\(video)", [("fields", "status")], as: token)
+        if GraphAPI.code(r) == 100 || r.status == 404 { return nil }
+        guard r.status == 200, let st = r.json?["status"] as? [String: Any] else { throw graph.classify(r, during: "reading the reel's status") }
+        let up = st["uploading_phase"] as? [String: Any], pub = st["publishing_phase"] as? [String: Any]
+        let err = (st["processing_phase"] as? [String: Any])?["error"] as? [String: Any]
+        return Status(videoStatus: st["video_status"] as? String ?? "", bytes: (up?["bytes_transferred"] as? NSNumber)?.int64Value ?? 0,
+                      publishing: pub?["status"] as? String ?? "not_started", publishStatus: pub?["publish_status"] as? String,
+                      error: err?["message"] as? String)
+    }
+
+    func waitPublished(_ s: Session, _ token: String, _ sent: Int64) async throws -> PublishOutcome {
+        let end = ContinuousClock.now + pollTimeout
+        var pacer = poll.pacer()
+        while ContinuousClock.now < end {
+            try await pacer.pace()
+            guard let st = try await status(s.video, token) else { throw DeliveryError(.retryNow, .platformError, "Facebook no longer knows video \(s.video)") }
+            if st.videoStatus == "error" { throw DeliveryError(.permanent, .rejectedByPlatform, "Facebook could not process the reel: \(st.error ?? "no reason given")") }
+            if st.publishing == "complete" || st.publishStatus == "scheduled" { return outcome(s, sent) }
+        }
+        throw DeliveryError(.retryNow, .platformError, "Facebook had not published the reel after \(Int(pollTimeout.seconds)) s")
+    }
+
+    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
+        guard let s = job.session.flatMap(Self.decode) else { return .notStarted }
+        let (_, token) = try await pageToken()
+        guard let st = try await status(s.video, token) else { return .notStarted }
+        if st.videoStatus == "error" { throw DeliveryError(.permanent, .rejectedByPlatform, "Facebook could not process the reel: \(st.error ?? "no reason given")") }
+        if st.publishing == "complete" || st.publishStatus == "scheduled" { return .published(outcome(s, 0)) }
+        switch s.phase {
+        case .uploading: return .partial(confirmedOffset: max(st.bytes, job.confirmedOffset))
+        // `finish` may or may not have arrived: publishing_phase says. Not started: it never arrived, send it.
+        case .finishing, .finished: return .processing
+        }
+    }
+
+    func outcome(_ s: Session, _ sent: Int64) -> PublishOutcome {
+        let base = account.endpoint.contains("graph.facebook.com") ? "https://www.facebook.com/reel/" : account.endpoint + "/facebook/reel/"
+        return PublishOutcome(remoteId: s.video, url: base + s.video, bytesSent: sent)
+    }
+
+    static func decode(_ s: String) -> Session? { try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) }
+    static func encode(_ s: Session) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data(), as: UTF8.self) }
+}
