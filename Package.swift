@@ -108,7 +108,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "omnipost-bench",
-            dependencies: ["OmniPostPipeline", "OmniPostLedger", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["OmniPostPipeline", "OmniPostLedger", "OmniPostPlatforms", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

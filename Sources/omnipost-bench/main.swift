@@ -9,6 +9,11 @@ import OmniPostPipeline
 // Timing and memory targets live here, never in unit tests.
 
 let args = CommandLine.arguments
+// The upload measurement runs each delivery in a child process of this same binary.
+if args.count > 2, args[1] == "upload" {
+    try await uploadChild(Array(args.dropFirst(2)))
+    exit(0)
+}
 let binary = args.count > 1 ? args[1] : ".build/release/omnipost"
 let idleSeconds = Double(ProcessInfo.processInfo.environment["BENCH_IDLE_SECONDS"] ?? "60") ?? 60
 let drops = Int(ProcessInfo.processInfo.environment["BENCH_DROPS"] ?? "100") ?? 100
@@ -129,6 +134,13 @@ do {
 
 // 2b. Per plan kind, and the quality of full transcodes per profile.
 rows += try await planKindRows(media: root.appendingPathComponent("media"), profiles: try ProfileCatalog.bundled())
+
+// 4. Large uploads per platform sandbox, against curl (BENCH_UPLOADS=0 skips them).
+if ProcessInfo.processInfo.environment["BENCH_UPLOADS"] != "0" {
+    rows += try await uploadRows(bench: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+                                     : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0],
+                                 omnipost: binary, root: root)
+}
 
 // 3. Idle: CPU time and RSS of the daemon watching 8 idle inboxes, against inotifywait on the same folders.
 struct ProcStats { var cpuSeconds: Double; var rssKiB: Int; var hwmKiB: Int }

@@ -5,7 +5,7 @@ import OmniPostSandbox
 
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sandbox", abstract: "Serve the bundled platform sandbox (YouTube resumable upload, TikTok Content Posting, OAuth) on loopback.")
+        commandName: "sandbox", abstract: "Serve the bundled platform sandbox (YouTube, TikTok, Instagram, Facebook, X, LinkedIn upload protocols and OAuth) on loopback.")
 
     @Option(help: "Port (0 picks a free one).") var port: Int = 8089
     @Option(help: "Host to bind.") var host: String = "127.0.0.1"

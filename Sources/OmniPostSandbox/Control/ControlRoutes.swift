@@ -42,6 +42,21 @@ enum ControlRoutes {
             }
             return Response(status: .ok, headers: [.contentType: "video/mp4"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+        // A plain sink: the bytes of one request body, streamed to a file. The baseline `make bench`
+        // measures a platform upload against (curl sending the same bytes to the same server).
+        router.put("/sandbox/sink") { req, _ -> Response in
+            let file = state.root.appendingPathComponent("sink.bin")
+            try FileManager.default.createDirectory(at: state.root, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+            let h = try FileHandle(forWritingTo: file)
+            var n = 0
+            for try await chunk in req.body {
+                n += chunk.readableBytes
+                try h.write(contentsOf: Data(buffer: chunk))
+            }
+            try h.close()
+            return SandboxHTTP.json(.ok, ["bytes": n])
+        }
         router.get("/healthz") { _, _ in "ok" }
     }
 }
