@@ -32,7 +32,7 @@ demo: build samples
 
 # Official client libraries run against the sandbox (Google's google-api-python-client), from PyPI.
 VENV := .venv
-PYDEPS := google-api-python-client==2.202.0 google-auth==2.63.0 xdk==0.10.6 linkedin-api-client==0.3.0
+PYDEPS := google-api-python-client==2.202.0 google-auth==2.63.0 xdk==0.10.6 linkedin-api-client==0.3.0 boto3==1.44.5
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check $(PYDEPS)

@@ -16,5 +16,6 @@ enum SandboxPlatforms {
         GraphRoutes.self,
         InstagramRoutes.self,
         FacebookRoutes.self,
+        S3Routes.self,
     ]
 }

@@ -212,4 +212,23 @@ import Testing
         let sha = try FileHashing.sha256(path: file.path).hex
         #expect(stored.id == post && stored.sha256 == sha)
     }
+
+    /// AWS's own SDK (boto3, its defaults) against the sandbox's S3: PutObject, GetObject, presigned links,
+    /// expiry and a wrong secret — the checks the media host relies on, as S3 itself makes them.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(6)))
+    func awssOwnSDKAgainstTheSandboxS3() async throws {
+        let dir = try TempDir()
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try await s.start()
+        defer { Task { await s.stop() } }
+        await s.state.registerS3(accessKeyID: "AKIDSANDBOX", secret: "sandbox/secret+key")
+        let file = dir.file("clip.mp4")
+        try Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 17) }).write(to: file)
+        let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/s3_official_client.py").path
+        let r = try await offPool { try Self.run(script, [s.baseURL + "/s3", "AKIDSANDBOX", "sandbox/secret+key", file.path]) }
+        #expect(r["sha"] as? String != nil && r["get_sha"] as? String == r["sha"] as? String, "\(r.value)")
+        #expect(r["link_status"] as? Int == 200 && r["link_sha"] as? String == r["sha"] as? String, "\(r.value)")
+        #expect(r["expired_status"] as? Int == 403 && (r["expired_body"] as? String ?? "").contains("Request has expired"))
+        #expect(r["bad_secret"] as? String == "SignatureDoesNotMatch")
+    }
 }

@@ -3,7 +3,7 @@ import Foundation
 extension PipelineConfig {
     public static let topLevelKeys = [
         "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
-        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas",
+        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host",
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
@@ -190,6 +190,28 @@ extension PipelineConfig {
             let c = try v.mapping(allowed: ["key_file", "key_env"])
             if let f = c["key_file"] { config.credentials.keyFile = resolve(try f.string(), against: baseDirectory) }
             if let e = c["key_env"] { config.credentials.keyEnv = try e.string() }
+        }
+        if let v = top["media_host"] {
+            let m = try v.mapping(allowed: ["s3", "link_ttl"])
+            guard let s3node = m["s3"] else { throw v.fail("media_host needs `s3:` (an S3-compatible bucket)") }
+            let s = try s3node.mapping(allowed: ["endpoint", "bucket", "region", "access_key_id", "secret_access_key", "prefix"])
+            func need(_ k: String) throws -> String {
+                guard let n = s[k] else { throw s3node.fail("media_host.s3 needs `\(k)`") }
+                return try n.string()
+            }
+            let ttl = try m["link_ttl"]?.duration() ?? .seconds(3600)
+            if ttl < .seconds(60) || ttl > .seconds(7 * 86400) { throw m["link_ttl"]!.fail("link_ttl must be 1m–7d (SigV4 links last at most 7 days)") }
+            config.mediaHost = MediaHostConfig(
+                s3: .init(endpoint: sandbox == .embedded ? (try s["endpoint"]?.string() ?? "") : try need("endpoint"), bucket: try need("bucket"),
+                          region: try s["region"]?.string() ?? "us-east-1",
+                          accessKeyID: sandbox == .embedded ? (try s["access_key_id"]?.string() ?? "sandbox-key") : try need("access_key_id"),
+                          secretAccessKey: sandbox == .embedded ? (try s["secret_access_key"]?.string() ?? "sandbox-secret") : try need("secret_access_key"),
+                          prefix: try s["prefix"]?.string() ?? "omnipost/"),
+                linkTTL: ttl)
+        } else if sandbox == .embedded {
+            // The sandbox serves an S3 of its own: platforms that fetch from a URL work offline too.
+            config.mediaHost = MediaHostConfig(s3: .init(endpoint: "", bucket: "omnipost-media", region: "us-east-1", accessKeyID: "sandbox-key",
+                                                         secretAccessKey: "sandbox-secret", prefix: "omnipost/"), linkTTL: .seconds(3600))
         }
         return config
     }

@@ -1,0 +1,31 @@
+import Foundation
+
+/// `media_host:` — where renditions go when a platform fetches media from a URL instead of taking an
+/// upload (Threads): an S3-compatible bucket, read back through presigned links that expire.
+public struct MediaHostConfig: Sendable {
+    public struct S3: Sendable {
+        public var endpoint: String
+        public var bucket: String
+        public var region: String
+        public var accessKeyID: String
+        public var secretAccessKey: String
+        /// Object keys start with this (`omnipost/`).
+        public var prefix: String
+        public init(endpoint: String, bucket: String, region: String, accessKeyID: String, secretAccessKey: String, prefix: String) {
+            self.endpoint = endpoint
+            self.bucket = bucket
+            self.region = region
+            self.accessKeyID = accessKeyID
+            self.secretAccessKey = secretAccessKey
+            self.prefix = prefix
+        }
+    }
+
+    public var s3: S3
+    /// How long a link works: long enough for the platform to fetch the file, short enough not to be a public copy.
+    public var linkTTL: Duration
+    public init(s3: S3, linkTTL: Duration) {
+        self.s3 = s3
+        self.linkTTL = linkTTL
+    }
+}

@@ -1,0 +1,154 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import OmniPostCore
+
+/// An S3-compatible bucket service under `/s3` (path-style: `/s3/{bucket}/{key}`): CreateBucket,
+/// PutObject and GetObject, each checked as S3 checks it — a SigV4 `Authorization` header, or a
+/// presigned link's query (refused once `X-Amz-Date + X-Amz-Expires` has passed). A signed payload
+/// hash must match the bytes; `aws-chunked` bodies (what AWS SDKs send with checksum trailers) are
+/// decoded. Errors are S3's XML. It is the media host Threads fetches from in sandbox mode.
+enum S3Routes: SandboxPlatform {
+    static func error(_ status: Int, _ code: String, _ message: String) -> Response {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>\(message)</Message><RequestId>\(SandboxState.randomID(16))</RequestId></Error>"
+        return Response(status: .init(code: status), headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: xml)))
+    }
+
+    /// Checks a request's SigV4 (header or presigned query). Nil when it holds, else S3's refusal.
+    static func authenticate(_ req: Request, path: String, payloadHash: String?, state: SandboxState) async -> Response? {
+        var query: [(String, String)] = []
+        for (k, v) in req.uri.queryParameters { query.append((String(k), String(v).removingPercentEncoding ?? String(v))) }
+        // Signature Version 2 query links (`AWSAccessKeyId`, `Expires`, `Signature`): what AWS SDKs still
+        // make by default for GetObject; S3 accepts them beside SigV4.
+        if let v2 = query.first(where: { $0.0 == "Signature" })?.1, let key = query.first(where: { $0.0 == "AWSAccessKeyId" })?.1 {
+            guard let secret = await state.s3Secret(key) else {
+                return error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+            }
+            let expires = query.first { $0.0 == "Expires" }?.1 ?? "0"
+            if Date().timeIntervalSince1970 > Double(expires) ?? 0 { return error(403, "AccessDenied", "Request has expired") }
+            let rawPath = req.uri.path
+            let candidates = [rawPath, rawPath.hasPrefix("/s3/") ? String(rawPath.dropFirst(3)) : rawPath]
+            let ok = candidates.contains { resource in
+                let toSign = "\(req.method.rawValue)\n\n\n\(expires)\n\(resource)"
+                let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(toSign.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+                return Data(mac).base64EncodedString() == v2
+            }
+            return ok ? nil : error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+        }
+        let presigned = query.first { $0.0 == "X-Amz-Signature" }?.1
+        let credential: String, signedHeaders: [String], signature: String, amzDate: String, payload: String
+        if let presigned {
+            credential = query.first { $0.0 == "X-Amz-Credential" }?.1 ?? ""
+            signedHeaders = (query.first { $0.0 == "X-Amz-SignedHeaders" }?.1 ?? "").split(separator: ";").map(String.init)
+            amzDate = query.first { $0.0 == "X-Amz-Date" }?.1 ?? ""
+            signature = presigned
+            payload = SigV4.unsignedPayload
+            query.removeAll { $0.0 == "X-Amz-Signature" }
+            let expires = Double(query.first { $0.0 == "X-Amz-Expires" }?.1 ?? "") ?? 0
+            guard let start = SigV4Dates.parse(amzDate) else { return error(403, "AuthorizationQueryParametersError", "X-Amz-Date is not yyyyMMddTHHmmssZ") }
+            if Date() > start.addingTimeInterval(expires) { return error(403, "AccessDenied", "Request has expired") }
+        } else {
+            guard let auth = SandboxHTTP.header(req, "Authorization"), auth.hasPrefix(SigV4.algorithm + " ") else {
+                return error(403, "AccessDenied", "Access Denied")
+            }
+            var fields: [String: String] = [:]
+            for part in auth.dropFirst(SigV4.algorithm.count + 1).split(separator: ",") {
+                let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+                if kv.count == 2 { fields[kv[0]] = kv[1] }
+            }
+            credential = fields["Credential"] ?? ""
+            signedHeaders = (fields["SignedHeaders"] ?? "").split(separator: ";").map(String.init)
+            signature = fields["Signature"] ?? ""
+            amzDate = SandboxHTTP.header(req, "x-amz-date") ?? ""
+            payload = SandboxHTTP.header(req, "x-amz-content-sha256") ?? ""
+        }
+        let scope = credential.split(separator: "/").map(String.init)
+        guard scope.count == 5, let secret = await state.s3Secret(scope[0]) else {
+            return error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+        }
+        var headers: [String: String] = [:]
+        for name in signedHeaders {
+            if name == "host" { headers[name] = req.head.authority ?? SandboxHTTP.header(req, "Host") ?? "" } else { headers[name] = SandboxHTTP.header(req, name) ?? "" }
+        }
+        let signer = SigV4(accessKeyID: scope[0], secretAccessKey: secret, region: scope[2], service: scope[3])
+        let expected = signer.expectedSignature(method: req.method.rawValue, path: path, query: query, headers: headers, signedHeaders: signedHeaders,
+                                                payload: payload, amzDate: amzDate)
+        guard expected == signature else {
+            return error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+        }
+        return nil
+    }
+
+    static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        router.put("/s3/:bucket") { req, ctx -> Response in
+            let bucket = ctx.parameters.get("bucket") ?? ""
+            if let refusal = await authenticate(req, path: "/s3/\(bucket)", payloadHash: nil, state: state) { return refusal }
+            await state.createBucket(bucket)
+            return Response(status: .ok, headers: [.location: "/\(bucket)"])
+        }
+        router.put("/s3/:bucket/**") { req, ctx -> Response in
+            await state.count("s3.put")
+            let bucket = ctx.parameters.get("bucket") ?? ""
+            let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
+            if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return refusal }
+            var req = req
+            var body = Data(buffer: try await req.collectBody(upTo: 2 << 30))
+            let declared = SandboxHTTP.header(req, "x-amz-content-sha256") ?? ""
+            if declared.hasPrefix("STREAMING-") || (SandboxHTTP.header(req, "Content-Encoding") ?? "").contains("aws-chunked") {
+                guard let decoded = AWSChunked.decode(body) else { return error(400, "IncompleteBody", "The aws-chunked body could not be read") }
+                body = decoded
+            }
+            let sha = FileHashing.sha256(data: body)
+            if declared.count == 64, declared != sha {
+                return error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
+            }
+            let etag = try await state.putObject(bucket: bucket, key: key, data: body, contentType: SandboxHTTP.header(req, "Content-Type") ?? "binary/octet-stream")
+            return Response(status: .ok, headers: [.eTag: "\"\(etag)\""])
+        }
+        router.get("/s3/:bucket/**") { req, ctx -> Response in
+            await state.count("s3.get")
+            let bucket = ctx.parameters.get("bucket") ?? ""
+            let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
+            if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return refusal }
+            guard let o = await state.object(bucket: bucket, key: key), let data = FileManager.default.contents(atPath: o.path) else {
+                return error(404, "NoSuchKey", "The specified key does not exist.")
+            }
+            return Response(status: .ok, headers: [.contentType: o.contentType, .eTag: "\"\(o.etag)\""], body: .init(byteBuffer: ByteBuffer(data: data)))
+        }
+    }
+}
+
+/// `x-amz-date` / `X-Amz-Date`: `yyyyMMdd'T'HHmmss'Z'`.
+enum SigV4Dates {
+    static func parse(_ s: String) -> Date? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return f.date(from: s)
+    }
+}
+
+/// `Content-Encoding: aws-chunked`: `hex-size[;chunk-signature=…]\r\n data \r\n` … `0\r\n` then trailer
+/// lines (`x-amz-checksum-crc32:…`) and a blank line.
+enum AWSChunked {
+    static func decode(_ body: Data) -> Data? {
+        var out = Data()
+        var i = body.startIndex
+        let crlf = Data("\r\n".utf8)
+        while i < body.endIndex {
+            guard let lineEnd = body.range(of: crlf, in: i..<body.endIndex) else { return nil }
+            let header = String(decoding: body[i..<lineEnd.lowerBound], as: UTF8.self)
+            guard let size = Int(header.split(separator: ";").first ?? "", radix: 16) else { return nil }
+            i = lineEnd.upperBound
+            if size == 0 { return out }
+            guard body.distance(from: i, to: body.endIndex) >= size + 2 else { return nil }
+            out.append(body[i..<body.index(i, offsetBy: size)])
+            i = body.index(i, offsetBy: size + 2)
+        }
+        return nil
+    }
+}
