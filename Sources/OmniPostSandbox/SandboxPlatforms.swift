@@ -16,6 +16,7 @@ enum SandboxPlatforms {
         GraphRoutes.self,
         InstagramRoutes.self,
         FacebookRoutes.self,
+        ThreadsRoutes.self,
         S3Routes.self,
     ]
 }

@@ -195,6 +195,7 @@ public actor SandboxState {
     var igContainers: [String: IGContainer] = [:]
     var fbVideos: [String: FBVideo] = [:]
     var fbPageTokens: [String: String] = [:]
+    var threadsContainers: [String: ThreadsContainer] = [:]
     var s3Keys: [String: String] = [:]
     var s3Buckets = Set<String>()
     var s3Objects: [String: S3Object] = [:]

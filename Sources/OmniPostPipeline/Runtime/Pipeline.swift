@@ -40,6 +40,12 @@ public final class Pipeline: Sendable {
                 account.tokenURL = s.baseURL + (PlatformRegistry.descriptor(account.platform)?.sandboxTokenPath ?? "/token")
                 config.accounts[key] = account
             }
+            // The sandbox's own S3 is the media host unless the file names a real one.
+            if var host = config.mediaHost, host.s3.endpoint.isEmpty {
+                host.s3.endpoint = s.baseURL + "/s3"
+                await s.state.registerS3(accessKeyID: host.s3.accessKeyID, secret: host.s3.secretAccessKey)
+                config.mediaHost = host
+            }
             progress.line("  sandbox             listening on \(s.baseURL)")
             sandbox = s
         }
@@ -62,8 +68,9 @@ public final class Pipeline: Sendable {
                 guard let account = config.accounts[t.accountKey] else { continue }
                 let tokens = providers[t.accountKey] ?? TokenProvider(account: account, http: http, store: store)
                 providers[t.accountKey] = tokens
-                let settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
+                var settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
                                                maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
+                settings.mediaHost = config.mediaHost.map { MediaHost(bucket: S3Bucket($0.s3, http: http), linkTTL: Int($0.linkTTL.seconds)) }
                 adapters[t.name] = PlatformRegistry.makeAdapter(platform: t.platform, settings: settings)
             }
             // Work a killed process held is taken up now, not when its lease would have expired.

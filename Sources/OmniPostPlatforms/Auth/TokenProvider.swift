@@ -110,6 +110,10 @@ public actor TokenProvider {
                 ("fb_exchange_token", refreshToken),
             ]))
             req.method = .GET
+        case .threadsRefresh:
+            // Threads: the long-lived token refreshes itself (at least a day old, not yet expired) into a new one.
+            req = HTTPClientRequest(url: account.tokenURL + "?" + Self.form([("grant_type", "th_refresh_token"), ("access_token", refreshToken)]))
+            req.method = .GET
         }
         let resp: HTTPClientResponse
         do { resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds))) } catch {
@@ -121,7 +125,7 @@ public actor TokenProvider {
             let expiresIn = (json["expires_in"] as? NSNumber)?.doubleValue ?? 3600
             let expires = Date().addingTimeInterval(expiresIn)
             // A rotated refresh token is stored before the access token is used.
-            let next = refreshStyle == .metaExchange ? token : json["refresh_token"] as? String ?? refreshToken
+            let next = refreshStyle != .refreshToken ? token : json["refresh_token"] as? String ?? refreshToken
             try await store.save(account: account.key, accessToken: token, expiresAt: expires, refreshToken: next)
             cached = (token, expires)
             mustRefresh = false

@@ -11,6 +11,8 @@ struct GraphAPI {
     static let version = "v21.0"
     let settings: AdapterSettings
     let name: String
+    /// Threads' Graph API has versions of its own (v1.0).
+    var version = GraphAPI.version
     var account: AccountConfig { settings.account }
 
     /// The upload host: rupload.facebook.com for the real Graph API, the same server otherwise (the sandbox).
@@ -23,7 +25,7 @@ struct GraphAPI {
     /// With `as`: made with that token (a Page's) instead of the account's own.
     func call(_ method: HTTPMethod, _ path: String, _ params: [(String, String)] = [], as token: String? = nil) async throws -> AuthorizedHTTP.Reply {
         let query = TokenProvider.form(params)
-        let url = account.endpoint + "/" + Self.version + path + (method == .GET && !params.isEmpty ? "?" + query : "")
+        let url = account.endpoint + "/" + version + path + (method == .GET && !params.isEmpty ? "?" + query : "")
         let body = method == .GET ? ByteBuffer() : ByteBuffer(string: query)
         var headers = method == .GET ? [] : [("Content-Type", "application/x-www-form-urlencoded")]
         if let token {

@@ -13,6 +13,8 @@ public struct AdapterSettings: Sendable {
     public var maxAttempts: Int
     public var requestTimeout: Duration
     public var backoff: Backoff
+    /// Where renditions go for platforms that fetch media from a URL (Threads); nil when `media_host:` is unset.
+    public var mediaHost: MediaHost?
 
     public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
                 requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {
@@ -48,4 +50,14 @@ extension SettingsBacked {
     var maxAttempts: Int { settings.maxAttempts }
     var requestTimeout: Duration { settings.requestTimeout }
     var backoff: Backoff { settings.backoff }
+}
+
+/// A bucket renditions are put in, and how long the links handed to a platform work.
+public struct MediaHost: Sendable {
+    public var bucket: S3Bucket
+    public var linkTTL: Int
+    public init(bucket: S3Bucket, linkTTL: Int) {
+        self.bucket = bucket
+        self.linkTTL = linkTTL
+    }
 }

@@ -20,7 +20,8 @@ public struct PlatformDescriptor: Sendable {
         /// How a fresh access token is had: OAuth 2's `grant_type=refresh_token`, or Meta's exchange of a
         /// long-lived token for a new one (`grant_type=fb_exchange_token`, a GET): there the account's
         /// `refresh_token` holds the long-lived token, and each exchange's result replaces it.
-        public enum RefreshStyle: Sendable { case refreshToken, metaExchange }
+        /// Threads: `GET refresh_access_token?grant_type=th_refresh_token&access_token=<long-lived>`.
+        public enum RefreshStyle: Sendable { case refreshToken, metaExchange, threadsRefresh }
         public var refreshStyle: RefreshStyle = .refreshToken
         public init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
                     clientAuthentication: ClientAuthentication = .form, refreshStyle: RefreshStyle = .refreshToken) {

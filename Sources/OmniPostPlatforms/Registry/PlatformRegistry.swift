@@ -11,11 +11,12 @@ public enum PlatformRegistry {
         LinkedInPlatform.self,
         InstagramPlatform.self,
         FacebookPlatform.self,
+        ThreadsPlatform.self,
     ]
 
     /// Names OmniPost knows but this build has no adapter for yet: a target naming one is told so,
     /// rather than "unknown platform".
-    public static let planned = ["threads", "bluesky", "reddit", "vimeo", "s3"]
+    public static let planned = ["bluesky", "reddit", "vimeo", "s3"]
 
     public static func module(_ name: String) -> (any PlatformModule.Type)? { platforms.first { $0.descriptor.name == name } }
     public static func descriptor(_ name: String) -> PlatformDescriptor? { module(name)?.descriptor }

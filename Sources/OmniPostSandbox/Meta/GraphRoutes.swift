@@ -34,7 +34,7 @@ enum GraphRoutes: SandboxPlatform {
         }
         guard let token, let a = await state.account(forBearer: "Bearer " + token) else { return nil }
         if let platform { return a.hasPrefix(platform + ":") ? a : nil }
-        return a.hasPrefix("instagram:") || a.hasPrefix("facebook:") ? a : nil
+        return a.hasPrefix("instagram:") || a.hasPrefix("facebook:") || a.hasPrefix("threads:") ? a : nil
     }
 
     /// Query and form parameters together, as the Graph API reads them.
@@ -69,6 +69,9 @@ enum GraphRoutes: SandboxPlatform {
             var req = req
             let p = try await params(&req)
             guard let account = await account(req, p, state) else { return badToken }
+            if account.hasPrefix("threads:") {
+                return SandboxHTTP.json(.ok, ["id": await ThreadsRoutes.userID(account, state), "username": String(account.dropFirst("threads:".count))])
+            }
             if account.hasPrefix("facebook:") {
                 return SandboxHTTP.json(.ok, ["id": await state.userID(account, length: 16, alphabet: "0123456789"), "name": String(account.dropFirst("facebook:".count))])
             }
@@ -89,6 +92,7 @@ enum GraphRoutes: SandboxPlatform {
             let p = try await params(&req)
             guard let account = await account(req, p, state) else { return badToken }
             let id = ctx.parameters.get("id") ?? ""
+            if account.hasPrefix("threads:") { return await ThreadsRoutes.object(id, account: account, state: state, baseURL: baseURL()) }
             if account.hasPrefix("facebook:") { return await FacebookRoutes.object(id, fields: p["fields"] ?? "", account: account, state: state) }
             if let c = await state.igContainer(id), c.account == account {
                 var body: [String: Any] = ["id": c.id, "status_code": c.statusCode]

@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OmniPostCore
+
+/// Threads (PLATFORMS.md § Threads): Threads fetches the video itself from a public URL. The rendition
+/// is PUT to the pipeline's `media_host:` bucket (signed with its sha256, so changed bytes are refused)
+/// and handed over as a presigned link that expires → `POST /{v}/{user}/threads` (VIDEO, `video_url`,
+/// `text`) → the container's `status` until FINISHED (ERROR with `error_message`, EXPIRED) →
+/// `threads_publish`. The container id is persisted before Threads fetches anything; an uncertain
+/// publish is reconciled from the container's `status` (PUBLISHED), never by publishing again.
+public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
+    public let platform = "threads"
+    let settings: AdapterSettings
+    let poll: PollPolicy
+    let pollTimeout: Duration
+    public var account: AccountConfig { settings.account }
+    var graph: GraphAPI { GraphAPI(settings: settings, name: "Threads", version: "v1.0") }
+
+    public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
+
+    public init(_ settings: AdapterSettings, poll: PollPolicy = ThreadsAdapter.statusPolling, pollTimeout: Duration = .seconds(900)) {
+        self.settings = settings
+        self.poll = poll
+        self.pollTimeout = pollTimeout
+    }
+
+    public var schedulesNatively: Bool { ThreadsPlatform.descriptor.capabilities.nativeScheduling }
+
+    static func text(_ m: PublishMetadata) -> String {
+        var body = [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n\n")
+        // Threads turns one hashtag into the post's topic: the first tag, if the text has none.
+        if let tag = m.tags.first, !body.contains("#") { body += (body.isEmpty ? "" : " ") + "#" + tag.replacingOccurrences(of: " ", with: "") }
+        return body
+    }
+
+    public func preflight(_ m: PublishMetadata) -> OmniError? {
+        if settings.mediaHost == nil {
+            return OmniError(.configInvalid, "\(account.key): Threads fetches the video from a public link, and this pipeline has no `media_host:` (an S3-compatible bucket) to put it in")
+        }
+        if m.privacy != .public { return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist on Threads: posts are public") }
+        let text = Self.text(m)
+        if text.count > 500 { return OmniError(.textTooLong, "the Threads post (title, description and topic tag) is \(text.count) characters; 500 allowed") }
+        return nil
+    }
+
+    struct Session: Codable {
+        enum Phase: String, Codable { case processing, publishing }
+        var container: String
+        var user: String
+        var phase: Phase
+    }
+
+    public func publish(
+        _ job: UploadJob,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+        progress: @escaping @Sendable (Int64, Int64) -> Void
+    ) async throws -> PublishOutcome {
+        var sent: Int64 = 0
+        var s: Session
+        if let resumed = job.session.flatMap(Self.decode) { s = resumed } else {
+            (s, sent) = try await start(job, checkpoint: checkpoint)
+            progress(job.size, job.size)
+        }
+        if s.phase == .processing {
+            switch try await waitFinished(s) {
+            case .expired:
+                var fresh = job
+                fresh.session = nil
+                return try await publish(fresh, checkpoint: checkpoint, progress: progress)
+            case .published:
+                return try await outcome(s.container, sent)
+            case .finished:
+                break
+            }
+            s.phase = .publishing
+            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+        }
+        let r = try await graph.call(.POST, "/\(s.user)/threads_publish", [("creation_id", s.container)])
+        guard r.status == 200, let id = r.json?["id"] as? String else { throw graph.classify(r, during: "publishing the post") }
+        return try await outcome(id, sent)
+    }
+
+    /// Who posts, whether the publishing limit has room, the rendition on the media host, then the
+    /// container — persisted before Threads fetches a byte.
+    func start(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> (Session, Int64) {
+        guard let host = settings.mediaHost else {
+            throw DeliveryError(.permanent, .configInvalid, "\(account.key): Threads needs `media_host:` to fetch the video from")
+        }
+        var user = account.accountID
+        if user.isEmpty {
+            let me = try await graph.call(.GET, "/me", [("fields", "id,username")])
+            guard me.status == 200, let id = me.json?["id"] as? String else { throw graph.classify(me, during: "reading the account's Threads user id") }
+            user = id
+        }
+        let limit = try await graph.call(.GET, "/\(user)/threads_publishing_limit", [("fields", "quota_usage,config")])
+        guard limit.status == 200 else { throw graph.classify(limit, during: "reading the publishing limit") }
+        if let d = (limit.json?["data"] as? [[String: Any]])?.first, let used = (d["quota_usage"] as? NSNumber)?.intValue,
+           let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue, used >= total {
+            throw DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted,
+                                "Threads' publishing limit is spent: \(used) of \(total) posts in 24 h (threads_publishing_limit); it waits for room")
+        }
+        // The object's name is its content's hash: the same rendition is stored once, whatever retries happen.
+        let sha = try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
+        let key = host.bucket.config.prefix + sha + "." + ((job.filePath as NSString).pathExtension.isEmpty ? "mp4" : (job.filePath as NSString).pathExtension)
+        try await host.bucket.put(file: job.filePath, key: key, size: job.size, sha256: sha, contentType: job.contentType)
+        let link = host.bucket.presignedGET(key: key, ttl: host.linkTTL)
+        try await job.beforeRequest("init")
+        let r = try await graph.call(.POST, "/\(user)/threads", [("media_type", "VIDEO"), ("video_url", link), ("text", Self.text(job.metadata))])
+        guard r.status == 200, let id = r.json?["id"] as? String else { throw graph.classify(r, during: "creating the post's container") }
+        let s = Session(container: id, user: user, phase: .processing)
+        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: job.size))
+        return (s, job.size)
+    }
+
+    enum Finished { case finished, published, expired }
+
+    func waitFinished(_ s: Session) async throws -> Finished {
+        let end = ContinuousClock.now + pollTimeout
+        var pacer = poll.pacer()
+        while ContinuousClock.now < end {
+            try await pacer.pace()
+            guard let (status, message) = try await containerStatus(s.container) else { return .expired }
+            switch status {
+            case "FINISHED": return .finished
+            case "PUBLISHED": return .published
+            case "EXPIRED": return .expired
+            case "ERROR": throw DeliveryError(.permanent, .rejectedByPlatform, "Threads could not take the video: \(message ?? "no reason given")")
+            default: continue
+            }
+        }
+        throw DeliveryError(.retryNow, .platformError, "Threads had not finished processing after \(Int(pollTimeout.seconds)) s")
+    }
+
+    func containerStatus(_ id: String) async throws -> (String, String?)? {
+        let r = try await graph.call(.GET, "/\(id)", [("fields", "status,error_message")])
+        if GraphAPI.code(r) == 100 || r.status == 404 { return nil }
+        guard r.status == 200 else { throw graph.classify(r, during: "reading the container's status") }
+        return (r.json?["status"] as? String ?? "", r.json?["error_message"] as? String)
+    }
+
+    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
+        guard let s = job.session.flatMap(Self.decode) else { return .notStarted }
+        guard let (status, message) = try await containerStatus(s.container) else { return .notStarted }
+        switch status {
+        case "PUBLISHED": return .published(try await outcome(s.container, 0))
+        case "EXPIRED": return .notStarted
+        case "ERROR": throw DeliveryError(.permanent, .rejectedByPlatform, "Threads could not take the video: \(message ?? "no reason given")")
+        default: return .processing
+        }
+    }
+
+    func outcome(_ id: String, _ sent: Int64) async throws -> PublishOutcome {
+        let link = try? await graph.call(.GET, "/\(id)", [("fields", "permalink")])
+        return PublishOutcome(remoteId: id, url: link?.json?["permalink"] as? String ?? "https://www.threads.net/", bytesSent: sent)
+    }
+
+    static func decode(_ s: String) -> Session? { try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) }
+    static func encode(_ s: Session) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data(), as: UTF8.self) }
+}

@@ -1,0 +1,111 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import OmniPostCore
+
+/// Threads (PLATFORMS.md § Threads): `POST /{v}/{user}/threads` with `media_type=VIDEO`, `video_url`
+/// and `text` (≤ 500 characters) — the sandbox then fetches `video_url` over HTTP itself, as Threads
+/// does, so an expired or wrong link fails the container (`ERROR`, `error_message`
+/// FAILED_DOWNLOADING_VIDEO) — → `GET /{v}/{container}?fields=status,error_message` → `POST
+/// /{v}/{user}/threads_publish`; `threads_publishing_limit`; `GET /refresh_access_token` with
+/// `th_refresh_token`. Graph-style errors.
+enum ThreadsRoutes: SandboxPlatform {
+    typealias G = GraphRoutes
+
+    static func userID(_ account: String, _ state: SandboxState) async -> String {
+        await state.userID(account, length: 17, alphabet: "0123456789")
+    }
+
+    /// `GET /{v}/{id}` for a Threads account: a container's status, or a post's permalink.
+    static func object(_ id: String, account: String, state: SandboxState, baseURL: String) async -> Response {
+        if let c = await state.threadsContainer(id), c.account == account {
+            var body: [String: Any] = ["id": c.id, "status": c.status]
+            if let e = c.error { body["error_message"] = e }
+            return SandboxHTTP.json(.ok, body)
+        }
+        if let v = await state.allVideos().first(where: { $0.platform == "threads" && $0.id == id && $0.account == account }) {
+            return SandboxHTTP.json(.ok, ["id": v.id, "permalink": "\(baseURL)/threads/post/\(v.id)"])
+        }
+        return G.graphError(400, "Unsupported get request. Object with ID '\(id)' does not exist", code: 100, subcode: 33)
+    }
+
+    static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        router.get("/refresh_access_token") { req, _ -> Response in
+            await state.count("threads.token")
+            var req = req
+            let p = try await G.params(&req)
+            guard p["grant_type"] == "th_refresh_token", let token = p["access_token"] else {
+                return G.graphError(400, "grant_type must be th_refresh_token, with access_token", code: 100)
+            }
+            await state.tokenDelay()
+            switch await state.threadsRefresh(token: token) {
+            case .ok(let t, let expires): return SandboxHTTP.json(.ok, ["access_token": t, "token_type": "bearer", "expires_in": expires])
+            case .invalidClient, .invalidGrant: return G.badToken
+            }
+        }
+        router.get("/:version/:id/threads_publishing_limit") { req, ctx -> Response in
+            var req = req
+            let p = try await G.params(&req)
+            guard let account = await G.account(req, p, state, platform: "threads") else { return G.badToken }
+            let user = await userID(account, state)
+            guard ctx.parameters.get("id") == user else { return G.graphError(400, "Object with ID '\(ctx.parameters.get("id") ?? "")' does not exist", code: 100, subcode: 33) }
+            return SandboxHTTP.json(.ok, ["data": [["quota_usage": await state.threadsPublished(by: user), "config": ["quota_total": 250, "quota_duration": 86400]]]])
+        }
+        router.post("/:version/:id/threads") { req, ctx -> Response in
+            await state.count("threads.container")
+            var req = req
+            let p = try await G.params(&req)
+            guard let account = await G.account(req, p, state, platform: "threads") else { return G.badToken }
+            let user = await userID(account, state)
+            guard ctx.parameters.get("id") == user else { return G.graphError(400, "Object with ID '\(ctx.parameters.get("id") ?? "")' does not exist", code: 100, subcode: 33) }
+            switch await state.takeInitFault() {
+            case .rateLimited(let after)?:
+                let usage = #"{"\#(user)":[{"type":"threads","estimated_time_to_regain_access":\#(max(1, (after + 59) / 60))}]}"#
+                return G.graphError(400, "Application request limit reached", code: 4, transient: true, headers: [HTTPField.Name("X-Business-Use-Case-Usage")!: usage])
+            case .status(let code)?:
+                return G.graphError(code, "An unexpected error has occurred. Please retry your request later.", code: 2, transient: true)
+            case nil: break
+            }
+            guard p["media_type"] == "VIDEO", let url = p["video_url"], url.hasPrefix("http") else {
+                return G.graphError(400, "media_type=VIDEO needs a video_url Threads can fetch", code: 100)
+            }
+            let text = p["text"] ?? ""
+            if text.count > 500 { return G.graphError(400, "The text is too long (500 characters at most)", code: 100) }
+            let c = await state.makeThreadsContainer(account: account, user: user, text: text, videoURL: url)
+            // Threads fetches the video itself, on its own time.
+            Task.detached {
+                var data: Data? = nil, failure: String? = nil
+                do {
+                    var get = HTTPClientRequest(url: url)
+                    get.method = .GET
+                    let resp = try await HTTPClient.shared.execute(get, timeout: .seconds(120))
+                    let body = try await resp.body.collect(upTo: 1 << 30)
+                    if resp.status == .ok { data = Data(buffer: body) } else { failure = "FAILED_DOWNLOADING_VIDEO: the video_url answered \(resp.status.code)" }
+                } catch { failure = "FAILED_DOWNLOADING_VIDEO: \(error)" }
+                try? await state.fetchedThreads(c.id, data: data, error: failure)
+            }
+            return SandboxHTTP.json(.ok, ["id": c.id])
+        }
+        router.post("/:version/:id/threads_publish") { req, ctx -> Response in
+            await state.count("threads.publish")
+            var req = req
+            let p = try await G.params(&req)
+            guard let account = await G.account(req, p, state, platform: "threads") else { return G.badToken }
+            let id = p["creation_id"] ?? ""
+            return try await state.sessionLocks.withLock(id) { () -> Response in
+                guard let c = await state.threadsContainer(id), c.account == account, c.user == ctx.parameters.get("id") else {
+                    return G.graphError(400, "Object with ID '\(id)' does not exist", code: 100, subcode: 33)
+                }
+                guard c.status == "FINISHED" else {
+                    return G.graphError(400, c.status == "PUBLISHED" ? "The container has already been published" : "The media is not ready to be published (\(c.status))", code: 24, subcode: 4279009)
+                }
+                let post = await state.publishThreads(id)
+                await state.holdFinalReply()
+                return SandboxHTTP.json(.ok, ["id": post])
+            }
+        }
+    }
+}
