@@ -27,6 +27,32 @@ import Testing
         _ = try parse("targets: [youtube:main]\nquotas:\n  vimeo: []\n")
     }
 
+    /// A Threads target without `media_host:` is answered at its line (what `omnipost check` prints); in
+    /// sandbox mode the sandbox's own S3 is the media host.
+    @Test func aPlatformThatFetchesFromAURLNeedsAMediaHost() throws {
+        let accounts = "accounts:\n  threads:main: {client_id: c, client_secret: s, refresh_token: r}\n"
+        let missing = #expect(throws: OmniError.self) {
+            _ = try PlatformRegistry.parse(text: "version: 1\nname: t\ntargets:\n  - youtube:main\n  - threads:main\n" + accounts
+                                           + "  youtube:main: {client_id: c, client_secret: s, refresh_token: r}\n",
+                                           file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        }
+        #expect(missing?.location?.description == "p.yaml:5:5" && missing?.message.contains("needs `media_host:`") == true, "\(missing?.message ?? "")")
+        let named = try PlatformRegistry.parse(text: """
+            version: 1
+            name: t
+            targets: [threads:main]
+            \(accounts)media_host:
+              s3: {endpoint: "https://s3.example.com", bucket: b, access_key_id: k, secret_access_key: s}
+              link_ttl: 30m
+            """, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        #expect(named.mediaHost?.s3.bucket == "b" && named.mediaHost?.linkTTL == .seconds(1800) && named.mediaHost?.s3.region == "us-east-1")
+        #expect(try parse("targets: [threads:main]\n").mediaHost?.s3.bucket == "omnipost-media")
+        let short = #expect(throws: OmniError.self) {
+            _ = try parse("targets: [threads:main]\nmedia_host: {s3: {bucket: b}, link_ttl: 5s}\n")
+        }
+        #expect(short?.message.contains("link_ttl must be 1m–7d") == true)
+    }
+
     @Test func accountsGetTheirPlatformsOwnEndpointsUnlessTheFileNamesOthers() throws {
         let c = try parse("""
             targets: [youtube:main, tiktok:main]

@@ -67,6 +67,8 @@ public struct PlatformDescriptor: Sendable {
     /// What an entry under `accounts:` needs, for `check` and the README's table.
     public var accountFields: [String] = ["client_id", "client_secret", "refresh_token"]
     public var capabilities: Capabilities
+    /// The platform fetches media from a URL (Threads): its targets need the pipeline's `media_host:`.
+    public var needsMediaHost = false
 
     public init(name: String, displayName: String, apiRoot: String, oauth: OAuth, sandboxTokenPath: String, defaultProfile: String? = nil,
                 accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities) {

@@ -49,6 +49,11 @@ public enum PlatformRegistry {
             if let g = DidYouMean.suggest(m.platform, among: known) { msg += "; did you mean '\(g)'?" }
             throw OmniError(.configInvalid, msg, at: m.location)
         }
+        // A platform that fetches media from a URL has nowhere to fetch it from without `media_host:`.
+        if config.mediaHost == nil, let t = config.targets.first(where: { descriptor($0.platform)?.needsMediaHost == true }) {
+            let at = config.platformMentions.first { $0.what == "target" && $0.platform == t.platform }?.location
+            throw OmniError(.configInvalid, "target '\(t.name)': \(descriptor(t.platform)?.displayName ?? t.platform) fetches the video from a public link, so the pipeline needs `media_host:` (an S3-compatible bucket: endpoint, bucket, region, access_key_id, secret_access_key)", at: at)
+        }
         // A target that names no profile gets its platform's default (Instagram's is `instagram_reels`).
         for i in config.targets.indices {
             let t = config.targets[i]
