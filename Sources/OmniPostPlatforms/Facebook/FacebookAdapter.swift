@@ -47,12 +47,7 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
         return nil
     }
 
-    static func description(_ m: PublishMetadata) -> String {
-        var body = m.description
-        let tags = m.tags.map { $0.hasPrefix("#") ? $0 : "#" + $0.replacingOccurrences(of: " ", with: "") }.filter { !body.contains($0) }
-        if !tags.isEmpty { body += (body.isEmpty ? "" : "\n\n") + tags.joined(separator: " ") }
-        return body
-    }
+    static func description(_ m: PublishMetadata) -> String { Caption.compose([m.description], tags: m.tags) }
 
     struct Session: Codable {
         enum Phase: String, Codable { case uploading, finishing, finished }
@@ -109,9 +104,7 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
                     try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: offset, bytesSent: sent))
                     progress(offset, job.size)
                 } catch let e as DeliveryError where e.kind == .retryNow {
-                    failures += 1
-                    if failures >= maxAttempts { throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus) }
-                    try await Task.sleep(for: backoff.delay(attempt: failures))
+                    try await afterTransientFailure(e, failures: &failures)
                     // The video's status says how many bytes arrived: continue from there.
                     if let st = try? await status(s.video, token) { offset = min(max(offset, st.bytes), job.size) }
                 }

@@ -34,12 +34,7 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
     public var schedulesNatively: Bool { InstagramPlatform.descriptor.capabilities.nativeScheduling }
 
     /// Title, description, then the tags as hashtags (those not already in the text).
-    static func caption(_ m: PublishMetadata) -> String {
-        var body = [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n\n")
-        let tags = m.tags.map { $0.hasPrefix("#") ? $0 : "#" + $0.replacingOccurrences(of: " ", with: "") }.filter { !body.contains($0) }
-        if !tags.isEmpty { body += (body.isEmpty ? "" : "\n\n") + tags.joined(separator: " ") }
-        return body
-    }
+    static func caption(_ m: PublishMetadata) -> String { Caption.compose([m.title, m.description], tags: m.tags) }
 
     public func preflight(_ m: PublishMetadata) -> OmniError? {
         if m.privacy != .public {
@@ -91,10 +86,8 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
                     try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: offset, bytesSent: sent))
                     progress(offset, job.size)
                 } catch let e as DeliveryError where e.kind == .retryNow {
-                    failures += 1
-                    if failures >= maxAttempts { throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus) }
                     // The upload host takes a body at any offset up to what it holds: the chunk goes again from the last confirmed byte.
-                    try await Task.sleep(for: backoff.delay(attempt: failures))
+                    try await afterTransientFailure(e, failures: &failures)
                 }
             }
             s.phase = .processing

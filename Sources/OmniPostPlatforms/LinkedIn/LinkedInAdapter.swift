@@ -133,11 +133,7 @@ public struct LinkedInAdapter: PlatformAdapter, SettingsBacked {
                         throw classify(r, during: "sending part \(i + 1) of \(s.parts.count)")
                     }
                 } catch let e as DeliveryError where e.kind == .retryNow {
-                    failures += 1
-                    if failures >= maxAttempts {
-                        throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus)
-                    }
-                    try await Task.sleep(for: backoff.delay(attempt: failures))
+                    try await afterTransientFailure(e, failures: &failures)
                 }
             }
             let r = try await rest("/rest/videos?action=finalizeUpload", .POST, json: ["finalizeUploadRequest": [

@@ -128,12 +128,7 @@ public struct TikTokAdapter: PlatformAdapter, SettingsBacked {
                     throw classify(r, during: "sending chunk \(index + 1) of \(s.chunkCount)")
                 }
             } catch let e as DeliveryError where e.kind == .retryNow {
-                failures += 1
-                if failures >= maxAttempts {
-                    // Past a few tries in a row the stage takes over: it backs off, counts attempts and feeds the breaker.
-                    throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus)
-                }
-                try await Task.sleep(for: backoff.delay(attempt: failures))
+                try await afterTransientFailure(e, failures: &failures)
                 // Chunks go strictly in order: continue from what TikTok says it holds.
                 offset = (try await fetchStatus(s.publishID)).uploadedBytes
             }

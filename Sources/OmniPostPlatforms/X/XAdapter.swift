@@ -39,13 +39,7 @@ public struct XAdapter: PlatformAdapter, SettingsBacked {
     static let replySettings = ["following", "mentionedUsers", "subscribers", "verified"]
 
     /// The post's text: title, description, then the tags as hashtags (those not already in the text).
-    static func text(_ m: PublishMetadata) -> String {
-        var body = [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n\n")
-        let tags = m.tags.map { $0.hasPrefix("#") ? $0 : "#" + $0.replacingOccurrences(of: " ", with: "") }
-            .filter { !body.contains($0) }
-        if !tags.isEmpty { body += (body.isEmpty ? "" : "\n\n") + tags.joined(separator: " ") }
-        return body
-    }
+    static func text(_ m: PublishMetadata) -> String { Caption.compose([m.title, m.description], tags: m.tags) }
 
     public func preflight(_ m: PublishMetadata) -> OmniError? {
         let text = Self.text(m)
@@ -113,12 +107,8 @@ public struct XAdapter: PlatformAdapter, SettingsBacked {
                         throw classify(r, during: "sending segment \(index)")
                     }
                 } catch let e as DeliveryError where e.kind == .retryNow {
-                    failures += 1
-                    if failures >= maxAttempts {
-                        throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus)
-                    }
                     // X keeps segments by index: the same segment again replaces whatever half of it arrived.
-                    try await Task.sleep(for: backoff.delay(attempt: failures))
+                    try await afterTransientFailure(e, failures: &failures)
                 }
             }
             let r = try await api.send(url: account.endpoint + "/2/media/upload/\(s.mediaID)/finalize", method: .POST, headers: [], body: ByteBuffer())

@@ -82,12 +82,7 @@ public struct YouTubeAdapter: PlatformAdapter, SettingsBacked {
                     failures += 1
                 }
             } catch let e as DeliveryError where e.kind == .retryNow {
-                failures += 1
-                if failures >= maxAttempts {
-                    // Past a few tries in a row the stage takes over: it backs off, counts attempts and feeds the breaker.
-                    throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus)
-                }
-                try await Task.sleep(for: backoff.delay(attempt: failures))
+                try await afterTransientFailure(e, failures: &failures)
                 // Where does the upload stand? Resume from the server's offset, not ours.
                 switch try await statusQuery(s, total: job.size) {
                 case .complete(let id): return await setCover(job, outcome(id, bytesSent))
