@@ -20,6 +20,9 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
     let pollTimeout: Duration
     public var account: AccountConfig { settings.account }
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Instagram") }
+    var container: GraphContainer {
+        GraphContainer(graph: graph, stateField: "status_code", reasonField: "status", poll: poll, pollTimeout: pollTimeout, noun: "the reel")
+    }
 
     /// Container status checks: every 3 s growing to 15 s (Meta meters calls per hour per account).
     public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
@@ -93,7 +96,7 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
             s.phase = .processing
             try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
         }
-        switch try await waitFinished(s) {
+        switch try await container.waitFinished(s.container) {
         case .expired:
             // A container that expired was never published: a new one cannot post twice.
             var fresh = job
@@ -121,19 +124,8 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
 
     /// Who posts, whether the publishing limit has room, then the container — persisted before any byte.
     func start(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> Session {
-        var ig = account.accountID
-        if ig.isEmpty {
-            let me = try await graph.call(.GET, "/me", [("fields", "id,username")])
-            guard me.status == 200, let id = me.json?["id"] as? String else { throw graph.classify(me, during: "reading the account's Instagram user id") }
-            ig = id
-        }
-        let limit = try await graph.call(.GET, "/\(ig)/content_publishing_limit", [("fields", "config,quota_usage")])
-        guard limit.status == 200 else { throw graph.classify(limit, during: "reading the publishing limit") }
-        if let d = (limit.json?["data"] as? [[String: Any]])?.first, let used = (d["quota_usage"] as? NSNumber)?.intValue,
-           let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue, used >= total {
-            throw DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted,
-                                "Instagram's publishing limit is spent: \(used) of \(total) posts in 24 h (content_publishing_limit); it waits for room")
-        }
+        let ig = try await container.userID(account)
+        try await container.checkPublishingLimit("/\(ig)/content_publishing_limit")
         try await job.beforeRequest("init")
         let m = job.metadata
         var params = [("media_type", "REELS"), ("upload_type", "resumable"), ("caption", Self.caption(m))]
@@ -151,42 +143,10 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
         return s
     }
 
-    enum Finished { case finished, published, expired }
-
-    /// The container's `status_code` until FINISHED (ERROR fails the post with Instagram's reason).
-    func waitFinished(_ s: Session) async throws -> Finished {
-        let end = ContinuousClock.now + pollTimeout
-        var pacer = poll.pacer()
-        while ContinuousClock.now < end {
-            try await pacer.pace()
-            guard let (code, status) = try await containerStatus(s.container) else { return .expired }
-            switch code {
-            case "FINISHED": return .finished
-            case "PUBLISHED": return .published
-            case "EXPIRED": return .expired
-            case "ERROR": throw DeliveryError(.permanent, .rejectedByPlatform, "Instagram could not process the reel: \(status ?? "no reason given")")
-            default: continue
-            }
-        }
-        throw DeliveryError(.retryNow, .platformError, "Instagram had not finished processing after \(Int(pollTimeout.seconds)) s")
-    }
-
-    /// `status_code` and `status` of a container, or nil when Instagram does not know it.
-    func containerStatus(_ id: String) async throws -> (String, String?)? {
-        let r = try await graph.call(.GET, "/\(id)", [("fields", "status_code,status")])
-        if GraphAPI.code(r) == 100 || GraphAPI.code(r) == 24 || r.status == 404 { return nil }
-        guard r.status == 200 else { throw graph.classify(r, during: "reading the container's status") }
-        return (r.json?["status_code"] as? String ?? "", r.json?["status"] as? String)
-    }
-
     public func reconcile(_ job: UploadJob) async throws -> RemoteState {
         guard let s = job.session.flatMap(Self.decode) else { return .notStarted }
-        guard let (code, status) = try await containerStatus(s.container) else { return .notStarted }
-        switch code {
-        case "PUBLISHED": return .published(try await outcome(mediaID: nil, s, 0))
-        case "EXPIRED": return .notStarted
-        case "ERROR": throw DeliveryError(.permanent, .rejectedByPlatform, "Instagram could not process the reel: \(status ?? "no reason given")")
-        default: return s.phase == .uploading ? .partial(confirmedOffset: job.confirmedOffset) : .processing
+        return try await container.reconcile(s.container, inFlight: s.phase == .uploading ? .partial(confirmedOffset: job.confirmedOffset) : .processing) {
+            try await outcome(mediaID: nil, s, 0)
         }
     }
 

@@ -17,6 +17,9 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
     let pollTimeout: Duration
     public var account: AccountConfig { settings.account }
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Threads", version: "v1.0") }
+    var container: GraphContainer {
+        GraphContainer(graph: graph, stateField: "status", reasonField: "error_message", poll: poll, pollTimeout: pollTimeout, noun: "the video")
+    }
 
     public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
 
@@ -64,7 +67,7 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
             progress(job.size, job.size)
         }
         if s.phase == .processing {
-            switch try await waitFinished(s) {
+            switch try await container.waitFinished(s.container) {
             case .expired:
                 var fresh = job
                 fresh.session = nil
@@ -88,19 +91,8 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
         guard let host = settings.mediaHost else {
             throw DeliveryError(.permanent, .configInvalid, "\(account.key): Threads needs `media_host:` to fetch the video from")
         }
-        var user = account.accountID
-        if user.isEmpty {
-            let me = try await graph.call(.GET, "/me", [("fields", "id,username")])
-            guard me.status == 200, let id = me.json?["id"] as? String else { throw graph.classify(me, during: "reading the account's Threads user id") }
-            user = id
-        }
-        let limit = try await graph.call(.GET, "/\(user)/threads_publishing_limit", [("fields", "quota_usage,config")])
-        guard limit.status == 200 else { throw graph.classify(limit, during: "reading the publishing limit") }
-        if let d = (limit.json?["data"] as? [[String: Any]])?.first, let used = (d["quota_usage"] as? NSNumber)?.intValue,
-           let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue, used >= total {
-            throw DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted,
-                                "Threads' publishing limit is spent: \(used) of \(total) posts in 24 h (threads_publishing_limit); it waits for room")
-        }
+        let user = try await container.userID(account)
+        try await container.checkPublishingLimit("/\(user)/threads_publishing_limit")
         // The object's name is its content's hash: the same rendition is stored once, whatever retries happen.
         let sha = try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
         let key = host.bucket.config.prefix + sha + "." + ((job.filePath as NSString).pathExtension.isEmpty ? "mp4" : (job.filePath as NSString).pathExtension)
@@ -114,41 +106,9 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
         return (s, job.size)
     }
 
-    enum Finished { case finished, published, expired }
-
-    func waitFinished(_ s: Session) async throws -> Finished {
-        let end = ContinuousClock.now + pollTimeout
-        var pacer = poll.pacer()
-        while ContinuousClock.now < end {
-            try await pacer.pace()
-            guard let (status, message) = try await containerStatus(s.container) else { return .expired }
-            switch status {
-            case "FINISHED": return .finished
-            case "PUBLISHED": return .published
-            case "EXPIRED": return .expired
-            case "ERROR": throw DeliveryError(.permanent, .rejectedByPlatform, "Threads could not take the video: \(message ?? "no reason given")")
-            default: continue
-            }
-        }
-        throw DeliveryError(.retryNow, .platformError, "Threads had not finished processing after \(Int(pollTimeout.seconds)) s")
-    }
-
-    func containerStatus(_ id: String) async throws -> (String, String?)? {
-        let r = try await graph.call(.GET, "/\(id)", [("fields", "status,error_message")])
-        if GraphAPI.code(r) == 100 || r.status == 404 { return nil }
-        guard r.status == 200 else { throw graph.classify(r, during: "reading the container's status") }
-        return (r.json?["status"] as? String ?? "", r.json?["error_message"] as? String)
-    }
-
     public func reconcile(_ job: UploadJob) async throws -> RemoteState {
         guard let s = job.session.flatMap(Self.decode) else { return .notStarted }
-        guard let (status, message) = try await containerStatus(s.container) else { return .notStarted }
-        switch status {
-        case "PUBLISHED": return .published(try await outcome(s.container, 0))
-        case "EXPIRED": return .notStarted
-        case "ERROR": throw DeliveryError(.permanent, .rejectedByPlatform, "Threads could not take the video: \(message ?? "no reason given")")
-        default: return .processing
-        }
+        return try await container.reconcile(s.container, inFlight: .processing) { try await outcome(s.container, 0) }
     }
 
     func outcome(_ id: String, _ sent: Int64) async throws -> PublishOutcome {

@@ -1,0 +1,79 @@
+import Foundation
+import OmniPostCore
+
+/// A Graph API media container (Instagram's, Threads'): created, processed by the platform, then
+/// published once. Its state field and reason field differ by platform (Instagram: `status_code` and
+/// `status`; Threads: `status` and `error_message`); the states are the same: IN_PROGRESS, FINISHED,
+/// ERROR, EXPIRED, PUBLISHED. So are the publishing limit's shape and the user-id lookup.
+struct GraphContainer {
+    let graph: GraphAPI
+    let stateField: String
+    let reasonField: String
+    let poll: PollPolicy
+    let pollTimeout: Duration
+    /// What the platform calls it in messages ("the reel", "the video").
+    let noun: String
+
+    enum Finished { case finished, published, expired }
+
+    /// The container's state and reason, or nil when the platform does not know it.
+    func status(_ id: String) async throws -> (state: String, reason: String?)? {
+        let r = try await graph.call(.GET, "/\(id)", [("fields", "\(stateField),\(reasonField)")])
+        if GraphAPI.code(r) == 100 || GraphAPI.code(r) == 24 || r.status == 404 { return nil }
+        guard r.status == 200 else { throw graph.classify(r, during: "reading the container's status") }
+        return (r.json?[stateField] as? String ?? "", r.json?[reasonField] as? String)
+    }
+
+    func failed(_ reason: String?) -> DeliveryError {
+        DeliveryError(.permanent, .rejectedByPlatform, "\(graph.name) could not process \(noun): \(reason ?? "no reason given")")
+    }
+
+    /// The state until FINISHED (ERROR fails the post with the platform's reason).
+    func waitFinished(_ id: String) async throws -> Finished {
+        let end = ContinuousClock.now + pollTimeout
+        var pacer = poll.pacer()
+        while ContinuousClock.now < end {
+            try await pacer.pace()
+            guard let (state, reason) = try await status(id) else { return .expired }
+            switch state {
+            case "FINISHED": return .finished
+            case "PUBLISHED": return .published
+            case "EXPIRED": return .expired
+            case "ERROR": throw failed(reason)
+            default: continue
+            }
+        }
+        throw DeliveryError(.retryNow, .platformError, "\(graph.name) had not finished processing after \(Int(pollTimeout.seconds)) s")
+    }
+
+    /// What became of a persisted container: published, gone (expired or unknown: nothing can come of
+    /// it), failed, or still on its way (`inFlight`).
+    func reconcile(_ id: String, inFlight: RemoteState, outcome: () async throws -> PublishOutcome) async throws -> RemoteState {
+        guard let (state, reason) = try await status(id) else { return .notStarted }
+        switch state {
+        case "PUBLISHED": return .published(try await outcome())
+        case "EXPIRED": return .notStarted
+        case "ERROR": throw failed(reason)
+        default: return inFlight
+        }
+    }
+
+    /// The account's user id: `id:` under the account, or whose token it is.
+    func userID(_ account: AccountConfig) async throws -> String {
+        if !account.accountID.isEmpty { return account.accountID }
+        let me = try await graph.call(.GET, "/me", [("fields", "id,username")])
+        guard me.status == 200, let id = me.json?["id"] as? String else { throw graph.classify(me, during: "reading the account's \(graph.name) user id") }
+        return id
+    }
+
+    /// A spent publishing limit (`content_publishing_limit`, `threads_publishing_limit`) waits for room.
+    func checkPublishingLimit(_ path: String) async throws {
+        let limit = try await graph.call(.GET, path, [("fields", "config,quota_usage")])
+        guard limit.status == 200 else { throw graph.classify(limit, during: "reading the publishing limit") }
+        if let d = (limit.json?["data"] as? [[String: Any]])?.first, let used = (d["quota_usage"] as? NSNumber)?.intValue,
+           let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue, used >= total {
+            throw DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted,
+                                "\(graph.name)'s publishing limit is spent: \(used) of \(total) posts in 24 h (\(path.split(separator: "/").last ?? "")); it waits for room")
+        }
+    }
+}
