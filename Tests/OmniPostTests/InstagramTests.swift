@@ -131,6 +131,18 @@ import Testing
             #expect(e.code == .quotaExhausted && e.message.contains("0 of 0"))
         }
         #expect(await rig.state.allVideos().isEmpty)
+        // A refusal is permanent and asked once: a caption Instagram refuses (had validation not caught it).
+        await rig.state.setInstagramQuotaTotal(100)
+        let before = await rig.state.requestCounts["instagram.container"] ?? 0
+        var long = Self.meta
+        long.description = String(repeating: "y", count: 2300)
+        do {
+            _ = try await rig.deliver(long)
+            Issue.record("a refused caption went unnoticed")
+        } catch let e as DeliveryError {
+            #expect(e.kind == .permanent && e.message.contains("2207003"), "\(e)")
+        }
+        #expect(await rig.state.requestCounts["instagram.container"] == before + 1)
         var m = Self.meta
         m.privacy = .unlisted
         #expect(rig.adapter.preflight(m)?.code == .invalidValue)
