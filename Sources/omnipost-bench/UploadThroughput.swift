@@ -73,6 +73,8 @@ func runMeasured(_ exe: String, _ arguments: [String]) throws -> (out: String, s
 func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[String]] {
     let dir = root.appendingPathComponent("upload")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    // Several GiB of payloads and received copies: not left behind on a small disk.
+    defer { try? FileManager.default.removeItem(at: dir) }
     // The platform side runs in its own process, as a real server would.
     let log = dir.appendingPathComponent("sandbox.log")
     _ = FileManager.default.createFile(atPath: log.path, contents: nil)
