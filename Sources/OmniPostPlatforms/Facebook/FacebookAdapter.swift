@@ -90,24 +90,12 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
             try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: 0, bytesSent: 0))
         }
         if s.phase == .uploading {
-            let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
-            var failures = 0
-            while offset < job.size {
-                let length = min(chunkSize, job.size - offset)
-                do {
-                    let body = try AuthorizedHTTP.readChunk(reader, from: offset, count: Int(length))
-                    let r = try await ruploadAs(token, "/video-upload/\(GraphAPI.version)/\(s.video)", offset: offset, fileSize: job.size, body)
-                    sent += length
-                    guard r.status == 200 else { throw InstagramAdapter.ruploadError(r, graph: graph, during: "sending bytes \(offset)–\(offset + length - 1)") }
-                    offset += length
-                    failures = 0
-                    try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: offset, bytesSent: sent))
-                    progress(offset, job.size)
-                } catch let e as DeliveryError where e.kind == .retryNow {
-                    try await afterTransientFailure(e, failures: &failures)
-                    // The video's status says how many bytes arrived: continue from there.
-                    if let st = try? await status(s.video, token) { offset = min(max(offset, st.bytes), job.size) }
-                }
+            let session = s
+            // After a failure the video's status says how many bytes arrived: continue from there.
+            sent += try await graph.ruploadFile("/video-upload/\(GraphAPI.version)/\(s.video)", job, from: offset, chunkSize: chunkSize, as: token,
+                                                held: { try? await status(session.video, token)?.bytes }) { o, soFar in
+                try await checkpoint(UploadCheckpoint(session: Self.encode(session), confirmedOffset: o, bytesSent: soFar))
+                progress(o, job.size)
             }
             s.phase = .finishing
         }
@@ -132,14 +120,6 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
             try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
         }
         return try await waitPublished(s, token, sent)
-    }
-
-    /// rupload with the Page's token (the user's would not do).
-    func ruploadAs(_ token: String, _ path: String, offset: Int64, fileSize: Int64, _ body: ByteBuffer) async throws -> AuthorizedHTTP.Reply {
-        try await settings.api.send(url: graph.ruploadRoot + path, method: .POST, headers: [
-            ("Authorization", "OAuth " + token), ("offset", String(offset)), ("file_size", String(fileSize)),
-            ("Content-Type", "application/octet-stream"),
-        ], body: body, authorize: false)
     }
 
     struct Status {

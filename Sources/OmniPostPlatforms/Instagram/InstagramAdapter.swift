@@ -75,23 +75,10 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
         var offset: Int64 = 0
         if let resumed = job.session.flatMap(Self.decode) { s = resumed; offset = job.confirmedOffset } else { s = try await start(job, checkpoint: checkpoint) }
         if s.phase == .uploading {
-            let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
-            var failures = 0
-            while offset < job.size {
-                let length = min(chunkSize, job.size - offset)
-                do {
-                    let body = try AuthorizedHTTP.readChunk(reader, from: offset, count: Int(length))
-                    let r = try await graph.rupload("/ig-api-upload/\(GraphAPI.version)/\(s.container)", offset: offset, fileSize: job.size, body)
-                    sent += length
-                    guard r.status == 200 else { throw Self.ruploadError(r, graph: graph, during: "sending bytes \(offset)–\(offset + length - 1)") }
-                    offset += length
-                    failures = 0
-                    try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: offset, bytesSent: sent))
-                    progress(offset, job.size)
-                } catch let e as DeliveryError where e.kind == .retryNow {
-                    // The upload host takes a body at any offset up to what it holds: the chunk goes again from the last confirmed byte.
-                    try await afterTransientFailure(e, failures: &failures)
-                }
+            let session = s
+            sent += try await graph.ruploadFile("/ig-api-upload/\(GraphAPI.version)/\(s.container)", job, from: offset, chunkSize: chunkSize) { o, soFar in
+                try await checkpoint(UploadCheckpoint(session: Self.encode(session), confirmedOffset: o, bytesSent: soFar))
+                progress(o, job.size)
             }
             s.phase = .processing
             try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
@@ -157,15 +144,6 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
         let link = try? await graph.call(.GET, "/\(media)", [("fields", "permalink")])
         let url = link?.json?["permalink"] as? String ?? "https://www.instagram.com/"
         return PublishOutcome(remoteId: media, url: url, bytesSent: sent)
-    }
-
-    /// The upload host's errors: `{"debug_info": {"retriable", "type", "message"}}`, or a Graph error.
-    static func ruploadError(_ r: AuthorizedHTTP.Reply, graph: GraphAPI, during: String) -> DeliveryError {
-        if let d = r.json?["debug_info"] as? [String: Any] {
-            let what = "Instagram's upload host answered \(r.status) while \(during): \(d["type"] as? String ?? "") \(d["message"] as? String ?? "")"
-            return DeliveryError(d["retriable"] as? Bool == true || r.status >= 500 ? .retryNow : .permanent, .platformError, what, httpStatus: r.status)
-        }
-        return graph.classify(r, during: during)
     }
 
     static func decode(_ s: String) -> Session? { try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) }

@@ -7,7 +7,7 @@ import OmniPostCore
 /// What Instagram and Facebook share: the Graph API (a dated version in every path, form parameters,
 /// errors as `{"error": {message, type, code, error_subcode, is_transient}}`) and the resumable upload
 /// host `rupload.facebook.com` (`Authorization: OAuth`, `offset`, `file_size` headers, raw body).
-struct GraphAPI {
+struct GraphAPI: SettingsBacked {
     static let version = "v21.0"
     let settings: AdapterSettings
     let name: String
@@ -41,12 +41,49 @@ struct GraphAPI {
     }
 
     /// Bytes to the upload host from `offset` (the body is the rest, or the next chunk of it).
-    func rupload(_ path: String, offset: Int64, fileSize: Int64, _ body: ByteBuffer) async throws -> AuthorizedHTTP.Reply {
-        let token = try await settings.tokens.accessToken()
+    /// With `as`: a Page's token instead of the account's own.
+    func rupload(_ path: String, offset: Int64, fileSize: Int64, _ body: ByteBuffer, as token: String? = nil) async throws -> AuthorizedHTTP.Reply {
+        var bearer = token ?? ""
+        if token == nil { bearer = try await settings.tokens.accessToken() }
         return try await settings.api.send(url: ruploadRoot + path, method: .POST, headers: [
-            ("Authorization", "OAuth " + token), ("offset", String(offset)), ("file_size", String(fileSize)),
+            ("Authorization", "OAuth " + bearer), ("offset", String(offset)), ("file_size", String(fileSize)),
             ("Content-Type", "application/octet-stream"),
         ], body: body, authorize: false)
+    }
+
+    /// The file to the upload host from `offset` to its end, a chunk per request, read through its pinned
+    /// reader. `confirmed(offset, sent)` runs after each chunk the host took (the caller checkpoints
+    /// there). After a transient failure the chunk goes again — from what the host says it holds when
+    /// `held` can tell (the host takes a body at any offset up to what it holds). Returns the bytes sent.
+    func ruploadFile(_ path: String, _ job: UploadJob, from start: Int64, chunkSize: Int64, as token: String? = nil,
+                     held: () async -> Int64? = { nil }, confirmed: (Int64, Int64) async throws -> Void) async throws -> Int64 {
+        let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
+        var offset = start, sent: Int64 = 0, failures = 0
+        while offset < job.size {
+            let length = min(chunkSize, job.size - offset)
+            do {
+                let body = try AuthorizedHTTP.readChunk(reader, from: offset, count: Int(length))
+                let r = try await rupload(path, offset: offset, fileSize: job.size, body, as: token)
+                sent += length
+                guard r.status == 200 else { throw ruploadError(r, during: "sending bytes \(offset)–\(offset + length - 1)") }
+                offset += length
+                failures = 0
+                try await confirmed(offset, sent)
+            } catch let e as DeliveryError where e.kind == .retryNow {
+                try await afterTransientFailure(e, failures: &failures)
+                if let h = await held() { offset = min(max(offset, h), job.size) }
+            }
+        }
+        return sent
+    }
+
+    /// The upload host's errors: `{"debug_info": {"retriable", "type", "message"}}`, or a Graph error.
+    func ruploadError(_ r: AuthorizedHTTP.Reply, during: String) -> DeliveryError {
+        if let d = r.json?["debug_info"] as? [String: Any] {
+            let what = "\(name)'s upload host answered \(r.status) while \(during): \(d["type"] as? String ?? "") \(d["message"] as? String ?? "")"
+            return DeliveryError(d["retriable"] as? Bool == true || r.status >= 500 ? .retryNow : .permanent, .platformError, what, httpStatus: r.status)
+        }
+        return classify(r, during: during)
     }
 
     static func error(_ r: AuthorizedHTTP.Reply) -> [String: Any]? { r.json?["error"] as? [String: Any] }
