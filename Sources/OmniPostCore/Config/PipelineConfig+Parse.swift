@@ -148,11 +148,12 @@ extension PipelineConfig {
         var accounts: [String: AccountConfig] = [:]
         let accountNodes = try top["accounts"]?.mapping() ?? [:]
         for (key, node) in accountNodes {
-            let m = try node.mapping(allowed: ["client_id", "client_secret", "refresh_token", "endpoint", "token_url", "id"])
+            // Keys beyond the common ones are the platform's own settings, checked by its module at resolve.
+            let m = try node.mapping()
             let platform = String(key.split(separator: ":").first ?? "")
             mentions.append(PlatformMention(platform: platform, location: node.location, what: "accounts"))
             // Endpoints left out are the platform's own, filled in by the platform registry.
-            accounts[key] = AccountConfig(
+            var account = AccountConfig(
                 key: key, platform: platform,
                 clientID: try m["client_id"]?.string() ?? "",
                 clientSecret: try m["client_secret"]?.string() ?? "",
@@ -160,6 +161,9 @@ extension PipelineConfig {
                 endpoint: try m["endpoint"]?.string() ?? "",
                 tokenURL: try m["token_url"]?.string() ?? "",
                 accountID: try m["id"]?.string() ?? "")
+            account.location = node.location
+            for (k, v) in m where !AccountConfig.commonKeys.contains(k) { account.settings[k] = AccountSetting(v) }
+            accounts[key] = account
         }
         // Every target needs an account; in sandbox mode one is made up for it.
         for t in targets where accounts[t.accountKey] == nil {
@@ -168,7 +172,7 @@ extension PipelineConfig {
                     key: t.accountKey, platform: t.platform, clientID: "sandbox-client", clientSecret: "sandbox-secret",
                     refreshToken: "sandbox-refresh-\(t.platform)-\(t.account)", endpoint: "", tokenURL: "")
             } else {
-                throw targetsNode.fail("target '\(t.name)' needs credentials under accounts: \(t.accountKey)")
+                throw targetsNode.fail("target '\(t.name)' needs an entry under accounts: \(t.accountKey) (its credentials or settings)")
             }
         }
 

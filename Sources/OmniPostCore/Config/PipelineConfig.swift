@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 
 /// A pipeline: where its folders are, how it watches, which targets it publishes to, and the
 /// defaults a sidecar may leave out. Parsed from YAML with file:line:col errors.
@@ -167,6 +168,12 @@ public struct AccountConfig: Sendable {
     /// (`urn:li:person:…`, `urn:li:organization:…`), an Instagram user id, a Facebook page id. Empty:
     /// the adapter asks the platform who the token belongs to, where it can.
     public var accountID: String = ""
+    /// Everything else written under the account: a destination's own settings (an S3 target's
+    /// `bucket:`, a folder's `path:`, a webhook's `url:`). Which keys a platform takes, and what they must
+    /// hold, is its module's to say (`PlatformRegistry.resolve`), at the setting's own line.
+    public var settings: [String: AccountSetting] = [:]
+    /// Where the account is written (`accounts:` → `s3:archive:`), for a setting that is missing.
+    public var location: SourceLocation?
 
     public init(key: String, platform: String, clientID: String, clientSecret: String, refreshToken: String, endpoint: String, tokenURL: String,
                 accountID: String = "") {
@@ -178,5 +185,42 @@ public struct AccountConfig: Sendable {
         self.refreshToken = refreshToken
         self.endpoint = endpoint
         self.tokenURL = tokenURL
+    }
+}
+
+/// One setting under an account as written, kept as its parsed node so whoever reads it can fail at its
+/// line and column with the typed reads every config value has.
+public struct AccountSetting: @unchecked Sendable {   // an immutable parsed tree, never changed after parsing
+    public let node: DocNode
+    public init(_ node: DocNode) { self.node = node }
+}
+
+extension AccountConfig {
+    /// The keys every account may have; the rest are its platform's settings.
+    public static let commonKeys: Set<String> = ["client_id", "client_secret", "refresh_token", "endpoint", "token_url", "id"]
+
+    /// A setting, or nil when it is not written.
+    public func setting(_ key: String) -> DocNode? { settings[key]?.node }
+
+    /// A setting that must be written: its absence is an error at the account's own line.
+    public func required(_ key: String, _ what: String) throws -> DocNode {
+        if let n = setting(key) { return n }
+        throw OmniError(.configInvalid, "account '\(self.key)' needs `\(key)` (\(what))", at: location)
+    }
+
+    /// A text setting, or `fallback` when it is not written.
+    public func text(_ key: String, default fallback: String? = nil) throws -> String? {
+        try setting(key)?.string() ?? fallback
+    }
+
+    /// Sets a setting the file left out (what the sandbox fills in); one that is written stays.
+    public mutating func fillIn(_ key: String, _ value: String) {
+        if settings[key] != nil { return }
+        settings[key] = AccountSetting(DocNode(node: Node(value), file: "(sandbox default for \(self.key))", invalidCode: .configInvalid))
+    }
+
+    /// An error at a setting's line (or at the account's, when the setting is not written).
+    public func fail(_ key: String, _ message: String) -> OmniError {
+        OmniError(.configInvalid, message, at: setting(key)?.location ?? location)
     }
 }

@@ -36,8 +36,11 @@ public final class Pipeline: Sendable {
             for (key, var account) in config.accounts {
                 await s.registerAccount(platform: account.platform, name: String(key.split(separator: ":").last ?? ""),
                                         clientID: account.clientID, clientSecret: account.clientSecret, refreshToken: account.refreshToken)
-                account.endpoint = s.baseURL
-                account.tokenURL = s.baseURL + (PlatformRegistry.descriptor(account.platform)?.sandboxTokenPath ?? "/token")
+                PlatformRegistry.module(account.platform)?.useSandbox(&account, base: s.baseURL, root: config.paths.root.appendingPathComponent("sandbox"))
+                // A bucket target pointed at the sandbox's S3 brings its keys to it (as a bucket's owner would).
+                if account.endpoint.hasPrefix(s.baseURL), let id = try? account.text("access_key_id"), let secret = try? account.text("secret_access_key") {
+                    await s.state.registerS3(accessKeyID: id, secret: secret)
+                }
                 config.accounts[key] = account
             }
             // The sandbox's own S3 is the media host unless the file names a real one.

@@ -59,6 +59,11 @@ struct UploadStage: Sendable {
                                 session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
             job.beforeRequest = meter(platform: d.platform, account: d.accountKey, deliveryId: id)
             job.expectedSha256 = d.renditionSha256
+            if let drop = try ledger.drop(d.dropId) {
+                job.drop = DropFacts(dropId: drop.id, target: d.target, stem: drop.stem, source: drop.clipPath ?? "",
+                                     sidecarPath: drop.sidecarPath.map { ctx.paths.inbox.appendingPathComponent($0).path },
+                                     takenAt: Date(timeIntervalSince1970: drop.createdAt), sourceSha256: drop.clipSha256)
+            }
             // The original itself goes out (pass-through): it must still be the file that was hashed.
             let pinned = try pinnedOriginal(d, path: path)
             if let pinned, let why = pinned.change(at: path), d.remoteSession == nil {

@@ -21,6 +21,9 @@ public struct UploadJob: Sendable {
     /// request window has room, having counted this request in it. The upload stage meters it in the
     /// ledger; alone (tests, tools) it lets everything through.
     public var beforeRequest: @Sendable (String) async throws -> Void = { _ in }
+    /// The drop this delivery is of: what destinations name and describe what they store by (an S3
+    /// key template, a folder's file name, a webhook's and a command's JSON). Nil outside a pipeline.
+    public var drop: DropFacts? = nil
 
     public init(deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64, coverPath: String? = nil) {
         self.coverPath = coverPath
@@ -31,6 +34,33 @@ public struct UploadJob: Sendable {
         self.metadata = metadata
         self.session = session
         self.confirmedOffset = confirmedOffset
+    }
+}
+
+/// What a delivery's drop is, as the ledger knows it.
+public struct DropFacts: Sendable, Equatable {
+    public var dropId: String
+    /// The target's name (`s3:archive`).
+    public var target: String
+    /// The drop's name: the clip's file name without its extension.
+    public var stem: String
+    /// The clip as it was dropped, relative to the inbox.
+    public var source: String
+    /// The sidecar's path while the drop is in flight, if it came with one.
+    public var sidecarPath: String?
+    /// When the drop was taken.
+    public var takenAt: Date
+    /// The original clip's sha256.
+    public var sourceSha256: String?
+
+    public init(dropId: String, target: String, stem: String, source: String, sidecarPath: String? = nil, takenAt: Date, sourceSha256: String? = nil) {
+        self.dropId = dropId
+        self.target = target
+        self.stem = stem
+        self.source = source
+        self.sidecarPath = sidecarPath
+        self.takenAt = takenAt
+        self.sourceSha256 = sourceSha256
     }
 }
 

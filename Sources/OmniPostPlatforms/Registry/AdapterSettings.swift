@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import OmniPostCore
 
 /// The connection settings every adapter shares — one value, made once per target by the registry,
@@ -37,6 +38,21 @@ public struct AdapterSettings: Sendable {
 public protocol PlatformModule: Sendable {
     static var descriptor: PlatformDescriptor { get }
     static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter
+    /// Checks an account's settings (`omnipost check` and every start): a bad bucket name, a URL that is
+    /// not one, a command that is not executable — an error at the setting's line. `sandboxed`: the
+    /// pipeline runs against the bundled sandbox, which fills in what is left out.
+    static func validate(_ account: AccountConfig, sandboxed: Bool) throws
+    /// Points an account at the bundled sandbox at `base` (`root` is the pipeline's state folder).
+    /// OAuth platforms: API and token endpoint both; a destination only where its file left it unset.
+    static func useSandbox(_ account: inout AccountConfig, base: String, root: URL)
+}
+
+extension PlatformModule {
+    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {}
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
+        account.endpoint = base
+        account.tokenURL = base + descriptor.sandboxTokenPath
+    }
 }
 
 /// An adapter built on `AdapterSettings`: the shared settings read by name, in one place.

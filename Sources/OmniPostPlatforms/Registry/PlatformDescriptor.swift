@@ -59,7 +59,8 @@ public struct PlatformDescriptor: Sendable {
     public var displayName: String
     /// API root the adapter talks to (an account's `endpoint:` replaces it).
     public var apiRoot: String
-    public var oauth: OAuth
+    /// How its accounts authorize; nil for a destination that takes keys or nothing (S3, a folder, a webhook).
+    public var oauth: OAuth?
     /// Where the bundled sandbox serves this platform's token endpoint, under its one base URL.
     public var sandboxTokenPath: String
     /// The profile (profiles.yaml) a target uses unless it names another; quotas are kept per platform name.
@@ -69,8 +70,11 @@ public struct PlatformDescriptor: Sendable {
     public var capabilities: Capabilities
     /// The platform fetches media from a URL (Threads): its targets need the pipeline's `media_host:`.
     public var needsMediaHost = false
+    /// The settings an account of this platform may have besides the common ones (`bucket`, `path`,
+    /// `url`…); any other key is refused at its line, with a did-you-mean.
+    public var settings: [String] = []
 
-    public init(name: String, displayName: String, apiRoot: String, oauth: OAuth, sandboxTokenPath: String, defaultProfile: String? = nil,
+    public init(name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
                 accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities) {
         self.capabilities = capabilities
         self.name = name

@@ -12,6 +12,8 @@ public enum PlatformRegistry {
         InstagramPlatform.self,
         FacebookPlatform.self,
         ThreadsPlatform.self,
+        // Destinations: a copy of the finished clip, not a post.
+        FolderPlatform.self,
     ]
 
     /// Names OmniPost knows but this build has no adapter for yet: a target naming one is told so,
@@ -60,9 +62,19 @@ public enum PlatformRegistry {
             if t.profile == t.platform, let d = descriptor(t.platform) { config.targets[i].profile = d.defaultProfile }
         }
         for (key, var account) in config.accounts {
-            guard let d = descriptor(account.platform) else { continue }
+            guard let m = module(account.platform) else { continue }
+            let d = m.descriptor
+            // A key this platform does not take is refused at its line (a typo of `bucket` says so).
+            for (k, v) in account.settings where !d.settings.contains(k) {
+                let allowed = Array(AccountConfig.commonKeys.filter { d.oauth != nil || $0 == "endpoint" }) + d.settings
+                var msg = "unknown key '\(k)' for a \(d.displayName) account"
+                if let g = DidYouMean.suggest(k, among: allowed) { msg += "; did you mean '\(g)'?" }
+                else { msg += "; allowed keys: \(allowed.sorted().joined(separator: ", "))" }
+                throw OmniError(.unknownKey, msg, at: v.node.location)
+            }
+            try m.validate(account, sandboxed: config.sandbox == .embedded)
             if account.endpoint.isEmpty { account.endpoint = d.apiRoot }
-            if account.tokenURL.isEmpty { account.tokenURL = d.oauth.tokenURL }
+            if account.tokenURL.isEmpty { account.tokenURL = d.oauth?.tokenURL ?? "" }
             config.accounts[key] = account
         }
     }

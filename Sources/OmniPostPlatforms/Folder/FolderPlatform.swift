@@ -1,0 +1,45 @@
+import Foundation
+import OmniPostCore
+
+/// A folder as a target — typically a NAS share the finished clip should land on. No account to
+/// authorize: the account entry holds where (`path`), under which name, and what goes along.
+public enum FolderPlatform: PlatformModule {
+    public static let descriptor: PlatformDescriptor = {
+        var d = PlatformDescriptor(
+            name: "folder", displayName: "Folder", apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any",
+            accountFields: ["path (an absolute folder)", "name (default `{stem}.{ext}`)", "copy_sidecar", "copy_result"],
+            capabilities: .init(
+                upload: "copied to a hidden partial file, fsynced per chunk; a resume continues from the partial file's checkpointed length; verified by sha256, then renamed",
+                nativeScheduling: false, covers: "none",
+                reconcile: "the named file, compared by sha256",
+                quotas: "none; a full disk waits 10 min"))
+        d.settings = ["path", "name", "copy_sidecar", "copy_result"]
+        return d
+    }()
+
+    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+        FolderAdapter(settings)
+    }
+
+    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+        if let n = account.setting("path") {
+            let path = try n.string()
+            guard path.hasPrefix("/") else { throw n.fail("a folder target's path must be absolute, found '\(Excerpt.quote(path))'") }
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+                throw n.fail("\(path) is a file, not a folder")
+            }
+        } else if !sandboxed {
+            _ = try account.required("path", "the folder clips are copied into")
+        }
+        if let n = account.setting("name") { _ = try NameTemplate(n) }
+        _ = try account.setting("copy_sidecar")?.bool()
+        _ = try account.setting("copy_result")?.bool()
+    }
+
+    /// The sandbox's folder target writes under the pipeline's sandbox folder unless a path is written.
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
+        let name = account.key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "default"
+        account.fillIn("path", root.appendingPathComponent("folder-\(name)").path)
+    }
+}
