@@ -8,6 +8,15 @@ extension SandboxState {
         var etag: String
         var contentType: String
         var size: Int
+        /// `x-amz-meta-*` and `x-amz-storage-class`, returned by HEAD and GET as S3 returns them.
+        var headers: [String: String] = [:]
+    }
+
+    struct S3Upload: Sendable {
+        var bucket: String
+        var key: String
+        var headers: [String: String]
+        var parts: [Int: (etag: String, path: String, size: Int)] = [:]
     }
 
     /// Registers an access key and its secret (what a bucket's owner hands a client).
@@ -16,16 +25,120 @@ extension SandboxState {
 
     func createBucket(_ name: String) { s3Buckets.insert(name) }
 
-    func putObject(bucket: String, key: String, data: Data, contentType: String) throws -> String {
-        s3Buckets.insert(bucket)
+    static func md5(_ data: Data) -> String { Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+
+    func objectFile(bucket: String, key: String) throws -> URL {
         let dir = root.appendingPathComponent("s3/\(bucket)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let file = dir.appendingPathComponent(FileHashing.sha256(data: Data(key.utf8)))
+        return dir.appendingPathComponent(FileHashing.sha256(data: Data(key.utf8)))
+    }
+
+    func putObject(bucket: String, key: String, data: Data, contentType: String, headers: [String: String] = [:]) throws -> String {
+        s3Buckets.insert(bucket)
+        let file = try objectFile(bucket: bucket, key: key)
         try data.write(to: file)
-        let etag = Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined()   // S3's ETag of a single-part object
-        s3Objects["\(bucket)/\(key)"] = S3Object(path: file.path, etag: etag, contentType: contentType, size: data.count)
+        let etag = Self.md5(data)   // S3's ETag of a single-part object
+        s3Objects["\(bucket)/\(key)"] = S3Object(path: file.path, etag: etag, contentType: contentType, size: data.count, headers: headers)
+        stored(bucket: bucket, key: key, file: file, size: Int64(data.count), headers: headers)
         return etag
     }
 
     func object(bucket: String, key: String) -> S3Object? { s3Objects["\(bucket)/\(key)"] }
+
+    /// An object the S3 target stored (it carries `x-amz-meta-omnipost-sha256`) counts as a delivered
+    /// video, so the per-hash post counts cover buckets too; the media host's objects do not.
+    func stored(bucket: String, key: String, file: URL, size: Int64, headers: [String: String]) {
+        guard headers["x-amz-meta-omnipost-sha256"] != nil, let sha = try? FileHashing.sha256(path: file.path).hex else { return }
+        videos.append(Video(platform: "s3", id: "\(bucket)/\(key)", account: bucket, title: key, description: "", tags: [], privacy: "private",
+                            publishAt: nil, bytes: size, sha256: sha, path: file.path, receivedAt: Date()))
+    }
+
+    // MARK: Multipart
+
+    func createUpload(bucket: String, key: String, headers: [String: String]) -> String {
+        s3Buckets.insert(bucket)
+        let id = SandboxState.randomID(32)
+        s3Uploads[id] = S3Upload(bucket: bucket, key: key, headers: headers)
+        return id
+    }
+
+    /// Stores one part (replacing an earlier one of the same number, as S3 does); nil: no such upload.
+    func putPart(uploadId: String, bucket: String, key: String, number: Int, data: Data) throws -> String? {
+        guard var u = s3Uploads[uploadId], u.bucket == bucket, u.key == key else { return nil }
+        let dir = root.appendingPathComponent("s3parts/\(uploadId)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent(String(number))
+        try data.write(to: file)
+        let etag = Self.md5(data)
+        u.parts[number] = (etag, file.path, data.count)
+        s3Uploads[uploadId] = u
+        return etag
+    }
+
+    func uploadParts(uploadId: String, bucket: String, key: String) -> [(number: Int, etag: String, size: Int)]? {
+        guard let u = s3Uploads[uploadId], u.bucket == bucket, u.key == key else { return nil }
+        return u.parts.keys.sorted().map { ($0, u.parts[$0]!.etag, u.parts[$0]!.size) }
+    }
+
+    enum CompleteResult { case ok(String), noSuchUpload, error(String, String) }
+
+    /// Joins the named parts into the object, with S3's checks: parts ascending, each one held with that
+    /// ETag, every part but the last at least 5 MiB. The ETag is S3's: md5 of the parts' md5s, `-N`.
+    func completeUpload(uploadId: String, bucket: String, key: String, parts: [(Int, String)]) throws -> CompleteResult {
+        guard let u = s3Uploads[uploadId], u.bucket == bucket, u.key == key else { return .noSuchUpload }
+        guard !parts.isEmpty else { return .error("MalformedXML", "You must specify at least one part") }
+        guard parts.map(\.0) == parts.map(\.0).sorted(), Set(parts.map(\.0)).count == parts.count else {
+            return .error("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.")
+        }
+        var digests = Data()
+        for (i, (n, etag)) in parts.enumerated() {
+            guard let p = u.parts[n], p.etag == etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) else {
+                return .error("InvalidPart", "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
+            }
+            if i < parts.count - 1, p.size < 5 << 20 {
+                return .error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.")
+            }
+            digests.append(contentsOf: Array(Insecure.MD5.hash(data: Data(hexBytes: p.etag))))
+        }
+        let file = try objectFile(bucket: bucket, key: key)
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        let out = try FileHandle(forWritingTo: file)
+        var size = 0
+        for (n, _) in parts {
+            let data = try Data(contentsOf: URL(fileURLWithPath: u.parts[n]!.path))
+            try out.write(contentsOf: data)
+            size += data.count
+        }
+        try out.close()
+        let etag = Self.md5(digests) + "-\(parts.count)"
+        s3Objects["\(bucket)/\(key)"] = S3Object(path: file.path, etag: etag, contentType: u.headers["content-type"] ?? "binary/octet-stream",
+                                                  size: size, headers: u.headers.filter { $0.key != "content-type" })
+        s3Uploads[uploadId] = nil
+        try? FileManager.default.removeItem(at: root.appendingPathComponent("s3parts/\(uploadId)"))
+        stored(bucket: bucket, key: key, file: file, size: Int64(size), headers: u.headers)
+        return .ok(etag)
+    }
+
+    func abortUpload(uploadId: String, bucket: String, key: String) -> Bool {
+        guard let u = s3Uploads[uploadId], u.bucket == bucket, u.key == key else { return false }
+        s3Uploads[uploadId] = nil
+        try? FileManager.default.removeItem(at: root.appendingPathComponent("s3parts/\(uploadId)"))
+        return true
+    }
+
+    /// Multipart uploads not completed nor aborted (what a bucket's owner pays for).
+    public func openS3Uploads() -> Int { s3Uploads.count }
+}
+
+extension Data {
+    /// `"0a1b…"` → its bytes (an md5 hex ETag).
+    init(hexBytes hex: String) {
+        var out = Data()
+        var i = hex.startIndex
+        while i < hex.endIndex, let j = hex.index(i, offsetBy: 2, limitedBy: hex.endIndex) {
+            if let b = UInt8(hex[i..<j], radix: 16) { out.append(b) }
+            i = j
+        }
+        self = out
+    }
 }

@@ -199,6 +199,7 @@ public actor SandboxState {
     var s3Keys: [String: String] = [:]
     var s3Buckets = Set<String>()
     var s3Objects: [String: S3Object] = [:]
+    var s3Uploads: [String: S3Upload] = [:]
     /// What `content_publishing_limit` reports as `quota_total` (sources say 25, 50 or 100).
     var instagramQuotaTotal = 100
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).

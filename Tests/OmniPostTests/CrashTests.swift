@@ -7,11 +7,12 @@ import Testing
 /// ARCHITECTURE.md principle 3, proven the hard way: a daemon killed with SIGKILL at random points and
 /// restarted, over and over, publishes every delivery exactly once and loses no file — on YouTube's
 /// offset-resumable session, TikTok's ordered chunks plus publish polling, Instagram's container and
-/// rupload, X's media segments and LinkedIn's ETag'd parts, all at once.
+/// rupload, X's media segments, LinkedIn's ETag'd parts, and S3 multipart uploads into moto's S3 server
+/// (an implementation independent of ours), all at once.
 @Suite(.serialized) struct CrashTests {
     static let binary = CheckCommandTests.binary
     static let clips = 20
-    static let platforms = ["youtube", "tiktok", "instagram", "x", "linkedin"]
+    static let platforms = ["youtube", "tiktok", "instagram", "x", "linkedin", "s3"]
 
     /// A child process with a clean signal mask, its output in a file.
     final class Child {
@@ -52,7 +53,7 @@ import Testing
         return ((j["puts_in_flight"] as? Int) ?? 0, (j["final_replies_pending"] as? Int) ?? 0)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)), .timeLimit(.minutes(8)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && MotoServer.available), .timeLimit(.minutes(8)))
     func sigkillAtRandomPointsNeverPostsTwiceNorLosesAFile() async throws {
         let dir = try TempDir()
         // The platform side lives in its own process: it must outlast every daemon we kill.
@@ -66,6 +67,9 @@ import Testing
         let line = try Self.waitForLine(sandboxLog, containing: "listening on")
         let base = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
 
+        let moto = try MotoServer.shared()
+        let bucketName = "crash-" + UUID().uuidString.prefix(8).lowercased()
+        let bucket = try await moto.bucket(bucketName)
         let root = dir.file("p")
         let pipeline = try dir.write("pipeline.yaml", """
             version: 1
@@ -86,12 +90,14 @@ import Testing
               - instagram:main
               - x:main
               - linkedin:main
+              - s3:main
             accounts:
               youtube:main: {client_id: cid, client_secret: sec, refresh_token: rt-yt, endpoint: "\(base)", token_url: "\(base)/token"}
               tiktok:main: {client_id: ck, client_secret: sec, refresh_token: rt-tt, endpoint: "\(base)", token_url: "\(base)/v2/oauth/token/"}
               instagram:main: {client_id: ig, client_secret: sec, refresh_token: rt-ig, endpoint: "\(base)", token_url: "\(base)/oauth/access_token"}
               x:main: {client_id: xc, client_secret: sec, refresh_token: rt-x, endpoint: "\(base)", token_url: "\(base)/2/oauth2/token"}
               linkedin:main: {client_id: li, client_secret: sec, refresh_token: rt-li, endpoint: "\(base)", token_url: "\(base)/oauth/v2/accessToken"}
+              s3:main: {endpoint: "\(moto.endpoint)", bucket: \(bucketName), region: us-east-1, access_key_id: moto, secret_access_key: moto}
             """)
         // 20 distinct clips of ~10.5 MiB: one encode, then a different `free` box on each (ignored by
         // players), big enough for 11 YouTube chunks, 2 ordered TikTok chunks, 3 X segments and LinkedIn
@@ -150,9 +156,18 @@ import Testing
         let videos = try #require((try JSONSerialization.jsonObject(with: listing.body) as? [String: Any])?["videos"] as? [[String: Any]])
         var perKey: [String: Int] = [:]
         for v in videos { perKey["\(v["account"] ?? "")|\(v["sha256"] ?? "")", default: 0] += 1 }
+        // The bucket's objects, by the sha256 their metadata carries (moto's word, not ours).
+        var stored: [[String: Any]] = []
+        for key in try await bucket.keys() {
+            let h = try #require(try await bucket.head(key))
+            let sha = FileHashing.sha256(data: try await bucket.get(key))
+            #expect(h.first(name: "x-amz-meta-omnipost-sha256") == sha, "\(key): the object is the rendition it says it is")
+            perKey["s3:main|\(sha)", default: 0] += 1
+            stored.append(["platform": "s3", "sha256": sha])
+        }
         let duplicates = perKey.values.filter { $0 > 1 }.reduce(0) { $0 + $1 - 1 }
         #expect(duplicates == 0)
-        #expect(videos.count == Self.clips * Self.platforms.count)
+        #expect(videos.count + stored.count == Self.clips * Self.platforms.count)
         for (_, sha) in originals {
             for platform in Self.platforms { #expect(perKey["\(platform):main|\(sha)"] == 1, "\(platform)") }
         }
@@ -187,9 +202,9 @@ import Testing
         // Per platform: posts, uploads resumed, found published by reconciling.
         let perPlatform = Self.platforms.map { p in
             let mine = { (e: EventRecord) in e.target?.hasPrefix(p + ":") == true }
-            return "\(p) \(videos.filter { ($0["platform"] as? String) == p }.count) posts/\(resumed.filter(mine).count) resumed/\(reconciled.filter(mine).count) reconciled"
+            return "\(p) \((videos + stored).filter { ($0["platform"] as? String) == p }.count) posts/\(resumed.filter(mine).count) resumed/\(reconciled.filter(mine).count) reconciled"
         }
-        print("crash test: \(kills.count) SIGKILLs (\(aimed.joined(separator: ", "))); last transition before each: \(stages.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); uploads resumed: \(resumed.count); found published by reconcile: \(reconciled.count); attempts: \(attempts.count) (\(attempts.filter { $0.outcome == "interrupted" }.count) interrupted); deliveries: \(videos.count); duplicates: \(duplicates); lost files: \(lost); per platform: \(perPlatform.joined(separator: "; "))")
+        print("crash test: \(kills.count) SIGKILLs (\(aimed.joined(separator: ", "))); last transition before each: \(stages.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); uploads resumed: \(resumed.count); found published by reconcile: \(reconciled.count); attempts: \(attempts.count) (\(attempts.filter { $0.outcome == "interrupted" }.count) interrupted); deliveries: \(videos.count + stored.count); duplicates: \(duplicates); lost files: \(lost); per platform: \(perPlatform.joined(separator: "; "))")
         #expect(kills.filter { $0.aim != .random && $0.hit }.count >= 12, "the aimed kills should mostly find their moment")
     }
 }

@@ -214,7 +214,7 @@ import Testing
     }
 
     /// AWS's own SDK (boto3, its defaults) against the sandbox's S3: PutObject, GetObject, presigned links,
-    /// expiry and a wrong secret — the checks the media host relies on, as S3 itself makes them.
+    /// multipart (the transfer manager's, and list/abort by hand), expiry and a wrong secret — the checks the media host relies on, as S3 itself makes them.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(6)))
     func awssOwnSDKAgainstTheSandboxS3() async throws {
         let dir = try TempDir()
@@ -230,5 +230,10 @@ import Testing
         #expect(r["link_status"] as? Int == 200 && r["link_sha"] as? String == r["sha"] as? String, "\(r.value)")
         #expect(r["expired_status"] as? Int == 403 && (r["expired_body"] as? String ?? "").contains("Request has expired"))
         #expect(r["bad_secret"] as? String == "SignatureDoesNotMatch")
+        // Multipart: 12 MB in 5 MiB parts, the object whole, S3's multipart ETag, metadata and class kept.
+        #expect(r["got_big_sha"] as? String == r["big_sha"] as? String && r["big_sha"] != nil, "\(r.value)")
+        #expect((r["big_etag"] as? String)?.hasSuffix("-3\"") == true, "\(r.value)")
+        #expect((r["big_meta"] as? [String: Any])?["team"] as? String == "video" && r["big_class"] as? String == "STANDARD_IA", "\(r.value)")
+        #expect((r["listed"] as? [[Int]]) == [[1, 1000]] && r["after_abort"] as? String == "NoSuchUpload", "\(r.value)")
     }
 }

@@ -2,7 +2,8 @@
 
 Run by the Swift test suite (SandboxOfficialClientTests) with the virtualenv `make test` creates, with
 the SDK's defaults (its checksums and body encoding included): create a bucket, put an object, read it
-back signed and through a presigned link, let a short link expire, and sign with a wrong secret.
+back signed and through a presigned link, a multipart upload by the transfer manager, one listed and
+aborted by hand, let a short link expire, and sign with a wrong secret.
 Prints one JSON line.
 """
 import hashlib
@@ -36,6 +37,25 @@ def main():
     short = s3.generate_presigned_url("get_object", Params={"Bucket": "media", "Key": "clips/a clip.mp4"}, ExpiresIn=1)
     time.sleep(2.2)
     expired_status, expired_body = fetch(short)
+    # Multipart, as the SDK's transfer manager does it (5 MiB parts), with metadata and a storage class;
+    # then a multipart upload listed and aborted by hand.
+    from boto3.s3.transfer import TransferConfig
+    big = path + ".big"
+    with open(big, "wb") as f:
+        f.write(data * 4)
+    s3.upload_file(big, "media", "big/clip.mp4", ExtraArgs={"ContentType": "video/mp4", "Metadata": {"team": "video"}, "StorageClass": "STANDARD_IA"},
+                   Config=TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024, max_concurrency=1))
+    head = s3.head_object(Bucket="media", Key="big/clip.mp4")
+    got_big = s3.get_object(Bucket="media", Key="big/clip.mp4")["Body"].read()
+    mp = s3.create_multipart_upload(Bucket="media", Key="aborted.mp4")
+    s3.upload_part(Bucket="media", Key="aborted.mp4", PartNumber=1, UploadId=mp["UploadId"], Body=b"x" * 1000)
+    listed = s3.list_parts(Bucket="media", Key="aborted.mp4", UploadId=mp["UploadId"])["Parts"]
+    s3.abort_multipart_upload(Bucket="media", Key="aborted.mp4", UploadId=mp["UploadId"])
+    try:
+        s3.list_parts(Bucket="media", Key="aborted.mp4", UploadId=mp["UploadId"])
+        after_abort = "listed"
+    except ClientError as e:
+        after_abort = e.response["Error"]["Code"]
     bad = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key_id, aws_secret_access_key=secret + "x", region_name="us-east-1")
     try:
         bad.put_object(Bucket="media", Key="x", Body=b"x")
@@ -45,6 +65,9 @@ def main():
     print(json.dumps({
         "sha": hashlib.sha256(data).hexdigest(), "get_sha": hashlib.sha256(got).hexdigest(),
         "link_status": status, "link_sha": hashlib.sha256(linked).hexdigest(),
+        "big_sha": hashlib.sha256(data * 4).hexdigest(), "got_big_sha": hashlib.sha256(got_big).hexdigest(),
+        "big_etag": head["ETag"], "big_meta": head.get("Metadata", {}), "big_class": head.get("StorageClass", ""),
+        "listed": [[p["PartNumber"], p["Size"]] for p in listed], "after_abort": after_abort,
         "expired_status": expired_status, "expired_body": expired_body.decode(errors="replace"), "bad_secret": bad_code,
     }))
 

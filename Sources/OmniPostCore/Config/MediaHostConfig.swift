@@ -11,6 +11,9 @@ public struct MediaHostConfig: Sendable {
         public var secretAccessKey: String
         /// Object keys start with this (`omnipost/`).
         public var prefix: String
+        /// Path-style addressing (`endpoint/bucket/key`, what every S3-compatible server speaks) or
+        /// virtual-host style (`bucket.endpoint/key`, AWS's default).
+        public var pathStyle = true
         public init(endpoint: String, bucket: String, region: String, accessKeyID: String, secretAccessKey: String, prefix: String) {
             self.endpoint = endpoint
             self.bucket = bucket

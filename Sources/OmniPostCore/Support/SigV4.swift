@@ -19,6 +19,8 @@ public struct SigV4: Sendable {
 
     public static let algorithm = "AWS4-HMAC-SHA256"
     public static let unsignedPayload = "UNSIGNED-PAYLOAD"
+    /// The sha256 of no bytes: the payload hash of a request without a body.
+    public static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     /// The headers to add to a request (`Authorization`, `x-amz-date`, `x-amz-content-sha256`): `headers`
     /// must hold every header to be signed, `host` included.
@@ -86,7 +88,7 @@ public struct SigV4: Sendable {
         path.split(separator: "/", omittingEmptySubsequences: false).map { encode(String($0)) }.joined(separator: "/")
     }
 
-    static func canonicalQuery(_ query: [(String, String)]) -> String {
+    public static func canonicalQuery(_ query: [(String, String)]) -> String {
         let pairs: [(String, String)] = query.map { (encode($0.0), encode($0.1)) }
         let sorted = pairs.sorted { (a: (String, String), b: (String, String)) -> Bool in a.0 == b.0 ? a.1 < b.1 : a.0 < b.0 }
         return sorted.map { "\($0.0)=\($0.1)" }.joined(separator: "&")

@@ -118,6 +118,16 @@ public protocol PlatformAdapter: Sendable {
         checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
         progress: @escaping @Sendable (Int64, Int64) -> Void
     ) async throws -> PublishOutcome
+
+    /// Gives up the persisted session in `job` (the delivery was cancelled), where the platform can
+    /// say for sure that it never became a post and never will: true when it is gone (an S3 multipart
+    /// upload aborted, its parts freed). False — the default — when that cannot be known: the cancel
+    /// is refused, since a session may already be a post.
+    func abandon(_ job: UploadJob) async throws -> Bool
+}
+
+extension PlatformAdapter {
+    public func abandon(_ job: UploadJob) async throws -> Bool { false }
 }
 
 extension PlatformAdapter {

@@ -7,10 +7,12 @@ import NIOFoundationCompat
 import OmniPostCore
 
 /// An S3-compatible bucket service under `/s3` (path-style: `/s3/{bucket}/{key}`): CreateBucket,
-/// PutObject and GetObject, each checked as S3 checks it — a SigV4 `Authorization` header, or a
+/// PutObject, GetObject, HeadObject and the multipart calls (create, UploadPart, ListParts, complete
+/// with S3's checks, abort), each checked as S3 checks it — a SigV4 `Authorization` header, or a
 /// presigned link's query (refused once `X-Amz-Date + X-Amz-Expires` has passed). A signed payload
 /// hash must match the bytes; `aws-chunked` bodies (what AWS SDKs send with checksum trailers) are
-/// decoded. Errors are S3's XML. It is the media host Threads fetches from in sandbox mode.
+/// decoded. Errors are S3's XML. It is the media host Threads fetches from in sandbox mode, and the
+/// bucket of an `s3:` target that names no endpoint.
 enum S3Routes: SandboxPlatform {
     static func error(_ status: Int, _ code: String, _ message: String) -> Response {
         let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>\(message)</Message><RequestId>\(SandboxState.randomID(16))</RequestId></Error>"
@@ -82,6 +84,46 @@ enum S3Routes: SandboxPlatform {
         return nil
     }
 
+    static func xml(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/xml"],
+                 body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + body)))
+    }
+
+    static let noSuchUpload = error(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
+
+    /// The query's value for `name` (nil when absent; `?uploads` has an empty one).
+    static func query(_ req: Request, _ name: String) -> String? {
+        for (k, v) in req.uri.queryParameters where String(k) == name { return String(v).removingPercentEncoding ?? String(v) }
+        return nil
+    }
+
+    /// The object headers S3 keeps and returns: `x-amz-meta-*`, the storage class, the content type.
+    static func objectHeaders(_ req: Request) -> [String: String] {
+        var out: [String: String] = [:]
+        for f in req.headers {
+            let name = f.name.canonicalName.lowercased()
+            if name.hasPrefix("x-amz-meta-") || name == "x-amz-storage-class" { out[name] = f.value }
+        }
+        if let t = SandboxHTTP.header(req, "Content-Type") { out["content-type"] = t }
+        return out
+    }
+
+    /// A request body as bytes, `aws-chunked` decoded and checked against its signed sha256.
+    enum Body { case success(Data), failure(Response) }
+    static func body(_ req: Request) async throws -> Body {
+        var req = req
+        var body = Data(buffer: try await req.collectBody(upTo: 2 << 30))
+        let declared = SandboxHTTP.header(req, "x-amz-content-sha256") ?? ""
+        if declared.hasPrefix("STREAMING-") || (SandboxHTTP.header(req, "Content-Encoding") ?? "").contains("aws-chunked") {
+            guard let decoded = AWSChunked.decode(body) else { return .failure(error(400, "IncompleteBody", "The aws-chunked body could not be read")) }
+            body = decoded
+        }
+        if declared.count == 64, declared != FileHashing.sha256(data: body) {
+            return .failure(error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."))
+        }
+        return .success(body)
+    }
+
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
         router.put("/s3/:bucket") { req, ctx -> Response in
             let bucket = ctx.parameters.get("bucket") ?? ""
@@ -89,34 +131,117 @@ enum S3Routes: SandboxPlatform {
             await state.createBucket(bucket)
             return Response(status: .ok, headers: [.location: "/\(bucket)"])
         }
+        // PutObject, or UploadPart (`?partNumber=N&uploadId=…`).
         router.put("/s3/:bucket/**") { req, ctx -> Response in
-            await state.count("s3.put")
             let bucket = ctx.parameters.get("bucket") ?? ""
             let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
             if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return refusal }
-            var req = req
-            var body = Data(buffer: try await req.collectBody(upTo: 2 << 30))
-            let declared = SandboxHTTP.header(req, "x-amz-content-sha256") ?? ""
-            if declared.hasPrefix("STREAMING-") || (SandboxHTTP.header(req, "Content-Encoding") ?? "").contains("aws-chunked") {
-                guard let decoded = AWSChunked.decode(body) else { return error(400, "IncompleteBody", "The aws-chunked body could not be read") }
-                body = decoded
+            let data: Data
+            switch try await body(req) {
+            case .success(let d): data = d
+            case .failure(let r): return r
             }
-            let sha = FileHashing.sha256(data: body)
-            if declared.count == 64, declared != sha {
-                return error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
+            if let uploadId = query(req, "uploadId"), let n = query(req, "partNumber").flatMap(Int.init) {
+                await state.count("s3.part")
+                guard (1...10_000).contains(n) else { return error(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive") }
+                // A transfer cut mid-part: the bytes arrived and are dropped, the client is told it failed.
+                if let status = await state.takeChunkFault() { return error(status, status >= 500 ? "InternalError" : "BadRequest", "injected fault") }
+                await state.addReceived(Int64(data.count))
+                guard let etag = try await state.putPart(uploadId: uploadId, bucket: bucket, key: key, number: n, data: data) else { return noSuchUpload }
+                return Response(status: .ok, headers: [.eTag: "\"\(etag)\""])
             }
-            let etag = try await state.putObject(bucket: bucket, key: key, data: body, contentType: SandboxHTTP.header(req, "Content-Type") ?? "binary/octet-stream")
+            await state.count("s3.put")
+            let headers = objectHeaders(req)
+            let etag = try await state.putObject(bucket: bucket, key: key, data: data, contentType: headers["content-type"] ?? "binary/octet-stream",
+                                                 headers: headers.filter { $0.key != "content-type" })
             return Response(status: .ok, headers: [.eTag: "\"\(etag)\""])
         }
-        router.get("/s3/:bucket/**") { req, ctx -> Response in
-            await state.count("s3.get")
+        // CreateMultipartUpload (`?uploads`) and CompleteMultipartUpload (`?uploadId=…`).
+        router.post("/s3/:bucket/**") { req, ctx -> Response in
             let bucket = ctx.parameters.get("bucket") ?? ""
             let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
             if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return refusal }
+            if query(req, "uploads") != nil {
+                if let f = await state.takeInitFault() {
+                    switch f {
+                    case .rateLimited(let after):
+                        var r = error(503, "SlowDown", "Please reduce your request rate.")
+                        r.headers[.retryAfter] = String(after)
+                        return r
+                    case .status(let code): return error(code, code >= 500 ? "InternalError" : "InvalidRequest", "injected fault")
+                    }
+                }
+                let id = await state.createUpload(bucket: bucket, key: key, headers: objectHeaders(req))
+                return xml("<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><UploadId>\(id)</UploadId></InitiateMultipartUploadResult>")
+            }
+            guard let uploadId = query(req, "uploadId") else { return error(400, "InvalidRequest", "POST needs ?uploads or ?uploadId") }
+            let text: String
+            switch try await body(req) {
+            case .success(let d): text = String(decoding: d, as: UTF8.self)
+            case .failure(let r): return r
+            }
+            let parts: [(Int, String)] = XMLTags.all("Part", in: text).compactMap { p in
+                guard let n = XMLTags.first("PartNumber", in: p).flatMap(Int.init), let e = XMLTags.first("ETag", in: p) else { return nil }
+                return (n, e)
+            }
+            await state.count("s3.complete")
+            switch try await state.completeUpload(uploadId: uploadId, bucket: bucket, key: key, parts: parts) {
+            case .noSuchUpload: return noSuchUpload
+            case .error(let code, let message): return error(400, code, message)
+            case .ok(let etag):
+                // The object exists from here; a client cut off now must find it by HEAD, not send it again.
+                await state.holdFinalReply()
+                return xml("<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Location>\(baseURL())/s3/\(bucket)/\(XMLTags.escape(key))</Location><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><ETag>&quot;\(etag)&quot;</ETag></CompleteMultipartUploadResult>")
+            }
+        }
+        // AbortMultipartUpload (`?uploadId=…`) or DeleteObject.
+        router.delete("/s3/:bucket/**") { req, ctx -> Response in
+            let bucket = ctx.parameters.get("bucket") ?? ""
+            let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
+            if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return refusal }
+            if let uploadId = query(req, "uploadId") {
+                await state.count("s3.abort")
+                return await state.abortUpload(uploadId: uploadId, bucket: bucket, key: key) ? Response(status: .noContent) : noSuchUpload
+            }
+            return Response(status: .noContent)
+        }
+        router.head("/s3/:bucket/**") { req, ctx -> Response in
+            await state.count("s3.head")
+            let bucket = ctx.parameters.get("bucket") ?? ""
+            let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
+            if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return Response(status: refusal.status) }
+            guard let o = await state.object(bucket: bucket, key: key) else { return Response(status: .notFound) }
+            var headers: HTTPFields = [.contentType: o.contentType, .eTag: "\"\(o.etag)\"", .contentLength: String(o.size)]
+            for (k, v) in o.headers { if let name = HTTPField.Name(k) { headers[name] = v } }
+            return Response(status: .ok, headers: headers)
+        }
+        // GetObject, or ListParts (`?uploadId=…`, `max-parts`, `part-number-marker`).
+        router.get("/s3/:bucket/**") { req, ctx -> Response in
+            let bucket = ctx.parameters.get("bucket") ?? ""
+            let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
+            if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return refusal }
+            if let uploadId = query(req, "uploadId") {
+                await state.count("s3.list_parts")
+                guard let all = await state.uploadParts(uploadId: uploadId, bucket: bucket, key: key) else { return noSuchUpload }
+                let marker = query(req, "part-number-marker").flatMap(Int.init) ?? 0
+                let max = min(1000, query(req, "max-parts").flatMap(Int.init) ?? 1000)
+                let after = all.filter { $0.number > marker }
+                let page = Array(after.prefix(max))
+                var out = "<ListPartsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><UploadId>\(uploadId)</UploadId>"
+                out += "<PartNumberMarker>\(marker)</PartNumberMarker><NextPartNumberMarker>\(page.last?.number ?? marker)</NextPartNumberMarker><MaxParts>\(max)</MaxParts>"
+                out += "<IsTruncated>\(after.count > page.count)</IsTruncated><StorageClass>STANDARD</StorageClass>"
+                for p in page {
+                    out += "<Part><PartNumber>\(p.number)</PartNumber><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;\(p.etag)&quot;</ETag><Size>\(p.size)</Size></Part>"
+                }
+                return xml(out + "</ListPartsResult>")
+            }
+            await state.count("s3.get")
             guard let o = await state.object(bucket: bucket, key: key), let data = FileManager.default.contents(atPath: o.path) else {
                 return error(404, "NoSuchKey", "The specified key does not exist.")
             }
-            return Response(status: .ok, headers: [.contentType: o.contentType, .eTag: "\"\(o.etag)\""], body: .init(byteBuffer: ByteBuffer(data: data)))
+            var headers: HTTPFields = [.contentType: o.contentType, .eTag: "\"\(o.etag)\""]
+            for (k, v) in o.headers { if let name = HTTPField.Name(k) { headers[name] = v } }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
         }
     }
 }

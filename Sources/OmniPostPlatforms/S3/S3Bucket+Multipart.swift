@@ -1,0 +1,93 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OmniPostCore
+
+/// S3's multipart upload: create → parts → complete (or abort), and the two questions a resume asks —
+/// which parts does S3 hold (`ListParts`), is the object there (`HEAD`).
+extension S3Bucket {
+    public struct Part: Sendable, Equatable {
+        public var number: Int
+        public var etag: String
+        public var size: Int64
+    }
+
+    /// The object's headers, or nil when there is none under `key`.
+    public func head(_ key: String) async throws -> HTTPHeaders? {
+        let (resp, body) = try await send(.HEAD, key: key)
+        if resp.status == .notFound { return nil }
+        guard resp.status == .ok else { throw refusal(resp, body, "HEAD \(key)") }
+        return resp.headers
+    }
+
+    /// Starts a multipart upload; `headers` are the object's (`content-type`, `x-amz-storage-class`, `x-amz-meta-*`).
+    public func createMultipartUpload(_ key: String, headers: [String: String]) async throws -> String {
+        let (resp, body) = try await send(.POST, key: key, query: [("uploads", "")], headers: headers)
+        let text = String(buffer: body)
+        guard resp.status == .ok, let id = XMLTags.first("UploadId", in: text), !id.isEmpty else {
+            throw refusal(resp, body, "starting the multipart upload of \(key)")
+        }
+        return id
+    }
+
+    /// Sends one part; its ETag is what `complete` names it by.
+    public func uploadPart(_ key: String, uploadId: String, number: Int, data: Data) async throws -> String {
+        let sha = FileHashing.sha256(data: data)
+        let (resp, body) = try await send(.PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
+                                          body: .bytes(ByteBuffer(data: data)), length: Int64(data.count), sha256: sha)
+        guard resp.status == .ok, let etag = resp.headers.first(name: "ETag") else {
+            throw refusal(resp, body, "part \(number) of \(key)")
+        }
+        return etag
+    }
+
+    /// Every part S3 holds for the upload, in order (following `NextPartNumberMarker` past 1,000);
+    /// nil when S3 no longer knows the upload (completed, aborted, or expired by a lifecycle rule).
+    public func listParts(_ key: String, uploadId: String) async throws -> [Part]? {
+        var parts: [Part] = []
+        var marker: String? = nil
+        while true {
+            var query = [("uploadId", uploadId), ("max-parts", "1000")]
+            if let marker { query.append(("part-number-marker", marker)) }
+            let (resp, body) = try await send(.GET, key: key, query: query)
+            let text = String(buffer: body)
+            if resp.status == .notFound || XMLTags.first("Code", in: text) == "NoSuchUpload" { return nil }
+            guard resp.status == .ok else { throw refusal(resp, body, "listing the parts of \(key)") }
+            for p in XMLTags.all("Part", in: text) {
+                guard let n = XMLTags.first("PartNumber", in: p).flatMap(Int.init), let etag = XMLTags.first("ETag", in: p),
+                      let size = XMLTags.first("Size", in: p).flatMap(Int64.init) else { continue }
+                parts.append(Part(number: n, etag: etag, size: size))
+            }
+            guard XMLTags.first("IsTruncated", in: text) == "true", let next = XMLTags.first("NextPartNumberMarker", in: text) else { break }
+            marker = next
+        }
+        return parts.sorted { $0.number < $1.number }
+    }
+
+    /// Completes the upload with the parts in ascending order. S3 may answer 200 and still fail (the
+    /// error is in the body, sent after a long assembly): that is an error here, not a success.
+    public func completeMultipartUpload(_ key: String, uploadId: String, parts: [Part]) async throws -> String {
+        var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        for p in parts.sorted(by: { $0.number < $1.number }) {
+            xml += "<Part><PartNumber>\(p.number)</PartNumber><ETag>\(XMLTags.escape(p.etag))</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let data = Data(xml.utf8)
+        let (resp, body) = try await send(.POST, key: key, query: [("uploadId", uploadId)], headers: ["content-type": "application/xml"],
+                                          body: .bytes(ByteBuffer(data: data)), length: Int64(data.count), sha256: FileHashing.sha256(data: data))
+        let text = String(buffer: body)
+        guard resp.status == .ok, XMLTags.first("Error", in: text) == nil, text.contains("CompleteMultipartUploadResult") else {
+            throw refusal(resp, body, "completing the upload of \(key)")
+        }
+        return XMLTags.first("ETag", in: text) ?? ""
+    }
+
+    /// Gives up an upload and frees its parts (S3 keeps, and bills, unfinished parts until then).
+    public func abortMultipartUpload(_ key: String, uploadId: String) async throws {
+        let (resp, body) = try await send(.DELETE, key: key, query: [("uploadId", uploadId)])
+        guard resp.status == .noContent || resp.status == .ok || resp.status == .notFound else {
+            throw refusal(resp, body, "aborting the upload of \(key)")
+        }
+    }
+}

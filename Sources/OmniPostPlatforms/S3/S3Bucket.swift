@@ -1,0 +1,136 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OmniPostCore
+
+/// An S3-compatible bucket (AWS, R2, MinIO, Backblaze, a NAS's own): every request SigV4-signed, in
+/// path style (`endpoint/bucket/key`) or virtual-host style (`bucket.endpoint/key`). The media host
+/// puts whole objects and hands out presigned GET links; the S3 target uses the multipart calls
+/// (`S3Bucket+Multipart.swift`).
+public struct S3Bucket: Sendable {
+    public var config: MediaHostConfig.S3
+    let http: HTTPClient
+    var timeout: Duration = .seconds(600)
+
+    public init(_ config: MediaHostConfig.S3, http: HTTPClient, timeout: Duration = .seconds(600)) {
+        self.config = config
+        self.http = http
+        self.timeout = timeout
+    }
+
+    var signer: SigV4 { SigV4(accessKeyID: config.accessKeyID, secretAccessKey: config.secretAccessKey, region: config.region) }
+
+    /// scheme, host[:port] (the bucket in front of it in virtual-host style), and the endpoint's own
+    /// path prefix (a server mounted below `/`).
+    var parts: (scheme: String, host: String, base: String) {
+        let u = URL(string: config.endpoint)
+        let scheme = u?.scheme ?? "https"
+        var host = u?.host ?? config.endpoint
+        if let p = u?.port, !(scheme == "https" && p == 443) && !(scheme == "http" && p == 80) { host += ":\(p)" }
+        if !config.pathStyle { host = config.bucket + "." + host }
+        let base = (u?.path ?? "").hasSuffix("/") ? String((u?.path ?? "").dropLast()) : (u?.path ?? "")
+        return (scheme, host, base)
+    }
+
+    /// Where the object is (not a link anyone can open: the bucket's own access rules apply).
+    public func objectURL(_ key: String) -> String {
+        let (scheme, host, _) = parts
+        return "\(scheme)://\(host)\(SigV4.encodePath(objectPath(key)))"
+    }
+
+    func objectPath(_ key: String) -> String { config.pathStyle ? parts.base + "/" + config.bucket + "/" + key : parts.base + "/" + key }
+
+    /// One signed request. `sha256` is the body's (hex); a body of bytes read as sent (a file) passes
+    /// its known hash, so S3 itself refuses bytes that differ from what was hashed.
+    func send(_ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [String: String] = [:],
+              body: HTTPClientRequest.Body? = nil, length: Int64 = 0, sha256: String = SigV4.emptySHA256,
+              collect: Int = 8 << 20) async throws -> (HTTPClientResponse, ByteBuffer) {
+        let (scheme, host, base) = parts
+        let path = key.map(objectPath) ?? (config.pathStyle ? base + "/" + config.bucket : base + "/")
+        var toSign = headers
+        toSign["host"] = host
+        if body != nil { toSign["content-length"] = String(length) }
+        let signed = signer.sign(method: method.rawValue, path: path, query: query, headers: toSign, payloadSHA256: sha256)
+        var url = "\(scheme)://\(host)\(SigV4.encodePath(path))"
+        if !query.isEmpty { url += "?" + SigV4.canonicalQuery(query) }
+        var req = HTTPClientRequest(url: url)
+        req.method = method
+        for (k, v) in headers { req.headers.add(name: k, value: v) }
+        if let body {
+            req.headers.add(name: "Content-Length", value: String(length))
+            req.body = body
+        }
+        for (k, v) in signed { req.headers.add(name: k, value: v) }
+        do {
+            let resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
+            let text = try await resp.body.collect(upTo: collect)
+            return (resp, text)
+        } catch {
+            throw DeliveryError(.retryNow, .networkError, "\(config.endpoint) could not be reached: \(error)")
+        }
+    }
+
+    /// S3's refusal, classified: 5xx and SlowDown wait and try again (Retry-After when given), bad keys
+    /// need a person, a missing bucket or a refused request is permanent. `what` names the request.
+    func refusal(_ resp: HTTPClientResponse, _ body: ByteBuffer, _ what: String) -> DeliveryError {
+        let text = String(buffer: body)
+        let code = XMLTags.first("Code", in: text) ?? ""
+        let message = XMLTags.first("Message", in: text).map { ": \($0)" } ?? ""
+        let status = Int(resp.status.code)
+        let said = "\(what) was refused (HTTP \(status) \(code)\(message))"
+        if status >= 500 || status == 429 || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"].contains(code) {
+            if resp.headers.first(name: "Retry-After") != nil {
+                return DeliveryError(.retryAt(RetryAfter.date(resp.headers, default: 5)), .rateLimited, said, httpStatus: status)
+            }
+            return DeliveryError(.retryNow, .platformError, said, httpStatus: status)
+        }
+        // Keys or a policy a person must fix (a HEAD's 403 carries no body to say which): the account's
+        // deliveries wait for them, other targets go on.
+        if ["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "AccessDenied"].contains(code) || (status == 403 && code.isEmpty) {
+            return DeliveryError(.reauthenticate, .authRevoked, said + "; check the access key, its secret and the bucket's policy", httpStatus: status)
+        }
+        return DeliveryError(.permanent, .configInvalid, said + (code == "NoSuchBucket" ? "; the bucket \(config.bucket) does not exist" : ""), httpStatus: status)
+    }
+
+    /// PUTs a file as `key` in one request (the media host).
+    public func put(file: String, key: String, size: Int64, sha256: String, contentType: String, timeout: Duration = .seconds(600)) async throws {
+        var me = self
+        me.timeout = timeout
+        let (resp, body) = try await me.send(.PUT, key: key, headers: ["content-type": contentType],
+                                             body: .stream(Self.chunks(of: file), length: .known(size)), length: size, sha256: sha256)
+        guard (200..<300).contains(Int(resp.status.code)) else {
+            var e = refusal(resp, body, "the media host's PUT of the rendition")
+            // The media host is the pipeline's, not the account's: refused keys are its setup to fix.
+            if e.kind == .permanent || e.kind == .reauthenticate {
+                e.kind = .permanent
+                e.code = .configInvalid
+                e.message += "; check media_host's bucket, region and keys"
+            }
+            throw e
+        }
+    }
+
+    /// A link to `key` that anyone can GET for `ttl` seconds, then no one.
+    public func presignedGET(key: String, ttl: Int, now: Date = Date()) -> String {
+        let (scheme, host, _) = parts
+        return signer.presignedGET(scheme: scheme, host: host, path: objectPath(key), expires: ttl, date: now)
+    }
+
+    /// The file as 1 MiB buffers, read as they are sent (a rendition is never held in memory whole).
+    static func chunks(of file: String) -> AsyncThrowingStream<ByteBuffer, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task.detached {
+                do {
+                    let h = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+                    defer { try? h.close() }
+                    while !Task.isCancelled, let d = try h.read(upToCount: 1 << 20), !d.isEmpty {
+                        continuation.yield(ByteBuffer(bytes: d))
+                    }
+                    continuation.finish()
+                } catch { continuation.finish(throwing: error) }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import AsyncHTTPClient
+import Foundation
+import OmniPostCore
+import OmniPostPipeline
+@testable import OmniPostPlatforms
+@testable import OmniPostSandbox
+import Testing
+
+/// The S3 target against moto's S3 server (an implementation independent of ours) and against the
+/// sandbox's S3 (for faults moto cannot inject): multipart parts sized from the file, a cut resumed
+/// by ListParts without re-sending a part, an uncertain completion settled by HEAD, abort, refusals
+/// classified, settings checked at their lines.
+@Suite(.serialized) struct S3Tests {
+    static let meta = PublishMetadata(title: "t", description: "d", tags: [], privacy: .private, publishAt: nil, options: [:])
+
+    static func adapter(endpoint: String, bucket: String, extra: String = "", chunk: Int64 = 5 << 20, sandbox: Bool = false) throws -> any PlatformAdapter {
+        let text = """
+        version: 1
+        root: /tmp/omnipost-s3-unused
+        sandbox: none
+        targets: [s3:archive]
+        accounts:
+          s3:archive: {endpoint: "\(endpoint)", bucket: \(bucket), region: us-east-1, access_key_id: \(sandbox ? "AKIDS3" : "moto"), secret_access_key: \(sandbox ? "s3-secret" : "moto")\(extra)}
+        """
+        let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        let account = try #require(config.accounts["s3:archive"])
+        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: TikTokTests.Store()),
+                                       http: HTTPClient.shared, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        return PlatformRegistry.makeAdapter(platform: "s3", settings: settings)!
+    }
+
+    static func file(_ dir: TempDir, size: Int, seed: Int = 5) throws -> URL {
+        let f = dir.file("clip-\(seed).mp4")
+        try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 12 &+ seed) }).write(to: f)
+        return f
+    }
+
+    static func job(_ f: URL, session: String? = nil, offset: Int64 = 0) throws -> UploadJob {
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: f.path)[.size] as? Int64)
+        var j = UploadJob(deliveryId: 3, filePath: f.path, size: size, metadata: meta, session: session, confirmedOffset: offset)
+        j.expectedSha256 = try FileHashing.sha256(path: f.path).hex
+        j.drop = DropFacts(dropId: "drop-9", target: "s3:archive", stem: "walk", source: "walk.mp4", takenAt: Date(timeIntervalSince1970: 1_790_000_000))
+        return j
+    }
+
+    static func bucketName() -> String { "omni-" + UUID().uuidString.prefix(8).lowercased() }
+
+    @Test(.enabled(if: MotoServer.available), .timeLimit(.minutes(3)))
+    func aGoodUploadLandsWithItsKeyClassAndMetadata() async throws {
+        let moto = try MotoServer.shared()
+        let name = Self.bucketName()
+        let b = try await moto.bucket(name)
+        let dir = try TempDir()
+        let f = try Self.file(dir, size: 12 << 20 + 4321)
+        let a = try Self.adapter(endpoint: moto.endpoint, bucket: name,
+                                 extra: ", key: \"clips/{year}/{stem}-{sha8}.{ext}\", storage_class: STANDARD_IA, metadata: {team: video, source-tool: omnipost}")
+        let job = try Self.job(f)
+        let parts = UploadResumeTests.Checkpoints()
+        let out = try await a.deliver(job, checkpoint: { parts.add($0) }, progress: { _, _ in })
+        let year = Calendar.current.component(.year, from: job.drop!.takenAt)
+        #expect(out.remoteId == "clips/\(year)/walk-\(job.expectedSha256!.prefix(8)).mp4")
+        #expect(out.url == "\(moto.endpoint)/\(name)/\(out.remoteId)")
+        #expect(out.bytesSent == job.size)
+        // 5 MiB parts: 3 of them, each checkpointed after S3 confirmed it.
+        #expect(parts.all.map(\.confirmedOffset) == [0, 5 << 20, 10 << 20, job.size])
+        let h = try #require(try await b.head(out.remoteId))
+        #expect(h.first(name: "x-amz-meta-omnipost-sha256") == job.expectedSha256)
+        #expect(h.first(name: "x-amz-meta-team") == "video" && h.first(name: "x-amz-meta-source-tool") == "omnipost")
+        #expect(h.first(name: "x-amz-meta-omnipost-drop") == "drop-9")
+        #expect(h.first(name: "x-amz-storage-class") == "STANDARD_IA")
+        #expect(h.first(name: "content-type") == "video/mp4")
+        #expect(FileHashing.sha256(data: try await b.get(out.remoteId)) == job.expectedSha256)
+        // The same rendition again (a re-dropped clip): found, nothing sent.
+        let again = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(again.reconciled && again.bytesSent == 0 && again.remoteId == out.remoteId)
+        #expect(try await b.keys().count == 1)
+    }
+
+    @Test(.enabled(if: MotoServer.available), .timeLimit(.minutes(3)))
+    func aCutUploadResumesByListPartsAndAnUncertainCompletionIsFoundByHead() async throws {
+        let moto = try MotoServer.shared()
+        let name = Self.bucketName()
+        let b = try await moto.bucket(name)
+        let dir = try TempDir()
+        let f = try Self.file(dir, size: 16 << 20 + 99)
+        let a = try Self.adapter(endpoint: moto.endpoint, bucket: name)
+        // Killed after two parts were confirmed (the checkpoint is all that survives).
+        let seen = UploadResumeTests.Checkpoints()
+        await #expect(throws: CancellationError.self) {
+            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
+                seen.add(cp)
+                if cp.confirmedOffset >= 10 << 20 { throw CancellationError() }
+            }, progress: { _, _ in })
+        }
+        let cp = try #require(seen.all.last)
+        #expect(cp.confirmedOffset == 10 << 20)
+        // The restart: S3 is asked which parts it holds; only parts 3 and 4 go.
+        let out = try await a.deliver(try Self.job(f, session: cp.session, offset: cp.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(out.bytesSent == (16 << 20 + 99) - (10 << 20), "confirmed parts are never sent again")
+        #expect(FileHashing.sha256(data: try await b.get(out.remoteId)) == (try Self.job(f)).expectedSha256)
+
+        // The uncertain window: every part sent, CompleteMultipartUpload reached S3, its reply was lost.
+        let f2 = try Self.file(dir, size: 6 << 20, seed: 8)
+        let seen2 = UploadResumeTests.Checkpoints()
+        await #expect(throws: CancellationError.self) {
+            _ = try await a.deliver(try Self.job(f2), checkpoint: { cp in
+                seen2.add(cp)
+                if cp.confirmedOffset == 6 << 20 { throw CancellationError() }
+            }, progress: { _, _ in })
+        }
+        let s = try JSONDecoder().decode(S3Adapter.Session.self, from: Data(try #require(seen2.all.last?.session).utf8))
+        let held = try #require(try await b.listParts(s.key, uploadId: s.uploadId))
+        _ = try await b.completeMultipartUpload(s.key, uploadId: s.uploadId, parts: held)
+        let settled = try await a.deliver(try Self.job(f2, session: seen2.all.last?.session, offset: 6 << 20), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(settled.reconciled && settled.bytesSent == 0)
+        #expect(settled.remoteId == "walk-\((try Self.job(f2)).expectedSha256!.prefix(8)).mp4", "the first file's key was taken by other bytes")
+        #expect(Set(try await b.keys()) == ["walk.mp4", settled.remoteId], "one object per rendition, none overwritten")
+    }
+
+    @Test(.enabled(if: MotoServer.available), .timeLimit(.minutes(3)))
+    func aCancelAbortsAndRefusalsAreClassified() async throws {
+        let moto = try MotoServer.shared()
+        let name = Self.bucketName()
+        let b = try await moto.bucket(name)
+        let dir = try TempDir()
+        let f = try Self.file(dir, size: 11 << 20)
+        let a = try Self.adapter(endpoint: moto.endpoint, bucket: name)
+        let seen = UploadResumeTests.Checkpoints()
+        await #expect(throws: CancellationError.self) {
+            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
+                seen.add(cp)
+                if cp.confirmedOffset > 0 { throw CancellationError() }
+            }, progress: { _, _ in })
+        }
+        let session = try #require(seen.all.last?.session)
+        let s = try JSONDecoder().decode(S3Adapter.Session.self, from: Data(session.utf8))
+        #expect(try await b.listParts(s.key, uploadId: s.uploadId)?.count == 1)
+        #expect(try await a.abandon(try Self.job(f, session: session, offset: 5 << 20)) == true)
+        #expect(try await b.listParts(s.key, uploadId: s.uploadId) == nil, "the upload and its parts are gone")
+        #expect(try await b.keys().isEmpty)
+        // A bucket that does not exist: permanent, said so.
+        let missing = try Self.adapter(endpoint: moto.endpoint, bucket: "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())")
+        let e = await #expect(throws: DeliveryError.self) { _ = try await missing.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e?.kind == .permanent && e?.message.contains("does not exist") == true, "\(String(describing: e))")
+    }
+
+    /// Faults moto cannot make, from the sandbox's S3: SlowDown with Retry-After, a part cut mid-transfer.
+    @Test(.timeLimit(.minutes(3))) func slowDownWaitsAndACutPartIsSentAgain() async throws {
+        let dir = try TempDir()
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try await s.start()
+        defer { Task { await s.stop() } }
+        await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
+        let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
+        let f = try Self.file(dir, size: 7 << 20)
+        await s.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 30))
+        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+        guard case .retryAt(let at) = e?.kind else { Issue.record("expected a wait, got \(String(describing: e))"); return }
+        #expect(at.timeIntervalSinceNow > 25 && at.timeIntervalSinceNow <= 31)
+        await s.state.setFaults(.init(failChunks: [500, 503]))
+        let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
+        #expect(out.bytesSent == 7 << 20)
+        #expect(await s.state.openS3Uploads() == 0)
+        // Wrong keys: a person must fix them, nothing retried.
+        await s.state.registerS3(accessKeyID: "AKIDS3", secret: "rotated")
+        let f2 = try Self.file(dir, size: 1000, seed: 2)
+        let auth = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f2), checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(auth?.kind == .reauthenticate && auth?.message.contains("HTTP 403") == true, "\(String(describing: auth))")
+    }
+
+    @Test func virtualHostAndPathStyleAddressTheSameObject() throws {
+        var c = MediaHostConfig.S3(endpoint: "https://s3.eu-central-1.amazonaws.com", bucket: "clips", region: "eu-central-1",
+                                   accessKeyID: "k", secretAccessKey: "s", prefix: "")
+        #expect(S3Bucket(c, http: .shared).objectURL("a b/c.mp4") == "https://s3.eu-central-1.amazonaws.com/clips/a%20b/c.mp4")
+        c.pathStyle = false
+        #expect(S3Bucket(c, http: .shared).objectURL("a b/c.mp4") == "https://clips.s3.eu-central-1.amazonaws.com/a%20b/c.mp4")
+        // AWS is addressed virtual-host style unless `path_style: true`; others path style.
+        let aws = try Self.adapter(endpoint: "https://s3.eu-central-1.amazonaws.com", bucket: "clips") as! S3Adapter
+        #expect(aws.bucket.config.pathStyle == false)
+        let minio = try Self.adapter(endpoint: "http://nas.local:9000", bucket: "clips") as! S3Adapter
+        #expect(minio.bucket.config.pathStyle == true)
+        // Parts: 8 MiB asked, at least 5 MiB, never more than 10,000 of them.
+        #expect(minio.partSize(100 << 20) == 5 << 20)
+        #expect(minio.partSize(100 << 30) == 11 << 20)
+    }
+
+    @Test func settingsAreCheckedAtTheirLines() throws {
+        func check(_ lines: String, sandbox: String = "none") -> OmniError? {
+            let text = "version: 1\nroot: /tmp/x\nsandbox: \(sandbox)\ntargets: [s3:archive]\naccounts:\n  s3:archive:\n" + lines
+            do { _ = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp")); return nil }
+            catch let e as OmniError { return e } catch { return nil }
+        }
+        let keys = "    access_key_id: k\n    secret_access_key: s\n"
+        #expect(check("    bucket: Clips_2026\n    region: us-east-1\n" + keys)?.message.contains("only lowercase letters") == true)
+        #expect(check("    bucket: ab\n    region: us-east-1\n" + keys)?.message.contains("3 to 63") == true)
+        #expect(check("    bucket: 192.168.1.10\n    region: us-east-1\n" + keys)?.message.contains("IP address") == true)
+        let sc = check("    bucket: clips\n    region: us-east-1\n    storage_class: STANDARD_AI\n" + keys)
+        #expect(sc?.message.contains("did you mean 'STANDARD_IA'?") == true && sc?.location?.line == 9, "\(String(describing: sc))")
+        #expect(check("    bucket: clips\n" + keys)?.message.contains("needs `region`") == true)
+        #expect(check("    bucket: clips\n    region: us-east-1\n")?.message.contains("needs `access_key_id`") == true)
+        #expect(check("    bucket: clips\n    endpoint: nas:9000\n" + keys)?.message.contains("not an http(s) URL") == true)
+        #expect(check("    bucket: clips\n    region: us-east-1\n    metadata: {\"bad key\": x}\n" + keys)?.message.contains("metadata key") == true)
+        let typo = check("    buckt: clips\n    region: us-east-1\n" + keys)
+        #expect(typo?.code == .unknownKey && typo?.message.contains("did you mean 'bucket'?") == true)
+        #expect(check("    bucket: clips\n    region: auto\n    endpoint: https://acct.r2.cloudflarestorage.com\n    key: \"{date}/{stem}.{ext}\"\n" + keys) == nil)
+        // In sandbox mode nothing is needed: the sandbox's S3 takes it.
+        #expect(check("    {}\n", sandbox: "embedded") == nil)
+    }
+
+    /// Through the whole pipeline in sandbox mode: an `s3:` target with no settings stores into the
+    /// sandbox's own S3.
+    @Test(.timeLimit(.minutes(3))) func aPipelineInSandboxModeStoresIntoTheSandboxBucket() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, s3:archive]")
+        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "walk", sidecar: "title: a walk\n", into: config)
+        let p = try await TestPipelines.runOnce(config)
+        defer { Task { await p.close() } }
+        let deliveries = try p.context.ledger.allDeliveries()
+        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+        let s3 = try #require(deliveries.first { $0.platform == "s3" })
+        #expect(s3.remoteId == "walk.mp4" && s3.remoteUrl?.hasSuffix("/s3/omnipost-archive/walk.mp4") == true, "\(s3.remoteUrl ?? "")")
+        #expect(await p.sandbox!.state.postCount(sha256: try #require(s3.renditionSha256)) == 2)   // YouTube's post and the stored copy
+    }
+}
