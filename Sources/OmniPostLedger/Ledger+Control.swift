@@ -6,8 +6,10 @@ import OmniPostCore
 extension Ledger {
     /// Cancels a delivery that has not been published. One being uploaded right now (a live lease) is
     /// refused: its outcome is not known yet, and a cancel must never hide a post that happened.
+    /// `abandoned`: the adapter gave up the delivery's platform session, knowing it never became a post
+    /// (an S3 multipart upload aborted) — then a delivery with a session may be cancelled too.
     @discardableResult
-    public func cancelDelivery(_ id: Int64, by who: String) throws -> DeliveryRecord {
+    public func cancelDelivery(_ id: Int64, by who: String, abandoned: Bool = false) throws -> DeliveryRecord {
         try write { db, events in
             let now = self.now
             guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.invalidValue, "there is no delivery \(id)") }
@@ -17,13 +19,14 @@ extension Ledger {
             }
             // An upload session may already have become a post (a last chunk whose reply was lost): only
             // reconciling can tell, and a cancel must never hide a post.
-            if d.remoteSession != nil {
-                throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) has an upload session on the platform that may already be a post; the daemon reconciles it on its next attempt — cancel it after that, or remove the post on the platform")
+            if d.remoteSession != nil, !abandoned {
+                throw OmniError(.invalidValue, Self.sessionRefusal(d))
             }
             let from = d.state
             d.state = .cancelled
             d.errorCode = ReasonCode.cancelled.rawValue
-            d.errorMessage = "cancelled by \(who)"
+            d.errorMessage = "cancelled by \(who)" + (abandoned && d.remoteSession != nil ? "; its upload on the platform was abandoned (it never became a post)" : "")
+            if abandoned { d.remoteSession = nil }
             d.leaseOwner = nil
             d.leaseExpiry = nil
             d.gate = nil
@@ -35,6 +38,43 @@ extension Ledger {
             try e.insert(db)
             events.append(e)
             return d
+        }
+    }
+
+    static func sessionRefusal(_ d: DeliveryRecord) -> String {
+        "delivery \(d.id ?? 0) (\(d.target)) has an upload session on the platform that may already be a post; the daemon reconciles it on its next attempt — cancel it after that, or remove the post on the platform"
+    }
+
+    /// Holds a delivery that has a platform session while `cancel` asks the platform to abandon it: the
+    /// daemon does not claim it for two minutes (a cancel that dies midway lets it go by itself). Nil
+    /// when the delivery has no session (cancel it directly). Refused while it is being uploaded.
+    public func holdForCancel(_ id: Int64) throws -> DeliveryRecord? {
+        try write { db, _ in
+            let now = self.now
+            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.invalidValue, "there is no delivery \(id)") }
+            if d.state.isTerminal || d.remoteSession == nil { return nil }
+            if d.state == .uploading, let l = d.leaseExpiry, l >= now {
+                throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is being uploaded right now by \(d.leaseOwner ?? "?"); try again when it finishes or stop the daemon first")
+            }
+            d.notBefore = now + 120
+            d.gate = "cancel"
+            d.updatedAt = now
+            try d.update(db)
+            return d
+        }
+    }
+
+    /// Lets a held delivery go again (the platform could not abandon its session), with the refusal to say.
+    public func releaseCancelHold(_ id: Int64) throws -> String {
+        try write { db, _ in
+            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { return "there is no delivery \(id)" }
+            if d.gate == "cancel" {
+                d.gate = nil
+                d.notBefore = nil
+                d.updatedAt = self.now
+                try d.update(db)
+            }
+            return Self.sessionRefusal(d)
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import OmniPostCore
 import OmniPostPlatforms
@@ -28,7 +29,7 @@ struct RetryCommand: AsyncParsableCommand {
     @Argument(help: "Pipeline file.") var pipeline: String
     @Argument(help: "Drop ids (e.g. 20261121-101500-clip-ab12) or delivery numbers (from `status`).") var ids: [String]
 
-    func run() async throws { try ControlOutput.run(pipeline, ids) { try $0.retry($1) } }
+    func run() async throws { try await ControlOutput.run(pipeline, ids) { try $0.retry($1) } }
 }
 
 struct CancelCommand: AsyncParsableCommand {
@@ -38,22 +39,36 @@ struct CancelCommand: AsyncParsableCommand {
     @Argument(help: "Pipeline file.") var pipeline: String
     @Argument(help: "Drop ids or delivery numbers (from `status`).") var ids: [String]
 
-    func run() async throws { try ControlOutput.run(pipeline, ids) { try $0.cancel($1) } }
+    /// A delivery with a platform session is cancelled where its adapter can abandon the session for
+    /// sure (an S3 multipart upload is aborted), so the adapters are made as the daemon makes them.
+    func run() async throws {
+        let config = try PlatformRegistry.load(path: pipeline)
+        let ledger = try Ledger(path: config.paths.ledger.path)
+        let control = QueueControl(config: config, ledger: ledger)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var failure: (any Error)? = nil
+        do {
+            let adapters = try Pipeline.makeAdapters(config: config, ledger: ledger, http: http)
+            try await ControlOutput.each(ids) { try await control.cancel($0, adapters: adapters) }
+        } catch { failure = error }
+        try? await http.shutdown()
+        if let failure { throw failure }
+    }
 }
 
 /// Runs a control action per id, printing what it did or why not; exits 1 if any failed.
 enum ControlOutput {
-    static func run(_ pipeline: String, _ ids: [String], _ action: (QueueControl, String) throws -> [String]) throws {
+    static func run(_ pipeline: String, _ ids: [String], _ action: (QueueControl, String) throws -> [String]) async throws {
         let config = try PlatformRegistry.load(path: pipeline)
         let control = QueueControl(config: config, ledger: try Ledger(path: config.paths.ledger.path))
-        try each(ids) { try action(control, $0) }
+        try await each(ids) { try action(control, $0) }
     }
 
-    static func each(_ ids: [String], _ body: (String) throws -> [String]) throws {
+    static func each(_ ids: [String], _ body: (String) async throws -> [String]) async throws {
         var failed = false
         for id in ids {
             do {
-                for line in try body(id) { print(line) }
+                for line in try await body(id) { print(line) }
             } catch let e as OmniError {
                 failed = true
                 FileHandle.standardError.write(Data("\(id): \(e.code): \(e.message)\n".utf8))

@@ -144,10 +144,10 @@ import Testing
         // A second next_slot drop takes the following slot.
         #expect(try p.context.ledger.takenSlots(from: 0) == [slot.timeIntervalSince1970])
         // Cancelled, the held delivery is done with and the drop can finish.
-        let lines = try QueueControl(config: config, ledger: p.context.ledger).cancel(tt.dropId)
+        let lines = try await QueueControl(config: config, ledger: p.context.ledger).cancel(tt.dropId)
         #expect(lines == ["delivery \(tt.id!) (tiktok:main) cancelled"])
         #expect(try p.context.ledger.delivery(tt.id!)?.state == .cancelled)
-        #expect(throws: OmniError.self) { try QueueControl(config: config, ledger: p.context.ledger).cancel(String(yt.id!)) }
+        await #expect(throws: OmniError.self) { try await QueueControl(config: config, ledger: p.context.ledger).cancel(String(yt.id!)) }
     }
 
     @Test func retriesStopAtTheMaximumAge() async throws {

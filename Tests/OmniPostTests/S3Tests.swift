@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import OmniPostCore
+import OmniPostLedger
 import OmniPostPipeline
 @testable import OmniPostPlatforms
 @testable import OmniPostSandbox
@@ -142,6 +143,69 @@ import Testing
         let missing = try Self.adapter(endpoint: moto.endpoint, bucket: "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())")
         let e = await #expect(throws: DeliveryError.self) { _ = try await missing.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
         #expect(e?.kind == .permanent && e?.message.contains("does not exist") == true, "\(String(describing: e))")
+    }
+
+    /// `omnipost cancel` on a delivery whose S3 upload is half done: the upload is aborted (its parts
+    /// freed) and the delivery cancelled; on YouTube, whose session may be a post, it is still refused.
+    @Test(.enabled(if: MotoServer.available), .timeLimit(.minutes(3)))
+    func cancellingAHalfDoneUploadAbortsIt() async throws {
+        let moto = try MotoServer.shared()
+        let name = Self.bucketName()
+        let b = try await moto.bucket(name)
+        let dir = try TempDir()
+        let f = try Self.file(dir, size: 11 << 20)
+        let config = try PlatformRegistry.parse(text: """
+            version: 1
+            root: \(dir.url.path)/p
+            sandbox: none
+            targets: [s3:archive, youtube:main]
+            accounts:
+              s3:archive: {endpoint: "\(moto.endpoint)", bucket: \(name), region: us-east-1, access_key_id: moto, secret_access_key: moto}
+              youtube:main: {client_id: c, client_secret: s, refresh_token: r, endpoint: "http://127.0.0.1:9"}
+            """, file: "p.yaml", baseDirectory: dir.url)
+        try config.paths.createAll()
+        let ledger = try Ledger(path: config.paths.ledger.path)
+        let adapters = try Pipeline.makeAdapters(config: config, ledger: ledger, http: HTTPClient.shared)
+        // Half an upload, as a killed daemon leaves it: the session checkpointed, one part held by S3.
+        let seen = UploadResumeTests.Checkpoints()
+        await #expect(throws: CancellationError.self) {
+            _ = try await adapters["s3:archive"]!.deliver(try Self.job(f), checkpoint: { cp in
+                seen.add(cp)
+                if cp.confirmedOffset > 0 { throw CancellationError() }
+            }, progress: { _, _ in })
+        }
+        let session = try #require(seen.all.last?.session)
+        let metaJSON = String(decoding: try JSONCoding.encoder().encode(Self.meta), as: UTF8.self)
+        let sha = try FileHashing.sha256(path: f.path).hex
+        try ledger.write { db, _ in
+            var drop = DropRecord(id: "d1", pipeline: "p", stem: "walk", clipPath: "walk.mp4", sidecarPath: nil, now: 1)
+            drop.state = .converted
+            try drop.insert(db)
+            for (target, platform) in [("s3:archive", "s3"), ("youtube:main", "youtube")] {
+                var d = DeliveryRecord(dropId: "d1", target: target, platform: platform, account: String(target.split(separator: ":")[1]), profile: "any",
+                                       state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: metaJSON, contentSha256: sha, notBefore: nil, now: 1)
+                d.renditionPath = f.path
+                d.renditionBytes = 11 << 20
+                d.renditionSha256 = sha
+                d.remoteSession = platform == "s3" ? session : "https://upload.example/session"
+                d.confirmedOffset = 5 << 20
+                try d.insert(db)
+            }
+        }
+        let control = QueueControl(config: config, ledger: ledger)
+        let s3 = try #require(try ledger.deliveries(forDrop: "d1").first { $0.platform == "s3" })
+        let lines = try await control.cancel(String(s3.id!), adapters: adapters)
+        #expect(lines == ["delivery \(s3.id!) (s3:archive) cancelled; its upload on the platform was abandoned"])
+        let s = try JSONDecoder().decode(S3Adapter.Session.self, from: Data(session.utf8))
+        #expect(try await b.listParts(s.key, uploadId: s.uploadId) == nil, "aborted: its parts are freed")
+        let after = try #require(try ledger.delivery(s3.id!))
+        #expect(after.state == .cancelled && after.remoteSession == nil)
+        // YouTube's adapter cannot say its session never became a video: refused, and not left held.
+        let yt = try #require(try ledger.deliveries(forDrop: "d1").first { $0.platform == "youtube" })
+        let e = await #expect(throws: OmniError.self) { _ = try await control.cancel(String(yt.id!), adapters: adapters) }
+        #expect(e?.message.contains("may already be a post") == true)
+        let ytAfter = try #require(try ledger.delivery(yt.id!))
+        #expect(ytAfter.state == .ready && ytAfter.gate == nil && ytAfter.notBefore == nil)
     }
 
     /// Faults moto cannot make, from the sandbox's S3: SlowDown with Retry-After, a part cut mid-transfer.

@@ -1,6 +1,7 @@
 import Foundation
 import OmniPostCore
 import OmniPostLedger
+import OmniPostPlatforms
 
 /// `omnipost retry` and `omnipost cancel`, on a drop id or a delivery id. They change the ledger (and,
 /// for a finished drop's retry, move its originals back into the inbox); a running daemon picks the
@@ -17,12 +18,11 @@ public struct QueueControl: Sendable {
     }
 
     /// Cancels every unpublished delivery of a drop (a drop not yet validated is rejected as `cancelled`),
-    /// or one delivery. Returns one line per thing done.
-    public func cancel(_ id: String) throws -> [String] {
-        if let n = Int64(id) {
-            let d = try ledger.cancelDelivery(n, by: who)
-            return ["delivery \(n) (\(d.target)) cancelled"]
-        }
+    /// or one delivery. Returns one line per thing done. A delivery with a platform session is cancelled
+    /// only where its target's adapter (in `adapters`, by target name) abandons the session knowing it
+    /// never became a post (an S3 multipart upload is aborted); otherwise it is refused, as it may be one.
+    public func cancel(_ id: String, adapters: [String: any PlatformAdapter] = [:]) async throws -> [String] {
+        if let n = Int64(id) { return [try await cancelDelivery(n, adapters: adapters)] }
         guard let drop = try ledger.drop(id) else { throw OmniError(.invalidValue, "there is no drop or delivery '\(id)'") }
         if drop.state.isTerminal { throw OmniError(.invalidValue, "drop \(id) is already \(drop.state.rawValue)") }
         var lines: [String] = []
@@ -36,14 +36,27 @@ public struct QueueControl: Sendable {
         var refused: [String] = []
         for d in try ledger.deliveries(forDrop: id) where !d.state.isTerminal {
             do {
-                _ = try ledger.cancelDelivery(d.id!, by: who)
-                lines.append("delivery \(d.id!) (\(d.target)) cancelled")
+                lines.append(try await cancelDelivery(d.id!, adapters: adapters))
             } catch let e as OmniError {
                 refused.append(e.message)
             }
         }
         if !refused.isEmpty { throw OmniError(.invalidValue, (lines + refused).joined(separator: "\n")) }
         return lines
+    }
+
+    func cancelDelivery(_ n: Int64, adapters: [String: any PlatformAdapter]) async throws -> String {
+        guard let held = try ledger.holdForCancel(n) else {
+            let d = try ledger.cancelDelivery(n, by: who)
+            return "delivery \(n) (\(d.target)) cancelled"
+        }
+        var gone = false
+        if let adapter = adapters[held.target] {
+            gone = (try? await adapter.abandon(DeliveryJob.make(held, ledger: ledger, inbox: config.paths.inbox))) ?? false
+        }
+        guard gone else { throw OmniError(.invalidValue, try ledger.releaseCancelHold(n)) }
+        let d = try ledger.cancelDelivery(n, by: who, abandoned: true)
+        return "delivery \(n) (\(d.target)) cancelled; its upload on the platform was abandoned"
     }
 
     /// Retries one failed delivery of an open drop, or a whole finished drop: its originals go back

@@ -57,25 +57,7 @@ public final class Pipeline: Sendable {
         // the error it is: the HTTP client is shut down and the sandbox stopped, not freed while open —
         // which traps.
         do {
-            var adapters: [String: any PlatformAdapter] = [:]
-            var providers: [String: TokenProvider] = [:]
-            // Credentials are sealed in the ledger; the pipeline file's refresh token seeds an account once,
-            // and again only when it changes (the user authorized anew).
-            let sealer = try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
-                                         env: config.credentials.keyEnv)
-            let store = LedgerTokenStore(ledger: ledger, sealer: sealer)
-            for (key, account) in config.accounts where !account.refreshToken.isEmpty {
-                try ledger.seedToken(account: key, seedHash: Sealer.fingerprint(account.refreshToken), refreshToken: try sealer.seal(account.refreshToken))
-            }
-            for t in config.targets {
-                guard let account = config.accounts[t.accountKey] else { continue }
-                let tokens = providers[t.accountKey] ?? TokenProvider(account: account, http: http, store: store)
-                providers[t.accountKey] = tokens
-                var settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
-                                               maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
-                settings.mediaHost = config.mediaHost.map { MediaHost(bucket: S3Bucket($0.s3, http: http), linkTTL: Int($0.linkTTL.seconds)) }
-                adapters[t.name] = PlatformRegistry.makeAdapter(platform: t.platform, settings: settings)
-            }
+            let adapters = try makeAdapters(config: config, ledger: ledger, http: http, backoff: backoff)
             // Work a killed process held is taken up now, not when its lease would have expired.
             // A process that crashed (rather than being killed) left a marker: the drops it held are charged a
             // crash, and one that crashed the daemon twice is quarantined instead of crashing it again.
@@ -104,6 +86,30 @@ public final class Pipeline: Sendable {
             await sandbox?.stop()
             throw error
         }
+    }
+
+    /// Every target's adapter, with its account's sealed credentials. Credentials are sealed in the
+    /// ledger; the pipeline file's refresh token seeds an account once, and again only when it changes
+    /// (the user authorized anew).
+    public static func makeAdapters(config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff()) throws -> [String: any PlatformAdapter] {
+        var adapters: [String: any PlatformAdapter] = [:]
+        var providers: [String: TokenProvider] = [:]
+        let sealer = try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
+                                     env: config.credentials.keyEnv)
+        let store = LedgerTokenStore(ledger: ledger, sealer: sealer)
+        for (key, account) in config.accounts where !account.refreshToken.isEmpty {
+            try ledger.seedToken(account: key, seedHash: Sealer.fingerprint(account.refreshToken), refreshToken: try sealer.seal(account.refreshToken))
+        }
+        for t in config.targets {
+            guard let account = config.accounts[t.accountKey] else { continue }
+            let tokens = providers[t.accountKey] ?? TokenProvider(account: account, http: http, store: store)
+            providers[t.accountKey] = tokens
+            var settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
+                                           maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
+            settings.mediaHost = config.mediaHost.map { MediaHost(bucket: S3Bucket($0.s3, http: http), linkTTL: Int($0.linkTTL.seconds)) }
+            adapters[t.name] = PlatformRegistry.makeAdapter(platform: t.platform, settings: settings)
+        }
+        return adapters
     }
 
     init(context: PipelineContext, sandbox: SandboxServer?, watcher: InboxWatcher, http: HTTPClient) {

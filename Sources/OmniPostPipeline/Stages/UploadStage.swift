@@ -53,17 +53,9 @@ struct UploadStage: Sendable {
             return
         }
         do {
-            guard let path = d.renditionPath, let size = d.renditionBytes else { throw OmniError(.internalError, "delivery \(id) has no rendition") }
-            let meta = try JSONCoding.decoder().decode(PublishMetadata.self, from: Data(d.metadataJson.utf8))
-            var job = UploadJob(deliveryId: id, filePath: path, size: size, contentType: MediaTypes.video(forPath: path), metadata: meta,
-                                session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
+            var job = try DeliveryJob.make(d, ledger: ledger, inbox: ctx.paths.inbox)
             job.beforeRequest = meter(platform: d.platform, account: d.accountKey, deliveryId: id)
-            job.expectedSha256 = d.renditionSha256
-            if let drop = try ledger.drop(d.dropId) {
-                job.drop = DropFacts(dropId: drop.id, target: d.target, stem: drop.stem, source: drop.clipPath ?? "",
-                                     sidecarPath: drop.sidecarPath.map { ctx.paths.inbox.appendingPathComponent($0).path },
-                                     takenAt: Date(timeIntervalSince1970: drop.createdAt), sourceSha256: drop.clipSha256)
-            }
+            let path = job.filePath, size = job.size, meta = job.metadata
             // The original itself goes out (pass-through): it must still be the file that was hashed.
             let pinned = try pinnedOriginal(d, path: path)
             if let pinned, let why = pinned.change(at: path), d.remoteSession == nil {

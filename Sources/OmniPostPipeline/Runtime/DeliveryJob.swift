@@ -1,0 +1,24 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+import OmniPostPlatforms
+
+/// A delivery's upload job as the ledger records it: the rendition, what to publish, the persisted
+/// session, and its drop's facts. The upload stage runs it; `cancel` hands it to `abandon`.
+enum DeliveryJob {
+    static func make(_ d: DeliveryRecord, ledger: Ledger, inbox: URL) throws -> UploadJob {
+        guard let id = d.id, let path = d.renditionPath, let size = d.renditionBytes else {
+            throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition")
+        }
+        let meta = try JSONCoding.decoder().decode(PublishMetadata.self, from: Data(d.metadataJson.utf8))
+        var job = UploadJob(deliveryId: id, filePath: path, size: size, contentType: MediaTypes.video(forPath: path), metadata: meta,
+                            session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
+        job.expectedSha256 = d.renditionSha256
+        if let drop = try ledger.drop(d.dropId) {
+            job.drop = DropFacts(dropId: drop.id, target: d.target, stem: drop.stem, source: drop.clipPath ?? "",
+                                 sidecarPath: drop.sidecarPath.map { inbox.appendingPathComponent($0).path },
+                                 takenAt: Date(timeIntervalSince1970: drop.createdAt), sourceSha256: drop.clipSha256)
+        }
+        return job
+    }
+}
