@@ -1,6 +1,11 @@
 import Foundation
 import OmniPostCore
 import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 /// Runs ffmpeg/ffprobe with an argument array (never a shell), a timeout, and bounded output capture.
 /// Names with spaces, quotes, newlines or leading dashes reach the tool as one argument each.
@@ -19,17 +24,50 @@ public struct ToolRunner: Sendable {
     public init() {}
 
     /// Runs a tool to completion. `onStdoutLine` sees each stdout line as it arrives (ffmpeg's -progress).
+    /// `tool` is a name looked up on PATH, or a path. `input` is written to its stdin (then closed);
+    /// `environment` is added to this process's own.
     public func run(
         _ tool: String, _ args: [String], timeout: Duration,
-        keepStdout: Bool = true, onStdoutLine: (@Sendable (String) -> Void)? = nil
+        keepStdout: Bool = true, input: Data? = nil, environment extra: [String: String] = [:],
+        onStdoutLine: (@Sendable (String) -> Void)? = nil
+    ) async throws -> Result {
+        let executable: Executable = tool.contains("/") ? .path(FilePath(tool)) : .name(tool)
+        var environment: Environment = .inherit
+        if !extra.isEmpty {
+            let merged = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+            environment = .custom(merged.map { Array("\($0.key)=\($0.value)\0".utf8) })
+        }
+        if let input {
+            // stdin is a file the input was written to (already unlinked), not a pipe we write into: a
+            // program that exits without reading it can neither raise SIGPIPE here nor leave a write
+            // half done.
+            let path = NSTemporaryDirectory() + "omnipost-stdin-\(UUID().uuidString)"
+            guard FileManager.default.createFile(atPath: path, contents: input, attributes: [.posixPermissions: 0o600]) else {
+                throw OmniError(.internalError, "could not write the input for \(tool) to \(path)")
+            }
+            let fd: FileDescriptor
+            do { fd = try FileDescriptor.open(FilePath(path), .readOnly) } catch {
+                unlink(path)
+                throw OmniError(.internalError, "could not open the input for \(tool): \(error)")
+            }
+            unlink(path)
+            return try await execute(tool, executable, args, input: .fileDescriptor(fd, closeAfterSpawningProcess: true), environment: environment,
+                                     timeout: timeout, keepStdout: keepStdout, onStdoutLine: onStdoutLine)
+        }
+        return try await execute(tool, executable, args, input: .none, environment: environment, timeout: timeout, keepStdout: keepStdout, onStdoutLine: onStdoutLine)
+    }
+
+    private func execute<Input: InputProtocol>(
+        _ tool: String, _ executable: Executable, _ args: [String], input: Input, environment: Environment, timeout: Duration,
+        keepStdout: Bool, onStdoutLine: (@Sendable (String) -> Void)?
     ) async throws -> Result {
         let stdoutBox = LineBox(keepAll: keepStdout)
         let stderrBox = LineBox(keepAll: false)
-        let timedOut = Flag()
+        let timedOut = OnceFlag()
         let result: ExecutionResult<Void, SequenceOutput, SequenceOutput>
         do {
             result = try await Subprocess.run(
-                .name(tool), arguments: Arguments(args), input: .none, output: .sequence, error: .sequence
+                executable, arguments: Arguments(args), environment: environment, input: input, output: .sequence, error: .sequence
             ) { execution in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
@@ -68,22 +106,23 @@ public struct ToolRunner: Sendable {
 }
 
 /// Collects lines from a stream; keeps all of them or only the last 40.
-final class LineBox: @unchecked Sendable {
+public final class LineBox: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
     private let keepAll: Bool
-    init(keepAll: Bool) { self.keepAll = keepAll }
-    func add(_ line: String) {
+    public init(keepAll: Bool) { self.keepAll = keepAll }
+    public func add(_ line: String) {
         lock.lock(); defer { lock.unlock() }
         lines.append(line.hasSuffix("\n") ? String(line.dropLast()) : line)
         if !keepAll, lines.count > 40 { lines.removeFirst(lines.count - 40) }
     }
-    var text: String { lock.lock(); defer { lock.unlock() }; return lines.joined(separator: "\n") }
+    public var text: String { lock.lock(); defer { lock.unlock() }; return lines.joined(separator: "\n") }
 }
 
-final class Flag: @unchecked Sendable {
+public final class OnceFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var v = false
-    func set() { lock.lock(); v = true; lock.unlock() }
-    var value: Bool { lock.lock(); defer { lock.unlock() }; return v }
+    public init() {}
+    public func set() { lock.lock(); v = true; lock.unlock() }
+    public var value: Bool { lock.lock(); defer { lock.unlock() }; return v }
 }

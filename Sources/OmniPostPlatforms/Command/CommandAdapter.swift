@@ -1,0 +1,82 @@
+import Foundation
+import OmniPostCore
+
+/// Runs the user's program for a delivery: an argument array (never a shell) with the rendition's path
+/// last, the delivery document (docs/destinations.md) on stdin. Its exit code says what happened —
+/// 0 posted, one of `retry_exit_codes` (default 75, EX_TEMPFAIL) try again, anything else failed for
+/// good — and its stdout's last JSON object line may give `{"id": …, "url": …}`. The last lines of its
+/// stderr go into the failure report.
+///
+/// A program can post and then die before saying so. So a run is checkpointed as started before it
+/// begins, and a delivery that finds that checkpoint (a crash, a timeout) runs the program again with
+/// `"retry": true` in the document: the program must then check whether it already posted (by the
+/// `drop_id` and `delivery_id` it was given) rather than post again.
+struct CommandAdapter: PlatformAdapter, SettingsBacked {
+    let settings: AdapterSettings
+    let platform = "command"
+    var schedulesNatively: Bool { false }
+
+    init(_ settings: AdapterSettings) { self.settings = settings }
+
+    var account: AccountConfig { settings.account }
+    var argv: [String] { (try? account.setting("run")?.stringList()) ?? [] }
+    var timeout: Duration { (try? account.setting("timeout")?.duration()) ?? .seconds(1800) }
+    var retryCodes: Set<Int32> {
+        Set((try? account.setting("retry_exit_codes")?.sequence().map { Int32(try $0.int()) }) ?? [75])
+    }
+
+    func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
+
+    /// Only the program can say what became of an interrupted run: it is asked by running it again.
+    func reconcile(_ job: UploadJob) async throws -> RemoteState {
+        .partial(confirmedOffset: 0)
+    }
+
+    func publish(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+                 progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
+        let retry = job.session != nil
+        guard let program = argv.first.flatMap(CommandPlatform.resolve) else {
+            throw DeliveryError(.permanent, .configInvalid, "'\(argv.first ?? "")' is not an executable file")
+        }
+        try await checkpoint(UploadCheckpoint(session: "started", confirmedOffset: 0, bytesSent: 0))
+        let doc = DeliveryDocument.json(job, rendition: job.filePath, extra: ["retry": retry])
+        let env = (["OMNIPOST_DELIVERY_ID": String(job.deliveryId), "OMNIPOST_DROP_ID": job.drop?.dropId ?? "",
+                            "OMNIPOST_TARGET": job.drop?.target ?? "", "OMNIPOST_RETRY": retry ? "1" : "0"])
+        let r: ToolRunner.Result
+        do {
+            r = try await ToolRunner().run(program, Array(argv.dropFirst()) + [job.filePath], timeout: timeout, input: doc, environment: env)
+        } catch let e as OmniError {
+            throw DeliveryError(.retryNow, .platformError, "\(program) could not be started: \(e.message)")
+        }
+        let said = Self.tail(r.stderr)
+        if r.timedOut {
+            throw DeliveryError(.retryNow, .platformError, "\((program as NSString).lastPathComponent) did not finish within \(timeout) and was killed; it runs again with retry: true" + said)
+        }
+        if r.status != 0 {
+            let why = "\((program as NSString).lastPathComponent) exited with \(r.status)" + said
+            if retryCodes.contains(r.status) { throw DeliveryError(.retryNow, .platformError, why + "; it runs again with retry: true") }
+            throw DeliveryError(.permanent, .platformError, why)
+        }
+        progress(job.size, job.size)
+        let answer = Self.lastJSON(r.stdout)
+        let id = (answer?["id"]).map { "\($0)" } ?? "\(job.drop?.dropId ?? "delivery")-\(job.deliveryId)"
+        let url = answer?["url"] as? String ?? ""
+        return PublishOutcome(remoteId: id, url: url, bytesSent: 0)
+    }
+
+    /// The last line of stdout that is a JSON object (a program may print progress before it).
+    static func lastJSON(_ stdout: String) -> [String: Any]? {
+        for line in stdout.split(separator: "\n").reversed() {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("{"), let o = (try? JSONSerialization.jsonObject(with: Data(t.utf8))) as? [String: Any] else { continue }
+            return o
+        }
+        return nil
+    }
+
+    /// stderr's last lines, for the failure report.
+    static func tail(_ stderr: String) -> String {
+        let lines = stderr.split(separator: "\n").suffix(10).map(String.init)
+        return lines.isEmpty ? "" : "; its last words: " + lines.joined(separator: " | ")
+    }
+}

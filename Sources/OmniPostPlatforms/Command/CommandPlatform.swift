@@ -1,0 +1,58 @@
+import Foundation
+import OmniPostCore
+
+/// A program of the user's as a target: the escape hatch for any platform without an API (an existing
+/// browser-automation uploader, an in-house tool). The account entry holds what to run.
+public enum CommandPlatform: PlatformModule {
+    public static let descriptor: PlatformDescriptor = {
+        var d = PlatformDescriptor(
+            name: "command", displayName: "Command", apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any",
+            accountFields: ["run (program and arguments, a list; never a shell)", "timeout (default 30m)", "retry_exit_codes (default [75])"],
+            capabilities: .init(
+                upload: "the program is run with the rendition's path as its last argument and the delivery document on stdin",
+                nativeScheduling: false, covers: "none",
+                reconcile: "run again with `\"retry\": true` in the document: the program checks whether it already posted",
+                quotas: "none"))
+        d.settings = ["run", "timeout", "retry_exit_codes"]
+        return d
+    }()
+
+    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+        CommandAdapter(settings)
+    }
+
+    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+        let n = try account.required("run", "the program to run and its arguments, e.g. [/usr/local/bin/upload, --headless]")
+        let argv = try n.stringList()
+        guard let program = argv.first, !program.isEmpty else { throw n.fail("`run` needs at least the program") }
+        guard let path = Self.resolve(program) else {
+            throw n.fail("'\(Excerpt.quote(program))' is not an executable file" + (program.contains("/") ? "" : " on PATH"))
+        }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue { throw n.fail("\(path) is a folder, not a program") }
+        if let t = account.setting("timeout") {
+            if try t.duration() <= .zero { throw t.fail("timeout must be more than 0") }
+        }
+        if let r = account.setting("retry_exit_codes") {
+            for c in try r.sequence() {
+                let v = try c.int()
+                if !(1...255).contains(v) { throw c.fail("an exit code is 1 to 255, found \(v)") }
+            }
+        }
+    }
+
+    /// The program's path: as written when it holds a `/`, else the first executable of that name on PATH.
+    static func resolve(_ program: String) -> String? {
+        let fm = FileManager.default
+        if program.contains("/") { return fm.isExecutableFile(atPath: program) ? program : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(program)"
+            if fm.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Nothing to fill in: a command is the user's own.
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {}
+}
