@@ -47,7 +47,8 @@ enum Multipart {
         let sep = raw.range(of: Data("\r\n\r\n".utf8)) ?? raw.range(of: Data("\n\n".utf8))
         guard let sep else { return nil }
         var headers: [String: String] = [:]
-        for line in String(decoding: raw[raw.startIndex..<sep.lowerBound], as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        // `\r\n` is one Character in Swift: split on newlines as characters, not on `\n` and `\r` alone.
+        for line in String(decoding: raw[raw.startIndex..<sep.lowerBound], as: UTF8.self).split(whereSeparator: { $0.isNewline }) {
             let kv = line.split(separator: ":", maxSplits: 1)
             if kv.count == 2 { headers[kv[0].trimmingCharacters(in: .whitespaces).lowercased()] = kv[1].trimmingCharacters(in: .whitespaces) }
         }

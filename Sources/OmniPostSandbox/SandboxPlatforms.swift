@@ -18,5 +18,6 @@ enum SandboxPlatforms {
         FacebookRoutes.self,
         ThreadsRoutes.self,
         S3Routes.self,
+        WebhookRoutes.self,
     ]
 }

@@ -200,6 +200,10 @@ public actor SandboxState {
     var s3Buckets = Set<String>()
     var s3Objects: [String: S3Object] = [:]
     var s3Uploads: [String: S3Upload] = [:]
+    var webhookSecrets: [String: String] = [:]
+    /// Idempotency keys a receiver has seen, with the id it answered.
+    var webhookKeys: [String: String] = [:]
+    var webhookReceipts: [WebhookReceipt] = []
     /// What `content_publishing_limit` reports as `quota_total` (sources say 25, 50 or 100).
     var instagramQuotaTotal = 100
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).

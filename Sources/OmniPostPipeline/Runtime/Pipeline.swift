@@ -41,6 +41,11 @@ public final class Pipeline: Sendable {
                 if account.endpoint.hasPrefix(s.baseURL), let id = try? account.text("access_key_id"), let secret = try? account.text("secret_access_key") {
                     await s.state.registerS3(accessKeyID: id, secret: secret)
                 }
+                // A webhook target pointed at the sandbox's receiver brings its secret to it.
+                let receiver = s.baseURL + "/sandbox/webhook/"
+                if let url = try? account.text("url"), url.hasPrefix(receiver), let secret = try? account.text("secret") {
+                    await s.state.registerWebhook(String(url.dropFirst(receiver.count)), secret: secret)
+                }
                 config.accounts[key] = account
             }
             // The sandbox's own S3 is the media host unless the file names a real one.

@@ -98,7 +98,7 @@ public struct S3Bucket: Sendable {
         var me = self
         me.timeout = timeout
         let (resp, body) = try await me.send(.PUT, key: key, headers: ["content-type": contentType],
-                                             body: .stream(Self.chunks(of: file), length: .known(size)), length: size, sha256: sha256)
+                                             body: .stream(FileStream.body(file: file), length: .known(size)), length: size, sha256: sha256)
         guard (200..<300).contains(Int(resp.status.code)) else {
             var e = refusal(resp, body, "the media host's PUT of the rendition")
             // The media host is the pipeline's, not the account's: refused keys are its setup to fix.
@@ -115,22 +115,5 @@ public struct S3Bucket: Sendable {
     public func presignedGET(key: String, ttl: Int, now: Date = Date()) -> String {
         let (scheme, host, _) = parts
         return signer.presignedGET(scheme: scheme, host: host, path: objectPath(key), expires: ttl, date: now)
-    }
-
-    /// The file as 1 MiB buffers, read as they are sent (a rendition is never held in memory whole).
-    static func chunks(of file: String) -> AsyncThrowingStream<ByteBuffer, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task.detached {
-                do {
-                    let h = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
-                    defer { try? h.close() }
-                    while !Task.isCancelled, let d = try h.read(upToCount: 1 << 20), !d.isEmpty {
-                        continuation.yield(ByteBuffer(bytes: d))
-                    }
-                    continuation.finish()
-                } catch { continuation.finish(throwing: error) }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
     }
 }

@@ -1,0 +1,114 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OmniPostCore
+
+/// POSTs a delivery to a URL: the delivery document as JSON, or — with `include_media` — a
+/// `multipart/form-data` body of the document (`document`) and the rendition (`media`), streamed from
+/// disk. Signed over the exact bytes sent (docs/destinations.md). A webhook cannot be asked what it
+/// received, so every send of one delivery carries the same `Idempotency-Key`: a receiver that keeps
+/// the keys it has seen drops a repeat, and the delivery is then exactly once end to end.
+struct WebhookAdapter: PlatformAdapter, SettingsBacked {
+    let settings: AdapterSettings
+    let platform = "webhook"
+    var schedulesNatively: Bool { false }
+
+    init(_ settings: AdapterSettings) { self.settings = settings }
+
+    var account: AccountConfig { settings.account }
+    var url: String { (try? account.text("url")) ?? "" }
+
+    func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
+
+    static func key(_ job: UploadJob) -> String { "\(job.drop?.dropId ?? "delivery")-\(job.deliveryId)" }
+
+    /// Nothing to ask: the delivery is sent again under the same key.
+    func reconcile(_ job: UploadJob) async throws -> RemoteState { .notStarted }
+
+    func publish(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+                 progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
+        try await checkpoint(UploadCheckpoint(session: Self.key(job), confirmedOffset: 0, bytesSent: 0))
+        var failures = 0
+        while true {
+            do {
+                return try await send(job, progress: progress)
+            } catch let e as DeliveryError where e.kind == .retryNow {
+                try await afterTransientFailure(e, failures: &failures)
+            }
+        }
+    }
+
+    func send(_ job: UploadJob, progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
+        let document = DeliveryDocument.json(job)
+        let media = (try? account.setting("include_media")?.bool()) ?? false
+        let timestamp = Int(Date().timeIntervalSince1970)
+        var req = HTTPClientRequest(url: url)
+        req.method = .POST
+        req.headers.add(name: "User-Agent", value: "OmniPost/1 (webhook)")
+        req.headers.add(name: "Idempotency-Key", value: Self.key(job))
+        req.headers.add(name: "OmniPost-Delivery", value: Self.key(job))
+        req.headers.add(name: "OmniPost-Event", value: "delivery")
+        if let h = account.setting("headers") {
+            for (k, v) in try h.mapping() { req.headers.add(name: k, value: try v.string()) }
+        }
+        let secret = try account.text("secret")
+        var length = Int64(document.count)
+        if media {
+            let boundary = "omnipost-" + UUID().uuidString
+            let head = Data(("--\(boundary)\r\nContent-Disposition: form-data; name=\"document\"\r\nContent-Type: application/json\r\n\r\n").utf8) + document
+                + Data(("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"; filename=\"\(Self.quoted((job.filePath as NSString).lastPathComponent))\"\r\nContent-Type: \(job.contentType)\r\n\r\n").utf8)
+            let tail = Data("\r\n--\(boundary)--\r\n".utf8)
+            length = Int64(head.count) + job.size + Int64(tail.count)
+            if let secret {
+                // One pass over the file for the signature, checked against the rendition's sha256 on the way.
+                var mac = WebhookSignature.start(secret: secret, timestamp: timestamp)
+                mac.update(data: head)
+                var sha = SHA256()
+                let h = try UserFile.open(path: job.filePath)
+                while let d = try h.read(upToCount: 1 << 20), !d.isEmpty { mac.update(data: d); sha.update(data: d) }
+                try? h.close()
+                mac.update(data: tail)
+                if let want = job.expectedSha256, sha.finalize().map({ String(format: "%02x", $0) }).joined() != want {
+                    throw DeliveryError(.permanent, .sourceChanged, "\((job.filePath as NSString).lastPathComponent) changed after it was taken; nothing was sent")
+                }
+                req.headers.add(name: WebhookSignature.header, value: WebhookSignature.value(timestamp: timestamp, mac: mac))
+            }
+            req.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
+            req.body = .stream(FileStream.body(head: head, file: job.filePath, tail: tail), length: .known(length))
+        } else {
+            if let secret { req.headers.add(name: WebhookSignature.header, value: WebhookSignature.sign(document, secret: secret, timestamp: timestamp)) }
+            req.headers.add(name: "Content-Type", value: "application/json")
+            req.body = .bytes(ByteBuffer(data: document))
+        }
+        let resp: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            resp = try await http.execute(req, timeout: .seconds(Int64(requestTimeout.seconds)))
+            body = try await resp.body.collect(upTo: 1 << 20)
+        } catch {
+            throw DeliveryError(.retryNow, .networkError, "\(url) could not be reached: \(error)")
+        }
+        let status = Int(resp.status.code)
+        let text = String(buffer: body)
+        let excerpt = text.isEmpty ? "" : ": " + Excerpt.quote(String(text.prefix(300)))
+        switch status {
+        case 200..<300:
+            progress(job.size, job.size)
+            let answer = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+            let id = answer?["id"].map { "\($0)" } ?? Self.key(job)
+            let link = answer?["url"] as? String ?? resp.headers.first(name: "Location") ?? ""
+            return PublishOutcome(remoteId: id, url: link, bytesSent: media ? length : Int64(document.count))
+        case 408, 425, 429, 500...:
+            if resp.headers.first(name: "Retry-After") != nil {
+                throw DeliveryError(.retryAt(RetryAfter.date(resp.headers, default: 30)), .rateLimited, "\(url) answered \(status)\(excerpt)", httpStatus: status)
+            }
+            throw DeliveryError(.retryNow, .platformError, "\(url) answered \(status)\(excerpt)", httpStatus: status)
+        default:
+            throw DeliveryError(.permanent, .platformError, "\(url) refused the delivery with \(status)\(excerpt)", httpStatus: status)
+        }
+    }
+
+    static func quoted(_ name: String) -> String { name.replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "") }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import OmniPostCore
+
+/// A URL as a target: the delivery document POSTed (and, optionally, the rendition with it), signed
+/// with HMAC-SHA256. A 2xx is the post.
+public enum WebhookPlatform: PlatformModule {
+    public static let descriptor: PlatformDescriptor = {
+        var d = PlatformDescriptor(
+            name: "webhook", displayName: "Webhook", apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any",
+            accountFields: ["url", "secret (HMAC-SHA256 key)", "include_media", "headers"],
+            capabilities: .init(
+                upload: "POST of the delivery document (JSON), or multipart with the rendition; signed `OmniPost-Signature: t=…,v1=…`",
+                nativeScheduling: false, covers: "none",
+                reconcile: "none possible: sent again with the same `Idempotency-Key` for the receiver to drop",
+                quotas: "none; 429/5xx back off (Retry-After when given)"))
+        d.settings = ["url", "secret", "include_media", "headers"]
+        return d
+    }()
+
+    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+        WebhookAdapter(settings)
+    }
+
+    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+        if let n = account.setting("url") {
+            let text = try n.string()
+            let u = URL(string: text)
+            guard let scheme = u?.scheme?.lowercased(), ["http", "https"].contains(scheme), u?.host?.isEmpty == false else {
+                throw n.fail("'\(Excerpt.quote(text))' is not an http(s) URL")
+            }
+        } else if !sandboxed {
+            _ = try account.required("url", "where deliveries are POSTed")
+        }
+        if let n = account.setting("secret"), try n.string().count < 16 {
+            throw n.fail("a webhook secret should be at least 16 characters (it is an HMAC key)")
+        }
+        _ = try account.setting("include_media")?.bool()
+        if let h = account.setting("headers") {
+            for (k, v) in try h.mapping() {
+                guard !k.isEmpty, k.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                    throw v.fail("header name '\(Excerpt.quote(k))' must be letters, digits, - or _")
+                }
+                if ["content-type", "content-length", "host", "omnipost-signature", "idempotency-key"].contains(k.lowercased()) {
+                    throw v.fail("header '\(k)' is set by OmniPost itself")
+                }
+                guard try v.string().allSatisfy({ !$0.isNewline }) else { throw v.fail("a header value must be one line") }
+            }
+        }
+    }
+
+    /// The sandbox's receiver (`/sandbox/webhook/<account>`) unless a URL is written; it checks signatures.
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
+        let name = account.key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "default"
+        account.fillIn("url", base + "/sandbox/webhook/" + name)
+        account.fillIn("secret", "sandbox-webhook-secret-\(name)")
+    }
+}

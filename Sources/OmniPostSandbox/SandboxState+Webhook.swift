@@ -1,0 +1,51 @@
+import Foundation
+import OmniPostCore
+
+extension SandboxState {
+    /// One request a webhook receiver got, duplicates included (what a test counts).
+    public struct WebhookReceipt: Sendable, Codable, Equatable {
+        public var receiver: String
+        public var key: String
+        public var signed: Bool
+        public var duplicate: Bool
+        public var document: String
+        public var mediaSha256: String?
+    }
+
+    /// The secret a receiver checks signatures with (what its owner configured).
+    public func registerWebhook(_ name: String, secret: String) { webhookSecrets[name] = secret }
+    func webhookSecret(_ name: String) -> String? { webhookSecrets[name] }
+
+    /// Records a delivery as a well-behaved receiver does: a key seen before is answered as before and
+    /// not counted again. Returns the id it was given.
+    func receiveWebhook(_ name: String, key: String, document: Data, media: Data?, signed: Bool) throws -> (id: String, duplicate: Bool) {
+        let docText = String(decoding: document, as: UTF8.self)
+        if let id = webhookKeys["\(name)|\(key)"] {
+            webhookReceipts.append(WebhookReceipt(receiver: name, key: key, signed: signed, duplicate: true, document: docText, mediaSha256: media.map { FileHashing.sha256(data: $0) }))
+            return (id, true)
+        }
+        let id = "wh-" + SandboxState.randomID(12)
+        webhookKeys["\(name)|\(key)"] = id
+        let doc = (try? JSONSerialization.jsonObject(with: document)) as? [String: Any] ?? [:]
+        var sha = doc["sha256"] as? String ?? FileHashing.sha256(data: document)
+        var path = ""
+        var bytes = Int64(document.count)
+        if let media {
+            sha = FileHashing.sha256(data: media)
+            let dir = root.appendingPathComponent("webhook/\(name)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let file = dir.appendingPathComponent(id)
+            try media.write(to: file)
+            path = file.path
+            bytes = Int64(media.count)
+        }
+        let meta = doc["metadata"] as? [String: Any] ?? [:]
+        videos.append(Video(platform: "webhook", id: id, account: "webhook:\(name)", title: meta["title"] as? String ?? "", description: meta["description"] as? String ?? "",
+                            tags: meta["tags"] as? [String] ?? [], privacy: meta["privacy"] as? String ?? "", publishAt: meta["publish_at"] as? String,
+                            bytes: bytes, sha256: sha, path: path, receivedAt: Date()))
+        webhookReceipts.append(WebhookReceipt(receiver: name, key: key, signed: signed, duplicate: false, document: docText, mediaSha256: media.map { FileHashing.sha256(data: $0) }))
+        return (id, false)
+    }
+
+    public func allWebhookReceipts() -> [WebhookReceipt] { webhookReceipts }
+}
