@@ -19,5 +19,7 @@ enum SandboxPlatforms {
         ThreadsRoutes.self,
         S3Routes.self,
         WebhookRoutes.self,
+        TusRoutes.self,
+        VimeoRoutes.self,
     ]
 }

@@ -41,6 +41,7 @@ extension SandboxState {
         for (id, m) in xMedia where !m.finalized { xMedia[id]?.created = .distantPast }
         expireLinkedInUploads()
         for (id, c) in igContainers where c.mediaID == nil { igContainers[id]?.expired = true }
+        expireTusUploads()
     }
 
     func startXUpload(account: String, mediaType: String, category: String, total: Int64) throws -> XMedia {

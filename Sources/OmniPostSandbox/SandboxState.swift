@@ -204,6 +204,8 @@ public actor SandboxState {
     /// Idempotency keys a receiver has seen, with the id it answered.
     var webhookKeys: [String: String] = [:]
     var webhookReceipts: [WebhookReceipt] = []
+    var tusUploads: [String: TusUpload] = [:]
+    var vimeoVideos: [String: VimeoVideo] = [:]
     /// What `content_publishing_limit` reports as `quota_total` (sources say 25, 50 or 100).
     var instagramQuotaTotal = 100
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).

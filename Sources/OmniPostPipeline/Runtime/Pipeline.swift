@@ -41,6 +41,10 @@ public final class Pipeline: Sendable {
                 if account.endpoint.hasPrefix(s.baseURL), let id = try? account.text("access_key_id"), let secret = try? account.text("secret_access_key") {
                     await s.state.registerS3(accessKeyID: id, secret: secret)
                 }
+                // An account with a token that does not expire (Vimeo) brings it to the sandbox.
+                if account.endpoint == s.baseURL, let token = try? account.text("access_token") {
+                    await s.state.registerStaticToken(token, account: key)
+                }
                 // A webhook target pointed at the sandbox's receiver brings its secret to it.
                 let receiver = s.baseURL + "/sandbox/webhook/"
                 if let url = try? account.text("url"), url.hasPrefix(receiver), let secret = try? account.text("secret") {

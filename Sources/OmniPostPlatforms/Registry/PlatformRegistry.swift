@@ -12,16 +12,18 @@ public enum PlatformRegistry {
         InstagramPlatform.self,
         FacebookPlatform.self,
         ThreadsPlatform.self,
+        VimeoPlatform.self,
         // Destinations: a copy of the finished clip, not a post.
         FolderPlatform.self,
         S3Platform.self,
         CommandPlatform.self,
         WebhookPlatform.self,
+        TusPlatform.self,
     ]
 
     /// Names OmniPost knows but this build has no adapter for yet: a target naming one is told so,
     /// rather than "unknown platform".
-    public static let planned = ["bluesky", "reddit", "vimeo", "tus"]
+    public static let planned = ["bluesky", "reddit"]
 
     public static func module(_ name: String) -> (any PlatformModule.Type)? { platforms.first { $0.descriptor.name == name } }
     public static func descriptor(_ name: String) -> PlatformDescriptor? { module(name)?.descriptor }

@@ -7,34 +7,12 @@ import OmniPostCore
 /// others, that the S3 target is tested against besides the sandbox. One per test process, started on
 /// first use; it ends when this process does (its stdin closes).
 final class MotoServer: @unchecked Sendable {
-    static let python = PipelineConfigTests.repoRoot.appendingPathComponent(".venv/bin/python").path
-    static var available: Bool {
-        FileManager.default.isExecutableFile(atPath: python)
-            && FileManager.default.fileExists(atPath: PipelineConfigTests.repoRoot.appendingPathComponent(".venv/bin/moto_server").path)
-    }
+    static var available: Bool { PythonServer.has("moto") }
 
-    let process = Process()
-    let stdin = Pipe()
-    let endpoint: String
+    let server: PythonServer
+    var endpoint: String { server.base }
 
-    private init() throws {
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/moto_s3_server.py").path]
-        let out = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // The first line is the port.
-        var line = Data()
-        while true {
-            let b = out.fileHandleForReading.readData(ofLength: 1)
-            if b.isEmpty || b == Data("\n".utf8) { break }
-            line.append(b)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else { throw OmniError(.internalError, "moto did not start") }
-        endpoint = "http://127.0.0.1:\(port)"
-    }
+    private init() throws { server = try PythonServer(script: "moto_s3_server.py") }
 
     nonisolated(unsafe) private static var instance: MotoServer?
     private static let lock = NSLock()

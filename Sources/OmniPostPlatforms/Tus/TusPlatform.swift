@@ -1,0 +1,46 @@
+import Foundation
+import OmniPostCore
+
+/// Any tus 1.0 server as a target (tusd, many self-hosted video systems): the rendition uploaded with
+/// the creation extension, resumed from the server's offset. A complete upload is the post.
+public enum TusPlatform: PlatformModule {
+    public static let descriptor: PlatformDescriptor = {
+        var d = PlatformDescriptor(
+            name: "tus", displayName: "tus server", apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any",
+            accountFields: ["url (the creation endpoint)", "headers"],
+            capabilities: .init(
+                upload: "tus 1.0: creation, `PATCH` from the server's offset (`HEAD` after any failure or 409), sha1 checksums where offered",
+                nativeScheduling: false, covers: "none",
+                reconcile: "`HEAD` of the upload: complete when its offset is its length",
+                quotas: "none; 429/5xx back off"))
+        d.settings = ["url", "headers"]
+        return d
+    }()
+
+    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+        TusAdapter(settings)
+    }
+
+    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+        if let n = account.setting("url") {
+            let text = try n.string()
+            let u = URL(string: text)
+            guard let scheme = u?.scheme?.lowercased(), ["http", "https"].contains(scheme), u?.host?.isEmpty == false else {
+                throw n.fail("'\(Excerpt.quote(text))' is not an http(s) URL")
+            }
+        } else if !sandboxed {
+            _ = try account.required("url", "the tus server's creation endpoint, e.g. https://tus.example.com/files/")
+        }
+        if let h = account.setting("headers") {
+            for (k, v) in try h.mapping() {
+                if k.lowercased().hasPrefix("tus-") || k.lowercased().hasPrefix("upload-") { throw v.fail("header '\(k)' is the tus protocol's own") }
+                guard try v.string().allSatisfy({ !$0.isNewline }) else { throw v.fail("a header value must be one line") }
+            }
+        }
+    }
+
+    /// The sandbox's tus server unless a URL is written.
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
+        account.fillIn("url", base + "/tus/files/")
+    }
+}

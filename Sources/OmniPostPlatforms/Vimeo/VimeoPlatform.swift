@@ -1,0 +1,36 @@
+import Foundation
+import OmniPostCore
+
+/// Vimeo as a unit. Its access tokens do not expire (a personal access token from the developer site,
+/// or one an OAuth grant gave): the account holds one, and a 401 means it was revoked — a person must
+/// make a new one. Uploads are tus, to the `upload_link` the video's creation answers.
+public enum VimeoPlatform: PlatformModule {
+    public static let descriptor: PlatformDescriptor = {
+        var d = PlatformDescriptor(
+            name: "vimeo", displayName: "Vimeo", apiRoot: "https://api.vimeo.com", oauth: nil, sandboxTokenPath: "",
+            accountFields: ["access_token (with the upload scope; Vimeo's do not expire)"],
+            capabilities: .init(
+                upload: "`POST /me/videos` (approach tus), then tus `PATCH` to its `upload_link` from the server's offset",
+                nativeScheduling: false, covers: "none",
+                reconcile: "the video's `upload.status` (complete), else `HEAD` of the upload link",
+                quotas: "none bundled (Vimeo's are weekly bytes per plan); 429 waits for `X-RateLimit-Reset`"))
+        d.settings = ["access_token"]
+        return d
+    }()
+
+    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+        VimeoAdapter(settings)
+    }
+
+    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+        if !sandboxed { _ = try account.required("access_token", "a Vimeo access token with the upload scope") }
+        if let n = account.setting("access_token"), try n.string().count < 16 { throw n.fail("that is too short to be a Vimeo access token") }
+    }
+
+    /// The sandbox's Vimeo, with a token made up for the account (the sandbox is told it at start).
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
+        account.endpoint = base
+        let name = account.key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "default"
+        account.fillIn("access_token", "sandbox-vimeo-token-\(name)")
+    }
+}

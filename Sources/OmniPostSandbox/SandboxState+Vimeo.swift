@@ -1,0 +1,50 @@
+import Foundation
+import OmniPostCore
+
+extension SandboxState {
+    struct VimeoVideo: Sendable {
+        var id: String
+        var account: String
+        var name: String
+        var description: String
+        var privacy: String
+        var uploadID: String
+        var size: Int64
+        var complete = false
+        var tags: [String] = []
+        var deleted = false
+    }
+
+    /// A token that never expires, as Vimeo's access tokens do not (what an account's owner generated).
+    public func registerStaticToken(_ token: String, account: String) {
+        tokens[token] = Token(account: account, expires: .distantFuture)
+    }
+
+    func createVimeoVideo(account: String, name: String, description: String, privacy: String, size: Int64) throws -> VimeoVideo {
+        let id = "1" + SandboxState.randomID(8, alphabet: "0123456789")
+        let upload = try createTusUpload(length: size, metadata: ["filename": name], vimeoVideo: id)
+        let v = VimeoVideo(id: id, account: account, name: name, description: description, privacy: privacy, uploadID: upload.id, size: size)
+        vimeoVideos[id] = v
+        return v
+    }
+
+    func vimeoVideo(_ id: String) -> VimeoVideo? { vimeoVideos[id].flatMap { $0.deleted ? nil : $0 } }
+
+    func vimeoUploadCompleted(_ id: String, sha256: String, bytes: Int64, path: String) throws {
+        guard var v = vimeoVideos[id] else { return }
+        v.complete = true
+        vimeoVideos[id] = v
+        videos.append(Video(platform: "vimeo", id: id, account: v.account, title: v.name, description: v.description, tags: v.tags,
+                            privacy: v.privacy, publishAt: nil, bytes: bytes, sha256: sha256, path: path, receivedAt: Date()))
+    }
+
+    func setVimeoTags(_ id: String, _ tags: [String]) {
+        vimeoVideos[id]?.tags = tags
+        if let i = videos.firstIndex(where: { $0.platform == "vimeo" && $0.id == id }) { videos[i].tags = tags }
+    }
+
+    func deleteVimeoVideo(_ id: String) { vimeoVideos[id]?.deleted = true }
+
+    /// Every video resource made, finished or not (an unfinished one is what a doubled create leaves).
+    public func vimeoVideoCount() -> Int { vimeoVideos.values.filter { !$0.deleted }.count }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import OmniPostCore
+
+/// Vimeo's API as its upload flow uses it (developer.vimeo.com/api/upload/videos): `POST /me/videos`
+/// with `upload.approach = tus` makes the video and answers its tus `upload_link` (an upload on the
+/// sandbox's tus server); `GET /videos/{id}` says `upload.status` (in_progress → complete once every
+/// byte arrived); `PUT /videos/{id}/tags`; `DELETE /videos/{id}`. Bearer tokens that never expire;
+/// errors as Vimeo's JSON (`error`, `error_code`, `developer_message`); `X-RateLimit-*` on every answer,
+/// `rateLimitInits` answered 429 with the reset as Vimeo gives it (a date).
+enum VimeoRoutes: SandboxPlatform {
+    static func error(_ status: HTTPResponse.Status, _ message: String, code: Int, developer: String = "", headers: HTTPFields = [:]) -> Response {
+        SandboxHTTP.json(status, ["error": message, "error_code": code, "developer_message": developer.isEmpty ? message : developer], headers: headers)
+    }
+
+    static func limits(remaining: Int = 99, reset: Date = Date().addingTimeInterval(60)) -> HTTPFields {
+        let f = ISO8601DateFormatter()
+        return [HTTPField.Name("X-RateLimit-Limit")!: "100", HTTPField.Name("X-RateLimit-Remaining")!: String(remaining),
+                HTTPField.Name("X-RateLimit-Reset")!: f.string(from: reset)]
+    }
+
+    static func resource(_ v: SandboxState.VimeoVideo, base: String) -> [String: Any] {
+        ["uri": "/videos/\(v.id)", "link": base + "/vimeo/\(v.id)", "name": v.name, "description": v.description,
+         "privacy": ["view": v.privacy], "status": v.complete ? "available" : "uploading",
+         "upload": ["approach": "tus", "upload_link": base + "/tus/files/\(v.uploadID)", "size": v.size, "status": v.complete ? "complete" : "in_progress"],
+         "transcode": ["status": v.complete ? "complete" : "in_progress"], "tags": v.tags.map { ["name": $0] }]
+    }
+
+    static func authorized(_ req: Request, state: SandboxState) async -> String? {
+        let header = SandboxHTTP.header(req, "Authorization").map { $0.hasPrefix("bearer ") ? "Bearer " + $0.dropFirst(7) : $0 }
+        guard let account = await state.account(forBearer: header), account.hasPrefix("vimeo:") else { return nil }
+        return account
+    }
+
+    static let unauthenticated = error(.unauthorized, "You must provide a valid authenticated access token.", code: 8003)
+
+    static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        router.post("/me/videos") { req, _ -> Response in
+            await state.count("vimeo.create")
+            guard let account = await authorized(req, state: state) else { return unauthenticated }
+            if let f = await state.takeInitFault() {
+                switch f {
+                case .rateLimited(let after):
+                    var h = limits(remaining: 0, reset: Date().addingTimeInterval(Double(after)))
+                    h[.retryAfter] = String(after)
+                    return error(.tooManyRequests, "Too many API requests.", code: 9000, headers: h)
+                case .status(let code): return error(.init(code: code), "Something strange occurred.", code: 9999)
+                }
+            }
+            var req = req
+            let body = try await req.collectBody(upTo: 1 << 20)
+            guard let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any],
+                  let upload = json["upload"] as? [String: Any] else {
+                return error(.badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "upload is required")
+            }
+            guard upload["approach"] as? String == "tus" else {
+                return error(.badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "this sandbox takes upload.approach = tus")
+            }
+            let size = (upload["size"] as? NSNumber)?.int64Value ?? Int64(upload["size"] as? String ?? "") ?? 0
+            guard size > 0 else { return error(.badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "upload.size must be the file's size in bytes") }
+            let privacy = ((json["privacy"] as? [String: Any])?["view"] as? String) ?? "anybody"
+            guard ["anybody", "nobody", "unlisted", "contacts", "disable", "password", "users"].contains(privacy) else {
+                return error(.badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "privacy.view '\(privacy)' is not one Vimeo knows")
+            }
+            let name = json["name"] as? String ?? "Untitled"
+            if name.count > 128 { return error(.badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "name is longer than 128 characters") }
+            let v = try await state.createVimeoVideo(account: account, name: name, description: json["description"] as? String ?? "", privacy: privacy, size: size)
+            await state.holdFinalReply()
+            return SandboxHTTP.json(.ok, resource(v, base: baseURL()), headers: limits())
+        }
+        router.get("/videos/:id") { req, ctx -> Response in
+            await state.count("vimeo.get")
+            guard let account = await authorized(req, state: state) else { return unauthenticated }
+            guard let v = await state.vimeoVideo(ctx.parameters.get("id") ?? ""), v.account == account else {
+                return error(.notFound, "The requested video couldn't be found.", code: 5000)
+            }
+            return SandboxHTTP.json(.ok, resource(v, base: baseURL()), headers: limits())
+        }
+        router.put("/videos/:id/tags") { req, ctx -> Response in
+            guard let account = await authorized(req, state: state) else { return unauthenticated }
+            let id = ctx.parameters.get("id") ?? ""
+            guard let v = await state.vimeoVideo(id), v.account == account else { return error(.notFound, "The requested video couldn't be found.", code: 5000) }
+            var req = req
+            let body = try await req.collectBody(upTo: 1 << 20)
+            let tags = ((try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+            await state.setVimeoTags(id, tags)
+            return SandboxHTTP.json(.ok, ["data": tags.map { ["name": $0] }, "total": tags.count], headers: limits())
+        }
+        router.delete("/videos/:id") { req, ctx -> Response in
+            guard let account = await authorized(req, state: state) else { return unauthenticated }
+            let id = ctx.parameters.get("id") ?? ""
+            guard let v = await state.vimeoVideo(id), v.account == account else { return error(.notFound, "The requested video couldn't be found.", code: 5000) }
+            await state.deleteVimeoVideo(id)
+            return SandboxHTTP.empty(.noContent)
+        }
+    }
+}
