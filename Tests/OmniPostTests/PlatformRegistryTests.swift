@@ -19,12 +19,12 @@ import Testing
         let typo = #expect(throws: OmniError.self) { _ = try parse("targets:\n  - youtub:main\n") }
         #expect(typo?.code == .configInvalid && typo?.location?.description == "p.yaml:5:5", "\(String(describing: typo?.location))")
         #expect(typo?.message.contains("did you mean 'youtube'?") == true, "\(typo?.message ?? "")")
-        let planned = #expect(throws: OmniError.self) { _ = try parse("targets: [youtube:main, vimeo:main]\n") }
-        #expect(planned?.message.contains("'vimeo' has no adapter in this build yet") == true, "\(planned?.message ?? "")")
+        let planned = #expect(throws: OmniError.self) { _ = try parse("targets: [youtube:main, reddit:main]\n") }
+        #expect(planned?.message.contains("'reddit' has no adapter in this build yet") == true, "\(planned?.message ?? "")")
         let quota = #expect(throws: OmniError.self) { _ = try parse("targets: [youtube:main]\nquotas:\n  youtbe: []\n") }
         #expect(quota?.message.contains("unknown platform 'youtbe' in quotas") == true && quota?.location?.line == 6)
         // Quotas may be written for any platform OmniPost knows, built or not.
-        _ = try parse("targets: [youtube:main]\nquotas:\n  vimeo: []\n")
+        _ = try parse("targets: [youtube:main]\nquotas:\n  reddit: []\n")
     }
 
     /// A Threads target without `media_host:` is answered at its line (what `omnipost check` prints); in

@@ -1,0 +1,30 @@
+"""Vimeo's own Python library (PyVimeo, from PyPI) against the OmniPost sandbox's Vimeo.
+
+Run by the Swift test suite (VimeoTests) with the virtualenv `make test` creates: upload a file the way
+the library does (POST /me/videos with approach tus, then tus PATCHes to the upload link), read the
+video back, and try a revoked token. Prints one JSON line.
+"""
+import json
+import sys
+
+import vimeo
+
+
+def main():
+    base, token, path = sys.argv[1:4]
+    vimeo.VimeoClient.API_ROOT = base
+    client = vimeo.VimeoClient(token=token)
+    uri = client.upload(path, data={"name": "from PyVimeo", "description": "official client", "privacy": {"view": "unlisted"}, "chunk_size": 1 << 20})
+    video = client.get(uri).json()
+    bad = vimeo.VimeoClient(token="not-a-token-at-all-000")
+    try:
+        bad.upload(path, data={"name": "x"})
+        refused = "accepted"
+    except vimeo.exceptions.UploadAttemptCreationFailure as e:
+        refused = str(e)
+    print(json.dumps({"uri": uri, "status": video.get("upload", {}).get("status"), "name": video.get("name"),
+                      "privacy": video.get("privacy", {}).get("view"), "refused": refused}))
+
+
+if __name__ == "__main__":
+    main()
