@@ -5,13 +5,15 @@ import OmniPostSandbox
 
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sandbox", abstract: "Serve the bundled platform sandbox (YouTube, TikTok, Instagram, Facebook, X, LinkedIn upload protocols and OAuth) on loopback.")
+        commandName: "sandbox", abstract: "Serve the bundled platform sandbox (YouTube, TikTok, Instagram, Facebook, Threads, X, LinkedIn, Vimeo, S3, tus, a webhook receiver; their upload protocols and OAuth) on loopback.")
 
     @Option(help: "Port (0 picks a free one).") var port: Int = 8089
     @Option(help: "Host to bind.") var host: String = "127.0.0.1"
     @Option(help: "Folder for received uploads.") var root: String = "sandbox-data"
     @Option(name: .customLong("account"), help: "An account as platform:name=client_id:client_secret:refresh_token (repeatable).")
     var accounts: [String] = []
+    @Option(name: .customLong("token"), help: "An access token that never expires, as platform:name=token (Vimeo's; repeatable).")
+    var tokens: [String] = []
     @Option(help: "Delay every chunk PUT this many milliseconds (a slow link).") var putDelayMs: Int = 0
     @Option(help: "Hold the reply to an upload's last chunk this many milliseconds after the post exists.") var finalReplyDelayMs: Int = 0
 
@@ -27,6 +29,14 @@ struct SandboxCommand: AsyncParsableCommand {
             }
             await server.registerAccount(platform: who[0], name: who[1], clientID: cred[0], clientSecret: cred[1], refreshToken: cred[2])
             print("account \(who[0]):\(who[1]) refresh_token=\(cred[2])")
+        }
+        for t in tokens {
+            let parts = t.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0].split(separator: ":").count == 2, !parts[1].isEmpty else {
+                throw ValidationError("--token is platform:name=token, got '\(t)'")
+            }
+            await server.state.registerStaticToken(parts[1], account: parts[0])
+            print("token for \(parts[0])")
         }
         await server.state.setFaults(.init(youtubePutDelayMs: putDelayMs, finalReplyDelayMs: finalReplyDelayMs))
         try await server.runForeground { p in print("sandbox listening on http://\(host):\(p)"); fflush(nil) }
