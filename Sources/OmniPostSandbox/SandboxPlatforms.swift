@@ -21,5 +21,6 @@ enum SandboxPlatforms {
         WebhookRoutes.self,
         TusRoutes.self,
         VimeoRoutes.self,
+        BlueskyRoutes.self,
     ]
 }

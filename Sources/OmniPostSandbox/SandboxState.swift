@@ -206,6 +206,17 @@ public actor SandboxState {
     var webhookReceipts: [WebhookReceipt] = []
     var tusUploads: [String: TusUpload] = [:]
     var vimeoVideos: [String: VimeoVideo] = [:]
+    var bskyAccounts: [String: BskyAccount] = [:]
+    var bskyAccess: [String: (String, Date)] = [:]
+    var bskyRefresh: [String: String] = [:]
+    var bskyService: [String: BskyServiceToken] = [:]
+    var bskyBlobs: [String: BskyBlob] = [:]
+    var bskyJobs: [String: BskyJob] = [:]
+    var bskyJobByVideo: [String: String] = [:]
+    var bskyVideosToday: [String: Int] = [:]
+    var bskyDailyVideos = 25
+    var bskyRecords: [String: BskyRecord] = [:]
+    var bskyRecordOrder: [String] = []
     /// What `content_publishing_limit` reports as `quota_total` (sources say 25, 50 or 100).
     var instagramQuotaTotal = 100
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).

@@ -14,6 +14,8 @@ struct SandboxCommand: AsyncParsableCommand {
     var accounts: [String] = []
     @Option(name: .customLong("token"), help: "An access token that never expires, as platform:name=token (Vimeo's; repeatable).")
     var tokens: [String] = []
+    @Option(name: .customLong("bluesky"), help: "A Bluesky account as platform:name=handle:app-password (repeatable).")
+    var bluesky: [String] = []
     @Option(help: "Delay every chunk PUT this many milliseconds (a slow link).") var putDelayMs: Int = 0
     @Option(help: "Hold the reply to an upload's last chunk this many milliseconds after the post exists.") var finalReplyDelayMs: Int = 0
 
@@ -37,6 +39,15 @@ struct SandboxCommand: AsyncParsableCommand {
             }
             await server.state.registerStaticToken(parts[1], account: parts[0])
             print("token for \(parts[0])")
+        }
+        for b in bluesky {
+            let parts = b.split(separator: "=", maxSplits: 1).map(String.init)
+            let cred = parts.count == 2 ? parts[1].split(separator: ":", maxSplits: 1).map(String.init) : []
+            guard parts[0].split(separator: ":").count == 2, cred.count == 2 else {
+                throw ValidationError("--bluesky is platform:name=handle:app-password, got '\(b)'")
+            }
+            await server.state.registerBluesky(account: parts[0], handle: cred[0], appPassword: cred[1])
+            print("bluesky \(parts[0]) handle=\(cred[0])")
         }
         await server.state.setFaults(.init(youtubePutDelayMs: putDelayMs, finalReplyDelayMs: finalReplyDelayMs))
         try await server.runForeground { p in print("sandbox listening on http://\(host):\(p)"); fflush(nil) }

@@ -7,12 +7,13 @@ import Testing
 /// ARCHITECTURE.md principle 3, proven the hard way: a daemon killed with SIGKILL at random points and
 /// restarted, over and over, publishes every delivery exactly once and loses no file — on YouTube's
 /// offset-resumable session, TikTok's ordered chunks plus publish polling, Instagram's container and
-/// rupload, X's media segments, LinkedIn's ETag'd parts, Vimeo's tus upload, and S3 multipart uploads
+/// rupload, X's media segments, LinkedIn's ETag'd parts, Vimeo's tus upload, Bluesky's video jobs and
+/// record keys, and S3 multipart uploads
 /// into moto's S3 server (an implementation independent of ours), all at once.
 @Suite(.serialized) struct CrashTests {
     static let binary = CheckCommandTests.binary
     static let clips = 20
-    static let platforms = ["youtube", "tiktok", "instagram", "x", "linkedin", "vimeo", "s3"]
+    static let platforms = ["youtube", "tiktok", "instagram", "x", "linkedin", "vimeo", "bluesky", "s3"]
 
     /// A child process with a clean signal mask, its output in a file.
     final class Child {
@@ -62,6 +63,7 @@ import Testing
                                  "--account", "youtube:main=cid:sec:rt-yt", "--account", "tiktok:main=ck:sec:rt-tt",
                                  "--account", "instagram:main=ig:sec:rt-ig", "--account", "x:main=xc:sec:rt-x",
                                  "--account", "linkedin:main=li:sec:rt-li", "--token", "vimeo:main=crash-vimeo-token-0001",
+                                 "--bluesky", "bluesky:main=crash.sandbox.test:crsh-test-pass-word",
                                  "--put-delay-ms", "120", "--final-reply-delay-ms", "600"], log: sandboxLog)
         defer { sandbox.kill9() }
         let line = try Self.waitForLine(sandboxLog, containing: "listening on")
@@ -91,6 +93,7 @@ import Testing
               - x:main
               - linkedin:main
               - vimeo:main
+              - bluesky:main
               - s3:main
             accounts:
               youtube:main: {client_id: cid, client_secret: sec, refresh_token: rt-yt, endpoint: "\(base)", token_url: "\(base)/token"}
@@ -99,6 +102,7 @@ import Testing
               x:main: {client_id: xc, client_secret: sec, refresh_token: rt-x, endpoint: "\(base)", token_url: "\(base)/2/oauth2/token"}
               linkedin:main: {client_id: li, client_secret: sec, refresh_token: rt-li, endpoint: "\(base)", token_url: "\(base)/oauth/v2/accessToken"}
               vimeo:main: {access_token: crash-vimeo-token-0001, endpoint: "\(base)"}
+              bluesky:main: {handle: crash.sandbox.test, app_password: crsh-test-pass-word, endpoint: "\(base)", video_service: "\(base)"}
               s3:main: {endpoint: "\(moto.endpoint)", bucket: \(bucketName), region: us-east-1, access_key_id: moto, secret_access_key: moto}
             """)
         // 20 distinct clips of ~10.5 MiB: one encode, then a different `free` box on each (ignored by

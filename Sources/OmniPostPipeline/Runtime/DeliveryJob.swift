@@ -1,6 +1,7 @@
 import Foundation
 import OmniPostCore
 import OmniPostLedger
+import OmniPostMedia
 import OmniPostPlatforms
 
 /// A delivery's upload job as the ledger records it: the rendition, what to publish, the persisted
@@ -18,6 +19,9 @@ enum DeliveryJob {
             job.drop = DropFacts(dropId: drop.id, target: d.target, stem: drop.stem, source: drop.clipPath ?? "",
                                  sidecarPath: drop.sidecarPath.map { inbox.appendingPathComponent($0).path },
                                  takenAt: Date(timeIntervalSince1970: drop.createdAt), sourceSha256: drop.clipSha256)
+            if let probe = drop.probeJson, let info = try? JSONCoding.decoder().decode(MediaInfo.self, from: Data(probe.utf8)), let v = info.video {
+                job.frame = (v.width, v.height)
+            }
         }
         return job
     }

@@ -45,6 +45,10 @@ public final class Pipeline: Sendable {
                 if account.endpoint == s.baseURL, let token = try? account.text("access_token") {
                     await s.state.registerStaticToken(token, account: key)
                 }
+                // A Bluesky account brings its handle and app password to the sandbox's PDS.
+                if account.platform == "bluesky", account.endpoint == s.baseURL, let h = try? account.text("handle"), let p = try? account.text("app_password") {
+                    await s.state.registerBluesky(account: key, handle: h, appPassword: p)
+                }
                 // A webhook target pointed at the sandbox's receiver brings its secret to it.
                 let receiver = s.baseURL + "/sandbox/webhook/"
                 if let url = try? account.text("url"), url.hasPrefix(receiver), let secret = try? account.text("secret") {

@@ -46,7 +46,8 @@ public struct Backoff: Sendable {
 }
 
 /// When a rate-limited request may be repeated: `Retry-After` (seconds or an HTTP date),
-/// `x-rate-limit-reset` (X: epoch seconds), `RateLimit-Reset` / `X-Ratelimit-Reset` (seconds from now).
+/// `x-rate-limit-reset` (X: epoch seconds), `RateLimit-Reset` / `X-Ratelimit-Reset` (seconds from now,
+/// or an epoch time).
 public enum RetryAfter {
     public static func date(_ headers: HTTPHeaders, default fallback: Double, now: Date = Date()) -> Date {
         if let v = headers.first(name: "Retry-After") {
@@ -61,7 +62,11 @@ public enum RetryAfter {
             return max(Date(timeIntervalSince1970: epoch), now)
         }
         for name in ["RateLimit-Reset", "X-Ratelimit-Reset"] {
-            if let v = headers.first(name: name), let s = Double(v) { return now.addingTimeInterval(max(0, s)) }
+            // Seconds from now (Reddit, the IETF draft), or an epoch time (Bluesky's PDS): no wait is
+            // 30 years long, so a value past 10^9 is a moment, not a duration.
+            if let v = headers.first(name: name), let s = Double(v) {
+                return s > 1e9 ? max(Date(timeIntervalSince1970: s), now) : now.addingTimeInterval(max(0, s))
+            }
         }
         return now.addingTimeInterval(fallback)
     }

@@ -24,6 +24,8 @@ public struct UploadJob: Sendable {
     /// The drop this delivery is of: what destinations name and describe what they store by (an S3
     /// key template, a folder's file name, a webhook's and a command's JSON). Nil outside a pipeline.
     public var drop: DropFacts? = nil
+    /// The clip's display size (rotation applied), for platforms that are told the aspect ratio (Bluesky).
+    public var frame: (width: Int, height: Int)? = nil
 
     public init(deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64, coverPath: String? = nil) {
         self.coverPath = coverPath

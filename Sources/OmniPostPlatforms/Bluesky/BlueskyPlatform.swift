@@ -1,0 +1,56 @@
+import Foundation
+import OmniPostCore
+
+/// Bluesky (AT Protocol) as a unit. An account signs in with its handle and an app password (made in
+/// Settings → App passwords; never the account's own password): a session is made with
+/// `createSession` and renewed with `refreshSession`. Videos go to the video service, which hands
+/// back a blob for the post.
+public enum BlueskyPlatform: PlatformModule {
+    public static let descriptor: PlatformDescriptor = {
+        var d = PlatformDescriptor(
+            name: "bluesky", displayName: "Bluesky", apiRoot: "https://bsky.social", oauth: nil, sandboxTokenPath: "",
+            accountFields: ["handle", "app_password", "endpoint (the account's PDS; default bsky.social)", "video_service (default video.bsky.app)"],
+            capabilities: .init(
+                upload: "whole file to the video service (`app.bsky.video.uploadVideo`, service auth); the job polled until its blob is ready",
+                nativeScheduling: false, covers: "none",
+                reconcile: "`getRecord` of the record key chosen before the post, then the account's recent posts, searched for the video's blob",
+                quotas: "`getUploadLimits` read before each upload; 429 waits for `RateLimit-Reset`"))
+        d.settings = ["handle", "app_password", "video_service"]
+        return d
+    }()
+
+    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+        BlueskyAdapter(settings)
+    }
+
+    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+        if !sandboxed {
+            _ = try account.required("handle", "the account's handle, e.g. studio.bsky.social")
+            _ = try account.required("app_password", "an app password from Settings → App passwords")
+        }
+        if let n = account.setting("handle") {
+            let h = try n.string()
+            if h.hasPrefix("@") || !(h.contains(".") || h.hasPrefix("did:")) { throw n.fail("'\(Excerpt.quote(h))' is not a handle (like studio.bsky.social, without @) or a DID") }
+        }
+        if let n = account.setting("app_password") {
+            let p = try n.string()
+            let parts = p.split(separator: "-")
+            if parts.count != 4 || !parts.allSatisfy({ $0.count == 4 }) {
+                throw n.fail("an app password looks like xxxx-xxxx-xxxx-xxxx; the account's own password must never be used here")
+            }
+        }
+        if let n = account.setting("video_service") {
+            let u = URL(string: try n.string())
+            guard u?.scheme == "https" || u?.scheme == "http", u?.host != nil else { throw n.fail("video_service must be an http(s) URL") }
+        }
+    }
+
+    /// The sandbox's PDS and video service, with a made-up handle and app password (the sandbox is told them).
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
+        account.endpoint = base
+        let name = account.key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "default"
+        account.fillIn("handle", "\(name.lowercased().filter { $0.isLetter || $0.isNumber }).sandbox.test")
+        account.fillIn("app_password", "sand-box0-pass-word")
+        account.fillIn("video_service", base)
+    }
+}

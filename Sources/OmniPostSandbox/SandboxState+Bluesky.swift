@@ -1,0 +1,144 @@
+import Crypto
+import Foundation
+import OmniPostCore
+
+extension SandboxState {
+    struct BskyAccount: Sendable {
+        var key: String
+        var handle: String
+        var password: String
+        var did: String
+    }
+
+    struct BskyServiceToken: Sendable {
+        var did: String
+        var aud: String
+        var lxm: String
+        var exp: Date
+    }
+
+    struct BskyJob: Sendable {
+        var id: String
+        var did: String
+        var cid: String
+        var created: Date
+        var failure: String?
+    }
+
+    struct BskyBlob: Sendable {
+        var did: String
+        var path: String
+        var sha256: String
+        var size: Int64
+        var mimeType: String
+    }
+
+    struct BskyRecord: Sendable {
+        var uri: String
+        var cid: String
+        var value: [String: any Sendable]
+    }
+
+    /// An account that signs in with its handle and an app password.
+    public func registerBluesky(account key: String, handle: String, appPassword: String) {
+        let did = "did:plc:" + userID(key, length: 24, alphabet: "abcdefghijklmnopqrstuvwxyz234567")
+        bskyAccounts[handle] = BskyAccount(key: key, handle: handle, password: appPassword, did: did)
+    }
+
+    func bskyLogin(_ identifier: String, _ password: String) -> BskyAccount? {
+        guard let a = bskyAccounts.values.first(where: { $0.handle == identifier || $0.did == identifier }), a.password == password else { return nil }
+        return a
+    }
+
+    func bskyAccount(did: String) -> BskyAccount? { bskyAccounts.values.first { $0.did == did } }
+    func bskyResolve(_ handle: String) -> String? { bskyAccounts[handle]?.did }
+
+    /// A session's pair of JWTs (HS256, as a PDS signs its own), which clients decode for `exp`: the
+    /// access one lives `accessTokenLifetime`, the refresh one 90 days.
+    func bskyIssue(_ a: BskyAccount) -> (access: String, refresh: String) {
+        let now = Date().timeIntervalSince1970
+        let access = Self.jwt(["scope": "com.atproto.appPass", "sub": a.did, "aud": "did:web:sandbox.test", "iat": Int(now), "exp": Int(now + accessTokenLifetime)])
+        let refresh = Self.jwt(["scope": "com.atproto.refresh", "sub": a.did, "aud": "did:web:sandbox.test", "jti": SandboxState.randomID(24),
+                                "iat": Int(now), "exp": Int(now + 90 * 86400)])
+        bskyAccess[access] = (a.did, Date().addingTimeInterval(accessTokenLifetime))
+        bskyRefresh[refresh] = a.did
+        return (access, refresh)
+    }
+
+    static func jwt(_ payload: [String: Any]) -> String {
+        func b64(_ d: Data) -> String {
+            d.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let head = b64(Data(#"{"typ":"at+jwt","alg":"HS256"}"#.utf8))
+        let body = b64((try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data())
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(head).\(body)".utf8), using: SymmetricKey(data: Data("omnipost-sandbox-pds".utf8)))
+        return "\(head).\(body).\(b64(Data(mac)))"
+    }
+
+    enum BskyAuth { case ok(String), expired, invalid }
+    func bskyCheck(_ token: String) -> BskyAuth {
+        guard let (did, exp) = bskyAccess[token] else { return .invalid }
+        return exp > Date() ? .ok(did) : .expired
+    }
+
+    /// A refresh JWT works once: it is exchanged for a new pair.
+    func bskyRefreshSession(_ token: String) -> (BskyAccount, String, String)? {
+        guard let did = bskyRefresh.removeValue(forKey: token), let a = bskyAccount(did: did) else { return nil }
+        let (x, r) = bskyIssue(a)
+        return (a, x, r)
+    }
+
+    func bskyServiceToken(did: String, aud: String, lxm: String, exp: Date) -> String {
+        let t = "sbx-service." + SandboxState.randomID(32)
+        bskyService[t] = BskyServiceToken(did: did, aud: aud, lxm: lxm, exp: exp)
+        return t
+    }
+
+    func bskyService(_ token: String) -> BskyServiceToken? { bskyService[token] }
+
+    func bskyStoreBlob(did: String, data: Data, mimeType: String) throws -> (cid: String, blob: BskyBlob) {
+        let cid = ATProto.blobCID(data)
+        let dir = root.appendingPathComponent("bluesky")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent(cid)
+        try data.write(to: file)
+        addReceived(Int64(data.count))
+        let b = BskyBlob(did: did, path: file.path, sha256: FileHashing.sha256(data: data), size: Int64(data.count), mimeType: mimeType)
+        bskyBlobs[cid] = b
+        return (cid, b)
+    }
+
+    func bskyBlob(_ cid: String) -> BskyBlob? { bskyBlobs[cid] }
+
+    func bskyCreateJob(did: String, cid: String) -> BskyJob {
+        let j = BskyJob(id: SandboxState.randomID(20), did: did, cid: cid, created: Date(), failure: takeProcessingFault())
+        bskyJobs[j.id] = j
+        bskyJobByVideo["\(did)|\(cid)"] = j.id
+        bskyVideosToday[did, default: 0] += 1
+        return j
+    }
+
+    func bskyJob(_ id: String) -> BskyJob? { bskyJobs[id] }
+    func bskyExistingJob(did: String, cid: String) -> BskyJob? { bskyJobByVideo["\(did)|\(cid)"].flatMap { bskyJobs[$0] } }
+    func bskyVideosUsed(_ did: String) -> Int { bskyVideosToday[did] ?? 0 }
+    public func setBlueskyDailyVideos(_ n: Int) { bskyDailyVideos = n }
+    func bskyDailyLimit() -> Int { bskyDailyVideos }
+
+    func bskyRecord(did: String, rkey: String) -> BskyRecord? { bskyRecords["\(did)/\(rkey)"] }
+    func bskyRecords(did: String) -> [BskyRecord] {
+        bskyRecordOrder.filter { $0.hasPrefix(did + "/") }.reversed().compactMap { bskyRecords[$0] }
+    }
+
+    func bskyCreateRecord(did: String, rkey: String, value: [String: any Sendable], text: String, videoCID: String?) -> BskyRecord {
+        let uri = "at://\(did)/app.bsky.feed.post/\(rkey)"
+        let cid = ATProto.blobCID(Data(uri.utf8))
+        let r = BskyRecord(uri: uri, cid: cid, value: value)
+        bskyRecords["\(did)/\(rkey)"] = r
+        bskyRecordOrder.append("\(did)/\(rkey)")
+        if let v = videoCID, let b = bskyBlobs[v], let a = bskyAccount(did: did) {
+            videos.append(Video(platform: "bluesky", id: uri, account: a.key, title: text, description: "", tags: [], privacy: "public",
+                                publishAt: nil, bytes: b.size, sha256: b.sha256, path: b.path, receivedAt: Date()))
+        }
+        return r
+    }
+}

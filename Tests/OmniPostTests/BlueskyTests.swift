@@ -1,0 +1,186 @@
+import AsyncHTTPClient
+import Foundation
+import OmniPostCore
+import OmniPostPipeline
+@testable import OmniPostPlatforms
+@testable import OmniPostSandbox
+import Testing
+
+/// Bluesky through its sandbox: an app-password session renewed when it expires, the upload limits
+/// read, the video service's job polled to its blob, a post with facets at the right byte offsets; a
+/// cut after the upload posts without uploading again, an uncertain post is found by its record key;
+/// limits, rate limits, refused passwords and failed jobs classified.
+@Suite struct BlueskyTests {
+    static let meta = PublishMetadata(title: "Waves 🌊 at dawn", description: "with @friend.sandbox.test — more at https://example.com/waves.", tags: ["sea", "dawn"],
+                                      privacy: .public, publishAt: nil, options: ["alt": "waves breaking on a beach"])
+
+    static func rig(_ dir: TempDir, size: Int = 300_000, handle: String = "studio.sandbox.test", password: String = "abcd-efgh-ijkl-mnop") async throws -> (SandboxServer, any PlatformAdapter, URL) {
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try await s.start()
+        await s.state.registerBluesky(account: "bluesky:studio", handle: "studio.sandbox.test", appPassword: "abcd-efgh-ijkl-mnop")
+        await s.state.registerBluesky(account: "bluesky:friend", handle: "friend.sandbox.test", appPassword: "zzzz-zzzz-zzzz-zzzz")
+        let text = "version: 1\nroot: \(dir.url.path)/p\nsandbox: none\ntargets: [bluesky:studio]\naccounts:\n  bluesky:studio: {endpoint: \"\(s.baseURL)\", video_service: \"\(s.baseURL)\", handle: \(handle), app_password: \(password)}\n"
+        let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: dir.url)
+        let account = try #require(config.accounts["bluesky:studio"])
+        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: TikTokTests.Store()),
+                                       http: HTTPClient.shared, chunkSize: 1 << 20, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        let adapter = BlueskyAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000), pollTimeout: .seconds(10))
+        let f = dir.file("waves.mp4")
+        try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 3 &+ $0 >> 9) }).write(to: f)
+        return (s, adapter, f)
+    }
+
+    static func job(_ f: URL, session: String? = nil) throws -> UploadJob {
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: f.path)[.size] as? Int64)
+        var j = UploadJob(deliveryId: 4, filePath: f.path, size: size, metadata: meta, session: session, confirmedOffset: 0)
+        j.expectedSha256 = try FileHashing.sha256(path: f.path).hex
+        j.frame = (1080, 1920)
+        return j
+    }
+
+    static func record(_ s: SandboxServer, _ uri: String) async throws -> [String: Any] {
+        let parts = uri.split(separator: "/")
+        let r = try await SandboxYouTubeTests.send(s.baseURL + "/xrpc/com.atproto.repo.getRecord?repo=\(parts[1])&collection=app.bsky.feed.post&rkey=\(parts[3])", .GET)
+        return try #require((try JSONSerialization.jsonObject(with: r.body) as? [String: Any])?["value"] as? [String: Any])
+    }
+
+    @Test func aPostCarriesTheVideoAltAspectAndFacetsAtTheirBytes() async throws {
+        let dir = try TempDir()
+        let (s, a, f) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        await s.state.setFaults(.init(processingMs: 150))
+        let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(out.remoteId.hasPrefix("at://did:plc:") && out.url.hasPrefix("https://bsky.app/profile/studio.sandbox.test/post/"))
+        let v = try #require(await s.state.allVideos().first)
+        let want = try Self.job(f).expectedSha256
+        #expect(v.platform == "bluesky" && v.sha256 == want)
+        let rec = try await Self.record(s, out.remoteId)
+        let text = try #require(rec["text"] as? String)
+        #expect(text == "Waves 🌊 at dawn\n\nwith @friend.sandbox.test — more at https://example.com/waves.\n\n#sea #dawn")
+        let embed = try #require(rec["embed"] as? [String: Any])
+        #expect(embed["alt"] as? String == "waves breaking on a beach")
+        #expect((embed["aspectRatio"] as? [String: Int]) == ["width": 1080, "height": 1920])
+        // Each facet's bytes are exactly the word it marks (the emoji and the dash are multi-byte).
+        let bytes = Array(text.utf8)
+        var marked: [String] = []
+        for facet in rec["facets"] as? [[String: Any]] ?? [] {
+            let i = try #require(facet["index"] as? [String: Int])
+            marked.append(String(decoding: bytes[i["byteStart"]!..<i["byteEnd"]!], as: UTF8.self))
+        }
+        #expect(marked == ["@friend.sandbox.test", "https://example.com/waves", "#sea", "#dawn"], "\(marked)")
+        let features = (rec["facets"] as? [[String: Any]] ?? []).compactMap { ($0["features"] as? [[String: Any]])?.first?["$type"] as? String }
+        #expect(features == ["app.bsky.richtext.facet#mention", "app.bsky.richtext.facet#link", "app.bsky.richtext.facet#tag", "app.bsky.richtext.facet#tag"])
+    }
+
+    @Test func aCutAfterTheUploadPostsWithoutUploadingAgainAndAnUncertainPostIsFound() async throws {
+        let dir = try TempDir()
+        let (s, a, f) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        // Killed once the blob was checkpointed.
+        let seen = UploadResumeTests.Checkpoints()
+        await #expect(throws: CancellationError.self) {
+            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
+                seen.add(cp)
+                if cp.session.contains(#""blob""#) { throw CancellationError() }
+            }, progress: { _, _ in })
+        }
+        let cp = try #require(seen.all.last)
+        let out = try await a.deliver(try Self.job(f, session: cp.session), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(out.bytesSent == 0, "the video was not sent again")
+        let uploads = await s.state.requestCounts["bluesky.uploadVideo"]
+        #expect(uploads == 1)
+        // The post was made and its reply lost: the same delivery again finds it by its record key.
+        let again = try await a.deliver(try Self.job(f, session: cp.session), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(again.reconciled && again.remoteId == out.remoteId)
+        let posts = await s.state.allVideos().count, creates = await s.state.requestCounts["bluesky.createRecord"]
+        #expect(posts == 1 && creates == 1)
+        // The same bytes in a new delivery: the video service says already_exists and hands back the blob.
+        let second = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+        let total = await s.state.allVideos().count
+        #expect(second.remoteId != out.remoteId && total == 2)
+    }
+
+    @Test func anExpiredSessionIsRenewedOnce() async throws {
+        let dir = try TempDir()
+        let (s, a, f) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        await s.state.setAccessTokenLifetime(0.3)
+        _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+        try await Task.sleep(for: .milliseconds(400))
+        _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+        let creates = await s.state.requestCounts["bluesky.createSession"], refreshes = await s.state.requestCounts["bluesky.refreshSession"] ?? 0
+        #expect(creates == 1 && refreshes >= 1)
+    }
+
+    @Test func limitsRateLimitsPasswordsAndFailedJobsAreClassified() async throws {
+        let dir = try TempDir()
+        let (s, a, f) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        // The day's videos used up: waits for tomorrow (UTC), nothing uploaded.
+        await s.state.setBlueskyDailyVideos(0)
+        let e1 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+        guard case .retryAt(let at) = e1?.kind else { Issue.record("expected a wait: \(String(describing: e1))"); return }
+        let uploads = await s.state.requestCounts["bluesky.uploadVideo"]
+        #expect(at > Date() && e1?.code == .quotaExhausted && uploads == nil)
+        await s.state.setBlueskyDailyVideos(25)
+        // A rate-limited post: waits for RateLimit-Reset (an epoch time).
+        await s.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 90))
+        let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+        guard case .retryAt(let at2) = e2?.kind else { Issue.record("expected a wait: \(String(describing: e2))"); return }
+        #expect(at2.timeIntervalSinceNow > 80 && at2.timeIntervalSinceNow <= 91)
+        // A failed job: permanent, with Bluesky's reason.
+        await s.state.setFaults(.init(failProcessing: "Video too long"))
+        let f2 = dir.file("other.mp4")
+        try Data(repeating: 9, count: 5000).write(to: f2)
+        let e3 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f2), checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e3?.kind == .permanent && e3?.message.contains("Video too long") == true)
+        // A refused app password: a person must make a new one.
+        let dir2 = try TempDir()
+        let (s2, bad, f3) = try await Self.rig(dir2, password: "wron-gpas-swor-dxxx")
+        defer { Task { await s2.stop() } }
+        let e4 = await #expect(throws: DeliveryError.self) { _ = try await bad.deliver(try Self.job(f3), checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e4?.kind == .reauthenticate && e4?.message.contains("new app password") == true)
+        // Too long a text: refused at validation, before anything is sent.
+        let long = PublishMetadata(title: String(repeating: "ab ", count: 101), description: "", tags: [], privacy: .public, publishAt: nil, options: [:])
+        #expect(a.preflight(long)?.code == .textTooLong)
+        // No private posts on Bluesky: a private clip is refused, never posted publicly.
+        let secret = PublishMetadata(title: "t", description: "", tags: [], privacy: .unlisted, publishAt: nil, options: [:])
+        #expect(a.preflight(secret)?.message.contains("every post is public") == true)
+    }
+
+    @Test func settingsAreCheckedAtTheirLines() throws {
+        func check(_ lines: String) -> OmniError? {
+            let text = "version: 1\nroot: /tmp/x\nsandbox: none\ntargets: [bluesky:studio]\naccounts:\n  bluesky:studio:\n" + lines
+            do { _ = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp")); return nil } catch let e as OmniError { return e } catch { return nil }
+        }
+        #expect(check("    handle: studio.bsky.social\n    app_password: my-real-password\n")?.message.contains("xxxx-xxxx-xxxx-xxxx") == true)
+        #expect(check("    handle: \"@studio.bsky.social\"\n    app_password: abcd-efgh-ijkl-mnop\n")?.message.contains("without @") == true)
+        #expect(check("    app_password: abcd-efgh-ijkl-mnop\n")?.message.contains("needs `handle`") == true)
+        #expect(check("    handle: studio.bsky.social\n    app_password: abcd-efgh-ijkl-mnop\n") == nil)
+    }
+
+    /// The AT Protocol SDK for Python (MarshalX's atproto) against the sandbox's PDS: sign in, post a video.
+    @Test(.enabled(if: PythonServer.has("atproto")), .timeLimit(.minutes(3)))
+    func theATProtoSDKPostsAVideoToTheSandbox() async throws {
+        let dir = try TempDir()
+        let (s, _, f) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/bluesky_official_client.py").path
+        let r = try await offPool { try SandboxOfficialClientTests.run(script, [s.baseURL, "studio.sandbox.test", "abcd-efgh-ijkl-mnop", f.path]) }
+        #expect((r["uri"] as? String)?.hasPrefix("at://did:plc:") == true && r["text"] as? String == "from the SDK", "\(r.value)")
+        #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
+    }
+
+    @Test(.timeLimit(.minutes(3))) func aPipelineInSandboxModePostsToBluesky() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, bluesky:main]")
+        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "walk", sidecar: "title: a walk #sea\nprivacy: public\n", into: config)
+        let p = try await TestPipelines.runOnce(config)
+        defer { Task { await p.close() } }
+        let deliveries = try p.context.ledger.allDeliveries()
+        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+        let post = try #require(deliveries.first { $0.platform == "bluesky" }?.remoteId)
+        let rec = try await Self.record(p.sandbox!, post)
+        #expect((rec["embed"] as? [String: Any])?["aspectRatio"] as? [String: Int] == ["width": 320, "height": 240])
+    }
+}

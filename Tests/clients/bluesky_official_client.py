@@ -1,0 +1,26 @@
+"""The AT Protocol SDK for Python (atproto, from PyPI) against the OmniPost sandbox's Bluesky PDS.
+
+Run by the Swift test suite (BlueskyTests) with the virtualenv `make test` creates: sign in with a
+handle and app password, post a video the way the SDK does (uploadBlob, then createRecord with a
+video embed), read the post back. Prints one JSON line.
+"""
+import json
+import sys
+
+from atproto import Client
+
+
+def main():
+    base, handle, password, path = sys.argv[1:5]
+    client = Client(base_url=base + "/xrpc")
+    client.login(handle, password)
+    with open(path, "rb") as f:
+        video = f.read()
+    post = client.send_video(text="from the SDK", video=video, video_alt="a test video")
+    rkey = post.uri.rsplit("/", 1)[-1]
+    got = client.com.atproto.repo.get_record({"repo": client.me.did, "collection": "app.bsky.feed.post", "rkey": rkey})
+    print(json.dumps({"uri": post.uri, "text": got.value.text}))
+
+
+if __name__ == "__main__":
+    main()
