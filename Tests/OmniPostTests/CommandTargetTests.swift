@@ -93,10 +93,7 @@ import Testing
     @Test func settingsAreCheckedAtTheirLines() throws {
         let dir = try TempDir()
         try dir.write("not-executable", "#!/bin/sh\n")
-        func check(_ lines: String) -> OmniError? {
-            let text = "version: 1\nroot: \(dir.url.path)/p\nsandbox: none\ntargets: [command:upload]\naccounts:\n  command:upload:\n" + lines
-            do { _ = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: dir.url); return nil } catch let e as OmniError { return e } catch { return nil }
-        }
+        func check(_ lines: String) -> OmniError? { AccountChecks.problem("command:upload", lines, dir: dir.url) }
         let plain = check("    run: [\(dir.file("not-executable").path), --x]\n")
         #expect(plain?.message.contains("is not an executable file") == true && plain?.location?.line == 7, "\(String(describing: plain))")
         #expect(check("    run: [no-such-uploader-xyz]\n")?.message.contains("not an executable file on PATH") == true)

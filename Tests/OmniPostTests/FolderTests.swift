@@ -116,10 +116,7 @@ import Testing
     @Test func settingsAreCheckedAtTheirLines() throws {
         let dir = try TempDir()
         try dir.write("plain", "x")
-        func check(_ account: String) -> OmniError? {
-            let text = "version: 1\nroot: \(dir.url.path)/p\nsandbox: none\ntargets: [folder:nas]\naccounts:\n  folder:nas:\n\(account)"
-            do { _ = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: dir.url); return nil } catch let e as OmniError { return e } catch { return nil }
-        }
+        func check(_ lines: String) -> OmniError? { AccountChecks.problem("folder:nas", lines, dir: dir.url) }
         let relative = check("    path: share/out\n")
         #expect(relative?.message.contains("must be absolute") == true && relative?.location?.line == 7, "\(String(describing: relative))")
         let isFile = check("    path: \(dir.file("plain").path)\n")

@@ -10,7 +10,8 @@ import Testing
         let c = try PipelineConfig.load(path: Self.repoRoot.appendingPathComponent("pipelines/demo.yaml").path)
         #expect(c.name == "demo")
         #expect(c.sandbox == .embedded)
-        #expect(c.targets.map(\.name) == ["youtube:main", "shorts:main", "tiktok:main", "instagram:main", "x:main", "linkedin:main"])
+        #expect(c.targets.map(\.name) == ["youtube:main", "shorts:main", "tiktok:main", "instagram:main", "x:main", "linkedin:main",
+                                             "vimeo:main", "bluesky:main", "folder:nas"])
         #expect(c.targets[1].profile == "youtube_shorts" && c.targets[1].accountKey == "youtube:main")
         #expect(c.upload.chunkSize == 262_144)
         #expect(c.watch.settle == .milliseconds(500))

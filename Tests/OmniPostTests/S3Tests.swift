@@ -250,11 +250,7 @@ import Testing
     }
 
     @Test func settingsAreCheckedAtTheirLines() throws {
-        func check(_ lines: String, sandbox: String = "none") -> OmniError? {
-            let text = "version: 1\nroot: /tmp/x\nsandbox: \(sandbox)\ntargets: [s3:archive]\naccounts:\n  s3:archive:\n" + lines
-            do { _ = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp")); return nil }
-            catch let e as OmniError { return e } catch { return nil }
-        }
+        func check(_ lines: String, sandbox: String = "none") -> OmniError? { AccountChecks.problem("s3:archive", lines, sandbox: sandbox) }
         let keys = "    access_key_id: k\n    secret_access_key: s\n"
         #expect(check("    bucket: Clips_2026\n    region: us-east-1\n" + keys)?.message.contains("only lowercase letters") == true)
         #expect(check("    bucket: ab\n    region: us-east-1\n" + keys)?.message.contains("3 to 63") == true)

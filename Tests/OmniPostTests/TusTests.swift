@@ -127,10 +127,7 @@ import Testing
     }
 
     @Test func settingsAreCheckedAtTheirLines() throws {
-        func check(_ lines: String) -> OmniError? {
-            let text = "version: 1\nroot: /tmp/x\nsandbox: none\ntargets: [tus:media]\naccounts:\n  tus:media:\n" + lines
-            do { _ = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp")); return nil } catch let e as OmniError { return e } catch { return nil }
-        }
+        func check(_ lines: String) -> OmniError? { AccountChecks.problem("tus:media", lines) }
         #expect(check("    url: tus.example.com/files\n")?.message.contains("not an http(s) URL") == true)
         #expect(check("    headers: {A: b}\n")?.message.contains("needs `url`") == true)
         #expect(check("    url: https://tus.example.com/files/\n    headers: {Upload-Offset: \"1\"}\n")?.message.contains("tus protocol's own") == true)

@@ -124,10 +124,7 @@ import Testing
     }
 
     @Test func settingsAreCheckedAtTheirLines() throws {
-        func check(_ lines: String) -> OmniError? {
-            let text = "version: 1\nroot: /tmp/x\nsandbox: none\ntargets: [webhook:ops]\naccounts:\n  webhook:ops:\n" + lines
-            do { _ = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp")); return nil } catch let e as OmniError { return e } catch { return nil }
-        }
+        func check(_ lines: String) -> OmniError? { AccountChecks.problem("webhook:ops", lines) }
         let url = check("    url: ftp://example.com/x\n")
         #expect(url?.message.contains("not an http(s) URL") == true && url?.location?.line == 7)
         #expect(check("    url: https://example.com/x\n    secret: short\n")?.message.contains("at least 16") == true)

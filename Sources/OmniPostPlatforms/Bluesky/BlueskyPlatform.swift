@@ -39,10 +39,7 @@ public enum BlueskyPlatform: PlatformModule {
                 throw n.fail("an app password looks like xxxx-xxxx-xxxx-xxxx; the account's own password must never be used here")
             }
         }
-        if let n = account.setting("video_service") {
-            let u = URL(string: try n.string())
-            guard u?.scheme == "https" || u?.scheme == "http", u?.host != nil else { throw n.fail("video_service must be an http(s) URL") }
-        }
+        try account.checkURL("video_service")
     }
 
     /// The sandbox's PDS and video service, with a made-up handle and app password (the sandbox is told them).

@@ -13,8 +13,7 @@ struct TusAdapter: PlatformAdapter, SettingsBacked {
 
     var endpoint: String { (try? settings.account.text("url")) ?? "" }
     var tus: TusClient {
-        let extra = (try? settings.account.setting("headers")?.mapping().map { ($0.key, try $0.value.string()) }) ?? []
-        return TusClient(http: settings.http, timeout: settings.requestTimeout, headers: extra)
+        TusClient(http: settings.http, timeout: settings.requestTimeout, headers: settings.account.headerPairs("headers"))
     }
 
     func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }

@@ -22,21 +22,11 @@ public enum TusPlatform: PlatformModule {
     }
 
     public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
-        if let n = account.setting("url") {
-            let text = try n.string()
-            let u = URL(string: text)
-            guard let scheme = u?.scheme?.lowercased(), ["http", "https"].contains(scheme), u?.host?.isEmpty == false else {
-                throw n.fail("'\(Excerpt.quote(text))' is not an http(s) URL")
-            }
-        } else if !sandboxed {
+        try account.checkURL("url")
+        if account.setting("url") == nil, !sandboxed {
             _ = try account.required("url", "the tus server's creation endpoint, e.g. https://tus.example.com/files/")
         }
-        if let h = account.setting("headers") {
-            for (k, v) in try h.mapping() {
-                if k.lowercased().hasPrefix("tus-") || k.lowercased().hasPrefix("upload-") { throw v.fail("header '\(k)' is the tus protocol's own") }
-                guard try v.string().allSatisfy({ !$0.isNewline }) else { throw v.fail("a header value must be one line") }
-            }
-        }
+        try account.checkHeaders("headers") { $0.hasPrefix("tus-") || $0.hasPrefix("upload-") ? "is the tus protocol's own" : nil }
     }
 
     /// The sandbox's tus server unless a URL is written.

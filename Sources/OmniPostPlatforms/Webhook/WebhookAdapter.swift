@@ -50,9 +50,7 @@ struct WebhookAdapter: PlatformAdapter, SettingsBacked {
         req.headers.add(name: "Idempotency-Key", value: Self.key(job))
         req.headers.add(name: "OmniPost-Delivery", value: Self.key(job))
         req.headers.add(name: "OmniPost-Event", value: "delivery")
-        if let h = account.setting("headers") {
-            for (k, v) in try h.mapping() { req.headers.add(name: k, value: try v.string()) }
-        }
+        for (k, v) in account.headerPairs("headers") { req.headers.add(name: k, value: v) }
         let secret = try account.text("secret")
         var length = Int64(document.count)
         if media {

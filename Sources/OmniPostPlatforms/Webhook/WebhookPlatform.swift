@@ -22,29 +22,14 @@ public enum WebhookPlatform: PlatformModule {
     }
 
     public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
-        if let n = account.setting("url") {
-            let text = try n.string()
-            let u = URL(string: text)
-            guard let scheme = u?.scheme?.lowercased(), ["http", "https"].contains(scheme), u?.host?.isEmpty == false else {
-                throw n.fail("'\(Excerpt.quote(text))' is not an http(s) URL")
-            }
-        } else if !sandboxed {
-            _ = try account.required("url", "where deliveries are POSTed")
-        }
+        try account.checkURL("url")
+        if account.setting("url") == nil, !sandboxed { _ = try account.required("url", "where deliveries are POSTed") }
         if let n = account.setting("secret"), try n.string().count < 16 {
             throw n.fail("a webhook secret should be at least 16 characters (it is an HMAC key)")
         }
         _ = try account.setting("include_media")?.bool()
-        if let h = account.setting("headers") {
-            for (k, v) in try h.mapping() {
-                guard !k.isEmpty, k.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-                    throw v.fail("header name '\(Excerpt.quote(k))' must be letters, digits, - or _")
-                }
-                if ["content-type", "content-length", "host", "omnipost-signature", "idempotency-key"].contains(k.lowercased()) {
-                    throw v.fail("header '\(k)' is set by OmniPost itself")
-                }
-                guard try v.string().allSatisfy({ !$0.isNewline }) else { throw v.fail("a header value must be one line") }
-            }
+        try account.checkHeaders("headers") {
+            ["content-type", "content-length", "host", "omnipost-signature", "idempotency-key"].contains($0) ? "is set by OmniPost itself" : nil
         }
     }
 
