@@ -37,6 +37,27 @@ import Testing
         #expect(ok.status == 0)
     }
 
+    /// Every target's settings, as the binary checks them: a bucket name S3 refuses, a webhook URL that
+    /// is not one, a command that is not executable — each at its line, one per file.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
+    func destinationSettingsAreCheckedAtTheirLines() async throws {
+        let dir = try TempDir()
+        let head = "sandbox: none\ntargets: [s3:archive, webhook:ops, command:upload]\naccounts:\n"
+        let s3 = "  s3:archive: {bucket: Clips, region: us-east-1, access_key_id: k, secret_access_key: s}\n"
+        let hook = "  webhook:ops: {url: \"https://hooks.example.com/x\"}\n"
+        let cmd = "  command:upload: {run: [/bin/sh]}\n"
+        let badBucket = try dir.write("bucket.yaml", head + s3 + hook + cmd)
+        let badURL = try dir.write("url.yaml", head + s3.replacingOccurrences(of: "Clips", with: "clips") + "  webhook:ops: {url: \"mailto:ops@example.com\"}\n" + cmd)
+        let badCmd = try dir.write("cmd.yaml", head + s3.replacingOccurrences(of: "Clips", with: "clips") + hook + "  command:upload: {run: [\(dir.url.path)/upload.sh]}\n")
+        let good = try dir.write("good.yaml", head + s3.replacingOccurrences(of: "Clips", with: "clips") + hook + cmd)
+        let r = try await offPool { try Self.run(["check", badBucket.path, badURL.path, badCmd.path, good.path]) }
+        #expect(r.status == 1)
+        #expect(r.out.contains("\(badBucket.path):4:24: config_invalid: bucket name 'Clips' may hold only lowercase letters"), "\(r.out)")
+        #expect(r.out.contains("\(badURL.path):5:22: config_invalid: 'mailto:ops@example.com' is not an http(s) URL"), "\(r.out)")
+        #expect(r.out.contains("\(badCmd.path):6:25: config_invalid: '\(dir.url.path)/upload.sh' is not an executable file"), "\(r.out)")
+        #expect(r.out.contains("\(good.path): ok"))
+    }
+
     /// A polled inbox gets a note recommending ready markers; one with markers on, or watched by inotify, none.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
     func recommendsMarkersForPolledInboxes() async throws {
