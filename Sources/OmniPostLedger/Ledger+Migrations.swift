@@ -170,6 +170,18 @@ extension Ledger {
             // probe, before conversion and around the upload of the original.
             try db.execute(sql: "ALTER TABLE drops ADD COLUMN clip_identity TEXT")
         }
+        // Limits a platform reports at run time (Instagram's content_publishing_limit), per account and rule.
+        m.registerMigration("v4") { db in
+            try db.execute(sql: """
+                CREATE TABLE quota_limits (
+                  account TEXT NOT NULL,
+                  rule TEXT NOT NULL,
+                  quota_limit INTEGER NOT NULL,
+                  observed_at REAL NOT NULL,
+                  PRIMARY KEY (account, rule)
+                )
+                """)
+        }
         return m
     }
 }

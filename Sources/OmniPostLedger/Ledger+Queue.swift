@@ -116,7 +116,11 @@ extension Ledger {
                 let rules = d.remoteSession == nil ? (gate.quotas[d.platform] ?? []).filter { $0.on == nil } : []
                 var waitUntil: Double? = nil
                 var blocking: [String] = []
-                for rule in rules {
+                for var rule in rules {
+                    // The platform's own word on this account's limit, where it gives one, over the bundled guess.
+                    if let seen = try Int.fetchOne(db, sql: "SELECT quota_limit FROM quota_limits WHERE account = ? AND rule = ?", arguments: [key, rule.name]) {
+                        rule.limit = seen
+                    }
                     let spends = try Self.spends(db, account: key, rule: rule, now: Date(timeIntervalSince1970: now))
                     if let w = rule.wait(spends: spends, now: Date(timeIntervalSince1970: now)) {
                         waitUntil = max(waitUntil ?? 0, w.timeIntervalSince1970)
@@ -198,6 +202,36 @@ extension Ledger {
     }
 
     /// An account's spends still inside `rule`'s window at `now`.
+    /// Records the limit a platform reports for an account's rule (Instagram's `quota_total` for `posts`):
+    /// the queue gate holds that account to it from now on. A limit that rose lets the account's
+    /// deliveries waiting on a quota be looked at again at once.
+    public func observeQuotaLimit(account: String, rule: String, limit: Int) throws {
+        try write { db, _ in
+            let before = try Int.fetchOne(db, sql: "SELECT quota_limit FROM quota_limits WHERE account = ? AND rule = ?", arguments: [account, rule])
+            if let before, limit > before {
+                try db.execute(sql: """
+                    UPDATE deliveries SET not_before = NULL, gate = NULL
+                    WHERE gate = 'quota' AND platform || ':' || account = ? AND state IN ('ready','uploading')
+                    """, arguments: [account])
+            }
+            try db.execute(sql: """
+                INSERT INTO quota_limits(account, rule, quota_limit, observed_at) VALUES (?,?,?,?)
+                ON CONFLICT(account, rule) DO UPDATE SET quota_limit = excluded.quota_limit, observed_at = excluded.observed_at
+                """, arguments: [account, rule, limit, self.now])
+        }
+    }
+
+    /// The limits platforms have reported, by account and rule (for `status`).
+    public func observedQuotaLimits() throws -> [String: Int] {
+        try read { db in
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT account, rule, quota_limit FROM quota_limits") {
+                out["\(row["account"] as String)|\(row["rule"] as String)"] = row["quota_limit"]
+            }
+            return out
+        }
+    }
+
     static func spends(_ db: Database, account: String, rule: QuotaRule, now: Date) throws -> [(at: Date, units: Int)] {
         try Row.fetchAll(db, sql: "SELECT at, units FROM quota_spends WHERE account = ? AND rule = ? AND at >= ?",
                          arguments: [account, rule.name, rule.windowStart(at: now).timeIntervalSince1970])

@@ -131,6 +131,13 @@ import Testing
             #expect(e.code == .quotaExhausted && e.message.contains("0 of 0"))
         }
         #expect(await rig.state.allVideos().isEmpty)
+        // The limit Instagram reports goes to the queue gate (as the `posts` rule's).
+        await rig.state.setInstagramQuotaTotal(50)
+        let reported = ReportedLimits()
+        var job = rig.job(Self.meta)
+        job.reportLimit = { rule, limit in reported.add("\(rule)=\(limit)") }
+        _ = try await rig.adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+        #expect(reported.all == ["posts=50"])
         // A refusal is permanent and asked once: a caption Instagram refuses (had validation not caught it).
         await rig.state.setInstagramQuotaTotal(100)
         let before = await rig.state.requestCounts["instagram.container"] ?? 0
@@ -169,4 +176,11 @@ import Testing
         let container = await p.sandbox!.state.igContainers.values.first
         #expect(container?.shareToFeed == false && container?.thumbOffset == 1000)
     }
+}
+
+final class ReportedLimits: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }

@@ -52,6 +52,27 @@ import Testing
         #expect(waits == 1)
     }
 
+    /// A limit the platform reports (Instagram's content_publishing_limit) holds the account to it, in place
+    /// of the bundled guess: lower or higher.
+    @Test func aReportedLimitReplacesTheBundledOne() throws {
+        let dir = try TempDir()
+        let clock = TestClock(Self.iso("2026-11-21T07:00:00Z"))
+        let l = try Ledger(path: dir.file("l.sqlite").path, clock: clock)
+        let gate = QueueGate(quotas: ["instagram": [QuotaRule(name: "posts", limit: 25, window: .rolling(seconds: 86400))]])
+        for i in 0..<4 { try ready(l, drop: "d\(i)", target: "instagram:main", platform: "instagram") }
+        try l.observeQuotaLimit(account: "instagram:main", rule: "posts", limit: 2)
+        for _ in 0..<2 {
+            let c = try #require(try l.claimDelivery(owner: "w", lease: 60, gate: gate))
+            try l.transitionDelivery(c.delivery.id!, from: .uploading, to: .published, stage: "upload")
+        }
+        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil, "2 of the reported 2 used")
+        #expect(try l.allDeliveries().filter { $0.gate == "quota" }.count == 2)
+        // A later reading says 100: the waiting ones go at once.
+        try l.observeQuotaLimit(account: "instagram:main", rule: "posts", limit: 100)
+        #expect(try l.observedQuotaLimits() == ["instagram:main|posts": 100])
+        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) != nil)
+    }
+
     @Test func rollingWindowsFreeOneSpendAtATime() throws {
         let rule = QuotaRule(name: "posts", limit: 2, window: .rolling(seconds: 86400))
         let t0 = Self.iso("2026-11-21T10:00:00Z")

@@ -55,6 +55,12 @@ struct UploadStage: Sendable {
         do {
             var job = try DeliveryJob.make(d, ledger: ledger, inbox: ctx.paths.inbox)
             job.beforeRequest = meter(platform: d.platform, account: d.accountKey, deliveryId: id)
+            let account = d.accountKey, logger = ctx.logger
+            job.reportLimit = { rule, limit in
+                do { try ledger.observeQuotaLimit(account: account, rule: rule, limit: limit) } catch {
+                    logger.warning("could not record a reported limit", metadata: ["omnipost.account": "\(account)", "error": "\(error)"])
+                }
+            }
             let path = job.filePath, size = job.size, meta = job.metadata
             // The original itself goes out (pass-through): it must still be the file that was hashed.
             let pinned = try pinnedOriginal(d, path: path)

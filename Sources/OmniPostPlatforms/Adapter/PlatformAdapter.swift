@@ -21,6 +21,10 @@ public struct UploadJob: Sendable {
     /// request window has room, having counted this request in it. The upload stage meters it in the
     /// ledger; alone (tests, tools) it lets everything through.
     public var beforeRequest: @Sendable (String) async throws -> Void = { _ in }
+    /// Called with a limit the platform reports at run time for one of its quota rules (Instagram's
+    /// `content_publishing_limit` for `posts`): the upload stage records it, and the queue gate holds
+    /// the account to it.
+    public var reportLimit: @Sendable (_ rule: String, _ limit: Int) -> Void = { _, _ in }
     /// The drop this delivery is of: what destinations name and describe what they store by (an S3
     /// key template, a folder's file name, a webhook's and a command's JSON). Nil outside a pipeline.
     public var drop: DropFacts? = nil

@@ -112,7 +112,7 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
     /// Who posts, whether the publishing limit has room, then the container — persisted before any byte.
     func start(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> Session {
         let ig = try await container.userID(account)
-        try await container.checkPublishingLimit("/\(ig)/content_publishing_limit")
+        try await container.checkPublishingLimit("/\(ig)/content_publishing_limit", report: job.reportLimit)
         try await job.beforeRequest("init")
         let m = job.metadata
         var params = [("media_type", "REELS"), ("upload_type", "resumable"), ("caption", Self.caption(m))]

@@ -66,10 +66,14 @@ struct GraphContainer {
         return id
     }
 
-    /// A spent publishing limit (`content_publishing_limit`, `threads_publishing_limit`) waits for room.
-    func checkPublishingLimit(_ path: String) async throws {
+    /// A spent publishing limit (`content_publishing_limit`, `threads_publishing_limit`) waits for room;
+    /// the limit itself goes to the queue gate (`report`, as the `posts` rule's).
+    func checkPublishingLimit(_ path: String, report: @Sendable (String, Int) -> Void = { _, _ in }) async throws {
         let limit = try await graph.call(.GET, path, [("fields", "config,quota_usage")])
         guard limit.status == 200 else { throw graph.classify(limit, during: "reading the publishing limit") }
+        if let d = (limit.json?["data"] as? [[String: Any]])?.first, let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue, total > 0 {
+            report("posts", total)
+        }
         if let d = (limit.json?["data"] as? [[String: Any]])?.first, let used = (d["quota_usage"] as? NSNumber)?.intValue,
            let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue, used >= total {
             throw DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted,

@@ -92,7 +92,7 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
             throw DeliveryError(.permanent, .configInvalid, "\(account.key): Threads needs `media_host:` to fetch the video from")
         }
         let user = try await container.userID(account)
-        try await container.checkPublishingLimit("/\(user)/threads_publishing_limit")
+        try await container.checkPublishingLimit("/\(user)/threads_publishing_limit", report: job.reportLimit)
         // The object's name is its content's hash: the same rendition is stored once, whatever retries happen.
         let sha = try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
         let key = host.bucket.config.prefix + sha + "." + ((job.filePath as NSString).pathExtension.isEmpty ? "mp4" : (job.filePath as NSString).pathExtension)

@@ -14,7 +14,7 @@ public enum ThreadsPlatform: PlatformModule {
             upload: "rendition PUT to `media_host:` (S3, SigV4), Threads fetches a presigned link that expires",
             nativeScheduling: false, covers: "none",
             reconcile: "the container's `status` (PUBLISHED)",
-            quotas: "250 posts/24 h (`threads_publishing_limit`, read at run time)"))
+            quotas: "250 posts/24 h (`threads_publishing_limit`, read at run time and held to by the queue gate)"))
         d.needsMediaHost = true
         return d
     }()
