@@ -111,6 +111,30 @@ import Testing
         #expect(await s.state.postCount(sha256: try #require(try Self.job(f2).expectedSha256)) == 1)
     }
 
+    /// A 429 on creation waits for Retry-After; a refused creation is permanent and asked once; a
+    /// rendition over the server's Tus-Max-Size fails before any request but OPTIONS.
+    @Test func rateLimitsAndRefusalsAreClassified() async throws {
+        let dir = try TempDir()
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try await s.start()
+        defer { Task { await s.stop() } }
+        let f = try Self.file(dir, size: 100_000)
+        let a = try Self.adapter(s.baseURL + "/tus/files/")
+        await s.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 45))
+        let e1 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+        guard case .retryAt(let at) = e1?.kind else { Issue.record("expected a wait: \(String(describing: e1))"); return }
+        #expect(at.timeIntervalSinceNow > 40 && at.timeIntervalSinceNow <= 46)
+        await s.state.setFaults(.init(failInits: [403]))
+        let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e2?.kind == .reauthenticate && e2?.httpStatus == 403)
+        await s.state.setFaults(.init(failInits: [400]))
+        let e3 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e3?.kind == .permanent && e3?.httpStatus == 400)
+        let creates = await s.state.requestCounts["tus.create"]
+        #expect(creates == 3, "each refusal asked once")
+        #expect(await s.state.allVideos().isEmpty)
+    }
+
     /// tuspy, the widely used Python tus client, against the sandbox's tus server, with checksums.
     @Test(.enabled(if: PythonServer.has("tusclient")), .timeLimit(.minutes(3)))
     func tuspyUploadsToTheSandbox() async throws {

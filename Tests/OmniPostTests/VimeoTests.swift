@@ -95,6 +95,10 @@ import Testing
         await s.state.deleteVimeoVideo(String(uri.split(separator: "/").last!))
         let fresh = try await a.deliver(try Self.job(f, session: session), checkpoint: { _ in }, progress: { _, _ in })
         #expect("/videos/\(fresh.remoteId)" != uri && fresh.bytesSent == 100_000)
+        // A refusal of the video itself: permanent, asked once.
+        await s.state.setFaults(.init(failInits: [400]))
+        let e3 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e3?.kind == .permanent && e3?.httpStatus == 400)
         // A revoked token: a person must make a new one; nothing is retried.
         await s.state.revoke(account: "vimeo:brand")
         let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
