@@ -103,6 +103,19 @@ import Testing
         #expect(e?.kind == .permanent && e?.message.contains("nothing was overwritten") == true, "\(String(describing: e))")
     }
 
+    /// A sidecar's `overrides: {folder: {name: …}}` names the copy; a bad one is refused at validation.
+    @Test func aSidecarsNameOverrideNamesTheCopy() async throws {
+        let dir = try TempDir()
+        let file = try Self.bytes(dir, "r.mp4", size: 1000)
+        let a = try Self.adapter(dir, settings: "path: \(dir.file("nas").path)")
+        var job = try Self.job(file)
+        job.metadata.options["name"] = "for-client/{stem}-v2.{ext}"
+        #expect(try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in }).remoteId == "for-client/clip-v2.mp4")
+        var bad = Self.meta
+        bad.options["name"] = "{stem}-{dayz}.mp4"
+        #expect(a.preflight(bad)?.message.contains("did you mean {day}?") == true)
+    }
+
     @Test func aFolderThatIsAFileOrMissingIsSaidClearly() async throws {
         let dir = try TempDir()
         let file = try Self.bytes(dir, "r.mp4", size: 1000)

@@ -233,6 +233,24 @@ import Testing
         #expect(auth?.kind == .reauthenticate && auth?.message.contains("HTTP 403") == true, "\(String(describing: auth))")
     }
 
+    /// A sidecar's `overrides: {s3: {key: …}}` names the object; a bad one is refused at validation.
+    @Test func aSidecarsKeyOverrideNamesTheObject() async throws {
+        let dir = try TempDir()
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try await s.start()
+        defer { Task { await s.stop() } }
+        await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
+        let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
+        var job = try Self.job(try Self.file(dir, size: 2000))
+        job.metadata.options["key"] = "specials/{year}/{stem}-final.{ext}"
+        #expect(a.preflight(job.metadata) == nil)
+        let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+        #expect(out.remoteId == "specials/\(Calendar.current.component(.year, from: job.drop!.takenAt))/walk-final.mp4")
+        var bad = Self.meta
+        bad.options["key"] = "../{stem}.mp4"
+        #expect(a.preflight(bad)?.message.contains("overrides.s3.key") == true)
+    }
+
     @Test func virtualHostAndPathStyleAddressTheSameObject() throws {
         var c = MediaHostConfig.S3(endpoint: "https://s3.eu-central-1.amazonaws.com", bucket: "clips", region: "eu-central-1",
                                    accessKeyID: "k", secretAccessKey: "s", prefix: "")

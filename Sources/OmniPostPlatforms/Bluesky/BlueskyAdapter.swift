@@ -269,7 +269,6 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
         var record: [String: Any] = ["$type": "app.bsky.feed.post", "text": text, "createdAt": ISO8601DateFormatter().string(from: Date()), "embed": embed]
         let facets = try await richText(text)
         if !facets.isEmpty { record["facets"] = facets }
-        if let lang = job.metadata.options["lang"] { record["langs"] = [lang] }
         let r = try await xrpc(.POST, pds, "com.atproto.repo.createRecord",
                                json: ["repo": did, "collection": "app.bsky.feed.post", "rkey": s.rkey, "record": record])
         guard r.status == 200, let uri = r.json?["uri"] as? String else { throw failure(r, "creating the post") }

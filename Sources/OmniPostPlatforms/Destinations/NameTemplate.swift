@@ -12,22 +12,28 @@ public struct NameTemplate: Sendable, Equatable {
     /// where it is put (no leading `/`, no `..` part).
     public init(_ node: DocNode) throws {
         let text = try node.string()
+        if let why = Self.problem(text) { throw node.fail(why) }
+        self.text = text
+    }
+
+    /// What is wrong with `text` as a template, or nil.
+    public static func problem(_ text: String) -> String? {
         var rest = Substring(text)
         while let open = rest.firstIndex(of: "{") {
-            guard let close = rest[open...].firstIndex(of: "}") else { throw node.fail("'\(Excerpt.quote(text))' has a `{` that is not closed") }
+            guard let close = rest[open...].firstIndex(of: "}") else { return "'\(Excerpt.quote(text))' has a `{` that is not closed" }
             let name = String(rest[rest.index(after: open)..<close])
-            if !Self.placeholders.contains(name) {
+            if !placeholders.contains(name) {
                 var msg = "unknown placeholder {\(name)} in '\(Excerpt.quote(text))'"
-                if let g = DidYouMean.suggest(name, among: Self.placeholders) { msg += "; did you mean {\(g)}?" }
-                else { msg += "; known: " + Self.placeholders.map { "{\($0)}" }.joined(separator: ", ") }
-                throw node.fail(msg)
+                if let g = DidYouMean.suggest(name, among: placeholders) { msg += "; did you mean {\(g)}?" }
+                else { msg += "; known: " + placeholders.map { "{\($0)}" }.joined(separator: ", ") }
+                return msg
             }
             rest = rest[rest.index(after: close)...]
         }
         if text.isEmpty || text.hasPrefix("/") || text.split(separator: "/").contains("..") || text.hasSuffix("/") {
-            throw node.fail("'\(Excerpt.quote(text))' must be a relative name that stays where it is put (no leading /, no .., not ending in /)")
+            return "'\(Excerpt.quote(text))' must be a relative name that stays where it is put (no leading /, no .., not ending in /)"
         }
-        self.text = text
+        return nil
     }
 
     public init(literal: String) { text = literal }

@@ -20,7 +20,10 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
     var template: NameTemplate { account.setting("name").flatMap { try? NameTemplate($0) } ?? NameTemplate(literal: "{stem}.{ext}") }
     var chunk: Int { Int(max(1 << 20, min(settings.chunkSize, 64 << 20))) }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
+    func preflight(_ metadata: PublishMetadata) -> OmniError? {
+        if let name = metadata.options["name"], let why = NameTemplate.problem(name) { return OmniError(.invalidValue, "overrides.folder.name: \(why)") }
+        return nil
+    }
 
     static func partial(_ dst: String) -> String {
         let u = URL(fileURLWithPath: dst)
@@ -123,7 +126,8 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
     func chooseName(_ job: UploadJob) throws -> Choice {
         let drop = job.drop ?? DropFacts(dropId: "", target: "folder", stem: ((job.filePath as NSString).lastPathComponent as NSString).deletingPathExtension,
                                          source: job.filePath, takenAt: Date())
-        let first = template.render(drop, file: job.filePath, sha256: job.expectedSha256)
+        // A sidecar's `overrides: {folder: {name: …}}` wins over the account's template.
+        let first = (job.metadata.options["name"].map(NameTemplate.init(literal:)) ?? template).render(drop, file: job.filePath, sha256: job.expectedSha256)
         let ext = (first as NSString).pathExtension
         let sha8 = String((job.expectedSha256 ?? "").prefix(8))
         let second = ((first as NSString).deletingPathExtension) + "-\(sha8)" + (ext.isEmpty ? "" : ".\(ext)")

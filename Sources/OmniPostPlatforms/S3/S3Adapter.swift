@@ -31,6 +31,9 @@ struct S3Adapter: PlatformAdapter, SettingsBacked {
 
     var template: NameTemplate { account.setting("key").flatMap { try? NameTemplate($0) } ?? NameTemplate(literal: "{stem}.{ext}") }
 
+    /// A sidecar's `overrides: {s3: {key: …}}` wins over the account's template.
+    func template(_ m: PublishMetadata) -> NameTemplate { m.options["key"].map(NameTemplate.init(literal:)) ?? template }
+
     /// What a checkpoint holds: where, which upload, and how the file is cut (fixed for the upload's life).
     struct Session: Codable {
         var key: String
@@ -48,7 +51,10 @@ struct S3Adapter: PlatformAdapter, SettingsBacked {
         return max(Self.minPart, min(settings.chunkSize, 5 << 30), needed)
     }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
+    func preflight(_ metadata: PublishMetadata) -> OmniError? {
+        if let key = metadata.options["key"], let why = NameTemplate.problem(key) { return OmniError(.invalidValue, "overrides.s3.key: \(why)") }
+        return nil
+    }
 
     func expected(_ job: UploadJob) throws -> String {
         try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
@@ -175,7 +181,7 @@ struct S3Adapter: PlatformAdapter, SettingsBacked {
     func chooseKey(_ job: UploadJob, _ b: S3Bucket) async throws -> Choice {
         let drop = job.drop ?? DropFacts(dropId: "", target: "s3", stem: ((job.filePath as NSString).lastPathComponent as NSString).deletingPathExtension,
                                          source: job.filePath, takenAt: Date())
-        let first = template.render(drop, file: job.filePath, sha256: job.expectedSha256)
+        let first = template(job.metadata).render(drop, file: job.filePath, sha256: job.expectedSha256)
         let ext = (first as NSString).pathExtension
         let sha8 = String(try expected(job).prefix(8))
         let second = (first as NSString).deletingPathExtension + "-\(sha8)" + (ext.isEmpty ? "" : ".\(ext)")
