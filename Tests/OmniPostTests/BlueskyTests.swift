@@ -94,10 +94,16 @@ import Testing
         #expect(again.reconciled && again.remoteId == out.remoteId)
         let posts = await s.state.allVideos().count, creates = await s.state.requestCounts["bluesky.createRecord"]
         #expect(posts == 1 && creates == 1)
+        // A job the video service forgot: the video goes again, the post is made once.
+        let f4 = dir.file("forgotten.mp4")
+        try Data(repeating: 4, count: 4000).write(to: f4)
+        let forgotten = #"{"rkey":"3kabcdefghijk","jobId":"no-such-job","started":0}"#
+        let redone = try await a.deliver(try Self.job(f4, session: forgotten), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(redone.bytesSent == 4000 && redone.remoteId.hasSuffix("/3kabcdefghijk"))
         // The same bytes in a new delivery: the video service says already_exists and hands back the blob.
         let second = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
         let total = await s.state.allVideos().count
-        #expect(second.remoteId != out.remoteId && total == 2)
+        #expect(second.remoteId != out.remoteId && total == 3)
     }
 
     @Test func anExpiredSessionIsRenewedOnce() async throws {

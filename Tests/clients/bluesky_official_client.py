@@ -8,11 +8,13 @@ import json
 import sys
 
 from atproto import Client
+from atproto_client.request import Request
 
 
 def main():
     base, handle, password, path = sys.argv[1:5]
-    client = Client(base_url=base + "/xrpc")
+    # httpx's 5 s default is too short for a test machine running the whole suite at once.
+    client = Client(base_url=base + "/xrpc", request=Request(timeout=120))
     client.login(handle, password)
     with open(path, "rb") as f:
         video = f.read()

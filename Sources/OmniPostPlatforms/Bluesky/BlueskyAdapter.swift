@@ -196,6 +196,10 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
         }
         let (_, did) = try await session.current()
         var sent: Int64 = 0
+        // A job the video service no longer knows (it forgot it, or it expired): the video goes again.
+        if s.blob == nil, let jobId = s.jobId, try await jobForgotten(jobId) {
+            s.jobId = nil
+        }
         if s.blob == nil && s.jobId == nil {
             try await save(0, 0)
             try await checkLimits(job.size)
@@ -237,6 +241,11 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
             throw DeliveryError(.retryAt(tomorrow), .quotaExhausted,
                                 "Bluesky's upload limits: \(j["message"] as? String ?? "the day's videos or bytes are used up") (\(videos.map { "\($0) videos" } ?? "?"), \(bytes.map { "\($0) bytes" } ?? "?") left; this one is \(size))")
         }
+    }
+
+    func jobForgotten(_ jobId: String) async throws -> Bool {
+        let r = try await xrpc(.GET, videoService, "app.bsky.video.getJobStatus", query: [("jobId", jobId)], auth: .none)
+        return r.status == 404 || r.error == "NotFound"
     }
 
     func waitForBlob(_ jobId: String) async throws -> String {
