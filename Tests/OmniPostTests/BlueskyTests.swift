@@ -132,9 +132,11 @@ import Testing
         await s.state.setBlueskyDailyVideos(25)
         // A rate-limited post: waits for RateLimit-Reset (an epoch time).
         await s.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 90))
+        let t0 = Date()
         let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+        let t1 = Date()
         guard case .retryAt(let at2) = e2?.kind else { Issue.record("expected a wait: \(String(describing: e2))"); return }
-        #expect(at2.timeIntervalSinceNow > 80 && at2.timeIntervalSinceNow <= 91)
+        #expect(waitIsAbout(at2, 90, from: t0, to: t1))
         // A failed job: permanent, with Bluesky's reason.
         await s.state.setFaults(.init(failProcessing: "Video too long"))
         let f2 = dir.file("other.mp4")

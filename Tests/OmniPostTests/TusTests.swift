@@ -121,9 +121,11 @@ import Testing
         let f = try Self.file(dir, size: 100_000)
         let a = try Self.adapter(s.baseURL + "/tus/files/")
         await s.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 45))
+        let t0 = Date()
         let e1 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+        let t1 = Date()
         guard case .retryAt(let at) = e1?.kind else { Issue.record("expected a wait: \(String(describing: e1))"); return }
-        #expect(at.timeIntervalSinceNow > 40 && at.timeIntervalSinceNow <= 46)
+        #expect(waitIsAbout(at, 45, from: t0, to: t1))
         await s.state.setFaults(.init(failInits: [403]))
         let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
         #expect(e2?.kind == .reauthenticate && e2?.httpStatus == 403)

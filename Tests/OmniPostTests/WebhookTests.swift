@@ -81,9 +81,11 @@ import Testing
         #expect(await s.state.allVideos().count == 1)
         // 429 with Retry-After: waits for it.
         await s.state.setFaults(.init(failChunks: [429]))
+        let t0 = Date()
         let e1 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
+        let t1 = Date()
         guard case .retryAt(let at) = e1?.kind else { Issue.record("expected a wait: \(String(describing: e1))"); return }
-        #expect(at.timeIntervalSinceNow > 4 && at.timeIntervalSinceNow <= 8)
+        #expect(waitIsAbout(at, 7, from: t0, to: t1))
         // A 4xx: the receiver refuses it for good; its words are in the failure, nothing retried.
         await s.state.setFaults(.init(failChunks: [422]))
         let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }

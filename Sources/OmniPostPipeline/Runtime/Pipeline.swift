@@ -110,7 +110,9 @@ public final class Pipeline: Sendable {
         let sealer = try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
                                      env: config.credentials.keyEnv)
         let store = LedgerTokenStore(ledger: ledger, sealer: sealer)
-        for (key, account) in config.accounts where !account.refreshToken.isEmpty {
+        // Only accounts that authorize with OAuth keep a refresh token (a bucket's keys, an app password
+        // and a folder have none: sandbox mode's made-up one is not stored for them).
+        for (key, account) in config.accounts where !account.refreshToken.isEmpty && PlatformRegistry.descriptor(account.platform)?.oauth != nil {
             try ledger.seedToken(account: key, seedHash: Sealer.fingerprint(account.refreshToken), refreshToken: try sealer.seal(account.refreshToken))
         }
         for t in config.targets {

@@ -43,3 +43,10 @@ struct PlatformRig {
         return PlatformRig(server: s, adapter: make?(settings) ?? module.makeAdapter(settings), file: file, size: size, store: store)
     }
 }
+
+/// Whether a wait a platform asked for (`Retry-After`, a reset time) is `seconds` after the request,
+/// judged from before the request (`t0`) to after its answer (`t1`): a busy machine's slowness in
+/// between is not the adapter's error. Reset times in whole seconds get `slack`.
+func waitIsAbout(_ at: Date, _ seconds: Double, from t0: Date, to t1: Date, slack: Double = 1.5) -> Bool {
+    at >= t0.addingTimeInterval(seconds - slack) && at <= t1.addingTimeInterval(seconds + slack)
+}
