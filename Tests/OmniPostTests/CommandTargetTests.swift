@@ -85,6 +85,9 @@ import Testing
         let again = try await Self.adapter(dir, run: "[\(checks)]").deliver(try Self.job(dir, session: "started"), checkpoint: { _ in }, progress: { _, _ in })
         #expect(again.remoteId == "found-it")
         #expect(try String(contentsOf: seen, encoding: .utf8) == "1\n")
+        // A chatty program: 200,000 lines of progress, then its answer.
+        let chatty = try Self.script(dir, "chatty", "cat > /dev/null; seq 1 200000; echo '{\"id\": \"after-much-talk\"}'")
+        #expect(try await Self.adapter(dir, run: "[\(chatty)]").deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }).remoteId == "after-much-talk")
         // No JSON on stdout: the post is named by the drop and delivery.
         let quiet = try Self.script(dir, "quiet", "cat > /dev/null")
         #expect(try await Self.adapter(dir, run: "[\(quiet)]").deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }).remoteId == "20261130-walk-42")

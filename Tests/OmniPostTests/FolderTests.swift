@@ -111,6 +111,11 @@ import Testing
         var job = try Self.job(file)
         job.metadata.options["name"] = "for-client/{stem}-v2.{ext}"
         #expect(try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in }).remoteId == "for-client/clip-v2.mp4")
+        // A name the file system cannot hold fails for good, said so; nothing is retried.
+        var long = try Self.job(file)
+        long.metadata.options["name"] = String(repeating: "n", count: 300) + ".mp4"
+        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(long, checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e?.kind == .permanent && e?.message.contains("shorten") == true, "\(String(describing: e))")
         var bad = Self.meta
         bad.options["name"] = "{stem}-{dayz}.mp4"
         #expect(a.preflight(bad)?.message.contains("did you mean {day}?") == true)

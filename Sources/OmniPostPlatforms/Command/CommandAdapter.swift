@@ -44,7 +44,9 @@ struct CommandAdapter: PlatformAdapter, SettingsBacked {
                             "OMNIPOST_TARGET": job.drop?.target ?? "", "OMNIPOST_RETRY": retry ? "1" : "0"])
         let r: ToolRunner.Result
         do {
-            r = try await ToolRunner().run(program, Array(argv.dropFirst()) + [job.filePath], timeout: timeout, input: doc, environment: env)
+            // Only stdout's last lines are kept (the answer is its last JSON line): a chatty program
+            // cannot fill the daemon's memory.
+            r = try await ToolRunner().run(program, Array(argv.dropFirst()) + [job.filePath], timeout: timeout, keepStdout: false, input: doc, environment: env)
         } catch let e as OmniError {
             throw DeliveryError(.retryNow, .platformError, "\(program) could not be started: \(e.message)")
         }

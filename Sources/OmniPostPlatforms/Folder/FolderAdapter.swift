@@ -184,6 +184,8 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
         switch err {
         case ENOSPC, EDQUOT: return DeliveryError(.retryAt(Date().addingTimeInterval(600)), .archiveIO, text + "; tried again in 10 min")
         case EACCES, EPERM, EROFS: return DeliveryError(.permanent, .configInvalid, text + "; check the folder's permissions")
+        // A name the file system cannot hold (a part over 255 bytes, a whole path over 4,096): no retry helps.
+        case ENAMETOOLONG: return DeliveryError(.permanent, .invalidValue, text + "; shorten the `name:` template or the clip's name")
         default: return DeliveryError(.retryNow, .archiveIO, text)
         }
     }
