@@ -119,6 +119,32 @@ import Testing
         #expect(creates == 1 && refreshes >= 1)
     }
 
+    /// A restarted daemon goes on with the stored session instead of signing in again (createSession is
+    /// limited to 30 per 5 minutes); an expired stored one is renewed with its refresh JWT.
+    @Test func aRestartGoesOnWithTheStoredSession() async throws {
+        let dir = try TempDir()
+        let (s, a, f) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+        let settings = (a as! BlueskyAdapter).settings
+        for _ in 0..<3 {
+            let restarted = BlueskyAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
+            _ = try await restarted.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+        }
+        let signIns = await s.state.requestCounts["bluesky.createSession"]
+        #expect(signIns == 1)
+        // The stored access JWT lapsed while the daemon was down: the next start renews it with the stored refresh JWT.
+        let key = "bluesky:studio|studio.sandbox.test"
+        let stored = try await settings.tokens.store.load(account: key)
+        #expect(stored.refreshToken != nil && stored.accessToken != nil)
+        try await settings.tokens.store.save(account: key, accessToken: try #require(stored.accessToken), expiresAt: Date(timeIntervalSince1970: 0),
+                                             refreshToken: stored.refreshToken)
+        let later = BlueskyAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
+        _ = try await later.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+        let signIns2 = await s.state.requestCounts["bluesky.createSession"], refreshes = await s.state.requestCounts["bluesky.refreshSession"] ?? 0
+        #expect(signIns2 == 1 && refreshes >= 1)
+    }
+
     @Test func limitsRateLimitsPasswordsAndFailedJobsAreClassified() async throws {
         let dir = try TempDir()
         let (s, a, f) = try await Self.rig(dir)

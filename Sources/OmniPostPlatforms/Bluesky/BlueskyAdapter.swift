@@ -24,7 +24,7 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
         self.pollTimeout = pollTimeout
         let a = settings.account
         session = BlueskySession(pds: Self.trim(a.endpoint), identifier: (try? a.text("handle")) ?? "", password: (try? a.text("app_password")) ?? "",
-                                 http: settings.http, timeout: settings.requestTimeout)
+                                 http: settings.http, timeout: settings.requestTimeout, store: settings.tokens.store, account: a.key)
     }
 
     static func trim(_ s: String) -> String { s.hasSuffix("/") ? String(s.dropLast()) : s }

@@ -6,28 +6,48 @@ import OmniPostCore
 
 /// An account's session on its PDS: made with the handle and app password (`createSession`), renewed
 /// with the refresh JWT (`refreshSession`, which hands out a new one) when the access JWT expires, made
-/// anew when the refresh JWT is refused too. Kept in memory: a restart signs in again.
+/// anew when the refresh JWT is refused too. Kept sealed in the ledger's token store under the account
+/// and handle, so a restart goes on with it: `createSession` is limited (30 per 5 minutes), and a
+/// daemon restarted in a loop must not spend it. Another handle is another session.
 actor BlueskySession {
     let pds: String
     let identifier: String
     let password: String
     let http: HTTPClient
     let timeout: Duration
+    let store: (any TokenStore)?
+    let storeKey: String
     private var access: String?
     private var refresh: String?
     private var did: String?
+    private var loaded = false
 
-    init(pds: String, identifier: String, password: String, http: HTTPClient, timeout: Duration) {
+    init(pds: String, identifier: String, password: String, http: HTTPClient, timeout: Duration, store: (any TokenStore)?, account: String) {
         self.pds = pds
         self.identifier = identifier
         self.password = password
         self.http = http
         self.timeout = timeout
+        self.store = store
+        self.storeKey = "\(account)|\(identifier)"
     }
 
-    /// The access JWT and the account's DID, signing in first if need be.
+    /// The access JWT and the account's DID: the one in memory, else the stored one while it is good
+    /// (else renewed with the stored refresh JWT), else a new sign-in.
     func current() async throws -> (token: String, did: String) {
         if let a = access, let d = did { return (a, d) }
+        if !loaded, let store {
+            loaded = true
+            if let saved = try? await store.load(account: storeKey) {
+                if let a = saved.accessToken, let exp = saved.expiresAt, exp.timeIntervalSinceNow > 60, let d = Self.claims(a)?["sub"] as? String {
+                    access = a
+                    did = d
+                    refresh = saved.refreshToken
+                    return (a, d)
+                }
+                if let r = saved.refreshToken, try await refreshWith(r), let a = access, let d = did { return (a, d) }
+            }
+        }
         try await create()
         guard let a = access, let d = did else { throw DeliveryError(.retryNow, .platformError, "Bluesky's createSession answered no session") }
         return (a, d)
@@ -57,17 +77,30 @@ actor BlueskySession {
         }
     }
 
-    private func take(_ json: [String: Any]?) -> Bool {
+    private func take(_ json: [String: Any]?) async -> Bool {
         guard let a = json?["accessJwt"] as? String, let r = json?["refreshJwt"] as? String, let d = json?["did"] as? String else { return false }
         access = a
         refresh = r
         did = d
+        // The new pair is stored before it is used (a refresh JWT works once).
+        let exp = (Self.claims(a)?["exp"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue) } ?? Date().addingTimeInterval(3600)
+        try? await store?.save(account: storeKey, accessToken: a, expiresAt: exp, refreshToken: r)
         return true
+    }
+
+    /// A JWT's payload (its claims), read without checking the signature: only `sub` and `exp` are used,
+    /// for what the PDS itself said at sign-in.
+    static func claims(_ jwt: String) -> [String: Any]? {
+        let parts = jwt.split(separator: ".")
+        guard parts.count == 3 else { return nil }
+        var b64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b64.count % 4 != 0 { b64 += "=" }
+        return Data(base64Encoded: b64).flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
     }
 
     private func create() async throws {
         let (status, json, headers) = try await post("com.atproto.server.createSession", json: ["identifier": identifier, "password": password], bearer: nil)
-        if status == 200, take(json) { return }
+        if status == 200, await take(json) { return }
         let said = "signing in as \(identifier): Bluesky answered \(status) \(json?["error"] as? String ?? "")" + ((json?["message"] as? String).map { ": \($0)" } ?? "")
         switch status {
         case 429: throw DeliveryError(.retryAt(RetryAfter.date(headers, default: 300)), .rateLimited, said, httpStatus: status)
@@ -78,6 +111,7 @@ actor BlueskySession {
 
     private func refreshWith(_ token: String) async throws -> Bool {
         let (status, json, _) = try await post("com.atproto.server.refreshSession", json: nil, bearer: token)
-        return status == 200 && take(json)
+        guard status == 200 else { return false }
+        return await take(json)
     }
 }
