@@ -75,6 +75,11 @@ extension SandboxState {
         return "\(head).\(body).\(b64(Data(mac)))"
     }
 
+    /// Every access JWT handed out so far lapses now (time passing, without a test waiting for it).
+    public func expireBlueskyAccessTokens() {
+        for (t, v) in bskyAccess { bskyAccess[t] = (v.0, .distantPast) }
+    }
+
     enum BskyAuth { case ok(String), expired, invalid }
     func bskyCheck(_ token: String) -> BskyAuth {
         guard let (did, exp) = bskyAccess[token] else { return .invalid }

@@ -110,10 +110,8 @@ import Testing
         let dir = try TempDir()
         let (s, a, f) = try await Self.rig(dir)
         defer { Task { await s.stop() } }
-        // Long enough for one delivery's calls on a busy machine; the second delivery starts after it lapsed.
-        await s.state.setAccessTokenLifetime(3)
         _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
-        try await Task.sleep(for: .milliseconds(3200))
+        await s.state.expireBlueskyAccessTokens()
         _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
         let creates = await s.state.requestCounts["bluesky.createSession"], refreshes = await s.state.requestCounts["bluesky.refreshSession"] ?? 0
         #expect(creates == 1 && refreshes >= 1)

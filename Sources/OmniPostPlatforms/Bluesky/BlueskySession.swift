@@ -55,7 +55,8 @@ actor BlueskySession {
 
     /// The access JWT `failed` was refused as expired: renew it (once, however many callers saw it fail).
     func renew(failed: String) async throws {
-        guard failed == access else { return }
+        // Another caller renewed it already — unless what it got has lapsed too.
+        if failed != access, let a = access, let exp = (Self.claims(a)?["exp"] as? NSNumber)?.doubleValue, exp > Date().timeIntervalSince1970 + 5 { return }
         if let r = refresh, try await refreshWith(r) { return }
         try await create()
     }
