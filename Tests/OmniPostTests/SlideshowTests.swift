@@ -50,13 +50,18 @@ import Testing
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "1s")
         try FileManager.default.createDirectory(at: config.paths.inbox, withIntermediateDirectories: true)
-        try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x480", "-frames:v", "1",
-                                 config.paths.inbox.appendingPathComponent("a.png").path])
+        // Each drop has its own good image: a failed drop moves its originals (images included) to
+        // failed/, so an image shared between drops that fail at different moments would be gone — or
+        // going — under another one's validation, and that one's reason would depend on the order.
+        for name in ["a1", "a2", "a3", "a4"] {
+            try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x480", "-frames:v", "1",
+                                     config.paths.inbox.appendingPathComponent("\(name).png").path])
+        }
         try dir.write("inbox/fake.png", "not an image")
-        try dir.write("inbox/one.yaml", "title: one\nimages: [a.png]\n")
-        try dir.write("inbox/faked.yaml", "title: faked\nimages: [a.png, fake.png]\n")
-        try dir.write("inbox/long.yaml", "title: long\nimages: [{file: a.png, seconds: 11}, a.png]\n")
-        try dir.write("inbox/missing.yaml", "title: missing\nimages: [a.png, nowhere.png]\n")
+        try dir.write("inbox/one.yaml", "title: one\nimages: [a1.png]\n")
+        try dir.write("inbox/faked.yaml", "title: faked\nimages: [a2.png, fake.png]\n")
+        try dir.write("inbox/long.yaml", "title: long\nimages: [{file: a3.png, seconds: 11}, a3.png]\n")
+        try dir.write("inbox/missing.yaml", "title: missing\nimages: [a4.png, nowhere.png]\n")
         let p = try await TestPipelines.runOnce(config)
         defer { Task { await p.close() } }
         let drops = try p.context.ledger.drops()
