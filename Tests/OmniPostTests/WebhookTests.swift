@@ -135,6 +135,20 @@ import Testing
         #expect(check("    url: https://hooks.example.com/omnipost\n    secret: 0123456789abcdef0\n    include_media: false\n    headers: {Authorization: Bearer x}\n") == nil)
     }
 
+    /// In sandbox mode a webhook with its own URL keeps it, unsigned if the file gives no secret: a
+    /// made-up secret would sign a real receiver's deliveries with a key it does not know.
+    @Test func sandboxModeLeavesARealReceiverAlone() throws {
+        let text = "version: 1\nroot: /tmp/omnipost-wh\nsandbox: embedded\ntargets: [webhook:ops, webhook:demo]\naccounts:\n  webhook:ops: {url: \"https://hooks.example.com/x\"}\n"
+        let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        var real = try #require(config.accounts["webhook:ops"])
+        #expect(WebhookPlatform.useSandbox(&real, base: "http://127.0.0.1:1", root: URL(fileURLWithPath: "/tmp")).isEmpty)
+        #expect(try real.text("url") == "https://hooks.example.com/x" && real.setting("secret") == nil)
+        var made = try #require(config.accounts["webhook:demo"])
+        let grants = WebhookPlatform.useSandbox(&made, base: "http://127.0.0.1:1", root: URL(fileURLWithPath: "/tmp"))
+        #expect(grants == [.webhookSecret(receiver: "demo", secret: "sandbox-webhook-secret-demo")])
+        #expect(try made.text("url") == "http://127.0.0.1:1/sandbox/webhook/demo")
+    }
+
     /// Through the whole pipeline in sandbox mode: a webhook target with no settings reaches the sandbox's receiver, signed.
     @Test(.timeLimit(.minutes(3))) func aPipelineInSandboxModeCallsTheSandboxReceiver() async throws {
         let dir = try TempDir()

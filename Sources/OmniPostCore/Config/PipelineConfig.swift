@@ -199,6 +199,9 @@ extension AccountConfig {
     /// The keys every account may have; the rest are its platform's settings.
     public static let commonKeys: Set<String> = ["client_id", "client_secret", "refresh_token", "endpoint", "token_url", "id"]
 
+    /// The account's own name: `archive` in `s3:archive`.
+    public var name: String { key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? key }
+
     /// A setting, or nil when it is not written.
     public func setting(_ key: String) -> DocNode? { settings[key]?.node }
 

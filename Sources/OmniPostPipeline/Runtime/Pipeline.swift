@@ -36,24 +36,9 @@ public final class Pipeline: Sendable {
             for (key, var account) in config.accounts {
                 await s.registerAccount(platform: account.platform, name: String(key.split(separator: ":").last ?? ""),
                                         clientID: account.clientID, clientSecret: account.clientSecret, refreshToken: account.refreshToken)
-                PlatformRegistry.module(account.platform)?.useSandbox(&account, base: s.baseURL, root: config.paths.root.appendingPathComponent("sandbox"))
-                // A bucket target pointed at the sandbox's S3 brings its keys to it (as a bucket's owner would).
-                if account.endpoint.hasPrefix(s.baseURL), let id = try? account.text("access_key_id"), let secret = try? account.text("secret_access_key") {
-                    await s.state.registerS3(accessKeyID: id, secret: secret)
-                }
-                // An account with a token that does not expire (Vimeo) brings it to the sandbox.
-                if account.endpoint == s.baseURL, let token = try? account.text("access_token") {
-                    await s.state.registerStaticToken(token, account: key)
-                }
-                // A Bluesky account brings its handle and app password to the sandbox's PDS.
-                if account.platform == "bluesky", account.endpoint == s.baseURL, let h = try? account.text("handle"), let p = try? account.text("app_password") {
-                    await s.state.registerBluesky(account: key, handle: h, appPassword: p)
-                }
-                // A webhook target pointed at the sandbox's receiver brings its secret to it.
-                let receiver = s.baseURL + "/sandbox/webhook/"
-                if let url = try? account.text("url"), url.hasPrefix(receiver), let secret = try? account.text("secret") {
-                    await s.state.registerWebhook(String(url.dropFirst(receiver.count)), secret: secret)
-                }
+                // Each platform says what its account brings to the sandbox; the sandbox is told it.
+                let grants = PlatformRegistry.module(account.platform)?.useSandbox(&account, base: s.baseURL, root: config.paths.root.appendingPathComponent("sandbox")) ?? []
+                for g in grants { await s.state.grant(g) }
                 config.accounts[key] = account
             }
             // The sandbox's own S3 is the media host unless the file names a real one.
@@ -252,5 +237,17 @@ public final class Pipeline: Sendable {
     public func close() async {
         try? await http.shutdown()
         await sandbox?.stop()
+    }
+}
+
+extension SandboxState {
+    /// Tells the sandbox what a sandboxed account brings (its keys, token, password or secret).
+    func grant(_ g: SandboxGrant) {
+        switch g {
+        case .s3Key(let id, let secret): registerS3(accessKeyID: id, secret: secret)
+        case .staticToken(let token, let account): registerStaticToken(token, account: account)
+        case .blueskyLogin(let account, let handle, let password): registerBluesky(account: account, handle: handle, appPassword: password)
+        case .webhookSecret(let receiver, let secret): registerWebhook(receiver, secret: secret)
+        }
     }
 }

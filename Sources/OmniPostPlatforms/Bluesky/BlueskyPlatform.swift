@@ -43,11 +43,12 @@ public enum BlueskyPlatform: PlatformModule {
     }
 
     /// The sandbox's PDS and video service, with a made-up handle and app password (the sandbox is told them).
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
-        let name = account.key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "default"
-        account.fillIn("handle", "\(name.lowercased().filter { $0.isLetter || $0.isNumber }).sandbox.test")
+        account.fillIn("handle", "\(account.name.lowercased().filter { $0.isLetter || $0.isNumber }).sandbox.test")
         account.fillIn("app_password", "sand-box0-pass-word")
         account.fillIn("video_service", base)
+        guard let h = try? account.text("handle"), let p = try? account.text("app_password") else { return [] }
+        return [.blueskyLogin(account: account.key, handle: h, appPassword: p)]
     }
 }

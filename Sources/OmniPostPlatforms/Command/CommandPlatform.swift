@@ -54,5 +54,5 @@ public enum CommandPlatform: PlatformModule {
     }
 
     /// Nothing to fill in: a command is the user's own.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {}
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] { [] }
 }

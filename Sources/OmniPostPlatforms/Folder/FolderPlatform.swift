@@ -38,8 +38,8 @@ public enum FolderPlatform: PlatformModule {
     }
 
     /// The sandbox's folder target writes under the pipeline's sandbox folder unless a path is written.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
-        let name = account.key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "default"
-        account.fillIn("path", root.appendingPathComponent("folder-\(name)").path)
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+        account.fillIn("path", root.appendingPathComponent("folder-\(account.name)").path)
+        return []
     }
 }

@@ -44,14 +44,28 @@ public protocol PlatformModule: Sendable {
     static func validate(_ account: AccountConfig, sandboxed: Bool) throws
     /// Points an account at the bundled sandbox at `base` (`root` is the pipeline's state folder).
     /// OAuth platforms: API and token endpoint both; a destination only where its file left it unset.
-    static func useSandbox(_ account: inout AccountConfig, base: String, root: URL)
+    /// Returns what the sandbox must be told to accept the account (keys, a token, a password, a secret).
+    static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant]
+}
+
+/// What a sandboxed account brings to the sandbox, as its owner would give it to the real service.
+public enum SandboxGrant: Sendable, Equatable {
+    /// An S3 access key and its secret.
+    case s3Key(id: String, secret: String)
+    /// A token that never expires (Vimeo), for the account `platform:name`.
+    case staticToken(token: String, account: String)
+    /// A Bluesky account's handle and app password.
+    case blueskyLogin(account: String, handle: String, appPassword: String)
+    /// The secret a webhook receiver checks signatures with.
+    case webhookSecret(receiver: String, secret: String)
 }
 
 extension PlatformModule {
     public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {}
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath
+        return []
     }
 }
 

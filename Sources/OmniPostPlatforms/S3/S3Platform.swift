@@ -80,13 +80,14 @@ public enum S3Platform: PlatformModule {
     }
 
     /// In sandbox mode a bucket target without an endpoint stores into the sandbox's own S3.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
-        guard account.endpoint.isEmpty else { return }
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+        guard account.endpoint.isEmpty else { return [] }
         account.endpoint = base + "/s3"
-        let name = account.key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "default"
-        account.fillIn("bucket", "omnipost-\(name.lowercased().filter { $0.isLetter || $0.isNumber })")
+        account.fillIn("bucket", "omnipost-\(account.name.lowercased().filter { $0.isLetter || $0.isNumber })")
         account.fillIn("region", "us-east-1")
         account.fillIn("access_key_id", "sandbox-key")
         account.fillIn("secret_access_key", "sandbox-secret")
+        guard let id = try? account.text("access_key_id"), let secret = try? account.text("secret_access_key") else { return [] }
+        return [.s3Key(id: id, secret: secret)]
     }
 }

@@ -30,7 +30,8 @@ public enum TusPlatform: PlatformModule {
     }
 
     /// The sandbox's tus server unless a URL is written.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.fillIn("url", base + "/tus/files/")
+        return []
     }
 }

@@ -28,9 +28,10 @@ public enum VimeoPlatform: PlatformModule {
     }
 
     /// The sandbox's Vimeo, with a token made up for the account (the sandbox is told it at start).
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
-        let name = account.key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "default"
-        account.fillIn("access_token", "sandbox-vimeo-token-\(name)")
+        account.fillIn("access_token", "sandbox-vimeo-token-\(account.name)")
+        guard let token = try? account.text("access_token") else { return [] }
+        return [.staticToken(token: token, account: account.key)]
     }
 }

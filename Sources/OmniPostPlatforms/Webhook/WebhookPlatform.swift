@@ -34,9 +34,13 @@ public enum WebhookPlatform: PlatformModule {
     }
 
     /// The sandbox's receiver (`/sandbox/webhook/<account>`) unless a URL is written; it checks signatures.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) {
-        let name = account.key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "default"
-        account.fillIn("url", base + "/sandbox/webhook/" + name)
-        account.fillIn("secret", "sandbox-webhook-secret-\(name)")
+    /// A URL written in the file is left alone, secret and all: a made-up secret would sign a real
+    /// receiver's deliveries with a key it does not know.
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+        guard account.setting("url") == nil else { return [] }
+        account.fillIn("url", base + "/sandbox/webhook/" + account.name)
+        account.fillIn("secret", "sandbox-webhook-secret-\(account.name)")
+        guard let secret = try? account.text("secret") else { return [] }
+        return [.webhookSecret(receiver: account.name, secret: secret)]
     }
 }
