@@ -22,5 +22,6 @@ enum SandboxPlatforms {
         TusRoutes.self,
         VimeoRoutes.self,
         BlueskyRoutes.self,
+        RedditRoutes.self,
     ]
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import OmniPostCore
@@ -13,6 +15,7 @@ public final class SandboxServer: Sendable {
     let requestedPort: Int
     let logger: Logger
     private let portBox = PortBox()
+    private let tlsPortBox = PortBox()
     private let task = TaskBox()
 
     public init(root: URL, host: String = "127.0.0.1", port: Int = 0, logger: Logger = SandboxServer.quietLogger) {
@@ -32,29 +35,58 @@ public final class SandboxServer: Sendable {
     /// The bound port (valid after `start()`).
     public var port: Int { portBox.value ?? requestedPort }
     public var baseURL: String { "http://\(host):\(port)" }
+    /// The HTTPS listener's port, when one was asked for (`start(tls: true)`).
+    public var tlsPort: Int? { tlsPortBox.value }
+    /// The CA certificate that signs the HTTPS listener's certificate (what a client trusts).
+    public var caFile: URL { SandboxTLS.caFile(in: tlsFolder) }
+    var tlsFolder: URL { state.root.appendingPathComponent("tls") }
 
-    func makeApplication(onRunning: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
+    func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         let box = portBox, host = host
         for platform in SandboxPlatforms.all {
             platform.add(to: router, state: state) { "http://\(host):\(box.value ?? 0)" }
         }
         ControlRoutes.add(to: router, state: state)
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: requestedPort), serverName: "omnipost-sandbox"),
-            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
+        return router
     }
 
-    /// Starts serving in the background and returns once the port is bound.
-    public func start() async throws {
-        let app = makeApplication { [portBox] p in portBox.set(p) }
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+    /// The same routes over plain HTTP, and (with `tls`) HTTPS on a second port; both upgrade the
+    /// WebSocket paths the platforms hand out (Reddit's submit result).
+    func makeServices(tls: Bool, onRunning: @escaping @Sendable (Int) -> Void) throws -> [any Service] {
+        let router = makeRouter(), state = state
+        let upgrade: @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> = { head, _, _ in
+            await SandboxWebSockets.upgrade(head, state: state)
+        }
+        var services: [any Service] = [Application(
+            router: router, server: .http1WebSocketUpgrade(shouldUpgrade: upgrade),
+            configuration: .init(address: .hostname(host, port: requestedPort), serverName: "omnipost-sandbox"),
+            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)]
+        if tls {
+            let box = tlsPortBox, host = host
+            services.append(try Application(
+                router: router, server: .tls(.http1WebSocketUpgrade(shouldUpgrade: upgrade), tlsConfiguration: SandboxTLS.serverConfiguration(folder: tlsFolder)),
+                configuration: .init(address: .hostname(host, port: 0), serverName: "omnipost-sandbox"),
+                onServerRunning: { channel in
+                    let p = channel.localAddress?.port ?? 0
+                    box.set(p)
+                    await state.setSecureHost("\(host):\(p)")
+                },
+                logger: logger))
+        }
+        return services
+    }
+
+    /// Starts serving in the background and returns once the port is bound (and, with `tls`, the HTTPS
+    /// one too: its certificate is made first if the sandbox folder has none).
+    public func start(tls: Bool = false) async throws {
+        let services = try makeServices(tls: tls) { [portBox] p in portBox.set(p) }
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         let t = Task { try await group.run() }
         task.set(t, group)
         for _ in 0..<500 {
-            if portBox.value != nil { return }
+            if portBox.value != nil, !tls || tlsPortBox.value != nil { return }
             try await Task.sleep(for: .milliseconds(10))
         }
         await group.triggerGracefulShutdown()
@@ -68,9 +100,9 @@ public final class SandboxServer: Sendable {
     }
 
     /// Runs in the foreground until SIGINT/SIGTERM (`omnipost sandbox`).
-    public func runForeground(onRunning: @escaping @Sendable (Int) -> Void) async throws {
-        let app = makeApplication { [portBox] p in portBox.set(p); onRunning(p) }
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    public func runForeground(tls: Bool = true, onRunning: @escaping @Sendable (Int) -> Void) async throws {
+        let services = try makeServices(tls: tls) { [portBox] p in portBox.set(p); onRunning(p) }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 

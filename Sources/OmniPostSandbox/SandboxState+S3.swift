@@ -101,7 +101,7 @@ extension SandboxState {
             digests.append(contentsOf: Array(Insecure.MD5.hash(data: Data(hexBytes: p.etag))))
         }
         let file = try objectFile(bucket: bucket, key: key)
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         let out = try FileHandle(forWritingTo: file)
         var size = 0
         for (n, _) in parts {

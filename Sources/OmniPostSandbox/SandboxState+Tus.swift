@@ -21,7 +21,7 @@ extension SandboxState {
         let dir = root.appendingPathComponent("tus")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent(id)
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         let u = TusUpload(id: id, length: length, file: file.path, metadata: metadata, created: Date(), vimeoVideo: vimeoVideo)
         tusUploads[id] = u
         return u

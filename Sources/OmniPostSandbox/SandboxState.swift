@@ -217,6 +217,18 @@ public actor SandboxState {
     var bskyDailyVideos = 25
     var bskyRecords: [String: BskyRecord] = [:]
     var bskyRecordOrder: [String] = []
+    var redditAssets: [String: RedditAsset] = [:]
+    var redditPosts: [RedditPost] = []
+    /// What each asset's WebSocket says once its post is decided, and who waits for it.
+    var redditResults: [String: String] = [:]
+    var redditWaiters: [String: [CheckedContinuation<String, Never>]] = [:]
+    /// Subreddits that answer SUBREDDIT_NOEXIST (any other well-formed name exists).
+    var redditMissing = Set<String>()
+    /// The next submits answered with a RATELIMIT error (HTTP 200), and the minutes it names.
+    var redditSubmitLimits: [Int] = []
+    /// `host:port` of the HTTPS listener, when there is one (Reddit's media host).
+    var secureHost: String?
+    func setSecureHost(_ h: String) { secureHost = h }
     /// What `content_publishing_limit` reports as `quota_total` (sources say 25, 50 or 100).
     var instagramQuotaTotal = 100
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).
@@ -261,6 +273,12 @@ public actor SandboxState {
         times.append(now)
         rateWindows[key] = times
         return nil
+    }
+
+    /// Requests counted under `key` in the last `window` seconds.
+    func rateWindowCount(_ key: String, window: Double) -> Int {
+        let now = Date()
+        return (rateWindows[key] ?? []).filter { now.timeIntervalSince($0) < window }.count
     }
 
     /// The token endpoint's round trip (`tokenDelayMs`).

@@ -5,7 +5,7 @@ import OmniPostSandbox
 
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sandbox", abstract: "Serve the bundled platform sandbox (YouTube, TikTok, Instagram, Facebook, Threads, X, LinkedIn, Vimeo, S3, tus, a webhook receiver; their upload protocols and OAuth) on loopback.")
+        commandName: "sandbox", abstract: "Serve the bundled platform sandbox (YouTube, TikTok, Instagram, Facebook, Threads, X, LinkedIn, Vimeo, Bluesky, Reddit, S3, tus, a webhook receiver; their upload protocols and OAuth) on loopback.")
 
     @Option(help: "Port (0 picks a free one).") var port: Int = 8089
     @Option(help: "Host to bind.") var host: String = "127.0.0.1"
@@ -50,6 +50,9 @@ struct SandboxCommand: AsyncParsableCommand {
             print("bluesky \(parts[0]) handle=\(cred[0])")
         }
         await server.state.setFaults(.init(youtubePutDelayMs: putDelayMs, finalReplyDelayMs: finalReplyDelayMs))
-        try await server.runForeground { p in print("sandbox listening on http://\(host):\(p)"); fflush(nil) }
+        try await server.runForeground { p in
+            print("sandbox listening on http://\(host):\(p) (and HTTPS for Reddit's media host; its CA: \(server.caFile.path))")
+            fflush(nil)
+        }
     }
 }

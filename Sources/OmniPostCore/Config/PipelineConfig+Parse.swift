@@ -59,7 +59,7 @@ extension PipelineConfig {
         if let v = top["sandbox"] { sandbox = try v.oneOf(["embedded", "none"]) == "embedded" ? .embedded : .none }
 
         var upload = UploadConfig()
-        if let u = try top["upload"]?.mapping(allowed: ["chunk_size", "concurrency", "max_attempts", "max_age", "request_timeout", "per_platform", "per_account", "breaker"]) {
+        if let u = try top["upload"]?.mapping(allowed: ["chunk_size", "concurrency", "max_attempts", "max_age", "request_timeout", "per_platform", "per_account", "breaker", "ca_file"]) {
             if let v = u["chunk_size"] {
                 upload.chunkSize = try v.byteSize()
                 if upload.chunkSize <= 0 || upload.chunkSize % 262_144 != 0 {
@@ -73,6 +73,13 @@ extension PipelineConfig {
             if let v = u["max_attempts"] { upload.maxAttempts = max(1, try v.int()) }
             if let v = u["request_timeout"] { upload.requestTimeout = try v.duration() }
             if let v = u["max_age"] { upload.maxAge = try v.duration() }
+            if let v = u["ca_file"] {
+                let f = resolve(try v.string(), against: baseDirectory)
+                guard let text = try? String(contentsOf: f, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----") else {
+                    throw v.fail("ca_file \(f.path) is not a readable PEM file of CA certificates")
+                }
+                upload.caFile = f
+            }
             if let v = u["per_account"] {
                 upload.perAccount = try v.int()
                 if upload.perAccount < 1 { throw v.fail("per_account must be at least 1") }

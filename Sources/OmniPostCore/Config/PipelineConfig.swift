@@ -105,6 +105,9 @@ public struct UploadConfig: Sendable {
     /// A delivery still failing this long after its first attempt stops retrying (`retries_exhausted`).
     public var maxAge: Duration = .seconds(72 * 3600)
     public var requestTimeout: Duration = .seconds(120)
+    /// Certificate authorities to trust besides the system's (PEM): a private CA, a TLS-inspecting
+    /// proxy, a self-hosted server's. Sandbox mode adds the sandbox's own.
+    public var caFile: URL?
     /// Uploads in flight at once per platform (e.g. `tiktok: 1`), on top of `concurrency`.
     public var perPlatform: [String: Int] = [:]
     /// Uploads in flight at once per account.

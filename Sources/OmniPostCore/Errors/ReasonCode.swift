@@ -77,6 +77,11 @@ extension ReasonCode {
     public static let notRegularFile = ReasonCode("not_regular_file")
     /// Reading a user's file stopped making progress (a hung mount); that drop is skipped.
     public static let ioStalled = ReasonCode("io_stalled")
+    /// A program OmniPost runs is not installed (the sandbox's `openssl`).
+    public static let toolMissing = ReasonCode("tool_missing")
+    /// A final step whose answer was lost, and the platform cannot say whether it made the post: it is
+    /// not repeated (a second post is worse than none); a person looks and retries.
+    public static let uncertainPost = ReasonCode("uncertain_post")
     /// Two sidecars (`c.yaml` and `c.json`) claim one clip: neither is picked silently.
     public static let ambiguousSidecar = ReasonCode("ambiguous_sidecar")
     /// `targets: []`: nothing to publish to.

@@ -11,7 +11,7 @@ extension Manifest {
         "youtube": ["category_id", "made_for_kids", "playlist", "contains_synthetic_media", "notify_subscribers"],
         "tiktok": ["disable_duet", "disable_stitch", "disable_comment", "brand_content_toggle", "brand_organic_toggle", "is_aigc", "privacy_level"],
         "instagram": ["share_to_feed", "collaborators", "location_id"],
-        "facebook": [], "threads": [], "x": ["reply_settings", "media_category"], "linkedin": [], "bluesky": ["alt"], "reddit": ["subreddit", "flair_id", "nsfw"],
+        "facebook": [], "threads": [], "x": ["reply_settings", "media_category"], "linkedin": [], "bluesky": ["alt"], "reddit": ["subreddit", "flair_id", "nsfw", "spoiler"],
         "vimeo": [], "s3": ["key"], "folder": ["name"], "tus": [], "webhook": [], "command": [],
     ]
     static let commonOverrideKeys = ["title", "description", "tags", "privacy"]

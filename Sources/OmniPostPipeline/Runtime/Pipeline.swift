@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOSSL
 import OmniPostCore
 import OmniPostIngest
 import OmniPostLedger
@@ -32,7 +33,7 @@ public final class Pipeline: Sendable {
         var sandbox: SandboxServer? = nil
         if config.sandbox == .embedded {
             let s = SandboxServer(root: config.paths.root.appendingPathComponent("sandbox"))
-            try await s.start()
+            try await s.start(tls: config.accounts.values.contains { PlatformRegistry.descriptor($0.platform)?.sandboxTLS == true })
             for (key, var account) in config.accounts {
                 await s.registerAccount(platform: account.platform, name: String(key.split(separator: ":").last ?? ""),
                                         clientID: account.clientID, clientSecret: account.clientSecret, refreshToken: account.refreshToken)
@@ -47,10 +48,13 @@ public final class Pipeline: Sendable {
                 await s.state.registerS3(accessKeyID: host.s3.accessKeyID, secret: host.s3.secretAccessKey)
                 config.mediaHost = host
             }
-            progress.line("  sandbox             listening on \(s.baseURL)")
+            if s.tlsPort != nil { config.upload.caFile = config.upload.caFile ?? s.caFile }
+            progress.line("  sandbox             listening on \(s.baseURL)" + (s.tlsPort.map { " and https://127.0.0.1:\($0)" } ?? ""))
             sandbox = s
         }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10))))
+        let tls = try Self.tlsConfiguration(config.upload)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton,
+                              configuration: HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(10))))
         // From here a failure (a credentials key that cannot be read, a ledger that refuses) is answered as
         // the error it is: the HTTP client is shut down and the sandbox stopped, not freed while open —
         // which traps.
@@ -89,6 +93,17 @@ public final class Pipeline: Sendable {
     /// Every target's adapter, with its account's sealed credentials. Credentials are sealed in the
     /// ledger; the pipeline file's refresh token seeds an account once, and again only when it changes
     /// (the user authorized anew).
+    /// The system's trusted CAs, and `upload.ca_file`'s (the sandbox's in sandbox mode).
+    public static func tlsConfiguration(_ upload: UploadConfig) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let ca = upload.caFile {
+            do { tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(ca.path))] } catch {
+                throw OmniError(.configInvalid, "upload.ca_file \(ca.path) could not be read as PEM certificates: \(error)")
+            }
+        }
+        return tls
+    }
+
     public static func makeAdapters(config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff()) throws -> [String: any PlatformAdapter] {
         var adapters: [String: any PlatformAdapter] = [:]
         var providers: [String: TokenProvider] = [:]
@@ -106,6 +121,7 @@ public final class Pipeline: Sendable {
             providers[t.accountKey] = tokens
             var settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
                                            maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
+            settings.tls = try tlsConfiguration(config.upload)
             settings.mediaHost = config.mediaHost.map { MediaHost(bucket: S3Bucket($0.s3, http: http), linkTTL: Int($0.linkTTL.seconds)) }
             adapters[t.name] = PlatformRegistry.makeAdapter(platform: t.platform, settings: settings)
         }

@@ -2,6 +2,7 @@ import Foundation
 import OmniPostCore
 import OmniPostLedger
 import OmniPostMedia
+import OmniPostPlatforms
 
 /// Produces each distinct rendition a validated drop needs — one ffmpeg run per distinct spec, shared
 /// by the targets that need it — and marks the deliveries ready. One transcode at a time: ffmpeg
@@ -84,7 +85,10 @@ struct ConvertStage: Stage {
                 }
             }
             // The cover comes from the clip, or — for a slideshow — from its first rendition.
-            let cover = try await makeCover(drop: drop, manifest: manifest, clipPath: clipPath ?? chosen.values.first?.path)
+            let needsPoster = deliveries.contains { chosen[$0.id!] != nil && PlatformRegistry.descriptor($0.platform)?.needsPoster == true }
+            let cover = try await makeCover(drop: drop, manifest: manifest, clipPath: clipPath ?? chosen.values.first?.path,
+                                            poster: needsPoster, durationS: info?.durationS ?? 0)
+            let coverAsked = manifest?.coverAtMs != nil || manifest?.coverFile != nil
             for d in deliveries {
                 guard let r = chosen[d.id!] else { continue }
                 try ctx.ledger.transitionDelivery(d.id!, from: .planned, to: .ready, stage: name,
@@ -92,7 +96,8 @@ struct ConvertStage: Stage {
                     x.renditionPath = r.path
                     x.renditionSha256 = r.sha
                     x.renditionBytes = r.bytes
-                    x.coverPath = cover
+                    // A poster made only because a target needs one is that target's, not a cover for the rest.
+                    x.coverPath = coverAsked || PlatformRegistry.descriptor(d.platform)?.needsPoster == true ? cover : nil
                 }
             }
             try ctx.ledger.transitionDrop(drop.id, from: .validated, to: .converted, stage: name,
@@ -123,9 +128,18 @@ struct ConvertStage: Stage {
     }
 
     /// One cover per drop, in work/, when the sidecar asks for one.
-    private func makeCover(drop: DropRecord, manifest: Manifest?, clipPath: String?) async throws -> String? {
-        guard let m = manifest, m.coverAtMs != nil || m.coverFile != nil else { return nil }
+    /// The drop's cover as its sidecar asks; without one, when a target needs a poster (Reddit), a frame
+    /// a second in (or halfway through a shorter clip). A poster that cannot be made fails only the
+    /// targets that need one, at upload.
+    private func makeCover(drop: DropRecord, manifest: Manifest?, clipPath: String?, poster: Bool, durationS: Double) async throws -> String? {
         let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("cover.jpg").path
+        guard let m = manifest, m.coverAtMs != nil || m.coverFile != nil else {
+            guard poster, let clipPath else { return nil }
+            if FileManager.default.fileExists(atPath: out) { return out }
+            try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let at = Int(min(1.0, max(0, durationS) / 2) * 1000)
+            return (try? await CoverMaker(tools: ctx.tools).make(clip: clipPath, atMs: at, image: nil, output: out)).map { out }
+        }
         if FileManager.default.fileExists(atPath: out) { return out }
         try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let dir = drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? ""

@@ -115,6 +115,7 @@ public actor TokenProvider {
             req = HTTPClientRequest(url: account.tokenURL + "?" + Self.form([("grant_type", "th_refresh_token"), ("access_token", refreshToken)]))
             req.method = .GET
         }
+        req.headers.add(name: "User-Agent", value: PlatformRegistry.module(account.platform)?.userAgent(for: account) ?? Product.userAgent)
         let resp: HTTPClientResponse
         do { resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds))) } catch {
             throw DeliveryError(.retryNow, .internalError, "token endpoint unreachable: \(error)")

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOSSL
 import Foundation
 import OmniPostCore
 
@@ -16,6 +17,9 @@ public struct AdapterSettings: Sendable {
     public var backoff: Backoff
     /// Where renditions go for platforms that fetch media from a URL (Threads); nil when `media_host:` is unset.
     public var mediaHost: MediaHost?
+    /// The TLS settings `http` was made with (extra trusted CAs: the sandbox's, a private one), for
+    /// connections it does not make itself (Reddit's WebSocket).
+    public var tls: TLSConfiguration = .makeClientConfiguration()
 
     public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
                 requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {
@@ -46,6 +50,9 @@ public protocol PlatformModule: Sendable {
     /// OAuth platforms: API and token endpoint both; a destination only where its file left it unset.
     /// Returns what the sandbox must be told to accept the account (keys, a token, a password, a secret).
     static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant]
+    /// The User-Agent this platform's requests carry (token refreshes too), when it has rules for one
+    /// (Reddit's); nil: OmniPost's own.
+    static func userAgent(for account: AccountConfig) -> String?
 }
 
 /// What a sandboxed account brings to the sandbox, as its owner would give it to the real service.
@@ -62,6 +69,7 @@ public enum SandboxGrant: Sendable, Equatable {
 
 extension PlatformModule {
     public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {}
+    public static func userAgent(for account: AccountConfig) -> String? { nil }
     public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath

@@ -70,6 +70,10 @@ public struct PlatformDescriptor: Sendable {
     public var capabilities: Capabilities
     /// The platform fetches media from a URL (Threads): its targets need the pipeline's `media_host:`.
     public var needsMediaHost = false
+    /// A video post needs a poster image (Reddit): without a cover, OmniPost takes a frame of the clip.
+    public var needsPoster = false
+    /// Its sandbox needs the HTTPS listener (Reddit's media host is `https:` by protocol).
+    public var sandboxTLS = false
     /// The settings an account of this platform may have besides the common ones (`bucket`, `path`,
     /// `url`…); any other key is refused at its line, with a did-you-mean.
     public var settings: [String] = []

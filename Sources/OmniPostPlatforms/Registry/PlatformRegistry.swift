@@ -14,6 +14,7 @@ public enum PlatformRegistry {
         ThreadsPlatform.self,
         VimeoPlatform.self,
         BlueskyPlatform.self,
+        RedditPlatform.self,
         // Destinations: a copy of the finished clip, not a post.
         FolderPlatform.self,
         S3Platform.self,
@@ -24,7 +25,7 @@ public enum PlatformRegistry {
 
     /// Names OmniPost knows but this build has no adapter for yet: a target naming one is told so,
     /// rather than "unknown platform".
-    public static let planned = ["reddit"]
+    public static let planned: [String] = []
 
     public static func module(_ name: String) -> (any PlatformModule.Type)? { platforms.first { $0.descriptor.name == name } }
     public static func descriptor(_ name: String) -> PlatformDescriptor? { module(name)?.descriptor }

@@ -29,14 +29,18 @@ struct PlatformRig {
                      adapter make: ((AdapterSettings) -> any PlatformAdapter)? = nil) async throws -> PlatformRig {
         let d = module.descriptor
         let s = SandboxServer(root: dir.file("sandbox"))
-        try await s.start()
+        // A platform whose sandbox serves HTTPS (Reddit's media host) gets the run's certificate, and a client that trusts it.
+        if d.sandboxTLS { try TestTLS.seed(dir.file("sandbox")) }
+        try await s.start(tls: d.sandboxTLS)
+        let http = d.sandboxTLS ? TestTLS.client : HTTPClient.shared
         await s.state.setFaults(faults)
         await s.registerAccount(platform: d.name, name: "brand", clientID: "cid", clientSecret: "csecret", refreshToken: "rt-0")
         let account = AccountConfig(key: "\(d.name):brand", platform: d.name, clientID: "cid", clientSecret: "csecret", refreshToken: "rt-0",
                                     endpoint: s.baseURL, tokenURL: s.baseURL + d.sandboxTokenPath)
         let store = TikTokTests.Store()
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: store),
-                                       http: HTTPClient.shared, chunkSize: chunkSize, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        var settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store),
+                                       http: http, chunkSize: chunkSize, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        if d.sandboxTLS { settings.tls = TestTLS.configuration }
         let file = dir.file("v.bin")
         let bytes: [UInt8] = (0..<Int(size)).map { i in UInt8(truncatingIfNeeded: i &* 7 &+ i / 4096) }
         try Data(bytes).write(to: file)

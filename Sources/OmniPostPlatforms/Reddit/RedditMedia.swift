@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import OmniPostCore
+
+/// Reddit's media upload: a lease (`POST /api/media/asset.json` with `filepath`, `mimetype`) gives an
+/// S3 form-POST policy for one key on the media host; the lease's fields, then the file, go to
+/// `https:` + its `action` as multipart/form-data (streamed from disk), answered 201 with
+/// `PostResponse` XML. The media's address is the action and the key, as Reddit's own clients form it.
+/// An S3 POST is all or nothing: a cut upload is leased and sent again.
+struct RedditMedia: Sendable {
+    struct Uploaded: Sendable {
+        var url: String
+        var assetID: String
+        var websocketURL: String?
+    }
+
+    let reddit: RedditAPI
+    let http: HTTPClient
+    let timeout: Duration
+
+    func upload(path: String, name: String, mimetype: String) async throws -> Uploaded {
+        let lease = try await reddit.send("/api/media/asset.json", method: .POST, form: [("filepath", name), ("mimetype", mimetype)])
+        guard lease.status == 200, let args = lease.json?["args"] as? [String: Any], let action = args["action"] as? String,
+              let fields = args["fields"] as? [[String: Any]], let asset = lease.json?["asset"] as? [String: Any],
+              let assetID = asset["asset_id"] as? String else {
+            throw reddit.failure(lease, during: "leasing an upload for \(name)")
+        }
+        let pairs = fields.compactMap { f -> (String, String)? in
+            guard let n = f["name"] as? String else { return nil }
+            return (n, f["value"] as? String ?? "")
+        }
+        guard let key = pairs.first(where: { $0.0 == "key" })?.1 else {
+            throw DeliveryError(.retryNow, .platformError, "Reddit's upload lease for \(name) names no key")
+        }
+        let host = action.hasPrefix("//") ? "https:" + action : action
+        let boundary = "omnipost-" + UUID().uuidString
+        var head = Data()
+        for (n, v) in pairs { head += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(n)\"\r\n\r\n\(v)\r\n".utf8) }
+        head += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: \(mimetype)\r\n\r\n".utf8)
+        let tail = Data("\r\n--\(boundary)--\r\n".utf8)
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        var req = HTTPClientRequest(url: host)
+        req.method = .POST
+        req.headers.add(name: "User-Agent", value: reddit.userAgent)
+        req.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
+        req.body = .stream(FileStream.body(head: head, file: path, tail: tail), length: .known(Int64(head.count) + size + Int64(tail.count)))
+        let status: Int
+        let text: String
+        do {
+            let resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
+            status = Int(resp.status.code)
+            text = String(buffer: try await resp.body.collect(upTo: 1 << 20))
+        } catch {
+            throw DeliveryError(.retryNow, .networkError, "the upload of \(name) to Reddit's media host was cut: \(error)")
+        }
+        guard (200..<300).contains(status) else { throw Self.hostFailure(status, text, name: name) }
+        return Uploaded(url: host + "/" + key, assetID: assetID, websocketURL: (asset["websocket_url"] as? String).flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// The media host answers as S3 does: `<Error><Code>…` (an oversized file also names its size and the most allowed).
+    static func hostFailure(_ status: Int, _ text: String, name: String) -> DeliveryError {
+        let code = XMLTags.first("Code", in: text) ?? "HTTP \(status)"
+        let message = XMLTags.first("Message", in: text).map(XMLTags.unescape) ?? Excerpt.quote(String(text.prefix(200)))
+        if code == "EntityTooLarge" {
+            let size = XMLTags.first("ProposedSize", in: text) ?? "?", most = XMLTags.first("MaxSizeAllowed", in: text) ?? "?"
+            return DeliveryError(.permanent, .fileTooLarge, "Reddit's media host refused \(name): \(size) bytes, at most \(most) allowed", httpStatus: status)
+        }
+        // A lapsed or refused policy, a dropped connection, the host's own trouble: a new lease, the file again.
+        return DeliveryError(.retryNow, .platformError, "Reddit's media host answered \(status) \(code) for \(name): \(message)", httpStatus: status)
+    }
+}

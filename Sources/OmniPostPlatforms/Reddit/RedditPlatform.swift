@@ -1,0 +1,68 @@
+import Foundation
+import OmniPostCore
+
+/// Reddit as a unit. An account is a "web app" or "script" client with a permanent refresh token
+/// (authorized with `duration=permanent`); the token endpoint wants the client in HTTP Basic and may
+/// answer an error inside an HTTP 200. Every request names the client in a User-Agent of Reddit's
+/// format, or Reddit throttles it. Where a post goes is a subreddit: the account's `subreddit:`, or a
+/// drop's `overrides: {reddit: {subreddit: …}}`.
+public enum RedditPlatform: PlatformModule {
+    public static let descriptor: PlatformDescriptor = {
+        var d = PlatformDescriptor(
+            name: "reddit", displayName: "Reddit", apiRoot: "https://oauth.reddit.com",
+            oauth: .init(authorizeURL: "https://www.reddit.com/api/v1/authorize", tokenURL: "https://www.reddit.com/api/v1/access_token",
+                         scopes: ["identity", "submit", "read", "history"], clientAuthentication: .basic),
+            sandboxTokenPath: "/api/v1/access_token",
+            accountFields: ["client_id", "client_secret", "refresh_token (a grant with duration=permanent)", "subreddit (default; a drop may name another)",
+                            "username (your Reddit name, for the User-Agent)"],
+            capabilities: .init(
+                upload: "media lease, then one form POST of the file (and a poster frame) to the lease's host; a cut upload is leased and sent again",
+                nativeScheduling: false, covers: "poster image (the cover, or a frame OmniPost takes)",
+                reconcile: "the account's submitted posts, searched for the video's asset or the title since the submit",
+                quotas: "`X-Ratelimit-Remaining/Reset` honoured before each request; `RATELIMIT` in a 200 waits the minutes it names"))
+        d.settings = ["subreddit", "username", "user_agent", "flair_id"]
+        d.needsPoster = true
+        d.sandboxTLS = true
+        return d
+    }()
+
+    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+        RedditAdapter(settings)
+    }
+
+    /// `r/name` or `name`: 3–21 letters, digits and underscores.
+    static func subredditName(_ raw: String) -> String? {
+        var s = raw.trimmingCharacters(in: .whitespaces)
+        if s.lowercased().hasPrefix("/r/") { s = String(s.dropFirst(3)) } else if s.lowercased().hasPrefix("r/") { s = String(s.dropFirst(2)) }
+        return s.range(of: "^[A-Za-z0-9][A-Za-z0-9_]{2,20}$", options: .regularExpression) != nil ? s : nil
+    }
+
+    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+        if let n = account.setting("subreddit"), subredditName(try n.string()) == nil {
+            throw n.fail("'\(Excerpt.quote(try n.string()))' is not a subreddit name (3–21 letters, digits or _, like r/videos or videos)")
+        }
+        if let n = account.setting("username") {
+            let u = try n.string()
+            if u.range(of: "^(u/)?[A-Za-z0-9_-]{3,20}$", options: .regularExpression) == nil { throw n.fail("'\(Excerpt.quote(u))' is not a Reddit username") }
+        }
+        if let n = account.setting("user_agent"), try n.string().count < 10 {
+            throw n.fail("Reddit wants a descriptive User-Agent like `linux:com.example.poster:1.0 (by u/yourname)`; leave it out to have OmniPost make one")
+        }
+    }
+
+    /// The sandbox's API and token endpoint; a subreddit of its own unless the file names one.
+    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+        account.endpoint = base
+        account.tokenURL = base + descriptor.sandboxTokenPath
+        account.fillIn("subreddit", "omnipost_sandbox")
+        return []
+    }
+
+    /// Reddit's rule: `<platform>:<app ID>:<version> (by u/<reddit username>)`; a generic one is throttled.
+    public static func userAgent(for account: AccountConfig) -> String? {
+        if let ua = try? account.text("user_agent") { return ua }
+        let user = (try? account.text("username")).map { $0.hasPrefix("u/") ? String($0.dropFirst(2)) : $0 }
+        let app = account.clientID.isEmpty ? "omnipost" : account.clientID
+        return "linux:\(app):\(Product.version) (\(Product.name)\(user.map { "; by u/\($0)" } ?? ""))"
+    }
+}

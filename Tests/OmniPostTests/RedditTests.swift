@@ -1,0 +1,228 @@
+import AsyncHTTPClient
+import Foundation
+import OmniPostCore
+import OmniPostPipeline
+@testable import OmniPostPlatforms
+@testable import OmniPostSandbox
+import Testing
+
+/// Reddit through its sandbox: the video and its poster leased and form-POSTed to the media host
+/// (HTTPS), the submit, the result read from the asset's WebSocket; an uncertain submit found among the
+/// account's posts, never submitted twice; errors inside HTTP 200s, rate windows and a dead refresh
+/// token classified; PRAW, Reddit's widely used client, run against the sandbox unchanged.
+@Suite struct RedditTests {
+    static let meta = PublishMetadata(title: "Waves at dawn", description: "shot on the north beach", tags: ["sea"], privacy: .public, publishAt: nil,
+                                      options: ["subreddit": "r/oceans", "nsfw": "false", "spoiler": "true"])
+
+    func setUp(_ dir: TempDir, size: Int64 = 300_000, faults: SandboxState.Faults = .init(), settle: Duration = .seconds(5)) async throws -> PlatformRig {
+        try await PlatformRig.make(RedditPlatform.self, dir, size: size, faults: faults) {
+            RedditAdapter($0, resultTimeout: .seconds(10), settleWindow: settle, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(100), perMinute: 6000))
+        }
+    }
+
+    func job(_ rig: PlatformRig, _ dir: TempDir, meta: PublishMetadata = Self.meta, session: String? = nil) throws -> UploadJob {
+        let poster = dir.file("poster.jpg")
+        if !FileManager.default.fileExists(atPath: poster.path) { try Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 7, count: 500)).write(to: poster) }
+        var j = rig.job(meta, session: session, offset: session == nil ? 0 : rig.size)
+        j.coverPath = poster.path
+        j.expectedSha256 = try FileHashing.sha256(path: rig.file.path).hex
+        return j
+    }
+
+    func deliver(_ rig: PlatformRig, _ j: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void = { _ in }) async throws -> PublishOutcome {
+        try await rig.adapter.deliver(j, checkpoint: checkpoint, progress: { _, _ in })
+    }
+
+    @Test func aGoodPostGoesUpWithItsPosterAndItsResultComesOnTheWebSocket() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, faults: .init(processingMs: 150))
+        defer { Task { await rig.server.stop() } }
+        let cps = UploadResumeTests.Checkpoints()
+        let out = try await deliver(rig, try job(rig, dir), checkpoint: { cps.add($0) })
+        let videos = await rig.state.allVideos()
+        let sha = try FileHashing.sha256(path: rig.file.path).hex
+        #expect(videos.count == 1 && videos[0].platform == "reddit" && videos[0].sha256 == sha)
+        #expect(out.remoteId == videos[0].id && out.url.contains("/r/oceans/comments/\(out.remoteId)/"), "\(out)")
+        let counts = await rig.state.requestCounts
+        #expect(counts["reddit.media"] == 2 && counts["reddit.submit"] == 1 && counts["reddit.websocket"] == 1, "\(counts)")
+        // Uploaded (both media persisted), then submitting before the submit left, then submitted.
+        let phases = cps.all.compactMap { RedditAdapter.decode($0.session)?.phase.rawValue }
+        #expect(phases == ["uploaded", "submitting", "submitted"])
+        let post = try #require(await rig.state.redditPosts.first)
+        #expect(post.subreddit == "oceans" && post.spoiler && !post.nsfw && post.title == "Waves at dawn")
+    }
+
+    @Test func aCutUploadIsSentAgainAndARestartAfterTheUploadOnlySubmits() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, faults: .init(failChunks: [503]))
+        defer { Task { await rig.server.stop() } }
+        struct Crash: Error {}
+        let cps = UploadResumeTests.Checkpoints()
+        await #expect(throws: Crash.self) {
+            _ = try await deliver(rig, try job(rig, dir), checkpoint: { cp in cps.add(cp); throw Crash() })
+        }
+        // The cut POST was leased and sent again (an S3 form POST is all or nothing), then the poster.
+        let media = await rig.state.requestCounts["reddit.media"], leases = await rig.state.requestCounts["reddit.lease"]
+        #expect(media == 3 && leases == 3)
+        let saved = try #require(cps.all.last)
+        let out = try await deliver(rig, try job(rig, dir, session: saved.session))
+        #expect(out.bytesSent == 0 && !out.reconciled)
+        #expect(await rig.state.requestCounts["reddit.media"] == 3, "nothing uploaded again after the restart")
+        #expect(await rig.state.redditPostCount() == 1)
+    }
+
+    /// Killed after the submit left, before its answer was stored: the post is found among the account's
+    /// posts — while Reddit still processes it — and never submitted again.
+    @Test func anUncertainSubmitIsFoundNotRepeated() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, faults: .init(processingMs: 400))
+        defer { Task { await rig.server.stop() } }
+        struct Crash: Error {}
+        let cps = UploadResumeTests.Checkpoints()
+        await #expect(throws: Crash.self) {
+            _ = try await deliver(rig, try job(rig, dir), checkpoint: { cp in
+                cps.add(cp)
+                if RedditAdapter.decode(cp.session)?.phase == .submitted { throw Crash() }
+            })
+        }
+        let uncertain = try #require(cps.all.first { RedditAdapter.decode($0.session)?.phase == .submitting })
+        let out = try await deliver(rig, try job(rig, dir, session: uncertain.session))
+        let submits = await rig.state.requestCounts["reddit.submit"], posts = await rig.state.redditPostCount()
+        #expect(submits == 1 && posts == 1)
+        #expect(out.remoteId == (await rig.state.allVideos().first?.id))
+        // A submit that never arrived: nothing shows within the settle window, so a person is asked — no second post.
+        let dir2 = try TempDir()
+        let rig2 = try await setUp(dir2, settle: .milliseconds(300))
+        defer { Task { await rig2.server.stop() } }
+        var lost = try #require(RedditAdapter.decode(uncertain.session))
+        lost.username = "brand"
+        lost.assetID = "nothing-like-it"
+        lost.submittedAt = Date().timeIntervalSince1970
+        let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig2, try job(rig2, dir2, session: RedditAdapter.encode(lost))) }
+        #expect(e?.kind == .permanent && e?.code == .uncertainPost, "\(String(describing: e))")
+        #expect(await rig2.state.requestCounts["reddit.submit"] == nil)
+    }
+
+    @Test func errorsInsideA200RateWindowsAndFailedProcessingAreClassified() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir)
+        defer { Task { await rig.server.stop() } }
+        // No such community: permanent, in Reddit's words.
+        await rig.state.setRedditSubredditMissing("oceans")
+        let e1 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir)) }
+        #expect(e1?.kind == .permanent && e1?.message.contains("SUBREDDIT_NOEXIST") == true, "\(String(describing: e1))")
+        // RATELIMIT inside a 200: waits the minutes named; the media stay uploaded, the next try only submits.
+        let meta2 = PublishMetadata(title: "Second", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "videos"])
+        await rig.state.rateLimitRedditSubmits(minutes: [5])
+        let cps = UploadResumeTests.Checkpoints()
+        let t0 = Date()
+        let e2 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2), checkpoint: { cps.add($0) }) }
+        let t1 = Date()
+        guard case .retryAt(let at) = e2?.kind else { Issue.record("expected a wait: \(String(describing: e2))"); return }
+        #expect(waitIsAbout(at, 305, from: t0, to: t1) && e2?.code == .rateLimited)
+        let back = try #require(cps.all.last)
+        #expect(RedditAdapter.decode(back.session)?.phase == .uploaded)
+        let media = await rig.state.requestCounts["reddit.media"]
+        _ = try await deliver(rig, try job(rig, dir, meta: meta2, session: back.session))
+        let mediaAfter = await rig.state.requestCounts["reddit.media"], posts = await rig.state.redditPostCount()
+        #expect(mediaAfter == media && posts == 1)
+        // A 429 at the lease: waits for X-Ratelimit-Reset.
+        await rig.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 90))
+        let t2 = Date()
+        let e3 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
+        let t3 = Date()
+        guard case .retryAt(let at3) = e3?.kind else { Issue.record("expected a wait: \(String(describing: e3))"); return }
+        #expect(waitIsAbout(at3, 90, from: t2, to: t3))
+        // The window stays shut for the next request too: it goes back to the queue rather than asking again.
+        let e3b = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
+        #expect(e3b?.message.contains("request window") == true)
+        #expect(await rig.state.requestCounts["reddit.lease"] == 5)
+    }
+
+    @Test func failedProcessingAndADeadRefreshTokenAreClassified() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir)
+        defer { Task { await rig.server.stop() } }
+        let meta2 = PublishMetadata(title: "Second", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "videos"])
+        // Processing failed: the WebSocket says so; permanent, nothing posted.
+        await rig.state.setFaults(.init(failProcessing: "video could not be transcoded"))
+        let e4 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
+        #expect(e4?.kind == .permanent && e4?.message.contains("could not be transcoded") == true, "\(String(describing: e4?.kind)) \(e4?.message ?? "")")
+        #expect(await rig.state.redditPostCount() == 0)
+        // A refresh token Reddit no longer knows is answered inside a 200: a person authorizes again.
+        await rig.state.revoke(account: "reddit:brand")
+        let e5 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
+        #expect(e5?.kind == .reauthenticate && e5?.message.contains("invalid_grant") == true, "\(String(describing: e5?.kind)) \(e5?.message ?? "")")
+    }
+
+    @Test func aUsedUpWindowIsWaitedForBeforeTheNextRequest() async throws {
+        let w = RedditWindow()
+        await w.note(["X-Ratelimit-Remaining": "0.0", "X-Ratelimit-Reset": "400", "X-Ratelimit-Used": "1000"])
+        let closed = await w.closedUntil()
+        #expect(closed.map { $0.timeIntervalSinceNow > 390 } == true)
+        await w.note(["X-Ratelimit-Remaining": "12.0", "X-Ratelimit-Reset": "400"])
+        #expect(await w.closedUntil() == nil)
+        #expect(RedditAPI.waitNamed(in: "Take a break for 5 minutes before trying again.") == 305)
+        #expect(RedditAPI.waitNamed(in: "you are doing that too much. try again in 30 seconds.") == 35)
+    }
+
+    @Test func textAndSettingsAreCheckedBeforeAnythingIsSent() throws {
+        let a = RedditAdapter(AdapterSettings(account: AccountConfig(key: "reddit:x", platform: "reddit", clientID: "c", clientSecret: "s", refreshToken: "r",
+                                                                     endpoint: "", tokenURL: ""),
+                                              tokens: TokenProvider(account: AccountConfig(key: "reddit:x", platform: "reddit", clientID: "c", clientSecret: "s",
+                                                                                           refreshToken: "r", endpoint: "", tokenURL: ""),
+                                                                    http: HTTPClient.shared, store: TikTokTests.Store()),
+                                              http: HTTPClient.shared, chunkSize: 1 << 20))
+        func meta(_ title: String, _ options: [String: String], privacy: Privacy = .public) -> PublishMetadata {
+            PublishMetadata(title: title, description: "", tags: [], privacy: privacy, publishAt: nil, options: options)
+        }
+        #expect(a.preflight(meta("ok", ["subreddit": "videos"])) == nil)
+        #expect(a.preflight(meta("ok", [:]))?.message.contains("no subreddit") == true)
+        #expect(a.preflight(meta("ok", ["subreddit": "a b"]))?.message.contains("not a subreddit name") == true)
+        #expect(a.preflight(meta(String(repeating: "x", count: 301), ["subreddit": "videos"]))?.code == .textTooLong)
+        #expect(a.preflight(meta("ok", ["subreddit": "videos", "nsfw": "maybe"]))?.message.contains("true or false") == true)
+        #expect(a.preflight(meta("ok", ["subreddit": "videos"], privacy: .private))?.message.contains("every post is public") == true)
+        func check(_ lines: String) -> OmniError? { AccountChecks.problem("reddit:studio", "    client_id: c\n    client_secret: s\n    refresh_token: r\n" + lines) }
+        #expect(check("    subreddit: r/videos\n") == nil)
+        let bad = check("    subreddit: \"no spaces allowed\"\n")
+        #expect(bad?.message.contains("not a subreddit name") == true && bad?.location?.line != nil, "\(String(describing: bad))")
+        #expect(check("    user_agent: bot\n")?.message.contains("descriptive User-Agent") == true)
+        // Reddit's User-Agent format, naming the app and (when given) the user.
+        let config = try PlatformRegistry.parse(text: "version: 1\nroot: /tmp/p\ntargets: [reddit:x]\naccounts:\n  reddit:x: {client_id: abc123, client_secret: s, refresh_token: r, username: u/studio}\n",
+                                                file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        let acc = try #require(config.accounts["reddit:x"])
+        #expect(RedditPlatform.userAgent(for: acc) == "linux:abc123:\(Product.version) (OmniPost; by u/studio)")
+    }
+
+    /// PRAW (Reddit's widely used Python client) against the sandbox, unchanged: it refreshes with the
+    /// client in HTTP Basic, leases, form-POSTs the video and its poster to `https:` + the lease's
+    /// action, submits, and reads the post's address from the WebSocket.
+    @Test(.enabled(if: PythonServer.has("praw")), .timeLimit(.minutes(3)))
+    func prawPostsAVideoToTheSandbox() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir)
+        defer { Task { await rig.server.stop() } }
+        let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+        let poster = dir.file("poster.jpg")
+        try Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 7, count: 500)).write(to: poster)
+        let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/reddit_official_client.py").path
+        let ca = rig.server.caFile.path, base = rig.server.baseURL
+        let r = try await offPool { try SandboxOfficialClientTests.run(script, [base, "cid", "csecret", "rt-0", clip.path, poster.path, ca]) }
+        #expect(r["title"] as? String == "from PRAW" && (r["url"] as? String)?.contains("/r/praw_test/comments/") == true, "\(r.value)")
+        #expect(await rig.state.postCount(sha256: try FileHashing.sha256(path: clip.path).hex) == 1)
+    }
+
+    @Test(.timeLimit(.minutes(3))) func aPipelineInSandboxModePostsToReddit() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, reddit:main]")
+        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 2), as: "walk", sidecar: "title: a walk by the sea\nprivacy: public\n", into: config)
+        let p = try await TestPipelines.runOnce(config)
+        defer { Task { await p.close() } }
+        let deliveries = try p.context.ledger.allDeliveries()
+        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+        // The poster was taken from the clip for Reddit only: YouTube got no thumbnail it was not asked for.
+        #expect(deliveries.first { $0.platform == "reddit" }?.coverPath != nil && deliveries.first { $0.platform == "youtube" }?.coverPath == nil)
+        let post = try #require(await p.sandbox!.state.redditPosts.first)
+        #expect(post.subreddit == "omnipost_sandbox" && post.title == "a walk by the sea")
+    }
+}
