@@ -50,6 +50,12 @@ import Testing
         #expect(phases == ["uploaded", "submitting", "submitted"])
         let post = try #require(await rig.state.redditPosts.first)
         #expect(post.subreddit == "oceans" && post.spoiler && !post.nsfw && post.title == "Waves at dawn")
+        // Reddit's hour-long access tokens lapse: the next post refreshes once and goes on.
+        await rig.state.expireAccessTokens()
+        let before = await rig.state.requestCounts["reddit.token"] ?? 0
+        _ = try await deliver(rig, try job(rig, dir))
+        let after = await rig.state.requestCounts["reddit.token"] ?? 0
+        #expect(after == before + 1 && (await rig.state.redditPostCount()) == 2)
     }
 
     @Test func aCutUploadIsSentAgainAndARestartAfterTheUploadOnlySubmits() async throws {
