@@ -51,7 +51,8 @@ struct SandboxCommand: AsyncParsableCommand {
         }
         await server.state.setFaults(.init(youtubePutDelayMs: putDelayMs, finalReplyDelayMs: finalReplyDelayMs))
         try await server.runForeground { p in
-            print("sandbox listening on http://\(host):\(p) (and HTTPS for Reddit's media host; its CA: \(server.caFile.path))")
+            print("sandbox listening on http://\(host):\(p)")
+            print("HTTPS (Reddit's media host) is signed by the CA in \(server.caFile.path)")
             fflush(nil)
         }
     }

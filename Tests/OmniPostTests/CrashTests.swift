@@ -13,7 +13,7 @@ import Testing
 @Suite(.serialized) struct CrashTests {
     static let binary = CheckCommandTests.binary
     static let clips = 20
-    static let platforms = ["youtube", "tiktok", "instagram", "x", "linkedin", "vimeo", "bluesky", "s3"]
+    static let platforms = ["youtube", "tiktok", "instagram", "x", "linkedin", "vimeo", "bluesky", "reddit", "s3"]
 
     /// A child process with a clean signal mask, its output in a file.
     final class Child {
@@ -63,7 +63,7 @@ import Testing
                                  "--account", "youtube:main=cid:sec:rt-yt", "--account", "tiktok:main=ck:sec:rt-tt",
                                  "--account", "instagram:main=ig:sec:rt-ig", "--account", "x:main=xc:sec:rt-x",
                                  "--account", "linkedin:main=li:sec:rt-li", "--token", "vimeo:main=crash-vimeo-token-0001",
-                                 "--bluesky", "bluesky:main=crash.sandbox.test:crsh-test-pass-word",
+                                 "--bluesky", "bluesky:main=crash.sandbox.test:crsh-test-pass-word", "--account", "reddit:main=rc:sec:rt-rd",
                                  "--put-delay-ms", "120", "--final-reply-delay-ms", "600"], log: sandboxLog)
         defer { sandbox.kill9() }
         let line = try Self.waitForLine(sandboxLog, containing: "listening on")
@@ -79,7 +79,7 @@ import Testing
             root: \(root.path)
             watch: {mode: inotify, settle: 200ms}
             sidecar: {grace: 5s}
-            upload: {chunk_size: 1MiB, concurrency: 2}
+            upload: {chunk_size: 1MiB, concurrency: 2, ca_file: "\(dir.file("sandbox/tls/ca.pem").path)"}
             quotas:
               youtube: [{name: upload_units, limit: 1000000, cost: 1600, window: day, zone: America/Los_Angeles}]
               tiktok: [{name: posts, limit: 1000, window: 24h}]
@@ -94,6 +94,7 @@ import Testing
               - linkedin:main
               - vimeo:main
               - bluesky:main
+              - reddit:main
               - s3:main
             accounts:
               youtube:main: {client_id: cid, client_secret: sec, refresh_token: rt-yt, endpoint: "\(base)", token_url: "\(base)/token"}
@@ -103,6 +104,7 @@ import Testing
               linkedin:main: {client_id: li, client_secret: sec, refresh_token: rt-li, endpoint: "\(base)", token_url: "\(base)/oauth/v2/accessToken"}
               vimeo:main: {access_token: crash-vimeo-token-0001, endpoint: "\(base)"}
               bluesky:main: {handle: crash.sandbox.test, app_password: crsh-test-pass-word, endpoint: "\(base)", video_service: "\(base)"}
+              reddit:main: {client_id: rc, client_secret: sec, refresh_token: rt-rd, endpoint: "\(base)", token_url: "\(base)/api/v1/access_token", subreddit: crash_test}
               s3:main: {endpoint: "\(moto.endpoint)", bucket: \(bucketName), region: us-east-1, access_key_id: moto, secret_access_key: moto}
             """)
         // 20 distinct clips of ~10.5 MiB: one encode, then a different `free` box on each (ignored by
