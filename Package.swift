@@ -105,6 +105,7 @@ let package = Package(
             dependencies: [
                 "OmniPostCore", "OmniPostLedger", "OmniPostMedia", "OmniPostIngest",
                 "OmniPostPlatforms", "OmniPostSandbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

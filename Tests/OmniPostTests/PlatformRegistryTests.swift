@@ -43,8 +43,8 @@ import Testing
               s3: {endpoint: "https://s3.example.com", bucket: b, access_key_id: k, secret_access_key: s}
               link_ttl: 30m
             """, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
-        #expect(named.mediaHost?.s3.bucket == "b" && named.mediaHost?.linkTTL == .seconds(1800) && named.mediaHost?.s3.region == "us-east-1")
-        #expect(try parse("targets: [threads:main]\n").mediaHost?.s3.bucket == "omnipost-media")
+        #expect(named.mediaHost?.s3?.bucket == "b" && named.mediaHost?.linkTTL == .seconds(1800) && named.mediaHost?.s3?.region == "us-east-1")
+        #expect(try parse("targets: [threads:main]\n").mediaHost?.s3?.bucket == "omnipost-media")
         let short = #expect(throws: OmniError.self) {
             _ = try parse("targets: [threads:main]\nmedia_host: {s3: {bucket: b}, link_ttl: 5s}\n")
         }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// `media_host:` — where renditions go when a platform fetches media from a URL instead of taking an
-/// upload (Threads): an S3-compatible bucket, read back through presigned links that expire.
+/// upload (Threads): an S3-compatible bucket, read back through presigned links that expire; or the
+/// daemon itself (`serve: true`), handing out signed links that expire on its `http:` listener.
 public struct MediaHostConfig: Sendable {
     public struct S3: Sendable {
         public var endpoint: String
@@ -24,10 +25,12 @@ public struct MediaHostConfig: Sendable {
         }
     }
 
-    public var s3: S3
+    /// The bucket; nil when the daemon serves the links itself.
+    public var s3: S3?
+    public var served: Bool { s3 == nil }
     /// How long a link works: long enough for the platform to fetch the file, short enough not to be a public copy.
     public var linkTTL: Duration
-    public init(s3: S3, linkTTL: Duration) {
+    public init(s3: S3?, linkTTL: Duration) {
         self.s3 = s3
         self.linkTTL = linkTTL
     }

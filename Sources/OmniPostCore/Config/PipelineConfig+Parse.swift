@@ -3,7 +3,7 @@ import Foundation
 extension PipelineConfig {
     public static let topLevelKeys = [
         "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
-        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host",
+        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http",
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
@@ -202,9 +202,48 @@ extension PipelineConfig {
             if let f = c["key_file"] { config.credentials.keyFile = resolve(try f.string(), against: baseDirectory) }
             if let e = c["key_env"] { config.credentials.keyEnv = try e.string() }
         }
+        if let v = top["http"] {
+            let h = try v.mapping(allowed: ["listen", "public_url", "token_file"])
+            var http = HTTPConfig()
+            if let l = h["listen"] {
+                guard let (host, port) = HTTPConfig.parseListen(try l.string()) else { throw l.fail("listen is host:port, like 127.0.0.1:8700 or [::1]:8700") }
+                (http.host, http.port) = (host, port)
+            }
+            if let u = h["public_url"] {
+                let url = try u.string()
+                guard let c = URLComponents(string: url), ["http", "https"].contains(c.scheme ?? ""), c.host?.isEmpty == false, c.query == nil else {
+                    throw u.fail("public_url is how others reach this listener, like https://nas.example.com:8700")
+                }
+                http.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            }
+            if let t = h["token_file"] {
+                let f = resolve(try t.string(), against: baseDirectory)
+                guard let text = try? String(contentsOf: f, encoding: .utf8), text.trimmingCharacters(in: .whitespacesAndNewlines).count >= 16 else {
+                    throw t.fail("token_file \(f.path) must be a readable file holding a token of at least 16 characters")
+                }
+                http.tokenFile = f
+            }
+            if !http.isLoopback && http.tokenFile == nil {
+                throw (h["listen"] ?? v).fail("listening on \(http.host) (beyond this machine) needs `token_file:`: what the listener serves is not for everyone on the network; or listen on 127.0.0.1")
+            }
+            config.http = http
+        }
         if let v = top["media_host"] {
-            let m = try v.mapping(allowed: ["s3", "link_ttl"])
-            guard let s3node = m["s3"] else { throw v.fail("media_host needs `s3:` (an S3-compatible bucket)") }
+            let m = try v.mapping(allowed: ["s3", "serve", "link_ttl"])
+            if let serve = m["serve"], try serve.bool() {
+                if m["s3"] != nil { throw serve.fail("media_host takes either `s3:` or `serve: true`, not both") }
+                let ttl = try m["link_ttl"]?.duration() ?? .seconds(3600)
+                if ttl < .seconds(60) || ttl > .seconds(7 * 86400) { throw m["link_ttl"]!.fail("link_ttl must be 1m–7d") }
+                if sandbox == .embedded {
+                    // Sandbox mode: a loopback listener of its own (the sandbox fetches from this machine).
+                    if config.http == nil { var h = HTTPConfig(); h.port = 0; config.http = h }
+                } else if config.http?.publicURL == nil {
+                    throw serve.fail("media_host: {serve: true} hands platforms links on this daemon: it needs `http: {listen: …, public_url: …}` saying how they reach it")
+                }
+                config.mediaHost = MediaHostConfig(s3: nil, linkTTL: ttl)
+                return config
+            }
+            guard let s3node = m["s3"] else { throw v.fail("media_host needs `s3:` (an S3-compatible bucket) or `serve: true` (links on this daemon's `http:` listener)") }
             let s = try s3node.mapping(allowed: ["endpoint", "bucket", "region", "access_key_id", "secret_access_key", "prefix"])
             func need(_ k: String) throws -> String {
                 guard let n = s[k] else { throw s3node.fail("media_host.s3 needs `\(k)`") }

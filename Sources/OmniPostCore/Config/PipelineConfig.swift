@@ -23,6 +23,8 @@ public struct PipelineConfig: Sendable {
     public var credentials = CredentialsConfig()
     /// Where renditions go for platforms that fetch media from a URL (Threads). Made up in sandbox mode.
     public var mediaHost: MediaHostConfig?
+    /// The daemon's HTTP listener; nil: none.
+    public var http: HTTPConfig?
 
     /// Where the file names a platform (targets, accounts, quotas, per-platform caps): the platform
     /// registry checks each against the platforms this build has, and answers at that line.

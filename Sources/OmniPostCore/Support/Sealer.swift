@@ -68,6 +68,13 @@ public struct Sealer: Sendable {
     }
 
     /// A fingerprint of a configured secret, so a changed one can be noticed without storing it.
+    /// A key for another purpose (signing media links), derived from this one with HKDF: the same
+    /// across restarts, never the sealing key itself.
+    public func derivedKey(for purpose: String) -> Data {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("omnipost \(purpose)".utf8), outputByteCount: 32)
+            .withUnsafeBytes { Data($0) }
+    }
+
     public static func fingerprint(_ s: String) -> String {
         SHA256.hash(data: Data(s.utf8)).map { String(format: "%02x", $0) }.joined()
     }

@@ -15,6 +15,8 @@ import OmniPostSandbox
 public final class Pipeline: Sendable {
     public let context: PipelineContext
     public let sandbox: SandboxServer?
+    /// The daemon's HTTP listener (`http:`), when configured.
+    public let listener: HTTPListener?
     public let watcher: InboxWatcher
     let http: HTTPClient
 
@@ -43,9 +45,10 @@ public final class Pipeline: Sendable {
                 config.accounts[key] = account
             }
             // The sandbox's own S3 is the media host unless the file names a real one.
-            if var host = config.mediaHost, host.s3.endpoint.isEmpty {
-                host.s3.endpoint = s.baseURL + "/s3"
-                await s.state.registerS3(accessKeyID: host.s3.accessKeyID, secret: host.s3.secretAccessKey)
+            if var host = config.mediaHost, var bucket = host.s3, bucket.endpoint.isEmpty {
+                bucket.endpoint = s.baseURL + "/s3"
+                await s.state.registerS3(accessKeyID: bucket.accessKeyID, secret: bucket.secretAccessKey)
+                host.s3 = bucket
                 config.mediaHost = host
             }
             if s.tlsPort != nil { config.upload.caFile = config.upload.caFile ?? s.caFile }
@@ -58,8 +61,23 @@ public final class Pipeline: Sendable {
         // From here a failure (a credentials key that cannot be read, a ledger that refuses) is answered as
         // the error it is: the HTTP client is shut down and the sandbox stopped, not freed while open —
         // which traps.
+        var listener: HTTPListener? = nil
         do {
-            let adapters = try makeAdapters(config: config, ledger: ledger, http: http, backoff: backoff)
+            // The listener first: in sandbox mode the links it signs carry the port it was given.
+            var served: ServedMedia? = nil
+            if let h = config.http {
+                let media = config.mediaHost?.served == true
+                    ? (folder: config.paths.root.appendingPathComponent("media"), signer: MediaLinkSigner(key: try sealer(config).derivedKey(for: "media links")))
+                    : nil
+                if let media { MediaLinkSigner.sweep(folder: media.folder, olderThan: Int(config.mediaHost!.linkTTL.seconds) + 600) }
+                let l = try await HTTPListener.start(h, media: media, logger: logger)
+                listener = l
+                if let media {
+                    served = ServedMedia(folder: media.folder, base: h.publicURL ?? "http://\(h.isLoopback ? h.host : "127.0.0.1"):\(l.port)", signer: media.signer)
+                }
+                progress.line("  http                listening on \(h.host):\(l.port)" + (h.publicURL.map { " (\($0))" } ?? ""))
+            }
+            let adapters = try makeAdapters(config: config, ledger: ledger, http: http, backoff: backoff, served: served)
             // Work a killed process held is taken up now, not when its lease would have expired.
             // A process that crashed (rather than being killed) left a marker: the drops it held are charged a
             // crash, and one that crashed the daemon twice is quarantined instead of crashing it again.
@@ -82,8 +100,9 @@ public final class Pipeline: Sendable {
             let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo,
                                        pending: ctx.arriving.writing)
             progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
-            return Pipeline(context: ctx, sandbox: sandbox, watcher: watcher, http: http)
+            return Pipeline(context: ctx, sandbox: sandbox, listener: listener, watcher: watcher, http: http)
         } catch {
+            await listener?.stop()
             try? await http.shutdown()
             await sandbox?.stop()
             throw error
@@ -104,11 +123,22 @@ public final class Pipeline: Sendable {
         return tls
     }
 
-    public static func makeAdapters(config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff()) throws -> [String: any PlatformAdapter] {
+    /// Where the daemon serves media from, and how its links are made (`media_host: {serve: true}`).
+    public struct ServedMedia: Sendable {
+        public var folder: URL
+        public var base: String
+        public var signer: MediaLinkSigner
+    }
+
+    static func sealer(_ config: PipelineConfig) throws -> Sealer {
+        try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"), env: config.credentials.keyEnv)
+    }
+
+    public static func makeAdapters(config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
+                                    served: ServedMedia? = nil) throws -> [String: any PlatformAdapter] {
         var adapters: [String: any PlatformAdapter] = [:]
         var providers: [String: TokenProvider] = [:]
-        let sealer = try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
-                                     env: config.credentials.keyEnv)
+        let sealer = try sealer(config)
         let store = LedgerTokenStore(ledger: ledger, sealer: sealer)
         // Only accounts that authorize with OAuth keep a refresh token (a bucket's keys, an app password
         // and a folder have none: sandbox mode's made-up one is not stored for them).
@@ -122,13 +152,21 @@ public final class Pipeline: Sendable {
             var settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
                                            maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
             settings.tls = try tlsConfiguration(config.upload)
-            settings.mediaHost = config.mediaHost.map { MediaHost(bucket: S3Bucket($0.s3, http: http), linkTTL: Int($0.linkTTL.seconds)) }
+            if let h = config.mediaHost {
+                let ttl = Int(h.linkTTL.seconds)
+                if let s3 = h.s3 {
+                    settings.mediaHost = MediaHost(bucket: S3Bucket(s3, http: http), linkTTL: ttl)
+                } else if let served {
+                    settings.mediaHost = MediaHost(store: .served(folder: served.folder, base: served.base, signer: served.signer), linkTTL: ttl)
+                }
+            }
             adapters[t.name] = PlatformRegistry.makeAdapter(platform: t.platform, settings: settings)
         }
         return adapters
     }
 
-    init(context: PipelineContext, sandbox: SandboxServer?, watcher: InboxWatcher, http: HTTPClient) {
+    init(context: PipelineContext, sandbox: SandboxServer?, listener: HTTPListener?, watcher: InboxWatcher, http: HTTPClient) {
+        self.listener = listener
         self.context = context
         self.sandbox = sandbox
         self.watcher = watcher
@@ -251,6 +289,7 @@ public final class Pipeline: Sendable {
     }
 
     public func close() async {
+        await listener?.stop()
         try? await http.shutdown()
         await sandbox?.stop()
     }

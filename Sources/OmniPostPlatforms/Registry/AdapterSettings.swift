@@ -100,12 +100,56 @@ extension SettingsBacked {
     var backoff: Backoff { settings.backoff }
 }
 
-/// A bucket renditions are put in, and how long the links handed to a platform work.
+/// Where a rendition is put for a platform that fetches it from a URL, and how long the link handed
+/// to the platform works: a bucket (a presigned GET), or this daemon (a signed link on its listener).
 public struct MediaHost: Sendable {
-    public var bucket: S3Bucket
+    public enum Store: Sendable {
+        case bucket(S3Bucket)
+        /// Files in `folder` (named by their sha256), served at `base` + `/media/<name>` by the daemon.
+        case served(folder: URL, base: String, signer: MediaLinkSigner)
+    }
+    public var store: Store
     public var linkTTL: Int
     public init(bucket: S3Bucket, linkTTL: Int) {
-        self.bucket = bucket
+        self.store = .bucket(bucket)
         self.linkTTL = linkTTL
+    }
+    public init(store: Store, linkTTL: Int) {
+        self.store = store
+        self.linkTTL = linkTTL
+    }
+
+    /// Puts the rendition where the platform can fetch it, named by its content's hash (the same
+    /// rendition is stored once whatever retries happen), and returns the link that expires.
+    public func publish(file: String, sha256: String, size: Int64, contentType: String) async throws -> String {
+        let ext = (file as NSString).pathExtension.isEmpty ? "mp4" : (file as NSString).pathExtension.lowercased()
+        let name = sha256 + "." + ext
+        switch store {
+        case .bucket(let bucket):
+            let key = bucket.config.prefix + name
+            try await bucket.put(file: file, key: key, size: size, sha256: sha256, contentType: contentType)
+            return bucket.presignedGET(key: key, ttl: linkTTL)
+        case .served(let folder, let base, let signer):
+            MediaLinkSigner.sweep(folder: folder, olderThan: linkTTL + 600)
+            try Self.stage(file: file, as: folder.appendingPathComponent(name))
+            return signer.link(base: base, name: name, ttl: linkTTL)
+        }
+    }
+
+    /// A hard link to the rendition (same file system, no copy), else a copy renamed into place. One
+    /// already there is linked anew, so the sweep counts its age from this link on.
+    static func stage(file: String, as dest: URL) throws {
+        let fm = FileManager.default
+        unlink(dest.path)
+        do {
+            try fm.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if link(file, dest.path) == 0 || errno == EEXIST { return }
+            let tmp = dest.deletingLastPathComponent().appendingPathComponent(".\(dest.lastPathComponent).\(getpid()).partial")
+            try? fm.removeItem(at: tmp)
+            try fm.copyItem(atPath: file, toPath: tmp.path)
+            guard rename(tmp.path, dest.path) == 0 else { throw OmniError(.archiveIO, "cannot rename \(tmp.lastPathComponent) into place") }
+        } catch {
+            throw DeliveryError(.retryNow, .archiveIO, "the rendition could not be put where the daemon serves it: \(error)")
+        }
     }
 }

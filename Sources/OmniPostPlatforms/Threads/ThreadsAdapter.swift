@@ -93,11 +93,8 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
         }
         let user = try await container.userID(account)
         try await container.checkPublishingLimit("/\(user)/threads_publishing_limit", report: job.reportLimit)
-        // The object's name is its content's hash: the same rendition is stored once, whatever retries happen.
         let sha = try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
-        let key = host.bucket.config.prefix + sha + "." + ((job.filePath as NSString).pathExtension.isEmpty ? "mp4" : (job.filePath as NSString).pathExtension)
-        try await host.bucket.put(file: job.filePath, key: key, size: job.size, sha256: sha, contentType: job.contentType)
-        let link = host.bucket.presignedGET(key: key, ttl: host.linkTTL)
+        let link = try await host.publish(file: job.filePath, sha256: sha, size: job.size, contentType: job.contentType)
         try await job.beforeRequest("init")
         let r = try await graph.call(.POST, "/\(user)/threads", [("media_type", "VIDEO"), ("video_url", link), ("text", Self.text(job.metadata))])
         guard r.status == 200, let id = r.json?["id"] as? String else { throw graph.classify(r, during: "creating the post's container") }

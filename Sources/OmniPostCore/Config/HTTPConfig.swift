@@ -1,0 +1,33 @@
+import Foundation
+
+/// `http:` — the daemon's own HTTP listener. Today it serves signed media links (`media_host: {serve:
+/// true}`) and `/healthz`. Loopback by default; any other address needs `token_file:`, since what it
+/// serves is meant for the operator and for platforms holding a signed link, not for the network.
+public struct HTTPConfig: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (tests; sandbox mode).
+    public var port = 8700
+    /// How others reach it (`https://nas.example.com:8700`, a reverse proxy's address): what links start with.
+    public var publicURL: String?
+    /// A file holding the token that mutations need (read at start).
+    public var tokenFile: URL?
+    public init() {}
+
+    public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
+
+    /// `host:port`, `[v6]:port` or `:port` (all addresses).
+    public static func parseListen(_ text: String) -> (host: String, port: Int)? {
+        var hostPart: Substring, portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            portPart = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+        }
+        guard let port = Int(portPart), (0...65535).contains(port) else { return nil }
+        return (hostPart.isEmpty ? "0.0.0.0" : String(hostPart), port)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import Logging
+import OmniPostCore
+import ServiceLifecycle
+
+/// The daemon's own HTTP listener (`http:`): `/healthz`, and the media it hands platforms signed
+/// links to (`media_host: {serve: true}`) — each file only with a valid, unexpired signature, with
+/// Range, HEAD and conditional requests as Hummingbird's FileMiddleware serves them. It runs beside
+/// the stages and shares nothing with them but the folder the upload stage puts renditions in.
+public final class HTTPListener: Sendable {
+    let task: Task<Void, any Error>
+    let group: ServiceGroup
+    public let port: Int
+
+    init(task: Task<Void, any Error>, group: ServiceGroup, port: Int) {
+        self.task = task
+        self.group = group
+        self.port = port
+    }
+
+    /// Binds and starts serving; returns once the port is bound.
+    public static func start(_ config: HTTPConfig, media: (folder: URL, signer: MediaLinkSigner)?, logger: Logger) async throws -> HTTPListener {
+        let router = Router()
+        router.get("/healthz") { _, _ in "ok\n" }
+        if let media {
+            try FileManager.default.createDirectory(at: media.folder, withIntermediateDirectories: true)
+            router.add(middleware: SignedMediaMiddleware(signer: media.signer, files: FileMiddleware(media.folder.path, urlBasePath: "/media", logger: logger)))
+        }
+        let bound = BoundPort()
+        let app = Application(router: router, configuration: .init(address: .hostname(config.host, port: config.port), serverName: "omnipost"),
+                              onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
+        for _ in 0..<500 {
+            if let p = bound.value { return HTTPListener(task: task, group: group, port: p) }
+            if task.isCancelled { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await group.triggerGracefulShutdown()
+        let why = await (try? task.value).map { _ in "it stopped" } ?? "see the log"
+        throw OmniError(.configInvalid, "the http listener could not bind \(config.host):\(config.port) (\(why)); is another process using the port?")
+    }
+
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+}
+
+/// `/media/<name>?expires=…&sig=…` goes to the files only with a signature of ours that has not
+/// expired; anything else under `/media/` is 403, and other paths pass by.
+struct SignedMediaMiddleware<Context: RequestContext>: RouterMiddleware {
+    let signer: MediaLinkSigner
+    let files: FileMiddleware<Context, LocalFileSystem>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/media/") else { return try await next(request, context) }
+        let name = String(request.uri.path.dropFirst("/media/".count))
+        let q = request.uri.queryParameters
+        guard signer.verify(name: name, expires: q["expires"].map(String.init), sig: q["sig"].map(String.init)) else {
+            return Response(status: .forbidden, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "this link is not valid, or it expired\n")))
+        }
+        // FileMiddleware serves a file where the rest of the chain answers "not found".
+        return try await files.handle(request, context: context) { _, _ in throw HTTPError(.notFound) }
+    }
+}
+
+final class BoundPort: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v: Int?
+    func set(_ p: Int) { lock.lock(); v = p; lock.unlock() }
+    var value: Int? { lock.lock(); defer { lock.unlock() }; return v }
+}
