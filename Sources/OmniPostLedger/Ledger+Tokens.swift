@@ -62,6 +62,15 @@ extension Ledger {
         }
     }
 
+    /// Forgets an account's stored credentials (`omnipost accounts remove`). True when there were any.
+    @discardableResult
+    public func removeToken(account: String) throws -> Bool {
+        try write { db, _ in
+            try db.execute(sql: "DELETE FROM tokens WHERE account = ?", arguments: [account])
+            return db.changesCount > 0
+        }
+    }
+
     public struct TokenSummary: Sendable, Codable {
         public var account: String
         public var hasRefreshToken: Bool

@@ -48,6 +48,7 @@ public final class SandboxServer: Sendable {
             platform.add(to: router, state: state) { "http://\(host):\(box.value ?? 0)" }
         }
         ControlRoutes.add(to: router, state: state)
+        ConsentRoutes.add(to: router, state: state)
         return router
     }
 

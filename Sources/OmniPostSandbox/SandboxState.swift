@@ -217,6 +217,8 @@ public actor SandboxState {
     var bskyDailyVideos = 25
     var bskyRecords: [String: BskyRecord] = [:]
     var bskyRecordOrder: [String] = []
+    var consents: [String: Consent] = [:]
+    var oauthCodes: [String: OAuthCode] = [:]
     var redditAssets: [String: RedditAsset] = [:]
     var redditPosts: [RedditPost] = []
     /// What each asset's WebSocket says once its post is decided, and who waits for it.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import OmniPostCore
 import OmniPostPlatforms
@@ -7,8 +8,67 @@ import OmniPostPipeline
 
 struct AccountsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "accounts", abstract: "List a pipeline's accounts and their stored credentials, or store a new refresh token.",
-        subcommands: [List.self, SetToken.self], defaultSubcommand: List.self)
+        commandName: "accounts", abstract: "Connect, check, list and remove a pipeline's accounts; their credentials are sealed in the ledger.",
+        subcommands: [List.self, Add.self, Check.self, Remove.self, SetToken.self], defaultSubcommand: List.self)
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add",
+            abstract: "Connect an account: OAuth with PKCE; prints the consent address and waits for the browser's redirect on 127.0.0.1.")
+        @Argument(help: "Pipeline file.") var pipeline: String
+        @Argument(help: "Account, platform:name (e.g. youtube:main).") var account: String
+        @Flag(help: "No browser on this machine: open the address anywhere, then paste the address the browser was sent to.") var manual = false
+        @Option(help: "Seconds to wait for the redirect.") var timeout: Int = 300
+
+        func run() async throws {
+            let config = try PlatformRegistry.load(path: pipeline)
+            let connector = AccountConnector(config: config, key: account, http: HTTPClient.shared)
+            let mode: AccountConnector.Mode = manual ? .manual(read: { readLine(strippingNewline: true) }) : .loopback(timeout: .seconds(timeout))
+            let who = try await connector.connect(mode: mode) { print($0); fflush(nil) }
+            print("connected \(account)\(who.map { " as \($0.name) (\($0.id))" } ?? ""); its tokens are sealed in the ledger")
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check",
+            abstract: "Refresh each account's token and ask who it is; exits 1 when an account could not publish.")
+        @Argument(help: "Pipeline file.") var pipeline: String
+        @Argument(help: "Accounts to check (default: all).") var accounts: [String] = []
+        @Flag(help: "One JSON document.") var json = false
+
+        func run() async throws {
+            let config = try PlatformRegistry.load(path: pipeline)
+            let results = try await AccountHealth.check(config: config, only: accounts, http: HTTPClient.shared)
+            if json {
+                let e = JSONEncoder()
+                e.outputFormatting = [.prettyPrinted, .sortedKeys]
+                let data = try e.encode(results)
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                for r in results {
+                    var parts = [r.account, r.ok ? "ok" : "FAILED"]
+                    if let n = r.identity { parts.append(n) }
+                    if let e = r.accessExpiresAt { parts.append("access token until \(isoStamp(e))") }
+                    if let e = r.error { parts.append(e) }
+                    print(parts.joined(separator: "  "))
+                }
+            }
+            if results.contains(where: { !$0.ok }) { throw ExitCode(1) }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Forget an account's stored credentials (the pipeline file is not changed).")
+        @Argument(help: "Pipeline file.") var pipeline: String
+        @Argument(help: "Account, platform:name.") var account: String
+
+        func run() async throws {
+            let config = try PlatformRegistry.load(path: pipeline)
+            let ledger = try Ledger(path: config.paths.ledger.path)
+            print(try ledger.removeToken(account: account) ? "removed the stored credentials of \(account)" : "\(account) had no stored credentials")
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "Accounts, credential state, breaker and failed deliveries.")

@@ -169,6 +169,23 @@ extension PipelineConfig {
                 tokenURL: try m["token_url"]?.string() ?? "",
                 accountID: try m["id"]?.string() ?? "")
             account.location = node.location
+            account.authorizeURL = try m["authorize_url"]?.string() ?? ""
+            // The client as the provider's console downloads it (Google's client_secret.json: "installed" or "web").
+            if let f = m["client_secrets_file"] {
+                let path = resolve(try f.string(), against: baseDirectory)
+                guard let data = try? Data(contentsOf: path), let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+                      let client = (json["installed"] ?? json["web"]) as? [String: Any], let id = client["client_id"] as? String else {
+                    throw f.fail("client_secrets_file \(path.path) is not a client file as the provider's console downloads it ({\"installed\": {\"client_id\", \"client_secret\", …}})")
+                }
+                if account.clientID.isEmpty { account.clientID = id }
+                if account.clientSecret.isEmpty { account.clientSecret = client["client_secret"] as? String ?? "" }
+                if account.authorizeURL.isEmpty, let a = client["auth_uri"] as? String { account.authorizeURL = a }
+                if account.tokenURL.isEmpty, let t = client["token_uri"] as? String { account.tokenURL = t }
+            }
+            // Or from the environment, which keeps a secret out of the file.
+            let env = ProcessInfo.processInfo.environment
+            if account.clientID.isEmpty { account.clientID = env[AccountConfig.environmentName(key, "CLIENT_ID")] ?? "" }
+            if account.clientSecret.isEmpty { account.clientSecret = env[AccountConfig.environmentName(key, "CLIENT_SECRET")] ?? "" }
             for (k, v) in m where !AccountConfig.commonKeys.contains(k) { account.settings[k] = AccountSetting(v) }
             accounts[key] = account
         }

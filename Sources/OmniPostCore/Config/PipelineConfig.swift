@@ -169,6 +169,8 @@ public struct AccountConfig: Sendable {
     /// Empty until the platform registry fills in the platform's own (when the file names none).
     public var endpoint: String
     public var tokenURL: String
+    /// Where a person grants access (`accounts add`); the platform's own unless the file names one.
+    public var authorizeURL: String = ""
     /// The platform's own id of what posts (`id:` under the account): a LinkedIn author URN
     /// (`urn:li:person:…`, `urn:li:organization:…`), an Instagram user id, a Facebook page id. Empty:
     /// the adapter asks the platform who the token belongs to, where it can.
@@ -202,7 +204,13 @@ public struct AccountSetting: @unchecked Sendable {   // an immutable parsed tre
 
 extension AccountConfig {
     /// The keys every account may have; the rest are its platform's settings.
-    public static let commonKeys: Set<String> = ["client_id", "client_secret", "refresh_token", "endpoint", "token_url", "id"]
+    public static let commonKeys: Set<String> = ["client_id", "client_secret", "refresh_token", "endpoint", "token_url", "id", "authorize_url", "client_secrets_file"]
+
+    /// The environment variables an account's client may come from instead of the file:
+    /// `OMNIPOST_YOUTUBE_MAIN_CLIENT_ID` and `…_CLIENT_SECRET` for `youtube:main`.
+    public static func environmentName(_ key: String, _ field: String) -> String {
+        "OMNIPOST_" + key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined() + "_" + field
+    }
 
     /// The account's own name: `archive` in `s3:archive`.
     public var name: String { key.split(separator: ":", maxSplits: 1).last.map(String.init) ?? key }

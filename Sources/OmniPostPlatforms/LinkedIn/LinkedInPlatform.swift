@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import OmniPostCore
 
 /// LinkedIn as a unit. Its token endpoint lives on www.linkedin.com, its API on api.linkedin.com; every
@@ -17,5 +19,13 @@ public enum LinkedInPlatform: PlatformModule {
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         LinkedInAdapter(settings)
+    }
+
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        let r = try await settings.api.send(url: settings.account.endpoint + "/v2/userinfo", method: .GET, headers: [], body: ByteBuffer())
+        guard r.status == 200, let sub = r.json?["sub"] as? String else {
+            throw DeliveryError(r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "LinkedIn answered \(r.status) when asked who the token is", httpStatus: r.status)
+        }
+        return AccountIdentity(id: "urn:li:person:" + sub, name: r.json?["name"] as? String ?? sub)
     }
 }

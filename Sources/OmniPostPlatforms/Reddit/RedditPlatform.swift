@@ -11,7 +11,7 @@ public enum RedditPlatform: PlatformModule {
         var d = PlatformDescriptor(
             name: "reddit", displayName: "Reddit", apiRoot: "https://oauth.reddit.com",
             oauth: .init(authorizeURL: "https://www.reddit.com/api/v1/authorize", tokenURL: "https://www.reddit.com/api/v1/access_token",
-                         scopes: ["identity", "submit", "read", "history"], clientAuthentication: .basic),
+                         scopes: ["identity", "submit", "read", "history"], clientAuthentication: .basic, authorizeParameters: ["duration": "permanent"]),
             sandboxTokenPath: "/api/v1/access_token",
             accountFields: ["client_id", "client_secret", "refresh_token (a grant with duration=permanent)", "subreddit (default; a drop may name another)",
                             "username (your Reddit name, for the User-Agent)"],
@@ -54,8 +54,16 @@ public enum RedditPlatform: PlatformModule {
     public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath
+        account.authorizeURL = base + "/sandbox/oauth/reddit/authorize"
         account.fillIn("subreddit", "omnipost_sandbox")
         return []
+    }
+
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        let api = RedditAPI(api: settings.api, base: settings.account.endpoint, userAgent: userAgent(for: settings.account) ?? Product.userAgent, window: RedditWindow())
+        let r = try await api.send("/api/v1/me")
+        guard r.status == 200, let name = r.json?["name"] as? String else { throw api.failure(r, during: "asking who the token is") }
+        return AccountIdentity(id: r.json?["id"] as? String ?? name, name: "u/" + name)
     }
 
     /// Reddit's rule: `<platform>:<app ID>:<version> (by u/<reddit username>)`; a generic one is throttled.

@@ -53,6 +53,19 @@ public protocol PlatformModule: Sendable {
     /// The User-Agent this platform's requests carry (token refreshes too), when it has rules for one
     /// (Reddit's); nil: OmniPost's own.
     static func userAgent(for account: AccountConfig) -> String?
+    /// Who the account is (channel, user, member), read with its token: what `accounts add` shows and
+    /// `accounts check` proves the token works with. Nil: the platform has no such call.
+    static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity?
+}
+
+/// An account as its platform names it.
+public struct AccountIdentity: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public init(id: String, name: String) {
+        self.id = id
+        self.name = name
+    }
 }
 
 /// What a sandboxed account brings to the sandbox, as its owner would give it to the real service.
@@ -73,8 +86,10 @@ extension PlatformModule {
     public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath
+        account.authorizeURL = base + "/sandbox/oauth/\(descriptor.name)/authorize"
         return []
     }
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? { nil }
 }
 
 /// An adapter built on `AdapterSettings`: the shared settings read by name, in one place.

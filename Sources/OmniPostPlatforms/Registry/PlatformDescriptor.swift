@@ -23,8 +23,15 @@ public struct PlatformDescriptor: Sendable {
         /// Threads: `GET refresh_access_token?grant_type=th_refresh_token&access_token=<long-lived>`.
         public enum RefreshStyle: Sendable { case refreshToken, metaExchange, threadsRefresh }
         public var refreshStyle: RefreshStyle = .refreshToken
+        /// What the consent URL adds for a grant that lasts (Google: `access_type=offline`,
+        /// `prompt=consent`; Reddit: `duration=permanent`).
+        public var authorizeParameters: [String: String] = [:]
+        /// How scopes are joined in the consent URL (TikTok: commas; most: spaces).
+        public var scopeSeparator = " "
         public init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
-                    clientAuthentication: ClientAuthentication = .form, refreshStyle: RefreshStyle = .refreshToken) {
+                    clientAuthentication: ClientAuthentication = .form, refreshStyle: RefreshStyle = .refreshToken,
+                    authorizeParameters: [String: String] = [:]) {
+            self.authorizeParameters = authorizeParameters
             self.refreshStyle = refreshStyle
             self.authorizeURL = authorizeURL
             self.tokenURL = tokenURL

@@ -82,6 +82,7 @@ public enum PlatformRegistry {
             try m.validate(account, sandboxed: config.sandbox == .embedded)
             if account.endpoint.isEmpty { account.endpoint = d.apiRoot }
             if account.tokenURL.isEmpty { account.tokenURL = d.oauth?.tokenURL ?? "" }
+            if account.authorizeURL.isEmpty { account.authorizeURL = d.oauth?.authorizeURL ?? "" }
             config.accounts[key] = account
         }
     }

@@ -1,11 +1,15 @@
+import Foundation
+import NIOCore
 import OmniPostCore
 
 /// TikTok as a unit. TikTok names the client `client_key` and rotates refresh tokens.
 public enum TikTokPlatform: PlatformModule {
     public static let descriptor = PlatformDescriptor(
         name: "tiktok", displayName: "TikTok", apiRoot: "https://open.tiktokapis.com",
-        oauth: .init(authorizeURL: "https://www.tiktok.com/v2/auth/authorize/", tokenURL: "https://open.tiktokapis.com/v2/oauth/token/",
-                     scopes: ["user.info.basic", "video.publish"], clientIDField: "client_key", rotatesRefreshTokens: true),
+        oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://www.tiktok.com/v2/auth/authorize/", tokenURL: "https://open.tiktokapis.com/v2/oauth/token/",
+                                                  scopes: ["user.info.basic", "video.publish"], clientIDField: "client_key", rotatesRefreshTokens: true)
+                 o.scopeSeparator = ","
+                 return o }(),
         sandboxTokenPath: "/v2/oauth/token/",
         accountFields: ["client_id (TikTok's client key)", "client_secret", "refresh_token"],
         capabilities: .init(
@@ -15,5 +19,13 @@ public enum TikTokPlatform: PlatformModule {
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         TikTokAdapter(settings)
+    }
+
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        let r = try await settings.api.send(url: settings.account.endpoint + "/v2/user/info/?fields=open_id,display_name", method: .GET, headers: [], body: ByteBuffer())
+        guard r.status == 200, let u = (r.json?["data"] as? [String: Any])?["user"] as? [String: Any], let id = u["open_id"] as? String else {
+            throw DeliveryError(r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "TikTok answered \(r.status) when asked who the token is", httpStatus: r.status)
+        }
+        return AccountIdentity(id: id, name: u["display_name"] as? String ?? id)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import OmniPostCore
 
 /// X as a unit. X's token endpoint wants the confidential client in HTTP Basic, and it rotates
@@ -18,5 +20,13 @@ public enum XPlatform: PlatformModule {
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         XAdapter(settings)
+    }
+
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        let r = try await settings.api.send(url: settings.account.endpoint + "/2/users/me", method: .GET, headers: [], body: ByteBuffer())
+        guard r.status == 200, let u = r.json?["data"] as? [String: Any], let id = u["id"] as? String else {
+            throw DeliveryError(r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "X answered \(r.status) when asked who the token is", httpStatus: r.status)
+        }
+        return AccountIdentity(id: id, name: "@" + (u["username"] as? String ?? id))
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import OmniPostCore
 
 /// YouTube as a unit: the recipe for a platform. The descriptor says where the API and token endpoint
@@ -5,8 +7,11 @@ import OmniPostCore
 public enum YouTubePlatform: PlatformModule {
     public static let descriptor = PlatformDescriptor(
         name: "youtube", displayName: "YouTube", apiRoot: "https://www.googleapis.com",
-        oauth: .init(authorizeURL: "https://accounts.google.com/o/oauth2/v2/auth", tokenURL: "https://oauth2.googleapis.com/token",
-                     scopes: ["https://www.googleapis.com/auth/youtube.upload"]),
+        // Offline access for a refresh token; consent every time, or Google hands no new refresh token.
+        oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://accounts.google.com/o/oauth2/v2/auth", tokenURL: "https://oauth2.googleapis.com/token",
+                                                  scopes: ["https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.readonly"])
+                 o.authorizeParameters = ["access_type": "offline", "prompt": "consent"]
+                 return o }(),
         sandboxTokenPath: "/token",
         capabilities: .init(
             upload: "resumable, 256 KiB-multiple chunks; resumes from the server's `Range`", nativeScheduling: true,
@@ -15,5 +20,14 @@ public enum YouTubePlatform: PlatformModule {
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         YouTubeAdapter(settings)
+    }
+
+    /// The channel the token posts to.
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        let r = try await settings.api.send(url: settings.account.endpoint + "/youtube/v3/channels?part=snippet&mine=true", method: .GET, headers: [], body: ByteBuffer())
+        guard r.status == 200, let c = (r.json?["items"] as? [[String: Any]])?.first, let id = c["id"] as? String else {
+            throw DeliveryError(r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "YouTube answered \(r.status) when asked for the token's channel", httpStatus: r.status)
+        }
+        return AccountIdentity(id: id, name: (c["snippet"] as? [String: Any])?["title"] as? String ?? id)
     }
 }

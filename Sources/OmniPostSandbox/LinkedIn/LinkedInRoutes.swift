@@ -78,6 +78,8 @@ enum LinkedInRoutes: SandboxPlatform {
             await state.count("linkedin.token")
             var req = req
             let form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
+            if let r = await ConsentRoutes.codeGrant(form, clientID: form["client_id"] ?? "", secret: form["client_secret"] ?? "", state: state,
+                                                     scopeSeparator: ",", extra: ["refresh_token_expires_in": 31_536_000]) { return r }
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.badRequest, ["error": "invalid_request", "error_description": "A required parameter \"refresh_token\" is missing"])
             }

@@ -10,6 +10,7 @@ enum TokenRoutes {
             var req = req
             let body = try await req.collectBody(upTo: 64 * 1024)
             let form = SandboxHTTP.form(body)
+            if let r = await ConsentRoutes.codeGrant(form, clientID: form["client_id"] ?? "", secret: form["client_secret"] ?? "", state: state) { return r }
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.badRequest, ["error": "unsupported_grant_type", "error_description": "only refresh_token is supported"])
             }

@@ -81,6 +81,7 @@ enum RedditRoutes: SandboxPlatform {
                 clientID = pair.first ?? ""
                 secret = pair.count > 1 ? pair[1] : ""
             }
+            if let r = await ConsentRoutes.codeGrant(form, clientID: clientID, secret: secret, state: state, errorsInside200: true) { return r }
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.ok, ["error": "unsupported_grant_type"])
             }

@@ -24,6 +24,8 @@ enum TikTokRoutes: SandboxPlatform {
             await state.count("tiktok.token")
             var req = req
             let form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
+            if let r = await ConsentRoutes.codeGrant(form, clientID: form["client_key"] ?? "", secret: form["client_secret"] ?? "", state: state,
+                                                     scopeSeparator: ",", extra: ["open_id": "sandbox-open-id", "refresh_expires_in": 31_536_000]) { return r }
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.badRequest, ["error": "invalid_request", "error_description": "grant_type must be refresh_token"])
             }
@@ -37,6 +39,14 @@ enum TikTokRoutes: SandboxPlatform {
             case .invalidGrant:
                 return SandboxHTTP.json(.badRequest, ["error": "invalid_grant", "error_description": "Refresh token is invalid or expired."])
             }
+        }
+        router.get("/v2/user/info/") { req, _ -> Response in
+            await state.count("tiktok.user_info")
+            guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")), account.hasPrefix("tiktok:") else {
+                return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
+            }
+            return envelope(.ok, data: ["user": ["open_id": await state.userID(account, length: 32, alphabet: "abcdef0123456789"),
+                                                  "display_name": String(account.dropFirst("tiktok:".count))]])
         }
         router.post("/v2/post/publish/creator_info/query/") { req, _ -> Response in
             await state.count("tiktok.creator_info")

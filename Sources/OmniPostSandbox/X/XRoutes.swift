@@ -76,6 +76,7 @@ enum XRoutes: SandboxPlatform {
                 clientID = pair.first ?? ""
                 secret = pair.count > 1 ? pair[1] : ""
             }
+            if let r = await ConsentRoutes.codeGrant(form, clientID: clientID, secret: secret, state: state) { return r }
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.badRequest, ["error": "invalid_request", "error_description": "Missing required parameter [refresh_token]."])
             }

@@ -48,6 +48,18 @@ enum YouTubeRoutes: SandboxPlatform {
             return SandboxHTTP.json(.ok, ["kind": "youtube#thumbnailSetResponse",
                                           "items": [["default": ["url": "\(baseURL())/thumbnails/\(vid).jpg", "width": 120, "height": 90]]]])
         }
+        // The token's channel (`channels.list mine=true`): what connecting an account shows.
+        router.get("/youtube/v3/channels") { req, _ -> Response in
+            await state.count("youtube.channels")
+            guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")), account.hasPrefix("youtube:") else {
+                return SandboxHTTP.googleError(401, "authError", "Invalid Credentials")
+            }
+            let name = String(account.dropFirst("youtube:".count))
+            return SandboxHTTP.json(.ok, ["kind": "youtube#channelListResponse", "items": [
+                ["kind": "youtube#channel", "id": "UC" + (await state.userID(account, length: 22, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")),
+                 "snippet": ["title": "\(name)'s channel"]],
+            ]])
+        }
         router.get("/youtube/v3/videos") { req, _ -> Response in
             await state.count("youtube.list")
             guard await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) != nil else {

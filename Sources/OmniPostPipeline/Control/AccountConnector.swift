@@ -1,0 +1,153 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import OmniPostCore
+import OmniPostLedger
+import OmniPostPlatforms
+import ServiceLifecycle
+
+/// `omnipost accounts add`: the authorization-code flow with PKCE, its redirect caught on a loopback
+/// port of its own (RFC 8252) or pasted by a person (`--manual`), then the code exchanged, the granted
+/// scopes checked against what publishing needs, the identity read, and the tokens sealed in the
+/// ledger — only after all of that succeeded. Nothing secret is printed or put in a process argument.
+public struct AccountConnector: Sendable {
+    public enum Mode: Sendable {
+        /// Wait for the browser's redirect on 127.0.0.1 (a free port), up to `timeout`.
+        case loopback(timeout: Duration)
+        /// A person pastes the address the browser was sent to (or the code).
+        case manual(read: @Sendable () async -> String?)
+    }
+
+    public let config: PipelineConfig
+    public let key: String
+    let http: HTTPClient
+
+    public init(config: PipelineConfig, key: String, http: HTTPClient) {
+        self.config = config
+        self.key = key
+        self.http = http
+    }
+
+    /// Runs the flow; `say` gets what a person must read (the consent URL, what happened).
+    public func connect(mode: Mode, say: @escaping @Sendable (String) -> Void) async throws -> AccountIdentity? {
+        guard let account = config.accounts[key] else {
+            var msg = "pipeline \(config.name) has no account '\(key)'"
+            if let g = DidYouMean.suggest(key, among: Array(config.accounts.keys)) { msg += "; did you mean '\(g)'?" }
+            throw OmniError(.configInvalid, msg)
+        }
+        guard let connect = OAuthConnect(account: account, http: http) else {
+            throw OmniError(.configInvalid, "\(key): \(PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform) accounts do not authorize with OAuth; their settings go under accounts: \(key) (\(PlatformRegistry.descriptor(account.platform)?.accountFields.joined(separator: ", ") ?? ""))")
+        }
+        guard connect.oauth.refreshStyle == .refreshToken else {
+            throw OmniError(.configInvalid, "\(key): connecting \(account.platform) here is not built yet (its long-lived token comes from an exchange, not a refresh token); store one with `accounts set-token`")
+        }
+        if account.clientID.isEmpty || account.clientSecret.isEmpty {
+            throw OmniError(.configInvalid, "\(key) needs its app's client: client_id and client_secret under accounts: \(key), `client_secrets_file:` (Google's client_secret.json), or \(AccountConfig.environmentName(key, "CLIENT_ID")) and \(AccountConfig.environmentName(key, "CLIENT_SECRET")) in the environment")
+        }
+        let pkce = OAuthConnect.pkce(), state = OAuthConnect.randomState()
+        let reply: [String: String]
+        let redirect: String
+        switch mode {
+        case .loopback(let timeout):
+            let catcher = try await RedirectCatcher.start()
+            defer { Task { await catcher.stop() } }
+            redirect = catcher.redirectURI
+            say("Open this address in a browser signed in to the account, and allow access:\n\n  \(connect.authorizeURL(redirect: redirect, state: state, challenge: pkce.challenge))\n\nWaiting for the redirect to \(redirect) …")
+            guard let r = await catcher.wait(timeout: timeout) else {
+                throw OmniError(.authRevoked, "\(key): no redirect came within \(Int(timeout.seconds)) s; nothing was stored. On a machine without a browser, use --manual")
+            }
+            reply = r
+        case .manual(let read):
+            redirect = "http://127.0.0.1:1/callback"
+            say("Open this address in any browser signed in to the account, and allow access:\n\n  \(connect.authorizeURL(redirect: redirect, state: state, challenge: pkce.challenge))\n\nThe browser then fails to load \(redirect)?… — paste that whole address here:")
+            reply = OAuthConnect.parseRedirect(await read() ?? "")
+        }
+        if let error = reply["error"] {
+            throw OmniError(.authRevoked, "\(key): access was not granted (\(error)\(reply["error_description"].map { ": \($0)" } ?? "")); nothing was stored")
+        }
+        if let s = reply["state"], s != state {
+            throw OmniError(.authRevoked, "\(key): the redirect's state does not match this request's (a stale or forged redirect); nothing was stored — run `accounts add` again")
+        }
+        if case .loopback = mode, reply["state"] == nil {
+            throw OmniError(.authRevoked, "\(key): the redirect carried no state; nothing was stored")
+        }
+        guard let code = reply["code"], !code.isEmpty else { throw OmniError(.authRevoked, "\(key): the redirect carried no code; nothing was stored") }
+        let grant = try await connect.exchange(code: code, redirect: redirect, verifier: pkce.verifier)
+        let missing = connect.missingScopes(grant)
+        if !missing.isEmpty {
+            throw OmniError(.authRevoked, "\(key): the grant lacks what publishing needs — \(missing.joined(separator: ", ")); nothing was stored. Run `accounts add` again and leave every permission ticked")
+        }
+        guard let refresh = grant.refreshToken, !refresh.isEmpty else {
+            throw OmniError(.authRevoked, "\(key): the platform granted no refresh token (offline access), so the daemon could not go on alone; nothing was stored")
+        }
+        // Sealed and stored; then proven by reading who the account is with it.
+        try config.paths.createAll()
+        let ledger = try Ledger(path: config.paths.ledger.path)
+        let store = LedgerTokenStore(ledger: ledger, sealer: try Pipeline.sealer(config))
+        try await store.save(account: key, accessToken: grant.accessToken, expiresAt: Date().addingTimeInterval(grant.expiresIn), refreshToken: refresh)
+        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http, chunkSize: 1 << 20)
+        return try await PlatformRegistry.module(account.platform)?.whoAmI(settings)
+    }
+}
+
+/// A one-shot loopback listener for the OAuth redirect: the first request to `/callback` is the answer.
+final class RedirectCatcher: Sendable {
+    let redirectURI: String
+    let box: ReplyBox
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    init(redirectURI: String, box: ReplyBox, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.redirectURI = redirectURI
+        self.box = box
+        self.group = group
+        self.task = task
+    }
+
+    final class ReplyBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var reply: [String: String]?
+        func set(_ r: [String: String]) { lock.lock(); if reply == nil { reply = r }; lock.unlock() }
+        var value: [String: String]? { lock.lock(); defer { lock.unlock() }; return reply }
+    }
+
+    static func start() async throws -> RedirectCatcher {
+        var logger = Logger(label: "omnipost.oauth-redirect")
+        logger.logLevel = .warning
+        let box = ReplyBox(), port = BoundPort()
+        let router = Router()
+        router.get("/callback") { req, _ -> Response in
+            var q: [String: String] = [:]
+            for (k, v) in req.uri.queryParameters { q[String(k)] = String(v) }
+            box.set(q)
+            let ok = q["error"] == nil
+            let page = "<!doctype html><meta charset=utf-8><title>OmniPost</title><p>\(ok ? "OmniPost has the answer; you can close this tab." : "Access was not granted; OmniPost said why in the terminal.")</p>"
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: .init(string: page)))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "omnipost"),
+                              onServerRunning: { ch in port.set(ch.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
+        for _ in 0..<500 {
+            if let p = port.value { return RedirectCatcher(redirectURI: "http://127.0.0.1:\(p)/callback", box: box, group: group, task: task) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await group.triggerGracefulShutdown()
+        throw OmniError(.internalError, "no loopback port could be opened for the redirect; use --manual")
+    }
+
+    func wait(timeout: Duration) async -> [String: String]? {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            if let r = box.value { return r }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+}

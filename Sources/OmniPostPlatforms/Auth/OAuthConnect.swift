@@ -1,0 +1,113 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import OmniPostCore
+
+/// Connecting an account (`omnipost accounts add`): OAuth 2.0 authorization code with PKCE (RFC 7636)
+/// and a loopback redirect (RFC 8252). The flow is one; each platform's differences are data in its
+/// descriptor (`authorizeParameters`, `scopeSeparator`, the client field, how the client authenticates).
+public struct OAuthConnect: Sendable {
+    public let account: AccountConfig
+    public let oauth: PlatformDescriptor.OAuth
+    let http: HTTPClient
+
+    public init?(account: AccountConfig, http: HTTPClient) {
+        guard let o = PlatformRegistry.descriptor(account.platform)?.oauth else { return nil }
+        self.account = account
+        self.oauth = o
+        self.http = http
+    }
+
+    /// A fresh PKCE pair: a 64-character verifier and its S256 challenge.
+    public static func pkce() -> (verifier: String, challenge: String) {
+        var bytes = [UInt8](repeating: 0, count: 48)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        let verifier = base64url(Data(bytes))
+        return (verifier, base64url(Data(SHA256.hash(data: Data(verifier.utf8)))))
+    }
+
+    public static func randomState() -> String {
+        base64url(Data((0..<24).map { _ in UInt8.random(in: 0...255) }))
+    }
+
+    static func base64url(_ d: Data) -> String {
+        d.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The consent page's address, for a person to open.
+    public func authorizeURL(redirect: String, state: String, challenge: String) -> String {
+        var q: [(String, String)] = [("response_type", "code"), (oauth.clientIDField, account.clientID), ("redirect_uri", redirect),
+                                     ("scope", oauth.scopes.joined(separator: oauth.scopeSeparator)), ("state", state),
+                                     ("code_challenge", challenge), ("code_challenge_method", "S256")]
+        q += oauth.authorizeParameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let base = account.authorizeURL.isEmpty ? oauth.authorizeURL : account.authorizeURL
+        return base + (base.contains("?") ? "&" : "?") + TokenProvider.form(q)
+    }
+
+    /// What the token endpoint handed out for the code.
+    public struct Grant: Sendable {
+        public var accessToken: String
+        public var refreshToken: String?
+        public var expiresIn: Double
+        /// The scopes granted, when the endpoint says (a person may untick some).
+        public var scopes: [String]?
+        /// When the refresh token itself lapses, where the platform says (TikTok, LinkedIn).
+        public var refreshExpiresIn: Double?
+    }
+
+    /// Exchanges the code (with the PKCE verifier) at the token endpoint.
+    public func exchange(code: String, redirect: String, verifier: String) async throws -> Grant {
+        var req = HTTPClientRequest(url: account.tokenURL)
+        req.method = .POST
+        req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        req.headers.add(name: "User-Agent", value: PlatformRegistry.module(account.platform)?.userAgent(for: account) ?? Product.userAgent)
+        var fields = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect), ("code_verifier", verifier)]
+        switch oauth.clientAuthentication {
+        case .form: fields += [(oauth.clientIDField, account.clientID), ("client_secret", account.clientSecret)]
+        case .basic:
+            let pair = TokenProvider.formEscape(account.clientID) + ":" + TokenProvider.formEscape(account.clientSecret)
+            req.headers.add(name: "Authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
+        }
+        req.body = .bytes(ByteBuffer(string: TokenProvider.form(fields)))
+        let resp: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            resp = try await http.execute(req, timeout: .seconds(30))
+            body = try await resp.body.collect(upTo: 1 << 20)
+        } catch {
+            throw OmniError(.networkError, "\(account.key): the token endpoint \(account.tokenURL) could not be reached (\(error)); nothing was stored — try again")
+        }
+        let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+        // TikTok wraps nothing; some answer errors inside a 200 (Reddit): an access token is what counts.
+        guard resp.status == .ok, let access = json["access_token"] as? String else {
+            let err = json["error"] as? String ?? "HTTP \(resp.status.code)"
+            let desc = json["error_description"] as? String ?? ""
+            if resp.status.code >= 500 {
+                throw OmniError(.networkError, "\(account.key): the token endpoint answered \(resp.status.code); nothing was stored — try again")
+            }
+            throw OmniError(.authRevoked, "\(account.key): the code was refused (\(err)\(desc.isEmpty ? "" : ": \(desc)")). A code works once and for minutes: run `accounts add` again")
+        }
+        let scope = json["scope"] as? String
+        return Grant(accessToken: access, refreshToken: json["refresh_token"] as? String,
+                     expiresIn: (json["expires_in"] as? NSNumber)?.doubleValue ?? 3600,
+                     scopes: scope.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) },
+                     refreshExpiresIn: (json["refresh_token_expires_in"] as? NSNumber ?? json["refresh_expires_in"] as? NSNumber)?.doubleValue)
+    }
+
+    /// The scopes publishing needs that the grant lacks (a person unticked them at consent).
+    public func missingScopes(_ g: Grant) -> [String] {
+        guard let granted = g.scopes else { return [] }
+        return oauth.scopes.filter { !granted.contains($0) }
+    }
+
+    /// The redirect's query, as a person pasted it (`--manual`): the whole URL, or just the code.
+    public static func parseRedirect(_ text: String) -> [String: String] {
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard t.contains("="), let c = URLComponents(string: t.contains("?") ? t : "?" + t) else { return ["code": t] }
+        var out: [String: String] = [:]
+        for item in c.queryItems ?? [] { out[item.name] = item.value ?? "" }
+        return out
+    }
+}

@@ -1,0 +1,167 @@
+import AsyncHTTPClient
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+@testable import OmniPostPipeline
+@testable import OmniPostPlatforms
+@testable import OmniPostSandbox
+import Testing
+
+/// `omnipost accounts add` end to end over real HTTP on loopback: the consent page (the sandbox's),
+/// the redirect caught on a port of our own or pasted, the code exchanged with its PKCE verifier, the
+/// scopes checked, the identity read, the tokens sealed — and every way it can go wrong stores nothing.
+@Suite struct AccountConnectTests {
+    static let platforms = ["youtube", "tiktok", "x", "linkedin", "reddit"]
+
+    /// A sandbox that knows each platform's app (client), and a pipeline whose accounts name only the client.
+    static func rig(_ dir: TempDir, tokenURL: ((String, SandboxServer) -> String)? = nil) async throws -> (SandboxServer, PipelineConfig) {
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try TestTLS.seed(dir.file("sandbox"))
+        try await s.start(tls: true)
+        var accounts = ""
+        for p in platforms {
+            let d = try #require(PlatformRegistry.descriptor(p))
+            await s.registerAccount(platform: p, name: "console", clientID: "cid-\(p)", clientSecret: "sec-\(p)", refreshToken: "console-\(p)")
+            let token = tokenURL?(p, s) ?? s.baseURL + d.sandboxTokenPath
+            accounts += "  \(p):main: {client_id: cid-\(p), client_secret: sec-\(p), endpoint: \"\(s.baseURL)\", token_url: \"\(token)\", authorize_url: \"\(s.baseURL)/sandbox/oauth/\(p)/authorize\"}\n"
+        }
+        let text = "version: 1\nroot: \(dir.url.path)/p\ntargets: [\(platforms.map { "\($0):main" }.joined(separator: ", "))]\naccounts:\n" + accounts
+            + (platforms.contains("reddit") ? "" : "")
+        var config = try PlatformRegistry.parse(text: text.replacingOccurrences(of: "reddit:main: {", with: "reddit:main: {subreddit: videos, "), file: "p.yaml", baseDirectory: dir.url)
+        config.upload.caFile = s.caFile
+        return (s, config)
+    }
+
+    /// Lines a person is shown, and the consent address among them.
+    final class Said: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func add(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
+        var text: String { lock.lock(); defer { lock.unlock() }; return lines.joined(separator: "\n") }
+        /// The consent address in the last thing said.
+        var consentURL: String? {
+            lock.lock(); defer { lock.unlock() }
+            return Said.url(in: lines.last ?? "")
+        }
+        static func url(in line: String) -> String? {
+            line.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix("http") && $0.contains("/authorize?") }
+        }
+    }
+
+    /// The person's browser: opens the consent address and follows the redirect to our loopback port.
+    static func browse(_ url: String) async throws {
+        _ = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+    }
+
+    static func connect(_ config: PipelineConfig, _ key: String, said: Said = Said()) async throws -> AccountIdentity? {
+        let c = AccountConnector(config: config, key: key, http: TestTLS.client)
+        return try await c.connect(mode: .loopback(timeout: .seconds(20))) { line in
+            said.add(line)
+            if let url = Said.url(in: line) { Task { try? await browse(url) } }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2))) func everyOAuthPlatformConnectsThroughALoopbackRedirect() async throws {
+        let dir = try TempDir()
+        let (s, config) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        let said = Said()
+        for p in Self.platforms {
+            let who = try await Self.connect(config, "\(p):main", said: said)
+            #expect(who?.name.isEmpty == false, "\(p)")
+        }
+        let counts = await s.state.requestCounts
+        #expect(counts["oauth.authorize"] == Self.platforms.count && counts["oauth.code"] == Self.platforms.count, "\(counts)")
+        // Sealed in the ledger; never shown.
+        let ledger = try Ledger(path: config.paths.ledger.path)
+        let sealer = try Pipeline.sealer(config)
+        for p in Self.platforms {
+            let t = try #require(try ledger.token(account: "\(p):main"))
+            #expect(t.refreshToken?.hasPrefix("sealed:v1:") == true && t.accessToken?.hasPrefix("sealed:v1:") == true)
+            let refresh = try sealer.open(try #require(t.refreshToken)), access = try sealer.open(try #require(t.accessToken))
+            #expect(!said.text.contains(refresh) && !said.text.contains(access), "\(p): a token was shown")
+        }
+        // The consent asked for what publishing needs, with PKCE and each platform's own parameters.
+        #expect(said.text.contains("access_type=offline") && said.text.contains("prompt=consent") && said.text.contains("duration=permanent"))
+        #expect(said.text.contains("code_challenge_method=S256") && said.text.contains("client_key=cid-tiktok") && said.text.contains("scope=user.info.basic%2Cvideo.publish"))
+        // `accounts check`: a refresh now and who each is.
+        let health = try await AccountHealth.check(config: config, http: TestTLS.client)
+        #expect(health.count == Self.platforms.count && health.allSatisfy { $0.ok && $0.identity != nil }, "\(health)")
+        // The daemon uses what was connected: a post to X with the connected account.
+        let account = try #require(config.accounts["x:main"])
+        let tokens = TokenProvider(account: account, http: TestTLS.client, store: LedgerTokenStore(ledger: ledger, sealer: sealer))
+        #expect(try await XPlatform.whoAmI(AdapterSettings(account: account, tokens: tokens, http: TestTLS.client, chunkSize: 1 << 20))?.name == "@sandbox-user")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func whatGoesWrongStoresNothingAndSaysWhy() async throws {
+        let dir = try TempDir()
+        let (s, config) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        try config.paths.createAll()
+        func stored(_ key: String) throws -> Bool { try Ledger(path: config.paths.ledger.path).token(account: key) != nil }
+        // Denied at the consent page.
+        await s.state.setConsent(platform: "youtube", .deny)
+        let denied = await #expect(throws: OmniError.self) { _ = try await Self.connect(config, "youtube:main") }
+        #expect(denied?.message.contains("access_denied") == true && denied?.message.contains("nothing was stored") == true)
+        // A permission unticked: the missing scope is named.
+        await s.state.setConsent(platform: "tiktok", .grant(user: "me", scopes: ["user.info.basic"]))
+        let scope = await #expect(throws: OmniError.self) { _ = try await Self.connect(config, "tiktok:main") }
+        #expect(scope?.message.contains("video.publish") == true, "\(String(describing: scope))")
+        #expect(try !stored("youtube:main") && !stored("tiktok:main"))
+
+        // Pasted (--manual): the "browser" opens the address and reads where it was sent.
+        let browser = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        defer { Task { try? await browser.shutdown() } }
+        let consent = Said()
+        let location = LocationBox()
+        func manual(_ key: String, paste: @escaping @Sendable (String) -> String) async throws -> AccountIdentity? {
+            try await AccountConnector(config: config, key: key, http: TestTLS.client).connect(mode: .manual(read: {
+                if let url = consent.consentURL, let r = try? await browser.execute(HTTPClientRequest(url: url), timeout: .seconds(30)) {
+                    location.set(r.headers.first(name: "Location") ?? "")
+                }
+                return paste(location.value)
+            })) { consent.add($0) }
+        }
+        _ = try await manual("x:main") { $0 }
+        #expect(try stored("x:main"))
+        // A redirect from another request (its state differs): refused.
+        let forged = await #expect(throws: OmniError.self) { _ = try await manual("linkedin:main") { $0.replacingOccurrences(of: "state=", with: "state=x") } }
+        #expect(forged?.message.contains("state does not match") == true)
+        // A code used twice: refused, and what it was first exchanged for is revoked.
+        let first = location.value
+        let code = try #require(OAuthConnect.parseRedirect(first)["code"])
+        let replay = await #expect(throws: OmniError.self) {
+            _ = try await AccountConnector(config: config, key: "linkedin:main", http: TestTLS.client).connect(mode: .manual(read: { code })) { _ in }
+        }
+        #expect(replay?.message.contains("invalid_grant") == true, "\(String(describing: replay))")
+        #expect(try !stored("linkedin:main"))
+        // A second add replaces that account's credential and no other's.
+        let ledger = try Ledger(path: config.paths.ledger.path)
+        _ = try await Self.connect(config, "reddit:main")
+        let x1 = try ledger.token(account: "x:main")?.refreshToken, r1 = try ledger.token(account: "reddit:main")?.refreshToken
+        _ = try await Self.connect(config, "reddit:main")
+        #expect(try ledger.token(account: "x:main")?.refreshToken == x1 && ledger.token(account: "reddit:main")?.refreshToken != r1)
+        // The token endpoint down: said, nothing stored.
+        let dir2 = try TempDir()
+        let (s2, down) = try await Self.rig(dir2) { _, _ in "http://127.0.0.1:9/token" }
+        defer { Task { await s2.stop() } }
+        let e = await #expect(throws: OmniError.self) { _ = try await Self.connect(down, "youtube:main") }
+        #expect(e?.message.contains("could not be reached") == true && e?.message.contains("nothing was stored") == true, "\(String(describing: e))")
+        // A platform that does not sign in with OAuth, and a typo.
+        #expect(await #expect(throws: OmniError.self) { _ = try await Self.connect(config, "youtub:main") }?.message.contains("did you mean 'youtube:main'") == true)
+        // A wrong PKCE verifier, at the sandbox's token endpoint itself.
+        let c2 = await s.state.authorize(platform: "x", clientID: "cid-x", redirect: "http://127.0.0.1:1/cb", scope: "tweet.read", challenge: OAuthConnect.pkce().challenge, method: "S256")
+        guard case .code(let c) = c2 else { Issue.record("no code"); return }
+        guard case .invalidGrant(let why) = await s.state.redeem(code: c, clientID: "cid-x", clientSecret: "sec-x", redirect: "http://127.0.0.1:1/cb", verifier: OAuthConnect.pkce().verifier) else {
+            Issue.record("a wrong verifier was taken"); return
+        }
+        #expect(why.contains("code_verifier"))
+    }
+
+    final class LocationBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var v = ""
+        func set(_ s: String) { lock.lock(); v = s; lock.unlock() }
+        var value: String { lock.lock(); defer { lock.unlock() }; return v }
+    }
+}
