@@ -71,3 +71,76 @@ extension SandboxState {
         return .ok(access: access, refresh: refresh, expires: Int(accessTokenLifetime), scopes: c.scopes, user: c.user)
     }
 }
+
+extension SandboxState {
+    /// A device authorization (RFC 8628) waiting for a person to enter its user code.
+    struct DeviceAuthorization: Sendable {
+        var platform: String
+        var clientID: String
+        var userCode: String
+        var scopes: [String]
+        var expires: Date
+        var approvedAs: String?
+        var denied = false
+        var redeemed = false
+        var lastPoll: Date?
+    }
+
+    /// How the device endpoint times things (the tests shorten both).
+    public func setDeviceTiming(interval: Int, lifetime: Int) {
+        deviceInterval = interval
+        deviceLifetime = lifetime
+    }
+
+    /// The next polls answered `slow_down` (a client polling too fast).
+    public func slowDownNextDevicePolls(_ n: Int) { deviceSlowDowns = n }
+
+    func startDevice(platform: String, clientID: String, scope: String) -> (device: String, user: String)? {
+        guard accounts.values.contains(where: { $0.platform == platform && $0.clientID == clientID }) else { return nil }
+        let device = "dev." + SandboxState.randomID(32)
+        let letters = "BCDFGHJKLMNPQRSTVWXZ"
+        let user = SandboxState.randomID(4, alphabet: letters) + "-" + SandboxState.randomID(4, alphabet: letters)
+        deviceCodes[device] = DeviceAuthorization(platform: platform, clientID: clientID, userCode: user,
+                                                  scopes: scope.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init),
+                                                  expires: Date().addingTimeInterval(Double(deviceLifetime)))
+        return (device, user)
+    }
+
+    /// What the person did on the other device.
+    public func approveDevice(userCode: String, as user: String = "sandbox-user") {
+        for (k, v) in deviceCodes where v.userCode == userCode { deviceCodes[k]?.approvedAs = user }
+    }
+    public func denyDevice(userCode: String) {
+        for (k, v) in deviceCodes where v.userCode == userCode { deviceCodes[k]?.denied = true }
+    }
+    /// The user codes shown so far (what a test "types in").
+    public func pendingUserCodes() -> [String] { deviceCodes.values.filter { $0.approvedAs == nil && !$0.denied }.map(\.userCode) }
+
+    enum DevicePoll { case ok(access: String, refresh: String, expires: Int, scopes: [String]), pending, slowDown, expired, denied, invalidClient, invalidGrant }
+
+    func pollDevice(_ device: String, clientID: String, clientSecret: String) -> DevicePoll {
+        guard var d = deviceCodes[device] else { return .invalidGrant }
+        guard let client = accounts.values.first(where: { $0.platform == d.platform && $0.clientID == clientID }), client.clientSecret == clientSecret else {
+            return .invalidClient
+        }
+        let now = Date()
+        defer { deviceCodes[device] = d }
+        if d.redeemed { return .invalidGrant }
+        if now > d.expires { return .expired }
+        if d.denied { return .denied }
+        // Faster than the interval given (with a little slack), or a slow_down injected.
+        let tooSoon = d.lastPoll.map { now.timeIntervalSince($0) < Double(deviceInterval) - 0.2 } ?? false
+        d.lastPoll = now
+        if deviceSlowDowns > 0 || tooSoon {
+            deviceSlowDowns = max(0, deviceSlowDowns - 1)
+            return .slowDown
+        }
+        guard let user = d.approvedAs else { return .pending }
+        d.redeemed = true
+        let refresh = "rt." + SandboxState.randomID(32)
+        register(Account(platform: d.platform, name: user, clientID: client.clientID, clientSecret: client.clientSecret, refreshToken: refresh))
+        let access = "sbx." + SandboxState.randomID(32)
+        tokens[access] = Token(account: "\(d.platform):\(user)", expires: now.addingTimeInterval(accessTokenLifetime))
+        return .ok(access: access, refresh: refresh, expires: Int(accessTokenLifetime), scopes: d.scopes)
+    }
+}

@@ -218,6 +218,10 @@ public actor SandboxState {
     var bskyRecords: [String: BskyRecord] = [:]
     var bskyRecordOrder: [String] = []
     var consents: [String: Consent] = [:]
+    var deviceCodes: [String: DeviceAuthorization] = [:]
+    var deviceInterval = 5
+    var deviceLifetime = 1800
+    var deviceSlowDowns = 0
     var oauthCodes: [String: OAuthCode] = [:]
     var redditAssets: [String: RedditAsset] = [:]
     var redditPosts: [RedditPost] = []

@@ -18,12 +18,14 @@ struct AccountsCommand: AsyncParsableCommand {
         @Argument(help: "Pipeline file.") var pipeline: String
         @Argument(help: "Account, platform:name (e.g. youtube:main).") var account: String
         @Flag(help: "No browser on this machine: open the address anywhere, then paste the address the browser was sent to.") var manual = false
+        @Flag(help: "Sign in on another device with a short code (where the platform offers it: Google).") var device = false
         @Option(help: "Seconds to wait for the redirect.") var timeout: Int = 300
 
         func run() async throws {
             let config = try PlatformRegistry.load(path: pipeline)
             let connector = AccountConnector(config: config, key: account, http: HTTPClient.shared)
-            let mode: AccountConnector.Mode = manual ? .manual(read: { readLine(strippingNewline: true) }) : .loopback(timeout: .seconds(timeout))
+            if manual && device { throw ValidationError("--manual and --device are two ways in; pick one") }
+            let mode: AccountConnector.Mode = device ? .device() : manual ? .manual(read: { readLine(strippingNewline: true) }) : .loopback(timeout: .seconds(timeout))
             let who = try await connector.connect(mode: mode) { print($0); fflush(nil) }
             print("connected \(account)\(who.map { " as \($0.name) (\($0.id))" } ?? ""); its tokens are sealed in the ledger")
         }

@@ -158,6 +158,54 @@ import Testing
         #expect(why.contains("code_verifier"))
     }
 
+    /// The device grant: the code shown, polled at the interval given (slower after `slow_down`),
+    /// approved on "another device"; a denied one and one that expires store nothing.
+    @Test(.timeLimit(.minutes(2))) func aDeviceCodeIsPolledUntilApprovedAndExpires() async throws {
+        let dir = try TempDir()
+        let (s, rigConfig) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        var config = rigConfig
+        config.accounts["youtube:main"]?.deviceURL = s.baseURL + "/device/code"
+        try config.paths.createAll()
+        await s.state.setDeviceTiming(interval: 1, lifetime: 30)
+        await s.state.slowDownNextDevicePolls(1)
+        let said = Said()
+        let approver = Task {
+            // The person types the code in after a few polls.
+            try await Task.sleep(for: .milliseconds(2500))
+            for code in await s.state.pendingUserCodes() { await s.state.approveDevice(userCode: code, as: "nas-owner") }
+        }
+        let t0 = Date()
+        let who = try await AccountConnector(config: config, key: "youtube:main", http: TestTLS.client).connect(mode: .device(slowDownStep: 1)) { said.add($0) }
+        _ = await approver.result
+        #expect(who?.name == "nas-owner's channel" && said.text.contains("enter the code"), "\(said.text)")
+        let polls = await s.state.requestCounts["oauth.device_poll"] ?? 0
+        // 1 s apart, 2 s after the slow_down: a handful, not a flood.
+        #expect(polls >= 2 && polls <= 6 && Date().timeIntervalSince(t0) >= 2.5, "\(polls) polls")
+        #expect(try Ledger(path: config.paths.ledger.path).token(account: "youtube:main") != nil)
+        // Denied on the other device.
+        let denier = Task {
+            try await Task.sleep(for: .milliseconds(1500))
+            for code in await s.state.pendingUserCodes() { await s.state.denyDevice(userCode: code) }
+        }
+        let denied = await #expect(throws: OmniError.self) {
+            _ = try await AccountConnector(config: config, key: "youtube:main", http: TestTLS.client).connect(mode: .device(slowDownStep: 1)) { _ in }
+        }
+        _ = await denier.result
+        #expect(denied?.message.contains("access_denied") == true)
+        // Never entered: the code expires.
+        await s.state.setDeviceTiming(interval: 1, lifetime: 2)
+        let expired = await #expect(throws: OmniError.self) {
+            _ = try await AccountConnector(config: config, key: "youtube:main", http: TestTLS.client).connect(mode: .device(slowDownStep: 1)) { _ in }
+        }
+        #expect(expired?.message.contains("expired") == true, "\(String(describing: expired))")
+        // A platform without a device grant says how else to connect.
+        let none = await #expect(throws: OmniError.self) {
+            _ = try await AccountConnector(config: config, key: "x:main", http: TestTLS.client).connect(mode: .device()) { _ in }
+        }
+        #expect(none?.message.contains("--manual") == true)
+    }
+
     final class LocationBox: @unchecked Sendable {
         private let lock = NSLock()
         private var v = ""

@@ -170,6 +170,7 @@ extension PipelineConfig {
                 accountID: try m["id"]?.string() ?? "")
             account.location = node.location
             account.authorizeURL = try m["authorize_url"]?.string() ?? ""
+            account.deviceURL = try m["device_url"]?.string() ?? ""
             // The client as the provider's console downloads it (Google's client_secret.json: "installed" or "web").
             if let f = m["client_secrets_file"] {
                 let path = resolve(try f.string(), against: baseDirectory)

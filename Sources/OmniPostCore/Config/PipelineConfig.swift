@@ -171,6 +171,8 @@ public struct AccountConfig: Sendable {
     public var tokenURL: String
     /// Where a person grants access (`accounts add`); the platform's own unless the file names one.
     public var authorizeURL: String = ""
+    /// The device authorization endpoint (`accounts add --device`), where the platform has one.
+    public var deviceURL: String = ""
     /// The platform's own id of what posts (`id:` under the account): a LinkedIn author URN
     /// (`urn:li:person:…`, `urn:li:organization:…`), an Instagram user id, a Facebook page id. Empty:
     /// the adapter asks the platform who the token belongs to, where it can.
@@ -204,7 +206,7 @@ public struct AccountSetting: @unchecked Sendable {   // an immutable parsed tre
 
 extension AccountConfig {
     /// The keys every account may have; the rest are its platform's settings.
-    public static let commonKeys: Set<String> = ["client_id", "client_secret", "refresh_token", "endpoint", "token_url", "id", "authorize_url", "client_secrets_file"]
+    public static let commonKeys: Set<String> = ["client_id", "client_secret", "refresh_token", "endpoint", "token_url", "id", "authorize_url", "device_url", "client_secrets_file"]
 
     /// The environment variables an account's client may come from instead of the file:
     /// `OMNIPOST_YOUTUBE_MAIN_CLIENT_ID` and `…_CLIENT_SECRET` for `youtube:main`.

@@ -17,6 +17,8 @@ public struct AccountConnector: Sendable {
         case loopback(timeout: Duration)
         /// A person pastes the address the browser was sent to (or the code).
         case manual(read: @Sendable () async -> String?)
+        /// The device grant (RFC 8628): a code to enter on any other device; polled until approved.
+        case device(slowDownStep: Double = 5)
     }
 
     public let config: PipelineConfig
@@ -45,10 +47,27 @@ public struct AccountConnector: Sendable {
         if account.clientID.isEmpty || account.clientSecret.isEmpty {
             throw OmniError(.configInvalid, "\(key) needs its app's client: client_id and client_secret under accounts: \(key), `client_secrets_file:` (Google's client_secret.json), or \(AccountConfig.environmentName(key, "CLIENT_ID")) and \(AccountConfig.environmentName(key, "CLIENT_SECRET")) in the environment")
         }
+        let grant: OAuthConnect.Grant
+        if case .device(let step) = mode {
+            guard connect.offersDevice else {
+                throw OmniError(.configInvalid, "\(key): \(PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform) offers no device sign-in; use --manual (open the address on any device and paste where it sends you)")
+            }
+            let d = try await connect.startDevice()
+            say("On any device, open \(d.verificationURL) and enter the code\n\n  \(d.userCode)\n\n(valid \(Int(d.expiresIn / 60)) min). Waiting for the approval …")
+            grant = try await connect.pollDevice(d, slowDownStep: step)
+        } else {
+            grant = try await codeGrant(connect, mode: mode, say: say)
+        }
+        return try await keep(grant, account: account, connect: connect)
+    }
+
+    /// The authorization-code half: the consent address, the redirect, the code exchanged.
+    func codeGrant(_ connect: OAuthConnect, mode: Mode, say: @escaping @Sendable (String) -> Void) async throws -> OAuthConnect.Grant {
         let pkce = OAuthConnect.pkce(), state = OAuthConnect.randomState()
         let reply: [String: String]
         let redirect: String
         switch mode {
+        case .device: throw OmniError(.internalError, "the device grant has no redirect")
         case .loopback(let timeout):
             let catcher = try await RedirectCatcher.start()
             defer { Task { await catcher.stop() } }
@@ -73,7 +92,11 @@ public struct AccountConnector: Sendable {
             throw OmniError(.authRevoked, "\(key): the redirect carried no state; nothing was stored")
         }
         guard let code = reply["code"], !code.isEmpty else { throw OmniError(.authRevoked, "\(key): the redirect carried no code; nothing was stored") }
-        let grant = try await connect.exchange(code: code, redirect: redirect, verifier: pkce.verifier)
+        return try await connect.exchange(code: code, redirect: redirect, verifier: pkce.verifier)
+    }
+
+    /// What every way in ends with: the scopes checked, the tokens sealed, the identity read.
+    func keep(_ grant: OAuthConnect.Grant, account: AccountConfig, connect: OAuthConnect) async throws -> AccountIdentity? {
         let missing = connect.missingScopes(grant)
         if !missing.isEmpty {
             throw OmniError(.authRevoked, "\(key): the grant lacks what publishing needs — \(missing.joined(separator: ", ")); nothing was stored. Run `accounts add` again and leave every permission ticked")

@@ -89,6 +89,73 @@ public struct OAuthConnect: Sendable {
             }
             throw OmniError(.authRevoked, "\(account.key): the code was refused (\(err)\(desc.isEmpty ? "" : ": \(desc)")). A code works once and for minutes: run `accounts add` again")
         }
+        _ = access
+        return try grant(json)
+    }
+
+    /// What the device authorization endpoint answered (RFC 8628 §3.2).
+    public struct DeviceCode: Sendable {
+        public var deviceCode: String
+        public var userCode: String
+        public var verificationURL: String
+        public var expiresIn: Double
+        public var interval: Double
+    }
+
+    public var offersDevice: Bool { !account.deviceURL.isEmpty }
+
+    public func startDevice() async throws -> DeviceCode {
+        let (status, json) = try await post(account.deviceURL, [(oauth.clientIDField, account.clientID), ("scope", oauth.scopes.joined(separator: oauth.scopeSeparator))])
+        guard status == 200, let device = json["device_code"] as? String, let user = json["user_code"] as? String,
+              let url = (json["verification_url"] ?? json["verification_uri"]) as? String else {
+            throw OmniError(.authRevoked, "\(account.key): the device authorization endpoint answered \(status) \(json["error"] as? String ?? "")")
+        }
+        return DeviceCode(deviceCode: device, userCode: user, verificationURL: url, expiresIn: (json["expires_in"] as? NSNumber)?.doubleValue ?? 1800,
+                          interval: (json["interval"] as? NSNumber)?.doubleValue ?? 5)
+    }
+
+    /// Polls the token endpoint at the interval the provider gave until the person approved, waiting
+    /// longer on `slow_down` (by `slowDownStep`, RFC 8628's 5 s), and giving up on `expired_token`,
+    /// `access_denied`, or the code's own lifetime.
+    public func pollDevice(_ d: DeviceCode, slowDownStep: Double = 5) async throws -> Grant {
+        var interval = max(0, d.interval)
+        let end = Date().addingTimeInterval(d.expiresIn)
+        while Date() < end {
+            try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+            var fields = [("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", d.deviceCode)]
+            fields += [(oauth.clientIDField, account.clientID), ("client_secret", account.clientSecret)]
+            let (status, json) = try await post(account.tokenURL, fields)
+            if status == 200, json["access_token"] != nil { return try grant(json) }
+            switch json["error"] as? String ?? "" {
+            case "authorization_pending": continue
+            case "slow_down": interval += slowDownStep
+            case "access_denied": throw OmniError(.authRevoked, "\(account.key): access was not granted (access_denied); nothing was stored")
+            case "expired_token": throw OmniError(.authRevoked, "\(account.key): the code \(d.userCode) expired before it was entered; nothing was stored — run `accounts add --device` again")
+            default:
+                if status >= 500 { continue }   // the provider's trouble: ask again at the next interval
+                throw OmniError(.authRevoked, "\(account.key): the token endpoint answered \(status) \(json["error"] as? String ?? ""); nothing was stored")
+            }
+        }
+        throw OmniError(.authRevoked, "\(account.key): the code \(d.userCode) expired before it was entered; nothing was stored — run `accounts add --device` again")
+    }
+
+    func post(_ url: String, _ fields: [(String, String)]) async throws -> (Int, [String: Any]) {
+        var req = HTTPClientRequest(url: url)
+        req.method = .POST
+        req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        req.headers.add(name: "User-Agent", value: PlatformRegistry.module(account.platform)?.userAgent(for: account) ?? Product.userAgent)
+        req.body = .bytes(ByteBuffer(string: TokenProvider.form(fields)))
+        do {
+            let resp = try await http.execute(req, timeout: .seconds(30))
+            let body = try await resp.body.collect(upTo: 1 << 20)
+            return (Int(resp.status.code), (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:])
+        } catch {
+            throw OmniError(.networkError, "\(account.key): \(url) could not be reached (\(error)); nothing was stored — try again")
+        }
+    }
+
+    func grant(_ json: [String: Any]) throws -> Grant {
+        guard let access = json["access_token"] as? String else { throw OmniError(.authRevoked, "\(account.key): the token endpoint handed out no access token") }
         let scope = json["scope"] as? String
         return Grant(accessToken: access, refreshToken: json["refresh_token"] as? String,
                      expiresIn: (json["expires_in"] as? NSNumber)?.doubleValue ?? 3600,

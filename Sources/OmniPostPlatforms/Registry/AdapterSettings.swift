@@ -87,6 +87,7 @@ extension PlatformModule {
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath
         account.authorizeURL = base + "/sandbox/oauth/\(descriptor.name)/authorize"
+        if let p = descriptor.oauth?.sandboxDevicePath { account.deviceURL = base + p }
         return []
     }
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? { nil }

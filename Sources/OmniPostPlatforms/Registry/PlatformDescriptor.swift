@@ -28,6 +28,11 @@ public struct PlatformDescriptor: Sendable {
         public var authorizeParameters: [String: String] = [:]
         /// How scopes are joined in the consent URL (TikTok: commas; most: spaces).
         public var scopeSeparator = " "
+        /// The device authorization endpoint (RFC 8628), where the provider offers one (Google): a NAS
+        /// without a browser shows a code to type in on another device.
+        public var deviceAuthorizationURL: String?
+        /// Where the bundled sandbox serves it.
+        public var sandboxDevicePath: String?
         public init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
                     clientAuthentication: ClientAuthentication = .form, refreshStyle: RefreshStyle = .refreshToken,
                     authorizeParameters: [String: String] = [:]) {

@@ -83,6 +83,7 @@ public enum PlatformRegistry {
             if account.endpoint.isEmpty { account.endpoint = d.apiRoot }
             if account.tokenURL.isEmpty { account.tokenURL = d.oauth?.tokenURL ?? "" }
             if account.authorizeURL.isEmpty { account.authorizeURL = d.oauth?.authorizeURL ?? "" }
+            if account.deviceURL.isEmpty { account.deviceURL = d.oauth?.deviceAuthorizationURL ?? "" }
             config.accounts[key] = account
         }
     }

@@ -11,6 +11,8 @@ public enum YouTubePlatform: PlatformModule {
         oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://accounts.google.com/o/oauth2/v2/auth", tokenURL: "https://oauth2.googleapis.com/token",
                                                   scopes: ["https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.readonly"])
                  o.authorizeParameters = ["access_type": "offline", "prompt": "consent"]
+                 o.deviceAuthorizationURL = "https://oauth2.googleapis.com/device/code"
+                 o.sandboxDevicePath = "/device/code"
                  return o }(),
         sandboxTokenPath: "/token",
         capabilities: .init(
