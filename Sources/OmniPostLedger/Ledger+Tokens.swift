@@ -62,6 +62,31 @@ extension Ledger {
         }
     }
 
+    /// Re-seals every stored credential in one transaction (`accounts rekey`): `transform` opens a value
+    /// and seals it again. Returns how many values were re-sealed.
+    public func resealAll(_ transform: @escaping @Sendable (String) throws -> String) throws -> Int {
+        try write { db, _ in
+            var n = 0
+            for row in try Row.fetchAll(db, sql: "SELECT account, access_token, refresh_token FROM tokens") {
+                let account: String = row["account"]
+                let access: String? = row["access_token"], refresh: String? = row["refresh_token"]
+                let a = try access.map(transform), r = try refresh.map(transform)
+                n += (a == nil ? 0 : 1) + (r == nil ? 0 : 1)
+                try db.execute(sql: "UPDATE tokens SET access_token = ?, refresh_token = ? WHERE account = ?", arguments: [a, r, account])
+            }
+            return n
+        }
+    }
+
+    /// Every stored credential, sealed as it is (to check what key sealed it).
+    public func storedSecrets() throws -> [String] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT access_token, refresh_token FROM tokens").flatMap { r -> [String] in
+                [r["access_token"] as String?, r["refresh_token"] as String?].compactMap { $0 }
+            }
+        }
+    }
+
     /// Forgets an account's stored credentials (`omnipost accounts remove`). True when there were any.
     @discardableResult
     public func removeToken(account: String) throws -> Bool {

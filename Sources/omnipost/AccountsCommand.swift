@@ -9,7 +9,7 @@ import OmniPostPipeline
 struct AccountsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accounts", abstract: "Connect, check, list and remove a pipeline's accounts; their credentials are sealed in the ledger.",
-        subcommands: [List.self, Add.self, Check.self, Remove.self, SetToken.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Add.self, Check.self, Remove.self, Rekey.self, SetToken.self], defaultSubcommand: List.self)
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -57,6 +57,21 @@ struct AccountsCommand: AsyncParsableCommand {
                 }
             }
             if results.contains(where: { !$0.ok }) { throw ExitCode(1) }
+        }
+    }
+
+    struct Rekey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rekey",
+            abstract: "Re-seal every stored credential under a new key; the old key stays in the file until --forget-old.")
+        @Argument(help: "Pipeline file.") var pipeline: String
+        @Flag(help: "Leave only the current key in the file (re-sealing anything still under an older one first).") var forgetOld = false
+
+        func run() async throws {
+            let config = try PlatformRegistry.load(path: pipeline)
+            let r = try OmniPostPipeline.Rekey.run(config: config, forgetOld: forgetOld)
+            print(forgetOld ? "the key file holds only the current key; \(r.resealed) value(s) checked" :
+                "re-sealed \(r.resealed) value(s) under a new key; the key file holds it first and \(r.keysInFile - 1) older one(s) after it. A running daemon picks it up by itself; run `accounts rekey --forget-old` when you want the old key gone")
         }
     }
 

@@ -10,19 +10,40 @@ import Glibc
 public struct Sealer: Sendable {
     /// The raw key bytes (SymmetricKey itself is not Sendable).
     let keyBytes: Data
+    /// Keys that sealed values before the last `accounts rekey`: still opened, never sealed with.
+    let previous: [Data]
     var key: SymmetricKey { SymmetricKey(data: keyBytes) }
     public static let prefix = "sealed:v1:"
 
-    public init(key: SymmetricKey) { self.keyBytes = key.withUnsafeBytes { Data($0) } }
+    public init(key: SymmetricKey) {
+        self.keyBytes = key.withUnsafeBytes { Data($0) }
+        self.previous = []
+    }
+
+    init(keys: [Data]) {
+        self.keyBytes = keys[0]
+        self.previous = Array(keys.dropFirst())
+    }
+
+    /// How many earlier keys this key ring still opens with.
+    public var previousKeys: Int { previous.count }
+
+    /// A key ring as written: one base64 32-byte key per line (or comma), the current one first.
+    static func parseKeys(_ text: String) -> [Data]? {
+        let parts = text.split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == "\r" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let keys = parts.compactMap { Data(base64Encoded: $0) }
+        guard !keys.isEmpty, keys.count == parts.count, keys.allSatisfy({ $0.count == 32 }) else { return nil }
+        return keys
+    }
 
     /// The key from `env` (base64 of 32 bytes) if set, else from `file`, creating that file (0600) with a
     /// fresh random key when it does not exist. A key file readable by others is refused.
     public static func load(file: URL, env: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Sealer {
         if let text = environment[env], !text.isEmpty {
-            guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
-                throw OmniError(.configInvalid, "$\(env) must hold 32 bytes in base64 (e.g. from `head -c32 /dev/urandom | base64`)")
+            guard let keys = parseKeys(text) else {
+                throw OmniError(.configInvalid, "$\(env) must hold 32 bytes in base64 (e.g. from `head -c32 /dev/urandom | base64`), or several separated by commas, the current first")
             }
-            return Sealer(key: SymmetricKey(data: data))
+            return Sealer(keys: keys)
         }
         let fm = FileManager.default
         if !fm.fileExists(atPath: file.path) {
@@ -43,11 +64,40 @@ public struct Sealer: Sendable {
         if let mode = (attrs[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
             throw OmniError(.configInvalid, "the credentials key file \(file.path) is readable by others (mode \(String(mode, radix: 8))); run chmod 600 on it")
         }
-        guard let text = try? String(contentsOf: file, encoding: .utf8),
-              let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
-            throw OmniError(.configInvalid, "the credentials key file \(file.path) does not hold a base64 32-byte key")
+        guard let text = try? String(contentsOf: file, encoding: .utf8), let keys = parseKeys(text) else {
+            throw OmniError(.configInvalid, "the credentials key file \(file.path) does not hold a base64 32-byte key (one per line, the current first)")
         }
-        return Sealer(key: SymmetricKey(data: data))
+        return Sealer(keys: keys)
+    }
+
+    /// `accounts rekey`: a new key goes first in the key file, the old ones stay after it (so values
+    /// not yet re-sealed, and a running daemon, still open). Written to a temporary file, fsynced, and
+    /// renamed over the old one: the file is never half written.
+    public static func addKey(file: URL) throws -> Sealer {
+        let old = try load(file: file, env: "")
+        let new = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        try writeKeys([new, old.keyBytes] + old.previous, to: file)
+        return Sealer(keys: [new, old.keyBytes] + old.previous)
+    }
+
+    /// Drops every key but the current one (once every value is sealed with it).
+    public static func dropPreviousKeys(file: URL) throws {
+        let ring = try load(file: file, env: "")
+        try writeKeys([ring.keyBytes], to: file)
+    }
+
+    static func writeKeys(_ keys: [Data], to file: URL) throws {
+        let tmp = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(getpid()).new")
+        let text = keys.map { $0.base64EncodedString() }.joined(separator: "\n") + "\n"
+        unlink(tmp.path)
+        let fd = Glibc.open(tmp.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw OmniError(.configInvalid, "cannot write \(tmp.path): \(String(cString: strerror(errno)))") }
+        let ok = text.withCString { Glibc.write(fd, $0, strlen($0)) } == text.utf8.count && fsync(fd) == 0
+        Glibc.close(fd)
+        guard ok, rename(tmp.path, file.path) == 0 else {
+            unlink(tmp.path)
+            throw OmniError(.configInvalid, "cannot replace the credentials key file \(file.path): \(String(cString: strerror(errno)))")
+        }
     }
 
     public func seal(_ plain: String) throws -> String {
@@ -56,12 +106,19 @@ public struct Sealer: Sendable {
         return Self.prefix + combined.base64EncodedString()
     }
 
+    /// Whether a stored value is sealed with the current key (not an earlier one, not plain).
+    public func sealedWithCurrentKey(_ stored: String) -> Bool {
+        guard stored.hasPrefix(Self.prefix), let data = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))),
+              let box = try? AES.GCM.SealedBox(combined: data) else { return false }
+        return (try? AES.GCM.open(box, using: key)) != nil
+    }
+
     /// Opens a sealed value; a value without the prefix is returned as it is (written before sealing existed).
     public func open(_ stored: String) throws -> String {
         guard stored.hasPrefix(Self.prefix) else { return stored }
         guard let data = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))),
               let box = try? AES.GCM.SealedBox(combined: data),
-              let plain = try? AES.GCM.open(box, using: key) else {
+              let plain = ([keyBytes] + previous).lazy.compactMap({ try? AES.GCM.open(box, using: SymmetricKey(data: $0)) }).first else {
             throw OmniError(.authRevoked, "a stored credential cannot be decrypted with this key: the key file or $OMNIPOST_SECRET_KEY changed; restore the key, or authorize the account again with `omnipost accounts`")
         }
         return String(decoding: plain, as: UTF8.self)

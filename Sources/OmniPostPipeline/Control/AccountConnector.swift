@@ -107,7 +107,7 @@ public struct AccountConnector: Sendable {
         // Sealed and stored; then proven by reading who the account is with it.
         try config.paths.createAll()
         let ledger = try Ledger(path: config.paths.ledger.path)
-        let store = LedgerTokenStore(ledger: ledger, sealer: try Pipeline.sealer(config))
+        let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
         try await store.save(account: key, accessToken: grant.accessToken, expiresAt: Date().addingTimeInterval(grant.expiresIn), refreshToken: refresh)
         let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http, chunkSize: 1 << 20)
         return try await PlatformRegistry.module(account.platform)?.whoAmI(settings)

@@ -18,7 +18,7 @@ public enum AccountHealth {
 
     public static func check(config: PipelineConfig, only: [String] = [], http: HTTPClient) async throws -> [Result] {
         let ledger = try Ledger(path: config.paths.ledger.path)
-        let store = LedgerTokenStore(ledger: ledger, sealer: try Pipeline.sealer(config))
+        let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
         var out: [Result] = []
         for key in config.accounts.keys.sorted() where only.isEmpty || only.contains(key) {
             let account = config.accounts[key]!

@@ -139,7 +139,7 @@ public final class Pipeline: Sendable {
         var adapters: [String: any PlatformAdapter] = [:]
         var providers: [String: TokenProvider] = [:]
         let sealer = try sealer(config)
-        let store = LedgerTokenStore(ledger: ledger, sealer: sealer)
+        let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
         // Only accounts that authorize with OAuth keep a refresh token (a bucket's keys, an app password
         // and a folder have none: sandbox mode's made-up one is not stored for them).
         for (key, account) in config.accounts where !account.refreshToken.isEmpty && PlatformRegistry.descriptor(account.platform)?.oauth != nil {
