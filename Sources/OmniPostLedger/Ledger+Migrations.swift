@@ -182,6 +182,14 @@ extension Ledger {
                 )
                 """)
         }
+        m.registerMigration("v5") { db in
+            // When a refresh token itself lapses (TikTok, LinkedIn, Meta's long-lived tokens), and the
+            // last check of the account (a refresh and who it is): warned about before a post needs it.
+            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN refresh_expires_at REAL")
+            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN checked_at REAL")
+            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN check_ok INTEGER")
+            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN check_detail TEXT")
+        }
         return m
     }
 }

@@ -102,6 +102,30 @@ extension Ledger {
         public var accessExpiresAt: Double?
         public var updatedAt: Double
         public var sealed: Bool
+        /// When the refresh token itself lapses, where the platform says.
+        public var refreshExpiresAt: Double? = nil
+        /// The last check (a refresh and who the account is): when, whether it worked, and what it said.
+        public var checkedAt: Double? = nil
+        public var checkOK: Bool? = nil
+        public var checkDetail: String? = nil
+    }
+
+    /// Notes when an account's refresh token lapses (from the token endpoint's answer).
+    public func recordRefreshExpiry(account: String, at: Double) throws {
+        try write { db, _ in
+            try db.execute(sql: "UPDATE tokens SET refresh_expires_at = ? WHERE account = ?", arguments: [at, account])
+        }
+    }
+
+    /// Notes an account check's outcome (`accounts check`, the daemon's own checks).
+    public func recordAccountCheck(account: String, ok: Bool, detail: String) throws {
+        try write { db, _ in
+            try db.execute(sql: """
+                INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at, checked_at, check_ok, check_detail)
+                VALUES (?, NULL, NULL, NULL, ?, ?, ?, ?)
+                ON CONFLICT(account) DO UPDATE SET checked_at = excluded.checked_at, check_ok = excluded.check_ok, check_detail = excluded.check_detail
+                """, arguments: [account, self.now, self.now, ok, detail])
+        }
     }
 
     /// What is stored per account, without any secret.
@@ -111,7 +135,8 @@ extension Ledger {
                 let refresh: String? = r["refresh_token"]
                 let access: String? = r["access_token"]
                 return TokenSummary(account: r["account"], hasRefreshToken: refresh?.isEmpty == false, accessExpiresAt: r["expires_at"],
-                                    updatedAt: r["updated_at"], sealed: (refresh ?? access ?? "").hasPrefix("sealed:v1:"))
+                                    updatedAt: r["updated_at"], sealed: (refresh ?? access ?? "").hasPrefix("sealed:v1:"),
+                                    refreshExpiresAt: r["refresh_expires_at"], checkedAt: r["checked_at"], checkOK: r["check_ok"], checkDetail: r["check_detail"])
             }
         }
     }

@@ -1,5 +1,15 @@
 import Foundation
 
+/// `account_checks:` — the daemon proves each account still works (a refresh and who it is) at start
+/// and again `lead` before a post is due, so a dead token is known hours ahead rather than at the post;
+/// a refresh token that lapses on a known date is warned about `warn_days` ahead (in `status`).
+public struct AccountCheckConfig: Sendable, Equatable {
+    public var atStart = true
+    public var lead: Duration = .seconds(6 * 3600)
+    public var warnDays = 14
+    public init() {}
+}
+
 /// `http:` — the daemon's own HTTP listener. Today it serves signed media links (`media_host: {serve:
 /// true}`) and `/healthz`. Loopback by default; any other address needs `token_file:`, since what it
 /// serves is meant for the operator and for platforms holding a signed link, not for the network.

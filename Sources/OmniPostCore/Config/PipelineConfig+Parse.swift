@@ -3,7 +3,7 @@ import Foundation
 extension PipelineConfig {
     public static let topLevelKeys = [
         "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
-        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http",
+        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http", "account_checks",
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
@@ -219,6 +219,15 @@ extension PipelineConfig {
             let c = try v.mapping(allowed: ["key_file", "key_env"])
             if let f = c["key_file"] { config.credentials.keyFile = resolve(try f.string(), against: baseDirectory) }
             if let e = c["key_env"] { config.credentials.keyEnv = try e.string() }
+        }
+        if let v = top["account_checks"] {
+            let a = try v.mapping(allowed: ["at_start", "lead", "warn_days"])
+            if let n = a["at_start"] { config.accountChecks.atStart = try n.bool() }
+            if let n = a["lead"] { config.accountChecks.lead = try n.duration() }
+            if let n = a["warn_days"] {
+                config.accountChecks.warnDays = try n.int()
+                if config.accountChecks.warnDays < 0 { throw n.fail("warn_days cannot be negative") }
+            }
         }
         if let v = top["http"] {
             let h = try v.mapping(allowed: ["listen", "public_url", "token_file"])

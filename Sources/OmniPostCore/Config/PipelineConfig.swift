@@ -25,6 +25,7 @@ public struct PipelineConfig: Sendable {
     public var mediaHost: MediaHostConfig?
     /// The daemon's HTTP listener; nil: none.
     public var http: HTTPConfig?
+    public var accountChecks = AccountCheckConfig()
 
     /// Where the file names a platform (targets, accounts, quotas, per-platform caps): the platform
     /// registry checks each against the platforms this build has, and answers at that line.

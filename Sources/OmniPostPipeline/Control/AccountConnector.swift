@@ -109,6 +109,7 @@ public struct AccountConnector: Sendable {
         let ledger = try Ledger(path: config.paths.ledger.path)
         let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
         try await store.save(account: key, accessToken: grant.accessToken, expiresAt: Date().addingTimeInterval(grant.expiresIn), refreshToken: refresh)
+        if let life = grant.refreshExpiresIn { try await store.saveRefreshExpiry(account: key, at: Date().addingTimeInterval(life)) }
         let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http, chunkSize: 1 << 20)
         return try await PlatformRegistry.module(account.platform)?.whoAmI(settings)
     }

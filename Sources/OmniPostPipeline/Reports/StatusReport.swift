@@ -30,6 +30,8 @@ public struct StatusReport: Sendable {
     public var breakers: [BreakerRecord]
     public var accounts: [Ledger.TokenSummary]
     public var attemptsByOutcome: [String: Int]
+    /// Accounts whose refresh token lapses within `account_checks.warn_days`, and ones whose last check failed.
+    public var accountWarnings: [String] = []
 
     public static func gather(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog) throws -> StatusReport {
         let deliveries = try ledger.allDeliveries()
@@ -51,17 +53,36 @@ public struct StatusReport: Sendable {
             }
         var byOutcome: [String: Int] = [:]
         for a in try ledger.allAttempts() { byOutcome[a.outcome ?? "running", default: 0] += 1 }
-        return StatusReport(
+        let tokens = try ledger.tokenSummaries()
+        var report = StatusReport(
             inboxes: try ledger.watchModes(), drops: try ledger.drops(), deliveries: deliveries, queue: queue,
             quotas: try ledger.quotaUse(accounts: Array(config.accounts.keys), rules: profiles.quotas),
-            breakers: try ledger.breakers(), accounts: try ledger.tokenSummaries(), attemptsByOutcome: byOutcome)
+            breakers: try ledger.breakers(), accounts: tokens, attemptsByOutcome: byOutcome)
+        report.accountWarnings = Self.warnings(tokens, warnDays: config.accountChecks.warnDays, now: now)
+        return report
+    }
+
+    /// What needs a person before a post does: a refresh token lapsing soon (with the day), a failed check.
+    static func warnings(_ tokens: [Ledger.TokenSummary], warnDays: Int, now: Double) -> [String] {
+        var out: [String] = []
+        for t in tokens {
+            if let e = t.refreshExpiresAt, e - now < Double(warnDays) * 86400 {
+                let days = Int(((e - now) / 86400).rounded(.down))
+                out.append(e <= now ? "\(t.account): its refresh token lapsed on \(isoStamp(e)); run `omnipost accounts add` for it"
+                                    : "\(t.account): its refresh token lapses on \(isoStamp(e)) (in \(days) day\(days == 1 ? "" : "s")); run `omnipost accounts add` for it before then")
+            }
+            if t.checkOK == false {
+                out.append("\(t.account): its last check failed (\(t.checkedAt.map(isoStamp) ?? "?")): \(t.checkDetail ?? "")")
+            }
+        }
+        return out
     }
 
     public func json() throws -> String {
         func tree<T: Encodable>(_ v: T) throws -> Any { try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(v), options: [.fragmentsAllowed]) }
         let obj: [String: Any] = [
             "inboxes": inboxes, "drops": try tree(drops), "deliveries": try tree(deliveries), "queue": try tree(queue),
-            "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "attempts": attemptsByOutcome,
+            "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "account_warnings": accountWarnings, "attempts": attemptsByOutcome,
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
     }
@@ -104,8 +125,15 @@ public struct StatusReport: Sendable {
             out.append("credentials:")
             for a in accounts {
                 let access = a.accessExpiresAt.map { "access token until \(isoStamp($0))" } ?? "no access token yet"
-                out.append("  \(a.account)  \(a.hasRefreshToken ? "refresh token stored" : "NO refresh token")\(a.sealed ? " (sealed)" : "")  \(access)")
+                var line = "  \(a.account)  \(a.hasRefreshToken ? "refresh token stored" : "NO refresh token")\(a.sealed ? " (sealed)" : "")  \(access)"
+                if let e = a.refreshExpiresAt { line += "  refresh token until \(isoStamp(e))" }
+                if let c = a.checkedAt { line += "  checked \(isoStamp(c)): \(a.checkOK == true ? "ok" : "FAILED")" + (a.checkOK == true ? (a.checkDetail.map { " as \($0)" } ?? "") : "") }
+                out.append(line)
             }
+        }
+        if !accountWarnings.isEmpty {
+            out.append("account warnings:")
+            out.append(contentsOf: accountWarnings.map { "  " + $0 })
         }
         if !attemptsByOutcome.isEmpty {
             out.append("attempts: " + attemptsByOutcome.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))

@@ -30,6 +30,10 @@ struct LedgerTokenStore: TokenStore {
         try ledger.storeToken(account: account, accessToken: try sealer.seal(accessToken), expiresAt: expiresAt.timeIntervalSince1970,
                               refreshToken: try refreshToken.map(sealer.seal))
     }
+
+    func saveRefreshExpiry(account: String, at: Date) async throws {
+        try ledger.recordRefreshExpiry(account: account, at: at.timeIntervalSince1970)
+    }
 }
 
 /// The sealing key as the key file holds it now: re-read when the file changes (its inode, size or

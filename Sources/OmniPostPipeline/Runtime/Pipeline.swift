@@ -17,6 +17,8 @@ public final class Pipeline: Sendable {
     public let sandbox: SandboxServer?
     /// The daemon's HTTP listener (`http:`), when configured.
     public let listener: HTTPListener?
+    /// One token provider per account, shared by its adapters and the account checks.
+    let tokens: [String: TokenProvider]
     public let watcher: InboxWatcher
     let http: HTTPClient
 
@@ -77,7 +79,7 @@ public final class Pipeline: Sendable {
                 }
                 progress.line("  http                listening on \(h.host):\(l.port)" + (h.publicURL.map { " (\($0))" } ?? ""))
             }
-            let adapters = try makeAdapters(config: config, ledger: ledger, http: http, backoff: backoff, served: served)
+            let (adapters, tokens) = try makeAdaptersAndTokens(config: config, ledger: ledger, http: http, backoff: backoff, served: served)
             // Work a killed process held is taken up now, not when its lease would have expired.
             // A process that crashed (rather than being killed) left a marker: the drops it held are charged a
             // crash, and one that crashed the daemon twice is quarantined instead of crashing it again.
@@ -100,7 +102,7 @@ public final class Pipeline: Sendable {
             let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo,
                                        pending: ctx.arriving.writing)
             progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
-            return Pipeline(context: ctx, sandbox: sandbox, listener: listener, watcher: watcher, http: http)
+            return Pipeline(context: ctx, sandbox: sandbox, listener: listener, watcher: watcher, http: http, tokens: tokens)
         } catch {
             await listener?.stop()
             try? await http.shutdown()
@@ -136,6 +138,13 @@ public final class Pipeline: Sendable {
 
     public static func makeAdapters(config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
                                     served: ServedMedia? = nil) throws -> [String: any PlatformAdapter] {
+        try makeAdaptersAndTokens(config: config, ledger: ledger, http: http, backoff: backoff, served: served).adapters
+    }
+
+    /// The adapters, and the one token provider per account they share (the daemon's account checks
+    /// refresh through the same one: two refreshing one rotating token would kill it).
+    static func makeAdaptersAndTokens(config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
+                                      served: ServedMedia? = nil) throws -> (adapters: [String: any PlatformAdapter], tokens: [String: TokenProvider]) {
         var adapters: [String: any PlatformAdapter] = [:]
         var providers: [String: TokenProvider] = [:]
         let sealer = try sealer(config)
@@ -162,11 +171,13 @@ public final class Pipeline: Sendable {
             }
             adapters[t.name] = PlatformRegistry.makeAdapter(platform: t.platform, settings: settings)
         }
-        return adapters
+        return (adapters, providers)
     }
 
-    init(context: PipelineContext, sandbox: SandboxServer?, listener: HTTPListener?, watcher: InboxWatcher, http: HTTPClient) {
+    init(context: PipelineContext, sandbox: SandboxServer?, listener: HTTPListener?, watcher: InboxWatcher, http: HTTPClient,
+         tokens: [String: TokenProvider] = [:]) {
         self.listener = listener
+        self.tokens = tokens
         self.context = context
         self.sandbox = sandbox
         self.watcher = watcher
@@ -220,6 +231,10 @@ public final class Pipeline: Sendable {
                 group.addTask { await Self.loop(stage, ctx: ctx) }
             }
             group.addTask { await upload.run() }
+            if !once {
+                let watch = AccountWatch(ctx: ctx, tokens: tokens, http: http)
+                group.addTask { await watch.run() }
+            }
             if once {
                 group.addTask {
                     while !Task.isCancelled {

@@ -10,6 +10,12 @@ import OmniPostCore
 public protocol TokenStore: Sendable {
     func load(account: String) async throws -> (accessToken: String?, expiresAt: Date?, refreshToken: String?)
     func save(account: String, accessToken: String, expiresAt: Date, refreshToken: String?) async throws
+    /// When the refresh token itself lapses, where the platform says (kept to warn before it does).
+    func saveRefreshExpiry(account: String, at: Date) async throws
+}
+
+extension TokenStore {
+    public func saveRefreshExpiry(account: String, at: Date) async throws {}
 }
 
 /// OAuth 2 refresh-token flow for one account: hands out a valid access token, refreshing a minute
@@ -128,6 +134,10 @@ public actor TokenProvider {
             // A rotated refresh token is stored before the access token is used.
             let next = refreshStyle != .refreshToken ? token : json["refresh_token"] as? String ?? refreshToken
             try await store.save(account: account.key, accessToken: token, expiresAt: expires, refreshToken: next)
+            // TikTok and LinkedIn say when the refresh token lapses; Meta's long-lived token is its own refresh.
+            let refreshLife = (json["refresh_expires_in"] as? NSNumber ?? json["refresh_token_expires_in"] as? NSNumber)?.doubleValue
+                ?? (refreshStyle != .refreshToken ? expiresIn : nil)
+            if let refreshLife { try? await store.saveRefreshExpiry(account: account.key, at: Date().addingTimeInterval(refreshLife)) }
             cached = (token, expires)
             mustRefresh = false
             return token

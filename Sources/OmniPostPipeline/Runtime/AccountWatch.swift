@@ -1,0 +1,55 @@
+import AsyncHTTPClient
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+import OmniPostPlatforms
+
+/// The daemon's own account checks (`account_checks:`): every account at start, and again when a post
+/// of it is due within `lead` and it was not checked in the last hour — so a revoked grant is known
+/// (in `status`, in the ledger's events) hours before the post, not at it. Through the adapters' own
+/// token providers: two refreshing one rotating token would kill it.
+struct AccountWatch: Sendable {
+    let ctx: PipelineContext
+    let tokens: [String: TokenProvider]
+    let http: HTTPClient
+    static let recheck = 3600.0
+    static let every: Duration = .seconds(300)
+
+    func run() async {
+        let cfg = ctx.config.accountChecks
+        if cfg.atStart {
+            for key in tokens.keys.sorted() { await check(key, why: "at start") }
+        }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.every)
+            if Task.isCancelled { return }
+            for key in (try? due(lead: cfg.lead.seconds)) ?? [] { await check(key, why: "a post is due within \(Int(cfg.lead.seconds / 3600)) h") }
+        }
+    }
+
+    /// Accounts with a post due within `lead` whose last check is older than an hour (or failed).
+    func due(lead: Double, now: Date = Date()) throws -> [String] {
+        let summaries = Dictionary(try ctx.ledger.tokenSummaries().map { ($0.account, $0) }, uniquingKeysWith: { a, _ in a })
+        var out = Set<String>()
+        for d in try ctx.ledger.allDeliveries() where !d.state.isTerminal && tokens[d.accountKey] != nil {
+            let at = d.scheduledAt ?? d.notBefore ?? now.timeIntervalSince1970
+            guard at <= now.timeIntervalSince1970 + lead else { continue }
+            let s = summaries[d.accountKey]
+            if let checked = s?.checkedAt, s?.checkOK == true, now.timeIntervalSince1970 - checked < Self.recheck { continue }
+            out.insert(d.accountKey)
+        }
+        return out.sorted()
+    }
+
+    func check(_ key: String, why: String) async {
+        guard let tokens = tokens[key], let account = ctx.config.accounts[key], PlatformRegistry.descriptor(account.platform)?.oauth != nil else { return }
+        let r = await AccountHealth.checkOne(account, tokens: tokens, http: http, ledger: ctx.ledger)
+        if r.ok {
+            try? ctx.ledger.note(dropId: nil, stage: "accounts", state: "checked", detail: "\(key) (\(why)): \(r.identity ?? "token refreshed")")
+        } else {
+            try? ctx.ledger.note(dropId: nil, stage: "accounts", state: "check_failed", detail: "\(key) (\(why)): \(r.error ?? "failed")")
+            ctx.logger.warning("an account cannot publish", metadata: ["omnipost.account": "\(key)", "omnipost.error": "\(r.error ?? "")"])
+            ctx.progress.line("  accounts            \(key) cannot publish: \(r.error ?? "failed") — `omnipost accounts add` it again")
+        }
+    }
+}
