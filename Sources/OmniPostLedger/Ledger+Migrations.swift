@@ -190,6 +190,19 @@ extension Ledger {
             try db.execute(sql: "ALTER TABLE tokens ADD COLUMN check_ok INTEGER")
             try db.execute(sql: "ALTER TABLE tokens ADD COLUMN check_detail TEXT")
         }
+        m.registerMigration("v6") { db in
+            // A browser session's cookies for an account, sealed like its tokens.
+            try db.execute(sql: """
+                CREATE TABLE cookie_jars (
+                  account TEXT PRIMARY KEY,
+                  jar TEXT NOT NULL,
+                  cookies INTEGER NOT NULL,
+                  domains TEXT NOT NULL,
+                  expires_at REAL,
+                  imported_at REAL NOT NULL
+                )
+                """)
+        }
         return m
     }
 }

@@ -67,6 +67,11 @@ extension Ledger {
     public func resealAll(_ transform: @escaping @Sendable (String) throws -> String) throws -> Int {
         try write { db, _ in
             var n = 0
+            for row in try Row.fetchAll(db, sql: "SELECT account, jar FROM cookie_jars") {
+                let account: String = row["account"]
+                try db.execute(sql: "UPDATE cookie_jars SET jar = ? WHERE account = ?", arguments: [try transform(row["jar"]), account])
+                n += 1
+            }
             for row in try Row.fetchAll(db, sql: "SELECT account, access_token, refresh_token FROM tokens") {
                 let account: String = row["account"]
                 let access: String? = row["access_token"], refresh: String? = row["refresh_token"]
@@ -87,12 +92,48 @@ extension Ledger {
         }
     }
 
+    public struct CookieJarSummary: Sendable, Codable, Equatable {
+        public var account: String
+        public var cookies: Int
+        public var domains: String
+        public var expiresAt: Double?
+        public var importedAt: Double
+    }
+
+    /// Stores an account's cookies (`sealed` already), replacing any it had.
+    public func storeCookieJar(account: String, sealed: String, cookies: Int, domains: String, expiresAt: Double?) throws {
+        try write { db, _ in
+            try db.execute(sql: """
+                INSERT INTO cookie_jars(account, jar, cookies, domains, expires_at, imported_at) VALUES (?,?,?,?,?,?)
+                ON CONFLICT(account) DO UPDATE SET jar = excluded.jar, cookies = excluded.cookies, domains = excluded.domains,
+                  expires_at = excluded.expires_at, imported_at = excluded.imported_at
+                """, arguments: [account, sealed, cookies, domains, expiresAt, self.now])
+        }
+    }
+
+    /// An account's sealed cookie jar, as stored.
+    public func cookieJar(account: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT jar FROM cookie_jars WHERE account = ?", arguments: [account]) }
+    }
+
+    /// What is stored per account, without a cookie's value.
+    public func cookieJars() throws -> [CookieJarSummary] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT account, cookies, domains, expires_at, imported_at FROM cookie_jars ORDER BY account").map {
+                CookieJarSummary(account: $0["account"], cookies: $0["cookies"], domains: $0["domains"], expiresAt: $0["expires_at"], importedAt: $0["imported_at"])
+            }
+        }
+    }
+
     /// Forgets an account's stored credentials (`omnipost accounts remove`). True when there were any.
     @discardableResult
     public func removeToken(account: String) throws -> Bool {
         try write { db, _ in
             try db.execute(sql: "DELETE FROM tokens WHERE account = ?", arguments: [account])
-            return db.changesCount > 0
+            var n = db.changesCount
+            try db.execute(sql: "DELETE FROM cookie_jars WHERE account = ?", arguments: [account])
+            n += db.changesCount
+            return n > 0
         }
     }
 

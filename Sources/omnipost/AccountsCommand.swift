@@ -9,7 +9,7 @@ import OmniPostPipeline
 struct AccountsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accounts", abstract: "Connect, check, list and remove a pipeline's accounts; their credentials are sealed in the ledger.",
-        subcommands: [List.self, Add.self, Check.self, Remove.self, Rekey.self, SetToken.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Add.self, Check.self, Remove.self, Rekey.self, SetToken.self, ImportCookies.self], defaultSubcommand: List.self)
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -75,6 +75,21 @@ struct AccountsCommand: AsyncParsableCommand {
         }
     }
 
+    struct ImportCookies: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-cookies",
+            abstract: "Store a browser session's cookies for an account (cookies.txt or a browser extension's JSON export), sealed in the ledger.")
+        @Argument(help: "Pipeline file.") var pipeline: String
+        @Argument(help: "Account, platform:name.") var account: String
+        @Argument(help: "cookies.txt (Netscape format) or a JSON export.") var file: String
+
+        func run() async throws {
+            let config = try PlatformRegistry.load(path: pipeline)
+            let summary = try CookieImport.run(config: config, account: account, file: file)
+            print("stored \(summary.cookies) cookie(s) for \(account) (\(summary.domains)), sealed" + (summary.expiresAt.map { "; the first lapses on \(isoStamp($0))" } ?? "; session cookies only"))
+        }
+    }
+
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "remove", abstract: "Forget an account's stored credentials (the pipeline file is not changed).")
         @Argument(help: "Pipeline file.") var pipeline: String
@@ -97,12 +112,16 @@ struct AccountsCommand: AsyncParsableCommand {
             let stored = Dictionary(uniqueKeysWithValues: try ledger.tokenSummaries().map { ($0.account, $0) })
             let breakers = Dictionary(uniqueKeysWithValues: try ledger.breakers().map { ($0.account, $0) })
             let deliveries = try ledger.allDeliveries()
+            let jars = Dictionary(uniqueKeysWithValues: try ledger.cookieJars().map { ($0.account, $0) })
             for key in config.accounts.keys.sorted() {
                 let a = config.accounts[key]!
                 let t = stored[key]
                 var parts = [key, a.endpoint]
                 parts.append(t?.hasRefreshToken == true ? "refresh token stored\(t!.sealed ? " (sealed)" : "")" : "no stored token (seeded from the pipeline file at the next run)")
                 if let e = t?.accessExpiresAt { parts.append("access token until \(isoStamp(e))") }
+                if let e = t?.refreshExpiresAt { parts.append("refresh token until \(isoStamp(e))") }
+                if let c = t?.checkedAt { parts.append("checked \(isoStamp(c)): \(t?.checkOK == true ? "ok" : "FAILED — \(t?.checkDetail ?? "")")") }
+                if let j = jars[key] { parts.append("\(j.cookies) cookie(s) for \(j.domains)" + (j.expiresAt.map { " until \(isoStamp($0))" } ?? "")) }
                 parts.append("breaker \(breakers[key]?.state.rawValue ?? "closed")")
                 let mine = deliveries.filter { $0.accountKey == key }
                 let revoked = mine.filter { $0.state == .failed && $0.errorCode == ReasonCode.authRevoked.rawValue }.count

@@ -181,6 +181,21 @@ import Testing
         #expect(a.preflight(secret)?.message.contains("every post is public") == true)
     }
 
+    /// `accounts check` for an app-password account: the session renewed now and the DID it names; a
+    /// refused password says a person must make a new one.
+    @Test func anAppPasswordIsCheckedByItsSession() async throws {
+        let dir = try TempDir()
+        let (s, a, _) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        let who = try await BlueskyPlatform.whoAmI((a as! BlueskyAdapter).settings)
+        #expect(who?.name == "@studio.sandbox.test" && who?.id.hasPrefix("did:plc:") == true)
+        let dir2 = try TempDir()
+        let (s2, bad, _) = try await Self.rig(dir2, password: "wron-gpas-swor-dxxx")
+        defer { Task { await s2.stop() } }
+        let e = await #expect(throws: DeliveryError.self) { _ = try await BlueskyPlatform.whoAmI((bad as! BlueskyAdapter).settings) }
+        #expect(e?.kind == .reauthenticate)
+    }
+
     @Test func settingsAreCheckedAtTheirLines() throws {
         func check(_ lines: String) -> OmniError? { AccountChecks.problem("bluesky:studio", lines) }
         #expect(check("    handle: studio.bsky.social\n    app_password: my-real-password\n")?.message.contains("xxxx-xxxx-xxxx-xxxx") == true)

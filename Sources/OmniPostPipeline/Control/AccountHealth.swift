@@ -25,8 +25,8 @@ public enum AccountHealth {
         var out: [Result] = []
         for key in config.accounts.keys.sorted() where only.isEmpty || only.contains(key) {
             let account = config.accounts[key]!
-            guard PlatformRegistry.descriptor(account.platform)?.oauth != nil else { continue }
-            out.append(await checkOne(account, tokens: TokenProvider(account: account, http: http, store: store), http: http, ledger: ledger))
+            let r = await checkOne(account, tokens: TokenProvider(account: account, http: http, store: store), http: http, ledger: ledger)
+            if let r { out.append(r) }
         }
         for key in only where config.accounts[key] == nil {
             out.append(Result(account: key, ok: false, hasRefreshToken: false, error: "no such account in \(config.name)"))
@@ -34,19 +34,31 @@ public enum AccountHealth {
         return out
     }
 
-    /// One account, through `tokens` (the daemon passes the provider its adapters share).
-    public static func checkOne(_ account: AccountConfig, tokens: TokenProvider, http: HTTPClient, ledger: Ledger) async -> Result {
+    /// One account, through `tokens` (the daemon passes the provider its adapters share). OAuth
+    /// accounts: a refresh now, then who they are; others that sign in (Bluesky's app password): who
+    /// they are. Nil for a destination, which has nothing to sign in with.
+    public static func checkOne(_ account: AccountConfig, tokens: TokenProvider, http: HTTPClient, ledger: Ledger) async -> Result? {
+        guard let module = PlatformRegistry.module(account.platform) else { return nil }
+        let oauth = module.descriptor.oauth != nil
         var r = Result(account: account.key, ok: false, hasRefreshToken: false)
         do {
-            let stored = try ledger.token(account: account.key)
-            r.hasRefreshToken = stored?.refreshToken != nil || !account.refreshToken.isEmpty
-            await tokens.invalidate()
-            _ = try await tokens.accessToken()
-            let after = try ledger.tokenSummaries().first { $0.account == account.key }
-            r.accessExpiresAt = after?.accessExpiresAt
-            r.refreshExpiresAt = after?.refreshExpiresAt
             let settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: 1 << 20)
-            if let who = try await PlatformRegistry.module(account.platform)?.whoAmI(settings) { r.identity = "\(who.name) (\(who.id))" }
+            if oauth {
+                let stored = try ledger.token(account: account.key)
+                r.hasRefreshToken = stored?.refreshToken != nil || !account.refreshToken.isEmpty
+                await tokens.invalidate()
+                _ = try await tokens.accessToken()
+                let after = try ledger.tokenSummaries().first { $0.account == account.key }
+                r.accessExpiresAt = after?.accessExpiresAt
+                r.refreshExpiresAt = after?.refreshExpiresAt
+            }
+            guard let who = try await module.whoAmI(settings) else {
+                if !oauth { return nil }
+                r.ok = true
+                try? ledger.recordAccountCheck(account: account.key, ok: true, detail: "token refreshed")
+                return r
+            }
+            r.identity = "\(who.name) (\(who.id))"
             r.ok = true
         } catch let e as DeliveryError {
             r.error = "\(e.code): \(e.message)"

@@ -59,6 +59,11 @@ public struct StatusReport: Sendable {
             quotas: try ledger.quotaUse(accounts: Array(config.accounts.keys), rules: profiles.quotas),
             breakers: try ledger.breakers(), accounts: tokens, attemptsByOutcome: byOutcome)
         report.accountWarnings = Self.warnings(tokens, warnDays: config.accountChecks.warnDays, now: now)
+        for j in try ledger.cookieJars() {
+            guard let e = j.expiresAt, e - now < Double(config.accountChecks.warnDays) * 86400 else { continue }
+            report.accountWarnings.append(e <= now ? "\(j.account): its cookies lapsed on \(isoStamp(e)); import new ones with `omnipost accounts import-cookies`"
+                                                   : "\(j.account): its cookies lapse on \(isoStamp(e)); import new ones before then")
+        }
         return report
     }
 

@@ -42,6 +42,18 @@ public enum BlueskyPlatform: PlatformModule {
         try account.checkURL("video_service")
     }
 
+    /// The app password proven: the session (stored, or made with the password) renewed now, and the
+    /// account's DID it names.
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        let a = settings.account
+        let handle = (try? a.text("handle")) ?? ""
+        let session = BlueskySession(pds: BlueskyAdapter.trim(a.endpoint), identifier: handle, password: (try? a.text("app_password")) ?? "",
+                                     http: settings.http, timeout: settings.requestTimeout, store: settings.tokens.store, account: a.key)
+        let first = try await session.current()
+        try await session.renew(failed: first.token)
+        return AccountIdentity(id: try await session.current().did, name: "@" + handle)
+    }
+
     /// The sandbox's PDS and video service, with a made-up handle and app password (the sandbox is told them).
     public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
