@@ -24,6 +24,9 @@ extension SandboxState {
 
     public func setConsent(platform: String, _ c: Consent) { consents[platform] = c }
 
+    /// Whether `secret` is the app secret of the client `token` was issued to.
+    func clientSecretMatches(token: String, secret: String) -> Bool { accounts[token]?.clientSecret == secret }
+
     enum AuthorizeResult { case code(String), denied, invalidClient, invalidRequest(String) }
 
     func authorize(platform: String, clientID: String, redirect: String, scope: String, challenge: String, method: String) -> AuthorizeResult {
@@ -45,7 +48,9 @@ extension SandboxState {
     /// RFC 6749 §4.1.3 with RFC 7636: the code once, for the client it was issued to, with the same
     /// redirect, within 10 minutes, and the verifier whose S256 is the challenge. A code presented twice
     /// is refused and what it was redeemed for is revoked.
-    func redeem(code: String, clientID: String, clientSecret: String, redirect: String, verifier: String) -> RedeemResult {
+    /// `shortLived` (Meta, Threads): the code gives one short-lived token, which their exchange endpoints
+    /// then trade for a long-lived one.
+    func redeem(code: String, clientID: String, clientSecret: String, redirect: String, verifier: String, shortLived: Bool = false) -> RedeemResult {
         guard var c = oauthCodes[code] else { return .invalidGrant("the authorization code is unknown") }
         guard let client = accounts.values.first(where: { $0.platform == c.platform && $0.clientID == clientID }), client.clientSecret == clientSecret else {
             return .invalidClient
@@ -66,7 +71,7 @@ extension SandboxState {
         register(Account(platform: c.platform, name: c.user, clientID: client.clientID, clientSecret: client.clientSecret, refreshToken: refresh))
         c.refreshToken = refresh
         oauthCodes[code] = c
-        let access = "sbx." + SandboxState.randomID(32)
+        let access = shortLived ? refresh : "sbx." + SandboxState.randomID(32)
         tokens[access] = Token(account: "\(c.platform):\(c.user)", expires: Date().addingTimeInterval(accessTokenLifetime))
         return .ok(access: access, refresh: refresh, expires: Int(accessTokenLifetime), scopes: c.scopes, user: c.user)
     }

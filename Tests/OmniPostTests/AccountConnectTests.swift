@@ -11,7 +11,7 @@ import Testing
 /// the redirect caught on a port of our own or pasted, the code exchanged with its PKCE verifier, the
 /// scopes checked, the identity read, the tokens sealed — and every way it can go wrong stores nothing.
 @Suite struct AccountConnectTests {
-    static let platforms = ["youtube", "tiktok", "x", "linkedin", "reddit"]
+    static let platforms = ["youtube", "tiktok", "x", "linkedin", "reddit", "instagram", "facebook", "threads"]
 
     /// A sandbox that knows each platform's app (client), and a pipeline whose accounts name only the client.
     static func rig(_ dir: TempDir, tokenURL: ((String, SandboxServer) -> String)? = nil) async throws -> (SandboxServer, PipelineConfig) {
@@ -25,8 +25,9 @@ import Testing
             let token = tokenURL?(p, s) ?? s.baseURL + d.sandboxTokenPath
             accounts += "  \(p):main: {client_id: cid-\(p), client_secret: sec-\(p), endpoint: \"\(s.baseURL)\", token_url: \"\(token)\", authorize_url: \"\(s.baseURL)/sandbox/oauth/\(p)/authorize\"}\n"
         }
-        let text = "version: 1\nroot: \(dir.url.path)/p\ntargets: [\(platforms.map { "\($0):main" }.joined(separator: ", "))]\naccounts:\n" + accounts
-            + (platforms.contains("reddit") ? "" : "")
+        // Threads fetches media from a URL: the pipeline names a media host (the daemon's own, here).
+        let text = "version: 1\nroot: \(dir.url.path)/p\nhttp: {listen: \"127.0.0.1:0\", public_url: \"http://127.0.0.1:1\"}\nmedia_host: {serve: true}\n"
+            + "targets: [\(platforms.map { "\($0):main" }.joined(separator: ", "))]\naccounts:\n" + accounts
         var config = try PlatformRegistry.parse(text: text.replacingOccurrences(of: "reddit:main: {", with: "reddit:main: {subreddit: videos, "), file: "p.yaml", baseDirectory: dir.url)
         config.upload.caFile = s.caFile
         return (s, config)
@@ -66,10 +67,17 @@ import Testing
         let (s, config) = try await Self.rig(dir)
         defer { Task { await s.stop() } }
         let said = Said()
+        var names: [String: String] = [:]
         for p in Self.platforms {
             let who = try await Self.connect(config, "\(p):main", said: said)
             #expect(who?.name.isEmpty == false, "\(p)")
+            names[p] = who?.name
         }
+        // Meta and Threads: the code's short-lived token exchanged at once for a long-lived one, which is kept;
+        // Instagram's account found through the Page it is linked to.
+        let exchanges = await s.state.requestCounts
+        #expect((exchanges["meta.token"] ?? 0) >= 2 && exchanges["threads.exchange"] == 1, "\(exchanges)")
+        #expect(names["instagram"] == "@sandbox-user" && names["threads"] == "@sandbox-user" && names["x"] == "@sandbox-user", "\(names)")
         let counts = await s.state.requestCounts
         #expect(counts["oauth.authorize"] == Self.platforms.count && counts["oauth.code"] == Self.platforms.count, "\(counts)")
         // Sealed in the ledger; never shown.

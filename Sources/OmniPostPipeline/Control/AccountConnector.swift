@@ -41,9 +41,6 @@ public struct AccountConnector: Sendable {
         guard let connect = OAuthConnect(account: account, http: http) else {
             throw OmniError(.configInvalid, "\(key): \(PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform) accounts do not authorize with OAuth; their settings go under accounts: \(key) (\(PlatformRegistry.descriptor(account.platform)?.accountFields.joined(separator: ", ") ?? ""))")
         }
-        guard connect.oauth.refreshStyle == .refreshToken else {
-            throw OmniError(.configInvalid, "\(key): connecting \(account.platform) here is not built yet (its long-lived token comes from an exchange, not a refresh token); store one with `accounts set-token`")
-        }
         if account.clientID.isEmpty || account.clientSecret.isEmpty {
             throw OmniError(.configInvalid, "\(key) needs its app's client: client_id and client_secret under accounts: \(key), `client_secrets_file:` (Google's client_secret.json), or \(AccountConfig.environmentName(key, "CLIENT_ID")) and \(AccountConfig.environmentName(key, "CLIENT_SECRET")) in the environment")
         }
@@ -58,7 +55,7 @@ public struct AccountConnector: Sendable {
         } else {
             grant = try await codeGrant(connect, mode: mode, say: say)
         }
-        return try await keep(grant, account: account, connect: connect)
+        return try await keep(grant, account: account, connect: connect, say: say)
     }
 
     /// The authorization-code half: the consent address, the redirect, the code exchanged.
@@ -96,7 +93,7 @@ public struct AccountConnector: Sendable {
     }
 
     /// What every way in ends with: the scopes checked, the tokens sealed, the identity read.
-    func keep(_ grant: OAuthConnect.Grant, account: AccountConfig, connect: OAuthConnect) async throws -> AccountIdentity? {
+    func keep(_ grant: OAuthConnect.Grant, account: AccountConfig, connect: OAuthConnect, say: @escaping @Sendable (String) -> Void) async throws -> AccountIdentity? {
         let missing = connect.missingScopes(grant)
         if !missing.isEmpty {
             throw OmniError(.authRevoked, "\(key): the grant lacks what publishing needs — \(missing.joined(separator: ", ")); nothing was stored. Run `accounts add` again and leave every permission ticked")
@@ -111,7 +108,14 @@ public struct AccountConnector: Sendable {
         try await store.save(account: key, accessToken: grant.accessToken, expiresAt: Date().addingTimeInterval(grant.expiresIn), refreshToken: refresh)
         if let life = grant.refreshExpiresIn { try await store.saveRefreshExpiry(account: key, at: Date().addingTimeInterval(life)) }
         let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http, chunkSize: 1 << 20)
-        return try await PlatformRegistry.module(account.platform)?.whoAmI(settings)
+        let module = PlatformRegistry.module(account.platform)
+        // Where the grant reaches several (a user's Pages, their Instagram accounts), `id:` chooses.
+        let choices = (try? await module?.choices(settings)) ?? []
+        if choices.count > 1 {
+            say("The grant reaches \(choices.count): \(choices.map { "\($0.id) (\($0.name))" }.joined(separator: ", ")). "
+                + (account.accountID.isEmpty ? "The first is used; set `id:` under accounts: \(key) to choose another." : "`id: \(account.accountID)` chooses."))
+        }
+        return try await module?.whoAmI(settings)
     }
 }
 

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import OmniPostCore
 
 /// Connecting an account (`omnipost accounts add`): OAuth 2.0 authorization code with PKCE (RFC 7636)
@@ -57,8 +58,76 @@ public struct OAuthConnect: Sendable {
         public var refreshExpiresIn: Double?
     }
 
-    /// Exchanges the code (with the PKCE verifier) at the token endpoint.
+    /// The token endpoint's origin (`https://graph.threads.net`), for the paths beside it.
+    var tokenOrigin: String {
+        guard let c = URLComponents(string: account.tokenURL), let scheme = c.scheme, let host = c.host else { return account.tokenURL }
+        return "\(scheme)://\(host)" + (c.port.map { ":\($0)" } ?? "")
+    }
+
+    /// Exchanges the code (with the PKCE verifier) for the grant the daemon keeps: OAuth's refresh token,
+    /// or — Meta, Threads — a short-lived token exchanged at once for a long-lived one (which is what
+    /// their refresh style renews).
     public func exchange(code: String, redirect: String, verifier: String) async throws -> Grant {
+        switch oauth.codeGrant {
+        case .form: return try await formExchange(code: code, redirect: redirect, verifier: verifier)
+        case .graphGET:
+            let q = TokenProvider.form([("client_id", account.clientID), ("redirect_uri", redirect), ("client_secret", account.clientSecret),
+                                        ("code", code), ("code_verifier", verifier)])
+            let (status, json) = try await call(account.tokenURL + "?" + q, method: .GET, fields: nil)
+            return try await longLived(status, json)
+        case .threadsPOST:
+            let (status, json) = try await call(tokenOrigin + "/oauth/access_token", method: .POST, fields: [
+                ("client_id", account.clientID), ("client_secret", account.clientSecret), ("grant_type", "authorization_code"),
+                ("redirect_uri", redirect), ("code", code), ("code_verifier", verifier)])
+            return try await longLived(status, json)
+        }
+    }
+
+    /// A short-lived token in `json`, exchanged for a long-lived one (`fb_exchange_token`, `th_exchange_token`).
+    func longLived(_ status: Int, _ json: [String: Any]) async throws -> Grant {
+        guard status == 200, let short = json["access_token"] as? String else { throw refused(status, json) }
+        let url: String
+        switch oauth.refreshStyle {
+        case .metaExchange:
+            url = account.tokenURL + "?" + TokenProvider.form([("grant_type", "fb_exchange_token"), ("client_id", account.clientID),
+                                                               ("client_secret", account.clientSecret), ("fb_exchange_token", short)])
+        case .threadsRefresh:
+            url = tokenOrigin + "/access_token?" + TokenProvider.form([("grant_type", "th_exchange_token"), ("client_secret", account.clientSecret), ("access_token", short)])
+        case .refreshToken:
+            return try grant(json)
+        }
+        let (s2, j2) = try await call(url, method: .GET, fields: nil)
+        guard s2 == 200, let long = j2["access_token"] as? String else { throw refused(s2, j2) }
+        let life = (j2["expires_in"] as? NSNumber)?.doubleValue ?? 60 * 86400
+        // The long-lived token is both what is used and what is renewed.
+        return Grant(accessToken: long, refreshToken: long, expiresIn: life, scopes: nil, refreshExpiresIn: life)
+    }
+
+    func refused(_ status: Int, _ json: [String: Any]) -> OmniError {
+        let graph = json["error"] as? [String: Any]
+        let err = json["error"] as? String ?? graph.map { "\($0["type"] as? String ?? "error") \($0["code"].map { "\($0)" } ?? ""): \($0["message"] as? String ?? "")" } ?? "HTTP \(status)"
+        if status >= 500 { return OmniError(.networkError, "\(account.key): the token endpoint answered \(status); nothing was stored — try again") }
+        return OmniError(.authRevoked, "\(account.key): the code was refused (\(err)\((json["error_description"] as? String).map { ": \($0)" } ?? "")). A code works once and for minutes: run `accounts add` again")
+    }
+
+    func call(_ url: String, method: HTTPMethod, fields: [(String, String)]?) async throws -> (Int, [String: Any]) {
+        var req = HTTPClientRequest(url: url)
+        req.method = method
+        req.headers.add(name: "User-Agent", value: PlatformRegistry.module(account.platform)?.userAgent(for: account) ?? Product.userAgent)
+        if let fields {
+            req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            req.body = .bytes(ByteBuffer(string: TokenProvider.form(fields)))
+        }
+        do {
+            let resp = try await http.execute(req, timeout: .seconds(30))
+            let body = try await resp.body.collect(upTo: 1 << 20)
+            return (Int(resp.status.code), (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:])
+        } catch {
+            throw OmniError(.networkError, "\(account.key): the token endpoint \(url.split(separator: "?").first ?? "") could not be reached (\(error)); nothing was stored — try again")
+        }
+    }
+
+    func formExchange(code: String, redirect: String, verifier: String) async throws -> Grant {
         var req = HTTPClientRequest(url: account.tokenURL)
         req.method = .POST
         req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")

@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import OmniPostCore
 
 /// Facebook Page Reels as a unit. Tokens are Meta's: the account's `refresh_token` is a long-lived user
@@ -5,9 +7,12 @@ import OmniPostCore
 public enum FacebookPlatform: PlatformModule {
     public static let descriptor = PlatformDescriptor(
         name: "facebook", displayName: "Facebook Page Reels", apiRoot: "https://graph.facebook.com",
-        oauth: .init(authorizeURL: "https://www.facebook.com/dialog/oauth", tokenURL: "https://graph.facebook.com/oauth/access_token",
-                     scopes: ["pages_show_list", "pages_read_engagement", "pages_manage_posts"],
-                     rotatesRefreshTokens: true, refreshStyle: .metaExchange),
+        oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://www.facebook.com/dialog/oauth", tokenURL: "https://graph.facebook.com/oauth/access_token",
+                                                  scopes: ["pages_show_list", "pages_read_engagement", "pages_manage_posts"],
+                                                  rotatesRefreshTokens: true, refreshStyle: .metaExchange)
+                 o.codeGrant = .graphGET
+                 o.scopeSeparator = ","
+                 return o }(),
         sandboxTokenPath: "/oauth/access_token", defaultProfile: "facebook_reels",
         accountFields: ["client_id (app id)", "client_secret (app secret)", "refresh_token (a long-lived user token)", "id (the Page id; default: the user's first Page)"],
         capabilities: .init(
@@ -18,5 +23,23 @@ public enum FacebookPlatform: PlatformModule {
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         FacebookAdapter(settings)
+    }
+
+    /// The Pages the grant reaches (what `id:` chooses among).
+    public static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] {
+        let r = try await settings.api.send(url: settings.account.endpoint + "/\(GraphAPI.version)/me/accounts?fields=id,name", method: .GET, headers: [], body: ByteBuffer())
+        guard r.status == 200 else { throw DeliveryError(.reauthenticate, .authRevoked, "Facebook answered \(r.status) when asked for the user's Pages", httpStatus: r.status) }
+        return (r.json?["data"] as? [[String: Any]] ?? []).compactMap { p in (p["id"] as? String).map { AccountIdentity(id: $0, name: p["name"] as? String ?? $0) } }
+    }
+
+    /// The Page posts go to: the account's `id:`, else the user's first.
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        let pages = try await choices(settings)
+        let want = settings.account.accountID
+        guard let page = want.isEmpty ? pages.first : pages.first(where: { $0.id == want }) else {
+            throw DeliveryError(.permanent, .configInvalid, want.isEmpty ? "the grant reaches no Facebook Page; the user must manage one and allow it at consent"
+                                                                      : "the grant does not reach Page \(want) (id: under accounts: \(settings.account.key)); it reaches \(pages.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))")
+        }
+        return page
     }
 }

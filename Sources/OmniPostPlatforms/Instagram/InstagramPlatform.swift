@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import OmniPostCore
 
 /// Instagram Reels as a unit. Meta's long-lived tokens are exchanged for new ones, not refreshed with a
@@ -5,9 +7,12 @@ import OmniPostCore
 public enum InstagramPlatform: PlatformModule {
     public static let descriptor = PlatformDescriptor(
         name: "instagram", displayName: "Instagram Reels", apiRoot: "https://graph.facebook.com",
-        oauth: .init(authorizeURL: "https://www.facebook.com/dialog/oauth", tokenURL: "https://graph.facebook.com/oauth/access_token",
-                     scopes: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"],
-                     rotatesRefreshTokens: true, refreshStyle: .metaExchange),
+        oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://www.facebook.com/dialog/oauth", tokenURL: "https://graph.facebook.com/oauth/access_token",
+                                                  scopes: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"],
+                                                  rotatesRefreshTokens: true, refreshStyle: .metaExchange)
+                 o.codeGrant = .graphGET
+                 o.scopeSeparator = ","
+                 return o }(),
         sandboxTokenPath: "/oauth/access_token", defaultProfile: "instagram_reels",
         accountFields: ["client_id (app id)", "client_secret (app secret)", "refresh_token (a long-lived user token)", "id (the Instagram user id)"],
         capabilities: .init(
@@ -18,5 +23,27 @@ public enum InstagramPlatform: PlatformModule {
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         InstagramAdapter(settings)
+    }
+
+    /// The Instagram professional accounts the grant reaches, through the Pages they are linked to.
+    public static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] {
+        let r = try await settings.api.send(url: settings.account.endpoint + "/\(GraphAPI.version)/me/accounts?fields=name,instagram_business_account%7Bid,username%7D",
+                                            method: .GET, headers: [], body: ByteBuffer())
+        guard r.status == 200 else { throw DeliveryError(.reauthenticate, .authRevoked, "Instagram answered \(r.status) when asked for the user's accounts", httpStatus: r.status) }
+        return (r.json?["data"] as? [[String: Any]] ?? []).compactMap { p in
+            guard let ig = p["instagram_business_account"] as? [String: Any], let id = ig["id"] as? String else { return nil }
+            return AccountIdentity(id: id, name: "@" + (ig["username"] as? String ?? id))
+        }
+    }
+
+    /// The account posts go to: `id:`, else the first the grant reaches.
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        let all = try await choices(settings)
+        let want = settings.account.accountID
+        guard let me = want.isEmpty ? all.first : all.first(where: { $0.id == want }) else {
+            throw DeliveryError(.permanent, .configInvalid, want.isEmpty ? "the grant reaches no Instagram professional account (one linked to a Facebook Page)"
+                                                                      : "the grant does not reach Instagram account \(want); it reaches \(all.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))")
+        }
+        return me
     }
 }

@@ -56,6 +56,8 @@ public protocol PlatformModule: Sendable {
     /// Who the account is (channel, user, member), read with its token: what `accounts add` shows and
     /// `accounts check` proves the token works with. Nil: the platform has no such call.
     static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity?
+    /// What the grant reaches that `id:` chooses among (a user's Pages, their Instagram accounts).
+    static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity]
 }
 
 /// An account as its platform names it.
@@ -91,6 +93,7 @@ extension PlatformModule {
         return []
     }
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? { nil }
+    public static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] { [] }
 }
 
 /// An adapter built on `AdapterSettings`: the shared settings read by name, in one place.

@@ -33,6 +33,12 @@ public struct PlatformDescriptor: Sendable {
         public var deviceAuthorizationURL: String?
         /// Where the bundled sandbox serves it.
         public var sandboxDevicePath: String?
+        /// How a code becomes a token: OAuth's form POST to the token endpoint; Meta's Graph GET
+        /// (`oauth/access_token?code=…`); Threads' POST to its own `/oauth/access_token`. Meta's and
+        /// Threads' code gives a short-lived token, exchanged at once for a long-lived one (the
+        /// `refreshStyle` says how).
+        public enum CodeGrant: Sendable { case form, graphGET, threadsPOST }
+        public var codeGrant: CodeGrant = .form
         public init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
                     clientAuthentication: ClientAuthentication = .form, refreshStyle: RefreshStyle = .refreshToken,
                     authorizeParameters: [String: String] = [:]) {

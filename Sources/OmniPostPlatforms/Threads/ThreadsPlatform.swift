@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import OmniPostCore
 
 /// Threads as a unit: the Graph API on graph.threads.net (version v1.0), long-lived tokens refreshed by
@@ -6,12 +8,15 @@ public enum ThreadsPlatform: PlatformModule {
     public static let descriptor: PlatformDescriptor = {
         var d = PlatformDescriptor(
         name: "threads", displayName: "Threads", apiRoot: "https://graph.threads.net",
-        oauth: .init(authorizeURL: "https://threads.net/oauth/authorize", tokenURL: "https://graph.threads.net/refresh_access_token",
-                     scopes: ["threads_basic", "threads_content_publish"], rotatesRefreshTokens: true, refreshStyle: .threadsRefresh),
+        oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://threads.net/oauth/authorize", tokenURL: "https://graph.threads.net/refresh_access_token",
+                                                  scopes: ["threads_basic", "threads_content_publish"], rotatesRefreshTokens: true, refreshStyle: .threadsRefresh)
+                 o.codeGrant = .threadsPOST
+                 o.scopeSeparator = ","
+                 return o }(),
         sandboxTokenPath: "/refresh_access_token",
         accountFields: ["refresh_token (a long-lived Threads token)", "id (the Threads user id; default: the token's user)", "media_host: in the pipeline"],
         capabilities: .init(
-            upload: "rendition PUT to `media_host:` (S3, SigV4), Threads fetches a presigned link that expires",
+            upload: "rendition put on `media_host:` (an S3 bucket, or this daemon's listener), Threads fetches a signed link that expires",
             nativeScheduling: false, covers: "none",
             reconcile: "the container's `status` (PUBLISHED)",
             quotas: "250 posts/24 h (`threads_publishing_limit`, read at run time and held to by the queue gate)"))
@@ -21,5 +26,13 @@ public enum ThreadsPlatform: PlatformModule {
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         ThreadsAdapter(settings)
+    }
+
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        let r = try await settings.api.send(url: settings.account.endpoint + "/v1.0/me?fields=id,username", method: .GET, headers: [], body: ByteBuffer())
+        guard r.status == 200, let id = r.json?["id"] as? String else {
+            throw DeliveryError(.reauthenticate, .authRevoked, "Threads answered \(r.status) when asked who the token is", httpStatus: r.status)
+        }
+        return AccountIdentity(id: id, name: "@" + (r.json?["username"] as? String ?? id))
     }
 }

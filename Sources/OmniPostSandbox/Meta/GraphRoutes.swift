@@ -51,6 +51,8 @@ enum GraphRoutes: SandboxPlatform {
             await state.count("meta.token")
             var req = req
             let p = try await params(&req)
+            // The code of a Facebook Login: a short-lived user token.
+            if let r = await ConsentRoutes.codeGrant(p, clientID: p["client_id"] ?? "", secret: p["client_secret"] ?? "", state: state, shortLived: true) { return r }
             guard p["grant_type"] == "fb_exchange_token", let old = p["fb_exchange_token"] else {
                 return graphError(400, "Missing fb_exchange_token or grant_type=fb_exchange_token", code: 100)
             }
@@ -81,7 +83,13 @@ enum GraphRoutes: SandboxPlatform {
             guard validVersion(ctx.parameters.get("version")) else { return graphError(400, "Unknown path components", code: 2500) }
             var req = req
             let p = try await params(&req)
-            guard let account = await account(req, p, state, platform: "facebook") else { return badToken }
+            guard let account = await account(req, p, state), !account.hasPrefix("threads:") else { return badToken }
+            // An Instagram professional account is reached through the Page it is linked to.
+            if account.hasPrefix("instagram:") {
+                return SandboxHTTP.json(.ok, ["data": [["id": await state.userID(account + "|page", length: 16, alphabet: "0123456789"), "name": "Linked Page",
+                                                        "instagram_business_account": ["id": await InstagramRoutes.igUserID(account, state),
+                                                                                       "username": String(account.dropFirst("instagram:".count))]]]])
+            }
             let page = await FacebookRoutes.page(of: account, state: state)
             return SandboxHTTP.json(.ok, ["data": [["id": page.id, "name": page.name, "access_token": page.token, "category": "Media",
                                                     "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]]]])

@@ -33,6 +33,26 @@ enum ThreadsRoutes: SandboxPlatform {
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        // A Threads login's code → a short-lived token; that → a long-lived one (`th_exchange_token`).
+        router.post("/oauth/access_token") { req, _ -> Response in
+            var req = req
+            let p = try await G.params(&req)
+            if let r = await ConsentRoutes.codeGrant(p, clientID: p["client_id"] ?? "", secret: p["client_secret"] ?? "", state: state, shortLived: true) { return r }
+            return G.graphError(400, "grant_type must be authorization_code", code: 100)
+        }
+        router.get("/access_token") { req, _ -> Response in
+            await state.count("threads.exchange")
+            var req = req
+            let p = try await G.params(&req)
+            guard p["grant_type"] == "th_exchange_token", let token = p["access_token"] else {
+                return G.graphError(400, "grant_type must be th_exchange_token, with access_token", code: 100)
+            }
+            guard await state.clientSecretMatches(token: token, secret: p["client_secret"] ?? "") else { return G.graphError(400, "Error validating client secret.", code: 1) }
+            switch await state.threadsRefresh(token: token) {
+            case .ok(let t, let expires): return SandboxHTTP.json(.ok, ["access_token": t, "token_type": "bearer", "expires_in": expires])
+            case .invalidClient, .invalidGrant: return G.badToken
+            }
+        }
         router.get("/refresh_access_token") { req, _ -> Response in
             await state.count("threads.token")
             var req = req
