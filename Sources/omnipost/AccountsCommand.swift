@@ -138,7 +138,7 @@ struct AccountsCommand: AsyncParsableCommand {
             abstract: "Store a new refresh token for an account (after authorizing it again), sealed in the ledger.")
         @Argument(help: "Pipeline file.") var pipeline: String
         @Argument(help: "Account, platform:name (e.g. youtube:main).") var account: String
-        @Argument(help: "The refresh token, or - to read it from standard input (keeps it out of shell history).") var token: String
+        @Argument(help: "- : the refresh token is read from standard input (an argument would show in `ps` and shell history).") var token: String
 
         func run() async throws {
             let config = try PlatformRegistry.load(path: pipeline)
@@ -147,8 +147,10 @@ struct AccountsCommand: AsyncParsableCommand {
                 if let g = DidYouMean.suggest(account, among: Array(config.accounts.keys)) { msg += "; did you mean '\(g)'?" }
                 throw ValidationError(msg)
             }
-            var value = token
-            if token == "-" { value = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces) }
+            guard token == "-" else {
+                throw ValidationError("give - and the token on standard input (`omnipost accounts set-token \(pipeline) \(account) - < token.txt`): a token as an argument shows in `ps` and shell history")
+            }
+            let value = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
             guard !value.isEmpty else { throw ValidationError("the refresh token is empty") }
             try config.paths.createAll()
             let sealer = try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
