@@ -189,6 +189,8 @@ extension Ledger {
             try db.execute(sql: "ALTER TABLE tokens ADD COLUMN checked_at REAL")
             try db.execute(sql: "ALTER TABLE tokens ADD COLUMN check_ok INTEGER")
             try db.execute(sql: "ALTER TABLE tokens ADD COLUMN check_detail TEXT")
+            // The scopes the last grant or refresh named.
+            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN scope TEXT")
         }
         m.registerMigration("v6") { db in
             // A browser session's cookies for an account, sealed like its tokens.

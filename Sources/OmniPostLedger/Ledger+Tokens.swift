@@ -149,6 +149,12 @@ extension Ledger {
         public var checkedAt: Double? = nil
         public var checkOK: Bool? = nil
         public var checkDetail: String? = nil
+        public var scope: String? = nil
+    }
+
+    /// Notes the scopes a grant or refresh named.
+    public func recordScope(account: String, scope: String) throws {
+        try write { db, _ in try db.execute(sql: "UPDATE tokens SET scope = ? WHERE account = ?", arguments: [scope, account]) }
     }
 
     /// Notes when an account's refresh token lapses (from the token endpoint's answer).
@@ -177,7 +183,7 @@ extension Ledger {
                 let access: String? = r["access_token"]
                 return TokenSummary(account: r["account"], hasRefreshToken: refresh?.isEmpty == false, accessExpiresAt: r["expires_at"],
                                     updatedAt: r["updated_at"], sealed: (refresh ?? access ?? "").hasPrefix("sealed:v1:"),
-                                    refreshExpiresAt: r["refresh_expires_at"], checkedAt: r["checked_at"], checkOK: r["check_ok"], checkDetail: r["check_detail"])
+                                    refreshExpiresAt: r["refresh_expires_at"], checkedAt: r["checked_at"], checkOK: r["check_ok"], checkDetail: r["check_detail"], scope: r["scope"])
             }
         }
     }

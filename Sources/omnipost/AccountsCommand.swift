@@ -52,6 +52,9 @@ struct AccountsCommand: AsyncParsableCommand {
                     var parts = [r.account, r.ok ? "ok" : "FAILED"]
                     if let n = r.identity { parts.append(n) }
                     if let e = r.accessExpiresAt { parts.append("access token until \(isoStamp(e))") }
+                    if let e = r.refreshExpiresAt { parts.append("refresh token until \(isoStamp(e))") }
+                    if let s = r.scopes { parts.append("scopes: \(s.joined(separator: " "))") }
+                    if let q = r.quota { parts.append(q) }
                     if let e = r.error { parts.append(e) }
                     print(parts.joined(separator: "  "))
                 }

@@ -95,6 +95,12 @@ import Testing
         // `accounts check`: a refresh now and who each is.
         let health = try await AccountHealth.check(config: config, http: TestTLS.client)
         #expect(health.count == Self.platforms.count && health.allSatisfy { $0.ok && $0.identity != nil }, "\(health)")
+        // With the scopes the refresh named, and what is left of the platform's own quota where it can be read.
+        let byKey = Dictionary(uniqueKeysWithValues: health.map { ($0.account, $0) })
+        #expect(byKey["x:main"]?.scopes?.contains("tweet.write") == true, "\(String(describing: byKey["x:main"]))")
+        #expect(byKey["instagram:main"]?.quota?.contains("posts left in 24 h") == true && byKey["threads:main"]?.quota?.contains("posts left in 24 h") == true,
+                "\(String(describing: byKey["instagram:main"]?.quota)) \(String(describing: byKey["threads:main"]?.quota))")
+        #expect(byKey["tiktok:main"]?.refreshExpiresAt != nil && byKey["instagram:main"]?.refreshExpiresAt != nil)
         // The daemon uses what was connected: a post to X with the connected account.
         let account = try #require(config.accounts["x:main"])
         let tokens = TokenProvider(account: account, http: TestTLS.client, store: LedgerTokenStore(ledger: ledger, sealer: sealer))

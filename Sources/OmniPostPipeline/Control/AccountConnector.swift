@@ -107,6 +107,7 @@ public struct AccountConnector: Sendable {
         let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
         try await store.save(account: key, accessToken: grant.accessToken, expiresAt: Date().addingTimeInterval(grant.expiresIn), refreshToken: refresh)
         if let life = grant.refreshExpiresIn { try await store.saveRefreshExpiry(account: key, at: Date().addingTimeInterval(life)) }
+        if let scopes = grant.scopes { try await store.saveScope(account: key, scope: scopes.joined(separator: " ")) }
         let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http, chunkSize: 1 << 20)
         let module = PlatformRegistry.module(account.platform)
         // Where the grant reaches several (a user's Pages, their Instagram accounts), `id:` chooses.

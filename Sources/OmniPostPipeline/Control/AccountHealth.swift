@@ -16,6 +16,10 @@ public enum AccountHealth {
         public var refreshExpiresAt: Double?
         public var hasRefreshToken: Bool
         public var error: String?
+        /// The scopes the last grant or refresh named, where the platform says.
+        public var scopes: [String]? = nil
+        /// What is left of the platform's own quota, where it can be read.
+        public var quota: String? = nil
     }
 
     public static func check(config: PipelineConfig, only: [String] = [], http: HTTPClient) async throws -> [Result] {
@@ -59,6 +63,8 @@ public enum AccountHealth {
                 return r
             }
             r.identity = "\(who.name) (\(who.id))"
+            r.scopes = try ledger.tokenSummaries().first { $0.account == account.key }?.scope.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
+            r.quota = try? await module.remainingQuota(settings)
             r.ok = true
         } catch let e as DeliveryError {
             r.error = "\(e.code): \(e.message)"

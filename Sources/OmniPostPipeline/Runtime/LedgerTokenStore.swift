@@ -34,6 +34,10 @@ struct LedgerTokenStore: TokenStore {
     func saveRefreshExpiry(account: String, at: Date) async throws {
         try ledger.recordRefreshExpiry(account: account, at: at.timeIntervalSince1970)
     }
+
+    func saveScope(account: String, scope: String) async throws {
+        try ledger.recordScope(account: account, scope: scope)
+    }
 }
 
 /// The sealing key as the key file holds it now: re-read when the file changes (its inode, size or

@@ -12,10 +12,13 @@ public protocol TokenStore: Sendable {
     func save(account: String, accessToken: String, expiresAt: Date, refreshToken: String?) async throws
     /// When the refresh token itself lapses, where the platform says (kept to warn before it does).
     func saveRefreshExpiry(account: String, at: Date) async throws
+    /// The scopes a refresh named.
+    func saveScope(account: String, scope: String) async throws
 }
 
 extension TokenStore {
     public func saveRefreshExpiry(account: String, at: Date) async throws {}
+    public func saveScope(account: String, scope: String) async throws {}
 }
 
 /// OAuth 2 refresh-token flow for one account: hands out a valid access token, refreshing a minute
@@ -138,6 +141,7 @@ public actor TokenProvider {
             let refreshLife = (json["refresh_expires_in"] as? NSNumber ?? json["refresh_token_expires_in"] as? NSNumber)?.doubleValue
                 ?? (refreshStyle != .refreshToken ? expiresIn : nil)
             if let refreshLife { try? await store.saveRefreshExpiry(account: account.key, at: Date().addingTimeInterval(refreshLife)) }
+            if let scope = json["scope"] as? String, !scope.isEmpty { try? await store.saveScope(account: account.key, scope: scope) }
             cached = (token, expires)
             mustRefresh = false
             return token

@@ -36,6 +36,12 @@ public enum InstagramPlatform: PlatformModule {
         }
     }
 
+    public static func remainingQuota(_ settings: AdapterSettings) async throws -> String? {
+        let a = InstagramAdapter(settings)
+        let user = try await a.container.userID(settings.account)
+        return try await a.container.publishingLimit("/\(user)/content_publishing_limit").map { "\($0.total - $0.used) of \($0.total) posts left in 24 h" }
+    }
+
     /// The account posts go to: `id:`, else the first the grant reaches.
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let all = try await choices(settings)

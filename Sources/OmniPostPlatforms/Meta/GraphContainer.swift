@@ -66,6 +66,14 @@ struct GraphContainer {
         return id
     }
 
+    /// The publishing limit as the platform reports it: posts used of the total in its 24-hour window.
+    func publishingLimit(_ path: String) async throws -> (used: Int, total: Int)? {
+        let limit = try await graph.call(.GET, path, [("fields", "config,quota_usage")])
+        guard limit.status == 200 else { throw graph.classify(limit, during: "reading the publishing limit") }
+        guard let d = (limit.json?["data"] as? [[String: Any]])?.first, let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue else { return nil }
+        return ((d["quota_usage"] as? NSNumber)?.intValue ?? 0, total)
+    }
+
     /// A spent publishing limit (`content_publishing_limit`, `threads_publishing_limit`) waits for room;
     /// the limit itself goes to the queue gate (`report`, as the `posts` rule's).
     func checkPublishingLimit(_ path: String, report: @Sendable (String, Int) -> Void = { _, _ in }) async throws {

@@ -58,6 +58,8 @@ public protocol PlatformModule: Sendable {
     static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity?
     /// What the grant reaches that `id:` chooses among (a user's Pages, their Instagram accounts).
     static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity]
+    /// What is left of the platform's own quota, where it can be read (`accounts check`).
+    static func remainingQuota(_ settings: AdapterSettings) async throws -> String?
 }
 
 /// An account as its platform names it.
@@ -94,6 +96,7 @@ extension PlatformModule {
     }
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? { nil }
     public static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] { [] }
+    public static func remainingQuota(_ settings: AdapterSettings) async throws -> String? { nil }
 }
 
 /// An adapter built on `AdapterSettings`: the shared settings read by name, in one place.

@@ -28,6 +28,12 @@ public enum ThreadsPlatform: PlatformModule {
         ThreadsAdapter(settings)
     }
 
+    public static func remainingQuota(_ settings: AdapterSettings) async throws -> String? {
+        let a = ThreadsAdapter(settings)
+        let user = try await a.container.userID(settings.account)
+        return try await a.container.publishingLimit("/\(user)/threads_publishing_limit").map { "\($0.total - $0.used) of \($0.total) posts left in 24 h" }
+    }
+
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/v1.0/me?fields=id,username", method: .GET, headers: [], body: ByteBuffer())
         guard r.status == 200, let id = r.json?["id"] as? String else {
