@@ -72,7 +72,7 @@ import Testing
         for module in PlatformRegistry.platforms {
             let d = module.descriptor
             // A destination stores any clip (the `any` profile); it has no account to authorize.
-            guard let oauth = d.oauth else {
+            guard let oauth = d.oauth, oauth.refreshStyle != .lasting else {
                 #expect(profiles[d.defaultProfile] != nil, "\(d.name): no profile \(d.defaultProfile)")
                 continue
             }

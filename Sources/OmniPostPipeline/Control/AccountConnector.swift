@@ -98,14 +98,18 @@ public struct AccountConnector: Sendable {
         if !missing.isEmpty {
             throw OmniError(.authRevoked, "\(key): the grant lacks what publishing needs — \(missing.joined(separator: ", ")); nothing was stored. Run `accounts add` again and leave every permission ticked")
         }
-        guard let refresh = grant.refreshToken, !refresh.isEmpty else {
+        // A token that lasts (Vimeo) needs no refresh token; every other grant must bring one.
+        let lasting = connect.oauth.refreshStyle == .lasting
+        let refresh = grant.refreshToken ?? ""
+        if !lasting && refresh.isEmpty {
             throw OmniError(.authRevoked, "\(key): the platform granted no refresh token (offline access), so the daemon could not go on alone; nothing was stored")
         }
         // Sealed and stored; then proven by reading who the account is with it.
         try config.paths.createAll()
         let ledger = try Ledger(path: config.paths.ledger.path)
         let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
-        try await store.save(account: key, accessToken: grant.accessToken, expiresAt: Date().addingTimeInterval(grant.expiresIn), refreshToken: refresh)
+        try await store.save(account: key, accessToken: grant.accessToken, expiresAt: lasting ? .distantFuture : Date().addingTimeInterval(grant.expiresIn),
+                             refreshToken: lasting ? nil : refresh)
         if let life = grant.refreshExpiresIn { try await store.saveRefreshExpiry(account: key, at: Date().addingTimeInterval(life)) }
         if let scopes = grant.scopes { try await store.saveScope(account: key, scope: scopes.joined(separator: " ")) }
         let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http, chunkSize: 1 << 20)

@@ -43,7 +43,8 @@ public enum AccountHealth {
     /// they are. Nil for a destination, which has nothing to sign in with.
     public static func checkOne(_ account: AccountConfig, tokens: TokenProvider, http: HTTPClient, ledger: Ledger) async -> Result? {
         guard let module = PlatformRegistry.module(account.platform) else { return nil }
-        let oauth = module.descriptor.oauth != nil
+        // A token that lasts (Vimeo) has nothing to refresh: who it is proves it.
+        let oauth = module.descriptor.oauth != nil && module.descriptor.oauth?.refreshStyle != .lasting
         var r = Result(account: account.key, ok: false, hasRefreshToken: false)
         do {
             let settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: 1 << 20)

@@ -93,7 +93,7 @@ public struct OAuthConnect: Sendable {
                                                                ("client_secret", account.clientSecret), ("fb_exchange_token", short)])
         case .threadsRefresh:
             url = tokenOrigin + "/access_token?" + TokenProvider.form([("grant_type", "th_exchange_token"), ("client_secret", account.clientSecret), ("access_token", short)])
-        case .refreshToken:
+        case .refreshToken, .lasting:
             return try grant(json)
         }
         let (s2, j2) = try await call(url, method: .GET, fields: nil)

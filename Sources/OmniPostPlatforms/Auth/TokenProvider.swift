@@ -98,6 +98,14 @@ public actor TokenProvider {
         let refreshToken = storedRefresh ?? account.refreshToken
         var req: HTTPClientRequest
         switch refreshStyle {
+        case .lasting:
+            // Nothing to refresh: the stored token is the token until it is refused.
+            if !mustRefresh, let saved = try await stored(), let t = saved.accessToken {
+                cached = (t, saved.expiresAt ?? .distantFuture)
+                return t
+            }
+            throw DeliveryError(.reauthenticate, .authRevoked,
+                "\(account.key) has no working token (its tokens do not expire, so a refused one was revoked): run `omnipost accounts add` for it, or set access_token under accounts: \(account.key)")
         case .refreshToken:
             req = HTTPClientRequest(url: account.tokenURL)
             req.method = .POST

@@ -21,7 +21,9 @@ public struct PlatformDescriptor: Sendable {
         /// long-lived token for a new one (`grant_type=fb_exchange_token`, a GET): there the account's
         /// `refresh_token` holds the long-lived token, and each exchange's result replaces it.
         /// Threads: `GET refresh_access_token?grant_type=th_refresh_token&access_token=<long-lived>`.
-        public enum RefreshStyle: Sendable { case refreshToken, metaExchange, threadsRefresh }
+        /// `.lasting`: the access token does not expire and there is nothing to refresh (Vimeo); a refused
+        /// one means a person connects the account again.
+        public enum RefreshStyle: Sendable { case refreshToken, metaExchange, threadsRefresh, lasting }
         public var refreshStyle: RefreshStyle = .refreshToken
         /// What the consent URL adds for a grant that lasts (Google: `access_type=offline`,
         /// `prompt=consent`; Reddit: `duration=permanent`).

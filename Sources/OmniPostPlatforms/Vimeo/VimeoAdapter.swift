@@ -15,7 +15,11 @@ struct VimeoAdapter: PlatformAdapter, SettingsBacked {
 
     init(_ settings: AdapterSettings) { self.settings = settings }
 
-    var token: String { (try? settings.account.text("access_token")) ?? "" }
+    /// The account's `access_token:`, else the one `accounts add` stored (Vimeo's do not expire).
+    func token() async throws -> String {
+        if let t = try? settings.account.text("access_token") { return t }
+        return try await settings.tokens.accessToken()
+    }
     var root: String { settings.account.endpoint.hasSuffix("/") ? String(settings.account.endpoint.dropLast()) : settings.account.endpoint }
     static let accept = "application/vnd.vimeo.*+json;version=3.4"
 
@@ -44,7 +48,7 @@ struct VimeoAdapter: PlatformAdapter, SettingsBacked {
     func call(_ method: HTTPMethod, _ path: String, json: Any? = nil) async throws -> (HTTPClientResponse, [String: Any]?, String) {
         var r = HTTPClientRequest(url: root + path)
         r.method = method
-        r.headers.add(name: "Authorization", value: "Bearer \(token)")
+        r.headers.add(name: "Authorization", value: "Bearer \(try await token())")
         r.headers.add(name: "Accept", value: Self.accept)
         r.headers.add(name: "User-Agent", value: "OmniPost/1")
         if let json {

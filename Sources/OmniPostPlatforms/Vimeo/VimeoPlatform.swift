@@ -6,9 +6,13 @@ import OmniPostCore
 /// make a new one. Uploads are tus, to the `upload_link` the video's creation answers.
 public enum VimeoPlatform: PlatformModule {
     public static let descriptor: PlatformDescriptor = {
+        // Vimeo's tokens do not expire: a connected account keeps the one its grant gave.
+        var o = PlatformDescriptor.OAuth(authorizeURL: "https://api.vimeo.com/oauth/authorize", tokenURL: "https://api.vimeo.com/oauth/access_token",
+                                         scopes: ["public", "private", "upload", "edit"], clientAuthentication: .basic, refreshStyle: .lasting)
+        o.scopeSeparator = " "
         var d = PlatformDescriptor(
-            name: "vimeo", displayName: "Vimeo", apiRoot: "https://api.vimeo.com", oauth: nil, sandboxTokenPath: "",
-            accountFields: ["access_token (with the upload scope; Vimeo's do not expire)"],
+            name: "vimeo", displayName: "Vimeo", apiRoot: "https://api.vimeo.com", oauth: o, sandboxTokenPath: "/vimeo/oauth/access_token",
+            accountFields: ["access_token (with the upload scope; Vimeo's do not expire), or client_id and client_secret to connect with `accounts add`"],
             capabilities: .init(
                 upload: "`POST /me/videos` (approach tus), then tus `PATCH` to its `upload_link` from the server's offset",
                 nativeScheduling: false, covers: "none",
@@ -22,14 +26,24 @@ public enum VimeoPlatform: PlatformModule {
         VimeoAdapter(settings)
     }
 
+    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        let a = VimeoAdapter(settings)
+        let (resp, json, _) = try await a.call(.GET, "/me")
+        guard resp.status == .ok, let uri = json?["uri"] as? String else {
+            throw DeliveryError(resp.status == .unauthorized ? .reauthenticate : .retryNow, .authRevoked, "Vimeo answered \(resp.status.code) when asked who the token is", httpStatus: Int(resp.status.code))
+        }
+        return AccountIdentity(id: uri, name: json?["name"] as? String ?? uri)
+    }
+
     public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
-        if !sandboxed { _ = try account.required("access_token", "a Vimeo access token with the upload scope") }
         if let n = account.setting("access_token"), try n.string().count < 16 { throw n.fail("that is too short to be a Vimeo access token") }
     }
 
     /// The sandbox's Vimeo, with a token made up for the account (the sandbox is told it at start).
     public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
+        account.tokenURL = base + descriptor.sandboxTokenPath
+        account.authorizeURL = base + "/sandbox/oauth/vimeo/authorize"
         account.fillIn("access_token", "sandbox-vimeo-token-\(account.name)")
         guard let token = try? account.text("access_token") else { return [] }
         return [.staticToken(token: token, account: account.key)]

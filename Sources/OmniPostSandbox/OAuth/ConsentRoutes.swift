@@ -38,12 +38,18 @@ enum ConsentRoutes {
 
     /// The answer to `grant_type=authorization_code` at a platform's token endpoint; nil for any other grant.
     static func codeGrant(_ form: [String: String], clientID: String, secret: String, state: SandboxState, scopeSeparator: String = " ",
-                          errorsInside200: Bool = false, extra: [String: Any] = [:], shortLived: Bool = false) async -> Response? {
+                          errorsInside200: Bool = false, extra: [String: Any] = [:], shortLived: Bool = false, lasting: Bool = false) async -> Response? {
         guard form["grant_type"] == "authorization_code" || (shortLived && form["code"] != nil) else { return nil }
         await state.count("oauth.code")
         switch await state.redeem(code: form["code"] ?? "", clientID: clientID, clientSecret: secret, redirect: form["redirect_uri"] ?? "",
                                   verifier: form["code_verifier"] ?? "", shortLived: shortLived) {
-        case .ok(let access, let refresh, let expires, let scopes, _):
+        case .ok(let access, let refresh, let expires, let scopes, let user):
+            if lasting {
+                // Vimeo: one token that does not expire, and no refresh token.
+                await state.registerStaticToken(access, account: "\(form["platform"] ?? "vimeo"):\(user)")
+                return SandboxHTTP.json(.ok, ["access_token": access, "token_type": "bearer", "scope": scopes.joined(separator: scopeSeparator),
+                                              "user": ["uri": "/users/" + SandboxState.randomID(9, alphabet: "0123456789"), "name": user]])
+            }
             // Meta and Threads hand out one short-lived token: no refresh token, no scope list.
             var body: [String: Any] = shortLived ? ["access_token": access, "token_type": "bearer", "expires_in": 3600]
                 : ["access_token": access, "refresh_token": refresh, "expires_in": expires, "token_type": "Bearer", "scope": scopes.joined(separator: scopeSeparator)]

@@ -38,6 +38,28 @@ enum VimeoRoutes: SandboxPlatform {
     static let unauthenticated = error(.unauthorized, "You must provide a valid authenticated access token.", code: 8003)
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        // Connecting an account: the code for a token that does not expire (client in HTTP Basic).
+        router.post("/vimeo/oauth/access_token") { req, _ -> Response in
+            await state.count("vimeo.token")
+            var req = req
+            var form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
+            form["platform"] = "vimeo"
+            var clientID = "", secret = ""
+            if let auth = SandboxHTTP.header(req, "Authorization"), auth.hasPrefix("Basic "),
+               let decoded = Data(base64Encoded: String(auth.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }) {
+                let pair = decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).removingPercentEncoding ?? String($0) }
+                clientID = pair.first ?? ""
+                secret = pair.count > 1 ? pair[1] : ""
+            }
+            if let r = await ConsentRoutes.codeGrant(form, clientID: clientID, secret: secret, state: state, lasting: true) { return r }
+            return error(.badRequest, "An unknown error occurred.", code: 2201, developer: "grant_type must be authorization_code")
+        }
+        router.get("/me") { req, _ -> Response in
+            guard let account = await authorized(req, state: state) else { return unauthenticated }
+            let name = String(account.dropFirst("vimeo:".count))
+            return SandboxHTTP.json(.ok, ["uri": "/users/" + (await state.userID(account, length: 9)), "name": name, "link": baseURL() + "/vimeo/user/" + name],
+                                    headers: limits())
+        }
         router.post("/me/videos") { req, _ -> Response in
             await state.count("vimeo.create")
             guard let account = await authorized(req, state: state) else { return unauthenticated }
