@@ -31,6 +31,14 @@ enum SandboxHTTP {
         return req.headers[n]
     }
 
+    /// The client in HTTP Basic (`Authorization: Basic base64(id:secret)`, each form-encoded, RFC 6749 §2.3.1).
+    static func basicClient(_ req: Request) -> (id: String, secret: String)? {
+        guard let auth = header(req, "Authorization"), auth.hasPrefix("Basic "),
+              let decoded = Data(base64Encoded: String(auth.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
+        let pair = decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).removingPercentEncoding ?? String($0) }
+        return (pair.first ?? "", pair.count > 1 ? pair[1] : "")
+    }
+
     static func query(_ req: Request, _ name: String) -> String? {
         req.uri.queryParameters[Substring(name)].map(String.init)
     }

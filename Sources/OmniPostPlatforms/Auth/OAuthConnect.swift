@@ -209,18 +209,7 @@ public struct OAuthConnect: Sendable {
     }
 
     func post(_ url: String, _ fields: [(String, String)]) async throws -> (Int, [String: Any]) {
-        var req = HTTPClientRequest(url: url)
-        req.method = .POST
-        req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        req.headers.add(name: "User-Agent", value: PlatformRegistry.module(account.platform)?.userAgent(for: account) ?? Product.userAgent)
-        req.body = .bytes(ByteBuffer(string: TokenProvider.form(fields)))
-        do {
-            let resp = try await http.execute(req, timeout: .seconds(30))
-            let body = try await resp.body.collect(upTo: 1 << 20)
-            return (Int(resp.status.code), (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:])
-        } catch {
-            throw OmniError(.networkError, "\(account.key): \(url) could not be reached (\(error)); nothing was stored — try again")
-        }
+        try await call(url, method: .POST, fields: fields)
     }
 
     func grant(_ json: [String: Any]) throws -> Grant {

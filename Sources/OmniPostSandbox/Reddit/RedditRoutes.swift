@@ -74,13 +74,7 @@ enum RedditRoutes: SandboxPlatform {
             guard goodAgent(req) else { return tooMany(reset: 600) }
             var req = req
             let form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
-            var clientID = "", secret = ""
-            if let auth = SandboxHTTP.header(req, "Authorization"), auth.hasPrefix("Basic "),
-               let decoded = Data(base64Encoded: String(auth.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }) {
-                let pair = decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).removingPercentEncoding ?? String($0) }
-                clientID = pair.first ?? ""
-                secret = pair.count > 1 ? pair[1] : ""
-            }
+            let (clientID, secret) = SandboxHTTP.basicClient(req) ?? ("", "")
             if let r = await ConsentRoutes.codeGrant(form, clientID: clientID, secret: secret, state: state, errorsInside200: true) { return r }
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.ok, ["error": "unsupported_grant_type"])

@@ -44,13 +44,7 @@ enum VimeoRoutes: SandboxPlatform {
             var req = req
             var form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
             form["platform"] = "vimeo"
-            var clientID = "", secret = ""
-            if let auth = SandboxHTTP.header(req, "Authorization"), auth.hasPrefix("Basic "),
-               let decoded = Data(base64Encoded: String(auth.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }) {
-                let pair = decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).removingPercentEncoding ?? String($0) }
-                clientID = pair.first ?? ""
-                secret = pair.count > 1 ? pair[1] : ""
-            }
+            let (clientID, secret) = SandboxHTTP.basicClient(req) ?? ("", "")
             if let r = await ConsentRoutes.codeGrant(form, clientID: clientID, secret: secret, state: state, lasting: true) { return r }
             return error(.badRequest, "An unknown error occurred.", code: 2201, developer: "grant_type must be authorization_code")
         }

@@ -69,13 +69,8 @@ enum XRoutes: SandboxPlatform {
             var req = req
             let form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
             // A confidential client authenticates with HTTP Basic; a public one names only its client_id.
-            var clientID = form["client_id"] ?? "", secret = ""
-            if let auth = SandboxHTTP.header(req, "Authorization"), auth.hasPrefix("Basic "),
-               let decoded = Data(base64Encoded: String(auth.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }) {
-                let pair = decoded.split(separator: ":", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
-                clientID = pair.first ?? ""
-                secret = pair.count > 1 ? pair[1] : ""
-            }
+            let basic = SandboxHTTP.basicClient(req)
+            let clientID = basic?.id ?? form["client_id"] ?? "", secret = basic?.secret ?? ""
             if let r = await ConsentRoutes.codeGrant(form, clientID: clientID, secret: secret, state: state) { return r }
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.badRequest, ["error": "invalid_request", "error_description": "Missing required parameter [refresh_token]."])
