@@ -34,12 +34,7 @@ public enum FacebookPlatform: PlatformModule {
 
     /// The Page posts go to: the account's `id:`, else the user's first.
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
-        let pages = try await choices(settings)
-        let want = settings.account.accountID
-        guard let page = want.isEmpty ? pages.first : pages.first(where: { $0.id == want }) else {
-            throw DeliveryError(.permanent, .configInvalid, want.isEmpty ? "the grant reaches no Facebook Page; the user must manage one and allow it at consent"
-                                                                      : "the grant does not reach Page \(want) (id: under accounts: \(settings.account.key)); it reaches \(pages.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))")
-        }
-        return page
+        try AccountIdentity.chosen(try await choices(settings), by: settings.account, what: "Page",
+                                   none: "the grant reaches no Facebook Page; the user must manage one and allow it at consent")
     }
 }

@@ -44,12 +44,7 @@ public enum InstagramPlatform: PlatformModule {
 
     /// The account posts go to: `id:`, else the first the grant reaches.
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
-        let all = try await choices(settings)
-        let want = settings.account.accountID
-        guard let me = want.isEmpty ? all.first : all.first(where: { $0.id == want }) else {
-            throw DeliveryError(.permanent, .configInvalid, want.isEmpty ? "the grant reaches no Instagram professional account (one linked to a Facebook Page)"
-                                                                      : "the grant does not reach Instagram account \(want); it reaches \(all.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))")
-        }
-        return me
+        try AccountIdentity.chosen(try await choices(settings), by: settings.account, what: "Instagram account",
+                                   none: "the grant reaches no Instagram professional account (one linked to a Facebook Page)")
     }
 }

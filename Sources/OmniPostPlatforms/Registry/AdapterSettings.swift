@@ -70,6 +70,17 @@ public struct AccountIdentity: Sendable, Equatable {
         self.id = id
         self.name = name
     }
+
+    /// Among what a grant reaches (`choices`), the one the account's `id:` names — else the first.
+    /// `none` says what is missing when the grant reaches nothing.
+    static func chosen(_ all: [AccountIdentity], by account: AccountConfig, what: String, none: String) throws -> AccountIdentity {
+        let want = account.accountID
+        guard let one = want.isEmpty ? all.first : all.first(where: { $0.id == want }) else {
+            throw DeliveryError(.permanent, .configInvalid, want.isEmpty ? none
+                : "the grant does not reach \(what) \(want) (id: under accounts: \(account.key)); it reaches \(all.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))")
+        }
+        return one
+    }
 }
 
 /// What a sandboxed account brings to the sandbox, as its owner would give it to the real service.
