@@ -2,14 +2,22 @@
 SWIFT ?= swift
 DEBS := libsqlite3-dev libcurl4-openssl-dev libssl-dev libyaml-dev ffmpeg python3-venv openssl
 BIN := .build/debug/omnipost
+# For the tests only: promtool (Debian's prometheus package) checks what /metrics serves.
+TEST_DEBS := prometheus
 
-.PHONY: all deps build samples demo test bench clean
+.PHONY: all deps test-deps debs build samples demo test bench clean
 
 all: build
 
 # Installs the Debian packages that are missing (as root, or through sudo).
 deps:
-	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory debs PKGS="$(DEBS)"
+
+test-deps:
+	@$(MAKE) --no-print-directory debs PKGS="$(TEST_DEBS)"
+
+debs:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -42,7 +50,7 @@ $(VENV)/.installed: Makefile
 	$(VENV)/bin/pip install -q --disable-pip-version-check $(PYDEPS)
 	touch $@
 
-test: deps $(VENV)/.installed
+test: deps test-deps $(VENV)/.installed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

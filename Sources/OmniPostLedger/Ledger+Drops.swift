@@ -91,6 +91,17 @@ extension Ledger {
         try read { db in try EventRecord.filter(Column("drop_id") == id).order(Column("id")).fetchAll(db) }
     }
 
+    /// Events in order, newest last: those after `afterId`, at most `limit`, optionally of one drop or stage.
+    public func events(afterId: Int64 = 0, limit: Int = 1_000_000, drop: String? = nil, stage: String? = nil, since: Double? = nil) throws -> [EventRecord] {
+        try read { db in
+            var q = EventRecord.filter(Column("id") > afterId)
+            if let drop { q = q.filter(Column("drop_id") == drop) }
+            if let stage { q = q.filter(Column("stage") == stage) }
+            if let since { q = q.filter(Column("at") >= since) }
+            return try q.order(Column("id")).limit(limit).fetchAll(db)
+        }
+    }
+
     /// Records a non-transition fact about a drop (e.g. a conversion's progress) in the audit trail.
     public func note(dropId: String?, deliveryId: Int64? = nil, target: String? = nil, stage: String, state: String, detail: String) throws {
         try write { db, events in

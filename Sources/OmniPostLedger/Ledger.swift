@@ -31,6 +31,11 @@ public struct Ledger: Sendable {
 
     /// Runs `body` in one write transaction and reports the events it recorded once committed.
     @discardableResult
+    /// Whether a write transaction can begin now (`/readyz`): taken and rolled back, nothing written.
+    public func canWrite() -> Bool {
+        (try? writer.writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }) != nil
+    }
+
     public func write<T: Sendable>(_ body: @Sendable (Database, inout [EventRecord]) throws -> T) throws -> T {
         let (value, events) = try writer.write { db -> (T, [EventRecord]) in
             var events: [EventRecord] = []

@@ -2,27 +2,36 @@ import Foundation
 import Hummingbird
 import Logging
 import OmniPostCore
+import OmniPostIngest
 import ServiceLifecycle
 
-/// The daemon's own HTTP listener (`http:`): `/healthz`, and the media it hands platforms signed
-/// links to (`media_host: {serve: true}`) — each file only with a valid, unexpired signature, with
+/// The daemon's own HTTP listener (`http:`): `/healthz`, `/readyz`, `/metrics`, the JSON API
+/// (`OperatorRoutes`), and the media it hands platforms signed links to (`media_host: {serve: true}`) — each file only with a valid, unexpired signature, with
 /// Range, HEAD and conditional requests as Hummingbird's FileMiddleware serves them. It runs beside
 /// the stages and shares nothing with them but the folder the upload stage puts renditions in.
 public final class HTTPListener: Sendable {
     let task: Task<Void, any Error>
     let group: ServiceGroup
     public let port: Int
+    /// The open pipeline, once there is one: what `/metrics`, `/readyz` and `/api/v1` read.
+    let operatorBox: OperatorBox
 
-    init(task: Task<Void, any Error>, group: ServiceGroup, port: Int) {
+    init(task: Task<Void, any Error>, group: ServiceGroup, port: Int, operatorBox: OperatorBox) {
         self.task = task
         self.group = group
         self.port = port
+        self.operatorBox = operatorBox
     }
+
+    /// Gives the routes the pipeline they report on.
+    func attach(_ ctx: PipelineContext, watcher: InboxWatcher) { operatorBox.set(ctx, watcher) }
 
     /// Binds and starts serving; returns once the port is bound.
     public static func start(_ config: HTTPConfig, media: (folder: URL, signer: MediaLinkSigner)?, logger: Logger) async throws -> HTTPListener {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
+        let box = OperatorBox()
+        OperatorRoutes.add(to: router, box: box, config: config)
         if let media {
             try FileManager.default.createDirectory(at: media.folder, withIntermediateDirectories: true)
             router.add(middleware: SignedMediaMiddleware(signer: media.signer, files: FileMiddleware(media.folder.path, urlBasePath: "/media", logger: logger)))
@@ -33,7 +42,7 @@ public final class HTTPListener: Sendable {
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
         for _ in 0..<500 {
-            if let p = bound.value { return HTTPListener(task: task, group: group, port: p) }
+            if let p = bound.value { return HTTPListener(task: task, group: group, port: p, operatorBox: box) }
             if task.isCancelled { break }
             try await Task.sleep(for: .milliseconds(10))
         }

@@ -102,6 +102,7 @@ public final class Pipeline: Sendable {
             let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo,
                                        pending: ctx.arriving.writing)
             progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
+            listener?.attach(ctx, watcher: watcher)
             return Pipeline(context: ctx, sandbox: sandbox, listener: listener, watcher: watcher, http: http, tokens: tokens)
         } catch {
             await listener?.stop()

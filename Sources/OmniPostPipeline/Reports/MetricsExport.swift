@@ -1,0 +1,90 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+import Prometheus
+
+/// `/metrics`: what the ledger knows, in Prometheus's text format (swift-prometheus writes it). Each
+/// scrape reads the ledger afresh into a new registry, so the numbers are the ledger's own — after a
+/// run they match `status` exactly — and a restart loses nothing (the ledger is the spine).
+public enum MetricsExport {
+    static let durationBuckets: [Double] = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
+
+    static func d(_ name: String, _ help: String, unit: String = "") -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "omnipost", metricName: name, unitName: unit, helpText: help)
+    }
+
+    public static func text(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog, now: Date = Date()) throws -> String {
+        let r = PrometheusCollectorRegistry()
+        let drops = try ledger.drops(), deliveries = try ledger.allDeliveries()
+        let t = now.timeIntervalSince1970
+
+        for (state, n) in Dictionary(grouping: drops, by: { $0.state.rawValue }).mapValues(\.count) {
+            r.makeGauge(descriptor: d("drops", "Drops in the ledger by state"), labels: [("state", state)]).set(to: Double(n))
+        }
+        for (reason, n) in Dictionary(grouping: drops.compactMap(\.reasonCode), by: { $0 }).mapValues(\.count) {
+            r.makeGauge(descriptor: d("drop_reasons", "Drops that ended with a reason code, by code"), labels: [("reason", reason)]).set(to: Double(n))
+        }
+        for (key, n) in Dictionary(grouping: deliveries, by: { "\($0.platform)|\($0.state.rawValue)" }).mapValues(\.count) {
+            let p = key.split(separator: "|").map(String.init)
+            r.makeGauge(descriptor: d("deliveries", "Deliveries by platform and state"), labels: [("platform", p[0]), ("state", p[1])]).set(to: Double(n))
+        }
+        for (key, n) in Dictionary(grouping: deliveries.filter { $0.state == .failed }, by: { "\($0.platform)|\($0.errorCode ?? "unknown")" }).mapValues(\.count) {
+            let p = key.split(separator: "|").map(String.init)
+            r.makeGauge(descriptor: d("delivery_failures", "Failed deliveries by platform and reason code"), labels: [("platform", p[0]), ("reason", p[1])]).set(to: Double(n))
+        }
+        // Bytes and time of the uploads that published.
+        let published = deliveries.filter { $0.state == .published }
+        for (platform, list) in Dictionary(grouping: published, by: \.platform) {
+            r.makeCounter(descriptor: d("uploaded_bytes", "Bytes sent by uploads that published", unit: "total"), labels: [("platform", platform)])
+                .increment(by: Int64(list.reduce(0) { $0 + $1.bytesSent }))
+            let h = r.makeValueHistogram(descriptor: d("upload_duration_seconds", "Time from an upload's start to its post"), labels: [("platform", platform)], buckets: durationBuckets)
+            var bytes = 0.0, seconds = 0.0
+            for d in list {
+                guard let s = d.uploadStartedAt, let f = d.uploadFinishedAt, f >= s else { continue }
+                h.record(f - s)
+                bytes += Double(d.bytesSent)
+                seconds += f - s
+            }
+            r.makeGauge(descriptor: d("upload_speed_bytes_per_second", "Bytes per second over the uploads that published"), labels: [("platform", platform)])
+                .set(to: seconds > 0 ? bytes / seconds : 0)
+        }
+        // The queue, by what holds each delivery.
+        let queued = deliveries.filter { !$0.state.isTerminal }
+        for (gate, n) in Dictionary(grouping: queued, by: { d -> String in (d.notBefore ?? 0) > t ? (d.gate ?? "retry") : "ready" }).mapValues(\.count) {
+            r.makeGauge(descriptor: d("queue_depth", "Deliveries not yet final, by what holds them"), labels: [("gate", gate)]).set(to: Double(n))
+        }
+        for q in try ledger.quotaUse(accounts: Array(config.accounts.keys), rules: profiles.quotas) {
+            r.makeGauge(descriptor: d("quota_used", "Quota used in the current window"), labels: [("account", q.account), ("rule", q.rule)]).set(to: Double(q.used))
+            r.makeGauge(descriptor: d("quota_limit", "Quota limit of the window"), labels: [("account", q.account), ("rule", q.rule)]).set(to: Double(q.limit))
+        }
+        for b in try ledger.breakers() {
+            r.makeGauge(descriptor: d("breaker_open", "1 while an account's breaker is open (or half open)"), labels: [("account", b.account)])
+                .set(to: b.state.rawValue == "closed" ? 0 : 1)
+        }
+        for a in try ledger.tokenSummaries() {
+            if let e = a.accessExpiresAt, e < 1e11 {
+                r.makeGauge(descriptor: d("token_expiry_seconds", "Seconds until a token lapses"), labels: [("account", a.account), ("token", "access")])
+                    .set(to: e - t)
+            }
+            if let e = a.refreshExpiresAt {
+                r.makeGauge(descriptor: d("token_expiry_seconds", "Seconds until a token lapses"), labels: [("account", a.account), ("token", "refresh")])
+                    .set(to: e - t)
+            }
+        }
+        // Stage durations, from each drop's transitions: the time from one stage's end to the next one's.
+        let events = try ledger.events()
+        let stageHist = Dictionary(uniqueKeysWithValues: ["validate", "convert", "archive"].map {
+            ($0, r.makeValueHistogram(descriptor: d("stage_duration_seconds", "Time a drop spent in a stage"), labels: [("stage", $0)], buckets: durationBuckets))
+        })
+        var last: [String: Double] = [:]
+        for e in events where e.deliveryId == nil {
+            guard let drop = e.dropId else { continue }
+            if let h = stageHist[e.stage], let before = last[drop], e.fromState != nil { h.record(max(0, e.at - before)) }
+            if e.fromState != nil || e.stage == "watch" { last[drop] = e.at }
+        }
+        for (state, n) in Dictionary(grouping: events.filter { $0.stage == "watch" }, by: \.toState).mapValues(\.count) {
+            r.makeGauge(descriptor: d("watch_events", "Watcher events by kind (watching, overflow, renamed…)"), labels: [("kind", state)]).set(to: Double(n))
+        }
+        return r.emitToString()
+    }
+}
