@@ -31,6 +31,15 @@ public struct Ledger: Sendable {
 
     /// Runs `body` in one write transaction and reports the events it recorded once committed.
     @discardableResult
+    /// `PRAGMA integrity_check`'s answer (`ok`, or the first problems).
+    public func integrityCheck() throws -> String {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+
+    public func journalMode() throws -> String {
+        try read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
+    }
+
     /// Whether a write transaction can begin now (`/readyz`): taken and rolled back, nothing written.
     public func canWrite() -> Bool {
         (try? writer.writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }) != nil
