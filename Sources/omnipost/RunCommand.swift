@@ -14,10 +14,20 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Drain what is in the inboxes now, then exit.") var once = false
     @Flag(help: "Print a summary table of this run's drops at the end (with --once).") var summary = false
     @Option(help: "Log level: trace, debug, info, warning, error.") var logLevel: String = "warning"
+    @Option(help: "Log lines as text, json or logfmt (for journald and log shippers).") var logFormat: String = "text"
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .warning
+        guard logFormat == "text" || LineLogHandler.Format(rawValue: logFormat) != nil else {
+            throw ValidationError("--log-format is text, json or logfmt, not '\(logFormat)'")
+        }
+        let format = LineLogHandler.Format(rawValue: logFormat)
         LoggingSystem.bootstrap { label in
+            if let format {
+                var h = LineLogHandler(label: label, format: format)
+                h.logLevel = level
+                return h
+            }
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level
             return h
@@ -35,6 +45,9 @@ struct RunCommand: AsyncParsableCommand {
             opened.append(try await Pipeline.open(config: config, logger: logger, progress: progress))
         }
         let started = Date()
+        // Every pipeline is open (ledger, listener, watcher): systemd may count the service as started.
+        SystemdNotify.send("READY=1\nSTATUS=\(opened.count) pipeline(s) running")
+        defer { SystemdNotify.send("STOPPING=1") }
         if once {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for p in opened { group.addTask { try await p.run(once: true) } }

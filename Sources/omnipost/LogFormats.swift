@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+
+/// `--log-format json|logfmt|text`: one line per message on standard error, for journald and log
+/// shippers (Loki, Vector, Fluent Bit) to read fields from rather than parse prose.
+struct LineLogHandler: LogHandler {
+    enum Format: String { case json, logfmt }
+    let label: String
+    let format: Format
+    var logLevel: Logger.Level = .warning
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        FileHandle.standardError.write(Data((render(event) + "\n").utf8))
+    }
+
+    func render(_ event: LogEvent) -> String {
+        var fields: [(String, String)] = [("ts", ISO8601DateFormatter().string(from: Date())), ("level", event.level.rawValue), ("logger", label), ("msg", event.message.description)]
+        if let e = event.error { fields.append(("error", "\(e)")) }
+        for (k, v) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }).sorted(by: { $0.key < $1.key }) { fields.append((k, "\(v)")) }
+        let text: String
+        switch format {
+        case .json:
+            var o: [String: String] = [:]
+            for (k, v) in fields { o[k] = v }
+            text = String(decoding: (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+        case .logfmt:
+            text = fields.map { k, v in
+                let needsQuotes = v.isEmpty || v.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }
+                return "\(k)=" + (needsQuotes ? "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\"" : v)
+            }.joined(separator: " ")
+        }
+        return text
+    }
+}
+
+/// systemd's readiness protocol (`Type=notify`): `READY=1` once the pipelines are open, `STOPPING=1`
+/// on the way out — sent to `$NOTIFY_SOCKET` when systemd set one; nothing otherwise.
+enum SystemdNotify {
+    static func send(_ state: String) {
+        guard let path = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], !path.isEmpty else { return }
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        // An abstract socket starts with @ (a NUL on the wire).
+        var bytes = Array(path.utf8)
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
+        let max = MemoryLayout.size(ofValue: addr.sun_path)
+        guard bytes.count < max else { return }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        _ = state.withCString { msg in
+            withUnsafePointer(to: &addr) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, msg, strlen(msg), 0, $0, len) }
+            }
+        }
+    }
+}
