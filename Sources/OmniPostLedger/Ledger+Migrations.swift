@@ -205,6 +205,28 @@ extension Ledger {
                 )
                 """)
         }
+        m.registerMigration("v7") { db in
+            // Alerts as an outbox: a fact is written once per sink (UNIQUE key) before anything is sent, so
+            // a crash neither loses nor doubles one; the cursor says how far the events were read.
+            try db.execute(sql: """
+                CREATE TABLE notifications (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  sink TEXT NOT NULL,
+                  key TEXT NOT NULL,
+                  kind TEXT NOT NULL,
+                  title TEXT NOT NULL,
+                  body TEXT NOT NULL,
+                  created_at REAL NOT NULL,
+                  next_at REAL NOT NULL,
+                  attempts INTEGER NOT NULL DEFAULT 0,
+                  sent_at REAL,
+                  given_up INTEGER NOT NULL DEFAULT 0,
+                  last_error TEXT,
+                  UNIQUE (sink, key)
+                )
+                """)
+            try db.execute(sql: "CREATE TABLE notify_cursor (name TEXT PRIMARY KEY, event_id INTEGER NOT NULL)")
+        }
         return m
     }
 }

@@ -218,6 +218,11 @@ public actor SandboxState {
     var bskyRecords: [String: BskyRecord] = [:]
     var bskyRecordOrder: [String] = []
     var consents: [String: Consent] = [:]
+    /// What capture receivers got (`/sandbox/capture/<name>`), and which are down.
+    public private(set) var captured: [String: [(title: String?, body: String)]] = [:]
+    var captureDown = Set<String>()
+    func capture(_ name: String, title: String?, body: String) { captured[name, default: []].append((title, body)) }
+    public func setCaptureDown(_ name: String, _ down: Bool) { if down { captureDown.insert(name) } else { captureDown.remove(name) } }
     var deviceCodes: [String: DeviceAuthorization] = [:]
     var deviceInterval = 5
     var deviceLifetime = 1800

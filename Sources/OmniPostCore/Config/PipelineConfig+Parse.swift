@@ -3,7 +3,7 @@ import Foundation
 extension PipelineConfig {
     public static let topLevelKeys = [
         "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
-        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http", "account_checks",
+        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http", "account_checks", "notify",
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
@@ -220,6 +220,7 @@ extension PipelineConfig {
             if let f = c["key_file"] { config.credentials.keyFile = resolve(try f.string(), against: baseDirectory) }
             if let e = c["key_env"] { config.credentials.keyEnv = try e.string() }
         }
+        if let v = top["notify"] { config.notify = try NotifyConfig.parse(v) }
         if let v = top["account_checks"] {
             let a = try v.mapping(allowed: ["at_start", "lead", "warn_days"])
             if let n = a["at_start"] { config.accountChecks.atStart = try n.bool() }

@@ -26,6 +26,8 @@ public struct PipelineConfig: Sendable {
     /// The daemon's HTTP listener; nil: none.
     public var http: HTTPConfig?
     public var accountChecks = AccountCheckConfig()
+    /// Where alerts go; nil: nowhere.
+    public var notify: NotifyConfig?
 
     /// Where the file names a platform (targets, accounts, quotas, per-platform caps): the platform
     /// registry checks each against the platforms this build has, and answers at that line.

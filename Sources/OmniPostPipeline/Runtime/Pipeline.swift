@@ -236,6 +236,10 @@ public final class Pipeline: Sendable {
                 let watch = AccountWatch(ctx: ctx, tokens: tokens, http: http)
                 group.addTask { await watch.run() }
             }
+            if let notify = ctx.config.notify {
+                let notifier = Notifier(ctx: ctx, config: notify, http: http)
+                group.addTask { await notifier.run() }
+            }
             if once {
                 group.addTask {
                     while !Task.isCancelled {

@@ -58,6 +58,15 @@ enum ControlRoutes {
             return SandboxHTTP.json(.ok, ["bytes": n])
         }
         router.get("/healthz") { _, _ in "ok" }
+        // A chat or push receiver (Slack, Discord, ntfy): what arrives is kept; one set down answers 503.
+        router.post("/sandbox/capture/:name") { req, ctx -> Response in
+            let name = ctx.parameters.get("name") ?? ""
+            var req = req
+            let body = try await req.collectBody(upTo: 1 << 20)
+            guard await !state.captureDown.contains(name) else { return SandboxHTTP.json(.serviceUnavailable, ["error": "down"]) }
+            await state.capture(name, title: SandboxHTTP.header(req, "Title"), body: String(buffer: body))
+            return SandboxHTTP.json(.ok, ["ok": true])
+        }
     }
 }
 

@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+
+extension Ledger {
+    public struct Notification: Sendable, Codable, Equatable {
+        public var id: Int64
+        public var sink: String
+        public var key: String
+        public var kind: String
+        public var title: String
+        public var body: String
+        public var createdAt: Double
+        public var attempts: Int
+        public var sentAt: Double?
+        public var givenUp: Bool
+        public var lastError: String?
+    }
+
+    /// Writes a message for a sink once: the same key again is ignored (a fact read twice after a crash).
+    @discardableResult
+    public func enqueueNotification(sink: String, key: String, kind: String, title: String, body: String) throws -> Bool {
+        try write { db, _ in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO notifications(sink, key, kind, title, body, created_at, next_at) VALUES (?,?,?,?,?,?,?)
+                """, arguments: [sink, key, kind, title, body, self.now, self.now])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Messages due to be sent, oldest first.
+    public func dueNotifications(sink: String, now: Double, limit: Int = 200) throws -> [Notification] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM notifications WHERE sink = ? AND sent_at IS NULL AND given_up = 0 AND next_at <= ? ORDER BY id LIMIT ?
+                """, arguments: [sink, now, limit]).map(Self.notification)
+        }
+    }
+
+    public func notifications(sink: String? = nil) throws -> [Notification] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM notifications WHERE ? IS NULL OR sink = ? ORDER BY id", arguments: [sink, sink]).map(Self.notification)
+        }
+    }
+
+    /// How many went to a sink since `since` (its hourly limit).
+    public func notificationsSent(sink: String, since: Double) throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM notifications WHERE sink = ? AND sent_at >= ?", arguments: [sink, since]) ?? 0 }
+    }
+
+    public func markNotificationsSent(_ ids: [Int64]) throws {
+        try write { db, _ in
+            for id in ids { try db.execute(sql: "UPDATE notifications SET sent_at = ?, attempts = attempts + 1 WHERE id = ?", arguments: [self.now, id]) }
+        }
+    }
+
+    /// A send that failed: tried again at `retryAt`, or — nil — given up on (a sink that refuses it).
+    public func markNotificationsFailed(_ ids: [Int64], error: String, retryAt: Double?) throws {
+        try write { db, _ in
+            for id in ids {
+                try db.execute(sql: """
+                    UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_at = COALESCE(?, next_at), given_up = ? WHERE id = ?
+                    """, arguments: [error, retryAt, retryAt == nil, id])
+            }
+        }
+    }
+
+    public func notifyCursor() throws -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT event_id FROM notify_cursor WHERE name = 'events'") ?? 0 }
+    }
+
+    public func setNotifyCursor(_ id: Int64) throws {
+        try write { db, _ in
+            try db.execute(sql: "INSERT INTO notify_cursor(name, event_id) VALUES ('events', ?) ON CONFLICT(name) DO UPDATE SET event_id = excluded.event_id", arguments: [id])
+        }
+    }
+
+    static func notification(_ r: Row) -> Notification {
+        Notification(id: r["id"], sink: r["sink"], key: r["key"], kind: r["kind"], title: r["title"], body: r["body"], createdAt: r["created_at"],
+                     attempts: r["attempts"], sentAt: r["sent_at"], givenUp: r["given_up"], lastError: r["last_error"])
+    }
+}

@@ -1,0 +1,150 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import OmniPostCore
+import OmniPostLedger
+
+/// Alerts (`notify:`), from an outbox in the ledger. `produce` reads the ledger's events since its
+/// cursor and the state of quotas, tokens and the disk, and writes each fact once per sink (a unique
+/// key: read twice after a crash, written once); only then does the cursor move. `send` posts what is
+/// due, a sink at a time: more than `max_per_hour` wait and go out together as one grouped message;
+/// a failed send is tried again with backoff, one the sink refuses (4xx) is given up on, said so in
+/// the ledger. Each message says what happened and what to do.
+struct Notifier: Sendable {
+    let ctx: PipelineContext
+    let config: NotifyConfig
+    let http: HTTPClient
+    static let tick: Duration = .seconds(15)
+
+    func run() async {
+        while !Task.isCancelled {
+            try? produce()
+            await send()
+            try? await Task.sleep(for: Self.tick)
+        }
+    }
+
+    struct Fact { var key: String; var kind: String; var title: String; var body: String }
+
+    func produce(now: Date = Date()) throws {
+        let ledger = ctx.ledger
+        var facts: [Fact] = []
+        let cursor = try ledger.notifyCursor()
+        let events = try ledger.events(afterId: cursor, limit: 500)
+        let pipeline = ctx.config.name
+        for e in events {
+            if e.toState == "failed", e.deliveryId == nil, let dropID = e.dropId, e.stage != "accounts",
+               let d = try ledger.drop(dropID) {
+                facts.append(Fact(key: "drop_failed:\(dropID)", kind: "drop_failed", title: "\(pipeline): \(d.stem) failed",
+                                  body: "\(d.reasonCode ?? "failed"): \(d.reasonMessage ?? e.detail ?? "")" + (d.reasonLocation.map { " (at \($0))" } ?? "")
+                                      + "\nThe original is in failed/ with its report. Fix it and `omnipost retry \(ctx.config.file) \(dropID)`."))
+            } else if e.toState == "failed", let id = e.deliveryId, let d = try ledger.delivery(id) {
+                facts.append(Fact(key: "delivery_failed:\(id)", kind: "delivery_failed", title: "\(pipeline): \(d.target) gave up on \(d.dropId)",
+                                  body: "\(d.errorCode ?? "failed"): \(d.errorMessage ?? "")\n`omnipost retry \(ctx.config.file) \(id)` sends it again once the cause is fixed."))
+            } else if e.stage == "accounts", e.toState == "check_failed" {
+                let account = String((e.detail ?? "").split(separator: " ").first ?? "")
+                facts.append(Fact(key: "account:\(account):\(Self.day(e.at))", kind: "account_needs_auth", title: "\(pipeline): \(account) cannot publish",
+                                  body: "\(e.detail ?? "")\nConnect it again: `omnipost accounts add \(ctx.config.file) \(account)`."))
+            } else if e.stage == "breaker", e.toState == "open", let account = e.target {
+                facts.append(Fact(key: "breaker:\(account):\(Int(e.at))", kind: "breaker_opened", title: "\(pipeline): uploads to \(account) are paused",
+                                  body: "Repeated failures opened its breaker: \(e.detail ?? ""). It tries again by itself after the cool-down; `omnipost status` shows why."))
+            }
+        }
+        // States, not events: noticed once a day while they last.
+        let today = Self.day(now.timeIntervalSince1970)
+        for q in try ledger.quotaUse(accounts: Array(ctx.config.accounts.keys), rules: ctx.profiles.quotas) where q.limit > 0 && Double(q.used) >= config.quotaThreshold * Double(q.limit) {
+            facts.append(Fact(key: "quota:\(q.account):\(q.rule):\(today)", kind: "quota_high", title: "\(pipeline): \(q.account) has used \(q.used) of \(q.limit) \(q.rule)",
+                              body: "At \(Int(config.quotaThreshold * 100)) % or more of its \(q.window) quota; further posts wait for room."))
+        }
+        for t in try ledger.tokenSummaries() {
+            if let e = t.refreshExpiresAt, e - now.timeIntervalSince1970 < Double(ctx.config.accountChecks.warnDays) * 86400 {
+                facts.append(Fact(key: "refresh:\(t.account):\(Self.day(e))", kind: "refresh_expiring", title: "\(pipeline): \(t.account)'s authorization lapses on \(isoStamp(e))",
+                                  body: "Connect it again before then: `omnipost accounts add \(ctx.config.file) \(t.account)`."))
+            }
+        }
+        var st = statvfs()
+        if statvfs(ctx.paths.work.path, &st) == 0 {
+            let free = Int64(st.f_bavail) * Int64(st.f_frsize)
+            if free < config.diskLowBytes {
+                facts.append(Fact(key: "disk:\(today)", kind: "disk_low", title: "\(pipeline): \(free / 1_048_576) MiB free for work/",
+                                  body: "Conversions need room for the renditions; free space or move paths.work to a larger disk."))
+            }
+        }
+        for f in facts {
+            for s in config.sinks { try ledger.enqueueNotification(sink: s.name, key: f.key, kind: f.kind, title: f.title, body: f.body) }
+        }
+        if let last = events.last?.id { try ledger.setNotifyCursor(last) }
+    }
+
+    static func day(_ t: Double) -> String { String(isoStamp(t).prefix(10)) }
+
+    func send(now: Date = Date()) async {
+        for sink in config.sinks {
+            guard var due = try? ctx.ledger.dueNotifications(sink: sink.name, now: now.timeIntervalSince1970), !due.isEmpty else { continue }
+            let sent = (try? ctx.ledger.notificationsSent(sink: sink.name, since: now.timeIntervalSince1970 - 3600)) ?? 0
+            let room = config.maxPerHour - sent
+            if room <= 0 { continue }
+            // More than fits this hour: the rest goes as one message, grouped.
+            var batches: [[Ledger.Notification]] = due.prefix(room - 1).map { [$0] }
+            due.removeFirst(min(due.count, room - 1))
+            if !due.isEmpty { batches.append(due) }
+            for batch in batches {
+                let (title, body) = batch.count == 1 ? (batch[0].title, batch[0].body)
+                    : ("\(ctx.config.name): \(batch.count) more alerts", batch.map { "• \($0.title)" }.joined(separator: "\n"))
+                let key = batch.count == 1 ? batch[0].key : "group:" + batch.map { String($0.id) }.joined(separator: ",")
+                let ids = batch.map(\.id)
+                switch await post(sink, key: key, kind: batch.count == 1 ? batch[0].kind : "grouped", title: title, body: body) {
+                case .sent: try? ctx.ledger.markNotificationsSent(ids)
+                case .retry(let why):
+                    let attempts = batch.map(\.attempts).max() ?? 0
+                    let wait = min(3600, 30 * pow(2, Double(attempts)))
+                    try? ctx.ledger.markNotificationsFailed(ids, error: why, retryAt: now.timeIntervalSince1970 + wait)
+                case .refused(let why):
+                    try? ctx.ledger.markNotificationsFailed(ids, error: why, retryAt: nil)
+                    ctx.logger.warning("a notification sink refused a message", metadata: ["omnipost.sink": "\(sink.name)", "omnipost.error": "\(why)"])
+                }
+            }
+        }
+    }
+
+    enum Outcome { case sent, retry(String), refused(String) }
+
+    func post(_ sink: NotifyConfig.Sink, key: String, kind: String, title: String, body: String) async -> Outcome {
+        var req = HTTPClientRequest(url: sink.url)
+        req.method = .POST
+        let payload: Data
+        switch sink.kind {
+        case .webhook:
+            payload = (try? JSONSerialization.data(withJSONObject: ["pipeline": ctx.config.name, "kind": kind, "key": key, "title": title, "body": body,
+                                                                     "at": isoStamp(Date().timeIntervalSince1970)], options: [.sortedKeys])) ?? Data()
+            req.headers.add(name: "Content-Type", value: "application/json")
+            req.headers.add(name: "Idempotency-Key", value: key)
+            if let secret = sink.secret {
+                req.headers.add(name: WebhookSignature.header, value: WebhookSignature.sign(payload, secret: secret, timestamp: Int(Date().timeIntervalSince1970)))
+            }
+        case .slack:
+            payload = (try? JSONSerialization.data(withJSONObject: ["text": "*\(title)*\n\(body)"])) ?? Data()
+            req.headers.add(name: "Content-Type", value: "application/json")
+        case .discord:
+            payload = (try? JSONSerialization.data(withJSONObject: ["content": String("**\(title)**\n\(body)".prefix(2000))])) ?? Data()
+            req.headers.add(name: "Content-Type", value: "application/json")
+        case .ntfy:
+            payload = Data(body.utf8)
+            req.headers.add(name: "Title", value: String(title.prefix(200)))
+            req.headers.add(name: "Tags", value: kind)
+            req.headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        }
+        req.headers.add(name: "User-Agent", value: Product.userAgent)
+        req.body = .bytes(ByteBuffer(data: payload))
+        do {
+            let r = try await http.execute(req, timeout: .seconds(20))
+            _ = try? await r.body.collect(upTo: 1 << 20)
+            let code = Int(r.status.code)
+            if (200..<300).contains(code) { return .sent }
+            if code == 429 || code == 408 || code >= 500 { return .retry("\(sink.name) answered \(code)") }
+            return .refused("\(sink.name) answered \(code)")
+        } catch {
+            return .retry("\(sink.name) could not be reached: \(error)")
+        }
+    }
+}
