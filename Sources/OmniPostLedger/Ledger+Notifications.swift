@@ -64,6 +64,21 @@ extension Ledger {
         }
     }
 
+    /// A named moment the notifier keeps (when a backlog began); nil clears it.
+    public func notifyMark(_ name: String) throws -> Double? {
+        try read { db in try Double.fetchOne(db, sql: "SELECT event_id FROM notify_cursor WHERE name = ?", arguments: [name]) }
+    }
+
+    public func setNotifyMark(_ name: String, _ value: Double?) throws {
+        try write { db, _ in
+            if let value {
+                try db.execute(sql: "INSERT INTO notify_cursor(name, event_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET event_id = excluded.event_id", arguments: [name, value])
+            } else {
+                try db.execute(sql: "DELETE FROM notify_cursor WHERE name = ?", arguments: [name])
+            }
+        }
+    }
+
     public func notifyCursor() throws -> Int64 {
         try read { db in try Int64.fetchOne(db, sql: "SELECT event_id FROM notify_cursor WHERE name = 'events'") ?? 0 }
     }

@@ -36,6 +36,7 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, extra: """
             notify:
               max_per_hour: 3
+              digest_hour: off
               sinks:
                 - {kind: webhook, name: hook, url: "\(b)/sandbox/webhook/alerts", secret: alert-secret-0123456789}
                 - {kind: slack, name: slack, url: "\(b)/sandbox/capture/slack"}
@@ -78,5 +79,11 @@ import Testing
         let slack = await s.state.captured["slack"] ?? []
         #expect(slack.count == 3 && slack.last?.body.contains("5 more alerts") == true, "\(slack.map(\.body))")
         #expect(try ledger.dueNotifications(sink: "slack", now: Date().addingTimeInterval(400).timeIntervalSince1970).isEmpty)
+        // The day's digest (from its hour, UTC, on): what was published and failed, once a day.
+        var daily = try #require(config.notify)
+        daily.digestHour = 0
+        let digest = try Notifier(ctx: p.context, config: daily, http: p.http).health(now: Date())
+        let d = try #require(digest.first { $0.kind == "digest" })
+        #expect(d.title.contains("0 published, 0 failed in 24 h") && d.key.hasPrefix("digest:"), "\(d.title)")
     }
 }

@@ -19,13 +19,37 @@ public struct NotifyConfig: Sendable, Equatable {
     public var quotaThreshold = 0.8
     /// Free space under this (in work/) is worth a message.
     public var diskLowBytes: Int64 = 2 << 30
+    /// More deliveries than this waiting to go (due now) for `backlogMinutes` is worth a message.
+    public var backlog = 50
+    public var backlogMinutes = 30
+    /// Upload attempts of the last `successWindowHours` that ended well, below this fraction (with at
+    /// least 10 attempts), is worth a message — seed 003's default thresholds.
+    public var successRate = 0.8
+    public var successWindowHours = 6
+    /// The hour (UTC) of the daily digest; nil: none.
+    public var digestHour: Int? = 8
     public init() {}
 }
 
 extension NotifyConfig {
     static func parse(_ v: DocNode) throws -> NotifyConfig {
         var n = NotifyConfig()
-        let m = try v.mapping(allowed: ["sinks", "max_per_hour", "quota_threshold", "disk_low"])
+        let m = try v.mapping(allowed: ["sinks", "max_per_hour", "quota_threshold", "disk_low", "backlog", "backlog_minutes", "success_rate",
+                                        "success_window_hours", "digest_hour"])
+        if let x = m["backlog"] { n.backlog = max(1, try x.int()) }
+        if let x = m["backlog_minutes"] { n.backlogMinutes = max(1, try x.int()) }
+        if let x = m["success_rate"] {
+            n.successRate = try x.double()
+            if !(0...1).contains(n.successRate) { throw x.fail("success_rate is a fraction between 0 and 1") }
+        }
+        if let x = m["success_window_hours"] { n.successWindowHours = max(1, try x.int()) }
+        if let x = m["digest_hour"] {
+            if let t = try? x.string(), ["off", "none", "false"].contains(t.lowercased()) { n.digestHour = nil } else {
+                let h = try x.int()
+                if !(0...23).contains(h) { throw x.fail("digest_hour is an hour 0–23 (UTC), or off") }
+                n.digestHour = h
+            }
+        }
         if let x = m["max_per_hour"] {
             n.maxPerHour = try x.int()
             if n.maxPerHour < 1 { throw x.fail("max_per_hour must be at least 1") }

@@ -62,6 +62,7 @@ struct Notifier: Sendable {
                                   body: "Connect it again before then: `omnipost accounts add \(ctx.config.file) \(t.account)`."))
             }
         }
+        facts += try health(now: now)
         var st = statvfs()
         if statvfs(ctx.paths.work.path, &st) == 0 {
             let free = Int64(st.f_bavail) * Int64(st.f_frsize)
@@ -77,6 +78,47 @@ struct Notifier: Sendable {
     }
 
     static func day(_ t: Double) -> String { String(isoStamp(t).prefix(10)) }
+
+    /// A backlog that stays, a success rate that drops, and the day's digest.
+    func health(now: Date) throws -> [Fact] {
+        let ledger = ctx.ledger, t = now.timeIntervalSince1970, pipeline = ctx.config.name
+        var facts: [Fact] = []
+        // Backlog: deliveries due now but not yet final, above the threshold since `backlog_since`.
+        let deliveries = try ledger.allDeliveries()
+        let waiting = deliveries.filter { !$0.state.isTerminal && ($0.notBefore ?? 0) <= t }.count
+        if waiting > config.backlog {
+            let since = try ledger.notifyMark("backlog_since") ?? t
+            if try ledger.notifyMark("backlog_since") == nil { try ledger.setNotifyMark("backlog_since", t) }
+            if t - since >= Double(config.backlogMinutes * 60) {
+                facts.append(Fact(key: "backlog:\(Int(since))", kind: "backlog", title: "\(pipeline): \(waiting) deliveries waiting for \(Int((t - since) / 60)) min",
+                                  body: "More than \(config.backlog) have been due for \(config.backlogMinutes) min or longer: uploads are slower than drops arrive, or something holds them. `omnipost status` shows what."))
+            }
+        } else {
+            try ledger.setNotifyMark("backlog_since", nil)
+        }
+        // Success rate of the last window's finished attempts.
+        let window = Double(config.successWindowHours * 3600)
+        let recent = try ledger.allAttempts().filter { ($0.finishedAt ?? 0) >= t - window && $0.outcome != nil && $0.outcome != "deferred" && $0.outcome != "cancelled" }
+        if recent.count >= 10 {
+            let ok = Double(recent.filter { $0.outcome == "published" }.count) / Double(recent.count)
+            if ok < config.successRate {
+                facts.append(Fact(key: "success:\(Self.day(t)):\(Int(t / window))", kind: "success_rate_low",
+                                  title: "\(pipeline): \(Int(ok * 100)) % of uploads succeeded in \(config.successWindowHours) h",
+                                  body: "\(recent.count) attempts, below \(Int(config.successRate * 100)) %: the failures' reasons are in `omnipost status` and the failure reports."))
+            }
+        }
+        // The daily digest, once a day from its hour on.
+        if let hour = config.digestHour, Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).hour ?? 0 >= hour {
+            let dayAgo = t - 86400
+            let published = deliveries.filter { $0.state == .published && ($0.uploadFinishedAt ?? 0) >= dayAgo }
+            let failed = deliveries.filter { $0.state == .failed && $0.updatedAt >= dayAgo }
+            let byPlatform = Dictionary(grouping: published, by: \.platform).map { "\($0.key) \($0.value.count)" }.sorted().joined(separator: ", ")
+            facts.append(Fact(key: "digest:\(Self.day(t))", kind: "digest", title: "\(pipeline): \(published.count) published, \(failed.count) failed in 24 h",
+                              body: (byPlatform.isEmpty ? "Nothing published." : "Published: \(byPlatform).") + " Waiting: \(waiting)."
+                                  + (failed.isEmpty ? "" : "\nFailed: " + failed.prefix(10).map { "\($0.target) \($0.dropId) (\($0.errorCode ?? "?"))" }.joined(separator: ", "))))
+        }
+        return facts
+    }
 
     func send(now: Date = Date()) async {
         for sink in config.sinks {
