@@ -237,6 +237,8 @@ public actor SandboxState {
     var redditMissing = Set<String>()
     /// The next submits answered with a RATELIMIT error (HTTP 200), and the minutes it names.
     var redditSubmitLimits: [Int] = []
+    var redditMediaSeen = 0
+    var redditMediaFault: (at: Int, status: Int)?
     /// `host:port` of the HTTPS listener, when there is one (Reddit's media host).
     var secureHost: String?
     func setSecureHost(_ h: String) { secureHost = h }

@@ -75,6 +75,18 @@ import Testing
         #expect(out.bytesSent == 0 && !out.reconciled)
         #expect(await rig.state.requestCounts["reddit.media"] == 3, "nothing uploaded again after the restart")
         #expect(await rig.state.redditPostCount() == 1)
+        // A poster cut after the video arrived: the poster alone goes again, not the video.
+        let dir2 = try TempDir()
+        let rig2 = try await setUp(dir2)
+        defer { Task { await rig2.server.stop() } }
+        await rig2.state.setFaults(.init(failChunks: []))
+        let before = await rig2.state.bytesReceived
+        // The second media POST (the poster) is cut once.
+        await rig2.state.failNthMedia(2, status: 503)
+        _ = try await deliver(rig2, try job(rig2, dir2))
+        let videoBytes = await rig2.state.bytesReceived - before
+        let media2 = await rig2.state.requestCounts["reddit.media"]
+        #expect(media2 == 3 && videoBytes < rig2.size * 2, "media POSTs: \(String(describing: media2)), bytes \(videoBytes)")
     }
 
     /// Killed after the submit left, before its answer was stored: the post is found among the account's

@@ -92,13 +92,18 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
             try Self.checkUnchanged(job)
             let media = RedditMedia(reddit: reddit, http: settings.http, timeout: settings.requestTimeout)
             var failures = 0
+            // The video once: a poster that needs another try does not send the video again.
+            var video: RedditMedia.Uploaded? = nil
             while s.videoURL == nil {
                 do {
-                    let stem = ((job.drop?.stem ?? (job.filePath as NSString).lastPathComponent) as NSString).deletingPathExtension
-                    let v = try await media.upload(path: job.filePath, name: Self.fileName(stem) + ".mp4", mimetype: job.contentType)
-                    sent += job.size
-                    progress(job.size, job.size)
+                    if video == nil {
+                        let stem = ((job.drop?.stem ?? (job.filePath as NSString).lastPathComponent) as NSString).deletingPathExtension
+                        video = try await media.upload(path: job.filePath, name: Self.fileName(stem) + ".mp4", mimetype: job.contentType)
+                        sent += job.size
+                        progress(job.size, job.size)
+                    }
                     let poster = try await media.upload(path: try posterPath(job), name: "poster.jpg", mimetype: "image/jpeg")
+                    guard let v = video else { continue }
                     (s.videoURL, s.assetID, s.websocketURL, s.posterURL) = (v.url, v.assetID, v.websocketURL, poster.url)
                 } catch let e as DeliveryError where e.kind == .retryNow {
                     try await afterTransientFailure(e, failures: &failures)

@@ -135,6 +135,7 @@ enum RedditRoutes: SandboxPlatform {
             var req = req
             let body = try await req.collectBody(upTo: maxBytes + (1 << 20))
             if let code = await state.takeChunkFault() { return s3Error(code, "InternalError", "We encountered an internal error. Please try again.") }
+            if let code = await state.takeRedditMediaFault() { return s3Error(code, "InternalError", "We encountered an internal error. Please try again.") }
             guard let form = Multipart.formFields(Data(buffer: body), contentType: SandboxHTTP.header(req, "Content-Type") ?? "") else {
                 return s3Error(400, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.")
             }
