@@ -79,6 +79,32 @@ extension Ledger {
         }
     }
 
+    /// Whether a message with this key was written for any sink (a day's digest, once).
+    public func hasNotification(key: String) throws -> Bool {
+        try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM notifications WHERE key = ? LIMIT 1", arguments: [key]) ?? false }
+    }
+
+    /// Deliveries not yet final whose time has come (the backlog), counted in SQL.
+    public func waitingDeliveries(at t: Double) throws -> Int {
+        try read { db in
+            // The terminal states, from the one place that says which they are.
+            let terminal = DeliveryState.allCases.filter(\.isTerminal).map { "'\($0.rawValue)'" }.joined(separator: ",")
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE state NOT IN (\(terminal)) AND COALESCE(not_before, 0) <= ?",
+                                    arguments: [t]) ?? 0
+        }
+    }
+
+    /// Finished upload attempts since `t` by outcome (the success rate's window).
+    public func attemptOutcomes(since t: Double) throws -> [String: Int] {
+        try read { db in
+            var out: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT outcome, count(*) AS n FROM attempts WHERE outcome IS NOT NULL AND finished_at >= ? GROUP BY outcome", arguments: [t]) {
+                out[r["outcome"]] = r["n"]
+            }
+            return out
+        }
+    }
+
     public func notifyCursor() throws -> Int64 {
         try read { db in try Int64.fetchOne(db, sql: "SELECT event_id FROM notify_cursor WHERE name = 'events'") ?? 0 }
     }

@@ -131,7 +131,7 @@ public enum Doctor {
                     var req = HTTPClientRequest(url: url)
                     req.method = .HEAD
                     let sent = Date()
-                    guard let r = try? await http.execute(req, timeout: .seconds(5)), let d = r.headers.first(name: "Date").flatMap(httpDate) else {
+                    guard let r = try? await http.execute(req, timeout: .seconds(5)), let d = r.headers.first(name: "Date").flatMap(RetryAfter.httpDate) else {
                         return Finding(check: "clock vs \(host)", level: .warn, detail: "\(host) could not be reached or sent no Date", fix: "check the network; the clock is compared when it is reachable")
                     }
                     let skew = d.timeIntervalSince(sent.addingTimeInterval(Date().timeIntervalSince(sent) / 2))
@@ -144,14 +144,6 @@ public enum Doctor {
             for await f in group { out.append(f) }
             return out.sorted { $0.check < $1.check }
         }
-    }
-
-    static func httpDate(_ s: String) -> Date? {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "GMT")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return f.date(from: s)
     }
 
     // MARK: files

@@ -84,11 +84,12 @@ struct Notifier: Sendable {
         let ledger = ctx.ledger, t = now.timeIntervalSince1970, pipeline = ctx.config.name
         var facts: [Fact] = []
         // Backlog: deliveries due now but not yet final, above the threshold since `backlog_since`.
-        let deliveries = try ledger.allDeliveries()
-        let waiting = deliveries.filter { !$0.state.isTerminal && ($0.notBefore ?? 0) <= t }.count
+        // Counted in SQL: this runs every tick, and a ledger grows for months.
+        let waiting = try ledger.waitingDeliveries(at: t)
         if waiting > config.backlog {
-            let since = try ledger.notifyMark("backlog_since") ?? t
-            if try ledger.notifyMark("backlog_since") == nil { try ledger.setNotifyMark("backlog_since", t) }
+            let mark = try ledger.notifyMark("backlog_since")
+            if mark == nil { try ledger.setNotifyMark("backlog_since", t) }
+            let since = mark ?? t
             if t - since >= Double(config.backlogMinutes * 60) {
                 facts.append(Fact(key: "backlog:\(Int(since))", kind: "backlog", title: "\(pipeline): \(waiting) deliveries waiting for \(Int((t - since) / 60)) min",
                                   body: "More than \(config.backlog) have been due for \(config.backlogMinutes) min or longer: uploads are slower than drops arrive, or something holds them. `omnipost status` shows what."))
@@ -98,18 +99,23 @@ struct Notifier: Sendable {
         }
         // Success rate of the last window's finished attempts.
         let window = Double(config.successWindowHours * 3600)
-        let recent = try ledger.allAttempts().filter { ($0.finishedAt ?? 0) >= t - window && $0.outcome != nil && $0.outcome != "deferred" && $0.outcome != "cancelled" }
-        if recent.count >= 10 {
-            let ok = Double(recent.filter { $0.outcome == "published" }.count) / Double(recent.count)
+        // Deferred and cancelled attempts say nothing about whether uploads work.
+        let outcomes = try ledger.attemptOutcomes(since: t - window).filter { $0.key != "deferred" && $0.key != "cancelled" }
+        let finished = outcomes.values.reduce(0, +)
+        if finished >= 10 {
+            let ok = Double(outcomes["published"] ?? 0) / Double(finished)
             if ok < config.successRate {
                 facts.append(Fact(key: "success:\(Self.day(t)):\(Int(t / window))", kind: "success_rate_low",
                                   title: "\(pipeline): \(Int(ok * 100)) % of uploads succeeded in \(config.successWindowHours) h",
-                                  body: "\(recent.count) attempts, below \(Int(config.successRate * 100)) %: the failures' reasons are in `omnipost status` and the failure reports."))
+                                  body: "\(finished) attempts, below \(Int(config.successRate * 100)) %: the failures' reasons are in `omnipost status` and the failure reports."))
             }
         }
         // The daily digest, once a day from its hour on.
-        if let hour = config.digestHour, Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).hour ?? 0 >= hour {
+        // The digest is built once a day, when its hour has come and today's is not written yet.
+        if let hour = config.digestHour, Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).hour ?? 0 >= hour,
+           try !ledger.hasNotification(key: "digest:\(Self.day(t))") {
             let dayAgo = t - 86400
+            let deliveries = try ledger.allDeliveries()
             let published = deliveries.filter { $0.state == .published && ($0.uploadFinishedAt ?? 0) >= dayAgo }
             let failed = deliveries.filter { $0.state == .failed && $0.updatedAt >= dayAgo }
             let byPlatform = Dictionary(grouping: published, by: \.platform).map { "\($0.key) \($0.value.count)" }.sorted().joined(separator: ", ")

@@ -49,14 +49,19 @@ public struct Backoff: Sendable {
 /// `x-rate-limit-reset` (X: epoch seconds), `RateLimit-Reset` / `X-Ratelimit-Reset` (seconds from now,
 /// or an epoch time).
 public enum RetryAfter {
+    /// An HTTP date (RFC 9110 IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`).
+    public static func httpDate(_ s: String) -> Date? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return f.date(from: s)
+    }
+
     public static func date(_ headers: HTTPHeaders, default fallback: Double, now: Date = Date()) -> Date {
         if let v = headers.first(name: "Retry-After") {
             if let s = Double(v.trimmingCharacters(in: .whitespaces)) { return now.addingTimeInterval(max(0, s)) }
-            let f = DateFormatter()
-            f.locale = Locale(identifier: "en_US_POSIX")
-            f.timeZone = TimeZone(identifier: "GMT")
-            f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-            if let d = f.date(from: v) { return max(d, now) }
+            if let d = httpDate(v) { return max(d, now) }
         }
         if let v = headers.first(name: "x-rate-limit-reset"), let epoch = Double(v) {
             return max(Date(timeIntervalSince1970: epoch), now)

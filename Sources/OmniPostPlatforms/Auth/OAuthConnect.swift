@@ -110,9 +110,10 @@ public struct OAuthConnect: Sendable {
         return OmniError(.authRevoked, "\(account.key): the code was refused (\(err)\((json["error_description"] as? String).map { ": \($0)" } ?? "")). A code works once and for minutes: run `accounts add` again")
     }
 
-    func call(_ url: String, method: HTTPMethod, fields: [(String, String)]?) async throws -> (Int, [String: Any]) {
+    func call(_ url: String, method: HTTPMethod, fields: [(String, String)]?, headers: [(String, String)] = []) async throws -> (Int, [String: Any]) {
         var req = HTTPClientRequest(url: url)
         req.method = method
+        for (k, v) in headers { req.headers.add(name: k, value: v) }
         req.headers.add(name: "User-Agent", value: PlatformRegistry.module(account.platform)?.userAgent(for: account) ?? Product.userAgent)
         if let fields {
             req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -128,37 +129,15 @@ public struct OAuthConnect: Sendable {
     }
 
     func formExchange(code: String, redirect: String, verifier: String) async throws -> Grant {
-        var req = HTTPClientRequest(url: account.tokenURL)
-        req.method = .POST
-        req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        req.headers.add(name: "User-Agent", value: PlatformRegistry.module(account.platform)?.userAgent(for: account) ?? Product.userAgent)
         var fields = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect), ("code_verifier", verifier)]
+        var headers: [(String, String)] = []
         switch oauth.clientAuthentication {
         case .form: fields += [(oauth.clientIDField, account.clientID), ("client_secret", account.clientSecret)]
-        case .basic:
-            let pair = TokenProvider.formEscape(account.clientID) + ":" + TokenProvider.formEscape(account.clientSecret)
-            req.headers.add(name: "Authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
+        case .basic: headers.append(("Authorization", TokenProvider.basicAuthorization(account)))
         }
-        req.body = .bytes(ByteBuffer(string: TokenProvider.form(fields)))
-        let resp: HTTPClientResponse
-        let body: ByteBuffer
-        do {
-            resp = try await http.execute(req, timeout: .seconds(30))
-            body = try await resp.body.collect(upTo: 1 << 20)
-        } catch {
-            throw OmniError(.networkError, "\(account.key): the token endpoint \(account.tokenURL) could not be reached (\(error)); nothing was stored — try again")
-        }
-        let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
-        // TikTok wraps nothing; some answer errors inside a 200 (Reddit): an access token is what counts.
-        guard resp.status == .ok, let access = json["access_token"] as? String else {
-            let err = json["error"] as? String ?? "HTTP \(resp.status.code)"
-            let desc = json["error_description"] as? String ?? ""
-            if resp.status.code >= 500 {
-                throw OmniError(.networkError, "\(account.key): the token endpoint answered \(resp.status.code); nothing was stored — try again")
-            }
-            throw OmniError(.authRevoked, "\(account.key): the code was refused (\(err)\(desc.isEmpty ? "" : ": \(desc)")). A code works once and for minutes: run `accounts add` again")
-        }
-        _ = access
+        let (status, json) = try await call(account.tokenURL, method: .POST, fields: fields, headers: headers)
+        // Some answer errors inside a 200 (Reddit): an access token is what counts.
+        guard status == 200, json["access_token"] is String else { throw refused(status, json) }
         return try grant(json)
     }
 

@@ -115,9 +115,7 @@ public actor TokenProvider {
             case .form:
                 fields += [(clientIDField, account.clientID), ("client_secret", account.clientSecret)]
             case .basic:
-                // RFC 6749 §2.3.1: id and secret form-encoded, then joined and base64-encoded.
-                let pair = Self.formEscape(account.clientID) + ":" + Self.formEscape(account.clientSecret)
-                req.headers.add(name: "Authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
+                req.headers.add(name: "Authorization", value: Self.basicAuthorization(account))
             }
             req.body = .bytes(ByteBuffer(string: Self.form(fields)))
         case .metaExchange:
@@ -170,6 +168,11 @@ public actor TokenProvider {
             throw DeliveryError(.retryNow, .internalError, "token endpoint answered \(resp.status.code)", httpStatus: Int(resp.status.code))
         }
         throw DeliveryError(.permanent, .authRevoked, "token refresh for \(account.key) failed: \(err)", httpStatus: Int(resp.status.code))
+    }
+
+    /// RFC 6749 §2.3.1: the client's id and secret form-encoded, joined and base64-encoded (X, Reddit, Vimeo).
+    static func basicAuthorization(_ account: AccountConfig) -> String {
+        "Basic " + Data((formEscape(account.clientID) + ":" + formEscape(account.clientSecret)).utf8).base64EncodedString()
     }
 
     static func form(_ fields: [(String, String)]) -> String {
