@@ -88,10 +88,7 @@ public struct QueueControl: Sendable {
         guard let folder = try ledger.originalsFolder(dropId: id) else {
             throw OmniError(.invalidValue, "drop \(id) has no record of where its originals went")
         }
-        // The archive stage records `archive/<date>/<id>` or `failed/<id>` under the configured folders.
-        let base = folder.hasPrefix("archive/") ? config.paths.archive.appendingPathComponent(String(folder.dropFirst(8)))
-            : folder.hasPrefix("failed/") ? config.paths.failed.appendingPathComponent(String(folder.dropFirst(7)))
-            : config.paths.root.appendingPathComponent(folder)
+        let base = Self.originalsBase(folder, paths: config.paths)
         let rels = [drop.clipPath, drop.sidecarPath].compactMap { $0 } + drop.assets
         for rel in rels where FileManager.default.fileExists(atPath: config.paths.inbox.appendingPathComponent(rel).path) {
             throw OmniError(.invalidValue, "the inbox already holds \(rel); move it away first")
@@ -109,5 +106,13 @@ public struct QueueControl: Sendable {
         let pending = deliveries.filter { $0.state != .published && $0.state != .cancelled }.map(\.target)
         lines.append("drop \(id): originals back in the inbox" + (pending.isEmpty ? "" : "; \(pending.joined(separator: ", ")) will be tried again, published targets are skipped"))
         return lines
+    }
+
+    /// Where a drop's originals are, from what the archive stage recorded: `archive/<date>/<id>` or
+    /// `failed/<id>` under the configured folders.
+    static func originalsBase(_ folder: String, paths: PipelinePaths) -> URL {
+        folder.hasPrefix("archive/") ? paths.archive.appendingPathComponent(String(folder.dropFirst(8)))
+            : folder.hasPrefix("failed/") ? paths.failed.appendingPathComponent(String(folder.dropFirst(7)))
+            : paths.root.appendingPathComponent(folder)
     }
 }

@@ -28,16 +28,22 @@ public final class HTTPListener: Sendable {
 
     /// Binds and starts serving; returns once the port is bound.
     public static func start(_ config: HTTPConfig, media: (folder: URL, signer: MediaLinkSigner)?, logger: Logger) async throws -> HTTPListener {
-        let router = Router()
-        router.get("/healthz") { _, _ in "ok\n" }
+        let router = Router(context: OperatorContext.self)
+        let token = config.tokenFile.flatMap { try? String(contentsOf: $0, encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let access = OperatorAccess(token: token)
         let box = OperatorBox()
-        OperatorRoutes.add(to: router, box: box, config: config)
         if let media {
             try FileManager.default.createDirectory(at: media.folder, withIntermediateDirectories: true)
             router.add(middleware: SignedMediaMiddleware(signer: media.signer, files: FileMiddleware(media.folder.path, urlBasePath: "/media", logger: logger)))
         }
+        router.add(middleware: ReadGuard(access: access))
+        router.get("/healthz") { _, _ in "ok\n" }
+        OperatorRoutes.add(to: router, box: box, access: access)
+        DashboardRoutes.add(to: router, box: box, access: access, library: try await DashboardRoutes.templates())
         let bound = BoundPort()
-        let app = Application(router: router, configuration: .init(address: .hostname(config.host, port: config.port), serverName: "omnipost"),
+        // An idle connection is closed after a minute; bodies are capped by the context (64 KiB).
+        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+                              configuration: .init(address: .hostname(config.host, port: config.port), serverName: "omnipost"),
                               onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
@@ -52,6 +58,7 @@ public final class HTTPListener: Sendable {
     }
 
     public func stop() async {
+        operatorBox.stopping = true
         await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
@@ -72,6 +79,26 @@ struct SignedMediaMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         // FileMiddleware serves a file where the rest of the chain answers "not found".
         return try await files.handle(request, context: context) { _, _ in throw HTTPError(.notFound) }
+    }
+}
+
+/// Reads from another machine need the token (bearer) or a signed-in session; from this one they are
+/// free. `/healthz`, the sign-in page, the stylesheet and script, and signed media links are open to all.
+struct ReadGuard: RouterMiddleware {
+    let access: OperatorAccess
+    static let open = ["/healthz", "/login", "/static/style.css", "/static/live.js"]
+
+    func handle(_ request: Request, context: OperatorContext, next: (Request, OperatorContext) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if Self.open.contains(path) || path.hasPrefix("/media/") || access.mayRead(request, context) {
+            return try await next(request, context)
+        }
+        // A person at a browser is sent to sign in; a program is told what it lacks.
+        if request.method == .get, !path.hasPrefix("/api/"), path != "/metrics", path != "/readyz", path != "/live" {
+            return Response(status: .seeOther, headers: [.location: "/login?back=" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "/")])
+        }
+        return Response(status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8", .wwwAuthenticate: "Bearer"],
+                        body: .init(byteBuffer: .init(string: "from another machine, reads need the token from http.token_file (Authorization: Bearer …) or a signed-in session\n")))
     }
 }
 

@@ -12,8 +12,14 @@ import OmniPostPlatforms
 final class OperatorBox: @unchecked Sendable {
     private let lock = NSLock()
     private var value: (ctx: PipelineContext, watcher: InboxWatcher, adapters: [String: any PlatformAdapter])?
+    private var stop = false
     func set(_ ctx: PipelineContext, _ watcher: InboxWatcher) { lock.lock(); value = (ctx, watcher, ctx.adapters); lock.unlock() }
     var current: (ctx: PipelineContext, watcher: InboxWatcher, adapters: [String: any PlatformAdapter])? { lock.lock(); defer { lock.unlock() }; return value }
+    /// Set when the listener stops: long-lived answers (the dashboard's event stream) end.
+    var stopping: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return stop }
+        set { lock.lock(); stop = newValue; lock.unlock() }
+    }
 }
 
 enum OperatorRoutes {
@@ -37,14 +43,10 @@ enum OperatorRoutes {
         return (try? JSONSerialization.jsonObject(with: e.encode(value))) ?? NSNull()
     }
 
-    static func add(to router: Router<BasicRequestContext>, box: OperatorBox, config: HTTPConfig) {
-        let token = config.tokenFile.flatMap { try? String(contentsOf: $0, encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
+    static func add(to router: Router<OperatorContext>, box: OperatorBox, access: OperatorAccess) {
+        let token = access.token
         /// A mutation needs `Authorization: Bearer <token>`; with no token configured, none is allowed.
-        @Sendable func authorized(_ req: Request) -> Bool {
-            guard let token, !token.isEmpty, let h = req.headers[.authorization], h.hasPrefix("Bearer ") else { return false }
-            let got = Array(h.dropFirst(7).utf8), want = Array(token.utf8)
-            return got.count == want.count && zip(got, want).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-        }
+        @Sendable func authorized(_ req: Request) -> Bool { access.bearer(req) }
 
         router.get("/metrics") { _, _ -> Response in
             guard let o = box.current else { return notReady }

@@ -1,0 +1,177 @@
+import Foundation
+import Hummingbird
+import Mustache
+import NIOCore
+import OmniPostCore
+import OmniPostLedger
+
+/// The dashboard: server-rendered HTML from the Mustache templates in `Resources/dashboard`, one
+/// stylesheet, one small script for live refresh (server-sent events on `/live`), charts drawn as
+/// SVG on the server. Reads are open from this machine; the Retry and Cancel forms need a signed-in
+/// session and its CSRF value, and go through `QueueControl` like `omnipost retry`/`cancel`.
+enum DashboardRoutes {
+    /// The pages and form actions, for the docs and the tests.
+    static let pages = ["/", "/drops/{id}", "/failures", "/accounts", "/pipelines", "/login"]
+
+    /// No page loads anything from elsewhere, runs inline script, or can be framed.
+    static let securityHeaders: HTTPFields = [
+        .contentSecurityPolicy: "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "no-referrer", .cacheControl: "no-store",
+    ]
+
+    static func templates() async throws -> MustacheLibrary {
+        guard let dir = Bundle.module.url(forResource: "dashboard", withExtension: nil) else {
+            throw OmniError(.internalError, "the dashboard's templates are missing from this build")
+        }
+        return try await MustacheLibrary(directory: dir.path)
+    }
+
+    static func add(to router: Router<OperatorContext>, box: OperatorBox, access: OperatorAccess, library: MustacheLibrary) {
+        let resources = Bundle.module.url(forResource: "dashboard", withExtension: nil)!
+        let css = (try? Data(contentsOf: resources.appendingPathComponent("style.css"))) ?? Data()
+        let js = (try? Data(contentsOf: resources.appendingPathComponent("live.js"))) ?? Data()
+
+        /// Renders a page with the layout's own values (pipeline, session, navigation) added.
+        @Sendable func page(_ name: String, title: String, _ data: [String: Any], req: Request, nav: String? = nil, live: Bool = false,
+                            status: HTTPResponse.Status = .ok) -> Response {
+            var v = data
+            v["title"] = title
+            v["pipeline"] = box.current?.ctx.config.name ?? ""
+            v["version"] = Product.version
+            v["now"] = isoStamp(Date())
+            v["live"] = live
+            if let csrf = access.session(req) { v["signedIn"] = true; v["csrf"] = csrf }
+            if let nav { v["nav" + nav] = true }
+            if let said = req.uri.queryParameters["said"], !said.isEmpty { v["said"] = String(said) }
+            if let ledger = box.current?.ctx.ledger, let n = try? ledger.drops(in: [.failed]).count, n > 0 { v["failureCount"] = n }
+            let html = library.render(v, withTemplate: name) ?? "the \(name) template is missing"
+            var headers = securityHeaders
+            headers[.contentType] = "text/html; charset=utf-8"
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
+        @Sendable func views() -> DashboardViews? { box.current.map { DashboardViews(ctx: $0.ctx, watcher: $0.watcher) } }
+
+        router.get("/static/style.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(data: css)))
+        }
+        router.get("/static/live.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(data: js)))
+        }
+        router.get("/") { req, _ -> Response in
+            guard let v = views() else { return OperatorRoutes.notReady }
+            return page("overview", title: "Overview", try v.overview(), req: req, nav: "Overview", live: true)
+        }
+        router.get("/drops/:id") { req, c -> Response in
+            guard let v = views() else { return OperatorRoutes.notReady }
+            let id = c.parameters.get("id") ?? ""
+            guard let d = try v.drop(id) else { return page("drop", title: "No such drop", ["missing": id], req: req, status: .notFound) }
+            return page("drop", title: d["stem"] as? String ?? id, ["drop": d], req: req, live: true)
+        }
+        router.get("/failures") { req, _ -> Response in
+            guard let v = views() else { return OperatorRoutes.notReady }
+            return page("failures", title: "Failures", try v.failures(), req: req, nav: "Failures", live: true)
+        }
+        router.get("/accounts") { req, _ -> Response in
+            guard let v = views() else { return OperatorRoutes.notReady }
+            return page("accounts", title: "Accounts", try v.accountsPage(), req: req, nav: "Accounts")
+        }
+        router.get("/pipelines") { req, _ -> Response in
+            guard let v = views() else { return OperatorRoutes.notReady }
+            return page("pipelines", title: "Pipelines", v.pipelines(), req: req, nav: "Pipelines")
+        }
+
+        router.get("/login") { req, _ -> Response in
+            page("login", title: "Sign in", ["back": localPath(req.uri.queryParameters["back"].map(String.init)), "noToken": access.token == nil], req: req)
+        }
+        router.post("/login") { req, c -> Response in
+            let form = try await Self.form(req, c)
+            let back = localPath(form["back"])
+            guard let s = access.signIn(with: form["token"] ?? "") else {
+                return page("login", title: "Sign in", ["back": back, "wrong": access.token != nil, "noToken": access.token == nil], req: req, status: .unauthorized)
+            }
+            var r = Response(status: .seeOther, headers: [.location: back])
+            r.headers[.setCookie] = "\(OperatorAccess.cookieName)=\(s.id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(OperatorAccess.sessionLife))"
+            return r
+        }
+        router.post("/logout") { req, c -> Response in
+            let form = try await Self.form(req, c)
+            guard access.mayPost(req, csrf: form["csrf"]) else { return refused() }
+            access.signOut(req)
+            var r = Response(status: .seeOther, headers: [.location: "/"])
+            r.headers[.setCookie] = "\(OperatorAccess.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            return r
+        }
+        for action in ["retry", "cancel"] {
+            router.post("/ui/\(action)") { req, c -> Response in
+                let form = try await Self.form(req, c)
+                guard access.mayPost(req, csrf: form["csrf"]) else { return refused() }
+                guard let o = box.current else { return OperatorRoutes.notReady }
+                let id = form["id"] ?? ""
+                let control = QueueControl(config: o.ctx.config, ledger: o.ctx.ledger, who: "dashboard")
+                let said: String
+                do {
+                    let lines = action == "retry" ? try control.retry(id) : try await control.cancel(id, adapters: o.adapters)
+                    o.ctx.wakeup.ring()
+                    said = lines.joined(separator: "\n")
+                } catch let e as OmniError {
+                    said = "\(action) \(id): \(e.message)"
+                }
+                var back = URLComponents(string: localPath(form["back"])) ?? URLComponents()
+                back.queryItems = [URLQueryItem(name: "said", value: said)]
+                return Response(status: .seeOther, headers: [.location: back.string ?? "/"])
+            }
+        }
+
+        // Server-sent events: `change` whenever the ledger has a new event, checked each second; a
+        // comment every 15 s keeps proxies from closing the stream; each stream ends after 5 minutes
+        // (the browser reconnects) or when the listener stops, so none outlives the daemon.
+        router.get("/live") { _, _ -> Response in
+            guard let ledger = box.current?.ctx.ledger else { return OperatorRoutes.notReady }
+            var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
+            headers[.init("X-Accel-Buffering")!] = "no"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                var last = (try? ledger.lastEventId()) ?? 0
+                try await writer.write(ByteBuffer(string: "retry: 3000\nevent: hello\ndata: \(last)\n\n"))
+                let end = ContinuousClock.now + .seconds(300)
+                var quiet = 0
+                while ContinuousClock.now < end, !box.stopping, !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(1))
+                    let now = (try? ledger.lastEventId()) ?? last
+                    if now != last {
+                        last = now
+                        quiet = 0
+                        try await writer.write(ByteBuffer(string: "event: change\ndata: \(now)\n\n"))
+                    } else {
+                        quiet += 1
+                        if quiet % 15 == 0 { try await writer.write(ByteBuffer(string: ": still here\n\n")) }
+                    }
+                }
+                try await writer.finish(nil)
+            })
+        }
+    }
+
+    static func refused() -> Response {
+        Response(status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: "refused: sign in (/login) and send the form from the dashboard; its CSRF value was missing or wrong\n")))
+    }
+
+    /// Only a path on this listener, so a form's `back` cannot send anyone elsewhere.
+    static func localPath(_ s: String?) -> String {
+        guard let s, s.hasPrefix("/"), !s.hasPrefix("//"), !s.contains("\\"), !s.contains("://") else { return "/" }
+        return s
+    }
+
+    /// An `application/x-www-form-urlencoded` body (at most the context's 64 KiB).
+    static func form(_ req: Request, _ c: OperatorContext) async throws -> [String: String] {
+        let body = try await req.body.collect(upTo: c.maxUploadSize)
+        var out: [String: String] = [:]
+        // By hand rather than URLComponents: a malformed escape must read as nothing, never trap.
+        for pair in String(buffer: body).split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            out[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
+        }
+        return out
+    }
+}

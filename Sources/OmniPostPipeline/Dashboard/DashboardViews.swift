@@ -1,0 +1,262 @@
+import Foundation
+import OmniPostCore
+import OmniPostIngest
+import OmniPostLedger
+
+/// What each dashboard page shows, read from the ledger and put in the plain dictionaries the
+/// templates render. No page changes anything: the forms post to `DashboardRoutes`, which goes
+/// through `QueueControl` like the CLI.
+struct DashboardViews {
+    let ctx: PipelineContext
+    let watcher: InboxWatcher
+    var ledger: Ledger { ctx.ledger }
+    var now: Double { ledger.clock.now().timeIntervalSince1970 }
+
+    // MARK: overview
+
+    func overview() throws -> [String: Any] {
+        let drops = try ledger.drops(in: DropState.allCases.filter { !$0.isTerminal })
+        let progress = try ledger.convertProgress(drops: drops.map(\.id))
+        var flying: [[String: Any]] = []
+        for d in drops {
+            let deliveries = try ledger.deliveries(forDrop: d.id)
+            flying.append([
+                "id": d.id, "stem": d.stem, "state": d.state.rawValue, "since": Self.ago(now - d.updatedAt),
+                "targets": deliveries.map { x -> [String: Any] in
+                    var t: [String: Any] = ["target": x.target, "state": x.state.rawValue]
+                    if x.state == .uploading, let total = x.renditionBytes, total > 0 {
+                        let pct = Int(Double(max(x.bytesSent, x.confirmedOffset)) * 100 / Double(total))
+                        t["pct"] = min(100, pct)
+                        t["detail"] = "uploading \(min(100, pct)) %"
+                    } else if d.state == .validated, let line = progress["\(d.id)/\(x.target)"] {
+                        t["pct"] = Int(line.prefix { $0.isNumber }) ?? 0
+                        t["detail"] = "converting \(line)"
+                    } else if let g = x.gate, let nb = x.notBefore, nb > now {
+                        t["detail"] = "held by \(g) until \(isoStamp(nb))"
+                    }
+                    return t
+                },
+            ])
+        }
+        var day = Calendar(identifier: .gregorian)
+        day.timeZone = .current
+        let midnight = day.startOfDay(for: Date(timeIntervalSince1970: now)).timeIntervalSince1970
+        let today = try ledger.outcomesByPlatform(since: midnight).sorted { $0.key < $1.key }
+            .map { ["platform": $0.key, "published": $0.value.published, "failed": $0.value.failed, "anyFailed": $0.value.failed > 0] as [String: Any] }
+
+        let report = try StatusReport.gather(config: ctx.config, ledger: ledger, profiles: ctx.profiles)
+        var gates: [String: Int] = [:]
+        for q in report.queue { gates[q.gate ?? (q.state == "uploading" ? "uploading" : "due"), default: 0] += 1 }
+        return [
+            "inFlight": flying, "anyInFlight": !flying.isEmpty,
+            "today": today, "anyToday": !today.isEmpty,
+            "gates": gates.sorted { $0.key < $1.key }.map { ["gate": $0.key, "count": $0.value] },
+            "queueTotal": report.queue.count,
+            "quotas": quotas(report.quotas), "anyQuotas": !report.quotas.isEmpty,
+            "breakers": breakers(report.breakers), "anyBreakers": !report.breakers.isEmpty,
+            "accounts": accounts(report), "warnings": report.accountWarnings,
+            "disks": disks(),
+            "charts": try charts(),
+        ]
+    }
+
+    func quotas(_ qs: [Ledger.QuotaUse]) -> [[String: Any]] {
+        qs.map { q in
+            let pct = q.limit > 0 ? min(100, q.used * 100 / q.limit) : 0
+            var v: [String: Any] = ["account": q.account, "rule": q.rule, "used": q.used, "limit": q.limit, "window": q.window,
+                                    "pct": pct, "level": pct >= 90 ? "bad" : pct >= 80 ? "warn" : "ok"]
+            if let n = q.nextFitsAt { v["next"] = isoStamp(n) }
+            return v
+        }
+    }
+
+    func breakers(_ bs: [BreakerRecord]) -> [[String: Any]] {
+        bs.map { b in
+            var v: [String: Any] = ["account": b.account, "state": b.state.rawValue, "failures": b.failures, "open": b.state != .closed]
+            if let u = b.openUntil, b.state == .open { v["until"] = isoStamp(u) }
+            if let e = b.lastError, !e.isEmpty { v["lastError"] = e }
+            return v
+        }
+    }
+
+    func accounts(_ report: StatusReport) -> [[String: Any]] {
+        ctx.config.accounts.keys.sorted().map { key in
+            let t = report.accounts.first { $0.account == key }
+            var v: [String: Any] = ["account": key, "platform": ctx.config.accounts[key]?.platform ?? ""]
+            switch (t?.checkOK, t?.hasRefreshToken) {
+            case (true?, _): v["health"] = "ok"; v["healthText"] = "works" + (t?.checkDetail.map { " (\($0))" } ?? "")
+            case (false?, _): v["health"] = "bad"; v["healthText"] = "check failed: " + (t?.checkDetail ?? "")
+            case (nil, true?): v["health"] = "ok"; v["healthText"] = "credentials stored, not checked yet"
+            default: v["health"] = "warn"; v["healthText"] = "no stored credentials (a key, a password or a folder, or not connected)"
+            }
+            if let c = t?.checkedAt { v["checked"] = isoStamp(c) }
+            if let a = t?.accessExpiresAt { v["access"] = isoStamp(a) }
+            if let r = t?.refreshExpiresAt { v["refresh"] = isoStamp(r) }
+            if let s = t?.scope { v["scope"] = s }
+            return v
+        }
+    }
+
+    func disks() -> [[String: Any]] {
+        let p = ctx.paths
+        return [("work", p.work), ("archive", p.archive), ("outbox", p.outbox)].map { name, url in
+            var st = statvfs()
+            let ok = statvfs(url.path, &st) == 0
+            let free = ok ? Int64(st.f_bavail) * Int64(st.f_frsize) : 0
+            let total = ok ? Int64(st.f_blocks) * Int64(st.f_frsize) : 0
+            let pctUsed = total > 0 ? Int(100 - free * 100 / total) : 0
+            return ["name": name, "path": url.path, "free": Self.bytes(free), "pct": pctUsed,
+                    "level": free < Readiness.minimumFree ? "bad" : pctUsed >= 90 ? "warn" : "ok"]
+        }
+    }
+
+    /// The four charts, each over the last 24 hours.
+    func charts() throws -> [[String: Any]] {
+        let hours = try ledger.hourly(hours: 24, now: now)
+        let fmt = DateFormatter()
+        fmt.dateFormat = "HH:00"
+        let label = { (h: Int) in fmt.string(from: Date(timeIntervalSince1970: Double(h * 3600))) }
+        let posts = hours.map { SVGChart.Point(label: label($0.hour), value: Double($0.published)) }
+        let success = hours.map { h -> SVGChart.Point in
+            let n = h.attemptsOK + h.attemptsFailed
+            return SVGChart.Point(label: label(h.hour), value: n == 0 ? nil : Double(h.attemptsOK) * 100 / Double(n))
+        }
+        let speed = hours.map { h in
+            SVGChart.Point(label: label(h.hour), value: h.seconds > 0 && h.bytes > 0 ? Double(h.bytes) / 1_048_576 / h.seconds : nil)
+        }
+        let depth = hours.map { SVGChart.Point(label: label($0.hour), value: Double($0.queueDepth)) }
+        return [
+            ["name": "posts", "title": "Posts per hour", "svg": SVGChart.bars("Posts per hour, last 24 hours", posts, unit: "posts")],
+            ["name": "success", "title": "Upload success rate", "svg": SVGChart.line("Upload attempts that published, per hour (%)", success, unit: "%", fixedMax: 100)],
+            ["name": "speed", "title": "Upload speed", "svg": SVGChart.line("Upload speed per hour (MiB/s)", speed, unit: "MiB/s")],
+            ["name": "queue", "title": "Queue depth", "svg": SVGChart.bars("Deliveries not yet final at each hour's end", depth, unit: "deliveries", cssClass: "bar queue")],
+        ]
+    }
+
+    // MARK: a drop
+
+    func drop(_ id: String) throws -> [String: Any]? {
+        guard let d = try ledger.drop(id) else { return nil }
+        let deliveries = try ledger.deliveries(forDrop: id)
+        var v: [String: Any] = [
+            "id": d.id, "stem": d.stem, "state": d.state.rawValue, "created": isoStamp(d.createdAt), "updated": isoStamp(d.updatedAt),
+            "clip": d.clipPath ?? "", "sidecar": d.sidecarPath ?? "", "terminal": d.state.isTerminal,
+            "failed": d.state == .failed || d.state == .rejected,
+        ]
+        if let b = d.clipBytes { v["clipBytes"] = Self.bytes(b) }
+        if let code = d.reasonCode {
+            var reason: [String: Any] = ["code": code, "message": d.reasonMessage ?? ""]
+            if let loc = d.reasonLocation {
+                reason["location"] = loc
+                if let ex = excerpt(drop: d, location: loc) { reason["excerpt"] = ex; reason["hasExcerpt"] = true }
+            }
+            v["reason"] = reason
+        }
+        v["anyTargets"] = !deliveries.isEmpty
+        v["targets"] = try deliveries.map { x -> [String: Any] in
+            var t: [String: Any] = ["id": x.id ?? 0, "target": x.target, "platform": x.platform, "account": x.account, "state": x.state.rawValue,
+                                    "plan": x.plan.rawValue, "planDetail": x.planDetail ?? "", "attemptCount": x.attempts,
+                                    "failed": x.state == .failed, "open": !x.state.isTerminal]
+            if let u = x.remoteUrl { t["url"] = u }
+            if let r = x.remoteId { t["remoteId"] = r }
+            if let b = x.renditionBytes { t["bytes"] = Self.bytes(b) }
+            if let c = x.errorCode { t["error"] = c + (x.errorMessage.map { ": \($0)" } ?? "") }
+            t["attempts"] = try ledger.attempts(forDelivery: x.id ?? 0).map { a -> [String: Any] in
+                var r: [String: Any] = ["number": a.number, "started": isoStamp(a.startedAt), "outcome": a.outcome ?? "running",
+                                        "bytes": Self.bytes(a.bytesSent), "ok": a.outcome == "published"]
+                if let c = a.errorCode { r["code"] = c }
+                if let s = a.httpStatus { r["http"] = s }
+                if let s = a.durationS { r["seconds"] = String(format: "%.1f", s) }
+                if let dt = a.detail { r["detail"] = dt }
+                return r
+            }
+            return t
+        }
+        v["events"] = try ledger.events(forDrop: id).map { e -> [String: Any] in
+            var r: [String: Any] = ["at": isoStamp(e.at), "stage": e.stage, "to": e.toState]
+            if let f = e.fromState { r["from"] = f }
+            if let t = e.target { r["target"] = t }
+            if let dt = e.detail { r["detail"] = dt }
+            return r
+        }
+        return v
+    }
+
+    /// The lines around `file:line:col` in the sidecar it names, wherever the originals are now
+    /// (the failed folder, the archive, or still the inbox), the named line marked and a caret under
+    /// its column.
+    func excerpt(drop: DropRecord, location: String) -> [[String: Any]]? {
+        let parts = location.split(separator: ":")
+        guard parts.count >= 2, let line = Int(parts[1]) else { return nil }
+        let file = String(parts[0]), col = parts.count >= 3 ? Int(parts[2]) : nil
+        var candidates: [URL] = []
+        if let folder = try? ledger.originalsFolder(dropId: drop.id) {
+            let base = QueueControl.originalsBase(folder, paths: ctx.paths)
+            candidates.append(base.appendingPathComponent(file))
+            if let s = drop.sidecarPath { candidates.append(base.appendingPathComponent(s)) }
+        }
+        candidates.append(ctx.paths.inbox.appendingPathComponent(file))
+        if let s = drop.sidecarPath { candidates.append(ctx.paths.inbox.appendingPathComponent(s)) }
+        guard let url = candidates.first(where: { ($0.lastPathComponent == (file as NSString).lastPathComponent) && FileManager.default.fileExists(atPath: $0.path) }),
+              let attrs = try? FileManager.default.attributesOfItem(atPath: url.path), (attrs[.size] as? Int ?? 0) <= 1 << 20,
+              let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        guard line >= 1, line <= lines.count else { return nil }
+        var out: [[String: Any]] = []
+        for n in max(1, line - 3)...min(lines.count, line + 2) {
+            var r: [String: Any] = ["n": n, "text": String(lines[n - 1]), "hit": n == line]
+            if n == line, let col, col >= 1 { r["caret"] = String(repeating: " ", count: "\(n) | ".count + col - 1) + "^" }
+            out.append(r)
+        }
+        return out
+    }
+
+    // MARK: failures, accounts, pipelines
+
+    func failures() throws -> [String: Any] {
+        let drops = try ledger.drops(in: [.failed, .rejected]).sorted { $0.updatedAt > $1.updatedAt }.prefix(200)
+        let deliveries = try ledger.deliveries(in: [.failed], limit: 200)
+        return [
+            "drops": drops.map { d -> [String: Any] in
+                var v: [String: Any] = ["id": d.id, "stem": d.stem, "at": isoStamp(d.updatedAt), "code": d.reasonCode ?? "", "message": d.reasonMessage ?? ""]
+                if let l = d.reasonLocation { v["location"] = l }
+                return v
+            },
+            "anyDrops": !drops.isEmpty,
+            "deliveries": deliveries.map { x -> [String: Any] in
+                ["id": x.id ?? 0, "drop": x.dropId, "target": x.target, "at": isoStamp(x.updatedAt), "code": x.errorCode ?? "", "message": x.errorMessage ?? ""]
+            },
+            "anyDeliveries": !deliveries.isEmpty,
+        ]
+    }
+
+    func accountsPage() throws -> [String: Any] {
+        let report = try StatusReport.gather(config: ctx.config, ledger: ledger, profiles: ctx.profiles)
+        return ["accounts": accounts(report), "warnings": report.accountWarnings, "quotas": quotas(report.quotas), "anyQuotas": !report.quotas.isEmpty,
+                "breakers": breakers(report.breakers), "anyBreakers": !report.breakers.isEmpty]
+    }
+
+    func pipelines() -> [String: Any] {
+        let c = ctx.config
+        return ["pipelines": [[
+            "name": c.name, "file": c.file, "inbox": c.paths.inbox.path, "outbox": c.paths.outbox.path, "archive": c.paths.archive.path,
+            "ledger": c.paths.ledger.path, "watch": "\(watcher.mode.rawValue) (\(watcher.fsType))", "sandbox": "\(c.sandbox)",
+            "targets": c.targets.map { ["name": $0.name, "platform": $0.platform, "profile": $0.profile, "account": $0.account] },
+            "notify": c.notify.map { n in n.sinks.map(\.name).joined(separator: ", ") } ?? "none",
+        ] as [String: Any]]]
+    }
+
+    // MARK: formatting
+
+    static func bytes(_ b: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(b), i = 0
+        while v >= 1024, i < units.count - 1 { v /= 1024; i += 1 }
+        return i == 0 ? "\(b) B" : String(format: "%.1f %@", v, units[i])
+    }
+
+    static func ago(_ s: Double) -> String {
+        s < 90 ? "\(Int(s)) s" : s < 5400 ? "\(Int(s / 60)) min" : s < 172_800 ? "\(Int(s / 3600)) h" : "\(Int(s / 86400)) days"
+    }
+}

@@ -1,0 +1,102 @@
+"""Drives OmniPost's dashboard in real headless Chromium (Debian's chromium and chromium-driver,
+through Selenium): renders each page with the run's data and saves a screenshot of it, checks that
+nothing is loaded from anywhere but the daemon, that the live stream connects, signs in with the
+token and presses Retry on a failed drop. Prints one JSON line with what it saw.
+
+usage: dashboard_browser.py BASE TOKEN FAILED_DROP_ID SCREENSHOT_DIR
+"""
+import json
+import os
+import sys
+import time
+from urllib.parse import urlparse
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+base, token, failed_id, shots = sys.argv[1:5]
+os.makedirs(shots, exist_ok=True)
+out = {"pages": {}}
+
+opts = webdriver.ChromeOptions()
+opts.binary_location = "/usr/bin/chromium"
+for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1400",
+          "--no-first-run", "--disable-background-networking", "--disable-component-update"]:
+    opts.add_argument(a)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+driver.set_page_load_timeout(30)
+wait = WebDriverWait(driver, 20)
+
+
+def foreign_resources():
+    """Every resource the page fetched, and every src/href it names, that is not the daemon's own."""
+    origin = urlparse(base).netloc
+    names = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    attrs = driver.execute_script(
+        "return Array.from(document.querySelectorAll('[src],[href]')).map(e => e.getAttribute('src') || e.getAttribute('href'))")
+    bad = [n for n in names if urlparse(n).netloc not in ("", origin)]
+    # Remote post links (a published post's URL) are anchors the user may follow, not resources loaded.
+    anchors = set(driver.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(e => e.getAttribute('href'))"))
+    bad += [a for a in attrs if a and a not in anchors and urlparse(a).netloc not in ("", origin)]
+    return bad
+
+
+def visit(name, path):
+    driver.get(base + path)
+    wait.until(EC.presence_of_element_located((By.TAG_NAME, "main")))
+    driver.save_screenshot(os.path.join(shots, name + ".png"))
+    out["pages"][name] = {
+        "title": driver.title,
+        "h2": [e.text for e in driver.find_elements(By.CSS_SELECTOR, "h2")],
+        "foreign": foreign_resources(),
+        "svg": len(driver.find_elements(By.CSS_SELECTOR, "svg.chart")),
+        "retryButtons": len(driver.find_elements(By.CSS_SELECTOR, "button.retry")),
+        "text": driver.find_element(By.TAG_NAME, "main").text[:4000],
+    }
+
+
+try:
+    visit("overview", "/")
+    # The live stream: the script marks the page once the server said hello.
+    try:
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-live") == "connected")
+        out["live"] = True
+    except Exception:
+        out["live"] = False
+    visit("failures", "/failures")
+    visit("drop", "/drops/" + failed_id)
+    visit("accounts", "/accounts")
+    visit("pipelines", "/pipelines")
+
+    # Sign in with a wrong token first: refused, with a clear line.
+    driver.get(base + "/login?back=/failures")
+    driver.find_element(By.ID, "token").send_keys("not-the-token")
+    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.bad")))
+    out["wrongToken"] = driver.find_element(By.CSS_SELECTOR, "p.bad").text
+
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    wait.until(EC.url_contains("/failures"))
+    visit("failures-signed-in", "/failures")
+    button = driver.find_element(By.CSS_SELECTOR, "#drop-" + failed_id + " button.retry")
+    button.click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.said")))
+    out["said"] = driver.find_element(By.CSS_SELECTOR, "p.said").text
+    driver.save_screenshot(os.path.join(shots, "after-retry.png"))
+    out["cookieFlags"] = [{"name": c["name"], "httpOnly": c.get("httpOnly"), "sameSite": c.get("sameSite")} for c in driver.get_cookies()]
+    out["ok"] = True
+except Exception as e:  # the Swift test reports what went wrong
+    out["ok"] = False
+    out["error"] = repr(e)
+    try:
+        driver.save_screenshot(os.path.join(shots, "error.png"))
+        out["url"] = driver.current_url
+    except Exception:
+        pass
+finally:
+    driver.quit()
+print(json.dumps(out))
