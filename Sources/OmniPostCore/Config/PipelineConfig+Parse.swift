@@ -24,9 +24,7 @@ extension PipelineConfig {
         if let v = top["version"], try v.int() != 1 { throw v.fail("only version 1 is understood") }
         let name = try top["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
 
-        func resolve(_ p: String, against: URL) -> URL {
-            p.hasPrefix("/") ? URL(fileURLWithPath: p) : against.appendingPathComponent(p).standardizedFileURL
-        }
+        func resolve(_ p: String, against: URL) -> URL { resolvePath(p, against: against) }
         // Every place the file names a platform, for the registry to check where it stands.
         var mentions: [PlatformMention] = []
         let root = try top["root"].map { resolve(try $0.string(), against: baseDirectory) } ?? baseDirectory
@@ -220,7 +218,7 @@ extension PipelineConfig {
             if let f = c["key_file"] { config.credentials.keyFile = resolve(try f.string(), against: baseDirectory) }
             if let e = c["key_env"] { config.credentials.keyEnv = try e.string() }
         }
-        if let v = top["notify"] { config.notify = try NotifyConfig.parse(v) }
+        if let v = top["notify"] { config.notify = try NotifyConfig.parse(v, base: baseDirectory) }
         if let v = top["account_checks"] {
             let a = try v.mapping(allowed: ["at_start", "lead", "warn_days"])
             if let n = a["at_start"] { config.accountChecks.atStart = try n.bool() }

@@ -1,5 +1,4 @@
 import Foundation
-import OmniPostCore
 import Subprocess
 #if canImport(System)
 import System

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOSSL
 import OmniPostCore
 import OmniPostLedger
 
@@ -158,6 +159,7 @@ struct Notifier: Sendable {
     enum Outcome { case sent, retry(String), refused(String) }
 
     func post(_ sink: NotifyConfig.Sink, key: String, kind: String, title: String, body: String) async -> Outcome {
+        if let email = sink.email { return await mail(email, sink: sink.name, key: key, kind: kind, title: title, body: body) }
         var req = HTTPClientRequest(url: sink.url)
         req.method = .POST
         let payload: Data
@@ -176,6 +178,8 @@ struct Notifier: Sendable {
         case .discord:
             payload = (try? JSONSerialization.data(withJSONObject: ["content": String("**\(title)**\n\(body)".prefix(2000))])) ?? Data()
             req.headers.add(name: "Content-Type", value: "application/json")
+        case .email:
+            return .refused("\(sink.name) has no SMTP settings")
         case .ntfy:
             payload = Data(body.utf8)
             req.headers.add(name: "Title", value: String(title.prefix(200)))
@@ -193,6 +197,25 @@ struct Notifier: Sendable {
             return .refused("\(sink.name) answered \(code)")
         } catch {
             return .retry("\(sink.name) could not be reached: \(error)")
+        }
+    }
+
+    /// An alert as e-mail. A 5xx answer (a refused address, a failed login) is given up on and said so;
+    /// anything else — a 4xx, a timeout, a server that is down — is tried again with backoff.
+    func mail(_ email: NotifyConfig.Email, sink: String, key: String, kind: String, title: String, body: String) async -> Outcome {
+        do {
+            var tls = try Pipeline.tlsConfiguration(ctx.config.upload)
+            if let ca = email.caFile { tls.additionalTrustRoots.append(.certificates(try NIOSSLCertificate.fromPEMFile(ca.path))) }
+            let client = SMTPClient(host: email.host, port: email.port, security: SMTPClient.Security(rawValue: email.security) ?? .starttls,
+                                    username: email.username, password: email.password(), tls: tls)
+            let message = AlertMail.compose(from: email.from, to: email.to, subject: title,
+                                            body: body + "\n\n— OmniPost, pipeline \(ctx.config.name) (\(ctx.config.file))", key: key, kind: kind)
+            try await client.send(from: email.from, to: email.to, message: message)
+            return .sent
+        } catch let f as SMTPClient.Failure {
+            return f.permanent ? .refused("\(sink): \(f.description)") : .retry("\(sink): \(f.description)")
+        } catch {
+            return .retry("\(sink) could not be reached: \(error)")
         }
     }
 }
