@@ -197,6 +197,27 @@ extension Ledger {
 }
 
 extension Ledger {
+    /// Lets go of everything `owner` holds (a pipeline stopped in this process, as on a reload): the
+    /// drops and deliveries are free to be claimed at once, instead of when their leases would lapse.
+    /// Work already checkpointed is kept; an upload resumes from its confirmed offset.
+    @discardableResult
+    public func releaseLeases(owner: String) throws -> Int {
+        try write { db, events in
+            try db.execute(sql: "UPDATE drops SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
+            var n = db.changesCount
+            try db.execute(sql: "UPDATE deliveries SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
+            n += db.changesCount
+            if n > 0 {
+                var e = EventRecord(at: self.now, stage: "reload", toState: "lease_released", detail: "\(owner) stopped for a reload; \(n) held item(s) released")
+                try e.insert(db)
+                events.append(e)
+            }
+            return n
+        }
+    }
+}
+
+extension Ledger {
     /// The clip changed after it was taken — it was still being written: the drop is withdrawn (not
     /// failed), its unsent deliveries cancelled with `source_changed`, its clip's row retired and its
     /// sidecar and other files put back to waiting, so the finished file pairs again as a new drop.

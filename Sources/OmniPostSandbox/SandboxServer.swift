@@ -11,6 +11,8 @@ import ServiceLifecycle
 /// product runs offline (demo, users' dry runs, tests). A product feature, not a test double.
 public final class SandboxServer: Sendable {
     public let state: SandboxState
+    /// Where it keeps what it was sent.
+    public let root: URL
     let host: String
     let requestedPort: Int
     let logger: Logger
@@ -20,6 +22,7 @@ public final class SandboxServer: Sendable {
 
     public init(root: URL, host: String = "127.0.0.1", port: Int = 0, logger: Logger = SandboxServer.quietLogger) {
         self.state = SandboxState(root: root)
+        self.root = root
         self.host = host
         self.requestedPort = port
         self.logger = logger

@@ -35,6 +35,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "omnipost")
         let progress = ProgressSink { line in print(line); fflush(nil) }
         var opened: [Pipeline] = []
+        var paths: [String] = []
         for path in pipelines {
             let config: PipelineConfig
             do { config = try PlatformRegistry.load(path: path) } catch let e as OmniError {
@@ -43,6 +44,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             progress.line("pipeline \(config.name): \(path)")
             opened.append(try await Pipeline.open(config: config, logger: logger, progress: progress))
+            paths.append(path)
         }
         let started = Date()
         // Every pipeline is open (ledger, listener, watcher): systemd may count the service as started.
@@ -54,25 +56,17 @@ struct RunCommand: AsyncParsableCommand {
                 try await group.waitForAll()
             }
         } else {
-            let services = opened.map { PipelineService(pipeline: $0) }
-            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // SIGHUP reads the pipeline files again (the supervisor swaps each that reads, keeps each that does not).
+            let supervisor = Supervisor(pipelines: Array(zip(paths, opened)).map { ($0.0, $0.1) }, logger: logger, progress: progress,
+                                        load: { try PlatformRegistry.load(path: $0) })
+            let group = ServiceGroup(services: [supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
+            opened = await supervisor.pipelines
         }
         if summary || once {
             for p in opened { print(try SummaryTable.render(ledger: p.context.ledger, since: started.addingTimeInterval(-1))) }
         }
         for p in opened { await p.close() }
-    }
-}
-
-/// A pipeline as a ServiceLifecycle service: on SIGTERM/SIGINT it stops claiming and returns; leases
-/// and checkpoints let the next start carry on where this one stopped.
-struct PipelineService: Service {
-    let pipeline: Pipeline
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await pipeline.run(once: false)
-        }
     }
 }
 

@@ -25,7 +25,7 @@ public final class Pipeline: Sendable {
     /// Builds and starts the parts that must exist before work flows (folders, ledger, sandbox).
     public static func open(
         config: PipelineConfig, logger: Logger, progress: ProgressSink = .silent, clock: any WallClock = SystemClock(),
-        profiles: ProfileCatalog? = nil, backoff: Backoff = Backoff(), mountinfo: String? = nil
+        profiles: ProfileCatalog? = nil, backoff: Backoff = Backoff(), mountinfo: String? = nil, reusing running: SandboxServer? = nil
     ) async throws -> Pipeline {
         var config = config
         // Every platform the file names checked against this build's, endpoints filled in.
@@ -36,8 +36,12 @@ public final class Pipeline: Sendable {
         }
         var sandbox: SandboxServer? = nil
         if config.sandbox == .embedded {
-            let s = SandboxServer(root: config.paths.root.appendingPathComponent("sandbox"))
-            try await s.start(tls: config.accounts.values.contains { PlatformRegistry.descriptor($0.platform)?.sandboxTLS == true })
+            // A reload keeps the sandbox it had (its uploads in progress, its posts); a start makes one.
+            let s: SandboxServer
+            if let running, running.root.standardizedFileURL.path == config.paths.root.appendingPathComponent("sandbox").standardizedFileURL.path { s = running } else {
+                s = SandboxServer(root: config.paths.root.appendingPathComponent("sandbox"))
+                try await s.start(tls: config.accounts.values.contains { PlatformRegistry.descriptor($0.platform)?.sandboxTLS == true })
+            }
             for (key, var account) in config.accounts {
                 await s.registerAccount(platform: account.platform, name: String(key.split(separator: ":").last ?? ""),
                                         clientID: account.clientID, clientSecret: account.clientSecret, refreshToken: account.refreshToken)
@@ -308,10 +312,11 @@ public final class Pipeline: Sendable {
         }
     }
 
-    public func close() async {
+    /// Stops the listener, the HTTP client and (unless a reload keeps it) the embedded sandbox.
+    public func close(keepingSandbox: Bool = false) async {
         await listener?.stop()
         try? await http.shutdown()
-        await sandbox?.stop()
+        if !keepingSandbox { await sandbox?.stop() }
     }
 }
 
