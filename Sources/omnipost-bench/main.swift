@@ -25,21 +25,26 @@ var rows: [[String]] = [["measure", "omnipost", "baseline", "ratio / note"]]
 
 // 1. Pickup latency: atomic move of a complete pair into the inbox → drop validated; with inotify, and
 // polled (where a file must also be seen unchanged by 3 scans in a row: the price of not seeing closes).
-func pickup(mode: String, settleMs: Int, pollMs: Int, drops: Int) async throws -> [Double] {
+/// With `load`, the pipeline has its HTTP listener, and `load` is started (given its port) once the
+/// pipeline runs and stopped when the last drop is validated; what it printed is returned.
+func pickup(mode: String, settleMs: Int, pollMs: Int, drops: Int, tag: String = "",
+            load: ((Int) async throws -> [LoadRun])? = nil) async throws -> (ms: [Double], load: [LoadRun.Result]) {
     let config = try PipelineConfig.parse(text: """
         version: 1
         name: bench
-        root: \(root.appendingPathComponent("latency-\(mode)").path)
+        root: \(root.appendingPathComponent("latency-\(mode)\(tag)").path)
         watch: {mode: \(mode), settle: \(settleMs)ms, poll_interval: \(pollMs)ms}
         sidecar: {grace: 30s}
         sandbox: embedded
+        \(load != nil ? "http: {listen: \"127.0.0.1:0\"}" : "")
         targets: [youtube:main]
         """, file: "bench.yaml", baseDirectory: root)
     var logger = Logger(label: "bench")
     logger.logLevel = .critical
     let pipeline = try await Pipeline.open(config: config, logger: logger)
     let runner = Task { try await pipeline.run(once: false) }
-    let staging = root.appendingPathComponent("staging-\(mode)")
+    let loads = try await load?(pipeline.listener?.port ?? 0) ?? []
+    let staging = root.appendingPathComponent("staging-\(mode)\(tag)")
     try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
     let clip = staging.appendingPathComponent("src.mp4")
     let gen = Process()
@@ -71,23 +76,29 @@ func pickup(mode: String, settleMs: Int, pollMs: Int, drops: Int) async throws -
         }
         latencies.append((ContinuousClock.now - start).seconds * 1000)
     }
+    let results = loads.map { $0.stop() }
     runner.cancel()
     _ = try? await runner.value
     await pipeline.close()
-    return latencies.sorted()
+    return (latencies.sorted(), results)
 }
 do {
     let settleMs = 500
-    let inotify = try await pickup(mode: "inotify", settleMs: settleMs, pollMs: 2000, drops: drops)
+    let inotify = try await pickup(mode: "inotify", settleMs: settleMs, pollMs: 2000, drops: drops).ms
     let median = inotify[inotify.count / 2], p95 = inotify[Int(Double(inotify.count - 1) * 0.95)]
     rows.append(["pickup → validated, median (\(drops) drops)", String(format: "%.0f ms", median), "\(settleMs) ms settle", String(format: "+%.0f ms over settle", median - Double(settleMs))])
     rows.append(["pickup → validated, p95", String(format: "%.0f ms", p95), "\(settleMs) ms settle", String(format: "+%.0f ms over settle", p95 - Double(settleMs))])
     // Polled every 500 ms with the same settle: three unchanged scans are the floor.
-    let polled = try await pickup(mode: "poll", settleMs: settleMs, pollMs: 500, drops: max(3, drops / 10))
+    let polled = try await pickup(mode: "poll", settleMs: settleMs, pollMs: 500, drops: max(3, drops / 10)).ms
     let pm = polled[polled.count / 2]
     rows.append(["pickup → validated, polled, median (\(polled.count) drops)", String(format: "%.0f ms", pm), String(format: "%.0f ms inotify", median),
                  String(format: "%.1f× (3 unchanged scans at 500 ms + settle)", pm / max(median, 1))])
 }
+
+// 1b. The listener under load: wrk hammers the dashboard's overview and the API while a burst of drops
+// is picked up. The pages' latency is set beside the same pages on an idle pipeline; the pickup latency
+// beside the same burst with the listener open and nobody asking.
+rows += try await listenerRows(drops: min(drops, 40))
 
 // 2. Conversion: the convert stage against a bare ffmpeg with the same arguments, and a compliant clip's
 // pass-through (probe + plan, nothing copied) against `ffmpeg -c copy`. Median of 3 runs each.
@@ -159,25 +170,7 @@ func stats(_ pid: Int32) -> ProcStats {
 /// Spawns the process directly (posix_spawn, output to /dev/null) and reaps it with waitpid, so the
 /// measurement owns the child's whole life.
 func measureIdle(_ exe: String, _ arguments: [String], seconds: Double) async throws -> (ProcStats, ProcStats) {
-    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) }; posix_spawn_file_actions_destroy(&actions) }
-    // A clean signal mask and default SIGTERM for the child: our own threads block signals.
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    var none = sigset_t(), term = sigset_t()
-    sigemptyset(&none)
-    sigemptyset(&term)
-    sigaddset(&term, SIGTERM)
-    posix_spawnattr_setsigmask(&attr, &none)
-    posix_spawnattr_setsigdefault(&attr, &term)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var pid: pid_t = 0
-    guard posix_spawn(&pid, exe, &actions, &attr, argv, environ) == 0 else { throw OmniError(.internalError, "cannot start \(exe)") }
+    let pid = try spawnWithCleanSignals([exe] + arguments, stdout: "/dev/null")
     try await Task.sleep(for: .seconds(3))          // start-up is not idling
     let before = stats(pid)
     try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))

@@ -135,7 +135,7 @@ import Testing
             guard let a = p.pointee.ifa_addr, a.pointee.sa_family == UInt8(AF_INET) else { continue }
             var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             guard getnameinfo(a, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
-            let ip = String(cString: host)
+            let ip = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if !ip.hasPrefix("127.") { return ip }
         }
         return nil
@@ -164,8 +164,54 @@ import Testing
         let signIn = try await Self.http(outside + "/login", method: .POST, form: ["token": token])
         let cookie = String(try #require(signIn.headers["Set-Cookie"].first).split(separator: ";")[0])
         #expect(try await Self.http(outside + "/failures", cookie: cookie).status == 200)
-        // From this machine, reads stay free.
+        // From this machine, reads stay free — unless a reverse proxy on this machine passed the request on.
         #expect(try await Self.http("http://127.0.0.1:\(port)/api/v1/drops").status == 200)
+        var proxied = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/drops")
+        proxied.headers.add(name: "X-Forwarded-For", value: "203.0.113.9")
+        #expect(try await Self.client.execute(proxied, timeout: .seconds(10)).status == .unauthorized)
+    }
+
+    /// Two pipelines of one daemon naming the same `listen:` share one listener: one dashboard with a
+    /// switcher, `/metrics` with a `pipeline` label, `/readyz` naming each, the API by `?pipeline=`;
+    /// it stays up until the last of them closes. Different `http:` settings on one address are refused.
+    @Test(.timeLimit(.minutes(3))) func pipelinesOfOneDaemonShareAListener() async throws {
+        let dir = try TempDir()
+        let port = try EmailAlertTests.freePort()
+        func config(_ name: String, extra: String = "") throws -> PipelineConfig {
+            var c = try TestPipelines.config(root: dir.file(name), extra: "http: {listen: \"127.0.0.1:\(port)\"\(extra)}", targets: "targets: [youtube:main]")
+            c.name = name
+            return c
+        }
+        let a = try config("alpha"), b = try config("beta")
+        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "titel: typo\n", into: b)
+        let pa = try await TestPipelines.runOnce(a)
+        let pb = try await TestPipelines.runOnce(b)
+        #expect(pa.listener === pb.listener && pa.listener?.port == port)
+        let base = "http://127.0.0.1:\(port)"
+        let metrics = try await Self.http(base + "/metrics").body
+        #expect(metrics.contains(#"pipeline="alpha""#) && metrics.contains(#"pipeline="beta""#), "\(metrics.prefix(800))")
+        let ready = try await Self.http(base + "/readyz").body
+        #expect(ready.contains("alpha/ledger") && ready.contains("beta/inbox"), "\(ready)")
+        let betaDrops = try await Self.http(base + "/api/v1/drops?pipeline=beta").body
+        let alphaDrops = try await Self.http(base + "/api/v1/drops?pipeline=alpha").body
+        #expect(betaDrops.contains("unknown_key") && !alphaDrops.contains("unknown_key"))
+        let overview = try await Self.http(base + "/?pipeline=beta").body
+        #expect(overview.contains("class=\"switch\" href=\"/?pipeline=alpha\"") && overview.contains("href=\"/failures?pipeline=beta\""), "\(overview.prefix(1500))")
+        let bad = try #require(try pb.context.ledger.drops(in: [.failed]).first)
+        let dropPage = try await Self.http(base + "/drops/\(bad.id)")
+        #expect(dropPage.status == 200 && dropPage.body.contains("unknown_key"), "found in beta's ledger without naming it")
+        // Another pipeline on the same address with other settings is refused, saying how to fix it.
+        do {
+            _ = try await HTTPListener.acquire(try config("gamma", extra: ", public_url: \"http://nas.example:1\"").http!, pipeline: "gamma", media: nil, logger: TestPipelines.logger)
+            Issue.record("different http settings on one address were accepted")
+        } catch let e as OmniError {
+            #expect(e.message.contains("different `http:` settings"), "\(e.message)")
+        }
+        // One closes: the listener serves the other; the last closes: the port is free again.
+        await pa.close()
+        #expect(try await Self.http(base + "/readyz").body.contains("\"ledger\""))
+        await pb.close()
+        await #expect(throws: (any Error).self) { _ = try await Self.http(base + "/healthz") }
     }
 
     @Test func chartsAreSVGWithTheirValues() {

@@ -21,6 +21,12 @@ public struct OmniError: Error, Sendable, CustomStringConvertible {
 
 extension OmniError {
     /// Wraps any error so a stage can always report a code; unknown errors are `internal_error`.
+    /// Rethrows a cancellation (a shutdown, a reload) as itself: work that was stopped did not fail,
+    /// and a stage must never record it against the drop. Called first in a stage's catch-all.
+    public static func passCancellation(_ error: any Error) throws {
+        if Task.isCancelled { throw CancellationError() }
+    }
+
     public static func wrap(_ error: any Error, as code: ReasonCode = .internalError) -> OmniError {
         if let e = error as? OmniError { return e }
         return OmniError(code, String(describing: error), underlying: error)

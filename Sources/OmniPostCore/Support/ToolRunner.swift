@@ -93,8 +93,12 @@ public struct ToolRunner: Sendable {
                 }
             }
         } catch {
+            if Task.isCancelled { throw CancellationError() }
             throw OmniError(.internalError, "could not run \(tool): \(error)", underlying: error)
         }
+        // A tool stopped because this work was cancelled (a shutdown, a reload) did not fail on the
+        // file: that is no answer about the input, and must never be reported as one.
+        if Task.isCancelled { throw CancellationError() }
         let status: Int32
         switch result.terminationStatus {
         case .exited(let c): status = c

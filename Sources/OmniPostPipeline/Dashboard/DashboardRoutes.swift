@@ -33,23 +33,31 @@ enum DashboardRoutes {
 
         /// Renders a page with the layout's own values (pipeline, session, navigation) added.
         @Sendable func page(_ name: String, title: String, _ data: [String: Any], req: Request, nav: String? = nil, live: Bool = false,
-                            status: HTTPResponse.Status = .ok) -> Response {
+                            status: HTTPResponse.Status = .ok, shown: OperatorBox.Entry? = nil) -> Response {
             var v = data
             v["title"] = title
-            v["pipeline"] = box.current?.ctx.config.name ?? ""
+            let chosen = shown ?? box.pick(req)
+            let pipelineName = chosen?.ctx.config.name ?? ""
+            v["pipeline"] = pipelineName
+            // Several pipelines on one listener: a switcher, and every link and form keeps the choice.
+            let all = box.all
+            if all.count > 1 {
+                v["switcher"] = all.map { ["name": $0.ctx.config.name, "current": $0.ctx.config.name == pipelineName] as [String: Any] }
+                v["q"] = "?pipeline=" + (pipelineName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            }
             v["version"] = Product.version
             v["now"] = isoStamp(Date())
             v["live"] = live
             if let csrf = access.session(req) { v["signedIn"] = true; v["csrf"] = csrf }
             if let nav { v["nav" + nav] = true }
             if let said = req.uri.queryParameters["said"], !said.isEmpty { v["said"] = String(said) }
-            if let ledger = box.current?.ctx.ledger, let n = try? ledger.drops(in: [.failed]).count, n > 0 { v["failureCount"] = n }
+            if let ledger = chosen?.ctx.ledger, let n = try? ledger.drops(in: [.failed]).count, n > 0 { v["failureCount"] = n }
             let html = library.render(v, withTemplate: name) ?? "the \(name) template is missing"
             var headers = securityHeaders
             headers[.contentType] = "text/html; charset=utf-8"
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
         }
-        @Sendable func views() -> DashboardViews? { box.current.map { DashboardViews(ctx: $0.ctx, watcher: $0.watcher) } }
+        @Sendable func views(_ req: Request) -> DashboardViews? { box.pick(req).map { DashboardViews(ctx: $0.ctx, watcher: $0.watcher) } }
 
         router.get("/static/style.css") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(data: css)))
@@ -58,25 +66,27 @@ enum DashboardRoutes {
             Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(data: js)))
         }
         router.get("/") { req, _ -> Response in
-            guard let v = views() else { return OperatorRoutes.notReady }
+            guard let v = views(req) else { return OperatorRoutes.notReady }
             return page("overview", title: "Overview", try v.overview(), req: req, nav: "Overview", live: true)
         }
         router.get("/drops/:id") { req, c -> Response in
-            guard let v = views() else { return OperatorRoutes.notReady }
             let id = c.parameters.get("id") ?? ""
-            guard let d = try v.drop(id) else { return page("drop", title: "No such drop", ["missing": id], req: req, status: .notFound) }
-            return page("drop", title: d["stem"] as? String ?? id, ["drop": d], req: req, live: true)
+            guard let o = box.holding(drop: id) ?? box.pick(req) else { return OperatorRoutes.notReady }
+            guard let d = try DashboardViews(ctx: o.ctx, watcher: o.watcher).drop(id) else {
+                return page("drop", title: "No such drop", ["missing": id], req: req, status: .notFound)
+            }
+            return page("drop", title: d["stem"] as? String ?? id, ["drop": d], req: req, live: true, shown: o)
         }
         router.get("/failures") { req, _ -> Response in
-            guard let v = views() else { return OperatorRoutes.notReady }
+            guard let v = views(req) else { return OperatorRoutes.notReady }
             return page("failures", title: "Failures", try v.failures(), req: req, nav: "Failures", live: true)
         }
         router.get("/accounts") { req, _ -> Response in
-            guard let v = views() else { return OperatorRoutes.notReady }
+            guard let v = views(req) else { return OperatorRoutes.notReady }
             return page("accounts", title: "Accounts", try v.accountsPage(), req: req, nav: "Accounts")
         }
         router.get("/pipelines") { req, _ -> Response in
-            guard let v = views() else { return OperatorRoutes.notReady }
+            guard let v = views(req) else { return OperatorRoutes.notReady }
             return page("pipelines", title: "Pipelines", v.pipelines(), req: req, nav: "Pipelines")
         }
 
@@ -105,8 +115,8 @@ enum DashboardRoutes {
             router.post("/ui/\(action)") { req, c -> Response in
                 let form = try await Self.form(req, c)
                 guard access.mayPost(req, csrf: form["csrf"]) else { return refused() }
-                guard let o = box.current else { return OperatorRoutes.notReady }
                 let id = form["id"] ?? ""
+                guard let o = box.holding(drop: id) ?? box.pick(form["pipeline"]) else { return OperatorRoutes.notReady }
                 let control = QueueControl(config: o.ctx.config, ledger: o.ctx.ledger, who: "dashboard")
                 let said: String
                 do {
@@ -125,8 +135,8 @@ enum DashboardRoutes {
         // Server-sent events: `change` whenever the ledger has a new event, checked each second; a
         // comment every 15 s keeps proxies from closing the stream; each stream ends after 5 minutes
         // (the browser reconnects) or when the listener stops, so none outlives the daemon.
-        router.get("/live") { _, _ -> Response in
-            guard let ledger = box.current?.ctx.ledger else { return OperatorRoutes.notReady }
+        router.get("/live") { req, _ -> Response in
+            guard let ledger = box.pick(req)?.ctx.ledger else { return OperatorRoutes.notReady }
             var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
             headers[.init("X-Accel-Buffering")!] = "no"
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import HTTPTypes
 import NIOCore
 
 /// The listener's request context: Hummingbird's basic one plus who is asking (the peer's address),
@@ -72,8 +73,14 @@ final class OperatorAccess: @unchecked Sendable {
         return s.csrf
     }
 
-    /// May this request read? From loopback always; otherwise with the bearer token or a session.
-    func mayRead(_ req: Request, _ ctx: OperatorContext) -> Bool { ctx.fromLoopback || bearer(req) || session(req) != nil }
+    /// May this request read? From this machine always; otherwise with the bearer token or a session.
+    /// A request a reverse proxy on this machine passed on (it says so in `Forwarded` or
+    /// `X-Forwarded-For`) comes from elsewhere, whatever its socket says.
+    func mayRead(_ req: Request, _ ctx: OperatorContext) -> Bool {
+        let proxied = req.headers[Self.forwarded] != nil || req.headers[Self.xForwardedFor] != nil
+        return (ctx.fromLoopback && !proxied) || bearer(req) || session(req) != nil
+    }
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!, forwarded = HTTPField.Name("Forwarded")!
 
     /// May this form post change something? A live session and its CSRF value, both.
     func mayPost(_ req: Request, csrf: String?) -> Bool {

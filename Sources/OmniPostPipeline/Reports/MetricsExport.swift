@@ -14,30 +14,44 @@ public enum MetricsExport {
     }
 
     public static func text(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog, now: Date = Date()) throws -> String {
+        try text([(config, ledger, profiles)], now: now)
+    }
+
+    /// Several pipelines sharing one listener: each series carries a `pipeline` label (one pipeline's
+    /// series have none, so its queries stay as they were).
+    public static func text(_ pipelines: [(PipelineConfig, Ledger, ProfileCatalog)], now: Date = Date()) throws -> String {
         let r = PrometheusCollectorRegistry()
+        for (config, ledger, profiles) in pipelines {
+            try add(to: r, config: config, ledger: ledger, profiles: profiles, label: pipelines.count > 1 ? config.name : nil, now: now)
+        }
+        return r.emitToString()
+    }
+
+    static func add(to r: PrometheusCollectorRegistry, config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog, label: String?, now: Date) throws {
+        func L(_ labels: [(String, String)]) -> [(String, String)] { label.map { labels + [("pipeline", $0)] } ?? labels }
         let drops = try ledger.drops(), deliveries = try ledger.allDeliveries()
         let t = now.timeIntervalSince1970
 
         for (state, n) in Dictionary(grouping: drops, by: { $0.state.rawValue }).mapValues(\.count) {
-            r.makeGauge(descriptor: d("drops", "Drops in the ledger by state"), labels: [("state", state)]).set(to: Double(n))
+            r.makeGauge(descriptor: d("drops", "Drops in the ledger by state"), labels: L([("state", state)])).set(to: Double(n))
         }
         for (reason, n) in Dictionary(grouping: drops.compactMap(\.reasonCode), by: { $0 }).mapValues(\.count) {
-            r.makeGauge(descriptor: d("drop_reasons", "Drops that ended with a reason code, by code"), labels: [("reason", reason)]).set(to: Double(n))
+            r.makeGauge(descriptor: d("drop_reasons", "Drops that ended with a reason code, by code"), labels: L([("reason", reason)])).set(to: Double(n))
         }
         for (key, n) in Dictionary(grouping: deliveries, by: { "\($0.platform)|\($0.state.rawValue)" }).mapValues(\.count) {
             let p = key.split(separator: "|").map(String.init)
-            r.makeGauge(descriptor: d("deliveries", "Deliveries by platform and state"), labels: [("platform", p[0]), ("state", p[1])]).set(to: Double(n))
+            r.makeGauge(descriptor: d("deliveries", "Deliveries by platform and state"), labels: L([("platform", p[0]), ("state", p[1])])).set(to: Double(n))
         }
         for (key, n) in Dictionary(grouping: deliveries.filter { $0.state == .failed }, by: { "\($0.platform)|\($0.errorCode ?? "unknown")" }).mapValues(\.count) {
             let p = key.split(separator: "|").map(String.init)
-            r.makeGauge(descriptor: d("delivery_failures", "Failed deliveries by platform and reason code"), labels: [("platform", p[0]), ("reason", p[1])]).set(to: Double(n))
+            r.makeGauge(descriptor: d("delivery_failures", "Failed deliveries by platform and reason code"), labels: L([("platform", p[0]), ("reason", p[1])])).set(to: Double(n))
         }
         // Bytes and time of the uploads that published.
         let published = deliveries.filter { $0.state == .published }
         for (platform, list) in Dictionary(grouping: published, by: \.platform) {
-            r.makeCounter(descriptor: d("uploaded_bytes", "Bytes sent by uploads that published", unit: "total"), labels: [("platform", platform)])
+            r.makeCounter(descriptor: d("uploaded_bytes", "Bytes sent by uploads that published", unit: "total"), labels: L([("platform", platform)]))
                 .increment(by: Int64(list.reduce(0) { $0 + $1.bytesSent }))
-            let h = r.makeValueHistogram(descriptor: d("upload_duration_seconds", "Time from an upload's start to its post"), labels: [("platform", platform)], buckets: durationBuckets)
+            let h = r.makeValueHistogram(descriptor: d("upload_duration_seconds", "Time from an upload's start to its post"), labels: L([("platform", platform)]), buckets: durationBuckets)
             var bytes = 0.0, seconds = 0.0
             for d in list {
                 guard let s = d.uploadStartedAt, let f = d.uploadFinishedAt, f >= s else { continue }
@@ -45,36 +59,36 @@ public enum MetricsExport {
                 bytes += Double(d.bytesSent)
                 seconds += f - s
             }
-            r.makeGauge(descriptor: d("upload_speed_bytes_per_second", "Bytes per second over the uploads that published"), labels: [("platform", platform)])
+            r.makeGauge(descriptor: d("upload_speed_bytes_per_second", "Bytes per second over the uploads that published"), labels: L([("platform", platform)]))
                 .set(to: seconds > 0 ? bytes / seconds : 0)
         }
         // The queue, by what holds each delivery.
         let queued = deliveries.filter { !$0.state.isTerminal }
         for (gate, n) in Dictionary(grouping: queued, by: { d -> String in (d.notBefore ?? 0) > t ? (d.gate ?? "retry") : "ready" }).mapValues(\.count) {
-            r.makeGauge(descriptor: d("queue_depth", "Deliveries not yet final, by what holds them"), labels: [("gate", gate)]).set(to: Double(n))
+            r.makeGauge(descriptor: d("queue_depth", "Deliveries not yet final, by what holds them"), labels: L([("gate", gate)])).set(to: Double(n))
         }
         for q in try ledger.quotaUse(accounts: Array(config.accounts.keys), rules: profiles.quotas) {
-            r.makeGauge(descriptor: d("quota_used", "Quota used in the current window"), labels: [("account", q.account), ("rule", q.rule)]).set(to: Double(q.used))
-            r.makeGauge(descriptor: d("quota_limit", "Quota limit of the window"), labels: [("account", q.account), ("rule", q.rule)]).set(to: Double(q.limit))
+            r.makeGauge(descriptor: d("quota_used", "Quota used in the current window"), labels: L([("account", q.account), ("rule", q.rule)])).set(to: Double(q.used))
+            r.makeGauge(descriptor: d("quota_limit", "Quota limit of the window"), labels: L([("account", q.account), ("rule", q.rule)])).set(to: Double(q.limit))
         }
         for b in try ledger.breakers() {
-            r.makeGauge(descriptor: d("breaker_open", "1 while an account's breaker is open (or half open)"), labels: [("account", b.account)])
+            r.makeGauge(descriptor: d("breaker_open", "1 while an account's breaker is open (or half open)"), labels: L([("account", b.account)]))
                 .set(to: b.state.rawValue == "closed" ? 0 : 1)
         }
         for a in try ledger.tokenSummaries() {
             if let e = a.accessExpiresAt, e < 1e11 {
-                r.makeGauge(descriptor: d("token_expiry_seconds", "Seconds until a token lapses"), labels: [("account", a.account), ("token", "access")])
+                r.makeGauge(descriptor: d("token_expiry_seconds", "Seconds until a token lapses"), labels: L([("account", a.account), ("token", "access")]))
                     .set(to: e - t)
             }
             if let e = a.refreshExpiresAt {
-                r.makeGauge(descriptor: d("token_expiry_seconds", "Seconds until a token lapses"), labels: [("account", a.account), ("token", "refresh")])
+                r.makeGauge(descriptor: d("token_expiry_seconds", "Seconds until a token lapses"), labels: L([("account", a.account), ("token", "refresh")]))
                     .set(to: e - t)
             }
         }
         // Stage durations, from each drop's transitions: the time from one stage's end to the next one's.
         let events = try ledger.events()
         let stageHist = Dictionary(uniqueKeysWithValues: ["validate", "convert", "archive"].map {
-            ($0, r.makeValueHistogram(descriptor: d("stage_duration_seconds", "Time a drop spent in a stage"), labels: [("stage", $0)], buckets: durationBuckets))
+            ($0, r.makeValueHistogram(descriptor: d("stage_duration_seconds", "Time a drop spent in a stage"), labels: L([("stage", $0)]), buckets: durationBuckets))
         })
         var last: [String: Double] = [:]
         for e in events where e.deliveryId == nil {
@@ -83,8 +97,7 @@ public enum MetricsExport {
             if e.fromState != nil || e.stage == "watch" { last[drop] = e.at }
         }
         for (state, n) in Dictionary(grouping: events.filter { $0.stage == "watch" }, by: \.toState).mapValues(\.count) {
-            r.makeGauge(descriptor: d("watch_events", "Watcher events by kind (watching, overflow, renamed…)"), labels: [("kind", state)]).set(to: Double(n))
+            r.makeGauge(descriptor: d("watch_events", "Watcher events by kind (watching, overflow, renamed…)"), labels: L([("kind", state)])).set(to: Double(n))
         }
-        return r.emitToString()
     }
 }

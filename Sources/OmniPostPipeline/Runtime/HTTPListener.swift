@@ -13,30 +13,60 @@ public final class HTTPListener: Sendable {
     let task: Task<Void, any Error>
     let group: ServiceGroup
     public let port: Int
-    /// The open pipeline, once there is one: what `/metrics`, `/readyz` and `/api/v1` read.
+    let config: HTTPConfig
+    /// The open pipelines, once there are any: what `/metrics`, `/readyz`, `/api/v1` and the dashboard read.
     let operatorBox: OperatorBox
+    /// The folders and keys of the pipelines whose media it serves (`media_host: {serve: true}`).
+    let media: MediaShelf
 
-    init(task: Task<Void, any Error>, group: ServiceGroup, port: Int, operatorBox: OperatorBox) {
+    init(task: Task<Void, any Error>, group: ServiceGroup, port: Int, config: HTTPConfig, operatorBox: OperatorBox, media: MediaShelf) {
         self.task = task
         self.group = group
         self.port = port
+        self.config = config
         self.operatorBox = operatorBox
+        self.media = media
     }
 
-    /// Gives the routes the pipeline they report on.
+    /// Gives the routes a pipeline they report on (several pipelines of one daemon may share a listener).
     func attach(_ ctx: PipelineContext, watcher: InboxWatcher) { operatorBox.set(ctx, watcher) }
 
+    /// Listeners of this process by address: pipelines run by one daemon that name the same `listen:`
+    /// share one listener (one dashboard, one `/metrics`), kept until the last of them closes.
+    static let hub = ListenerHub()
+
+    /// The listener for `config`: the one this process already runs on that address, or a new one.
+    static func acquire(_ config: HTTPConfig, pipeline: String, media: (folder: URL, signer: MediaLinkSigner)?, logger: Logger) async throws -> HTTPListener {
+        try await hub.acquire(config, pipeline: pipeline) {
+            try await start(config, logger: logger)
+        }.adding(media, for: pipeline)
+    }
+
+    /// Lets go of `pipeline`'s share: its pages go, and the listener stops with the last share.
+    func release(pipeline: String, context: PipelineContext?) async {
+        if let context { operatorBox.remove(context) }
+        media.remove(pipeline)
+        if await Self.hub.release(self, pipeline: pipeline) { await stop() }
+    }
+
+    func adding(_ m: (folder: URL, signer: MediaLinkSigner)?, for pipeline: String) throws -> HTTPListener {
+        if let m {
+            try FileManager.default.createDirectory(at: m.folder, withIntermediateDirectories: true)
+            media.add(pipeline, folder: m.folder, signer: m.signer)
+        }
+        return self
+    }
+
     /// Binds and starts serving; returns once the port is bound.
-    public static func start(_ config: HTTPConfig, media: (folder: URL, signer: MediaLinkSigner)?, logger: Logger) async throws -> HTTPListener {
+    public static func start(_ config: HTTPConfig, media: (folder: URL, signer: MediaLinkSigner)? = nil, logger: Logger) async throws -> HTTPListener {
         let router = Router(context: OperatorContext.self)
         let token = config.tokenFile.flatMap { try? String(contentsOf: $0, encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
         let access = OperatorAccess(token: token)
         let box = OperatorBox()
-        if let media {
-            try FileManager.default.createDirectory(at: media.folder, withIntermediateDirectories: true)
-            router.add(middleware: SignedMediaMiddleware(signer: media.signer, files: FileMiddleware(media.folder.path, urlBasePath: "/media", logger: logger)))
-        }
+        let shelf = MediaShelf(logger: logger)
+        router.add(middleware: SignedMediaMiddleware(shelf: shelf))
         router.add(middleware: ReadGuard(access: access))
+        router.add(middleware: SnapshotCache(box: box, access: access))
         router.get("/healthz") { _, _ in "ok\n" }
         OperatorRoutes.add(to: router, box: box, access: access)
         DashboardRoutes.add(to: router, box: box, access: access, library: try await DashboardRoutes.templates())
@@ -48,7 +78,9 @@ public final class HTTPListener: Sendable {
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
         for _ in 0..<500 {
-            if let p = bound.value { return HTTPListener(task: task, group: group, port: p, operatorBox: box) }
+            if let p = bound.value {
+                return try HTTPListener(task: task, group: group, port: p, config: config, operatorBox: box, media: shelf).adding(media, for: "")
+            }
             if task.isCancelled { break }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -64,17 +96,69 @@ public final class HTTPListener: Sendable {
     }
 }
 
+/// This process's listeners by `host:port`, each with the pipelines sharing it. A listener on port 0
+/// (tests, sandbox mode) is never shared: each asks for a port of its own.
+actor ListenerHub {
+    private var open: [String: (listener: HTTPListener, pipelines: Set<String>)] = [:]
+
+    func acquire(_ config: HTTPConfig, pipeline: String, start: () async throws -> HTTPListener) async throws -> HTTPListener {
+        let key = "\(config.host):\(config.port)"
+        if config.port != 0, var held = open[key] {
+            guard held.listener.config == config else {
+                throw OmniError(.configInvalid, "pipelines \(held.pipelines.sorted().joined(separator: ", ")) and \(pipeline) both listen on \(key) with different `http:` settings; give them the same `http:` (one listener, one dashboard) or different ports")
+            }
+            held.pipelines.insert(pipeline)
+            open[key] = held
+            return held.listener
+        }
+        let l = try await start()
+        if config.port != 0 { open[key] = (l, [pipeline]) }
+        return l
+    }
+
+    /// True when nobody holds the listener any more (the caller stops it).
+    func release(_ l: HTTPListener, pipeline: String) -> Bool {
+        let key = "\(l.config.host):\(l.config.port)"
+        guard l.config.port != 0, var held = open[key], held.listener === l else { return true }
+        held.pipelines.remove(pipeline)
+        if held.pipelines.isEmpty { open[key] = nil; return true }
+        open[key] = held
+        return false
+    }
+}
+
+/// The media folders a listener serves, each with the key its links are signed with.
+final class MediaShelf: @unchecked Sendable {
+    private let lock = NSLock()
+    private var shelves: [(pipeline: String, signer: MediaLinkSigner, files: FileMiddleware<OperatorContext, LocalFileSystem>)] = []
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+
+    func add(_ pipeline: String, folder: URL, signer: MediaLinkSigner) {
+        lock.lock(); defer { lock.unlock() }
+        shelves.removeAll { $0.pipeline == pipeline }
+        shelves.append((pipeline, signer, FileMiddleware(folder.path, urlBasePath: "/media", logger: logger)))
+    }
+
+    func remove(_ pipeline: String) { lock.lock(); shelves.removeAll { $0.pipeline == pipeline }; lock.unlock() }
+
+    /// The folder whose key signed this link, if one did and it has not expired.
+    func files(name: String, expires: String?, sig: String?) -> FileMiddleware<OperatorContext, LocalFileSystem>? {
+        lock.lock(); defer { lock.unlock() }
+        return shelves.first { $0.signer.verify(name: name, expires: expires, sig: sig) }?.files
+    }
+}
+
 /// `/media/<name>?expires=…&sig=…` goes to the files only with a signature of ours that has not
 /// expired; anything else under `/media/` is 403, and other paths pass by.
-struct SignedMediaMiddleware<Context: RequestContext>: RouterMiddleware {
-    let signer: MediaLinkSigner
-    let files: FileMiddleware<Context, LocalFileSystem>
+struct SignedMediaMiddleware: RouterMiddleware {
+    let shelf: MediaShelf
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: OperatorContext, next: (Request, OperatorContext) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/media/") else { return try await next(request, context) }
         let name = String(request.uri.path.dropFirst("/media/".count))
         let q = request.uri.queryParameters
-        guard signer.verify(name: name, expires: q["expires"].map(String.init), sig: q["sig"].map(String.init)) else {
+        guard let files = shelf.files(name: name, expires: q["expires"].map(String.init), sig: q["sig"].map(String.init)) else {
             return Response(status: .forbidden, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "this link is not valid, or it expired\n")))
         }
         // FileMiddleware serves a file where the rest of the chain answers "not found".

@@ -10,11 +10,30 @@ import OmniPostPlatforms
 /// token from `http.token_file`. Nothing here can block a stage: reads are ledger snapshots, and a
 /// mutation is the same ledger call `omnipost retry`/`cancel` makes.
 final class OperatorBox: @unchecked Sendable {
+    typealias Entry = (ctx: PipelineContext, watcher: InboxWatcher, adapters: [String: any PlatformAdapter])
     private let lock = NSLock()
-    private var value: (ctx: PipelineContext, watcher: InboxWatcher, adapters: [String: any PlatformAdapter])?
+    private var entries: [Entry] = []
     private var stop = false
-    func set(_ ctx: PipelineContext, _ watcher: InboxWatcher) { lock.lock(); value = (ctx, watcher, ctx.adapters); lock.unlock() }
-    var current: (ctx: PipelineContext, watcher: InboxWatcher, adapters: [String: any PlatformAdapter])? { lock.lock(); defer { lock.unlock() }; return value }
+    /// Adds a pipeline, or replaces the one of the same name (a reload).
+    func set(_ ctx: PipelineContext, _ watcher: InboxWatcher) {
+        lock.lock(); defer { lock.unlock() }
+        entries.removeAll { $0.ctx.config.name == ctx.config.name }
+        entries.append((ctx, watcher, ctx.adapters))
+    }
+    /// Takes a closed pipeline away (only that one: a reload's new one may already be in).
+    func remove(_ ctx: PipelineContext) { lock.lock(); entries.removeAll { $0.ctx.owner == ctx.owner }; lock.unlock() }
+    var all: [Entry] { lock.lock(); defer { lock.unlock() }; return entries }
+    /// The first pipeline: the only one, unless several share the listener.
+    var current: Entry? { all.first }
+    /// The pipeline a request names (`?pipeline=`), or the first.
+    func pick(_ name: String?) -> Entry? {
+        let list = all
+        guard let name, !name.isEmpty else { return list.first }
+        return list.first { $0.ctx.config.name == name }
+    }
+    func pick(_ req: Request) -> Entry? { pick(req.uri.queryParameters["pipeline"].map(String.init)) }
+    /// The pipeline whose ledger holds this drop.
+    func holding(drop id: String) -> Entry? { all.first { (try? $0.ctx.ledger.drop(id)) != nil } }
     /// Set when the listener stops: long-lived answers (the dashboard's event stream) end.
     var stopping: Bool {
         get { lock.lock(); defer { lock.unlock() }; return stop }
@@ -33,7 +52,7 @@ enum OperatorRoutes {
     static let notReady = Response(status: .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "the pipeline is still opening\n")))
 
     static func json(_ status: HTTPResponse.Status = .ok, _ object: Any) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(data: data)))
     }
 
@@ -49,54 +68,63 @@ enum OperatorRoutes {
         @Sendable func authorized(_ req: Request) -> Bool { access.bearer(req) }
 
         router.get("/metrics") { _, _ -> Response in
-            guard let o = box.current else { return notReady }
-            let text = try MetricsExport.text(config: o.ctx.config, ledger: o.ctx.ledger, profiles: o.ctx.profiles)
+            let all = box.all
+            guard !all.isEmpty else { return notReady }
+            let text = try MetricsExport.text(all.map { ($0.ctx.config, $0.ctx.ledger, $0.ctx.profiles) })
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: .init(string: text)))
         }
         router.get("/readyz") { _, _ -> Response in
-            guard let o = box.current else { return notReady }
-            let checks = Readiness.check(o.ctx, watcher: o.watcher)
+            let all = box.all
+            guard !all.isEmpty else { return notReady }
+            // One pipeline: its checks by name; several: each named `pipeline/check`.
+            let checks = all.flatMap { o in
+                Readiness.check(o.ctx, watcher: o.watcher).map { c in
+                    var c = c
+                    if all.count > 1 { c.name = "\(o.ctx.config.name)/\(c.name)" }
+                    return c
+                }
+            }
             return json(checks.allSatisfy(\.ok) ? .ok : .serviceUnavailable,
                         ["ready": checks.allSatisfy(\.ok), "checks": checks.map { ["name": $0.name, "ok": $0.ok, "detail": $0.detail] }])
         }
         router.get("/api/v1/drops") { req, _ -> Response in
-            guard let o = box.current else { return notReady }
+            guard let o = box.pick(req) else { return notReady }
             let p = Page(req)
             var drops = try o.ctx.ledger.drops()
             if let s = p.state { drops = drops.filter { $0.state.rawValue == s } }
             return json(.ok, p.slice(drops.sorted { $0.id < $1.id }.map { encodable($0) }))
         }
-        router.get("/api/v1/drops/:id") { _, c -> Response in
-            guard let o = box.current else { return notReady }
+        router.get("/api/v1/drops/:id") { req, c -> Response in
             let id = c.parameters.get("id") ?? ""
+            guard let o = box.holding(drop: id) ?? box.pick(req) else { return notReady }
             guard let d = try o.ctx.ledger.drops().first(where: { $0.id == id }) else { return json(.notFound, ["error": "no drop \(id)"]) }
             return json(.ok, ["drop": encodable(d), "deliveries": try o.ctx.ledger.deliveries(forDrop: id).map { encodable($0) },
                               "events": try o.ctx.ledger.events(forDrop: id).map { encodable($0) }])
         }
         router.get("/api/v1/deliveries") { req, _ -> Response in
-            guard let o = box.current else { return notReady }
+            guard let o = box.pick(req) else { return notReady }
             let p = Page(req)
             var ds = try o.ctx.ledger.allDeliveries()
             if let s = p.state { ds = ds.filter { $0.state.rawValue == s } }
             if let pl = p.platform { ds = ds.filter { $0.platform == pl } }
             return json(.ok, p.slice(ds.map { encodable($0) }))
         }
-        router.get("/api/v1/queue") { _, _ -> Response in
-            guard let o = box.current else { return notReady }
+        router.get("/api/v1/queue") { req, _ -> Response in
+            guard let o = box.pick(req) else { return notReady }
             let r = try StatusReport.gather(config: o.ctx.config, ledger: o.ctx.ledger, profiles: o.ctx.profiles)
             return json(.ok, ["items": r.queue.map { encodable($0) }])
         }
-        router.get("/api/v1/quotas") { _, _ -> Response in
-            guard let o = box.current else { return notReady }
+        router.get("/api/v1/quotas") { req, _ -> Response in
+            guard let o = box.pick(req) else { return notReady }
             return json(.ok, ["items": try o.ctx.ledger.quotaUse(accounts: Array(o.ctx.config.accounts.keys), rules: o.ctx.profiles.quotas).map { encodable($0) }])
         }
-        router.get("/api/v1/accounts") { _, _ -> Response in
-            guard let o = box.current else { return notReady }
+        router.get("/api/v1/accounts") { req, _ -> Response in
+            guard let o = box.pick(req) else { return notReady }
             let r = try StatusReport.gather(config: o.ctx.config, ledger: o.ctx.ledger, profiles: o.ctx.profiles)
             return json(.ok, ["items": r.accounts.map { encodable($0) }, "warnings": r.accountWarnings, "breakers": try o.ctx.ledger.breakers().map { encodable($0) }])
         }
         router.get("/api/v1/events") { req, _ -> Response in
-            guard let o = box.current else { return notReady }
+            guard let o = box.pick(req) else { return notReady }
             let p = Page(req)
             let q = req.uri.queryParameters
             let events = try o.ctx.ledger.events(afterId: Int64(q["after"].map(String.init) ?? "") ?? 0, limit: p.limit + 1, drop: q["drop"].map(String.init),
@@ -108,8 +136,12 @@ enum OperatorRoutes {
                 guard authorized(req) else {
                     return json(.unauthorized, ["error": token == nil ? "mutations need http.token_file set, and its token as a bearer token" : "a bearer token is needed: Authorization: Bearer <token from http.token_file>"])
                 }
-                guard let o = box.current else { return notReady }
                 let id = c.parameters.get("id") ?? ""
+                // A drop is found in whichever pipeline holds it; a delivery number needs `?pipeline=` when several share the listener.
+                guard let o = box.holding(drop: id) ?? box.pick(req) else { return notReady }
+                if Int64(id) != nil, box.all.count > 1, req.uri.queryParameters["pipeline"] == nil {
+                    return json(.badRequest, ["id": id, "error": "invalid_value", "message": "several pipelines share this listener: name one with ?pipeline="])
+                }
                 let control = QueueControl(config: o.ctx.config, ledger: o.ctx.ledger, who: "api")
                 do {
                     let lines = action == "retry" ? try control.retry(id) : try await control.cancel(id, adapters: o.adapters)

@@ -76,7 +76,7 @@ public final class Pipeline: Sendable {
                     ? (folder: config.paths.root.appendingPathComponent("media"), signer: MediaLinkSigner(key: try sealer(config).derivedKey(for: "media links")))
                     : nil
                 if let media { MediaLinkSigner.sweep(folder: media.folder, olderThan: Int(config.mediaHost!.linkTTL.seconds) + 600) }
-                let l = try await HTTPListener.start(h, media: media, logger: logger)
+                let l = try await HTTPListener.acquire(h, pipeline: config.name, media: media, logger: logger)
                 listener = l
                 if let media {
                     served = ServedMedia(folder: media.folder, base: h.publicURL ?? "http://\(h.isLoopback ? h.host : "127.0.0.1"):\(l.port)", signer: media.signer)
@@ -109,7 +109,7 @@ public final class Pipeline: Sendable {
             listener?.attach(ctx, watcher: watcher)
             return Pipeline(context: ctx, sandbox: sandbox, listener: listener, watcher: watcher, http: http, tokens: tokens)
         } catch {
-            await listener?.stop()
+            await listener?.release(pipeline: config.name, context: nil)
             try? await http.shutdown()
             await sandbox?.stop()
             throw error
@@ -301,7 +301,7 @@ public final class Pipeline: Sendable {
                 if let due = try stage.nextDeadline() {
                     pause = min(pause, .milliseconds(max(10, Int64(due.timeIntervalSince(ctx.now) * 1000) + 10)))
                 }
-            } catch is CancellationError {
+            } catch is CancellationError where Task.isCancelled {
                 return
             } catch {
                 // One bad unit of work never stops the daemon; the lease lets it be retried.
@@ -314,7 +314,7 @@ public final class Pipeline: Sendable {
 
     /// Stops the listener, the HTTP client and (unless a reload keeps it) the embedded sandbox.
     public func close(keepingSandbox: Bool = false) async {
-        await listener?.stop()
+        await listener?.release(pipeline: context.config.name, context: context)
         try? await http.shutdown()
         if !keepingSandbox { await sandbox?.stop() }
     }

@@ -53,6 +53,7 @@ struct ConvertStage: Stage {
                         do {
                             r = try await render(drop: drop, delivery: d, clipPath: clipPath, durationS: info?.durationS ?? 0, manifest: manifest)
                         } catch {
+                            try OmniError.passCancellation(error)
                             if let key = d.specKey { renderErrors[key] = OmniError.wrap(error) }
                             throw error
                         }
@@ -72,6 +73,7 @@ struct ConvertStage: Stage {
                     }
                     chosen[d.id!] = r
                 } catch {
+                    try OmniError.passCancellation(error)
                     failed[d.id!] = OmniError.wrap(error)
                 }
             }
@@ -104,6 +106,7 @@ struct ConvertStage: Stage {
                                           detail: (renditions.isEmpty ? "nothing to convert" : "\(renditions.count) rendition(s)")
                                               + (failed.isEmpty ? "" : "; \(failed.count) target(s) failed"))
         } catch {
+            try OmniError.passCancellation(error)
             let changed = error as? SourceChanged
             if let changed, try ctx.withdraw(drop.id, stage: name, reason: changed.reason) { return true }
             let e = changed.map { OmniError(.sourceChanged, $0.reason) } ?? OmniError.wrap(error)

@@ -35,6 +35,7 @@ struct ValidateStage: Stage {
             // becomes a new drop.
             try ctx.withdraw(drop.id, stage: name, reason: changed.reason)
         } catch {
+            try OmniError.passCancellation(error)
             let dup = error as? DuplicateDrop
             let e = dup?.error ?? OmniError.wrap(error)
             try ctx.ledger.transitionDrop(drop.id, from: .received, to: .rejected, stage: name, detail: "\(e.code): \(e.message)") { d in

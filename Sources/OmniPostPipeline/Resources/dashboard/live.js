@@ -20,7 +20,8 @@
         .then(function () { busy = false; if (again) { again = false; refresh(); } });
     }, 1000);
   }
-  var source = new EventSource('/live');
+  var pipeline = new URLSearchParams(location.search).get('pipeline');
+  var source = new EventSource('/live' + (pipeline ? '?pipeline=' + encodeURIComponent(pipeline) : ''));
   source.addEventListener('change', refresh);
   source.addEventListener('hello', function () { document.body.setAttribute('data-live', 'connected'); });
 })();
