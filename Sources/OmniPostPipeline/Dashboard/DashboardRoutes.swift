@@ -127,7 +127,9 @@ enum DashboardRoutes {
                     said = "\(action) \(id): \(e.message)"
                 }
                 var back = URLComponents(string: localPath(form["back"])) ?? URLComponents()
-                back.queryItems = [URLQueryItem(name: "said", value: said)]
+                var items = (back.queryItems ?? []).filter { $0.name != "said" && $0.name != "pipeline" }
+                if box.all.count > 1 { items.append(URLQueryItem(name: "pipeline", value: o.ctx.config.name)) }
+                back.queryItems = items + [URLQueryItem(name: "said", value: said)]
                 return Response(status: .seeOther, headers: [.location: back.string ?? "/"])
             }
         }
