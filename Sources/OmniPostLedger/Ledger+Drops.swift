@@ -182,10 +182,7 @@ extension Ledger {
                         events.append(e)
                     }
                 }
-                try db.execute(sql: "UPDATE drops SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
-                n += db.changesCount
-                try db.execute(sql: "UPDATE deliveries SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
-                n += db.changesCount
+                n += try Self.clearLeases(owner: owner, db)
                 var e = EventRecord(at: self.now, stage: "startup", toState: "lease_released",
                                     detail: "\(owner) is no longer running\(crashedOwners.contains(owner) ? " (it crashed)" : "")")
                 try e.insert(db)
@@ -200,13 +197,18 @@ extension Ledger {
     /// Lets go of everything `owner` holds (a pipeline stopped in this process, as on a reload): the
     /// drops and deliveries are free to be claimed at once, instead of when their leases would lapse.
     /// Work already checkpointed is kept; an upload resumes from its confirmed offset.
+    /// Frees the drops and deliveries `owner` holds; how many.
+    static func clearLeases(owner: String, _ db: Database) throws -> Int {
+        try db.execute(sql: "UPDATE drops SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
+        let drops = db.changesCount
+        try db.execute(sql: "UPDATE deliveries SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
+        return drops + db.changesCount
+    }
+
     @discardableResult
     public func releaseLeases(owner: String) throws -> Int {
         try write { db, events in
-            try db.execute(sql: "UPDATE drops SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
-            var n = db.changesCount
-            try db.execute(sql: "UPDATE deliveries SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
-            n += db.changesCount
+            let n = try Self.clearLeases(owner: owner, db)
             if n > 0 {
                 var e = EventRecord(at: self.now, stage: "reload", toState: "lease_released", detail: "\(owner) stopped for a reload; \(n) held item(s) released")
                 try e.insert(db)
