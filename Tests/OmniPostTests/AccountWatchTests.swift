@@ -22,8 +22,12 @@ import Testing
         // Both have a post due within 6 h and no check yet.
         #expect(try watch.due(lead: 6 * 3600) == ["tiktok:main", "x:main"])
         #expect(try watch.due(lead: 3600) == [], "nothing is due within the hour")
+        #expect(try watch.atStart() == ["tiktok:main", "x:main"], "never checked: both at start")
         for key in ["tiktok:main", "x:main"] { await watch.check(key, why: "test") }
         #expect(try watch.due(lead: 6 * 3600) == [], "checked within the hour")
+        // A restart or reload right after a good check does not refresh again; ten minutes later it does.
+        #expect(try watch.atStart() == [])
+        #expect(try watch.atStart(now: Date().addingTimeInterval(AccountWatch.startGrace + 1)) == ["tiktok:main", "x:main"])
         let summaries = try p.context.ledger.tokenSummaries()
         let tiktok = try #require(summaries.first { $0.account == "tiktok:main" })
         #expect(tiktok.checkOK == true && tiktok.checkDetail?.contains("main") == true, "\(tiktok)")
@@ -39,6 +43,7 @@ import Testing
         let failed = try #require(try p.context.ledger.tokenSummaries().first { $0.account == "tiktok:main" })
         #expect(failed.checkOK == false && failed.checkDetail?.contains("auth_revoked") == true, "\(failed)")
         #expect(try watch.due(lead: 6 * 3600) == ["tiktok:main"])
+        #expect(try watch.atStart() == ["tiktok:main"], "a failed check is checked again at the next start")
         let report = try StatusReport.gather(config: p.context.config, ledger: p.context.ledger, profiles: p.context.profiles)
         #expect(report.accountWarnings.contains { $0.hasPrefix("tiktok:main: its last check failed") }, "\(report.accountWarnings)")
         #expect(try report.text(ledger: p.context.ledger).contains("account warnings:"))

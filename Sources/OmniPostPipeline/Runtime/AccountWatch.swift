@@ -4,7 +4,8 @@ import OmniPostCore
 import OmniPostLedger
 import OmniPostPlatforms
 
-/// The daemon's own account checks (`account_checks:`): every account at start, and again when a post
+/// The daemon's own account checks (`account_checks:`): every account at start (but one checked good
+/// in the last 10 minutes), and again when a post
 /// of it is due within `lead` and it was not checked in the last hour — so a revoked grant is known
 /// (in `status`, in the ledger's events) hours before the post, not at it. Through the adapters' own
 /// token providers: two refreshing one rotating token would kill it.
@@ -14,16 +15,28 @@ struct AccountWatch: Sendable {
     let http: HTTPClient
     static let recheck = 3600.0
     static let every: Duration = .seconds(300)
+    /// A start (or reload) within this long of a good check does not check that account again: a crash
+    /// loop or a run of reloads must not spend a token refresh per account each time.
+    static let startGrace = 600.0
 
     func run() async {
         let cfg = ctx.config.accountChecks
         if cfg.atStart {
-            for key in tokens.keys.sorted() { await check(key, why: "at start") }
+            for key in (try? atStart()) ?? tokens.keys.sorted() { await check(key, why: "at start") }
         }
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.every)
             if Task.isCancelled { return }
             for key in (try? due(lead: cfg.lead.seconds)) ?? [] { await check(key, why: "a post is due within \(Int(cfg.lead.seconds / 3600)) h") }
+        }
+    }
+
+    /// The accounts to check at start: all but those checked good within `startGrace`.
+    func atStart(now: Date = Date()) throws -> [String] {
+        let summaries = Dictionary(try ctx.ledger.tokenSummaries().map { ($0.account, $0) }, uniquingKeysWith: { a, _ in a })
+        return tokens.keys.sorted().filter { key in
+            guard let s = summaries[key], s.checkOK == true, let at = s.checkedAt else { return true }
+            return now.timeIntervalSince1970 - at >= Self.startGrace
         }
     }
 
