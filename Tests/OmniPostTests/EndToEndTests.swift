@@ -77,6 +77,11 @@ import Testing
         #expect(info.video?.codec == "h264" && info.video?.pixelFormat == "yuv420p")
         let youtube = try #require(deliveries.first { $0.target == "youtube:main" })
         #expect(youtube.plan == .pass)
+        // ffmpeg's time for the one transcode is on the drop's timeline and in /metrics.
+        let rendered = try p.context.ledger.events(forDrop: shorts.dropId).filter { $0.stage == "convert" && $0.toState == "rendered" }
+        #expect(rendered.count == 1 && rendered.first?.detail?.hasPrefix("seconds=") == true && rendered.first?.detail?.hasSuffix("kind=transcode") == true)
+        let metrics = try MetricsExport.text(config: p.context.config, ledger: p.context.ledger, profiles: p.context.profiles)
+        #expect(metrics.contains(#"omnipost_ffmpeg_seconds_count{kind="transcode"} 1"#), "\(metrics)")
     }
 
     @Test func brokenSidecarFailsWithReportAndKeepsOriginals() async throws {

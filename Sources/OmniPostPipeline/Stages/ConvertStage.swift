@@ -170,6 +170,7 @@ struct ConvertStage: Stage {
                     sink.line("  \(dropId)  convert    \(line)")
                 }
             }
+            let started = ContinuousClock.now
             if spec.slideshow, let show = manifest?.slideshow, let sidecar = drop.sidecarPath {
                 ctx.progress.line("  \(drop.id)  convert    slideshow for \(d.target) …")
                 let dir = (sidecar as NSString).deletingLastPathComponent
@@ -185,6 +186,11 @@ struct ConvertStage: Stage {
                     input: clipPath, output: out, spec: spec, durationS: durationS, verifyAgainst: nil, planner: planner,
                     onProgress: onProgress)
             }
+            // ffmpeg's time, per rendition, for `/metrics` (omnipost_ffmpeg_seconds) and the drop's timeline.
+            let took = ContinuousClock.now - started
+            let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+            try? ctx.ledger.note(dropId: drop.id, target: d.target, stage: "convert", state: "rendered",
+                                 detail: String(format: "seconds=%.3f kind=%@", seconds, spec.slideshow ? "slideshow" : spec.kind.rawValue))
         }
         let hash = try FileHashing.sha256(path: out)
         return (out, hash.hex, hash.bytes)
