@@ -100,6 +100,8 @@ struct AccountsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try PlatformRegistry.load(path: pipeline)
+            // A typo is named as one, not answered "had no stored credentials".
+            do { _ = try config.account(account) } catch let e as OmniError { throw ValidationError(e.message) }
             let ledger = try Ledger(path: config.paths.ledger.path)
             print(try ledger.removeToken(account: account) ? "removed the stored credentials of \(account)" : "\(account) had no stored credentials")
         }
@@ -145,11 +147,7 @@ struct AccountsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try PlatformRegistry.load(path: pipeline)
-            guard config.accounts[account] != nil else {
-                var msg = "pipeline \(config.name) has no account '\(account)'"
-                if let g = DidYouMean.suggest(account, among: Array(config.accounts.keys)) { msg += "; did you mean '\(g)'?" }
-                throw ValidationError(msg)
-            }
+            do { _ = try config.account(account) } catch let e as OmniError { throw ValidationError(e.message) }
             guard token == "-" else {
                 throw ValidationError("give - and the token on standard input (`omnipost accounts set-token \(pipeline) \(account) - < token.txt`): a token as an argument shows in `ps` and shell history")
             }

@@ -8,6 +8,18 @@ import Testing
 /// `accounts import-cookies`: cookies.txt and a browser extension's JSON both read, bad lines answered
 /// at their line and column, the jar sealed in the ledger with when it lapses, re-sealed by `rekey`.
 @Suite struct CookieImportTests {
+    /// Every command that takes an account names a typo as one, with what was meant.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CheckCommandTests.binary)))
+    func anAccountTypoIsNamedByEveryAccountCommand() throws {
+        let dir = try TempDir()
+        let pipeline = try dir.write("p.yaml", "version: 1\nroot: \(dir.url.path)/p\nsandbox: embedded\ntargets: [youtube:main]\n")
+        let cookies = try dir.write("c.txt", Self.netscape)
+        for args in [["accounts", "remove", pipeline.path, "youtub:main"], ["accounts", "import-cookies", pipeline.path, "youtub:main", cookies.path]] {
+            let r = try CheckCommandTests.run(args)
+            #expect(r.status != 0 && r.out.contains("has no account 'youtub:main'; did you mean 'youtube:main'?"), "\(args[1]): \(r.out)")
+        }
+    }
+
     static let netscape = """
         # Netscape HTTP Cookie File
         # This is a generated file! Do not edit.

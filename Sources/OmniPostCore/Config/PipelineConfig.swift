@@ -245,3 +245,16 @@ extension AccountConfig {
         OmniError(.configInvalid, message, at: setting(key)?.location ?? location)
     }
 }
+
+extension PipelineConfig {
+    /// The account `key` names (`platform:name`), or an error that says which pipeline lacks it and what
+    /// was probably meant — one answer for every command that takes an account.
+    public func account(_ key: String) throws -> AccountConfig {
+        guard let a = accounts[key] else {
+            var msg = "pipeline \(name) has no account '\(key)'"
+            if let g = DidYouMean.suggest(key, among: Array(accounts.keys)) { msg += "; did you mean '\(g)'?" }
+            throw OmniError(.configInvalid, msg)
+        }
+        return a
+    }
+}

@@ -33,11 +33,7 @@ public struct AccountConnector: Sendable {
 
     /// Runs the flow; `say` gets what a person must read (the consent URL, what happened).
     public func connect(mode: Mode, say: @escaping @Sendable (String) -> Void) async throws -> AccountIdentity? {
-        guard let account = config.accounts[key] else {
-            var msg = "pipeline \(config.name) has no account '\(key)'"
-            if let g = DidYouMean.suggest(key, among: Array(config.accounts.keys)) { msg += "; did you mean '\(g)'?" }
-            throw OmniError(.configInvalid, msg)
-        }
+        let account = try config.account(key)
         guard let connect = OAuthConnect(account: account, http: http) else {
             throw OmniError(.configInvalid, "\(key): \(PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform) accounts do not authorize with OAuth; their settings go under accounts: \(key) (\(PlatformRegistry.descriptor(account.platform)?.accountFields.joined(separator: ", ") ?? ""))")
         }

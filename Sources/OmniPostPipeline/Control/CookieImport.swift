@@ -7,11 +7,7 @@ import OmniPostLedger
 /// the ledger with when the first of them lapses. No value is printed.
 public enum CookieImport {
     public static func run(config: PipelineConfig, account: String, file: String) throws -> Ledger.CookieJarSummary {
-        guard config.accounts[account] != nil else {
-            var msg = "pipeline \(config.name) has no account '\(account)'"
-            if let g = DidYouMean.suggest(account, among: Array(config.accounts.keys)) { msg += "; did you mean '\(g)'?" }
-            throw OmniError(.configInvalid, msg)
-        }
+        _ = try config.account(account)
         let jar = try CookieJar.load(path: file, displayName: (file as NSString).lastPathComponent)
         try config.paths.createAll()
         let ledger = try Ledger(path: config.paths.ledger.path)
