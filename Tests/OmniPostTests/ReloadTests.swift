@@ -84,6 +84,11 @@ import Testing
         #expect(videos.count == 3 && Set(videos.map(\.sha256)).count == 3, "\(videos.map(\.id))")
         let interrupted = try ledger.allAttempts().filter { $0.outcome == "interrupted" }
         #expect(!interrupted.isEmpty, "the reload interrupted an upload, which then resumed")
+        // A cut made by the reload is no failure of the platform's: no retry counted, no breaker moved.
+        let attempts = try ledger.allAttempts()
+        #expect(attempts.allSatisfy { $0.outcome == "published" || $0.outcome == "interrupted" },
+                "\(attempts.map { "\($0.outcome ?? "running") \($0.errorCode ?? "")" })")
+        #expect(try ledger.breakers().allSatisfy { $0.failures == 0 })
         #expect(try ledger.events(afterId: 0, limit: 10_000).contains { $0.stage == "reload" && $0.toState == "reloaded" })
 
         // A file that no longer reads: refused at its line, and the pipeline runs on as it was.

@@ -103,13 +103,17 @@ struct UploadStage: Sendable {
                 x.notBefore = nil
                 x.gate = nil
             }
-        } catch let e as DeliveryError {
-            handle(claim, e)
-        } catch is CancellationError {
-            // Shutting down: the lease lapses and the next start reconciles from the checkpoint.
-            try? ctx.ledger.closeAttempt(claim.attemptId, outcome: "interrupted", detail: "shutting down")
         } catch {
-            fail(claim, OmniError.wrap(error), status: nil, breaker: .neutral)
+            if Task.isCancelled {
+                // Shutting down or reloading: whatever the cut request threw (a cancelled HTTP call an adapter
+                // calls transient, a CancellationError), it says nothing about the platform — no retry counted,
+                // no breaker moved. The lease is released and the next claim reconciles from the checkpoint.
+                try? ctx.ledger.closeAttempt(claim.attemptId, outcome: "interrupted", detail: "shutting down")
+            } else if let e = error as? DeliveryError {
+                handle(claim, e)
+            } else {
+                fail(claim, OmniError.wrap(error), status: nil, breaker: .neutral)
+            }
         }
         ctx.wakeup.ring()
     }
