@@ -92,6 +92,13 @@ extension Ledger {
         try read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0 }
     }
 
+    /// Deliveries not yet final (the queue), whatever the ledger's history holds.
+    public func openDeliveries() throws -> [DeliveryRecord] {
+        try read { db in
+            try DeliveryRecord.filter(DeliveryState.allCases.filter { !$0.isTerminal }.map(\.rawValue).contains(Column("state"))).fetchAll(db)
+        }
+    }
+
     /// Deliveries in the given states, newest first.
     public func deliveries(in states: [DeliveryState], limit: Int = 500) throws -> [DeliveryRecord] {
         try read { db in

@@ -44,7 +44,7 @@ struct DashboardViews {
         let today = try ledger.outcomesByPlatform(since: midnight).sorted { $0.key < $1.key }
             .map { ["platform": $0.key, "published": $0.value.published, "failed": $0.value.failed, "anyFailed": $0.value.failed > 0] as [String: Any] }
 
-        let report = try StatusReport.gather(config: ctx.config, ledger: ledger, profiles: ctx.profiles)
+        let report = try StatusReport.gather(config: ctx.config, ledger: ledger, profiles: ctx.profiles, history: false)
         var gates: [String: Int] = [:]
         for q in report.queue { gates[q.gate ?? (q.state == "uploading" ? "uploading" : "due"), default: 0] += 1 }
         return [
@@ -232,7 +232,7 @@ struct DashboardViews {
     }
 
     func accountsPage() throws -> [String: Any] {
-        let report = try StatusReport.gather(config: ctx.config, ledger: ledger, profiles: ctx.profiles)
+        let report = try StatusReport.gather(config: ctx.config, ledger: ledger, profiles: ctx.profiles, history: false)
         return ["accounts": accounts(report), "warnings": report.accountWarnings, "quotas": quotas(report.quotas), "anyQuotas": !report.quotas.isEmpty,
                 "breakers": breakers(report.breakers), "anyBreakers": !report.breakers.isEmpty]
     }

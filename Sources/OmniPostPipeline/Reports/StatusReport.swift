@@ -33,8 +33,11 @@ public struct StatusReport: Sendable {
     /// Accounts whose refresh token lapses within `account_checks.warn_days`, and ones whose last check failed.
     public var accountWarnings: [String] = []
 
-    public static func gather(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog) throws -> StatusReport {
-        let deliveries = try ledger.allDeliveries()
+    /// With `history: false` (the dashboard and the API, read often) only what is still open is read:
+    /// `drops` and `attemptsByOutcome` stay empty and `deliveries` holds the queue's own, so a page costs
+    /// the same after a year of posts as on the first day.
+    public static func gather(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog, history: Bool = true) throws -> StatusReport {
+        let deliveries = history ? try ledger.allDeliveries() : try ledger.openDeliveries()
         let now = ledger.clock.now().timeIntervalSince1970
         let queue = deliveries.filter { !$0.state.isTerminal }
             // The claim's order: priority, then due time, then age.
@@ -52,10 +55,10 @@ public struct StatusReport: Sendable {
                     reason: [d.errorCode, d.errorMessage].compactMap { $0 }.joined(separator: ": ").nilIfEmpty)
             }
         var byOutcome: [String: Int] = [:]
-        for a in try ledger.allAttempts() { byOutcome[a.outcome ?? "running", default: 0] += 1 }
+        if history { for a in try ledger.allAttempts() { byOutcome[a.outcome ?? "running", default: 0] += 1 } }
         let tokens = try ledger.tokenSummaries()
         var report = StatusReport(
-            inboxes: try ledger.watchModes(), drops: try ledger.drops(), deliveries: deliveries, queue: queue,
+            inboxes: try ledger.watchModes(), drops: history ? try ledger.drops() : [], deliveries: deliveries, queue: queue,
             quotas: try ledger.quotaUse(accounts: Array(config.accounts.keys), rules: profiles.quotas),
             breakers: try ledger.breakers(), accounts: tokens, attemptsByOutcome: byOutcome)
         report.accountWarnings = Self.warnings(tokens, warnDays: config.accountChecks.warnDays, now: now)

@@ -44,7 +44,7 @@ struct AccountWatch: Sendable {
     func due(lead: Double, now: Date = Date()) throws -> [String] {
         let summaries = Dictionary(try ctx.ledger.tokenSummaries().map { ($0.account, $0) }, uniquingKeysWith: { a, _ in a })
         var out = Set<String>()
-        for d in try ctx.ledger.allDeliveries() where !d.state.isTerminal && tokens[d.accountKey] != nil {
+        for d in try ctx.ledger.openDeliveries() where tokens[d.accountKey] != nil {
             let at = d.scheduledAt ?? d.notBefore ?? now.timeIntervalSince1970
             guard at <= now.timeIntervalSince1970 + lead else { continue }
             let s = summaries[d.accountKey]

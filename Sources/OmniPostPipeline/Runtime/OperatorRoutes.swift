@@ -111,7 +111,7 @@ enum OperatorRoutes {
         }
         router.get("/api/v1/queue") { req, _ -> Response in
             guard let o = box.pick(req) else { return notReady }
-            let r = try StatusReport.gather(config: o.ctx.config, ledger: o.ctx.ledger, profiles: o.ctx.profiles)
+            let r = try StatusReport.gather(config: o.ctx.config, ledger: o.ctx.ledger, profiles: o.ctx.profiles, history: false)
             return json(.ok, ["items": r.queue.map { encodable($0) }])
         }
         router.get("/api/v1/quotas") { req, _ -> Response in
@@ -120,7 +120,7 @@ enum OperatorRoutes {
         }
         router.get("/api/v1/accounts") { req, _ -> Response in
             guard let o = box.pick(req) else { return notReady }
-            let r = try StatusReport.gather(config: o.ctx.config, ledger: o.ctx.ledger, profiles: o.ctx.profiles)
+            let r = try StatusReport.gather(config: o.ctx.config, ledger: o.ctx.ledger, profiles: o.ctx.profiles, history: false)
             return json(.ok, ["items": r.accounts.map { encodable($0) }, "warnings": r.accountWarnings, "breakers": try o.ctx.ledger.breakers().map { encodable($0) }])
         }
         router.get("/api/v1/events") { req, _ -> Response in
