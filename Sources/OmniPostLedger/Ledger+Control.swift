@@ -78,27 +78,47 @@ extension Ledger {
         }
     }
 
+    /// What a retry of one delivery of an open drop did, for the line the person reads.
+    public struct RetriedDelivery: Sendable {
+        public var delivery: DeliveryRecord
+        /// Failed → queued again (false: a held delivery let go now).
+        public var requeued: Bool
+        /// What held it (quota, breaker, retry, auth) when it was only held.
+        public var heldBy: String?
+    }
+
     /// Puts a failed delivery back in the queue with a fresh attempt count and age, as long as its drop
     /// is still open (its rendition is still in work/). A finished drop is retried as a whole instead.
+    /// One that holds a platform session is reconciled first: a post found there is recorded, a session
+    /// still good is resumed, one the platform failed is replaced by a new upload (`SessionPolicy.retry`).
+    /// A delivery only held (by a quota, a breaker, a backoff, its account's credentials) is looked at
+    /// again now: the queue's gates are evaluated afresh under the pipeline's current settings.
     @discardableResult
-    public func retryDelivery(_ id: Int64, by who: String) throws -> DeliveryRecord {
+    public func retryDelivery(_ id: Int64, by who: String) throws -> RetriedDelivery {
         try write { db, events in
             let now = self.now
             guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.invalidValue, "there is no delivery \(id)") }
-            if d.state == .ready, d.gate == "auth" {
-                // Held because its account's credentials were refused while it had a platform session:
-                // released now (after `accounts set-token`), it reconciles that session first.
+            if d.state == .ready, let gate = d.gate, Self.releasableGates.contains(gate) {
+                // Held, not failed: a person asks for it now (a raised quota, `accounts set-token` after
+                // an auth hold). The claim looks at every gate again and holds it anew if one is still shut;
+                // one held for its credentials reconciles its session before anything is sent.
                 d.notBefore = nil
                 d.gate = nil
+                d.errorCode = nil
+                d.errorMessage = nil
                 d.updatedAt = now
                 try d.update(db)
                 var e = EventRecord(at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: "control", fromState: "ready",
-                                    toState: "ready", detail: "released by \(who); its session is reconciled before anything is sent")
+                                    toState: "ready", detail: "released by \(who) from its \(gate) hold; looked at again now"
+                                        + (d.remoteSession != nil ? "; its session is reconciled before anything is sent" : ""))
                 try e.insert(db)
                 events.append(e)
-                return d
+                return RetriedDelivery(delivery: d, requeued: false, heldBy: gate)
             }
-            guard d.state == .failed else { throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is \(d.state.rawValue); only failed deliveries are retried") }
+            guard d.state == .failed else {
+                throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is \(d.state.rawValue)"
+                                + (d.gate.map { " (held by \($0))" } ?? "") + "; only failed or held deliveries are retried")
+            }
             guard let drop = try DropRecord.fetchOne(db, key: d.dropId), drop.state == .converted else {
                 throw OmniError(.invalidValue, "delivery \(id)'s drop \(d.dropId) is finished; retry the drop instead (`omnipost retry \(d.dropId)`)")
             }
@@ -110,13 +130,93 @@ extension Ledger {
             d.errorCode = nil
             d.errorMessage = nil
             d.uploadStartedAt = nil
+            d.sessionPolicy = d.remoteSession != nil ? .retry : nil
             d.updatedAt = now
             try d.update(db)
             var e = EventRecord(at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: "control", fromState: DeliveryState.failed.rawValue,
-                                toState: to.rawValue, detail: "retry asked by \(who)")
+                                toState: to.rawValue, detail: "retry asked by \(who)" + (d.remoteSession != nil
+                                    ? "; its upload session is reconciled first (a post found is recorded, a failed one is replaced by a new upload)" : ""))
             try e.insert(db)
             events.append(e)
-            return d
+            return RetriedDelivery(delivery: d, requeued: true, heldBy: nil)
+        }
+    }
+
+    /// Holds a person's retry lets go: what the queue re-evaluates at the claim anyway. A schedule is the
+    /// sidecar's own wish and a cancel hold belongs to a cancel under way: those stay.
+    public static let releasableGates: Set<String> = ["quota", "breaker", "retry", "auth"]
+
+    /// Holds that were the queue's own reading of a quota (not the platform's answer) are looked at again:
+    /// at start and at a reload, when the pipeline's quotas may have changed. A hold that came from the
+    /// platform (its last attempt was deferred with `quota_exhausted`) keeps the platform's word.
+    /// Returns how many were let go.
+    @discardableResult
+    public func reevaluateQuotaHolds(reason: String) throws -> Int {
+        try write { db, events in
+            let now = self.now
+            let held = try DeliveryRecord.fetchAll(db, sql: """
+                SELECT * FROM deliveries WHERE state = 'ready' AND gate = 'quota'
+                  AND COALESCE((SELECT a.error_code FROM attempts a WHERE a.delivery_id = deliveries.id ORDER BY a.id DESC LIMIT 1), '') != 'quota_exhausted'
+                """)
+            for var d in held {
+                d.notBefore = nil
+                d.gate = nil
+                d.errorCode = nil
+                d.errorMessage = nil
+                d.updatedAt = now
+                try d.update(db)
+                var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: "queue", fromState: "ready",
+                                    toState: "ready", detail: "quota hold looked at again: \(reason)")
+                try e.insert(db)
+                events.append(e)
+            }
+            return held.count
+        }
+    }
+
+    /// A finished drop being retried: its files are forgotten (so the same files moved back into the inbox
+    /// count as new), and each failed delivery holding a platform session hands that session to the next
+    /// drop of the same content, which reconciles it before sending anything (`SessionPolicy.handover`).
+    /// Returns the targets whose session is handed over.
+    @discardableResult
+    public func prepareRetry(dropId: String) throws -> [String] {
+        try write { db, _ in
+            try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ?", arguments: [dropId])
+            let targets = try String.fetchAll(db, sql: """
+                SELECT target FROM deliveries WHERE drop_id = ? AND state = 'failed' AND remote_session IS NOT NULL ORDER BY id
+                """, arguments: [dropId])
+            try db.execute(sql: """
+                UPDATE deliveries SET session_policy = 'handover' WHERE drop_id = ? AND state = 'failed' AND remote_session IS NOT NULL
+                """, arguments: [dropId])
+            return targets
+        }
+    }
+
+    /// Inside the validate stage's transaction: the new drop's delivery `to` takes over the session of the
+    /// retried drop's failed delivery `from`. Refused when another drop took it first.
+    public static func takeOverSession(from: Int64, to newDrop: String, target: String, session: String, db: Database) throws {
+        try db.execute(sql: """
+            UPDATE deliveries SET remote_session = NULL, session_policy = NULL,
+              error_message = COALESCE(error_message, '') || '; retried: its upload session went to drop ' || ?
+            WHERE id = ? AND session_policy = 'handover' AND remote_session IS ?
+            """, arguments: [newDrop, from, session])
+        guard db.changesCount == 1 else {
+            throw OmniError(.duplicate, "\(target): the earlier upload session of delivery \(from) was taken over by another drop of the same content first")
+        }
+    }
+
+    /// The drop a retried finished drop's originals came back in as (the first drop of the same clip taken
+    /// after the retry), with its state — for a second retry, which must point there.
+    public func retriedAs(dropId: String) throws -> (at: Double, drop: DropRecord?)? {
+        try read { db in
+            guard let at = try Double.fetchOne(db, sql: """
+                SELECT at FROM events WHERE drop_id = ? AND stage = 'control' AND to_state = 'retried' ORDER BY id DESC LIMIT 1
+                """, arguments: [dropId]) else { return nil }
+            guard let old = try DropRecord.fetchOne(db, key: dropId) else { return (at, nil) }
+            let next = try DropRecord.fetchOne(db, sql: """
+                SELECT * FROM drops WHERE id != ? AND clip_path IS ? AND created_at >= ? ORDER BY created_at LIMIT 1
+                """, arguments: [dropId, old.clipPath, at])
+            return (at, next)
         }
     }
 
@@ -126,13 +226,6 @@ extension Ledger {
             try String.fetchOne(db, sql: """
                 SELECT detail FROM events WHERE drop_id = ? AND stage = 'archive' AND to_state IN ('archived','failed') ORDER BY id DESC LIMIT 1
                 """, arguments: [dropId])
-        }
-    }
-
-    /// Forgets a finished drop's files, so the same files moved back into the inbox count as new.
-    public func retireFiles(dropId: String) throws {
-        try write { db, _ in
-            try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ?", arguments: [dropId])
         }
     }
 }

@@ -24,7 +24,9 @@ extension Ledger {
     /// An earlier delivery of the same content to the same target that is published or on its way:
     /// the identity check that turns a re-dropped clip into a `duplicate` instead of a second post.
     /// A failed delivery that holds a platform session counts: its post may exist (never confirmed),
-    /// so the same content is not sent to that target again by a new drop.
+    /// so the same content is not sent to that target again by a new drop — unless its drop was retried
+    /// (`session_policy = 'handover'`): then the new drop's delivery takes the session over and
+    /// reconciles it first (`takeOverSession`).
     public func priorDelivery(contentSha256: String, target: String, excludingDrop: String) throws -> DeliveryRecord? {
         try read { db in
             try DeliveryRecord.fetchOne(db, sql: """
@@ -79,9 +81,10 @@ extension Ledger {
         try write { db, _ in
             let n = self.now
             try db.execute(sql: """
-                UPDATE deliveries SET remote_session = ?, confirmed_offset = ?, bytes_sent = ?, lease_expiry = ?, updated_at = ?
+                UPDATE deliveries SET remote_session = ?, confirmed_offset = ?, bytes_sent = ?, lease_expiry = ?, updated_at = ?,
+                  session_policy = CASE WHEN remote_session IS ? THEN session_policy ELSE NULL END
                 WHERE id = ? AND lease_owner = ?
-                """, arguments: [session, confirmedOffset, bytesSent, n + lease, n, deliveryId, owner])
+                """, arguments: [session, confirmedOffset, bytesSent, n + lease, n, session, deliveryId, owner])
             if db.changesCount == 0 {
                 throw OmniError(.internalError, "delivery \(deliveryId) lease was lost; stopping this upload")
             }

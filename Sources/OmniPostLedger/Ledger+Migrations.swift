@@ -227,6 +227,10 @@ extension Ledger {
                 """)
             try db.execute(sql: "CREATE TABLE notify_cursor (name TEXT PRIMARY KEY, event_id INTEGER NOT NULL)")
         }
+        m.registerMigration("v8") { db in
+            // What a retry asked of a delivery's platform session (DeliveryRecord.sessionPolicy).
+            try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN session_policy TEXT")
+        }
         return m
     }
 }

@@ -40,6 +40,12 @@ public struct Ledger: Sendable {
         try read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
     }
 
+    /// SQLite's `data_version` on the writer's connection: it moves when another connection — another
+    /// process, such as `omnipost retry` — commits, and never for this process's own writes.
+    public func externalChangeCount() throws -> Int {
+        try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+    }
+
     /// Whether a write transaction can begin now (`/readyz`): taken and rolled back, nothing written.
     public func canWrite() -> Bool {
         (try? writer.writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }) != nil

@@ -54,6 +54,8 @@ public struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     public var slotAt: Double?
     /// What holds the delivery back while `not_before` is in the future: schedule, quota, breaker, retry.
     public var gate: String?
+    /// What a person's retry asked of `remoteSession` (nil: resume it as usual). See `SessionPolicy`.
+    public var sessionPolicy: SessionPolicy?
 
     public init(
         dropId: String, target: String, platform: String, account: String, profile: String, state: DeliveryState,
@@ -80,4 +82,19 @@ public struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// What a retry asked of a delivery's platform session. A session is never dropped blindly — it may be
+/// a post — but once the platform says it failed, a person's retry means "upload it again".
+public enum SessionPolicy: String, Sendable, Codable {
+    /// Retried while its drop is in flight: reconcile; a post found is recorded, a session still good is
+    /// resumed (same rendition, same bytes), one the platform failed is replaced by a new upload.
+    case retry
+    /// Handed over from an earlier drop of the same content (`omnipost retry` on a finished drop): reconcile;
+    /// a post found is recorded, one still processing is waited for, anything else starts a new upload
+    /// (the rendition was made again, so the old session's bytes are not resumed).
+    case carried
+    /// On a failed delivery of a finished drop that was retried: the next drop of the same content takes
+    /// its session over (and it stops counting as a possible post of its own).
+    case handover
 }

@@ -59,24 +59,27 @@ public struct QueueControl: Sendable {
         return "delivery \(n) (\(d.target)) cancelled; its upload on the platform was abandoned"
     }
 
-    /// Retries one failed delivery of an open drop, or a whole finished drop: its originals go back
-    /// into the inbox and come in as a new drop, where the identity check skips every target already
-    /// published — so only what failed is posted again.
+    /// Retries one failed (or held) delivery of an open drop, or a whole finished drop: its originals go
+    /// back into the inbox and come in as a new drop, where the identity check skips every target already
+    /// published, and a failed target that held a platform session hands it to the new drop, which
+    /// reconciles it first — a post found there is recorded, one that failed is replaced by a new upload.
+    /// So only what failed is posted again, and nothing is posted twice. Each line says what will happen.
     public func retry(_ id: String) throws -> [String] {
         if let n = Int64(id) {
             guard let d = try ledger.delivery(n) else { throw OmniError(.invalidValue, "there is no delivery \(n)") }
             if let drop = try ledger.drop(d.dropId), drop.state.isTerminal { return try retry(drop.id) }
-            let r = try ledger.retryDelivery(n, by: who)
-            return ["delivery \(n) (\(r.target)) queued again"]
+            return [Self.line(try ledger.retryDelivery(n, by: who))]
         }
         guard let drop = try ledger.drop(id) else { throw OmniError(.invalidValue, "there is no drop or delivery '\(id)'") }
         if !drop.state.isTerminal {
-            let failed = try ledger.deliveries(forDrop: id).filter { $0.state == .failed || ($0.state == .ready && $0.gate == "auth") }
-            if failed.isEmpty { throw OmniError(.invalidValue, "drop \(id) is \(drop.state.rawValue) and has no failed delivery to retry") }
-            return try failed.map { d in
-                _ = try ledger.retryDelivery(d.id!, by: who)
-                return "delivery \(d.id!) (\(d.target)) queued again"
+            let open = try ledger.deliveries(forDrop: id).filter {
+                $0.state == .failed || ($0.state == .ready && $0.gate.map { Ledger.releasableGates.contains($0) } == true)
             }
+            if open.isEmpty { throw OmniError(.invalidValue, "drop \(id) is \(drop.state.rawValue) and has no failed or held delivery to retry") }
+            return try open.map { d in Self.line(try ledger.retryDelivery(d.id!, by: who)) }
+        }
+        if drop.state == .withdrawn {
+            throw OmniError(.invalidValue, "drop \(id) was withdrawn (its clip changed after it was taken); the finished file comes in as a new drop by itself")
         }
         if drop.manifestEntry != nil {
             throw OmniError(.invalidValue, "drop \(id) came from the clip list \(drop.sidecarPath ?? "?"); move the list and its clips from its archive folder back into the inbox to retry")
@@ -90,22 +93,49 @@ public struct QueueControl: Sendable {
         }
         let base = Self.originalsBase(folder, paths: config.paths)
         let rels = [drop.clipPath, drop.sidecarPath].compactMap { $0 } + drop.assets
-        for rel in rels where FileManager.default.fileExists(atPath: config.paths.inbox.appendingPathComponent(rel).path) {
+        let present = rels.filter { FileManager.default.fileExists(atPath: base.appendingPathComponent($0).path) }
+        if present.isEmpty {
+            // Nothing where the archive put it: retried already (say where it went), or moved by hand.
+            if let earlier = try ledger.retriedAs(dropId: id) {
+                let next = earlier.drop.map { "; they came in as drop \($0.id), which is \($0.state.rawValue)" + ($0.state.isTerminal ? " — retry that one" : "") } ?? "; no drop has taken them yet"
+                throw OmniError(.invalidValue, "drop \(id) was already retried at \(isoStamp(earlier.at)): its originals went back to the inbox\(next)")
+            }
+            throw OmniError(.invalidValue, "drop \(id)'s originals are no longer in \(folder)/; nothing was moved")
+        }
+        for rel in present where FileManager.default.fileExists(atPath: config.paths.inbox.appendingPathComponent(rel).path) {
             throw OmniError(.invalidValue, "the inbox already holds \(rel); move it away first")
         }
-        // Forgotten first, so the watcher takes the files coming back for new ones.
-        try ledger.retireFiles(dropId: id)
+        // Forgotten first, so the watcher takes the files coming back for new ones; failed sessions are
+        // handed to the drop they come back as.
+        let handed = try ledger.prepareRetry(dropId: id)
         var lines: [String] = []
-        for rel in rels {
-            let src = base.appendingPathComponent(rel)
-            guard FileManager.default.fileExists(atPath: src.path) else { continue }
-            try SafeFiles.moveOriginal(from: src, to: config.paths.inbox.appendingPathComponent(rel))
+        for rel in present {
+            try SafeFiles.moveOriginal(from: base.appendingPathComponent(rel), to: config.paths.inbox.appendingPathComponent(rel))
             lines.append("\(folder)/\(rel) → inbox/\(rel)")
         }
         try ledger.note(dropId: id, stage: "control", state: "retried", detail: "originals moved back to the inbox by \(who); they come in as a new drop")
-        let pending = deliveries.filter { $0.state != .published && $0.state != .cancelled }.map(\.target)
-        lines.append("drop \(id): originals back in the inbox" + (pending.isEmpty ? "" : "; \(pending.joined(separator: ", ")) will be tried again, published targets are skipped"))
+        let published = deliveries.filter { $0.state == .published }.map(\.target)
+        let again = deliveries.filter { $0.state != .published && $0.state != .cancelled }.map(\.target)
+        var said = "drop \(id): originals back in the inbox; they come in as a new drop"
+        if drop.state == .failed && deliveries.isEmpty { said += " and are validated again" }
+        if !again.isEmpty { said += "; \(again.joined(separator: ", ")) will be tried again" }
+        if !handed.isEmpty {
+            said += " (\(handed.joined(separator: ", ")): the earlier upload session is checked first — a post found there is recorded, a failed one is replaced by a new upload)"
+        }
+        if !published.isEmpty { said += "; published targets are skipped (\(published.joined(separator: ", ")))" }
+        lines.append(said)
         return lines
+    }
+
+    /// The line a delivery's retry answers with: what happens next.
+    static func line(_ r: Ledger.RetriedDelivery) -> String {
+        let d = r.delivery
+        let n = d.id ?? 0
+        if !r.requeued {
+            return "delivery \(n) (\(d.target)) was held by \(r.heldBy ?? "a gate"); it is looked at again now (held again if that gate is still shut)"
+        }
+        return "delivery \(n) (\(d.target)) queued again" + (d.remoteSession != nil
+            ? "; its upload session is checked first: a post found there is recorded, a failed one is replaced by a new upload" : "")
     }
 
     /// Where a drop's originals are, from what the archive stage recorded: `archive/<date>/<id>` or

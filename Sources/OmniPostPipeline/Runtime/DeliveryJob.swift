@@ -15,6 +15,11 @@ enum DeliveryJob {
         var job = UploadJob(deliveryId: id, filePath: path, size: size, contentType: MediaTypes.video(forPath: path), metadata: meta,
                             session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
         job.expectedSha256 = d.renditionSha256
+        switch d.sessionPolicy {
+        case .retry: job.sessionReuse = .replaceIfFailed
+        case .carried: job.sessionReuse = .replaceUnlessLive
+        case .handover, nil: job.sessionReuse = .resume
+        }
         if let drop = try ledger.drop(d.dropId) {
             job.drop = DropFacts(dropId: drop.id, target: d.target, stem: drop.stem, source: drop.clipPath ?? "",
                                  sidecarPath: drop.sidecarPath.map { inbox.appendingPathComponent($0).path },

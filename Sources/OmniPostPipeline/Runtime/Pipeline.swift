@@ -206,6 +206,10 @@ public final class Pipeline: Sendable {
             try ctx.ledger.note(dropId: nil, stage: "startup", state: "orphans_killed",
                                 detail: orphans.map { "ffmpeg pid \($0.pid) of dead pid \($0.ownerPid) → \(($0.output as NSString).lastPathComponent)" }.joined(separator: "; "))
         }
+        // Quotas may have changed since the holds were set (a raised limit, a reload): the queue's own
+        // holds are read again under the quotas now in force.
+        let released = try ctx.ledger.reevaluateQuotaHolds(reason: "the pipeline started with its current quotas")
+        if released > 0 { ctx.progress.line("  queue               \(released) deliveries held by a quota looked at again under the current quotas") }
         let cleaned = try WorkReconciler.reconcile(work: ctx.paths.work, ledger: ctx.ledger)
         if cleaned.removed > 0 {
             ctx.logger.info("cleaned work/ after an earlier run", metadata: ["omnipost.removed": "\(cleaned.removed)", "omnipost.kept": "\(cleaned.kept)"])
@@ -236,6 +240,7 @@ public final class Pipeline: Sendable {
                 group.addTask { await Self.loop(stage, ctx: ctx) }
             }
             group.addTask { await upload.run() }
+            group.addTask { await Self.watchLedger(ctx) }
             if !once {
                 let watch = AccountWatch(ctx: ctx, tokens: tokens, http: http)
                 group.addTask { await watch.run() }
@@ -309,6 +314,24 @@ public final class Pipeline: Sendable {
                 pause = .seconds(1)
             }
             await ctx.wakeup.wait(after: ticket, timeout: pause)
+        }
+    }
+
+    /// How often the ledger is asked whether another process changed it.
+    static let ledgerLook: Duration = .seconds(1)
+
+    /// Rings the stages when another process wrote the ledger (`omnipost retry`, `cancel`, `accounts
+    /// set-token`): what it asked for is taken up at once, not at the next idle timeout. One `PRAGMA` a
+    /// second on an idle daemon; the stages wake only when something did change.
+    static func watchLedger(_ ctx: PipelineContext) async {
+        var last = (try? ctx.ledger.externalChangeCount()) ?? 0
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: ledgerLook) } catch { return }
+            guard let now = try? ctx.ledger.externalChangeCount() else { continue }
+            if now != last {
+                last = now
+                ctx.wakeup.ring()
+            }
         }
     }
 

@@ -3,22 +3,28 @@ import OmniPostCore
 import OmniPostLedger
 
 /// Finishes drops: when every delivery is terminal, the originals go to `archive/YYYY/MM/DD/<drop>/`
-/// (all published) or `failed/<drop>/` (anything failed, or the drop was rejected), the outbox gets a
-/// result or failure report, and the drop's work/ folder is removed. Originals are only ever moved
+/// (something was published) or `failed/<drop>/` (nothing was, or the drop was rejected), the outbox gets
+/// a result or failure report, and the drop's work/ folder is removed. Originals are only ever moved
 /// by rename or verified copy (SafeFiles), so a crash half-way leaves every file in one of two places.
+///
+/// A drop published to some targets and failed on others is `partial`: its originals are archived (they
+/// are public now), the report — `state: "partial"`, a top-level reason naming each failed target and
+/// its code — goes both to `outbox/<drop>.result.json` (what went out, with its links) and to
+/// `outbox/failed/<drop>.failure.json` (what needs a person); the ledger records the drop as `failed`,
+/// so it is on the Failures list and `omnipost retry` sends only what failed.
 struct ArchiveStage: Stage {
     let name = "archive"
     let ctx: PipelineContext
 
     func step() async throws -> Bool {
         if let drop = try ctx.ledger.claimDrop(in: .rejected, owner: ctx.owner) {
-            try reporting(drop) { try finish(drop, success: false) }
+            try reporting(drop) { try finish(drop, outcome: .failed) }
             return true
         }
         let allTerminal = "NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id AND deliveries.state NOT IN ('published','failed','cancelled'))"
         if let drop = try ctx.ledger.claimDrop(in: .converted, owner: ctx.owner, where: allTerminal) {
             let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
-            try reporting(drop) { try finish(drop, success: deliveries.allSatisfy { $0.state == .published || $0.state == .cancelled }) }
+            try reporting(drop) { try finish(drop, outcome: Outcome(deliveries)) }
             return true
         }
         return false
@@ -35,11 +41,41 @@ struct ArchiveStage: Stage {
         }
     }
 
-    private func finish(_ drop: DropRecord, success: Bool) throws {
+    /// How a drop ended, from its deliveries.
+    enum Outcome: Equatable {
+        case published, partial, failed
+
+        init(_ deliveries: [DeliveryRecord]) {
+            if deliveries.allSatisfy({ $0.state == .published || $0.state == .cancelled }) { self = .published }
+            else if deliveries.contains(where: { $0.state == .published }) { self = .partial }
+            else { self = .failed }
+        }
+    }
+
+    /// The top-level reason of a drop whose deliveries failed: each failed target with its code, the
+    /// first one's code as the drop's — so a report and the Failures list never show an empty reason.
+    static func reason(_ deliveries: [DeliveryRecord]) -> (code: String, message: String)? {
+        let failed = deliveries.filter { $0.state == .failed }
+        guard let first = failed.first else { return nil }
+        let published = deliveries.filter { $0.state == .published }
+        var message = failed.map { "\($0.target) failed (\($0.errorCode ?? "failed"): \($0.errorMessage ?? "no reason recorded"))" }.joined(separator: "; ")
+        if !published.isEmpty {
+            message += "; published to " + published.map { $0.target + ($0.remoteUrl.map { " \($0)" } ?? "") }.joined(separator: ", ")
+        }
+        return (first.errorCode ?? ReasonCode.internalError.rawValue, message)
+    }
+
+    private func finish(_ drop: DropRecord, outcome: Outcome) throws {
+        var drop = drop
         let now = ctx.now
         let destDir: URL
         let relDest: String
-        if success {
+        let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
+        if drop.reasonCode == nil, let why = Self.reason(deliveries) {
+            drop.reasonCode = why.code
+            drop.reasonMessage = why.message
+        }
+        if outcome != .failed {
             var cal = Calendar(identifier: .gregorian)
             cal.timeZone = TimeZone(identifier: "UTC")!
             let c = cal.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: drop.createdAt))
@@ -50,7 +86,6 @@ struct ArchiveStage: Stage {
             destDir = ctx.paths.failed.appendingPathComponent(drop.id)
             relDest = "failed/\(drop.id)"
         }
-        let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
         // A clip list shared with drops still in flight (or entries still waiting for their clips) is
         // copied; the last drop to finish moves it.
         var shared = false
@@ -71,18 +106,44 @@ struct ArchiveStage: Stage {
                 ctx.logger.warning("original disappeared before archiving", metadata: ["omnipost.drop": "\(drop.id)", "omnipost.file": "\(rel)"])
             }
         }
-        let report = DropReport(drop: drop, deliveries: deliveries, state: success ? "published" : "failed", originals: relDest, finishedAt: now)
-        if success {
+        if drop.clipSha256 == nil, let clip = drop.clipPath {
+            // Rejected before its identity was taken: the report still names the clip by size and sha256.
+            let facts = Self.identify(destDir.appendingPathComponent(clip))
+            drop.clipBytes = drop.clipBytes ?? facts.bytes
+            drop.clipSha256 = facts.sha256
+        }
+        let report = DropReport(drop: drop, deliveries: deliveries, state: "\(outcome)", originals: relDest, finishedAt: now)
+        if outcome != .failed {
             try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
-        } else {
+        }
+        if outcome != .published {
             try report.write(to: ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json"))
             try report.write(to: destDir.appendingPathComponent("\(drop.id).failure.json"))
         }
         try? FileManager.default.removeItem(at: ctx.paths.work.appendingPathComponent(drop.id))
-        let from = drop.state
-        try ctx.ledger.transitionDrop(drop.id, from: from, to: success ? .archived : .failed, stage: name, detail: relDest)
+        let from = drop.state, finished = drop
+        try ctx.ledger.transitionDrop(drop.id, from: from, to: outcome == .published ? .archived : .failed, stage: name, detail: relDest) { d in
+            d.reasonCode = finished.reasonCode
+            d.reasonMessage = finished.reasonMessage
+            d.clipBytes = finished.clipBytes
+            d.clipSha256 = finished.clipSha256
+        }
         ctx.wakeup.ring()
     }
+
+    /// Size and sha256 of an original now in our own folder, read without following a link (a link is
+    /// named by neither). Files past `identifyLimit` are named by size only: a rejection stays cheap.
+    static func identify(_ url: URL) -> (bytes: Int64?, sha256: String?) {
+        var st = stat()
+        guard lstat(url.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return (nil, nil) }
+        let bytes = Int64(st.st_size)
+        guard bytes <= identifyLimit else { return (bytes, nil) }
+        // lstat said a regular file, not a link, and it is in our own folder now (failed/ or archive/).
+        return (bytes, (try? FileHashing.sha256(path: url.path))?.hex)
+    }
+
+    /// 8 GiB: past every platform's limit but a few, and a minute of hashing on a small NAS.
+    static let identifyLimit: Int64 = 8 << 30
 
     private func isSymlink(_ path: String) -> Bool {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil

@@ -91,6 +91,7 @@ struct UploadStage: Sendable {
             }
             var detail = result.url + (result.coverSet == true ? " (cover set)" : "")
             if result.reconciled { detail += " (found published when reconciling; nothing re-sent)" }
+            if let old = result.replacedSession { detail += " (uploaded anew: the earlier upload session could not become a post — \(old))" }
             if let at = meta.publishAt { detail += " (goes public at \(isoStamp(at)), scheduled on the platform)" }
             try ctx.ledger.transitionDelivery(id, from: .uploading, to: .published, stage: name, detail: detail, expectOwner: owner,
                                               attempt: attempt(claim, "published", breaker: .success)) { x in

@@ -25,6 +25,9 @@ struct ValidateStage: Stage {
                 d.probeJson = outcome.probeJson
                 d.assetsJson = assets.json
             }, alsoInTransaction: { db in
+                for h in outcome.handovers {
+                    try Ledger.takeOverSession(from: h.from, to: drop.id, target: h.target, session: h.session, db: db)
+                }
                 for var d in outcome.deliveries { try d.insert(db) }
             })
         } catch let late as PartnerArrived {
@@ -64,6 +67,8 @@ struct ValidateStage: Stage {
         var probeJson: String?
         var deliveries: [DeliveryRecord]
         var summary: String
+        /// Sessions of a retried drop's failed deliveries that this drop's deliveries take over.
+        var handovers: [(from: Int64, target: String, session: String)] = []
     }
 
     /// What the per-target part needs to know of the thing being published, a clip or a slideshow.
@@ -154,6 +159,7 @@ struct ValidateStage: Stage {
         let vars = templateVariables(drop: drop, source: source, manifest: manifest)
         var deliveries: [DeliveryRecord] = []
         var duplicates: [DeliveryRecord] = []
+        var handovers: [(from: Int64, target: String, session: String)] = []
         let now = ctx.now.timeIntervalSince1970
         let when = try publishTime(manifest, location: refLocation)
         for (index, t) in targets.enumerated() {
@@ -185,7 +191,16 @@ struct ValidateStage: Stage {
                 d.errorCode = decision.rejectCode?.rawValue
                 d.errorMessage = decision.rejectMessage
             }
-            if !manifest.republish, let prior = try ctx.ledger.priorDelivery(contentSha256: source.sha256, target: t.name, excludingDrop: drop.id) {
+            let prior = manifest.republish ? nil : try ctx.ledger.priorDelivery(contentSha256: source.sha256, target: t.name, excludingDrop: drop.id)
+            if let prior, prior.state == .failed, prior.sessionPolicy == .handover, let session = prior.remoteSession, let from = prior.id {
+                // The drop it failed in was retried: this delivery takes its session over and reconciles it
+                // before sending anything — a post found there is recorded, a failed one replaced.
+                if d.state == .planned {
+                    d.remoteSession = session
+                    d.sessionPolicy = .carried
+                    handovers.append((from, t.name, session))
+                }
+            } else if let prior {
                 d.state = .cancelled
                 d.errorCode = ReasonCode.duplicate.rawValue
                 d.errorMessage = "already \(prior.state == .published ? "published" : "being published") by drop \(prior.dropId)" + (prior.remoteUrl.map { " at \($0)" } ?? "")
@@ -208,7 +223,7 @@ struct ValidateStage: Stage {
         return Outcome(
             sha256: source.sha256, bytes: source.bytes, identity: source.identity,
             manifestJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(manifest), as: UTF8.self),
-            probeJson: source.probeJson, deliveries: deliveries, summary: summary)
+            probeJson: source.probeJson, deliveries: deliveries, summary: summary, handovers: handovers)
     }
 
     static func oneLine(_ text: String) -> String {

@@ -30,6 +30,8 @@ public struct UploadJob: Sendable {
     public var drop: DropFacts? = nil
     /// The clip's display size (rotation applied), for platforms that are told the aspect ratio (Bluesky).
     public var frame: (width: Int, height: Int)? = nil
+    /// What to do with `session` once reconciled: resume it (always, unless a person retried the delivery).
+    public var sessionReuse: SessionReuse = .resume
 
     public init(deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64, coverPath: String? = nil) {
         self.coverPath = coverPath
@@ -87,6 +89,21 @@ public struct PublishOutcome: Sendable, Equatable {
     public var coverError: String? = nil
     /// Found published by `reconcile`: nothing was sent this time.
     public var reconciled = false
+    /// A retried delivery's earlier session that could not become a post (why), replaced by a new upload.
+    public var replacedSession: String? = nil
+}
+
+/// What a delivery does with its persisted session after `reconcile`. A session may already be a post,
+/// so it is always reconciled first; only a person's retry lets one the platform gave up be replaced.
+public enum SessionReuse: Sendable, Equatable {
+    /// Continue it: the usual case (a crash, a lost reply, a restart).
+    case resume
+    /// Retried while its drop is in flight: resume a session that is still good; one the platform failed
+    /// (reconcile throws a permanent error) never becomes a post, so a new upload starts from the local bytes.
+    case replaceIfFailed
+    /// Handed over from an earlier drop (the rendition was made again): a post found is recorded and one
+    /// still processing is waited for; anything else — partial, unknown, failed — starts a new upload.
+    case replaceUnlessLive
 }
 
 /// Where an earlier, interrupted upload stands on the platform, as `reconcile` finds out.
@@ -145,12 +162,27 @@ extension PlatformAdapter {
         progress: @escaping @Sendable (Int64, Int64) -> Void
     ) async throws -> PublishOutcome {
         var job = job
+        var replaced: String? = nil
         if job.session != nil {
-            switch try await reconcile(job) {
+            let state: RemoteState
+            do {
+                state = try await reconcile(job)
+            } catch let e as DeliveryError where e.kind == .permanent && job.sessionReuse != .resume {
+                // The platform failed this session (its processing, its container): it is not a post and
+                // never will be, and a person asked for the delivery again — so it is uploaded anew.
+                replaced = "\(e.code): \(e.message)"
+                state = .notStarted
+            }
+            switch state {
             case .published(var outcome):
                 outcome.reconciled = true
                 return outcome
             case .notStarted:
+                job.session = nil
+                job.confirmedOffset = 0
+            case .partial where job.sessionReuse == .replaceUnlessLive:
+                // Bytes of an earlier rendition: never continued with this one's.
+                replaced = replaced ?? "an unfinished upload of an earlier rendition"
                 job.session = nil
                 job.confirmedOffset = 0
             case .partial(let offset):
@@ -159,6 +191,8 @@ extension PlatformAdapter {
                 job.confirmedOffset = job.size
             }
         }
-        return try await publish(job, checkpoint: checkpoint, progress: progress)
+        var outcome = try await publish(job, checkpoint: checkpoint, progress: progress)
+        outcome.replacedSession = replaced
+        return outcome
     }
 }
