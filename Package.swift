@@ -110,6 +110,8 @@ let package = Package(
                 "OmniPostCore", "OmniPostLedger", "OmniPostMedia", "OmniPostIngest",
                 "OmniPostPlatforms", "OmniPostSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Its connection cap (MaximumAvailableConnections) for the listener.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Mustache", package: "swift-mustache"),

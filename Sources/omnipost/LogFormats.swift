@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OmniPostCore
 
 /// `--log-format json|logfmt|text`: one line per message on standard error, for journald and log
 /// shippers (Loki, Vector, Fluent Bit) to read fields from rather than parse prose.
@@ -30,7 +31,9 @@ struct LineLogHandler: LogHandler {
             for (k, v) in fields { o[k] = v }
             text = String(decoding: (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
         case .logfmt:
-            text = fields.map { k, v in
+            text = fields.map { k, raw in
+                // A newline or an escape sequence in a file name never splits or rewrites a line.
+                let v = TerminalText.escape(raw)
                 let needsQuotes = v.isEmpty || v.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }
                 return "\(k)=" + (needsQuotes ? "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\"" : v)
             }.joined(separator: " ")

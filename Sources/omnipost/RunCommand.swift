@@ -16,6 +16,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, warning, error.") var logLevel: String = "warning"
     @Option(help: "Log lines as text, json or logfmt (for journald and log shippers).") var logFormat: String = "text"
 
+    /// The soft limit on open files up to the hard one, as daemons do: a burst of connections or of inbox
+    /// files must not starve the stages and the ledger of descriptors (the listener also caps its own).
+    static func raiseDescriptorLimit() {
+        var l = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &l) == 0, l.rlim_cur < l.rlim_max else { return }
+        l.rlim_cur = l.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &l)
+    }
+
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .warning
         guard logFormat == "text" || LineLogHandler.Format(rawValue: logFormat) != nil else {
@@ -33,6 +42,7 @@ struct RunCommand: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "omnipost")
+        Self.raiseDescriptorLimit()
         let progress = ProgressSink { line in print(line); fflush(nil) }
         var opened: [Pipeline] = []
         var paths: [String] = []

@@ -17,7 +17,7 @@ struct StatusCommand: AsyncParsableCommand {
         let config = try PlatformRegistry.load(path: pipeline)
         let ledger = try Ledger(path: config.paths.ledger.path)
         let report = try StatusReport.gather(config: config, ledger: ledger, profiles: try ProfileCatalog.bundled().overlaid(with: config.overrides))
-        print(json ? try report.json() : try report.text(ledger: ledger))
+        print(json ? try report.json() : try report.text(ledger: ledger).split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escape(String($0)) }.joined(separator: "\n"))
     }
 }
 
@@ -68,7 +68,7 @@ enum ControlOutput {
         var failed = false
         for id in ids {
             do {
-                for line in try await body(id) { print(line) }
+                for line in try await body(id) { print(TerminalText.escape(line)) }
             } catch let e as OmniError {
                 failed = true
                 FileHandle.standardError.write(Data("\(id): \(e.code): \(e.message)\n".utf8))

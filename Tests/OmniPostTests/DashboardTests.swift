@@ -38,8 +38,8 @@ import Testing
     @Test(.timeLimit(.minutes(4))) func pagesFormsAndARetryInChromium() async throws {
         let dir = try TempDir()
         let token = "dashboard-token-0123456789"
-        _ = try dir.write("token", token + "\n")
-        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token}",
+        chmod(try dir.write("token", token + "\n").path, 0o600)
+        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, loopback_reads: open}",
                                               targets: "targets: [youtube:main, x:main]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "good", sidecar: "title: good one\nprivacy: public\n", into: config)
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "title: a typo below\nprivacy: public\ntitel: typo\n", into: config)
@@ -144,7 +144,7 @@ import Testing
     @Test(.enabled(if: outsideAddress != nil), .timeLimit(.minutes(3))) func readsFromAnotherMachineNeedTheToken() async throws {
         let dir = try TempDir()
         let token = "outside-token-0123456789"
-        _ = try dir.write("token", token)
+        chmod(try dir.write("token", token).path, 0o600)
         let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"0.0.0.0:0\", token_file: \(dir.url.path)/token}",
                                               targets: "targets: [youtube:main]")
         let p = try await TestPipelines.runOnce(config)
@@ -164,8 +164,8 @@ import Testing
         let signIn = try await Self.http(outside + "/login", method: .POST, form: ["token": token])
         let cookie = String(try #require(signIn.headers["Set-Cookie"].first).split(separator: ";")[0])
         #expect(try await Self.http(outside + "/failures", cookie: cookie).status == 200)
-        // From this machine, reads stay free — unless a reverse proxy on this machine passed the request on.
-        #expect(try await Self.http("http://127.0.0.1:\(port)/api/v1/drops").status == 200)
+        // From this machine too, with a token set: a reverse proxy here would make everyone look local.
+        #expect(try await Self.http("http://127.0.0.1:\(port)/api/v1/drops").status == 401)
         var proxied = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/drops")
         proxied.headers.add(name: "X-Forwarded-For", value: "203.0.113.9")
         #expect(try await Self.client.execute(proxied, timeout: .seconds(10)).status == .unauthorized)

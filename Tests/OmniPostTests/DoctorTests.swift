@@ -18,7 +18,7 @@ import Testing
         try await s.start()
         defer { Task { await s.stop() } }
         await s.registerAccount(platform: "youtube", name: "main", clientID: "c", clientSecret: "s", refreshToken: "good")
-        _ = try dir.write("token", "0123456789abcdef0123\n")
+        chmod(try dir.write("token", "0123456789abcdef0123\n").path, 0o600)
         let config = try PlatformRegistry.parse(text: """
             version: 1
             root: \(dir.url.path)/p

@@ -31,8 +31,8 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func metricsReadinessTheAPIAndATokenGuardedRetry() async throws {
         let dir = try TempDir()
         let token = "operator-token-0123456789"
-        _ = try dir.write("token", token + "\n")
-        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token}",
+        chmod(try dir.write("token", token + "\n").path, 0o600)
+        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, loopback_reads: open}",
                                               targets: "targets: [youtube:main, x:main]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "good", sidecar: "title: good\nprivacy: public\n", into: config)
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "titel: typo\n", into: config)

@@ -67,7 +67,11 @@ import Testing
         }
         let open = #expect(throws: OmniError.self) { _ = try parse("http: {listen: \"0.0.0.0:8700\"}\n") }
         #expect(open?.message.contains("needs `token_file:`") == true && open?.location?.line == 6, "\(String(describing: open))")
-        _ = try dir.write("token", "0123456789abcdef0123\n")
+        let tokenFile = try dir.write("token", "0123456789abcdef0123\n")
+        // A token others can read is refused at its line.
+        let shared = #expect(throws: OmniError.self) { _ = try parse("http: {listen: \"0.0.0.0:8700\", token_file: token}\n") }
+        #expect(shared?.message.contains("chmod 600") == true && shared?.location?.line == 6)
+        chmod(tokenFile.path, 0o600)
         #expect(try parse("http: {listen: \"0.0.0.0:8700\", token_file: token}\n").http?.tokenFile != nil)
         #expect(try parse("http: {listen: \"[::1]:9000\"}\n").http?.port == 9000)
         let noURL = #expect(throws: OmniError.self) { _ = try parse("media_host: {serve: true}\n") }

@@ -21,7 +21,13 @@ public struct HTTPConfig: Sendable, Equatable {
     public var publicURL: String?
     /// A file holding the token that mutations need (read at start).
     public var tokenFile: URL?
+    /// `loopback_reads: open` lets reads from this machine through without the token even when a token
+    /// is set. Off by default: a reverse proxy on this host makes every visitor look local.
+    public var loopbackReadsOpen = false
     public init() {}
+
+    /// Whether the session cookie is marked `Secure`: the listener is reached over https.
+    public var secureCookie: Bool { publicURL?.lowercased().hasPrefix("https://") == true }
 
     public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
 

@@ -229,7 +229,7 @@ extension PipelineConfig {
             }
         }
         if let v = top["http"] {
-            let h = try v.mapping(allowed: ["listen", "public_url", "token_file"])
+            let h = try v.mapping(allowed: ["listen", "public_url", "token_file", "loopback_reads"])
             var http = HTTPConfig()
             if let l = h["listen"] {
                 guard let (host, port) = HTTPConfig.parseListen(try l.string()) else { throw l.fail("listen is host:port, like 127.0.0.1:8700 or [::1]:8700") }
@@ -247,7 +247,19 @@ extension PipelineConfig {
                 guard let text = try? String(contentsOf: f, encoding: .utf8), text.trimmingCharacters(in: .whitespacesAndNewlines).count >= 16 else {
                     throw t.fail("token_file \(f.path) must be a readable file holding a token of at least 16 characters")
                 }
+                // Whoever can read the token can retry, cancel and read everything: it is the owner's alone.
+                var st = stat()
+                if stat(f.path, &st) == 0, st.st_mode & 0o077 != 0 {
+                    throw t.fail("token_file \(f.path) can be read by others (mode \(String(st.st_mode & 0o777, radix: 8))); anyone on this machine could act with it: chmod 600 \(f.path)")
+                }
                 http.tokenFile = f
+            }
+            if let r = h["loopback_reads"] {
+                switch try r.string() {
+                case "open": http.loopbackReadsOpen = true
+                case "token": http.loopbackReadsOpen = false
+                default: throw r.fail("loopback_reads is `token` (reads from this machine need the token too, the default) or `open`")
+                }
             }
             if !http.isLoopback && http.tokenFile == nil {
                 throw (h["listen"] ?? v).fail("listening on \(http.host) (beyond this machine) needs `token_file:`: what the listener serves is not for everyone on the network; or listen on 127.0.0.1")

@@ -22,20 +22,29 @@ public struct ToolRunner: Sendable {
 
     public init() {}
 
+    /// What a child inherits of this process's environment: what finding programs, files, the time zone
+    /// and the language needs — never the rest. The daemon's environment holds secrets
+    /// (`OMNIPOST_SECRET_KEY`, `OMNIPOST_<ACCOUNT>_CLIENT_SECRET`), and ffmpeg, ffprobe and a command
+    /// target have no business with them.
+    public static let inheritedNames: Set<String> = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+                                                     "FONTCONFIG_FILE", "FONTCONFIG_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR"]
+
+    /// The environment a child gets: the allowed names (and `LC_*`) from `base`, then `extra`.
+    public static func childEnvironment(_ base: [String: String] = ProcessInfo.processInfo.environment,
+                                        extra: [String: String] = [:]) -> [String: String] {
+        base.filter { inheritedNames.contains($0.key) || $0.key.hasPrefix("LC_") }.merging(extra) { _, new in new }
+    }
+
     /// Runs a tool to completion. `onStdoutLine` sees each stdout line as it arrives (ffmpeg's -progress).
     /// `tool` is a name looked up on PATH, or a path. `input` is written to its stdin (then closed);
-    /// `environment` is added to this process's own.
+    /// the tool's environment is `childEnvironment(extra:)`: an allow-list of this process's, plus `environment`.
     public func run(
         _ tool: String, _ args: [String], timeout: Duration,
         keepStdout: Bool = true, input: Data? = nil, environment extra: [String: String] = [:],
         onStdoutLine: (@Sendable (String) -> Void)? = nil
     ) async throws -> Result {
         let executable: Executable = tool.contains("/") ? .path(FilePath(tool)) : .name(tool)
-        var environment: Environment = .inherit
-        if !extra.isEmpty {
-            let merged = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
-            environment = .custom(merged.map { Array("\($0.key)=\($0.value)\0".utf8) })
-        }
+        let environment: Environment = .custom(Self.childEnvironment(extra: extra).map { Array("\($0.key)=\($0.value)\0".utf8) })
         if let input {
             // stdin is a file the input was written to (already unlinked), not a pipe we write into: a
             // program that exits without reading it can neither raise SIGPIPE here nor leave a write

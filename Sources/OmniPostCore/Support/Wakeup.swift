@@ -10,8 +10,11 @@ public final class Wakeup: @unchecked Sendable {
         var timer: Task<Void, Never>?
     }
     private let lock = NSLock()
-    private var waiters: [UUID: Waiter] = [:]
+    /// Waiters by a number of our own: never `UUID()`, which on Linux reads /dev/urandom and, with every
+    /// file descriptor taken, can fail and repeat — one waiter overwriting another, whose continuation leaks.
+    private var waiters: [UInt64: Waiter] = [:]
     private var generation: UInt64 = 0
+    private var nextId: UInt64 = 0
 
     public init() {}
 
@@ -33,7 +36,7 @@ public final class Wakeup: @unchecked Sendable {
     }
 
     public func wait(after ticket: UInt64, timeout: Duration) async {
-        let id = UUID()
+        let id = lock.withLock { nextId &+= 1; return nextId }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 lock.lock()
@@ -55,7 +58,7 @@ public final class Wakeup: @unchecked Sendable {
         }
     }
 
-    private func resume(_ id: UUID) {
+    private func resume(_ id: UInt64) {
         lock.lock()
         let w = waiters.removeValue(forKey: id)
         lock.unlock()

@@ -189,9 +189,10 @@ public enum Doctor {
 
     static func listener(_ config: PipelineConfig) -> [Finding] {
         guard let h = config.http else { return [Finding(check: "http listener", level: .pass, detail: "none configured")] }
-        if h.isLoopback { return [Finding(check: "http listener", level: .pass, detail: "\(h.host):\(h.port), this machine only")] }
-        var out = [Finding(check: "http listener", level: .warn, detail: "\(h.host):\(h.port) is reachable beyond this machine; mutations need the token",
-                           fix: "put it behind a TLS reverse proxy, or listen on 127.0.0.1")]
+        var out = h.isLoopback ? [Finding(check: "http listener", level: .pass, detail: "\(h.host):\(h.port), this machine only")]
+            : [Finding(check: "http listener", level: .warn, detail: "\(h.host):\(h.port) is reachable beyond this machine; mutations need the token",
+                       fix: "put it behind a TLS reverse proxy, or listen on 127.0.0.1")]
+        // Loopback too: behind a reverse proxy on this host, the token is what guards the listener.
         if let t = h.tokenFile, let mode = (try? FileManager.default.attributesOfItem(atPath: t.path))?[.posixPermissions] as? NSNumber, mode.intValue & 0o077 != 0 {
             out.append(Finding(check: "http token", level: .fail, detail: "\(t.path) is readable by others", fix: "chmod 600 \(t.path)"))
         }

@@ -94,13 +94,15 @@ enum DashboardRoutes {
             page("login", title: "Sign in", ["back": localPath(req.uri.queryParameters["back"].map(String.init)), "noToken": access.token == nil], req: req)
         }
         router.post("/login") { req, c -> Response in
+            if let held = access.heldBack(req, c) { return held }
             let form = try await Self.form(req, c)
             let back = localPath(form["back"])
             guard let s = access.signIn(with: form["token"] ?? "") else {
+                if access.token != nil { access.failed(req, c, what: "sign-in") }
                 return page("login", title: "Sign in", ["back": back, "wrong": access.token != nil, "noToken": access.token == nil], req: req, status: .unauthorized)
             }
             var r = Response(status: .seeOther, headers: [.location: back])
-            r.headers[.setCookie] = "\(OperatorAccess.cookieName)=\(s.id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(OperatorAccess.sessionLife))"
+            r.headers[.setCookie] = access.cookie(s.id)
             return r
         }
         router.post("/logout") { req, c -> Response in
@@ -108,7 +110,7 @@ enum DashboardRoutes {
             guard access.mayPost(req, csrf: form["csrf"]) else { return refused() }
             access.signOut(req)
             var r = Response(status: .seeOther, headers: [.location: "/"])
-            r.headers[.setCookie] = "\(OperatorAccess.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            r.headers[.setCookie] = access.cookie(nil)
             return r
         }
         for action in ["retry", "cancel"] {
@@ -169,9 +171,22 @@ enum DashboardRoutes {
     }
 
     /// Only a path on this listener, so a form's `back` cannot send anyone elsewhere.
+    /// Where a form may send the browser back to: a path on this site only. Browsers drop tabs and line
+    /// breaks from a URL (and trim spaces and controls at its ends) before reading it, so `/\t/evil.example`
+    /// is `//evil.example` to them: those are removed first, then only one `/` followed by something other
+    /// than `/`, `\\` or whitespace is let through, and the path must not name a scheme.
     static func localPath(_ s: String?) -> String {
-        guard let s, s.hasPrefix("/"), !s.hasPrefix("//"), !s.contains("\\"), !s.contains("://") else { return "/" }
-        return s
+        guard let s else { return "/" }
+        let cleaned = String(String.UnicodeScalarView(s.unicodeScalars.filter { $0 != "\t" && $0 != "\n" && $0 != "\r" }))
+            .trimmingCharacters(in: CharacterSet(charactersIn: "\u{0}"..."\u{20}"))
+        let scalars = Array(cleaned.unicodeScalars)
+        guard scalars.first == "/" else { return "/" }
+        if scalars.count > 1 {
+            let second = scalars[1]
+            if second == "/" || second == "\\" || CharacterSet.whitespacesAndNewlines.contains(second) || second.value < 0x20 { return "/" }
+        }
+        guard !cleaned.contains("\\"), !cleaned.contains("://"), !cleaned.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return "/" }
+        return cleaned
     }
 
     /// An `application/x-www-form-urlencoded` body (at most the context's 64 KiB).

@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import Hummingbird
 import HTTPTypes
+import Logging
+import OmniPostCore
 import NIOCore
 
 /// The listener's request context: Hummingbird's basic one plus who is asking (the peer's address),
@@ -25,18 +27,62 @@ struct OperatorContext: RequestContext, RemoteAddressRequestContext {
     }
 }
 
-/// Who may do what on the listener. Reads need nothing from this machine; from elsewhere they need the
-/// token (as a bearer token) or a signed-in session. Every mutation needs the token: the API as a bearer
-/// token, the dashboard's forms as a session cookie (HttpOnly, SameSite=Strict) plus the session's CSRF
-/// value in the form. Sessions live in memory: a restart signs everyone out, which is the safe side.
+/// Who may do what on the listener. With a token configured (`http.token_file`), every read but
+/// `/healthz` needs it too — as a bearer token or a signed-in session — from this machine as from any
+/// other: a reverse proxy on this host makes every visitor look local (`loopback_reads: open` is the
+/// opt-out). Without a token, reads are free from this machine only, and a request a proxy passed on is
+/// not from this machine. Every mutation needs the token: the API as a bearer token, the dashboard's
+/// forms as a session cookie (HttpOnly, SameSite=Strict, Secure behind https) plus the session's CSRF
+/// value in the form. Wrong tokens are logged, counted, and answered more slowly per source. Sessions
+/// live in memory: a restart signs everyone out, which is the safe side.
 final class OperatorAccess: @unchecked Sendable {
     static let cookieName = "omnipost_session"
     static let sessionLife: TimeInterval = 12 * 3600
     let token: String?
+    let loopbackReadsOpen: Bool
+    let secureCookie: Bool
+    let throttle = AuthThrottle()
+    let logger: Logger?
     private let lock = NSLock()
     private var sessions: [String: (csrf: String, expires: Date)] = [:]
 
-    init(token: String?) { self.token = token?.isEmpty == true ? nil : token }
+    init(token: String?, loopbackReadsOpen: Bool = false, secureCookie: Bool = false, logger: Logger? = nil) {
+        self.token = token?.isEmpty == true ? nil : token
+        self.loopbackReadsOpen = loopbackReadsOpen
+        self.secureCookie = secureCookie
+        self.logger = logger
+    }
+
+    /// The `Set-Cookie` value for a session id (empty and expired to sign out).
+    func cookie(_ id: String?) -> String {
+        "\(Self.cookieName)=\(id ?? ""); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(id == nil ? 0 : Int(Self.sessionLife))" + (secureCookie ? "; Secure" : "")
+    }
+
+    /// Who is asking, for the throttle and the log: the client a proxy names (first hop), else the socket's address.
+    static func source(_ req: Request, _ ctx: OperatorContext) -> String {
+        if let f = req.headers[xForwardedFor]?.split(separator: ",").first { return f.trimmingCharacters(in: .whitespaces) }
+        if let r = req.headers[xRealIP] { return r.trimmingCharacters(in: .whitespaces) }
+        if let f = req.headers[forwarded], let part = f.split(separator: ";").flatMap({ $0.split(separator: ",") })
+            .first(where: { $0.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("for=") }) {
+            return String(part.trimmingCharacters(in: .whitespaces).dropFirst(4)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        return ctx.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// A wrong token from `source`: logged, counted, and the source slowed down.
+    func failed(_ req: Request, _ ctx: OperatorContext, what: String) {
+        let who = Self.source(req, ctx)
+        throttle.failure(who)
+        logger?.warning("refused a wrong token", metadata: ["omnipost.source": "\(TerminalText.escape(who))", "omnipost.path": "\(TerminalText.escape(req.uri.path))",
+                                                            "omnipost.what": "\(what)"])
+    }
+
+    /// A `429` while `source` is held back after wrong tokens, saying when to come back; nil otherwise.
+    func heldBack(_ req: Request, _ ctx: OperatorContext) -> Response? {
+        guard let wait = throttle.wait(Self.source(req, ctx)) else { return nil }
+        return Response(status: .tooManyRequests, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: String(Int(wait.rounded(.up)))],
+                        body: .init(byteBuffer: .init(string: "too many wrong tokens from this address; try again in \(Int(wait.rounded(.up))) s\n")))
+    }
 
     /// Constant-time comparison, so the token cannot be guessed a byte at a time from timings.
     static func same(_ a: String, _ b: String) -> Bool {
@@ -73,14 +119,16 @@ final class OperatorAccess: @unchecked Sendable {
         return s.csrf
     }
 
-    /// May this request read? From this machine always; otherwise with the bearer token or a session.
-    /// A request a reverse proxy on this machine passed on (it says so in `Forwarded` or
-    /// `X-Forwarded-For`) comes from elsewhere, whatever its socket says.
+    /// May this request read? With the bearer token or a session, always. Without: only from this
+    /// machine, only when no token is set (or `loopback_reads: open`), and only when no proxy passed it on
+    /// (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`, `Via`: whatever its socket says, it is from elsewhere).
     func mayRead(_ req: Request, _ ctx: OperatorContext) -> Bool {
-        let proxied = req.headers[Self.forwarded] != nil || req.headers[Self.xForwardedFor] != nil
-        return (ctx.fromLoopback && !proxied) || bearer(req) || session(req) != nil
+        if bearer(req) || session(req) != nil { return true }
+        let proxied = Self.proxySigns.contains { req.headers[$0] != nil }
+        return ctx.fromLoopback && !proxied && (token == nil || loopbackReadsOpen)
     }
-    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!, forwarded = HTTPField.Name("Forwarded")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!, forwarded = HTTPField.Name("Forwarded")!, xRealIP = HTTPField.Name("X-Real-IP")!
+    static let proxySigns = [forwarded, xForwardedFor, xRealIP, HTTPField.Name("Via")!, HTTPField.Name("X-Forwarded-Host")!, HTTPField.Name("X-Forwarded-Proto")!]
 
     /// May this form post change something? A live session and its CSRF value, both.
     func mayPost(_ req: Request, csrf: String?) -> Bool {
@@ -102,4 +150,45 @@ final class OperatorAccess: @unchecked Sendable {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
+}
+
+/// Wrong tokens per source: the first few are free (a typo), then each further one holds that source
+/// back for twice as long as the last (5 s, 10 s, 20 s … at most 5 min); a right token clears nothing —
+/// the hold simply runs out. Sources are forgotten after an hour without a failure. Guessing a 16+
+/// character token at a few tries an hour is hopeless; an operator's five typos cost nothing.
+final class AuthThrottle: @unchecked Sendable {
+    static let freeFailures = 5
+    static let firstHold: Double = 5
+    static let longestHold: Double = 300
+    private let lock = NSLock()
+    private var bySource: [String: (failures: Int, until: Date, last: Date)] = [:]
+    private var total = 0
+    private let now: @Sendable () -> Date
+
+    init(now: @escaping @Sendable () -> Date = { Date() }) { self.now = now }
+
+    func failure(_ source: String) {
+        lock.lock(); defer { lock.unlock() }
+        let t = now()
+        total += 1
+        if bySource.count > 10_000 { bySource = bySource.filter { t.timeIntervalSince($0.value.last) < 3600 } }
+        var e = bySource[source] ?? (0, .distantPast, t)
+        if t.timeIntervalSince(e.last) > 3600 { e.failures = 0 }
+        e.failures += 1
+        e.last = t
+        if e.failures > Self.freeFailures {
+            e.until = t.addingTimeInterval(min(Self.longestHold, Self.firstHold * pow(2, Double(e.failures - Self.freeFailures - 1))))
+        }
+        bySource[source] = e
+    }
+
+    /// Seconds `source` must still wait, or nil.
+    func wait(_ source: String) -> Double? {
+        lock.lock(); defer { lock.unlock() }
+        guard let e = bySource[source] else { return nil }
+        let left = e.until.timeIntervalSince(now())
+        return left > 0 ? left : nil
+    }
+
+    var failures: Int { lock.lock(); defer { lock.unlock() }; return total }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import OmniPostCore
 import OmniPostIngest
@@ -57,11 +58,18 @@ public final class HTTPListener: Sendable {
         return self
     }
 
+    /// Connections served at once; the rest wait to be accepted. Far below any file-descriptor limit the
+    /// daemon runs with (the unit gives 65,536; the process raises its soft limit to the hard one).
+    static let maxConnections = 128
+    /// A connection that sends nothing (or half a request's headers) for this long is closed: the idle
+    /// timeout is also the header-read timeout. A response being streamed (`/live`) is never cut by it.
+    static let idleSeconds: Int64 = 15
+
     /// Binds and starts serving; returns once the port is bound.
     public static func start(_ config: HTTPConfig, media: (folder: URL, signer: MediaLinkSigner)? = nil, logger: Logger) async throws -> HTTPListener {
         let router = Router(context: OperatorContext.self)
         let token = config.tokenFile.flatMap { try? String(contentsOf: $0, encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let access = OperatorAccess(token: token)
+        let access = OperatorAccess(token: token, loopbackReadsOpen: config.loopbackReadsOpen, secureCookie: config.secureCookie, logger: logger)
         let box = OperatorBox()
         let shelf = MediaShelf(logger: logger)
         router.add(middleware: SignedMediaMiddleware(shelf: shelf))
@@ -71,9 +79,12 @@ public final class HTTPListener: Sendable {
         OperatorRoutes.add(to: router, box: box, access: access)
         DashboardRoutes.add(to: router, box: box, access: access, library: try await DashboardRoutes.templates())
         let bound = BoundPort()
-        // An idle connection is closed after a minute; bodies are capped by the context (64 KiB).
-        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(60))),
-                              configuration: .init(address: .hostname(config.host, port: config.port), serverName: "omnipost"),
+        // An idle connection (or one still sending its headers) is closed after 15 s; bodies are capped by the context (64 KiB).
+        // At most `maxConnections` at once: more wait in the kernel's backlog instead of each taking a file
+        // descriptor the stages and the ledger need (a flood of idle connections must not wedge the daemon).
+        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Self.idleSeconds))),
+                              configuration: .init(address: .hostname(config.host, port: config.port), serverName: "omnipost",
+                                                   availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections, logger: logger)),
                               onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
@@ -166,23 +177,26 @@ struct SignedMediaMiddleware: RouterMiddleware {
     }
 }
 
-/// Reads from another machine need the token (bearer) or a signed-in session; from this one they are
-/// free. `/healthz`, the sign-in page, the stylesheet and script, and signed media links are open to all.
+/// Reads need the token (bearer) or a signed-in session, but from this machine when no token is set
+/// (or `loopback_reads: open`) — `OperatorAccess.mayRead`. `/healthz`, the sign-in page, the stylesheet
+/// and script, and signed media links are open to all. A wrong bearer token counts against its source.
 struct ReadGuard: RouterMiddleware {
     let access: OperatorAccess
     static let open = ["/healthz", "/login", "/static/style.css", "/static/live.js"]
 
     func handle(_ request: Request, context: OperatorContext, next: (Request, OperatorContext) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if Self.open.contains(path) || path.hasPrefix("/media/") || access.mayRead(request, context) {
-            return try await next(request, context)
-        }
+        if Self.open.contains(path) || path.hasPrefix("/media/") { return try await next(request, context) }
+        let presented = request.headers[.authorization] != nil
+        if presented, let held = access.heldBack(request, context) { return held }
+        if access.mayRead(request, context) { return try await next(request, context) }
+        if presented { access.failed(request, context, what: "bearer token") }
         // A person at a browser is sent to sign in; a program is told what it lacks.
         if request.method == .get, !path.hasPrefix("/api/"), path != "/metrics", path != "/readyz", path != "/live" {
             return Response(status: .seeOther, headers: [.location: "/login?back=" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "/")])
         }
         return Response(status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8", .wwwAuthenticate: "Bearer"],
-                        body: .init(byteBuffer: .init(string: "from another machine, reads need the token from http.token_file (Authorization: Bearer …) or a signed-in session\n")))
+                        body: .init(byteBuffer: .init(string: "reads need the token from http.token_file (Authorization: Bearer …) or a signed-in session\n")))
     }
 }
 

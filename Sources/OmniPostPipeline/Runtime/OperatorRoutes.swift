@@ -65,12 +65,19 @@ enum OperatorRoutes {
     static func add(to router: Router<OperatorContext>, box: OperatorBox, access: OperatorAccess) {
         let token = access.token
         /// A mutation needs `Authorization: Bearer <token>`; with no token configured, none is allowed.
-        @Sendable func authorized(_ req: Request) -> Bool { access.bearer(req) }
+        @Sendable func authorized(_ req: Request, _ c: OperatorContext) -> Bool {
+            if access.bearer(req) { return true }
+            if access.token != nil, req.headers[.authorization] != nil { access.failed(req, c, what: "bearer token") }
+            return false
+        }
 
         router.get("/metrics") { _, _ -> Response in
             let all = box.all
             guard !all.isEmpty else { return notReady }
             let text = try MetricsExport.text(all.map { ($0.ctx.config, $0.ctx.ledger, $0.ctx.profiles) })
+                + "# HELP omnipost_auth_failures_total Wrong tokens presented to the listener since it started\n"
+                + "# TYPE omnipost_auth_failures_total counter\n"
+                + "omnipost_auth_failures_total \(access.throttle.failures)\n"
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: .init(string: text)))
         }
         router.get("/readyz") { _, _ -> Response in
@@ -133,7 +140,8 @@ enum OperatorRoutes {
         }
         for action in ["retry", "cancel"] {
             router.post("/api/v1/\(action)/:id") { req, c -> Response in
-                guard authorized(req) else {
+                if let held = access.heldBack(req, c) { return held }
+                guard authorized(req, c) else {
                     return json(.unauthorized, ["error": token == nil ? "mutations need http.token_file set, and its token as a bearer token" : "a bearer token is needed: Authorization: Bearer <token from http.token_file>"])
                 }
                 let id = c.parameters.get("id") ?? ""

@@ -75,6 +75,8 @@ public struct PipelineContext: Sendable {
 /// Where human progress lines go (stdout for the CLI, nowhere in most tests).
 public struct ProgressSink: Sendable {
     public var line: @Sendable (String) -> Void
-    public init(_ line: @escaping @Sendable (String) -> Void) { self.line = line }
+    /// Every line may carry user text (file names, titles, platform messages): control characters are
+    /// escaped here, once for every caller (`TerminalText`).
+    public init(_ line: @escaping @Sendable (String) -> Void) { self.line = { line(TerminalText.escape($0)) } }
     public static let silent = ProgressSink { _ in }
 }

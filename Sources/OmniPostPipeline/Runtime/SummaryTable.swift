@@ -1,4 +1,5 @@
 import Foundation
+import OmniPostCore
 import OmniPostLedger
 
 /// The table `make demo` ends with: drop, target, state, remote id / URL (or the reason).
@@ -18,6 +19,8 @@ public enum SummaryTable {
         }
         if rows.count == 1 { return "(no drops)" }
         let widths = (0..<3).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        // Every cell may carry user text (a file name, a platform's message): controls shown, not obeyed.
+        rows = rows.map { $0.map { TerminalText.escape($0) } }
         return rows.map { r in
             (0..<3).map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + r[3]
         }.joined(separator: "\n")

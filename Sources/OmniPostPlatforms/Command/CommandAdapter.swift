@@ -21,6 +21,11 @@ struct CommandAdapter: PlatformAdapter, SettingsBacked {
     var account: AccountConfig { settings.account }
     var argv: [String] { (try? account.setting("run")?.stringList()) ?? [] }
     var timeout: Duration { (try? account.setting("timeout")?.duration()) ?? .seconds(1800) }
+    /// The daemon's variables the program is given besides the allowed few (`pass_env`).
+    var passed: [String: String] {
+        let names = Set((try? account.setting("pass_env")?.sequence().map { try $0.string() }) ?? [])
+        return ProcessInfo.processInfo.environment.filter { names.contains($0.key) && !$0.key.hasPrefix("OMNIPOST_") }
+    }
     var retryCodes: Set<Int32> {
         Set((try? account.setting("retry_exit_codes")?.sequence().map { Int32(try $0.int()) }) ?? [75])
     }
@@ -40,8 +45,8 @@ struct CommandAdapter: PlatformAdapter, SettingsBacked {
         }
         try await checkpoint(UploadCheckpoint(session: "started", confirmedOffset: 0, bytesSent: 0))
         let doc = DeliveryDocument.json(job, rendition: job.filePath, extra: ["retry": retry])
-        let env = (["OMNIPOST_DELIVERY_ID": String(job.deliveryId), "OMNIPOST_DROP_ID": job.drop?.dropId ?? "",
-                            "OMNIPOST_TARGET": job.drop?.target ?? "", "OMNIPOST_RETRY": retry ? "1" : "0"])
+        let env = passed.merging(["OMNIPOST_DELIVERY_ID": String(job.deliveryId), "OMNIPOST_DROP_ID": job.drop?.dropId ?? "",
+                                  "OMNIPOST_TARGET": job.drop?.target ?? "", "OMNIPOST_RETRY": retry ? "1" : "0"]) { _, ours in ours }
         let r: ToolRunner.Result
         do {
             // Only stdout's last lines are kept (the answer is its last JSON line): a chatty program

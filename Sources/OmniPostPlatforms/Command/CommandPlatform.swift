@@ -7,13 +7,14 @@ public enum CommandPlatform: PlatformModule {
     public static let descriptor: PlatformDescriptor = {
         var d = PlatformDescriptor(
             name: "command", displayName: "Command", apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any",
-            accountFields: ["run (program and arguments, a list; never a shell)", "timeout (default 30m)", "retry_exit_codes (default [75])"],
+            accountFields: ["run (program and arguments, a list; never a shell)", "timeout (default 30m)", "retry_exit_codes (default [75])",
+                            "pass_env (names of the daemon's environment variables the program is given; by default only PATH, HOME, LANG, TZ and the like)"],
             capabilities: .init(
                 upload: "the program is run with the rendition's path as its last argument and the delivery document on stdin",
                 nativeScheduling: false, covers: "none",
                 reconcile: "run again with `\"retry\": true` in the document: the program checks whether it already posted",
                 quotas: "none"))
-        d.settings = ["run", "timeout", "retry_exit_codes"]
+        d.settings = ["run", "timeout", "retry_exit_codes", "pass_env"]
         return d
     }()
 
@@ -32,6 +33,15 @@ public enum CommandPlatform: PlatformModule {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue { throw n.fail("\(path) is a folder, not a program") }
         if let t = account.setting("timeout") {
             if try t.duration() <= .zero { throw t.fail("timeout must be more than 0") }
+        }
+        if let p = account.setting("pass_env") {
+            for n in try p.sequence() {
+                let name = try n.string()
+                guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) }) else {
+                    throw n.fail("'\(Excerpt.quote(name))' is not an environment variable's name")
+                }
+                if name.hasPrefix("OMNIPOST_") { throw n.fail("\(name) is OmniPost's own (its keys and secrets) and is never passed to a program") }
+            }
         }
         if let r = account.setting("retry_exit_codes") {
             for c in try r.sequence() {
