@@ -41,6 +41,55 @@ import Testing
         return f
     }
 
+    /// Someone who can write the destination share plants links: as the partial file (pointing at a file
+    /// of the daemon's), as the published name, as the companion's name, and as a subfolder pointing out
+    /// of the share. Nothing outside is written or read; the links are never followed.
+    @Test func plantedLinksInTheDestinationAreNeverWrittenThrough() async throws {
+        let dir = try TempDir()
+        let nas = dir.file("nas")
+        try FileManager.default.createDirectory(at: nas, withIntermediateDirectories: true)
+        let precious = try dir.write("precious/ledger.sqlite", "the daemon's own bytes\n")
+        let file = try Self.bytes(dir, "r.mp4", size: 2 << 20 + 7)
+        try dir.write("clip.yaml", "title: t\n")
+        // 1. The partial file and the companion's name are links to a file outside.
+        try FileManager.default.createSymbolicLink(atPath: nas.appendingPathComponent(".clip.mp4.omnipost-partial").path, withDestinationPath: precious.path)
+        try FileManager.default.createSymbolicLink(atPath: nas.appendingPathComponent("clip.yaml").path, withDestinationPath: precious.path)
+        let a = try Self.adapter(dir, settings: "path: \(nas.path), copy_sidecar: true")
+        var job = try Self.job(file)
+        job.drop?.sidecarPath = dir.file("clip.yaml").path
+        let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+        #expect(out.remoteId == "clip.mp4")
+        #expect(try String(contentsOf: precious, encoding: .utf8) == "the daemon's own bytes\n")
+        var st = stat()
+        #expect(lstat(nas.appendingPathComponent("clip.mp4").path, &st) == 0 && st.st_mode & S_IFMT == S_IFREG && st.st_nlink == 1)
+        #expect(try FileHashing.sha256(path: nas.appendingPathComponent("clip.mp4").path).hex == job.expectedSha256)
+        #expect(lstat(nas.appendingPathComponent("clip.yaml").path, &st) == 0 && st.st_mode & S_IFMT == S_IFREG, "the companion replaced the link, not written through it")
+        // 2. The published name is a link (to the outside file): another name is chosen; the link stays untouched.
+        let other = try Self.bytes(dir, "o.mp4", size: 1 << 20, seed: 9)
+        try FileManager.default.createSymbolicLink(atPath: nas.appendingPathComponent("walk.mp4").path, withDestinationPath: precious.path)
+        let out2 = try await a.deliver(try Self.job(other, stem: "walk"), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(out2.remoteId.hasPrefix("walk-"), "\(out2.remoteId)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: nas.appendingPathComponent("walk.mp4").path) == precious.path)
+        #expect(try String(contentsOf: precious, encoding: .utf8) == "the daemon's own bytes\n")
+        // 3. A subfolder of the template is a link out of the share: refused, nothing lands outside.
+        let outside = dir.file("outside")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: nas.appendingPathComponent("2026").path, withDestinationPath: outside.path)
+        let b = try Self.adapter(dir, settings: "path: \(nas.path), name: \"2026/{stem}.{ext}\"")
+        await #expect(throws: DeliveryError.self) { _ = try await b.deliver(try Self.job(other, stem: "away"), checkpoint: { _ in }, progress: { _, _ in }) }
+        do { _ = try await b.deliver(try Self.job(other, stem: "away"), checkpoint: { _ in }, progress: { _, _ in }) } catch let e as DeliveryError {
+            #expect(e.code == .pathEscape && e.kind == .permanent, "\(e)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
+        // 4. A resumed copy whose partial file became a hard link to the outside file starts afresh.
+        let c = try Self.adapter(dir, settings: "path: \(nas.path)")
+        let third = try Self.bytes(dir, "t.mp4", size: 1 << 20, seed: 5)
+        try FileManager.default.linkItem(atPath: precious.path, toPath: nas.appendingPathComponent(".hard.mp4.omnipost-partial").path)
+        _ = try await c.deliver(try Self.job(third, session: "hard.mp4", offset: 5, stem: "hard"), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(try String(contentsOf: precious, encoding: .utf8) == "the daemon's own bytes\n")
+        #expect(try FileHashing.sha256(path: nas.appendingPathComponent("hard.mp4").path).hex == (try FileHashing.sha256(path: third.path).hex))
+    }
+
     @Test func aCopyLandsVerifiedUnderItsTemplateNameWithItsCompanions() async throws {
         let dir = try TempDir()
         let nas = dir.file("nas")

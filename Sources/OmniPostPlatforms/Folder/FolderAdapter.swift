@@ -25,9 +25,11 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
         return nil
     }
 
+    static func partialName(_ file: String) -> String { ".\(file).omnipost-partial" }
+
     static func partial(_ dst: String) -> String {
         let u = URL(fileURLWithPath: dst)
-        return u.deletingLastPathComponent().appendingPathComponent(".\(u.lastPathComponent).omnipost-partial").path
+        return u.deletingLastPathComponent().appendingPathComponent(partialName(u.lastPathComponent)).path
     }
 
     func outcome(_ name: String, bytes: Int64) -> PublishOutcome {
@@ -35,23 +37,46 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
         return PublishOutcome(remoteId: name, url: URL(fileURLWithPath: path).absoluteString, bytesSent: bytes)
     }
 
+    /// The destination's subfolder for `name` (`2026/12/05/walk.mp4` → `2026/12/05`) and the file's own
+    /// name, reached from the destination folder's descriptor without following a link.
+    func place(_ name: String, create: Bool) throws -> (dir: BeneathDirectory, file: String) {
+        let root = try openRoot(create: create)
+        let parts = name.split(separator: "/").map(String.init)
+        guard let file = parts.last, !file.isEmpty else { throw DeliveryError(.permanent, .invalidValue, "'\(name)' names no file") }
+        let dir = parts.count > 1 ? try root.subdirectory(parts.dropLast().joined(separator: "/"), create: create) : root
+        return (dir, file)
+    }
+
     func reconcile(_ job: UploadJob) async throws -> RemoteState {
+        do { return try look(job) } catch let f as BeneathDirectory.Failure { throw ioError(f) }
+    }
+
+    private func look(_ job: UploadJob) throws -> RemoteState {
         guard let name = job.session else { return .notStarted }
-        let dst = (folder as NSString).appendingPathComponent(name)
-        if FileManager.default.fileExists(atPath: dst) {
-            if try sameBytes(dst, job) {
+        let here: (dir: BeneathDirectory, file: String)
+        do { here = try place(name, create: false) } catch let f as BeneathDirectory.Failure where f.errno == ENOENT { return .notStarted }
+        if let st = here.dir.lstat(here.file) {
+            if BeneathDirectory.isRegular(st), try sameBytes(here.dir, here.file, job) {
                 try writeExtras(job, name: name)
                 return .published(outcome(name, bytes: 0))
             }
-            return .notStarted   // someone else's file took the name meanwhile: a new name is chosen
+            return .notStarted   // someone else's file (or a link) took the name meanwhile: a new name is chosen
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: Self.partial(dst))[.size] as? Int64) ?? nil
-        if let size, size > 0 { return .partial(confirmedOffset: min(size, job.confirmedOffset)) }
+        if let st = here.dir.lstat(Self.partialName(here.file)), BeneathDirectory.isRegular(st), st.st_nlink == 1, st.st_size > 0 {
+            return .partial(confirmedOffset: min(Int64(st.st_size), job.confirmedOffset))
+        }
         return .notStarted
     }
 
     func publish(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
                  progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
+        do { return try await copy(job, checkpoint: checkpoint, progress: progress) } catch let f as BeneathDirectory.Failure {
+            throw ioError(f)
+        }
+    }
+
+    private func copy(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+                      progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
         let name: String
         if let s = job.session { name = s } else {
             switch try chooseName(job) {
@@ -63,20 +88,36 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
                 return o
             }
         }
-        let dst = (folder as NSString).appendingPathComponent(name)
-        try ensureFolder((dst as NSString).deletingLastPathComponent)
-        let tmp = Self.partial(dst)
+        let (dir, file) = try place(name, create: true)
+        let tmp = Self.partialName(file)
         var offset = job.session == nil ? 0 : job.confirmedOffset
         try await checkpoint(UploadCheckpoint(session: name, confirmedOffset: offset, bytesSent: 0))
 
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ioError("cannot create \(tmp)", errno) }
+        // Our partial file only: a regular file with one name. Anything else under that name (a planted
+        // link, a hard link to a file elsewhere) is removed — the name, never what it points to — and a
+        // new file is made exclusively.
+        var fd: Int32 = -1
+        if offset > 0 {
+            fd = (try? dir.open(tmp, O_RDWR)) ?? -1
+            var st = stat()
+            if fd >= 0, fstat(fd, &st) != 0 || !BeneathDirectory.isRegular(st) || st.st_nlink != 1 {
+                close(fd)
+                fd = -1
+            }
+        }
+        if fd < 0 {
+            offset = 0
+            try dir.remove(tmp)
+            fd = try dir.open(tmp, O_RDWR | O_CREAT | O_EXCL)
+        }
         var closed = false
         defer { if !closed { close(fd) } }
         // Continue after the last checkpointed byte; anything past it was never confirmed.
         let have = Int64(lseek(fd, 0, SEEK_END))
         if have < offset { offset = 0 }
-        guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else { throw ioError("cannot reset \(tmp)", errno) }
+        guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+            throw BeneathDirectory.Failure(what: "cannot reset \(dir.path)/\(tmp)", errno: errno)
+        }
 
         let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
         var sent: Int64 = 0
@@ -87,34 +128,26 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
             do { data = try reader.chunk(from: offset, count: n) } catch let e as OmniError {
                 throw DeliveryError(.permanent, e.code, e.message)
             }
-            try data.withUnsafeBytes { raw in
-                var done = 0
-                while done < raw.count {
-                    let w = write(fd, raw.baseAddress! + done, raw.count - done)
-                    if w < 0 { if errno == EINTR { continue }; throw ioError("cannot write \(tmp)", errno) }
-                    done += w
-                }
-            }
-            guard fsync(fd) == 0 else { throw ioError("cannot flush \(tmp) to disk", errno) }
+            try data.withUnsafeBytes { raw in try BeneathDirectory.writeAll(fd, raw, what: "\(dir.path)/\(tmp)") }
+            guard fsync(fd) == 0 else { throw BeneathDirectory.Failure(what: "cannot flush \(dir.path)/\(tmp) to disk", errno: errno) }
             offset += Int64(n)
             sent += Int64(n)
             try await checkpoint(UploadCheckpoint(session: name, confirmedOffset: offset, bytesSent: sent))
             progress(offset, job.size)
         }
+        // What landed is read back through the same descriptor: a share that dropped or mangled a write
+        // is caught here, and no name swapped meanwhile can stand in for it.
+        let written = try BeneathDirectory.sha256(fd: fd)
         closed = true
-        guard close(fd) == 0 else { throw ioError("cannot close \(tmp)", errno) }
-        // What landed is read back: a share that dropped or mangled a write is caught here, not later.
-        let written = try FileHashing.sha256(path: tmp)
+        guard close(fd) == 0 else { throw BeneathDirectory.Failure(what: "cannot close \(dir.path)/\(tmp)", errno: errno) }
         let expected = try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
         guard written.hex == expected, written.bytes == job.size else {
-            unlink(tmp)
+            try? dir.remove(tmp)
             throw DeliveryError(.retryNow, .archiveIO, "the copy in \(folder) does not match the rendition (sha256 \(written.hex.prefix(12))… of \(written.bytes) bytes); it is copied again")
         }
-        if FileManager.default.fileExists(atPath: dst) {
-            throw DeliveryError(.retryNow, .archiveIO, "\(dst) appeared while copying; a new name is chosen on the next try")
+        guard try dir.publish(tmp, as: file) else {
+            throw DeliveryError(.retryNow, .archiveIO, "\(dir.path)/\(file) appeared while copying; a new name is chosen on the next try")
         }
-        guard rename(tmp, dst) == 0 else { throw ioError("cannot rename into \(dst)", errno) }
-        SafeFiles.fsyncDirectory(URL(fileURLWithPath: (dst as NSString).deletingLastPathComponent))
         try writeExtras(job, name: name)
         return outcome(name, bytes: sent)
     }
@@ -122,7 +155,8 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
     enum Choice { case free(String), alreadyThere(String) }
 
     /// The template's name; when another file holds it, the same name with the rendition's first 8 hex
-    /// digits of sha256 (`clip-1a2b3c4d.mp4`), so a re-edited clip never overwrites the earlier one.
+    /// digits of sha256 (`clip-1a2b3c4d.mp4`), so a re-edited clip never overwrites the earlier one. A
+    /// link under a name counts as another file's: it is never followed, read or replaced.
     func chooseName(_ job: UploadJob) throws -> Choice {
         let drop = job.drop ?? DropFacts(dropId: "", target: "folder", stem: ((job.filePath as NSString).lastPathComponent as NSString).deletingPathExtension,
                                          source: job.filePath, takenAt: Date())
@@ -132,49 +166,71 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
         let sha8 = String((job.expectedSha256 ?? "").prefix(8))
         let second = ((first as NSString).deletingPathExtension) + "-\(sha8)" + (ext.isEmpty ? "" : ".\(ext)")
         for name in [first, second] {
-            let dst = (folder as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: dst) else { return .free(name) }
-            if try sameBytes(dst, job) { return .alreadyThere(name) }
+            let here: (dir: BeneathDirectory, file: String)
+            do { here = try place(name, create: false) } catch let f as BeneathDirectory.Failure where f.errno == ENOENT { return .free(name) }
+            guard let st = here.dir.lstat(here.file) else { return .free(name) }
+            if BeneathDirectory.isRegular(st), try sameBytes(here.dir, here.file, job) { return .alreadyThere(name) }
         }
         throw DeliveryError(.permanent, .archiveIO, "\(first) and \(second) in \(folder) both hold other files; nothing was overwritten")
     }
 
-    func sameBytes(_ path: String, _ job: UploadJob) throws -> Bool {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? -1
-        guard size == job.size else { return false }
+    /// Whether the regular file `file` in `dir` holds the rendition's bytes: read through a descriptor
+    /// opened without following a link.
+    func sameBytes(_ dir: BeneathDirectory, _ file: String, _ job: UploadJob) throws -> Bool {
+        guard let st = dir.lstat(file), BeneathDirectory.isRegular(st), Int64(st.st_size) == job.size else { return false }
+        let f = try dir.open(file, O_RDONLY | O_NONBLOCK)
+        defer { close(f) }
         let expected = try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
-        return try FileHashing.sha256(path: path).hex == expected
+        return try BeneathDirectory.sha256(fd: f).hex == expected
     }
 
     /// The sidecar and the delivery's JSON beside the clip (`clip.yaml`, `clip.omnipost.json`), each
-    /// written whole or not at all; rewriting them is harmless, so a reconcile writes them too.
+    /// written whole or not at all, inside the destination (never through a link); rewriting them is
+    /// harmless, so a reconcile writes them too.
     func writeExtras(_ job: UploadJob, name: String) throws {
         let dst = (folder as NSString).appendingPathComponent(name)
-        let base = (dst as NSString).deletingPathExtension
         do {
-            if (try account.setting("copy_sidecar")?.bool()) == true, let sidecar = job.drop?.sidecarPath,
-               let data = FileManager.default.contents(atPath: sidecar) {
-                try SafeFiles.writeAtomically(data, to: URL(fileURLWithPath: base + "." + (sidecar as NSString).pathExtension))
+            let copySidecar = (try account.setting("copy_sidecar")?.bool()) == true, copyResult = (try account.setting("copy_result")?.bool()) == true
+            guard copySidecar || copyResult else { return }
+            let (dir, file) = try place(name, create: true)
+            let base = (file as NSString).deletingPathExtension
+            if copySidecar, let sidecar = job.drop?.sidecarPath, let data = FileManager.default.contents(atPath: sidecar) {
+                try dir.writeAtomically(data, as: base + "." + (sidecar as NSString).pathExtension)
             }
-            if (try account.setting("copy_result")?.bool()) == true {
+            if copyResult {
                 let doc = DeliveryDocument.json(job, extra: ["url": URL(fileURLWithPath: dst).absoluteString])
-                try SafeFiles.writeAtomically(doc, to: URL(fileURLWithPath: base + ".omnipost.json"))
+                try dir.writeAtomically(doc, as: base + ".omnipost.json")
             }
         } catch let e as OmniError {
             throw DeliveryError(.retryNow, e.code, "\(name) is in \(folder), but its companion files are not: \(e.message)")
+        } catch let f as BeneathDirectory.Failure {
+            throw DeliveryError(.retryNow, .archiveIO, "\(name) is in \(folder), but its companion files are not: \(f)")
         }
     }
 
-    func ensureFolder(_ dir: String) throws {
+    /// The destination folder, opened once per use; created when its parent is there (a share that is
+    /// not mounted is waited for, not created on the local disk).
+    func openRoot(create: Bool) throws -> BeneathDirectory {
         var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue { return }
-        if dir != folder || FileManager.default.fileExists(atPath: (folder as NSString).deletingLastPathComponent) {
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw DeliveryError(.retryAt(Date().addingTimeInterval(300)), .archiveIO, "cannot create \(dir): \(error.localizedDescription)")
+        if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) {
+            guard create, FileManager.default.fileExists(atPath: (folder as NSString).deletingLastPathComponent) else {
+                if !create { throw BeneathDirectory.Failure(what: "\(folder) is not there", errno: ENOENT) }
+                throw DeliveryError(.retryAt(Date().addingTimeInterval(300)), .archiveIO, "\(folder) is not there (a share that is not mounted?); tried again in 5 min")
             }
-            return
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                throw DeliveryError(.retryAt(Date().addingTimeInterval(300)), .archiveIO, "cannot create \(folder): \(error.localizedDescription)")
+            }
+        } else if !isDir.boolValue {
+            throw DeliveryError(.permanent, .configInvalid, "\(folder) is a file, not a folder")
         }
-        throw DeliveryError(.retryAt(Date().addingTimeInterval(300)), .archiveIO, "\(folder) is not there (a share that is not mounted?); tried again in 5 min")
+        return try BeneathDirectory(path: folder)
+    }
+
+    func ioError(_ f: BeneathDirectory.Failure) -> DeliveryError {
+        if f.isLink {
+            return DeliveryError(.permanent, .pathEscape, "\(f.what): a link or a file stands where a folder of the destination should be; OmniPost never follows a link inside \(folder) — remove it")
+        }
+        return ioError(f.what, f.errno)
     }
 
     /// What a failed system call means for the delivery: a full disk waits, a refused write is the
