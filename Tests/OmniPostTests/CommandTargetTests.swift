@@ -42,6 +42,7 @@ import Testing
         let prog = try Self.script(dir, "upload", """
             cat > '\(out.path).json'
             printf '%s\\n' "$@" > '\(out.path).args'
+            for last; do :; done; sha256sum "$last" | cut -d' ' -f1 > '\(out.path).sha'
             echo "$OMNIPOST_DROP_ID $OMNIPOST_DELIVERY_ID $OMNIPOST_RETRY" > '\(out.path).env'
             echo "uploading…"
             echo '{"id": "v-77", "url": "https://video.example/v-77"}'
@@ -51,12 +52,35 @@ import Testing
         #expect(result.remoteId == "v-77" && result.url == "https://video.example/v-77")
         let doc = try readJSON(URL(fileURLWithPath: out.path + ".json"))
         #expect(doc["drop_id"] as? String == "20261130-walk" && doc["delivery_id"] as? Int == 42 && doc["retry"] as? Bool == false)
-        #expect(doc["path"] as? String == (try Self.job(dir)).filePath)
+        // The program is handed a private name for the checked file (its own name kept), removed afterwards.
+        let handed = try #require(doc["path"] as? String)
+        #expect(handed.hasSuffix("/my clip $(id).mp4") && handed.contains("/.omnipost-private-") && !FileManager.default.fileExists(atPath: handed))
+        #expect(try String(contentsOfFile: out.path + ".sha", encoding: .utf8) == (try Self.job(dir)).expectedSha256! + "\n")
         #expect((doc["metadata"] as? [String: Any])?["options"] as? [String: String] == ["lang": "en"])
         // Each argument arrives whole, the rendition's path last; nothing went through a shell.
         let args = try String(contentsOfFile: out.path + ".args", encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(args == ["--title", "two words; $(rm -rf /)", (try Self.job(dir)).filePath])
+        #expect(args == ["--title", "two words; $(rm -rf /)", handed])
         #expect(try String(contentsOfFile: out.path + ".env", encoding: .utf8) == "20261130-walk 42 0\n")
+    }
+
+    /// The clip is swapped for a link to another file after it was hashed: the program never runs on the
+    /// other file's bytes (nothing is sent, `source_changed`); a file changed in place is caught the same way.
+    @Test func aClipSwappedAfterItWasTakenIsNeverHandedToTheProgram() async throws {
+        let dir = try TempDir()
+        let ran = dir.file("ran")
+        let prog = try Self.script(dir, "upload", "touch '\(ran.path)'; echo '{\"id\": \"x\"}'")
+        let a = try Self.adapter(dir, run: "[\(prog)]")
+        let job = try Self.job(dir)
+        let secret = try dir.write("secret.key", "not for any program ")
+        try FileManager.default.removeItem(atPath: job.filePath)
+        try FileManager.default.createSymbolicLink(atPath: job.filePath, withDestinationPath: secret.path)
+        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e?.code == .sourceChanged && e?.kind == .permanent, "\(String(describing: e))")
+        try FileManager.default.removeItem(atPath: job.filePath)
+        try Data("video bytez".utf8).write(to: URL(fileURLWithPath: job.filePath))
+        let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e2?.code == .sourceChanged)
+        #expect(!FileManager.default.fileExists(atPath: ran.path), "the program never ran")
     }
 
     @Test func exitCodesTimeoutsAndReRunsAreClassified() async throws {

@@ -70,6 +70,22 @@ import Testing
         #expect(await s.state.postCount(sha256: job.expectedSha256!) == 1)
     }
 
+    /// The rendition is swapped for a link to another file after it was hashed: nothing is sent.
+    @Test func aMediaFileSwappedForALinkIsNeverSent() async throws {
+        let dir = try TempDir()
+        let s = try await Self.sandbox(dir)
+        defer { Task { await s.stop() } }
+        let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
+        let job = try Self.job(dir)
+        let size = Int(job.size)
+        let other = try dir.write("other.bin", String(repeating: "s", count: size))
+        try FileManager.default.removeItem(atPath: job.filePath)
+        try FileManager.default.createSymbolicLink(atPath: job.filePath, withDestinationPath: other.path)
+        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e?.code == .sourceChanged && e?.kind == .permanent, "\(String(describing: e))")
+        #expect(await s.state.allWebhookReceipts().isEmpty)
+    }
+
     @Test func failuresAreClassified() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)

@@ -7,7 +7,7 @@ import OmniPostPlatforms
 /// A delivery's upload job as the ledger records it: the rendition, what to publish, the persisted
 /// session, and its drop's facts. The upload stage runs it; `cancel` hands it to `abandon`.
 enum DeliveryJob {
-    static func make(_ d: DeliveryRecord, ledger: Ledger, inbox: URL) throws -> UploadJob {
+    static func make(_ d: DeliveryRecord, ledger: Ledger, inbox: URL, work: URL? = nil) throws -> UploadJob {
         guard let id = d.id, let path = d.renditionPath, let size = d.renditionBytes else {
             throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition")
         }
@@ -15,6 +15,11 @@ enum DeliveryJob {
         var job = UploadJob(deliveryId: id, filePath: path, size: size, contentType: MediaTypes.video(forPath: path), metadata: meta,
                             session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
         job.expectedSha256 = d.renditionSha256
+        if let work {
+            let dir = work.appendingPathComponent(d.dropId)
+            try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            job.scratchDirectory = dir.path
+        }
         switch d.sessionPolicy {
         case .retry: job.sessionReuse = .replaceIfFailed
         case .carried: job.sessionReuse = .replaceUnlessLive

@@ -53,7 +53,7 @@ struct UploadStage: Sendable {
             return
         }
         do {
-            var job = try DeliveryJob.make(d, ledger: ledger, inbox: ctx.paths.inbox)
+            var job = try DeliveryJob.make(d, ledger: ledger, inbox: ctx.paths.inbox, work: ctx.paths.work)
             job.beforeRequest = meter(platform: d.platform, account: d.accountKey, deliveryId: id)
             let account = d.accountKey, logger = ctx.logger
             job.reportLimit = { rule, limit in

@@ -32,6 +32,9 @@ public struct UploadJob: Sendable {
     public var frame: (width: Int, height: Int)? = nil
     /// What to do with `session` once reconciled: resume it (always, unless a person retried the delivery).
     public var sessionReuse: SessionReuse = .resume
+    /// A folder of the daemon's own (the drop's work/ folder) for private names of the file (a command
+    /// target is handed one). Nil: the system's temporary folder.
+    public var scratchDirectory: String? = nil
 
     public init(deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64, coverPath: String? = nil) {
         self.coverPath = coverPath

@@ -44,16 +44,31 @@ struct CommandAdapter: PlatformAdapter, SettingsBacked {
             throw DeliveryError(.permanent, .configInvalid, "'\(argv.first ?? "")' is not an executable file")
         }
         try await checkpoint(UploadCheckpoint(session: "started", confirmedOffset: 0, bytesSent: 0))
-        let doc = DeliveryDocument.json(job, rendition: job.filePath, extra: ["retry": retry])
         let env = passed.merging(["OMNIPOST_DELIVERY_ID": String(job.deliveryId), "OMNIPOST_DROP_ID": job.drop?.dropId ?? "",
                                   "OMNIPOST_TARGET": job.drop?.target ?? "", "OMNIPOST_RETRY": retry ? "1" : "0"]) { _, ours in ours }
+        // The program gets a name for the file that nobody else can change: opened without following a
+        // link, checked against the recorded sha256, then hard-linked (or copied) from that descriptor into
+        // a private folder. Whatever happens to the original's name meanwhile, the program reads these bytes.
+        let pinned: PinnedFile, handed: String
+        do {
+            pinned = try PinnedFile(path: job.filePath, size: job.size, sha256: job.expectedSha256)
+            handed = try pinned.privateName(in: job.scratchDirectory ?? NSTemporaryDirectory(), name: (job.filePath as NSString).lastPathComponent)
+        } catch let e as OmniError {
+            throw DeliveryError(e.code == .sourceChanged ? .permanent : .retryNow, e.code, e.message)
+        }
+        defer { PinnedFile.removePrivate(handed) }
+        let doc = DeliveryDocument.json(job, rendition: handed, extra: ["retry": retry])
         let r: ToolRunner.Result
         do {
             // Only stdout's last lines are kept (the answer is its last JSON line): a chatty program
             // cannot fill the daemon's memory.
-            r = try await ToolRunner().run(program, Array(argv.dropFirst()) + [job.filePath], timeout: timeout, keepStdout: false, input: doc, environment: env)
+            r = try await ToolRunner().run(program, Array(argv.dropFirst()) + [handed], timeout: timeout, keepStdout: false, input: doc, environment: env)
         } catch let e as OmniError {
             throw DeliveryError(.retryNow, .platformError, "\(program) could not be started: \(e.message)")
+        }
+        if r.status == 0, !pinned.isStill(handed) {
+            // Our private name no longer names the checked file: what the program sent cannot be vouched for.
+            throw DeliveryError(.permanent, .uncertainPost, "\((program as NSString).lastPathComponent) succeeded, but the file it was handed changed while it ran; check what it posted")
         }
         let said = Self.tail(r.stderr)
         if r.timedOut {

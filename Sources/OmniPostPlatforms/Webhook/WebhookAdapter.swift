@@ -59,22 +59,21 @@ struct WebhookAdapter: PlatformAdapter, SettingsBacked {
                 + Data(("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"; filename=\"\(Self.quoted((job.filePath as NSString).lastPathComponent))\"\r\nContent-Type: \(job.contentType)\r\n\r\n").utf8)
             let tail = Data("\r\n--\(boundary)--\r\n".utf8)
             length = Int64(head.count) + job.size + Int64(tail.count)
+            // Opened once without following a link and checked against the recorded sha256; signed and sent
+            // from that descriptor, never by the name again.
+            let pinned: PinnedFile
+            do { pinned = try PinnedFile(path: job.filePath, size: job.size, sha256: job.expectedSha256) } catch let e as OmniError {
+                throw DeliveryError(.permanent, e.code, e.message)
+            }
             if let secret {
-                // One pass over the file for the signature, checked against the rendition's sha256 on the way.
                 var mac = WebhookSignature.start(secret: secret, timestamp: timestamp)
                 mac.update(data: head)
-                var sha = SHA256()
-                let h = try UserFile.open(path: job.filePath)
-                while let d = try h.read(upToCount: 1 << 20), !d.isEmpty { mac.update(data: d); sha.update(data: d) }
-                try? h.close()
+                for try await chunk in FileStream.body(pinned: pinned) { mac.update(data: Data(buffer: chunk)) }
                 mac.update(data: tail)
-                if let want = job.expectedSha256, sha.finalize().map({ String(format: "%02x", $0) }).joined() != want {
-                    throw DeliveryError(.permanent, .sourceChanged, "\((job.filePath as NSString).lastPathComponent) changed after it was taken; nothing was sent")
-                }
                 req.headers.add(name: WebhookSignature.header, value: WebhookSignature.value(timestamp: timestamp, mac: mac))
             }
             req.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
-            req.body = .stream(FileStream.body(head: head, file: job.filePath, tail: tail), length: .known(length))
+            req.body = .stream(FileStream.body(head: head, pinned: pinned, tail: tail), length: .known(length))
         } else {
             if let secret { req.headers.add(name: WebhookSignature.header, value: WebhookSignature.sign(document, secret: secret, timestamp: timestamp)) }
             req.headers.add(name: "Content-Type", value: "application/json")

@@ -1,0 +1,87 @@
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The file a delivery hands on — to a user's program, in a webhook's body — opened once, without
+/// following a link, and checked against the size and sha256 recorded when it was taken. From then on
+/// it is read through this descriptor only, so a name swapped for a link (or another file) after the
+/// check can put nothing else in its place.
+public final class PinnedFile: @unchecked Sendable {
+    public let fd: Int32
+    public let path: String
+    public let size: Int64
+    private let device: UInt64
+    private let inode: UInt64
+
+    /// Opens `path` (`O_NOFOLLOW`: a link is refused) and checks it is a regular file of `size` bytes
+    /// whose contents hash to `sha256` (when given). Throws `source_changed` when it is not that file.
+    public init(path: String, size: Int64, sha256: String?) throws {
+        let name = (path as NSString).lastPathComponent
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else {
+            let e = errno
+            throw OmniError(e == ELOOP ? .sourceChanged : .unreadable,
+                            e == ELOOP ? "\(name) is now a link, not the file that was taken; nothing was sent" : "\(name) cannot be read (\(String(cString: strerror(e))))")
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) == size else {
+            close(fd)
+            throw OmniError(.sourceChanged, "\(name) is not the \(size)-byte file that was taken; nothing was sent")
+        }
+        self.fd = fd
+        self.path = path
+        self.size = size
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        if let sha256, !sha256.isEmpty {
+            let got = try BeneathDirectory.sha256(fd: fd)
+            guard got.hex == sha256, got.bytes == size else {
+                throw OmniError(.sourceChanged, "\(name) changed after it was taken (its bytes hash to \(got.hex.prefix(12))…, not \(sha256.prefix(12))…); nothing was sent")
+            }
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Whether `path` (not followed) is still this very file.
+    public func isStill(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && UInt64(st.st_dev) == device && UInt64(st.st_ino) == inode && Int64(st.st_size) == size
+    }
+
+    /// A name for this file that nobody else can change: `dir/<private folder 0700>/<name>`, a hard link
+    /// made from the descriptor (`/proc/self/fd`), or — where the file system cannot link there — a copy
+    /// made from it and checked. The caller removes it with `removePrivate`.
+    public func privateName(in dir: String, name: String) throws -> String {
+        let folder = (dir as NSString).appendingPathComponent(".omnipost-private-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
+        guard mkdir(folder, 0o700) == 0 else { throw OmniError(.internalError, "cannot create \(folder): \(String(cString: strerror(errno)))") }
+        let dst = (folder as NSString).appendingPathComponent(name.isEmpty || name.contains("/") ? "media" : name)
+        if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, dst, AT_SYMLINK_FOLLOW) == 0, isStill(dst) { return dst }
+        unlink(dst)
+        // Another file system (or none that links): a copy from the descriptor, read back and compared.
+        let out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard out >= 0 else { throw OmniError(.internalError, "cannot create \(dst): \(String(cString: strerror(errno)))") }
+        defer { close(out) }
+        var buf = [UInt8](repeating: 0, count: FileHashing.bufferSize)
+        var at: Int64 = 0
+        while at < size {
+            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(at)) }
+            if n < 0 { if errno == EINTR { continue }; throw OmniError(.unreadable, "cannot read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            do { try buf.withUnsafeBytes { try BeneathDirectory.writeAll(out, UnsafeRawBufferPointer(rebasing: $0[0..<n]), what: dst) } } catch {
+                throw OmniError(.archiveIO, "\(error)")
+            }
+            at += Int64(n)
+        }
+        guard at == size, fsync(out) == 0 else { throw OmniError(.sourceChanged, "\(path) ended before its \(size) bytes; nothing was sent") }
+        return dst
+    }
+
+    /// Removes a name `privateName` made, and its private folder.
+    public static func removePrivate(_ path: String) {
+        unlink(path)
+        rmdir((path as NSString).deletingLastPathComponent)
+    }
+}
