@@ -70,10 +70,15 @@ public actor SandboxState {
         public var failProcessing: String? = nil
         /// How long a platform that processes after the upload (X, LinkedIn) takes before the media is ready.
         public var processingMs: Int = 0
+        /// Answer the next this-many reads of an account itself (X's `/2/users/me`, its recent posts) with
+        /// 429 and a reset `rateLimitRetryAfterS` away: the account's window, not an upload's.
+        public var rateLimitReads: Int = 0
 
         public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
                     rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
-                    strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0) {
+                    strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
+                    rateLimitReads: Int = 0) {
+            self.rateLimitReads = rateLimitReads
             self.failChunks = failChunks
             self.failProcessing = failProcessing
             self.processingMs = processingMs
@@ -103,7 +108,8 @@ public actor SandboxState {
                 tokenDelayMs: try c.decodeIfPresent(Int.self, forKey: .tokenDelayMs) ?? 0,
                 failChunks: try c.decodeIfPresent([Int].self, forKey: .failChunks) ?? [],
                 failProcessing: try c.decodeIfPresent(String.self, forKey: .failProcessing),
-                processingMs: try c.decodeIfPresent(Int.self, forKey: .processingMs) ?? 0)
+                processingMs: try c.decodeIfPresent(Int.self, forKey: .processingMs) ?? 0,
+                rateLimitReads: try c.decodeIfPresent(Int.self, forKey: .rateLimitReads) ?? 0)
         }
     }
 
