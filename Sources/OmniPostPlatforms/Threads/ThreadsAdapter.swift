@@ -72,6 +72,9 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
                 var fresh = job
                 fresh.session = nil
                 return try await publish(fresh, checkpoint: checkpoint, progress: progress)
+            case .renew(let why):
+                // Threads names no container error as renewable yet (`renewable` is false): never reached.
+                throw DeliveryError(.permanent, .rejectedByPlatform, "Threads could not process the video: \(why)")
             case .published:
                 return try await outcome(s.container, sent)
             case .finished:

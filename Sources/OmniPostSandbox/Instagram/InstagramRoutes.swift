@@ -70,7 +70,7 @@ enum InstagramRoutes: SandboxPlatform {
             return G.graphError(400, "The sandbox takes reels with upload_type=resumable; it cannot fetch a video_url from the internet", code: 100)
         }
         let caption = p["caption"] ?? ""
-        if caption.count > 2200 { return G.graphError(400, "The caption is too long (2200 characters at most)", code: 100, subcode: 2207003) }
+        if caption.count > 2200 { return G.graphError(400, "The caption is too long (2200 characters at most)", code: 100, subcode: 2207010) }
         let words = caption.split(whereSeparator: { $0.isWhitespace })
         if words.filter({ $0.hasPrefix("#") }).count > 30 { return G.graphError(400, "A caption has at most 30 hashtags", code: 100, subcode: 2207041) }
         if let s = p["share_to_feed"], !["true", "false"].contains(s) { return G.graphError(400, "share_to_feed must be a boolean", code: 100) }
