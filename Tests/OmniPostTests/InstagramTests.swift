@@ -127,6 +127,31 @@ import Testing
         #expect(await rig.state.allVideos().count == 2)
     }
 
+    @Test func aTokenRefusedMidUploadIsRefreshedOnceAndARevokedOneIsAuthRevoked() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 9 * Self.mib)
+        defer { Task { await rig.server.stop() } }
+        let state = rig.state
+        // The access token ends after the first chunk: the upload host's 401/190 gets a refresh and the chunk again.
+        _ = try await rig.deliver(Self.meta, checkpoint: { cp in
+            if cp.confirmedOffset == 4 * Self.mib { await state.expireAccessTokens() }
+        })
+        #expect(await rig.state.requestCounts["meta.token"] == 2)
+        #expect(await rig.state.allVideos().count == 1)
+        // The session invalidated (the user changed their password): auth_revoked, not a platform error.
+        var m = Self.meta
+        m.title = "after the password change"
+        do {
+            _ = try await rig.deliver(m, checkpoint: { cp in
+                if cp.confirmedOffset == 4 * Self.mib { await state.revoke(account: "instagram:brand") }
+            })
+            Issue.record("an invalidated session went unnoticed")
+        } catch let e as DeliveryError {
+            #expect(e.kind == .reauthenticate && e.code == .authRevoked, "\(e)")
+        }
+        #expect(await rig.state.allVideos().count == 1)
+    }
+
     @Test func everyDocumentedProcessingCodeIsEitherANewContainerOrPermanent() {
         // What the table says to retry with a new container (the container never became a post).
         for code in [2207001, 2207003, 2207006, 2207008, 2207020, 2207032, 2207052, 2207053] {

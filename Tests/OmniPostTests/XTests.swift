@@ -175,7 +175,9 @@ import Testing
                 platform: x
                 account: brand
             """, upload: "{chunk_size: 256KiB, concurrency: 1}")
-        try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 2), to: config.paths.inbox.appendingPathComponent("held.mp4"))
+        // ffmpeg off the cooperative pool: a busy machine must not stall the other tests' sandboxes.
+        let clip = try await offPool { try Clips.make(width: 540, height: 960, seconds: 2) }
+        try Clips.copy(clip, to: config.paths.inbox.appendingPathComponent("held.mp4"))
         try dir.write("inbox/held.yaml", "title: held back\nprivacy: public\n")
         let t0 = Date()
         let p = try await TestPipelines.runOnce(config) { p in
