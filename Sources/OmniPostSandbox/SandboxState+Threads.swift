@@ -25,13 +25,37 @@ extension SandboxState {
         }
     }
 
-    /// Threads' refresh: a long-lived token (registered, or one a refresh gave) becomes a new one.
-    func threadsRefresh(token: String) -> RefreshResult {
-        guard let a = accounts[token], !a.revoked, a.platform == "threads" else { return .invalidGrant }
+    /// A long-lived token lasts 60 days (Threads answers `expires_in` 5183944).
+    static let threadsTokenLifetime: TimeInterval = 5_183_944
+
+    enum ThreadsRefreshResult { case ok(String, Int), tooNew, invalid }
+
+    /// A registered long-lived token is a token in its own right (the bearer the API takes), issued a
+    /// while ago: old enough to be refreshed.
+    func registerThreadsToken(_ a: Account) {
+        tokens[a.refreshToken] = Token(account: "\(a.platform):\(a.name)", expires: Date().addingTimeInterval(Self.threadsTokenLifetime / 2))
+        threadsIssued[a.refreshToken] = Date().addingTimeInterval(-Self.threadsTokenLifetime / 2)
+    }
+
+    /// Threads' refresh (`th_refresh_token`): a long-lived token at least 24 hours old and not expired
+    /// becomes a new one, valid 60 days from now; a younger one is refused. The exchange of a
+    /// short-lived token (`th_exchange_token`, `refresh: false`) has no such rule.
+    func threadsRefresh(token: String, refresh: Bool = true) -> ThreadsRefreshResult {
+        guard let a = accounts[token], !a.revoked, a.platform == "threads" else { return .invalid }
+        if refresh {
+            guard let t = tokens[token], t.expires > Date() else { return .invalid }
+            if let issued = threadsIssued[token], Date().timeIntervalSince(issued) < 86400 { return .tooNew }
+        }
         let next = "THAA" + SandboxState.randomID(60, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        tokens[next] = Token(account: "\(a.platform):\(a.name)", expires: Date().addingTimeInterval(accessTokenLifetime))
+        tokens[next] = Token(account: "\(a.platform):\(a.name)", expires: Date().addingTimeInterval(Self.threadsTokenLifetime))
+        threadsIssued[next] = Date()
         accounts[next] = a
-        return .ok(next, Int(accessTokenLifetime))
+        return .ok(next, Int(Self.threadsTokenLifetime))
+    }
+
+    /// Moves every Threads token's issue time back by `seconds`, as if that long had passed.
+    public func ageThreadsTokens(by seconds: TimeInterval) {
+        for (t, at) in threadsIssued { threadsIssued[t] = at.addingTimeInterval(-seconds) }
     }
 
     func makeThreadsContainer(account: String, user: String, text: String, videoURL: String) -> ThreadsContainer {
@@ -42,6 +66,13 @@ extension SandboxState {
     }
 
     func threadsContainer(_ id: String) -> ThreadsContainer? { threadsContainers[id] }
+
+    /// Whether the next fetch of a `video_url` is to be cut short (`failFetches`).
+    func takeFetchFault() -> Bool {
+        guard faults.failFetches > 0 else { return false }
+        faults.failFetches -= 1
+        return true
+    }
 
     /// What fetching `video_url` gave: the bytes, or Threads' error.
     func fetchedThreads(_ id: String, data: Data?, error: String?) throws {

@@ -19,6 +19,8 @@ extension SandboxState {
         var failure: String? = nil
         var sha256: String? = nil
         var path: String? = nil
+        /// FINALIZE's `check_after_secs` from when it answered: a STATUS before this is too soon.
+        var statusNotBefore: Date? = nil
     }
 
     struct XPost: Sendable {
@@ -88,6 +90,23 @@ extension SandboxState {
     }
 
     enum XProblem: Error { case notFound(String), invalid(String) }
+
+    /// FINALIZE's `check_after_secs`: whole seconds until processing ends (at least 1), remembered so a
+    /// STATUS that comes sooner is counted (`x.status.early`).
+    func xStatusNotBefore(_ id: String) -> Int {
+        guard var m = xMedia[id] else { return 1 }
+        let secs = max(1, Int((m.readyAt ?? Date()).timeIntervalSinceNow.rounded(.up)))
+        m.statusNotBefore = Date().addingTimeInterval(Double(secs))
+        xMedia[id] = m
+        return secs
+    }
+
+    /// An injected 429 for the next read of an account itself (`rateLimitReads`), with its wait in seconds.
+    func takeReadLimit() -> Int? {
+        guard faults.rateLimitReads > 0 else { return nil }
+        faults.rateLimitReads -= 1
+        return faults.rateLimitRetryAfterS
+    }
 
     /// Creates a post: the sandbox's record of a published video.
     func createXPost(account: String, text: String, media: [XMedia]) -> XPost {

@@ -70,10 +70,19 @@ public actor SandboxState {
         public var failProcessing: String? = nil
         /// How long a platform that processes after the upload (X, LinkedIn) takes before the media is ready.
         public var processingMs: Int = 0
+        /// Answer the next this-many reads of an account itself (X's `/2/users/me`, its recent posts) with
+        /// 429 and a reset `rateLimitRetryAfterS` away: the account's window, not an upload's.
+        public var rateLimitReads: Int = 0
+        /// The next this-many videos a platform fetches itself (Threads' `video_url`) fail mid-fetch, as when
+        /// the serving daemon restarts: the container ends FAILED_DOWNLOADING_VIDEO.
+        public var failFetches: Int = 0
 
         public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
                     rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
-                    strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0) {
+                    strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
+                    rateLimitReads: Int = 0, failFetches: Int = 0) {
+            self.rateLimitReads = rateLimitReads
+            self.failFetches = failFetches
             self.failChunks = failChunks
             self.failProcessing = failProcessing
             self.processingMs = processingMs
@@ -103,7 +112,9 @@ public actor SandboxState {
                 tokenDelayMs: try c.decodeIfPresent(Int.self, forKey: .tokenDelayMs) ?? 0,
                 failChunks: try c.decodeIfPresent([Int].self, forKey: .failChunks) ?? [],
                 failProcessing: try c.decodeIfPresent(String.self, forKey: .failProcessing),
-                processingMs: try c.decodeIfPresent(Int.self, forKey: .processingMs) ?? 0)
+                processingMs: try c.decodeIfPresent(Int.self, forKey: .processingMs) ?? 0,
+                rateLimitReads: try c.decodeIfPresent(Int.self, forKey: .rateLimitReads) ?? 0,
+                failFetches: try c.decodeIfPresent(Int.self, forKey: .failFetches) ?? 0)
         }
     }
 
@@ -196,6 +207,8 @@ public actor SandboxState {
     var fbVideos: [String: FBVideo] = [:]
     var fbPageTokens: [String: String] = [:]
     var threadsContainers: [String: ThreadsContainer] = [:]
+    /// When each Threads long-lived token was issued (a refresh refuses one younger than a day).
+    var threadsIssued: [String: Date] = [:]
     var s3Keys: [String: String] = [:]
     var s3Buckets = Set<String>()
     var s3Objects: [String: S3Object] = [:]
@@ -258,7 +271,10 @@ public actor SandboxState {
         self.sessionLifetime = sessionLifetime
     }
 
-    public func register(_ account: Account) { accounts[account.refreshToken] = account }
+    public func register(_ account: Account) {
+        accounts[account.refreshToken] = account
+        if account.platform == "threads" { registerThreadsToken(account) }
+    }
 
     public func revoke(refreshToken: String) { accounts[refreshToken]?.revoked = true }
 

@@ -76,6 +76,45 @@ import Testing
         #expect(await rig.state.allVideos().count == 3)
     }
 
+    @Test func aLostFinishReplyWhileTheReelProcessesIsWaitedForNotSentAgain() async throws {
+        let dir = try TempDir()
+        // The reel processes for a while after `finish`; the reply to `finish` is lost (the process dies).
+        let rig = try await setUp(dir, size: 3 * Self.mib, faults: .init(finalReplyDelayMs: 3000, processingMs: 4000))
+        defer { Task { await rig.server.stop() } }
+        let cps = UploadResumeTests.Checkpoints()
+        let run = Task { try await rig.deliver(Self.meta, checkpoint: { cps.add($0) }) }
+        while await rig.state.stats.finalRepliesPending == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        run.cancel()
+        _ = await run.result
+        await rig.state.setFaults(.init(processingMs: 4000))
+        // Resumed at once, while it still processes (publishing not started yet): its status is read and
+        // waited on — `finish` is not sent a second time.
+        let last = try #require(cps.all.last)
+        let out = try await rig.deliver(Self.meta, session: last.session, offset: last.confirmedOffset)
+        #expect(await rig.state.requestCounts["facebook.finish"] == 1)
+        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
+    }
+
+    @Test func aSessionInvalidatedMidUploadIsAuthRevoked() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 9 * Self.mib)
+        defer { Task { await rig.server.stop() } }
+        let state = rig.state
+        // The user changes their password after the first chunk: every token of the session ends, and the
+        // upload host answers 401 with Graph's 190.
+        do {
+            _ = try await rig.deliver(Self.meta, checkpoint: { cp in
+                if cp.confirmedOffset > 0 && cp.confirmedOffset < rig.size { await state.revoke(account: "facebook:brand") }
+            })
+            Issue.record("an invalidated session went unnoticed")
+        } catch let e as DeliveryError {
+            // The credentials failed, not the platform: the account needs a person, and the delivery (which
+            // holds a session) waits for it rather than failing.
+            #expect(e.kind == .reauthenticate && e.code == .authRevoked && e.httpStatus == 401, "\(e)")
+        }
+        #expect(await rig.state.allVideos().isEmpty)
+    }
+
     @Test func limitsFailuresAndTokens() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 1 * Self.mib, faults: .init(rateLimitInits: 1, rateLimitRetryAfterS: 120))

@@ -102,6 +102,71 @@ import Testing
         #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
     }
 
+    @Test func aContainerSpentInProcessingIsMadeAgainFromTheLocalBytes() async throws {
+        let dir = try TempDir()
+        // 2207053 "unknown upload error": Instagram's table says to make a new container and try again.
+        let rig = try await setUp(dir, size: 5 * Self.mib, faults: .init(failProcessing: "2207053"))
+        defer { Task { await rig.server.stop() } }
+        let out = try await rig.deliver(Self.meta)
+        #expect(await rig.state.requestCounts["instagram.container"] == 2)
+        #expect(await rig.state.requestCounts["instagram.publish"] == 1)
+        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
+        #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
+        // Found spent when resuming (the process stopped while it processed): a new container, not a failure.
+        await rig.state.setFaults(.init(failProcessing: "2207020", processingMs: 0))
+        struct Crash: Error {}
+        let cps = UploadResumeTests.Checkpoints()
+        var m = Self.meta
+        m.title = "second reel"
+        await #expect(throws: Crash.self) {
+            _ = try await rig.deliver(m, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset == rig.size { throw Crash() } })
+        }
+        let saved = try #require(cps.all.last)
+        _ = try await rig.deliver(m, session: saved.session, offset: saved.confirmedOffset)
+        #expect(await rig.state.requestCounts["instagram.container"] == 4)
+        #expect(await rig.state.allVideos().count == 2)
+    }
+
+    @Test func aTokenRefusedMidUploadIsRefreshedOnceAndARevokedOneIsAuthRevoked() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 9 * Self.mib)
+        defer { Task { await rig.server.stop() } }
+        let state = rig.state
+        // The access token ends after the first chunk: the upload host's 401/190 gets a refresh and the chunk again.
+        _ = try await rig.deliver(Self.meta, checkpoint: { cp in
+            if cp.confirmedOffset == 4 * Self.mib { await state.expireAccessTokens() }
+        })
+        #expect(await rig.state.requestCounts["meta.token"] == 2)
+        #expect(await rig.state.allVideos().count == 1)
+        // The session invalidated (the user changed their password): auth_revoked, not a platform error.
+        var m = Self.meta
+        m.title = "after the password change"
+        do {
+            _ = try await rig.deliver(m, checkpoint: { cp in
+                if cp.confirmedOffset == 4 * Self.mib { await state.revoke(account: "instagram:brand") }
+            })
+            Issue.record("an invalidated session went unnoticed")
+        } catch let e as DeliveryError {
+            #expect(e.kind == .reauthenticate && e.code == .authRevoked, "\(e)")
+        }
+        #expect(await rig.state.allVideos().count == 1)
+    }
+
+    @Test func everyDocumentedProcessingCodeIsEitherANewContainerOrPermanent() {
+        // What the table says to retry with a new container (the container never became a post).
+        for code in [2207001, 2207003, 2207006, 2207008, 2207020, 2207032, 2207052, 2207053] {
+            #expect(InstagramErrors.action(forStatus: "Error: Media upload has failed with error code \(code)") == .newContainer, "\(code)")
+        }
+        // The media or the account itself: a new container would fail the same way.
+        for code in [2207004, 2207005, 2207009, 2207010, 2207023, 2207026, 2207028, 2207050, 2207051, 2207057] {
+            #expect(InstagramErrors.action(forStatus: "Error: Media upload has failed with error code \(code)") == .permanent, "\(code)")
+        }
+        // No code, or one the table does not name: not retried blindly.
+        #expect(InstagramErrors.action(forStatus: "Error: something else") == .permanent)
+        #expect(InstagramErrors.action(forStatus: "Error: code 2207999") == .permanent)
+        #expect(InstagramErrors.explain("Error: Media upload has failed with error code 2207053").contains("unknown upload error"))
+    }
+
     @Test func limitsProcessingFailuresAndRefusalsAreClassified() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 1 * Self.mib, faults: .init(rateLimitInits: 1, rateLimitRetryAfterS: 300))
@@ -115,7 +180,8 @@ import Testing
             guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
             #expect(e.code == .rateLimited && waitIsAbout(when, 300, from: t0, to: Date()))
         }
-        await rig.state.setFaults(.init(failProcessing: "The video's aspect ratio is not supported (2207026)"))
+        // 2207026 (the video format): the media's problem, permanent — a new container would fail the same.
+        await rig.state.setFaults(.init(failProcessing: "2207026"))
         do {
             _ = try await rig.deliver(Self.meta)
             Issue.record("a failed processing went unnoticed")
@@ -148,7 +214,7 @@ import Testing
             _ = try await rig.deliver(long)
             Issue.record("a refused caption went unnoticed")
         } catch let e as DeliveryError {
-            #expect(e.kind == .permanent && e.message.contains("2207003"), "\(e)")
+            #expect(e.kind == .permanent && e.message.contains("2207010"), "\(e)")
         }
         #expect(await rig.state.requestCounts["instagram.container"] == before + 1)
         var m = Self.meta

@@ -111,6 +111,122 @@ import Testing
         #expect(rig.adapter.preflight(m)?.code == .textTooLong)
     }
 
+    @Test func aFetchThatFailedMakesANewContainerNotAFailure() async throws {
+        let dir = try TempDir()
+        // Threads' fetch of the link is cut (the serving daemon restarted mid-fetch): FAILED_DOWNLOADING_VIDEO.
+        let rig = try await setUp(dir, size: 2 * Self.mib, faults: .init(failFetches: 1))
+        defer { Task { await rig.server.stop() } }
+        let out = try await rig.deliver(Self.meta)
+        // The container never became a post: a new one from the same bytes, published once.
+        #expect(await rig.state.requestCounts["threads.container"] == 2)
+        #expect(await rig.state.requestCounts["threads.publish"] == 1)
+        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
+        #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
+        // Found failed that way when resuming: a new container too.
+        await rig.state.setFaults(.init(failFetches: 1))
+        struct Crash: Error {}
+        let cps = UploadResumeTests.Checkpoints()
+        var m = Self.meta
+        m.title = "again"
+        await #expect(throws: Crash.self) {
+            _ = try await rig.deliver(m, checkpoint: { cp in cps.add(cp); throw Crash() })
+        }
+        let saved = try #require(cps.all.last)
+        _ = try await rig.deliver(m, session: saved.session, offset: saved.confirmedOffset)
+        #expect(await rig.state.requestCounts["threads.container"] == 4)
+        #expect(await rig.state.allVideos().count == 2)
+        // A processing failure of the media itself stays permanent.
+        await rig.state.setFaults(.init(failProcessing: "INVALID_DURATION"))
+        m.title = "third"
+        do {
+            _ = try await rig.deliver(m)
+            Issue.record("INVALID_DURATION went unnoticed")
+        } catch let e as DeliveryError {
+            #expect(e.kind == .permanent && e.message.contains("INVALID_DURATION"))
+        }
+    }
+
+    @Test func textIsCountedAsThreadsCountsItWithEmojiAsTheirBytes() async throws {
+        #expect(ThreadsText.length("hello") == 5)
+        #expect(ThreadsText.length("日本語") == 3)
+        #expect(ThreadsText.length("👍") == 4)
+        #expect(ThreadsText.length("👍🏽") == 8)
+        #expect(ThreadsText.length("👨‍👩‍👧") == 18)
+        #expect(ThreadsText.length("❤️") == 6)
+        #expect(ThreadsText.length("café #1") == 7)
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 1 * Self.mib)
+        defer { Task { await rig.server.stop() } }
+        // 450 characters with 20 emoji: 450 as characters, 510 as Threads counts — refused at validation.
+        var m = Self.meta
+        m.title = String(repeating: "a", count: 430) + String(repeating: "🎬", count: 20)
+        m.description = ""
+        m.tags = []
+        #expect(m.title.count == 450)
+        #expect(rig.adapter.preflight(m)?.code == .textTooLong)
+        // And Threads itself refuses it, had validation let it through.
+        do {
+            _ = try await rig.deliver(m)
+            Issue.record("Threads took 510 of its 500")
+        } catch let e as DeliveryError {
+            #expect(e.kind == .permanent && e.httpStatus == 400)
+        }
+        m.title = String(repeating: "a", count: 420) + String(repeating: "🎬", count: 20)
+        #expect(rig.adapter.preflight(m) == nil)
+        _ = try await rig.deliver(m)
+        #expect(await rig.state.allVideos().count == 1)
+    }
+
+    @Test func theLongLivedTokenIsRefreshedOnlyNearItsEndAndTooNewIsNotRevoked() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 1 * Self.mib)
+        defer { Task { await rig.server.stop() } }
+        // The first use: the configured token (old enough) is refreshed into a new 60-day one.
+        _ = try await rig.deliver(Self.meta)
+        #expect(await rig.state.requestCounts["threads.token"] == 1)
+        let adapter = rig.adapter as! ThreadsAdapter
+        let account = adapter.settings.account
+        // A daemon start and its account check: the stored token has 60 days left, so it is not refreshed.
+        let restarted = TokenProvider(account: account, http: HTTPClient.shared, store: rig.store)
+        await restarted.invalidate()
+        let kept = try await restarted.accessToken()
+        #expect(kept == rig.store.refreshToken)
+        #expect(await rig.state.requestCounts["threads.token"] == 1)
+        // Near its end (as the store says) but less than a day old (as Threads says): the account check
+        // asks for a refresh, Threads refuses it — and the token, still valid, goes on posting; nothing
+        // is called revoked.
+        let stored = try await rig.store.load(account: account.key)
+        try await rig.store.save(account: account.key, accessToken: stored.accessToken!, expiresAt: Date().addingTimeInterval(2 * 86400), refreshToken: stored.refreshToken)
+        var settings = adapter.settings
+        settings.tokens = TokenProvider(account: account, http: HTTPClient.shared, store: rig.store)
+        await settings.tokens.invalidate()
+        #expect(try await settings.tokens.accessToken() == stored.accessToken)
+        let nearEnd = ThreadsAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
+        var m = Self.meta
+        m.title = "near its end"
+        _ = try await nearEnd.deliver(rig.job(m), checkpoint: { _ in }, progress: { _, _ in })
+        #expect(await rig.state.requestCounts["threads.token"] == 2)
+        #expect(rig.store.refreshToken == stored.refreshToken)
+        // A day later it is old enough: refreshed into a new one, stored.
+        await rig.state.ageThreadsTokens(by: 86400 + 60)
+        settings.tokens = TokenProvider(account: account, http: HTTPClient.shared, store: rig.store)
+        await settings.tokens.invalidate()
+        _ = try await settings.tokens.accessToken()
+        #expect(await rig.state.requestCounts["threads.token"] == 3)
+        #expect(rig.store.refreshToken != stored.refreshToken && rig.store.refreshToken?.hasPrefix("THAA") == true)
+        // A token really revoked is said so by the API: auth_revoked.
+        await rig.state.revoke(account: "threads:brand")
+        m.title = "revoked"
+        do {
+            _ = try await ThreadsAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
+                .deliver(rig.job(m), checkpoint: { _ in }, progress: { _, _ in })
+            Issue.record("a revoked token went unnoticed")
+        } catch let e as DeliveryError {
+            #expect(e.kind == .reauthenticate && e.code == .authRevoked, "\(e)")
+        }
+        #expect(await rig.state.allVideos().count == 2)
+    }
+
     @Test func aPipelineInSandboxModeHostsTheMediaItself() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, threads:brand]")

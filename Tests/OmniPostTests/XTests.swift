@@ -12,7 +12,7 @@ import Testing
     static let meta = PublishMetadata(title: "hello from omnipost", description: "a clip", tags: ["demo"], privacy: .public, publishAt: nil, options: [:])
 
     func setUp(_ dir: TempDir, size: Int64, faults: SandboxState.Faults = .init()) async throws -> PlatformRig {
-        try await PlatformRig.make(XPlatform.self, dir, size: size, faults: faults) { XAdapter($0, maxPollWait: .milliseconds(200)) }
+        try await PlatformRig.make(XPlatform.self, dir, size: size, faults: faults) { XAdapter($0, defaultPollWait: .milliseconds(200)) }
     }
 
     @Test func aGoodPostArrivesWholeWithItsText() async throws {
@@ -32,6 +32,8 @@ import Testing
         #expect(await rig.state.requestCounts["x.append"] == 3)
         #expect(await rig.state.requestCounts["x.tweet"] == 1)
         #expect(rig.store.refreshToken?.hasPrefix("rft.") == true)
+        // An ordinary post's video is `tweet_video`; `amplify_video` is for ads.
+        #expect(await rig.state.xMedia.values.map(\.category) == ["tweet_video"])
     }
 
     @Test func aCutSegmentIsSentAgainAndNothingElse() async throws {
@@ -97,6 +99,98 @@ import Testing
         #expect(await state.requestCounts["x.token"] == 2)
         #expect(await state.allVideos().count == 1)
         #expect(await state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
+    }
+
+    @Test func aMediaIDPastItsExpiryIsNotResumedButUploadedAgain() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 9 * Self.mib)
+        defer { Task { await rig.server.stop() } }
+        struct Crash: Error {}
+        let cps = UploadResumeTests.Checkpoints()
+        await #expect(throws: Crash.self) {
+            _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
+        }
+        // INIT's expires_after_secs is kept with the session; the resume comes after it.
+        let saved = try #require(cps.all.last)
+        var session = try #require(XAdapter.decode(saved.session))
+        #expect(session.expiresAt != nil)
+        session.expiresAt = Date().timeIntervalSince1970 - 1
+        let appendsBefore = await rig.state.requestCounts["x.append"] ?? 0
+        let out = try await rig.deliver(Self.meta, session: XAdapter.encode(session), offset: saved.confirmedOffset)
+        // A new media id from the local bytes: not one segment went to the lapsed one.
+        #expect(await rig.state.requestCounts["x.init"] == 2)
+        #expect(await rig.state.requestCounts["x.append"] == appendsBefore + 3)
+        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
+        #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
+    }
+
+    @Test func finalizesCheckAfterSecsIsWaitedBeforeTheFirstStatus() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 2 * Self.mib, faults: .init(processingMs: 1500))
+        defer { Task { await rig.server.stop() } }
+        _ = try await rig.deliver(Self.meta)
+        // FINALIZE said 2 s: no STATUS came sooner, and processing was asked about at least once.
+        #expect(await rig.state.requestCounts["x.status.early"] == nil)
+        #expect((await rig.state.requestCounts["x.status"] ?? 0) >= 1)
+        #expect(await rig.state.allVideos().count == 1)
+    }
+
+    @Test func aRateLimitedAccountReadHoldsTheAccountAndWhoItIsIsAskedOnce() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 1 * Self.mib, faults: .init(rateLimitRetryAfterS: 90, rateLimitReads: 1))
+        defer { Task { await rig.server.stop() } }
+        let t0 = Date()
+        do {
+            _ = try await rig.deliver(Self.meta)
+            Issue.record("a 429 on /2/users/me went unnoticed")
+        } catch let e as DeliveryError {
+            guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
+            #expect(e.code == .rateLimited && e.holdsAccount && waitIsAbout(when, 90, from: t0, to: Date()))
+        }
+        // Two posts after it: the account's user is asked for once, not on every attempt.
+        _ = try await rig.deliver(Self.meta)
+        var m = Self.meta
+        m.title = "another"
+        _ = try await rig.deliver(m)
+        #expect(await rig.state.requestCounts["x.me"] == 2)
+        #expect(await rig.state.allVideos().count == 2)
+        // An upload's own 429 (INIT) is that upload's wait, not the account's.
+        await rig.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 5))
+        m.title = "third"
+        do {
+            _ = try await rig.deliver(m)
+            Issue.record("a 429 on INIT went unnoticed")
+        } catch let e as DeliveryError {
+            #expect(e.code == .rateLimited && !e.holdsAccount)
+        }
+    }
+
+    @Test func aPipelineHoldsEveryDeliveryOfAnAccountWhoseReadIsRateLimited() async throws {
+        let dir = try TempDir()
+        // One drop, two targets on the same X account, one upload at a time.
+        let config = try TestPipelines.config(root: dir.url, targets: """
+            targets:
+              - x:brand
+              - name: xalt:brand
+                platform: x
+                account: brand
+            """, upload: "{chunk_size: 256KiB, concurrency: 1}")
+        // ffmpeg off the cooperative pool: a busy machine must not stall the other tests' sandboxes.
+        let clip = try await offPool { try Clips.make(width: 540, height: 960, seconds: 2) }
+        try Clips.copy(clip, to: config.paths.inbox.appendingPathComponent("held.mp4"))
+        try dir.write("inbox/held.yaml", "title: held back\nprivacy: public\n")
+        let t0 = Date()
+        let p = try await TestPipelines.runOnce(config) { p in
+            await p.sandbox!.state.setFaults(.init(rateLimitRetryAfterS: 600, rateLimitReads: 5))
+        }
+        defer { Task { await p.close() } }
+        let deliveries = try p.context.ledger.allDeliveries()
+        #expect(deliveries.count == 2)
+        // The first met the 429; the other was held with it until the reset, without asking again.
+        #expect(deliveries.allSatisfy { $0.state == .ready && $0.gate == "retry" && $0.errorCode == "rate_limited" }, "\(deliveries.map { "\($0.state) \($0.gate ?? "") \($0.errorMessage ?? "")" })")
+        #expect(deliveries.allSatisfy { ($0.notBefore ?? 0) >= t0.timeIntervalSince1970 + 590 })
+        #expect(await p.sandbox!.state.requestCounts["x.me"] == 1)
+        #expect(await p.sandbox!.state.allVideos().isEmpty)
     }
 
     @Test func rateLimitsProcessingFailuresAndRefusalsAreClassified() async throws {

@@ -150,6 +150,11 @@ struct UploadStage: Sendable {
             // A quota reset or Retry-After is the platform's own answer: waiting costs no attempt.
             requeue(claim, at: when.timeIntervalSince1970, gate: e.code == .quotaExhausted ? "quota" : "retry", e,
                     outcome: "deferred", breaker: .neutral, refundAttempt: true)
+            if e.holdsAccount {
+                // The account's own window: its other deliveries would only meet the same 429.
+                _ = try? ctx.ledger.holdAccount(d.accountKey, until: when.timeIntervalSince1970, code: e.code.rawValue,
+                                                message: "\(e.message); the account's window reopens \(isoStamp(when))")
+            }
         case .retryNow where d.attempts < ctx.config.upload.maxAttempts && age < maxAge:
             let delay = ctx.backoff.delay(attempt: d.attempts).seconds
             requeue(claim, at: now + delay, gate: "retry", e, outcome: "retry", breaker: .failure, refundAttempt: false)

@@ -19,6 +19,9 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
     public var code: ReasonCode
     public var message: String
     public var httpStatus: Int?
+    /// A `retryAt` that is the account's, not this delivery's (a 429 on a read of the account itself):
+    /// every delivery of the account waits until then.
+    public var holdsAccount = false
 
     public init(_ kind: Kind, _ code: ReasonCode, _ message: String, httpStatus: Int? = nil) {
         self.kind = kind

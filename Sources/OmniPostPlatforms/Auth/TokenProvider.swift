@@ -126,7 +126,14 @@ public actor TokenProvider {
             ]))
             req.method = .GET
         case .threadsRefresh:
-            // Threads: the long-lived token refreshes itself (at least a day old, not yet expired) into a new one.
+            // Threads: the long-lived token refreshes itself (at least a day old, not yet expired) into a new
+            // one — only near its end (ThreadsTokenRule), not at every start or check.
+            let saved = try await stored()
+            if let keep = ThreadsTokenRule.keep(accessToken: saved?.accessToken, expiresAt: saved?.expiresAt) {
+                cached = keep
+                mustRefresh = false
+                return keep.token
+            }
             req = HTTPClientRequest(url: account.tokenURL + "?" + Self.form([("grant_type", "th_refresh_token"), ("access_token", refreshToken)]))
             req.method = .GET
         }
@@ -151,6 +158,16 @@ public actor TokenProvider {
             cached = (token, expires)
             mustRefresh = false
             return token
+        }
+        // Threads refuses to refresh a token younger than a day as it refuses a revoked one: while the token
+        // is in date that is no revocation, so it goes on being used (the API says 190 if it is dead).
+        if refreshStyle == .threadsRefresh, resp.status.code < 500, resp.status != .tooManyRequests {
+            let saved = try await stored()
+            if let keep = ThreadsTokenRule.afterRefusal(accessToken: saved?.accessToken, expiresAt: saved?.expiresAt, longLived: refreshToken) {
+                cached = keep
+                mustRefresh = false
+                return keep.token
+            }
         }
         // Graph API errors are objects: code 190 is a token that is expired, revoked or invalid.
         let graph = json["error"] as? [String: Any]

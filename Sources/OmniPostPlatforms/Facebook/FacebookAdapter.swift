@@ -99,9 +99,8 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
             }
             s.phase = .finishing
         }
-        if s.phase == .finishing, job.session != nil, let st = try await status(s.video, token),
-           st.publishing != "not_started" || st.publishStatus == "scheduled" {
-            // Resumed after `finish` left: it arrived (the video is publishing), so it is not sent again.
+        if s.phase == .finishing, job.session != nil, let st = try await status(s.video, token), st.finishArrived {
+            // Resumed after `finish` left: it arrived (the video processes or publishes), so it is not sent again.
             s.phase = .finished
         }
         if s.phase == .finishing {
@@ -115,7 +114,16 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
                 params.append(("video_state", "PUBLISHED"))
             }
             let r = try await graph.call(.POST, "/\(s.page)/video_reels", params, as: token)
-            guard r.status == 200, r.json?["success"] as? Bool == true else { throw graph.classify(r, during: "finishing the reel") }
+            guard r.status == 200, r.json?["success"] as? Bool == true else {
+                // Refused: read what the video says before failing — a finish that arrived earlier (its reply
+                // lost) made the reel, and the refusal of a second is no failure of the post.
+                if (400..<500).contains(r.status), GraphAPI.code(r) != 190, let st = try? await status(s.video, token), st.finishArrived {
+                    s.phase = .finished
+                    try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+                    return try await waitPublished(s, token, sent)
+                }
+                throw graph.classify(r, during: "finishing the reel")
+            }
             s.phase = .finished
             try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
         }
@@ -125,9 +133,17 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
     struct Status {
         var videoStatus: String
         var bytes: Int64
+        var processing: String
         var publishing: String
         var publishStatus: String?
         var error: String?
+
+        /// Whether `finish` reached Facebook: the video went on to processing or publishing (publishing
+        /// stays not_started until processing is done, so it alone cannot say).
+        var finishArrived: Bool {
+            processing != "not_started" || publishing != "not_started" || publishStatus == "scheduled"
+                || ["processing", "ready", "error"].contains(videoStatus)
+        }
     }
 
     func status(_ video: String, _ token: String) async throws -> Status? {
@@ -136,7 +152,10 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
         guard r.status == 200, let st = r.json?["status"] as? [String: Any] else { throw graph.classify(r, during: "reading the reel's status") }
         let up = st["uploading_phase"] as? [String: Any], pub = st["publishing_phase"] as? [String: Any]
         let err = (st["processing_phase"] as? [String: Any])?["error"] as? [String: Any]
+
+        let proc = st["processing_phase"] as? [String: Any]
         return Status(videoStatus: st["video_status"] as? String ?? "", bytes: (up?["bytes_transferred"] as? NSNumber)?.int64Value ?? 0,
+                      processing: proc?["status"] as? String ?? "not_started",
                       publishing: pub?["status"] as? String ?? "not_started", publishStatus: pub?["publish_status"] as? String,
                       error: err?["message"] as? String)
     }

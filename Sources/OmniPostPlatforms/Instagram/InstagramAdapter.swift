@@ -21,7 +21,11 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
     public var account: AccountConfig { settings.account }
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Instagram") }
     var container: GraphContainer {
-        GraphContainer(graph: graph, stateField: "status_code", reasonField: "status", poll: poll, pollTimeout: pollTimeout, noun: "the reel")
+        var c = GraphContainer(graph: graph, stateField: "status_code", reasonField: "status", poll: poll, pollTimeout: pollTimeout, noun: "the reel")
+        // Instagram's error table: where it says to make a new container (2207053, 2207020, …), do.
+        c.renewable = { InstagramErrors.action(forStatus: $0) == .newContainer }
+        c.explain = { InstagramErrors.explain($0) }
+        return c
     }
 
     /// Container status checks: every 3 s growing to 15 s (Meta meters calls per hour per account).
@@ -70,6 +74,16 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
         checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
         progress: @escaping @Sendable (Int64, Int64) -> Void
     ) async throws -> PublishOutcome {
+        try await publish(job, checkpoint: checkpoint, progress: progress, renewals: 0)
+    }
+
+    /// `renewals`: containers this attempt already found spent and replaced.
+    func publish(
+        _ job: UploadJob,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+        progress: @escaping @Sendable (Int64, Int64) -> Void,
+        renewals: Int
+    ) async throws -> PublishOutcome {
         var sent: Int64 = 0
         var s: Session
         var offset: Int64 = 0
@@ -86,10 +100,11 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
         switch try await container.waitFinished(s.container) {
         case .expired:
             // A container that expired was never published: a new one cannot post twice.
-            var fresh = job
-            fresh.session = nil
-            fresh.confirmedOffset = 0
-            return try await publish(fresh, checkpoint: checkpoint, progress: progress)
+            return try await publish(Self.fresh(job), checkpoint: checkpoint, progress: progress, renewals: renewals)
+        case .renew(let why):
+            // Spent in processing (2207053 and the others the table says to retry with a new container).
+            let next = try container.renewal(why, renewals: renewals)
+            return try await publish(Self.fresh(job), checkpoint: checkpoint, progress: progress, renewals: next)
         case .published:
             return try await outcome(mediaID: nil, s, sent)
         case .finished:
@@ -104,8 +119,23 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
             let r = try await graph.call(.POST, "/\(s.igUser)/media_publish", [("creation_id", s.container)])
             if r.status == 200, let id = r.json?["id"] as? String { return try await outcome(mediaID: id, s, sent) }
             // 9007 / 2207027: the media is not ready to publish yet.
-            guard GraphAPI.code(r) == 9007, ContinuousClock.now < end else { throw graph.classify(r, during: "publishing the reel") }
-            try await pacer.pace()
+            let sub = GraphAPI.subcode(r)
+            if GraphAPI.code(r) == 9007 && (sub == nil || sub == 2207027), ContinuousClock.now < end { try await pacer.pace(); continue }
+            var e = graph.classify(r, during: "publishing the reel")
+            if let sub, let row = InstagramErrors.table[sub] {
+                e.message += " (\(row.meaning))"
+                switch row.action {
+                case .newContainer where e.kind == .permanent:
+                    // A refused publish made no post, and the table says to try again: the next attempt
+                    // reads the container first (spent → a new one; FINISHED → publish; PUBLISHED → done).
+                    e.kind = .retryNow
+                    e.code = .platformError
+                case .wait where sub == 2207042:
+                    e = DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted, e.message + "; it waits for room", httpStatus: r.status)
+                default: break
+                }
+            }
+            throw e
         }
     }
 
@@ -144,6 +174,14 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
         let link = try? await graph.call(.GET, "/\(media)", [("fields", "permalink")])
         let url = link?.json?["permalink"] as? String ?? "https://www.instagram.com/"
         return PublishOutcome(remoteId: media, url: url, bytesSent: sent)
+    }
+
+    /// The job without its spent session: a new container, from the first byte.
+    static func fresh(_ job: UploadJob) -> UploadJob {
+        var fresh = job
+        fresh.session = nil
+        fresh.confirmedOffset = 0
+        return fresh
     }
 
     static func decode(_ s: String) -> Session? { try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) }

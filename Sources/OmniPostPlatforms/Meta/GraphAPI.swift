@@ -45,11 +45,23 @@ struct GraphAPI: SettingsBacked {
     func rupload(_ path: String, offset: Int64, fileSize: Int64, _ body: ByteBuffer, as token: String? = nil) async throws -> AuthorizedHTTP.Reply {
         var bearer = token ?? ""
         if token == nil { bearer = try await settings.tokens.accessToken() }
-        return try await settings.api.send(url: ruploadRoot + path, method: .POST, headers: [
-            ("Authorization", "OAuth " + bearer), ("offset", String(offset)), ("file_size", String(fileSize)),
-            ("Content-Type", "application/octet-stream"),
-        ], body: body, authorize: false)
+        func send() async throws -> AuthorizedHTTP.Reply {
+            try await settings.api.send(url: ruploadRoot + path, method: .POST, headers: [
+                ("Authorization", "OAuth " + bearer), ("offset", String(offset)), ("file_size", String(fileSize)),
+                ("Content-Type", "application/octet-stream"),
+            ], body: body, authorize: false)
+        }
+        let r = try await send()
+        // The account's own token refused (it expired under us): refreshed and the chunk sent once more.
+        // A Page's token (`as`) is not refreshed here: refused, it is the session that ended.
+        guard token == nil, Self.credentialsRefused(r) else { return r }
+        await settings.tokens.invalidate(rejected: bearer)
+        bearer = try await settings.tokens.accessToken()
+        return try await send()
     }
+
+    /// The token was refused: HTTP 401 from the upload host, or Graph code 190 wherever it appears.
+    static func credentialsRefused(_ r: AuthorizedHTTP.Reply) -> Bool { r.status == 401 || code(r) == 190 }
 
     /// The file to the upload host from `offset` to its end, a chunk per request, read through its pinned
     /// reader. `confirmed(offset, sent)` runs after each chunk the host took (the caller checkpoints
@@ -79,6 +91,14 @@ struct GraphAPI: SettingsBacked {
 
     /// The upload host's errors: `{"debug_info": {"retriable", "type", "message"}}`, or a Graph error.
     func ruploadError(_ r: AuthorizedHTTP.Reply, during: String) -> DeliveryError {
+        if Self.credentialsRefused(r) {
+            // A session invalidated mid-upload (190, the host's 401): the credentials, not the upload, failed.
+            let e = Self.error(r), d = r.json?["debug_info"] as? [String: Any]
+            let why = e?["message"] as? String ?? d?["message"] as? String ?? "the token was refused"
+            return DeliveryError(.reauthenticate, .authRevoked,
+                                 "\(name)'s upload host answered \(r.status) (code \(Self.code(r).map(String.init) ?? "-")) while \(during): \(why); authorize the account again",
+                                 httpStatus: r.status)
+        }
         if let d = r.json?["debug_info"] as? [String: Any] {
             let what = "\(name)'s upload host answered \(r.status) while \(during): \(d["type"] as? String ?? "") \(d["message"] as? String ?? "")"
             return DeliveryError(d["retriable"] as? Bool == true || r.status >= 500 ? .retryNow : .permanent, .platformError, what, httpStatus: r.status)
@@ -99,7 +119,10 @@ struct GraphAPI: SettingsBacked {
         let sub = Self.subcode(r).map { "/\($0)" } ?? ""
         let what = "\(name) answered \(r.status) (code \(code.map(String.init) ?? "-")\(sub)) while \(during): \(e?["error_user_msg"] as? String ?? e?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self))"
         switch code {
-        case 190?:
+        case 190?, 102?:
+            return DeliveryError(.reauthenticate, .authRevoked, what + "; authorize the account again", httpStatus: r.status)
+        case _ where r.status == 401:
+            // A refused token whatever the body says (the upload host, a proxy): the credentials, not the request.
             return DeliveryError(.reauthenticate, .authRevoked, what + "; authorize the account again", httpStatus: r.status)
         case 4?, 17?, 32?, 613?, .some(80001...80014):
             return DeliveryError(.retryAt(Self.regainAccess(r.headers)), .rateLimited, what, httpStatus: r.status)

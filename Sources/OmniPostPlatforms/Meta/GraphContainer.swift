@@ -13,8 +13,16 @@ struct GraphContainer {
     let pollTimeout: Duration
     /// What the platform calls it in messages ("the reel", "the video").
     let noun: String
+    /// Whether a container that ended in ERROR with this reason is spent rather than refused: it never
+    /// became a post, so a new one (from the local bytes) is safe and may succeed.
+    var renewable: @Sendable (String?) -> Bool = { _ in false }
+    /// The reason as told to the user (the platform's code explained, where it has a table).
+    var explain: @Sendable (String?) -> String = { $0 ?? "no reason given" }
 
-    enum Finished { case finished, published, expired }
+    enum Finished { case finished, published, expired, renew(String) }
+
+    /// How many new containers one attempt makes for spent ones before it hands over to the retry backoff.
+    static let maxRenewals = 2
 
     /// The container's state and reason, or nil when the platform does not know it.
     func status(_ id: String) async throws -> (state: String, reason: String?)? {
@@ -25,10 +33,20 @@ struct GraphContainer {
     }
 
     func failed(_ reason: String?) -> DeliveryError {
-        DeliveryError(.permanent, .rejectedByPlatform, "\(graph.name) could not process \(noun): \(reason ?? "no reason given")")
+        DeliveryError(.permanent, .rejectedByPlatform, "\(graph.name) could not process \(noun): \(explain(reason))")
     }
 
-    /// The state until FINISHED (ERROR fails the post with the platform's reason).
+    /// After `renewals` spent containers: one more, or (past `maxRenewals`) a transient failure for the
+    /// retry backoff — a platform that keeps failing containers is having trouble, not refusing the media.
+    func renewal(_ reason: String, renewals: Int) throws -> Int {
+        guard renewals < Self.maxRenewals else {
+            throw DeliveryError(.retryNow, .platformError, "\(graph.name) failed \(renewals + 1) containers in a row: \(explain(reason))")
+        }
+        return renewals + 1
+    }
+
+    /// The state until FINISHED (ERROR fails the post with the platform's reason, unless the container
+    /// is only spent: then `renew`).
     func waitFinished(_ id: String) async throws -> Finished {
         let end = ContinuousClock.now + pollTimeout
         var pacer = poll.pacer()
@@ -39,7 +57,9 @@ struct GraphContainer {
             case "FINISHED": return .finished
             case "PUBLISHED": return .published
             case "EXPIRED": return .expired
-            case "ERROR": throw failed(reason)
+            case "ERROR":
+                if renewable(reason) { return .renew(explain(reason)) }
+                throw failed(reason)
             default: continue
             }
         }
@@ -53,6 +73,8 @@ struct GraphContainer {
         switch state {
         case "PUBLISHED": return .published(try await outcome())
         case "EXPIRED": return .notStarted
+        // Spent, never a post: start again with a new container.
+        case "ERROR" where renewable(reason): return .notStarted
         case "ERROR": throw failed(reason)
         default: return inFlight
         }

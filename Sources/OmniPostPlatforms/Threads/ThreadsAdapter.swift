@@ -18,7 +18,18 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
     public var account: AccountConfig { settings.account }
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Threads", version: "v1.0") }
     var container: GraphContainer {
-        GraphContainer(graph: graph, stateField: "status", reasonField: "error_message", poll: poll, pollTimeout: pollTimeout, noun: "the video")
+        var c = GraphContainer(graph: graph, stateField: "status", reasonField: "error_message", poll: poll, pollTimeout: pollTimeout, noun: "the video")
+        c.renewable = { ThreadsAdapter.renewable($0) }
+        return c
+    }
+
+    /// Threads' container errors (`error_message`) that say nothing against the media: the fetch of our
+    /// link failed (FAILED_DOWNLOADING_VIDEO — the link lapsed, the serving daemon restarted mid-fetch),
+    /// or Threads does not say (UNKNOWN). The container never became a post: a new one, with a fresh
+    /// link to the same bytes, is safe. The rest (INVALID_DURATION, FAILED_PROCESSING_VIDEO, …) is the media's.
+    static func renewable(_ reason: String?) -> Bool {
+        guard let r = reason?.uppercased() else { return false }
+        return r.contains("FAILED_DOWNLOADING_VIDEO") || r.hasPrefix("UNKNOWN")
     }
 
     public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
@@ -44,7 +55,10 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
         }
         if m.privacy != .public { return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist on Threads: posts are public") }
         let text = Self.text(m)
-        if text.count > 500 { return OmniError(.textTooLong, "the Threads post (title, description and topic tag) is \(text.count) characters; 500 allowed") }
+        let length = ThreadsText.length(text)
+        if length > ThreadsText.max {
+            return OmniError(.textTooLong, "the Threads post (title, description and topic tag) counts \(length) as Threads counts it (each emoji as its UTF-8 bytes: 👍 is 4); \(ThreadsText.max) allowed")
+        }
         return nil
     }
 
@@ -60,6 +74,16 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
         checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
         progress: @escaping @Sendable (Int64, Int64) -> Void
     ) async throws -> PublishOutcome {
+        try await publish(job, checkpoint: checkpoint, progress: progress, renewals: 0)
+    }
+
+    /// `renewals`: containers this attempt already found spent and replaced.
+    func publish(
+        _ job: UploadJob,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+        progress: @escaping @Sendable (Int64, Int64) -> Void,
+        renewals: Int
+    ) async throws -> PublishOutcome {
         var sent: Int64 = 0
         var s: Session
         if let resumed = job.session.flatMap(Self.decode) { s = resumed } else {
@@ -71,7 +95,13 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
             case .expired:
                 var fresh = job
                 fresh.session = nil
-                return try await publish(fresh, checkpoint: checkpoint, progress: progress)
+                return try await publish(fresh, checkpoint: checkpoint, progress: progress, renewals: renewals)
+            case .renew(let why):
+                // Threads could not fetch the video (or will not say why): a new container, a fresh link.
+                let next = try container.renewal(why, renewals: renewals)
+                var fresh = job
+                fresh.session = nil
+                return try await publish(fresh, checkpoint: checkpoint, progress: progress, renewals: next)
             case .published:
                 return try await outcome(s.container, sent)
             case .finished:

@@ -43,7 +43,9 @@ enum FacebookRoutes: SandboxPlatform {
         let ready = v.finished && v.failure == nil && (v.readyAt ?? .distantFuture) <= Date()
         var processing: [String: Any] = ["status": !v.finished ? "not_started" : v.failure != nil ? "error" : ready ? "complete" : "in_progress"]
         if let f = v.failure { processing["error"] = ["message": f] }
-        var publishing: [String: Any] = ["status": !v.finished ? "not_started" : ready && v.scheduledAt == nil ? "complete" : v.scheduledAt != nil ? "not_started" : "in_progress"]
+        // Publishing starts only once processing is done: while the video processes after `finish`, the
+        // publishing phase is still not_started — the processing phase is what shows finish arrived.
+        var publishing: [String: Any] = ["status": ready && v.scheduledAt == nil ? "complete" : "not_started"]
         if let at = v.scheduledAt, v.failure == nil {
             publishing["publish_status"] = "scheduled"
             publishing["publish_time"] = Int(at.timeIntervalSince1970)
@@ -78,7 +80,8 @@ enum FacebookRoutes: SandboxPlatform {
         }
         router.post("/video-upload/:version/:video") { req, ctx -> Response in
             await state.count("facebook.rupload")
-            guard let account = await G.account(req, [:], state, platform: "facebook"), await isPageToken(req, [:], account: account, state: state) else {
+            guard let account = await G.account(req, [:], state, platform: "facebook") else { return InstagramRoutes.sessionEnded }
+            guard await isPageToken(req, [:], account: account, state: state) else {
                 return InstagramRoutes.ruploadError(401, "AuthorizationError", "A Page access token is required (Authorization: OAuth <page token>).")
             }
             let id = ctx.parameters.get("video") ?? ""

@@ -35,9 +35,7 @@ enum InstagramRoutes: SandboxPlatform {
         }
         router.post("/ig-api-upload/:version/:container") { req, ctx -> Response in
             await state.count("instagram.rupload")
-            guard let account = await G.account(req, [:], state, platform: "instagram") else {
-                return SandboxHTTP.json(.unauthorized, ["debug_info": ["retriable": false, "type": "AuthorizationError", "message": "Invalid OAuth access token."]])
-            }
+            guard let account = await G.account(req, [:], state, platform: "instagram") else { return sessionEnded }
             let id = ctx.parameters.get("container") ?? ""
             return try await state.servingPut { try await state.sessionLocks.withLock(id) { try await rupload(req, id: id, account: account, state: state) } }
         }
@@ -70,7 +68,7 @@ enum InstagramRoutes: SandboxPlatform {
             return G.graphError(400, "The sandbox takes reels with upload_type=resumable; it cannot fetch a video_url from the internet", code: 100)
         }
         let caption = p["caption"] ?? ""
-        if caption.count > 2200 { return G.graphError(400, "The caption is too long (2200 characters at most)", code: 100, subcode: 2207003) }
+        if caption.count > 2200 { return G.graphError(400, "The caption is too long (2200 characters at most)", code: 100, subcode: 2207010) }
         let words = caption.split(whereSeparator: { $0.isWhitespace })
         if words.filter({ $0.hasPrefix("#") }).count > 30 { return G.graphError(400, "A caption has at most 30 hashtags", code: 100, subcode: 2207041) }
         if let s = p["share_to_feed"], !["true", "false"].contains(s) { return G.graphError(400, "share_to_feed must be a boolean", code: 100) }
@@ -89,6 +87,10 @@ enum InstagramRoutes: SandboxPlatform {
         }
         return SandboxHTTP.json(.ok, ["id": c.id, "uri": "\(baseURL)/ig-api-upload/\(GraphVersion.current)/\(c.id)"])
     }
+
+    /// The upload host for a token that is no longer valid (expired, or its session invalidated): 401
+    /// with the Graph error, code 190.
+    static let sessionEnded = G.graphError(401, "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.", code: 190, subcode: 460)
 
     static func ruploadError(_ status: Int, _ type: String, _ message: String, retriable: Bool = false) -> Response {
         SandboxHTTP.json(.init(code: status), ["debug_info": ["retriable": retriable, "type": type, "message": message]])

@@ -105,7 +105,8 @@ enum GraphRoutes: SandboxPlatform {
             if let c = await state.igContainer(id), c.account == account {
                 var body: [String: Any] = ["id": c.id, "status_code": c.statusCode]
                 switch c.statusCode {
-                case "ERROR": body["status"] = "Error: \(c.failure ?? "")"
+                // A failure given as one of Instagram's documented codes reads as Instagram writes it.
+                case "ERROR": body["status"] = Int(c.failure ?? "") != nil ? "Error: Media upload has failed with error code \(c.failure ?? "")" : "Error: \(c.failure ?? "")"
                 case "FINISHED", "PUBLISHED": body["status"] = "Finished: Media has been uploaded and it is ready to be published."
                 case "EXPIRED": body["status"] = "Expired: the container was not published within 24 hours."
                 default: body["status"] = "In Progress: Media is still being processed."

@@ -48,9 +48,9 @@ enum ThreadsRoutes: SandboxPlatform {
                 return G.graphError(400, "grant_type must be th_exchange_token, with access_token", code: 100)
             }
             guard await state.clientSecretMatches(token: token, secret: p["client_secret"] ?? "") else { return G.graphError(400, "Error validating client secret.", code: 1) }
-            switch await state.threadsRefresh(token: token) {
+            switch await state.threadsRefresh(token: token, refresh: false) {
             case .ok(let t, let expires): return SandboxHTTP.json(.ok, ["access_token": t, "token_type": "bearer", "expires_in": expires])
-            case .invalidClient, .invalidGrant: return G.badToken
+            case .tooNew, .invalid: return G.badToken
             }
         }
         router.get("/refresh_access_token") { req, _ -> Response in
@@ -63,7 +63,9 @@ enum ThreadsRoutes: SandboxPlatform {
             await state.tokenDelay()
             switch await state.threadsRefresh(token: token) {
             case .ok(let t, let expires): return SandboxHTTP.json(.ok, ["access_token": t, "token_type": "bearer", "expires_in": expires])
-            case .invalidClient, .invalidGrant: return G.badToken
+            // Refused as an OAuthException, as a revoked token is: only the token's age tells them apart.
+            case .tooNew: return G.graphError(400, "The access token cannot be refreshed yet: a long-lived token can be refreshed once it is at least 24 hours old", code: 190)
+            case .invalid: return G.badToken
             }
         }
         router.get("/:version/:id/threads_publishing_limit") { req, ctx -> Response in
@@ -93,7 +95,8 @@ enum ThreadsRoutes: SandboxPlatform {
                 return G.graphError(400, "media_type=VIDEO needs a video_url Threads can fetch", code: 100)
             }
             let text = p["text"] ?? ""
-            if text.count > 500 { return G.graphError(400, "The text is too long (500 characters at most)", code: 100) }
+            // Threads counts an emoji as its UTF-8 bytes.
+            if ThreadsText.length(text) > ThreadsText.max { return G.graphError(400, "The text is too long (500 characters at most; emoji count as their UTF-8 bytes)", code: 100) }
             let c = await state.makeThreadsContainer(account: account, user: user, text: text, videoURL: url)
             // Threads fetches the video itself, on its own time.
             Task.detached {
@@ -105,6 +108,8 @@ enum ThreadsRoutes: SandboxPlatform {
                     let body = try await resp.body.collect(upTo: 1 << 30)
                     if resp.status == .ok { data = Data(buffer: body) } else { failure = "FAILED_DOWNLOADING_VIDEO: the video_url answered \(resp.status.code)" }
                 } catch { failure = "FAILED_DOWNLOADING_VIDEO: \(error)" }
+                // A fetch cut short (the serving side restarted mid-body), as the `failFetches` fault asks.
+                if failure == nil, await state.takeFetchFault() { data = nil; failure = "FAILED_DOWNLOADING_VIDEO" }
                 try? await state.fetchedThreads(c.id, data: data, error: failure)
             }
             return SandboxHTTP.json(.ok, ["id": c.id])

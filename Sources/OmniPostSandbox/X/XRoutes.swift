@@ -27,9 +27,20 @@ enum XRoutes: SandboxPlatform {
                                        "type": "https://api.twitter.com/2/problems/invalid-request"])
     }
 
+    /// A media id X does not take (never made, or past its `expires_after_secs`): X's invalid-request
+    /// problem naming the parameter — a 400 that says nothing of expiry in words.
     static func notFound(_ id: String) -> Response {
-        problem(404, "Not Found Error", "Could not find media with id: [\(id)]; it may have expired.",
-                type: "https://api.twitter.com/2/problems/resource-not-found")
+        SandboxHTTP.json(.badRequest, ["errors": [["parameters": ["media_id": [id]], "message": "The media_id parameter is invalid."]],
+                                       "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                                       "type": "https://api.twitter.com/2/problems/invalid-request"])
+    }
+
+    /// A 429 on the account's own window (`x-rate-limit-*` headers, the reset in epoch seconds).
+    static func tooMany(after: Int) -> Response {
+        let reset = Int(Date().timeIntervalSince1970) + after
+        return problem(429, "Too Many Requests", "Too Many Requests",
+                       headers: [HTTPField.Name("x-rate-limit-limit")!: "75", HTTPField.Name("x-rate-limit-remaining")!: "0",
+                                 HTTPField.Name("x-rate-limit-reset")!: String(reset)])
     }
 
     static let unauthorized = problem(401, "Unauthorized", "Unauthorized")
@@ -90,6 +101,7 @@ enum XRoutes: SandboxPlatform {
         router.get("/2/users/me") { req, _ -> Response in
             await state.count("x.me")
             guard let account = await account(req, state) else { return unauthorized }
+            if let after = await state.takeReadLimit() { return tooMany(after: after) }
             let name = String(account.dropFirst(2))
             return SandboxHTTP.json(.ok, ["data": ["id": await state.userID(account), "name": name, "username": name]])
         }
@@ -159,6 +171,7 @@ enum XRoutes: SandboxPlatform {
         router.get("/2/users/:id/tweets") { req, ctx -> Response in
             await state.count("x.timeline")
             guard await account(req, state) != nil else { return unauthorized }
+            if let after = await state.takeReadLimit() { return tooMany(after: after) }
             let count: Int = Int(SandboxHTTP.query(req, "max_results") ?? "10") ?? 10
             guard (5...100).contains(count) else { return invalid("max_results must be 5–100") }
             guard let owner = await state.account(userID: ctx.parameters.get("id") ?? "") else {
@@ -267,8 +280,10 @@ enum XRoutes: SandboxPlatform {
         case .failure(.notFound): return notFound(id)
         case .failure(.invalid(let why)): return invalid(why)
         case .success(let done):
+            // X says when to ask first; the sandbox notes it, and counts a STATUS that comes sooner.
+            let checkAfter = await state.xStatusNotBefore(id)
             var body: [String: Any] = ["id": done.id, "media_key": done.key, "size": done.total, "expires_after_secs": lifetime,
-                                       "processing_info": ["state": "pending", "check_after_secs": 1]]
+                                       "processing_info": ["state": "pending", "check_after_secs": checkAfter]]
             if v1 {
                 body["media_id"] = NSNumber(value: Int64(m.id) ?? 0)
                 body["media_id_string"] = m.id
@@ -283,11 +298,12 @@ enum XRoutes: SandboxPlatform {
         await state.count("x.status")
         guard let m = await state.xUpload(id), m.account == account else { return notFound(id) }
         guard m.finalized else { return invalid("media \(id) has not been finalized") }
+        if let due = m.statusNotBefore, due > Date() { await state.count("x.status.early") }
         var info: [String: Any]
         if let failure = m.failure {
             info = ["state": "failed", "progress_percent": 100, "error": ["code": 1, "name": "InvalidMedia", "message": failure]]
         } else if let ready = m.readyAt, ready > Date() {
-            info = ["state": "in_progress", "check_after_secs": 1, "progress_percent": 50]
+            info = ["state": "in_progress", "check_after_secs": max(1, Int(ready.timeIntervalSinceNow.rounded(.up))), "progress_percent": 50]
         } else {
             info = ["state": "succeeded", "progress_percent": 100]
         }

@@ -1,0 +1,26 @@
+import Foundation
+
+/// How Threads counts a post's text against its 500 limit: a character counts 1, but an emoji counts
+/// as many as the bytes of its UTF-8 encoding (👍 4, 👍🏽 8, 👨‍👩‍👧 18) — so a caption with emoji
+/// that counts under 500 in characters can be refused. One rule, used by the adapter's preflight and
+/// by the sandbox that stands in for Threads.
+public enum ThreadsText {
+    public static let max = 500
+
+    public static func length(_ text: String) -> Int {
+        text.reduce(0) { $0 + (isEmoji($1) ? String($1).utf8.count : 1) }
+    }
+
+    /// A character shown as an emoji: a pictograph drawn as emoji by default, or one made emoji by a
+    /// variation selector, a skin tone, a keycap or a zero-width join.
+    static func isEmoji(_ c: Character) -> Bool {
+        let scalars = c.unicodeScalars
+        guard let first = scalars.first else { return false }
+        if scalars.contains(where: { $0.properties.isEmojiPresentation }) { return true }
+        if first.properties.isEmoji && scalars.count > 1 {
+            // Text-default pictographs (☺, ❤, digits) become emoji with U+FE0F, a keycap U+20E3, or a ZWJ sequence.
+            return scalars.contains { $0.value == 0xFE0F || $0.value == 0x20E3 || $0.value == 0x200D || $0.properties.isEmojiModifier }
+        }
+        return false
+    }
+}
