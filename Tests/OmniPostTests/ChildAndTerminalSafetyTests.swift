@@ -65,4 +65,19 @@ import Testing
         #expect(DashboardRoutes.localPath("/drops/20261205-a?pipeline=alpha") == "/drops/20261205-a?pipeline=alpha")
         #expect(DashboardRoutes.localPath(nil) == "/")
     }
+
+    /// A failed sidecar that is a link (moved to failed/ as a link) shows no lines on the dashboard: the
+    /// excerpt is read without following a link anywhere below the drop's folder.
+    @Test func theDashboardsSidecarExcerptNeverFollowsALink() throws {
+        let dir = try TempDir()
+        let secret = try dir.write("p.yaml", "accounts:\n  youtube:main: {client_secret: do-not-show}\n")
+        let failed = dir.file("failed/d-1")
+        try dir.write("failed/d-1/ok.yaml", "titel: typo\n")
+        try FileManager.default.createSymbolicLink(atPath: failed.appendingPathComponent("bad.yaml").path, withDestinationPath: secret.path)
+        try FileManager.default.createSymbolicLink(atPath: failed.appendingPathComponent("sub").path, withDestinationPath: dir.url.path)
+        #expect(DashboardViews.readBeneath(failed, "ok.yaml") == "titel: typo\n")
+        #expect(DashboardViews.readBeneath(failed, "bad.yaml") == nil)
+        #expect(DashboardViews.readBeneath(failed, "sub/p.yaml") == nil)
+        #expect(DashboardViews.readBeneath(failed, "../../p.yaml") == nil)
+    }
 }

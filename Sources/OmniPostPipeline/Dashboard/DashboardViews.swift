@@ -189,17 +189,18 @@ struct DashboardViews {
         let parts = location.split(separator: ":")
         guard parts.count >= 2, let line = Int(parts[1]) else { return nil }
         let file = String(parts[0]), col = parts.count >= 3 ? Int(parts[2]) : nil
-        var candidates: [URL] = []
+        // Each candidate is a folder of ours (the drop's failed/ or archive folder) or the inbox, and a path
+        // under it read without following any link: a sidecar that is a link shows nothing.
+        var candidates: [(root: URL, rel: String)] = []
         if let folder = try? ledger.originalsFolder(dropId: drop.id) {
             let base = QueueControl.originalsBase(folder, paths: ctx.paths)
-            candidates.append(base.appendingPathComponent(file))
-            if let s = drop.sidecarPath { candidates.append(base.appendingPathComponent(s)) }
+            candidates.append((base, file))
+            if let s = drop.sidecarPath { candidates.append((base, s)) }
         }
-        candidates.append(ctx.paths.inbox.appendingPathComponent(file))
-        if let s = drop.sidecarPath { candidates.append(ctx.paths.inbox.appendingPathComponent(s)) }
-        guard let url = candidates.first(where: { ($0.lastPathComponent == (file as NSString).lastPathComponent) && FileManager.default.fileExists(atPath: $0.path) }),
-              let attrs = try? FileManager.default.attributesOfItem(atPath: url.path), (attrs[.size] as? Int ?? 0) <= 1 << 20,
-              let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        candidates.append((ctx.paths.inbox, file))
+        if let s = drop.sidecarPath { candidates.append((ctx.paths.inbox, s)) }
+        guard let text = candidates.lazy.filter({ ($0.rel as NSString).lastPathComponent == (file as NSString).lastPathComponent })
+            .compactMap({ Self.readBeneath($0.root, $0.rel) }).first else { return nil }
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard line >= 1, line <= lines.count else { return nil }
@@ -210,6 +211,18 @@ struct DashboardViews {
             out.append(r)
         }
         return out
+    }
+
+    /// A text file of at most 1 MiB at `rel` under `root`, reached without following a link anywhere
+    /// below `root`; nil for a link, anything not a regular file, or anything else unreadable.
+    static func readBeneath(_ root: URL, _ rel: String) -> String? {
+        guard let top = try? BeneathDirectory(path: root.path) else { return nil }
+        let dirPart = (rel as NSString).deletingLastPathComponent, name = (rel as NSString).lastPathComponent
+        guard let dir = dirPart.isEmpty ? top : try? top.subdirectory(dirPart, create: false),
+              let st = dir.lstat(name), BeneathDirectory.isRegular(st), st.st_size <= 1 << 20,
+              let fd = try? dir.open(name, O_RDONLY | O_NONBLOCK) else { return nil }
+        let h = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        return (try? h.readToEnd()).flatMap { String(data: $0, encoding: .utf8) }
     }
 
     // MARK: failures, accounts, pipelines
