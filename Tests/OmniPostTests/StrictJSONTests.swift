@@ -80,6 +80,14 @@ import Testing
         #expect(list?.location?.description == "clips_metadata.json:1:63")
     }
 
+    /// A JSON file cut short may still be arriving; one that is whole and wrong will not mend by waiting.
+    @Test func truncatedJSONIsToldFromBrokenJSON() {
+        for cut in [#"{"title": "x", "ta"#, #"{"title": "x""#, #"{"tags": ["a", "#, "{"] { #expect(YAMLDocument.jsonEndsEarly(cut), "\(cut)") }
+        for whole in [#"{"title": NaN}"#, #"{"tags": ["a",]}"#, "{'title': 'x'}", "\u{FEFF}{}", #"{"title": "x"}"#] {
+            #expect(!YAMLDocument.jsonEndsEarly(whole), "\(whole)")
+        }
+    }
+
     @Test func invalidUTF8IsPlacedAtItsByte() throws {
         let dir = try TempDir()
         let f = dir.file("bad.json")

@@ -14,6 +14,9 @@ enum StrictJSON {
         var column: Int
         /// `manifest_too_complex` for nesting; the caller's syntax code otherwise.
         var tooDeep = false
+        /// The text ran out before the value ended: a file still being written looks like this, a
+        /// trailing comma or a `NaN` does not.
+        var endOfInput = false
     }
 
     static func validate(_ bytes: [UInt8]) throws(Failure) {
@@ -43,7 +46,7 @@ enum StrictJSON {
 
         func fail(_ message: String, at m: Mark? = nil) -> Failure {
             let m = m ?? mark
-            return Failure(message: message, line: m.line, column: m.column)
+            return Failure(message: message, line: m.line, column: m.column, endOfInput: i >= b.count)
         }
 
         var atEnd: Bool { i >= b.count }

@@ -13,6 +13,12 @@ public enum YAMLDocument {
     /// A `.json` file is JSON, read by RFC 8259's rules, not YAML's.
     public static func isJSON(file: String) -> Bool { file.lowercased().hasSuffix(".json") }
 
+    /// Whether JSON text stops before its value ends (what a file still being written looks like), as
+    /// opposed to being complete and wrong (a trailing comma, `NaN`), which waiting will not mend.
+    public static func jsonEndsEarly(_ text: String) -> Bool {
+        do { try StrictJSON.validate(Array(text.utf8)); return false } catch { return error.endOfInput }
+    }
+
     public static func parse(
         _ text: String, file: String, syntaxCode: ReasonCode, invalidCode: ReasonCode
     ) throws -> DocNode {
