@@ -2,34 +2,93 @@ import ArgumentParser
 import Foundation
 import OmniPostCore
 import OmniPostPlatforms
+import OmniPostPipeline
 import OmniPostIngest
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Lint pipeline files and sidecars without running anything; exit 1 on any problem.")
+        commandName: "check",
+        abstract: "Lint pipeline files and sidecars as `run` would read them, reporting every problem; exit 1 on any.",
+        discussion: """
+            Sidecars and clip lists are checked against a pipeline — the one named with --pipeline, the one \
+            whose inbox holds them, or the only pipeline given — for the targets they name and what each \
+            target would be sent, with the same rules `run` applies. A pipeline's own `defaults:` are checked \
+            against each of its targets the same way.
+            """)
 
-    @Argument(help: "Pipeline files, sidecars and clip lists (*.manifest.yaml|json, clips_metadata.json).") var files: [String]
+    @Option(name: .long, help: "A pipeline to check sidecars against (repeatable); it is checked too.") var pipeline: [String] = []
+    @Argument(help: "Pipeline files, sidecars and clip lists (*.manifest.yaml|json, clips_metadata.json).") var files: [String] = []
 
     func run() async throws {
+        guard !(files.isEmpty && pipeline.isEmpty) else { throw ValidationError("name at least one file to check") }
         var problems = 0
-        for f in files {
-            do {
-                if try Self.isPipeline(f) {
-                    let config = try PlatformRegistry.load(path: f)
-                    if let note = Self.pollingNote(config) { print("\(f): note: \(note)") }
-                } else if ClipList.isClipList(f) {
-                    _ = try ClipList.load(path: f, displayName: f)
-                } else {
-                    _ = try Manifest.load(path: f, displayName: f)
+        let now = Date()
+        // Pipelines first: sidecars are checked against them.
+        var pipelines: [(path: String, rules: DropRules)] = []
+        let kinds = files.map { (path: $0, kind: FileKind.of($0, pipelinesGiven: !pipeline.isEmpty)) }
+        for f in pipeline + kinds.filter({ $0.kind == .pipeline }).map(\.path) {
+            let (config, found) = PlatformRegistry.check(path: f)
+            var all = found
+            if let config {
+                do {
+                    let rules = try DropRules.forChecking(config)
+                    pipelines.append((f, rules))
+                    if found.isEmpty { all += rules.defaultsProblems(now: now) }
+                } catch {
+                    all.append(OmniError.wrap(error, as: .configInvalid))
                 }
-                print("\(f): ok")
-            } catch let e as OmniError {
-                problems += 1
-                print(e.location.map { "\($0): " } ?? "\(f): ", terminator: "")
-                print("\(e.code): \(e.message)")
             }
+            problems += Self.report(f, all, note: config.flatMap(Self.pollingNote))
+        }
+        for (f, kind) in kinds where kind != .pipeline {
+            let rules = Self.pipeline(for: f, among: pipelines)
+            var found: [OmniError]
+            if kind == .clipList {
+                let (list, listProblems) = ClipList.check(path: f, displayName: f)
+                found = listProblems
+                if let list, let rules {
+                    for entry in list.entries {
+                        let stem = (((entry.candidates.first ?? f) as NSString).lastPathComponent as NSString).deletingPathExtension
+                        found += rules.problems(of: entry.manifest, vars: rules.sampleVariables(for: entry.manifest, stem: stem, now: now),
+                                                now: now, at: entry.location)
+                    }
+                }
+            } else {
+                let (manifest, parseProblems) = Manifest.check(path: f, displayName: f)
+                found = parseProblems
+                if let manifest, let rules {
+                    let stem = DropRules.stem(ofSidecar: f)
+                    found += rules.problems(of: manifest, vars: rules.sampleVariables(for: manifest, stem: stem, now: now),
+                                            now: now, at: SourceLocation(file: f))
+                }
+            }
+            let against = rules.map { "checked against pipeline \($0.config.name)" }
+                ?? "read alone: name its pipeline with --pipeline to check its targets and what each would be sent"
+            problems += Self.report(f, found, note: found.isEmpty ? against : nil)
         }
         if problems > 0 { throw ExitCode(1) }
+    }
+
+    /// Prints a file's problems, one line each (`file:line:col: code: message`), or `file: ok`; returns how many.
+    static func report(_ f: String, _ problems: [OmniError], note: String?) -> Int {
+        for e in problems {
+            print("\(e.location.map { "\($0)" } ?? f): \(e.code): \(e.message)")
+        }
+        if problems.isEmpty {
+            print("\(f): ok")
+            if let note { print("\(f): note: \(note)") }
+        }
+        return problems.count
+    }
+
+    /// The pipeline a sidecar belongs to: the one whose inbox holds it, else the only one given.
+    static func pipeline(for f: String, among pipelines: [(path: String, rules: DropRules)]) -> DropRules? {
+        let abs = URL(fileURLWithPath: f).standardizedFileURL.resolvingSymlinksInPath().path
+        if let p = pipelines.first(where: {
+            let inbox = $0.rules.config.paths.inbox.standardizedFileURL.resolvingSymlinksInPath().path
+            return abs.hasPrefix(inbox.hasSuffix("/") ? inbox : inbox + "/")
+        }) { return p.rules }
+        return pipelines.count == 1 ? pipelines[0].rules : nil
     }
 
     /// A polled inbox cannot see a writer close its file: recommend markers where they are not on.
@@ -39,11 +98,5 @@ struct CheckCommand: AsyncParsableCommand {
         let polled = c.watch.mode == .poll || (c.watch.mode == .auto && decision.usePoll)
         guard polled else { return nil }
         return "the inbox \(c.paths.inbox.path) is polled (\(c.watch.mode == .poll ? "watch.mode: poll" : decision.fsType)): a file counts as complete after 3 unchanged scans and \(c.watch.settleIsDefault ? "10 s" : "watch.settle") of stillness; writers that pause longer (SMB copies, exports) should use `watch: {ready_marker: true}` and write <name>.ready last"
-    }
-
-    /// A pipeline file has `targets:` at the top level; anything else is read as a sidecar.
-    static func isPipeline(_ path: String) throws -> Bool {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
-        return text.split(separator: "\n").contains { $0.hasPrefix("targets:") }
     }
 }

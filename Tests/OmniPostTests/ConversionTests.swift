@@ -36,7 +36,8 @@ import Testing
     func landscapeToVertical(policy: AspectPolicy) async throws {
         let dir = try TempDir()
         let src = try Clips.make(width: 1280, height: 720, seconds: 3.2)
-        let (d, out, result) = try await convert(src, for: profiles["tiktok"]!, policy: policy, in: dir)
+        // Shorts takes vertical or square only (TikTok documents no aspect limit: a 16:9 clip goes to it as is).
+        let (d, out, result) = try await convert(src, for: profiles["youtube_shorts"]!, policy: policy, in: dir)
         #expect(d.kind == .transcode)
         #expect(result.video?.width == 1080 && result.video?.height == 1920)
         // fit pads (black bands above and below the picture); fill crops (picture to every edge).
@@ -151,7 +152,8 @@ import Testing
         let dir = try TempDir()
         let src = try Clips.make(width: 320, height: 240, seconds: 3.2)
         let before = try FileHashing.sha256(path: src.path).hex
-        var spec = try #require(Planner().plan(try await probe(src), for: profiles["tiktok"]!).spec)
+        // A landscape clip to Shorts (vertical or square only): a transcode.
+        var spec = try #require(Planner().plan(try await probe(src), for: profiles["youtube_shorts"]!).spec)
         spec.preset = "no-such-preset"
         let e = try await #require(throws: OmniError.self) {
             _ = try await Converter().convert(input: src.path, output: dir.file("o.mp4").path, spec: spec, durationS: 1,

@@ -60,11 +60,12 @@ import Testing
         let info = try await Prober().probe(path: src.path, displayName: "l.mp4")
         let profiles = try ProfileCatalog.bundled()
         let planner = Planner(aspectPolicy: .fit, loudnorm: true)
-        let spec = try #require(planner.plan(info, for: profiles["tiktok"]!).spec)
+        // Landscape to Shorts (vertical or square only): a transcode.
+        let spec = try #require(planner.plan(info, for: profiles["youtube_shorts"]!).spec)
         #expect(spec.loudnorm)
         #expect(FFmpegArguments.build(input: "i", output: "o", spec: spec).contains("loudnorm=I=-14:TP=-1.5:LRA=11"))
         let out = try await Converter().convert(input: src.path, output: dir.file("o.mp4").path, spec: spec, durationS: info.durationS,
-                                                verifyAgainst: profiles["tiktok"]!, planner: planner)
+                                                verifyAgainst: profiles["youtube_shorts"]!, planner: planner)
         #expect(out.audio?.codec == "aac")
     }
 

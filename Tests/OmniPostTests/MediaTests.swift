@@ -76,10 +76,11 @@ import Testing
                                  "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", src.path])
         let info = try await Prober().probe(path: src.path, displayName: "dv.mp4")
         #expect(info.video?.width == 768 && info.video?.height == 576)
-        let spec = try #require(Planner().plan(info, for: profiles["tiktok"]!).spec)
+        // To Shorts (vertical or square only), so the landscape picture is transcoded.
+        let spec = try #require(Planner().plan(info, for: profiles["youtube_shorts"]!).spec)
         #expect(spec.squarePixels)
         let out = try await Converter().convert(input: src.path, output: dir.file("o.mp4").path, spec: spec, durationS: info.durationS,
-                                                verifyAgainst: profiles["tiktok"]!, planner: Planner())
+                                                verifyAgainst: profiles["youtube_shorts"]!, planner: Planner())
         #expect(out.video?.sar == nil)
     }
 

@@ -2,13 +2,39 @@ import Foundation
 import Yams
 
 /// A YAML/JSON node that remembers where it came from, so every typed read can fail with
-/// `file:line:col`. JSON sidecars go through the same parser (YAML is a superset of JSON),
-/// which gives both formats one typed model and one error shape.
+/// `file:line:col`. JSON files are first held to RFC 8259 (`StrictJSON`), then composed by the
+/// same parser (YAML is a superset of JSON), which gives both formats one typed model and one error shape.
 public struct DocNode {
     public let node: Node
     public let file: String
     /// The reason code used for syntax and type errors: `config_*` for pipelines, `manifest_*`/`invalid_value` for sidecars.
     public let invalidCode: ReasonCode
+    /// Set when every problem of a file is wanted (`omnipost check`): reads record what they refuse here
+    /// and go on with the rest. Nil (the run path): the first problem is thrown.
+    public let problems: ProblemList?
+
+    public init(node: Node, file: String, invalidCode: ReasonCode, problems: ProblemList? = nil) {
+        self.node = node
+        self.file = file
+        self.invalidCode = invalidCode
+        self.problems = problems
+    }
+
+    /// The same node, recording its problems in `list` (and so do all nodes read from it).
+    public func collecting(into list: ProblemList) -> DocNode {
+        DocNode(node: node, file: file, invalidCode: invalidCode, problems: list)
+    }
+
+    /// Runs one independent part of a read. When problems are being collected, a problem in it is recorded
+    /// and the read goes on with the next part; otherwise it is thrown as it is.
+    public func collect(_ body: () throws -> Void) throws {
+        do { try body() } catch let e as OmniError {
+            guard let problems else { throw e }
+            problems.add(e)
+        }
+    }
+
+    func child(_ n: Node) -> DocNode { DocNode(node: n, file: file, invalidCode: invalidCode, problems: problems) }
 
     public var location: SourceLocation {
         SourceLocation(file: file, line: node.mark?.line, column: node.mark?.column)
@@ -34,23 +60,29 @@ public struct DocNode {
         }
         var out: [String: DocNode] = [:]
         for (k, v) in mapping {
-            let keyNode = DocNode(node: k, file: file, invalidCode: invalidCode)
-            guard let key = k.string else { throw keyNode.fail("keys must be strings") }
-            if let allowed, !allowed.contains(key) {
-                var msg = "unknown key '\(Excerpt.quote(key))'"
-                if let guess = DidYouMean.suggest(key, among: allowed) { msg += "; did you mean '\(guess)'?" }
-                else { msg += "; allowed keys: \(allowed.sorted().joined(separator: ", "))" }
-                throw keyNode.fail(.unknownKey, msg)
+            let keyNode = child(k)
+            // An unknown key is skipped when collecting: the keys beside it are still read and checked.
+            do {
+                guard let key = k.string else { throw keyNode.fail("keys must be strings") }
+                if let allowed, !allowed.contains(key) {
+                    var msg = "unknown key '\(Excerpt.quote(key))'"
+                    if let guess = DidYouMean.suggest(key, among: allowed) { msg += "; did you mean '\(guess)'?" }
+                    else { msg += "; allowed keys: \(allowed.sorted().joined(separator: ", "))" }
+                    throw keyNode.fail(.unknownKey, msg)
+                }
+                if out[key] != nil { throw keyNode.fail("key '\(Excerpt.quote(key))' appears twice") }
+                out[key] = child(v)
+            } catch let e as OmniError {
+                guard let problems else { throw e }
+                problems.add(e)
             }
-            if out[key] != nil { throw keyNode.fail("key '\(Excerpt.quote(key))' appears twice") }
-            out[key] = DocNode(node: v, file: file, invalidCode: invalidCode)
         }
         return out
     }
 
     public func sequence() throws -> [DocNode] {
         guard case .sequence(let seq) = node else { throw fail("expected a list here, found \(kindName)") }
-        return seq.map { DocNode(node: $0, file: file, invalidCode: invalidCode) }
+        return seq.map { child($0) }
     }
 
     public func string() throws -> String {
@@ -128,5 +160,25 @@ public struct DocNode {
     private var scalarText: String {
         if case .scalar(let s) = node { return Excerpt.quote(s.string) }
         return kindName
+    }
+}
+
+/// Every problem found in one file, in the order found (`omnipost check` reports them all in one pass).
+/// Locked: parsed trees are kept by `Sendable` configuration values.
+public final class ProblemList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [OmniError] = []
+
+    public init() {}
+
+    public func add(_ e: OmniError) {
+        lock.lock(); defer { lock.unlock() }
+        // A node read twice (a merged default, an alias) reports its problem once.
+        if !items.contains(where: { $0.code == e.code && $0.message == e.message && $0.location == e.location }) { items.append(e) }
+    }
+
+    public var all: [OmniError] {
+        lock.lock(); defer { lock.unlock() }
+        return items
     }
 }

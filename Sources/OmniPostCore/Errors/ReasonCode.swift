@@ -96,3 +96,9 @@ extension ReasonCode {
     /// The same target named twice in one sidecar.
     public static let duplicateTarget = ReasonCode("duplicate_target")
 }
+
+// Round 3 of independent checks (issue 21).
+extension ReasonCode {
+    /// A YAML tag that asks for a type we do not construct (`!!python/object:…`, `!!binary`, `!local`).
+    public static let unsupportedTag = ReasonCode("unsupported_tag")
+}

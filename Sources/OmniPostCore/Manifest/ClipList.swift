@@ -25,6 +25,23 @@ public struct ClipList: Sendable {
         return try parseList(doc)
     }
 
+    /// Every problem of a clip list at once, for `omnipost check`: each entry is read even when one before it is wrong.
+    public static func check(path: String, displayName: String) -> (list: ClipList?, problems: [OmniError]) {
+        do {
+            let problems = ProblemList()
+            let doc = try YAMLDocument.load(path: path, displayName: displayName, maxBytes: Manifest.maxBytes,
+                                            syntaxCode: .manifestSyntax, invalidCode: .invalidValue).collecting(into: problems)
+            let isClipper = (displayName as NSString).lastPathComponent.lowercased() == "clips_metadata.json"
+            var list: ClipList?
+            try doc.collect { list = isClipper ? try parseClipper(doc) : try parseList(doc) }
+            return (problems.all.isEmpty ? list : nil, problems.all)
+        } catch let e as OmniError {
+            return (nil, [e])
+        } catch {
+            return (nil, [OmniError.wrap(error)])
+        }
+    }
+
     public static func parse(text: String, file: String) throws -> ClipList {
         let doc = try YAMLDocument.parse(text, file: file, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
         return (file as NSString).lastPathComponent.lowercased() == "clips_metadata.json" ? try parseClipper(doc) : try parseList(doc)
@@ -40,13 +57,15 @@ public struct ClipList: Sendable {
         guard let clips = top["clips"] else { throw doc.fail("a clip-list manifest needs `clips:`") }
         var entries: [Entry] = []
         for node in try clips.sequence() {
-            var m = try Manifest.parse(node)
-            guard let clip = m.clip else { throw node.fail("each entry under `clips:` needs `clip:`") }
-            m = m.merged(over: defaults)
-            m.fields = shared.merging(defaults.fields) { $1 }.merging(m.fields) { $1 }
-            entries.append(Entry(candidates: [clip], manifest: m, location: node.location))
+            try doc.collect {
+                var m = try Manifest.parse(node)
+                guard let clip = m.clip else { throw node.fail("each entry under `clips:` needs `clip:`") }
+                m = m.merged(over: defaults)
+                m.fields = shared.merging(defaults.fields) { $1 }.merging(m.fields) { $1 }
+                entries.append(Entry(candidates: [clip], manifest: m, location: node.location))
+            }
         }
-        if entries.isEmpty { throw clips.fail("`clips:` is empty") }
+        if entries.isEmpty, doc.problems?.all.isEmpty ?? true { throw clips.fail("`clips:` is empty") }
         return ClipList(entries: entries)
     }
 
@@ -59,20 +78,22 @@ public struct ClipList: Sendable {
         let videoID = try top["video_id"]?.string()
         var entries: [Entry] = []
         for node in try clips.sequence() {
-            let e = try node.mapping(allowed: ["clip_id", "filename", "path", "duration", "score", "aspect_ratio"], what: "clip entry")
-            guard let filename = try e["filename"]?.string() else { throw node.fail("a clip entry needs `filename`") }
-            var m = Manifest()
-            m.clip = filename
-            if let videoID { m.fields["video_id"] = videoID }
-            for (k, v) in e { m.fields[k] = try v.string() }
-            var candidates = [filename]
-            if let p = try e["path"]?.string() {
-                candidates.append(p)
-                if !p.hasSuffix(filename) { candidates.append(p + "/" + filename) }
+            try doc.collect {
+                let e = try node.mapping(allowed: ["clip_id", "filename", "path", "duration", "score", "aspect_ratio"], what: "clip entry")
+                guard let filename = try e["filename"]?.string() else { throw node.fail("a clip entry needs `filename`") }
+                var m = Manifest()
+                m.clip = filename
+                if let videoID { m.fields["video_id"] = videoID }
+                for (k, v) in e { m.fields[k] = try v.string() }
+                var candidates = [filename]
+                if let p = try e["path"]?.string() {
+                    candidates.append(p)
+                    if !p.hasSuffix(filename) { candidates.append(p + "/" + filename) }
+                }
+                entries.append(Entry(candidates: candidates, manifest: m, location: node.location))
             }
-            entries.append(Entry(candidates: candidates, manifest: m, location: node.location))
         }
-        if entries.isEmpty { throw clips.fail("`clips` is empty") }
+        if entries.isEmpty, doc.problems?.all.isEmpty ?? true { throw clips.fail("`clips` is empty") }
         return ClipList(entries: entries)
     }
 }
@@ -84,14 +105,14 @@ extension Manifest {
         m.title = m.title ?? base.title
         m.description = m.description ?? base.description
         m.tags = m.tags ?? base.tags
-        m.privacy = m.privacy ?? base.privacy
+        if m.privacy == nil { (m.privacy, m.privacyLocation) = (base.privacy, base.privacyLocation) }
         if m.publishAt == nil && !m.publishAtNextSlot {
             m.publishAt = base.publishAt
             m.publishAtNextSlot = base.publishAtNextSlot
             m.publishAtLocation = base.publishAtLocation
         }
         m.priority = m.priority != 0 ? m.priority : base.priority
-        m.targets = m.targets ?? base.targets
+        if m.targets == nil { (m.targets, m.targetsLocation) = (base.targets, base.targetsLocation) }
         m.overrides = base.overrides.merging(m.overrides) { $0.merging($1) { $1 } }
         m.coverAtMs = m.coverAtMs ?? base.coverAtMs
         m.coverFile = m.coverFile ?? base.coverFile

@@ -29,16 +29,40 @@ extension Manifest {
         try parse(YAMLDocument.parse(text, file: file, syntaxCode: .manifestSyntax, invalidCode: .invalidValue))
     }
 
+    /// Every problem of a sidecar at once, for `omnipost check`: the manifest as far as it reads (nil when
+    /// the file does not parse at all) and each problem at its place.
+    public static func check(path: String, displayName: String) -> (manifest: Manifest?, problems: [OmniError]) {
+        do {
+            let list = ProblemList()
+            let doc = try YAMLDocument.load(
+                path: path, displayName: displayName, maxBytes: maxBytes, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
+            let m = try parse(doc.collecting(into: list))
+            return (m, list.all)
+        } catch let e as OmniError {
+            return (nil, [e])
+        } catch {
+            return (nil, [OmniError.wrap(error)])
+        }
+    }
+
     static func parse(_ doc: DocNode) throws -> Manifest {
         let m = try doc.mapping(allowed: keys, what: "sidecar mapping")
         var out = Manifest()
-        if let v = m["version"], try v.int() != 1 { throw v.fail("only version 1 is understood") }
-        if let v = m["clip"] { out.clip = try v.string() }
-        if let v = m["title"] { out.title = Field(try v.string(), at: v.location) }
-        if let v = m["description"] { out.description = Field(try v.string(), at: v.location) }
-        if let v = m["tags"] { out.tags = try v.stringList() }
-        if let v = m["privacy"] { out.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue))) }
-        if let v = m["publish_at"] {
+        // Each key is read on its own: when collecting (`check`), one bad value does not hide the next.
+        func read(_ key: String, _ body: (DocNode) throws -> Void) throws {
+            guard let v = m[key] else { return }
+            try doc.collect { try body(v) }
+        }
+        try read("version") { v in if try v.int() != 1 { throw v.fail("only version 1 is understood") } }
+        try read("clip") { v in out.clip = try v.string() }
+        try read("title") { v in out.title = Field(try v.string(), at: v.location) }
+        try read("description") { v in out.description = Field(try v.string(), at: v.location) }
+        try read("tags") { v in out.tags = try v.stringList() }
+        try read("privacy") { v in
+            out.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue)))
+            out.privacyLocation = v.location
+        }
+        try read("publish_at") { v in
             let text = try v.string()
             out.publishAtLocation = v.location
             if text == "next_slot" {
@@ -50,14 +74,14 @@ extension Manifest {
                 throw v.fail("publish_at must be next_slot or a time with a UTC offset or a zone, e.g. 2026-12-01T18:00:00+01:00 or 2026-12-01T18:00 Europe/Berlin; found '\(text)'")
             }
         }
-        if let v = m["priority"] {
+        try read("priority") { v in
             if let n = Int(try v.string()) {
                 out.priority = n
             } else {
                 out.priority = Manifest.priorityWords[try v.oneOf(["high", "normal", "low"])]!
             }
         }
-        if let v = m["targets"] {
+        try read("targets") { v in
             let names = try v.stringList()
             if names.isEmpty {
                 throw v.fail(.noTargets, "targets is empty, so there is nothing to publish to; name at least one target, or leave the key out to use the pipeline's targets")
@@ -67,18 +91,21 @@ extension Manifest {
                 throw v.fail(.duplicateTarget, "target '\(Excerpt.quote(n))' is listed twice; each target takes a drop once")
             }
             out.targets = names
+            out.targetsLocation = v.location
         }
-        if let v = m["overrides"] {
+        try read("overrides") { v in
             for (platform, node) in try v.mapping(allowed: Array(overrideKeys.keys).sorted()) {
                 let allowed = commonOverrideKeys + (overrideKeys[platform] ?? [])
                 var values: [String: String] = [:]
                 for (k, val) in try node.mapping(allowed: allowed) {
-                    if case .sequence = val.node { values[k] = try val.stringList().joined(separator: ",") } else { values[k] = try val.string() }
+                    try doc.collect {
+                        if case .sequence = val.node { values[k] = try val.stringList().joined(separator: ",") } else { values[k] = try val.string() }
+                    }
                 }
                 out.overrides[platform] = values
             }
         }
-        if let v = m["cover"] {
+        try read("cover") { v in
             let c = try v.mapping(allowed: ["at_ms", "file"])
             if let a = c["at_ms"] {
                 let ms = try a.int()
@@ -88,17 +115,17 @@ extension Manifest {
             if let f = c["file"] { out.coverFile = try f.string() }
             if out.coverAtMs != nil, out.coverFile != nil { throw v.fail("cover takes either at_ms or file, not both") }
         }
-        if let v = m["sha256"] {
+        try read("sha256") { v in
             let s = try v.string().lowercased()
             guard s.count == 64, s.allSatisfy({ $0.isHexDigit }) else { throw v.fail("sha256 must be 64 hexadecimal digits") }
             out.sha256 = s
         }
-        if let v = m["republish"] { out.republish = try v.bool() }
-        if let v = m["fields"] {
-            for (k, val) in try v.mapping() { out.fields[k] = try val.string() }
+        try read("republish") { v in out.republish = try v.bool() }
+        try read("fields") { v in
+            for (k, val) in try v.mapping() { try doc.collect { out.fields[k] = try val.string() } }
         }
-        out.slideshow = try parseSlideshow(m)
-        try checkBounds(out, m)
+        try doc.collect { out.slideshow = try parseSlideshow(m) }
+        try doc.collect { try checkBounds(out, m) }
         return out
     }
 

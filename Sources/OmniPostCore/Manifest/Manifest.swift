@@ -7,6 +7,8 @@ public struct Manifest: Sendable, Codable, Equatable {
     public var description: Field<String>?
     public var tags: [String]?
     public var privacy: Privacy?
+    /// Where `privacy:` was written: a target that has no such privacy is answered there.
+    public var privacyLocation: SourceLocation?
     public var publishAt: Date?
     /// `publish_at: next_slot`: the first free slot of the pipeline's schedule.
     public var publishAtNextSlot = false
@@ -14,6 +16,8 @@ public struct Manifest: Sendable, Codable, Equatable {
     /// Higher goes first when uploads queue (high = 10, normal = 0, low = -10, or a number).
     public var priority: Int = 0
     public var targets: [String]?
+    /// Where `targets:` was written: a target the pipeline does not have is answered there.
+    public var targetsLocation: SourceLocation?
     public var overrides: [String: [String: String]] = [:]
     public var coverAtMs: Int?
     public var coverFile: String?
@@ -49,6 +53,9 @@ public struct ManifestDefaults: Sendable {
     public var description: Field<String>?
     public var tags: [String]?
     public var privacy: Privacy?
+    public var privacyLocation: SourceLocation?
+    /// Where `defaults:` is, for a problem of the defaults as a whole.
+    public var location: SourceLocation?
     public init() {}
 
     public static let keys = ["title", "description", "tags", "privacy"]
@@ -59,7 +66,11 @@ public struct ManifestDefaults: Sendable {
         if let v = m["title"] { d.title = Field(try v.string(), at: v.location) }
         if let v = m["description"] { d.description = Field(try v.string(), at: v.location) }
         if let v = m["tags"] { d.tags = try v.stringList() }
-        if let v = m["privacy"] { d.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue))) }
+        if let v = m["privacy"] {
+            d.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue)))
+            d.privacyLocation = v.location
+        }
+        d.location = node.location
         return d
     }
 }

@@ -32,3 +32,20 @@ public enum Template {
 }
 
 import Foundation
+
+extension Template {
+    /// The variable names a template uses (`{{` escapes skipped), for checks that have no clip to fill them.
+    public static func names(in text: String) -> [String] {
+        var names: [String] = []
+        var chars = Array(text)[...]
+        while let c = chars.first {
+            chars = chars.dropFirst()
+            guard c == "{" else { continue }
+            if chars.first == "{" { chars = chars.dropFirst(); continue }
+            guard let end = chars.firstIndex(of: "}") else { break }
+            names.append(String(chars[chars.startIndex..<end]).trimmingCharacters(in: .whitespaces))
+            chars = chars[(end + 1)...]
+        }
+        return names
+    }
+}

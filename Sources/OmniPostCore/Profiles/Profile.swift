@@ -68,6 +68,9 @@ public struct Profile: Sendable, Codable, Equatable {
     public var maxVideoKbps: Int?
     public var audio: Audio
     public var moovFirst: Bool
+    /// The platform takes progressive scan only (Instagram's Reels spec says so): an interlaced clip is
+    /// deinterlaced for it even when nothing else would be converted.
+    public var progressiveOnly: Bool = false
     // What a conversion produces.
     public var recommends: Recommendation
     public var text: Text

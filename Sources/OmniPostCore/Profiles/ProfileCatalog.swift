@@ -49,7 +49,7 @@ public struct ProfileCatalog: Sendable {
     /// What a platform ingests as is. Written under `accepts:`, or (older files) at the profile's top level.
     static let acceptKeys = [
         "containers", "video_codecs", "audio_codecs", "pixel_formats", "hdr_codecs", "width", "height", "aspect",
-        "fps", "duration_s", "max_bytes", "max_video_kbps", "audio", "moov_first",
+        "fps", "duration_s", "max_bytes", "max_video_kbps", "audio", "moov_first", "progressive_only",
     ]
     static let recommendKeys = [
         "width", "height", "fps_max", "container", "video_codec", "hdr_video_codec", "crf", "preset", "maxrate_kbps",
@@ -120,6 +120,7 @@ public struct ProfileCatalog: Sendable {
                 maxChannels: try a["max_channels"]?.int() ?? 2,
                 required: try a["required"]?.bool() ?? false),
             moovFirst: try req(accepts, "moov_first", in: section).bool(),
+            progressiveOnly: try accepts["progressive_only"]?.bool() ?? false,
             recommends: rec,
             text: Profile.Text(
                 titleMax: try t["title_max"]?.int(), titleForbidden: try t["title_forbidden"]?.string(),

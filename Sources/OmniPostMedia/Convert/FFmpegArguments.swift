@@ -61,6 +61,10 @@ public enum FFmpegArguments {
         filters.append("setsar=1")
         if let fps = spec.fps { filters.append("fps=\(fps)") }
         filters.append("format=\(spec.pixelFormat ?? "yuv420p")")
+        // Before anything that mixes lines (tone mapping, scaling): an interlaced frame's two fields are
+        // two instants, and scaling them together leaves a double image. `parity=auto` reads the field
+        // order from the stream; every frame is deinterlaced, as the probe said the stream is interlaced.
+        if spec.deinterlace == true { filters.insert("bwdif=mode=send_frame:parity=auto:deint=all", at: 0) }
         return filters
     }
 

@@ -73,6 +73,9 @@ public struct Planner: Sendable {
             }
             video.append("aspect \(Self.fmt(v.aspect)) outside \(Self.fmt(profile.aspect.min))–\(Self.fmt(profile.aspect.max))")
         }
+        if v.interlaced, profile.progressiveOnly {
+            video.append("interlaced (field order \(v.fieldOrder ?? "?")): \(p) takes progressive scan only, so it is deinterlaced")
+        }
         if v.fps > 0, !profile.fps.contains(v.fps) { video.append("frame rate \(Self.fmt(v.fps)) outside \(Self.fmt(profile.fps.min))–\(Self.fmt(profile.fps.max))") }
         if let cap = profile.maxVideoKbps, let br = v.bitRate ?? info.bitRate, br / 1000 > cap {
             video.append("bitrate \(br / 1000) kb/s > the \(cap) kb/s \(p) enforces")
@@ -145,6 +148,8 @@ public struct Planner: Sendable {
             addSilentAudio: info.audio == nil && profile.audio.required, hasAudio: info.audio != nil,
             loudnorm: loudnorm && info.audio != nil)
         spec.squarePixels = v.sar != nil
+        // Whatever made the transcode, an interlaced source's frames are deinterlaced before they are scaled.
+        spec.deinterlace = v.interlaced ? true : nil
         spec.bufsizeKbps = bufsize
         spec.strictMaxrate = cap != nil ? true : nil
         spec.gopFrames = max(1, Int(((fps ?? v.fps) * rec.gopSeconds).rounded()))

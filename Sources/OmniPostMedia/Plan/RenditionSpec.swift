@@ -49,6 +49,9 @@ public struct RenditionSpec: Sendable, Codable, Hashable {
     /// The platform enforces `maxrateKbps` as an average: the encoder's buffer starts nearly empty, so a
     /// short clip cannot spend a whole buffer above the cap in its first second.
     public var strictMaxrate: Bool? = nil
+    /// Deinterlace first (`bwdif`, one frame per frame): the source is interlaced and its frames are
+    /// re-encoded — scaled, or sent to a platform that takes progressive scan only.
+    public var deinterlace: Bool? = nil
     /// Copy the source's audio stream as it is.
     public var audioCopy: Bool? = nil
     /// A re-encoded audio stream: codec, kb/s, sample rate, channels (nil: AAC 128k 48 kHz stereo).

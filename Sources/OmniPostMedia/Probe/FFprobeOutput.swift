@@ -13,6 +13,8 @@ struct FFprobeOutput: Decodable {
         var color_primaries: String?
         var channel_layout: String?
         var sample_aspect_ratio: String?
+        /// `progressive`, or the field order of interlaced video (`tt`, `bb`, `tb`, `bt`); absent when unknown.
+        var field_order: String?
         var avg_frame_rate: String?
         var r_frame_rate: String?
         var sample_rate: String?

@@ -20,6 +20,11 @@ public struct MediaInfo: Sendable, Codable, Equatable {
         public var dolbyVision: Int? = nil
         /// The frame rate varies (phones): the average and the stream's base rate disagree.
         public var variableFrameRate: Bool? = nil
+        /// ffprobe's field order: `progressive`, or `tt`/`bb`/`tb`/`bt` for interlaced video (1080i broadcast,
+        /// camcorders); nil when the stream does not say.
+        public var fieldOrder: String? = nil
+        /// Two fields per frame, taken at different instants: scaling such a frame blends them into a double image.
+        public var interlaced: Bool { ["tt", "bb", "tb", "bt"].contains(fieldOrder ?? "") }
         public var aspect: Double { height > 0 ? Double(width) / Double(height) : 0 }
         /// Bits per sample, from the pixel format (`yuv420p10le` → 10).
         public var bitDepth: Int { PixelFormat.bitDepth(pixelFormat) }

@@ -78,7 +78,7 @@ public struct Prober: Sendable {
                 codec: codec, width: swap ? h : w, height: swap ? w : h, pixelFormat: v.pix_fmt ?? "unknown",
                 fps: fps, rotation: rotation, bitRate: Int(v.bit_rate ?? ""), sar: sar,
                 profile: v.profile, colour: Self.colour(v), dolbyVision: v.side_data_list?.compactMap(\.dv_profile).first,
-                variableFrameRate: Self.variableRate(v)),
+                variableFrameRate: Self.variableRate(v), fieldOrder: v.field_order.flatMap { $0 == "unknown" ? nil : $0 }),
             audio: a.map {
                 MediaInfo.Audio(codec: $0.codec_name ?? "unknown", sampleRate: Int($0.sample_rate ?? "") ?? 0, channels: $0.channels ?? 0,
                                 channelLayout: $0.channel_layout)

@@ -56,6 +56,8 @@ final class ArrivalCheck: Sendable {
             do {
                 _ = try YAMLDocument.parse(text, file: path, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
             } catch let e as OmniError where e.code == .manifestSyntax {
+                // JSON that is whole and wrong (a trailing comma, `NaN`) will not mend by waiting: validation answers it now.
+                if YAMLDocument.isJSON(file: path), !YAMLDocument.jsonEndsEarly(text) { return .complete }
                 return .incomplete("it does not parse yet: \(e.message)")
             } catch {}
             return .complete

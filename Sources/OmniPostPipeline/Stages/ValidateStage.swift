@@ -143,17 +143,9 @@ struct ValidateStage: Stage {
             throw OmniError(.invalidValue, "cover at_ms \(ms) is past the end of the video (\(Planner.fmt(source.durationS)) s)", at: refLocation)
         }
 
-        // 4. Targets.
-        let names = manifest.targets ?? ctx.config.targets.map(\.name)
-        var targets: [TargetConfig] = []
-        for n in names {
-            guard let t = ctx.config.target(named: n) else {
-                var msg = "target '\(n)' is not defined in pipeline \(ctx.config.name)"
-                if let g = DidYouMean.suggest(n, among: ctx.config.targets.map(\.name)) { msg += "; did you mean '\(g)'?" }
-                throw OmniError(.unknownTarget, msg, at: refLocation)
-            }
-            targets.append(t)
-        }
+        // 4. Targets: the rules `omnipost check` applies too.
+        let rules = DropRules(config: ctx.config, profiles: ctx.profiles, adapters: ctx.adapters)
+        let targets = try rules.targets(for: manifest, at: refLocation)
 
         // 5. Per target: metadata, plan, identity.
         let vars = templateVariables(drop: drop, source: source, manifest: manifest)
@@ -161,19 +153,14 @@ struct ValidateStage: Stage {
         var duplicates: [DeliveryRecord] = []
         var handovers: [(from: Int64, target: String, session: String)] = []
         let now = ctx.now.timeIntervalSince1970
-        let when = try publishTime(manifest, location: refLocation)
+        let when = try publishTime(manifest, rules: rules, location: refLocation)
         for (index, t) in targets.enumerated() {
-            guard let profile = ctx.profiles[t.profile] else {
-                throw OmniError(.configInvalid, "target \(t.name) uses profile '\(t.profile)', which does not exist")
-            }
-            var meta = try metadata(for: t, manifest: manifest, vars: vars, profile: profile)
+            let profile = try rules.profile(of: t)
+            var meta = try rules.metadata(for: t, manifest: manifest, vars: vars, profile: profile)
             let timing = Self.timing(when: when, index: index, stagger: ctx.config.schedule.stagger, now: now,
                                      native: ctx.config.schedule.native && ctx.adapters[t.name]?.schedulesNatively == true)
             meta.publishAt = timing.nativeAt.map { Date(timeIntervalSince1970: $0) }
-            if let adapter = ctx.adapters[t.name], var problem = adapter.preflight(meta) {
-                problem.location = problem.location ?? refLocation
-                throw problem
-            }
+            try rules.preflight(t, meta, manifest: manifest, at: refLocation)
             let decision = source.plan(profile)
             var d = DeliveryRecord(
                 dropId: drop.id, target: t.name, platform: t.platform, account: t.account, profile: t.profile,
@@ -226,21 +213,6 @@ struct ValidateStage: Stage {
             probeJson: source.probeJson, deliveries: deliveries, summary: summary, handovers: handovers)
     }
 
-    static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\t" }) else { return text }
-        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == "\r\n" })
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
-    }
-
-    static func refuseControls(_ text: String, field: String, target: String, allowed: Set<Unicode.Scalar>, at location: SourceLocation?) throws {
-        for (i, scalar) in text.unicodeScalars.enumerated() where Excerpt.isControl(scalar) && !allowed.contains(scalar) {
-            let code = "U+" + String(format: "%04X", scalar.value)
-            throw OmniError(.textInvalid,
-                "\(target): the \(field) contains the control character \(code) at character \(i + 1) (\"\(Excerpt.quote(text, max: 40))\"); control characters are refused, not published — remove it\(allowed.isEmpty ? "" : " (line breaks and tabs are fine)")",
-                at: location)
-        }
-    }
-
     /// A clip claimed by two sidecars (`c.yaml` and `c.json`) is not published with either: which one
     /// the user meant cannot be known. All of them go to failed/ with the drop.
     func checkSingleSidecar(_ drop: DropRecord, assets: AssetList) throws {
@@ -279,29 +251,18 @@ struct ValidateStage: Stage {
 
     /// When the drop should go public: an explicit `publish_at`, the next free slot of the pipeline's
     /// schedule (`next_slot`), or as soon as possible (nil).
-    func publishTime(_ m: Manifest, location: SourceLocation?) throws -> (at: Double?, slot: Double?) {
+    func publishTime(_ m: Manifest, rules: DropRules, location: SourceLocation?) throws -> (at: Double?, slot: Double?) {
+        try rules.checkPublishTime(m, now: ctx.now, at: location)
         if m.publishAtNextSlot {
             let schedule = ctx.config.schedule
-            guard !schedule.slots.isEmpty else {
-                throw OmniError(.noSlot, "publish_at: next_slot needs publishing slots, and pipeline \(ctx.config.name) has no `schedule: {zone, slots}`; give a time with a UTC offset instead",
-                                at: m.publishAtLocation ?? location)
-            }
             let taken = try ctx.ledger.takenSlots(from: ctx.now.timeIntervalSince1970)
             guard let slot = schedule.next(after: ctx.now, taken: taken) else {
                 throw OmniError(.noSlot, "no free publishing slot in the next year of pipeline \(ctx.config.name)'s schedule", at: m.publishAtLocation ?? location)
             }
             return (slot.timeIntervalSince1970, slot.timeIntervalSince1970)
         }
-        if let at = m.publishAt, at.timeIntervalSince(ctx.now) > Self.scheduleHorizon {
-            throw OmniError(.invalidValue,
-                "publish_at \(isoStamp(at)) is more than \(Int(Self.scheduleHorizon / 86400)) days ahead; no platform schedules that far (YouTube and Facebook allow months), so the drop would never finish — choose a nearer time",
-                at: m.publishAtLocation ?? location)
-        }
         return (m.publishAt?.timeIntervalSince1970, nil)
     }
-
-    /// The furthest ahead a post may be scheduled: a year, past what any platform we publish to schedules.
-    static let scheduleHorizon: Double = 366 * 86400
 
     /// One target's timing: its publish time staggered by its position among the drop's targets; then
     /// either the platform schedules it (upload now, `publishAt` in the metadata) or OmniPost holds the
@@ -404,75 +365,13 @@ struct ValidateStage: Stage {
         case .transcode:
             let depth = PixelFormat.bitDepth(s.pixelFormat ?? "yuv420p")
             let colour = s.toneMapFrom != nil ? " tone-mapped to SDR BT.709" : s.colour?.hdr.map { " HDR (\($0.rawValue))" } ?? ""
-            return "\(s.width)×\(s.height) \(s.videoCodec ?? "h264") \(depth)-bit\(colour)\(s.fps.map { " \(Planner.fmt($0)) fps" } ?? "") (\(s.geometry.rawValue)), \(audio)\(out)"
+            return "\(s.deinterlace == true ? "deinterlaced, " : "")\(s.width)×\(s.height) \(s.videoCodec ?? "h264") \(depth)-bit\(colour)\(s.fps.map { " \(Planner.fmt($0)) fps" } ?? "") (\(s.geometry.rawValue)), \(audio)\(out)"
         }
     }
 
     func templateVariables(drop: DropRecord, source: Source, manifest: Manifest) -> [String: String] {
-        let df = DateFormatter()
-        df.dateFormat = "yyyy-MM-dd"
-        df.locale = Locale(identifier: "en_US_POSIX")
-        var vars = manifest.fields
-        vars["stem"] = drop.stem
-        vars["filename"] = (source.name as NSString).lastPathComponent
-        vars["date"] = df.string(from: ctx.now)
-        vars["duration"] = Planner.fmt(source.durationS.rounded())
-        vars["width"] = String(source.width)
-        vars["height"] = String(source.height)
-        vars["pipeline"] = ctx.config.name
-        return vars
-    }
-
-    /// Title, description, tags and privacy for one target: sidecar, then per-platform overrides,
-    /// then pipeline defaults; templates rendered; text limits from the profile checked.
-    func metadata(for t: TargetConfig, manifest: Manifest, vars: [String: String], profile: Profile) throws -> PublishMetadata {
-        let o = manifest.overrides[t.platform] ?? [:]
-        let titleField = o["title"].map { Field($0, at: manifest.title?.location) } ?? manifest.title ?? ctx.config.defaults.title ?? Field("{stem}")
-        let descField = o["description"].map { Field($0, at: manifest.description?.location) } ?? manifest.description ?? ctx.config.defaults.description ?? Field("")
-        // A title is one line on every platform: line breaks and tabs in it (from a `{stem}` with a newline,
-        // a pasted caption) become single spaces. Any other control character is refused below.
-        let title = Self.oneLine(try Template.render(titleField, variables: vars))
-        let description = try Template.render(descField, variables: vars)
-        let tags = o["tags"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? manifest.tags ?? ctx.config.defaults.tags ?? []
-        let privacy = try o["privacy"].map { p -> Privacy in
-            guard let v = Privacy(rawValue: p) else { throw OmniError(.invalidValue, "overrides.\(t.platform).privacy '\(p)' is not one of \(Privacy.allCases.map(\.rawValue).joined(separator: ", "))") }
-            return v
-        } ?? manifest.privacy ?? ctx.config.defaults.privacy ?? .private
-        var options = o
-        for k in ["title", "description", "tags", "privacy"] { options[k] = nil }
-
-        // Control characters (NUL, BEL, ESC sequences…) are refused, never published: no platform shows
-        // them, some reject the request, and in a terminal or a report they act instead of showing.
-        // Titles and tags allow none; descriptions and captions keep line breaks and tabs.
-        try Self.refuseControls(title, field: "title", target: t.name, allowed: [], at: titleField.location)
-        try Self.refuseControls(description, field: "description", target: t.name, allowed: ["\n", "\r", "\t"], at: descField.location)
-        for tag in tags { try Self.refuseControls(tag, field: "tag", target: t.name, allowed: [], at: nil) }
-        let text = profile.text
-        if title.trimmingCharacters(in: .whitespaces).isEmpty, text.titleMax != nil {
-            throw OmniError(.textInvalid, "\(t.name): the title is empty", at: titleField.location)
-        }
-        if let max = text.titleMax, title.count > max {
-            throw OmniError(.textTooLong, "\(t.name): the title is \(title.count) characters; \(profile.name) allows \(max): \"\(title.prefix(40))…\"", at: titleField.location)
-        }
-        if let bad = text.titleForbidden, let c = title.first(where: { bad.contains($0) }) {
-            throw OmniError(.textInvalid, "\(t.name): the title contains '\(c)', which \(profile.name) does not allow", at: titleField.location)
-        }
-        if let max = text.descriptionMaxBytes, description.utf8.count > max {
-            throw OmniError(.textTooLong, "\(t.name): the description is \(description.utf8.count) bytes; \(profile.name) allows \(max)", at: descField.location)
-        }
-        if let bad = text.descriptionForbidden, let c = description.first(where: { bad.contains($0) }) {
-            throw OmniError(.textInvalid, "\(t.name): the description contains '\(c)', which \(profile.name) does not allow", at: descField.location)
-        }
-        if let max = text.captionMax, (title + description).count > max {
-            throw OmniError(.textTooLong, "\(t.name): the caption is \((title + description).count) characters; \(profile.name) allows \(max)", at: descField.location)
-        }
-        if let limit = text.tagsTotalMax {
-            let total = tags.reduce(0) { $0 + $1.count + ($1.contains(" ") ? 2 : 0) } + max(0, tags.count - 1)
-            if total > limit { throw OmniError(.textTooLong, "\(t.name): the tags add up to \(total) characters; \(profile.name) allows \(limit)") }
-        }
-        var meta = PublishMetadata(title: title, description: description, tags: tags, privacy: privacy, publishAt: manifest.publishAt, options: options)
-        meta.coverAtMs = manifest.coverAtMs
-        return meta
+        DropRules.variables(fields: manifest.fields, stem: drop.stem, filename: (source.name as NSString).lastPathComponent, now: ctx.now,
+                            durationS: source.durationS, width: source.width, height: source.height, pipeline: ctx.config.name)
     }
 }
 

@@ -45,31 +45,47 @@ public enum PlatformRegistry {
         return config
     }
 
+    /// Every problem of a pipeline file at once (`omnipost check`): its own reading, then each platform,
+    /// account and setting it names. Nil config when the file does not parse at all.
+    public static func check(path: String) -> (config: PipelineConfig?, problems: [OmniError]) {
+        let (parsed, problems) = PipelineConfig.check(path: path)
+        guard var config = parsed else { return (nil, problems.all) }
+        do { try resolve(&config, problems: problems) } catch let e as OmniError { problems.add(e) } catch { problems.add(OmniError.wrap(error)) }
+        return (config, problems.all)
+    }
+
     /// Checks every platform the file names (at its line: unknown, with a suggestion, or not in this
     /// build yet) and fills each account's endpoints the file left out with the platform's own.
-    public static func resolve(_ config: inout PipelineConfig) throws {
-        for m in config.platformMentions {
-            if implemented.contains(m.platform) { continue }
-            if m.what != "target", planned.contains(m.platform) { continue }   // quotas and caps may name any known platform
+    /// `problems`: record each problem there and go on (`check`); nil: throw the first.
+    public static func resolve(_ config: inout PipelineConfig, problems: ProblemList? = nil) throws {
+        func each(_ body: () throws -> Void) throws {
+            do { try body() } catch let e as OmniError {
+                guard let problems else { throw e }
+                problems.add(e)
+            }
+        }
+        for m in config.platformMentions { try each {
+            if implemented.contains(m.platform) { return }
+            if m.what != "target", planned.contains(m.platform) { return }   // quotas and caps may name any known platform
             if planned.contains(m.platform) {
                 throw OmniError(.configInvalid, "platform '\(m.platform)' has no adapter in this build yet; available: \(implemented.joined(separator: ", "))", at: m.location)
             }
             var msg = "unknown platform '\(m.platform)' in \(m.what)"
             if let g = DidYouMean.suggest(m.platform, among: known) { msg += "; did you mean '\(g)'?" }
             throw OmniError(.configInvalid, msg, at: m.location)
-        }
+        } }
         // A platform that fetches media from a URL has nowhere to fetch it from without `media_host:`.
         if config.mediaHost == nil, let t = config.targets.first(where: { descriptor($0.platform)?.needsMediaHost == true }) {
             let at = config.platformMentions.first { $0.what == "target" && $0.platform == t.platform }?.location
-            throw OmniError(.configInvalid, "target '\(t.name)': \(descriptor(t.platform)?.displayName ?? t.platform) fetches the video from a public link, so the pipeline needs `media_host:` (an S3-compatible bucket: endpoint, bucket, region, access_key_id, secret_access_key)", at: at)
+            try each { throw OmniError(.configInvalid, "target '\(t.name)': \(descriptor(t.platform)?.displayName ?? t.platform) fetches the video from a public link, so the pipeline needs `media_host:` (an S3-compatible bucket: endpoint, bucket, region, access_key_id, secret_access_key)", at: at) }
         }
         // A target that names no profile gets its platform's default (Instagram's is `instagram_reels`).
         for i in config.targets.indices {
             let t = config.targets[i]
             if t.profile == t.platform, let d = descriptor(t.platform) { config.targets[i].profile = d.defaultProfile }
         }
-        for (key, var account) in config.accounts {
-            guard let m = module(account.platform) else { continue }
+        for (key, var account) in config.accounts { try each {
+            guard let m = module(account.platform) else { return }
             let d = m.descriptor
             // A key this platform does not take is refused at its line (a typo of `bucket` says so).
             for (k, v) in account.settings where !d.settings.contains(k) {
@@ -85,7 +101,7 @@ public enum PlatformRegistry {
             if account.authorizeURL.isEmpty { account.authorizeURL = d.oauth?.authorizeURL ?? "" }
             if account.deviceURL.isEmpty { account.deviceURL = d.oauth?.deviceAuthorizationURL ?? "" }
             config.accounts[key] = account
-        }
+        } }
     }
 
     /// The adapter for one target, with the connection settings every adapter shares.
