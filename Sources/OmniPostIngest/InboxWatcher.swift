@@ -49,8 +49,8 @@ public actor InboxWatcher {
     public private(set) var rescans = 0
 
     /// A file written through a hard link or by mmap never gets a close event; after this long
-    /// unchanged it counts as complete anyway.
-    var staleOpenAfter: Duration { max(settle * 10, .seconds(60)) }
+    /// unchanged it counts as complete anyway (`WatchConfig.openQuiet` when set).
+    var staleOpenAfter: Duration { config.openQuiet ?? max(settle * 10, .seconds(60)) }
 
     /// Poll mode cannot see a writer close its file, and writers over SMB/NFS pause for seconds between
     /// writes: unless `watch.settle` is set, a polled inbox waits 10 s of stillness, not 2 s.
@@ -234,7 +234,10 @@ public actor InboxWatcher {
             let quiet = now - c.lastChange
             // Polled: stillness alone is weak evidence (no close is seen), so it takes several scans too.
             let scansOK = !polling || c.stableScans >= Self.pollStableScans
-            if (c.closed && quiet >= settle && scansOK) || quiet >= staleOpenAfter {
+            // A file with other hard links is waited for like an open file, in both modes: a close here
+            // (or a quiet scan) says nothing of a writer filling it through its other name.
+            let closed = c.closed && fact.links <= 1
+            if (closed && quiet >= settle && scansOK) || (quiet >= staleOpenAfter && scansOK) {
                 if config.readyMarker, scanner.stat(relPath: rel + Self.markerSuffix) == nil {
                     awaitingMarker.insert(rel)
                     continue

@@ -85,6 +85,9 @@ public struct WatchConfig: Sendable {
     public var ignore: [String] = []
     /// Marker mode: a file counts as complete only once `<name>.ready` exists beside it (and it has settled).
     public var readyMarker = false
+    /// How long a file that may still be open through a name the watcher cannot see (a hard link, an
+    /// mmap writer) must stay unchanged; nil: 10 × settle, at least a minute. Set by embedders and tests.
+    public var openQuiet: Duration?
     public init() {}
 }
 
