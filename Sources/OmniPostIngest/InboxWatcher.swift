@@ -79,6 +79,7 @@ public actor InboxWatcher {
         case .poll: mode = .poll
         case .auto: mode = decision.usePoll ? .poll : .inotify
         }
+        pending.doorbell = doorbell
     }
 
     /// Files seen but not yet complete (not counting those that only wait for a `.ready` marker).
@@ -204,6 +205,11 @@ public actor InboxWatcher {
             ])
             await callbacks.onRenamed(r)
         }
+        // Files the pipeline found changed since they were recorded (written through a hard link, which
+        // sends no event here): looked at again, and reported again once settled.
+        for rel in pending.drainRechecks() where candidates[rel] == nil && !scanner.filter.isJunkPath(rel) {
+            if let fact = scanner.stat(relPath: rel) { candidates[rel] = Candidate(fact: fact, lastChange: ContinuousClock.now, closed: true) }
+        }
         if polling {
             let listing = scanner.scan()
             for rel in emitted.keys where listing[rel] == nil { emitted[rel] = nil }
@@ -279,7 +285,20 @@ public final class PendingFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var paths = Set<String>()
     private var reporting = false
+    private var rechecks = Set<String>()
+    private var bell: Wakeup?
     public init() {}
+    /// The watcher's doorbell, so a recheck asked for wakes an idle watcher.
+    var doorbell: Wakeup? {
+        get { lock.withLock { bell } }
+        set { lock.withLock { bell = newValue } }
+    }
+    /// Asks the watcher to look at `path` again: the pipeline found it changed since it was recorded.
+    public func recheck(_ path: String) {
+        lock.withLock { _ = rechecks.insert(path) }
+        doorbell?.ring()
+    }
+    func drainRechecks() -> Set<String> { lock.withLock { defer { rechecks.removeAll() }; return rechecks } }
     /// The candidates after a tick; the batch of reports is over.
     func set(_ p: Set<String>) { lock.lock(); paths = p; reporting = false; lock.unlock() }
     /// A batch of reports begins: everything still a candidate (the batch included) is pending.

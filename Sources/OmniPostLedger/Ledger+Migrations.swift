@@ -227,6 +227,11 @@ extension Ledger {
                 """)
             try db.execute(sql: "CREATE TABLE notify_cursor (name TEXT PRIMARY KEY, event_id INTEGER NOT NULL)")
         }
+        m.registerMigration("v8") { db in
+            // Fair claims (Ledger+FairClaim): the next drop of the next writer — a clip list, or a folder —
+            // found through an index, not by sorting every waiting drop on each claim.
+            try db.execute(sql: "CREATE INDEX drops_fair ON drops(state, \(Ledger.fairKeySQL), created_at)")
+        }
         return m
     }
 }

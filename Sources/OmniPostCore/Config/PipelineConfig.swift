@@ -96,6 +96,8 @@ public enum MissingSidecarAction: String, Sendable { case fail, defaults }
 public struct SidecarPolicy: Sendable {
     public var grace: Duration = .seconds(30)
     public var missing: MissingSidecarAction = .fail
+    /// Entries a clip list may hold (`max_list_entries`); one more fails the list with `manifest_too_large`.
+    public var maxListEntries = ClipList.defaultMaxEntries
     public init() {}
 }
 
