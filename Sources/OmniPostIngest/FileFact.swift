@@ -6,13 +6,17 @@ public struct FileFact: Sendable, Hashable {
     public var mtime: Double
     public var inode: Int64
     public var isSymlink: Bool
+    /// Hard links to the file. More than one: another name (outside the inbox, maybe) can be writing it
+    /// with no event here and no close we can see.
+    public var links: Int
 
-    public init(relPath: String, size: Int64, mtime: Double, inode: Int64, isSymlink: Bool = false) {
+    public init(relPath: String, size: Int64, mtime: Double, inode: Int64, isSymlink: Bool = false, links: Int = 1) {
         self.relPath = relPath
         self.size = size
         self.mtime = mtime
         self.inode = inode
         self.isSymlink = isSymlink
+        self.links = links
     }
 
     /// Same file, unchanged: what "settled" compares.

@@ -53,7 +53,7 @@ public struct InboxScanner: Sendable {
         guard mode == S_IFREG || mode == S_IFLNK else { return nil }
         return FileFact(relPath: relPath, size: Int64(st.st_size),
                         mtime: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9,
-                        inode: Int64(st.st_ino), isSymlink: mode == S_IFLNK)
+                        inode: Int64(st.st_ino), isSymlink: mode == S_IFLNK, links: Int(st.st_nlink))
     }
 
     private func walk(relDir: String, into out: inout [String: FileFact]) {

@@ -49,8 +49,8 @@ public actor InboxWatcher {
     public private(set) var rescans = 0
 
     /// A file written through a hard link or by mmap never gets a close event; after this long
-    /// unchanged it counts as complete anyway.
-    var staleOpenAfter: Duration { max(settle * 10, .seconds(60)) }
+    /// unchanged it counts as complete anyway (`WatchConfig.openQuiet` when set).
+    var staleOpenAfter: Duration { config.openQuiet ?? max(settle * 10, .seconds(60)) }
 
     /// Poll mode cannot see a writer close its file, and writers over SMB/NFS pause for seconds between
     /// writes: unless `watch.settle` is set, a polled inbox waits 10 s of stillness, not 2 s.
@@ -79,6 +79,7 @@ public actor InboxWatcher {
         case .poll: mode = .poll
         case .auto: mode = decision.usePoll ? .poll : .inotify
         }
+        pending.doorbell = doorbell
     }
 
     /// Files seen but not yet complete (not counting those that only wait for a `.ready` marker).
@@ -204,6 +205,11 @@ public actor InboxWatcher {
             ])
             await callbacks.onRenamed(r)
         }
+        // Files the pipeline found changed since they were recorded (written through a hard link, which
+        // sends no event here): looked at again, and reported again once settled.
+        for rel in pending.drainRechecks() where candidates[rel] == nil && !scanner.filter.isJunkPath(rel) {
+            if let fact = scanner.stat(relPath: rel) { candidates[rel] = Candidate(fact: fact, lastChange: ContinuousClock.now, closed: true) }
+        }
         if polling {
             let listing = scanner.scan()
             for rel in emitted.keys where listing[rel] == nil { emitted[rel] = nil }
@@ -234,7 +240,10 @@ public actor InboxWatcher {
             let quiet = now - c.lastChange
             // Polled: stillness alone is weak evidence (no close is seen), so it takes several scans too.
             let scansOK = !polling || c.stableScans >= Self.pollStableScans
-            if (c.closed && quiet >= settle && scansOK) || quiet >= staleOpenAfter {
+            // A file with other hard links is waited for like an open file, in both modes: a close here
+            // (or a quiet scan) says nothing of a writer filling it through its other name.
+            let closed = c.closed && fact.links <= 1
+            if (closed && quiet >= settle && scansOK) || (quiet >= staleOpenAfter && scansOK) {
                 if config.readyMarker, scanner.stat(relPath: rel + Self.markerSuffix) == nil {
                     awaitingMarker.insert(rel)
                     continue
@@ -276,7 +285,20 @@ public final class PendingFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var paths = Set<String>()
     private var reporting = false
+    private var rechecks = Set<String>()
+    private var bell: Wakeup?
     public init() {}
+    /// The watcher's doorbell, so a recheck asked for wakes an idle watcher.
+    var doorbell: Wakeup? {
+        get { lock.withLock { bell } }
+        set { lock.withLock { bell = newValue } }
+    }
+    /// Asks the watcher to look at `path` again: the pipeline found it changed since it was recorded.
+    public func recheck(_ path: String) {
+        lock.withLock { _ = rechecks.insert(path) }
+        doorbell?.ring()
+    }
+    func drainRechecks() -> Set<String> { lock.withLock { defer { rechecks.removeAll() }; return rechecks } }
     /// The candidates after a tick; the batch of reports is over.
     func set(_ p: Set<String>) { lock.lock(); paths = p; reporting = false; lock.unlock() }
     /// A batch of reports begins: everything still a candidate (the batch included) is pending.

@@ -10,12 +10,7 @@ extension Ledger {
             let now = self.now
             var sql = "SELECT * FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
             if let extra { sql += " AND (\(extra))" }
-            // A drop that was in flight when the daemon crashed is worked on alone, and nothing else while
-            // it is: if it crashes again, the crash is charged to it and not to a bystander.
-            sql += """
-                 AND (crashes = 0 OR NOT EXISTS (SELECT 1 FROM drops o WHERE o.id != drops.id AND o.lease_expiry >= ?))
-                 AND NOT EXISTS (SELECT 1 FROM drops o WHERE o.id != drops.id AND o.crashes > 0 AND o.lease_expiry >= ?)
-                """
+            sql += Self.crashGuardSQL
             sql += " ORDER BY created_at LIMIT 1"
             guard var drop = try DropRecord.fetchOne(db, sql: sql, arguments: [state.rawValue, now, now, now]) else { return nil }
             drop.leaseOwner = owner
@@ -24,6 +19,13 @@ extension Ledger {
             return drop
         }
     }
+
+    /// A drop that was in flight when the daemon crashed is worked on alone, and nothing else while
+    /// it is: if it crashes again, the crash is charged to it and not to a bystander. (Two `now` arguments.)
+    static let crashGuardSQL = """
+         AND (crashes = 0 OR NOT EXISTS (SELECT 1 FROM drops o WHERE o.id != drops.id AND o.lease_expiry >= ?))
+         AND NOT EXISTS (SELECT 1 FROM drops o WHERE o.id != drops.id AND o.crashes > 0 AND o.lease_expiry >= ?)
+        """
 
     /// Moves a drop from `from` to `to`, applying `change`, recording the event, and releasing the lease.
     /// Fails if the drop is no longer in `from` (someone else moved it): the caller drops its work.
@@ -226,9 +228,13 @@ extension Ledger {
     /// Refused (returns false) once any delivery is uploading or published: then the post may exist,
     /// and the upload's own pinned checks decide.
     @discardableResult
-    public func withdrawDrop(_ id: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool = true) throws -> Bool {
+    /// `retiring`: other files of the drop whose rows are retired too (a sidecar found rewritten: its newer
+    /// version comes in through the watcher as a row of its own, and the stale one never pairs again).
+    public func withdrawDrop(_ id: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool = true,
+                             retiring: [String] = []) throws -> Bool {
         try write { db, events in
-            guard var drop = try DropRecord.fetchOne(db, key: id), !drop.state.isTerminal, drop.state != .rejected else { return false }
+            // A rejected drop not yet filed away may be withdrawn too: its answer was about bytes since replaced.
+            guard var drop = try DropRecord.fetchOne(db, key: id), !drop.state.isTerminal else { return false }
             let busy = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE drop_id = ? AND state IN ('uploading','published')",
                                         arguments: [id]) ?? 0
             guard busy == 0 else { return false }
@@ -239,6 +245,9 @@ extension Ledger {
                 """, arguments: [code.rawValue, reason, self.now, id])
             if retireClip, let clip = drop.clipPath {
                 try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", arguments: [id, clip])
+            }
+            for path in retiring {
+                try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", arguments: [id, path])
             }
             // A file whose newer content is already waiting (a sidecar rewritten after pairing) is retired too:
             // the newer row is the fact, and a path waits once.

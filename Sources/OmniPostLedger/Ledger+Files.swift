@@ -15,7 +15,7 @@ extension Ledger {
     public struct RecordedFile: Sendable {
         /// A new fact (a new file, or a waiting file's newer content).
         public var isNew: Bool
-        /// A clip at the same path, different, that a drop still in flight had taken before this file was
+        /// A clip or sidecar at the same path, different, that a drop still in flight had taken before this file was
         /// recorded: that drop had a file still being written. Looked up in the same transaction as the
         /// insert — looked up after it, a stage could already have paired the new row, and the new drop
         /// would read as its own predecessor.
@@ -59,7 +59,7 @@ extension Ledger {
             var supersedes: (file: FileRecord, drop: DropRecord)?
             if let old = try FileRecord.fetchOne(db, sql: """
                 SELECT files.* FROM files JOIN drops ON drops.id = files.drop_id
-                WHERE files.path = ? AND files.state = 'taken' AND files.role = 'clip'
+                WHERE files.path = ? AND files.state = 'taken' AND files.role IN ('clip','sidecar')
                   AND drops.state NOT IN ('archived','failed','withdrawn','rejected')
                 ORDER BY files.id DESC LIMIT 1
                 """, arguments: [path]), let dropId = old.dropId, let drop = try DropRecord.fetchOne(db, key: dropId) {
@@ -71,6 +71,16 @@ extension Ledger {
             try e.insert(db)
             events.append(e)
             return RecordedFile(isNew: true, supersedes: supersedes)
+        }
+    }
+
+    /// Retires waiting rows at `paths`: newer versions of files a finished drop has just filed away
+    /// (a sidecar saved again while its drop was uploading). They went with the drop; none is a drop.
+    public func retireWaiting(paths: [String]) throws {
+        guard !paths.isEmpty else { return }
+        try write { db, _ in
+            let marks = paths.map { _ in "?" }.joined(separator: ",")
+            try db.execute(sql: "UPDATE files SET state = 'gone' WHERE state = 'waiting' AND path IN (\(marks))", arguments: StatementArguments(paths))
         }
     }
 

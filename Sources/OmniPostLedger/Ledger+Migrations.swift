@@ -231,6 +231,13 @@ extension Ledger {
             // What a retry asked of a delivery's platform session (DeliveryRecord.sessionPolicy).
             try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN session_policy TEXT")
         }
+        m.registerMigration("v9") { db in
+            // Fair claims (Ledger+FairClaim): the next drop of the next writer — a clip list, or a folder —
+            // found through an index, not by sorting every waiting drop on each claim.
+            try db.execute(sql: "CREATE INDEX drops_fair ON drops(state, \(Ledger.fairKeySQL), created_at)")
+            // A drop's files, looked up on every answer (is each still the version taken?): by index, not a scan.
+            try db.execute(sql: "CREATE INDEX files_drop ON files(drop_id)")
+        }
         return m
     }
 }

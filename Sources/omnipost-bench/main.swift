@@ -23,6 +23,23 @@ try FileManager.default.createDirectory(at: root, withIntermediateDirectories: t
 
 var rows: [[String]] = [["measure", "omnipost", "baseline", "ratio / note"]]
 
+func printTable(_ rows: [[String]]) {
+    let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    for (i, r) in rows.enumerated() {
+        print((0..<4).map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        if i == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+    }
+}
+
+// 0. What a rejection costs, and whether a flood of them holds another folder's drop (BENCH_JUNK files and
+// list entries; BENCH_ONLY=rejections measures only this).
+let junk = Int(ProcessInfo.processInfo.environment["BENCH_JUNK"] ?? "500") ?? 500
+rows += try await rejectionRows(root: root, junk: junk)
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "rejections" {
+    printTable(rows)
+    exit(0)
+}
+
 // 1. Pickup latency: atomic move of a complete pair into the inbox → drop validated; with inotify, and
 // polled (where a file must also be seen unchanged by 3 scans in a row: the price of not seeing closes).
 /// With `load`, the pipeline has its HTTP listener, and `load` is started (given its port) once the
@@ -216,8 +233,4 @@ rows.append(["idle RSS (peak)", "\(oa.rssKiB / 1024) MiB (\(oa.hwmKiB / 1024) Mi
              base.map { "\($0.1.rssKiB / 1024) MiB (\($0.1.hwmKiB / 1024) MiB)" } ?? "n/a",
              base.map { String(format: "%.1f×", Double(oa.rssKiB) / Double(max($0.1.rssKiB, 1))) } ?? ""])
 
-let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
-for (i, r) in rows.enumerated() {
-    print((0..<4).map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
-    if i == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
-}
+printTable(rows)

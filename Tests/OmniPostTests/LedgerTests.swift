@@ -42,8 +42,8 @@ import Testing
         // The same file again (a rescan): no fact, nothing superseded.
         let again = try l.recordFile(path: "a.mp4", size: 10, mtime: 1, inode: 5, role: .clip)
         #expect(!again.isNew && again.supersedes == nil)
-        // A sidecar rewritten after pairing is not a clip that changed.
-        #expect(try l.recordFile(path: "a.yaml", size: 4, mtime: 2, inode: 6, role: .sidecar).supersedes == nil)
+        // A sidecar rewritten after pairing names the drop too: the drop used (or would use) an older version.
+        #expect(try l.recordFile(path: "a.yaml", size: 4, mtime: 2, inode: 6, role: .sidecar).supersedes?.drop.id == "d1")
         // The clip grew: the drop that took the 10-byte file is named.
         let grown = try l.recordFile(path: "a.mp4", size: 12, mtime: 2, inode: 5, role: .clip)
         #expect(grown.isNew)

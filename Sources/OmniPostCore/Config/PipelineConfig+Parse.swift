@@ -70,9 +70,13 @@ extension PipelineConfig {
 
         var sidecar = SidecarPolicy()
         try doc.collect {
-            if let s = try top["sidecar"]?.mapping(allowed: ["grace", "missing"]) {
+            if let s = try top["sidecar"]?.mapping(allowed: ["grace", "missing", "max_list_entries"]) {
                 if let v = s["grace"] { sidecar.grace = try v.duration() }
                 if let v = s["missing"] { sidecar.missing = MissingSidecarAction(rawValue: try v.oneOf(["fail", "defaults"]))! }
+                if let v = s["max_list_entries"] {
+                    sidecar.maxListEntries = try v.int()
+                    guard sidecar.maxListEntries >= 1 else { throw v.fail("sidecar.max_list_entries must be at least 1") }
+                }
             }
         }
 

@@ -85,6 +85,9 @@ public struct WatchConfig: Sendable {
     public var ignore: [String] = []
     /// Marker mode: a file counts as complete only once `<name>.ready` exists beside it (and it has settled).
     public var readyMarker = false
+    /// How long a file that may still be open through a name the watcher cannot see (a hard link, an
+    /// mmap writer) must stay unchanged; nil: 10 × settle, at least a minute. Set by embedders and tests.
+    public var openQuiet: Duration?
     public init() {}
 }
 
@@ -93,6 +96,8 @@ public enum MissingSidecarAction: String, Sendable { case fail, defaults }
 public struct SidecarPolicy: Sendable {
     public var grace: Duration = .seconds(30)
     public var missing: MissingSidecarAction = .fail
+    /// Entries a clip list may hold (`max_list_entries`); one more fails the list with `manifest_too_large`.
+    public var maxListEntries = ClipList.defaultMaxEntries
     public init() {}
 }
 

@@ -11,29 +11,34 @@ public struct ClipList: Sendable {
     }
     public var entries: [Entry]
 
+    /// Entries one clip list may hold unless the pipeline says otherwise (`sidecar.max_list_entries`).
+    /// Every entry becomes a drop that waits its grace: a list of thousands whose clips never come would
+    /// be thousands of rejections, so one beyond the cap fails the whole list, at that entry's line.
+    public static let defaultMaxEntries = 500
+
     public static func isClipList(_ relPath: String) -> Bool {
         let name = (relPath as NSString).lastPathComponent.lowercased()
         return name == "clips_metadata.json" || name.hasSuffix(".manifest.yaml") || name.hasSuffix(".manifest.yml") || name.hasSuffix(".manifest.json")
     }
 
-    public static func load(path: String, displayName: String) throws -> ClipList {
+    public static func load(path: String, displayName: String, maxEntries: Int = defaultMaxEntries) throws -> ClipList {
         let doc = try YAMLDocument.load(path: path, displayName: displayName, maxBytes: Manifest.maxBytes,
                                         syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
         if (displayName as NSString).lastPathComponent.lowercased() == "clips_metadata.json" {
-            return try parseClipper(doc)
+            return try parseClipper(doc, maxEntries: maxEntries)
         }
-        return try parseList(doc)
+        return try parseList(doc, maxEntries: maxEntries)
     }
 
     /// Every problem of a clip list at once, for `omnipost check`: each entry is read even when one before it is wrong.
-    public static func check(path: String, displayName: String) -> (list: ClipList?, problems: [OmniError]) {
+    public static func check(path: String, displayName: String, maxEntries: Int = defaultMaxEntries) -> (list: ClipList?, problems: [OmniError]) {
         do {
             let problems = ProblemList()
             let doc = try YAMLDocument.load(path: path, displayName: displayName, maxBytes: Manifest.maxBytes,
                                             syntaxCode: .manifestSyntax, invalidCode: .invalidValue).collecting(into: problems)
             let isClipper = (displayName as NSString).lastPathComponent.lowercased() == "clips_metadata.json"
             var list: ClipList?
-            try doc.collect { list = isClipper ? try parseClipper(doc) : try parseList(doc) }
+            try doc.collect { list = isClipper ? try parseClipper(doc, maxEntries: maxEntries) : try parseList(doc, maxEntries: maxEntries) }
             return (problems.all.isEmpty ? list : nil, problems.all)
         } catch let e as OmniError {
             return (nil, [e])
@@ -42,13 +47,24 @@ public struct ClipList: Sendable {
         }
     }
 
-    public static func parse(text: String, file: String) throws -> ClipList {
+    public static func parse(text: String, file: String, maxEntries: Int = defaultMaxEntries) throws -> ClipList {
         let doc = try YAMLDocument.parse(text, file: file, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
-        return (file as NSString).lastPathComponent.lowercased() == "clips_metadata.json" ? try parseClipper(doc) : try parseList(doc)
+        return (file as NSString).lastPathComponent.lowercased() == "clips_metadata.json"
+            ? try parseClipper(doc, maxEntries: maxEntries) : try parseList(doc, maxEntries: maxEntries)
+    }
+
+    /// The entries of `clips`, refusing the first one past the cap (before reading any of the rest).
+    static func capped(_ clips: DocNode, maxEntries: Int) throws -> [DocNode] {
+        let nodes = try clips.sequence()
+        if nodes.count > maxEntries {
+            throw nodes[maxEntries].fail(.manifestTooLarge,
+                "this clip list has \(nodes.count) entries; a list may have at most \(maxEntries) (sidecar.max_list_entries), so none of it was used — split it into lists of \(maxEntries) or fewer")
+        }
+        return nodes
     }
 
     /// Ours: `defaults:` (any sidecar key) merged under each `clips:` entry (any sidecar key; `clip:` required).
-    static func parseList(_ doc: DocNode) throws -> ClipList {
+    static func parseList(_ doc: DocNode, maxEntries: Int) throws -> ClipList {
         let top = try doc.mapping(allowed: ["version", "defaults", "fields", "clips"], what: "clip-list manifest")
         if let v = top["version"], try v.int() != 1 { throw v.fail("only version 1 is understood") }
         let defaults = try top["defaults"].map { try Manifest.parse($0) } ?? Manifest()
@@ -56,7 +72,7 @@ public struct ClipList: Sendable {
         for (k, v) in try top["fields"]?.mapping() ?? [:] { shared[k] = try v.string() }
         guard let clips = top["clips"] else { throw doc.fail("a clip-list manifest needs `clips:`") }
         var entries: [Entry] = []
-        for node in try clips.sequence() {
+        for node in try capped(clips, maxEntries: maxEntries) {
             try doc.collect {
                 var m = try Manifest.parse(node)
                 guard let clip = m.clip else { throw node.fail("each entry under `clips:` needs `clip:`") }
@@ -72,12 +88,12 @@ public struct ClipList: Sendable {
     /// The clipper format, exactly as seed 003 writes it: `video_id`, `clips[]` with `clip_id`, `filename`,
     /// `path`, `duration`, `score`, `aspect_ratio`. Every value is available to templates; titles and
     /// descriptions come from the pipeline's defaults (the clipper has none of its own).
-    static func parseClipper(_ doc: DocNode) throws -> ClipList {
+    static func parseClipper(_ doc: DocNode, maxEntries: Int) throws -> ClipList {
         let top = try doc.mapping(allowed: ["video_id", "clips"], what: "clips_metadata mapping")
         guard let clips = top["clips"] else { throw doc.fail("clips_metadata.json needs `clips`") }
         let videoID = try top["video_id"]?.string()
         var entries: [Entry] = []
-        for node in try clips.sequence() {
+        for node in try capped(clips, maxEntries: maxEntries) {
             try doc.collect {
                 let e = try node.mapping(allowed: ["clip_id", "filename", "path", "duration", "score", "aspect_ratio"], what: "clip entry")
                 guard let filename = try e["filename"]?.string() else { throw node.fail("a clip entry needs `filename`") }

@@ -31,8 +31,9 @@ public enum SafeFiles {
         fsyncDirectory(dir)
     }
 
-    /// Moves an original. Same filesystem: one rename. Across filesystems: copy, fsync, verify the
-    /// hash, and only then unlink the source. Never overwrites an existing destination.
+    /// Moves an original. Same filesystem: one rename. Across filesystems, or for a file hard-linked
+    /// elsewhere: copy, fsync, verify the hash, and only then unlink the source. Never overwrites an
+    /// existing destination.
     public static func moveOriginal(from src: URL, to dst: URL) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -44,6 +45,18 @@ public enum SafeFiles {
                 return
             }
             throw OmniError(.archiveIO, "refusing to overwrite \(dst.path), which holds different bytes")
+        }
+        // A file with more than one link is not the inbox's alone: whoever holds the other name can go on
+        // writing it, and a renamed inode would change under the archive. The archive gets a verified copy
+        // of its own; only the inbox's name is removed.
+        var st = stat()
+        if lstat(src.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink > 1 {
+            try copyOriginal(from: src, to: dst)
+            guard unlink(src.path) == 0 else {
+                throw OmniError(.archiveIO, "copied \(src.path) to \(dst.path) but could not remove its name from the inbox: \(String(cString: strerror(errno)))")
+            }
+            fsyncDirectory(src.deletingLastPathComponent())
+            return
         }
         if rename(src.path, dst.path) == 0 {
             fsyncDirectory(dst.deletingLastPathComponent())

@@ -12,7 +12,7 @@ public enum DropState: String, Sendable, Codable, CaseIterable {
         .received: [.validated, .rejected, .withdrawn],
         .validated: [.converted, .rejected, .withdrawn],
         .converted: [.archived, .failed, .withdrawn],
-        .rejected: [.failed],
+        .rejected: [.failed, .withdrawn],
         .failed: [.received],      // `omnipost retry`
         .archived: [],
         .withdrawn: [],

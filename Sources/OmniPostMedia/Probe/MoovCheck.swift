@@ -101,6 +101,22 @@ public enum MoovCheck {
 public enum ContainerSniff {
     public enum Kind: Sendable { case isoBMFF, matroska, avi, mpegTS, image, unknown }
 
+    /// "text" or "nothing but zeros" when the file's first 4 KiB are plainly not media: printable UTF-8
+    /// (line breaks and tabs allowed), or all zero bytes. Nil otherwise — ffprobe decides.
+    public static func plainly(path: String) -> String? {
+        guard let h = try? UserFile.open(path: path) else { return nil }
+        defer { try? h.close() }
+        let head = [UInt8]((try? h.read(upToCount: 4096)) ?? Data())
+        guard !head.isEmpty else { return nil }
+        if head.allSatisfy({ $0 == 0 }) { return "nothing but zero bytes" }
+        // A multi-byte character cut at the 4 KiB boundary is still text.
+        let text = String(decoding: head, as: UTF8.self)
+        let cut = text.unicodeScalars.reversed().prefix(while: { $0 == "\u{FFFD}" }).count
+        let body = text.unicodeScalars.dropLast(min(cut, 3))
+        let isText = !body.contains { $0 == "\u{FFFD}" || ($0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t") || $0.value == 0x7F }
+        return isText ? "text" : nil
+    }
+
     public static func kind(path: String) -> Kind {
         guard let h = try? UserFile.open(path: path) else { return .unknown }
         defer { try? h.close() }

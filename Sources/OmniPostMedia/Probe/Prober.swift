@@ -30,6 +30,12 @@ public struct Prober: Sendable {
         if kind == .isoBMFF || kind == .matroska, case .incomplete(let why) = Completeness.video(path: path) {
             throw OmniError(.truncatedFile, "\(displayName) is truncated or incomplete: \(why) (an incomplete copy?)", at: where_)
         }
+        // Text, or nothing but zeros (a placeholder, `truncate -s 100G`), is no video container ffprobe
+        // reads — and a text file could be a playlist that ffprobe would follow. Answered from the first
+        // 4 KiB, without a process: a burst of junk files costs microseconds each, not an ffprobe each.
+        if kind == .unknown, let why = ContainerSniff.plainly(path: path) {
+            throw OmniError(.notAVideo, "\(displayName) is \(why) (checked by content), not a video", at: where_)
+        }
         // `file:` keeps a name that starts with a dash or holds a colon from being read as an option or protocol.
         let result = try await tools.run(
             "ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "file:" + path],

@@ -193,7 +193,7 @@ public final class Pipeline: Sendable {
     /// a final state (deliveries deferred more than a minute stay queued in the ledger for the next run).
     public func run(once: Bool) async throws {
         let ctx = context
-        let stages: [any Stage] = [AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ConvertStage(ctx: ctx),
+        let stages: [any Stage] = [AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ValidateStage(ctx: ctx, lane: .small), ConvertStage(ctx: ctx),
                                    ConvertStage(ctx: ctx, lane: .quick), ArchiveStage(ctx: ctx)]
         let upload = UploadStage(ctx: ctx)
         let watcher = watcher
@@ -273,9 +273,11 @@ public final class Pipeline: Sendable {
             if recorded.isNew {
                 // The same path, changed, while a drop that took it is still in flight: that drop had a
                 // file still being written. It is withdrawn (if nothing of it went out yet) and its
-                // sidecar waits again, to pair with the finished file.
+                // sidecar waits again, to pair with the finished file — or, when the sidecar is what was
+                // rewritten, its clip waits again to pair with the sidecar's newest version.
                 if let (old, drop) = recorded.supersedes {
-                    try ctx.withdraw(drop.id, stage: "watch", reason: "\(fact.relPath) changed after it was taken (\(old.size) → \(fact.size) bytes); it comes in again as a new drop")
+                    try ctx.withdraw(drop.id, stage: "watch", reason: "\(fact.relPath) changed after it was taken (\(old.size) → \(fact.size) bytes); it comes in again as a new drop",
+                                     retireClip: old.role == .clip)
                 }
                 ctx.wakeup.ring()
             }

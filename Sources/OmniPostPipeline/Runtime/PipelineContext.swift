@@ -22,6 +22,10 @@ public struct PipelineContext: Sendable {
     public var backoff: Backoff = Backoff()
     /// Files the watcher found settled but not yet whole: their partners' grace does not run out on them.
     public var arriving = ArrivingFiles()
+    /// Clip lists parsed once per version (shared by the assemble and validate stages).
+    var clipLists = ClipListCache()
+    /// Validate workers decide one at a time (duplicates, slots); they read and probe side by side.
+    var decisions = SerialGate()
 
     /// What the queue lets through: the profiles' quotas, the breaker and the caps of this pipeline.
     public var queueGate: QueueGate {
@@ -62,13 +66,22 @@ public struct PipelineContext: Sendable {
     /// Withdraws a drop (its clip changed after it was taken, or its partner turned up after all): not a
     /// failure. Its renditions in work/ are removed, the progress output says so, the stages are rung.
     @discardableResult
-    func withdraw(_ dropId: String, stage: String, reason: String, code: ReasonCode = .sourceChanged) throws -> Bool {
-        // A late partner leaves the clip as it was; a changed clip's old row is retired.
-        guard try ledger.withdrawDrop(dropId, stage: stage, reason: reason, code: code, retireClip: code == .sourceChanged) else { return false }
+    func withdraw(_ dropId: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool? = nil,
+                  retiring: [String] = []) throws -> Bool {
+        // A late partner (or a rewritten sidecar) leaves the clip as it was; a changed clip's old row is retired.
+        guard try ledger.withdrawDrop(dropId, stage: stage, reason: reason, code: code, retireClip: retireClip ?? (code == .sourceChanged),
+                                      retiring: retiring) else { return false }
         try? FileManager.default.removeItem(at: paths.work.appendingPathComponent(dropId))
         progress.line("  \(dropId)  withdrawn  \(reason)")
         wakeup.ring()
         return true
+    }
+
+    /// Withdraws a drop whose file changed since it was taken: the changed file's row is retired (its
+    /// newest version comes in through the watcher), the others wait again.
+    @discardableResult
+    func withdraw(_ dropId: String, stage: String, _ changed: SourceChanged) throws -> Bool {
+        try withdraw(dropId, stage: stage, reason: changed.reason, retireClip: !changed.keepsClip, retiring: changed.keepsClip ? [changed.path].compactMap { $0 } : [])
     }
 }
 

@@ -15,19 +15,40 @@ import OmniPostLedger
 struct ArchiveStage: Stage {
     let name = "archive"
     let ctx: PipelineContext
+    /// Rejected and finished drops take turns: a stream of rejections never holds a published drop's filing.
+    let turn = FairTurn()
 
     func step() async throws -> Bool {
-        if let drop = try ctx.ledger.claimDrop(in: .rejected, owner: ctx.owner) {
+        let rejectedFirst = turn.last != "rejected"
+        for rejected in rejectedFirst ? [true, false] : [false, true] where try archiveOne(rejected: rejected) {
+            turn.last = rejected ? "rejected" : "finished"
+            return true
+        }
+        return false
+    }
+
+    private func archiveOne(rejected: Bool) throws -> Bool {
+        if rejected {
+            guard let drop = try ctx.ledger.claimDrop(in: .rejected, owner: ctx.owner) else { return false }
+            if try withdrawIfChanged(drop) { return true }
             try reporting(drop) { try finish(drop, outcome: .failed) }
             return true
         }
         let allTerminal = "NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id AND deliveries.state NOT IN ('published','failed','cancelled'))"
-        if let drop = try ctx.ledger.claimDrop(in: .converted, owner: ctx.owner, where: allTerminal) {
-            let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
-            try reporting(drop) { try finish(drop, outcome: Outcome(deliveries)) }
-            return true
-        }
-        return false
+        guard let drop = try ctx.ledger.claimDrop(in: .converted, owner: ctx.owner, where: allTerminal) else { return false }
+        if try withdrawIfChanged(drop) { return true }
+        let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
+        try reporting(drop) { try finish(drop, outcome: Outcome(deliveries)) }
+        return true
+    }
+
+    /// A drop whose clip or sidecar is no longer the version it took (an editor re-exporting over it) is
+    /// not filed with the new bytes under its old answer: withdrawn if nothing of it was posted, so the
+    /// new version comes in as a new drop. (Refused once something was posted: `finish` then leaves the
+    /// changed file in the inbox.)
+    private func withdrawIfChanged(_ drop: DropRecord) throws -> Bool {
+        guard let changed = try ctx.sourceChange(drop, when: "before it was filed away") else { return false }
+        return try ctx.withdraw(drop.id, stage: name, changed)
     }
 
     /// An archive step that fails (a full disk, a destination holding other bytes) leaves every file
@@ -94,9 +115,18 @@ struct ArchiveStage: Stage {
                 || drop.sourceFileId.map { try ctx.ledger.isWaiting(fileId: $0) } == true
         }
         let markers = ctx.config.watch.readyMarker ? [drop.clipPath, shared ? nil : drop.sidecarPath].compactMap { $0.map { $0 + ".ready" } } : []
+        var filed: [String] = []
         for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + drop.assets + markers {
             let src = URL(fileURLWithPath: ctx.inboxPath(rel))
             let dst = destDir.appendingPathComponent(rel)
+            if !shared || rel != drop.sidecarPath, let why = try ctx.changedSinceTakenNoted(drop, path: rel) {
+                // Rewritten after its post went out: the new bytes are not what was published. They stay
+                // in the inbox, where they come in as a new file; the report says so.
+                try ctx.ledger.note(dropId: drop.id, stage: name, state: "left_in_inbox",
+                                    detail: "\(rel) changed after it was used (\(why)); the new version was left in the inbox")
+                continue
+            }
+            filed.append(rel)
             if shared && rel == drop.sidecarPath {
                 if FileManager.default.fileExists(atPath: src.path) { try SafeFiles.copyOriginal(from: src, to: dst) }
             } else if FileManager.default.fileExists(atPath: src.path) || isSymlink(src.path) {
@@ -106,6 +136,8 @@ struct ArchiveStage: Stage {
                 ctx.logger.warning("original disappeared before archiving", metadata: ["omnipost.drop": "\(drop.id)", "omnipost.file": "\(rel)"])
             }
         }
+        // Newer versions of the files just filed, recorded meanwhile, went with them: none becomes a drop.
+        try ctx.ledger.retireWaiting(paths: filed.filter { !(shared && $0 == drop.sidecarPath) })
         if drop.clipSha256 == nil, let clip = drop.clipPath {
             // Rejected before its identity was taken: the report still names the clip by size and sha256.
             let facts = Self.identify(destDir.appendingPathComponent(clip))
@@ -142,8 +174,9 @@ struct ArchiveStage: Stage {
         return (bytes, (try? FileHashing.sha256(path: url.path))?.hex)
     }
 
-    /// 8 GiB: past every platform's limit but a few, and a minute of hashing on a small NAS.
-    static let identifyLimit: Int64 = 8 << 30
+    /// 1 GiB: a few seconds of hashing on a small NAS; a rejection of a larger file (a huge junk file)
+    /// must stay cheap, and its size and name identify it well enough.
+    static let identifyLimit: Int64 = 1 << 30
 
     private func isSymlink(_ path: String) -> Bool {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil

@@ -17,7 +17,10 @@ struct AssembleStage: Stage {
         // Sidecars still on their way, asked before the ledger is read: a rival is then either here, or
         // in `waiting`, or arrived after this pass looked (validation sees it and pairs again).
         let pendingSidecars = ctx.arriving.pendingSidecarsByKey()
-        let waiting = try ctx.ledger.waitingFiles()
+        // A waiting file that the watcher is seeing written again (a sidecar saved over in place) is a
+        // superseded version: it never pairs — its newest version replaces its row once complete.
+        let rewriting = ctx.arriving.writing.snapshot
+        let waiting = try ctx.ledger.waitingFiles().filter { !rewriting.contains($0.path) }
         if waiting.isEmpty { return false }
         let now = ctx.now.timeIntervalSince1970
         let grace = ctx.config.sidecar.grace.seconds
@@ -116,7 +119,7 @@ struct AssembleStage: Stage {
         let list: ClipList
         do {
             let abs = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: m.path)
-            list = try ClipList.load(path: abs, displayName: m.path)
+            list = try ctx.clipLists.load(path: abs, displayName: m.path, maxEntries: ctx.config.sidecar.maxListEntries)
         } catch {
             let ok = try makeDrop(clip: nil, sidecar: m, entry: nil)
             return ok

@@ -107,8 +107,10 @@ struct ConvertStage: Stage {
                                               + (failed.isEmpty ? "" : "; \(failed.count) target(s) failed"))
         } catch {
             try OmniError.passCancellation(error)
-            let changed = error as? SourceChanged
-            if let changed, try ctx.withdraw(drop.id, stage: name, reason: changed.reason) { return true }
+            // An ffmpeg that failed on a clip being rewritten (a re-export) failed on the new export's
+            // first bytes: that is a changed source, withdrawn, not a failed conversion.
+            let changed = try (error as? SourceChanged) ?? ctx.sourceChange(drop, when: "while it was converted")
+            if let changed, try ctx.withdraw(drop.id, stage: name, changed) { return true }
             let e = changed.map { OmniError(.sourceChanged, $0.reason) } ?? OmniError.wrap(error)
             // The conversion failed for this drop: its planned deliveries fail with the reason, the drop
             // moves on so the archive stage quarantines the original with a report.

@@ -7,16 +7,30 @@ import OmniPostPlatforms
 /// Turns a received drop into planned deliveries, or rejects it with a reason: parse the sidecar,
 /// check the clip's path and checksum, probe it once, and plan each target against its profile.
 struct ValidateStage: Stage {
+    /// Two workers: `.any` takes every drop; `.small` only drops whose clip is at most `largeClipBytes`,
+    /// so a huge clip being hashed (a 100 GB sparse file) never holds the small ones behind it.
+    enum Lane { case any, small }
     let name = "validate"
     let ctx: PipelineContext
+    var lane: Lane = .any
+    /// The writer (clip list or folder) served last: claims go round-robin across writers.
+    let turn = FairTurn()
+
+    static let largeClipBytes: Int64 = 256 << 20
+    static let smallOnly = "NOT EXISTS (SELECT 1 FROM files f WHERE f.path = drops.clip_path AND f.drop_id = drops.id AND f.size > \(largeClipBytes))"
 
     func step() async throws -> Bool {
-        guard let drop = try ctx.ledger.claimDrop(in: .received, owner: ctx.owner) else { return false }
+        guard let claimed = try ctx.ledger.claimDropFairly(in: .received, owner: ctx.owner, after: turn.last,
+                                                           where: lane == .small ? Self.smallOnly : nil) else { return false }
+        let drop = claimed.drop
+        turn.last = claimed.key
         // Other originals the sidecar names (a cover image…), known once their paths are safe: they go
         // where the drop goes, accepted or not.
         let assets = AssetList()
+        let hold = GateHold(ctx.decisions)
+        defer { hold.release() }
         do {
-            let outcome = try await validate(drop, assets: assets)
+            let outcome = try await validate(drop, assets: assets, hold: hold)
             try ctx.ledger.transitionDrop(drop.id, from: .received, to: .validated, stage: name, detail: outcome.summary, change: { d in
                 d.clipSha256 = outcome.sha256
                 d.clipBytes = outcome.bytes
@@ -36,9 +50,16 @@ struct ValidateStage: Stage {
         } catch let changed as SourceChanged {
             // Not a failure: the file was still being written. Its files wait again; the finished file
             // becomes a new drop.
-            try ctx.withdraw(drop.id, stage: name, reason: changed.reason)
+            try ctx.withdraw(drop.id, stage: name, changed)
         } catch {
             try OmniError.passCancellation(error)
+            // Whatever went wrong, a clip or sidecar that is no longer the version taken (a re-export
+            // truncating and rewriting it) explains it: withdrawn, not rejected — the originals stay.
+            if let changed = try ctx.sourceChange(drop, when: "while it was validated") {
+                try ctx.withdraw(drop.id, stage: name, changed)
+                ctx.wakeup.ring()
+                return true
+            }
             let dup = error as? DuplicateDrop
             let e = dup?.error ?? OmniError.wrap(error)
             try ctx.ledger.transitionDrop(drop.id, from: .received, to: .rejected, stage: name, detail: "\(e.code): \(e.message)") { d in
@@ -86,7 +107,10 @@ struct ValidateStage: Stage {
         var plan: @Sendable (Profile) -> Planner.Decision
     }
 
-    func validate(_ drop: DropRecord, assets: AssetList) async throws -> Outcome {
+    func validate(_ drop: DropRecord, assets: AssetList, hold: GateHold? = nil) async throws -> Outcome {
+        // A file rewritten since it was recorded complete (a sidecar saved again in place, a re-export)
+        // is not the version this drop took: it pairs again once the new version is complete.
+        if let changed = try ctx.sourceChange(drop, when: "after it was taken") { throw changed }
         // 1. The sidecar, or the pipeline's policy when there is none.
         var manifest = Manifest()
         var refLocation = drop.sidecarPath.map { SourceLocation(file: $0) }
@@ -97,7 +121,9 @@ struct ValidateStage: Stage {
             let sidecarAbs = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: s)
             try checkSingleSidecar(drop, assets: assets)
             if ClipList.isClipList(s) {
-                let list = try await StallGuard.run("reading \(s)", at: refLocation) { _ in try ClipList.load(path: sidecarAbs, displayName: s) }
+                let list = try await StallGuard.run("reading \(s)", at: refLocation) { _ in
+                    try ctx.clipLists.load(path: sidecarAbs, displayName: s, maxEntries: ctx.config.sidecar.maxListEntries)
+                }
                 guard let i = drop.manifestEntry, i < list.entries.count else {
                     throw OmniError(.invalidValue, "the clip list changed while it was being read; drop it again", at: refLocation)
                 }
@@ -131,7 +157,10 @@ struct ValidateStage: Stage {
                 }
                 throw try missingClipError(drop, manifest: manifest, at: refLocation)
             }
-            source = try await clipSource(clipRel, manifest: manifest, sidecar: drop.sidecarPath, planner: planner)
+            let names = manifest.targets ?? ctx.config.targets.map(\.name)
+            source = try await clipSource(clipRel, manifest: manifest, sidecar: drop.sidecarPath, planner: planner) { info in
+                try rejectIfNoTargetTakes(info, clip: clipRel, targets: names, planner: planner)
+            }
         }
 
         // 3. The cover, if asked for: inside the inbox, an image by content, or a time inside the video.
@@ -143,7 +172,9 @@ struct ValidateStage: Stage {
             throw OmniError(.invalidValue, "cover at_ms \(ms) is past the end of the video (\(Planner.fmt(source.durationS)) s)", at: refLocation)
         }
 
-        // 4. Targets: the rules `omnipost check` applies too.
+        // 4. Targets: the rules `omnipost check` applies too. From here to the transition one worker at a
+        // time: duplicates and slots are read from what the others have claimed.
+        await hold?.acquire()
         let rules = DropRules(config: ctx.config, profiles: ctx.profiles, adapters: ctx.adapters)
         let targets = try rules.targets(for: manifest, at: refLocation)
 
@@ -275,15 +306,24 @@ struct ValidateStage: Stage {
     }
 
     /// A clip: inside the inbox, readable, matching its checksum, and probed once.
-    func clipSource(_ clipRel: String, manifest: Manifest, sidecar: String?, planner: Planner) async throws -> Source {
+    func clipSource(_ clipRel: String, manifest: Manifest, sidecar: String?, planner: Planner,
+                    beforeHash: (MediaInfo) throws -> Void = { _ in }) async throws -> Source {
         // The clip must really be inside the inbox (a symlink may point anywhere).
         let clipPath = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: clipRel)
-        // Identity and, when given, the checksum — before anything else reads the file.
+        // The identity is pinned around the hash and the probe: a file that changed while it was read
+        // was still being written, and so is every later step's business to notice (SourceChanged → withdrawn).
+        let pinned = FileIdentity.of(path: clipPath)
+        // Probed before it is hashed (unless the sidecar gives a checksum, which is verified before anything
+        // else): ffprobe reads a header, the hash reads every byte — a 100 GB file that is not a video, or
+        // that no target could take, is answered without reading it.
+        var probed: MediaInfo?
+        if manifest.sha256 == nil {
+            let info = try await Prober(tools: ctx.tools).probe(path: clipPath, displayName: clipRel)
+            try beforeHash(info)
+            probed = info
+        }
         // On a thread of its own with a deadline on progress: a hung mount fails this drop, not the stage.
         // A FIFO, socket or device (or a link to one) is refused unopened: `not_regular_file`.
-        // The identity is pinned around the hash: a file that changed while it was read was still
-        // being written, and so is every later step's business to notice (SourceChanged → withdrawn).
-        let pinned = FileIdentity.of(path: clipPath)
         let hash = try await StallGuard.run("reading \(clipRel)", at: SourceLocation(file: clipRel)) { g in
             try FileHashing.sha256(path: clipPath, displayName: clipRel, tick: g.tick)
         }
@@ -296,7 +336,11 @@ struct ValidateStage: Stage {
                             at: sidecar.map { SourceLocation(file: $0) })
         }
         FaultInjection.trapIfAsked(stage: "validate", name: clipRel)
-        let info = try await Prober(tools: ctx.tools).probe(path: clipPath, displayName: clipRel)
+        let info: MediaInfo
+        if let probed { info = probed } else {
+            info = try await Prober(tools: ctx.tools).probe(path: clipPath, displayName: clipRel)
+            try beforeHash(info)
+        }
         // What was probed is what was hashed.
         if let pinned, let why = pinned.change(at: clipPath) {
             throw SourceChanged(reason: "\(clipRel) changed while it was being probed: \(why)")
@@ -307,6 +351,18 @@ struct ValidateStage: Stage {
             summary: "\(v.width)×\(v.height) \(v.codec) \(Planner.fmt(v.fps)) fps \(Planner.fmt(info.durationS)) s",
             probeJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(info), as: UTF8.self),
             plan: { planner.plan(info, for: $0) })
+    }
+
+    /// When no target can take the clip as probed (too long, too small, too large to fit…), the answer is
+    /// known before a byte is hashed: the same rejection validation would give after it, each target's
+    /// own reason under its name. Targets the sidecar names that do not exist are answered later, at their line.
+    func rejectIfNoTargetTakes(_ info: MediaInfo, clip: String, targets names: [String], planner: Planner) throws {
+        let profiles = names.compactMap { ctx.config.target(named: $0) }.compactMap { ctx.profiles[$0.profile] }
+        guard !profiles.isEmpty, profiles.count == names.count else { return }
+        let decisions = profiles.map { planner.plan(info, for: $0) }
+        guard decisions.allSatisfy({ $0.kind == .reject }) else { return }
+        throw OmniError(decisions[0].rejectCode ?? ReasonCode("rejected"),
+                        zip(names, decisions).map { "\($0): \($1.rejectMessage ?? "rejected")" }.joined(separator: "; "), at: SourceLocation(file: clip))
     }
 
     /// A slideshow: every image checked by content, the soundtrack has sound; its identity is the sidecar
@@ -389,6 +445,10 @@ final class AssetList: @unchecked Sendable {
 /// The clip changed between being taken and being used: withdraw the drop, do not fail it.
 struct SourceChanged: Error {
     var reason: String
+    /// Only the sidecar changed: the clip waits again as it is, to pair with the sidecar's newest version.
+    var keepsClip = false
+    /// The sidecar that changed, when it is the sidecar.
+    var path: String?
 }
 
 /// A lone clip's sidecar, or a lone sidecar's clip, turned up after all: withdraw, let them pair.

@@ -1,0 +1,83 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension PipelineContext {
+    /// How a drop's file differs from the version the watcher recorded complete (and the drop took), or
+    /// nil when it is that file still — or is gone (a deletion is not a new version). Asked before any
+    /// answer that would file the file away: a clip truncated and rewritten by a re-export makes the
+    /// drop that took the first export fail (`truncated_file`, an ffmpeg error…) only because the new
+    /// export is being written — that drop is withdrawn instead, and the finished file comes in anew.
+    func changedSinceTaken(_ drop: DropRecord, path: String?) throws -> String? {
+        guard let path else { return nil }
+        guard let row = try ledger.files(ofDrop: drop.id).first(where: { $0.path == path }) else { return nil }
+        var st = stat()
+        guard lstat(inboxPath(path), &st) == 0 else { return nil }
+        let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+        if Int64(st.st_ino) != row.inode { return "it was replaced by another file" }
+        if Int64(st.st_size) != row.size { return "it changed size (\(row.size) → \(st.st_size) bytes)" }
+        // Within a microsecond is the same time: a recorded mtime may have gone through `Date` (whose
+        // reference-date arithmetic rounds below that); a rewrite moves it by far more.
+        if abs(mtime - row.mtime) > 1e-6 { return "it was written to again" }
+        return nil
+    }
+
+    /// `changedSinceTaken`, and when the file did change, the watcher is asked to look at it again: a
+    /// change it never saw (written through a hard link) would otherwise never come in as a new version.
+    func changedSinceTakenNoted(_ drop: DropRecord, path: String?) throws -> String? {
+        guard let path, let why = try changedSinceTaken(drop, path: path) else { return nil }
+        arriving.writing.recheck(path)
+        return why
+    }
+
+    /// `SourceChanged` for a drop whose clip (or, with `sidecar`, its sidecar) is no longer the version it took.
+    func sourceChange(_ drop: DropRecord, when: String) throws -> SourceChanged? {
+        if let clip = drop.clipPath, let why = try changedSinceTakenNoted(drop, path: clip) {
+            return SourceChanged(reason: "\(clip) changed \(when) (\(why)); it comes in again as a new drop")
+        }
+        if let s = drop.sidecarPath, drop.manifestEntry == nil, let why = try changedSinceTakenNoted(drop, path: s) {
+            return SourceChanged(reason: "\(s) changed \(when) (\(why)); the clip pairs again with its newest version", keepsClip: true, path: s)
+        }
+        return nil
+    }
+}
+
+/// One at a time, across tasks: the part of validation that reads what other drops have claimed (a
+/// duplicate's earlier delivery, a taken publishing slot) and writes its own claim, so two validate
+/// workers never both see "not yet taken".
+final class SerialGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var held = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if held { waiters.append(c); lock.unlock() } else { held = true; lock.unlock(); c.resume() }
+        }
+    }
+
+    func release() {
+        lock.lock()
+        if waiters.isEmpty { held = false; lock.unlock() } else { let next = waiters.removeFirst(); lock.unlock(); next.resume() }
+    }
+}
+
+/// A worker's hold on a `SerialGate`, released once however the work ends.
+final class GateHold: @unchecked Sendable {
+    private let gate: SerialGate
+    private let lock = NSLock()
+    private var holding = false
+    init(_ gate: SerialGate) { self.gate = gate }
+    func acquire() async {
+        await gate.acquire()
+        lock.withLock { holding = true }
+    }
+    func release() {
+        let was = lock.withLock { () -> Bool in defer { holding = false }; return holding }
+        if was { gate.release() }
+    }
+}
