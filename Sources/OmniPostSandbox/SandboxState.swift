@@ -68,12 +68,17 @@ public actor SandboxState {
         public var failChunks: [Int] = []
         /// The next upload a platform processes fails, with this as the platform's reason.
         public var failProcessing: String? = nil
-        /// How long a platform that processes after the upload (X, LinkedIn) takes before the media is ready.
+        /// How long a platform that processes after the upload (X, LinkedIn, Vimeo's transcode) takes before the media is ready.
         public var processingMs: Int = 0
+        /// Statuses to answer the next requests that finish a post after its upload (Vimeo's tags) with, one
+        /// each: 429 with Retry-After, any other as the platform's error.
+        public var failFollowUps: [Int] = []
 
         public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
                     rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
-                    strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0) {
+                    strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
+                    failFollowUps: [Int] = []) {
+            self.failFollowUps = failFollowUps
             self.failChunks = failChunks
             self.failProcessing = failProcessing
             self.processingMs = processingMs
@@ -103,7 +108,8 @@ public actor SandboxState {
                 tokenDelayMs: try c.decodeIfPresent(Int.self, forKey: .tokenDelayMs) ?? 0,
                 failChunks: try c.decodeIfPresent([Int].self, forKey: .failChunks) ?? [],
                 failProcessing: try c.decodeIfPresent(String.self, forKey: .failProcessing),
-                processingMs: try c.decodeIfPresent(Int.self, forKey: .processingMs) ?? 0)
+                processingMs: try c.decodeIfPresent(Int.self, forKey: .processingMs) ?? 0,
+                failFollowUps: try c.decodeIfPresent([Int].self, forKey: .failFollowUps) ?? [])
         }
     }
 
@@ -144,6 +150,9 @@ public actor SandboxState {
 
     /// An injected failure for the next chunk request (`failChunks`), if any.
     func takeChunkFault() -> Int? { faults.failChunks.isEmpty ? nil : faults.failChunks.removeFirst() }
+
+    /// An injected failure for the next follow-up request (`failFollowUps`), if any.
+    func takeFollowUpFault() -> Int? { faults.failFollowUps.isEmpty ? nil : faults.failFollowUps.removeFirst() }
 
     /// An injected processing failure for the next processed upload (`failProcessing`), if any.
     func takeProcessingFault() -> String? {
