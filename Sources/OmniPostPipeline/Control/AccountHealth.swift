@@ -72,7 +72,7 @@ public enum AccountHealth {
         } catch let e as OmniError {
             r.error = "\(e.code): \(e.message)"
         } catch {
-            r.error = "\(error)"
+            r.error = NetworkFailure.isNetwork(error) ? "\(ReasonCode.networkError): \(error)" : "\(ReasonCode.internalError): \(error)"
         }
         try? ledger.recordAccountCheck(account: account.key, ok: r.ok, detail: r.ok ? (r.identity ?? "token refreshed") : (r.error ?? "failed"))
         return r
