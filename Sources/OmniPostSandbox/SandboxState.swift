@@ -6,7 +6,7 @@ import OmniPostCore
 /// videos (with the sha256 of the bytes received), and faults to inject. One actor, so concurrent
 /// requests see a consistent world.
 public actor SandboxState {
-    public struct Account: Sendable {
+    public struct Account: Sendable, Codable {
         public var platform: String
         public var name: String
         public var clientID: String
@@ -169,9 +169,9 @@ public actor SandboxState {
         stats.finalRepliesPending -= 1
     }
 
-    struct Token { var account: String; var expires: Date }
+    struct Token: Codable { var account: String; var expires: Date }
 
-    struct UploadSession {
+    struct UploadSession: Codable {
         var id: String
         var account: String
         var total: Int64?
@@ -186,19 +186,19 @@ public actor SandboxState {
     public let root: URL
     public var accessTokenLifetime: TimeInterval
     public var sessionLifetime: TimeInterval
-    var accounts: [String: Account] = [:]      // by refresh token
+    var accounts: [String: Account] = [:] { didSet { changed() } }      // by refresh token
     /// A rotated-out refresh token stays valid until its successor is first used (new → old), so a
     /// client that crashed before storing the new token can still refresh with the old one.
-    var retiring: [String: String] = [:]
+    var retiring: [String: String] = [:] { didSet { changed() } }
     /// Refresh tokens already used under strict rotation, with the account they belonged to.
-    var usedRefreshTokens: [String: String] = [:]
-    var tokens: [String: Token] = [:]
-    var sessions: [String: UploadSession] = [:]
+    var usedRefreshTokens: [String: String] = [:] { didSet { changed() } }
+    var tokens: [String: Token] = [:] { didSet { changed() } }
+    var sessions: [String: UploadSession] = [:] { didSet { changed() } }
     var tiktokUploads: [String: TikTokUpload] = [:]
     var xMedia: [String: XMedia] = [:]
     var xPosts: [XPost] = []
     /// Platform user ids (X's numeric id, LinkedIn's member `sub`), one per account, made on first use.
-    var userIDs: [String: String] = [:]
+    var userIDs: [String: String] = [:] { didSet { changed() } }
     var linkedinVideos: [String: LinkedInVideo] = [:]
     var linkedinPosts: [LinkedInPost] = []
     var igContainers: [String: IGContainer] = [:]
@@ -213,8 +213,8 @@ public actor SandboxState {
     /// Idempotency keys a receiver has seen, with the id it answered.
     var webhookKeys: [String: String] = [:]
     var webhookReceipts: [WebhookReceipt] = []
-    var tusUploads: [String: TusUpload] = [:]
-    var vimeoVideos: [String: VimeoVideo] = [:]
+    var tusUploads: [String: TusUpload] = [:] { didSet { changed() } }
+    var vimeoVideos: [String: VimeoVideo] = [:] { didSet { changed() } }
     var bskyAccounts: [String: BskyAccount] = [:]
     var bskyAccess: [String: (String, Date)] = [:]
     var bskyRefresh: [String: String] = [:]
@@ -255,16 +255,31 @@ public actor SandboxState {
     var instagramQuotaTotal = 100
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).
     nonisolated let sessionLocks = KeyedLock()
-    var videos: [Video] = []
+    var videos: [Video] = [] { didSet { changed() } }
     public var faults = Faults()
     /// Requests seen per route, for tests that assert what a client did.
     public private(set) var requestCounts: [String: Int] = [:]
     public private(set) var bytesReceived: Int64 = 0
 
-    public init(root: URL, accessTokenLifetime: TimeInterval = 3600, sessionLifetime: TimeInterval = 7 * 86400) {
+    /// Where a persistent sandbox keeps what must survive a restart (`SandboxState+Persistence`); nil: memory only.
+    let snapshotFile: URL?
+
+    public init(root: URL, accessTokenLifetime: TimeInterval = 3600, sessionLifetime: TimeInterval = 7 * 86400, persistent: Bool = false) {
         self.root = root
         self.accessTokenLifetime = accessTokenLifetime
         self.sessionLifetime = sessionLifetime
+        snapshotFile = persistent ? root.appendingPathComponent("state.json") : nil
+        if let snapshotFile, let snap = Self.readSnapshot(snapshotFile) {
+            accounts = snap.accounts
+            retiring = snap.retiring
+            usedRefreshTokens = snap.usedRefreshTokens
+            tokens = snap.tokens
+            userIDs = snap.userIDs
+            sessions = snap.sessions
+            tusUploads = snap.tusUploads
+            vimeoVideos = snap.vimeoVideos
+            videos = snap.videos
+        }
     }
 
     public func register(_ account: Account) { accounts[account.refreshToken] = account }
