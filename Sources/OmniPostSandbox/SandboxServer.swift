@@ -16,16 +16,36 @@ public final class SandboxServer: Sendable {
     let host: String
     let requestedPort: Int
     let logger: Logger
+    /// Keeps its ports and its state across restarts (`sandbox: embedded`): see `Ports` and `SandboxState+Persistence`.
+    public let persistent: Bool
     private let portBox = PortBox()
     private let tlsPortBox = PortBox()
     private let task = TaskBox()
 
-    public init(root: URL, host: String = "127.0.0.1", port: Int = 0, logger: Logger = SandboxServer.quietLogger) {
-        self.state = SandboxState(root: root)
+    public init(root: URL, host: String = "127.0.0.1", port: Int = 0, persistent: Bool = false, logger: Logger = SandboxServer.quietLogger) {
+        self.state = SandboxState(root: root, persistent: persistent)
         self.root = root
         self.host = host
         self.requestedPort = port
+        self.persistent = persistent
         self.logger = logger
+    }
+
+    /// The ports a persistent sandbox had (`ports.json` in its folder): it takes them again at its next
+    /// start, so the upload sessions and media addresses its clients checkpointed still reach it, and a
+    /// command run beside the daemon (`accounts check`) finds it there.
+    public struct Ports: Codable, Sendable, Equatable {
+        public var http: Int
+        public var https: Int?
+
+        static func file(_ root: URL) -> URL { root.appendingPathComponent("ports.json") }
+        public static func remembered(root: URL) -> Ports? {
+            (try? Data(contentsOf: file(root))).flatMap { try? JSONDecoder().decode(Ports.self, from: $0) }
+        }
+        func save(root: URL) {
+            try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            try? (try? JSONEncoder().encode(self))?.write(to: Self.file(root), options: .atomic)
+        }
     }
 
     /// Warnings and errors only: the sandbox's per-request chatter is not the user's business.
@@ -42,6 +62,8 @@ public final class SandboxServer: Sendable {
     public var tlsPort: Int? { tlsPortBox.value }
     /// The CA certificate that signs the HTTPS listener's certificate (what a client trusts).
     public var caFile: URL { SandboxTLS.caFile(in: tlsFolder) }
+    /// The same, for the sandbox kept in `root` (a command beside the daemon trusts its HTTPS listener).
+    public static func caFile(root: URL) -> URL { SandboxTLS.caFile(in: root.appendingPathComponent("tls")) }
     var tlsFolder: URL { state.root.appendingPathComponent("tls") }
 
     func makeRouter() -> Router<BasicRequestContext> {
@@ -57,21 +79,22 @@ public final class SandboxServer: Sendable {
 
     /// The same routes over plain HTTP, and (with `tls`) HTTPS on a second port; both upgrade the
     /// WebSocket paths the platforms hand out (Reddit's submit result).
-    func makeServices(tls: Bool, onRunning: @escaping @Sendable (Int) -> Void) throws -> [any Service] {
+    func makeServices(tls: Bool, port: Int? = nil, tlsPort: Int = 0, onRunning: @escaping @Sendable (Int) -> Void) throws -> [any Service] {
+        let port = port ?? requestedPort
         let router = makeRouter(), state = state
         let upgrade: @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> = { head, _, _ in
             await SandboxWebSockets.upgrade(head, state: state)
         }
         var services: [any Service] = [Application(
             router: router, server: .http1WebSocketUpgrade(shouldUpgrade: upgrade),
-            configuration: .init(address: .hostname(host, port: requestedPort), serverName: "omnipost-sandbox"),
+            configuration: .init(address: .hostname(host, port: port), serverName: "omnipost-sandbox"),
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)]
         if tls {
             let box = tlsPortBox, host = host
             services.append(try Application(
                 router: router, server: .tls(.http1WebSocketUpgrade(shouldUpgrade: upgrade), tlsConfiguration: SandboxTLS.serverConfiguration(folder: tlsFolder)),
-                configuration: .init(address: .hostname(host, port: 0), serverName: "omnipost-sandbox"),
+                configuration: .init(address: .hostname(host, port: tlsPort), serverName: "omnipost-sandbox"),
                 onServerRunning: { channel in
                     let p = channel.localAddress?.port ?? 0
                     box.set(p)
@@ -85,16 +108,45 @@ public final class SandboxServer: Sendable {
     /// Starts serving in the background and returns once the port is bound (and, with `tls`, the HTTPS
     /// one too: its certificate is made first if the sandbox folder has none).
     public func start(tls: Bool = false) async throws {
-        let services = try makeServices(tls: tls) { [portBox] p in portBox.set(p) }
+        guard persistent, requestedPort == 0, let had = Ports.remembered(root: root) else {
+            try await launch(tls: tls, port: requestedPort, tlsPort: 0)
+            if persistent { Ports(http: port, https: tlsPort).save(root: root) }
+            return
+        }
+        do {
+            try await launch(tls: tls, port: had.http, tlsPort: tls ? had.https ?? 0 : 0)
+        } catch {
+            // Another program took the port meanwhile: any free one. Sessions that named the old port are
+            // answered by nobody, and their deliveries start those uploads again.
+            try await launch(tls: tls, port: 0, tlsPort: 0)
+        }
+        Ports(http: port, https: tlsPort ?? had.https).save(root: root)
+    }
+
+    /// Binds and serves in the background; throws when a port cannot be had.
+    func launch(tls: Bool, port: Int, tlsPort: Int) async throws {
+        portBox.clear()
+        tlsPortBox.clear()
+        let services = try makeServices(tls: tls, port: port, tlsPort: tlsPort) { [portBox] p in portBox.set(p) }
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
-        let t = Task { try await group.run() }
+        let failed = PortBox()
+        let t = Task {
+            do { try await group.run() } catch {
+                failed.set(1)
+                throw error
+            }
+        }
         task.set(t, group)
         for _ in 0..<500 {
+            if failed.value != nil { break }
             if portBox.value != nil, !tls || tlsPortBox.value != nil { return }
             try await Task.sleep(for: .milliseconds(10))
         }
         await group.triggerGracefulShutdown()
-        throw OmniError(.internalError, "the sandbox did not start listening on \(host):\(requestedPort)")
+        _ = try? await t.value
+        portBox.clear()
+        tlsPortBox.clear()
+        throw OmniError(.internalError, "the sandbox did not start listening on \(host):\(port)" + (tls ? " and \(host):\(tlsPort)" : ""))
     }
 
     /// Stops gracefully: requests in flight finish, then the listener closes.
@@ -120,6 +172,7 @@ final class PortBox: @unchecked Sendable {
     private let lock = NSLock()
     private var v: Int?
     func set(_ p: Int) { lock.lock(); v = p; lock.unlock() }
+    func clear() { lock.lock(); v = nil; lock.unlock() }
     var value: Int? { lock.lock(); defer { lock.unlock() }; return v }
 }
 

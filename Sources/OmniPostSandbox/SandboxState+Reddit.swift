@@ -95,7 +95,8 @@ extension SandboxState {
             let a = redditAssets[p.assetID]
             videos.append(Video(platform: "reddit", id: p.id, account: p.account, title: p.title, description: "", tags: [],
                                 privacy: "public", publishAt: nil, bytes: a?.bytes ?? 0, sha256: a?.sha256 ?? "", path: a?.path ?? "", receivedAt: Date()))
-            message = ["type": "success", "payload": ["redirect": base + Self.redditPermalink(redditPosts[i])]]
+            // Reddit's redirect is the post on its site, not on the API host the client called.
+            message = ["type": "success", "payload": ["redirect": "https://www.reddit.com" + Self.redditPermalink(redditPosts[i])]]
         }
         let text = String(decoding: (try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
         redditResults[p.assetID] = text

@@ -4,7 +4,7 @@ import OmniPostCore
 
 extension SandboxState {
     /// One tus upload: what it is for (a plain tus target, or a Vimeo video's bytes) and what arrived.
-    struct TusUpload: Sendable {
+    struct TusUpload: Sendable, Codable {
         var id: String
         var length: Int64
         var offset: Int64 = 0

@@ -2,7 +2,7 @@ import Foundation
 import OmniPostCore
 
 extension SandboxState {
-    struct VimeoVideo: Sendable {
+    struct VimeoVideo: Sendable, Codable {
         var id: String
         var account: String
         var name: String
@@ -13,6 +13,17 @@ extension SandboxState {
         var complete = false
         var tags: [String] = []
         var deleted = false
+        var created = Date()
+        /// Vimeo's `transcode.status` once every byte arrived: `in_progress` until `transcodedAt`, then
+        /// `complete` — or `error`, for a video it could not transcode (`failProcessing`).
+        var transcodeFailed: String? = nil
+        var transcodedAt: Date? = nil
+
+        var transcode: String {
+            guard complete else { return "in_progress" }
+            if transcodeFailed != nil { return "error" }
+            return (transcodedAt ?? .distantFuture) <= Date() ? "complete" : "in_progress"
+        }
     }
 
     /// A token that never expires, as Vimeo's access tokens do not (what an account's owner generated).
@@ -33,7 +44,12 @@ extension SandboxState {
     func vimeoUploadCompleted(_ id: String, sha256: String, bytes: Int64, path: String) throws {
         guard var v = vimeoVideos[id] else { return }
         v.complete = true
+        // The transcode starts once the upload is whole: it takes `processingMs`, or fails as told.
+        v.transcodeFailed = takeProcessingFault()
+        v.transcodedAt = Date().addingTimeInterval(Double(faults.processingMs) / 1000)
         vimeoVideos[id] = v
+        // A video Vimeo cannot transcode never becomes watchable: it is no post.
+        guard v.transcodeFailed == nil else { return }
         videos.append(Video(platform: "vimeo", id: id, account: v.account, title: v.name, description: v.description, tags: v.tags,
                             privacy: v.privacy, publishAt: nil, bytes: bytes, sha256: sha256, path: path, receivedAt: Date()))
     }
@@ -44,6 +60,11 @@ extension SandboxState {
     }
 
     func deleteVimeoVideo(_ id: String) { vimeoVideos[id]?.deleted = true }
+
+    /// An account's videos, newest first (what `GET /me/videos?sort=date&direction=desc` lists).
+    func vimeoVideos(of account: String) -> [VimeoVideo] {
+        vimeoVideos.values.filter { $0.account == account && !$0.deleted }.sorted { ($0.created, $0.id) > ($1.created, $1.id) }
+    }
 
     /// Every video resource made, finished or not (an unfinished one is what a doubled create leaves).
     public func vimeoVideoCount() -> Int { vimeoVideos.values.filter { !$0.deleted }.count }

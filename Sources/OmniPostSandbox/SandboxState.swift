@@ -6,7 +6,7 @@ import OmniPostCore
 /// videos (with the sha256 of the bytes received), and faults to inject. One actor, so concurrent
 /// requests see a consistent world.
 public actor SandboxState {
-    public struct Account: Sendable {
+    public struct Account: Sendable, Codable {
         public var platform: String
         public var name: String
         public var clientID: String
@@ -68,7 +68,7 @@ public actor SandboxState {
         public var failChunks: [Int] = []
         /// The next upload a platform processes fails, with this as the platform's reason.
         public var failProcessing: String? = nil
-        /// How long a platform that processes after the upload (X, LinkedIn) takes before the media is ready.
+        /// How long a platform that processes after the upload (X, LinkedIn, Vimeo's transcode) takes before the media is ready.
         public var processingMs: Int = 0
         /// Answer the next this-many reads of an account itself (X's `/2/users/me`, its recent posts) with
         /// 429 and a reset `rateLimitRetryAfterS` away: the account's window, not an upload's.
@@ -76,13 +76,17 @@ public actor SandboxState {
         /// The next this-many videos a platform fetches itself (Threads' `video_url`) fail mid-fetch, as when
         /// the serving daemon restarts: the container ends FAILED_DOWNLOADING_VIDEO.
         public var failFetches: Int = 0
+        /// Statuses to answer the next requests that finish a post after its upload (Vimeo's tags) with, one
+        /// each: 429 with Retry-After, any other as the platform's error.
+        public var failFollowUps: [Int] = []
 
         public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
                     rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
                     strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
-                    rateLimitReads: Int = 0, failFetches: Int = 0) {
+                    rateLimitReads: Int = 0, failFetches: Int = 0, failFollowUps: [Int] = []) {
             self.rateLimitReads = rateLimitReads
             self.failFetches = failFetches
+            self.failFollowUps = failFollowUps
             self.failChunks = failChunks
             self.failProcessing = failProcessing
             self.processingMs = processingMs
@@ -114,7 +118,8 @@ public actor SandboxState {
                 failProcessing: try c.decodeIfPresent(String.self, forKey: .failProcessing),
                 processingMs: try c.decodeIfPresent(Int.self, forKey: .processingMs) ?? 0,
                 rateLimitReads: try c.decodeIfPresent(Int.self, forKey: .rateLimitReads) ?? 0,
-                failFetches: try c.decodeIfPresent(Int.self, forKey: .failFetches) ?? 0)
+                failFetches: try c.decodeIfPresent(Int.self, forKey: .failFetches) ?? 0,
+                failFollowUps: try c.decodeIfPresent([Int].self, forKey: .failFollowUps) ?? [])
         }
     }
 
@@ -156,6 +161,9 @@ public actor SandboxState {
     /// An injected failure for the next chunk request (`failChunks`), if any.
     func takeChunkFault() -> Int? { faults.failChunks.isEmpty ? nil : faults.failChunks.removeFirst() }
 
+    /// An injected failure for the next follow-up request (`failFollowUps`), if any.
+    func takeFollowUpFault() -> Int? { faults.failFollowUps.isEmpty ? nil : faults.failFollowUps.removeFirst() }
+
     /// An injected processing failure for the next processed upload (`failProcessing`), if any.
     func takeProcessingFault() -> String? {
         defer { faults.failProcessing = nil }
@@ -171,9 +179,9 @@ public actor SandboxState {
         stats.finalRepliesPending -= 1
     }
 
-    struct Token { var account: String; var expires: Date }
+    struct Token: Codable { var account: String; var expires: Date }
 
-    struct UploadSession {
+    struct UploadSession: Codable {
         var id: String
         var account: String
         var total: Int64?
@@ -188,19 +196,19 @@ public actor SandboxState {
     public let root: URL
     public var accessTokenLifetime: TimeInterval
     public var sessionLifetime: TimeInterval
-    var accounts: [String: Account] = [:]      // by refresh token
+    var accounts: [String: Account] = [:] { didSet { changed() } }      // by refresh token
     /// A rotated-out refresh token stays valid until its successor is first used (new → old), so a
     /// client that crashed before storing the new token can still refresh with the old one.
-    var retiring: [String: String] = [:]
+    var retiring: [String: String] = [:] { didSet { changed() } }
     /// Refresh tokens already used under strict rotation, with the account they belonged to.
-    var usedRefreshTokens: [String: String] = [:]
-    var tokens: [String: Token] = [:]
-    var sessions: [String: UploadSession] = [:]
+    var usedRefreshTokens: [String: String] = [:] { didSet { changed() } }
+    var tokens: [String: Token] = [:] { didSet { changed() } }
+    var sessions: [String: UploadSession] = [:] { didSet { changed() } }
     var tiktokUploads: [String: TikTokUpload] = [:]
     var xMedia: [String: XMedia] = [:]
     var xPosts: [XPost] = []
     /// Platform user ids (X's numeric id, LinkedIn's member `sub`), one per account, made on first use.
-    var userIDs: [String: String] = [:]
+    var userIDs: [String: String] = [:] { didSet { changed() } }
     var linkedinVideos: [String: LinkedInVideo] = [:]
     var linkedinPosts: [LinkedInPost] = []
     var igContainers: [String: IGContainer] = [:]
@@ -217,8 +225,8 @@ public actor SandboxState {
     /// Idempotency keys a receiver has seen, with the id it answered.
     var webhookKeys: [String: String] = [:]
     var webhookReceipts: [WebhookReceipt] = []
-    var tusUploads: [String: TusUpload] = [:]
-    var vimeoVideos: [String: VimeoVideo] = [:]
+    var tusUploads: [String: TusUpload] = [:] { didSet { changed() } }
+    var vimeoVideos: [String: VimeoVideo] = [:] { didSet { changed() } }
     var bskyAccounts: [String: BskyAccount] = [:]
     var bskyAccess: [String: (String, Date)] = [:]
     var bskyRefresh: [String: String] = [:]
@@ -259,16 +267,31 @@ public actor SandboxState {
     var instagramQuotaTotal = 100
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).
     nonisolated let sessionLocks = KeyedLock()
-    var videos: [Video] = []
+    var videos: [Video] = [] { didSet { changed() } }
     public var faults = Faults()
     /// Requests seen per route, for tests that assert what a client did.
     public private(set) var requestCounts: [String: Int] = [:]
     public private(set) var bytesReceived: Int64 = 0
 
-    public init(root: URL, accessTokenLifetime: TimeInterval = 3600, sessionLifetime: TimeInterval = 7 * 86400) {
+    /// Where a persistent sandbox keeps what must survive a restart (`SandboxState+Persistence`); nil: memory only.
+    let snapshotFile: URL?
+
+    public init(root: URL, accessTokenLifetime: TimeInterval = 3600, sessionLifetime: TimeInterval = 7 * 86400, persistent: Bool = false) {
         self.root = root
         self.accessTokenLifetime = accessTokenLifetime
         self.sessionLifetime = sessionLifetime
+        snapshotFile = persistent ? root.appendingPathComponent("state.json") : nil
+        if let snapshotFile, let snap = Self.readSnapshot(snapshotFile) {
+            accounts = snap.accounts
+            retiring = snap.retiring
+            usedRefreshTokens = snap.usedRefreshTokens
+            tokens = snap.tokens
+            userIDs = snap.userIDs
+            sessions = snap.sessions
+            tusUploads = snap.tusUploads
+            vimeoVideos = snap.vimeoVideos
+            videos = snap.videos
+        }
     }
 
     public func register(_ account: Account) {

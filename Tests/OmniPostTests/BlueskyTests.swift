@@ -181,6 +181,70 @@ import Testing
         #expect(a.preflight(secret)?.message.contains("every post is public") == true)
     }
 
+    /// Text limits counted as the lexicon counts them — 300 graphemes AND 3000 UTF-8 bytes — and checked
+    /// before the video spends one of the day's uploads: at validation, in the adapter, and by the PDS.
+    @Test func aTextOverEitherLimitIsRefusedBeforeTheUpload() async throws {
+        let dir = try TempDir()
+        let (s, a, f) = try await Self.rig(dir)
+        defer { Task { await s.stop() } }
+        // 150 graphemes of 25 bytes each (a family emoji, one grapheme): 3750 bytes.
+        let family = "👨‍👩‍👧‍👦"
+        #expect(family.count == 1 && family.utf8.count == 25)
+        let heavy = PublishMetadata(title: String(repeating: family, count: 150), description: "", tags: [], privacy: .public, publishAt: nil, options: [:])
+        let p = try #require(a.preflight(heavy))
+        #expect(p.code == .textTooLong && p.message.contains("3000 bytes") && p.message.contains("3750 bytes in 150 graphemes"), "\(p.message)")
+        // 120 of them (3000 bytes) fit exactly; 301 one-byte graphemes do not.
+        #expect(a.preflight(PublishMetadata(title: String(repeating: family, count: 120), description: "", tags: [], privacy: .public, publishAt: nil, options: [:])) == nil)
+        #expect(a.preflight(PublishMetadata(title: String(repeating: "a", count: 301), description: "", tags: [], privacy: .public, publishAt: nil, options: [:]))?.code == .textTooLong)
+        // The adapter refuses it before anything is sent, even past validation.
+        var job = try Self.job(f)
+        job.metadata = heavy
+        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in }) }
+        let uploads = await s.state.requestCounts["bluesky.uploadVideo"], limits = await s.state.requestCounts["bluesky.getUploadLimits"]
+        #expect(e?.kind == .permanent && e?.code == .textTooLong && uploads == nil && limits == nil)
+        // The sandbox's PDS counts bytes as the lexicon does.
+        let login = try await SandboxYouTubeTests.send(s.baseURL + "/xrpc/com.atproto.server.createSession", .POST,
+                                                       headers: ["Content-Type": "application/json"], body: Data(#"{"identifier":"studio.sandbox.test","password":"abcd-efgh-ijkl-mnop"}"#.utf8))
+        let sess = try #require(try JSONSerialization.jsonObject(with: login.body) as? [String: Any])
+        let record: [String: Any] = ["repo": sess["did"] as! String, "collection": "app.bsky.feed.post",
+                                     "record": ["$type": "app.bsky.feed.post", "text": String(repeating: family, count: 121), "createdAt": "2026-01-01T00:00:00Z"]]
+        let refused = try await SandboxYouTubeTests.send(s.baseURL + "/xrpc/com.atproto.repo.createRecord", .POST,
+                                                         headers: ["Content-Type": "application/json", "Authorization": "Bearer \(sess["accessJwt"] as! String)"],
+                                                         body: try JSONSerialization.data(withJSONObject: record))
+        #expect(refused.status == 400 && String(decoding: refused.body, as: UTF8.self).contains("must not be longer than 3000 characters"))
+    }
+
+    /// A pipeline refuses such a drop at validation: the Bluesky delivery never uploads.
+    @Test(.timeLimit(.minutes(3))) func aPipelineRefusesATextOverThreeThousandBytesAtValidation() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [bluesky:main]")
+        let title = String(repeating: "👨‍👩‍👧‍👦", count: 130)
+        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "family", sidecar: "title: \"\(title)\"\nprivacy: public\n", into: config)
+        let p = try await TestPipelines.runOnce(config)
+        defer { Task { await p.close() } }
+        let drops = try p.context.ledger.drops()
+        #expect(drops.map(\.reasonCode) == ["text_too_long"], "\(drops.map { $0.reasonMessage ?? "" })")
+        let published = try p.context.ledger.allDeliveries().filter { $0.state == .published }
+        let uploads = await p.sandbox!.state.requestCounts["bluesky.uploadVideo"]
+        #expect(published.isEmpty && uploads == nil)
+    }
+
+    /// Links trimmed as the official SDK trims them: a closing bracket the URL opened stays.
+    @Test func aLinkKeepsTheBracketItOpened() {
+        func links(_ t: String) -> [String] {
+            BlueskyText.facets(t).compactMap { f in
+                if case .link = f.kind { return String(decoding: Array(t.utf8)[f.byteStart..<f.byteEnd], as: UTF8.self) }
+                return nil
+            }
+        }
+        #expect(links("see https://en.wikipedia.org/wiki/Swift_(programming_language)") == ["https://en.wikipedia.org/wiki/Swift_(programming_language)"])
+        #expect(links("(see https://en.wikipedia.org/wiki/Bracket_(disambiguation)).") == ["https://en.wikipedia.org/wiki/Bracket_(disambiguation))"])
+        #expect(links("(https://example.com/a)") == ["https://example.com/a"])
+        #expect(links("at https://example.com/waves. Then") == ["https://example.com/waves"])
+        #expect(links("wow https://example.com/x?! ok") == ["https://example.com/x?"])
+        #expect(links("a 🌊 https://example.com/(x) b") == ["https://example.com/(x)"])
+    }
+
     /// `accounts check` for an app-password account: the session renewed now and the DID it names; a
     /// refused password says a person must make a new one.
     @Test func anAppPasswordIsCheckedByItsSession() async throws {

@@ -2,6 +2,7 @@ import Foundation
 import OmniPostCore
 import OmniPostMedia
 import OmniPostPipeline
+@testable import OmniPostPlatforms
 import Testing
 
 @Suite(.serialized) struct CoverTests {
@@ -51,6 +52,34 @@ import Testing
     }
 
     struct DropRecordView { var state: String; var code: String? }
+
+    /// The cover is part of the delivery: a 5xx is tried again, a rate limit leaves the delivery
+    /// unpublished, and the next attempt — finding the video whole — sets it; a refusal for good is noted.
+    @Test func aCoverRefusedForNowIsSetByTheNextAttemptNotDropped() async throws {
+        let dir = try TempDir()
+        let rig = try await PlatformRig.make(YouTubePlatform.self, dir, size: 600_000, faults: .init(failFollowUps: [503, 429]))
+        defer { Task { await rig.server.stop() } }
+        let cover = dir.file("cover.jpg")
+        try Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 5, count: 900)).write(to: cover)
+        var job = rig.job(PublishMetadata(title: "with a cover", description: "", tags: [], privacy: .unlisted, publishAt: nil, options: [:]))
+        job.coverPath = cover.path
+        let seen = UploadResumeTests.Checkpoints()
+        let e = await #expect(throws: DeliveryError.self) {
+            _ = try await rig.adapter.deliver(job, checkpoint: { seen.add($0) }, progress: { _, _ in })
+        }
+        guard case .retryAt = e?.kind else { Issue.record("expected a wait: \(String(describing: e))"); return }
+        let bare = await rig.state.allVideos()
+        #expect(bare.count == 1 && bare[0].thumbnailSha256 == nil)
+        job.session = seen.all.last?.session
+        job.confirmedOffset = seen.all.last?.confirmedOffset ?? 0
+        let out = try await rig.adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+        let videos = await rig.state.allVideos(), tries = await rig.state.requestCounts["youtube.thumbnails"]
+        #expect(out.reconciled && out.coverSet == true && out.bytesSent == 0 && videos.count == 1 && videos[0].thumbnailSha256 != nil && tries == 3)
+        // Not an image YouTube takes: refused for good, noted on the published video.
+        try Data("not a picture".utf8).write(to: cover)
+        let noted = try await rig.adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+        #expect(noted.coverSet == false && noted.coverError?.contains("invalidImage") == true, "\(noted)")
+    }
 }
 
 @Suite struct ConvertOptionTests {

@@ -115,10 +115,42 @@ import Testing
         var lost = try #require(RedditAdapter.decode(uncertain.session))
         lost.username = "brand"
         lost.assetID = "nothing-like-it"
+        lost.websocketURL = nil   // a submit that never arrived: its asset's socket never says anything
         lost.submittedAt = Date().timeIntervalSince1970
         let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig2, try job(rig2, dir2, session: RedditAdapter.encode(lost))) }
         #expect(e?.kind == .permanent && e?.code == .uncertainPost, "\(String(describing: e))")
         #expect(await rig2.state.requestCounts["reddit.submit"] == nil)
+    }
+
+    /// A submit whose answer is lost keeps listening on the asset's WebSocket: a processing failure is
+    /// heard at once (not after the 10-minute settle window given here); a post found by reading the
+    /// account's posts has the same address on Reddit's site as one the WebSocket confirmed.
+    @Test(.timeLimit(.minutes(1))) func aLostSubmitAnswerStillHearsTheWebSocketAndPostsHaveTheSiteAddress() async throws {
+        let dir = try TempDir()
+        let rig = try await PlatformRig.make(RedditPlatform.self, dir, size: 200_000,
+                                             faults: .init(finalReplyDelayMs: 2500, failProcessing: "video could not be transcoded", processingMs: 200)) {
+            var settings = $0
+            settings.requestTimeout = .seconds(1)
+            return RedditAdapter(settings, resultTimeout: .seconds(600), settleWindow: .seconds(600),
+                                 poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(100), perMinute: 6000))
+        }
+        defer { Task { await rig.server.stop() } }
+        let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir)) }
+        #expect(e?.kind == .permanent && e?.code == .rejectedByPlatform && e?.message.contains("could not be transcoded") == true, "\(String(describing: e))")
+        let submits = await rig.state.requestCounts["reddit.submit"], posts = await rig.state.redditPostCount()
+        #expect(submits == 1 && posts == 0)
+        // The same lost answer for a post that works: found by reading the account's posts (or heard), at
+        // its address on www.reddit.com — as the WebSocket words a confirmed one.
+        await rig.state.setFaults(.init(finalReplyDelayMs: 2500, processingMs: 200))
+        let found = try await deliver(rig, try job(rig, dir))
+        #expect(found.url == "https://www.reddit.com/r/oceans/comments/\(found.remoteId)/waves_at_dawn/", "\(found.url)")
+        // Found by reading only (a restart whose socket has nothing to say): the same address.
+        let listed = try await (rig.adapter as! RedditAdapter).findPost(.init(username: "brand", subreddit: "oceans", title: "Waves at dawn", assetID: nil, submittedAt: Date().timeIntervalSince1970 - 60, phase: .submitted))
+        let via = (rig.adapter as! RedditAdapter).outcome(try #require(listed), 0)
+        #expect(via.url == found.url)
+        await rig.state.setFaults(.init())
+        let heard = try await deliver(rig, try job(rig, dir, meta: PublishMetadata(title: "Heard", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "oceans"])))
+        #expect(heard.url.hasPrefix("https://www.reddit.com/r/oceans/comments/\(heard.remoteId)/"), "\(heard.url)")
     }
 
     @Test func errorsInsideA200RateWindowsAndFailedProcessingAreClassified() async throws {

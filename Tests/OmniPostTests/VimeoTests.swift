@@ -90,10 +90,13 @@ import Testing
         // A video deleted on Vimeo while its delivery was interrupted: a new one is made.
         let seen = UploadResumeTests.Checkpoints()
         await #expect(throws: CancellationError.self) {
-            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in seen.add(cp); throw CancellationError() }, progress: { _, _ in })
+            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
+                seen.add(cp)
+                if cp.session.contains(#""uri""#) { throw CancellationError() }
+            }, progress: { _, _ in })
         }
         let session = try #require(seen.all.last?.session)
-        let uri = try JSONDecoder().decode(VimeoAdapter.Session.self, from: Data(session.utf8)).uri
+        let uri = try #require(try JSONDecoder().decode(VimeoAdapter.Session.self, from: Data(session.utf8)).uri)
         await s.state.deleteVimeoVideo(String(uri.split(separator: "/").last!))
         let fresh = try await a.deliver(try Self.job(f, session: session), checkpoint: { _ in }, progress: { _, _ in })
         #expect("/videos/\(fresh.remoteId)" != uri && fresh.bytesSent == 100_000)
@@ -105,6 +108,107 @@ import Testing
         await s.state.revoke(account: "vimeo:brand")
         let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
         #expect(e2?.kind == .reauthenticate && e2?.message.contains("make a new one") == true)
+    }
+
+    static func fastAdapter(_ a: any PlatformAdapter, timeout: Duration = .seconds(120)) -> VimeoAdapter {
+        var settings = (a as! VimeoAdapter).settings
+        settings.requestTimeout = timeout
+        return VimeoAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000), transcodeTimeout: .seconds(20))
+    }
+
+    /// The transcode is part of the post: waited for while `in_progress`, and a video Vimeo could not
+    /// transcode (`transcode.status: error`) is no post, however whole its upload.
+    @Test func aVideoIsPublishedOnlyOnceVimeoTranscodedIt() async throws {
+        let dir = try TempDir()
+        let (s, plain, f) = try await Self.rig(dir, size: 200_000)
+        defer { Task { await s.stop() } }
+        let a = Self.fastAdapter(plain)
+        await s.state.setFaults(.init(processingMs: 300))
+        let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+        let reads = await s.state.requestCounts["vimeo.get"] ?? 0
+        let video = try await SandboxYouTubeTests.send(s.baseURL + "/videos/\(out.remoteId)", .GET, headers: ["Authorization": "Bearer \(Self.token)"])
+        let json = try #require(try JSONSerialization.jsonObject(with: video.body) as? [String: Any])
+        #expect(reads >= 2 && (json["transcode"] as? [String: String])?["status"] == "complete" && json["status"] as? String == "available", "\(reads) \(json)")
+        // Vimeo could not transcode it: the delivery fails for good, nothing is published.
+        await s.state.setFaults(.init(failProcessing: "corrupt stream"))
+        let f2 = dir.file("broken.mp4")
+        try Data(repeating: 7, count: 50_000).write(to: f2)
+        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f2), checkpoint: { _ in }, progress: { _, _ in }) }
+        #expect(e?.kind == .permanent && e?.code == .rejectedByPlatform && e?.message.contains("could not transcode") == true, "\(String(describing: e))")
+        // A restart that finds the upload whole asks the transcode again, never reports the post.
+        let seen = UploadResumeTests.Checkpoints()
+        await s.state.setFaults(.init(failProcessing: "corrupt stream"))
+        let f3 = dir.file("broken-again.mp4")
+        try Data(repeating: 8, count: 50_000).write(to: f3)
+        await #expect(throws: CancellationError.self) {
+            _ = try await a.deliver(try Self.job(f3), checkpoint: { cp in
+                seen.add(cp)
+                if cp.confirmedOffset == 50_000 { throw CancellationError() }
+            }, progress: { _, _ in })
+        }
+        let e2 = await #expect(throws: DeliveryError.self) {
+            _ = try await a.deliver(try Self.job(f3, session: seen.all.last?.session), checkpoint: { _ in }, progress: { _, _ in })
+        }
+        let posts = await s.state.allVideos().count
+        #expect(e2?.code == .rejectedByPlatform && posts == 1)
+    }
+
+    /// Tags are part of the post: a 5xx is tried again, a 429 defers the delivery (not published), and the
+    /// next attempt — which finds the upload whole — sets them before the post is reported.
+    @Test func tagsRefusedForNowAreSentAgainByTheNextAttempt() async throws {
+        let dir = try TempDir()
+        let (s, plain, f) = try await Self.rig(dir, size: 120_000)
+        defer { Task { await s.stop() } }
+        let a = Self.fastAdapter(plain)
+        await s.state.setFaults(.init(failFollowUps: [503, 429]))
+        let seen = UploadResumeTests.Checkpoints()
+        let e = await #expect(throws: DeliveryError.self) {
+            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in seen.add(cp) }, progress: { _, _ in })
+        }
+        guard case .retryAt = e?.kind else { Issue.record("expected a wait: \(String(describing: e))"); return }
+        #expect(e?.code == .rateLimited)
+        let untagged = await s.state.allVideos().first?.tags
+        #expect(untagged == [])
+        let out = try await a.deliver(try Self.job(f, session: seen.all.last?.session, offset: seen.all.last?.confirmedOffset ?? 0), checkpoint: { _ in }, progress: { _, _ in })
+        let v = try #require(await s.state.allVideos().first)
+        let made = await s.state.vimeoVideoCount(), puts = await s.state.requestCounts["vimeo.tags"]
+        #expect(out.reconciled && out.bytesSent == 0 && v.tags == ["sea", "walk"] && made == 1 && puts == 3)
+        // Tags already on the video are read, not sent again.
+        _ = try await a.deliver(try Self.job(f, session: seen.all.last?.session), checkpoint: { _ in }, progress: { _, _ in })
+        let puts2 = await s.state.requestCounts["vimeo.tags"]
+        #expect(puts2 == 3)
+        // More tags than one request takes are refused at validation, never dropped unseen.
+        let many = PublishMetadata(title: "t", description: "", tags: (0..<21).map { "t\($0)" }, privacy: .public, publishAt: nil, options: [:])
+        #expect(a.preflight(many)?.code == .invalidValue)
+    }
+
+    /// A create whose answer was lost: the next attempt finds the video among the account's and uploads
+    /// into it — no second video is made.
+    @Test func aLostCreateAnswerIsFoundByListingNotMadeTwice() async throws {
+        let dir = try TempDir()
+        let (s, plain, f) = try await Self.rig(dir, size: 150_000)
+        defer { Task { await s.stop() } }
+        let a = Self.fastAdapter(plain, timeout: .seconds(1))
+        await s.state.setFaults(.init(finalReplyDelayMs: 2500))
+        let seen = UploadResumeTests.Checkpoints()
+        let e = await #expect(throws: DeliveryError.self) {
+            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in seen.add(cp) }, progress: { _, _ in })
+        }
+        #expect(e?.code == .networkError && e?.kind == .retryNow)
+        let session = try #require(seen.all.last?.session)
+        #expect(!session.contains(#""uri""#), "the create's answer never came: \(session)")
+        await s.state.setFaults(.init())
+        let out = try await a.deliver(try Self.job(f, session: session), checkpoint: { _ in }, progress: { _, _ in })
+        let creates = await s.state.requestCounts["vimeo.create"], made = await s.state.vimeoVideoCount(), lists = await s.state.requestCounts["vimeo.list"]
+        #expect(creates == 1 && made == 1 && lists == 1 && out.bytesSent == 150_000)
+        #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
+        // A create that never reached Vimeo (nothing listed): made then, once.
+        let f2 = dir.file("second.mp4")
+        try Data(repeating: 3, count: 90_000).write(to: f2)
+        let never = #"{"created":\#(Date().timeIntervalSinceReferenceDate)}"#
+        let second = try await a.deliver(try Self.job(f2, session: never), checkpoint: { _ in }, progress: { _, _ in })
+        let creates2 = await s.state.requestCounts["vimeo.create"]
+        #expect(creates2 == 2 && second.bytesSent == 90_000 && second.remoteId != out.remoteId)
     }
 
     /// PyVimeo, Vimeo's own library, uploads to the sandbox unchanged (its API root pointed at it).

@@ -24,15 +24,36 @@ public struct AccountConnector: Sendable {
     public let config: PipelineConfig
     public let key: String
     let http: HTTPClient
+    /// `config`'s accounts already point at the embedded sandbox (see `connect`).
+    let attached: Bool
 
     public init(config: PipelineConfig, key: String, http: HTTPClient) {
+        self.init(config: config, key: key, http: http, attached: false)
+    }
+
+    init(config: PipelineConfig, key: String, http: HTTPClient, attached: Bool) {
         self.config = config
         self.key = key
         self.http = http
+        self.attached = attached
     }
 
-    /// Runs the flow; `say` gets what a person must read (the consent URL, what happened).
+    /// Runs the flow; `say` gets what a person must read (the consent URL, what happened). In sandbox
+    /// mode the whole flow is the sandbox's — its consent page, its token endpoint, the daemon's running
+    /// sandbox or one started for it — never the real platform's with the sandbox's made-up client.
     public func connect(mode: Mode, say: @escaping @Sendable (String) -> Void) async throws -> AccountIdentity? {
+        if config.sandbox == .embedded && !attached {
+            var wired = config
+            let own = try await EmbeddedSandbox.attach(&wired, http: http)
+            do {
+                let who = try await AccountConnector(config: wired, key: key, http: http, attached: true).connect(mode: mode, say: say)
+                await own?.stop()
+                return who
+            } catch {
+                await own?.stop()
+                throw error
+            }
+        }
         let account = try config.account(key)
         guard let connect = OAuthConnect(account: account, http: http) else {
             throw OmniError(.configInvalid, "\(key): \(PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform) accounts do not authorize with OAuth; their settings go under accounts: \(key) (\(PlatformRegistry.descriptor(account.platform)?.accountFields.joined(separator: ", ") ?? ""))")

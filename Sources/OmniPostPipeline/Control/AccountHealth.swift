@@ -22,7 +22,23 @@ public enum AccountHealth {
         public var quota: String? = nil
     }
 
+    /// In sandbox mode the accounts are the sandbox's: checked there — the running daemon's sandbox, or
+    /// one started from its kept state for the check — never against the real hosts, whose answer would
+    /// then be noted in the ledger over the daemon's.
     public static func check(config: PipelineConfig, only: [String] = [], http: HTTPClient) async throws -> [Result] {
+        var config = config
+        let own = try await EmbeddedSandbox.attach(&config, http: http)
+        do {
+            let out = try await checkAll(config: config, only: only, http: http)
+            await own?.stop()
+            return out
+        } catch {
+            await own?.stop()
+            throw error
+        }
+    }
+
+    static func checkAll(config: PipelineConfig, only: [String], http: HTTPClient) async throws -> [Result] {
         try config.paths.createAll()
         let ledger = try Ledger(path: config.paths.ledger.path)
         let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
@@ -72,7 +88,7 @@ public enum AccountHealth {
         } catch let e as OmniError {
             r.error = "\(e.code): \(e.message)"
         } catch {
-            r.error = "\(error)"
+            r.error = NetworkFailure.isNetwork(error) ? "\(ReasonCode.networkError): \(error)" : "\(ReasonCode.internalError): \(error)"
         }
         try? ledger.recordAccountCheck(account: account.key, ok: r.ok, detail: r.ok ? (r.identity ?? "token refreshed") : (r.error ?? "failed"))
         return r

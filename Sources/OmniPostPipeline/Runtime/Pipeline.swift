@@ -36,28 +36,13 @@ public final class Pipeline: Sendable {
         }
         var sandbox: SandboxServer? = nil
         if config.sandbox == .embedded {
-            // A reload keeps the sandbox it had (its uploads in progress, its posts); a start makes one.
+            // A reload keeps the sandbox it had (its uploads in progress, its posts); a start takes up the
+            // one the last run left (its ports, tokens and sessions, kept in its folder).
             let s: SandboxServer
-            if let running, running.root.standardizedFileURL.path == config.paths.root.appendingPathComponent("sandbox").standardizedFileURL.path { s = running } else {
-                s = SandboxServer(root: config.paths.root.appendingPathComponent("sandbox"))
-                try await s.start(tls: config.accounts.values.contains { PlatformRegistry.descriptor($0.platform)?.sandboxTLS == true })
+            if let running, running.root.standardizedFileURL.path == EmbeddedSandbox.folder(config).standardizedFileURL.path { s = running } else {
+                s = try await EmbeddedSandbox.start(config)
             }
-            for (key, var account) in config.accounts {
-                await s.registerAccount(platform: account.platform, name: String(key.split(separator: ":").last ?? ""),
-                                        clientID: account.clientID, clientSecret: account.clientSecret, refreshToken: account.refreshToken)
-                // Each platform says what its account brings to the sandbox; the sandbox is told it.
-                let grants = PlatformRegistry.module(account.platform)?.useSandbox(&account, base: s.baseURL, root: config.paths.root.appendingPathComponent("sandbox")) ?? []
-                for g in grants { await s.state.grant(g) }
-                config.accounts[key] = account
-            }
-            // The sandbox's own S3 is the media host unless the file names a real one.
-            if var host = config.mediaHost, var bucket = host.s3, bucket.endpoint.isEmpty {
-                bucket.endpoint = s.baseURL + "/s3"
-                await s.state.registerS3(accessKeyID: bucket.accessKeyID, secret: bucket.secretAccessKey)
-                host.s3 = bucket
-                config.mediaHost = host
-            }
-            if s.tlsPort != nil { config.upload.caFile = config.upload.caFile ?? s.caFile }
+            await EmbeddedSandbox.wire(&config, to: s)
             progress.line("  sandbox             listening on \(s.baseURL)" + (s.tlsPort.map { " and https://127.0.0.1:\($0)" } ?? ""))
             sandbox = s
         }

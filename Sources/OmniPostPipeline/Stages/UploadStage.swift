@@ -112,6 +112,9 @@ struct UploadStage: Sendable {
                 try? ctx.ledger.closeAttempt(claim.attemptId, outcome: "interrupted", detail: "shutting down")
             } else if let e = error as? DeliveryError {
                 handle(claim, e)
+            } else if NetworkFailure.isNetwork(error) {
+                // A connection an adapter left unwrapped is still the network's failure: retried, not failed.
+                handle(claim, NetworkFailure.classify(error, d.target))
             } else {
                 fail(claim, OmniError.wrap(error), status: nil, breaker: .neutral)
             }

@@ -139,10 +139,14 @@ public actor TokenProvider {
         }
         req.headers.add(name: "User-Agent", value: PlatformRegistry.module(account.platform)?.userAgent(for: account) ?? Product.userAgent)
         let resp: HTTPClientResponse
-        do { resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds))) } catch {
-            throw DeliveryError(.retryNow, .internalError, "token endpoint unreachable: \(error)")
+        let body: ByteBuffer
+        do {
+            resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
+            body = try await resp.body.collect(upTo: 1 << 20)
+        } catch {
+            // Refused, unresolved, timed out or cut: the network's failure, for every platform that refreshes.
+            throw DeliveryError(.retryNow, .networkError, "\(account.key): the token endpoint \(account.tokenURL.split(separator: "?").first ?? "") could not be reached: \(error)")
         }
-        let body = try await resp.body.collect(upTo: 1 << 20)
         let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
         if resp.status == .ok, let token = json["access_token"] as? String {
             let expiresIn = (json["expires_in"] as? NSNumber)?.doubleValue ?? 3600
@@ -182,7 +186,9 @@ public actor TokenProvider {
                 httpStatus: Int(resp.status.code))
         }
         if resp.status.code >= 500 || resp.status == .tooManyRequests {
-            throw DeliveryError(.retryNow, .internalError, "token endpoint answered \(resp.status.code)", httpStatus: Int(resp.status.code))
+            // The platform's trouble, not ours: retried like any 5xx/429 from its API.
+            throw DeliveryError(.retryNow, resp.status == .tooManyRequests ? .rateLimited : .platformError,
+                                "\(account.key): the token endpoint answered \(resp.status.code)", httpStatus: Int(resp.status.code))
         }
         throw DeliveryError(.permanent, .authRevoked, "token refresh for \(account.key) failed: \(err)", httpStatus: Int(resp.status.code))
     }

@@ -53,11 +53,7 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
         if metadata.privacy != .public {
             return OmniError(.invalidValue, "privacy '\(metadata.privacy.rawValue)' does not exist on Bluesky: every post is public")
         }
-        let t = text(metadata)
-        if t.count > BlueskyText.maxGraphemes {
-            return OmniError(.textTooLong, "a Bluesky post is at most \(BlueskyText.maxGraphemes) graphemes; title, description and tags make \(t.count)")
-        }
-        return nil
+        return BlueskyText.overLimit(text(metadata)).map { OmniError(.textTooLong, $0) }
     }
 
     // MARK: XRPC
@@ -199,6 +195,8 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
 
     func publish(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
                  progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
+        // A text the PDS would refuse is refused before the video spends one of the day's uploads.
+        if let e = preflight(job.metadata) { throw DeliveryError(.permanent, e.code, e.message) }
         var s = try session(job) ?? Session(rkey: ATProto.tid())
         func save(_ offset: Int64, _ sent: Int64) async throws {
             try await checkpoint(UploadCheckpoint(session: String(decoding: try JSONEncoder().encode(s), as: UTF8.self), confirmedOffset: offset, bytesSent: sent))

@@ -1,9 +1,19 @@
 import Foundation
 
-/// A post's text as Bluesky takes it: at most 300 graphemes, and rich text as facets — links, mentions
-/// and hashtags — located by UTF-8 byte offsets (docs.bsky.app/docs/advanced-guides/post-richtext).
+/// A post's text as Bluesky takes it: at most 300 graphemes and 3000 UTF-8 bytes (the
+/// `app.bsky.feed.post` lexicon's `maxGraphemes` and `maxLength` — both hold), and rich text as facets —
+/// links, mentions and hashtags — located by UTF-8 byte offsets (docs.bsky.app/docs/advanced-guides/post-richtext).
 enum BlueskyText {
     static let maxGraphemes = 300
+    static let maxBytes = 3000
+
+    /// Why `text` is not a post's text, counted as the lexicon counts (graphemes and bytes); nil when it fits.
+    static func overLimit(_ text: String) -> String? {
+        let graphemes = text.count, bytes = text.utf8.count
+        if graphemes > maxGraphemes { return "a Bluesky post is at most \(maxGraphemes) graphemes; title, description and tags make \(graphemes)" }
+        if bytes > maxBytes { return "a Bluesky post is at most \(maxBytes) bytes of UTF-8 (and \(maxGraphemes) graphemes); title, description and tags make \(bytes) bytes in \(graphemes) graphemes" }
+        return nil
+    }
 
     struct Facet: Equatable {
         enum Kind: Equatable { case link(String), mention(handle: String), tag(String) }
@@ -21,8 +31,7 @@ enum BlueskyText {
             guard let re = try? NSRegularExpression(pattern: pattern) else { return }
             for m in re.matches(in: text, range: NSRange(location: 0, length: ns.length)) {
                 let r = m.range(at: 1)
-                var word = ns.substring(with: r)
-                while let last = word.last, ".,;:!?)'\"".contains(last) { word.removeLast() }
+                let word = trimmed(ns.substring(with: r), link: pattern.contains("https?"))
                 guard !word.isEmpty, let kind = make(word), let start = Range(NSRange(location: r.location, length: 0), in: text)?.lowerBound else { continue }
                 let byteStart = text[..<start].utf8.count
                 out.append(Facet(kind: kind, byteStart: byteStart, byteEnd: byteStart + word.utf8.count))
@@ -35,5 +44,19 @@ enum BlueskyText {
             return tag.isEmpty || tag.allSatisfy(\.isNumber) || tag.count > 64 ? nil : .tag(tag)
         }
         return out.sorted { $0.byteStart < $1.byteStart }
+    }
+
+    /// A detected word without the punctuation that ends the sentence around it. A link as the official
+    /// SDK trims it (@atproto/api `detectFacets`): one trailing `.,;:!?`, then a `)` only when the URL
+    /// opened none — so `https://en.wikipedia.org/wiki/Swift_(programming_language)` keeps its bracket.
+    static func trimmed(_ word: String, link: Bool) -> String {
+        var word = word
+        guard link else {
+            while let last = word.last, ".,;:!?)'\"".contains(last) { word.removeLast() }
+            return word
+        }
+        if let last = word.last, ".,;:!?".contains(last) { word.removeLast() }
+        if word.last == ")", !word.contains("(") { word.removeLast() }
+        return word
     }
 }

@@ -115,17 +115,47 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
         switch s.phase {
         case .uploading, .uploaded:
             return try await submit(job, s, sent: sent, checkpoint: checkpoint)
-        case .submitting:
-            // The submit may have made a post: look for it while Reddit may still be processing it, never submit again.
-            let since = s.submittedAt.map { Date(timeIntervalSince1970: $0) } ?? Date()
-            if let found = try await awaitPost(s, until: since.addingTimeInterval(settleWindow.seconds)) { return outcome(found, sent) }
+        case .submitting, .submitted:
+            // The submit may have made a post: listen on the asset's WebSocket again and look for it while
+            // Reddit may still be processing it — never submit again.
+            let socket: RedditResultSocket? = if let ws = s.websocketURL { await RedditResultSocket.open(url: ws, tls: settings.tls) } else { nil }
+            defer { if let socket { Task { await socket.close() } } }
+            return try await settle(s, socket: socket, sent: sent)
+        }
+    }
+
+    /// After a submit: the asset's WebSocket listened to and the account's posts read, until one says
+    /// how it ended — a post (published), a failed processing (no post: rejected) — or the window for it
+    /// passes. A submit whose answer was lost waits `settleWindow` and then asks a person
+    /// (`uncertain_post`); a taken one, `resultTimeout`.
+    func settle(_ s: Session, socket: RedditResultSocket?, sent: Int64) async throws -> PublishOutcome {
+        let since = s.submittedAt.map { Date(timeIntervalSince1970: $0) } ?? Date()
+        let until = since.addingTimeInterval(s.phase == .submitting ? settleWindow.seconds : resultTimeout.seconds)
+        var pacer = poll.pacer()
+        var failures = 0
+        repeat {
+            try await pacer.pace()
+            switch await socket?.said() {
+            case .failed(let why):
+                throw DeliveryError(.permanent, .rejectedByPlatform, "Reddit could not process the video for r/\(s.subreddit): \(why)")
+            case .success(let redirect):
+                if let id = Self.postID(redirect) { return PublishOutcome(remoteId: id, url: Self.siteURL(redirect), bytesSent: sent) }
+            case nil: break
+            }
+            do {
+                if let found = try await findPost(s) { return outcome(found, sent) }
+                failures = 0
+            } catch let e as DeliveryError where e.kind == .retryNow {
+                // Reading the posts failed for now (the connection that lost the submit's answer may still be
+                // down): the socket and the next read may still say.
+                try await afterTransientFailure(e, failures: &failures)
+            }
+        } while Date() < until
+        if s.phase == .submitting {
             throw DeliveryError(.permanent, .uncertainPost,
                                 "the submit to r/\(s.subreddit) at \(ISO8601DateFormatter().string(from: since)) lost its answer, and no post of it showed on u/\(s.username) within \(Int(settleWindow.seconds / 60)) min; it was not submitted again (a second post is worse than none). Look at u/\(s.username)'s posts; `omnipost retry` submits it again")
-        case .submitted:
-            let since = s.submittedAt.map { Date(timeIntervalSince1970: $0) } ?? Date()
-            if let found = try await awaitPost(s, until: since.addingTimeInterval(resultTimeout.seconds)) { return outcome(found, sent) }
-            throw DeliveryError(.permanent, .rejectedByPlatform, "Reddit took the submit to r/\(s.subreddit), but its post never showed on u/\(s.username) (its processing failed?)")
         }
+        throw DeliveryError(.permanent, .rejectedByPlatform, "Reddit took the submit to r/\(s.subreddit), but its post never showed on u/\(s.username) (its processing failed?)")
     }
 
     /// Leaves the submit, having said so first; reads the result from the asset's WebSocket.
@@ -151,9 +181,17 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
             s.phase = .uploaded
             try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
             throw e
+        } catch let e as DeliveryError where e.code == .networkError {
+            // The answer was lost: the post may exist, or be processing. The asset's WebSocket, already
+            // open, still says how it ends — a failed processing is heard at once, not after the settle window.
+            return try await settle(s, socket: socket, sent: sent)
         }
-        // A 5xx or a lost connection leaves the submit uncertain: the next attempt looks for its post.
-        guard r.status == 200, let json = r.json?["json"] as? [String: Any] else { throw reddit.failure(r, during: "submitting the post") }
+        guard r.status == 200, let json = r.json?["json"] as? [String: Any] else {
+            let e = reddit.failure(r, during: "submitting the post")
+            // A 5xx leaves the submit uncertain just the same.
+            if r.status >= 500 { return try await settle(s, socket: socket, sent: sent) }
+            throw e
+        }
         if let e = RedditAPI.submitErrors(json["errors"] as? [[Any]] ?? []) {
             s.phase = .uploaded
             try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
@@ -167,7 +205,7 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
         case .failed(let why):
             throw DeliveryError(.permanent, .rejectedByPlatform, "Reddit could not process the video for r/\(s.subreddit): \(why)")
         case .success(let redirect):
-            if let id = Self.postID(redirect) { return PublishOutcome(remoteId: id, url: redirect, bytesSent: sent) }
+            if let id = Self.postID(redirect) { return PublishOutcome(remoteId: id, url: Self.siteURL(redirect), bytesSent: sent) }
             fallthrough
         case nil:
             if let found = try await awaitPost(s, until: Date().addingTimeInterval(resultTimeout.seconds)) { return outcome(found, sent) }
@@ -220,9 +258,20 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
         return nil
     }
 
+    /// Where people see a post: Reddit's site, whatever host the API calls went to (oauth.reddit.com,
+    /// the sandbox). A listing's `permalink` is a path on it; the WebSocket's redirect is already a link there.
+    static let site = "https://www.reddit.com"
+
+    static func siteURL(_ permalinkOrURL: String) -> String {
+        if permalinkOrURL.hasPrefix("https://") || permalinkOrURL.hasPrefix("http://") {
+            guard let u = URLComponents(string: permalinkOrURL) else { return permalinkOrURL }
+            return site + u.percentEncodedPath + (u.percentEncodedQuery.map { "?" + $0 } ?? "")
+        }
+        return site + (permalinkOrURL.hasPrefix("/") ? "" : "/") + permalinkOrURL
+    }
+
     func outcome(_ f: Found, _ sent: Int64) -> PublishOutcome {
-        let site = account.endpoint.contains("reddit.com") ? "https://www.reddit.com" : account.endpoint
-        return PublishOutcome(remoteId: f.id, url: site + f.permalink, bytesSent: sent)
+        PublishOutcome(remoteId: f.id, url: Self.siteURL(f.permalink), bytesSent: sent)
     }
 
     /// `…/comments/<id>/<slug>/` → `<id>`.

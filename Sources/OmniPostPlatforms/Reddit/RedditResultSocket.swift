@@ -66,6 +66,9 @@ actor RedditResultSocket {
         return nil
     }
 
+    /// What the socket said so far, without waiting.
+    func said() -> Outcome? { message.flatMap(Self.parse) }
+
     static func parse(_ text: String) -> Outcome? {
         guard let j = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return nil }
         let payload = j["payload"] as? [String: Any]

@@ -14,9 +14,9 @@ public enum VimeoPlatform: PlatformModule {
             name: "vimeo", displayName: "Vimeo", apiRoot: "https://api.vimeo.com", oauth: o, sandboxTokenPath: "/vimeo/oauth/access_token",
             accountFields: ["access_token (with the upload scope; Vimeo's do not expire), or client_id and client_secret to connect with `accounts add`"],
             capabilities: .init(
-                upload: "`POST /me/videos` (approach tus), then tus `PATCH` to its `upload_link` from the server's offset",
+                upload: "`POST /me/videos` (approach tus), then tus `PATCH` to its `upload_link` from the server's offset; published once `transcode.status` is complete and the tags are on it",
                 nativeScheduling: false, covers: "none",
-                reconcile: "the video's `upload.status` (complete), else `HEAD` of the upload link",
+                reconcile: "the video's `upload.status`, then its `transcode.status` and tags; else `HEAD` of the upload link; a create whose answer was lost is found among the account's videos (`GET /me/videos`)",
                 quotas: "none bundled (Vimeo's are weekly bytes per plan); 429 waits for `X-RateLimit-Reset`"))
         d.settings = ["access_token"]
         return d

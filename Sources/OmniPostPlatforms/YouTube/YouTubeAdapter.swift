@@ -55,6 +55,15 @@ public struct YouTubeAdapter: PlatformAdapter, SettingsBacked {
         // Hashes what it sends; the last chunk (the one that makes the post) only if it all matches.
         let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
 
+        let id = try await upload(job, &session, &offset, &bytesSent, &failures, reader: reader, checkpoint: checkpoint, progress: progress)
+        // The video exists; its cover is part of the delivery (its failures are the cover's own, not the upload's).
+        return try await setCover(job, outcome(id, bytesSent))
+    }
+
+    /// The bytes, chunk by chunk, until YouTube answers with the video's id.
+    func upload(_ job: UploadJob, _ session: inout String?, _ offset: inout Int64, _ bytesSent: inout Int64, _ failures: inout Int, reader: PinnedReader,
+                checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
+                progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> String {
         while true {
             if session == nil {
                 let s = try await startSession(job)
@@ -71,7 +80,7 @@ public struct YouTubeAdapter: PlatformAdapter, SettingsBacked {
                 switch reply {
                 case .complete(let id):
                     progress(job.size, job.size)
-                    return await setCover(job, outcome(id, bytesSent))
+                    return id
                 case .offset(let o):
                     offset = o
                     failures = 0
@@ -85,7 +94,7 @@ public struct YouTubeAdapter: PlatformAdapter, SettingsBacked {
                 try await afterTransientFailure(e, failures: &failures)
                 // Where does the upload stand? Resume from the server's offset, not ours.
                 switch try await statusQuery(s, total: job.size) {
-                case .complete(let id): return await setCover(job, outcome(id, bytesSent))
+                case .complete(let id): return id
                 case .offset(let o):
                     offset = o
                     try await checkpoint(UploadCheckpoint(session: s, confirmedOffset: o, bytesSent: bytesSent))
@@ -101,7 +110,7 @@ public struct YouTubeAdapter: PlatformAdapter, SettingsBacked {
     public func reconcile(_ job: UploadJob) async throws -> RemoteState {
         guard let s = job.session else { return .notStarted }
         switch try await statusQuery(s, total: job.size) {
-        case .complete(let id): return .published(await setCover(job, outcome(id, 0)))
+        case .complete(let id): return .published(try await setCover(job, outcome(id, 0)))
         case .offset(let o): return .partial(confirmedOffset: o)
         case .expired: return .notStarted
         }
@@ -111,24 +120,44 @@ public struct YouTubeAdapter: PlatformAdapter, SettingsBacked {
         PublishOutcome(remoteId: id, url: watchBase + id, bytesSent: sent)
     }
 
-    /// thumbnails.set after the video exists. Setting it again replaces it, so a resumed delivery may
-    /// repeat it safely; a refusal is reported on the outcome, never failing the published video.
-    func setCover(_ job: UploadJob, _ out: PublishOutcome) async -> PublishOutcome {
+    /// thumbnails.set after the video exists: part of the delivery. Setting it again replaces it, so a
+    /// resumed delivery repeats it safely. A transient failure (5xx, the network) is tried again here; one
+    /// that persists, a rate limit or a spent quota leaves the delivery unpublished — the next attempt finds
+    /// the video whole (`bytes */T`) and sets the cover then. Only a refusal for good (an unverified
+    /// channel, a bad image) is noted on the outcome without failing the video, which is up already.
+    func setCover(_ job: UploadJob, _ out: PublishOutcome) async throws -> PublishOutcome {
         guard let cover = job.coverPath else { return out }
         var out = out
-        do {
-            guard let data = FileManager.default.contents(atPath: cover) else { throw DeliveryError(.permanent, .unreadable, "cover \(cover) missing") }
-            let resp = try await send(url: account.endpoint + "/upload/youtube/v3/thumbnails/set?videoId=\(out.remoteId)", method: .POST,
-                                      headers: [("Content-Type", cover.hasSuffix(".png") ? "image/png" : "image/jpeg")], body: ByteBuffer(bytes: data))
-            if resp.status == 200 { out.coverSet = true } else {
-                out.coverSet = false
-                out.coverError = classify(resp, during: "setting the thumbnail").message
-            }
-        } catch {
+        guard let data = FileManager.default.contents(atPath: cover) else {
             out.coverSet = false
-            out.coverError = "\(error)"
+            out.coverError = "cover \(cover) missing"
+            return out
         }
-        return out
+        var failures = 0
+        while true {
+            let e: DeliveryError
+            do {
+                let resp = try await send(url: account.endpoint + "/upload/youtube/v3/thumbnails/set?videoId=\(out.remoteId)", method: .POST,
+                                          headers: [("Content-Type", cover.hasSuffix(".png") ? "image/png" : "image/jpeg")], body: ByteBuffer(bytes: data))
+                if resp.status == 200 {
+                    out.coverSet = true
+                    return out
+                }
+                e = classify(resp, during: "setting the thumbnail of \(out.remoteId)")
+            } catch let d as DeliveryError {
+                e = d
+            }
+            switch e.kind {
+            case .permanent:
+                out.coverSet = false
+                out.coverError = e.message
+                return out
+            case .retryNow where e.code != .authRevoked:
+                try await afterTransientFailure(e, failures: &failures)
+            default:
+                throw e
+            }
+        }
     }
 
     enum ChunkReply { case offset(Int64), complete(String), expired }

@@ -11,7 +11,7 @@ import OmniPostCore
 /// expiry), `app.bsky.video.uploadVideo` (raw body; the same bytes again answer 409 `already_exists`
 /// with the blob), `getJobStatus` (done after `processingMs`; `failProcessing` fails it),
 /// `getUploadLimits` (25 videos a day unless set), `uploadBlob`, and posts: `createRecord` (record key
-/// a TID when given, one that exists refused; text ≤ 300 graphemes; facets inside the text; a video
+/// a TID when given, one that exists refused; text ≤ 300 graphemes and ≤ 3000 UTF-8 bytes; facets inside the text; a video
 /// embed must name a blob this account uploaded), `getRecord`, `listRecords`, `resolveHandle`.
 /// `RateLimit-*` headers on every PDS answer; `rateLimitInits` answers `createRecord` 429.
 enum BlueskyRoutes: SandboxPlatform {
@@ -165,6 +165,8 @@ enum BlueskyRoutes: SandboxPlatform {
             let rkey = j["rkey"] as? String ?? ATProto.tid()
             guard ATProto.isTID(rkey) else { return fail(.badRequest, "InvalidRequest", "rkey must be a TID") }
             if await state.bskyRecord(did: did, rkey: rkey) != nil { return fail(.badRequest, "InvalidRequest", "Record already exists") }
+            // The lexicon's two limits, as @atproto/lexicon checks them: maxLength counts UTF-8 bytes, then graphemes.
+            if text.utf8.count > 3000 { return fail(.badRequest, "InvalidRecord", "Invalid app.bsky.feed.post record: Record/text must not be longer than 3000 characters") }
             if text.count > 300 { return fail(.badRequest, "InvalidRecord", "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes") }
             let bytes = text.utf8.count
             for f in record["facets"] as? [[String: Any]] ?? [] {

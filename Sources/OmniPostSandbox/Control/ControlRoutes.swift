@@ -12,6 +12,11 @@ enum ControlRoutes {
             let data = try JSONCoding.encoder().encode(["videos": videos])
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+        // Which sandbox this is (its folder): a command run beside the daemon makes sure the port it
+        // remembered is its pipeline's sandbox before using it.
+        router.get("/sandbox/identity") { _, _ -> Response in
+            SandboxHTTP.json(.ok, ["root": state.root.standardizedFileURL.path])
+        }
         router.get("/sandbox/stats") { _, _ -> Response in
             let data = try JSONCoding.encoder().encode(await state.stats)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -8,7 +8,9 @@ import OmniPostCore
 /// Vimeo's API as its upload flow uses it (developer.vimeo.com/api/upload/videos): `POST /me/videos`
 /// with `upload.approach = tus` makes the video and answers its tus `upload_link` (an upload on the
 /// sandbox's tus server); `GET /videos/{id}` says `upload.status` (in_progress → complete once every
-/// byte arrived); `PUT /videos/{id}/tags`; `DELETE /videos/{id}`. Bearer tokens that never expire;
+/// byte arrived) and `transcode.status` (in_progress → complete, or error: developer.vimeo.com/api/upload/videos
+/// "Verifying the upload"); `GET /me/videos` lists the account's videos (paged, `sort=date`,
+/// `direction`); `PUT /videos/{id}/tags`; `DELETE /videos/{id}`. Bearer tokens that never expire;
 /// errors as Vimeo's JSON (`error`, `error_code`, `developer_message`); `X-RateLimit-*` on every answer,
 /// `rateLimitInits` answered 429 with the reset as Vimeo gives it (a date).
 enum VimeoRoutes: SandboxPlatform {
@@ -23,10 +25,20 @@ enum VimeoRoutes: SandboxPlatform {
     }
 
     static func resource(_ v: SandboxState.VimeoVideo, base: String) -> [String: Any] {
-        ["uri": "/videos/\(v.id)", "link": base + "/vimeo/\(v.id)", "name": v.name, "description": v.description,
-         "privacy": ["view": v.privacy], "status": v.complete ? "available" : "uploading",
-         "upload": ["approach": "tus", "upload_link": base + "/tus/files/\(v.uploadID)", "size": v.size, "status": v.complete ? "complete" : "in_progress"],
-         "transcode": ["status": v.complete ? "complete" : "in_progress"], "tags": v.tags.map { ["name": $0] }]
+        let transcode = v.transcode
+        // `status` as Vimeo words it: uploading, then transcoding, then available (or transcoding_error).
+        let status = !v.complete ? "uploading" : transcode == "error" ? "transcoding_error" : transcode == "complete" ? "available" : "transcoding"
+        return ["uri": "/videos/\(v.id)", "link": base + "/vimeo/\(v.id)", "name": v.name, "description": v.description.isEmpty ? NSNull() : v.description,
+                "privacy": ["view": v.privacy], "status": status, "created_time": timestamp(v.created),
+                "upload": ["approach": "tus", "upload_link": base + "/tus/files/\(v.uploadID)", "size": v.size, "status": v.complete ? "complete" : "in_progress"],
+                "transcode": ["status": transcode], "tags": v.tags.map { ["name": $0] }]
+    }
+
+    /// Vimeo's timestamps: ISO 8601 with a numeric offset (`2026-01-05T10:00:00+00:00`).
+    static func timestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withColonSeparatorInTimeZone]
+        return f.string(from: d).replacingOccurrences(of: "Z", with: "+00:00")
     }
 
     static func authorized(_ req: Request, state: SandboxState) async -> String? {
@@ -87,6 +99,21 @@ enum VimeoRoutes: SandboxPlatform {
             await state.holdFinalReply()
             return SandboxHTTP.json(.ok, resource(v, base: baseURL()), headers: limits())
         }
+        router.get("/me/videos") { req, _ -> Response in
+            await state.count("vimeo.list")
+            guard let account = await authorized(req, state: state) else { return unauthenticated }
+            let q = req.uri.queryParameters
+            let perPage = min(100, max(1, Int(q.get("per_page") ?? "") ?? 25)), page = max(1, Int(q.get("page") ?? "") ?? 1)
+            var all = await state.vimeoVideos(of: account)
+            if q.get("direction") == "asc" { all.reverse() }
+            let slice = all.dropFirst((page - 1) * perPage).prefix(perPage)
+            let last = max(1, (all.count + perPage - 1) / perPage)
+            func at(_ n: Int) -> String { "/me/videos?page=\(n)&per_page=\(perPage)" }
+            return SandboxHTTP.json(.ok, ["total": all.count, "page": page, "per_page": perPage,
+                                          "paging": ["next": page < last ? at(page + 1) : NSNull(), "previous": page > 1 ? at(page - 1) : NSNull(),
+                                                     "first": at(1), "last": at(last)] as [String: Any],
+                                          "data": slice.map { resource($0, base: baseURL()) }], headers: limits())
+        }
         router.get("/videos/:id") { req, ctx -> Response in
             await state.count("vimeo.get")
             guard let account = await authorized(req, state: state) else { return unauthenticated }
@@ -101,6 +128,15 @@ enum VimeoRoutes: SandboxPlatform {
             guard let v = await state.vimeoVideo(id), v.account == account else { return error(.notFound, "The requested video couldn't be found.", code: 5000) }
             var req = req
             let body = try await req.collectBody(upTo: 1 << 20)
+            await state.count("vimeo.tags")
+            if let code = await state.takeFollowUpFault() {
+                if code == 429 {
+                    var h = limits(remaining: 0, reset: Date().addingTimeInterval(2))
+                    h[.retryAfter] = "2"
+                    return error(.tooManyRequests, "Too many API requests.", code: 9000, headers: h)
+                }
+                return error(.init(code: code), "Something strange occurred.", code: 9999)
+            }
             let tags = ((try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
             await state.setVimeoTags(id, tags)
             return SandboxHTTP.json(.ok, ["data": tags.map { ["name": $0] }, "total": tags.count], headers: limits())

@@ -33,6 +33,10 @@ enum YouTubeRoutes: SandboxPlatform {
                   let video = await state.allVideos().first(where: { $0.id == vid && $0.account == account }) else {
                 return SandboxHTTP.googleError(404, "videoNotFound", "The video that you are trying to update cannot be found.")
             }
+            if let code = await state.takeFollowUpFault() {
+                return code == 429 ? SandboxHTTP.googleError(429, "rateLimitExceeded", "Too many requests.")
+                    : SandboxHTTP.googleError(code, "backendError", "Backend Error")
+            }
             let type = SandboxHTTP.header(req, "Content-Type") ?? ""
             guard type.hasPrefix("image/jpeg") || type.hasPrefix("image/png") else {
                 return SandboxHTTP.googleError(400, "invalidImage", "The provided image content is invalid.")
