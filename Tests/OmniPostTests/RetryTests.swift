@@ -13,7 +13,7 @@ import Testing
     /// Every platform whose sandbox can fail an upload's processing: the target's processing fails, the
     /// drop is `partial` (YouTube published), the retry brings it back, and the second run publishes the
     /// failed target with a new upload — one post per target on the platform, YouTube not sent again.
-    @Test(.timeLimit(.minutes(5)), arguments: ["x", "linkedin", "instagram", "facebook", "threads", "bluesky"])
+    @Test(.timeLimit(.minutes(5)), arguments: ["x", "linkedin", "instagram", "facebook", "threads", "bluesky", "reddit"])
     func aFailedProcessingIsUploadedAnewOnRetryAndPublishedTargetsAreSkipped(platform: String) async throws {
         let dir = try TempDir()
         let target = "\(platform):main"

@@ -179,10 +179,10 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
         guard let s = try session(job) else { return .notStarted }
         if let found = try await findPost(s) { return .published(found) }
         // Not posted: from the blob (or the job) on; the upload itself is never sent twice when a job exists.
-        // A job the video service failed is said so (a retry then uploads anew); one it forgot starts afresh.
+        // A job the video service failed is said so (a retry then uploads anew); one it forgot is sent again
+        // by `publish` under the same record key.
         if s.blob == nil, let jobId = s.jobId {
             let r = try await xrpc(.GET, videoService, "app.bsky.video.getJobStatus", query: [("jobId", jobId)], auth: .none)
-            if r.status == 404 || r.error == "NotFound" { return .notStarted }
             let st = (r.json?["jobStatus"] as? [String: Any]) ?? r.json ?? [:]
             if r.status == 200, st["state"] as? String == "JOB_STATE_FAILED" {
                 throw DeliveryError(.permanent, .platformError, "Bluesky could not process the video: \(st["error"] as? String ?? "") \(st["message"] as? String ?? "")")

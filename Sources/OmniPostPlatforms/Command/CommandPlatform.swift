@@ -8,9 +8,9 @@ public enum CommandPlatform: PlatformModule {
         var d = PlatformDescriptor(
             name: "command", displayName: "Command", apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any",
             accountFields: ["run (program and arguments, a list; never a shell)", "timeout (default 30m)", "retry_exit_codes (default [75])",
-                            "pass_env (names of the daemon's environment variables the program is given; by default only PATH, HOME, LANG, TZ and the like)"],
+                            "pass_env (variable names; an `OMNIPOST_` one is refused)"],
             capabilities: .init(
-                upload: "the program is run with the rendition's path as its last argument and the delivery document on stdin",
+                upload: "the program is run with a private name for the rendition as its last argument (the file opened without following a link and checked against its sha256, then hard-linked — or copied — from that descriptor into a 0700 folder in the drop's work/ folder, keeping its file name; removed afterwards) and the delivery document on stdin; its environment is PATH, HOME, USER, LANG/LC_*, TZ, TMPDIR and the like, its own `OMNIPOST_DELIVERY_ID`/`_DROP_ID`/`_TARGET`/`_RETRY`, and what `pass_env` names — never the daemon's secrets",
                 nativeScheduling: false, covers: "none",
                 reconcile: "run again with `\"retry\": true` in the document: the program checks whether it already posted",
                 quotas: "none"))

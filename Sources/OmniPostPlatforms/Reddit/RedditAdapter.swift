@@ -64,7 +64,9 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
 
     /// The persisted remote side.
     struct Session: Codable {
-        enum Phase: String, Codable { case uploading, uploaded, submitting, submitted }
+        /// `failed`: Reddit said (on the asset's WebSocket) that it could not process the video — no post came
+        /// of it, for sure; kept so that a reconcile can say so (and a person's retry uploads anew).
+        enum Phase: String, Codable { case uploading, uploaded, submitting, submitted, failed }
         var username: String
         var subreddit: String
         var title: String
@@ -75,6 +77,23 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
         /// When the submit left (epoch seconds): posts made since then are candidates.
         var submittedAt: Double?
         var phase: Phase
+        /// What Reddit said when its processing failed.
+        var failure: String? = nil
+    }
+
+    /// Reddit's word that the video could not be processed, checkpointed before it is reported: the
+    /// session is then known never to become a post.
+    func processingFailed(_ session: Session, _ why: String, sent: Int64, size: Int64,
+                          checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> DeliveryError {
+        var s = session
+        s.phase = .failed
+        s.failure = why
+        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: size, bytesSent: sent))
+        return Self.failedError(s)
+    }
+
+    static func failedError(_ s: Session) -> DeliveryError {
+        DeliveryError(.permanent, .rejectedByPlatform, "Reddit could not process the video for r/\(s.subreddit): \(s.failure ?? "no reason given")")
     }
 
     public func publish(
@@ -120,7 +139,9 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
             // Reddit may still be processing it — never submit again.
             let socket: RedditResultSocket? = if let ws = s.websocketURL { await RedditResultSocket.open(url: ws, tls: settings.tls) } else { nil }
             defer { if let socket { Task { await socket.close() } } }
-            return try await settle(s, socket: socket, sent: sent)
+            return try await settle(s, socket: socket, sent: sent, size: job.size, checkpoint: checkpoint)
+        case .failed:
+            throw Self.failedError(s)
         }
     }
 
@@ -128,7 +149,8 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
     /// how it ended — a post (published), a failed processing (no post: rejected) — or the window for it
     /// passes. A submit whose answer was lost waits `settleWindow` and then asks a person
     /// (`uncertain_post`); a taken one, `resultTimeout`.
-    func settle(_ s: Session, socket: RedditResultSocket?, sent: Int64) async throws -> PublishOutcome {
+    func settle(_ s: Session, socket: RedditResultSocket?, sent: Int64, size: Int64,
+                checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> PublishOutcome {
         let since = s.submittedAt.map { Date(timeIntervalSince1970: $0) } ?? Date()
         let until = since.addingTimeInterval(s.phase == .submitting ? settleWindow.seconds : resultTimeout.seconds)
         var pacer = poll.pacer()
@@ -137,7 +159,7 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
             try await pacer.pace()
             switch await socket?.said() {
             case .failed(let why):
-                throw DeliveryError(.permanent, .rejectedByPlatform, "Reddit could not process the video for r/\(s.subreddit): \(why)")
+                throw try await processingFailed(s, why, sent: sent, size: size, checkpoint: checkpoint)
             case .success(let redirect):
                 if let id = Self.postID(redirect) { return PublishOutcome(remoteId: id, url: Self.siteURL(redirect), bytesSent: sent) }
             case nil: break
@@ -184,12 +206,12 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
         } catch let e as DeliveryError where e.code == .networkError {
             // The answer was lost: the post may exist, or be processing. The asset's WebSocket, already
             // open, still says how it ends — a failed processing is heard at once, not after the settle window.
-            return try await settle(s, socket: socket, sent: sent)
+            return try await settle(s, socket: socket, sent: sent, size: job.size, checkpoint: checkpoint)
         }
         guard r.status == 200, let json = r.json?["json"] as? [String: Any] else {
             let e = reddit.failure(r, during: "submitting the post")
             // A 5xx leaves the submit uncertain just the same.
-            if r.status >= 500 { return try await settle(s, socket: socket, sent: sent) }
+            if r.status >= 500 { return try await settle(s, socket: socket, sent: sent, size: job.size, checkpoint: checkpoint) }
             throw e
         }
         if let e = RedditAPI.submitErrors(json["errors"] as? [[Any]] ?? []) {
@@ -203,7 +225,7 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
         let said = await socket?.outcome(within: resultTimeout)
         switch said {
         case .failed(let why):
-            throw DeliveryError(.permanent, .rejectedByPlatform, "Reddit could not process the video for r/\(s.subreddit): \(why)")
+            throw try await processingFailed(s, why, sent: sent, size: job.size, checkpoint: checkpoint)
         case .success(let redirect):
             if let id = Self.postID(redirect) { return PublishOutcome(remoteId: id, url: Self.siteURL(redirect), bytesSent: sent) }
             fallthrough
@@ -218,6 +240,7 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
         switch s.phase {
         case .uploading: return .notStarted
         case .uploaded: return .processing
+        case .failed: throw Self.failedError(s)
         case .submitting, .submitted:
             if let found = try await findPost(s) { return .published(outcome(found, 0)) }
             return .processing

@@ -9,7 +9,7 @@ public enum WebhookPlatform: PlatformModule {
             name: "webhook", displayName: "Webhook", apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any",
             accountFields: ["url", "secret (HMAC-SHA256 key)", "include_media", "headers"],
             capabilities: .init(
-                upload: "POST of the delivery document (JSON), or multipart with the rendition; signed `OmniPost-Signature: t=…,v1=…`",
+                upload: "POST of the delivery document (JSON), or multipart with the rendition (opened once without following a link, checked against its sha256, signed and sent from that descriptor); signed `OmniPost-Signature: t=…,v1=…`",
                 nativeScheduling: false, covers: "none",
                 reconcile: "none possible: sent again with the same `Idempotency-Key` for the receiver to drop",
                 quotas: "none; 429/5xx back off (Retry-After when given)"))
