@@ -44,7 +44,8 @@ struct CheckCommand: AsyncParsableCommand {
             let rules = Self.pipeline(for: f, among: pipelines)
             var found: [OmniError]
             if kind == .clipList {
-                let (list, listProblems) = ClipList.check(path: f, displayName: f)
+                let (list, listProblems) = ClipList.check(path: f, displayName: f,
+                                                          maxEntries: rules?.config.sidecar.maxListEntries ?? ClipList.defaultMaxEntries)
                 found = listProblems
                 if let list, let rules {
                     for entry in list.entries {
@@ -72,7 +73,7 @@ struct CheckCommand: AsyncParsableCommand {
     /// Prints a file's problems, one line each (`file:line:col: code: message`), or `file: ok`; returns how many.
     static func report(_ f: String, _ problems: [OmniError], note: String?) -> Int {
         for e in problems {
-            print("\(e.location.map { "\($0)" } ?? f): \(e.code): \(e.message)")
+            print(TerminalText.escape("\(e.location.map { "\($0)" } ?? f): \(e.code): \(e.message)"))
         }
         if problems.isEmpty {
             print("\(f): ok")
