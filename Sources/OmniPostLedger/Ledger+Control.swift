@@ -102,17 +102,8 @@ extension Ledger {
                 // Held, not failed: a person asks for it now (a raised quota, `accounts set-token` after
                 // an auth hold). The claim looks at every gate again and holds it anew if one is still shut;
                 // one held for its credentials reconciles its session before anything is sent.
-                d.notBefore = nil
-                d.gate = nil
-                d.errorCode = nil
-                d.errorMessage = nil
-                d.updatedAt = now
-                try d.update(db)
-                var e = EventRecord(at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: "control", fromState: "ready",
-                                    toState: "ready", detail: "released by \(who) from its \(gate) hold; looked at again now"
-                                        + (d.remoteSession != nil ? "; its session is reconciled before anything is sent" : ""))
-                try e.insert(db)
-                events.append(e)
+                try Self.release(&d, stage: "control", detail: "released by \(who) from its \(gate) hold; looked at again now"
+                                    + (d.remoteSession != nil ? "; its session is reconciled before anything is sent" : ""), at: now, db: db, events: &events)
                 return RetriedDelivery(delivery: d, requeued: false, heldBy: gate)
             }
             guard d.state == .failed else {
@@ -142,6 +133,19 @@ extension Ledger {
         }
     }
 
+    /// Lets a held delivery go: no time, no gate, no stale reason; the claim reads every gate again.
+    static func release(_ d: inout DeliveryRecord, stage: String, detail: String, at now: Double, db: Database, events: inout [EventRecord]) throws {
+        d.notBefore = nil
+        d.gate = nil
+        d.errorCode = nil
+        d.errorMessage = nil
+        d.updatedAt = now
+        try d.update(db)
+        var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: stage, fromState: "ready", toState: "ready", detail: detail)
+        try e.insert(db)
+        events.append(e)
+    }
+
     /// Holds a person's retry lets go: what the queue re-evaluates at the claim anyway. A schedule is the
     /// sidecar's own wish and a cancel hold belongs to a cancel under way: those stay.
     public static let releasableGates: Set<String> = ["quota", "breaker", "retry", "auth"]
@@ -159,16 +163,7 @@ extension Ledger {
                   AND COALESCE((SELECT a.error_code FROM attempts a WHERE a.delivery_id = deliveries.id ORDER BY a.id DESC LIMIT 1), '') != 'quota_exhausted'
                 """)
             for var d in held {
-                d.notBefore = nil
-                d.gate = nil
-                d.errorCode = nil
-                d.errorMessage = nil
-                d.updatedAt = now
-                try d.update(db)
-                var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: "queue", fromState: "ready",
-                                    toState: "ready", detail: "quota hold looked at again: \(reason)")
-                try e.insert(db)
-                events.append(e)
+                try Self.release(&d, stage: "queue", detail: "quota hold looked at again: \(reason)", at: now, db: db, events: &events)
             }
             return held.count
         }
