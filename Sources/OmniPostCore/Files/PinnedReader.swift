@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads the file being uploaded chunk by chunk while hashing it, and refuses to hand out the *last*
 /// chunk — the request that makes the post, on every platform — unless the bytes read add up to the
@@ -20,23 +23,56 @@ public final class PinnedReader: @unchecked Sendable {
         self.expected = expected?.isEmpty == true ? nil : expected
     }
 
+    /// The file, opened once (`O_NOFOLLOW`: a name swapped for a link is refused) and read by position from
+    /// then on: every chunk comes from the same file, whatever happens to its name meanwhile.
+    private var fd: Int32 = -1
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    private func descriptor() throws -> Int32 {
+        if fd >= 0 { return fd }
+        let f = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard f >= 0 else {
+            let e = errno
+            if e == ELOOP { throw changed("its name is now a link") }
+            throw OmniError(.unreadable, "\((path as NSString).lastPathComponent) cannot be read (\(String(cString: strerror(e))))")
+        }
+        var st = stat()
+        guard fstat(f, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            close(f)
+            throw OmniError(.notRegularFile, "\((path as NSString).lastPathComponent) is \(UserFile.kindName(mode: st.st_mode)), not a regular file")
+        }
+        fd = f
+        return f
+    }
+
+    private func read(_ f: Int32, at offset: Int64, count: Int) throws -> Data {
+        var out = Data(count: count)
+        var got = 0
+        while got < count {
+            let n = out.withUnsafeMutableBytes { pread(f, $0.baseAddress! + got, count - got, off_t(offset + Int64(got))) }
+            if n < 0 { if errno == EINTR { continue }; throw OmniError(.unreadable, "\((path as NSString).lastPathComponent) cannot be read (\(String(cString: strerror(errno))))") }
+            if n == 0 { break }
+            got += n
+        }
+        return out.prefix(got)
+    }
+
     public func chunk(from: Int64, count: Int) throws -> Data {
         lock.lock(); defer { lock.unlock() }
-        let h = try UserFile.open(path: path)
-        defer { try? h.close() }
+        let f = try descriptor()
         if from != hashedTo {
             hasher = SHA256()
             hashedTo = 0
-            try h.seek(toOffset: 0)
             while hashedTo < from {
                 let n = Int(min(Int64(FileHashing.bufferSize), from - hashedTo))
-                guard let d = try h.read(upToCount: n), !d.isEmpty else { throw changed("it is shorter than the \(from) bytes already sent") }
+                let d = try read(f, at: hashedTo, count: n)
+                guard !d.isEmpty else { throw changed("it is shorter than the \(from) bytes already sent") }
                 hasher.update(data: d)
                 hashedTo += Int64(d.count)
             }
         }
-        try h.seek(toOffset: UInt64(from))
-        let data = try h.read(upToCount: count) ?? Data()
+        let data = try read(f, at: from, count: count)
         guard data.count == count else { throw changed("it is shorter than expected (\(from + Int64(data.count)) of \(size) bytes)") }
         hasher.update(data: data)
         hashedTo = from + Int64(count)
