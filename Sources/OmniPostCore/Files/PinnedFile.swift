@@ -43,6 +43,21 @@ public final class PinnedFile: @unchecked Sendable {
         }
     }
 
+    /// Adopts a descriptor the caller opened and checked (relative to a folder descriptor, without
+    /// following a link); closed with this object.
+    public init(adopting fd: Int32, path: String) throws {
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw OmniError(.sourceChanged, "\((path as NSString).lastPathComponent) is not a regular file")
+        }
+        self.fd = fd
+        self.path = path
+        size = Int64(st.st_size)
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+
     deinit { close(fd) }
 
     /// Whether `path` (not followed) is still this very file.
@@ -55,11 +70,21 @@ public final class PinnedFile: @unchecked Sendable {
     /// made from the descriptor (`/proc/self/fd`), or — where the file system cannot link there — a copy
     /// made from it and checked. The caller removes it with `removePrivate`.
     public func privateName(in dir: String, name: String) throws -> String {
+        try privateName(in: dir, name: name, copying: true)!
+    }
+
+    /// `privateName`, or — with `copying` false, where no hard link can be made (another file system) —
+    /// nil rather than a copy: a multi-gigabyte clip is not copied only to be read once.
+    public func privateName(in dir: String, name: String, copying: Bool) throws -> String? {
         let folder = (dir as NSString).appendingPathComponent(".omnipost-private-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
         guard mkdir(folder, 0o700) == 0 else { throw OmniError(.internalError, "cannot create \(folder): \(String(cString: strerror(errno)))") }
         let dst = (folder as NSString).appendingPathComponent(name.isEmpty || name.contains("/") ? "media" : name)
         if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, dst, AT_SYMLINK_FOLLOW) == 0, isStill(dst) { return dst }
         unlink(dst)
+        guard copying else {
+            rmdir(folder)
+            return nil
+        }
         // Another file system (or none that links): a copy from the descriptor, read back and compared.
         let out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard out >= 0 else { throw OmniError(.internalError, "cannot create \(dst): \(String(cString: strerror(errno)))") }

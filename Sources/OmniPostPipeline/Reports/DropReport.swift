@@ -46,6 +46,9 @@ struct DropReport: Codable, Sendable {
     var duplicateOf: String?
     /// Where the originals are now, relative to the pipeline root.
     var originals: String
+    /// Originals that were not filed there, each with why (gone from where they were taken, their
+    /// folder swapped for a link, changed since): absent when every original was filed.
+    var notFiled: [String]?
     var targets: [Target]
     var receivedAt: Date
     var finishedAt: Date

@@ -14,15 +14,10 @@ extension PipelineContext {
     func changedSinceTaken(_ drop: DropRecord, path: String?) throws -> String? {
         guard let path else { return nil }
         guard let row = try ledger.files(ofDrop: drop.id).first(where: { $0.path == path }) else { return nil }
-        var st = stat()
-        guard lstat(inboxPath(path), &st) == 0 else { return nil }
-        let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
-        if Int64(st.st_ino) != row.inode { return "it was replaced by another file" }
-        if Int64(st.st_size) != row.size { return "it changed size (\(row.size) → \(st.st_size) bytes)" }
-        // Within a microsecond is the same time: a recorded mtime may have gone through `Date` (whose
-        // reference-date arithmetic rounds below that); a rewrite moves it by far more.
-        if abs(mtime - row.mtime) > 1e-6 { return "it was written to again" }
-        return nil
+        // Reached without following a link on the way: a folder swapped for a link is not "a new version"
+        // (whoever reads or files the file finds it unreachable and says so).
+        guard case .here(let taken) = TakenFile.locate(path, in: try openInbox()) else { return nil }
+        return taken.change(from: row)
     }
 
     /// `changedSinceTaken`, and when the file did change, the watcher is asked to look at it again: a

@@ -115,25 +115,56 @@ struct ArchiveStage: Stage {
                 || drop.sourceFileId.map { try ctx.ledger.isWaiting(fileId: $0) } == true
         }
         let markers = ctx.config.watch.readyMarker ? [drop.clipPath, shared ? nil : drop.sidecarPath].compactMap { $0.map { $0 + ".ready" } } : []
-        var filed: [String] = []
+        var filed: [String] = [], notFiled: [String] = []
+        // Every original is reached from the inbox folder's descriptor and moved between open folders
+        // (TakenFile, BeneathDirectory.move), never by a path re-resolved through the inbox: a subfolder
+        // swapped for a link to elsewhere while the drop waited moves nothing from there.
+        let inbox = try ctx.openInbox()
+        try FileManager.default.createDirectory(at: destDir, withIntermediateDirectories: true)
+        let dest = try BeneathDirectory(path: destDir.path)
+        let rows = try ctx.ledger.files(ofDrop: drop.id)
         for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + drop.assets + markers {
-            let src = URL(fileURLWithPath: ctx.inboxPath(rel))
-            let dst = destDir.appendingPathComponent(rel)
-            if !shared || rel != drop.sidecarPath, let why = try ctx.changedSinceTakenNoted(drop, path: rel) {
+            let taken: TakenFile
+            switch TakenFile.locate(rel, in: inbox) {
+            case .here(let t): taken = t
+            case .unreachable(let why):
+                // Not where it was taken (its folder is now a link to elsewhere): nothing is moved from
+                // there; the report and the ledger say where the original was not found.
+                notFiled.append("\(rel): \(why); nothing was moved from there")
+                try ctx.ledger.note(dropId: drop.id, stage: name, state: "not_filed", detail: "\(rel) was not filed: \(why); nothing was moved from there")
+                continue
+            case .gone:
+                if !markers.contains(rel), dest.lstat(rel) == nil {
+                    // Gone from the inbox before we got to it (deleted by the user): say so, lose nothing else.
+                    ctx.logger.warning("original disappeared before archiving", metadata: ["omnipost.drop": "\(drop.id)", "omnipost.file": "\(rel)"])
+                    notFiled.append("\(rel): gone from where it was taken")
+                    try ctx.ledger.note(dropId: drop.id, stage: name, state: "not_filed", detail: "\(rel) was gone from where it was taken")
+                }
+                continue
+            }
+            if !shared || rel != drop.sidecarPath, let row = try ctx.takenRow(drop, path: rel, rows: rows), let why = taken.change(from: row) {
                 // Rewritten after its post went out: the new bytes are not what was published. They stay
                 // in the inbox, where they come in as a new file; the report says so.
+                ctx.arriving.writing.recheck(rel)
+                notFiled.append("\(rel): changed after it was used (\(why)); the new version was left in the inbox")
                 try ctx.ledger.note(dropId: drop.id, stage: name, state: "left_in_inbox",
                                     detail: "\(rel) changed after it was used (\(why)); the new version was left in the inbox")
                 continue
             }
             filed.append(rel)
-            if shared && rel == drop.sidecarPath {
-                if FileManager.default.fileExists(atPath: src.path) { try SafeFiles.copyOriginal(from: src, to: dst) }
-            } else if FileManager.default.fileExists(atPath: src.path) || isSymlink(src.path) {
-                try SafeFiles.moveOriginal(from: src, to: dst)
-            } else if !markers.contains(rel), !FileManager.default.fileExists(atPath: dst.path) {
-                // Gone from the inbox before we got to it (deleted by the user): say so, lose nothing else.
-                ctx.logger.warning("original disappeared before archiving", metadata: ["omnipost.drop": "\(drop.id)", "omnipost.file": "\(rel)"])
+            let parts = rel.split(separator: "/").map(String.init)
+            let destFolder = try dest.subdirectory(parts.dropLast().joined(separator: "/"), create: true)
+            do {
+                if shared && rel == drop.sidecarPath {
+                    if BeneathDirectory.isRegular(taken.st) { try taken.folder.copy(taken.name, expected: taken.st, to: destFolder, as: taken.name) }
+                } else {
+                    try taken.folder.move(taken.name, expected: taken.st, to: destFolder, as: taken.name)
+                }
+            } catch let e as OmniError where e.code == .sourceChanged {
+                // Swapped in the instant between the check and the move: left where it is, said so.
+                filed.removeLast()
+                notFiled.append("\(rel): \(e.message)")
+                try ctx.ledger.note(dropId: drop.id, stage: name, state: "not_filed", detail: "\(rel) was not filed: \(e.message)")
             }
         }
         // Newer versions of the files just filed, recorded meanwhile, went with them: none becomes a drop.
@@ -144,7 +175,8 @@ struct ArchiveStage: Stage {
             drop.clipBytes = drop.clipBytes ?? facts.bytes
             drop.clipSha256 = facts.sha256
         }
-        let report = DropReport(drop: drop, deliveries: deliveries, state: "\(outcome)", originals: relDest, finishedAt: now)
+        var report = DropReport(drop: drop, deliveries: deliveries, state: "\(outcome)", originals: relDest, finishedAt: now)
+        report.notFiled = notFiled.isEmpty ? nil : notFiled
         if outcome != .failed {
             try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
         }
@@ -177,8 +209,4 @@ struct ArchiveStage: Stage {
     /// 1 GiB: a few seconds of hashing on a small NAS; a rejection of a larger file (a huge junk file)
     /// must stay cheap, and its size and name identify it well enough.
     static let identifyLimit: Int64 = 1 << 30
-
-    private func isSymlink(_ path: String) -> Bool {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
-    }
 }

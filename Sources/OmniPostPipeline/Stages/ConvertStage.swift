@@ -23,10 +23,16 @@ struct ConvertStage: Stage {
     func step() async throws -> Bool {
         guard let drop = try ctx.ledger.claimDrop(in: .validated, owner: ctx.owner, lease: 3600, where: lane == .quick ? ConvertStageLanes.quickOnly : nil) else { return false }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id).filter { $0.state == .planned }
+        defer { ctx.removePinnedInputs(drop) }
         do {
             let clipPath = try drop.clipPath.map { try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: $0) }
             // What is converted is what was hashed: a clip changed since (still being written) withdraws the drop.
             try Self.checkPinned(drop, clipPath, "after it was taken")
+            // ffmpeg reads the clip by a name in work/ hard-linked from a descriptor opened where it was
+            // taken, never through the inbox path, whose folders may be swapped for links meanwhile.
+            let ffmpegClip = try drop.clipPath.flatMap { rel in
+                try ctx.pinnedInput(drop, rel: rel, inbox: ctx.openInbox(), rows: ctx.ledger.files(ofDrop: drop.id), copying: false)
+            } ?? clipPath
             let info = try drop.probeJson.map { try JSONCoding.decoder().decode(MediaInfo.self, from: Data($0.utf8)) }
             let manifest = try drop.manifestJson.map { try JSONCoding.decoder().decode(Manifest.self, from: Data($0.utf8)) }
             var renditions: [String: (path: String, sha: String, bytes: Int64)] = [:]
@@ -51,7 +57,7 @@ struct ConvertStage: Stage {
                         throw e
                     } else {
                         do {
-                            r = try await render(drop: drop, delivery: d, clipPath: clipPath, durationS: info?.durationS ?? 0, manifest: manifest)
+                            r = try await render(drop: drop, delivery: d, clipPath: ffmpegClip, durationS: info?.durationS ?? 0, manifest: manifest)
                         } catch {
                             try OmniError.passCancellation(error)
                             if let key = d.specKey { renderErrors[key] = OmniError.wrap(error) }
@@ -74,6 +80,8 @@ struct ConvertStage: Stage {
                     chosen[d.id!] = r
                 } catch {
                     try OmniError.passCancellation(error)
+                    // A slideshow image (or soundtrack) that is not the file taken withdraws the whole drop.
+                    if error is SourceChanged { throw error }
                     failed[d.id!] = OmniError.wrap(error)
                 }
             }
@@ -88,7 +96,7 @@ struct ConvertStage: Stage {
             }
             // The cover comes from the clip, or — for a slideshow — from its first rendition.
             let needsPoster = deliveries.contains { chosen[$0.id!] != nil && PlatformRegistry.descriptor($0.platform)?.needsPoster == true }
-            let cover = try await makeCover(drop: drop, manifest: manifest, clipPath: clipPath ?? chosen.values.first?.path,
+            let cover = try await makeCover(drop: drop, manifest: manifest, clipPath: ffmpegClip ?? chosen.values.first?.path,
                                             poster: needsPoster, durationS: info?.durationS ?? 0)
             let coverAsked = manifest?.coverAtMs != nil || manifest?.coverFile != nil
             for d in deliveries {
@@ -148,7 +156,11 @@ struct ConvertStage: Stage {
         if FileManager.default.fileExists(atPath: out) { return out }
         try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let dir = drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? ""
-        let image = m.coverFile.map { ctx.inboxPath(AssembleStage.join(dir, $0)) }
+        // The cover image as it was taken, through the inbox folder's descriptor: never a path re-resolved
+        // through a folder that may since have been swapped for a link to elsewhere.
+        let image = try m.coverFile.map { f in
+            try ctx.pinnedInput(drop, rel: AssembleStage.join(dir, f), inbox: ctx.openInbox(), rows: ctx.ledger.files(ofDrop: drop.id))
+        }
         try await CoverMaker(tools: ctx.tools).make(clip: clipPath, atMs: m.coverAtMs, image: image, output: out)
         return out
     }
@@ -176,9 +188,13 @@ struct ConvertStage: Stage {
             if spec.slideshow, let show = manifest?.slideshow, let sidecar = drop.sidecarPath {
                 ctx.progress.line("  \(drop.id)  convert    slideshow for \(d.target) …")
                 let dir = (sidecar as NSString).deletingLastPathComponent
+                // Each image and the soundtrack reached from the inbox folder's descriptor, checked against
+                // the file the drop took, and handed to ffmpeg as a private name in work/.
+                let inbox = try ctx.openInbox(), rows = try ctx.ledger.files(ofDrop: drop.id)
                 let input = SlideshowRenderer.Input(
-                    images: show.images.map { (ctx.inboxPath(AssembleStage.join(dir, $0.file)), $0.seconds) },
-                    crossfade: show.crossfade, audio: show.audio.map { ctx.inboxPath(AssembleStage.join(dir, $0)) })
+                    images: try show.images.map { (try ctx.pinnedInput(drop, rel: AssembleStage.join(dir, $0.file), inbox: inbox, rows: rows), $0.seconds) },
+                    crossfade: show.crossfade,
+                    audio: try show.audio.map { try ctx.pinnedInput(drop, rel: AssembleStage.join(dir, $0), inbox: inbox, rows: rows) })
                 _ = try await SlideshowRenderer(tools: ctx.tools).render(input, spec: spec, output: out, verifyAgainst: nil,
                                                                          planner: planner, onProgress: onProgress)
             } else {
