@@ -89,7 +89,7 @@ import Testing
 
     @Test func sidecarBeforeOrAfterItsClipMakesOneDrop() async throws {
         let dir = try TempDir()
-        let config = try TestPipelines.config(root: dir.url, settle: "150ms", grace: "5s")
+        let config = try TestPipelines.config(root: dir.url, settle: "150ms", grace: "30s")
         let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
         defer { Task { await p.close() } }
         let ledger = p.context.ledger
