@@ -43,7 +43,7 @@ func rejectionRun(root: URL, name: String, junk: Int, list: Int) async throws ->
     for sub in ["junk", "list", "good"] { try FileManager.default.createDirectory(at: inbox.appendingPathComponent(sub), withIntermediateDirectories: true) }
     let floorDir = dir.appendingPathComponent("floor")
     try FileManager.default.createDirectory(at: floorDir, withIntermediateDirectories: true)
-    // Junk as it comes: a third text, a third random bytes, a third zeros (placeholders).
+    // Junk as it comes: a third text, a third random bytes, a third zeros (space reserved, never written).
     func junkBytes(_ i: Int) -> Data {
         switch i % 3 {
         case 0: return Data("not a video \(i)\n".utf8)

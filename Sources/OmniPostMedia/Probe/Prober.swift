@@ -30,7 +30,7 @@ public struct Prober: Sendable {
         if kind == .isoBMFF || kind == .matroska, case .incomplete(let why) = Completeness.video(path: path) {
             throw OmniError(.truncatedFile, "\(displayName) is truncated or incomplete: \(why) (an incomplete copy?)", at: where_)
         }
-        // Text, or nothing but zeros (a placeholder, `truncate -s 100G`), is no video container ffprobe
+        // Text, or nothing but zeros (a file reserved with `truncate -s 100G` and never written), is no video container ffprobe
         // reads — and a text file could be a playlist that ffprobe would follow. Answered from the first
         // 4 KiB, without a process: a burst of junk files costs microseconds each, not an ffprobe each.
         if kind == .unknown, let why = ContainerSniff.plainly(path: path) {
