@@ -6,7 +6,7 @@ BIN := .build/debug/omnipost
 # dashboard is driven in real headless Chromium (chromium, chromium-driver) through Selenium.
 TEST_DEBS := prometheus chromium chromium-driver
 
-.PHONY: all deps test-deps debs build samples demo test bench clean
+.PHONY: all deps test-deps debs build samples demo test bench format clean
 
 all: build
 
@@ -68,3 +68,8 @@ bench: deps
 
 clean:
 	rm -rf .build demo-state bench-state $(VENV)
+
+# The committed layout (.swift-format: 4 spaces, 180 columns, existing line breaks kept, no rewriting
+# rules): `swift format` ships with the toolchain.
+format:
+	$(SWIFT) format format --in-place --recursive --configuration .swift-format Sources Tests Package.swift
