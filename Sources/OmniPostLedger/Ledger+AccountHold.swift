@@ -20,8 +20,8 @@ extension Ledger {
                 d.errorMessage = message
                 d.updatedAt = now
                 try d.update(db)
-                var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: "queue",
-                                    fromState: d.state.rawValue, toState: "waiting", detail: "\(code): \(message)")
+                var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: EventStage.queue.rawValue,
+                                    fromState: d.state.rawValue, toState: EventKind.waiting.rawValue, detail: "\(code): \(message)")
                 try e.insert(db)
                 events.append(e)
             }

@@ -2,6 +2,19 @@ import Foundation
 import GRDB
 import OmniPostCore
 
+/// A retried drop's failed delivery whose platform session the new drop's delivery to `target` takes
+/// over (`SessionPolicy.handover`): it reconciles that session before sending anything.
+public struct SessionHandover: Sendable, Equatable {
+    public var from: Int64
+    public var target: String
+    public var session: String
+    public init(from: Int64, target: String, session: String) {
+        self.from = from
+        self.target = target
+        self.session = session
+    }
+}
+
 /// What a person can do to the queue: cancel and retry (`omnipost cancel`, `omnipost retry`).
 extension Ledger {
     /// Cancels a delivery that has not been published. One being uploaded right now (a live lease) is
@@ -33,7 +46,7 @@ extension Ledger {
             d.updatedAt = now
             try d.update(db)
             try db.execute(sql: "UPDATE attempts SET outcome = 'cancelled', finished_at = ? WHERE delivery_id = ? AND outcome IS NULL", arguments: [now, id])
-            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: "control", fromState: from.rawValue,
+            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: from.rawValue,
                                 toState: DeliveryState.cancelled.rawValue, detail: d.errorMessage)
             try e.insert(db)
             events.append(e)
@@ -102,7 +115,7 @@ extension Ledger {
                 // Held, not failed: a person asks for it now (a raised quota, `accounts set-token` after
                 // an auth hold). The claim looks at every gate again and holds it anew if one is still shut;
                 // one held for its credentials reconciles its session before anything is sent.
-                try Self.release(&d, stage: "control", detail: "released by \(who) from its \(gate) hold; looked at again now"
+                try Self.release(&d, stage: EventStage.control.rawValue, detail: "released by \(who) from its \(gate) hold; looked at again now"
                                     + (d.remoteSession != nil ? "; its session is reconciled before anything is sent" : ""), at: now, db: db, events: &events)
                 return RetriedDelivery(delivery: d, requeued: false, heldBy: gate)
             }
@@ -124,7 +137,7 @@ extension Ledger {
             d.sessionPolicy = d.remoteSession != nil ? .retry : nil
             d.updatedAt = now
             try d.update(db)
-            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: "control", fromState: DeliveryState.failed.rawValue,
+            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: DeliveryState.failed.rawValue,
                                 toState: to.rawValue, detail: "retry asked by \(who)" + (d.remoteSession != nil
                                     ? "; its upload session is reconciled first (a post found is recorded, a failed one is replaced by a new upload)" : ""))
             try e.insert(db)
@@ -163,7 +176,7 @@ extension Ledger {
                   AND COALESCE((SELECT a.error_code FROM attempts a WHERE a.delivery_id = deliveries.id ORDER BY a.id DESC LIMIT 1), '') != 'quota_exhausted'
                 """)
             for var d in held {
-                try Self.release(&d, stage: "queue", detail: "quota hold looked at again: \(reason)", at: now, db: db, events: &events)
+                try Self.release(&d, stage: EventStage.queue.rawValue, detail: "quota hold looked at again: \(reason)", at: now, db: db, events: &events)
             }
             return held.count
         }
@@ -189,7 +202,8 @@ extension Ledger {
 
     /// Inside the validate stage's transaction: the new drop's delivery `to` takes over the session of the
     /// retried drop's failed delivery `from`. Refused when another drop took it first.
-    public static func takeOverSession(from: Int64, to newDrop: String, target: String, session: String, db: Database) throws {
+    static func takeOverSession(_ h: SessionHandover, to newDrop: String, db: Database) throws {
+        let (from, target, session) = (h.from, h.target, h.session)
         try db.execute(sql: """
             UPDATE deliveries SET remote_session = NULL, session_policy = NULL,
               error_message = COALESCE(error_message, '') || '; retried: its upload session went to drop ' || ?
@@ -218,9 +232,11 @@ extension Ledger {
     /// Where the archive stage put a finished drop's originals (`archive/…/<id>` or `failed/<id>`).
     public func originalsFolder(dropId: String) throws -> String? {
         try read { db in
-            try String.fetchOne(db, sql: """
-                SELECT detail FROM events WHERE drop_id = ? AND stage = 'archive' AND to_state IN ('archived','failed') ORDER BY id DESC LIMIT 1
+            let e = try EventRecord.fetchOne(db, sql: """
+                SELECT * FROM events WHERE drop_id = ? AND stage = 'archive' AND to_state IN ('archived','failed') ORDER BY id DESC LIMIT 1
                 """, arguments: [dropId])
+            guard case .filed(let folder)? = e?.data else { return nil }
+            return folder
         }
     }
 }

@@ -5,11 +5,16 @@ import OmniPostCore
 extension Ledger {
     /// Claims the oldest drop in `state` whose lease is free or expired. The lease means a crashed
     /// worker's drop is picked up again once the lease runs out, and never by two workers at once.
-    public func claimDrop(in state: DropState, owner: String, lease: Double = 300, where extra: String? = nil) throws -> DropRecord? {
+    /// The stages claim through the named claims (Ledger+DropClaims.swift), which add their condition.
+    public func claimDrop(in state: DropState, owner: String, lease: Double = 300) throws -> DropRecord? {
+        try claimDrop(in: state, owner: owner, lease: lease, condition: nil)
+    }
+
+    func claimDrop(in state: DropState, owner: String, lease: Double, condition: DropCondition?) throws -> DropRecord? {
         try write { db, _ in
             let now = self.now
             var sql = "SELECT * FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
-            if let extra { sql += " AND (\(extra))" }
+            if let condition { sql += " AND (\(condition.sql))" }
             sql += Self.crashGuardSQL
             sql += " ORDER BY created_at LIMIT 1"
             guard var drop = try DropRecord.fetchOne(db, sql: sql, arguments: [state.rawValue, now, now, now]) else { return nil }
@@ -29,11 +34,13 @@ extension Ledger {
 
     /// Moves a drop from `from` to `to`, applying `change`, recording the event, and releasing the lease.
     /// Fails if the drop is no longer in `from` (someone else moved it): the caller drops its work.
+    /// In the same transaction (a validated drop's plan): `handovers` take over a retried drop's upload
+    /// sessions, and `inserting` adds the drop's deliveries — all of it happens, or none.
     @discardableResult
     public func transitionDrop(
-        _ id: String, from: DropState, to: DropState, stage: String, detail: String? = nil,
+        _ id: String, from: DropState, to: DropState, stage: String, detail: String? = nil, data: EventData? = nil,
         change: @Sendable (inout DropRecord) -> Void = { _ in },
-        alsoInTransaction: (@Sendable (Database) throws -> Void)? = nil
+        handovers: [SessionHandover] = [], inserting deliveries: [DeliveryRecord] = []
     ) throws -> DropRecord {
         try write { db, events in
             guard var drop = try DropRecord.fetchOne(db, key: id) else {
@@ -52,8 +59,9 @@ extension Ledger {
             drop.leaseExpiry = nil
             if to.isTerminal { drop.finishedAt = self.now }
             try drop.update(db)
-            try alsoInTransaction?(db)
-            var e = EventRecord(at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: to.rawValue, detail: detail)
+            for h in handovers { try Self.takeOverSession(h, to: id, db: db) }
+            for var d in deliveries { try d.insert(db) }
+            var e = EventRecord(at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: to.rawValue, detail: detail, data: data)
             try e.insert(db)
             events.append(e)
             return drop
@@ -84,7 +92,7 @@ extension Ledger {
         try read { db in
             try String.fetchAll(db, sql: """
                 SELECT detail FROM events WHERE id IN (SELECT MAX(id) FROM events WHERE stage = 'watch' AND to_state = 'watching'
-                GROUP BY substr(detail, 1, instr(detail, ' mode=')))
+                GROUP BY json_extract(data, '$.watching.inbox'))
                 """)
         }
     }
@@ -104,10 +112,13 @@ extension Ledger {
         }
     }
 
-    /// Records a non-transition fact about a drop (e.g. a conversion's progress) in the audit trail.
-    public func note(dropId: String?, deliveryId: Int64? = nil, target: String? = nil, stage: String, state: String, detail: String) throws {
+    /// Records a non-transition fact (e.g. a conversion's progress) in the audit trail: `detail` is the
+    /// sentence a person reads, `data` the facts a reader needs as values.
+    public func note(_ kind: EventKind, stage: EventStage, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil,
+                     detail: String, data: EventData? = nil) throws {
         try write { db, events in
-            var e = EventRecord(at: self.now, dropId: dropId, deliveryId: deliveryId, target: target, stage: stage, toState: state, detail: detail)
+            var e = EventRecord(at: self.now, dropId: dropId, deliveryId: deliveryId, target: target, stage: stage.rawValue, toState: kind.rawValue,
+                                detail: detail, data: data)
             try e.insert(db)
             events.append(e)
         }
@@ -178,14 +189,14 @@ extension Ledger {
                         d.leaseExpiry = nil
                         d.updatedAt = self.now
                         try d.update(db)
-                        var e = EventRecord(at: self.now, dropId: d.id, stage: "startup", fromState: from.rawValue, toState: d.state.rawValue,
+                        var e = EventRecord(at: self.now, dropId: d.id, stage: EventStage.startup.rawValue, fromState: from.rawValue, toState: d.state.rawValue,
                                             detail: "internal_error: quarantined after \(d.crashes) crashes")
                         try e.insert(db)
                         events.append(e)
                     }
                 }
                 n += try Self.clearLeases(owner: owner, db)
-                var e = EventRecord(at: self.now, stage: "startup", toState: "lease_released",
+                var e = EventRecord(at: self.now, stage: EventStage.startup.rawValue, toState: EventKind.leaseReleased.rawValue,
                                     detail: "\(owner) is no longer running\(crashedOwners.contains(owner) ? " (it crashed)" : "")")
                 try e.insert(db)
                 events.append(e)
@@ -212,7 +223,7 @@ extension Ledger {
         try write { db, events in
             let n = try Self.clearLeases(owner: owner, db)
             if n > 0 {
-                var e = EventRecord(at: self.now, stage: "reload", toState: "lease_released", detail: "\(owner) stopped for a reload; \(n) held item(s) released")
+                var e = EventRecord(at: self.now, stage: EventStage.reload.rawValue, toState: EventKind.leaseReleased.rawValue, detail: "\(owner) stopped for a reload; \(n) held item(s) released")
                 try e.insert(db)
                 events.append(e)
             }
@@ -270,6 +281,18 @@ extension Ledger {
             try e.insert(db)
             events.append(e)
             return true
+        }
+    }
+}
+
+extension Ledger {
+    /// Whether a drop named `stem` has been through validation (validated or rejected): the bench's
+    /// "dropped → validated" latency polls this.
+    public func validationDecided(stem: String) throws -> Bool {
+        try read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM events WHERE stage = 'validate' AND detail IS NOT NULL AND drop_id IN (SELECT id FROM drops WHERE stem = ?)
+                """, arguments: [stem]) ?? 0 > 0
         }
     }
 }

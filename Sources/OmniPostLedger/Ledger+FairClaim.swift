@@ -15,12 +15,12 @@ extension Ledger {
     /// Claims a drop in `state` like `claimDrop`, but round-robin across writers: the oldest drop of the
     /// first key after `after` (wrapping around), so each writer's next drop is reached after at most one
     /// drop of every other writer. Returns the drop and its key (the caller's `after` for next time).
-    public func claimDropFairly(in state: DropState, owner: String, after: String?, lease: Double = 300,
-                                where extra: String? = nil) throws -> (drop: DropRecord, key: String)? {
+    func claimDropFairly(in state: DropState, owner: String, after: String?, lease: Double = 300,
+                         condition: DropCondition? = nil) throws -> (drop: DropRecord, key: String)? {
         try write { db, _ in
             let now = self.now
             var base = "SELECT *, \(Self.fairKeySQL) AS fair_key FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
-            if let extra { base += " AND (\(extra))" }
+            if let condition { base += " AND (\(condition.sql))" }
             base += Self.crashGuardSQL
             var row: Row?
             if let after {

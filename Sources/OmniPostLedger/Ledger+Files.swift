@@ -51,7 +51,7 @@ extension Ledger {
                     try db.execute(sql: "UPDATE drops SET clip_path = ? WHERE id = ? AND clip_path = ?", arguments: [path, dropId, old])
                     try db.execute(sql: "UPDATE drops SET sidecar_path = ? WHERE id = ? AND sidecar_path = ?", arguments: [path, dropId, old])
                 }
-                var e = EventRecord(at: self.now, dropId: moved.dropId, stage: "watch", toState: "renamed", detail: "\(old) → \(path)")
+                var e = EventRecord(at: self.now, dropId: moved.dropId, stage: EventStage.watch.rawValue, toState: EventKind.renamed.rawValue, detail: "\(old) → \(path)")
                 try e.insert(db)
                 events.append(e)
                 return RecordedFile(isNew: false)
@@ -67,7 +67,7 @@ extension Ledger {
             }
             var rec = FileRecord(path: path, size: size, mtime: mtime, inode: inode, role: role, completedAt: self.now)
             try rec.insert(db)
-            var e = EventRecord(at: self.now, stage: "watch", toState: "complete", detail: path)
+            var e = EventRecord(at: self.now, stage: EventStage.watch.rawValue, toState: EventKind.complete.rawValue, detail: path)
             try e.insert(db)
             events.append(e)
             return RecordedFile(isNew: true, supersedes: supersedes)
@@ -161,25 +161,11 @@ extension Ledger {
             guard waiting == fileIDs.count else { return false }
             try drop.insert(db)
             try db.execute(sql: "UPDATE files SET state = 'taken', drop_id = ? WHERE id IN (\(ids))", arguments: [drop.id])
-            var e = EventRecord(at: self.now, dropId: drop.id, stage: "watch", fromState: nil, toState: DropState.received.rawValue,
+            var e = EventRecord(at: self.now, dropId: drop.id, stage: EventStage.watch.rawValue, fromState: nil, toState: DropState.received.rawValue,
                                 detail: [drop.clipPath, drop.sidecarPath].compactMap { $0 }.joined(separator: " + "))
             try e.insert(db)
             events.append(e)
             return true
         }
-    }
-}
-
-extension EventRecord {
-    public init(at: Double, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil, stage: String,
-                fromState: String? = nil, toState: String, detail: String? = nil) {
-        self.at = at
-        self.dropId = dropId
-        self.deliveryId = deliveryId
-        self.target = target
-        self.stage = stage
-        self.fromState = fromState
-        self.toState = toState
-        self.detail = detail
     }
 }

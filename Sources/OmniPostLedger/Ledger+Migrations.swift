@@ -238,6 +238,9 @@ extension Ledger {
             // A drop's files, looked up on every answer (is each still the version taken?): by index, not a scan.
             try db.execute(sql: "CREATE INDEX files_drop ON files(drop_id)")
         }
+        // The typed boundary (Ledger+MigrationV10.swift): CHECK constraints on the closed sets of drops and
+        // deliveries, and events' facts as JSON values instead of text parsed back.
+        m.registerMigration("v10") { db in try Self.migrateV10(db) }
         return m
     }
 }

@@ -66,106 +66,139 @@ extension Ledger {
     public func claimDelivery(owner: String, lease: Double, gate: QueueGate = QueueGate()) throws -> ClaimedDelivery? {
         try write { db, events in
             let now = self.now
-            let candidates = try DeliveryRecord.fetchAll(db, sql: """
-                SELECT * FROM deliveries
-                WHERE state IN ('ready','uploading') AND (not_before IS NULL OR not_before <= ?)
-                  AND (lease_expiry IS NULL OR lease_expiry < ?)
-                ORDER BY priority DESC, COALESCE(not_before, 0), id LIMIT 500
-                """, arguments: [now, now])
+            let candidates = try Self.dueDeliveries(db, now: now)
             if candidates.isEmpty { return nil }
-            var inFlightPlatform: [String: Int] = [:]
-            var inFlightAccount: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT platform, account, COUNT(*) AS n FROM deliveries WHERE state = 'uploading' AND lease_expiry >= ? GROUP BY platform, account
-                """, arguments: [now]) {
-                let p: String = row["platform"], a: String = row["account"], n: Int = row["n"]
-                inFlightPlatform[p, default: 0] += n
-                inFlightAccount["\(p):\(a)", default: 0] += n
-            }
+            let inFlight = try InFlight(db, now: now)
             for var d in candidates {
-                let key = d.accountKey
-                if let cap = gate.perPlatform[d.platform], inFlightPlatform[d.platform, default: 0] >= cap { continue }
-                if inFlightAccount[key, default: 0] >= gate.perAccount { continue }
-
-                // The breaker: open → wait for the cool-down; then one probe at a time.
-                var isProbe = false
-                if let b = try BreakerRecord.fetchOne(db, key: key), b.state != .closed {
-                    if b.state == .open, let until = b.openUntil, until > now {
-                        try defer_(&d, until: until, gate: "breaker", code: .breakerOpen,
-                                   message: "\(key) failed \(b.failures) times in a row (last: \(b.lastError ?? "?")); the breaker is open until \(isoStamp(until))",
-                                   db: db, events: &events)
-                        continue
-                    }
-                    if b.state == .halfOpen, let until = b.probeUntil, until > now, b.probeDelivery != d.id {
-                        try defer_(&d, until: until, gate: "breaker", code: .breakerOpen,
-                                   message: "\(key) is being probed by delivery \(b.probeDelivery ?? 0) after \(b.failures) failures", db: db, events: &events)
-                        continue
-                    }
-                    var nb = b
-                    nb.state = .halfOpen
-                    nb.probeDelivery = d.id
-                    nb.probeUntil = now + gate.probeLease
-                    nb.updatedAt = now
-                    try nb.update(db)
-                    try Self.breakerEvent(key, from: b.state, to: .halfOpen, detail: "probing with delivery \(d.id ?? 0)", at: now, db: db, events: &events)
-                    isProbe = true
-                }
-
-                // Quotas: only a new post spends; a resumed session was paid for when it began.
-                // Request-rate rules (`on: init`) are spent by the adapter when it sends the request.
-                let rules = d.remoteSession == nil ? (gate.quotas[d.platform] ?? []).filter { $0.on == nil } : []
-                var waitUntil: Double? = nil
-                var blocking: [String] = []
-                for var rule in rules {
-                    // The platform's own word on this account's limit, where it gives one, over the bundled guess.
-                    if let seen = try Int.fetchOne(db, sql: "SELECT quota_limit FROM quota_limits WHERE account = ? AND rule = ?", arguments: [key, rule.name]) {
-                        rule.limit = seen
-                    }
-                    let spends = try Self.spends(db, account: key, rule: rule, now: Date(timeIntervalSince1970: now))
-                    if let w = rule.wait(spends: spends, now: Date(timeIntervalSince1970: now)) {
-                        waitUntil = max(waitUntil ?? 0, w.timeIntervalSince1970)
-                        let used = spends.reduce(0) { $0 + $1.units }
-                        blocking.append("\(rule.name) \(used)/\(rule.limit) used, a post costs \(rule.cost)")
-                    }
-                }
-                if let until = waitUntil {
-                    if isProbe { try releaseProbe(key, db: db) }
-                    try defer_(&d, until: until, gate: "quota", code: .quotaExhausted,
-                               message: "\(key) quota: \(blocking.joined(separator: "; ")); waiting until \(isoStamp(until))", db: db, events: &events)
-                    continue
-                }
-                for rule in rules {
-                    try db.execute(sql: "INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES (?,?,?,?,?)",
-                                   arguments: [key, rule.name, now, rule.cost, d.id])
-                }
-
-                // An attempt a killed process left open ends as `interrupted`, with what it had checkpointed.
-                try db.execute(sql: """
-                    UPDATE attempts SET outcome = 'interrupted', finished_at = ?, bytes_sent = MAX(0, ? - bytes_at_start),
-                      detail = 'the process holding it stopped' WHERE delivery_id = ? AND outcome IS NULL
-                    """, arguments: [now, d.bytesSent, d.id])
-                let from = d.state
-                d.state = .uploading
-                d.leaseOwner = owner
-                d.leaseExpiry = now + lease
-                d.attempts += 1
-                d.updatedAt = now
-                d.gate = nil
-                if d.uploadStartedAt == nil { d.uploadStartedAt = now }
-                try d.update(db)
-                try db.execute(sql: """
-                    INSERT INTO attempts(delivery_id, number, owner, account, started_at, bytes_at_start) VALUES (?,?,?,?,?,?)
-                    """, arguments: [d.id, d.attempts, owner, key, now, d.bytesSent])
-                let attemptId = db.lastInsertedRowID
-                var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: "upload",
-                                    fromState: from.rawValue, toState: DeliveryState.uploading.rawValue,
-                                    detail: (from == .uploading ? "resuming (attempt \(d.attempts))" : "attempt \(d.attempts)") + (isProbe ? ", breaker probe" : ""))
-                try e.insert(db)
-                events.append(e)
+                guard inFlight.hasRoom(for: d, gate: gate) else { continue }
+                guard let isProbe = try passBreaker(&d, gate: gate, now: now, db: db, events: &events) else { continue }
+                guard try spendQuota(&d, isProbe: isProbe, gate: gate, now: now, db: db, events: &events) else { continue }
+                let attemptId = try startAttempt(&d, owner: owner, lease: lease, isProbe: isProbe, now: now, db: db, events: &events)
                 return ClaimedDelivery(delivery: d, attemptId: attemptId, isProbe: isProbe)
             }
             return nil
         }
+    }
+
+    /// Deliveries due now and not held by a live lease, in the order they go: priority, then how long
+    /// they have waited. (At most 500 looked at per claim: the rest wait for the next.)
+    private static func dueDeliveries(_ db: Database, now: Double) throws -> [DeliveryRecord] {
+        try DeliveryRecord.fetchAll(db, sql: """
+            SELECT * FROM deliveries
+            WHERE state IN ('ready','uploading') AND (not_before IS NULL OR not_before <= ?)
+              AND (lease_expiry IS NULL OR lease_expiry < ?)
+            ORDER BY priority DESC, COALESCE(not_before, 0), id LIMIT 500
+            """, arguments: [now, now])
+    }
+
+    /// Uploads in flight (a live lease) per platform and per platform+account: what the caps count.
+    private struct InFlight {
+        var perPlatform: [String: Int] = [:]
+        var perAccount: [String: Int] = [:]
+
+        init(_ db: Database, now: Double) throws {
+            for row in try Row.fetchAll(db, sql: """
+                SELECT platform, account, COUNT(*) AS n FROM deliveries WHERE state = 'uploading' AND lease_expiry >= ? GROUP BY platform, account
+                """, arguments: [now]) {
+                let p: String = row["platform"], a: String = row["account"], n: Int = row["n"]
+                perPlatform[p, default: 0] += n
+                perAccount["\(p):\(a)", default: 0] += n
+            }
+        }
+
+        func hasRoom(for d: DeliveryRecord, gate: QueueGate) -> Bool {
+            if let cap = gate.perPlatform[d.platform], perPlatform[d.platform, default: 0] >= cap { return false }
+            return perAccount[d.accountKey, default: 0] < gate.perAccount
+        }
+    }
+
+    /// The breaker: open → the delivery waits for the cool-down; then one probe at a time. Nil when the
+    /// delivery is held (deferred), else whether this attempt is the half-open probe.
+    private func passBreaker(_ d: inout DeliveryRecord, gate: QueueGate, now: Double, db: Database, events: inout [EventRecord]) throws -> Bool? {
+        let key = d.accountKey
+        guard let b = try BreakerRecord.fetchOne(db, key: key), b.state != .closed else { return false }
+        if b.state == .open, let until = b.openUntil, until > now {
+            try defer_(&d, until: until, gate: "breaker", code: .breakerOpen,
+                       message: "\(key) failed \(b.failures) times in a row (last: \(b.lastError ?? "?")); the breaker is open until \(isoStamp(until))",
+                       db: db, events: &events)
+            return nil
+        }
+        if b.state == .halfOpen, let until = b.probeUntil, until > now, b.probeDelivery != d.id {
+            try defer_(&d, until: until, gate: "breaker", code: .breakerOpen,
+                       message: "\(key) is being probed by delivery \(b.probeDelivery ?? 0) after \(b.failures) failures", db: db, events: &events)
+            return nil
+        }
+        var nb = b
+        nb.state = .halfOpen
+        nb.probeDelivery = d.id
+        nb.probeUntil = now + gate.probeLease
+        nb.updatedAt = now
+        try nb.update(db)
+        try Self.breakerEvent(key, from: b.state, to: .halfOpen, detail: "probing with delivery \(d.id ?? 0)", at: now, db: db, events: &events)
+        return true
+    }
+
+    /// Quotas: only a new post spends; a resumed session was paid for when it began. Request-rate rules
+    /// (`on: init`) are spent by the adapter when it sends the request. False when a rule is used up: the
+    /// delivery is deferred to when it fits (and a probe it was to be is let go).
+    private func spendQuota(_ d: inout DeliveryRecord, isProbe: Bool, gate: QueueGate, now: Double, db: Database,
+                            events: inout [EventRecord]) throws -> Bool {
+        let key = d.accountKey
+        let rules = d.remoteSession == nil ? (gate.quotas[d.platform] ?? []).filter { $0.on == nil } : []
+        var waitUntil: Double? = nil
+        var blocking: [String] = []
+        for var rule in rules {
+            // The platform's own word on this account's limit, where it gives one, over the bundled guess.
+            if let seen = try Int.fetchOne(db, sql: "SELECT quota_limit FROM quota_limits WHERE account = ? AND rule = ?", arguments: [key, rule.name]) {
+                rule.limit = seen
+            }
+            let spends = try Self.spends(db, account: key, rule: rule, now: Date(timeIntervalSince1970: now))
+            if let w = rule.wait(spends: spends, now: Date(timeIntervalSince1970: now)) {
+                waitUntil = max(waitUntil ?? 0, w.timeIntervalSince1970)
+                let used = spends.reduce(0) { $0 + $1.units }
+                blocking.append("\(rule.name) \(used)/\(rule.limit) used, a post costs \(rule.cost)")
+            }
+        }
+        if let until = waitUntil {
+            if isProbe { try releaseProbe(key, db: db) }
+            try defer_(&d, until: until, gate: "quota", code: .quotaExhausted,
+                       message: "\(key) quota: \(blocking.joined(separator: "; ")); waiting until \(isoStamp(until))", db: db, events: &events)
+            return false
+        }
+        for rule in rules {
+            try db.execute(sql: "INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES (?,?,?,?,?)",
+                           arguments: [key, rule.name, now, rule.cost, d.id])
+        }
+        return true
+    }
+
+    /// Takes the delivery's lease and opens its attempt row; an attempt a killed process left open ends
+    /// as `interrupted` first, with what it had checkpointed. Returns the new attempt's id.
+    private func startAttempt(_ d: inout DeliveryRecord, owner: String, lease: Double, isProbe: Bool, now: Double, db: Database,
+                              events: inout [EventRecord]) throws -> Int64 {
+        try db.execute(sql: """
+            UPDATE attempts SET outcome = 'interrupted', finished_at = ?, bytes_sent = MAX(0, ? - bytes_at_start),
+              detail = 'the process holding it stopped' WHERE delivery_id = ? AND outcome IS NULL
+            """, arguments: [now, d.bytesSent, d.id])
+        let from = d.state
+        d.state = .uploading
+        d.leaseOwner = owner
+        d.leaseExpiry = now + lease
+        d.attempts += 1
+        d.updatedAt = now
+        d.gate = nil
+        if d.uploadStartedAt == nil { d.uploadStartedAt = now }
+        try d.update(db)
+        try db.execute(sql: """
+            INSERT INTO attempts(delivery_id, number, owner, account, started_at, bytes_at_start) VALUES (?,?,?,?,?,?)
+            """, arguments: [d.id, d.attempts, owner, d.accountKey, now, d.bytesSent])
+        let attemptId = db.lastInsertedRowID
+        var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: EventStage.upload.rawValue,
+                            fromState: from.rawValue, toState: DeliveryState.uploading.rawValue,
+                            detail: (from == .uploading ? "resuming (attempt \(d.attempts))" : "attempt \(d.attempts)") + (isProbe ? ", breaker probe" : ""))
+        try e.insert(db)
+        events.append(e)
+        return attemptId
     }
 
     /// Holds a delivery until a gate opens; records an event only when the hold changes, so a long wait
@@ -180,8 +213,8 @@ extension Ledger {
         d.updatedAt = now
         try d.update(db)
         if changed {
-            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: "queue",
-                                fromState: d.state.rawValue, toState: "waiting", detail: "\(code.rawValue): \(message)")
+            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: EventStage.queue.rawValue,
+                                fromState: d.state.rawValue, toState: EventKind.waiting.rawValue, detail: "\(code.rawValue): \(message)")
             try e.insert(db)
             events.append(e)
         }
@@ -295,7 +328,7 @@ extension Ledger {
 
     static func breakerEvent(_ key: String, from: BreakerRecord.State, to: BreakerRecord.State, detail: String, at: Double,
                              db: Database, events: inout [EventRecord]) throws {
-        var e = EventRecord(at: at, dropId: nil, deliveryId: nil, target: key, stage: "breaker", fromState: from.rawValue,
+        var e = EventRecord(at: at, dropId: nil, deliveryId: nil, target: key, stage: EventStage.breaker.rawValue, fromState: from.rawValue,
                             toState: to.rawValue, detail: detail)
         try e.insert(db)
         events.append(e)

@@ -25,12 +25,12 @@ public struct Ledger: Sendable {
 
     var now: Double { clock.now().timeIntervalSince1970 }
 
-    public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+    /// Reads and writes stay inside this module: callers use the named operations (Ledger+*.swift), so no
+    /// SQL or GRDB type crosses the boundary and a second backend can implement the same operations.
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         try writer.read(body)
     }
 
-    /// Runs `body` in one write transaction and reports the events it recorded once committed.
-    @discardableResult
     /// `PRAGMA integrity_check`'s answer (`ok`, or the first problems).
     public func integrityCheck() throws -> String {
         try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
@@ -51,7 +51,9 @@ public struct Ledger: Sendable {
         (try? writer.writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }) != nil
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (Database, inout [EventRecord]) throws -> T) throws -> T {
+    /// Runs `body` in one write transaction and reports the events it recorded once committed.
+    @discardableResult
+    func write<T: Sendable>(_ body: @Sendable (Database, inout [EventRecord]) throws -> T) throws -> T {
         let (value, events) = try writer.write { db -> (T, [EventRecord]) in
             var events: [EventRecord] = []
             let v = try body(db, &events)

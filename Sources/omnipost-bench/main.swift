@@ -85,10 +85,7 @@ func pickup(mode: String, settleMs: Int, pollMs: Int, drops: Int, tag: String = 
         _ = rename(s.path, config.paths.inbox.appendingPathComponent("b\(i).yaml").path)
         _ = rename(c.path, config.paths.inbox.appendingPathComponent("b\(i).mp4").path)
         while true {
-            let validated = try pipeline.context.ledger.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE stage = 'validate' AND detail IS NOT NULL AND drop_id IN (SELECT id FROM drops WHERE stem = ?)", arguments: ["b\(i)"]) ?? 0
-            }
-            if validated > 0 { break }
+            if try pipeline.context.ledger.validationDecided(stem: "b\(i)") { break }
             try await Task.sleep(for: .milliseconds(2))
         }
         latencies.append((ContinuousClock.now - start).seconds * 1000)

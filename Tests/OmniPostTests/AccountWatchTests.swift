@@ -47,7 +47,7 @@ import Testing
         let report = try StatusReport.gather(config: p.context.config, ledger: p.context.ledger, profiles: p.context.profiles)
         #expect(report.accountWarnings.contains { $0.hasPrefix("tiktok:main: its last check failed") }, "\(report.accountWarnings)")
         #expect(try report.text(ledger: p.context.ledger).contains("account warnings:"))
-        let events = try p.context.ledger.read { db in try EventRecord.fetchAll(db) }
+        let events = try p.context.ledger.events()
         #expect(events.contains { $0.stage == "accounts" && $0.toState == "check_failed" })
     }
 }

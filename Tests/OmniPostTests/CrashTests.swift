@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OmniPostCore
 import OmniPostLedger
 import Testing
@@ -196,7 +195,7 @@ import Testing
         // Where the kills landed: how each was aimed (and whether the aim was met), and the last
         // transition before it.
         let ledger = try Ledger(path: root.appendingPathComponent("ledger.sqlite").path)
-        let events = try ledger.read { db in try EventRecord.order(Column("id")).fetchAll(db) }
+        let events = try ledger.events()
         var stages: [String: Int] = [:]
         for k in kills {
             let before = events.last { $0.at <= k.at && $0.stage != "startup" && $0.toState != "watching" }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OmniPostCore
 import OmniPostLedger
 import OmniPostPipeline
@@ -50,9 +49,7 @@ import Testing
         let a = try Self.attempts(p)
         #expect(a.map(\.outcome) == ["retry", "retry", "retry", "published"])
         #expect(a.prefix(3).allSatisfy { $0.httpStatus == 503 && $0.errorCode == "platform_error" })
-        let moves = try p.context.ledger.read { db in
-            try Row.fetchAll(db, sql: "SELECT from_state, to_state FROM events WHERE stage = 'breaker' ORDER BY id").map { "\($0["from_state"] as String)→\($0["to_state"] as String)" }
-        }
+        let moves = try p.context.ledger.events(stage: "breaker").map { "\($0.fromState ?? "")→\($0.toState)" }
         #expect(moves == ["closed→open", "open→half_open", "half_open→open", "open→half_open", "half_open→closed"])
         // While open nothing was tried: the probe came only after the cool-down.
         #expect(a[2].startedAt - a[1].finishedAt! >= 0.95)
@@ -100,7 +97,7 @@ import Testing
         await server.registerAccount(platform: "youtube", name: "second", clientID: "cid", clientSecret: "sec", refreshToken: "rt-again")
         let sealer = try Sealer.load(file: dir.file("secret.key"), env: "OMNIPOST_TEST_NO_SUCH_VAR")
         try ledger.replaceRefreshToken(account: "youtube:second", refreshToken: try sealer.seal("rt-again"))
-        let raw = try ledger.read { db in try String.fetchAll(db, sql: "SELECT refresh_token FROM tokens") }
+        let raw = try ["youtube:main", "youtube:second"].compactMap { try ledger.token(account: $0)?.refreshToken }
         #expect(raw.count == 2 && raw.allSatisfy { $0.hasPrefix("sealed:v1:") } && !raw.contains { $0.contains("rt-") })
         let control = QueueControl(config: config, ledger: ledger)
         for drop in Set(second.map(\.dropId)) {

@@ -79,7 +79,10 @@ import Testing
         #expect(youtube.plan == .pass)
         // ffmpeg's time for the one transcode is on the drop's timeline and in /metrics.
         let rendered = try p.context.ledger.events(forDrop: shorts.dropId).filter { $0.stage == "convert" && $0.toState == "rendered" }
-        #expect(rendered.count == 1 && rendered.first?.detail?.hasPrefix("seconds=") == true && rendered.first?.detail?.hasSuffix("kind=transcode") == true)
+        #expect(rendered.count == 1)
+        guard case .rendered(let seconds, let work)? = rendered.first?.data else { Issue.record("no rendered data: \(rendered)"); return }
+        #expect(seconds > 0 && work == "transcode")
+        #expect(rendered.first?.detail == String(format: "ffmpeg took %.3f s (transcode)", seconds))
         let metrics = try MetricsExport.text(config: p.context.config, ledger: p.context.ledger, profiles: p.context.profiles)
         #expect(metrics.contains(#"omnipost_ffmpeg_seconds_count{kind="transcode"} 1"#), "\(metrics)")
     }

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import OmniPostCore
-import OmniPostLedger
+@testable import OmniPostLedger
 import OmniPostPipeline
 @testable import OmniPostPlatforms
 @testable import OmniPostSandbox

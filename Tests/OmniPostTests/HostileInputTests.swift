@@ -226,7 +226,7 @@ import Testing
             .filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: config.paths.failed.appendingPathComponent($0).path)) == nil }
             .compactMap { try? String(contentsOf: config.paths.failed.appendingPathComponent($0), encoding: .utf8) }
         #expect(!failedTexts.contains { $0.contains("TOP-SECRET") })
-        let ledgerText = try p.context.ledger.read { db in try String.fetchAll(db, sql: "SELECT COALESCE(reason_message,'') || COALESCE(manifest_json,'') FROM drops") }
+        let ledgerText = try p.context.ledger.drops().map { ($0.reasonMessage ?? "") + ($0.manifestJson ?? "") }
         #expect(!ledgerText.contains { $0.contains("TOP-SECRET") })
         // Both sidecars and the clip went to failed/ together; the originals are all kept.
         #expect(files(under: config.paths.inbox).filter { !$0.hasPrefix(".") }.isEmpty)
@@ -334,6 +334,6 @@ extension HostileInputTests {
         let again = try #require(try ctx.ledger.drops().first { $0.id != first.id })
         #expect(again.state == .rejected && again.reasonCode == "ambiguous_sidecar", "\(again.state) \(again.reasonCode ?? "")")
         #expect(again.reasonMessage?.contains("c.yaml") == true && again.reasonMessage?.contains("c.json") == true)
-        #expect(try ctx.ledger.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE state = 'published'") } == 0)
+        #expect(try ctx.ledger.allDeliveries().filter { $0.state == .published }.isEmpty)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import OmniPostCore
-import OmniPostLedger
+@testable import OmniPostLedger
 @testable import OmniPostIngest
 @testable import OmniPostMedia
 import OmniPostPipeline
@@ -38,7 +38,7 @@ import Testing
         #expect(cafe.sidecarPath == "café.yaml" && cafe.state == .archived)
         #expect(drops.contains { $0.clipPath == "old smb/naïve (2).mp4" })
         #expect(lines.all.contains { $0.contains("renamed caf\\xE9.mp4 to café.mp4") })
-        let notes = try p.context.ledger.read { db in try String.fetchAll(db, sql: "SELECT detail FROM events WHERE to_state = 'renamed' AND stage = 'watch'") }
+        let notes = try p.context.ledger.events(stage: "watch").filter { $0.toState == "renamed" }.compactMap(\.detail)
         #expect(notes.contains { $0.contains("old smb/na\\xEFve.mp4 → old smb/naïve (2).mp4") })
         #expect(NonUTF8Names.escape([0x63, 0xE9, 0x5C]) == "c\\xE9\\x5C")
     }
@@ -99,9 +99,9 @@ import Testing
         }
         let slow = try ledger.claimDrop(in: .validated, owner: "h:1:a", lease: 3600)
         #expect(slow?.id == "slow")
-        let quick = try ledger.claimDrop(in: .validated, owner: "h:1:a", lease: 3600, where: ConvertStageLanes.quickOnly)
+        let quick = try ledger.claimDropToConvert(owner: "h:1:a", lane: .quick)
         #expect(quick?.id == "quick")
-        let remux = try ledger.claimDrop(in: .validated, owner: "h:1:a", lease: 3600, where: ConvertStageLanes.quickOnly)
+        let remux = try ledger.claimDropToConvert(owner: "h:1:a", lane: .quick)
         #expect(remux?.id == "remux")
     }
 }

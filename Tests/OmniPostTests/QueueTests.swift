@@ -1,6 +1,5 @@
 import Foundation
 import AsyncHTTPClient
-import GRDB
 import OmniPostCore
 import NIOHTTP1
 import OmniPostLedger
@@ -48,7 +47,7 @@ import Testing
         #expect(c.delivery.id == held.id)
         #expect(try l.quotaUse(accounts: ["youtube:main"], rules: gate.quotas).first?.used == 1600)
         // One event for the whole wait, not one per look.
-        let waits = try l.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE stage = 'queue' AND to_state = 'waiting'") }
+        let waits = try l.events(stage: "queue").filter { $0.toState == "waiting" }.count
         #expect(waits == 1)
     }
 

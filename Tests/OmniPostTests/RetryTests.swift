@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import OmniPostCore
-import OmniPostLedger
+@testable import OmniPostLedger
 @testable import OmniPostPipeline
 import OmniPostPlatforms
 import Testing

@@ -31,7 +31,7 @@ import Testing
         let report = try StatusReport.gather(config: p.context.config, ledger: p.context.ledger, profiles: p.context.profiles)
         var seen = lines.all.joined(separator: "\n") + (try report.text(ledger: p.context.ledger)) + (try report.json())
         for f in files(under: config.paths.outbox) { seen += (try? String(contentsOf: config.paths.outbox.appendingPathComponent(f), encoding: .utf8)) ?? "" }
-        let events = try p.context.ledger.read { db in try EventRecord.fetchAll(db) }
+        let events = try p.context.ledger.events()
         seen += events.map { "\($0.detail ?? "")" }.joined(separator: "\n")
         for s in secrets { #expect(!seen.contains(s), "a secret showed: \(s.prefix(4))…") }
         // The stored ones are sealed.

@@ -169,9 +169,7 @@ import Testing
         }
         let finished = try #require(try ctx.ledger.drops().first { $0.id == drop.id })
         #expect([.archived, .failed].contains(finished.state))
-        let notes = try ctx.ledger.read { db in
-            try String.fetchAll(db, sql: "SELECT detail FROM events WHERE drop_id = ? AND to_state = 'not_filed'", arguments: [drop.id])
-        }
+        let notes = try ctx.ledger.events(forDrop: drop.id).filter { $0.toState == "not_filed" }.compactMap(\.detail)
         for name in Self.names {
             #expect(notes.contains { $0.hasPrefix("show/\(name) was not filed") && $0.contains("link") }, "\(name): \(notes)")
         }

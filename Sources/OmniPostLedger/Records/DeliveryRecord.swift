@@ -86,7 +86,7 @@ public struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
 
 /// What a retry asked of a delivery's platform session. A session is never dropped blindly — it may be
 /// a post — but once the platform says it failed, a person's retry means "upload it again".
-public enum SessionPolicy: String, Sendable, Codable {
+public enum SessionPolicy: String, Sendable, Codable, CaseIterable {
     /// Retried while its drop is in flight: reconcile; a post found is recorded, a session still good is
     /// resumed (same rendition, same bytes), one the platform failed is replaced by a new upload.
     case retry

@@ -15,7 +15,68 @@ public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var stage: String
     public var fromState: String?
     public var toState: String
+    /// The sentence a person reads (progress lines, status, the dashboard). Never parsed: facts a reader
+    /// needs as values are in `data`.
     public var detail: String?
+    /// The event's facts as values (JSON in `events.data`, migration v10), for the readers that count or
+    /// group by them: metrics, status, alerts.
+    public var data: EventData?
+
+    public init(at: Double, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil, stage: String,
+                fromState: String? = nil, toState: String, detail: String? = nil, data: EventData? = nil) {
+        self.at = at
+        self.dropId = dropId
+        self.deliveryId = deliveryId
+        self.target = target
+        self.stage = stage
+        self.fromState = fromState
+        self.toState = toState
+        self.detail = detail
+        self.data = data
+    }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// The stage as a value; nil only for a stage this version does not know (a newer writer's).
+    public var eventStage: EventStage? { EventStage(rawValue: stage) }
+    /// What a note recorded (`toState` of an event that is not a transition).
+    public var kind: EventKind? { EventKind(rawValue: toState) }
+}
+
+/// The stages that write events. Raw values are the strings the `events.stage` column has always held,
+/// so ledgers written before, the dashboard, metrics and alerts read the same.
+public enum EventStage: String, Codable, Sendable, CaseIterable {
+    case watch, validate, convert, upload, queue, archive, control, startup, reload, breaker, accounts
+}
+
+/// What a note (an event that is not a state transition) records. Raw values are the `to_state` strings
+/// the ledger has always held.
+public enum EventKind: String, Codable, Sendable, CaseIterable {
+    // watch
+    case watching, complete, renamed, arriving
+    case gaveUpWaiting = "gave_up_waiting", unreadableName = "unreadable_name"
+    // convert
+    case progress, rendered
+    // upload
+    case sourceChangedAfterUpload = "source_changed_after_upload", coverFailed = "cover_failed"
+    // archive
+    case archiveFailed = "archive_failed", notFiled = "not_filed", leftInInbox = "left_in_inbox"
+    // control, reload, startup
+    case retried, refused, reloaded
+    case orphansKilled = "orphans_killed", leaseReleased = "lease_released"
+    // accounts
+    case checked, checkFailed = "check_failed"
+    // queue: a delivery held until a gate opens
+    case waiting
+}
+
+/// Facts an event carries as values rather than inside its sentence. Stored as JSON; a reader switches
+/// on the case instead of splitting `detail` (rows written before v10 were converted by the migration).
+public enum EventData: Codable, Sendable, Equatable {
+    /// A rendition ffmpeg made (convert → rendered): its own time and the kind of work (a plan kind, or `slideshow`).
+    case rendered(seconds: Double, work: String)
+    /// How an inbox is watched (watch → watching), noted at each start.
+    case watching(inbox: String, mode: String, fs: String)
+    /// Where a finished drop's originals were filed (archive → archived/failed): `archive/…/<id>` or `failed/<id>`.
+    case filed(folder: String)
 }

@@ -113,7 +113,7 @@ public struct QueueControl: Sendable {
             try SafeFiles.moveOriginal(from: base.appendingPathComponent(rel), to: config.paths.inbox.appendingPathComponent(rel))
             lines.append("\(folder)/\(rel) → inbox/\(rel)")
         }
-        try ledger.note(dropId: id, stage: "control", state: "retried", detail: "originals moved back to the inbox by \(who); they come in as a new drop")
+        try ledger.note(.retried, stage: .control, dropId: id, detail: "originals moved back to the inbox by \(who); they come in as a new drop")
         let published = deliveries.filter { $0.state == .published }.map(\.target)
         let again = deliveries.filter { $0.state != .published && $0.state != .cancelled }.map(\.target)
         var said = "drop \(id): originals back in the inbox; they come in as a new drop"

@@ -96,14 +96,10 @@ public enum MetricsExport {
             if let h = stageHist[e.stage], let before = last[drop], e.fromState != nil { h.record(max(0, e.at - before)) }
             if e.fromState != nil || e.stage == "watch" { last[drop] = e.at }
         }
-        // ffmpeg's own time per rendition, by kind of work (recorded by the convert stage as `seconds=… kind=…`).
-        for e in events where e.stage == "convert" && e.toState == "rendered" {
-            let fields = Dictionary((e.detail ?? "").split(separator: " ").compactMap { f -> (String, String)? in
-                let kv = f.split(separator: "=", maxSplits: 1)
-                return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
-            }, uniquingKeysWith: { a, _ in a })
-            guard let s = fields["seconds"].flatMap(Double.init) else { continue }
-            r.makeValueHistogram(descriptor: d("ffmpeg_seconds", "Time ffmpeg took per rendition, by kind of work"), labels: L([("kind", fields["kind"] ?? "other")]),
+        // ffmpeg's own time per rendition, by kind of work (the convert stage's `rendered` events carry both as data).
+        for e in events {
+            guard case .rendered(let s, let work)? = e.data else { continue }
+            r.makeValueHistogram(descriptor: d("ffmpeg_seconds", "Time ffmpeg took per rendition, by kind of work"), labels: L([("kind", work)]),
                                  buckets: durationBuckets).record(s)
         }
         for (state, n) in Dictionary(grouping: events.filter { $0.stage == "watch" }, by: \.toState).mapValues(\.count) {

@@ -58,9 +58,9 @@ struct AccountWatch: Sendable {
         guard let tokens = tokens[key], let account = ctx.config.accounts[key],
               let r = await AccountHealth.checkOne(account, tokens: tokens, http: http, ledger: ctx.ledger) else { return }
         if r.ok {
-            try? ctx.ledger.note(dropId: nil, stage: "accounts", state: "checked", detail: "\(key) (\(why)): \(r.identity ?? "token refreshed")")
+            try? ctx.ledger.note(.checked, stage: .accounts, target: key, detail: "\(key) (\(why)): \(r.identity ?? "token refreshed")")
         } else {
-            try? ctx.ledger.note(dropId: nil, stage: "accounts", state: "check_failed", detail: "\(key) (\(why)): \(r.error ?? "failed")")
+            try? ctx.ledger.note(.checkFailed, stage: .accounts, target: key, detail: "\(key) (\(why)): \(r.error ?? "failed")")
             ctx.logger.warning("an account cannot publish", metadata: ["omnipost.account": "\(key)", "omnipost.error": "\(r.error ?? "")"])
             ctx.progress.line("  accounts            \(key) cannot publish: \(r.error ?? "failed") — `omnipost accounts add` it again")
         }

@@ -34,11 +34,11 @@ final class ArrivalCheck: Sendable {
         let (since, first) = waiting.mark(fact.relPath, size: fact.size)
         if ContinuousClock.now - since >= limit {
             waiting.clear(fact.relPath)
-            try? ctx.ledger.note(dropId: nil, stage: "watch", state: "gave_up_waiting", detail: "\(fact.relPath): \(why); taken as it is after \(DurationText.format(limit.seconds))")
+            try? ctx.ledger.note(.gaveUpWaiting, stage: .watch, detail: "\(fact.relPath): \(why); taken as it is after \(DurationText.format(limit.seconds))")
             return true
         }
         if first {
-            try? ctx.ledger.note(dropId: nil, stage: "watch", state: "arriving", detail: "\(fact.relPath): \(why)")
+            try? ctx.ledger.note(.arriving, stage: .watch, detail: "\(fact.relPath): \(why)")
             ctx.progress.line("  watch               waiting for the rest of \(fact.relPath) (\(why))")
         }
         return false

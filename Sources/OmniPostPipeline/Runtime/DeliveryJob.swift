@@ -11,7 +11,7 @@ enum DeliveryJob {
         guard let id = d.id, let path = d.renditionPath, let size = d.renditionBytes else {
             throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition")
         }
-        let meta = try JSONCoding.decoder().decode(PublishMetadata.self, from: Data(d.metadataJson.utf8))
+        let meta = try d.metadata
         var job = UploadJob(deliveryId: id, filePath: path, size: size, contentType: MediaTypes.video(forPath: path), metadata: meta,
                             session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
         job.expectedSha256 = d.renditionSha256
@@ -29,7 +29,7 @@ enum DeliveryJob {
             job.drop = DropFacts(dropId: drop.id, target: d.target, stem: drop.stem, source: drop.clipPath ?? "",
                                  sidecarPath: drop.sidecarPath.map { inbox.appendingPathComponent($0).path },
                                  takenAt: Date(timeIntervalSince1970: drop.createdAt), sourceSha256: drop.clipSha256)
-            if let probe = drop.probeJson, let info = try? JSONCoding.decoder().decode(MediaInfo.self, from: Data(probe.utf8)), let v = info.video {
+            if let v = (try? drop.probe)?.video {
                 job.frame = (v.width, v.height)
             }
         }

@@ -42,8 +42,7 @@ struct Notifier: Sendable {
             } else if e.toState == "failed", let id = e.deliveryId, let d = try ledger.delivery(id) {
                 facts.append(Fact(key: "delivery_failed:\(id)", kind: "delivery_failed", title: "\(pipeline): \(d.target) gave up on \(d.dropId)",
                                   body: "\(d.errorCode ?? "failed"): \(d.errorMessage ?? "")\n`omnipost retry \(ctx.config.file) \(id)` sends it again once the cause is fixed."))
-            } else if e.stage == "accounts", e.toState == "check_failed" {
-                let account = String((e.detail ?? "").split(separator: " ").first ?? "")
+            } else if e.eventStage == .accounts, e.kind == .checkFailed, let account = e.target {
                 facts.append(Fact(key: "account:\(account):\(Self.day(e.at))", kind: "account_needs_auth", title: "\(pipeline): \(account) cannot publish",
                                   body: "\(e.detail ?? "")\nConnect it again: `omnipost accounts add \(ctx.config.file) \(account)`."))
             } else if e.stage == "breaker", e.toState == "open", let account = e.target {

@@ -183,12 +183,12 @@ public final class Pipeline: Sendable {
         let upload = UploadStage(ctx: ctx)
         let watcher = watcher
         // Which way each inbox is watched is part of the record: `status` shows it.
-        try ctx.ledger.note(dropId: nil, stage: "watch", state: "watching",
-                            detail: "\(watcher.inbox) mode=\(watcher.mode.rawValue) fs=\(watcher.fsType)")
+        try ctx.ledger.note(.watching, stage: .watch, detail: "\(watcher.inbox) mode=\(watcher.mode.rawValue) fs=\(watcher.fsType)",
+                            data: .watching(inbox: watcher.inbox, mode: watcher.mode.rawValue, fs: watcher.fsType))
         // ffmpeg runs a killed daemon left behind: still burning CPU on output nobody will use.
         let orphans = OrphanReaper.reap(work: ctx.paths.work.path)
         if !orphans.isEmpty {
-            try ctx.ledger.note(dropId: nil, stage: "startup", state: "orphans_killed",
+            try ctx.ledger.note(.orphansKilled, stage: .startup,
                                 detail: orphans.map { "ffmpeg pid \($0.pid) of dead pid \($0.ownerPid) → \(($0.output as NSString).lastPathComponent)" }.joined(separator: "; "))
         }
         // Quotas may have changed since the holds were set (a raised limit, a reload): the queue's own
@@ -209,12 +209,12 @@ public final class Pipeline: Sendable {
                 }, onRenamed: { r in
                     let dir = r.dir.isEmpty ? "" : r.dir + "/"
                     if r.new.isEmpty {
-                        try? ctx.ledger.note(dropId: nil, stage: "watch", state: "unreadable_name",
+                        try? ctx.ledger.note(.unreadableName, stage: .watch,
                                              detail: "\(dir)\(r.escaped): the name is not UTF-8 and the file could not be renamed; rename it by hand")
                         ctx.progress.line("  watch               \(dir)\(r.escaped): the name is not UTF-8 and could not be renamed; rename it by hand")
                         return
                     }
-                    try? ctx.ledger.note(dropId: nil, stage: "watch", state: "renamed",
+                    try? ctx.ledger.note(.renamed, stage: .watch,
                                          detail: "\(dir)\(r.escaped) → \(dir)\(r.new): the name was not UTF-8, read as Latin-1")
                     ctx.progress.line("  watch               renamed \(dir)\(r.escaped) to \(dir)\(r.new) (the name was not UTF-8; read as Latin-1)")
                 }, isWhole: { fact in

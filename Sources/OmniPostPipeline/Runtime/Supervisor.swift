@@ -63,7 +63,7 @@ public actor Supervisor: Service {
                 let why = (error as? OmniError).map(\.description) ?? "\(error)"
                 progress.line("reload \(slot.path): refused, still running as before: \(why)")
                 logger.error("reload refused; the pipeline keeps running as it was", metadata: ["omnipost.file": "\(slot.path)", "error": "\(why)"])
-                try? slot.pipeline.context.ledger.note(dropId: nil, stage: "reload", state: "refused", detail: "\(slot.path): \(why)")
+                try? slot.pipeline.context.ledger.note(.refused, stage: .reload, detail: "\(slot.path): \(why)")
                 continue
             }
             let old = slot.pipeline
@@ -79,7 +79,7 @@ public actor Supervisor: Service {
                 slot.pipeline = fresh
                 start(slot)
                 reloads += 1
-                try? fresh.context.ledger.note(dropId: nil, stage: "reload", state: "reloaded", detail: "\(slot.path): \(config.targets.count) target(s); \(released) held item(s) taken over")
+                try? fresh.context.ledger.note(.reloaded, stage: .reload, detail: "\(slot.path): \(config.targets.count) target(s); \(released) held item(s) taken over")
                 progress.line("reload \(slot.path): done (\(config.targets.map(\.name).joined(separator: ", "))); \(released) item(s) in flight carried on")
             } catch {
                 // The file read but the pipeline would not open (a port taken, a key unreadable): the old
@@ -90,7 +90,7 @@ public actor Supervisor: Service {
                 logger.error("reload failed to open; reopening the previous configuration", metadata: ["omnipost.file": "\(slot.path)", "error": "\(why)"])
                 do {
                     slot.pipeline = try await Pipeline.open(config: old.context.config, logger: logger, progress: progress, reusing: keep ? old.sandbox : nil)
-                    try? slot.pipeline.context.ledger.note(dropId: nil, stage: "reload", state: "refused", detail: "\(slot.path): \(why)")
+                    try? slot.pipeline.context.ledger.note(.refused, stage: .reload, detail: "\(slot.path): \(why)")
                     start(slot)
                 } catch {
                     logger.critical("the previous configuration did not reopen either", metadata: ["omnipost.file": "\(slot.path)", "error": "\(error)"])

@@ -29,13 +29,12 @@ struct ArchiveStage: Stage {
 
     private func archiveOne(rejected: Bool) throws -> Bool {
         if rejected {
-            guard let drop = try ctx.ledger.claimDrop(in: .rejected, owner: ctx.owner) else { return false }
+            guard let drop = try ctx.ledger.claimRejectedDrop(owner: ctx.owner) else { return false }
             if try withdrawIfChanged(drop) { return true }
             try reporting(drop) { try finish(drop, outcome: .failed) }
             return true
         }
-        let allTerminal = "NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id AND deliveries.state NOT IN ('published','failed','cancelled'))"
-        guard let drop = try ctx.ledger.claimDrop(in: .converted, owner: ctx.owner, where: allTerminal) else { return false }
+        guard let drop = try ctx.ledger.claimDropReadyToArchive(owner: ctx.owner) else { return false }
         if try withdrawIfChanged(drop) { return true }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
         try reporting(drop) { try finish(drop, outcome: Outcome(deliveries)) }
@@ -57,7 +56,7 @@ struct ArchiveStage: Stage {
     private func reporting(_ drop: DropRecord, _ body: () throws -> Void) throws {
         do { try body() } catch {
             let e = OmniError.wrap(error, as: .archiveIO)
-            try? ctx.ledger.note(dropId: drop.id, stage: name, state: "archive_failed", detail: "\(e.code): \(e.message)")
+            try? ctx.ledger.note(.archiveFailed, stage: .archive, dropId: drop.id, detail: "\(e.code): \(e.message)")
             throw e
         }
     }
@@ -131,14 +130,14 @@ struct ArchiveStage: Stage {
                 // Not where it was taken (its folder is now a link to elsewhere): nothing is moved from
                 // there; the report and the ledger say where the original was not found.
                 notFiled.append("\(rel): \(why); nothing was moved from there")
-                try ctx.ledger.note(dropId: drop.id, stage: name, state: "not_filed", detail: "\(rel) was not filed: \(why); nothing was moved from there")
+                try ctx.ledger.note(.notFiled, stage: .archive, dropId: drop.id, detail: "\(rel) was not filed: \(why); nothing was moved from there")
                 continue
             case .gone:
                 if !markers.contains(rel), dest.lstat(rel) == nil {
                     // Gone from the inbox before we got to it (deleted by the user): say so, lose nothing else.
                     ctx.logger.warning("original disappeared before archiving", metadata: ["omnipost.drop": "\(drop.id)", "omnipost.file": "\(rel)"])
                     notFiled.append("\(rel): gone from where it was taken")
-                    try ctx.ledger.note(dropId: drop.id, stage: name, state: "not_filed", detail: "\(rel) was gone from where it was taken")
+                    try ctx.ledger.note(.notFiled, stage: .archive, dropId: drop.id, detail: "\(rel) was gone from where it was taken")
                 }
                 continue
             }
@@ -147,7 +146,7 @@ struct ArchiveStage: Stage {
                 // in the inbox, where they come in as a new file; the report says so.
                 ctx.arriving.writing.recheck(rel)
                 notFiled.append("\(rel): changed after it was used (\(why)); the new version was left in the inbox")
-                try ctx.ledger.note(dropId: drop.id, stage: name, state: "left_in_inbox",
+                try ctx.ledger.note(.leftInInbox, stage: .archive, dropId: drop.id,
                                     detail: "\(rel) changed after it was used (\(why)); the new version was left in the inbox")
                 continue
             }
@@ -164,7 +163,7 @@ struct ArchiveStage: Stage {
                 // Swapped in the instant between the check and the move: left where it is, said so.
                 filed.removeLast()
                 notFiled.append("\(rel): \(e.message)")
-                try ctx.ledger.note(dropId: drop.id, stage: name, state: "not_filed", detail: "\(rel) was not filed: \(e.message)")
+                try ctx.ledger.note(.notFiled, stage: .archive, dropId: drop.id, detail: "\(rel) was not filed: \(e.message)")
             }
         }
         // Newer versions of the files just filed, recorded meanwhile, went with them: none becomes a drop.
@@ -186,7 +185,8 @@ struct ArchiveStage: Stage {
         }
         try? FileManager.default.removeItem(at: ctx.paths.work.appendingPathComponent(drop.id))
         let from = drop.state, finished = drop
-        try ctx.ledger.transitionDrop(drop.id, from: from, to: outcome == .published ? .archived : .failed, stage: name, detail: relDest) { d in
+        try ctx.ledger.transitionDrop(drop.id, from: from, to: outcome == .published ? .archived : .failed, stage: name, detail: relDest,
+                                      data: .filed(folder: relDest)) { d in
             d.reasonCode = finished.reasonCode
             d.reasonMessage = finished.reasonMessage
             d.clipBytes = finished.clipBytes

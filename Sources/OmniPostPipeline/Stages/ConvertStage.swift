@@ -9,11 +9,6 @@ import OmniPostPlatforms
 /// gets both cores rather than two ffmpegs fighting over them. A second, quick lane takes only drops
 /// that need no transcode (pass-through, remux), so they overtake a long conversion instead of
 /// waiting minutes behind it. (An audio-only plan copies the video: it is quick too.)
-public enum ConvertStageLanes {
-    /// The quick lane's claim: drops whose planned deliveries need no transcode.
-    public static let quickOnly = "NOT EXISTS (SELECT 1 FROM deliveries q WHERE q.drop_id = drops.id AND q.state = 'planned' AND q.plan = 'transcode')"
-}
-
 struct ConvertStage: Stage {
     enum Lane { case any, quick }
     let name = "convert"
@@ -21,7 +16,7 @@ struct ConvertStage: Stage {
     var lane: Lane = .any
 
     func step() async throws -> Bool {
-        guard let drop = try ctx.ledger.claimDrop(in: .validated, owner: ctx.owner, lease: 3600, where: lane == .quick ? ConvertStageLanes.quickOnly : nil) else { return false }
+        guard let drop = try ctx.ledger.claimDropToConvert(owner: ctx.owner, lane: lane == .quick ? .quick : .any) else { return false }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id).filter { $0.state == .planned }
         defer { ctx.removePinnedInputs(drop) }
         do {
@@ -33,8 +28,8 @@ struct ConvertStage: Stage {
             let ffmpegClip = try drop.clipPath.flatMap { rel in
                 try ctx.pinnedInput(drop, rel: rel, inbox: ctx.openInbox(), rows: ctx.ledger.files(ofDrop: drop.id), copying: false)
             } ?? clipPath
-            let info = try drop.probeJson.map { try JSONCoding.decoder().decode(MediaInfo.self, from: Data($0.utf8)) }
-            let manifest = try drop.manifestJson.map { try JSONCoding.decoder().decode(Manifest.self, from: Data($0.utf8)) }
+            let info = try drop.probe
+            let manifest = try drop.manifest
             var renditions: [String: (path: String, sha: String, bytes: Int64)] = [:]
             var chosen: [Int64: (path: String, sha: String, bytes: Int64)] = [:]
             // A rendition shared by several targets is checked against each target's own profile, and a
@@ -166,8 +161,7 @@ struct ConvertStage: Stage {
     }
 
     private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String?, durationS: Double, manifest: Manifest?) async throws -> (path: String, sha: String, bytes: Int64) {
-        guard let key = d.specKey, let json = d.specJson else { throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition spec") }
-        let spec = try JSONCoding.decoder().decode(RenditionSpec.self, from: Data(json.utf8))
+        guard let key = d.specKey, let spec = try d.renditionSpec else { throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition spec") }
         let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("\(key).\(spec.fileExtension)").path
         // A rendition renamed into place before a crash is complete and verified: reuse it.
         if !FileManager.default.fileExists(atPath: out) {
@@ -180,7 +174,7 @@ struct ConvertStage: Stage {
                 if q > lastQuarter.value, q < 4 {
                     lastQuarter.value = q
                     let line = "\(q * 25)%" + (p.speed.map { " at \($0)" } ?? "")
-                    try? ledger.note(dropId: dropId, target: target, stage: "convert", state: "progress", detail: line)
+                    try? ledger.note(.progress, stage: .convert, dropId: dropId, target: target, detail: line)
                     sink.line("  \(dropId)  convert    \(line)")
                 }
             }
@@ -207,8 +201,9 @@ struct ConvertStage: Stage {
             // ffmpeg's time, per rendition, for `/metrics` (omnipost_ffmpeg_seconds) and the drop's timeline.
             let took = ContinuousClock.now - started
             let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
-            try? ctx.ledger.note(dropId: drop.id, target: d.target, stage: "convert", state: "rendered",
-                                 detail: String(format: "seconds=%.3f kind=%@", seconds, spec.slideshow ? "slideshow" : spec.kind.rawValue))
+            let work = spec.slideshow ? "slideshow" : spec.kind.rawValue
+            try? ctx.ledger.note(.rendered, stage: .convert, dropId: drop.id, target: d.target,
+                                 detail: String(format: "ffmpeg took %.3f s (%@)", seconds, work), data: .rendered(seconds: seconds, work: work))
         }
         let hash = try FileHashing.sha256(path: out)
         return (out, hash.hex, hash.bytes)

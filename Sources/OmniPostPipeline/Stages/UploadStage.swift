@@ -84,10 +84,10 @@ struct UploadStage: Sendable {
             if let pinned, let why = pinned.change(at: path) {
                 // The post was made from bytes that matched the recorded sha256 (checked before the last
                 // chunk); the file was changed only afterwards. Recorded, so the archive is not mistaken for it.
-                try? ctx.ledger.note(dropId: d.dropId, deliveryId: id, target: d.target, stage: name, state: "source_changed_after_upload", detail: why)
+                try? ctx.ledger.note(.sourceChangedAfterUpload, stage: .upload, dropId: d.dropId, deliveryId: id, target: d.target, detail: why)
             }
             if result.coverSet == false {
-                try? ctx.ledger.note(dropId: d.dropId, deliveryId: id, target: d.target, stage: name, state: "cover_failed", detail: result.coverError ?? "refused")
+                try? ctx.ledger.note(.coverFailed, stage: .upload, dropId: d.dropId, deliveryId: id, target: d.target, detail: result.coverError ?? "refused")
             }
             var detail = result.url + (result.coverSet == true ? " (cover set)" : "")
             if result.reconciled { detail += " (found published when reconciling; nothing re-sent)" }

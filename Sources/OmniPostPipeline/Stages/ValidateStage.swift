@@ -17,11 +17,10 @@ struct ValidateStage: Stage {
     let turn = FairTurn()
 
     static let largeClipBytes: Int64 = 256 << 20
-    static let smallOnly = "NOT EXISTS (SELECT 1 FROM files f WHERE f.path = drops.clip_path AND f.drop_id = drops.id AND f.size > \(largeClipBytes))"
 
     func step() async throws -> Bool {
-        guard let claimed = try ctx.ledger.claimDropFairly(in: .received, owner: ctx.owner, after: turn.last,
-                                                           where: lane == .small ? Self.smallOnly : nil) else { return false }
+        guard let claimed = try ctx.ledger.claimDropToValidate(owner: ctx.owner, after: turn.last,
+                                                               lane: lane == .small ? .clipsAtMost(Self.largeClipBytes) : .any) else { return false }
         let drop = claimed.drop
         turn.last = claimed.key
         // Other originals the sidecar names (a cover image…), known once their paths are safe: they go
@@ -38,12 +37,8 @@ struct ValidateStage: Stage {
                 d.manifestJson = outcome.manifestJson
                 d.probeJson = outcome.probeJson
                 d.assetsJson = assets.json
-            }, alsoInTransaction: { db in
-                for h in outcome.handovers {
-                    try Ledger.takeOverSession(from: h.from, to: drop.id, target: h.target, session: h.session, db: db)
-                }
-                for var d in outcome.deliveries { try d.insert(db) }
-            })
+            }, handovers: outcome.handovers.map { SessionHandover(from: $0.from, target: $0.target, session: $0.session) },
+               inserting: outcome.deliveries)
         } catch let late as PartnerArrived {
             // Pairing raced the partner's arrival: not the user's fault. The files pair again.
             try ctx.withdraw(drop.id, stage: name, reason: late.reason, code: .partnerArrived)

@@ -1,0 +1,71 @@
+import Foundation
+import OmniPostCore
+
+/// The stages' claims, named in OmniPost's words. Each says which drops a stage may take; the SQL that
+/// finds them is written here once, so a second ledger backend implements the same conditions and the
+/// pipeline never hands the ledger a query.
+extension Ledger {
+    /// The validate stage's two lanes: every received drop, or only those whose clip is small (so a huge
+    /// clip being hashed never holds the small ones behind it).
+    public enum ValidateLane: Sendable, Equatable {
+        case any
+        /// Drops whose taken clip is at most this many bytes (or that have no clip).
+        case clipsAtMost(Int64)
+    }
+
+    /// The convert stage's two lanes: every validated drop, or only those that need no transcode
+    /// (pass-through, remux), which overtake a long conversion instead of waiting behind it.
+    public enum ConvertLane: Sendable, Equatable { case any, quick }
+
+    /// The next received drop to validate, round-robin across writers (`FairTurn`): the drop and its
+    /// writer's key, the caller's `after` next time.
+    public func claimDropToValidate(owner: String, after: String?, lane: ValidateLane = .any,
+                                    lease: Double = 300) throws -> (drop: DropRecord, key: String)? {
+        let condition: DropCondition? = switch lane {
+        case .any: nil
+        case .clipsAtMost(let bytes): .clipAtMost(bytes)
+        }
+        return try claimDropFairly(in: .received, owner: owner, after: after, lease: lease, condition: condition)
+    }
+
+    /// The oldest validated drop to convert in `lane`.
+    public func claimDropToConvert(owner: String, lane: ConvertLane = .any, lease: Double = 3600) throws -> DropRecord? {
+        try claimDrop(in: .validated, owner: owner, lease: lease, condition: lane == .quick ? .noTranscodePlanned : nil)
+    }
+
+    /// The oldest converted drop whose every delivery is final (published, failed or cancelled): ready to file away.
+    public func claimDropReadyToArchive(owner: String, lease: Double = 300) throws -> DropRecord? {
+        try claimDrop(in: .converted, owner: owner, lease: lease, condition: .allDeliveriesFinal)
+    }
+
+    /// The oldest rejected drop, to file under failed/ with its report.
+    public func claimRejectedDrop(owner: String, lease: Double = 300) throws -> DropRecord? {
+        try claimDrop(in: .rejected, owner: owner, lease: lease, condition: nil)
+    }
+}
+
+/// A condition a claim puts on the drops it may take, turned into SQL by the SQLite ledger.
+enum DropCondition: Sendable, Equatable {
+    /// No planned delivery of the drop needs a transcode.
+    case noTranscodePlanned
+    /// Every delivery of the drop is final.
+    case allDeliveriesFinal
+    /// The drop's taken clip is at most this many bytes.
+    case clipAtMost(Int64)
+
+    var sql: String {
+        switch self {
+        case .noTranscodePlanned:
+            "NOT EXISTS (SELECT 1 FROM deliveries q WHERE q.drop_id = drops.id AND q.state = 'planned' AND q.plan = '\(PlanKind.transcode.rawValue)')"
+        case .allDeliveriesFinal:
+            "NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id AND deliveries.state NOT IN (\(DeliveryState.finalSQLList)))"
+        case .clipAtMost(let bytes):
+            "NOT EXISTS (SELECT 1 FROM files f WHERE f.path = drops.clip_path AND f.drop_id = drops.id AND f.size > \(bytes))"
+        }
+    }
+}
+
+extension DeliveryState {
+    /// The final states as an SQL list (`'published','failed','cancelled'`), from the one place that says which they are.
+    static var finalSQLList: String { allCases.filter(\.isTerminal).map { "'\($0.rawValue)'" }.joined(separator: ",") }
+}
