@@ -44,3 +44,28 @@ public struct SessionText: PersistedSession, Equatable {
     public init?(persisted: String) { text = persisted }
     public var persisted: String { text }
 }
+
+/// A platform's own words for the engine's phases, as its sessions have always been stored (Meta's
+/// `processing`, `publishing`, `finishing`): a table, read and written by `PhaseWord`.
+public protocol PhaseVocabulary: Sendable {
+    /// Every word the ledger may hold, and the phase it means (unknown words: `finalized`).
+    static var read: [String: UploadPhase] { get }
+    /// The word written for each phase.
+    static var written: [UploadPhase: String] { get }
+}
+
+/// A session's phase stored in its platform's words (`PhaseVocabulary`).
+public struct PhaseWord<Words: PhaseVocabulary>: Codable, Sendable, Equatable {
+    public var phase: UploadPhase
+
+    public init(_ phase: UploadPhase) { self.phase = phase }
+
+    public init(from decoder: any Decoder) throws {
+        phase = Words.read[try decoder.singleValueContainer().decode(String.self)] ?? .finalized
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(Words.written[phase] ?? phase.rawValue)
+    }
+}

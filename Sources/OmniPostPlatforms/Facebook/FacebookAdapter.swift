@@ -58,38 +58,22 @@ public struct FacebookAdapter: ResumableAdapter {
 
     static func description(_ m: PublishMetadata) -> String { Caption.compose([m.description], tags: m.tags) }
 
-    /// The video, its Page, and where it stands — Facebook's own words for the phases (`uploading`,
+    /// The video, its Page, and where it stands — in Facebook's own words for the phases (`uploading`,
     /// `finishing` before the request that makes the post, `finished` after it), as the ledger has always
     /// held them. The Page's token is asked for by each attempt and never persisted.
     public struct Session: Codable, RuploadSession {
         var video: String
         var page: String
-        public var phase: UploadPhase?
+        var stage: PhaseWord<Words>
         var token: String? = nil
+        enum CodingKeys: String, CodingKey { case video, page, stage = "phase" }
+        public var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .uploading } }
         public var ruploadPath: String { "/video-upload/\(GraphAPI.version)/\(video)" }
         public var ruploadToken: String? { token }
 
-        init(video: String, page: String, phase: UploadPhase, token: String?) {
-            self.video = video
-            self.page = page
-            self.phase = phase
-            self.token = token
-        }
-
-        enum CodingKeys: String, CodingKey { case video, page, phase }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            video = try c.decode(String.self, forKey: .video)
-            page = try c.decode(String.self, forKey: .page)
-            phase = try c.decode(String.self, forKey: .phase) == "uploading" ? .uploading : .posting
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(video, forKey: .video)
-            try c.encode(page, forKey: .page)
-            try c.encode(phase == .uploading ? "uploading" : "finishing", forKey: .phase)
+        public enum Words: PhaseVocabulary {
+            public static let read: [String: UploadPhase] = ["uploading": .uploading, "finishing": .posting, "finished": .posting]
+            public static let written: [UploadPhase: String] = [.uploading: "uploading", .finalized: "finishing", .posting: "finishing"]
         }
     }
 
@@ -121,7 +105,7 @@ public struct FacebookAdapter: ResumableAdapter {
     public func start(_ job: UploadJob, _ p: PageAccess) async throws -> Session {
         let r = try await graph.call(.POST, "/\(p.page)/video_reels", [("upload_phase", "start")], as: p.token)
         guard r.status == 200, let id = r.decoded(FacebookWire.Started.self)?.video_id else { throw graph.classify(r, during: "starting the reel's upload") }
-        return Session(video: id, page: p.page, phase: .uploading, token: p.token)
+        return Session(video: id, page: p.page, stage: PhaseWord(.uploading), token: p.token)
     }
 
     /// A resumed upload asks for the Page's token again (it is never persisted).

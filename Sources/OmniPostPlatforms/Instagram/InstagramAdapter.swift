@@ -68,39 +68,20 @@ public struct InstagramAdapter: ResumableAdapter {
         return nil
     }
 
-    /// The container, its Instagram user, and where it stands: Instagram's own words for the phases
-    /// (`uploading`, `processing`, `publishing`), as the ledger has always held them.
+    /// The container, its Instagram user, and where it stands — in Instagram's own words for the phases,
+    /// as the ledger has always held them.
     public struct Session: Codable, RuploadSession {
         var container: String
         var igUser: String
-        public var phase: UploadPhase?
+        var stage: PhaseWord<Words>
+        enum CodingKeys: String, CodingKey { case container, igUser, stage = "phase" }
+        public var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .uploading } }
         public var ruploadPath: String { "/ig-api-upload/\(GraphAPI.version)/\(container)" }
         public var ruploadToken: String? { nil }
 
-        init(container: String, igUser: String, phase: UploadPhase) {
-            self.container = container
-            self.igUser = igUser
-            self.phase = phase
-        }
-
-        enum CodingKeys: String, CodingKey { case container, igUser, phase }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            container = try c.decode(String.self, forKey: .container)
-            igUser = try c.decode(String.self, forKey: .igUser)
-            switch try c.decode(String.self, forKey: .phase) {
-            case "uploading": phase = .uploading
-            case "publishing": phase = .posting
-            default: phase = .finalized
-            }
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(container, forKey: .container)
-            try c.encode(igUser, forKey: .igUser)
-            try c.encode(phase == .uploading ? "uploading" : phase == .posting ? "publishing" : "processing", forKey: .phase)
+        public enum Words: PhaseVocabulary {
+            public static let read: [String: UploadPhase] = ["uploading": .uploading, "processing": .finalized, "publishing": .posting]
+            public static let written: [UploadPhase: String] = [.uploading: "uploading", .finalized: "processing", .posting: "publishing"]
         }
     }
 
@@ -124,7 +105,7 @@ public struct InstagramAdapter: ResumableAdapter {
         if let v = m.options["location_id"] { params.append(("location_id", v)) }
         let r = try await graph.call(.POST, "/\(ig)/media", params)
         guard r.status == 200, let id = r.decoded(GraphWire.Created.self)?.id else { throw graph.classify(r, during: "creating the reel's container") }
-        return Session(container: id, igUser: ig, phase: .uploading)
+        return Session(container: id, igUser: ig, stage: PhaseWord(.uploading))
     }
 
     /// Every byte is with the host: Instagram processes the reel.

@@ -68,33 +68,18 @@ public struct ThreadsAdapter: ResumableAdapter {
         return nil
     }
 
-    /// The container, who posts, and where it stands: Threads' own words for the phases (`processing`,
-    /// `publishing`), as the ledger has always held them.
+    /// The container, who posts, and where it stands — in Threads' own words for the phases, as the
+    /// ledger has always held them.
     public struct Session: Codable, PersistedSession {
         var container: String
         var user: String
-        public var phase: UploadPhase?
+        var stage: PhaseWord<Words>
+        enum CodingKeys: String, CodingKey { case container, user, stage = "phase" }
+        public var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .finalized } }
 
-        init(container: String, user: String, phase: UploadPhase) {
-            self.container = container
-            self.user = user
-            self.phase = phase
-        }
-
-        enum CodingKeys: String, CodingKey { case container, user, phase }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            container = try c.decode(String.self, forKey: .container)
-            user = try c.decode(String.self, forKey: .user)
-            phase = try c.decode(String.self, forKey: .phase) == "publishing" ? .posting : .finalized
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(container, forKey: .container)
-            try c.encode(user, forKey: .user)
-            try c.encode(phase == .posting ? "publishing" : "processing", forKey: .phase)
+        public enum Words: PhaseVocabulary {
+            public static let read: [String: UploadPhase] = ["processing": .finalized, "publishing": .posting]
+            public static let written: [UploadPhase: String] = [.uploading: "processing", .finalized: "processing", .posting: "publishing"]
         }
     }
 
@@ -121,7 +106,7 @@ public struct ThreadsAdapter: ResumableAdapter {
     public func start(_ job: UploadJob, _ p: Prepared) async throws -> Session {
         let r = try await graph.call(.POST, "/\(p.user)/threads", [("media_type", "VIDEO"), ("video_url", p.link), ("text", Self.text(job.metadata))])
         guard r.status == 200, let id = r.decoded(GraphWire.Created.self)?.id else { throw graph.classify(r, during: "creating the post's container") }
-        return Session(container: id, user: p.user, phase: .finalized)
+        return Session(container: id, user: p.user, stage: PhaseWord(.finalized))
     }
 
     /// The container's status until FINISHED; Threads could not fetch the video (or will not say why), or
