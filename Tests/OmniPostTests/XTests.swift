@@ -112,11 +112,11 @@ import Testing
         }
         // INIT's expires_after_secs is kept with the session; the resume comes after it.
         let saved = try #require(cps.all.last)
-        var session = try #require(XAdapter.decode(saved.session))
+        var session = try #require(XAdapter.Session(persisted: saved.session))
         #expect(session.expiresAt != nil)
         session.expiresAt = Date().timeIntervalSince1970 - 1
         let appendsBefore = await rig.state.requestCounts["x.append"] ?? 0
-        let out = try await rig.deliver(Self.meta, session: XAdapter.encode(session), offset: saved.confirmedOffset)
+        let out = try await rig.deliver(Self.meta, session: session.persisted, offset: saved.confirmedOffset)
         // A new media id from the local bytes: not one segment went to the lapsed one.
         #expect(await rig.state.requestCounts["x.init"] == 2)
         #expect(await rig.state.requestCounts["x.append"] == appendsBefore + 3)

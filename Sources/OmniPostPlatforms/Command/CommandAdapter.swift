@@ -10,10 +10,14 @@ import OmniPostCore
 /// A program can post and then die before saying so. So a run is checkpointed as started before it
 /// begins, and a delivery that finds that checkpoint (a crash, a timeout) runs the program again with
 /// `"retry": true` in the document: the program must then check whether it already posted (by the
-/// `drop_id` and `delivery_id` it was given) rather than post again.
-struct CommandAdapter: PlatformAdapter, SettingsBacked {
+/// `drop_id` and `delivery_id` it was given) rather than post again. On the upload engine
+/// (`ResumableAdapter`): `started` is the session, and the run is the post.
+struct CommandAdapter: ResumableAdapter {
     let settings: AdapterSettings
     let platform = "command"
+    let displayName = "the command"
+    var transport: NothingToSend<SessionText> { NothingToSend() }
+    var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: timeout) }
     var schedulesNatively: Bool { false }
 
     init(_ settings: AdapterSettings) { self.settings = settings }
@@ -33,17 +37,28 @@ struct CommandAdapter: PlatformAdapter, SettingsBacked {
     func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
 
     /// Only the program can say what became of an interrupted run: it is asked by running it again.
-    func reconcile(_ job: UploadJob) async throws -> RemoteState {
+    func reconcile(_ s: SessionText, _ job: UploadJob) async throws -> RemoteState {
         .partial(confirmedOffset: 0)
     }
 
-    func publish(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-                 progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
-        let retry = job.session != nil
+    /// The program, resolved to an executable file.
+    func program() throws -> String {
         guard let program = argv.first.flatMap(CommandPlatform.resolve) else {
             throw DeliveryError(.permanent, .configInvalid, "'\(argv.first ?? "")' is not an executable file")
         }
-        try await checkpoint(UploadCheckpoint(session: "started", confirmedOffset: 0, bytesSent: 0))
+        return program
+    }
+
+    /// A program that is no executable fails before anything is checkpointed.
+    func prepare(_ job: UploadJob) async throws { _ = try program() }
+
+    /// Checkpointed as started before the program runs.
+    func start(_ job: UploadJob, _ prepared: Void) async throws -> SessionText { SessionText("started") }
+
+    /// Runs the program: `retry: true` when an earlier run was started and its end not heard.
+    func post(_ s: SessionText, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        let retry = job.session != nil
+        let program = try program()
         let env = passed.merging(["OMNIPOST_DELIVERY_ID": String(job.deliveryId), "OMNIPOST_DROP_ID": job.drop?.dropId ?? "",
                                   "OMNIPOST_TARGET": job.drop?.target ?? "", "OMNIPOST_RETRY": retry ? "1" : "0"]) { _, ours in ours }
         // The program gets a name for the file that nobody else can change: opened without following a
@@ -79,7 +94,6 @@ struct CommandAdapter: PlatformAdapter, SettingsBacked {
             if retryCodes.contains(r.status) { throw DeliveryError(.retryNow, .platformError, why + "; it runs again with retry: true") }
             throw DeliveryError(.permanent, .platformError, why)
         }
-        progress(job.size, job.size)
         let answer = Self.lastJSON(r.stdout)
         let id = (answer?["id"]).map { "\($0)" } ?? "\(job.drop?.dropId ?? "delivery")-\(job.deliveryId)"
         let url = answer?["url"] as? String ?? ""

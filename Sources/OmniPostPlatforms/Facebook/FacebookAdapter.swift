@@ -12,15 +12,24 @@ import OmniPostCore
 /// Exactly once: the video id is persisted before any byte, confirmed bytes after each chunk, and the
 /// phase before `finish` (the request that makes the post). After a crash the video's own status says
 /// what happened: how many bytes arrived (`uploading_phase.bytes_transferred`), and whether `finish`
-/// was taken (`publishing_phase`) — a finish is sent again only when it never arrived.
-public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
+/// was taken (`publishing_phase`) — a finish is sent again only when it never arrived. The upload engine
+/// runs these steps (`ResumableAdapter`) over Meta's rupload transport (`GraphRupload`); `finish` is
+/// the post, and the video's status is polled after it.
+public struct FacebookAdapter: ResumableAdapter {
     public let platform = "facebook"
-    let settings: AdapterSettings
+    public let displayName = "Facebook"
+    public let settings: AdapterSettings
     let chunkSize: Int64
     let poll: PollPolicy
     let pollTimeout: Duration
     public var account: AccountConfig { settings.account }
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Facebook") }
+    /// After a cut chunk the video's status says how many bytes arrived: continue from there.
+    public var transport: GraphRupload<Session> {
+        GraphRupload(graph: graph, chunkSize: chunkSize, held: { [self] s in try? await status(s.video, s.token ?? "")?.bytes })
+    }
+    /// Nothing is processed between the bytes and `finish`; the reel's publishing is polled after it.
+    public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
 
     public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
 
@@ -49,63 +58,71 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
 
     static func description(_ m: PublishMetadata) -> String { Caption.compose([m.description], tags: m.tags) }
 
-    struct Session: Codable {
-        enum Phase: String, Codable { case uploading, finishing, finished }
+    /// The video, its Page, and where it stands — in Facebook's own words for the phases (`uploading`,
+    /// `finishing` before the request that makes the post, `finished` after it), as the ledger has always
+    /// held them. The Page's token is asked for by each attempt and never persisted.
+    public struct Session: Codable, RuploadSession {
         var video: String
         var page: String
-        var phase: Phase
+        var stage: PhaseWord<Words>
+        var token: String? = nil
+        enum CodingKeys: String, CodingKey { case video, page, stage = "phase" }
+        public var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .uploading } }
+        public var ruploadPath: String { "/video-upload/\(GraphAPI.version)/\(video)" }
+        public var ruploadToken: String? { token }
+
+        public enum Words: PhaseVocabulary {
+            public static let read: [String: UploadPhase] = ["uploading": .uploading, "finishing": .posting, "finished": .posting]
+            public static let written: [UploadPhase: String] = [.uploading: "uploading", .finalized: "finishing", .posting: "finishing"]
+        }
+    }
+
+    /// The Page and its access token.
+    public struct PageAccess: Sendable {
+        var page: String
+        var token: String
     }
 
     /// The Page (`id:` under the account, or else the user's first Page) and its access token, asked for
     /// with the user's token.
-    func pageToken() async throws -> (page: String, token: String) {
+    func pageToken() async throws -> PageAccess {
         guard !account.accountID.isEmpty else {
             let r = try await graph.call(.GET, "/me/accounts", [("fields", "id,name,access_token")])
-            guard r.status == 200, let first = (r.json?["data"] as? [[String: Any]])?.first,
-                  let id = first["id"] as? String, let t = first["access_token"] as? String else {
+            guard r.status == 200, let first = r.decoded(FacebookWire.Pages.self)?.data?.first, let id = first.id, let t = first.access_token else {
                 if r.status == 200 { throw DeliveryError(.permanent, .configInvalid, "\(account.key): the token's user manages no Page; name one with `id:` under accounts:") }
                 throw graph.classify(r, during: "listing the user's Pages")
             }
-            return (id, t)
+            return PageAccess(page: id, token: t)
         }
         let r = try await graph.call(.GET, "/\(account.accountID)", [("fields", "access_token")])
-        guard r.status == 200, let t = r.json?["access_token"] as? String else { throw graph.classify(r, during: "reading the Page's access token") }
-        return (account.accountID, t)
+        guard r.status == 200, let t = r.decoded(FacebookWire.Page.self)?.access_token else { throw graph.classify(r, during: "reading the Page's access token") }
+        return PageAccess(page: account.accountID, token: t)
     }
 
-    public func publish(
-        _ job: UploadJob,
-        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-        progress: @escaping @Sendable (Int64, Int64) -> Void
-    ) async throws -> PublishOutcome {
-        var sent: Int64 = 0
-        let (page, token) = try await pageToken()
-        var s: Session
-        var offset: Int64 = 0
-        if let resumed = job.session.flatMap(Self.decode) { s = resumed; offset = job.confirmedOffset } else {
-            try await job.beforeRequest("init")
-            let r = try await graph.call(.POST, "/\(page)/video_reels", [("upload_phase", "start")], as: token)
-            guard r.status == 200, let id = r.json?["video_id"] as? String else { throw graph.classify(r, during: "starting the reel's upload") }
-            s = Session(video: id, page: page, phase: .uploading)
-            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: 0, bytesSent: 0))
-        }
-        if s.phase == .uploading {
-            let session = s
-            // After a failure the video's status says how many bytes arrived: continue from there.
-            sent += try await graph.ruploadFile("/video-upload/\(GraphAPI.version)/\(s.video)", job, from: offset, chunkSize: chunkSize, as: token,
-                                                held: { try? await status(session.video, token)?.bytes }) { o, soFar in
-                try await checkpoint(UploadCheckpoint(session: Self.encode(session), confirmedOffset: o, bytesSent: soFar))
-                progress(o, job.size)
-            }
-            s.phase = .finishing
-        }
-        if s.phase == .finishing, job.session != nil, let st = try await status(s.video, token), st.finishArrived {
-            // Resumed after `finish` left: it arrived (the video processes or publishes), so it is not sent again.
-            s.phase = .finished
-        }
-        if s.phase == .finishing {
-            // From here a post may exist: the phase is stored before `finish` leaves.
-            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+    public func prepare(_ job: UploadJob) async throws -> PageAccess { try await pageToken() }
+
+    /// `upload_phase=start` with the Page's token: the video id, persisted by the engine before any byte.
+    public func start(_ job: UploadJob, _ p: PageAccess) async throws -> Session {
+        let r = try await graph.call(.POST, "/\(p.page)/video_reels", [("upload_phase", "start")], as: p.token)
+        guard r.status == 200, let id = r.decoded(FacebookWire.Started.self)?.video_id else { throw graph.classify(r, during: "starting the reel's upload") }
+        return Session(video: id, page: p.page, stage: PhaseWord(.uploading), token: p.token)
+    }
+
+    /// A resumed upload asks for the Page's token again (it is never persisted).
+    public func resume(_ s: inout Session, _ job: UploadJob) async throws -> Int64? {
+        s.token = try await pageToken().token
+        return job.confirmedOffset
+    }
+
+    /// `upload_phase=finish` — the request that makes the post (its phase is stored before it leaves) —
+    /// then the reel's status until published. Resumed after a finish left, the video's status says
+    /// whether it arrived: it is sent again only when it never did.
+    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        var token = s.token ?? ""
+        if s.token == nil { token = try await pageToken().token }
+        var arrived = false
+        if job.session != nil { arrived = try await status(s.video, token)?.finishArrived ?? false }
+        if !arrived {
             let m = job.metadata
             var params = [("upload_phase", "finish"), ("video_id", s.video), ("description", Self.description(m)), ("title", m.title)]
             if let at = m.publishAt, at.timeIntervalSinceNow > 600 {
@@ -114,20 +131,32 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
                 params.append(("video_state", "PUBLISHED"))
             }
             let r = try await graph.call(.POST, "/\(s.page)/video_reels", params, as: token)
-            guard r.status == 200, r.json?["success"] as? Bool == true else {
+            if r.status != 200 || r.decoded(FacebookWire.Finished.self)?.success != true {
                 // Refused: read what the video says before failing — a finish that arrived earlier (its reply
                 // lost) made the reel, and the refusal of a second is no failure of the post.
-                if (400..<500).contains(r.status), GraphAPI.code(r) != 190, let st = try? await status(s.video, token), st.finishArrived {
-                    s.phase = .finished
-                    try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
-                    return try await waitPublished(s, token, sent)
-                }
-                throw graph.classify(r, during: "finishing the reel")
+                var earlier = false
+                if (400..<500).contains(r.status), GraphAPI.code(r) != 190 { earlier = (try? await status(s.video, token))?.finishArrived == true }
+                guard earlier else { throw graph.classify(r, during: "finishing the reel") }
             }
-            s.phase = .finished
-            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
         }
-        return try await waitPublished(s, token, sent)
+        var poll = processing
+        poll.timeoutMessage = "Facebook had not published the reel"
+        guard let out = try await poll.wait(.pending(after: nil), platform: displayName, status: { try await published(s, token) }) else {
+            throw DeliveryError(.retryNow, .platformError, "Facebook said the reel is published without naming it")
+        }
+        return out
+    }
+
+    /// The reel's publishing, as the engine's poll reads it.
+    func published(_ s: Session, _ token: String) async throws -> Processing {
+        guard let st = try await status(s.video, token) else { return .failed(DeliveryError(.retryNow, .platformError, "Facebook no longer knows video \(s.video)")) }
+        if st.videoStatus == "error" { return .failed(Self.processingFailed(st)) }
+        if st.publishing == "complete" || st.publishStatus == "scheduled" { return .published(outcome(s)) }
+        return .pending(after: nil)
+    }
+
+    static func processingFailed(_ st: Status) -> DeliveryError {
+        DeliveryError(.permanent, .rejectedByPlatform, "Facebook could not process the reel: \(st.error ?? "no reason given")")
     }
 
     struct Status {
@@ -149,47 +178,56 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
     func status(_ video: String, _ token: String) async throws -> Status? {
         let r = try await graph.call(.GET, "/\(video)", [("fields", "status")], as: token)
         if GraphAPI.code(r) == 100 || r.status == 404 { return nil }
-        guard r.status == 200, let st = r.json?["status"] as? [String: Any] else { throw graph.classify(r, during: "reading the reel's status") }
-        let up = st["uploading_phase"] as? [String: Any], pub = st["publishing_phase"] as? [String: Any]
-        let err = (st["processing_phase"] as? [String: Any])?["error"] as? [String: Any]
-
-        let proc = st["processing_phase"] as? [String: Any]
-        return Status(videoStatus: st["video_status"] as? String ?? "", bytes: (up?["bytes_transferred"] as? NSNumber)?.int64Value ?? 0,
-                      processing: proc?["status"] as? String ?? "not_started",
-                      publishing: pub?["status"] as? String ?? "not_started", publishStatus: pub?["publish_status"] as? String,
-                      error: err?["message"] as? String)
+        guard r.status == 200, let st = r.decoded(FacebookWire.Video.self)?.status else { throw graph.classify(r, during: "reading the reel's status") }
+        return Status(videoStatus: st.video_status ?? "", bytes: st.uploading_phase?.bytes_transferred.flatMap { Int64($0.value) } ?? 0,
+                      processing: st.processing_phase?.status ?? "not_started",
+                      publishing: st.publishing_phase?.status ?? "not_started", publishStatus: st.publishing_phase?.publish_status,
+                      error: st.processing_phase?.error?.message)
     }
 
-    func waitPublished(_ s: Session, _ token: String, _ sent: Int64) async throws -> PublishOutcome {
-        let end = ContinuousClock.now + pollTimeout
-        var pacer = poll.pacer()
-        while ContinuousClock.now < end {
-            try await pacer.pace()
-            guard let st = try await status(s.video, token) else { throw DeliveryError(.retryNow, .platformError, "Facebook no longer knows video \(s.video)") }
-            if st.videoStatus == "error" { throw DeliveryError(.permanent, .rejectedByPlatform, "Facebook could not process the reel: \(st.error ?? "no reason given")") }
-            if st.publishing == "complete" || st.publishStatus == "scheduled" { return outcome(s, sent) }
-        }
-        throw DeliveryError(.retryNow, .platformError, "Facebook had not published the reel after \(Int(pollTimeout.seconds)) s")
-    }
-
-    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
-        guard let s = job.session.flatMap(Self.decode) else { return .notStarted }
-        let (_, token) = try await pageToken()
+    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+        let token = try await pageToken().token
         guard let st = try await status(s.video, token) else { return .notStarted }
-        if st.videoStatus == "error" { throw DeliveryError(.permanent, .rejectedByPlatform, "Facebook could not process the reel: \(st.error ?? "no reason given")") }
-        if st.publishing == "complete" || st.publishStatus == "scheduled" { return .published(outcome(s, 0)) }
-        switch s.phase {
+        if st.videoStatus == "error" { throw Self.processingFailed(st) }
+        if st.publishing == "complete" || st.publishStatus == "scheduled" { return .published(outcome(s)) }
+        switch s.phase ?? .uploading {
         case .uploading: return .partial(confirmedOffset: max(st.bytes, job.confirmedOffset))
         // `finish` may or may not have arrived: publishing_phase says. Not started: it never arrived, send it.
-        case .finishing, .finished: return .processing
+        case .finalized, .posting: return .processing
         }
     }
 
-    func outcome(_ s: Session, _ sent: Int64) -> PublishOutcome {
+    func outcome(_ s: Session) -> PublishOutcome {
         let base = account.endpoint.contains("graph.facebook.com") ? "https://www.facebook.com/reel/" : account.endpoint + "/facebook/reel/"
-        return PublishOutcome(remoteId: s.video, url: base + s.video, bytesSent: sent)
+        return PublishOutcome(remoteId: s.video, url: base + s.video, bytesSent: 0)
+    }
+}
+
+/// The bodies of the Graph API's Pages and video_reels endpoints.
+enum FacebookWire {
+    struct Page: Decodable {
+        var id: String?
+        var access_token: String?
     }
 
-    static func decode(_ s: String) -> Session? { try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) }
-    static func encode(_ s: Session) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data(), as: UTF8.self) }
+    struct Pages: Decodable { var data: [Page]? }
+    struct Started: Decodable { var video_id: String? }
+    struct Finished: Decodable { var success: Bool? }
+
+    struct Video: Decodable {
+        struct Phase: Decodable {
+            struct Failure: Decodable { var message: String? }
+            var status: String?
+            var publish_status: String?
+            var bytes_transferred: LooseString?
+            var error: Failure?
+        }
+        struct Status: Decodable {
+            var video_status: String?
+            var uploading_phase: Phase?
+            var processing_phase: Phase?
+            var publishing_phase: Phase?
+        }
+        var status: Status?
+    }
 }

@@ -11,10 +11,12 @@ import OmniPostCore
 /// Exactly once: the container id is persisted before any byte, confirmed bytes after each chunk, and
 /// the phase before publishing. An uncertain publish is reconciled from the container's own
 /// `status_code` (PUBLISHED) — never by publishing again. The account's publishing limit is read from
-/// `content_publishing_limit` before a container is made: a spent quota waits, it does not fail.
-public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
+/// `content_publishing_limit` before a container is made: a spent quota waits, it does not fail. The
+/// upload engine runs these steps (`ResumableAdapter`) over Meta's rupload transport (`GraphRupload`).
+public struct InstagramAdapter: ResumableAdapter {
     public let platform = "instagram"
-    let settings: AdapterSettings
+    public let displayName = "Instagram"
+    public let settings: AdapterSettings
     let chunkSize: Int64
     let poll: PollPolicy
     let pollTimeout: Duration
@@ -27,6 +29,10 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
         c.explain = { InstagramErrors.explain($0) }
         return c
     }
+    public var transport: GraphRupload<Session> { GraphRupload(graph: graph, chunkSize: chunkSize) }
+    public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
+    /// Containers one attempt may make again for spent ones (expired, or the error table says so).
+    public var freshSessions: Int { GraphContainer.maxRenewals }
 
     /// Container status checks: every 3 s growing to 15 s (Meta meters calls per hour per account).
     public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
@@ -62,63 +68,64 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
         return nil
     }
 
-    struct Session: Codable {
-        enum Phase: String, Codable { case uploading, processing, publishing }
+    /// The container, its Instagram user, and where it stands — in Instagram's own words for the phases,
+    /// as the ledger has always held them.
+    public struct Session: Codable, RuploadSession {
         var container: String
         var igUser: String
-        var phase: Phase
+        var stage: PhaseWord<Words>
+        enum CodingKeys: String, CodingKey { case container, igUser, stage = "phase" }
+        public var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .uploading } }
+        public var ruploadPath: String { "/ig-api-upload/\(GraphAPI.version)/\(container)" }
+        public var ruploadToken: String? { nil }
+
+        public enum Words: PhaseVocabulary {
+            public static let read: [String: UploadPhase] = ["uploading": .uploading, "processing": .finalized, "publishing": .posting]
+            public static let written: [UploadPhase: String] = [.uploading: "uploading", .finalized: "processing", .posting: "publishing"]
+        }
     }
 
-    public func publish(
-        _ job: UploadJob,
-        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-        progress: @escaping @Sendable (Int64, Int64) -> Void
-    ) async throws -> PublishOutcome {
-        try await publish(job, checkpoint: checkpoint, progress: progress, renewals: 0)
+    /// Who posts, and whether the publishing limit has room.
+    public func prepare(_ job: UploadJob) async throws -> String {
+        let ig = try await container.userID(account)
+        try await container.checkPublishingLimit("/\(ig)/content_publishing_limit", report: job.reportLimit)
+        return ig
     }
 
-    /// `renewals`: containers this attempt already found spent and replaced.
-    func publish(
-        _ job: UploadJob,
-        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-        progress: @escaping @Sendable (Int64, Int64) -> Void,
-        renewals: Int
-    ) async throws -> PublishOutcome {
-        var sent: Int64 = 0
-        var s: Session
-        var offset: Int64 = 0
-        if let resumed = job.session.flatMap(Self.decode) { s = resumed; offset = job.confirmedOffset } else { s = try await start(job, checkpoint: checkpoint) }
-        if s.phase == .uploading {
-            let session = s
-            sent += try await graph.ruploadFile("/ig-api-upload/\(GraphAPI.version)/\(s.container)", job, from: offset, chunkSize: chunkSize) { o, soFar in
-                try await checkpoint(UploadCheckpoint(session: Self.encode(session), confirmedOffset: o, bytesSent: soFar))
-                progress(o, job.size)
-            }
-            s.phase = .processing
-            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+    /// The REELS container (resumable) — persisted by the engine before any byte.
+    public func start(_ job: UploadJob, _ ig: String) async throws -> Session {
+        let m = job.metadata
+        var params = [("media_type", "REELS"), ("upload_type", "resumable"), ("caption", Self.caption(m))]
+        if let ms = m.coverAtMs { params.append(("thumb_offset", String(ms))) }
+        if let v = m.options["share_to_feed"] { params.append(("share_to_feed", v.lowercased())) }
+        if let v = m.options["collaborators"] {
+            let names = v.split(separator: ",").map { "\"\($0.trimmingCharacters(in: .whitespaces))\"" }
+            params.append(("collaborators", "[" + names.joined(separator: ",") + "]"))
         }
-        switch try await container.waitFinished(s.container) {
-        case .expired:
-            // A container that expired was never published: a new one cannot post twice.
-            return try await publish(Self.fresh(job), checkpoint: checkpoint, progress: progress, renewals: renewals)
-        case .renew(let why):
-            // Spent in processing (2207053 and the others the table says to retry with a new container).
-            let next = try container.renewal(why, renewals: renewals)
-            return try await publish(Self.fresh(job), checkpoint: checkpoint, progress: progress, renewals: next)
-        case .published:
-            return try await outcome(mediaID: nil, s, sent)
-        case .finished:
-            break
-        }
-        s.phase = .publishing
-        // From here a post may exist: a restart reads the container's status_code before anything else.
-        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
+        if let v = m.options["location_id"] { params.append(("location_id", v)) }
+        let r = try await graph.call(.POST, "/\(ig)/media", params)
+        guard r.status == 200, let id = r.decoded(GraphWire.Created.self)?.id else { throw graph.classify(r, during: "creating the reel's container") }
+        return Session(container: id, igUser: ig, stage: PhaseWord(.uploading))
+    }
+
+    /// Every byte is with the host: Instagram processes the reel.
+    public func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing { .pending(after: nil) }
+
+    /// The container's status_code until FINISHED; a spent one (expired, 2207053 and the others the
+    /// table says to retry with a new container) is made again.
+    public func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
+        try await container.processing(s.container) { try await outcome(mediaID: nil, s) }
+    }
+
+    /// media_publish. Until the media is ready (9007 / 2207027) it is asked again at the poll's pace —
+    /// waiting for readiness, not retrying a failure.
+    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        if case .published(let out) = uploaded { return out }
         var pacer = poll.pacer()
         let end = ContinuousClock.now + pollTimeout
         while true {
             let r = try await graph.call(.POST, "/\(s.igUser)/media_publish", [("creation_id", s.container)])
-            if r.status == 200, let id = r.json?["id"] as? String { return try await outcome(mediaID: id, s, sent) }
-            // 9007 / 2207027: the media is not ready to publish yet.
+            if r.status == 200, let id = r.decoded(GraphWire.Created.self)?.id { return try await outcome(mediaID: id, s) }
             let sub = GraphAPI.subcode(r)
             if GraphAPI.code(r) == 9007 && (sub == nil || sub == 2207027), ContinuousClock.now < end { try await pacer.pace(); continue }
             var e = graph.classify(r, during: "publishing the reel")
@@ -139,51 +146,17 @@ public struct InstagramAdapter: PlatformAdapter, SettingsBacked {
         }
     }
 
-    /// Who posts, whether the publishing limit has room, then the container — persisted before any byte.
-    func start(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> Session {
-        let ig = try await container.userID(account)
-        try await container.checkPublishingLimit("/\(ig)/content_publishing_limit", report: job.reportLimit)
-        try await job.beforeRequest("init")
-        let m = job.metadata
-        var params = [("media_type", "REELS"), ("upload_type", "resumable"), ("caption", Self.caption(m))]
-        if let ms = m.coverAtMs { params.append(("thumb_offset", String(ms))) }
-        if let v = m.options["share_to_feed"] { params.append(("share_to_feed", v.lowercased())) }
-        if let v = m.options["collaborators"] {
-            let names = v.split(separator: ",").map { "\"\($0.trimmingCharacters(in: .whitespaces))\"" }
-            params.append(("collaborators", "[" + names.joined(separator: ",") + "]"))
-        }
-        if let v = m.options["location_id"] { params.append(("location_id", v)) }
-        let r = try await graph.call(.POST, "/\(ig)/media", params)
-        guard r.status == 200, let id = r.json?["id"] as? String else { throw graph.classify(r, during: "creating the reel's container") }
-        let s = Session(container: id, igUser: ig, phase: .uploading)
-        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: 0, bytesSent: 0))
-        return s
-    }
-
-    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
-        guard let s = job.session.flatMap(Self.decode) else { return .notStarted }
-        return try await container.reconcile(s.container, inFlight: s.phase == .uploading ? .partial(confirmedOffset: job.confirmedOffset) : .processing) {
-            try await outcome(mediaID: nil, s, 0)
+    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+        try await container.reconcile(s.container, inFlight: s.phase == .uploading ? .partial(confirmedOffset: job.confirmedOffset) : .processing) {
+            try await outcome(mediaID: nil, s)
         }
     }
 
     /// The published media: its id from media_publish, or — found PUBLISHED by reconciling, when the
     /// publish reply was lost — the container's id, which is all Instagram names it by then.
-    func outcome(mediaID: String?, _ s: Session, _ sent: Int64) async throws -> PublishOutcome {
+    func outcome(mediaID: String?, _ s: Session) async throws -> PublishOutcome {
         let media = mediaID ?? s.container
         let link = try? await graph.call(.GET, "/\(media)", [("fields", "permalink")])
-        let url = link?.json?["permalink"] as? String ?? "https://www.instagram.com/"
-        return PublishOutcome(remoteId: media, url: url, bytesSent: sent)
+        return PublishOutcome(remoteId: media, url: link?.decoded(GraphWire.Permalink.self)?.permalink ?? "https://www.instagram.com/", bytesSent: 0)
     }
-
-    /// The job without its spent session: a new container, from the first byte.
-    static func fresh(_ job: UploadJob) -> UploadJob {
-        var fresh = job
-        fresh.session = nil
-        fresh.confirmedOffset = 0
-        return fresh
-    }
-
-    static func decode(_ s: String) -> Session? { try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) }
-    static func encode(_ s: Session) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data(), as: UTF8.self) }
 }

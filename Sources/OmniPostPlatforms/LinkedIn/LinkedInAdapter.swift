@@ -11,14 +11,18 @@ import OmniPostCore
 /// Exactly once: the video URN, upload token and part list are persisted before the first byte and
 /// every part's ETag as it is confirmed, so a resumed upload re-sends only the parts without one. The
 /// phase is persisted before finalizing and before the post; an uncertain post is reconciled by reading
-/// the author's posts for one carrying this video — never by posting again.
-public struct LinkedInAdapter: PlatformAdapter, SettingsBacked {
+/// the author's posts for one carrying this video — never by posting again. The upload engine runs
+/// these steps (`ResumableAdapter`); `LinkedInParts` is the part-with-ETag transport.
+public struct LinkedInAdapter: ResumableAdapter {
     public let platform = "linkedin"
-    let settings: AdapterSettings
+    public let displayName = "LinkedIn"
+    public let settings: AdapterSettings
     let poll: PollPolicy
     let pollTimeout: Duration
     public var account: AccountConfig { settings.account }
     var api: AuthorizedHTTP { settings.api }
+    public var transport: LinkedInParts { LinkedInParts(adapter: self) }
+    public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
 
     /// Video status is read at most every 2 s, growing to 15 s: LinkedIn meters calls per day.
     public static let statusPolling = PollPolicy(first: .seconds(2), max: .seconds(15), factor: 1.5, perMinute: 30)
@@ -71,118 +75,54 @@ public struct LinkedInAdapter: PlatformAdapter, SettingsBacked {
         var first: Int64
         var last: Int64
         var etag: String?
+        var length: Int64 { last - first + 1 }
     }
 
-    struct Session: Codable {
-        enum Phase: String, Codable { case uploading, finalized, posting }
+    public struct Session: Codable, PersistedSession {
         var video: String
         var uploadToken: String
         var owner: String
         var parts: [Part]
         var expiresAt: Double?
-        var phase: Phase
+        public var phase: UploadPhase?
         /// Bytes in parts LinkedIn has confirmed (with an ETag).
-        var confirmed: Int64 { parts.filter { $0.etag != nil }.reduce(0) { $0 + $1.last - $1.first + 1 } }
+        var confirmed: Int64 { parts.filter { $0.etag != nil }.reduce(0) { $0 + $1.length } }
     }
 
     func headers(_ extra: [(String, String)] = []) -> [(String, String)] {
         [("LinkedIn-Version", Self.apiVersion()), ("X-Restli-Protocol-Version", "2.0.0")] + extra
     }
 
-    func rest(_ path: String, _ method: HTTPMethod = .GET, json: [String: Any]? = nil) async throws -> AuthorizedHTTP.Reply {
-        var h = headers()
-        var body = ByteBuffer()
-        if let json {
-            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]))
-            h.append(("Content-Type", "application/json"))
-        }
-        return try await api.send(url: account.endpoint + path, method: method, headers: h, body: body)
+    func rest(_ path: String) async throws -> AuthorizedHTTP.Reply {
+        try await api.send(url: account.endpoint + path, method: .GET, headers: headers(), body: ByteBuffer())
     }
 
-    public func publish(
-        _ job: UploadJob,
-        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-        progress: @escaping @Sendable (Int64, Int64) -> Void
-    ) async throws -> PublishOutcome {
-        var sent: Int64 = 0
-        var s: Session
-        if let resumed = job.session.flatMap(Self.decode) { s = resumed } else { s = try await start(job, checkpoint: checkpoint) }
-        if s.phase == .uploading {
-            let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
-            var failures = 0
-            var i = 0
-            while i < s.parts.count {
-                let part = s.parts[i]
-                if part.etag != nil { i += 1; continue }
-                do {
-                    let body = try AuthorizedHTTP.readChunk(reader, from: part.first, count: Int(part.last - part.first + 1))
-                    // Upload URLs are signed: no bearer token goes with the bytes.
-                    let r = try await api.send(url: part.url, method: .PUT, headers: [("Content-Type", "application/octet-stream")], body: body, authorize: false)
-                    sent += part.last - part.first + 1
-                    if (200..<300).contains(r.status), let etag = r.headers.first(name: "etag") {
-                        s.parts[i].etag = etag
-                        failures = 0
-                        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: s.confirmed, bytesSent: sent))
-                        progress(s.confirmed, job.size)
-                        i += 1
-                    } else if r.status == 403 || r.status == 404 {
-                        // The signed URLs expired before the upload was finalized: no post can come of it.
-                        s = try await start(job, checkpoint: checkpoint)
-                        i = 0
-                    } else {
-                        throw classify(r, during: "sending part \(i + 1) of \(s.parts.count)")
-                    }
-                } catch let e as DeliveryError where e.kind == .retryNow {
-                    try await afterTransientFailure(e, failures: &failures)
-                }
-            }
-            let r = try await rest("/rest/videos?action=finalizeUpload", .POST, json: ["finalizeUploadRequest": [
-                "video": s.video, "uploadToken": s.uploadToken, "uploadedPartIds": s.parts.compactMap(\.etag),
-            ]])
-            guard (200..<300).contains(r.status) else { throw classify(r, during: "finalizing the upload") }
-            s.phase = .finalized
-            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
-        }
-        try await waitAvailable(s)
-        s.phase = .posting
-        // From here a post may exist: a restart reads the author's posts before anything else.
-        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
-        let m = job.metadata
-        let r = try await rest("/rest/posts", .POST, json: [
-            "author": s.owner,
-            "commentary": LinkedInText.commentary(title: m.title, description: m.description, tags: m.tags).markup,
-            "visibility": Self.visibility(m) ?? "PUBLIC",
-            "distribution": ["feedDistribution": "MAIN_FEED", "targetEntities": [Any](), "thirdPartyDistributionChannels": [Any]()],
-            "content": ["media": ["title": m.title, "id": s.video]],
-            "lifecycleState": "PUBLISHED",
-            "isReshareDisabledByAuthor": false,
-        ])
-        guard r.status == 201, let urn = r.headers.first(name: "x-restli-id") else { throw classify(r, during: "creating the post") }
-        return outcome(urn, sent)
+    func rest<T: Encodable>(_ path: String, json: T) async throws -> AuthorizedHTTP.Reply {
+        try await api.send(url: account.endpoint + path, json: json, headers: headers(), contentType: "application/json")
     }
 
-    /// Who posts (the account's `id:`, or the member the token belongs to), then the upload: its video
-    /// URN and parts persisted before any byte.
-    func start(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> Session {
-        var owner = account.accountID
-        if owner.isEmpty {
-            let me = try await api.send(url: account.endpoint + "/v2/userinfo", method: .GET, headers: [], body: ByteBuffer())
-            guard me.status == 200, let sub = me.json?["sub"] as? String else { throw classify(me, during: "reading who the token belongs to") }
-            owner = "urn:li:person:" + sub
+    /// Signed upload URLs past their expiry while unfinished: no post can come of them.
+    public func lapsed(_ s: Session) -> Bool {
+        guard s.phase == .uploading, let exp = s.expiresAt else { return false }
+        return exp < Date().timeIntervalSince1970
+    }
+
+    /// Who posts: the account's `id:`, or the member the token belongs to.
+    public func prepare(_ job: UploadJob) async throws -> String {
+        if !account.accountID.isEmpty { return account.accountID }
+        let me = try await api.send(url: account.endpoint + "/v2/userinfo", method: .GET, headers: [], body: ByteBuffer())
+        guard me.status == 200, let sub = me.decoded(LinkedInWire.UserInfo.self)?.sub else { throw Self.classify(me, during: "reading who the token belongs to") }
+        return "urn:li:person:" + sub
+    }
+
+    /// initializeUpload: the video URN and its parts (the engine persists them before any byte).
+    public func start(_ job: UploadJob, _ owner: String) async throws -> Session {
+        let r = try await rest("/rest/videos?action=initializeUpload", json: LinkedInWire.Initialize(initializeUploadRequest: .init(
+            owner: owner, fileSizeBytes: job.size, uploadCaptions: false, uploadThumbnail: false)))
+        guard r.status == 200, let v = r.decoded(LinkedInWire.Value<LinkedInWire.Upload>.self)?.value, !v.uploadInstructions.isEmpty else {
+            throw Self.classify(r, during: "initializing the upload")
         }
-        try await job.beforeRequest("init")
-        let r = try await rest("/rest/videos?action=initializeUpload", .POST, json: ["initializeUploadRequest": [
-            "owner": owner, "fileSizeBytes": job.size, "uploadCaptions": false, "uploadThumbnail": false,
-        ]])
-        guard r.status == 200, let v = r.json?["value"] as? [String: Any], let video = v["video"] as? String,
-              let instructions = v["uploadInstructions"] as? [[String: Any]], !instructions.isEmpty else {
-            throw classify(r, during: "initializing the upload")
-        }
-        let parts = instructions.compactMap { i -> Part? in
-            guard let url = i["uploadUrl"] as? String, let f = (i["firstByte"] as? NSNumber)?.int64Value,
-                  let l = (i["lastByte"] as? NSNumber)?.int64Value else { return nil }
-            return Part(url: url, first: f, last: l)
-        }
+        let parts = v.uploadInstructions.map { Part(url: $0.uploadUrl, first: $0.firstByte, last: $0.lastByte) }
         // The parts must cover the file exactly, in order: anything else cannot be finalized.
         var next: Int64 = 0
         for p in parts {
@@ -190,10 +130,40 @@ public struct LinkedInAdapter: PlatformAdapter, SettingsBacked {
             next = p.last + 1
         }
         guard next == job.size else { throw DeliveryError(.permanent, .platformError, "LinkedIn's upload instructions cover \(next) of \(job.size) bytes") }
-        let s = Session(video: video, uploadToken: v["uploadToken"] as? String ?? "", owner: owner, parts: parts,
-                        expiresAt: (v["uploadUrlsExpireAt"] as? NSNumber).map { $0.doubleValue / 1000 }, phase: .uploading)
-        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: 0, bytesSent: 0))
-        return s
+        return Session(video: v.video, uploadToken: v.uploadToken ?? "", owner: owner, parts: parts,
+                       expiresAt: v.uploadUrlsExpireAt.map { $0 / 1000 }, phase: .uploading)
+    }
+
+    /// finalizeUpload with the ETags in order; then the video processes.
+    public func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing {
+        let r = try await rest("/rest/videos?action=finalizeUpload", json: LinkedInWire.Finalize(finalizeUploadRequest: .init(
+            video: s.video, uploadToken: s.uploadToken, uploadedPartIds: s.parts.compactMap(\.etag))))
+        guard (200..<300).contains(r.status) else { throw Self.classify(r, during: "finalizing the upload") }
+        return .pending(after: nil)
+    }
+
+    public func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
+        guard let st = try await videoStatus(s.video) else {
+            return .failed(DeliveryError(.retryNow, .platformError, "LinkedIn no longer knows \(s.video); it is uploaded again"))
+        }
+        switch st.status {
+        case "AVAILABLE": return .ready
+        case "PROCESSING_FAILED": return .failed(Self.processingFailed(st.reason))
+        default: return .pending(after: nil)
+        }
+    }
+
+    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        let m = job.metadata
+        let r = try await rest("/rest/posts", json: LinkedInWire.Post(
+            author: s.owner, commentary: LinkedInText.commentary(title: m.title, description: m.description, tags: m.tags).markup,
+            visibility: Self.visibility(m) ?? "PUBLIC", content: .init(media: .init(title: m.title, id: s.video))))
+        guard r.status == 201, let urn = r.headers.first(name: "x-restli-id") else { throw Self.classify(r, during: "creating the post") }
+        return outcome(urn, 0)
+    }
+
+    static func processingFailed(_ reason: String?) -> DeliveryError {
+        DeliveryError(.permanent, .rejectedByPlatform, "LinkedIn could not process the video: \(reason ?? "no reason given")")
     }
 
     /// The video's processing status: AVAILABLE, PROCESSING, PROCESSING_FAILED (with its reason), or nil
@@ -201,39 +171,20 @@ public struct LinkedInAdapter: PlatformAdapter, SettingsBacked {
     func videoStatus(_ urn: String) async throws -> (status: String, reason: String?)? {
         let r = try await rest("/rest/videos/" + Self.encodeURN(urn))
         if r.status == 404 { return nil }
-        guard r.status == 200 else { throw classify(r, during: "reading the video's status") }
-        return (r.json?["status"] as? String ?? "", r.json?["processingFailureReason"] as? String)
+        guard r.status == 200 else { throw Self.classify(r, during: "reading the video's status") }
+        let v = r.decoded(LinkedInWire.Video.self)
+        return (v?.status ?? "", v?.processingFailureReason)
     }
 
-    func waitAvailable(_ s: Session) async throws {
-        let end = ContinuousClock.now + pollTimeout
-        var pacer = poll.pacer()
-        while ContinuousClock.now < end {
-            try await pacer.pace()
-            guard let st = try await videoStatus(s.video) else {
-                throw DeliveryError(.retryNow, .platformError, "LinkedIn no longer knows \(s.video); it is uploaded again")
-            }
-            switch st.status {
-            case "AVAILABLE": return
-            case "PROCESSING_FAILED": throw DeliveryError(.permanent, .rejectedByPlatform, "LinkedIn could not process the video: \(st.reason ?? "no reason given")")
-            default: continue
-            }
-        }
-        throw DeliveryError(.retryNow, .platformError, "LinkedIn had not finished processing after \(Int(pollTimeout.seconds)) s")
-    }
-
-    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
-        guard let s = job.session.flatMap(Self.decode) else { return .notStarted }
-        switch s.phase {
+    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+        switch s.phase ?? .uploading {
         case .uploading:
-            if let exp = s.expiresAt, exp < Date().timeIntervalSince1970 { return .notStarted }
+            if lapsed(s) { return .notStarted }
             return .partial(confirmedOffset: s.confirmed)
         case .finalized, .posting:
             if let urn = try await findPost(s) { return .published(outcome(urn, 0)) }
             guard let st = try await videoStatus(s.video) else { return .notStarted }
-            if st.status == "PROCESSING_FAILED" {
-                throw DeliveryError(.permanent, .rejectedByPlatform, "LinkedIn could not process the video: \(st.reason ?? "no reason given")")
-            }
+            if st.status == "PROCESSING_FAILED" { throw Self.processingFailed(st.reason) }
             return .processing
         }
     }
@@ -241,12 +192,8 @@ public struct LinkedInAdapter: PlatformAdapter, SettingsBacked {
     /// The author's post carrying this video, if an uncertain `POST /rest/posts` made one.
     func findPost(_ s: Session) async throws -> String? {
         let r = try await rest("/rest/posts?q=author&author=\(Self.encodeURN(s.owner))&count=50&sortBy=LAST_MODIFIED")
-        guard r.status == 200 else { throw classify(r, during: "reading the author's posts") }
-        for p in r.json?["elements"] as? [[String: Any]] ?? [] {
-            let media = ((p["content"] as? [String: Any])?["media"] as? [String: Any])?["id"] as? String
-            if media == s.video, let id = p["id"] as? String { return id }
-        }
-        return nil
+        guard r.status == 200 else { throw Self.classify(r, during: "reading the author's posts") }
+        return r.decoded(LinkedInWire.Posts.self)?.elements?.first { $0.content?.media?.id == s.video }?.id
     }
 
     func outcome(_ urn: String, _ sent: Int64) -> PublishOutcome {
@@ -260,10 +207,10 @@ public struct LinkedInAdapter: PlatformAdapter, SettingsBacked {
     }
 
     /// LinkedIn errors: `{"status", "serviceErrorCode", "code", "message"}`.
-    func classify(_ r: AuthorizedHTTP.Reply, during: String) -> DeliveryError {
-        let j = r.json
-        let code = (j?["serviceErrorCode"] as? NSNumber).map { " serviceErrorCode \($0)" } ?? ""
-        let what = "LinkedIn answered \(r.status)\(code) while \(during): \(j?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self))"
+    static func classify(_ r: AuthorizedHTTP.Reply, during: String) -> DeliveryError {
+        let e = r.decoded(LinkedInWire.Failure.self)
+        let code = e?.serviceErrorCode.map { " serviceErrorCode \($0.value)" } ?? ""
+        let what = "LinkedIn answered \(r.status)\(code) while \(during): \(e?.message ?? String(decoding: r.body.prefix(200), as: UTF8.self))"
         switch r.status {
         case 429:
             // Daily quotas reset at midnight UTC; LinkedIn sends no Retry-After of its own.
@@ -280,7 +227,4 @@ public struct LinkedInAdapter: PlatformAdapter, SettingsBacked {
             return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: r.status)
         }
     }
-
-    static func decode(_ s: String) -> Session? { try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) }
-    static func encode(_ s: Session) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data(), as: UTF8.self) }
 }

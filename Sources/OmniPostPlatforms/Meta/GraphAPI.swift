@@ -7,7 +7,7 @@ import OmniPostCore
 /// What Instagram and Facebook share: the Graph API (a dated version in every path, form parameters,
 /// errors as `{"error": {message, type, code, error_subcode, is_transient}}`) and the resumable upload
 /// host `rupload.facebook.com` (`Authorization: OAuth`, `offset`, `file_size` headers, raw body).
-struct GraphAPI: SettingsBacked {
+struct GraphAPI {
     static let version = "v21.0"
     let settings: AdapterSettings
     let name: String
@@ -62,32 +62,6 @@ struct GraphAPI: SettingsBacked {
 
     /// The token was refused: HTTP 401 from the upload host, or Graph code 190 wherever it appears.
     static func credentialsRefused(_ r: AuthorizedHTTP.Reply) -> Bool { r.status == 401 || code(r) == 190 }
-
-    /// The file to the upload host from `offset` to its end, a chunk per request, read through its pinned
-    /// reader. `confirmed(offset, sent)` runs after each chunk the host took (the caller checkpoints
-    /// there). After a transient failure the chunk goes again — from what the host says it holds when
-    /// `held` can tell (the host takes a body at any offset up to what it holds). Returns the bytes sent.
-    func ruploadFile(_ path: String, _ job: UploadJob, from start: Int64, chunkSize: Int64, as token: String? = nil,
-                     held: () async -> Int64? = { nil }, confirmed: (Int64, Int64) async throws -> Void) async throws -> Int64 {
-        let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
-        var offset = start, sent: Int64 = 0, failures = 0
-        while offset < job.size {
-            let length = min(chunkSize, job.size - offset)
-            do {
-                let body = try AuthorizedHTTP.readChunk(reader, from: offset, count: Int(length))
-                let r = try await rupload(path, offset: offset, fileSize: job.size, body, as: token)
-                sent += length
-                guard r.status == 200 else { throw ruploadError(r, during: "sending bytes \(offset)–\(offset + length - 1)") }
-                offset += length
-                failures = 0
-                try await confirmed(offset, sent)
-            } catch let e as DeliveryError where e.kind == .retryNow {
-                try await afterTransientFailure(e, failures: &failures)
-                if let h = await held() { offset = min(max(offset, h), job.size) }
-            }
-        }
-        return sent
-    }
 
     /// The upload host's errors: `{"debug_info": {"retriable", "type", "message"}}`, or a Graph error.
     func ruploadError(_ r: AuthorizedHTTP.Reply, during: String) -> DeliveryError {
@@ -152,4 +126,11 @@ struct GraphAPI: SettingsBacked {
         }
         return now.addingTimeInterval(3600)
     }
+}
+
+/// The Graph API's small reply bodies, shared by Instagram, Facebook and Threads.
+enum GraphWire {
+    /// A created object (a container, a published post): its id.
+    struct Created: Decodable { var id: String }
+    struct Permalink: Decodable { var permalink: String? }
 }

@@ -19,9 +19,7 @@ struct GraphContainer {
     /// The reason as told to the user (the platform's code explained, where it has a table).
     var explain: @Sendable (String?) -> String = { $0 ?? "no reason given" }
 
-    enum Finished { case finished, published, expired, renew(String) }
-
-    /// How many new containers one attempt makes for spent ones before it hands over to the retry backoff.
+    /// How many new containers one attempt makes for spent ones before it hands over to the upload stage.
     static let maxRenewals = 2
 
     /// The container's state and reason, or nil when the platform does not know it.
@@ -36,34 +34,17 @@ struct GraphContainer {
         DeliveryError(.permanent, .rejectedByPlatform, "\(graph.name) could not process \(noun): \(explain(reason))")
     }
 
-    /// After `renewals` spent containers: one more, or (past `maxRenewals`) a transient failure for the
-    /// retry backoff — a platform that keeps failing containers is having trouble, not refusing the media.
-    func renewal(_ reason: String, renewals: Int) throws -> Int {
-        guard renewals < Self.maxRenewals else {
-            throw DeliveryError(.retryNow, .platformError, "\(graph.name) failed \(renewals + 1) containers in a row: \(explain(reason))")
+    /// The container's processing as the upload engine polls it: a spent one (expired, unknown, or a
+    /// renewable ERROR) is `gone` — never a post, so a new one is made.
+    func processing(_ id: String, published: () async throws -> PublishOutcome) async throws -> Processing {
+        guard let (state, reason) = try await status(id) else { return .gone("\(graph.name) no longer knows container \(id)") }
+        switch state {
+        case "FINISHED": return .ready
+        case "PUBLISHED": return .published(try await published())
+        case "EXPIRED": return .gone("container \(id) expired")
+        case "ERROR": return renewable(reason) ? .gone(explain(reason)) : .failed(failed(reason))
+        default: return .pending(after: nil)
         }
-        return renewals + 1
-    }
-
-    /// The state until FINISHED (ERROR fails the post with the platform's reason, unless the container
-    /// is only spent: then `renew`).
-    func waitFinished(_ id: String) async throws -> Finished {
-        let end = ContinuousClock.now + pollTimeout
-        var pacer = poll.pacer()
-        while ContinuousClock.now < end {
-            try await pacer.pace()
-            guard let (state, reason) = try await status(id) else { return .expired }
-            switch state {
-            case "FINISHED": return .finished
-            case "PUBLISHED": return .published
-            case "EXPIRED": return .expired
-            case "ERROR":
-                if renewable(reason) { return .renew(explain(reason)) }
-                throw failed(reason)
-            default: continue
-            }
-        }
-        throw DeliveryError(.retryNow, .platformError, "\(graph.name) had not finished processing after \(Int(pollTimeout.seconds)) s")
     }
 
     /// What became of a persisted container: published, gone (expired or unknown: nothing can come of

@@ -110,7 +110,8 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
         if s.phase == .uploading {
             try Self.checkUnchanged(job)
             let media = RedditMedia(reddit: reddit, http: settings.http, timeout: settings.requestTimeout)
-            var failures = 0
+            // A lease's upload made no post: one cut is sent again (`PartRetry`, the engine's one in-attempt retry).
+            var retry = PartRetry(settings)
             // The video once: a poster that needs another try does not send the video again.
             var video: RedditMedia.Uploaded? = nil
             while s.videoURL == nil {
@@ -125,7 +126,7 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
                     guard let v = video else { continue }
                     (s.videoURL, s.assetID, s.websocketURL, s.posterURL) = (v.url, v.assetID, v.websocketURL, poster.url)
                 } catch let e as DeliveryError where e.kind == .retryNow {
-                    try await afterTransientFailure(e, failures: &failures)
+                    try await retry.again(after: e)
                 }
             }
             s.phase = .uploaded
@@ -154,7 +155,8 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
         let since = s.submittedAt.map { Date(timeIntervalSince1970: $0) } ?? Date()
         let until = since.addingTimeInterval(s.phase == .submitting ? settleWindow.seconds : resultTimeout.seconds)
         var pacer = poll.pacer()
-        var failures = 0
+        // Reading the posts is safe to repeat: a failure for now is tried again at the poll's pace.
+        var retry = PartRetry(settings)
         repeat {
             try await pacer.pace()
             switch await socket?.said() {
@@ -166,11 +168,11 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
             }
             do {
                 if let found = try await findPost(s) { return outcome(found, sent) }
-                failures = 0
+                retry.succeeded()
             } catch let e as DeliveryError where e.kind == .retryNow {
                 // Reading the posts failed for now (the connection that lost the submit's answer may still be
                 // down): the socket and the next read may still say.
-                try await afterTransientFailure(e, failures: &failures)
+                try await retry.again(after: e)
             }
         } while Date() < until
         if s.phase == .submitting {

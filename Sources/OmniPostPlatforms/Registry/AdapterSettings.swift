@@ -116,16 +116,6 @@ protocol SettingsBacked {
 }
 
 extension SettingsBacked {
-    /// One more transient failure of a chunk in a row: past `maxAttempts` the stage takes over (it backs
-    /// off, counts attempts and feeds the breaker); otherwise wait out the backoff and send it again.
-    func afterTransientFailure(_ e: DeliveryError, failures: inout Int) async throws {
-        failures += 1
-        if failures >= maxAttempts {
-            throw DeliveryError(.retryNow, e.code, "\(failures) tries in a row failed; last: \(e.message)", httpStatus: e.httpStatus)
-        }
-        try await Task.sleep(for: backoff.delay(attempt: failures))
-    }
-
     var tokens: TokenProvider { settings.tokens }
     var http: HTTPClient { settings.http }
     var maxAttempts: Int { settings.maxAttempts }

@@ -8,9 +8,14 @@ import OmniPostCore
 /// checkpointed once S3 answers with its ETag. A resume asks S3 which parts it holds (`ListParts`) and
 /// sends only the others; an uncertain completion is settled by `HEAD` of the key, whose metadata
 /// carries the rendition's sha256. An object with other bytes under the key is never overwritten.
-struct S3Adapter: PlatformAdapter, SettingsBacked {
+/// The upload engine runs these steps (`ResumableAdapter`); `S3Parts` is the numbered-part transport.
+struct S3Adapter: ResumableAdapter {
     let settings: AdapterSettings
     let platform = "s3"
+    let displayName = "S3"
+    var transport: S3Parts { S3Parts(bucket: bucket) }
+    /// Complete answers when the object is assembled: nothing to wait for.
+    var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
     var schedulesNatively: Bool { false }
 
     init(_ settings: AdapterSettings) { self.settings = settings }
@@ -35,10 +40,13 @@ struct S3Adapter: PlatformAdapter, SettingsBacked {
     func template(_ m: PublishMetadata) -> NameTemplate { m.options["key"].map(NameTemplate.init(literal:)) ?? template }
 
     /// What a checkpoint holds: where, which upload, and how the file is cut (fixed for the upload's life).
-    struct Session: Codable {
+    struct Session: Codable, PersistedSession {
         var key: String
         var uploadId: String
         var partSize: Int64
+        /// The parts S3 has answered for (its word, from `ListParts` on a resume, not only ours).
+        var parts: [S3Bucket.Part]? = nil
+        var held: [S3Bucket.Part] { (parts ?? []).sorted { $0.number < $1.number } }
     }
 
     static let minPart: Int64 = 5 << 20
@@ -71,14 +79,13 @@ struct S3Adapter: PlatformAdapter, SettingsBacked {
 
     func session(_ job: UploadJob) throws -> Session? {
         guard let s = job.session else { return nil }
-        guard let v = try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) else {
+        guard let v = Session(persisted: s) else {
             throw DeliveryError(.permanent, .internalError, "the checkpointed S3 session cannot be read: \(Excerpt.quote(s))")
         }
         return v
     }
 
-    func reconcile(_ job: UploadJob) async throws -> RemoteState {
-        guard let s = try session(job) else { return .notStarted }
+    func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         let b = bucket
         if let h = try await b.head(s.key), try holds(h, job) { return .published(outcome(s.key, bytes: 0)) }
         guard let parts = try await b.listParts(s.key, uploadId: s.uploadId) else { return .notStarted }
@@ -96,73 +103,34 @@ struct S3Adapter: PlatformAdapter, SettingsBacked {
         return bytes
     }
 
-    func publish(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-                 progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
-        let b = bucket
-        var s: Session
-        var held: [Int: S3Bucket.Part] = [:]
-        if let old = try session(job) {
-            s = old
-            // S3's word on which parts it holds, not the checkpoint's: a part is never sent twice.
-            guard let parts = try await b.listParts(s.key, uploadId: s.uploadId) else {
-                var fresh = job
-                fresh.session = nil
-                fresh.confirmedOffset = 0
-                return try await publish(fresh, checkpoint: checkpoint, progress: progress)
-            }
-            for p in parts { held[p.number] = p }
-        } else {
-            switch try await chooseKey(job, b) {
-            case .alreadyThere(let key):
-                var o = outcome(key, bytes: 0)
-                o.reconciled = true
-                return o
-            case .free(let key):
-                try await job.beforeRequest("init")
-                let id = try await b.createMultipartUpload(key, headers: try objectHeaders(job))
-                s = Session(key: key, uploadId: id, partSize: partSize(job.size))
-            }
-        }
-        let sessionText = String(decoding: try JSONEncoder().encode(s), as: UTF8.self)
-        try await checkpoint(UploadCheckpoint(session: sessionText, confirmedOffset: Self.confirmed(Array(held.values).sorted { $0.number < $1.number }, partSize: s.partSize, size: job.size), bytesSent: 0))
-
-        let count = Int(max(1, (job.size + s.partSize - 1) / s.partSize))
-        let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
-        var sent: Int64 = 0
-        var skipped = false
-        for n in 1...count {
-            try Task.checkCancellation()
-            let from = Int64(n - 1) * s.partSize
-            let length = min(s.partSize, job.size - from)
-            if let p = held[n], p.size == length { skipped = true; continue }
-            let data: Data
-            do { data = try reader.chunk(from: from, count: Int(length)) } catch let e as OmniError {
-                throw DeliveryError(.permanent, e.code, e.message)
-            }
-            var failures = 0
-            while true {
-                do {
-                    let etag = try await b.uploadPart(s.key, uploadId: s.uploadId, number: n, data: data)
-                    held[n] = S3Bucket.Part(number: n, etag: etag, size: length)
-                    break
-                } catch let e as DeliveryError where e.kind == .retryNow {
-                    try await afterTransientFailure(e, failures: &failures)
-                }
-            }
-            sent += length
-            let parts = held.values.sorted { $0.number < $1.number }
-            let confirmed = Self.confirmed(parts, partSize: s.partSize, size: job.size)
-            try await checkpoint(UploadCheckpoint(session: sessionText, confirmedOffset: confirmed, bytesSent: sent))
-            progress(confirmed, job.size)
-        }
-        // Parts sent by an earlier attempt were not read this time: the file must still be the one
-        // that was hashed before S3 makes an object of it.
-        if skipped, let want = job.expectedSha256, try FileHashing.sha256(path: job.filePath).hex != want {
-            throw DeliveryError(.permanent, .sourceChanged, "\((job.filePath as NSString).lastPathComponent) changed since its first parts were sent; nothing was stored")
-        }
-        _ = try await b.completeMultipartUpload(s.key, uploadId: s.uploadId, parts: held.values.sorted { $0.number < $1.number })
-        return outcome(s.key, bytes: sent)
+    /// S3's word on which parts it holds, not the checkpoint's: a part is never sent twice.
+    func resume(_ s: inout Session, _ job: UploadJob) async throws -> Int64? {
+        guard let parts = try await bucket.listParts(s.key, uploadId: s.uploadId) else { return nil }
+        s.parts = parts
+        return Self.confirmed(parts, partSize: s.partSize, size: job.size)
     }
+
+    /// The key (checked free, or found holding this rendition already).
+    func prepare(_ job: UploadJob) async throws -> Choice { try await chooseKey(job, bucket) }
+
+    func alreadyPublished(_ job: UploadJob, _ choice: Choice) async throws -> PublishOutcome? {
+        guard case .alreadyThere(let key) = choice else { return nil }
+        return outcome(key, bytes: 0)
+    }
+
+    func start(_ job: UploadJob, _ choice: Choice) async throws -> Session {
+        guard case .free(let key) = choice else { throw DeliveryError(.permanent, .internalError, "no free key to store under") }
+        let id = try await bucket.createMultipartUpload(key, headers: try objectHeaders(job))
+        return Session(key: key, uploadId: id, partSize: partSize(job.size), parts: [])
+    }
+
+    /// CompleteMultipartUpload with every part in order: the object exists from here.
+    func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing {
+        _ = try await bucket.completeMultipartUpload(s.key, uploadId: s.uploadId, parts: s.held)
+        return .ready
+    }
+
+    func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome { outcome(s.key, bytes: 0) }
 
     /// A cancelled delivery's upload is aborted — unless it became an object already (then it stays,
     /// and the cancel is refused: the object is there).

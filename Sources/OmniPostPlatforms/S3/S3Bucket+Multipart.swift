@@ -7,7 +7,7 @@ import OmniPostCore
 /// S3's multipart upload: create → parts → complete (or abort), and the two questions a resume asks —
 /// which parts does S3 hold (`ListParts`), is the object there (`HEAD`).
 extension S3Bucket {
-    public struct Part: Sendable, Equatable {
+    public struct Part: Sendable, Equatable, Codable {
         public var number: Int
         public var etag: String
         public var size: Int64

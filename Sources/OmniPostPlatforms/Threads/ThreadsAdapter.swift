@@ -9,10 +9,12 @@ import OmniPostCore
 /// and handed over as a presigned link that expires → `POST /{v}/{user}/threads` (VIDEO, `video_url`,
 /// `text`) → the container's `status` until FINISHED (ERROR with `error_message`, EXPIRED) →
 /// `threads_publish`. The container id is persisted before Threads fetches anything; an uncertain
-/// publish is reconciled from the container's `status` (PUBLISHED), never by publishing again.
-public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
+/// publish is reconciled from the container's `status` (PUBLISHED), never by publishing again. The
+/// upload engine runs these steps (`ResumableAdapter`); Threads fetches the bytes, so none are sent.
+public struct ThreadsAdapter: ResumableAdapter {
     public let platform = "threads"
-    let settings: AdapterSettings
+    public let displayName = "Threads"
+    public let settings: AdapterSettings
     let poll: PollPolicy
     let pollTimeout: Duration
     public var account: AccountConfig { settings.account }
@@ -22,6 +24,10 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
         c.renewable = { ThreadsAdapter.renewable($0) }
         return c
     }
+    public var transport: NothingToSend<Session> { NothingToSend() }
+    public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
+    /// Containers one attempt may make again for spent ones (expired, or whose fetch failed).
+    public var freshSessions: Int { GraphContainer.maxRenewals }
 
     /// Threads' container errors (`error_message`) that say nothing against the media: the fetch of our
     /// link failed (FAILED_DOWNLOADING_VIDEO — the link lapsed, the serving daemon restarted mid-fetch),
@@ -62,62 +68,30 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
         return nil
     }
 
-    struct Session: Codable {
-        enum Phase: String, Codable { case processing, publishing }
+    /// The container, who posts, and where it stands — in Threads' own words for the phases, as the
+    /// ledger has always held them.
+    public struct Session: Codable, PersistedSession {
         var container: String
         var user: String
-        var phase: Phase
-    }
+        var stage: PhaseWord<Words>
+        enum CodingKeys: String, CodingKey { case container, user, stage = "phase" }
+        public var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .finalized } }
 
-    public func publish(
-        _ job: UploadJob,
-        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-        progress: @escaping @Sendable (Int64, Int64) -> Void
-    ) async throws -> PublishOutcome {
-        try await publish(job, checkpoint: checkpoint, progress: progress, renewals: 0)
-    }
-
-    /// `renewals`: containers this attempt already found spent and replaced.
-    func publish(
-        _ job: UploadJob,
-        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-        progress: @escaping @Sendable (Int64, Int64) -> Void,
-        renewals: Int
-    ) async throws -> PublishOutcome {
-        var sent: Int64 = 0
-        var s: Session
-        if let resumed = job.session.flatMap(Self.decode) { s = resumed } else {
-            (s, sent) = try await start(job, checkpoint: checkpoint)
-            progress(job.size, job.size)
+        public enum Words: PhaseVocabulary {
+            public static let read: [String: UploadPhase] = ["processing": .finalized, "publishing": .posting]
+            public static let written: [UploadPhase: String] = [.uploading: "processing", .finalized: "processing", .posting: "publishing"]
         }
-        if s.phase == .processing {
-            switch try await container.waitFinished(s.container) {
-            case .expired:
-                var fresh = job
-                fresh.session = nil
-                return try await publish(fresh, checkpoint: checkpoint, progress: progress, renewals: renewals)
-            case .renew(let why):
-                // Threads could not fetch the video (or will not say why): a new container, a fresh link.
-                let next = try container.renewal(why, renewals: renewals)
-                var fresh = job
-                fresh.session = nil
-                return try await publish(fresh, checkpoint: checkpoint, progress: progress, renewals: next)
-            case .published:
-                return try await outcome(s.container, sent)
-            case .finished:
-                break
-            }
-            s.phase = .publishing
-            try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: sent))
-        }
-        let r = try await graph.call(.POST, "/\(s.user)/threads_publish", [("creation_id", s.container)])
-        guard r.status == 200, let id = r.json?["id"] as? String else { throw graph.classify(r, during: "publishing the post") }
-        return try await outcome(id, sent)
     }
 
-    /// Who posts, whether the publishing limit has room, the rendition on the media host, then the
-    /// container — persisted before Threads fetches a byte.
-    func start(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> (Session, Int64) {
+    /// Who posts, and the rendition's link on the media host (put there now: the bytes this attempt moved).
+    public struct Prepared: MovesBytes {
+        var user: String
+        var link: String
+        public var bytesMoved: Int64
+    }
+
+    /// Who posts, whether the publishing limit has room, then the rendition on the media host.
+    public func prepare(_ job: UploadJob) async throws -> Prepared {
         guard let host = settings.mediaHost else {
             throw DeliveryError(.permanent, .configInvalid, "\(account.key): Threads needs `media_host:` to fetch the video from")
         }
@@ -125,24 +99,35 @@ public struct ThreadsAdapter: PlatformAdapter, SettingsBacked {
         try await container.checkPublishingLimit("/\(user)/threads_publishing_limit", report: job.reportLimit)
         let sha = try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
         let link = try await host.publish(file: job.filePath, sha256: sha, size: job.size, contentType: job.contentType)
-        try await job.beforeRequest("init")
-        let r = try await graph.call(.POST, "/\(user)/threads", [("media_type", "VIDEO"), ("video_url", link), ("text", Self.text(job.metadata))])
-        guard r.status == 200, let id = r.json?["id"] as? String else { throw graph.classify(r, during: "creating the post's container") }
-        let s = Session(container: id, user: user, phase: .processing)
-        try await checkpoint(UploadCheckpoint(session: Self.encode(s), confirmedOffset: job.size, bytesSent: job.size))
-        return (s, job.size)
+        return Prepared(user: user, link: link, bytesMoved: job.size)
     }
 
-    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
-        guard let s = job.session.flatMap(Self.decode) else { return .notStarted }
-        return try await container.reconcile(s.container, inFlight: .processing) { try await outcome(s.container, 0) }
+    /// The container — persisted (by the engine) before Threads fetches a byte.
+    public func start(_ job: UploadJob, _ p: Prepared) async throws -> Session {
+        let r = try await graph.call(.POST, "/\(p.user)/threads", [("media_type", "VIDEO"), ("video_url", p.link), ("text", Self.text(job.metadata))])
+        guard r.status == 200, let id = r.decoded(GraphWire.Created.self)?.id else { throw graph.classify(r, during: "creating the post's container") }
+        return Session(container: id, user: p.user, stage: PhaseWord(.finalized))
     }
 
-    func outcome(_ id: String, _ sent: Int64) async throws -> PublishOutcome {
+    /// The container's status until FINISHED; Threads could not fetch the video (or will not say why), or
+    /// the container expired: a new container, a fresh link.
+    public func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
+        try await container.processing(s.container) { try await outcome(s.container) }
+    }
+
+    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        if case .published(let out) = uploaded { return out }
+        let r = try await graph.call(.POST, "/\(s.user)/threads_publish", [("creation_id", s.container)])
+        guard r.status == 200, let id = r.decoded(GraphWire.Created.self)?.id else { throw graph.classify(r, during: "publishing the post") }
+        return try await outcome(id)
+    }
+
+    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+        try await container.reconcile(s.container, inFlight: .processing) { try await outcome(s.container) }
+    }
+
+    func outcome(_ id: String) async throws -> PublishOutcome {
         let link = try? await graph.call(.GET, "/\(id)", [("fields", "permalink")])
-        return PublishOutcome(remoteId: id, url: link?.json?["permalink"] as? String ?? "https://www.threads.net/", bytesSent: sent)
+        return PublishOutcome(remoteId: id, url: link?.decoded(GraphWire.Permalink.self)?.permalink ?? "https://www.threads.net/", bytesSent: 0)
     }
-
-    static func decode(_ s: String) -> Session? { try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) }
-    static func encode(_ s: Session) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data(), as: UTF8.self) }
 }

@@ -3,10 +3,12 @@ import OmniPostCore
 
 /// Uploads a rendition to a tus server. The upload URL is checkpointed before the first byte; a restart
 /// asks the server (`HEAD`) how much it holds and continues from there; a complete upload — its offset
-/// equal to its length — is the post, so an uncertain last `PATCH` is settled by that same `HEAD`.
-struct TusAdapter: PlatformAdapter, SettingsBacked {
+/// equal to its length — is the post, so an uncertain last `PATCH` is settled by that same `HEAD`. The
+/// upload engine runs these steps (`ResumableAdapter`) over the shared tus transport (`TusOffsets`).
+struct TusAdapter: ResumableAdapter {
     let settings: AdapterSettings
     let platform = "tus"
+    let displayName = "the tus server"
     var schedulesNatively: Bool { false }
 
     init(_ settings: AdapterSettings) { self.settings = settings }
@@ -15,37 +17,56 @@ struct TusAdapter: PlatformAdapter, SettingsBacked {
     var tus: TusClient {
         TusClient(http: settings.http, timeout: settings.requestTimeout, headers: settings.account.headerPairs("headers"))
     }
+    var transport: TusOffsets<Session> { TusOffsets(client: tus, chunkSize: settings.chunkSize) }
+    /// The last PATCH completes the upload: nothing is processed after it.
+    var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
+
+    /// The upload URL (what the ledger holds, bare), and the checksum `OPTIONS` offered this attempt.
+    struct Session: TusUploadSession {
+        var uploadURL: String
+        var checksum: String? = nil
+        init(uploadURL: String, checksum: String?) {
+            self.uploadURL = uploadURL
+            self.checksum = checksum
+        }
+        init?(persisted: String) { uploadURL = persisted }
+        var persisted: String { uploadURL }
+    }
 
     func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
 
-    func reconcile(_ job: UploadJob) async throws -> RemoteState {
-        guard let url = job.session else { return .notStarted }
-        guard let held = try await tus.offset(url) else { return .notStarted }
-        if held.offset == job.size { return .published(PublishOutcome(remoteId: url, url: url, bytesSent: 0)) }
-        return .partial(confirmedOffset: held.offset)
-    }
-
-    func publish(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-                 progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
-        let client = tus
-        let caps = await client.capabilities(endpoint)
+    /// What the server supports (`OPTIONS`): a rendition over its `Tus-Max-Size` is refused for good.
+    func capabilities(_ job: UploadJob) async throws -> TusClient.Capabilities {
+        let caps = await tus.capabilities(endpoint)
         if let max = caps.maxSize, job.size > max {
             throw DeliveryError(.permanent, .fileTooLarge, "the tus server takes at most \(max) bytes (Tus-Max-Size); this rendition is \(job.size)")
         }
-        var url = job.session ?? ""
-        var start = job.confirmedOffset
-        if job.session == nil {
-            try await job.beforeRequest("init")
-            var meta = [("filename", (job.filePath as NSString).lastPathComponent), ("filetype", job.contentType)]
-            if !job.metadata.title.isEmpty { meta.append(("title", job.metadata.title)) }
-            if let d = job.drop { meta.append(("omnipost_drop", d.dropId)) }
-            if let sha = job.expectedSha256 { meta.append(("sha256", sha)) }
-            url = try await client.create(endpoint, length: job.size, metadata: meta)
-            start = 0
-            try await checkpoint(UploadCheckpoint(session: url, confirmedOffset: 0, bytesSent: 0))
-        }
-        let sent = try await tusSend(client, url: url, job: job, session: url, from: start, checksum: caps.checksum,
-                                     checkpoint: checkpoint, progress: progress)
-        return PublishOutcome(remoteId: url, url: url, bytesSent: sent)
+        return caps
+    }
+
+    func prepare(_ job: UploadJob) async throws -> TusClient.Capabilities { try await capabilities(job) }
+
+    func start(_ job: UploadJob, _ caps: TusClient.Capabilities) async throws -> Session {
+        var meta = [("filename", (job.filePath as NSString).lastPathComponent), ("filetype", job.contentType)]
+        if !job.metadata.title.isEmpty { meta.append(("title", job.metadata.title)) }
+        if let d = job.drop { meta.append(("omnipost_drop", d.dropId)) }
+        if let sha = job.expectedSha256 { meta.append(("sha256", sha)) }
+        return Session(uploadURL: try await tus.create(endpoint, length: job.size, metadata: meta), checksum: caps.checksum)
+    }
+
+    /// A resumed upload asks `OPTIONS` again for its checksum, and goes on from the offset `HEAD` gave.
+    func resume(_ s: inout Session, _ job: UploadJob) async throws -> Int64? {
+        s.checksum = try await capabilities(job).checksum
+        return job.confirmedOffset
+    }
+
+    func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+        guard let held = try await tus.offset(s.uploadURL) else { return .notStarted }
+        if held.offset == job.size { return .published(PublishOutcome(remoteId: s.uploadURL, url: s.uploadURL, bytesSent: 0)) }
+        return .partial(confirmedOffset: held.offset)
+    }
+
+    func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        PublishOutcome(remoteId: s.uploadURL, url: s.uploadURL, bytesSent: 0)
     }
 }

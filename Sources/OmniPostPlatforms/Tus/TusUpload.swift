@@ -1,58 +1,51 @@
 import Foundation
-import OmniPostCore
+import NIOCore
+import NIOFoundationCompat
 
-/// The bytes of one job sent to a tus upload URL from `start`: chunk by chunk through the pinned reader
-/// (the file must be the one hashed), each chunk checkpointed at the offset the server answers. After
-/// a transient failure or a 409 the server is asked for its offset and the upload goes on from there —
-/// never from where the client thinks it was.
-extension SettingsBacked {
-    func tusSend(_ tus: TusClient, url: String, job: UploadJob, session: String, from start: Int64, checksum: String?,
-                 checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-                 progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> Int64 {
-        let chunk = Int64(max(1 << 20, min(settings.chunkSize, 128 << 20)))
-        let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
-        var offset = start
-        var sent: Int64 = 0
-        var failures = 0
-        while offset < job.size {
-            try Task.checkCancellation()
-            let n = Int(min(chunk, job.size - offset))
-            let data: Data
-            do { data = try reader.chunk(from: offset, count: n) } catch let e as OmniError {
-                throw DeliveryError(.permanent, e.code, e.message)
-            }
-            let result: TusClient.PatchResult
-            do {
-                result = try await tus.patch(url, offset: offset, data: data, checksum: checksum)
-            } catch let e as DeliveryError where e.kind == .retryNow {
-                try await afterTransientFailure(e, failures: &failures)
-                guard let held = try await tus.offset(url) else { throw Self.gone(url) }
-                offset = held.offset
-                continue
-            }
-            switch result {
-            case .accepted(let next):
-                guard next > offset, next <= job.size else {
-                    throw DeliveryError(.retryNow, .platformError, "the tus server answered offset \(next) for bytes sent from \(offset)")
-                }
-                sent += next - offset
-                offset = next
-                failures = 0
-                try await checkpoint(UploadCheckpoint(session: session, confirmedOffset: offset, bytesSent: sent))
-                progress(offset, job.size)
-            case .conflict:
-                try await afterTransientFailure(DeliveryError(.retryNow, .platformError, "409: the server holds another offset than \(offset)"), failures: &failures)
-                guard let held = try await tus.offset(url) else { throw Self.gone(url) }
-                offset = held.offset
-            case .gone:
-                throw Self.gone(url)
-            }
-        }
-        return sent
+/// A session whose bytes go by tus to one upload URL (the `tus:` target's own, Vimeo's upload link).
+protocol TusUploadSession: PersistedSession {
+    var uploadURL: String { get }
+    /// The checksum algorithm the server offers (`OPTIONS`), asked again by each attempt, never persisted.
+    var checksum: String? { get }
+}
+
+/// The tus transport, shared by every platform that speaks it: `PATCH` from the offset the server holds,
+/// chunk by chunk, each checkpointed at the offset the server answers. A cut chunk or a 409 is settled by
+/// `HEAD` — the upload goes on from the server's offset, never from where the client thought it was; an
+/// upload the server no longer knows (404/410) is `SessionGone`: a new one is created.
+struct TusOffsets<S: TusUploadSession>: UploadProtocol {
+    let client: TusClient
+    let chunkSize: Int64
+
+    init(client: TusClient, chunkSize: Int64) {
+        self.client = client
+        self.chunkSize = max(1 << 20, min(chunkSize, 128 << 20))
     }
 
-    /// The upload expired or was removed mid-way: the next attempt starts a new one.
-    static func gone(_ url: String) -> DeliveryError {
-        DeliveryError(.retryNow, .platformError, "the tus server no longer knows \(url) (expired or removed); a new upload is started")
+    func nextPart(of s: S, confirmed: Int64, size: Int64) -> Part? {
+        guard confirmed < size else { return nil }
+        return Part(index: Int(confirmed / chunkSize), offset: confirmed, length: min(chunkSize, size - confirmed))
+    }
+
+    func send(_ part: Part, _ bytes: ByteBuffer, session s: inout S, job: UploadJob) async throws -> PartReply {
+        switch try await client.patch(s.uploadURL, offset: part.offset, data: Data(buffer: bytes), checksum: s.checksum) {
+        case .accepted(let next):
+            guard next > part.offset, next <= job.size else {
+                throw DeliveryError(.retryNow, .platformError, "the tus server answered offset \(next) for bytes sent from \(part.offset)")
+            }
+            return .confirmed(next)
+        case .conflict:
+            // 409: the server holds another offset than ours — asked with HEAD.
+            return .resend
+        case .gone:
+            throw SessionGone("the tus server no longer knows \(s.uploadURL) (expired or removed)")
+        }
+    }
+
+    func standing(of s: S, job: UploadJob) async throws -> PartReply {
+        guard let held = try await client.offset(s.uploadURL) else {
+            throw SessionGone("the tus server no longer knows \(s.uploadURL) (expired or removed)")
+        }
+        return .confirmed(held.offset)
     }
 }

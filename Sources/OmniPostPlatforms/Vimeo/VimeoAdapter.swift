@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import OmniPostCore
 
@@ -10,10 +11,12 @@ import OmniPostCore
 /// `complete`, `error` or `in_progress`) and the tags must be on it. Every part is part of the delivery:
 /// a video Vimeo could not transcode, or whose tags were refused, is not published. An interrupted
 /// delivery asks the video itself (its upload status, then its transcode and tags); a create whose
-/// answer was lost is found by listing the account's videos — never created a second time.
-struct VimeoAdapter: PlatformAdapter, SettingsBacked {
+/// answer was lost is found by listing the account's videos — never created a second time. The upload
+/// engine runs these steps (`ResumableAdapter`) over the shared tus transport (`TusOffsets`).
+struct VimeoAdapter: ResumableAdapter {
     let settings: AdapterSettings
     let platform = "vimeo"
+    let displayName = "Vimeo"
     var schedulesNatively: Bool { false }
     let poll: PollPolicy
     let transcodeTimeout: Duration
@@ -35,12 +38,19 @@ struct VimeoAdapter: PlatformAdapter, SettingsBacked {
 
     /// What the checkpoint holds. Before the create leaves, only `created` (when it was sent): a restart
     /// that finds no URI looks for that video among the account's newest before making one.
-    struct Session: Codable {
+    struct Session: Codable, TusUploadSession {
         var uri: String?
         var uploadLink: String?
         var link: String?
         var created: Date?
+        /// Vimeo's upload links authorize themselves: the bytes go without the API token.
+        var uploadURL: String { uploadLink ?? "" }
+        var checksum: String? { nil }
     }
+
+    var transport: TusOffsets<Session> { TusOffsets(client: TusClient(http: settings.http, timeout: settings.requestTimeout), chunkSize: settings.chunkSize) }
+    /// Vimeo transcodes after the last byte: its status is read at the poll's pace, within `transcodeTimeout`.
+    var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: transcodeTimeout) }
 
     func preflight(_ metadata: PublishMetadata) -> OmniError? {
         if metadata.title.count > 128 { return OmniError(.textTooLong, "Vimeo titles are at most 128 characters; this one is \(metadata.title.count)") }
@@ -62,7 +72,7 @@ struct VimeoAdapter: PlatformAdapter, SettingsBacked {
         }
     }
 
-    func call(_ method: HTTPMethod, _ path: String, json: Any? = nil) async throws -> (HTTPClientResponse, [String: Any]?, String) {
+    func call(_ method: HTTPMethod, _ path: String, json: (any Encodable)? = nil) async throws -> (HTTPClientResponse, Data) {
         var r = HTTPClientRequest(url: root + path)
         r.method = method
         r.headers.add(name: "Authorization", value: "Bearer \(try await token())")
@@ -70,21 +80,21 @@ struct VimeoAdapter: PlatformAdapter, SettingsBacked {
         r.headers.add(name: "User-Agent", value: "OmniPost/1")
         if let json {
             r.headers.add(name: "Content-Type", value: "application/json")
-            r.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
+            r.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(json)))
         }
         do {
-            let resp = try await http.execute(r, timeout: .seconds(Int64(requestTimeout.seconds)))
-            let body = String(buffer: try await resp.body.collect(upTo: 4 << 20))
-            return (resp, (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any], body)
+            let resp = try await settings.http.execute(r, timeout: .seconds(Int64(settings.requestTimeout.seconds)))
+            return (resp, Data(buffer: try await resp.body.collect(upTo: 4 << 20)))
         } catch {
             throw DeliveryError(.retryNow, .networkError, "Vimeo could not be reached: \(error)")
         }
     }
 
     /// Vimeo's refusal, classified. Its `X-RateLimit-Reset` is a date, not a count of seconds.
-    func failure(_ resp: HTTPClientResponse, _ json: [String: Any]?, _ what: String) -> DeliveryError {
+    func failure(_ resp: HTTPClientResponse, _ body: Data, _ what: String) -> DeliveryError {
         let status = Int(resp.status.code)
-        let said = "\(what): Vimeo answered \(status)" + ((json?["developer_message"] as? String ?? json?["error"] as? String).map { " (\($0))" } ?? "")
+        let e = try? JSONDecoder().decode(VimeoWire.Failure.self, from: body)
+        let said = "\(what): Vimeo answered \(status)" + ((e?.developer_message ?? e?.error).map { " (\($0))" } ?? "")
         switch status {
         case 401: return DeliveryError(.reauthenticate, .authRevoked, said + "; the access token was revoked or lacks the upload scope: make a new one", httpStatus: status)
         case 429:
@@ -95,11 +105,11 @@ struct VimeoAdapter: PlatformAdapter, SettingsBacked {
         }
     }
 
-    func session(_ job: UploadJob) throws -> Session? {
-        guard let s = job.session else { return nil }
-        guard let v = try? JSONDecoder().decode(Session.self, from: Data(s.utf8)) else {
-            throw DeliveryError(.permanent, .internalError, "the checkpointed Vimeo session cannot be read")
-        }
+    /// A video read from the API; a failure answer is classified.
+    func video(_ path: String, _ what: String) async throws -> VimeoWire.Video? {
+        let (resp, body) = try await call(.GET, path)
+        if resp.status == .notFound { return nil }
+        guard resp.status == .ok, let v = try? JSONDecoder().decode(VimeoWire.Video.self, from: body) else { throw failure(resp, body, what) }
         return v
     }
 
@@ -108,130 +118,142 @@ struct VimeoAdapter: PlatformAdapter, SettingsBacked {
                        url: link ?? "https://vimeo.com" + uri.replacingOccurrences(of: "/videos", with: ""), bytesSent: bytes)
     }
 
-    func reconcile(_ job: UploadJob) async throws -> RemoteState {
-        guard let s = try session(job) else { return .notStarted }
-        // The create was sent and its answer not had: `publish` looks for the video before making one.
+    func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+        // The create was sent and its answer not had: `resume` looks for the video before making one.
         guard let uri = s.uri, let uploadLink = s.uploadLink else { return .partial(confirmedOffset: 0) }
-        let (resp, json, _) = try await call(.GET, uri + "?fields=uri,link,upload.status,transcode.status")
-        if resp.status == .notFound { return .notStarted }   // the video was deleted
-        guard resp.status == .ok else { throw failure(resp, json, "reading \(uri)") }
+        // The video was deleted: start afresh.
+        guard let v = try await video(uri + "?fields=uri,link,upload.status,transcode.status", "reading \(uri)") else { return .notStarted }
         // Every byte is there: what is left (the transcode, the tags) is `publish`'s, from the end of the file.
-        if (json?["upload"] as? [String: Any])?["status"] as? String == "complete" { return .processing }
-        guard let held = try await TusClient(http: http, timeout: requestTimeout).offset(uploadLink) else { return .notStarted }
+        if v.upload?.status == "complete" { return .processing }
+        guard let held = try await TusClient(http: settings.http, timeout: settings.requestTimeout).offset(uploadLink) else { return .notStarted }
         return .partial(confirmedOffset: held.offset)
     }
 
-    func publish(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-                 progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
-        var start = job.confirmedOffset
-        let old = try session(job)
-        var s: Session
-        if let old, old.uri != nil, old.uploadLink != nil {
-            s = old
-        } else if let old, let created = old.created, let found = try await findCreated(job, since: created) {
-            // The create's answer was lost, the video was made: its upload goes on from what tus holds.
-            s = found
-            start = try await TusClient(http: http, timeout: requestTimeout).offset(found.uploadLink!)?.offset ?? 0
-        } else {
-            try await job.beforeRequest("init")
-            // Checkpointed before the create leaves: a lost answer is then looked for, not created again.
-            s = Session(created: Date())
-            try await checkpoint(UploadCheckpoint(session: Self.text(s), confirmedOffset: 0, bytesSent: 0))
-            var body: [String: Any] = ["upload": ["approach": "tus", "size": job.size], "privacy": ["view": Self.privacy(job.metadata.privacy)]]
-            if !job.metadata.title.isEmpty { body["name"] = job.metadata.title }
-            if !job.metadata.description.isEmpty { body["description"] = job.metadata.description }
-            let (resp, json, _) = try await call(.POST, "/me/videos?fields=uri,link,upload", json: body)
-            guard resp.status == .ok || resp.status == .created, let uri = json?["uri"] as? String,
-                  let link = (json?["upload"] as? [String: Any])?["upload_link"] as? String else {
-                throw failure(resp, json, "creating the video")
-            }
-            s = Session(uri: uri, uploadLink: link, link: json?["link"] as? String, created: s.created)
-            start = 0
-        }
-        let wasWhole = old?.uri != nil && start >= job.size
-        let text = Self.text(s)
-        try await checkpoint(UploadCheckpoint(session: text, confirmedOffset: start, bytesSent: 0))
-        // Vimeo's upload links authorize themselves: the bytes go without the API token.
-        let tus = TusClient(http: http, timeout: requestTimeout)
-        let sent = try await tusSend(tus, url: s.uploadLink!, job: job, session: text, from: start, checksum: nil, checkpoint: checkpoint, progress: progress)
-        var out = try await finish(s.uri!, link: s.link, job: job, sent: sent)
-        out.reconciled = wasWhole && sent == 0
-        return out
+    /// Checkpointed before the create leaves: a lost answer is then looked for, not created again.
+    func intent(_ job: UploadJob) -> Session? { Session(created: Date()) }
+
+    /// A session whose create answer was lost: the video it made, found among the account's newest,
+    /// goes on from what tus holds; none found — a new one is created.
+    func resume(_ s: inout Session, _ job: UploadJob) async throws -> Int64? {
+        if s.uri != nil, s.uploadLink != nil { return job.confirmedOffset }
+        guard let created = s.created, let found = try await findCreated(job, since: created) else { return nil }
+        s = found
+        return try await TusClient(http: settings.http, timeout: settings.requestTimeout).offset(found.uploadURL)?.offset ?? 0
     }
 
-    static func text(_ s: Session) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data("{}".utf8), as: UTF8.self) }
+    func start(_ job: UploadJob, _ prepared: Void) async throws -> Session {
+        let m = job.metadata
+        let created = Date()
+        let body = VimeoWire.Create(upload: .init(approach: "tus", size: job.size), privacy: .init(view: Self.privacy(m.privacy)),
+                                    name: m.title.isEmpty ? nil : m.title, description: m.description.isEmpty ? nil : m.description)
+        let (resp, data) = try await call(.POST, "/me/videos?fields=uri,link,upload", json: body)
+        guard resp.status == .ok || resp.status == .created, let v = try? JSONDecoder().decode(VimeoWire.Video.self, from: data),
+              let uri = v.uri, let link = v.upload?.upload_link else {
+            throw failure(resp, data, "creating the video")
+        }
+        return Session(uri: uri, uploadLink: link, link: v.link, created: created)
+    }
 
     // MARK: After the bytes
 
-    /// The rest of the post once every byte is there: Vimeo's transcode waited for (an `error` fails the
-    /// delivery), then the tags read back and set where they differ. Each step is idempotent, so an
-    /// interrupted one is simply done again by the next attempt.
-    func finish(_ uri: String, link: String?, job: UploadJob, sent: Int64) async throws -> PublishOutcome {
-        let video = try await waitForTranscode(uri)
+    /// After the last byte Vimeo transcodes: its status is asked at the poll's pace.
+    func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing { .pending(after: nil) }
+
+    /// `transcode.status` leaving `in_progress`. `error` is Vimeo refusing the video: permanent.
+    func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
+        let uri = s.uri ?? ""
+        guard let v = try await video(uri + "?fields=uri,link,status,upload.status,transcode.status", "reading \(uri)") else {
+            return .failed(DeliveryError(.retryNow, .platformError, "Vimeo no longer knows \(uri); it is uploaded again"))
+        }
+        switch v.transcode?.status {
+        case "complete": return .ready
+        case "error":
+            return .failed(DeliveryError(.permanent, .rejectedByPlatform,
+                                         "Vimeo could not transcode \(uri) (transcode.status: error); the video is in the account but cannot be played — it was not published"))
+        default: return .pending(after: nil)
+        }
+    }
+
+    /// The rest of the post once the video plays: the tags read back and set where they differ. Each
+    /// step is idempotent, so an interrupted one is simply done again by the next attempt.
+    func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        let uri = s.uri ?? ""
+        guard let v = try await video(uri + "?fields=uri,link,tags.name", "reading \(uri)") else {
+            throw DeliveryError(.retryNow, .platformError, "Vimeo no longer knows \(uri); it is uploaded again")
+        }
         let want = Array(job.metadata.tags.prefix(Self.maxTags))
-        if !want.isEmpty {
-            let have = (video["tags"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-            if have != want { try await setTags(uri, want) }
-        }
-        return outcome(uri, link: video["link"] as? String ?? link, bytes: sent)
+        if !want.isEmpty, (v.tags ?? []).compactMap(\.name) != want { try await setTags(uri, want) }
+        var out = outcome(uri, link: v.link ?? s.link, bytes: 0)
+        // Found whole when reconciling: nothing was sent this time.
+        out.reconciled = job.session != nil && job.confirmedOffset >= job.size
+        return out
     }
 
-    /// Polls the video until `transcode.status` leaves `in_progress`. `error` is Vimeo refusing the video:
-    /// permanent. Past `transcodeTimeout` the delivery is retried later and asks again.
-    func waitForTranscode(_ uri: String) async throws -> [String: Any] {
-        var pacer = poll.pacer()
-        var failures = 0
-        let deadline = ContinuousClock.now + transcodeTimeout
-        while ContinuousClock.now < deadline {
-            try await pacer.pace()
-            let (resp, json, _) = try await call(.GET, uri + "?fields=uri,link,status,upload.status,transcode.status,tags.name")
-            guard resp.status == .ok, let json else {
-                let e = failure(resp, json, "reading \(uri)")
-                guard e.kind == .retryNow else { throw e }
-                try await afterTransientFailure(e, failures: &failures)
-                continue
-            }
-            failures = 0
-            switch (json["transcode"] as? [String: Any])?["status"] as? String {
-            case "complete": return json
-            case "error":
-                throw DeliveryError(.permanent, .rejectedByPlatform,
-                                    "Vimeo could not transcode \(uri) (transcode.status: error); the video is in the account but cannot be played — it was not published")
-            default: continue
-            }
-        }
-        throw DeliveryError(.retryNow, .platformError, "Vimeo had not finished transcoding \(uri) within \(transcodeTimeout); asked again on the next attempt")
-    }
-
-    /// `PUT /videos/{id}/tags`: a 5xx is tried again here, a 429 waits for Vimeo's reset; either way the
-    /// delivery is published only once the tags are on the video.
+    /// `PUT /videos/{id}/tags`, idempotent, so a 5xx is tried again here (`PartRetry`); a 429 waits for
+    /// Vimeo's reset. Either way the delivery is published only once the tags are on the video.
     func setTags(_ uri: String, _ tags: [String]) async throws {
-        var failures = 0
-        while true {
-            let (resp, json, _) = try await call(.PUT, uri + "/tags", json: tags.map { ["name": $0] })
-            if (200..<300).contains(Int(resp.status.code)) { return }
-            let e = failure(resp, json, "setting the tags of \(uri)")
-            guard e.kind == .retryNow else { throw e }
-            try await afterTransientFailure(e, failures: &failures)
+        var retry = PartRetry(settings)
+        try await retry.idempotent {
+            let (resp, body) = try await call(.PUT, uri + "/tags", json: tags.map { VimeoWire.Tag(name: $0) })
+            guard (200..<300).contains(Int(resp.status.code)) else { throw failure(resp, body, "setting the tags of \(uri)") }
         }
     }
 
     /// The video a lost create made: among the account's newest, the one with this upload's size, name
     /// and description, made since the create was sent (a minute's grace for the clocks).
     func findCreated(_ job: UploadJob, since: Date) async throws -> Session? {
-        let (resp, json, _) = try await call(.GET, "/me/videos?sort=date&direction=desc&per_page=25&fields=uri,link,name,description,created_time,upload")
-        guard resp.status == .ok else { throw failure(resp, json, "listing the account's videos") }
+        let (resp, body) = try await call(.GET, "/me/videos?sort=date&direction=desc&per_page=25&fields=uri,link,name,description,created_time,upload")
+        guard resp.status == .ok else { throw failure(resp, body, "listing the account's videos") }
         let f = ISO8601DateFormatter()
-        for v in json?["data"] as? [[String: Any]] ?? [] {
-            guard let uri = v["uri"] as? String, let upload = v["upload"] as? [String: Any], let link = upload["upload_link"] as? String else { continue }
-            let size = (upload["size"] as? NSNumber)?.int64Value ?? Int64(upload["size"] as? String ?? "")
-            let made = (v["created_time"] as? String).flatMap { f.date(from: $0) } ?? .distantPast
-            let name = v["name"] as? String ?? "", description = v["description"] as? String ?? ""
-            if size == job.size, made >= since.addingTimeInterval(-60),
-               job.metadata.title.isEmpty || name == job.metadata.title, description == job.metadata.description {
-                return Session(uri: uri, uploadLink: link, link: v["link"] as? String, created: since)
+        for v in (try? JSONDecoder().decode(VimeoWire.Page.self, from: body))?.data ?? [] {
+            guard let uri = v.uri, let link = v.upload?.upload_link else { continue }
+            let made = v.created_time.flatMap { f.date(from: $0) } ?? .distantPast
+            if v.upload?.size.flatMap({ Int64($0.value) }) == job.size, made >= since.addingTimeInterval(-60),
+               job.metadata.title.isEmpty || (v.name ?? "") == job.metadata.title, (v.description ?? "") == job.metadata.description {
+                return Session(uri: uri, uploadLink: link, link: v.link, created: since)
             }
         }
         return nil
+    }
+}
+
+/// The bodies of Vimeo's API (v3.4) this adapter sends and reads.
+enum VimeoWire {
+    struct Create: Encodable {
+        struct Upload: Encodable {
+            var approach: String
+            var size: Int64
+        }
+        struct Privacy: Encodable { var view: String }
+        var upload: Upload
+        var privacy: Privacy
+        var name: String?
+        var description: String?
+    }
+
+    struct Tag: Codable { var name: String? }
+
+    struct Video: Decodable {
+        struct Upload: Decodable {
+            var status: String?
+            var upload_link: String?
+            var size: LooseString?
+        }
+        struct Transcode: Decodable { var status: String? }
+        var uri: String?
+        var link: String?
+        var name: String?
+        var description: String?
+        var created_time: String?
+        var upload: Upload?
+        var transcode: Transcode?
+        var tags: [Tag]?
+    }
+
+    struct Page: Decodable { var data: [Video]? }
+
+    struct Failure: Decodable {
+        var developer_message: String?
+        var error: String?
     }
 }

@@ -28,11 +28,11 @@ public enum VimeoPlatform: PlatformModule {
 
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let a = VimeoAdapter(settings)
-        let (resp, json, _) = try await a.call(.GET, "/me")
-        guard resp.status == .ok, let uri = json?["uri"] as? String else {
+        let (resp, body) = try await a.call(.GET, "/me")
+        guard resp.status == .ok, let me = try? JSONDecoder().decode(VimeoWire.Video.self, from: body), let uri = me.uri else {
             throw DeliveryError(resp.status == .unauthorized ? .reauthenticate : .retryNow, .authRevoked, "Vimeo answered \(resp.status.code) when asked who the token is", httpStatus: Int(resp.status.code))
         }
-        return AccountIdentity(id: uri, name: json?["name"] as? String ?? uri)
+        return AccountIdentity(id: uri, name: me.name ?? uri)
     }
 
     public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {

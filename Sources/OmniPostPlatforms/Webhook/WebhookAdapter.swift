@@ -9,10 +9,14 @@ import OmniPostCore
 /// `multipart/form-data` body of the document (`document`) and the rendition (`media`), streamed from
 /// disk. Signed over the exact bytes sent (docs/destinations.md). A webhook cannot be asked what it
 /// received, so every send of one delivery carries the same `Idempotency-Key`: a receiver that keeps
-/// the keys it has seen drops a repeat, and the delivery is then exactly once end to end.
-struct WebhookAdapter: PlatformAdapter, SettingsBacked {
+/// the keys it has seen drops a repeat, and the delivery is then exactly once end to end. On the upload
+/// engine (`ResumableAdapter`): the key is the session, and the POST is the post.
+struct WebhookAdapter: ResumableAdapter {
     let settings: AdapterSettings
     let platform = "webhook"
+    let displayName = "the webhook"
+    var transport: NothingToSend<SessionText> { NothingToSend() }
+    var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
     var schedulesNatively: Bool { false }
 
     init(_ settings: AdapterSettings) { self.settings = settings }
@@ -25,22 +29,19 @@ struct WebhookAdapter: PlatformAdapter, SettingsBacked {
     static func key(_ job: UploadJob) -> String { "\(job.drop?.dropId ?? "delivery")-\(job.deliveryId)" }
 
     /// Nothing to ask: the delivery is sent again under the same key.
-    func reconcile(_ job: UploadJob) async throws -> RemoteState { .notStarted }
+    func reconcile(_ s: SessionText, _ job: UploadJob) async throws -> RemoteState { .notStarted }
 
-    func publish(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-                 progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
-        try await checkpoint(UploadCheckpoint(session: Self.key(job), confirmedOffset: 0, bytesSent: 0))
-        var failures = 0
-        while true {
-            do {
-                return try await send(job, progress: progress)
-            } catch let e as DeliveryError where e.kind == .retryNow {
-                try await afterTransientFailure(e, failures: &failures)
-            }
-        }
+    /// The idempotency key, checkpointed before the first send.
+    func start(_ job: UploadJob, _ prepared: Void) async throws -> SessionText { SessionText(Self.key(job)) }
+
+    /// Sent again under the same key after a transient failure: a repeat the receiver can drop, so the
+    /// engine may repeat it within the attempt (`PartRetry`).
+    func post(_ s: SessionText, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        var retry = PartRetry(settings)
+        return try await retry.idempotent { try await send(job) }
     }
 
-    func send(_ job: UploadJob, progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
+    func send(_ job: UploadJob) async throws -> PublishOutcome {
         let document = DeliveryDocument.json(job)
         let media = (try? account.setting("include_media")?.bool()) ?? false
         let timestamp = Int(Date().timeIntervalSince1970)
@@ -82,7 +83,7 @@ struct WebhookAdapter: PlatformAdapter, SettingsBacked {
         let resp: HTTPClientResponse
         let body: ByteBuffer
         do {
-            resp = try await http.execute(req, timeout: .seconds(Int64(requestTimeout.seconds)))
+            resp = try await settings.http.execute(req, timeout: .seconds(Int64(settings.requestTimeout.seconds)))
             body = try await resp.body.collect(upTo: 1 << 20)
         } catch {
             throw DeliveryError(.retryNow, .networkError, "\(url) could not be reached: \(error)")
@@ -92,7 +93,6 @@ struct WebhookAdapter: PlatformAdapter, SettingsBacked {
         let excerpt = text.isEmpty ? "" : ": " + Excerpt.quote(String(text.prefix(300)))
         switch status {
         case 200..<300:
-            progress(job.size, job.size)
             let answer = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
             let id = answer?["id"].map { "\($0)" } ?? Self.key(job)
             let link = answer?["url"] as? String ?? resp.headers.first(name: "Location") ?? ""

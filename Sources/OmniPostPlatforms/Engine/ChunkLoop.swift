@@ -1,0 +1,79 @@
+import Foundation
+import NIOCore
+import OmniPostCore
+
+/// The chunk loop, written once: parts in the transport's order, read through one `PinnedReader` (hashed
+/// as read; the last part refused unless the whole matches the recorded sha256), a checkpoint after
+/// every part the platform confirmed, and a cut part handled as its protocol defines — ask where the
+/// upload stands, or send the same part again (`PartRetry`).
+enum ChunkLoop {
+    /// What the bytes came to: all sent (the platform has more steps), or the remote object's id.
+    enum End: Sendable, Equatable {
+        case allSent
+        case complete(String)
+    }
+
+    static func run<T: UploadProtocol>(_ transport: T, _ session: inout T.Session, from offset: Int64, retry: PartRetry, _ run: inout UploadRun) async throws -> End {
+        let job = run.job
+        let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
+        var offset = offset
+        var retry = retry
+        var cut = false
+        // Whether the reader handed out the file's last byte in this attempt (it checks the whole file then).
+        var readLast = false
+        while true {
+            do {
+                if cut {
+                    cut = false
+                    switch try await transport.standing(of: session, job: job) {
+                    case .complete(let id):
+                        run.progress(job.size, job.size)
+                        return .complete(id)
+                    case .confirmed(let o):
+                        // Resume from the platform's offset, not ours.
+                        offset = o
+                        try await run.save(session, confirmed: o)
+                    case .resend:
+                        break
+                    }
+                }
+                guard let part = transport.nextPart(of: session, confirmed: offset, size: job.size) else {
+                    if !readLast, !transport.lastPartCompletes, job.expectedSha256 != nil, job.size > 0 {
+                        // Parts an earlier attempt sent were not read this time: the file must still be the
+                        // one hashed before the platform makes anything of them.
+                        _ = try readChunk(reader, Part(index: -1, offset: job.size - 1, length: 1))
+                    }
+                    return .allSent
+                }
+                let bytes = try readChunk(reader, part)
+                if part.end == job.size { readLast = true }
+                let reply = try await run.verb(.part) { try await transport.send(part, bytes, session: &session, job: job) }
+                run.sent += part.length
+                switch reply {
+                case .complete(let id):
+                    run.progress(job.size, job.size)
+                    return .complete(id)
+                case .confirmed(let o):
+                    offset = o
+                    retry.succeeded()
+                    try await run.save(session, confirmed: o)
+                    run.progress(o, job.size)
+                case .resend:
+                    // The platform took the request but not the part: the same as a cut one.
+                    try await retry.again(after: DeliveryError(.retryNow, .platformError, "part \(part.index + 1) was not taken"))
+                    cut = true
+                }
+            } catch let e as DeliveryError where e.kind == .retryNow {
+                try await retry.again(after: e)
+                cut = true
+            }
+        }
+    }
+
+    /// One part of the file, through the pinned reader: a changed or unreadable file is permanent.
+    static func readChunk(_ reader: PinnedReader, _ part: Part) throws -> ByteBuffer {
+        do { return ByteBuffer(bytes: try reader.chunk(from: part.offset, count: Int(part.length))) } catch let e as OmniError {
+            throw DeliveryError(.permanent, e.code == .sourceChanged ? .sourceChanged : .unreadable, e.message)
+        }
+    }
+}

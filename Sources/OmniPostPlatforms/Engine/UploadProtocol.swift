@@ -1,0 +1,65 @@
+import Foundation
+import NIOCore
+
+/// One part of the file as a transport sends it: a byte range, and its place among the parts.
+public struct Part: Sendable, Equatable {
+    /// Zero-based: X's `segment_index`, TikTok's chunk number, a LinkedIn instruction's position.
+    public var index: Int
+    public var offset: Int64
+    public var length: Int64
+    public var end: Int64 { offset + length }
+
+    public init(index: Int, offset: Int64, length: Int64) {
+        self.index = index
+        self.offset = offset
+        self.length = length
+    }
+}
+
+/// What the platform said after a part (or, after a cut part, when asked where the upload stands).
+public enum PartReply: Sendable, Equatable {
+    /// It holds the file's bytes up to here (YouTube's `Range`, TikTok's `uploaded_bytes`, a part's ETag).
+    case confirmed(Int64)
+    /// The last part made the remote object, and this is its id (YouTube's video).
+    case complete(String)
+    /// Ask nothing, send the same part again: the protocol keeps parts by index or URL, and a repeat
+    /// replaces whatever half of it arrived (X's segments, LinkedIn's and S3's numbered parts).
+    case resend
+}
+
+/// The platform no longer takes this upload session (its URL expired, its id is unknown) before it
+/// became a post: no post can come of it, so the engine opens a fresh one — once per attempt.
+public struct SessionGone: Error, Sendable {
+    public var why: String
+    public init(_ why: String) { self.why = why }
+}
+
+/// How a chunked transport moves bytes: byte-range PUTs (YouTube, TikTok), indexed segments (X),
+/// numbered parts with ETags (LinkedIn), offset PATCHes (tus). An adapter describes its transport with
+/// these three verbs; the engine's chunk loop (`ChunkLoop`) does the reading, hashing, checkpointing and
+/// the re-send of a cut part.
+public protocol UploadProtocol: Sendable {
+    associatedtype Session: PersistedSession
+
+    /// The part to send next when the platform holds `confirmed` bytes; nil when nothing is left.
+    func nextPart(of session: Session, confirmed: Int64, size: Int64) -> Part?
+
+    /// Sends one part. Throws `SessionGone` when the platform refuses the session itself, a classified
+    /// `DeliveryError` for anything else. May record what the platform returned in `session` (an ETag).
+    func send(_ part: Part, _ bytes: ByteBuffer, session: inout Session, job: UploadJob) async throws -> PartReply
+
+    /// After a cut part: where the upload stands, as the platform says (YouTube's `bytes */T`, TikTok's
+    /// `uploaded_bytes`). The default, `.resend`, is for protocols that take the same part again.
+    func standing(of session: Session, job: UploadJob) async throws -> PartReply
+
+    /// Whether the last part itself makes the remote object (YouTube, TikTok, tus), or a later request
+    /// assembles it from parts held (X's FINALIZE, LinkedIn's finalizeUpload, S3's complete). In the
+    /// second case, when a resumed attempt did not read the last part itself, the chunk loop checks the
+    /// whole file against its recorded sha256 before the object is made.
+    var lastPartCompletes: Bool { get }
+}
+
+extension UploadProtocol {
+    public func standing(of session: Session, job: UploadJob) async throws -> PartReply { .resend }
+    public var lastPartCompletes: Bool { true }
+}

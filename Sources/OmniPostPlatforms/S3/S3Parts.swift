@@ -1,0 +1,30 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+
+/// S3's multipart transport: numbered parts of the session's size, each answered with its ETag. A part
+/// is its number, so a cut one is sent again (`.resend`) and replaces whatever arrived; a resumed upload
+/// sends only the parts S3 does not hold whole. The object is made by complete, not by the last part.
+struct S3Parts: UploadProtocol {
+    let bucket: S3Bucket
+
+    var lastPartCompletes: Bool { false }
+
+    func nextPart(of s: S3Adapter.Session, confirmed: Int64, size: Int64) -> Part? {
+        let count = Int(max(1, (size + s.partSize - 1) / s.partSize))
+        let held = Dictionary((s.parts ?? []).map { ($0.number, $0.size) }, uniquingKeysWith: { _, last in last })
+        for n in 1...count {
+            let from = Int64(n - 1) * s.partSize
+            let length = min(s.partSize, size - from)
+            if held[n] != length { return Part(index: n - 1, offset: from, length: length) }
+        }
+        return nil
+    }
+
+    func send(_ part: Part, _ bytes: ByteBuffer, session s: inout S3Adapter.Session, job: UploadJob) async throws -> PartReply {
+        let n = part.index + 1
+        let etag = try await bucket.uploadPart(s.key, uploadId: s.uploadId, number: n, data: Data(buffer: bytes))
+        s.parts = (s.parts ?? []).filter { $0.number != n } + [S3Bucket.Part(number: n, etag: etag, size: part.length)]
+        return .confirmed(S3Adapter.confirmed(s.held, partSize: s.partSize, size: job.size))
+    }
+}
