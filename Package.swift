@@ -3,7 +3,8 @@ import PackageDescription
 
 // Layered libraries with a thin executable on top (shared/design/STYLE.md):
 // Core (errors, config, manifests, profiles) ← Ledger ← Media / Ingest / Platforms ← Pipeline ← omnipost.
-// The sandbox depends only on Core so it can ship as a product feature of its own.
+// The sandbox depends only on Core so it can ship as a product feature of its own; the pipeline does not
+// know it: OmniPostEmbedded wires it in (a `PlatformEmbedding`) for the executable, the bench and the tests.
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
 ]
@@ -50,6 +51,13 @@ let package = Package(
             resources: [.copy("Resources/profiles.yaml")],
             swiftSettings: swiftSettings
         ),
+        // Wire formats an adapter and its sandbox both speak (SigV4, S3's XML, the AT Protocol's TIDs and
+        // CIDs, the webhook signature): OmniPost's own concepts stay in Core.
+        .target(
+            name: "OmniPostWire",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "OmniPostLedger",
             dependencies: [
@@ -74,7 +82,7 @@ let package = Package(
         .target(
             name: "OmniPostPlatforms",
             dependencies: [
-                "OmniPostCore",
+                "OmniPostCore", "OmniPostWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -88,7 +96,7 @@ let package = Package(
         .target(
             name: "OmniPostSandbox",
             dependencies: [
-                "OmniPostCore",
+                "OmniPostCore", "OmniPostWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -107,8 +115,7 @@ let package = Package(
         .target(
             name: "OmniPostPipeline",
             dependencies: [
-                "OmniPostCore", "OmniPostLedger", "OmniPostMedia", "OmniPostIngest",
-                "OmniPostPlatforms", "OmniPostSandbox",
+                "OmniPostCore", "OmniPostLedger", "OmniPostMedia", "OmniPostIngest", "OmniPostPlatforms", "OmniPostWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // Its connection cap (MaximumAvailableConnections) for the listener.
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -126,17 +133,28 @@ let package = Package(
             resources: [.copy("Resources/dashboard")],
             swiftSettings: swiftSettings
         ),
+        // The composition: the embedded sandbox handed to the pipeline as its `PlatformEmbedding`.
+        .target(
+            name: "OmniPostEmbedded",
+            dependencies: [
+                "OmniPostCore", "OmniPostPlatforms", "OmniPostSandbox", "OmniPostPipeline",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "omnipost",
             dependencies: [
-                "OmniPostPipeline", "OmniPostPlatforms",
+                "OmniPostPipeline", "OmniPostPlatforms", "OmniPostSandbox", "OmniPostEmbedded",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "omnipost-bench",
-            dependencies: ["OmniPostPipeline", "OmniPostLedger", "OmniPostPlatforms", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["OmniPostPipeline", "OmniPostLedger", "OmniPostPlatforms", "OmniPostEmbedded", .product(name: "Logging", package: "swift-log"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: swiftSettings
         ),
@@ -144,7 +162,7 @@ let package = Package(
             name: "OmniPostTests",
             dependencies: [
                 "OmniPostCore", "OmniPostLedger", "OmniPostMedia", "OmniPostIngest",
-                "OmniPostPlatforms", "OmniPostSandbox", "OmniPostPipeline",
+                "OmniPostPlatforms", "OmniPostSandbox", "OmniPostPipeline", "OmniPostEmbedded", "OmniPostWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

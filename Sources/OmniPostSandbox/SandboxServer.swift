@@ -162,6 +162,12 @@ public final class SandboxServer: Sendable {
         try await group.run()
     }
 
+    /// Hands a platform what an account's owner would besides its app (keys, a token, a password, a
+    /// secret), by the names the account's settings give them; the platform's sandbox takes it.
+    public func grant(platform: String, account: String, _ credentials: [String: String]) async {
+        await state.grant(platform: platform, account: account, credentials)
+    }
+
     /// Registers an account the way a developer console would: a client and a refresh token.
     public func registerAccount(platform: String, name: String, clientID: String, clientSecret: String, refreshToken: String) async {
         await state.register(.init(platform: platform, name: name, clientID: clientID, clientSecret: clientSecret, refreshToken: refreshToken))

@@ -2,9 +2,10 @@ import Foundation
 import Hummingbird
 import OmniPostCore
 
-/// Everything the sandbox remembers: registered accounts and tokens, upload sessions, published
-/// videos (with the sha256 of the bytes received), and faults to inject. One actor, so concurrent
-/// requests see a consistent world.
+/// Everything the sandbox remembers: what every platform shares here — registered accounts and tokens,
+/// published videos (with the sha256 of the bytes received), faults to inject, counters — and each
+/// platform's own world (its upload sessions, containers, posts: `PlatformWorld`, declared in its folder
+/// and reached as `self[W.self]`). One actor, so concurrent requests see a consistent world.
 public actor SandboxState {
     public struct Account: Sendable, Codable {
         public var platform: String
@@ -181,18 +182,6 @@ public actor SandboxState {
 
     struct Token: Codable { var account: String; var expires: Date }
 
-    struct UploadSession: Codable {
-        var id: String
-        var account: String
-        var total: Int64?
-        var received: Int64
-        var file: String
-        var metadata: YouTubeVideoMetadata
-        var created: Date
-        var videoID: String?
-        var uploadType = "resumable"
-    }
-
     public let root: URL
     public var accessTokenLifetime: TimeInterval
     public var sessionLifetime: TimeInterval
@@ -203,41 +192,8 @@ public actor SandboxState {
     /// Refresh tokens already used under strict rotation, with the account they belonged to.
     var usedRefreshTokens: [String: String] = [:] { didSet { changed() } }
     var tokens: [String: Token] = [:] { didSet { changed() } }
-    var sessions: [String: UploadSession] = [:] { didSet { changed() } }
-    var tiktokUploads: [String: TikTokUpload] = [:]
-    var xMedia: [String: XMedia] = [:]
-    var xPosts: [XPost] = []
     /// Platform user ids (X's numeric id, LinkedIn's member `sub`), one per account, made on first use.
     var userIDs: [String: String] = [:] { didSet { changed() } }
-    var linkedinVideos: [String: LinkedInVideo] = [:]
-    var linkedinPosts: [LinkedInPost] = []
-    var igContainers: [String: IGContainer] = [:]
-    var fbVideos: [String: FBVideo] = [:]
-    var fbPageTokens: [String: String] = [:]
-    var threadsContainers: [String: ThreadsContainer] = [:]
-    /// When each Threads long-lived token was issued (a refresh refuses one younger than a day).
-    var threadsIssued: [String: Date] = [:]
-    var s3Keys: [String: String] = [:]
-    var s3Buckets = Set<String>()
-    var s3Objects: [String: S3Object] = [:]
-    var s3Uploads: [String: S3Upload] = [:]
-    var webhookSecrets: [String: String] = [:]
-    /// Idempotency keys a receiver has seen, with the id it answered.
-    var webhookKeys: [String: String] = [:]
-    var webhookReceipts: [WebhookReceipt] = []
-    var tusUploads: [String: TusUpload] = [:] { didSet { changed() } }
-    var vimeoVideos: [String: VimeoVideo] = [:] { didSet { changed() } }
-    var bskyAccounts: [String: BskyAccount] = [:]
-    var bskyAccess: [String: (String, Date)] = [:]
-    var bskyRefresh: [String: String] = [:]
-    var bskyService: [String: BskyServiceToken] = [:]
-    var bskyBlobs: [String: BskyBlob] = [:]
-    var bskyJobs: [String: BskyJob] = [:]
-    var bskyJobByVideo: [String: String] = [:]
-    var bskyVideosToday: [String: Int] = [:]
-    var bskyDailyVideos = 25
-    var bskyRecords: [String: BskyRecord] = [:]
-    var bskyRecordOrder: [String] = []
     var consents: [String: Consent] = [:]
     /// What capture receivers got (`/sandbox/capture/<name>`), and which are down.
     public private(set) var captured: [String: [(title: String?, body: String)]] = [:]
@@ -249,22 +205,9 @@ public actor SandboxState {
     var deviceLifetime = 1800
     var deviceSlowDowns = 0
     var oauthCodes: [String: OAuthCode] = [:]
-    var redditAssets: [String: RedditAsset] = [:]
-    var redditPosts: [RedditPost] = []
-    /// What each asset's WebSocket says once its post is decided, and who waits for it.
-    var redditResults: [String: String] = [:]
-    var redditWaiters: [String: [CheckedContinuation<String, Never>]] = [:]
-    /// Subreddits that answer SUBREDDIT_NOEXIST (any other well-formed name exists).
-    var redditMissing = Set<String>()
-    /// The next submits answered with a RATELIMIT error (HTTP 200), and the minutes it names.
-    var redditSubmitLimits: [Int] = []
-    var redditMediaSeen = 0
-    var redditMediaFault: (at: Int, status: Int)?
     /// `host:port` of the HTTPS listener, when there is one (Reddit's media host).
     var secureHost: String?
     func setSecureHost(_ h: String) { secureHost = h }
-    /// What `content_publishing_limit` reports as `quota_total` (sources say 25, 50 or 100).
-    var instagramQuotaTotal = 100
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).
     nonisolated let sessionLocks = KeyedLock()
     var videos: [Video] = [] { didSet { changed() } }
@@ -275,6 +218,28 @@ public actor SandboxState {
 
     /// Where a persistent sandbox keeps what must survive a restart (`SandboxState+Persistence`); nil: memory only.
     let snapshotFile: URL?
+
+    /// Each platform's own world, by its type: the sandbox's shared part never names one.
+    private var worlds: [ObjectIdentifier: any PlatformWorld] = [:]
+
+    /// The world of type `W`, made empty on first use. A change to a `KeptWorld` is written to the
+    /// snapshot, as a change to the shared state is.
+    subscript<W: PlatformWorld>(_ world: W.Type) -> W {
+        get { worlds[ObjectIdentifier(W.self)] as? W ?? W() }
+        _modify {
+            let key = ObjectIdentifier(W.self)
+            // Taken out while it changes, so the change is made in place rather than on a copy.
+            var w = worlds.removeValue(forKey: key) as? W ?? W()
+            defer {
+                worlds[key] = w
+                if W.self is any KeptWorld.Type { changed() }
+            }
+            yield &w
+        }
+    }
+
+    /// The kept worlds, for the snapshot.
+    var keptWorlds: [any KeptWorld] { worlds.values.compactMap { $0 as? any KeptWorld } }
 
     public init(root: URL, accessTokenLifetime: TimeInterval = 3600, sessionLifetime: TimeInterval = 7 * 86400, persistent: Bool = false) {
         self.root = root
@@ -287,16 +252,14 @@ public actor SandboxState {
             usedRefreshTokens = snap.usedRefreshTokens
             tokens = snap.tokens
             userIDs = snap.userIDs
-            sessions = snap.sessions
-            tusUploads = snap.tusUploads
-            vimeoVideos = snap.vimeoVideos
+            for w in snap.worlds { worlds[ObjectIdentifier(type(of: w))] = w }
             videos = snap.videos
         }
     }
 
     public func register(_ account: Account) {
         accounts[account.refreshToken] = account
-        if account.platform == "threads" { registerThreadsToken(account) }
+        SandboxPlatforms.named(account.platform)?.registered(account, state: self)
     }
 
     public func revoke(refreshToken: String) { accounts[refreshToken]?.revoked = true }
@@ -308,6 +271,18 @@ public actor SandboxState {
     }
 
     public func setFaults(_ f: Faults) { faults = f }
+
+    /// What an account's owner hands a platform besides an app and a refresh token (keys, a token, a
+    /// password, a secret), by the names its settings give them; the platform's sandbox takes it.
+    public func grant(platform: String, account: String, _ credentials: [String: String]) {
+        SandboxPlatforms.named(platform)?.grant(credentials, account: account, state: self)
+    }
+
+    /// Every unfinished upload expires now, on every platform that has such a thing, as if the client had
+    /// been away past its lifetime.
+    public func expireUnfinishedUploads() {
+        for p in SandboxPlatforms.all { p.expireUnfinishedUploads(state: self) }
+    }
 
     /// Request times per rate-limited key (route + token), for the platforms' per-token limits.
     var rateWindows: [String: [Date]] = [:]

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OmniPostCore
+import OmniPostEmbedded
 import OmniPostLedger
 import OmniPostPipeline
 
@@ -59,7 +60,7 @@ func rejectionRun(root: URL, name: String, junk: Int, list: Int) async throws ->
     }
     var logger = Logger(label: "bench")
     logger.logLevel = .critical
-    let pipeline = try await Pipeline.open(config: config, logger: logger)
+    let pipeline = try await Pipeline.open(config: config, logger: logger, embedding: EmbeddedSandbox())
     let ledger = pipeline.context.ledger
     if junk > 0 {
         // The good drop arrives once the junk is queued.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OmniPostCore
+import OmniPostEmbedded
 import OmniPostLedger
 import OmniPostMedia
 import OmniPostPipeline
@@ -58,7 +59,7 @@ func pickup(mode: String, settleMs: Int, pollMs: Int, drops: Int, tag: String = 
         """, file: "bench.yaml", baseDirectory: root)
     var logger = Logger(label: "bench")
     logger.logLevel = .critical
-    let pipeline = try await Pipeline.open(config: config, logger: logger)
+    let pipeline = try await Pipeline.open(config: config, logger: logger, embedding: EmbeddedSandbox())
     let runner = Task { try await pipeline.run(once: false) }
     let loads = try await load?(pipeline.listener?.port ?? 0) ?? []
     let staging = root.appendingPathComponent("staging-\(mode)\(tag)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import OmniPostCore
+import OmniPostEmbedded
 import OmniPostPlatforms
 import OmniPostLedger
 import OmniPostPipeline
@@ -23,7 +24,7 @@ struct AccountsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try PlatformRegistry.load(path: pipeline)
-            let connector = AccountConnector(config: config, key: account, http: HTTPClient.shared)
+            let connector = AccountConnector(config: config, key: account, http: HTTPClient.shared, embedding: EmbeddedSandbox())
             if manual && device { throw ValidationError("--manual and --device are two ways in; pick one") }
             let mode: AccountConnector.Mode = device ? .device() : manual ? .manual(read: { readLine(strippingNewline: true) }) : .loopback(timeout: .seconds(timeout))
             let who = try await connector.connect(mode: mode) { print($0); fflush(nil) }
@@ -41,7 +42,7 @@ struct AccountsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try PlatformRegistry.load(path: pipeline)
-            let results = try await AccountHealth.check(config: config, only: accounts, http: HTTPClient.shared)
+            let results = try await AccountHealth.check(config: config, only: accounts, http: HTTPClient.shared, embedding: EmbeddedSandbox())
             if json {
                 let e = JSONEncoder()
                 e.outputFormatting = [.prettyPrinted, .sortedKeys]

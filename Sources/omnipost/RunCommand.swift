@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import OmniPostCore
+import OmniPostEmbedded
 import OmniPostPlatforms
 import OmniPostPipeline
 import ServiceLifecycle
@@ -44,6 +45,8 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "omnipost")
         Self.raiseDescriptorLimit()
         let progress = ProgressSink { line in print(line); fflush(nil) }
+        // The bundled sandbox, for the pipelines that run against it (`sandbox: embedded`).
+        let sandboxes = EmbeddedSandbox()
         var opened: [Pipeline] = []
         var paths: [String] = []
         for path in pipelines {
@@ -53,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             progress.line("pipeline \(config.name): \(path)")
-            opened.append(try await Pipeline.open(config: config, logger: logger, progress: progress))
+            opened.append(try await Pipeline.open(config: config, logger: logger, progress: progress, embedding: sandboxes))
             paths.append(path)
         }
         let started = Date()
@@ -69,7 +72,8 @@ struct RunCommand: AsyncParsableCommand {
             // SIGHUP reads the pipeline files again (the supervisor swaps each that reads, keeps each that does not).
             let supervisor = Supervisor(pipelines: Array(zip(paths, opened)).map { ($0.0, $0.1) }, logger: logger, progress: progress,
                                         load: { try PlatformRegistry.load(path: $0) })
-            let group = ServiceGroup(services: [supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // Shut down in reverse: the pipelines stop before the sandboxes they talk to.
+            let group = ServiceGroup(services: [sandboxes, supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
             opened = await supervisor.pipelines
         }

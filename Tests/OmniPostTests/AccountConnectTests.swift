@@ -55,7 +55,7 @@ import Testing
     }
 
     static func connect(_ config: PipelineConfig, _ key: String, said: Said = Said()) async throws -> AccountIdentity? {
-        let c = AccountConnector(config: config, key: key, http: TestTLS.client)
+        let c = AccountConnector(config: config, key: key, http: TestTLS.client, embedding: TestPipelines.embedding)
         return try await c.connect(mode: .loopback(timeout: .seconds(20))) { line in
             said.add(line)
             if let url = Said.url(in: line) { Task { try? await browse(url) } }
@@ -94,7 +94,7 @@ import Testing
         #expect(said.text.contains("access_type=offline") && said.text.contains("prompt=consent") && said.text.contains("duration=permanent"))
         #expect(said.text.contains("code_challenge_method=S256") && said.text.contains("client_key=cid-tiktok") && said.text.contains("scope=user.info.basic%2Cvideo.publish"))
         // `accounts check`: a refresh now and who each is.
-        let health = try await AccountHealth.check(config: config, http: TestTLS.client)
+        let health = try await AccountHealth.check(config: config, http: TestTLS.client, embedding: TestPipelines.embedding)
         #expect(health.count == Self.platforms.count && health.allSatisfy { $0.ok && $0.identity != nil }, "\(health)")
         // With the scopes the refresh named, and what is left of the platform's own quota where it can be read.
         let byKey = Dictionary(uniqueKeysWithValues: health.map { ($0.account, $0) })
@@ -130,7 +130,7 @@ import Testing
         let consent = Said()
         let location = LocationBox()
         func manual(_ key: String, paste: @escaping @Sendable (String) -> String) async throws -> AccountIdentity? {
-            try await AccountConnector(config: config, key: key, http: TestTLS.client).connect(mode: .manual(read: {
+            try await AccountConnector(config: config, key: key, http: TestTLS.client, embedding: TestPipelines.embedding).connect(mode: .manual(read: {
                 if let url = consent.consentURL, let r = try? await browser.execute(HTTPClientRequest(url: url), timeout: .seconds(30)) {
                     location.set(r.headers.first(name: "Location") ?? "")
                 }
@@ -146,7 +146,7 @@ import Testing
         let first = location.value
         let code = try #require(OAuthConnect.parseRedirect(first)["code"])
         let replay = await #expect(throws: OmniError.self) {
-            _ = try await AccountConnector(config: config, key: "linkedin:main", http: TestTLS.client).connect(mode: .manual(read: { code })) { _ in }
+            _ = try await AccountConnector(config: config, key: "linkedin:main", http: TestTLS.client, embedding: TestPipelines.embedding).connect(mode: .manual(read: { code })) { _ in }
         }
         #expect(replay?.message.contains("invalid_grant") == true, "\(String(describing: replay))")
         #expect(try !stored("linkedin:main"))
@@ -191,7 +191,7 @@ import Testing
             for code in await s.state.pendingUserCodes() { await s.state.approveDevice(userCode: code, as: "nas-owner") }
         }
         let t0 = Date()
-        let who = try await AccountConnector(config: config, key: "youtube:main", http: TestTLS.client).connect(mode: .device(slowDownStep: 1)) { said.add($0) }
+        let who = try await AccountConnector(config: config, key: "youtube:main", http: TestTLS.client, embedding: TestPipelines.embedding).connect(mode: .device(slowDownStep: 1)) { said.add($0) }
         _ = await approver.result
         #expect(who?.name == "nas-owner's channel" && said.text.contains("enter the code"), "\(said.text)")
         let polls = await s.state.requestCounts["oauth.device_poll"] ?? 0
@@ -204,19 +204,19 @@ import Testing
             for code in await s.state.pendingUserCodes() { await s.state.denyDevice(userCode: code) }
         }
         let denied = await #expect(throws: OmniError.self) {
-            _ = try await AccountConnector(config: config, key: "youtube:main", http: TestTLS.client).connect(mode: .device(slowDownStep: 1)) { _ in }
+            _ = try await AccountConnector(config: config, key: "youtube:main", http: TestTLS.client, embedding: TestPipelines.embedding).connect(mode: .device(slowDownStep: 1)) { _ in }
         }
         _ = await denier.result
         #expect(denied?.message.contains("access_denied") == true)
         // Never entered: the code expires.
         await s.state.setDeviceTiming(interval: 1, lifetime: 2)
         let expired = await #expect(throws: OmniError.self) {
-            _ = try await AccountConnector(config: config, key: "youtube:main", http: TestTLS.client).connect(mode: .device(slowDownStep: 1)) { _ in }
+            _ = try await AccountConnector(config: config, key: "youtube:main", http: TestTLS.client, embedding: TestPipelines.embedding).connect(mode: .device(slowDownStep: 1)) { _ in }
         }
         #expect(expired?.message.contains("expired") == true, "\(String(describing: expired))")
         // A platform without a device grant says how else to connect.
         let none = await #expect(throws: OmniError.self) {
-            _ = try await AccountConnector(config: config, key: "x:main", http: TestTLS.client).connect(mode: .device()) { _ in }
+            _ = try await AccountConnector(config: config, key: "x:main", http: TestTLS.client, embedding: TestPipelines.embedding).connect(mode: .device()) { _ in }
         }
         #expect(none?.message.contains("--manual") == true)
     }

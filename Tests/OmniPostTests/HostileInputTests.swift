@@ -306,7 +306,7 @@ extension HostileInputTests {
     @Test func aRivalRecordedAfterPairingFailsTheDropWhole() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "60s")
-        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         defer { Task { await p.close() } }
         let ctx = p.context
         try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1), to: config.paths.inbox.appendingPathComponent("c.mp4"))

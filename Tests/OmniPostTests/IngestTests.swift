@@ -37,7 +37,7 @@ import Testing
     @Test func twoThousandPairsDroppedAtOnceAreEachIngestedOnce() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url.appendingPathComponent("p"), settle: "300ms", grace: "30s")
-        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         defer { Task { await p.close() } }
         // Written elsewhere on the same filesystem, then moved in as fast as the machine can.
         let staging = dir.url.appendingPathComponent("staging")
@@ -69,7 +69,7 @@ import Testing
             try dir.write("inbox/sub/c\(i).mp4", "clip \(i)")
             try dir.write("inbox/sub/c\(i).json", #"{"title": "c\#(i)"}"#)
         }
-        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         let ledger = p.context.ledger
         try await Self.assembleOnly(p, until: { try ledger.drops().count == 50 && ledger.waitingFiles().isEmpty })
         // A forced overflow: the watcher rescans the inbox; the ledger already knows every file.
@@ -79,7 +79,7 @@ import Testing
         #expect(try ledger.drops().count == 50)
         await p.close()
         // A restart scans everything again (startup reconciliation): still 50 drops, no waiting files.
-        let p2 = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+        let p2 = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         defer { Task { await p2.close() } }
         try await Self.assembleOnly(p2, until: { await p2.watcher.pendingCount == 0 })
         try await Task.sleep(for: .milliseconds(400))
@@ -90,7 +90,7 @@ import Testing
     @Test func sidecarBeforeOrAfterItsClipMakesOneDrop() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, settle: "150ms", grace: "30s")
-        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         defer { Task { await p.close() } }
         let ledger = p.context.ledger
         let inbox = config.paths.inbox
@@ -111,7 +111,7 @@ import Testing
     @Test func renamingAFileInTheInboxIsNotANewDrop() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, settle: "150ms", grace: "2s")
-        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         defer { Task { await p.close() } }
         let ledger = p.context.ledger
         try dir.write("inbox/take1.mp4", "bytes")

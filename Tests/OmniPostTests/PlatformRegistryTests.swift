@@ -109,7 +109,7 @@ import Testing
         chmod(dir.file("bad.key").path, 0o600)
         let config = try TestPipelines.config(root: dir.url.appendingPathComponent("p"), extra: "credentials: {key_file: \(dir.file("bad.key").path)}")
         for _ in 0..<3 {
-            let e = await #expect(throws: OmniError.self) { _ = try await Pipeline.open(config: config, logger: TestPipelines.logger) }
+            let e = await #expect(throws: OmniError.self) { _ = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding) }
             #expect(e?.message.contains("does not hold a base64 32-byte key") == true, "\(e?.message ?? "")")
         }
     }

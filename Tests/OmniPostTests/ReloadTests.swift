@@ -41,7 +41,7 @@ import Testing
         let file = try dir.write("p.yaml", Self.pipelineText(root: root, targets: "youtube:main"))
         let config = try PlatformRegistry.load(path: file.path)
         let lines = LinesBox()
-        let first = try await Pipeline.open(config: config, logger: TestPipelines.logger, progress: ProgressSink { lines.add($0) })
+        let first = try await Pipeline.open(config: config, logger: TestPipelines.logger, progress: ProgressSink { lines.add($0) }, embedding: TestPipelines.embedding)
         let sandbox = try #require(first.sandbox)
         // A slow link: each 256 KiB chunk takes 250 ms, so the reload lands mid-upload.
         var faults = SandboxState.Faults()

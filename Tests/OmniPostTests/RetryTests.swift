@@ -85,7 +85,7 @@ import Testing
                                               quotas: "quotas:\n  tiktok: [{name: posts, limit: 1, window: 24h}]")
         let clip = try Clips.make(width: 720, height: 1280, seconds: 4)
         try TestPipelines.drop(clip, as: "a", sidecar: "title: open\nprivacy: public\n", into: config)
-        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, backoff: .init(base: .milliseconds(20), cap: .milliseconds(200)))
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, backoff: .init(base: .milliseconds(20), cap: .milliseconds(200)), embedding: TestPipelines.embedding)
         try p.context.ledger.write { db, _ in
             try db.execute(sql: "INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES ('tiktok:main', 'posts', ?, 1, NULL)",
                            arguments: [Date().timeIntervalSince1970])

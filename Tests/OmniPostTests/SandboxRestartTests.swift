@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import OmniPostCore
 import OmniPostLedger
+import OmniPostEmbedded
 @testable import OmniPostPipeline
 @testable import OmniPostPlatforms
 @testable import OmniPostSandbox
@@ -21,14 +22,14 @@ import Testing
         let config = try Self.config(dir)
         var ports: [Int] = []
         for round in 0..<3 {
-            let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+            let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
             let sandbox = try #require(p.sandbox)
             ports.append(sandbox.port)
             let before = await sandbox.state.requestCounts["tiktok.token"] ?? 0
             // `accounts check` beside the running daemon: a refresh (TikTok rotates its refresh token) at the
             // daemon's own sandbox, which then knows the token the ledger holds.
             let health: [AccountHealth.Result]
-            do { health = try await AccountHealth.check(config: config, http: HTTPClient.shared) } catch {
+            do { health = try await AccountHealth.check(config: config, http: HTTPClient.shared, embedding: TestPipelines.embedding) } catch {
                 await p.close()
                 throw error
             }
@@ -39,7 +40,7 @@ import Testing
         }
         #expect(Set(ports).count == 1, "one port across restarts: \(ports)")
         // No daemon: the check starts the pipeline's sandbox from the state the daemon left, on its port.
-        let alone = try await AccountHealth.check(config: config, http: HTTPClient.shared)
+        let alone = try await AccountHealth.check(config: config, http: HTTPClient.shared, embedding: TestPipelines.embedding)
         #expect(alone.allSatisfy { $0.ok }, "\(alone)")
         #expect(SandboxServer.Ports.remembered(root: EmbeddedSandbox.folder(config))?.http == ports[0])
         // What the ledger says of each account is the sandbox's answer.
@@ -47,8 +48,8 @@ import Testing
         let summaries = try ledger.tokenSummaries()
         #expect(summaries.filter { $0.checkOK == true }.count == 2, "\(summaries.map { "\($0.account) \($0.checkDetail ?? "")" })")
         // And the daemon, started once more, refreshes with the token the lone check rotated.
-        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
-        let again = try await AccountHealth.check(config: config, only: ["tiktok:main"], http: HTTPClient.shared)
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
+        let again = try await AccountHealth.check(config: config, only: ["tiktok:main"], http: HTTPClient.shared, embedding: TestPipelines.embedding)
         await p.close()
         #expect(again.first?.ok == true, "\(again)")
     }
@@ -63,7 +64,7 @@ import Testing
                             metadata: PublishMetadata(title: "across a restart", description: "", tags: [], privacy: .unlisted, publishAt: nil, options: [:]),
                             session: nil, confirmedOffset: 0)
         job.expectedSha256 = try FileHashing.sha256(path: f.path).hex
-        let p1 = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+        let p1 = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         let port = try #require(p1.sandbox?.port)
         let seen = UploadResumeTests.Checkpoints()
         await #expect(throws: CancellationError.self) {
@@ -74,7 +75,7 @@ import Testing
         }
         await p1.close()
         let cp = try #require(seen.all.last)
-        let p2 = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+        let p2 = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         #expect(p2.sandbox?.port == port)
         job.session = cp.session
         job.confirmedOffset = cp.confirmedOffset
@@ -95,7 +96,7 @@ import Testing
         let dir = try TempDir()
         let config = try Self.config(dir)
         let said = AccountConnectTests.Said()
-        let who = try await AccountConnector(config: config, key: "tiktok:main", http: HTTPClient.shared).connect(mode: .loopback(timeout: .seconds(20))) { line in
+        let who = try await AccountConnector(config: config, key: "tiktok:main", http: HTTPClient.shared, embedding: TestPipelines.embedding).connect(mode: .loopback(timeout: .seconds(20))) { line in
             said.add(line)
             if let url = AccountConnectTests.Said.url(in: line) { Task { try? await AccountConnectTests.browse(url) } }
         }
@@ -104,8 +105,8 @@ import Testing
         let consent = try #require(AccountConnectTests.Said.url(in: said.text))
         #expect(consent.hasPrefix("http://127.0.0.1:\(port)/sandbox/oauth/tiktok/authorize?") && !said.text.contains("tiktok.com"), "\(consent)")
         // The connected account works in the daemon: checked at its sandbox.
-        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
-        let health = try await AccountHealth.check(config: config, only: ["tiktok:main"], http: HTTPClient.shared)
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
+        let health = try await AccountHealth.check(config: config, only: ["tiktok:main"], http: HTTPClient.shared, embedding: TestPipelines.embedding)
         await p.close()
         #expect(health.first?.ok == true, "\(health)")
     }

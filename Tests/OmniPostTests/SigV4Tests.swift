@@ -1,5 +1,6 @@
 import Foundation
 import OmniPostCore
+import OmniPostWire
 import Testing
 
 /// SigV4 against AWS's own worked examples (S3 API reference, "Signature Calculations for the

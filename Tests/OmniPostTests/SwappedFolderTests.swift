@@ -15,7 +15,7 @@ import Testing
     /// The drop's files in `inbox/show`, recorded by the watcher's rules, paired and validated.
     private func validatedShow(_ dir: TempDir) async throws -> (Pipeline, DropRecord) {
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "60s")
-        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger)
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         let ctx = p.context
         let show = config.paths.inbox.appendingPathComponent("show")
         try FileManager.default.createDirectory(at: show, withIntermediateDirectories: true)

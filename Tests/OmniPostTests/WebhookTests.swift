@@ -4,6 +4,7 @@ import OmniPostCore
 import OmniPostPipeline
 @testable import OmniPostPlatforms
 @testable import OmniPostSandbox
+import OmniPostWire
 import Testing
 
 /// The webhook target against the sandbox's receiver (which checks signatures and keeps idempotency
@@ -161,7 +162,7 @@ import Testing
         #expect(try real.text("url") == "https://hooks.example.com/x" && real.setting("secret") == nil)
         var made = try #require(config.accounts["webhook:demo"])
         let grants = WebhookPlatform.useSandbox(&made, base: "http://127.0.0.1:1", root: URL(fileURLWithPath: "/tmp"))
-        #expect(grants == [.webhookSecret(receiver: "demo", secret: "sandbox-webhook-secret-demo")])
+        #expect(grants == [SandboxGrant(platform: "webhook", account: "webhook:demo", ["secret": "sandbox-webhook-secret-demo"])])
         #expect(try made.text("url") == "http://127.0.0.1:1/sandbox/webhook/demo")
     }
 

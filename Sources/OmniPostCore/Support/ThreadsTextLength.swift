@@ -2,8 +2,9 @@ import Foundation
 
 /// How Threads counts a post's text against its 500 limit: a character counts 1, but an emoji counts
 /// as many as the bytes of its UTF-8 encoding (👍 4, 👍🏽 8, 👨‍👩‍👧 18) — so a caption with emoji
-/// that counts under 500 in characters can be refused. One rule, used by the adapter's preflight and
-/// by the sandbox that stands in for Threads.
+/// that counts under 500 in characters can be refused. The adapter's preflight counts with it; the
+/// sandbox's Threads counts with its own (`ThreadsPostLength`), held to the same answers by
+/// SandboxTextCounterTests.
 public enum ThreadsText {
     public static let max = 500
 

@@ -4,7 +4,8 @@ import Foundation
 /// NFC; every code point weighs 2, except the Latin/Greek/Cyrillic/… block U+0000–U+10FF and a few
 /// punctuation ranges, which weigh 1; an emoji (with its modifiers and joiners) weighs 2 as a whole;
 /// every link weighs 23, whatever its length. 280 is the limit for accounts without a subscription.
-/// In Core because both the X adapter (preflight) and the sandbox's X (which refuses as X does) count it.
+/// The adapter's preflight counts with it; the sandbox's X counts with its own (`XPostLength`), and
+/// SandboxTextCounterTests holds the two to the same answers.
 public enum XText {
     public static let maxWeighted = 280
     static let urlWeight = 23
@@ -13,16 +14,33 @@ public enum XText {
 
     public static func weightedLength(_ text: String) -> Int {
         var total = 0
-        for token in text.precomposedStringWithCanonicalMapping.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
-            if token.offset > 0 { total += 1 }   // the space
-            let word = token.element
-            if word.hasPrefix("https://") || word.hasPrefix("http://") {
-                total += urlWeight
-                continue
+        // Words between any white space (a caption's line breaks too); the separators weigh as characters.
+        var word = ""
+        for ch in text.precomposedStringWithCanonicalMapping {
+            if ch.isWhitespace {
+                total += wordWeight(word) + weight(ch)
+                word = ""
+            } else {
+                word.append(ch)
             }
-            for ch in word { total += weight(ch) }
         }
-        return total
+        return total + wordWeight(word)
+    }
+
+    /// A word's weight: a link in it weighs 23; what comes before the link (an opening parenthesis) and
+    /// the punctuation ending a sentence after it (`.`, `,`, a `)` it did not open) weigh as characters.
+    static func wordWeight(_ word: String) -> Int {
+        let plain = { (s: Substring) in s.reduce(0) { $0 + weight($1) } }
+        guard let scheme = word.range(of: "https://") ?? word.range(of: "http://"),
+              scheme.lowerBound == word.startIndex || !word[word.index(before: scheme.lowerBound)].isLetter
+                && !word[word.index(before: scheme.lowerBound)].isNumber else { return plain(word[...]) }
+        var link = word[scheme.lowerBound...]
+        let schemeLength = word[scheme].count
+        while link.count > schemeLength, let last = link.last,
+              ".,:;!?'\"".contains(last) || (last == ")" && link.filter { $0 == "(" }.count < link.filter { $0 == ")" }.count) {
+            link = link.dropLast()
+        }
+        return plain(word[..<scheme.lowerBound]) + urlWeight + plain(word[link.endIndex...])
     }
 
     static func weight(_ ch: Character) -> Int {

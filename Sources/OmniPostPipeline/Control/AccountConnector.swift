@@ -24,17 +24,20 @@ public struct AccountConnector: Sendable {
     public let config: PipelineConfig
     public let key: String
     let http: HTTPClient
+    /// What provides the embedded sandbox in sandbox mode (see `PlatformEmbedding`).
+    let embedding: (any PlatformEmbedding)?
     /// `config`'s accounts already point at the embedded sandbox (see `connect`).
     let attached: Bool
 
-    public init(config: PipelineConfig, key: String, http: HTTPClient) {
-        self.init(config: config, key: key, http: http, attached: false)
+    public init(config: PipelineConfig, key: String, http: HTTPClient, embedding: (any PlatformEmbedding)? = nil) {
+        self.init(config: config, key: key, http: http, embedding: embedding, attached: false)
     }
 
-    init(config: PipelineConfig, key: String, http: HTTPClient, attached: Bool) {
+    init(config: PipelineConfig, key: String, http: HTTPClient, embedding: (any PlatformEmbedding)?, attached: Bool) {
         self.config = config
         self.key = key
         self.http = http
+        self.embedding = embedding
         self.attached = attached
     }
 
@@ -42,11 +45,11 @@ public struct AccountConnector: Sendable {
     /// mode the whole flow is the sandbox's — its consent page, its token endpoint, the daemon's running
     /// sandbox or one started for it — never the real platform's with the sandbox's made-up client.
     public func connect(mode: Mode, say: @escaping @Sendable (String) -> Void) async throws -> AccountIdentity? {
-        if config.sandbox == .embedded && !attached {
+        if !attached, let embedding = try config.embedding(embedding) {
             var wired = config
-            let own = try await EmbeddedSandbox.attach(&wired, http: http)
+            let own = try await embedding.attach(&wired, http: http)
             do {
-                let who = try await AccountConnector(config: wired, key: key, http: http, attached: true).connect(mode: mode, say: say)
+                let who = try await AccountConnector(config: wired, key: key, http: http, embedding: embedding, attached: true).connect(mode: mode, say: say)
                 await own?.stop()
                 return who
             } catch {

@@ -24,10 +24,11 @@ public enum AccountHealth {
 
     /// In sandbox mode the accounts are the sandbox's: checked there — the running daemon's sandbox, or
     /// one started from its kept state for the check — never against the real hosts, whose answer would
-    /// then be noted in the ledger over the daemon's.
-    public static func check(config: PipelineConfig, only: [String] = [], http: HTTPClient) async throws -> [Result] {
+    /// then be noted in the ledger over the daemon's. `embedding` provides it (see `PlatformEmbedding`).
+    public static func check(config: PipelineConfig, only: [String] = [], http: HTTPClient,
+                             embedding: (any PlatformEmbedding)? = nil) async throws -> [Result] {
         var config = config
-        let own = try await EmbeddedSandbox.attach(&config, http: http)
+        let own = try await config.embedding(embedding)?.attach(&config, http: http)
         do {
             let out = try await checkAll(config: config, only: only, http: http)
             await own?.stop()

@@ -4,6 +4,7 @@ import NIOCore
 import NIOSSL
 import OmniPostCore
 import OmniPostLedger
+import OmniPostWire
 
 /// Alerts (`notify:`), from an outbox in the ledger. `produce` reads the ledger's events since its
 /// cursor and the state of quotas, tokens and the disk, and writes each fact once per sink (a unique

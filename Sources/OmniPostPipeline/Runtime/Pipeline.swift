@@ -7,14 +7,16 @@ import OmniPostIngest
 import OmniPostLedger
 import OmniPostMedia
 import OmniPostPlatforms
-import OmniPostSandbox
 
 /// One running pipeline: its folders, ledger, watcher, stage workers, adapters and (in embedded
-/// mode) the sandbox they talk to. Stages never call each other; they meet in the ledger and ring
+/// mode) the stand-ins for the platforms they talk to, started through the `PlatformEmbedding` it was handed. Stages never call each other; they meet in the ledger and ring
 /// a shared doorbell when they move work on.
 public final class Pipeline: Sendable {
     public let context: PipelineContext
-    public let sandbox: SandboxServer?
+    /// The stand-ins for the platforms this pipeline talks to (`sandbox: embedded`), and what started them
+    /// (a reload opens the next pipeline with the same).
+    public let embedded: (any EmbeddedPlatforms)?
+    public let embedding: (any PlatformEmbedding)?
     /// The daemon's HTTP listener (`http:`), when configured.
     public let listener: HTTPListener?
     /// One token provider per account, shared by its adapters and the account checks.
@@ -25,7 +27,8 @@ public final class Pipeline: Sendable {
     /// Builds and starts the parts that must exist before work flows (folders, ledger, sandbox).
     public static func open(
         config: PipelineConfig, logger: Logger, progress: ProgressSink = .silent, clock: any WallClock = SystemClock(),
-        profiles: ProfileCatalog? = nil, backoff: Backoff = Backoff(), mountinfo: String? = nil, reusing running: SandboxServer? = nil
+        profiles: ProfileCatalog? = nil, backoff: Backoff = Backoff(), mountinfo: String? = nil,
+        embedding: (any PlatformEmbedding)? = nil, reusing running: (any EmbeddedPlatforms)? = nil
     ) async throws -> Pipeline {
         var config = config
         // Every platform the file names checked against this build's, endpoints filled in.
@@ -34,16 +37,12 @@ public final class Pipeline: Sendable {
         let ledger = try Ledger(path: config.paths.ledger.path, clock: clock) { e in
             if let line = ProgressFormat.line(e) { progress.line(line) }
         }
-        var sandbox: SandboxServer? = nil
-        if config.sandbox == .embedded {
-            // A reload keeps the sandbox it had (its uploads in progress, its posts); a start takes up the
-            // one the last run left (its ports, tokens and sessions, kept in its folder).
-            let s: SandboxServer
-            if let running, running.root.standardizedFileURL.path == EmbeddedSandbox.folder(config).standardizedFileURL.path { s = running } else {
-                s = try await EmbeddedSandbox.start(config)
-            }
-            await EmbeddedSandbox.wire(&config, to: s)
-            progress.line("  sandbox             listening on \(s.baseURL)" + (s.tlsPort.map { " and https://127.0.0.1:\($0)" } ?? ""))
+        var sandbox: (any EmbeddedPlatforms)? = nil
+        if let embedding = try config.embedding(embedding) {
+            // A reload keeps the stand-ins it had (their uploads in progress, their posts); a start takes up
+            // the ones the last run left (their ports, tokens and sessions, kept in their folder).
+            let s = try await embedding.start(&config, reusing: running)
+            progress.line("  sandbox             listening on \(s.address)")
             sandbox = s
         }
         let tls = try Self.tlsConfiguration(config.upload)
@@ -92,7 +91,7 @@ public final class Pipeline: Sendable {
                                        pending: ctx.arriving.writing)
             progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
             listener?.attach(ctx, watcher: watcher)
-            return Pipeline(context: ctx, sandbox: sandbox, listener: listener, watcher: watcher, http: http, tokens: tokens)
+            return Pipeline(context: ctx, embedded: sandbox, embedding: embedding, listener: listener, watcher: watcher, http: http, tokens: tokens)
         } catch {
             await listener?.release(pipeline: config.name, context: nil)
             try? await http.shutdown()
@@ -164,12 +163,13 @@ public final class Pipeline: Sendable {
         return (adapters, providers)
     }
 
-    init(context: PipelineContext, sandbox: SandboxServer?, listener: HTTPListener?, watcher: InboxWatcher, http: HTTPClient,
-         tokens: [String: TokenProvider] = [:]) {
+    init(context: PipelineContext, embedded: (any EmbeddedPlatforms)?, embedding: (any PlatformEmbedding)?, listener: HTTPListener?,
+         watcher: InboxWatcher, http: HTTPClient, tokens: [String: TokenProvider] = [:]) {
         self.listener = listener
         self.tokens = tokens
         self.context = context
-        self.sandbox = sandbox
+        self.embedded = embedded
+        self.embedding = embedding
         self.watcher = watcher
         self.http = http
     }
@@ -326,18 +326,6 @@ public final class Pipeline: Sendable {
     public func close(keepingSandbox: Bool = false) async {
         await listener?.release(pipeline: context.config.name, context: context)
         try? await http.shutdown()
-        if !keepingSandbox { await sandbox?.stop() }
-    }
-}
-
-extension SandboxState {
-    /// Tells the sandbox what a sandboxed account brings (its keys, token, password or secret).
-    func grant(_ g: SandboxGrant) {
-        switch g {
-        case .s3Key(let id, let secret): registerS3(accessKeyID: id, secret: secret)
-        case .staticToken(let token, let account): registerStaticToken(token, account: account)
-        case .blueskyLogin(let account, let handle, let password): registerBluesky(account: account, handle: handle, appPassword: password)
-        case .webhookSecret(let receiver, let secret): registerWebhook(receiver, secret: secret)
-        }
+        if !keepingSandbox { await embedded?.stop() }
     }
 }

@@ -72,10 +72,11 @@ public actor Supervisor: Service {
             slot.task?.cancel()
             await slot.task?.value
             let released = (try? old.context.ledger.releaseLeases(owner: old.context.owner)) ?? 0
-            let keep = config.sandbox == .embedded && old.sandbox != nil
+            let keep = config.sandbox == .embedded && old.embedded != nil
             await old.close(keepingSandbox: keep)
             do {
-                let fresh = try await Pipeline.open(config: config, logger: logger, progress: progress, reusing: keep ? old.sandbox : nil)
+                let fresh = try await Pipeline.open(config: config, logger: logger, progress: progress, embedding: old.embedding,
+                                                 reusing: keep ? old.embedded : nil)
                 slot.pipeline = fresh
                 start(slot)
                 reloads += 1
@@ -89,7 +90,8 @@ public actor Supervisor: Service {
                 progress.line("reload \(slot.path): could not open the new configuration (\(why)); reopening the previous one")
                 logger.error("reload failed to open; reopening the previous configuration", metadata: ["omnipost.file": "\(slot.path)", "error": "\(why)"])
                 do {
-                    slot.pipeline = try await Pipeline.open(config: old.context.config, logger: logger, progress: progress, reusing: keep ? old.sandbox : nil)
+                    slot.pipeline = try await Pipeline.open(config: old.context.config, logger: logger, progress: progress,
+                                                          embedding: old.embedding, reusing: keep ? old.embedded : nil)
                     try? slot.pipeline.context.ledger.note(.refused, stage: .reload, detail: "\(slot.path): \(why)")
                     start(slot)
                 } catch {

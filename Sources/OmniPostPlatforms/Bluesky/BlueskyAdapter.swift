@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import OmniPostCore
+import OmniPostWire
 
 /// Posts a video to Bluesky. The record key (a TID) is chosen and checkpointed before anything is
 /// sent, so the post can always be found: a restart asks `getRecord` for it (then the account's recent

@@ -60,7 +60,6 @@ public enum BlueskyPlatform: PlatformModule {
         account.fillIn("handle", "\(account.name.lowercased().filter { $0.isLetter || $0.isNumber }).sandbox.test")
         account.fillIn("app_password", "sand-box0-pass-word")
         account.fillIn("video_service", base)
-        guard let h = try? account.text("handle"), let p = try? account.text("app_password") else { return [] }
-        return [.blueskyLogin(account: account.key, handle: h, appPassword: p)]
+        return [.settings(["handle", "app_password"], of: account)]
     }
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import OmniPostCore
+import OmniPostWire
 
 /// Reddit's media upload: a lease (`POST /api/media/asset.json` with `filepath`, `mimetype`) gives an
 /// S3 form-POST policy for one key on the media host; the lease's fields, then the file, go to

@@ -48,7 +48,8 @@ public protocol PlatformModule: Sendable {
     static func validate(_ account: AccountConfig, sandboxed: Bool) throws
     /// Points an account at the bundled sandbox at `base` (`root` is the pipeline's state folder).
     /// OAuth platforms: API and token endpoint both; a destination only where its file left it unset.
-    /// Returns what the sandbox must be told to accept the account (keys, a token, a password, a secret).
+    /// Returns what the sandbox must be told to accept the account (keys, a token, a password, a secret):
+    /// the settings by name, which the platform's `SandboxPlatform.grant` reads.
     static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant]
     /// The User-Agent this platform's requests carry (token refreshes too), when it has rules for one
     /// (Reddit's); nil: OmniPost's own.
@@ -83,16 +84,27 @@ public struct AccountIdentity: Sendable, Equatable {
     }
 }
 
-/// What a sandboxed account brings to the sandbox, as its owner would give it to the real service.
-public enum SandboxGrant: Sendable, Equatable {
-    /// An S3 access key and its secret.
-    case s3Key(id: String, secret: String)
-    /// A token that never expires (Vimeo), for the account `platform:name`.
-    case staticToken(token: String, account: String)
-    /// A Bluesky account's handle and app password.
-    case blueskyLogin(account: String, handle: String, appPassword: String)
-    /// The secret a webhook receiver checks signatures with.
-    case webhookSecret(receiver: String, secret: String)
+/// What a sandboxed account brings to the sandbox, as its owner would give it to the real service: the
+/// platform whose sandbox takes it, the account, and the credentials by the names the account's own
+/// settings give them (`access_key_id`, `app_password`, `secret`…). Open, so a platform adds none of its
+/// own kinds here: its sandbox reads the names it set.
+public struct SandboxGrant: Sendable, Equatable {
+    public var platform: String
+    public var account: String
+    public var credentials: [String: String]
+
+    public init(platform: String, account: String, _ credentials: [String: String]) {
+        self.platform = platform
+        self.account = account
+        self.credentials = credentials
+    }
+
+    /// The account's settings named in `keys`, as they read (a setting left out is left out here too).
+    public static func settings(_ keys: [String], of account: AccountConfig) -> SandboxGrant {
+        var out: [String: String] = [:]
+        for k in keys { if let v = try? account.text(k) { out[k] = v } }
+        return SandboxGrant(platform: account.platform, account: account.key, out)
+    }
 }
 
 extension PlatformModule {

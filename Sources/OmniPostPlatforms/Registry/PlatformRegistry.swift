@@ -1,8 +1,11 @@
 import Foundation
 import OmniPostCore
 
-/// The platforms this build publishes to: adding one is a folder here (adapter + `PlatformModule`), a
-/// folder in OmniPostSandbox (its routes), one line below and one in `SandboxPlatforms.all`.
+/// The platforms this build publishes to: adding one is a folder here (adapter + `PlatformModule`, whose
+/// `useSandbox` says what a sandboxed account brings), a folder in OmniPostSandbox (its `SandboxPlatform`:
+/// routes, its own state, what it takes from such an account), one line below and one in
+/// `SandboxPlatforms.all`. Nothing else names a platform: the pipeline reaches the sandbox only through
+/// a `PlatformEmbedding` (OmniPostEmbedded).
 public enum PlatformRegistry {
     public static let platforms: [any PlatformModule.Type] = [
         YouTubePlatform.self,

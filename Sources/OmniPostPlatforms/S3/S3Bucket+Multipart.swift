@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import OmniPostCore
+import OmniPostWire
 
 /// S3's multipart upload: create → parts → complete (or abort), and the two questions a resume asks —
 /// which parts does S3 hold (`ListParts`), is the object there (`HEAD`).

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import OmniPostCore
+import OmniPostWire
 
 /// An S3-compatible bucket (AWS, R2, MinIO, Backblaze, a NAS's own): every request SigV4-signed, in
 /// path style (`endpoint/bucket/key`) or virtual-host style (`bucket.endpoint/key`). The media host

@@ -1,5 +1,6 @@
 import Foundation
 import OmniPostCore
+import OmniPostWire
 
 /// An S3-compatible bucket as a target (AWS, R2, Backblaze B2, MinIO, a NAS's own): the finished clip
 /// stored under a key made from the drop. The account entry holds the bucket and its keys.
@@ -87,7 +88,6 @@ public enum S3Platform: PlatformModule {
         account.fillIn("region", "us-east-1")
         account.fillIn("access_key_id", "sandbox-key")
         account.fillIn("secret_access_key", "sandbox-secret")
-        guard let id = try? account.text("access_key_id"), let secret = try? account.text("secret_access_key") else { return [] }
-        return [.s3Key(id: id, secret: secret)]
+        return [.settings(["access_key_id", "secret_access_key"], of: account)]
     }
 }

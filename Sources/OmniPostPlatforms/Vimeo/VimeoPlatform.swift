@@ -45,7 +45,6 @@ public enum VimeoPlatform: PlatformModule {
         account.tokenURL = base + descriptor.sandboxTokenPath
         account.authorizeURL = base + "/sandbox/oauth/vimeo/authorize"
         account.fillIn("access_token", "sandbox-vimeo-token-\(account.name)")
-        guard let token = try? account.text("access_token") else { return [] }
-        return [.staticToken(token: token, account: account.key)]
+        return [.settings(["access_token"], of: account)]
     }
 }

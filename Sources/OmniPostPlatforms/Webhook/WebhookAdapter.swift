@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import OmniPostCore
+import OmniPostWire
 
 /// POSTs a delivery to a URL: the delivery document as JSON, or — with `include_media` — a
 /// `multipart/form-data` body of the document (`document`) and the rendition (`media`), streamed from

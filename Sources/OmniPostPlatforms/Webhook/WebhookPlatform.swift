@@ -40,7 +40,6 @@ public enum WebhookPlatform: PlatformModule {
         guard account.setting("url") == nil else { return [] }
         account.fillIn("url", base + "/sandbox/webhook/" + account.name)
         account.fillIn("secret", "sandbox-webhook-secret-\(account.name)")
-        guard let secret = try? account.text("secret") else { return [] }
-        return [.webhookSecret(receiver: account.name, secret: secret)]
+        return [.settings(["secret"], of: account)]
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import NIOFoundationCompat
 import OmniPostCore
+import OmniPostWire
 
 /// A Bluesky PDS and video service under `/xrpc` (docs.bsky.app): app-password sessions
 /// (`createSession`, `refreshSession` — a refresh JWT works once — and `ExpiredToken` once an access

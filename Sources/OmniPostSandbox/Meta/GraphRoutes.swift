@@ -10,6 +10,8 @@ import OmniPostCore
 /// path, Meta's token exchange (`/oauth/access_token?grant_type=fb_exchange_token`), `/me`, and reading
 /// an object by id (a container, a reel, a Page, a video), dispatched to the platform it belongs to.
 enum GraphRoutes: SandboxPlatform {
+    /// The Graph API the Meta platforms share (their own routes are Instagram's, Facebook's, Threads').
+    static let name = "meta"
     static func graphError(_ status: Int, _ message: String, code: Int, subcode: Int? = nil, type: String = "OAuthException",
                            transient: Bool = false, headers: HTTPFields = [:]) -> Response {
         var e: [String: Any] = ["message": message, "type": type, "code": code, "is_transient": transient, "fbtrace_id": SandboxState.randomID(11)]

@@ -18,7 +18,7 @@ enum ConsentRoutes {
                                 body: .init(byteBuffer: .init(string: "redirect_uri must be a loopback address (RFC 8252)\n")))
             }
             guard q("response_type") == "code" else { return back(redirect, ["error": "unsupported_response_type", "state": q("state")]) }
-            let client = platform == "tiktok" ? q("client_key") : q("client_id")
+            let client = q(SandboxPlatforms.named(platform)?.clientIDParameter ?? "client_id")
             switch await state.authorize(platform: platform, clientID: client, redirect: redirect, scope: q("scope"),
                                          challenge: q("code_challenge"), method: q("code_challenge_method")) {
             case .code(let code): return back(redirect, ["code": code, "state": q("state")])

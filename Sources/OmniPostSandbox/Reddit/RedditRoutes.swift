@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import NIOFoundationCompat
 import OmniPostCore
+import OmniPostWire
 
 /// Reddit's API as a video post uses it (PLATFORMS.md § Reddit; what PRAW sends): the token endpoint
 /// (client in HTTP Basic; a dead refresh token answered as HTTP 200 `{"error": "invalid_grant"}`),
@@ -122,7 +123,7 @@ enum RedditRoutes: SandboxPlatform {
                     ("acl", "private"), ("key", a.key), ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("success_action_status", "201"),
                     ("Content-Type", a.mimetype), ("x-amz-storage-class", "STANDARD"), ("policy", a.policy), ("X-Amz-Signature", a.signature),
                 ]
-                let ws = baseURL().replacingOccurrences(of: "http://", with: "ws://") + SandboxWebSockets.redditPrefix + a.id
+                let ws = baseURL().replacingOccurrences(of: "http://", with: "ws://") + RedditRoutes.webSocketPrefix + a.id
                 return SandboxHTTP.json(.ok, [
                     "args": ["action": "//\(host)/reddit-media", "fields": fields.map { ["name": $0.0, "value": $0.1] }],
                     "asset": ["asset_id": a.id, "processing_state": "incomplete", "payload": ["filepath": filepath], "websocket_url": ws],
@@ -197,7 +198,7 @@ enum RedditRoutes: SandboxPlatform {
                 let name = String(account.dropFirst("reddit:".count))
                 return SandboxHTTP.json(.ok, ["json": ["errors": [], "data": [
                     "user_submitted_page": base + "/user/\(name)/submitted/",
-                    "websocket_url": base.replacingOccurrences(of: "http://", with: "ws://") + SandboxWebSockets.redditPrefix + video.id,
+                    "websocket_url": base.replacingOccurrences(of: "http://", with: "ws://") + RedditRoutes.webSocketPrefix + video.id,
                 ]]], headers: h)
             }
         }

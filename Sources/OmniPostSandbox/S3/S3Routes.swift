@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import NIOFoundationCompat
 import OmniPostCore
+import OmniPostWire
 
 /// An S3-compatible bucket service under `/s3` (path-style: `/s3/{bucket}/{key}`): CreateBucket,
 /// PutObject, GetObject, HeadObject and the multipart calls (create, UploadPart, ListParts, complete

@@ -96,7 +96,7 @@ enum ThreadsRoutes: SandboxPlatform {
             }
             let text = p["text"] ?? ""
             // Threads counts an emoji as its UTF-8 bytes.
-            if ThreadsText.length(text) > ThreadsText.max { return G.graphError(400, "The text is too long (500 characters at most; emoji count as their UTF-8 bytes)", code: 100) }
+            if ThreadsPostLength.of(text) > ThreadsPostLength.limit { return G.graphError(400, "The text is too long (500 characters at most; emoji count as their UTF-8 bytes)", code: 100) }
             let c = await state.makeThreadsContainer(account: account, user: user, text: text, videoURL: url)
             // Threads fetches the video itself, on its own time.
             Task.detached {

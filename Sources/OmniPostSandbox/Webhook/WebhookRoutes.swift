@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import NIOFoundationCompat
 import OmniPostCore
+import OmniPostWire
 
 /// A webhook receiver as a careful one is written (`POST /sandbox/webhook/<name>`): it checks the
 /// `OmniPost-Signature` over the exact body (when a secret is registered for it) and refuses one older

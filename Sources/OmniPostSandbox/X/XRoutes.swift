@@ -147,7 +147,7 @@ enum XRoutes: SandboxPlatform {
             let text = json["text"] as? String ?? ""
             let ids = ((json["media"] as? [String: Any])?["media_ids"] as? [Any] ?? []).map { "\($0)" }
             if text.isEmpty && ids.isEmpty { return invalid("a post needs text or media") }
-            if XText.weightedLength(text) > XText.maxWeighted { return problem(403, "Forbidden", "Your Tweet text is too long. For more information on how X determines text length see https://github.com/twitter/twitter-text.") }
+            if XPostLength.of(text) > XPostLength.limit { return problem(403, "Forbidden", "Your Tweet text is too long. For more information on how X determines text length see https://github.com/twitter/twitter-text.") }
             if let r = json["reply_settings"] as? String, !["following", "mentionedUsers", "subscribers", "verified"].contains(r) {
                 return invalid("reply_settings '\(r)' is not one of following, mentionedUsers, subscribers, verified")
             }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import OmniPostCore
 @testable import OmniPostPlatforms
+import OmniPostWire
 
 /// moto's standalone S3 server, from the virtualenv `make test` creates: an S3 implementation written by
 /// others, that the S3 target is tested against besides the sandbox. One per test process, started on

@@ -127,7 +127,7 @@ enum TestPipelines {
                         before: (@Sendable (Pipeline) async throws -> Void)? = nil) async throws -> Pipeline {
         let sink = lines.map { box in ProgressSink { box.add($0) } } ?? .silent
         let p = try await Pipeline.open(config: config, logger: logger, progress: sink,
-                                        backoff: .init(base: .milliseconds(20), cap: .milliseconds(200)))
+                                        backoff: .init(base: .milliseconds(20), cap: .milliseconds(200)), embedding: embedding)
         do {
             try await before?(p)
             try await withThrowingTaskGroup(of: Void.self) { group in

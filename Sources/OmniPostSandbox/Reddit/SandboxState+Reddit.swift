@@ -134,3 +134,33 @@ extension SandboxState {
     /// Posts made, visible or still processing (a doubled submit shows here).
     public func redditPostCount() -> Int { redditPosts.count }
 }
+
+/// What Reddit's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
+extension SandboxState {
+    struct RedditWorld: PlatformWorld {
+        var assets: [String: RedditAsset] = [:]
+        var posts: [RedditPost] = []
+        /// What each asset's WebSocket says once its post is decided, and who waits for it.
+        var results: [String: String] = [:]
+        var waiters: [String: [CheckedContinuation<String, Never>]] = [:]
+        /// Subreddits that answer SUBREDDIT_NOEXIST (any other well-formed name exists).
+        var missing: Set<String> = []
+        /// The next submits answered with a RATELIMIT error (HTTP 200), and the minutes it names.
+        var submitLimits: [Int] = []
+        var mediaSeen: Int = 0
+        var mediaFault: (at: Int, status: Int)? = nil
+    }
+
+    var redditAssets: [String: RedditAsset] { get { self[RedditWorld.self].assets } _modify { yield &self[RedditWorld.self].assets } }
+    var redditPosts: [RedditPost] { get { self[RedditWorld.self].posts } _modify { yield &self[RedditWorld.self].posts } }
+    var redditResults: [String: String] { get { self[RedditWorld.self].results } _modify { yield &self[RedditWorld.self].results } }
+    var redditWaiters: [String: [CheckedContinuation<String, Never>]] { get { self[RedditWorld.self].waiters } _modify { yield &self[RedditWorld.self].waiters } }
+    var redditMissing: Set<String> { get { self[RedditWorld.self].missing } _modify { yield &self[RedditWorld.self].missing } }
+    var redditSubmitLimits: [Int] { get { self[RedditWorld.self].submitLimits } _modify { yield &self[RedditWorld.self].submitLimits } }
+    var redditMediaSeen: Int { get { self[RedditWorld.self].mediaSeen } _modify { yield &self[RedditWorld.self].mediaSeen } }
+    var redditMediaFault: (at: Int, status: Int)? { get { self[RedditWorld.self].mediaFault } _modify { yield &self[RedditWorld.self].mediaFault } }
+}
+
+extension RedditRoutes {
+    static let name = "reddit"
+}

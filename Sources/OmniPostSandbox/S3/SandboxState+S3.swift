@@ -142,3 +142,27 @@ extension Data {
         self = out
     }
 }
+
+/// What S3's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
+extension SandboxState {
+    struct S3World: PlatformWorld {
+        var keys: [String: String] = [:]
+        var buckets: Set<String> = []
+        var objects: [String: S3Object] = [:]
+        var uploads: [String: S3Upload] = [:]
+    }
+
+    var s3Keys: [String: String] { get { self[S3World.self].keys } _modify { yield &self[S3World.self].keys } }
+    var s3Buckets: Set<String> { get { self[S3World.self].buckets } _modify { yield &self[S3World.self].buckets } }
+    var s3Objects: [String: S3Object] { get { self[S3World.self].objects } _modify { yield &self[S3World.self].objects } }
+    var s3Uploads: [String: S3Upload] { get { self[S3World.self].uploads } _modify { yield &self[S3World.self].uploads } }
+}
+
+extension S3Routes {
+    static let name = "s3"
+    /// An access key and its secret, as the bucket's owner issued them.
+    static func grant(_ credentials: [String: String], account: String, state: isolated SandboxState) {
+        guard let id = credentials["access_key_id"], let secret = credentials["secret_access_key"] else { return }
+        state.registerS3(accessKeyID: id, secret: secret)
+    }
+}

@@ -59,3 +59,22 @@ extension SandboxState {
         for (id, u) in tusUploads where u.offset < u.length { tusUploads[id]?.expired = true }
     }
 }
+
+/// What Tus's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`), and kept across restarts.
+extension SandboxState {
+    struct TusWorld: KeptWorld {
+        var uploads: [String: TusUpload] = [:]
+    }
+
+    var tusUploads: [String: TusUpload] { get { self[TusWorld.self].uploads } _modify { yield &self[TusWorld.self].uploads } }
+}
+
+extension TusRoutes {
+    static let name = "tus"
+    static var keptWorlds: [any KeptWorld.Type] { [SandboxState.TusWorld.self] }
+    static func expireUnfinishedUploads(state: isolated SandboxState) { state.expireTusUploads() }
+}
+
+extension SandboxState.TusWorld {
+    static let snapshotName = "tus"
+}

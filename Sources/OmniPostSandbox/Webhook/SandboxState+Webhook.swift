@@ -49,3 +49,26 @@ extension SandboxState {
 
     public func allWebhookReceipts() -> [WebhookReceipt] { webhookReceipts }
 }
+
+/// What Webhook's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
+extension SandboxState {
+    struct WebhookWorld: PlatformWorld {
+        var secrets: [String: String] = [:]
+        /// Idempotency keys a receiver has seen, with the id it answered.
+        var keys: [String: String] = [:]
+        var receipts: [WebhookReceipt] = []
+    }
+
+    var webhookSecrets: [String: String] { get { self[WebhookWorld.self].secrets } _modify { yield &self[WebhookWorld.self].secrets } }
+    var webhookKeys: [String: String] { get { self[WebhookWorld.self].keys } _modify { yield &self[WebhookWorld.self].keys } }
+    var webhookReceipts: [WebhookReceipt] { get { self[WebhookWorld.self].receipts } _modify { yield &self[WebhookWorld.self].receipts } }
+}
+
+extension WebhookRoutes {
+    static let name = "webhook"
+    /// The secret the receiver named after the account checks signatures with.
+    static func grant(_ credentials: [String: String], account: String, state: isolated SandboxState) {
+        guard let secret = credentials["secret"] else { return }
+        state.registerWebhook(String(account.split(separator: ":", maxSplits: 1).last ?? ""), secret: secret)
+    }
+}

@@ -37,13 +37,9 @@ extension SandboxState {
         return m
     }
 
-    /// Every unfinished upload (X media, LinkedIn parts) expires now, as if the client had been away
-    /// past its lifetime.
-    public func expireUnfinishedUploads() {
+    /// Every unfinished media upload expires now.
+    func expireXUploads() {
         for (id, m) in xMedia where !m.finalized { xMedia[id]?.created = .distantPast }
-        expireLinkedInUploads()
-        for (id, c) in igContainers where c.mediaID == nil { igContainers[id]?.expired = true }
-        expireTusUploads()
     }
 
     func startXUpload(account: String, mediaType: String, category: String, total: Int64) throws -> XMedia {
@@ -121,4 +117,20 @@ extension SandboxState {
     }
 
     func xPosts(of account: String) -> [XPost] { xPosts.filter { $0.account == account }.reversed() }
+}
+
+/// What X's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
+extension SandboxState {
+    struct XWorld: PlatformWorld {
+        var media: [String: XMedia] = [:]
+        var posts: [XPost] = []
+    }
+
+    var xMedia: [String: XMedia] { get { self[XWorld.self].media } _modify { yield &self[XWorld.self].media } }
+    var xPosts: [XPost] { get { self[XWorld.self].posts } _modify { yield &self[XWorld.self].posts } }
+}
+
+extension XRoutes {
+    static let name = "x"
+    static func expireUnfinishedUploads(state: isolated SandboxState) { state.expireXUploads() }
 }

@@ -2,6 +2,18 @@ import Foundation
 import OmniPostCore
 
 extension SandboxState {
+    struct UploadSession: Codable {
+        var id: String
+        var account: String
+        var total: Int64?
+        var received: Int64
+        var file: String
+        var metadata: YouTubeVideoMetadata
+        var created: Date
+        var videoID: String?
+        var uploadType = "resumable"
+    }
+
     func putSession(_ s: UploadSession) { sessions[s.id] = s }
 
     /// A live session; an expired one is forgotten (and its partial bytes removed), answering 404 like YouTube.
@@ -57,4 +69,22 @@ extension SandboxState {
         videos[i].thumbnailSha256 = sha256
         return true
     }
+}
+
+/// What YouTube's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`), and kept across restarts.
+extension SandboxState {
+    struct YouTubeWorld: KeptWorld {
+        var sessions: [String: UploadSession] = [:]
+    }
+
+    var sessions: [String: UploadSession] { get { self[YouTubeWorld.self].sessions } _modify { yield &self[YouTubeWorld.self].sessions } }
+}
+
+extension YouTubeRoutes {
+    static let name = "youtube"
+    static var keptWorlds: [any KeptWorld.Type] { [SandboxState.YouTubeWorld.self] }
+}
+
+extension SandboxState.YouTubeWorld {
+    static let snapshotName = "youtube"
 }

@@ -107,3 +107,21 @@ extension SandboxState {
         threadsContainers.values.filter { $0.user == user && $0.postID != nil && Date().timeIntervalSince($0.created) < 86400 }.count
     }
 }
+
+/// What Threads's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
+extension SandboxState {
+    struct ThreadsWorld: PlatformWorld {
+        var containers: [String: ThreadsContainer] = [:]
+        /// When each Threads long-lived token was issued (a refresh refuses one younger than a day).
+        var issued: [String: Date] = [:]
+    }
+
+    var threadsContainers: [String: ThreadsContainer] { get { self[ThreadsWorld.self].containers } _modify { yield &self[ThreadsWorld.self].containers } }
+    var threadsIssued: [String: Date] { get { self[ThreadsWorld.self].issued } _modify { yield &self[ThreadsWorld.self].issued } }
+}
+
+extension ThreadsRoutes {
+    static let name = "threads"
+    /// Its long-lived token is registered as the account's refresh token, and is a bearer too.
+    static func registered(_ account: SandboxState.Account, state: isolated SandboxState) { state.registerThreadsToken(account) }
+}

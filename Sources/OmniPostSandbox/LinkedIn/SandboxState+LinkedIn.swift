@@ -111,3 +111,19 @@ extension SandboxState {
         for (urn, v) in linkedinVideos where !v.finalized { linkedinVideos[urn]?.expiresAt = .distantPast }
     }
 }
+
+/// What LinkedIn's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
+extension SandboxState {
+    struct LinkedInWorld: PlatformWorld {
+        var videos: [String: LinkedInVideo] = [:]
+        var posts: [LinkedInPost] = []
+    }
+
+    var linkedinVideos: [String: LinkedInVideo] { get { self[LinkedInWorld.self].videos } _modify { yield &self[LinkedInWorld.self].videos } }
+    var linkedinPosts: [LinkedInPost] { get { self[LinkedInWorld.self].posts } _modify { yield &self[LinkedInWorld.self].posts } }
+}
+
+extension LinkedInRoutes {
+    static let name = "linkedin"
+    static func expireUnfinishedUploads(state: isolated SandboxState) { state.expireLinkedInUploads() }
+}

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import OmniPostCore
+import OmniPostWire
 
 extension SandboxState {
     struct BskyAccount: Sendable {
@@ -145,5 +146,43 @@ extension SandboxState {
                                 publishAt: nil, bytes: b.size, sha256: b.sha256, path: b.path, receivedAt: Date()))
         }
         return r
+    }
+}
+
+/// What Bluesky's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
+extension SandboxState {
+    struct BlueskyWorld: PlatformWorld {
+        var accounts: [String: BskyAccount] = [:]
+        var access: [String: (String, Date)] = [:]
+        var refresh: [String: String] = [:]
+        var service: [String: BskyServiceToken] = [:]
+        var blobs: [String: BskyBlob] = [:]
+        var jobs: [String: BskyJob] = [:]
+        var jobByVideo: [String: String] = [:]
+        var videosToday: [String: Int] = [:]
+        var dailyVideos: Int = 25
+        var records: [String: BskyRecord] = [:]
+        var recordOrder: [String] = []
+    }
+
+    var bskyAccounts: [String: BskyAccount] { get { self[BlueskyWorld.self].accounts } _modify { yield &self[BlueskyWorld.self].accounts } }
+    var bskyAccess: [String: (String, Date)] { get { self[BlueskyWorld.self].access } _modify { yield &self[BlueskyWorld.self].access } }
+    var bskyRefresh: [String: String] { get { self[BlueskyWorld.self].refresh } _modify { yield &self[BlueskyWorld.self].refresh } }
+    var bskyService: [String: BskyServiceToken] { get { self[BlueskyWorld.self].service } _modify { yield &self[BlueskyWorld.self].service } }
+    var bskyBlobs: [String: BskyBlob] { get { self[BlueskyWorld.self].blobs } _modify { yield &self[BlueskyWorld.self].blobs } }
+    var bskyJobs: [String: BskyJob] { get { self[BlueskyWorld.self].jobs } _modify { yield &self[BlueskyWorld.self].jobs } }
+    var bskyJobByVideo: [String: String] { get { self[BlueskyWorld.self].jobByVideo } _modify { yield &self[BlueskyWorld.self].jobByVideo } }
+    var bskyVideosToday: [String: Int] { get { self[BlueskyWorld.self].videosToday } _modify { yield &self[BlueskyWorld.self].videosToday } }
+    var bskyDailyVideos: Int { get { self[BlueskyWorld.self].dailyVideos } _modify { yield &self[BlueskyWorld.self].dailyVideos } }
+    var bskyRecords: [String: BskyRecord] { get { self[BlueskyWorld.self].records } _modify { yield &self[BlueskyWorld.self].records } }
+    var bskyRecordOrder: [String] { get { self[BlueskyWorld.self].recordOrder } _modify { yield &self[BlueskyWorld.self].recordOrder } }
+}
+
+extension BlueskyRoutes {
+    static let name = "bluesky"
+    /// The account's handle and app password.
+    static func grant(_ credentials: [String: String], account: String, state: isolated SandboxState) {
+        guard let handle = credentials["handle"], let password = credentials["app_password"] else { return }
+        state.registerBluesky(account: account, handle: handle, appPassword: password)
     }
 }

@@ -2,6 +2,11 @@ import Foundation
 import OmniPostCore
 
 extension SandboxState {
+    /// Every container not yet published expires now.
+    func expireInstagramContainers() {
+        for (id, c) in igContainers where c.mediaID == nil { igContainers[id]?.expired = true }
+    }
+
     /// One Reels container: bytes arrive on the upload host, then it processes, then it is published once.
     struct IGContainer: Sendable {
         var id: String
@@ -98,4 +103,21 @@ extension SandboxState {
     }
 
     public func setInstagramQuotaTotal(_ n: Int) { instagramQuotaTotal = n }
+}
+
+/// What Instagram's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
+extension SandboxState {
+    struct InstagramWorld: PlatformWorld {
+        var containers: [String: IGContainer] = [:]
+        /// What `content_publishing_limit` reports as `quota_total` (sources say 25, 50 or 100).
+        var quotaTotal: Int = 100
+    }
+
+    var igContainers: [String: IGContainer] { get { self[InstagramWorld.self].containers } _modify { yield &self[InstagramWorld.self].containers } }
+    var instagramQuotaTotal: Int { get { self[InstagramWorld.self].quotaTotal } _modify { yield &self[InstagramWorld.self].quotaTotal } }
+}
+
+extension InstagramRoutes {
+    static let name = "instagram"
+    static func expireUnfinishedUploads(state: isolated SandboxState) { state.expireInstagramContainers() }
 }

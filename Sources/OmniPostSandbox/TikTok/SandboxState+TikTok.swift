@@ -64,3 +64,18 @@ extension SandboxState {
         return .ok(access, Int(accessTokenLifetime), next, "open-" + a.name)
     }
 }
+
+/// What TikTok's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
+extension SandboxState {
+    struct TikTokWorld: PlatformWorld {
+        var uploads: [String: TikTokUpload] = [:]
+    }
+
+    var tiktokUploads: [String: TikTokUpload] { get { self[TikTokWorld.self].uploads } _modify { yield &self[TikTokWorld.self].uploads } }
+}
+
+extension TikTokRoutes {
+    static let name = "tiktok"
+    /// TikTok names the app `client_key`.
+    static let clientIDParameter = "client_key"
+}

@@ -72,3 +72,18 @@ extension SandboxState {
                             sha256: v.sha256 ?? "", path: v.file, receivedAt: Date()))
     }
 }
+
+/// What Facebook's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
+extension SandboxState {
+    struct FacebookWorld: PlatformWorld {
+        var videos: [String: FBVideo] = [:]
+        var pageTokens: [String: String] = [:]
+    }
+
+    var fbVideos: [String: FBVideo] { get { self[FacebookWorld.self].videos } _modify { yield &self[FacebookWorld.self].videos } }
+    var fbPageTokens: [String: String] { get { self[FacebookWorld.self].pageTokens } _modify { yield &self[FacebookWorld.self].pageTokens } }
+}
+
+extension FacebookRoutes {
+    static let name = "facebook"
+}

@@ -69,3 +69,26 @@ extension SandboxState {
     /// Every video resource made, finished or not (an unfinished one is what a doubled create leaves).
     public func vimeoVideoCount() -> Int { vimeoVideos.values.filter { !$0.deleted }.count }
 }
+
+/// What Vimeo's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`), and kept across restarts.
+extension SandboxState {
+    struct VimeoWorld: KeptWorld {
+        var videos: [String: VimeoVideo] = [:]
+    }
+
+    var vimeoVideos: [String: VimeoVideo] { get { self[VimeoWorld.self].videos } _modify { yield &self[VimeoWorld.self].videos } }
+}
+
+extension VimeoRoutes {
+    static let name = "vimeo"
+    static var keptWorlds: [any KeptWorld.Type] { [SandboxState.VimeoWorld.self] }
+    /// The access token the account's owner generated (it never expires).
+    static func grant(_ credentials: [String: String], account: String, state: isolated SandboxState) {
+        guard let token = credentials["access_token"] else { return }
+        state.registerStaticToken(token, account: account)
+    }
+}
+
+extension SandboxState.VimeoWorld {
+    static let snapshotName = "vimeo"
+}
