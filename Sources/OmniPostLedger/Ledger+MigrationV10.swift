@@ -120,8 +120,10 @@ extension Ledger {
     private static func moveEventFactsToData(_ db: Database) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        // One statement compiled once: a ledger of years has a rendered event per rendition.
+        let update = try db.cachedStatement(sql: "UPDATE events SET data = ? WHERE id = ?")
         func store(_ id: Int64, _ data: EventData) throws {
-            try db.execute(sql: "UPDATE events SET data = ? WHERE id = ?", arguments: [String(decoding: try encoder.encode(data), as: UTF8.self), id])
+            try update.execute(arguments: [String(decoding: try encoder.encode(data), as: UTF8.self), id])
         }
         for row in try Row.fetchAll(db, sql: "SELECT id, detail FROM events WHERE stage = 'convert' AND to_state = 'rendered' AND detail IS NOT NULL") {
             if let data = LegacyEventDetail.rendered(row["detail"]) { try store(row["id"], data) }
@@ -129,11 +131,11 @@ extension Ledger {
         for row in try Row.fetchAll(db, sql: "SELECT id, detail FROM events WHERE stage = 'watch' AND to_state = 'watching' AND detail IS NOT NULL") {
             if let data = LegacyEventDetail.watching(row["detail"]) { try store(row["id"], data) }
         }
-        for row in try Row.fetchAll(db, sql: """
-            SELECT id, detail FROM events WHERE stage = 'archive' AND to_state IN ('archived','failed') AND drop_id IS NOT NULL AND detail IS NOT NULL
-            """) {
-            try store(row["id"], .filed(folder: row["detail"]))
-        }
+        // The folder was the whole sentence: moved as it is, in one statement (the JSON `EventData.filed` decodes).
+        try db.execute(sql: """
+            UPDATE events SET data = json_object('filed', json_object('folder', detail))
+            WHERE stage = 'archive' AND to_state IN ('archived','failed') AND drop_id IS NOT NULL AND detail IS NOT NULL
+            """)
         try db.execute(sql: """
             UPDATE events SET target = substr(detail, 1, instr(detail, ' ') - 1)
             WHERE stage = 'accounts' AND target IS NULL AND instr(COALESCE(detail, ''), ' ') > 1

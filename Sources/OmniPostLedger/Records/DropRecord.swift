@@ -38,9 +38,6 @@ public struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var updatedAt: Double
     public var finishedAt: Double?
 
-    public var assets: [String] {
-        (assetsJson.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }) ?? []
-    }
 
     public init(id: String, pipeline: String, stem: String, clipPath: String?, sidecarPath: String?, now: Double) {
         self.id = id

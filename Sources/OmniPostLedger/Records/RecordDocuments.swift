@@ -20,6 +20,13 @@ enum RecordDocument {
 }
 
 extension DropRecord {
+    /// Other originals the drop uses (inbox-relative); none when the column is empty or unreadable — a
+    /// list that cannot be read must not stop the drop's own clip and sidecar from being filed.
+    public var assets: [String] {
+        guard let assetsJson else { return [] }
+        return (try? RecordDocument.decode([String].self, assetsJson, column: "drops.assets_json")) ?? []
+    }
+
     /// The sidecar as validated (nil before validation).
     public var manifest: Manifest? {
         get throws { try manifestJson.map { try RecordDocument.decode(Manifest.self, $0, column: "drops.manifest_json") } }
