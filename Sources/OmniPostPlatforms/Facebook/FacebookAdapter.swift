@@ -33,12 +33,8 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
 
     public var schedulesNatively: Bool { FacebookPlatform.descriptor.capabilities.nativeScheduling }
 
-    public func preflight(_ m: PublishMetadata) -> OmniError? {
-        if m.privacy != .public {
-            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist for a Page's reels: they are public")
-        }
-        let text = Self.description(m)
-        if text.count > 2200 { return OmniError(.textTooLong, "the Facebook reel's description (description and hashtags) is \(text.count) characters; 2200 allowed") }
+    /// How far ahead a Page schedules (its privacy and the description's limit are data).
+    public func platformChecks(_ m: PublishMetadata) -> OmniError? {
         if let at = m.publishAt {
             // A Page schedules between 10 minutes and 75 days ahead.
             let ahead = at.timeIntervalSinceNow
@@ -47,7 +43,7 @@ public struct FacebookAdapter: PlatformAdapter, SettingsBacked {
         return nil
     }
 
-    static func description(_ m: PublishMetadata) -> String { Caption.compose([m.description], tags: m.tags) }
+    static func description(_ m: PublishMetadata) -> String { m.caption(platform: "facebook") }
 
     struct Session: Codable {
         enum Phase: String, Codable { case uploading, finishing, finished }

@@ -16,7 +16,6 @@ struct TusAdapter: PlatformAdapter, SettingsBacked {
         TusClient(http: settings.http, timeout: settings.requestTimeout, headers: settings.account.headerPairs("headers"))
     }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
 
     func reconcile(_ job: UploadJob) async throws -> RemoteState {
         guard let url = job.session else { return .notStarted }

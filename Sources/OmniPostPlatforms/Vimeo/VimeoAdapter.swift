@@ -42,24 +42,9 @@ struct VimeoAdapter: PlatformAdapter, SettingsBacked {
         var created: Date?
     }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? {
-        if metadata.title.count > 128 { return OmniError(.textTooLong, "Vimeo titles are at most 128 characters; this one is \(metadata.title.count)") }
-        if metadata.tags.count > Self.maxTags { return OmniError(.invalidValue, "Vimeo takes at most \(Self.maxTags) tags in one request; this post has \(metadata.tags.count)") }
-        return nil
-    }
-
-    /// Tags are sent in one `PUT /videos/{id}/tags`; more are refused rather than dropped unseen.
-    static let maxTags = 20
-
-    /// Vimeo's privacy for ours: public → anybody, unlisted → unlisted, private → nobody (only the owner),
-    /// followers/friends → contacts.
+    /// Vimeo's privacy word for ours (the descriptor's: private → nobody, followers/friends → contacts).
     static func privacy(_ p: Privacy) -> String {
-        switch p {
-        case .public: "anybody"
-        case .unlisted: "unlisted"
-        case .private: "nobody"
-        case .followers, .friends: "contacts"
-        }
+        VimeoPlatform.descriptor.facts.privacyWord(p, options: [:]) ?? "nobody"
     }
 
     func call(_ method: HTTPMethod, _ path: String, json: Any? = nil) async throws -> (HTTPClientResponse, [String: Any]?, String) {
@@ -168,7 +153,8 @@ struct VimeoAdapter: PlatformAdapter, SettingsBacked {
     /// interrupted one is simply done again by the next attempt.
     func finish(_ uri: String, link: String?, job: UploadJob, sent: Int64) async throws -> PublishOutcome {
         let video = try await waitForTranscode(uri)
-        let want = Array(job.metadata.tags.prefix(Self.maxTags))
+        // More tags than the profile's count were refused at validation; never more than that are sent.
+        let want = Array(job.metadata.tags.prefix(job.metadata.textRules(platform: platform).tags?.maxCount ?? job.metadata.tags.count))
         if !want.isEmpty {
             let have = (video["tags"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
             if have != want { try await setTags(uri, want) }

@@ -20,7 +20,6 @@ struct WebhookAdapter: PlatformAdapter, SettingsBacked {
     var account: AccountConfig { settings.account }
     var url: String { (try? account.text("url")) ?? "" }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
 
     static func key(_ job: UploadJob) -> String { "\(job.drop?.dropId ?? "delivery")-\(job.deliveryId)" }
 
