@@ -53,6 +53,9 @@ struct CheckCommand: AsyncParsableCommand {
                         found += rules.problems(of: entry.manifest, vars: rules.sampleVariables(for: entry.manifest, stem: stem, now: now),
                                                 now: now, at: entry.location)
                     }
+                } else if let list {
+                    // Read alone: what each entry overrides is still checked against the platforms.
+                    for entry in list.entries { found += PlatformRegistry.rules.problems(of: entry.manifest, file: f) }
                 }
             } else {
                 let (manifest, parseProblems) = Manifest.check(path: f, displayName: f)
@@ -61,6 +64,8 @@ struct CheckCommand: AsyncParsableCommand {
                     let stem = DropRules.stem(ofSidecar: f)
                     found += rules.problems(of: manifest, vars: rules.sampleVariables(for: manifest, stem: stem, now: now),
                                             now: now, at: SourceLocation(file: f))
+                } else if let manifest {
+                    found += PlatformRegistry.rules.problems(of: manifest, file: f)
                 }
             }
             let against = rules.map { "checked against pipeline \($0.config.name)" }

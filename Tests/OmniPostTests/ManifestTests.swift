@@ -1,5 +1,6 @@
 import Foundation
 import OmniPostCore
+import OmniPostPlatforms
 import Testing
 
 @Suite struct ManifestTests {
@@ -63,8 +64,10 @@ import Testing
         #expect(e3.message.contains("UTC offset"))
         let e4 = try #require(throws: OmniError.self) { try Manifest.parse(text: "sha256: abc\n", file: "m.yaml") }
         #expect(e4.message.contains("64 hexadecimal"))
-        let e5 = try #require(throws: OmniError.self) { try Manifest.parse(text: "overrides: {youtube: {categroy_id: 1}}\n", file: "m.yaml") }
-        #expect(e5.code == .unknownKey && e5.message.contains("category_id"))
+        // Which override keys a platform takes is its descriptor's to say: checked against the registry's rules.
+        let typo = try Manifest.parse(text: "overrides: {youtube: {categroy_id: 1}}\n", file: "m.yaml")
+        let e5 = try #require(PlatformRegistry.rules.problems(of: typo).first)
+        #expect(e5.code == .unknownKey && e5.message.contains("category_id") && e5.location?.description == "m.yaml:1:36", "\(e5)")
         let e6 = try #require(throws: OmniError.self) { try Manifest.parse(text: "- a\n- b\n", file: "m.yaml") }
         #expect(e6.message.contains("expected a sidecar mapping"))
     }

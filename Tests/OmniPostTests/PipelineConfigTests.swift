@@ -42,7 +42,7 @@ import Testing
             #expect(p[name] != nil, "missing profile \(name)")
         }
         #expect(p["youtube_shorts"]?.durationS.max == 180)
-        #expect(p["youtube"]?.text.titleMax == 100)
+        #expect(p["youtube"]?.text.title?.limits == [TextLimit(max: 100, counts: .graphemes)])
         // Acceptance and recommendation apart: YouTube enforces no bitrate, takes ProRes and PCM, shows HDR in HEVC.
         #expect(p["youtube"]?.maxVideoKbps == nil && p["youtube"]?.recommends.maxrateKbps == 68000)
         #expect(p["youtube"]?.videoCodecs.contains("prores") == true && p["youtube"]?.audioCodecs.contains("pcm_s24le") == true)

@@ -130,6 +130,7 @@ extension Manifest {
         m.priority = m.priority != 0 ? m.priority : base.priority
         if m.targets == nil { (m.targets, m.targetsLocation) = (base.targets, base.targetsLocation) }
         m.overrides = base.overrides.merging(m.overrides) { $0.merging($1) { $1 } }
+        if let at = base.overrideLocations { m.overrideLocations = at.merging(m.overrideLocations ?? [:]) { $1 } }
         m.coverAtMs = m.coverAtMs ?? base.coverAtMs
         m.coverFile = m.coverFile ?? base.coverFile
         m.republish = m.republish || base.republish

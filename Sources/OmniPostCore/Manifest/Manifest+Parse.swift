@@ -6,16 +6,6 @@ extension Manifest {
         "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio",
     ]
 
-    /// Per-platform option names a sidecar may set under `overrides:`; the common text fields are allowed for all.
-    public static let overrideKeys: [String: [String]] = [
-        "youtube": ["category_id", "made_for_kids", "playlist", "contains_synthetic_media", "notify_subscribers"],
-        "tiktok": ["disable_duet", "disable_stitch", "disable_comment", "brand_content_toggle", "brand_organic_toggle", "is_aigc", "privacy_level"],
-        "instagram": ["share_to_feed", "collaborators", "location_id"],
-        "facebook": [], "threads": [], "x": ["reply_settings", "media_category"], "linkedin": [], "bluesky": ["alt"], "reddit": ["subreddit", "flair_id", "nsfw", "spoiler"],
-        "vimeo": [], "s3": ["key"], "folder": ["name"], "tus": [], "webhook": [], "command": [],
-    ]
-    static let commonOverrideKeys = ["title", "description", "tags", "privacy"]
-
     /// The largest sidecar we read; a bigger one is refused unread.
     public static let maxBytes = 1 << 20
 
@@ -94,16 +84,21 @@ extension Manifest {
             out.targetsLocation = v.location
         }
         try read("overrides") { v in
-            for (platform, node) in try v.mapping(allowed: Array(overrideKeys.keys).sorted()) {
-                let allowed = commonOverrideKeys + (overrideKeys[platform] ?? [])
+            // Which platforms and keys exist, and what each key may hold, is the platforms' to say
+            // (`PlatformRules.problems`, from their descriptors): here only the shape is read, with where each was written.
+            var at: [String: SourceLocation] = [:]
+            for (platform, node) in try v.mapping() {
+                at[platform] = node.location
                 var values: [String: String] = [:]
-                for (k, val) in try node.mapping(allowed: allowed) {
+                for (k, val) in try node.mapping() {
                     try doc.collect {
                         if case .sequence = val.node { values[k] = try val.stringList().joined(separator: ",") } else { values[k] = try val.string() }
+                        at[platform + "." + k] = val.location
                     }
                 }
                 out.overrides[platform] = values
             }
+            out.overrideLocations = at
         }
         try read("cover") { v in
             let c = try v.mapping(allowed: ["at_ms", "file"])

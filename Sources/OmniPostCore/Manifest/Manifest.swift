@@ -19,6 +19,9 @@ public struct Manifest: Sendable, Codable, Equatable {
     /// Where `targets:` was written: a target the pipeline does not have is answered there.
     public var targetsLocation: SourceLocation?
     public var overrides: [String: [String: String]] = [:]
+    /// Where each of `overrides:` was written (`youtube`, `youtube.category_id`): the platforms' rules
+    /// (`PlatformRules.problems`) answer a key or value they do not take there.
+    public var overrideLocations: [String: SourceLocation]?
     public var coverAtMs: Int?
     public var coverFile: String?
     public var sha256: String?

@@ -1,4 +1,4 @@
-/// One platform's media and text limits, read from profiles.yaml (never hard-coded in `if`s).
+/// One platform's media and text limits, read from profiles.yaml (never hard-coded in `if`s or in an adapter).
 ///
 /// Two halves, kept apart on purpose: what the platform **accepts** (the top-level media fields — a
 /// clip within all of them is sent byte-identical) and what it **recommends** (`recommends`: what a
@@ -39,14 +39,6 @@ public struct Profile: Sendable, Codable, Equatable {
         /// The SSIM a transcode of a test pattern must reach against its source (held by the test suite and the bench).
         public var ssimFloor: Double = 0.95
     }
-    public struct Text: Sendable, Codable, Equatable {
-        public var titleMax: Int?
-        public var titleForbidden: String?
-        public var descriptionMaxBytes: Int?
-        public var descriptionForbidden: String?
-        public var tagsTotalMax: Int?
-        public var captionMax: Int?
-    }
 
     public var name: String
     public var platform: String
@@ -73,5 +65,6 @@ public struct Profile: Sendable, Codable, Equatable {
     public var progressiveOnly: Bool = false
     // What a conversion produces.
     public var recommends: Recommendation
-    public var text: Text
+    /// Text limits with how each counts, and how a caption is composed (`text:`).
+    public var text: TextRules
 }

@@ -24,16 +24,23 @@ public struct ProfileCatalog: Sendable {
             throw OmniError(.internalError, "profiles.yaml is missing from the OmniPost installation")
         }
         let text = try String(contentsOf: url, encoding: .utf8)
-        return try parse(text: text, file: url.path)
+        return try parse(text: text, file: url.path, legacyBase: { nil })
     }
 
+    /// A profiles file; an older `caption_max` in it takes the bundled profiles' way of counting its platform's caption.
     public static func parse(text: String, file: String) throws -> ProfileCatalog {
+        try parse(text: text, file: file, legacyBase: { try? bundled() })
+    }
+
+    static func parse(text: String, file: String, legacyBase: () -> ProfileCatalog?) throws -> ProfileCatalog {
         let doc = try YAMLDocument.parse(text, file: file, syntaxCode: .configSyntax, invalidCode: .configInvalid)
         let top = try doc.mapping(allowed: ["profiles", "quotas"])
         guard top["profiles"] != nil || top["quotas"] != nil else { throw doc.fail("expected `profiles:` or `quotas:`") }
         var out: [String: Profile] = [:]
         for (name, node) in try top["profiles"]?.mapping() ?? [:] {
-            out[name] = try parseProfile(name: name, node)
+            out[name] = try parseProfile(name: name, node) { platform in
+                legacyBase()?.profiles.values.sorted { $0.name < $1.name }.first { $0.platform == platform && $0.text.caption != nil }?.text.caption
+            }
         }
         var quotas: [String: [QuotaRule]] = [:]
         for (platform, node) in try top["quotas"]?.mapping() ?? [:] {
@@ -57,7 +64,7 @@ public struct ProfileCatalog: Sendable {
     ]
     public static let encoderPresets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 
-    static func parseProfile(name: String, _ node: DocNode) throws -> Profile {
+    static func parseProfile(name: String, _ node: DocNode, legacyCaption: (String) -> CaptionRule? = { _ in nil }) throws -> Profile {
         let top = try node.mapping(allowed: ["platform", "accepts", "recommends", "render", "text"] + acceptKeys)
         // `accepts:` holds the acceptance list; a file without it keeps the same keys at the top.
         let accepts = try top["accepts"]?.mapping(allowed: acceptKeys) ?? top
@@ -98,14 +105,13 @@ public struct ProfileCatalog: Sendable {
         if let v = r["audio_rate"] { rec.audioRate = try v.int() }
         if let v = r["audio_channels"] { rec.audioChannels = try v.int() }
         if let v = r["ssim_floor"] { rec.ssimFloor = try v.double() }
-        let t = try req(top, "text").mapping(allowed: [
-            "title_max", "title_forbidden", "description_max_bytes", "description_forbidden", "tags_total_max", "caption_max",
-        ])
+        let platform = try req(top, "platform").string()
+        let text = try TextRules.parse(try req(top, "text"), profile: name, legacyCaption: { legacyCaption(platform) })
         var maxKbps: Int?
         if let n = accepts["max_video_kbps"], !n.isNull { maxKbps = try n.int() }
         return Profile(
             name: name,
-            platform: try req(top, "platform").string(),
+            platform: platform,
             containers: try req(accepts, "containers", in: section).stringList(),
             videoCodecs: try req(accepts, "video_codecs", in: section).stringList(),
             audioCodecs: try req(accepts, "audio_codecs", in: section).stringList(),
@@ -122,10 +128,6 @@ public struct ProfileCatalog: Sendable {
             moovFirst: try req(accepts, "moov_first", in: section).bool(),
             progressiveOnly: try accepts["progressive_only"]?.bool() ?? false,
             recommends: rec,
-            text: Profile.Text(
-                titleMax: try t["title_max"]?.int(), titleForbidden: try t["title_forbidden"]?.string(),
-                descriptionMaxBytes: try t["description_max_bytes"]?.int(),
-                descriptionForbidden: try t["description_forbidden"]?.string(),
-                tagsTotalMax: try t["tags_total_max"]?.int(), captionMax: try t["caption_max"]?.int()))
+            text: text)
     }
 }

@@ -99,31 +99,20 @@ public struct DropRules: Sendable {
         try Self.refuseControls(title, field: "title", target: t.name, allowed: [], at: titleField.location)
         try Self.refuseControls(description, field: "description", target: t.name, allowed: ["\n", "\r", "\t"], at: descField.location)
         for tag in tags { try Self.refuseControls(tag, field: "tag", target: t.name, allowed: [], at: nil) }
-        let text = profile.text
-        if title.trimmingCharacters(in: .whitespaces).isEmpty, text.titleMax != nil {
-            throw OmniError(.textInvalid, "\(t.name): the title is empty", at: titleField.location)
-        }
-        if let max = text.titleMax, title.count > max {
-            throw OmniError(.textTooLong, "\(t.name): the title is \(title.count) characters; \(profile.name) allows \(max): \"\(title.prefix(40))…\"", at: titleField.location)
-        }
-        if let bad = text.titleForbidden, let c = title.first(where: { bad.contains($0) }) {
-            throw OmniError(.textInvalid, "\(t.name): the title contains '\(c)', which \(profile.name) does not allow", at: titleField.location)
-        }
-        if let max = text.descriptionMaxBytes, description.utf8.count > max {
-            throw OmniError(.textTooLong, "\(t.name): the description is \(description.utf8.count) bytes; \(profile.name) allows \(max)", at: descField.location)
-        }
-        if let bad = text.descriptionForbidden, let c = description.first(where: { bad.contains($0) }) {
-            throw OmniError(.textInvalid, "\(t.name): the description contains '\(c)', which \(profile.name) does not allow", at: descField.location)
-        }
-        if let max = text.captionMax, (title + description).count > max {
-            throw OmniError(.textTooLong, "\(t.name): the caption is \((title + description).count) characters; \(profile.name) allows \(max)", at: descField.location)
-        }
-        if let limit = text.tagsTotalMax {
-            let total = tags.reduce(0) { $0 + $1.count + ($1.contains(" ") ? 2 : 0) } + max(0, tags.count - 1)
-            if total > limit { throw OmniError(.textTooLong, "\(t.name): the tags add up to \(total) characters; \(profile.name) allows \(limit)") }
+        // The profile's text rules (limits with how each counts, the caption's composition): answered at
+        // the field's line, and carried with the metadata so the adapter holds the upload to the same rules.
+        if let p = profile.text.problem(title: title, description: description, tags: tags) {
+            let at: SourceLocation? = switch p.field {
+            case .title: titleField.location
+            case .description: descField.location
+            case .caption: descField.location ?? titleField.location
+            case .tags: nil
+            }
+            throw OmniError(p.code, "\(t.name): \(p.message)", at: at)
         }
         var meta = PublishMetadata(title: title, description: description, tags: tags, privacy: privacy, publishAt: manifest.publishAt, options: options)
         meta.coverAtMs = manifest.coverAtMs
+        meta.text = profile.text
         return meta
     }
 
@@ -146,6 +135,7 @@ public struct DropRules: Sendable {
         func record(_ body: () throws -> Void) {
             do { try body() } catch let e as OmniError { found.append(e) } catch { found.append(OmniError.wrap(error)) }
         }
+        found += PlatformRegistry.rules.problems(of: manifest, file: location?.file)
         record { try checkPublishTime(manifest, now: now, at: location) }
         for name in manifest.targets ?? config.targets.map(\.name) {
             record {

@@ -102,33 +102,58 @@ struct ValidateStage: Stage {
         var plan: @Sendable (Profile) -> Planner.Decision
     }
 
+    /// The drop, step by step: its sidecar, the thing being published, its cover, then each target's
+    /// delivery — and what they add up to.
     func validate(_ drop: DropRecord, assets: AssetList, hold: GateHold? = nil) async throws -> Outcome {
         // A file rewritten since it was recorded complete (a sidecar saved again in place, a re-export)
         // is not the version this drop took: it pairs again once the new version is complete.
         if let changed = try ctx.sourceChange(drop, when: "after it was taken") { throw changed }
-        // 1. The sidecar, or the pipeline's policy when there is none.
+        let sidecar = try await readSidecar(drop, assets: assets)
+        let planner = Planner(ctx.config.convert)
+        let source = try await source(of: drop, sidecar: sidecar, assets: assets, planner: planner)
+        try await checkCover(sidecar, source: source, assets: assets)
+        // The rules `omnipost check` applies too. From here to the transition one worker at a time:
+        // duplicates and slots are read from what the others have claimed.
+        await hold?.acquire()
+        let rules = DropRules(config: ctx.config, profiles: ctx.profiles, adapters: ctx.adapters)
+        let targets = try rules.targets(for: sidecar.manifest, at: sidecar.location)
+        let planned = try plan(drop, targets: targets, sidecar: sidecar, source: source, rules: rules)
+        return try outcome(planned, sidecar: sidecar, source: source)
+    }
+
+    /// What the sidecar says, where it says it (the list entry's line for a clip list), and its folder.
+    struct Sidecar {
         var manifest = Manifest()
-        var refLocation = drop.sidecarPath.map { SourceLocation(file: $0) }
-        let sidecarDir = drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? ""
+        var location: SourceLocation?
+        var dir: String
+    }
+
+    /// 1. The sidecar, or the pipeline's policy when there is none; what it overrides is checked against
+    /// the platforms' rules at its line.
+    func readSidecar(_ drop: DropRecord, assets: AssetList) async throws -> Sidecar {
+        var out = Sidecar(location: drop.sidecarPath.map { SourceLocation(file: $0) },
+                          dir: drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? "")
         if let s = drop.sidecarPath {
             // The sidecar's own real path must be inside the inbox, like every file it names: a link to
             // a file elsewhere is never read, so nothing of it can reach a report.
             let sidecarAbs = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: s)
             try checkSingleSidecar(drop, assets: assets)
             if ClipList.isClipList(s) {
-                let list = try await StallGuard.run("reading \(s)", at: refLocation) { _ in
+                let list = try await StallGuard.run("reading \(s)", at: out.location) { _ in
                     try ctx.clipLists.load(path: sidecarAbs, displayName: s, maxEntries: ctx.config.sidecar.maxListEntries)
                 }
                 guard let i = drop.manifestEntry, i < list.entries.count else {
-                    throw OmniError(.invalidValue, "the clip list changed while it was being read; drop it again", at: refLocation)
+                    throw OmniError(.invalidValue, "the clip list changed while it was being read; drop it again", at: out.location)
                 }
-                manifest = list.entries[i].manifest
-                refLocation = list.entries[i].location
-                for c in list.entries[i].candidates { try InboxPaths.checkReference(c, from: sidecarDir, at: refLocation) }
+                out.manifest = list.entries[i].manifest
+                out.location = list.entries[i].location
+                for c in list.entries[i].candidates { try InboxPaths.checkReference(c, from: out.dir, at: out.location) }
             } else {
-                manifest = try await StallGuard.run("reading \(s)", at: refLocation) { _ in try Manifest.load(path: sidecarAbs, displayName: s) }
-                if let c = manifest.clip { try InboxPaths.checkReference(c, from: sidecarDir, at: refLocation) }
+                let location = out.location
+                out.manifest = try await StallGuard.run("reading \(s)", at: location) { _ in try Manifest.load(path: sidecarAbs, displayName: s) }
+                if let c = out.manifest.clip { try InboxPaths.checkReference(c, from: out.dir, at: out.location) }
             }
+            if let e = PlatformRegistry.rules.problems(of: out.manifest, file: s).first { throw e }
         } else if ctx.config.sidecar.missing == .fail {
             if let clip = drop.clipPath, try ctx.partnerOnItsWay(DropNaming.clipKeys(clip), role: .sidecar, waitOutBusy: false) {
                 throw PartnerArrived(reason: "a sidecar for \(clip) arrived after its grace ran out")
@@ -137,56 +162,63 @@ struct ValidateStage: Stage {
                 "no sidecar (\(drop.stem).yaml, .yml or .json) arrived within \(Int(ctx.config.sidecar.grace.seconds)) s of the clip, and this pipeline requires one",
                 at: drop.clipPath.map { SourceLocation(file: $0) })
         }
+        return out
+    }
 
-        // 2. What is being published: a clip (path, checksum, one probe) or a slideshow (its images).
-        let planner = Planner(ctx.config.convert)
-        let source: Source
-        if let show = manifest.slideshow, let sidecar = drop.sidecarPath {
-            source = try await slideshowSource(show, sidecar: sidecar, dir: sidecarDir, at: refLocation, assets: assets, planner: planner)
-        } else {
-            guard let clipRel = drop.clipPath else {
-                if let s = drop.sidecarPath, !ClipList.isClipList(s),
-                   try ctx.partnerOnItsWay(DropNaming.sidecarKeys(s) + [manifest.clip.map { AssembleStage.join(sidecarDir, $0) }].compactMap { $0 },
-                                           role: .clip, waitOutBusy: false) {
-                    throw PartnerArrived(reason: "the clip for \(s) arrived after its grace ran out")
-                }
-                throw try missingClipError(drop, manifest: manifest, at: refLocation)
+    /// 2. What is being published: a clip (path, checksum, one probe) or a slideshow (its images).
+    func source(of drop: DropRecord, sidecar: Sidecar, assets: AssetList, planner: Planner) async throws -> Source {
+        let manifest = sidecar.manifest
+        if let show = manifest.slideshow, let path = drop.sidecarPath {
+            return try await slideshowSource(show, sidecar: path, dir: sidecar.dir, at: sidecar.location, assets: assets, planner: planner)
+        }
+        guard let clipRel = drop.clipPath else {
+            if let s = drop.sidecarPath, !ClipList.isClipList(s),
+               try ctx.partnerOnItsWay(DropNaming.sidecarKeys(s) + [manifest.clip.map { AssembleStage.join(sidecar.dir, $0) }].compactMap { $0 },
+                                       role: .clip, waitOutBusy: false) {
+                throw PartnerArrived(reason: "the clip for \(s) arrived after its grace ran out")
             }
-            let names = manifest.targets ?? ctx.config.targets.map(\.name)
-            source = try await clipSource(clipRel, manifest: manifest, sidecar: drop.sidecarPath, planner: planner) { info in
-                try rejectIfNoTargetTakes(info, clip: clipRel, targets: names, planner: planner)
-            }
+            throw try missingClipError(drop, manifest: manifest, at: sidecar.location)
         }
-
-        // 3. The cover, if asked for: inside the inbox, an image by content, or a time inside the video.
-        if let f = manifest.coverFile {
-            let abs = try assetPath(f, dir: sidecarDir, at: refLocation, assets: assets, what: "cover image")
-            _ = try await CoverMaker(tools: ctx.tools).checkImage(path: abs, displayName: AssembleStage.join(sidecarDir, f))
+        let names = manifest.targets ?? ctx.config.targets.map(\.name)
+        return try await clipSource(clipRel, manifest: manifest, sidecar: drop.sidecarPath, planner: planner) { info in
+            try rejectIfNoTargetTakes(info, clip: clipRel, targets: names, planner: planner)
         }
-        if let ms = manifest.coverAtMs, Double(ms) > source.durationS * 1000 {
-            throw OmniError(.invalidValue, "cover at_ms \(ms) is past the end of the video (\(Planner.fmt(source.durationS)) s)", at: refLocation)
+    }
+
+    /// 3. The cover, if asked for: inside the inbox, an image by content, or a time inside the video.
+    func checkCover(_ sidecar: Sidecar, source: Source, assets: AssetList) async throws {
+        if let f = sidecar.manifest.coverFile {
+            let abs = try assetPath(f, dir: sidecar.dir, at: sidecar.location, assets: assets, what: "cover image")
+            _ = try await CoverMaker(tools: ctx.tools).checkImage(path: abs, displayName: AssembleStage.join(sidecar.dir, f))
         }
+        if let ms = sidecar.manifest.coverAtMs, Double(ms) > source.durationS * 1000 {
+            throw OmniError(.invalidValue, "cover at_ms \(ms) is past the end of the video (\(Planner.fmt(source.durationS)) s)", at: sidecar.location)
+        }
+    }
 
-        // 4. Targets: the rules `omnipost check` applies too. From here to the transition one worker at a
-        // time: duplicates and slots are read from what the others have claimed.
-        await hold?.acquire()
-        let rules = DropRules(config: ctx.config, profiles: ctx.profiles, adapters: ctx.adapters)
-        let targets = try rules.targets(for: manifest, at: refLocation)
-
-        // 5. Per target: metadata, plan, identity.
-        let vars = templateVariables(drop: drop, source: source, manifest: manifest)
+    /// The deliveries planned for a drop, and what they found of earlier drops.
+    struct Planned {
         var deliveries: [DeliveryRecord] = []
+        /// Earlier deliveries of the same content to the same target.
         var duplicates: [DeliveryRecord] = []
         var handovers: [(from: Int64, target: String, session: String)] = []
+    }
+
+    /// 4. Per target: metadata (the profile's text rules, the adapter's preflight), timing, plan, and
+    /// whether an earlier drop already published it or left a session to take over.
+    func plan(_ drop: DropRecord, targets: [TargetConfig], sidecar: Sidecar, source: Source, rules: DropRules) throws -> Planned {
+        let manifest = sidecar.manifest
+        let vars = templateVariables(drop: drop, source: source, manifest: manifest)
+        var out = Planned()
         let now = ctx.now.timeIntervalSince1970
-        let when = try publishTime(manifest, rules: rules, location: refLocation)
+        let when = try publishTime(manifest, rules: rules, location: sidecar.location)
         for (index, t) in targets.enumerated() {
             let profile = try rules.profile(of: t)
             var meta = try rules.metadata(for: t, manifest: manifest, vars: vars, profile: profile)
             let timing = Self.timing(when: when, index: index, stagger: ctx.config.schedule.stagger, now: now,
                                      native: ctx.config.schedule.native && ctx.adapters[t.name]?.schedulesNatively == true)
             meta.publishAt = timing.nativeAt.map { Date(timeIntervalSince1970: $0) }
-            try rules.preflight(t, meta, manifest: manifest, at: refLocation)
+            try rules.preflight(t, meta, manifest: manifest, at: sidecar.location)
             let decision = source.plan(profile)
             var d = DeliveryRecord(
                 dropId: drop.id, target: t.name, platform: t.platform, account: t.account, profile: t.profile,
@@ -204,27 +236,40 @@ struct ValidateStage: Stage {
                 d.errorCode = decision.rejectCode?.rawValue
                 d.errorMessage = decision.rejectMessage
             }
-            let prior = manifest.republish ? nil : try ctx.ledger.priorDelivery(contentSha256: source.sha256, target: t.name, excludingDrop: drop.id)
-            if let prior, prior.state == .failed, prior.sessionPolicy == .handover, let session = prior.remoteSession, let from = prior.id {
-                // The drop it failed in was retried: this delivery takes its session over and reconciles it
-                // before sending anything — a post found there is recorded, a failed one replaced.
-                if d.state == .planned {
-                    d.remoteSession = session
-                    d.sessionPolicy = .carried
-                    handovers.append((from, t.name, session))
-                }
-            } else if let prior {
-                d.state = .cancelled
-                d.errorCode = ReasonCode.duplicate.rawValue
-                d.errorMessage = "already \(prior.state == .published ? "published" : "being published") by drop \(prior.dropId)" + (prior.remoteUrl.map { " at \($0)" } ?? "")
-                duplicates.append(prior)
-            }
-            deliveries.append(d)
+            try settleAgainstEarlierDrops(&d, drop: drop, manifest: manifest, source: source, into: &out)
+            out.deliveries.append(d)
         }
-        if let first = duplicates.first, duplicates.count == deliveries.count {
+        return out
+    }
+
+    /// 5. The same content sent to the same target before: a failed delivery's session is taken over (a
+    /// retried drop), anything else makes this one a duplicate — unless the sidecar says `republish`.
+    func settleAgainstEarlierDrops(_ d: inout DeliveryRecord, drop: DropRecord, manifest: Manifest, source: Source, into out: inout Planned) throws {
+        let prior = manifest.republish ? nil : try ctx.ledger.priorDelivery(contentSha256: source.sha256, target: d.target, excludingDrop: drop.id)
+        if let prior, prior.state == .failed, prior.sessionPolicy == .handover, let session = prior.remoteSession, let from = prior.id {
+            // The drop it failed in was retried: this delivery takes its session over and reconciles it
+            // before sending anything — a post found there is recorded, a failed one replaced.
+            if d.state == .planned {
+                d.remoteSession = session
+                d.sessionPolicy = .carried
+                out.handovers.append((from, d.target, session))
+            }
+        } else if let prior {
+            d.state = .cancelled
+            d.errorCode = ReasonCode.duplicate.rawValue
+            d.errorMessage = "already \(prior.state == .published ? "published" : "being published") by drop \(prior.dropId)" + (prior.remoteUrl.map { " at \($0)" } ?? "")
+            out.duplicates.append(prior)
+        }
+    }
+
+    /// 6. What the deliveries add up to: a duplicate drop, a rejection with every target's reason, or
+    /// the outcome to record.
+    func outcome(_ planned: Planned, sidecar: Sidecar, source: Source) throws -> Outcome {
+        let deliveries = planned.deliveries, manifest = sidecar.manifest
+        if let first = planned.duplicates.first, planned.duplicates.count == deliveries.count {
             throw DuplicateDrop(error: OmniError(.duplicate,
                 "this \(manifest.slideshow == nil ? "clip" : "slideshow") (sha256 \(source.sha256.prefix(12))…) was already dropped as \(first.dropId) for \(deliveries.map(\.target).joined(separator: ", ")); set `republish: true` in the sidecar to post it again",
-                at: refLocation ?? SourceLocation(file: source.name)), priorDrop: first.dropId)
+                at: sidecar.location ?? SourceLocation(file: source.name)), priorDrop: first.dropId)
         }
         if deliveries.allSatisfy({ $0.state == .failed }), let d = deliveries.first {
             // Every target's own reason, each under its own name.
@@ -236,7 +281,7 @@ struct ValidateStage: Stage {
         return Outcome(
             sha256: source.sha256, bytes: source.bytes, identity: source.identity,
             manifestJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(manifest), as: UTF8.self),
-            probeJson: source.probeJson, deliveries: deliveries, summary: summary, handovers: handovers)
+            probeJson: source.probeJson, deliveries: deliveries, summary: summary, handovers: planned.handovers)
     }
 
     /// A clip claimed by two sidecars (`c.yaml` and `c.json`) is not published with either: which one

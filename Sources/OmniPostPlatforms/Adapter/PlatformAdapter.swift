@@ -126,8 +126,10 @@ public enum RemoteState: Sendable, Equatable {
 public protocol PlatformAdapter: Sendable {
     var platform: String { get }
 
-    /// Platform-specific checks on the metadata, run at validate time so a bad title fails before any upload.
-    func preflight(_ metadata: PublishMetadata) -> OmniError?
+    /// The platform's checks on the metadata that are not data (a name template's form, a subreddit's
+    /// spelling, a media host to fetch from). Its privacy words, option values and text limits are data
+    /// (descriptor and profile) and `preflight` applies them before asking this.
+    func platformChecks(_ metadata: PublishMetadata) -> OmniError?
 
     /// Whether the platform publishes at `metadata.publishAt` by itself (YouTube's publishAt); otherwise
     /// OmniPost holds the delivery until its time.
@@ -154,4 +156,5 @@ public protocol PlatformAdapter: Sendable {
 
 extension PlatformAdapter {
     public func abandon(_ job: UploadJob) async throws -> Bool { false }
+    public func platformChecks(_ metadata: PublishMetadata) -> OmniError? { nil }
 }

@@ -12,6 +12,10 @@ public struct PublishMetadata: Sendable, Codable, Equatable {
     public var options: [String: String]
     /// The cover frame's time, for platforms that take a timestamp instead of an image (TikTok, Instagram).
     public var coverAtMs: Int? = nil
+    /// The text rules of the profile this was validated against (a pipeline's override included): the
+    /// adapter composes its caption and enforces limits by these. Nil (made by hand, older deliveries):
+    /// the bundled profile's for the platform.
+    public var text: TextRules? = nil
 
     public init(title: String, description: String, tags: [String], privacy: Privacy, publishAt: Date?, options: [String: String]) {
         self.title = title

@@ -47,15 +47,8 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
         var started: Date = Date()
     }
 
-    func text(_ m: PublishMetadata) -> String { Caption.compose([m.title, m.description], tags: m.tags) }
+    func text(_ m: PublishMetadata) -> String { m.caption(platform: platform) }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? {
-        // A clip meant to be private must never become a public post.
-        if metadata.privacy != .public {
-            return OmniError(.invalidValue, "privacy '\(metadata.privacy.rawValue)' does not exist on Bluesky: every post is public")
-        }
-        return BlueskyText.overLimit(text(metadata)).map { OmniError(.textTooLong, $0) }
-    }
 
     // MARK: XRPC
 

@@ -14,7 +14,9 @@ public enum BlueskyPlatform: PlatformModule {
                 upload: "whole file to the video service (`app.bsky.video.uploadVideo`, service auth); the job polled until its blob is ready",
                 nativeScheduling: false, covers: "none",
                 reconcile: "`getRecord` of the record key chosen before the post, then the account's recent posts, searched for the video's blob",
-                quotas: "`getUploadLimits` read before each upload; 429 waits for `RateLimit-Reset`"))
+                quotas: "`getUploadLimits` read before each upload; 429 waits for `RateLimit-Reset`"),
+            facts: PlatformFacts(platform: "bluesky", displayName: "Bluesky", privacy: [.public: "public"], privacyNote: "every post is public",
+                             options: [.init("alt")]))
         d.settings = ["handle", "app_password", "video_service"]
         return d
     }()

@@ -1,20 +1,9 @@
 import Foundation
 
-/// A post's text as Bluesky takes it: at most 300 graphemes and 3000 UTF-8 bytes (the
-/// `app.bsky.feed.post` lexicon's `maxGraphemes` and `maxLength` — both hold), and rich text as facets —
-/// links, mentions and hashtags — located by UTF-8 byte offsets (docs.bsky.app/docs/advanced-guides/post-richtext).
+/// A post's rich text as Bluesky takes it: facets — links, mentions and hashtags — located by UTF-8 byte
+/// offsets (docs.bsky.app/docs/advanced-guides/post-richtext). Its limits (the `app.bsky.feed.post`
+/// lexicon's 300 graphemes and 3000 bytes) are the profile's.
 enum BlueskyText {
-    static let maxGraphemes = 300
-    static let maxBytes = 3000
-
-    /// Why `text` is not a post's text, counted as the lexicon counts (graphemes and bytes); nil when it fits.
-    static func overLimit(_ text: String) -> String? {
-        let graphemes = text.count, bytes = text.utf8.count
-        if graphemes > maxGraphemes { return "a Bluesky post is at most \(maxGraphemes) graphemes; title, description and tags make \(graphemes)" }
-        if bytes > maxBytes { return "a Bluesky post is at most \(maxBytes) bytes of UTF-8 (and \(maxGraphemes) graphemes); title, description and tags make \(bytes) bytes in \(graphemes) graphemes" }
-        return nil
-    }
-
     struct Facet: Equatable {
         enum Kind: Equatable { case link(String), mention(handle: String), tag(String) }
         var kind: Kind

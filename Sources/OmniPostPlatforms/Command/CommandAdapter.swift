@@ -34,7 +34,6 @@ struct CommandAdapter: ResumableAdapter {
         Set((try? account.setting("retry_exit_codes")?.sequence().map { Int32(try $0.int()) }) ?? [75])
     }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
 
     /// Only the program can say what became of an interrupted run: it is asked by running it again.
     func reconcile(_ s: SessionText, _ job: UploadJob) async throws -> RemoteState {

@@ -42,12 +42,8 @@ public struct FacebookAdapter: ResumableAdapter {
 
     public var schedulesNatively: Bool { FacebookPlatform.descriptor.capabilities.nativeScheduling }
 
-    public func preflight(_ m: PublishMetadata) -> OmniError? {
-        if m.privacy != .public {
-            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist for a Page's reels: they are public")
-        }
-        let text = Self.description(m)
-        if text.count > 2200 { return OmniError(.textTooLong, "the Facebook reel's description (description and hashtags) is \(text.count) characters; 2200 allowed") }
+    /// How far ahead a Page schedules (its privacy and the description's limit are data).
+    public func platformChecks(_ m: PublishMetadata) -> OmniError? {
         if let at = m.publishAt {
             // A Page schedules between 10 minutes and 75 days ahead.
             let ahead = at.timeIntervalSinceNow
@@ -56,7 +52,7 @@ public struct FacebookAdapter: ResumableAdapter {
         return nil
     }
 
-    static func description(_ m: PublishMetadata) -> String { Caption.compose([m.description], tags: m.tags) }
+    static func description(_ m: PublishMetadata) -> String { m.caption(platform: "facebook") }
 
     /// The video, its Page, and where it stands — in Facebook's own words for the phases (`uploading`,
     /// `finishing` before the request that makes the post, `finished` after it), as the ledger has always

@@ -19,7 +19,8 @@ public enum FacebookPlatform: PlatformModule {
             upload: "`video_reels` start → rupload with `offset`/`file_size`, resumed from `bytes_transferred` → finish",
             nativeScheduling: true, covers: "none",
             reconcile: "the video's `status` (`publishing_phase`)",
-            quotas: "30 API reels/24 h per Page"))
+            quotas: "30 API reels/24 h per Page"),
+        facts: PlatformFacts(platform: "facebook", displayName: "Facebook", place: "for a Page's reels", privacy: [.public: "public"], privacyNote: "they are public"))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         FacebookAdapter(settings)

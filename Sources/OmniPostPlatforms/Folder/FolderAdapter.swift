@@ -20,7 +20,7 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
     var template: NameTemplate { account.setting("name").flatMap { try? NameTemplate($0) } ?? NameTemplate(literal: "{stem}.{ext}") }
     var chunk: Int { Int(max(1 << 20, min(settings.chunkSize, 64 << 20))) }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? {
+    func platformChecks(_ metadata: PublishMetadata) -> OmniError? {
         if let name = metadata.options["name"], let why = NameTemplate.problem(name) { return OmniError(.invalidValue, "overrides.folder.name: \(why)") }
         return nil
     }

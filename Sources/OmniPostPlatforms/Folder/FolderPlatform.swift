@@ -12,7 +12,8 @@ public enum FolderPlatform: PlatformModule {
                 upload: "copied to a hidden partial file, fsynced per chunk; a resume continues from the partial file's checkpointed length; verified by sha256 (read back through the same descriptor), then named by a hard link that never replaces anything. Everything is reached from the destination folder's descriptor without following a link: a planted partial file, published name or companion link is replaced or skipped, never written through; a subfolder that is a link is refused (`path_escape`)",
                 nativeScheduling: false, covers: "none",
                 reconcile: "the named file, compared by sha256",
-                quotas: "none; a full disk waits 10 min"))
+                quotas: "none; a full disk waits 10 min"),
+            facts: PlatformFacts(platform: "folder", displayName: "a folder", options: [.init("name")]))
         d.settings = ["path", "name", "copy_sidecar", "copy_result"]
         return d
     }()

@@ -47,26 +47,8 @@ public struct InstagramAdapter: ResumableAdapter {
     public var schedulesNatively: Bool { InstagramPlatform.descriptor.capabilities.nativeScheduling }
 
     /// Title, description, then the tags as hashtags (those not already in the text).
-    static func caption(_ m: PublishMetadata) -> String { Caption.compose([m.title, m.description], tags: m.tags) }
+    static func caption(_ m: PublishMetadata) -> String { m.caption(platform: "instagram") }
 
-    public func preflight(_ m: PublishMetadata) -> OmniError? {
-        if m.privacy != .public {
-            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist for Instagram Reels: a professional account's reels are public")
-        }
-        let caption = Self.caption(m)
-        if caption.count > 2200 { return OmniError(.textTooLong, "the Instagram caption (title, description and hashtags) is \(caption.count) characters; 2200 allowed") }
-        let hashtags = caption.split(whereSeparator: { $0.isWhitespace }).filter { $0.hasPrefix("#") }.count
-        if hashtags > 30 { return OmniError(.textTooLong, "the Instagram caption has \(hashtags) hashtags; 30 allowed") }
-        let mentions = caption.split(whereSeparator: { $0.isWhitespace }).filter { $0.hasPrefix("@") }.count
-        if mentions > 20 { return OmniError(.textTooLong, "the Instagram caption has \(mentions) @mentions; 20 allowed") }
-        if let c = m.options["collaborators"], c.split(separator: ",").count > 3 {
-            return OmniError(.invalidValue, "instagram collaborators: at most 3 usernames, comma-separated")
-        }
-        if let s = m.options["share_to_feed"], !["true", "false"].contains(s.lowercased()) {
-            return OmniError(.invalidValue, "instagram share_to_feed must be true or false, not '\(s)'")
-        }
-        return nil
-    }
 
     /// The container, its Instagram user, and where it stands — in Instagram's own words for the phases,
     /// as the ledger has always held them.

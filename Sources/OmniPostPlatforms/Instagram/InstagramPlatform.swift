@@ -19,7 +19,11 @@ public enum InstagramPlatform: PlatformModule {
             upload: "REELS container, `upload_type=resumable`; bytes to rupload with `offset`/`file_size`, resumed from the last confirmed chunk",
             nativeScheduling: false, covers: "frame time (`thumb_offset`)",
             reconcile: "the container's `status_code` (PUBLISHED)",
-            quotas: "read at run time from `content_publishing_limit` (25/50/100 in different sources; 25 bundled) and held to by the queue gate"))
+            quotas: "read at run time from `content_publishing_limit` (25/50/100 in different sources; 25 bundled) and held to by the queue gate"),
+        facts: PlatformFacts(
+            platform: "instagram", displayName: "Instagram", place: "for Instagram Reels", privacy: [.public: "public"],
+            privacyNote: "a professional account's reels are public",
+            options: [.init("share_to_feed", .bool), .init("collaborators", .list(max: 3)), .init("location_id")]))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         InstagramAdapter(settings)

@@ -45,29 +45,9 @@ public struct LinkedInAdapter: ResumableAdapter {
         return String(format: "%04d%02d", c.year ?? 2026, c.month ?? 1)
     }
 
-    static let visibilities = ["PUBLIC", "CONNECTIONS", "LOGGED_IN"]
-
+    /// LinkedIn's visibility for our privacy (the descriptor's: followers and friends are connections).
     static func visibility(_ m: PublishMetadata) -> String? {
-        if let v = m.options["visibility"] { return v }
-        switch m.privacy {
-        case .public: return "PUBLIC"
-        case .followers, .friends: return "CONNECTIONS"
-        case .private, .unlisted: return nil
-        }
-    }
-
-    public func preflight(_ m: PublishMetadata) -> OmniError? {
-        guard let v = Self.visibility(m) else {
-            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist on LinkedIn (public, followers = connections)")
-        }
-        if !Self.visibilities.contains(v) {
-            return OmniError(.invalidValue, "linkedin visibility '\(v)' is not one of \(Self.visibilities.joined(separator: ", "))")
-        }
-        let text = LinkedInText.commentary(title: m.title, description: m.description, tags: m.tags).plain
-        if text.count > 3000 {
-            return OmniError(.textTooLong, "the LinkedIn post (title, description and hashtags) is \(text.count) characters; 3000 allowed")
-        }
-        return nil
+        LinkedInPlatform.descriptor.facts.privacyWord(m.privacy, options: m.options)
     }
 
     struct Part: Codable {
@@ -156,7 +136,7 @@ public struct LinkedInAdapter: ResumableAdapter {
     public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         let m = job.metadata
         let r = try await rest("/rest/posts", json: LinkedInWire.Post(
-            author: s.owner, commentary: LinkedInText.commentary(title: m.title, description: m.description, tags: m.tags).markup,
+            author: s.owner, commentary: LinkedInText.commentary(m),
             visibility: Self.visibility(m) ?? "PUBLIC", content: .init(media: .init(title: m.title, id: s.video))))
         guard r.status == 201, let urn = r.headers.first(name: "x-restli-id") else { throw Self.classify(r, during: "creating the post") }
         return outcome(urn, 0)

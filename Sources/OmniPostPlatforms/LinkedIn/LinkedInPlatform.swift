@@ -15,7 +15,10 @@ public enum LinkedInPlatform: PlatformModule {
             upload: "`initializeUpload` parts PUT as instructed, ETags kept; a resume re-sends only parts without an ETag",
             nativeScheduling: false, covers: "none",
             reconcile: "the author's posts, searched for the video URN",
-            quotas: "150 posts/day (UTC); 429 waits for midnight UTC"))
+            quotas: "150 posts/day (UTC); 429 waits for midnight UTC"),
+        facts: PlatformFacts(
+            platform: "linkedin", displayName: "LinkedIn", privacy: [.public: "PUBLIC", .followers: "CONNECTIONS", .friends: "CONNECTIONS"],
+            privacyNote: "public, or followers and friends (both mean connections)"))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         LinkedInAdapter(settings)

@@ -1,3 +1,5 @@
+import OmniPostCore
+
 /// LinkedIn's "little text format": a post's `commentary` is markup, so its reserved characters must be
 /// escaped with a backslash or the API refuses the post (or drops text after them); a hashtag is the
 /// template `{hashtag|\#|name}`.
@@ -18,16 +20,15 @@ enum LinkedInText {
         return "{hashtag|\\#|\(escape(String(name)))}"
     }
 
-    /// Title, description, then the tags as hashtags: the text as the user wrote it (for limits) and as
-    /// LinkedIn takes it (escaped).
-    static func commentary(title: String, description: String, tags: [String]) -> (plain: String, markup: String) {
-        let parts = [title, description].filter { !$0.isEmpty }
-        var plain = parts.joined(separator: "\n\n")
-        var markup = parts.map(escape).joined(separator: "\n\n")
-        if !tags.isEmpty {
-            plain += (plain.isEmpty ? "" : "\n\n") + tags.map { "#" + $0.drop { $0 == "#" } }.joined(separator: " ")
-            markup += (markup.isEmpty ? "" : "\n\n") + tags.map(hashtag).joined(separator: " ")
-        }
-        return (plain, markup)
+    /// The post's caption as its profile composes it (title, description, then every tag as a hashtag),
+    /// written as LinkedIn takes it: the text escaped, each hashtag a template. Its limit is counted on the
+    /// caption as written (`PublishMetadata.caption`), which this markup shows.
+    static func commentary(_ m: PublishMetadata) -> String {
+        let compose = m.text?.caption?.compose ?? BundledText.rules("linkedin").caption?.compose ?? CaptionComposition()
+        let parts = compose.parts(title: m.title, description: m.description)
+        var markup = parts.map(escape).joined(separator: compose.separator)
+        let tags = compose.hashtagNames(m.tags, body: parts.joined(separator: compose.separator))
+        if !tags.isEmpty { markup += (markup.isEmpty ? "" : compose.separator) + tags.map(hashtag).joined(separator: " ") }
+        return markup
     }
 }

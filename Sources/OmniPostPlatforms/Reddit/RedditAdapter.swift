@@ -37,27 +37,15 @@ public struct RedditAdapter: PlatformAdapter, SettingsBacked {
         RedditAPI(api: settings.api, base: account.endpoint, userAgent: RedditPlatform.userAgent(for: account) ?? Product.userAgent, window: window)
     }
 
-    static let maxTitle = 300
-
     /// The subreddit a drop goes to: its override, else the account's.
     func subreddit(_ m: PublishMetadata) -> String? {
         (m.options["subreddit"] ?? (try? account.text("subreddit"))).flatMap(RedditPlatform.subredditName)
     }
 
-    public func preflight(_ m: PublishMetadata) -> OmniError? {
-        if m.title.trimmingCharacters(in: .whitespaces).isEmpty { return OmniError(.invalidValue, "a Reddit post needs a title") }
-        if m.title.count > Self.maxTitle { return OmniError(.textTooLong, "the title is \(m.title.count) characters; Reddit allows \(Self.maxTitle)") }
+    /// The subreddit's spelling (its presence, the title's limits and the flags' values are data).
+    public func platformChecks(_ m: PublishMetadata) -> OmniError? {
         if let raw = m.options["subreddit"], RedditPlatform.subredditName(raw) == nil {
             return OmniError(.invalidValue, "reddit subreddit '\(Excerpt.quote(raw))' is not a subreddit name (3–21 letters, digits or _)")
-        }
-        if subreddit(m) == nil {
-            return OmniError(.invalidValue, "no subreddit to post to: set `subreddit:` under accounts: \(account.key), or `overrides: {reddit: {subreddit: …}}` in the sidecar")
-        }
-        for flag in ["nsfw", "spoiler"] {
-            if let v = m.options[flag], !["true", "false"].contains(v.lowercased()) { return OmniError(.invalidValue, "reddit \(flag) is true or false, not '\(Excerpt.quote(v))'") }
-        }
-        if m.privacy != .public {
-            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist on Reddit: every post is public")
         }
         return nil
     }

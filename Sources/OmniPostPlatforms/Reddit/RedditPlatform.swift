@@ -19,7 +19,11 @@ public enum RedditPlatform: PlatformModule {
                 upload: "media lease, then one form POST of the file (and a poster frame) to the lease's host; a cut upload is leased and sent again",
                 nativeScheduling: false, covers: "poster image (the cover, or a frame OmniPost takes)",
                 reconcile: "the account's submitted posts, searched for the video's asset or the title since the submit",
-                quotas: "`X-Ratelimit-Remaining/Reset` honoured before each request; `RATELIMIT` in a 200 waits the minutes it names"))
+                quotas: "`X-Ratelimit-Remaining/Reset` honoured before each request; `RATELIMIT` in a 200 waits the minutes it names"),
+            facts: PlatformFacts(
+                platform: "reddit", displayName: "Reddit", privacy: [.public: "public"], privacyNote: "every post is public",
+                options: [.init("subreddit"), .init("flair_id"), .init("nsfw", .bool), .init("spoiler", .bool)],
+                required: ["subreddit"]))
         d.settings = ["subreddit", "username", "user_agent", "flair_id"]
         d.needsPoster = true
         d.sandboxTLS = true

@@ -1,6 +1,6 @@
 import OmniPostCore
 
-/// Everything OmniPost knows of a platform besides its media limits (those are profiles.yaml): where
+/// Everything OmniPost knows of a platform besides its media and text limits (those are profiles.yaml): where
 /// its API and token endpoint are, how its accounts authorize, what `accounts:` needs, which profile
 /// and quota list its targets use by default. One value per platform, in the platform's own folder.
 public struct PlatformDescriptor: Sendable {
@@ -97,9 +97,13 @@ public struct PlatformDescriptor: Sendable {
     /// The settings an account of this platform may have besides the common ones (`bucket`, `path`,
     /// `url`…); any other key is refused at its line, with a did-you-mean.
     public var settings: [String] = []
+    /// What a sidecar may say to it: the privacy words it has (and its own word for each), the
+    /// `overrides:` keys with their allowed values, and the options a post needs. Text limits are the profile's.
+    public var facts: PlatformFacts
 
     public init(name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
-                accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities) {
+                accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities, facts: PlatformFacts? = nil) {
+        self.facts = facts ?? PlatformFacts(platform: name, displayName: displayName)
         self.capabilities = capabilities
         self.name = name
         self.displayName = displayName

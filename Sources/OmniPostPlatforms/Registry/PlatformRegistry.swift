@@ -30,6 +30,9 @@ public enum PlatformRegistry {
     /// rather than "unknown platform".
     public static let planned: [String] = []
 
+    /// What sidecars may say to each platform, from the descriptors: handed to whoever reads sidecars.
+    public static let rules = PlatformRules(platforms.map { $0.descriptor.facts })
+
     public static func module(_ name: String) -> (any PlatformModule.Type)? { platforms.first { $0.descriptor.name == name } }
     public static func descriptor(_ name: String) -> PlatformDescriptor? { module(name)?.descriptor }
     public static var implemented: [String] { platforms.map { $0.descriptor.name } }

@@ -59,7 +59,7 @@ struct S3Adapter: ResumableAdapter {
         return max(Self.minPart, min(settings.chunkSize, 5 << 30), needed)
     }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? {
+    func platformChecks(_ metadata: PublishMetadata) -> OmniError? {
         if let key = metadata.options["key"], let why = NameTemplate.problem(key) { return OmniError(.invalidValue, "overrides.s3.key: \(why)") }
         return nil
     }

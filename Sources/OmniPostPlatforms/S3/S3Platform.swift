@@ -14,7 +14,8 @@ public enum S3Platform: PlatformModule {
                 upload: "multipart, parts sized from the file (≥ 5 MiB, ≤ 10,000 parts), SigV4; a resume asks `ListParts` and never re-sends a part S3 holds",
                 nativeScheduling: false, covers: "none",
                 reconcile: "`HEAD` of the key, compared by the sha256 in its metadata",
-                quotas: "none; 503 SlowDown backs off (Retry-After when given)"))
+                quotas: "none; 503 SlowDown backs off (Retry-After when given)"),
+            facts: PlatformFacts(platform: "s3", displayName: "S3", options: [.init("key")]))
         d.settings = ["bucket", "region", "access_key_id", "secret_access_key", "key", "storage_class", "metadata", "path_style"]
         return d
     }()

@@ -48,22 +48,13 @@ public struct ThreadsAdapter: ResumableAdapter {
 
     public var schedulesNatively: Bool { ThreadsPlatform.descriptor.capabilities.nativeScheduling }
 
-    static func text(_ m: PublishMetadata) -> String {
-        var body = [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n\n")
-        // Threads turns one hashtag into the post's topic: the first tag, if the text has none.
-        if let tag = m.tags.first, !body.contains("#") { body += (body.isEmpty ? "" : " ") + "#" + tag.replacingOccurrences(of: " ", with: "") }
-        return body
-    }
+    /// Threads turns one hashtag into the post's topic: the profile's caption adds the first tag when the text has none.
+    static func text(_ m: PublishMetadata) -> String { m.caption(platform: "threads") }
 
-    public func preflight(_ m: PublishMetadata) -> OmniError? {
+    /// A media host to put the video on for Threads to fetch (privacy and text limits are data).
+    public func platformChecks(_ m: PublishMetadata) -> OmniError? {
         if settings.mediaHost == nil {
             return OmniError(.configInvalid, "\(account.key): Threads fetches the video from a public link, and this pipeline has no `media_host:` (an S3-compatible bucket) to put it in")
-        }
-        if m.privacy != .public { return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist on Threads: posts are public") }
-        let text = Self.text(m)
-        let length = ThreadsText.length(text)
-        if length > ThreadsText.max {
-            return OmniError(.textTooLong, "the Threads post (title, description and topic tag) counts \(length) as Threads counts it (each emoji as its UTF-8 bytes: 👍 is 4); \(ThreadsText.max) allowed")
         }
         return nil
     }

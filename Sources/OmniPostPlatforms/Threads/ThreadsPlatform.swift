@@ -19,7 +19,8 @@ public enum ThreadsPlatform: PlatformModule {
             upload: "rendition put on `media_host:` (an S3 bucket, or this daemon's listener), Threads fetches a signed link that expires",
             nativeScheduling: false, covers: "none",
             reconcile: "the container's `status` (PUBLISHED)",
-            quotas: "250 posts/24 h (`threads_publishing_limit`, read at run time and held to by the queue gate)"))
+            quotas: "250 posts/24 h (`threads_publishing_limit`, read at run time and held to by the queue gate)"),
+        facts: PlatformFacts(platform: "threads", displayName: "Threads", privacy: [.public: "public"], privacyNote: "posts are public"))
         d.needsMediaHost = true
         return d
     }()

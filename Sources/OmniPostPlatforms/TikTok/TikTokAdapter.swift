@@ -45,28 +45,9 @@ public struct TikTokAdapter: ResumableAdapter {
     public var transport: TikTokChunks { TikTokChunks(adapter: self) }
     public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
 
-    /// Our privacy words in TikTok's terms; `privacy_level` in overrides wins.
+    /// Our privacy words in TikTok's terms (the descriptor's); `privacy_level` in overrides wins.
     static func privacyLevel(_ m: PublishMetadata) -> String? {
-        if let p = m.options["privacy_level"] { return p }
-        switch m.privacy {
-        case .public: return "PUBLIC_TO_EVERYONE"
-        case .followers: return "FOLLOWER_OF_CREATOR"
-        case .friends: return "MUTUAL_FOLLOW_FRIENDS"
-        case .private: return "SELF_ONLY"
-        case .unlisted: return nil
-        }
-    }
-
-    public func preflight(_ m: PublishMetadata) -> OmniError? {
-        guard let level = Self.privacyLevel(m) else {
-            return OmniError(.invalidValue, "privacy 'unlisted' does not exist on TikTok (public, followers, friends, private)")
-        }
-        if !["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"].contains(level) {
-            return OmniError(.invalidValue, "tiktok privacy_level '\(level)' is not one of PUBLIC_TO_EVERYONE, MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR, SELF_ONLY")
-        }
-        let caption = [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n")
-        if caption.utf16.count > 2200 { return OmniError(.textTooLong, "the TikTok caption is \(caption.utf16.count) UTF-16 units; 2200 allowed") }
-        return nil
+        TikTokPlatform.descriptor.facts.privacyWord(m.privacy, options: m.options)
     }
 
     /// The persisted remote side: what status/fetch needs, and where to keep sending.
@@ -119,7 +100,7 @@ public struct TikTokAdapter: ResumableAdapter {
         let m = job.metadata
         let (chunk, count) = Self.chunks(size: job.size, preferred: chunkSize)
         let post = TikTokWire.PostInfo(
-            title: [m.title, m.description].filter { !$0.isEmpty }.joined(separator: "\n"), privacy_level: Self.privacyLevel(m) ?? "SELF_ONLY",
+            title: m.caption(platform: platform), privacy_level: Self.privacyLevel(m) ?? "SELF_ONLY",
             disable_duet: Self.flag(m.options["disable_duet"]), disable_stitch: Self.flag(m.options["disable_stitch"]),
             disable_comment: Self.flag(m.options["disable_comment"]),
             brand_content_toggle: Self.flag(m.options["brand_content_toggle"]), brand_organic_toggle: Self.flag(m.options["brand_organic_toggle"]),

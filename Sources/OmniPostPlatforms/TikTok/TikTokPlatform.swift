@@ -15,7 +15,13 @@ public enum TikTokPlatform: PlatformModule {
         capabilities: .init(
             upload: "FILE_UPLOAD chunks in order (5–64 MB); resumes from `uploaded_bytes`", nativeScheduling: false,
             covers: "frame time (`video_cover_timestamp_ms`)", reconcile: "`status/fetch` on the publish id",
-            quotas: "15 posts/24 h; 6 inits/min per token"))
+            quotas: "15 posts/24 h; 6 inits/min per token"),
+        facts: PlatformFacts(
+            platform: "tiktok", displayName: "TikTok",
+            privacy: [.public: "PUBLIC_TO_EVERYONE", .followers: "FOLLOWER_OF_CREATOR", .friends: "MUTUAL_FOLLOW_FRIENDS", .private: "SELF_ONLY"],
+            privacyOption: "privacy_level",
+            options: ["disable_duet", "disable_stitch", "disable_comment", "brand_content_toggle", "brand_organic_toggle", "is_aigc"].map { .init($0, .bool) }
+                + [.init("privacy_level", .oneOf(["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]))]))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         TikTokAdapter(settings)

@@ -33,7 +33,6 @@ struct TusAdapter: ResumableAdapter {
         var persisted: String { uploadURL }
     }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
 
     /// What the server supports (`OPTIONS`): a rendition over its `Tus-Max-Size` is refused for good.
     func capabilities(_ job: UploadJob) async throws -> TusClient.Capabilities {

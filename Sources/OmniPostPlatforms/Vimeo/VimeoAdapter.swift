@@ -52,24 +52,9 @@ struct VimeoAdapter: ResumableAdapter {
     /// Vimeo transcodes after the last byte: its status is read at the poll's pace, within `transcodeTimeout`.
     var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: transcodeTimeout) }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? {
-        if metadata.title.count > 128 { return OmniError(.textTooLong, "Vimeo titles are at most 128 characters; this one is \(metadata.title.count)") }
-        if metadata.tags.count > Self.maxTags { return OmniError(.invalidValue, "Vimeo takes at most \(Self.maxTags) tags in one request; this post has \(metadata.tags.count)") }
-        return nil
-    }
-
-    /// Tags are sent in one `PUT /videos/{id}/tags`; more are refused rather than dropped unseen.
-    static let maxTags = 20
-
-    /// Vimeo's privacy for ours: public → anybody, unlisted → unlisted, private → nobody (only the owner),
-    /// followers/friends → contacts.
+    /// Vimeo's privacy word for ours (the descriptor's: private → nobody, followers/friends → contacts).
     static func privacy(_ p: Privacy) -> String {
-        switch p {
-        case .public: "anybody"
-        case .unlisted: "unlisted"
-        case .private: "nobody"
-        case .followers, .friends: "contacts"
-        }
+        VimeoPlatform.descriptor.facts.privacyWord(p, options: [:]) ?? "nobody"
     }
 
     func call(_ method: HTTPMethod, _ path: String, json: (any Encodable)? = nil) async throws -> (HTTPClientResponse, Data) {
@@ -181,7 +166,8 @@ struct VimeoAdapter: ResumableAdapter {
         guard let v = try await video(uri + "?fields=uri,link,tags.name", "reading \(uri)") else {
             throw DeliveryError(.retryNow, .platformError, "Vimeo no longer knows \(uri); it is uploaded again")
         }
-        let want = Array(job.metadata.tags.prefix(Self.maxTags))
+        // More tags than the profile's count were refused at validation; never more than that are sent.
+        let want = Array(job.metadata.tags.prefix(job.metadata.textRules(platform: platform).tags?.maxCount ?? job.metadata.tags.count))
         if !want.isEmpty, (v.tags ?? []).compactMap(\.name) != want { try await setTags(uri, want) }
         var out = outcome(uri, link: v.link ?? s.link, bytes: 0)
         // Found whole when reconciling: nothing was sent this time.

@@ -17,7 +17,10 @@ public enum VimeoPlatform: PlatformModule {
                 upload: "`POST /me/videos` (approach tus), then tus `PATCH` to its `upload_link` from the server's offset; published once `transcode.status` is complete and the tags are on it",
                 nativeScheduling: false, covers: "none",
                 reconcile: "the video's `upload.status`, then its `transcode.status` and tags; else `HEAD` of the upload link; a create whose answer was lost is found among the account's videos (`GET /me/videos`)",
-                quotas: "none bundled (Vimeo's are weekly bytes per plan); 429 waits for `X-RateLimit-Reset`"))
+                quotas: "none bundled (Vimeo's are weekly bytes per plan); 429 waits for `X-RateLimit-Reset`"),
+            facts: PlatformFacts(
+                platform: "vimeo", displayName: "Vimeo",
+                privacy: [.public: "anybody", .unlisted: "unlisted", .private: "nobody", .followers: "contacts", .friends: "contacts"]))
         d.settings = ["access_token"]
         return d
     }()

@@ -25,7 +25,6 @@ struct WebhookAdapter: ResumableAdapter {
     var account: AccountConfig { settings.account }
     var url: String { (try? account.text("url")) ?? "" }
 
-    func preflight(_ metadata: PublishMetadata) -> OmniError? { nil }
 
     static func key(_ job: UploadJob) -> String { "\(job.drop?.dropId ?? "delivery")-\(job.deliveryId)" }
 

@@ -46,25 +46,8 @@ public struct XAdapter: ResumableAdapter {
 
     public var schedulesNatively: Bool { XPlatform.descriptor.capabilities.nativeScheduling }
 
-    static let replySettings = ["following", "mentionedUsers", "subscribers", "verified"]
-
-    /// The post's text: title, description, then the tags as hashtags (those not already in the text).
-    static func text(_ m: PublishMetadata) -> String { Caption.compose([m.title, m.description], tags: m.tags) }
-
-    public func preflight(_ m: PublishMetadata) -> OmniError? {
-        let text = Self.text(m)
-        let weighted = XText.weightedLength(text)
-        if weighted > XText.maxWeighted {
-            return OmniError(.textTooLong, "the X post (title, description and hashtags) counts \(weighted) of X's weighted characters; 280 allowed (links count 23, most non-Latin characters and emoji 2)")
-        }
-        if let r = m.options["reply_settings"], !Self.replySettings.contains(r) {
-            return OmniError(.invalidValue, "x reply_settings '\(r)' is not one of \(Self.replySettings.joined(separator: ", "))")
-        }
-        if m.privacy != .public {
-            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist on X: every post is public (limit replies with overrides: {x: {reply_settings: following}})")
-        }
-        return nil
-    }
+    /// The post's text, composed as its profile says (title, description, then the tags as hashtags).
+    static func text(_ m: PublishMetadata) -> String { m.caption(platform: "x") }
 
     /// The persisted remote side.
     public struct Session: Codable, PersistedSession {

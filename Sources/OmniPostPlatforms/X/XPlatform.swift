@@ -16,7 +16,11 @@ public enum XPlatform: PlatformModule {
             upload: "v2 chunked: initialize → append 4 MiB segments → finalize; resumes at the next unconfirmed segment",
             nativeScheduling: false, covers: "none (X picks the frame)",
             reconcile: "the account's recent posts, searched for the upload's media key",
-            quotas: "17 posts/24 h (free tier); 429 waits for `x-rate-limit-reset`"))
+            quotas: "17 posts/24 h (free tier); 429 waits for `x-rate-limit-reset`"),
+        facts: PlatformFacts(
+            platform: "x", displayName: "X", privacy: [.public: "public"],
+            privacyNote: "every post is public (limit replies with overrides: {x: {reply_settings: following}})",
+            options: [.init("reply_settings", .oneOf(["following", "mentionedUsers", "subscribers", "verified"])), .init("media_category")]))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         XAdapter(settings)

@@ -38,15 +38,6 @@ public struct YouTubeAdapter: ResumableAdapter {
         account.endpoint.contains("googleapis.com") ? "https://www.youtube.com/watch?v=" : account.endpoint + "/watch?v="
     }
 
-    public func preflight(_ m: PublishMetadata) -> OmniError? {
-        if m.privacy == .followers || m.privacy == .friends {
-            return OmniError(.invalidValue, "privacy '\(m.privacy.rawValue)' does not exist on YouTube (public, unlisted, private)")
-        }
-        if let c = m.options["category_id"], Int(c) == nil {
-            return OmniError(.invalidValue, "youtube category_id must be a number, found '\(c)'")
-        }
-        return nil
-    }
 
     /// The video's id made the upload whole; a resumed upload that had every byte asks `bytes */T` for it.
     public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {

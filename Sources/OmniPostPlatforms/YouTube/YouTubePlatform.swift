@@ -18,7 +18,12 @@ public enum YouTubePlatform: PlatformModule {
         capabilities: .init(
             upload: "resumable, 256 KiB-multiple chunks; resumes from the server's `Range`", nativeScheduling: true,
             covers: "image (`thumbnails.set`)", reconcile: "`bytes */T` status query",
-            quotas: "10,000 units/day, 1,600 per insert (Pacific midnight)"))
+            quotas: "10,000 units/day, 1,600 per insert (Pacific midnight)"),
+        facts: PlatformFacts(
+            platform: "youtube", displayName: "YouTube",
+            privacy: [.public: "public", .unlisted: "unlisted", .private: "private"],
+            options: [.init("category_id", .integer), .init("made_for_kids", .bool), .init("playlist"),
+                      .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool)]))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         YouTubeAdapter(settings)

@@ -1,0 +1,80 @@
+/// A platform's text rules, as its profile writes them (`text:` in profiles.yaml): each field's limits
+/// with how each is counted, the characters it may not hold, and how the caption of a platform without
+/// a title is composed. Validation and the adapter both read these — one copy — and a delivery carries
+/// the rules it was validated with (`PublishMetadata.text`), so a pipeline's profile override is what the
+/// adapter enforces too.
+public struct TextRules: Sendable, Codable, Equatable {
+    /// The profile they come from, named in messages ("x allows 280").
+    public var profile: String
+    public var title: FieldRule?
+    public var description: FieldRule?
+    /// The one text a platform without a title shows (X, Instagram, Threads, TikTok…): composed of the
+    /// title, description and tags as `compose` says, and counted as a whole.
+    public var caption: CaptionRule?
+    public var tags: TagsRule?
+
+    public init(profile: String, title: FieldRule? = nil, description: FieldRule? = nil, caption: CaptionRule? = nil, tags: TagsRule? = nil) {
+        self.profile = profile
+        self.title = title
+        self.description = description
+        self.caption = caption
+        self.tags = tags
+    }
+}
+
+/// At most `max`, counted as `counts` says.
+public struct TextLimit: Sendable, Codable, Equatable {
+    public var max: Int
+    public var counts: TextCount
+    public init(max: Int, counts: TextCount) {
+        self.max = max
+        self.counts = counts
+    }
+}
+
+/// The rules of one text field (a title, a description).
+public struct FieldRule: Sendable, Codable, Equatable {
+    /// Every limit must hold (Bluesky: 300 graphemes and 3000 bytes).
+    public var limits: [TextLimit] = []
+    /// Characters the platform refuses in it (YouTube: `<>`).
+    public var forbidden: String?
+    /// An empty one is refused (a YouTube or Reddit title).
+    public var required = false
+    public init(limits: [TextLimit] = [], forbidden: String? = nil, required: Bool = false) {
+        self.limits = limits
+        self.forbidden = forbidden
+        self.required = required
+    }
+}
+
+/// The caption: how it is made, its limits, and how many hashtags and @mentions it may carry.
+public struct CaptionRule: Sendable, Codable, Equatable {
+    public var limits: [TextLimit]
+    public var compose: CaptionComposition
+    public var maxHashtags: Int?
+    public var maxMentions: Int?
+    public init(limits: [TextLimit], compose: CaptionComposition = CaptionComposition(), maxHashtags: Int? = nil, maxMentions: Int? = nil) {
+        self.limits = limits
+        self.compose = compose
+        self.maxHashtags = maxHashtags
+        self.maxMentions = maxMentions
+    }
+}
+
+/// Limits on a post's tags as a whole.
+public struct TagsRule: Sendable, Codable, Equatable {
+    /// All tags together, counted as YouTube counts them: each tag's characters, 2 more for one with a
+    /// space (it is quoted), and a comma between tags.
+    public var maxTotal: Int?
+    /// How many tags one post may have (Vimeo takes 20 in one request).
+    public var maxCount: Int?
+    public init(maxTotal: Int? = nil, maxCount: Int? = nil) {
+        self.maxTotal = maxTotal
+        self.maxCount = maxCount
+    }
+
+    /// The tags' length as YouTube counts it.
+    public static func total(_ tags: [String]) -> Int {
+        tags.reduce(0) { $0 + $1.count + ($1.contains(" ") ? 2 : 0) } + max(0, tags.count - 1)
+    }
+}
