@@ -20,6 +20,14 @@ extension PlatformAdapter {
         if let p = rules.problem(title: m.title, description: m.description, tags: m.tags) { return OmniError(p.code, p.message) }
         return platformChecks(m)
     }
+
+    /// Before a fresh upload: the text rules the delivery was validated with (its profile's, a pipeline's
+    /// override included) hold at upload time too, so a rule changed since never lets a text through.
+    func enforceCarriedText(_ job: UploadJob) throws {
+        let m = job.metadata
+        guard job.session == nil, let rules = m.text, let p = rules.problem(title: m.title, description: m.description, tags: m.tags) else { return }
+        throw DeliveryError(.permanent, p.code, p.message)
+    }
 }
 
 extension PublishMetadata {

@@ -41,11 +41,7 @@ extension PlatformAdapter {
                 job.confirmedOffset = job.size
             }
         }
-        // The text rules this delivery was validated with hold at upload time too (a profile override included).
-        if job.session == nil, let rules = job.metadata.text,
-           let p = rules.problem(title: job.metadata.title, description: job.metadata.description, tags: job.metadata.tags) {
-            throw DeliveryError(.permanent, p.code, p.message)
-        }
+        try enforceCarriedText(job)
         var outcome = try await publish(job, checkpoint: checkpoint, progress: progress)
         outcome.replacedSession = replaced
         return outcome
