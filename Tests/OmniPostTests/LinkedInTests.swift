@@ -36,52 +36,6 @@ import Testing
         }
     }
 
-    @Test func aCutPartIsSentAgainAndNothingElse() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 10 * Self.mib, faults: .init(failChunks: [502]))
-        try await stopping(rig.server) {
-            _ = try await rig.deliver(Self.meta)
-            #expect(await rig.state.requestCounts["linkedin.put"] == 4)
-            #expect(await rig.state.bytesReceived == rig.size)
-            #expect(await rig.state.allVideos().count == 1)
-        }
-    }
-
-    @Test func aRestartResendsOnlyThePartsWithoutAnETag() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 10 * Self.mib)
-        try await stopping(rig.server) {
-            struct Crash: Error {}
-            let cps = UploadResumeTests.Checkpoints()
-            await #expect(throws: Crash.self) {
-                _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
-            }
-            let saved = try #require(cps.all.last)
-            let out = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-            #expect(await rig.state.requestCounts["linkedin.init"] == 1)
-            #expect(await rig.state.bytesReceived == rig.size)
-            #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
-        }
-    }
-
-    @Test func aKillInTheUncertainWindowIsReconciledNotPostedAgain() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 3 * Self.mib, faults: .init(finalReplyDelayMs: 3000))
-        try await stopping(rig.server) {
-            let cps = UploadResumeTests.Checkpoints()
-            let run = Task { try await rig.deliver(Self.meta, checkpoint: { cps.add($0) }) }
-            while await rig.state.stats.finalRepliesPending == 0 { try await Task.sleep(for: .milliseconds(20)) }
-            run.cancel()
-            _ = await run.result
-            let saved = try #require(cps.all.last)
-            await rig.state.setFaults(.init())
-            let out = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-            #expect(out.reconciled)
-            #expect(await rig.state.requestCounts["linkedin.post"] == 1)
-            #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
-        }
-    }
-
     @Test func expiredUploadURLsStartAfreshAndTokensRefresh() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 9 * Self.mib)

@@ -99,20 +99,6 @@ import Testing
         }
     }
 
-    @Test func expiredAccessTokenIsRefreshedOn401() async throws {
-        let dir = try TempDir()
-        let (s, adapter, file, size) = try await setUp(dir)
-        try await stopping(s) {
-            let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
-            // Mid-upload the platform invalidates every access token: the next chunk gets a 401.
-            let state = s.state
-            _ = try await adapter.deliver(job, checkpoint: { cp in if cp.confirmedOffset == Self.chunk { await state.expireAccessTokens() } },
-                                          progress: { _, _ in })
-            #expect(await s.state.requestCounts["oauth.token", default: 0] >= 2)
-            #expect(await s.state.allVideos().count == 1)
-        }
-    }
-
     @Test func revokedRefreshTokenIsAuthRevoked() async throws {
         let dir = try TempDir()
         let (s, adapter, file, size) = try await setUp(dir)

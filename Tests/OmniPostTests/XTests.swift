@@ -37,53 +37,6 @@ import Testing
         }
     }
 
-    @Test func aCutSegmentIsSentAgainAndNothingElse() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 10 * Self.mib, faults: .init(failChunks: [503]))
-        try await stopping(rig.server) {
-            _ = try await rig.deliver(Self.meta)
-            #expect(await rig.state.requestCounts["x.append"] == 4)   // 3 segments, one of them twice
-            #expect(await rig.state.bytesReceived == rig.size)
-            #expect(await rig.state.allVideos().count == 1)
-        }
-    }
-
-    @Test func aRestartResumesFromThePersistedSession() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 10 * Self.mib)
-        try await stopping(rig.server) {
-            struct Crash: Error {}
-            let cps = UploadResumeTests.Checkpoints()
-            await #expect(throws: Crash.self) {
-                _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
-            }
-            let saved = try #require(cps.all.last)
-            let out = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-            #expect(await rig.state.requestCounts["x.init"] == 1)
-            #expect(await rig.state.bytesReceived == rig.size)   // no segment sent twice
-            #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
-        }
-    }
-
-    @Test func aKillInTheUncertainWindowIsReconciledNotPostedAgain() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 5 * Self.mib, faults: .init(finalReplyDelayMs: 3000))
-        try await stopping(rig.server) {
-            let cps = UploadResumeTests.Checkpoints()
-            let run = Task { try await rig.deliver(Self.meta, checkpoint: { cps.add($0) }) }
-            // The post exists and its reply is held: the process dies now.
-            while await rig.state.stats.finalRepliesPending == 0 { try await Task.sleep(for: .milliseconds(20)) }
-            run.cancel()
-            _ = await run.result
-            let saved = try #require(cps.all.last)
-            await rig.state.setFaults(.init())
-            let out = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-            #expect(out.reconciled)
-            #expect(await rig.state.requestCounts["x.tweet"] == 1)
-            #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
-        }
-    }
-
     @Test func anExpiredUploadStartsAfreshAndARefreshMidUploadRotates() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 9 * Self.mib, faults: .init(strictRotation: true))
@@ -103,30 +56,6 @@ import Testing
             #expect(await state.requestCounts["x.token"] == 2)
             #expect(await state.allVideos().count == 1)
             #expect(await state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
-        }
-    }
-
-    @Test func aMediaIDPastItsExpiryIsNotResumedButUploadedAgain() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 9 * Self.mib)
-        try await stopping(rig.server) {
-            struct Crash: Error {}
-            let cps = UploadResumeTests.Checkpoints()
-            await #expect(throws: Crash.self) {
-                _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
-            }
-            // INIT's expires_after_secs is kept with the session; the resume comes after it.
-            let saved = try #require(cps.all.last)
-            var session = try #require(XAdapter.decode(saved.session))
-            #expect(session.expiresAt != nil)
-            session.expiresAt = Date().timeIntervalSince1970 - 1
-            let appendsBefore = await rig.state.requestCounts["x.append"] ?? 0
-            let out = try await rig.deliver(Self.meta, session: XAdapter.encode(session), offset: saved.confirmedOffset)
-            // A new media id from the local bytes: not one segment went to the lapsed one.
-            #expect(await rig.state.requestCounts["x.init"] == 2)
-            #expect(await rig.state.requestCounts["x.append"] == appendsBefore + 3)
-            #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
-            #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
         }
     }
 

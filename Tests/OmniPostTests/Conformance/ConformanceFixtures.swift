@@ -2,6 +2,7 @@ import Foundation
 import OmniPostCore
 @testable import OmniPostPlatforms
 @testable import OmniPostSandbox
+import Testing
 
 /// Each registry entry's fixture: only how its sandbox is made to show each case. A platform added to
 /// `PlatformRegistry.platforms` without one here fails `ConformanceTests.everyRegistryEntryHasAFixture`.
@@ -48,6 +49,7 @@ extension ConformanceFixture {
         lapse: .fixture({ _, saved in
             // INIT's expires_after_secs is kept with the session: the resume comes after it.
             guard var s = XAdapter.decode(saved) else { return saved }
+            #expect(s.expiresAt != nil, "INIT's expires_after_secs is kept with the session")
             s.expiresAt = Date().timeIntervalSince1970 - 1
             return XAdapter.encode(s)
         }),
