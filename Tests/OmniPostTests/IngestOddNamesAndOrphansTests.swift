@@ -32,15 +32,16 @@ import Testing
         try dir.write("inbox/old smb/naïve.mp4", "")
         let lines = LinesBox()
         let p = try await TestPipelines.runOnce(config, lines: lines)
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        let cafe = try #require(drops.first { $0.clipPath == "café.mp4" })
-        #expect(cafe.sidecarPath == "café.yaml" && cafe.state == .archived)
-        #expect(drops.contains { $0.clipPath == "old smb/naïve (2).mp4" })
-        #expect(lines.all.contains { $0.contains("renamed caf\\xE9.mp4 to café.mp4") })
-        let notes = try p.context.ledger.read { db in try String.fetchAll(db, sql: "SELECT detail FROM events WHERE to_state = 'renamed' AND stage = 'watch'") }
-        #expect(notes.contains { $0.contains("old smb/na\\xEFve.mp4 → old smb/naïve (2).mp4") })
-        #expect(NonUTF8Names.escape([0x63, 0xE9, 0x5C]) == "c\\xE9\\x5C")
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            let cafe = try #require(drops.first { $0.clipPath == "café.mp4" })
+            #expect(cafe.sidecarPath == "café.yaml" && cafe.state == .archived)
+            #expect(drops.contains { $0.clipPath == "old smb/naïve (2).mp4" })
+            #expect(lines.all.contains { $0.contains("renamed caf\\xE9.mp4 to café.mp4") })
+            let notes = try p.context.ledger.read { db in try String.fetchAll(db, sql: "SELECT detail FROM events WHERE to_state = 'renamed' AND stage = 'watch'") }
+            #expect(notes.contains { $0.contains("old smb/na\\xEFve.mp4 → old smb/naïve (2).mp4") })
+            #expect(NonUTF8Names.escape([0x63, 0xE9, 0x5C]) == "c\\xE9\\x5C")
+        }
     }
 
     @Test func orphanedFFmpegRunsAreKilledAtStart() async throws {

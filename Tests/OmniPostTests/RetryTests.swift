@@ -23,57 +23,58 @@ import Testing
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(120)) { p in
             await p.sandbox!.state.setFaults(.init(failProcessing: "the platform could not process the video"))
         }
-        defer { Task { await p.close() } }
-        let ledger = p.context.ledger, server = try #require(p.sandbox)
-        let first = try #require(try ledger.drops().first)
-        let failed = try #require(try ledger.deliveries(forDrop: first.id).first { $0.target == target },
-                                  "\(first.state) \(first.reasonCode ?? "") \(first.reasonMessage ?? "")")
-        let published = try #require(try ledger.deliveries(forDrop: first.id).first { $0.target == "youtube:main" })
-        #expect(failed.state == .failed && failed.remoteSession != nil, "\(failed.state) \(failed.errorCode ?? "") \(failed.errorMessage ?? "")")
-        #expect(published.state == .published)
+        try await stopping(p) {
+            let ledger = p.context.ledger, server = try #require(p.sandbox)
+            let first = try #require(try ledger.drops().first)
+            let failed = try #require(try ledger.deliveries(forDrop: first.id).first { $0.target == target },
+                                      "\(first.state) \(first.reasonCode ?? "") \(first.reasonMessage ?? "")")
+            let published = try #require(try ledger.deliveries(forDrop: first.id).first { $0.target == "youtube:main" })
+            #expect(failed.state == .failed && failed.remoteSession != nil, "\(failed.state) \(failed.errorCode ?? "") \(failed.errorMessage ?? "")")
+            #expect(published.state == .published)
 
-        // Partly published: the originals are archived, the report says `partial` with a reason naming the target.
-        #expect(first.state == .failed)
-        #expect(first.reasonCode == failed.errorCode && first.reasonMessage?.contains("\(target) failed") == true)
-        #expect(first.reasonMessage?.contains("published to youtube:main") == true)
-        let result = try readJSON(config.paths.outbox.appendingPathComponent("\(first.id).result.json"))
-        let failure = try readJSON(config.paths.outboxFailed.appendingPathComponent("\(first.id).failure.json"))
-        #expect(result["state"] as? String == "partial" && failure["state"] as? String == "partial")
-        let reason = try #require(result["reason"] as? [String: Any])
-        #expect(reason["code"] as? String == failed.errorCode)
-        #expect((reason["message"] as? String)?.contains(target) == true)
-        #expect((result["originals"] as? String)?.hasPrefix("archive/") == true)
-        #expect(result["sha256"] as? String == first.clipSha256 && first.clipSha256 != nil)
+            // Partly published: the originals are archived, the report says `partial` with a reason naming the target.
+            #expect(first.state == .failed)
+            #expect(first.reasonCode == failed.errorCode && first.reasonMessage?.contains("\(target) failed") == true)
+            #expect(first.reasonMessage?.contains("published to youtube:main") == true)
+            let result = try readJSON(config.paths.outbox.appendingPathComponent("\(first.id).result.json"))
+            let failure = try readJSON(config.paths.outboxFailed.appendingPathComponent("\(first.id).failure.json"))
+            #expect(result["state"] as? String == "partial" && failure["state"] as? String == "partial")
+            let reason = try #require(result["reason"] as? [String: Any])
+            #expect(reason["code"] as? String == failed.errorCode)
+            #expect((reason["message"] as? String)?.contains(target) == true)
+            #expect((result["originals"] as? String)?.hasPrefix("archive/") == true)
+            #expect(result["sha256"] as? String == first.clipSha256 && first.clipSha256 != nil)
 
-        let lines = try QueueControl(config: config, ledger: ledger).retry(first.id)
-        let said = try #require(lines.last)
-        #expect(said.contains("\(target) will be tried again") && said.contains("checked first") && said.contains("published targets are skipped (youtube:main)"), "\(said)")
-        #expect(FileManager.default.fileExists(atPath: config.paths.inbox.appendingPathComponent("a.mp4").path))
-        // Asked again before the files came in: refused, saying where they went — not a second "success".
-        #expect(throws: OmniError.self) { try QueueControl(config: config, ledger: ledger).retry(first.id) }
-        do { _ = try QueueControl(config: config, ledger: ledger).retry(first.id) } catch let e as OmniError {
-            #expect(e.message.contains("already retried"))
+            let lines = try QueueControl(config: config, ledger: ledger).retry(first.id)
+            let said = try #require(lines.last)
+            #expect(said.contains("\(target) will be tried again") && said.contains("checked first") && said.contains("published targets are skipped (youtube:main)"), "\(said)")
+            #expect(FileManager.default.fileExists(atPath: config.paths.inbox.appendingPathComponent("a.mp4").path))
+            // Asked again before the files came in: refused, saying where they went — not a second "success".
+            #expect(throws: OmniError.self) { try QueueControl(config: config, ledger: ledger).retry(first.id) }
+            do { _ = try QueueControl(config: config, ledger: ledger).retry(first.id) } catch let e as OmniError {
+                #expect(e.message.contains("already retried"))
+            }
+
+            let postsBefore = await server.state.allVideos().filter { $0.platform == platform }.count
+            #expect(postsBefore == 0, "a failed processing is not a post")
+            try await Self.runAgain(p)
+            let second = try #require(try ledger.drops().first { $0.id != first.id })
+            #expect(second.state == .archived, "\(second.state) \(second.reasonCode ?? "") \(second.reasonMessage ?? "")")
+            let again = try ledger.deliveries(forDrop: second.id)
+            let skipped = try #require(again.first { $0.target == "youtube:main" })
+            #expect(skipped.state == .cancelled && skipped.errorCode == "duplicate" && skipped.errorMessage?.contains(first.id) == true)
+            let redone = try #require(again.first { $0.target == target })
+            #expect(redone.state == .published && redone.sessionPolicy == nil)
+            let events = try ledger.events(forDrop: second.id).compactMap(\.detail)
+            #expect(events.contains { $0.contains("uploaded anew") }, "\(events)")
+            // On the platform: one post per target, ever.
+            let videos = await server.state.allVideos()
+            #expect(videos.filter { $0.platform == platform }.count == 1)
+            #expect(videos.filter { $0.platform == "youtube" }.count == 1)
+            // The old delivery gave its session away: it no longer counts as a possible post.
+            let old = try #require(try ledger.delivery(failed.id!))
+            #expect(old.remoteSession == nil && old.errorMessage?.contains("went to drop \(second.id)") == true)
         }
-
-        let postsBefore = await server.state.allVideos().filter { $0.platform == platform }.count
-        #expect(postsBefore == 0, "a failed processing is not a post")
-        try await Self.runAgain(p)
-        let second = try #require(try ledger.drops().first { $0.id != first.id })
-        #expect(second.state == .archived, "\(second.state) \(second.reasonCode ?? "") \(second.reasonMessage ?? "")")
-        let again = try ledger.deliveries(forDrop: second.id)
-        let skipped = try #require(again.first { $0.target == "youtube:main" })
-        #expect(skipped.state == .cancelled && skipped.errorCode == "duplicate" && skipped.errorMessage?.contains(first.id) == true)
-        let redone = try #require(again.first { $0.target == target })
-        #expect(redone.state == .published && redone.sessionPolicy == nil)
-        let events = try ledger.events(forDrop: second.id).compactMap(\.detail)
-        #expect(events.contains { $0.contains("uploaded anew") }, "\(events)")
-        // On the platform: one post per target, ever.
-        let videos = await server.state.allVideos()
-        #expect(videos.filter { $0.platform == platform }.count == 1)
-        #expect(videos.filter { $0.platform == "youtube" }.count == 1)
-        // The old delivery gave its session away: it no longer counts as a possible post.
-        let old = try #require(try ledger.delivery(failed.id!))
-        #expect(old.remoteSession == nil && old.errorMessage?.contains("went to drop \(second.id)") == true)
     }
 
     /// A delivery retried while its drop is in flight, from another process (the CLI writes the ledger):
@@ -162,14 +163,15 @@ import Testing
         let clip = try Clips.make(width: 640, height: 360, seconds: 2)
         try TestPipelines.drop(clip, as: "bad", sidecar: "titel: typo\n", into: config)
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(60))
-        defer { Task { await p.close() } }
-        let drop = try #require(try p.context.ledger.drops().first)
-        #expect(drop.state == .failed && drop.reasonCode == "unknown_key")
-        let report = try readJSON(config.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json"))
-        let size = try #require(try FileManager.default.attributesOfItem(atPath: clip.path)[.size] as? Int)
-        #expect(report["bytes"] as? Int == size)
-        #expect(report["sha256"] as? String == (try FileHashing.sha256(path: clip.path).hex))
-        #expect(report["state"] as? String == "failed")
+        try await stopping(p) {
+            let drop = try #require(try p.context.ledger.drops().first)
+            #expect(drop.state == .failed && drop.reasonCode == "unknown_key")
+            let report = try readJSON(config.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json"))
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: clip.path)[.size] as? Int)
+            #expect(report["bytes"] as? Int == size)
+            #expect(report["sha256"] as? String == (try FileHashing.sha256(path: clip.path).hex))
+            #expect(report["state"] as? String == "failed")
+        }
     }
 
     static func runAgain(_ p: Pipeline) async throws {

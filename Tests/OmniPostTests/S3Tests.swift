@@ -213,26 +213,27 @@ import Testing
         let dir = try TempDir()
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
-        defer { Task { await s.stop() } }
-        await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
-        let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
-        let f = try Self.file(dir, size: 7 << 20)
-        await s.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 30))
-        let t0 = Date()
-        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
-        let t1 = Date()
-        guard case .retryAt(let at) = e?.kind else { Issue.record("expected a wait, got \(String(describing: e))"); return }
-        #expect(waitIsAbout(at, 30, from: t0, to: t1))
-        await s.state.setFaults(.init(failChunks: [500, 503]))
-        let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
-        #expect(out.bytesSent == 7 << 20)
-        #expect(await s.state.openS3Uploads() == 0)
-        // Wrong keys: a person must fix them, nothing retried.
-        await s.state.registerS3(accessKeyID: "AKIDS3", secret: "rotated")
-        let f2 = try Self.file(dir, size: 1000, seed: 2)
-        let auth = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f2), checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(auth?.kind == .reauthenticate && auth?.message.contains("HTTP 403") == true, "\(String(describing: auth))")
+        try await stopping(s) {
+            await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
+            let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
+            let f = try Self.file(dir, size: 7 << 20)
+            await s.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 30))
+            let t0 = Date()
+            let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+            let t1 = Date()
+            guard case .retryAt(let at) = e?.kind else { Issue.record("expected a wait, got \(String(describing: e))"); return }
+            #expect(waitIsAbout(at, 30, from: t0, to: t1))
+            await s.state.setFaults(.init(failChunks: [500, 503]))
+            let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+            #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
+            #expect(out.bytesSent == 7 << 20)
+            #expect(await s.state.openS3Uploads() == 0)
+            // Wrong keys: a person must fix them, nothing retried.
+            await s.state.registerS3(accessKeyID: "AKIDS3", secret: "rotated")
+            let f2 = try Self.file(dir, size: 1000, seed: 2)
+            let auth = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f2), checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(auth?.kind == .reauthenticate && auth?.message.contains("HTTP 403") == true, "\(String(describing: auth))")
+        }
     }
 
     /// A sidecar's `overrides: {s3: {key: …}}` names the object; a bad one is refused at validation.
@@ -240,17 +241,18 @@ import Testing
         let dir = try TempDir()
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
-        defer { Task { await s.stop() } }
-        await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
-        let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
-        var job = try Self.job(try Self.file(dir, size: 2000))
-        job.metadata.options["key"] = "specials/{year}/{stem}-final.{ext}"
-        #expect(a.preflight(job.metadata) == nil)
-        let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
-        #expect(out.remoteId == "specials/\(Calendar.current.component(.year, from: job.drop!.takenAt))/walk-final.mp4")
-        var bad = Self.meta
-        bad.options["key"] = "../{stem}.mp4"
-        #expect(a.preflight(bad)?.message.contains("overrides.s3.key") == true)
+        try await stopping(s) {
+            await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
+            let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
+            var job = try Self.job(try Self.file(dir, size: 2000))
+            job.metadata.options["key"] = "specials/{year}/{stem}-final.{ext}"
+            #expect(a.preflight(job.metadata) == nil)
+            let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(out.remoteId == "specials/\(Calendar.current.component(.year, from: job.drop!.takenAt))/walk-final.mp4")
+            var bad = Self.meta
+            bad.options["key"] = "../{stem}.mp4"
+            #expect(a.preflight(bad)?.message.contains("overrides.s3.key") == true)
+        }
     }
 
     @Test func virtualHostAndPathStyleAddressTheSameObject() throws {
@@ -295,13 +297,14 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, s3:archive]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "walk", sidecar: "title: a walk\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
-        let s3 = try #require(deliveries.first { $0.platform == "s3" })
-        #expect(s3.remoteId == "walk.mp4" && s3.remoteUrl?.hasSuffix("/s3/omnipost-archive/walk.mp4") == true, "\(s3.remoteUrl ?? "")")
-        #expect(await p.sandbox!.state.postCount(sha256: try #require(s3.renditionSha256)) == 2)   // YouTube's post and the stored copy
-        // A bucket has keys, not a refresh token: `status` lists credentials for YouTube's account only.
-        #expect(try p.context.ledger.tokenSummaries().map(\.account) == ["youtube:main"])
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+            let s3 = try #require(deliveries.first { $0.platform == "s3" })
+            #expect(s3.remoteId == "walk.mp4" && s3.remoteUrl?.hasSuffix("/s3/omnipost-archive/walk.mp4") == true, "\(s3.remoteUrl ?? "")")
+            #expect(await p.sandbox!.state.postCount(sha256: try #require(s3.renditionSha256)) == 2)   // YouTube's post and the stored copy
+            // A bucket has keys, not a refresh token: `status` lists credentials for YouTube's account only.
+            #expect(try p.context.ledger.tokenSummaries().map(\.account) == ["youtube:main"])
+        }
     }
 }

@@ -15,27 +15,28 @@ import Testing
         try TestPipelines.drop(try Clips.make(width: 540, height: 960, seconds: 4), as: "clip", sidecar: "title: hidden things\nprivacy: public\n", into: config)
         let lines = LinesBox()
         let p = try await TestPipelines.runOnce(config, lines: lines)
-        defer { Task { await p.close() } }
-        #expect(try p.context.ledger.allDeliveries().allSatisfy { $0.state == .published })
-        // Every secret the run held: the stored tokens opened, the accounts' configured refresh tokens and passwords.
-        let sealer = try Pipeline.sealer(config)
-        var secrets = Set<String>()
-        for v in try p.context.ledger.storedSecrets() { secrets.insert(try sealer.open(v)) }
-        for a in p.context.config.accounts.values {
-            if !a.refreshToken.isEmpty { secrets.insert(a.refreshToken) }
-            if !a.clientSecret.isEmpty { secrets.insert(a.clientSecret) }
-            if let pw = try a.text("app_password") { secrets.insert(pw) }
+        try await stopping(p) {
+            #expect(try p.context.ledger.allDeliveries().allSatisfy { $0.state == .published })
+            // Every secret the run held: the stored tokens opened, the accounts' configured refresh tokens and passwords.
+            let sealer = try Pipeline.sealer(config)
+            var secrets = Set<String>()
+            for v in try p.context.ledger.storedSecrets() { secrets.insert(try sealer.open(v)) }
+            for a in p.context.config.accounts.values {
+                if !a.refreshToken.isEmpty { secrets.insert(a.refreshToken) }
+                if !a.clientSecret.isEmpty { secrets.insert(a.clientSecret) }
+                if let pw = try a.text("app_password") { secrets.insert(pw) }
+            }
+            secrets = secrets.filter { $0.count >= 8 }
+            #expect(secrets.count >= 6, "\(secrets.count) secrets")
+            let report = try StatusReport.gather(config: p.context.config, ledger: p.context.ledger, profiles: p.context.profiles)
+            var seen = lines.all.joined(separator: "\n") + (try report.text(ledger: p.context.ledger)) + (try report.json())
+            for f in files(under: config.paths.outbox) { seen += (try? String(contentsOf: config.paths.outbox.appendingPathComponent(f), encoding: .utf8)) ?? "" }
+            let events = try p.context.ledger.read { db in try EventRecord.fetchAll(db) }
+            seen += events.map { "\($0.detail ?? "")" }.joined(separator: "\n")
+            for s in secrets { #expect(!seen.contains(s), "a secret showed: \(s.prefix(4))…") }
+            // The stored ones are sealed.
+            #expect(try p.context.ledger.storedSecrets().allSatisfy { $0.hasPrefix("sealed:v1:") })
         }
-        secrets = secrets.filter { $0.count >= 8 }
-        #expect(secrets.count >= 6, "\(secrets.count) secrets")
-        let report = try StatusReport.gather(config: p.context.config, ledger: p.context.ledger, profiles: p.context.profiles)
-        var seen = lines.all.joined(separator: "\n") + (try report.text(ledger: p.context.ledger)) + (try report.json())
-        for f in files(under: config.paths.outbox) { seen += (try? String(contentsOf: config.paths.outbox.appendingPathComponent(f), encoding: .utf8)) ?? "" }
-        let events = try p.context.ledger.read { db in try EventRecord.fetchAll(db) }
-        seen += events.map { "\($0.detail ?? "")" }.joined(separator: "\n")
-        for s in secrets { #expect(!seen.contains(s), "a secret showed: \(s.prefix(4))…") }
-        // The stored ones are sealed.
-        #expect(try p.context.ledger.storedSecrets().allSatisfy { $0.hasPrefix("sealed:v1:") })
     }
 
     /// A token is never a process argument: `set-token` takes it on standard input only.

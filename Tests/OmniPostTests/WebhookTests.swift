@@ -42,78 +42,82 @@ import Testing
     @Test func signedDeliveriesLandOnceEvenWhenSentTwice() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
-        defer { Task { await s.stop() } }
-        let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    headers: {X-Team: video}\n")
-        let first = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(first.remoteId.hasPrefix("wh-") && first.url.hasSuffix("/sandbox/webhook/ops/\(first.remoteId)"))
-        // The reply was lost (a restart finds the checkpoint): sent again under the same key, dropped by the receiver.
-        let again = try await a.deliver(try Self.job(dir, session: "d-7-5"), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(again.remoteId == first.remoteId)
-        let receipts = await s.state.allWebhookReceipts()
-        #expect(receipts.map(\.duplicate) == [false, true] && receipts.allSatisfy { $0.signed && $0.key == "d-7-5" })
-        #expect(await s.state.allVideos().count == 1)
-        let doc = try #require(try JSONSerialization.jsonObject(with: Data(receipts[0].document.utf8)) as? [String: Any])
-        let want = try Self.job(dir).expectedSha256
-        #expect(doc["drop_id"] as? String == "d-7" && doc["sha256"] as? String == want && doc["path"] == nil)
+        try await stopping(s) {
+            let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    headers: {X-Team: video}\n")
+            let first = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in })
+            #expect(first.remoteId.hasPrefix("wh-") && first.url.hasSuffix("/sandbox/webhook/ops/\(first.remoteId)"))
+            // The reply was lost (a restart finds the checkpoint): sent again under the same key, dropped by the receiver.
+            let again = try await a.deliver(try Self.job(dir, session: "d-7-5"), checkpoint: { _ in }, progress: { _, _ in })
+            #expect(again.remoteId == first.remoteId)
+            let receipts = await s.state.allWebhookReceipts()
+            #expect(receipts.map(\.duplicate) == [false, true] && receipts.allSatisfy { $0.signed && $0.key == "d-7-5" })
+            #expect(await s.state.allVideos().count == 1)
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(receipts[0].document.utf8)) as? [String: Any])
+            let want = try Self.job(dir).expectedSha256
+            #expect(doc["drop_id"] as? String == "d-7" && doc["sha256"] as? String == want && doc["path"] == nil)
+        }
     }
 
     @Test func theRenditionGoesAlongAsMultipartSignedOverEveryByte() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
-        defer { Task { await s.stop() } }
-        let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
-        let job = try Self.job(dir)
-        let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
-        #expect(out.bytesSent > job.size)
-        let r = try #require(await s.state.allWebhookReceipts().first)
-        #expect(r.signed && r.mediaSha256 == job.expectedSha256)
-        #expect(await s.state.postCount(sha256: job.expectedSha256!) == 1)
+        try await stopping(s) {
+            let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
+            let job = try Self.job(dir)
+            let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(out.bytesSent > job.size)
+            let r = try #require(await s.state.allWebhookReceipts().first)
+            #expect(r.signed && r.mediaSha256 == job.expectedSha256)
+            #expect(await s.state.postCount(sha256: job.expectedSha256!) == 1)
+        }
     }
 
     /// The rendition is swapped for a link to another file after it was hashed: nothing is sent.
     @Test func aMediaFileSwappedForALinkIsNeverSent() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
-        defer { Task { await s.stop() } }
-        let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
-        let job = try Self.job(dir)
-        let size = Int(job.size)
-        let other = try dir.write("other.bin", String(repeating: "s", count: size))
-        try FileManager.default.removeItem(atPath: job.filePath)
-        try FileManager.default.createSymbolicLink(atPath: job.filePath, withDestinationPath: other.path)
-        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(e?.code == .sourceChanged && e?.kind == .permanent, "\(String(describing: e))")
-        #expect(await s.state.allWebhookReceipts().isEmpty)
+        try await stopping(s) {
+            let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
+            let job = try Self.job(dir)
+            let size = Int(job.size)
+            let other = try dir.write("other.bin", String(repeating: "s", count: size))
+            try FileManager.default.removeItem(atPath: job.filePath)
+            try FileManager.default.createSymbolicLink(atPath: job.filePath, withDestinationPath: other.path)
+            let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e?.code == .sourceChanged && e?.kind == .permanent, "\(String(describing: e))")
+            #expect(await s.state.allWebhookReceipts().isEmpty)
+        }
     }
 
     @Test func failuresAreClassified() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
-        defer { Task { await s.stop() } }
-        let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops")
-        // 5xx twice: tried again within the attempt, then taken.
-        await s.state.setFaults(.init(failChunks: [503, 500]))
-        _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(await s.state.allVideos().count == 1)
-        // 429 with Retry-After: waits for it.
-        await s.state.setFaults(.init(failChunks: [429]))
-        let t0 = Date()
-        let e1 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
-        let t1 = Date()
-        guard case .retryAt(let at) = e1?.kind else { Issue.record("expected a wait: \(String(describing: e1))"); return }
-        #expect(waitIsAbout(at, 7, from: t0, to: t1))
-        // A 4xx: the receiver refuses it for good; its words are in the failure, nothing retried.
-        await s.state.setFaults(.init(failChunks: [422]))
-        let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(e2?.kind == .permanent && e2?.message.contains("refused the delivery with 422") == true && e2?.message.contains("injected fault") == true)
-        // The wrong secret: the receiver refuses the signature.
-        await s.state.registerWebhook("ops", secret: "a-different-secret-entirely")
-        let e3 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(e3?.kind == .permanent && e3?.httpStatus == 401)
-        // Nothing listening: a network error, tried again later.
-        let dead = try Self.adapter("http://127.0.0.1:9/hook", timeout: .milliseconds(300))
-        let e4 = await #expect(throws: DeliveryError.self) { _ = try await dead.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(e4?.kind == .retryNow && e4?.code == .networkError)
+        try await stopping(s) {
+            let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops")
+            // 5xx twice: tried again within the attempt, then taken.
+            await s.state.setFaults(.init(failChunks: [503, 500]))
+            _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in })
+            #expect(await s.state.allVideos().count == 1)
+            // 429 with Retry-After: waits for it.
+            await s.state.setFaults(.init(failChunks: [429]))
+            let t0 = Date()
+            let e1 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
+            let t1 = Date()
+            guard case .retryAt(let at) = e1?.kind else { Issue.record("expected a wait: \(String(describing: e1))"); return }
+            #expect(waitIsAbout(at, 7, from: t0, to: t1))
+            // A 4xx: the receiver refuses it for good; its words are in the failure, nothing retried.
+            await s.state.setFaults(.init(failChunks: [422]))
+            let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e2?.kind == .permanent && e2?.message.contains("refused the delivery with 422") == true && e2?.message.contains("injected fault") == true)
+            // The wrong secret: the receiver refuses the signature.
+            await s.state.registerWebhook("ops", secret: "a-different-secret-entirely")
+            let e3 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e3?.kind == .permanent && e3?.httpStatus == 401)
+            // Nothing listening: a network error, tried again later.
+            let dead = try Self.adapter("http://127.0.0.1:9/hook", timeout: .milliseconds(300))
+            let e4 = await #expect(throws: DeliveryError.self) { _ = try await dead.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e4?.kind == .retryNow && e4?.code == .networkError)
+        }
     }
 
     /// The documented scheme, checked by an HMAC that is not ours (Python's `hmac`), as a receiver would.
@@ -171,10 +175,11 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, webhook:ops]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "walk", sidecar: "title: a walk\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
-        let receipts = await p.sandbox!.state.allWebhookReceipts()
-        #expect(receipts.count == 1 && receipts[0].signed)
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+            let receipts = await p.sandbox!.state.allWebhookReceipts()
+            #expect(receipts.count == 1 && receipts[0].signed)
+        }
     }
 }
