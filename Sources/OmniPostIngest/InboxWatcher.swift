@@ -29,7 +29,7 @@ public actor InboxWatcher {
 
     struct Candidate {
         var fact: FileFact
-        var lastChange: ContinuousClock.Instant
+        var lastChange: Duration
         /// Saw close_write/moved_to (or found by a scan) since the last write.
         var closed: Bool
         /// Poll mode: scans in a row that found it unchanged.
@@ -42,11 +42,15 @@ public actor InboxWatcher {
     let config: WatchConfig
     let scanner: InboxScanner
     let logger: Logger
+    /// Settle windows and ticks are measured on this clock (real by default; a test's hand-moved one).
+    let clock: any SettleClock
     private var source: InotifySource?
     private var candidates: [String: Candidate] = [:]
     private var emitted: [String: FileFact] = [:]
     private var started = false
     public private(set) var rescans = 0
+    /// Looks finished so far: a test moving the clock by hand waits for the next one to be over.
+    private(set) var ticks = 0
 
     /// A file written through a hard link or by mmap never gets a close event; after this long
     /// unchanged it counts as complete anyway (`WatchConfig.openQuiet` when set).
@@ -66,8 +70,10 @@ public actor InboxWatcher {
     /// What is pending right now, published after every tick.
     public nonisolated let pending: PendingFiles
 
-    public init(inbox: URL, config: WatchConfig, logger: Logger, mountinfo: String? = nil, pending: PendingFiles = PendingFiles()) {
+    public init(inbox: URL, config: WatchConfig, logger: Logger, mountinfo: String? = nil, pending: PendingFiles = PendingFiles(),
+                clock: any SettleClock = SystemSettleClock()) {
         self.inbox = inbox.path
+        self.clock = clock
         self.pending = pending
         self.config = config
         self.logger = logger
@@ -89,6 +95,8 @@ public actor InboxWatcher {
     /// Rung by every event that may add a candidate; the tick loop sleeps on it while idle.
     nonisolated let doorbell = Wakeup()
     var isIdle: Bool { candidates.isEmpty }
+    /// What the watcher last saw of a file it is waiting on (a test checks an event has been taken in).
+    func candidate(_ rel: String) -> (fact: FileFact, closed: Bool)? { candidates[rel].map { ($0.fact, $0.closed) } }
 
     static let markerSuffix = ".ready"
 
@@ -116,6 +124,7 @@ public actor InboxWatcher {
         }
         let tick = stream == nil ? config.pollInterval : min(max(settle / 4, .milliseconds(50)), .milliseconds(250))
         let src = source
+        let clock = clock
         let events = stream
         let polling = stream == nil
         await withTaskCancellationHandler {
@@ -128,7 +137,7 @@ public actor InboxWatcher {
                         // With nothing pending an inotify watcher sleeps until an event brings a file.
                         let ticket = self.doorbell.ticket()
                         if !polling, await self.isIdle { await self.doorbell.wait(after: ticket, timeout: .seconds(30)) }
-                        try? await Task.sleep(for: tick)
+                        try? await clock.sleep(for: tick)
                         await self.tick(callbacks, polling: polling)
                     }
                 }
@@ -141,7 +150,7 @@ public actor InboxWatcher {
 
     func handle(_ event: InotifySource.Event) {
         defer { if !candidates.isEmpty { doorbell.ring() } }
-        let now = ContinuousClock.now
+        let now = clock.now()
         switch event {
         case .closed(let rel):
             guard !scanner.filter.isJunkPath(rel), let fact = scanner.stat(relPath: rel) else { return }
@@ -186,7 +195,7 @@ public actor InboxWatcher {
 
     /// Adds every file of a scan that is not already known in its current state.
     private func addScan(closed: Bool) {
-        let now = ContinuousClock.now
+        let now = clock.now()
         for (rel, fact) in scanner.scan() {
             if let e = emitted[rel], e.sameState(as: fact) { continue }
             if var c = candidates[rel] {
@@ -199,6 +208,7 @@ public actor InboxWatcher {
     }
 
     func tick(_ callbacks: Callbacks, polling: Bool) async {
+        defer { ticks += 1 }
         for r in scanner.renames.drain() {
             logger.warning(r.new.isEmpty ? "a file whose name is not UTF-8 could not be renamed; rename it by hand" : "renamed a file whose name is not UTF-8", metadata: [
                 "omnipost.inbox": "\(inbox)", "omnipost.old": "\(r.dir.isEmpty ? "" : r.dir + "/")\(r.escaped)", "omnipost.new": "\(r.new)",
@@ -208,7 +218,7 @@ public actor InboxWatcher {
         // Files the pipeline found changed since they were recorded (written through a hard link, which
         // sends no event here): looked at again, and reported again once settled.
         for rel in pending.drainRechecks() where candidates[rel] == nil && !scanner.filter.isJunkPath(rel) {
-            if let fact = scanner.stat(relPath: rel) { candidates[rel] = Candidate(fact: fact, lastChange: ContinuousClock.now, closed: true) }
+            if let fact = scanner.stat(relPath: rel) { candidates[rel] = Candidate(fact: fact, lastChange: clock.now(), closed: true) }
         }
         if polling {
             let listing = scanner.scan()
@@ -219,7 +229,7 @@ public actor InboxWatcher {
             }
             addScan(closed: true)
         }
-        let now = ContinuousClock.now
+        let now = clock.now()
         var ready: [FileFact] = []
         awaitingMarker.removeAll()
         for (rel, c) in candidates {
@@ -260,13 +270,13 @@ public actor InboxWatcher {
             guard await callbacks.isWhole(fact) else {
                 // Still arriving (a header closed before its media, a half-written sidecar): another
                 // settle window, or sooner if it changes.
-                candidates[fact.relPath] = Candidate(fact: fact, lastChange: ContinuousClock.now, closed: true,
+                candidates[fact.relPath] = Candidate(fact: fact, lastChange: clock.now(), closed: true,
                                                      stableScans: candidates[fact.relPath]?.stableScans ?? 0)
                 continue
             }
             // Polled facts come from the last scan: if the file moved on meanwhile, it is not settled.
             if polling, let current = scanner.stat(relPath: fact.relPath), !current.sameState(as: fact) {
-                candidates[fact.relPath] = Candidate(fact: current, lastChange: ContinuousClock.now, closed: true)
+                candidates[fact.relPath] = Candidate(fact: current, lastChange: clock.now(), closed: true)
                 continue
             }
             candidates[fact.relPath] = nil

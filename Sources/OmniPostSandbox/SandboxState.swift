@@ -64,8 +64,9 @@ public actor SandboxState {
         /// Milliseconds the token endpoint takes to answer: a real network's round trip (150–300 ms),
         /// which is what lets two concurrent refreshes overlap.
         public var tokenDelayMs: Int = 0
-        /// Statuses to answer the next chunk requests of the newer platforms (X APPEND, LinkedIn part PUT)
-        /// with, one each, after the body was read and dropped: a transfer cut mid-part.
+        /// Statuses to answer the next chunk requests (X APPEND, LinkedIn part PUT, TikTok chunk PUT, S3
+        /// part, tus PATCH, Meta rupload, Bluesky's video upload, Reddit's media POST) with, one each, after
+        /// the body was read and dropped: a transfer cut mid-part.
         public var failChunks: [Int] = []
         /// The next upload a platform processes fails, with this as the platform's reason.
         public var failProcessing: String? = nil

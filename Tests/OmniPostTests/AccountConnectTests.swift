@@ -65,7 +65,7 @@ import Testing
     @Test(.timeLimit(.minutes(2))) func everyOAuthPlatformConnectsThroughALoopbackRedirect() async throws {
         let dir = try TempDir()
         let (s, config) = try await Self.rig(dir)
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         let said = Said()
         var names: [String: String] = [:]
         for p in Self.platforms {
@@ -107,11 +107,12 @@ import Testing
         let tokens = TokenProvider(account: account, http: TestTLS.client, store: LedgerTokenStore(ledger: ledger, sealer: sealer))
         #expect(try await XPlatform.whoAmI(AdapterSettings(account: account, tokens: tokens, http: TestTLS.client, chunkSize: 1 << 20))?.name == "@sandbox-user")
     }
+    }
 
     @Test(.timeLimit(.minutes(2))) func whatGoesWrongStoresNothingAndSaysWhy() async throws {
         let dir = try TempDir()
         let (s, config) = try await Self.rig(dir)
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         try config.paths.createAll()
         func stored(_ key: String) throws -> Bool { try Ledger(path: config.paths.ledger.path).token(account: key) != nil }
         // Denied at the consent page.
@@ -126,7 +127,7 @@ import Testing
 
         // Pasted (--manual): the "browser" opens the address and reads where it was sent.
         let browser = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        defer { Task { try? await browser.shutdown() } }
+            try await stopping(browser) {
         let consent = Said()
         let location = LocationBox()
         func manual(_ key: String, paste: @escaping @Sendable (String) -> String) async throws -> AccountIdentity? {
@@ -159,7 +160,7 @@ import Testing
         // The token endpoint down: said, nothing stored.
         let dir2 = try TempDir()
         let (s2, down) = try await Self.rig(dir2) { _, _ in "http://127.0.0.1:9/token" }
-        defer { Task { await s2.stop() } }
+                try await stopping(s2) {
         let e = await #expect(throws: OmniError.self) { _ = try await Self.connect(down, "youtube:main") }
         #expect(e?.message.contains("could not be reached") == true && e?.message.contains("nothing was stored") == true, "\(String(describing: e))")
         // A platform that does not sign in with OAuth, and a typo.
@@ -172,13 +173,16 @@ import Testing
         }
         #expect(why.contains("code_verifier"))
     }
+            }
+        }
+    }
 
     /// The device grant: the code shown, polled at the interval given (slower after `slow_down`),
     /// approved on "another device"; a denied one and one that expires store nothing.
     @Test(.timeLimit(.minutes(2))) func aDeviceCodeIsPolledUntilApprovedAndExpires() async throws {
         let dir = try TempDir()
         let (s, rigConfig) = try await Self.rig(dir)
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         var config = rigConfig
         config.accounts["youtube:main"]?.deviceURL = s.baseURL + "/device/code"
         try config.paths.createAll()
@@ -219,6 +223,7 @@ import Testing
             _ = try await AccountConnector(config: config, key: "x:main", http: TestTLS.client, embedding: TestPipelines.embedding).connect(mode: .device()) { _ in }
         }
         #expect(none?.message.contains("--manual") == true)
+    }
     }
 
     final class LocationBox: @unchecked Sendable {

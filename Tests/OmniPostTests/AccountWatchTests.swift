@@ -15,7 +15,7 @@ import Testing
         let at = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3 * 3600))
         try TestPipelines.drop(try Clips.make(width: 540, height: 960, seconds: 4), as: "later", sidecar: "title: later\nprivacy: public\npublish_at: \"\(at)\"\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let queued = try p.context.ledger.allDeliveries()
         #expect(queued.count == 2 && queued.allSatisfy { !$0.state.isTerminal }, "\(queued.map { "\($0.target) \($0.state) \($0.errorMessage ?? "")" })")
         let watch = AccountWatch(ctx: p.context, tokens: p.tokens, http: p.http)
@@ -49,5 +49,6 @@ import Testing
         #expect(try report.text(ledger: p.context.ledger).contains("account warnings:"))
         let events = try p.context.ledger.events()
         #expect(events.contains { $0.stage == "accounts" && $0.toState == "check_failed" })
+    }
     }
 }

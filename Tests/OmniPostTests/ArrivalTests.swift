@@ -95,18 +95,19 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(200))
         let p = try await TestPipelines.runOnce(c, timeout: .seconds(150))
-        defer { Task { await p.close() } }
-        // A drop may be withdrawn (its clip changed after it was taken); what counts is the rest.
-        let drops = try p.context.ledger.drops().filter { $0.state != .withdrawn }
-        #expect(drops.count == Self.repetitions, "\(drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "")" })")
-        for d in drops {
-            #expect(d.state == .archived, "\(d.stem): \(d.reasonCode ?? "") \(d.reasonMessage ?? "")")
-            #expect(d.clipSha256 == shas[d.stem], "\(d.stem) was taken before it was whole")
+        try await stopping(p) {
+            // A drop may be withdrawn (its clip changed after it was taken); what counts is the rest.
+            let drops = try p.context.ledger.drops().filter { $0.state != .withdrawn }
+            #expect(drops.count == Self.repetitions, "\(drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "")" })")
+            for d in drops {
+                #expect(d.state == .archived, "\(d.stem): \(d.reasonCode ?? "") \(d.reasonMessage ?? "")")
+                #expect(d.clipSha256 == shas[d.stem], "\(d.stem) was taken before it was whole")
+            }
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(Set(videos.map(\.sha256)) == Set(shas.values))
+            // (Whether a header was seen settled — an `arriving` event — depends on how busy the machine is;
+            // what must hold either way is the above: only whole files, each published once.)
         }
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(Set(videos.map(\.sha256)) == Set(shas.values))
-        // (Whether a header was seen settled — an `arriving` event — depends on how busy the machine is;
-        // what must hold either way is the above: only whole files, each published once.)
     }
 
     /// `~name.mp4` is an editor's temp, never a drop; a browser's 0-byte placeholder with `.part`
@@ -130,12 +131,13 @@ import Testing
         ])
         _ = writer
         let p = try await TestPipelines.runOnce(c, timeout: .seconds(240))
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        #expect(drops.count == 1, "\(drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "")" })")
-        #expect(drops.first?.clipPath == "dl.mp4" && drops.first?.sidecarPath == "dl.yaml" && drops.first?.state == .archived)
-        #expect(drops.first?.clipSha256 == FileHashing.sha256(data: clip))
-        #expect(FileManager.default.fileExists(atPath: inbox.appendingPathComponent("~edit.mp4").path))
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            #expect(drops.count == 1, "\(drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "")" })")
+            #expect(drops.first?.clipPath == "dl.mp4" && drops.first?.sidecarPath == "dl.yaml" && drops.first?.state == .archived)
+            #expect(drops.first?.clipSha256 == FileHashing.sha256(data: clip))
+            #expect(FileManager.default.fileExists(atPath: inbox.appendingPathComponent("~edit.mp4").path))
+        }
     }
 
     /// A slowly written sidecar in poll mode with the default settle: never taken at its first line.
@@ -158,10 +160,11 @@ import Testing
         ])
         _ = writer
         let p = try await TestPipelines.runOnce(c, timeout: .seconds(240))
-        defer { Task { await p.close() } }
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(videos.count == 1)
-        #expect(videos.first?.title == "the real title" && videos.first?.privacy == "unlisted")
+        try await stopping(p) {
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(videos.count == 1)
+            #expect(videos.first?.title == "the real title" && videos.first?.privacy == "unlisted")
+        }
     }
 }
 
@@ -217,14 +220,15 @@ extension ArrivalTests {
                 }
             }
         }
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        let withdrawn = drops.filter { $0.state == .withdrawn }
-        #expect(withdrawn.count == 1 && withdrawn.first?.reasonCode == "source_changed", "\(drops.map { "\($0.state) \($0.reasonCode ?? "")" })")
-        let published = drops.filter { $0.state == .archived }
-        #expect(published.count == 1 && published.first?.clipSha256 == FileHashing.sha256(data: second))
-        #expect(published.first?.sidecarPath == "r.yaml")
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(videos.map(\.sha256) == [FileHashing.sha256(data: second)])
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            let withdrawn = drops.filter { $0.state == .withdrawn }
+            #expect(withdrawn.count == 1 && withdrawn.first?.reasonCode == "source_changed", "\(drops.map { "\($0.state) \($0.reasonCode ?? "")" })")
+            let published = drops.filter { $0.state == .archived }
+            #expect(published.count == 1 && published.first?.clipSha256 == FileHashing.sha256(data: second))
+            #expect(published.first?.sidecarPath == "r.yaml")
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(videos.map(\.sha256) == [FileHashing.sha256(data: second)])
+        }
     }
 }

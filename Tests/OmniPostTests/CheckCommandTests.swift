@@ -127,11 +127,12 @@ import Testing
         let checked = try await offPool { try Self.run(["check", "--pipeline", pipe.path, sidecar.path]) }
         let line = try #require(checked.out.split(separator: "\n").first { $0.hasPrefix(sidecar.path + ":") }, "\(checked.out)")
         let p = try await TestPipelines.runOnce(try PlatformRegistry.load(path: pipe.path))
-        defer { Task { await p.close() } }
-        let drop = try #require(try p.context.ledger.drops().first { $0.stem == "insta" })
-        #expect(drop.reasonCode == "invalid_value")
-        let relative = dir.file("inbox").path + "/" + (drop.reasonLocation ?? "")
-        #expect(line == "\(relative): \(drop.reasonCode ?? ""): \(drop.reasonMessage ?? "")", "check: \(line)\nrun: \(drop.reasonLocation ?? "") \(drop.reasonMessage ?? "")")
-        #expect(drop.reasonLocation == "insta.yaml:2:10")
+        try await stopping(p) {
+            let drop = try #require(try p.context.ledger.drops().first { $0.stem == "insta" })
+            #expect(drop.reasonCode == "invalid_value")
+            let relative = dir.file("inbox").path + "/" + (drop.reasonLocation ?? "")
+            #expect(line == "\(relative): \(drop.reasonCode ?? ""): \(drop.reasonMessage ?? "")", "check: \(line)\nrun: \(drop.reasonLocation ?? "") \(drop.reasonMessage ?? "")")
+            #expect(drop.reasonLocation == "insta.yaml:2:10")
+        }
     }
 }

@@ -142,11 +142,12 @@ import Testing
             """, targets: "targets: [youtube:main, command:upload]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "walk", sidecar: "title: a walk\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
-        let cmd = try #require(deliveries.first { $0.platform == "command" })
-        #expect(cmd.remoteId == "c-1" && cmd.remoteUrl == "https://example.invalid/c-1")
-        #expect(try FileHashing.sha256(path: copy.path).hex == cmd.renditionSha256)
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+            let cmd = try #require(deliveries.first { $0.platform == "command" })
+            #expect(cmd.remoteId == "c-1" && cmd.remoteUrl == "https://example.invalid/c-1")
+            #expect(try FileHashing.sha256(path: copy.path).hex == cmd.renditionSha256)
+        }
     }
 }

@@ -36,19 +36,20 @@ import Testing
         try dir.write("inbox/late.yaml", "title: late\ncover: {at_ms: 9000}\n")
 
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        func drop(_ stem: String) -> DropRecordView? { drops.first { $0.stem == stem }.map { DropRecordView(state: "\($0.state)", code: $0.reasonCode) } }
-        #expect(drop("framed")?.state == "archived")
-        #expect(drop("withfile")?.state == "archived")
-        #expect(drop("fake")?.code == "not_an_image")
-        #expect(drop("late")?.code == "invalid_value")
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(videos.count == 2)
-        #expect(videos.allSatisfy { $0.thumbnailSha256 != nil })
-        // The supplied image is an original: archived with its drop.
-        #expect(files(under: config.paths.archive).contains { $0.hasSuffix("/art/thumb.png") })
-        #expect(files(under: config.paths.failed).contains { $0.hasSuffix("/notes.jpg") })
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            func drop(_ stem: String) -> DropRecordView? { drops.first { $0.stem == stem }.map { DropRecordView(state: "\($0.state)", code: $0.reasonCode) } }
+            #expect(drop("framed")?.state == "archived")
+            #expect(drop("withfile")?.state == "archived")
+            #expect(drop("fake")?.code == "not_an_image")
+            #expect(drop("late")?.code == "invalid_value")
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(videos.count == 2)
+            #expect(videos.allSatisfy { $0.thumbnailSha256 != nil })
+            // The supplied image is an original: archived with its drop.
+            #expect(files(under: config.paths.archive).contains { $0.hasSuffix("/art/thumb.png") })
+            #expect(files(under: config.paths.failed).contains { $0.hasSuffix("/notes.jpg") })
+        }
     }
 
     struct DropRecordView { var state: String; var code: String? }
@@ -58,27 +59,28 @@ import Testing
     @Test func aCoverRefusedForNowIsSetByTheNextAttemptNotDropped() async throws {
         let dir = try TempDir()
         let rig = try await PlatformRig.make(YouTubePlatform.self, dir, size: 600_000, faults: .init(failFollowUps: [503, 429]))
-        defer { Task { await rig.server.stop() } }
-        let cover = dir.file("cover.jpg")
-        try Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 5, count: 900)).write(to: cover)
-        var job = rig.job(PublishMetadata(title: "with a cover", description: "", tags: [], privacy: .unlisted, publishAt: nil, options: [:]))
-        job.coverPath = cover.path
-        let seen = UploadResumeTests.Checkpoints()
-        let e = await #expect(throws: DeliveryError.self) {
-            _ = try await rig.adapter.deliver(job, checkpoint: { seen.add($0) }, progress: { _, _ in })
+        try await stopping(rig.server) {
+            let cover = dir.file("cover.jpg")
+            try Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 5, count: 900)).write(to: cover)
+            var job = rig.job(PublishMetadata(title: "with a cover", description: "", tags: [], privacy: .unlisted, publishAt: nil, options: [:]))
+            job.coverPath = cover.path
+            let seen = UploadResumeTests.Checkpoints()
+            let e = await #expect(throws: DeliveryError.self) {
+                _ = try await rig.adapter.deliver(job, checkpoint: { seen.add($0) }, progress: { _, _ in })
+            }
+            guard case .retryAt = e?.kind else { Issue.record("expected a wait: \(String(describing: e))"); return }
+            let bare = await rig.state.allVideos()
+            #expect(bare.count == 1 && bare[0].thumbnailSha256 == nil)
+            job.session = seen.all.last?.session
+            job.confirmedOffset = seen.all.last?.confirmedOffset ?? 0
+            let out = try await rig.adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            let videos = await rig.state.allVideos(), tries = await rig.state.requestCounts["youtube.thumbnails"]
+            #expect(out.reconciled && out.coverSet == true && out.bytesSent == 0 && videos.count == 1 && videos[0].thumbnailSha256 != nil && tries == 3)
+            // Not an image YouTube takes: refused for good, noted on the published video.
+            try Data("not a picture".utf8).write(to: cover)
+            let noted = try await rig.adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(noted.coverSet == false && noted.coverError?.contains("invalidImage") == true, "\(noted)")
         }
-        guard case .retryAt = e?.kind else { Issue.record("expected a wait: \(String(describing: e))"); return }
-        let bare = await rig.state.allVideos()
-        #expect(bare.count == 1 && bare[0].thumbnailSha256 == nil)
-        job.session = seen.all.last?.session
-        job.confirmedOffset = seen.all.last?.confirmedOffset ?? 0
-        let out = try await rig.adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
-        let videos = await rig.state.allVideos(), tries = await rig.state.requestCounts["youtube.thumbnails"]
-        #expect(out.reconciled && out.coverSet == true && out.bytesSent == 0 && videos.count == 1 && videos[0].thumbnailSha256 != nil && tries == 3)
-        // Not an image YouTube takes: refused for good, noted on the published video.
-        try Data("not a picture".utf8).write(to: cover)
-        let noted = try await rig.adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
-        #expect(noted.coverSet == false && noted.coverError?.contains("invalidImage") == true, "\(noted)")
     }
 }
 

@@ -44,85 +44,86 @@ import Testing
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "good", sidecar: "title: good one\nprivacy: public\n", into: config)
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "title: a typo below\nprivacy: public\ntitel: typo\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let base = "http://127.0.0.1:\(try #require(p.listener).port)"
-        let bad = try #require(try p.context.ledger.drops(in: [.failed]).first)
+        try await stopping(p) {
+            let base = "http://127.0.0.1:\(try #require(p.listener).port)"
+            let bad = try #require(try p.context.ledger.drops(in: [.failed]).first)
 
-        // Every page renders from the ledger, with headers that forbid loading anything from elsewhere.
-        let overview = try await Self.http(base + "/")
-        #expect(overview.status == 200 && overview.headers["Content-Security-Policy"].first?.contains("default-src 'none'") == true)
-        #expect(overview.body.components(separatedBy: "<svg").count - 1 == 4, "four charts")
-        #expect(overview.body.contains("youtube") && overview.body.contains("Today") && overview.body.contains("Disk"))
-        let drop = try await Self.http(base + "/drops/\(bad.id)")
-        #expect(drop.status == 200 && drop.body.contains("unknown_key"), "\(drop.body.prefix(2000))")
-        #expect(drop.body.contains(bad.reasonLocation ?? "?") && drop.body.contains("3 | titel: typo") && drop.body.contains("<span class=\"caret\">    ^</span>"), "the sidecar's line is shown: \(drop.body)")
-        let failures = try await Self.http(base + "/failures")
-        #expect(failures.body.contains(bad.id) && !failures.body.contains("button class=\"retry\""), "no Retry button before signing in")
-        for path in ["/accounts", "/pipelines", "/login", "/static/style.css", "/static/live.js"] {
-            #expect(try await Self.http(base + path).status == 200, "\(path)")
-        }
-        #expect(try await Self.http(base + "/drops/no-such").status == 404)
-        // Mustache escapes what the user wrote: a title or a reason can never become markup.
-        #expect(!drop.body.contains("<script>alert"))
+            // Every page renders from the ledger, with headers that forbid loading anything from elsewhere.
+            let overview = try await Self.http(base + "/")
+            #expect(overview.status == 200 && overview.headers["Content-Security-Policy"].first?.contains("default-src 'none'") == true)
+            #expect(overview.body.components(separatedBy: "<svg").count - 1 == 4, "four charts")
+            #expect(overview.body.contains("youtube") && overview.body.contains("Today") && overview.body.contains("Disk"))
+            let drop = try await Self.http(base + "/drops/\(bad.id)")
+            #expect(drop.status == 200 && drop.body.contains("unknown_key"), "\(drop.body.prefix(2000))")
+            #expect(drop.body.contains(bad.reasonLocation ?? "?") && drop.body.contains("3 | titel: typo") && drop.body.contains("<span class=\"caret\">    ^</span>"), "the sidecar's line is shown: \(drop.body)")
+            let failures = try await Self.http(base + "/failures")
+            #expect(failures.body.contains(bad.id) && !failures.body.contains("button class=\"retry\""), "no Retry button before signing in")
+            for path in ["/accounts", "/pipelines", "/login", "/static/style.css", "/static/live.js"] {
+                #expect(try await Self.http(base + path).status == 200, "\(path)")
+            }
+            #expect(try await Self.http(base + "/drops/no-such").status == 404)
+            // Mustache escapes what the user wrote: a title or a reason can never become markup.
+            #expect(!drop.body.contains("<script>alert"))
 
-        // Forms change nothing without a session and its CSRF value.
-        let inbox = config.paths.inbox.appendingPathComponent("bad.yaml").path
-        #expect(try await Self.http(base + "/ui/retry", method: .POST, form: ["id": bad.id]).status == 403)
-        let wrong = try await Self.http(base + "/login", method: .POST, form: ["token": "nope"])
-        #expect(wrong.status == 401 && wrong.headers["Set-Cookie"].isEmpty)
-        let signIn = try await Self.http(base + "/login", method: .POST, form: ["token": token, "back": "/failures"])
-        #expect(signIn.status == 303 && signIn.headers["Location"].first == "/failures", "\(signIn.status) \(signIn.body.prefix(3000))")
-        let setCookie = try #require(signIn.headers["Set-Cookie"].first)
-        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
-        let cookie = String(setCookie.split(separator: ";")[0])
-        #expect(try await Self.http(base + "/ui/retry", method: .POST, form: ["id": bad.id], cookie: cookie).status == 403, "no CSRF value")
-        #expect(try await Self.http(base + "/ui/retry", method: .POST, form: ["id": bad.id, "csrf": "forged"], cookie: cookie).status == 403, "a wrong CSRF value")
-        #expect(try await Self.http(base + "/ui/retry", method: .POST, form: ["id": bad.id, "csrf": "%zz%"], cookie: cookie).status == 403, "a malformed one")
-        #expect(!FileManager.default.fileExists(atPath: inbox))
-        let signedIn = try await Self.http(base + "/failures", cookie: cookie)
-        #expect(signedIn.body.contains("button class=\"retry\""))
-        // A `back` that leaves the listener is not followed.
-        #expect(DashboardRoutes.localPath("//evil.example/x") == "/" && DashboardRoutes.localPath("https://evil.example") == "/" && DashboardRoutes.localPath("/failures") == "/failures")
+            // Forms change nothing without a session and its CSRF value.
+            let inbox = config.paths.inbox.appendingPathComponent("bad.yaml").path
+            #expect(try await Self.http(base + "/ui/retry", method: .POST, form: ["id": bad.id]).status == 403)
+            let wrong = try await Self.http(base + "/login", method: .POST, form: ["token": "nope"])
+            #expect(wrong.status == 401 && wrong.headers["Set-Cookie"].isEmpty)
+            let signIn = try await Self.http(base + "/login", method: .POST, form: ["token": token, "back": "/failures"])
+            #expect(signIn.status == 303 && signIn.headers["Location"].first == "/failures", "\(signIn.status) \(signIn.body.prefix(3000))")
+            let setCookie = try #require(signIn.headers["Set-Cookie"].first)
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+            let cookie = String(setCookie.split(separator: ";")[0])
+            #expect(try await Self.http(base + "/ui/retry", method: .POST, form: ["id": bad.id], cookie: cookie).status == 403, "no CSRF value")
+            #expect(try await Self.http(base + "/ui/retry", method: .POST, form: ["id": bad.id, "csrf": "forged"], cookie: cookie).status == 403, "a wrong CSRF value")
+            #expect(try await Self.http(base + "/ui/retry", method: .POST, form: ["id": bad.id, "csrf": "%zz%"], cookie: cookie).status == 403, "a malformed one")
+            #expect(!FileManager.default.fileExists(atPath: inbox))
+            let signedIn = try await Self.http(base + "/failures", cookie: cookie)
+            #expect(signedIn.body.contains("button class=\"retry\""))
+            // A `back` that leaves the listener is not followed.
+            #expect(DashboardRoutes.localPath("//evil.example/x") == "/" && DashboardRoutes.localPath("https://evil.example") == "/" && DashboardRoutes.localPath("/failures") == "/failures")
 
-        // The live stream says hello with the newest event id.
-        var req = HTTPClientRequest(url: base + "/live")
-        req.method = .GET
-        let live = try await HTTPClient.shared.execute(req, timeout: .seconds(10))
-        #expect(live.headers["Content-Type"].first == "text/event-stream")
-        var first = ""
-        for try await chunk in live.body {
-            first += String(buffer: chunk)
-            if first.contains("\n\n") { break }
-        }
-        let lastEvent = try p.context.ledger.lastEventId()
-        #expect(first.contains("event: hello") && first.contains("data: \(lastEvent)"), "\(first)")
+            // The live stream says hello with the newest event id.
+            var req = HTTPClientRequest(url: base + "/live")
+            req.method = .GET
+            let live = try await HTTPClient.shared.execute(req, timeout: .seconds(10))
+            #expect(live.headers["Content-Type"].first == "text/event-stream")
+            var first = ""
+            for try await chunk in live.body {
+                first += String(buffer: chunk)
+                if first.contains("\n\n") { break }
+            }
+            let lastEvent = try p.context.ledger.lastEventId()
+            #expect(first.contains("event: hello") && first.contains("data: \(lastEvent)"), "\(first)")
 
-        // Real Chromium: screenshots, nothing foreign, live refresh, sign-in and Retry through the form.
-        guard Self.chromium, PythonServer.has("selenium") else {
-            Issue.record("chromium, chromedriver or selenium missing: `make test` installs them")
-            return
+            // Real Chromium: screenshots, nothing foreign, live refresh, sign-in and Retry through the form.
+            guard Self.chromium, PythonServer.has("selenium") else {
+                Issue.record("chromium, chromedriver or selenium missing: `make test` installs them")
+                return
+            }
+            let shots = Self.artifacts
+            try? FileManager.default.removeItem(at: shots)
+            let r = try await offPool { try SandboxOfficialClientTests.run(PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/dashboard_browser.py").path,
+                                                                           [base, token, bad.id, shots.path]) }
+            #expect(r["ok"] as? Bool == true, "\(r)")
+            let pages = r["pages"] as? [String: [String: Any]] ?? [:]
+            #expect(Set(pages.keys) == ["overview", "failures", "drop", "accounts", "pipelines", "failures-signed-in"], "\(pages.keys)")
+            for (name, page) in pages {
+                #expect((page["foreign"] as? [Any])?.isEmpty == true, "\(name) loaded something from elsewhere: \(page["foreign"] ?? "")")
+                #expect(FileManager.default.fileExists(atPath: shots.appendingPathComponent("\(name).png").path), "\(name).png")
+            }
+            #expect(pages["overview"]?["svg"] as? Int == 4)
+            #expect((pages["drop"]?["text"] as? String)?.contains("unknown_key") == true)
+            #expect(pages["failures"]?["retryButtons"] as? Int == 0 && (pages["failures-signed-in"]?["retryButtons"] as? Int ?? 0) >= 1)
+            #expect(r["live"] as? Bool == true, "the page's script connected to /live")
+            #expect((r["wrongToken"] as? String)?.contains("not the token") == true)
+            #expect((r["said"] as? String)?.contains("originals back in the inbox") == true, "\(r["said"] ?? "")")
+            #expect(FileManager.default.fileExists(atPath: inbox), "Retry moved the originals back, as `omnipost retry` does")
+            #expect(try p.context.ledger.events(forDrop: bad.id).contains { $0.toState == "retried" && $0.detail?.contains("dashboard") == true })
+            let flags = (r["cookieFlags"] as? [[String: Any]])?.first { $0["name"] as? String == "omnipost_session" }
+            #expect(flags?["httpOnly"] as? Bool == true && flags?["sameSite"] as? String == "Strict", "\(r["cookieFlags"] ?? "")")
         }
-        let shots = Self.artifacts
-        try? FileManager.default.removeItem(at: shots)
-        let r = try await offPool { try SandboxOfficialClientTests.run(PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/dashboard_browser.py").path,
-                                                                       [base, token, bad.id, shots.path]) }
-        #expect(r["ok"] as? Bool == true, "\(r)")
-        let pages = r["pages"] as? [String: [String: Any]] ?? [:]
-        #expect(Set(pages.keys) == ["overview", "failures", "drop", "accounts", "pipelines", "failures-signed-in"], "\(pages.keys)")
-        for (name, page) in pages {
-            #expect((page["foreign"] as? [Any])?.isEmpty == true, "\(name) loaded something from elsewhere: \(page["foreign"] ?? "")")
-            #expect(FileManager.default.fileExists(atPath: shots.appendingPathComponent("\(name).png").path), "\(name).png")
-        }
-        #expect(pages["overview"]?["svg"] as? Int == 4)
-        #expect((pages["drop"]?["text"] as? String)?.contains("unknown_key") == true)
-        #expect(pages["failures"]?["retryButtons"] as? Int == 0 && (pages["failures-signed-in"]?["retryButtons"] as? Int ?? 0) >= 1)
-        #expect(r["live"] as? Bool == true, "the page's script connected to /live")
-        #expect((r["wrongToken"] as? String)?.contains("not the token") == true)
-        #expect((r["said"] as? String)?.contains("originals back in the inbox") == true, "\(r["said"] ?? "")")
-        #expect(FileManager.default.fileExists(atPath: inbox), "Retry moved the originals back, as `omnipost retry` does")
-        #expect(try p.context.ledger.events(forDrop: bad.id).contains { $0.toState == "retried" && $0.detail?.contains("dashboard") == true })
-        let flags = (r["cookieFlags"] as? [[String: Any]])?.first { $0["name"] as? String == "omnipost_session" }
-        #expect(flags?["httpOnly"] as? Bool == true && flags?["sameSite"] as? String == "Strict", "\(r["cookieFlags"] ?? "")")
     }
 
     /// This machine's first IPv4 address that is not loopback: connecting to it, the daemon sees a peer
@@ -148,27 +149,28 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"0.0.0.0:0\", token_file: \(dir.url.path)/token}",
                                               targets: "targets: [youtube:main]")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let port = try #require(p.listener).port
-        let outside = "http://\(try #require(Self.outsideAddress)):\(port)"
-        #expect(try await Self.http(outside + "/healthz").status == 200)
-        #expect(try await Self.http(outside + "/api/v1/drops").status == 401)
-        #expect(try await Self.http(outside + "/metrics").status == 401)
-        let page = try await Self.http(outside + "/failures")
-        #expect(page.status == 303 && page.headers["Location"].first == "/login?back=/failures")
-        #expect(try await Self.http(outside + "/login").status == 200)
-        #expect(try await Self.http(outside + "/static/style.css").status == 200)
-        var req = HTTPClientRequest(url: outside + "/api/v1/drops")
-        req.headers.add(name: "Authorization", value: "Bearer \(token)")
-        #expect(try await Self.client.execute(req, timeout: .seconds(10)).status == .ok)
-        let signIn = try await Self.http(outside + "/login", method: .POST, form: ["token": token])
-        let cookie = String(try #require(signIn.headers["Set-Cookie"].first).split(separator: ";")[0])
-        #expect(try await Self.http(outside + "/failures", cookie: cookie).status == 200)
-        // From this machine too, with a token set: a reverse proxy here would make everyone look local.
-        #expect(try await Self.http("http://127.0.0.1:\(port)/api/v1/drops").status == 401)
-        var proxied = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/drops")
-        proxied.headers.add(name: "X-Forwarded-For", value: "203.0.113.9")
-        #expect(try await Self.client.execute(proxied, timeout: .seconds(10)).status == .unauthorized)
+        try await stopping(p) {
+            let port = try #require(p.listener).port
+            let outside = "http://\(try #require(Self.outsideAddress)):\(port)"
+            #expect(try await Self.http(outside + "/healthz").status == 200)
+            #expect(try await Self.http(outside + "/api/v1/drops").status == 401)
+            #expect(try await Self.http(outside + "/metrics").status == 401)
+            let page = try await Self.http(outside + "/failures")
+            #expect(page.status == 303 && page.headers["Location"].first == "/login?back=/failures")
+            #expect(try await Self.http(outside + "/login").status == 200)
+            #expect(try await Self.http(outside + "/static/style.css").status == 200)
+            var req = HTTPClientRequest(url: outside + "/api/v1/drops")
+            req.headers.add(name: "Authorization", value: "Bearer \(token)")
+            #expect(try await Self.client.execute(req, timeout: .seconds(10)).status == .ok)
+            let signIn = try await Self.http(outside + "/login", method: .POST, form: ["token": token])
+            let cookie = String(try #require(signIn.headers["Set-Cookie"].first).split(separator: ";")[0])
+            #expect(try await Self.http(outside + "/failures", cookie: cookie).status == 200)
+            // From this machine too, with a token set: a reverse proxy here would make everyone look local.
+            #expect(try await Self.http("http://127.0.0.1:\(port)/api/v1/drops").status == 401)
+            var proxied = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/drops")
+            proxied.headers.add(name: "X-Forwarded-For", value: "203.0.113.9")
+            #expect(try await Self.client.execute(proxied, timeout: .seconds(10)).status == .unauthorized)
+        }
     }
 
     /// Two pipelines of one daemon naming the same `listen:` share one listener: one dashboard with a

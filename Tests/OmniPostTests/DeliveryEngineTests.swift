@@ -22,7 +22,7 @@ import Testing
         let p = try await TestPipelines.runOnce(config) { p in
             await p.sandbox!.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 2))
         }
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let d = try #require(try p.context.ledger.allDeliveries().first)
         #expect(d.state == .published)
         let a = try Self.attempts(p)
@@ -32,6 +32,7 @@ import Testing
         #expect(a[1].startedAt - a[0].finishedAt! >= 1.9)
         // A platform's "later" is not a failed try: the count stays at one.
         #expect(d.attempts == 1)
+    }
     }
 
     @Test func theBreakerOpensProbesAndCloses() async throws {
@@ -44,7 +45,7 @@ import Testing
             // Three failed upload starts: two open the breaker, the first probe fails and reopens it, the next closes it.
             await p.sandbox!.state.setFaults(.init(failInits: [503, 503, 503]))
         }
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         #expect(try p.context.ledger.allDeliveries().first?.state == .published)
         let a = try Self.attempts(p)
         #expect(a.map(\.outcome) == ["retry", "retry", "retry", "published"])
@@ -55,13 +56,14 @@ import Testing
         #expect(a[2].startedAt - a[1].finishedAt! >= 0.95)
         #expect(try p.context.ledger.breakers().first?.state == .closed)
     }
+    }
 
     @Test func aRevokedAccountFailsOnlyItsOwnDeliveriesAndComesBackWithANewToken() async throws {
         let dir = try TempDir()
         // A sandbox of our own, outliving both runs below.
         let server = SandboxServer(root: dir.file("sandbox"))
         try await server.start()
-        defer { Task { await server.stop() } }
+        try await stopping(server) {
         for n in ["main", "second"] {
             await server.registerAccount(platform: "youtube", name: n, clientID: "cid", clientSecret: "sec", refreshToken: "rt-\(n)")
         }
@@ -107,7 +109,7 @@ import Testing
         #expect(files(under: dir.file("inbox")).count == 4)
 
         let p2 = try await TestPipelines.runOnce(config)
-        defer { Task { await p2.close() } }
+            try await stopping(p2) {
         // Only what failed went again: two posts on `second`, none repeated on `main`.
         let videos = await server.state.allVideos()
         #expect(videos.filter { $0.account == "youtube:main" }.count == 2)
@@ -115,6 +117,8 @@ import Testing
         let again = try p2.context.ledger.allDeliveries().filter { !second.map(\.dropId).contains($0.dropId) && !all.map(\.dropId).contains($0.dropId) }
         #expect(again.filter { $0.account == "second" }.allSatisfy { $0.state == .published })
         #expect(again.filter { $0.account == "main" }.allSatisfy { $0.state == .cancelled && $0.errorCode == "duplicate" })
+    }
+        }
     }
 
     @Test func nextSlotIsStaggeredNativeOnYouTubeHeldForTikTokAndCancellable() async throws {
@@ -124,7 +128,7 @@ import Testing
         try Self.clip(dir, "a", seconds: 3.3)
         try dir.write("inbox/a.yaml", "title: later\npublish_at: next_slot\npriority: high\n")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let slot = try #require(config.schedule.next(after: Date()))
         let ds = try p.context.ledger.allDeliveries()
         let yt = try #require(ds.first { $0.platform == "youtube" }), tt = try #require(ds.first { $0.platform == "tiktok" })
@@ -146,6 +150,7 @@ import Testing
         #expect(try p.context.ledger.delivery(tt.id!)?.state == .cancelled)
         await #expect(throws: OmniError.self) { try await QueueControl(config: config, ledger: p.context.ledger).cancel(String(yt.id!)) }
     }
+    }
 
     @Test func retriesStopAtTheMaximumAge() async throws {
         let dir = try TempDir()
@@ -156,11 +161,12 @@ import Testing
         let p = try await TestPipelines.runOnce(config) { p in
             await p.sandbox!.state.setFaults(.init(failInits: Array(repeating: 503, count: 200)))
         }
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let d = try #require(try p.context.ledger.allDeliveries().first)
         #expect(d.state == .failed && d.errorCode == "retries_exhausted")
         #expect(d.errorMessage?.contains("upload.max_age") == true)
         #expect(try Self.attempts(p).last?.outcome == "failed")
         #expect(files(under: dir.file("outbox/failed")).count == 1)
+    }
     }
 }

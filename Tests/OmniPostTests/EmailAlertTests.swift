@@ -78,45 +78,46 @@ import Testing
             """, targets: "targets: [youtube:main]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "title: x\ntitel: typo\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let ledger = p.context.ledger
-        let notifier = Notifier(ctx: p.context, config: try #require(config.notify), http: p.http)
-        try notifier.produce()
-        // The server is down: the alert waits, with why.
-        await notifier.send()
-        let waiting = try #require(try ledger.notifications(sink: "mail").first)
-        #expect(waiting.sentAt == nil && !waiting.givenUp && waiting.lastError?.contains("could not be reached") == true, "\(waiting)")
+        try await stopping(p) {
+            let ledger = p.context.ledger
+            let notifier = Notifier(ctx: p.context, config: try #require(config.notify), http: p.http)
+            try notifier.produce()
+            // The server is down: the alert waits, with why.
+            await notifier.send()
+            let waiting = try #require(try ledger.notifications(sink: "mail").first)
+            #expect(waiting.sentAt == nil && !waiting.givenUp && waiting.lastError?.contains("could not be reached") == true, "\(waiting)")
 
-        // It comes back: the alert goes once, over STARTTLS, logged in.
-        let server = try PythonServer(script: "smtp_server.py", arguments: [String(port), TestTLS.folder.path, mailbox.path, "alerts", "s3cret-pass"])
-        defer { server.process.terminate() }
-        await notifier.send(now: Date().addingTimeInterval(120))
-        let got = Self.received(mailbox)
-        #expect(got.count == 1, "\(got)")
-        let mail = try #require(got.first)
-        #expect(mail["tls"] as? Bool == true && mail["auth"] as? Bool == true, "\(mail)")
-        #expect(mail["from"] as? String == "omnipost@example.com" && (mail["to"] as? [String])?.sorted() == ["oncall@example.com", "ops@example.com"])
-        let content = mail["content"] as? String ?? ""
-        let body = content.components(separatedBy: "\r\n\r\n").dropFirst().joined().replacingOccurrences(of: "\r\n", with: "")
-        let text = String(decoding: Data(base64Encoded: body) ?? Data(), as: UTF8.self)
-        #expect(content.contains("Subject: test: bad failed") && text.contains("unknown_key") && text.contains("omnipost retry"), "\(content)\n\(text)")
-        #expect(try ledger.notifications(sink: "mail").first?.sentAt != nil)
+            // It comes back: the alert goes once, over STARTTLS, logged in.
+            let server = try PythonServer(script: "smtp_server.py", arguments: [String(port), TestTLS.folder.path, mailbox.path, "alerts", "s3cret-pass"])
+            defer { server.process.terminate() }
+            await notifier.send(now: Date().addingTimeInterval(120))
+            let got = Self.received(mailbox)
+            #expect(got.count == 1, "\(got)")
+            let mail = try #require(got.first)
+            #expect(mail["tls"] as? Bool == true && mail["auth"] as? Bool == true, "\(mail)")
+            #expect(mail["from"] as? String == "omnipost@example.com" && (mail["to"] as? [String])?.sorted() == ["oncall@example.com", "ops@example.com"])
+            let content = mail["content"] as? String ?? ""
+            let body = content.components(separatedBy: "\r\n\r\n").dropFirst().joined().replacingOccurrences(of: "\r\n", with: "")
+            let text = String(decoding: Data(base64Encoded: body) ?? Data(), as: UTF8.self)
+            #expect(content.contains("Subject: test: bad failed") && text.contains("unknown_key") && text.contains("omnipost retry"), "\(content)\n\(text)")
+            #expect(try ledger.notifications(sink: "mail").first?.sentAt != nil)
 
-        // A restarted notifier reads the same facts again and sends nothing twice.
-        let again = Notifier(ctx: p.context, config: try #require(config.notify), http: p.http)
-        try ledger.setNotifyCursor(0)
-        try again.produce()
-        await again.send(now: Date().addingTimeInterval(600))
-        #expect(Self.received(mailbox).count == 1)
+            // A restarted notifier reads the same facts again and sends nothing twice.
+            let again = Notifier(ctx: p.context, config: try #require(config.notify), http: p.http)
+            try ledger.setNotifyCursor(0)
+            try again.produce()
+            await again.send(now: Date().addingTimeInterval(600))
+            #expect(Self.received(mailbox).count == 1)
 
-        // A login the server refuses (535) is given up on, and the ledger says why.
-        try ledger.enqueueNotification(sink: "mail", key: "test:wrong-login", kind: "test", title: "t", body: "b")
-        var bad = try #require(config.notify)
-        _ = try dir.write("wrong.pass", "not-it\n")
-        bad.sinks[0].email?.passwordFile = dir.file("wrong.pass")
-        await Notifier(ctx: p.context, config: bad, http: p.http).send(now: Date().addingTimeInterval(900))
-        let refused = try #require(try ledger.notifications(sink: "mail").first { $0.key == "test:wrong-login" })
-        #expect(refused.givenUp && refused.lastError?.contains("535") == true, "\(refused)")
-        #expect(Self.received(mailbox).count == 1)
+            // A login the server refuses (535) is given up on, and the ledger says why.
+            try ledger.enqueueNotification(sink: "mail", key: "test:wrong-login", kind: "test", title: "t", body: "b")
+            var bad = try #require(config.notify)
+            _ = try dir.write("wrong.pass", "not-it\n")
+            bad.sinks[0].email?.passwordFile = dir.file("wrong.pass")
+            await Notifier(ctx: p.context, config: bad, http: p.http).send(now: Date().addingTimeInterval(900))
+            let refused = try #require(try ledger.notifications(sink: "mail").first { $0.key == "test:wrong-login" })
+            #expect(refused.givenUp && refused.lastError?.contains("535") == true, "\(refused)")
+            #expect(Self.received(mailbox).count == 1)
+        }
     }
 }

@@ -22,7 +22,7 @@ import Testing
             fields: {clip_id: "42"}
             """)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
 
         let original = try FileHashing.sha256(path: clip.path).hex
         let results = try FileManager.default.contentsOfDirectory(atPath: config.paths.outbox.path).filter { $0.hasSuffix(".result.json") }
@@ -57,6 +57,7 @@ import Testing
         let events = try p.context.ledger.events(forDrop: id).map { "\($0.fromState ?? "-")>\($0.toState)" }
         #expect(events.contains("received>validated") && events.contains("converted>archived"))
     }
+    }
 
     @Test func landscapeClipIsTranscodedForTheVerticalTarget() async throws {
         let dir = try TempDir()
@@ -64,7 +65,7 @@ import Testing
         try Clips.copy(try Clips.make(width: 1280, height: 720, seconds: 2), to: config.paths.inbox.appendingPathComponent("wide.mp4"))
         try dir.write("inbox/wide.json", #"{"title": "Wide", "privacy": "private"}"#)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
 
         let deliveries = try p.context.ledger.allDeliveries()
         #expect(deliveries.map(\.state) == [.published, .published])
@@ -86,6 +87,7 @@ import Testing
         let metrics = try MetricsExport.text(config: p.context.config, ledger: p.context.ledger, profiles: p.context.profiles)
         #expect(metrics.contains(#"omnipost_ffmpeg_seconds_count{kind="transcode"} 1"#), "\(metrics)")
     }
+    }
 
     @Test func brokenSidecarFailsWithReportAndKeepsOriginals() async throws {
         let dir = try TempDir()
@@ -96,7 +98,7 @@ import Testing
         try Clips.copy(clip, to: config.paths.inbox.appendingPathComponent("typo.mp4"))
         try dir.write("inbox/typo.yaml", "version: 1\ntitel: hello\n")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
 
         #expect(await p.sandbox!.state.allVideos().isEmpty)
         let reports = try FileManager.default.contentsOfDirectory(atPath: config.paths.outboxFailed.path).sorted()
@@ -118,6 +120,7 @@ import Testing
         #expect(try FileHashing.sha256(path: config.paths.failed.appendingPathComponent(q).path).hex == FileHashing.sha256(path: clip.path).hex)
         #expect(files(under: config.paths.inbox).isEmpty)
     }
+    }
 
     @Test func clipWithoutSidecarFailsAfterGraceAndSidecarWithoutClipToo() async throws {
         let dir = try TempDir()
@@ -125,10 +128,11 @@ import Testing
         try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 2), to: config.paths.inbox.appendingPathComponent("lonely.mp4"))
         try dir.write("inbox/orphan.yaml", "title: where is my clip\n")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let drops = try p.context.ledger.drops()
         #expect(Set(drops.compactMap(\.reasonCode)) == ["missing_sidecar", "missing_clip"])
         #expect(drops.allSatisfy { $0.state == .failed })
+    }
     }
 
     @Test func theSameClipDroppedTwiceIsADuplicateNotASecondPost() async throws {
@@ -142,7 +146,7 @@ import Testing
         try Clips.copy(clip, to: config.paths.inbox.appendingPathComponent("again.mp4"))
         try dir.write("inbox/again.yaml", "title: again\n")
         let p2 = try await TestPipelines.runOnce(config)
-        defer { Task { await p2.close() } }
+        try await stopping(p2) {
         let again = try #require(try p2.context.ledger.drops().first { $0.stem == "again" })
         #expect(again.state == .failed)
         #expect(again.reasonCode == "duplicate")
@@ -150,5 +154,6 @@ import Testing
         #expect(again.duplicateOf == first.id)
         let report = try readJSON(config.paths.outboxFailed.appendingPathComponent("\(again.id).failure.json"))
         #expect(report["duplicate_of"] as? String == first.id)
+    }
     }
 }

@@ -19,7 +19,7 @@ import Testing
         let dir = try TempDir()
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         await s.state.setFaults(.init(strictRotation: true, tokenDelayMs: 250))
         await s.registerAccount(platform: "tiktok", name: "brand", clientID: "key", clientSecret: "sec", refreshToken: "rt-0")
         let account = AccountConfig(key: "tiktok:brand", platform: "tiktok", clientID: "key", clientSecret: "sec", refreshToken: "rt-0",
@@ -52,6 +52,7 @@ import Testing
         let next = store.refreshToken ?? ""
         req.body = .bytes(.init(string: "grant_type=refresh_token&client_key=key&client_secret=sec&refresh_token=\(next)"))
         #expect(try await HTTPClient.shared.execute(req, timeout: .seconds(10)).status == .badRequest)
+    }
     }
 
     /// Every size class, against TikTok's own rule as the sandbox checks it; the reproduction included.
@@ -91,13 +92,14 @@ import Testing
     @Test func sandboxEnforcesTheStatusLimit() async throws {
         let dir = try TempDir()
         let (s, adapter, _, _) = try await TikTokTests().setUp(dir, size: 1024)
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         var limited = 0
         for _ in 0..<31 {
             do { _ = try await adapter.fetchStatus("v_pub_file~v2-1.nope") } catch let e as DeliveryError where e.code == .rateLimited { limited += 1 }
         }
         #expect(limited == 1)
         #expect(await s.state.stats.rateLimited == 1)
+    }
     }
 
     /// `on: init` rules are not spent by the claim; the adapter spends them as each init leaves.
@@ -138,7 +140,7 @@ import Testing
                 }
             }
         }
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let ledger = p.context.ledger
         let why = try ledger.drops().map { "\($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" }
         let d = try #require(try ledger.allDeliveries().first, "\(why)")
@@ -169,6 +171,7 @@ import Testing
         #expect(await server.state.allVideos().count == 1)
         #expect(await server.state.requestCounts["tiktok.init"] == 1)
         #expect(try ctx.ledger.drops().first?.state == .archived)
+    }
     }
 
     /// `--once` waits for the archive: a converted drop whose deliveries all finished is still work.

@@ -210,13 +210,14 @@ import Testing
         let clip = try Clips.make(width: 320, height: 240, seconds: 1)
         try TestPipelines.drop(clip, as: "walk", sidecar: "title: a walk\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
-        let folder = try #require(deliveries.first { $0.platform == "folder" })
-        let landed = nas.appendingPathComponent(try #require(folder.remoteId))
-        #expect(try FileHashing.sha256(path: landed.path).hex == folder.renditionSha256)
-        #expect(folder.remoteId?.hasSuffix("/walk.mp4") == true, "\(folder.remoteId ?? "")")
-        #expect(FileManager.default.fileExists(atPath: landed.deletingPathExtension().path + ".omnipost.json"))
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+            let folder = try #require(deliveries.first { $0.platform == "folder" })
+            let landed = nas.appendingPathComponent(try #require(folder.remoteId))
+            #expect(try FileHashing.sha256(path: landed.path).hex == folder.renditionSha256)
+            #expect(folder.remoteId?.hasSuffix("/walk.mp4") == true, "\(folder.remoteId ?? "")")
+            #expect(FileManager.default.fileExists(atPath: landed.deletingPathExtension().path + ".omnipost.json"))
+        }
     }
 }

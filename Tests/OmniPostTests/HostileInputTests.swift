@@ -33,7 +33,7 @@ import Testing
         try dir.write("p/inbox/good.yaml", "title: good\n")
 
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(240))
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let drops = try p.context.ledger.drops()
         func drop(_ stem: String) -> DropRecord? { drops.first { $0.stem == stem } }
         #expect(drop("c")?.reasonCode == "not_regular_file")
@@ -41,6 +41,7 @@ import Testing
         #expect(drop("s2")?.reasonCode == "not_regular_file")
         #expect(drop("d")?.reasonCode == "not_regular_file")
         #expect(drop("good")?.state == .archived)
+    }
     }
 
     /// The reproduction: `ftyp` then a box whose 64-bit largesize is 2^64−1. And its neighbours.
@@ -199,9 +200,9 @@ import Testing
 
         let started = ContinuousClock.now
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(240))
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let drops = try p.context.ledger.drops()
-        func codes(_ pred: (DropRecord) -> Bool) -> [String] { drops.filter(pred).compactMap(\.reasonCode).sorted() }
+            let codes = { (pred: (DropRecord) -> Bool) -> [String] in drops.filter(pred).compactMap(\.reasonCode).sorted() }
         #expect(codes { $0.sidecarPath == "leak.yaml" } == ["path_escape"])
         #expect(codes { $0.sidecarPath == "sub/trav.yaml" } == ["path_escape"])
         #expect(codes { $0.sidecarPath == "sub/deeper/trav2.yaml" } == ["path_escape"])
@@ -230,6 +231,7 @@ import Testing
         #expect(!ledgerText.contains { $0.contains("TOP-SECRET") })
         // Both sidecars and the clip went to failed/ together; the originals are all kept.
         #expect(files(under: config.paths.inbox).filter { !$0.hasPrefix(".") }.isEmpty)
+    }
     }
 }
 
@@ -271,7 +273,7 @@ extension HostileInputTests {
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, tiktok:main]")
         try TestPipelines.drop(try Clips.make(width: 2, height: 2, seconds: 4), as: "tiny", sidecar: "title: tiny\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let drop = try #require(try p.context.ledger.drops().first)
         let message = drop.reasonMessage ?? ""
         #expect(drop.state == .failed && drop.reasonCode == "resolution_too_low")
@@ -279,6 +281,7 @@ extension HostileInputTests {
         #expect(parts.count == 2, "\(message)")
         #expect(parts.first?.hasPrefix("youtube:main: 2×2 is below youtube's minimum of 128×128") == true, "\(message)")
         #expect(parts.last?.contains("tiktok's minimum of 360×360") == true && parts.last?.contains("youtube") == false, "\(message)")
+    }
     }
 
     /// A second sidecar that arrives after its clip was taken with the first: told so, not "did not arrive".
@@ -292,10 +295,11 @@ extension HostileInputTests {
         await first.close()
         try dir.write("inbox/c.json", #"{"title": "second"}"#)
         let second = try await TestPipelines.runOnce(config)
-        defer { Task { await second.close() } }
+        try await stopping(second) {
         let late = try #require(try second.context.ledger.drops().first { $0.sidecarPath == "c.json" })
         #expect(late.reasonCode == "ambiguous_sidecar")
         #expect(late.reasonMessage?.contains("c.mp4 was already taken by drop \(taken.id) with c.yaml") == true, "\(late.reasonMessage ?? "")")
+    }
     }
 }
 
@@ -307,7 +311,7 @@ extension HostileInputTests {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "60s")
         let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let ctx = p.context
         try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1), to: config.paths.inbox.appendingPathComponent("c.mp4"))
         try dir.write("inbox/c.yaml", "title: from yaml\n")
@@ -335,5 +339,6 @@ extension HostileInputTests {
         #expect(again.state == .rejected && again.reasonCode == "ambiguous_sidecar", "\(again.state) \(again.reasonCode ?? "")")
         #expect(again.reasonMessage?.contains("c.yaml") == true && again.reasonMessage?.contains("c.json") == true)
         #expect(try ctx.ledger.allDeliveries().filter { $0.state == .published }.isEmpty)
+    }
     }
 }

@@ -65,40 +65,41 @@ import Testing
                 try? TestPipelines.drop(clip, as: "good/g", sidecar: "title: good\n", into: config)
             }
         }
-        defer { Task { await p.close() } }
-        let ledger = p.context.ledger
-        let drops = try ledger.drops()
-        let good = try #require(drops.first { $0.stem == "g" })
-        #expect(good.state == .archived, "\(good.reasonCode ?? "") \(good.reasonMessage ?? "")")
-        #expect(await p.sandbox!.state.allVideos().map(\.title) == ["good"])
+        try await stopping(p) {
+            let ledger = p.context.ledger
+            let drops = try ledger.drops()
+            let good = try #require(drops.first { $0.stem == "g" })
+            #expect(good.state == .archived, "\(good.reasonCode ?? "") \(good.reasonMessage ?? "")")
+            #expect(await p.sandbox!.state.allVideos().map(\.title) == ["good"])
 
-        // Each writer's answers, each with its own code.
-        let over = drops.filter { $0.sidecarPath == "flood/over.manifest.yaml" }
-        #expect(over.count == 1 && over.first?.reasonCode == "manifest_too_large", "\(over.map { "\($0.reasonCode ?? "")" })")
-        #expect(over.first?.reasonLocation?.hasPrefix("flood/over.manifest.yaml:62") == true, "\(over.first?.reasonLocation ?? "")")
-        let waits = drops.filter { $0.sidecarPath == "flood/waits.manifest.yaml" }
-        #expect(waits.count == 60 && waits.allSatisfy { $0.reasonCode == "missing_clip" })
-        let junk = drops.filter { $0.clipPath?.hasPrefix("junk/") == true }
-        #expect(junk.count == 150 && junk.allSatisfy { $0.reasonCode == "not_a_video" }, "\(Set(junk.compactMap(\.reasonCode)))")
-        let huge = try #require(drops.first { $0.stem == "huge" })
-        #expect(huge.reasonCode == "not_a_video" && huge.clipSha256 == nil)
-        // Filed away as it was: still 100 GB, still sparse (moved, never copied).
-        let filed = c.paths.failed.appendingPathComponent(huge.id).appendingPathComponent("huge/huge.mp4")
-        var st = stat()
-        #expect(stat(filed.path, &st) == 0 && st.st_size == 100 << 30 && st.st_blocks < 1024)
+            // Each writer's answers, each with its own code.
+            let over = drops.filter { $0.sidecarPath == "flood/over.manifest.yaml" }
+            #expect(over.count == 1 && over.first?.reasonCode == "manifest_too_large", "\(over.map { "\($0.reasonCode ?? "")" })")
+            #expect(over.first?.reasonLocation?.hasPrefix("flood/over.manifest.yaml:62") == true, "\(over.first?.reasonLocation ?? "")")
+            let waits = drops.filter { $0.sidecarPath == "flood/waits.manifest.yaml" }
+            #expect(waits.count == 60 && waits.allSatisfy { $0.reasonCode == "missing_clip" })
+            let junk = drops.filter { $0.clipPath?.hasPrefix("junk/") == true }
+            #expect(junk.count == 150 && junk.allSatisfy { $0.reasonCode == "not_a_video" }, "\(Set(junk.compactMap(\.reasonCode)))")
+            let huge = try #require(drops.first { $0.stem == "huge" })
+            #expect(huge.reasonCode == "not_a_video" && huge.clipSha256 == nil)
+            // Filed away as it was: still 100 GB, still sparse (moved, never copied).
+            let filed = c.paths.failed.appendingPathComponent(huge.id).appendingPathComponent("huge/huge.mp4")
+            var st = stat()
+            #expect(stat(filed.path, &st) == 0 && st.st_size == 100 << 30 && st.st_blocks < 1024)
 
-        // Fairness, by order: of the drops queued in front of the good one when it arrived, only a few were
-        // answered before it was validated (a turn per writer and worker, and what the other worker answered
-        // while it was being validated) — first come, first served would have answered all of them first.
-        let events = try ledger.events(drop: nil)
-        let received = try #require(events.firstIndex { $0.dropId == good.id && $0.toState == DropState.received.rawValue })
-        let validated = try #require(events.firstIndex { $0.dropId == good.id && $0.toState == DropState.validated.rawValue })
-        let answered = { (e: EventRecord) in e.stage == "validate" && e.toState == DropState.rejected.rawValue }
-        let queued = Set(events[..<received].filter { $0.toState == DropState.received.rawValue }.compactMap(\.dropId))
-            .subtracting(events[..<received].filter(answered).compactMap(\.dropId))
-        let answeredBetween = events[received..<validated].filter(answered).count
-        #expect(queued.count >= 150, "the flood was not queued when the good drop arrived (\(queued.count))")
-        #expect(answeredBetween * 4 < queued.count,
-                "\(answeredBetween) of the \(queued.count) drops queued in front of the good one were answered before it")
+            // Fairness, by order: of the drops queued in front of the good one when it arrived, only a few were
+            // answered before it was validated (a turn per writer and worker, and what the other worker answered
+            // while it was being validated) — first come, first served would have answered all of them first.
+            let events = try ledger.events(drop: nil)
+            let received = try #require(events.firstIndex { $0.dropId == good.id && $0.toState == DropState.received.rawValue })
+            let validated = try #require(events.firstIndex { $0.dropId == good.id && $0.toState == DropState.validated.rawValue })
+            let answered = { (e: EventRecord) in e.stage == "validate" && e.toState == DropState.rejected.rawValue }
+            let queued = Set(events[..<received].filter { $0.toState == DropState.received.rawValue }.compactMap(\.dropId))
+                .subtracting(events[..<received].filter(answered).compactMap(\.dropId))
+            let answeredBetween = events[received..<validated].filter(answered).count
+            #expect(queued.count >= 150, "the flood was not queued when the good drop arrived (\(queued.count))")
+            #expect(answeredBetween * 4 < queued.count,
+                    "\(answeredBetween) of the \(queued.count) drops queued in front of the good one were answered before it")
+        }
     }
 }

@@ -47,22 +47,23 @@ import Glibc
         }
         writer.start()
         let p = try await TestPipelines.runOnce(c, timeout: .seconds(240))
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        #expect(drops.count == 1 && drops.first?.state == .archived, "\(drops.map { "\($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" })")
-        #expect(drops.first?.clipSha256 == FileHashing.sha256(data: data), "taken before the writer was done")
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(videos.map(\.sha256) == [FileHashing.sha256(data: data)])
-        // The archive's file is its own: a copy, not the writer's inode.
-        let archivedRel = try #require(files(under: c.paths.archive).first { $0.hasSuffix("h.mp4") })
-        let archived = c.paths.archive.appendingPathComponent(archivedRel)
-        var a = stat(), o = stat()
-        #expect(stat(archived.path, &a) == 0 && stat(outside.path, &o) == 0)
-        #expect(a.st_ino != o.st_ino && a.st_nlink == 1 && o.st_nlink == 1)
-        #expect(!FileManager.default.fileExists(atPath: inbox.appendingPathComponent("h.mp4").path))
-        // The writer goes on through its name: the archive does not change.
-        _ = Data("scribble".utf8).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        close(fd)
-        #expect(try Data(contentsOf: archived) == data)
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            #expect(drops.count == 1 && drops.first?.state == .archived, "\(drops.map { "\($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" })")
+            #expect(drops.first?.clipSha256 == FileHashing.sha256(data: data), "taken before the writer was done")
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(videos.map(\.sha256) == [FileHashing.sha256(data: data)])
+            // The archive's file is its own: a copy, not the writer's inode.
+            let archivedRel = try #require(files(under: c.paths.archive).first { $0.hasSuffix("h.mp4") })
+            let archived = c.paths.archive.appendingPathComponent(archivedRel)
+            var a = stat(), o = stat()
+            #expect(stat(archived.path, &a) == 0 && stat(outside.path, &o) == 0)
+            #expect(a.st_ino != o.st_ino && a.st_nlink == 1 && o.st_nlink == 1)
+            #expect(!FileManager.default.fileExists(atPath: inbox.appendingPathComponent("h.mp4").path))
+            // The writer goes on through its name: the archive does not change.
+            _ = Data("scribble".utf8).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+            close(fd)
+            #expect(try Data(contentsOf: archived) == data)
+        }
     }
 }

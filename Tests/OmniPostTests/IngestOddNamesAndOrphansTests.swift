@@ -32,7 +32,7 @@ import Testing
         try dir.write("inbox/old smb/naïve.mp4", "")
         let lines = LinesBox()
         let p = try await TestPipelines.runOnce(config, lines: lines)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let drops = try p.context.ledger.drops()
         let cafe = try #require(drops.first { $0.clipPath == "café.mp4" })
         #expect(cafe.sidecarPath == "café.yaml" && cafe.state == .archived)
@@ -41,6 +41,7 @@ import Testing
         let notes = try p.context.ledger.events(stage: "watch").filter { $0.toState == "renamed" }.compactMap(\.detail)
         #expect(notes.contains { $0.contains("old smb/na\\xEFve.mp4 → old smb/naïve (2).mp4") })
         #expect(NonUTF8Names.escape([0x63, 0xE9, 0x5C]) == "c\\xE9\\x5C")
+    }
     }
 
     @Test func orphanedFFmpegRunsAreKilledAtStart() async throws {

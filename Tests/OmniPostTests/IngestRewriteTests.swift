@@ -58,23 +58,24 @@ import Glibc
                 await s.state.setFaults(.init())
             }
         }
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        let summary = drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" }
-        #expect(drops.filter { $0.state == .failed }.isEmpty, "\(summary)")
-        let published = drops.filter { $0.state == .archived }
-        #expect(published.count == 1 && published.first?.clipSha256 == FileHashing.sha256(data: second), "\(summary)")
-        #expect(published.first?.sidecarPath == "r.yaml")
-        // The first export's drop was withdrawn (unless the re-export began before it was ever taken).
-        #expect(drops.filter { $0.state == .withdrawn }.allSatisfy { $0.reasonCode == "source_changed" }, "\(summary)")
-        let videos = await p.sandbox!.state.allVideos()
-        // What was posted is the re-export (itself, or its one rendition).
-        #expect(transcoded ? videos.count == 1 : videos.map(\.sha256) == [FileHashing.sha256(data: second)])
-        #expect(drops.contains { $0.state == .withdrawn }, "the first export was never caught in flight: \(summary)")
-        #expect(files(under: c.paths.failed).isEmpty && files(under: c.paths.outboxFailed).isEmpty)
-        let archived = files(under: c.paths.archive).filter { $0.hasSuffix("r.mp4") }
-        #expect(archived.count == 1)
-        if let a = archived.first { #expect(try Data(contentsOf: c.paths.archive.appendingPathComponent(a)) == second) }
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            let summary = drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" }
+            #expect(drops.filter { $0.state == .failed }.isEmpty, "\(summary)")
+            let published = drops.filter { $0.state == .archived }
+            #expect(published.count == 1 && published.first?.clipSha256 == FileHashing.sha256(data: second), "\(summary)")
+            #expect(published.first?.sidecarPath == "r.yaml")
+            // The first export's drop was withdrawn (unless the re-export began before it was ever taken).
+            #expect(drops.filter { $0.state == .withdrawn }.allSatisfy { $0.reasonCode == "source_changed" }, "\(summary)")
+            let videos = await p.sandbox!.state.allVideos()
+            // What was posted is the re-export (itself, or its one rendition).
+            #expect(transcoded ? videos.count == 1 : videos.map(\.sha256) == [FileHashing.sha256(data: second)])
+            #expect(drops.contains { $0.state == .withdrawn }, "the first export was never caught in flight: \(summary)")
+            #expect(files(under: c.paths.failed).isEmpty && files(under: c.paths.outboxFailed).isEmpty)
+            let archived = files(under: c.paths.archive).filter { $0.hasSuffix("r.mp4") }
+            #expect(archived.count == 1)
+            if let a = archived.first { #expect(try Data(contentsOf: c.paths.archive.appendingPathComponent(a)) == second) }
+        }
     }
 
     /// Item 8. A sidecar saved again in place (same inode) while its clip arrives: the drop is made with
@@ -106,19 +107,20 @@ import Glibc
                 }
             }
         }
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        let summary = drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" }
-        #expect(drops.filter { $0.state == .archived }.count == 1, "\(summary)")
-        #expect(drops.allSatisfy { $0.state == .archived || $0.state == .withdrawn }, "\(summary)")
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(videos.count == 1 && videos.first?.title == "the newest title, saved again in place" && videos.first?.privacy == "unlisted",
-                "\(videos.map { "\($0.title) \($0.privacy)" })")
-        #expect(files(under: c.paths.failed).isEmpty && files(under: c.paths.outboxFailed).isEmpty)
-        #expect(try p.context.ledger.waitingFiles().isEmpty)
-        // The ledger records the version used: the archived drop's sidecar row is the newest file.
-        let published = try #require(drops.first { $0.state == .archived })
-        let row = try #require(try p.context.ledger.files(ofDrop: published.id).first { $0.path == "s.yaml" })
-        #expect(row.size == Int64(newest.count))
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            let summary = drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" }
+            #expect(drops.filter { $0.state == .archived }.count == 1, "\(summary)")
+            #expect(drops.allSatisfy { $0.state == .archived || $0.state == .withdrawn }, "\(summary)")
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(videos.count == 1 && videos.first?.title == "the newest title, saved again in place" && videos.first?.privacy == "unlisted",
+                    "\(videos.map { "\($0.title) \($0.privacy)" })")
+            #expect(files(under: c.paths.failed).isEmpty && files(under: c.paths.outboxFailed).isEmpty)
+            #expect(try p.context.ledger.waitingFiles().isEmpty)
+            // The ledger records the version used: the archived drop's sidecar row is the newest file.
+            let published = try #require(drops.first { $0.state == .archived })
+            let row = try #require(try p.context.ledger.files(ofDrop: published.id).first { $0.path == "s.yaml" })
+            #expect(row.size == Int64(newest.count))
+        }
     }
 }

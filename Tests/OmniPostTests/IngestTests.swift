@@ -38,7 +38,7 @@ import Testing
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url.appendingPathComponent("p"), settle: "300ms", grace: "30s")
         let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         // Written elsewhere on the same filesystem, then moved in as fast as the machine can.
         let staging = dir.url.appendingPathComponent("staging")
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
@@ -61,6 +61,7 @@ import Testing
         #expect(Set(drops.compactMap(\.clipPath)).count == 2000)
         #expect(drops.allSatisfy { d in d.sidecarPath == d.clipPath.map { ($0 as NSString).deletingPathExtension + ".yaml" } })
     }
+    }
 
     @Test func overflowRescanAndRestartMakeNoSecondDrop() async throws {
         let dir = try TempDir()
@@ -80,18 +81,19 @@ import Testing
         await p.close()
         // A restart scans everything again (startup reconciliation): still 50 drops, no waiting files.
         let p2 = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
-        defer { Task { await p2.close() } }
+        try await stopping(p2) {
         try await Self.assembleOnly(p2, until: { await p2.watcher.pendingCount == 0 })
         try await Task.sleep(for: .milliseconds(400))
         #expect(try p2.context.ledger.drops().count == 50)
         #expect(try p2.context.ledger.waitingFiles().isEmpty)
+    }
     }
 
     @Test func sidecarBeforeOrAfterItsClipMakesOneDrop() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, settle: "150ms", grace: "30s")
         let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let ledger = p.context.ledger
         let inbox = config.paths.inbox
         let writer = Task.detached {
@@ -107,12 +109,13 @@ import Testing
         #expect(drops.map(\.clipPath) == ["early.mp4", "late.mp4"])
         #expect(drops.map(\.sidecarPath) == ["early.yaml", "late.yml"])
     }
+    }
 
     @Test func renamingAFileInTheInboxIsNotANewDrop() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url, settle: "150ms", grace: "2s")
         let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let ledger = p.context.ledger
         try dir.write("inbox/take1.mp4", "bytes")
         try await Self.assembleOnly(p, until: { try ledger.waitingFiles().count == 1 })
@@ -127,6 +130,7 @@ import Testing
         try FileManager.default.moveItem(at: config.paths.inbox.appendingPathComponent("final.mp4"), to: config.paths.inbox.appendingPathComponent("renamed.mp4"))
         try await Self.assembleOnly(p, until: { try ledger.drop(drops[0].id)?.clipPath == "renamed.mp4" })
         #expect(try ledger.drops().count == 1)
+    }
     }
 }
 
@@ -153,10 +157,11 @@ import Testing
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let modes = try p.context.ledger.watchModes()
         #expect(modes.count == 1)
         #expect(modes.first?.contains("mode=inotify") == true)
         #expect(modes.first?.hasPrefix(config.paths.inbox.path) == true)
+    }
     }
 }

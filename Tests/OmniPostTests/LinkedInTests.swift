@@ -21,136 +21,97 @@ import Testing
     @Test func aGoodPostArrivesWholeWithItsText() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 9 * Self.mib + 77)
-        defer { Task { await rig.server.stop() } }
-        let cps = UploadResumeTests.Checkpoints()
-        let out = try await rig.deliver(Self.meta, checkpoint: { cps.add($0) })
-        let videos = await rig.state.allVideos()
-        #expect(videos.count == 1 && videos[0].platform == "linkedin")
-        #expect(videos[0].sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
-        #expect(out.remoteId == videos[0].id && out.remoteId.hasPrefix("urn:li:share:"))
-        // Reserved characters escaped, tags as hashtag templates: LinkedIn's little text format.
-        #expect(videos[0].description == #"Launch \(v2\) — 50% off"# + "\n\n" + ##"Made with care \@home \#1"## + "\n\n" + ##"{hashtag|\#|omnipost} {hashtag|\#|videotips}"##)
-        #expect(videos[0].title == "Launch (v2) — 50% off" && videos[0].privacy == "PUBLIC")
-        #expect(cps.all.map(\.confirmedOffset) == [0, 4 * Self.mib, 8 * Self.mib, rig.size, rig.size, rig.size])
-        #expect(await rig.state.requestCounts["linkedin.put"] == 3)
-    }
-
-    @Test func aCutPartIsSentAgainAndNothingElse() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 10 * Self.mib, faults: .init(failChunks: [502]))
-        defer { Task { await rig.server.stop() } }
-        _ = try await rig.deliver(Self.meta)
-        #expect(await rig.state.requestCounts["linkedin.put"] == 4)
-        #expect(await rig.state.bytesReceived == rig.size)
-        #expect(await rig.state.allVideos().count == 1)
-    }
-
-    @Test func aRestartResendsOnlyThePartsWithoutAnETag() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 10 * Self.mib)
-        defer { Task { await rig.server.stop() } }
-        struct Crash: Error {}
-        let cps = UploadResumeTests.Checkpoints()
-        await #expect(throws: Crash.self) {
-            _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
+        try await stopping(rig.server) {
+            let cps = UploadResumeTests.Checkpoints()
+            let out = try await rig.deliver(Self.meta, checkpoint: { cps.add($0) })
+            let videos = await rig.state.allVideos()
+            #expect(videos.count == 1 && videos[0].platform == "linkedin")
+            #expect(videos[0].sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
+            #expect(out.remoteId == videos[0].id && out.remoteId.hasPrefix("urn:li:share:"))
+            // Reserved characters escaped, tags as hashtag templates: LinkedIn's little text format.
+            #expect(videos[0].description == #"Launch \(v2\) — 50% off"# + "\n\n" + ##"Made with care \@home \#1"## + "\n\n" + ##"{hashtag|\#|omnipost} {hashtag|\#|videotips}"##)
+            #expect(videos[0].title == "Launch (v2) — 50% off" && videos[0].privacy == "PUBLIC")
+            #expect(cps.all.map(\.confirmedOffset) == [0, 4 * Self.mib, 8 * Self.mib, rig.size, rig.size, rig.size])
+            #expect(await rig.state.requestCounts["linkedin.put"] == 3)
         }
-        let saved = try #require(cps.all.last)
-        let out = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-        #expect(await rig.state.requestCounts["linkedin.init"] == 1)
-        #expect(await rig.state.bytesReceived == rig.size)
-        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
-    }
-
-    @Test func aKillInTheUncertainWindowIsReconciledNotPostedAgain() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 3 * Self.mib, faults: .init(finalReplyDelayMs: 3000))
-        defer { Task { await rig.server.stop() } }
-        let cps = UploadResumeTests.Checkpoints()
-        let run = Task { try await rig.deliver(Self.meta, checkpoint: { cps.add($0) }) }
-        while await rig.state.stats.finalRepliesPending == 0 { try await Task.sleep(for: .milliseconds(20)) }
-        run.cancel()
-        _ = await run.result
-        let saved = try #require(cps.all.last)
-        await rig.state.setFaults(.init())
-        let out = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-        #expect(out.reconciled)
-        #expect(await rig.state.requestCounts["linkedin.post"] == 1)
-        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
     }
 
     @Test func expiredUploadURLsStartAfreshAndTokensRefresh() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 9 * Self.mib)
-        defer { Task { await rig.server.stop() } }
-        struct Crash: Error {}
-        let cps = UploadResumeTests.Checkpoints()
-        await #expect(throws: Crash.self) {
-            _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
+        try await stopping(rig.server) {
+            struct Crash: Error {}
+            let cps = UploadResumeTests.Checkpoints()
+            await #expect(throws: Crash.self) {
+                _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
+            }
+            await rig.state.expireUnfinishedUploads()
+            await rig.state.expireAccessTokens()
+            let saved = try #require(cps.all.last)
+            _ = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
+            #expect(await rig.state.requestCounts["linkedin.init"] == 2)
+            #expect(await rig.state.requestCounts["linkedin.token"] == 2)
+            // LinkedIn does not rotate refresh tokens.
+            #expect(rig.store.refreshToken == "rt-0")
+            #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
         }
-        await rig.state.expireUnfinishedUploads()
-        await rig.state.expireAccessTokens()
-        let saved = try #require(cps.all.last)
-        _ = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-        #expect(await rig.state.requestCounts["linkedin.init"] == 2)
-        #expect(await rig.state.requestCounts["linkedin.token"] == 2)
-        // LinkedIn does not rotate refresh tokens.
-        #expect(rig.store.refreshToken == "rt-0")
-        #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
     }
 
     @Test func quotasProcessingFailuresAndRefusalsAreClassified() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 1 * Self.mib, faults: .init(rateLimitInits: 1))
-        defer { Task { await rig.server.stop() } }
-        do {
-            _ = try await rig.deliver(Self.meta)
-            Issue.record("a 429 went unnoticed")
-        } catch let e as DeliveryError {
-            guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
-            // The daily quota resets at midnight UTC.
-            var cal = Calendar(identifier: .gregorian)
-            cal.timeZone = TimeZone(identifier: "UTC")!
-            #expect(e.code == .rateLimited && cal.component(.hour, from: when) == 0 && when > Date() && when.timeIntervalSinceNow <= 86_405)
+        try await stopping(rig.server) {
+            do {
+                _ = try await rig.deliver(Self.meta)
+                Issue.record("a 429 went unnoticed")
+            } catch let e as DeliveryError {
+                guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
+                // The daily quota resets at midnight UTC.
+                var cal = Calendar(identifier: .gregorian)
+                cal.timeZone = TimeZone(identifier: "UTC")!
+                #expect(e.code == .rateLimited && cal.component(.hour, from: when) == 0 && when > Date() && when.timeIntervalSinceNow <= 86_405)
+            }
+            await rig.state.setFaults(.init(failProcessing: "VIDEO_TOO_SHORT"))
+            do {
+                _ = try await rig.deliver(Self.meta)
+                Issue.record("a failed processing went unnoticed")
+            } catch let e as DeliveryError {
+                #expect(e.kind == .permanent && e.message.contains("VIDEO_TOO_SHORT"))
+            }
+            // An author the token may not post as: refused once, permanently.
+            var other = rig
+            var settings = (rig.adapter as! LinkedInAdapter).settings
+            settings.account.accountID = "urn:li:person:someoneelse"
+            other.adapter = LinkedInAdapter(settings)
+            do {
+                _ = try await other.deliver(Self.meta)
+                Issue.record("posting as someone else was accepted")
+            } catch let e as DeliveryError {
+                #expect(e.kind == .permanent && e.httpStatus == 403 && e.message.contains("serviceErrorCode 100"))
+            }
+            #expect(await rig.state.allVideos().isEmpty)
         }
-        await rig.state.setFaults(.init(failProcessing: "VIDEO_TOO_SHORT"))
-        do {
-            _ = try await rig.deliver(Self.meta)
-            Issue.record("a failed processing went unnoticed")
-        } catch let e as DeliveryError {
-            #expect(e.kind == .permanent && e.message.contains("VIDEO_TOO_SHORT"))
-        }
-        // An author the token may not post as: refused once, permanently.
-        var other = rig
-        var settings = (rig.adapter as! LinkedInAdapter).settings
-        settings.account.accountID = "urn:li:person:someoneelse"
-        other.adapter = LinkedInAdapter(settings)
-        do {
-            _ = try await other.deliver(Self.meta)
-            Issue.record("posting as someone else was accepted")
-        } catch let e as DeliveryError {
-            #expect(e.kind == .permanent && e.httpStatus == 403 && e.message.contains("serviceErrorCode 100"))
-        }
-        #expect(await rig.state.allVideos().isEmpty)
     }
 
     @Test func preflightAndVersions() async throws {
         var m = Self.meta
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 1)
-        defer { Task { await rig.server.stop() } }
-        m.privacy = .private
-        #expect(rig.adapter.preflight(m)?.code == .invalidValue)
-        m.privacy = .followers
-        #expect(rig.adapter.preflight(m) == nil)
-        m.description = String(repeating: "x", count: 3000)
-        #expect(rig.adapter.preflight(m)?.code == .textTooLong)
-        #expect(LinkedInAdapter.apiVersion(now: ISO8601DateFormatter().date(from: "2026-01-15T00:00:00Z")!) == "202512")
-        // The sandbox refuses a missing or retired version as LinkedIn does.
-        let raw = try await SandboxYouTubeTests.send(rig.server.baseURL + "/rest/posts?q=author&author=x", .GET,
-                                                     headers: ["Authorization": "Bearer \(try await (rig.adapter as! LinkedInAdapter).settings.tokens.accessToken())"])
-        #expect(raw.status == 400 && String(decoding: raw.body, as: UTF8.self).contains("VERSION_MISSING"))
-        #expect(LinkedInRoutes.littleTextProblem(##"a \(b\) {hashtag|\#|c} @[Jo](urn:li:person:1)"##) == nil)
-        #expect(LinkedInRoutes.littleTextProblem("a (b)") != nil)
+        try await stopping(rig.server) {
+            m.privacy = .private
+            #expect(rig.adapter.preflight(m)?.code == .invalidValue)
+            m.privacy = .followers
+            #expect(rig.adapter.preflight(m) == nil)
+            m.description = String(repeating: "x", count: 3000)
+            #expect(rig.adapter.preflight(m)?.code == .textTooLong)
+            #expect(LinkedInAdapter.apiVersion(now: ISO8601DateFormatter().date(from: "2026-01-15T00:00:00Z")!) == "202512")
+            // The sandbox refuses a missing or retired version as LinkedIn does.
+            let raw = try await SandboxYouTubeTests.send(rig.server.baseURL + "/rest/posts?q=author&author=x", .GET,
+                                                         headers: ["Authorization": "Bearer \(try await (rig.adapter as! LinkedInAdapter).settings.tokens.accessToken())"])
+            #expect(raw.status == 400 && String(decoding: raw.body, as: UTF8.self).contains("VERSION_MISSING"))
+            #expect(LinkedInRoutes.littleTextProblem(##"a \(b\) {hashtag|\#|c} @[Jo](urn:li:person:1)"##) == nil)
+            #expect(LinkedInRoutes.littleTextProblem("a (b)") != nil)
+        }
     }
 
     @Test func aPipelinePublishesToYouTubeXAndLinkedIn() async throws {
@@ -159,11 +120,12 @@ import Testing
         try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 3.3), to: config.paths.inbox.appendingPathComponent("all.mp4"))
         try dir.write("inbox/all.yaml", "title: all three (at once)\nprivacy: public\ntags: [omnipost]\n")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published, .published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(Set(videos.map(\.platform)) == ["youtube", "x", "linkedin"])
-        #expect(videos.first { $0.platform == "linkedin" }?.description == #"all three \(at once\)"# + "\n\n" + ##"{hashtag|\#|omnipost}"##)
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.map(\.state) == [.published, .published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(Set(videos.map(\.platform)) == ["youtube", "x", "linkedin"])
+            #expect(videos.first { $0.platform == "linkedin" }?.description == #"all three \(at once\)"# + "\n\n" + ##"{hashtag|\#|omnipost}"##)
+        }
     }
 }

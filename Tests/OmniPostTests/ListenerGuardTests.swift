@@ -29,34 +29,35 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, public_url: \"https://nas.example.com\"}",
                                               targets: "targets: [youtube:main]")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let base = "http://127.0.0.1:\(try #require(p.listener).port)"
+        try await stopping(p) {
+            let base = "http://127.0.0.1:\(try #require(p.listener).port)"
 
-        // A token is set: no read from this machine without it (nginx in front adds nothing by default).
-        #expect(try await Self.ask(base + "/healthz").status == 200)
-        for path in ["/api/v1/drops", "/metrics", "/readyz"] { #expect(try await Self.ask(base + path).status == 401, "\(path)") }
-        #expect(try await Self.ask(base + "/").status == 303)
-        #expect(try await Self.ask(base + "/api/v1/drops", headers: [("Authorization", "Bearer \(token)")]).status == 200)
+            // A token is set: no read from this machine without it (nginx in front adds nothing by default).
+            #expect(try await Self.ask(base + "/healthz").status == 200)
+            for path in ["/api/v1/drops", "/metrics", "/readyz"] { #expect(try await Self.ask(base + path).status == 401, "\(path)") }
+            #expect(try await Self.ask(base + "/").status == 303)
+            #expect(try await Self.ask(base + "/api/v1/drops", headers: [("Authorization", "Bearer \(token)")]).status == 200)
 
-        // Signing in behind https: the cookie is Secure (and HttpOnly, SameSite=Strict).
-        let signIn = try await Self.ask(base + "/login", method: .POST, form: "token=\(token)&back=/failures")
-        let cookie = try #require(signIn.headers["Set-Cookie"].first)
-        #expect(signIn.status == 303 && cookie.contains("; Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
+            // Signing in behind https: the cookie is Secure (and HttpOnly, SameSite=Strict).
+            let signIn = try await Self.ask(base + "/login", method: .POST, form: "token=\(token)&back=/failures")
+            let cookie = try #require(signIn.headers["Set-Cookie"].first)
+            #expect(signIn.status == 303 && cookie.contains("; Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
 
-        // Guesses from one client behind the proxy: five are answered, then that client is held back
-        // (429 with Retry-After) even with the right token; another client is not.
-        let guesser = [("X-Forwarded-For", "203.0.113.7")]
-        for i in 0..<6 {
-            let r = try await Self.ask(base + "/api/v1/drops", headers: guesser + [("Authorization", "Bearer wrong-\(i)-0123456789")])
-            #expect(r.status == 401, "guess \(i)")
+            // Guesses from one client behind the proxy: five are answered, then that client is held back
+            // (429 with Retry-After) even with the right token; another client is not.
+            let guesser = [("X-Forwarded-For", "203.0.113.7")]
+            for i in 0..<6 {
+                let r = try await Self.ask(base + "/api/v1/drops", headers: guesser + [("Authorization", "Bearer wrong-\(i)-0123456789")])
+                #expect(r.status == 401, "guess \(i)")
+            }
+            let held = try await Self.ask(base + "/api/v1/drops", headers: guesser + [("Authorization", "Bearer \(token)")])
+            #expect(held.status == 429 && held.headers["Retry-After"].first.flatMap(Int.init) ?? 0 >= 1, "\(held.status)")
+            let login = try await Self.ask(base + "/login", method: .POST, headers: guesser, form: "token=wrong")
+            #expect(login.status == 429)
+            #expect(try await Self.ask(base + "/api/v1/drops", headers: [("X-Forwarded-For", "198.51.100.2"), ("Authorization", "Bearer \(token)")]).status == 200)
+            let metrics = try await Self.ask(base + "/metrics", headers: [("Authorization", "Bearer \(token)")])
+            #expect(metrics.body.contains("omnipost_auth_failures_total 6"), "\(metrics.body.suffix(300))")
         }
-        let held = try await Self.ask(base + "/api/v1/drops", headers: guesser + [("Authorization", "Bearer \(token)")])
-        #expect(held.status == 429 && held.headers["Retry-After"].first.flatMap(Int.init) ?? 0 >= 1, "\(held.status)")
-        let login = try await Self.ask(base + "/login", method: .POST, headers: guesser, form: "token=wrong")
-        #expect(login.status == 429)
-        #expect(try await Self.ask(base + "/api/v1/drops", headers: [("X-Forwarded-For", "198.51.100.2"), ("Authorization", "Bearer \(token)")]).status == 200)
-        let metrics = try await Self.ask(base + "/metrics", headers: [("Authorization", "Bearer \(token)")])
-        #expect(metrics.body.contains("omnipost_auth_failures_total 6"), "\(metrics.body.suffix(300))")
     }
 
     /// `loopback_reads: open` keeps reads from this machine free — but never for a request a proxy passed
@@ -67,16 +68,17 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, loopback_reads: open}",
                                               targets: "targets: [youtube:main]")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let base = "http://127.0.0.1:\(try #require(p.listener).port)"
-        #expect(try await Self.ask(base + "/api/v1/drops").status == 200)
-        for h in [("X-Real-IP", "203.0.113.9"), ("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9"), ("Via", "1.1 nginx"),
-                  ("X-Forwarded-Host", "nas.example.com"), ("X-Forwarded-Proto", "https")] {
-            #expect(try await Self.ask(base + "/api/v1/drops", headers: [h]).status == 401, "\(h.0)")
+        try await stopping(p) {
+            let base = "http://127.0.0.1:\(try #require(p.listener).port)"
+            #expect(try await Self.ask(base + "/api/v1/drops").status == 200)
+            for h in [("X-Real-IP", "203.0.113.9"), ("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9"), ("Via", "1.1 nginx"),
+                      ("X-Forwarded-Host", "nas.example.com"), ("X-Forwarded-Proto", "https")] {
+                #expect(try await Self.ask(base + "/api/v1/drops", headers: [h]).status == 401, "\(h.0)")
+            }
+            // Without https in public_url, the cookie is not marked Secure (it would never be sent back).
+            let signIn = try await Self.ask(base + "/login", method: .POST, form: "token=open-token-0123456789abc")
+            #expect(signIn.headers["Set-Cookie"].first?.contains("Secure") == false)
         }
-        // Without https in public_url, the cookie is not marked Secure (it would never be sent back).
-        let signIn = try await Self.ask(base + "/login", method: .POST, form: "token=open-token-0123456789abc")
-        #expect(signIn.headers["Set-Cookie"].first?.contains("Secure") == false)
     }
 
     /// The throttle's own arithmetic: five free failures, then holds that double, capped, per source.

@@ -37,74 +37,75 @@ import Testing
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "good", sidecar: "title: good\nprivacy: public\n", into: config)
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "titel: typo\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let base = "http://127.0.0.1:\(try #require(p.listener).port)"
-        let ledger = p.context.ledger
+        try await stopping(p) {
+            let base = "http://127.0.0.1:\(try #require(p.listener).port)"
+            let ledger = p.context.ledger
 
-        // /metrics: Prometheus text, equal to the ledger.
-        let (ms, mbody) = try await Self.get(base + "/metrics")
-        let metrics = String(decoding: mbody, as: UTF8.self)
-        #expect(ms == 200 && metrics.contains("# TYPE omnipost_deliveries gauge"))
-        #expect(Self.value(metrics, #"omnipost_deliveries{platform="youtube",state="published"}"#) == 1, "\(metrics.prefix(1500))")
-        #expect(Self.value(metrics, #"omnipost_drops{state="failed"}"#) == 1 && Self.value(metrics, #"omnipost_drop_reasons{reason="unknown_key"}"#) == 1)
-        let sent = try ledger.allDeliveries().filter { $0.platform == "x" }.reduce(0) { $0 + $1.bytesSent }
-        #expect(Self.value(metrics, #"omnipost_uploaded_bytes_total{platform="x"}"#) == Double(sent) && sent > 0)
-        #expect(metrics.contains(#"omnipost_upload_duration_seconds_count{platform="youtube"} 1"#))
-        #expect(metrics.contains(#"omnipost_stage_duration_seconds_count{stage="validate"}"#))
-        if let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-            let f = dir.file("metrics.txt")
-            try mbody.write(to: f)
-            let proc = Process()
-            proc.executableURL = URL(fileURLWithPath: "/bin/sh")
-            proc.arguments = ["-c", "\(promtool) check metrics < \(f.path) 2>&1"]
-            let out = Pipe()
-            proc.standardOutput = out
-            try proc.run()
-            let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            proc.waitUntilExit()
-            #expect(proc.terminationStatus == 0, "promtool: \(said)")
-        }
+            // /metrics: Prometheus text, equal to the ledger.
+            let (ms, mbody) = try await Self.get(base + "/metrics")
+            let metrics = String(decoding: mbody, as: UTF8.self)
+            #expect(ms == 200 && metrics.contains("# TYPE omnipost_deliveries gauge"))
+            #expect(Self.value(metrics, #"omnipost_deliveries{platform="youtube",state="published"}"#) == 1, "\(metrics.prefix(1500))")
+            #expect(Self.value(metrics, #"omnipost_drops{state="failed"}"#) == 1 && Self.value(metrics, #"omnipost_drop_reasons{reason="unknown_key"}"#) == 1)
+            let sent = try ledger.allDeliveries().filter { $0.platform == "x" }.reduce(0) { $0 + $1.bytesSent }
+            #expect(Self.value(metrics, #"omnipost_uploaded_bytes_total{platform="x"}"#) == Double(sent) && sent > 0)
+            #expect(metrics.contains(#"omnipost_upload_duration_seconds_count{platform="youtube"} 1"#))
+            #expect(metrics.contains(#"omnipost_stage_duration_seconds_count{stage="validate"}"#))
+            if let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+                let f = dir.file("metrics.txt")
+                try mbody.write(to: f)
+                let proc = Process()
+                proc.executableURL = URL(fileURLWithPath: "/bin/sh")
+                proc.arguments = ["-c", "\(promtool) check metrics < \(f.path) 2>&1"]
+                let out = Pipe()
+                proc.standardOutput = out
+                try proc.run()
+                let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                proc.waitUntilExit()
+                #expect(proc.terminationStatus == 0, "promtool: \(said)")
+            }
 
-        // /readyz: every check named, all passing.
-        let (rs, rbody) = try await Self.get(base + "/readyz")
-        let ready = try Self.object(rbody)
-        #expect(rs == 200 && ready["ready"] as? Bool == true, "\(ready)")
-        #expect(Set((ready["checks"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }) == ["ledger", "ffmpeg", "ffprobe", "inbox", "disk"])
+            // /readyz: every check named, all passing.
+            let (rs, rbody) = try await Self.get(base + "/readyz")
+            let ready = try Self.object(rbody)
+            #expect(rs == 200 && ready["ready"] as? Bool == true, "\(ready)")
+            #expect(Set((ready["checks"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }) == ["ledger", "ffmpeg", "ffprobe", "inbox", "disk"])
 
-        // The JSON API: filtered, paged, a drop's own page.
-        let failed = try Self.object(try await Self.get(base + "/api/v1/drops?state=failed").1)
-        let items = failed["items"] as? [[String: Any]] ?? []
-        #expect(failed["total"] as? Int == 1 && items.first?["reason_code"] as? String == "unknown_key", "\(failed)")
-        let badID = try #require(items.first?["id"] as? String)
-        let one = try Self.object(try await Self.get(base + "/api/v1/drops/\(badID)").1)
-        #expect((one["events"] as? [[String: Any]])?.isEmpty == false && (one["drop"] as? [String: Any])?["reason_location"] != nil)
-        let page = try Self.object(try await Self.get(base + "/api/v1/deliveries?platform=x&limit=1").1)
-        #expect(page["total"] as? Int == 1 && (page["items"] as? [[String: Any]])?.first?["state"] as? String == "published")
-        let ev = try Self.object(try await Self.get(base + "/api/v1/events?limit=3").1)
-        let after = try #require(ev["next_after"] as? Int)
-        let ev2 = try Self.object(try await Self.get(base + "/api/v1/events?limit=3&after=\(after)").1)
-        #expect((ev2["items"] as? [[String: Any]])?.first?["id"] as? Int == after + 1, "\(ev2)")
-        #expect(try await Self.get(base + "/api/v1/drops/no-such").0 == 404)
-        for path in ["/api/v1/queue", "/api/v1/quotas", "/api/v1/accounts"] { #expect(try await Self.get(base + path).0 == 200, "\(path)") }
+            // The JSON API: filtered, paged, a drop's own page.
+            let failed = try Self.object(try await Self.get(base + "/api/v1/drops?state=failed").1)
+            let items = failed["items"] as? [[String: Any]] ?? []
+            #expect(failed["total"] as? Int == 1 && items.first?["reason_code"] as? String == "unknown_key", "\(failed)")
+            let badID = try #require(items.first?["id"] as? String)
+            let one = try Self.object(try await Self.get(base + "/api/v1/drops/\(badID)").1)
+            #expect((one["events"] as? [[String: Any]])?.isEmpty == false && (one["drop"] as? [String: Any])?["reason_location"] != nil)
+            let page = try Self.object(try await Self.get(base + "/api/v1/deliveries?platform=x&limit=1").1)
+            #expect(page["total"] as? Int == 1 && (page["items"] as? [[String: Any]])?.first?["state"] as? String == "published")
+            let ev = try Self.object(try await Self.get(base + "/api/v1/events?limit=3").1)
+            let after = try #require(ev["next_after"] as? Int)
+            let ev2 = try Self.object(try await Self.get(base + "/api/v1/events?limit=3&after=\(after)").1)
+            #expect((ev2["items"] as? [[String: Any]])?.first?["id"] as? Int == after + 1, "\(ev2)")
+            #expect(try await Self.get(base + "/api/v1/drops/no-such").0 == 404)
+            for path in ["/api/v1/queue", "/api/v1/quotas", "/api/v1/accounts"] { #expect(try await Self.get(base + path).0 == 200, "\(path)") }
 
-        // A mutation: refused without the token and with a wrong one; done with it — the failed drop's originals go back to the inbox.
-        #expect(try await Self.get(base + "/api/v1/retry/\(badID)", method: .POST).0 == 401)
-        #expect(try await Self.get(base + "/api/v1/retry/\(badID)", token: "wrong-token-0123456789", method: .POST).0 == 401)
-        let (ok, body) = try await Self.get(base + "/api/v1/retry/\(badID)", token: token, method: .POST)
-        #expect(ok == 200, "\(String(decoding: body, as: UTF8.self))")
-        #expect(FileManager.default.fileExists(atPath: config.paths.inbox.appendingPathComponent("bad.yaml").path))
-        let again = try await Self.get(base + "/api/v1/cancel/no-such-drop", token: token, method: .POST)
-        #expect(again.0 == 409)
-        // docs/openapi.yaml documents exactly what is served; each documented GET answers.
-        let doc = try YAMLDocument.parse(try String(contentsOf: PipelineConfigTests.repoRoot.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8),
-                                         file: "openapi.yaml", syntaxCode: .configSyntax, invalidCode: .configInvalid)
-        var documented = Set<String>()
-        for (path, ops) in try #require(try doc.mapping()["paths"]).mapping() {
-            for (method, _) in try ops.mapping() { documented.insert("\(method) \(path)") }
-        }
-        #expect(documented == Set(OperatorRoutes.paths.map { "\($0.method) \($0.path)" }), "\(documented.symmetricDifference(Set(OperatorRoutes.paths.map { "\($0.method) \($0.path)" })))")
-        for (method, path) in OperatorRoutes.paths where method == "get" {
-            #expect(try await Self.get(base + path.replacingOccurrences(of: "{id}", with: badID)).0 == 200, "\(path)")
+            // A mutation: refused without the token and with a wrong one; done with it — the failed drop's originals go back to the inbox.
+            #expect(try await Self.get(base + "/api/v1/retry/\(badID)", method: .POST).0 == 401)
+            #expect(try await Self.get(base + "/api/v1/retry/\(badID)", token: "wrong-token-0123456789", method: .POST).0 == 401)
+            let (ok, body) = try await Self.get(base + "/api/v1/retry/\(badID)", token: token, method: .POST)
+            #expect(ok == 200, "\(String(decoding: body, as: UTF8.self))")
+            #expect(FileManager.default.fileExists(atPath: config.paths.inbox.appendingPathComponent("bad.yaml").path))
+            let again = try await Self.get(base + "/api/v1/cancel/no-such-drop", token: token, method: .POST)
+            #expect(again.0 == 409)
+            // docs/openapi.yaml documents exactly what is served; each documented GET answers.
+            let doc = try YAMLDocument.parse(try String(contentsOf: PipelineConfigTests.repoRoot.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8),
+                                             file: "openapi.yaml", syntaxCode: .configSyntax, invalidCode: .configInvalid)
+            var documented = Set<String>()
+            for (path, ops) in try #require(try doc.mapping()["paths"]).mapping() {
+                for (method, _) in try ops.mapping() { documented.insert("\(method) \(path)") }
+            }
+            #expect(documented == Set(OperatorRoutes.paths.map { "\($0.method) \($0.path)" }), "\(documented.symmetricDifference(Set(OperatorRoutes.paths.map { "\($0.method) \($0.path)" })))")
+            for (method, path) in OperatorRoutes.paths where method == "get" {
+                #expect(try await Self.get(base + path.replacingOccurrences(of: "{id}", with: badID)).0 == 200, "\(path)")
+            }
         }
     }
 }

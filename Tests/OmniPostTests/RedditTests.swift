@@ -36,57 +36,60 @@ import Testing
     @Test func aGoodPostGoesUpWithItsPosterAndItsResultComesOnTheWebSocket() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, faults: .init(processingMs: 150))
-        defer { Task { await rig.server.stop() } }
-        let cps = UploadResumeTests.Checkpoints()
-        let out = try await deliver(rig, try job(rig, dir), checkpoint: { cps.add($0) })
-        let videos = await rig.state.allVideos()
-        let sha = try FileHashing.sha256(path: rig.file.path).hex
-        #expect(videos.count == 1 && videos[0].platform == "reddit" && videos[0].sha256 == sha)
-        #expect(out.remoteId == videos[0].id && out.url.contains("/r/oceans/comments/\(out.remoteId)/"), "\(out)")
-        let counts = await rig.state.requestCounts
-        #expect(counts["reddit.media"] == 2 && counts["reddit.submit"] == 1 && counts["reddit.websocket"] == 1, "\(counts)")
-        // Uploaded (both media persisted), then submitting before the submit left, then submitted.
-        let phases = cps.all.compactMap { RedditAdapter.decode($0.session)?.phase.rawValue }
-        #expect(phases == ["uploaded", "submitting", "submitted"])
-        let post = try #require(await rig.state.redditPosts.first)
-        #expect(post.subreddit == "oceans" && post.spoiler && !post.nsfw && post.title == "Waves at dawn")
-        // Reddit's hour-long access tokens lapse: the next post refreshes once and goes on.
-        await rig.state.expireAccessTokens()
-        let before = await rig.state.requestCounts["reddit.token"] ?? 0
-        _ = try await deliver(rig, try job(rig, dir))
-        let after = await rig.state.requestCounts["reddit.token"] ?? 0, posts = await rig.state.redditPostCount()
-        #expect(after == before + 1 && posts == 2)
+        try await stopping(rig.server) {
+            let cps = UploadResumeTests.Checkpoints()
+            let out = try await deliver(rig, try job(rig, dir), checkpoint: { cps.add($0) })
+            let videos = await rig.state.allVideos()
+            let sha = try FileHashing.sha256(path: rig.file.path).hex
+            #expect(videos.count == 1 && videos[0].platform == "reddit" && videos[0].sha256 == sha)
+            #expect(out.remoteId == videos[0].id && out.url.contains("/r/oceans/comments/\(out.remoteId)/"), "\(out)")
+            let counts = await rig.state.requestCounts
+            #expect(counts["reddit.media"] == 2 && counts["reddit.submit"] == 1 && counts["reddit.websocket"] == 1, "\(counts)")
+            // Uploaded (both media persisted), then submitting before the submit left, then submitted.
+            let phases = cps.all.compactMap { RedditAdapter.decode($0.session)?.phase.rawValue }
+            #expect(phases == ["uploaded", "submitting", "submitted"])
+            let post = try #require(await rig.state.redditPosts.first)
+            #expect(post.subreddit == "oceans" && post.spoiler && !post.nsfw && post.title == "Waves at dawn")
+            // Reddit's hour-long access tokens lapse: the next post refreshes once and goes on.
+            await rig.state.expireAccessTokens()
+            let before = await rig.state.requestCounts["reddit.token"] ?? 0
+            _ = try await deliver(rig, try job(rig, dir))
+            let after = await rig.state.requestCounts["reddit.token"] ?? 0, posts = await rig.state.redditPostCount()
+            #expect(after == before + 1 && posts == 2)
+        }
     }
 
     @Test func aCutUploadIsSentAgainAndARestartAfterTheUploadOnlySubmits() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, faults: .init(failChunks: [503]))
-        defer { Task { await rig.server.stop() } }
-        struct Crash: Error {}
-        let cps = UploadResumeTests.Checkpoints()
-        await #expect(throws: Crash.self) {
-            _ = try await deliver(rig, try job(rig, dir), checkpoint: { cp in cps.add(cp); throw Crash() })
+        try await stopping(rig.server) {
+            struct Crash: Error {}
+            let cps = UploadResumeTests.Checkpoints()
+            await #expect(throws: Crash.self) {
+                _ = try await deliver(rig, try job(rig, dir), checkpoint: { cp in cps.add(cp); throw Crash() })
+            }
+            // The cut POST was leased and sent again (an S3 form POST is all or nothing), then the poster.
+            let media = await rig.state.requestCounts["reddit.media"], leases = await rig.state.requestCounts["reddit.lease"]
+            #expect(media == 3 && leases == 3)
+            let saved = try #require(cps.all.last)
+            let out = try await deliver(rig, try job(rig, dir, session: saved.session))
+            #expect(out.bytesSent == 0 && !out.reconciled)
+            #expect(await rig.state.requestCounts["reddit.media"] == 3, "nothing uploaded again after the restart")
+            #expect(await rig.state.redditPostCount() == 1)
+            // A poster cut after the video arrived: the poster alone goes again, not the video.
+            let dir2 = try TempDir()
+            let rig2 = try await setUp(dir2)
+            try await stopping(rig2.server) {
+                await rig2.state.setFaults(.init(failChunks: []))
+                let before = await rig2.state.bytesReceived
+                // The second media POST (the poster) is cut once.
+                await rig2.state.failNthMedia(2, status: 503)
+                _ = try await deliver(rig2, try job(rig2, dir2))
+                let videoBytes = await rig2.state.bytesReceived - before
+                let media2 = await rig2.state.requestCounts["reddit.media"]
+                #expect(media2 == 3 && videoBytes < rig2.size * 2, "media POSTs: \(String(describing: media2)), bytes \(videoBytes)")
+            }
         }
-        // The cut POST was leased and sent again (an S3 form POST is all or nothing), then the poster.
-        let media = await rig.state.requestCounts["reddit.media"], leases = await rig.state.requestCounts["reddit.lease"]
-        #expect(media == 3 && leases == 3)
-        let saved = try #require(cps.all.last)
-        let out = try await deliver(rig, try job(rig, dir, session: saved.session))
-        #expect(out.bytesSent == 0 && !out.reconciled)
-        #expect(await rig.state.requestCounts["reddit.media"] == 3, "nothing uploaded again after the restart")
-        #expect(await rig.state.redditPostCount() == 1)
-        // A poster cut after the video arrived: the poster alone goes again, not the video.
-        let dir2 = try TempDir()
-        let rig2 = try await setUp(dir2)
-        defer { Task { await rig2.server.stop() } }
-        await rig2.state.setFaults(.init(failChunks: []))
-        let before = await rig2.state.bytesReceived
-        // The second media POST (the poster) is cut once.
-        await rig2.state.failNthMedia(2, status: 503)
-        _ = try await deliver(rig2, try job(rig2, dir2))
-        let videoBytes = await rig2.state.bytesReceived - before
-        let media2 = await rig2.state.requestCounts["reddit.media"]
-        #expect(media2 == 3 && videoBytes < rig2.size * 2, "media POSTs: \(String(describing: media2)), bytes \(videoBytes)")
     }
 
     /// Killed after the submit left, before its answer was stored: the post is found among the account's
@@ -94,32 +97,34 @@ import Testing
     @Test func anUncertainSubmitIsFoundNotRepeated() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, faults: .init(processingMs: 400))
-        defer { Task { await rig.server.stop() } }
-        struct Crash: Error {}
-        let cps = UploadResumeTests.Checkpoints()
-        await #expect(throws: Crash.self) {
-            _ = try await deliver(rig, try job(rig, dir), checkpoint: { cp in
-                cps.add(cp)
-                if RedditAdapter.decode(cp.session)?.phase == .submitted { throw Crash() }
-            })
+        try await stopping(rig.server) {
+            struct Crash: Error {}
+            let cps = UploadResumeTests.Checkpoints()
+            await #expect(throws: Crash.self) {
+                _ = try await deliver(rig, try job(rig, dir), checkpoint: { cp in
+                    cps.add(cp)
+                    if RedditAdapter.decode(cp.session)?.phase == .submitted { throw Crash() }
+                })
+            }
+            let uncertain = try #require(cps.all.first { RedditAdapter.decode($0.session)?.phase == .submitting })
+            let out = try await deliver(rig, try job(rig, dir, session: uncertain.session))
+            let submits = await rig.state.requestCounts["reddit.submit"], posts = await rig.state.redditPostCount()
+            #expect(submits == 1 && posts == 1)
+            #expect(out.remoteId == (await rig.state.allVideos().first?.id))
+            // A submit that never arrived: nothing shows within the settle window, so a person is asked — no second post.
+            let dir2 = try TempDir()
+            let rig2 = try await setUp(dir2, settle: .milliseconds(300))
+            try await stopping(rig2.server) {
+                var lost = try #require(RedditAdapter.decode(uncertain.session))
+                lost.username = "brand"
+                lost.assetID = "nothing-like-it"
+                lost.websocketURL = nil   // a submit that never arrived: its asset's socket never says anything
+                lost.submittedAt = Date().timeIntervalSince1970
+                let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig2, try job(rig2, dir2, session: RedditAdapter.encode(lost))) }
+                #expect(e?.kind == .permanent && e?.code == .uncertainPost, "\(String(describing: e))")
+                #expect(await rig2.state.requestCounts["reddit.submit"] == nil)
+            }
         }
-        let uncertain = try #require(cps.all.first { RedditAdapter.decode($0.session)?.phase == .submitting })
-        let out = try await deliver(rig, try job(rig, dir, session: uncertain.session))
-        let submits = await rig.state.requestCounts["reddit.submit"], posts = await rig.state.redditPostCount()
-        #expect(submits == 1 && posts == 1)
-        #expect(out.remoteId == (await rig.state.allVideos().first?.id))
-        // A submit that never arrived: nothing shows within the settle window, so a person is asked — no second post.
-        let dir2 = try TempDir()
-        let rig2 = try await setUp(dir2, settle: .milliseconds(300))
-        defer { Task { await rig2.server.stop() } }
-        var lost = try #require(RedditAdapter.decode(uncertain.session))
-        lost.username = "brand"
-        lost.assetID = "nothing-like-it"
-        lost.websocketURL = nil   // a submit that never arrived: its asset's socket never says anything
-        lost.submittedAt = Date().timeIntervalSince1970
-        let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig2, try job(rig2, dir2, session: RedditAdapter.encode(lost))) }
-        #expect(e?.kind == .permanent && e?.code == .uncertainPost, "\(String(describing: e))")
-        #expect(await rig2.state.requestCounts["reddit.submit"] == nil)
     }
 
     /// A submit whose answer is lost keeps listening on the asset's WebSocket: a processing failure is
@@ -134,75 +139,78 @@ import Testing
             return RedditAdapter(settings, resultTimeout: .seconds(600), settleWindow: .seconds(600),
                                  poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(100), perMinute: 6000))
         }
-        defer { Task { await rig.server.stop() } }
-        let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir)) }
-        #expect(e?.kind == .permanent && e?.code == .rejectedByPlatform && e?.message.contains("could not be transcoded") == true, "\(String(describing: e))")
-        let submits = await rig.state.requestCounts["reddit.submit"], posts = await rig.state.redditPostCount()
-        #expect(submits == 1 && posts == 0)
-        // The same lost answer for a post that works: found by reading the account's posts (or heard), at
-        // its address on www.reddit.com — as the WebSocket words a confirmed one.
-        await rig.state.setFaults(.init(finalReplyDelayMs: 2500, processingMs: 200))
-        let found = try await deliver(rig, try job(rig, dir))
-        #expect(found.url == "https://www.reddit.com/r/oceans/comments/\(found.remoteId)/waves_at_dawn/", "\(found.url)")
-        // Found by reading only (a restart whose socket has nothing to say): the same address.
-        let listed = try await (rig.adapter as! RedditAdapter).findPost(.init(username: "brand", subreddit: "oceans", title: "Waves at dawn", assetID: nil, submittedAt: Date().timeIntervalSince1970 - 60, phase: .submitted))
-        let via = (rig.adapter as! RedditAdapter).outcome(try #require(listed), 0)
-        #expect(via.url == found.url)
-        await rig.state.setFaults(.init())
-        let heard = try await deliver(rig, try job(rig, dir, meta: PublishMetadata(title: "Heard", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "oceans"])))
-        #expect(heard.url.hasPrefix("https://www.reddit.com/r/oceans/comments/\(heard.remoteId)/"), "\(heard.url)")
+        try await stopping(rig.server) {
+            let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir)) }
+            #expect(e?.kind == .permanent && e?.code == .rejectedByPlatform && e?.message.contains("could not be transcoded") == true, "\(String(describing: e))")
+            let submits = await rig.state.requestCounts["reddit.submit"], posts = await rig.state.redditPostCount()
+            #expect(submits == 1 && posts == 0)
+            // The same lost answer for a post that works: found by reading the account's posts (or heard), at
+            // its address on www.reddit.com — as the WebSocket words a confirmed one.
+            await rig.state.setFaults(.init(finalReplyDelayMs: 2500, processingMs: 200))
+            let found = try await deliver(rig, try job(rig, dir))
+            #expect(found.url == "https://www.reddit.com/r/oceans/comments/\(found.remoteId)/waves_at_dawn/", "\(found.url)")
+            // Found by reading only (a restart whose socket has nothing to say): the same address.
+            let listed = try await (rig.adapter as! RedditAdapter).findPost(.init(username: "brand", subreddit: "oceans", title: "Waves at dawn", assetID: nil, submittedAt: Date().timeIntervalSince1970 - 60, phase: .submitted))
+            let via = (rig.adapter as! RedditAdapter).outcome(try #require(listed), 0)
+            #expect(via.url == found.url)
+            await rig.state.setFaults(.init())
+            let heard = try await deliver(rig, try job(rig, dir, meta: PublishMetadata(title: "Heard", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "oceans"])))
+            #expect(heard.url.hasPrefix("https://www.reddit.com/r/oceans/comments/\(heard.remoteId)/"), "\(heard.url)")
+        }
     }
 
     @Test func errorsInsideA200RateWindowsAndFailedProcessingAreClassified() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir)
-        defer { Task { await rig.server.stop() } }
-        // No such community: permanent, in Reddit's words.
-        await rig.state.setRedditSubredditMissing("oceans")
-        let e1 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir)) }
-        #expect(e1?.kind == .permanent && e1?.message.contains("SUBREDDIT_NOEXIST") == true, "\(String(describing: e1))")
-        // RATELIMIT inside a 200: waits the minutes named; the media stay uploaded, the next try only submits.
-        let meta2 = PublishMetadata(title: "Second", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "videos"])
-        await rig.state.rateLimitRedditSubmits(minutes: [5])
-        let cps = UploadResumeTests.Checkpoints()
-        let t0 = Date()
-        let e2 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2), checkpoint: { cps.add($0) }) }
-        let t1 = Date()
-        guard case .retryAt(let at) = e2?.kind else { Issue.record("expected a wait: \(String(describing: e2))"); return }
-        #expect(waitIsAbout(at, 305, from: t0, to: t1) && e2?.code == .rateLimited)
-        let back = try #require(cps.all.last)
-        #expect(RedditAdapter.decode(back.session)?.phase == .uploaded)
-        let media = await rig.state.requestCounts["reddit.media"]
-        _ = try await deliver(rig, try job(rig, dir, meta: meta2, session: back.session))
-        let mediaAfter = await rig.state.requestCounts["reddit.media"], posts = await rig.state.redditPostCount()
-        #expect(mediaAfter == media && posts == 1)
-        // A 429 at the lease: waits for X-Ratelimit-Reset.
-        await rig.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 90))
-        let t2 = Date()
-        let e3 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
-        let t3 = Date()
-        guard case .retryAt(let at3) = e3?.kind else { Issue.record("expected a wait: \(String(describing: e3))"); return }
-        #expect(waitIsAbout(at3, 90, from: t2, to: t3))
-        // The window stays shut for the next request too: it goes back to the queue rather than asking again.
-        let e3b = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
-        #expect(e3b?.message.contains("request window") == true)
-        #expect(await rig.state.requestCounts["reddit.lease"] == 5)
+        try await stopping(rig.server) {
+            // No such community: permanent, in Reddit's words.
+            await rig.state.setRedditSubredditMissing("oceans")
+            let e1 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir)) }
+            #expect(e1?.kind == .permanent && e1?.message.contains("SUBREDDIT_NOEXIST") == true, "\(String(describing: e1))")
+            // RATELIMIT inside a 200: waits the minutes named; the media stay uploaded, the next try only submits.
+            let meta2 = PublishMetadata(title: "Second", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "videos"])
+            await rig.state.rateLimitRedditSubmits(minutes: [5])
+            let cps = UploadResumeTests.Checkpoints()
+            let t0 = Date()
+            let e2 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2), checkpoint: { cps.add($0) }) }
+            let t1 = Date()
+            guard case .retryAt(let at) = e2?.kind else { Issue.record("expected a wait: \(String(describing: e2))"); return }
+            #expect(waitIsAbout(at, 305, from: t0, to: t1) && e2?.code == .rateLimited)
+            let back = try #require(cps.all.last)
+            #expect(RedditAdapter.decode(back.session)?.phase == .uploaded)
+            let media = await rig.state.requestCounts["reddit.media"]
+            _ = try await deliver(rig, try job(rig, dir, meta: meta2, session: back.session))
+            let mediaAfter = await rig.state.requestCounts["reddit.media"], posts = await rig.state.redditPostCount()
+            #expect(mediaAfter == media && posts == 1)
+            // A 429 at the lease: waits for X-Ratelimit-Reset.
+            await rig.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 90))
+            let t2 = Date()
+            let e3 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
+            let t3 = Date()
+            guard case .retryAt(let at3) = e3?.kind else { Issue.record("expected a wait: \(String(describing: e3))"); return }
+            #expect(waitIsAbout(at3, 90, from: t2, to: t3))
+            // The window stays shut for the next request too: it goes back to the queue rather than asking again.
+            let e3b = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
+            #expect(e3b?.message.contains("request window") == true)
+            #expect(await rig.state.requestCounts["reddit.lease"] == 5)
+        }
     }
 
     @Test func failedProcessingAndADeadRefreshTokenAreClassified() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir)
-        defer { Task { await rig.server.stop() } }
-        let meta2 = PublishMetadata(title: "Second", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "videos"])
-        // Processing failed: the WebSocket says so; permanent, nothing posted.
-        await rig.state.setFaults(.init(failProcessing: "video could not be transcoded"))
-        let e4 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
-        #expect(e4?.kind == .permanent && e4?.message.contains("could not be transcoded") == true, "\(String(describing: e4?.kind)) \(e4?.message ?? "")")
-        #expect(await rig.state.redditPostCount() == 0)
-        // A refresh token Reddit no longer knows is answered inside a 200: a person authorizes again.
-        await rig.state.revoke(account: "reddit:brand")
-        let e5 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
-        #expect(e5?.kind == .reauthenticate && e5?.message.contains("invalid_grant") == true, "\(String(describing: e5?.kind)) \(e5?.message ?? "")")
+        try await stopping(rig.server) {
+            let meta2 = PublishMetadata(title: "Second", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "videos"])
+            // Processing failed: the WebSocket says so; permanent, nothing posted.
+            await rig.state.setFaults(.init(failProcessing: "video could not be transcoded"))
+            let e4 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
+            #expect(e4?.kind == .permanent && e4?.message.contains("could not be transcoded") == true, "\(String(describing: e4?.kind)) \(e4?.message ?? "")")
+            #expect(await rig.state.redditPostCount() == 0)
+            // A refresh token Reddit no longer knows is answered inside a 200: a person authorizes again.
+            await rig.state.revoke(account: "reddit:brand")
+            let e5 = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir, meta: meta2)) }
+            #expect(e5?.kind == .reauthenticate && e5?.message.contains("invalid_grant") == true, "\(String(describing: e5?.kind)) \(e5?.message ?? "")")
+        }
     }
 
     @Test func aUsedUpWindowIsWaitedForBeforeTheNextRequest() async throws {
@@ -251,15 +259,16 @@ import Testing
     func prawPostsAVideoToTheSandbox() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir)
-        defer { Task { await rig.server.stop() } }
-        let clip = try Clips.make(width: 320, height: 240, seconds: 1)
-        let poster = dir.file("poster.jpg")
-        try Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 7, count: 500)).write(to: poster)
-        let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/reddit_official_client.py").path
-        let ca = rig.server.caFile.path, base = rig.server.baseURL
-        let r = try await offPool { try SandboxOfficialClientTests.run(script, [base, "cid", "csecret", "rt-0", clip.path, poster.path, ca]) }
-        #expect(r["title"] as? String == "from PRAW" && (r["url"] as? String)?.contains("/r/praw_test/comments/") == true, "\(r.value)")
-        #expect(await rig.state.postCount(sha256: try FileHashing.sha256(path: clip.path).hex) == 1)
+        try await stopping(rig.server) {
+            let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+            let poster = dir.file("poster.jpg")
+            try Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 7, count: 500)).write(to: poster)
+            let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/reddit_official_client.py").path
+            let ca = rig.server.caFile.path, base = rig.server.baseURL
+            let r = try await offPool { try SandboxOfficialClientTests.run(script, [base, "cid", "csecret", "rt-0", clip.path, poster.path, ca]) }
+            #expect(r["title"] as? String == "from PRAW" && (r["url"] as? String)?.contains("/r/praw_test/comments/") == true, "\(r.value)")
+            #expect(await rig.state.postCount(sha256: try FileHashing.sha256(path: clip.path).hex) == 1)
+        }
     }
 
     @Test(.timeLimit(.minutes(3))) func aPipelineInSandboxModePostsToReddit() async throws {
@@ -267,12 +276,13 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, reddit:main]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 2), as: "walk", sidecar: "title: a walk by the sea\nprivacy: public\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
-        // The poster was taken from the clip for Reddit only: YouTube got no thumbnail it was not asked for.
-        #expect(deliveries.first { $0.platform == "reddit" }?.coverPath != nil && deliveries.first { $0.platform == "youtube" }?.coverPath == nil)
-        let post = try #require(await p.sandbox!.state.redditPosts.first)
-        #expect(post.subreddit == "omnipost_sandbox" && post.title == "a walk by the sea")
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+            // The poster was taken from the clip for Reddit only: YouTube got no thumbnail it was not asked for.
+            #expect(deliveries.first { $0.platform == "reddit" }?.coverPath != nil && deliveries.first { $0.platform == "youtube" }?.coverPath == nil)
+            let post = try #require(await p.sandbox!.state.redditPosts.first)
+            #expect(post.subreddit == "omnipost_sandbox" && post.title == "a walk by the sea")
+        }
     }
 }

@@ -23,7 +23,7 @@ import Testing
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(120)) { p in
             await p.sandbox!.state.setFaults(.init(failProcessing: "the platform could not process the video"))
         }
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let ledger = p.context.ledger, server = try #require(p.sandbox)
         let first = try #require(try ledger.drops().first)
         let failed = try #require(try ledger.deliveries(forDrop: first.id).first { $0.target == target },
@@ -74,6 +74,7 @@ import Testing
         // The old delivery gave its session away: it no longer counts as a possible post.
         let old = try #require(try ledger.delivery(failed.id!))
         #expect(old.remoteSession == nil && old.errorMessage?.contains("went to drop \(second.id)") == true)
+    }
     }
 
     /// A delivery retried while its drop is in flight, from another process (the CLI writes the ledger):
@@ -162,7 +163,7 @@ import Testing
         let clip = try Clips.make(width: 640, height: 360, seconds: 2)
         try TestPipelines.drop(clip, as: "bad", sidecar: "titel: typo\n", into: config)
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(60))
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let drop = try #require(try p.context.ledger.drops().first)
         #expect(drop.state == .failed && drop.reasonCode == "unknown_key")
         let report = try readJSON(config.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json"))
@@ -170,6 +171,7 @@ import Testing
         #expect(report["bytes"] as? Int == size)
         #expect(report["sha256"] as? String == (try FileHashing.sha256(path: clip.path).hex))
         #expect(report["state"] as? String == "failed")
+    }
     }
 
     static func runAgain(_ p: Pipeline) async throws {

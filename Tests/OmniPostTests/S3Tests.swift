@@ -213,7 +213,7 @@ import Testing
         let dir = try TempDir()
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
         let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
         let f = try Self.file(dir, size: 7 << 20)
@@ -234,13 +234,14 @@ import Testing
         let auth = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f2), checkpoint: { _ in }, progress: { _, _ in }) }
         #expect(auth?.kind == .reauthenticate && auth?.message.contains("HTTP 403") == true, "\(String(describing: auth))")
     }
+    }
 
     /// A sidecar's `overrides: {s3: {key: …}}` names the object; a bad one is refused at validation.
     @Test func aSidecarsKeyOverrideNamesTheObject() async throws {
         let dir = try TempDir()
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
         let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
         var job = try Self.job(try Self.file(dir, size: 2000))
@@ -251,6 +252,7 @@ import Testing
         var bad = Self.meta
         bad.options["key"] = "../{stem}.mp4"
         #expect(a.preflight(bad)?.message.contains("overrides.s3.key") == true)
+    }
     }
 
     @Test func virtualHostAndPathStyleAddressTheSameObject() throws {
@@ -295,7 +297,7 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, s3:archive]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "walk", sidecar: "title: a walk\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let deliveries = try p.context.ledger.allDeliveries()
         #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
         let s3 = try #require(deliveries.first { $0.platform == "s3" })
@@ -303,5 +305,6 @@ import Testing
         #expect(await p.sandbox!.state.postCount(sha256: try #require(s3.renditionSha256)) == 2)   // YouTube's post and the stored copy
         // A bucket has keys, not a refresh token: `status` lists credentials for YouTube's account only.
         #expect(try p.context.ledger.tokenSummaries().map(\.account) == ["youtube:main"])
+    }
     }
 }

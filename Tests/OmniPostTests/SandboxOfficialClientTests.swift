@@ -128,20 +128,21 @@ import Testing
         let dir = try TempDir()
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
-        defer { Task { await s.stop() } }
-        let token = try await Self.xToken(s)
-        let file = dir.file("clip.mp4")
-        try Data((0..<2_500_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }).write(to: file)
-        let r = try await offPool { try Self.run(Self.xScript, [s.baseURL, token, file.path, "posted by xdk", String(1_048_576)]) }
-        #expect(r["ok"] as? Bool == true, "\(r.value)")
-        #expect(r["segments"] as? Int == 3 && r["state"] as? String == "succeeded")
-        let post = try #require(r["post"] as? [String: Any], "\(r.value)")
-        let stored = try #require(await s.state.allVideos().first)
-        #expect(post["id"] as? String == stored.id && post["text"] as? String == "posted by xdk")
-        #expect(stored.sha256 == (try FileHashing.sha256(path: file.path)).hex)
-        // The same text again is duplicate content, as X answers it.
-        let again = try await offPool { try Self.run(Self.xScript, [s.baseURL, token, file.path, "posted by xdk"]) }
-        #expect(again["ok"] as? Bool == false && again["status"] as? Int == 403)
+        try await stopping(s) {
+            let token = try await Self.xToken(s)
+            let file = dir.file("clip.mp4")
+            try Data((0..<2_500_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }).write(to: file)
+            let r = try await offPool { try Self.run(Self.xScript, [s.baseURL, token, file.path, "posted by xdk", String(1_048_576)]) }
+            #expect(r["ok"] as? Bool == true, "\(r.value)")
+            #expect(r["segments"] as? Int == 3 && r["state"] as? String == "succeeded")
+            let post = try #require(r["post"] as? [String: Any], "\(r.value)")
+            let stored = try #require(await s.state.allVideos().first)
+            #expect(post["id"] as? String == stored.id && post["text"] as? String == "posted by xdk")
+            #expect(stored.sha256 == (try FileHashing.sha256(path: file.path)).hex)
+            // The same text again is duplicate content, as X answers it.
+            let again = try await offPool { try Self.run(Self.xScript, [s.baseURL, token, file.path, "posted by xdk"]) }
+            #expect(again["ok"] as? Bool == false && again["status"] as? Int == 403)
+        }
     }
 
     /// v1.1's command form (what tweepy and older tools send), form-encoded and multipart, with v1.1's replies.
@@ -149,43 +150,44 @@ import Testing
         let dir = try TempDir()
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
-        defer { Task { await s.stop() } }
-        let token = try await Self.xToken(s)
-        let bytes = Data((0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 5) })
-        let auth = ["Authorization": "Bearer \(token)"]
-        let form = auth.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 }
-        let url = s.baseURL + "/1.1/media/upload.json"
-        let initReply = try await SandboxYouTubeTests.send(url, .POST, headers: form, body: Data("command=INIT&media_type=video/mp4&total_bytes=\(bytes.count)&media_category=tweet_video".utf8))
-        let initJSON = try #require(try JSONSerialization.jsonObject(with: initReply.body) as? [String: Any])
-        let id = try #require(initJSON["media_id_string"] as? String)
-        #expect(initJSON["media_id"] is NSNumber)
-        for (i, range) in [0..<400_000, 400_000..<700_000].enumerated() {
-            var body = Data()
-            let boundary = "b0undary"
-            func field(_ n: String, _ v: String) { body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(n)\"\r\n\r\n\(v)\r\n".utf8)) }
-            field("command", "APPEND")
-            field("media_id", id)
-            field("segment_index", String(i))
-            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"; filename=\"blob\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8))
-            body.append(bytes[range])
-            body.append(Data("\r\n--\(boundary)--\r\n".utf8))
-            let r = try await SandboxYouTubeTests.send(url, .POST, headers: auth.merging(["Content-Type": "multipart/form-data; boundary=\(boundary)"]) { $1 }, body: body)
-            #expect(r.status == 204)
+        try await stopping(s) {
+            let token = try await Self.xToken(s)
+            let bytes = Data((0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 5) })
+            let auth = ["Authorization": "Bearer \(token)"]
+            let form = auth.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 }
+            let url = s.baseURL + "/1.1/media/upload.json"
+            let initReply = try await SandboxYouTubeTests.send(url, .POST, headers: form, body: Data("command=INIT&media_type=video/mp4&total_bytes=\(bytes.count)&media_category=tweet_video".utf8))
+            let initJSON = try #require(try JSONSerialization.jsonObject(with: initReply.body) as? [String: Any])
+            let id = try #require(initJSON["media_id_string"] as? String)
+            #expect(initJSON["media_id"] is NSNumber)
+            for (i, range) in [0..<400_000, 400_000..<700_000].enumerated() {
+                var body = Data()
+                let boundary = "b0undary"
+                func field(_ n: String, _ v: String) { body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(n)\"\r\n\r\n\(v)\r\n".utf8)) }
+                field("command", "APPEND")
+                field("media_id", id)
+                field("segment_index", String(i))
+                body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"; filename=\"blob\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8))
+                body.append(bytes[range])
+                body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+                let r = try await SandboxYouTubeTests.send(url, .POST, headers: auth.merging(["Content-Type": "multipart/form-data; boundary=\(boundary)"]) { $1 }, body: body)
+                #expect(r.status == 204)
+            }
+            // Out of order or missing segments are refused at FINALIZE; these are whole.
+            let fin = try await SandboxYouTubeTests.send(url, .POST, headers: form, body: Data("command=FINALIZE&media_id=\(id)".utf8))
+            let finJSON = try #require(try JSONSerialization.jsonObject(with: fin.body) as? [String: Any])
+            #expect(finJSON["media_id_string"] as? String == id && finJSON["size"] as? Int == bytes.count)
+            let status = try await SandboxYouTubeTests.send(url + "?command=STATUS&media_id=\(id)", .GET, headers: auth, body: Data())
+            let info = (try JSONSerialization.jsonObject(with: status.body) as? [String: Any])?["processing_info"] as? [String: Any]
+            #expect(info?["state"] as? String == "succeeded")
+            let tweet = try await SandboxYouTubeTests.send(s.baseURL + "/2/tweets", .POST, headers: auth.merging(["Content-Type": "application/json"]) { $1 },
+                                                           body: Data(#"{"text":"v1.1 media","media":{"media_ids":["\#(id)"]}}"#.utf8))
+            #expect(tweet.status == 201)
+            #expect(await s.state.allVideos().first?.sha256 == FileHashing.sha256(data: bytes))
+            // A bad token and a segment over 5 MB get X's own refusals.
+            let noAuth = try await SandboxYouTubeTests.send(url, .POST, headers: ["Authorization": "Bearer nope"], body: Data())
+            #expect(noAuth.status == 401)
         }
-        // Out of order or missing segments are refused at FINALIZE; these are whole.
-        let fin = try await SandboxYouTubeTests.send(url, .POST, headers: form, body: Data("command=FINALIZE&media_id=\(id)".utf8))
-        let finJSON = try #require(try JSONSerialization.jsonObject(with: fin.body) as? [String: Any])
-        #expect(finJSON["media_id_string"] as? String == id && finJSON["size"] as? Int == bytes.count)
-        let status = try await SandboxYouTubeTests.send(url + "?command=STATUS&media_id=\(id)", .GET, headers: auth, body: Data())
-        let info = (try JSONSerialization.jsonObject(with: status.body) as? [String: Any])?["processing_info"] as? [String: Any]
-        #expect(info?["state"] as? String == "succeeded")
-        let tweet = try await SandboxYouTubeTests.send(s.baseURL + "/2/tweets", .POST, headers: auth.merging(["Content-Type": "application/json"]) { $1 },
-                                                       body: Data(#"{"text":"v1.1 media","media":{"media_ids":["\#(id)"]}}"#.utf8))
-        #expect(tweet.status == 201)
-        #expect(await s.state.allVideos().first?.sha256 == FileHashing.sha256(data: bytes))
-        // A bad token and a segment over 5 MB get X's own refusals.
-        let noAuth = try await SandboxYouTubeTests.send(url, .POST, headers: ["Authorization": "Bearer nope"], body: Data())
-        #expect(noAuth.status == 401)
     }
 
     /// LinkedIn's own client (linkedin-api-client): userinfo → initializeUpload → parts → finalizeUpload →
@@ -195,22 +197,23 @@ import Testing
         let dir = try TempDir()
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
-        defer { Task { await s.stop() } }
-        await s.registerAccount(platform: "linkedin", name: "brand", clientID: "lid", clientSecret: "lsec", refreshToken: "lrt")
-        let tok = try await SandboxYouTubeTests.send(s.baseURL + "/oauth/v2/accessToken", .POST, headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                                                     body: Data("grant_type=refresh_token&refresh_token=lrt&client_id=lid&client_secret=lsec".utf8))
-        let token = try #require((try JSONSerialization.jsonObject(with: tok.body) as? [String: Any])?["access_token"] as? String)
-        let file = dir.file("clip.mp4")
-        try Data((0..<9_000_000).map { UInt8(truncatingIfNeeded: $0 &* 11) }).write(to: file)
-        let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/linkedin_official_client.py").path
-        let r = try await offPool { try Self.run(script, [s.baseURL, token, file.path, LinkedInAdapter.apiVersion()]) }
-        #expect(r["ok"] as? Bool == true, "\(r.value)")
-        #expect(r["finalize"] as? Int == 200 && r["status"] as? String == "AVAILABLE" && r["parts"] as? Int == 3)
-        let post = try #require(r["post"] as? String, "\(r.value)")
-        #expect(r["found"] as? [String] == [post])
-        let stored = try #require(await s.state.allVideos().first)
-        let sha = try FileHashing.sha256(path: file.path).hex
-        #expect(stored.id == post && stored.sha256 == sha)
+        try await stopping(s) {
+            await s.registerAccount(platform: "linkedin", name: "brand", clientID: "lid", clientSecret: "lsec", refreshToken: "lrt")
+            let tok = try await SandboxYouTubeTests.send(s.baseURL + "/oauth/v2/accessToken", .POST, headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                                         body: Data("grant_type=refresh_token&refresh_token=lrt&client_id=lid&client_secret=lsec".utf8))
+            let token = try #require((try JSONSerialization.jsonObject(with: tok.body) as? [String: Any])?["access_token"] as? String)
+            let file = dir.file("clip.mp4")
+            try Data((0..<9_000_000).map { UInt8(truncatingIfNeeded: $0 &* 11) }).write(to: file)
+            let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/linkedin_official_client.py").path
+            let r = try await offPool { try Self.run(script, [s.baseURL, token, file.path, LinkedInAdapter.apiVersion()]) }
+            #expect(r["ok"] as? Bool == true, "\(r.value)")
+            #expect(r["finalize"] as? Int == 200 && r["status"] as? String == "AVAILABLE" && r["parts"] as? Int == 3)
+            let post = try #require(r["post"] as? String, "\(r.value)")
+            #expect(r["found"] as? [String] == [post])
+            let stored = try #require(await s.state.allVideos().first)
+            let sha = try FileHashing.sha256(path: file.path).hex
+            #expect(stored.id == post && stored.sha256 == sha)
+        }
     }
 
     /// AWS's own SDK (boto3, its defaults) against the sandbox's S3: PutObject, GetObject, presigned links,
@@ -220,20 +223,21 @@ import Testing
         let dir = try TempDir()
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
-        defer { Task { await s.stop() } }
-        await s.state.registerS3(accessKeyID: "AKIDSANDBOX", secret: "sandbox/secret+key")
-        let file = dir.file("clip.mp4")
-        try Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 17) }).write(to: file)
-        let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/s3_official_client.py").path
-        let r = try await offPool { try Self.run(script, [s.baseURL + "/s3", "AKIDSANDBOX", "sandbox/secret+key", file.path]) }
-        #expect(r["sha"] as? String != nil && r["get_sha"] as? String == r["sha"] as? String, "\(r.value)")
-        #expect(r["link_status"] as? Int == 200 && r["link_sha"] as? String == r["sha"] as? String, "\(r.value)")
-        #expect(r["expired_status"] as? Int == 403 && (r["expired_body"] as? String ?? "").contains("Request has expired"))
-        #expect(r["bad_secret"] as? String == "SignatureDoesNotMatch")
-        // Multipart: 12 MB in 5 MiB parts, the object whole, S3's multipart ETag, metadata and class kept.
-        #expect(r["got_big_sha"] as? String == r["big_sha"] as? String && r["big_sha"] != nil, "\(r.value)")
-        #expect((r["big_etag"] as? String)?.hasSuffix("-3\"") == true, "\(r.value)")
-        #expect((r["big_meta"] as? [String: Any])?["team"] as? String == "video" && r["big_class"] as? String == "STANDARD_IA", "\(r.value)")
-        #expect((r["listed"] as? [[Int]]) == [[1, 1000]] && r["after_abort"] as? String == "NoSuchUpload", "\(r.value)")
+        try await stopping(s) {
+            await s.state.registerS3(accessKeyID: "AKIDSANDBOX", secret: "sandbox/secret+key")
+            let file = dir.file("clip.mp4")
+            try Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 17) }).write(to: file)
+            let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/s3_official_client.py").path
+            let r = try await offPool { try Self.run(script, [s.baseURL + "/s3", "AKIDSANDBOX", "sandbox/secret+key", file.path]) }
+            #expect(r["sha"] as? String != nil && r["get_sha"] as? String == r["sha"] as? String, "\(r.value)")
+            #expect(r["link_status"] as? Int == 200 && r["link_sha"] as? String == r["sha"] as? String, "\(r.value)")
+            #expect(r["expired_status"] as? Int == 403 && (r["expired_body"] as? String ?? "").contains("Request has expired"))
+            #expect(r["bad_secret"] as? String == "SignatureDoesNotMatch")
+            // Multipart: 12 MB in 5 MiB parts, the object whole, S3's multipart ETag, metadata and class kept.
+            #expect(r["got_big_sha"] as? String == r["big_sha"] as? String && r["big_sha"] != nil, "\(r.value)")
+            #expect((r["big_etag"] as? String)?.hasSuffix("-3\"") == true, "\(r.value)")
+            #expect((r["big_meta"] as? [String: Any])?["team"] as? String == "video" && r["big_class"] as? String == "STANDARD_IA", "\(r.value)")
+            #expect((r["listed"] as? [[Int]]) == [[1, 1000]] && r["after_abort"] as? String == "NoSuchUpload", "\(r.value)")
+        }
     }
 }

@@ -15,7 +15,7 @@ import Testing
         try TestPipelines.drop(try Clips.make(width: 540, height: 960, seconds: 4), as: "clip", sidecar: "title: hidden things\nprivacy: public\n", into: config)
         let lines = LinesBox()
         let p = try await TestPipelines.runOnce(config, lines: lines)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         #expect(try p.context.ledger.allDeliveries().allSatisfy { $0.state == .published })
         // Every secret the run held: the stored tokens opened, the accounts' configured refresh tokens and passwords.
         let sealer = try Pipeline.sealer(config)
@@ -36,6 +36,7 @@ import Testing
         for s in secrets { #expect(!seen.contains(s), "a secret showed: \(s.prefix(4))…") }
         // The stored ones are sealed.
         #expect(try p.context.ledger.storedSecrets().allSatisfy { $0.hasPrefix("sealed:v1:") })
+    }
     }
 
     /// A token is never a process argument: `set-token` takes it on standard input only.

@@ -90,14 +90,15 @@ import Testing
         try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 3.3), to: config.paths.inbox.appendingPathComponent("t.mp4"))
         try dir.write("inbox/t.yaml", "title: served by the daemon\nprivacy: public\n")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published], "\(deliveries.map { $0.errorMessage ?? "" })")
-        let video = try #require(await p.sandbox!.state.allVideos().first)
-        #expect(video.platform == "threads" && video.sha256 == deliveries.first?.renditionSha256)
-        // The file the link named is in the daemon's media folder, under its sha256; nothing went to the sandbox's S3.
-        #expect(FileManager.default.fileExists(atPath: config.paths.root.appendingPathComponent("media/\(video.sha256).mp4").path))
-        #expect(await p.sandbox!.state.requestCounts["s3.put"] == nil)
-        #expect(p.listener != nil)
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.map(\.state) == [.published], "\(deliveries.map { $0.errorMessage ?? "" })")
+            let video = try #require(await p.sandbox!.state.allVideos().first)
+            #expect(video.platform == "threads" && video.sha256 == deliveries.first?.renditionSha256)
+            // The file the link named is in the daemon's media folder, under its sha256; nothing went to the sandbox's S3.
+            #expect(FileManager.default.fileExists(atPath: config.paths.root.appendingPathComponent("media/\(video.sha256).mp4").path))
+            #expect(await p.sandbox!.state.requestCounts["s3.put"] == nil)
+            #expect(p.listener != nil)
+        }
     }
 }

@@ -24,25 +24,26 @@ import Testing
             """)
         let lines = LinesBox()
         let p = try await TestPipelines.runOnce(config, lines: lines)
-        defer { Task { await p.close() } }
-        let drop = try #require(try p.context.ledger.drops().first)
-        let why = try p.context.ledger.deliveries(forDrop: drop.id).map { "\($0.target): \($0.errorCode ?? "") \($0.errorMessage ?? "")" }
-        #expect(drop.state == .archived, "\(drop.reasonCode ?? "") \(drop.reasonMessage ?? "") \(why)")
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(videos.count == 2)
-        #expect(videos.allSatisfy { $0.title == "Trip (6 s)" })
-        for v in videos {
-            let info = try await Prober().probe(path: v.path, displayName: "sent.mp4")
-            // 2.5 + 2 + 2.5 seconds, two 0.5 s crossfades.
-            #expect(abs(info.durationS - 6) < 0.3)
-            #expect(info.audio?.codec == "aac")
-            #expect([1080, 1920].contains(info.video?.width ?? 0))
-        }
-        #expect(lines.all.contains { $0.contains("slideshow for") })
-        // Every image and the soundtrack are archived with the sidecar.
-        let archived = files(under: config.paths.archive)
-        for f in ["trip/0.png", "trip/1.png", "trip/2.png", "trip/song.m4a", "trip.yaml"] {
-            #expect(archived.contains { $0.hasSuffix("/" + f) }, "\(f) not archived")
+        try await stopping(p) {
+            let drop = try #require(try p.context.ledger.drops().first)
+            let why = try p.context.ledger.deliveries(forDrop: drop.id).map { "\($0.target): \($0.errorCode ?? "") \($0.errorMessage ?? "")" }
+            #expect(drop.state == .archived, "\(drop.reasonCode ?? "") \(drop.reasonMessage ?? "") \(why)")
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(videos.count == 2)
+            #expect(videos.allSatisfy { $0.title == "Trip (6 s)" })
+            for v in videos {
+                let info = try await Prober().probe(path: v.path, displayName: "sent.mp4")
+                // 2.5 + 2 + 2.5 seconds, two 0.5 s crossfades.
+                #expect(abs(info.durationS - 6) < 0.3)
+                #expect(info.audio?.codec == "aac")
+                #expect([1080, 1920].contains(info.video?.width ?? 0))
+            }
+            #expect(lines.all.contains { $0.contains("slideshow for") })
+            // Every image and the soundtrack are archived with the sidecar.
+            let archived = files(under: config.paths.archive)
+            for f in ["trip/0.png", "trip/1.png", "trip/2.png", "trip/song.m4a", "trip.yaml"] {
+                #expect(archived.contains { $0.hasSuffix("/" + f) }, "\(f) not archived")
+            }
         }
     }
 
@@ -63,13 +64,14 @@ import Testing
         try dir.write("inbox/long.yaml", "title: long\nimages: [{file: a3.png, seconds: 11}, a3.png]\n")
         try dir.write("inbox/missing.yaml", "title: missing\nimages: [a4.png, nowhere.png]\n")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        func reason(_ stem: String) -> (String?, String?) { drops.first { $0.stem == stem }.map { ($0.reasonCode, $0.reasonLocation) } ?? (nil, nil) }
-        #expect(reason("one").0 == "invalid_value" && reason("one").1 == "one.yaml:2:9")
-        #expect(reason("faked").0 == "not_an_image")
-        #expect(reason("long").0 == "invalid_value" && reason("long").1?.hasPrefix("long.yaml:2:") == true)
-        #expect(reason("missing").0 == "missing_file")
-        #expect(drops.allSatisfy { $0.state == .failed })
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            func reason(_ stem: String) -> (String?, String?) { drops.first { $0.stem == stem }.map { ($0.reasonCode, $0.reasonLocation) } ?? (nil, nil) }
+            #expect(reason("one").0 == "invalid_value" && reason("one").1 == "one.yaml:2:9")
+            #expect(reason("faked").0 == "not_an_image")
+            #expect(reason("long").0 == "invalid_value" && reason("long").1?.hasPrefix("long.yaml:2:") == true)
+            #expect(reason("missing").0 == "missing_file")
+            #expect(drops.allSatisfy { $0.state == .failed })
+        }
     }
 }

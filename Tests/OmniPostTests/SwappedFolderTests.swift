@@ -84,7 +84,7 @@ import Testing
     @Test func convertReadsNoSlideshowImageSoundtrackOrCoverThroughASwappedFolder() async throws {
         let dir = try TempDir()
         let (p, drop) = try await validatedShow(dir)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let ctx = p.context
         let outside = try outsideFolder(dir)
         try swap(dir, ctx.config)
@@ -107,11 +107,12 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: ctx.paths.inbox.appendingPathComponent("show-aside/\(name)").path))
         }
     }
+    }
 
     @Test func convertReadsNoSlideshowFileFromAFolderReplacedByCopies() async throws {
         let dir = try TempDir()
         let (p, drop) = try await validatedShow(dir)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let ctx = p.context
         // A real folder this time, inside the inbox, with files of the same names and other bytes.
         let show = ctx.paths.inbox.appendingPathComponent("show")
@@ -128,11 +129,12 @@ import Testing
         #expect(!files(under: ctx.paths.work).contains { $0.hasSuffix(".mp4") })
         #expect(inodes(under: ctx.paths.work).isDisjoint(with: copies))
     }
+    }
 
     @Test func archiveMovesNothingFromASwappedFolderAndSaysWhichOriginalsWereNotFiled() async throws {
         let dir = try TempDir()
         let (p, drop) = try await validatedShow(dir)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let ctx = p.context
         // Converted from the real folder (its images and cover pinned into work/)…
         #expect(try await ConvertStage(ctx: ctx).step())
@@ -177,11 +179,12 @@ import Testing
         let listed = (report["not_filed"] as? [String]) ?? []
         #expect(Set(Self.names.map { "show/" + $0 }).isSubset(of: Set(listed.compactMap { $0.split(separator: ":").first.map(String.init) })), "\(report)")
     }
+    }
 
     @Test func archiveFilesTheOriginalsTakenFromARealFolder() async throws {
         let dir = try TempDir()
         let (p, drop) = try await validatedShow(dir)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let ctx = p.context
         #expect(try await ConvertStage(ctx: ctx).step())
         for d in try ctx.ledger.deliveries(forDrop: drop.id) { try ctx.ledger.cancelDelivery(d.id!, by: "test") }
@@ -204,5 +207,6 @@ import Testing
         #expect(a.st_ino != b.st_ino && a.st_nlink == 1)
         let report = try readJSON(ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
         #expect(report["not_filed"] == nil)
+    }
     }
 }

@@ -25,124 +25,129 @@ import Testing
     @Test func aGoodPostIsFetchedFromTheMediaHost() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 3 * Self.mib + 11)
-        defer { Task { await rig.server.stop() } }
-        let cps = UploadResumeTests.Checkpoints()
-        let out = try await rig.deliver(Self.meta, checkpoint: { cps.add($0) })
-        let videos = await rig.state.allVideos()
-        let sha = try FileHashing.sha256(path: rig.file.path).hex
-        #expect(videos.count == 1 && videos[0].platform == "threads" && videos[0].id == out.remoteId)
-        #expect(videos[0].sha256 == sha)
-        #expect(videos[0].title == "on threads\n\na clip #omnipost")
-        // Stored once under its hash, fetched by Threads through the presigned link.
-        #expect(await rig.state.object(bucket: "media", key: "omnipost/\(sha).bin") != nil)
-        let counts = await rig.state.requestCounts
-        #expect(counts["s3.put"] == 1 && counts["s3.get"] == 1)
-        #expect(cps.all.map(\.confirmedOffset) == [rig.size, rig.size])
-        #expect(rig.store.refreshToken?.hasPrefix("THAA") == true)
+        try await stopping(rig.server) {
+            let cps = UploadResumeTests.Checkpoints()
+            let out = try await rig.deliver(Self.meta, checkpoint: { cps.add($0) })
+            let videos = await rig.state.allVideos()
+            let sha = try FileHashing.sha256(path: rig.file.path).hex
+            #expect(videos.count == 1 && videos[0].platform == "threads" && videos[0].id == out.remoteId)
+            #expect(videos[0].sha256 == sha)
+            #expect(videos[0].title == "on threads\n\na clip #omnipost")
+            // Stored once under its hash, fetched by Threads through the presigned link.
+            #expect(await rig.state.object(bucket: "media", key: "omnipost/\(sha).bin") != nil)
+            let counts = await rig.state.requestCounts
+            #expect(counts["s3.put"] == 1 && counts["s3.get"] == 1)
+            #expect(cps.all.map(\.confirmedOffset) == [rig.size, rig.size])
+            #expect(rig.store.refreshToken?.hasPrefix("THAA") == true)
+        }
     }
 
     @Test func restartsAndTheUncertainWindowAreReconciled() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 2 * Self.mib)
-        defer { Task { await rig.server.stop() } }
-        // Killed right after the container was made: continued, not made again.
-        struct Crash: Error {}
-        let cps = UploadResumeTests.Checkpoints()
-        await #expect(throws: Crash.self) {
-            _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); throw Crash() })
+        try await stopping(rig.server) {
+            // Killed right after the container was made: continued, not made again.
+            struct Crash: Error {}
+            let cps = UploadResumeTests.Checkpoints()
+            await #expect(throws: Crash.self) {
+                _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); throw Crash() })
+            }
+            let saved = try #require(cps.all.last)
+            _ = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
+            #expect(await rig.state.requestCounts["threads.container"] == 1)
+            // Killed while threads_publish is answered: found PUBLISHED, not published again.
+            await rig.state.setFaults(.init(finalReplyDelayMs: 3000))
+            var m = Self.meta
+            m.title = "second"
+            let cps2 = UploadResumeTests.Checkpoints()
+            let second = m
+            let run = Task { try await rig.deliver(second, checkpoint: { cps2.add($0) }) }
+            while await rig.state.stats.finalRepliesPending == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            run.cancel()
+            _ = await run.result
+            await rig.state.setFaults(.init())
+            let last = try #require(cps2.all.last)
+            let out = try await rig.deliver(m, session: last.session, offset: last.confirmedOffset)
+            #expect(out.reconciled)
+            #expect(await rig.state.requestCounts["threads.publish"] == 2)
+            #expect(await rig.state.allVideos().count == 2)
         }
-        let saved = try #require(cps.all.last)
-        _ = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-        #expect(await rig.state.requestCounts["threads.container"] == 1)
-        // Killed while threads_publish is answered: found PUBLISHED, not published again.
-        await rig.state.setFaults(.init(finalReplyDelayMs: 3000))
-        var m = Self.meta
-        m.title = "second"
-        let cps2 = UploadResumeTests.Checkpoints()
-        let second = m
-        let run = Task { try await rig.deliver(second, checkpoint: { cps2.add($0) }) }
-        while await rig.state.stats.finalRepliesPending == 0 { try await Task.sleep(for: .milliseconds(20)) }
-        run.cancel()
-        _ = await run.result
-        await rig.state.setFaults(.init())
-        let last = try #require(cps2.all.last)
-        let out = try await rig.deliver(m, session: last.session, offset: last.confirmedOffset)
-        #expect(out.reconciled)
-        #expect(await rig.state.requestCounts["threads.publish"] == 2)
-        #expect(await rig.state.allVideos().count == 2)
     }
 
     @Test func failuresAreClassifiedAndAPipelineWithoutAMediaHostIsTold() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 1 * Self.mib, faults: .init(rateLimitInits: 1, rateLimitRetryAfterS: 180))
-        defer { Task { await rig.server.stop() } }
-        let t0 = Date()
-        do {
-            _ = try await rig.deliver(Self.meta)
-            Issue.record("a rate limit went unnoticed")
-        } catch let e as DeliveryError {
-            guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
-            #expect(e.code == .rateLimited && waitIsAbout(when, 180, from: t0, to: Date()))
+        try await stopping(rig.server) {
+            let t0 = Date()
+            do {
+                _ = try await rig.deliver(Self.meta)
+                Issue.record("a rate limit went unnoticed")
+            } catch let e as DeliveryError {
+                guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
+                #expect(e.code == .rateLimited && waitIsAbout(when, 180, from: t0, to: Date()))
+            }
+            await rig.state.setFaults(.init(failProcessing: "INVALID_DURATION"))
+            do {
+                _ = try await rig.deliver(Self.meta)
+                Issue.record("a failed container went unnoticed")
+            } catch let e as DeliveryError {
+                #expect(e.kind == .permanent && e.message.contains("INVALID_DURATION"))
+            }
+            // A media host that refuses the keys: said so, and no container is made.
+            let badDir = try TempDir()
+            let bad = try await setUp(badDir, size: 1 * Self.mib, secret: "wrong")
+            try await stopping(bad.server) {
+                do {
+                    _ = try await bad.deliver(Self.meta)
+                    Issue.record("a refused media host went unnoticed")
+                } catch let e as DeliveryError {
+                    #expect(e.kind == .permanent && e.message.contains("SignatureDoesNotMatch"))
+                }
+                #expect(await bad.state.requestCounts["threads.container"] == nil)
+                // No media host at all: refused at validation with the reason.
+                var settings = (rig.adapter as! ThreadsAdapter).settings
+                settings.mediaHost = nil
+                #expect(ThreadsAdapter(settings).preflight(Self.meta)?.message.contains("media_host") == true)
+                var m = Self.meta
+                m.description = String(repeating: "x", count: 500)
+                #expect(rig.adapter.preflight(m)?.code == .textTooLong)
+            }
         }
-        await rig.state.setFaults(.init(failProcessing: "INVALID_DURATION"))
-        do {
-            _ = try await rig.deliver(Self.meta)
-            Issue.record("a failed container went unnoticed")
-        } catch let e as DeliveryError {
-            #expect(e.kind == .permanent && e.message.contains("INVALID_DURATION"))
-        }
-        // A media host that refuses the keys: said so, and no container is made.
-        let badDir = try TempDir()
-        let bad = try await setUp(badDir, size: 1 * Self.mib, secret: "wrong")
-        defer { Task { await bad.server.stop() } }
-        do {
-            _ = try await bad.deliver(Self.meta)
-            Issue.record("a refused media host went unnoticed")
-        } catch let e as DeliveryError {
-            #expect(e.kind == .permanent && e.message.contains("SignatureDoesNotMatch"))
-        }
-        #expect(await bad.state.requestCounts["threads.container"] == nil)
-        // No media host at all: refused at validation with the reason.
-        var settings = (rig.adapter as! ThreadsAdapter).settings
-        settings.mediaHost = nil
-        #expect(ThreadsAdapter(settings).preflight(Self.meta)?.message.contains("media_host") == true)
-        var m = Self.meta
-        m.description = String(repeating: "x", count: 500)
-        #expect(rig.adapter.preflight(m)?.code == .textTooLong)
     }
 
     @Test func aFetchThatFailedMakesANewContainerNotAFailure() async throws {
         let dir = try TempDir()
         // Threads' fetch of the link is cut (the serving daemon restarted mid-fetch): FAILED_DOWNLOADING_VIDEO.
         let rig = try await setUp(dir, size: 2 * Self.mib, faults: .init(failFetches: 1))
-        defer { Task { await rig.server.stop() } }
-        let out = try await rig.deliver(Self.meta)
-        // The container never became a post: a new one from the same bytes, published once.
-        #expect(await rig.state.requestCounts["threads.container"] == 2)
-        #expect(await rig.state.requestCounts["threads.publish"] == 1)
-        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
-        #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
-        // Found failed that way when resuming: a new container too.
-        await rig.state.setFaults(.init(failFetches: 1))
-        struct Crash: Error {}
-        let cps = UploadResumeTests.Checkpoints()
-        var m = Self.meta
-        m.title = "again"
-        await #expect(throws: Crash.self) {
-            _ = try await rig.deliver(m, checkpoint: { cp in cps.add(cp); throw Crash() })
-        }
-        let saved = try #require(cps.all.last)
-        _ = try await rig.deliver(m, session: saved.session, offset: saved.confirmedOffset)
-        #expect(await rig.state.requestCounts["threads.container"] == 4)
-        #expect(await rig.state.allVideos().count == 2)
-        // A processing failure of the media itself stays permanent.
-        await rig.state.setFaults(.init(failProcessing: "INVALID_DURATION"))
-        m.title = "third"
-        do {
-            _ = try await rig.deliver(m)
-            Issue.record("INVALID_DURATION went unnoticed")
-        } catch let e as DeliveryError {
-            #expect(e.kind == .permanent && e.message.contains("INVALID_DURATION"))
+        try await stopping(rig.server) {
+            let out = try await rig.deliver(Self.meta)
+            // The container never became a post: a new one from the same bytes, published once.
+            #expect(await rig.state.requestCounts["threads.container"] == 2)
+            #expect(await rig.state.requestCounts["threads.publish"] == 1)
+            #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
+            #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
+            // Found failed that way when resuming: a new container too.
+            await rig.state.setFaults(.init(failFetches: 1))
+            struct Crash: Error {}
+            let cps = UploadResumeTests.Checkpoints()
+            var m = Self.meta
+            m.title = "again"
+            await #expect(throws: Crash.self) {
+                _ = try await rig.deliver(m, checkpoint: { cp in cps.add(cp); throw Crash() })
+            }
+            let saved = try #require(cps.all.last)
+            _ = try await rig.deliver(m, session: saved.session, offset: saved.confirmedOffset)
+            #expect(await rig.state.requestCounts["threads.container"] == 4)
+            #expect(await rig.state.allVideos().count == 2)
+            // A processing failure of the media itself stays permanent.
+            await rig.state.setFaults(.init(failProcessing: "INVALID_DURATION"))
+            m.title = "third"
+            do {
+                _ = try await rig.deliver(m)
+                Issue.record("INVALID_DURATION went unnoticed")
+            } catch let e as DeliveryError {
+                #expect(e.kind == .permanent && e.message.contains("INVALID_DURATION"))
+            }
         }
     }
 
@@ -156,75 +161,77 @@ import Testing
         #expect(ThreadsText.length("café #1") == 7)
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 1 * Self.mib)
-        defer { Task { await rig.server.stop() } }
-        // 450 characters with 20 emoji: 450 as characters, 510 as Threads counts — refused at validation.
-        var m = Self.meta
-        m.title = String(repeating: "a", count: 430) + String(repeating: "🎬", count: 20)
-        m.description = ""
-        m.tags = []
-        #expect(m.title.count == 450)
-        #expect(rig.adapter.preflight(m)?.code == .textTooLong)
-        // And Threads itself refuses it, had validation let it through.
-        do {
+        try await stopping(rig.server) {
+            // 450 characters with 20 emoji: 450 as characters, 510 as Threads counts — refused at validation.
+            var m = Self.meta
+            m.title = String(repeating: "a", count: 430) + String(repeating: "🎬", count: 20)
+            m.description = ""
+            m.tags = []
+            #expect(m.title.count == 450)
+            #expect(rig.adapter.preflight(m)?.code == .textTooLong)
+            // And Threads itself refuses it, had validation let it through.
+            do {
+                _ = try await rig.deliver(m)
+                Issue.record("Threads took 510 of its 500")
+            } catch let e as DeliveryError {
+                #expect(e.kind == .permanent && e.httpStatus == 400)
+            }
+            m.title = String(repeating: "a", count: 420) + String(repeating: "🎬", count: 20)
+            #expect(rig.adapter.preflight(m) == nil)
             _ = try await rig.deliver(m)
-            Issue.record("Threads took 510 of its 500")
-        } catch let e as DeliveryError {
-            #expect(e.kind == .permanent && e.httpStatus == 400)
+            #expect(await rig.state.allVideos().count == 1)
         }
-        m.title = String(repeating: "a", count: 420) + String(repeating: "🎬", count: 20)
-        #expect(rig.adapter.preflight(m) == nil)
-        _ = try await rig.deliver(m)
-        #expect(await rig.state.allVideos().count == 1)
     }
 
     @Test func theLongLivedTokenIsRefreshedOnlyNearItsEndAndTooNewIsNotRevoked() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 1 * Self.mib)
-        defer { Task { await rig.server.stop() } }
-        // The first use: the configured token (old enough) is refreshed into a new 60-day one.
-        _ = try await rig.deliver(Self.meta)
-        #expect(await rig.state.requestCounts["threads.token"] == 1)
-        let adapter = rig.adapter as! ThreadsAdapter
-        let account = adapter.settings.account
-        // A daemon start and its account check: the stored token has 60 days left, so it is not refreshed.
-        let restarted = TokenProvider(account: account, http: HTTPClient.shared, store: rig.store)
-        await restarted.invalidate()
-        let kept = try await restarted.accessToken()
-        #expect(kept == rig.store.refreshToken)
-        #expect(await rig.state.requestCounts["threads.token"] == 1)
-        // Near its end (as the store says) but less than a day old (as Threads says): the account check
-        // asks for a refresh, Threads refuses it — and the token, still valid, goes on posting; nothing
-        // is called revoked.
-        let stored = try await rig.store.load(account: account.key)
-        try await rig.store.save(account: account.key, accessToken: stored.accessToken!, expiresAt: Date().addingTimeInterval(2 * 86400), refreshToken: stored.refreshToken)
-        var settings = adapter.settings
-        settings.tokens = TokenProvider(account: account, http: HTTPClient.shared, store: rig.store)
-        await settings.tokens.invalidate()
-        #expect(try await settings.tokens.accessToken() == stored.accessToken)
-        let nearEnd = ThreadsAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
-        var m = Self.meta
-        m.title = "near its end"
-        _ = try await nearEnd.deliver(rig.job(m), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(await rig.state.requestCounts["threads.token"] == 2)
-        #expect(rig.store.refreshToken == stored.refreshToken)
-        // A day later it is old enough: refreshed into a new one, stored.
-        await rig.state.ageThreadsTokens(by: 86400 + 60)
-        settings.tokens = TokenProvider(account: account, http: HTTPClient.shared, store: rig.store)
-        await settings.tokens.invalidate()
-        _ = try await settings.tokens.accessToken()
-        #expect(await rig.state.requestCounts["threads.token"] == 3)
-        #expect(rig.store.refreshToken != stored.refreshToken && rig.store.refreshToken?.hasPrefix("THAA") == true)
-        // A token really revoked is said so by the API: auth_revoked.
-        await rig.state.revoke(account: "threads:brand")
-        m.title = "revoked"
-        do {
-            _ = try await ThreadsAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
-                .deliver(rig.job(m), checkpoint: { _ in }, progress: { _, _ in })
-            Issue.record("a revoked token went unnoticed")
-        } catch let e as DeliveryError {
-            #expect(e.kind == .reauthenticate && e.code == .authRevoked, "\(e)")
+        try await stopping(rig.server) {
+            // The first use: the configured token (old enough) is refreshed into a new 60-day one.
+            _ = try await rig.deliver(Self.meta)
+            #expect(await rig.state.requestCounts["threads.token"] == 1)
+            let adapter = rig.adapter as! ThreadsAdapter
+            let account = adapter.settings.account
+            // A daemon start and its account check: the stored token has 60 days left, so it is not refreshed.
+            let restarted = TokenProvider(account: account, http: HTTPClient.shared, store: rig.store)
+            await restarted.invalidate()
+            let kept = try await restarted.accessToken()
+            #expect(kept == rig.store.refreshToken)
+            #expect(await rig.state.requestCounts["threads.token"] == 1)
+            // Near its end (as the store says) but less than a day old (as Threads says): the account check
+            // asks for a refresh, Threads refuses it — and the token, still valid, goes on posting; nothing
+            // is called revoked.
+            let stored = try await rig.store.load(account: account.key)
+            try await rig.store.save(account: account.key, accessToken: stored.accessToken!, expiresAt: Date().addingTimeInterval(2 * 86400), refreshToken: stored.refreshToken)
+            var settings = adapter.settings
+            settings.tokens = TokenProvider(account: account, http: HTTPClient.shared, store: rig.store)
+            await settings.tokens.invalidate()
+            #expect(try await settings.tokens.accessToken() == stored.accessToken)
+            let nearEnd = ThreadsAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
+            var m = Self.meta
+            m.title = "near its end"
+            _ = try await nearEnd.deliver(rig.job(m), checkpoint: { _ in }, progress: { _, _ in })
+            #expect(await rig.state.requestCounts["threads.token"] == 2)
+            #expect(rig.store.refreshToken == stored.refreshToken)
+            // A day later it is old enough: refreshed into a new one, stored.
+            await rig.state.ageThreadsTokens(by: 86400 + 60)
+            settings.tokens = TokenProvider(account: account, http: HTTPClient.shared, store: rig.store)
+            await settings.tokens.invalidate()
+            _ = try await settings.tokens.accessToken()
+            #expect(await rig.state.requestCounts["threads.token"] == 3)
+            #expect(rig.store.refreshToken != stored.refreshToken && rig.store.refreshToken?.hasPrefix("THAA") == true)
+            // A token really revoked is said so by the API: auth_revoked.
+            await rig.state.revoke(account: "threads:brand")
+            m.title = "revoked"
+            do {
+                _ = try await ThreadsAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
+                    .deliver(rig.job(m), checkpoint: { _ in }, progress: { _, _ in })
+                Issue.record("a revoked token went unnoticed")
+            } catch let e as DeliveryError {
+                #expect(e.kind == .reauthenticate && e.code == .authRevoked, "\(e)")
+            }
+            #expect(await rig.state.allVideos().count == 2)
         }
-        #expect(await rig.state.allVideos().count == 2)
     }
 
     @Test func aPipelineInSandboxModeHostsTheMediaItself() async throws {
@@ -233,10 +240,11 @@ import Testing
         try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 3.3), to: config.paths.inbox.appendingPathComponent("t.mp4"))
         try dir.write("inbox/t.yaml", "title: threaded\nprivacy: public\n")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        let drops = try p.context.ledger.drops()
-        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" }) \(drops.map { "\($0.state) \($0.reasonMessage ?? "")" })")
-        #expect(Set(await p.sandbox!.state.allVideos().map(\.platform)) == ["youtube", "threads"])
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            let drops = try p.context.ledger.drops()
+            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" }) \(drops.map { "\($0.state) \($0.reasonMessage ?? "")" })")
+            #expect(Set(await p.sandbox!.state.allVideos().map(\.platform)) == ["youtube", "threads"])
+        }
     }
 }

@@ -51,53 +51,56 @@ import Testing
     @Test func orderedChunksThenPublishComplete() async throws {
         let dir = try TempDir()
         let (s, adapter, file, store) = try await setUp(dir, size: 12 * Self.mib + 12345)
-        defer { Task { await s.stop() } }
-        let cps = UploadResumeTests.Checkpoints()
-        let out = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: 12 * Self.mib + 12345, metadata: Self.meta,
-                                                      session: nil, confirmedOffset: 0), checkpoint: { cps.add($0) }, progress: { _, _ in })
-        let videos = await s.state.allVideos()
-        #expect(videos.count == 1 && videos[0].platform == "tiktok")
-        #expect(videos[0].sha256 == (try FileHashing.sha256(path: file.path)).hex)
-        #expect(videos[0].privacy == "SELF_ONLY" && videos[0].title == "hello\n#fyp")
-        #expect(out.remoteId == videos[0].id)
-        #expect(cps.all.map(\.confirmedOffset) == [0, 5 * Self.mib, 12 * Self.mib + 12345])
-        #expect(await s.state.requestCounts["tiktok.put"] == 2)
-        // Rotation: the refresh token in the store is the newest one the platform issued.
-        #expect(store.refreshToken?.hasPrefix("rft.") == true)
+        try await stopping(s) {
+            let cps = UploadResumeTests.Checkpoints()
+            let out = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: 12 * Self.mib + 12345, metadata: Self.meta,
+                                                          session: nil, confirmedOffset: 0), checkpoint: { cps.add($0) }, progress: { _, _ in })
+            let videos = await s.state.allVideos()
+            #expect(videos.count == 1 && videos[0].platform == "tiktok")
+            #expect(videos[0].sha256 == (try FileHashing.sha256(path: file.path)).hex)
+            #expect(videos[0].privacy == "SELF_ONLY" && videos[0].title == "hello\n#fyp")
+            #expect(out.remoteId == videos[0].id)
+            #expect(cps.all.map(\.confirmedOffset) == [0, 5 * Self.mib, 12 * Self.mib + 12345])
+            #expect(await s.state.requestCounts["tiktok.put"] == 2)
+            // Rotation: the refresh token in the store is the newest one the platform issued.
+            #expect(store.refreshToken?.hasPrefix("rft.") == true)
+        }
     }
 
     @Test func aCrashMidUploadIsReconciledNotRepeated() async throws {
         let dir = try TempDir()
         let size = 16 * Self.mib
         let (s, adapter, file, _) = try await setUp(dir, size: size)
-        defer { Task { await s.stop() } }
-        struct Crash: Error {}
-        let cps = UploadResumeTests.Checkpoints()
-        // The process "dies" right after the first chunk is acknowledged and checkpointed.
-        await #expect(throws: Crash.self) {
-            _ = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0),
-                                          checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } }, progress: { _, _ in })
+        try await stopping(s) {
+            struct Crash: Error {}
+            let cps = UploadResumeTests.Checkpoints()
+            // The process "dies" right after the first chunk is acknowledged and checkpointed.
+            await #expect(throws: Crash.self) {
+                _ = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0),
+                                              checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } }, progress: { _, _ in })
+            }
+            let saved = try #require(cps.all.last)
+            let resumed = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: saved.session, confirmedOffset: saved.confirmedOffset)
+            let out = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(await s.state.requestCounts["tiktok.init"] == 1)   // no second post was started
+            #expect(await s.state.allVideos().count == 1)
+            #expect(await s.state.bytesReceived == size)                // not a byte sent twice
+            // A restart after it completed finds the post and makes none.
+            let again = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(again.remoteId == out.remoteId)
+            #expect(await s.state.allVideos().count == 1)
         }
-        let saved = try #require(cps.all.last)
-        let resumed = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: saved.session, confirmedOffset: saved.confirmedOffset)
-        let out = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
-        #expect(await s.state.requestCounts["tiktok.init"] == 1)   // no second post was started
-        #expect(await s.state.allVideos().count == 1)
-        #expect(await s.state.bytesReceived == size)                // not a byte sent twice
-        // A restart after it completed finds the post and makes none.
-        let again = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
-        #expect(again.remoteId == out.remoteId)
-        #expect(await s.state.allVideos().count == 1)
     }
 
     @Test func aSessionThePlatformNeverSawStartsFresh() async throws {
         let dir = try TempDir()
         let (s, adapter, file, _) = try await setUp(dir, size: 2 * Self.mib)
-        defer { Task { await s.stop() } }
-        let bogus = #"{"publishID":"v_pub_file~v2-1.0","uploadURL":"\#(s.baseURL)/tiktok/upload/nope","chunkSize":2097152,"chunkCount":1}"#
-        _ = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: 2 * Self.mib, metadata: Self.meta, session: bogus, confirmedOffset: 0),
-                                      checkpoint: { _ in }, progress: { _, _ in })
-        #expect(await s.state.allVideos().count == 1)
+        try await stopping(s) {
+            let bogus = #"{"publishID":"v_pub_file~v2-1.0","uploadURL":"\#(s.baseURL)/tiktok/upload/nope","chunkSize":2097152,"chunkCount":1}"#
+            _ = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: 2 * Self.mib, metadata: Self.meta, session: bogus, confirmedOffset: 0),
+                                          checkpoint: { _ in }, progress: { _, _ in })
+            #expect(await s.state.allVideos().count == 1)
+        }
     }
 
     @Test func privacyTheCreatorCannotUseAndUnlistedAreRefused() async throws {
@@ -105,12 +108,13 @@ import Testing
         m.privacy = .unlisted
         let dir = try TempDir()
         let (s, adapter, _, _) = try await setUp(dir, size: 1)
-        defer { Task { await s.stop() } }
-        #expect(adapter.preflight(m)?.code == .invalidValue)
-        m.privacy = .public
-        #expect(adapter.preflight(m) == nil)
-        m.options["privacy_level"] = "EVERYONE"
-        #expect(adapter.preflight(m)?.code == .invalidValue)
+        try await stopping(s) {
+            #expect(adapter.preflight(m)?.code == .invalidValue)
+            m.privacy = .public
+            #expect(adapter.preflight(m) == nil)
+            m.options["privacy_level"] = "EVERYONE"
+            #expect(adapter.preflight(m)?.code == .invalidValue)
+        }
     }
 
     @Test func pipelinePublishesToYouTubeAndTikTok() async throws {
@@ -119,12 +123,13 @@ import Testing
         try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 3.3), to: config.paths.inbox.appendingPathComponent("both.mp4"))
         try dir.write("inbox/both.yaml", "title: both\nprivacy: public\ncover: {at_ms: 1000}\noverrides: {tiktok: {disable_duet: true}}\n")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(Set(videos.map(\.platform)) == ["youtube", "tiktok"])
-        #expect(videos.first { $0.platform == "tiktok" }?.privacy == "PUBLIC_TO_EVERYONE")
-        #expect(Set(videos.map(\.sha256)).count == 1)
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(Set(videos.map(\.platform)) == ["youtube", "tiktok"])
+            #expect(videos.first { $0.platform == "tiktok" }?.privacy == "PUBLIC_TO_EVERYONE")
+            #expect(Set(videos.map(\.sha256)).count == 1)
+        }
     }
 }

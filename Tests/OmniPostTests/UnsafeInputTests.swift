@@ -43,29 +43,30 @@ import Testing
         try dir.write("p/inbox/good.yaml", "title: good\n")
 
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        func code(_ stem: String) -> String? { drops.first { $0.stem == stem }?.reasonCode }
-        #expect(code("up") == "path_escape")
-        #expect(code("abs") == "path_escape")
-        #expect(code("link") == "path_escape")
-        #expect(code("big") == "manifest_too_large")
-        #expect(code("lol") == "manifest_too_complex")
-        #expect(code("empty") == "empty_file")
-        #expect(code("text") == "not_a_video")
-        #expect(code("sum") == "checksum_mismatch")
-        #expect(code("ghost") == "unreadable")
-        #expect(drops.first { $0.stem == "good" }?.state == .archived)
-        #expect(drops.filter { $0.state == .failed }.count == drops.count - 1)
-        // Every original is kept: nothing is left in the inbox, nothing outside it was touched.
-        #expect(files(under: inbox).isEmpty)
-        #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("p/secret.mp4").path))
-        #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("outside.mp4").path))
-        let quarantined = files(under: config.paths.failed)
-        for name in ["up.yaml", "abs.yaml", "link.mp4", "big.mp4", "big.yaml", "lol.yaml", "empty.mp4", "text.mp4", "sum.mp4"] {
-            #expect(quarantined.contains { $0.hasSuffix("/" + name) }, "\(name) not in failed/")
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            func code(_ stem: String) -> String? { drops.first { $0.stem == stem }?.reasonCode }
+            #expect(code("up") == "path_escape")
+            #expect(code("abs") == "path_escape")
+            #expect(code("link") == "path_escape")
+            #expect(code("big") == "manifest_too_large")
+            #expect(code("lol") == "manifest_too_complex")
+            #expect(code("empty") == "empty_file")
+            #expect(code("text") == "not_a_video")
+            #expect(code("sum") == "checksum_mismatch")
+            #expect(code("ghost") == "unreadable")
+            #expect(drops.first { $0.stem == "good" }?.state == .archived)
+            #expect(drops.filter { $0.state == .failed }.count == drops.count - 1)
+            // Every original is kept: nothing is left in the inbox, nothing outside it was touched.
+            #expect(files(under: inbox).isEmpty)
+            #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("p/secret.mp4").path))
+            #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("outside.mp4").path))
+            let quarantined = files(under: config.paths.failed)
+            for name in ["up.yaml", "abs.yaml", "link.mp4", "big.mp4", "big.yaml", "lol.yaml", "empty.mp4", "text.mp4", "sum.mp4"] {
+                #expect(quarantined.contains { $0.hasSuffix("/" + name) }, "\(name) not in failed/")
+            }
+            #expect(await p.sandbox!.state.allVideos().count == 1)
         }
-        #expect(await p.sandbox!.state.allVideos().count == 1)
     }
 
     @Test func oddNamesWorkAndNeverReachAShell() async throws {
@@ -78,14 +79,15 @@ import Testing
             try dir.write("inbox/\(stem).yaml", "title: \"{stem}\"\nrepublish: true\n")
         }
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        #expect(drops.count == stems.count)
-        for d in drops { #expect(d.state == .archived, "\(d.stem): \(d.reasonCode ?? "") \(d.reasonMessage ?? "")") }
-        let titles = Set(await p.sandbox!.state.allVideos().map(\.title))
-        // A title is one line: the newline in a name becomes a space.
-        #expect(titles == Set(stems.map { $0.replacingOccurrences(of: "\n", with: " ") }))
-        #expect(files(under: config.paths.archive).filter { $0.hasSuffix(".mp4") }.count == stems.count)
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            #expect(drops.count == stems.count)
+            for d in drops { #expect(d.state == .archived, "\(d.stem): \(d.reasonCode ?? "") \(d.reasonMessage ?? "")") }
+            let titles = Set(await p.sandbox!.state.allVideos().map(\.title))
+            // A title is one line: the newline in a name becomes a space.
+            #expect(titles == Set(stems.map { $0.replacingOccurrences(of: "\n", with: " ") }))
+            #expect(files(under: config.paths.archive).filter { $0.hasSuffix(".mp4") }.count == stems.count)
+        }
     }
 
     @Test func clipperManifestWithTwentyClipsBecomesTwentyDrops() async throws {
@@ -107,16 +109,17 @@ import Testing
         }
         try dir.write("inbox/clips_metadata.json", "{\"video_id\": \"RusBe_8arLQ\", \"clips\": [\n" + clips.joined(separator: ",\n") + "\n]}")
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(180))
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        #expect(drops.count == 20)
-        #expect(drops.allSatisfy { $0.state == .archived })
-        let titles = Set(await p.sandbox!.state.allVideos().map(\.title))
-        #expect(titles == Set((0..<20).map { "Amazing moment from RusBe_8arLQ #\($0)" }))
-        #expect(await p.sandbox!.state.allVideos().contains { $0.description == "Score: 1.5 #viral" })
-        // Each drop's archive holds the shared manifest; the inbox is empty.
-        #expect(files(under: config.paths.archive).filter { $0.hasSuffix("clips_metadata.json") }.count == 20)
-        #expect(files(under: config.paths.inbox).isEmpty)
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            #expect(drops.count == 20)
+            #expect(drops.allSatisfy { $0.state == .archived })
+            let titles = Set(await p.sandbox!.state.allVideos().map(\.title))
+            #expect(titles == Set((0..<20).map { "Amazing moment from RusBe_8arLQ #\($0)" }))
+            #expect(await p.sandbox!.state.allVideos().contains { $0.description == "Score: 1.5 #viral" })
+            // Each drop's archive holds the shared manifest; the inbox is empty.
+            #expect(files(under: config.paths.archive).filter { $0.hasSuffix("clips_metadata.json") }.count == 20)
+            #expect(files(under: config.paths.inbox).isEmpty)
+        }
     }
 
     @Test func ownClipListWithDefaultsAndAMissingEntry() async throws {
@@ -133,12 +136,13 @@ import Testing
               - {clip: never.mp4, fields: {n: "3"}}
             """)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(Set(videos.map(\.title)) == ["Batch 1", "Special B"])
-        #expect(videos.allSatisfy { $0.privacy == "unlisted" && $0.tags == ["batch"] })
-        let all = try p.context.ledger.drops()
-        let missing = try #require(all.first { $0.reasonCode == "missing_clip" }, "\(all.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" })")
-        #expect(missing.reasonLocation?.hasPrefix("batch.manifest.yaml:6:") == true)
+        try await stopping(p) {
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(Set(videos.map(\.title)) == ["Batch 1", "Special B"])
+            #expect(videos.allSatisfy { $0.privacy == "unlisted" && $0.tags == ["batch"] })
+            let all = try p.context.ledger.drops()
+            let missing = try #require(all.first { $0.reasonCode == "missing_clip" }, "\(all.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" })")
+            #expect(missing.reasonLocation?.hasPrefix("batch.manifest.yaml:6:") == true)
+        }
     }
 }

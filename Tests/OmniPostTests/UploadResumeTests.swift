@@ -48,78 +48,68 @@ import Testing
     @Test func connectionCutMidChunkResumesFromServerOffset() async throws {
         let dir = try TempDir()
         let (s, adapter, file, size) = try await setUp(dir)
-        defer { Task { await s.stop() } }
-        // The connection drops 100 KiB into the third chunk: the server keeps what it got.
-        let cutAt = Self.chunk * 2 + 100 * 1024
-        await s.state.setFaults(.init(youtubeCutAfterBytes: cutAt))
-        let cps = Checkpoints()
-        let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
-        let out = try await adapter.deliver(job, checkpoint: { cps.add($0) }, progress: { _, _ in })
+        try await stopping(s) {
+            // The connection drops 100 KiB into the third chunk: the server keeps what it got.
+            let cutAt = Self.chunk * 2 + 100 * 1024
+            await s.state.setFaults(.init(youtubeCutAfterBytes: cutAt))
+            let cps = Checkpoints()
+            let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
+            let out = try await adapter.deliver(job, checkpoint: { cps.add($0) }, progress: { _, _ in })
 
-        let videos = await s.state.allVideos()
-        #expect(videos.count == 1)
-        #expect(videos[0].sha256 == (try FileHashing.sha256(path: file.path)).hex)
-        #expect(out.remoteId == videos[0].id)
-        // What crossed the wire beyond the file itself is less than one chunk.
-        let received = await s.state.bytesReceived
-        let resent = received - size
-        #expect(resent > 0 && resent < Self.chunk, "re-sent \(resent) bytes")
-        #expect(out.bytesSent - size < Self.chunk)
-        // The session was persisted before any byte, and the server's offset was taken after the cut.
-        #expect(cps.all.first?.confirmedOffset == 0)
-        #expect(cps.all.contains { $0.confirmedOffset == cutAt })
+            let videos = await s.state.allVideos()
+            #expect(videos.count == 1)
+            #expect(videos[0].sha256 == (try FileHashing.sha256(path: file.path)).hex)
+            #expect(out.remoteId == videos[0].id)
+            // What crossed the wire beyond the file itself is less than one chunk.
+            let received = await s.state.bytesReceived
+            let resent = received - size
+            #expect(resent > 0 && resent < Self.chunk, "re-sent \(resent) bytes")
+            #expect(out.bytesSent - size < Self.chunk)
+            // The session was persisted before any byte, and the server's offset was taken after the cut.
+            #expect(cps.all.first?.confirmedOffset == 0)
+            #expect(cps.all.contains { $0.confirmedOffset == cutAt })
+        }
     }
 
     @Test func restartWithAPersistedSessionAsksTheServerAndContinues() async throws {
         let dir = try TempDir()
         let (s, adapter, file, size) = try await setUp(dir, maxAttempts: 1)
-        defer { Task { await s.stop() } }
-        // First process: dies (gives up) after the server stored 3 chunks and a bit.
-        await s.state.setFaults(.init(youtubeCutAfterBytes: Self.chunk * 3 + 5000, youtubeFailPuts: []))
-        let cps = Checkpoints()
-        let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
-        await #expect(throws: DeliveryError.self) {
-            _ = try await adapter.deliver(job, checkpoint: { cps.add($0) }, progress: { _, _ in })
+        try await stopping(s) {
+            // First process: dies (gives up) after the server stored 3 chunks and a bit.
+            await s.state.setFaults(.init(youtubeCutAfterBytes: Self.chunk * 3 + 5000, youtubeFailPuts: []))
+            let cps = Checkpoints()
+            let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
+            await #expect(throws: DeliveryError.self) {
+                _ = try await adapter.deliver(job, checkpoint: { cps.add($0) }, progress: { _, _ in })
+            }
+            let session = try #require(cps.all.last?.session)
+            let before = await s.state.bytesReceived
+            // Second process: only the persisted session. It asks `bytes */T` and sends the rest.
+            let resumed = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: session, confirmedOffset: cps.all.last!.confirmedOffset)
+            let out = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
+            let after = await s.state.bytesReceived
+            #expect(after - before <= size - (Self.chunk * 3 + 5000) + Self.chunk)
+            #expect(await s.state.allVideos().count == 1)
+            #expect(out.remoteId == (await s.state.allVideos())[0].id)
+            // And once more: a restart after completion finds the video, uploads nothing, posts nothing new.
+            let again = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(again.remoteId == out.remoteId)
+            #expect(await s.state.allVideos().count == 1)
+            #expect(await s.state.bytesReceived == after)
         }
-        let session = try #require(cps.all.last?.session)
-        let before = await s.state.bytesReceived
-        // Second process: only the persisted session. It asks `bytes */T` and sends the rest.
-        let resumed = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: session, confirmedOffset: cps.all.last!.confirmedOffset)
-        let out = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
-        let after = await s.state.bytesReceived
-        #expect(after - before <= size - (Self.chunk * 3 + 5000) + Self.chunk)
-        #expect(await s.state.allVideos().count == 1)
-        #expect(out.remoteId == (await s.state.allVideos())[0].id)
-        // And once more: a restart after completion finds the video, uploads nothing, posts nothing new.
-        let again = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
-        #expect(again.remoteId == out.remoteId)
-        #expect(await s.state.allVideos().count == 1)
-        #expect(await s.state.bytesReceived == after)
-    }
-
-    @Test func expiredAccessTokenIsRefreshedOn401() async throws {
-        let dir = try TempDir()
-        let (s, adapter, file, size) = try await setUp(dir)
-        defer { Task { await s.stop() } }
-        let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
-        // Mid-upload the platform invalidates every access token: the next chunk gets a 401.
-        let state = s.state
-        _ = try await adapter.deliver(job, checkpoint: { cp in if cp.confirmedOffset == Self.chunk { await state.expireAccessTokens() } },
-                                      progress: { _, _ in })
-        #expect(await s.state.requestCounts["oauth.token", default: 0] >= 2)
-        #expect(await s.state.allVideos().count == 1)
     }
 
     @Test func revokedRefreshTokenIsAuthRevoked() async throws {
         let dir = try TempDir()
         let (s, adapter, file, size) = try await setUp(dir)
-        defer { Task { await s.stop() } }
-        await s.state.revoke(refreshToken: "r")
-        let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
-        let e = try await #require(throws: DeliveryError.self) {
-            _ = try await adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+        try await stopping(s) {
+            await s.state.revoke(refreshToken: "r")
+            let job = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0)
+            let e = try await #require(throws: DeliveryError.self) {
+                _ = try await adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            }
+            #expect(e.code == .authRevoked && e.kind == .reauthenticate)
+            #expect(e.message.contains("youtube:main"))
         }
-        #expect(e.code == .authRevoked && e.kind == .reauthenticate)
-        #expect(e.message.contains("youtube:main"))
     }
 }

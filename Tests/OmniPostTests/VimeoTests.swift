@@ -37,77 +37,80 @@ import Testing
     @Test func aGoodPostCarriesItsWordsAndTags() async throws {
         let dir = try TempDir()
         let (s, a, f) = try await Self.rig(dir, size: 2 << 20 + 3)
-        defer { Task { await s.stop() } }
-        let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
-        let v = try #require(await s.state.allVideos().first)
-        let want = try Self.job(f).expectedSha256
-        #expect(v.platform == "vimeo" && v.id == out.remoteId && v.sha256 == want)
-        #expect(v.title == "A walk" && v.description == "by the sea" && v.privacy == "unlisted" && v.tags == ["sea", "walk"])
-        #expect(out.url == s.baseURL + "/vimeo/\(out.remoteId)")
-        #expect(a.preflight(PublishMetadata(title: String(repeating: "x", count: 129), description: "", tags: [], privacy: .public, publishAt: nil, options: [:]))?.code == .textTooLong)
+        try await stopping(s) {
+            let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+            let v = try #require(await s.state.allVideos().first)
+            let want = try Self.job(f).expectedSha256
+            #expect(v.platform == "vimeo" && v.id == out.remoteId && v.sha256 == want)
+            #expect(v.title == "A walk" && v.description == "by the sea" && v.privacy == "unlisted" && v.tags == ["sea", "walk"])
+            #expect(out.url == s.baseURL + "/vimeo/\(out.remoteId)")
+            #expect(a.preflight(PublishMetadata(title: String(repeating: "x", count: 129), description: "", tags: [], privacy: .public, publishAt: nil, options: [:]))?.code == .textTooLong)
+        }
     }
 
     @Test func aCutResumesAndAnUncertainLastChunkIsSettledByTheVideo() async throws {
         let dir = try TempDir()
         let (s, a, f) = try await Self.rig(dir, size: 3 << 20 + 9)
-        defer { Task { await s.stop() } }
-        let seen = UploadResumeTests.Checkpoints()
-        await #expect(throws: CancellationError.self) {
-            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
-                seen.add(cp)
-                if cp.confirmedOffset >= 1 << 20 { throw CancellationError() }
-            }, progress: { _, _ in })
+        try await stopping(s) {
+            let seen = UploadResumeTests.Checkpoints()
+            await #expect(throws: CancellationError.self) {
+                _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
+                    seen.add(cp)
+                    if cp.confirmedOffset >= 1 << 20 { throw CancellationError() }
+                }, progress: { _, _ in })
+            }
+            let cp = try #require(seen.all.last)
+            let out = try await a.deliver(try Self.job(f, session: cp.session, offset: cp.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
+            #expect(out.bytesSent == (3 << 20 + 9) - (1 << 20))
+            let made = await s.state.vimeoVideoCount(), posted = await s.state.allVideos().count
+            #expect(made == 1 && posted == 1)
+            // The last PATCH made the video whole, its reply never came back: the video says complete.
+            let seen2 = UploadResumeTests.Checkpoints()
+            await #expect(throws: CancellationError.self) {
+                _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
+                    seen2.add(cp)
+                    if cp.confirmedOffset == 3 << 20 + 9 { throw CancellationError() }
+                }, progress: { _, _ in })
+            }
+            let settled = try await a.deliver(try Self.job(f, session: seen2.all.last?.session, offset: 0), checkpoint: { _ in }, progress: { _, _ in })
+            #expect(settled.reconciled && settled.bytesSent == 0)
+            #expect(await s.state.vimeoVideoCount() == 2, "one video per delivery, none doubled")
         }
-        let cp = try #require(seen.all.last)
-        let out = try await a.deliver(try Self.job(f, session: cp.session, offset: cp.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(out.bytesSent == (3 << 20 + 9) - (1 << 20))
-        let made = await s.state.vimeoVideoCount(), posted = await s.state.allVideos().count
-        #expect(made == 1 && posted == 1)
-        // The last PATCH made the video whole, its reply never came back: the video says complete.
-        let seen2 = UploadResumeTests.Checkpoints()
-        await #expect(throws: CancellationError.self) {
-            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
-                seen2.add(cp)
-                if cp.confirmedOffset == 3 << 20 + 9 { throw CancellationError() }
-            }, progress: { _, _ in })
-        }
-        let settled = try await a.deliver(try Self.job(f, session: seen2.all.last?.session, offset: 0), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(settled.reconciled && settled.bytesSent == 0)
-        #expect(await s.state.vimeoVideoCount() == 2, "one video per delivery, none doubled")
     }
 
     @Test func refusalsAreClassified() async throws {
         let dir = try TempDir()
         let (s, a, f) = try await Self.rig(dir, size: 100_000)
-        defer { Task { await s.stop() } }
-        // A rate limit: waits for X-RateLimit-Reset (a date).
-        await s.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 40))
-        let t0 = Date()
-        let e1 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
-        let t1 = Date()
-        guard case .retryAt(let at) = e1?.kind else { Issue.record("expected a wait: \(String(describing: e1))"); return }
-        #expect(waitIsAbout(at, 40, from: t0, to: t1))
-        // A video deleted on Vimeo while its delivery was interrupted: a new one is made.
-        let seen = UploadResumeTests.Checkpoints()
-        await #expect(throws: CancellationError.self) {
-            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
-                seen.add(cp)
-                if cp.session.contains(#""uri""#) { throw CancellationError() }
-            }, progress: { _, _ in })
+        try await stopping(s) {
+            // A rate limit: waits for X-RateLimit-Reset (a date).
+            await s.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 40))
+            let t0 = Date()
+            let e1 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+            let t1 = Date()
+            guard case .retryAt(let at) = e1?.kind else { Issue.record("expected a wait: \(String(describing: e1))"); return }
+            #expect(waitIsAbout(at, 40, from: t0, to: t1))
+            // A video deleted on Vimeo while its delivery was interrupted: a new one is made.
+            let seen = UploadResumeTests.Checkpoints()
+            await #expect(throws: CancellationError.self) {
+                _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
+                    seen.add(cp)
+                    if cp.session.contains(#""uri""#) { throw CancellationError() }
+                }, progress: { _, _ in })
+            }
+            let session = try #require(seen.all.last?.session)
+            let uri = try #require(try JSONDecoder().decode(VimeoAdapter.Session.self, from: Data(session.utf8)).uri)
+            await s.state.deleteVimeoVideo(String(uri.split(separator: "/").last!))
+            let fresh = try await a.deliver(try Self.job(f, session: session), checkpoint: { _ in }, progress: { _, _ in })
+            #expect("/videos/\(fresh.remoteId)" != uri && fresh.bytesSent == 100_000)
+            // A refusal of the video itself: permanent, asked once.
+            await s.state.setFaults(.init(failInits: [400]))
+            let e3 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e3?.kind == .permanent && e3?.httpStatus == 400)
+            // A revoked token: a person must make a new one; nothing is retried.
+            await s.state.revoke(account: "vimeo:brand")
+            let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e2?.kind == .reauthenticate && e2?.message.contains("make a new one") == true)
         }
-        let session = try #require(seen.all.last?.session)
-        let uri = try #require(try JSONDecoder().decode(VimeoAdapter.Session.self, from: Data(session.utf8)).uri)
-        await s.state.deleteVimeoVideo(String(uri.split(separator: "/").last!))
-        let fresh = try await a.deliver(try Self.job(f, session: session), checkpoint: { _ in }, progress: { _, _ in })
-        #expect("/videos/\(fresh.remoteId)" != uri && fresh.bytesSent == 100_000)
-        // A refusal of the video itself: permanent, asked once.
-        await s.state.setFaults(.init(failInits: [400]))
-        let e3 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(e3?.kind == .permanent && e3?.httpStatus == 400)
-        // A revoked token: a person must make a new one; nothing is retried.
-        await s.state.revoke(account: "vimeo:brand")
-        let e2 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(e2?.kind == .reauthenticate && e2?.message.contains("make a new one") == true)
     }
 
     static func fastAdapter(_ a: any PlatformAdapter, timeout: Duration = .seconds(120)) -> VimeoAdapter {
@@ -121,36 +124,37 @@ import Testing
     @Test func aVideoIsPublishedOnlyOnceVimeoTranscodedIt() async throws {
         let dir = try TempDir()
         let (s, plain, f) = try await Self.rig(dir, size: 200_000)
-        defer { Task { await s.stop() } }
-        let a = Self.fastAdapter(plain)
-        await s.state.setFaults(.init(processingMs: 300))
-        let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
-        let reads = await s.state.requestCounts["vimeo.get"] ?? 0
-        let video = try await SandboxYouTubeTests.send(s.baseURL + "/videos/\(out.remoteId)", .GET, headers: ["Authorization": "Bearer \(Self.token)"])
-        let json = try #require(try JSONSerialization.jsonObject(with: video.body) as? [String: Any])
-        #expect(reads >= 2 && (json["transcode"] as? [String: String])?["status"] == "complete" && json["status"] as? String == "available", "\(reads) \(json)")
-        // Vimeo could not transcode it: the delivery fails for good, nothing is published.
-        await s.state.setFaults(.init(failProcessing: "corrupt stream"))
-        let f2 = dir.file("broken.mp4")
-        try Data(repeating: 7, count: 50_000).write(to: f2)
-        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f2), checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(e?.kind == .permanent && e?.code == .rejectedByPlatform && e?.message.contains("could not transcode") == true, "\(String(describing: e))")
-        // A restart that finds the upload whole asks the transcode again, never reports the post.
-        let seen = UploadResumeTests.Checkpoints()
-        await s.state.setFaults(.init(failProcessing: "corrupt stream"))
-        let f3 = dir.file("broken-again.mp4")
-        try Data(repeating: 8, count: 50_000).write(to: f3)
-        await #expect(throws: CancellationError.self) {
-            _ = try await a.deliver(try Self.job(f3), checkpoint: { cp in
-                seen.add(cp)
-                if cp.confirmedOffset == 50_000 { throw CancellationError() }
-            }, progress: { _, _ in })
+        try await stopping(s) {
+            let a = Self.fastAdapter(plain)
+            await s.state.setFaults(.init(processingMs: 300))
+            let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
+            let reads = await s.state.requestCounts["vimeo.get"] ?? 0
+            let video = try await SandboxYouTubeTests.send(s.baseURL + "/videos/\(out.remoteId)", .GET, headers: ["Authorization": "Bearer \(Self.token)"])
+            let json = try #require(try JSONSerialization.jsonObject(with: video.body) as? [String: Any])
+            #expect(reads >= 2 && (json["transcode"] as? [String: String])?["status"] == "complete" && json["status"] as? String == "available", "\(reads) \(json)")
+            // Vimeo could not transcode it: the delivery fails for good, nothing is published.
+            await s.state.setFaults(.init(failProcessing: "corrupt stream"))
+            let f2 = dir.file("broken.mp4")
+            try Data(repeating: 7, count: 50_000).write(to: f2)
+            let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f2), checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e?.kind == .permanent && e?.code == .rejectedByPlatform && e?.message.contains("could not transcode") == true, "\(String(describing: e))")
+            // A restart that finds the upload whole asks the transcode again, never reports the post.
+            let seen = UploadResumeTests.Checkpoints()
+            await s.state.setFaults(.init(failProcessing: "corrupt stream"))
+            let f3 = dir.file("broken-again.mp4")
+            try Data(repeating: 8, count: 50_000).write(to: f3)
+            await #expect(throws: CancellationError.self) {
+                _ = try await a.deliver(try Self.job(f3), checkpoint: { cp in
+                    seen.add(cp)
+                    if cp.confirmedOffset == 50_000 { throw CancellationError() }
+                }, progress: { _, _ in })
+            }
+            let e2 = await #expect(throws: DeliveryError.self) {
+                _ = try await a.deliver(try Self.job(f3, session: seen.all.last?.session), checkpoint: { _ in }, progress: { _, _ in })
+            }
+            let posts = await s.state.allVideos().count
+            #expect(e2?.code == .rejectedByPlatform && posts == 1)
         }
-        let e2 = await #expect(throws: DeliveryError.self) {
-            _ = try await a.deliver(try Self.job(f3, session: seen.all.last?.session), checkpoint: { _ in }, progress: { _, _ in })
-        }
-        let posts = await s.state.allVideos().count
-        #expect(e2?.code == .rejectedByPlatform && posts == 1)
     }
 
     /// Tags are part of the post: a 5xx is tried again, a 429 defers the delivery (not published), and the
@@ -158,28 +162,29 @@ import Testing
     @Test func tagsRefusedForNowAreSentAgainByTheNextAttempt() async throws {
         let dir = try TempDir()
         let (s, plain, f) = try await Self.rig(dir, size: 120_000)
-        defer { Task { await s.stop() } }
-        let a = Self.fastAdapter(plain)
-        await s.state.setFaults(.init(failFollowUps: [503, 429]))
-        let seen = UploadResumeTests.Checkpoints()
-        let e = await #expect(throws: DeliveryError.self) {
-            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in seen.add(cp) }, progress: { _, _ in })
+        try await stopping(s) {
+            let a = Self.fastAdapter(plain)
+            await s.state.setFaults(.init(failFollowUps: [503, 429]))
+            let seen = UploadResumeTests.Checkpoints()
+            let e = await #expect(throws: DeliveryError.self) {
+                _ = try await a.deliver(try Self.job(f), checkpoint: { cp in seen.add(cp) }, progress: { _, _ in })
+            }
+            guard case .retryAt = e?.kind else { Issue.record("expected a wait: \(String(describing: e))"); return }
+            #expect(e?.code == .rateLimited)
+            let untagged = await s.state.allVideos().first?.tags
+            #expect(untagged == [])
+            let out = try await a.deliver(try Self.job(f, session: seen.all.last?.session, offset: seen.all.last?.confirmedOffset ?? 0), checkpoint: { _ in }, progress: { _, _ in })
+            let v = try #require(await s.state.allVideos().first)
+            let made = await s.state.vimeoVideoCount(), puts = await s.state.requestCounts["vimeo.tags"]
+            #expect(out.reconciled && out.bytesSent == 0 && v.tags == ["sea", "walk"] && made == 1 && puts == 3)
+            // Tags already on the video are read, not sent again.
+            _ = try await a.deliver(try Self.job(f, session: seen.all.last?.session), checkpoint: { _ in }, progress: { _, _ in })
+            let puts2 = await s.state.requestCounts["vimeo.tags"]
+            #expect(puts2 == 3)
+            // More tags than one request takes are refused at validation, never dropped unseen.
+            let many = PublishMetadata(title: "t", description: "", tags: (0..<21).map { "t\($0)" }, privacy: .public, publishAt: nil, options: [:])
+            #expect(a.preflight(many)?.code == .invalidValue)
         }
-        guard case .retryAt = e?.kind else { Issue.record("expected a wait: \(String(describing: e))"); return }
-        #expect(e?.code == .rateLimited)
-        let untagged = await s.state.allVideos().first?.tags
-        #expect(untagged == [])
-        let out = try await a.deliver(try Self.job(f, session: seen.all.last?.session, offset: seen.all.last?.confirmedOffset ?? 0), checkpoint: { _ in }, progress: { _, _ in })
-        let v = try #require(await s.state.allVideos().first)
-        let made = await s.state.vimeoVideoCount(), puts = await s.state.requestCounts["vimeo.tags"]
-        #expect(out.reconciled && out.bytesSent == 0 && v.tags == ["sea", "walk"] && made == 1 && puts == 3)
-        // Tags already on the video are read, not sent again.
-        _ = try await a.deliver(try Self.job(f, session: seen.all.last?.session), checkpoint: { _ in }, progress: { _, _ in })
-        let puts2 = await s.state.requestCounts["vimeo.tags"]
-        #expect(puts2 == 3)
-        // More tags than one request takes are refused at validation, never dropped unseen.
-        let many = PublishMetadata(title: "t", description: "", tags: (0..<21).map { "t\($0)" }, privacy: .public, publishAt: nil, options: [:])
-        #expect(a.preflight(many)?.code == .invalidValue)
     }
 
     /// A create whose answer was lost: the next attempt finds the video among the account's and uploads
@@ -187,28 +192,29 @@ import Testing
     @Test func aLostCreateAnswerIsFoundByListingNotMadeTwice() async throws {
         let dir = try TempDir()
         let (s, plain, f) = try await Self.rig(dir, size: 150_000)
-        defer { Task { await s.stop() } }
-        let a = Self.fastAdapter(plain, timeout: .seconds(1))
-        await s.state.setFaults(.init(finalReplyDelayMs: 2500))
-        let seen = UploadResumeTests.Checkpoints()
-        let e = await #expect(throws: DeliveryError.self) {
-            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in seen.add(cp) }, progress: { _, _ in })
+        try await stopping(s) {
+            let a = Self.fastAdapter(plain, timeout: .seconds(1))
+            await s.state.setFaults(.init(finalReplyDelayMs: 2500))
+            let seen = UploadResumeTests.Checkpoints()
+            let e = await #expect(throws: DeliveryError.self) {
+                _ = try await a.deliver(try Self.job(f), checkpoint: { cp in seen.add(cp) }, progress: { _, _ in })
+            }
+            #expect(e?.code == .networkError && e?.kind == .retryNow)
+            let session = try #require(seen.all.last?.session)
+            #expect(!session.contains(#""uri""#), "the create's answer never came: \(session)")
+            await s.state.setFaults(.init())
+            let out = try await a.deliver(try Self.job(f, session: session), checkpoint: { _ in }, progress: { _, _ in })
+            let creates = await s.state.requestCounts["vimeo.create"], made = await s.state.vimeoVideoCount(), lists = await s.state.requestCounts["vimeo.list"]
+            #expect(creates == 1 && made == 1 && lists == 1 && out.bytesSent == 150_000)
+            #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
+            // A create that never reached Vimeo (nothing listed): made then, once.
+            let f2 = dir.file("second.mp4")
+            try Data(repeating: 3, count: 90_000).write(to: f2)
+            let never = #"{"created":\#(Date().timeIntervalSinceReferenceDate)}"#
+            let second = try await a.deliver(try Self.job(f2, session: never), checkpoint: { _ in }, progress: { _, _ in })
+            let creates2 = await s.state.requestCounts["vimeo.create"]
+            #expect(creates2 == 2 && second.bytesSent == 90_000 && second.remoteId != out.remoteId)
         }
-        #expect(e?.code == .networkError && e?.kind == .retryNow)
-        let session = try #require(seen.all.last?.session)
-        #expect(!session.contains(#""uri""#), "the create's answer never came: \(session)")
-        await s.state.setFaults(.init())
-        let out = try await a.deliver(try Self.job(f, session: session), checkpoint: { _ in }, progress: { _, _ in })
-        let creates = await s.state.requestCounts["vimeo.create"], made = await s.state.vimeoVideoCount(), lists = await s.state.requestCounts["vimeo.list"]
-        #expect(creates == 1 && made == 1 && lists == 1 && out.bytesSent == 150_000)
-        #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
-        // A create that never reached Vimeo (nothing listed): made then, once.
-        let f2 = dir.file("second.mp4")
-        try Data(repeating: 3, count: 90_000).write(to: f2)
-        let never = #"{"created":\#(Date().timeIntervalSinceReferenceDate)}"#
-        let second = try await a.deliver(try Self.job(f2, session: never), checkpoint: { _ in }, progress: { _, _ in })
-        let creates2 = await s.state.requestCounts["vimeo.create"]
-        #expect(creates2 == 2 && second.bytesSent == 90_000 && second.remoteId != out.remoteId)
     }
 
     /// PyVimeo, Vimeo's own library, uploads to the sandbox unchanged (its API root pointed at it).
@@ -216,13 +222,14 @@ import Testing
     func vimeosOwnLibraryUploadsToTheSandbox() async throws {
         let dir = try TempDir()
         let (s, _, f) = try await Self.rig(dir, size: 2 << 20 + 100)
-        defer { Task { await s.stop() } }
-        let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/vimeo_official_client.py").path
-        let r = try await offPool { try SandboxOfficialClientTests.run(script, [s.baseURL, Self.token, f.path]) }
-        #expect(r["status"] as? String == "complete" && r["name"] as? String == "from PyVimeo" && r["privacy"] as? String == "unlisted", "\(r.value)")
-        #expect((r["uri"] as? String)?.hasPrefix("/videos/") == true)
-        #expect(r["refused"] as? String == "You must provide a valid authenticated access token.", "\(r.value)")
-        #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
+        try await stopping(s) {
+            let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/vimeo_official_client.py").path
+            let r = try await offPool { try SandboxOfficialClientTests.run(script, [s.baseURL, Self.token, f.path]) }
+            #expect(r["status"] as? String == "complete" && r["name"] as? String == "from PyVimeo" && r["privacy"] as? String == "unlisted", "\(r.value)")
+            #expect((r["uri"] as? String)?.hasPrefix("/videos/") == true)
+            #expect(r["refused"] as? String == "You must provide a valid authenticated access token.", "\(r.value)")
+            #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
+        }
     }
 
     @Test(.timeLimit(.minutes(3))) func aPipelineInSandboxModePostsToVimeo() async throws {
@@ -230,9 +237,10 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, vimeo:main]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "walk", sidecar: "title: a walk\nprivacy: public\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
-        #expect(await p.sandbox!.state.allVideos().contains { $0.platform == "vimeo" && $0.privacy == "anybody" })
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+            #expect(await p.sandbox!.state.allVideos().contains { $0.platform == "vimeo" && $0.privacy == "anybody" })
+        }
     }
 }

@@ -4,44 +4,83 @@ import OmniPostCore
 import Testing
 
 /// The watcher alone: real inotify (or polling) over a temp folder, real writers.
+/// The watcher alone: real inotify (or polling) over a temp folder, real writers — and a clock the test
+/// moves by hand (`ManualSettleClock`), so settling is a step of the clock, never a wait of real time.
 @Suite struct WatcherTests {
     final class Seen: @unchecked Sendable {
         private let lock = NSLock()
-        private var items: [(FileFact, ContinuousClock.Instant)] = []
-        func add(_ f: FileFact) { lock.lock(); items.append((f, .now)); lock.unlock() }
-        var all: [(FileFact, ContinuousClock.Instant)] { lock.lock(); defer { lock.unlock() }; return items }
+        private var items: [(FileFact, Duration)] = []
+        func add(_ f: FileFact, at t: Duration) { lock.lock(); items.append((f, t)); lock.unlock() }
+        /// Each file reported, with the watcher's clock when it was.
+        var all: [(FileFact, Duration)] { lock.lock(); defer { lock.unlock() }; return items }
         var paths: [String] { all.map(\.0.relPath) }
     }
 
+    struct Watch {
+        var watcher: InboxWatcher
+        var seen: Seen
+        var task: Task<Void, Never>
+        var clock: ManualSettleClock
+    }
+
     static func watch(_ dir: URL, mode: WatchMode = .inotify, settle: Duration = .milliseconds(600), marker: Bool = false,
-                      mountinfo: String? = nil) -> (InboxWatcher, Seen, Task<Void, Never>) {
+                      mountinfo: String? = nil, pending: PendingFiles = PendingFiles(),
+                      onComplete: (@Sendable (FileFact) -> Void)? = nil) -> Watch {
         var c = WatchConfig()
         c.mode = mode
         c.settle = settle
         c.pollInterval = .milliseconds(100)
         c.readyMarker = marker
-        let w = InboxWatcher(inbox: dir, config: c, logger: TestPipelines.logger, mountinfo: mountinfo)
+        let clock = ManualSettleClock()
+        let w = InboxWatcher(inbox: dir, config: c, logger: TestPipelines.logger, mountinfo: mountinfo, pending: pending, clock: clock)
         let seen = Seen()
-        let t = Task { await w.run(.init(onComplete: { seen.add($0) })) }
-        return (w, seen, t)
+        let t = Task { await w.run(.init(onComplete: { seen.add($0, at: clock.now()); onComplete?($0) })) }
+        return Watch(watcher: w, seen: seen, task: t, clock: clock)
     }
 
-    /// Runs blocking work on a dedicated thread and returns its result.
-    static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { c in
-            Thread { c.resume(with: Result { try work() }) }.start()
+    /// Runs `body` with a watcher that is always stopped (its task cancelled and awaited) afterwards.
+    static func withWatcher(_ dir: URL, mode: WatchMode = .inotify, settle: Duration = .milliseconds(600), marker: Bool = false,
+                            pending: PendingFiles = PendingFiles(), onComplete: (@Sendable (FileFact) -> Void)? = nil,
+                            _ body: (Watch) async throws -> Void) async throws {
+        let w = watch(dir, mode: mode, settle: settle, marker: marker, pending: pending, onComplete: onComplete)
+        do {
+            try await waitUntil { await w.watcher.pendingCount != Int.max }
+            try await body(w)
+        } catch {
+            w.task.cancel()
+            await w.task.value
+            throw error
         }
+        w.task.cancel()
+        await w.task.value
     }
 
-    static func waitStarted(_ w: InboxWatcher) async throws {
-        for _ in 0..<200 where await w.pendingCount == Int.max { try await Task.sleep(for: .milliseconds(10)) }
+    /// One look of the watcher after its clock moved on by `d` (at least one tick): waits until it is
+    /// asleep on the clock, moves the clock, and waits for the look to be over.
+    static func step(_ w: Watch, by d: Duration) async throws {
+        try await waitUntil { w.clock.sleeping > 0 }
+        let n = await w.watcher.ticks
+        w.clock.advance(by: d)
+        try await waitUntil { await w.watcher.ticks > n }
     }
 
+    /// Waits for something the watcher does in its own time (take an inotify event in, finish a look);
+    /// fails after `timeout` rather than going on as if it had happened.
     static func waitUntil(_ timeout: Duration = .seconds(60), _ cond: () async -> Bool) async throws {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
             if await cond() { return }
-            try await Task.sleep(for: .milliseconds(25))
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        Issue.record("not reached within \(timeout)")
+        throw CancellationError()
+    }
+
+    /// Waits until the watcher has taken in the events that made `rel` `size` bytes (and closed, when asked).
+    static func taken(_ w: Watch, _ rel: String, size: Int64, closed: Bool = false) async throws {
+        try await waitUntil {
+            guard let c = await w.watcher.candidate(rel) else { return false }
+            return c.fact.size == size && (!closed || c.closed)
         }
     }
 
@@ -53,14 +92,6 @@ import Testing
         let dir = try TempDir()
         let names = ["c.json", "c.mp4", "c.yaml", "d.mp4", "d.yaml"]
         for n in names { try dir.write(n, "content of \(n)") }
-        var c = WatchConfig()
-        c.mode = mode
-        // A settle shorter than the first tick's sleep: the files are settled by the first tick, as they
-        // are on a loaded machine — the batch that reports them is the first thing ever listed.
-        c.settle = .milliseconds(5)
-        c.pollInterval = .milliseconds(100)
-        let pending = PendingFiles()
-        let w = InboxWatcher(inbox: dir.url, config: c, logger: TestPipelines.logger, pending: pending)
         final class Checks: @unchecked Sendable {
             private let lock = NSLock()
             private var missing: [String] = []
@@ -75,134 +106,132 @@ import Testing
             var state: (reported: [String], missing: [String]) { lock.withLock { (reported, missing) } }
         }
         let checks = Checks()
-        let t = Task {
-            await w.run(.init(onComplete: { fact in checks.saw(fact.relPath, listed: pending.snapshot, names: names) }))
+        let pending = PendingFiles()
+        // A settle shorter than one tick: the files are settled by the first look, as they are on a
+        // loaded machine — the batch that reports them is the first thing ever listed.
+        try await Self.withWatcher(dir.url, mode: mode, settle: .milliseconds(5), pending: pending,
+                                   onComplete: { checks.saw($0.relPath, listed: pending.snapshot, names: names) }) { w in
+            for _ in 0..<10 where checks.state.reported.count < names.count { try await Self.step(w, by: .milliseconds(100)) }
+            #expect(Set(checks.state.reported) == Set(names))
+            #expect(checks.state.missing.isEmpty, "\(checks.state.missing)")
+            #expect(pending.snapshot.isDisjoint(with: names))
         }
-        defer { t.cancel() }
-        try await Self.waitUntil { checks.state.reported.count == names.count }
-        #expect(Set(checks.state.reported) == Set(names))
-        #expect(checks.state.missing.isEmpty, "\(checks.state.missing)")
-        #expect(pending.snapshot.isDisjoint(with: names))
     }
 
+    /// A writer pausing between pages (longer than inotify's latency, shorter than the settle window),
+    /// with the file kept open or closed between pages: never reported before the last write plus the
+    /// settle window on the watcher's clock, then reported once, whole.
     @Test(arguments: [true, false])
     func aFileWrittenInPiecesIsNeverPickedUpEarly(keepOpen: Bool) async throws {
         let dir = try TempDir()
-        // Pauses (300 ms) far longer than inotify's latency but shorter than the settle window (2 s, with
-        // room for a busy machine stretching the writer's sleeps).
-        // A writer that closes between pages relies on settle alone, so it gets the most headroom.
-        let settle = keepOpen ? Duration.seconds(2) : .seconds(5)
-        let (w, seen, t) = Self.watch(dir.url, settle: settle)
-        defer { t.cancel() }
-        try await Self.waitStarted(w)
-        let path = dir.file("slow.mp4").path
-        let piece = Data(repeating: 7, count: 50_000)
-        // The writer runs on a thread of its own, like the separate process a real writer is: a busy
-        // test machine starving the async pool must not pause the writer and the watcher together.
-        let lastWrite = try await Self.onThread { () -> ContinuousClock.Instant in
-            var last = ContinuousClock.now
+        let settle = Duration.seconds(2)
+        try await Self.withWatcher(dir.url, settle: settle) { w in
+            let path = dir.file("slow.mp4").path
+            let piece = Data(repeating: 7, count: 50_000)
             _ = FileManager.default.createFile(atPath: path, contents: nil)
-            if keepOpen {
-                let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-                for _ in 0..<8 {
-                    try h.write(contentsOf: piece)
-                    Thread.sleep(forTimeInterval: 0.3)
-                }
-                try h.close()
-                last = .now
-            } else {
-                // A scanner that closes the file between pages: every close is a close_write.
-                for _ in 0..<8 {
+            let open = keepOpen ? try FileHandle(forWritingTo: URL(fileURLWithPath: path)) : nil
+            for i in 1...8 {
+                if let open {
+                    try open.write(contentsOf: piece)
+                } else {
+                    // A scanner that closes the file between pages: every close is a close_write.
                     let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
                     try h.seekToEnd()
                     try h.write(contentsOf: piece)
                     try h.close()
-                    last = .now
-                    Thread.sleep(forTimeInterval: 0.3)
                 }
+                try await Self.taken(w, "slow.mp4", size: Int64(i * 50_000), closed: !keepOpen)
+                guard i < 8 else { break }
+                // The writer's pause: 300 ms on the watcher's clock.
+                try await Self.step(w, by: .milliseconds(300))
+                #expect(w.seen.all.isEmpty, "picked up while still being written (page \(i))")
             }
-            return last
+            try open?.close()
+            try await Self.taken(w, "slow.mp4", size: 400_000, closed: true)
+            let lastWrite = w.clock.now()
+            try await Self.step(w, by: settle - .milliseconds(300))
+            #expect(w.seen.all.isEmpty, "reported before the settle window passed")
+            try await Self.step(w, by: .milliseconds(300))
+            #expect(w.seen.all.count == 1)
+            #expect(w.seen.all.first?.0.size == 400_000)
+            #expect(w.seen.all.first.map { $0.1 - lastWrite >= settle } == true)
         }
-        // Nothing may have been seen before the last write plus the settle time. (Whether the report
-        // came before this line runs is a matter of how busy the machine is, not of the watcher.)
-        #expect(seen.all.allSatisfy { $0.0.size == 400_000 && $0.1 - lastWrite >= settle * 0.9 }, "picked up while still being written")
-        try await Self.waitUntil { !seen.all.isEmpty }
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(seen.all.count == 1)
-        #expect(seen.all.first?.0.size == 400_000)
-        #expect(seen.all.first.map { $0.1 - lastWrite >= settle * 0.9 } == true)
     }
 
     @Test func rsyncTempNameRenamedAtTheEnd() async throws {
         let dir = try TempDir()
-        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(300))
-        defer { t.cancel() }
-        try await Self.waitStarted(w)
-        // rsync writes `.name.XXXXXX` and renames it into place when done.
-        try Data(repeating: 1, count: 123_456).write(to: dir.file(".clip.mp4.Xa81kq"))
-        try await Task.sleep(for: .milliseconds(600))
-        #expect(seen.all.isEmpty)
-        try FileManager.default.moveItem(at: dir.file(".clip.mp4.Xa81kq"), to: dir.file("clip.mp4"))
-        try await Self.waitUntil { !seen.all.isEmpty }
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(seen.paths == ["clip.mp4"])
-        #expect(seen.all[0].0.size == 123_456)
+        try await Self.withWatcher(dir.url, settle: .milliseconds(300)) { w in
+            // rsync writes `.name.XXXXXX` and renames it into place when done.
+            try Data(repeating: 1, count: 123_456).write(to: dir.file(".clip.mp4.Xa81kq"))
+            try FileManager.default.moveItem(at: dir.file(".clip.mp4.Xa81kq"), to: dir.file("clip.mp4"))
+            try await Self.taken(w, "clip.mp4", size: 123_456, closed: true)
+            #expect(await w.watcher.candidate(".clip.mp4.Xa81kq") == nil)
+            try await Self.step(w, by: .milliseconds(300))
+            // The temporary name was never a candidate: only the final name is reported, once.
+            #expect(w.seen.paths == ["clip.mp4"])
+            #expect(w.seen.all[0].0.size == 123_456)
+        }
     }
 
     @Test func editorSaveRenamesOverAndJunkIsIgnored() async throws {
         let dir = try TempDir()
-        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(300))
-        defer { t.cancel() }
-        try await Self.waitStarted(w)
-        try dir.write("clip.yaml", "title: one\n")
-        try await Self.waitUntil { seen.all.count == 1 }
-        // Editor: write a temp, rename over the original. Also junk that must never count.
-        try dir.write(".clip.yaml.swp", "title: two, longer\n")
-        for junk in ["x.part", "y.tmp", "z.crdownload", "~$doc.mp4", "._clip.mp4", ".DS_Store", "@eaDir/thumb.mp4", "#recycle/old.mp4"] {
-            try dir.write(junk, "junk")
+        try await Self.withWatcher(dir.url, settle: .milliseconds(300)) { w in
+            try dir.write("clip.yaml", "title: one\n")
+            try await Self.taken(w, "clip.yaml", size: 11, closed: true)
+            try await Self.step(w, by: .milliseconds(300))
+            #expect(w.seen.all.count == 1)
+            // Editor: write a temp, rename over the original. Also junk that must never count.
+            try dir.write(".clip.yaml.swp", "title: two, longer\n")
+            for junk in ["x.part", "y.tmp", "z.crdownload", "~$doc.mp4", "._clip.mp4", ".DS_Store", "@eaDir/thumb.mp4", "#recycle/old.mp4"] {
+                try dir.write(junk, "junk")
+            }
+            #expect(rename(dir.file(".clip.yaml.swp").path, dir.file("clip.yaml").path) == 0)
+            let second = Int64("title: two, longer\n".utf8.count)
+            try await Self.taken(w, "clip.yaml", size: second, closed: true)
+            try await Self.step(w, by: .milliseconds(300))
+            // Junk written before the rename would have settled with it: none of it is reported.
+            #expect(w.seen.paths == ["clip.yaml", "clip.yaml"])
+            #expect(w.seen.all[1].0.size == second)
         }
-        #expect(rename(dir.file(".clip.yaml.swp").path, dir.file("clip.yaml").path) == 0)
-        try await Self.waitUntil { seen.all.count >= 2 }
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(seen.paths == ["clip.yaml", "clip.yaml"])
-        #expect(seen.all[1].0.size == Int64("title: two, longer\n".utf8.count))
     }
 
     @Test func newSubfoldersAreWatchedIncludingWhatWasCopiedIn() async throws {
         let dir = try TempDir()
         let staging = try TempDir()
-        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(300))
-        defer { t.cancel() }
-        try await Self.waitStarted(w)
-        try staging.write("batch/a.mp4", "a")
-        try staging.write("batch/deeper/b.mp4", "b")
-        // A whole folder moved in at once: its files were written before any watch existed.
-        try FileManager.default.moveItem(at: staging.file("batch"), to: dir.file("batch"))
-        try await Self.waitUntil { seen.all.count == 2 }
-        try dir.write("batch/deeper/c.mp4", "c")
-        try await Self.waitUntil { seen.all.count == 3 }
-        #expect(Set(seen.paths) == ["batch/a.mp4", "batch/deeper/b.mp4", "batch/deeper/c.mp4"])
+        try await Self.withWatcher(dir.url, settle: .milliseconds(300)) { w in
+            try staging.write("batch/a.mp4", "a")
+            try staging.write("batch/deeper/b.mp4", "b")
+            // A whole folder moved in at once: its files were written before any watch existed.
+            try FileManager.default.moveItem(at: staging.file("batch"), to: dir.file("batch"))
+            try await Self.taken(w, "batch/a.mp4", size: 1, closed: true)
+            try await Self.taken(w, "batch/deeper/b.mp4", size: 1, closed: true)
+            try await Self.step(w, by: .milliseconds(300))
+            #expect(w.seen.all.count == 2)
+            try dir.write("batch/deeper/c.mp4", "c")
+            try await Self.taken(w, "batch/deeper/c.mp4", size: 1, closed: true)
+            try await Self.step(w, by: .milliseconds(300))
+            #expect(Set(w.seen.paths) == ["batch/a.mp4", "batch/deeper/b.mp4", "batch/deeper/c.mp4"])
+        }
     }
 
     @Test func pollModeSeesFilesWithoutInotify() async throws {
         let dir = try TempDir()
-        let (w, seen, t) = Self.watch(dir.url, mode: .poll, settle: .seconds(1))
-        defer { t.cancel() }
-        #expect(w.mode == .poll)
-        try await Self.waitStarted(w)
-        let h = try FileHandle(forWritingTo: dir.write("growing.mp4", ""))
-        try await Self.onThread {
+        try await Self.withWatcher(dir.url, mode: .poll, settle: .seconds(1)) { w in
+            #expect(w.watcher.mode == .poll)
+            let h = try FileHandle(forWritingTo: dir.write("growing.mp4", ""))
+            // Growing between scans: each scan finds it changed, so it is never taken.
             for _ in 0..<4 {
                 try h.write(contentsOf: Data(repeating: 2, count: 10_000))
-                Thread.sleep(forTimeInterval: 0.15)
+                try await Self.step(w, by: .milliseconds(150))
             }
             try h.close()
+            #expect(w.seen.all.isEmpty)
+            // Then still: reported after the settle window and three unchanged scans, whole.
+            for _ in 0..<20 where w.seen.all.isEmpty { try await Self.step(w, by: .milliseconds(100)) }
+            #expect(w.seen.all.count == 1 && w.seen.all[0].0.size == 40_000)
+            for _ in 0..<3 { try await Self.step(w, by: .milliseconds(100)) }
+            #expect(w.seen.all.count == 1)
         }
-        // Never taken while growing: whatever was seen so far is the whole file.
-        #expect(seen.all.allSatisfy { $0.0.size == 40_000 })
-        try await Self.waitUntil { !seen.all.isEmpty }
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(seen.all.count == 1 && seen.all[0].0.size == 40_000)
     }
 
     @Test func autoModeIsDecidedFromTheMountTable() throws {
@@ -233,21 +262,20 @@ import Testing
 
     @Test func readyMarkerModeWaitsForTheMarker() async throws {
         let dir = try TempDir()
-        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(200), marker: true)
-        defer { t.cancel() }
-        try await Self.waitStarted(w)
-        try dir.write("clip.mp4", "video bytes")
-        // Settled, and waiting only for its marker: the inbox counts as quiet (on a loaded machine the
-        // tick that decides it may come late, so this waits for it rather than for a fixed time).
-        try await Self.waitUntil { await w.awaitingMarker.count == 1 }
-        #expect(await w.awaitingMarker == ["clip.mp4"])
-        #expect(await w.pendingCount == 0)
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(seen.all.isEmpty)
-        try dir.write("clip.mp4.ready", "")
-        try await Self.waitUntil { !seen.all.isEmpty }
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(seen.paths == ["clip.mp4"])
+        try await Self.withWatcher(dir.url, settle: .milliseconds(200), marker: true) { w in
+            try dir.write("clip.mp4", "video bytes")
+            try await Self.taken(w, "clip.mp4", size: 11, closed: true)
+            try await Self.step(w, by: .milliseconds(250))
+            // Settled, and waiting only for its marker: the inbox counts as quiet.
+            #expect(await w.watcher.awaitingMarker == ["clip.mp4"])
+            #expect(await w.watcher.pendingCount == 0)
+            try await Self.step(w, by: .seconds(5))
+            #expect(w.seen.all.isEmpty)
+            try dir.write("clip.mp4.ready", "")
+            try await Self.taken(w, "clip.mp4.ready", size: 0, closed: true)
+            try await Self.step(w, by: .milliseconds(250))
+            #expect(w.seen.paths == ["clip.mp4"])
+        }
     }
 
     @Test func queueOverflowIsReportedAndRescanned() async throws {
@@ -269,12 +297,14 @@ import Testing
         source.stop()
         #expect(overflowed)
         // The watcher answers an overflow with a rescan that finds every file, once.
-        let (w, seen, t) = Self.watch(dir.url, settle: .milliseconds(100))
-        defer { t.cancel() }
-        try await Self.waitUntil { seen.all.count == 100 }
-        await w.handle(.overflow("forced"))
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(seen.all.count == 100)
-        #expect(await w.rescans == 1)
+        try await Self.withWatcher(dir.url, settle: .milliseconds(100)) { w in
+            for _ in 0..<10 where w.seen.all.count < 100 { try await Self.step(w, by: .milliseconds(100)) }
+            #expect(w.seen.all.count == 100)
+            await w.watcher.handle(.overflow("forced"))
+            // The rescan finds every file as it was reported: nothing becomes a candidate again.
+            #expect(await w.watcher.pendingCount == 0)
+            #expect(w.seen.all.count == 100)
+            #expect(await w.watcher.rescans == 1)
+        }
     }
 }

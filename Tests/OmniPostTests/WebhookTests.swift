@@ -43,7 +43,7 @@ import Testing
     @Test func signedDeliveriesLandOnceEvenWhenSentTwice() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    headers: {X-Team: video}\n")
         let first = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in })
         #expect(first.remoteId.hasPrefix("wh-") && first.url.hasSuffix("/sandbox/webhook/ops/\(first.remoteId)"))
@@ -57,11 +57,12 @@ import Testing
         let want = try Self.job(dir).expectedSha256
         #expect(doc["drop_id"] as? String == "d-7" && doc["sha256"] as? String == want && doc["path"] == nil)
     }
+    }
 
     @Test func theRenditionGoesAlongAsMultipartSignedOverEveryByte() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
         let job = try Self.job(dir)
         let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
@@ -70,12 +71,13 @@ import Testing
         #expect(r.signed && r.mediaSha256 == job.expectedSha256)
         #expect(await s.state.postCount(sha256: job.expectedSha256!) == 1)
     }
+    }
 
     /// The rendition is swapped for a link to another file after it was hashed: nothing is sent.
     @Test func aMediaFileSwappedForALinkIsNeverSent() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
         let job = try Self.job(dir)
         let size = Int(job.size)
@@ -86,11 +88,12 @@ import Testing
         #expect(e?.code == .sourceChanged && e?.kind == .permanent, "\(String(describing: e))")
         #expect(await s.state.allWebhookReceipts().isEmpty)
     }
+    }
 
     @Test func failuresAreClassified() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
-        defer { Task { await s.stop() } }
+        try await stopping(s) {
         let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops")
         // 5xx twice: tried again within the attempt, then taken.
         await s.state.setFaults(.init(failChunks: [503, 500]))
@@ -115,6 +118,7 @@ import Testing
         let dead = try Self.adapter("http://127.0.0.1:9/hook", timeout: .milliseconds(300))
         let e4 = await #expect(throws: DeliveryError.self) { _ = try await dead.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
         #expect(e4?.kind == .retryNow && e4?.code == .networkError)
+    }
     }
 
     /// The documented scheme, checked by an HMAC that is not ours (Python's `hmac`), as a receiver would.
@@ -172,10 +176,11 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, webhook:ops]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "walk", sidecar: "title: a walk\n", into: config)
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
+        try await stopping(p) {
         let deliveries = try p.context.ledger.allDeliveries()
         #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
         let receipts = await p.sandbox!.state.allWebhookReceipts()
         #expect(receipts.count == 1 && receipts[0].signed)
+    }
     }
 }

@@ -19,149 +19,86 @@ import Testing
         let dir = try TempDir()
         // Strict rotation: X's refresh tokens are single-use; the client authenticates with HTTP Basic.
         let rig = try await setUp(dir, size: 9 * Self.mib + 123, faults: .init(strictRotation: true))
-        defer { Task { await rig.server.stop() } }
-        let cps = UploadResumeTests.Checkpoints()
-        let out = try await rig.deliver(Self.meta, checkpoint: { cps.add($0) })
-        let videos = await rig.state.allVideos()
-        #expect(videos.count == 1 && videos[0].platform == "x")
-        #expect(videos[0].sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
-        #expect(videos[0].title == "hello from omnipost\n\na clip\n\n#demo")
-        #expect(out.remoteId == videos[0].id && out.url.hasSuffix("/x/status/" + out.remoteId))
-        // The media id before any byte, each segment after it is confirmed, then finalize and the post.
-        #expect(cps.all.map(\.confirmedOffset) == [0, 4 * Self.mib, 8 * Self.mib, rig.size, rig.size, rig.size])
-        #expect(await rig.state.requestCounts["x.append"] == 3)
-        #expect(await rig.state.requestCounts["x.tweet"] == 1)
-        #expect(rig.store.refreshToken?.hasPrefix("rft.") == true)
-        // An ordinary post's video is `tweet_video`; `amplify_video` is for ads.
-        #expect(await rig.state.xMedia.values.map(\.category) == ["tweet_video"])
-    }
-
-    @Test func aCutSegmentIsSentAgainAndNothingElse() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 10 * Self.mib, faults: .init(failChunks: [503]))
-        defer { Task { await rig.server.stop() } }
-        _ = try await rig.deliver(Self.meta)
-        #expect(await rig.state.requestCounts["x.append"] == 4)   // 3 segments, one of them twice
-        #expect(await rig.state.bytesReceived == rig.size)
-        #expect(await rig.state.allVideos().count == 1)
-    }
-
-    @Test func aRestartResumesFromThePersistedSession() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 10 * Self.mib)
-        defer { Task { await rig.server.stop() } }
-        struct Crash: Error {}
-        let cps = UploadResumeTests.Checkpoints()
-        await #expect(throws: Crash.self) {
-            _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
+        try await stopping(rig.server) {
+            let cps = UploadResumeTests.Checkpoints()
+            let out = try await rig.deliver(Self.meta, checkpoint: { cps.add($0) })
+            let videos = await rig.state.allVideos()
+            #expect(videos.count == 1 && videos[0].platform == "x")
+            #expect(videos[0].sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
+            #expect(videos[0].title == "hello from omnipost\n\na clip\n\n#demo")
+            #expect(out.remoteId == videos[0].id && out.url.hasSuffix("/x/status/" + out.remoteId))
+            // The media id before any byte, each segment after it is confirmed, then finalize and the post.
+            #expect(cps.all.map(\.confirmedOffset) == [0, 4 * Self.mib, 8 * Self.mib, rig.size, rig.size, rig.size])
+            #expect(await rig.state.requestCounts["x.append"] == 3)
+            #expect(await rig.state.requestCounts["x.tweet"] == 1)
+            #expect(rig.store.refreshToken?.hasPrefix("rft.") == true)
+            // An ordinary post's video is `tweet_video`; `amplify_video` is for ads.
+            #expect(await rig.state.xMedia.values.map(\.category) == ["tweet_video"])
         }
-        let saved = try #require(cps.all.last)
-        let out = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-        #expect(await rig.state.requestCounts["x.init"] == 1)
-        #expect(await rig.state.bytesReceived == rig.size)   // no segment sent twice
-        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
-    }
-
-    @Test func aKillInTheUncertainWindowIsReconciledNotPostedAgain() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 5 * Self.mib, faults: .init(finalReplyDelayMs: 3000))
-        defer { Task { await rig.server.stop() } }
-        let cps = UploadResumeTests.Checkpoints()
-        let run = Task { try await rig.deliver(Self.meta, checkpoint: { cps.add($0) }) }
-        // The post exists and its reply is held: the process dies now.
-        while await rig.state.stats.finalRepliesPending == 0 { try await Task.sleep(for: .milliseconds(20)) }
-        run.cancel()
-        _ = await run.result
-        let saved = try #require(cps.all.last)
-        await rig.state.setFaults(.init())
-        let out = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-        #expect(out.reconciled)
-        #expect(await rig.state.requestCounts["x.tweet"] == 1)
-        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
     }
 
     @Test func anExpiredUploadStartsAfreshAndARefreshMidUploadRotates() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 9 * Self.mib, faults: .init(strictRotation: true))
-        defer { Task { await rig.server.stop() } }
-        struct Crash: Error {}
-        let cps = UploadResumeTests.Checkpoints()
-        let state = rig.state
-        await #expect(throws: Crash.self) {
-            _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
+        try await stopping(rig.server) {
+            struct Crash: Error {}
+            let cps = UploadResumeTests.Checkpoints()
+            let state = rig.state
+            await #expect(throws: Crash.self) {
+                _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
+            }
+            // While it was down, X forgot the unfinished upload and every access token ended.
+            await state.expireUnfinishedUploads()
+            await state.expireAccessTokens()
+            let saved = try #require(cps.all.last)
+            _ = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
+            #expect(await state.requestCounts["x.init"] == 2)
+            #expect(await state.requestCounts["x.token"] == 2)
+            #expect(await state.allVideos().count == 1)
+            #expect(await state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
         }
-        // While it was down, X forgot the unfinished upload and every access token ended.
-        await state.expireUnfinishedUploads()
-        await state.expireAccessTokens()
-        let saved = try #require(cps.all.last)
-        _ = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-        #expect(await state.requestCounts["x.init"] == 2)
-        #expect(await state.requestCounts["x.token"] == 2)
-        #expect(await state.allVideos().count == 1)
-        #expect(await state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
-    }
-
-    @Test func aMediaIDPastItsExpiryIsNotResumedButUploadedAgain() async throws {
-        let dir = try TempDir()
-        let rig = try await setUp(dir, size: 9 * Self.mib)
-        defer { Task { await rig.server.stop() } }
-        struct Crash: Error {}
-        let cps = UploadResumeTests.Checkpoints()
-        await #expect(throws: Crash.self) {
-            _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
-        }
-        // INIT's expires_after_secs is kept with the session; the resume comes after it.
-        let saved = try #require(cps.all.last)
-        var session = try #require(XAdapter.Session(persisted: saved.session))
-        #expect(session.expiresAt != nil)
-        session.expiresAt = Date().timeIntervalSince1970 - 1
-        let appendsBefore = await rig.state.requestCounts["x.append"] ?? 0
-        let out = try await rig.deliver(Self.meta, session: session.persisted, offset: saved.confirmedOffset)
-        // A new media id from the local bytes: not one segment went to the lapsed one.
-        #expect(await rig.state.requestCounts["x.init"] == 2)
-        #expect(await rig.state.requestCounts["x.append"] == appendsBefore + 3)
-        #expect(await rig.state.allVideos().map(\.id) == [out.remoteId])
-        #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
     }
 
     @Test func finalizesCheckAfterSecsIsWaitedBeforeTheFirstStatus() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 2 * Self.mib, faults: .init(processingMs: 1500))
-        defer { Task { await rig.server.stop() } }
-        _ = try await rig.deliver(Self.meta)
-        // FINALIZE said 2 s: no STATUS came sooner, and processing was asked about at least once.
-        #expect(await rig.state.requestCounts["x.status.early"] == nil)
-        #expect((await rig.state.requestCounts["x.status"] ?? 0) >= 1)
-        #expect(await rig.state.allVideos().count == 1)
+        try await stopping(rig.server) {
+            _ = try await rig.deliver(Self.meta)
+            // FINALIZE said 2 s: no STATUS came sooner, and processing was asked about at least once.
+            #expect(await rig.state.requestCounts["x.status.early"] == nil)
+            #expect((await rig.state.requestCounts["x.status"] ?? 0) >= 1)
+            #expect(await rig.state.allVideos().count == 1)
+        }
     }
 
     @Test func aRateLimitedAccountReadHoldsTheAccountAndWhoItIsIsAskedOnce() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 1 * Self.mib, faults: .init(rateLimitRetryAfterS: 90, rateLimitReads: 1))
-        defer { Task { await rig.server.stop() } }
-        let t0 = Date()
-        do {
+        try await stopping(rig.server) {
+            let t0 = Date()
+            do {
+                _ = try await rig.deliver(Self.meta)
+                Issue.record("a 429 on /2/users/me went unnoticed")
+            } catch let e as DeliveryError {
+                guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
+                #expect(e.code == .rateLimited && e.holdsAccount && waitIsAbout(when, 90, from: t0, to: Date()))
+            }
+            // Two posts after it: the account's user is asked for once, not on every attempt.
             _ = try await rig.deliver(Self.meta)
-            Issue.record("a 429 on /2/users/me went unnoticed")
-        } catch let e as DeliveryError {
-            guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
-            #expect(e.code == .rateLimited && e.holdsAccount && waitIsAbout(when, 90, from: t0, to: Date()))
-        }
-        // Two posts after it: the account's user is asked for once, not on every attempt.
-        _ = try await rig.deliver(Self.meta)
-        var m = Self.meta
-        m.title = "another"
-        _ = try await rig.deliver(m)
-        #expect(await rig.state.requestCounts["x.me"] == 2)
-        #expect(await rig.state.allVideos().count == 2)
-        // An upload's own 429 (INIT) is that upload's wait, not the account's.
-        await rig.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 5))
-        m.title = "third"
-        do {
+            var m = Self.meta
+            m.title = "another"
             _ = try await rig.deliver(m)
-            Issue.record("a 429 on INIT went unnoticed")
-        } catch let e as DeliveryError {
-            #expect(e.code == .rateLimited && !e.holdsAccount)
+            #expect(await rig.state.requestCounts["x.me"] == 2)
+            #expect(await rig.state.allVideos().count == 2)
+            // An upload's own 429 (INIT) is that upload's wait, not the account's.
+            await rig.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 5))
+            m.title = "third"
+            do {
+                _ = try await rig.deliver(m)
+                Issue.record("a 429 on INIT went unnoticed")
+            } catch let e as DeliveryError {
+                #expect(e.code == .rateLimited && !e.holdsAccount)
+            }
         }
     }
 
@@ -183,49 +120,51 @@ import Testing
         let p = try await TestPipelines.runOnce(config) { p in
             await p.sandbox!.state.setFaults(.init(rateLimitRetryAfterS: 600, rateLimitReads: 5))
         }
-        defer { Task { await p.close() } }
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.count == 2)
-        // The first met the 429; the other was held with it until the reset, without asking again.
-        #expect(deliveries.allSatisfy { $0.state == .ready && $0.gate == "retry" && $0.errorCode == "rate_limited" }, "\(deliveries.map { "\($0.state) \($0.gate ?? "") \($0.errorMessage ?? "")" })")
-        #expect(deliveries.allSatisfy { ($0.notBefore ?? 0) >= t0.timeIntervalSince1970 + 590 })
-        #expect(await p.sandbox!.state.requestCounts["x.me"] == 1)
-        #expect(await p.sandbox!.state.allVideos().isEmpty)
+        try await stopping(p) {
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.count == 2)
+            // The first met the 429; the other was held with it until the reset, without asking again.
+            #expect(deliveries.allSatisfy { $0.state == .ready && $0.gate == "retry" && $0.errorCode == "rate_limited" }, "\(deliveries.map { "\($0.state) \($0.gate ?? "") \($0.errorMessage ?? "")" })")
+            #expect(deliveries.allSatisfy { ($0.notBefore ?? 0) >= t0.timeIntervalSince1970 + 590 })
+            #expect(await p.sandbox!.state.requestCounts["x.me"] == 1)
+            #expect(await p.sandbox!.state.allVideos().isEmpty)
+        }
     }
 
     @Test func rateLimitsProcessingFailuresAndRefusalsAreClassified() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 2 * Self.mib, faults: .init(rateLimitInits: 1, rateLimitRetryAfterS: 7))
-        defer { Task { await rig.server.stop() } }
-        // 429: wait until `x-rate-limit-reset`, not an error.
-        let t0 = Date()
-        do {
+        try await stopping(rig.server) {
+            // 429: wait until `x-rate-limit-reset`, not an error.
+            let t0 = Date()
+            do {
+                _ = try await rig.deliver(Self.meta)
+                Issue.record("a 429 went unnoticed")
+            } catch let e as DeliveryError {
+                guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
+                #expect(e.code == .rateLimited)
+                #expect(waitIsAbout(when, 7, from: t0, to: Date()))
+            }
+            // Processing failed: permanent, with X's reason.
+            await rig.state.setFaults(.init(failProcessing: "Unsupported video codec: prores"))
+            do {
+                _ = try await rig.deliver(Self.meta)
+                Issue.record("a failed processing went unnoticed")
+            } catch let e as DeliveryError {
+                #expect(e.kind == .permanent && e.code == .rejectedByPlatform && e.message.contains("Unsupported video codec: prores"))
+            }
+            // A refusal is permanent and asked once: the same text again is duplicate content.
             _ = try await rig.deliver(Self.meta)
-            Issue.record("a 429 went unnoticed")
-        } catch let e as DeliveryError {
-            guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
-            #expect(e.code == .rateLimited)
-            #expect(waitIsAbout(when, 7, from: t0, to: Date()))
+            let before = await rig.state.requestCounts["x.tweet"] ?? 0
+            do {
+                _ = try await rig.deliver(Self.meta)
+                Issue.record("a duplicate post was accepted")
+            } catch let e as DeliveryError {
+                #expect(e.kind == .permanent && e.httpStatus == 403 && e.message.contains("duplicate content"))
+            }
+            #expect(await rig.state.requestCounts["x.tweet"] == before + 1)
+            #expect(await rig.state.allVideos().count == 1)
         }
-        // Processing failed: permanent, with X's reason.
-        await rig.state.setFaults(.init(failProcessing: "Unsupported video codec: prores"))
-        do {
-            _ = try await rig.deliver(Self.meta)
-            Issue.record("a failed processing went unnoticed")
-        } catch let e as DeliveryError {
-            #expect(e.kind == .permanent && e.code == .rejectedByPlatform && e.message.contains("Unsupported video codec: prores"))
-        }
-        // A refusal is permanent and asked once: the same text again is duplicate content.
-        _ = try await rig.deliver(Self.meta)
-        let before = await rig.state.requestCounts["x.tweet"] ?? 0
-        do {
-            _ = try await rig.deliver(Self.meta)
-            Issue.record("a duplicate post was accepted")
-        } catch let e as DeliveryError {
-            #expect(e.kind == .permanent && e.httpStatus == 403 && e.message.contains("duplicate content"))
-        }
-        #expect(await rig.state.requestCounts["x.tweet"] == before + 1)
-        #expect(await rig.state.allVideos().count == 1)
     }
 
     @Test func textIsCountedAsXCountsIt() async throws {
@@ -237,19 +176,20 @@ import Testing
         #expect(XText.weightedLength("café") == 4)
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 1)
-        defer { Task { await rig.server.stop() } }
-        var m = Self.meta
-        m.title = String(repeating: "日", count: 141)
-        m.description = ""
-        m.tags = []
-        #expect(rig.adapter.preflight(m)?.code == .textTooLong)
-        m.title = String(repeating: "a", count: 280)
-        #expect(rig.adapter.preflight(m) == nil)
-        m.privacy = .private
-        #expect(rig.adapter.preflight(m)?.code == .invalidValue)
-        m.privacy = .public
-        m.options["reply_settings"] = "friends"
-        #expect(rig.adapter.preflight(m)?.code == .invalidValue)
+        try await stopping(rig.server) {
+            var m = Self.meta
+            m.title = String(repeating: "日", count: 141)
+            m.description = ""
+            m.tags = []
+            #expect(rig.adapter.preflight(m)?.code == .textTooLong)
+            m.title = String(repeating: "a", count: 280)
+            #expect(rig.adapter.preflight(m) == nil)
+            m.privacy = .private
+            #expect(rig.adapter.preflight(m)?.code == .invalidValue)
+            m.privacy = .public
+            m.options["reply_settings"] = "friends"
+            #expect(rig.adapter.preflight(m)?.code == .invalidValue)
+        }
     }
 
     @Test func aPipelinePublishesToYouTubeAndX() async throws {
@@ -261,14 +201,15 @@ import Testing
         try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 2), to: config.paths.inbox.appendingPathComponent("secret.mp4"))
         try dir.write("inbox/secret.yaml", "title: secret\nprivacy: private\n")
         let p = try await TestPipelines.runOnce(config)
-        defer { Task { await p.close() } }
-        let drops = try p.context.ledger.drops()
-        #expect(drops.first { $0.stem == "secret" }?.reasonCode == "invalid_value")
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" }) \(drops.map { "\($0.stem) \($0.state) \($0.reasonMessage ?? "")" })")
-        let videos = await p.sandbox!.state.allVideos()
-        #expect(Set(videos.map(\.platform)) == ["youtube", "x"])
-        #expect(videos.first { $0.platform == "x" }?.title == "both ways\n\n#omnipost")
-        #expect(videos.count == 2)
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            #expect(drops.first { $0.stem == "secret" }?.reasonCode == "invalid_value")
+            let deliveries = try p.context.ledger.allDeliveries()
+            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" }) \(drops.map { "\($0.stem) \($0.state) \($0.reasonMessage ?? "")" })")
+            let videos = await p.sandbox!.state.allVideos()
+            #expect(Set(videos.map(\.platform)) == ["youtube", "x"])
+            #expect(videos.first { $0.platform == "x" }?.title == "both ways\n\n#omnipost")
+            #expect(videos.count == 2)
+        }
     }
 }

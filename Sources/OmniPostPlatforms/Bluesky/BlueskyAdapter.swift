@@ -207,9 +207,11 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
             try await job.beforeRequest("init")
             let token = try await serviceToken(aud: Self.didWeb(pds), lxm: "com.atproto.repo.uploadBlob")
             let name = (job.filePath as NSString).lastPathComponent
-            let r = try await xrpc(.POST, videoService, "app.bsky.video.uploadVideo", query: [("did", did), ("name", name)],
+            let r = try await resending {
+                try await xrpc(.POST, videoService, "app.bsky.video.uploadVideo", query: [("did", did), ("name", name)],
                                    body: .stream(FileStream.body(file: job.filePath), length: .known(job.size)), length: job.size,
                                    contentType: job.contentType, auth: .bearer(token))
+            }
             let status = (r.json?["jobStatus"] as? [String: Any]) ?? r.json
             guard r.status == 200 || r.error == "already_exists" || status?["error"] as? String == "already_exists" else { throw failure(r, "uploading the video") }
             sent = job.size
@@ -226,6 +228,21 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
         // A resumed delivery may have posted before it was cut off: it looks before posting.
         if job.session != nil, let found = try await findPost(s) { return found }
         return try await createPost(job, s, did: did, sent: sent)
+    }
+
+    /// The video upload, sent again when the service answers 5xx or the connection drops mid-body (the
+    /// same bytes again are answered `already_exists` with the blob, so a repeat makes no second video),
+    /// up to `maxAttempts` times with backoff — as every chunked upload re-sends a cut part.
+    func resending(_ send: () async throws -> Reply) async throws -> Reply {
+        var tries = 0
+        while true {
+            tries += 1
+            do {
+                let r = try await send()
+                guard r.status >= 500, tries < settings.maxAttempts else { return r }
+            } catch let e as DeliveryError where e.kind == .retryNow && tries < settings.maxAttempts {}
+            try await Task.sleep(for: settings.backoff.delay(attempt: tries))
+        }
     }
 
     /// `getUploadLimits` before each upload: a day's videos or bytes used up waits for the next day.

@@ -22,6 +22,7 @@ enum ChunkLoop {
         // Whether the reader handed out the file's last byte in this attempt (it checks the whole file then).
         var readLast = false
         while true {
+            try Task.checkCancellation()
             do {
                 if cut {
                     cut = false

@@ -7,10 +7,14 @@ import Glibc
 /// Copies a rendition into a folder with the archive's discipline: bytes go to a hidden partial file
 /// beside the destination, fsynced and checkpointed per chunk (a restart continues from there), the
 /// whole is verified by sha256, and only then renamed to its name. A file never appears under its
-/// name half-written, and a file already there with other bytes is never overwritten.
-struct FolderAdapter: PlatformAdapter, SettingsBacked {
+/// name half-written, and a file already there with other bytes is never overwritten. The upload engine
+/// runs these steps (`ResumableAdapter`); `FolderCopy` writes the parts.
+struct FolderAdapter: ResumableAdapter {
     let settings: AdapterSettings
     let platform = "folder"
+    let displayName = "the folder"
+    var transport: FolderCopy { FolderCopy(adapter: self) }
+    var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
     var schedulesNatively: Bool { false }
 
     init(_ settings: AdapterSettings) { self.settings = settings }
@@ -47,12 +51,16 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
         return (dir, file)
     }
 
-    func reconcile(_ job: UploadJob) async throws -> RemoteState {
-        do { return try look(job) } catch let f as BeneathDirectory.Failure { throw ioError(f) }
+    /// What a failed file-system call inside the destination means for the delivery.
+    func io<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let f as BeneathDirectory.Failure { throw ioError(f) }
     }
 
-    private func look(_ job: UploadJob) throws -> RemoteState {
-        guard let name = job.session else { return .notStarted }
+    func reconcile(_ s: SessionText, _ job: UploadJob) async throws -> RemoteState {
+        try io { try look(s.text, job) }
+    }
+
+    private func look(_ name: String, _ job: UploadJob) throws -> RemoteState {
         let here: (dir: BeneathDirectory, file: String)
         do { here = try place(name, create: false) } catch let f as BeneathDirectory.Failure where f.errno == ENOENT { return .notStarted }
         if let st = here.dir.lstat(here.file) {
@@ -68,77 +76,31 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
         return .notStarted
     }
 
-    func publish(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-                 progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
-        do { return try await copy(job, checkpoint: checkpoint, progress: progress) } catch let f as BeneathDirectory.Failure {
-            throw ioError(f)
-        }
-    }
+    /// The name: the template's, or another when that one holds other bytes.
+    func prepare(_ job: UploadJob) async throws -> Choice { try io { try chooseName(job) } }
 
-    private func copy(_ job: UploadJob, checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
-                      progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> PublishOutcome {
-        let name: String
-        if let s = job.session { name = s } else {
-            switch try chooseName(job) {
-            case .free(let n): name = n
-            case .alreadyThere(let n):
+    /// The rendition is there under its name already: its companions are written, nothing is copied.
+    func alreadyPublished(_ job: UploadJob, _ choice: Choice) async throws -> PublishOutcome? {
+        guard case .alreadyThere(let n) = choice else { return nil }
                 try writeExtras(job, name: n)
-                var o = outcome(n, bytes: 0)
-                o.reconciled = true
-                return o
+        return outcome(n, bytes: 0)
             }
+
+    /// The name is the session, checkpointed before the first byte is written.
+    func start(_ job: UploadJob, _ choice: Choice) async throws -> SessionText {
+        guard case .free(let n) = choice else { throw DeliveryError(.permanent, .internalError, "no free name to copy to") }
+        return SessionText(n)
         }
-        let (dir, file) = try place(name, create: true)
+
+    /// What landed is read back through its descriptor: a share that dropped or mangled a write is caught
+    /// here, and no name swapped meanwhile can stand in for it. Only then is it given its name.
+    func finish(_ s: inout SessionText, _ job: UploadJob) async throws -> Processing {
+        try io {
+            let (dir, file) = try place(s.text, create: true)
         let tmp = Self.partialName(file)
-        var offset = job.session == nil ? 0 : job.confirmedOffset
-        try await checkpoint(UploadCheckpoint(session: name, confirmedOffset: offset, bytesSent: 0))
-
-        // Our partial file only: a regular file with one name. Anything else under that name (a planted
-        // link, a hard link to a file elsewhere) is removed — the name, never what it points to — and a
-        // new file is made exclusively.
-        var fd: Int32 = -1
-        if offset > 0 {
-            fd = (try? dir.open(tmp, O_RDWR)) ?? -1
-            var st = stat()
-            if fd >= 0, fstat(fd, &st) != 0 || !BeneathDirectory.isRegular(st) || st.st_nlink != 1 {
-                close(fd)
-                fd = -1
-            }
-        }
-        if fd < 0 {
-            offset = 0
-            try dir.remove(tmp)
-            fd = try dir.open(tmp, O_RDWR | O_CREAT | O_EXCL)
-        }
-        var closed = false
-        defer { if !closed { close(fd) } }
-        // Continue after the last checkpointed byte; anything past it was never confirmed.
-        let have = Int64(lseek(fd, 0, SEEK_END))
-        if have < offset { offset = 0 }
-        guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
-            throw BeneathDirectory.Failure(what: "cannot reset \(dir.path)/\(tmp)", errno: errno)
-        }
-
-        let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
-        var sent: Int64 = 0
-        while offset < job.size {
-            try Task.checkCancellation()
-            let n = Int(min(Int64(chunk), job.size - offset))
-            let data: Data
-            do { data = try reader.chunk(from: offset, count: n) } catch let e as OmniError {
-                throw DeliveryError(.permanent, e.code, e.message)
-            }
-            try data.withUnsafeBytes { raw in try BeneathDirectory.writeAll(fd, raw, what: "\(dir.path)/\(tmp)") }
-            guard fsync(fd) == 0 else { throw BeneathDirectory.Failure(what: "cannot flush \(dir.path)/\(tmp) to disk", errno: errno) }
-            offset += Int64(n)
-            sent += Int64(n)
-            try await checkpoint(UploadCheckpoint(session: name, confirmedOffset: offset, bytesSent: sent))
-            progress(offset, job.size)
-        }
-        // What landed is read back through the same descriptor: a share that dropped or mangled a write
-        // is caught here, and no name swapped meanwhile can stand in for it.
-        let written = try BeneathDirectory.sha256(fd: fd)
-        closed = true
+            let fd = try FolderCopy.ours(dir, tmp)
+            let written: (hex: String, bytes: Int64)
+            do { written = try BeneathDirectory.sha256(fd: fd) } catch { close(fd); throw error }
         guard close(fd) == 0 else { throw BeneathDirectory.Failure(what: "cannot close \(dir.path)/\(tmp)", errno: errno) }
         let expected = try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
         guard written.hex == expected, written.bytes == job.size else {
@@ -148,9 +110,12 @@ struct FolderAdapter: PlatformAdapter, SettingsBacked {
         guard try dir.publish(tmp, as: file) else {
             throw DeliveryError(.retryNow, .archiveIO, "\(dir.path)/\(file) appeared while copying; a new name is chosen on the next try")
         }
-        try writeExtras(job, name: name)
-        return outcome(name, bytes: sent)
+            try writeExtras(job, name: s.text)
     }
+        return .ready
+    }
+
+    func post(_ s: SessionText, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome { outcome(s.text, bytes: 0) }
 
     enum Choice { case free(String), alreadyThere(String) }
 

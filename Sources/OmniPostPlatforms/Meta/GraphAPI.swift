@@ -67,22 +67,22 @@ struct GraphAPI {
     func ruploadError(_ r: AuthorizedHTTP.Reply, during: String) -> DeliveryError {
         if Self.credentialsRefused(r) {
             // A session invalidated mid-upload (190, the host's 401): the credentials, not the upload, failed.
-            let e = Self.error(r), d = r.json?["debug_info"] as? [String: Any]
-            let why = e?["message"] as? String ?? d?["message"] as? String ?? "the token was refused"
+            let f = r.decoded(GraphWire.Failure.self)
+            let why = f?.error?.message ?? f?.debug_info?.message ?? "the token was refused"
             return DeliveryError(.reauthenticate, .authRevoked,
                                  "\(name)'s upload host answered \(r.status) (code \(Self.code(r).map(String.init) ?? "-")) while \(during): \(why); authorize the account again",
                                  httpStatus: r.status)
         }
-        if let d = r.json?["debug_info"] as? [String: Any] {
-            let what = "\(name)'s upload host answered \(r.status) while \(during): \(d["type"] as? String ?? "") \(d["message"] as? String ?? "")"
-            return DeliveryError(d["retriable"] as? Bool == true || r.status >= 500 ? .retryNow : .permanent, .platformError, what, httpStatus: r.status)
+        if let d = r.decoded(GraphWire.Failure.self)?.debug_info {
+            let what = "\(name)'s upload host answered \(r.status) while \(during): \(d.type ?? "") \(d.message ?? "")"
+            return DeliveryError(d.retriable == true || r.status >= 500 ? .retryNow : .permanent, .platformError, what, httpStatus: r.status)
         }
         return classify(r, during: during)
     }
 
-    static func error(_ r: AuthorizedHTTP.Reply) -> [String: Any]? { r.json?["error"] as? [String: Any] }
-    static func code(_ r: AuthorizedHTTP.Reply) -> Int? { (error(r)?["code"] as? NSNumber)?.intValue }
-    static func subcode(_ r: AuthorizedHTTP.Reply) -> Int? { (error(r)?["error_subcode"] as? NSNumber)?.intValue }
+    static func error(_ r: AuthorizedHTTP.Reply) -> GraphWire.Failure.Graph? { r.decoded(GraphWire.Failure.self)?.error }
+    static func code(_ r: AuthorizedHTTP.Reply) -> Int? { error(r)?.code }
+    static func subcode(_ r: AuthorizedHTTP.Reply) -> Int? { error(r)?.error_subcode }
 
     /// Graph API errors by their code (developers.facebook.com/docs/graph-api/guides/error-handling):
     /// 190 token → re-authenticate; 4/17/32/613/80001–80014 request limits → wait (the usage headers say
@@ -91,7 +91,7 @@ struct GraphAPI {
         let e = Self.error(r)
         let code = Self.code(r)
         let sub = Self.subcode(r).map { "/\($0)" } ?? ""
-        let what = "\(name) answered \(r.status) (code \(code.map(String.init) ?? "-")\(sub)) while \(during): \(e?["error_user_msg"] as? String ?? e?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self))"
+        let what = "\(name) answered \(r.status) (code \(code.map(String.init) ?? "-")\(sub)) while \(during): \(e?.error_user_msg ?? e?.message ?? String(decoding: r.body.prefix(200), as: UTF8.self))"
         switch code {
         case 190?, 102?:
             return DeliveryError(.reauthenticate, .authRevoked, what + "; authorize the account again", httpStatus: r.status)
@@ -103,7 +103,7 @@ struct GraphAPI {
         case 1?, 2?:
             return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status)
         default:
-            if e?["is_transient"] as? Bool == true || r.status >= 500 { return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status) }
+            if e?.is_transient == true || r.status >= 500 { return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status) }
             if r.status == 429 { return DeliveryError(.retryAt(Self.regainAccess(r.headers)), .rateLimited, what, httpStatus: r.status) }
             return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: r.status)
         }
@@ -133,4 +133,48 @@ enum GraphWire {
     /// A created object (a container, a published post): its id.
     struct Created: Decodable { var id: String }
     struct Permalink: Decodable { var permalink: String? }
+
+    /// A Graph error (`error`), or the upload host's (`debug_info`).
+    struct Failure: Decodable {
+        struct Graph: Decodable {
+            var message: String?
+            var error_user_msg: String?
+            var code: Int?
+            var error_subcode: Int?
+            var is_transient: Bool?
+        }
+        struct Debug: Decodable {
+            var retriable: Bool?
+            var type: String?
+            var message: String?
+        }
+        var error: Graph?
+        var debug_info: Debug?
+    }
+
+    /// A publishing limit (`content_publishing_limit`, `threads_publishing_limit`).
+    struct Limits: Decodable {
+        struct Limit: Decodable {
+            struct Config: Decodable { var quota_total: Int? }
+            var config: Config?
+            var quota_usage: Int?
+        }
+        var data: [Limit]?
+    }
+
+    /// An object's fields asked for by name (`fields=status_code,status`): the string ones.
+    struct Fields: Decodable {
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        var strings: [String: String] = [:]
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            for k in c.allKeys { if let v = try? c.decode(String.self, forKey: k) { strings[k.stringValue] = v } }
+        }
+    }
 }

@@ -27,7 +27,8 @@ struct GraphContainer {
         let r = try await graph.call(.GET, "/\(id)", [("fields", "\(stateField),\(reasonField)")])
         if GraphAPI.code(r) == 100 || GraphAPI.code(r) == 24 || r.status == 404 { return nil }
         guard r.status == 200 else { throw graph.classify(r, during: "reading the container's status") }
-        return (r.json?[stateField] as? String ?? "", r.json?[reasonField] as? String)
+        let fields = r.decoded(GraphWire.Fields.self)?.strings ?? [:]
+        return (fields[stateField] ?? "", fields[reasonField])
     }
 
     func failed(_ reason: String?) -> DeliveryError {
@@ -65,7 +66,7 @@ struct GraphContainer {
     func userID(_ account: AccountConfig) async throws -> String {
         if !account.accountID.isEmpty { return account.accountID }
         let me = try await graph.call(.GET, "/me", [("fields", "id,username")])
-        guard me.status == 200, let id = me.json?["id"] as? String else { throw graph.classify(me, during: "reading the account's \(graph.name) user id") }
+        guard me.status == 200, let id = me.decoded(GraphWire.Created.self)?.id else { throw graph.classify(me, during: "reading the account's \(graph.name) user id") }
         return id
     }
 
@@ -73,20 +74,16 @@ struct GraphContainer {
     func publishingLimit(_ path: String) async throws -> (used: Int, total: Int)? {
         let limit = try await graph.call(.GET, path, [("fields", "config,quota_usage")])
         guard limit.status == 200 else { throw graph.classify(limit, during: "reading the publishing limit") }
-        guard let d = (limit.json?["data"] as? [[String: Any]])?.first, let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue else { return nil }
-        return ((d["quota_usage"] as? NSNumber)?.intValue ?? 0, total)
+        guard let d = limit.decoded(GraphWire.Limits.self)?.data?.first, let total = d.config?.quota_total else { return nil }
+        return (d.quota_usage ?? 0, total)
     }
 
     /// A spent publishing limit (`content_publishing_limit`, `threads_publishing_limit`) waits for room;
     /// the limit itself goes to the queue gate (`report`, as the `posts` rule's).
     func checkPublishingLimit(_ path: String, report: @Sendable (String, Int) -> Void = { _, _ in }) async throws {
-        let limit = try await graph.call(.GET, path, [("fields", "config,quota_usage")])
-        guard limit.status == 200 else { throw graph.classify(limit, during: "reading the publishing limit") }
-        if let d = (limit.json?["data"] as? [[String: Any]])?.first, let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue, total > 0 {
-            report("posts", total)
-        }
-        if let d = (limit.json?["data"] as? [[String: Any]])?.first, let used = (d["quota_usage"] as? NSNumber)?.intValue,
-           let total = ((d["config"] as? [String: Any])?["quota_total"] as? NSNumber)?.intValue, used >= total {
+        guard let (used, total) = try await publishingLimit(path) else { return }
+        if total > 0 { report("posts", total) }
+        if used >= total {
             throw DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted,
                                 "\(graph.name)'s publishing limit is spent: \(used) of \(total) posts in 24 h (\(path.split(separator: "/").last ?? "")); it waits for room")
         }

@@ -14,7 +14,8 @@ import OmniPostWire
 /// `getUploadLimits` (25 videos a day unless set), `uploadBlob`, and posts: `createRecord` (record key
 /// a TID when given, one that exists refused; text ≤ 300 graphemes and ≤ 3000 UTF-8 bytes; facets inside the text; a video
 /// embed must name a blob this account uploaded), `getRecord`, `listRecords`, `resolveHandle`.
-/// `RateLimit-*` headers on every PDS answer; `rateLimitInits` answers `createRecord` 429.
+/// `RateLimit-*` headers on every PDS answer; `rateLimitInits` answers `createRecord` 429, `failInits`
+/// with those statuses; `failChunks` cuts the video upload.
 enum BlueskyRoutes: SandboxPlatform {
     static func fail(_ status: HTTPResponse.Status, _ error: String, _ message: String, headers: HTTPFields = [:]) -> Response {
         SandboxHTTP.json(status, ["error": error, "message": message], headers: headers)
@@ -118,6 +119,8 @@ enum BlueskyRoutes: SandboxPlatform {
             }
             var req = req
             let data = Data(buffer: try await req.collectBody(upTo: 1 << 30))
+            // A transfer cut mid-body (`failChunks`): read and dropped, nothing kept.
+            if let status = await state.takeChunkFault() { return fail(.init(code: status), "InternalServerError", "Injected failure \(status)") }
             guard !data.isEmpty else { return fail(.badRequest, "InvalidRequest", "the body is empty") }
             let cid = ATProto.blobCID(data)
             if let j = await state.bskyExistingJob(did: svc.did, cid: cid), let b = await state.bskyBlob(cid) {
@@ -156,8 +159,12 @@ enum BlueskyRoutes: SandboxPlatform {
             await state.count("bluesky.createRecord")
             let (did, refusal) = await user(req, state: state)
             guard let did else { return refusal! }
-            if case .rateLimited(let after)? = await state.takeInitFault() {
+            switch await state.takeInitFault() {
+            case .rateLimited(let after)?:
                 return fail(.tooManyRequests, "RateLimitExceeded", "Rate Limit Exceeded", headers: limits(remaining: 0, reset: Date().addingTimeInterval(Double(after))))
+            case .status(let code)?:
+                return fail(.init(code: code), code >= 500 ? "InternalServerError" : "InvalidRequest", "Injected failure \(code)")
+            case nil: break
             }
             guard let j = try await json(req), j["repo"] as? String == did, j["collection"] as? String == "app.bsky.feed.post",
                   let record = j["record"] as? [String: Any], let text = record["text"] as? String, record["createdAt"] is String else {

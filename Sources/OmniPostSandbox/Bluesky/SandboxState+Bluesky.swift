@@ -46,6 +46,15 @@ extension SandboxState {
         bskyAccounts[handle] = BskyAccount(key: key, handle: handle, password: appPassword, did: did)
     }
 
+    /// The owner revoked the app password: it no longer signs in, and every session made with it ends
+    /// (access and refresh JWTs alike). Registering the account again gives it back.
+    public func revokeBlueskyAppPassword(account key: String) {
+        guard let (handle, a) = bskyAccounts.first(where: { $0.value.key == key }) else { return }
+        bskyAccounts[handle]?.password = "revoked-" + SandboxState.randomID(12)
+        bskyAccess = bskyAccess.filter { $0.value.0 != a.did }
+        bskyRefresh = bskyRefresh.filter { $0.value != a.did }
+    }
+
     func bskyLogin(_ identifier: String, _ password: String) -> BskyAccount? {
         guard let a = bskyAccounts.values.first(where: { $0.handle == identifier || $0.did == identifier }), a.password == password else { return nil }
         return a

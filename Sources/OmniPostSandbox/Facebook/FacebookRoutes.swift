@@ -97,7 +97,7 @@ enum FacebookRoutes: SandboxPlatform {
             let usage = #"{"\#(page)":[{"type":"pages","call_count":100,"total_cputime":10,"total_time":10,"estimated_time_to_regain_access":\#(minutes)}]}"#
             return G.graphError(400, "Page request limit reached", code: 32, transient: true, headers: [HTTPField.Name("X-Business-Use-Case-Usage")!: usage])
         case .status(let code)?:
-            return G.graphError(code, "An unexpected error has occurred. Please retry your request later.", code: 2, transient: true)
+            return G.injected(code)
         case nil: break
         }
         guard let v = try? await state.startFBVideo(account: account, page: page) else {

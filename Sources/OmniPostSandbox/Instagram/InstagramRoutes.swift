@@ -57,7 +57,7 @@ enum InstagramRoutes: SandboxPlatform {
             return G.graphError(400, "Application request limit reached", code: 4, transient: true,
                               headers: [HTTPField.Name("X-Business-Use-Case-Usage")!: usage])
         case .status(let code)?:
-            return G.graphError(code, "An unexpected error has occurred. Please retry your request later.", code: 2, transient: true)
+            return G.injected(code)
         case nil: break
         }
         guard ig == (await igUserID(account, state)) else {

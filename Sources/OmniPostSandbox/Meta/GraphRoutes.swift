@@ -12,6 +12,14 @@ import OmniPostCore
 enum GraphRoutes: SandboxPlatform {
     /// The Graph API the Meta platforms share (their own routes are Instagram's, Facebook's, Threads').
     static let name = "meta"
+
+    /// An injected failure as the Graph API answers it: a 5xx is its transient code 2 ("retry your request
+    /// later"); any other status is a refusal of the request itself, code 100 (invalid parameter).
+    static func injected(_ status: Int) -> Response {
+        status >= 500 ? graphError(status, "An unexpected error has occurred. Please retry your request later.", code: 2, transient: true)
+            : graphError(status, "(#100) Invalid parameter", code: 100)
+    }
+
     static func graphError(_ status: Int, _ message: String, code: Int, subcode: Int? = nil, type: String = "OAuthException",
                            transient: Bool = false, headers: HTTPFields = [:]) -> Response {
         var e: [String: Any] = ["message": message, "type": type, "code": code, "is_transient": transient, "fbtrace_id": SandboxState.randomID(11)]

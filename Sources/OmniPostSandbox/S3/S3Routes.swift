@@ -163,6 +163,7 @@ enum S3Routes: SandboxPlatform {
             let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
             if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return refusal }
             if query(req, "uploads") != nil {
+                await state.count("s3.create")
                 if let f = await state.takeInitFault() {
                     switch f {
                     case .rateLimited(let after):

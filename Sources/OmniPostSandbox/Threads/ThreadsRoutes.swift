@@ -88,7 +88,7 @@ enum ThreadsRoutes: SandboxPlatform {
                 let usage = #"{"\#(user)":[{"type":"threads","estimated_time_to_regain_access":\#(max(1, (after + 59) / 60))}]}"#
                 return G.graphError(400, "Application request limit reached", code: 4, transient: true, headers: [HTTPField.Name("X-Business-Use-Case-Usage")!: usage])
             case .status(let code)?:
-                return G.graphError(code, "An unexpected error has occurred. Please retry your request later.", code: 2, transient: true)
+                return G.injected(code)
             case nil: break
             }
             guard p["media_type"] == "VIDEO", let url = p["video_url"], url.hasPrefix("http") else {

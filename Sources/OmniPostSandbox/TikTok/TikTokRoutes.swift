@@ -70,7 +70,7 @@ enum TikTokRoutes: SandboxPlatform {
                 r.headers[.retryAfter] = String(after)
                 return r
             case .status(let code)?:
-                return envelope(.init(code: code), code: "internal_error", message: "Injected failure \(code).")
+                return envelope(.init(code: code), code: code >= 500 ? "internal_error" : "invalid_params", message: "Injected failure \(code).")
             case nil: break
             }
             var req = req
@@ -157,6 +157,10 @@ enum TikTokRoutes: SandboxPlatform {
         }
         var req = req
         let body = try await req.collectBody(upTo: Int(maxLastChunk))
+        // A transfer cut mid-chunk (`failChunks`): the body read and dropped, nothing kept.
+        if let status = await state.takeChunkFault() {
+            return envelope(.init(code: status), code: "internal_error", message: "Injected failure \(status): the chunk was not stored.")
+        }
         guard Int64(body.readableBytes) == expectedLength else {
             return envelope(.badRequest, code: "invalid_params", message: "chunk body is \(body.readableBytes) bytes, Content-Range says \(expectedLength)")
         }
