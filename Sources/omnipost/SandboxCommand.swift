@@ -16,6 +16,10 @@ struct SandboxCommand: AsyncParsableCommand {
     var tokens: [String] = []
     @Option(name: .customLong("bluesky"), help: "A Bluesky account as platform:name=handle:app-password (repeatable).")
     var bluesky: [String] = []
+    @Option(name: .customLong("s3-key"), help: "An S3 access key as id:secret (repeatable).")
+    var s3Keys: [String] = []
+    @Option(name: .customLong("webhook"), help: "A webhook receiver as name=secret, at /sandbox/webhook/<name> (repeatable).")
+    var webhooks: [String] = []
     @Option(help: "Delay every chunk PUT this many milliseconds (a slow link).") var putDelayMs: Int = 0
     @Option(help: "Hold the reply to an upload's last chunk this many milliseconds after the post exists.") var finalReplyDelayMs: Int = 0
 
@@ -48,6 +52,18 @@ struct SandboxCommand: AsyncParsableCommand {
             }
             await server.state.registerBluesky(account: parts[0], handle: cred[0], appPassword: cred[1])
             print("bluesky \(parts[0]) handle=\(cred[0])")
+        }
+        for k in s3Keys {
+            let parts = k.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw ValidationError("--s3-key is id:secret, got '\(k)'") }
+            await server.state.registerS3(accessKeyID: parts[0], secret: parts[1])
+            print("s3 key \(parts[0])")
+        }
+        for w in webhooks {
+            let parts = w.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw ValidationError("--webhook is name=secret, got '\(w)'") }
+            await server.state.registerWebhook(parts[0], secret: parts[1])
+            print("webhook receiver \(parts[0])")
         }
         await server.state.setFaults(.init(youtubePutDelayMs: putDelayMs, finalReplyDelayMs: finalReplyDelayMs))
         try await server.runForeground { p in

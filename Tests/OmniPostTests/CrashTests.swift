@@ -7,12 +7,16 @@ import Testing
 /// restarted, over and over, publishes every delivery exactly once and loses no file — on YouTube's
 /// offset-resumable session, TikTok's ordered chunks plus publish polling, Instagram's container and
 /// rupload, X's media segments, LinkedIn's ETag'd parts, Vimeo's tus upload, Bluesky's video jobs and
-/// record keys, and S3 multipart uploads
-/// into moto's S3 server (an implementation independent of ours), all at once.
+/// record keys, Facebook's upload session, Threads' container fetched from a media host, Reddit's
+/// media lease, a tus server, a signed webhook, a folder, a user's program, and S3 multipart uploads
+/// into moto's S3 server (an implementation independent of ours) — every registry entry, all at once.
 @Suite(.serialized) struct CrashTests {
     static let binary = CheckCommandTests.binary
     static let clips = 20
-    static let platforms = ["youtube", "tiktok", "instagram", "x", "linkedin", "vimeo", "bluesky", "reddit", "s3"]
+    static let platforms = ["youtube", "tiktok", "instagram", "x", "linkedin", "vimeo", "bluesky", "reddit", "s3",
+                            "facebook", "threads", "tus", "webhook", "folder", "command"]
+    /// Targets whose posts are not the sandbox's (moto's bucket, a folder, the program's folder): counted by the test itself.
+    static let local: Set<String> = ["s3", "folder", "command"]
 
     /// A child process with a clean signal mask, its output in a file.
     final class Child {
@@ -62,6 +66,8 @@ import Testing
                                  "--account", "youtube:main=cid:sec:rt-yt", "--account", "tiktok:main=ck:sec:rt-tt",
                                  "--account", "instagram:main=ig:sec:rt-ig", "--account", "x:main=xc:sec:rt-x",
                                  "--account", "linkedin:main=li:sec:rt-li", "--token", "vimeo:main=crash-vimeo-token-0001",
+                                 "--account", "facebook:main=fb:sec:rt-fb", "--account", "threads:main=th:sec:rt-th",
+                                 "--s3-key", "crash-media:crash-media-secret", "--webhook", "main=crash-webhook-secret-0001",
                                  "--bluesky", "bluesky:main=crash.sandbox.test:crsh-test-pass-word", "--account", "reddit:main=rc:sec:rt-rd",
                                  "--put-delay-ms", "120", "--final-reply-delay-ms", "600"], log: sandboxLog)
         defer { sandbox.kill9() }
@@ -72,6 +78,24 @@ import Testing
         let bucketName = "crash-" + UUID().uuidString.prefix(8).lowercased()
         let bucket = try await moto.bucket(bucketName)
         let root = dir.file("p")
+        // The user's program "posts" by copying the file it is handed into posted/ (under a temporary name
+        // first, so a kill mid-copy leaves no post); told `retry: true`, it first looks for its own post.
+        let posted = dir.file("posted")
+        try FileManager.default.createDirectory(at: posted, withIntermediateDirectories: true)
+        let program = try dir.write("post.sh", """
+            #!/bin/sh
+            doc=$(cat)
+            for last; do :; done
+            sha=$(sha256sum "$last" | cut -d' ' -f1)
+            if printf '%s' "$doc" | grep -q '"retry" *: *true'; then
+              found=$(ls '\(posted.path)' | grep "^$sha-" | head -n1)
+              if [ -n "$found" ]; then echo "{\\"id\\": \\"$found\\", \\"url\\": \\"file:///posted/$found\\"}"; exit 0; fi
+            fi
+            id="$sha-$$"
+            cp "$last" '\(posted.path)'/".$id.tmp" && mv '\(posted.path)'/".$id.tmp" '\(posted.path)'/"$id" || exit 75
+            echo "{\\"id\\": \\"$id\\", \\"url\\": \\"file:///posted/$id\\"}"
+            """)
+        chmod(program.path, 0o755)
         let pipeline = try dir.write("pipeline.yaml", """
             version: 1
             name: crash
@@ -95,6 +119,13 @@ import Testing
               - bluesky:main
               - reddit:main
               - s3:main
+              - facebook:main
+              - threads:main
+              - tus:main
+              - webhook:main
+              - folder:main
+              - command:main
+            media_host: {s3: {endpoint: "\(base)/s3", bucket: crash-media, region: us-east-1, access_key_id: crash-media, secret_access_key: crash-media-secret}}
             accounts:
               youtube:main: {client_id: cid, client_secret: sec, refresh_token: rt-yt, endpoint: "\(base)", token_url: "\(base)/token"}
               tiktok:main: {client_id: ck, client_secret: sec, refresh_token: rt-tt, endpoint: "\(base)", token_url: "\(base)/v2/oauth/token/"}
@@ -105,6 +136,12 @@ import Testing
               bluesky:main: {handle: crash.sandbox.test, app_password: crsh-test-pass-word, endpoint: "\(base)", video_service: "\(base)"}
               reddit:main: {client_id: rc, client_secret: sec, refresh_token: rt-rd, endpoint: "\(base)", token_url: "\(base)/api/v1/access_token", subreddit: crash_test}
               s3:main: {endpoint: "\(moto.endpoint)", bucket: \(bucketName), region: us-east-1, access_key_id: moto, secret_access_key: moto}
+              facebook:main: {client_id: fb, client_secret: sec, refresh_token: rt-fb, endpoint: "\(base)", token_url: "\(base)/oauth/access_token"}
+              threads:main: {client_id: th, client_secret: sec, refresh_token: rt-th, endpoint: "\(base)", token_url: "\(base)/refresh_access_token"}
+              tus:main: {url: "\(base)/tus/files/"}
+              webhook:main: {url: "\(base)/sandbox/webhook/main", secret: crash-webhook-secret-0001}
+              folder:main: {path: "\(dir.file("folder").path)"}
+              command:main: {run: ["\(program.path)"]}
             """)
         // 20 distinct clips of ~10.5 MiB: one encode, then a different `free` box on each (ignored by
         // players), big enough for 11 YouTube chunks, 2 ordered TikTok chunks, 3 X segments and LinkedIn
@@ -160,9 +197,12 @@ import Testing
 
         // Exactly once: per platform account, every clip's bytes arrived as exactly one post.
         let listing = try await SandboxYouTubeTests.send(base + "/sandbox/videos", .GET)
-        let videos = try #require((try JSONSerialization.jsonObject(with: listing.body) as? [String: Any])?["videos"] as? [[String: Any]])
+        let listed = try #require((try JSONSerialization.jsonObject(with: listing.body) as? [String: Any])?["videos"] as? [[String: Any]])
+        // The sandbox's own S3 holds the media host's copies (what Threads fetches): not posts.
+        let videos = listed.filter { ($0["platform"] as? String) != "s3" }
         var perKey: [String: Int] = [:]
-        for v in videos { perKey["\(v["account"] ?? "")|\(v["sha256"] ?? "")", default: 0] += 1 }
+        // A plain tus server knows no accounts (the sandbox files its uploads under "tus"): it is this pipeline's tus:main.
+        for v in videos { perKey["\((v["platform"] as? String) == "tus" ? "tus:main" : v["account"] ?? "")|\(v["sha256"] ?? "")", default: 0] += 1 }
         // The bucket's objects, by the sha256 their metadata carries (moto's word, not ours).
         var stored: [[String: Any]] = []
         for key in try await bucket.keys() {
@@ -171,6 +211,14 @@ import Testing
             #expect(h.first(name: "x-amz-meta-omnipost-sha256") == sha, "\(key): the object is the rendition it says it is")
             perKey["s3:main|\(sha)", default: 0] += 1
             stored.append(["platform": "s3", "sha256": sha])
+        }
+        // The folder's copies and the program's posts, by their bytes (temporary names left by a kill are not posts).
+        for (platform, folder) in [("folder", dir.file("folder")), ("command", posted)] {
+            for name in files(under: folder) where !name.hasPrefix(".") && !name.contains("/.") {
+                let sha = try FileHashing.sha256(path: folder.appendingPathComponent(name).path).hex
+                perKey["\(platform):main|\(sha)", default: 0] += 1
+                stored.append(["platform": platform, "sha256": sha])
+            }
         }
         let duplicates = perKey.values.filter { $0 > 1 }.reduce(0) { $0 + $1 - 1 }
         #expect(duplicates == 0)
