@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import OmniPostCore
+@testable import OmniPostEmbedded
 @testable import OmniPostPipeline
 @testable import OmniPostPlatforms
 @testable import OmniPostSandbox
