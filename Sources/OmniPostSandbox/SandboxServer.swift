@@ -128,7 +128,11 @@ public final class SandboxServer: Sendable {
         portBox.clear()
         tlsPortBox.clear()
         let services = try makeServices(tls: tls, port: port, tlsPort: tlsPort) { [portBox] p in portBox.set(p) }
-        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
+        // A connection still open when the sandbox stops (a WebSocket a client left behind) is cut after a
+        // grace, as a real server's shutdown does: stopping never waits on a client.
+        configuration.maximumGracefulShutdownDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
         let failed = PortBox()
         let t = Task {
             do { try await group.run() } catch {
@@ -149,10 +153,17 @@ public final class SandboxServer: Sendable {
         throw OmniError(.internalError, "the sandbox did not start listening on \(host):\(port)" + (tls ? " and \(host):\(tlsPort)" : ""))
     }
 
-    /// Stops gracefully: requests in flight finish, then the listener closes.
+    /// Stops gracefully: requests in flight finish (for at most 5 s), then the listener closes.
     public func stop() async {
         await task.group?.triggerGracefulShutdown()
-        _ = try? await task.value?.value
+        guard let running = task.value else { return }
+        // Bounded: the group cuts connections left open after its grace (5 s); a handler that still does
+        // not end (a WebSocket waiting on a result that will never come) is not waited for past 10 s.
+        let once = OnceFlag()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Task { _ = try? await running.value; if once.take() { done.resume() } }
+            Task { try? await Task.sleep(for: .seconds(10)); if once.take() { done.resume() } }
+        }
     }
 
     /// Runs in the foreground until SIGINT/SIGTERM (`omnipost sandbox`).
@@ -180,6 +191,13 @@ final class PortBox: @unchecked Sendable {
     func set(_ p: Int) { lock.lock(); v = p; lock.unlock() }
     func clear() { lock.lock(); v = nil; lock.unlock() }
     var value: Int? { lock.lock(); defer { lock.unlock() }; return v }
+}
+
+/// True for the first caller only.
+final class OnceFlag: @unchecked Sendable {   // guarded by its lock
+    private let lock = NSLock()
+    private var taken = false
+    func take() -> Bool { lock.lock(); defer { lock.unlock() }; if taken { return false }; taken = true; return true }
 }
 
 final class TaskBox: @unchecked Sendable {

@@ -14,11 +14,10 @@ import Testing
     /// `network_error`, whatever the platform.
     @Test(.timeLimit(.minutes(1))) func anUnreachableTokenEndpointIsANetworkError() async throws {
         let dir = try TempDir()
-        // A port nothing listens on: bound, noted, closed.
-        let s = SandboxServer(root: dir.file("gone"))
-        try await s.start()
-        let dead = s.port
-        await s.stop()
+        // A port nothing listens on, held for the test so no other test's server can take it.
+        let held = try DeadPort()
+        defer { withExtendedLifetime(held) {} }
+        let dead = held.port
         for (platform, tokenURL) in [("tiktok", "http://127.0.0.1:\(dead)/v2/oauth/token/"), ("youtube", "http://no-such-host.invalid/token"), ("x", "http://127.0.0.1:\(dead)/2/oauth2/token")] {
             let account = AccountConfig(key: "\(platform):main", platform: platform, clientID: "c", clientSecret: "s", refreshToken: "r",
                                         endpoint: "http://127.0.0.1:\(dead)", tokenURL: tokenURL)
