@@ -3,8 +3,9 @@ SWIFT ?= swift
 DEBS := libsqlite3-dev libcurl4-openssl-dev libssl-dev libyaml-dev ffmpeg python3-venv openssl
 BIN := .build/debug/omnipost
 # For the tests only: promtool (Debian's prometheus package) checks what /metrics serves; the
-# dashboard is driven in real headless Chromium (chromium, chromium-driver) through Selenium.
-TEST_DEBS := prometheus chromium chromium-driver
+# dashboard is driven in real headless Chromium (chromium, chromium-driver) through Selenium;
+# systemd-analyze (systemd) verifies the unit and rates its hardening.
+TEST_DEBS := prometheus chromium chromium-driver systemd
 
 .PHONY: all deps test-deps debs build samples demo test bench format clean
 

@@ -25,7 +25,7 @@ extension Ledger {
     public func cancelDelivery(_ id: Int64, by who: String, abandoned: Bool = false) throws -> DeliveryRecord {
         try write { db, events in
             let now = self.now
-            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.invalidValue, "there is no delivery \(id)") }
+            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
             if d.state.isTerminal { throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is already \(d.state.rawValue)") }
             if d.state == .uploading, let l = d.leaseExpiry, l >= now {
                 throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is being uploaded right now by \(d.leaseOwner ?? "?"); try again when it finishes or stop the daemon first")
@@ -64,7 +64,7 @@ extension Ledger {
     public func holdForCancel(_ id: Int64) throws -> DeliveryRecord? {
         try write { db, _ in
             let now = self.now
-            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.invalidValue, "there is no delivery \(id)") }
+            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
             if d.state.isTerminal || d.remoteSession == nil { return nil }
             if d.state == .uploading, let l = d.leaseExpiry, l >= now {
                 throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is being uploaded right now by \(d.leaseOwner ?? "?"); try again when it finishes or stop the daemon first")
@@ -110,7 +110,7 @@ extension Ledger {
     public func retryDelivery(_ id: Int64, by who: String) throws -> RetriedDelivery {
         try write { db, events in
             let now = self.now
-            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.invalidValue, "there is no delivery \(id)") }
+            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
             if d.state == .ready, let gate = d.gate, Self.releasableGates.contains(gate) {
                 // Held, not failed: a person asks for it now (a raised quota, `accounts set-token` after
                 // an auth hold). The claim looks at every gate again and holds it anew if one is still shut;

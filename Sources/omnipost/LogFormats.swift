@@ -41,30 +41,3 @@ struct LineLogHandler: LogHandler {
         return text
     }
 }
-
-/// systemd's readiness protocol (`Type=notify`): `READY=1` once the pipelines are open, `STOPPING=1`
-/// on the way out — sent to `$NOTIFY_SOCKET` when systemd set one; nothing otherwise.
-enum SystemdNotify {
-    static func send(_ state: String) {
-        guard let path = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], !path.isEmpty else { return }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        // An abstract socket starts with @ (a NUL on the wire).
-        var bytes = Array(path.utf8)
-        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
-        let max = MemoryLayout.size(ofValue: addr.sun_path)
-        guard bytes.count < max else { return }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
-        _ = state.withCString { msg in
-            withUnsafePointer(to: &addr) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, msg, strlen(msg), 0, $0, len) }
-            }
-        }
-    }
-}

@@ -72,8 +72,12 @@ struct RunCommand: AsyncParsableCommand {
             // SIGHUP reads the pipeline files again (the supervisor swaps each that reads, keeps each that does not).
             let supervisor = Supervisor(pipelines: Array(zip(paths, opened)).map { ($0.0, $0.1) }, logger: logger, progress: progress,
                                         load: { try PlatformRegistry.load(path: $0) })
-            // Shut down in reverse: the pipelines stop before the sandboxes they talk to.
-            let group = ServiceGroup(services: [sandboxes, supervisor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // Shut down in reverse: the watchdog stops first, the pipelines before the sandboxes they talk to.
+            var services: [any Service] = [sandboxes, supervisor]
+            if let watchdog = SystemdWatchdog.fromEnvironment(logger: logger, pipelines: { await supervisor.pipelines }) {
+                services.append(watchdog)
+            }
+            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
             opened = await supervisor.pipelines
         }

@@ -1,5 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -216,14 +219,82 @@ import Testing
         await #expect(throws: (any Error).self) { _ = try await Self.http(base + "/healthz") }
     }
 
-    @Test func chartsAreSVGWithTheirValues() {
+    @Test func chartsAreSVGWithTheirValues() throws {
         let svg = SVGChart.bars("Posts", [.init(label: "10:00", value: 3), .init(label: "11:00", value: nil), .init(label: "12:00", value: 7)], unit: "posts")
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>"))
         #expect(svg.components(separatedBy: "<rect").count - 1 == 2 && svg.contains("12:00: 7 posts") && svg.contains(">10<"), "a 10 top gridline for 7")
         let line = SVGChart.line("Rate", [.init(label: "a", value: 50), .init(label: "b", value: nil), .init(label: "c", value: 100)], unit: "%", fixedMax: 100)
         #expect(line.contains("<path class=\"line\" d=\"M") && line.components(separatedBy: " M").count == 2, "the gap starts a new stroke: \(line)")
+        // Read as a browser would: the SVG parses, and the path's points are the dots' centres, the gap
+        // starting a new stroke (a quoted number in `d` once ended the attribute and drew nothing).
+        let parsed = try SVGShapes(line)
+        #expect(parsed.paths.count == 1)
+        let strokes = try #require(parsed.paths.first).strokes
+        #expect(strokes.count == 2 && strokes.flatMap { $0 } == parsed.dots, "\(strokes) vs \(parsed.dots)")
+        #expect(parsed.dots.count == 2 && parsed.dots[0].y > parsed.dots[1].y, "50 % sits lower than 100 %")
+        // Each chart names its unit on the value axis.
+        let bars = try SVGShapes(svg)
+        #expect(parsed.texts.contains("%") && bars.texts.contains("posts"))
         #expect(SVGChart.bars("Empty", [], unit: "x").contains("no data yet"))
         #expect(SVGChart.esc("<a & \"b\">") == "&lt;a &amp; &quot;b&quot;&gt;")
         #expect(SVGChart.niceCeiling(7) == 10 && SVGChart.niceCeiling(130) == 200 && SVGChart.niceCeiling(0) == 1)
+    }
+}
+
+/// What a browser would draw from an SVG: its paths (as strokes of points), its dots and its texts.
+final class SVGShapes: NSObject, XMLParserDelegate {
+    struct P: Equatable, CustomStringConvertible {
+        var x: Double, y: Double
+        var description: String { "(\(x), \(y))" }
+    }
+    struct Path { var strokes: [[P]] }
+    private(set) var paths: [Path] = []
+    private(set) var dots: [P] = []
+    private(set) var texts: [String] = []
+    private var inText = false
+    private var failure: String?
+
+    init(_ svg: String) throws {
+        super.init()
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = self
+        guard parser.parse(), failure == nil else {
+            throw OmniError(.internalError, "the SVG does not parse: \(failure ?? parser.parserError.map { "\($0)" } ?? "?")")
+        }
+    }
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes a: [String: String] = [:]) {
+        switch name {
+        case "path":
+            // Path data: M and L commands, each with two bare numbers.
+            var strokes: [[P]] = []
+            // A command letter may touch its first number (`M112.7 70.0`), as SVG allows.
+            let d = (a["d"] ?? "").replacingOccurrences(of: "M", with: "M ").replacingOccurrences(of: "L", with: "L ")
+            var tokens = d.split(separator: " ").map(String.init)[...]
+            while let cmd = tokens.popFirst() {
+                guard cmd == "M" || cmd == "L", let x = tokens.popFirst().flatMap(Double.init), let y = tokens.popFirst().flatMap(Double.init) else {
+                    failure = "path data \(a["d"] ?? "") is not M/L with numbers"
+                    return
+                }
+                if cmd == "M" { strokes.append([]) }
+                strokes[strokes.count - 1].append(P(x: x, y: y))
+            }
+            paths.append(Path(strokes: strokes))
+        case "circle":
+            guard let x = a["cx"].flatMap(Double.init), let y = a["cy"].flatMap(Double.init) else { failure = "a circle without numbers"; return }
+            dots.append(P(x: x, y: y))
+        case "text":
+            inText = true
+            texts.append("")
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inText { texts[texts.count - 1] += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        if name == "text" { inText = false }
     }
 }

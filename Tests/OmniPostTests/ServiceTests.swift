@@ -8,24 +8,14 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CheckCommandTests.binary)), .timeLimit(.minutes(2)))
     func readinessGoesToTheNotifySocketAndLogsAreStructured() throws {
         let dir = try TempDir()
-        let sock = dir.file("notify.sock").path
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        #expect(fd >= 0)
-        defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in Array(sock.utf8).enumerated() { raw[i] = b } }
-        let bound = withUnsafePointer(to: &addr) { p in p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-        #expect(bound == 0)
-        var tv = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let notify = try NotifySocket(in: dir)
         // A pipeline whose account's token is refused: a warning is logged, as JSON.
         let pipeline = try dir.write("p.yaml", "version: 1\nroot: \(dir.url.path)/p\nsandbox: embedded\ntargets: [youtube:main]\n")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CheckCommandTests.binary)
         p.arguments = ["run", pipeline.path, "--once", "--log-format", "json", "--log-level", "debug"]
         var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = sock
+        env["NOTIFY_SOCKET"] = notify.path
         p.environment = env
         let err = Pipe()
         p.standardError = err
@@ -33,9 +23,7 @@ import Testing
         try p.run()
         var messages: [String] = []
         for _ in 0..<2 {
-            var buf = [UInt8](repeating: 0, count: 4096)
-            let n = recv(fd, &buf, buf.count, 0)
-            if n > 0 { messages.append(String(decoding: buf[0..<n], as: UTF8.self)) }
+            if let m = notify.receive(within: 60) { messages.append(m) }
         }
         let logs = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()

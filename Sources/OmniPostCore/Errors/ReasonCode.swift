@@ -15,6 +15,8 @@ public struct ReasonCode: RawRepresentable, Sendable, Hashable, Codable, CustomS
     public static let unknownKey = ReasonCode("unknown_key")
     public static let invalidValue = ReasonCode("invalid_value")
     public static let unknownTarget = ReasonCode("unknown_target")
+    /// A drop or delivery named by an operator (CLI, API) that the ledger does not hold.
+    public static let unknownId = ReasonCode("unknown_id")
     public static let unknownTemplateVariable = ReasonCode("unknown_template_variable")
     public static let missingSidecar = ReasonCode("missing_sidecar")
     public static let missingClip = ReasonCode("missing_clip")

@@ -23,7 +23,7 @@ public struct QueueControl: Sendable {
     /// never became a post (an S3 multipart upload is aborted); otherwise it is refused, as it may be one.
     public func cancel(_ id: String, adapters: [String: any PlatformAdapter] = [:]) async throws -> [String] {
         if let n = Int64(id) { return [try await cancelDelivery(n, adapters: adapters)] }
-        guard let drop = try ledger.drop(id) else { throw OmniError(.invalidValue, "there is no drop or delivery '\(id)'") }
+        guard let drop = try ledger.drop(id) else { throw OmniError(.unknownId, "there is no drop or delivery '\(id)'") }
         if drop.state.isTerminal { throw OmniError(.invalidValue, "drop \(id) is already \(drop.state.rawValue)") }
         var lines: [String] = []
         if drop.state == .received || drop.state == .validated {
@@ -66,11 +66,11 @@ public struct QueueControl: Sendable {
     /// So only what failed is posted again, and nothing is posted twice. Each line says what will happen.
     public func retry(_ id: String) throws -> [String] {
         if let n = Int64(id) {
-            guard let d = try ledger.delivery(n) else { throw OmniError(.invalidValue, "there is no delivery \(n)") }
+            guard let d = try ledger.delivery(n) else { throw OmniError(.unknownId, "there is no delivery \(n)") }
             if let drop = try ledger.drop(d.dropId), drop.state.isTerminal { return try retry(drop.id) }
             return [Self.line(try ledger.retryDelivery(n, by: who))]
         }
-        guard let drop = try ledger.drop(id) else { throw OmniError(.invalidValue, "there is no drop or delivery '\(id)'") }
+        guard let drop = try ledger.drop(id) else { throw OmniError(.unknownId, "there is no drop or delivery '\(id)'") }
         if !drop.state.isTerminal {
             let open = try ledger.deliveries(forDrop: id).filter {
                 $0.state == .failed || ($0.state == .ready && $0.gate.map { Ledger.releasableGates.contains($0) } == true)

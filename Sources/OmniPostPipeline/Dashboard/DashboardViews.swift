@@ -115,7 +115,9 @@ struct DashboardViews {
         let hours = try ledger.hourly(hours: 24, now: now)
         let fmt = DateFormatter()
         fmt.dateFormat = "HH:00"
-        let label = { (h: Int) in fmt.string(from: Date(timeIntervalSince1970: Double(h * 3600))) }
+        // Hours are the host's: its zone is named on every label (the last one shows under the axis).
+        let zone = TimeZone.current.abbreviation() ?? TimeZone.current.identifier
+        let label = { (h: Int) in fmt.string(from: Date(timeIntervalSince1970: Double(h * 3600))) + " " + zone }
         let posts = hours.map { SVGChart.Point(label: label($0.hour), value: Double($0.published)) }
         let success = hours.map { h -> SVGChart.Point in
             let n = h.attemptsOK + h.attemptsFailed

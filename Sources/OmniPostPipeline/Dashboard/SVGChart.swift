@@ -19,7 +19,8 @@ enum SVGChart {
         var path = "", pen = false
         let body = draw(title, points, unit: unit, fixedMax: fixedMax) { _, x, w, y, _, p in
             let cx = x + w / 2
-            path += (pen ? " L" : " M") + "\(f(cx)) \(f(y))"
+            // Path data takes bare numbers: a quoted one ends the attribute (`d="M"466.9"…`) and draws nothing.
+            path += (pen ? " L" : " M") + "\(n(cx)) \(n(y))"
             pen = true
             return "<circle class=\"dot\" cx=\(f(cx)) cy=\(f(y)) r=\"2.5\"><title>\(esc(p.label)): \(num(p.value ?? 0)) \(esc(unit))</title></circle>"
         } gap: { pen = false }
@@ -42,6 +43,8 @@ enum SVGChart {
             parts.append("<line class=\"grid\" x1=\(f(left)) y1=\(f(y)) x2=\(f(width - 4)) y2=\(f(y))/>")
             parts.append("<text class=\"axis\" x=\(f(left - 4)) y=\(f(y + 3)) text-anchor=\"end\">\(num(v))</text>")
         }
+        // The unit above the value axis, so a reader never guesses what the numbers count.
+        parts.append("<text class=\"axis unit\" x=\(f(left - 4)) y=\(f(Self.top - 2)) text-anchor=\"end\">\(esc(unit))</text>")
         parts.append("<!--line-->")
         for (i, p) in points.enumerated() {
             let x = left + slot * Double(i)
@@ -68,7 +71,10 @@ enum SVGChart {
         return 10 * p
     }
 
-    static func f(_ v: Double) -> String { "\"" + String(format: "%.1f", v) + "\"" }
+    /// A number as an attribute value (quoted).
+    static func f(_ v: Double) -> String { "\"" + n(v) + "\"" }
+    /// A number inside an attribute's value (path data).
+    static func n(_ v: Double) -> String { String(format: "%.1f", v) }
     static func num(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : String(format: "%.1f", v) }
     static func esc(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

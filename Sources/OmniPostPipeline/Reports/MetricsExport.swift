@@ -21,24 +21,37 @@ public enum MetricsExport {
     /// series have none, so its queries stay as they were).
     public static func text(_ pipelines: [(PipelineConfig, Ledger, ProfileCatalog)], now: Date = Date()) throws -> String {
         let r = PrometheusCollectorRegistry()
+        // What is running, once per process (a dashboard joins on it; an alert compares versions).
+        r.makeGauge(descriptor: d("build_info", "The running OmniPost's version (always 1)"), labels: [("version", Product.version)]).set(to: 1)
+        ProcessMetrics.add(to: r)
         for (config, ledger, profiles) in pipelines {
             try add(to: r, config: config, ledger: ledger, profiles: profiles, label: pipelines.count > 1 ? config.name : nil, now: now)
         }
         return r.emitToString()
     }
 
+    /// The gates a waiting delivery can be held by: each has its series from the first scrape.
+    static let gates = ["ready", "retry", "quota", "breaker", "auth", "cancel"]
+
     static func add(to r: PrometheusCollectorRegistry, config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog, label: String?, now: Date) throws {
         func L(_ labels: [(String, String)]) -> [(String, String)] { label.map { labels + [("pipeline", $0)] } ?? labels }
         let drops = try ledger.drops(), deliveries = try ledger.allDeliveries()
         let t = now.timeIntervalSince1970
 
-        for (state, n) in Dictionary(grouping: drops, by: { $0.state.rawValue }).mapValues(\.count) {
-            r.makeGauge(descriptor: d("drops", "Drops in the ledger by state"), labels: L([("state", state)])).set(to: Double(n))
+        // Every series an alert rule or a dashboard names is there from the first scrape, at 0: a rule on
+        // a series that does not exist yet never fires, and a graph starts with a gap.
+        let dropCounts = Dictionary(grouping: drops, by: { $0.state.rawValue }).mapValues(\.count)
+        for state in DropState.allCases.map(\.rawValue) {
+            r.makeGauge(descriptor: d("drops", "Drops in the ledger by state"), labels: L([("state", state)])).set(to: Double(dropCounts[state] ?? 0))
         }
         for (reason, n) in Dictionary(grouping: drops.compactMap(\.reasonCode), by: { $0 }).mapValues(\.count) {
             r.makeGauge(descriptor: d("drop_reasons", "Drops that ended with a reason code, by code"), labels: L([("reason", reason)])).set(to: Double(n))
         }
-        for (key, n) in Dictionary(grouping: deliveries, by: { "\($0.platform)|\($0.state.rawValue)" }).mapValues(\.count) {
+        var deliveryCounts = Dictionary(grouping: deliveries, by: { "\($0.platform)|\($0.state.rawValue)" }).mapValues(\.count)
+        for platform in Set(config.targets.map(\.platform)) {
+            for state in DeliveryState.allCases where deliveryCounts["\(platform)|\(state.rawValue)"] == nil { deliveryCounts["\(platform)|\(state.rawValue)"] = 0 }
+        }
+        for (key, n) in deliveryCounts {
             let p = key.split(separator: "|").map(String.init)
             r.makeGauge(descriptor: d("deliveries", "Deliveries by platform and state"), labels: L([("platform", p[0]), ("state", p[1])])).set(to: Double(n))
         }
@@ -64,26 +77,46 @@ public enum MetricsExport {
         }
         // The queue, by what holds each delivery.
         let queued = deliveries.filter { !$0.state.isTerminal }
-        for (gate, n) in Dictionary(grouping: queued, by: { d -> String in (d.notBefore ?? 0) > t ? (d.gate ?? "retry") : "ready" }).mapValues(\.count) {
+        var depth = Dictionary(grouping: queued, by: { d -> String in (d.notBefore ?? 0) > t ? (d.gate ?? "retry") : "ready" }).mapValues(\.count)
+        for gate in gates where depth[gate] == nil { depth[gate] = 0 }
+        for (gate, n) in depth {
             r.makeGauge(descriptor: d("queue_depth", "Deliveries not yet final, by what holds them"), labels: L([("gate", gate)])).set(to: Double(n))
         }
+        // Conversions under way: drops a convert worker holds (its lease still running).
+        r.makeGauge(descriptor: d("conversions_in_flight", "Drops being converted now"), labels: L([]))
+            .set(to: Double(drops.filter { $0.state == .validated && ($0.leaseExpiry ?? 0) > t }.count))
         for q in try ledger.quotaUse(accounts: Array(config.accounts.keys), rules: profiles.quotas) {
             r.makeGauge(descriptor: d("quota_used", "Quota used in the current window"), labels: L([("account", q.account), ("rule", q.rule)])).set(to: Double(q.used))
             r.makeGauge(descriptor: d("quota_limit", "Quota limit of the window"), labels: L([("account", q.account), ("rule", q.rule)])).set(to: Double(q.limit))
         }
-        for b in try ledger.breakers() {
-            r.makeGauge(descriptor: d("breaker_open", "1 while an account's breaker is open (or half open)"), labels: L([("account", b.account)]))
-                .set(to: b.state.rawValue == "closed" ? 0 : 1)
+        var open = Dictionary(uniqueKeysWithValues: config.targets.map { ($0.accountKey, false) })
+        for b in try ledger.breakers() { open[b.account] = b.state.rawValue != "closed" }
+        for (account, isOpen) in open {
+            r.makeGauge(descriptor: d("breaker_open", "1 while an account's breaker is open (or half open)"), labels: L([("account", account)]))
+                .set(to: isOpen ? 1 : 0)
         }
+        // When each token lapses, as a Unix time: `omnipost_token_expiry_timestamp_seconds - time() < 86400`
+        // is a day's warning, and the value does not change between scrapes.
         for a in try ledger.tokenSummaries() {
             if let e = a.accessExpiresAt, e < 1e11 {
-                r.makeGauge(descriptor: d("token_expiry_seconds", "Seconds until a token lapses"), labels: L([("account", a.account), ("token", "access")]))
-                    .set(to: e - t)
+                r.makeGauge(descriptor: d("token_expiry_timestamp_seconds", "When a token lapses (Unix time)"), labels: L([("account", a.account), ("token", "access")]))
+                    .set(to: e)
             }
             if let e = a.refreshExpiresAt {
-                r.makeGauge(descriptor: d("token_expiry_seconds", "Seconds until a token lapses"), labels: L([("account", a.account), ("token", "refresh")]))
-                    .set(to: e - t)
+                r.makeGauge(descriptor: d("token_expiry_timestamp_seconds", "When a token lapses (Unix time)"), labels: L([("account", a.account), ("token", "refresh")]))
+                    .set(to: e)
             }
+        }
+        // Alert sinks: what waits to be sent, what was sent, what was given up on (a sink that is down).
+        let notes = try ledger.notifications()
+        for sink in Set((config.notify?.sinks.map(\.name) ?? []) + notes.map(\.sink)).sorted() {
+            let mine = notes.filter { $0.sink == sink }
+            r.makeGauge(descriptor: d("alerts_pending", "Alert messages waiting to be sent, by sink"), labels: L([("sink", sink)]))
+                .set(to: Double(mine.filter { $0.sentAt == nil && !$0.givenUp }.count))
+            r.makeCounter(descriptor: d("alerts_sent", "Alert messages sent, by sink", unit: "total"), labels: L([("sink", sink)]))
+                .increment(by: Int64(mine.filter { $0.sentAt != nil }.count))
+            r.makeCounter(descriptor: d("alerts_given_up", "Alert messages given up on, by sink", unit: "total"), labels: L([("sink", sink)]))
+                .increment(by: Int64(mine.filter(\.givenUp).count))
         }
         // Stage durations, from each drop's transitions: the time from one stage's end to the next one's.
         let events = try ledger.events()
@@ -102,8 +135,18 @@ public enum MetricsExport {
             r.makeValueHistogram(descriptor: d("ffmpeg_seconds", "Time ffmpeg took per rendition, by kind of work"), labels: L([("kind", work)]),
                                  buckets: durationBuckets).record(s)
         }
-        for (state, n) in Dictionary(grouping: events.filter { $0.stage == "watch" }, by: \.toState).mapValues(\.count) {
-            r.makeGauge(descriptor: d("watch_events", "Watcher events by kind (watching, overflow, renamed…)"), labels: L([("kind", state)])).set(to: Double(n))
+        // Counts since the ledger began only grow: counters (a rate() over them works).
+        var watch = Dictionary(grouping: events.filter { $0.stage == "watch" }, by: \.toState).mapValues(\.count)
+        for kind in ["watching", "renamed", "unreadable_name", "gave_up_waiting"] where watch[kind] == nil { watch[kind] = 0 }
+        for (kind, n) in watch {
+            r.makeCounter(descriptor: d("watch_events", "Watcher events by kind (watching, overflow, renamed…)", unit: "total"), labels: L([("kind", kind)]))
+                .increment(by: Int64(n))
+        }
+        var reloads = Dictionary(grouping: events.filter { $0.stage == "reload" }, by: \.toState).mapValues(\.count)
+        for outcome in ["reloaded", "refused"] where reloads[outcome] == nil { reloads[outcome] = 0 }
+        for (outcome, n) in reloads {
+            r.makeCounter(descriptor: d("reloads", "Reloads of the pipeline file, by outcome (reloaded, refused)", unit: "total"), labels: L([("outcome", outcome)]))
+                .increment(by: Int64(n))
         }
     }
 }

@@ -96,10 +96,12 @@ enum OperatorRoutes {
         }
         router.get("/api/v1/drops") { req, _ -> Response in
             guard let o = box.pick(req) else { return notReady }
-            let p = Page(req)
+            let p: Page
+            do { p = try Page(req, states: DropState.allCases.map(\.rawValue)) } catch let e as OmniError { return refused(e) }
             var drops = try o.ctx.ledger.drops()
             if let s = p.state { drops = drops.filter { $0.state.rawValue == s } }
-            return json(.ok, p.slice(drops.sorted { $0.id < $1.id }.map { encodable($0) }))
+            // Oldest first, as the spec says (ids are names, not times).
+            return json(.ok, p.slice(drops.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }.map { encodable($0) }))
         }
         router.get("/api/v1/drops/:id") { req, c -> Response in
             let id = c.parameters.get("id") ?? ""
@@ -110,7 +112,8 @@ enum OperatorRoutes {
         }
         router.get("/api/v1/deliveries") { req, _ -> Response in
             guard let o = box.pick(req) else { return notReady }
-            let p = Page(req)
+            let p: Page
+            do { p = try Page(req, states: DeliveryState.allCases.map(\.rawValue)) } catch let e as OmniError { return refused(e) }
             var ds = try o.ctx.ledger.allDeliveries()
             if let s = p.state { ds = ds.filter { $0.state.rawValue == s } }
             if let pl = p.platform { ds = ds.filter { $0.platform == pl } }
@@ -132,7 +135,8 @@ enum OperatorRoutes {
         }
         router.get("/api/v1/events") { req, _ -> Response in
             guard let o = box.pick(req) else { return notReady }
-            let p = Page(req)
+            let p: Page
+            do { p = try Page(req, states: nil) } catch let e as OmniError { return refused(e) }
             let q = req.uri.queryParameters
             let events = try o.ctx.ledger.events(afterId: Int64(q["after"].map(String.init) ?? "") ?? 0, limit: p.limit + 1, drop: q["drop"].map(String.init),
                                                  stage: q["stage"].map(String.init), since: q["since"].flatMap { Double(String($0)) })
@@ -142,7 +146,10 @@ enum OperatorRoutes {
             router.post("/api/v1/\(action)/:id") { req, c -> Response in
                 if let held = access.heldBack(req, c) { return held }
                 guard authorized(req, c) else {
-                    return json(.unauthorized, ["error": token == nil ? "mutations need http.token_file set, and its token as a bearer token" : "a bearer token is needed: Authorization: Bearer <token from http.token_file>"])
+                    var r = json(.unauthorized, ["error": token == nil ? "mutations need http.token_file set, and its token as a bearer token" : "a bearer token is needed: Authorization: Bearer <token from http.token_file>"])
+                    // RFC 6750: a 401 says which scheme it wants.
+                    r.headers[.wwwAuthenticate] = "Bearer realm=\"omnipost\""
+                    return r
                 }
                 let id = c.parameters.get("id") ?? ""
                 // A drop is found in whichever pipeline holds it; a delivery number needs `?pipeline=` when several share the listener.
@@ -156,24 +163,43 @@ enum OperatorRoutes {
                     o.ctx.wakeup.ring()
                     return json(.ok, ["id": id, "done": lines])
                 } catch let e as OmniError {
-                    return json(.conflict, ["id": id, "error": e.code.rawValue, "message": e.message])
+                    // An id the ledger does not hold is 404; one it holds in a state that refuses this is 409.
+                    return json(e.code == .unknownId ? .notFound : .conflict, ["id": id, "error": e.code.rawValue, "message": e.message])
                 }
             }
         }
     }
 
-    /// `?limit=&offset=&state=&platform=` on a list.
+    /// A query the API cannot answer as asked: 400 with its reason, never a silently changed answer.
+    static func refused(_ e: OmniError) -> Response {
+        json(.badRequest, ["error": e.code.rawValue, "message": e.message])
+    }
+
+    /// `?limit=&offset=&state=&platform=` on a list. A value out of range, or a state the list does not
+    /// have, is refused (400 with a sentence): a client that asked for 5,000 or for `state=faild` learns so.
     struct Page {
         var limit: Int
         var offset: Int
         var state: String?
         var platform: String?
-        init(_ req: Request) {
+        init(_ req: Request, states: [String]?) throws {
             let q = req.uri.queryParameters
-            limit = min(1000, max(1, Int(q["limit"].map(String.init) ?? "") ?? 100))
-            offset = max(0, Int(q["offset"].map(String.init) ?? "") ?? 0)
+            limit = try Self.whole(q["limit"].map(String.init), name: "limit", range: 1...1000, default: 100)
+            offset = try Self.whole(q["offset"].map(String.init), name: "offset", range: 0...Int.max, default: 0)
             state = q["state"].map(String.init)
+            if let s = state, let states, !states.contains(s) {
+                throw OmniError(.invalidValue, "state '\(s)' is not one of \(states.joined(separator: ", "))")
+            }
             platform = q["platform"].map(String.init)
+        }
+
+        static func whole(_ text: String?, name: String, range: ClosedRange<Int>, default value: Int) throws -> Int {
+            guard let text else { return value }
+            guard let n = Int(text), range.contains(n) else {
+                let bound = range.upperBound == Int.max ? "\(range.lowerBound) or more" : "from \(range.lowerBound) to \(range.upperBound)"
+                throw OmniError(.invalidValue, "\(name) must be a whole number \(bound), not '\(text)'")
+            }
+            return n
         }
         func slice(_ all: [Any]) -> [String: Any] {
             let page = all.dropFirst(offset).prefix(limit)

@@ -288,18 +288,22 @@ public final class Pipeline: Sendable {
         while !Task.isCancelled {
             var pause = idleSleep
             let ticket = ctx.wakeup.ticket()
+            ctx.liveness.enter(stage.name)
             do {
                 if try await stage.step() { continue }
                 if let due = try stage.nextDeadline() {
                     pause = min(pause, .milliseconds(max(10, Int64(due.timeIntervalSince(ctx.now) * 1000) + 10)))
                 }
             } catch is CancellationError where Task.isCancelled {
+                ctx.liveness.leave(stage.name)
                 return
             } catch {
                 // One bad unit of work never stops the daemon; the lease lets it be retried.
                 ctx.logger.error("stage step failed", metadata: ["omnipost.stage": "\(stage.name)", "error": "\(error)"])
                 pause = .seconds(1)
             }
+            // Waiting for work is not being stuck.
+            ctx.liveness.leave(stage.name)
             await ctx.wakeup.wait(after: ticket, timeout: pause)
         }
     }

@@ -26,6 +26,8 @@ public struct PipelineContext: Sendable {
     var clipLists = ClipListCache()
     /// Validate workers decide one at a time (duplicates, slots); they read and probe side by side.
     var decisions = SerialGate()
+    /// Whether each stage loop is alive (waiting, or progressing within its deadline): systemd's watchdog.
+    public var liveness = StageLiveness()
 
     /// What the queue lets through: the profiles' quotas, the breaker and the caps of this pipeline.
     public var queueGate: QueueGate {

@@ -19,6 +19,8 @@ struct UploadStage: Sendable {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let ticket = ctx.wakeup.ticket()
+                // The claim loop comes round at least every idle sleep; one blocked on the ledger does not.
+                ctx.liveness.enter(name, deadline: StageLiveness.loopDeadline)
                 if running.value < ctx.config.upload.concurrency {
                     do {
                         if let claim = try ctx.ledger.claimDelivery(owner: ctx.owner, lease: lease, gate: ctx.queueGate) {
@@ -39,8 +41,10 @@ struct UploadStage: Sendable {
                 if let due = try? ctx.ledger.nextDeliveryDue() {
                     pause = min(pause, .milliseconds(max(10, Int64((due - ctx.now.timeIntervalSince1970) * 1000) + 10)))
                 }
+                ctx.liveness.leave(name)
                 await ctx.wakeup.wait(after: ticket, timeout: pause)
             }
+            ctx.liveness.leave(name)
         }
     }
 
