@@ -69,6 +69,8 @@ extension Ledger {
                 var e = EventRecord(at: self.now, dropId: d.dropId, deliveryId: id, target: d.target, stage: stage,
                                     fromState: from.rawValue, toState: to.rawValue, detail: detail)
                 try e.insert(db)
+                e.reasonCode = d.errorCode
+                e.attempt = d.attempts
                 events.append(e)
             }
             return d

@@ -63,6 +63,7 @@ extension Ledger {
             for var d in deliveries { try d.insert(db) }
             var e = EventRecord(at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: to.rawValue, detail: detail, data: data)
             try e.insert(db)
+            e.reasonCode = drop.reasonCode
             events.append(e)
             return drop
         }

@@ -21,7 +21,9 @@ struct LineLogHandler: LogHandler {
     }
 
     func render(_ event: LogEvent) -> String {
-        var fields: [(String, String)] = [("ts", ISO8601DateFormatter().string(from: Date())), ("level", event.level.rawValue), ("logger", label), ("msg", event.message.description)]
+        // Milliseconds: lines of one second stay in order once a shipper sorts them.
+        let ts = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        var fields: [(String, String)] = [("ts", ts), ("level", event.level.rawValue), ("logger", label), ("msg", event.message.description)]
         if let e = event.error { fields.append(("error", "\(e)")) }
         for (k, v) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }).sorted(by: { $0.key < $1.key }) { fields.append((k, "\(v)")) }
         let text: String

@@ -44,7 +44,11 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "omnipost")
         Self.raiseDescriptorLimit()
-        let progress = ProgressSink { line in print(line); fflush(nil) }
+        // Progress prose is for a person at a terminal. Under systemd (or any log shipper) with
+        // --log-format json|logfmt, stdout is the journal too: there the structured lines say it all,
+        // and prose between them would be one more format to parse.
+        let prose = format == nil || isatty(STDOUT_FILENO) == 1
+        let progress = prose ? ProgressSink { line in print(line); fflush(nil) } : .silent
         // The bundled sandbox, for the pipelines that run against it (`sandbox: embedded`).
         let sandboxes = EmbeddedSandbox()
         var opened: [Pipeline] = []

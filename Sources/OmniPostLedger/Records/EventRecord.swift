@@ -21,6 +21,14 @@ public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// The event's facts as values (JSON in `events.data`, migration v10), for the readers that count or
     /// group by them: metrics, status, alerts.
     public var data: EventData?
+    /// Told to the ledger's observer with a transition, not stored (the drop's or delivery's own row
+    /// holds them): the reason code it ended with and the delivery's attempt count — the structured log
+    /// line's `omnipost.reason` and `omnipost.attempt`.
+    public var reasonCode: String? = nil
+    public var attempt: Int? = nil
+
+    /// The stored columns (the two told-only facts above are not among them).
+    enum CodingKeys: String, CodingKey { case id, at, dropId, deliveryId, target, stage, fromState, toState, detail, data }
 
     public init(at: Double, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil, stage: String,
                 fromState: String? = nil, toState: String, detail: String? = nil, data: EventData? = nil) {

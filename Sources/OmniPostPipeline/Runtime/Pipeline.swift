@@ -34,8 +34,10 @@ public final class Pipeline: Sendable {
         // Every platform the file names checked against this build's, endpoints filled in.
         try PlatformRegistry.resolve(&config)
         try config.paths.createAll()
+        let pipelineName = config.name
         let ledger = try Ledger(path: config.paths.ledger.path, clock: clock) { e in
             if let line = ProgressFormat.line(e) { progress.line(line) }
+            TransitionLog.log(e, pipeline: pipelineName, to: logger)
         }
         var sandbox: (any EmbeddedPlatforms)? = nil
         if let embedding = try config.embedding(embedding) {
