@@ -7,7 +7,7 @@ import OmniPostSandbox
 import Testing
 
 /// The sandbox speaks YouTube's resumable protocol as PLATFORMS.md describes it, checked with raw HTTP.
-@Suite struct SandboxYouTubeTests {
+@Suite struct YouTubeTests {
     struct Raw {
         var status: Int
         var headers: [String: String]

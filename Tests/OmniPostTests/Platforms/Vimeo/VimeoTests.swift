@@ -129,7 +129,7 @@ import Testing
             await s.state.setFaults(.init(processingMs: 300))
             let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
             let reads = await s.state.requestCounts["vimeo.get"] ?? 0
-            let video = try await SandboxYouTubeTests.send(s.baseURL + "/videos/\(out.remoteId)", .GET, headers: ["Authorization": "Bearer \(Self.token)"])
+            let video = try await YouTubeTests.send(s.baseURL + "/videos/\(out.remoteId)", .GET, headers: ["Authorization": "Bearer \(Self.token)"])
             let json = try #require(try JSONSerialization.jsonObject(with: video.body) as? [String: Any])
             #expect(reads >= 2 && (json["transcode"] as? [String: String])?["status"] == "complete" && json["status"] as? String == "available", "\(reads) \(json)")
             // Vimeo could not transcode it: the delivery fails for good, nothing is published.

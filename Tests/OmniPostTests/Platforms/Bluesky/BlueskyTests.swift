@@ -40,7 +40,7 @@ import Testing
 
     static func record(_ s: SandboxServer, _ uri: String) async throws -> [String: Any] {
         let parts = uri.split(separator: "/")
-        let r = try await SandboxYouTubeTests.send(s.baseURL + "/xrpc/com.atproto.repo.getRecord?repo=\(parts[1])&collection=app.bsky.feed.post&rkey=\(parts[3])", .GET)
+        let r = try await YouTubeTests.send(s.baseURL + "/xrpc/com.atproto.repo.getRecord?repo=\(parts[1])&collection=app.bsky.feed.post&rkey=\(parts[3])", .GET)
         return try #require((try JSONSerialization.jsonObject(with: r.body) as? [String: Any])?["value"] as? [String: Any])
     }
 
@@ -209,12 +209,12 @@ import Testing
             let uploads = await s.state.requestCounts["bluesky.uploadVideo"], limits = await s.state.requestCounts["bluesky.getUploadLimits"]
             #expect(e?.kind == .permanent && e?.code == .textTooLong && uploads == nil && limits == nil)
             // The sandbox's PDS counts bytes as the lexicon does.
-            let login = try await SandboxYouTubeTests.send(s.baseURL + "/xrpc/com.atproto.server.createSession", .POST,
+            let login = try await YouTubeTests.send(s.baseURL + "/xrpc/com.atproto.server.createSession", .POST,
                                                            headers: ["Content-Type": "application/json"], body: Data(#"{"identifier":"studio.sandbox.test","password":"abcd-efgh-ijkl-mnop"}"#.utf8))
             let sess = try #require(try JSONSerialization.jsonObject(with: login.body) as? [String: Any])
             let record: [String: Any] = ["repo": sess["did"] as! String, "collection": "app.bsky.feed.post",
                                          "record": ["$type": "app.bsky.feed.post", "text": String(repeating: family, count: 121), "createdAt": "2026-01-01T00:00:00Z"]]
-            let refused = try await SandboxYouTubeTests.send(s.baseURL + "/xrpc/com.atproto.repo.createRecord", .POST,
+            let refused = try await YouTubeTests.send(s.baseURL + "/xrpc/com.atproto.repo.createRecord", .POST,
                                                              headers: ["Content-Type": "application/json", "Authorization": "Bearer \(sess["accessJwt"] as! String)"],
                                                              body: try JSONSerialization.data(withJSONObject: record))
             #expect(refused.status == 400 && String(decoding: refused.body, as: UTF8.self).contains("must not be longer than 3000 characters"))

@@ -106,7 +106,7 @@ import Testing
             #expect(rig.adapter.preflight(m)?.code == .textTooLong)
             #expect(LinkedInAdapter.apiVersion(now: ISO8601DateFormatter().date(from: "2026-01-15T00:00:00Z")!) == "202512")
             // The sandbox refuses a missing or retired version as LinkedIn does.
-            let raw = try await SandboxYouTubeTests.send(rig.server.baseURL + "/rest/posts?q=author&author=x", .GET,
+            let raw = try await YouTubeTests.send(rig.server.baseURL + "/rest/posts?q=author&author=x", .GET,
                                                          headers: ["Authorization": "Bearer \(try await (rig.adapter as! LinkedInAdapter).settings.tokens.accessToken())"])
             #expect(raw.status == 400 && String(decoding: raw.body, as: UTF8.self).contains("VERSION_MISSING"))
             #expect(LinkedInRoutes.littleTextProblem(##"a \(b\) {hashtag|\#|c} @[Jo](urn:li:person:1)"##) == nil)

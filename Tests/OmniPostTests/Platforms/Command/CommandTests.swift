@@ -8,7 +8,7 @@ import Testing
 /// The command target: the user's program run with an argument array (never a shell), the delivery
 /// document on stdin, its exit code classified, its stdout's JSON taken as the post, its stderr's last
 /// lines in the failure, a timeout, and a re-run after an interruption told that it is one.
-@Suite struct CommandTargetTests {
+@Suite struct CommandTests {
     static let meta = PublishMetadata(title: "t", description: "d", tags: ["x"], privacy: .public, publishAt: nil, options: ["lang": "en"])
 
     static func script(_ dir: TempDir, _ name: String, _ body: String) throws -> String {
