@@ -22,7 +22,7 @@ import Testing
         let text = "version: 1\nroot: \(dir.url.path)/p\nsandbox: none\ntargets: [command:upload]\naccounts:\n  command:upload:\n    run: \(run)\n\(extra)"
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: dir.url)
         let account = try #require(config.accounts["command:upload"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: TikTokTests.Store()),
+        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
                                        http: HTTPClient.shared, chunkSize: 1 << 20)
         return PlatformRegistry.makeAdapter(platform: "command", settings: settings)!
     }
