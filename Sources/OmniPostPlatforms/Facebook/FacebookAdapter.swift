@@ -229,16 +229,12 @@ enum FacebookWire {
 
     struct Video: Decodable {
         struct Phase: Decodable {
-            struct Failure: Decodable {
-                var code: Int?
-                var message: String?
-            }
+            struct Failure: Decodable { var code: Int?, message: String? }
             var status: String?
             var publish_status: String?
             var bytes_transferred: LooseString?
             var error: Failure?
-            /// A failed phase's errors (VideoStatusError: code, message).
-            var errors: [Failure]?
+            var errors: [Failure]?   // a failed phase's VideoStatusErrors
         }
         struct Status: Decodable {
             var video_status: String?
