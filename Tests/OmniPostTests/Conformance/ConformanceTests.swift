@@ -27,6 +27,7 @@ import Testing
                 ("cutPart", f.cut.reason), ("restart", f.restart.reason), ("uncertain", f.uncertain.reason), ("expiredSession", f.forget.reason),
                 ("rateLimit", f.rateLimit.reason), ("refresh", f.expireTokens.reason), ("revoked", f.revocation.reason),
                 ("refusal", f.refusal.reason), ("sessionLapsed", f.lapse.reason), ("processing", f.processing.reason),
+                ("retryableProcessing", f.processing.value?.retryable.reason),
                 ("retry", f.pipelineFailure.reason),
             ]
             for case (let scenario, let reason?) in reasons {
