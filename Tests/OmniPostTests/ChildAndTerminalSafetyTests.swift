@@ -21,21 +21,21 @@ import Testing
         // A command target: by default nothing but the allowed few and its own OMNIPOST_ variables.
         let dir = try TempDir()
         let out = dir.file("env.txt")
-        let script = try CommandTargetTests.script(dir, "post.sh", "cat >/dev/null; env > \(out.path); echo '{\"id\": \"1\"}'")
-        let plain = try CommandTargetTests.adapter(dir, run: "[\(script)]")
-        _ = try await plain.deliver(try CommandTargetTests.job(dir), checkpoint: { _ in }, progress: { _, _ in })
+        let script = try CommandTests.script(dir, "post.sh", "cat >/dev/null; env > \(out.path); echo '{\"id\": \"1\"}'")
+        let plain = try CommandTests.adapter(dir, run: "[\(script)]")
+        _ = try await plain.deliver(try CommandTests.job(dir), checkpoint: { _ in }, progress: { _, _ in })
         var seen = try String(contentsOf: out, encoding: .utf8)
         #expect(!seen.contains("canary-secret-value") && !seen.contains("OMNIPOST_TEST_PASSED_VAR") && seen.contains("OMNIPOST_DELIVERY_ID=42"))
         // `pass_env` names what it needs; an OMNIPOST_ name is refused at its line.
         let dir2 = try TempDir()
         let out2 = dir2.file("env.txt")
-        let script2 = try CommandTargetTests.script(dir2, "post.sh", "cat >/dev/null; env > \(out2.path); echo '{\"id\": \"1\"}'")
-        _ = try await CommandTargetTests.adapter(dir2, run: "[\(script2)]", extra: "    pass_env: [LC_TIME, HOSTNAME_NOT_SET]\n")
-            .deliver(try CommandTargetTests.job(dir2), checkpoint: { _ in }, progress: { _, _ in })
+        let script2 = try CommandTests.script(dir2, "post.sh", "cat >/dev/null; env > \(out2.path); echo '{\"id\": \"1\"}'")
+        _ = try await CommandTests.adapter(dir2, run: "[\(script2)]", extra: "    pass_env: [LC_TIME, HOSTNAME_NOT_SET]\n")
+            .deliver(try CommandTests.job(dir2), checkpoint: { _ in }, progress: { _, _ in })
         seen = try String(contentsOf: out2, encoding: .utf8)
         #expect(seen.contains("LC_TIME=C") && !seen.contains("canary-secret-value"))
         let refused = #expect(throws: OmniError.self) {
-            _ = try CommandTargetTests.adapter(dir2, run: "[\(script2)]", extra: "    pass_env: [OMNIPOST_TEST_PASSED_VAR]\n")
+            _ = try CommandTests.adapter(dir2, run: "[\(script2)]", extra: "    pass_env: [OMNIPOST_TEST_PASSED_VAR]\n")
         }
         #expect(refused?.message.contains("never passed") == true && refused?.location?.line == 8, "\(String(describing: refused))")
     }

@@ -64,7 +64,7 @@ import Testing
             try Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 5, count: 900)).write(to: cover)
             var job = rig.job(PublishMetadata(title: "with a cover", description: "", tags: [], privacy: .unlisted, publishAt: nil, options: [:]))
             job.coverPath = cover.path
-            let seen = UploadResumeTests.Checkpoints()
+            let seen = CheckpointLog()
             let e = await #expect(throws: DeliveryError.self) {
                 _ = try await rig.adapter.deliver(job, checkpoint: { seen.add($0) }, progress: { _, _ in })
             }

@@ -52,7 +52,7 @@ import Testing
     enum Aim: String, CaseIterable { case random = "random moment", midChunk = "mid-chunk", afterLastChunk = "after last chunk, before publish record" }
 
     static func stats(_ base: String) async -> (puts: Int, finals: Int) {
-        guard let r = try? await SandboxYouTubeTests.send(base + "/sandbox/stats", .GET),
+        guard let r = try? await RawHTTP.send(base + "/sandbox/stats", .GET),
               let j = (try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any] else { return (0, 0) }
         return ((j["puts_in_flight"] as? Int) ?? 0, (j["final_replies_pending"] as? Int) ?? 0)
     }
@@ -196,7 +196,7 @@ import Testing
         if last.process.isRunning { last.kill9() }
 
         // Exactly once: per platform account, every clip's bytes arrived as exactly one post.
-        let listing = try await SandboxYouTubeTests.send(base + "/sandbox/videos", .GET)
+        let listing = try await RawHTTP.send(base + "/sandbox/videos", .GET)
         let listed = try #require((try JSONSerialization.jsonObject(with: listing.body) as? [String: Any])?["videos"] as? [[String: Any]])
         // The sandbox's own S3 holds the media host's copies (what Threads fetches): not posts.
         let videos = listed.filter { ($0["platform"] as? String) != "s3" }

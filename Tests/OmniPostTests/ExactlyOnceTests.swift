@@ -24,7 +24,7 @@ import Testing
         await s.registerAccount(platform: "tiktok", name: "brand", clientID: "key", clientSecret: "sec", refreshToken: "rt-0")
         let account = AccountConfig(key: "tiktok:brand", platform: "tiktok", clientID: "key", clientSecret: "sec", refreshToken: "rt-0",
                                     endpoint: s.baseURL, tokenURL: s.baseURL + "/v2/oauth/token/")
-        let store = TikTokTests.Store()
+        let store = MemoryTokenStore()
         let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: store)
         let got = try await withThrowingTaskGroup(of: String.self) { g in
             for _ in 0..<10 { g.addTask { try await tokens.accessToken() } }

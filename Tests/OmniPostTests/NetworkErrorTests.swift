@@ -21,7 +21,7 @@ import Testing
         for (platform, tokenURL) in [("tiktok", "http://127.0.0.1:\(dead)/v2/oauth/token/"), ("youtube", "http://no-such-host.invalid/token"), ("x", "http://127.0.0.1:\(dead)/2/oauth2/token")] {
             let account = AccountConfig(key: "\(platform):main", platform: platform, clientID: "c", clientSecret: "s", refreshToken: "r",
                                         endpoint: "http://127.0.0.1:\(dead)", tokenURL: tokenURL)
-            let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: TikTokTests.Store(), timeout: .seconds(3))
+            let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore(), timeout: .seconds(3))
             let e = await #expect(throws: DeliveryError.self) { _ = try await tokens.accessToken() }
             #expect(e?.code == .networkError && e?.kind == .retryNow && e?.message.contains(tokenURL) == true, "\(platform): \(String(describing: e))")
         }
@@ -31,7 +31,7 @@ import Testing
         try config.paths.createAll()
         let ledger = try Ledger(path: config.paths.ledger.path)
         let account = try #require(config.accounts["tiktok:main"])
-        let r = await AccountHealth.checkOne(account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: TikTokTests.Store(), timeout: .seconds(3)),
+        let r = await AccountHealth.checkOne(account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore(), timeout: .seconds(3)),
                                              http: HTTPClient.shared, ledger: ledger)
         #expect(r?.ok == false && r?.error?.hasPrefix("network_error") == true, "\(String(describing: r))")
         // Unwrapped connection errors are the network's too.

@@ -14,7 +14,7 @@ import Testing
 
     static func adapter(_ platform: String) -> any PlatformAdapter {
         let account = AccountConfig(key: "\(platform):t", platform: platform, clientID: "c", clientSecret: "s", refreshToken: "r", endpoint: "", tokenURL: "")
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: TikTokTests.Store()),
+        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
                                        http: HTTPClient.shared, chunkSize: 1 << 20)
         return PlatformRegistry.makeAdapter(platform: platform, settings: settings)!
     }

@@ -81,7 +81,7 @@ import Testing
             // The refresh as the daemon makes it: the descriptor's client field and client authentication.
             let account = AccountConfig(key: "\(d.name):main", platform: d.name, clientID: "c", clientSecret: "s", refreshToken: "r-\(d.name)",
                                         endpoint: sandbox.baseURL, tokenURL: sandbox.baseURL + d.sandboxTokenPath)
-            let store = TikTokTests.Store()
+            let store = MemoryTokenStore()
             let token = try await TokenProvider(account: account, http: HTTPClient.shared, store: store).accessToken()
             #expect(!token.isEmpty, "\(d.name)")
             #expect((store.refreshToken != "r-\(d.name)") == oauth.rotatesRefreshTokens, "\(d.name): rotation as the descriptor says")

@@ -92,28 +92,28 @@ import Testing
                            arguments: [Date().timeIntervalSince1970])
         }
         await p.sandbox!.state.setFaults(.init(failProcessing: "the platform could not process the video"))
-        let run = Task { try await p.run(once: false) }
-        defer { run.cancel(); Task { _ = await run.result; await p.close() } }
-        let ledger = p.context.ledger
-        let x: DeliveryRecord
-        do {
-            x = try await Self.until(seconds: 90) { try ledger.allDeliveries().first { $0.target == "x:main" && $0.state == .failed } }
-        } catch {
-            Issue.record("\(try ledger.drops().map { "\($0.state) \($0.reasonMessage ?? "")" }) \(try ledger.allDeliveries().map { "\($0.target) \($0.state) \($0.gate ?? "") \($0.errorMessage ?? "")" })")
-            throw error
-        }
-        #expect(x.remoteSession != nil)
-        #expect(try ledger.drop(x.dropId)?.state == .converted)
+        try await running(p) {
+            let ledger = p.context.ledger
+            let x: DeliveryRecord
+            do {
+                x = try await Self.until(seconds: 90) { try ledger.allDeliveries().first { $0.target == "x:main" && $0.state == .failed } }
+            } catch {
+                Issue.record("\(try ledger.drops().map { "\($0.state) \($0.reasonMessage ?? "")" }) \(try ledger.allDeliveries().map { "\($0.target) \($0.state) \($0.gate ?? "") \($0.errorMessage ?? "")" })")
+                throw error
+            }
+            #expect(x.remoteSession != nil)
+            #expect(try ledger.drop(x.dropId)?.state == .converted)
 
-        // Another connection, as `omnipost retry` in its own process makes.
-        let cli = try Ledger(path: config.paths.ledger.path)
-        let lines = try QueueControl(config: config, ledger: cli).retry(String(x.id!))
-        #expect(lines == ["delivery \(x.id!) (x:main) queued again; its upload session is checked first: a post found there is recorded, a failed one is replaced by a new upload"])
-        // The daemon's idle sleep is 30 s; the ledger watch rings it within about a second.
-        let done = try await Self.until(seconds: 20) { try ledger.delivery(x.id!).flatMap { $0.state == .published ? $0 : nil } }
-        #expect(done.remoteSession != x.remoteSession)
-        #expect(await p.sandbox!.state.allVideos().filter { $0.platform == "x" }.count == 1)
-        #expect(try ledger.events(forDrop: x.dropId).contains { $0.detail?.contains("uploaded anew") == true })
+            // Another connection, as `omnipost retry` in its own process makes.
+            let cli = try Ledger(path: config.paths.ledger.path)
+            let lines = try QueueControl(config: config, ledger: cli).retry(String(x.id!))
+            #expect(lines == ["delivery \(x.id!) (x:main) queued again; its upload session is checked first: a post found there is recorded, a failed one is replaced by a new upload"])
+            // The daemon's idle sleep is 30 s; the ledger watch rings it within about a second.
+            let done = try await Self.until(seconds: 20) { try ledger.delivery(x.id!).flatMap { $0.state == .published ? $0 : nil } }
+            #expect(done.remoteSession != x.remoteSession)
+            #expect(await p.sandbox!.state.allVideos().filter { $0.platform == "x" }.count == 1)
+            #expect(try ledger.events(forDrop: x.dropId).contains { $0.detail?.contains("uploaded anew") == true })
+        }
     }
 
     /// Holds set by the queue's own reading of a quota are read again when the pipeline starts (a raised

@@ -47,7 +47,7 @@ import Testing
     func googlesClientLibraryUploadsEveryWay() async throws {
         let clip = try Clips.make(width: 320, height: 240, seconds: 1)
         let sha = try FileHashing.sha256(path: clip.path).hex
-        try await SandboxYouTubeTests.withSandbox { s, token in
+        try await YouTubeTests.withSandbox { s, token in
             for mode in ["multipart", "media", "resumable", "resumable-single", "status-only"] {
                 let r = try await offPool { try Self.client(s.baseURL, token, clip.path, mode, category: "10") }
                 #expect(r["ok"] as? Bool == true, "\(mode): \(r)")
@@ -84,29 +84,29 @@ import Testing
 
     /// The same rules with raw HTTP, so they hold without the client library too.
     @Test func singlePutWithoutContentRangeAndClearRefusals() async throws {
-        try await SandboxYouTubeTests.withSandbox { s, token in
+        try await YouTubeTests.withSandbox { s, token in
             let auth = ["Authorization": "Bearer \(token)", "Content-Type": "application/json"]
             let bytes = Data((0..<300_000).map { UInt8($0 % 251) })
             let meta = Data(#"{"snippet":{"title":"one put","categoryId":"27"},"status":{"privacyStatus":"unlisted","containsSyntheticMedia":true}}"#.utf8)
-            let start = try await SandboxYouTubeTests.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status", .POST,
+            let start = try await RawHTTP.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status", .POST,
                                                            headers: auth.merging(["X-Upload-Content-Type": "video/mp4"]) { $1 }, body: meta)
             #expect(start.status == 200)
             let location = try #require(start.headers["location"])
-            let put = try await SandboxYouTubeTests.send(location, .PUT, headers: ["Authorization": "Bearer \(token)"], body: bytes)
+            let put = try await RawHTTP.send(location, .PUT, headers: ["Authorization": "Bearer \(token)"], body: bytes)
             #expect(put.status == 201 || put.status == 200)
             let res = try JSONSerialization.jsonObject(with: put.body) as? [String: Any]
             #expect((res?["snippet"] as? [String: Any])?["categoryId"] as? String == "27")
             #expect((res?["status"] as? [String: Any])?["containsSyntheticMedia"] as? Bool == true)
             #expect(await s.state.allVideos().first?.sha256 == FileHashing.sha256(data: bytes))
             // `part` missing altogether, and `part` naming something that is not a part.
-            let noPart = try await SandboxYouTubeTests.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable", .POST, headers: auth, body: meta)
+            let noPart = try await RawHTTP.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable", .POST, headers: auth, body: meta)
             #expect(noPart.status == 400 && String(decoding: noPart.body, as: UTF8.self).contains("Required parameter: part"))
-            let badPart = try await SandboxYouTubeTests.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snipet", .POST, headers: auth, body: meta)
+            let badPart = try await RawHTTP.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snipet", .POST, headers: auth, body: meta)
             #expect(badPart.status == 400 && String(decoding: badPart.body, as: UTF8.self).contains("unknownPart"))
             // part=status without snippet is a valid request (the snippet in the body is ignored).
-            let statusOnly = try await SandboxYouTubeTests.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=status", .POST, headers: auth, body: meta)
+            let statusOnly = try await RawHTTP.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=status", .POST, headers: auth, body: meta)
             #expect(statusOnly.status == 200)
-            let badType = try await SandboxYouTubeTests.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=ftp&part=snippet", .POST, headers: auth, body: meta)
+            let badType = try await RawHTTP.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=ftp&part=snippet", .POST, headers: auth, body: meta)
             #expect(badType.status == 400)
         }
     }
@@ -116,7 +116,7 @@ import Testing
     /// A token for the sandbox's X, asked for as X's token endpoint wants it (client in HTTP Basic).
     static func xToken(_ s: SandboxServer) async throws -> String {
         await s.registerAccount(platform: "x", name: "brand", clientID: "xid", clientSecret: "xsec", refreshToken: "xrt")
-        let tok = try await SandboxYouTubeTests.send(s.baseURL + "/2/oauth2/token", .POST, headers: [
+        let tok = try await RawHTTP.send(s.baseURL + "/2/oauth2/token", .POST, headers: [
             "Content-Type": "application/x-www-form-urlencoded", "Authorization": "Basic " + Data("xid:xsec".utf8).base64EncodedString(),
         ], body: Data("grant_type=refresh_token&refresh_token=xrt".utf8))
         return try #require((try JSONSerialization.jsonObject(with: tok.body) as? [String: Any])?["access_token"] as? String)
@@ -156,7 +156,7 @@ import Testing
             let auth = ["Authorization": "Bearer \(token)"]
             let form = auth.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 }
             let url = s.baseURL + "/1.1/media/upload.json"
-            let initReply = try await SandboxYouTubeTests.send(url, .POST, headers: form, body: Data("command=INIT&media_type=video/mp4&total_bytes=\(bytes.count)&media_category=tweet_video".utf8))
+            let initReply = try await RawHTTP.send(url, .POST, headers: form, body: Data("command=INIT&media_type=video/mp4&total_bytes=\(bytes.count)&media_category=tweet_video".utf8))
             let initJSON = try #require(try JSONSerialization.jsonObject(with: initReply.body) as? [String: Any])
             let id = try #require(initJSON["media_id_string"] as? String)
             #expect(initJSON["media_id"] is NSNumber)
@@ -170,22 +170,22 @@ import Testing
                 body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"; filename=\"blob\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8))
                 body.append(bytes[range])
                 body.append(Data("\r\n--\(boundary)--\r\n".utf8))
-                let r = try await SandboxYouTubeTests.send(url, .POST, headers: auth.merging(["Content-Type": "multipart/form-data; boundary=\(boundary)"]) { $1 }, body: body)
+                let r = try await RawHTTP.send(url, .POST, headers: auth.merging(["Content-Type": "multipart/form-data; boundary=\(boundary)"]) { $1 }, body: body)
                 #expect(r.status == 204)
             }
             // Out of order or missing segments are refused at FINALIZE; these are whole.
-            let fin = try await SandboxYouTubeTests.send(url, .POST, headers: form, body: Data("command=FINALIZE&media_id=\(id)".utf8))
+            let fin = try await RawHTTP.send(url, .POST, headers: form, body: Data("command=FINALIZE&media_id=\(id)".utf8))
             let finJSON = try #require(try JSONSerialization.jsonObject(with: fin.body) as? [String: Any])
             #expect(finJSON["media_id_string"] as? String == id && finJSON["size"] as? Int == bytes.count)
-            let status = try await SandboxYouTubeTests.send(url + "?command=STATUS&media_id=\(id)", .GET, headers: auth, body: Data())
+            let status = try await RawHTTP.send(url + "?command=STATUS&media_id=\(id)", .GET, headers: auth, body: Data())
             let info = (try JSONSerialization.jsonObject(with: status.body) as? [String: Any])?["processing_info"] as? [String: Any]
             #expect(info?["state"] as? String == "succeeded")
-            let tweet = try await SandboxYouTubeTests.send(s.baseURL + "/2/tweets", .POST, headers: auth.merging(["Content-Type": "application/json"]) { $1 },
+            let tweet = try await RawHTTP.send(s.baseURL + "/2/tweets", .POST, headers: auth.merging(["Content-Type": "application/json"]) { $1 },
                                                            body: Data(#"{"text":"v1.1 media","media":{"media_ids":["\#(id)"]}}"#.utf8))
             #expect(tweet.status == 201)
             #expect(await s.state.allVideos().first?.sha256 == FileHashing.sha256(data: bytes))
             // A bad token and a segment over 5 MB get X's own refusals.
-            let noAuth = try await SandboxYouTubeTests.send(url, .POST, headers: ["Authorization": "Bearer nope"], body: Data())
+            let noAuth = try await RawHTTP.send(url, .POST, headers: ["Authorization": "Bearer nope"], body: Data())
             #expect(noAuth.status == 401)
         }
     }
@@ -199,7 +199,7 @@ import Testing
         try await s.start()
         try await stopping(s) {
             await s.registerAccount(platform: "linkedin", name: "brand", clientID: "lid", clientSecret: "lsec", refreshToken: "lrt")
-            let tok = try await SandboxYouTubeTests.send(s.baseURL + "/oauth/v2/accessToken", .POST, headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            let tok = try await RawHTTP.send(s.baseURL + "/oauth/v2/accessToken", .POST, headers: ["Content-Type": "application/x-www-form-urlencoded"],
                                                          body: Data("grant_type=refresh_token&refresh_token=lrt&client_id=lid&client_secret=lsec".utf8))
             let token = try #require((try JSONSerialization.jsonObject(with: tok.body) as? [String: Any])?["access_token"] as? String)
             let file = dir.file("clip.mp4")

@@ -66,7 +66,7 @@ import Testing
         job.expectedSha256 = try FileHashing.sha256(path: f.path).hex
         let p1 = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         let port = try #require(p1.sandbox?.port)
-        let seen = UploadResumeTests.Checkpoints()
+        let seen = CheckpointLog()
         await #expect(throws: CancellationError.self) {
             _ = try await p1.context.adapters["youtube:main"]!.deliver(job, checkpoint: { cp in
                 seen.add(cp)

@@ -23,30 +23,31 @@ import Testing
             platform == "x" ? XAdapter(settings, defaultPollWait: .milliseconds(50)) as any PlatformAdapter
                 : LinkedInAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
         }
-        defer { Task { await rig.server.stop() } }
-        let sha = try FileHashing.sha256(path: rig.file.path).hex
-        var job = rig.job(Self.meta)
-        job.expectedSha256 = sha
-        let cps = UploadResumeTests.Checkpoints()
-        // The process dies right after the last part was confirmed, before the object was made.
-        await #expect(throws: Crash.self) {
-            _ = try await rig.adapter.deliver(job, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset == rig.size { throw Crash() } }, progress: { _, _ in })
+        try await stopping(rig.server) {
+            let sha = try FileHashing.sha256(path: rig.file.path).hex
+            var job = rig.job(Self.meta)
+            job.expectedSha256 = sha
+            let cps = CheckpointLog()
+            // The process dies right after the last part was confirmed, before the object was made.
+            await #expect(throws: Crash.self) {
+                _ = try await rig.adapter.deliver(job, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset == rig.size { throw Crash() } }, progress: { _, _ in })
+            }
+            let saved = try #require(cps.all.last)
+            #expect(saved.confirmedOffset == rig.size)
+            // The clip is rewritten in place, same size, one byte different.
+            let h = try FileHandle(forWritingTo: rig.file)
+            try h.seek(toOffset: UInt64(4 * Self.mib + 3))
+            try h.write(contentsOf: Data([0xEE]))
+            try h.close()
+            job.session = saved.session
+            job.confirmedOffset = saved.confirmedOffset
+            let e = try await #require(throws: DeliveryError.self) {
+                _ = try await rig.adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            }
+            #expect(e.code == .sourceChanged && e.kind == .permanent, "\(e)")
+            #expect(await rig.state.requestCounts["\(platform).finalize", default: 0] == 0)
+            #expect(await rig.state.allVideos().isEmpty)
         }
-        let saved = try #require(cps.all.last)
-        #expect(saved.confirmedOffset == rig.size)
-        // The clip is rewritten in place, same size, one byte different.
-        let h = try FileHandle(forWritingTo: rig.file)
-        try h.seek(toOffset: UInt64(4 * Self.mib + 3))
-        try h.write(contentsOf: Data([0xEE]))
-        try h.close()
-        job.session = saved.session
-        job.confirmedOffset = saved.confirmedOffset
-        let e = try await #require(throws: DeliveryError.self) {
-            _ = try await rig.adapter.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
-        }
-        #expect(e.code == .sourceChanged && e.kind == .permanent, "\(e)")
-        #expect(await rig.state.requestCounts["\(platform).finalize", default: 0] == 0)
-        #expect(await rig.state.allVideos().isEmpty)
     }
 
     /// Sessions the ledger holds from before the engine read as they were written, and are written back

@@ -179,7 +179,9 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
             let r = try await xrpc(.GET, videoService, "app.bsky.video.getJobStatus", query: [("jobId", jobId)], auth: .none)
             let st = (r.json?["jobStatus"] as? [String: Any]) ?? r.json ?? [:]
             if r.status == 200, st["state"] as? String == "JOB_STATE_FAILED" {
-                throw DeliveryError(.permanent, .platformError, "Bluesky could not process the video: \(st["error"] as? String ?? "") \(st["message"] as? String ?? "")")
+                // A job failed for a reason worth a new upload made no video: uploaded anew.
+                if Self.worthANewUpload(st) { return .notStarted }
+                throw Self.jobFailed(st)
             }
         }
         return s.jobId != nil || s.blob != nil ? .processing : .notStarted
@@ -278,11 +280,23 @@ struct BlueskyAdapter: PlatformAdapter, SettingsBacked {
             }
             let st = (r.json?["jobStatus"] as? [String: Any]) ?? r.json ?? [:]
             if let blob = st["blob"] as? [String: Any] { return Self.text(blob) }
-            if st["state"] as? String == "JOB_STATE_FAILED" {
-                throw DeliveryError(.permanent, .platformError, "Bluesky could not process the video: \(st["error"] as? String ?? "") \(st["message"] as? String ?? "")")
-            }
+            if st["state"] as? String == "JOB_STATE_FAILED" { throw Self.jobFailed(st) }
         }
         throw DeliveryError(.retryNow, .platformError, "the video job \(jobId) was not done within \(pollTimeout); asked again on the next attempt")
+    }
+
+    /// A failed job's `failureCode` (app.bsky.video.defs#jobStatus): `pds_upload_failure` — the video
+    /// service could not store the encoded video on the account's PDS — is the service's trouble, not
+    /// the file's (Bluesky's own app says to try again), so the next attempt uploads anew; the lexicon
+    /// calls no code retryable in words. Every other code (validation, encoding, a blob too large for
+    /// the PDS, generic) is final, with the service's words.
+    static func worthANewUpload(_ st: [String: Any]) -> Bool { st["failureCode"] as? String == "pds_upload_failure" }
+
+    static func jobFailed(_ st: [String: Any]) -> DeliveryError {
+        let code = st["failureCode"] as? String
+        let said = "Bluesky could not process the video: \(st["error"] as? String ?? "") \(st["message"] as? String ?? "")" + (code.map { " (\($0))" } ?? "")
+        if worthANewUpload(st) { return DeliveryError(.retryNow, .platformError, said + "; it is uploaded again") }
+        return DeliveryError(.permanent, .platformError, said)
     }
 
     func createPost(_ job: UploadJob, _ s: Session, did: String, sent: Int64) async throws -> PublishOutcome {

@@ -151,8 +151,19 @@ public struct FacebookAdapter: ResumableAdapter {
         return .pending(after: nil)
     }
 
+    /// Facebook's Video API error table says "Retry upload" for 1363019 ("There was a problem uploading
+    /// your video. Please try uploading it again."): the reel never became a post, so the next attempt
+    /// uploads it anew (`reconcile` answers not started). Every other processing error is final, in
+    /// Facebook's words. The post (`finish`) is asked before processing, so this is the upload stage's
+    /// next attempt, not a new session within this one.
+    static let uploadAgainCodes: Set<Int> = [1363019]
+
     static func processingFailed(_ st: Status) -> DeliveryError {
-        DeliveryError(.permanent, .rejectedByPlatform, "Facebook could not process the reel: \(st.error ?? "no reason given")")
+        let said = "Facebook could not process the reel: \(st.error ?? "no reason given")" + (st.errorCode.map { " (\($0))" } ?? "")
+        if let code = st.errorCode, uploadAgainCodes.contains(code) {
+            return DeliveryError(.retryNow, .platformError, said + "; Facebook says to upload it again")
+        }
+        return DeliveryError(.permanent, .rejectedByPlatform, said)
     }
 
     struct Status {
@@ -162,6 +173,7 @@ public struct FacebookAdapter: ResumableAdapter {
         var publishing: String
         var publishStatus: String?
         var error: String?
+        var errorCode: Int? = nil
 
         /// Whether `finish` reached Facebook: the video went on to processing or publishing (publishing
         /// stays not_started until processing is done, so it alone cannot say).
@@ -178,13 +190,18 @@ public struct FacebookAdapter: ResumableAdapter {
         return Status(videoStatus: st.video_status ?? "", bytes: st.uploading_phase?.bytes_transferred.flatMap { Int64($0.value) } ?? 0,
                       processing: st.processing_phase?.status ?? "not_started",
                       publishing: st.publishing_phase?.status ?? "not_started", publishStatus: st.publishing_phase?.publish_status,
-                      error: st.processing_phase?.error?.message)
+                      error: (st.processing_phase?.errors?.first ?? st.processing_phase?.error)?.message,
+                      errorCode: st.processing_phase?.errors?.first?.code)
     }
 
     public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         let token = try await pageToken().token
         guard let st = try await status(s.video, token) else { return .notStarted }
-        if st.videoStatus == "error" { throw Self.processingFailed(st) }
+        if st.videoStatus == "error" {
+            // A processing error Facebook says to upload again after made no post: started afresh.
+            if let code = st.errorCode, Self.uploadAgainCodes.contains(code) { return .notStarted }
+            throw Self.processingFailed(st)
+        }
         if st.publishing == "complete" || st.publishStatus == "scheduled" { return .published(outcome(s)) }
         switch s.phase ?? .uploading {
         case .uploading: return .partial(confirmedOffset: max(st.bytes, job.confirmedOffset))
@@ -212,11 +229,12 @@ enum FacebookWire {
 
     struct Video: Decodable {
         struct Phase: Decodable {
-            struct Failure: Decodable { var message: String? }
+            struct Failure: Decodable { var code: Int?, message: String? }
             var status: String?
             var publish_status: String?
             var bytes_transferred: LooseString?
             var error: Failure?
+            var errors: [Failure]?   // a failed phase's VideoStatusErrors
         }
         struct Status: Decodable {
             var video_status: String?

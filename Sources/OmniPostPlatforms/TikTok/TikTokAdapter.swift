@@ -77,7 +77,9 @@ public struct TikTokAdapter: ResumableAdapter {
         switch st.status {
         case "PUBLISH_COMPLETE", "SEND_TO_USER_INBOX": return .published(outcome(st, s))
         case "PROCESSING_DOWNLOAD": return .processing
-        case "FAILED": throw DeliveryError(.permanent, .rejectedByPlatform, "TikTok failed the post: \(st.fail_reason ?? "no reason given")")
+        // A post failed for a reason TikTok calls retryable is no post: uploaded anew.
+        case "FAILED" where Self.worthANewUpload(st.fail_reason): return .notStarted
+        case "FAILED": throw Self.failed(st.fail_reason)
         case nil: return .notStarted   // the platform does not know it: it never started
         default:
             let held = st.uploaded_bytes ?? 0
@@ -121,9 +123,20 @@ public struct TikTokAdapter: ResumableAdapter {
         let st = try await fetchStatus(s.publishID)
         switch st.status {
         case "PUBLISH_COMPLETE", "SEND_TO_USER_INBOX": return .published(outcome(st, s))
-        case "FAILED": return .failed(DeliveryError(.permanent, .rejectedByPlatform, "TikTok failed the post: \(st.fail_reason ?? "no reason given")"))
+        case "FAILED" where Self.worthANewUpload(st.fail_reason):
+            return .gone("TikTok failed publish \(s.publishID) with fail_reason \(st.fail_reason ?? ""), which it documents as retryable")
+        case "FAILED": return .failed(Self.failed(st.fail_reason))
         default: return .pending(after: nil)
         }
+    }
+
+    /// Get Post Status documents `internal` as "a retryable error": a new init uploads the file again.
+    /// Every other fail_reason (the file's format, duration, frame rate or size, spam risk, a cancelled
+    /// publish, removed authorization) is final and said in TikTok's words.
+    static func worthANewUpload(_ failReason: String?) -> Bool { failReason == "internal" }
+
+    static func failed(_ failReason: String?) -> DeliveryError {
+        DeliveryError(.permanent, .rejectedByPlatform, "TikTok failed the post: \(failReason ?? "no reason given")")
     }
 
     /// TikTok made the post itself (direct post): what its status said.

@@ -49,6 +49,9 @@ enum BlueskyRoutes: SandboxPlatform {
         return (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
     }
 
+    /// The failure codes app.bsky.video.defs#jobStatus knows.
+    static let failureCodes: Set<String> = ["validation_failure", "encoding_failure", "pds_upload_failure", "pds_upload_unsupported_blob_size", "generic_failure"]
+
     static func blobJSON(_ cid: String, _ b: SandboxState.BskyBlob) -> [String: Any] {
         ["$type": "blob", "ref": ["$link": cid], "mimeType": b.mimeType, "size": b.size]
     }
@@ -123,7 +126,8 @@ enum BlueskyRoutes: SandboxPlatform {
             if let status = await state.takeChunkFault() { return fail(.init(code: status), "InternalServerError", "Injected failure \(status)") }
             guard !data.isEmpty else { return fail(.badRequest, "InvalidRequest", "the body is empty") }
             let cid = ATProto.blobCID(data)
-            if let j = await state.bskyExistingJob(did: svc.did, cid: cid), let b = await state.bskyBlob(cid) {
+            // The same bytes again are the video already processed — unless its job failed: then a new job.
+            if let j = await state.bskyExistingJob(did: svc.did, cid: cid), j.failure == nil, let b = await state.bskyBlob(cid) {
                 return SandboxHTTP.json(.conflict, ["jobId": j.id, "did": j.did, "state": "JOB_STATE_COMPLETED", "error": "already_exists",
                                                     "message": "Video already processed", "blob": blobJSON(cid, b)])
             }
@@ -140,7 +144,10 @@ enum BlueskyRoutes: SandboxPlatform {
             let done = Date().timeIntervalSince(j.created) * 1000 >= Double(await state.faults.processingMs)
             var st: [String: Any] = ["jobId": j.id, "did": j.did, "state": done ? "JOB_STATE_COMPLETED" : "JOB_STATE_ENCODING", "progress": done ? 100 : 50]
             if done, let f = j.failure {
+                // app.bsky.video.defs#jobStatus: a failed job's machine-readable `failureCode` (one of the
+                // lexicon's known values when the injected reason is one, else generic_failure) and its words.
                 st["state"] = "JOB_STATE_FAILED"
+                st["failureCode"] = Self.failureCodes.contains(f) ? f : "generic_failure"
                 st["error"] = f
                 st["message"] = "Video processing failed"
             } else if done, let b = await state.bskyBlob(j.cid) {

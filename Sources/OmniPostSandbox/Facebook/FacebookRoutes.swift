@@ -42,7 +42,7 @@ enum FacebookRoutes: SandboxPlatform {
         let uploaded = v.size != nil && v.received == v.size
         let ready = v.finished && v.failure == nil && (v.readyAt ?? .distantFuture) <= Date()
         var processing: [String: Any] = ["status": !v.finished ? "not_started" : v.failure != nil ? "error" : ready ? "complete" : "in_progress"]
-        if let f = v.failure { processing["error"] = ["message": f] }
+        if let f = v.failure { processing["errors"] = [phaseError(f)] }
         // Publishing starts only once processing is done: while the video processes after `finish`, the
         // publishing phase is still not_started — the processing phase is what shows finish arrived.
         var publishing: [String: Any] = ["status": ready && v.scheduledAt == nil ? "complete" : "not_started"]
@@ -58,6 +58,14 @@ enum FacebookRoutes: SandboxPlatform {
             "uploading_phase": ["status": uploaded ? "complete" : "in_progress", "bytes_transferred": v.received],
             "processing_phase": processing, "publishing_phase": publishing,
         ]])
+    }
+
+    /// A failed phase lists its errors as VideoStatusError `{code, message}`; an injected reason that
+    /// starts with a number ("1363019 There was a problem uploading your video…") carries that code.
+    static func phaseError(_ reason: String) -> [String: Any] {
+        let head = reason.prefix { $0.isNumber }
+        guard let code = Int(head) else { return ["message": reason] }
+        return ["code": code, "message": reason.dropFirst(head.count).trimmingCharacters(in: .whitespaces)]
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {

@@ -22,6 +22,9 @@ extension SandboxState {
     /// Registers an access key and its secret (what a bucket's owner hands a client).
     public func registerS3(accessKeyID: String, secret: String) { s3Keys[accessKeyID] = secret }
     func s3Secret(_ accessKeyID: String) -> String? { s3Keys[accessKeyID] }
+    /// The key is made inactive (or deleted) by the bucket's owner: every request signed with it is
+    /// answered 403 InvalidAccessKeyId; multipart uploads it started stay as they are.
+    func revokeS3(accessKeyID: String) { s3Keys[accessKeyID] = nil }
 
     func createBucket(_ name: String) { s3Buckets.insert(name) }
 

@@ -15,25 +15,42 @@ extension SandboxState {
         var created: Date
         var status: String
         var postID: String? = nil
+        /// Why a FAILED post failed, in TikTok's words (Get Post Status: `internal`, `file_format_check_failed`, …).
+        var failReason: String? = nil
     }
 
     func putTikTok(_ u: TikTokUpload) { tiktokUploads[u.publishID] = u }
     func tiktok(_ id: String) -> TikTokUpload? { tiktokUploads[id] }
 
-    /// The last chunk is in: the video is processed at once and published.
+    /// The last chunk is in: the video is processed at once and published — or, with `failProcessing`,
+    /// the post ends FAILED with that as its `fail_reason` (no post is made).
     func finishTikTok(_ u: TikTokUpload) throws {
         var u = u
         let dest = root.appendingPathComponent("tiktok/videos/\(u.publishID).bin")
         try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.moveItem(atPath: u.file, toPath: dest.path)
+        u.file = dest.path
+        if let reason = takeProcessingFault() {
+            u.status = "FAILED"
+            u.failReason = reason
+            tiktokUploads[u.publishID] = u
+            return
+        }
         let hash = try FileHashing.sha256(path: dest.path)
         let post = SandboxState.randomID(19, alphabet: "0123456789")
         videos.append(Video(platform: "tiktok", id: post, account: u.account, title: u.title, description: "", tags: [],
                             privacy: u.privacy, publishAt: nil, bytes: hash.bytes, sha256: hash.hex, path: dest.path, receivedAt: Date()))
-        u.file = dest.path
         u.status = "PUBLISH_COMPLETE"
         u.postID = post
         tiktokUploads[u.publishID] = u
+    }
+
+    /// Every unfinished upload was initialised more than an hour ago: its upload_url has expired, as
+    /// TikTok documents (the status still knows the publish id; a chunk PUT is answered 403 url_expired).
+    func lapseTikTokUploads() {
+        for (id, u) in tiktokUploads where u.postID == nil && u.status == "PROCESSING_UPLOAD" {
+            tiktokUploads[id]?.created = u.created.addingTimeInterval(-3601)
+        }
     }
 
     enum RotateResult { case ok(String, Int, String, String), invalidClient, invalidGrant }

@@ -127,6 +127,7 @@ enum TikTokRoutes: SandboxPlatform {
             }
             var data: [String: Any] = ["status": up.status, "uploaded_bytes": up.received]
             if let post = up.postID { data["publicaly_available_post_id"] = [post] }
+            if let reason = up.failReason { data["fail_reason"] = reason }
             return envelope(.ok, data: data)
         }
     }

@@ -4,6 +4,14 @@ import OmniPostCore
 @testable import OmniPostSandbox
 import Testing
 
+/// A registry module that brings its conformance fixture. Each platform's fixture sits beside its tests
+/// (`Platforms/<Platform>/<Platform>Conformance.swift`) and is found by casting the registry's modules, so
+/// adding a platform edits no shared list; a module that does not conform fails
+/// `ConformanceTests.everyRegistryEntryHasAFixture`.
+protocol ConformanceSubject: PlatformModule {
+    static var conformance: ConformanceFixture { get }
+}
+
 /// What one platform brings to the conformance suite: how big a file to send and in what parts, how
 /// to make its adapter quick (short polls), and — per scenario — how to make its sandbox produce the
 /// case, or why the case does not exist for it. The scenarios themselves are written once
@@ -136,4 +144,13 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
                                              clientSecret: rig.account.clientSecret, refreshToken: "rt-again")
             try await rig.store.save(account: rig.accountKey, accessToken: "", expiresAt: .distantPast, refreshToken: "rt-again")
         })
+
+    static let mib: Int64 = 1_048_576
+    static let quick = PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000)
+
+    /// Every registry entry that brings a fixture, in registry order.
+    static let all: [ConformanceFixture] = PlatformRegistry.platforms.compactMap { ($0 as? any ConformanceSubject.Type)?.conformance }
+
+    /// The platform forgot an unfinished upload (its session's lifetime passed while the daemon was down).
+    static let forgets: Support<@Sendable (SandboxState) async -> Void> = .fixture({ await $0.forgetUnfinishedUploads() })
 }

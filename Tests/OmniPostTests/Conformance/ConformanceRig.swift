@@ -17,7 +17,7 @@ struct ConformanceRig: Sendable {
     let server: SandboxServer
     let account: AccountConfig
     let settings: AdapterSettings
-    let store: TikTokTests.Store
+    let store: MemoryTokenStore
     let file: URL
     let sha256: String
     var size: Int64 { fixture.size }
@@ -116,7 +116,7 @@ struct ConformanceRig: Sendable {
         await EmbeddedSandbox.wire(&config, to: s)
         await s.state.setFaults(faults)
         let account = try #require(config.accounts[key])
-        let store = TikTokTests.Store()
+        let store = MemoryTokenStore()
         var settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http,
                                        chunkSize: fixture.chunkSize, maxAttempts: 10, requestTimeout: .seconds(60),
                                        backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
@@ -135,18 +135,6 @@ struct ConformanceRig: Sendable {
                               sha256: try FileHashing.sha256(path: file.path).hex)
     }
 }
-
-/// A delivery's checkpoints, in order.
-final class CheckpointLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [UploadCheckpoint] = []
-    func add(_ c: UploadCheckpoint) { lock.withLock { items.append(c) } }
-    var all: [UploadCheckpoint] { lock.withLock { items } }
-    var last: UploadCheckpoint? { all.last }
-}
-
-/// The process "dies" here: thrown from a checkpoint once a part is confirmed.
-struct SimulatedCrash: Error {}
 
 /// Set once: true for the first caller only.
 final class Flag: @unchecked Sendable {

@@ -10,7 +10,7 @@ struct PlatformRig {
     var adapter: any PlatformAdapter
     var file: URL
     var size: Int64
-    var store: TikTokTests.Store
+    var store: MemoryTokenStore
     var state: SandboxState { server.state }
 
     func job(_ meta: PublishMetadata, session: String? = nil, offset: Int64 = 0) -> UploadJob {
@@ -37,7 +37,7 @@ struct PlatformRig {
         await s.registerAccount(platform: d.name, name: "brand", clientID: "cid", clientSecret: "csecret", refreshToken: "rt-0")
         let account = AccountConfig(key: "\(d.name):brand", platform: d.name, clientID: "cid", clientSecret: "csecret", refreshToken: "rt-0",
                                     endpoint: s.baseURL, tokenURL: s.baseURL + d.sandboxTokenPath)
-        let store = TikTokTests.Store()
+        let store = MemoryTokenStore()
         var settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store),
                                        http: http, chunkSize: chunkSize, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         if d.sandboxTLS { settings.tls = TestTLS.configuration }

@@ -42,3 +42,21 @@ func withSandbox<T>(_ dir: TempDir, tls: Bool = false, persistent: Bool = false,
     try await s.start(tls: tls)
     return try await stopping(s) { try await body(s) }
 }
+
+/// Runs `pipeline` as the daemon does (until cancelled) while `body` runs; then cancels the run, awaits
+/// its end and closes the pipeline — whichever way `body` ends.
+func running<T>(_ pipeline: Pipeline, _ body: () async throws -> T) async throws -> T {
+    let run = Task { try await pipeline.run(once: false) }
+    return try await stopping(pipeline) {
+        do {
+            let v = try await body()
+            run.cancel()
+            _ = await run.result
+            return v
+        } catch {
+            run.cancel()
+            _ = await run.result
+            throw error
+        }
+    }
+}

@@ -7,27 +7,15 @@ import OmniPostPipeline
 import Testing
 
 @Suite struct TikTokTests {
-    final class Store: TokenStore, @unchecked Sendable {
-        private let lock = NSLock()
-        private var v: [String: (String?, Date?, String?)] = [:]
-        func load(account: String) async throws -> (accessToken: String?, expiresAt: Date?, refreshToken: String?) {
-            lock.withLock { let x = v[account]; return (x?.0, x?.1, x?.2) }
-        }
-        func save(account: String, accessToken: String, expiresAt: Date, refreshToken: String?) async throws {
-            lock.withLock { v[account] = (accessToken, expiresAt, refreshToken) }
-        }
-        var refreshToken: String? { lock.withLock { v.values.first?.2 } }
-    }
-
     static let mib: Int64 = 1_048_576
 
-    func setUp(_ dir: TempDir, size: Int64) async throws -> (SandboxServer, TikTokAdapter, URL, Store) {
+    func setUp(_ dir: TempDir, size: Int64) async throws -> (SandboxServer, TikTokAdapter, URL, MemoryTokenStore) {
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
         await s.registerAccount(platform: "tiktok", name: "brand", clientID: "key", clientSecret: "sec", refreshToken: "rt-0")
         let account = AccountConfig(key: "tiktok:brand", platform: "tiktok", clientID: "key", clientSecret: "sec", refreshToken: "rt-0",
                                     endpoint: s.baseURL, tokenURL: s.baseURL + "/v2/oauth/token/")
-        let store = Store()
+        let store = MemoryTokenStore()
         let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: store)
         let adapter = TikTokAdapter(account: account, tokens: tokens, http: HTTPClient.shared, chunkSize: 5 * Self.mib,
                                     backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)), poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(20), perMinute: 3000))
@@ -52,7 +40,7 @@ import Testing
         let dir = try TempDir()
         let (s, adapter, file, store) = try await setUp(dir, size: 12 * Self.mib + 12345)
         try await stopping(s) {
-            let cps = UploadResumeTests.Checkpoints()
+            let cps = CheckpointLog()
             let out = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: 12 * Self.mib + 12345, metadata: Self.meta,
                                                           session: nil, confirmedOffset: 0), checkpoint: { cps.add($0) }, progress: { _, _ in })
             let videos = await s.state.allVideos()
@@ -64,42 +52,6 @@ import Testing
             #expect(await s.state.requestCounts["tiktok.put"] == 2)
             // Rotation: the refresh token in the store is the newest one the platform issued.
             #expect(store.refreshToken?.hasPrefix("rft.") == true)
-        }
-    }
-
-    @Test func aCrashMidUploadIsReconciledNotRepeated() async throws {
-        let dir = try TempDir()
-        let size = 16 * Self.mib
-        let (s, adapter, file, _) = try await setUp(dir, size: size)
-        try await stopping(s) {
-            struct Crash: Error {}
-            let cps = UploadResumeTests.Checkpoints()
-            // The process "dies" right after the first chunk is acknowledged and checkpointed.
-            await #expect(throws: Crash.self) {
-                _ = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: nil, confirmedOffset: 0),
-                                              checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } }, progress: { _, _ in })
-            }
-            let saved = try #require(cps.all.last)
-            let resumed = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: Self.meta, session: saved.session, confirmedOffset: saved.confirmedOffset)
-            let out = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
-            #expect(await s.state.requestCounts["tiktok.init"] == 1)   // no second post was started
-            #expect(await s.state.allVideos().count == 1)
-            #expect(await s.state.bytesReceived == size)                // not a byte sent twice
-            // A restart after it completed finds the post and makes none.
-            let again = try await adapter.deliver(resumed, checkpoint: { _ in }, progress: { _, _ in })
-            #expect(again.remoteId == out.remoteId)
-            #expect(await s.state.allVideos().count == 1)
-        }
-    }
-
-    @Test func aSessionThePlatformNeverSawStartsFresh() async throws {
-        let dir = try TempDir()
-        let (s, adapter, file, _) = try await setUp(dir, size: 2 * Self.mib)
-        try await stopping(s) {
-            let bogus = #"{"publishID":"v_pub_file~v2-1.0","uploadURL":"\#(s.baseURL)/tiktok/upload/nope","chunkSize":2097152,"chunkCount":1}"#
-            _ = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: 2 * Self.mib, metadata: Self.meta, session: bogus, confirmedOffset: 0),
-                                          checkpoint: { _ in }, progress: { _, _ in })
-            #expect(await s.state.allVideos().count == 1)
         }
     }
 
@@ -119,13 +71,8 @@ import Testing
 
     @Test func pipelinePublishesToYouTubeAndTikTok() async throws {
         let dir = try TempDir()
-        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, tiktok:brand]")
-        try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 3.3), to: config.paths.inbox.appendingPathComponent("both.mp4"))
-        try dir.write("inbox/both.yaml", "title: both\nprivacy: public\ncover: {at_ms: 1000}\noverrides: {tiktok: {disable_duet: true}}\n")
-        let p = try await TestPipelines.runOnce(config)
-        try await stopping(p) {
-            let deliveries = try p.context.ledger.allDeliveries()
-            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+        try await TestPipelines.publishOnce(dir, targets: "youtube:main, tiktok:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "both",
+                                            sidecar: "title: both\nprivacy: public\ncover: {at_ms: 1000}\noverrides: {tiktok: {disable_duet: true}}\n") { p, _ in
             let videos = await p.sandbox!.state.allVideos()
             #expect(Set(videos.map(\.platform)) == ["youtube", "tiktok"])
             #expect(videos.first { $0.platform == "tiktok" }?.privacy == "PUBLIC_TO_EVERYONE")

@@ -25,7 +25,7 @@ import Testing
         """
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         let account = try #require(config.accounts["s3:archive"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: TikTokTests.Store()),
+        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
                                        http: HTTPClient.shared, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         return PlatformRegistry.makeAdapter(platform: "s3", settings: settings)!
     }
@@ -56,7 +56,7 @@ import Testing
         let a = try Self.adapter(endpoint: moto.endpoint, bucket: name,
                                  extra: ", key: \"clips/{year}/{stem}-{sha8}.{ext}\", storage_class: STANDARD_IA, metadata: {team: video, source-tool: omnipost}")
         let job = try Self.job(f)
-        let parts = UploadResumeTests.Checkpoints()
+        let parts = CheckpointLog()
         let out = try await a.deliver(job, checkpoint: { parts.add($0) }, progress: { _, _ in })
         let year = Calendar.current.component(.year, from: job.drop!.takenAt)
         #expect(out.remoteId == "clips/\(year)/walk-\(job.expectedSha256!.prefix(8)).mp4")
@@ -77,42 +77,23 @@ import Testing
         #expect(try await b.keys().count == 1)
     }
 
+    /// Against moto, an independent S3: a completion whose reply was lost (every part sent, moto made the
+    /// object) is found by HEAD; and a key another rendition holds is never overwritten.
     @Test(.enabled(if: MotoServer.available), .timeLimit(.minutes(3)))
-    func aCutUploadResumesByListPartsAndAnUncertainCompletionIsFoundByHead() async throws {
+    func anUncertainCompletionIsFoundByHeadAndATakenKeyIsNeverOverwritten() async throws {
         let moto = try MotoServer.shared()
         let name = Self.bucketName()
         let b = try await moto.bucket(name)
         let dir = try TempDir()
-        let f = try Self.file(dir, size: 16 << 20 + 99)
         let a = try Self.adapter(endpoint: moto.endpoint, bucket: name)
-        // Killed after two parts were confirmed (the checkpoint is all that survives).
-        let seen = UploadResumeTests.Checkpoints()
-        await #expect(throws: CancellationError.self) {
-            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
-                seen.add(cp)
-                if cp.confirmedOffset >= 10 << 20 { throw CancellationError() }
-            }, progress: { _, _ in })
-        }
-        let cp = try #require(seen.all.last)
-        #expect(cp.confirmedOffset == 10 << 20)
-        // The restart: S3 is asked which parts it holds; only parts 3 and 4 go.
-        let out = try await a.deliver(try Self.job(f, session: cp.session, offset: cp.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(out.bytesSent == (16 << 20 + 99) - (10 << 20), "confirmed parts are never sent again")
-        #expect(FileHashing.sha256(data: try await b.get(out.remoteId)) == (try Self.job(f)).expectedSha256)
-
-        // The uncertain window: every part sent, CompleteMultipartUpload reached S3, its reply was lost.
+        _ = try await a.deliver(try Self.job(try Self.file(dir, size: 1 << 20)), checkpoint: { _ in }, progress: { _, _ in })
+        // Every part sent, CompleteMultipartUpload reached S3, its reply was lost.
         let f2 = try Self.file(dir, size: 6 << 20, seed: 8)
-        let seen2 = UploadResumeTests.Checkpoints()
-        await #expect(throws: CancellationError.self) {
-            _ = try await a.deliver(try Self.job(f2), checkpoint: { cp in
-                seen2.add(cp)
-                if cp.confirmedOffset == 6 << 20 { throw CancellationError() }
-            }, progress: { _, _ in })
-        }
-        let s = try JSONDecoder().decode(S3Adapter.Session.self, from: Data(try #require(seen2.all.last?.session).utf8))
+        let seen2 = try await interrupted { try await a.deliver(try Self.job(f2), checkpoint: $0, progress: { _, _ in }) } at: { $0.confirmedOffset == 6 << 20 }
+        let s = try JSONDecoder().decode(S3Adapter.Session.self, from: Data(try #require(seen2.last?.session).utf8))
         let held = try #require(try await b.listParts(s.key, uploadId: s.uploadId))
         _ = try await b.completeMultipartUpload(s.key, uploadId: s.uploadId, parts: held)
-        let settled = try await a.deliver(try Self.job(f2, session: seen2.all.last?.session, offset: 6 << 20), checkpoint: { _ in }, progress: { _, _ in })
+        let settled = try await a.deliver(try Self.job(f2, session: seen2.last?.session, offset: 6 << 20), checkpoint: { _ in }, progress: { _, _ in })
         #expect(settled.reconciled && settled.bytesSent == 0)
         #expect(settled.remoteId == "walk-\((try Self.job(f2)).expectedSha256!.prefix(8)).mp4", "the first file's key was taken by other bytes")
         #expect(Set(try await b.keys()) == ["walk.mp4", settled.remoteId], "one object per rendition, none overwritten")
@@ -126,14 +107,8 @@ import Testing
         let dir = try TempDir()
         let f = try Self.file(dir, size: 11 << 20)
         let a = try Self.adapter(endpoint: moto.endpoint, bucket: name)
-        let seen = UploadResumeTests.Checkpoints()
-        await #expect(throws: CancellationError.self) {
-            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
-                seen.add(cp)
-                if cp.confirmedOffset > 0 { throw CancellationError() }
-            }, progress: { _, _ in })
-        }
-        let session = try #require(seen.all.last?.session)
+        let seen = try await interrupted { try await a.deliver(try Self.job(f), checkpoint: $0, progress: { _, _ in }) } at: { $0.confirmedOffset > 0 }
+        let session = try #require(seen.last?.session)
         let s = try JSONDecoder().decode(S3Adapter.Session.self, from: Data(session.utf8))
         #expect(try await b.listParts(s.key, uploadId: s.uploadId)?.count == 1)
         #expect(try await a.abandon(try Self.job(f, session: session, offset: 5 << 20)) == true)
@@ -167,14 +142,9 @@ import Testing
         let ledger = try Ledger(path: config.paths.ledger.path)
         let adapters = try Pipeline.makeAdapters(config: config, ledger: ledger, http: HTTPClient.shared)
         // Half an upload, as a killed daemon leaves it: the session checkpointed, one part held by S3.
-        let seen = UploadResumeTests.Checkpoints()
-        await #expect(throws: CancellationError.self) {
-            _ = try await adapters["s3:archive"]!.deliver(try Self.job(f), checkpoint: { cp in
-                seen.add(cp)
-                if cp.confirmedOffset > 0 { throw CancellationError() }
-            }, progress: { _, _ in })
-        }
-        let session = try #require(seen.all.last?.session)
+        let s3Adapter = try #require(adapters["s3:archive"])
+        let seen = try await interrupted { try await s3Adapter.deliver(try Self.job(f), checkpoint: $0, progress: { _, _ in }) } at: { $0.confirmedOffset > 0 }
+        let session = try #require(seen.last?.session)
         let metaJSON = String(decoding: try JSONCoding.encoder().encode(Self.meta), as: UTF8.self)
         let sha = try FileHashing.sha256(path: f.path).hex
         try ledger.write { db, _ in
@@ -206,34 +176,6 @@ import Testing
         #expect(e?.message.contains("may already be a post") == true)
         let ytAfter = try #require(try ledger.delivery(yt.id!))
         #expect(ytAfter.state == .ready && ytAfter.gate == nil && ytAfter.notBefore == nil)
-    }
-
-    /// Faults moto cannot make, from the sandbox's S3: SlowDown with Retry-After, a part cut mid-transfer.
-    @Test(.timeLimit(.minutes(3))) func slowDownWaitsAndACutPartIsSentAgain() async throws {
-        let dir = try TempDir()
-        let s = SandboxServer(root: dir.file("sandbox"))
-        try await s.start()
-        try await stopping(s) {
-        await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
-        let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
-        let f = try Self.file(dir, size: 7 << 20)
-        await s.state.setFaults(.init(rateLimitInits: 1, rateLimitRetryAfterS: 30))
-        let t0 = Date()
-        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
-        let t1 = Date()
-        guard case .retryAt(let at) = e?.kind else { Issue.record("expected a wait, got \(String(describing: e))"); return }
-        #expect(waitIsAbout(at, 30, from: t0, to: t1))
-        await s.state.setFaults(.init(failChunks: [500, 503]))
-        let out = try await a.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
-        #expect(out.bytesSent == 7 << 20)
-        #expect(await s.state.openS3Uploads() == 0)
-        // Wrong keys: a person must fix them, nothing retried.
-        await s.state.registerS3(accessKeyID: "AKIDS3", secret: "rotated")
-        let f2 = try Self.file(dir, size: 1000, seed: 2)
-        let auth = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(f2), checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(auth?.kind == .reauthenticate && auth?.message.contains("HTTP 403") == true, "\(String(describing: auth))")
-    }
     }
 
     /// A sidecar's `overrides: {s3: {key: …}}` names the object; a bad one is refused at validation.
@@ -294,12 +236,7 @@ import Testing
     /// sandbox's own S3.
     @Test(.timeLimit(.minutes(3))) func aPipelineInSandboxModeStoresIntoTheSandboxBucket() async throws {
         let dir = try TempDir()
-        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, s3:archive]")
-        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "walk", sidecar: "title: a walk\n", into: config)
-        let p = try await TestPipelines.runOnce(config)
-        try await stopping(p) {
-        let deliveries = try p.context.ledger.allDeliveries()
-        #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+        try await TestPipelines.publishOnce(dir, targets: "youtube:main, s3:archive", sidecar: "title: a walk\n") { p, deliveries in
         let s3 = try #require(deliveries.first { $0.platform == "s3" })
         #expect(s3.remoteId == "walk.mp4" && s3.remoteUrl?.hasSuffix("/s3/omnipost-archive/walk.mp4") == true, "\(s3.remoteUrl ?? "")")
         #expect(await p.sandbox!.state.postCount(sha256: try #require(s3.renditionSha256)) == 2)   // YouTube's post and the stored copy

@@ -21,7 +21,7 @@ import Testing
         """
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: dir.url)
         let account = try #require(config.accounts["folder:nas"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: TikTokTests.Store()),
+        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
                                        http: HTTPClient.shared, chunkSize: chunk)
         return PlatformRegistry.makeAdapter(platform: "folder", settings: settings)!
     }
@@ -113,26 +113,18 @@ import Testing
         #expect(!left.contains { $0.hasSuffix("omnipost-partial") }, "\(left)")
     }
 
-    @Test func aCutCopyResumesFromItsCheckpointAndAnotherFilesNameIsNeverOverwritten() async throws {
+    /// A copy cut part-way is never under its name half-written (its resume is the conformance suite's
+    /// restart); a finished copy is found by its bytes; another file's name is never overwritten.
+    @Test func aHalfCopyIsNeverUnderItsNameAndAnotherFilesNameIsNeverOverwritten() async throws {
         let dir = try TempDir()
         let nas = dir.file("nas")
         let file = try Self.bytes(dir, "r.mp4", size: 5 << 20 + 7)
         let a = try Self.adapter(dir, settings: "path: \(nas.path)")
-        // The copy is cut after its second confirmed chunk (a killed daemon: the checkpoint is the record).
-        let seen = UploadResumeTests.Checkpoints()
-        await #expect(throws: CancellationError.self) {
-            _ = try await a.deliver(try Self.job(file), checkpoint: { cp in
-                seen.add(cp)
-                if cp.confirmedOffset >= 2 << 20 { throw CancellationError() }
-            }, progress: { _, _ in })
-        }
-        let last = try #require(seen.all.last)
+        let seen = try await interrupted { try await a.deliver(try Self.job(file), checkpoint: $0, progress: { _, _ in }) } at: { $0.confirmedOffset >= 2 << 20 }
+        let last = try #require(seen.last)
         #expect(last.session == "clip.mp4" && last.confirmedOffset == 2 << 20)
         #expect(!FileManager.default.fileExists(atPath: nas.appendingPathComponent("clip.mp4").path), "never under its name half-written")
-        // The restart: reconciled to the checkpoint, only the rest is written.
-        let out = try await a.deliver(try Self.job(file, session: last.session, offset: last.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(out.bytesSent == (5 << 20 + 7) - (2 << 20))
-        #expect(try FileHashing.sha256(path: nas.appendingPathComponent("clip.mp4").path).hex == (try Self.job(file)).expectedSha256)
+        _ = try await a.deliver(try Self.job(file, session: last.session, offset: last.confirmedOffset), checkpoint: { _ in }, progress: { _, _ in })
         // The same delivery once more (a lost reply): found there, nothing written.
         let again = try await a.deliver(try Self.job(file, session: "clip.mp4", offset: 5 << 20 + 7), checkpoint: { _ in }, progress: { _, _ in })
         #expect(again.reconciled && again.bytesSent == 0)

@@ -22,7 +22,7 @@ import Testing
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 9 * Self.mib + 77)
         try await stopping(rig.server) {
-            let cps = UploadResumeTests.Checkpoints()
+            let cps = CheckpointLog()
             let out = try await rig.deliver(Self.meta, checkpoint: { cps.add($0) })
             let videos = await rig.state.allVideos()
             #expect(videos.count == 1 && videos[0].platform == "linkedin")
@@ -36,48 +36,21 @@ import Testing
         }
     }
 
-    @Test func expiredUploadURLsStartAfreshAndTokensRefresh() async throws {
+    @Test func aRefreshKeepsTheRefreshTokenAsLinkedInDoesNotRotateIt() async throws {
         let dir = try TempDir()
-        let rig = try await setUp(dir, size: 9 * Self.mib)
+        let rig = try await setUp(dir, size: 1 * Self.mib)
         try await stopping(rig.server) {
-            struct Crash: Error {}
-            let cps = UploadResumeTests.Checkpoints()
-            await #expect(throws: Crash.self) {
-                _ = try await rig.deliver(Self.meta, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset > 0 { throw Crash() } })
-            }
-            await rig.state.expireUnfinishedUploads()
             await rig.state.expireAccessTokens()
-            let saved = try #require(cps.all.last)
-            _ = try await rig.deliver(Self.meta, session: saved.session, offset: saved.confirmedOffset)
-            #expect(await rig.state.requestCounts["linkedin.init"] == 2)
-            #expect(await rig.state.requestCounts["linkedin.token"] == 2)
-            // LinkedIn does not rotate refresh tokens.
+            _ = try await rig.deliver(Self.meta)
+            #expect(await rig.state.requestCounts["linkedin.token"] == 1)
             #expect(rig.store.refreshToken == "rt-0")
-            #expect(await rig.state.allVideos().first?.sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
         }
     }
 
-    @Test func quotasProcessingFailuresAndRefusalsAreClassified() async throws {
+    @Test func anAuthorTheTokenMayNotPostAsIsRefusedWithLinkedInsCode() async throws {
         let dir = try TempDir()
-        let rig = try await setUp(dir, size: 1 * Self.mib, faults: .init(rateLimitInits: 1))
+        let rig = try await setUp(dir, size: 1 * Self.mib)
         try await stopping(rig.server) {
-            do {
-                _ = try await rig.deliver(Self.meta)
-                Issue.record("a 429 went unnoticed")
-            } catch let e as DeliveryError {
-                guard case .retryAt(let when) = e.kind else { Issue.record("\(e)"); return }
-                // The daily quota resets at midnight UTC.
-                var cal = Calendar(identifier: .gregorian)
-                cal.timeZone = TimeZone(identifier: "UTC")!
-                #expect(e.code == .rateLimited && cal.component(.hour, from: when) == 0 && when > Date() && when.timeIntervalSinceNow <= 86_405)
-            }
-            await rig.state.setFaults(.init(failProcessing: "VIDEO_TOO_SHORT"))
-            do {
-                _ = try await rig.deliver(Self.meta)
-                Issue.record("a failed processing went unnoticed")
-            } catch let e as DeliveryError {
-                #expect(e.kind == .permanent && e.message.contains("VIDEO_TOO_SHORT"))
-            }
             // An author the token may not post as: refused once, permanently.
             var other = rig
             var settings = (rig.adapter as! LinkedInAdapter).settings
@@ -106,7 +79,7 @@ import Testing
             #expect(rig.adapter.preflight(m)?.code == .textTooLong)
             #expect(LinkedInAdapter.apiVersion(now: ISO8601DateFormatter().date(from: "2026-01-15T00:00:00Z")!) == "202512")
             // The sandbox refuses a missing or retired version as LinkedIn does.
-            let raw = try await SandboxYouTubeTests.send(rig.server.baseURL + "/rest/posts?q=author&author=x", .GET,
+            let raw = try await RawHTTP.send(rig.server.baseURL + "/rest/posts?q=author&author=x", .GET,
                                                          headers: ["Authorization": "Bearer \(try await (rig.adapter as! LinkedInAdapter).settings.tokens.accessToken())"])
             #expect(raw.status == 400 && String(decoding: raw.body, as: UTF8.self).contains("VERSION_MISSING"))
             #expect(LinkedInRoutes.littleTextProblem(##"a \(b\) {hashtag|\#|c} @[Jo](urn:li:person:1)"##) == nil)
@@ -116,13 +89,9 @@ import Testing
 
     @Test func aPipelinePublishesToYouTubeXAndLinkedIn() async throws {
         let dir = try TempDir()
-        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main, x:brand, linkedin:brand]")
-        try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 3.3), to: config.paths.inbox.appendingPathComponent("all.mp4"))
-        try dir.write("inbox/all.yaml", "title: all three (at once)\nprivacy: public\ntags: [omnipost]\n")
-        let p = try await TestPipelines.runOnce(config)
-        try await stopping(p) {
-            let deliveries = try p.context.ledger.allDeliveries()
-            #expect(deliveries.map(\.state) == [.published, .published, .published], "\(deliveries.map { $0.errorMessage ?? "" })")
+        try await TestPipelines.publishOnce(dir, targets: "youtube:main, x:brand, linkedin:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "all",
+                                            sidecar: "title: all three (at once)\nprivacy: public\ntags: [omnipost]\n") { p, deliveries in
+            #expect(deliveries.count == 3)
             let videos = await p.sandbox!.state.allVideos()
             #expect(Set(videos.map(\.platform)) == ["youtube", "x", "linkedin"])
             #expect(videos.first { $0.platform == "linkedin" }?.description == #"all three \(at once\)"# + "\n\n" + ##"{hashtag|\#|omnipost}"##)

@@ -8,7 +8,7 @@ import Testing
 /// The command target: the user's program run with an argument array (never a shell), the delivery
 /// document on stdin, its exit code classified, its stdout's JSON taken as the post, its stderr's last
 /// lines in the failure, a timeout, and a re-run after an interruption told that it is one.
-@Suite struct CommandTargetTests {
+@Suite struct CommandTests {
     static let meta = PublishMetadata(title: "t", description: "d", tags: ["x"], privacy: .public, publishAt: nil, options: ["lang": "en"])
 
     static func script(_ dir: TempDir, _ name: String, _ body: String) throws -> String {
@@ -22,7 +22,7 @@ import Testing
         let text = "version: 1\nroot: \(dir.url.path)/p\nsandbox: none\ntargets: [command:upload]\naccounts:\n  command:upload:\n    run: \(run)\n\(extra)"
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: dir.url)
         let account = try #require(config.accounts["command:upload"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: TikTokTests.Store()),
+        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
                                        http: HTTPClient.shared, chunkSize: 1 << 20)
         return PlatformRegistry.makeAdapter(platform: "command", settings: settings)!
     }
