@@ -22,13 +22,8 @@ public struct InstagramAdapter: ResumableAdapter {
     let pollTimeout: Duration
     public var account: AccountConfig { settings.account }
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Instagram") }
-    var container: GraphContainer {
-        var c = GraphContainer(graph: graph, stateField: "status_code", reasonField: "status", poll: poll, pollTimeout: pollTimeout, noun: "the reel")
-        // Instagram's error table: where it says to make a new container (2207053, 2207020, …), do.
-        c.renewable = { InstagramErrors.action(forStatus: $0) == .newContainer }
-        c.explain = { InstagramErrors.explain($0) }
-        return c
-    }
+    /// Where the Graph family's error table says to make a new container (2207053, 2207020, …), it is made.
+    var container: GraphContainer { GraphContainer(graph: graph, stateField: "status_code", reasonField: "status", noun: "the reel") }
     public var transport: GraphRupload<Session> { GraphRupload(graph: graph, chunkSize: chunkSize) }
     public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
     /// Containers one attempt may make again for spent ones (expired, or the error table says so).
@@ -109,9 +104,11 @@ public struct InstagramAdapter: ResumableAdapter {
             let r = try await graph.call(.POST, "/\(s.igUser)/media_publish", [("creation_id", s.container)])
             if r.status == 200, let id = r.decoded(GraphWire.Created.self)?.id { return try await outcome(mediaID: id, s) }
             let sub = GraphAPI.subcode(r)
-            if GraphAPI.code(r) == 9007 && (sub == nil || sub == 2207027), ContinuousClock.now < end { try await pacer.pace(); continue }
+            let row = sub.flatMap { graph.errors.subcodes[$0] }
+            let notReady = GraphAPI.code(r).flatMap { graph.errors.codes[$0] } == .notReady && (sub == nil || row?.action == .notReady)
+            if notReady, ContinuousClock.now < end { try await pacer.pace(); continue }
             var e = graph.classify(r, during: "publishing the reel")
-            if let sub, let row = InstagramErrors.table[sub] {
+            if let row {
                 e.message += " (\(row.meaning))"
                 switch row.action {
                 case .newContainer where e.kind == .permanent:
@@ -119,7 +116,7 @@ public struct InstagramAdapter: ResumableAdapter {
                     // reads the container first (spent → a new one; FINISHED → publish; PUBLISHED → done).
                     e.kind = .retryNow
                     e.code = .platformError
-                case .wait where sub == 2207042:
+                case .quota:
                     e = DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted, e.message + "; it waits for room", httpStatus: r.status)
                 default: break
                 }
