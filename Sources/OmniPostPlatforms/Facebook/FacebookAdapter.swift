@@ -42,16 +42,6 @@ public struct FacebookAdapter: ResumableAdapter {
 
     public var schedulesNatively: Bool { FacebookPlatform.descriptor.capabilities.nativeScheduling }
 
-    /// How far ahead a Page schedules (its privacy and the description's limit are data).
-    public func platformChecks(_ m: PublishMetadata) -> OmniError? {
-        if let at = m.publishAt {
-            // A Page schedules between 10 minutes and 75 days ahead.
-            let ahead = at.timeIntervalSinceNow
-            if ahead > 75 * 86400 { return OmniError(.invalidValue, "a Facebook reel can be scheduled at most 75 days ahead; publish_at is \(Int(ahead / 86400)) days away") }
-        }
-        return nil
-    }
-
     static func description(_ m: PublishMetadata) -> String { m.caption(platform: "facebook") }
 
     /// The video, its Page, and where it stands — in Facebook's own words for the phases (`uploading`,
@@ -121,7 +111,8 @@ public struct FacebookAdapter: ResumableAdapter {
         if !arrived {
             let m = job.metadata
             var params = [("upload_phase", "finish"), ("video_id", s.video), ("description", Self.description(m)), ("title", m.title)]
-            if let at = m.publishAt, at.timeIntervalSinceNow > 600 {
+            // Nearer than a Page schedules (the descriptor's window), it is published now.
+            if let at = m.publishAt, FacebookPlatform.descriptor.facts.schedule?.schedules(at) == true {
                 params += [("video_state", "SCHEDULED"), ("scheduled_publish_time", String(Int(at.timeIntervalSince1970)))]
             } else {
                 params.append(("video_state", "PUBLISHED"))

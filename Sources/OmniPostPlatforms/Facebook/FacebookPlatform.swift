@@ -20,7 +20,9 @@ public enum FacebookPlatform: PlatformModule {
             nativeScheduling: true, covers: "none",
             reconcile: "the video's `status` (`publishing_phase`)",
             quotas: "30 API reels/24 h per Page"),
-        facts: PlatformFacts(platform: "facebook", displayName: "Facebook", place: "for a Page's reels", privacy: [.public: "public"], privacyNote: "they are public"))
+        // A Page schedules a reel between 10 minutes and 75 days ahead (video_reels, `scheduled_publish_time`).
+        facts: PlatformFacts(platform: "facebook", displayName: "Facebook", place: "for a Page's reels", privacy: [.public: "public"], privacyNote: "they are public",
+                             schedule: ScheduleWindow(minAhead: 600, maxAhead: 75 * 86400)))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         FacebookAdapter(settings)
