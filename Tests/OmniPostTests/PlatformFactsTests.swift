@@ -136,6 +136,39 @@ import Testing
         #expect(RedditPlatform.subredditName("r/ab", facts: changed) == "ab")
     }
 
+    /// Part sizes and the status pace are descriptor data: an adapter brings any configured chunk size
+    /// within its platform's `parts` (and onto its multiple), and waits for processing at its `statusPolling`.
+    @Test(arguments: platformNames) func partSizesAndStatusPaceAreTheDescriptors(_ platform: String) throws {
+        let d = try #require(PlatformRegistry.descriptor(platform))
+        guard let adapter = Self.adapter(platform) as? any DescribedAdapter else { return }
+        if let parts = d.parts {
+            for asked: Int64 in [1, 3 * 1_048_576 + 17, 1 << 40] {
+                let settings = AdapterSettings(account: adapter.account, tokens: TokenProvider(account: adapter.account, http: HTTPClient.shared, store: TikTokTests.Store()),
+                                               http: HTTPClient.shared, chunkSize: asked)
+                let size = try #require(PlatformRegistry.makeAdapter(platform: platform, settings: settings) as? any DescribedAdapter).partSize
+                #expect(size == parts.fit(asked) && size >= parts.min && size <= parts.max && size % parts.multiple == 0, "\(platform) \(asked) → \(size)")
+            }
+        }
+        if let pace = d.statusPolling, let engine = adapter as? any ResumableAdapter {
+            #expect(engine.processing.policy == pace, "\(platform)")
+        }
+        #expect(adapter.schedulesNatively == d.capabilities.nativeScheduling && adapter.platform == d.name)
+    }
+
+    /// A changed part-size rule moves the size: TikTok's 5 MiB floor raised, X's segments capped lower.
+    @Test func aChangedPartSizeMovesTheChunk() {
+        #expect(PartSizes(min: 8 << 20, max: 64_000_000).fit(5 << 20) == 8 << 20)
+        #expect(PartSizes(min: 1 << 20, max: 2 << 20).fit(4 << 20) == 2 << 20)
+        #expect(PartSizes(min: 262_144, multiple: 262_144).fit(1_000_000) == 786_432)
+        // TikTok's chunk arithmetic reads the count from the same data: 1,000 at most, else larger chunks.
+        let tiktok = TikTokPlatform.descriptor.parts!
+        let big: Int64 = 6_000_000_000
+        #expect(TikTokAdapter.chunks(size: big, preferred: 5 << 20, parts: tiktok).count <= 1000)
+        var fewer = tiktok
+        fewer.maxCount = 100
+        #expect(TikTokAdapter.chunks(size: 1_000_000_000, preferred: 5 << 20, parts: fewer).count <= 100)
+    }
+
     /// A profiles file from before text rules were data still loads as the same rules; `caption_max` keeps
     /// the platform's own way of composing and counting; mixing the two forms is refused at its line.
     @Test func olderFlatTextKeysLoadAsTheSameRules() throws {

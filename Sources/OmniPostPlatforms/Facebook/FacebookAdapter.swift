@@ -15,32 +15,23 @@ import OmniPostCore
 /// was taken (`publishing_phase`) — a finish is sent again only when it never arrived. The upload engine
 /// runs these steps (`ResumableAdapter`) over Meta's rupload transport (`GraphRupload`); `finish` is
 /// the post, and the video's status is polled after it.
-public struct FacebookAdapter: ResumableAdapter {
-    public let platform = "facebook"
+public struct FacebookAdapter: ResumableAdapter, DescribedAdapter {
+    public typealias Module = FacebookPlatform
     public let displayName = "Facebook"
     public let settings: AdapterSettings
-    let chunkSize: Int64
-    let poll: PollPolicy
-    let pollTimeout: Duration
-    public var account: AccountConfig { settings.account }
+    /// Nothing is processed between the bytes and `finish`; the reel's publishing is polled after it.
+    public let processing: ProcessingPoll
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Facebook") }
     /// After a cut chunk the video's status says how many bytes arrived: continue from there.
     public var transport: GraphRupload<Session> {
-        GraphRupload(graph: graph, chunkSize: chunkSize, held: { [self] s in try? await status(s.video, s.token ?? "")?.bytes })
+        GraphRupload(graph: graph, chunkSize: partSize, held: { [self] s in try? await status(s.video, s.token ?? "")?.bytes })
     }
-    /// Nothing is processed between the bytes and `finish`; the reel's publishing is polled after it.
-    public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
 
-    public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
-
-    public init(_ settings: AdapterSettings, poll: PollPolicy = FacebookAdapter.statusPolling, pollTimeout: Duration = .seconds(900)) {
+    /// `poll`: instead of the descriptor's status pace (tests).
+    public init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
         self.settings = settings
-        self.chunkSize = min(max(settings.chunkSize, 256 * 1024), 64 * 1_048_576)
-        self.poll = poll
-        self.pollTimeout = pollTimeout
+        self.processing = Self.polling(poll, timeout: pollTimeout)
     }
-
-    public var schedulesNatively: Bool { FacebookPlatform.descriptor.capabilities.nativeScheduling }
 
     static func description(_ m: PublishMetadata) -> String { m.caption(platform: "facebook") }
 

@@ -16,6 +16,8 @@ public enum S3Platform: PlatformModule {
                 reconcile: "`HEAD` of the key, compared by the sha256 in its metadata",
                 quotas: "none; 503 SlowDown backs off (Retry-After when given)"),
             facts: PlatformFacts(platform: "s3", displayName: "S3", options: [.init("key")]))
+        // Multipart parts: 5 MiB to 5 GiB, at most 10,000 of them (the last part may be smaller).
+        d.parts = PartSizes(min: 5 << 20, max: 5 << 30, maxCount: 10_000)
         d.settings = ["bucket", "region", "access_key_id", "secret_access_key", "key", "storage_class", "metadata", "path_style"]
         return d
     }()
