@@ -16,14 +16,13 @@ struct AccountsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add",
             abstract: "Connect an account: OAuth with PKCE; prints the consent address and waits for the browser's redirect on 127.0.0.1.")
-        @Argument(help: "Pipeline file.") var pipeline: String
-        @Argument(help: "Account, platform:name (e.g. youtube:main).") var account: String
+        @OptionGroup var target: AccountArguments
         @Flag(help: "No browser on this machine: open the address anywhere, then paste the address the browser was sent to.") var manual = false
         @Flag(help: "Sign in on another device with a short code (where the platform offers it: Google).") var device = false
         @Option(help: "Seconds to wait for the redirect.") var timeout: Int = 300
 
         func run() async throws {
-            let config = try PlatformRegistry.load(path: pipeline)
+            let (config, account) = (try target.pipelineConfig(), target.account)
             let connector = AccountConnector(config: config, key: account, http: HTTPClient.shared, embedding: EmbeddedSandbox())
             if manual && device { throw ValidationError("--manual and --device are two ways in; pick one") }
             let mode: AccountConnector.Mode = device ? .device() : manual ? .manual(read: { readLine(strippingNewline: true) }) : .loopback(timeout: .seconds(timeout))
@@ -83,12 +82,11 @@ struct AccountsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import-cookies",
             abstract: "Store a browser session's cookies for an account (cookies.txt or a browser extension's JSON export), sealed in the ledger.")
-        @Argument(help: "Pipeline file.") var pipeline: String
-        @Argument(help: "Account, platform:name.") var account: String
+        @OptionGroup var target: AccountArguments
         @Argument(help: "cookies.txt (Netscape format) or a JSON export.") var file: String
 
         func run() async throws {
-            let config = try PlatformRegistry.load(path: pipeline)
+            let (config, account) = (try target.pipelineConfig(), target.account)
             let summary = try CookieImport.run(config: config, account: account, file: file)
             print("stored \(summary.cookies) cookie(s) for \(account) (\(summary.domains)), sealed" + (summary.expiresAt.map { "; the first lapses on \(isoStamp($0))" } ?? "; session cookies only"))
         }
@@ -96,13 +94,11 @@ struct AccountsCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "remove", abstract: "Forget an account's stored credentials (the pipeline file is not changed).")
-        @Argument(help: "Pipeline file.") var pipeline: String
-        @Argument(help: "Account, platform:name.") var account: String
+        @OptionGroup var target: AccountArguments
 
         func run() async throws {
-            let config = try PlatformRegistry.load(path: pipeline)
             // A typo is named as one, not answered "had no stored credentials".
-            do { _ = try config.account(account) } catch let e as OmniError { throw ValidationError(e.message) }
+            let (config, account) = (try target.pipelineConfig(naming: true), target.account)
             let ledger = try Ledger(path: config.paths.ledger.path)
             print(try ledger.removeToken(account: account) ? "removed the stored credentials of \(account)" : "\(account) had no stored credentials")
         }
@@ -142,15 +138,13 @@ struct AccountsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-token",
             abstract: "Store a new refresh token for an account (after authorizing it again), sealed in the ledger.")
-        @Argument(help: "Pipeline file.") var pipeline: String
-        @Argument(help: "Account, platform:name (e.g. youtube:main).") var account: String
+        @OptionGroup var target: AccountArguments
         @Argument(help: "- : the refresh token is read from standard input (an argument would show in `ps` and shell history).") var token: String
 
         func run() async throws {
-            let config = try PlatformRegistry.load(path: pipeline)
-            do { _ = try config.account(account) } catch let e as OmniError { throw ValidationError(e.message) }
+            let (config, account) = (try target.pipelineConfig(naming: true), target.account)
             guard token == "-" else {
-                throw ValidationError("give - and the token on standard input (`omnipost accounts set-token \(pipeline) \(account) - < token.txt`): a token as an argument shows in `ps` and shell history")
+                throw ValidationError("give - and the token on standard input (`omnipost accounts set-token \(target.pipeline) \(account) - < token.txt`): a token as an argument shows in `ps` and shell history")
             }
             let value = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
             guard !value.isEmpty else { throw ValidationError("the refresh token is empty") }
@@ -161,5 +155,18 @@ struct AccountsCommand: AsyncParsableCommand {
             try ledger.replaceRefreshToken(account: account, refreshToken: try sealer.seal(value))
             print("stored a new refresh token for \(account) (sealed); `omnipost retry` the drops that failed with auth_revoked")
         }
+    }
+}
+
+/// The pipeline file and one of its accounts, as the `accounts` subcommands about one account take them.
+struct AccountArguments: ParsableArguments {
+    @Argument(help: "Pipeline file.") var pipeline: String
+    @Argument(help: "Account, platform:name (e.g. youtube:main).") var account: String
+
+    /// The pipeline; `naming`: the account must be one of its own (a typo is named as one, with the accounts it has).
+    func pipelineConfig(naming: Bool = false) throws -> PipelineConfig {
+        let config = try PlatformRegistry.load(path: pipeline)
+        if naming { do { _ = try config.account(account) } catch let e as OmniError { throw ValidationError(e.message) } }
+        return config
     }
 }

@@ -75,9 +75,9 @@ import Testing
         #expect(TikTokRoutes.checkChunks(size: 100_000_000, chunk: 100_000_000, count: 1) != nil)
     }
 
-    /// status/fetch: never more than 30 in any minute, however the policy's numbers are set.
+    /// status/fetch (the descriptor's pace): never more than 30 in any minute, however the policy's numbers are set.
     @Test func statusPollingStaysInsideThePerTokenLimit() {
-        let gaps = PollPolicy.Pacer.plannedGaps(TikTokAdapter.statusPolling, count: 200)
+        let gaps = PollPolicy.Pacer.plannedGaps(TikTokPlatform.descriptor.statusPolling!, count: 200)
         var t = 0.0
         let times = gaps.map { g -> Double in t += Double(g.components.seconds) + Double(g.components.attoseconds) / 1e18; return t }
         for (i, start) in times.enumerated() {

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import OmniPostCore
-import OmniPostPlatforms
+@testable import OmniPostPlatforms
 import Testing
 
 /// Every platform fact lives in one place, as data: text rules in the profiles (limits with how each is
@@ -75,6 +75,7 @@ import Testing
             case .integer: (good, bad) = ("22", "twenty")
             case .oneOf(let words): (good, bad) = (words[0], words[0] + "x")
             case .list(let max): (good, bad) = ((1...max).map { "u\($0)" }.joined(separator: ","), (0...max).map { "u\($0)" }.joined(separator: ","))
+            case .pattern(_, _, let example): (good, bad) = (example, example + " x")
             }
             let ok = try Manifest.parse(text: "title: t\noverrides:\n  \(platform):\n    \(rule.key): \"\(good)\"\n", file: "s.yaml")
             #expect(PlatformRegistry.rules.problems(of: ok).isEmpty, "\(platform).\(rule.key) = \(good)")
@@ -95,6 +96,77 @@ import Testing
             let exists = facts.privacy.map { $0[p] != nil } ?? true
             #expect(refused == !exists, "\(platform) \(p): \(String(describing: said?.message))")
         }
+    }
+
+    /// Facebook's scheduling window (10 minutes to 75 days) is its descriptor's: the adapter refuses past
+    /// its far end and schedules only past its near end, and a window changed in the data moves both.
+    @Test func aScheduleWindowIsTheDescriptorsAndMovesTheCheck() throws {
+        let facts = try #require(PlatformRegistry.descriptor("facebook")?.facts)
+        let window = try #require(facts.schedule)
+        #expect(window == ScheduleWindow(minAhead: 600, maxAhead: 75 * 86400))
+        let day: TimeInterval = 86400
+        func meta(_ ahead: TimeInterval) -> PublishMetadata {
+            PublishMetadata(title: "t", description: "", tags: [], privacy: .public, publishAt: Date().addingTimeInterval(ahead), options: [:])
+        }
+        let adapter = Self.adapter("facebook")
+        #expect(adapter.preflight(meta(70 * day)) == nil)
+        let far = adapter.preflight(meta(80 * day))
+        #expect(far?.code == .invalidValue && far?.message.contains("at most 75 days ahead") == true, "\(String(describing: far))")
+        // Platforms that hold a post until its time have no window.
+        #expect(Self.adapter("youtube").preflight(meta(400 * day)) == nil)
+        // The same data, changed: 90 days take the 80-day post; a 1-hour near end publishes a 30-minute one now.
+        let wider = ScheduleWindow(minAhead: 3600, maxAhead: 90 * day)
+        #expect(wider.problem(Date().addingTimeInterval(80 * day), displayName: "Facebook") == nil)
+        #expect(window.schedules(Date().addingTimeInterval(1800)) && !wider.schedules(Date().addingTimeInterval(1800)))
+    }
+
+    /// Reddit's subreddit name is its descriptor's pattern: the override check at the sidecar's line, the
+    /// account's setting and the name the adapter posts to all read it, so a changed pattern moves all three.
+    @Test func aSubredditPatternIsTheDescriptorsAndMovesTheCheck() throws {
+        let facts = try #require(PlatformRegistry.descriptor("reddit")?.facts)
+        let drop = try Manifest.parse(text: "title: t\noverrides:\n  reddit:\n    subreddit: \"ab\"\n", file: "s.yaml")
+        let refused = try #require(PlatformRules([facts]).problems(of: drop).first)
+        #expect(refused.message.contains("is not a subreddit name") && refused.location?.line == 4, "\(refused)")
+        #expect(RedditPlatform.subredditName("ab") == nil && RedditPlatform.subredditName(" /r/Videos ") == "Videos")
+        var changed = facts
+        changed.options = facts.options.map { rule in
+            rule.key == "subreddit" ? OptionRule("subreddit", .pattern("^(?i:/?r/)?[A-Za-z0-9_]{2,21}$", means: "a name", example: "r/ab")) : rule
+        }
+        #expect(PlatformRules([changed]).problems(of: drop).isEmpty)
+        #expect(RedditPlatform.subredditName("r/ab", facts: changed) == "ab")
+    }
+
+    /// Part sizes and the status pace are descriptor data: an adapter brings any configured chunk size
+    /// within its platform's `parts` (and onto its multiple), and waits for processing at its `statusPolling`.
+    @Test(arguments: platformNames) func partSizesAndStatusPaceAreTheDescriptors(_ platform: String) throws {
+        let d = try #require(PlatformRegistry.descriptor(platform))
+        guard let adapter = Self.adapter(platform) as? any DescribedAdapter else { return }
+        if let parts = d.parts {
+            for asked: Int64 in [1, 3 * 1_048_576 + 17, 1 << 40] {
+                let settings = AdapterSettings(account: adapter.account, tokens: TokenProvider(account: adapter.account, http: HTTPClient.shared, store: TikTokTests.Store()),
+                                               http: HTTPClient.shared, chunkSize: asked)
+                let size = try #require(PlatformRegistry.makeAdapter(platform: platform, settings: settings) as? any DescribedAdapter).partSize
+                #expect(size == parts.fit(asked) && size >= parts.min && size <= parts.max && size % parts.multiple == 0, "\(platform) \(asked) → \(size)")
+            }
+        }
+        if let pace = d.statusPolling, let engine = adapter as? any ResumableAdapter {
+            #expect(engine.processing.policy == pace, "\(platform)")
+        }
+        #expect(adapter.schedulesNatively == d.capabilities.nativeScheduling && adapter.platform == d.name)
+    }
+
+    /// A changed part-size rule moves the size: TikTok's 5 MiB floor raised, X's segments capped lower.
+    @Test func aChangedPartSizeMovesTheChunk() {
+        #expect(PartSizes(min: 8 << 20, max: 64_000_000).fit(5 << 20) == 8 << 20)
+        #expect(PartSizes(min: 1 << 20, max: 2 << 20).fit(4 << 20) == 2 << 20)
+        #expect(PartSizes(min: 262_144, multiple: 262_144).fit(1_000_000) == 786_432)
+        // TikTok's chunk arithmetic reads the count from the same data: 1,000 at most, else larger chunks.
+        let tiktok = TikTokPlatform.descriptor.parts!
+        let big: Int64 = 6_000_000_000
+        #expect(TikTokAdapter.chunks(size: big, preferred: 5 << 20, parts: tiktok).count <= 1000)
+        var fewer = tiktok
+        fewer.maxCount = 100
+        #expect(TikTokAdapter.chunks(size: 1_000_000_000, preferred: 5 << 20, parts: fewer).count <= 100)
     }
 
     /// A profiles file from before text rules were data still loads as the same rules; `caption_max` keeps

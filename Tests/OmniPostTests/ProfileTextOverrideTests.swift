@@ -51,6 +51,21 @@ import Testing
         #expect(e?.kind == .permanent && e?.code == .textTooLong && e?.message.contains("allows 20") == true, "\(String(describing: e))")
     }
 
+    /// X's and Threads' limits are their profiles' alone (no constant in the counters or the adapters): a
+    /// caption one over the bundled limit is refused, and passes once the profile's limit is raised.
+    @Test(arguments: ["x", "threads"]) func aRaisedCaptionLimitIsWhatTheAdapterHolds(_ platform: String) throws {
+        let bundled = try #require(PlatformRegistry.descriptor(platform).flatMap { PlatformFactsTests.catalog[$0.defaultProfile] }?.text)
+        let limit = try #require(bundled.caption?.limits.first)
+        var m = PublishMetadata(title: String(repeating: "a", count: limit.max + 1), description: "", tags: [], privacy: .public, publishAt: nil, options: [:])
+        let adapter = PlatformFactsTests.adapter(platform)
+        #expect(adapter.preflight(m)?.code == .textTooLong)
+        var raised = bundled
+        raised.caption?.limits = [TextLimit(max: limit.max + 100, counts: limit.counts)]
+        m.text = raised
+        // Threads' adapter here has no media host, which its own check names after the text passed.
+        #expect(adapter.preflight(m).map { $0.code } != .textTooLong, "\(String(describing: adapter.preflight(m)))")
+    }
+
     /// Instagram's caption raised to 3000: a 2500-character caption passes validation and the adapter
     /// (the delivery carries the raised rule), and the sandbox — standing in for Instagram, whose limit is
     /// 2200 — refuses it with Instagram's own error, so the delivery fails with that reason and nothing is posted.

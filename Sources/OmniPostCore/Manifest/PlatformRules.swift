@@ -32,9 +32,12 @@ public struct PlatformFacts: Sendable {
     public var options: [OptionRule]
     /// Options a post cannot go without; an account setting of the same name stands in for one (Reddit's subreddit).
     public var required: [String]
+    /// How far ahead the platform publishes a post by itself, where it schedules natively (a Facebook
+    /// Page: 10 minutes to 75 days); nil where OmniPost holds a post until its time (no limit).
+    public var schedule: ScheduleWindow?
 
     public init(platform: String, displayName: String, place: String? = nil, privacy: [Privacy: String]? = nil, privacyNote: String? = nil,
-                privacyOption: String? = nil, options: [OptionRule] = [], required: [String] = []) {
+                privacyOption: String? = nil, options: [OptionRule] = [], required: [String] = [], schedule: ScheduleWindow? = nil) {
         self.platform = platform
         self.displayName = displayName
         self.place = place ?? "on \(displayName)"
@@ -43,6 +46,7 @@ public struct PlatformFacts: Sendable {
         self.privacyOption = privacyOption
         self.options = options
         self.required = required
+        self.schedule = schedule
     }
 
     /// Keys every platform's overrides may set: the sidecar's own text fields and privacy.
@@ -72,6 +76,31 @@ public struct PlatformFacts: Sendable {
     }
 }
 
+/// The nearest and furthest a platform schedules a post ahead of now.
+public struct ScheduleWindow: Sendable, Equatable {
+    /// Nearer than this, the platform will not schedule: the post is published at once.
+    public var minAhead: TimeInterval
+    /// Further than this is refused.
+    public var maxAhead: TimeInterval
+    public init(minAhead: TimeInterval, maxAhead: TimeInterval) {
+        self.minAhead = minAhead
+        self.maxAhead = maxAhead
+    }
+
+    /// Whether a post for `at` is handed to the platform to publish then, rather than published now.
+    public func schedules(_ at: Date?, now: Date = Date()) -> Bool {
+        guard let at else { return false }
+        return at.timeIntervalSince(now) > minAhead
+    }
+
+    /// Why `at` is too far ahead for `displayName`; nil when it is not.
+    public func problem(_ at: Date?, displayName: String, now: Date = Date()) -> String? {
+        guard let at, at.timeIntervalSince(now) > maxAhead else { return nil }
+        let days = { (s: TimeInterval) in Int(s / 86400) }
+        return "\(displayName) schedules at most \(days(maxAhead)) days ahead; publish_at is \(days(at.timeIntervalSince(now))) days away"
+    }
+}
+
 /// A key a sidecar may set under `overrides: {<platform>: …}`, with what it may hold.
 public struct OptionRule: Sendable, Equatable {
     public var key: String
@@ -92,6 +121,9 @@ public enum OptionValues: Sendable, Equatable {
     case oneOf([String])
     /// A comma-separated list of at most this many items.
     case list(max: Int)
+    /// Text matching this regular expression as a whole (surrounding spaces aside): what it is in words,
+    /// for the message, and one value that matches (Reddit's subreddit: 3–21 letters, digits or _).
+    case pattern(String, means: String, example: String)
 
     /// Why `value` is not allowed: "'friends' is not one of following, mentionedUsers…"; nil when it is.
     public func problem(_ value: String) -> String? {
@@ -108,6 +140,9 @@ public enum OptionValues: Sendable, Equatable {
         case .list(let max):
             let n = value.split(separator: ",").count
             return n <= max ? nil : "takes at most \(max), comma-separated; found \(n)"
+        case .pattern(let regex, let means, let example):
+            let v = value.trimmingCharacters(in: .whitespaces)
+            return v.range(of: regex, options: .regularExpression) != nil ? nil : "'\(shown)' is not \(means), like \(example)"
         }
     }
 }

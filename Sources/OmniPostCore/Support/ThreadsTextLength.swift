@@ -1,13 +1,11 @@
 import Foundation
 
-/// How Threads counts a post's text against its 500 limit: a character counts 1, but an emoji counts
-/// as many as the bytes of its UTF-8 encoding (👍 4, 👍🏽 8, 👨‍👩‍👧 18) — so a caption with emoji
-/// that counts under 500 in characters can be refused. The adapter's preflight counts with it; the
-/// sandbox's Threads counts with its own (`ThreadsPostLength`), held to the same answers by
-/// SandboxTextCounterTests.
+/// How Threads counts a post's text against its limit (the profile's `counts: emoji_bytes`, 500): a
+/// character counts 1, but an emoji counts as many as the bytes of its UTF-8 encoding (👍 4, 👍🏽 8,
+/// 👨‍👩‍👧 18) — so a caption with emoji that counts under the limit in characters can be refused.
+/// Validation and the adapter count with it; the sandbox's Threads counts with its own
+/// (`ThreadsPostLength`), held to the same answers by SandboxTextCounterTests.
 public enum ThreadsText {
-    public static let max = 500
-
     public static func length(_ text: String) -> Int {
         text.reduce(0) { $0 + (isEmoji($1) ? String($1).utf8.count : 1) }
     }

@@ -3,11 +3,11 @@ import Foundation
 /// How long X counts a post's text (twitter-text 3.x, the configuration X itself uses): the text in
 /// NFC; every code point weighs 2, except the Latin/Greek/Cyrillic/… block U+0000–U+10FF and a few
 /// punctuation ranges, which weigh 1; an emoji (with its modifiers and joiners) weighs 2 as a whole;
-/// every link weighs 23, whatever its length. 280 is the limit for accounts without a subscription.
-/// The adapter's preflight counts with it; the sandbox's X counts with its own (`XPostLength`), and
+/// every link weighs 23, whatever its length. The limit it is held to is the profile's (`counts:
+/// x_weighted`, 280 for accounts without a subscription), not a constant here. Validation and the
+/// adapter count with it; the sandbox's X counts with its own (`XPostLength`), and
 /// SandboxTextCounterTests holds the two to the same answers.
 public enum XText {
-    public static let maxWeighted = 280
     static let urlWeight = 23
 
     static let lightRanges: [ClosedRange<UInt32>] = [0...4351, 8192...8205, 8208...8223, 8242...8247]

@@ -2,11 +2,12 @@ import OmniPostCore
 
 extension PlatformAdapter {
     /// Everything a post's metadata must meet on this platform, checked before any byte leaves: the
-    /// privacy words, option values and required options of its descriptor, the text rules it carries
+    /// privacy words, schedule window, option values and required options of its descriptor, the text rules it carries
     /// (its profile's), then the platform's own checks. Validation asks this; so may an adapter before it sends.
     public func preflight(_ m: PublishMetadata) -> OmniError? {
         if let facts = PlatformRegistry.descriptor(platform)?.facts {
             if let why = facts.privacyProblem(m.privacy, options: m.options) { return OmniError(.invalidValue, why) }
+            if let why = facts.schedule?.problem(m.publishAt, displayName: facts.displayName) { return OmniError(.invalidValue, why) }
             for (key, value) in m.options.sorted(by: { $0.key < $1.key }) {
                 if let why = facts.optionProblem(key, value) { return OmniError(.invalidValue, why) }
             }

@@ -12,17 +12,15 @@ import OmniPostCore
 /// `"retry": true` in the document: the program must then check whether it already posted (by the
 /// `drop_id` and `delivery_id` it was given) rather than post again. On the upload engine
 /// (`ResumableAdapter`): `started` is the session, and the run is the post.
-struct CommandAdapter: ResumableAdapter {
+struct CommandAdapter: ResumableAdapter, DescribedAdapter {
+    typealias Module = CommandPlatform
     let settings: AdapterSettings
-    let platform = "command"
     let displayName = "the command"
     var transport: NothingToSend<SessionText> { NothingToSend() }
     var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: timeout) }
-    var schedulesNatively: Bool { false }
 
     init(_ settings: AdapterSettings) { self.settings = settings }
 
-    var account: AccountConfig { settings.account }
     var argv: [String] { (try? account.setting("run")?.stringList()) ?? [] }
     var timeout: Duration { (try? account.setting("timeout")?.duration()) ?? .seconds(1800) }
     /// The daemon's variables the program is given besides the allowed few (`pass_env`).

@@ -15,41 +15,22 @@ import OmniPostCore
 /// was taken (`publishing_phase`) — a finish is sent again only when it never arrived. The upload engine
 /// runs these steps (`ResumableAdapter`) over Meta's rupload transport (`GraphRupload`); `finish` is
 /// the post, and the video's status is polled after it.
-public struct FacebookAdapter: ResumableAdapter {
-    public let platform = "facebook"
+public struct FacebookAdapter: ResumableAdapter, DescribedAdapter {
+    public typealias Module = FacebookPlatform
     public let displayName = "Facebook"
     public let settings: AdapterSettings
-    let chunkSize: Int64
-    let poll: PollPolicy
-    let pollTimeout: Duration
-    public var account: AccountConfig { settings.account }
+    /// Nothing is processed between the bytes and `finish`; the reel's publishing is polled after it.
+    public let processing: ProcessingPoll
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Facebook") }
     /// After a cut chunk the video's status says how many bytes arrived: continue from there.
     public var transport: GraphRupload<Session> {
-        GraphRupload(graph: graph, chunkSize: chunkSize, held: { [self] s in try? await status(s.video, s.token ?? "")?.bytes })
+        GraphRupload(graph: graph, chunkSize: partSize, held: { [self] s in try? await status(s.video, s.token ?? "")?.bytes })
     }
-    /// Nothing is processed between the bytes and `finish`; the reel's publishing is polled after it.
-    public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
 
-    public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
-
-    public init(_ settings: AdapterSettings, poll: PollPolicy = FacebookAdapter.statusPolling, pollTimeout: Duration = .seconds(900)) {
+    /// `poll`: instead of the descriptor's status pace (tests).
+    public init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
         self.settings = settings
-        self.chunkSize = min(max(settings.chunkSize, 256 * 1024), 64 * 1_048_576)
-        self.poll = poll
-        self.pollTimeout = pollTimeout
-    }
-
-    public var schedulesNatively: Bool { FacebookPlatform.descriptor.capabilities.nativeScheduling }
-
-    /// How far ahead a Page schedules (its privacy and the description's limit are data).
-    public func platformChecks(_ m: PublishMetadata) -> OmniError? {
-        if let at = m.publishAt {
-            // A Page schedules between 10 minutes and 75 days ahead.
-            let ahead = at.timeIntervalSinceNow
-            if ahead > 75 * 86400 { return OmniError(.invalidValue, "a Facebook reel can be scheduled at most 75 days ahead; publish_at is \(Int(ahead / 86400)) days away") }
-        }
-        return nil
+        self.processing = Self.polling(poll, timeout: pollTimeout)
     }
 
     static func description(_ m: PublishMetadata) -> String { m.caption(platform: "facebook") }
@@ -121,7 +102,8 @@ public struct FacebookAdapter: ResumableAdapter {
         if !arrived {
             let m = job.metadata
             var params = [("upload_phase", "finish"), ("video_id", s.video), ("description", Self.description(m)), ("title", m.title)]
-            if let at = m.publishAt, at.timeIntervalSinceNow > 600 {
+            // Nearer than a Page schedules (the descriptor's window), it is published now.
+            if let at = m.publishAt, FacebookPlatform.descriptor.facts.schedule?.schedules(at) == true {
                 params += [("video_state", "SCHEDULED"), ("scheduled_publish_time", String(Int(at.timeIntervalSince1970)))]
             } else {
                 params.append(("video_state", "PUBLISHED"))

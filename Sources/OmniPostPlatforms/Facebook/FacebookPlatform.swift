@@ -7,12 +7,7 @@ import OmniPostCore
 public enum FacebookPlatform: PlatformModule {
     public static let descriptor = PlatformDescriptor(
         name: "facebook", displayName: "Facebook Page Reels", apiRoot: "https://graph.facebook.com",
-        oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://www.facebook.com/dialog/oauth", tokenURL: "https://graph.facebook.com/oauth/access_token",
-                                                  scopes: ["pages_show_list", "pages_read_engagement", "pages_manage_posts"],
-                                                  rotatesRefreshTokens: true, refreshStyle: .metaExchange)
-                 o.codeGrant = .graphGET
-                 o.scopeSeparator = ","
-                 return o }(),
+        oauth: .meta(scopes: ["pages_show_list", "pages_read_engagement", "pages_manage_posts"]),
         sandboxTokenPath: "/oauth/access_token", defaultProfile: "facebook_reels",
         accountFields: ["client_id (app id)", "client_secret (app secret)", "refresh_token (a long-lived user token)", "id (the Page id; default: the user's first Page)"],
         capabilities: .init(
@@ -20,7 +15,10 @@ public enum FacebookPlatform: PlatformModule {
             nativeScheduling: true, covers: "none",
             reconcile: "the video's `status` (`publishing_phase`)",
             quotas: "30 API reels/24 h per Page"),
-        facts: PlatformFacts(platform: "facebook", displayName: "Facebook", place: "for a Page's reels", privacy: [.public: "public"], privacyNote: "they are public"))
+        // A Page schedules a reel between 10 minutes and 75 days ahead (video_reels, `scheduled_publish_time`).
+        facts: PlatformFacts(platform: "facebook", displayName: "Facebook", place: "for a Page's reels", privacy: [.public: "public"], privacyNote: "they are public",
+                             schedule: ScheduleWindow(minAhead: 600, maxAhead: 75 * 86400)),
+        parts: GraphAPI.ruploadParts, statusPolling: GraphAPI.statusPolling)
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         FacebookAdapter(settings)

@@ -9,17 +9,14 @@ import Glibc
 /// whole is verified by sha256, and only then renamed to its name. A file never appears under its
 /// name half-written, and a file already there with other bytes is never overwritten. The upload engine
 /// runs these steps (`ResumableAdapter`); `FolderCopy` writes the parts.
-struct FolderAdapter: ResumableAdapter {
+struct FolderAdapter: ResumableAdapter, DescribedAdapter {
+    typealias Module = FolderPlatform
     let settings: AdapterSettings
-    let platform = "folder"
     let displayName = "the folder"
     var transport: FolderCopy { FolderCopy(adapter: self) }
-    var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
-    var schedulesNatively: Bool { false }
 
     init(_ settings: AdapterSettings) { self.settings = settings }
 
-    var account: AccountConfig { settings.account }
     var folder: String { (try? account.text("path")) ?? "" }
     var template: NameTemplate { account.setting("name").flatMap { try? NameTemplate($0) } ?? NameTemplate(literal: "{stem}.{ext}") }
     var chunk: Int { Int(max(1 << 20, min(settings.chunkSize, 64 << 20))) }

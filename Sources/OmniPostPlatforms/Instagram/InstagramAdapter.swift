@@ -13,42 +13,26 @@ import OmniPostCore
 /// `status_code` (PUBLISHED) — never by publishing again. The account's publishing limit is read from
 /// `content_publishing_limit` before a container is made: a spent quota waits, it does not fail. The
 /// upload engine runs these steps (`ResumableAdapter`) over Meta's rupload transport (`GraphRupload`).
-public struct InstagramAdapter: ResumableAdapter {
-    public let platform = "instagram"
+public struct InstagramAdapter: ResumableAdapter, DescribedAdapter {
+    public typealias Module = InstagramPlatform
     public let displayName = "Instagram"
     public let settings: AdapterSettings
-    let chunkSize: Int64
-    let poll: PollPolicy
-    let pollTimeout: Duration
-    public var account: AccountConfig { settings.account }
+    public let processing: ProcessingPoll
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Instagram") }
-    var container: GraphContainer {
-        var c = GraphContainer(graph: graph, stateField: "status_code", reasonField: "status", poll: poll, pollTimeout: pollTimeout, noun: "the reel")
-        // Instagram's error table: where it says to make a new container (2207053, 2207020, …), do.
-        c.renewable = { InstagramErrors.action(forStatus: $0) == .newContainer }
-        c.explain = { InstagramErrors.explain($0) }
-        return c
-    }
-    public var transport: GraphRupload<Session> { GraphRupload(graph: graph, chunkSize: chunkSize) }
-    public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
+    /// Where the Graph family's error table says to make a new container (2207053, 2207020, …), it is made.
+    var container: GraphContainer { GraphContainer(graph: graph, stateField: "status_code", reasonField: "status", noun: "the reel") }
+    public var transport: GraphRupload<Session> { GraphRupload(graph: graph, chunkSize: partSize) }
     /// Containers one attempt may make again for spent ones (expired, or the error table says so).
     public var freshSessions: Int { GraphContainer.maxRenewals }
 
-    /// Container status checks: every 3 s growing to 15 s (Meta meters calls per hour per account).
-    public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
-
-    public init(_ settings: AdapterSettings, poll: PollPolicy = InstagramAdapter.statusPolling, pollTimeout: Duration = .seconds(900)) {
+    /// `poll`: instead of the descriptor's status pace (tests).
+    public init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
         self.settings = settings
-        self.chunkSize = min(max(settings.chunkSize, 256 * 1024), 64 * 1_048_576)
-        self.poll = poll
-        self.pollTimeout = pollTimeout
+        self.processing = Self.polling(poll, timeout: pollTimeout)
     }
-
-    public var schedulesNatively: Bool { InstagramPlatform.descriptor.capabilities.nativeScheduling }
 
     /// Title, description, then the tags as hashtags (those not already in the text).
     static func caption(_ m: PublishMetadata) -> String { m.caption(platform: "instagram") }
-
 
     /// The container, its Instagram user, and where it stands — in Instagram's own words for the phases,
     /// as the ledger has always held them.
@@ -103,15 +87,17 @@ public struct InstagramAdapter: ResumableAdapter {
     /// waiting for readiness, not retrying a failure.
     public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         if case .published(let out) = uploaded { return out }
-        var pacer = poll.pacer()
-        let end = ContinuousClock.now + pollTimeout
+        var pacer = (processing.policy ?? GraphAPI.statusPolling).pacer()
+        let end = ContinuousClock.now + processing.timeout
         while true {
             let r = try await graph.call(.POST, "/\(s.igUser)/media_publish", [("creation_id", s.container)])
             if r.status == 200, let id = r.decoded(GraphWire.Created.self)?.id { return try await outcome(mediaID: id, s) }
             let sub = GraphAPI.subcode(r)
-            if GraphAPI.code(r) == 9007 && (sub == nil || sub == 2207027), ContinuousClock.now < end { try await pacer.pace(); continue }
+            let row = sub.flatMap { graph.errors.subcodes[$0] }
+            let notReady = GraphAPI.code(r).flatMap { graph.errors.codes[$0] } == .notReady && (sub == nil || row?.action == .notReady)
+            if notReady, ContinuousClock.now < end { try await pacer.pace(); continue }
             var e = graph.classify(r, during: "publishing the reel")
-            if let sub, let row = InstagramErrors.table[sub] {
+            if let row {
                 e.message += " (\(row.meaning))"
                 switch row.action {
                 case .newContainer where e.kind == .permanent:
@@ -119,7 +105,7 @@ public struct InstagramAdapter: ResumableAdapter {
                     // reads the container first (spent → a new one; FINISHED → publish; PUBLISHED → done).
                     e.kind = .retryNow
                     e.code = .platformError
-                case .wait where sub == 2207042:
+                case .quota:
                     e = DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted, e.message + "; it waits for room", httpStatus: r.status)
                 default: break
                 }

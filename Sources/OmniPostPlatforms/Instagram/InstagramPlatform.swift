@@ -7,12 +7,7 @@ import OmniPostCore
 public enum InstagramPlatform: PlatformModule {
     public static let descriptor = PlatformDescriptor(
         name: "instagram", displayName: "Instagram Reels", apiRoot: "https://graph.facebook.com",
-        oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://www.facebook.com/dialog/oauth", tokenURL: "https://graph.facebook.com/oauth/access_token",
-                                                  scopes: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"],
-                                                  rotatesRefreshTokens: true, refreshStyle: .metaExchange)
-                 o.codeGrant = .graphGET
-                 o.scopeSeparator = ","
-                 return o }(),
+        oauth: .meta(scopes: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"]),
         sandboxTokenPath: "/oauth/access_token", defaultProfile: "instagram_reels",
         accountFields: ["client_id (app id)", "client_secret (app secret)", "refresh_token (a long-lived user token)", "id (the Instagram user id)"],
         capabilities: .init(
@@ -23,7 +18,8 @@ public enum InstagramPlatform: PlatformModule {
         facts: PlatformFacts(
             platform: "instagram", displayName: "Instagram", place: "for Instagram Reels", privacy: [.public: "public"],
             privacyNote: "a professional account's reels are public",
-            options: [.init("share_to_feed", .bool), .init("collaborators", .list(max: 3)), .init("location_id")]))
+            options: [.init("share_to_feed", .bool), .init("collaborators", .list(max: 3)), .init("location_id")]),
+        parts: GraphAPI.ruploadParts, statusPolling: GraphAPI.statusPolling)
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         InstagramAdapter(settings)

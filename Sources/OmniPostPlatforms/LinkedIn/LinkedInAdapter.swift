@@ -13,27 +13,19 @@ import OmniPostCore
 /// phase is persisted before finalizing and before the post; an uncertain post is reconciled by reading
 /// the author's posts for one carrying this video — never by posting again. The upload engine runs
 /// these steps (`ResumableAdapter`); `LinkedInParts` is the part-with-ETag transport.
-public struct LinkedInAdapter: ResumableAdapter {
-    public let platform = "linkedin"
+public struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
+    public typealias Module = LinkedInPlatform
     public let displayName = "LinkedIn"
     public let settings: AdapterSettings
-    let poll: PollPolicy
-    let pollTimeout: Duration
-    public var account: AccountConfig { settings.account }
+    public let processing: ProcessingPoll
     var api: AuthorizedHTTP { settings.api }
     public var transport: LinkedInParts { LinkedInParts(adapter: self) }
-    public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
 
-    /// Video status is read at most every 2 s, growing to 15 s: LinkedIn meters calls per day.
-    public static let statusPolling = PollPolicy(first: .seconds(2), max: .seconds(15), factor: 1.5, perMinute: 30)
-
-    public init(_ settings: AdapterSettings, poll: PollPolicy = LinkedInAdapter.statusPolling, pollTimeout: Duration = .seconds(900)) {
+    /// `poll`: instead of the descriptor's status pace (tests).
+    public init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
         self.settings = settings
-        self.poll = poll
-        self.pollTimeout = pollTimeout
+        self.processing = Self.polling(poll, timeout: pollTimeout)
     }
-
-    public var schedulesNatively: Bool { LinkedInPlatform.descriptor.capabilities.nativeScheduling }
 
     /// LinkedIn ships a dated API version every month and retires each after a year: the month before
     /// this one always exists and is supported.

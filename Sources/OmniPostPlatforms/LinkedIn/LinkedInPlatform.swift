@@ -18,7 +18,9 @@ public enum LinkedInPlatform: PlatformModule {
             quotas: "150 posts/day (UTC); 429 waits for midnight UTC"),
         facts: PlatformFacts(
             platform: "linkedin", displayName: "LinkedIn", privacy: [.public: "PUBLIC", .followers: "CONNECTIONS", .friends: "CONNECTIONS"],
-            privacyNote: "public, or followers and friends (both mean connections)"))
+            privacyNote: "public, or followers and friends (both mean connections)"),
+        // Video status is read at most every 2 s, growing to 15 s: LinkedIn meters calls per day.
+        statusPolling: PollPolicy(first: .seconds(2), max: .seconds(15), factor: 1.5, perMinute: 30))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         LinkedInAdapter(settings)

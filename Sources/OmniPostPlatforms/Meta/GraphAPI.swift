@@ -5,7 +5,7 @@ import NIOHTTP1
 import OmniPostCore
 
 /// What Instagram and Facebook share: the Graph API (a dated version in every path, form parameters,
-/// errors as `{"error": {message, type, code, error_subcode, is_transient}}`) and the resumable upload
+/// errors as `{"error": {message, type, code, error_subcode, is_transient}}`, read by one table) and the resumable upload
 /// host `rupload.facebook.com` (`Authorization: OAuth`, `offset`, `file_size` headers, raw body).
 struct GraphAPI {
     static let version = "v21.0"
@@ -13,6 +13,8 @@ struct GraphAPI {
     let name: String
     /// Threads' Graph API has versions of its own (v1.0).
     var version = GraphAPI.version
+    /// What each error leads to (the family's one table).
+    var errors = GraphErrors.meta
     var account: AccountConfig { settings.account }
 
     /// The upload host: rupload.facebook.com for the real Graph API, the same server otherwise (the sandbox).
@@ -84,23 +86,23 @@ struct GraphAPI {
     static func code(_ r: AuthorizedHTTP.Reply) -> Int? { error(r)?.code }
     static func subcode(_ r: AuthorizedHTTP.Reply) -> Int? { error(r)?.error_subcode }
 
-    /// Graph API errors by their code (developers.facebook.com/docs/graph-api/guides/error-handling):
-    /// 190 token → re-authenticate; 4/17/32/613/80001–80014 request limits → wait (the usage headers say
-    /// how long); 1/2 or `is_transient` → retry; 368 (policy block) and the rest → permanent.
+    /// Graph API errors by their code, as the family's table (`GraphErrors`) says: a refused token →
+    /// re-authenticate; a request limit → wait (the usage headers say how long); a passing fault or
+    /// `is_transient` → retry; 368 (policy block) and the rest → permanent.
     func classify(_ r: AuthorizedHTTP.Reply, during: String) -> DeliveryError {
         let e = Self.error(r)
         let code = Self.code(r)
         let sub = Self.subcode(r).map { "/\($0)" } ?? ""
         let what = "\(name) answered \(r.status) (code \(code.map(String.init) ?? "-")\(sub)) while \(during): \(e?.error_user_msg ?? e?.message ?? String(decoding: r.body.prefix(200), as: UTF8.self))"
-        switch code {
-        case 190?, 102?:
+        switch code.flatMap({ errors.codes[$0] }) {
+        case .reauthenticate?:
             return DeliveryError(.reauthenticate, .authRevoked, what + "; authorize the account again", httpStatus: r.status)
         case _ where r.status == 401:
             // A refused token whatever the body says (the upload host, a proxy): the credentials, not the request.
             return DeliveryError(.reauthenticate, .authRevoked, what + "; authorize the account again", httpStatus: r.status)
-        case 4?, 17?, 32?, 613?, .some(80001...80014):
+        case .throttled?:
             return DeliveryError(.retryAt(Self.regainAccess(r.headers)), .rateLimited, what, httpStatus: r.status)
-        case 1?, 2?:
+        case .retry?:
             return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status)
         default:
             if e?.is_transient == true || r.status >= 500 { return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status) }

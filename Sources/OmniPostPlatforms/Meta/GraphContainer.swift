@@ -9,15 +9,15 @@ struct GraphContainer {
     let graph: GraphAPI
     let stateField: String
     let reasonField: String
-    let poll: PollPolicy
-    let pollTimeout: Duration
     /// What the platform calls it in messages ("the reel", "the video").
     let noun: String
-    /// Whether a container that ended in ERROR with this reason is spent rather than refused: it never
-    /// became a post, so a new one (from the local bytes) is safe and may succeed.
-    var renewable: @Sendable (String?) -> Bool = { _ in false }
-    /// The reason as told to the user (the platform's code explained, where it has a table).
-    var explain: @Sendable (String?) -> String = { $0 ?? "no reason given" }
+
+    /// Whether a container that ended in ERROR with this reason is spent rather than refused (the family's
+    /// error table says): it never became a post, so a new one (from the local bytes) is safe and may succeed.
+    func renewable(_ reason: String?) -> Bool { graph.errors.action(forReason: reason) == .newContainer }
+
+    /// The reason as told to the user, with the table's meaning of the code it names.
+    func explain(_ reason: String?) -> String { graph.errors.explain(reason) }
 
     /// How many new containers one attempt makes for spent ones before it hands over to the upload stage.
     static let maxRenewals = 2

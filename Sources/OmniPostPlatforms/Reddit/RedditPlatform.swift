@@ -22,7 +22,10 @@ public enum RedditPlatform: PlatformModule {
                 quotas: "`X-Ratelimit-Remaining/Reset` honoured before each request; `RATELIMIT` in a 200 waits the minutes it names"),
             facts: PlatformFacts(
                 platform: "reddit", displayName: "Reddit", privacy: [.public: "public"], privacyNote: "every post is public",
-                options: [.init("subreddit"), .init("flair_id"), .init("nsfw", .bool), .init("spoiler", .bool)],
+                // A subreddit's name: 3–21 letters, digits or _ (not starting with _), written `name`, `r/name` or `/r/name`.
+                options: [.init("subreddit", .pattern("^(?i:/?r/)?[A-Za-z0-9][A-Za-z0-9_]{2,20}$", means: "a subreddit name (3–21 letters, digits or _)",
+                                                      example: "r/videos")),
+                          .init("flair_id"), .init("nsfw", .bool), .init("spoiler", .bool)],
                 required: ["subreddit"]))
         d.settings = ["subreddit", "username", "user_agent", "flair_id"]
         d.needsPoster = true
@@ -34,17 +37,23 @@ public enum RedditPlatform: PlatformModule {
         RedditAdapter(settings)
     }
 
-    /// `r/name` or `name`: 3–21 letters, digits and underscores.
-    static func subredditName(_ raw: String) -> String? {
+    /// Why `raw` is not a subreddit's name, as the descriptor's `subreddit` option says; nil when it is one.
+    static func subredditProblem(_ raw: String, facts: PlatformFacts = descriptor.facts) -> String? {
+        facts.options.first { $0.key == "subreddit" }?.values.problem(raw)
+    }
+
+    /// The subreddit's bare name (without its `r/`), when `raw` is one.
+    static func subredditName(_ raw: String) -> String? { subredditName(raw, facts: descriptor.facts) }
+
+    static func subredditName(_ raw: String, facts: PlatformFacts) -> String? {
+        guard subredditProblem(raw, facts: facts) == nil else { return nil }
         var s = raw.trimmingCharacters(in: .whitespaces)
         if s.lowercased().hasPrefix("/r/") { s = String(s.dropFirst(3)) } else if s.lowercased().hasPrefix("r/") { s = String(s.dropFirst(2)) }
-        return s.range(of: "^[A-Za-z0-9][A-Za-z0-9_]{2,20}$", options: .regularExpression) != nil ? s : nil
+        return s
     }
 
     public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
-        if let n = account.setting("subreddit"), subredditName(try n.string()) == nil {
-            throw n.fail("'\(Excerpt.quote(try n.string()))' is not a subreddit name (3–21 letters, digits or _, like r/videos or videos)")
-        }
+        if let n = account.setting("subreddit"), let why = subredditProblem(try n.string()) { throw n.fail(why) }
         if let n = account.setting("username") {
             let u = try n.string()
             if u.range(of: "^(u/)?[A-Za-z0-9_-]{3,20}$", options: .regularExpression) == nil { throw n.fail("'\(Excerpt.quote(u))' is not a Reddit username") }

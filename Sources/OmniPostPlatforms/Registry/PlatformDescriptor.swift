@@ -100,10 +100,18 @@ public struct PlatformDescriptor: Sendable {
     /// What a sidecar may say to it: the privacy words it has (and its own word for each), the
     /// `overrides:` keys with their allowed values, and the options a post needs. Text limits are the profile's.
     public var facts: PlatformFacts
+    /// The part sizes its chunked upload takes; nil where any size goes (or the platform names them per upload).
+    public var parts: PartSizes?
+    /// How often a status may be read while the platform processes an upload (TikTok's status/fetch: 30 a
+    /// minute per token); nil where the platform names its own waits or there is nothing to wait for.
+    public var statusPolling: PollPolicy?
 
     public init(name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
-                accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities, facts: PlatformFacts? = nil) {
+                accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities, facts: PlatformFacts? = nil,
+                parts: PartSizes? = nil, statusPolling: PollPolicy? = nil) {
         self.facts = facts ?? PlatformFacts(platform: name, displayName: displayName)
+        self.parts = parts
+        self.statusPolling = statusPolling
         self.capabilities = capabilities
         self.name = name
         self.displayName = displayName

@@ -9,18 +9,14 @@ import OmniPostCore
 /// sends only the others; an uncertain completion is settled by `HEAD` of the key, whose metadata
 /// carries the rendition's sha256. An object with other bytes under the key is never overwritten.
 /// The upload engine runs these steps (`ResumableAdapter`); `S3Parts` is the numbered-part transport.
-struct S3Adapter: ResumableAdapter {
+struct S3Adapter: ResumableAdapter, DescribedAdapter {
+    typealias Module = S3Platform
     let settings: AdapterSettings
-    let platform = "s3"
     let displayName = "S3"
+    /// Complete answers when the object is assembled: nothing to wait for (the default `processing`).
     var transport: S3Parts { S3Parts(bucket: bucket) }
-    /// Complete answers when the object is assembled: nothing to wait for.
-    var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
-    var schedulesNatively: Bool { false }
 
     init(_ settings: AdapterSettings) { self.settings = settings }
-
-    var account: AccountConfig { settings.account }
 
     /// The bucket as the account describes it: AWS's regional endpoint unless another is named,
     /// virtual-host style on AWS and path style elsewhere unless `path_style:` says otherwise.
@@ -49,14 +45,12 @@ struct S3Adapter: ResumableAdapter {
         var held: [S3Bucket.Part] { (parts ?? []).sorted { $0.number < $1.number } }
     }
 
-    static let minPart: Int64 = 5 << 20
-    static let maxParts: Int64 = 10_000
-
-    /// Parts of `upload.chunk_size` within S3's rules: at least 5 MiB, and large enough that the file
-    /// needs at most 10,000 of them (rounded up to whole MiB).
+    /// Parts of `upload.chunk_size` within S3's rules (the descriptor's `parts`): at least 5 MiB, at
+    /// most 5 GiB, and large enough that the file needs at most 10,000 of them (rounded up to whole MiB).
     func partSize(_ size: Int64) -> Int64 {
-        let needed = ((size + Self.maxParts - 1) / Self.maxParts + (1 << 20) - 1) / (1 << 20) * (1 << 20)
-        return max(Self.minPart, min(settings.chunkSize, 5 << 30), needed)
+        let most = Module.descriptor.parts?.maxCount ?? 10_000
+        let needed = ((size + most - 1) / most + (1 << 20) - 1) / (1 << 20) * (1 << 20)
+        return max(partSize, needed)
     }
 
     func platformChecks(_ metadata: PublishMetadata) -> OmniError? {

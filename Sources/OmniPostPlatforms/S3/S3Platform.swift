@@ -6,17 +6,17 @@ import OmniPostWire
 /// stored under a key made from the drop. The account entry holds the bucket and its keys.
 public enum S3Platform: PlatformModule {
     public static let descriptor: PlatformDescriptor = {
-        var d = PlatformDescriptor(
-            name: "s3", displayName: "S3-compatible storage", apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any",
+        var d = PlatformDescriptor.destination(
+            "s3", "S3-compatible storage",
             accountFields: ["bucket", "region", "access_key_id", "secret_access_key", "endpoint (default AWS)", "key (default `{stem}.{ext}`)",
                             "storage_class", "metadata", "path_style"],
-            capabilities: .init(
-                upload: "multipart, parts sized from the file (≥ 5 MiB, ≤ 10,000 parts), SigV4; a resume asks `ListParts` and never re-sends a part S3 holds",
-                nativeScheduling: false, covers: "none",
-                reconcile: "`HEAD` of the key, compared by the sha256 in its metadata",
-                quotas: "none; 503 SlowDown backs off (Retry-After when given)"),
+            settings: ["bucket", "region", "access_key_id", "secret_access_key", "key", "storage_class", "metadata", "path_style"],
+            upload: "multipart, parts sized from the file (≥ 5 MiB, ≤ 10,000 parts), SigV4; a resume asks `ListParts` and never re-sends a part S3 holds",
+            reconcile: "`HEAD` of the key, compared by the sha256 in its metadata",
+            quotas: "none; 503 SlowDown backs off (Retry-After when given)",
             facts: PlatformFacts(platform: "s3", displayName: "S3", options: [.init("key")]))
-        d.settings = ["bucket", "region", "access_key_id", "secret_access_key", "key", "storage_class", "metadata", "path_style"]
+        // Multipart parts: 5 MiB to 5 GiB, at most 10,000 of them (the last part may be smaller).
+        d.parts = PartSizes(min: 5 << 20, max: 5 << 30, maxCount: 10_000)
         return d
     }()
 

@@ -11,42 +11,24 @@ import OmniPostCore
 /// `threads_publish`. The container id is persisted before Threads fetches anything; an uncertain
 /// publish is reconciled from the container's `status` (PUBLISHED), never by publishing again. The
 /// upload engine runs these steps (`ResumableAdapter`); Threads fetches the bytes, so none are sent.
-public struct ThreadsAdapter: ResumableAdapter {
-    public let platform = "threads"
+public struct ThreadsAdapter: ResumableAdapter, DescribedAdapter {
+    public typealias Module = ThreadsPlatform
     public let displayName = "Threads"
     public let settings: AdapterSettings
-    let poll: PollPolicy
-    let pollTimeout: Duration
-    public var account: AccountConfig { settings.account }
+    public let processing: ProcessingPoll
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Threads", version: "v1.0") }
-    var container: GraphContainer {
-        var c = GraphContainer(graph: graph, stateField: "status", reasonField: "error_message", poll: poll, pollTimeout: pollTimeout, noun: "the video")
-        c.renewable = { ThreadsAdapter.renewable($0) }
-        return c
-    }
+    /// A container whose fetch of our link failed (or that does not say why) is made again, as the Graph
+    /// family's error table says (`GraphErrors.reasons`); the rest is the media's.
+    var container: GraphContainer { GraphContainer(graph: graph, stateField: "status", reasonField: "error_message", noun: "the video") }
     public var transport: NothingToSend<Session> { NothingToSend() }
-    public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
     /// Containers one attempt may make again for spent ones (expired, or whose fetch failed).
     public var freshSessions: Int { GraphContainer.maxRenewals }
 
-    /// Threads' container errors (`error_message`) that say nothing against the media: the fetch of our
-    /// link failed (FAILED_DOWNLOADING_VIDEO — the link lapsed, the serving daemon restarted mid-fetch),
-    /// or Threads does not say (UNKNOWN). The container never became a post: a new one, with a fresh
-    /// link to the same bytes, is safe. The rest (INVALID_DURATION, FAILED_PROCESSING_VIDEO, …) is the media's.
-    static func renewable(_ reason: String?) -> Bool {
-        guard let r = reason?.uppercased() else { return false }
-        return r.contains("FAILED_DOWNLOADING_VIDEO") || r.hasPrefix("UNKNOWN")
-    }
-
-    public static let statusPolling = PollPolicy(first: .seconds(3), max: .seconds(15), factor: 1.5, perMinute: 20)
-
-    public init(_ settings: AdapterSettings, poll: PollPolicy = ThreadsAdapter.statusPolling, pollTimeout: Duration = .seconds(900)) {
+    /// `poll`: instead of the descriptor's status pace (tests).
+    public init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
         self.settings = settings
-        self.poll = poll
-        self.pollTimeout = pollTimeout
+        self.processing = Self.polling(poll, timeout: pollTimeout)
     }
-
-    public var schedulesNatively: Bool { ThreadsPlatform.descriptor.capabilities.nativeScheduling }
 
     /// Threads turns one hashtag into the post's topic: the profile's caption adds the first tag when the text has none.
     static func text(_ m: PublishMetadata) -> String { m.caption(platform: "threads") }

@@ -20,7 +20,8 @@ public enum ThreadsPlatform: PlatformModule {
             nativeScheduling: false, covers: "none",
             reconcile: "the container's `status` (PUBLISHED)",
             quotas: "250 posts/24 h (`threads_publishing_limit`, read at run time and held to by the queue gate)"),
-        facts: PlatformFacts(platform: "threads", displayName: "Threads", privacy: [.public: "public"], privacyNote: "posts are public"))
+        facts: PlatformFacts(platform: "threads", displayName: "Threads", privacy: [.public: "public"], privacyNote: "posts are public"),
+        statusPolling: GraphAPI.statusPolling)
         d.needsMediaHost = true
         return d
     }()

@@ -10,32 +10,20 @@ import OmniPostCore
 /// status/fetch what happened — finished, or how many bytes arrived — and never inits a second post
 /// for an upload that may still complete. The upload engine runs these steps (`ResumableAdapter`);
 /// `TikTokChunks` is the FILE_UPLOAD transport.
-public struct TikTokAdapter: ResumableAdapter {
-    public let platform = "tiktok"
+public struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
+    public typealias Module = TikTokPlatform
     public let displayName = "TikTok"
     public let settings: AdapterSettings
-    /// Within TikTok's rule: 5–64 MB.
-    let chunkSize: Int64
-    let poll: PollPolicy
-    let pollTimeout: Duration
-    public var account: AccountConfig { settings.account }
+    public let processing: ProcessingPoll
 
-    /// status/fetch allows 30 requests a minute per access token (TikTok's rate-limit table): never
-    /// faster than every 2 s, growing to 10 s while a long video processes.
-    public static let statusPolling = PollPolicy(first: .seconds(2), max: .seconds(10), factor: 1.5, perMinute: 30)
-
-    static let minChunk: Int64 = 5 * 1_048_576
-    static let maxChunk: Int64 = 64_000_000
-
-    public init(_ settings: AdapterSettings, poll: PollPolicy = TikTokAdapter.statusPolling, pollTimeout: Duration = .seconds(600)) {
+    /// `poll`: instead of the descriptor's status pace (tests).
+    public init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(600)) {
         self.settings = settings
-        self.chunkSize = min(max(settings.chunkSize, Self.minChunk), Self.maxChunk)
-        self.poll = poll
-        self.pollTimeout = pollTimeout
+        self.processing = Self.polling(poll, timeout: pollTimeout)
     }
 
     public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
-                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), poll: PollPolicy = TikTokAdapter.statusPolling,
+                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), poll: PollPolicy? = nil,
                 pollTimeout: Duration = .seconds(600)) {
         self.init(AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
                                   requestTimeout: requestTimeout, backoff: backoff), poll: poll, pollTimeout: pollTimeout)
@@ -43,7 +31,6 @@ public struct TikTokAdapter: ResumableAdapter {
 
     var api: AuthorizedHTTP { settings.api }
     public var transport: TikTokChunks { TikTokChunks(adapter: self) }
-    public var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: pollTimeout) }
 
     /// Our privacy words in TikTok's terms (the descriptor's); `privacy_level` in overrides wins.
     static func privacyLevel(_ m: PublishMetadata) -> String? {
@@ -61,15 +48,14 @@ public struct TikTokAdapter: ResumableAdapter {
     /// FILE_UPLOAD arithmetic, as TikTok checks it (Content Posting API, "Media Transfer Guide"):
     /// a file under 5 MiB, or one no larger than the preferred chunk, goes whole (chunk_size =
     /// video_size, one chunk); otherwise total_chunk_count = floor(video_size / chunk_size) and the
-    /// last chunk absorbs the remainder (under 2 chunks, so ≤ 128 MB). At most 1000 chunks.
-    static func chunks(size: Int64, preferred: Int64) -> (size: Int64, count: Int) {
-        if size < minChunk || size <= preferred { return (size, 1) }
+    /// last chunk absorbs the remainder (under 2 chunks, so ≤ 128 MB). At most 1000 chunks. The sizes
+    /// and the count are the descriptor's (`parts`).
+    static func chunks(size: Int64, preferred: Int64, parts: PartSizes = Module.descriptor.parts!) -> (size: Int64, count: Int) {
+        if size < parts.min || size <= preferred { return (size, 1) }
         var chunk = preferred
-        if size / chunk > 1000 { chunk = min(maxChunk, (size + 999) / 1000) }
+        if let most = parts.maxCount, size / chunk > most { chunk = min(parts.max, (size + most - 1) / most) }
         return (chunk, Int(size / chunk))
     }
-
-    public var schedulesNatively: Bool { TikTokPlatform.descriptor.capabilities.nativeScheduling }
 
     /// status/fetch on the persisted publish id: finished, still processing, or how many bytes arrived.
     public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
@@ -100,7 +86,7 @@ public struct TikTokAdapter: ResumableAdapter {
     /// init with the chunk arithmetic: the publish id and upload URL.
     public func start(_ job: UploadJob, _ prepared: Void) async throws -> Session {
         let m = job.metadata
-        let (chunk, count) = Self.chunks(size: job.size, preferred: chunkSize)
+        let (chunk, count) = Self.chunks(size: job.size, preferred: partSize)
         let post = TikTokWire.PostInfo(
             title: m.caption(platform: platform), privacy_level: Self.privacyLevel(m) ?? "SELF_ONLY",
             disable_duet: Self.flag(m.options["disable_duet"]), disable_stitch: Self.flag(m.options["disable_stitch"]),

@@ -21,7 +21,12 @@ public enum TikTokPlatform: PlatformModule {
             privacy: [.public: "PUBLIC_TO_EVERYONE", .followers: "FOLLOWER_OF_CREATOR", .friends: "MUTUAL_FOLLOW_FRIENDS", .private: "SELF_ONLY"],
             privacyOption: "privacy_level",
             options: ["disable_duet", "disable_stitch", "disable_comment", "brand_content_toggle", "brand_organic_toggle", "is_aigc"].map { .init($0, .bool) }
-                + [.init("privacy_level", .oneOf(["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]))]))
+                + [.init("privacy_level", .oneOf(["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]))]),
+        // The Media Transfer Guide: chunks of 5–64 MB (a file under 5 MiB goes whole), at most 1,000 of them.
+        parts: PartSizes(min: 5 * 1_048_576, max: 64_000_000, maxCount: 1000),
+        // status/fetch allows 30 requests a minute per access token (TikTok's rate-limit table): never
+        // faster than every 2 s, growing to 10 s while a long video processes.
+        statusPolling: PollPolicy(first: .seconds(2), max: .seconds(10), factor: 1.5, perMinute: 30))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         TikTokAdapter(settings)

@@ -5,11 +5,10 @@ import OmniPostCore
 /// asks the server (`HEAD`) how much it holds and continues from there; a complete upload — its offset
 /// equal to its length — is the post, so an uncertain last `PATCH` is settled by that same `HEAD`. The
 /// upload engine runs these steps (`ResumableAdapter`) over the shared tus transport (`TusOffsets`).
-struct TusAdapter: ResumableAdapter {
+struct TusAdapter: ResumableAdapter, DescribedAdapter {
+    typealias Module = TusPlatform
     let settings: AdapterSettings
-    let platform = "tus"
     let displayName = "the tus server"
-    var schedulesNatively: Bool { false }
 
     init(_ settings: AdapterSettings) { self.settings = settings }
 
@@ -17,9 +16,8 @@ struct TusAdapter: ResumableAdapter {
     var tus: TusClient {
         TusClient(http: settings.http, timeout: settings.requestTimeout, headers: settings.account.headerPairs("headers"))
     }
+    /// The last PATCH completes the upload: nothing is processed after it (the default `processing`).
     var transport: TusOffsets<Session> { TusOffsets(client: tus, chunkSize: settings.chunkSize) }
-    /// The last PATCH completes the upload: nothing is processed after it.
-    var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
 
     /// The upload URL (what the ledger holds, bare), and the checksum `OPTIONS` offered this attempt.
     struct Session: TusUploadSession {

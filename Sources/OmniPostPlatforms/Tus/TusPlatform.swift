@@ -4,18 +4,13 @@ import OmniPostCore
 /// Any tus 1.0 server as a target (tusd, many self-hosted video systems): the rendition uploaded with
 /// the creation extension, resumed from the server's offset. A complete upload is the post.
 public enum TusPlatform: PlatformModule {
-    public static let descriptor: PlatformDescriptor = {
-        var d = PlatformDescriptor(
-            name: "tus", displayName: "tus server", apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any",
-            accountFields: ["url (the creation endpoint)", "headers"],
-            capabilities: .init(
-                upload: "tus 1.0: creation, `PATCH` from the server's offset (`HEAD` after any failure or 409), sha1 checksums where offered",
-                nativeScheduling: false, covers: "none",
-                reconcile: "`HEAD` of the upload: complete when its offset is its length",
-                quotas: "none; 429/5xx back off"))
-        d.settings = ["url", "headers"]
-        return d
-    }()
+    public static let descriptor = PlatformDescriptor.destination(
+        "tus", "tus server",
+        accountFields: ["url (the creation endpoint)", "headers"],
+        settings: ["url", "headers"],
+        upload: "tus 1.0: creation, `PATCH` from the server's offset (`HEAD` after any failure or 409), sha1 checksums where offered",
+        reconcile: "`HEAD` of the upload: complete when its offset is its length",
+        quotas: "none; 429/5xx back off")
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         TusAdapter(settings)

@@ -13,19 +13,17 @@ import OmniPostCore
 /// delivery asks the video itself (its upload status, then its transcode and tags); a create whose
 /// answer was lost is found by listing the account's videos — never created a second time. The upload
 /// engine runs these steps (`ResumableAdapter`) over the shared tus transport (`TusOffsets`).
-struct VimeoAdapter: ResumableAdapter {
+struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
+    typealias Module = VimeoPlatform
     let settings: AdapterSettings
-    let platform = "vimeo"
     let displayName = "Vimeo"
-    var schedulesNatively: Bool { false }
-    let poll: PollPolicy
-    let transcodeTimeout: Duration
+    /// Vimeo transcodes after the last byte: its status is read at the descriptor's pace (`poll` in
+    /// tests), within `transcodeTimeout`.
+    let processing: ProcessingPoll
 
-    init(_ settings: AdapterSettings, poll: PollPolicy = PollPolicy(first: .seconds(2), max: .seconds(30), factor: 1.5, perMinute: 30),
-         transcodeTimeout: Duration = .seconds(3600)) {
+    init(_ settings: AdapterSettings, poll: PollPolicy? = nil, transcodeTimeout: Duration = .seconds(3600)) {
         self.settings = settings
-        self.poll = poll
-        self.transcodeTimeout = transcodeTimeout
+        self.processing = Self.polling(poll, timeout: transcodeTimeout)
     }
 
     /// The account's `access_token:`, else the one `accounts add` stored (Vimeo's do not expire).
@@ -49,8 +47,6 @@ struct VimeoAdapter: ResumableAdapter {
     }
 
     var transport: TusOffsets<Session> { TusOffsets(client: TusClient(http: settings.http, timeout: settings.requestTimeout), chunkSize: settings.chunkSize) }
-    /// Vimeo transcodes after the last byte: its status is read at the poll's pace, within `transcodeTimeout`.
-    var processing: ProcessingPoll { ProcessingPoll(policy: poll, timeout: transcodeTimeout) }
 
     /// Vimeo's privacy word for ours (the descriptor's: private → nobody, followers/friends → contacts).
     static func privacy(_ p: Privacy) -> String {

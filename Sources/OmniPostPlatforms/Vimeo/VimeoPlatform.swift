@@ -22,6 +22,8 @@ public enum VimeoPlatform: PlatformModule {
                 platform: "vimeo", displayName: "Vimeo",
                 privacy: [.public: "anybody", .unlisted: "unlisted", .private: "nobody", .followers: "contacts", .friends: "contacts"]))
         d.settings = ["access_token"]
+        // Transcoding is read every 2 s, growing to 30 s, at most 30 a minute (Vimeo meters calls per minute).
+        d.statusPolling = PollPolicy(first: .seconds(2), max: .seconds(30), factor: 1.5, perMinute: 30)
         return d
     }()
 

@@ -12,19 +12,15 @@ import OmniPostWire
 /// received, so every send of one delivery carries the same `Idempotency-Key`: a receiver that keeps
 /// the keys it has seen drops a repeat, and the delivery is then exactly once end to end. On the upload
 /// engine (`ResumableAdapter`): the key is the session, and the POST is the post.
-struct WebhookAdapter: ResumableAdapter {
+struct WebhookAdapter: ResumableAdapter, DescribedAdapter {
+    typealias Module = WebhookPlatform
     let settings: AdapterSettings
-    let platform = "webhook"
     let displayName = "the webhook"
     var transport: NothingToSend<SessionText> { NothingToSend() }
-    var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
-    var schedulesNatively: Bool { false }
 
     init(_ settings: AdapterSettings) { self.settings = settings }
 
-    var account: AccountConfig { settings.account }
     var url: String { (try? account.text("url")) ?? "" }
-
 
     static func key(_ job: UploadJob) -> String { "\(job.drop?.dropId ?? "delivery")-\(job.deliveryId)" }
 

@@ -4,18 +4,13 @@ import OmniPostCore
 /// A URL as a target: the delivery document POSTed (and, optionally, the rendition with it), signed
 /// with HMAC-SHA256. A 2xx is the post.
 public enum WebhookPlatform: PlatformModule {
-    public static let descriptor: PlatformDescriptor = {
-        var d = PlatformDescriptor(
-            name: "webhook", displayName: "Webhook", apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any",
-            accountFields: ["url", "secret (HMAC-SHA256 key)", "include_media", "headers"],
-            capabilities: .init(
-                upload: "POST of the delivery document (JSON), or multipart with the rendition (opened once without following a link, checked against its sha256, signed and sent from that descriptor); signed `OmniPost-Signature: t=…,v1=…`",
-                nativeScheduling: false, covers: "none",
-                reconcile: "none possible: sent again with the same `Idempotency-Key` for the receiver to drop",
-                quotas: "none; 429/5xx back off (Retry-After when given)"))
-        d.settings = ["url", "secret", "include_media", "headers"]
-        return d
-    }()
+    public static let descriptor = PlatformDescriptor.destination(
+        "webhook", "Webhook",
+        accountFields: ["url", "secret (HMAC-SHA256 key)", "include_media", "headers"],
+        settings: ["url", "secret", "include_media", "headers"],
+        upload: "POST of the delivery document (JSON), or multipart with the rendition (opened once without following a link, checked against its sha256, signed and sent from that descriptor); signed `OmniPost-Signature: t=…,v1=…`",
+        reconcile: "none possible: sent again with the same `Idempotency-Key` for the receiver to drop",
+        quotas: "none; 429/5xx back off (Retry-After when given)")
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         WebhookAdapter(settings)

@@ -15,36 +15,28 @@ import OmniPostCore
 /// `expires_after_secs`, or refused as unknown before it was finalized — is replaced by a new upload
 /// from the local bytes: nothing was posted with it, so nothing can be posted twice. The upload engine
 /// runs these steps (`ResumableAdapter`); this file holds X's verbs and `XSegments` its APPEND transport.
-public struct XAdapter: ResumableAdapter {
-    public let platform = "x"
+public struct XAdapter: ResumableAdapter, DescribedAdapter {
+    public typealias Module = XPlatform
     public let displayName = "X"
     public let settings: AdapterSettings
-    /// X takes APPEND segments of at most 5 MB; 4 MiB keeps well inside it.
-    let segmentSize: Int64
     let pollTimeout: Duration
     /// The wait between STATUS checks when X names none (`check_after_secs` missing).
     let defaultPollWait: Duration
     /// Who the account is, asked once per process: `/2/users/me` has its own small per-user window.
     let me = XAccountCache()
-    public var account: AccountConfig { settings.account }
     var api: AuthorizedHTTP { settings.api }
     public var transport: XSegments { XSegments(api: api, endpoint: account.endpoint) }
     /// X names its own waits (`check_after_secs`); it documents no status rate to pace by.
     public var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: pollTimeout) }
 
-    static let maxSegment: Int64 = 4 * 1_048_576
-    static let minSegment: Int64 = 1_048_576
     /// A session this close to its `expires_after_secs` is not resumed: a segment sent now could land after it.
     static let expiryMargin: Double = 60
 
     public init(_ settings: AdapterSettings, pollTimeout: Duration = .seconds(600), defaultPollWait: Duration = .seconds(5)) {
         self.settings = settings
-        self.segmentSize = min(max(settings.chunkSize, Self.minSegment), Self.maxSegment)
         self.pollTimeout = pollTimeout
         self.defaultPollWait = defaultPollWait
     }
-
-    public var schedulesNatively: Bool { XPlatform.descriptor.capabilities.nativeScheduling }
 
     /// The post's text, composed as its profile says (title, description, then the tags as hashtags).
     static func text(_ m: PublishMetadata) -> String { m.caption(platform: "x") }
@@ -81,7 +73,7 @@ public struct XAdapter: ResumableAdapter {
             throw Self.classify(r, during: "initializing the upload")
         }
         let expires = d.expires_after_secs.map { Date().timeIntervalSince1970 + $0 }
-        return Session(mediaID: d.id.value, mediaKey: d.media_key ?? "", segmentSize: segmentSize, userID: user.id,
+        return Session(mediaID: d.id.value, mediaKey: d.media_key ?? "", segmentSize: partSize, userID: user.id,
                        username: user.username, phase: .uploading, expiresAt: expires)
     }
 

@@ -20,7 +20,9 @@ public enum XPlatform: PlatformModule {
         facts: PlatformFacts(
             platform: "x", displayName: "X", privacy: [.public: "public"],
             privacyNote: "every post is public (limit replies with overrides: {x: {reply_settings: following}})",
-            options: [.init("reply_settings", .oneOf(["following", "mentionedUsers", "subscribers", "verified"])), .init("media_category")]))
+            options: [.init("reply_settings", .oneOf(["following", "mentionedUsers", "subscribers", "verified"])), .init("media_category")]),
+        // X takes APPEND segments of at most 5 MB; 1–4 MiB keeps well inside it.
+        parts: PartSizes(min: 1_048_576, max: 4 * 1_048_576))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         XAdapter(settings)

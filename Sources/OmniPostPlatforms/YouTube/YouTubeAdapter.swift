@@ -9,26 +9,21 @@ import OmniPostCore
 /// byte, send 256 KiB-multiple chunks, trust the server's `Range`, and after any error ask
 /// `bytes */T` where the upload stands instead of starting over. The upload engine runs these steps
 /// (`ResumableAdapter`); `YouTubeResumable` is the byte-range transport.
-public struct YouTubeAdapter: ResumableAdapter {
-    public let platform = "youtube"
+/// The last chunk's reply is the video: there is no processing to wait for before it is published.
+public struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
+    public typealias Module = YouTubePlatform
     public let displayName = "YouTube"
     public let settings: AdapterSettings
-    /// Within YouTube's rule: a multiple of 256 KiB.
-    let chunkSize: Int64
-    public var account: AccountConfig { settings.account }
     public typealias Session = SessionText
     public var transport: YouTubeResumable { YouTubeResumable(adapter: self) }
-    /// The last chunk's reply is the video: there is no processing to wait for before it is published.
-    public var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
 
     public init(_ settings: AdapterSettings) {
         self.settings = settings
-        self.chunkSize = max(262_144, settings.chunkSize / 262_144 * 262_144)
     }
 
     public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
                 requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {
-        precondition(chunkSize > 0 && chunkSize % 262_144 == 0, "YouTube chunks are multiples of 256 KiB")
+        precondition(chunkSize > 0 && chunkSize % (Module.descriptor.parts?.multiple ?? 1) == 0, "YouTube chunks are multiples of 256 KiB")
         self.init(AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
                                   requestTimeout: requestTimeout, backoff: backoff))
     }
@@ -54,8 +49,6 @@ public struct YouTubeAdapter: ResumableAdapter {
         // The video exists; its cover is part of the delivery (its failures are the cover's own, not the upload's).
         return try await setCover(job, outcome(id, 0))
     }
-
-    public var schedulesNatively: Bool { YouTubePlatform.descriptor.capabilities.nativeScheduling }
 
     /// The `bytes */T` status query: 308 + Range (partial), 200/201 (the video exists), 404/410 (expired).
     public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {

@@ -23,7 +23,9 @@ public enum YouTubePlatform: PlatformModule {
             platform: "youtube", displayName: "YouTube",
             privacy: [.public: "public", .unlisted: "unlisted", .private: "private"],
             options: [.init("category_id", .integer), .init("made_for_kids", .bool), .init("playlist"),
-                      .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool)]))
+                      .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool)]),
+        // A resumable upload's chunks are multiples of 256 KiB (the last one aside).
+        parts: PartSizes(min: 262_144, multiple: 262_144))
 
     public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         YouTubeAdapter(settings)

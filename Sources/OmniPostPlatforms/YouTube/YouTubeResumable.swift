@@ -12,7 +12,7 @@ public struct YouTubeResumable: UploadProtocol {
 
     public func nextPart(of s: SessionText, confirmed: Int64, size: Int64) -> Part? {
         guard confirmed < size else { return nil }
-        return Part(index: Int(confirmed / adapter.chunkSize), offset: confirmed, length: min(adapter.chunkSize, size - confirmed))
+        return Part(index: Int(confirmed / adapter.partSize), offset: confirmed, length: min(adapter.partSize, size - confirmed))
     }
 
     public func send(_ part: Part, _ bytes: ByteBuffer, session s: inout SessionText, job: UploadJob) async throws -> PartReply {

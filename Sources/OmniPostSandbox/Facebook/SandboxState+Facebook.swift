@@ -44,15 +44,7 @@ extension SandboxState {
 
     func receiveFB(_ id: String, offset: Int64, size: Int64, bytes: Data) throws {
         guard var v = fbVideos[id] else { return }
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: v.file))
-        try h.truncate(atOffset: UInt64(offset))
-        try h.seek(toOffset: UInt64(offset))
-        try h.write(contentsOf: bytes)
-        try h.close()
-        v.size = size
-        v.received = offset + Int64(bytes.count)
-        addReceived(Int64(bytes.count))
-        if v.received == size { v.sha256 = try FileHashing.sha256(path: v.file).hex }
+        _ = try rupload(&v, offset: offset, size: size, bytes: bytes)
         fbVideos[id] = v
     }
 

@@ -69,16 +69,7 @@ extension SandboxState {
     /// Bytes at `offset` (at most what is held: a resent chunk replaces its earlier copy).
     func receiveIG(_ id: String, offset: Int64, size: Int64, bytes: Data) throws -> IGContainer? {
         guard var c = igContainers[id] else { return nil }
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: c.file))
-        try h.truncate(atOffset: UInt64(offset))
-        try h.seek(toOffset: UInt64(offset))
-        try h.write(contentsOf: bytes)
-        try h.close()
-        c.size = size
-        c.received = offset + Int64(bytes.count)
-        addReceived(Int64(bytes.count))
-        if c.received == size {
-            c.sha256 = try FileHashing.sha256(path: c.file).hex
+        if try rupload(&c, offset: offset, size: size, bytes: bytes) {
             c.readyAt = Date().addingTimeInterval(Double(faults.processingMs) / 1000)
             c.failure = takeProcessingFault()
         }

@@ -66,16 +66,16 @@ import Testing
     @Test func everyDocumentedProcessingCodeIsEitherANewContainerOrPermanent() {
         // What the table says to retry with a new container (the container never became a post).
         for code in [2207001, 2207003, 2207006, 2207008, 2207020, 2207032, 2207052, 2207053] {
-            #expect(InstagramErrors.action(forStatus: "Error: Media upload has failed with error code \(code)") == .newContainer, "\(code)")
+            #expect(GraphErrors.meta.action(forReason: "Error: Media upload has failed with error code \(code)") == .newContainer, "\(code)")
         }
         // The media or the account itself: a new container would fail the same way.
         for code in [2207004, 2207005, 2207009, 2207010, 2207023, 2207026, 2207028, 2207050, 2207051, 2207057] {
-            #expect(InstagramErrors.action(forStatus: "Error: Media upload has failed with error code \(code)") == .permanent, "\(code)")
+            #expect(GraphErrors.meta.action(forReason: "Error: Media upload has failed with error code \(code)") == .permanent, "\(code)")
         }
         // No code, or one the table does not name: not retried blindly.
-        #expect(InstagramErrors.action(forStatus: "Error: something else") == .permanent)
-        #expect(InstagramErrors.action(forStatus: "Error: code 2207999") == .permanent)
-        #expect(InstagramErrors.explain("Error: Media upload has failed with error code 2207053").contains("unknown upload error"))
+        #expect(GraphErrors.meta.action(forReason: "Error: something else") == .permanent)
+        #expect(GraphErrors.meta.action(forReason: "Error: code 2207999") == .permanent)
+        #expect(GraphErrors.meta.explain("Error: Media upload has failed with error code 2207053").contains("unknown upload error"))
     }
 
     @Test func publishingLimitsAndPreflightAreInstagrams() async throws {
