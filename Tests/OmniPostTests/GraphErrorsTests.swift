@@ -11,7 +11,7 @@ import Testing
 @Suite struct GraphErrorsTests {
     static func graph(_ platform: String, errors: GraphErrors = .meta) -> GraphAPI {
         let account = AccountConfig(key: "\(platform):t", platform: platform, clientID: "c", clientSecret: "s", refreshToken: "r", endpoint: "", tokenURL: "")
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: TikTokTests.Store()),
+        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
                                        http: HTTPClient.shared, chunkSize: 1 << 20)
         var g = GraphAPI(settings: settings, name: platform)
         g.errors = errors

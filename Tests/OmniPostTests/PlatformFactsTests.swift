@@ -143,7 +143,7 @@ import Testing
         guard let adapter = Self.adapter(platform) as? any DescribedAdapter else { return }
         if let parts = d.parts {
             for asked: Int64 in [1, 3 * 1_048_576 + 17, 1 << 40] {
-                let settings = AdapterSettings(account: adapter.account, tokens: TokenProvider(account: adapter.account, http: HTTPClient.shared, store: TikTokTests.Store()),
+                let settings = AdapterSettings(account: adapter.account, tokens: TokenProvider(account: adapter.account, http: HTTPClient.shared, store: MemoryTokenStore()),
                                                http: HTTPClient.shared, chunkSize: asked)
                 let size = try #require(PlatformRegistry.makeAdapter(platform: platform, settings: settings) as? any DescribedAdapter).partSize
                 #expect(size == parts.fit(asked) && size >= parts.min && size <= parts.max && size % parts.multiple == 0, "\(platform) \(asked) → \(size)")
