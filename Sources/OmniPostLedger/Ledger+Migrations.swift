@@ -241,6 +241,11 @@ extension Ledger {
         // The typed boundary (Ledger+MigrationV10.swift): CHECK constraints on the closed sets of drops and
         // deliveries, and events' facts as JSON values instead of text parsed back.
         m.registerMigration("v10") { db in try Self.migrateV10(db) }
+        m.registerMigration("v11") { db in
+            // An alert's facts as values (AlertFacts: drop, target, reason, where, when it failed), so a
+            // receiver acts on them without parsing the message.
+            try db.execute(sql: "ALTER TABLE notifications ADD COLUMN facts TEXT")
+        }
         return m
     }
 }

@@ -14,15 +14,17 @@ extension Ledger {
         public var sentAt: Double?
         public var givenUp: Bool
         public var lastError: String?
+        public var facts: AlertFacts?
     }
 
     /// Writes a message for a sink once: the same key again is ignored (a fact read twice after a crash).
     @discardableResult
-    public func enqueueNotification(sink: String, key: String, kind: String, title: String, body: String) throws -> Bool {
-        try write { db, _ in
+    public func enqueueNotification(sink: String, key: String, kind: String, title: String, body: String, facts: AlertFacts? = nil) throws -> Bool {
+        let json = try facts.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        return try write { db, _ in
             try db.execute(sql: """
-                INSERT OR IGNORE INTO notifications(sink, key, kind, title, body, created_at, next_at) VALUES (?,?,?,?,?,?,?)
-                """, arguments: [sink, key, kind, title, body, self.now, self.now])
+                INSERT OR IGNORE INTO notifications(sink, key, kind, title, body, created_at, next_at, facts) VALUES (?,?,?,?,?,?,?,?)
+                """, arguments: [sink, key, kind, title, body, self.now, self.now, json])
             return db.changesCount > 0
         }
     }
@@ -116,7 +118,9 @@ extension Ledger {
     }
 
     static func notification(_ r: Row) -> Notification {
-        Notification(id: r["id"], sink: r["sink"], key: r["key"], kind: r["kind"], title: r["title"], body: r["body"], createdAt: r["created_at"],
-                     attempts: r["attempts"], sentAt: r["sent_at"], givenUp: r["given_up"], lastError: r["last_error"])
+        // Facts that do not decode (a newer writer's) are left out: the message still goes.
+        let facts = (r["facts"] as String?).flatMap { try? JSONDecoder().decode(AlertFacts.self, from: Data($0.utf8)) }
+        return Notification(id: r["id"], sink: r["sink"], key: r["key"], kind: r["kind"], title: r["title"], body: r["body"], createdAt: r["created_at"],
+                            attempts: r["attempts"], sentAt: r["sent_at"], givenUp: r["given_up"], lastError: r["last_error"], facts: facts)
     }
 }

@@ -55,6 +55,15 @@ import Testing
                 // Delivered: the webhook (signed, checked by the receiver), Slack and Discord; ntfy is down and waits.
                 let receipts = await s.state.webhookReceipts
                 #expect(receipts.count == 1 && receipts[0].signed && receipts[0].document.contains("drop_failed"), "\(receipts)")
+                // The facts as values a receiver acts on: the drop, the reason, where in the sidecar, and
+                // when it failed (the failure's time, not the sending's).
+                let hook = try #require(try JSONSerialization.jsonObject(with: Data(receipts[0].document.utf8)) as? [String: Any])
+                let facts = try #require(hook["facts"] as? [String: Any], "\(hook)")
+                let bad = try #require(try ledger.drops(in: [.failed]).first)
+                let failedAt = try #require(try ledger.events(forDrop: bad.id).last { $0.toState == "failed" }?.at)
+                #expect(facts["drop"] as? String == bad.id && facts["reason"] as? String == "unknown_key" && facts["location"] as? String == bad.reasonLocation)
+                #expect(facts["at"] as? String == isoStamp(failedAt) && hook["at"] as? String == isoStamp(failedAt) && hook["sent_at"] != nil, "\(hook)")
+                #expect((facts["published"] as? [String])?.isEmpty == true)
                 let captured = await s.state.captured
                 #expect(captured["slack"]?.first?.body.contains("unknown_key") == true && captured["slack"]?.first?.body.contains("omnipost retry") == true, "\(captured)")
                 #expect(captured["discord"]?.count == 1 && captured["ntfy"] == nil)
@@ -85,6 +94,75 @@ import Testing
                 let digest = try Notifier(ctx: p.context, config: daily, http: p.http).health(now: Date())
                 let d = try #require(digest.first { $0.kind == "digest" })
                 #expect(d.title.contains("0 published, 0 failed in 24 h") && d.key.hasPrefix("digest:"), "\(d.title)")
+            }
+        }
+    }
+
+    /// A platform's failure is one message (the target's, with the platform's reason and what did
+    /// publish), not two; a refused reload is an alert; `omnipost notify test` sends through the same code.
+    @Test(.timeLimit(.minutes(3))) func onePlatformFailureIsOneMessageAndARefusedReloadIsAnAlert() async throws {
+        let dir = try TempDir()
+        let s = SandboxServer(root: dir.file("receivers"))
+        try await s.start()
+        try await stopping(s) {
+            let b = s.baseURL
+            let config = try TestPipelines.config(root: dir.url, extra: """
+                notify:
+                  digest_hour: off
+                  sinks: [{kind: slack, name: slack, url: "\(b)/sandbox/capture/slack"}, {kind: ntfy, name: ntfy, url: "\(b)/sandbox/capture/ntfy"}]
+                http: {listen: "127.0.0.1:0", public_url: "https://omnipost.example"}
+                """, targets: "targets: [youtube:main, x:main]")
+            try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "half", sidecar: "title: half\nprivacy: public\n", into: config)
+            // YouTube refuses the upload for good (400); X publishes.
+            let p = try await TestPipelines.runOnce(config) { p in
+                let sandbox = try #require(p.sandbox)
+                await sandbox.state.setFaults(.init(failInits: [400]))
+            }
+            try await stopping(p) {
+                let ledger = p.context.ledger
+                #expect(try ledger.drops(in: [.failed]).count == 1)
+                let notifier = Notifier(ctx: p.context, config: try #require(config.notify), http: p.http)
+                try notifier.produce()
+                let written = try ledger.notifications(sink: "slack")
+                #expect(written.map(\.kind) == ["delivery_failed"], "one message, the target's: \(written.map(\.kind))")
+                let facts = try #require(written.first?.facts)
+                #expect(facts.target == "youtube:main" && facts.published == ["x:main"] && facts.reasonCode != nil)
+                #expect(facts.link == "https://omnipost.example/drops/\(facts.dropId ?? "")?pipeline=test")
+                await notifier.send()
+                let slack = await s.state.captured["slack"] ?? []
+                #expect(slack.count == 1 && slack[0].body.contains("published to x:main") && slack[0].body.contains("https://omnipost.example/drops/"), "\(slack)")
+
+                // A reload that did not take is said, once.
+                try ledger.note(.refused, stage: .reload, detail: "p.yaml: targets: youtube:mian is not a platform (p.yaml:7:12)")
+                try notifier.produce()
+                try notifier.produce()
+                let refused = try ledger.notifications(sink: "slack").filter { $0.kind == "reload_refused" }
+                #expect(refused.count == 1 && refused[0].body.contains("p.yaml:7:12") && refused[0].body.contains("runs on as it was"))
+
+                // A sink that is down: the message waits, and /metrics shows it pending.
+                await s.state.setCaptureDown("ntfy", true)
+                await notifier.send(now: Date().addingTimeInterval(60))
+                let metrics = try MetricsExport.text(config: p.context.config, ledger: ledger, profiles: p.context.profiles)
+                #expect(OperatorAPITests.value(metrics, #"omnipost_alerts_pending{sink="ntfy"}"#) ?? 0 >= 1, "\(metrics)")
+            }
+
+            // `omnipost notify test`: through the daemon's own code, each sink's answer, exit 1 if one did not take it.
+            if FileManager.default.isExecutableFile(atPath: CheckCommandTests.binary) {
+                let file = try dir.write("t.yaml", """
+                    version: 1
+                    root: \(dir.url.path)/t
+                    sandbox: embedded
+                    targets: [youtube:main]
+                    notify: {sinks: [{kind: slack, name: team, url: "\(b)/sandbox/capture/team"}, {kind: ntfy, name: phone, url: "\(b)/sandbox/capture/ntfy"}]}
+                    """)
+                let both = try CheckCommandTests.run(["notify", "test", file.path])
+                #expect(both.status == 1 && both.out.contains("sent     team") && both.out.contains("not yet  phone"), "\(both.out)")
+                let team = await s.state.captured["team"] ?? []
+                #expect(team.count == 1 && team[0].body.contains("a test alert") && team[0].body.contains("notify test"), "\(team)")
+                let one = try CheckCommandTests.run(["notify", "test", file.path, "team"])
+                #expect(one.status == 0 && !one.out.contains("phone"), "\(one.out)")
+                let none = try CheckCommandTests.run(["notify", "test", file.path, "pager"])
+                #expect(none.status == 2 && none.out.contains("no sink named 'pager'"), "\(none.out)")
             }
         }
     }

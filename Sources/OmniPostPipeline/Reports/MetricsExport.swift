@@ -89,7 +89,8 @@ public enum MetricsExport {
             r.makeGauge(descriptor: d("quota_used", "Quota used in the current window"), labels: L([("account", q.account), ("rule", q.rule)])).set(to: Double(q.used))
             r.makeGauge(descriptor: d("quota_limit", "Quota limit of the window"), labels: L([("account", q.account), ("rule", q.rule)])).set(to: Double(q.limit))
         }
-        var open = Dictionary(uniqueKeysWithValues: config.targets.map { ($0.accountKey, false) })
+        // Several targets may share an account (youtube:main for both the channel and its Shorts).
+        var open = Dictionary(config.targets.map { ($0.accountKey, false) }, uniquingKeysWith: { a, _ in a })
         for b in try ledger.breakers() { open[b.account] = b.state.rawValue != "closed" }
         for (account, isOpen) in open {
             r.makeGauge(descriptor: d("breaker_open", "1 while an account's breaker is open (or half open)"), labels: L([("account", account)]))

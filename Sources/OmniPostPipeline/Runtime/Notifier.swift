@@ -26,7 +26,25 @@ struct Notifier: Sendable {
         }
     }
 
-    struct Fact { var key: String; var kind: String; var title: String; var body: String }
+    struct Fact {
+        var key: String
+        var kind: String
+        var title: String
+        var body: String
+        var facts: AlertFacts? = nil
+    }
+
+    /// The dashboard's page for a drop, when the listener says where it is reached.
+    func link(_ dropId: String) -> String? {
+        ctx.config.http?.publicURL.map { "\($0)/drops/\(dropId)?pipeline=\(ctx.config.name)" }
+    }
+
+    /// What a drop's failure is about, as values: where in the sidecar, and what did go out.
+    func facts(drop d: DropRecord, target: String? = nil, deliveryId: Int64? = nil, reason: String?, at: Double) throws -> AlertFacts {
+        let published = try ctx.ledger.deliveries(forDrop: d.id).filter { $0.state == .published }.map(\.target)
+        return AlertFacts(dropId: d.id, target: target, deliveryId: deliveryId, reasonCode: reason, location: d.reasonLocation,
+                          published: published, link: link(d.id), at: at)
+    }
 
     func produce(now: Date = Date()) throws {
         let ledger = ctx.ledger
@@ -37,18 +55,32 @@ struct Notifier: Sendable {
         for e in events {
             if e.toState == "failed", e.deliveryId == nil, let dropID = e.dropId, e.stage != "accounts",
                let d = try ledger.drop(dropID) {
+                // One message per failure: a drop that failed because a target did was said by that
+                // target's own message (with the platform's reason); only a drop's own failure is said here.
+                if try ledger.deliveries(forDrop: dropID).contains(where: { $0.state == .failed }) { continue }
                 facts.append(Fact(key: "drop_failed:\(dropID)", kind: "drop_failed", title: "\(pipeline): \(d.stem) failed",
                                   body: "\(d.reasonCode ?? "failed"): \(d.reasonMessage ?? e.detail ?? "")" + (d.reasonLocation.map { " (at \($0))" } ?? "")
-                                      + "\nThe original is in failed/ with its report. Fix it and `omnipost retry \(ctx.config.file) \(dropID)`."))
+                                      + "\nThe original is in failed/ with its report. Fix it and `omnipost retry \(ctx.config.file) \(dropID)`.",
+                                  facts: try self.facts(drop: d, reason: d.reasonCode, at: e.at)))
             } else if e.toState == "failed", let id = e.deliveryId, let d = try ledger.delivery(id) {
-                facts.append(Fact(key: "delivery_failed:\(id)", kind: "delivery_failed", title: "\(pipeline): \(d.target) gave up on \(d.dropId)",
-                                  body: "\(d.errorCode ?? "failed"): \(d.errorMessage ?? "")\n`omnipost retry \(ctx.config.file) \(id)` sends it again once the cause is fixed."))
+                let drop = try ledger.drop(d.dropId)
+                facts.append(Fact(key: "delivery_failed:\(id)", kind: "delivery_failed", title: "\(pipeline): \(d.target) gave up on \(drop?.stem ?? d.dropId)",
+                                  body: "\(d.errorCode ?? "failed"): \(d.errorMessage ?? "")\n`omnipost retry \(ctx.config.file) \(id)` sends it again once the cause is fixed.",
+                                  facts: try drop.map { try self.facts(drop: $0, target: d.target, deliveryId: id, reason: d.errorCode, at: e.at) }
+                                      ?? AlertFacts(dropId: d.dropId, target: d.target, deliveryId: id, reasonCode: d.errorCode, at: e.at)))
             } else if e.eventStage == .accounts, e.kind == .checkFailed, let account = e.target {
                 facts.append(Fact(key: "account:\(account):\(Self.day(e.at))", kind: "account_needs_auth", title: "\(pipeline): \(account) cannot publish",
-                                  body: "\(e.detail ?? "")\nConnect it again: `omnipost accounts add \(ctx.config.file) \(account)`."))
+                                  body: "\(e.detail ?? "")\nConnect it again: `omnipost accounts add \(ctx.config.file) \(account)`.",
+                                  facts: AlertFacts(account: account, at: e.at)))
             } else if e.stage == "breaker", e.toState == "open", let account = e.target {
                 facts.append(Fact(key: "breaker:\(account):\(Int(e.at))", kind: "breaker_opened", title: "\(pipeline): uploads to \(account) are paused",
-                                  body: "Repeated failures opened its breaker: \(e.detail ?? ""). It tries again by itself after the cool-down; `omnipost status` shows why."))
+                                  body: "Repeated failures opened its breaker: \(e.detail ?? ""). It tries again by itself after the cool-down; `omnipost status` shows why.",
+                                  facts: AlertFacts(account: account, at: e.at)))
+            } else if e.eventStage == .reload, e.kind == .refused {
+                // The daemon runs on as it was; whoever edited the file should know it did not take.
+                facts.append(Fact(key: "reload_refused:\(e.id ?? Int64(e.at))", kind: "reload_refused", title: "\(pipeline): a reload was refused",
+                                  body: "\(e.detail ?? "")\nThe pipeline runs on as it was. Fix the file, then `systemctl reload` again.",
+                                  facts: AlertFacts(at: e.at)))
             }
         }
         // States, not events: noticed once a day while they last.
@@ -73,7 +105,7 @@ struct Notifier: Sendable {
             }
         }
         for f in facts {
-            for s in config.sinks { try ledger.enqueueNotification(sink: s.name, key: f.key, kind: f.kind, title: f.title, body: f.body) }
+            for s in config.sinks { try ledger.enqueueNotification(sink: s.name, key: f.key, kind: f.kind, title: f.title, body: f.body, facts: f.facts) }
         }
         if let last = events.last?.id { try ledger.setNotifyCursor(last) }
     }
@@ -142,12 +174,19 @@ struct Notifier: Sendable {
                     : ("\(ctx.config.name): \(batch.count) more alerts", batch.map { "• \($0.title)" }.joined(separator: "\n"))
                 let key = batch.count == 1 ? batch[0].key : "group:" + batch.map { String($0.id) }.joined(separator: ",")
                 let ids = batch.map(\.id)
-                switch await post(sink, key: key, kind: batch.count == 1 ? batch[0].kind : "grouped", title: title, body: body) {
+                let message = AlertSender.Message(key: key, kind: batch.count == 1 ? batch[0].kind : "grouped", title: title, body: body,
+                                                  facts: batch.count == 1 ? batch[0].facts : nil)
+                switch await sender.post(sink, message) {
                 case .sent: try? ctx.ledger.markNotificationsSent(ids)
                 case .retry(let why):
                     let attempts = batch.map(\.attempts).max() ?? 0
                     let wait = min(3600, 30 * pow(2, Double(attempts)))
                     try? ctx.ledger.markNotificationsFailed(ids, error: why, retryAt: now.timeIntervalSince1970 + wait)
+                    // A sink that is down is said once per message's first failure (and counted in /metrics).
+                    if attempts == 0 {
+                        ctx.logger.warning("a notification sink is not taking messages; they wait and are tried again",
+                                           metadata: ["omnipost.sink": "\(sink.name)", "omnipost.error": "\(why)"])
+                    }
                 case .refused(let why):
                     try? ctx.ledger.markNotificationsFailed(ids, error: why, retryAt: nil)
                     ctx.logger.warning("a notification sink refused a message", metadata: ["omnipost.sink": "\(sink.name)", "omnipost.error": "\(why)"])
@@ -156,66 +195,5 @@ struct Notifier: Sendable {
         }
     }
 
-    enum Outcome { case sent, retry(String), refused(String) }
-
-    func post(_ sink: NotifyConfig.Sink, key: String, kind: String, title: String, body: String) async -> Outcome {
-        if let email = sink.email { return await mail(email, sink: sink.name, key: key, kind: kind, title: title, body: body) }
-        var req = HTTPClientRequest(url: sink.url)
-        req.method = .POST
-        let payload: Data
-        switch sink.kind {
-        case .webhook:
-            payload = (try? JSONSerialization.data(withJSONObject: ["pipeline": ctx.config.name, "kind": kind, "key": key, "title": title, "body": body,
-                                                                     "at": isoStamp(Date().timeIntervalSince1970)], options: [.sortedKeys])) ?? Data()
-            req.headers.add(name: "Content-Type", value: "application/json")
-            req.headers.add(name: "Idempotency-Key", value: key)
-            if let secret = sink.secret {
-                req.headers.add(name: WebhookSignature.header, value: WebhookSignature.sign(payload, secret: secret, timestamp: Int(Date().timeIntervalSince1970)))
-            }
-        case .slack:
-            payload = (try? JSONSerialization.data(withJSONObject: ["text": "*\(title)*\n\(body)"])) ?? Data()
-            req.headers.add(name: "Content-Type", value: "application/json")
-        case .discord:
-            payload = (try? JSONSerialization.data(withJSONObject: ["content": String("**\(title)**\n\(body)".prefix(2000))])) ?? Data()
-            req.headers.add(name: "Content-Type", value: "application/json")
-        case .email:
-            return .refused("\(sink.name) has no SMTP settings")
-        case .ntfy:
-            payload = Data(body.utf8)
-            req.headers.add(name: "Title", value: String(title.prefix(200)))
-            req.headers.add(name: "Tags", value: kind)
-            req.headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        }
-        req.headers.add(name: "User-Agent", value: Product.userAgent)
-        req.body = .bytes(ByteBuffer(data: payload))
-        do {
-            let r = try await http.execute(req, timeout: .seconds(20))
-            _ = try? await r.body.collect(upTo: 1 << 20)
-            let code = Int(r.status.code)
-            if (200..<300).contains(code) { return .sent }
-            if code == 429 || code == 408 || code >= 500 { return .retry("\(sink.name) answered \(code)") }
-            return .refused("\(sink.name) answered \(code)")
-        } catch {
-            return .retry("\(sink.name) could not be reached: \(error)")
-        }
-    }
-
-    /// An alert as e-mail. A 5xx answer (a refused address, a failed login) is given up on and said so;
-    /// anything else — a 4xx, a timeout, a server that is down — is tried again with backoff.
-    func mail(_ email: NotifyConfig.Email, sink: String, key: String, kind: String, title: String, body: String) async -> Outcome {
-        do {
-            var tls = try Pipeline.tlsConfiguration(ctx.config.upload)
-            if let ca = email.caFile { tls.additionalTrustRoots.append(.certificates(try NIOSSLCertificate.fromPEMFile(ca.path))) }
-            let client = SMTPClient(host: email.host, port: email.port, security: SMTPClient.Security(rawValue: email.security) ?? .starttls,
-                                    username: email.username, password: email.password(), tls: tls)
-            let message = AlertMail.compose(from: email.from, to: email.to, subject: title,
-                                            body: body + "\n\n— OmniPost, pipeline \(ctx.config.name) (\(ctx.config.file))", key: key, kind: kind)
-            try await client.send(from: email.from, to: email.to, message: message)
-            return .sent
-        } catch let f as SMTPClient.Failure {
-            return f.permanent ? .refused("\(sink): \(f.description)") : .retry("\(sink): \(f.description)")
-        } catch {
-            return .retry("\(sink) could not be reached: \(error)")
-        }
-    }
+    var sender: AlertSender { AlertSender(config: ctx.config, http: http) }
 }
