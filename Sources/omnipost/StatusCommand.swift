@@ -11,13 +11,28 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status", abstract: "Show drops, deliveries, the queue, quotas, breakers and credentials from a pipeline's ledger.")
 
     @Argument(help: "Pipeline file.") var pipeline: String
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print JSON (records as nested objects, times as RFC 3339).") var json = false
+    @Option(help: "Only drops or deliveries in this state (repeatable): failed, published, ready…") var state: [String] = []
+    @Option(help: "Only this target's deliveries (e.g. youtube:main).") var target: String?
+    @Option(help: "Only drops since a time (2026-12-05T10:00:00Z), a day (2026-12-05) or an age (24h, 7d).") var since: String?
+    @Option(help: "At most this many drops, the newest (default 50; 0 for all).") var limit: Int = 50
 
     func run() async throws {
         let config = try PlatformRegistry.load(path: pipeline)
+        let filter: StatusFilter
+        do {
+            for s in state { try StatusFilter.checkState(s) }
+            guard limit >= 0 else { throw OmniError(.invalidValue, "--limit is 0 (all) or more, not \(limit)") }
+            filter = StatusFilter(states: state.isEmpty ? nil : Set(state), target: target, since: try since.map { try StatusFilter.parseSince($0) },
+                                  limit: limit == 0 ? nil : limit)
+        } catch let e as OmniError {
+            FileHandleOutput.stderr("\(e)")
+            throw ExitCode(2)
+        }
         let ledger = try Ledger(path: config.paths.ledger.path)
         let report = try StatusReport.gather(config: config, ledger: ledger, profiles: try ProfileCatalog.bundled().overlaid(with: config.overrides))
-        print(json ? try report.json() : try report.text(ledger: ledger).split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escape(String($0)) }.joined(separator: "\n"))
+        print(json ? try report.json(filter: filter)
+                   : try report.text(ledger: ledger, filter: filter).split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escape(String($0)) }.joined(separator: "\n"))
     }
 }
 

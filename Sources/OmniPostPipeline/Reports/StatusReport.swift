@@ -86,19 +86,46 @@ public struct StatusReport: Sendable {
         return out
     }
 
-    public func json() throws -> String {
-        func tree<T: Encodable>(_ v: T) throws -> Any { try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(v), options: [.fragmentsAllowed]) }
+    public func json(filter: StatusFilter = .all) throws -> String {
+        func tree<T: Encodable>(_ v: T) throws -> Any { Self.readable(try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(v), options: [.fragmentsAllowed])) }
+        // The same drops and deliveries the table shows under the same filter (newest `limit` drops).
+        var kept = drops.filter(filter.keeps).filter { d in filter.keeps(d, nil) || deliveries.contains { $0.dropId == d.id && filter.keeps(d, $0) } }
+        if let limit = filter.limit { kept = Array(kept.suffix(limit)) }
+        let byId = Dictionary(kept.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let keptDeliveries = deliveries.filter { x in byId[x.dropId].map { filter.keeps($0, x) } ?? (drops.isEmpty && filter == .all) }
         let obj: [String: Any] = [
-            "inboxes": inboxes, "drops": try tree(drops), "deliveries": try tree(deliveries), "queue": try tree(queue),
+            "inboxes": inboxes, "drops": try tree(kept), "deliveries": try tree(keptDeliveries), "queue": try tree(queue),
             "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "account_warnings": accountWarnings, "attempts": attemptsByOutcome,
         ]
-        return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
+        return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+    }
+
+    /// A record as a reader wants it: a column holding JSON (`manifest_json`, `metadata_json`,
+    /// `remote_session`…) as the object it is, under its name without `_json`, not a string to parse
+    /// again; a time (`…_at`, `not_before`, `lease_expiry`, `open_until`) as RFC 3339, not epoch seconds.
+    static func readable(_ v: Any) -> Any {
+        if let list = v as? [Any] { return list.map(readable) }
+        guard let o = v as? [String: Any] else { return v }
+        var out: [String: Any] = [:]
+        for (k, value) in o {
+            if let text = value as? String, k.hasSuffix("_json") || k == "remote_session",
+               let nested = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
+               nested is [String: Any] || nested is [Any] {
+                out[k.hasSuffix("_json") ? String(k.dropLast(5)) : k] = readable(nested)
+            } else if let t = value as? Double ?? (value as? Int).map(Double.init),
+                      k.hasSuffix("_at") || ["not_before", "lease_expiry", "open_until"].contains(k), t > 1_000_000_000, t < 1e11 {
+                out[k] = isoStamp(t)
+            } else {
+                out[k] = readable(value)
+            }
+        }
+        return out
     }
 
     /// The human form: the summary table, then queue, quotas, breakers and accounts.
-    public func text(ledger: Ledger) throws -> String {
+    public func text(ledger: Ledger, filter: StatusFilter = .all) throws -> String {
         var out: [String] = inboxes.map { "inbox \($0)" }
-        out.append(try SummaryTable.render(ledger: ledger, since: nil))
+        out.append(try SummaryTable.render(ledger: ledger, since: nil, filter: filter))
         out.append("")
         if queue.isEmpty {
             out.append("queue: empty")
