@@ -46,7 +46,7 @@ import Testing
             let counts = await rig.state.requestCounts
             #expect(counts["reddit.media"] == 2 && counts["reddit.submit"] == 1 && counts["reddit.websocket"] == 1, "\(counts)")
             // Uploaded (both media persisted), then submitting before the submit left, then submitted.
-            let phases = cps.all.compactMap { RedditAdapter.decode($0.session)?.phase.rawValue }
+            let phases = cps.all.compactMap { RedditAdapter.Session(persisted: $0.session)?.step.rawValue }
             #expect(phases == ["uploaded", "submitting", "submitted"])
             let post = try #require(await rig.state.redditPosts.first)
             #expect(post.subreddit == "oceans" && post.spoiler && !post.nsfw && post.title == "Waves at dawn")
@@ -103,10 +103,10 @@ import Testing
             await #expect(throws: Crash.self) {
                 _ = try await deliver(rig, try job(rig, dir), checkpoint: { cp in
                     cps.add(cp)
-                    if RedditAdapter.decode(cp.session)?.phase == .submitted { throw Crash() }
+                    if RedditAdapter.Session(persisted: cp.session)?.step == .submitted { throw Crash() }
                 })
             }
-            let uncertain = try #require(cps.all.first { RedditAdapter.decode($0.session)?.phase == .submitting })
+            let uncertain = try #require(cps.all.first { RedditAdapter.Session(persisted: $0.session)?.step == .submitting })
             let out = try await deliver(rig, try job(rig, dir, session: uncertain.session))
             let submits = await rig.state.requestCounts["reddit.submit"], posts = await rig.state.redditPostCount()
             #expect(submits == 1 && posts == 1)
@@ -115,12 +115,12 @@ import Testing
             let dir2 = try TempDir()
             let rig2 = try await setUp(dir2, settle: .milliseconds(300))
             try await stopping(rig2.server) {
-                var lost = try #require(RedditAdapter.decode(uncertain.session))
+                var lost = try #require(RedditAdapter.Session(persisted: uncertain.session))
                 lost.username = "brand"
                 lost.assetID = "nothing-like-it"
                 lost.websocketURL = nil   // a submit that never arrived: its asset's socket never says anything
                 lost.submittedAt = Date().timeIntervalSince1970
-                let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig2, try job(rig2, dir2, session: RedditAdapter.encode(lost))) }
+                let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig2, try job(rig2, dir2, session: lost.persisted)) }
                 #expect(e?.kind == .permanent && e?.code == .uncertainPost, "\(String(describing: e))")
                 #expect(await rig2.state.requestCounts["reddit.submit"] == nil)
             }
@@ -150,8 +150,8 @@ import Testing
             let found = try await deliver(rig, try job(rig, dir))
             #expect(found.url == "https://www.reddit.com/r/oceans/comments/\(found.remoteId)/waves_at_dawn/", "\(found.url)")
             // Found by reading only (a restart whose socket has nothing to say): the same address.
-            let listed = try await (rig.adapter as! RedditAdapter).findPost(.init(username: "brand", subreddit: "oceans", title: "Waves at dawn", assetID: nil, submittedAt: Date().timeIntervalSince1970 - 60, phase: .submitted))
-            let via = (rig.adapter as! RedditAdapter).outcome(try #require(listed), 0)
+            let listed = try await (rig.adapter as! RedditAdapter).findPost(.init(username: "brand", subreddit: "oceans", title: "Waves at dawn", assetID: nil, submittedAt: Date().timeIntervalSince1970 - 60, step: .submitted))
+            let via = (rig.adapter as! RedditAdapter).outcome(try #require(listed))
             #expect(via.url == found.url)
             await rig.state.setFaults(.init())
             let heard = try await deliver(rig, try job(rig, dir, meta: PublishMetadata(title: "Heard", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "oceans"])))
@@ -177,7 +177,7 @@ import Testing
             guard case .retryAt(let at) = e2?.kind else { Issue.record("expected a wait: \(String(describing: e2))"); return }
             #expect(waitIsAbout(at, 305, from: t0, to: t1) && e2?.code == .rateLimited)
             let back = try #require(cps.all.last)
-            #expect(RedditAdapter.decode(back.session)?.phase == .uploaded)
+            #expect(RedditAdapter.Session(persisted: back.session)?.step == .uploaded)
             let media = await rig.state.requestCounts["reddit.media"]
             _ = try await deliver(rig, try job(rig, dir, meta: meta2, session: back.session))
             let mediaAfter = await rig.state.requestCounts["reddit.media"], posts = await rig.state.redditPostCount()
