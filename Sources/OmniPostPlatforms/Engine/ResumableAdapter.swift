@@ -191,11 +191,10 @@ extension ResumableAdapter {
         }
         if s.phase != nil {
             // From here a post may exist: a restart reconciles (reads the account's posts) before anything else.
-            // A session already marked (a restart in `posting`), or whose platform marks it itself right before
-            // its post leaves (Reddit), has nothing new to write.
-            let marked = s.persisted
+            // A platform that marks its session itself right before its post leaves (Reddit: once its socket
+            // is open and its window spent) declines the engine's mark, and nothing is written for it here.
             s.phase = .posting
-            if s.persisted != marked { try await run.save(s, confirmed: job.size) }
+            if s.phase == .posting { try await run.save(s, confirmed: job.size) }
         }
         let sent = run.sent, posting = s, uploadedAs = uploaded
         let save = SessionSave<Session> { [run] in try await run.save($0, confirmed: job.size) }
