@@ -153,17 +153,12 @@ public final class SandboxServer: Sendable {
         throw OmniError(.internalError, "the sandbox did not start listening on \(host):\(port)" + (tls ? " and \(host):\(tlsPort)" : ""))
     }
 
-    /// Stops gracefully: requests in flight finish (for at most 5 s), then the listener closes.
+    /// Stops gracefully: requests in flight finish (for at most 5 s, then they are cut), then the
+    /// listener closes. Every handler ends by then — a WebSocket with its client, or when cut — so the
+    /// stop is awaited whole.
     public func stop() async {
         await task.group?.triggerGracefulShutdown()
-        guard let running = task.value else { return }
-        // Bounded: the group cuts connections left open after its grace (5 s); a handler that still does
-        // not end (a WebSocket waiting on a result that will never come) is not waited for past 10 s.
-        let once = OnceFlag()
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Task { _ = try? await running.value; if once.take() { done.resume() } }
-            Task { try? await Task.sleep(for: .seconds(10)); if once.take() { done.resume() } }
-        }
+        _ = try? await task.value?.value
     }
 
     /// Runs in the foreground until SIGINT/SIGTERM (`omnipost sandbox`).
@@ -191,13 +186,6 @@ final class PortBox: @unchecked Sendable {
     func set(_ p: Int) { lock.lock(); v = p; lock.unlock() }
     func clear() { lock.lock(); v = nil; lock.unlock() }
     var value: Int? { lock.lock(); defer { lock.unlock() }; return v }
-}
-
-/// True for the first caller only.
-final class OnceFlag: @unchecked Sendable {   // guarded by its lock
-    private let lock = NSLock()
-    private var taken = false
-    func take() -> Bool { lock.lock(); defer { lock.unlock() }; if taken { return false }; taken = true; return true }
 }
 
 final class TaskBox: @unchecked Sendable {

@@ -47,6 +47,11 @@ public enum SandboxTLS {
         try ensureCertificates(in: folder)
         let chain = try NIOSSLCertificate.fromPEMFile(folder.appendingPathComponent("cert.pem").path).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: folder.appendingPathComponent("key.pem").path, format: .pem)
-        return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        var c = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        // Closing a connection does not wait for the client's close_notify (NIOSSL's default waits 5 s): an
+        // idle keep-alive connection in a client's pool does not answer it, and a web server does not
+        // linger for it — a stopping sandbox would otherwise spend its whole grace on such connections.
+        c.shutdownTimeout = .milliseconds(100)
+        return c
     }
 }

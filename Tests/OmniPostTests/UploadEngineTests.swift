@@ -85,7 +85,7 @@ import Testing
         struct Note: UploadMiddleware {
             let name: String
             let trail: Trail
-            func handle<T>(_ verb: UploadVerb, _ job: UploadJob, next: () async throws -> T) async throws -> T {
+            func handle<T: Sendable>(_ verb: UploadVerb, _ job: UploadJob, next: @Sendable () async throws -> T) async throws -> T {
                 trail.add("\(name)>\(verb.rawValue)")
                 defer { trail.add("\(name)<\(verb.rawValue)") }
                 return try await next()

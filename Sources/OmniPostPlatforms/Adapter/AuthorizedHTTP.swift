@@ -12,7 +12,6 @@ public struct AuthorizedHTTP: Sendable {
         public var status: Int
         public var headers: HTTPHeaders
         public var body: Data
-        public var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
     }
 
     let http: HTTPClient
@@ -56,16 +55,4 @@ public struct AuthorizedHTTP: Sendable {
         }
     }
 
-    public func sendJSON(url: String, _ object: [String: Any]) async throws -> Reply {
-        let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return try await send(url: url, method: .POST, headers: [("Content-Type", "application/json; charset=UTF-8")], body: ByteBuffer(bytes: body))
-    }
-
-    /// One chunk of the file being uploaded, through its pinned reader: hashed as it is read, and the
-    /// last chunk refused (`source_changed`, permanent) unless the whole matches the recorded sha256.
-    public static func readChunk(_ reader: PinnedReader, from: Int64, count: Int) throws -> ByteBuffer {
-        do { return ByteBuffer(bytes: try reader.chunk(from: from, count: count)) } catch let e as OmniError {
-            throw DeliveryError(.permanent, e.code == .sourceChanged ? .sourceChanged : .unreadable, e.message)
-        }
-    }
 }

@@ -84,8 +84,8 @@ public struct OAuthConnect: Sendable {
     }
 
     /// A short-lived token in `json`, exchanged for a long-lived one (`fb_exchange_token`, `th_exchange_token`).
-    func longLived(_ status: Int, _ json: [String: Any]) async throws -> Grant {
-        guard status == 200, let short = json["access_token"] as? String else { throw refused(status, json) }
+    func longLived(_ status: Int, _ json: TokenReply) async throws -> Grant {
+        guard status == 200, let short = json.access_token else { throw refused(status, json) }
         let url: String
         switch oauth.refreshStyle {
         case .metaExchange:
@@ -97,20 +97,19 @@ public struct OAuthConnect: Sendable {
             return try grant(json)
         }
         let (s2, j2) = try await call(url, method: .GET, fields: nil)
-        guard s2 == 200, let long = j2["access_token"] as? String else { throw refused(s2, j2) }
-        let life = (j2["expires_in"] as? NSNumber)?.doubleValue ?? 60 * 86400
+        guard s2 == 200, let long = j2.access_token else { throw refused(s2, j2) }
+        let life = j2.expires_in?.value ?? 60 * 86400
         // The long-lived token is both what is used and what is renewed.
         return Grant(accessToken: long, refreshToken: long, expiresIn: life, scopes: nil, refreshExpiresIn: life)
     }
 
-    func refused(_ status: Int, _ json: [String: Any]) -> OmniError {
-        let graph = json["error"] as? [String: Any]
-        let err = json["error"] as? String ?? graph.map { "\($0["type"] as? String ?? "error") \($0["code"].map { "\($0)" } ?? ""): \($0["message"] as? String ?? "")" } ?? "HTTP \(status)"
+    func refused(_ status: Int, _ json: TokenReply) -> OmniError {
+        let err = json.refusal(status: status)
         if status >= 500 { return OmniError(.networkError, "\(account.key): the token endpoint answered \(status); nothing was stored — try again") }
-        return OmniError(.authRevoked, "\(account.key): the code was refused (\(err)\((json["error_description"] as? String).map { ": \($0)" } ?? "")). A code works once and for minutes: run `accounts add` again")
+        return OmniError(.authRevoked, "\(account.key): the code was refused (\(err)\(json.error_description.map { ": \($0)" } ?? "")). A code works once and for minutes: run `accounts add` again")
     }
 
-    func call(_ url: String, method: HTTPMethod, fields: [(String, String)]?, headers: [(String, String)] = []) async throws -> (Int, [String: Any]) {
+    func call(_ url: String, method: HTTPMethod, fields: [(String, String)]?, headers: [(String, String)] = []) async throws -> (Int, TokenReply) {
         var req = HTTPClientRequest(url: url)
         req.method = method
         for (k, v) in headers { req.headers.add(name: k, value: v) }
@@ -122,7 +121,7 @@ public struct OAuthConnect: Sendable {
         do {
             let resp = try await http.execute(req, timeout: .seconds(30))
             let body = try await resp.body.collect(upTo: 1 << 20)
-            return (Int(resp.status.code), (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:])
+            return (Int(resp.status.code), TokenReply.read(Data(buffer: body)))
         } catch {
             throw OmniError(.networkError, "\(account.key): the token endpoint \(url.split(separator: "?").first ?? "") could not be reached (\(error)); nothing was stored — try again")
         }
@@ -137,7 +136,7 @@ public struct OAuthConnect: Sendable {
         }
         let (status, json) = try await call(account.tokenURL, method: .POST, fields: fields, headers: headers)
         // Some answer errors inside a 200 (Reddit): an access token is what counts.
-        guard status == 200, json["access_token"] is String else { throw refused(status, json) }
+        guard status == 200, json.access_token != nil else { throw refused(status, json) }
         return try grant(json)
     }
 
@@ -154,12 +153,11 @@ public struct OAuthConnect: Sendable {
 
     public func startDevice() async throws -> DeviceCode {
         let (status, json) = try await post(account.deviceURL, [(oauth.clientIDField, account.clientID), ("scope", oauth.scopes.joined(separator: oauth.scopeSeparator))])
-        guard status == 200, let device = json["device_code"] as? String, let user = json["user_code"] as? String,
-              let url = (json["verification_url"] ?? json["verification_uri"]) as? String else {
-            throw OmniError(.authRevoked, "\(account.key): the device authorization endpoint answered \(status) \(json["error"] as? String ?? "")")
+        guard status == 200, let device = json.device_code, let user = json.user_code, let url = json.verification_url ?? json.verification_uri else {
+            throw OmniError(.authRevoked, "\(account.key): the device authorization endpoint answered \(status) \(json.errorCode ?? "")")
         }
-        return DeviceCode(deviceCode: device, userCode: user, verificationURL: url, expiresIn: (json["expires_in"] as? NSNumber)?.doubleValue ?? 1800,
-                          interval: (json["interval"] as? NSNumber)?.doubleValue ?? 5)
+        return DeviceCode(deviceCode: device, userCode: user, verificationURL: url, expiresIn: json.expires_in?.value ?? 1800,
+                          interval: json.interval?.value ?? 5)
     }
 
     /// Polls the token endpoint at the interval the provider gave until the person approved, waiting
@@ -173,31 +171,31 @@ public struct OAuthConnect: Sendable {
             var fields = [("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", d.deviceCode)]
             fields += [(oauth.clientIDField, account.clientID), ("client_secret", account.clientSecret)]
             let (status, json) = try await post(account.tokenURL, fields)
-            if status == 200, json["access_token"] != nil { return try grant(json) }
-            switch json["error"] as? String ?? "" {
+            if status == 200, json.access_token != nil { return try grant(json) }
+            switch json.errorCode ?? "" {
             case "authorization_pending": continue
             case "slow_down": interval += slowDownStep
             case "access_denied": throw OmniError(.authRevoked, "\(account.key): access was not granted (access_denied); nothing was stored")
             case "expired_token": throw OmniError(.authRevoked, "\(account.key): the code \(d.userCode) expired before it was entered; nothing was stored — run `accounts add --device` again")
             default:
                 if status >= 500 { continue }   // the provider's trouble: ask again at the next interval
-                throw OmniError(.authRevoked, "\(account.key): the token endpoint answered \(status) \(json["error"] as? String ?? ""); nothing was stored")
+                throw OmniError(.authRevoked, "\(account.key): the token endpoint answered \(status) \(json.errorCode ?? ""); nothing was stored")
             }
         }
         throw OmniError(.authRevoked, "\(account.key): the code \(d.userCode) expired before it was entered; nothing was stored — run `accounts add --device` again")
     }
 
-    func post(_ url: String, _ fields: [(String, String)]) async throws -> (Int, [String: Any]) {
+    func post(_ url: String, _ fields: [(String, String)]) async throws -> (Int, TokenReply) {
         try await call(url, method: .POST, fields: fields)
     }
 
-    func grant(_ json: [String: Any]) throws -> Grant {
-        guard let access = json["access_token"] as? String else { throw OmniError(.authRevoked, "\(account.key): the token endpoint handed out no access token") }
-        let scope = json["scope"] as? String
-        return Grant(accessToken: access, refreshToken: json["refresh_token"] as? String,
-                     expiresIn: (json["expires_in"] as? NSNumber)?.doubleValue ?? 3600,
+    func grant(_ json: TokenReply) throws -> Grant {
+        guard let access = json.access_token else { throw OmniError(.authRevoked, "\(account.key): the token endpoint handed out no access token") }
+        let scope = json.scope
+        return Grant(accessToken: access, refreshToken: json.refresh_token,
+                     expiresIn: json.expires_in?.value ?? 3600,
                      scopes: scope.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) },
-                     refreshExpiresIn: (json["refresh_token_expires_in"] as? NSNumber ?? json["refresh_expires_in"] as? NSNumber)?.doubleValue)
+                     refreshExpiresIn: (json.refresh_token_expires_in ?? json.refresh_expires_in)?.value)
     }
 
     /// The scopes publishing needs that the grant lacks (a person unticked them at consent).

@@ -147,18 +147,17 @@ public actor TokenProvider {
             // Refused, unresolved, timed out or cut: the network's failure, for every platform that refreshes.
             throw DeliveryError(.retryNow, .networkError, "\(account.key): the token endpoint \(account.tokenURL.split(separator: "?").first ?? "") could not be reached: \(error)")
         }
-        let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
-        if resp.status == .ok, let token = json["access_token"] as? String {
-            let expiresIn = (json["expires_in"] as? NSNumber)?.doubleValue ?? 3600
+        let json = TokenReply.read(Data(buffer: body))
+        if resp.status == .ok, let token = json.access_token {
+            let expiresIn = json.expires_in?.value ?? 3600
             let expires = Date().addingTimeInterval(expiresIn)
             // A rotated refresh token is stored before the access token is used.
-            let next = refreshStyle != .refreshToken ? token : json["refresh_token"] as? String ?? refreshToken
+            let next = refreshStyle != .refreshToken ? token : json.refresh_token ?? refreshToken
             try await store.save(account: account.key, accessToken: token, expiresAt: expires, refreshToken: next)
             // TikTok and LinkedIn say when the refresh token lapses; Meta's long-lived token is its own refresh.
-            let refreshLife = (json["refresh_expires_in"] as? NSNumber ?? json["refresh_token_expires_in"] as? NSNumber)?.doubleValue
-                ?? (refreshStyle != .refreshToken ? expiresIn : nil)
+            let refreshLife = (json.refresh_expires_in ?? json.refresh_token_expires_in)?.value ?? (refreshStyle != .refreshToken ? expiresIn : nil)
             if let refreshLife { try? await store.saveRefreshExpiry(account: account.key, at: Date().addingTimeInterval(refreshLife)) }
-            if let scope = json["scope"] as? String, !scope.isEmpty { try? await store.saveScope(account: account.key, scope: scope) }
+            if let scope = json.scope, !scope.isEmpty { try? await store.saveScope(account: account.key, scope: scope) }
             cached = (token, expires)
             mustRefresh = false
             return token
@@ -174,12 +173,11 @@ public actor TokenProvider {
             }
         }
         // Graph API errors are objects: code 190 is a token that is expired, revoked or invalid.
-        let graph = json["error"] as? [String: Any]
-        let err = json["error"] as? String ?? graph.map { "\($0["type"] as? String ?? "error") \($0["code"].map { "\($0)" } ?? ""): \($0["message"] as? String ?? "")" } ?? "HTTP \(resp.status.code)"
-        let desc = (json["error_description"] as? String ?? "").lowercased()
+        let err = json.refusal(status: Int(resp.status.code))
+        let desc = (json.error_description ?? "").lowercased()
         // X answers a used or revoked refresh token with `invalid_request` "Value passed for the token was invalid."
         let deadToken = err == "invalid_request" && desc.contains("token") && desc.contains("invalid")
-        let graphDead = (graph?["code"] as? NSNumber)?.intValue == 190
+        let graphDead = json.graphCode == 190
         if err == "invalid_grant" || err == "invalid_client" || err == "unauthorized_client" || deadToken || graphDead || resp.status == .unauthorized {
             throw DeliveryError(.reauthenticate, .authRevoked,
                 "the credentials for \(account.key) were refused (\(err)): the refresh token expired or was revoked; authorize the account again and put the new refresh_token under accounts: \(account.key)",

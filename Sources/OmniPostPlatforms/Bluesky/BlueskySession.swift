@@ -39,7 +39,7 @@ actor BlueskySession {
         if !loaded, let store {
             loaded = true
             if let saved = try? await store.load(account: storeKey) {
-                if let a = saved.accessToken, let exp = saved.expiresAt, exp.timeIntervalSinceNow > 60, let d = Self.claims(a)?["sub"] as? String {
+                if let a = saved.accessToken, let exp = saved.expiresAt, exp.timeIntervalSinceNow > 60, let d = Self.claims(a)?.sub {
                     access = a
                     did = d
                     refresh = saved.refreshToken
@@ -56,53 +56,54 @@ actor BlueskySession {
     /// The access JWT `failed` was refused as expired: renew it (once, however many callers saw it fail).
     func renew(failed: String) async throws {
         // Another caller renewed it already — unless what it got has lapsed too.
-        if failed != access, let a = access, let exp = (Self.claims(a)?["exp"] as? NSNumber)?.doubleValue, exp > Date().timeIntervalSince1970 + 5 { return }
+        if failed != access, let a = access, let exp = Self.claims(a)?.exp, exp > Date().timeIntervalSince1970 + 5 { return }
         if let r = refresh, try await refreshWith(r) { return }
         try await create()
     }
 
-    private func post(_ nsid: String, json: [String: Any]?, bearer: String?) async throws -> (Int, [String: Any]?, HTTPHeaders) {
+    private func post(_ nsid: String, json: BlueskyWire.SignIn?, bearer: String?) async throws -> (Int, Data, HTTPHeaders) {
         var r = HTTPClientRequest(url: pds + "/xrpc/" + nsid)
         r.method = .POST
         if let bearer { r.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         if let json {
             r.headers.add(name: "Content-Type", value: "application/json")
-            r.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
+            r.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(json)))
         }
         do {
             let resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
             let body = try await resp.body.collect(upTo: 1 << 20)
-            return (Int(resp.status.code), (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any], resp.headers)
+            return (Int(resp.status.code), Data(buffer: body), resp.headers)
         } catch {
             throw DeliveryError(.retryNow, .networkError, "Bluesky (\(pds)) could not be reached: \(error)")
         }
     }
 
-    private func take(_ json: [String: Any]?) async -> Bool {
-        guard let a = json?["accessJwt"] as? String, let r = json?["refreshJwt"] as? String, let d = json?["did"] as? String else { return false }
-        access = a
-        refresh = r
-        did = d
+    private func take(_ body: Data) async -> Bool {
+        guard let s = try? JSONDecoder().decode(BlueskyWire.SessionReply.self, from: body) else { return false }
+        access = s.accessJwt
+        refresh = s.refreshJwt
+        did = s.did
         // The new pair is stored before it is used (a refresh JWT works once).
-        let exp = (Self.claims(a)?["exp"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue) } ?? Date().addingTimeInterval(3600)
-        try? await store?.save(account: storeKey, accessToken: a, expiresAt: exp, refreshToken: r)
+        let exp = Self.claims(s.accessJwt)?.exp.map { Date(timeIntervalSince1970: $0) } ?? Date().addingTimeInterval(3600)
+        try? await store?.save(account: storeKey, accessToken: s.accessJwt, expiresAt: exp, refreshToken: s.refreshJwt)
         return true
     }
 
     /// A JWT's payload (its claims), read without checking the signature: only `sub` and `exp` are used,
     /// for what the PDS itself said at sign-in.
-    static func claims(_ jwt: String) -> [String: Any]? {
+    static func claims(_ jwt: String) -> BlueskyWire.Claims? {
         let parts = jwt.split(separator: ".")
         guard parts.count == 3 else { return nil }
         var b64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }
-        return Data(base64Encoded: b64).flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
+        return Data(base64Encoded: b64).flatMap { try? JSONDecoder().decode(BlueskyWire.Claims.self, from: $0) }
     }
 
     private func create() async throws {
-        let (status, json, headers) = try await post("com.atproto.server.createSession", json: ["identifier": identifier, "password": password], bearer: nil)
-        if status == 200, await take(json) { return }
-        let said = "signing in as \(identifier): Bluesky answered \(status) \(json?["error"] as? String ?? "")" + ((json?["message"] as? String).map { ": \($0)" } ?? "")
+        let (status, body, headers) = try await post("com.atproto.server.createSession", json: BlueskyWire.SignIn(identifier: identifier, password: password), bearer: nil)
+        if status == 200, await take(body) { return }
+        let failure = try? JSONDecoder().decode(BlueskyWire.Failure.self, from: body)
+        let said = "signing in as \(identifier): Bluesky answered \(status) \(failure?.error ?? "")" + (failure?.message.map { ": \($0)" } ?? "")
         switch status {
         case 429: throw DeliveryError(.retryAt(RetryAfter.date(headers, default: 300)), .rateLimited, said, httpStatus: status)
         case 500...: throw DeliveryError(.retryNow, .platformError, said, httpStatus: status)
@@ -111,8 +112,8 @@ actor BlueskySession {
     }
 
     private func refreshWith(_ token: String) async throws -> Bool {
-        let (status, json, _) = try await post("com.atproto.server.refreshSession", json: nil, bearer: token)
+        let (status, body, _) = try await post("com.atproto.server.refreshSession", json: nil, bearer: token)
         guard status == 200 else { return false }
-        return await take(json)
+        return await take(body)
     }
 }

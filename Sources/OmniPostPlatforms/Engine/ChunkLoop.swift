@@ -46,9 +46,16 @@ enum ChunkLoop {
                     }
                     return .allSent
                 }
-                let bytes = try readChunk(reader, part)
+                // A transport that streams the whole file pins and checks it itself (`streamsWholeFile`).
+                let bytes = transport.streamsWholeFile ? ByteBuffer() : try readChunk(reader, part)
                 if part.end == job.size { readLast = true }
-                let reply = try await run.verb(.part) { try await transport.send(part, bytes, session: &session, job: job) }
+                let before = session
+                let (reply, after) = try await run.verb(.part) {
+                    var s = before
+                    let reply = try await transport.send(part, bytes, session: &s, job: job)
+                    return (reply, s)
+                }
+                session = after
                 run.sent += part.length
                 switch reply {
                 case .complete(let id):

@@ -33,7 +33,12 @@ extension PersistedSession where Self: Codable {
         self = s
     }
 
-    public var persisted: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
+    /// Keys sorted: the same session is the same text, so the engine can tell a changed one by comparing.
+    public var persisted: String {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
+    }
 }
 
 /// A session that is one opaque string — the session URI YouTube handed out, a webhook's idempotency

@@ -11,8 +11,8 @@ import OmniPostCore
 ///
 /// A session the platform refuses while uploading (`SessionGone`) is replaced by a fresh one, once per
 /// attempt. `reconcile` runs before any resend (`PlatformAdapter.deliver`). Every verb passes through the
-/// middleware (metering, network classification). The only retry inside an attempt is the cut part's
-/// (`PartRetry`); whether an attempt is retried is the upload stage's decision alone.
+/// middleware (a debug log line, network classification, a time limit, metering). The only retry inside
+/// an attempt is `PartRetry`'s; whether an attempt is retried is the upload stage's decision alone.
 public protocol ResumableAdapter: PlatformAdapter {
     associatedtype Session: PersistedSession
     associatedtype Transport: UploadProtocol where Transport.Session == Session
@@ -48,11 +48,28 @@ public protocol ResumableAdapter: PlatformAdapter {
     func finish(_ session: inout Session, _ job: UploadJob) async throws -> Processing
     /// The platform's processing of the upload.
     func status(_ session: Session, _ job: UploadJob) async throws -> Processing
+    /// The same, for a platform whose status answer belongs in the session (Bluesky's blob, known once
+    /// its video job is done): the engine checkpoints a changed session at once. The default asks
+    /// `status(_:_:)` and changes nothing.
+    func status(updating session: inout Session, _ job: UploadJob) async throws -> Processing
     /// Makes the post (or, where the upload made it, describes it: `uploaded` says what the bytes came to).
     /// Its `bytesSent` counts only what the post request itself carried; the engine adds the parts'.
     func post(_ session: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome
+    /// The same, for a platform whose post learns on its way what must be durable before it goes on
+    /// (Reddit: its submit was taken, refused, or its processing failed): `save` checkpoints the session.
+    /// The default calls `post(_:_:uploaded:)`.
+    func post(_ session: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome
     /// Where a persisted session stands on the platform; throws a permanent error when it failed it.
     func reconcile(_ session: Session, _ job: UploadJob) async throws -> RemoteState
+
+    /// Whether the engine counts `start` in the platform's `init` request window (`MeterStart`). Default
+    /// true; false where another request is the metered one (Reddit's submit, which it meters itself).
+    var metersStart: Bool { get }
+    /// How long one call of `verb` may take before it is stopped as a network failure (`VerbTimeout`);
+    /// nil for no limit. Default: `settings.verbTimeout` when set, else three request timeouts (a
+    /// request, a token refresh, a retry of it); `post`, which may wait within the platform's processing
+    /// window (Instagram's readiness, a command's run), that window more.
+    func verbTimeout(_ verb: UploadVerb) -> Duration?
 }
 
 /// What the upload came to before the post.
@@ -77,10 +94,19 @@ extension ResumableAdapter {
     public var freshSessions: Int { 1 }
     public func finish(_ session: inout Session, _ job: UploadJob) async throws -> Processing { .ready }
     public func status(_ session: Session, _ job: UploadJob) async throws -> Processing { .ready }
+    public func status(updating session: inout Session, _ job: UploadJob) async throws -> Processing { try await status(session, job) }
+    public func post(_ session: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome {
+        try await post(session, job, uploaded: uploaded)
+    }
+    public var metersStart: Bool { true }
+    public func verbTimeout(_ verb: UploadVerb) -> Duration? {
+        if let set = settings.verbTimeout { return set }
+        return verb == .post ? processing.timeout + settings.requestTimeout * 3 : settings.requestTimeout * 3
+    }
 
     public func reconcile(_ job: UploadJob) async throws -> RemoteState {
         guard let s = job.session.flatMap(Session.init(persisted:)) else { return .notStarted }
-        return try await MiddlewareChain.standard.run(.reconcile, job) { try await reconcile(s, job) }
+        return try await MiddlewareChain.standard(for: self).run(.reconcile, job) { try await reconcile(s, job) }
     }
 
     public func publish(
@@ -88,13 +114,18 @@ extension ResumableAdapter {
         checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
         progress: @escaping @Sendable (Int64, Int64) -> Void
     ) async throws -> PublishOutcome {
-        var run = UploadRun(job: job, checkpoint: checkpoint, progress: progress, middleware: .standard)
+        var run = UploadRun(job: job, checkpoint: checkpoint, progress: progress, middleware: .standard(for: self))
         // The stage reconciled a persisted session before calling: continue from what the platform holds.
         var session = job.session.flatMap(Session.init(persisted:))
         var offset: Int64 = session == nil ? 0 : job.confirmedOffset
         if let s = session, lapsed(s) { session = nil }
-        if var resumed = session, (resumed.phase ?? .uploading) == .uploading {
-            if let held = try await run.verb(.reconcile, { try await resume(&resumed, job) }) {
+        if let persisted = session, (persisted.phase ?? .uploading) == .uploading {
+            let (held, resumed) = try await run.verb(.reconcile) {
+                var s = persisted
+                let held = try await resume(&s, job)
+                return (held, s)
+            }
+            if let held {
                 session = resumed
                 offset = held
                 if held != job.confirmedOffset || resumed.persisted != job.session { try await run.save(resumed, confirmed: held) }
@@ -121,13 +152,27 @@ extension ResumableAdapter {
                     if case .complete(let id) = try await ChunkLoop.run(transport, &s, from: offset, retry: PartRetry(settings), &run) {
                         uploaded = .complete(id)
                     }
-                    processed = try await run.verb(.finish) { try await finish(&s, job) }
+                    let finishing = s
+                    (processed, s) = try await run.verb(.finish) {
+                        var s = finishing
+                        return (try await finish(&s, job), s)
+                    }
                     if s.phase != nil {
                         s.phase = .finalized
                         try await run.save(s, confirmed: job.size)
                     }
                 }
-                if let out = try await processing.wait(processed, platform: displayName, status: { try await run.verb(.status) { try await status(s, job) } }) {
+                if let out = try await processing.wait(processed, platform: displayName, status: {
+                    let asked = s
+                    let (answer, told) = try await run.verb(.status) {
+                        var s = asked
+                        return (try await status(updating: &s, job), s)
+                    }
+                    // What the status said that the session keeps (Bluesky's blob) is durable before it is used.
+                    if told.persisted != asked.persisted { try await run.save(told, confirmed: job.size) }
+                    s = told
+                    return answer
+                }) {
                     uploaded = .published(out)
                 }
                 break
@@ -146,11 +191,14 @@ extension ResumableAdapter {
         }
         if s.phase != nil {
             // From here a post may exist: a restart reconciles (reads the account's posts) before anything else.
+            // A platform that marks its session itself right before its post leaves (Reddit: once its socket
+            // is open and its window spent) declines the engine's mark, and nothing is written for it here.
             s.phase = .posting
-            try await run.save(s, confirmed: job.size)
+            if s.phase == .posting { try await run.save(s, confirmed: job.size) }
         }
-        let sent = run.sent
-        var outcome = try await run.verb(.post) { try await post(s, job, uploaded: uploaded) }
+        let sent = run.sent, posting = s, uploadedAs = uploaded
+        let save = SessionSave<Session> { [run] in try await run.save($0, confirmed: job.size) }
+        var outcome = try await run.verb(.post) { try await post(posting, job, uploaded: uploadedAs, save: save) }
         // What the post itself moved (a webhook's body) and what the parts did.
         outcome.bytesSent += sent
         return outcome
@@ -160,12 +208,15 @@ extension ResumableAdapter {
     private func begin(_ run: inout UploadRun) async throws -> Begun<Session> {
         let job = run.job
         let prepared = try await prepare(job)
-        if let moved = prepared as? any MovesBytes { run.sent += moved.bytesMoved }
+        if let moved = prepared as? any MovesBytes {
+            run.sent += moved.bytesMoved
+            run.progress(moved.bytesMoved, job.size)
+        }
         if var found = try await alreadyPublished(job, prepared) {
             found.reconciled = true
             return .found(found)
         }
-        let s = try await run.verb(.start) {
+        let s = try await run.verb(.start) { [run] in
             if let marker = intent(job) { try await run.save(marker, confirmed: 0) }
             return try await start(job, prepared)
         }

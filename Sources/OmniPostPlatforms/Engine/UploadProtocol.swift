@@ -57,9 +57,16 @@ public protocol UploadProtocol: Sendable {
     /// second case, when a resumed attempt did not read the last part itself, the chunk loop checks the
     /// whole file against its recorded sha256 before the object is made.
     var lastPartCompletes: Bool { get }
+
+    /// Whether the one part is the whole file, streamed from disk by `send` itself (Bluesky's video
+    /// service takes a file in one request): the chunk loop then hands `send` no bytes, and the
+    /// transport pins the file (`PinnedFile`: the file that was taken, its sha256 checked) and streams
+    /// it — a rendition is never held in memory whole. Default false.
+    var streamsWholeFile: Bool { get }
 }
 
 extension UploadProtocol {
     public func standing(of session: Session, job: UploadJob) async throws -> PartReply { .resend }
     public var lastPartCompletes: Bool { true }
+    public var streamsWholeFile: Bool { false }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// One attempt's bookkeeping: the job, where checkpoints and progress go, the bytes sent so far, and
 /// the middleware every verb passes through.
-struct UploadRun {
+struct UploadRun: Sendable {
     let job: UploadJob
     let checkpoint: @Sendable (UploadCheckpoint) async throws -> Void
     let progress: @Sendable (Int64, Int64) -> Void
@@ -16,7 +16,17 @@ struct UploadRun {
         try await checkpoint(UploadCheckpoint(session: session.persisted, confirmedOffset: confirmed, bytesSent: sent))
     }
 
-    func verb<T>(_ verb: UploadVerb, _ body: () async throws -> T) async throws -> T {
+    /// A verb through the middleware. The body is `@Sendable` (a middleware may run it in a child
+    /// task), so a verb that changes the session returns the changed copy rather than writing through.
+    func verb<T: Sendable>(_ verb: UploadVerb, _ body: @Sendable () async throws -> T) async throws -> T {
         try await middleware.run(verb, job, body)
     }
+}
+
+/// What a verb may make durable before it goes on (Reddit's post: the submit was taken, or its
+/// processing failed), checkpointed as the engine's own checkpoints are, with every byte held.
+public struct SessionSave<S: PersistedSession>: Sendable {
+    let body: @Sendable (S) async throws -> Void
+
+    public func callAsFunction(_ session: S) async throws { try await body(session) }
 }

@@ -28,7 +28,14 @@ public enum FacebookPlatform: PlatformModule {
     public static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] {
         let r = try await settings.api.send(url: settings.account.endpoint + "/\(GraphAPI.version)/me/accounts?fields=id,name", method: .GET, headers: [], body: ByteBuffer())
         guard r.status == 200 else { throw DeliveryError(.reauthenticate, .authRevoked, "Facebook answered \(r.status) when asked for the user's Pages", httpStatus: r.status) }
-        return (r.json?["data"] as? [[String: Any]] ?? []).compactMap { p in (p["id"] as? String).map { AccountIdentity(id: $0, name: p["name"] as? String ?? $0) } }
+        struct Pages: Decodable {
+            struct Page: Decodable {
+                var id: String
+                var name: String?
+            }
+            var data: [Page]?
+        }
+        return (r.decoded(Pages.self)?.data ?? []).map { AccountIdentity(id: $0.id, name: $0.name ?? $0.id) }
     }
 
     /// The Page posts go to: the account's `id:`, else the user's first.

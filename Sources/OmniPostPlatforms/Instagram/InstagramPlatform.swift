@@ -30,9 +30,16 @@ public enum InstagramPlatform: PlatformModule {
         let r = try await settings.api.send(url: settings.account.endpoint + "/\(GraphAPI.version)/me/accounts?fields=name,instagram_business_account%7Bid,username%7D",
                                             method: .GET, headers: [], body: ByteBuffer())
         guard r.status == 200 else { throw DeliveryError(.reauthenticate, .authRevoked, "Instagram answered \(r.status) when asked for the user's accounts", httpStatus: r.status) }
-        return (r.json?["data"] as? [[String: Any]] ?? []).compactMap { p in
-            guard let ig = p["instagram_business_account"] as? [String: Any], let id = ig["id"] as? String else { return nil }
-            return AccountIdentity(id: id, name: "@" + (ig["username"] as? String ?? id))
+        struct Pages: Decodable {
+            struct Page: Decodable { var instagram_business_account: Account? }
+            struct Account: Decodable {
+                var id: String
+                var username: String?
+            }
+            var data: [Page]?
+        }
+        return (r.decoded(Pages.self)?.data ?? []).compactMap { p in
+            p.instagram_business_account.map { AccountIdentity(id: $0.id, name: "@" + ($0.username ?? $0.id)) }
         }
     }
 

@@ -28,9 +28,14 @@ public enum LinkedInPlatform: PlatformModule {
 
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/v2/userinfo", method: .GET, headers: [], body: ByteBuffer())
-        guard r.status == 200, let sub = r.json?["sub"] as? String else {
+        // OpenID Connect's userinfo: `sub` is the member's id.
+        struct UserInfo: Decodable {
+            var sub: String
+            var name: String?
+        }
+        guard r.status == 200, let u = r.decoded(UserInfo.self) else {
             throw DeliveryError(r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "LinkedIn answered \(r.status) when asked who the token is", httpStatus: r.status)
         }
-        return AccountIdentity(id: "urn:li:person:" + sub, name: r.json?["name"] as? String ?? sub)
+        return AccountIdentity(id: "urn:li:person:" + u.sub, name: u.name ?? u.sub)
     }
 }

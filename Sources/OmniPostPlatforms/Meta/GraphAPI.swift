@@ -111,20 +111,20 @@ struct GraphAPI {
         }
     }
 
-    /// When a throttled app or account may call again: `estimated_time_to_regain_access` (minutes) in
-    /// `X-Business-Use-Case-Usage` or `X-App-Usage`, else an hour.
-    static func regainAccess(_ h: HTTPHeaders, now: Date = Date()) -> Date {
-        for name in ["X-Business-Use-Case-Usage", "X-App-Usage"] {
-            guard let v = h.first(name: name), let json = try? JSONSerialization.jsonObject(with: Data(v.utf8)) else { continue }
-            var minutes: [Double] = []
-            func walk(_ x: Any) {
-                if let d = x as? [String: Any] {
-                    if let m = (d["estimated_time_to_regain_access"] as? NSNumber)?.doubleValue { minutes.append(m) }
-                    d.values.forEach(walk)
-                } else if let a = x as? [Any] { a.forEach(walk) }
+    /// One usage figure of Meta's rate-limit headers: how many minutes until calls are taken again.
+    struct Usage: Decodable {
+        var estimated_time_to_regain_access: Double?
             }
-            walk(json)
-            if let m = minutes.max(), m > 0 { return now.addingTimeInterval(m * 60) }
+
+    /// When a throttled app or account may call again: `estimated_time_to_regain_access` (minutes) in
+    /// `X-Business-Use-Case-Usage` (`{"<business id>": [usage, …]}`) or `X-App-Usage` (one usage), else
+    /// an hour.
+    static func regainAccess(_ h: HTTPHeaders, now: Date = Date()) -> Date {
+        func header<T: Decodable>(_ name: String, _ type: T.Type) -> T? { h.first(name: name).flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) } }
+        let business = header("X-Business-Use-Case-Usage", [String: [Usage]].self)?.values.joined().compactMap(\.estimated_time_to_regain_access) ?? []
+        let app = header("X-App-Usage", Usage.self)?.estimated_time_to_regain_access
+        for minutes in [business.max(), app] {
+            if let m = minutes, m > 0 { return now.addingTimeInterval(m * 60) }
         }
         return now.addingTimeInterval(3600)
     }

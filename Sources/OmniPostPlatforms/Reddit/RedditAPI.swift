@@ -42,8 +42,8 @@ struct RedditAPI: Sendable {
 
     /// Reddit's own words for a failed call: `message`/`explanation`, or the body's start.
     static func message(_ r: AuthorizedHTTP.Reply) -> String {
-        if let j = r.json {
-            let parts = [j["message"], j["explanation"], j["reason"]].compactMap { $0 as? String }
+        if let f = r.decoded(RedditWire.Failure.self) {
+            let parts = [f.message, f.explanation, f.reason].compactMap { $0 }
             if !parts.isEmpty { return parts.joined(separator: ": ") }
         }
         return Excerpt.quote(String(decoding: r.body.prefix(200), as: UTF8.self))
@@ -61,11 +61,11 @@ struct RedditAPI: Sendable {
 
     /// The errors a 200 may carry (`{"json": {"errors": [[CODE, message, field], …]}}`), classified:
     /// RATELIMIT waits the time it names; the rest are Reddit saying no.
-    static func submitErrors(_ errors: [[Any]], now: Date = Date()) -> DeliveryError? {
+    static func submitErrors(_ errors: [[String?]], now: Date = Date()) -> DeliveryError? {
+        func item(_ e: [String?], _ i: Int) -> String? { i < e.count ? e[i] : nil }
         guard let first = errors.first else { return nil }
-        let code = first.first as? String ?? "ERROR", text = first.count > 1 ? first[1] as? String ?? "" : ""
-        let field = first.count > 2 ? first[2] as? String ?? "" : ""
-        let all = errors.map { e in "\(e.first as? String ?? "?"): \(e.count > 1 ? e[1] as? String ?? "" : "")" }.joined(separator: "; ")
+        let code = item(first, 0) ?? "ERROR", text = item(first, 1) ?? "", field = item(first, 2) ?? ""
+        let all = errors.map { e in "\(item(e, 0) ?? "?"): \(item(e, 1) ?? "")" }.joined(separator: "; ")
         if code == "RATELIMIT" {
             return DeliveryError(.retryAt(now.addingTimeInterval(waitNamed(in: text) ?? 600)), .rateLimited, "Reddit says: \(text)")
         }

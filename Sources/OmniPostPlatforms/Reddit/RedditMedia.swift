@@ -22,15 +22,11 @@ struct RedditMedia: Sendable {
 
     func upload(path: String, name: String, mimetype: String) async throws -> Uploaded {
         let lease = try await reddit.send("/api/media/asset.json", method: .POST, form: [("filepath", name), ("mimetype", mimetype)])
-        guard lease.status == 200, let args = lease.json?["args"] as? [String: Any], let action = args["action"] as? String,
-              let fields = args["fields"] as? [[String: Any]], let asset = lease.json?["asset"] as? [String: Any],
-              let assetID = asset["asset_id"] as? String else {
+        guard lease.status == 200, let granted = lease.decoded(RedditWire.Lease.self) else {
             throw reddit.failure(lease, during: "leasing an upload for \(name)")
         }
-        let pairs = fields.compactMap { f -> (String, String)? in
-            guard let n = f["name"] as? String else { return nil }
-            return (n, f["value"] as? String ?? "")
-        }
+        let action = granted.args.action, asset = granted.asset
+        let pairs = granted.args.fields.map { ($0.name, $0.value ?? "") }
         guard let key = pairs.first(where: { $0.0 == "key" })?.1 else {
             throw DeliveryError(.retryNow, .platformError, "Reddit's upload lease for \(name) names no key")
         }
@@ -56,7 +52,7 @@ struct RedditMedia: Sendable {
             throw DeliveryError(.retryNow, .networkError, "the upload of \(name) to Reddit's media host was cut: \(error)")
         }
         guard (200..<300).contains(status) else { throw Self.hostFailure(status, text, name: name) }
-        return Uploaded(url: host + "/" + key, assetID: assetID, websocketURL: (asset["websocket_url"] as? String).flatMap { $0.isEmpty ? nil : $0 })
+        return Uploaded(url: host + "/" + key, assetID: asset.asset_id, websocketURL: asset.websocket_url.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// The media host answers as S3 does: `<Error><Code>…` (an oversized file also names its size and the most allowed).

@@ -75,8 +75,8 @@ public enum RedditPlatform: PlatformModule {
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let api = RedditAPI(api: settings.api, base: settings.account.endpoint, userAgent: userAgent(for: settings.account) ?? Product.userAgent, window: RedditWindow())
         let r = try await api.send("/api/v1/me")
-        guard r.status == 200, let name = r.json?["name"] as? String else { throw api.failure(r, during: "asking who the token is") }
-        return AccountIdentity(id: r.json?["id"] as? String ?? name, name: "u/" + name)
+        guard r.status == 200, let me = r.decoded(RedditWire.Me.self) else { throw api.failure(r, during: "asking who the token is") }
+        return AccountIdentity(id: me.id ?? me.name, name: "u/" + me.name)
     }
 
     /// Reddit's rule: `<platform>:<app ID>:<version> (by u/<reddit username>)`; a generic one is throttled.

@@ -6,26 +6,42 @@ import NIOSSL
 /// The WebSocket Reddit names for a media asset: it says once how the submitted post ended
 /// (`{"type": "success", "payload": {"redirect": …}}` or `{"type": "failed"}`). It is opened before the
 /// submit — the lease names it already — so a fast result cannot be missed; if it cannot be opened
-/// or says nothing in time, the account's posts are read instead.
+/// or says nothing in time, the account's posts are read instead. It is closed (the close handshake
+/// awaited) before the verb that opened it returns: nothing of it outlives the delivery.
 actor RedditResultSocket {
     enum Outcome: Sendable, Equatable { case success(redirect: String), failed(String) }
 
-    private var connected = false
+    private var outbound: WebSocketOutboundWriter?
     private var ended: String?
     private var message: String?
     private var task: Task<Void, Never>?
 
-    static func open(url: String, tls: TLSConfiguration, within: Duration = .seconds(15)) async -> RedditResultSocket? {
+    /// Opens the socket at `url` (none when nil), hands it to `body` — nil when it did not open within
+    /// `within` — and closes it whichever way `body` ends.
+    static func listening<T>(to url: String?, tls: TLSConfiguration, within: Duration = .seconds(15),
+                             _ body: (RedditResultSocket?) async throws -> T) async throws -> T {
+        guard let url else { return try await body(nil) }
         let s = RedditResultSocket()
         await s.start(url: url, tls: tls)
+        let open = await s.opened(within: within)
+        do {
+            let v = try await body(open ? s : nil)
+            await s.close()
+            return v
+        } catch {
+            await s.close()
+            throw error
+        }
+    }
+
+    private func opened(within: Duration) async -> Bool {
         let deadline = ContinuousClock.now + within
         while ContinuousClock.now < deadline {
-            if await s.connected { return s }
-            if await s.ended != nil { break }
+            if outbound != nil { return true }
+            if ended != nil { return false }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        await s.close()
-        return nil
+        return false
     }
 
     private func start(url: String, tls: TLSConfiguration) {
@@ -33,8 +49,10 @@ actor RedditResultSocket {
         logger.logLevel = .critical
         task = Task {
             do {
-                try await WebSocketClient.connect(url: url, tlsConfiguration: tls, logger: logger) { inbound, _, _ in
-                    await self.setConnected()
+                try await WebSocketClient.connect(url: url, tlsConfiguration: tls, logger: logger) { inbound, outbound, _ in
+                    // Closed before it opened: leave at once (the client's close frame follows).
+                    guard !Task.isCancelled else { return }
+                    await self.setOpen(outbound)
                     for try await m in inbound.messages(maxSize: 1 << 20) {
                         if case .text(let t) = m { await self.setMessage(t); return }
                     }
@@ -46,12 +64,19 @@ actor RedditResultSocket {
         }
     }
 
-    private func setConnected() { connected = true }
+    private func setOpen(_ o: WebSocketOutboundWriter) { outbound = o }
     private func setMessage(_ t: String) { message = t }
     private func end(_ why: String) { if ended == nil { ended = why } }
 
-    func close() {
-        task?.cancel()
+    /// Says goodbye (a close frame, which Reddit answers) and waits until the connection is gone; one
+    /// still connecting is cancelled.
+    func close() async {
+        if let outbound {
+            try? await outbound.close(.normalClosure, reason: nil)
+        } else {
+            task?.cancel()
+        }
+        await task?.value
         task = nil
     }
 
@@ -69,13 +94,20 @@ actor RedditResultSocket {
     /// What the socket said so far, without waiting.
     func said() -> Outcome? { message.flatMap(Self.parse) }
 
-    static func parse(_ text: String) -> Outcome? {
-        guard let j = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return nil }
-        let payload = j["payload"] as? [String: Any]
-        if j["type"] as? String == "failed" {
-            return .failed(payload?["message"] as? String ?? "no reason given")
+    /// The one message, typed: `type` and a `payload` with the post's `redirect` or the failure's `message`.
+    struct Message: Decodable {
+        struct Payload: Decodable {
+            var redirect: String?
+            var message: String?
         }
-        if let r = payload?["redirect"] as? String { return .success(redirect: r) }
+        var type: String?
+        var payload: Payload?
+    }
+
+    static func parse(_ text: String) -> Outcome? {
+        guard let m = try? JSONDecoder().decode(Message.self, from: Data(text.utf8)) else { return nil }
+        if m.type == "failed" { return .failed(m.payload?.message ?? "no reason given") }
+        if let r = m.payload?.redirect { return .success(redirect: r) }
         return nil
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOSSL
 import Foundation
+import Logging
 import OmniPostCore
 
 /// The connection settings every adapter shares — one value, made once per target by the registry,
@@ -20,6 +21,11 @@ public struct AdapterSettings: Sendable {
     /// The TLS settings `http` was made with (extra trusted CAs: the sandbox's, a private one), for
     /// connections it does not make itself (Reddit's WebSocket).
     public var tls: TLSConfiguration = .makeClientConfiguration()
+    /// How long one verb of the upload engine may take (`VerbTimeout`); nil: the adapter's own limits
+    /// (three request timeouts; a post also its processing window).
+    public var verbTimeout: Duration? = nil
+    /// Where the engine's line per verb goes (`LogVerbs`, at debug).
+    public var logger = Logger(label: "omnipost.upload")
 
     public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
                 requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {

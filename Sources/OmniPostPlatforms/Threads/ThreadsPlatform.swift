@@ -38,9 +38,13 @@ public enum ThreadsPlatform: PlatformModule {
 
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/v1.0/me?fields=id,username", method: .GET, headers: [], body: ByteBuffer())
-        guard r.status == 200, let id = r.json?["id"] as? String else {
+        struct Me: Decodable {
+            var id: String
+            var username: String?
+        }
+        guard r.status == 200, let me = r.decoded(Me.self) else {
             throw DeliveryError(.reauthenticate, .authRevoked, "Threads answered \(r.status) when asked who the token is", httpStatus: r.status)
         }
-        return AccountIdentity(id: id, name: "@" + (r.json?["username"] as? String ?? id))
+        return AccountIdentity(id: me.id, name: "@" + (me.username ?? me.id))
     }
 }

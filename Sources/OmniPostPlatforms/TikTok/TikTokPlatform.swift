@@ -34,9 +34,17 @@ public enum TikTokPlatform: PlatformModule {
 
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/v2/user/info/?fields=open_id,display_name", method: .GET, headers: [], body: ByteBuffer())
-        guard r.status == 200, let u = (r.json?["data"] as? [String: Any])?["user"] as? [String: Any], let id = u["open_id"] as? String else {
+        struct UserInfo: Decodable {
+            struct Data: Decodable { var user: User }
+            struct User: Decodable {
+                var open_id: String
+                var display_name: String?
+            }
+            var data: Data
+        }
+        guard r.status == 200, let u = r.decoded(UserInfo.self)?.data.user else {
             throw DeliveryError(r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "TikTok answered \(r.status) when asked who the token is", httpStatus: r.status)
         }
-        return AccountIdentity(id: id, name: u["display_name"] as? String ?? id)
+        return AccountIdentity(id: u.open_id, name: u.display_name ?? u.open_id)
     }
 }

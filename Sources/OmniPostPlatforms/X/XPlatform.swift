@@ -30,9 +30,9 @@ public enum XPlatform: PlatformModule {
 
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/2/users/me", method: .GET, headers: [], body: ByteBuffer())
-        guard r.status == 200, let u = r.json?["data"] as? [String: Any], let id = u["id"] as? String else {
+        guard r.status == 200, let u = r.decoded(XWire.Envelope<XWire.User>.self)?.data else {
             throw DeliveryError(r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "X answered \(r.status) when asked who the token is", httpStatus: r.status)
         }
-        return AccountIdentity(id: id, name: "@" + (u["username"] as? String ?? id))
+        return AccountIdentity(id: u.id, name: "@" + (u.username ?? u.id))
     }
 }

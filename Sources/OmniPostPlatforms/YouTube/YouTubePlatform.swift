@@ -34,9 +34,17 @@ public enum YouTubePlatform: PlatformModule {
     /// The channel the token posts to.
     public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/youtube/v3/channels?part=snippet&mine=true", method: .GET, headers: [], body: ByteBuffer())
-        guard r.status == 200, let c = (r.json?["items"] as? [[String: Any]])?.first, let id = c["id"] as? String else {
+        struct Channels: Decodable {
+            struct Channel: Decodable {
+                struct Snippet: Decodable { var title: String? }
+                var id: String
+                var snippet: Snippet?
+            }
+            var items: [Channel]?
+        }
+        guard r.status == 200, let c = r.decoded(Channels.self)?.items?.first else {
             throw DeliveryError(r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "YouTube answered \(r.status) when asked for the token's channel", httpStatus: r.status)
         }
-        return AccountIdentity(id: id, name: (c["snippet"] as? [String: Any])?["title"] as? String ?? id)
+        return AccountIdentity(id: c.id, name: c.snippet?.title ?? c.id)
     }
 }

@@ -100,7 +100,7 @@ extension SandboxState {
         }
         let text = String(decoding: (try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
         redditResults[p.assetID] = text
-        for w in redditWaiters.removeValue(forKey: p.assetID) ?? [] { w.resume(returning: text) }
+        for w in (redditWaiters.removeValue(forKey: p.assetID) ?? [:]).values { w.resume(returning: text) }
     }
 
     static func redditPermalink(_ p: RedditPost) -> String {
@@ -111,10 +111,22 @@ extension SandboxState {
     /// Whether a WebSocket path names an asset (so the upgrade is taken).
     func redditSocketKnown(_ assetID: String) -> Bool { redditAssets[assetID] != nil }
 
-    /// The asset's result message: at once if decided, else when it is.
-    func redditResult(_ assetID: String) async -> String {
+    /// The asset's result message: at once if decided, else when it is — or nil once `stopListening`
+    /// says the socket waiting for it closed.
+    func redditResult(_ assetID: String, listener: UUID) async -> String? {
         if let r = redditResults[assetID] { return r }
-        return await withCheckedContinuation { c in redditWaiters[assetID, default: []].append(c) }
+        if redditGone.remove(listener) != nil { return nil }
+        return await withCheckedContinuation { c in redditWaiters[assetID, default: [:]][listener] = c }
+    }
+
+    /// The socket of `listener` closed: its wait for a result ends (also when it had not begun: the
+    /// listener is then remembered as gone).
+    func stopListening(_ assetID: String, listener: UUID) {
+        if let c = redditWaiters[assetID]?.removeValue(forKey: listener) {
+            c.resume(returning: nil)
+        } else if redditResults[assetID] == nil {
+            redditGone.insert(listener)
+        }
     }
 
     func redditPosts(of account: String) -> [RedditPost] { redditPosts.filter { $0.account == account && $0.visible }.reversed() }
@@ -142,7 +154,9 @@ extension SandboxState {
         var posts: [RedditPost] = []
         /// What each asset's WebSocket says once its post is decided, and who waits for it.
         var results: [String: String] = [:]
-        var waiters: [String: [CheckedContinuation<String, Never>]] = [:]
+        var waiters: [String: [UUID: CheckedContinuation<String?, Never>]] = [:]
+        /// Sockets that closed before they began to wait (see `stopListening`).
+        var gone: Set<UUID> = []
         /// Subreddits that answer SUBREDDIT_NOEXIST (any other well-formed name exists).
         var missing: Set<String> = []
         /// The next submits answered with a RATELIMIT error (HTTP 200), and the minutes it names.
@@ -154,7 +168,8 @@ extension SandboxState {
     var redditAssets: [String: RedditAsset] { get { self[RedditWorld.self].assets } _modify { yield &self[RedditWorld.self].assets } }
     var redditPosts: [RedditPost] { get { self[RedditWorld.self].posts } _modify { yield &self[RedditWorld.self].posts } }
     var redditResults: [String: String] { get { self[RedditWorld.self].results } _modify { yield &self[RedditWorld.self].results } }
-    var redditWaiters: [String: [CheckedContinuation<String, Never>]] { get { self[RedditWorld.self].waiters } _modify { yield &self[RedditWorld.self].waiters } }
+    var redditWaiters: [String: [UUID: CheckedContinuation<String?, Never>]] { get { self[RedditWorld.self].waiters } _modify { yield &self[RedditWorld.self].waiters } }
+    var redditGone: Set<UUID> { get { self[RedditWorld.self].gone } _modify { yield &self[RedditWorld.self].gone } }
     var redditMissing: Set<String> { get { self[RedditWorld.self].missing } _modify { yield &self[RedditWorld.self].missing } }
     var redditSubmitLimits: [Int] { get { self[RedditWorld.self].submitLimits } _modify { yield &self[RedditWorld.self].submitLimits } }
     var redditMediaSeen: Int { get { self[RedditWorld.self].mediaSeen } _modify { yield &self[RedditWorld.self].mediaSeen } }

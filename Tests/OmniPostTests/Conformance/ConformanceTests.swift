@@ -277,9 +277,7 @@ import Testing
         try await ConformanceRig.with(f, faults: p.final) { rig in
             let e = try await #require(throws: DeliveryError.self) { try await rig.deliver() }
             #expect(e.kind == .permanent, "\(e)")
-            withKnownIssue("Reddit: a failed processing heard late on the WebSocket loses the platform's reason (being fixed)", isIntermittent: true) {
                 #expect(e.message.contains(p.says), "\(e)")
-            } when: { f.name == "reddit" }
             #expect(try await rig.posts().isEmpty)
             #expect(await rig.count(f.startRoute) == f.starts, "not tried again within the attempt")
         }

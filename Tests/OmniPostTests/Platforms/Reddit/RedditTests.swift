@@ -46,7 +46,7 @@ import Testing
             let counts = await rig.state.requestCounts
             #expect(counts["reddit.media"] == 2 && counts["reddit.submit"] == 1 && counts["reddit.websocket"] == 1, "\(counts)")
             // Uploaded (both media persisted), then submitting before the submit left, then submitted.
-            let phases = cps.all.compactMap { RedditAdapter.decode($0.session)?.phase.rawValue }
+            let phases = cps.all.compactMap { RedditAdapter.Session(persisted: $0.session)?.step.rawValue }
             #expect(phases == ["uploaded", "submitting", "submitted"])
             let post = try #require(await rig.state.redditPosts.first)
             #expect(post.subreddit == "oceans" && post.spoiler && !post.nsfw && post.title == "Waves at dawn")
@@ -80,19 +80,19 @@ import Testing
             await #expect(throws: Crash.self) {
                 _ = try await deliver(rig, try job(rig, dir), checkpoint: { cp in
                     cps.add(cp)
-                    if RedditAdapter.decode(cp.session)?.phase == .submitted { throw Crash() }
+                    if RedditAdapter.Session(persisted: cp.session)?.step == .submitted { throw Crash() }
                 })
             }
-            let uncertain = try #require(cps.all.first { RedditAdapter.decode($0.session)?.phase == .submitting })
+            let uncertain = try #require(cps.all.first { RedditAdapter.Session(persisted: $0.session)?.step == .submitting })
             let dir2 = try TempDir()
             let rig2 = try await setUp(dir2, settle: .milliseconds(300))
             try await stopping(rig2.server) {
-                var lost = try #require(RedditAdapter.decode(uncertain.session))
+                var lost = try #require(RedditAdapter.Session(persisted: uncertain.session))
                 lost.username = "brand"
                 lost.assetID = "nothing-like-it"
                 lost.websocketURL = nil   // a submit that never arrived: its asset's socket never says anything
                 lost.submittedAt = Date().timeIntervalSince1970
-                let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig2, try job(rig2, dir2, session: RedditAdapter.encode(lost))) }
+                let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig2, try job(rig2, dir2, session: lost.persisted)) }
                 #expect(e?.kind == .permanent && e?.code == .uncertainPost, "\(String(describing: e))")
                 #expect(await rig2.state.requestCounts["reddit.submit"] == nil)
             }
@@ -102,12 +102,14 @@ import Testing
     /// A submit whose answer is lost keeps listening on the asset's WebSocket: a processing failure is
     /// heard at once (not after the 10-minute settle window given here); a post found by reading the
     /// account's posts has the same address on Reddit's site as one the WebSocket confirmed.
-    @Test(.timeLimit(.minutes(1))) func aLostSubmitAnswerStillHearsTheWebSocketAndPostsHaveTheSiteAddress() async throws {
+    @Test(.timeLimit(.minutes(2))) func aLostSubmitAnswerStillHearsTheWebSocketAndPostsHaveTheSiteAddress() async throws {
         let dir = try TempDir()
         let rig = try await PlatformRig.make(RedditPlatform.self, dir, size: 200_000,
-                                             faults: .init(finalReplyDelayMs: 2500, failProcessing: "video could not be transcoded", processingMs: 200)) {
+                                             faults: .init(finalReplyDelayMs: 12_000, failProcessing: "video could not be transcoded", processingMs: 200)) {
             var settings = $0
-            settings.requestTimeout = .seconds(1)
+            // The submit's answer comes after the client stopped waiting (4 s): lost. Wide enough that the
+            // other requests answer in time on a loaded machine (1 s was not, under a full suite).
+            settings.requestTimeout = .seconds(4)
             return RedditAdapter(settings, resultTimeout: .seconds(600), settleWindow: .seconds(600),
                                  poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(100), perMinute: 6000))
         }
@@ -118,12 +120,12 @@ import Testing
             #expect(submits == 1 && posts == 0)
             // The same lost answer for a post that works: found by reading the account's posts (or heard), at
             // its address on www.reddit.com — as the WebSocket words a confirmed one.
-            await rig.state.setFaults(.init(finalReplyDelayMs: 2500, processingMs: 200))
+            await rig.state.setFaults(.init(finalReplyDelayMs: 12_000, processingMs: 200))
             let found = try await deliver(rig, try job(rig, dir))
             #expect(found.url == "https://www.reddit.com/r/oceans/comments/\(found.remoteId)/waves_at_dawn/", "\(found.url)")
             // Found by reading only (a restart whose socket has nothing to say): the same address.
-            let listed = try await (rig.adapter as! RedditAdapter).findPost(.init(username: "brand", subreddit: "oceans", title: "Waves at dawn", assetID: nil, submittedAt: Date().timeIntervalSince1970 - 60, phase: .submitted))
-            let via = (rig.adapter as! RedditAdapter).outcome(try #require(listed), 0)
+            let listed = try await (rig.adapter as! RedditAdapter).findPost(.init(username: "brand", subreddit: "oceans", title: "Waves at dawn", assetID: nil, submittedAt: Date().timeIntervalSince1970 - 60, step: .submitted))
+            let via = (rig.adapter as! RedditAdapter).outcome(try #require(listed))
             #expect(via.url == found.url)
             await rig.state.setFaults(.init())
             let heard = try await deliver(rig, try job(rig, dir, meta: PublishMetadata(title: "Heard", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "oceans"])))
@@ -149,7 +151,7 @@ import Testing
             guard case .retryAt(let at) = e2?.kind else { Issue.record("expected a wait: \(String(describing: e2))"); return }
             #expect(waitIsAbout(at, 305, from: t0, to: t1) && e2?.code == .rateLimited)
             let back = try #require(cps.all.last)
-            #expect(RedditAdapter.decode(back.session)?.phase == .uploaded)
+            #expect(RedditAdapter.Session(persisted: back.session)?.step == .uploaded)
             let media = await rig.state.requestCounts["reddit.media"]
             _ = try await deliver(rig, try job(rig, dir, meta: meta2, session: back.session))
             let mediaAfter = await rig.state.requestCounts["reddit.media"], posts = await rig.state.redditPostCount()
