@@ -17,26 +17,26 @@ import ServiceLifecycle
 /// Handed to `Pipeline.open`, `AccountHealth.check` and `AccountConnector` as their `PlatformEmbedding`;
 /// in the daemon it is also one more service of its group, after which the pipelines' supervisor runs:
 /// at a graceful shutdown the pipelines stop first, then the sandboxes it started.
-public final class EmbeddedSandbox: PlatformEmbedding, Service {
+package final class EmbeddedSandbox: PlatformEmbedding, Service {
     /// A sandbox this started, as the pipeline holds it.
-    public struct Running: EmbeddedPlatforms {
-        public let server: SandboxServer
-        public var address: String { server.baseURL + (server.tlsPort.map { " and https://127.0.0.1:\($0)" } ?? "") }
-        public func stop() async { await server.stop() }
+    package struct Running: EmbeddedPlatforms {
+        package let server: SandboxServer
+        package var address: String { server.baseURL + (server.tlsPort.map { " and https://127.0.0.1:\($0)" } ?? "") }
+        package func stop() async { await server.stop() }
     }
 
     private let started = StartedServers()
 
-    public init() {}
+    package init() {}
 
-    public static func folder(_ config: PipelineConfig) -> URL { config.paths.root.appendingPathComponent("sandbox") }
+    package static func folder(_ config: PipelineConfig) -> URL { config.paths.root.appendingPathComponent("sandbox") }
 
     /// Whether the platforms of `config` need the sandbox's HTTPS listener (Reddit's media host).
     static func needsTLS(_ config: PipelineConfig) -> Bool {
         config.accounts.values.contains { PlatformRegistry.descriptor($0.platform)?.sandboxTLS == true }
     }
 
-    public func start(_ config: inout PipelineConfig, reusing running: (any EmbeddedPlatforms)?) async throws -> any EmbeddedPlatforms {
+    package func start(_ config: inout PipelineConfig, reusing running: (any EmbeddedPlatforms)?) async throws -> any EmbeddedPlatforms {
         let s: SandboxServer
         if let kept = (running as? Running)?.server, kept.root.standardizedFileURL.path == Self.folder(config).standardizedFileURL.path {
             s = kept
@@ -84,7 +84,7 @@ public final class EmbeddedSandbox: PlatformEmbedding, Service {
         }
     }
 
-    public func attach(_ config: inout PipelineConfig, http: HTTPClient) async throws -> (any EmbeddedPlatforms)? {
+    package func attach(_ config: inout PipelineConfig, http: HTTPClient) async throws -> (any EmbeddedPlatforms)? {
         let root = Self.folder(config)
         if let ports = SandboxServer.Ports.remembered(root: root), await Self.answers(port: ports.http, root: root, http: http) {
             let ca = ports.https != nil ? SandboxServer.caFile(root: root) : nil
@@ -106,7 +106,7 @@ public final class EmbeddedSandbox: PlatformEmbedding, Service {
 
     /// Waits for the daemon's graceful shutdown, then stops every sandbox it started that still runs
     /// (a pipeline closed before has stopped its own; stopping one twice does nothing).
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         for s in started.take() { await s.stop() }
     }

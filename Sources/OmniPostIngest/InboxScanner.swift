@@ -5,13 +5,13 @@ import Glibc
 
 /// Lists an inbox recursively with lstat: names, sizes, mtimes and inodes — directory metadata only,
 /// so a poll never reads file contents or wakes a NAS's disks for data.
-public struct InboxScanner: Sendable {
-    public let root: String
-    public let filter: JunkFilter
+package struct InboxScanner: Sendable {
+    package let root: String
+    package let filter: JunkFilter
     /// Files whose names were not UTF-8 and were renamed while listing.
-    public let renames: RenameLog
+    package let renames: RenameLog
 
-    public init(root: String, filter: JunkFilter, renames: RenameLog = RenameLog()) {
+    package init(root: String, filter: JunkFilter, renames: RenameLog = RenameLog()) {
         self.root = root
         self.filter = filter
         self.renames = renames
@@ -23,14 +23,14 @@ public struct InboxScanner: Sendable {
         return NonUTF8Names.list(dirAbs: abs, dirRel: relDir, renamed: renames)
     }
 
-    public func scan() -> [String: FileFact] {
+    package func scan() -> [String: FileFact] {
         var out: [String: FileFact] = [:]
         walk(relDir: "", into: &out)
         return out
     }
 
     /// Subfolders (relative), for adding inotify watches.
-    public func directories() -> [String] {
+    package func directories() -> [String] {
         var dirs: [String] = [""]
         var i = 0
         while i < dirs.count {
@@ -46,7 +46,7 @@ public struct InboxScanner: Sendable {
         return dirs
     }
 
-    public func stat(relPath: String) -> FileFact? {
+    package func stat(relPath: String) -> FileFact? {
         var st = Glibc.stat()
         guard lstat(root + "/" + relPath, &st) == 0 else { return nil }
         let mode = st.st_mode & S_IFMT

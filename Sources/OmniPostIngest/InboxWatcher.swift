@@ -5,19 +5,19 @@ import OmniPostCore
 /// Watches one inbox tree and reports files that are complete: closed after writing (or moved in)
 /// and then unchanged in size and mtime for the settle window. Uses inotify, or polls directory
 /// listings on network filesystems where inotify is blind. Knows nothing of drops or platforms.
-public actor InboxWatcher {
-    public enum Mode: String, Sendable { case inotify, poll }
+package actor InboxWatcher {
+    package enum Mode: String, Sendable { case inotify, poll }
 
-    public struct Callbacks: Sendable {
-        public var onComplete: @Sendable (FileFact) async -> Void
-        public var onGone: @Sendable (String) async -> Void
+    package struct Callbacks: Sendable {
+        package var onComplete: @Sendable (FileFact) async -> Void
+        package var onGone: @Sendable (String) async -> Void
         /// Asked before a settled file is reported: is it structurally whole (an MP4 whose index points
         /// at data that exists, a sidecar that parses)? False keeps it a candidate, looked at again
         /// after another settle window — it is still arriving.
-        public var isWhole: @Sendable (FileFact) async -> Bool
+        package var isWhole: @Sendable (FileFact) async -> Bool
         /// A file whose name was not UTF-8 was renamed to its Latin-1 reading.
-        public var onRenamed: @Sendable (NonUTF8Names.Rename) async -> Void
-        public init(onComplete: @escaping @Sendable (FileFact) async -> Void, onGone: @escaping @Sendable (String) async -> Void = { _ in },
+        package var onRenamed: @Sendable (NonUTF8Names.Rename) async -> Void
+        package init(onComplete: @escaping @Sendable (FileFact) async -> Void, onGone: @escaping @Sendable (String) async -> Void = { _ in },
                     onRenamed: @escaping @Sendable (NonUTF8Names.Rename) async -> Void = { _ in },
                     isWhole: @escaping @Sendable (FileFact) async -> Bool = { _ in true }) {
             self.onComplete = onComplete
@@ -36,9 +36,9 @@ public actor InboxWatcher {
         var stableScans = 0
     }
 
-    public nonisolated let inbox: String
-    public nonisolated let mode: Mode
-    public nonisolated let fsType: String
+    package nonisolated let inbox: String
+    package nonisolated let mode: Mode
+    package nonisolated let fsType: String
     let config: WatchConfig
     let scanner: InboxScanner
     let logger: Logger
@@ -48,7 +48,7 @@ public actor InboxWatcher {
     private var candidates: [String: Candidate] = [:]
     private var emitted: [String: FileFact] = [:]
     private var started = false
-    public private(set) var rescans = 0
+    package private(set) var rescans = 0
     /// Looks finished so far: a test moving the clock by hand waits for the next one to be over.
     private(set) var ticks = 0
 
@@ -58,19 +58,19 @@ public actor InboxWatcher {
 
     /// Poll mode cannot see a writer close its file, and writers over SMB/NFS pause for seconds between
     /// writes: unless `watch.settle` is set, a polled inbox waits 10 s of stillness, not 2 s.
-    public static let pollDefaultSettle: Duration = .seconds(10)
+    package static let pollDefaultSettle: Duration = .seconds(10)
     /// Poll mode: a file must also be seen unchanged by this many scans in a row.
-    public static let pollStableScans = 3
+    package static let pollStableScans = 3
 
     /// The settle window in force for this inbox.
-    public nonisolated var settle: Duration {
+    package nonisolated var settle: Duration {
         mode == .poll && config.settleIsDefault ? max(config.settle, Self.pollDefaultSettle) : config.settle
     }
 
     /// What is pending right now, published after every tick.
-    public nonisolated let pending: PendingFiles
+    package nonisolated let pending: PendingFiles
 
-    public init(inbox: URL, config: WatchConfig, logger: Logger, mountinfo: String? = nil, pending: PendingFiles = PendingFiles(),
+    package init(inbox: URL, config: WatchConfig, logger: Logger, mountinfo: String? = nil, pending: PendingFiles = PendingFiles(),
                 clock: any SettleClock = SystemSettleClock()) {
         self.inbox = inbox.path
         self.clock = clock
@@ -90,7 +90,7 @@ public actor InboxWatcher {
 
     /// Files seen but not yet complete (not counting those that only wait for a `.ready` marker).
     /// Zero after the first scan means the inbox is quiet.
-    public var pendingCount: Int { started ? candidates.count - awaitingMarker.count : Int.max }
+    package var pendingCount: Int { started ? candidates.count - awaitingMarker.count : Int.max }
     private(set) var awaitingMarker = Set<String>()
     /// Rung by every event that may add a candidate; the tick loop sleeps on it while idle.
     nonisolated let doorbell = Wakeup()
@@ -101,7 +101,7 @@ public actor InboxWatcher {
     static let markerSuffix = ".ready"
 
     /// Runs until the task is cancelled.
-    public func run(_ callbacks: Callbacks) async {
+    package func run(_ callbacks: Callbacks) async {
         logger.info("watching inbox", metadata: [
             "omnipost.inbox": "\(inbox)", "omnipost.watch.mode": "\(mode.rawValue)", "omnipost.fs": "\(fsType)",
         ])
@@ -291,20 +291,20 @@ public actor InboxWatcher {
 
 /// The files a watcher has seen but not yet reported complete (being written, settling, or still
 /// arriving), shared with the pipeline so a partner's grace does not run out while one is written.
-public final class PendingFiles: @unchecked Sendable {
+package final class PendingFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var paths = Set<String>()
     private var reporting = false
     private var rechecks = Set<String>()
     private var bell: Wakeup?
-    public init() {}
+    package init() {}
     /// The watcher's doorbell, so a recheck asked for wakes an idle watcher.
     var doorbell: Wakeup? {
         get { lock.withLock { bell } }
         set { lock.withLock { bell = newValue } }
     }
     /// Asks the watcher to look at `path` again: the pipeline found it changed since it was recorded.
-    public func recheck(_ path: String) {
+    package func recheck(_ path: String) {
         lock.withLock { _ = rechecks.insert(path) }
         doorbell?.ring()
     }
@@ -315,7 +315,7 @@ public final class PendingFiles: @unchecked Sendable {
     func startBatch(_ p: Set<String>) { lock.lock(); paths = p; reporting = true; lock.unlock() }
     /// One file of the batch was recorded.
     func remove(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
-    public var snapshot: Set<String> { lock.lock(); defer { lock.unlock() }; return paths }
+    package var snapshot: Set<String> { lock.lock(); defer { lock.unlock() }; return paths }
     /// True while the watcher is checking and reporting a batch of settled files.
-    public var busy: Bool { lock.lock(); defer { lock.unlock() }; return reporting }
+    package var busy: Bool { lock.lock(); defer { lock.unlock() }; return reporting }
 }

@@ -6,8 +6,8 @@ import Glibc
 /// One inotify instance for one inbox tree. A dedicated thread drains the kernel queue as fast as it
 /// fills (so a burst of thousands of files does not overflow in normal operation) and hands events
 /// to an AsyncStream; the watcher does the thinking.
-public final class InotifySource: @unchecked Sendable {
-    public enum Event: Sendable {
+package final class InotifySource: @unchecked Sendable {
+    package enum Event: Sendable {
         /// A file was closed after writing or moved in: a completeness signal.
         case closed(String)
         /// A file was written to, or created: a writer has it open, it is still changing.
@@ -22,14 +22,14 @@ public final class InotifySource: @unchecked Sendable {
         case overflow(String)
     }
 
-    public let root: String
+    package let root: String
     private let fd: Int32
     private let lock = NSLock()
     private var wdToDir: [Int32: String] = [:]
     private var stopped = false
     private var continuation: AsyncStream<Event>.Continuation?
 
-    public init(root: String) throws {
+    package init(root: String) throws {
         self.root = root
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else {
@@ -45,7 +45,7 @@ public final class InotifySource: @unchecked Sendable {
     /// Adds a watch on a folder (relative to root). An ENOSPC (watch limit) is reported as an overflow
     /// so the folder is still covered by rescans, never a crash.
     @discardableResult
-    public func watch(relDir: String) -> Bool {
+    package func watch(relDir: String) -> Bool {
         let abs = relDir.isEmpty ? root : root + "/" + relDir
         let wd = inotify_add_watch(fd, abs, Self.mask)
         if wd < 0 {
@@ -57,7 +57,7 @@ public final class InotifySource: @unchecked Sendable {
     }
 
     /// Starts the reader thread and returns the event stream.
-    public func events() -> AsyncStream<Event> {
+    package func events() -> AsyncStream<Event> {
         let (stream, cont) = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
         lock.lock(); continuation = cont; lock.unlock()
         let thread = Thread { [self] in readLoop(cont) }
@@ -66,7 +66,7 @@ public final class InotifySource: @unchecked Sendable {
         return stream
     }
 
-    public func stop() {
+    package func stop() {
         lock.lock(); stopped = true; lock.unlock()
     }
 

@@ -5,8 +5,8 @@ import Glibc
 
 /// Names that are never drops: temp files of downloaders, editors and rsync, and NAS/OS litter
 /// (ARCHITECTURE.md, "What counts as a drop"). Extra glob patterns come from the pipeline.
-public struct JunkFilter: Sendable {
-    public static let builtIn = [
+package struct JunkFilter: Sendable {
+    package static let builtIn = [
         // Downloaders and transfer tools: browsers (Firefox .part, Chrome .crdownload, Safari .download,
         // Opera .opdownload, File System Access .crswap), aria2, uTorrent, WinSCP, our own ffmpeg temps.
         "*.part", "*.crdownload", "*.download", "*.opdownload", "*.crswap", "*.aria2", "*.!ut", "*.filepart", "*.partial",
@@ -21,16 +21,16 @@ public struct JunkFilter: Sendable {
     ]
     let patterns: [String]
 
-    public init(extra: [String] = []) { patterns = Self.builtIn + extra }
+    package init(extra: [String] = []) { patterns = Self.builtIn + extra }
 
     /// True for a name (one path component) that must be ignored, file or folder.
-    public func isJunk(_ name: String) -> Bool {
+    package func isJunk(_ name: String) -> Bool {
         if name.hasPrefix(".") { return true }   // dotfiles, rsync's .name.XXXXXX temp files
         return patterns.contains { fnmatch($0, name, 0) == 0 }
     }
 
     /// True if any component of a relative path is junk (e.g. inside @eaDir).
-    public func isJunkPath(_ relPath: String) -> Bool {
+    package func isJunkPath(_ relPath: String) -> Bool {
         relPath.split(separator: "/").contains { isJunk(String($0)) }
     }
 }

@@ -8,14 +8,14 @@ import Glibc
 /// inbox lists names as bytes, and a name that is not UTF-8 is renamed in place to its Latin-1 reading
 /// (`café.mp4`, which is what those clients meant), logged with the old name escaped, and then taken
 /// like any other file. Nothing is lost and nothing is silent.
-public enum NonUTF8Names {
-    public struct Rename: Sendable, Equatable {
+package enum NonUTF8Names {
+    package struct Rename: Sendable, Equatable {
         /// Inbox-relative folder.
-        public var dir: String
+        package var dir: String
         /// The old name, invalid bytes written as `\xNN`.
-        public var escaped: String
+        package var escaped: String
         /// Empty when the rename failed: the file stays, untaken, and this is reported.
-        public var new: String
+        package var new: String
     }
 
     /// The names in a folder as bytes; valid UTF-8 ones as they are, others renamed (see above).
@@ -42,12 +42,12 @@ public enum NonUTF8Names {
     }
 
     /// `caf\xE9.mp4`: printable ASCII as is, every other byte as `\xNN`.
-    public static func escape(_ bytes: [UInt8]) -> String {
+    package static func escape(_ bytes: [UInt8]) -> String {
         bytes.map { (0x20..<0x7F).contains($0) && $0 != UInt8(ascii: "\\") ? String(UnicodeScalar($0)) : String(format: "\\x%02X", $0) }.joined()
     }
 
     /// Each byte read as Latin-1 (every byte is a valid Latin-1 character).
-    public static func latin1(_ bytes: [UInt8]) -> String {
+    package static func latin1(_ bytes: [UInt8]) -> String {
         String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
     }
 
@@ -77,10 +77,10 @@ public enum NonUTF8Names {
 }
 
 /// Renames made while listing, drained by the watcher into its log (and the ledger).
-public final class RenameLog: @unchecked Sendable {
+package final class RenameLog: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [NonUTF8Names.Rename] = []
-    public init() {}
+    package init() {}
     func add(_ r: NonUTF8Names.Rename) { lock.lock(); items.append(r); lock.unlock() }
-    public func drain() -> [NonUTF8Names.Rename] { lock.lock(); defer { items.removeAll(); lock.unlock() }; return items }
+    package func drain() -> [NonUTF8Names.Rename] { lock.lock(); defer { items.removeAll(); lock.unlock() }; return items }
 }

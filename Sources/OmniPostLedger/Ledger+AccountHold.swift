@@ -7,7 +7,7 @@ extension Ledger {
     /// once, not for the one that hit it.
     /// Deliveries already held later keep their time; each one moved gets an event. Returns how many moved.
     @discardableResult
-    public func holdAccount(_ key: String, until: Double, code: String, message: String) throws -> Int {
+    package func holdAccount(_ key: String, until: Double, code: String, message: String) throws -> Int {
         try write { db, events in
             let now = self.now
             let held = try DeliveryRecord.fetchAll(db, sql: """

@@ -4,11 +4,11 @@ import OmniPostCore
 
 /// A retried drop's failed delivery whose platform session the new drop's delivery to `target` takes
 /// over (`SessionPolicy.handover`): it reconciles that session before sending anything.
-public struct SessionHandover: Sendable, Equatable {
-    public var from: Int64
-    public var target: String
-    public var session: String
-    public init(from: Int64, target: String, session: String) {
+package struct SessionHandover: Sendable, Equatable {
+    package var from: Int64
+    package var target: String
+    package var session: String
+    package init(from: Int64, target: String, session: String) {
         self.from = from
         self.target = target
         self.session = session
@@ -22,7 +22,7 @@ extension Ledger {
     /// `abandoned`: the adapter gave up the delivery's platform session, knowing it never became a post
     /// (an S3 multipart upload aborted) — then a delivery with a session may be cancelled too.
     @discardableResult
-    public func cancelDelivery(_ id: Int64, by who: String, abandoned: Bool = false) throws -> DeliveryRecord {
+    package func cancelDelivery(_ id: Int64, by who: String, abandoned: Bool = false) throws -> DeliveryRecord {
         try write { db, events in
             let now = self.now
             guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
@@ -61,7 +61,7 @@ extension Ledger {
     /// Holds a delivery that has a platform session while `cancel` asks the platform to abandon it: the
     /// daemon does not claim it for two minutes (a cancel that dies midway lets it go by itself). Nil
     /// when the delivery has no session (cancel it directly). Refused while it is being uploaded.
-    public func holdForCancel(_ id: Int64) throws -> DeliveryRecord? {
+    package func holdForCancel(_ id: Int64) throws -> DeliveryRecord? {
         try write { db, _ in
             let now = self.now
             guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
@@ -78,7 +78,7 @@ extension Ledger {
     }
 
     /// Lets a held delivery go again (the platform could not abandon its session), with the refusal to say.
-    public func releaseCancelHold(_ id: Int64) throws -> String {
+    package func releaseCancelHold(_ id: Int64) throws -> String {
         try write { db, _ in
             guard var d = try DeliveryRecord.fetchOne(db, key: id) else { return "there is no delivery \(id)" }
             if d.gate == "cancel" {
@@ -92,12 +92,12 @@ extension Ledger {
     }
 
     /// What a retry of one delivery of an open drop did, for the line the person reads.
-    public struct RetriedDelivery: Sendable {
-        public var delivery: DeliveryRecord
+    package struct RetriedDelivery: Sendable {
+        package var delivery: DeliveryRecord
         /// Failed → queued again (false: a held delivery let go now).
-        public var requeued: Bool
+        package var requeued: Bool
         /// What held it (quota, breaker, retry, auth) when it was only held.
-        public var heldBy: String?
+        package var heldBy: String?
     }
 
     /// Puts a failed delivery back in the queue with a fresh attempt count and age, as long as its drop
@@ -107,7 +107,7 @@ extension Ledger {
     /// A delivery only held (by a quota, a breaker, a backoff, its account's credentials) is looked at
     /// again now: the queue's gates are evaluated afresh under the pipeline's current settings.
     @discardableResult
-    public func retryDelivery(_ id: Int64, by who: String) throws -> RetriedDelivery {
+    package func retryDelivery(_ id: Int64, by who: String) throws -> RetriedDelivery {
         try write { db, events in
             let now = self.now
             guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
@@ -161,14 +161,14 @@ extension Ledger {
 
     /// Holds a person's retry lets go: what the queue re-evaluates at the claim anyway. A schedule is the
     /// sidecar's own wish and a cancel hold belongs to a cancel under way: those stay.
-    public static let releasableGates: Set<String> = ["quota", "breaker", "retry", "auth"]
+    package static let releasableGates: Set<String> = ["quota", "breaker", "retry", "auth"]
 
     /// Holds that were the queue's own reading of a quota (not the platform's answer) are looked at again:
     /// at start and at a reload, when the pipeline's quotas may have changed. A hold that came from the
     /// platform (its last attempt was deferred with `quota_exhausted`) keeps the platform's word.
     /// Returns how many were let go.
     @discardableResult
-    public func reevaluateQuotaHolds(reason: String) throws -> Int {
+    package func reevaluateQuotaHolds(reason: String) throws -> Int {
         try write { db, events in
             let now = self.now
             let held = try DeliveryRecord.fetchAll(db, sql: """
@@ -187,7 +187,7 @@ extension Ledger {
     /// drop of the same content, which reconciles it before sending anything (`SessionPolicy.handover`).
     /// Returns the targets whose session is handed over.
     @discardableResult
-    public func prepareRetry(dropId: String) throws -> [String] {
+    package func prepareRetry(dropId: String) throws -> [String] {
         try write { db, _ in
             try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ?", arguments: [dropId])
             let targets = try String.fetchAll(db, sql: """
@@ -216,7 +216,7 @@ extension Ledger {
 
     /// The drop a retried finished drop's originals came back in as (the first drop of the same clip taken
     /// after the retry), with its state — for a second retry, which must point there.
-    public func retriedAs(dropId: String) throws -> (at: Double, drop: DropRecord?)? {
+    package func retriedAs(dropId: String) throws -> (at: Double, drop: DropRecord?)? {
         try read { db in
             guard let at = try Double.fetchOne(db, sql: """
                 SELECT at FROM events WHERE drop_id = ? AND stage = 'control' AND to_state = 'retried' ORDER BY id DESC LIMIT 1
@@ -230,7 +230,7 @@ extension Ledger {
     }
 
     /// Where the archive stage put a finished drop's originals (`archive/…/<id>` or `failed/<id>`).
-    public func originalsFolder(dropId: String) throws -> String? {
+    package func originalsFolder(dropId: String) throws -> String? {
         try read { db in
             let e = try EventRecord.fetchOne(db, sql: """
                 SELECT * FROM events WHERE drop_id = ? AND stage = 'archive' AND to_state IN ('archived','failed') ORDER BY id DESC LIMIT 1

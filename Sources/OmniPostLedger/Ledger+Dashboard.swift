@@ -5,21 +5,21 @@ import GRDB
 /// indexed queries however long the ledger's history grows.
 extension Ledger {
     /// One hour of history (`hour` is seconds since 1970 / 3600).
-    public struct HourFigures: Sendable, Equatable {
-        public var hour: Int
-        public var published = 0
+    package struct HourFigures: Sendable, Equatable {
+        package var hour: Int
+        package var published = 0
         /// Attempts that ended, by whether they published (deferred and cancelled ones say nothing about uploads).
-        public var attemptsOK = 0
-        public var attemptsFailed = 0
+        package var attemptsOK = 0
+        package var attemptsFailed = 0
         /// Bytes sent and seconds spent by attempts that sent anything: their ratio is the upload speed.
-        public var bytes: Int64 = 0
-        public var seconds: Double = 0
+        package var bytes: Int64 = 0
+        package var seconds: Double = 0
         /// Deliveries not yet final at the end of the hour.
-        public var queueDepth = 0
+        package var queueDepth = 0
     }
 
     /// The last `hours` whole hours up to now, oldest first.
-    public func hourly(hours: Int, now: Double) throws -> [HourFigures] {
+    package func hourly(hours: Int, now: Double) throws -> [HourFigures] {
         let last = Int(now / 3600)
         let first = last - hours + 1
         let since = Double(first * 3600)
@@ -56,7 +56,7 @@ extension Ledger {
     }
 
     /// Published and failed deliveries per platform since `since` (the overview's "today").
-    public func outcomesByPlatform(since: Double) throws -> [String: (published: Int, failed: Int)] {
+    package func outcomesByPlatform(since: Double) throws -> [String: (published: Int, failed: Int)] {
         try read { db in
             var out: [String: (published: Int, failed: Int)] = [:]
             for r in try Row.fetchAll(db, sql: """
@@ -72,7 +72,7 @@ extension Ledger {
     }
 
     /// Each drop's latest conversion progress line ("50% at 2.1x"), by drop and target.
-    public func convertProgress(drops: [String]) throws -> [String: String] {
+    package func convertProgress(drops: [String]) throws -> [String: String] {
         guard !drops.isEmpty else { return [:] }
         return try read { db in
             var out: [String: String] = [:]
@@ -88,19 +88,19 @@ extension Ledger {
     }
 
     /// The newest event's id: what the dashboard's live stream watches for change.
-    public func lastEventId() throws -> Int64 {
+    package func lastEventId() throws -> Int64 {
         try read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0 }
     }
 
     /// Deliveries not yet final (the queue), whatever the ledger's history holds.
-    public func openDeliveries() throws -> [DeliveryRecord] {
+    package func openDeliveries() throws -> [DeliveryRecord] {
         try read { db in
             try DeliveryRecord.filter(DeliveryState.allCases.filter { !$0.isTerminal }.map(\.rawValue).contains(Column("state"))).fetchAll(db)
         }
     }
 
     /// Deliveries in the given states, newest first.
-    public func deliveries(in states: [DeliveryState], limit: Int = 500) throws -> [DeliveryRecord] {
+    package func deliveries(in states: [DeliveryState], limit: Int = 500) throws -> [DeliveryRecord] {
         try read { db in
             try DeliveryRecord.filter(states.map(\.rawValue).contains(Column("state"))).order(Column("updated_at").desc).limit(limit).fetchAll(db)
         }

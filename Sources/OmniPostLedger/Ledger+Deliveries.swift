@@ -3,21 +3,21 @@ import GRDB
 import OmniPostCore
 
 extension Ledger {
-    public func insertDeliveries(_ deliveries: [DeliveryRecord]) throws {
+    package func insertDeliveries(_ deliveries: [DeliveryRecord]) throws {
         try write { db, _ in
             for var d in deliveries { try d.insert(db) }
         }
     }
 
-    public func deliveries(forDrop id: String) throws -> [DeliveryRecord] {
+    package func deliveries(forDrop id: String) throws -> [DeliveryRecord] {
         try read { db in try DeliveryRecord.filter(Column("drop_id") == id).order(Column("id")).fetchAll(db) }
     }
 
-    public func delivery(_ id: Int64) throws -> DeliveryRecord? {
+    package func delivery(_ id: Int64) throws -> DeliveryRecord? {
         try read { db in try DeliveryRecord.fetchOne(db, key: id) }
     }
 
-    public func allDeliveries() throws -> [DeliveryRecord] {
+    package func allDeliveries() throws -> [DeliveryRecord] {
         try read { db in try DeliveryRecord.order(Column("id")).fetchAll(db) }
     }
 
@@ -27,7 +27,7 @@ extension Ledger {
     /// so the same content is not sent to that target again by a new drop — unless its drop was retried
     /// (`session_policy = 'handover'`): then the new drop's delivery takes the session over and
     /// reconciles it first (`takeOverSession`).
-    public func priorDelivery(contentSha256: String, target: String, excludingDrop: String) throws -> DeliveryRecord? {
+    package func priorDelivery(contentSha256: String, target: String, excludingDrop: String) throws -> DeliveryRecord? {
         try read { db in
             try DeliveryRecord.fetchOne(db, sql: """
                 SELECT * FROM deliveries WHERE content_sha256 = ? AND target = ? AND drop_id != ?
@@ -39,7 +39,7 @@ extension Ledger {
     /// Moves a delivery on, recording the event. `expectOwner` guards against a worker whose lease was
     /// taken over writing over the new owner's progress.
     @discardableResult
-    public func transitionDelivery(
+    package func transitionDelivery(
         _ id: Int64, from: DeliveryState, to: DeliveryState, stage: String, detail: String? = nil, expectOwner: String? = nil,
         attempt: AttemptResult? = nil,
         change: @Sendable (inout DeliveryRecord) -> Void = { _ in }
@@ -79,7 +79,7 @@ extension Ledger {
 
     /// Checkpoints an upload in place: the remote session and the platform-confirmed offset. Called
     /// before the first byte (session) and after each acknowledged chunk (offset); extends the lease.
-    public func checkpoint(deliveryId: Int64, owner: String, lease: Double, session: String?, confirmedOffset: Int64, bytesSent: Int64) throws {
+    package func checkpoint(deliveryId: Int64, owner: String, lease: Double, session: String?, confirmedOffset: Int64, bytesSent: Int64) throws {
         try write { db, _ in
             let n = self.now
             try db.execute(sql: """
@@ -95,7 +95,7 @@ extension Ledger {
 
     /// When the earliest deferred upload becomes due (retry later, quota window, schedule, breaker).
     /// Only future times: work due now but held by a cap or a probe is found again when a slot frees.
-    public func nextDeliveryDue() throws -> Double? {
+    package func nextDeliveryDue() throws -> Double? {
         let now = self.now
         return try read { db in
             try Double.fetchOne(db, sql: "SELECT MIN(not_before) FROM deliveries WHERE state IN ('ready','uploading') AND not_before > ?",
@@ -106,7 +106,7 @@ extension Ledger {
 
 extension Ledger {
     /// Schedule slots already taken by drops still going out (one drop per slot).
-    public func takenSlots(from: Double) throws -> Set<Double> {
+    package func takenSlots(from: Double) throws -> Set<Double> {
         try read { db in
             Set(try Double.fetchAll(db, sql: """
                 SELECT DISTINCT slot_at FROM deliveries WHERE slot_at >= ? AND state NOT IN ('failed','cancelled')

@@ -7,7 +7,7 @@ import OmniPostCore
 extension Ledger {
     /// The validate stage's two lanes: every received drop, or only those whose clip is small (so a huge
     /// clip being hashed never holds the small ones behind it).
-    public enum ValidateLane: Sendable, Equatable {
+    package enum ValidateLane: Sendable, Equatable {
         case any
         /// Drops whose taken clip is at most this many bytes (or that have no clip).
         case clipsAtMost(Int64)
@@ -15,11 +15,11 @@ extension Ledger {
 
     /// The convert stage's two lanes: every validated drop, or only those that need no transcode
     /// (pass-through, remux), which overtake a long conversion instead of waiting behind it.
-    public enum ConvertLane: Sendable, Equatable { case any, quick }
+    package enum ConvertLane: Sendable, Equatable { case any, quick }
 
     /// The next received drop to validate, round-robin across writers (`FairTurn`): the drop and its
     /// writer's key, the caller's `after` next time.
-    public func claimDropToValidate(owner: String, after: String?, lane: ValidateLane = .any,
+    package func claimDropToValidate(owner: String, after: String?, lane: ValidateLane = .any,
                                     lease: Double = 300) throws -> (drop: DropRecord, key: String)? {
         let condition: DropCondition? = switch lane {
         case .any: nil
@@ -29,17 +29,17 @@ extension Ledger {
     }
 
     /// The oldest validated drop to convert in `lane`.
-    public func claimDropToConvert(owner: String, lane: ConvertLane = .any, lease: Double = 3600) throws -> DropRecord? {
+    package func claimDropToConvert(owner: String, lane: ConvertLane = .any, lease: Double = 3600) throws -> DropRecord? {
         try claimDrop(in: .validated, owner: owner, lease: lease, condition: lane == .quick ? .noTranscodePlanned : nil)
     }
 
     /// The oldest converted drop whose every delivery is final (published, failed or cancelled): ready to file away.
-    public func claimDropReadyToArchive(owner: String, lease: Double = 300) throws -> DropRecord? {
+    package func claimDropReadyToArchive(owner: String, lease: Double = 300) throws -> DropRecord? {
         try claimDrop(in: .converted, owner: owner, lease: lease, condition: .allDeliveriesFinal)
     }
 
     /// The oldest rejected drop, to file under failed/ with its report.
-    public func claimRejectedDrop(owner: String, lease: Double = 300) throws -> DropRecord? {
+    package func claimRejectedDrop(owner: String, lease: Double = 300) throws -> DropRecord? {
         try claimDrop(in: .rejected, owner: owner, lease: lease, condition: nil)
     }
 }

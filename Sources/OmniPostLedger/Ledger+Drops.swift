@@ -6,7 +6,7 @@ extension Ledger {
     /// Claims the oldest drop in `state` whose lease is free or expired. The lease means a crashed
     /// worker's drop is picked up again once the lease runs out, and never by two workers at once.
     /// The stages claim through the named claims (Ledger+DropClaims.swift), which add their condition.
-    public func claimDrop(in state: DropState, owner: String, lease: Double = 300) throws -> DropRecord? {
+    package func claimDrop(in state: DropState, owner: String, lease: Double = 300) throws -> DropRecord? {
         try claimDrop(in: state, owner: owner, lease: lease, condition: nil)
     }
 
@@ -37,7 +37,7 @@ extension Ledger {
     /// In the same transaction (a validated drop's plan): `handovers` take over a retried drop's upload
     /// sessions, and `inserting` adds the drop's deliveries — all of it happens, or none.
     @discardableResult
-    public func transitionDrop(
+    package func transitionDrop(
         _ id: String, from: DropState, to: DropState, stage: String, detail: String? = nil, data: EventData? = nil,
         change: @Sendable (inout DropRecord) -> Void = { _ in },
         handovers: [SessionHandover] = [], inserting deliveries: [DeliveryRecord] = []
@@ -69,11 +69,11 @@ extension Ledger {
         }
     }
 
-    public func drop(_ id: String) throws -> DropRecord? {
+    package func drop(_ id: String) throws -> DropRecord? {
         try read { db in try DropRecord.fetchOne(db, key: id) }
     }
 
-    public func drops(in states: [DropState]? = nil) throws -> [DropRecord] {
+    package func drops(in states: [DropState]? = nil) throws -> [DropRecord] {
         try read { db in
             var q = DropRecord.order(Column("created_at"))
             if let states { q = q.filter(states.map(\.rawValue).contains(Column("state"))) }
@@ -82,14 +82,14 @@ extension Ledger {
     }
 
     /// Drops not yet archived or failed: the `--once` runner waits for this to reach zero.
-    public func openDropCount() throws -> Int {
+    package func openDropCount() throws -> Int {
         try read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM drops WHERE state NOT IN ('archived','failed','withdrawn')") ?? 0
         }
     }
 
     /// The latest "watching" note per inbox: how each inbox was watched on the last start.
-    public func watchModes() throws -> [String] {
+    package func watchModes() throws -> [String] {
         try read { db in
             try String.fetchAll(db, sql: """
                 SELECT detail FROM events WHERE id IN (SELECT MAX(id) FROM events WHERE stage = 'watch' AND to_state = 'watching'
@@ -98,12 +98,12 @@ extension Ledger {
         }
     }
 
-    public func events(forDrop id: String) throws -> [EventRecord] {
+    package func events(forDrop id: String) throws -> [EventRecord] {
         try read { db in try EventRecord.filter(Column("drop_id") == id).order(Column("id")).fetchAll(db) }
     }
 
     /// Events in order, newest last: those after `afterId`, at most `limit`, optionally of one drop or stage.
-    public func events(afterId: Int64 = 0, limit: Int = 1_000_000, drop: String? = nil, stage: String? = nil, since: Double? = nil) throws -> [EventRecord] {
+    package func events(afterId: Int64 = 0, limit: Int = 1_000_000, drop: String? = nil, stage: String? = nil, since: Double? = nil) throws -> [EventRecord] {
         try read { db in
             var q = EventRecord.filter(Column("id") > afterId)
             if let drop { q = q.filter(Column("drop_id") == drop) }
@@ -115,7 +115,7 @@ extension Ledger {
 
     /// Records a non-transition fact (e.g. a conversion's progress) in the audit trail: `detail` is the
     /// sentence a person reads, `data` the facts a reader needs as values.
-    public func note(_ kind: EventKind, stage: EventStage, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil,
+    package func note(_ kind: EventKind, stage: EventStage, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil,
                      detail: String, data: EventData? = nil) throws {
         try write { db, events in
             var e = EventRecord(at: self.now, dropId: dropId, deliveryId: deliveryId, target: target, stage: stage.rawValue, toState: kind.rawValue,
@@ -129,7 +129,7 @@ extension Ledger {
 extension Ledger {
     /// Drops still being worked on, not counting those whose only open deliveries are deferred past
     /// `horizon` seconds from now (scheduled, or waiting for a quota window): `--once` does not wait for those.
-    public func activeDropCount(horizon: Double) throws -> Int {
+    package func activeDropCount(horizon: Double) throws -> Int {
         let limit = now + horizon
         return try read { db in
             try Int.fetchOne(db, sql: """
@@ -147,7 +147,7 @@ extension Ledger {
 
 extension Ledger {
     /// Processing a drop that crashed the daemon this many times is not tried again.
-    public static let crashQuarantineAfter = 2
+    package static let crashQuarantineAfter = 2
 
     /// At start-up: leases held by processes of this host that no longer exist (killed, crashed) are
     /// released at once instead of waiting out their expiry. Owners are named `host:pid:nonce`.
@@ -155,7 +155,7 @@ extension Ledger {
     /// the drops it held are charged a crash, and one charged `crashQuarantineAfter` times is rejected
     /// with `internal_error` instead of being handed to a stage that would crash a third time.
     @discardableResult
-    public func releaseDeadLeases(host: String, isAlive: (Int32) -> Bool, crashed: (Int32) -> Bool = { _ in false }) throws -> Int {
+    package func releaseDeadLeases(host: String, isAlive: (Int32) -> Bool, crashed: (Int32) -> Bool = { _ in false }) throws -> Int {
         let owners = try read { db in
             try String.fetchAll(db, sql: """
                 SELECT DISTINCT lease_owner FROM drops WHERE lease_owner LIKE ? UNION
@@ -220,7 +220,7 @@ extension Ledger {
     }
 
     @discardableResult
-    public func releaseLeases(owner: String) throws -> Int {
+    package func releaseLeases(owner: String) throws -> Int {
         try write { db, events in
             let n = try Self.clearLeases(owner: owner, db)
             if n > 0 {
@@ -242,7 +242,7 @@ extension Ledger {
     @discardableResult
     /// `retiring`: other files of the drop whose rows are retired too (a sidecar found rewritten: its newer
     /// version comes in through the watcher as a row of its own, and the stale one never pairs again).
-    public func withdrawDrop(_ id: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool = true,
+    package func withdrawDrop(_ id: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool = true,
                              retiring: [String] = []) throws -> Bool {
         try write { db, events in
             // A rejected drop not yet filed away may be withdrawn too: its answer was about bytes since replaced.
@@ -289,7 +289,7 @@ extension Ledger {
 extension Ledger {
     /// Whether a drop named `stem` has been through validation (validated or rejected): the bench's
     /// "dropped → validated" latency polls this.
-    public func validationDecided(stem: String) throws -> Bool {
+    package func validationDecided(stem: String) throws -> Bool {
         try read { db in
             try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM events WHERE stage = 'validate' AND detail IS NOT NULL AND drop_id IN (SELECT id FROM drops WHERE stem = ?)

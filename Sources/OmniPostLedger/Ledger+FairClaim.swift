@@ -41,11 +41,11 @@ extension Ledger {
 }
 
 /// The key a stage served last, so its next fair claim starts after it.
-public final class FairTurn: @unchecked Sendable {
+package final class FairTurn: @unchecked Sendable {
     private let lock = NSLock()
     private var key: String?
-    public init() {}
-    public var last: String? {
+    package init() {}
+    package var last: String? {
         get { lock.withLock { key } }
         set { lock.withLock { key = newValue } }
     }

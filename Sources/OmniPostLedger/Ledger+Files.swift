@@ -7,23 +7,23 @@ extension Ledger {
     /// a path already taken by a drop with the same inode and size is the same file, not a new one.
     /// True when the file is a new fact.
     @discardableResult
-    public func recordCompleteFile(path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role) throws -> Bool {
+    package func recordCompleteFile(path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role) throws -> Bool {
         try recordFile(path: path, size: size, mtime: mtime, inode: inode, role: role).isNew
     }
 
     /// What recording a complete file found.
-    public struct RecordedFile: Sendable {
+    package struct RecordedFile: Sendable {
         /// A new fact (a new file, or a waiting file's newer content).
-        public var isNew: Bool
+        package var isNew: Bool
         /// A clip or sidecar at the same path, different, that a drop still in flight had taken before this file was
         /// recorded: that drop had a file still being written. Looked up in the same transaction as the
         /// insert — looked up after it, a stage could already have paired the new row, and the new drop
         /// would read as its own predecessor.
-        public var supersedes: (file: FileRecord, drop: DropRecord)?
+        package var supersedes: (file: FileRecord, drop: DropRecord)?
     }
 
     @discardableResult
-    public func recordFile(path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role) throws -> RecordedFile {
+    package func recordFile(path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role) throws -> RecordedFile {
         try write { db, events in
             if var live = try FileRecord.filter(Column("path") == path && Column("state") == FileRecord.State.waiting.rawValue).fetchOne(db) {
                 if live.size == size && live.mtime == mtime && live.inode == inode { return RecordedFile(isNew: false) }
@@ -76,7 +76,7 @@ extension Ledger {
 
     /// Retires waiting rows at `paths`: newer versions of files a finished drop has just filed away
     /// (a sidecar saved again while its drop was uploading). They went with the drop; none is a drop.
-    public func retireWaiting(paths: [String]) throws {
+    package func retireWaiting(paths: [String]) throws {
         guard !paths.isEmpty else { return }
         try write { db, _ in
             let marks = paths.map { _ in "?" }.joined(separator: ",")
@@ -85,14 +85,14 @@ extension Ledger {
     }
 
     /// Marks a file taken without making a drop of it (a clip-list manifest once all its entries have drops).
-    public func takeFile(id: Int64) throws {
+    package func takeFile(id: Int64) throws {
         try write { db, _ in
             try db.execute(sql: "UPDATE files SET state = 'taken' WHERE id = ? AND state = 'waiting'", arguments: [id])
         }
     }
 
     /// The drops already made from a clip-list manifest, by entry index.
-    public func drops(fromManifestFile id: Int64) throws -> [Int: DropRecord] {
+    package func drops(fromManifestFile id: Int64) throws -> [Int: DropRecord] {
         try read { db in
             let rows = try DropRecord.filter(Column("source_file_id") == id).fetchAll(db)
             return Dictionary(rows.compactMap { d in d.manifestEntry.map { ($0, d) } }, uniquingKeysWith: { a, _ in a })
@@ -100,12 +100,12 @@ extension Ledger {
     }
 
     /// True while a file has not been taken (a clip list with entries still waiting for their clips).
-    public func isWaiting(fileId: Int64) throws -> Bool {
+    package func isWaiting(fileId: Int64) throws -> Bool {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM files WHERE id = ? AND state = 'waiting'", arguments: [fileId]) == 1 }
     }
 
     /// Drops other than `excluding` that still use a sidecar/manifest file and are not finished.
-    public func otherOpenDrops(usingSidecar path: String, excluding id: String) throws -> Int {
+    package func otherOpenDrops(usingSidecar path: String, excluding id: String) throws -> Int {
         try read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM drops WHERE sidecar_path = ? AND id != ? AND state NOT IN ('archived','failed','withdrawn')",
                              arguments: [path, id]) ?? 0
@@ -113,12 +113,12 @@ extension Ledger {
     }
 
     /// The files a drop took from the inbox.
-    public func files(ofDrop id: String) throws -> [FileRecord] {
+    package func files(ofDrop id: String) throws -> [FileRecord] {
         try read { db in try FileRecord.filter(Column("drop_id") == id).order(Column("path")).fetchAll(db) }
     }
 
     /// The newest file at one of `paths` that a drop has taken, with that drop.
-    public func takenFile(atAny paths: [String]) throws -> (file: FileRecord, drop: DropRecord)? {
+    package func takenFile(atAny paths: [String]) throws -> (file: FileRecord, drop: DropRecord)? {
         try read { db in
             guard !paths.isEmpty else { return nil }
             let marks = paths.map { _ in "?" }.joined(separator: ",")
@@ -130,31 +130,31 @@ extension Ledger {
     }
 
     /// Marks a waiting file gone (it vanished from the inbox before being taken).
-    public func markFileGone(path: String) throws {
+    package func markFileGone(path: String) throws {
         try write { db, _ in
             try db.execute(sql: "UPDATE files SET state = 'gone' WHERE path = ? AND state = 'waiting'", arguments: [path])
         }
     }
 
-    public func oldestWaitingFileTime() throws -> Double? {
+    package func oldestWaitingFileTime() throws -> Double? {
         try read { db in try Double.fetchOne(db, sql: "SELECT MIN(completed_at) FROM files WHERE state = 'waiting' AND role != 'other'") }
     }
 
     /// Waiting files at any of `paths` (an indexed lookup, not a read of the whole waiting table).
-    public func waitingFiles(atAny paths: [String]) throws -> [FileRecord] {
+    package func waitingFiles(atAny paths: [String]) throws -> [FileRecord] {
         guard !paths.isEmpty else { return [] }
         return try read { db in
             try FileRecord.filter(Column("state") == FileRecord.State.waiting.rawValue && paths.contains(Column("path"))).fetchAll(db)
         }
     }
 
-    public func waitingFiles() throws -> [FileRecord] {
+    package func waitingFiles() throws -> [FileRecord] {
         try read { db in try FileRecord.filter(Column("state") == FileRecord.State.waiting.rawValue).order(Column("completed_at")).fetchAll(db) }
     }
 
     /// Creates a drop from waiting files in one transaction: the files become the drop's, so a
     /// second pairing pass (or a second worker) can never build the same drop twice.
-    public func createDrop(_ drop: DropRecord, fileIDs: [Int64]) throws -> Bool {
+    package func createDrop(_ drop: DropRecord, fileIDs: [Int64]) throws -> Bool {
         try write { db, events in
             let ids = fileIDs.map { "\($0)" }.joined(separator: ",")
             let waiting = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM files WHERE id IN (\(ids)) AND state = 'waiting'") ?? 0

@@ -2,24 +2,24 @@ import Foundation
 import GRDB
 
 extension Ledger {
-    public struct Notification: Sendable, Codable, Equatable {
-        public var id: Int64
-        public var sink: String
-        public var key: String
-        public var kind: String
-        public var title: String
-        public var body: String
-        public var createdAt: Double
-        public var attempts: Int
-        public var sentAt: Double?
-        public var givenUp: Bool
-        public var lastError: String?
-        public var facts: AlertFacts?
+    package struct Notification: Sendable, Codable, Equatable {
+        package var id: Int64
+        package var sink: String
+        package var key: String
+        package var kind: String
+        package var title: String
+        package var body: String
+        package var createdAt: Double
+        package var attempts: Int
+        package var sentAt: Double?
+        package var givenUp: Bool
+        package var lastError: String?
+        package var facts: AlertFacts?
     }
 
     /// Writes a message for a sink once: the same key again is ignored (a fact read twice after a crash).
     @discardableResult
-    public func enqueueNotification(sink: String, key: String, kind: String, title: String, body: String, facts: AlertFacts? = nil) throws -> Bool {
+    package func enqueueNotification(sink: String, key: String, kind: String, title: String, body: String, facts: AlertFacts? = nil) throws -> Bool {
         let json = try facts.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         return try write { db, _ in
             try db.execute(sql: """
@@ -30,7 +30,7 @@ extension Ledger {
     }
 
     /// Messages due to be sent, oldest first.
-    public func dueNotifications(sink: String, now: Double, limit: Int = 200) throws -> [Notification] {
+    package func dueNotifications(sink: String, now: Double, limit: Int = 200) throws -> [Notification] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM notifications WHERE sink = ? AND sent_at IS NULL AND given_up = 0 AND next_at <= ? ORDER BY id LIMIT ?
@@ -38,25 +38,25 @@ extension Ledger {
         }
     }
 
-    public func notifications(sink: String? = nil) throws -> [Notification] {
+    package func notifications(sink: String? = nil) throws -> [Notification] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM notifications WHERE ? IS NULL OR sink = ? ORDER BY id", arguments: [sink, sink]).map(Self.notification)
         }
     }
 
     /// How many went to a sink since `since` (its hourly limit).
-    public func notificationsSent(sink: String, since: Double) throws -> Int {
+    package func notificationsSent(sink: String, since: Double) throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM notifications WHERE sink = ? AND sent_at >= ?", arguments: [sink, since]) ?? 0 }
     }
 
-    public func markNotificationsSent(_ ids: [Int64]) throws {
+    package func markNotificationsSent(_ ids: [Int64]) throws {
         try write { db, _ in
             for id in ids { try db.execute(sql: "UPDATE notifications SET sent_at = ?, attempts = attempts + 1 WHERE id = ?", arguments: [self.now, id]) }
         }
     }
 
     /// A send that failed: tried again at `retryAt`, or — nil — given up on (a sink that refuses it).
-    public func markNotificationsFailed(_ ids: [Int64], error: String, retryAt: Double?) throws {
+    package func markNotificationsFailed(_ ids: [Int64], error: String, retryAt: Double?) throws {
         try write { db, _ in
             for id in ids {
                 try db.execute(sql: """
@@ -67,11 +67,11 @@ extension Ledger {
     }
 
     /// A named moment the notifier keeps (when a backlog began); nil clears it.
-    public func notifyMark(_ name: String) throws -> Double? {
+    package func notifyMark(_ name: String) throws -> Double? {
         try read { db in try Double.fetchOne(db, sql: "SELECT event_id FROM notify_cursor WHERE name = ?", arguments: [name]) }
     }
 
-    public func setNotifyMark(_ name: String, _ value: Double?) throws {
+    package func setNotifyMark(_ name: String, _ value: Double?) throws {
         try write { db, _ in
             if let value {
                 try db.execute(sql: "INSERT INTO notify_cursor(name, event_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET event_id = excluded.event_id", arguments: [name, value])
@@ -82,12 +82,12 @@ extension Ledger {
     }
 
     /// Whether a message with this key was written for any sink (a day's digest, once).
-    public func hasNotification(key: String) throws -> Bool {
+    package func hasNotification(key: String) throws -> Bool {
         try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM notifications WHERE key = ? LIMIT 1", arguments: [key]) ?? false }
     }
 
     /// Deliveries not yet final whose time has come (the backlog), counted in SQL.
-    public func waitingDeliveries(at t: Double) throws -> Int {
+    package func waitingDeliveries(at t: Double) throws -> Int {
         try read { db in
             // The terminal states, from the one place that says which they are.
             let terminal = DeliveryState.allCases.filter(\.isTerminal).map { "'\($0.rawValue)'" }.joined(separator: ",")
@@ -97,7 +97,7 @@ extension Ledger {
     }
 
     /// Finished upload attempts since `t` by outcome (the success rate's window).
-    public func attemptOutcomes(since t: Double) throws -> [String: Int] {
+    package func attemptOutcomes(since t: Double) throws -> [String: Int] {
         try read { db in
             var out: [String: Int] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT outcome, count(*) AS n FROM attempts WHERE outcome IS NOT NULL AND finished_at >= ? GROUP BY outcome", arguments: [t]) {
@@ -107,11 +107,11 @@ extension Ledger {
         }
     }
 
-    public func notifyCursor() throws -> Int64 {
+    package func notifyCursor() throws -> Int64 {
         try read { db in try Int64.fetchOne(db, sql: "SELECT event_id FROM notify_cursor WHERE name = 'events'") ?? 0 }
     }
 
-    public func setNotifyCursor(_ id: Int64) throws {
+    package func setNotifyCursor(_ id: Int64) throws {
         try write { db, _ in
             try db.execute(sql: "INSERT INTO notify_cursor(name, event_id) VALUES ('events', ?) ON CONFLICT(name) DO UPDATE SET event_id = excluded.event_id", arguments: [id])
         }

@@ -4,15 +4,15 @@ import OmniPostCore
 
 /// What may leave the queue now (ARCHITECTURE.md "queue"): per-platform quotas counted per account,
 /// the circuit breaker per platform+account, and caps on uploads in flight per platform and account.
-public struct QueueGate: Sendable {
-    public var quotas: [String: [QuotaRule]]
-    public var breaker: BreakerPolicy
-    public var perPlatform: [String: Int]
-    public var perAccount: Int
+package struct QueueGate: Sendable {
+    package var quotas: [String: [QuotaRule]]
+    package var breaker: BreakerPolicy
+    package var perPlatform: [String: Int]
+    package var perAccount: Int
     /// How long a half-open probe may run before another delivery may probe instead.
-    public var probeLease: Double
+    package var probeLease: Double
 
-    public init(quotas: [String: [QuotaRule]] = [:], breaker: BreakerPolicy = BreakerPolicy(), perPlatform: [String: Int] = [:],
+    package init(quotas: [String: [QuotaRule]] = [:], breaker: BreakerPolicy = BreakerPolicy(), perPlatform: [String: Int] = [:],
                 perAccount: Int = 1000, probeLease: Double = 300) {
         self.quotas = quotas
         self.breaker = breaker
@@ -23,25 +23,25 @@ public struct QueueGate: Sendable {
 }
 
 /// A claimed upload: the delivery and the attempt row opened for it.
-public struct ClaimedDelivery: Sendable {
-    public var delivery: DeliveryRecord
-    public var attemptId: Int64
+package struct ClaimedDelivery: Sendable {
+    package var delivery: DeliveryRecord
+    package var attemptId: Int64
     /// This attempt is the breaker's half-open probe.
-    public var isProbe: Bool
+    package var isProbe: Bool
 }
 
 /// How an attempt ended, written with the delivery's transition.
-public struct AttemptResult: Sendable {
-    public enum Breaker: Sendable { case success, failure, neutral }
-    public var attemptId: Int64
-    public var outcome: String
-    public var errorCode: String?
-    public var httpStatus: Int?
-    public var detail: String?
-    public var breaker: Breaker
-    public var breakerPolicy: BreakerPolicy
+package struct AttemptResult: Sendable {
+    package enum Breaker: Sendable { case success, failure, neutral }
+    package var attemptId: Int64
+    package var outcome: String
+    package var errorCode: String?
+    package var httpStatus: Int?
+    package var detail: String?
+    package var breaker: Breaker
+    package var breakerPolicy: BreakerPolicy
 
-    public init(attemptId: Int64, outcome: String, errorCode: String? = nil, httpStatus: Int? = nil, detail: String? = nil,
+    package init(attemptId: Int64, outcome: String, errorCode: String? = nil, httpStatus: Int? = nil, detail: String? = nil,
                 breaker: Breaker, policy: BreakerPolicy) {
         self.attemptId = attemptId
         self.outcome = outcome
@@ -55,7 +55,7 @@ public struct AttemptResult: Sendable {
 
 extension DeliveryRecord {
     /// Quotas, breakers and caps count per platform+account.
-    public var accountKey: String { "\(platform):\(account)" }
+    package var accountKey: String { "\(platform):\(account)" }
 }
 
 extension Ledger {
@@ -63,7 +63,7 @@ extension Ledger {
     /// its persisted session), due, highest priority first. Deliveries that a quota or an open breaker
     /// holds are deferred to when that gate opens (never failed); caps skip them until a slot frees.
     /// A new post spends its quota in the same transaction as the claim.
-    public func claimDelivery(owner: String, lease: Double, gate: QueueGate = QueueGate()) throws -> ClaimedDelivery? {
+    package func claimDelivery(owner: String, lease: Double, gate: QueueGate = QueueGate()) throws -> ClaimedDelivery? {
         try write { db, events in
             let now = self.now
             let candidates = try Self.dueDeliveries(db, now: now)
@@ -223,7 +223,7 @@ extension Ledger {
     /// Spends a request-rate rule at the moment the request is sent: nil when it fit (and is now
     /// counted), or the time it will fit. Check and spend are one transaction, so two uploads on one
     /// account can never both take the last unit.
-    public func spendRequest(account key: String, rule: QuotaRule, deliveryId: Int64?) throws -> Date? {
+    package func spendRequest(account key: String, rule: QuotaRule, deliveryId: Int64?) throws -> Date? {
         try write { db, _ in
             let now = self.now
             let spends = try Self.spends(db, account: key, rule: rule, now: Date(timeIntervalSince1970: now))
@@ -238,7 +238,7 @@ extension Ledger {
     /// Records the limit a platform reports for an account's rule (Instagram's `quota_total` for `posts`):
     /// the queue gate holds that account to it from now on. A limit that rose lets the account's
     /// deliveries waiting on a quota be looked at again at once.
-    public func observeQuotaLimit(account: String, rule: String, limit: Int) throws {
+    package func observeQuotaLimit(account: String, rule: String, limit: Int) throws {
         try write { db, _ in
             let before = try Int.fetchOne(db, sql: "SELECT quota_limit FROM quota_limits WHERE account = ? AND rule = ?", arguments: [account, rule])
             if let before, limit > before {
@@ -255,7 +255,7 @@ extension Ledger {
     }
 
     /// The limits platforms have reported, by account and rule (for `status`).
-    public func observedQuotaLimits() throws -> [String: Int] {
+    package func observedQuotaLimits() throws -> [String: Int] {
         try read { db in
             var out: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT account, rule, quota_limit FROM quota_limits") {
@@ -338,7 +338,7 @@ extension Ledger {
 extension Ledger {
     /// Ends an attempt without moving its delivery (a shutdown mid-upload): the lease lapses, the next
     /// start reconciles.
-    public func closeAttempt(_ id: Int64, outcome: String, detail: String?) throws {
+    package func closeAttempt(_ id: Int64, outcome: String, detail: String?) throws {
         try write { db, _ in
             try db.execute(sql: """
                 UPDATE attempts SET outcome = ?, finished_at = ?, detail = ?,
@@ -348,31 +348,31 @@ extension Ledger {
         }
     }
 
-    public func attempts(forDelivery id: Int64) throws -> [AttemptRecord] {
+    package func attempts(forDelivery id: Int64) throws -> [AttemptRecord] {
         try read { db in try AttemptRecord.fetchAll(db, sql: "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id", arguments: [id]) }
     }
 
-    public func allAttempts() throws -> [AttemptRecord] {
+    package func allAttempts() throws -> [AttemptRecord] {
         try read { db in try AttemptRecord.fetchAll(db, sql: "SELECT * FROM attempts ORDER BY id") }
     }
 
-    public func breakers() throws -> [BreakerRecord] {
+    package func breakers() throws -> [BreakerRecord] {
         try read { db in try BreakerRecord.order(Column("account")).fetchAll(db) }
     }
 
     /// Quota use per account and rule at `now`, for status.
-    public struct QuotaUse: Sendable, Codable {
-        public var account: String
-        public var rule: String
-        public var used: Int
-        public var limit: Int
-        public var cost: Int
-        public var window: String
+    package struct QuotaUse: Sendable, Codable {
+        package var account: String
+        package var rule: String
+        package var used: Int
+        package var limit: Int
+        package var cost: Int
+        package var window: String
         /// When the next post fits, if not now.
-        public var nextFitsAt: Double?
+        package var nextFitsAt: Double?
     }
 
-    public func quotaUse(accounts: [String], rules: [String: [QuotaRule]]) throws -> [QuotaUse] {
+    package func quotaUse(accounts: [String], rules: [String: [QuotaRule]]) throws -> [QuotaUse] {
         let now = clock.now()
         return try read { db in
             var out: [QuotaUse] = []

@@ -2,13 +2,13 @@ import Foundation
 import GRDB
 
 extension Ledger {
-    public struct StoredToken: Sendable {
-        public var accessToken: String?
-        public var expiresAt: Double?
-        public var refreshToken: String?
+    package struct StoredToken: Sendable {
+        package var accessToken: String?
+        package var expiresAt: Double?
+        package var refreshToken: String?
     }
 
-    public func token(account: String) throws -> StoredToken? {
+    package func token(account: String) throws -> StoredToken? {
         try read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE account = ?", arguments: [account]) else { return nil }
             return StoredToken(accessToken: row["access_token"], expiresAt: row["expires_at"], refreshToken: row["refresh_token"])
@@ -16,7 +16,7 @@ extension Ledger {
     }
 
     /// Stores a token the moment it arrives; a rotated refresh token must never be lost.
-    public func storeToken(account: String, accessToken: String, expiresAt: Double, refreshToken: String?) throws {
+    package func storeToken(account: String, accessToken: String, expiresAt: Double, refreshToken: String?) throws {
         try write { db, _ in
             try db.execute(sql: """
                 INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at) VALUES (?,?,?,?,?)
@@ -32,7 +32,7 @@ extension Ledger {
     /// before, the stored (possibly rotated) token stays; when it changed (the user authorized again),
     /// the new one replaces whatever is stored. Returns true when it replaced.
     @discardableResult
-    public func seedToken(account: String, seedHash: String, refreshToken: String) throws -> Bool {
+    package func seedToken(account: String, seedHash: String, refreshToken: String) throws -> Bool {
         try write { db, _ in
             let current = try String.fetchOne(db, sql: "SELECT seed_hash FROM tokens WHERE account = ?", arguments: [account])
             let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM tokens WHERE account = ?", arguments: [account]) ?? false
@@ -52,7 +52,7 @@ extension Ledger {
     }
 
     /// Replaces an account's refresh token (`omnipost accounts set-token`): the access token is dropped.
-    public func replaceRefreshToken(account: String, refreshToken: String) throws {
+    package func replaceRefreshToken(account: String, refreshToken: String) throws {
         try write { db, _ in
             try db.execute(sql: """
                 INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at) VALUES (?, NULL, NULL, ?, ?)
@@ -64,7 +64,7 @@ extension Ledger {
 
     /// Re-seals every stored credential in one transaction (`accounts rekey`): `transform` opens a value
     /// and seals it again. Returns how many values were re-sealed.
-    public func resealAll(_ transform: @escaping @Sendable (String) throws -> String) throws -> Int {
+    package func resealAll(_ transform: @escaping @Sendable (String) throws -> String) throws -> Int {
         try write { db, _ in
             var n = 0
             for row in try Row.fetchAll(db, sql: "SELECT account, jar FROM cookie_jars") {
@@ -84,7 +84,7 @@ extension Ledger {
     }
 
     /// Every stored credential, sealed as it is (to check what key sealed it).
-    public func storedSecrets() throws -> [String] {
+    package func storedSecrets() throws -> [String] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT access_token, refresh_token FROM tokens").flatMap { r -> [String] in
                 [r["access_token"] as String?, r["refresh_token"] as String?].compactMap { $0 }
@@ -92,16 +92,16 @@ extension Ledger {
         }
     }
 
-    public struct CookieJarSummary: Sendable, Codable, Equatable {
-        public var account: String
-        public var cookies: Int
-        public var domains: String
-        public var expiresAt: Double?
-        public var importedAt: Double
+    package struct CookieJarSummary: Sendable, Codable, Equatable {
+        package var account: String
+        package var cookies: Int
+        package var domains: String
+        package var expiresAt: Double?
+        package var importedAt: Double
     }
 
     /// Stores an account's cookies (`sealed` already), replacing any it had.
-    public func storeCookieJar(account: String, sealed: String, cookies: Int, domains: String, expiresAt: Double?) throws {
+    package func storeCookieJar(account: String, sealed: String, cookies: Int, domains: String, expiresAt: Double?) throws {
         try write { db, _ in
             try db.execute(sql: """
                 INSERT INTO cookie_jars(account, jar, cookies, domains, expires_at, imported_at) VALUES (?,?,?,?,?,?)
@@ -112,12 +112,12 @@ extension Ledger {
     }
 
     /// An account's sealed cookie jar, as stored.
-    public func cookieJar(account: String) throws -> String? {
+    package func cookieJar(account: String) throws -> String? {
         try read { db in try String.fetchOne(db, sql: "SELECT jar FROM cookie_jars WHERE account = ?", arguments: [account]) }
     }
 
     /// What is stored per account, without a cookie's value.
-    public func cookieJars() throws -> [CookieJarSummary] {
+    package func cookieJars() throws -> [CookieJarSummary] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT account, cookies, domains, expires_at, imported_at FROM cookie_jars ORDER BY account").map {
                 CookieJarSummary(account: $0["account"], cookies: $0["cookies"], domains: $0["domains"], expiresAt: $0["expires_at"], importedAt: $0["imported_at"])
@@ -127,7 +127,7 @@ extension Ledger {
 
     /// Forgets an account's stored credentials (`omnipost accounts remove`). True when there were any.
     @discardableResult
-    public func removeToken(account: String) throws -> Bool {
+    package func removeToken(account: String) throws -> Bool {
         try write { db, _ in
             try db.execute(sql: "DELETE FROM tokens WHERE account = ?", arguments: [account])
             var n = db.changesCount
@@ -137,35 +137,35 @@ extension Ledger {
         }
     }
 
-    public struct TokenSummary: Sendable, Codable {
-        public var account: String
-        public var hasRefreshToken: Bool
-        public var accessExpiresAt: Double?
-        public var updatedAt: Double
-        public var sealed: Bool
+    package struct TokenSummary: Sendable, Codable {
+        package var account: String
+        package var hasRefreshToken: Bool
+        package var accessExpiresAt: Double?
+        package var updatedAt: Double
+        package var sealed: Bool
         /// When the refresh token itself lapses, where the platform says.
-        public var refreshExpiresAt: Double? = nil
+        package var refreshExpiresAt: Double? = nil
         /// The last check (a refresh and who the account is): when, whether it worked, and what it said.
-        public var checkedAt: Double? = nil
-        public var checkOK: Bool? = nil
-        public var checkDetail: String? = nil
-        public var scope: String? = nil
+        package var checkedAt: Double? = nil
+        package var checkOK: Bool? = nil
+        package var checkDetail: String? = nil
+        package var scope: String? = nil
     }
 
     /// Notes the scopes a grant or refresh named.
-    public func recordScope(account: String, scope: String) throws {
+    package func recordScope(account: String, scope: String) throws {
         try write { db, _ in try db.execute(sql: "UPDATE tokens SET scope = ? WHERE account = ?", arguments: [scope, account]) }
     }
 
     /// Notes when an account's refresh token lapses (from the token endpoint's answer).
-    public func recordRefreshExpiry(account: String, at: Double) throws {
+    package func recordRefreshExpiry(account: String, at: Double) throws {
         try write { db, _ in
             try db.execute(sql: "UPDATE tokens SET refresh_expires_at = ? WHERE account = ?", arguments: [at, account])
         }
     }
 
     /// Notes an account check's outcome (`accounts check`, the daemon's own checks).
-    public func recordAccountCheck(account: String, ok: Bool, detail: String) throws {
+    package func recordAccountCheck(account: String, ok: Bool, detail: String) throws {
         try write { db, _ in
             try db.execute(sql: """
                 INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at, checked_at, check_ok, check_detail)
@@ -176,7 +176,7 @@ extension Ledger {
     }
 
     /// What is stored per account, without any secret.
-    public func tokenSummaries() throws -> [TokenSummary] {
+    package func tokenSummaries() throws -> [TokenSummary] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY account").map { r in
                 let refresh: String? = r["refresh_token"]

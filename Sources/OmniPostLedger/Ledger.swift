@@ -4,13 +4,13 @@ import OmniPostCore
 
 /// The ledger: one SQLite file holding every fact and every transition (ARCHITECTURE.md principle 1).
 /// Stages claim rows here and move them on inside transactions; nothing in memory is the source of truth.
-public struct Ledger: Sendable {
+package struct Ledger: Sendable {
     let writer: any DatabaseWriter
-    public let clock: any WallClock
+    package let clock: any WallClock
     /// Called after each committed transition; the CLI turns these into progress lines.
     let observer: (@Sendable (EventRecord) -> Void)?
 
-    public init(path: String, clock: any WallClock = SystemClock(), observer: (@Sendable (EventRecord) -> Void)? = nil) throws {
+    package init(path: String, clock: any WallClock = SystemClock(), observer: (@Sendable (EventRecord) -> Void)? = nil) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
@@ -32,22 +32,22 @@ public struct Ledger: Sendable {
     }
 
     /// `PRAGMA integrity_check`'s answer (`ok`, or the first problems).
-    public func integrityCheck() throws -> String {
+    package func integrityCheck() throws -> String {
         try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
     }
 
-    public func journalMode() throws -> String {
+    package func journalMode() throws -> String {
         try read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
     }
 
     /// SQLite's `data_version` on the writer's connection: it moves when another connection — another
     /// process, such as `omnipost retry` — commits, and never for this process's own writes.
-    public func externalChangeCount() throws -> Int {
+    package func externalChangeCount() throws -> Int {
         try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
     }
 
     /// Whether a write transaction can begin now (`/readyz`): taken and rolled back, nothing written.
-    public func canWrite() -> Bool {
+    package func canWrite() -> Bool {
         (try? writer.writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }) != nil
     }
 

@@ -9,20 +9,20 @@ import ServiceLifecycle
 
 /// The bundled sandbox: speaks the platforms' documented upload protocols on loopback so the whole
 /// product runs offline (demo, users' dry runs, tests). A product feature, not a test double.
-public final class SandboxServer: Sendable {
-    public let state: SandboxState
+package final class SandboxServer: Sendable {
+    package let state: SandboxState
     /// Where it keeps what it was sent.
-    public let root: URL
+    package let root: URL
     let host: String
     let requestedPort: Int
     let logger: Logger
     /// Keeps its ports and its state across restarts (`sandbox: embedded`): see `Ports` and `SandboxState+Persistence`.
-    public let persistent: Bool
+    package let persistent: Bool
     private let portBox = PortBox()
     private let tlsPortBox = PortBox()
     private let task = TaskBox()
 
-    public init(root: URL, host: String = "127.0.0.1", port: Int = 0, persistent: Bool = false, logger: Logger = SandboxServer.quietLogger) {
+    package init(root: URL, host: String = "127.0.0.1", port: Int = 0, persistent: Bool = false, logger: Logger = SandboxServer.quietLogger) {
         self.state = SandboxState(root: root, persistent: persistent)
         self.root = root
         self.host = host
@@ -34,12 +34,12 @@ public final class SandboxServer: Sendable {
     /// The ports a persistent sandbox had (`ports.json` in its folder): it takes them again at its next
     /// start, so the upload sessions and media addresses its clients checkpointed still reach it, and a
     /// command run beside the daemon (`accounts check`) finds it there.
-    public struct Ports: Codable, Sendable, Equatable {
-        public var http: Int
-        public var https: Int?
+    package struct Ports: Codable, Sendable, Equatable {
+        package var http: Int
+        package var https: Int?
 
         static func file(_ root: URL) -> URL { root.appendingPathComponent("ports.json") }
-        public static func remembered(root: URL) -> Ports? {
+        package static func remembered(root: URL) -> Ports? {
             (try? Data(contentsOf: file(root))).flatMap { try? JSONDecoder().decode(Ports.self, from: $0) }
         }
         func save(root: URL) {
@@ -49,21 +49,21 @@ public final class SandboxServer: Sendable {
     }
 
     /// Warnings and errors only: the sandbox's per-request chatter is not the user's business.
-    public static var quietLogger: Logger {
+    package static var quietLogger: Logger {
         var l = Logger(label: "omnipost.sandbox")
         l.logLevel = .warning
         return l
     }
 
     /// The bound port (valid after `start()`).
-    public var port: Int { portBox.value ?? requestedPort }
-    public var baseURL: String { "http://\(host):\(port)" }
+    package var port: Int { portBox.value ?? requestedPort }
+    package var baseURL: String { "http://\(host):\(port)" }
     /// The HTTPS listener's port, when one was asked for (`start(tls: true)`).
-    public var tlsPort: Int? { tlsPortBox.value }
+    package var tlsPort: Int? { tlsPortBox.value }
     /// The CA certificate that signs the HTTPS listener's certificate (what a client trusts).
-    public var caFile: URL { SandboxTLS.caFile(in: tlsFolder) }
+    package var caFile: URL { SandboxTLS.caFile(in: tlsFolder) }
     /// The same, for the sandbox kept in `root` (a command beside the daemon trusts its HTTPS listener).
-    public static func caFile(root: URL) -> URL { SandboxTLS.caFile(in: root.appendingPathComponent("tls")) }
+    package static func caFile(root: URL) -> URL { SandboxTLS.caFile(in: root.appendingPathComponent("tls")) }
     var tlsFolder: URL { state.root.appendingPathComponent("tls") }
 
     func makeRouter() -> Router<BasicRequestContext> {
@@ -107,7 +107,7 @@ public final class SandboxServer: Sendable {
 
     /// Starts serving in the background and returns once the port is bound (and, with `tls`, the HTTPS
     /// one too: its certificate is made first if the sandbox folder has none).
-    public func start(tls: Bool = false) async throws {
+    package func start(tls: Bool = false) async throws {
         guard persistent, requestedPort == 0, let had = Ports.remembered(root: root) else {
             try await launch(tls: tls, port: requestedPort, tlsPort: 0)
             if persistent { Ports(http: port, https: tlsPort).save(root: root) }
@@ -156,13 +156,13 @@ public final class SandboxServer: Sendable {
     /// Stops gracefully: requests in flight finish (for at most 5 s, then they are cut), then the
     /// listener closes. Every handler ends by then — a WebSocket with its client, or when cut — so the
     /// stop is awaited whole.
-    public func stop() async {
+    package func stop() async {
         await task.group?.triggerGracefulShutdown()
         _ = try? await task.value?.value
     }
 
     /// Runs in the foreground until SIGINT/SIGTERM (`omnipost sandbox`).
-    public func runForeground(tls: Bool = true, onRunning: @escaping @Sendable (Int) -> Void) async throws {
+    package func runForeground(tls: Bool = true, onRunning: @escaping @Sendable (Int) -> Void) async throws {
         let services = try makeServices(tls: tls) { [portBox] p in portBox.set(p); onRunning(p) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
@@ -170,12 +170,12 @@ public final class SandboxServer: Sendable {
 
     /// Hands a platform what an account's owner would besides its app (keys, a token, a password, a
     /// secret), by the names the account's settings give them; the platform's sandbox takes it.
-    public func grant(platform: String, account: String, _ credentials: [String: String]) async {
+    package func grant(platform: String, account: String, _ credentials: [String: String]) async {
         await state.grant(platform: platform, account: account, credentials)
     }
 
     /// Registers an account the way a developer console would: a client and a refresh token.
-    public func registerAccount(platform: String, name: String, clientID: String, clientSecret: String, refreshToken: String) async {
+    package func registerAccount(platform: String, name: String, clientID: String, clientSecret: String, refreshToken: String) async {
         await state.register(.init(platform: platform, name: name, clientID: clientID, clientSecret: clientSecret, refreshToken: refreshToken))
     }
 }

@@ -5,7 +5,7 @@ extension SandboxState {
     /// an upload session outlives its documented lifetime (YouTube's resumable URI, TikTok's upload_url
     /// after an hour, an S3 multipart upload a lifecycle rule aborted, X's and LinkedIn's expiry, a
     /// Meta upload session) — without a test waiting for it. A client resuming one must start afresh.
-    public func forgetUnfinishedUploads() {
+    package func forgetUnfinishedUploads() {
         expireUnfinishedUploads()
         sessions = sessions.filter { $0.value.videoID != nil }
         tiktokUploads = tiktokUploads.filter { $0.value.postID != nil }

@@ -4,7 +4,7 @@ import Foundation
 extension SandboxState {
     /// What the sandbox's consent page answers for a platform: a grant (as `user`, with every scope
     /// asked for or only `scopes`), or a refusal (the person clicked Deny).
-    public enum Consent: Sendable {
+    package enum Consent: Sendable {
         case grant(user: String, scopes: [String]?)
         case deny
     }
@@ -22,7 +22,7 @@ extension SandboxState {
         var refreshToken: String?
     }
 
-    public func setConsent(platform: String, _ c: Consent) { consents[platform] = c }
+    package func setConsent(platform: String, _ c: Consent) { consents[platform] = c }
 
     /// Whether `secret` is the app secret of the client `token` was issued to.
     func clientSecretMatches(token: String, secret: String) -> Bool { accounts[token]?.clientSecret == secret }
@@ -92,13 +92,13 @@ extension SandboxState {
     }
 
     /// How the device endpoint times things (the tests shorten both).
-    public func setDeviceTiming(interval: Int, lifetime: Int) {
+    package func setDeviceTiming(interval: Int, lifetime: Int) {
         deviceInterval = interval
         deviceLifetime = lifetime
     }
 
     /// The next polls answered `slow_down` (a client polling too fast).
-    public func slowDownNextDevicePolls(_ n: Int) { deviceSlowDowns = n }
+    package func slowDownNextDevicePolls(_ n: Int) { deviceSlowDowns = n }
 
     func startDevice(platform: String, clientID: String, scope: String) -> (device: String, user: String)? {
         guard accounts.values.contains(where: { $0.platform == platform && $0.clientID == clientID }) else { return nil }
@@ -112,14 +112,14 @@ extension SandboxState {
     }
 
     /// What the person did on the other device.
-    public func approveDevice(userCode: String, as user: String = "sandbox-user") {
+    package func approveDevice(userCode: String, as user: String = "sandbox-user") {
         for (k, v) in deviceCodes where v.userCode == userCode { deviceCodes[k]?.approvedAs = user }
     }
-    public func denyDevice(userCode: String) {
+    package func denyDevice(userCode: String) {
         for (k, v) in deviceCodes where v.userCode == userCode { deviceCodes[k]?.denied = true }
     }
     /// The user codes shown so far (what a test "types in").
-    public func pendingUserCodes() -> [String] { deviceCodes.values.filter { $0.approvedAs == nil && !$0.denied }.map(\.userCode) }
+    package func pendingUserCodes() -> [String] { deviceCodes.values.filter { $0.approvedAs == nil && !$0.denied }.map(\.userCode) }
 
     enum DevicePoll { case ok(access: String, refresh: String, expires: Int, scopes: [String]), pending, slowDown, expired, denied, invalidClient, invalidGrant }
 

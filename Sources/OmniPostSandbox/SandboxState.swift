@@ -6,83 +6,83 @@ import OmniPostCore
 /// published videos (with the sha256 of the bytes received), faults to inject, counters — and each
 /// platform's own world (its upload sessions, containers, posts: `PlatformWorld`, declared in its folder
 /// and reached as `self[W.self]`). One actor, so concurrent requests see a consistent world.
-public actor SandboxState {
-    public struct Account: Sendable, Codable {
-        public var platform: String
-        public var name: String
-        public var clientID: String
-        public var clientSecret: String
-        public var refreshToken: String
-        public var revoked = false
+package actor SandboxState {
+    package struct Account: Sendable, Codable {
+        package var platform: String
+        package var name: String
+        package var clientID: String
+        package var clientSecret: String
+        package var refreshToken: String
+        package var revoked = false
     }
 
-    public struct Video: Sendable, Codable, Equatable {
-        public var platform: String
-        public var id: String
-        public var account: String
-        public var title: String
-        public var description: String
-        public var tags: [String]
-        public var privacy: String
-        public var publishAt: String?
-        public var bytes: Int64
-        public var sha256: String
-        public var path: String
-        public var receivedAt: Date
-        public var thumbnailSha256: String? = nil
+    package struct Video: Sendable, Codable, Equatable {
+        package var platform: String
+        package var id: String
+        package var account: String
+        package var title: String
+        package var description: String
+        package var tags: [String]
+        package var privacy: String
+        package var publishAt: String?
+        package var bytes: Int64
+        package var sha256: String
+        package var path: String
+        package var receivedAt: Date
+        package var thumbnailSha256: String? = nil
         /// YouTube's other stored fields, returned in the video resource.
-        public var categoryId: String? = nil
-        public var madeForKids: Bool? = nil
-        public var containsSyntheticMedia: Bool? = nil
-        public var defaultLanguage: String? = nil
-        public var embeddable: Bool? = nil
-        public var license: String? = nil
+        package var categoryId: String? = nil
+        package var madeForKids: Bool? = nil
+        package var containsSyntheticMedia: Bool? = nil
+        package var defaultLanguage: String? = nil
+        package var embeddable: Bool? = nil
+        package var license: String? = nil
         /// How the bytes came: resumable, multipart or media (simple).
-        public var uploadType: String? = nil
+        package var uploadType: String? = nil
     }
 
-    public struct Faults: Sendable, Codable, Equatable {
+    package struct Faults: Sendable, Codable, Equatable {
         /// Cut the next YouTube PUT once its session holds this many bytes: the bytes up to there are kept,
         /// the request fails with 503 — what a dropped connection mid-chunk leaves behind.
-        public var youtubeCutAfterBytes: Int64?
+        package var youtubeCutAfterBytes: Int64?
         /// Statuses to answer the next YouTube PUTs with, one each, before touching the body.
-        public var youtubeFailPuts: [Int] = []
+        package var youtubeFailPuts: [Int] = []
         /// Milliseconds every chunk PUT (YouTube and TikTok) takes before it is answered: a slow link, so a
         /// test's kills land mid-chunk.
-        public var youtubePutDelayMs: Int = 0
+        package var youtubePutDelayMs: Int = 0
         /// Statuses to answer the next upload starts with (YouTube session POST, TikTok init), one each.
-        public var failInits: [Int] = []
+        package var failInits: [Int] = []
         /// Answer the next this-many upload starts with 429 and `Retry-After: rateLimitRetryAfterS`.
-        public var rateLimitInits: Int = 0
-        public var rateLimitRetryAfterS: Int = 2
+        package var rateLimitInits: Int = 0
+        package var rateLimitRetryAfterS: Int = 2
         /// Milliseconds between committing an upload's last chunk (the video exists) and answering: a
         /// client killed in that window must find the post by reconciling, not post again.
-        public var finalReplyDelayMs: Int = 0
+        package var finalReplyDelayMs: Int = 0
         /// Rotating refresh tokens are single-use at once (X; providers with reuse detection): the old one
         /// dies the moment it is used, and presenting a used one again revokes the whole token family.
-        public var strictRotation: Bool = false
+        package var strictRotation: Bool = false
         /// Milliseconds the token endpoint takes to answer: a real network's round trip (150–300 ms),
         /// which is what lets two concurrent refreshes overlap.
-        public var tokenDelayMs: Int = 0
+        package var tokenDelayMs: Int = 0
         /// Statuses to answer the next chunk requests (X APPEND, LinkedIn part PUT, TikTok chunk PUT, S3
         /// part, tus PATCH, Meta rupload, Bluesky's video upload, Reddit's media POST) with, one each, after
         /// the body was read and dropped: a transfer cut mid-part.
-        public var failChunks: [Int] = []
+        package var failChunks: [Int] = []
         /// The next upload a platform processes fails, with this as the platform's reason.
-        public var failProcessing: String? = nil
+        package var failProcessing: String? = nil
         /// How long a platform that processes after the upload (X, LinkedIn, Vimeo's transcode) takes before the media is ready.
-        public var processingMs: Int = 0
+        package var processingMs: Int = 0
         /// Answer the next this-many reads of an account itself (X's `/2/users/me`, its recent posts) with
         /// 429 and a reset `rateLimitRetryAfterS` away: the account's window, not an upload's.
-        public var rateLimitReads: Int = 0
+        package var rateLimitReads: Int = 0
         /// The next this-many videos a platform fetches itself (Threads' `video_url`) fail mid-fetch, as when
         /// the serving daemon restarts: the container ends FAILED_DOWNLOADING_VIDEO.
-        public var failFetches: Int = 0
+        package var failFetches: Int = 0
         /// Statuses to answer the next requests that finish a post after its upload (Vimeo's tags) with, one
         /// each: 429 with Retry-After, any other as the platform's error.
-        public var failFollowUps: [Int] = []
+        package var failFollowUps: [Int] = []
 
-        public init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
+        package init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
                     rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
                     strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
                     rateLimitReads: Int = 0, failFetches: Int = 0, failFollowUps: [Int] = []) {
@@ -104,7 +104,7 @@ public actor SandboxState {
         }
 
         /// Every field optional on the wire: `POST /sandbox/faults {"finalReplyDelayMs": 300}` sets just that.
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.init(
                 youtubeCutAfterBytes: try c.decodeIfPresent(Int64.self, forKey: .youtubeCutAfterBytes),
@@ -127,13 +127,13 @@ public actor SandboxState {
 
     /// What is happening right now, for tests that aim a kill: chunk PUTs being served, and finished
     /// uploads whose reply is still held back.
-    public struct Stats: Sendable, Codable {
-        public var putsInFlight = 0
-        public var finalRepliesPending = 0
+    package struct Stats: Sendable, Codable {
+        package var putsInFlight = 0
+        package var finalRepliesPending = 0
         /// Requests answered 429 by a per-token rate limit.
-        public var rateLimited = 0
+        package var rateLimited = 0
     }
-    public private(set) var stats = Stats()
+    package private(set) var stats = Stats()
     func putStarted() { stats.putsInFlight += 1 }
     func putEnded() { stats.putsInFlight -= 1 }
 
@@ -183,9 +183,9 @@ public actor SandboxState {
 
     struct Token: Codable { var account: String; var expires: Date }
 
-    public let root: URL
-    public var accessTokenLifetime: TimeInterval
-    public var sessionLifetime: TimeInterval
+    package let root: URL
+    package var accessTokenLifetime: TimeInterval
+    package var sessionLifetime: TimeInterval
     var accounts: [String: Account] = [:] { didSet { changed() } }      // by refresh token
     /// A rotated-out refresh token stays valid until its successor is first used (new → old), so a
     /// client that crashed before storing the new token can still refresh with the old one.
@@ -197,10 +197,10 @@ public actor SandboxState {
     var userIDs: [String: String] = [:] { didSet { changed() } }
     var consents: [String: Consent] = [:]
     /// What capture receivers got (`/sandbox/capture/<name>`), and which are down.
-    public private(set) var captured: [String: [(title: String?, body: String)]] = [:]
+    package private(set) var captured: [String: [(title: String?, body: String)]] = [:]
     var captureDown = Set<String>()
     func capture(_ name: String, title: String?, body: String) { captured[name, default: []].append((title, body)) }
-    public func setCaptureDown(_ name: String, _ down: Bool) { if down { captureDown.insert(name) } else { captureDown.remove(name) } }
+    package func setCaptureDown(_ name: String, _ down: Bool) { if down { captureDown.insert(name) } else { captureDown.remove(name) } }
     var deviceCodes: [String: DeviceAuthorization] = [:]
     var deviceInterval = 5
     var deviceLifetime = 1800
@@ -212,10 +212,10 @@ public actor SandboxState {
     /// Serializes requests per upload session (YouTube session id, TikTok publish id).
     nonisolated let sessionLocks = KeyedLock()
     var videos: [Video] = [] { didSet { changed() } }
-    public var faults = Faults()
+    package var faults = Faults()
     /// Requests seen per route, for tests that assert what a client did.
-    public private(set) var requestCounts: [String: Int] = [:]
-    public private(set) var bytesReceived: Int64 = 0
+    package private(set) var requestCounts: [String: Int] = [:]
+    package private(set) var bytesReceived: Int64 = 0
 
     /// Where a persistent sandbox keeps what must survive a restart (`SandboxState+Persistence`); nil: memory only.
     let snapshotFile: URL?
@@ -242,7 +242,7 @@ public actor SandboxState {
     /// The kept worlds, for the snapshot.
     var keptWorlds: [any KeptWorld] { worlds.values.compactMap { $0 as? any KeptWorld } }
 
-    public init(root: URL, accessTokenLifetime: TimeInterval = 3600, sessionLifetime: TimeInterval = 7 * 86400, persistent: Bool = false) {
+    package init(root: URL, accessTokenLifetime: TimeInterval = 3600, sessionLifetime: TimeInterval = 7 * 86400, persistent: Bool = false) {
         self.root = root
         self.accessTokenLifetime = accessTokenLifetime
         self.sessionLifetime = sessionLifetime
@@ -258,30 +258,30 @@ public actor SandboxState {
         }
     }
 
-    public func register(_ account: Account) {
+    package func register(_ account: Account) {
         accounts[account.refreshToken] = account
         SandboxPlatforms.named(account.platform)?.registered(account, state: self)
     }
 
-    public func revoke(refreshToken: String) { accounts[refreshToken]?.revoked = true }
+    package func revoke(refreshToken: String) { accounts[refreshToken]?.revoked = true }
 
     /// Revokes every refresh token of `platform:name` (the user removed the app's access).
-    public func revoke(account key: String) {
+    package func revoke(account key: String) {
         for (rt, a) in accounts where "\(a.platform):\(a.name)" == key { accounts[rt]?.revoked = true }
         tokens = tokens.filter { $0.value.account != key }
     }
 
-    public func setFaults(_ f: Faults) { faults = f }
+    package func setFaults(_ f: Faults) { faults = f }
 
     /// What an account's owner hands a platform besides an app and a refresh token (keys, a token, a
     /// password, a secret), by the names its settings give them; the platform's sandbox takes it.
-    public func grant(platform: String, account: String, _ credentials: [String: String]) {
+    package func grant(platform: String, account: String, _ credentials: [String: String]) {
         SandboxPlatforms.named(platform)?.grant(credentials, account: account, state: self)
     }
 
     /// Every unfinished upload expires now, on every platform that has such a thing, as if the client had
     /// been away past its lifetime.
-    public func expireUnfinishedUploads() {
+    package func expireUnfinishedUploads() {
         for p in SandboxPlatforms.all { p.expireUnfinishedUploads(state: self) }
     }
 
@@ -315,17 +315,17 @@ public actor SandboxState {
         if ms > 0 { try? await Task.sleep(for: .milliseconds(ms)) }
     }
 
-    public func setAccessTokenLifetime(_ t: TimeInterval) { accessTokenLifetime = t }
+    package func setAccessTokenLifetime(_ t: TimeInterval) { accessTokenLifetime = t }
 
     /// Ends every access token now, as a platform does when it rotates its keys: clients must refresh.
-    public func expireAccessTokens() { tokens.removeAll() }
+    package func expireAccessTokens() { tokens.removeAll() }
 
-    public func setSessionLifetime(_ t: TimeInterval) { sessionLifetime = t }
+    package func setSessionLifetime(_ t: TimeInterval) { sessionLifetime = t }
 
-    public func allVideos() -> [Video] { videos }
+    package func allVideos() -> [Video] { videos }
 
     /// How many videos carry these exact bytes: the exactly-once check.
-    public func postCount(sha256: String) -> Int { videos.filter { $0.sha256 == sha256 }.count }
+    package func postCount(sha256: String) -> Int { videos.filter { $0.sha256 == sha256 }.count }
 
     func count(_ route: String) { requestCounts[route, default: 0] += 1 }
 

@@ -6,9 +6,9 @@ import OmniPostCore
 /// `//host/path`, to which every client puts `https:`), so the sandbox serves one too. A private CA
 /// and a leaf certificate for 127.0.0.1 and localhost are made once per sandbox folder with the
 /// `openssl` command; clients trust `ca.pem` (OmniPost's own HTTP client does in sandbox mode).
-public enum SandboxTLS {
+package enum SandboxTLS {
     /// The CA certificate clients trust, in `folder`.
-    public static func caFile(in folder: URL) -> URL { folder.appendingPathComponent("ca.pem") }
+    package static func caFile(in folder: URL) -> URL { folder.appendingPathComponent("ca.pem") }
 
     /// Makes the CA and the server certificate unless the folder holds them already.
     static func ensureCertificates(in folder: URL) throws {

@@ -4,27 +4,27 @@ import Foundation
 /// AWS Signature Version 4, written once for everything S3-compatible (the media host Threads fetches
 /// from, the S3 target, the sandbox's S3 checking both): a request signed in its headers, or a GET link
 /// presigned in its query that works until it expires. docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
-public struct SigV4: Sendable {
-    public var accessKeyID: String
-    public var secretAccessKey: String
-    public var region: String
-    public var service: String
+package struct SigV4: Sendable {
+    package var accessKeyID: String
+    package var secretAccessKey: String
+    package var region: String
+    package var service: String
 
-    public init(accessKeyID: String, secretAccessKey: String, region: String, service: String = "s3") {
+    package init(accessKeyID: String, secretAccessKey: String, region: String, service: String = "s3") {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.region = region
         self.service = service
     }
 
-    public static let algorithm = "AWS4-HMAC-SHA256"
-    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
+    package static let algorithm = "AWS4-HMAC-SHA256"
+    package static let unsignedPayload = "UNSIGNED-PAYLOAD"
     /// The sha256 of no bytes: the payload hash of a request without a body.
-    public static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    package static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     /// The headers to add to a request (`Authorization`, `x-amz-date`, `x-amz-content-sha256`): `headers`
     /// must hold every header to be signed, `host` included.
-    public func sign(method: String, path: String, query: [(String, String)] = [], headers: [String: String], payloadSHA256: String,
+    package func sign(method: String, path: String, query: [(String, String)] = [], headers: [String: String], payloadSHA256: String,
                      date: Date = Date()) -> [String: String] {
         let (amzDate, day) = Self.stamps(date)
         var signed = Dictionary(uniqueKeysWithValues: headers.map { ($0.key.lowercased(), $0.value) })
@@ -41,7 +41,7 @@ public struct SigV4: Sendable {
     }
 
     /// A GET link anyone can use until `expires` seconds after `date`: the signature is in the query.
-    public func presignedGET(scheme: String, host: String, path: String, expires: Int, date: Date = Date()) -> String {
+    package func presignedGET(scheme: String, host: String, path: String, expires: Int, date: Date = Date()) -> String {
         let (amzDate, day) = Self.stamps(date)
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         var query = [
@@ -55,7 +55,7 @@ public struct SigV4: Sendable {
     }
 
     /// The signature a server expects for what it received (the sandbox's S3 checks clients with it).
-    public func expectedSignature(method: String, path: String, query: [(String, String)], headers: [String: String], signedHeaders: [String],
+    package func expectedSignature(method: String, path: String, query: [(String, String)], headers: [String: String], signedHeaders: [String],
                                   payload: String, amzDate: String) -> String {
         let request = Self.canonicalRequest(method: method, path: path, query: query, headers: headers, signedHeaders: signedHeaders, payload: payload)
         return signature(request, amzDate: amzDate, day: String(amzDate.prefix(8)))
@@ -82,13 +82,13 @@ public struct SigV4: Sendable {
 
     static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
-    public static func encode(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s }
+    package static func encode(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s }
 
-    public static func encodePath(_ path: String) -> String {
+    package static func encodePath(_ path: String) -> String {
         path.split(separator: "/", omittingEmptySubsequences: false).map { encode(String($0)) }.joined(separator: "/")
     }
 
-    public static func canonicalQuery(_ query: [(String, String)]) -> String {
+    package static func canonicalQuery(_ query: [(String, String)]) -> String {
         let pairs: [(String, String)] = query.map { (encode($0.0), encode($0.1)) }
         let sorted = pairs.sorted { (a: (String, String), b: (String, String)) -> Bool in a.0 == b.0 ? a.1 < b.1 : a.0 < b.0 }
         return sorted.map { "\($0.0)=\($0.1)" }.joined(separator: "&")

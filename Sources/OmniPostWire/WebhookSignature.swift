@@ -4,29 +4,29 @@ import Foundation
 /// How a webhook delivery is signed (docs/destinations.md): `OmniPost-Signature: t=<unix seconds>,
 /// v1=<hex HMAC-SHA256 over "<t>." followed by the body's bytes, keyed by the shared secret>`. The
 /// timestamp inside the signed text lets a receiver refuse replays (older than 5 minutes).
-public enum WebhookSignature {
-    public static let header = "OmniPost-Signature"
+package enum WebhookSignature {
+    package static let header = "OmniPost-Signature"
 
     /// The header's value for a body already hashed into `mac` (see `start`).
-    public static func value(timestamp: Int, mac: HMAC<SHA256>) -> String {
+    package static func value(timestamp: Int, mac: HMAC<SHA256>) -> String {
         "t=\(timestamp),v1=\(Data(mac.finalize()).map { String(format: "%02x", $0) }.joined())"
     }
 
     /// An HMAC ready to take the body's bytes (in as many pieces as it comes).
-    public static func start(secret: String, timestamp: Int) -> HMAC<SHA256> {
+    package static func start(secret: String, timestamp: Int) -> HMAC<SHA256> {
         var mac = HMAC<SHA256>(key: SymmetricKey(data: Data(secret.utf8)))
         mac.update(data: Data("\(timestamp).".utf8))
         return mac
     }
 
-    public static func sign(_ body: Data, secret: String, timestamp: Int) -> String {
+    package static func sign(_ body: Data, secret: String, timestamp: Int) -> String {
         var mac = start(secret: secret, timestamp: timestamp)
         mac.update(data: body)
         return value(timestamp: timestamp, mac: mac)
     }
 
     /// Whether `header` signs `body` with `secret`, within `tolerance` seconds of `now`.
-    public static func verify(_ header: String, body: Data, secret: String, now: Date = Date(), tolerance: Double = 300) -> Bool {
+    package static func verify(_ header: String, body: Data, secret: String, now: Date = Date(), tolerance: Double = 300) -> Bool {
         var t: Int? = nil
         var sigs: [String] = []
         for part in header.split(separator: ",") {

@@ -4,16 +4,16 @@ import Yams
 /// A YAML/JSON node that remembers where it came from, so every typed read can fail with
 /// `file:line:col`. JSON files are first held to RFC 8259 (`StrictJSON`), then composed by the
 /// same parser (YAML is a superset of JSON), which gives both formats one typed model and one error shape.
-public struct DocNode {
-    public let node: Node
-    public let file: String
+package struct DocNode {
+    package let node: Node
+    package let file: String
     /// The reason code used for syntax and type errors: `config_*` for pipelines, `manifest_*`/`invalid_value` for sidecars.
-    public let invalidCode: ReasonCode
+    package let invalidCode: ReasonCode
     /// Set when every problem of a file is wanted (`omnipost check`): reads record what they refuse here
     /// and go on with the rest. Nil (the run path): the first problem is thrown.
-    public let problems: ProblemList?
+    package let problems: ProblemList?
 
-    public init(node: Node, file: String, invalidCode: ReasonCode, problems: ProblemList? = nil) {
+    package init(node: Node, file: String, invalidCode: ReasonCode, problems: ProblemList? = nil) {
         self.node = node
         self.file = file
         self.invalidCode = invalidCode
@@ -21,13 +21,13 @@ public struct DocNode {
     }
 
     /// The same node, recording its problems in `list` (and so do all nodes read from it).
-    public func collecting(into list: ProblemList) -> DocNode {
+    package func collecting(into list: ProblemList) -> DocNode {
         DocNode(node: node, file: file, invalidCode: invalidCode, problems: list)
     }
 
     /// Runs one independent part of a read. When problems are being collected, a problem in it is recorded
     /// and the read goes on with the next part; otherwise it is thrown as it is.
-    public func collect(_ body: () throws -> Void) throws {
+    package func collect(_ body: () throws -> Void) throws {
         do { try body() } catch let e as OmniError {
             guard let problems else { throw e }
             problems.add(e)
@@ -36,25 +36,25 @@ public struct DocNode {
 
     func child(_ n: Node) -> DocNode { DocNode(node: n, file: file, invalidCode: invalidCode, problems: problems) }
 
-    public var location: SourceLocation {
+    package var location: SourceLocation {
         SourceLocation(file: file, line: node.mark?.line, column: node.mark?.column)
     }
 
-    public func fail(_ message: String) -> OmniError {
+    package func fail(_ message: String) -> OmniError {
         OmniError(invalidCode, message, at: location)
     }
 
-    public func fail(_ code: ReasonCode, _ message: String) -> OmniError {
+    package func fail(_ code: ReasonCode, _ message: String) -> OmniError {
         OmniError(code, message, at: location)
     }
 
-    public var isNull: Bool {
+    package var isNull: Bool {
         if case .scalar(let s) = node { return s.tag.description == Tag.Name.null.rawValue || (s.style == .plain && ["", "~", "null", "Null", "NULL"].contains(s.string)) }
         return false
     }
 
     /// Reads a mapping, rejecting keys outside `allowed` with a did-you-mean.
-    public func mapping(allowed: [String]? = nil, what: String = "mapping") throws -> [String: DocNode] {
+    package func mapping(allowed: [String]? = nil, what: String = "mapping") throws -> [String: DocNode] {
         guard case .mapping(let mapping) = node else {
             throw fail("expected a \(what) here, found \(kindName)")
         }
@@ -80,31 +80,31 @@ public struct DocNode {
         return out
     }
 
-    public func sequence() throws -> [DocNode] {
+    package func sequence() throws -> [DocNode] {
         guard case .sequence(let seq) = node else { throw fail("expected a list here, found \(kindName)") }
         return seq.map { child($0) }
     }
 
-    public func string() throws -> String {
+    package func string() throws -> String {
         guard case .scalar(let s) = node else { throw fail("expected text here, found \(kindName)") }
         return s.string
     }
 
-    public func int() throws -> Int {
+    package func int() throws -> Int {
         guard case .scalar(let s) = node, let v = Int(s.string.replacingOccurrences(of: "_", with: "")) else {
             throw fail("expected a whole number here, found '\(scalarText)'")
         }
         return v
     }
 
-    public func double() throws -> Double {
+    package func double() throws -> Double {
         guard case .scalar(let s) = node, let v = Double(s.string) else {
             throw fail("expected a number here, found '\(scalarText)'")
         }
         return v
     }
 
-    public func bool() throws -> Bool {
+    package func bool() throws -> Bool {
         guard case .scalar(let s) = node else { throw fail("expected true or false here, found \(kindName)") }
         switch s.string.lowercased() {
         case "true", "yes", "on": return true
@@ -114,13 +114,13 @@ public struct DocNode {
     }
 
     /// A list of strings; a single string is accepted as a one-element list.
-    public func stringList() throws -> [String] {
+    package func stringList() throws -> [String] {
         if case .scalar = node { return [try string()] }
         return try sequence().map { try $0.string() }
     }
 
     /// `1.5s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
-    public func duration() throws -> Duration {
+    package func duration() throws -> Duration {
         let text = try string().trimmingCharacters(in: .whitespaces)
         guard let d = DurationText.parse(text) else {
             throw fail("expected a duration like 2s, 500ms or 5m, found '\(Excerpt.quote(text))'")
@@ -129,7 +129,7 @@ public struct DocNode {
     }
 
     /// `8MiB`, `256KiB`, `5MB`, or a bare number of bytes.
-    public func byteSize() throws -> Int64 {
+    package func byteSize() throws -> Int64 {
         let text = try string().trimmingCharacters(in: .whitespaces)
         guard let v = ByteSizeText.parse(text) else {
             throw fail("expected a size like 8MiB or 256KiB, found '\(Excerpt.quote(text))'")
@@ -138,7 +138,7 @@ public struct DocNode {
     }
 
     /// One of a fixed set of words, with a did-you-mean on a typo.
-    public func oneOf(_ choices: [String]) throws -> String {
+    package func oneOf(_ choices: [String]) throws -> String {
         let v = try string()
         guard choices.contains(v) else {
             var msg = "'\(Excerpt.quote(v))' is not one of \(choices.joined(separator: ", "))"
@@ -165,19 +165,19 @@ public struct DocNode {
 
 /// Every problem found in one file, in the order found (`omnipost check` reports them all in one pass).
 /// Locked: parsed trees are kept by `Sendable` configuration values.
-public final class ProblemList: @unchecked Sendable {
+package final class ProblemList: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [OmniError] = []
 
-    public init() {}
+    package init() {}
 
-    public func add(_ e: OmniError) {
+    package func add(_ e: OmniError) {
         lock.lock(); defer { lock.unlock() }
         // A node read twice (a merged default, an alias) reports its problem once.
         if !items.contains(where: { $0.code == e.code && $0.message == e.message && $0.location == e.location }) { items.append(e) }
     }
 
-    public var all: [OmniError] {
+    package var all: [OmniError] {
         lock.lock(); defer { lock.unlock() }
         return items
     }

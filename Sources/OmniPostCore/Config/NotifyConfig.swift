@@ -5,54 +5,54 @@ import Foundation
 /// a quota nearly spent, a breaker that opened, a disk filling up. Each sink is a generic webhook
 /// (JSON, HMAC-signed with a timestamp), a Slack- or Discord-compatible incoming webhook, ntfy, or
 /// e-mail over SMTP (STARTTLS by default).
-public struct NotifyConfig: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable { case webhook, slack, discord, ntfy, email }
-    public struct Sink: Sendable, Equatable {
-        public var name: String
-        public var kind: Kind
+package struct NotifyConfig: Sendable, Equatable {
+    package enum Kind: String, Sendable, CaseIterable { case webhook, slack, discord, ntfy, email }
+    package struct Sink: Sendable, Equatable {
+        package var name: String
+        package var kind: Kind
         /// The webhook's address; for e-mail, `smtp://host:port` (what status and logs show).
-        public var url: String
-        public var secret: String?
-        public var email: Email? = nil
+        package var url: String
+        package var secret: String?
+        package var email: Email? = nil
     }
     /// An e-mail sink: the server, how the connection is secured, who it is from and to, and the
     /// login — its password from a file or the environment, never from the pipeline file itself.
-    public struct Email: Sendable, Equatable {
-        public var host: String
-        public var port: Int
+    package struct Email: Sendable, Equatable {
+        package var host: String
+        package var port: Int
         /// starttls (587, the default), tls (465), or none (only to a relay on this machine).
-        public var security: String
-        public var from: String
-        public var to: [String]
-        public var username: String?
-        public var passwordFile: URL?
-        public var passwordEnv: String?
+        package var security: String
+        package var from: String
+        package var to: [String]
+        package var username: String?
+        package var passwordFile: URL?
+        package var passwordEnv: String?
         /// Extra CAs to trust for this server (a private CA); the system's are trusted too.
-        public var caFile: URL?
+        package var caFile: URL?
 
-        public func password() -> String? {
+        package func password() -> String? {
             if let f = passwordFile { return (try? String(contentsOf: f, encoding: .utf8))?.trimmingCharacters(in: .newlines) }
             if let e = passwordEnv { return ProcessInfo.processInfo.environment[e] }
             return nil
         }
     }
-    public var sinks: [Sink] = []
+    package var sinks: [Sink] = []
     /// Messages a sink gets in an hour at most; beyond it they wait and go out together, grouped.
-    public var maxPerHour = 20
+    package var maxPerHour = 20
     /// A quota this full is worth a message.
-    public var quotaThreshold = 0.8
+    package var quotaThreshold = 0.8
     /// Free space under this (in work/) is worth a message.
-    public var diskLowBytes: Int64 = 2 << 30
+    package var diskLowBytes: Int64 = 2 << 30
     /// More deliveries than this waiting to go (due now) for `backlogMinutes` is worth a message.
-    public var backlog = 50
-    public var backlogMinutes = 30
+    package var backlog = 50
+    package var backlogMinutes = 30
     /// Upload attempts of the last `successWindowHours` that ended well, below this fraction (with at
     /// least 10 attempts), is worth a message — seed 003's default thresholds.
-    public var successRate = 0.8
-    public var successWindowHours = 6
+    package var successRate = 0.8
+    package var successWindowHours = 6
     /// The hour (UTC) of the daily digest; nil: none.
-    public var digestHour: Int? = 8
-    public init() {}
+    package var digestHour: Int? = 8
+    package init() {}
 }
 
 extension NotifyConfig {

@@ -1,14 +1,14 @@
 import Foundation
 
 extension PipelineConfig {
-    public static let topLevelKeys = [
+    package static let topLevelKeys = [
         "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
         "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http", "account_checks", "notify",
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
     /// can be run from anywhere.
-    public static func load(path: String) throws -> PipelineConfig {
+    package static func load(path: String) throws -> PipelineConfig {
         let doc = try YAMLDocument.load(path: path, maxBytes: 1 << 20, syntaxCode: .configSyntax, invalidCode: .configInvalid)
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         return try parse(doc, baseDirectory: base, file: path)
@@ -16,7 +16,7 @@ extension PipelineConfig {
 
     /// Every problem of a pipeline file at once, for `omnipost check`: each section is read even when one
     /// before it is wrong (a section that fails keeps its defaults). Nil config when the file does not parse.
-    public static func check(path: String) -> (config: PipelineConfig?, problems: ProblemList) {
+    package static func check(path: String) -> (config: PipelineConfig?, problems: ProblemList) {
         let problems = ProblemList()
         do {
             let doc = try YAMLDocument.load(path: path, maxBytes: 1 << 20, syntaxCode: .configSyntax, invalidCode: .configInvalid)
@@ -30,7 +30,7 @@ extension PipelineConfig {
         return (nil, problems)
     }
 
-    public static func parse(text: String, file: String, baseDirectory: URL) throws -> PipelineConfig {
+    package static func parse(text: String, file: String, baseDirectory: URL) throws -> PipelineConfig {
         let doc = try YAMLDocument.parse(text, file: file, syntaxCode: .configSyntax, invalidCode: .configInvalid)
         return try parse(doc, baseDirectory: baseDirectory, file: file)
     }

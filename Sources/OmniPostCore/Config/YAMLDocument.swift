@@ -3,23 +3,23 @@ import Yams
 
 /// Parses YAML or JSON text into a `DocNode`, turning every parser failure into an
 /// `OmniError` with the file, line and column where libyaml stopped.
-public enum YAMLDocument {
+package enum YAMLDocument {
     /// The most a document may expand to once aliases are followed: text bytes plus a little per node.
     /// Without aliases a document expands to about its own size, so only alias bombs ("billion laughs")
     /// and repeated anchors reach it; a 10,000-entry clip list does not.
-    public static let maxExpandedBytes = 4 << 20
+    package static let maxExpandedBytes = 4 << 20
     static let nodeOverhead = 2
 
     /// A `.json` file is JSON, read by RFC 8259's rules, not YAML's.
-    public static func isJSON(file: String) -> Bool { file.lowercased().hasSuffix(".json") }
+    package static func isJSON(file: String) -> Bool { file.lowercased().hasSuffix(".json") }
 
     /// Whether JSON text stops before its value ends (what a file still being written looks like), as
     /// opposed to being complete and wrong (a trailing comma, `NaN`), which waiting will not mend.
-    public static func jsonEndsEarly(_ text: String) -> Bool {
+    package static func jsonEndsEarly(_ text: String) -> Bool {
         do { try StrictJSON.validate(Array(text.utf8)); return false } catch { return error.endOfInput }
     }
 
-    public static func parse(
+    package static func parse(
         _ text: String, file: String, syntaxCode: ReasonCode, invalidCode: ReasonCode
     ) throws -> DocNode {
         let json = isJSON(file: file)
@@ -58,7 +58,7 @@ public enum YAMLDocument {
     }
 
     /// Reads a file with a size cap before parsing, so a huge or hostile file is refused without being loaded.
-    public static func load(
+    package static func load(
         path: String, displayName: String? = nil, maxBytes: Int, syntaxCode: ReasonCode, invalidCode: ReasonCode
     ) throws -> DocNode {
         let name = displayName ?? path

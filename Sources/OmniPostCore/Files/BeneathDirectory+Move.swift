@@ -15,7 +15,7 @@ extension BeneathDirectory {
     /// with other links (`nlink > 1`: not the inbox's alone), or on another file system, is copied from an
     /// open descriptor, fsynced and compared by hash before its name goes. Throws `source_changed` when
     /// the entry is no longer `expected`.
-    public func move(_ name: String, expected: stat, to dest: BeneathDirectory, as destName: String) throws {
+    package func move(_ name: String, expected: stat, to dest: BeneathDirectory, as destName: String) throws {
         let shown = "\(path)/\(name)"
         if let there = dest.lstat(destName) {
             // A crash after the destination was complete: the same file (or the same bytes) means the move
@@ -68,7 +68,7 @@ extension BeneathDirectory {
     /// Copies the regular file `name` — checked, through its open descriptor, to be `expected` — to
     /// `dest`/`destName`: a new temporary file, fsynced, compared by sha256 with the source descriptor,
     /// then given its name without replacing anything. Nothing is read through a name after the open.
-    public func copy(_ name: String, expected: stat, to dest: BeneathDirectory, as destName: String) throws {
+    package func copy(_ name: String, expected: stat, to dest: BeneathDirectory, as destName: String) throws {
         let src = try openExpected(name, expected: expected)
         defer { close(src) }
         if dest.lstat(destName) != nil { return }
@@ -97,7 +97,7 @@ extension BeneathDirectory {
 
     /// Opens `name` for reading without following a link or blocking on a FIFO, and checks the open
     /// descriptor is the regular file `expected`. The caller closes it.
-    public func openExpected(_ name: String, expected: stat) throws -> Int32 {
+    package func openExpected(_ name: String, expected: stat) throws -> Int32 {
         let f: Int32
         do { f = try open(name, O_RDONLY | O_NONBLOCK | O_NOCTTY) } catch let e as Failure {
             throw OmniError(e.errno == ENOENT ? .sourceChanged : e.isLink ? .sourceChanged : .unreadable, "\(e)")
@@ -111,7 +111,7 @@ extension BeneathDirectory {
     }
 
     /// Same device, inode and size.
-    public static func sameFile(_ a: stat, _ b: stat) -> Bool {
+    package static func sameFile(_ a: stat, _ b: stat) -> Bool {
         a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mode & S_IFMT == b.st_mode & S_IFMT
     }
 

@@ -9,25 +9,25 @@ import Glibc
 /// `O_EXCL`. A destination share that others can write (a planted `.name.omnipost-partial` link, a
 /// subfolder swapped for a link to elsewhere) can then make OmniPost write nowhere but inside it.
 /// The folder itself is the operator's configuration and is resolved once, when opened.
-public final class BeneathDirectory: @unchecked Sendable {
-    public let fd: Int32
+package final class BeneathDirectory: @unchecked Sendable {
+    package let fd: Int32
     /// For messages only: never opened again by this name.
-    public let path: String
+    package let path: String
 
     /// A failed call with its errno, for the caller to classify (a full disk waits, a link is refused…).
-    public struct Failure: Error, CustomStringConvertible {
-        public var what: String
-        public var errno: Int32
-        public init(what: String, errno: Int32) {
+    package struct Failure: Error, CustomStringConvertible {
+        package var what: String
+        package var errno: Int32
+        package init(what: String, errno: Int32) {
             self.what = what
             self.errno = errno
         }
-        public var description: String { "\(what): \(String(cString: strerror(errno)))" }
+        package var description: String { "\(what): \(String(cString: strerror(errno)))" }
         /// The name was a symbolic link (or not a folder where one was needed): refused, never followed.
-        public var isLink: Bool { errno == ELOOP || errno == ENOTDIR || errno == EMLINK }
+        package var isLink: Bool { errno == ELOOP || errno == ENOTDIR || errno == EMLINK }
     }
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(what: "cannot open the folder \(path)", errno: errno) }
         self.fd = fd
@@ -43,7 +43,7 @@ public final class BeneathDirectory: @unchecked Sendable {
 
     /// The subfolder `rel` (`2026/12/05`), each part opened without following a link; created (0755)
     /// where missing when `create` is set. `..`, `.` and empty parts are refused.
-    public func subdirectory(_ rel: String, create: Bool) throws -> BeneathDirectory {
+    package func subdirectory(_ rel: String, create: Bool) throws -> BeneathDirectory {
         var current: BeneathDirectory = self
         var shown = path
         for part in rel.split(separator: "/").map(String.init) {
@@ -61,22 +61,22 @@ public final class BeneathDirectory: @unchecked Sendable {
     }
 
     /// What `name` is, without following it; nil when there is nothing by that name.
-    public func lstat(_ name: String) -> stat? {
+    package func lstat(_ name: String) -> stat? {
         var st = stat()
         return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st : nil
     }
 
-    public static func isRegular(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFREG }
+    package static func isRegular(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFREG }
 
     /// Opens `name` with `flags` plus `O_NOFOLLOW|O_CLOEXEC`: a link is refused (`ELOOP`), never followed.
-    public func open(_ name: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
+    package func open(_ name: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
         let f = openat(fd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode)
         guard f >= 0 else { throw Failure(what: "cannot open \(path)/\(name)", errno: errno) }
         return f
     }
 
     /// Removes `name` itself (a link, not what it points to); nothing there is fine.
-    public func remove(_ name: String) throws {
+    package func remove(_ name: String) throws {
         if unlinkat(fd, name, 0) != 0, errno != ENOENT { throw Failure(what: "cannot remove \(path)/\(name)", errno: errno) }
     }
 
@@ -84,7 +84,7 @@ public final class BeneathDirectory: @unchecked Sendable {
     /// a hard link made atomically (`EEXIST` if the name is taken), then the old name removed. Where the
     /// file system has no hard links (some SMB shares), a rename after checking the name is free.
     /// Returns false when the name is taken.
-    public func publish(_ from: String, as to: String) throws -> Bool {
+    package func publish(_ from: String, as to: String) throws -> Bool {
         if linkat(fd, from, fd, to, 0) == 0 {
             try remove(from)
             fsync(fd)
@@ -101,7 +101,7 @@ public final class BeneathDirectory: @unchecked Sendable {
 
     /// Writes `data` under `name` whole or not at all: a new temporary file (`O_EXCL`), fsynced, renamed
     /// over the name. A link at the name is replaced, never written through.
-    public func writeAtomically(_ data: Data, as name: String) throws {
+    package func writeAtomically(_ data: Data, as name: String) throws {
         let tmp = ".\(name).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).tmp"
         let f = try open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
         var ok = false
@@ -119,7 +119,7 @@ public final class BeneathDirectory: @unchecked Sendable {
         fsync(fd)
     }
 
-    public static func writeAll(_ f: Int32, _ raw: UnsafeRawBufferPointer, what: String) throws {
+    package static func writeAll(_ f: Int32, _ raw: UnsafeRawBufferPointer, what: String) throws {
         var done = 0
         while done < raw.count {
             let w = write(f, raw.baseAddress! + done, raw.count - done)
@@ -130,7 +130,7 @@ public final class BeneathDirectory: @unchecked Sendable {
 
     /// sha256 and length of what an open descriptor holds, read from its start (pread: its offset is
     /// left alone). Reading the descriptor, not a name, is what makes the answer about this file.
-    public static func sha256(fd: Int32) throws -> (hex: String, bytes: Int64) {
+    package static func sha256(fd: Int32) throws -> (hex: String, bytes: Int64) {
         var hasher = SHA256()
         var total: Int64 = 0
         var buf = [UInt8](repeating: 0, count: FileHashing.bufferSize)

@@ -8,16 +8,16 @@ import Glibc
 /// following a link, and checked against the size and sha256 recorded when it was taken. From then on
 /// it is read through this descriptor only, so a name swapped for a link (or another file) after the
 /// check can put nothing else in its place.
-public final class PinnedFile: @unchecked Sendable {
-    public let fd: Int32
-    public let path: String
-    public let size: Int64
+package final class PinnedFile: @unchecked Sendable {
+    package let fd: Int32
+    package let path: String
+    package let size: Int64
     private let device: UInt64
     private let inode: UInt64
 
     /// Opens `path` (`O_NOFOLLOW`: a link is refused) and checks it is a regular file of `size` bytes
     /// whose contents hash to `sha256` (when given). Throws `source_changed` when it is not that file.
-    public init(path: String, size: Int64, sha256: String?) throws {
+    package init(path: String, size: Int64, sha256: String?) throws {
         let name = (path as NSString).lastPathComponent
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else {
@@ -45,7 +45,7 @@ public final class PinnedFile: @unchecked Sendable {
 
     /// Adopts a descriptor the caller opened and checked (relative to a folder descriptor, without
     /// following a link); closed with this object.
-    public init(adopting fd: Int32, path: String) throws {
+    package init(adopting fd: Int32, path: String) throws {
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
             close(fd)
@@ -61,7 +61,7 @@ public final class PinnedFile: @unchecked Sendable {
     deinit { close(fd) }
 
     /// Whether `path` (not followed) is still this very file.
-    public func isStill(_ path: String) -> Bool {
+    package func isStill(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0 && UInt64(st.st_dev) == device && UInt64(st.st_ino) == inode && Int64(st.st_size) == size
     }
@@ -69,13 +69,13 @@ public final class PinnedFile: @unchecked Sendable {
     /// A name for this file that nobody else can change: `dir/<private folder 0700>/<name>`, a hard link
     /// made from the descriptor (`/proc/self/fd`), or — where the file system cannot link there — a copy
     /// made from it and checked. The caller removes it with `removePrivate`.
-    public func privateName(in dir: String, name: String) throws -> String {
+    package func privateName(in dir: String, name: String) throws -> String {
         try privateName(in: dir, name: name, copying: true)!
     }
 
     /// `privateName`, or — with `copying` false, where no hard link can be made (another file system) —
     /// nil rather than a copy: a multi-gigabyte clip is not copied only to be read once.
-    public func privateName(in dir: String, name: String, copying: Bool) throws -> String? {
+    package func privateName(in dir: String, name: String, copying: Bool) throws -> String? {
         let folder = (dir as NSString).appendingPathComponent(".omnipost-private-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
         guard mkdir(folder, 0o700) == 0 else { throw OmniError(.internalError, "cannot create \(folder): \(String(cString: strerror(errno)))") }
         let dst = (folder as NSString).appendingPathComponent(name.isEmpty || name.contains("/") ? "media" : name)
@@ -105,7 +105,7 @@ public final class PinnedFile: @unchecked Sendable {
     }
 
     /// Removes a name `privateName` made, and its private folder.
-    public static func removePrivate(_ path: String) {
+    package static func removePrivate(_ path: String) {
         unlink(path)
         rmdir((path as NSString).deletingLastPathComponent)
     }

@@ -9,15 +9,15 @@ import Glibc
 /// sha256 recorded when the file was taken. A file rewritten between validation and upload therefore
 /// never becomes a post. Chunks may be asked for out of order (a resume, a rewind to the server's
 /// offset): the prefix is hashed again from disk first.
-public final class PinnedReader: @unchecked Sendable {
-    public let path: String
-    public let size: Int64
-    public let expected: String?
+package final class PinnedReader: @unchecked Sendable {
+    package let path: String
+    package let size: Int64
+    package let expected: String?
     private let lock = NSLock()
     private var hasher = SHA256()
     private var hashedTo: Int64 = 0
 
-    public init(path: String, size: Int64, expected: String?) {
+    package init(path: String, size: Int64, expected: String?) {
         self.path = path
         self.size = size
         self.expected = expected?.isEmpty == true ? nil : expected
@@ -58,7 +58,7 @@ public final class PinnedReader: @unchecked Sendable {
         return out.prefix(got)
     }
 
-    public func chunk(from: Int64, count: Int) throws -> Data {
+    package func chunk(from: Int64, count: Int) throws -> Data {
         lock.lock(); defer { lock.unlock() }
         let f = try descriptor()
         if from != hashedTo {

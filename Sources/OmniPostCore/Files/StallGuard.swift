@@ -5,20 +5,20 @@ import Foundation
 /// stops moving for `stall` — a hung network mount, a device that never answers — fails that one drop
 /// with `io_stalled` instead of freezing the stage. The stuck thread is abandoned (the kernel will not
 /// let it be interrupted); the daemon goes on.
-public final class StallGuard: @unchecked Sendable {
+package final class StallGuard: @unchecked Sendable {
     private let lock = NSLock()
     private var lastTick = ContinuousClock.now
 
     init() {}
 
     /// Called by the work after every read.
-    public func tick() {
+    package func tick() {
         lock.lock(); lastTick = .now; lock.unlock()
     }
 
     var sinceTick: Duration { lock.lock(); defer { lock.unlock() }; return .now - lastTick }
 
-    public static func run<T: Sendable>(
+    package static func run<T: Sendable>(
         _ what: String, at location: SourceLocation? = nil, stall: Duration = .seconds(60),
         _ work: @escaping @Sendable (StallGuard) throws -> T
     ) async throws -> T {

@@ -6,9 +6,9 @@ import Glibc
 /// Opening a file a user dropped, without ever blocking on it. A FIFO, a socket, a device or a
 /// directory in the inbox (or a symlink to one) would hang a plain `open` or `read` forever in the
 /// kernel and freeze the stage that touched it; every reader of user input goes through here.
-public enum UserFile {
+package enum UserFile {
     /// What a path is once links are followed, for the `not_regular_file` sentence.
-    public static func kindName(mode: mode_t) -> String {
+    package static func kindName(mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFIFO: return "a named pipe (FIFO)"
         case S_IFSOCK: return "a socket"
@@ -21,7 +21,7 @@ public enum UserFile {
     }
 
     /// Refuses anything that is not a regular file after following links, without opening it.
-    public static func checkRegular(path: String, displayName: String) throws {
+    package static func checkRegular(path: String, displayName: String) throws {
         var st = Glibc.stat()
         guard stat(path, &st) == 0 else {
             let why = String(cString: strerror(errno))
@@ -35,7 +35,7 @@ public enum UserFile {
 
     /// Opens a regular file for reading. `O_NONBLOCK` makes the open itself return at once even if the
     /// path was swapped for a FIFO after the check; `fstat` on the open descriptor is the final word.
-    public static func open(path: String, displayName: String? = nil) throws -> FileHandle {
+    package static func open(path: String, displayName: String? = nil) throws -> FileHandle {
         let name = displayName ?? path
         try checkRegular(path: path, displayName: name)
         let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
@@ -56,7 +56,7 @@ public enum UserFile {
     }
 
     /// A small file's whole content (sidecars, manifests), refused unread past `maxBytes`.
-    public static func read(path: String, displayName: String? = nil, maxBytes: Int, tooLarge: ReasonCode) throws -> Data {
+    package static func read(path: String, displayName: String? = nil, maxBytes: Int, tooLarge: ReasonCode) throws -> Data {
         let name = displayName ?? path
         let h = try open(path: path, displayName: name)
         defer { try? h.close() }

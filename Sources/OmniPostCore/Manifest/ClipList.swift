@@ -2,26 +2,26 @@ import Foundation
 
 /// A manifest that lists several clips: our `*.manifest.yaml|json` or the clipper service's
 /// `clips_metadata.json` (seed 003). Each entry becomes one drop with its own merged `Manifest`.
-public struct ClipList: Sendable {
-    public struct Entry: Sendable {
+package struct ClipList: Sendable {
+    package struct Entry: Sendable {
         /// Paths to try for the clip, relative to the manifest's folder, in order.
-        public var candidates: [String]
-        public var manifest: Manifest
-        public var location: SourceLocation
+        package var candidates: [String]
+        package var manifest: Manifest
+        package var location: SourceLocation
     }
-    public var entries: [Entry]
+    package var entries: [Entry]
 
     /// Entries one clip list may hold unless the pipeline says otherwise (`sidecar.max_list_entries`).
     /// Every entry becomes a drop that waits its grace: a list of thousands whose clips never come would
     /// be thousands of rejections, so one beyond the cap fails the whole list, at that entry's line.
-    public static let defaultMaxEntries = 500
+    package static let defaultMaxEntries = 500
 
-    public static func isClipList(_ relPath: String) -> Bool {
+    package static func isClipList(_ relPath: String) -> Bool {
         let name = (relPath as NSString).lastPathComponent.lowercased()
         return name == "clips_metadata.json" || name.hasSuffix(".manifest.yaml") || name.hasSuffix(".manifest.yml") || name.hasSuffix(".manifest.json")
     }
 
-    public static func load(path: String, displayName: String, maxEntries: Int = defaultMaxEntries) throws -> ClipList {
+    package static func load(path: String, displayName: String, maxEntries: Int = defaultMaxEntries) throws -> ClipList {
         let doc = try YAMLDocument.load(path: path, displayName: displayName, maxBytes: Manifest.maxBytes,
                                         syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
         if (displayName as NSString).lastPathComponent.lowercased() == "clips_metadata.json" {
@@ -31,7 +31,7 @@ public struct ClipList: Sendable {
     }
 
     /// Every problem of a clip list at once, for `omnipost check`: each entry is read even when one before it is wrong.
-    public static func check(path: String, displayName: String, maxEntries: Int = defaultMaxEntries) -> (list: ClipList?, problems: [OmniError]) {
+    package static func check(path: String, displayName: String, maxEntries: Int = defaultMaxEntries) -> (list: ClipList?, problems: [OmniError]) {
         do {
             let problems = ProblemList()
             let doc = try YAMLDocument.load(path: path, displayName: displayName, maxBytes: Manifest.maxBytes,
@@ -47,7 +47,7 @@ public struct ClipList: Sendable {
         }
     }
 
-    public static func parse(text: String, file: String, maxEntries: Int = defaultMaxEntries) throws -> ClipList {
+    package static func parse(text: String, file: String, maxEntries: Int = defaultMaxEntries) throws -> ClipList {
         let doc = try YAMLDocument.parse(text, file: file, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
         return (file as NSString).lastPathComponent.lowercased() == "clips_metadata.json"
             ? try parseClipper(doc, maxEntries: maxEntries) : try parseList(doc, maxEntries: maxEntries)

@@ -1,27 +1,27 @@
 import Foundation
 
 extension Manifest {
-    public static let keys = [
+    package static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
         "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio",
     ]
 
     /// The largest sidecar we read; a bigger one is refused unread.
-    public static let maxBytes = 1 << 20
+    package static let maxBytes = 1 << 20
 
-    public static func load(path: String, displayName: String) throws -> Manifest {
+    package static func load(path: String, displayName: String) throws -> Manifest {
         let doc = try YAMLDocument.load(
             path: path, displayName: displayName, maxBytes: maxBytes, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
         return try parse(doc)
     }
 
-    public static func parse(text: String, file: String) throws -> Manifest {
+    package static func parse(text: String, file: String) throws -> Manifest {
         try parse(YAMLDocument.parse(text, file: file, syntaxCode: .manifestSyntax, invalidCode: .invalidValue))
     }
 
     /// Every problem of a sidecar at once, for `omnipost check`: the manifest as far as it reads (nil when
     /// the file does not parse at all) and each problem at its place.
-    public static func check(path: String, displayName: String) -> (manifest: Manifest?, problems: [OmniError]) {
+    package static func check(path: String, displayName: String) -> (manifest: Manifest?, problems: [OmniError]) {
         do {
             let list = ProblemList()
             let doc = try YAMLDocument.load(
@@ -125,9 +125,9 @@ extension Manifest {
     }
 
     /// Bounds on what one sidecar can make the ledger keep, whatever aliases or repetition expand to.
-    public static let maxFieldBytes = 64 * 1024
-    public static let maxTags = 500
-    public static let maxFields = 200
+    package static let maxFieldBytes = 64 * 1024
+    package static let maxTags = 500
+    package static let maxFields = 200
 
     static func checkBounds(_ out: Manifest, _ m: [String: DocNode]) throws {
         for (key, text) in [("title", out.title?.value), ("description", out.description?.value)] {

@@ -1,67 +1,67 @@
 import Foundation
 
 /// A sidecar manifest: what to publish for one clip. YAML and JSON share this model.
-public struct Manifest: Sendable, Codable, Equatable {
-    public var clip: String?
-    public var title: Field<String>?
-    public var description: Field<String>?
-    public var tags: [String]?
-    public var privacy: Privacy?
+package struct Manifest: Sendable, Codable, Equatable {
+    package var clip: String?
+    package var title: Field<String>?
+    package var description: Field<String>?
+    package var tags: [String]?
+    package var privacy: Privacy?
     /// Where `privacy:` was written: a target that has no such privacy is answered there.
-    public var privacyLocation: SourceLocation?
-    public var publishAt: Date?
+    package var privacyLocation: SourceLocation?
+    package var publishAt: Date?
     /// `publish_at: next_slot`: the first free slot of the pipeline's schedule.
-    public var publishAtNextSlot = false
-    public var publishAtLocation: SourceLocation?
+    package var publishAtNextSlot = false
+    package var publishAtLocation: SourceLocation?
     /// Higher goes first when uploads queue (high = 10, normal = 0, low = -10, or a number).
-    public var priority: Int = 0
-    public var targets: [String]?
+    package var priority: Int = 0
+    package var targets: [String]?
     /// Where `targets:` was written: a target the pipeline does not have is answered there.
-    public var targetsLocation: SourceLocation?
-    public var overrides: [String: [String: String]] = [:]
+    package var targetsLocation: SourceLocation?
+    package var overrides: [String: [String: String]] = [:]
     /// Where each of `overrides:` was written (`youtube`, `youtube.category_id`): the platforms' rules
     /// (`PlatformRules.problems`) answer a key or value they do not take there.
-    public var overrideLocations: [String: SourceLocation]?
-    public var coverAtMs: Int?
-    public var coverFile: String?
-    public var sha256: String?
-    public var republish: Bool = false
+    package var overrideLocations: [String: SourceLocation]?
+    package var coverAtMs: Int?
+    package var coverFile: String?
+    package var sha256: String?
+    package var republish: Bool = false
     /// Free-form values for templates (`{video_id}`, `{score}` …), from `fields:` or a clipper manifest entry.
-    public var fields: [String: String] = [:]
+    package var fields: [String: String] = [:]
     /// Set when the sidecar is a slideshow (`images:`) instead of a clip's metadata.
-    public var slideshow: Slideshow?
+    package var slideshow: Slideshow?
 
-    public init() {}
+    package init() {}
 
-    public static let priorityWords = ["high": 10, "normal": 0, "low": -10]
+    package static let priorityWords = ["high": 10, "normal": 0, "low": -10]
 }
 
 /// A text value with where it was written, so a template error can point at the right line.
-public struct Field<Value: Sendable & Codable & Equatable>: Sendable, Codable, Equatable {
-    public var value: Value
-    public var location: SourceLocation?
-    public init(_ value: Value, at location: SourceLocation? = nil) {
+package struct Field<Value: Sendable & Codable & Equatable>: Sendable, Codable, Equatable {
+    package var value: Value
+    package var location: SourceLocation?
+    package init(_ value: Value, at location: SourceLocation? = nil) {
         self.value = value
         self.location = location
     }
 }
 
-public enum Privacy: String, Sendable, Codable, CaseIterable {
+package enum Privacy: String, Sendable, Codable, CaseIterable {
     case `public`, unlisted, `private`, followers, friends
 }
 
 /// What a pipeline supplies when a sidecar leaves a field out (or when there is no sidecar at all).
-public struct ManifestDefaults: Sendable {
-    public var title: Field<String>?
-    public var description: Field<String>?
-    public var tags: [String]?
-    public var privacy: Privacy?
-    public var privacyLocation: SourceLocation?
+package struct ManifestDefaults: Sendable {
+    package var title: Field<String>?
+    package var description: Field<String>?
+    package var tags: [String]?
+    package var privacy: Privacy?
+    package var privacyLocation: SourceLocation?
     /// Where `defaults:` is, for a problem of the defaults as a whole.
-    public var location: SourceLocation?
-    public init() {}
+    package var location: SourceLocation?
+    package init() {}
 
-    public static let keys = ["title", "description", "tags", "privacy"]
+    package static let keys = ["title", "description", "tags", "privacy"]
 
     static func parse(_ node: DocNode) throws -> ManifestDefaults {
         let m = try node.mapping(allowed: keys)

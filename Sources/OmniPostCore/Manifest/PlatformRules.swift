@@ -4,39 +4,39 @@ import Foundation
 /// a platform has (and its own word for each), the option keys `overrides:` may set with their allowed
 /// values, and the options a post cannot go without. Core cannot see the platforms, so the registry builds
 /// this table from its descriptors and hands it to whoever reads sidecars (`PlatformRegistry.rules`).
-public struct PlatformRules: Sendable {
-    public var platforms: [String: PlatformFacts]
+package struct PlatformRules: Sendable {
+    package var platforms: [String: PlatformFacts]
 
-    public init(_ platforms: [PlatformFacts]) {
+    package init(_ platforms: [PlatformFacts]) {
         self.platforms = Dictionary(platforms.map { ($0.platform, $0) }) { a, _ in a }
     }
 
-    public subscript(platform: String) -> PlatformFacts? { platforms[platform] }
+    package subscript(platform: String) -> PlatformFacts? { platforms[platform] }
 }
 
 /// One platform's sidecar-facing facts (a descriptor's `facts`).
-public struct PlatformFacts: Sendable {
-    public var platform: String
+package struct PlatformFacts: Sendable {
+    package var platform: String
     /// As users know it: "X", "Instagram Reels".
-    public var displayName: String
+    package var displayName: String
     /// Where a privacy word is missing, in a message: "on X" unless said ("for a Page's reels").
-    public var place: String
+    package var place: String
     /// Our privacy words the platform has, each with the platform's own word for it (TikTok's
     /// `SELF_ONLY` for private). Nil: the platform has no privacy at all (a folder, a bucket), so any is taken.
-    public var privacy: [Privacy: String]?
+    package var privacy: [Privacy: String]?
     /// Why the missing privacy words are missing ("every post is public"); nil lists the ones it has.
-    public var privacyNote: String?
+    package var privacyNote: String?
     /// An option that names the platform's own privacy word directly, and wins over the mapping (TikTok's `privacy_level`).
-    public var privacyOption: String?
+    package var privacyOption: String?
     /// The keys `overrides: {<platform>: …}` may set besides the common ones, with their allowed values.
-    public var options: [OptionRule]
+    package var options: [OptionRule]
     /// Options a post cannot go without; an account setting of the same name stands in for one (Reddit's subreddit).
-    public var required: [String]
+    package var required: [String]
     /// How far ahead the platform publishes a post by itself, where it schedules natively (a Facebook
     /// Page: 10 minutes to 75 days); nil where OmniPost holds a post until its time (no limit).
-    public var schedule: ScheduleWindow?
+    package var schedule: ScheduleWindow?
 
-    public init(platform: String, displayName: String, place: String? = nil, privacy: [Privacy: String]? = nil, privacyNote: String? = nil,
+    package init(platform: String, displayName: String, place: String? = nil, privacy: [Privacy: String]? = nil, privacyNote: String? = nil,
                 privacyOption: String? = nil, options: [OptionRule] = [], required: [String] = [], schedule: ScheduleWindow? = nil) {
         self.platform = platform
         self.displayName = displayName
@@ -50,51 +50,51 @@ public struct PlatformFacts: Sendable {
     }
 
     /// Keys every platform's overrides may set: the sidecar's own text fields and privacy.
-    public static let commonOptionKeys = ["title", "description", "tags", "privacy"]
+    package static let commonOptionKeys = ["title", "description", "tags", "privacy"]
 
-    public var optionKeys: [String] { Self.commonOptionKeys + options.map(\.key) }
+    package var optionKeys: [String] { Self.commonOptionKeys + options.map(\.key) }
 
     /// The platform's word for this post's privacy: the privacy option if set, else the mapped word;
     /// nil when the platform has no such privacy.
-    public func privacyWord(_ privacy: Privacy, options: [String: String]) -> String? {
+    package func privacyWord(_ privacy: Privacy, options: [String: String]) -> String? {
         if let key = privacyOption, let word = options[key] { return word }
         guard let map = self.privacy else { return privacy.rawValue }
         return map[privacy]
     }
 
     /// Why this privacy cannot be had here; nil when it can.
-    public func privacyProblem(_ p: Privacy, options: [String: String]) -> String? {
+    package func privacyProblem(_ p: Privacy, options: [String: String]) -> String? {
         guard let map = privacy, privacyWord(p, options: options) == nil else { return nil }
         let why = privacyNote ?? "(\(Privacy.allCases.filter { map[$0] != nil }.map(\.rawValue).joined(separator: ", ")))"
         return "privacy '\(p.rawValue)' does not exist \(place)\(privacyNote == nil ? " " : ": ")\(why)"
     }
 
     /// Why an option's value is not one the platform takes; nil when it is (or the key is not a platform option).
-    public func optionProblem(_ key: String, _ value: String) -> String? {
+    package func optionProblem(_ key: String, _ value: String) -> String? {
         guard let rule = options.first(where: { $0.key == key }) else { return nil }
         return rule.values.problem(value).map { "\(platform) \(key) \($0)" }
     }
 }
 
 /// The nearest and furthest a platform schedules a post ahead of now.
-public struct ScheduleWindow: Sendable, Equatable {
+package struct ScheduleWindow: Sendable, Equatable {
     /// Nearer than this, the platform will not schedule: the post is published at once.
-    public var minAhead: TimeInterval
+    package var minAhead: TimeInterval
     /// Further than this is refused.
-    public var maxAhead: TimeInterval
-    public init(minAhead: TimeInterval, maxAhead: TimeInterval) {
+    package var maxAhead: TimeInterval
+    package init(minAhead: TimeInterval, maxAhead: TimeInterval) {
         self.minAhead = minAhead
         self.maxAhead = maxAhead
     }
 
     /// Whether a post for `at` is handed to the platform to publish then, rather than published now.
-    public func schedules(_ at: Date?, now: Date = Date()) -> Bool {
+    package func schedules(_ at: Date?, now: Date = Date()) -> Bool {
         guard let at else { return false }
         return at.timeIntervalSince(now) > minAhead
     }
 
     /// Why `at` is too far ahead for `displayName`; nil when it is not.
-    public func problem(_ at: Date?, displayName: String, now: Date = Date()) -> String? {
+    package func problem(_ at: Date?, displayName: String, now: Date = Date()) -> String? {
         guard let at, at.timeIntervalSince(now) > maxAhead else { return nil }
         let days = { (s: TimeInterval) in Int(s / 86400) }
         return "\(displayName) schedules at most \(days(maxAhead)) days ahead; publish_at is \(days(at.timeIntervalSince(now))) days away"
@@ -102,17 +102,17 @@ public struct ScheduleWindow: Sendable, Equatable {
 }
 
 /// A key a sidecar may set under `overrides: {<platform>: …}`, with what it may hold.
-public struct OptionRule: Sendable, Equatable {
-    public var key: String
-    public var values: OptionValues
-    public init(_ key: String, _ values: OptionValues = .text) {
+package struct OptionRule: Sendable, Equatable {
+    package var key: String
+    package var values: OptionValues
+    package init(_ key: String, _ values: OptionValues = .text) {
         self.key = key
         self.values = values
     }
 }
 
 /// What an option may hold.
-public enum OptionValues: Sendable, Equatable {
+package enum OptionValues: Sendable, Equatable {
     /// Any text (a playlist id; its form is the platform's to judge, or the adapter's check).
     case text
     case bool
@@ -126,7 +126,7 @@ public enum OptionValues: Sendable, Equatable {
     case pattern(String, means: String, example: String)
 
     /// Why `value` is not allowed: "'friends' is not one of following, mentionedUsers…"; nil when it is.
-    public func problem(_ value: String) -> String? {
+    package func problem(_ value: String) -> String? {
         let shown = Excerpt.quote(value)
         switch self {
         case .text: return nil
@@ -150,7 +150,7 @@ public enum OptionValues: Sendable, Equatable {
 extension PlatformRules {
     /// Every platform, key and value under a sidecar's `overrides:` that the platforms do not take, each at
     /// its line: an unknown platform or key with a did-you-mean, a value outside the option's allowed ones.
-    public func problems(of manifest: Manifest, file: String? = nil) -> [OmniError] {
+    package func problems(of manifest: Manifest, file: String? = nil) -> [OmniError] {
         var found: [OmniError] = []
         let at = manifest.overrideLocations ?? [:]
         let fallback = file.map { SourceLocation(file: $0) }

@@ -1,20 +1,20 @@
 /// A photo slideshow (seed 001): 2–10 images shown 1–10 s each, in order, with an optional crossfade
 /// and an optional soundtrack. Rendered to a video before anything else happens to the drop.
-public struct Slideshow: Sendable, Codable, Equatable {
-    public struct Image: Sendable, Codable, Equatable {
+package struct Slideshow: Sendable, Codable, Equatable {
+    package struct Image: Sendable, Codable, Equatable {
         /// Relative to the sidecar's folder.
-        public var file: String
-        public var seconds: Double
+        package var file: String
+        package var seconds: Double
     }
-    public var images: [Image]
-    public var crossfade: Double
-    public var audio: String?
+    package var images: [Image]
+    package var crossfade: Double
+    package var audio: String?
 
-    public static let imageCount = 2...10
-    public static let secondsRange = 1.0...10.0
+    package static let imageCount = 2...10
+    package static let secondsRange = 1.0...10.0
 
     /// Length of the rendered video: each crossfade overlaps two images.
-    public var duration: Double {
+    package var duration: Double {
         images.reduce(0) { $0 + $1.seconds } - crossfade * Double(max(0, images.count - 1))
     }
 }

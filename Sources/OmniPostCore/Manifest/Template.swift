@@ -1,7 +1,7 @@
 /// `{name}` substitution for titles and descriptions. `{{` and `}}` write literal braces.
 /// An unknown variable is an error at the field's location, never silently left in a public title.
-public enum Template {
-    public static func render(_ field: Field<String>, variables: [String: String]) throws -> String {
+package enum Template {
+    package static func render(_ field: Field<String>, variables: [String: String]) throws -> String {
         var out = ""
         var chars = Array(field.value)[...]
         while let c = chars.first {
@@ -35,7 +35,7 @@ import Foundation
 
 extension Template {
     /// The variable names a template uses (`{{` escapes skipped), for checks that have no clip to fill them.
-    public static func names(in text: String) -> [String] {
+    package static func names(in text: String) -> [String] {
         var names: [String] = []
         var chars = Array(text)[...]
         while let c = chars.first {

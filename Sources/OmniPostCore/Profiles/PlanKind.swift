@@ -1,5 +1,5 @@
 /// What the validate stage decided for one target — the least invasive change the target needs.
-public enum PlanKind: String, Sendable, Codable, CaseIterable {
+package enum PlanKind: String, Sendable, Codable, CaseIterable {
     /// Send the original, byte-identical.
     case pass
     /// Rewrite the container only (another container, or moov to the front); every stream copied.

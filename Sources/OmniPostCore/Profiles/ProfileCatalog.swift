@@ -1,25 +1,25 @@
 import Foundation
 
 /// The set of profiles: the bundled profiles.yaml, optionally overlaid by a pipeline's own file.
-public struct ProfileCatalog: Sendable {
-    public var profiles: [String: Profile]
+package struct ProfileCatalog: Sendable {
+    package var profiles: [String: Profile]
     /// Quotas and rate limits per platform (`quotas:`), counted per account.
-    public var quotas: [String: [QuotaRule]]
+    package var quotas: [String: [QuotaRule]]
 
-    public init(profiles: [String: Profile], quotas: [String: [QuotaRule]] = [:]) {
+    package init(profiles: [String: Profile], quotas: [String: [QuotaRule]] = [:]) {
         self.profiles = profiles
         self.quotas = quotas
     }
 
     /// This catalog with another laid over it: profiles and platforms' quota lists replaced by name.
-    public func overlaid(with other: ProfileCatalog) -> ProfileCatalog {
+    package func overlaid(with other: ProfileCatalog) -> ProfileCatalog {
         ProfileCatalog(profiles: profiles.merging(other.profiles) { $1 }, quotas: quotas.merging(other.quotas) { $1 })
     }
 
-    public subscript(name: String) -> Profile? { profiles[name] }
+    package subscript(name: String) -> Profile? { profiles[name] }
 
     /// The profiles shipped with OmniPost.
-    public static func bundled() throws -> ProfileCatalog {
+    package static func bundled() throws -> ProfileCatalog {
         guard let url = Bundle.module.url(forResource: "profiles", withExtension: "yaml") else {
             throw OmniError(.internalError, "profiles.yaml is missing from the OmniPost installation")
         }
@@ -28,7 +28,7 @@ public struct ProfileCatalog: Sendable {
     }
 
     /// A profiles file; an older `caption_max` in it takes the bundled profiles' way of counting its platform's caption.
-    public static func parse(text: String, file: String) throws -> ProfileCatalog {
+    package static func parse(text: String, file: String) throws -> ProfileCatalog {
         try parse(text: text, file: file, legacyBase: { try? bundled() })
     }
 
@@ -62,7 +62,7 @@ public struct ProfileCatalog: Sendable {
         "width", "height", "fps_max", "container", "video_codec", "hdr_video_codec", "crf", "preset", "maxrate_kbps",
         "bufsize_kbps", "gop_s", "audio_codec", "audio_kbps", "audio_rate", "audio_channels", "ssim_floor",
     ]
-    public static let encoderPresets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
+    package static let encoderPresets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 
     static func parseProfile(name: String, _ node: DocNode, legacyCaption: (String) -> CaptionRule? = { _ in nil }) throws -> Profile {
         let top = try node.mapping(allowed: ["platform", "accepts", "recommends", "render", "text"] + acceptKeys)

@@ -2,8 +2,8 @@ import Foundation
 
 /// One platform quota or rate limit, as data (profiles.yaml `quotas:`): how much a new post costs,
 /// how much the window holds, and how the window resets. Counted per platform+account in the ledger.
-public struct QuotaRule: Sendable, Equatable, Codable {
-    public enum Window: Sendable, Equatable, Codable {
+package struct QuotaRule: Sendable, Equatable, Codable {
+    package enum Window: Sendable, Equatable, Codable {
         /// Resets at local midnight in a time zone (YouTube: America/Los_Angeles; LinkedIn: UTC).
         case calendarDay(zone: String)
         /// A rolling window: usage older than this no longer counts (TikTok, Instagram, Threads: 24 h;
@@ -11,16 +11,16 @@ public struct QuotaRule: Sendable, Equatable, Codable {
         case rolling(seconds: Double)
     }
 
-    public var name: String
-    public var limit: Int
-    public var cost: Int
-    public var window: Window
+    package var name: String
+    package var limit: Int
+    package var cost: Int
+    package var window: Window
     /// Nil: a new post spends it when its delivery is claimed. A request name (`init`): spent by the
     /// adapter at the moment it sends that request — a rate limit on requests is counted when they
     /// leave, not when the delivery was claimed minutes earlier (issue 9.7).
-    public var on: String?
+    package var on: String?
 
-    public init(name: String, limit: Int, cost: Int = 1, window: Window, on: String? = nil) {
+    package init(name: String, limit: Int, cost: Int = 1, window: Window, on: String? = nil) {
         self.name = name
         self.limit = limit
         self.cost = cost
@@ -29,7 +29,7 @@ public struct QuotaRule: Sendable, Equatable, Codable {
     }
 
     /// Where the window that counts at `now` starts: spends at or after it count.
-    public func windowStart(at now: Date) -> Date {
+    package func windowStart(at now: Date) -> Date {
         switch window {
         case .calendarDay(let zone):
             var cal = Calendar(identifier: .gregorian)
@@ -43,7 +43,7 @@ public struct QuotaRule: Sendable, Equatable, Codable {
 
     /// When a post costing `cost` fits, given the spends (time, units) still in the window at `now`:
     /// nil = it fits now. Never fails: a quota only ever makes a delivery wait.
-    public func wait(spends: [(at: Date, units: Int)], now: Date) -> Date? {
+    package func wait(spends: [(at: Date, units: Int)], now: Date) -> Date? {
         let start = windowStart(at: now)
         let live = spends.filter { $0.at >= start }.sorted { $0.at < $1.at }
         let used = live.reduce(0) { $0 + $1.units }
@@ -65,7 +65,7 @@ public struct QuotaRule: Sendable, Equatable, Codable {
     }
 
     /// "10000/day (America/Los_Angeles), 1600 per post" — for status.
-    public var summary: String {
+    package var summary: String {
         switch window {
         case .calendarDay(let zone): return "\(limit) per day (resets at midnight \(zone)), \(cost) per \(on.map { "\($0) request" } ?? "post")"
         case .rolling(let s): return "\(limit) per rolling \(DurationText.format(s)), \(cost) per \(on.map { "\($0) request" } ?? "post")"
@@ -78,7 +78,7 @@ extension QuotaRule {
 
     /// `{name: upload_units, limit: 10000, cost: 1600, window: day, zone: America/Los_Angeles}` or
     /// `{name: posts, limit: 15, window: 24h}`.
-    public static func parse(_ node: DocNode) throws -> QuotaRule {
+    package static func parse(_ node: DocNode) throws -> QuotaRule {
         let m = try node.mapping(allowed: keys)
         guard let name = try m["name"]?.string() else { throw node.fail("a quota needs a `name`") }
         guard let limitNode = m["limit"] else { throw node.fail("quota '\(name)' needs a `limit`") }

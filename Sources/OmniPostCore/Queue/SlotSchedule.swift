@@ -3,27 +3,27 @@ import Foundation
 /// Publishing slots of a pipeline (`schedule:`): local times of day in one time zone, e.g. 09:00 and
 /// 18:00 Europe/Berlin. `publish_at: next_slot` takes the first free one. Computed with the zone's
 /// calendar, so 09:00 stays 09:00 local across a daylight-saving change.
-public struct SlotSchedule: Sendable, Equatable {
-    public struct TimeOfDay: Sendable, Equatable, Comparable {
-        public var hour: Int
-        public var minute: Int
-        public init(hour: Int, minute: Int) {
+package struct SlotSchedule: Sendable, Equatable {
+    package struct TimeOfDay: Sendable, Equatable, Comparable {
+        package var hour: Int
+        package var minute: Int
+        package init(hour: Int, minute: Int) {
             self.hour = hour
             self.minute = minute
         }
-        public static func < (a: TimeOfDay, b: TimeOfDay) -> Bool { (a.hour, a.minute) < (b.hour, b.minute) }
+        package static func < (a: TimeOfDay, b: TimeOfDay) -> Bool { (a.hour, a.minute) < (b.hour, b.minute) }
     }
 
-    public var zone: String
-    public var slots: [TimeOfDay]
+    package var zone: String
+    package var slots: [TimeOfDay]
     /// Weekdays slots apply on (1 = Sunday … 7 = Saturday, as Calendar counts); empty = every day.
-    public var weekdays: Set<Int>
+    package var weekdays: Set<Int>
     /// Delay between a drop's targets, in their order (seed 002's platform staggering).
-    public var stagger: Double
+    package var stagger: Double
     /// Let platforms that schedule natively (YouTube publishAt) hold the post; otherwise OmniPost holds it.
-    public var native: Bool
+    package var native: Bool
 
-    public init(zone: String = "UTC", slots: [TimeOfDay] = [], weekdays: Set<Int> = [], stagger: Double = 0, native: Bool = true) {
+    package init(zone: String = "UTC", slots: [TimeOfDay] = [], weekdays: Set<Int> = [], stagger: Double = 0, native: Bool = true) {
         self.zone = zone
         self.slots = slots.sorted()
         self.weekdays = weekdays
@@ -38,7 +38,7 @@ public struct SlotSchedule: Sendable, Equatable {
     }
 
     /// The first slot at or after `after` that is not in `taken` (one drop per slot). Searches a year ahead.
-    public func next(after: Date, taken: Set<Double> = []) -> Date? {
+    package func next(after: Date, taken: Set<Double> = []) -> Date? {
         guard !slots.isEmpty else { return nil }
         let cal = calendar
         var day = cal.startOfDay(for: after)

@@ -5,27 +5,27 @@ import Foundation
 /// Netscape `cookies.txt` that browser extensions and curl write, and the JSON array of cookie objects
 /// browser extensions export — and kept sealed in the ledger like tokens. A bad line is answered at
 /// its line and column.
-public struct CookieJar: Sendable, Codable, Equatable {
-    public struct Cookie: Sendable, Codable, Equatable {
-        public var domain: String
-        public var path: String
-        public var name: String
-        public var value: String
-        public var secure: Bool
-        public var httpOnly: Bool
+package struct CookieJar: Sendable, Codable, Equatable {
+    package struct Cookie: Sendable, Codable, Equatable {
+        package var domain: String
+        package var path: String
+        package var name: String
+        package var value: String
+        package var secure: Bool
+        package var httpOnly: Bool
         /// Epoch seconds; nil for a session cookie.
-        public var expires: Double?
+        package var expires: Double?
     }
 
-    public var cookies: [Cookie]
+    package var cookies: [Cookie]
 
     /// When the first cookie with an expiry lapses (the account needs new ones by then).
-    public var firstExpiry: Double? { cookies.compactMap(\.expires).min() }
-    public var domains: [String] { Array(Set(cookies.map { $0.domain.hasPrefix(".") ? String($0.domain.dropFirst()) : $0.domain })).sorted() }
+    package var firstExpiry: Double? { cookies.compactMap(\.expires).min() }
+    package var domains: [String] { Array(Set(cookies.map { $0.domain.hasPrefix(".") ? String($0.domain.dropFirst()) : $0.domain })).sorted() }
 
-    public static let maxBytes = 4 << 20
+    package static let maxBytes = 4 << 20
 
-    public static func load(path: String, displayName: String) throws -> CookieJar {
+    package static func load(path: String, displayName: String) throws -> CookieJar {
         let h = try UserFile.open(path: path, displayName: displayName)
         let data = (try? h.read(upToCount: maxBytes + 1)) ?? Data()
         try? h.close()
@@ -36,7 +36,7 @@ public struct CookieJar: Sendable, Codable, Equatable {
         return try parse(text, file: displayName)
     }
 
-    public static func parse(_ text: String, file: String) throws -> CookieJar {
+    package static func parse(_ text: String, file: String) throws -> CookieJar {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let jar = trimmed.hasPrefix("[") || trimmed.hasPrefix("{") ? try parseJSON(trimmed, file: file) : try parseNetscape(text, file: file)
         if jar.cookies.isEmpty { throw OmniError(.invalidValue, "\(file) holds no cookies", at: SourceLocation(file: file)) }

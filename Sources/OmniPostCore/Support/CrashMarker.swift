@@ -7,15 +7,15 @@ import Glibc
 /// leaves `<dir>/.crashed-<pid>` on its way down; `kill -9` cannot be caught and leaves nothing. At the
 /// next start the ledger charges a crash only to the drops a crashed process held — so a file that
 /// crashes the daemon is quarantined, while a power cut or an operator's kill costs nothing.
-public enum CrashMarker {
+package enum CrashMarker {
     nonisolated(unsafe) private static var markerPath: UnsafeMutablePointer<CChar>?
     nonisolated(unsafe) private static var previous: UnsafeMutablePointer<sigaction>?
     static let signals: [Int32] = [SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT]
 
-    public static func path(dir: URL, pid: Int32) -> URL { dir.appendingPathComponent(".crashed-\(pid)") }
+    package static func path(dir: URL, pid: Int32) -> URL { dir.appendingPathComponent(".crashed-\(pid)") }
 
     /// Installs the handlers once per process; later calls only move the marker's folder.
-    public static func install(dir: URL) {
+    package static func install(dir: URL) {
         let p = strdup(path(dir: dir, pid: getpid()).path)
         let old = markerPath
         markerPath = p
@@ -33,11 +33,11 @@ public enum CrashMarker {
     }
 
     /// Whether process `pid` left a marker in `dir` (`clear` removes it once it has been counted).
-    public static func crashed(dir: URL, pid: Int32) -> Bool {
+    package static func crashed(dir: URL, pid: Int32) -> Bool {
         FileManager.default.fileExists(atPath: path(dir: dir, pid: pid).path)
     }
 
-    public static func clear(dir: URL, pid: Int32) {
+    package static func clear(dir: URL, pid: Int32) {
         try? FileManager.default.removeItem(at: path(dir: dir, pid: pid))
     }
 

@@ -1,6 +1,6 @@
 /// Suggests the closest allowed word for a typo, so `titel:` answers "did you mean 'title'?".
-public enum DidYouMean {
-    public static func suggest(_ word: String, among choices: [String]) -> String? {
+package enum DidYouMean {
+    package static func suggest(_ word: String, among choices: [String]) -> String? {
         let scored = choices.map { ($0, distance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
         // Short words allow one edit, longer ones two or three (a swapped pair of letters is one edit).
@@ -10,7 +10,7 @@ public enum DidYouMean {
 
     /// Edit distance counting insertions, deletions, substitutions and adjacent transpositions
     /// (optimal string alignment): `titel` is one edit from `title`.
-    public static func distance(_ a: String, _ b: String) -> Int {
+    package static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }

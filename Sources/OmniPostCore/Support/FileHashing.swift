@@ -2,12 +2,12 @@ import Crypto
 import Foundation
 
 /// Streamed sha256: bounded memory whatever the file size.
-public enum FileHashing {
-    public static let bufferSize = 1 << 20
+package enum FileHashing {
+    package static let bufferSize = 1 << 20
 
     /// `tick` is called after every read (a `StallGuard`'s deadline on progress). Only regular files are
     /// opened, never blocking: a FIFO or device is refused with `not_regular_file`.
-    public static func sha256(path: String, displayName: String? = nil, tick: () -> Void = {}) throws -> (hex: String, bytes: Int64) {
+    package static func sha256(path: String, displayName: String? = nil, tick: () -> Void = {}) throws -> (hex: String, bytes: Int64) {
         let handle = try UserFile.open(path: path, displayName: displayName)
         defer { try? handle.close() }
         var hasher = SHA256()
@@ -22,9 +22,9 @@ public enum FileHashing {
         return (hasher.finalize().hex, total)
     }
 
-    public static func sha256(data: Data) -> String { SHA256.hash(data: data).hex }
+    package static func sha256(data: Data) -> String { SHA256.hash(data: data).hex }
 }
 
 extension Sequence where Element == UInt8 {
-    public var hex: String { map { String(format: "%02x", $0) }.joined() }
+    package var hex: String { map { String(format: "%02x", $0) }.joined() }
 }

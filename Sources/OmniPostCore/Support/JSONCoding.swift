@@ -1,8 +1,8 @@
 import Foundation
 
 /// One JSON style for everything OmniPost writes: sorted keys and ISO 8601 dates, so reports diff cleanly.
-public enum JSONCoding {
-    public static func encoder(pretty: Bool = true) -> JSONEncoder {
+package enum JSONCoding {
+    package static func encoder(pretty: Bool = true) -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         e.dateEncodingStrategy = .iso8601
@@ -10,7 +10,7 @@ public enum JSONCoding {
         return e
     }
 
-    public static func decoder() -> JSONDecoder {
+    package static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .iso8601
         d.keyDecodingStrategy = .convertFromSnakeCase

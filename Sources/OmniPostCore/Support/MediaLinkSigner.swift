@@ -5,13 +5,13 @@ import Foundation
 /// that fetches media from a URL (Threads) gets `<public_url>/media/<name>?expires=<epoch>&sig=<hmac>`,
 /// where the HMAC-SHA256 covers the name and the expiry. Without the key no other name or a later
 /// expiry can be made; a link stops working when it expires.
-public struct MediaLinkSigner: Sendable {
+package struct MediaLinkSigner: Sendable {
     let key: Data
 
-    public init(key: Data) { self.key = key }
+    package init(key: Data) { self.key = key }
 
     /// Names the daemon serves: a rendition's sha256 and its extension.
-    public static func isServable(_ name: String) -> Bool {
+    package static func isServable(_ name: String) -> Bool {
         name.range(of: "^[0-9a-f]{64}\\.[a-z0-9]{1,5}$", options: .regularExpression) != nil
     }
 
@@ -20,14 +20,14 @@ public struct MediaLinkSigner: Sendable {
             .map { String(format: "%02x", $0) }.joined()
     }
 
-    public func link(base: String, name: String, ttl: Int, now: Date = Date()) -> String {
+    package func link(base: String, name: String, ttl: Int, now: Date = Date()) -> String {
         let expires = Int(now.timeIntervalSince1970) + ttl
         return "\(base)/media/\(name)?expires=\(expires)&sig=\(signature(name, expires))"
     }
 
     /// Removes served files no link can reach any more: put there (linked in) longer ago than a link
     /// lives. Run at start and each time a file is added, so the folder never grows without bound.
-    public static func sweep(folder: URL, olderThan seconds: Int, now: Date = Date()) {
+    package static func sweep(folder: URL, olderThan seconds: Int, now: Date = Date()) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
         for name in names {
             let path = folder.appendingPathComponent(name).path
@@ -39,7 +39,7 @@ public struct MediaLinkSigner: Sendable {
     }
 
     /// Whether a request's `expires` and `sig` are ours for `name` and not yet past.
-    public func verify(name: String, expires: String?, sig: String?, now: Date = Date()) -> Bool {
+    package func verify(name: String, expires: String?, sig: String?, now: Date = Date()) -> Bool {
         guard Self.isServable(name), let e = expires.flatMap(Int.init), let sig, e >= Int(now.timeIntervalSince1970) else { return false }
         let want = Array(signature(name, e).utf8), got = Array(sig.lowercased().utf8)
         guard want.count == got.count else { return false }

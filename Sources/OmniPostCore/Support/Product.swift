@@ -1,6 +1,6 @@
 /// What OmniPost says it is to the services it talks to (User-Agent headers).
-public enum Product {
-    public static let name = "OmniPost"
-    public static let version = "0.18.0"
-    public static var userAgent: String { "\(name)/\(version)" }
+package enum Product {
+    package static let name = "OmniPost"
+    package static let version = "0.18.0"
+    package static var userAgent: String { "\(name)/\(version)" }
 }

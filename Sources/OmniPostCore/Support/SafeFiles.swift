@@ -4,9 +4,9 @@ import Glibc
 #endif
 
 /// File operations that keep the "never lose a file" promise (ARCHITECTURE.md principle 2).
-public enum SafeFiles {
+package enum SafeFiles {
     /// Writes to a temporary name beside the target, fsyncs, then renames over it.
-    public static func writeAtomically(_ data: Data, to url: URL) throws {
+    package static func writeAtomically(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
@@ -34,7 +34,7 @@ public enum SafeFiles {
     /// Moves an original. Same filesystem: one rename. Across filesystems, or for a file hard-linked
     /// elsewhere: copy, fsync, verify the hash, and only then unlink the source. Never overwrites an
     /// existing destination.
-    public static func moveOriginal(from src: URL, to dst: URL) throws {
+    package static func moveOriginal(from src: URL, to dst: URL) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
         if fm.fileExists(atPath: dst.path) {
@@ -74,7 +74,7 @@ public enum SafeFiles {
     }
 
     /// Copies an original that other drops still need (a shared clip list): temp name, fsync, hash check, rename.
-    public static func copyOriginal(from src: URL, to dst: URL) throws {
+    package static func copyOriginal(from src: URL, to dst: URL) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
         if fm.fileExists(atPath: dst.path) { return }
@@ -97,7 +97,7 @@ public enum SafeFiles {
     }
 
     /// Makes a rename durable: the directory entry itself must reach the disk.
-    public static func fsyncDirectory(_ dir: URL) {
+    package static func fsyncDirectory(_ dir: URL) {
         let fd = open(dir.path, O_RDONLY | O_DIRECTORY)
         if fd >= 0 {
             _ = fsync(fd)

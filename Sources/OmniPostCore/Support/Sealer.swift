@@ -7,15 +7,15 @@ import Glibc
 /// Seals credentials for the ledger with AES-256-GCM (ARCHITECTURE.md "Credentials"). The key comes
 /// from an environment variable or a key file created 0600 — never from the ledger, never logged.
 /// A sealed value is `sealed:v1:<base64 nonce‖ciphertext‖tag>`; anything else is an older plain value.
-public struct Sealer: Sendable {
+package struct Sealer: Sendable {
     /// The raw key bytes (SymmetricKey itself is not Sendable).
     let keyBytes: Data
     /// Keys that sealed values before the last `accounts rekey`: still opened, never sealed with.
     let previous: [Data]
     var key: SymmetricKey { SymmetricKey(data: keyBytes) }
-    public static let prefix = "sealed:v1:"
+    package static let prefix = "sealed:v1:"
 
-    public init(key: SymmetricKey) {
+    package init(key: SymmetricKey) {
         self.keyBytes = key.withUnsafeBytes { Data($0) }
         self.previous = []
     }
@@ -26,7 +26,7 @@ public struct Sealer: Sendable {
     }
 
     /// How many earlier keys this key ring still opens with.
-    public var previousKeys: Int { previous.count }
+    package var previousKeys: Int { previous.count }
 
     /// A key ring as written: one base64 32-byte key per line (or comma), the current one first.
     static func parseKeys(_ text: String) -> [Data]? {
@@ -38,7 +38,7 @@ public struct Sealer: Sendable {
 
     /// The key from `env` (base64 of 32 bytes) if set, else from `file`, creating that file (0600) with a
     /// fresh random key when it does not exist. A key file readable by others is refused.
-    public static func load(file: URL, env: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Sealer {
+    package static func load(file: URL, env: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Sealer {
         if let text = environment[env], !text.isEmpty {
             guard let keys = parseKeys(text) else {
                 throw OmniError(.configInvalid, "$\(env) must hold 32 bytes in base64 (e.g. from `head -c32 /dev/urandom | base64`), or several separated by commas, the current first")
@@ -73,7 +73,7 @@ public struct Sealer: Sendable {
     /// `accounts rekey`: a new key goes first in the key file, the old ones stay after it (so values
     /// not yet re-sealed, and a running daemon, still open). Written to a temporary file, fsynced, and
     /// renamed over the old one: the file is never half written.
-    public static func addKey(file: URL) throws -> Sealer {
+    package static func addKey(file: URL) throws -> Sealer {
         let old = try load(file: file, env: "")
         let new = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
         try writeKeys([new, old.keyBytes] + old.previous, to: file)
@@ -81,7 +81,7 @@ public struct Sealer: Sendable {
     }
 
     /// Drops every key but the current one (once every value is sealed with it).
-    public static func dropPreviousKeys(file: URL) throws {
+    package static func dropPreviousKeys(file: URL) throws {
         let ring = try load(file: file, env: "")
         try writeKeys([ring.keyBytes], to: file)
     }
@@ -100,21 +100,21 @@ public struct Sealer: Sendable {
         }
     }
 
-    public func seal(_ plain: String) throws -> String {
+    package func seal(_ plain: String) throws -> String {
         let box = try AES.GCM.seal(Data(plain.utf8), using: key)
         guard let combined = box.combined else { throw OmniError(.internalError, "AES-GCM gave no combined form") }
         return Self.prefix + combined.base64EncodedString()
     }
 
     /// Whether a stored value is sealed with the current key (not an earlier one, not plain).
-    public func sealedWithCurrentKey(_ stored: String) -> Bool {
+    package func sealedWithCurrentKey(_ stored: String) -> Bool {
         guard stored.hasPrefix(Self.prefix), let data = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))),
               let box = try? AES.GCM.SealedBox(combined: data) else { return false }
         return (try? AES.GCM.open(box, using: key)) != nil
     }
 
     /// Opens a sealed value; a value without the prefix is returned as it is (written before sealing existed).
-    public func open(_ stored: String) throws -> String {
+    package func open(_ stored: String) throws -> String {
         guard stored.hasPrefix(Self.prefix) else { return stored }
         guard let data = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))),
               let box = try? AES.GCM.SealedBox(combined: data),
@@ -127,12 +127,12 @@ public struct Sealer: Sendable {
     /// A fingerprint of a configured secret, so a changed one can be noticed without storing it.
     /// A key for another purpose (signing media links), derived from this one with HKDF: the same
     /// across restarts, never the sealing key itself.
-    public func derivedKey(for purpose: String) -> Data {
+    package func derivedKey(for purpose: String) -> Data {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("omnipost \(purpose)".utf8), outputByteCount: 32)
             .withUnsafeBytes { Data($0) }
     }
 
-    public static func fingerprint(_ s: String) -> String {
+    package static func fingerprint(_ s: String) -> String {
         SHA256.hash(data: Data(s.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

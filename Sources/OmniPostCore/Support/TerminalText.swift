@@ -2,8 +2,8 @@
 /// terminal or a log line. Control characters would act there — an escape sequence retitles the
 /// terminal or clears the screen, a newline forges a whole line of its own — so each is shown as
 /// `\n`, `\r`, `\t` or `\u{1B}` instead: visible, and never obeyed.
-public enum TerminalText {
-    public static func escape(_ s: String) -> String {
+package enum TerminalText {
+    package static func escape(_ s: String) -> String {
         guard s.unicodeScalars.contains(where: isControl) else { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count + 8)

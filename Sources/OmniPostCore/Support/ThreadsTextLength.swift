@@ -5,8 +5,8 @@ import Foundation
 /// 👨‍👩‍👧 18) — so a caption with emoji that counts under the limit in characters can be refused.
 /// Validation and the adapter count with it; the sandbox's Threads counts with its own
 /// (`ThreadsPostLength`), held to the same answers by SandboxTextCounterTests.
-public enum ThreadsText {
-    public static func length(_ text: String) -> Int {
+package enum ThreadsText {
+    package static func length(_ text: String) -> Int {
         text.reduce(0) { $0 + (isEmoji($1) ? String($1).utf8.count : 1) }
     }
 

@@ -8,29 +8,29 @@ import SystemPackage
 
 /// Runs ffmpeg/ffprobe with an argument array (never a shell), a timeout, and bounded output capture.
 /// Names with spaces, quotes, newlines or leading dashes reach the tool as one argument each.
-public struct ToolRunner: Sendable {
-    public struct Result: Sendable {
-        public var status: Int32
-        public var stdout: String
+package struct ToolRunner: Sendable {
+    package struct Result: Sendable {
+        package var status: Int32
+        package var stdout: String
         /// The last lines of stderr (bounded), for failure reports.
-        public var stderr: String
-        public var timedOut: Bool
-        public var lastLine: String {
+        package var stderr: String
+        package var timedOut: Bool
+        package var lastLine: String {
             stderr.split(separator: "\n").last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "exit status \(status)"
         }
     }
 
-    public init() {}
+    package init() {}
 
     /// What a child inherits of this process's environment: what finding programs, files, the time zone
     /// and the language needs — never the rest. The daemon's environment holds secrets
     /// (`OMNIPOST_SECRET_KEY`, `OMNIPOST_<ACCOUNT>_CLIENT_SECRET`), and ffmpeg, ffprobe and a command
     /// target have no business with them.
-    public static let inheritedNames: Set<String> = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+    package static let inheritedNames: Set<String> = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
                                                      "FONTCONFIG_FILE", "FONTCONFIG_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR"]
 
     /// The environment a child gets: the allowed names (and `LC_*`) from `base`, then `extra`.
-    public static func childEnvironment(_ base: [String: String] = ProcessInfo.processInfo.environment,
+    package static func childEnvironment(_ base: [String: String] = ProcessInfo.processInfo.environment,
                                         extra: [String: String] = [:]) -> [String: String] {
         base.filter { inheritedNames.contains($0.key) || $0.key.hasPrefix("LC_") }.merging(extra) { _, new in new }
     }
@@ -38,7 +38,7 @@ public struct ToolRunner: Sendable {
     /// Runs a tool to completion. `onStdoutLine` sees each stdout line as it arrives (ffmpeg's -progress).
     /// `tool` is a name looked up on PATH, or a path. `input` is written to its stdin (then closed);
     /// the tool's environment is `childEnvironment(extra:)`: an allow-list of this process's, plus `environment`.
-    public func run(
+    package func run(
         _ tool: String, _ args: [String], timeout: Duration,
         keepStdout: Bool = true, input: Data? = nil, environment extra: [String: String] = [:],
         onStdoutLine: (@Sendable (String) -> Void)? = nil
@@ -118,23 +118,23 @@ public struct ToolRunner: Sendable {
 }
 
 /// Collects lines from a stream; keeps all of them or only the last 40.
-public final class LineBox: @unchecked Sendable {
+package final class LineBox: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
     private let keepAll: Bool
-    public init(keepAll: Bool) { self.keepAll = keepAll }
-    public func add(_ line: String) {
+    package init(keepAll: Bool) { self.keepAll = keepAll }
+    package func add(_ line: String) {
         lock.lock(); defer { lock.unlock() }
         lines.append(line.hasSuffix("\n") ? String(line.dropLast()) : line)
         if !keepAll, lines.count > 40 { lines.removeFirst(lines.count - 40) }
     }
-    public var text: String { lock.lock(); defer { lock.unlock() }; return lines.joined(separator: "\n") }
+    package var text: String { lock.lock(); defer { lock.unlock() }; return lines.joined(separator: "\n") }
 }
 
-public final class OnceFlag: @unchecked Sendable {
+package final class OnceFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var v = false
-    public init() {}
-    public func set() { lock.lock(); v = true; lock.unlock() }
-    public var value: Bool { lock.lock(); defer { lock.unlock() }; return v }
+    package init() {}
+    package func set() { lock.lock(); v = true; lock.unlock() }
+    package var value: Bool { lock.lock(); defer { lock.unlock() }; return v }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Parses human durations: `1.5s`, `500ms`, `2m`, `1h`, `1d`, or bare seconds.
-public enum DurationText {
-    public static func parse(_ text: String) -> Duration? {
+package enum DurationText {
+    package static func parse(_ text: String) -> Duration? {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
@@ -15,8 +15,8 @@ public enum DurationText {
 }
 
 /// Parses byte sizes: `8MiB`, `256KiB`, `5MB`, `1GB`, or bare bytes.
-public enum ByteSizeText {
-    public static func parse(_ text: String) -> Int64? {
+package enum ByteSizeText {
+    package static func parse(_ text: String) -> Int64? {
         let units: [(String, Double)] = [
             ("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824),
             ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
@@ -30,7 +30,7 @@ public enum ByteSizeText {
 }
 
 extension Duration {
-    public var seconds: Double {
+    package var seconds: Double {
         let (s, atto) = components
         return Double(s) + Double(atto) / 1e18
     }
@@ -38,7 +38,7 @@ extension Duration {
 
 extension DurationText {
     /// The other way round, for people: `90s` → "1m30s", `86400` → "24h".
-    public static func format(_ seconds: Double) -> String {
+    package static func format(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         if s < 60 { return "\(s)s" }
         if s < 3600 { return s % 60 == 0 ? "\(s / 60)m" : "\(s / 60)m\(s % 60)s" }

@@ -4,7 +4,7 @@ import Foundation
 /// work and, finding none, waits `after:` that ticket: if anyone rang since, the wait returns at once,
 /// so a ring can never fall between "nothing to do" and "asleep", whichever loop it was meant for.
 /// Waits also time out, as a safety net.
-public final class Wakeup: @unchecked Sendable {
+package final class Wakeup: @unchecked Sendable {
     private struct Waiter {
         var continuation: CheckedContinuation<Void, Never>
         var timer: Task<Void, Never>?
@@ -16,14 +16,14 @@ public final class Wakeup: @unchecked Sendable {
     private var generation: UInt64 = 0
     private var nextId: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
-    public func ticket() -> UInt64 {
+    package func ticket() -> UInt64 {
         lock.lock(); defer { lock.unlock() }
         return generation
     }
 
-    public func ring() {
+    package func ring() {
         lock.lock()
         generation &+= 1
         let ws = waiters
@@ -35,7 +35,7 @@ public final class Wakeup: @unchecked Sendable {
         }
     }
 
-    public func wait(after ticket: UInt64, timeout: Duration) async {
+    package func wait(after ticket: UInt64, timeout: Duration) async {
         let id = lock.withLock { nextId &+= 1; return nextId }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in

@@ -7,12 +7,12 @@ import Foundation
 /// x_weighted`, 280 for accounts without a subscription), not a constant here. Validation and the
 /// adapter count with it; the sandbox's X counts with its own (`XPostLength`), and
 /// SandboxTextCounterTests holds the two to the same answers.
-public enum XText {
+package enum XText {
     static let urlWeight = 23
 
     static let lightRanges: [ClosedRange<UInt32>] = [0...4351, 8192...8205, 8208...8223, 8242...8247]
 
-    public static func weightedLength(_ text: String) -> Int {
+    package static func weightedLength(_ text: String) -> Int {
         var total = 0
         // Words between any white space (a caption's line breaks too); the separators weigh as characters.
         var word = ""

@@ -1,9 +1,9 @@
 /// How a platform without a title makes its one text (`caption: {from, separator, tags}` in a profile):
 /// the parts that are not empty, `separator` between them, then the tags as `tags` says. Validation
 /// counts this text and the adapter sends this text, so the two can never disagree.
-public struct CaptionComposition: Sendable, Codable, Equatable {
-    public enum Part: String, Sendable, Codable, CaseIterable { case title, description }
-    public enum Tags: String, Sendable, Codable, CaseIterable {
+package struct CaptionComposition: Sendable, Codable, Equatable {
+    package enum Part: String, Sendable, Codable, CaseIterable { case title, description }
+    package enum Tags: String, Sendable, Codable, CaseIterable {
         /// Tags are not part of the caption.
         case none
         /// Every tag as a hashtag the text does not already carry, spaces dropped (a hashtag is one word).
@@ -13,23 +13,23 @@ public struct CaptionComposition: Sendable, Codable, Equatable {
         /// The first tag as the post's topic, after a space, when the text has no `#` (Threads).
         case topic
     }
-    public var from: [Part] = [.title, .description]
-    public var separator = "\n\n"
-    public var tags: Tags = .none
+    package var from: [Part] = [.title, .description]
+    package var separator = "\n\n"
+    package var tags: Tags = .none
 
-    public init(from: [Part] = [.title, .description], separator: String = "\n\n", tags: Tags = .none) {
+    package init(from: [Part] = [.title, .description], separator: String = "\n\n", tags: Tags = .none) {
         self.from = from
         self.separator = separator
         self.tags = tags
     }
 
     /// The parts that go into the caption, in order, the empty ones left out.
-    public func parts(title: String, description: String) -> [String] {
+    package func parts(title: String, description: String) -> [String] {
         from.map { $0 == .title ? title : description }.filter { !$0.isEmpty }
     }
 
     /// The tags the caption adds, as words without `#` (spaces dropped), given the body they follow.
-    public func hashtagNames(_ tags: [String], body: String) -> [String] {
+    package func hashtagNames(_ tags: [String], body: String) -> [String] {
         let names = tags.map { String($0.drop { $0 == "#" }).replacingOccurrences(of: " ", with: "") }.filter { !$0.isEmpty }
         switch self.tags {
         case .none: return []
@@ -40,7 +40,7 @@ public struct CaptionComposition: Sendable, Codable, Equatable {
     }
 
     /// The caption as the platform is sent it.
-    public func compose(title: String, description: String, tags: [String]) -> String {
+    package func compose(title: String, description: String, tags: [String]) -> String {
         var body = parts(title: title, description: description).joined(separator: separator)
         let hashtags = hashtagNames(tags, body: body).map { "#" + $0 }
         guard !hashtags.isEmpty else { return body }
@@ -49,7 +49,7 @@ public struct CaptionComposition: Sendable, Codable, Equatable {
     }
 
     /// What the caption is made of, for messages: "title, description and hashtags".
-    public var madeOf: String {
+    package var madeOf: String {
         var items = from.map(\.rawValue)
         switch tags {
         case .none: break

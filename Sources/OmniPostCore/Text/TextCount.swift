@@ -1,6 +1,6 @@
 /// How a platform counts a text against its limit. The limit and the choice of counter are profile data
 /// (`counts:` in profiles.yaml); each counter is code, picked by its name here.
-public enum TextCount: String, Sendable, Codable, CaseIterable {
+package enum TextCount: String, Sendable, Codable, CaseIterable {
     /// User-perceived characters (extended grapheme clusters): 👨‍👩‍👧 is 1.
     case graphemes
     /// UTF-16 code units, as JavaScript's `length` (TikTok): 👍 is 2.
@@ -14,7 +14,7 @@ public enum TextCount: String, Sendable, Codable, CaseIterable {
     /// A character 1, an emoji as many as its UTF-8 bytes (Threads).
     case emojiBytes = "emoji_bytes"
 
-    public func count(_ text: String) -> Int {
+    package func count(_ text: String) -> Int {
         switch self {
         case .graphemes: text.count
         case .utf16: text.utf16.count
@@ -26,7 +26,7 @@ public enum TextCount: String, Sendable, Codable, CaseIterable {
     }
 
     /// What a count of this kind is called in a message: "281 characters", "2300 UTF-16 units".
-    public var unit: String {
+    package var unit: String {
         switch self {
         case .graphemes: "characters"
         case .utf16: "UTF-16 units"
@@ -38,7 +38,7 @@ public enum TextCount: String, Sendable, Codable, CaseIterable {
     }
 
     /// How the count was made, for a reader who counted otherwise; nil where the unit says it all.
-    public var explanation: String? {
+    package var explanation: String? {
         switch self {
         case .xWeighted: "links count 23, most non-Latin characters and emoji 2"
         case .emojiBytes: "each emoji counts as its UTF-8 bytes: 👍 is 4"

@@ -1,16 +1,16 @@
 import Foundation
 
 /// A text that breaks its profile's rules: which field (so validation can answer at its line) and why.
-public struct TextProblem: Sendable, Equatable {
-    public enum Field: String, Sendable { case title, description, caption, tags }
-    public var field: Field
-    public var code: ReasonCode
-    public var message: String
+package struct TextProblem: Sendable, Equatable {
+    package enum Field: String, Sendable { case title, description, caption, tags }
+    package var field: Field
+    package var code: ReasonCode
+    package var message: String
 }
 
 extension TextRules {
     /// The first rule the text breaks, field by field (title, description, caption, tags); nil when all hold.
-    public func problem(title: String, description: String, tags: [String]) -> TextProblem? {
+    package func problem(title: String, description: String, tags: [String]) -> TextProblem? {
         if let rule = self.title, let p = Self.check(title, "title", rule: rule, profile: profile, excerpt: true) {
             return TextProblem(field: .title, code: p.code, message: p.message)
         }
@@ -30,7 +30,7 @@ extension TextRules {
     }
 
     /// The caption exactly as the platform will be sent it.
-    public func caption(title: String, description: String, tags: [String]) -> String? {
+    package func caption(title: String, description: String, tags: [String]) -> String? {
         caption?.compose.compose(title: title, description: description, tags: tags)
     }
 

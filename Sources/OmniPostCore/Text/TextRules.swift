@@ -3,17 +3,17 @@
 /// a title is composed. Validation and the adapter both read these — one copy — and a delivery carries
 /// the rules it was validated with (`PublishMetadata.text`), so a pipeline's profile override is what the
 /// adapter enforces too.
-public struct TextRules: Sendable, Codable, Equatable {
+package struct TextRules: Sendable, Codable, Equatable {
     /// The profile they come from, named in messages ("x allows 280").
-    public var profile: String
-    public var title: FieldRule?
-    public var description: FieldRule?
+    package var profile: String
+    package var title: FieldRule?
+    package var description: FieldRule?
     /// The one text a platform without a title shows (X, Instagram, Threads, TikTok…): composed of the
     /// title, description and tags as `compose` says, and counted as a whole.
-    public var caption: CaptionRule?
-    public var tags: TagsRule?
+    package var caption: CaptionRule?
+    package var tags: TagsRule?
 
-    public init(profile: String, title: FieldRule? = nil, description: FieldRule? = nil, caption: CaptionRule? = nil, tags: TagsRule? = nil) {
+    package init(profile: String, title: FieldRule? = nil, description: FieldRule? = nil, caption: CaptionRule? = nil, tags: TagsRule? = nil) {
         self.profile = profile
         self.title = title
         self.description = description
@@ -23,24 +23,24 @@ public struct TextRules: Sendable, Codable, Equatable {
 }
 
 /// At most `max`, counted as `counts` says.
-public struct TextLimit: Sendable, Codable, Equatable {
-    public var max: Int
-    public var counts: TextCount
-    public init(max: Int, counts: TextCount) {
+package struct TextLimit: Sendable, Codable, Equatable {
+    package var max: Int
+    package var counts: TextCount
+    package init(max: Int, counts: TextCount) {
         self.max = max
         self.counts = counts
     }
 }
 
 /// The rules of one text field (a title, a description).
-public struct FieldRule: Sendable, Codable, Equatable {
+package struct FieldRule: Sendable, Codable, Equatable {
     /// Every limit must hold (Bluesky: 300 graphemes and 3000 bytes).
-    public var limits: [TextLimit] = []
+    package var limits: [TextLimit] = []
     /// Characters the platform refuses in it (YouTube: `<>`).
-    public var forbidden: String?
+    package var forbidden: String?
     /// An empty one is refused (a YouTube or Reddit title).
-    public var required = false
-    public init(limits: [TextLimit] = [], forbidden: String? = nil, required: Bool = false) {
+    package var required = false
+    package init(limits: [TextLimit] = [], forbidden: String? = nil, required: Bool = false) {
         self.limits = limits
         self.forbidden = forbidden
         self.required = required
@@ -48,12 +48,12 @@ public struct FieldRule: Sendable, Codable, Equatable {
 }
 
 /// The caption: how it is made, its limits, and how many hashtags and @mentions it may carry.
-public struct CaptionRule: Sendable, Codable, Equatable {
-    public var limits: [TextLimit]
-    public var compose: CaptionComposition
-    public var maxHashtags: Int?
-    public var maxMentions: Int?
-    public init(limits: [TextLimit], compose: CaptionComposition = CaptionComposition(), maxHashtags: Int? = nil, maxMentions: Int? = nil) {
+package struct CaptionRule: Sendable, Codable, Equatable {
+    package var limits: [TextLimit]
+    package var compose: CaptionComposition
+    package var maxHashtags: Int?
+    package var maxMentions: Int?
+    package init(limits: [TextLimit], compose: CaptionComposition = CaptionComposition(), maxHashtags: Int? = nil, maxMentions: Int? = nil) {
         self.limits = limits
         self.compose = compose
         self.maxHashtags = maxHashtags
@@ -62,19 +62,19 @@ public struct CaptionRule: Sendable, Codable, Equatable {
 }
 
 /// Limits on a post's tags as a whole.
-public struct TagsRule: Sendable, Codable, Equatable {
+package struct TagsRule: Sendable, Codable, Equatable {
     /// All tags together, counted as YouTube counts them: each tag's characters, 2 more for one with a
     /// space (it is quoted), and a comma between tags.
-    public var maxTotal: Int?
+    package var maxTotal: Int?
     /// How many tags one post may have (Vimeo takes 20 in one request).
-    public var maxCount: Int?
-    public init(maxTotal: Int? = nil, maxCount: Int? = nil) {
+    package var maxCount: Int?
+    package init(maxTotal: Int? = nil, maxCount: Int? = nil) {
         self.maxTotal = maxTotal
         self.maxCount = maxCount
     }
 
     /// The tags' length as YouTube counts it.
-    public static func total(_ tags: [String]) -> Int {
+    package static func total(_ tags: [String]) -> Int {
         tags.reduce(0) { $0 + $1.count + ($1.contains(" ") ? 2 : 0) } + max(0, tags.count - 1)
     }
 }

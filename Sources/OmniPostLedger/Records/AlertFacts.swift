@@ -3,22 +3,22 @@ import Foundation
 /// What an alert is about, as values a receiver can act on without parsing the message: which drop and
 /// target, the reason code and where in the sidecar, what did publish, where to look, and when it
 /// happened (the failure's time, not the sending's — a message that waited for a sink keeps it).
-public struct AlertFacts: Codable, Sendable, Equatable {
-    public var dropId: String?
-    public var target: String?
-    public var deliveryId: Int64?
-    public var account: String?
-    public var reasonCode: String?
+package struct AlertFacts: Codable, Sendable, Equatable {
+    package var dropId: String?
+    package var target: String?
+    package var deliveryId: Int64?
+    package var account: String?
+    package var reasonCode: String?
     /// `file:line:col` in the sidecar, where the reason has one.
-    public var location: String?
+    package var location: String?
     /// The drop's targets that did publish (a partial failure says what went out).
-    public var published: [String]?
+    package var published: [String]?
     /// The dashboard's page for the drop, when the listener has a `public_url`.
-    public var link: String?
+    package var link: String?
     /// When it happened (Unix time).
-    public var at: Double
+    package var at: Double
 
-    public init(dropId: String? = nil, target: String? = nil, deliveryId: Int64? = nil, account: String? = nil, reasonCode: String? = nil,
+    package init(dropId: String? = nil, target: String? = nil, deliveryId: Int64? = nil, account: String? = nil, reasonCode: String? = nil,
                 location: String? = nil, published: [String]? = nil, link: String? = nil, at: Double) {
         self.dropId = dropId
         self.target = target

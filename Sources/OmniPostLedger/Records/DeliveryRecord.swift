@@ -3,61 +3,61 @@ import GRDB
 import OmniPostCore
 
 /// One drop × one target: what is sent where, and everything needed to resume or reconcile it.
-public struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "deliveries"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+package struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "deliveries"
+    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
-    public var id: Int64?
-    public var dropId: String
-    public var target: String
-    public var platform: String
-    public var account: String
-    public var profile: String
-    public var state: DeliveryState
-    public var plan: PlanKind
-    public var planDetail: String?
+    package var id: Int64?
+    package var dropId: String
+    package var target: String
+    package var platform: String
+    package var account: String
+    package var profile: String
+    package var state: DeliveryState
+    package var plan: PlanKind
+    package var planDetail: String?
     /// Deliveries of one drop with the same key share one rendition (one ffmpeg run).
-    public var specKey: String?
+    package var specKey: String?
     /// The rendition spec (JSON) the convert stage runs.
-    public var specJson: String?
+    package var specJson: String?
     /// Title, description, tags … rendered for this target (JSON of `PublishMetadata`).
-    public var metadataJson: String
+    package var metadataJson: String
     /// sha256 of the original clip: content + target is the delivery's identity.
-    public var contentSha256: String
-    public var renditionPath: String?
-    public var renditionSha256: String?
-    public var renditionBytes: Int64?
+    package var contentSha256: String
+    package var renditionPath: String?
+    package var renditionSha256: String?
+    package var renditionBytes: Int64?
     /// The cover image to set on the platform (in work/), when the sidecar asks for one.
-    public var coverPath: String?
+    package var coverPath: String?
     /// The platform's upload session (e.g. YouTube's session URI), persisted before the first byte.
-    public var remoteSession: String?
-    public var confirmedOffset: Int64
-    public var remoteId: String?
-    public var remoteUrl: String?
-    public var attempts: Int
-    public var notBefore: Double?
-    public var errorCode: String?
-    public var errorMessage: String?
-    public var leaseOwner: String?
-    public var leaseExpiry: Double?
-    public var createdAt: Double
-    public var updatedAt: Double
-    public var uploadStartedAt: Double?
-    public var uploadFinishedAt: Double?
-    public var bytesSent: Int64
+    package var remoteSession: String?
+    package var confirmedOffset: Int64
+    package var remoteId: String?
+    package var remoteUrl: String?
+    package var attempts: Int
+    package var notBefore: Double?
+    package var errorCode: String?
+    package var errorMessage: String?
+    package var leaseOwner: String?
+    package var leaseExpiry: Double?
+    package var createdAt: Double
+    package var updatedAt: Double
+    package var uploadStartedAt: Double?
+    package var uploadFinishedAt: Double?
+    package var bytesSent: Int64
     /// Higher is uploaded first.
-    public var priority: Int = 0
+    package var priority: Int = 0
     /// When the post goes public: natively on the platform, or by OmniPost holding the upload until then.
-    public var scheduledAt: Double?
+    package var scheduledAt: Double?
     /// The pipeline slot this delivery's drop took (`publish_at: next_slot`).
-    public var slotAt: Double?
+    package var slotAt: Double?
     /// What holds the delivery back while `not_before` is in the future: schedule, quota, breaker, retry.
-    public var gate: String?
+    package var gate: String?
     /// What a person's retry asked of `remoteSession` (nil: resume it as usual). See `SessionPolicy`.
-    public var sessionPolicy: SessionPolicy?
+    package var sessionPolicy: SessionPolicy?
 
-    public init(
+    package init(
         dropId: String, target: String, platform: String, account: String, profile: String, state: DeliveryState,
         plan: PlanKind, planDetail: String?, specKey: String?, metadataJson: String, contentSha256: String,
         notBefore: Double?, now: Double
@@ -81,12 +81,12 @@ public struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
         self.bytesSent = 0
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    package mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// What a retry asked of a delivery's platform session. A session is never dropped blindly — it may be
 /// a post — but once the platform says it failed, a person's retry means "upload it again".
-public enum SessionPolicy: String, Sendable, Codable, CaseIterable {
+package enum SessionPolicy: String, Sendable, Codable, CaseIterable {
     /// Retried while its drop is in flight: reconcile; a post found is recorded, a session still good is
     /// resumed (same rendition, same bytes), one the platform failed is replaced by a new upload.
     case retry

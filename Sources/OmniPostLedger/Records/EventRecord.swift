@@ -2,35 +2,35 @@ import Foundation
 import GRDB
 
 /// One state transition: the audit trail that status, reports and progress output are built from.
-public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "events"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+package struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "events"
+    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
-    public var id: Int64?
-    public var at: Double
-    public var dropId: String?
-    public var deliveryId: Int64?
-    public var target: String?
-    public var stage: String
-    public var fromState: String?
-    public var toState: String
+    package var id: Int64?
+    package var at: Double
+    package var dropId: String?
+    package var deliveryId: Int64?
+    package var target: String?
+    package var stage: String
+    package var fromState: String?
+    package var toState: String
     /// The sentence a person reads (progress lines, status, the dashboard). Never parsed: facts a reader
     /// needs as values are in `data`.
-    public var detail: String?
+    package var detail: String?
     /// The event's facts as values (JSON in `events.data`, migration v10), for the readers that count or
     /// group by them: metrics, status, alerts.
-    public var data: EventData?
+    package var data: EventData?
     /// Told to the ledger's observer with a transition, not stored (the drop's or delivery's own row
     /// holds them): the reason code it ended with and the delivery's attempt count — the structured log
     /// line's `omnipost.reason` and `omnipost.attempt`.
-    public var reasonCode: String? = nil
-    public var attempt: Int? = nil
+    package var reasonCode: String? = nil
+    package var attempt: Int? = nil
 
     /// The stored columns (the two told-only facts above are not among them).
     enum CodingKeys: String, CodingKey { case id, at, dropId, deliveryId, target, stage, fromState, toState, detail, data }
 
-    public init(at: Double, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil, stage: String,
+    package init(at: Double, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil, stage: String,
                 fromState: String? = nil, toState: String, detail: String? = nil, data: EventData? = nil) {
         self.at = at
         self.dropId = dropId
@@ -43,23 +43,23 @@ public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         self.data = data
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    package mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     /// The stage as a value; nil only for a stage this version does not know (a newer writer's).
-    public var eventStage: EventStage? { EventStage(rawValue: stage) }
+    package var eventStage: EventStage? { EventStage(rawValue: stage) }
     /// What a note recorded (`toState` of an event that is not a transition).
-    public var kind: EventKind? { EventKind(rawValue: toState) }
+    package var kind: EventKind? { EventKind(rawValue: toState) }
 }
 
 /// The stages that write events. Raw values are the strings the `events.stage` column has always held,
 /// so ledgers written before, the dashboard, metrics and alerts read the same.
-public enum EventStage: String, Codable, Sendable, CaseIterable {
+package enum EventStage: String, Codable, Sendable, CaseIterable {
     case watch, validate, convert, upload, queue, archive, control, startup, reload, breaker, accounts
 }
 
 /// What a note (an event that is not a state transition) records. Raw values are the `to_state` strings
 /// the ledger has always held.
-public enum EventKind: String, Codable, Sendable, CaseIterable {
+package enum EventKind: String, Codable, Sendable, CaseIterable {
     // watch
     case watching, complete, renamed, arriving
     case gaveUpWaiting = "gave_up_waiting", unreadableName = "unreadable_name"
@@ -80,7 +80,7 @@ public enum EventKind: String, Codable, Sendable, CaseIterable {
 
 /// Facts an event carries as values rather than inside its sentence. Stored as JSON; a reader switches
 /// on the case instead of splitting `detail` (rows written before v10 were converted by the migration).
-public enum EventData: Codable, Sendable, Equatable {
+package enum EventData: Codable, Sendable, Equatable {
     /// A rendition ffmpeg made (convert → rendered): its own time and the kind of work (a plan kind, or `slideshow`).
     case rendered(seconds: Double, work: String)
     /// How an inbox is watched (watch → watching), noted at each start.

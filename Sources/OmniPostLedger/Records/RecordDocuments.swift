@@ -22,48 +22,48 @@ enum RecordDocument {
 extension DropRecord {
     /// Other originals the drop uses (inbox-relative); none when the column is empty or unreadable — a
     /// list that cannot be read must not stop the drop's own clip and sidecar from being filed.
-    public var assets: [String] {
+    package var assets: [String] {
         guard let assetsJson else { return [] }
         return (try? RecordDocument.decode([String].self, assetsJson, column: "drops.assets_json")) ?? []
     }
 
     /// The sidecar as validated (nil before validation).
-    public var manifest: Manifest? {
+    package var manifest: Manifest? {
         get throws { try manifestJson.map { try RecordDocument.decode(Manifest.self, $0, column: "drops.manifest_json") } }
     }
 
-    public mutating func setManifest(_ manifest: Manifest?) throws {
+    package mutating func setManifest(_ manifest: Manifest?) throws {
         manifestJson = try manifest.map(RecordDocument.encode)
     }
 
     /// The clip's probe, as the media layer's type.
-    public func probe<T: Decodable>(as type: T.Type) throws -> T? {
+    package func probe<T: Decodable>(as type: T.Type) throws -> T? {
         guard let probeJson else { return nil }
         return try RecordDocument.decode(type, probeJson, column: "drops.probe_json")
     }
 
-    public mutating func setProbe<T: Encodable>(_ probe: T?) throws {
+    package mutating func setProbe<T: Encodable>(_ probe: T?) throws {
         if let probe { probeJson = try RecordDocument.encode(probe) } else { probeJson = nil }
     }
 }
 
 extension DeliveryRecord {
     /// Title, description, tags … rendered for this target, as the platforms layer's type.
-    public func metadata<T: Decodable>(as type: T.Type) throws -> T {
+    package func metadata<T: Decodable>(as type: T.Type) throws -> T {
         try RecordDocument.decode(type, metadataJson, column: "deliveries.metadata_json")
     }
 
-    public mutating func setMetadata<T: Encodable>(_ metadata: T) throws {
+    package mutating func setMetadata<T: Encodable>(_ metadata: T) throws {
         metadataJson = try RecordDocument.encode(metadata)
     }
 
     /// The rendition spec the convert stage runs, as the media layer's type.
-    public func renditionSpec<T: Decodable>(as type: T.Type) throws -> T? {
+    package func renditionSpec<T: Decodable>(as type: T.Type) throws -> T? {
         guard let specJson else { return nil }
         return try RecordDocument.decode(type, specJson, column: "deliveries.spec_json")
     }
 
-    public mutating func setRenditionSpec<T: Encodable>(_ spec: T?) throws {
+    package mutating func setRenditionSpec<T: Encodable>(_ spec: T?) throws {
         if let spec { specJson = try RecordDocument.encode(spec) } else { specJson = nil }
     }
 }

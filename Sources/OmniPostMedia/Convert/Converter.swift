@@ -4,16 +4,16 @@ import OmniPostCore
 /// Produces a rendition with ffmpeg: argument array, -progress parsed and reported, a timeout
 /// proportional to the clip's length, output written under a temporary name and renamed only after
 /// ffprobe agrees it meets the profile. The original is only ever read.
-public struct Converter: Sendable {
-    public struct Progress: Sendable, Equatable {
-        public var fraction: Double
-        public var speed: String?
+package struct Converter: Sendable {
+    package struct Progress: Sendable, Equatable {
+        package var fraction: Double
+        package var speed: String?
     }
 
     let tools: ToolRunner
     let prober: Prober
 
-    public init(tools: ToolRunner = ToolRunner()) {
+    package init(tools: ToolRunner = ToolRunner()) {
         self.tools = tools
         self.prober = Prober(tools: tools)
     }
@@ -25,7 +25,7 @@ public struct Converter: Sendable {
     }
 
     /// Converts `input` to `output` per `spec`; returns the rendition's probe.
-    public func convert(
+    package func convert(
         input: String, output: String, spec: RenditionSpec, durationS: Double, verifyAgainst profile: Profile?,
         planner: Planner, onProgress: @escaping @Sendable (Progress) -> Void = { _ in }
     ) async throws -> MediaInfo {

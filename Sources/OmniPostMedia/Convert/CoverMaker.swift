@@ -4,16 +4,16 @@ import OmniPostCore
 /// Covers (thumbnails): a frame taken from the clip (`cover: {at_ms}`) or a supplied image
 /// (`cover: {file}`), checked by content, and written as a JPEG that fits every platform that takes
 /// one (the strictest is YouTube's thumbnails.set: JPEG/PNG, at most 2 MB; 1280 px wide is plenty).
-public struct CoverMaker: Sendable {
-    public static let maxInputBytes: Int64 = 20 * 1_000_000
-    public static let maxOutputBytes: Int64 = 2 * 1_000_000
-    public static let maxSide = 1280
+package struct CoverMaker: Sendable {
+    package static let maxInputBytes: Int64 = 20 * 1_000_000
+    package static let maxOutputBytes: Int64 = 2 * 1_000_000
+    package static let maxSide = 1280
 
     let tools: ToolRunner
-    public init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
+    package init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
 
     /// Checks a supplied image by its bytes, not its name: JPEG, PNG or WebP, at most 20 MB, sane dimensions.
-    public func checkImage(path: String, displayName: String) async throws -> (width: Int, height: Int) {
+    package func checkImage(path: String, displayName: String) async throws -> (width: Int, height: Int) {
         let where_ = SourceLocation(file: displayName)
         let h = try UserFile.open(path: path, displayName: displayName)
         let head = [UInt8]((try? h.read(upToCount: 12)) ?? Data())
@@ -41,7 +41,7 @@ public struct CoverMaker: Sendable {
     }
 
     /// Writes `output` (JPEG): the frame at `atMs` of `clip`, or `image` scaled down to fit.
-    public func make(clip: String?, atMs: Int?, image: String?, output: String) async throws {
+    package func make(clip: String?, atMs: Int?, image: String?, output: String) async throws {
         let tmp = Converter.temporaryName(for: URL(fileURLWithPath: output))
         var args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
         if let image {

@@ -1,7 +1,7 @@
 /// Builds ffmpeg's argument array for a rendition. Kept apart from running it so the benchmark can
 /// time the same arguments with a bare ffmpeg and the tests can read them.
-public enum FFmpegArguments {
-    public static func build(input: String, output: String, spec: RenditionSpec, progress: Bool = true) -> [String] {
+package enum FFmpegArguments {
+    package static func build(input: String, output: String, spec: RenditionSpec, progress: Bool = true) -> [String] {
         var a = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
         if progress { a += ["-progress", "pipe:1", "-nostats"] }
         // `file:` keeps a name starting with a dash or containing a colon from being read as an option or protocol.

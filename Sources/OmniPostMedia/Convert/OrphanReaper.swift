@@ -7,15 +7,15 @@ import Glibc
 /// it (swift-subprocess has no PR_SET_PDEATHSIG hook), so they keep burning CPU on renditions nobody
 /// will use. They are ours when their output is a `.partial` name in our work/ folder, and orphaned when
 /// the pid written into that name (`.<file>.<pid>-<nonce>.partial`) is no longer running. Killed at start.
-public enum OrphanReaper {
-    public struct Orphan: Sendable, Equatable {
-        public var pid: Int32
-        public var ownerPid: Int32
-        public var output: String
+package enum OrphanReaper {
+    package struct Orphan: Sendable, Equatable {
+        package var pid: Int32
+        package var ownerPid: Int32
+        package var output: String
     }
 
     /// The orphans under `work` (read from /proc; nothing is killed).
-    public static func find(work: String, isAlive: (Int32) -> Bool = alive) -> [Orphan] {
+    package static func find(work: String, isAlive: (Int32) -> Bool = alive) -> [Orphan] {
         let prefix = (work.hasSuffix("/") ? work : work + "/")
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         var out: [Orphan] = []
@@ -36,7 +36,7 @@ public enum OrphanReaper {
 
     /// Kills every orphan under `work`; returns what was killed.
     @discardableResult
-    public static func reap(work: String) -> [Orphan] {
+    package static func reap(work: String) -> [Orphan] {
         let found = find(work: work)
         for o in found {
             kill(o.pid, SIGKILL)
@@ -55,5 +55,5 @@ public enum OrphanReaper {
         return Int32(tail[..<dash])
     }
 
-    public static func alive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+    package static func alive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 }

@@ -3,12 +3,12 @@ import OmniPostCore
 
 /// Measures a rendition against its source with ffmpeg's own metrics — the test suite holds each
 /// profile's SSIM floor with it, and `make bench` prints it per profile.
-public struct QualityMeter: Sendable {
+package struct QualityMeter: Sendable {
     let tools: ToolRunner
-    public init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
+    package init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
 
     /// SSIM over all planes, the rendition scaled back to the source's display size (`width`×`height`).
-    public func ssim(rendition: String, source: String, width: Int, height: Int) async throws -> Double {
+    package func ssim(rendition: String, source: String, width: Int, height: Int) async throws -> Double {
         let r = try await tools.run("ffmpeg", [
             "-nostdin", "-hide_banner", "-i", "file:" + rendition, "-i", "file:" + source, "-lavfi",
             "[0:v]scale=\(width):\(height):flags=bicubic,format=yuv420p,setsar=1[a];[1:v]format=yuv420p,setsar=1[b];[a][b]ssim",

@@ -5,12 +5,12 @@ import OmniPostCore
 /// shown for its seconds, crossfaded (xfade) or cut (concat), with the soundtrack padded or trimmed to
 /// length (or a silent track where the target needs audio). Same progress, timeout and verification
 /// as any conversion.
-public struct SlideshowRenderer: Sendable {
-    public struct Input: Sendable {
-        public var images: [(path: String, seconds: Double)]
-        public var crossfade: Double
-        public var audio: String?
-        public init(images: [(path: String, seconds: Double)], crossfade: Double, audio: String?) {
+package struct SlideshowRenderer: Sendable {
+    package struct Input: Sendable {
+        package var images: [(path: String, seconds: Double)]
+        package var crossfade: Double
+        package var audio: String?
+        package init(images: [(path: String, seconds: Double)], crossfade: Double, audio: String?) {
             self.images = images
             self.crossfade = crossfade
             self.audio = audio
@@ -19,9 +19,9 @@ public struct SlideshowRenderer: Sendable {
     }
 
     let tools: ToolRunner
-    public init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
+    package init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
 
-    public static func arguments(_ input: Input, spec: RenditionSpec, output: String) -> [String] {
+    package static func arguments(_ input: Input, spec: RenditionSpec, output: String) -> [String] {
         let w = spec.width, h = spec.height, fps = spec.fps ?? 30
         var a = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-progress", "pipe:1", "-nostats"]
         for img in input.images {
@@ -57,7 +57,7 @@ public struct SlideshowRenderer: Sendable {
         return a
     }
 
-    public func render(_ input: Input, spec: RenditionSpec, output: String, verifyAgainst profile: Profile?, planner: Planner,
+    package func render(_ input: Input, spec: RenditionSpec, output: String, verifyAgainst profile: Profile?, planner: Planner,
                        onProgress: @escaping @Sendable (Converter.Progress) -> Void = { _ in }) async throws -> MediaInfo {
         let outURL = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -3,36 +3,36 @@ import OmniPostCore
 
 /// Decides, per target profile, what a clip needs: pass (send as is), remux, transcode, or reject —
 /// always with the reason and the limit, e.g. `duration_out_of_range: 241 s > 180 s`.
-public struct Planner: Sendable {
-    public struct Decision: Sendable, Equatable {
-        public var kind: PlanKind
-        public var reasons: [String]
-        public var spec: RenditionSpec?
-        public var rejectCode: ReasonCode?
-        public var rejectMessage: String?
+package struct Planner: Sendable {
+    package struct Decision: Sendable, Equatable {
+        package var kind: PlanKind
+        package var reasons: [String]
+        package var spec: RenditionSpec?
+        package var rejectCode: ReasonCode?
+        package var rejectMessage: String?
     }
 
-    public let aspectPolicy: AspectPolicy
+    package let aspectPolicy: AspectPolicy
     /// The pipeline's own x264/x265 quality and speed; nil: each profile's recommendation.
-    public let crf: Int?
-    public let preset: String?
-    public let loudnorm: Bool
+    package let crf: Int?
+    package let preset: String?
+    package let loudnorm: Bool
 
-    public init(aspectPolicy: AspectPolicy = .fit, crf: Int? = nil, preset: String? = nil, loudnorm: Bool = false) {
+    package init(aspectPolicy: AspectPolicy = .fit, crf: Int? = nil, preset: String? = nil, loudnorm: Bool = false) {
         self.aspectPolicy = aspectPolicy
         self.crf = crf
         self.preset = preset
         self.loudnorm = loudnorm
     }
 
-    public init(_ c: ConvertConfig) {
+    package init(_ c: ConvertConfig) {
         self.init(aspectPolicy: c.aspect, crf: c.crf, preset: c.preset, loudnorm: c.loudnorm)
     }
 
     /// The least invasive plan: each stream is checked against what the profile *accepts*; only a
     /// refused video stream is re-encoded, only refused audio is re-encoded, only a refused container is
     /// rewritten. What a conversion produces comes from what the profile *recommends*.
-    public func plan(_ info: MediaInfo, for profile: Profile) -> Decision {
+    package func plan(_ info: MediaInfo, for profile: Profile) -> Decision {
         guard let v = info.video else {
             return reject(.noVideoStream, "the clip has no video stream")
         }
@@ -236,7 +236,7 @@ public struct Planner: Sendable {
     }
 
     /// A slideshow has no clip to keep: it is rendered straight to the profile's frame and frame rate.
-    public func planSlideshow(durationS: Double, hasAudio: Bool, for profile: Profile) -> Decision {
+    package func planSlideshow(durationS: Double, hasAudio: Bool, for profile: Profile) -> Decision {
         if !profile.durationS.contains(durationS) {
             return reject(.durationOutOfRange, "the slideshow runs \(Self.fmt(durationS)) s; \(profile.name) accepts \(Self.fmt(profile.durationS.min))–\(Self.fmt(profile.durationS.max)) s")
         }
@@ -273,7 +273,7 @@ public struct Planner: Sendable {
         Decision(kind: .reject, reasons: [message], spec: nil, rejectCode: code, rejectMessage: message)
     }
 
-    public static func fmt(_ x: Double) -> String {
+    package static func fmt(_ x: Double) -> String {
         guard x.isFinite, abs(x) < 1e15 else { return String(describing: x) }
         return x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x)
     }

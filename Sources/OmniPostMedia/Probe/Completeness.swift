@@ -4,8 +4,8 @@ import OmniPostCore
 /// Whether a file that has stopped changing is *structurally* whole — the evidence poll mode lacks
 /// (it cannot see a close) and that even a close is not: a writer may close after the MP4 header and
 /// append the media a second later. Reads headers and indexes only, never the media data.
-public enum Completeness {
-    public enum Verdict: Sendable, Equatable {
+package enum Completeness {
+    package enum Verdict: Sendable, Equatable {
         case complete
         /// Still arriving, and why ("its MP4 boxes run past the end", "0 bytes so far"…).
         case incomplete(String)
@@ -16,7 +16,7 @@ public enum Completeness {
 
     /// A video: not empty; ISO-BMFF boxes that tile the file, a `moov`, and sample data that exists;
     /// Matroska/WebM whose segment fits. Anything else is left for validation to name.
-    public static func video(path: String) -> Verdict {
+    package static func video(path: String) -> Verdict {
         guard let h = try? UserFile.open(path: path) else { return .complete }   // validation names it
         defer { try? h.close() }
         guard let size = try? h.seekToEnd() else { return .complete }

@@ -4,15 +4,15 @@ import OmniPostCore
 /// The top-level boxes of an ISO-BMFF (MP4/MOV) file, read from their headers only — a few small reads,
 /// never the media data. Every number here comes from a user's bytes, so every sum is checked: a box
 /// claiming 2^64−1 bytes is a box that runs past the end of the file, never an arithmetic trap.
-public struct BoxWalker {
-    public struct Box: Equatable, Sendable {
-        public var type: String
-        public var offset: UInt64
+package struct BoxWalker {
+    package struct Box: Equatable, Sendable {
+        package var type: String
+        package var offset: UInt64
         /// Nil for size 0 ("to the end of the file").
-        public var size: UInt64?
+        package var size: UInt64?
     }
 
-    public enum Stop: Equatable, Sendable {
+    package enum Stop: Equatable, Sendable {
         /// The boxes tile the file exactly.
         case end
         /// A header claims more bytes than the file has, or a size below its own header.
@@ -27,14 +27,14 @@ public struct BoxWalker {
     let readHeader: (UInt64) -> [UInt8]?
     let fileSize: UInt64
 
-    public init(fileSize: UInt64, readHeader: @escaping (UInt64) -> [UInt8]?) {
+    package init(fileSize: UInt64, readHeader: @escaping (UInt64) -> [UInt8]?) {
         self.fileSize = fileSize
         self.readHeader = readHeader
     }
 
     /// Walks at most `limit` boxes, calling `visit` for each; `visit` returning false ends the walk.
     @discardableResult
-    public func walk(limit: Int = 100_000, visit: (Box) -> Bool = { _ in true }) -> Stop {
+    package func walk(limit: Int = 100_000, visit: (Box) -> Bool = { _ in true }) -> Stop {
         var offset: UInt64 = 0
         for _ in 0..<limit {
             if offset == fileSize { return .end }
@@ -66,7 +66,7 @@ public struct BoxWalker {
     }
 
     /// A walker over a file on disk, opened without blocking (regular files only).
-    public static func open(path: String) -> (walker: BoxWalker, handle: FileHandle)? {
+    package static func open(path: String) -> (walker: BoxWalker, handle: FileHandle)? {
         guard let h = try? UserFile.open(path: path) else { return nil }
         guard let size = try? h.seekToEnd() else { try? h.close(); return nil }
         let walker = BoxWalker(fileSize: size) { offset in
@@ -78,14 +78,14 @@ public struct BoxWalker {
 }
 
 /// Whether an MP4/MOV has its `moov` box before `mdat` ("fast start").
-public enum MoovCheck {
-    public static func moovFirst(path: String) -> Bool? {
+package enum MoovCheck {
+    package static func moovFirst(path: String) -> Bool? {
         guard let (walker, h) = BoxWalker.open(path: path) else { return nil }
         defer { try? h.close() }
         return moovFirst(walker)
     }
 
-    public static func moovFirst(_ walker: BoxWalker) -> Bool? {
+    package static func moovFirst(_ walker: BoxWalker) -> Bool? {
         var answer: Bool?
         walker.walk(limit: 64) { box in
             if box.type == "moov" { answer = true; return false }
@@ -98,12 +98,12 @@ public enum MoovCheck {
 
 /// Recognises containers by their first bytes (not their extension) and notices ISO-BMFF files whose
 /// boxes run past the end of the file — a copy that stopped early, even when `moov` came first.
-public enum ContainerSniff {
-    public enum Kind: Sendable { case isoBMFF, matroska, avi, mpegTS, image, unknown }
+package enum ContainerSniff {
+    package enum Kind: Sendable { case isoBMFF, matroska, avi, mpegTS, image, unknown }
 
     /// "text" or "nothing but zeros" when the file's first 4 KiB are plainly not media: printable UTF-8
     /// (line breaks and tabs allowed), or all zero bytes. Nil otherwise — ffprobe decides.
-    public static func plainly(path: String) -> String? {
+    package static func plainly(path: String) -> String? {
         guard let h = try? UserFile.open(path: path) else { return nil }
         defer { try? h.close() }
         let head = [UInt8]((try? h.read(upToCount: 4096)) ?? Data())
@@ -117,13 +117,13 @@ public enum ContainerSniff {
         return isText ? "text" : nil
     }
 
-    public static func kind(path: String) -> Kind {
+    package static func kind(path: String) -> Kind {
         guard let h = try? UserFile.open(path: path) else { return .unknown }
         defer { try? h.close() }
         return kind(head: [UInt8]((try? h.read(upToCount: 12)) ?? Data()))
     }
 
-    public static func kind(head b: [UInt8]) -> Kind {
+    package static func kind(head b: [UInt8]) -> Kind {
         guard b.count >= 8 else { return .unknown }
         let type = String(decoding: b[4..<8], as: UTF8.self)
         if ["ftyp", "moov", "mdat", "free", "wide", "skip"].contains(type) { return .isoBMFF }
@@ -136,13 +136,13 @@ public enum ContainerSniff {
     }
 
     /// True when a top-level box claims more bytes than the file has.
-    public static func isTruncatedBMFF(path: String) -> Bool {
+    package static func isTruncatedBMFF(path: String) -> Bool {
         guard let (walker, h) = BoxWalker.open(path: path) else { return false }
         defer { try? h.close() }
         return isTruncatedBMFF(walker)
     }
 
-    public static func isTruncatedBMFF(_ walker: BoxWalker) -> Bool {
+    package static func isTruncatedBMFF(_ walker: BoxWalker) -> Bool {
         switch walker.walk() {
         case .overrun: return true
         case .end, .toEnd, .gaveUp: return false

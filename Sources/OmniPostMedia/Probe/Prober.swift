@@ -3,12 +3,12 @@ import OmniPostCore
 
 /// Runs ffprobe once per file and turns its answer into `MediaInfo`, or into a precise reason:
 /// a text file named .mp4, a truncated file, audio only, and no decodable video each get their own code.
-public struct Prober: Sendable {
+package struct Prober: Sendable {
     let tools: ToolRunner
 
-    public init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
+    package init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
 
-    public func probe(path: String, displayName: String) async throws -> MediaInfo {
+    package func probe(path: String, displayName: String) async throws -> MediaInfo {
         // Never hand ffprobe a FIFO or device: it would block on it until the timeout.
         try UserFile.checkRegular(path: path, displayName: displayName)
         let attrs = try? FileManager.default.attributesOfItem(atPath: path)

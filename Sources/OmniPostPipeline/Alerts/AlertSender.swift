@@ -9,23 +9,23 @@ import OmniPostWire
 /// Posts one alert to one sink in the sink's own format (a signed JSON webhook, Slack, Discord, ntfy,
 /// e-mail). It needs only the pipeline's settings, so `omnipost notify test` sends through exactly the
 /// code the daemon's notifier does.
-public struct AlertSender: Sendable {
+package struct AlertSender: Sendable {
     let config: PipelineConfig
     let http: HTTPClient
 
-    public init(config: PipelineConfig, http: HTTPClient) {
+    package init(config: PipelineConfig, http: HTTPClient) {
         self.config = config
         self.http = http
     }
 
-    public struct Message: Sendable {
-        public var key: String
-        public var kind: String
-        public var title: String
-        public var body: String
-        public var facts: AlertFacts?
+    package struct Message: Sendable {
+        package var key: String
+        package var kind: String
+        package var title: String
+        package var body: String
+        package var facts: AlertFacts?
 
-        public init(key: String, kind: String, title: String, body: String, facts: AlertFacts? = nil) {
+        package init(key: String, kind: String, title: String, body: String, facts: AlertFacts? = nil) {
             self.key = key
             self.kind = kind
             self.title = title
@@ -34,7 +34,7 @@ public struct AlertSender: Sendable {
         }
     }
 
-    public enum Outcome: Sendable, Equatable { case sent, retry(String), refused(String) }
+    package enum Outcome: Sendable, Equatable { case sent, retry(String), refused(String) }
 
     /// The facts as the webhook's JSON object: times as RFC 3339.
     static func factsObject(_ f: AlertFacts) -> [String: Any] {
@@ -60,7 +60,7 @@ public struct AlertSender: Sendable {
         return parts.joined(separator: " · ")
     }
 
-    public func post(_ sink: NotifyConfig.Sink, _ m: Message) async -> Outcome {
+    package func post(_ sink: NotifyConfig.Sink, _ m: Message) async -> Outcome {
         let text = m.facts.map { m.body + "\n" + Self.factsLine($0) } ?? m.body
         if let email = sink.email { return await mail(email, sink: sink.name, m, text: text) }
         var req = HTTPClientRequest(url: sink.url)
@@ -129,7 +129,7 @@ public struct AlertSender: Sendable {
     }
 
     /// `omnipost notify test`: one message to each sink (or the one named), sent now; what each answered.
-    public func test(sink name: String? = nil) async throws -> [(sink: String, outcome: Outcome)] {
+    package func test(sink name: String? = nil) async throws -> [(sink: String, outcome: Outcome)] {
         guard let notify = config.notify else { throw OmniError(.configInvalid, "\(config.file) has no `notify:` section: there is no sink to test") }
         let sinks = notify.sinks.filter { name == nil || $0.name == name }
         guard !sinks.isEmpty else {

@@ -11,8 +11,8 @@ import ServiceLifecycle
 /// port of its own (RFC 8252) or pasted by a person (`--manual`), then the code exchanged, the granted
 /// scopes checked against what publishing needs, the identity read, and the tokens sealed in the
 /// ledger — only after all of that succeeded. Nothing secret is printed or put in a process argument.
-public struct AccountConnector: Sendable {
-    public enum Mode: Sendable {
+package struct AccountConnector: Sendable {
+    package enum Mode: Sendable {
         /// Wait for the browser's redirect on 127.0.0.1 (a free port), up to `timeout`.
         case loopback(timeout: Duration)
         /// A person pastes the address the browser was sent to (or the code).
@@ -21,15 +21,15 @@ public struct AccountConnector: Sendable {
         case device(slowDownStep: Double = 5)
     }
 
-    public let config: PipelineConfig
-    public let key: String
+    package let config: PipelineConfig
+    package let key: String
     let http: HTTPClient
     /// What provides the embedded sandbox in sandbox mode (see `PlatformEmbedding`).
     let embedding: (any PlatformEmbedding)?
     /// `config`'s accounts already point at the embedded sandbox (see `connect`).
     let attached: Bool
 
-    public init(config: PipelineConfig, key: String, http: HTTPClient, embedding: (any PlatformEmbedding)? = nil) {
+    package init(config: PipelineConfig, key: String, http: HTTPClient, embedding: (any PlatformEmbedding)? = nil) {
         self.init(config: config, key: key, http: http, embedding: embedding, attached: false)
     }
 
@@ -44,7 +44,7 @@ public struct AccountConnector: Sendable {
     /// Runs the flow; `say` gets what a person must read (the consent URL, what happened). In sandbox
     /// mode the whole flow is the sandbox's — its consent page, its token endpoint, the daemon's running
     /// sandbox or one started for it — never the real platform's with the sandbox's made-up client.
-    public func connect(mode: Mode, say: @escaping @Sendable (String) -> Void) async throws -> AccountIdentity? {
+    package func connect(mode: Mode, say: @escaping @Sendable (String) -> Void) async throws -> AccountIdentity? {
         if !attached, let embedding = try config.embedding(embedding) {
             var wired = config
             let own = try await embedding.attach(&wired, http: http)

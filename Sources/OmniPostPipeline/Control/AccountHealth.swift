@@ -7,25 +7,25 @@ import OmniPostPlatforms
 /// Whether an account can publish: a refresh made now (not a cached token) and the cheapest call that
 /// proves it — who the account is. `omnipost accounts check` runs it for every account; the daemon at
 /// start and ahead of posts (`AccountWatch`). Each outcome is noted in the ledger for `status`.
-public enum AccountHealth {
-    public struct Result: Sendable, Codable, Equatable {
-        public var account: String
-        public var ok: Bool
-        public var identity: String?
-        public var accessExpiresAt: Double?
-        public var refreshExpiresAt: Double?
-        public var hasRefreshToken: Bool
-        public var error: String?
+package enum AccountHealth {
+    package struct Result: Sendable, Codable, Equatable {
+        package var account: String
+        package var ok: Bool
+        package var identity: String?
+        package var accessExpiresAt: Double?
+        package var refreshExpiresAt: Double?
+        package var hasRefreshToken: Bool
+        package var error: String?
         /// The scopes the last grant or refresh named, where the platform says.
-        public var scopes: [String]? = nil
+        package var scopes: [String]? = nil
         /// What is left of the platform's own quota, where it can be read.
-        public var quota: String? = nil
+        package var quota: String? = nil
     }
 
     /// In sandbox mode the accounts are the sandbox's: checked there — the running daemon's sandbox, or
     /// one started from its kept state for the check — never against the real hosts, whose answer would
     /// then be noted in the ledger over the daemon's. `embedding` provides it (see `PlatformEmbedding`).
-    public static func check(config: PipelineConfig, only: [String] = [], http: HTTPClient,
+    package static func check(config: PipelineConfig, only: [String] = [], http: HTTPClient,
                              embedding: (any PlatformEmbedding)? = nil) async throws -> [Result] {
         var config = config
         let own = try await config.embedding(embedding)?.attach(&config, http: http)
@@ -58,7 +58,7 @@ public enum AccountHealth {
     /// One account, through `tokens` (the daemon passes the provider its adapters share). OAuth
     /// accounts: a refresh now, then who they are; others that sign in (Bluesky's app password): who
     /// they are. Nil for a destination, which has nothing to sign in with.
-    public static func checkOne(_ account: AccountConfig, tokens: TokenProvider, http: HTTPClient, ledger: Ledger) async -> Result? {
+    package static func checkOne(_ account: AccountConfig, tokens: TokenProvider, http: HTTPClient, ledger: Ledger) async -> Result? {
         guard let module = PlatformRegistry.module(account.platform) else { return nil }
         // A token that lasts (Vimeo) has nothing to refresh: who it is proves it.
         let oauth = module.descriptor.oauth != nil && module.descriptor.oauth?.refreshStyle != .lasting

@@ -5,8 +5,8 @@ import OmniPostLedger
 /// `omnipost accounts import-cookies`: a browser session's cookies for an account, read (cookies.txt
 /// or a JSON export, bad lines answered at their line), sealed with the credentials key, and stored in
 /// the ledger with when the first of them lapses. No value is printed.
-public enum CookieImport {
-    public static func run(config: PipelineConfig, account: String, file: String) throws -> Ledger.CookieJarSummary {
+package enum CookieImport {
+    package static func run(config: PipelineConfig, account: String, file: String) throws -> Ledger.CookieJarSummary {
         _ = try config.account(account)
         let jar = try CookieJar.load(path: file, displayName: (file as NSString).lastPathComponent)
         try config.paths.createAll()
@@ -19,7 +19,7 @@ public enum CookieImport {
     }
 
     /// The stored jar, opened (for the browser-driven adapters to come, and the tests).
-    public static func load(config: PipelineConfig, account: String) throws -> CookieJar? {
+    package static func load(config: PipelineConfig, account: String) throws -> CookieJar? {
         let ledger = try Ledger(path: config.paths.ledger.path)
         guard let sealed = try ledger.cookieJar(account: account) else { return nil }
         return try JSONDecoder().decode(CookieJar.self, from: Data(try KeyRing(config: config).current().open(sealed).utf8))

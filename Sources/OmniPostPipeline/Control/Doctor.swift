@@ -7,21 +7,21 @@ import OmniPostPlatforms
 
 /// `omnipost doctor`: what stands between this machine and a pipeline running unattended for months —
 /// each line pass, warn or fail, and for each that is not a pass, the fix.
-public enum Doctor {
-    public enum Level: String, Codable, Sendable { case pass, warn, fail }
+package enum Doctor {
+    package enum Level: String, Codable, Sendable { case pass, warn, fail }
 
-    public struct Finding: Codable, Sendable, Equatable {
-        public var check: String
-        public var level: Level
-        public var detail: String
-        public var fix: String?
+    package struct Finding: Codable, Sendable, Equatable {
+        package var check: String
+        package var level: Level
+        package var detail: String
+        package var fix: String?
     }
 
     /// Reads a `/proc/sys` value (a test gives its own).
-    public typealias Sysctl = @Sendable (String) -> String?
-    public static let procSysctl: Sysctl = { try? String(contentsOfFile: "/proc/sys/" + $0.replacingOccurrences(of: ".", with: "/"), encoding: .utf8) }
+    package typealias Sysctl = @Sendable (String) -> String?
+    package static let procSysctl: Sysctl = { try? String(contentsOfFile: "/proc/sys/" + $0.replacingOccurrences(of: ".", with: "/"), encoding: .utf8) }
 
-    public static func run(config: PipelineConfig, http: HTTPClient, sysctl: Sysctl = procSysctl, mountinfo: String? = nil) async -> [Finding] {
+    package static func run(config: PipelineConfig, http: HTTPClient, sysctl: Sysctl = procSysctl, mountinfo: String? = nil) async -> [Finding] {
         var out: [Finding] = []
         out += await tools()
         out += inotify(config, sysctl: sysctl, mountinfo: mountinfo)

@@ -6,12 +6,12 @@ import OmniPostPlatforms
 /// `omnipost retry` and `omnipost cancel`, on a drop id or a delivery id. They change the ledger (and,
 /// for a finished drop's retry, move its originals back into the inbox); a running daemon picks the
 /// change up on its next look, a stopped one at its next start.
-public struct QueueControl: Sendable {
-    public let config: PipelineConfig
-    public let ledger: Ledger
+package struct QueueControl: Sendable {
+    package let config: PipelineConfig
+    package let ledger: Ledger
     let who: String
 
-    public init(config: PipelineConfig, ledger: Ledger, who: String = "omnipost") {
+    package init(config: PipelineConfig, ledger: Ledger, who: String = "omnipost") {
         self.config = config
         self.ledger = ledger
         self.who = who
@@ -21,7 +21,7 @@ public struct QueueControl: Sendable {
     /// or one delivery. Returns one line per thing done. A delivery with a platform session is cancelled
     /// only where its target's adapter (in `adapters`, by target name) abandons the session knowing it
     /// never became a post (an S3 multipart upload is aborted); otherwise it is refused, as it may be one.
-    public func cancel(_ id: String, adapters: [String: any PlatformAdapter] = [:]) async throws -> [String] {
+    package func cancel(_ id: String, adapters: [String: any PlatformAdapter] = [:]) async throws -> [String] {
         if let n = Int64(id) { return [try await cancelDelivery(n, adapters: adapters)] }
         guard let drop = try ledger.drop(id) else { throw OmniError(.unknownId, "there is no drop or delivery '\(id)'") }
         if drop.state.isTerminal { throw OmniError(.invalidValue, "drop \(id) is already \(drop.state.rawValue)") }
@@ -64,7 +64,7 @@ public struct QueueControl: Sendable {
     /// published, and a failed target that held a platform session hands it to the new drop, which
     /// reconciles it first — a post found there is recorded, one that failed is replaced by a new upload.
     /// So only what failed is posted again, and nothing is posted twice. Each line says what will happen.
-    public func retry(_ id: String) throws -> [String] {
+    package func retry(_ id: String) throws -> [String] {
         if let n = Int64(id) {
             guard let d = try ledger.delivery(n) else { throw OmniError(.unknownId, "there is no delivery \(n)") }
             if let drop = try ledger.drop(d.dropId), drop.state.isTerminal { return try retry(drop.id) }

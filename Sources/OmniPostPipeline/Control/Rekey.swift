@@ -6,13 +6,13 @@ import OmniPostLedger
 /// daemon. The new key goes first in the key file and the old ones stay after it, so nothing becomes
 /// unreadable at any moment (a running daemon re-reads the file when it changes). `forgetOld` — once
 /// every value is sealed with the current key — leaves only that key in the file.
-public enum Rekey {
-    public struct Outcome: Sendable, Equatable {
-        public var resealed: Int
-        public var keysInFile: Int
+package enum Rekey {
+    package struct Outcome: Sendable, Equatable {
+        package var resealed: Int
+        package var keysInFile: Int
     }
 
-    public static func run(config: PipelineConfig, forgetOld: Bool) throws -> Outcome {
+    package static func run(config: PipelineConfig, forgetOld: Bool) throws -> Outcome {
         if let env = config.credentials.keyEnv.isEmpty ? nil : config.credentials.keyEnv, ProcessInfo.processInfo.environment[env]?.isEmpty == false {
             throw OmniError(.configInvalid, "the key comes from $\(env): put a new key first in it (keys separated by commas, the current first), restart, then run `accounts rekey --forget-old` with the old one still listed")
         }

@@ -6,20 +6,20 @@ import Prometheus
 /// `/metrics`: what the ledger knows, in Prometheus's text format (swift-prometheus writes it). Each
 /// scrape reads the ledger afresh into a new registry, so the numbers are the ledger's own — after a
 /// run they match `status` exactly — and a restart loses nothing (the ledger is the spine).
-public enum MetricsExport {
+package enum MetricsExport {
     static let durationBuckets: [Double] = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
 
     static func d(_ name: String, _ help: String, unit: String = "") -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "omnipost", metricName: name, unitName: unit, helpText: help)
     }
 
-    public static func text(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog, now: Date = Date()) throws -> String {
+    package static func text(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog, now: Date = Date()) throws -> String {
         try text([(config, ledger, profiles)], now: now)
     }
 
     /// Several pipelines sharing one listener: each series carries a `pipeline` label (one pipeline's
     /// series have none, so its queries stay as they were).
-    public static func text(_ pipelines: [(PipelineConfig, Ledger, ProfileCatalog)], now: Date = Date()) throws -> String {
+    package static func text(_ pipelines: [(PipelineConfig, Ledger, ProfileCatalog)], now: Date = Date()) throws -> String {
         let r = PrometheusCollectorRegistry()
         // What is running, once per process (a dashboard joins on it; an alert compares versions).
         r.makeGauge(descriptor: d("build_info", "The running OmniPost's version (always 1)"), labels: [("version", Product.version)]).set(to: 1)

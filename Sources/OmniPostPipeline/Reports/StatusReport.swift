@@ -5,38 +5,38 @@ import OmniPostLedger
 /// What `omnipost status` shows: drops and deliveries, the queue and what holds each item back,
 /// quota use per account, breakers, attempts and stored credentials — from the ledger alone, so it
 /// works whether or not the daemon runs.
-public struct StatusReport: Sendable {
-    public struct QueueItem: Sendable, Codable {
-        public var delivery: Int64
-        public var drop: String
-        public var target: String
-        public var state: String
-        public var priority: Int
+package struct StatusReport: Sendable {
+    package struct QueueItem: Sendable, Codable {
+        package var delivery: Int64
+        package var drop: String
+        package var target: String
+        package var state: String
+        package var priority: Int
         /// What holds it while not yet due: schedule | quota | breaker | retry; nil once due.
-        public var gate: String?
-        public var notBefore: String?
-        public var scheduledAt: String?
-        public var attempts: Int
-        public var confirmedOffset: Int64
-        public var bytes: Int64?
-        public var reason: String?
+        package var gate: String?
+        package var notBefore: String?
+        package var scheduledAt: String?
+        package var attempts: Int
+        package var confirmedOffset: Int64
+        package var bytes: Int64?
+        package var reason: String?
     }
 
-    public var inboxes: [String]
-    public var drops: [DropRecord]
-    public var deliveries: [DeliveryRecord]
-    public var queue: [QueueItem]
-    public var quotas: [Ledger.QuotaUse]
-    public var breakers: [BreakerRecord]
-    public var accounts: [Ledger.TokenSummary]
-    public var attemptsByOutcome: [String: Int]
+    package var inboxes: [String]
+    package var drops: [DropRecord]
+    package var deliveries: [DeliveryRecord]
+    package var queue: [QueueItem]
+    package var quotas: [Ledger.QuotaUse]
+    package var breakers: [BreakerRecord]
+    package var accounts: [Ledger.TokenSummary]
+    package var attemptsByOutcome: [String: Int]
     /// Accounts whose refresh token lapses within `account_checks.warn_days`, and ones whose last check failed.
-    public var accountWarnings: [String] = []
+    package var accountWarnings: [String] = []
 
     /// With `history: false` (the dashboard and the API, read often) only what is still open is read:
     /// `drops` and `attemptsByOutcome` stay empty and `deliveries` holds the queue's own, so a page costs
     /// the same after a year of posts as on the first day.
-    public static func gather(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog, history: Bool = true) throws -> StatusReport {
+    package static func gather(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog, history: Bool = true) throws -> StatusReport {
         let deliveries = history ? try ledger.allDeliveries() : try ledger.openDeliveries()
         let now = ledger.clock.now().timeIntervalSince1970
         let queue = deliveries.filter { !$0.state.isTerminal }
@@ -86,7 +86,7 @@ public struct StatusReport: Sendable {
         return out
     }
 
-    public func json(filter: StatusFilter = .all) throws -> String {
+    package func json(filter: StatusFilter = .all) throws -> String {
         func tree<T: Encodable>(_ v: T) throws -> Any { Self.readable(try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(v), options: [.fragmentsAllowed])) }
         // The same drops and deliveries the table shows under the same filter (newest `limit` drops).
         var kept = drops.filter(filter.keeps).filter { d in filter.keeps(d, nil) || deliveries.contains { $0.dropId == d.id && filter.keeps(d, $0) } }
@@ -123,7 +123,7 @@ public struct StatusReport: Sendable {
     }
 
     /// The human form: the summary table, then queue, quotas, breakers and accounts.
-    public func text(ledger: Ledger, filter: StatusFilter = .all) throws -> String {
+    package func text(ledger: Ledger, filter: StatusFilter = .all) throws -> String {
         var out: [String] = inboxes.map { "inbox \($0)" }
         out.append(try SummaryTable.render(ledger: ledger, since: nil, filter: filter))
         out.append("")

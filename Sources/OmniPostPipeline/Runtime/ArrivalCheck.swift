@@ -69,12 +69,12 @@ final class ArrivalCheck: Sendable {
 }
 
 /// Since when each path has been found still arriving.
-public final class ArrivingFiles: @unchecked Sendable {
+package final class ArrivingFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var since: [String: (at: ContinuousClock.Instant, size: Int64)] = [:]
     /// The watcher's candidates: files still being written or settling.
     let writing: PendingFiles
-    public init(writing: PendingFiles = PendingFiles()) { self.writing = writing }
+    package init(writing: PendingFiles = PendingFiles()) { self.writing = writing }
     /// Since when `path` has been found incomplete at this size — a file that grew is making progress,
     /// so its clock starts again — and whether this is the first time it was found so.
     func mark(_ path: String, size: Int64) -> (ContinuousClock.Instant, Bool) {

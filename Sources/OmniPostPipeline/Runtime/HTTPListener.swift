@@ -10,10 +10,10 @@ import ServiceLifecycle
 /// (`OperatorRoutes`), and the media it hands platforms signed links to (`media_host: {serve: true}`) — each file only with a valid, unexpired signature, with
 /// Range, HEAD and conditional requests as Hummingbird's FileMiddleware serves them. It runs beside
 /// the stages and shares nothing with them but the folder the upload stage puts renditions in.
-public final class HTTPListener: Sendable {
+package final class HTTPListener: Sendable {
     let task: Task<Void, any Error>
     let group: ServiceGroup
-    public let port: Int
+    package let port: Int
     let config: HTTPConfig
     /// The open pipelines, once there are any: what `/metrics`, `/readyz`, `/api/v1` and the dashboard read.
     let operatorBox: OperatorBox
@@ -66,7 +66,7 @@ public final class HTTPListener: Sendable {
     static let idleSeconds: Int64 = 15
 
     /// Binds and starts serving; returns once the port is bound.
-    public static func start(_ config: HTTPConfig, media: (folder: URL, signer: MediaLinkSigner)? = nil, logger: Logger) async throws -> HTTPListener {
+    package static func start(_ config: HTTPConfig, media: (folder: URL, signer: MediaLinkSigner)? = nil, logger: Logger) async throws -> HTTPListener {
         let router = Router(context: OperatorContext.self)
         let token = config.tokenFile.flatMap { try? String(contentsOf: $0, encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
         let access = OperatorAccess(token: token, loopbackReadsOpen: config.loopbackReadsOpen, secureCookie: config.secureCookie, logger: logger)
@@ -100,7 +100,7 @@ public final class HTTPListener: Sendable {
         throw OmniError(.configInvalid, "the http listener could not bind \(config.host):\(config.port) (\(why)); is another process using the port?")
     }
 
-    public func stop() async {
+    package func stop() async {
         operatorBox.stopping = true
         await group.triggerGracefulShutdown()
         _ = try? await task.value

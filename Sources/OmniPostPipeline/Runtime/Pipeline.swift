@@ -11,21 +11,21 @@ import OmniPostPlatforms
 /// One running pipeline: its folders, ledger, watcher, stage workers, adapters and (in embedded
 /// mode) the stand-ins for the platforms they talk to, started through the `PlatformEmbedding` it was handed. Stages never call each other; they meet in the ledger and ring
 /// a shared doorbell when they move work on.
-public final class Pipeline: Sendable {
-    public let context: PipelineContext
+package final class Pipeline: Sendable {
+    package let context: PipelineContext
     /// The stand-ins for the platforms this pipeline talks to (`sandbox: embedded`), and what started them
     /// (a reload opens the next pipeline with the same).
-    public let embedded: (any EmbeddedPlatforms)?
-    public let embedding: (any PlatformEmbedding)?
+    package let embedded: (any EmbeddedPlatforms)?
+    package let embedding: (any PlatformEmbedding)?
     /// The daemon's HTTP listener (`http:`), when configured.
-    public let listener: HTTPListener?
+    package let listener: HTTPListener?
     /// One token provider per account, shared by its adapters and the account checks.
     let tokens: [String: TokenProvider]
-    public let watcher: InboxWatcher
+    package let watcher: InboxWatcher
     let http: HTTPClient
 
     /// Builds and starts the parts that must exist before work flows (folders, ledger, sandbox).
-    public static func open(
+    package static func open(
         config: PipelineConfig, logger: Logger, progress: ProgressSink = .silent, clock: any WallClock = SystemClock(),
         profiles: ProfileCatalog? = nil, backoff: Backoff = Backoff(), mountinfo: String? = nil,
         embedding: (any PlatformEmbedding)? = nil, reusing running: (any EmbeddedPlatforms)? = nil
@@ -106,7 +106,7 @@ public final class Pipeline: Sendable {
     /// ledger; the pipeline file's refresh token seeds an account once, and again only when it changes
     /// (the user authorized anew).
     /// The system's trusted CAs, and `upload.ca_file`'s (the sandbox's in sandbox mode).
-    public static func tlsConfiguration(_ upload: UploadConfig) throws -> TLSConfiguration {
+    package static func tlsConfiguration(_ upload: UploadConfig) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let ca = upload.caFile {
             do { tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(ca.path))] } catch {
@@ -117,17 +117,17 @@ public final class Pipeline: Sendable {
     }
 
     /// Where the daemon serves media from, and how its links are made (`media_host: {serve: true}`).
-    public struct ServedMedia: Sendable {
-        public var folder: URL
-        public var base: String
-        public var signer: MediaLinkSigner
+    package struct ServedMedia: Sendable {
+        package var folder: URL
+        package var base: String
+        package var signer: MediaLinkSigner
     }
 
     static func sealer(_ config: PipelineConfig) throws -> Sealer {
         try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"), env: config.credentials.keyEnv)
     }
 
-    public static func makeAdapters(config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
+    package static func makeAdapters(config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
                                     served: ServedMedia? = nil) throws -> [String: any PlatformAdapter] {
         try makeAdaptersAndTokens(config: config, ledger: ledger, http: http, backoff: backoff, served: served).adapters
     }
@@ -178,7 +178,7 @@ public final class Pipeline: Sendable {
 
     /// Runs every stage until cancelled — or, with `once`, until everything in the inbox has reached
     /// a final state (deliveries deferred more than a minute stay queued in the ledger for the next run).
-    public func run(once: Bool) async throws {
+    package func run(once: Bool) async throws {
         let ctx = context
         let stages: [any Stage] = [AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ValidateStage(ctx: ctx, lane: .small), ConvertStage(ctx: ctx),
                                    ConvertStage(ctx: ctx, lane: .quick), ArchiveStage(ctx: ctx)]
@@ -274,7 +274,7 @@ public final class Pipeline: Sendable {
     }
 
     /// Nothing pending in the inbox, no file waiting to be paired, no drop in flight.
-    public func isQuiet() async throws -> Bool {
+    package func isQuiet() async throws -> Bool {
         guard await watcher.pendingCount == 0 else { return false }
         guard try context.ledger.waitingFiles().allSatisfy({ $0.role == .other }) else { return false }
         return try context.ledger.activeDropCount(horizon: 60) == 0
@@ -329,7 +329,7 @@ public final class Pipeline: Sendable {
     }
 
     /// Stops the listener, the HTTP client and (unless a reload keeps it) the embedded sandbox.
-    public func close(keepingSandbox: Bool = false) async {
+    package func close(keepingSandbox: Bool = false) async {
         await listener?.release(pipeline: context.config.name, context: context)
         try? await http.shutdown()
         if !keepingSandbox { await embedded?.stop() }

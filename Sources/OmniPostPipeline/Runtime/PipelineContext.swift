@@ -7,38 +7,38 @@ import OmniPostPlatforms
 
 /// What every stage gets: the pipeline's config, the ledger, the tools, and the doorbell.
 /// A context of swappable parts (STYLE.md: swiftly's context struct) so tests can drive each stage.
-public struct PipelineContext: Sendable {
-    public var config: PipelineConfig
-    public var ledger: Ledger
-    public var profiles: ProfileCatalog
-    public var adapters: [String: any PlatformAdapter]
-    public var logger: Logger
-    public var wakeup: Wakeup
-    public var progress: ProgressSink
-    public var tools: ToolRunner
+package struct PipelineContext: Sendable {
+    package var config: PipelineConfig
+    package var ledger: Ledger
+    package var profiles: ProfileCatalog
+    package var adapters: [String: any PlatformAdapter]
+    package var logger: Logger
+    package var wakeup: Wakeup
+    package var progress: ProgressSink
+    package var tools: ToolRunner
     /// Unique per process: lease owner name.
-    public var owner: String
+    package var owner: String
     /// Delay before retrying a transient upload failure.
-    public var backoff: Backoff = Backoff()
+    package var backoff: Backoff = Backoff()
     /// Files the watcher found settled but not yet whole: their partners' grace does not run out on them.
-    public var arriving = ArrivingFiles()
+    package var arriving = ArrivingFiles()
     /// Clip lists parsed once per version (shared by the assemble and validate stages).
     var clipLists = ClipListCache()
     /// Validate workers decide one at a time (duplicates, slots); they read and probe side by side.
     var decisions = SerialGate()
     /// Whether each stage loop is alive (waiting, or progressing within its deadline): systemd's watchdog.
-    public var liveness = StageLiveness()
+    package var liveness = StageLiveness()
 
     /// What the queue lets through: the profiles' quotas, the breaker and the caps of this pipeline.
-    public var queueGate: QueueGate {
+    package var queueGate: QueueGate {
         QueueGate(quotas: profiles.quotas, breaker: config.upload.breaker, perPlatform: config.upload.perPlatform,
                   perAccount: config.upload.perAccount)
     }
 
-    public var paths: PipelinePaths { config.paths }
-    public var now: Date { ledger.clock.now() }
+    package var paths: PipelinePaths { config.paths }
+    package var now: Date { ledger.clock.now() }
 
-    public func inboxPath(_ rel: String) -> String { paths.inbox.appendingPathComponent(rel).path }
+    package func inboxPath(_ rel: String) -> String { paths.inbox.appendingPathComponent(rel).path }
 
     /// Whether a partner (a file of `role` pairing under `keys`) is on its way: pending or arriving in the
     /// watcher, or waiting in the ledger. The watcher is asked first: it records a file before it stops
@@ -88,10 +88,10 @@ public struct PipelineContext: Sendable {
 }
 
 /// Where human progress lines go (stdout for the CLI, nowhere in most tests).
-public struct ProgressSink: Sendable {
-    public var line: @Sendable (String) -> Void
+package struct ProgressSink: Sendable {
+    package var line: @Sendable (String) -> Void
     /// Every line may carry user text (file names, titles, platform messages): control characters are
     /// escaped here, once for every caller (`TerminalText`).
-    public init(_ line: @escaping @Sendable (String) -> Void) { self.line = { line(TerminalText.escape($0)) } }
-    public static let silent = ProgressSink { _ in }
+    package init(_ line: @escaping @Sendable (String) -> Void) { self.line = { line(TerminalText.escape($0)) } }
+    package static let silent = ProgressSink { _ in }
 }

@@ -5,7 +5,7 @@ import OmniPostCore
 /// Stand-ins for the platforms run inside OmniPost (`sandbox: embedded`): the pipeline asks for them
 /// through this hook and never names them, so it builds and runs without them. The program that wants
 /// them (the `omnipost` executable, the bench, the tests) hands one in; see OmniPostEmbedded.
-public protocol PlatformEmbedding: Sendable {
+package protocol PlatformEmbedding: Sendable {
     /// The stand-ins for `config`, listening: `running` when a reload keeps them and they are this
     /// pipeline's, else started (on the ports they had before, when free). `config`'s accounts are pointed
     /// at them and what each brings (keys, tokens, passwords) is granted there.
@@ -18,7 +18,7 @@ public protocol PlatformEmbedding: Sendable {
 }
 
 /// Running stand-ins for the platforms.
-public protocol EmbeddedPlatforms: Sendable {
+package protocol EmbeddedPlatforms: Sendable {
     /// Where they listen, as a person reads it (`http://127.0.0.1:8089 and https://127.0.0.1:8443`).
     var address: String { get }
     /// Stops them gracefully: requests in flight finish, then the listeners close.

@@ -2,7 +2,7 @@ import Foundation
 
 /// A stage worker: claims one unit of work from the ledger, does it, moves it on. `step` returns
 /// false when there was nothing to do, so the loop can sleep until rung.
-public protocol Stage: Sendable {
+package protocol Stage: Sendable {
     var name: String { get }
     func step() async throws -> Bool
     /// When this stage will have work without anyone ringing (a grace period running out); nil if never.
@@ -10,5 +10,5 @@ public protocol Stage: Sendable {
 }
 
 extension Stage {
-    public func nextDeadline() throws -> Date? { nil }
+    package func nextDeadline() throws -> Date? { nil }
 }

@@ -5,13 +5,13 @@ import Synchronization
 /// within its deadline. systemd's watchdog is fed from this (`SystemdWatchdog`): a stage stuck past its
 /// deadline — a step that never returns, a claim blocked on the ledger — stops the pings, and systemd
 /// restarts the daemon, whose leases and checkpoints let the next start carry on.
-public final class StageLiveness: Sendable {
+package final class StageLiveness: Sendable {
     /// A stage that has been in one step without progress for longer than its deadline.
-    public struct Stuck: Sendable, Equatable, CustomStringConvertible {
-        public var stage: String
-        public var seconds: Int
-        public var deadline: Int
-        public var description: String { "\(stage) has shown no progress for \(seconds) s (its deadline is \(deadline) s)" }
+    package struct Stuck: Sendable, Equatable, CustomStringConvertible {
+        package var stage: String
+        package var seconds: Int
+        package var deadline: Int
+        package var description: String { "\(stage) has shown no progress for \(seconds) s (its deadline is \(deadline) s)" }
     }
 
     private struct Beat {
@@ -24,31 +24,31 @@ public final class StageLiveness: Sendable {
 
     /// How long a step may go without progress. ffprobe, ffmpeg and every read of a user's file carry
     /// their own, shorter deadlines (on progress), so a step past this is stuck, not slow.
-    public static let stepDeadline: Duration = .seconds(600)
+    package static let stepDeadline: Duration = .seconds(600)
     /// The upload loop claims and hands work to tasks; it comes round at least every idle sleep (30 s).
-    public static let loopDeadline: Duration = .seconds(120)
+    package static let loopDeadline: Duration = .seconds(120)
 
-    public init() {}
+    package init() {}
 
     /// A step begins (or an idle loop comes round: `beat`).
-    public func enter(_ stage: String, deadline: Duration = StageLiveness.stepDeadline, at now: Date = Date()) {
+    package func enter(_ stage: String, deadline: Duration = StageLiveness.stepDeadline, at now: Date = Date()) {
         beats.withLock { $0[stage] = Beat(since: now, deadline: deadline) }
     }
 
     /// The step showed progress (an ffmpeg progress line, a loop coming round).
-    public func beat(_ stage: String, at now: Date = Date()) {
+    package func beat(_ stage: String, at now: Date = Date()) {
         beats.withLock { b in
             if b[stage] != nil { b[stage]!.since = now } else { b[stage] = Beat(since: now, deadline: Self.loopDeadline) }
         }
     }
 
     /// The step ended: the loop waits for work, which is not being stuck.
-    public func leave(_ stage: String) {
+    package func leave(_ stage: String) {
         beats.withLock { $0[stage]?.since = nil }
     }
 
     /// The stages in a step with no progress for longer than their deadline.
-    public func stuck(at now: Date = Date()) -> [Stuck] {
+    package func stuck(at now: Date = Date()) -> [Stuck] {
         beats.withLock { beats in
             beats.compactMap { name, b -> Stuck? in
                 guard let since = b.since else { return nil }

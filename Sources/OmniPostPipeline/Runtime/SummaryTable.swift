@@ -4,8 +4,8 @@ import OmniPostLedger
 
 /// The table `make demo` and `status` end with: drop, delivery number (what `omnipost retry` takes),
 /// target, state (a conversion under way with its %), remote id / URL (or the reason).
-public enum SummaryTable {
-    public static func render(ledger: Ledger, since: Date?, filter: StatusFilter = .all) throws -> String {
+package enum SummaryTable {
+    package static func render(ledger: Ledger, since: Date?, filter: StatusFilter = .all) throws -> String {
         var drops = try ledger.drops().filter { since == nil || $0.createdAt >= since!.timeIntervalSince1970 }.filter(filter.keeps)
         var rows: [[String]] = [["DROP", "ID", "TARGET", "STATE", "REMOTE ID / URL or REASON"]]
         var picked: [(DropRecord, [DeliveryRecord])] = []

@@ -10,7 +10,7 @@ import UnixSignals
 /// (checkpoints kept: an upload resumes from its confirmed offset, a drop from its last state), and the
 /// new one takes it up at once. A file that no longer reads is refused with its reason and place, and
 /// the pipeline it describes keeps running as it was. The embedded sandbox is kept across a reload.
-public actor Supervisor: Service {
+package actor Supervisor: Service {
     final class Slot: @unchecked Sendable {
         let path: String
         var pipeline: Pipeline
@@ -23,9 +23,9 @@ public actor Supervisor: Service {
     let progress: ProgressSink
     let load: @Sendable (String) throws -> PipelineConfig
     /// Reloads done and refused, for `status` lines and tests.
-    public private(set) var reloads = 0, refusals = 0
+    package private(set) var reloads = 0, refusals = 0
 
-    public init(pipelines: [(path: String, pipeline: Pipeline)], logger: Logger, progress: ProgressSink,
+    package init(pipelines: [(path: String, pipeline: Pipeline)], logger: Logger, progress: ProgressSink,
                 load: @escaping @Sendable (String) throws -> PipelineConfig) {
         slots = pipelines.map { Slot(path: $0.path, pipeline: $0.pipeline) }
         self.logger = logger
@@ -33,9 +33,9 @@ public actor Supervisor: Service {
         self.load = load
     }
 
-    public var pipelines: [Pipeline] { slots.map(\.pipeline) }
+    package var pipelines: [Pipeline] { slots.map(\.pipeline) }
 
-    public func run() async throws {
+    package func run() async throws {
         for slot in slots { start(slot) }
         // SIGHUP until the service group says stop (SIGTERM/SIGINT).
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
@@ -55,7 +55,7 @@ public actor Supervisor: Service {
     }
 
     /// Reads every pipeline file again; swaps each that reads, keeps each that does not.
-    public func reload() async {
+    package func reload() async {
         for slot in slots {
             let config: PipelineConfig
             do { config = try load(slot.path) } catch {

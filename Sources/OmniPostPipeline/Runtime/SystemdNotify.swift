@@ -3,21 +3,21 @@ import Foundation
 /// systemd's notify protocol (`Type=notify`): `READY=1` once the pipelines are open, `WATCHDOG=1` while
 /// they are alive, `STOPPING=1` on the way out — one datagram to `$NOTIFY_SOCKET` when systemd set one;
 /// nothing otherwise.
-public enum SystemdNotify {
+package enum SystemdNotify {
     /// systemd's socket, from the environment (nil when not started by systemd with `Type=notify`).
-    public static var socketPath: String? {
+    package static var socketPath: String? {
         guard let path = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], !path.isEmpty else { return nil }
         return path
     }
 
-    public static func send(_ state: String) {
+    package static func send(_ state: String) {
         guard let path = socketPath else { return }
         send(state, to: path)
     }
 
     /// Sends one datagram; false when it could not be sent (a socket gone is not the daemon's failure).
     @discardableResult
-    public static func send(_ state: String, to path: String) -> Bool {
+    package static func send(_ state: String, to path: String) -> Bool {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// within its deadline, and the ledger answering. When one is not, the pings stop, the reason is logged
 /// and put in systemd's `STATUS=`, and systemd restarts the daemon; leases and checkpoints let the next
 /// start carry on where this one stuck.
-public struct SystemdWatchdog: Service {
+package struct SystemdWatchdog: Service {
     let interval: Duration
     let socket: String
     let logger: Logger
@@ -15,21 +15,21 @@ public struct SystemdWatchdog: Service {
 
     /// From systemd's environment: nil unless both `NOTIFY_SOCKET` and `WATCHDOG_USEC` are set (and
     /// `WATCHDOG_PID`, when set, is this process).
-    public static func fromEnvironment(logger: Logger, pipelines: @escaping @Sendable () async -> [Pipeline]) -> SystemdWatchdog? {
+    package static func fromEnvironment(logger: Logger, pipelines: @escaping @Sendable () async -> [Pipeline]) -> SystemdWatchdog? {
         let env = ProcessInfo.processInfo.environment
         guard let socket = SystemdNotify.socketPath, let usec = env["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0 else { return nil }
         if let pid = env["WATCHDOG_PID"].flatMap(Int32.init), pid != getpid() { return nil }
         return SystemdWatchdog(interval: .microseconds(usec / 2), socket: socket, logger: logger, pipelines: pipelines)
     }
 
-    public init(interval: Duration, socket: String, logger: Logger, pipelines: @escaping @Sendable () async -> [Pipeline]) {
+    package init(interval: Duration, socket: String, logger: Logger, pipelines: @escaping @Sendable () async -> [Pipeline]) {
         self.interval = interval
         self.socket = socket
         self.logger = logger
         self.pipelines = pipelines
     }
 
-    public func run() async throws {
+    package func run() async throws {
         var wasDown = false
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let reasons = Self.notAlive(await pipelines())
@@ -49,14 +49,14 @@ public struct SystemdWatchdog: Service {
     }
 
     /// Why the pipelines are not alive: one sentence per stuck stage or silent ledger; empty when alive.
-    public static func notAlive(_ pipelines: [Pipeline], at now: Date = Date()) -> [String] {
+    package static func notAlive(_ pipelines: [Pipeline], at now: Date = Date()) -> [String] {
         pipelines.flatMap { $0.notAlive(at: now) }
     }
 }
 
 extension Pipeline {
     /// Why this pipeline is not alive: its stuck stages, or its ledger not answering; empty when alive.
-    public func notAlive(at now: Date = Date()) -> [String] {
+    package func notAlive(at now: Date = Date()) -> [String] {
         let name = context.config.name
         var reasons = context.liveness.stuck(at: now).map { "pipeline \(name): \($0)" }
         do { _ = try context.ledger.externalChangeCount() } catch {

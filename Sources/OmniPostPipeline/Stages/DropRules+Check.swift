@@ -7,7 +7,7 @@ extension DropRules {
     /// The rules of a pipeline as `run` would hold them, for `omnipost check`: its profiles (bundled,
     /// overlaid with its own) and an adapter per target for preflight — adapters that are never asked to
     /// send anything, so they hold no credentials and no ledger.
-    public static func forChecking(_ config: PipelineConfig) throws -> DropRules {
+    package static func forChecking(_ config: PipelineConfig) throws -> DropRules {
         var adapters: [String: any PlatformAdapter] = [:]
         for t in config.targets {
             guard var account = config.accounts[t.accountKey] else { continue }
@@ -23,12 +23,12 @@ extension DropRules {
     }
 
     /// The stem a sidecar gives its drop (`clip.yaml` and `clip.mp4.yaml` → `clip`), as the watcher pairs them.
-    public static func stem(ofSidecar path: String) -> String {
+    package static func stem(ofSidecar path: String) -> String {
         ((DropNaming.sidecarKeys(path).last ?? path) as NSString).lastPathComponent
     }
 
     /// What `check` stands in for a clip it does not have: the sidecar's stem and fields, a 60 s 1080×1920 clip.
-    public func sampleVariables(for manifest: Manifest, stem: String, now: Date) -> [String: String] {
+    package func sampleVariables(for manifest: Manifest, stem: String, now: Date) -> [String: String] {
         DropRules.variables(fields: manifest.fields, stem: stem, filename: manifest.clip ?? stem + ".mp4", now: now,
                             durationS: 60, width: 1080, height: 1920, pipeline: config.name)
     }
@@ -36,7 +36,7 @@ extension DropRules {
     /// The pipeline's `defaults:` against every target, as a drop without a sidecar (or one that sets
     /// nothing) would meet them: a default no target can take (`privacy: private` with Instagram) fails here,
     /// not on every drop. Template variables a clip list would supply are taken as given.
-    public func defaultsProblems(now: Date) -> [OmniError] {
+    package func defaultsProblems(now: Date) -> [OmniError] {
         var vars = sampleVariables(for: Manifest(), stem: "example", now: now)
         for text in [config.defaults.title?.value, config.defaults.description?.value].compactMap({ $0 }) {
             for name in Template.names(in: text) where vars[name] == nil { vars[name] = name }

@@ -8,19 +8,19 @@ import OmniPostPlatforms
 /// overrides, pipeline defaults; templates; text limits; control characters) passes the profile and the
 /// adapter's preflight. The validate stage (`run`) and `omnipost check` both ask these rules — one copy —
 /// so `check` passes only what `run` would take.
-public struct DropRules: Sendable {
-    public let config: PipelineConfig
-    public let profiles: ProfileCatalog
-    public let adapters: [String: any PlatformAdapter]
+package struct DropRules: Sendable {
+    package let config: PipelineConfig
+    package let profiles: ProfileCatalog
+    package let adapters: [String: any PlatformAdapter]
 
-    public init(config: PipelineConfig, profiles: ProfileCatalog, adapters: [String: any PlatformAdapter]) {
+    package init(config: PipelineConfig, profiles: ProfileCatalog, adapters: [String: any PlatformAdapter]) {
         self.config = config
         self.profiles = profiles
         self.adapters = adapters
     }
 
     /// The targets a drop goes to: those its sidecar names, or all of the pipeline's.
-    public func targets(for manifest: Manifest, at location: SourceLocation?) throws -> [TargetConfig] {
+    package func targets(for manifest: Manifest, at location: SourceLocation?) throws -> [TargetConfig] {
         try (manifest.targets ?? config.targets.map(\.name)).map { try target(named: $0, at: manifest.targetsLocation ?? location) }
     }
 
@@ -34,7 +34,7 @@ public struct DropRules: Sendable {
         return t
     }
 
-    public func profile(of t: TargetConfig) throws -> Profile {
+    package func profile(of t: TargetConfig) throws -> Profile {
         guard let p = profiles[t.profile] else {
             throw OmniError(.configInvalid, "target \(t.name) uses profile '\(t.profile)', which does not exist")
         }
@@ -42,7 +42,7 @@ public struct DropRules: Sendable {
     }
 
     /// `publish_at` that can never be kept: `next_slot` without slots, a time past the horizon.
-    public func checkPublishTime(_ m: Manifest, now: Date, at location: SourceLocation?) throws {
+    package func checkPublishTime(_ m: Manifest, now: Date, at location: SourceLocation?) throws {
         if m.publishAtNextSlot, config.schedule.slots.isEmpty {
             throw OmniError(.noSlot, "publish_at: next_slot needs publishing slots, and pipeline \(config.name) has no `schedule: {zone, slots}`; give a time with a UTC offset instead",
                             at: m.publishAtLocation ?? location)
@@ -55,10 +55,10 @@ public struct DropRules: Sendable {
     }
 
     /// The furthest ahead a post may be scheduled: a year, past what any platform we publish to schedules.
-    public static let scheduleHorizon: Double = 366 * 86400
+    package static let scheduleHorizon: Double = 366 * 86400
 
     /// The variables a title or description may use: the sidecar's fields, then what OmniPost knows.
-    public static func variables(fields: [String: String], stem: String, filename: String, now: Date,
+    package static func variables(fields: [String: String], stem: String, filename: String, now: Date,
                                  durationS: Double, width: Int, height: Int, pipeline: String) -> [String: String] {
         let df = DateFormatter()
         df.dateFormat = "yyyy-MM-dd"
@@ -76,7 +76,7 @@ public struct DropRules: Sendable {
 
     /// Title, description, tags and privacy for one target: sidecar, then per-platform overrides,
     /// then pipeline defaults; templates rendered; text limits from the profile checked.
-    public func metadata(for t: TargetConfig, manifest: Manifest, vars: [String: String], profile: Profile) throws -> PublishMetadata {
+    package func metadata(for t: TargetConfig, manifest: Manifest, vars: [String: String], profile: Profile) throws -> PublishMetadata {
         let o = manifest.overrides[t.platform] ?? [:]
         let defaults = config.defaults
         let titleField = o["title"].map { Field($0, at: manifest.title?.location) } ?? manifest.title ?? defaults.title ?? Field("{stem}")
@@ -119,7 +119,7 @@ public struct DropRules: Sendable {
     /// The target's adapter refuses this metadata (a privacy the platform does not have, a caption past
     /// its limits): answered where the setting was written — `privacy:` in the sidecar or the pipeline's
     /// `defaults:` — or at the sidecar.
-    public func preflight(_ t: TargetConfig, _ meta: PublishMetadata, manifest: Manifest, at location: SourceLocation?) throws {
+    package func preflight(_ t: TargetConfig, _ meta: PublishMetadata, manifest: Manifest, at location: SourceLocation?) throws {
         guard let adapter = adapters[t.name], var problem = adapter.preflight(meta) else { return }
         let privacyAt = manifest.overrides[t.platform]?["privacy"] != nil ? nil : manifest.privacyLocation ?? (manifest.privacy == nil ? config.defaults.privacyLocation : nil)
         problem.location = problem.location ?? (problem.message.hasPrefix("privacy ") ? privacyAt : nil) ?? location
@@ -130,7 +130,7 @@ public struct DropRules: Sendable {
     /// Every problem `run` would find in this sidecar before reading its clip, each in its place — all of
     /// them, not the first: the targets it names, its publish time, and each target's metadata. `vars` stand
     /// in for the clip's own (`DropRules.variables` with the sidecar's stem).
-    public func problems(of manifest: Manifest, vars: [String: String], now: Date, at location: SourceLocation?) -> [OmniError] {
+    package func problems(of manifest: Manifest, vars: [String: String], now: Date, at location: SourceLocation?) -> [OmniError] {
         var found: [OmniError] = []
         func record(_ body: () throws -> Void) {
             do { try body() } catch let e as OmniError { found.append(e) } catch { found.append(OmniError.wrap(error)) }

@@ -7,24 +7,24 @@ import OmniPostCore
 
 /// The HTTP every adapter needs: a bearer token from the account's provider, one refresh and repeat
 /// on a 401, a hard timeout on every request, and connection failures classified as retry-now.
-public struct AuthorizedHTTP: Sendable {
-    public struct Reply: Sendable {
-        public var status: Int
-        public var headers: HTTPHeaders
-        public var body: Data
+package struct AuthorizedHTTP: Sendable {
+    package struct Reply: Sendable {
+        package var status: Int
+        package var headers: HTTPHeaders
+        package var body: Data
     }
 
     let http: HTTPClient
     let tokens: TokenProvider
     let timeout: Duration
 
-    public init(http: HTTPClient, tokens: TokenProvider, timeout: Duration) {
+    package init(http: HTTPClient, tokens: TokenProvider, timeout: Duration) {
         self.http = http
         self.tokens = tokens
         self.timeout = timeout
     }
 
-    public func send(url: String, method: HTTPMethod, headers: [(String, String)], body: ByteBuffer, authorize: Bool = true) async throws -> Reply {
+    package func send(url: String, method: HTTPMethod, headers: [(String, String)], body: ByteBuffer, authorize: Bool = true) async throws -> Reply {
         var refreshed = false
         while true {
             var req = HTTPClientRequest(url: url)

@@ -3,8 +3,8 @@ import NIOHTTP1
 import OmniPostCore
 
 /// How an adapter classifies a failure, so the shared machinery knows what to do next.
-public struct DeliveryError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+package struct DeliveryError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: Sendable, Equatable {
         /// Transient: try again soon (with backoff).
         case retryNow
         /// Try again at a known time: Retry-After, a quota reset.
@@ -15,34 +15,34 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
         case permanent
     }
 
-    public var kind: Kind
-    public var code: ReasonCode
-    public var message: String
-    public var httpStatus: Int?
+    package var kind: Kind
+    package var code: ReasonCode
+    package var message: String
+    package var httpStatus: Int?
     /// A `retryAt` that is the account's, not this delivery's (a 429 on a read of the account itself):
     /// every delivery of the account waits until then.
-    public var holdsAccount = false
+    package var holdsAccount = false
 
-    public init(_ kind: Kind, _ code: ReasonCode, _ message: String, httpStatus: Int? = nil) {
+    package init(_ kind: Kind, _ code: ReasonCode, _ message: String, httpStatus: Int? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
         self.httpStatus = httpStatus
     }
 
-    public var description: String { "\(code): \(message)" + (httpStatus.map { " (HTTP \($0))" } ?? "") }
+    package var description: String { "\(code): \(message)" + (httpStatus.map { " (HTTP \($0))" } ?? "") }
 }
 
 /// Exponential backoff with full jitter (random between 0 and min(cap, base·2^attempt)).
-public struct Backoff: Sendable {
-    public var base: Duration
-    public var cap: Duration
-    public init(base: Duration = .seconds(1), cap: Duration = .seconds(60)) {
+package struct Backoff: Sendable {
+    package var base: Duration
+    package var cap: Duration
+    package init(base: Duration = .seconds(1), cap: Duration = .seconds(60)) {
         self.base = base
         self.cap = cap
     }
 
-    public func delay(attempt: Int) -> Duration {
+    package func delay(attempt: Int) -> Duration {
         let ceiling = min(cap.seconds, base.seconds * pow(2, Double(min(attempt, 30))))
         return .milliseconds(Int64(Double.random(in: 0...ceiling) * 1000))
     }
@@ -51,9 +51,9 @@ public struct Backoff: Sendable {
 /// When a rate-limited request may be repeated: `Retry-After` (seconds or an HTTP date),
 /// `x-rate-limit-reset` (X: epoch seconds), `RateLimit-Reset` / `X-Ratelimit-Reset` (seconds from now,
 /// or an epoch time).
-public enum RetryAfter {
+package enum RetryAfter {
     /// An HTTP date (RFC 9110 IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`).
-    public static func httpDate(_ s: String) -> Date? {
+    package static func httpDate(_ s: String) -> Date? {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "GMT")
@@ -61,7 +61,7 @@ public enum RetryAfter {
         return f.date(from: s)
     }
 
-    public static func date(_ headers: HTTPHeaders, default fallback: Double, now: Date = Date()) -> Date {
+    package static func date(_ headers: HTTPHeaders, default fallback: Double, now: Date = Date()) -> Date {
         if let v = headers.first(name: "Retry-After") {
             if let s = Double(v.trimmingCharacters(in: .whitespaces)) { return now.addingTimeInterval(max(0, s)) }
             if let d = httpDate(v) { return max(d, now) }

@@ -3,15 +3,15 @@ import OmniPostCore
 /// An adapter that reads what its platform's descriptor already says rather than saying it again: the
 /// platform's name, whether it publishes at a given time by itself, the part sizes its upload takes and
 /// how often a status may be read. `Module` is the platform's unit (`XPlatform`).
-public protocol DescribedAdapter: PlatformAdapter {
+package protocol DescribedAdapter: PlatformAdapter {
     associatedtype Module: PlatformModule
     var settings: AdapterSettings { get }
 }
 
 extension DescribedAdapter {
-    public var platform: String { Module.descriptor.name }
-    public var schedulesNatively: Bool { Module.descriptor.capabilities.nativeScheduling }
-    public var account: AccountConfig { settings.account }
+    package var platform: String { Module.descriptor.name }
+    package var schedulesNatively: Bool { Module.descriptor.capabilities.nativeScheduling }
+    package var account: AccountConfig { settings.account }
 
     /// The configured chunk size within the platform's part sizes (as configured where it names none).
     var partSize: Int64 { Module.descriptor.parts?.fit(settings.chunkSize) ?? settings.chunkSize }
@@ -24,5 +24,5 @@ extension DescribedAdapter {
 
 extension DescribedAdapter where Self: ResumableAdapter {
     /// An upload that ends with its last request's answer has no processing to wait for.
-    public var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
+    package var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: settings.requestTimeout) }
 }

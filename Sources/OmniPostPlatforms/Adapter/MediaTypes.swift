@@ -1,7 +1,7 @@
 /// The media type a file goes out with, by its extension: a pass-through .mov is `video/quicktime`,
 /// not `video/mp4` (TikTok's upload checks it against the container; YouTube records it).
-public enum MediaTypes {
-    public static func video(forPath path: String) -> String {
+package enum MediaTypes {
+    package static func video(forPath path: String) -> String {
         let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
         switch ext {
         case "mov", "qt": return "video/quicktime"

@@ -3,21 +3,21 @@ import NIOCore
 
 /// A `multipart/form-data` body (RFC 7578), for the upload endpoints that take one (X's APPEND).
 /// Built in one buffer: the parts are one media segment and a few short fields.
-public struct MultipartForm: Sendable {
-    public let boundary: String
+package struct MultipartForm: Sendable {
+    package let boundary: String
     private var buffer = ByteBuffer()
 
-    public init(boundary: String = "omnipost-" + UUID().uuidString) {
+    package init(boundary: String = "omnipost-" + UUID().uuidString) {
         self.boundary = boundary
     }
 
-    public var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+    package var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
-    public mutating func field(_ name: String, _ value: String) {
+    package mutating func field(_ name: String, _ value: String) {
         buffer.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
     }
 
-    public mutating func file(_ name: String, filename: String, contentType: String, _ bytes: ByteBuffer) {
+    package mutating func file(_ name: String, filename: String, contentType: String, _ bytes: ByteBuffer) {
         buffer.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n")
         var b = bytes
         buffer.writeBuffer(&b)
@@ -25,7 +25,7 @@ public struct MultipartForm: Sendable {
     }
 
     /// The finished body (the closing delimiter added).
-    public var body: ByteBuffer {
+    package var body: ByteBuffer {
         var b = buffer
         b.writeString("--\(boundary)--\r\n")
         return b

@@ -8,8 +8,8 @@ import OmniPostCore
 /// drops it, or fails TLS — rather than OmniPost's own. Such a failure is `network_error` wherever it
 /// happens (a token endpoint, an API, an upload host, a CLI check), never `internal_error`: the user's
 /// question is "can this machine reach the platform", and the reason code must say so.
-public enum NetworkFailure {
-    public static func isNetwork(_ error: any Error) -> Bool {
+package enum NetworkFailure {
+    package static func isNetwork(_ error: any Error) -> Bool {
         switch error {
         case is HTTPClientError, is IOError, is ChannelError, is SocketAddressError, is NIOSSLError:
             return true
@@ -26,7 +26,7 @@ public enum NetworkFailure {
 
     /// `error` as the delivery failure it is: a network failure retried as `network_error`, anything
     /// else `internal_error` (what the caller did not expect).
-    public static func classify(_ error: any Error, _ what: String) -> DeliveryError {
+    package static func classify(_ error: any Error, _ what: String) -> DeliveryError {
         if let e = error as? DeliveryError { return e }
         if isNetwork(error) { return DeliveryError(.retryNow, .networkError, "\(what) could not be reached: \(error)") }
         if let e = error as? OmniError { return DeliveryError(.permanent, e.code, e.message) }

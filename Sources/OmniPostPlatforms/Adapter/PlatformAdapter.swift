@@ -3,40 +3,40 @@ import OmniPostCore
 
 /// One upload to perform (or to resume): the file, what to publish, and what the ledger already
 /// knows of the remote side from an earlier attempt.
-public struct UploadJob: Sendable {
-    public var deliveryId: Int64
-    public var filePath: String
-    public var size: Int64
-    public var contentType: String
-    public var metadata: PublishMetadata
+package struct UploadJob: Sendable {
+    package var deliveryId: Int64
+    package var filePath: String
+    package var size: Int64
+    package var contentType: String
+    package var metadata: PublishMetadata
     /// The persisted remote session from an earlier attempt, if any.
-    public var session: String?
-    public var confirmedOffset: Int64
+    package var session: String?
+    package var confirmedOffset: Int64
     /// A cover image (JPEG) to set where the platform takes one.
-    public var coverPath: String?
+    package var coverPath: String?
     /// The sha256 recorded for the file when it was taken (or rendered): checked over the bytes read
     /// before the last chunk leaves (`PinnedReader`). Nil: not checked.
-    public var expectedSha256: String?
+    package var expectedSha256: String?
     /// Called right before a rate-limited request leaves (`"init"`): returns once the platform's
     /// request window has room, having counted this request in it. The upload stage meters it in the
     /// ledger; alone (tests, tools) it lets everything through.
-    public var beforeRequest: @Sendable (String) async throws -> Void = { _ in }
+    package var beforeRequest: @Sendable (String) async throws -> Void = { _ in }
     /// Called with a limit the platform reports at run time for one of its quota rules (Instagram's
     /// `content_publishing_limit` for `posts`): the upload stage records it, and the queue gate holds
     /// the account to it.
-    public var reportLimit: @Sendable (_ rule: String, _ limit: Int) -> Void = { _, _ in }
+    package var reportLimit: @Sendable (_ rule: String, _ limit: Int) -> Void = { _, _ in }
     /// The drop this delivery is of: what destinations name and describe what they store by (an S3
     /// key template, a folder's file name, a webhook's and a command's JSON). Nil outside a pipeline.
-    public var drop: DropFacts? = nil
+    package var drop: DropFacts? = nil
     /// The clip's display size (rotation applied), for platforms that are told the aspect ratio (Bluesky).
-    public var frame: (width: Int, height: Int)? = nil
+    package var frame: (width: Int, height: Int)? = nil
     /// What to do with `session` once reconciled: resume it (always, unless a person retried the delivery).
-    public var sessionReuse: SessionReuse = .resume
+    package var sessionReuse: SessionReuse = .resume
     /// A folder of the daemon's own (the drop's work/ folder) for private names of the file (a command
     /// target is handed one). Nil: the system's temporary folder.
-    public var scratchDirectory: String? = nil
+    package var scratchDirectory: String? = nil
 
-    public init(deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64, coverPath: String? = nil) {
+    package init(deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64, coverPath: String? = nil) {
         self.coverPath = coverPath
         self.deliveryId = deliveryId
         self.filePath = filePath
@@ -49,22 +49,22 @@ public struct UploadJob: Sendable {
 }
 
 /// What a delivery's drop is, as the ledger knows it.
-public struct DropFacts: Sendable, Equatable {
-    public var dropId: String
+package struct DropFacts: Sendable, Equatable {
+    package var dropId: String
     /// The target's name (`s3:archive`).
-    public var target: String
+    package var target: String
     /// The drop's name: the clip's file name without its extension.
-    public var stem: String
+    package var stem: String
     /// The clip as it was dropped, relative to the inbox.
-    public var source: String
+    package var source: String
     /// The sidecar's path while the drop is in flight, if it came with one.
-    public var sidecarPath: String?
+    package var sidecarPath: String?
     /// When the drop was taken.
-    public var takenAt: Date
+    package var takenAt: Date
     /// The original clip's sha256.
-    public var sourceSha256: String?
+    package var sourceSha256: String?
 
-    public init(dropId: String, target: String, stem: String, source: String, sidecarPath: String? = nil, takenAt: Date, sourceSha256: String? = nil) {
+    package init(dropId: String, target: String, stem: String, source: String, sidecarPath: String? = nil, takenAt: Date, sourceSha256: String? = nil) {
         self.dropId = dropId
         self.target = target
         self.stem = stem
@@ -77,28 +77,28 @@ public struct DropFacts: Sendable, Equatable {
 
 /// A progress report the adapter must make durable before going on: the session before the first
 /// byte leaves, the platform-confirmed offset after each acknowledged chunk.
-public struct UploadCheckpoint: Sendable {
-    public var session: String
-    public var confirmedOffset: Int64
-    public var bytesSent: Int64
+package struct UploadCheckpoint: Sendable {
+    package var session: String
+    package var confirmedOffset: Int64
+    package var bytesSent: Int64
 }
 
-public struct PublishOutcome: Sendable, Equatable {
-    public var remoteId: String
-    public var url: String
-    public var bytesSent: Int64
+package struct PublishOutcome: Sendable, Equatable {
+    package var remoteId: String
+    package var url: String
+    package var bytesSent: Int64
     /// Set when a cover was asked for: whether the platform took it (a failed cover never fails a published post).
-    public var coverSet: Bool? = nil
-    public var coverError: String? = nil
+    package var coverSet: Bool? = nil
+    package var coverError: String? = nil
     /// Found published by `reconcile`: nothing was sent this time.
-    public var reconciled = false
+    package var reconciled = false
     /// A retried delivery's earlier session that could not become a post (why), replaced by a new upload.
-    public var replacedSession: String? = nil
+    package var replacedSession: String? = nil
 }
 
 /// What a delivery does with its persisted session after `reconcile`. A session may already be a post,
 /// so it is always reconciled first; only a person's retry lets one the platform gave up be replaced.
-public enum SessionReuse: Sendable, Equatable {
+package enum SessionReuse: Sendable, Equatable {
     /// Continue it: the usual case (a crash, a lost reply, a restart).
     case resume
     /// Retried while its drop is in flight: resume a session that is still good; one the platform failed
@@ -110,7 +110,7 @@ public enum SessionReuse: Sendable, Equatable {
 }
 
 /// Where an earlier, interrupted upload stands on the platform, as `reconcile` finds out.
-public enum RemoteState: Sendable, Equatable {
+package enum RemoteState: Sendable, Equatable {
     /// The platform does not know the session, or it expired before completing: start afresh (no post can come of it).
     case notStarted
     /// The platform holds this many bytes: continue from there.
@@ -123,7 +123,7 @@ public enum RemoteState: Sendable, Equatable {
 
 /// What every platform implements (ARCHITECTURE.md, "Platform adapters"). Adapters know nothing of
 /// folders or the ledger; they get a job and report checkpoints through the closure.
-public protocol PlatformAdapter: Sendable {
+package protocol PlatformAdapter: Sendable {
     var platform: String { get }
 
     /// The platform's checks on the metadata that are not data (a name template's form, a subreddit's
@@ -155,6 +155,6 @@ public protocol PlatformAdapter: Sendable {
 }
 
 extension PlatformAdapter {
-    public func abandon(_ job: UploadJob) async throws -> Bool { false }
-    public func platformChecks(_ metadata: PublishMetadata) -> OmniError? { nil }
+    package func abandon(_ job: UploadJob) async throws -> Bool { false }
+    package func platformChecks(_ metadata: PublishMetadata) -> OmniError? { nil }
 }

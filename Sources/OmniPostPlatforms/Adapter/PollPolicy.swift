@@ -4,13 +4,13 @@ import Foundation
 /// platform's documented limit (TikTok status/fetch: 30 a minute per token). The first check waits
 /// `first`; each later one waits `factor` times longer, up to `max`; and never more than `perMinute`
 /// checks in any minute, however the numbers are set.
-public struct PollPolicy: Sendable, Equatable {
-    public var first: Duration
-    public var max: Duration
-    public var factor: Double
-    public var perMinute: Int
+package struct PollPolicy: Sendable, Equatable {
+    package var first: Duration
+    package var max: Duration
+    package var factor: Double
+    package var perMinute: Int
 
-    public init(first: Duration, max: Duration, factor: Double = 1.5, perMinute: Int) {
+    package init(first: Duration, max: Duration, factor: Double = 1.5, perMinute: Int) {
         self.first = first
         self.max = max
         self.factor = factor
@@ -18,12 +18,12 @@ public struct PollPolicy: Sendable, Equatable {
     }
 
     /// The shortest gap `perMinute` allows.
-    public var floor: Duration { .milliseconds(Int64((60_000.0 / Double(Swift.max(1, perMinute))).rounded(.up))) }
+    package var floor: Duration { .milliseconds(Int64((60_000.0 / Double(Swift.max(1, perMinute))).rounded(.up))) }
 
-    public func pacer() -> Pacer { Pacer(policy: self) }
+    package func pacer() -> Pacer { Pacer(policy: self) }
 
     /// One polling loop's pace: call `pace()` before each status request.
-    public struct Pacer: Sendable {
+    package struct Pacer: Sendable {
         let policy: PollPolicy
         var next: Duration
         var started = false
@@ -35,7 +35,7 @@ public struct PollPolicy: Sendable, Equatable {
             self.next = Swift.max(policy.first, .zero)
         }
 
-        public mutating func pace() async throws {
+        package mutating func pace() async throws {
             // The first check goes at once; then `first`, growing by `factor` up to `max`.
             var wait: Duration = .zero
             if started {
@@ -53,7 +53,7 @@ public struct PollPolicy: Sendable, Equatable {
         }
 
         /// The gaps a loop of `n` requests would wait, without waiting (for tests and `status`).
-        public static func plannedGaps(_ policy: PollPolicy, count n: Int) -> [Duration] {
+        package static func plannedGaps(_ policy: PollPolicy, count n: Int) -> [Duration] {
             var out: [Duration] = []
             var next = policy.first
             for i in 0..<n {

@@ -4,7 +4,7 @@ extension PlatformAdapter {
     /// Everything a post's metadata must meet on this platform, checked before any byte leaves: the
     /// privacy words, schedule window, option values and required options of its descriptor, the text rules it carries
     /// (its profile's), then the platform's own checks. Validation asks this; so may an adapter before it sends.
-    public func preflight(_ m: PublishMetadata) -> OmniError? {
+    package func preflight(_ m: PublishMetadata) -> OmniError? {
         if let facts = PlatformRegistry.descriptor(platform)?.facts {
             if let why = facts.privacyProblem(m.privacy, options: m.options) { return OmniError(.invalidValue, why) }
             if let why = facts.schedule?.problem(m.publishAt, displayName: facts.displayName) { return OmniError(.invalidValue, why) }
@@ -33,10 +33,10 @@ extension PlatformAdapter {
 
 extension PublishMetadata {
     /// The text rules this post is held to: those it was validated with, else the bundled profile's.
-    public func textRules(platform: String) -> TextRules { text ?? BundledText.rules(platform) }
+    package func textRules(platform: String) -> TextRules { text ?? BundledText.rules(platform) }
 
     /// The caption the platform is sent, composed as the rules say (the bundled way when they have no caption).
-    public func caption(platform: String) -> String {
+    package func caption(platform: String) -> String {
         let compose = text?.caption?.compose ?? BundledText.rules(platform).caption?.compose ?? CaptionComposition()
         return compose.compose(title: title, description: description, tags: tags)
     }

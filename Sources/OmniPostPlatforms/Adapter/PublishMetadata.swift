@@ -2,22 +2,22 @@ import Foundation
 import OmniPostCore
 
 /// What a delivery publishes, rendered for one target: templates filled, overrides applied.
-public struct PublishMetadata: Sendable, Codable, Equatable {
-    public var title: String
-    public var description: String
-    public var tags: [String]
-    public var privacy: Privacy
-    public var publishAt: Date?
+package struct PublishMetadata: Sendable, Codable, Equatable {
+    package var title: String
+    package var description: String
+    package var tags: [String]
+    package var privacy: Privacy
+    package var publishAt: Date?
     /// Platform-specific options from `overrides:` (e.g. youtube category_id, made_for_kids).
-    public var options: [String: String]
+    package var options: [String: String]
     /// The cover frame's time, for platforms that take a timestamp instead of an image (TikTok, Instagram).
-    public var coverAtMs: Int? = nil
+    package var coverAtMs: Int? = nil
     /// The text rules of the profile this was validated against (a pipeline's override included): the
     /// adapter composes its caption and enforces limits by these. Nil (made by hand, older deliveries):
     /// the bundled profile's for the platform.
-    public var text: TextRules? = nil
+    package var text: TextRules? = nil
 
-    public init(title: String, description: String, tags: [String], privacy: Privacy, publishAt: Date?, options: [String: String]) {
+    package init(title: String, description: String, tags: [String], privacy: Privacy, publishAt: Date?, options: [String: String]) {
         self.title = title
         self.description = description
         self.tags = tags

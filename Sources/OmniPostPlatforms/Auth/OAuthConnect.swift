@@ -9,12 +9,12 @@ import OmniPostCore
 /// Connecting an account (`omnipost accounts add`): OAuth 2.0 authorization code with PKCE (RFC 7636)
 /// and a loopback redirect (RFC 8252). The flow is one; each platform's differences are data in its
 /// descriptor (`authorizeParameters`, `scopeSeparator`, the client field, how the client authenticates).
-public struct OAuthConnect: Sendable {
-    public let account: AccountConfig
-    public let oauth: PlatformDescriptor.OAuth
+package struct OAuthConnect: Sendable {
+    package let account: AccountConfig
+    package let oauth: PlatformDescriptor.OAuth
     let http: HTTPClient
 
-    public init?(account: AccountConfig, http: HTTPClient) {
+    package init?(account: AccountConfig, http: HTTPClient) {
         guard let o = PlatformRegistry.descriptor(account.platform)?.oauth else { return nil }
         self.account = account
         self.oauth = o
@@ -22,14 +22,14 @@ public struct OAuthConnect: Sendable {
     }
 
     /// A fresh PKCE pair: a 64-character verifier and its S256 challenge.
-    public static func pkce() -> (verifier: String, challenge: String) {
+    package static func pkce() -> (verifier: String, challenge: String) {
         var bytes = [UInt8](repeating: 0, count: 48)
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
         let verifier = base64url(Data(bytes))
         return (verifier, base64url(Data(SHA256.hash(data: Data(verifier.utf8)))))
     }
 
-    public static func randomState() -> String {
+    package static func randomState() -> String {
         base64url(Data((0..<24).map { _ in UInt8.random(in: 0...255) }))
     }
 
@@ -38,7 +38,7 @@ public struct OAuthConnect: Sendable {
     }
 
     /// The consent page's address, for a person to open.
-    public func authorizeURL(redirect: String, state: String, challenge: String) -> String {
+    package func authorizeURL(redirect: String, state: String, challenge: String) -> String {
         var q: [(String, String)] = [("response_type", "code"), (oauth.clientIDField, account.clientID), ("redirect_uri", redirect),
                                      ("scope", oauth.scopes.joined(separator: oauth.scopeSeparator)), ("state", state),
                                      ("code_challenge", challenge), ("code_challenge_method", "S256")]
@@ -48,14 +48,14 @@ public struct OAuthConnect: Sendable {
     }
 
     /// What the token endpoint handed out for the code.
-    public struct Grant: Sendable {
-        public var accessToken: String
-        public var refreshToken: String?
-        public var expiresIn: Double
+    package struct Grant: Sendable {
+        package var accessToken: String
+        package var refreshToken: String?
+        package var expiresIn: Double
         /// The scopes granted, when the endpoint says (a person may untick some).
-        public var scopes: [String]?
+        package var scopes: [String]?
         /// When the refresh token itself lapses, where the platform says (TikTok, LinkedIn).
-        public var refreshExpiresIn: Double?
+        package var refreshExpiresIn: Double?
     }
 
     /// The token endpoint's origin (`https://graph.threads.net`), for the paths beside it.
@@ -67,7 +67,7 @@ public struct OAuthConnect: Sendable {
     /// Exchanges the code (with the PKCE verifier) for the grant the daemon keeps: OAuth's refresh token,
     /// or — Meta, Threads — a short-lived token exchanged at once for a long-lived one (which is what
     /// their refresh style renews).
-    public func exchange(code: String, redirect: String, verifier: String) async throws -> Grant {
+    package func exchange(code: String, redirect: String, verifier: String) async throws -> Grant {
         switch oauth.codeGrant {
         case .form: return try await formExchange(code: code, redirect: redirect, verifier: verifier)
         case .graphGET:
@@ -141,17 +141,17 @@ public struct OAuthConnect: Sendable {
     }
 
     /// What the device authorization endpoint answered (RFC 8628 §3.2).
-    public struct DeviceCode: Sendable {
-        public var deviceCode: String
-        public var userCode: String
-        public var verificationURL: String
-        public var expiresIn: Double
-        public var interval: Double
+    package struct DeviceCode: Sendable {
+        package var deviceCode: String
+        package var userCode: String
+        package var verificationURL: String
+        package var expiresIn: Double
+        package var interval: Double
     }
 
-    public var offersDevice: Bool { !account.deviceURL.isEmpty }
+    package var offersDevice: Bool { !account.deviceURL.isEmpty }
 
-    public func startDevice() async throws -> DeviceCode {
+    package func startDevice() async throws -> DeviceCode {
         let (status, json) = try await post(account.deviceURL, [(oauth.clientIDField, account.clientID), ("scope", oauth.scopes.joined(separator: oauth.scopeSeparator))])
         guard status == 200, let device = json.device_code, let user = json.user_code, let url = json.verification_url ?? json.verification_uri else {
             throw OmniError(.authRevoked, "\(account.key): the device authorization endpoint answered \(status) \(json.errorCode ?? "")")
@@ -163,7 +163,7 @@ public struct OAuthConnect: Sendable {
     /// Polls the token endpoint at the interval the provider gave until the person approved, waiting
     /// longer on `slow_down` (by `slowDownStep`, RFC 8628's 5 s), and giving up on `expired_token`,
     /// `access_denied`, or the code's own lifetime.
-    public func pollDevice(_ d: DeviceCode, slowDownStep: Double = 5) async throws -> Grant {
+    package func pollDevice(_ d: DeviceCode, slowDownStep: Double = 5) async throws -> Grant {
         var interval = max(0, d.interval)
         let end = Date().addingTimeInterval(d.expiresIn)
         while Date() < end {
@@ -199,13 +199,13 @@ public struct OAuthConnect: Sendable {
     }
 
     /// The scopes publishing needs that the grant lacks (a person unticked them at consent).
-    public func missingScopes(_ g: Grant) -> [String] {
+    package func missingScopes(_ g: Grant) -> [String] {
         guard let granted = g.scopes else { return [] }
         return oauth.scopes.filter { !granted.contains($0) }
     }
 
     /// The redirect's query, as a person pasted it (`--manual`): the whole URL, or just the code.
-    public static func parseRedirect(_ text: String) -> [String: String] {
+    package static func parseRedirect(_ text: String) -> [String: String] {
         let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard t.contains("="), let c = URLComponents(string: t.contains("?") ? t : "?" + t) else { return ["code": t] }
         var out: [String: String] = [:]

@@ -7,7 +7,7 @@ import OmniPostCore
 
 /// Where tokens are kept between runs (the ledger, in the pipeline). A rotated refresh token is
 /// saved the moment it arrives.
-public protocol TokenStore: Sendable {
+package protocol TokenStore: Sendable {
     func load(account: String) async throws -> (accessToken: String?, expiresAt: Date?, refreshToken: String?)
     func save(account: String, accessToken: String, expiresAt: Date, refreshToken: String?) async throws
     /// When the refresh token itself lapses, where the platform says (kept to warn before it does).
@@ -17,14 +17,14 @@ public protocol TokenStore: Sendable {
 }
 
 extension TokenStore {
-    public func saveRefreshExpiry(account: String, at: Date) async throws {}
-    public func saveScope(account: String, scope: String) async throws {}
+    package func saveRefreshExpiry(account: String, at: Date) async throws {}
+    package func saveScope(account: String, scope: String) async throws {}
 }
 
 /// OAuth 2 refresh-token flow for one account: hands out a valid access token, refreshing a minute
 /// before expiry and on demand after a 401.
-public actor TokenProvider {
-    public let account: AccountConfig
+package actor TokenProvider {
+    package let account: AccountConfig
     let http: HTTPClient
     let store: any TokenStore
     let timeout: Duration
@@ -39,7 +39,7 @@ public actor TokenProvider {
     let clientAuthentication: PlatformDescriptor.OAuth.ClientAuthentication
     let refreshStyle: PlatformDescriptor.OAuth.RefreshStyle
 
-    public init(account: AccountConfig, http: HTTPClient, store: any TokenStore, timeout: Duration = .seconds(30), clientIDField: String? = nil) {
+    package init(account: AccountConfig, http: HTTPClient, store: any TokenStore, timeout: Duration = .seconds(30), clientIDField: String? = nil) {
         self.account = account
         let oauth = PlatformRegistry.descriptor(account.platform)?.oauth
         self.clientIDField = clientIDField ?? oauth?.clientIDField ?? "client_id"
@@ -50,7 +50,7 @@ public actor TokenProvider {
         self.timeout = timeout
     }
 
-    public func accessToken() async throws -> String {
+    package func accessToken() async throws -> String {
         if mustRefresh { return try await refresh() }
         if let c = cached, c.expires.timeIntervalSinceNow > 60 { return c.token }
         if cached == nil, let saved = try await stored(),
@@ -73,7 +73,7 @@ public actor TokenProvider {
 
     /// Forgets the current token (after a 401) so the next call refreshes — unless `rejected` names a
     /// token that another request's refresh has already replaced: that one is spent, not this one.
-    public func invalidate(rejected: String? = nil) {
+    package func invalidate(rejected: String? = nil) {
         if let rejected, let c = cached, c.token != rejected { return }
         cached = nil
         mustRefresh = true

@@ -5,8 +5,8 @@ import OmniPostCore
 /// Settings → App passwords; never the account's own password): a session is made with
 /// `createSession` and renewed with `refreshSession`. Videos go to the video service, which hands
 /// back a blob for the post.
-public enum BlueskyPlatform: PlatformModule {
-    public static let descriptor: PlatformDescriptor = {
+package enum BlueskyPlatform: PlatformModule {
+    package static let descriptor: PlatformDescriptor = {
         var d = PlatformDescriptor(
             name: "bluesky", displayName: "Bluesky", apiRoot: "https://bsky.social", oauth: nil, sandboxTokenPath: "",
             accountFields: ["handle", "app_password", "endpoint (the account's PDS; default bsky.social)", "video_service (default video.bsky.app)"],
@@ -21,11 +21,11 @@ public enum BlueskyPlatform: PlatformModule {
         return d
     }()
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         BlueskyAdapter(settings)
     }
 
-    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
         if !sandboxed {
             _ = try account.required("handle", "the account's handle, e.g. studio.bsky.social")
             _ = try account.required("app_password", "an app password from Settings → App passwords")
@@ -46,7 +46,7 @@ public enum BlueskyPlatform: PlatformModule {
 
     /// The app password proven: the session (stored, or made with the password) renewed now, and the
     /// account's DID it names.
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let a = settings.account
         let handle = (try? a.text("handle")) ?? ""
         let session = BlueskySession(pds: BlueskyAdapter.trim(a.endpoint), identifier: handle, password: (try? a.text("app_password")) ?? "",
@@ -57,7 +57,7 @@ public enum BlueskyPlatform: PlatformModule {
     }
 
     /// The sandbox's PDS and video service, with a made-up handle and app password (the sandbox is told them).
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+    package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
         account.fillIn("handle", "\(account.name.lowercased().filter { $0.isLetter || $0.isNumber }).sandbox.test")
         account.fillIn("app_password", "sand-box0-pass-word")

@@ -3,8 +3,8 @@ import OmniPostCore
 
 /// A program of the user's as a target: the escape hatch for any platform without an API (an existing
 /// browser-automation uploader, an in-house tool). The account entry holds what to run.
-public enum CommandPlatform: PlatformModule {
-    public static let descriptor = PlatformDescriptor.destination(
+package enum CommandPlatform: PlatformModule {
+    package static let descriptor = PlatformDescriptor.destination(
         "command", "Command",
         accountFields: ["run (program and arguments, a list; never a shell)", "timeout (default 30m)", "retry_exit_codes (default [75])",
                         "pass_env (variable names; an `OMNIPOST_` one is refused)"],
@@ -13,11 +13,11 @@ public enum CommandPlatform: PlatformModule {
         reconcile: "run again with `\"retry\": true` in the document: the program checks whether it already posted",
         quotas: "none")
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         CommandAdapter(settings)
     }
 
-    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
         let n = try account.required("run", "the program to run and its arguments, e.g. [/usr/local/bin/upload, --headless]")
         let argv = try n.stringList()
         guard let program = argv.first, !program.isEmpty else { throw n.fail("`run` needs at least the program") }
@@ -59,5 +59,5 @@ public enum CommandPlatform: PlatformModule {
     }
 
     /// Nothing to fill in: a command is the user's own.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] { [] }
+    package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] { [] }
 }

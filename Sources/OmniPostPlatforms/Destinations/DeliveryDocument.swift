@@ -4,10 +4,10 @@ import OmniPostCore
 /// What a destination is told of a delivery, as JSON: the body a webhook receives, the stdin a command
 /// reads, the `.omnipost.json` a folder target writes beside the clip. One shape for all three, so a
 /// receiver written for one reads the others (docs/destinations.md lists its fields).
-public enum DeliveryDocument {
-    public static let version = 1
+package enum DeliveryDocument {
+    package static let version = 1
 
-    public static func json(_ job: UploadJob, rendition: String? = nil, extra: [String: Any] = [:]) -> Data {
+    package static func json(_ job: UploadJob, rendition: String? = nil, extra: [String: Any] = [:]) -> Data {
         var doc: [String: Any] = [
             "version": version,
             "event": "delivery",

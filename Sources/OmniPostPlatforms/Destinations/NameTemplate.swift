@@ -3,21 +3,21 @@ import OmniPostCore
 
 /// A name made from a drop: an S3 key (`{date}/{stem}.{ext}`), a file name in a folder. Placeholders
 /// are checked when the pipeline is read, so a typo fails at its line instead of at upload time.
-public struct NameTemplate: Sendable, Equatable {
-    public let text: String
+package struct NameTemplate: Sendable, Equatable {
+    package let text: String
 
-    public static let placeholders = ["date", "time", "year", "month", "day", "stem", "ext", "drop", "sha8", "account"]
+    package static let placeholders = ["date", "time", "year", "month", "day", "stem", "ext", "drop", "sha8", "account"]
 
     /// Reads a template setting: every `{…}` must be a known placeholder, and the name must stay below
     /// where it is put (no leading `/`, no `..` part).
-    public init(_ node: DocNode) throws {
+    package init(_ node: DocNode) throws {
         let text = try node.string()
         if let why = Self.problem(text) { throw node.fail(why) }
         self.text = text
     }
 
     /// What is wrong with `text` as a template, or nil.
-    public static func problem(_ text: String) -> String? {
+    package static func problem(_ text: String) -> String? {
         var rest = Substring(text)
         while let open = rest.firstIndex(of: "{") {
             guard let close = rest[open...].firstIndex(of: "}") else { return "'\(Excerpt.quote(text))' has a `{` that is not closed" }
@@ -36,11 +36,11 @@ public struct NameTemplate: Sendable, Equatable {
         return nil
     }
 
-    public init(literal: String) { text = literal }
+    package init(literal: String) { text = literal }
 
     /// The name for one delivery. A drop's own words (its stem) can hold nothing that climbs out:
     /// `/` and NUL become `_`. Dates are the host's local time, as a person would file them.
-    public func render(_ drop: DropFacts, file: String, sha256: String?, timeZone: TimeZone = .current) -> String {
+    package func render(_ drop: DropFacts, file: String, sha256: String?, timeZone: TimeZone = .current) -> String {
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = timeZone
         let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: drop.takenAt)

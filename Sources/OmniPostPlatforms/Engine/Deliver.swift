@@ -6,7 +6,7 @@ import OmniPostCore
 extension PlatformAdapter {
     /// What the upload stage runs: with a persisted session, `reconcile` first and continue from what the
     /// platform says (or record what it already published); without one, a fresh `publish`.
-    public func deliver(
+    package func deliver(
         _ job: UploadJob,
         checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
         progress: @escaping @Sendable (Int64, Int64) -> Void

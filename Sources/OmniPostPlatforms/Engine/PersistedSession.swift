@@ -3,14 +3,14 @@ import Foundation
 /// Where an upload stands in the engine's steps, persisted inside the platform's session so a restart
 /// knows whether a post may already exist (`posting`): every byte sent and processed (`finalized`), or
 /// still sending (`uploading`). The raw values are what the ledger holds; they never change.
-public enum UploadPhase: String, Codable, Sendable {
+package enum UploadPhase: String, Codable, Sendable {
     case uploading, finalized, posting
 }
 
 /// A platform's upload session as the ledger keeps it: one line of text, written once before the first
 /// byte leaves and again at every checkpoint. A `Codable` session is JSON, encoded and decoded here and
 /// nowhere else; a session that is one opaque string (YouTube's session URI) says so itself.
-public protocol PersistedSession: Sendable {
+package protocol PersistedSession: Sendable {
     /// Nil when the text is not a session of this platform (the ledger held something else): the engine
     /// then treats the delivery as never started.
     init?(persisted: String)
@@ -21,20 +21,20 @@ public protocol PersistedSession: Sendable {
 }
 
 extension PersistedSession {
-    public var phase: UploadPhase? {
+    package var phase: UploadPhase? {
         get { nil }
         set {}
     }
 }
 
 extension PersistedSession where Self: Codable {
-    public init?(persisted: String) {
+    package init?(persisted: String) {
         guard let s = try? JSONDecoder().decode(Self.self, from: Data(persisted.utf8)) else { return nil }
         self = s
     }
 
     /// Keys sorted: the same session is the same text, so the engine can tell a changed one by comparing.
-    public var persisted: String {
+    package var persisted: String {
         let e = JSONEncoder()
         e.outputFormatting = .sortedKeys
         return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
@@ -43,16 +43,16 @@ extension PersistedSession where Self: Codable {
 
 /// A session that is one opaque string — the session URI YouTube handed out, a webhook's idempotency
 /// key, a command's `started` — kept bare: the ledger has always held these as the text itself, not JSON.
-public struct SessionText: PersistedSession, Equatable {
-    public var text: String
-    public init(_ text: String) { self.text = text }
-    public init?(persisted: String) { text = persisted }
-    public var persisted: String { text }
+package struct SessionText: PersistedSession, Equatable {
+    package var text: String
+    package init(_ text: String) { self.text = text }
+    package init?(persisted: String) { text = persisted }
+    package var persisted: String { text }
 }
 
 /// A platform's own words for the engine's phases, as its sessions have always been stored (Meta's
 /// `processing`, `publishing`, `finishing`): a table, read and written by `PhaseWord`.
-public protocol PhaseVocabulary: Sendable {
+package protocol PhaseVocabulary: Sendable {
     /// Every word the ledger may hold, and the phase it means (unknown words: `finalized`).
     static var read: [String: UploadPhase] { get }
     /// The word written for each phase.
@@ -60,16 +60,16 @@ public protocol PhaseVocabulary: Sendable {
 }
 
 /// A session's phase stored in its platform's words (`PhaseVocabulary`).
-public struct PhaseWord<Words: PhaseVocabulary>: Codable, Sendable, Equatable {
-    public var phase: UploadPhase
+package struct PhaseWord<Words: PhaseVocabulary>: Codable, Sendable, Equatable {
+    package var phase: UploadPhase
 
-    public init(_ phase: UploadPhase) { self.phase = phase }
+    package init(_ phase: UploadPhase) { self.phase = phase }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         phase = Words.read[try decoder.singleValueContainer().decode(String.self)] ?? .finalized
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(Words.written[phase] ?? phase.rawValue)
     }

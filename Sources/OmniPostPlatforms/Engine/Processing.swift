@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where the platform's processing of an uploaded file stands (`finish` and `status` answer this).
-public enum Processing: Sendable {
+package enum Processing: Sendable {
     /// Not yet: ask again, no sooner than `after` when the platform names a wait (X's `check_after_secs`).
     case pending(after: Duration?)
     /// Done: the post can be made.
@@ -17,13 +17,13 @@ public enum Processing: Sendable {
 
 /// How the engine waits for processing: paced by a `PollPolicy` where the platform documents a status
 /// rate (TikTok's 30 a minute), else by the waits the platform names; within `timeout` in all.
-public struct ProcessingPoll: Sendable {
-    public var policy: PollPolicy?
-    public var timeout: Duration
+package struct ProcessingPoll: Sendable {
+    package var policy: PollPolicy?
+    package var timeout: Duration
     /// What a timed-out wait says, before "after N s" (default: "<platform> had not finished processing").
-    public var timeoutMessage: String? = nil
+    package var timeoutMessage: String? = nil
 
-    public init(policy: PollPolicy?, timeout: Duration) {
+    package init(policy: PollPolicy?, timeout: Duration) {
         self.policy = policy
         self.timeout = timeout
     }

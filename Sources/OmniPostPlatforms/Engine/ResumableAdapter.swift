@@ -13,7 +13,7 @@ import OmniPostCore
 /// attempt. `reconcile` runs before any resend (`PlatformAdapter.deliver`). Every verb passes through the
 /// middleware (a debug log line, network classification, a time limit, metering). The only retry inside
 /// an attempt is `PartRetry`'s; whether an attempt is retried is the upload stage's decision alone.
-public protocol ResumableAdapter: PlatformAdapter {
+package protocol ResumableAdapter: PlatformAdapter {
     associatedtype Session: PersistedSession
     associatedtype Transport: UploadProtocol where Transport.Session == Session
     /// What is read before the session opens and handed to `start` (who is posting).
@@ -73,7 +73,7 @@ public protocol ResumableAdapter: PlatformAdapter {
 }
 
 /// What the upload came to before the post.
-public enum Uploaded: Sendable {
+package enum Uploaded: Sendable {
     /// Every byte sent, processed where the platform processes (X, LinkedIn): the post is to be made.
     case allSent
     /// The last part made the remote object, with this id (YouTube's video).
@@ -83,33 +83,33 @@ public enum Uploaded: Sendable {
 }
 
 extension ResumableAdapter where Preparation == Void {
-    public func prepare(_ job: UploadJob) async throws {}
+    package func prepare(_ job: UploadJob) async throws {}
 }
 
 extension ResumableAdapter {
-    public func alreadyPublished(_ job: UploadJob, _ prepared: Preparation) async throws -> PublishOutcome? { nil }
-    public func resume(_ session: inout Session, _ job: UploadJob) async throws -> Int64? { job.confirmedOffset }
-    public func intent(_ job: UploadJob) -> Session? { nil }
-    public func lapsed(_ session: Session) -> Bool { false }
-    public var freshSessions: Int { 1 }
-    public func finish(_ session: inout Session, _ job: UploadJob) async throws -> Processing { .ready }
-    public func status(_ session: Session, _ job: UploadJob) async throws -> Processing { .ready }
-    public func status(updating session: inout Session, _ job: UploadJob) async throws -> Processing { try await status(session, job) }
-    public func post(_ session: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome {
+    package func alreadyPublished(_ job: UploadJob, _ prepared: Preparation) async throws -> PublishOutcome? { nil }
+    package func resume(_ session: inout Session, _ job: UploadJob) async throws -> Int64? { job.confirmedOffset }
+    package func intent(_ job: UploadJob) -> Session? { nil }
+    package func lapsed(_ session: Session) -> Bool { false }
+    package var freshSessions: Int { 1 }
+    package func finish(_ session: inout Session, _ job: UploadJob) async throws -> Processing { .ready }
+    package func status(_ session: Session, _ job: UploadJob) async throws -> Processing { .ready }
+    package func status(updating session: inout Session, _ job: UploadJob) async throws -> Processing { try await status(session, job) }
+    package func post(_ session: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome {
         try await post(session, job, uploaded: uploaded)
     }
-    public var metersStart: Bool { true }
-    public func verbTimeout(_ verb: UploadVerb) -> Duration? {
+    package var metersStart: Bool { true }
+    package func verbTimeout(_ verb: UploadVerb) -> Duration? {
         if let set = settings.verbTimeout { return set }
         return verb == .post ? processing.timeout + settings.requestTimeout * 3 : settings.requestTimeout * 3
     }
 
-    public func reconcile(_ job: UploadJob) async throws -> RemoteState {
+    package func reconcile(_ job: UploadJob) async throws -> RemoteState {
         guard let s = job.session.flatMap(Session.init(persisted:)) else { return .notStarted }
         return try await MiddlewareChain.standard(for: self).run(.reconcile, job) { try await reconcile(s, job) }
     }
 
-    public func publish(
+    package func publish(
         _ job: UploadJob,
         checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void,
         progress: @escaping @Sendable (Int64, Int64) -> Void

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The verbs the engine calls on an adapter, as middleware sees them.
-public enum UploadVerb: String, Sendable {
+package enum UploadVerb: String, Sendable {
     case start, part, finish, status, post, reconcile
 }
 
@@ -9,7 +9,7 @@ public enum UploadVerb: String, Sendable {
 /// raw network failure, a time limit, a log line — the way hummingbird's `MiddlewareProtocol` wraps a
 /// responder: it sees the verb and the job, and calls `next` (or throws instead). Adapters inline none
 /// of this. `next` is `@Sendable` so that a middleware may run it in a child task (`VerbTimeout`).
-public protocol UploadMiddleware: Sendable {
+package protocol UploadMiddleware: Sendable {
     func handle<T: Sendable>(_ verb: UploadVerb, _ job: UploadJob, next: @Sendable () async throws -> T) async throws -> T
 }
 

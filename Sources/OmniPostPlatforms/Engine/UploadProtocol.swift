@@ -2,14 +2,14 @@ import Foundation
 import NIOCore
 
 /// One part of the file as a transport sends it: a byte range, and its place among the parts.
-public struct Part: Sendable, Equatable {
+package struct Part: Sendable, Equatable {
     /// Zero-based: X's `segment_index`, TikTok's chunk number, a LinkedIn instruction's position.
-    public var index: Int
-    public var offset: Int64
-    public var length: Int64
-    public var end: Int64 { offset + length }
+    package var index: Int
+    package var offset: Int64
+    package var length: Int64
+    package var end: Int64 { offset + length }
 
-    public init(index: Int, offset: Int64, length: Int64) {
+    package init(index: Int, offset: Int64, length: Int64) {
         self.index = index
         self.offset = offset
         self.length = length
@@ -17,7 +17,7 @@ public struct Part: Sendable, Equatable {
 }
 
 /// What the platform said after a part (or, after a cut part, when asked where the upload stands).
-public enum PartReply: Sendable, Equatable {
+package enum PartReply: Sendable, Equatable {
     /// It holds the file's bytes up to here (YouTube's `Range`, TikTok's `uploaded_bytes`, a part's ETag).
     case confirmed(Int64)
     /// The last part made the remote object, and this is its id (YouTube's video).
@@ -29,16 +29,16 @@ public enum PartReply: Sendable, Equatable {
 
 /// The platform no longer takes this upload session (its URL expired, its id is unknown) before it
 /// became a post: no post can come of it, so the engine opens a fresh one — once per attempt.
-public struct SessionGone: Error, Sendable {
-    public var why: String
-    public init(_ why: String) { self.why = why }
+package struct SessionGone: Error, Sendable {
+    package var why: String
+    package init(_ why: String) { self.why = why }
 }
 
 /// How a chunked transport moves bytes: byte-range PUTs (YouTube, TikTok), indexed segments (X),
 /// numbered parts with ETags (LinkedIn), offset PATCHes (tus). An adapter describes its transport with
 /// these three verbs; the engine's chunk loop (`ChunkLoop`) does the reading, hashing, checkpointing and
 /// the re-send of a cut part.
-public protocol UploadProtocol: Sendable {
+package protocol UploadProtocol: Sendable {
     associatedtype Session: PersistedSession
 
     /// The part to send next when the platform holds `confirmed` bytes; nil when nothing is left.
@@ -66,7 +66,7 @@ public protocol UploadProtocol: Sendable {
 }
 
 extension UploadProtocol {
-    public func standing(of session: Session, job: UploadJob) async throws -> PartReply { .resend }
-    public var lastPartCompletes: Bool { true }
-    public var streamsWholeFile: Bool { false }
+    package func standing(of session: Session, job: UploadJob) async throws -> PartReply { .resend }
+    package var lastPartCompletes: Bool { true }
+    package var streamsWholeFile: Bool { false }
 }

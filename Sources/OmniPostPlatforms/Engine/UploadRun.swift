@@ -25,8 +25,8 @@ struct UploadRun: Sendable {
 
 /// What a verb may make durable before it goes on (Reddit's post: the submit was taken, or its
 /// processing failed), checkpointed as the engine's own checkpoints are, with every byte held.
-public struct SessionSave<S: PersistedSession>: Sendable {
+package struct SessionSave<S: PersistedSession>: Sendable {
     let body: @Sendable (S) async throws -> Void
 
-    public func callAsFunction(_ session: S) async throws { try await body(session) }
+    package func callAsFunction(_ session: S) async throws { try await body(session) }
 }

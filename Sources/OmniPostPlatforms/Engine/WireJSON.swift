@@ -6,14 +6,14 @@ import NIOHTTP1
 /// `Codable` structs and never casts a `[String: Any]`.
 extension AuthorizedHTTP.Reply {
     /// The body as `T`, or nil when it is not one (an error page, another shape).
-    public func decoded<T: Decodable>(_ type: T.Type = T.self) -> T? {
+    package func decoded<T: Decodable>(_ type: T.Type = T.self) -> T? {
         try? JSONDecoder().decode(T.self, from: body)
     }
 }
 
 extension AuthorizedHTTP {
     /// `body` as JSON (keys sorted, so a request is the same bytes every time).
-    public func send<T: Encodable>(url: String, method: HTTPMethod = .POST, json body: T, headers: [(String, String)] = [],
+    package func send<T: Encodable>(url: String, method: HTTPMethod = .POST, json body: T, headers: [(String, String)] = [],
                                    contentType: String = "application/json; charset=UTF-8") async throws -> Reply {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -23,10 +23,10 @@ extension AuthorizedHTTP {
 }
 
 /// A value a platform sends as a string or as a number (X's media ids, TikTok's post ids): its text.
-public struct LooseString: Decodable, Sendable, Equatable {
-    public var value: String
+package struct LooseString: Decodable, Sendable, Equatable {
+    package var value: String
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let s = try? c.decode(String.self) { value = s }
         else if let i = try? c.decode(Int64.self) { value = String(i) }
@@ -35,6 +35,6 @@ public struct LooseString: Decodable, Sendable, Equatable {
 }
 
 /// An empty JSON object (`{}`), for requests whose body is one.
-public struct EmptyBody: Codable, Sendable {
-    public init() {}
+package struct EmptyBody: Codable, Sendable {
+    package init() {}
 }

@@ -15,20 +15,20 @@ import OmniPostCore
 /// was taken (`publishing_phase`) — a finish is sent again only when it never arrived. The upload engine
 /// runs these steps (`ResumableAdapter`) over Meta's rupload transport (`GraphRupload`); `finish` is
 /// the post, and the video's status is polled after it.
-public struct FacebookAdapter: ResumableAdapter, DescribedAdapter {
-    public typealias Module = FacebookPlatform
-    public let displayName = "Facebook"
-    public let settings: AdapterSettings
+package struct FacebookAdapter: ResumableAdapter, DescribedAdapter {
+    package typealias Module = FacebookPlatform
+    package let displayName = "Facebook"
+    package let settings: AdapterSettings
     /// Nothing is processed between the bytes and `finish`; the reel's publishing is polled after it.
-    public let processing: ProcessingPoll
+    package let processing: ProcessingPoll
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Facebook") }
     /// After a cut chunk the video's status says how many bytes arrived: continue from there.
-    public var transport: GraphRupload<Session> {
+    package var transport: GraphRupload<Session> {
         GraphRupload(graph: graph, chunkSize: partSize, held: { [self] s in try? await status(s.video, s.token ?? "")?.bytes })
     }
 
     /// `poll`: instead of the descriptor's status pace (tests).
-    public init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
+    package init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
         self.settings = settings
         self.processing = Self.polling(poll, timeout: pollTimeout)
     }
@@ -38,24 +38,24 @@ public struct FacebookAdapter: ResumableAdapter, DescribedAdapter {
     /// The video, its Page, and where it stands — in Facebook's own words for the phases (`uploading`,
     /// `finishing` before the request that makes the post, `finished` after it), as the ledger has always
     /// held them. The Page's token is asked for by each attempt and never persisted.
-    public struct Session: Codable, RuploadSession {
+    package struct Session: Codable, RuploadSession {
         var video: String
         var page: String
         var stage: PhaseWord<Words>
         var token: String? = nil
         enum CodingKeys: String, CodingKey { case video, page, stage = "phase" }
-        public var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .uploading } }
-        public var ruploadPath: String { "/video-upload/\(GraphAPI.version)/\(video)" }
-        public var ruploadToken: String? { token }
+        package var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .uploading } }
+        package var ruploadPath: String { "/video-upload/\(GraphAPI.version)/\(video)" }
+        package var ruploadToken: String? { token }
 
-        public enum Words: PhaseVocabulary {
-            public static let read: [String: UploadPhase] = ["uploading": .uploading, "finishing": .posting, "finished": .posting]
-            public static let written: [UploadPhase: String] = [.uploading: "uploading", .finalized: "finishing", .posting: "finishing"]
+        package enum Words: PhaseVocabulary {
+            package static let read: [String: UploadPhase] = ["uploading": .uploading, "finishing": .posting, "finished": .posting]
+            package static let written: [UploadPhase: String] = [.uploading: "uploading", .finalized: "finishing", .posting: "finishing"]
         }
     }
 
     /// The Page and its access token.
-    public struct PageAccess: Sendable {
+    package struct PageAccess: Sendable {
         var page: String
         var token: String
     }
@@ -76,17 +76,17 @@ public struct FacebookAdapter: ResumableAdapter, DescribedAdapter {
         return PageAccess(page: account.accountID, token: t)
     }
 
-    public func prepare(_ job: UploadJob) async throws -> PageAccess { try await pageToken() }
+    package func prepare(_ job: UploadJob) async throws -> PageAccess { try await pageToken() }
 
     /// `upload_phase=start` with the Page's token: the video id, persisted by the engine before any byte.
-    public func start(_ job: UploadJob, _ p: PageAccess) async throws -> Session {
+    package func start(_ job: UploadJob, _ p: PageAccess) async throws -> Session {
         let r = try await graph.call(.POST, "/\(p.page)/video_reels", [("upload_phase", "start")], as: p.token)
         guard r.status == 200, let id = r.decoded(FacebookWire.Started.self)?.video_id else { throw graph.classify(r, during: "starting the reel's upload") }
         return Session(video: id, page: p.page, stage: PhaseWord(.uploading), token: p.token)
     }
 
     /// A resumed upload asks for the Page's token again (it is never persisted).
-    public func resume(_ s: inout Session, _ job: UploadJob) async throws -> Int64? {
+    package func resume(_ s: inout Session, _ job: UploadJob) async throws -> Int64? {
         s.token = try await pageToken().token
         return job.confirmedOffset
     }
@@ -94,7 +94,7 @@ public struct FacebookAdapter: ResumableAdapter, DescribedAdapter {
     /// `upload_phase=finish` — the request that makes the post (its phase is stored before it leaves) —
     /// then the reel's status until published. Resumed after a finish left, the video's status says
     /// whether it arrived: it is sent again only when it never did.
-    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         var token = s.token ?? ""
         if s.token == nil { token = try await pageToken().token }
         var arrived = false
@@ -176,7 +176,7 @@ public struct FacebookAdapter: ResumableAdapter, DescribedAdapter {
                       errorCode: st.processing_phase?.errors?.first?.code)
     }
 
-    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+    package func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         let token = try await pageToken().token
         guard let st = try await status(s.video, token) else { return .notStarted }
         if st.videoStatus == "error" {

@@ -4,8 +4,8 @@ import OmniPostCore
 
 /// Facebook Page Reels as a unit. Tokens are Meta's: the account's `refresh_token` is a long-lived user
 /// token (exchanged for a new one as it ages), from which the Page's own token is read per upload.
-public enum FacebookPlatform: PlatformModule {
-    public static let descriptor = PlatformDescriptor(
+package enum FacebookPlatform: PlatformModule {
+    package static let descriptor = PlatformDescriptor(
         name: "facebook", displayName: "Facebook Page Reels", apiRoot: "https://graph.facebook.com",
         oauth: .meta(scopes: ["pages_show_list", "pages_read_engagement", "pages_manage_posts"]),
         sandboxTokenPath: "/oauth/access_token", defaultProfile: "facebook_reels",
@@ -20,12 +20,12 @@ public enum FacebookPlatform: PlatformModule {
                              schedule: ScheduleWindow(minAhead: 600, maxAhead: 75 * 86400)),
         parts: GraphAPI.ruploadParts, statusPolling: GraphAPI.statusPolling)
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         FacebookAdapter(settings)
     }
 
     /// The Pages the grant reaches (what `id:` chooses among).
-    public static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] {
+    package static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] {
         let r = try await settings.api.send(url: settings.account.endpoint + "/\(GraphAPI.version)/me/accounts?fields=id,name", method: .GET, headers: [], body: ByteBuffer())
         guard r.status == 200 else { throw DeliveryError(.reauthenticate, .authRevoked, "Facebook answered \(r.status) when asked for the user's Pages", httpStatus: r.status) }
         struct Pages: Decodable {
@@ -39,7 +39,7 @@ public enum FacebookPlatform: PlatformModule {
     }
 
     /// The Page posts go to: the account's `id:`, else the user's first.
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         try AccountIdentity.chosen(try await choices(settings), by: settings.account, what: "Page",
                                    none: "the grant reaches no Facebook Page; the user must manage one and allow it at consent")
     }

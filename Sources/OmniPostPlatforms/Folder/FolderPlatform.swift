@@ -3,8 +3,8 @@ import OmniPostCore
 
 /// A folder as a target — typically a NAS share the finished clip should land on. No account to
 /// authorize: the account entry holds where (`path`), under which name, and what goes along.
-public enum FolderPlatform: PlatformModule {
-    public static let descriptor = PlatformDescriptor.destination(
+package enum FolderPlatform: PlatformModule {
+    package static let descriptor = PlatformDescriptor.destination(
         "folder", "Folder",
         accountFields: ["path (an absolute folder)", "name (default `{stem}.{ext}`)", "copy_sidecar", "copy_result"],
         settings: ["path", "name", "copy_sidecar", "copy_result"],
@@ -13,11 +13,11 @@ public enum FolderPlatform: PlatformModule {
         quotas: "none; a full disk waits 10 min",
         facts: PlatformFacts(platform: "folder", displayName: "a folder", options: [.init("name")]))
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         FolderAdapter(settings)
     }
 
-    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
         if let n = account.setting("path") {
             let path = try n.string()
             guard path.hasPrefix("/") else { throw n.fail("a folder target's path must be absolute, found '\(Excerpt.quote(path))'") }
@@ -34,7 +34,7 @@ public enum FolderPlatform: PlatformModule {
     }
 
     /// The sandbox's folder target writes under the pipeline's sandbox folder unless a path is written.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+    package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.fillIn("path", root.appendingPathComponent("folder-\(account.name)").path)
         return []
     }

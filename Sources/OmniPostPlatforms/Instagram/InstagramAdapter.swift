@@ -13,20 +13,20 @@ import OmniPostCore
 /// `status_code` (PUBLISHED) — never by publishing again. The account's publishing limit is read from
 /// `content_publishing_limit` before a container is made: a spent quota waits, it does not fail. The
 /// upload engine runs these steps (`ResumableAdapter`) over Meta's rupload transport (`GraphRupload`).
-public struct InstagramAdapter: ResumableAdapter, DescribedAdapter {
-    public typealias Module = InstagramPlatform
-    public let displayName = "Instagram"
-    public let settings: AdapterSettings
-    public let processing: ProcessingPoll
+package struct InstagramAdapter: ResumableAdapter, DescribedAdapter {
+    package typealias Module = InstagramPlatform
+    package let displayName = "Instagram"
+    package let settings: AdapterSettings
+    package let processing: ProcessingPoll
     var graph: GraphAPI { GraphAPI(settings: settings, name: "Instagram") }
     /// Where the Graph family's error table says to make a new container (2207053, 2207020, …), it is made.
     var container: GraphContainer { GraphContainer(graph: graph, stateField: "status_code", reasonField: "status", noun: "the reel") }
-    public var transport: GraphRupload<Session> { GraphRupload(graph: graph, chunkSize: partSize) }
+    package var transport: GraphRupload<Session> { GraphRupload(graph: graph, chunkSize: partSize) }
     /// Containers one attempt may make again for spent ones (expired, or the error table says so).
-    public var freshSessions: Int { GraphContainer.maxRenewals }
+    package var freshSessions: Int { GraphContainer.maxRenewals }
 
     /// `poll`: instead of the descriptor's status pace (tests).
-    public init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
+    package init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
         self.settings = settings
         self.processing = Self.polling(poll, timeout: pollTimeout)
     }
@@ -36,30 +36,30 @@ public struct InstagramAdapter: ResumableAdapter, DescribedAdapter {
 
     /// The container, its Instagram user, and where it stands — in Instagram's own words for the phases,
     /// as the ledger has always held them.
-    public struct Session: Codable, RuploadSession {
+    package struct Session: Codable, RuploadSession {
         var container: String
         var igUser: String
         var stage: PhaseWord<Words>
         enum CodingKeys: String, CodingKey { case container, igUser, stage = "phase" }
-        public var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .uploading } }
-        public var ruploadPath: String { "/ig-api-upload/\(GraphAPI.version)/\(container)" }
-        public var ruploadToken: String? { nil }
+        package var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .uploading } }
+        package var ruploadPath: String { "/ig-api-upload/\(GraphAPI.version)/\(container)" }
+        package var ruploadToken: String? { nil }
 
-        public enum Words: PhaseVocabulary {
-            public static let read: [String: UploadPhase] = ["uploading": .uploading, "processing": .finalized, "publishing": .posting]
-            public static let written: [UploadPhase: String] = [.uploading: "uploading", .finalized: "processing", .posting: "publishing"]
+        package enum Words: PhaseVocabulary {
+            package static let read: [String: UploadPhase] = ["uploading": .uploading, "processing": .finalized, "publishing": .posting]
+            package static let written: [UploadPhase: String] = [.uploading: "uploading", .finalized: "processing", .posting: "publishing"]
         }
     }
 
     /// Who posts, and whether the publishing limit has room.
-    public func prepare(_ job: UploadJob) async throws -> String {
+    package func prepare(_ job: UploadJob) async throws -> String {
         let ig = try await container.userID(account)
         try await container.checkPublishingLimit("/\(ig)/content_publishing_limit", report: job.reportLimit)
         return ig
     }
 
     /// The REELS container (resumable) — persisted by the engine before any byte.
-    public func start(_ job: UploadJob, _ ig: String) async throws -> Session {
+    package func start(_ job: UploadJob, _ ig: String) async throws -> Session {
         let m = job.metadata
         var params = [("media_type", "REELS"), ("upload_type", "resumable"), ("caption", Self.caption(m))]
         if let ms = m.coverAtMs { params.append(("thumb_offset", String(ms))) }
@@ -75,17 +75,17 @@ public struct InstagramAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// Every byte is with the host: Instagram processes the reel.
-    public func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing { .pending(after: nil) }
+    package func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing { .pending(after: nil) }
 
     /// The container's status_code until FINISHED; a spent one (expired, 2207053 and the others the
     /// table says to retry with a new container) is made again.
-    public func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
+    package func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
         try await container.processing(s.container) { try await outcome(mediaID: nil, s) }
     }
 
     /// media_publish. Until the media is ready (9007 / 2207027) it is asked again at the poll's pace —
     /// waiting for readiness, not retrying a failure.
-    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         if case .published(let out) = uploaded { return out }
         var pacer = (processing.policy ?? GraphAPI.statusPolling).pacer()
         let end = ContinuousClock.now + processing.timeout
@@ -114,7 +114,7 @@ public struct InstagramAdapter: ResumableAdapter, DescribedAdapter {
         }
     }
 
-    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+    package func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         try await container.reconcile(s.container, inFlight: s.phase == .uploading ? .partial(confirmedOffset: job.confirmedOffset) : .processing) {
             try await outcome(mediaID: nil, s)
         }

@@ -4,8 +4,8 @@ import OmniPostCore
 
 /// Instagram Reels as a unit. Meta's long-lived tokens are exchanged for new ones, not refreshed with a
 /// refresh token: the account's `refresh_token` holds the long-lived token, and each exchange replaces it.
-public enum InstagramPlatform: PlatformModule {
-    public static let descriptor = PlatformDescriptor(
+package enum InstagramPlatform: PlatformModule {
+    package static let descriptor = PlatformDescriptor(
         name: "instagram", displayName: "Instagram Reels", apiRoot: "https://graph.facebook.com",
         oauth: .meta(scopes: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"]),
         sandboxTokenPath: "/oauth/access_token", defaultProfile: "instagram_reels",
@@ -21,12 +21,12 @@ public enum InstagramPlatform: PlatformModule {
             options: [.init("share_to_feed", .bool), .init("collaborators", .list(max: 3)), .init("location_id")]),
         parts: GraphAPI.ruploadParts, statusPolling: GraphAPI.statusPolling)
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         InstagramAdapter(settings)
     }
 
     /// The Instagram professional accounts the grant reaches, through the Pages they are linked to.
-    public static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] {
+    package static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] {
         let r = try await settings.api.send(url: settings.account.endpoint + "/\(GraphAPI.version)/me/accounts?fields=name,instagram_business_account%7Bid,username%7D",
                                             method: .GET, headers: [], body: ByteBuffer())
         guard r.status == 200 else { throw DeliveryError(.reauthenticate, .authRevoked, "Instagram answered \(r.status) when asked for the user's accounts", httpStatus: r.status) }
@@ -43,14 +43,14 @@ public enum InstagramPlatform: PlatformModule {
         }
     }
 
-    public static func remainingQuota(_ settings: AdapterSettings) async throws -> String? {
+    package static func remainingQuota(_ settings: AdapterSettings) async throws -> String? {
         let a = InstagramAdapter(settings)
         let user = try await a.container.userID(settings.account)
         return try await a.container.publishingLimit("/\(user)/content_publishing_limit").map { "\($0.total - $0.used) of \($0.total) posts left in 24 h" }
     }
 
     /// The account posts go to: `id:`, else the first the grant reaches.
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         try AccountIdentity.chosen(try await choices(settings), by: settings.account, what: "Instagram account",
                                    none: "the grant reaches no Instagram professional account (one linked to a Facebook Page)")
     }

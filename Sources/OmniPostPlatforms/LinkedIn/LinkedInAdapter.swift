@@ -13,23 +13,23 @@ import OmniPostCore
 /// phase is persisted before finalizing and before the post; an uncertain post is reconciled by reading
 /// the author's posts for one carrying this video — never by posting again. The upload engine runs
 /// these steps (`ResumableAdapter`); `LinkedInParts` is the part-with-ETag transport.
-public struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
-    public typealias Module = LinkedInPlatform
-    public let displayName = "LinkedIn"
-    public let settings: AdapterSettings
-    public let processing: ProcessingPoll
+package struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
+    package typealias Module = LinkedInPlatform
+    package let displayName = "LinkedIn"
+    package let settings: AdapterSettings
+    package let processing: ProcessingPoll
     var api: AuthorizedHTTP { settings.api }
-    public var transport: LinkedInParts { LinkedInParts(adapter: self) }
+    package var transport: LinkedInParts { LinkedInParts(adapter: self) }
 
     /// `poll`: instead of the descriptor's status pace (tests).
-    public init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
+    package init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(900)) {
         self.settings = settings
         self.processing = Self.polling(poll, timeout: pollTimeout)
     }
 
     /// LinkedIn ships a dated API version every month and retires each after a year: the month before
     /// this one always exists and is supported.
-    public static func apiVersion(now: Date = Date()) -> String {
+    package static func apiVersion(now: Date = Date()) -> String {
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = TimeZone(identifier: "UTC")!
         let last = cal.date(byAdding: .month, value: -1, to: now) ?? now
@@ -50,13 +50,13 @@ public struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
         var length: Int64 { last - first + 1 }
     }
 
-    public struct Session: Codable, PersistedSession {
+    package struct Session: Codable, PersistedSession {
         var video: String
         var uploadToken: String
         var owner: String
         var parts: [Part]
         var expiresAt: Double?
-        public var phase: UploadPhase?
+        package var phase: UploadPhase?
         /// Bytes in parts LinkedIn has confirmed (with an ETag).
         var confirmed: Int64 { parts.filter { $0.etag != nil }.reduce(0) { $0 + $1.length } }
     }
@@ -74,13 +74,13 @@ public struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// Signed upload URLs past their expiry while unfinished: no post can come of them.
-    public func lapsed(_ s: Session) -> Bool {
+    package func lapsed(_ s: Session) -> Bool {
         guard s.phase == .uploading, let exp = s.expiresAt else { return false }
         return exp < Date().timeIntervalSince1970
     }
 
     /// Who posts: the account's `id:`, or the member the token belongs to.
-    public func prepare(_ job: UploadJob) async throws -> String {
+    package func prepare(_ job: UploadJob) async throws -> String {
         if !account.accountID.isEmpty { return account.accountID }
         let me = try await api.send(url: account.endpoint + "/v2/userinfo", method: .GET, headers: [], body: ByteBuffer())
         guard me.status == 200, let sub = me.decoded(LinkedInWire.UserInfo.self)?.sub else { throw Self.classify(me, during: "reading who the token belongs to") }
@@ -88,7 +88,7 @@ public struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// initializeUpload: the video URN and its parts (the engine persists them before any byte).
-    public func start(_ job: UploadJob, _ owner: String) async throws -> Session {
+    package func start(_ job: UploadJob, _ owner: String) async throws -> Session {
         let r = try await rest("/rest/videos?action=initializeUpload", json: LinkedInWire.Initialize(initializeUploadRequest: .init(
             owner: owner, fileSizeBytes: job.size, uploadCaptions: false, uploadThumbnail: false)))
         guard r.status == 200, let v = r.decoded(LinkedInWire.Value<LinkedInWire.Upload>.self)?.value, !v.uploadInstructions.isEmpty else {
@@ -107,14 +107,14 @@ public struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// finalizeUpload with the ETags in order; then the video processes.
-    public func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing {
+    package func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing {
         let r = try await rest("/rest/videos?action=finalizeUpload", json: LinkedInWire.Finalize(finalizeUploadRequest: .init(
             video: s.video, uploadToken: s.uploadToken, uploadedPartIds: s.parts.compactMap(\.etag))))
         guard (200..<300).contains(r.status) else { throw Self.classify(r, during: "finalizing the upload") }
         return .pending(after: nil)
     }
 
-    public func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
+    package func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
         guard let st = try await videoStatus(s.video) else {
             return .failed(DeliveryError(.retryNow, .platformError, "LinkedIn no longer knows \(s.video); it is uploaded again"))
         }
@@ -125,7 +125,7 @@ public struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
         }
     }
 
-    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         let m = job.metadata
         let r = try await rest("/rest/posts", json: LinkedInWire.Post(
             author: s.owner, commentary: LinkedInText.commentary(m),
@@ -148,7 +148,7 @@ public struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
         return (v?.status ?? "", v?.processingFailureReason)
     }
 
-    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+    package func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         switch s.phase ?? .uploading {
         case .uploading:
             if lapsed(s) { return .notStarted }

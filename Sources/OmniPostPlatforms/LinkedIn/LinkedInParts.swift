@@ -4,18 +4,18 @@ import NIOCore
 /// LinkedIn's multi-part upload: each part PUT exactly as `uploadInstructions` say, to its own signed URL
 /// (no bearer token goes with the bytes), keeping the ETag it answers with. A part is its URL, so a cut
 /// one is sent again (the engine's default `.resend`); a resumed upload sends only parts without an ETag.
-public struct LinkedInParts: UploadProtocol {
+package struct LinkedInParts: UploadProtocol {
     let adapter: LinkedInAdapter
 
     /// finalizeUpload makes the video of the parts held.
-    public var lastPartCompletes: Bool { false }
+    package var lastPartCompletes: Bool { false }
 
-    public func nextPart(of s: LinkedInAdapter.Session, confirmed: Int64, size: Int64) -> Part? {
+    package func nextPart(of s: LinkedInAdapter.Session, confirmed: Int64, size: Int64) -> Part? {
         guard let i = s.parts.firstIndex(where: { $0.etag == nil }) else { return nil }
         return Part(index: i, offset: s.parts[i].first, length: s.parts[i].length)
     }
 
-    public func send(_ part: Part, _ bytes: ByteBuffer, session s: inout LinkedInAdapter.Session, job: UploadJob) async throws -> PartReply {
+    package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout LinkedInAdapter.Session, job: UploadJob) async throws -> PartReply {
         let r = try await adapter.api.send(url: s.parts[part.index].url, method: .PUT, headers: [("Content-Type", "application/octet-stream")], body: bytes, authorize: false)
         if (200..<300).contains(r.status), let etag = r.headers.first(name: "etag") {
             s.parts[part.index].etag = etag

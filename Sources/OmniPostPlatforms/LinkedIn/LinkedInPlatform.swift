@@ -4,8 +4,8 @@ import OmniPostCore
 
 /// LinkedIn as a unit. Its token endpoint lives on www.linkedin.com, its API on api.linkedin.com; every
 /// REST call names a dated `LinkedIn-Version`. Refresh tokens are not rotated (they last a year).
-public enum LinkedInPlatform: PlatformModule {
-    public static let descriptor = PlatformDescriptor(
+package enum LinkedInPlatform: PlatformModule {
+    package static let descriptor = PlatformDescriptor(
         name: "linkedin", displayName: "LinkedIn", apiRoot: "https://api.linkedin.com",
         oauth: .init(authorizeURL: "https://www.linkedin.com/oauth/v2/authorization", tokenURL: "https://www.linkedin.com/oauth/v2/accessToken",
                      scopes: ["openid", "profile", "w_member_social"]),
@@ -22,11 +22,11 @@ public enum LinkedInPlatform: PlatformModule {
         // Video status is read at most every 2 s, growing to 15 s: LinkedIn meters calls per day.
         statusPolling: PollPolicy(first: .seconds(2), max: .seconds(15), factor: 1.5, perMinute: 30))
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         LinkedInAdapter(settings)
     }
 
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/v2/userinfo", method: .GET, headers: [], body: ByteBuffer())
         // OpenID Connect's userinfo: `sub` is the member's id.
         struct UserInfo: Decodable {

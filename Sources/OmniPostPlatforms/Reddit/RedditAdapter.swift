@@ -16,20 +16,20 @@ import OmniPostCore
 /// is waited for while Reddit may still be processing it. It is never submitted again: a submit whose
 /// post has not shown after `settleWindow` fails as `uncertain_post` for a person to look at. An
 /// answered submit that carries `json.errors` made no post, and goes back to `uploaded`.
-public struct RedditAdapter: ResumableAdapter, SettingsBacked {
-    public let platform = "reddit"
-    public let displayName = "Reddit"
-    public let settings: AdapterSettings
+package struct RedditAdapter: ResumableAdapter, SettingsBacked {
+    package let platform = "reddit"
+    package let displayName = "Reddit"
+    package let settings: AdapterSettings
     let window = RedditWindow()
     /// How long the WebSocket may take to say how the post ended.
     let resultTimeout: Duration
     /// How long an uncertain submit's post is looked for before a person is asked.
     let settleWindow: Duration
     let poll: PollPolicy
-    public var account: AccountConfig { settings.account }
-    public var schedulesNatively: Bool { false }
+    package var account: AccountConfig { settings.account }
+    package var schedulesNatively: Bool { false }
 
-    public init(_ settings: AdapterSettings, resultTimeout: Duration = .seconds(600), settleWindow: Duration = .seconds(900),
+    package init(_ settings: AdapterSettings, resultTimeout: Duration = .seconds(600), settleWindow: Duration = .seconds(900),
                 poll: PollPolicy = PollPolicy(first: .seconds(5), max: .seconds(60), perMinute: 20)) {
         self.settings = settings
         self.resultTimeout = resultTimeout
@@ -42,14 +42,14 @@ public struct RedditAdapter: ResumableAdapter, SettingsBacked {
     }
 
     /// The bytes went to the media host in `prepare`: nothing is left to send in the session.
-    public var transport: NothingToSend<Session> { NothingToSend() }
+    package var transport: NothingToSend<Session> { NothingToSend() }
     /// Reddit processes after the submit and says how it went on the WebSocket (`post` listens): nothing
     /// to wait for before it.
-    public var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: resultTimeout) }
+    package var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: resultTimeout) }
     /// The metered request is the submit (Reddit's posting window), counted by `post` right before it leaves.
-    public var metersStart: Bool { false }
+    package var metersStart: Bool { false }
     /// `post` is bounded by its own windows (`resultTimeout`, `settleWindow`) while it listens and reads.
-    public func verbTimeout(_ verb: UploadVerb) -> Duration? { verb == .post ? nil : settings.verbTimeout ?? settings.requestTimeout * 3 }
+    package func verbTimeout(_ verb: UploadVerb) -> Duration? { verb == .post ? nil : settings.verbTimeout ?? settings.requestTimeout * 3 }
 
     /// The subreddit a drop goes to: its override, else the account's.
     func subreddit(_ m: PublishMetadata) -> String? {
@@ -57,7 +57,7 @@ public struct RedditAdapter: ResumableAdapter, SettingsBacked {
     }
 
     /// The subreddit's spelling (its presence, the title's limits and the flags' values are data).
-    public func platformChecks(_ m: PublishMetadata) -> OmniError? {
+    package func platformChecks(_ m: PublishMetadata) -> OmniError? {
         if let raw = m.options["subreddit"], RedditPlatform.subredditName(raw) == nil {
             return OmniError(.invalidValue, "reddit subreddit '\(Excerpt.quote(raw))' is not a subreddit name (3–21 letters, digits or _)")
         }
@@ -65,7 +65,7 @@ public struct RedditAdapter: ResumableAdapter, SettingsBacked {
     }
 
     /// The persisted remote side. Its `phase` key holds Reddit's own steps (`step`), as it always has.
-    public struct Session: Codable, PersistedSession {
+    package struct Session: Codable, PersistedSession {
         /// `failed`: Reddit said (on the asset's WebSocket) that it could not process the video — no post came
         /// of it, for sure; kept so that a reconcile can say so (and a person's retry uploads anew).
         enum Step: String, Codable { case uploading, uploaded, submitting, submitted, failed }
@@ -91,7 +91,7 @@ public struct RedditAdapter: ResumableAdapter, SettingsBacked {
         /// or answered is `posting`. The engine's own `posting` mark changes nothing: `post` writes
         /// `submitting` itself once its socket is open and its window spent, right before the submit
         /// leaves — a restart before that submits, one after it never does.
-        public var phase: UploadPhase? {
+        package var phase: UploadPhase? {
             get {
                 switch step {
                 case .uploading: .uploading
@@ -110,18 +110,18 @@ public struct RedditAdapter: ResumableAdapter, SettingsBacked {
     }
 
     /// What `prepare` moved to the media host: the video and its poster, and who is posting where.
-    public struct Uploads: MovesBytes {
+    package struct Uploads: MovesBytes {
         var username: String
         var subreddit: String
         var video: RedditMedia.Uploaded
         var posterURL: String
-        public var bytesMoved: Int64
+        package var bytesMoved: Int64
     }
 
     /// Who is posting and where, then the video and its poster leased and form-POSTed to the media host.
     /// A lease's upload made no post: a cut one is leased and sent again (`PartRetry`, the engine's one
     /// in-attempt retry); a poster that needs another try does not send the video again.
-    public func prepare(_ job: UploadJob) async throws -> Uploads {
+    package func prepare(_ job: UploadJob) async throws -> Uploads {
         guard let sr = subreddit(job.metadata) else { throw DeliveryError(.permanent, .invalidValue, "no subreddit to post to") }
         let name = try await username()
         try Self.checkUnchanged(job)
@@ -138,20 +138,20 @@ public struct RedditAdapter: ResumableAdapter, SettingsBacked {
     }
 
     /// The session, born `uploaded`: the engine persists it (with every byte held) before the submit.
-    public func start(_ job: UploadJob, _ up: Uploads) async throws -> Session {
+    package func start(_ job: UploadJob, _ up: Uploads) async throws -> Session {
         Session(username: up.username, subreddit: up.subreddit, title: job.metadata.title, assetID: up.video.assetID, videoURL: up.video.url,
                 posterURL: up.posterURL, websocketURL: up.video.websocketURL, step: .uploaded)
     }
 
     /// Only `post(_:_:uploaded:save:)` is called by the engine: Reddit's submit checkpoints on its way.
-    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         try await post(s, job, uploaded: uploaded, save: SessionSave { _ in })
     }
 
     /// The submit, for a session that has not sent one; for one that did (a restart, a lost answer), how
     /// it ended — listening on the asset's WebSocket again and reading the account's posts, never
     /// submitting again.
-    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome {
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome {
         switch s.step {
         case .uploading:
             throw DeliveryError(.retryNow, .internalError, "the session has no uploaded media")
@@ -166,7 +166,7 @@ public struct RedditAdapter: ResumableAdapter, SettingsBacked {
         }
     }
 
-    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+    package func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         switch s.step {
         case .uploading: return .notStarted
         case .uploaded: return .processing

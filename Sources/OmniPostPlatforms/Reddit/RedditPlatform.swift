@@ -6,8 +6,8 @@ import OmniPostCore
 /// answer an error inside an HTTP 200. Every request names the client in a User-Agent of Reddit's
 /// format, or Reddit throttles it. Where a post goes is a subreddit: the account's `subreddit:`, or a
 /// drop's `overrides: {reddit: {subreddit: …}}`.
-public enum RedditPlatform: PlatformModule {
-    public static let descriptor: PlatformDescriptor = {
+package enum RedditPlatform: PlatformModule {
+    package static let descriptor: PlatformDescriptor = {
         var d = PlatformDescriptor(
             name: "reddit", displayName: "Reddit", apiRoot: "https://oauth.reddit.com",
             oauth: .init(authorizeURL: "https://www.reddit.com/api/v1/authorize", tokenURL: "https://www.reddit.com/api/v1/access_token",
@@ -33,7 +33,7 @@ public enum RedditPlatform: PlatformModule {
         return d
     }()
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         RedditAdapter(settings)
     }
 
@@ -52,7 +52,7 @@ public enum RedditPlatform: PlatformModule {
         return s
     }
 
-    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
         if let n = account.setting("subreddit"), let why = subredditProblem(try n.string()) { throw n.fail(why) }
         if let n = account.setting("username") {
             let u = try n.string()
@@ -64,7 +64,7 @@ public enum RedditPlatform: PlatformModule {
     }
 
     /// The sandbox's API and token endpoint; a subreddit of its own unless the file names one.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+    package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath
         account.authorizeURL = base + "/sandbox/oauth/reddit/authorize"
@@ -72,7 +72,7 @@ public enum RedditPlatform: PlatformModule {
         return []
     }
 
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let api = RedditAPI(api: settings.api, base: settings.account.endpoint, userAgent: userAgent(for: settings.account) ?? Product.userAgent, window: RedditWindow())
         let r = try await api.send("/api/v1/me")
         guard r.status == 200, let me = r.decoded(RedditWire.Me.self) else { throw api.failure(r, during: "asking who the token is") }
@@ -80,7 +80,7 @@ public enum RedditPlatform: PlatformModule {
     }
 
     /// Reddit's rule: `<platform>:<app ID>:<version> (by u/<reddit username>)`; a generic one is throttled.
-    public static func userAgent(for account: AccountConfig) -> String? {
+    package static func userAgent(for account: AccountConfig) -> String? {
         if let ua = try? account.text("user_agent") { return ua }
         let user = (try? account.text("username")).map { $0.hasPrefix("u/") ? String($0.dropFirst(2)) : $0 }
         let app = account.clientID.isEmpty ? "omnipost" : account.clientID

@@ -6,28 +6,28 @@ import OmniPostCore
 
 /// The connection settings every adapter shares — one value, made once per target by the registry,
 /// rather than each adapter keeping its own copy of the same six things.
-public struct AdapterSettings: Sendable {
-    public var account: AccountConfig
-    public var tokens: TokenProvider
-    public var http: HTTPClient
+package struct AdapterSettings: Sendable {
+    package var account: AccountConfig
+    package var tokens: TokenProvider
+    package var http: HTTPClient
     /// The pipeline's `upload.chunk_size`; each adapter brings it within its platform's own rules.
-    public var chunkSize: Int64
+    package var chunkSize: Int64
     /// Tries per request within one attempt (network errors, 5xx), with `backoff` between them.
-    public var maxAttempts: Int
-    public var requestTimeout: Duration
-    public var backoff: Backoff
+    package var maxAttempts: Int
+    package var requestTimeout: Duration
+    package var backoff: Backoff
     /// Where renditions go for platforms that fetch media from a URL (Threads); nil when `media_host:` is unset.
-    public var mediaHost: MediaHost?
+    package var mediaHost: MediaHost?
     /// The TLS settings `http` was made with (extra trusted CAs: the sandbox's, a private one), for
     /// connections it does not make itself (Reddit's WebSocket).
-    public var tls: TLSConfiguration = .makeClientConfiguration()
+    package var tls: TLSConfiguration = .makeClientConfiguration()
     /// How long one verb of the upload engine may take (`VerbTimeout`); nil: the adapter's own limits
     /// (three request timeouts; a post also its processing window).
-    public var verbTimeout: Duration? = nil
+    package var verbTimeout: Duration? = nil
     /// Where the engine's line per verb goes (`LogVerbs`, at debug).
-    public var logger = Logger(label: "omnipost.upload")
+    package var logger = Logger(label: "omnipost.upload")
 
-    public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
+    package init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
                 requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {
         self.account = account
         self.tokens = tokens
@@ -39,13 +39,13 @@ public struct AdapterSettings: Sendable {
     }
 
     /// Requests with the account's bearer token, refreshed on a 401.
-    public var api: AuthorizedHTTP { AuthorizedHTTP(http: http, tokens: tokens, timeout: requestTimeout) }
+    package var api: AuthorizedHTTP { AuthorizedHTTP(http: http, tokens: tokens, timeout: requestTimeout) }
 }
 
 /// A platform, as one unit: its descriptor and how to make its adapter. Each platform's folder holds
 /// one type conforming to this (see `YouTube/YouTubePlatform.swift` for the recipe), listed once in
 /// `PlatformRegistry.platforms`; its sandbox is a folder in OmniPostSandbox listed in `SandboxPlatforms`.
-public protocol PlatformModule: Sendable {
+package protocol PlatformModule: Sendable {
     static var descriptor: PlatformDescriptor { get }
     static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter
     /// Checks an account's settings (`omnipost check` and every start): a bad bucket name, a URL that is
@@ -70,10 +70,10 @@ public protocol PlatformModule: Sendable {
 }
 
 /// An account as its platform names it.
-public struct AccountIdentity: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public init(id: String, name: String) {
+package struct AccountIdentity: Sendable, Equatable {
+    package var id: String
+    package var name: String
+    package init(id: String, name: String) {
         self.id = id
         self.name = name
     }
@@ -94,19 +94,19 @@ public struct AccountIdentity: Sendable, Equatable {
 /// platform whose sandbox takes it, the account, and the credentials by the names the account's own
 /// settings give them (`access_key_id`, `app_password`, `secret`…). Open, so a platform adds none of its
 /// own kinds here: its sandbox reads the names it set.
-public struct SandboxGrant: Sendable, Equatable {
-    public var platform: String
-    public var account: String
-    public var credentials: [String: String]
+package struct SandboxGrant: Sendable, Equatable {
+    package var platform: String
+    package var account: String
+    package var credentials: [String: String]
 
-    public init(platform: String, account: String, _ credentials: [String: String]) {
+    package init(platform: String, account: String, _ credentials: [String: String]) {
         self.platform = platform
         self.account = account
         self.credentials = credentials
     }
 
     /// The account's settings named in `keys`, as they read (a setting left out is left out here too).
-    public static func settings(_ keys: [String], of account: AccountConfig) -> SandboxGrant {
+    package static func settings(_ keys: [String], of account: AccountConfig) -> SandboxGrant {
         var out: [String: String] = [:]
         for k in keys { if let v = try? account.text(k) { out[k] = v } }
         return SandboxGrant(platform: account.platform, account: account.key, out)
@@ -114,18 +114,18 @@ public struct SandboxGrant: Sendable, Equatable {
 }
 
 extension PlatformModule {
-    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {}
-    public static func userAgent(for account: AccountConfig) -> String? { nil }
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {}
+    package static func userAgent(for account: AccountConfig) -> String? { nil }
+    package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath
         account.authorizeURL = base + "/sandbox/oauth/\(descriptor.name)/authorize"
         if let p = descriptor.oauth?.sandboxDevicePath { account.deviceURL = base + p }
         return []
     }
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? { nil }
-    public static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] { [] }
-    public static func remainingQuota(_ settings: AdapterSettings) async throws -> String? { nil }
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? { nil }
+    package static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] { [] }
+    package static func remainingQuota(_ settings: AdapterSettings) async throws -> String? { nil }
 }
 
 /// An adapter built on `AdapterSettings`: the shared settings read by name, in one place.
@@ -143,26 +143,26 @@ extension SettingsBacked {
 
 /// Where a rendition is put for a platform that fetches it from a URL, and how long the link handed
 /// to the platform works: a bucket (a presigned GET), or this daemon (a signed link on its listener).
-public struct MediaHost: Sendable {
-    public enum Store: Sendable {
+package struct MediaHost: Sendable {
+    package enum Store: Sendable {
         case bucket(S3Bucket)
         /// Files in `folder` (named by their sha256), served at `base` + `/media/<name>` by the daemon.
         case served(folder: URL, base: String, signer: MediaLinkSigner)
     }
-    public var store: Store
-    public var linkTTL: Int
-    public init(bucket: S3Bucket, linkTTL: Int) {
+    package var store: Store
+    package var linkTTL: Int
+    package init(bucket: S3Bucket, linkTTL: Int) {
         self.store = .bucket(bucket)
         self.linkTTL = linkTTL
     }
-    public init(store: Store, linkTTL: Int) {
+    package init(store: Store, linkTTL: Int) {
         self.store = store
         self.linkTTL = linkTTL
     }
 
     /// Puts the rendition where the platform can fetch it, named by its content's hash (the same
     /// rendition is stored once whatever retries happen), and returns the link that expires.
-    public func publish(file: String, sha256: String, size: Int64, contentType: String) async throws -> String {
+    package func publish(file: String, sha256: String, size: Int64, contentType: String) async throws -> String {
         let ext = (file as NSString).pathExtension.isEmpty ? "mp4" : (file as NSString).pathExtension.lowercased()
         let name = sha256 + "." + ext
         switch store {

@@ -3,45 +3,45 @@ import OmniPostCore
 /// Everything OmniPost knows of a platform besides its media and text limits (those are profiles.yaml): where
 /// its API and token endpoint are, how its accounts authorize, what `accounts:` needs, which profile
 /// and quota list its targets use by default. One value per platform, in the platform's own folder.
-public struct PlatformDescriptor: Sendable {
-    public struct OAuth: Sendable {
+package struct PlatformDescriptor: Sendable {
+    package struct OAuth: Sendable {
         /// Where a user grants access (used to connect an account).
-        public var authorizeURL: String
-        public var tokenURL: String
-        public var scopes: [String]
+        package var authorizeURL: String
+        package var tokenURL: String
+        package var scopes: [String]
         /// The form field naming the client in token requests: `client_id`, or TikTok's `client_key`.
-        public var clientIDField: String = "client_id"
+        package var clientIDField: String = "client_id"
         /// The platform hands out a new refresh token with each refresh (stored before it is used).
-        public var rotatesRefreshTokens: Bool = false
+        package var rotatesRefreshTokens: Bool = false
         /// How a confidential client proves itself at the token endpoint: its id and secret in the form
         /// (Google, TikTok, LinkedIn), or HTTP Basic (X: `Authorization: Basic base64(id:secret)`).
-        public enum ClientAuthentication: Sendable { case form, basic }
-        public var clientAuthentication: ClientAuthentication = .form
+        package enum ClientAuthentication: Sendable { case form, basic }
+        package var clientAuthentication: ClientAuthentication = .form
         /// How a fresh access token is had: OAuth 2's `grant_type=refresh_token`, or Meta's exchange of a
         /// long-lived token for a new one (`grant_type=fb_exchange_token`, a GET): there the account's
         /// `refresh_token` holds the long-lived token, and each exchange's result replaces it.
         /// Threads: `GET refresh_access_token?grant_type=th_refresh_token&access_token=<long-lived>`.
         /// `.lasting`: the access token does not expire and there is nothing to refresh (Vimeo); a refused
         /// one means a person connects the account again.
-        public enum RefreshStyle: Sendable { case refreshToken, metaExchange, threadsRefresh, lasting }
-        public var refreshStyle: RefreshStyle = .refreshToken
+        package enum RefreshStyle: Sendable { case refreshToken, metaExchange, threadsRefresh, lasting }
+        package var refreshStyle: RefreshStyle = .refreshToken
         /// What the consent URL adds for a grant that lasts (Google: `access_type=offline`,
         /// `prompt=consent`; Reddit: `duration=permanent`).
-        public var authorizeParameters: [String: String] = [:]
+        package var authorizeParameters: [String: String] = [:]
         /// How scopes are joined in the consent URL (TikTok: commas; most: spaces).
-        public var scopeSeparator = " "
+        package var scopeSeparator = " "
         /// The device authorization endpoint (RFC 8628), where the provider offers one (Google): a NAS
         /// without a browser shows a code to type in on another device.
-        public var deviceAuthorizationURL: String?
+        package var deviceAuthorizationURL: String?
         /// Where the bundled sandbox serves it.
-        public var sandboxDevicePath: String?
+        package var sandboxDevicePath: String?
         /// How a code becomes a token: OAuth's form POST to the token endpoint; Meta's Graph GET
         /// (`oauth/access_token?code=…`); Threads' POST to its own `/oauth/access_token`. Meta's and
         /// Threads' code gives a short-lived token, exchanged at once for a long-lived one (the
         /// `refreshStyle` says how).
-        public enum CodeGrant: Sendable { case form, graphGET, threadsPOST }
-        public var codeGrant: CodeGrant = .form
-        public init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
+        package enum CodeGrant: Sendable { case form, graphGET, threadsPOST }
+        package var codeGrant: CodeGrant = .form
+        package init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
                     clientAuthentication: ClientAuthentication = .form, refreshStyle: RefreshStyle = .refreshToken,
                     authorizeParameters: [String: String] = [:]) {
             self.authorizeParameters = authorizeParameters
@@ -56,16 +56,16 @@ public struct PlatformDescriptor: Sendable {
     }
 
     /// What a target on this platform can do, as the README's platform table shows it.
-    public struct Capabilities: Sendable {
+    package struct Capabilities: Sendable {
         /// How bytes go up, and how an interrupted upload continues.
-        public var upload: String
+        package var upload: String
         /// The platform publishes at a given time by itself (otherwise OmniPost holds the delivery).
-        public var nativeScheduling: Bool
-        public var covers: String
+        package var nativeScheduling: Bool
+        package var covers: String
         /// How an upload interrupted in the uncertain window is settled without a second post.
-        public var reconcile: String
-        public var quotas: String
-        public init(upload: String, nativeScheduling: Bool, covers: String, reconcile: String, quotas: String) {
+        package var reconcile: String
+        package var quotas: String
+        package init(upload: String, nativeScheduling: Bool, covers: String, reconcile: String, quotas: String) {
             self.upload = upload
             self.nativeScheduling = nativeScheduling
             self.covers = covers
@@ -75,38 +75,38 @@ public struct PlatformDescriptor: Sendable {
     }
 
     /// The name targets and accounts use: `youtube` in `youtube:main`.
-    public var name: String
-    public var displayName: String
+    package var name: String
+    package var displayName: String
     /// API root the adapter talks to (an account's `endpoint:` replaces it).
-    public var apiRoot: String
+    package var apiRoot: String
     /// How its accounts authorize; nil for a destination that takes keys or nothing (S3, a folder, a webhook).
-    public var oauth: OAuth?
+    package var oauth: OAuth?
     /// Where the bundled sandbox serves this platform's token endpoint, under its one base URL.
-    public var sandboxTokenPath: String
+    package var sandboxTokenPath: String
     /// The profile (profiles.yaml) a target uses unless it names another; quotas are kept per platform name.
-    public var defaultProfile: String
+    package var defaultProfile: String
     /// What an entry under `accounts:` needs, for `check` and the README's table.
-    public var accountFields: [String] = ["client_id", "client_secret", "refresh_token"]
-    public var capabilities: Capabilities
+    package var accountFields: [String] = ["client_id", "client_secret", "refresh_token"]
+    package var capabilities: Capabilities
     /// The platform fetches media from a URL (Threads): its targets need the pipeline's `media_host:`.
-    public var needsMediaHost = false
+    package var needsMediaHost = false
     /// A video post needs a poster image (Reddit): without a cover, OmniPost takes a frame of the clip.
-    public var needsPoster = false
+    package var needsPoster = false
     /// Its sandbox needs the HTTPS listener (Reddit's media host is `https:` by protocol).
-    public var sandboxTLS = false
+    package var sandboxTLS = false
     /// The settings an account of this platform may have besides the common ones (`bucket`, `path`,
     /// `url`…); any other key is refused at its line, with a did-you-mean.
-    public var settings: [String] = []
+    package var settings: [String] = []
     /// What a sidecar may say to it: the privacy words it has (and its own word for each), the
     /// `overrides:` keys with their allowed values, and the options a post needs. Text limits are the profile's.
-    public var facts: PlatformFacts
+    package var facts: PlatformFacts
     /// The part sizes its chunked upload takes; nil where any size goes (or the platform names them per upload).
-    public var parts: PartSizes?
+    package var parts: PartSizes?
     /// How often a status may be read while the platform processes an upload (TikTok's status/fetch: 30 a
     /// minute per token); nil where the platform names its own waits or there is nothing to wait for.
-    public var statusPolling: PollPolicy?
+    package var statusPolling: PollPolicy?
 
-    public init(name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
+    package init(name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
                 accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities, facts: PlatformFacts? = nil,
                 parts: PartSizes? = nil, statusPolling: PollPolicy? = nil) {
         self.facts = facts ?? PlatformFacts(platform: name, displayName: displayName)

@@ -6,8 +6,8 @@ import OmniPostCore
 /// routes, its own state, what it takes from such an account), one line below and one in
 /// `SandboxPlatforms.all`. Nothing else names a platform: the pipeline reaches the sandbox only through
 /// a `PlatformEmbedding` (OmniPostEmbedded).
-public enum PlatformRegistry {
-    public static let platforms: [any PlatformModule.Type] = [
+package enum PlatformRegistry {
+    package static let platforms: [any PlatformModule.Type] = [
         YouTubePlatform.self,
         TikTokPlatform.self,
         XPlatform.self,
@@ -28,24 +28,24 @@ public enum PlatformRegistry {
 
     /// Names OmniPost knows but this build has no adapter for yet: a target naming one is told so,
     /// rather than "unknown platform".
-    public static let planned: [String] = []
+    package static let planned: [String] = []
 
     /// What sidecars may say to each platform, from the descriptors: handed to whoever reads sidecars.
-    public static let rules = PlatformRules(platforms.map { $0.descriptor.facts })
+    package static let rules = PlatformRules(platforms.map { $0.descriptor.facts })
 
-    public static func module(_ name: String) -> (any PlatformModule.Type)? { platforms.first { $0.descriptor.name == name } }
-    public static func descriptor(_ name: String) -> PlatformDescriptor? { module(name)?.descriptor }
-    public static var implemented: [String] { platforms.map { $0.descriptor.name } }
-    public static var known: [String] { implemented + planned }
+    package static func module(_ name: String) -> (any PlatformModule.Type)? { platforms.first { $0.descriptor.name == name } }
+    package static func descriptor(_ name: String) -> PlatformDescriptor? { module(name)?.descriptor }
+    package static var implemented: [String] { platforms.map { $0.descriptor.name } }
+    package static var known: [String] { implemented + planned }
 
     /// A pipeline file read and checked against the platforms this build has.
-    public static func load(path: String) throws -> PipelineConfig {
+    package static func load(path: String) throws -> PipelineConfig {
         var config = try PipelineConfig.load(path: path)
         try resolve(&config)
         return config
     }
 
-    public static func parse(text: String, file: String, baseDirectory: URL) throws -> PipelineConfig {
+    package static func parse(text: String, file: String, baseDirectory: URL) throws -> PipelineConfig {
         var config = try PipelineConfig.parse(text: text, file: file, baseDirectory: baseDirectory)
         try resolve(&config)
         return config
@@ -53,7 +53,7 @@ public enum PlatformRegistry {
 
     /// Every problem of a pipeline file at once (`omnipost check`): its own reading, then each platform,
     /// account and setting it names. Nil config when the file does not parse at all.
-    public static func check(path: String) -> (config: PipelineConfig?, problems: [OmniError]) {
+    package static func check(path: String) -> (config: PipelineConfig?, problems: [OmniError]) {
         let (parsed, problems) = PipelineConfig.check(path: path)
         guard var config = parsed else { return (nil, problems.all) }
         do { try resolve(&config, problems: problems) } catch let e as OmniError { problems.add(e) } catch { problems.add(OmniError.wrap(error)) }
@@ -63,7 +63,7 @@ public enum PlatformRegistry {
     /// Checks every platform the file names (at its line: unknown, with a suggestion, or not in this
     /// build yet) and fills each account's endpoints the file left out with the platform's own.
     /// `problems`: record each problem there and go on (`check`); nil: throw the first.
-    public static func resolve(_ config: inout PipelineConfig, problems: ProblemList? = nil) throws {
+    package static func resolve(_ config: inout PipelineConfig, problems: ProblemList? = nil) throws {
         func each(_ body: () throws -> Void) throws {
             do { try body() } catch let e as OmniError {
                 guard let problems else { throw e }
@@ -111,7 +111,7 @@ public enum PlatformRegistry {
     }
 
     /// The adapter for one target, with the connection settings every adapter shares.
-    public static func makeAdapter(platform: String, settings: AdapterSettings) -> (any PlatformAdapter)? {
+    package static func makeAdapter(platform: String, settings: AdapterSettings) -> (any PlatformAdapter)? {
         module(platform)?.makeAdapter(settings)
     }
 }

@@ -8,14 +8,14 @@ import OmniPostWire
 /// S3's multipart upload: create → parts → complete (or abort), and the two questions a resume asks —
 /// which parts does S3 hold (`ListParts`), is the object there (`HEAD`).
 extension S3Bucket {
-    public struct Part: Sendable, Equatable, Codable {
-        public var number: Int
-        public var etag: String
-        public var size: Int64
+    package struct Part: Sendable, Equatable, Codable {
+        package var number: Int
+        package var etag: String
+        package var size: Int64
     }
 
     /// The object's headers, or nil when there is none under `key`.
-    public func head(_ key: String) async throws -> HTTPHeaders? {
+    package func head(_ key: String) async throws -> HTTPHeaders? {
         let (resp, body) = try await send(.HEAD, key: key)
         if resp.status == .notFound { return nil }
         guard resp.status == .ok else { throw refusal(resp, body, "HEAD \(key)") }
@@ -23,7 +23,7 @@ extension S3Bucket {
     }
 
     /// Starts a multipart upload; `headers` are the object's (`content-type`, `x-amz-storage-class`, `x-amz-meta-*`).
-    public func createMultipartUpload(_ key: String, headers: [String: String]) async throws -> String {
+    package func createMultipartUpload(_ key: String, headers: [String: String]) async throws -> String {
         let (resp, body) = try await send(.POST, key: key, query: [("uploads", "")], headers: headers)
         let text = String(buffer: body)
         guard resp.status == .ok, let id = XMLTags.first("UploadId", in: text), !id.isEmpty else {
@@ -33,7 +33,7 @@ extension S3Bucket {
     }
 
     /// Sends one part; its ETag is what `complete` names it by.
-    public func uploadPart(_ key: String, uploadId: String, number: Int, data: Data) async throws -> String {
+    package func uploadPart(_ key: String, uploadId: String, number: Int, data: Data) async throws -> String {
         let sha = FileHashing.sha256(data: data)
         let (resp, body) = try await send(.PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
                                           body: .bytes(ByteBuffer(data: data)), length: Int64(data.count), sha256: sha)
@@ -45,7 +45,7 @@ extension S3Bucket {
 
     /// Every part S3 holds for the upload, in order (following `NextPartNumberMarker` past 1,000);
     /// nil when S3 no longer knows the upload (completed, aborted, or expired by a lifecycle rule).
-    public func listParts(_ key: String, uploadId: String) async throws -> [Part]? {
+    package func listParts(_ key: String, uploadId: String) async throws -> [Part]? {
         var parts: [Part] = []
         var marker: String? = nil
         while true {
@@ -68,7 +68,7 @@ extension S3Bucket {
 
     /// Completes the upload with the parts in ascending order. S3 may answer 200 and still fail (the
     /// error is in the body, sent after a long assembly): that is an error here, not a success.
-    public func completeMultipartUpload(_ key: String, uploadId: String, parts: [Part]) async throws -> String {
+    package func completeMultipartUpload(_ key: String, uploadId: String, parts: [Part]) async throws -> String {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for p in parts.sorted(by: { $0.number < $1.number }) {
             xml += "<Part><PartNumber>\(p.number)</PartNumber><ETag>\(XMLTags.escape(p.etag))</ETag></Part>"
@@ -85,7 +85,7 @@ extension S3Bucket {
     }
 
     /// Gives up an upload and frees its parts (S3 keeps, and bills, unfinished parts until then).
-    public func abortMultipartUpload(_ key: String, uploadId: String) async throws {
+    package func abortMultipartUpload(_ key: String, uploadId: String) async throws {
         let (resp, body) = try await send(.DELETE, key: key, query: [("uploadId", uploadId)])
         guard resp.status == .noContent || resp.status == .ok || resp.status == .notFound else {
             throw refusal(resp, body, "aborting the upload of \(key)")

@@ -9,12 +9,12 @@ import OmniPostWire
 /// path style (`endpoint/bucket/key`) or virtual-host style (`bucket.endpoint/key`). The media host
 /// puts whole objects and hands out presigned GET links; the S3 target uses the multipart calls
 /// (`S3Bucket+Multipart.swift`).
-public struct S3Bucket: Sendable {
-    public var config: MediaHostConfig.S3
+package struct S3Bucket: Sendable {
+    package var config: MediaHostConfig.S3
     let http: HTTPClient
     var timeout: Duration = .seconds(600)
 
-    public init(_ config: MediaHostConfig.S3, http: HTTPClient, timeout: Duration = .seconds(600)) {
+    package init(_ config: MediaHostConfig.S3, http: HTTPClient, timeout: Duration = .seconds(600)) {
         self.config = config
         self.http = http
         self.timeout = timeout
@@ -35,7 +35,7 @@ public struct S3Bucket: Sendable {
     }
 
     /// Where the object is (not a link anyone can open: the bucket's own access rules apply).
-    public func objectURL(_ key: String) -> String {
+    package func objectURL(_ key: String) -> String {
         let (scheme, host, _) = parts
         return "\(scheme)://\(host)\(SigV4.encodePath(objectPath(key)))"
     }
@@ -95,7 +95,7 @@ public struct S3Bucket: Sendable {
     }
 
     /// PUTs a file as `key` in one request (the media host).
-    public func put(file: String, key: String, size: Int64, sha256: String, contentType: String, timeout: Duration = .seconds(600)) async throws {
+    package func put(file: String, key: String, size: Int64, sha256: String, contentType: String, timeout: Duration = .seconds(600)) async throws {
         var me = self
         me.timeout = timeout
         let (resp, body) = try await me.send(.PUT, key: key, headers: ["content-type": contentType],
@@ -113,7 +113,7 @@ public struct S3Bucket: Sendable {
     }
 
     /// A link to `key` that anyone can GET for `ttl` seconds, then no one.
-    public func presignedGET(key: String, ttl: Int, now: Date = Date()) -> String {
+    package func presignedGET(key: String, ttl: Int, now: Date = Date()) -> String {
         let (scheme, host, _) = parts
         return signer.presignedGET(scheme: scheme, host: host, path: objectPath(key), expires: ttl, date: now)
     }

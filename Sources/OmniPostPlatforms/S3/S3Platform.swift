@@ -4,8 +4,8 @@ import OmniPostWire
 
 /// An S3-compatible bucket as a target (AWS, R2, Backblaze B2, MinIO, a NAS's own): the finished clip
 /// stored under a key made from the drop. The account entry holds the bucket and its keys.
-public enum S3Platform: PlatformModule {
-    public static let descriptor: PlatformDescriptor = {
+package enum S3Platform: PlatformModule {
+    package static let descriptor: PlatformDescriptor = {
         var d = PlatformDescriptor.destination(
             "s3", "S3-compatible storage",
             accountFields: ["bucket", "region", "access_key_id", "secret_access_key", "endpoint (default AWS)", "key (default `{stem}.{ext}`)",
@@ -20,14 +20,14 @@ public enum S3Platform: PlatformModule {
         return d
     }()
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         S3Adapter(settings)
     }
 
     static let storageClasses = ["STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
                                  "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "EXPRESS_ONEZONE", "SNOW"]
 
-    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
         if let n = account.setting("bucket") {
             if let why = bucketNameProblem(try n.string()) { throw n.fail(why) }
         } else if !sandboxed { _ = try account.required("bucket", "the bucket clips are stored in") }
@@ -82,7 +82,7 @@ public enum S3Platform: PlatformModule {
     }
 
     /// In sandbox mode a bucket target without an endpoint stores into the sandbox's own S3.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+    package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         guard account.endpoint.isEmpty else { return [] }
         account.endpoint = base + "/s3"
         account.fillIn("bucket", "omnipost-\(account.name.lowercased().filter { $0.isLetter || $0.isNumber })")

@@ -4,8 +4,8 @@ import OmniPostCore
 
 /// Threads as a unit: the Graph API on graph.threads.net (version v1.0), long-lived tokens refreshed by
 /// `th_refresh_token`, and media fetched by Threads from the pipeline's `media_host:`.
-public enum ThreadsPlatform: PlatformModule {
-    public static let descriptor: PlatformDescriptor = {
+package enum ThreadsPlatform: PlatformModule {
+    package static let descriptor: PlatformDescriptor = {
         var d = PlatformDescriptor(
         name: "threads", displayName: "Threads", apiRoot: "https://graph.threads.net",
         oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://threads.net/oauth/authorize", tokenURL: "https://graph.threads.net/refresh_access_token",
@@ -26,17 +26,17 @@ public enum ThreadsPlatform: PlatformModule {
         return d
     }()
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         ThreadsAdapter(settings)
     }
 
-    public static func remainingQuota(_ settings: AdapterSettings) async throws -> String? {
+    package static func remainingQuota(_ settings: AdapterSettings) async throws -> String? {
         let a = ThreadsAdapter(settings)
         let user = try await a.container.userID(settings.account)
         return try await a.container.publishingLimit("/\(user)/threads_publishing_limit").map { "\($0.total - $0.used) of \($0.total) posts left in 24 h" }
     }
 
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/v1.0/me?fields=id,username", method: .GET, headers: [], body: ByteBuffer())
         struct Me: Decodable {
             var id: String

@@ -10,19 +10,19 @@ import OmniPostCore
 /// status/fetch what happened — finished, or how many bytes arrived — and never inits a second post
 /// for an upload that may still complete. The upload engine runs these steps (`ResumableAdapter`);
 /// `TikTokChunks` is the FILE_UPLOAD transport.
-public struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
-    public typealias Module = TikTokPlatform
-    public let displayName = "TikTok"
-    public let settings: AdapterSettings
-    public let processing: ProcessingPoll
+package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
+    package typealias Module = TikTokPlatform
+    package let displayName = "TikTok"
+    package let settings: AdapterSettings
+    package let processing: ProcessingPoll
 
     /// `poll`: instead of the descriptor's status pace (tests).
-    public init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(600)) {
+    package init(_ settings: AdapterSettings, poll: PollPolicy? = nil, pollTimeout: Duration = .seconds(600)) {
         self.settings = settings
         self.processing = Self.polling(poll, timeout: pollTimeout)
     }
 
-    public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
+    package init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
                 requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), poll: PollPolicy? = nil,
                 pollTimeout: Duration = .seconds(600)) {
         self.init(AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
@@ -30,7 +30,7 @@ public struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     var api: AuthorizedHTTP { settings.api }
-    public var transport: TikTokChunks { TikTokChunks(adapter: self) }
+    package var transport: TikTokChunks { TikTokChunks(adapter: self) }
 
     /// Our privacy words in TikTok's terms (the descriptor's); `privacy_level` in overrides wins.
     static func privacyLevel(_ m: PublishMetadata) -> String? {
@@ -38,7 +38,7 @@ public struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// The persisted remote side: what status/fetch needs, and where to keep sending.
-    public struct Session: Codable, PersistedSession {
+    package struct Session: Codable, PersistedSession {
         var publishID: String
         var uploadURL: String
         var chunkSize: Int64
@@ -58,7 +58,7 @@ public struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// status/fetch on the persisted publish id: finished, still processing, or how many bytes arrived.
-    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+    package func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         let st = try await fetchStatus(s.publishID)
         switch st.status {
         case "PUBLISH_COMPLETE", "SEND_TO_USER_INBOX": return .published(outcome(st, s))
@@ -74,7 +74,7 @@ public struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// creator_info: whether this creator may post at the privacy asked (not metered: it is no init).
-    public func prepare(_ job: UploadJob) async throws {
+    package func prepare(_ job: UploadJob) async throws {
         let info = try await Self.envelope(api.send(url: account.endpoint + "/v2/post/publish/creator_info/query/", json: EmptyBody()),
                                            TikTokWire.CreatorInfo.self, during: "reading creator info")
         let level = Self.privacyLevel(job.metadata) ?? "SELF_ONLY"
@@ -84,7 +84,7 @@ public struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// init with the chunk arithmetic: the publish id and upload URL.
-    public func start(_ job: UploadJob, _ prepared: Void) async throws -> Session {
+    package func start(_ job: UploadJob, _ prepared: Void) async throws -> Session {
         let m = job.metadata
         let (chunk, count) = Self.chunks(size: job.size, preferred: partSize)
         let post = TikTokWire.PostInfo(
@@ -103,9 +103,9 @@ public struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// After the last chunk TikTok processes and publishes by itself: its status is asked at once.
-    public func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing { .pending(after: nil) }
+    package func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing { .pending(after: nil) }
 
-    public func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
+    package func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
         let st = try await fetchStatus(s.publishID)
         switch st.status {
         case "PUBLISH_COMPLETE", "SEND_TO_USER_INBOX": return .published(outcome(st, s))
@@ -126,7 +126,7 @@ public struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// TikTok made the post itself (direct post): what its status said.
-    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         guard case .published(let out) = uploaded else {
             throw DeliveryError(.retryNow, .platformError, "TikTok's status never said publish \(s.publishID) was complete")
         }

@@ -4,16 +4,16 @@ import NIOCore
 /// TikTok's FILE_UPLOAD transport: chunks PUT in order to the upload URL with `Content-Range` (206 until
 /// the last, 201), the last chunk absorbing the remainder. Chunks go strictly in order, so after a cut
 /// one the upload continues from what TikTok says it holds (`uploaded_bytes`).
-public struct TikTokChunks: UploadProtocol {
+package struct TikTokChunks: UploadProtocol {
     let adapter: TikTokAdapter
 
-    public func nextPart(of s: TikTokAdapter.Session, confirmed: Int64, size: Int64) -> Part? {
+    package func nextPart(of s: TikTokAdapter.Session, confirmed: Int64, size: Int64) -> Part? {
         guard confirmed < size else { return nil }
         let index = Int(confirmed / s.chunkSize)
         return Part(index: index, offset: confirmed, length: index == s.chunkCount - 1 ? size - confirmed : s.chunkSize)
     }
 
-    public func send(_ part: Part, _ bytes: ByteBuffer, session s: inout TikTokAdapter.Session, job: UploadJob) async throws -> PartReply {
+    package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout TikTokAdapter.Session, job: UploadJob) async throws -> PartReply {
         let r = try await adapter.api.send(url: s.uploadURL, method: .PUT, headers: [
             ("Content-Type", job.contentType), ("Content-Range", "bytes \(part.offset)-\(part.end - 1)/\(job.size)"),
         ], body: bytes, authorize: false)
@@ -26,7 +26,7 @@ public struct TikTokChunks: UploadProtocol {
         }
     }
 
-    public func standing(of s: TikTokAdapter.Session, job: UploadJob) async throws -> PartReply {
+    package func standing(of s: TikTokAdapter.Session, job: UploadJob) async throws -> PartReply {
         .confirmed(try await adapter.fetchStatus(s.publishID).uploaded_bytes ?? 0)
     }
 }

@@ -3,8 +3,8 @@ import NIOCore
 import OmniPostCore
 
 /// TikTok as a unit. TikTok names the client `client_key` and rotates refresh tokens.
-public enum TikTokPlatform: PlatformModule {
-    public static let descriptor = PlatformDescriptor(
+package enum TikTokPlatform: PlatformModule {
+    package static let descriptor = PlatformDescriptor(
         name: "tiktok", displayName: "TikTok", apiRoot: "https://open.tiktokapis.com",
         oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://www.tiktok.com/v2/auth/authorize/", tokenURL: "https://open.tiktokapis.com/v2/oauth/token/",
                                                   scopes: ["user.info.basic", "video.publish"], clientIDField: "client_key", rotatesRefreshTokens: true)
@@ -28,11 +28,11 @@ public enum TikTokPlatform: PlatformModule {
         // faster than every 2 s, growing to 10 s while a long video processes.
         statusPolling: PollPolicy(first: .seconds(2), max: .seconds(10), factor: 1.5, perMinute: 30))
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         TikTokAdapter(settings)
     }
 
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/v2/user/info/?fields=open_id,display_name", method: .GET, headers: [], body: ByteBuffer())
         struct UserInfo: Decodable {
             struct Data: Decodable { var user: User }

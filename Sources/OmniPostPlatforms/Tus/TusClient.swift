@@ -8,27 +8,27 @@ import OmniPostCore
 /// A tus 1.0 client (tus.io/protocols/resumable-upload): creation, `HEAD` for the offset the server
 /// holds, `PATCH` from exactly that offset, the checksum extension where the server offers it. A
 /// general piece: the `tus:` target speaks it to any tus server, Vimeo's adapter to Vimeo's.
-public struct TusClient: Sendable {
+package struct TusClient: Sendable {
     let http: HTTPClient
     var timeout: Duration
     /// Sent with every request (a server's own authorization, say).
     var headers: [(String, String)]
 
-    public init(http: HTTPClient, timeout: Duration = .seconds(120), headers: [(String, String)] = []) {
+    package init(http: HTTPClient, timeout: Duration = .seconds(120), headers: [(String, String)] = []) {
         self.http = http
         self.timeout = timeout
         self.headers = headers
     }
 
-    public static let version = "1.0.0"
+    package static let version = "1.0.0"
 
     /// What `OPTIONS` says the server supports.
-    public struct Capabilities: Sendable, Equatable {
-        public var extensions: Set<String> = []
-        public var checksums: [String] = []
-        public var maxSize: Int64? = nil
+    package struct Capabilities: Sendable, Equatable {
+        package var extensions: Set<String> = []
+        package var checksums: [String] = []
+        package var maxSize: Int64? = nil
         /// The checksum algorithm used: sha1 (every server with the extension must take it), or none.
-        public var checksum: String? { extensions.contains("checksum") && checksums.contains("sha1") ? "sha1" : nil }
+        package var checksum: String? { extensions.contains("checksum") && checksums.contains("sha1") ? "sha1" : nil }
     }
 
     func request(_ url: String, _ method: HTTPMethod) -> HTTPClientRequest {
@@ -64,7 +64,7 @@ public struct TusClient: Sendable {
         return DeliveryError(.permanent, .platformError, said, httpStatus: status)
     }
 
-    public func capabilities(_ endpoint: String) async -> Capabilities {
+    package func capabilities(_ endpoint: String) async -> Capabilities {
         guard let (resp, _) = try? await execute(request(endpoint, .OPTIONS), "OPTIONS"), (200..<300).contains(Int(resp.status.code)) else {
             return Capabilities()
         }
@@ -76,7 +76,7 @@ public struct TusClient: Sendable {
     }
 
     /// Creates an upload of `length` bytes (the creation extension); returns its URL.
-    public func create(_ endpoint: String, length: Int64, metadata: [(String, String)]) async throws -> String {
+    package func create(_ endpoint: String, length: Int64, metadata: [(String, String)]) async throws -> String {
         var r = request(endpoint, .POST)
         r.headers.add(name: "Upload-Length", value: String(length))
         r.headers.add(name: "Content-Length", value: "0")
@@ -92,7 +92,7 @@ public struct TusClient: Sendable {
     }
 
     /// How many bytes the server holds of the upload, and its length; nil when it no longer knows it (404, 410).
-    public func offset(_ url: String) async throws -> (offset: Int64, length: Int64?)? {
+    package func offset(_ url: String) async throws -> (offset: Int64, length: Int64?)? {
         let (resp, body) = try await execute(request(url, .HEAD), "asking for the upload's offset")
         if resp.status == .notFound || resp.status == .gone { return nil }
         guard (200..<300).contains(Int(resp.status.code)), let offset = resp.headers.first(name: "Upload-Offset").flatMap({ Int64($0) }) else {
@@ -101,7 +101,7 @@ public struct TusClient: Sendable {
         return (offset, resp.headers.first(name: "Upload-Length").flatMap { Int64($0) })
     }
 
-    public enum PatchResult: Sendable, Equatable {
+    package enum PatchResult: Sendable, Equatable {
         case accepted(Int64)
         /// 409: the offset sent is not the server's; ask it (`offset`) and go on from there.
         case conflict
@@ -111,7 +111,7 @@ public struct TusClient: Sendable {
 
     /// Sends `data` at `offset`. `checksum` names the algorithm to sign it with (the server's 460 for a
     /// mismatch means it arrived damaged: sent again).
-    public func patch(_ url: String, offset: Int64, data: Data, checksum: String?) async throws -> PatchResult {
+    package func patch(_ url: String, offset: Int64, data: Data, checksum: String?) async throws -> PatchResult {
         var r = request(url, .PATCH)
         r.headers.add(name: "Upload-Offset", value: String(offset))
         r.headers.add(name: "Content-Type", value: "application/offset+octet-stream")

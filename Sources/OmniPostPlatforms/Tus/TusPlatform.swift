@@ -3,8 +3,8 @@ import OmniPostCore
 
 /// Any tus 1.0 server as a target (tusd, many self-hosted video systems): the rendition uploaded with
 /// the creation extension, resumed from the server's offset. A complete upload is the post.
-public enum TusPlatform: PlatformModule {
-    public static let descriptor = PlatformDescriptor.destination(
+package enum TusPlatform: PlatformModule {
+    package static let descriptor = PlatformDescriptor.destination(
         "tus", "tus server",
         accountFields: ["url (the creation endpoint)", "headers"],
         settings: ["url", "headers"],
@@ -12,11 +12,11 @@ public enum TusPlatform: PlatformModule {
         reconcile: "`HEAD` of the upload: complete when its offset is its length",
         quotas: "none; 429/5xx back off")
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         TusAdapter(settings)
     }
 
-    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
         try account.checkURL("url")
         if account.setting("url") == nil, !sandboxed {
             _ = try account.required("url", "the tus server's creation endpoint, e.g. https://tus.example.com/files/")
@@ -25,7 +25,7 @@ public enum TusPlatform: PlatformModule {
     }
 
     /// The sandbox's tus server unless a URL is written.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+    package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.fillIn("url", base + "/tus/files/")
         return []
     }

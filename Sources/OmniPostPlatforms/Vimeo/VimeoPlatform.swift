@@ -4,8 +4,8 @@ import OmniPostCore
 /// Vimeo as a unit. Its access tokens do not expire (a personal access token from the developer site,
 /// or one an OAuth grant gave): the account holds one, and a 401 means it was revoked — a person must
 /// make a new one. Uploads are tus, to the `upload_link` the video's creation answers.
-public enum VimeoPlatform: PlatformModule {
-    public static let descriptor: PlatformDescriptor = {
+package enum VimeoPlatform: PlatformModule {
+    package static let descriptor: PlatformDescriptor = {
         // Vimeo's tokens do not expire: a connected account keeps the one its grant gave.
         var o = PlatformDescriptor.OAuth(authorizeURL: "https://api.vimeo.com/oauth/authorize", tokenURL: "https://api.vimeo.com/oauth/access_token",
                                          scopes: ["public", "private", "upload", "edit"], clientAuthentication: .basic, refreshStyle: .lasting)
@@ -27,11 +27,11 @@ public enum VimeoPlatform: PlatformModule {
         return d
     }()
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         VimeoAdapter(settings)
     }
 
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let a = VimeoAdapter(settings)
         let (resp, body) = try await a.call(.GET, "/me")
         guard resp.status == .ok, let me = try? JSONDecoder().decode(VimeoWire.Video.self, from: body), let uri = me.uri else {
@@ -40,12 +40,12 @@ public enum VimeoPlatform: PlatformModule {
         return AccountIdentity(id: uri, name: me.name ?? uri)
     }
 
-    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
         if let n = account.setting("access_token"), try n.string().count < 16 { throw n.fail("that is too short to be a Vimeo access token") }
     }
 
     /// The sandbox's Vimeo, with a token made up for the account (the sandbox is told it at start).
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+    package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath
         account.authorizeURL = base + "/sandbox/oauth/vimeo/authorize"

@@ -3,8 +3,8 @@ import OmniPostCore
 
 /// A URL as a target: the delivery document POSTed (and, optionally, the rendition with it), signed
 /// with HMAC-SHA256. A 2xx is the post.
-public enum WebhookPlatform: PlatformModule {
-    public static let descriptor = PlatformDescriptor.destination(
+package enum WebhookPlatform: PlatformModule {
+    package static let descriptor = PlatformDescriptor.destination(
         "webhook", "Webhook",
         accountFields: ["url", "secret (HMAC-SHA256 key)", "include_media", "headers"],
         settings: ["url", "secret", "include_media", "headers"],
@@ -12,11 +12,11 @@ public enum WebhookPlatform: PlatformModule {
         reconcile: "none possible: sent again with the same `Idempotency-Key` for the receiver to drop",
         quotas: "none; 429/5xx back off (Retry-After when given)")
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         WebhookAdapter(settings)
     }
 
-    public static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
+    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
         try account.checkURL("url")
         if account.setting("url") == nil, !sandboxed { _ = try account.required("url", "where deliveries are POSTed") }
         if let n = account.setting("secret"), try n.string().count < 16 {
@@ -31,7 +31,7 @@ public enum WebhookPlatform: PlatformModule {
     /// The sandbox's receiver (`/sandbox/webhook/<account>`) unless a URL is written; it checks signatures.
     /// A URL written in the file is left alone, secret and all: a made-up secret would sign a real
     /// receiver's deliveries with a key it does not know.
-    public static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+    package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
         guard account.setting("url") == nil else { return [] }
         account.fillIn("url", base + "/sandbox/webhook/" + account.name)
         account.fillIn("secret", "sandbox-webhook-secret-\(account.name)")

@@ -15,24 +15,24 @@ import OmniPostCore
 /// `expires_after_secs`, or refused as unknown before it was finalized — is replaced by a new upload
 /// from the local bytes: nothing was posted with it, so nothing can be posted twice. The upload engine
 /// runs these steps (`ResumableAdapter`); this file holds X's verbs and `XSegments` its APPEND transport.
-public struct XAdapter: ResumableAdapter, DescribedAdapter {
-    public typealias Module = XPlatform
-    public let displayName = "X"
-    public let settings: AdapterSettings
+package struct XAdapter: ResumableAdapter, DescribedAdapter {
+    package typealias Module = XPlatform
+    package let displayName = "X"
+    package let settings: AdapterSettings
     let pollTimeout: Duration
     /// The wait between STATUS checks when X names none (`check_after_secs` missing).
     let defaultPollWait: Duration
     /// Who the account is, asked once per process: `/2/users/me` has its own small per-user window.
     let me = XAccountCache()
     var api: AuthorizedHTTP { settings.api }
-    public var transport: XSegments { XSegments(api: api, endpoint: account.endpoint) }
+    package var transport: XSegments { XSegments(api: api, endpoint: account.endpoint) }
     /// X names its own waits (`check_after_secs`); it documents no status rate to pace by.
-    public var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: pollTimeout) }
+    package var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: pollTimeout) }
 
     /// A session this close to its `expires_after_secs` is not resumed: a segment sent now could land after it.
     static let expiryMargin: Double = 60
 
-    public init(_ settings: AdapterSettings, pollTimeout: Duration = .seconds(600), defaultPollWait: Duration = .seconds(5)) {
+    package init(_ settings: AdapterSettings, pollTimeout: Duration = .seconds(600), defaultPollWait: Duration = .seconds(5)) {
         self.settings = settings
         self.pollTimeout = pollTimeout
         self.defaultPollWait = defaultPollWait
@@ -42,13 +42,13 @@ public struct XAdapter: ResumableAdapter, DescribedAdapter {
     static func text(_ m: PublishMetadata) -> String { m.caption(platform: "x") }
 
     /// The persisted remote side.
-    public struct Session: Codable, PersistedSession {
+    package struct Session: Codable, PersistedSession {
         var mediaID: String
         var mediaKey: String
         var segmentSize: Int64
         var userID: String
         var username: String
-        public var phase: UploadPhase?
+        package var phase: UploadPhase?
         /// When X forgets the media id unless it was finalized (INIT's `expires_after_secs`), epoch seconds.
         var expiresAt: Double? = nil
 
@@ -59,13 +59,13 @@ public struct XAdapter: ResumableAdapter, DescribedAdapter {
         }
     }
 
-    public func lapsed(_ s: Session) -> Bool { s.lapsed() }
+    package func lapsed(_ s: Session) -> Bool { s.lapsed() }
 
     /// Who is posting, read before the upload opens (for reconciling later).
-    public func prepare(_ job: UploadJob) async throws -> XUser { try await whoIsPosting() }
+    package func prepare(_ job: UploadJob) async throws -> XUser { try await whoIsPosting() }
 
     /// The media upload's id (the engine persists it before any byte).
-    public func start(_ job: UploadJob, _ user: XUser) async throws -> Session {
+    package func start(_ job: UploadJob, _ user: XUser) async throws -> Session {
         // `tweet_video` is an ordinary post's video; `amplify_video` is for ads (Amplify) only.
         let r = try await api.send(url: account.endpoint + "/2/media/upload/initialize", json: XWire.Initialize(
             media_type: job.contentType, total_bytes: job.size, media_category: job.metadata.options["media_category"] ?? "tweet_video"))
@@ -90,7 +90,7 @@ public struct XAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// FINALIZE. No processing_info: the media is ready as it is; otherwise X says when to ask first.
-    public func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing {
+    package func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing {
         let r = try await api.send(url: account.endpoint + "/2/media/upload/\(s.mediaID)/finalize", method: .POST, headers: [], body: ByteBuffer())
         guard (200..<300).contains(r.status) else {
             if Self.sessionRefused(r) { throw SessionGone(Self.message(r)) }
@@ -102,7 +102,7 @@ public struct XAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// STATUS, each check no sooner than X said (`check_after_secs`).
-    public func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
+    package func status(_ s: Session, _ job: UploadJob) async throws -> Processing {
         let r = try await api.send(url: account.endpoint + "/2/media/upload?command=STATUS&media_id=\(s.mediaID)", method: .GET, headers: [], body: ByteBuffer())
         if Self.sessionRefused(r) {
             return .failed(DeliveryError(.retryNow, .platformError, "X no longer knows media \(s.mediaID); it is uploaded again"))
@@ -116,7 +116,7 @@ public struct XAdapter: ResumableAdapter, DescribedAdapter {
         }
     }
 
-    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         let r = try await api.send(url: account.endpoint + "/2/tweets", json: XWire.Post(
             text: Self.text(job.metadata), media: .init(media_ids: [s.mediaID]), reply_settings: job.metadata.options["reply_settings"]))
         guard r.status == 201 || r.status == 200, let d = r.decoded(XWire.Envelope<XWire.Tweet>.self)?.data else {
@@ -125,7 +125,7 @@ public struct XAdapter: ResumableAdapter, DescribedAdapter {
         return outcome(d.id.value, s, 0)
     }
 
-    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+    package func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         if s.phase != .uploading, let id = try await findPost(s) { return .published(outcome(id, s, 0)) }
         switch s.phase ?? .uploading {
         case .uploading:
@@ -195,7 +195,7 @@ public struct XAdapter: ResumableAdapter, DescribedAdapter {
 }
 
 /// The account's X user, as `/2/users/me` names it.
-public struct XUser: Sendable {
+package struct XUser: Sendable {
     var id: String
     var username: String
 }

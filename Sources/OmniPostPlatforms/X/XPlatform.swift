@@ -4,8 +4,8 @@ import OmniPostCore
 
 /// X as a unit. X's token endpoint wants the confidential client in HTTP Basic, and it rotates
 /// refresh tokens strictly (a used one is dead at once): the newest is stored before it is used.
-public enum XPlatform: PlatformModule {
-    public static let descriptor = PlatformDescriptor(
+package enum XPlatform: PlatformModule {
+    package static let descriptor = PlatformDescriptor(
         name: "x", displayName: "X", apiRoot: "https://api.x.com",
         oauth: .init(authorizeURL: "https://x.com/i/oauth2/authorize", tokenURL: "https://api.x.com/2/oauth2/token",
                      scopes: ["tweet.read", "tweet.write", "users.read", "media.write", "offline.access"],
@@ -24,11 +24,11 @@ public enum XPlatform: PlatformModule {
         // X takes APPEND segments of at most 5 MB; 1–4 MiB keeps well inside it.
         parts: PartSizes(min: 1_048_576, max: 4 * 1_048_576))
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         XAdapter(settings)
     }
 
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/2/users/me", method: .GET, headers: [], body: ByteBuffer())
         guard r.status == 200, let u = r.decoded(XWire.Envelope<XWire.User>.self)?.data else {
             throw DeliveryError(r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "X answered \(r.status) when asked who the token is", httpStatus: r.status)

@@ -4,19 +4,19 @@ import NIOCore
 /// X's APPEND transport: segments of the session's size, each named by its index. X keeps segments by
 /// index, so a cut one is simply sent again (the engine's default `.resend`): the same index replaces
 /// whatever half of it arrived.
-public struct XSegments: UploadProtocol {
+package struct XSegments: UploadProtocol {
     let api: AuthorizedHTTP
     let endpoint: String
 
     /// FINALIZE makes the media of the segments held.
-    public var lastPartCompletes: Bool { false }
+    package var lastPartCompletes: Bool { false }
 
-    public func nextPart(of s: XAdapter.Session, confirmed: Int64, size: Int64) -> Part? {
+    package func nextPart(of s: XAdapter.Session, confirmed: Int64, size: Int64) -> Part? {
         guard confirmed < size else { return nil }
         return Part(index: Int(confirmed / s.segmentSize), offset: confirmed, length: min(s.segmentSize, size - confirmed))
     }
 
-    public func send(_ part: Part, _ bytes: ByteBuffer, session s: inout XAdapter.Session, job: UploadJob) async throws -> PartReply {
+    package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout XAdapter.Session, job: UploadJob) async throws -> PartReply {
         var form = MultipartForm()
         form.field("segment_index", String(part.index))
         form.file("media", filename: "segment-\(part.index)", contentType: "application/octet-stream", bytes)

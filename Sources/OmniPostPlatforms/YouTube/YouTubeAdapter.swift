@@ -10,18 +10,18 @@ import OmniPostCore
 /// `bytes */T` where the upload stands instead of starting over. The upload engine runs these steps
 /// (`ResumableAdapter`); `YouTubeResumable` is the byte-range transport.
 /// The last chunk's reply is the video: there is no processing to wait for before it is published.
-public struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
-    public typealias Module = YouTubePlatform
-    public let displayName = "YouTube"
-    public let settings: AdapterSettings
-    public typealias Session = SessionText
-    public var transport: YouTubeResumable { YouTubeResumable(adapter: self) }
+package struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
+    package typealias Module = YouTubePlatform
+    package let displayName = "YouTube"
+    package let settings: AdapterSettings
+    package typealias Session = SessionText
+    package var transport: YouTubeResumable { YouTubeResumable(adapter: self) }
 
-    public init(_ settings: AdapterSettings) {
+    package init(_ settings: AdapterSettings) {
         self.settings = settings
     }
 
-    public init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
+    package init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
                 requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {
         precondition(chunkSize > 0 && chunkSize % (Module.descriptor.parts?.multiple ?? 1) == 0, "YouTube chunks are multiples of 256 KiB")
         self.init(AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
@@ -35,7 +35,7 @@ public struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
 
 
     /// The video's id made the upload whole; a resumed upload that had every byte asks `bytes */T` for it.
-    public func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         var id: String
         switch uploaded {
         case .complete(let made): id = made
@@ -51,7 +51,7 @@ public struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// The `bytes */T` status query: 308 + Range (partial), 200/201 (the video exists), 404/410 (expired).
-    public func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
+    package func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         do {
             switch try await transport.standing(of: s, job: job) {
             case .complete(let id): return .published(try await setCover(job, outcome(id, 0)))
@@ -97,7 +97,7 @@ public struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// videos.insert with `uploadType=resumable`: the session URI comes back in `Location`.
-    public func start(_ job: UploadJob, _ prepared: Void) async throws -> SessionText {
+    package func start(_ job: UploadJob, _ prepared: Void) async throws -> SessionText {
         let m = job.metadata
         var status = YouTubeWire.Status(privacyStatus: m.privacy.rawValue,
                                         selfDeclaredMadeForKids: (m.options["made_for_kids"].map(Self.flag)) ?? false,

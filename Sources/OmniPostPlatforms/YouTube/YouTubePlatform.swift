@@ -4,8 +4,8 @@ import OmniPostCore
 
 /// YouTube as a unit: the recipe for a platform. The descriptor says where the API and token endpoint
 /// are and how accounts authorize; `makeAdapter` brings the shared settings within YouTube's own rules.
-public enum YouTubePlatform: PlatformModule {
-    public static let descriptor = PlatformDescriptor(
+package enum YouTubePlatform: PlatformModule {
+    package static let descriptor = PlatformDescriptor(
         name: "youtube", displayName: "YouTube", apiRoot: "https://www.googleapis.com",
         // Offline access for a refresh token; consent every time, or Google hands no new refresh token.
         oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://accounts.google.com/o/oauth2/v2/auth", tokenURL: "https://oauth2.googleapis.com/token",
@@ -27,12 +27,12 @@ public enum YouTubePlatform: PlatformModule {
         // A resumable upload's chunks are multiples of 256 KiB (the last one aside).
         parts: PartSizes(min: 262_144, multiple: 262_144))
 
-    public static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
+    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         YouTubeAdapter(settings)
     }
 
     /// The channel the token posts to.
-    public static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let r = try await settings.api.send(url: settings.account.endpoint + "/youtube/v3/channels?part=snippet&mine=true", method: .GET, headers: [], body: ByteBuffer())
         struct Channels: Decodable {
             struct Channel: Decodable {

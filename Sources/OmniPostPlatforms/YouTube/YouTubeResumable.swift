@@ -5,17 +5,17 @@ import NIOCore
 /// the server holds (always trusted: it may hold less than was sent), 200/201 with the video when the
 /// last byte arrived, 404/410 when the session expired. After a cut chunk, `bytes */T` says where the
 /// upload stands.
-public struct YouTubeResumable: UploadProtocol {
+package struct YouTubeResumable: UploadProtocol {
     /// The session URI YouTube hands out in `Location`.
-    public typealias Session = SessionText
+    package typealias Session = SessionText
     let adapter: YouTubeAdapter
 
-    public func nextPart(of s: SessionText, confirmed: Int64, size: Int64) -> Part? {
+    package func nextPart(of s: SessionText, confirmed: Int64, size: Int64) -> Part? {
         guard confirmed < size else { return nil }
         return Part(index: Int(confirmed / adapter.partSize), offset: confirmed, length: min(adapter.partSize, size - confirmed))
     }
 
-    public func send(_ part: Part, _ bytes: ByteBuffer, session s: inout SessionText, job: UploadJob) async throws -> PartReply {
+    package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout SessionText, job: UploadJob) async throws -> PartReply {
         let resp = try await adapter.send(url: s.text, method: .PUT, headers: [
             ("Content-Type", job.contentType),
             ("Content-Range", "bytes \(part.offset)-\(part.end - 1)/\(job.size)"),
@@ -24,7 +24,7 @@ public struct YouTubeResumable: UploadProtocol {
     }
 
     /// The `bytes */T` status query.
-    public func standing(of s: SessionText, job: UploadJob) async throws -> PartReply {
+    package func standing(of s: SessionText, job: UploadJob) async throws -> PartReply {
         let resp = try await adapter.send(url: s.text, method: .PUT, headers: [("Content-Range", "bytes */\(job.size)")], body: ByteBuffer())
         return try interpret(resp, during: "asking where the upload stands")
     }

@@ -41,14 +41,14 @@ extension SandboxState {
     }
 
     /// An account that signs in with its handle and an app password.
-    public func registerBluesky(account key: String, handle: String, appPassword: String) {
+    package func registerBluesky(account key: String, handle: String, appPassword: String) {
         let did = "did:plc:" + userID(key, length: 24, alphabet: "abcdefghijklmnopqrstuvwxyz234567")
         bskyAccounts[handle] = BskyAccount(key: key, handle: handle, password: appPassword, did: did)
     }
 
     /// The owner revoked the app password: it no longer signs in, and every session made with it ends
     /// (access and refresh JWTs alike). Registering the account again gives it back.
-    public func revokeBlueskyAppPassword(account key: String) {
+    package func revokeBlueskyAppPassword(account key: String) {
         guard let (handle, a) = bskyAccounts.first(where: { $0.value.key == key }) else { return }
         bskyAccounts[handle]?.password = "revoked-" + SandboxState.randomID(12)
         bskyAccess = bskyAccess.filter { $0.value.0 != a.did }
@@ -86,7 +86,7 @@ extension SandboxState {
     }
 
     /// Every access JWT handed out so far lapses now (time passing, without a test waiting for it).
-    public func expireBlueskyAccessTokens() {
+    package func expireBlueskyAccessTokens() {
         for (t, v) in bskyAccess { bskyAccess[t] = (v.0, .distantPast) }
     }
 
@@ -136,7 +136,7 @@ extension SandboxState {
     func bskyJob(_ id: String) -> BskyJob? { bskyJobs[id] }
     func bskyExistingJob(did: String, cid: String) -> BskyJob? { bskyJobByVideo["\(did)|\(cid)"].flatMap { bskyJobs[$0] } }
     func bskyVideosUsed(_ did: String) -> Int { bskyVideosToday[did] ?? 0 }
-    public func setBlueskyDailyVideos(_ n: Int) { bskyDailyVideos = n }
+    package func setBlueskyDailyVideos(_ n: Int) { bskyDailyVideos = n }
     func bskyDailyLimit() -> Int { bskyDailyVideos }
 
     func bskyRecord(did: String, rkey: String) -> BskyRecord? { bskyRecords["\(did)/\(rkey)"] }

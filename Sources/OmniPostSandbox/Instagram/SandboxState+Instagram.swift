@@ -93,7 +93,7 @@ extension SandboxState {
         igContainers.values.filter { $0.igUser == igUser && $0.mediaID != nil && Date().timeIntervalSince($0.created) < 86400 }.count
     }
 
-    public func setInstagramQuotaTotal(_ n: Int) { instagramQuotaTotal = n }
+    package func setInstagramQuotaTotal(_ n: Int) { instagramQuotaTotal = n }
 }
 
 /// What Instagram's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).

@@ -132,19 +132,19 @@ extension SandboxState {
     func redditPosts(of account: String) -> [RedditPost] { redditPosts.filter { $0.account == account && $0.visible }.reversed() }
     func redditPost(_ id: String) -> RedditPost? { redditPosts.first { $0.id == id && $0.visible } }
 
-    public func setRedditSubredditMissing(_ name: String) { redditMissing.insert(name.lowercased()) }
+    package func setRedditSubredditMissing(_ name: String) { redditMissing.insert(name.lowercased()) }
     /// The `n`th media POST from now is answered `status` (after its body was read): a cut upload.
-    public func failNthMedia(_ n: Int, status: Int) { redditMediaFault = (redditMediaSeen + n, status) }
+    package func failNthMedia(_ n: Int, status: Int) { redditMediaFault = (redditMediaSeen + n, status) }
     func takeRedditMediaFault() -> Int? {
         redditMediaSeen += 1
         guard let f = redditMediaFault, f.at == redditMediaSeen else { return nil }
         redditMediaFault = nil
         return f.status
     }
-    public func rateLimitRedditSubmits(minutes: [Int]) { redditSubmitLimits = minutes }
+    package func rateLimitRedditSubmits(minutes: [Int]) { redditSubmitLimits = minutes }
     func takeRedditSubmitLimit() -> Int? { redditSubmitLimits.isEmpty ? nil : redditSubmitLimits.removeFirst() }
     /// Posts made, visible or still processing (a doubled submit shows here).
-    public func redditPostCount() -> Int { redditPosts.count }
+    package func redditPostCount() -> Int { redditPosts.count }
 }
 
 /// What Reddit's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).

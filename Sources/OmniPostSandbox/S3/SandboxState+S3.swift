@@ -20,7 +20,7 @@ extension SandboxState {
     }
 
     /// Registers an access key and its secret (what a bucket's owner hands a client).
-    public func registerS3(accessKeyID: String, secret: String) { s3Keys[accessKeyID] = secret }
+    package func registerS3(accessKeyID: String, secret: String) { s3Keys[accessKeyID] = secret }
     func s3Secret(_ accessKeyID: String) -> String? { s3Keys[accessKeyID] }
     /// The key is made inactive (or deleted) by the bucket's owner: every request signed with it is
     /// answered 403 InvalidAccessKeyId; multipart uploads it started stay as they are.
@@ -130,7 +130,7 @@ extension SandboxState {
     }
 
     /// Multipart uploads not completed nor aborted (what a bucket's owner pays for).
-    public func openS3Uploads() -> Int { s3Uploads.count }
+    package func openS3Uploads() -> Int { s3Uploads.count }
 }
 
 extension Data {

@@ -54,7 +54,7 @@ extension SandboxState {
     }
 
     /// Moves every Threads token's issue time back by `seconds`, as if that long had passed.
-    public func ageThreadsTokens(by seconds: TimeInterval) {
+    package func ageThreadsTokens(by seconds: TimeInterval) {
         for (t, at) in threadsIssued { threadsIssued[t] = at.addingTimeInterval(-seconds) }
     }
 

@@ -27,7 +27,7 @@ extension SandboxState {
     }
 
     /// A token that never expires, as Vimeo's access tokens do not (what an account's owner generated).
-    public func registerStaticToken(_ token: String, account: String) {
+    package func registerStaticToken(_ token: String, account: String) {
         tokens[token] = Token(account: account, expires: .distantFuture)
     }
 
@@ -67,7 +67,7 @@ extension SandboxState {
     }
 
     /// Every video resource made, finished or not (an unfinished one is what a doubled create leaves).
-    public func vimeoVideoCount() -> Int { vimeoVideos.values.filter { !$0.deleted }.count }
+    package func vimeoVideoCount() -> Int { vimeoVideos.values.filter { !$0.deleted }.count }
 }
 
 /// What Vimeo's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`), and kept across restarts.

@@ -3,17 +3,17 @@ import OmniPostCore
 
 extension SandboxState {
     /// One request a webhook receiver got, duplicates included (what a test counts).
-    public struct WebhookReceipt: Sendable, Codable, Equatable {
-        public var receiver: String
-        public var key: String
-        public var signed: Bool
-        public var duplicate: Bool
-        public var document: String
-        public var mediaSha256: String?
+    package struct WebhookReceipt: Sendable, Codable, Equatable {
+        package var receiver: String
+        package var key: String
+        package var signed: Bool
+        package var duplicate: Bool
+        package var document: String
+        package var mediaSha256: String?
     }
 
     /// The secret a receiver checks signatures with (what its owner configured).
-    public func registerWebhook(_ name: String, secret: String) { webhookSecrets[name] = secret }
+    package func registerWebhook(_ name: String, secret: String) { webhookSecrets[name] = secret }
     func webhookSecret(_ name: String) -> String? { webhookSecrets[name] }
 
     /// Records a delivery as a well-behaved receiver does: a key seen before is answered as before and
@@ -47,7 +47,7 @@ extension SandboxState {
         return (id, false)
     }
 
-    public func allWebhookReceipts() -> [WebhookReceipt] { webhookReceipts }
+    package func allWebhookReceipts() -> [WebhookReceipt] { webhookReceipts }
 }
 
 /// What Webhook's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).
