@@ -6,7 +6,7 @@ import PackageDescription
 // The sandbox depends only on Core so it can ship as a product feature of its own; the pipeline does not
 // know it: OmniPostEmbedded wires it in (a `PlatformEmbedding`) for the executable, the bench and the tests.
 let swiftSettings: [SwiftSetting] = [
-    .swiftLanguageMode(.v6),
+    .swiftLanguageMode(.v6)
 ]
 
 let package = Package(
@@ -15,7 +15,7 @@ let package = Package(
     products: [
         .executable(name: "omnipost", targets: ["omnipost"]),
         .library(name: "OmniPostPipeline", targets: ["OmniPostPipeline"]),
-        .library(name: "OmniPostSandbox", targets: ["OmniPostSandbox"]),
+        .library(name: "OmniPostSandbox", targets: ["OmniPostSandbox"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -37,7 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // TLS for the sandbox's HTTPS listener (Reddit's media host is https: by protocol) and extra trusted CAs.
-        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6")
     ],
     targets: [
         .target(
@@ -46,7 +46,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Subprocess", package: "swift-subprocess")
             ],
             resources: [.copy("Resources/profiles.yaml")],
             swiftSettings: swiftSettings
@@ -62,7 +62,7 @@ let package = Package(
             name: "OmniPostLedger",
             dependencies: [
                 "OmniPostCore",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDB", package: "GRDB.swift")
             ],
             swiftSettings: swiftSettings
         ),
@@ -70,7 +70,7 @@ let package = Package(
             name: "OmniPostMedia",
             dependencies: [
                 "OmniPostCore",
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Subprocess", package: "swift-subprocess")
             ],
             swiftSettings: swiftSettings
         ),
@@ -89,7 +89,7 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")
             ],
             swiftSettings: swiftSettings
         ),
@@ -108,7 +108,7 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ],
             swiftSettings: swiftSettings
         ),
@@ -128,7 +128,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ],
             resources: [.copy("Resources/dashboard")],
             swiftSettings: swiftSettings
@@ -140,7 +140,7 @@ let package = Package(
                 "OmniPostCore", "OmniPostPlatforms", "OmniPostSandbox", "OmniPostPipeline",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
             ],
             swiftSettings: swiftSettings
         ),
@@ -148,14 +148,16 @@ let package = Package(
             name: "omnipost",
             dependencies: [
                 "OmniPostPipeline", "OmniPostPlatforms", "OmniPostSandbox", "OmniPostEmbedded",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "omnipost-bench",
-            dependencies: ["OmniPostPipeline", "OmniPostLedger", "OmniPostPlatforms", "OmniPostEmbedded", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "OmniPostPipeline", "OmniPostLedger", "OmniPostPlatforms", "OmniPostEmbedded", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client")
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -171,9 +173,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
             ],
             swiftSettings: swiftSettings
-        ),
+        )
     ]
 )

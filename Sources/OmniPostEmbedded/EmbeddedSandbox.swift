@@ -72,8 +72,9 @@ package final class EmbeddedSandbox: PlatformEmbedding, Service {
     /// and what its platform brings) and pointed at it; the sandbox's S3 as media host where none is named.
     static func wire(_ config: inout PipelineConfig, to s: SandboxServer) async {
         for (account, grants) in point(&config, base: s.baseURL, tlsCA: s.tlsPort != nil ? s.caFile : nil) {
-            await s.registerAccount(platform: account.platform, name: String(account.key.split(separator: ":").last ?? ""),
-                                    clientID: account.clientID, clientSecret: account.clientSecret, refreshToken: account.refreshToken)
+            await s.registerAccount(
+                platform: account.platform, name: String(account.key.split(separator: ":").last ?? ""),
+                clientID: account.clientID, clientSecret: account.clientSecret, refreshToken: account.refreshToken)
             for g in grants { await s.grant(platform: g.platform, account: g.account, g.credentials) }
         }
         if var host = config.mediaHost, var bucket = host.s3, bucket.endpoint.isEmpty {
@@ -99,8 +100,9 @@ package final class EmbeddedSandbox: PlatformEmbedding, Service {
     /// Whether the pipeline's own sandbox listens on `port` (not another program, not another pipeline's).
     static func answers(port: Int, root: URL, http: HTTPClient) async -> Bool {
         guard let r = try? await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/sandbox/identity"), timeout: .seconds(5)),
-              r.status == .ok, let body = try? await r.body.collect(upTo: 64 * 1024),
-              let json = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any] else { return false }
+            r.status == .ok, let body = try? await r.body.collect(upTo: 64 * 1024),
+            let json = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any]
+        else { return false }
         return json["root"] as? String == root.standardizedFileURL.path
     }
 

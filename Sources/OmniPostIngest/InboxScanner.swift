@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Lists an inbox recursively with lstat: names, sizes, mtimes and inodes — directory metadata only,
@@ -51,9 +51,10 @@ package struct InboxScanner: Sendable {
         guard lstat(root + "/" + relPath, &st) == 0 else { return nil }
         let mode = st.st_mode & S_IFMT
         guard mode == S_IFREG || mode == S_IFLNK else { return nil }
-        return FileFact(relPath: relPath, size: Int64(st.st_size),
-                        mtime: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9,
-                        inode: Int64(st.st_ino), isSymlink: mode == S_IFLNK, links: Int(st.st_nlink))
+        return FileFact(
+            relPath: relPath, size: Int64(st.st_size),
+            mtime: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9,
+            inode: Int64(st.st_ino), isSymlink: mode == S_IFLNK, links: Int(st.st_nlink))
     }
 
     private func walk(relDir: String, into out: inout [String: FileFact]) {

@@ -17,9 +17,11 @@ package actor InboxWatcher {
         package var isWhole: @Sendable (FileFact) async -> Bool
         /// A file whose name was not UTF-8 was renamed to its Latin-1 reading.
         package var onRenamed: @Sendable (NonUTF8Names.Rename) async -> Void
-        package init(onComplete: @escaping @Sendable (FileFact) async -> Void, onGone: @escaping @Sendable (String) async -> Void = { _ in },
-                    onRenamed: @escaping @Sendable (NonUTF8Names.Rename) async -> Void = { _ in },
-                    isWhole: @escaping @Sendable (FileFact) async -> Bool = { _ in true }) {
+        package init(
+            onComplete: @escaping @Sendable (FileFact) async -> Void, onGone: @escaping @Sendable (String) async -> Void = { _ in },
+            onRenamed: @escaping @Sendable (NonUTF8Names.Rename) async -> Void = { _ in },
+            isWhole: @escaping @Sendable (FileFact) async -> Bool = { _ in true }
+        ) {
             self.onComplete = onComplete
             self.isWhole = isWhole
             self.onGone = onGone
@@ -70,8 +72,10 @@ package actor InboxWatcher {
     /// What is pending right now, published after every tick.
     package nonisolated let pending: PendingFiles
 
-    package init(inbox: URL, config: WatchConfig, logger: Logger, mountinfo: String? = nil, pending: PendingFiles = PendingFiles(),
-                clock: any SettleClock = SystemSettleClock()) {
+    package init(
+        inbox: URL, config: WatchConfig, logger: Logger, mountinfo: String? = nil, pending: PendingFiles = PendingFiles(),
+        clock: any SettleClock = SystemSettleClock()
+    ) {
         self.inbox = inbox.path
         self.clock = clock
         self.pending = pending
@@ -102,9 +106,11 @@ package actor InboxWatcher {
 
     /// Runs until the task is cancelled.
     package func run(_ callbacks: Callbacks) async {
-        logger.info("watching inbox", metadata: [
-            "omnipost.inbox": "\(inbox)", "omnipost.watch.mode": "\(mode.rawValue)", "omnipost.fs": "\(fsType)",
-        ])
+        logger.info(
+            "watching inbox",
+            metadata: [
+                "omnipost.inbox": "\(inbox)", "omnipost.watch.mode": "\(mode.rawValue)", "omnipost.fs": "\(fsType)"
+            ])
         var stream: AsyncStream<InotifySource.Event>?
         if mode == .inotify {
             do {
@@ -120,7 +126,9 @@ package actor InboxWatcher {
         addScan(closed: true)
         started = true
         if stream == nil, !config.readyMarker {
-            logger.notice("this inbox is polled: a file counts as complete after \(Self.pollStableScans) unchanged scans and \(settle) of stillness; writers that pause longer should use watch.ready_marker", metadata: ["omnipost.inbox": "\(inbox)"])
+            logger.notice(
+                "this inbox is polled: a file counts as complete after \(Self.pollStableScans) unchanged scans and \(settle) of stillness; writers that pause longer should use watch.ready_marker",
+                metadata: ["omnipost.inbox": "\(inbox)"])
         }
         let tick = stream == nil ? config.pollInterval : min(max(settle / 4, .milliseconds(50)), .milliseconds(250))
         let src = source
@@ -210,9 +218,11 @@ package actor InboxWatcher {
     func tick(_ callbacks: Callbacks, polling: Bool) async {
         defer { ticks += 1 }
         for r in scanner.renames.drain() {
-            logger.warning(r.new.isEmpty ? "a file whose name is not UTF-8 could not be renamed; rename it by hand" : "renamed a file whose name is not UTF-8", metadata: [
-                "omnipost.inbox": "\(inbox)", "omnipost.old": "\(r.dir.isEmpty ? "" : r.dir + "/")\(r.escaped)", "omnipost.new": "\(r.new)",
-            ])
+            logger.warning(
+                r.new.isEmpty ? "a file whose name is not UTF-8 could not be renamed; rename it by hand" : "renamed a file whose name is not UTF-8",
+                metadata: [
+                    "omnipost.inbox": "\(inbox)", "omnipost.old": "\(r.dir.isEmpty ? "" : r.dir + "/")\(r.escaped)", "omnipost.new": "\(r.new)"
+                ])
             await callbacks.onRenamed(r)
         }
         // Files the pipeline found changed since they were recorded (written through a hard link, which
@@ -270,8 +280,9 @@ package actor InboxWatcher {
             guard await callbacks.isWhole(fact) else {
                 // Still arriving (a header closed before its media, a half-written sidecar): another
                 // settle window, or sooner if it changes.
-                candidates[fact.relPath] = Candidate(fact: fact, lastChange: clock.now(), closed: true,
-                                                     stableScans: candidates[fact.relPath]?.stableScans ?? 0)
+                candidates[fact.relPath] = Candidate(
+                    fact: fact, lastChange: clock.now(), closed: true,
+                    stableScans: candidates[fact.relPath]?.stableScans ?? 0)
                 continue
             }
             // Polled facts come from the last scan: if the file moved on meanwhile, it is not settled.
@@ -287,7 +298,6 @@ package actor InboxWatcher {
         }
     }
 }
-
 
 /// The files a watcher has seen but not yet reported complete (being written, settling, or still
 /// arriving), shared with the pipeline so a partner's grace does not run out while one is written.
@@ -308,7 +318,11 @@ package final class PendingFiles: @unchecked Sendable {
         lock.withLock { _ = rechecks.insert(path) }
         doorbell?.ring()
     }
-    func drainRechecks() -> Set<String> { lock.withLock { defer { rechecks.removeAll() }; return rechecks } }
+    func drainRechecks() -> Set<String> {
+        lock.withLock {
+            defer { rechecks.removeAll() }; return rechecks
+        }
+    }
     /// The candidates after a tick; the batch of reports is over.
     func set(_ p: Set<String>) { lock.lock(); paths = p; reporting = false; lock.unlock() }
     /// A batch of reports begins: everything still a candidate (the batch included) is pending.

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One inotify instance for one inbox tree. A dedicated thread drains the kernel queue as fast as it
@@ -39,8 +39,10 @@ package final class InotifySource: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    static let mask: UInt32 = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM
-        | IN_DELETE_SELF | IN_ATTRIB) | IN_ONLYDIR_FLAG | IN_DONT_FOLLOW_FLAG
+    static let mask: UInt32 =
+        UInt32(
+            IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM
+                | IN_DELETE_SELF | IN_ATTRIB) | IN_ONLYDIR_FLAG | IN_DONT_FOLLOW_FLAG
 
     /// Adds a watch on a folder (relative to root). An ENOSPC (watch limit) is reported as an overflow
     /// so the folder is still covered by rescans, never a crash.
@@ -125,10 +127,15 @@ package final class InotifySource: @unchecked Sendable {
             if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 { cont.yield(.directoryCreated(rel)) }
             return
         }
-        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { cont.yield(.closed(rel)) }
-        else if mask & UInt32(IN_MODIFY | IN_CREATE) != 0 { cont.yield(.modified(rel)) }
-        else if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 { cont.yield(.removed(rel)) }
-        else if mask & UInt32(IN_ATTRIB) != 0 { cont.yield(.touched(rel)) }
+        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
+            cont.yield(.closed(rel))
+        } else if mask & UInt32(IN_MODIFY | IN_CREATE) != 0 {
+            cont.yield(.modified(rel))
+        } else if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {
+            cont.yield(.removed(rel))
+        } else if mask & UInt32(IN_ATTRIB) != 0 {
+            cont.yield(.touched(rel))
+        }
     }
 }
 

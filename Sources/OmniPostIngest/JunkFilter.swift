@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Names that are never drops: temp files of downloaders, editors and rsync, and NAS/OS litter
@@ -17,7 +17,7 @@ package struct JunkFilter: Sendable {
         // Resolve (CacheClip), Final Cut (Render Files, Transcoded Media).
         "*.pek", "*.cfa", "*.ims", "*.mcdb", "Adobe Premiere Pro Auto-Save", "CacheClip", "Render Files", "Transcoded Media",
         // NAS and OS litter.
-        "._*", ".DS_Store", "@eaDir", "#recycle", "#snapshot", "Thumbs.db", "desktop.ini", "$RECYCLE.BIN", "System Volume Information",
+        "._*", ".DS_Store", "@eaDir", "#recycle", "#snapshot", "Thumbs.db", "desktop.ini", "$RECYCLE.BIN", "System Volume Information"
     ]
     let patterns: [String]
 
@@ -25,7 +25,7 @@ package struct JunkFilter: Sendable {
 
     /// True for a name (one path component) that must be ignored, file or folder.
     package func isJunk(_ name: String) -> Bool {
-        if name.hasPrefix(".") { return true }   // dotfiles, rsync's .name.XXXXXX temp files
+        if name.hasPrefix(".") { return true }  // dotfiles, rsync's .name.XXXXXX temp files
         return patterns.contains { fnmatch($0, name, 0) == 0 }
     }
 

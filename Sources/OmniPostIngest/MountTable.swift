@@ -5,7 +5,7 @@ import Foundation
 package enum MountTable {
     package static let networkTypes: Set<String> = [
         "nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ceph", "glusterfs",
-        "fuse.glusterfs", "lustre", "davfs", "fuse.davfs2", "fuse.rclone", "virtiofs", "fuse.s3fs", "ncpfs",
+        "fuse.glusterfs", "lustre", "davfs", "fuse.davfs2", "fuse.rclone", "virtiofs", "fuse.s3fs", "ncpfs"
     ]
 
     package struct Entry: Sendable, Equatable {
@@ -28,7 +28,8 @@ package enum MountTable {
     /// The filesystem type holding `path`: the longest mount point that is a prefix of it.
     package static func fsType(of path: String, entries: [Entry]) -> String? {
         let p = path.hasSuffix("/") ? path : path + "/"
-        return entries
+        return
+            entries
             .filter { p.hasPrefix($0.mountPoint == "/" ? "/" : $0.mountPoint + "/") }
             .max { $0.mountPoint.count < $1.mountPoint.count }?.fsType
     }

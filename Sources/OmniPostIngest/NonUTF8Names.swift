@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// File names that are not UTF-8 — `caf\xE9.mp4` from an old SMB client writing Latin-1. Foundation's

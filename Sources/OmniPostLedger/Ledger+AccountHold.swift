@@ -10,9 +10,11 @@ extension Ledger {
     package func holdAccount(_ key: String, until: Double, code: String, message: String) throws -> Int {
         try write { db, events in
             let now = self.now
-            let held = try DeliveryRecord.fetchAll(db, sql: """
-                SELECT * FROM deliveries WHERE state IN ('planned','ready') AND platform || ':' || account = ? AND COALESCE(not_before, 0) < ?
-                """, arguments: [key, until])
+            let held = try DeliveryRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM deliveries WHERE state IN ('planned','ready') AND platform || ':' || account = ? AND COALESCE(not_before, 0) < ?
+                    """, arguments: [key, until])
             for var d in held {
                 d.notBefore = until
                 d.gate = "retry"
@@ -20,8 +22,9 @@ extension Ledger {
                 d.errorMessage = message
                 d.updatedAt = now
                 try d.update(db)
-                var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: EventStage.queue.rawValue,
-                                    fromState: d.state.rawValue, toState: EventKind.waiting.rawValue, detail: "\(code): \(message)")
+                var e = EventRecord(
+                    at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: EventStage.queue.rawValue,
+                    fromState: d.state.rawValue, toState: EventKind.waiting.rawValue, detail: "\(code): \(message)")
                 try e.insert(db)
                 events.append(e)
             }

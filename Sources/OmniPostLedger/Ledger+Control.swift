@@ -28,7 +28,8 @@ extension Ledger {
             guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
             if d.state.isTerminal { throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is already \(d.state.rawValue)") }
             if d.state == .uploading, let l = d.leaseExpiry, l >= now {
-                throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is being uploaded right now by \(d.leaseOwner ?? "?"); try again when it finishes or stop the daemon first")
+                throw OmniError(
+                    .invalidValue, "delivery \(id) (\(d.target)) is being uploaded right now by \(d.leaseOwner ?? "?"); try again when it finishes or stop the daemon first")
             }
             // An upload session may already have become a post (a last chunk whose reply was lost): only
             // reconciling can tell, and a cancel must never hide a post.
@@ -46,8 +47,9 @@ extension Ledger {
             d.updatedAt = now
             try d.update(db)
             try db.execute(sql: "UPDATE attempts SET outcome = 'cancelled', finished_at = ? WHERE delivery_id = ? AND outcome IS NULL", arguments: [now, id])
-            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: from.rawValue,
-                                toState: DeliveryState.cancelled.rawValue, detail: d.errorMessage)
+            var e = EventRecord(
+                at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: from.rawValue,
+                toState: DeliveryState.cancelled.rawValue, detail: d.errorMessage)
             try e.insert(db)
             events.append(e)
             return d
@@ -67,7 +69,8 @@ extension Ledger {
             guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
             if d.state.isTerminal || d.remoteSession == nil { return nil }
             if d.state == .uploading, let l = d.leaseExpiry, l >= now {
-                throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is being uploaded right now by \(d.leaseOwner ?? "?"); try again when it finishes or stop the daemon first")
+                throw OmniError(
+                    .invalidValue, "delivery \(id) (\(d.target)) is being uploaded right now by \(d.leaseOwner ?? "?"); try again when it finishes or stop the daemon first")
             }
             d.notBefore = now + 120
             d.gate = "cancel"
@@ -115,13 +118,17 @@ extension Ledger {
                 // Held, not failed: a person asks for it now (a raised quota, `accounts set-token` after
                 // an auth hold). The claim looks at every gate again and holds it anew if one is still shut;
                 // one held for its credentials reconciles its session before anything is sent.
-                try Self.release(&d, stage: EventStage.control.rawValue, detail: "released by \(who) from its \(gate) hold; looked at again now"
-                                    + (d.remoteSession != nil ? "; its session is reconciled before anything is sent" : ""), at: now, db: db, events: &events)
+                try Self.release(
+                    &d, stage: EventStage.control.rawValue,
+                    detail: "released by \(who) from its \(gate) hold; looked at again now"
+                        + (d.remoteSession != nil ? "; its session is reconciled before anything is sent" : ""), at: now, db: db, events: &events)
                 return RetriedDelivery(delivery: d, requeued: false, heldBy: gate)
             }
             guard d.state == .failed else {
-                throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is \(d.state.rawValue)"
-                                + (d.gate.map { " (held by \($0))" } ?? "") + "; only failed or held deliveries are retried")
+                throw OmniError(
+                    .invalidValue,
+                    "delivery \(id) (\(d.target)) is \(d.state.rawValue)"
+                        + (d.gate.map { " (held by \($0))" } ?? "") + "; only failed or held deliveries are retried")
             }
             guard let drop = try DropRecord.fetchOne(db, key: d.dropId), drop.state == .converted else {
                 throw OmniError(.invalidValue, "delivery \(id)'s drop \(d.dropId) is finished; retry the drop instead (`omnipost retry \(d.dropId)`)")
@@ -137,9 +144,12 @@ extension Ledger {
             d.sessionPolicy = d.remoteSession != nil ? .retry : nil
             d.updatedAt = now
             try d.update(db)
-            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: DeliveryState.failed.rawValue,
-                                toState: to.rawValue, detail: "retry asked by \(who)" + (d.remoteSession != nil
-                                    ? "; its upload session is reconciled first (a post found is recorded, a failed one is replaced by a new upload)" : ""))
+            var e = EventRecord(
+                at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: DeliveryState.failed.rawValue,
+                toState: to.rawValue,
+                detail: "retry asked by \(who)"
+                    + (d.remoteSession != nil
+                        ? "; its upload session is reconciled first (a post found is recorded, a failed one is replaced by a new upload)" : ""))
             try e.insert(db)
             events.append(e)
             return RetriedDelivery(delivery: d, requeued: true, heldBy: nil)
@@ -171,10 +181,12 @@ extension Ledger {
     package func reevaluateQuotaHolds(reason: String) throws -> Int {
         try write { db, events in
             let now = self.now
-            let held = try DeliveryRecord.fetchAll(db, sql: """
-                SELECT * FROM deliveries WHERE state = 'ready' AND gate = 'quota'
-                  AND COALESCE((SELECT a.error_code FROM attempts a WHERE a.delivery_id = deliveries.id ORDER BY a.id DESC LIMIT 1), '') != 'quota_exhausted'
-                """)
+            let held = try DeliveryRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM deliveries WHERE state = 'ready' AND gate = 'quota'
+                      AND COALESCE((SELECT a.error_code FROM attempts a WHERE a.delivery_id = deliveries.id ORDER BY a.id DESC LIMIT 1), '') != 'quota_exhausted'
+                    """)
             for var d in held {
                 try Self.release(&d, stage: EventStage.queue.rawValue, detail: "quota hold looked at again: \(reason)", at: now, db: db, events: &events)
             }
@@ -190,12 +202,15 @@ extension Ledger {
     package func prepareRetry(dropId: String) throws -> [String] {
         try write { db, _ in
             try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ?", arguments: [dropId])
-            let targets = try String.fetchAll(db, sql: """
-                SELECT target FROM deliveries WHERE drop_id = ? AND state = 'failed' AND remote_session IS NOT NULL ORDER BY id
-                """, arguments: [dropId])
-            try db.execute(sql: """
-                UPDATE deliveries SET session_policy = 'handover' WHERE drop_id = ? AND state = 'failed' AND remote_session IS NOT NULL
-                """, arguments: [dropId])
+            let targets = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT target FROM deliveries WHERE drop_id = ? AND state = 'failed' AND remote_session IS NOT NULL ORDER BY id
+                    """, arguments: [dropId])
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET session_policy = 'handover' WHERE drop_id = ? AND state = 'failed' AND remote_session IS NOT NULL
+                    """, arguments: [dropId])
             return targets
         }
     }
@@ -204,11 +219,12 @@ extension Ledger {
     /// retried drop's failed delivery `from`. Refused when another drop took it first.
     static func takeOverSession(_ h: SessionHandover, to newDrop: String, db: Database) throws {
         let (from, target, session) = (h.from, h.target, h.session)
-        try db.execute(sql: """
-            UPDATE deliveries SET remote_session = NULL, session_policy = NULL,
-              error_message = COALESCE(error_message, '') || '; retried: its upload session went to drop ' || ?
-            WHERE id = ? AND session_policy = 'handover' AND remote_session IS ?
-            """, arguments: [newDrop, from, session])
+        try db.execute(
+            sql: """
+                UPDATE deliveries SET remote_session = NULL, session_policy = NULL,
+                  error_message = COALESCE(error_message, '') || '; retried: its upload session went to drop ' || ?
+                WHERE id = ? AND session_policy = 'handover' AND remote_session IS ?
+                """, arguments: [newDrop, from, session])
         guard db.changesCount == 1 else {
             throw OmniError(.duplicate, "\(target): the earlier upload session of delivery \(from) was taken over by another drop of the same content first")
         }
@@ -218,13 +234,19 @@ extension Ledger {
     /// after the retry), with its state — for a second retry, which must point there.
     package func retriedAs(dropId: String) throws -> (at: Double, drop: DropRecord?)? {
         try read { db in
-            guard let at = try Double.fetchOne(db, sql: """
-                SELECT at FROM events WHERE drop_id = ? AND stage = 'control' AND to_state = 'retried' ORDER BY id DESC LIMIT 1
-                """, arguments: [dropId]) else { return nil }
+            guard
+                let at = try Double.fetchOne(
+                    db,
+                    sql: """
+                        SELECT at FROM events WHERE drop_id = ? AND stage = 'control' AND to_state = 'retried' ORDER BY id DESC LIMIT 1
+                        """, arguments: [dropId])
+            else { return nil }
             guard let old = try DropRecord.fetchOne(db, key: dropId) else { return (at, nil) }
-            let next = try DropRecord.fetchOne(db, sql: """
-                SELECT * FROM drops WHERE id != ? AND clip_path IS ? AND created_at >= ? ORDER BY created_at LIMIT 1
-                """, arguments: [dropId, old.clipPath, at])
+            let next = try DropRecord.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM drops WHERE id != ? AND clip_path IS ? AND created_at >= ? ORDER BY created_at LIMIT 1
+                    """, arguments: [dropId, old.clipPath, at])
             return (at, next)
         }
     }
@@ -232,9 +254,11 @@ extension Ledger {
     /// Where the archive stage put a finished drop's originals (`archive/…/<id>` or `failed/<id>`).
     package func originalsFolder(dropId: String) throws -> String? {
         try read { db in
-            let e = try EventRecord.fetchOne(db, sql: """
-                SELECT * FROM events WHERE drop_id = ? AND stage = 'archive' AND to_state IN ('archived','failed') ORDER BY id DESC LIMIT 1
-                """, arguments: [dropId])
+            let e = try EventRecord.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM events WHERE drop_id = ? AND stage = 'archive' AND to_state IN ('archived','failed') ORDER BY id DESC LIMIT 1
+                    """, arguments: [dropId])
             guard case .filed(let folder)? = e?.data else { return nil }
             return folder
         }

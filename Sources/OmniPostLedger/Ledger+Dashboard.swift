@@ -25,18 +25,24 @@ extension Ledger {
         let since = Double(first * 3600)
         return try read { db in
             var out = (first...last).map { HourFigures(hour: $0) }
-            for r in try Row.fetchAll(db, sql: """
-                SELECT CAST(COALESCE(upload_finished_at, updated_at) / 3600 AS INTEGER) AS h, count(*) AS n FROM deliveries
-                WHERE state = 'published' AND COALESCE(upload_finished_at, updated_at) >= ? GROUP BY h
-                """, arguments: [since]) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT CAST(COALESCE(upload_finished_at, updated_at) / 3600 AS INTEGER) AS h, count(*) AS n FROM deliveries
+                    WHERE state = 'published' AND COALESCE(upload_finished_at, updated_at) >= ? GROUP BY h
+                    """, arguments: [since])
+            {
                 let h: Int = r["h"]
                 if h >= first, h <= last { out[h - first].published = r["n"] }
             }
-            for r in try Row.fetchAll(db, sql: """
-                SELECT CAST(finished_at / 3600 AS INTEGER) AS h, outcome = 'published' AS ok, count(*) AS n,
-                       sum(bytes_sent) AS b, sum(CASE WHEN bytes_sent > 0 THEN finished_at - started_at ELSE 0 END) AS s
-                FROM attempts WHERE finished_at >= ? AND outcome NOT IN ('deferred', 'cancelled') GROUP BY h, ok
-                """, arguments: [since]) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT CAST(finished_at / 3600 AS INTEGER) AS h, outcome = 'published' AS ok, count(*) AS n,
+                           sum(bytes_sent) AS b, sum(CASE WHEN bytes_sent > 0 THEN finished_at - started_at ELSE 0 END) AS s
+                    FROM attempts WHERE finished_at >= ? AND outcome NOT IN ('deferred', 'cancelled') GROUP BY h, ok
+                    """, arguments: [since])
+            {
                 let h: Int = r["h"]
                 guard h >= first, h <= last else { continue }
                 let n: Int = r["n"]
@@ -46,10 +52,13 @@ extension Ledger {
             }
             for i in out.indices {
                 let end = Double((out[i].hour + 1) * 3600)
-                out[i].queueDepth = try Int.fetchOne(db, sql: """
-                    SELECT count(*) FROM deliveries WHERE created_at < ?
-                    AND NOT (state IN ('published', 'failed', 'cancelled') AND updated_at < ?)
-                    """, arguments: [end, end]) ?? 0
+                out[i].queueDepth =
+                    try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT count(*) FROM deliveries WHERE created_at < ?
+                            AND NOT (state IN ('published', 'failed', 'cancelled') AND updated_at < ?)
+                            """, arguments: [end, end]) ?? 0
             }
             return out
         }
@@ -59,9 +68,12 @@ extension Ledger {
     package func outcomesByPlatform(since: Double) throws -> [String: (published: Int, failed: Int)] {
         try read { db in
             var out: [String: (published: Int, failed: Int)] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT platform, state, count(*) AS n FROM deliveries WHERE state IN ('published', 'failed') AND updated_at >= ? GROUP BY platform, state
-                """, arguments: [since]) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT platform, state, count(*) AS n FROM deliveries WHERE state IN ('published', 'failed') AND updated_at >= ? GROUP BY platform, state
+                    """, arguments: [since])
+            {
                 let p: String = r["platform"], s: String = r["state"], n: Int = r["n"]
                 var v = out[p] ?? (0, 0)
                 if s == "published" { v.published = n } else { v.failed = n }
@@ -77,9 +89,12 @@ extension Ledger {
         return try read { db in
             var out: [String: String] = [:]
             let marks = Array(repeating: "?", count: drops.count).joined(separator: ",")
-            for r in try Row.fetchAll(db, sql: """
-                SELECT drop_id, target, detail FROM events WHERE stage = 'convert' AND to_state = 'progress' AND drop_id IN (\(marks)) ORDER BY id
-                """, arguments: StatementArguments(drops)) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT drop_id, target, detail FROM events WHERE stage = 'convert' AND to_state = 'progress' AND drop_id IN (\(marks)) ORDER BY id
+                    """, arguments: StatementArguments(drops))
+            {
                 let d: String = r["drop_id"], t: String? = r["target"]
                 out["\(d)/\(t ?? "")"] = r["detail"]
             }

@@ -29,10 +29,12 @@ extension Ledger {
     /// reconciles it first (`takeOverSession`).
     package func priorDelivery(contentSha256: String, target: String, excludingDrop: String) throws -> DeliveryRecord? {
         try read { db in
-            try DeliveryRecord.fetchOne(db, sql: """
-                SELECT * FROM deliveries WHERE content_sha256 = ? AND target = ? AND drop_id != ?
-                AND (state NOT IN ('failed','cancelled') OR (state = 'failed' AND remote_session IS NOT NULL)) ORDER BY id LIMIT 1
-                """, arguments: [contentSha256, target, excludingDrop])
+            try DeliveryRecord.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM deliveries WHERE content_sha256 = ? AND target = ? AND drop_id != ?
+                    AND (state NOT IN ('failed','cancelled') OR (state = 'failed' AND remote_session IS NOT NULL)) ORDER BY id LIMIT 1
+                    """, arguments: [contentSha256, target, excludingDrop])
         }
     }
 
@@ -66,8 +68,9 @@ extension Ledger {
             // The attempt's row and the account's breaker move in the same transaction as the delivery.
             if let attempt { try self.finish(attempt, delivery: d, db: db, events: &events) }
             if from != to {
-                var e = EventRecord(at: self.now, dropId: d.dropId, deliveryId: id, target: d.target, stage: stage,
-                                    fromState: from.rawValue, toState: to.rawValue, detail: detail)
+                var e = EventRecord(
+                    at: self.now, dropId: d.dropId, deliveryId: id, target: d.target, stage: stage,
+                    fromState: from.rawValue, toState: to.rawValue, detail: detail)
                 try e.insert(db)
                 e.reasonCode = d.errorCode
                 e.attempt = d.attempts
@@ -82,11 +85,12 @@ extension Ledger {
     package func checkpoint(deliveryId: Int64, owner: String, lease: Double, session: String?, confirmedOffset: Int64, bytesSent: Int64) throws {
         try write { db, _ in
             let n = self.now
-            try db.execute(sql: """
-                UPDATE deliveries SET remote_session = ?, confirmed_offset = ?, bytes_sent = ?, lease_expiry = ?, updated_at = ?,
-                  session_policy = CASE WHEN remote_session IS ? THEN session_policy ELSE NULL END
-                WHERE id = ? AND lease_owner = ?
-                """, arguments: [session, confirmedOffset, bytesSent, n + lease, n, session, deliveryId, owner])
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET remote_session = ?, confirmed_offset = ?, bytes_sent = ?, lease_expiry = ?, updated_at = ?,
+                      session_policy = CASE WHEN remote_session IS ? THEN session_policy ELSE NULL END
+                    WHERE id = ? AND lease_owner = ?
+                    """, arguments: [session, confirmedOffset, bytesSent, n + lease, n, session, deliveryId, owner])
             if db.changesCount == 0 {
                 throw OmniError(.internalError, "delivery \(deliveryId) lease was lost; stopping this upload")
             }
@@ -98,8 +102,9 @@ extension Ledger {
     package func nextDeliveryDue() throws -> Double? {
         let now = self.now
         return try read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(not_before) FROM deliveries WHERE state IN ('ready','uploading') AND not_before > ?",
-                                arguments: [now])
+            try Double.fetchOne(
+                db, sql: "SELECT MIN(not_before) FROM deliveries WHERE state IN ('ready','uploading') AND not_before > ?",
+                arguments: [now])
         }
     }
 }
@@ -108,9 +113,12 @@ extension Ledger {
     /// Schedule slots already taken by drops still going out (one drop per slot).
     package func takenSlots(from: Double) throws -> Set<Double> {
         try read { db in
-            Set(try Double.fetchAll(db, sql: """
-                SELECT DISTINCT slot_at FROM deliveries WHERE slot_at >= ? AND state NOT IN ('failed','cancelled')
-                """, arguments: [from]))
+            Set(
+                try Double.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT slot_at FROM deliveries WHERE slot_at >= ? AND state NOT IN ('failed','cancelled')
+                        """, arguments: [from]))
         }
     }
 }

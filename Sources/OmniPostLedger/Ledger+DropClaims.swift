@@ -19,12 +19,15 @@ extension Ledger {
 
     /// The next received drop to validate, round-robin across writers (`FairTurn`): the drop and its
     /// writer's key, the caller's `after` next time.
-    package func claimDropToValidate(owner: String, after: String?, lane: ValidateLane = .any,
-                                    lease: Double = 300) throws -> (drop: DropRecord, key: String)? {
-        let condition: DropCondition? = switch lane {
-        case .any: nil
-        case .clipsAtMost(let bytes): .clipAtMost(bytes)
-        }
+    package func claimDropToValidate(
+        owner: String, after: String?, lane: ValidateLane = .any,
+        lease: Double = 300
+    ) throws -> (drop: DropRecord, key: String)? {
+        let condition: DropCondition? =
+            switch lane {
+            case .any: nil
+            case .clipsAtMost(let bytes): .clipAtMost(bytes)
+            }
         return try claimDropFairly(in: .received, owner: owner, after: after, lease: lease, condition: condition)
     }
 

@@ -91,10 +91,12 @@ extension Ledger {
     /// The latest "watching" note per inbox: how each inbox was watched on the last start.
     package func watchModes() throws -> [String] {
         try read { db in
-            try String.fetchAll(db, sql: """
-                SELECT detail FROM events WHERE id IN (SELECT MAX(id) FROM events WHERE stage = 'watch' AND to_state = 'watching'
-                GROUP BY json_extract(data, '$.watching.inbox'))
-                """)
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT detail FROM events WHERE id IN (SELECT MAX(id) FROM events WHERE stage = 'watch' AND to_state = 'watching'
+                    GROUP BY json_extract(data, '$.watching.inbox'))
+                    """)
         }
     }
 
@@ -115,11 +117,14 @@ extension Ledger {
 
     /// Records a non-transition fact (e.g. a conversion's progress) in the audit trail: `detail` is the
     /// sentence a person reads, `data` the facts a reader needs as values.
-    package func note(_ kind: EventKind, stage: EventStage, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil,
-                     detail: String, data: EventData? = nil) throws {
+    package func note(
+        _ kind: EventKind, stage: EventStage, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil,
+        detail: String, data: EventData? = nil
+    ) throws {
         try write { db, events in
-            var e = EventRecord(at: self.now, dropId: dropId, deliveryId: deliveryId, target: target, stage: stage.rawValue, toState: kind.rawValue,
-                                detail: detail, data: data)
+            var e = EventRecord(
+                at: self.now, dropId: dropId, deliveryId: deliveryId, target: target, stage: stage.rawValue, toState: kind.rawValue,
+                detail: detail, data: data)
             try e.insert(db)
             events.append(e)
         }
@@ -132,15 +137,17 @@ extension Ledger {
     package func activeDropCount(horizon: Double) throws -> Int {
         let limit = now + horizon
         return try read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM drops WHERE state NOT IN ('archived','failed','withdrawn') AND NOT (
-                  state = 'converted'
-                  AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id
-                      AND state NOT IN ('published','failed','cancelled'))
-                  AND NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id
-                      AND state NOT IN ('published','failed','cancelled')
-                      AND (not_before IS NULL OR not_before <= ?)))
-                """, arguments: [limit]) ?? 0
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM drops WHERE state NOT IN ('archived','failed','withdrawn') AND NOT (
+                      state = 'converted'
+                      AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id
+                          AND state NOT IN ('published','failed','cancelled'))
+                      AND NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id
+                          AND state NOT IN ('published','failed','cancelled')
+                          AND (not_before IS NULL OR not_before <= ?)))
+                    """, arguments: [limit]) ?? 0
         }
     }
 }
@@ -157,10 +164,12 @@ extension Ledger {
     @discardableResult
     package func releaseDeadLeases(host: String, isAlive: (Int32) -> Bool, crashed: (Int32) -> Bool = { _ in false }) throws -> Int {
         let owners = try read { db in
-            try String.fetchAll(db, sql: """
-                SELECT DISTINCT lease_owner FROM drops WHERE lease_owner LIKE ? UNION
-                SELECT DISTINCT lease_owner FROM deliveries WHERE lease_owner LIKE ?
-                """, arguments: [host + ":%", host + ":%"])
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT lease_owner FROM drops WHERE lease_owner LIKE ? UNION
+                    SELECT DISTINCT lease_owner FROM deliveries WHERE lease_owner LIKE ?
+                    """, arguments: [host + ":%", host + ":%"])
         }
         let dead: [(owner: String, pid: Int32)] = owners.compactMap { owner in
             let parts = owner.split(separator: ":")
@@ -174,31 +183,36 @@ extension Ledger {
             for (owner, _) in dead {
                 if crashedOwners.contains(owner) {
                     try db.execute(sql: "UPDATE drops SET crashes = crashes + 1 WHERE lease_owner = ?", arguments: [owner])
-                    let victims = try DropRecord.fetchAll(db, sql: "SELECT * FROM drops WHERE lease_owner = ? AND crashes >= ? AND state IN ('received','validated')",
-                                                          arguments: [owner, Self.crashQuarantineAfter])
+                    let victims = try DropRecord.fetchAll(
+                        db, sql: "SELECT * FROM drops WHERE lease_owner = ? AND crashes >= ? AND state IN ('received','validated')",
+                        arguments: [owner, Self.crashQuarantineAfter])
                     for var d in victims {
                         let from = d.state
                         // Validate and convert are the stages that parse a user's bytes.
                         d.state = .rejected
-                        try db.execute(sql: """
-                            UPDATE deliveries SET state = 'cancelled', error_code = 'internal_error', error_message = 'its drop was quarantined'
-                            WHERE drop_id = ? AND state IN ('planned','ready')
-                            """, arguments: [d.id])
+                        try db.execute(
+                            sql: """
+                                UPDATE deliveries SET state = 'cancelled', error_code = 'internal_error', error_message = 'its drop was quarantined'
+                                WHERE drop_id = ? AND state IN ('planned','ready')
+                                """, arguments: [d.id])
                         d.reasonCode = ReasonCode.internalError.rawValue
-                        d.reasonMessage = "processing this drop crashed OmniPost \(d.crashes) times (while it was \(from.rawValue)); it was set aside so the rest of the inbox goes on. Its originals are kept; please report it with the file"
+                        d.reasonMessage =
+                            "processing this drop crashed OmniPost \(d.crashes) times (while it was \(from.rawValue)); it was set aside so the rest of the inbox goes on. Its originals are kept; please report it with the file"
                         d.leaseOwner = nil
                         d.leaseExpiry = nil
                         d.updatedAt = self.now
                         try d.update(db)
-                        var e = EventRecord(at: self.now, dropId: d.id, stage: EventStage.startup.rawValue, fromState: from.rawValue, toState: d.state.rawValue,
-                                            detail: "internal_error: quarantined after \(d.crashes) crashes")
+                        var e = EventRecord(
+                            at: self.now, dropId: d.id, stage: EventStage.startup.rawValue, fromState: from.rawValue, toState: d.state.rawValue,
+                            detail: "internal_error: quarantined after \(d.crashes) crashes")
                         try e.insert(db)
                         events.append(e)
                     }
                 }
                 n += try Self.clearLeases(owner: owner, db)
-                var e = EventRecord(at: self.now, stage: EventStage.startup.rawValue, toState: EventKind.leaseReleased.rawValue,
-                                    detail: "\(owner) is no longer running\(crashedOwners.contains(owner) ? " (it crashed)" : "")")
+                var e = EventRecord(
+                    at: self.now, stage: EventStage.startup.rawValue, toState: EventKind.leaseReleased.rawValue,
+                    detail: "\(owner) is no longer running\(crashedOwners.contains(owner) ? " (it crashed)" : "")")
                 try e.insert(db)
                 events.append(e)
             }
@@ -224,7 +238,8 @@ extension Ledger {
         try write { db, events in
             let n = try Self.clearLeases(owner: owner, db)
             if n > 0 {
-                var e = EventRecord(at: self.now, stage: EventStage.reload.rawValue, toState: EventKind.leaseReleased.rawValue, detail: "\(owner) stopped for a reload; \(n) held item(s) released")
+                var e = EventRecord(
+                    at: self.now, stage: EventStage.reload.rawValue, toState: EventKind.leaseReleased.rawValue, detail: "\(owner) stopped for a reload; \(n) held item(s) released")
                 try e.insert(db)
                 events.append(e)
             }
@@ -242,19 +257,24 @@ extension Ledger {
     @discardableResult
     /// `retiring`: other files of the drop whose rows are retired too (a sidecar found rewritten: its newer
     /// version comes in through the watcher as a row of its own, and the stale one never pairs again).
-    package func withdrawDrop(_ id: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool = true,
-                             retiring: [String] = []) throws -> Bool {
+    package func withdrawDrop(
+        _ id: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool = true,
+        retiring: [String] = []
+    ) throws -> Bool {
         try write { db, events in
             // A rejected drop not yet filed away may be withdrawn too: its answer was about bytes since replaced.
             guard var drop = try DropRecord.fetchOne(db, key: id), !drop.state.isTerminal else { return false }
-            let busy = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE drop_id = ? AND state IN ('uploading','published')",
-                                        arguments: [id]) ?? 0
+            let busy =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM deliveries WHERE drop_id = ? AND state IN ('uploading','published')",
+                    arguments: [id]) ?? 0
             guard busy == 0 else { return false }
             let from = drop.state
-            try db.execute(sql: """
-                UPDATE deliveries SET state = 'cancelled', error_code = ?, error_message = ?, updated_at = ?
-                WHERE drop_id = ? AND state IN ('planned','ready','failed')
-                """, arguments: [code.rawValue, reason, self.now, id])
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET state = 'cancelled', error_code = ?, error_message = ?, updated_at = ?
+                    WHERE drop_id = ? AND state IN ('planned','ready','failed')
+                    """, arguments: [code.rawValue, reason, self.now, id])
             if retireClip, let clip = drop.clipPath {
                 try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", arguments: [id, clip])
             }
@@ -263,12 +283,14 @@ extension Ledger {
             }
             // A file whose newer content is already waiting (a sidecar rewritten after pairing) is retired too:
             // the newer row is the fact, and a path waits once.
-            try db.execute(sql: """
-                UPDATE files SET state = 'gone' WHERE drop_id = ? AND state = 'taken'
-                  AND path IN (SELECT path FROM files WHERE state = 'waiting')
-                """, arguments: [id])
-            try db.execute(sql: "UPDATE files SET state = 'waiting', drop_id = NULL, completed_at = ? WHERE drop_id = ? AND state = 'taken'",
-                           arguments: [self.now, id])
+            try db.execute(
+                sql: """
+                    UPDATE files SET state = 'gone' WHERE drop_id = ? AND state = 'taken'
+                      AND path IN (SELECT path FROM files WHERE state = 'waiting')
+                    """, arguments: [id])
+            try db.execute(
+                sql: "UPDATE files SET state = 'waiting', drop_id = NULL, completed_at = ? WHERE drop_id = ? AND state = 'taken'",
+                arguments: [self.now, id])
             drop.state = .withdrawn
             drop.reasonCode = code.rawValue
             drop.reasonMessage = reason
@@ -277,8 +299,9 @@ extension Ledger {
             drop.updatedAt = self.now
             drop.finishedAt = self.now
             try drop.update(db)
-            var e = EventRecord(at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: DropState.withdrawn.rawValue,
-                                detail: "\(code.rawValue): \(reason)")
+            var e = EventRecord(
+                at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: DropState.withdrawn.rawValue,
+                detail: "\(code.rawValue): \(reason)")
             try e.insert(db)
             events.append(e)
             return true
@@ -291,9 +314,11 @@ extension Ledger {
     /// "dropped → validated" latency polls this.
     package func validationDecided(stem: String) throws -> Bool {
         try read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM events WHERE stage = 'validate' AND detail IS NOT NULL AND drop_id IN (SELECT id FROM drops WHERE stem = ?)
-                """, arguments: [stem]) ?? 0 > 0
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM events WHERE stage = 'validate' AND detail IS NOT NULL AND drop_id IN (SELECT id FROM drops WHERE stem = ?)
+                    """, arguments: [stem]) ?? 0 > 0
         }
     }
 }

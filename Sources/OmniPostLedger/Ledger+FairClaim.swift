@@ -15,8 +15,10 @@ extension Ledger {
     /// Claims a drop in `state` like `claimDrop`, but round-robin across writers: the oldest drop of the
     /// first key after `after` (wrapping around), so each writer's next drop is reached after at most one
     /// drop of every other writer. Returns the drop and its key (the caller's `after` for next time).
-    func claimDropFairly(in state: DropState, owner: String, after: String?, lease: Double = 300,
-                         condition: DropCondition? = nil) throws -> (drop: DropRecord, key: String)? {
+    func claimDropFairly(
+        in state: DropState, owner: String, after: String?, lease: Double = 300,
+        condition: DropCondition? = nil
+    ) throws -> (drop: DropRecord, key: String)? {
         try write { db, _ in
             let now = self.now
             var base = "SELECT *, \(Self.fairKeySQL) AS fair_key FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
@@ -24,8 +26,9 @@ extension Ledger {
             base += Self.crashGuardSQL
             var row: Row?
             if let after {
-                row = try Row.fetchOne(db, sql: base + " AND \(Self.fairKeySQL) > ? ORDER BY \(Self.fairKeySQL), created_at LIMIT 1",
-                                       arguments: [state.rawValue, now, now, now, after])
+                row = try Row.fetchOne(
+                    db, sql: base + " AND \(Self.fairKeySQL) > ? ORDER BY \(Self.fairKeySQL), created_at LIMIT 1",
+                    arguments: [state.rawValue, now, now, now, after])
             }
             if row == nil {
                 row = try Row.fetchOne(db, sql: base + " ORDER BY \(Self.fairKeySQL), created_at LIMIT 1", arguments: [state.rawValue, now, now, now])

@@ -32,18 +32,23 @@ extension Ledger {
                 try live.update(db)
                 return RecordedFile(isNew: true)
             }
-            if try FileRecord.filter(Column("path") == path && Column("state") == FileRecord.State.taken.rawValue
-                && Column("inode") == inode && Column("size") == size && Column("mtime") == mtime).fetchCount(db) > 0 {
+            if try FileRecord.filter(
+                Column("path") == path && Column("state") == FileRecord.State.taken.rawValue
+                    && Column("inode") == inode && Column("size") == size && Column("mtime") == mtime
+            ).fetchCount(db) > 0 {
                 return RecordedFile(isNew: false)
             }
             // Renamed inside the inbox (same inode, size and mtime under a new name): the same file,
             // not a new drop. Its row and its drop follow the new name.
-            if var moved = try FileRecord.fetchOne(db, sql: """
-                SELECT files.* FROM files LEFT JOIN drops ON drops.id = files.drop_id
-                WHERE files.inode = ? AND files.size = ? AND files.mtime = ? AND files.path != ?
-                  AND (files.state = 'waiting' OR (files.state = 'taken' AND drops.state NOT IN ('archived','failed','withdrawn')))
-                LIMIT 1
-                """, arguments: [inode, size, mtime, path]) {
+            if var moved = try FileRecord.fetchOne(
+                db,
+                sql: """
+                    SELECT files.* FROM files LEFT JOIN drops ON drops.id = files.drop_id
+                    WHERE files.inode = ? AND files.size = ? AND files.mtime = ? AND files.path != ?
+                      AND (files.state = 'waiting' OR (files.state = 'taken' AND drops.state NOT IN ('archived','failed','withdrawn')))
+                    LIMIT 1
+                    """, arguments: [inode, size, mtime, path])
+            {
                 let old = moved.path
                 moved.path = path
                 try moved.update(db)
@@ -57,12 +62,15 @@ extension Ledger {
                 return RecordedFile(isNew: false)
             }
             var supersedes: (file: FileRecord, drop: DropRecord)?
-            if let old = try FileRecord.fetchOne(db, sql: """
-                SELECT files.* FROM files JOIN drops ON drops.id = files.drop_id
-                WHERE files.path = ? AND files.state = 'taken' AND files.role IN ('clip','sidecar')
-                  AND drops.state NOT IN ('archived','failed','withdrawn','rejected')
-                ORDER BY files.id DESC LIMIT 1
-                """, arguments: [path]), let dropId = old.dropId, let drop = try DropRecord.fetchOne(db, key: dropId) {
+            if let old = try FileRecord.fetchOne(
+                db,
+                sql: """
+                    SELECT files.* FROM files JOIN drops ON drops.id = files.drop_id
+                    WHERE files.path = ? AND files.state = 'taken' AND files.role IN ('clip','sidecar')
+                      AND drops.state NOT IN ('archived','failed','withdrawn','rejected')
+                    ORDER BY files.id DESC LIMIT 1
+                    """, arguments: [path]), let dropId = old.dropId, let drop = try DropRecord.fetchOne(db, key: dropId)
+            {
                 supersedes = (old, drop)
             }
             var rec = FileRecord(path: path, size: size, mtime: mtime, inode: inode, role: role, completedAt: self.now)
@@ -107,8 +115,9 @@ extension Ledger {
     /// Drops other than `excluding` that still use a sidecar/manifest file and are not finished.
     package func otherOpenDrops(usingSidecar path: String, excluding id: String) throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM drops WHERE sidecar_path = ? AND id != ? AND state NOT IN ('archived','failed','withdrawn')",
-                             arguments: [path, id]) ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM drops WHERE sidecar_path = ? AND id != ? AND state NOT IN ('archived','failed','withdrawn')",
+                arguments: [path, id]) ?? 0
         }
     }
 
@@ -122,9 +131,12 @@ extension Ledger {
         try read { db in
             guard !paths.isEmpty else { return nil }
             let marks = paths.map { _ in "?" }.joined(separator: ",")
-            guard let f = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE state = 'taken' AND drop_id IS NOT NULL AND path IN (\(marks)) ORDER BY id DESC LIMIT 1",
-                                                 arguments: StatementArguments(paths)),
-                  let dropId = f.dropId, let d = try DropRecord.fetchOne(db, key: dropId) else { return nil }
+            guard
+                let f = try FileRecord.fetchOne(
+                    db, sql: "SELECT * FROM files WHERE state = 'taken' AND drop_id IS NOT NULL AND path IN (\(marks)) ORDER BY id DESC LIMIT 1",
+                    arguments: StatementArguments(paths)),
+                let dropId = f.dropId, let d = try DropRecord.fetchOne(db, key: dropId)
+            else { return nil }
             return (f, d)
         }
     }
@@ -161,8 +173,9 @@ extension Ledger {
             guard waiting == fileIDs.count else { return false }
             try drop.insert(db)
             try db.execute(sql: "UPDATE files SET state = 'taken', drop_id = ? WHERE id IN (\(ids))", arguments: [drop.id])
-            var e = EventRecord(at: self.now, dropId: drop.id, stage: EventStage.watch.rawValue, fromState: nil, toState: DropState.received.rawValue,
-                                detail: [drop.clipPath, drop.sidecarPath].compactMap { $0 }.joined(separator: " + "))
+            var e = EventRecord(
+                at: self.now, dropId: drop.id, stage: EventStage.watch.rawValue, fromState: nil, toState: DropState.received.rawValue,
+                detail: [drop.clipPath, drop.sidecarPath].compactMap { $0 }.joined(separator: " + "))
             try e.insert(db)
             events.append(e)
             return true

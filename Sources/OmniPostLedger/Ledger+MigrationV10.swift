@@ -10,16 +10,20 @@ extension Ledger {
     /// them all before committing. And events gain `data`: the facts older rows kept inside their
     /// sentence are moved there once, here, so no reader parses a sentence again.
     static func migrateV10(_ db: Database) throws {
-        try rebuild(db, table: "drops", schema: dropsV10, indexes: [
-            "CREATE INDEX drops_state ON drops(state, created_at)",
-            "CREATE UNIQUE INDEX drops_manifest_entry ON drops(source_file_id, manifest_entry) WHERE manifest_entry IS NOT NULL",
-            "CREATE INDEX drops_fair ON drops(state, \(fairKeySQL), created_at)",
-        ])
-        try rebuild(db, table: "deliveries", schema: deliveriesV10, indexes: [
-            "CREATE INDEX deliveries_state ON deliveries(state, not_before)",
-            "CREATE INDEX deliveries_identity ON deliveries(content_sha256, target)",
-            "CREATE INDEX deliveries_slot ON deliveries(slot_at) WHERE slot_at IS NOT NULL",
-        ])
+        try rebuild(
+            db, table: "drops", schema: dropsV10,
+            indexes: [
+                "CREATE INDEX drops_state ON drops(state, created_at)",
+                "CREATE UNIQUE INDEX drops_manifest_entry ON drops(source_file_id, manifest_entry) WHERE manifest_entry IS NOT NULL",
+                "CREATE INDEX drops_fair ON drops(state, \(fairKeySQL), created_at)"
+            ])
+        try rebuild(
+            db, table: "deliveries", schema: deliveriesV10,
+            indexes: [
+                "CREATE INDEX deliveries_state ON deliveries(state, not_before)",
+                "CREATE INDEX deliveries_identity ON deliveries(content_sha256, target)",
+                "CREATE INDEX deliveries_slot ON deliveries(slot_at) WHERE slot_at IS NOT NULL"
+            ])
         try db.execute(sql: "ALTER TABLE events ADD COLUMN data TEXT")
         try moveEventFactsToData(db)
     }
@@ -132,14 +136,16 @@ extension Ledger {
             if let data = LegacyEventDetail.watching(row["detail"]) { try store(row["id"], data) }
         }
         // The folder was the whole sentence: moved as it is, in one statement (the JSON `EventData.filed` decodes).
-        try db.execute(sql: """
-            UPDATE events SET data = json_object('filed', json_object('folder', detail))
-            WHERE stage = 'archive' AND to_state IN ('archived','failed') AND drop_id IS NOT NULL AND detail IS NOT NULL
-            """)
-        try db.execute(sql: """
-            UPDATE events SET target = substr(detail, 1, instr(detail, ' ') - 1)
-            WHERE stage = 'accounts' AND target IS NULL AND instr(COALESCE(detail, ''), ' ') > 1
-            """)
+        try db.execute(
+            sql: """
+                UPDATE events SET data = json_object('filed', json_object('folder', detail))
+                WHERE stage = 'archive' AND to_state IN ('archived','failed') AND drop_id IS NOT NULL AND detail IS NOT NULL
+                """)
+        try db.execute(
+            sql: """
+                UPDATE events SET target = substr(detail, 1, instr(detail, ' ') - 1)
+                WHERE stage = 'accounts' AND target IS NULL AND instr(COALESCE(detail, ''), ' ') > 1
+                """)
     }
 }
 
@@ -147,10 +153,11 @@ extension Ledger {
 enum LegacyEventDetail {
     /// `seconds=1.234 kind=transcode`.
     static func rendered(_ detail: String) -> EventData? {
-        let fields = Dictionary(detail.split(separator: " ").compactMap { f -> (String, String)? in
-            let kv = f.split(separator: "=", maxSplits: 1)
-            return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
-        }, uniquingKeysWith: { a, _ in a })
+        let fields = Dictionary(
+            detail.split(separator: " ").compactMap { f -> (String, String)? in
+                let kv = f.split(separator: "=", maxSplits: 1)
+                return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
+            }, uniquingKeysWith: { a, _ in a })
         guard let seconds = fields["seconds"].flatMap(Double.init) else { return nil }
         return .rendered(seconds: seconds, work: fields["kind"] ?? "other")
     }

@@ -22,9 +22,10 @@ extension Ledger {
     package func enqueueNotification(sink: String, key: String, kind: String, title: String, body: String, facts: AlertFacts? = nil) throws -> Bool {
         let json = try facts.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         return try write { db, _ in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO notifications(sink, key, kind, title, body, created_at, next_at, facts) VALUES (?,?,?,?,?,?,?,?)
-                """, arguments: [sink, key, kind, title, body, self.now, self.now, json])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO notifications(sink, key, kind, title, body, created_at, next_at, facts) VALUES (?,?,?,?,?,?,?,?)
+                    """, arguments: [sink, key, kind, title, body, self.now, self.now, json])
             return db.changesCount > 0
         }
     }
@@ -32,9 +33,12 @@ extension Ledger {
     /// Messages due to be sent, oldest first.
     package func dueNotifications(sink: String, now: Double, limit: Int = 200) throws -> [Notification] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM notifications WHERE sink = ? AND sent_at IS NULL AND given_up = 0 AND next_at <= ? ORDER BY id LIMIT ?
-                """, arguments: [sink, now, limit]).map(Self.notification)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM notifications WHERE sink = ? AND sent_at IS NULL AND given_up = 0 AND next_at <= ? ORDER BY id LIMIT ?
+                    """, arguments: [sink, now, limit]
+            ).map(Self.notification)
         }
     }
 
@@ -59,9 +63,10 @@ extension Ledger {
     package func markNotificationsFailed(_ ids: [Int64], error: String, retryAt: Double?) throws {
         try write { db, _ in
             for id in ids {
-                try db.execute(sql: """
-                    UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_at = COALESCE(?, next_at), given_up = ? WHERE id = ?
-                    """, arguments: [error, retryAt, retryAt == nil, id])
+                try db.execute(
+                    sql: """
+                        UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_at = COALESCE(?, next_at), given_up = ? WHERE id = ?
+                        """, arguments: [error, retryAt, retryAt == nil, id])
             }
         }
     }
@@ -74,7 +79,8 @@ extension Ledger {
     package func setNotifyMark(_ name: String, _ value: Double?) throws {
         try write { db, _ in
             if let value {
-                try db.execute(sql: "INSERT INTO notify_cursor(name, event_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET event_id = excluded.event_id", arguments: [name, value])
+                try db.execute(
+                    sql: "INSERT INTO notify_cursor(name, event_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET event_id = excluded.event_id", arguments: [name, value])
             } else {
                 try db.execute(sql: "DELETE FROM notify_cursor WHERE name = ?", arguments: [name])
             }
@@ -91,8 +97,9 @@ extension Ledger {
         try read { db in
             // The terminal states, from the one place that says which they are.
             let terminal = DeliveryState.allCases.filter(\.isTerminal).map { "'\($0.rawValue)'" }.joined(separator: ",")
-            return try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE state NOT IN (\(terminal)) AND COALESCE(not_before, 0) <= ?",
-                                    arguments: [t]) ?? 0
+            return try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM deliveries WHERE state NOT IN (\(terminal)) AND COALESCE(not_before, 0) <= ?",
+                arguments: [t]) ?? 0
         }
     }
 
@@ -120,7 +127,8 @@ extension Ledger {
     static func notification(_ r: Row) -> Notification {
         // Facts that do not decode (a newer writer's) are left out: the message still goes.
         let facts = (r["facts"] as String?).flatMap { try? JSONDecoder().decode(AlertFacts.self, from: Data($0.utf8)) }
-        return Notification(id: r["id"], sink: r["sink"], key: r["key"], kind: r["kind"], title: r["title"], body: r["body"], createdAt: r["created_at"],
-                            attempts: r["attempts"], sentAt: r["sent_at"], givenUp: r["given_up"], lastError: r["last_error"], facts: facts)
+        return Notification(
+            id: r["id"], sink: r["sink"], key: r["key"], kind: r["kind"], title: r["title"], body: r["body"], createdAt: r["created_at"],
+            attempts: r["attempts"], sentAt: r["sent_at"], givenUp: r["given_up"], lastError: r["last_error"], facts: facts)
     }
 }

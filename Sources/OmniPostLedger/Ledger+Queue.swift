@@ -12,8 +12,10 @@ package struct QueueGate: Sendable {
     /// How long a half-open probe may run before another delivery may probe instead.
     package var probeLease: Double
 
-    package init(quotas: [String: [QuotaRule]] = [:], breaker: BreakerPolicy = BreakerPolicy(), perPlatform: [String: Int] = [:],
-                perAccount: Int = 1000, probeLease: Double = 300) {
+    package init(
+        quotas: [String: [QuotaRule]] = [:], breaker: BreakerPolicy = BreakerPolicy(), perPlatform: [String: Int] = [:],
+        perAccount: Int = 1000, probeLease: Double = 300
+    ) {
         self.quotas = quotas
         self.breaker = breaker
         self.perPlatform = perPlatform
@@ -41,8 +43,10 @@ package struct AttemptResult: Sendable {
     package var breaker: Breaker
     package var breakerPolicy: BreakerPolicy
 
-    package init(attemptId: Int64, outcome: String, errorCode: String? = nil, httpStatus: Int? = nil, detail: String? = nil,
-                breaker: Breaker, policy: BreakerPolicy) {
+    package init(
+        attemptId: Int64, outcome: String, errorCode: String? = nil, httpStatus: Int? = nil, detail: String? = nil,
+        breaker: Breaker, policy: BreakerPolicy
+    ) {
         self.attemptId = attemptId
         self.outcome = outcome
         self.errorCode = errorCode
@@ -83,12 +87,14 @@ extension Ledger {
     /// Deliveries due now and not held by a live lease, in the order they go: priority, then how long
     /// they have waited. (At most 500 looked at per claim: the rest wait for the next.)
     private static func dueDeliveries(_ db: Database, now: Double) throws -> [DeliveryRecord] {
-        try DeliveryRecord.fetchAll(db, sql: """
-            SELECT * FROM deliveries
-            WHERE state IN ('ready','uploading') AND (not_before IS NULL OR not_before <= ?)
-              AND (lease_expiry IS NULL OR lease_expiry < ?)
-            ORDER BY priority DESC, COALESCE(not_before, 0), id LIMIT 500
-            """, arguments: [now, now])
+        try DeliveryRecord.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM deliveries
+                WHERE state IN ('ready','uploading') AND (not_before IS NULL OR not_before <= ?)
+                  AND (lease_expiry IS NULL OR lease_expiry < ?)
+                ORDER BY priority DESC, COALESCE(not_before, 0), id LIMIT 500
+                """, arguments: [now, now])
     }
 
     /// Uploads in flight (a live lease) per platform and per platform+account: what the caps count.
@@ -97,9 +103,12 @@ extension Ledger {
         var perAccount: [String: Int] = [:]
 
         init(_ db: Database, now: Double) throws {
-            for row in try Row.fetchAll(db, sql: """
-                SELECT platform, account, COUNT(*) AS n FROM deliveries WHERE state = 'uploading' AND lease_expiry >= ? GROUP BY platform, account
-                """, arguments: [now]) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT platform, account, COUNT(*) AS n FROM deliveries WHERE state = 'uploading' AND lease_expiry >= ? GROUP BY platform, account
+                    """, arguments: [now])
+            {
                 let p: String = row["platform"], a: String = row["account"], n: Int = row["n"]
                 perPlatform[p, default: 0] += n
                 perAccount["\(p):\(a)", default: 0] += n
@@ -118,14 +127,16 @@ extension Ledger {
         let key = d.accountKey
         guard let b = try BreakerRecord.fetchOne(db, key: key), b.state != .closed else { return false }
         if b.state == .open, let until = b.openUntil, until > now {
-            try defer_(&d, until: until, gate: "breaker", code: .breakerOpen,
-                       message: "\(key) failed \(b.failures) times in a row (last: \(b.lastError ?? "?")); the breaker is open until \(isoStamp(until))",
-                       db: db, events: &events)
+            try defer_(
+                &d, until: until, gate: "breaker", code: .breakerOpen,
+                message: "\(key) failed \(b.failures) times in a row (last: \(b.lastError ?? "?")); the breaker is open until \(isoStamp(until))",
+                db: db, events: &events)
             return nil
         }
         if b.state == .halfOpen, let until = b.probeUntil, until > now, b.probeDelivery != d.id {
-            try defer_(&d, until: until, gate: "breaker", code: .breakerOpen,
-                       message: "\(key) is being probed by delivery \(b.probeDelivery ?? 0) after \(b.failures) failures", db: db, events: &events)
+            try defer_(
+                &d, until: until, gate: "breaker", code: .breakerOpen,
+                message: "\(key) is being probed by delivery \(b.probeDelivery ?? 0) after \(b.failures) failures", db: db, events: &events)
             return nil
         }
         var nb = b
@@ -141,8 +152,10 @@ extension Ledger {
     /// Quotas: only a new post spends; a resumed session was paid for when it began. Request-rate rules
     /// (`on: init`) are spent by the adapter when it sends the request. False when a rule is used up: the
     /// delivery is deferred to when it fits (and a probe it was to be is let go).
-    private func spendQuota(_ d: inout DeliveryRecord, isProbe: Bool, gate: QueueGate, now: Double, db: Database,
-                            events: inout [EventRecord]) throws -> Bool {
+    private func spendQuota(
+        _ d: inout DeliveryRecord, isProbe: Bool, gate: QueueGate, now: Double, db: Database,
+        events: inout [EventRecord]
+    ) throws -> Bool {
         let key = d.accountKey
         let rules = d.remoteSession == nil ? (gate.quotas[d.platform] ?? []).filter { $0.on == nil } : []
         var waitUntil: Double? = nil
@@ -161,25 +174,30 @@ extension Ledger {
         }
         if let until = waitUntil {
             if isProbe { try releaseProbe(key, db: db) }
-            try defer_(&d, until: until, gate: "quota", code: .quotaExhausted,
-                       message: "\(key) quota: \(blocking.joined(separator: "; ")); waiting until \(isoStamp(until))", db: db, events: &events)
+            try defer_(
+                &d, until: until, gate: "quota", code: .quotaExhausted,
+                message: "\(key) quota: \(blocking.joined(separator: "; ")); waiting until \(isoStamp(until))", db: db, events: &events)
             return false
         }
         for rule in rules {
-            try db.execute(sql: "INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES (?,?,?,?,?)",
-                           arguments: [key, rule.name, now, rule.cost, d.id])
+            try db.execute(
+                sql: "INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES (?,?,?,?,?)",
+                arguments: [key, rule.name, now, rule.cost, d.id])
         }
         return true
     }
 
     /// Takes the delivery's lease and opens its attempt row; an attempt a killed process left open ends
     /// as `interrupted` first, with what it had checkpointed. Returns the new attempt's id.
-    private func startAttempt(_ d: inout DeliveryRecord, owner: String, lease: Double, isProbe: Bool, now: Double, db: Database,
-                              events: inout [EventRecord]) throws -> Int64 {
-        try db.execute(sql: """
-            UPDATE attempts SET outcome = 'interrupted', finished_at = ?, bytes_sent = MAX(0, ? - bytes_at_start),
-              detail = 'the process holding it stopped' WHERE delivery_id = ? AND outcome IS NULL
-            """, arguments: [now, d.bytesSent, d.id])
+    private func startAttempt(
+        _ d: inout DeliveryRecord, owner: String, lease: Double, isProbe: Bool, now: Double, db: Database,
+        events: inout [EventRecord]
+    ) throws -> Int64 {
+        try db.execute(
+            sql: """
+                UPDATE attempts SET outcome = 'interrupted', finished_at = ?, bytes_sent = MAX(0, ? - bytes_at_start),
+                  detail = 'the process holding it stopped' WHERE delivery_id = ? AND outcome IS NULL
+                """, arguments: [now, d.bytesSent, d.id])
         let from = d.state
         d.state = .uploading
         d.leaseOwner = owner
@@ -189,13 +207,15 @@ extension Ledger {
         d.gate = nil
         if d.uploadStartedAt == nil { d.uploadStartedAt = now }
         try d.update(db)
-        try db.execute(sql: """
-            INSERT INTO attempts(delivery_id, number, owner, account, started_at, bytes_at_start) VALUES (?,?,?,?,?,?)
-            """, arguments: [d.id, d.attempts, owner, d.accountKey, now, d.bytesSent])
+        try db.execute(
+            sql: """
+                INSERT INTO attempts(delivery_id, number, owner, account, started_at, bytes_at_start) VALUES (?,?,?,?,?,?)
+                """, arguments: [d.id, d.attempts, owner, d.accountKey, now, d.bytesSent])
         let attemptId = db.lastInsertedRowID
-        var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: EventStage.upload.rawValue,
-                            fromState: from.rawValue, toState: DeliveryState.uploading.rawValue,
-                            detail: (from == .uploading ? "resuming (attempt \(d.attempts))" : "attempt \(d.attempts)") + (isProbe ? ", breaker probe" : ""))
+        var e = EventRecord(
+            at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: EventStage.upload.rawValue,
+            fromState: from.rawValue, toState: DeliveryState.uploading.rawValue,
+            detail: (from == .uploading ? "resuming (attempt \(d.attempts))" : "attempt \(d.attempts)") + (isProbe ? ", breaker probe" : ""))
         try e.insert(db)
         events.append(e)
         return attemptId
@@ -203,8 +223,10 @@ extension Ledger {
 
     /// Holds a delivery until a gate opens; records an event only when the hold changes, so a long wait
     /// is one line in the audit trail, not one per look.
-    private func defer_(_ d: inout DeliveryRecord, until: Double, gate: String, code: ReasonCode, message: String,
-                        db: Database, events: inout [EventRecord]) throws {
+    private func defer_(
+        _ d: inout DeliveryRecord, until: Double, gate: String, code: ReasonCode, message: String,
+        db: Database, events: inout [EventRecord]
+    ) throws {
         let changed = d.gate != gate || d.notBefore.map { abs($0 - until) > 1 } ?? true
         d.notBefore = until
         d.gate = gate
@@ -213,8 +235,9 @@ extension Ledger {
         d.updatedAt = now
         try d.update(db)
         if changed {
-            var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: EventStage.queue.rawValue,
-                                fromState: d.state.rawValue, toState: EventKind.waiting.rawValue, detail: "\(code.rawValue): \(message)")
+            var e = EventRecord(
+                at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: EventStage.queue.rawValue,
+                fromState: d.state.rawValue, toState: EventKind.waiting.rawValue, detail: "\(code.rawValue): \(message)")
             try e.insert(db)
             events.append(e)
         }
@@ -228,8 +251,9 @@ extension Ledger {
             let now = self.now
             let spends = try Self.spends(db, account: key, rule: rule, now: Date(timeIntervalSince1970: now))
             if let w = rule.wait(spends: spends, now: Date(timeIntervalSince1970: now)) { return w }
-            try db.execute(sql: "INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES (?,?,?,?,?)",
-                           arguments: [key, rule.name, now, rule.cost, deliveryId])
+            try db.execute(
+                sql: "INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES (?,?,?,?,?)",
+                arguments: [key, rule.name, now, rule.cost, deliveryId])
             return nil
         }
     }
@@ -242,15 +266,17 @@ extension Ledger {
         try write { db, _ in
             let before = try Int.fetchOne(db, sql: "SELECT quota_limit FROM quota_limits WHERE account = ? AND rule = ?", arguments: [account, rule])
             if let before, limit > before {
-                try db.execute(sql: """
-                    UPDATE deliveries SET not_before = NULL, gate = NULL
-                    WHERE gate = 'quota' AND platform || ':' || account = ? AND state IN ('ready','uploading')
-                    """, arguments: [account])
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET not_before = NULL, gate = NULL
+                        WHERE gate = 'quota' AND platform || ':' || account = ? AND state IN ('ready','uploading')
+                        """, arguments: [account])
             }
-            try db.execute(sql: """
-                INSERT INTO quota_limits(account, rule, quota_limit, observed_at) VALUES (?,?,?,?)
-                ON CONFLICT(account, rule) DO UPDATE SET quota_limit = excluded.quota_limit, observed_at = excluded.observed_at
-                """, arguments: [account, rule, limit, self.now])
+            try db.execute(
+                sql: """
+                    INSERT INTO quota_limits(account, rule, quota_limit, observed_at) VALUES (?,?,?,?)
+                    ON CONFLICT(account, rule) DO UPDATE SET quota_limit = excluded.quota_limit, observed_at = excluded.observed_at
+                    """, arguments: [account, rule, limit, self.now])
         }
     }
 
@@ -266,23 +292,27 @@ extension Ledger {
     }
 
     static func spends(_ db: Database, account: String, rule: QuotaRule, now: Date) throws -> [(at: Date, units: Int)] {
-        try Row.fetchAll(db, sql: "SELECT at, units FROM quota_spends WHERE account = ? AND rule = ? AND at >= ?",
-                         arguments: [account, rule.name, rule.windowStart(at: now).timeIntervalSince1970])
-            .map { (at: Date(timeIntervalSince1970: $0["at"]), units: $0["units"] as Int) }
+        try Row.fetchAll(
+            db, sql: "SELECT at, units FROM quota_spends WHERE account = ? AND rule = ? AND at >= ?",
+            arguments: [account, rule.name, rule.windowStart(at: now).timeIntervalSince1970]
+        )
+        .map { (at: Date(timeIntervalSince1970: $0["at"]), units: $0["units"] as Int) }
     }
 
     private func releaseProbe(_ key: String, db: Database) throws {
-        try db.execute(sql: "UPDATE breakers SET state = 'open', probe_delivery = NULL, probe_until = NULL, open_until = ? WHERE account = ?",
-                       arguments: [now, key])
+        try db.execute(
+            sql: "UPDATE breakers SET state = 'open', probe_delivery = NULL, probe_until = NULL, open_until = ? WHERE account = ?",
+            arguments: [now, key])
     }
 
     /// Closes an attempt row and moves the account's breaker (inside the delivery's transition).
     func finish(_ a: AttemptResult, delivery d: DeliveryRecord, db: Database, events: inout [EventRecord]) throws {
         let now = self.now
-        try db.execute(sql: """
-            UPDATE attempts SET outcome = ?, finished_at = ?, error_code = ?, http_status = ?, bytes_sent = MAX(0, ? - bytes_at_start), detail = ?
-            WHERE id = ?
-            """, arguments: [a.outcome, now, a.errorCode, a.httpStatus, d.bytesSent, a.detail, a.attemptId])
+        try db.execute(
+            sql: """
+                UPDATE attempts SET outcome = ?, finished_at = ?, error_code = ?, http_status = ?, bytes_sent = MAX(0, ? - bytes_at_start), detail = ?
+                WHERE id = ?
+                """, arguments: [a.outcome, now, a.errorCode, a.httpStatus, d.bytesSent, a.detail, a.attemptId])
         let key = d.accountKey
         var b = try BreakerRecord.fetchOne(db, key: key) ?? BreakerRecord(account: key, state: .closed, failures: 0, updatedAt: now)
         let before = b.state
@@ -292,9 +322,10 @@ extension Ledger {
             b = BreakerRecord(account: key, state: .closed, failures: 0, updatedAt: now)
             try b.save(db)
             // Everything the breaker held may go now.
-            try db.execute(sql: """
-                UPDATE deliveries SET not_before = NULL, gate = NULL WHERE gate = 'breaker' AND platform || ':' || account = ? AND state IN ('ready','uploading')
-                """, arguments: [key])
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET not_before = NULL, gate = NULL WHERE gate = 'breaker' AND platform || ':' || account = ? AND state IN ('ready','uploading')
+                    """, arguments: [key])
         case .failure:
             b.failures += 1
             b.lastError = [a.errorCode, a.httpStatus.map { "HTTP \($0)" }].compactMap { $0 }.joined(separator: " ")
@@ -305,9 +336,10 @@ extension Ledger {
                 b.probeDelivery = nil
                 b.probeUntil = nil
                 // Deliveries held for a probe that has now failed wait for the new cool-down, not the probe's lease.
-                try db.execute(sql: """
-                    UPDATE deliveries SET not_before = ? WHERE gate = 'breaker' AND platform || ':' || account = ? AND not_before > ?
-                    """, arguments: [b.openUntil, key, b.openUntil])
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET not_before = ? WHERE gate = 'breaker' AND platform || ':' || account = ? AND not_before > ?
+                        """, arguments: [b.openUntil, key, b.openUntil])
             }
             try b.save(db)
         case .neutral:
@@ -319,17 +351,21 @@ extension Ledger {
             return
         }
         if before != b.state {
-            let detail = b.state == .open
+            let detail =
+                b.state == .open
                 ? "\(b.failures) failures in a row (last: \(b.lastError ?? "?")); cooling down until \(isoStamp(b.openUntil ?? now))"
                 : "closed after a successful attempt"
             try Self.breakerEvent(key, from: before, to: b.state, detail: detail, at: now, db: db, events: &events)
         }
     }
 
-    static func breakerEvent(_ key: String, from: BreakerRecord.State, to: BreakerRecord.State, detail: String, at: Double,
-                             db: Database, events: inout [EventRecord]) throws {
-        var e = EventRecord(at: at, dropId: nil, deliveryId: nil, target: key, stage: EventStage.breaker.rawValue, fromState: from.rawValue,
-                            toState: to.rawValue, detail: detail)
+    static func breakerEvent(
+        _ key: String, from: BreakerRecord.State, to: BreakerRecord.State, detail: String, at: Double,
+        db: Database, events: inout [EventRecord]
+    ) throws {
+        var e = EventRecord(
+            at: at, dropId: nil, deliveryId: nil, target: key, stage: EventStage.breaker.rawValue, fromState: from.rawValue,
+            toState: to.rawValue, detail: detail)
         try e.insert(db)
         events.append(e)
     }
@@ -340,11 +376,12 @@ extension Ledger {
     /// start reconciles.
     package func closeAttempt(_ id: Int64, outcome: String, detail: String?) throws {
         try write { db, _ in
-            try db.execute(sql: """
-                UPDATE attempts SET outcome = ?, finished_at = ?, detail = ?,
-                  bytes_sent = MAX(0, (SELECT bytes_sent FROM deliveries WHERE deliveries.id = attempts.delivery_id) - bytes_at_start)
-                WHERE id = ? AND outcome IS NULL
-                """, arguments: [outcome, self.now, detail, id])
+            try db.execute(
+                sql: """
+                    UPDATE attempts SET outcome = ?, finished_at = ?, detail = ?,
+                      bytes_sent = MAX(0, (SELECT bytes_sent FROM deliveries WHERE deliveries.id = attempts.delivery_id) - bytes_at_start)
+                    WHERE id = ? AND outcome IS NULL
+                    """, arguments: [outcome, self.now, detail, id])
         }
     }
 
@@ -380,9 +417,11 @@ extension Ledger {
                 let platform = String(key.split(separator: ":").first ?? "")
                 for rule in rules[platform] ?? [] {
                     let spends = try Self.spends(db, account: key, rule: rule, now: now)
-                    out.append(QuotaUse(account: key, rule: rule.name, used: spends.reduce(0) { $0 + $1.units }, limit: rule.limit,
-                                        cost: rule.cost, window: rule.summary,
-                                        nextFitsAt: rule.wait(spends: spends, now: now)?.timeIntervalSince1970))
+                    out.append(
+                        QuotaUse(
+                            account: key, rule: rule.name, used: spends.reduce(0) { $0 + $1.units }, limit: rule.limit,
+                            cost: rule.cost, window: rule.summary,
+                            nextFitsAt: rule.wait(spends: spends, now: now)?.timeIntervalSince1970))
                 }
             }
             return out

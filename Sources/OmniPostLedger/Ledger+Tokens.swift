@@ -18,11 +18,12 @@ extension Ledger {
     /// Stores a token the moment it arrives; a rotated refresh token must never be lost.
     package func storeToken(account: String, accessToken: String, expiresAt: Double, refreshToken: String?) throws {
         try write { db, _ in
-            try db.execute(sql: """
-                INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at) VALUES (?,?,?,?,?)
-                ON CONFLICT(account) DO UPDATE SET access_token = excluded.access_token, expires_at = excluded.expires_at,
-                  refresh_token = COALESCE(excluded.refresh_token, tokens.refresh_token), updated_at = excluded.updated_at
-                """, arguments: [account, accessToken, expiresAt, refreshToken, self.now])
+            try db.execute(
+                sql: """
+                    INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at) VALUES (?,?,?,?,?)
+                    ON CONFLICT(account) DO UPDATE SET access_token = excluded.access_token, expires_at = excluded.expires_at,
+                      refresh_token = COALESCE(excluded.refresh_token, tokens.refresh_token), updated_at = excluded.updated_at
+                    """, arguments: [account, accessToken, expiresAt, refreshToken, self.now])
         }
     }
 }
@@ -42,11 +43,12 @@ extension Ledger {
                 try db.execute(sql: "UPDATE tokens SET seed_hash = ? WHERE account = ?", arguments: [seedHash, account])
                 return false
             }
-            try db.execute(sql: """
-                INSERT INTO tokens(account, access_token, expires_at, refresh_token, seed_hash, updated_at) VALUES (?, NULL, NULL, ?, ?, ?)
-                ON CONFLICT(account) DO UPDATE SET access_token = NULL, expires_at = NULL, refresh_token = excluded.refresh_token,
-                  seed_hash = excluded.seed_hash, updated_at = excluded.updated_at
-                """, arguments: [account, refreshToken, seedHash, self.now])
+            try db.execute(
+                sql: """
+                    INSERT INTO tokens(account, access_token, expires_at, refresh_token, seed_hash, updated_at) VALUES (?, NULL, NULL, ?, ?, ?)
+                    ON CONFLICT(account) DO UPDATE SET access_token = NULL, expires_at = NULL, refresh_token = excluded.refresh_token,
+                      seed_hash = excluded.seed_hash, updated_at = excluded.updated_at
+                    """, arguments: [account, refreshToken, seedHash, self.now])
             return true
         }
     }
@@ -54,11 +56,12 @@ extension Ledger {
     /// Replaces an account's refresh token (`omnipost accounts set-token`): the access token is dropped.
     package func replaceRefreshToken(account: String, refreshToken: String) throws {
         try write { db, _ in
-            try db.execute(sql: """
-                INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at) VALUES (?, NULL, NULL, ?, ?)
-                ON CONFLICT(account) DO UPDATE SET access_token = NULL, expires_at = NULL, refresh_token = excluded.refresh_token,
-                  updated_at = excluded.updated_at
-                """, arguments: [account, refreshToken, self.now])
+            try db.execute(
+                sql: """
+                    INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at) VALUES (?, NULL, NULL, ?, ?)
+                    ON CONFLICT(account) DO UPDATE SET access_token = NULL, expires_at = NULL, refresh_token = excluded.refresh_token,
+                      updated_at = excluded.updated_at
+                    """, arguments: [account, refreshToken, self.now])
         }
     }
 
@@ -103,11 +106,12 @@ extension Ledger {
     /// Stores an account's cookies (`sealed` already), replacing any it had.
     package func storeCookieJar(account: String, sealed: String, cookies: Int, domains: String, expiresAt: Double?) throws {
         try write { db, _ in
-            try db.execute(sql: """
-                INSERT INTO cookie_jars(account, jar, cookies, domains, expires_at, imported_at) VALUES (?,?,?,?,?,?)
-                ON CONFLICT(account) DO UPDATE SET jar = excluded.jar, cookies = excluded.cookies, domains = excluded.domains,
-                  expires_at = excluded.expires_at, imported_at = excluded.imported_at
-                """, arguments: [account, sealed, cookies, domains, expiresAt, self.now])
+            try db.execute(
+                sql: """
+                    INSERT INTO cookie_jars(account, jar, cookies, domains, expires_at, imported_at) VALUES (?,?,?,?,?,?)
+                    ON CONFLICT(account) DO UPDATE SET jar = excluded.jar, cookies = excluded.cookies, domains = excluded.domains,
+                      expires_at = excluded.expires_at, imported_at = excluded.imported_at
+                    """, arguments: [account, sealed, cookies, domains, expiresAt, self.now])
         }
     }
 
@@ -167,11 +171,12 @@ extension Ledger {
     /// Notes an account check's outcome (`accounts check`, the daemon's own checks).
     package func recordAccountCheck(account: String, ok: Bool, detail: String) throws {
         try write { db, _ in
-            try db.execute(sql: """
-                INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at, checked_at, check_ok, check_detail)
-                VALUES (?, NULL, NULL, NULL, ?, ?, ?, ?)
-                ON CONFLICT(account) DO UPDATE SET checked_at = excluded.checked_at, check_ok = excluded.check_ok, check_detail = excluded.check_detail
-                """, arguments: [account, self.now, self.now, ok, detail])
+            try db.execute(
+                sql: """
+                    INSERT INTO tokens(account, access_token, expires_at, refresh_token, updated_at, checked_at, check_ok, check_detail)
+                    VALUES (?, NULL, NULL, NULL, ?, ?, ?, ?)
+                    ON CONFLICT(account) DO UPDATE SET checked_at = excluded.checked_at, check_ok = excluded.check_ok, check_detail = excluded.check_detail
+                    """, arguments: [account, self.now, self.now, ok, detail])
         }
     }
 
@@ -181,9 +186,10 @@ extension Ledger {
             try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY account").map { r in
                 let refresh: String? = r["refresh_token"]
                 let access: String? = r["access_token"]
-                return TokenSummary(account: r["account"], hasRefreshToken: refresh?.isEmpty == false, accessExpiresAt: r["expires_at"],
-                                    updatedAt: r["updated_at"], sealed: (refresh ?? access ?? "").hasPrefix("sealed:v1:"),
-                                    refreshExpiresAt: r["refresh_expires_at"], checkedAt: r["checked_at"], checkOK: r["check_ok"], checkDetail: r["check_detail"], scope: r["scope"])
+                return TokenSummary(
+                    account: r["account"], hasRefreshToken: refresh?.isEmpty == false, accessExpiresAt: r["expires_at"],
+                    updatedAt: r["updated_at"], sealed: (refresh ?? access ?? "").hasPrefix("sealed:v1:"),
+                    refreshExpiresAt: r["refresh_expires_at"], checkedAt: r["checked_at"], checkOK: r["check_ok"], checkDetail: r["check_detail"], scope: r["scope"])
             }
         }
     }

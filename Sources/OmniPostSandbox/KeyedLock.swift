@@ -17,7 +17,7 @@ actor KeyedLock {
         if var w = waiters[key], !w.isEmpty {
             let next = w.removeFirst()
             waiters[key] = w.isEmpty ? nil : w
-            next.resume()   // ownership passes straight to the next waiter
+            next.resume()  // ownership passes straight to the next waiter
         } else {
             held.remove(key)
         }

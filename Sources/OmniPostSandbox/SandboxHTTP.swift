@@ -20,10 +20,14 @@ enum SandboxHTTP {
 
     /// Google's error envelope: `{"error":{"code","message","errors":[{"reason","domain"}]}}`.
     static func googleError(_ code: Int, _ reason: String, _ message: String) -> Response {
-        json(.init(code: code), ["error": [
-            "code": code, "message": message,
-            "errors": [["reason": reason, "domain": "youtube.video", "message": message]],
-        ]])
+        json(
+            .init(code: code),
+            [
+                "error": [
+                    "code": code, "message": message,
+                    "errors": [["reason": reason, "domain": "youtube.video", "message": message]]
+                ]
+            ])
     }
 
     static func header(_ req: Request, _ name: String) -> String? {
@@ -34,7 +38,8 @@ enum SandboxHTTP {
     /// The client in HTTP Basic (`Authorization: Basic base64(id:secret)`, each form-encoded, RFC 6749 §2.3.1).
     static func basicClient(_ req: Request) -> (id: String, secret: String)? {
         guard let auth = header(req, "Authorization"), auth.hasPrefix("Basic "),
-              let decoded = Data(base64Encoded: String(auth.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
+            let decoded = Data(base64Encoded: String(auth.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) })
+        else { return nil }
         let pair = decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).removingPercentEncoding ?? String($0) }
         return (pair.first ?? "", pair.count > 1 ? pair[1] : "")
     }

@@ -85,22 +85,25 @@ package final class SandboxServer: Sendable {
         let upgrade: @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> = { head, _, _ in
             await SandboxWebSockets.upgrade(head, state: state)
         }
-        var services: [any Service] = [Application(
-            router: router, server: .http1WebSocketUpgrade(shouldUpgrade: upgrade),
-            configuration: .init(address: .hostname(host, port: port), serverName: "omnipost-sandbox"),
-            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)]
+        var services: [any Service] = [
+            Application(
+                router: router, server: .http1WebSocketUpgrade(shouldUpgrade: upgrade),
+                configuration: .init(address: .hostname(host, port: port), serverName: "omnipost-sandbox"),
+                onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
+                logger: logger)
+        ]
         if tls {
             let box = tlsPortBox, host = host
-            services.append(try Application(
-                router: router, server: .tls(.http1WebSocketUpgrade(shouldUpgrade: upgrade), tlsConfiguration: SandboxTLS.serverConfiguration(folder: tlsFolder)),
-                configuration: .init(address: .hostname(host, port: tlsPort), serverName: "omnipost-sandbox"),
-                onServerRunning: { channel in
-                    let p = channel.localAddress?.port ?? 0
-                    box.set(p)
-                    await state.setSecureHost("\(host):\(p)")
-                },
-                logger: logger))
+            services.append(
+                try Application(
+                    router: router, server: .tls(.http1WebSocketUpgrade(shouldUpgrade: upgrade), tlsConfiguration: SandboxTLS.serverConfiguration(folder: tlsFolder)),
+                    configuration: .init(address: .hostname(host, port: tlsPort), serverName: "omnipost-sandbox"),
+                    onServerRunning: { channel in
+                        let p = channel.localAddress?.port ?? 0
+                        box.set(p)
+                        await state.setSecureHost("\(host):\(p)")
+                    },
+                    logger: logger))
         }
         return services
     }
@@ -163,7 +166,9 @@ package final class SandboxServer: Sendable {
 
     /// Runs in the foreground until SIGINT/SIGTERM (`omnipost sandbox`).
     package func runForeground(tls: Bool = true, onRunning: @escaping @Sendable (Int) -> Void) async throws {
-        let services = try makeServices(tls: tls) { [portBox] p in portBox.set(p); onRunning(p) }
+        let services = try makeServices(tls: tls) { [portBox] p in
+            portBox.set(p); onRunning(p)
+        }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

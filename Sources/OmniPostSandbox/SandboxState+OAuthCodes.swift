@@ -37,8 +37,9 @@ extension SandboxState {
         case .deny: return .denied
         case .grant(let user, let scopes):
             let code = "code." + SandboxState.randomID(24)
-            oauthCodes[code] = OAuthCode(platform: platform, user: user, clientID: clientID, redirect: redirect, challenge: challenge,
-                                         scopes: scopes ?? asked, issued: Date())
+            oauthCodes[code] = OAuthCode(
+                platform: platform, user: user, clientID: clientID, redirect: redirect, challenge: challenge,
+                scopes: scopes ?? asked, issued: Date())
             return .code(code)
         }
     }
@@ -105,9 +106,10 @@ extension SandboxState {
         let device = "dev." + SandboxState.randomID(32)
         let letters = "BCDFGHJKLMNPQRSTVWXZ"
         let user = SandboxState.randomID(4, alphabet: letters) + "-" + SandboxState.randomID(4, alphabet: letters)
-        deviceCodes[device] = DeviceAuthorization(platform: platform, clientID: clientID, userCode: user,
-                                                  scopes: scope.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init),
-                                                  expires: Date().addingTimeInterval(Double(deviceLifetime)))
+        deviceCodes[device] = DeviceAuthorization(
+            platform: platform, clientID: clientID, userCode: user,
+            scopes: scope.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init),
+            expires: Date().addingTimeInterval(Double(deviceLifetime)))
         return (device, user)
     }
 

@@ -29,8 +29,10 @@ extension SandboxState {
             init?(intValue: Int) { nil }
         }
 
-        init(accounts: [String: Account], retiring: [String: String], usedRefreshTokens: [String: String], tokens: [String: Token],
-             userIDs: [String: String], videos: [Video], worlds: [any KeptWorld]) {
+        init(
+            accounts: [String: Account], retiring: [String: String], usedRefreshTokens: [String: String], tokens: [String: Token],
+            userIDs: [String: String], videos: [Video], worlds: [any KeptWorld]
+        ) {
             self.accounts = accounts
             self.retiring = retiring
             self.usedRefreshTokens = usedRefreshTokens
@@ -81,8 +83,9 @@ extension SandboxState {
     /// After any change to what a snapshot holds (the shared properties' `didSet`, a kept world's change).
     func changed() {
         guard let snapshotFile else { return }
-        let snap = Snapshot(accounts: accounts, retiring: retiring, usedRefreshTokens: usedRefreshTokens, tokens: tokens, userIDs: userIDs,
-                            videos: videos, worlds: keptWorlds)
+        let snap = Snapshot(
+            accounts: accounts, retiring: retiring, usedRefreshTokens: usedRefreshTokens, tokens: tokens, userIDs: userIDs,
+            videos: videos, worlds: keptWorlds)
         guard let data = try? JSONEncoder().encode(snap) else { return }
         try? FileManager.default.createDirectory(at: snapshotFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         // `.atomic` writes a temporary file and renames it over the old one.

@@ -82,10 +82,12 @@ package actor SandboxState {
         /// each: 429 with Retry-After, any other as the platform's error.
         package var failFollowUps: [Int] = []
 
-        package init(youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
-                    rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
-                    strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
-                    rateLimitReads: Int = 0, failFetches: Int = 0, failFollowUps: [Int] = []) {
+        package init(
+            youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
+            rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
+            strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
+            rateLimitReads: Int = 0, failFetches: Int = 0, failFollowUps: [Int] = []
+        ) {
             self.rateLimitReads = rateLimitReads
             self.failFetches = failFetches
             self.failFollowUps = failFollowUps
@@ -186,7 +188,7 @@ package actor SandboxState {
     package let root: URL
     package var accessTokenLifetime: TimeInterval
     package var sessionLifetime: TimeInterval
-    var accounts: [String: Account] = [:] { didSet { changed() } }      // by refresh token
+    var accounts: [String: Account] = [:] { didSet { changed() } }  // by refresh token
     /// A rotated-out refresh token stays valid until its successor is first used (new → old), so a
     /// client that crashed before storing the new token can still refresh with the old one.
     var retiring: [String: String] = [:] { didSet { changed() } }

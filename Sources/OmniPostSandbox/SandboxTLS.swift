@@ -17,12 +17,18 @@ package enum SandboxTLS {
         if fm.fileExists(atPath: cert.path), fm.fileExists(atPath: key.path), fm.fileExists(atPath: caFile(in: folder).path) { return }
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "3650", "-subj", "/CN=OmniPost sandbox CA",
-                     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], in: folder)
-        try openssl(["req", "-x509", "-CA", "ca.pem", "-CAkey", "ca.key"] + ec + ["-keyout", "key.pem", "-out", "cert.pem", "-days", "825",
-                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                     "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature",
-                     "-addext", "extendedKeyUsage=serverAuth"], in: folder)
+        try openssl(
+            ["req", "-x509"] + ec + [
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650", "-subj", "/CN=OmniPost sandbox CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"
+            ], in: folder)
+        try openssl(
+            ["req", "-x509", "-CA", "ca.pem", "-CAkey", "ca.key"] + ec + [
+                "-keyout", "key.pem", "-out", "cert.pem", "-days", "825",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature",
+                "-addext", "extendedKeyUsage=serverAuth"
+            ], in: folder)
     }
 
     static func openssl(_ args: [String], in folder: URL) throws {

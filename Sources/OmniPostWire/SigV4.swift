@@ -24,8 +24,10 @@ package struct SigV4: Sendable {
 
     /// The headers to add to a request (`Authorization`, `x-amz-date`, `x-amz-content-sha256`): `headers`
     /// must hold every header to be signed, `host` included.
-    package func sign(method: String, path: String, query: [(String, String)] = [], headers: [String: String], payloadSHA256: String,
-                     date: Date = Date()) -> [String: String] {
+    package func sign(
+        method: String, path: String, query: [(String, String)] = [], headers: [String: String], payloadSHA256: String,
+        date: Date = Date()
+    ) -> [String: String] {
         let (amzDate, day) = Self.stamps(date)
         var signed = Dictionary(uniqueKeysWithValues: headers.map { ($0.key.lowercased(), $0.value) })
         signed["x-amz-date"] = amzDate
@@ -36,7 +38,7 @@ package struct SigV4: Sendable {
         let signature = self.signature(request, amzDate: amzDate, day: day)
         return [
             "Authorization": "\(Self.algorithm) Credential=\(accessKeyID)/\(scope), SignedHeaders=\(names.joined(separator: ";")), Signature=\(signature)",
-            "x-amz-date": amzDate, "x-amz-content-sha256": payloadSHA256,
+            "x-amz-date": amzDate, "x-amz-content-sha256": payloadSHA256
         ]
     }
 
@@ -46,17 +48,20 @@ package struct SigV4: Sendable {
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         var query = [
             ("X-Amz-Algorithm", Self.algorithm), ("X-Amz-Credential", "\(accessKeyID)/\(scope)"), ("X-Amz-Date", amzDate),
-            ("X-Amz-Expires", String(expires)), ("X-Amz-SignedHeaders", "host"),
+            ("X-Amz-Expires", String(expires)), ("X-Amz-SignedHeaders", "host")
         ]
-        let request = Self.canonicalRequest(method: "GET", path: path, query: query, headers: ["host": host], signedHeaders: ["host"],
-                                            payload: Self.unsignedPayload)
+        let request = Self.canonicalRequest(
+            method: "GET", path: path, query: query, headers: ["host": host], signedHeaders: ["host"],
+            payload: Self.unsignedPayload)
         query.append(("X-Amz-Signature", signature(request, amzDate: amzDate, day: day)))
         return "\(scheme)://\(host)\(Self.encodePath(path))?" + Self.canonicalQuery(query)
     }
 
     /// The signature a server expects for what it received (the sandbox's S3 checks clients with it).
-    package func expectedSignature(method: String, path: String, query: [(String, String)], headers: [String: String], signedHeaders: [String],
-                                  payload: String, amzDate: String) -> String {
+    package func expectedSignature(
+        method: String, path: String, query: [(String, String)], headers: [String: String], signedHeaders: [String],
+        payload: String, amzDate: String
+    ) -> String {
         let request = Self.canonicalRequest(method: method, path: path, query: query, headers: headers, signedHeaders: signedHeaders, payload: payload)
         return signature(request, amzDate: amzDate, day: String(amzDate.prefix(8)))
     }
@@ -72,8 +77,10 @@ package struct SigV4: Sendable {
     }
 
     /// `path` is the object's path, not yet encoded (`/bucket/a key.mp4`); each segment is encoded once.
-    static func canonicalRequest(method: String, path: String, query: [(String, String)], headers: [String: String], signedHeaders: [String],
-                                 payload: String) -> String {
+    static func canonicalRequest(
+        method: String, path: String, query: [(String, String)], headers: [String: String], signedHeaders: [String],
+        payload: String
+    ) -> String {
         let canonicalHeaders = signedHeaders.map { name in
             "\(name):\((headers[name] ?? "").trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " "))\n"
         }.joined()

@@ -92,14 +92,18 @@ func listenerRows(drops: Int) async throws -> [[String]] {
     var rows: [[String]] = []
     for (i, path) in paths.enumerated() {
         let under = loaded.load[i], base = idle.load[i]
-        rows.append(["\(path == "/" ? "dashboard /" : "API deliveries") p50 / p99, during \(drops) drops",
-                     String(format: "%.1f / %.1f ms", under.p50Ms, under.p99Ms),
-                     String(format: "%.1f / %.1f ms idle", base.p50Ms, base.p99Ms),
-                     String(format: "%.0f req/s under load (4 connections)", under.requestsPerSecond) + (under.errors.map { "; \($0)" } ?? "")])
+        rows.append([
+            "\(path == "/" ? "dashboard /" : "API deliveries") p50 / p99, during \(drops) drops",
+            String(format: "%.1f / %.1f ms", under.p50Ms, under.p99Ms),
+            String(format: "%.1f / %.1f ms idle", base.p50Ms, base.p99Ms),
+            String(format: "%.0f req/s under load (4 connections)", under.requestsPerSecond) + (under.errors.map { "; \($0)" } ?? "")
+        ])
     }
     func p(_ xs: [Double], _ q: Double) -> Double { xs[Int(Double(xs.count - 1) * q)] }
-    rows.append(["pickup → validated p50 / p95, listener under load", String(format: "%.0f / %.0f ms", p(loaded.ms, 0.5), p(loaded.ms, 0.95)),
-                 String(format: "%.0f / %.0f ms, no load", p(quiet.ms, 0.5), p(quiet.ms, 0.95)),
-                 String(format: "%+.0f ms at the median (\(drops) drops each)", p(loaded.ms, 0.5) - p(quiet.ms, 0.5))])
+    rows.append([
+        "pickup → validated p50 / p95, listener under load", String(format: "%.0f / %.0f ms", p(loaded.ms, 0.5), p(loaded.ms, 0.95)),
+        String(format: "%.0f / %.0f ms, no load", p(quiet.ms, 0.5), p(quiet.ms, 0.95)),
+        String(format: "%+.0f ms at the median (\(drops) drops each)", p(loaded.ms, 0.5) - p(quiet.ms, 0.5))
+    ])
     return rows
 }

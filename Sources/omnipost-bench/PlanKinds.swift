@@ -19,9 +19,11 @@ func planKindRows(media: URL, profiles: ProfileCatalog) async throws -> [[String
     let prores = try source("master.mov", size: "720x1280", ["-c:v", "prores_ks", "-profile:v", "3", "-pix_fmt", "yuv422p10le", "-c:a", "pcm_s24le"])
     let tiktok = profiles["tiktok"]!
     let planner = Planner()
-    for (label, path, want) in [("audio-only (PCM → AAC, video copied), 10 s 1080×1920", pcmMov, PlanKind.audio),
-                                ("remux (mkv → mp4), 10 s 1080×1920", mkv, .remux),
-                                ("full transcode (ProRes → H.264), 10 s 720×1280", prores, .transcode)] {
+    for (label, path, want) in [
+        ("audio-only (PCM → AAC, video copied), 10 s 1080×1920", pcmMov, PlanKind.audio),
+        ("remux (mkv → mp4), 10 s 1080×1920", mkv, .remux),
+        ("full transcode (ProRes → H.264), 10 s 720×1280", prores, .transcode)
+    ] {
         let info = try await Prober().probe(path: path, displayName: (path as NSString).lastPathComponent)
         let decision = planner.plan(info, for: tiktok)
         guard decision.kind == want, let spec = decision.spec else {
@@ -29,8 +31,10 @@ func planKindRows(media: URL, profiles: ProfileCatalog) async throws -> [[String
             continue
         }
         let (stage, bare) = try await stageVersusBare(input: path, info: info, spec: spec, profile: tiktok, planner: planner, in: media, name: want.rawValue)
-        rows.append(["\(label) → tiktok", String(format: "%.2f s", median(stage)), String(format: "%.2f s bare ffmpeg", median(bare)),
-                     String(format: "%.2f× (progress, ffprobe check, rename)", median(stage) / median(bare))])
+        rows.append([
+            "\(label) → tiktok", String(format: "%.2f s", median(stage)), String(format: "%.2f s bare ffmpeg", median(bare)),
+            String(format: "%.2f× (progress, ffprobe check, rename)", median(stage) / median(bare))
+        ])
     }
     // SSIM of each profile's full transcode of the ProRes master (profiles that take ProRes pass it as is).
     let info = try await Prober().probe(path: prores, displayName: "master.mov")
@@ -47,16 +51,20 @@ func planKindRows(media: URL, profiles: ProfileCatalog) async throws -> [[String
         _ = try await Converter().convert(input: prores, output: out, spec: spec, durationS: info.durationS, verifyAgainst: p, planner: planner)
         let v = info.video!
         let score = try await QualityMeter().ssim(rendition: out, source: prores, width: v.width, height: v.height)
-        rows.append(["SSIM, ProRes master → \(name)", String(format: "%.4f", score), String(format: "floor %.2f", profile.recommends.ssimFloor),
-                     score >= profile.recommends.ssimFloor ? "held (crf \(spec.crf), \(spec.preset))" : "BELOW FLOOR"])
+        rows.append([
+            "SSIM, ProRes master → \(name)", String(format: "%.4f", score), String(format: "floor %.2f", profile.recommends.ssimFloor),
+            score >= profile.recommends.ssimFloor ? "held (crf \(spec.crf), \(spec.preset))" : "BELOW FLOOR"
+        ])
     }
     return rows
 }
 
 /// Three runs each of the convert stage (progress, ffprobe check, rename) and of a bare ffmpeg with
 /// the same arguments: the seconds of each run.
-func stageVersusBare(input: String, info: MediaInfo, spec: RenditionSpec, profile: Profile, planner: Planner, in media: URL,
-                     name: String) async throws -> (stage: [Double], bare: [Double]) {
+func stageVersusBare(
+    input: String, info: MediaInfo, spec: RenditionSpec, profile: Profile, planner: Planner, in media: URL,
+    name: String
+) async throws -> (stage: [Double], bare: [Double]) {
     var stage: [Double] = [], bare: [Double] = []
     for i in 0..<3 {
         let out = media.appendingPathComponent("stage-\(name)-\(i).\(spec.fileExtension)").path
@@ -64,8 +72,9 @@ func stageVersusBare(input: String, info: MediaInfo, spec: RenditionSpec, profil
         let start = ContinuousClock.now
         _ = try await Converter().convert(input: input, output: out, spec: spec, durationS: info.durationS, verifyAgainst: profile, planner: planner)
         stage.append((ContinuousClock.now - start).seconds)
-        let args = FFmpegArguments.build(input: input, output: media.appendingPathComponent("bare-\(name)-\(i).\(spec.fileExtension)").path,
-                                         spec: spec, progress: false)
+        let args = FFmpegArguments.build(
+            input: input, output: media.appendingPathComponent("bare-\(name)-\(i).\(spec.fileExtension)").path,
+            spec: spec, progress: false)
         bare.append(try runTool(["ffmpeg"] + args))
     }
     return (stage, bare)

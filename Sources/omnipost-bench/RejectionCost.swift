@@ -15,13 +15,19 @@ func rejectionRows(root: URL, junk: Int) async throws -> [[String]] {
     // A clip list whose clips never arrive.
     let (listCPU, listRejected, _, _) = try await rejectionRun(root: root, name: "list", junk: 0, list: junk)
     return [
-        ["rejection CPU per drop: junk .mp4 (\(junkRejected) × not_a_video)", String(format: "%.1f ms", junkCPU.total / Double(max(junkRejected, 1)) * 1000),
-         String(format: "%.1f ms bare ffprobe", floor * 1000),
-         String(format: "self %.2f s + children %.2f s in all (text is answered without ffprobe)", junkCPU.selfSeconds, junkCPU.childSeconds)],
-        ["rejection CPU per drop: list entries never arriving (\(listRejected) × missing_clip)", String(format: "%.1f ms", listCPU.total / Double(max(listRejected, 1)) * 1000),
-         "", String(format: "self %.2f s + children %.2f s in all (list parsed once per version)", listCPU.selfSeconds, listCPU.childSeconds)],
-        ["a good drop in another folder, arriving once the junk is queued", "validated after \(goodAfter) of \(junkRejected) rejections",
-         "\(junkRejected) (first come, first served)", "round-robin across writers (folders, clip lists)"],
+        [
+            "rejection CPU per drop: junk .mp4 (\(junkRejected) × not_a_video)", String(format: "%.1f ms", junkCPU.total / Double(max(junkRejected, 1)) * 1000),
+            String(format: "%.1f ms bare ffprobe", floor * 1000),
+            String(format: "self %.2f s + children %.2f s in all (text is answered without ffprobe)", junkCPU.selfSeconds, junkCPU.childSeconds)
+        ],
+        [
+            "rejection CPU per drop: list entries never arriving (\(listRejected) × missing_clip)", String(format: "%.1f ms", listCPU.total / Double(max(listRejected, 1)) * 1000),
+            "", String(format: "self %.2f s + children %.2f s in all (list parsed once per version)", listCPU.selfSeconds, listCPU.childSeconds)
+        ],
+        [
+            "a good drop in another folder, arriving once the junk is queued", "validated after \(goodAfter) of \(junkRejected) rejections",
+            "\(junkRejected) (first come, first served)", "round-robin across writers (folders, clip lists)"
+        ]
     ]
 }
 
@@ -30,15 +36,16 @@ func rejectionRows(root: URL, junk: Int) async throws -> [[String]] {
 /// and (with junk) the CPU of one bare ffprobe of the same junk.
 func rejectionRun(root: URL, name: String, junk: Int, list: Int) async throws -> (CPU, Int, Int, Double) {
     let dir = root.appendingPathComponent("rejections-\(name)")
-    let config = try PipelineConfig.parse(text: """
-        version: 1
-        name: rejections
-        root: \(dir.path)
-        watch: {mode: inotify, settle: 200ms}
-        sidecar: {grace: 1s, missing: defaults, max_list_entries: \(max(list, 1))}
-        sandbox: embedded
-        targets: [youtube:main]
-        """, file: "bench.yaml", baseDirectory: root)
+    let config = try PipelineConfig.parse(
+        text: """
+            version: 1
+            name: rejections
+            root: \(dir.path)
+            watch: {mode: inotify, settle: 200ms}
+            sidecar: {grace: 1s, missing: defaults, max_list_entries: \(max(list, 1))}
+            sandbox: embedded
+            targets: [youtube:main]
+            """, file: "bench.yaml", baseDirectory: root)
     try config.paths.createAll()
     let inbox = config.paths.inbox
     for sub in ["junk", "list", "good"] { try FileManager.default.createDirectory(at: inbox.appendingPathComponent(sub), withIntermediateDirectories: true) }
@@ -67,8 +74,10 @@ func rejectionRun(root: URL, name: String, junk: Int, list: Int) async throws ->
         let good = dir.appendingPathComponent("g.mp4")
         let gen = Process()
         gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gen.arguments = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=1",
-                         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", good.path]
+        gen.arguments = [
+            "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=1",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", good.path
+        ]
         try gen.run()
         gen.waitUntilExit()
         Task.detached {
@@ -98,8 +107,10 @@ func rejectionRun(root: URL, name: String, junk: Int, list: Int) async throws ->
         for i in 0..<min(30, junk) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-                           "file:" + floorDir.appendingPathComponent("j\(i).mp4").path]
+            p.arguments = [
+                "ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+                "file:" + floorDir.appendingPathComponent("j\(i).mp4").path
+            ]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()

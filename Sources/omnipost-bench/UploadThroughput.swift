@@ -30,7 +30,7 @@ let uploadCases: [UploadCase] = [
     UploadCase(platform: "facebook", bytes: 1 << 30, meta: .init(title: "bench", description: "", tags: [], privacy: .public, publishAt: nil, options: [:])),
     // X takes at most 512 MiB, LinkedIn 500 MiB.
     UploadCase(platform: "x", bytes: 512 << 20, meta: .init(title: "bench", description: "", tags: [], privacy: .public, publishAt: nil, options: [:])),
-    UploadCase(platform: "linkedin", bytes: 500 << 20, meta: .init(title: "bench", description: "", tags: [], privacy: .public, publishAt: nil, options: [:])),
+    UploadCase(platform: "linkedin", bytes: 500 << 20, meta: .init(title: "bench", description: "", tags: [], privacy: .public, publishAt: nil, options: [:]))
 ]
 
 /// The child: `omnipost-bench upload <platform> <sandbox base> <file> <bytes>` — one delivery, its seconds on stdout.
@@ -38,14 +38,17 @@ func uploadChild(_ a: [String]) async throws {
     let (platform, base, file, size) = (a[0], a[1], a[2], Int64(a[3]) ?? 0)
     guard let module = PlatformRegistry.module(platform), let c = uploadCases.first(where: { $0.platform == platform }) else { exit(2) }
     let d = module.descriptor
-    let account = AccountConfig(key: "\(platform):main", platform: platform, clientID: "bench", clientSecret: "bench", refreshToken: "rt-\(platform)",
-                                endpoint: base, tokenURL: base + d.sandboxTokenPath)
-    let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokens()),
-                                   http: HTTPClient.shared, chunkSize: 8 << 20)
+    let account = AccountConfig(
+        key: "\(platform):main", platform: platform, clientID: "bench", clientSecret: "bench", refreshToken: "rt-\(platform)",
+        endpoint: base, tokenURL: base + d.sandboxTokenPath)
+    let settings = AdapterSettings(
+        account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokens()),
+        http: HTTPClient.shared, chunkSize: 8 << 20)
     let adapter = module.makeAdapter(settings)
     let start = ContinuousClock.now
-    _ = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file, size: size, metadata: c.meta, session: nil, confirmedOffset: 0),
-                                  checkpoint: { _ in }, progress: { _, _ in })
+    _ = try await adapter.deliver(
+        UploadJob(deliveryId: 1, filePath: file, size: size, metadata: c.meta, session: nil, confirmedOffset: 0),
+        checkpoint: { _ in }, progress: { _, _ in })
     print(String(format: "%.3f", (ContinuousClock.now - start).seconds))
 }
 
@@ -80,7 +83,8 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
     _ = FileManager.default.createFile(atPath: log.path, contents: nil)
     let sandbox = Process()
     sandbox.executableURL = URL(fileURLWithPath: omnipost)
-    sandbox.arguments = ["sandbox", "--port", "0", "--root", dir.appendingPathComponent("sandbox").path]
+    sandbox.arguments =
+        ["sandbox", "--port", "0", "--root", dir.appendingPathComponent("sandbox").path]
         + uploadCases.flatMap { ["--account", "\($0.platform):main=bench:bench:rt-\($0.platform)"] }
     sandbox.standardOutput = try FileHandle(forWritingTo: log)
     sandbox.standardError = FileHandle.nullDevice
@@ -98,7 +102,9 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
     var files: [Int64: URL] = [:]
     for c in uploadCases {
         let file: URL
-        if let f = files[c.bytes] { file = f } else {
+        if let f = files[c.bytes] {
+            file = f
+        } else {
             // Bytes that do not compress, written once per size.
             file = dir.appendingPathComponent("payload-\(c.bytes).bin")
             _ = FileManager.default.createFile(atPath: file.path, contents: nil)
@@ -117,10 +123,12 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
         let curl = try runMeasured("/usr/bin/env", ["curl", "-sS", "-o", "/dev/null", "-T", file.path, base + "/sandbox/sink"])
         let mib = Double(c.bytes) / 1_048_576
         let adapterSeconds = Double(up.out.split(separator: "\n").last ?? "") ?? up.seconds
-        rows.append(["upload \(Int(mib)) MiB → \(c.platform) sandbox (MiB/s, peak RSS)",
-                     String(format: "%.1f s, %.0f MiB/s, %d MiB RSS", adapterSeconds, mib / adapterSeconds, up.maxRSSKiB / 1024),
-                     String(format: "curl PUT %.1f s, %.0f MiB/s", curl.seconds, mib / curl.seconds),
-                     String(format: "%.2f× curl's time", adapterSeconds / curl.seconds)])
+        rows.append([
+            "upload \(Int(mib)) MiB → \(c.platform) sandbox (MiB/s, peak RSS)",
+            String(format: "%.1f s, %.0f MiB/s, %d MiB RSS", adapterSeconds, mib / adapterSeconds, up.maxRSSKiB / 1024),
+            String(format: "curl PUT %.1f s, %.0f MiB/s", curl.seconds, mib / curl.seconds),
+            String(format: "%.2f× curl's time", adapterSeconds / curl.seconds)
+        ])
     }
     return rows
 }

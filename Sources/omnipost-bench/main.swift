@@ -45,18 +45,21 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "rejections" {
 // polled (where a file must also be seen unchanged by 3 scans in a row: the price of not seeing closes).
 /// With `load`, the pipeline has its HTTP listener, and `load` is started (given its port) once the
 /// pipeline runs and stopped when the last drop is validated; what it printed is returned.
-func pickup(mode: String, settleMs: Int, pollMs: Int, drops: Int, tag: String = "",
-            load: ((Int) async throws -> [LoadRun])? = nil) async throws -> (ms: [Double], load: [LoadRun.Result]) {
-    let config = try PipelineConfig.parse(text: """
-        version: 1
-        name: bench
-        root: \(root.appendingPathComponent("latency-\(mode)\(tag)").path)
-        watch: {mode: \(mode), settle: \(settleMs)ms, poll_interval: \(pollMs)ms}
-        sidecar: {grace: 30s}
-        sandbox: embedded
-        \(load != nil ? "http: {listen: \"127.0.0.1:0\"}" : "")
-        targets: [youtube:main]
-        """, file: "bench.yaml", baseDirectory: root)
+func pickup(
+    mode: String, settleMs: Int, pollMs: Int, drops: Int, tag: String = "",
+    load: ((Int) async throws -> [LoadRun])? = nil
+) async throws -> (ms: [Double], load: [LoadRun.Result]) {
+    let config = try PipelineConfig.parse(
+        text: """
+            version: 1
+            name: bench
+            root: \(root.appendingPathComponent("latency-\(mode)\(tag)").path)
+            watch: {mode: \(mode), settle: \(settleMs)ms, poll_interval: \(pollMs)ms}
+            sidecar: {grace: 30s}
+            sandbox: embedded
+            \(load != nil ? "http: {listen: \"127.0.0.1:0\"}" : "")
+            targets: [youtube:main]
+            """, file: "bench.yaml", baseDirectory: root)
     var logger = Logger(label: "bench")
     logger.logLevel = .critical
     let pipeline = try await Pipeline.open(config: config, logger: logger, embedding: EmbeddedSandbox())
@@ -67,8 +70,10 @@ func pickup(mode: String, settleMs: Int, pollMs: Int, drops: Int, tag: String = 
     let clip = staging.appendingPathComponent("src.mp4")
     let gen = Process()
     gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    gen.arguments = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=1",
-                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip.path]
+    gen.arguments = [
+        "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=1",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip.path
+    ]
     try gen.run()
     gen.waitUntilExit()
     let original = try Data(contentsOf: clip)
@@ -101,13 +106,17 @@ do {
     let settleMs = 500
     let inotify = try await pickup(mode: "inotify", settleMs: settleMs, pollMs: 2000, drops: drops).ms
     let median = inotify[inotify.count / 2], p95 = inotify[Int(Double(inotify.count - 1) * 0.95)]
-    rows.append(["pickup → validated, median (\(drops) drops)", String(format: "%.0f ms", median), "\(settleMs) ms settle", String(format: "+%.0f ms over settle", median - Double(settleMs))])
+    rows.append([
+        "pickup → validated, median (\(drops) drops)", String(format: "%.0f ms", median), "\(settleMs) ms settle", String(format: "+%.0f ms over settle", median - Double(settleMs))
+    ])
     rows.append(["pickup → validated, p95", String(format: "%.0f ms", p95), "\(settleMs) ms settle", String(format: "+%.0f ms over settle", p95 - Double(settleMs))])
     // Polled every 500 ms with the same settle: three unchanged scans are the floor.
     let polled = try await pickup(mode: "poll", settleMs: settleMs, pollMs: 500, drops: max(3, drops / 10)).ms
     let pm = polled[polled.count / 2]
-    rows.append(["pickup → validated, polled, median (\(polled.count) drops)", String(format: "%.0f ms", pm), String(format: "%.0f ms inotify", median),
-                 String(format: "%.1f× (3 unchanged scans at 500 ms + settle)", pm / max(median, 1))])
+    rows.append([
+        "pickup → validated, polled, median (\(polled.count) drops)", String(format: "%.0f ms", pm), String(format: "%.0f ms inotify", median),
+        String(format: "%.1f× (3 unchanged scans at 500 ms + settle)", pm / max(median, 1))
+    ])
 }
 
 // 1b. The listener under load: wrk hammers the dashboard's overview and the API while a burst of drops
@@ -135,8 +144,10 @@ do {
     try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
     let wide = media.appendingPathComponent("wide.mp4").path, tall = media.appendingPathComponent("tall.mp4").path
     for (out, size, secs) in [(wide, "1280x720", 10), (tall, "1080x1920", 20)] {
-        _ = try runTool(["ffmpeg", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(size):rate=30:duration=\(secs)", "-f", "lavfi",
-                         "-i", "sine=duration=\(secs)", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", out])
+        _ = try runTool([
+            "ffmpeg", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(size):rate=30:duration=\(secs)", "-f", "lavfi",
+            "-i", "sine=duration=\(secs)", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", out
+        ])
     }
     let profiles = try ProfileCatalog.bundled()
     let shorts = profiles["youtube_shorts"]!
@@ -144,8 +155,10 @@ do {
     let wideInfo = try await Prober().probe(path: wide, displayName: "wide.mp4")
     let spec = planner.plan(wideInfo, for: shorts).spec!
     let (stage, bare) = try await stageVersusBare(input: wide, info: wideInfo, spec: spec, profile: shorts, planner: planner, in: media, name: "wide")
-    rows.append(["convert stage vs bare ffmpeg (10 s 720p → 9:16)", String(format: "%.2f s", median(stage)),
-                 String(format: "%.2f s", median(bare)), String(format: "%.2f× (overhead: progress, ffprobe check, rename)", median(stage) / median(bare))])
+    rows.append([
+        "convert stage vs bare ffmpeg (10 s 720p → 9:16)", String(format: "%.2f s", median(stage)),
+        String(format: "%.2f s", median(bare)), String(format: "%.2f× (overhead: progress, ffprobe check, rename)", median(stage) / median(bare))
+    ])
     var pass: [Double] = [], copy: [Double] = []
     for i in 0..<3 {
         let start = ContinuousClock.now
@@ -154,8 +167,10 @@ do {
         pass.append((ContinuousClock.now - start).seconds)
         copy.append(try runTool(["ffmpeg", "-nostdin", "-y", "-loglevel", "error", "-i", tall, "-c", "copy", media.appendingPathComponent("copy\(i).mp4").path]))
     }
-    rows.append(["compliant 20 s 1080×1920: pass-through vs -c copy", String(format: "%.3f s", median(pass)),
-                 String(format: "%.3f s", median(copy)), String(format: "%.2f× (probe + plan; nothing copied)", median(pass) / median(copy))])
+    rows.append([
+        "compliant 20 s 1080×1920: pass-through vs -c copy", String(format: "%.3f s", median(pass)),
+        String(format: "%.3f s", median(copy)), String(format: "%.2f× (probe + plan; nothing copied)", median(pass) / median(copy))
+    ])
 }
 
 // 2b. Per plan kind, and the quality of full transcodes per profile.
@@ -163,9 +178,11 @@ rows += try await planKindRows(media: root.appendingPathComponent("media"), prof
 
 // 4. Large uploads per platform sandbox, against curl (BENCH_UPLOADS=0 skips them).
 if ProcessInfo.processInfo.environment["BENCH_UPLOADS"] != "0" {
-    rows += try await uploadRows(bench: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
-                                     : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0],
-                                 omnipost: binary, root: root)
+    rows += try await uploadRows(
+        bench: CommandLine.arguments[0].hasPrefix("/")
+            ? CommandLine.arguments[0]
+            : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0],
+        omnipost: binary, root: root)
 }
 
 // 3. Idle: CPU time and RSS of the daemon watching 8 idle inboxes, against inotifywait on the same folders.
@@ -186,7 +203,7 @@ func stats(_ pid: Int32) -> ProcStats {
 /// measurement owns the child's whole life.
 func measureIdle(_ exe: String, _ arguments: [String], seconds: Double) async throws -> (ProcStats, ProcStats) {
     let pid = try spawnWithCleanSignals([exe] + arguments, stdout: "/dev/null")
-    try await Task.sleep(for: .seconds(3))          // start-up is not idling
+    try await Task.sleep(for: .seconds(3))  // start-up is not idling
     let before = stats(pid)
     try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
     let after = stats(pid)
@@ -208,14 +225,16 @@ for i in 0..<8 {
     let dir = root.appendingPathComponent("idle/p\(i)")
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("inbox"), withIntermediateDirectories: true)
     let file = dir.appendingPathComponent("pipeline.yaml")
-    try Data("""
+    try Data(
+        """
         version: 1
         name: idle\(i)
         watch: {mode: inotify, settle: 2s}
         targets: [youtube:main]
         accounts:
           youtube:main: {client_id: c, client_secret: s, refresh_token: r, endpoint: "http://127.0.0.1:9", token_url: "http://127.0.0.1:9/token"}
-        """.utf8).write(to: file)
+        """.utf8
+    ).write(to: file)
     pipelines.append(file.path)
     inboxes.append(dir.appendingPathComponent("inbox").path)
 }
@@ -225,10 +244,14 @@ var base: (ProcStats, ProcStats)? = nil
 if let iw = inotifywait { base = try await measureIdle(iw, ["-m", "-r", "-q", "-e", "close_write,moved_to"] + inboxes, seconds: idleSeconds) }
 let ocpu = oa.cpuSeconds - ob.cpuSeconds
 let bcpu = base.map { $0.1.cpuSeconds - $0.0.cpuSeconds }
-rows.append(["idle CPU time, 8 inboxes, \(Int(idleSeconds)) s", String(format: "%.2f s (%.2f%%)", ocpu, ocpu / idleSeconds * 100),
-             bcpu.map { String(format: "%.2f s", $0) } ?? "n/a", "baseline: inotifywait -m -r on the same inboxes"])
-rows.append(["idle RSS (peak)", "\(oa.rssKiB / 1024) MiB (\(oa.hwmKiB / 1024) MiB)",
-             base.map { "\($0.1.rssKiB / 1024) MiB (\($0.1.hwmKiB / 1024) MiB)" } ?? "n/a",
-             base.map { String(format: "%.1f×", Double(oa.rssKiB) / Double(max($0.1.rssKiB, 1))) } ?? ""])
+rows.append([
+    "idle CPU time, 8 inboxes, \(Int(idleSeconds)) s", String(format: "%.2f s (%.2f%%)", ocpu, ocpu / idleSeconds * 100),
+    bcpu.map { String(format: "%.2f s", $0) } ?? "n/a", "baseline: inotifywait -m -r on the same inboxes"
+])
+rows.append([
+    "idle RSS (peak)", "\(oa.rssKiB / 1024) MiB (\(oa.hwmKiB / 1024) MiB)",
+    base.map { "\($0.1.rssKiB / 1024) MiB (\($0.1.hwmKiB / 1024) MiB)" } ?? "n/a",
+    base.map { String(format: "%.1f×", Double(oa.rssKiB) / Double(max($0.1.rssKiB, 1))) } ?? ""
+])
 
 printTable(rows)

@@ -26,7 +26,9 @@ struct AccountsCommand: AsyncParsableCommand {
             let connector = AccountConnector(config: config, key: account, http: HTTPClient.shared, embedding: EmbeddedSandbox())
             if manual && device { throw ValidationError("--manual and --device are two ways in; pick one") }
             let mode: AccountConnector.Mode = device ? .device() : manual ? .manual(read: { readLine(strippingNewline: true) }) : .loopback(timeout: .seconds(timeout))
-            let who = try await connector.connect(mode: mode) { print($0); fflush(nil) }
+            let who = try await connector.connect(mode: mode) {
+                print($0); fflush(nil)
+            }
             print("connected \(account)\(who.map { " as \($0.name) (\($0.id))" } ?? ""); its tokens are sealed in the ledger")
         }
     }
@@ -73,8 +75,11 @@ struct AccountsCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try PlatformRegistry.load(path: pipeline)
             let r = try OmniPostPipeline.Rekey.run(config: config, forgetOld: forgetOld)
-            print(forgetOld ? "the key file holds only the current key; \(r.resealed) value(s) checked" :
-                "re-sealed \(r.resealed) value(s) under a new key; the key file holds it first and \(r.keysInFile - 1) older one(s) after it. A running daemon picks it up by itself; run `accounts rekey --forget-old` when you want the old key gone")
+            print(
+                forgetOld
+                    ? "the key file holds only the current key; \(r.resealed) value(s) checked"
+                    : "re-sealed \(r.resealed) value(s) under a new key; the key file holds it first and \(r.keysInFile - 1) older one(s) after it. A running daemon picks it up by itself; run `accounts rekey --forget-old` when you want the old key gone"
+            )
         }
     }
 
@@ -88,7 +93,9 @@ struct AccountsCommand: AsyncParsableCommand {
         func run() async throws {
             let (config, account) = (try target.pipelineConfig(), target.account)
             let summary = try CookieImport.run(config: config, account: account, file: file)
-            print("stored \(summary.cookies) cookie(s) for \(account) (\(summary.domains)), sealed" + (summary.expiresAt.map { "; the first lapses on \(isoStamp($0))" } ?? "; session cookies only"))
+            print(
+                "stored \(summary.cookies) cookie(s) for \(account) (\(summary.domains)), sealed"
+                    + (summary.expiresAt.map { "; the first lapses on \(isoStamp($0))" } ?? "; session cookies only"))
         }
     }
 
@@ -144,13 +151,16 @@ struct AccountsCommand: AsyncParsableCommand {
         func run() async throws {
             let (config, account) = (try target.pipelineConfig(naming: true), target.account)
             guard token == "-" else {
-                throw ValidationError("give - and the token on standard input (`omnipost accounts set-token \(target.pipeline) \(account) - < token.txt`): a token as an argument shows in `ps` and shell history")
+                throw ValidationError(
+                    "give - and the token on standard input (`omnipost accounts set-token \(target.pipeline) \(account) - < token.txt`): a token as an argument shows in `ps` and shell history"
+                )
             }
             let value = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
             guard !value.isEmpty else { throw ValidationError("the refresh token is empty") }
             try config.paths.createAll()
-            let sealer = try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
-                                         env: config.credentials.keyEnv)
+            let sealer = try Sealer.load(
+                file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
+                env: config.credentials.keyEnv)
             let ledger = try Ledger(path: config.paths.ledger.path)
             try ledger.replaceRefreshToken(account: account, refreshToken: try sealer.seal(value))
             print("stored a new refresh token for \(account) (sealed); `omnipost retry` the drops that failed with auth_revoked")

@@ -26,7 +26,8 @@ enum FileKind: Equatable {
     /// unindented lines (`key:`), so a broken pipeline is still reported as one.
     static func topLevelKeys(_ path: String) -> [String] {
         if let doc = try? YAMLDocument.load(path: path, maxBytes: 1 << 20, syntaxCode: .configSyntax, invalidCode: .configInvalid),
-           let m = try? doc.mapping() {
+            let m = try? doc.mapping()
+        {
             return Array(m.keys)
         }
         guard let data = FileManager.default.contents(atPath: path) else { return [] }

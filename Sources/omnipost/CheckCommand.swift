@@ -44,14 +44,16 @@ struct CheckCommand: AsyncParsableCommand {
             let rules = Self.pipeline(for: f, among: pipelines)
             var found: [OmniError]
             if kind == .clipList {
-                let (list, listProblems) = ClipList.check(path: f, displayName: f,
-                                                          maxEntries: rules?.config.sidecar.maxListEntries ?? ClipList.defaultMaxEntries)
+                let (list, listProblems) = ClipList.check(
+                    path: f, displayName: f,
+                    maxEntries: rules?.config.sidecar.maxListEntries ?? ClipList.defaultMaxEntries)
                 found = listProblems
                 if let list, let rules {
                     for entry in list.entries {
                         let stem = (((entry.candidates.first ?? f) as NSString).lastPathComponent as NSString).deletingPathExtension
-                        found += rules.problems(of: entry.manifest, vars: rules.sampleVariables(for: entry.manifest, stem: stem, now: now),
-                                                now: now, at: entry.location)
+                        found += rules.problems(
+                            of: entry.manifest, vars: rules.sampleVariables(for: entry.manifest, stem: stem, now: now),
+                            now: now, at: entry.location)
                     }
                 } else if let list {
                     // Read alone: what each entry overrides is still checked against the platforms.
@@ -62,13 +64,15 @@ struct CheckCommand: AsyncParsableCommand {
                 found = parseProblems
                 if let manifest, let rules {
                     let stem = DropRules.stem(ofSidecar: f)
-                    found += rules.problems(of: manifest, vars: rules.sampleVariables(for: manifest, stem: stem, now: now),
-                                            now: now, at: SourceLocation(file: f))
+                    found += rules.problems(
+                        of: manifest, vars: rules.sampleVariables(for: manifest, stem: stem, now: now),
+                        now: now, at: SourceLocation(file: f))
                 } else if let manifest {
                     found += PlatformRegistry.rules.problems(of: manifest, file: f)
                 }
             }
-            let against = rules.map { "checked against pipeline \($0.config.name)" }
+            let against =
+                rules.map { "checked against pipeline \($0.config.name)" }
                 ?? "read alone: name its pipeline with --pipeline to check its targets and what each would be sent"
             problems += Self.report(f, found, note: found.isEmpty ? against : nil)
         }
@@ -93,7 +97,9 @@ struct CheckCommand: AsyncParsableCommand {
         if let p = pipelines.first(where: {
             let inbox = $0.rules.config.paths.inbox.standardizedFileURL.resolvingSymlinksInPath().path
             return abs.hasPrefix(inbox.hasSuffix("/") ? inbox : inbox + "/")
-        }) { return p.rules }
+        }) {
+            return p.rules
+        }
         return pipelines.count == 1 ? pipelines[0].rules : nil
     }
 
@@ -103,6 +109,7 @@ struct CheckCommand: AsyncParsableCommand {
         let decision = MountTable.decide(path: c.paths.inbox.path)
         let polled = c.watch.mode == .poll || (c.watch.mode == .auto && decision.usePoll)
         guard polled else { return nil }
-        return "the inbox \(c.paths.inbox.path) is polled (\(c.watch.mode == .poll ? "watch.mode: poll" : decision.fsType)): a file counts as complete after 3 unchanged scans and \(c.watch.settleIsDefault ? "10 s" : "watch.settle") of stillness; writers that pause longer (SMB copies, exports) should use `watch: {ready_marker: true}` and write <name>.ready last"
+        return
+            "the inbox \(c.paths.inbox.path) is polled (\(c.watch.mode == .poll ? "watch.mode: poll" : decision.fsType)): a file counts as complete after 3 unchanged scans and \(c.watch.settleIsDefault ? "10 s" : "watch.settle") of stillness; writers that pause longer (SMB copies, exports) should use `watch: {ready_marker: true}` and write <name>.ready last"
     }
 }

@@ -26,7 +26,9 @@ struct DoctorCommand: AsyncParsableCommand {
             for p in pipelines {
                 print("\(p):")
                 for f in all[p] ?? [] {
-                    print("  \(f.level.rawValue.uppercased().padding(toLength: 4, withPad: " ", startingAt: 0))  \(f.check): \(f.detail)" + (f.fix.map { "\n        fix: \($0)" } ?? ""))
+                    print(
+                        "  \(f.level.rawValue.uppercased().padding(toLength: 4, withPad: " ", startingAt: 0))  \(f.check): \(f.detail)"
+                            + (f.fix.map { "\n        fix: \($0)" } ?? ""))
                 }
             }
         }

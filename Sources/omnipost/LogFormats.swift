@@ -37,7 +37,9 @@ struct LineLogHandler: LogHandler {
                 // A newline or an escape sequence in a file name never splits or rewrites a line.
                 let v = TerminalText.escape(raw)
                 let needsQuotes = v.isEmpty || v.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }
-                return "\(k)=" + (needsQuotes ? "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\"" : v)
+                return "\(k)="
+                    + (needsQuotes
+                        ? "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\"" : v)
             }.joined(separator: " ")
         }
         return text

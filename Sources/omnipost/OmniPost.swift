@@ -5,5 +5,8 @@ struct OmniPost: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omnipost",
         abstract: "Publishes video dropped into inbox folders to video platforms, exactly once.",
-        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, RetryCommand.self, CancelCommand.self, AccountsCommand.self, DoctorCommand.self, NotifyCommand.self, SandboxCommand.self])
+        subcommands: [
+            RunCommand.self, CheckCommand.self, StatusCommand.self, RetryCommand.self, CancelCommand.self, AccountsCommand.self, DoctorCommand.self, NotifyCommand.self,
+            SandboxCommand.self
+        ])
 }

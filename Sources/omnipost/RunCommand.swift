@@ -48,7 +48,11 @@ struct RunCommand: AsyncParsableCommand {
         // --log-format json|logfmt, stdout is the journal too: there the structured lines say it all,
         // and prose between them would be one more format to parse.
         let prose = format == nil || isatty(STDOUT_FILENO) == 1
-        let progress = prose ? ProgressSink { line in print(line); fflush(nil) } : .silent
+        let progress =
+            prose
+            ? ProgressSink { line in
+                print(line); fflush(nil)
+            } : .silent
         // The bundled sandbox, for the pipelines that run against it (`sandbox: embedded`).
         let sandboxes = EmbeddedSandbox()
         var opened: [Pipeline] = []
@@ -74,8 +78,9 @@ struct RunCommand: AsyncParsableCommand {
             }
         } else {
             // SIGHUP reads the pipeline files again (the supervisor swaps each that reads, keeps each that does not).
-            let supervisor = Supervisor(pipelines: Array(zip(paths, opened)).map { ($0.0, $0.1) }, logger: logger, progress: progress,
-                                        load: { try PlatformRegistry.load(path: $0) })
+            let supervisor = Supervisor(
+                pipelines: Array(zip(paths, opened)).map { ($0.0, $0.1) }, logger: logger, progress: progress,
+                load: { try PlatformRegistry.load(path: $0) })
             // Shut down in reverse: the watchdog stops first, the pipelines before the sandboxes they talk to.
             var services: [any Service] = [sandboxes, supervisor]
             if let watchdog = SystemdWatchdog.fromEnvironment(logger: logger, pipelines: { await supervisor.pipelines }) {

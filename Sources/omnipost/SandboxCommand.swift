@@ -5,7 +5,10 @@ import OmniPostSandbox
 
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sandbox", abstract: "Serve the bundled platform sandbox (YouTube, TikTok, Instagram, Facebook, Threads, X, LinkedIn, Vimeo, Bluesky, Reddit, S3, tus, a webhook receiver; their upload protocols and OAuth) on loopback.")
+        commandName: "sandbox",
+        abstract:
+            "Serve the bundled platform sandbox (YouTube, TikTok, Instagram, Facebook, Threads, X, LinkedIn, Vimeo, Bluesky, Reddit, S3, tus, a webhook receiver; their upload protocols and OAuth) on loopback."
+    )
 
     @Option(help: "Port (0 picks a free one).") var port: Int = 8089
     @Option(help: "Host to bind.") var host: String = "127.0.0.1"

@@ -23,16 +23,20 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             for s in state { try StatusFilter.checkState(s) }
             guard limit >= 0 else { throw OmniError(.invalidValue, "--limit is 0 (all) or more, not \(limit)") }
-            filter = StatusFilter(states: state.isEmpty ? nil : Set(state), target: target, since: try since.map { try StatusFilter.parseSince($0) },
-                                  limit: limit == 0 ? nil : limit)
+            filter = StatusFilter(
+                states: state.isEmpty ? nil : Set(state), target: target, since: try since.map { try StatusFilter.parseSince($0) },
+                limit: limit == 0 ? nil : limit)
         } catch let e as OmniError {
             FileHandleOutput.stderr("\(e)")
             throw ExitCode(2)
         }
         let ledger = try Ledger(path: config.paths.ledger.path)
         let report = try StatusReport.gather(config: config, ledger: ledger, profiles: try ProfileCatalog.bundled().overlaid(with: config.overrides))
-        print(json ? try report.json(filter: filter)
-                   : try report.text(ledger: ledger, filter: filter).split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escape(String($0)) }.joined(separator: "\n"))
+        print(
+            json
+                ? try report.json(filter: filter)
+                : try report.text(ledger: ledger, filter: filter).split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escape(String($0)) }.joined(
+                    separator: "\n"))
     }
 }
 

@@ -86,12 +86,13 @@ import Testing
             shas["h\(i)"] = FileHashing.sha256(data: data)
             try dir.write("inbox/h\(i).yaml", "title: h\(i)\n")
             let url = c.paths.inbox.appendingPathComponent("h\(i).mp4")
-            let pause = 0.5 + Double(i % 4) * 0.4   // every pause longer than settle
-            writers.append(Self.writeLater([
-                (0.05, { @Sendable in try data.prefix(moovEnd).write(to: url) }),
-                (pause, { @Sendable in try Self.append(url, data.suffix(from: moovEnd).prefix(1000)) }),
-                (pause, { @Sendable in try Self.append(url, data.suffix(from: moovEnd + 1000)) }),
-            ]))
+            let pause = 0.5 + Double(i % 4) * 0.4  // every pause longer than settle
+            writers.append(
+                Self.writeLater([
+                    (0.05, { @Sendable in try data.prefix(moovEnd).write(to: url) }),
+                    (pause, { @Sendable in try Self.append(url, data.suffix(from: moovEnd).prefix(1000)) }),
+                    (pause, { @Sendable in try Self.append(url, data.suffix(from: moovEnd + 1000)) })
+                ]))
         }
         try await Task.sleep(for: .milliseconds(200))
         let p = try await TestPipelines.runOnce(c, timeout: .seconds(150))
@@ -127,7 +128,7 @@ import Testing
         let writer = Self.writeLater([
             (0.2, { @Sendable in try clip.prefix(clip.count / 2).write(to: part) }),
             (0.8, { @Sendable in try Self.append(part, clip.suffix(from: clip.count / 2)) }),
-            (0.3, { @Sendable in _ = rename(part.path, inbox.appendingPathComponent("dl.mp4").path) }),
+            (0.3, { @Sendable in _ = rename(part.path, inbox.appendingPathComponent("dl.mp4").path) })
         ])
         _ = writer
         let p = try await TestPipelines.runOnce(c, timeout: .seconds(240))
@@ -145,7 +146,7 @@ import Testing
     func slowSidecarInPollModeIsTakenWhole() async throws {
         let dir = try TempDir()
         var c = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "30s")
-        c.watch = WatchConfig()          // the defaults a user gets: no settle set
+        c.watch = WatchConfig()  // the defaults a user gets: no settle set
         c.watch.mode = .poll
         c.watch.pollInterval = .milliseconds(250)
         let inbox = c.paths.inbox
@@ -156,7 +157,7 @@ import Testing
         let writer = Self.writeLater([
             (0.0, { @Sendable in try Data("version: 1\n".utf8).write(to: sidecar) }),
             (2.5, { @Sendable in try Self.append(sidecar, Data("title: the real title\n".utf8)) }),
-            (2.5, { @Sendable in try Self.append(sidecar, Data("privacy: unlisted\n".utf8)) }),
+            (2.5, { @Sendable in try Self.append(sidecar, Data("privacy: unlisted\n".utf8)) })
         ])
         _ = writer
         let p = try await TestPipelines.runOnce(c, timeout: .seconds(240))

@@ -115,7 +115,9 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)), .timeLimit(.minutes(6)))
     func checkAndRunGiveTheSameAnswer() async throws {
         let dir = try TempDir()
-        let pipe = try dir.write("p.yaml", """
+        let pipe = try dir.write(
+            "p.yaml",
+            """
             name: agree
             watch: {mode: inotify, settle: 200ms}
             sidecar: {grace: 1s, missing: fail}

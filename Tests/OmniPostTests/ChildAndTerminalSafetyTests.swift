@@ -57,8 +57,10 @@ import Testing
     /// After sign-in the browser goes back only to a path of this site, whatever a link put in `back=`:
     /// browsers drop tabs and line breaks, so `/\t/evil.example/` is `//evil.example/` to them.
     @Test func signInGoesBackOnlyToALocalPath() {
-        for hostile in ["/\t/evil.example/", "/\n/evil.example", "\t//evil.example", "//evil.example", "/\\evil.example", "/\\\\evil",
-                        "https://evil.example/", " //evil.example", "/ /evil", "javascript:alert(1)", "", "evil.example"] {
+        for hostile in [
+            "/\t/evil.example/", "/\n/evil.example", "\t//evil.example", "//evil.example", "/\\evil.example", "/\\\\evil",
+            "https://evil.example/", " //evil.example", "/ /evil", "javascript:alert(1)", "", "evil.example"
+        ] {
             #expect(DashboardRoutes.localPath(hostile) == "/", "\(hostile.debugDescription)")
         }
         #expect(DashboardRoutes.localPath("/failures") == "/failures")

@@ -15,14 +15,15 @@ import Testing
         let d = planner.plan(info, for: profile)
         let spec = try #require(d.spec, "expected a conversion, got \(d.kind): \(d.reasons)")
         let out = dir.file(name)
-        let result = try await Converter().convert(input: src.path, output: out.path, spec: spec, durationS: info.durationS,
-                                                   verifyAgainst: profile, planner: planner)
+        let result = try await Converter().convert(
+            input: src.path, output: out.path, spec: spec, durationS: info.durationS,
+            verifyAgainst: profile, planner: planner)
         return (d, out, result)
     }
 
     @Test func moovAtTheEndIsRemuxedWithoutReencoding() async throws {
         let dir = try TempDir()
-        let src = try Clips.make(width: 540, height: 960, seconds: 3.2)   // no faststart: moov after mdat
+        let src = try Clips.make(width: 540, height: 960, seconds: 3.2)  // no faststart: moov after mdat
         #expect(try await probe(src).moovFirst == false)
         let (d, out, result) = try await convert(src, for: profiles["instagram_reels"]!, in: dir)
         #expect(d.kind == .remux)
@@ -61,26 +62,27 @@ import Testing
 
     @Test func fourK60IsBroughtDownToA1080p30Profile() async throws {
         // A pipeline may supply its own profiles: this one caps at 1080p and 30 fps.
-        let custom = try ProfileCatalog.parse(text: """
-            profiles:
-              hd30:
-                platform: s3
-                containers: [mp4]
-                video_codecs: [h264]
-                audio_codecs: [aac]
-                pixel_formats: [yuv420p]
-                width: [16, 1920]
-                height: [16, 1920]
-                aspect: [0.3, 3]
-                fps: [1, 30]
-                duration_s: [0, 600]
-                max_bytes: 1000000000
-                max_video_kbps: 8000
-                audio: {sample_rates: [48000], max_channels: 2, required: false}
-                moov_first: true
-                render: {width: 1920, height: 1080, fps_max: 30}
-                text: {}
-            """, file: "custom.yaml")
+        let custom = try ProfileCatalog.parse(
+            text: """
+                profiles:
+                  hd30:
+                    platform: s3
+                    containers: [mp4]
+                    video_codecs: [h264]
+                    audio_codecs: [aac]
+                    pixel_formats: [yuv420p]
+                    width: [16, 1920]
+                    height: [16, 1920]
+                    aspect: [0.3, 3]
+                    fps: [1, 30]
+                    duration_s: [0, 600]
+                    max_bytes: 1000000000
+                    max_video_kbps: 8000
+                    audio: {sample_rates: [48000], max_channels: 2, required: false}
+                    moov_first: true
+                    render: {width: 1920, height: 1080, fps_max: 30}
+                    text: {}
+                """, file: "custom.yaml")
         let dir = try TempDir()
         let src = try Clips.make(width: 3840, height: 2160, seconds: 1, fps: 60)
         let (_, _, result) = try await convert(src, for: custom["hd30"]!, in: dir)
@@ -101,9 +103,13 @@ import Testing
         let dir = try TempDir()
         let src = dir.file("vfr.mp4")
         // Frames 0–29 at 30 fps, then the rest at 10 fps: a phone screen recording's kind of timing.
-        try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=4",
-                                 "-vf", "setpts='if(lt(N,30),N/30/TB,(30+(N-30)*3)/30/TB)'", "-fps_mode", "vfr",
-                                 "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-r", "1000", src.path])
+        try Clips.run(
+            "ffmpeg",
+            [
+                "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=4",
+                "-vf", "setpts='if(lt(N,30),N/30/TB,(30+(N-30)*3)/30/TB)'", "-fps_mode", "vfr",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-r", "1000", src.path
+            ])
         let info = try await probe(src)
         #expect(!profiles["tiktok"]!.fps.contains(info.video!.fps) || info.video!.fps > 59)
         let (_, out, result) = try await convert(src, for: profiles["tiktok"]!, in: dir)
@@ -156,8 +162,9 @@ import Testing
         var spec = try #require(Planner().plan(try await probe(src), for: profiles["youtube_shorts"]!).spec)
         spec.preset = "no-such-preset"
         let e = try await #require(throws: OmniError.self) {
-            _ = try await Converter().convert(input: src.path, output: dir.file("o.mp4").path, spec: spec, durationS: 1,
-                                              verifyAgainst: nil, planner: Planner())
+            _ = try await Converter().convert(
+                input: src.path, output: dir.file("o.mp4").path, spec: spec, durationS: 1,
+                verifyAgainst: nil, planner: Planner())
         }
         #expect(e.code == .ffmpegFailed)
         #expect(e.message.contains("exited with status"))

@@ -35,8 +35,9 @@ import Testing
         #expect(jar.cookies.count == 3 && jar.domains == ["example.com", "www.example.com"])
         #expect(jar.cookies[1].httpOnly && jar.cookies[1].path == "/app" && !jar.cookies[1].secure && jar.cookies[0].secure)
         #expect(jar.cookies[2].expires == nil && jar.cookies[2].value == "dark" && jar.firstExpiry == 1_900_000_000)
-        let json = #"[{"domain": ".example.com", "name": "sid", "value": "v", "path": "/", "expirationDate": 1950000000.5, "secure": true, "httpOnly": true},"# +
-            #" {"domain": "example.com", "name": "s", "value": "x", "session": true}]"#
+        let json =
+            #"[{"domain": ".example.com", "name": "sid", "value": "v", "path": "/", "expirationDate": 1950000000.5, "secure": true, "httpOnly": true},"#
+            + #" {"domain": "example.com", "name": "s", "value": "x", "session": true}]"#
         let j = try CookieJar.parse(json, file: "export.json")
         #expect(j.cookies.count == 2 && j.firstExpiry == 1_950_000_000.5 && j.cookies[1].expires == nil)
         let fields = #expect(throws: OmniError.self) { _ = try CookieJar.parse(".example.com\tTRUE\t/\tTRUE\tsessionid\tv\n", file: "c.txt") }
@@ -50,8 +51,9 @@ import Testing
 
     @Test func aJarIsSealedInTheLedgerAndRekeyedWithTheRest() throws {
         let dir = try TempDir()
-        let config = try PlatformRegistry.parse(text: "version: 1\nroot: \(dir.url.path)/p\ntargets: [youtube:main]\naccounts:\n  youtube:main: {client_id: c, client_secret: s}\n",
-                                                file: "p.yaml", baseDirectory: dir.url)
+        let config = try PlatformRegistry.parse(
+            text: "version: 1\nroot: \(dir.url.path)/p\ntargets: [youtube:main]\naccounts:\n  youtube:main: {client_id: c, client_secret: s}\n",
+            file: "p.yaml", baseDirectory: dir.url)
         let file = try dir.write("cookies.txt", Self.netscape)
         let s = try CookieImport.run(config: config, account: "youtube:main", file: file.path)
         #expect(s.cookies == 3 && s.expiresAt == 1_900_000_000 && s.domains == "example.com, www.example.com")

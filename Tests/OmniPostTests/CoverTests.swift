@@ -27,8 +27,12 @@ import Testing
         try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 2.5), to: config.paths.inbox.appendingPathComponent("withfile.mp4"))
         try dir.write("inbox/withfile.yaml", "title: with file\ncover: {file: art/thumb.png}\n")
         try FileManager.default.createDirectory(at: config.paths.inbox.appendingPathComponent("art"), withIntermediateDirectories: true)
-        try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1600x900", "-frames:v", "1",
-                                 config.paths.inbox.appendingPathComponent("art/thumb.png").path])
+        try Clips.run(
+            "ffmpeg",
+            [
+                "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1600x900", "-frames:v", "1",
+                config.paths.inbox.appendingPathComponent("art/thumb.png").path
+            ])
         try Clips.copy(try Clips.make(width: 540, height: 960, seconds: 2.6), to: config.paths.inbox.appendingPathComponent("fake.mp4"))
         try dir.write("inbox/fake.yaml", "title: fake\ncover: {file: notes.jpg}\n")
         try dir.write("inbox/notes.jpg", "this is text, not a picture")
@@ -95,14 +99,17 @@ import Testing
         let spec = try #require(planner.plan(info, for: profiles["youtube_shorts"]!).spec)
         #expect(spec.loudnorm)
         #expect(FFmpegArguments.build(input: "i", output: "o", spec: spec).contains("loudnorm=I=-14:TP=-1.5:LRA=11"))
-        let out = try await Converter().convert(input: src.path, output: dir.file("o.mp4").path, spec: spec, durationS: info.durationS,
-                                                verifyAgainst: profiles["youtube_shorts"]!, planner: planner)
+        let out = try await Converter().convert(
+            input: src.path, output: dir.file("o.mp4").path, spec: spec, durationS: info.durationS,
+            verifyAgainst: profiles["youtube_shorts"]!, planner: planner)
         #expect(out.audio?.codec == "aac")
     }
 
     @Test func aPipelineCanOverrideAndAddProfiles() throws {
         let dir = try TempDir()
-        try dir.write("mine.yaml", """
+        try dir.write(
+            "mine.yaml",
+            """
             profiles:
               youtube_shorts:
                 platform: youtube

@@ -13,8 +13,10 @@ import Testing
 @Suite(.serialized) struct CrashTests {
     static let binary = CheckCommandTests.binary
     static let clips = 20
-    static let platforms = ["youtube", "tiktok", "instagram", "x", "linkedin", "vimeo", "bluesky", "reddit", "s3",
-                            "facebook", "threads", "tus", "webhook", "folder", "command"]
+    static let platforms = [
+        "youtube", "tiktok", "instagram", "x", "linkedin", "vimeo", "bluesky", "reddit", "s3",
+        "facebook", "threads", "tus", "webhook", "folder", "command"
+    ]
     /// Targets whose posts are not the sandbox's (moto's bucket, a folder, the program's folder): counted by the test itself.
     static let local: Set<String> = ["s3", "folder", "command"]
 
@@ -53,7 +55,8 @@ import Testing
 
     static func stats(_ base: String) async -> (puts: Int, finals: Int) {
         guard let r = try? await RawHTTP.send(base + "/sandbox/stats", .GET),
-              let j = (try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any] else { return (0, 0) }
+            let j = (try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any]
+        else { return (0, 0) }
         return ((j["puts_in_flight"] as? Int) ?? 0, (j["final_replies_pending"] as? Int) ?? 0)
     }
 
@@ -62,14 +65,17 @@ import Testing
         let dir = try TempDir()
         // The platform side lives in its own process: it must outlast every daemon we kill.
         let sandboxLog = dir.file("sandbox.log")
-        let sandbox = try Child(["sandbox", "--port", "0", "--root", dir.file("sandbox").path,
-                                 "--account", "youtube:main=cid:sec:rt-yt", "--account", "tiktok:main=ck:sec:rt-tt",
-                                 "--account", "instagram:main=ig:sec:rt-ig", "--account", "x:main=xc:sec:rt-x",
-                                 "--account", "linkedin:main=li:sec:rt-li", "--token", "vimeo:main=crash-vimeo-token-0001",
-                                 "--account", "facebook:main=fb:sec:rt-fb", "--account", "threads:main=th:sec:rt-th",
-                                 "--s3-key", "crash-media:crash-media-secret", "--webhook", "main=crash-webhook-secret-0001",
-                                 "--bluesky", "bluesky:main=crash.sandbox.test:crsh-test-pass-word", "--account", "reddit:main=rc:sec:rt-rd",
-                                 "--put-delay-ms", "120", "--final-reply-delay-ms", "600"], log: sandboxLog)
+        let sandbox = try Child(
+            [
+                "sandbox", "--port", "0", "--root", dir.file("sandbox").path,
+                "--account", "youtube:main=cid:sec:rt-yt", "--account", "tiktok:main=ck:sec:rt-tt",
+                "--account", "instagram:main=ig:sec:rt-ig", "--account", "x:main=xc:sec:rt-x",
+                "--account", "linkedin:main=li:sec:rt-li", "--token", "vimeo:main=crash-vimeo-token-0001",
+                "--account", "facebook:main=fb:sec:rt-fb", "--account", "threads:main=th:sec:rt-th",
+                "--s3-key", "crash-media:crash-media-secret", "--webhook", "main=crash-webhook-secret-0001",
+                "--bluesky", "bluesky:main=crash.sandbox.test:crsh-test-pass-word", "--account", "reddit:main=rc:sec:rt-rd",
+                "--put-delay-ms", "120", "--final-reply-delay-ms", "600"
+            ], log: sandboxLog)
         defer { sandbox.kill9() }
         let line = try Self.waitForLine(sandboxLog, containing: "listening on")
         let base = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
@@ -82,7 +88,9 @@ import Testing
         // first, so a kill mid-copy leaves no post); told `retry: true`, it first looks for its own post.
         let posted = dir.file("posted")
         try FileManager.default.createDirectory(at: posted, withIntermediateDirectories: true)
-        let program = try dir.write("post.sh", """
+        let program = try dir.write(
+            "post.sh",
+            """
             #!/bin/sh
             doc=$(cat)
             for last; do :; done
@@ -96,7 +104,9 @@ import Testing
             echo "{\\"id\\": \\"$id\\", \\"url\\": \\"file:///posted/$id\\"}"
             """)
         chmod(program.path, 0o755)
-        let pipeline = try dir.write("pipeline.yaml", """
+        let pipeline = try dir.write(
+            "pipeline.yaml",
+            """
             version: 1
             name: crash
             root: \(root.path)
@@ -231,7 +241,8 @@ import Testing
         let archived = files(under: root.appendingPathComponent("archive"))
         for (name, sha) in originals {
             guard let rel = archived.first(where: { $0.hasSuffix("/" + name) }),
-                  try FileHashing.sha256(path: root.appendingPathComponent("archive").appendingPathComponent(rel).path).hex == sha else {
+                try FileHashing.sha256(path: root.appendingPathComponent("archive").appendingPathComponent(rel).path).hex == sha
+            else {
                 lost += 1
                 continue
             }
@@ -257,9 +268,12 @@ import Testing
         // Per platform: posts, uploads resumed, found published by reconciling.
         let perPlatform = Self.platforms.map { p in
             let mine = { (e: EventRecord) in e.target?.hasPrefix(p + ":") == true }
-            return "\(p) \((videos + stored).filter { ($0["platform"] as? String) == p }.count) posts/\(resumed.filter(mine).count) resumed/\(reconciled.filter(mine).count) reconciled"
+            return
+                "\(p) \((videos + stored).filter { ($0["platform"] as? String) == p }.count) posts/\(resumed.filter(mine).count) resumed/\(reconciled.filter(mine).count) reconciled"
         }
-        print("crash test: \(kills.count) SIGKILLs (\(aimed.joined(separator: ", "))); last transition before each: \(stages.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); uploads resumed: \(resumed.count); found published by reconcile: \(reconciled.count); attempts: \(attempts.count) (\(attempts.filter { $0.outcome == "interrupted" }.count) interrupted); deliveries: \(videos.count + stored.count); duplicates: \(duplicates); lost files: \(lost); per platform: \(perPlatform.joined(separator: "; "))")
+        print(
+            "crash test: \(kills.count) SIGKILLs (\(aimed.joined(separator: ", "))); last transition before each: \(stages.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); uploads resumed: \(resumed.count); found published by reconcile: \(reconciled.count); attempts: \(attempts.count) (\(attempts.filter { $0.outcome == "interrupted" }.count) interrupted); deliveries: \(videos.count + stored.count); duplicates: \(duplicates); lost files: \(lost); per platform: \(perPlatform.joined(separator: "; "))"
+        )
         #expect(kills.filter { $0.aim != .random && $0.hit }.count >= 12, "the aimed kills should mostly find their moment")
     }
 }

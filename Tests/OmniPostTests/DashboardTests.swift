@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 import NIOCore
 import NIOFoundationCompat
@@ -42,8 +42,9 @@ import Testing
         let dir = try TempDir()
         let token = "dashboard-token-0123456789"
         chmod(try dir.write("token", token + "\n").path, 0o600)
-        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, loopback_reads: open}",
-                                              targets: "targets: [youtube:main, x:main]")
+        let config = try TestPipelines.config(
+            root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, loopback_reads: open}",
+            targets: "targets: [youtube:main, x:main]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "good", sidecar: "title: good one\nprivacy: public\n", into: config)
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "title: a typo below\nprivacy: public\ntitel: typo\n", into: config)
         let p = try await TestPipelines.runOnce(config)
@@ -58,7 +59,9 @@ import Testing
             #expect(overview.body.contains("youtube") && overview.body.contains("Today") && overview.body.contains("Disk"))
             let drop = try await Self.http(base + "/drops/\(bad.id)")
             #expect(drop.status == 200 && drop.body.contains("unknown_key"), "\(drop.body.prefix(2000))")
-            #expect(drop.body.contains(bad.reasonLocation ?? "?") && drop.body.contains("3 | titel: typo") && drop.body.contains("<span class=\"caret\">    ^</span>"), "the sidecar's line is shown: \(drop.body)")
+            #expect(
+                drop.body.contains(bad.reasonLocation ?? "?") && drop.body.contains("3 | titel: typo") && drop.body.contains("<span class=\"caret\">    ^</span>"),
+                "the sidecar's line is shown: \(drop.body)")
             let failures = try await Self.http(base + "/failures")
             #expect(failures.body.contains(bad.id) && !failures.body.contains("button class=\"retry\""), "no Retry button before signing in")
             for path in ["/accounts", "/pipelines", "/login", "/static/style.css", "/static/live.js"] {
@@ -85,7 +88,9 @@ import Testing
             let signedIn = try await Self.http(base + "/failures", cookie: cookie)
             #expect(signedIn.body.contains("button class=\"retry\""))
             // A `back` that leaves the listener is not followed.
-            #expect(DashboardRoutes.localPath("//evil.example/x") == "/" && DashboardRoutes.localPath("https://evil.example") == "/" && DashboardRoutes.localPath("/failures") == "/failures")
+            #expect(
+                DashboardRoutes.localPath("//evil.example/x") == "/" && DashboardRoutes.localPath("https://evil.example") == "/"
+                    && DashboardRoutes.localPath("/failures") == "/failures")
 
             // The live stream says hello with the newest event id.
             var req = HTTPClientRequest(url: base + "/live")
@@ -107,8 +112,11 @@ import Testing
             }
             let shots = Self.artifacts
             try? FileManager.default.removeItem(at: shots)
-            let r = try await offPool { try SandboxOfficialClientTests.run(PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/dashboard_browser.py").path,
-                                                                           [base, token, bad.id, shots.path]) }
+            let r = try await offPool {
+                try SandboxOfficialClientTests.run(
+                    PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/dashboard_browser.py").path,
+                    [base, token, bad.id, shots.path])
+            }
             #expect(r["ok"] as? Bool == true, "\(r)")
             let pages = r["pages"] as? [String: [String: Any]] ?? [:]
             #expect(Set(pages.keys) == ["overview", "failures", "drop", "accounts", "pipelines", "failures-signed-in"], "\(pages.keys)")
@@ -149,8 +157,9 @@ import Testing
         let dir = try TempDir()
         let token = "outside-token-0123456789"
         chmod(try dir.write("token", token).path, 0o600)
-        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"0.0.0.0:0\", token_file: \(dir.url.path)/token}",
-                                              targets: "targets: [youtube:main]")
+        let config = try TestPipelines.config(
+            root: dir.url, extra: "http: {listen: \"0.0.0.0:0\", token_file: \(dir.url.path)/token}",
+            targets: "targets: [youtube:main]")
         let p = try await TestPipelines.runOnce(config)
         try await stopping(p) {
             let port = try #require(p.listener).port
@@ -207,7 +216,8 @@ import Testing
         #expect(dropPage.status == 200 && dropPage.body.contains("unknown_key"), "found in beta's ledger without naming it")
         // Another pipeline on the same address with other settings is refused, saying how to fix it.
         do {
-            _ = try await HTTPListener.acquire(try config("gamma", extra: ", public_url: \"http://nas.example:1\"").http!, pipeline: "gamma", media: nil, logger: TestPipelines.logger)
+            _ = try await HTTPListener.acquire(
+                try config("gamma", extra: ", public_url: \"http://nas.example:1\"").http!, pipeline: "gamma", media: nil, logger: TestPipelines.logger)
             Issue.record("different http settings on one address were accepted")
         } catch let e as OmniError {
             #expect(e.message.contains("different `http:` settings"), "\(e.message)")

@@ -31,7 +31,9 @@ import Testing
         let dir = try TempDir()
         let port = try EmailAlertTests.freePort()
         let root = dir.file("p")
-        let file = try dir.write("p.yaml", """
+        let file = try dir.write(
+            "p.yaml",
+            """
             version: 1
             root: \(root.path)
             watch: {mode: inotify, settle: 300ms}

@@ -19,15 +19,16 @@ import Testing
         try await stopping(s) {
             await s.registerAccount(platform: "youtube", name: "main", clientID: "c", clientSecret: "s", refreshToken: "good")
             chmod(try dir.write("token", "0123456789abcdef0123\n").path, 0o600)
-            let config = try PlatformRegistry.parse(text: """
-                version: 1
-                root: \(dir.url.path)/p
-                http: {listen: "0.0.0.0:0", token_file: token}
-                targets: [youtube:main, x:main]
-                accounts:
-                  youtube:main: {client_id: c, client_secret: s, refresh_token: good, endpoint: "\(s.baseURL)", token_url: "\(s.baseURL)/token"}
-                  x:main: {client_id: c, client_secret: s, refresh_token: revoked, endpoint: "\(s.baseURL)", token_url: "\(s.baseURL)/2/oauth2/token"}
-                """, file: "p.yaml", baseDirectory: dir.url)
+            let config = try PlatformRegistry.parse(
+                text: """
+                    version: 1
+                    root: \(dir.url.path)/p
+                    http: {listen: "0.0.0.0:0", token_file: token}
+                    targets: [youtube:main, x:main]
+                    accounts:
+                      youtube:main: {client_id: c, client_secret: s, refresh_token: good, endpoint: "\(s.baseURL)", token_url: "\(s.baseURL)/token"}
+                      x:main: {client_id: c, client_secret: s, refresh_token: revoked, endpoint: "\(s.baseURL)", token_url: "\(s.baseURL)/2/oauth2/token"}
+                    """, file: "p.yaml", baseDirectory: dir.url)
             try config.paths.createAll()
             for i in 0..<12 { try FileManager.default.createDirectory(at: config.paths.inbox.appendingPathComponent("d\(i)"), withIntermediateDirectories: true) }
             _ = try Ledger(path: config.paths.ledger.path)

@@ -26,14 +26,20 @@ import Testing
     }
 
     static func received(_ dir: URL) -> [[String: Any]] {
-        let files = ((try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)) ?? []).filter { $0.pathExtension == "json" }.sorted { $0.path < $1.path }
+        let files = ((try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)) ?? []).filter { $0.pathExtension == "json" }.sorted {
+            $0.path < $1.path
+        }
         return files.compactMap { (try? JSONSerialization.jsonObject(with: Data(contentsOf: $0))) as? [String: Any] }
     }
 
     @Test func emailSinksAreCheckedAtTheirLines() throws {
         func problem(_ sink: String) -> OmniError? {
-            do { _ = try PipelineConfig.parse(text: "version: 1\nroot: /tmp/p\nsandbox: embedded\ntargets: [youtube:main]\nnotify:\n  sinks:\n    - \(sink)\n", file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp")); return nil }
-            catch let e as OmniError { return e } catch { return OmniError(.internalError, "\(error)") }
+            do {
+                _ = try PipelineConfig.parse(
+                    text: "version: 1\nroot: /tmp/p\nsandbox: embedded\ntargets: [youtube:main]\nnotify:\n  sinks:\n    - \(sink)\n", file: "p.yaml",
+                    baseDirectory: URL(fileURLWithPath: "/tmp"));
+                return nil
+            } catch let e as OmniError { return e } catch { return OmniError(.internalError, "\(error)") }
         }
         let ok = "{kind: email, smtp: \"smtp.example.com:587\", from: omnipost@example.com, to: ops@example.com"
         #expect(problem(ok + "}") == nil)
@@ -47,14 +53,17 @@ import Testing
         #expect(e?.location?.line == 7, "\(String(describing: e))")
         #expect(problem("{kind: ntfy, url: \"https://ntfy.sh/t\", from: a@example.com}")?.message.contains("belongs to an email sink") == true)
         // Port 465 is TLS from the first byte unless said otherwise.
-        let c = try PipelineConfig.parse(text: "version: 1\nroot: /tmp/p\nsandbox: embedded\ntargets: [youtube:main]\nnotify: {sinks: [{kind: email, smtp: \"mail.example.com:465\", from: a@example.com, to: [b@example.com, c@example.com]}]}\n",
-                                         file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        let c = try PipelineConfig.parse(
+            text:
+                "version: 1\nroot: /tmp/p\nsandbox: embedded\ntargets: [youtube:main]\nnotify: {sinks: [{kind: email, smtp: \"mail.example.com:465\", from: a@example.com, to: [b@example.com, c@example.com]}]}\n",
+            file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         #expect(c.notify?.sinks.first?.email?.security == "tls" && c.notify?.sinks.first?.email?.to.count == 2)
     }
 
     @Test func messagesAreWellFormed() {
-        let m = AlertMail.compose(from: "omnipost@example.com", to: ["a@example.com"], subject: "studio: clip — failed", body: ".starts with a dot\nline two",
-                                  key: "drop_failed:x", kind: "drop_failed", date: Date(timeIntervalSince1970: 0))
+        let m = AlertMail.compose(
+            from: "omnipost@example.com", to: ["a@example.com"], subject: "studio: clip — failed", body: ".starts with a dot\nline two",
+            key: "drop_failed:x", kind: "drop_failed", date: Date(timeIntervalSince1970: 0))
         #expect(m.contains("Subject: =?UTF-8?B?") && m.contains("Date: Thu, 01 Jan 1970 00:00:00 +0000") && m.contains("Message-ID: <"))
         #expect(m.split(separator: "\r\n", omittingEmptySubsequences: false).allSatisfy { $0.utf8.count <= 998 })
         let again = AlertMail.compose(from: "omnipost@example.com", to: ["a@example.com"], subject: "s", body: "b", key: "drop_failed:x", kind: "k")
@@ -69,13 +78,15 @@ import Testing
         let port = try Self.freePort()
         _ = try dir.write("smtp.pass", "s3cret-pass\n")
         let mailbox = dir.file("mailbox")
-        let config = try TestPipelines.config(root: dir.url, extra: """
-            notify:
-              digest_hour: off
-              sinks:
-                - {kind: email, name: mail, smtp: "127.0.0.1:\(port)", from: omnipost@example.com, to: [ops@example.com, oncall@example.com],
-                   username: alerts, password_file: \(dir.url.path)/smtp.pass, ca_file: \(TestTLS.folder.appendingPathComponent("ca.pem").path)}
-            """, targets: "targets: [youtube:main]")
+        let config = try TestPipelines.config(
+            root: dir.url,
+            extra: """
+                notify:
+                  digest_hour: off
+                  sinks:
+                    - {kind: email, name: mail, smtp: "127.0.0.1:\(port)", from: omnipost@example.com, to: [ops@example.com, oncall@example.com],
+                       username: alerts, password_file: \(dir.url.path)/smtp.pass, ca_file: \(TestTLS.folder.appendingPathComponent("ca.pem").path)}
+                """, targets: "targets: [youtube:main]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "title: x\ntitel: typo\n", into: config)
         let p = try await TestPipelines.runOnce(config)
         try await stopping(p) {

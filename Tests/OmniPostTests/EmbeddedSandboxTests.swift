@@ -66,8 +66,9 @@ import Testing
         let root = dir.file("sandbox")
         let first = SandboxState(root: root, persistent: true)
         await first.register(.init(platform: "youtube", name: "main", clientID: "cid", clientSecret: "cs", refreshToken: "rt-1"))
-        let session = SandboxState.UploadSession(id: "yt-session", account: "youtube:main", total: 10, received: 4, file: root.appendingPathComponent("yt").path,
-                                                 metadata: YouTubeVideoMetadata(snippet: .init(title: "kept"), status: nil), created: Date(), videoID: nil)
+        let session = SandboxState.UploadSession(
+            id: "yt-session", account: "youtube:main", total: 10, received: 4, file: root.appendingPathComponent("yt").path,
+            metadata: YouTubeVideoMetadata(snippet: .init(title: "kept"), status: nil), created: Date(), videoID: nil)
         await first.putSession(session)
         let upload = try await first.createTusUpload(length: 100, metadata: ["filename": "a.mp4"])
         let video = try await first.createVimeoVideo(account: "vimeo:main", name: "clip", description: "", privacy: "anybody", size: 50)

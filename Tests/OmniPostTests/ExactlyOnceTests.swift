@@ -20,46 +20,49 @@ import Testing
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
         try await stopping(s) {
-        await s.state.setFaults(.init(strictRotation: true, tokenDelayMs: 250))
-        await s.registerAccount(platform: "tiktok", name: "brand", clientID: "key", clientSecret: "sec", refreshToken: "rt-0")
-        let account = AccountConfig(key: "tiktok:brand", platform: "tiktok", clientID: "key", clientSecret: "sec", refreshToken: "rt-0",
-                                    endpoint: s.baseURL, tokenURL: s.baseURL + "/v2/oauth/token/")
-        let store = MemoryTokenStore()
-        let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: store)
-        let got = try await withThrowingTaskGroup(of: String.self) { g in
-            for _ in 0..<10 { g.addTask { try await tokens.accessToken() } }
-            return try await g.reduce(into: [String]()) { $0.append($1) }
+            await s.state.setFaults(.init(strictRotation: true, tokenDelayMs: 250))
+            await s.registerAccount(platform: "tiktok", name: "brand", clientID: "key", clientSecret: "sec", refreshToken: "rt-0")
+            let account = AccountConfig(
+                key: "tiktok:brand", platform: "tiktok", clientID: "key", clientSecret: "sec", refreshToken: "rt-0",
+                endpoint: s.baseURL, tokenURL: s.baseURL + "/v2/oauth/token/")
+            let store = MemoryTokenStore()
+            let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: store)
+            let got = try await withThrowingTaskGroup(of: String.self) { g in
+                for _ in 0..<10 { g.addTask { try await tokens.accessToken() } }
+                return try await g.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(Set(got).count == 1)
+            #expect(await s.state.requestCounts["tiktok.token"] == 1)
+            // A 401 for the token everyone holds, seen by three requests at once: still one refresh.
+            let old = got[0]
+            await s.state.expireAccessTokens()
+            await withTaskGroup(of: Void.self) { g in for _ in 0..<3 { g.addTask { await tokens.invalidate(rejected: old) } } }
+            let again = try await withThrowingTaskGroup(of: String.self) { g in
+                for _ in 0..<5 { g.addTask { try await tokens.accessToken() } }
+                return try await g.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(Set(again).count == 1 && again[0] != old)
+            #expect(await s.state.requestCounts["tiktok.token"] == 2)
+            // The strict sandbox really is strict: the first, used refresh token is refused and kills the family.
+            var req = HTTPClientRequest(url: s.baseURL + "/v2/oauth/token/")
+            req.method = .POST
+            req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            req.body = .bytes(.init(string: "grant_type=refresh_token&client_key=key&client_secret=sec&refresh_token=rt-0"))
+            let reuse = try await HTTPClient.shared.execute(req, timeout: .seconds(10))
+            #expect(reuse.status == .badRequest)
+            let next = store.refreshToken ?? ""
+            req.body = .bytes(.init(string: "grant_type=refresh_token&client_key=key&client_secret=sec&refresh_token=\(next)"))
+            #expect(try await HTTPClient.shared.execute(req, timeout: .seconds(10)).status == .badRequest)
         }
-        #expect(Set(got).count == 1)
-        #expect(await s.state.requestCounts["tiktok.token"] == 1)
-        // A 401 for the token everyone holds, seen by three requests at once: still one refresh.
-        let old = got[0]
-        await s.state.expireAccessTokens()
-        await withTaskGroup(of: Void.self) { g in for _ in 0..<3 { g.addTask { await tokens.invalidate(rejected: old) } } }
-        let again = try await withThrowingTaskGroup(of: String.self) { g in
-            for _ in 0..<5 { g.addTask { try await tokens.accessToken() } }
-            return try await g.reduce(into: [String]()) { $0.append($1) }
-        }
-        #expect(Set(again).count == 1 && again[0] != old)
-        #expect(await s.state.requestCounts["tiktok.token"] == 2)
-        // The strict sandbox really is strict: the first, used refresh token is refused and kills the family.
-        var req = HTTPClientRequest(url: s.baseURL + "/v2/oauth/token/")
-        req.method = .POST
-        req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        req.body = .bytes(.init(string: "grant_type=refresh_token&client_key=key&client_secret=sec&refresh_token=rt-0"))
-        let reuse = try await HTTPClient.shared.execute(req, timeout: .seconds(10))
-        #expect(reuse.status == .badRequest)
-        let next = store.refreshToken ?? ""
-        req.body = .bytes(.init(string: "grant_type=refresh_token&client_key=key&client_secret=sec&refresh_token=\(next)"))
-        #expect(try await HTTPClient.shared.execute(req, timeout: .seconds(10)).status == .badRequest)
-    }
     }
 
     /// Every size class, against TikTok's own rule as the sandbox checks it; the reproduction included.
     @Test func chunkArithmeticHoldsForEverySize() {
-        let sizes: [Int64] = [1, 5 * Self.mib - 1, 5 * Self.mib, 8_025_431, 8 * Self.mib - 1, 8 * Self.mib, 8 * Self.mib + 1,
-                              16 * Self.mib - 1, 16 * Self.mib, 17 * Self.mib + 3, 63_999_999, 64_000_000, 64_000_001, 200_000_000,
-                              1_000_000_000, 4 * 1024 * Self.mib]
+        let sizes: [Int64] = [
+            1, 5 * Self.mib - 1, 5 * Self.mib, 8_025_431, 8 * Self.mib - 1, 8 * Self.mib, 8 * Self.mib + 1,
+            16 * Self.mib - 1, 16 * Self.mib, 17 * Self.mib + 3, 63_999_999, 64_000_000, 64_000_001, 200_000_000,
+            1_000_000_000, 4 * 1024 * Self.mib
+        ]
         for preferred in [5 * Self.mib, 8 * Self.mib, 10 * Self.mib, 64_000_000] {
             for size in sizes {
                 let (chunk, count) = TikTokAdapter.chunks(size: size, preferred: preferred)
@@ -79,7 +82,9 @@ import Testing
     @Test func statusPollingStaysInsideThePerTokenLimit() {
         let gaps = PollPolicy.Pacer.plannedGaps(TikTokPlatform.descriptor.statusPolling!, count: 200)
         var t = 0.0
-        let times = gaps.map { g -> Double in t += Double(g.components.seconds) + Double(g.components.attoseconds) / 1e18; return t }
+        let times = gaps.map { g -> Double in
+            t += Double(g.components.seconds) + Double(g.components.attoseconds) / 1e18; return t
+        }
         for (i, start) in times.enumerated() {
             #expect(times[i...].prefix { $0 < start + 60 }.count <= 30)
         }
@@ -93,13 +98,13 @@ import Testing
         let dir = try TempDir()
         let (s, adapter, _, _) = try await TikTokTests().setUp(dir, size: 1024)
         try await stopping(s) {
-        var limited = 0
-        for _ in 0..<31 {
-            do { _ = try await adapter.fetchStatus("v_pub_file~v2-1.nope") } catch let e as DeliveryError where e.code == .rateLimited { limited += 1 }
+            var limited = 0
+            for _ in 0..<31 {
+                do { _ = try await adapter.fetchStatus("v_pub_file~v2-1.nope") } catch let e as DeliveryError where e.code == .rateLimited { limited += 1 }
+            }
+            #expect(limited == 1)
+            #expect(await s.state.stats.rateLimited == 1)
         }
-        #expect(limited == 1)
-        #expect(await s.state.stats.rateLimited == 1)
-    }
     }
 
     /// `on: init` rules are not spent by the claim; the adapter spends them as each init leaves.
@@ -141,37 +146,40 @@ import Testing
             }
         }
         try await stopping(p) {
-        let ledger = p.context.ledger
-        let why = try ledger.drops().map { "\($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" }
-        let d = try #require(try ledger.allDeliveries().first, "\(why)")
-        #expect(d.state == .ready && d.gate == "auth" && d.errorCode == "auth_revoked")
-        #expect(d.remoteSession != nil)
-        #expect(d.errorMessage?.contains("reconciled") == true)
-        #expect(try ledger.drops().first?.state == .converted)
-        let server = try #require(p.sandbox)
-        #expect(await server.state.allVideos().count == 1)
+            let ledger = p.context.ledger
+            let why = try ledger.drops().map { "\($0.state) \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" }
+            let d = try #require(try ledger.allDeliveries().first, "\(why)")
+            #expect(d.state == .ready && d.gate == "auth" && d.errorCode == "auth_revoked")
+            #expect(d.remoteSession != nil)
+            #expect(d.errorMessage?.contains("reconciled") == true)
+            #expect(try ledger.drops().first?.state == .converted)
+            let server = try #require(p.sandbox)
+            #expect(await server.state.allVideos().count == 1)
 
-        // The person authorizes again and retries, as the message says.
-        await server.registerAccount(platform: "tiktok", name: "main", clientID: config.accounts["tiktok:main"]!.clientID,
-                                     clientSecret: config.accounts["tiktok:main"]!.clientSecret, refreshToken: "rt-again")
-        let sealer = try Sealer.load(file: config.paths.root.appendingPathComponent("secret.key"), env: "OMNIPOST_TEST_NO_SUCH_VAR")
-        try ledger.replaceRefreshToken(account: "tiktok:main", refreshToken: try sealer.seal("rt-again"))
-        let lines = try QueueControl(config: config, ledger: ledger).retry(d.dropId)
-        #expect(lines.count == 1)
-        // Same process, same sandbox: the second run reconciles.
-        let ctx = p.context
-        try await withThrowingTaskGroup(of: Void.self) { g in
-            g.addTask { try await p.run(once: true) }
-            g.addTask { try await Task.sleep(for: .seconds(60)); throw OmniError(.internalError, "second run did not finish") }
-            try await g.next()
-            g.cancelAll()
+            // The person authorizes again and retries, as the message says.
+            await server.registerAccount(
+                platform: "tiktok", name: "main", clientID: config.accounts["tiktok:main"]!.clientID,
+                clientSecret: config.accounts["tiktok:main"]!.clientSecret, refreshToken: "rt-again")
+            let sealer = try Sealer.load(file: config.paths.root.appendingPathComponent("secret.key"), env: "OMNIPOST_TEST_NO_SUCH_VAR")
+            try ledger.replaceRefreshToken(account: "tiktok:main", refreshToken: try sealer.seal("rt-again"))
+            let lines = try QueueControl(config: config, ledger: ledger).retry(d.dropId)
+            #expect(lines.count == 1)
+            // Same process, same sandbox: the second run reconciles.
+            let ctx = p.context
+            try await withThrowingTaskGroup(of: Void.self) { g in
+                g.addTask { try await p.run(once: true) }
+                g.addTask {
+                    try await Task.sleep(for: .seconds(60)); throw OmniError(.internalError, "second run did not finish")
+                }
+                try await g.next()
+                g.cancelAll()
+            }
+            let after = try #require(try ctx.ledger.allDeliveries().first)
+            #expect(after.state == .published)
+            #expect(await server.state.allVideos().count == 1)
+            #expect(await server.state.requestCounts["tiktok.init"] == 1)
+            #expect(try ctx.ledger.drops().first?.state == .archived)
         }
-        let after = try #require(try ctx.ledger.allDeliveries().first)
-        #expect(after.state == .published)
-        #expect(await server.state.allVideos().count == 1)
-        #expect(await server.state.requestCounts["tiktok.init"] == 1)
-        #expect(try ctx.ledger.drops().first?.state == .archived)
-    }
     }
 
     /// `--once` waits for the archive: a converted drop whose deliveries all finished is still work.
@@ -182,16 +190,18 @@ import Testing
             var d = DropRecord(id: "d1", pipeline: "p", stem: "d1", clipPath: "d1.mp4", sidecarPath: nil, now: 1)
             d.state = .converted
             try d.insert(db)
-            var x = DeliveryRecord(dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
-                                   state: .published, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "x", notBefore: nil, now: 1)
+            var x = DeliveryRecord(
+                dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
+                state: .published, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "x", notBefore: nil, now: 1)
             try x.insert(db)
             // Another drop whose only delivery waits for next week: not work for --once.
             var h = DropRecord(id: "d2", pipeline: "p", stem: "d2", clipPath: "d2.mp4", sidecarPath: nil, now: 1)
             h.state = .converted
             try h.insert(db)
-            var y = DeliveryRecord(dropId: "d2", target: "tiktok:main", platform: "tiktok", account: "main", profile: "tiktok",
-                                   state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "y",
-                                   notBefore: Date().timeIntervalSince1970 + 7 * 86400, now: 1)
+            var y = DeliveryRecord(
+                dropId: "d2", target: "tiktok:main", platform: "tiktok", account: "main", profile: "tiktok",
+                state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "y",
+                notBefore: Date().timeIntervalSince1970 + 7 * 86400, now: 1)
             try y.insert(db)
         }
         #expect(try ledger.activeDropCount(horizon: 60) == 1)
@@ -202,7 +212,9 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary)), .timeLimit(.minutes(6)))
     func aDropThatCrashesTwiceIsQuarantined() async throws {
         let dir = try TempDir()
-        try dir.write("p.yaml", """
+        try dir.write(
+            "p.yaml",
+            """
             version: 1
             name: quarantine
             root: \(dir.path)

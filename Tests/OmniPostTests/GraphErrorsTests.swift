@@ -11,8 +11,9 @@ import Testing
 @Suite struct GraphErrorsTests {
     static func graph(_ platform: String, errors: GraphErrors = .meta) -> GraphAPI {
         let account = AccountConfig(key: "\(platform):t", platform: platform, clientID: "c", clientSecret: "s", refreshToken: "r", endpoint: "", tokenURL: "")
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-                                       http: HTTPClient.shared, chunkSize: 1 << 20)
+        let settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
+            http: HTTPClient.shared, chunkSize: 1 << 20)
         var g = GraphAPI(settings: settings, name: platform)
         g.errors = errors
         return g
@@ -54,8 +55,9 @@ import Testing
         let ig = GraphContainer(graph: Self.graph("instagram", errors: t), stateField: "status_code", reasonField: "status", noun: "the reel")
         #expect(ig.renewable("Error: Media upload has failed with error code 2207026"))
         #expect(ig.explain("error code 2207026").contains("try the format again"))
-        #expect(!GraphContainer(graph: Self.graph("instagram"), stateField: "status_code", reasonField: "status", noun: "the reel")
-            .renewable("Error: Media upload has failed with error code 2207026"))
+        #expect(
+            !GraphContainer(graph: Self.graph("instagram"), stateField: "status_code", reasonField: "status", noun: "the reel")
+                .renewable("Error: Media upload has failed with error code 2207026"))
         let threads = GraphContainer(graph: Self.graph("threads", errors: t), stateField: "status", reasonField: "error_message", noun: "the video")
         #expect(threads.renewable("FAILED_PROCESSING_VIDEO"))
     }

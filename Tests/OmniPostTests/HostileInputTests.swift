@@ -34,14 +34,14 @@ import Testing
 
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(240))
         try await stopping(p) {
-        let drops = try p.context.ledger.drops()
-        func drop(_ stem: String) -> DropRecord? { drops.first { $0.stem == stem } }
-        #expect(drop("c")?.reasonCode == "not_regular_file")
-        #expect(drop("c")?.reasonMessage?.contains("named pipe") == true)
-        #expect(drop("s2")?.reasonCode == "not_regular_file")
-        #expect(drop("d")?.reasonCode == "not_regular_file")
-        #expect(drop("good")?.state == .archived)
-    }
+            let drops = try p.context.ledger.drops()
+            func drop(_ stem: String) -> DropRecord? { drops.first { $0.stem == stem } }
+            #expect(drop("c")?.reasonCode == "not_regular_file")
+            #expect(drop("c")?.reasonMessage?.contains("named pipe") == true)
+            #expect(drop("s2")?.reasonCode == "not_regular_file")
+            #expect(drop("d")?.reasonCode == "not_regular_file")
+            #expect(drop("good")?.state == .archived)
+        }
     }
 
     /// The reproduction: `ftyp` then a box whose 64-bit largesize is 2^64−1. And its neighbours.
@@ -58,7 +58,7 @@ import Testing
             ("size-max32", ftyp + [0xFF, 0xFF, 0xFF, 0xFF] + Array("moov".utf8)),
             ("largesize-tiny", ftyp + [0, 0, 0, 1] + Array("mdat".utf8) + [0, 0, 0, 0, 0, 0, 0, 3]),
             ("size-below-header", ftyp + [0, 0, 0, 4] + Array("free".utf8)),
-            ("truncated-header", ftyp + [0, 0, 0, 1, 0x6D]),
+            ("truncated-header", ftyp + [0, 0, 0, 1, 0x6D])
         ]
         for (name, bytes) in cases {
             let f = dir.file(name + ".mp4")
@@ -82,7 +82,8 @@ import Testing
             var rng = SeededRandom(seed: 0x9E37_79B9_7F4A_7C15)
             let clip = try Clips.make(width: 160, height: 120, seconds: 1)
             let header = [UInt8](try Data(contentsOf: clip).prefix(4096))
-            let sidecarYAML = Array("""
+            let sidecarYAML = Array(
+                """
                 version: 1
                 title: "fire \\ud83d\\udd25 {stem}"
                 description: |
@@ -119,7 +120,7 @@ import Testing
             }
             return parsed
         }
-        #expect(parsed > 0)   // the mutations are small enough that some still parse
+        #expect(parsed > 0)  // the mutations are small enough that some still parse
         // The numbers that trapped before: not finite, or too big for Int.
         #expect(Prober.rate("1e308/1e-308") == nil)
         #expect(Planner.fmt(.infinity) == "inf")
@@ -182,7 +183,9 @@ import Testing
         try Clips.copy(clip, to: inbox.appendingPathComponent("leak.mp4"))
         try dir.write("p/inbox/sub/trav.yaml", "clip: ../../../../etc/passwd\ntitle: x\n")
         try dir.write("p/inbox/sub/deeper/trav2.yaml", "clip: ok/../../../../x.mp4\ntitle: x\n")
-        try dir.write("p/inbox/sub/clips_metadata.json", #"{"video_id": "v", "clips": [{"clip_id": 1, "filename": "../../../../etc/passwd"}, {"clip_id": 2, "filename": "fine.mp4", "path": "../../.."}]}"#)
+        try dir.write(
+            "p/inbox/sub/clips_metadata.json",
+            #"{"video_id": "v", "clips": [{"clip_id": 1, "filename": "../../../../etc/passwd"}, {"clip_id": 2, "filename": "fine.mp4", "path": "../../.."}]}"#)
         try dir.write("p/inbox/sub/deeper/l.manifest.yaml", "clips:\n  - {clip: x/../../../../../etc/passwd, title: t}\n")
         for n in ["both", "ctl", "esc", "far"] { try Clips.copy(clip, to: inbox.appendingPathComponent("\(n).mp4")) }
         try dir.write("p/inbox/both.yaml", "title: from yaml\nprivacy: private\n")
@@ -201,37 +204,37 @@ import Testing
         let started = ContinuousClock.now
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(240))
         try await stopping(p) {
-        let drops = try p.context.ledger.drops()
+            let drops = try p.context.ledger.drops()
             let codes = { (pred: (DropRecord) -> Bool) -> [String] in drops.filter(pred).compactMap(\.reasonCode).sorted() }
-        #expect(codes { $0.sidecarPath == "leak.yaml" } == ["path_escape"])
-        #expect(codes { $0.sidecarPath == "sub/trav.yaml" } == ["path_escape"])
-        #expect(codes { $0.sidecarPath == "sub/deeper/trav2.yaml" } == ["path_escape"])
-        #expect(codes { $0.sidecarPath == "sub/clips_metadata.json" } == ["path_escape", "path_escape"])
-        #expect(codes { $0.sidecarPath == "sub/deeper/l.manifest.yaml" } == ["path_escape"])
-        // A pairing withdrawn because the rival turned up (`partner_arrived`) is not the answer; the drop after it is.
-        let both = drops.first { $0.stem == "both" && $0.state != .withdrawn }
-        #expect(both?.reasonCode == "ambiguous_sidecar")
-        #expect(both?.reasonMessage?.contains("both.json") == true && both?.reasonMessage?.contains("both.yaml") == true)
-        #expect(codes { $0.stem == "ctl" } == ["text_invalid"])
-        #expect(drops.first { $0.stem == "ctl" }?.reasonMessage?.contains("U+0007") == true)
-        #expect(codes { $0.stem == "esc" } == ["text_invalid"])
-        #expect(codes { $0.stem == "far" } == ["invalid_value"])
-        #expect(codes { $0.stem == "png" } == ["not_a_video"])
-        #expect(drops.first { $0.stem == "good" }?.state == .archived)
-        #expect(ContinuousClock.now - started < .seconds(50))
-        // Nothing of the outside file reached a report, failed/ or the ledger.
-        let outbox = files(under: config.paths.outbox).map { (try? String(contentsOf: config.paths.outbox.appendingPathComponent($0), encoding: .utf8)) ?? "" }
-        #expect(!outbox.contains { $0.contains("TOP-SECRET") })
-        // (The link itself is kept in failed/ as the original it is; what matters is that no copy of its target is.)
-        let failedTexts = files(under: config.paths.failed)
-            .filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: config.paths.failed.appendingPathComponent($0).path)) == nil }
-            .compactMap { try? String(contentsOf: config.paths.failed.appendingPathComponent($0), encoding: .utf8) }
-        #expect(!failedTexts.contains { $0.contains("TOP-SECRET") })
-        let ledgerText = try p.context.ledger.drops().map { ($0.reasonMessage ?? "") + ($0.manifestJson ?? "") }
-        #expect(!ledgerText.contains { $0.contains("TOP-SECRET") })
-        // Both sidecars and the clip went to failed/ together; the originals are all kept.
-        #expect(files(under: config.paths.inbox).filter { !$0.hasPrefix(".") }.isEmpty)
-    }
+            #expect(codes { $0.sidecarPath == "leak.yaml" } == ["path_escape"])
+            #expect(codes { $0.sidecarPath == "sub/trav.yaml" } == ["path_escape"])
+            #expect(codes { $0.sidecarPath == "sub/deeper/trav2.yaml" } == ["path_escape"])
+            #expect(codes { $0.sidecarPath == "sub/clips_metadata.json" } == ["path_escape", "path_escape"])
+            #expect(codes { $0.sidecarPath == "sub/deeper/l.manifest.yaml" } == ["path_escape"])
+            // A pairing withdrawn because the rival turned up (`partner_arrived`) is not the answer; the drop after it is.
+            let both = drops.first { $0.stem == "both" && $0.state != .withdrawn }
+            #expect(both?.reasonCode == "ambiguous_sidecar")
+            #expect(both?.reasonMessage?.contains("both.json") == true && both?.reasonMessage?.contains("both.yaml") == true)
+            #expect(codes { $0.stem == "ctl" } == ["text_invalid"])
+            #expect(drops.first { $0.stem == "ctl" }?.reasonMessage?.contains("U+0007") == true)
+            #expect(codes { $0.stem == "esc" } == ["text_invalid"])
+            #expect(codes { $0.stem == "far" } == ["invalid_value"])
+            #expect(codes { $0.stem == "png" } == ["not_a_video"])
+            #expect(drops.first { $0.stem == "good" }?.state == .archived)
+            #expect(ContinuousClock.now - started < .seconds(50))
+            // Nothing of the outside file reached a report, failed/ or the ledger.
+            let outbox = files(under: config.paths.outbox).map { (try? String(contentsOf: config.paths.outbox.appendingPathComponent($0), encoding: .utf8)) ?? "" }
+            #expect(!outbox.contains { $0.contains("TOP-SECRET") })
+            // (The link itself is kept in failed/ as the original it is; what matters is that no copy of its target is.)
+            let failedTexts = files(under: config.paths.failed)
+                .filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: config.paths.failed.appendingPathComponent($0).path)) == nil }
+                .compactMap { try? String(contentsOf: config.paths.failed.appendingPathComponent($0), encoding: .utf8) }
+            #expect(!failedTexts.contains { $0.contains("TOP-SECRET") })
+            let ledgerText = try p.context.ledger.drops().map { ($0.reasonMessage ?? "") + ($0.manifestJson ?? "") }
+            #expect(!ledgerText.contains { $0.contains("TOP-SECRET") })
+            // Both sidecars and the clip went to failed/ together; the originals are all kept.
+            #expect(files(under: config.paths.inbox).filter { !$0.hasPrefix(".") }.isEmpty)
+        }
     }
 }
 
@@ -274,14 +277,14 @@ extension HostileInputTests {
         try TestPipelines.drop(try Clips.make(width: 2, height: 2, seconds: 4), as: "tiny", sidecar: "title: tiny\n", into: config)
         let p = try await TestPipelines.runOnce(config)
         try await stopping(p) {
-        let drop = try #require(try p.context.ledger.drops().first)
-        let message = drop.reasonMessage ?? ""
-        #expect(drop.state == .failed && drop.reasonCode == "resolution_too_low")
-        let parts = message.components(separatedBy: "; tiktok:main: ")
-        #expect(parts.count == 2, "\(message)")
-        #expect(parts.first?.hasPrefix("youtube:main: 2×2 is below youtube's minimum of 128×128") == true, "\(message)")
-        #expect(parts.last?.contains("tiktok's minimum of 360×360") == true && parts.last?.contains("youtube") == false, "\(message)")
-    }
+            let drop = try #require(try p.context.ledger.drops().first)
+            let message = drop.reasonMessage ?? ""
+            #expect(drop.state == .failed && drop.reasonCode == "resolution_too_low")
+            let parts = message.components(separatedBy: "; tiktok:main: ")
+            #expect(parts.count == 2, "\(message)")
+            #expect(parts.first?.hasPrefix("youtube:main: 2×2 is below youtube's minimum of 128×128") == true, "\(message)")
+            #expect(parts.last?.contains("tiktok's minimum of 360×360") == true && parts.last?.contains("youtube") == false, "\(message)")
+        }
     }
 
     /// A second sidecar that arrives after its clip was taken with the first: told so, not "did not arrive".
@@ -296,10 +299,10 @@ extension HostileInputTests {
         try dir.write("inbox/c.json", #"{"title": "second"}"#)
         let second = try await TestPipelines.runOnce(config)
         try await stopping(second) {
-        let late = try #require(try second.context.ledger.drops().first { $0.sidecarPath == "c.json" })
-        #expect(late.reasonCode == "ambiguous_sidecar")
-        #expect(late.reasonMessage?.contains("c.mp4 was already taken by drop \(taken.id) with c.yaml") == true, "\(late.reasonMessage ?? "")")
-    }
+            let late = try #require(try second.context.ledger.drops().first { $0.sidecarPath == "c.json" })
+            #expect(late.reasonCode == "ambiguous_sidecar")
+            #expect(late.reasonMessage?.contains("c.mp4 was already taken by drop \(taken.id) with c.yaml") == true, "\(late.reasonMessage ?? "")")
+        }
     }
 }
 
@@ -312,33 +315,34 @@ extension HostileInputTests {
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "60s")
         let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         try await stopping(p) {
-        let ctx = p.context
-        try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1), to: config.paths.inbox.appendingPathComponent("c.mp4"))
-        try dir.write("inbox/c.yaml", "title: from yaml\n")
-        try dir.write("inbox/c.json", #"{"title": "from json"}"#)
-        func record(_ rel: String, _ role: FileRecord.Role) throws {
-            let a = try FileManager.default.attributesOfItem(atPath: config.paths.inbox.appendingPathComponent(rel).path)
-            _ = try ctx.ledger.recordCompleteFile(path: rel, size: (a[.size] as! NSNumber).int64Value,
-                                                  mtime: (a[.modificationDate] as! Date).timeIntervalSince1970,
-                                                  inode: (a[.systemFileNumber] as! NSNumber).int64Value, role: role)
+            let ctx = p.context
+            try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1), to: config.paths.inbox.appendingPathComponent("c.mp4"))
+            try dir.write("inbox/c.yaml", "title: from yaml\n")
+            try dir.write("inbox/c.json", #"{"title": "from json"}"#)
+            func record(_ rel: String, _ role: FileRecord.Role) throws {
+                let a = try FileManager.default.attributesOfItem(atPath: config.paths.inbox.appendingPathComponent(rel).path)
+                _ = try ctx.ledger.recordCompleteFile(
+                    path: rel, size: (a[.size] as! NSNumber).int64Value,
+                    mtime: (a[.modificationDate] as! Date).timeIntervalSince1970,
+                    inode: (a[.systemFileNumber] as! NSNumber).int64Value, role: role)
+            }
+            try record("c.mp4", .clip)
+            try record("c.yaml", .sidecar)
+            #expect(try await AssembleStage(ctx: ctx).step())
+            let first = try #require(try ctx.ledger.drops().first)
+            #expect(first.sidecarPath == "c.yaml")
+            // The rival is recorded now, after the pairing and before validation.
+            try record("c.json", .sidecar)
+            #expect(try await ValidateStage(ctx: ctx).step())
+            let withdrawn = try #require(try ctx.ledger.drops().first { $0.id == first.id })
+            #expect(withdrawn.state == .withdrawn && withdrawn.reasonCode == "partner_arrived", "\(withdrawn.state) \(withdrawn.reasonCode ?? "")")
+            // The three pair again at once (no grace), and the drop fails naming both sidecars.
+            #expect(try await AssembleStage(ctx: ctx).step())
+            #expect(try await ValidateStage(ctx: ctx).step())
+            let again = try #require(try ctx.ledger.drops().first { $0.id != first.id })
+            #expect(again.state == .rejected && again.reasonCode == "ambiguous_sidecar", "\(again.state) \(again.reasonCode ?? "")")
+            #expect(again.reasonMessage?.contains("c.yaml") == true && again.reasonMessage?.contains("c.json") == true)
+            #expect(try ctx.ledger.allDeliveries().filter { $0.state == .published }.isEmpty)
         }
-        try record("c.mp4", .clip)
-        try record("c.yaml", .sidecar)
-        #expect(try await AssembleStage(ctx: ctx).step())
-        let first = try #require(try ctx.ledger.drops().first)
-        #expect(first.sidecarPath == "c.yaml")
-        // The rival is recorded now, after the pairing and before validation.
-        try record("c.json", .sidecar)
-        #expect(try await ValidateStage(ctx: ctx).step())
-        let withdrawn = try #require(try ctx.ledger.drops().first { $0.id == first.id })
-        #expect(withdrawn.state == .withdrawn && withdrawn.reasonCode == "partner_arrived", "\(withdrawn.state) \(withdrawn.reasonCode ?? "")")
-        // The three pair again at once (no grace), and the drop fails naming both sidecars.
-        #expect(try await AssembleStage(ctx: ctx).step())
-        #expect(try await ValidateStage(ctx: ctx).step())
-        let again = try #require(try ctx.ledger.drops().first { $0.id != first.id })
-        #expect(again.state == .rejected && again.reasonCode == "ambiguous_sidecar", "\(again.state) \(again.reasonCode ?? "")")
-        #expect(again.reasonMessage?.contains("c.yaml") == true && again.reasonMessage?.contains("c.json") == true)
-        #expect(try ctx.ledger.allDeliveries().filter { $0.state == .published }.isEmpty)
-    }
     }
 }

@@ -13,7 +13,7 @@ import Testing
         let entries = (0..<6).map { "  - {clip: c\($0).mp4}" }.joined(separator: "\n")
         let e = #expect(throws: OmniError.self) { _ = try ClipList.parse(text: "clips:\n" + entries + "\n", file: "l.manifest.yaml", maxEntries: 5) }
         #expect(e?.code == .manifestTooLarge)
-        #expect(e?.location?.line == 7, "\(e?.location?.description ?? "")")   // `clips:` is line 1
+        #expect(e?.location?.line == 7, "\(e?.location?.description ?? "")")  // `clips:` is line 1
         #expect(e?.message.contains("at most 5") == true)
         #expect(try ClipList.parse(text: "clips:\n" + entries + "\n", file: "l.manifest.yaml", maxEntries: 6).entries.count == 6)
         // The clipper's format is capped the same way.
@@ -22,10 +22,14 @@ import Testing
         #expect(e2?.code == .manifestTooLarge && e2?.location?.line == 6, "\(e2?.location?.description ?? "")")
         // The pipeline's setting, checked at its line.
         let root = FileManager.default.temporaryDirectory
-        let c = try PipelineConfig.parse(text: "version: 1\nname: t\nsandbox: embedded\nsidecar: {max_list_entries: 20}\ntargets: [youtube:main]\n", file: "p.yaml", baseDirectory: root)
+        let c = try PipelineConfig.parse(
+            text: "version: 1\nname: t\nsandbox: embedded\nsidecar: {max_list_entries: 20}\ntargets: [youtube:main]\n", file: "p.yaml", baseDirectory: root)
         #expect(c.sidecar.maxListEntries == 20)
         #expect(SidecarPolicy().maxListEntries == ClipList.defaultMaxEntries)
-        let bad = #expect(throws: OmniError.self) { _ = try PipelineConfig.parse(text: "version: 1\nname: t\nsandbox: embedded\nsidecar: {max_list_entries: 0}\ntargets: [youtube:main]\n", file: "p.yaml", baseDirectory: root) }
+        let bad = #expect(throws: OmniError.self) {
+            _ = try PipelineConfig.parse(
+                text: "version: 1\nname: t\nsandbox: embedded\nsidecar: {max_list_entries: 0}\ntargets: [youtube:main]\n", file: "p.yaml", baseDirectory: root)
+        }
         #expect(bad?.location?.line == 4 && bad?.message.contains("at least 1") == true, "\(bad?.description ?? "")")
     }
 
@@ -33,8 +37,9 @@ import Testing
     func aFloodFromOneWriterDoesNotHoldAnotherFoldersDrop() async throws {
         let dir = try TempDir()
         // `missing: defaults`: every junk clip is probed (the expensive answer), not refused for its sidecar.
-        var c = try TestPipelines.config(root: dir.url.appendingPathComponent("p"), targets: "targets: [youtube:main]",
-                                         settle: "200ms", grace: "1s", missing: "defaults")
+        var c = try TestPipelines.config(
+            root: dir.url.appendingPathComponent("p"), targets: "targets: [youtube:main]",
+            settle: "200ms", grace: "1s", missing: "defaults")
         c.sidecar.maxListEntries = 60
         let inbox = c.paths.inbox
         for sub in ["flood", "junk", "huge", "good"] {
@@ -98,8 +103,9 @@ import Testing
                 .subtracting(events[..<received].filter(answered).compactMap(\.dropId))
             let answeredBetween = events[received..<validated].filter(answered).count
             #expect(queued.count >= 150, "the flood was not queued when the good drop arrived (\(queued.count))")
-            #expect(answeredBetween * 4 < queued.count,
-                    "\(answeredBetween) of the \(queued.count) drops queued in front of the good one were answered before it")
+            #expect(
+                answeredBetween * 4 < queued.count,
+                "\(answeredBetween) of the \(queued.count) drops queued in front of the good one were answered before it")
         }
     }
 }

@@ -4,7 +4,7 @@ import OmniPostLedger
 import OmniPostPipeline
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue 21 (item 9): a file hard-linked into the inbox is not the inbox's alone. A real writer fills it

@@ -33,15 +33,15 @@ import Testing
         let lines = LinesBox()
         let p = try await TestPipelines.runOnce(config, lines: lines)
         try await stopping(p) {
-        let drops = try p.context.ledger.drops()
-        let cafe = try #require(drops.first { $0.clipPath == "café.mp4" })
-        #expect(cafe.sidecarPath == "café.yaml" && cafe.state == .archived)
-        #expect(drops.contains { $0.clipPath == "old smb/naïve (2).mp4" })
-        #expect(lines.all.contains { $0.contains("renamed caf\\xE9.mp4 to café.mp4") })
-        let notes = try p.context.ledger.events(stage: "watch").filter { $0.toState == "renamed" }.compactMap(\.detail)
-        #expect(notes.contains { $0.contains("old smb/na\\xEFve.mp4 → old smb/naïve (2).mp4") })
-        #expect(NonUTF8Names.escape([0x63, 0xE9, 0x5C]) == "c\\xE9\\x5C")
-    }
+            let drops = try p.context.ledger.drops()
+            let cafe = try #require(drops.first { $0.clipPath == "café.mp4" })
+            #expect(cafe.sidecarPath == "café.yaml" && cafe.state == .archived)
+            #expect(drops.contains { $0.clipPath == "old smb/naïve (2).mp4" })
+            #expect(lines.all.contains { $0.contains("renamed caf\\xE9.mp4 to café.mp4") })
+            let notes = try p.context.ledger.events(stage: "watch").filter { $0.toState == "renamed" }.compactMap(\.detail)
+            #expect(notes.contains { $0.contains("old smb/na\\xEFve.mp4 → old smb/naïve (2).mp4") })
+            #expect(NonUTF8Names.escape([0x63, 0xE9, 0x5C]) == "c\\xE9\\x5C")
+        }
     }
 
     @Test func orphanedFFmpegRunsAreKilledAtStart() async throws {
@@ -57,8 +57,10 @@ import Testing
         func ffmpeg(owner: Int32) throws -> Process {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-            p.arguments = ["-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=64x64:rate=5", "-t", "120",
-                           "-f", "mp4", work.appendingPathComponent("d1/.r.mp4.\(owner)-abcdef12.partial").path]
+            p.arguments = [
+                "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=64x64:rate=5", "-t", "120",
+                "-f", "mp4", work.appendingPathComponent("d1/.r.mp4.\(owner)-abcdef12.partial").path
+            ]
             p.standardError = FileHandle.nullDevice
             try p.run()
             return p
@@ -93,8 +95,9 @@ import Testing
                 var d = DropRecord(id: id, pipeline: "p", stem: id, clipPath: "\(id).mp4", sidecarPath: nil, now: at)
                 d.state = .validated
                 try d.insert(db)
-                var x = DeliveryRecord(dropId: id, target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
-                                       state: .planned, plan: plan, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: id, notBefore: nil, now: at)
+                var x = DeliveryRecord(
+                    dropId: id, target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
+                    state: .planned, plan: plan, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: id, notBefore: nil, now: at)
                 try x.insert(db)
             }
         }

@@ -4,7 +4,7 @@ import OmniPostLedger
 import OmniPostPipeline
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue 21 (items 7, 8): files that change after they were taken — a clip re-exported over itself, a
@@ -113,8 +113,9 @@ import Glibc
             #expect(drops.filter { $0.state == .archived }.count == 1, "\(summary)")
             #expect(drops.allSatisfy { $0.state == .archived || $0.state == .withdrawn }, "\(summary)")
             let videos = await p.sandbox!.state.allVideos()
-            #expect(videos.count == 1 && videos.first?.title == "the newest title, saved again in place" && videos.first?.privacy == "unlisted",
-                    "\(videos.map { "\($0.title) \($0.privacy)" })")
+            #expect(
+                videos.count == 1 && videos.first?.title == "the newest title, saved again in place" && videos.first?.privacy == "unlisted",
+                "\(videos.map { "\($0.title) \($0.privacy)" })")
             #expect(files(under: c.paths.failed).isEmpty && files(under: c.paths.outboxFailed).isEmpty)
             #expect(try p.context.ledger.waitingFiles().isEmpty)
             // The ledger records the version used: the archived drop's sidecar row is the newest file.

@@ -27,7 +27,8 @@ import Testing
         // What the pipeline was holding, for a failure's report.
         let drops = (try? ctx.ledger.drops()) ?? []
         let waiting = (try? ctx.ledger.waitingFiles()) ?? []
-        Issue.record("""
+        Issue.record(
+            """
             condition not reached within \(timeout): \(drops.count) drops (\(drops.filter { $0.clipPath == nil || $0.sidecarPath == nil || $0.state != .received }.prefix(6).map { "\($0.stem) \($0.state): \($0.clipPath ?? "-") + \($0.sidecarPath ?? "-") \($0.reasonCode ?? "") \($0.reasonMessage ?? "")" })), \
             \(waiting.count) files waiting (\(waiting.prefix(5).map(\.path))), pending \(ctx.arriving.writing.snapshot.count) \
             (busy \(ctx.arriving.writing.busy)), arriving \(ctx.arriving.count), watcher candidates \(await p.watcher.pendingCount)
@@ -39,28 +40,28 @@ import Testing
         let config = try TestPipelines.config(root: dir.url.appendingPathComponent("p"), settle: "300ms", grace: "30s")
         let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         try await stopping(p) {
-        // Written elsewhere on the same filesystem, then moved in as fast as the machine can.
-        let staging = dir.url.appendingPathComponent("staging")
-        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        for i in 0..<2000 {
-            try Data("clip \(i)".utf8).write(to: staging.appendingPathComponent("c\(i).mp4"))
-            try Data("title: clip \(i)\n".utf8).write(to: staging.appendingPathComponent("c\(i).yaml"))
-        }
-        let ledger = p.context.ledger
-        let mover = Task.detached {
+            // Written elsewhere on the same filesystem, then moved in as fast as the machine can.
+            let staging = dir.url.appendingPathComponent("staging")
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
             for i in 0..<2000 {
-                for ext in ["mp4", "yaml"] {
-                    _ = rename(staging.appendingPathComponent("c\(i).\(ext)").path, config.paths.inbox.appendingPathComponent("c\(i).\(ext)").path)
+                try Data("clip \(i)".utf8).write(to: staging.appendingPathComponent("c\(i).mp4"))
+                try Data("title: clip \(i)\n".utf8).write(to: staging.appendingPathComponent("c\(i).yaml"))
+            }
+            let ledger = p.context.ledger
+            let mover = Task.detached {
+                for i in 0..<2000 {
+                    for ext in ["mp4", "yaml"] {
+                        _ = rename(staging.appendingPathComponent("c\(i).\(ext)").path, config.paths.inbox.appendingPathComponent("c\(i).\(ext)").path)
+                    }
                 }
             }
+            try await Self.assembleOnly(p, until: { try ledger.drops().count >= 2000 && ledger.waitingFiles().isEmpty }, timeout: .seconds(300))
+            await mover.value
+            let drops = try ledger.drops()
+            #expect(drops.count == 2000)
+            #expect(Set(drops.compactMap(\.clipPath)).count == 2000)
+            #expect(drops.allSatisfy { d in d.sidecarPath == d.clipPath.map { ($0 as NSString).deletingPathExtension + ".yaml" } })
         }
-        try await Self.assembleOnly(p, until: { try ledger.drops().count >= 2000 && ledger.waitingFiles().isEmpty }, timeout: .seconds(300))
-        await mover.value
-        let drops = try ledger.drops()
-        #expect(drops.count == 2000)
-        #expect(Set(drops.compactMap(\.clipPath)).count == 2000)
-        #expect(drops.allSatisfy { d in d.sidecarPath == d.clipPath.map { ($0 as NSString).deletingPathExtension + ".yaml" } })
-    }
     }
 
     @Test func overflowRescanAndRestartMakeNoSecondDrop() async throws {
@@ -82,11 +83,11 @@ import Testing
         // A restart scans everything again (startup reconciliation): still 50 drops, no waiting files.
         let p2 = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         try await stopping(p2) {
-        try await Self.assembleOnly(p2, until: { await p2.watcher.pendingCount == 0 })
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(try p2.context.ledger.drops().count == 50)
-        #expect(try p2.context.ledger.waitingFiles().isEmpty)
-    }
+            try await Self.assembleOnly(p2, until: { await p2.watcher.pendingCount == 0 })
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try p2.context.ledger.drops().count == 50)
+            #expect(try p2.context.ledger.waitingFiles().isEmpty)
+        }
     }
 
     @Test func sidecarBeforeOrAfterItsClipMakesOneDrop() async throws {
@@ -94,21 +95,21 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, settle: "150ms", grace: "30s")
         let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         try await stopping(p) {
-        let ledger = p.context.ledger
-        let inbox = config.paths.inbox
-        let writer = Task.detached {
-            try Data("title: early\n".utf8).write(to: inbox.appendingPathComponent("early.yaml"))
-            try Data("late clip".utf8).write(to: inbox.appendingPathComponent("late.mp4"))
-            try await Task.sleep(for: .milliseconds(1200))
-            try Data("early clip".utf8).write(to: inbox.appendingPathComponent("early.mp4"))
-            try Data("title: late\n".utf8).write(to: inbox.appendingPathComponent("late.yml"))
+            let ledger = p.context.ledger
+            let inbox = config.paths.inbox
+            let writer = Task.detached {
+                try Data("title: early\n".utf8).write(to: inbox.appendingPathComponent("early.yaml"))
+                try Data("late clip".utf8).write(to: inbox.appendingPathComponent("late.mp4"))
+                try await Task.sleep(for: .milliseconds(1200))
+                try Data("early clip".utf8).write(to: inbox.appendingPathComponent("early.mp4"))
+                try Data("title: late\n".utf8).write(to: inbox.appendingPathComponent("late.yml"))
+            }
+            try await Self.assembleOnly(p, until: { try ledger.drops().count == 2 })
+            try await writer.value
+            let drops = try ledger.drops().sorted { $0.stem < $1.stem }
+            #expect(drops.map(\.clipPath) == ["early.mp4", "late.mp4"])
+            #expect(drops.map(\.sidecarPath) == ["early.yaml", "late.yml"])
         }
-        try await Self.assembleOnly(p, until: { try ledger.drops().count == 2 })
-        try await writer.value
-        let drops = try ledger.drops().sorted { $0.stem < $1.stem }
-        #expect(drops.map(\.clipPath) == ["early.mp4", "late.mp4"])
-        #expect(drops.map(\.sidecarPath) == ["early.yaml", "late.yml"])
-    }
     }
 
     @Test func renamingAFileInTheInboxIsNotANewDrop() async throws {
@@ -116,21 +117,21 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, settle: "150ms", grace: "2s")
         let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         try await stopping(p) {
-        let ledger = p.context.ledger
-        try dir.write("inbox/take1.mp4", "bytes")
-        try await Self.assembleOnly(p, until: { try ledger.waitingFiles().count == 1 })
-        try FileManager.default.moveItem(at: config.paths.inbox.appendingPathComponent("take1.mp4"), to: config.paths.inbox.appendingPathComponent("final.mp4"))
-        try dir.write("inbox/final.yaml", "title: final\n")
-        try await Self.assembleOnly(p, until: { try ledger.drops().count == 1 })
-        try await Task.sleep(for: .milliseconds(2500))
-        let drops = try ledger.drops()
-        #expect(drops.count == 1)
-        #expect(drops.first?.clipPath == "final.mp4" && drops.first?.sidecarPath == "final.yaml")
-        // Renaming a file a drop already owns moves the drop's record with it.
-        try FileManager.default.moveItem(at: config.paths.inbox.appendingPathComponent("final.mp4"), to: config.paths.inbox.appendingPathComponent("renamed.mp4"))
-        try await Self.assembleOnly(p, until: { try ledger.drop(drops[0].id)?.clipPath == "renamed.mp4" })
-        #expect(try ledger.drops().count == 1)
-    }
+            let ledger = p.context.ledger
+            try dir.write("inbox/take1.mp4", "bytes")
+            try await Self.assembleOnly(p, until: { try ledger.waitingFiles().count == 1 })
+            try FileManager.default.moveItem(at: config.paths.inbox.appendingPathComponent("take1.mp4"), to: config.paths.inbox.appendingPathComponent("final.mp4"))
+            try dir.write("inbox/final.yaml", "title: final\n")
+            try await Self.assembleOnly(p, until: { try ledger.drops().count == 1 })
+            try await Task.sleep(for: .milliseconds(2500))
+            let drops = try ledger.drops()
+            #expect(drops.count == 1)
+            #expect(drops.first?.clipPath == "final.mp4" && drops.first?.sidecarPath == "final.yaml")
+            // Renaming a file a drop already owns moves the drop's record with it.
+            try FileManager.default.moveItem(at: config.paths.inbox.appendingPathComponent("final.mp4"), to: config.paths.inbox.appendingPathComponent("renamed.mp4"))
+            try await Self.assembleOnly(p, until: { try ledger.drop(drops[0].id)?.clipPath == "renamed.mp4" })
+            #expect(try ledger.drops().count == 1)
+        }
     }
 }
 
@@ -158,10 +159,10 @@ import Testing
         let config = try TestPipelines.config(root: dir.url)
         let p = try await TestPipelines.runOnce(config)
         try await stopping(p) {
-        let modes = try p.context.ledger.watchModes()
-        #expect(modes.count == 1)
-        #expect(modes.first?.contains("mode=inotify") == true)
-        #expect(modes.first?.hasPrefix(config.paths.inbox.path) == true)
-    }
+            let modes = try p.context.ledger.watchModes()
+            #expect(modes.count == 1)
+            #expect(modes.first?.contains("mode=inotify") == true)
+            #expect(modes.first?.hasPrefix(config.paths.inbox.path) == true)
+        }
     }
 }

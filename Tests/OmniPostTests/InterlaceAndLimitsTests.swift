@@ -15,11 +15,15 @@ import Testing
     static func interlaced(_ name: String, codec: [String], audio: [String], format: [String] = []) throws -> URL {
         let out = Clips.cache.appendingPathComponent(name)
         if FileManager.default.fileExists(atPath: out.path) { return out }
-        try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-y",
-                                 "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=50:duration=3.2",
-                                 "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3.2",
-                                 "-vf", "tinterlace=mode=interleave_top,setfield=tff", "-flags", "+ilme+ildct"]
-                                 + codec + audio + format + [out.path + ".tmp"])
+        try Clips.run(
+            "ffmpeg",
+            [
+                "-nostdin", "-loglevel", "error", "-y",
+                "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=50:duration=3.2",
+                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3.2",
+                "-vf", "tinterlace=mode=interleave_top,setfield=tff", "-flags", "+ilme+ildct"
+            ]
+                + codec + audio + format + [out.path + ".tmp"])
         try FileManager.default.moveItem(atPath: out.path + ".tmp", toPath: out.path)
         return out
     }
@@ -45,8 +49,9 @@ import Testing
     /// progressive scan only, gets it deinterlaced — though nothing else about it would be converted.
     @Test func interlacedIsDeinterlacedWhereTheTargetTakesProgressiveOnly() async throws {
         let dir = try TempDir()
-        let src = try Self.interlaced("il-h264.mp4", codec: ["-c:v", "libx264", "-preset", "ultrafast", "-x264opts", "tff=1", "-field_order", "tt", "-pix_fmt", "yuv420p"],
-                                      audio: ["-c:a", "aac"], format: ["-movflags", "+faststart", "-f", "mp4"])
+        let src = try Self.interlaced(
+            "il-h264.mp4", codec: ["-c:v", "libx264", "-preset", "ultrafast", "-x264opts", "tff=1", "-field_order", "tt", "-pix_fmt", "yuv420p"],
+            audio: ["-c:a", "aac"], format: ["-movflags", "+faststart", "-f", "mp4"])
         let info = try await probe(src)
         #expect(info.video?.interlaced == true && info.video?.fieldOrder == "tt")
         #expect(try await combing(src).interlaced > 40, "the source really is combed")

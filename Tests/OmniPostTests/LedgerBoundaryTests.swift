@@ -11,13 +11,16 @@ import Testing
     func ledger(_ dir: TempDir) throws -> Ledger { try Ledger(path: dir.file("ledger.sqlite").path) }
 
     func delivery(_ drop: String, _ target: String, plan: PlanKind = .pass, state: DeliveryState = .planned) -> DeliveryRecord {
-        DeliveryRecord(dropId: drop, target: target, platform: String(target.split(separator: ":")[0]), account: "main", profile: "any",
-                       state: state, plan: plan, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: drop, notBefore: nil, now: 1)
+        DeliveryRecord(
+            dropId: drop, target: target, platform: String(target.split(separator: ":")[0]), account: "main", profile: "any",
+            state: state, plan: plan, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: drop, notBefore: nil, now: 1)
     }
 
     /// Makes a drop from real waiting files (the way the watcher does) and moves it to `state`.
-    func drop(_ l: Ledger, _ id: String, clipBytes: Int64 = 10, to state: DropState = .received,
-              deliveries: [DeliveryRecord] = []) throws {
+    func drop(
+        _ l: Ledger, _ id: String, clipBytes: Int64 = 10, to state: DropState = .received,
+        deliveries: [DeliveryRecord] = []
+    ) throws {
         // A distinct inode per name: the same inode, size and mtime under another name would be a rename.
         let inode = id.utf8.reduce(Int64(7)) { ($0 &* 31 &+ Int64($1)) & 0xFF_FFFF }
         try l.recordCompleteFile(path: "\(id).mp4", size: clipBytes, mtime: 1, inode: inode, role: .clip)
@@ -66,12 +69,14 @@ import Testing
         }
         try drop(l, "new1")
         try drop(l, "new2")
-        try l.transitionDrop("new1", from: .received, to: .validated, stage: "validate",
-                             handovers: [SessionHandover(from: old, target: "tiktok:main", session: "s1")], inserting: [delivery("new1", "tiktok:main")])
+        try l.transitionDrop(
+            "new1", from: .received, to: .validated, stage: "validate",
+            handovers: [SessionHandover(from: old, target: "tiktok:main", session: "s1")], inserting: [delivery("new1", "tiktok:main")])
         #expect(try l.delivery(old)?.remoteSession == nil)
         #expect(throws: OmniError.self) {
-            try l.transitionDrop("new2", from: .received, to: .validated, stage: "validate",
-                                 handovers: [SessionHandover(from: old, target: "tiktok:main", session: "s1")], inserting: [delivery("new2", "tiktok:main")])
+            try l.transitionDrop(
+                "new2", from: .received, to: .validated, stage: "validate",
+                handovers: [SessionHandover(from: old, target: "tiktok:main", session: "s1")], inserting: [delivery("new2", "tiktok:main")])
         }
         #expect(try l.drop("new2")?.state == .received)
         #expect(try l.deliveries(forDrop: "new2").isEmpty)
@@ -82,8 +87,10 @@ import Testing
         let dir = try TempDir()
         let l = try ledger(dir)
         try drop(l, "d1", to: .validated, deliveries: [delivery("d1", "youtube:main")])
-        for sql in ["UPDATE drops SET state = 'published'", "UPDATE deliveries SET state = 'archived'",
-                    "UPDATE deliveries SET plan = 'copy'", "UPDATE deliveries SET session_policy = 'forget'"] {
+        for sql in [
+            "UPDATE drops SET state = 'published'", "UPDATE deliveries SET state = 'archived'",
+            "UPDATE deliveries SET plan = 'copy'", "UPDATE deliveries SET session_policy = 'forget'"
+        ] {
             #expect(throws: DatabaseError.self, "\(sql)") { try l.write { db, _ in try db.execute(sql: sql) } }
         }
         #expect(try l.drop("d1")?.state == .validated)
@@ -116,25 +123,26 @@ import Testing
         let old = try DatabaseQueue(path: path)
         try Ledger.migrator.migrate(old, upTo: "v9")
         try old.write { db in
-            try db.execute(sql: """
-                INSERT INTO files(path, size, mtime, inode, role, state, drop_id, completed_at) VALUES ('a.mp4', 10, 1, 7, 'clip', 'taken', 'd1', 1);
-                INSERT INTO drops(id, pipeline, stem, clip_path, state, manifest_json, probe_json, created_at, updated_at, finished_at, crashes, clip_identity)
-                  VALUES ('d1', 'p', 'a', 'a.mp4', 'archived', '{"title":"Walk"}', '{"duration_s":2}', 1, 5, 5, 1, '1:7:10:1');
-                INSERT INTO drops(id, pipeline, stem, clip_path, state, created_at, updated_at) VALUES ('d2', 'p', 'b', 'b.mp4', 'converted', 2, 2);
-                INSERT INTO deliveries(drop_id, target, platform, account, profile, state, plan, metadata_json, content_sha256, remote_session,
-                  confirmed_offset, remote_id, attempts, created_at, updated_at, bytes_sent, priority, gate, session_policy)
-                  VALUES ('d1', 'youtube:main', 'youtube', 'main', 'youtube', 'published', 'transcode', '{"title":"Walk"}', 'abc', NULL,
-                  10, 'v1', 1, 1, 5, 10, 3, NULL, NULL);
-                INSERT INTO deliveries(drop_id, target, platform, account, profile, state, plan, metadata_json, content_sha256, remote_session,
-                  created_at, updated_at, session_policy) VALUES ('d2', 'tiktok:main', 'tiktok', 'main', 'tiktok', 'failed', 'pass', '{}', 'def',
-                  'upload-1', 2, 2, 'handover');
-                INSERT INTO attempts(delivery_id, number, owner, account, started_at, finished_at, outcome) VALUES (1, 1, 'h:1:a', 'youtube:main', 1, 5, 'published');
-                INSERT INTO events(at, drop_id, target, stage, to_state, detail) VALUES (3, 'd1', 'youtube:main', 'convert', 'rendered', 'seconds=1.250 kind=transcode');
-                INSERT INTO events(at, stage, to_state, detail) VALUES (4, 'watch', 'watching', '/srv/my inbox mode=inotify fs=ext4');
-                INSERT INTO events(at, drop_id, stage, from_state, to_state, detail) VALUES (5, 'd1', 'archive', 'converted', 'archived', 'archive/2026/11/21/d1');
-                INSERT INTO events(at, stage, to_state, detail) VALUES (6, 'accounts', 'check_failed', 'tiktok:main (weekly check): invalid_grant');
-                INSERT INTO events(at, stage, to_state, detail) VALUES (7, 'convert', 'rendered', 'not the old format');
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO files(path, size, mtime, inode, role, state, drop_id, completed_at) VALUES ('a.mp4', 10, 1, 7, 'clip', 'taken', 'd1', 1);
+                    INSERT INTO drops(id, pipeline, stem, clip_path, state, manifest_json, probe_json, created_at, updated_at, finished_at, crashes, clip_identity)
+                      VALUES ('d1', 'p', 'a', 'a.mp4', 'archived', '{"title":"Walk"}', '{"duration_s":2}', 1, 5, 5, 1, '1:7:10:1');
+                    INSERT INTO drops(id, pipeline, stem, clip_path, state, created_at, updated_at) VALUES ('d2', 'p', 'b', 'b.mp4', 'converted', 2, 2);
+                    INSERT INTO deliveries(drop_id, target, platform, account, profile, state, plan, metadata_json, content_sha256, remote_session,
+                      confirmed_offset, remote_id, attempts, created_at, updated_at, bytes_sent, priority, gate, session_policy)
+                      VALUES ('d1', 'youtube:main', 'youtube', 'main', 'youtube', 'published', 'transcode', '{"title":"Walk"}', 'abc', NULL,
+                      10, 'v1', 1, 1, 5, 10, 3, NULL, NULL);
+                    INSERT INTO deliveries(drop_id, target, platform, account, profile, state, plan, metadata_json, content_sha256, remote_session,
+                      created_at, updated_at, session_policy) VALUES ('d2', 'tiktok:main', 'tiktok', 'main', 'tiktok', 'failed', 'pass', '{}', 'def',
+                      'upload-1', 2, 2, 'handover');
+                    INSERT INTO attempts(delivery_id, number, owner, account, started_at, finished_at, outcome) VALUES (1, 1, 'h:1:a', 'youtube:main', 1, 5, 'published');
+                    INSERT INTO events(at, drop_id, target, stage, to_state, detail) VALUES (3, 'd1', 'youtube:main', 'convert', 'rendered', 'seconds=1.250 kind=transcode');
+                    INSERT INTO events(at, stage, to_state, detail) VALUES (4, 'watch', 'watching', '/srv/my inbox mode=inotify fs=ext4');
+                    INSERT INTO events(at, drop_id, stage, from_state, to_state, detail) VALUES (5, 'd1', 'archive', 'converted', 'archived', 'archive/2026/11/21/d1');
+                    INSERT INTO events(at, stage, to_state, detail) VALUES (6, 'accounts', 'check_failed', 'tiktok:main (weekly check): invalid_grant');
+                    INSERT INTO events(at, stage, to_state, detail) VALUES (7, 'convert', 'rendered', 'not the old format');
+                    """)
         }
         let before = try old.read { db in
             try ["files", "drops", "deliveries", "attempts"].map { t in try Row.fetchAll(db, sql: "SELECT * FROM \(t) ORDER BY rowid").map(\.description) }

@@ -37,8 +37,10 @@ import Testing
         let first = try l.recordFile(path: "a.mp4", size: 10, mtime: 1, inode: 5, role: .clip)
         #expect(first.isNew && first.supersedes == nil)
         try l.recordFile(path: "a.yaml", size: 3, mtime: 1, inode: 6, role: .sidecar)
-        #expect(try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: "a.yaml", now: 1),
-                                 fileIDs: try l.waitingFiles().compactMap(\.id)))
+        #expect(
+            try l.createDrop(
+                DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: "a.yaml", now: 1),
+                fileIDs: try l.waitingFiles().compactMap(\.id)))
         // The same file again (a rescan): no fact, nothing superseded.
         let again = try l.recordFile(path: "a.mp4", size: 10, mtime: 1, inode: 5, role: .clip)
         #expect(!again.isNew && again.supersedes == nil)
@@ -85,8 +87,11 @@ import Testing
         let dir = try TempDir()
         let l = try ledger(dir)
         _ = try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: 1), fileIDs: [])
-        try l.insertDeliveries([DeliveryRecord(dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
-                                               state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "abc", notBefore: nil, now: 1)])
+        try l.insertDeliveries([
+            DeliveryRecord(
+                dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
+                state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "abc", notBefore: nil, now: 1)
+        ])
         let d = try #require(try l.claimDelivery(owner: "w1", lease: 60)).delivery
         try l.checkpoint(deliveryId: d.id!, owner: "w1", lease: 60, session: "http://s/1", confirmedOffset: 262_144, bytesSent: 262_144)
         #expect(throws: OmniError.self) {

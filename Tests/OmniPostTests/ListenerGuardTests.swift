@@ -10,7 +10,9 @@ import Testing
 /// machine too; every proxy header marks a request as from elsewhere; wrong tokens are throttled per
 /// source, logged and counted; the session cookie is `Secure` behind https.
 @Suite struct ListenerGuardTests {
-    static func ask(_ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], form: String? = nil) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+    static func ask(_ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], form: String? = nil) async throws -> (
+        status: Int, headers: HTTPHeaders, body: String
+    ) {
         var req = HTTPClientRequest(url: url)
         req.method = method
         for (k, v) in headers { req.headers.add(name: k, value: v) }
@@ -26,8 +28,9 @@ import Testing
         let dir = try TempDir()
         let token = "guard-token-0123456789abc"
         chmod(try dir.write("token", token + "\n").path, 0o600)
-        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, public_url: \"https://nas.example.com\"}",
-                                              targets: "targets: [youtube:main]")
+        let config = try TestPipelines.config(
+            root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, public_url: \"https://nas.example.com\"}",
+            targets: "targets: [youtube:main]")
         let p = try await TestPipelines.runOnce(config)
         try await stopping(p) {
             let base = "http://127.0.0.1:\(try #require(p.listener).port)"
@@ -65,14 +68,17 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func everyProxyHeaderMarksARequestAsFromElsewhere() async throws {
         let dir = try TempDir()
         chmod(try dir.write("token", "open-token-0123456789abc\n").path, 0o600)
-        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, loopback_reads: open}",
-                                              targets: "targets: [youtube:main]")
+        let config = try TestPipelines.config(
+            root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, loopback_reads: open}",
+            targets: "targets: [youtube:main]")
         let p = try await TestPipelines.runOnce(config)
         try await stopping(p) {
             let base = "http://127.0.0.1:\(try #require(p.listener).port)"
             #expect(try await Self.ask(base + "/api/v1/drops").status == 200)
-            for h in [("X-Real-IP", "203.0.113.9"), ("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9"), ("Via", "1.1 nginx"),
-                      ("X-Forwarded-Host", "nas.example.com"), ("X-Forwarded-Proto", "https")] {
+            for h in [
+                ("X-Real-IP", "203.0.113.9"), ("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9"), ("Via", "1.1 nginx"),
+                ("X-Forwarded-Host", "nas.example.com"), ("X-Forwarded-Proto", "https")
+            ] {
                 #expect(try await Self.ask(base + "/api/v1/drops", headers: [h]).status == 401, "\(h.0)")
             }
             // Without https in public_url, the cookie is not marked Secure (it would never be sent back).

@@ -5,19 +5,21 @@ import Testing
 
 @Suite struct ManifestTests {
     @Test func yamlAndJSONGiveTheSameModel() throws {
-        let y = try Manifest.parse(text: """
-            version: 1
-            title: "Hello {stem}"
-            tags: [a, b]
-            privacy: unlisted
-            publish_at: 2026-12-01T18:00:00+01:00
-            overrides:
-              youtube: {category_id: "20", made_for_kids: false}
-            """, file: "c.yaml")
-        let j = try Manifest.parse(text: """
-            {"version": 1, "title": "Hello {stem}", "tags": ["a", "b"], "privacy": "unlisted",
-             "publish_at": "2026-12-01T18:00:00+01:00", "overrides": {"youtube": {"category_id": "20", "made_for_kids": false}}}
-            """, file: "c.json")
+        let y = try Manifest.parse(
+            text: """
+                version: 1
+                title: "Hello {stem}"
+                tags: [a, b]
+                privacy: unlisted
+                publish_at: 2026-12-01T18:00:00+01:00
+                overrides:
+                  youtube: {category_id: "20", made_for_kids: false}
+                """, file: "c.yaml")
+        let j = try Manifest.parse(
+            text: """
+                {"version": 1, "title": "Hello {stem}", "tags": ["a", "b"], "privacy": "unlisted",
+                 "publish_at": "2026-12-01T18:00:00+01:00", "overrides": {"youtube": {"category_id": "20", "made_for_kids": false}}}
+                """, file: "c.json")
         #expect(y.title?.value == j.title?.value)
         #expect(y.tags == ["a", "b"] && j.tags == ["a", "b"])
         #expect(y.privacy == .unlisted && j.privacy == .unlisted)

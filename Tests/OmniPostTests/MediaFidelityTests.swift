@@ -29,8 +29,9 @@ import Testing
         let d = planner.plan(info, for: profile)
         guard let spec = d.spec else { return (d, nil, nil) }
         let out = dir.file("out-\(profile.name).\(spec.fileExtension)")
-        let r = try await Converter().convert(input: src.path, output: out.path, spec: spec, durationS: info.durationS,
-                                              verifyAgainst: profile, planner: planner)
+        let r = try await Converter().convert(
+            input: src.path, output: out.path, spec: spec, durationS: info.durationS,
+            verifyAgainst: profile, planner: planner)
         return (d, out, r)
     }
 
@@ -49,10 +50,13 @@ import Testing
         let sdr = try await MediaChecks.make("fid-sdr-pattern.mp4", inputs: Self.av, ["-c:v", "libx264", "-crf", "10", "-pix_fmt", "yuv420p", "-c:a", "aac"])
         for transfer in ["arib-std-b67", "smpte2084"] {
             // The pattern graded as HDR is: SDR white at 203 nits, HDR reference white (ITU-R BT.2408).
-            let src = try await MediaChecks.make("fid-hevc10-\(transfer).mov", inputs: ["-i", sdr.path], [
-                "-vf", "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=\(transfer):m=bt2020nc:p=bt2020:r=tv:npl=203,format=yuv420p10le",
-                "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:colorprim=bt2020:transfer=\(transfer):colormatrix=bt2020nc",
-                "-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc", "-tag:v", "hvc1", "-c:a", "aac"])
+            let src = try await MediaChecks.make(
+                "fid-hevc10-\(transfer).mov", inputs: ["-i", sdr.path],
+                [
+                    "-vf", "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=\(transfer):m=bt2020nc:p=bt2020:r=tv:npl=203,format=yuv420p10le",
+                    "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:colorprim=bt2020:transfer=\(transfer):colormatrix=bt2020nc",
+                    "-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc", "-tag:v", "hvc1", "-c:a", "aac"
+                ])
             let info = try await probe(src)
             #expect(info.video?.hdr != nil && info.video?.bitDepth == 10 && info.video?.profile == "Main 10")
             #expect(Planner().plan(info, for: profiles["youtube"]!).kind == .pass)
@@ -75,10 +79,13 @@ import Testing
     /// its tags, never flattened to 8-bit SDR.
     @Test func hdrInACodecWithoutHDRIsKeptHDRAsHEVCMain10() async throws {
         let dir = try TempDir()
-        let src = try await MediaChecks.make("fid-h264-10-pq.mp4", inputs: Self.av, [
-            "-vf", "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=smpte2084:m=bt2020nc:p=bt2020:r=tv:npl=100,format=yuv420p10le",
-            "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "high10",
-            "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc", "-c:a", "aac"])
+        let src = try await MediaChecks.make(
+            "fid-h264-10-pq.mp4", inputs: Self.av,
+            [
+                "-vf", "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=smpte2084:m=bt2020nc:p=bt2020:r=tv:npl=100,format=yuv420p10le",
+                "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "high10",
+                "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc", "-c:a", "aac"
+            ])
         let (d, out, r) = try await run(src, profiles["youtube"]!, in: dir)
         #expect(d.kind == .transcode && d.reasons.contains { $0.contains("HDR in h264") }, "\(d.reasons)")
         let v = try #require(r?.video)
@@ -93,8 +100,9 @@ import Testing
     /// (no ProRes, no PCM) gets H.264 + AAC of measured quality.
     @Test func proResMasterIsNeverReencodedForYouTube() async throws {
         let dir = try TempDir()
-        let src = try await MediaChecks.make("fid-prores-hq.mov", inputs: Self.av,
-                                             ["-c:v", "prores_ks", "-profile:v", "3", "-pix_fmt", "yuv422p10le", "-c:a", "pcm_s24le"])
+        let src = try await MediaChecks.make(
+            "fid-prores-hq.mov", inputs: Self.av,
+            ["-c:v", "prores_ks", "-profile:v", "3", "-pix_fmt", "yuv422p10le", "-c:a", "pcm_s24le"])
         let info = try await probe(src)
         #expect(info.video?.codec == "prores" && info.audio?.codec == "pcm_s24le" && info.container == "mov")
         #expect(Planner().plan(info, for: profiles["youtube"]!).kind == .pass)
@@ -122,9 +130,12 @@ import Testing
     /// 1080×1920 H.264 at 80 Mbit/s: no ceiling at YouTube (pass); Instagram enforces 25 Mbit/s (transcode under it).
     @Test func aHighBitrateMasterPassesWhereNoCeilingIsEnforced() async throws {
         let dir = try TempDir()
-        let src = try await MediaChecks.make("fid-80m.mp4", inputs: ["-f", "lavfi", "-i", "testsrc2=size=1080x1920:rate=30:duration=3"] + Self.tone, [
-            "-vf", "noise=alls=40:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "80M", "-minrate", "80M", "-maxrate", "80M",
-            "-bufsize", "80M", "-x264-params", "nal-hrd=cbr", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart"])
+        let src = try await MediaChecks.make(
+            "fid-80m.mp4", inputs: ["-f", "lavfi", "-i", "testsrc2=size=1080x1920:rate=30:duration=3"] + Self.tone,
+            [
+                "-vf", "noise=alls=40:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "80M", "-minrate", "80M", "-maxrate", "80M",
+                "-bufsize", "80M", "-x264-params", "nal-hrd=cbr", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart"
+            ])
         let info = try await probe(src)
         #expect((info.video?.bitRate ?? 0) > 68_000_000, "\(info.video?.bitRate ?? 0)")
         #expect(Planner().plan(info, for: profiles["youtube_shorts"]!).kind == .pass)
@@ -152,8 +163,9 @@ import Testing
     /// DNxHR HQ in .mov: YouTube as is; Instagram gets H.264 + AAC.
     @Test func dnxhrMaster() async throws {
         let dir = try TempDir()
-        let src = try await MediaChecks.make("fid-dnxhr.mov", inputs: ["-f", "lavfi", "-i", "testsrc2=size=1080x1920:rate=30:duration=3"] + Self.tone,
-                                             ["-c:v", "dnxhd", "-profile:v", "dnxhr_hq", "-pix_fmt", "yuv422p", "-c:a", "pcm_s16le"])
+        let src = try await MediaChecks.make(
+            "fid-dnxhr.mov", inputs: ["-f", "lavfi", "-i", "testsrc2=size=1080x1920:rate=30:duration=3"] + Self.tone,
+            ["-c:v", "dnxhd", "-profile:v", "dnxhr_hq", "-pix_fmt", "yuv422p", "-c:a", "pcm_s16le"])
         let info = try await probe(src)
         #expect(info.video?.codec == "dnxhd")
         #expect(Planner().plan(info, for: profiles["youtube"]!).kind == .pass)
@@ -167,8 +179,11 @@ import Testing
     /// another reason (X's 1280×1024 box), it comes out constant-rate.
     @Test func variableFrameRatePhoneClip() async throws {
         let dir = try TempDir()
-        let src = try await MediaChecks.make("fid-vfr.mp4", inputs: ["-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30:duration=3"] + Self.tone, [
-            "-vf", "select='not(eq(mod(n,4),0))'", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"])
+        let src = try await MediaChecks.make(
+            "fid-vfr.mp4", inputs: ["-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30:duration=3"] + Self.tone,
+            [
+                "-vf", "select='not(eq(mod(n,4),0))'", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"
+            ])
         let info = try await probe(src)
         let sourceRates = try await MediaChecks.rates(src)
         #expect(info.video?.variableFrameRate == true, "\(sourceRates)")
@@ -195,8 +210,9 @@ import Testing
     /// VP9 + Opus in WebM: YouTube and TikTok take it as is; X (H.264/AAC in MP4 only) gets both re-encoded.
     @Test func opusInWebM() async throws {
         let dir = try TempDir()
-        let src = try await MediaChecks.make("fid-vp9-opus.webm", inputs: Self.av,
-                                             ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M", "-c:a", "libopus"])
+        let src = try await MediaChecks.make(
+            "fid-vp9-opus.webm", inputs: Self.av,
+            ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M", "-c:a", "libopus"])
         let info = try await probe(src)
         #expect(info.container == "webm" && info.audio?.codec == "opus")
         #expect(Planner().plan(info, for: profiles["youtube"]!).kind == .pass)
@@ -208,9 +224,12 @@ import Testing
     /// 5.1 audio for a stereo-only target: only the audio is changed (downmixed to stereo AAC); YouTube takes 5.1.
     @Test func surroundAudioForAStereoOnlyTarget() async throws {
         let dir = try TempDir()
-        let src = try await MediaChecks.make("fid-51.mp4", inputs: Self.pattern + ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3"],
-                                             ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-af", "pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0",
-                                              "-c:a", "aac", "-movflags", "+faststart"])
+        let src = try await MediaChecks.make(
+            "fid-51.mp4", inputs: Self.pattern + ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3"],
+            [
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-af", "pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0",
+                "-c:a", "aac", "-movflags", "+faststart"
+            ])
         let info = try await probe(src)
         #expect(info.audio?.channels == 6)
         #expect(Planner().plan(info, for: profiles["youtube"]!).kind == .pass)
@@ -224,9 +243,10 @@ import Testing
     @Test func eightKForAFourKLimitedTarget() async throws {
         let dir = try TempDir()
         var linkedin = profiles["linkedin"]!
-        linkedin.durationS.min = 0   // a half-second 8K clip keeps the test fast; the duration rule is not what is tested
-        let src = try await MediaChecks.make("fid-8k.mp4", inputs: ["-f", "lavfi", "-i", "testsrc2=size=7680x4320:rate=24:duration=0.5"],
-                                             ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"])
+        linkedin.durationS.min = 0  // a half-second 8K clip keeps the test fast; the duration rule is not what is tested
+        let src = try await MediaChecks.make(
+            "fid-8k.mp4", inputs: ["-f", "lavfi", "-i", "testsrc2=size=7680x4320:rate=24:duration=0.5"],
+            ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"])
         let (d, out, r) = try await run(src, linkedin, in: dir)
         #expect(d.kind == .transcode && d.reasons.contains { $0.contains("size 7680×4320") })
         #expect(r?.video?.width == 1920 && r?.video?.height == 1080)
@@ -259,9 +279,12 @@ import Testing
     /// An SDR transcode carries the source's colour tags (BT.709 here) into the rendition.
     @Test func colourTagsAreCarriedIntoATranscode() async throws {
         let dir = try TempDir()
-        let src = try await MediaChecks.make("fid-hevc-709.mp4", inputs: Self.av, [
-            "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-pix_fmt", "yuv420p",
-            "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-tag:v", "hvc1", "-c:a", "aac"])
+        let src = try await MediaChecks.make(
+            "fid-hevc-709.mp4", inputs: Self.av,
+            [
+                "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-pix_fmt", "yuv420p",
+                "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-tag:v", "hvc1", "-c:a", "aac"
+            ])
         let (d, _, r) = try await run(src, profiles["x"]!, in: dir)
         #expect(d.kind == .transcode)
         #expect(r?.video?.colour == MediaInfo.Colour.bt709, "\(String(describing: r?.video?.colour))")
@@ -273,8 +296,11 @@ import Testing
         let dir = try TempDir()
         let src = try await MediaChecks.make("fid-h264-422-10.mp4", inputs: Self.av, ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv422p10le", "-c:a", "aac"])
         let (_, out, _) = try await run(src, profiles["tiktok"]!, in: dir)
-        let err = try await MediaChecks.output(["ffmpeg", "-nostdin", "-hide_banner", "-i", try #require(out).path, "-i", src.path,
-                                                "-lavfi", "[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]libvmaf", "-f", "null", "-"], stderr: true)
+        let err = try await MediaChecks.output(
+            [
+                "ffmpeg", "-nostdin", "-hide_banner", "-i", try #require(out).path, "-i", src.path,
+                "-lavfi", "[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]libvmaf", "-f", "null", "-"
+            ], stderr: true)
         let score = err.range(of: "VMAF score: ").flatMap { Double(err[$0.upperBound...].prefix { $0 == "." || $0.isNumber }) } ?? 0
         #expect(score > 90)
     }

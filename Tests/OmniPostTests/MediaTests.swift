@@ -72,15 +72,20 @@ import Testing
         let dir = try TempDir()
         let src = dir.file("dv.mp4")
         // PAL DV-style: 720×576 stored, 16:15 pixels → 768×576 shown.
-        try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=720x576:duration=3.2", "-vf", "setsar=16/15",
-                                 "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", src.path])
+        try Clips.run(
+            "ffmpeg",
+            [
+                "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=720x576:duration=3.2", "-vf", "setsar=16/15",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", src.path
+            ])
         let info = try await Prober().probe(path: src.path, displayName: "dv.mp4")
         #expect(info.video?.width == 768 && info.video?.height == 576)
         // To Shorts (vertical or square only), so the landscape picture is transcoded.
         let spec = try #require(Planner().plan(info, for: profiles["youtube_shorts"]!).spec)
         #expect(spec.squarePixels)
-        let out = try await Converter().convert(input: src.path, output: dir.file("o.mp4").path, spec: spec, durationS: info.durationS,
-                                                verifyAgainst: profiles["youtube_shorts"]!, planner: Planner())
+        let out = try await Converter().convert(
+            input: src.path, output: dir.file("o.mp4").path, spec: spec, durationS: info.durationS,
+            verifyAgainst: profiles["youtube_shorts"]!, planner: Planner())
         #expect(out.video?.sar == nil)
     }
 
@@ -103,7 +108,8 @@ import Testing
         let out = dir.file("work/r.mp4").path
         let result = try await Converter().convert(
             input: src.path, output: out, spec: spec, durationS: info.durationS, verifyAgainst: profiles["youtube_shorts"]!,
-            planner: planner) { p in progress.add("\(p.fraction)") }
+            planner: planner
+        ) { p in progress.add("\(p.fraction)") }
         #expect(result.video?.width == 1080 && result.video?.height == 1920)
         #expect(result.video?.codec == "h264")
         #expect(FileManager.default.fileExists(atPath: out))

@@ -13,8 +13,11 @@ import Testing
 @Suite struct NotifierTests {
     @Test func sinksAreCheckedAtTheirLines() throws {
         func problem(_ notify: String) -> OmniError? {
-            do { _ = try PipelineConfig.parse(text: "version: 1\nroot: /tmp/p\nsandbox: embedded\ntargets: [youtube:main]\n" + notify, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp")); return nil }
-            catch let e as OmniError { return e } catch { return OmniError(.internalError, "\(error)") }
+            do {
+                _ = try PipelineConfig.parse(
+                    text: "version: 1\nroot: /tmp/p\nsandbox: embedded\ntargets: [youtube:main]\n" + notify, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"));
+                return nil
+            } catch let e as OmniError { return e } catch { return OmniError(.internalError, "\(error)") }
         }
         #expect(problem("notify: {sinks: [{kind: pager, url: \"https://x\"}]}\n")?.location?.line == 5)
         #expect(problem("notify: {sinks: [{kind: slack, url: \"ftp://x\"}]}\n")?.message.contains("not an http(s) URL") == true)
@@ -33,16 +36,18 @@ import Testing
         try await stopping(s) {
             await s.state.registerWebhook("alerts", secret: "alert-secret-0123456789")
             let b = s.baseURL
-            let config = try TestPipelines.config(root: dir.url, extra: """
-                notify:
-                  max_per_hour: 3
-                  digest_hour: off
-                  sinks:
-                    - {kind: webhook, name: hook, url: "\(b)/sandbox/webhook/alerts", secret: alert-secret-0123456789}
-                    - {kind: slack, name: slack, url: "\(b)/sandbox/capture/slack"}
-                    - {kind: discord, name: discord, url: "\(b)/sandbox/capture/discord"}
-                    - {kind: ntfy, name: ntfy, url: "\(b)/sandbox/capture/ntfy"}
-                """, targets: "targets: [youtube:main]")
+            let config = try TestPipelines.config(
+                root: dir.url,
+                extra: """
+                    notify:
+                      max_per_hour: 3
+                      digest_hour: off
+                      sinks:
+                        - {kind: webhook, name: hook, url: "\(b)/sandbox/webhook/alerts", secret: alert-secret-0123456789}
+                        - {kind: slack, name: slack, url: "\(b)/sandbox/capture/slack"}
+                        - {kind: discord, name: discord, url: "\(b)/sandbox/capture/discord"}
+                        - {kind: ntfy, name: ntfy, url: "\(b)/sandbox/capture/ntfy"}
+                    """, targets: "targets: [youtube:main]")
             await s.state.setCaptureDown("ntfy", true)
             try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "version: 1\ntitel: typo\n", into: config)
             let p = try await TestPipelines.runOnce(config)
@@ -106,12 +111,14 @@ import Testing
         try await s.start()
         try await stopping(s) {
             let b = s.baseURL
-            let config = try TestPipelines.config(root: dir.url, extra: """
-                notify:
-                  digest_hour: off
-                  sinks: [{kind: slack, name: slack, url: "\(b)/sandbox/capture/slack"}, {kind: ntfy, name: ntfy, url: "\(b)/sandbox/capture/ntfy"}]
-                http: {listen: "127.0.0.1:0", public_url: "https://omnipost.example"}
-                """, targets: "targets: [youtube:main, x:main]")
+            let config = try TestPipelines.config(
+                root: dir.url,
+                extra: """
+                    notify:
+                      digest_hour: off
+                      sinks: [{kind: slack, name: slack, url: "\(b)/sandbox/capture/slack"}, {kind: ntfy, name: ntfy, url: "\(b)/sandbox/capture/ntfy"}]
+                    http: {listen: "127.0.0.1:0", public_url: "https://omnipost.example"}
+                    """, targets: "targets: [youtube:main, x:main]")
             try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "half", sidecar: "title: half\nprivacy: public\n", into: config)
             // YouTube refuses the upload for good (400); X publishes.
             let p = try await TestPipelines.runOnce(config) { p in
@@ -148,7 +155,9 @@ import Testing
 
             // `omnipost notify test`: through the daemon's own code, each sink's answer, exit 1 if one did not take it.
             if FileManager.default.isExecutableFile(atPath: CheckCommandTests.binary) {
-                let file = try dir.write("t.yaml", """
+                let file = try dir.write(
+                    "t.yaml",
+                    """
                     version: 1
                     root: \(dir.url.path)/t
                     sandbox: embedded

@@ -70,11 +70,13 @@ import Testing
                 #expect((type == "counter") == name.hasSuffix("_total"), "\(name) is a \(type)")
             }
             #expect(types["omnipost_watch_events_total"] == "counter" && types["omnipost_reloads_total"] == "counter" && types["omnipost_drops"] == "gauge")
-            for series in [#"omnipost_drops{state="failed"}"#, #"omnipost_drops{state="archived"}"#, #"omnipost_queue_depth{gate="quota"}"#,
-                           #"omnipost_queue_depth{gate="breaker"}"#, #"omnipost_breaker_open{account="youtube:main"}"#,
-                           #"omnipost_deliveries{platform="youtube",state="failed"}"#, #"omnipost_reloads_total{outcome="refused"}"#,
-                           #"omnipost_alerts_pending{sink="phone"}"#, #"omnipost_alerts_given_up_total{sink="phone"}"#, "omnipost_conversions_in_flight",
-                           #"omnipost_watch_events_total{kind="renamed"}"#] {
+            for series in [
+                #"omnipost_drops{state="failed"}"#, #"omnipost_drops{state="archived"}"#, #"omnipost_queue_depth{gate="quota"}"#,
+                #"omnipost_queue_depth{gate="breaker"}"#, #"omnipost_breaker_open{account="youtube:main"}"#,
+                #"omnipost_deliveries{platform="youtube",state="failed"}"#, #"omnipost_reloads_total{outcome="refused"}"#,
+                #"omnipost_alerts_pending{sink="phone"}"#, #"omnipost_alerts_given_up_total{sink="phone"}"#, "omnipost_conversions_in_flight",
+                #"omnipost_watch_events_total{kind="renamed"}"#
+            ] {
                 #expect(Self.value(text, series) == 0, "\(series) is there at 0")
             }
             #expect(Self.value(text, #"omnipost_build_info{version="\#(Product.version)"}"#) == 1)
@@ -90,8 +92,9 @@ import Testing
         let dir = try TempDir()
         let token = "operator-token-0123456789"
         chmod(try dir.write("token", token + "\n").path, 0o600)
-        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, loopback_reads: open}",
-                                              targets: "targets: [youtube:main, x:main]")
+        let config = try TestPipelines.config(
+            root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, loopback_reads: open}",
+            targets: "targets: [youtube:main, x:main]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "good", sidecar: "title: good\nprivacy: public\n", into: config)
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "titel: typo\n", into: config)
         let p = try await TestPipelines.runOnce(config)
@@ -132,11 +135,13 @@ import Testing
             #expect((ev2["items"] as? [[String: Any]])?.first?["id"] as? Int == after + 1, "\(ev2)")
             #expect(try await Self.get(base + "/api/v1/drops/no-such").0 == 404)
             // What the API cannot answer as asked is refused with a sentence, never silently changed.
-            for (query, says) in [("/api/v1/drops?limit=0", "limit must be a whole number from 1 to 1000, not '0'"),
-                                  ("/api/v1/drops?limit=5000", "not '5000'"), ("/api/v1/deliveries?limit=ten", "not 'ten'"),
-                                  ("/api/v1/drops?offset=-1", "offset must be a whole number 0 or more, not '-1'"),
-                                  ("/api/v1/drops?state=faild", "state 'faild' is not one of"), ("/api/v1/deliveries?state=done", "state 'done' is not one of"),
-                                  ("/api/v1/events?limit=0", "limit must be")] {
+            for (query, says) in [
+                ("/api/v1/drops?limit=0", "limit must be a whole number from 1 to 1000, not '0'"),
+                ("/api/v1/drops?limit=5000", "not '5000'"), ("/api/v1/deliveries?limit=ten", "not 'ten'"),
+                ("/api/v1/drops?offset=-1", "offset must be a whole number 0 or more, not '-1'"),
+                ("/api/v1/drops?state=faild", "state 'faild' is not one of"), ("/api/v1/deliveries?state=done", "state 'done' is not one of"),
+                ("/api/v1/events?limit=0", "limit must be")
+            ] {
                 let (status, body) = try await Self.get(base + query)
                 let o = try Self.object(body)
                 #expect(status == 400 && o["error"] as? String == "invalid_value" && (o["message"] as? String)?.contains(says) == true, "\(query): \(status) \(o)")
@@ -160,13 +165,16 @@ import Testing
             let done = try #require(archived.first?["id"] as? String)
             #expect(try await Self.get(base + "/api/v1/cancel/\(done)", token: token, method: .POST).0 == 409)
             // docs/openapi.yaml documents exactly what is served; each documented GET answers.
-            let doc = try YAMLDocument.parse(try String(contentsOf: PipelineConfigTests.repoRoot.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8),
-                                             file: "openapi.yaml", syntaxCode: .configSyntax, invalidCode: .configInvalid)
+            let doc = try YAMLDocument.parse(
+                try String(contentsOf: PipelineConfigTests.repoRoot.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8),
+                file: "openapi.yaml", syntaxCode: .configSyntax, invalidCode: .configInvalid)
             var documented = Set<String>()
             for (path, ops) in try #require(try doc.mapping()["paths"]).mapping() {
                 for (method, _) in try ops.mapping() { documented.insert("\(method) \(path)") }
             }
-            #expect(documented == Set(OperatorRoutes.paths.map { "\($0.method) \($0.path)" }), "\(documented.symmetricDifference(Set(OperatorRoutes.paths.map { "\($0.method) \($0.path)" })))")
+            #expect(
+                documented == Set(OperatorRoutes.paths.map { "\($0.method) \($0.path)" }),
+                "\(documented.symmetricDifference(Set(OperatorRoutes.paths.map { "\($0.method) \($0.path)" })))")
             for (method, path) in OperatorRoutes.paths where method == "get" {
                 #expect(try await Self.get(base + path.replacingOccurrences(of: "{id}", with: badID)).0 == 200, "\(path)")
             }

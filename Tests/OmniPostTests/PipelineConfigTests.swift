@@ -10,8 +10,11 @@ import Testing
         let c = try PipelineConfig.load(path: Self.repoRoot.appendingPathComponent("pipelines/demo.yaml").path)
         #expect(c.name == "demo")
         #expect(c.sandbox == .embedded)
-        #expect(c.targets.map(\.name) == ["youtube:main", "shorts:main", "tiktok:main", "instagram:main", "x:main", "linkedin:main",
-                                             "vimeo:main", "bluesky:main", "reddit:main", "folder:nas"])
+        #expect(
+            c.targets.map(\.name) == [
+                "youtube:main", "shorts:main", "tiktok:main", "instagram:main", "x:main", "linkedin:main",
+                "vimeo:main", "bluesky:main", "reddit:main", "folder:nas"
+            ])
         #expect(c.targets[1].profile == "youtube_shorts" && c.targets[1].accountKey == "youtube:main")
         #expect(c.upload.chunkSize == 262_144)
         #expect(c.watch.settle == .milliseconds(500))
@@ -25,7 +28,7 @@ import Testing
             ("targets: [youtub:main]\nsandbox: embedded\n", .configInvalid, "test.yaml:1:11"),
             ("targets: [youtube:main]\nwatch: {mode: inotfy}\n", .configInvalid, "test.yaml:2:15"),
             ("targets: [youtube:main]\nsandbx: embedded\n", .unknownKey, "test.yaml:2:1"),
-            ("targets: [youtube:main]\n", .configInvalid, "test.yaml:1:10"),
+            ("targets: [youtube:main]\n", .configInvalid, "test.yaml:1:10")
         ]
         for (text, code, loc) in cases {
             let e = try #require(throws: OmniError.self) {
@@ -54,51 +57,53 @@ import Testing
     /// A pipeline's own profiles file: `accepts:`/`recommends:`, or the older flat layout with `render:`;
     /// a stray acceptance key beside `accepts:` and a bad preset are refused with their line.
     @Test func profileFilesInBothLayouts() throws {
-        let nested = try ProfileCatalog.parse(text: """
-            profiles:
-              mine:
-                platform: s3
-                accepts:
-                  containers: [mp4]
-                  video_codecs: [h264]
-                  audio_codecs: [aac]
-                  pixel_formats: [yuv420p]
-                  hdr_codecs: ["*"]
-                  width: [16, 4096]
-                  height: [16, 4096]
-                  aspect: [0.1, 10]
-                  fps: [1, 60]
-                  duration_s: [0, 600]
-                  max_bytes: 1000000
-                  max_video_kbps: null
-                  audio: {max_channels: 2}
-                  moov_first: true
-                recommends: {width: 1280, height: 720, crf: 19, preset: slow, maxrate_kbps: 9000, gop_s: 1.5, audio_kbps: 160}
-                text: {}
-            """, file: "mine.yaml")
+        let nested = try ProfileCatalog.parse(
+            text: """
+                profiles:
+                  mine:
+                    platform: s3
+                    accepts:
+                      containers: [mp4]
+                      video_codecs: [h264]
+                      audio_codecs: [aac]
+                      pixel_formats: [yuv420p]
+                      hdr_codecs: ["*"]
+                      width: [16, 4096]
+                      height: [16, 4096]
+                      aspect: [0.1, 10]
+                      fps: [1, 60]
+                      duration_s: [0, 600]
+                      max_bytes: 1000000
+                      max_video_kbps: null
+                      audio: {max_channels: 2}
+                      moov_first: true
+                    recommends: {width: 1280, height: 720, crf: 19, preset: slow, maxrate_kbps: 9000, gop_s: 1.5, audio_kbps: 160}
+                    text: {}
+                """, file: "mine.yaml")
         let m = try #require(nested["mine"])
         #expect(m.maxVideoKbps == nil && m.takesHDR(in: "vp9") && m.moovFirst)
         #expect(m.recommends.crf == 19 && m.recommends.preset == "slow" && m.recommends.bufsizeKbps == 18000 && m.recommends.gopSeconds == 1.5)
-        let flat = try ProfileCatalog.parse(text: """
-            profiles:
-              old:
-                platform: youtube
-                containers: [mp4]
-                video_codecs: [h264]
-                audio_codecs: [aac]
-                pixel_formats: [yuv420p]
-                width: [16, 4096]
-                height: [16, 4096]
-                aspect: [0.1, 10]
-                fps: [1, 60]
-                duration_s: [0, 600]
-                max_bytes: 1000000
-                max_video_kbps: 8000
-                audio: {max_channels: 2}
-                moov_first: false
-                render: {width: 1920, height: 1080, fps_max: 30}
-                text: {}
-            """, file: "old.yaml")
+        let flat = try ProfileCatalog.parse(
+            text: """
+                profiles:
+                  old:
+                    platform: youtube
+                    containers: [mp4]
+                    video_codecs: [h264]
+                    audio_codecs: [aac]
+                    pixel_formats: [yuv420p]
+                    width: [16, 4096]
+                    height: [16, 4096]
+                    aspect: [0.1, 10]
+                    fps: [1, 60]
+                    duration_s: [0, 600]
+                    max_bytes: 1000000
+                    max_video_kbps: 8000
+                    audio: {max_channels: 2}
+                    moov_first: false
+                    render: {width: 1920, height: 1080, fps_max: 30}
+                    text: {}
+                """, file: "old.yaml")
         #expect(flat["old"]?.maxVideoKbps == 8000 && flat["old"]?.recommends.fpsMax == 30 && flat["old"]?.hdrCodecs.isEmpty == true)
         let stray = #expect(throws: OmniError.self) {
             _ = try ProfileCatalog.parse(text: "profiles:\n  x:\n    platform: s3\n    containers: [mp4]\n    accepts: {containers: [mp4]}\n", file: "x.yaml")

@@ -14,8 +14,9 @@ import Testing
 
     static func adapter(_ platform: String) -> any PlatformAdapter {
         let account = AccountConfig(key: "\(platform):t", platform: platform, clientID: "c", clientSecret: "s", refreshToken: "r", endpoint: "", tokenURL: "")
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-                                       http: HTTPClient.shared, chunkSize: 1 << 20)
+        let settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
+            http: HTTPClient.shared, chunkSize: 1 << 20)
         return PlatformRegistry.makeAdapter(platform: platform, settings: settings)!
     }
 
@@ -143,8 +144,9 @@ import Testing
         guard let adapter = Self.adapter(platform) as? any DescribedAdapter else { return }
         if let parts = d.parts {
             for asked: Int64 in [1, 3 * 1_048_576 + 17, 1 << 40] {
-                let settings = AdapterSettings(account: adapter.account, tokens: TokenProvider(account: adapter.account, http: HTTPClient.shared, store: MemoryTokenStore()),
-                                               http: HTTPClient.shared, chunkSize: asked)
+                let settings = AdapterSettings(
+                    account: adapter.account, tokens: TokenProvider(account: adapter.account, http: HTTPClient.shared, store: MemoryTokenStore()),
+                    http: HTTPClient.shared, chunkSize: asked)
                 let size = try #require(PlatformRegistry.makeAdapter(platform: platform, settings: settings) as? any DescribedAdapter).partSize
                 #expect(size == parts.fit(asked) && size >= parts.min && size <= parts.max && size % parts.multiple == 0, "\(platform) \(asked) → \(size)")
             }
@@ -173,14 +175,15 @@ import Testing
     /// the platform's own way of composing and counting; mixing the two forms is refused at its line.
     @Test func olderFlatTextKeysLoadAsTheSameRules() throws {
         func profile(_ text: String, platform: String = "x") throws -> Profile {
-            let catalog = try ProfileCatalog.parse(text: """
-                profiles:
-                  mine:
-                    platform: \(platform)
-                    accepts: {containers: [mp4], video_codecs: [], audio_codecs: [], pixel_formats: [], width: [1, 9], height: [1, 9], aspect: [0.1, 9], fps: [1, 60], duration_s: [0, 9], max_bytes: 9, audio: {}, moov_first: false}
-                    recommends: {}
-                    text: \(text)
-                """, file: "mine.yaml")
+            let catalog = try ProfileCatalog.parse(
+                text: """
+                    profiles:
+                      mine:
+                        platform: \(platform)
+                        accepts: {containers: [mp4], video_codecs: [], audio_codecs: [], pixel_formats: [], width: [1, 9], height: [1, 9], aspect: [0.1, 9], fps: [1, 60], duration_s: [0, 9], max_bytes: 9, audio: {}, moov_first: false}
+                        recommends: {}
+                        text: \(text)
+                    """, file: "mine.yaml")
             return try #require(catalog["mine"])
         }
         let old = try profile(#"{title_max: 100, title_forbidden: "<>", description_max_bytes: 5000, tags_total_max: 500}"#, platform: "youtube")

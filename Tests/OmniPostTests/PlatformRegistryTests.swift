@@ -30,19 +30,21 @@ import Testing
     @Test func aPlatformThatFetchesFromAURLNeedsAMediaHost() throws {
         let accounts = "accounts:\n  threads:main: {client_id: c, client_secret: s, refresh_token: r}\n"
         let missing = #expect(throws: OmniError.self) {
-            _ = try PlatformRegistry.parse(text: "version: 1\nname: t\ntargets:\n  - youtube:main\n  - threads:main\n" + accounts
-                                           + "  youtube:main: {client_id: c, client_secret: s, refresh_token: r}\n",
-                                           file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+            _ = try PlatformRegistry.parse(
+                text: "version: 1\nname: t\ntargets:\n  - youtube:main\n  - threads:main\n" + accounts
+                    + "  youtube:main: {client_id: c, client_secret: s, refresh_token: r}\n",
+                file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         }
         #expect(missing?.location?.description == "p.yaml:5:5" && missing?.message.contains("needs `media_host:`") == true, "\(missing?.message ?? "")")
-        let named = try PlatformRegistry.parse(text: """
-            version: 1
-            name: t
-            targets: [threads:main]
-            \(accounts)media_host:
-              s3: {endpoint: "https://s3.example.com", bucket: b, access_key_id: k, secret_access_key: s}
-              link_ttl: 30m
-            """, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        let named = try PlatformRegistry.parse(
+            text: """
+                version: 1
+                name: t
+                targets: [threads:main]
+                \(accounts)media_host:
+                  s3: {endpoint: "https://s3.example.com", bucket: b, access_key_id: k, secret_access_key: s}
+                  link_ttl: 30m
+                """, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         #expect(named.mediaHost?.s3?.bucket == "b" && named.mediaHost?.linkTTL == .seconds(1800) && named.mediaHost?.s3?.region == "us-east-1")
         #expect(try parse("targets: [threads:main]\n").mediaHost?.s3?.bucket == "omnipost-media")
         let short = #expect(throws: OmniError.self) {
@@ -52,7 +54,8 @@ import Testing
     }
 
     @Test func accountsGetTheirPlatformsOwnEndpointsUnlessTheFileNamesOthers() throws {
-        let c = try parse("""
+        let c = try parse(
+            """
             targets: [youtube:main, tiktok:main]
             accounts:
               tiktok:main: {client_id: k, client_secret: s, refresh_token: r, endpoint: "http://127.0.0.1:9"}
@@ -79,8 +82,9 @@ import Testing
             #expect(profiles[d.defaultProfile]?.platform == d.name, "\(d.name): no profile \(d.defaultProfile)")
             await sandbox.registerAccount(platform: d.name, name: "main", clientID: "c", clientSecret: "s", refreshToken: "r-\(d.name)")
             // The refresh as the daemon makes it: the descriptor's client field and client authentication.
-            let account = AccountConfig(key: "\(d.name):main", platform: d.name, clientID: "c", clientSecret: "s", refreshToken: "r-\(d.name)",
-                                        endpoint: sandbox.baseURL, tokenURL: sandbox.baseURL + d.sandboxTokenPath)
+            let account = AccountConfig(
+                key: "\(d.name):main", platform: d.name, clientID: "c", clientSecret: "s", refreshToken: "r-\(d.name)",
+                endpoint: sandbox.baseURL, tokenURL: sandbox.baseURL + d.sandboxTokenPath)
             let store = MemoryTokenStore()
             let token = try await TokenProvider(account: account, http: HTTPClient.shared, store: store).accessToken()
             #expect(!token.isEmpty, "\(d.name)")
@@ -94,7 +98,8 @@ import Testing
         let readme = try String(contentsOf: PipelineConfigTests.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
         for module in PlatformRegistry.platforms {
             let d = module.descriptor, c = d.capabilities
-            let row = "| \(d.displayName) | `\(d.name)` | \(c.upload) | \(c.nativeScheduling ? "yes" : "no") | \(c.covers) | \(c.reconcile) | \(c.quotas) | \(d.accountFields.joined(separator: ", ")) |"
+            let row =
+                "| \(d.displayName) | `\(d.name)` | \(c.upload) | \(c.nativeScheduling ? "yes" : "no") | \(c.covers) | \(c.reconcile) | \(c.quotas) | \(d.accountFields.joined(separator: ", ")) |"
             #expect(readme.contains(row), "README lacks or differs from: \(row)")
         }
     }

@@ -20,8 +20,9 @@ import Testing
         let dir = try TempDir()
         let mine = try Self.profilesFile(in: dir, replacing: "caption: {max: 280, counts: x_weighted", with: "caption: {max: 20, counts: x_weighted")
         let config = try TestPipelines.config(root: dir.url, extra: "profiles: \(mine)", targets: "targets: [x:main]")
-        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "short",
-                               sidecar: "title: twelve chars\ndescription: and then some more\nprivacy: public\n", into: config)
+        try TestPipelines.drop(
+            try Clips.make(width: 320, height: 240, seconds: 1), as: "short",
+            sidecar: "title: twelve chars\ndescription: and then some more\nprivacy: public\n", into: config)
         let p = try await TestPipelines.runOnce(config)
         let drops = try p.context.ledger.drops()
         let deliveries = try p.context.ledger.allDeliveries()
@@ -29,8 +30,9 @@ import Testing
         let drop = try #require(drops.first)
         #expect(drop.reasonCode == "text_too_long" && deliveries.isEmpty)
         // "twelve chars" + blank line + 18 characters: 32 of X's weighted characters, against the profile's 20.
-        #expect(drop.reasonMessage?.contains("x:main: the caption (title, description and hashtags) counts 32 of X's weighted characters; x allows 20") == true,
-                "\(drop.reasonMessage ?? "")")
+        #expect(
+            drop.reasonMessage?.contains("x:main: the caption (title, description and hashtags) counts 32 of X's weighted characters; x allows 20") == true,
+            "\(drop.reasonMessage ?? "")")
         #expect(drop.reasonLocation?.hasPrefix("short.yaml:2:") == true, "\(drop.reasonLocation ?? "")")
     }
 
@@ -71,12 +73,14 @@ import Testing
     /// 2200 — refuses it with Instagram's own error, so the delivery fails with that reason and nothing is posted.
     @Test(.timeLimit(.minutes(4))) func aProfileThatRaisesInstagramsCaptionPassesUsButNotThePlatform() async throws {
         let dir = try TempDir()
-        let mine = try Self.profilesFile(in: dir, replacing: "caption: {max: 2200, counts: graphemes, from: [title, description], tags: hashtags, max_hashtags",
-                                         with: "caption: {max: 3000, counts: graphemes, from: [title, description], tags: hashtags, max_hashtags")
+        let mine = try Self.profilesFile(
+            in: dir, replacing: "caption: {max: 2200, counts: graphemes, from: [title, description], tags: hashtags, max_hashtags",
+            with: "caption: {max: 3000, counts: graphemes, from: [title, description], tags: hashtags, max_hashtags")
         let config = try TestPipelines.config(root: dir.url, extra: "profiles: \(mine)", targets: "targets: [instagram:main]")
         let long = String(repeating: "x", count: 2500)
-        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 3), as: "long",
-                               sidecar: "title: a long reel\ndescription: \(long)\nprivacy: public\n", into: config)
+        try TestPipelines.drop(
+            try Clips.make(width: 320, height: 240, seconds: 3), as: "long",
+            sidecar: "title: a long reel\ndescription: \(long)\nprivacy: public\n", into: config)
         let p = try await TestPipelines.runOnce(config)
         let deliveries = try p.context.ledger.allDeliveries()
         await p.close()

@@ -13,8 +13,9 @@ import Testing
 
     func ready(_ l: Ledger, drop: String, target: String = "youtube:main", platform: String = "youtube", priority: Int = 0) throws {
         _ = try l.createDrop(DropRecord(id: drop, pipeline: "p", stem: drop, clipPath: "\(drop).mp4", sidecarPath: nil, now: 1), fileIDs: [])
-        var d = DeliveryRecord(dropId: drop, target: target, platform: platform, account: "main", profile: platform, state: .ready,
-                               plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: drop, notBefore: nil, now: 1)
+        var d = DeliveryRecord(
+            dropId: drop, target: target, platform: platform, account: "main", profile: platform, state: .ready,
+            plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: drop, notBefore: nil, now: 1)
         d.priority = priority
         try l.insertDeliveries([d])
     }
@@ -35,7 +36,7 @@ import Testing
         let held = try #require(try l.allDeliveries().first { $0.state == .ready })
         #expect(held.gate == "quota")
         #expect(held.errorCode == "quota_exhausted")
-        #expect(held.notBefore == Self.iso("2026-11-21T08:00:00Z").timeIntervalSince1970)   // midnight Pacific
+        #expect(held.notBefore == Self.iso("2026-11-21T08:00:00Z").timeIntervalSince1970)  // midnight Pacific
         #expect(try l.nextDeliveryDue() == held.notBefore)
         let use = try l.quotaUse(accounts: ["youtube:main"], rules: gate.quotas)
         #expect(use.first?.used == 3200 && use.first?.nextFitsAt == held.notBefore)
@@ -158,7 +159,7 @@ import Testing
         let taken: Set<Double> = [Self.iso("2026-03-29T07:00:00Z").timeIntervalSince1970]
         #expect(s.next(after: Self.iso("2026-03-28T18:00:00Z"), taken: taken) == Self.iso("2026-03-29T16:00:00Z"))
         let gap = SlotSchedule(zone: "Europe/Berlin", slots: [.init(hour: 2, minute: 30)])
-        #expect(gap.next(after: Self.iso("2026-03-28T12:00:00Z")) == Self.iso("2026-03-29T01:00:00Z"))   // 03:00 CEST
+        #expect(gap.next(after: Self.iso("2026-03-28T12:00:00Z")) == Self.iso("2026-03-29T01:00:00Z"))  // 03:00 CEST
         // Weekdays: Monday only.
         let mondays = SlotSchedule(zone: "Europe/Berlin", slots: [.init(hour: 9, minute: 0)], weekdays: [2])
         #expect(mondays.next(after: Self.iso("2026-11-21T12:00:00Z")) == Self.iso("2026-11-23T08:00:00Z"))
@@ -185,13 +186,14 @@ import Testing
         #expect { try PipelineConfig.parse(text: badQuota, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp")) } throws: { e in
             (e as! OmniError).location?.line == 4
         }
-        let good = try PipelineConfig.parse(text: """
-            version: 1
-            sandbox: embedded
-            schedule: {zone: Europe/Berlin, slots: ["18:00", "09:00"], stagger: 10m, native: false}
-            upload: {per_platform: {tiktok: 1}, per_account: 1, max_age: 2h, breaker: {failures: 3, cooldown: 1m}}
-            targets: [youtube:main]
-            """, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        let good = try PipelineConfig.parse(
+            text: """
+                version: 1
+                sandbox: embedded
+                schedule: {zone: Europe/Berlin, slots: ["18:00", "09:00"], stagger: 10m, native: false}
+                upload: {per_platform: {tiktok: 1}, per_account: 1, max_age: 2h, breaker: {failures: 3, cooldown: 1m}}
+                targets: [youtube:main]
+                """, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         #expect(good.schedule.slots.map(\.hour) == [9, 18] && good.schedule.stagger == 600 && !good.schedule.native)
         #expect(good.upload.perPlatform == ["tiktok": 1] && good.upload.breaker == BreakerPolicy(failures: 3, cooldown: 60))
     }
@@ -205,7 +207,7 @@ import Testing
         let sealed = try sealer.seal("1//refresh-secret")
         #expect(sealed.hasPrefix("sealed:v1:") && !sealed.contains("refresh-secret"))
         #expect(try sealer.open(sealed) == "1//refresh-secret")
-        #expect(try Sealer.load(file: keyFile, env: "X").open(sealed) == "1//refresh-secret")   // same key file, same key
+        #expect(try Sealer.load(file: keyFile, env: "X").open(sealed) == "1//refresh-secret")  // same key file, same key
         let other = try Sealer.load(file: dir.file("k"), env: "K", environment: ["K": Data(repeating: 7, count: 32).base64EncodedString()])
         #expect(throws: OmniError.self) { try other.open(sealed) }
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyFile.path)
@@ -221,8 +223,9 @@ import Testing
     }
 
     @Test func anUnreadableCredentialStoreIsNamedNotHiddenBehindInvalidGrant() async throws {
-        let account = AccountConfig(key: "youtube:main", platform: "youtube", clientID: "c", clientSecret: "s", refreshToken: "old",
-                                    endpoint: "http://127.0.0.1:9", tokenURL: "http://127.0.0.1:9/token")
+        let account = AccountConfig(
+            key: "youtube:main", platform: "youtube", clientID: "c", clientSecret: "s", refreshToken: "old",
+            endpoint: "http://127.0.0.1:9", tokenURL: "http://127.0.0.1:9/token")
         let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: UnreadableStore())
         await #expect { _ = try await tokens.accessToken() } throws: { e in
             guard let e = e as? DeliveryError else { return false }

@@ -10,8 +10,10 @@ import Testing
 @Suite struct RekeyTests {
     @Test func credentialsAreResealedUnderANewKeyWithoutARestart() async throws {
         let dir = try TempDir()
-        let config = try PlatformRegistry.parse(text: "version: 1\nroot: \(dir.url.path)/p\ntargets: [youtube:main, x:main]\naccounts:\n  youtube:main: {client_id: c, client_secret: s}\n  x:main: {client_id: c, client_secret: s}\n",
-                                                file: "p.yaml", baseDirectory: dir.url)
+        let config = try PlatformRegistry.parse(
+            text:
+                "version: 1\nroot: \(dir.url.path)/p\ntargets: [youtube:main, x:main]\naccounts:\n  youtube:main: {client_id: c, client_secret: s}\n  x:main: {client_id: c, client_secret: s}\n",
+            file: "p.yaml", baseDirectory: dir.url)
         try config.paths.createAll()
         let ledger = try Ledger(path: config.paths.ledger.path)
         let daemon = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))

@@ -47,11 +47,15 @@ import Testing
         var faults = SandboxState.Faults()
         faults.youtubePutDelayMs = 250
         await sandbox.state.setFaults(faults)
-        let supervisor = Supervisor(pipelines: [(file.path, first)], logger: TestPipelines.logger, progress: ProgressSink { lines.add($0) },
-                                    load: { try PlatformRegistry.load(path: $0) })
+        let supervisor = Supervisor(
+            pipelines: [(file.path, first)], logger: TestPipelines.logger, progress: ProgressSink { lines.add($0) },
+            load: { try PlatformRegistry.load(path: $0) })
         let running = Task { try await supervisor.run() }
         // Each drop a different clip: the same bytes twice would be skipped as already posted.
-        for i in 1...2 { try TestPipelines.drop(try Clips.make(width: 640, height: 360, seconds: 3 + Double(i)), as: "before-\(i)", sidecar: "title: before \(i)\nprivacy: public\n", into: config) }
+        for i in 1...2 {
+            try TestPipelines.drop(
+                try Clips.make(width: 640, height: 360, seconds: 3 + Double(i)), as: "before-\(i)", sidecar: "title: before \(i)\nprivacy: public\n", into: config)
+        }
         let ledger = first.context.ledger
         let midUpload = try await Self.until(60) { try ledger.allDeliveries().contains { $0.state == .uploading && $0.confirmedOffset > 0 } }
         #expect(midUpload, "an upload was under way when the reload came")
@@ -86,8 +90,9 @@ import Testing
         #expect(!interrupted.isEmpty, "the reload interrupted an upload, which then resumed")
         // A cut made by the reload is no failure of the platform's: no retry counted, no breaker moved.
         let attempts = try ledger.allAttempts()
-        #expect(attempts.allSatisfy { $0.outcome == "published" || $0.outcome == "interrupted" },
-                "\(attempts.map { "\($0.outcome ?? "running") \($0.errorCode ?? "")" })")
+        #expect(
+            attempts.allSatisfy { $0.outcome == "published" || $0.outcome == "interrupted" },
+            "\(attempts.map { "\($0.outcome ?? "running") \($0.errorCode ?? "")" })")
         #expect(try ledger.breakers().allSatisfy { $0.failures == 0 })
         #expect(try ledger.events(afterId: 0, limit: 10_000).contains { $0.stage == "reload" && $0.toState == "reloaded" })
 
@@ -129,9 +134,10 @@ import Testing
         let config = try PlatformRegistry.load(path: file.path)
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "one", sidecar: "title: one\nprivacy: public\n", into: config)
         let ledger = try Ledger(path: config.paths.ledger.path)
-        #expect(try await Self.until(90) {
-            try ledger.allDeliveries().filter { $0.state == .published }.map(\.platform).sorted() == ["x", "youtube"]
-        }, "\(log())")
+        #expect(
+            try await Self.until(90) {
+                try ledger.allDeliveries().filter { $0.state == .published }.map(\.platform).sorted() == ["x", "youtube"]
+            }, "\(log())")
         // A broken file: refused with its place; the daemon lives on.
         try "version: 1\ntargets: [youtub:main]\n".write(to: file, atomically: true, encoding: .utf8)
         kill(p.processIdentifier, SIGHUP)

@@ -16,7 +16,7 @@ import Testing
         try SafeFiles.moveOriginal(from: src, to: dst)
         #expect(!FileManager.default.fileExists(atPath: src.path))
         #expect(try Data(contentsOf: dst) == payload)
-        #expect(files(under: dir.file("archive")).count == 1)   // no temp copy left behind
+        #expect(files(under: dir.file("archive")).count == 1)  // no temp copy left behind
     }
 
     @Test func aMoveInterruptedAfterTheCopyFinishesOnRetry() throws {
@@ -28,7 +28,7 @@ import Testing
         let other = try dir.write("inbox/b.mp4", "new bytes")
         let taken = try dir.write("archive/b.mp4", "old bytes")
         #expect(throws: OmniError.self) { try SafeFiles.moveOriginal(from: other, to: taken) }
-        #expect(FileManager.default.fileExists(atPath: other.path))   // never lost
+        #expect(FileManager.default.fileExists(atPath: other.path))  // never lost
     }
 
     @Test func atomicWritesLeaveNoTemporaryFiles() throws {

@@ -19,8 +19,10 @@ import Testing
     static let python = PipelineConfigTests.repoRoot.appendingPathComponent(".venv/bin/python").path
     static let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/youtube_official_client.py").path
 
-    static func client(_ base: String, _ token: String, _ file: String, _ mode: String, category: String = "22",
-                       mimetype: String = "video/mp4") throws -> JSONBox {
+    static func client(
+        _ base: String, _ token: String, _ file: String, _ mode: String, category: String = "22",
+        mimetype: String = "video/mp4"
+    ) throws -> JSONBox {
         try run(script, [base, token, file, mode, category, mimetype])
     }
 
@@ -37,7 +39,8 @@ import Testing
         let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         guard let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        else {
             throw OmniError(.internalError, "the client printed nothing usable: \(errText)")
         }
         return JSONBox(json)
@@ -88,8 +91,9 @@ import Testing
             let auth = ["Authorization": "Bearer \(token)", "Content-Type": "application/json"]
             let bytes = Data((0..<300_000).map { UInt8($0 % 251) })
             let meta = Data(#"{"snippet":{"title":"one put","categoryId":"27"},"status":{"privacyStatus":"unlisted","containsSyntheticMedia":true}}"#.utf8)
-            let start = try await RawHTTP.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status", .POST,
-                                                           headers: auth.merging(["X-Upload-Content-Type": "video/mp4"]) { $1 }, body: meta)
+            let start = try await RawHTTP.send(
+                s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status", .POST,
+                headers: auth.merging(["X-Upload-Content-Type": "video/mp4"]) { $1 }, body: meta)
             #expect(start.status == 200)
             let location = try #require(start.headers["location"])
             let put = try await RawHTTP.send(location, .PUT, headers: ["Authorization": "Bearer \(token)"], body: bytes)
@@ -116,9 +120,11 @@ import Testing
     /// A token for the sandbox's X, asked for as X's token endpoint wants it (client in HTTP Basic).
     static func xToken(_ s: SandboxServer) async throws -> String {
         await s.registerAccount(platform: "x", name: "brand", clientID: "xid", clientSecret: "xsec", refreshToken: "xrt")
-        let tok = try await RawHTTP.send(s.baseURL + "/2/oauth2/token", .POST, headers: [
-            "Content-Type": "application/x-www-form-urlencoded", "Authorization": "Basic " + Data("xid:xsec".utf8).base64EncodedString(),
-        ], body: Data("grant_type=refresh_token&refresh_token=xrt".utf8))
+        let tok = try await RawHTTP.send(
+            s.baseURL + "/2/oauth2/token", .POST,
+            headers: [
+                "Content-Type": "application/x-www-form-urlencoded", "Authorization": "Basic " + Data("xid:xsec".utf8).base64EncodedString()
+            ], body: Data("grant_type=refresh_token&refresh_token=xrt".utf8))
         return try #require((try JSONSerialization.jsonObject(with: tok.body) as? [String: Any])?["access_token"] as? String)
     }
 
@@ -156,7 +162,8 @@ import Testing
             let auth = ["Authorization": "Bearer \(token)"]
             let form = auth.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 }
             let url = s.baseURL + "/1.1/media/upload.json"
-            let initReply = try await RawHTTP.send(url, .POST, headers: form, body: Data("command=INIT&media_type=video/mp4&total_bytes=\(bytes.count)&media_category=tweet_video".utf8))
+            let initReply = try await RawHTTP.send(
+                url, .POST, headers: form, body: Data("command=INIT&media_type=video/mp4&total_bytes=\(bytes.count)&media_category=tweet_video".utf8))
             let initJSON = try #require(try JSONSerialization.jsonObject(with: initReply.body) as? [String: Any])
             let id = try #require(initJSON["media_id_string"] as? String)
             #expect(initJSON["media_id"] is NSNumber)
@@ -180,8 +187,9 @@ import Testing
             let status = try await RawHTTP.send(url + "?command=STATUS&media_id=\(id)", .GET, headers: auth, body: Data())
             let info = (try JSONSerialization.jsonObject(with: status.body) as? [String: Any])?["processing_info"] as? [String: Any]
             #expect(info?["state"] as? String == "succeeded")
-            let tweet = try await RawHTTP.send(s.baseURL + "/2/tweets", .POST, headers: auth.merging(["Content-Type": "application/json"]) { $1 },
-                                                           body: Data(#"{"text":"v1.1 media","media":{"media_ids":["\#(id)"]}}"#.utf8))
+            let tweet = try await RawHTTP.send(
+                s.baseURL + "/2/tweets", .POST, headers: auth.merging(["Content-Type": "application/json"]) { $1 },
+                body: Data(#"{"text":"v1.1 media","media":{"media_ids":["\#(id)"]}}"#.utf8))
             #expect(tweet.status == 201)
             #expect(await s.state.allVideos().first?.sha256 == FileHashing.sha256(data: bytes))
             // A bad token and a segment over 5 MB get X's own refusals.
@@ -199,8 +207,9 @@ import Testing
         try await s.start()
         try await stopping(s) {
             await s.registerAccount(platform: "linkedin", name: "brand", clientID: "lid", clientSecret: "lsec", refreshToken: "lrt")
-            let tok = try await RawHTTP.send(s.baseURL + "/oauth/v2/accessToken", .POST, headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                                                         body: Data("grant_type=refresh_token&refresh_token=lrt&client_id=lid&client_secret=lsec".utf8))
+            let tok = try await RawHTTP.send(
+                s.baseURL + "/oauth/v2/accessToken", .POST, headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                body: Data("grant_type=refresh_token&refresh_token=lrt&client_id=lid&client_secret=lsec".utf8))
             let token = try #require((try JSONSerialization.jsonObject(with: tok.body) as? [String: Any])?["access_token"] as? String)
             let file = dir.file("clip.mp4")
             try Data((0..<9_000_000).map { UInt8(truncatingIfNeeded: $0 &* 11) }).write(to: file)

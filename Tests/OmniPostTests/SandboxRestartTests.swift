@@ -60,18 +60,21 @@ import Testing
         let size = 3 * 1_048_576 + 17
         let f = dir.file("clip.mp4")
         try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 11) }).write(to: f)
-        var job = UploadJob(deliveryId: 1, filePath: f.path, size: Int64(size),
-                            metadata: PublishMetadata(title: "across a restart", description: "", tags: [], privacy: .unlisted, publishAt: nil, options: [:]),
-                            session: nil, confirmedOffset: 0)
+        var job = UploadJob(
+            deliveryId: 1, filePath: f.path, size: Int64(size),
+            metadata: PublishMetadata(title: "across a restart", description: "", tags: [], privacy: .unlisted, publishAt: nil, options: [:]),
+            session: nil, confirmedOffset: 0)
         job.expectedSha256 = try FileHashing.sha256(path: f.path).hex
         let p1 = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
         let port = try #require(p1.sandbox?.port)
         let seen = CheckpointLog()
         await #expect(throws: CancellationError.self) {
-            _ = try await p1.context.adapters["youtube:main"]!.deliver(job, checkpoint: { cp in
-                seen.add(cp)
-                if cp.confirmedOffset >= 1_048_576 { throw CancellationError() }
-            }, progress: { _, _ in })
+            _ = try await p1.context.adapters["youtube:main"]!.deliver(
+                job,
+                checkpoint: { cp in
+                    seen.add(cp)
+                    if cp.confirmedOffset >= 1_048_576 { throw CancellationError() }
+                }, progress: { _, _ in })
         }
         await p1.close()
         let cp = try #require(seen.all.last)
@@ -96,7 +99,9 @@ import Testing
         let dir = try TempDir()
         let config = try Self.config(dir)
         let said = AccountConnectTests.Said()
-        let who = try await AccountConnector(config: config, key: "tiktok:main", http: HTTPClient.shared, embedding: TestPipelines.embedding).connect(mode: .loopback(timeout: .seconds(20))) { line in
+        let who = try await AccountConnector(config: config, key: "tiktok:main", http: HTTPClient.shared, embedding: TestPipelines.embedding).connect(
+            mode: .loopback(timeout: .seconds(20))
+        ) { line in
             said.add(line)
             if let url = AccountConnectTests.Said.url(in: line) { Task { try? await AccountConnectTests.browse(url) } }
         }

@@ -33,7 +33,7 @@ import Testing
         "“quoted” ‘single’ — dash … ellipsis ′prime″",
         "tabs\tand\nnew lines",
         String(repeating: "a", count: 279) + "🌊",
-        String(repeating: "日", count: 140),
+        String(repeating: "日", count: 140)
     ]
 
     @Test(arguments: corpus) func xCountersAgree(_ text: String) {

@@ -62,8 +62,9 @@ import Testing
     @Test func theListenerIsLoopbackUnlessATokenGuardsIt() throws {
         let dir = try TempDir()
         func parse(_ extra: String) throws -> PipelineConfig {
-            try PlatformRegistry.parse(text: "version: 1\nroot: \(dir.url.path)/p\ntargets: [youtube:main]\naccounts:\n  youtube:main: {client_id: c, client_secret: s, refresh_token: r}\n" + extra,
-                                       file: "p.yaml", baseDirectory: dir.url)
+            try PlatformRegistry.parse(
+                text: "version: 1\nroot: \(dir.url.path)/p\ntargets: [youtube:main]\naccounts:\n  youtube:main: {client_id: c, client_secret: s, refresh_token: r}\n" + extra,
+                file: "p.yaml", baseDirectory: dir.url)
         }
         let open = #expect(throws: OmniError.self) { _ = try parse("http: {listen: \"0.0.0.0:8700\"}\n") }
         #expect(open?.message.contains("needs `token_file:`") == true && open?.location?.line == 6, "\(String(describing: open))")

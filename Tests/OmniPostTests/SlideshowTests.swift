@@ -13,9 +13,15 @@ import Testing
         for (i, src) in ["testsrc2=size=1600x1200", "smptebars=size=800x1200", "mandelbrot=size=1024x768"].enumerated() {
             try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", src, "-frames:v", "1", inbox.appendingPathComponent("trip/\(i).png").path])
         }
-        try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=9", "-c:a", "aac",
-                                 inbox.appendingPathComponent("trip/song.m4a").path])
-        try dir.write("inbox/trip.yaml", """
+        try Clips.run(
+            "ffmpeg",
+            [
+                "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=9", "-c:a", "aac",
+                inbox.appendingPathComponent("trip/song.m4a").path
+            ])
+        try dir.write(
+            "inbox/trip.yaml",
+            """
             title: "Trip ({duration} s)"
             images: [trip/0.png, {file: trip/1.png, seconds: 2}, trip/2.png]
             image_seconds: 2.5
@@ -55,8 +61,12 @@ import Testing
         // failed/, so an image shared between drops that fail at different moments would be gone — or
         // going — under another one's validation, and that one's reason would depend on the order.
         for name in ["a1", "a2", "a3", "a4"] {
-            try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x480", "-frames:v", "1",
-                                     config.paths.inbox.appendingPathComponent("\(name).png").path])
+            try Clips.run(
+                "ffmpeg",
+                [
+                    "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x480", "-frames:v", "1",
+                    config.paths.inbox.appendingPathComponent("\(name).png").path
+                ])
         }
         try dir.write("inbox/fake.png", "not an image")
         try dir.write("inbox/one.yaml", "title: one\nimages: [a1.png]\n")

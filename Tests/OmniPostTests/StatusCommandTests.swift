@@ -10,7 +10,8 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CheckCommandTests.binary)), .timeLimit(.minutes(3)))
     func idsFiltersAndReadableJSON() throws {
         let dir = try TempDir()
-        let file = try dir.write("p.yaml", "version: 1\nroot: \(dir.url.path)/p\nsandbox: embedded\nwatch: {settle: 200ms}\nsidecar: {grace: 1s}\ntargets: [youtube:main, x:main]\n")
+        let file = try dir.write(
+            "p.yaml", "version: 1\nroot: \(dir.url.path)/p\nsandbox: embedded\nwatch: {settle: 200ms}\nsidecar: {grace: 1s}\ntargets: [youtube:main, x:main]\n")
         let config = try PlatformRegistry.load(path: file.path)
         try config.paths.createAll()
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "good", sidecar: "title: good\nprivacy: public\n", into: config)
@@ -52,7 +53,8 @@ import Testing
         #expect((try? Date(created, strategy: Date.ISO8601FormatStyle())) != nil, "\(created)")
         let deliveries = try #require(doc["deliveries"] as? [[String: Any]])
         #expect(deliveries.allSatisfy { $0["metadata"] is [String: Any] && $0["metadata_json"] == nil && $0["updated_at"] is String })
-        let onlyFailed = try #require(try JSONSerialization.jsonObject(with: Data(try CheckCommandTests.run(["status", file.path, "--json", "--state", "failed"]).out.utf8)) as? [String: Any])
+        let onlyFailed = try #require(
+            try JSONSerialization.jsonObject(with: Data(try CheckCommandTests.run(["status", file.path, "--json", "--state", "failed"]).out.utf8)) as? [String: Any])
         #expect((onlyFailed["drops"] as? [[String: Any]])?.map { $0["stem"] as? String } == ["bad"])
     }
 }

@@ -49,7 +49,7 @@ import Testing
         // Columns count characters, not bytes, as libyaml's do.
         Case(text: #"{"title": "héllo 🔥", "fields": {"s": NaN}}"#, line: 1, column: 38, says: "NaN"),
         Case(text: "   \n\t\n", line: 1, column: 1, says: "empty"),
-        Case(text: String(repeating: "[", count: 5000), line: 1, column: 257, says: "nested more than 256 levels", code: "manifest_too_complex"),
+        Case(text: String(repeating: "[", count: 5000), line: 1, column: 257, says: "nested more than 256 levels", code: "manifest_too_complex")
     ]
 
     @Test(arguments: corpus)
@@ -91,7 +91,7 @@ import Testing
     @Test func invalidUTF8IsPlacedAtItsByte() throws {
         let dir = try TempDir()
         let f = dir.file("bad.json")
-        try Data([0x7B, 0x0A, 0x20, 0x22, 0x74, 0x22, 0x3A, 0x20, 0x22, 0xC3, 0xA9, 0xFF, 0x22, 0x7D]).write(to: f)   // {\n "t": "é\xFF"}
+        try Data([0x7B, 0x0A, 0x20, 0x22, 0x74, 0x22, 0x3A, 0x20, 0x22, 0xC3, 0xA9, 0xFF, 0x22, 0x7D]).write(to: f)  // {\n "t": "é\xFF"}
         let e = try #require(throws: OmniError.self) { try Manifest.load(path: f.path, displayName: "bad.json") }
         #expect(e.code == .manifestSyntax && e.message.contains("not UTF-8"))
         #expect(e.location?.description == "bad.json:2:9")
@@ -103,7 +103,7 @@ import Testing
             ("version: 1\ntitle: !!python/object/apply:os.system [\"echo hi\"]\n", "s.yaml:2:8"),
             ("tags: [a, !!binary aGVsbG8=]\n", "s.yaml:1:11"),
             ("title: x\nfields: !custom {a: b}\n", "s.yaml:2:9"),
-            ("title: x\ncover: !!set {at_ms: 1}\n", "s.yaml:2:8"),
+            ("title: x\ncover: !!set {at_ms: 1}\n", "s.yaml:2:8")
         ] {
             let e = try #require(throws: OmniError.self) { try Manifest.parse(text: text, file: "s.yaml") }
             #expect(e.code == .unsupportedTag, "\(text)")

@@ -92,18 +92,21 @@ import Testing
 
     @Test func clipperManifestWithTwentyClipsBecomesTwentyDrops() async throws {
         let dir = try TempDir()
-        let config = try TestPipelines.config(root: dir.url, extra: """
-            defaults:
-              title: "Amazing moment from {video_id} #{clip_id}"
-              description: "Score: {score} #viral"
-            """, targets: "targets: [youtube:main]", grace: "3s")
+        let config = try TestPipelines.config(
+            root: dir.url,
+            extra: """
+                defaults:
+                  title: "Amazing moment from {video_id} #{clip_id}"
+                  description: "Score: {score} #viral"
+                """, targets: "targets: [youtube:main]", grace: "3s")
         var clips: [String] = []
         for i in 0..<20 {
             // Distinct content per clip (different lengths), so none is a duplicate of another.
             let c = try Clips.make(width: 320, height: 240, seconds: 1 + Double(i) * 0.1)
             let name = String(format: "RusBe_8arLQ_%04d_score_%d_9x16.mp4", i, 100 + i)
             try Clips.copy(c, to: config.paths.inbox.appendingPathComponent("processed/\(name)"))
-            clips.append("""
+            clips.append(
+                """
                 {"clip_id": \(i), "filename": "\(name)", "path": "processed/\(name)", "duration": \(1 + Double(i) * 0.1), "score": \(1.5 + Double(i) / 100), "aspect_ratio": "9:16"}
                 """)
         }
@@ -127,7 +130,9 @@ import Testing
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "1s")
         try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1), to: config.paths.inbox.appendingPathComponent("a.mp4"))
         try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1.5), to: config.paths.inbox.appendingPathComponent("b.mp4"))
-        try dir.write("inbox/batch.manifest.yaml", """
+        try dir.write(
+            "inbox/batch.manifest.yaml",
+            """
             version: 1
             defaults: {title: "Batch {n}", privacy: unlisted, tags: [batch]}
             clips:

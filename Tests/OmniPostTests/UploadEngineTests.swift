@@ -20,7 +20,8 @@ import Testing
         let dir = try TempDir()
         let module: any PlatformModule.Type = platform == "x" ? XPlatform.self : LinkedInPlatform.self
         let rig = try await PlatformRig.make(module, dir, size: 9 * Self.mib) { settings in
-            platform == "x" ? XAdapter(settings, defaultPollWait: .milliseconds(50)) as any PlatformAdapter
+            platform == "x"
+                ? XAdapter(settings, defaultPollWait: .milliseconds(50)) as any PlatformAdapter
                 : LinkedInAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
         }
         try await stopping(rig.server) {
@@ -30,7 +31,11 @@ import Testing
             let cps = CheckpointLog()
             // The process dies right after the last part was confirmed, before the object was made.
             await #expect(throws: Crash.self) {
-                _ = try await rig.adapter.deliver(job, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset == rig.size { throw Crash() } }, progress: { _, _ in })
+                _ = try await rig.adapter.deliver(
+                    job,
+                    checkpoint: { cp in
+                        cps.add(cp); if cp.confirmedOffset == rig.size { throw Crash() }
+                    }, progress: { _, _ in })
             }
             let saved = try #require(cps.all.last)
             #expect(saved.confirmedOffset == rig.size)
@@ -96,7 +101,9 @@ import Testing
         var job = UploadJob(deliveryId: 1, filePath: "/dev/null", size: 0, metadata: Self.meta, session: nil, confirmedOffset: 0)
         job.beforeRequest = { metered.add($0) }
         let chain = MiddlewareChain(items: [Note(name: "a", trail: trail), MeterStart(), Note(name: "b", trail: trail)])
-        let v = try await chain.run(.start, job) { trail.add("start"); return 7 }
+        let v = try await chain.run(.start, job) {
+            trail.add("start"); return 7
+        }
         #expect(v == 7)
         #expect(trail.lines == ["a>start", "b>start", "start", "b<start", "a<start"])
         #expect(metered.lines == ["init"])

@@ -12,7 +12,7 @@ import Testing
     static let meta = PublishMetadata(title: "middleware", description: "around every verb", tags: [], privacy: .public, publishAt: nil, options: [:])
 
     /// A LogHandler that keeps every event it is given.
-    final class Captured: LogHandler, @unchecked Sendable {   // guarded by its lock
+    final class Captured: LogHandler, @unchecked Sendable {  // guarded by its lock
         private let lock = NSLock()
         private var events: [LogEvent] = []
         var metadata: Logger.Metadata = [:]

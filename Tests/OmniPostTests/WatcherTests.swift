@@ -23,9 +23,11 @@ import Testing
         var clock: ManualSettleClock
     }
 
-    static func watch(_ dir: URL, mode: WatchMode = .inotify, settle: Duration = .milliseconds(600), marker: Bool = false,
-                      mountinfo: String? = nil, pending: PendingFiles = PendingFiles(),
-                      onComplete: (@Sendable (FileFact) -> Void)? = nil) -> Watch {
+    static func watch(
+        _ dir: URL, mode: WatchMode = .inotify, settle: Duration = .milliseconds(600), marker: Bool = false,
+        mountinfo: String? = nil, pending: PendingFiles = PendingFiles(),
+        onComplete: (@Sendable (FileFact) -> Void)? = nil
+    ) -> Watch {
         var c = WatchConfig()
         c.mode = mode
         c.settle = settle
@@ -34,14 +36,21 @@ import Testing
         let clock = ManualSettleClock()
         let w = InboxWatcher(inbox: dir, config: c, logger: TestPipelines.logger, mountinfo: mountinfo, pending: pending, clock: clock)
         let seen = Seen()
-        let t = Task { await w.run(.init(onComplete: { seen.add($0, at: clock.now()); onComplete?($0) })) }
+        let t = Task {
+            await w.run(
+                .init(onComplete: {
+                    seen.add($0, at: clock.now()); onComplete?($0)
+                }))
+        }
         return Watch(watcher: w, seen: seen, task: t, clock: clock)
     }
 
     /// Runs `body` with a watcher that is always stopped (its task cancelled and awaited) afterwards.
-    static func withWatcher(_ dir: URL, mode: WatchMode = .inotify, settle: Duration = .milliseconds(600), marker: Bool = false,
-                            pending: PendingFiles = PendingFiles(), onComplete: (@Sendable (FileFact) -> Void)? = nil,
-                            _ body: (Watch) async throws -> Void) async throws {
+    static func withWatcher(
+        _ dir: URL, mode: WatchMode = .inotify, settle: Duration = .milliseconds(600), marker: Bool = false,
+        pending: PendingFiles = PendingFiles(), onComplete: (@Sendable (FileFact) -> Void)? = nil,
+        _ body: (Watch) async throws -> Void
+    ) async throws {
         let w = watch(dir, mode: mode, settle: settle, marker: marker, pending: pending, onComplete: onComplete)
         do {
             try await waitUntil { await w.watcher.pendingCount != Int.max }
@@ -109,8 +118,10 @@ import Testing
         let pending = PendingFiles()
         // A settle shorter than one tick: the files are settled by the first look, as they are on a
         // loaded machine — the batch that reports them is the first thing ever listed.
-        try await Self.withWatcher(dir.url, mode: mode, settle: .milliseconds(5), pending: pending,
-                                   onComplete: { checks.saw($0.relPath, listed: pending.snapshot, names: names) }) { w in
+        try await Self.withWatcher(
+            dir.url, mode: mode, settle: .milliseconds(5), pending: pending,
+            onComplete: { checks.saw($0.relPath, listed: pending.snapshot, names: names) }
+        ) { w in
             for _ in 0..<10 where checks.state.reported.count < names.count { try await Self.step(w, by: .milliseconds(100)) }
             #expect(Set(checks.state.reported) == Set(names))
             #expect(checks.state.missing.isEmpty, "\(checks.state.missing)")
@@ -253,8 +264,9 @@ import Testing
         let dir = try TempDir()
         var c = WatchConfig()
         c.mode = .auto
-        let remote = InboxWatcher(inbox: dir.url, config: c, logger: TestPipelines.logger,
-                                  mountinfo: "1 0 0:1 / / rw - nfs server:/ rw\n")
+        let remote = InboxWatcher(
+            inbox: dir.url, config: c, logger: TestPipelines.logger,
+            mountinfo: "1 0 0:1 / / rw - nfs server:/ rw\n")
         #expect(remote.mode == .poll && remote.fsType == "nfs")
         let local = InboxWatcher(inbox: dir.url, config: c, logger: TestPipelines.logger, mountinfo: "1 0 0:1 / / rw - ext4 /dev/x rw\n")
         #expect(local.mode == .inotify)
@@ -282,7 +294,7 @@ import Testing
         // A real IN_Q_OVERFLOW: lower the kernel's queue for a new instance, let events pile up unread.
         let knob = "/proc/sys/fs/inotify/max_queued_events"
         guard let old = try? String(contentsOfFile: knob, encoding: .utf8), (try? "32".write(toFile: knob, atomically: false, encoding: .utf8)) != nil else {
-            return   // not root or no /proc: the injected-overflow tests below still cover the rescan
+            return  // not root or no /proc: the injected-overflow tests below still cover the rescan
         }
         let dir = try TempDir()
         let source = try InotifySource(root: dir.path)

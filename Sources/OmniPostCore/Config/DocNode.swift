@@ -66,8 +66,11 @@ package struct DocNode {
                 guard let key = k.string else { throw keyNode.fail("keys must be strings") }
                 if let allowed, !allowed.contains(key) {
                     var msg = "unknown key '\(Excerpt.quote(key))'"
-                    if let guess = DidYouMean.suggest(key, among: allowed) { msg += "; did you mean '\(guess)'?" }
-                    else { msg += "; allowed keys: \(allowed.sorted().joined(separator: ", "))" }
+                    if let guess = DidYouMean.suggest(key, among: allowed) {
+                        msg += "; did you mean '\(guess)'?"
+                    } else {
+                        msg += "; allowed keys: \(allowed.sorted().joined(separator: ", "))"
+                    }
                     throw keyNode.fail(.unknownKey, msg)
                 }
                 if out[key] != nil { throw keyNode.fail("key '\(Excerpt.quote(key))' appears twice") }

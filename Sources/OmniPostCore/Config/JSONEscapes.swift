@@ -45,7 +45,8 @@ enum JSONEscapes {
             let next = b[i + 1]
             if next == UInt8(ascii: "u"), let hi = hex4(i + 2), (0xD800...0xDFFF).contains(hi) {
                 if hi <= 0xDBFF, i + 7 < b.count, b[i + 6] == UInt8(ascii: "\\"), b[i + 7] == UInt8(ascii: "u"),
-                   let lo = hex4(i + 8), (0xDC00...0xDFFF).contains(lo) {
+                    let lo = hex4(i + 8), (0xDC00...0xDFFF).contains(lo)
+                {
                     let scalar = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
                     out.append(contentsOf: Array(("\\U" + pad8(scalar)).utf8))
                     i += 12

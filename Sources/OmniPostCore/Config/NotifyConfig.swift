@@ -58,8 +58,10 @@ package struct NotifyConfig: Sendable, Equatable {
 extension NotifyConfig {
     static func parse(_ v: DocNode, base: URL) throws -> NotifyConfig {
         var n = NotifyConfig()
-        let m = try v.mapping(allowed: ["sinks", "max_per_hour", "quota_threshold", "disk_low", "backlog", "backlog_minutes", "success_rate",
-                                        "success_window_hours", "digest_hour"])
+        let m = try v.mapping(allowed: [
+            "sinks", "max_per_hour", "quota_threshold", "disk_low", "backlog", "backlog_minutes", "success_rate",
+            "success_window_hours", "digest_hour"
+        ])
         if let x = m["backlog"] { n.backlog = max(1, try x.int()) }
         if let x = m["backlog_minutes"] { n.backlogMinutes = max(1, try x.int()) }
         if let x = m["success_rate"] {
@@ -68,7 +70,9 @@ extension NotifyConfig {
         }
         if let x = m["success_window_hours"] { n.successWindowHours = max(1, try x.int()) }
         if let x = m["digest_hour"] {
-            if let t = try? x.string(), ["off", "none", "false"].contains(t.lowercased()) { n.digestHour = nil } else {
+            if let t = try? x.string(), ["off", "none", "false"].contains(t.lowercased()) {
+                n.digestHour = nil
+            } else {
                 let h = try x.int()
                 if !(0...23).contains(h) { throw x.fail("digest_hour is an hour 0–23 (UTC), or off") }
                 n.digestHour = h
@@ -122,7 +126,8 @@ extension NotifyConfig {
         let security = try f["security"]?.oneOf(["starttls", "tls", "none"]) ?? (port == 465 ? "tls" : "starttls")
         let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1"
         if security == "none", !loopback {
-            throw (f["security"] ?? sm).fail("security: none sends alerts (and any password) in clear; it is allowed only to a relay on this machine. Use starttls or tls for \(host)")
+            throw (f["security"] ?? sm).fail(
+                "security: none sends alerts (and any password) in clear; it is allowed only to a relay on this machine. Use starttls or tls for \(host)")
         }
         func address(_ node: DocNode) throws -> String {
             let a = try node.string().trimmingCharacters(in: .whitespaces)

@@ -3,7 +3,7 @@ import Foundation
 extension PipelineConfig {
     package static let topLevelKeys = [
         "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
-        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http", "account_checks", "notify",
+        "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http", "account_checks", "notify"
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
@@ -68,26 +68,30 @@ extension PipelineConfig {
         let targets = try TargetConfig.parseList(targetsNode, in: doc, mentions: &mentions)
         var accounts = try AccountConfig.parseAll(top["accounts"], in: doc, baseDirectory: baseDirectory, mentions: &mentions)
         // Every target needs an account; in sandbox mode one is made up for it.
-        for t in targets where accounts[t.accountKey] == nil { try doc.collect {
-            guard sandbox == .embedded else {
-                throw targetsNode.fail("target '\(t.name)' needs an entry under accounts: \(t.accountKey) (its credentials or settings)")
+        for t in targets where accounts[t.accountKey] == nil {
+            try doc.collect {
+                guard sandbox == .embedded else {
+                    throw targetsNode.fail("target '\(t.name)' needs an entry under accounts: \(t.accountKey) (its credentials or settings)")
+                }
+                accounts[t.accountKey] = AccountConfig(
+                    key: t.accountKey, platform: t.platform, clientID: "sandbox-client", clientSecret: "sandbox-secret",
+                    refreshToken: "sandbox-refresh-\(t.platform)-\(t.account)", endpoint: "", tokenURL: "")
             }
-            accounts[t.accountKey] = AccountConfig(
-                key: t.accountKey, platform: t.platform, clientID: "sandbox-client", clientSecret: "sandbox-secret",
-                refreshToken: "sandbox-refresh-\(t.platform)-\(t.account)", endpoint: "", tokenURL: "")
-        } }
+        }
 
         var config = PipelineConfig(
             name: name, file: file, paths: paths, watch: watch, sidecar: sidecar, sandbox: sandbox,
             upload: upload, convert: convert, defaults: defaults, targets: targets, accounts: accounts)
         // Quotas written in the pipeline itself win over both the bundled and the profiles file's
         // (a YouTube project granted a larger quota, a stricter self-imposed limit).
-        if let v = top["quotas"] { try doc.collect {
-            for (platform, node) in try v.mapping() {
-                mentions.append(PlatformMention(platform: platform, location: node.location, what: "quotas"))
-                overrides.quotas[platform] = try node.sequence().map(QuotaRule.parse)
+        if let v = top["quotas"] {
+            try doc.collect {
+                for (platform, node) in try v.mapping() {
+                    mentions.append(PlatformMention(platform: platform, location: node.location, what: "quotas"))
+                    overrides.quotas[platform] = try node.sequence().map(QuotaRule.parse)
+                }
             }
-        } }
+        }
         config.overrides = overrides
         config.platformMentions = mentions
         try doc.collect { if let v = top["schedule"] { config.schedule = try SlotSchedule.parse(v) } }

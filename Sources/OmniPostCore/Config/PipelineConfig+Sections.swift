@@ -126,12 +126,14 @@ extension TargetConfig {
     /// the platform registry's to say (`PlatformRegistry.resolve`), at the line recorded in `mentions`.
     static func parseList(_ node: DocNode, in doc: DocNode, mentions: inout [PlatformMention]) throws -> [TargetConfig] {
         var targets: [TargetConfig] = []
-        for t in try node.sequence() { try doc.collect {
-            let target = try parseOne(t)
-            mentions.append(PlatformMention(platform: target.platform, location: t.location, what: "target"))
-            if targets.contains(where: { $0.name == target.name }) { throw t.fail("target '\(target.name)' is listed twice") }
-            targets.append(target)
-        } }
+        for t in try node.sequence() {
+            try doc.collect {
+                let target = try parseOne(t)
+                mentions.append(PlatformMention(platform: target.platform, location: t.location, what: "target"))
+                if targets.contains(where: { $0.name == target.name }) { throw t.fail("target '\(target.name)' is listed twice") }
+                targets.append(target)
+            }
+        }
         if targets.isEmpty, doc.problems?.all.isEmpty ?? true { throw node.fail("`targets:` is empty") }
         return targets
     }
@@ -160,11 +162,13 @@ extension AccountConfig {
         var accounts: [String: AccountConfig] = [:]
         var nodes: [String: DocNode] = [:]
         try doc.collect { nodes = try node?.mapping() ?? [:] }
-        for (key, node) in nodes { try doc.collect {
-            let platform = String(key.split(separator: ":").first ?? "")
-            mentions.append(PlatformMention(platform: platform, location: node.location, what: "accounts"))
-            accounts[key] = try parseOne(key: key, platform: platform, node, baseDirectory: baseDirectory)
-        } }
+        for (key, node) in nodes {
+            try doc.collect {
+                let platform = String(key.split(separator: ":").first ?? "")
+                mentions.append(PlatformMention(platform: platform, location: node.location, what: "accounts"))
+                accounts[key] = try parseOne(key: key, platform: platform, node, baseDirectory: baseDirectory)
+            }
+        }
         return accounts
     }
 
@@ -195,7 +199,8 @@ extension AccountConfig {
     mutating func readClientSecretsFile(_ f: DocNode, baseDirectory: URL) throws {
         let path = resolvePath(try f.string(), against: baseDirectory)
         guard let data = try? Data(contentsOf: path), let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let client = (json["installed"] ?? json["web"]) as? [String: Any], let id = client["client_id"] as? String else {
+            let client = (json["installed"] ?? json["web"]) as? [String: Any], let id = client["client_id"] as? String
+        else {
             throw f.fail("client_secrets_file \(path.path) is not a client file as the provider's console downloads it ({\"installed\": {\"client_id\", \"client_secret\", …}})")
         }
         if clientID.isEmpty { clientID = id }
@@ -254,7 +259,8 @@ extension HTTPConfig {
             }
         }
         if !http.isLoopback && http.tokenFile == nil {
-            throw (h["listen"] ?? v).fail("listening on \(http.host) (beyond this machine) needs `token_file:`: what the listener serves is not for everyone on the network; or listen on 127.0.0.1")
+            throw (h["listen"] ?? v).fail(
+                "listening on \(http.host) (beyond this machine) needs `token_file:`: what the listener serves is not for everyone on the network; or listen on 127.0.0.1")
         }
         return http
     }
@@ -280,8 +286,10 @@ extension MediaHostConfig {
     static func parse(_ node: DocNode?, sandbox: SandboxMode, http: inout HTTPConfig?) throws -> MediaHostConfig? {
         guard let v = node else {
             guard sandbox == .embedded else { return nil }
-            return MediaHostConfig(s3: .init(endpoint: "", bucket: "omnipost-media", region: "us-east-1", accessKeyID: "sandbox-key",
-                                             secretAccessKey: "sandbox-secret", prefix: "omnipost/"), linkTTL: .seconds(3600))
+            return MediaHostConfig(
+                s3: .init(
+                    endpoint: "", bucket: "omnipost-media", region: "us-east-1", accessKeyID: "sandbox-key",
+                    secretAccessKey: "sandbox-secret", prefix: "omnipost/"), linkTTL: .seconds(3600))
         }
         let m = try v.mapping(allowed: ["s3", "serve", "link_ttl"])
         if let serve = m["serve"], try serve.bool() {
@@ -306,11 +314,12 @@ extension MediaHostConfig {
         if ttl < .seconds(60) || ttl > .seconds(7 * 86400) { throw m["link_ttl"]!.fail("link_ttl must be 1m–7d (SigV4 links last at most 7 days)") }
         let sandboxed = sandbox == .embedded
         return MediaHostConfig(
-            s3: .init(endpoint: sandboxed ? (try s["endpoint"]?.string() ?? "") : try need("endpoint"), bucket: try need("bucket"),
-                      region: try s["region"]?.string() ?? "us-east-1",
-                      accessKeyID: sandboxed ? (try s["access_key_id"]?.string() ?? "sandbox-key") : try need("access_key_id"),
-                      secretAccessKey: sandboxed ? (try s["secret_access_key"]?.string() ?? "sandbox-secret") : try need("secret_access_key"),
-                      prefix: try s["prefix"]?.string() ?? "omnipost/"),
+            s3: .init(
+                endpoint: sandboxed ? (try s["endpoint"]?.string() ?? "") : try need("endpoint"), bucket: try need("bucket"),
+                region: try s["region"]?.string() ?? "us-east-1",
+                accessKeyID: sandboxed ? (try s["access_key_id"]?.string() ?? "sandbox-key") : try need("access_key_id"),
+                secretAccessKey: sandboxed ? (try s["secret_access_key"]?.string() ?? "sandbox-secret") : try need("secret_access_key"),
+                prefix: try s["prefix"]?.string() ?? "omnipost/"),
             linkTTL: ttl)
     }
 }

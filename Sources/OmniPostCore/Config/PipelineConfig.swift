@@ -192,8 +192,10 @@ package struct AccountConfig: Sendable {
     /// Where the account is written (`accounts:` → `s3:archive:`), for a setting that is missing.
     package var location: SourceLocation?
 
-    package init(key: String, platform: String, clientID: String, clientSecret: String, refreshToken: String, endpoint: String, tokenURL: String,
-                accountID: String = "") {
+    package init(
+        key: String, platform: String, clientID: String, clientSecret: String, refreshToken: String, endpoint: String, tokenURL: String,
+        accountID: String = ""
+    ) {
         self.accountID = accountID
         self.key = key
         self.platform = platform
@@ -207,14 +209,16 @@ package struct AccountConfig: Sendable {
 
 /// One setting under an account as written, kept as its parsed node so whoever reads it can fail at its
 /// line and column with the typed reads every config value has.
-package struct AccountSetting: @unchecked Sendable {   // an immutable parsed tree, never changed after parsing
+package struct AccountSetting: @unchecked Sendable {  // an immutable parsed tree, never changed after parsing
     package let node: DocNode
     package init(_ node: DocNode) { self.node = node }
 }
 
 extension AccountConfig {
     /// The keys every account may have; the rest are its platform's settings.
-    package static let commonKeys: Set<String> = ["client_id", "client_secret", "refresh_token", "endpoint", "token_url", "id", "authorize_url", "device_url", "client_secrets_file"]
+    package static let commonKeys: Set<String> = [
+        "client_id", "client_secret", "refresh_token", "endpoint", "token_url", "id", "authorize_url", "device_url", "client_secrets_file"
+    ]
 
     /// The environment variables an account's client may come from instead of the file:
     /// `OMNIPOST_YOUTUBE_MAIN_CLIENT_ID` and `…_CLIENT_SECRET` for `youtube:main`.

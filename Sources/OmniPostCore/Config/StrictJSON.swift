@@ -68,7 +68,8 @@ enum StrictJSON {
 
         mutating func document() throws(Failure) {
             if b.starts(with: [0xEF, 0xBB, 0xBF]) {
-                throw Failure(message: "the file starts with a byte-order mark (U+FEFF), which JSON text must not have (RFC 8259 §8.1); save it as UTF-8 without a BOM", line: 1, column: 1)
+                throw Failure(
+                    message: "the file starts with a byte-order mark (U+FEFF), which JSON text must not have (RFC 8259 §8.1); save it as UTF-8 without a BOM", line: 1, column: 1)
             }
             try skipSpace()
             if atEnd { throw fail("the file is empty", at: Mark(offset: 0, line: 1, column: 1)) }
@@ -115,7 +116,9 @@ enum StrictJSON {
             var k = at
             while k < b.count, k - at < 40 {
                 let c = b[k]
-                let isWord = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
+                let isWord =
+                    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
+                    || c == UInt8(ascii: ".")
                 if !isWord { break }
                 k += 1
             }
@@ -227,7 +230,8 @@ enum StrictJSON {
                         i += 6
                         var scalar = v
                         if (0xD800...0xDBFF).contains(v), i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u"),
-                           let lo = hex(at: i + 2), (0xDC00...0xDFFF).contains(lo) {
+                            let lo = hex(at: i + 2), (0xDC00...0xDFFF).contains(lo)
+                        {
                             scalar = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
                             i += 6
                         }

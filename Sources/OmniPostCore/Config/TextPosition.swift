@@ -6,8 +6,7 @@ enum TextPosition {
         var line = 1
         var column = 1
         for k in 0..<min(offset, bytes.count) {
-            if bytes[k] == 0x0A { line += 1; column = 1 }
-            else if bytes[k] & 0xC0 != 0x80 { column += 1 }
+            if bytes[k] == 0x0A { line += 1; column = 1 } else if bytes[k] & 0xC0 != 0x80 { column += 1 }
         }
         return (line, column)
     }

@@ -27,8 +27,9 @@ package enum YAMLDocument {
             do {
                 try StrictJSON.validate(Array(text.utf8))
             } catch {
-                throw OmniError(error.tooDeep ? .manifestTooComplex : syntaxCode, error.message,
-                                at: SourceLocation(file: file, line: error.line, column: error.column))
+                throw OmniError(
+                    error.tooDeep ? .manifestTooComplex : syntaxCode, error.message,
+                    at: SourceLocation(file: file, line: error.line, column: error.column))
             }
         }
         // What a standard JSON encoder writes must parse: Python's json.dumps writes an emoji as a
@@ -67,8 +68,9 @@ package enum YAMLDocument {
         let bytes = [UInt8](data)
         if let bad = TextPosition.firstInvalidUTF8(bytes) {
             let (line, column) = TextPosition.lineColumn(bytes, offset: bad)
-            throw OmniError(syntaxCode, "the file is not UTF-8 text: byte 0x\(String(bytes[bad], radix: 16, uppercase: true)) at offset \(bad) does not belong there (save it as UTF-8)",
-                            at: SourceLocation(file: name, line: line, column: column))
+            throw OmniError(
+                syntaxCode, "the file is not UTF-8 text: byte 0x\(String(bytes[bad], radix: 16, uppercase: true)) at offset \(bad) does not belong there (save it as UTF-8)",
+                at: SourceLocation(file: name, line: line, column: column))
         }
         // Decoded as is: a byte-order mark stays, so a JSON file that starts with one is told so.
         return try parse(String(decoding: bytes, as: UTF8.self), file: name, syntaxCode: syntaxCode, invalidCode: invalidCode)
@@ -99,7 +101,7 @@ package enum YAMLDocument {
     static let plainTags: Set<String> = [
         Tag.Name.implicit.rawValue, Tag.Name.nonSpecific.rawValue, Tag.Name.str.rawValue, Tag.Name.int.rawValue,
         Tag.Name.float.rawValue, Tag.Name.bool.rawValue, Tag.Name.null.rawValue, Tag.Name.seq.rawValue,
-        Tag.Name.map.rawValue, Tag.Name.timestamp.rawValue, Tag.Name.merge.rawValue,
+        Tag.Name.map.rawValue, Tag.Name.timestamp.rawValue, Tag.Name.merge.rawValue
     ]
 
     /// Walks the tree (aliases expanded, as Yams returns them).
@@ -113,7 +115,8 @@ package enum YAMLDocument {
         }
         if !plainTags.contains(tag) {
             let shown = tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst("tag:yaml.org,2002:".count) : tag
-            throw OmniError(.unsupportedTag,
+            throw OmniError(
+                .unsupportedTag,
                 "the tag '\(Excerpt.quote(shown))' asks for a type OmniPost does not read; a sidecar or pipeline holds plain text, numbers, lists and mappings — remove the tag",
                 at: SourceLocation(file: file, line: node.mark?.line, column: node.mark?.column))
         }
@@ -140,8 +143,9 @@ package enum YAMLDocument {
             let (line, column) = TextPosition.lineColumn(bytes, offset: min(max(0, offset ?? 0), bytes.count))
             return OmniError(code, "unreadable text: \(problem)", at: SourceLocation(file: file, line: line, column: column))
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return OmniError(code, "duplicate keys: \(duplicates.joined(separator: ", "))",
-                             at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column))
+            return OmniError(
+                code, "duplicate keys: \(duplicates.joined(separator: ", "))",
+                at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column))
         default:
             return OmniError(code, "syntax error: \(error)", at: SourceLocation(file: file))
         }

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The file a delivery hands on — to a user's program, in a webhook's body — opened once, without
@@ -22,8 +22,9 @@ package final class PinnedFile: @unchecked Sendable {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else {
             let e = errno
-            throw OmniError(e == ELOOP ? .sourceChanged : .unreadable,
-                            e == ELOOP ? "\(name) is now a link, not the file that was taken; nothing was sent" : "\(name) cannot be read (\(String(cString: strerror(e))))")
+            throw OmniError(
+                e == ELOOP ? .sourceChanged : .unreadable,
+                e == ELOOP ? "\(name) is now a link, not the file that was taken; nothing was sent" : "\(name) cannot be read (\(String(cString: strerror(e))))")
         }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) == size else {

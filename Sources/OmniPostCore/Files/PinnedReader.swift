@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads the file being uploaded chunk by chunk while hashing it, and refuses to hand out the *last*
@@ -51,7 +51,9 @@ package final class PinnedReader: @unchecked Sendable {
         var got = 0
         while got < count {
             let n = out.withUnsafeMutableBytes { pread(f, $0.baseAddress! + got, count - got, off_t(offset + Int64(got))) }
-            if n < 0 { if errno == EINTR { continue }; throw OmniError(.unreadable, "\((path as NSString).lastPathComponent) cannot be read (\(String(cString: strerror(errno))))") }
+            if n < 0 {
+                if errno == EINTR { continue }; throw OmniError(.unreadable, "\((path as NSString).lastPathComponent) cannot be read (\(String(cString: strerror(errno))))")
+            }
             if n == 0 { break }
             got += n
         }

@@ -35,8 +35,9 @@ package final class StallGuard: @unchecked Sendable {
         while true {
             if let r = box.get() { return try r.get() }
             if guard_.sinceTick > stall {
-                throw OmniError(.ioStalled, "\(what) made no progress for \(Int(stall.seconds)) s (a hung network mount or a device?); skipped so the rest of the inbox goes on",
-                                at: location)
+                throw OmniError(
+                    .ioStalled, "\(what) made no progress for \(Int(stall.seconds)) s (a hung network mount or a device?); skipped so the rest of the inbox goes on",
+                    at: location)
             }
             try await Task.sleep(for: wait)
             wait = min(wait * 2, step)

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Opening a file a user dropped, without ever blocking on it. A FIFO, a socket, a device or a
@@ -28,8 +28,9 @@ package enum UserFile {
             throw OmniError(.unreadable, "\(displayName) cannot be read (\(why); a link to a file that does not exist?)", at: SourceLocation(file: displayName))
         }
         guard st.st_mode & S_IFMT == S_IFREG else {
-            throw OmniError(.notRegularFile, "\(displayName) is \(kindName(mode: st.st_mode)), not a regular file; only regular files are read from the inbox",
-                            at: SourceLocation(file: displayName))
+            throw OmniError(
+                .notRegularFile, "\(displayName) is \(kindName(mode: st.st_mode)), not a regular file; only regular files are read from the inbox",
+                at: SourceLocation(file: displayName))
         }
     }
 
@@ -46,8 +47,9 @@ package enum UserFile {
         var st = Glibc.stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
             Glibc.close(fd)
-            throw OmniError(.notRegularFile, "\(name) is \(kindName(mode: st.st_mode)), not a regular file; only regular files are read from the inbox",
-                            at: SourceLocation(file: name))
+            throw OmniError(
+                .notRegularFile, "\(name) is \(kindName(mode: st.st_mode)), not a regular file; only regular files are read from the inbox",
+                at: SourceLocation(file: name))
         }
         // Regular files ignore O_NONBLOCK; clear it anyway so reads behave as documented everywhere.
         let flags = fcntl(fd, F_GETFL)

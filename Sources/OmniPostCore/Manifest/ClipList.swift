@@ -22,8 +22,9 @@ package struct ClipList: Sendable {
     }
 
     package static func load(path: String, displayName: String, maxEntries: Int = defaultMaxEntries) throws -> ClipList {
-        let doc = try YAMLDocument.load(path: path, displayName: displayName, maxBytes: Manifest.maxBytes,
-                                        syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
+        let doc = try YAMLDocument.load(
+            path: path, displayName: displayName, maxBytes: Manifest.maxBytes,
+            syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
         if (displayName as NSString).lastPathComponent.lowercased() == "clips_metadata.json" {
             return try parseClipper(doc, maxEntries: maxEntries)
         }
@@ -34,8 +35,10 @@ package struct ClipList: Sendable {
     package static func check(path: String, displayName: String, maxEntries: Int = defaultMaxEntries) -> (list: ClipList?, problems: [OmniError]) {
         do {
             let problems = ProblemList()
-            let doc = try YAMLDocument.load(path: path, displayName: displayName, maxBytes: Manifest.maxBytes,
-                                            syntaxCode: .manifestSyntax, invalidCode: .invalidValue).collecting(into: problems)
+            let doc = try YAMLDocument.load(
+                path: path, displayName: displayName, maxBytes: Manifest.maxBytes,
+                syntaxCode: .manifestSyntax, invalidCode: .invalidValue
+            ).collecting(into: problems)
             let isClipper = (displayName as NSString).lastPathComponent.lowercased() == "clips_metadata.json"
             var list: ClipList?
             try doc.collect { list = isClipper ? try parseClipper(doc, maxEntries: maxEntries) : try parseList(doc, maxEntries: maxEntries) }
@@ -57,8 +60,10 @@ package struct ClipList: Sendable {
     static func capped(_ clips: DocNode, maxEntries: Int) throws -> [DocNode] {
         let nodes = try clips.sequence()
         if nodes.count > maxEntries {
-            throw nodes[maxEntries].fail(.manifestTooLarge,
-                "this clip list has \(nodes.count) entries; a list may have at most \(maxEntries) (sidecar.max_list_entries), so none of it was used — split it into lists of \(maxEntries) or fewer")
+            throw nodes[maxEntries].fail(
+                .manifestTooLarge,
+                "this clip list has \(nodes.count) entries; a list may have at most \(maxEntries) (sidecar.max_list_entries), so none of it was used — split it into lists of \(maxEntries) or fewer"
+            )
         }
         return nodes
     }

@@ -3,7 +3,7 @@ import Foundation
 extension Manifest {
     package static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
-        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio",
+        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio"
     ]
 
     /// The largest sidecar we read; a bigger one is refused unread.
@@ -61,7 +61,8 @@ extension Manifest {
             } else if let date = ISO8601Parsing.date(from: text) {
                 out.publishAt = date
             } else {
-                throw v.fail("publish_at must be next_slot or a time with a UTC offset or a zone, e.g. 2026-12-01T18:00:00+01:00 or 2026-12-01T18:00 Europe/Berlin; found '\(text)'")
+                throw v.fail(
+                    "publish_at must be next_slot or a time with a UTC offset or a zone, e.g. 2026-12-01T18:00:00+01:00 or 2026-12-01T18:00 Europe/Berlin; found '\(text)'")
             }
         }
         try read("priority") { v in

@@ -36,8 +36,10 @@ package struct PlatformFacts: Sendable {
     /// Page: 10 minutes to 75 days); nil where OmniPost holds a post until its time (no limit).
     package var schedule: ScheduleWindow?
 
-    package init(platform: String, displayName: String, place: String? = nil, privacy: [Privacy: String]? = nil, privacyNote: String? = nil,
-                privacyOption: String? = nil, options: [OptionRule] = [], required: [String] = [], schedule: ScheduleWindow? = nil) {
+    package init(
+        platform: String, displayName: String, place: String? = nil, privacy: [Privacy: String]? = nil, privacyNote: String? = nil,
+        privacyOption: String? = nil, options: [OptionRule] = [], required: [String] = [], schedule: ScheduleWindow? = nil
+    ) {
         self.platform = platform
         self.displayName = displayName
         self.place = place ?? "on \(displayName)"
@@ -157,8 +159,11 @@ extension PlatformRules {
         for platform in manifest.overrides.keys.sorted() {
             guard let facts = platforms[platform] else {
                 var msg = "unknown key '\(Excerpt.quote(platform))' under overrides"
-                if let g = DidYouMean.suggest(platform, among: Array(platforms.keys)) { msg += "; did you mean '\(g)'?" }
-                else { msg += "; allowed keys: \(platforms.keys.sorted().joined(separator: ", "))" }
+                if let g = DidYouMean.suggest(platform, among: Array(platforms.keys)) {
+                    msg += "; did you mean '\(g)'?"
+                } else {
+                    msg += "; allowed keys: \(platforms.keys.sorted().joined(separator: ", "))"
+                }
                 found.append(OmniError(.unknownKey, msg, at: at[platform] ?? fallback))
                 continue
             }
@@ -166,8 +171,11 @@ extension PlatformRules {
                 let place = at[platform + "." + key] ?? at[platform] ?? fallback
                 guard facts.optionKeys.contains(key) else {
                     var msg = "unknown key '\(Excerpt.quote(key))' under overrides.\(platform)"
-                    if let g = DidYouMean.suggest(key, among: facts.optionKeys) { msg += "; did you mean '\(g)'?" }
-                    else { msg += "; allowed keys: \(facts.optionKeys.sorted().joined(separator: ", "))" }
+                    if let g = DidYouMean.suggest(key, among: facts.optionKeys) {
+                        msg += "; did you mean '\(g)'?"
+                    } else {
+                        msg += "; allowed keys: \(facts.optionKeys.sorted().joined(separator: ", "))"
+                    }
                     found.append(OmniError(.unknownKey, msg, at: place))
                     continue
                 }

@@ -15,8 +15,11 @@ package enum Template {
                 chars = chars[(end + 1)...]
                 guard let value = variables[name] else {
                     var msg = "unknown template variable {\(name)} in \"\(field.value)\""
-                    if let g = DidYouMean.suggest(name, among: Array(variables.keys)) { msg += "; did you mean {\(g)}?" }
-                    else { msg += "; known: " + variables.keys.sorted().map { "{\($0)}" }.joined(separator: ", ") }
+                    if let g = DidYouMean.suggest(name, among: Array(variables.keys)) {
+                        msg += "; did you mean {\(g)}?"
+                    } else {
+                        msg += "; known: " + variables.keys.sorted().map { "{\($0)}" }.joined(separator: ", ")
+                    }
                     throw OmniError(.unknownTemplateVariable, msg, at: field.location)
                 }
                 out += value

@@ -56,11 +56,11 @@ package struct ProfileCatalog: Sendable {
     /// What a platform ingests as is. Written under `accepts:`, or (older files) at the profile's top level.
     static let acceptKeys = [
         "containers", "video_codecs", "audio_codecs", "pixel_formats", "hdr_codecs", "width", "height", "aspect",
-        "fps", "duration_s", "max_bytes", "max_video_kbps", "audio", "moov_first", "progressive_only",
+        "fps", "duration_s", "max_bytes", "max_video_kbps", "audio", "moov_first", "progressive_only"
     ]
     static let recommendKeys = [
         "width", "height", "fps_max", "container", "video_codec", "hdr_video_codec", "crf", "preset", "maxrate_kbps",
-        "bufsize_kbps", "gop_s", "audio_codec", "audio_kbps", "audio_rate", "audio_channels", "ssim_floor",
+        "bufsize_kbps", "gop_s", "audio_codec", "audio_kbps", "audio_rate", "audio_channels", "ssim_floor"
     ]
     package static let encoderPresets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 
@@ -75,7 +75,7 @@ package struct ProfileCatalog: Sendable {
             guard let v = m[k] else { throw node.fail("profile '\(name)' needs `\(section)\(k)`") }
             return v
         }
-        let section = top["accepts"] != nil ? "accepts.": ""
+        let section = top["accepts"] != nil ? "accepts." : ""
         func range(_ k: String) throws -> Profile.Range {
             let n = try req(accepts, k, in: section)
             let items = try n.sequence()
@@ -87,8 +87,9 @@ package struct ProfileCatalog: Sendable {
         let a = try req(accepts, "audio", in: section).mapping(allowed: ["sample_rates", "max_channels", "required"])
         guard let recNode = top["recommends"] ?? top["render"] else { throw node.fail("profile '\(name)' needs `recommends:`") }
         let r = try recNode.mapping(allowed: recommendKeys)
-        var rec = Profile.Recommendation(width: try r["width"]?.int() ?? 1920, height: try r["height"]?.int() ?? 1080,
-                                         fpsMax: try r["fps_max"]?.double() ?? 60)
+        var rec = Profile.Recommendation(
+            width: try r["width"]?.int() ?? 1920, height: try r["height"]?.int() ?? 1080,
+            fpsMax: try r["fps_max"]?.double() ?? 60)
         if let v = r["container"] { rec.container = try v.oneOf(["mp4", "mov"]) }
         if let v = r["video_codec"] { rec.videoCodec = try v.oneOf(["h264", "hevc"]) }
         if let v = r["hdr_video_codec"] { rec.hdrVideoCodec = try v.oneOf(["hevc"]) }

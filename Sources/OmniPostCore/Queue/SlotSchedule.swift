@@ -46,8 +46,11 @@ package struct SlotSchedule: Sendable, Equatable {
             if weekdays.isEmpty || weekdays.contains(cal.component(.weekday, from: day)) {
                 for s in slots {
                     // A wall time that does not exist that day (inside a spring-forward gap) moves to the next valid time.
-                    guard let t = cal.date(bySettingHour: s.hour, minute: s.minute, second: 0, of: day, matchingPolicy: .nextTime,
-                                           repeatedTimePolicy: .first, direction: .forward) else { continue }
+                    guard
+                        let t = cal.date(
+                            bySettingHour: s.hour, minute: s.minute, second: 0, of: day, matchingPolicy: .nextTime,
+                            repeatedTimePolicy: .first, direction: .forward)
+                    else { continue }
                     if t >= after && !taken.contains(t.timeIntervalSince1970) { return t }
                 }
             }

@@ -56,16 +56,22 @@ package struct CookieJar: Sendable, Codable, Equatable {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             let at = SourceLocation(file: file, line: i + 1, column: 1)
             guard f.count == 7 else {
-                throw OmniError(.invalidValue, "a cookies.txt line has 7 fields separated by tabs (domain, subdomains, path, secure, expires, name, value); this one has \(f.count)", at: at)
+                throw OmniError(
+                    .invalidValue, "a cookies.txt line has 7 fields separated by tabs (domain, subdomains, path, secure, expires, name, value); this one has \(f.count)", at: at)
             }
             func column(_ n: Int) -> SourceLocation { SourceLocation(file: file, line: i + 1, column: f[0..<n].reduce(1) { $0 + $1.count + 1 }) }
             guard ["TRUE", "FALSE"].contains(f[1].uppercased()), ["TRUE", "FALSE"].contains(f[3].uppercased()) else {
-                throw OmniError(.invalidValue, "the subdomains and secure fields are TRUE or FALSE", at: column(f[1].uppercased() == "TRUE" || f[1].uppercased() == "FALSE" ? 3 : 1))
+                throw OmniError(
+                    .invalidValue, "the subdomains and secure fields are TRUE or FALSE", at: column(f[1].uppercased() == "TRUE" || f[1].uppercased() == "FALSE" ? 3 : 1))
             }
-            guard let exp = Double(f[4]) else { throw OmniError(.invalidValue, "expires '\(Excerpt.quote(f[4]))' is not a number (epoch seconds; 0 for a session cookie)", at: column(4)) }
+            guard let exp = Double(f[4]) else {
+                throw OmniError(.invalidValue, "expires '\(Excerpt.quote(f[4]))' is not a number (epoch seconds; 0 for a session cookie)", at: column(4))
+            }
             guard !f[0].isEmpty, !f[5].isEmpty else { throw OmniError(.invalidValue, "a cookie needs a domain and a name", at: at) }
-            out.append(Cookie(domain: f[0], path: f[2].isEmpty ? "/" : f[2], name: f[5], value: f[6], secure: f[3].uppercased() == "TRUE",
-                              httpOnly: httpOnly, expires: exp > 0 ? exp : nil))
+            out.append(
+                Cookie(
+                    domain: f[0], path: f[2].isEmpty ? "/" : f[2], name: f[5], value: f[6], secure: f[3].uppercased() == "TRUE",
+                    httpOnly: httpOnly, expires: exp > 0 ? exp : nil))
         }
         return CookieJar(cookies: out)
     }
@@ -75,7 +81,8 @@ package struct CookieJar: Sendable, Codable, Equatable {
     static func parseJSON(_ text: String, file: String) throws -> CookieJar {
         let any: Any
         do { any = try JSONSerialization.jsonObject(with: Data(text.utf8)) } catch {
-            throw OmniError(.invalidValue, "\(file) is not valid JSON: \((error as NSError).userInfo["NSDebugDescription"] as? String ?? "\(error)")", at: SourceLocation(file: file))
+            throw OmniError(
+                .invalidValue, "\(file) is not valid JSON: \((error as NSError).userInfo["NSDebugDescription"] as? String ?? "\(error)")", at: SourceLocation(file: file))
         }
         guard let list = any as? [[String: Any]] ?? (any as? [String: Any])?["cookies"] as? [[String: Any]] else {
             throw OmniError(.invalidValue, "\(file) is JSON but not a list of cookies ([{\"name\", \"value\", \"domain\", …}])", at: SourceLocation(file: file))
@@ -86,9 +93,11 @@ package struct CookieJar: Sendable, Codable, Equatable {
                 throw OmniError(.invalidValue, "cookie #\(i + 1) needs a name and a domain", at: SourceLocation(file: file))
             }
             let exp = (c["expirationDate"] as? NSNumber ?? c["expires"] as? NSNumber)?.doubleValue
-            out.append(Cookie(domain: domain, path: c["path"] as? String ?? "/", name: name, value: c["value"] as? String ?? "",
-                              secure: c["secure"] as? Bool ?? false, httpOnly: c["httpOnly"] as? Bool ?? false,
-                              expires: (c["session"] as? Bool == true || (exp ?? 0) <= 0) ? nil : exp))
+            out.append(
+                Cookie(
+                    domain: domain, path: c["path"] as? String ?? "/", name: name, value: c["value"] as? String ?? "",
+                    secure: c["secure"] as? Bool ?? false, httpOnly: c["httpOnly"] as? Bool ?? false,
+                    expires: (c["session"] as? Bool == true || (exp ?? 0) <= 0) ? nil : exp))
         }
         return CookieJar(cookies: out)
     }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tells a crash from a kill. A process that traps (an overflow, a failed precondition, a bad pointer)
@@ -19,7 +19,7 @@ package enum CrashMarker {
         let p = strdup(path(dir: dir, pid: getpid()).path)
         let old = markerPath
         markerPath = p
-        if old != nil { return }   // handlers already in place (a second pipeline in one process)
+        if old != nil { return }  // handlers already in place (a second pipeline in one process)
         let saved = UnsafeMutablePointer<sigaction>.allocate(capacity: 65)
         saved.initialize(repeating: sigaction(), count: 65)
         previous = saved

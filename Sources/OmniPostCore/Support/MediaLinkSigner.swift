@@ -43,6 +43,6 @@ package struct MediaLinkSigner: Sendable {
         guard Self.isServable(name), let e = expires.flatMap(Int.init), let sig, e >= Int(now.timeIntervalSince1970) else { return false }
         let want = Array(signature(name, e).utf8), got = Array(sig.lowercased().utf8)
         guard want.count == got.count else { return false }
-        return zip(want, got).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0   // constant time
+        return zip(want, got).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0  // constant time
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// File operations that keep the "never lose a file" promise (ARCHITECTURE.md principle 2).

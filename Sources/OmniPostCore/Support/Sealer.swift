@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Seals credentials for the ledger with AES-256-GCM (ARCHITECTURE.md "Credentials"). The key comes
@@ -41,7 +41,8 @@ package struct Sealer: Sendable {
     package static func load(file: URL, env: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Sealer {
         if let text = environment[env], !text.isEmpty {
             guard let keys = parseKeys(text) else {
-                throw OmniError(.configInvalid, "$\(env) must hold 32 bytes in base64 (e.g. from `head -c32 /dev/urandom | base64`), or several separated by commas, the current first")
+                throw OmniError(
+                    .configInvalid, "$\(env) must hold 32 bytes in base64 (e.g. from `head -c32 /dev/urandom | base64`), or several separated by commas, the current first")
             }
             return Sealer(keys: keys)
         }
@@ -109,7 +110,8 @@ package struct Sealer: Sendable {
     /// Whether a stored value is sealed with the current key (not an earlier one, not plain).
     package func sealedWithCurrentKey(_ stored: String) -> Bool {
         guard stored.hasPrefix(Self.prefix), let data = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))),
-              let box = try? AES.GCM.SealedBox(combined: data) else { return false }
+            let box = try? AES.GCM.SealedBox(combined: data)
+        else { return false }
         return (try? AES.GCM.open(box, using: key)) != nil
     }
 
@@ -117,9 +119,13 @@ package struct Sealer: Sendable {
     package func open(_ stored: String) throws -> String {
         guard stored.hasPrefix(Self.prefix) else { return stored }
         guard let data = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))),
-              let box = try? AES.GCM.SealedBox(combined: data),
-              let plain = ([keyBytes] + previous).lazy.compactMap({ try? AES.GCM.open(box, using: SymmetricKey(data: $0)) }).first else {
-            throw OmniError(.authRevoked, "a stored credential cannot be decrypted with this key: the key file or $OMNIPOST_SECRET_KEY changed; restore the key, or authorize the account again with `omnipost accounts`")
+            let box = try? AES.GCM.SealedBox(combined: data),
+            let plain = ([keyBytes] + previous).lazy.compactMap({ try? AES.GCM.open(box, using: SymmetricKey(data: $0)) }).first
+        else {
+            throw OmniError(
+                .authRevoked,
+                "a stored credential cannot be decrypted with this key: the key file or $OMNIPOST_SECRET_KEY changed; restore the key, or authorize the account again with `omnipost accounts`"
+            )
         }
         return String(decoding: plain, as: UTF8.self)
     }

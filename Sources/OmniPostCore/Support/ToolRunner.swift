@@ -1,9 +1,9 @@
 import Foundation
 import Subprocess
 #if canImport(System)
-import System
+    import System
 #else
-import SystemPackage
+    import SystemPackage
 #endif
 
 /// Runs ffmpeg/ffprobe with an argument array (never a shell), a timeout, and bounded output capture.
@@ -26,12 +26,16 @@ package struct ToolRunner: Sendable {
     /// and the language needs — never the rest. The daemon's environment holds secrets
     /// (`OMNIPOST_SECRET_KEY`, `OMNIPOST_<ACCOUNT>_CLIENT_SECRET`), and ffmpeg, ffprobe and a command
     /// target have no business with them.
-    package static let inheritedNames: Set<String> = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
-                                                     "FONTCONFIG_FILE", "FONTCONFIG_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR"]
+    package static let inheritedNames: Set<String> = [
+        "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+        "FONTCONFIG_FILE", "FONTCONFIG_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR"
+    ]
 
     /// The environment a child gets: the allowed names (and `LC_*`) from `base`, then `extra`.
-    package static func childEnvironment(_ base: [String: String] = ProcessInfo.processInfo.environment,
-                                        extra: [String: String] = [:]) -> [String: String] {
+    package static func childEnvironment(
+        _ base: [String: String] = ProcessInfo.processInfo.environment,
+        extra: [String: String] = [:]
+    ) -> [String: String] {
         base.filter { inheritedNames.contains($0.key) || $0.key.hasPrefix("LC_") }.merging(extra) { _, new in new }
     }
 
@@ -59,8 +63,9 @@ package struct ToolRunner: Sendable {
                 throw OmniError(.internalError, "could not open the input for \(tool): \(error)")
             }
             unlink(path)
-            return try await execute(tool, executable, args, input: .fileDescriptor(fd, closeAfterSpawningProcess: true), environment: environment,
-                                     timeout: timeout, keepStdout: keepStdout, onStdoutLine: onStdoutLine)
+            return try await execute(
+                tool, executable, args, input: .fileDescriptor(fd, closeAfterSpawningProcess: true), environment: environment,
+                timeout: timeout, keepStdout: keepStdout, onStdoutLine: onStdoutLine)
         }
         return try await execute(tool, executable, args, input: .none, environment: environment, timeout: timeout, keepStdout: keepStdout, onStdoutLine: onStdoutLine)
     }

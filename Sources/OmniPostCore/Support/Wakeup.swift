@@ -36,7 +36,9 @@ package final class Wakeup: @unchecked Sendable {
     }
 
     package func wait(after ticket: UInt64, timeout: Duration) async {
-        let id = lock.withLock { nextId &+= 1; return nextId }
+        let id = lock.withLock {
+            nextId &+= 1; return nextId
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 lock.lock()

@@ -32,12 +32,15 @@ package enum XText {
     static func wordWeight(_ word: String) -> Int {
         let plain = { (s: Substring) in s.reduce(0) { $0 + weight($1) } }
         guard let scheme = word.range(of: "https://") ?? word.range(of: "http://"),
-              scheme.lowerBound == word.startIndex || !word[word.index(before: scheme.lowerBound)].isLetter
-                && !word[word.index(before: scheme.lowerBound)].isNumber else { return plain(word[...]) }
+            scheme.lowerBound == word.startIndex
+                || !word[word.index(before: scheme.lowerBound)].isLetter
+                    && !word[word.index(before: scheme.lowerBound)].isNumber
+        else { return plain(word[...]) }
         var link = word[scheme.lowerBound...]
         let schemeLength = word[scheme].count
         while link.count > schemeLength, let last = link.last,
-              ".,:;!?'\"".contains(last) || (last == ")" && link.filter { $0 == "(" }.count < link.filter { $0 == ")" }.count) {
+            ".,:;!?'\"".contains(last) || (last == ")" && link.filter { $0 == "(" }.count < link.filter { $0 == ")" }.count)
+        {
             link = link.dropLast()
         }
         return plain(word[..<scheme.lowerBound]) + urlWeight + plain(word[link.endIndex...])
@@ -46,7 +49,8 @@ package enum XText {
     static func weight(_ ch: Character) -> Int {
         let scalars = ch.unicodeScalars
         if scalars.contains(where: { $0.properties.isEmojiPresentation || $0.value == 0xFE0F || $0.value == 0x200D })
-            || (scalars.first.map { $0.properties.isEmoji && $0.value > 0xFF } ?? false) {
+            || (scalars.first.map { $0.properties.isEmoji && $0.value > 0xFF } ?? false)
+        {
             return 2
         }
         return scalars.reduce(0) { sum, s in sum + (lightRanges.contains { $0.contains(s.value) } ? 1 : 2) }

@@ -46,8 +46,9 @@ extension TextRules {
         }
         if let s = m["separator"] { compose.separator = try s.string() }
         if let g = m["tags"] { compose.tags = CaptionComposition.Tags(rawValue: try g.oneOf(CaptionComposition.Tags.allCases.map(\.rawValue)))! }
-        return CaptionRule(limits: try limits(m, node), compose: compose,
-                           maxHashtags: try m["max_hashtags"]?.int(), maxMentions: try m["max_mentions"]?.int())
+        return CaptionRule(
+            limits: try limits(m, node), compose: compose,
+            maxHashtags: try m["max_hashtags"]?.int(), maxMentions: try m["max_mentions"]?.int())
     }
 
     /// `max: 280, counts: x_weighted` (counts defaults to graphemes), or `max: {graphemes: 300, bytes: 3000}`.
@@ -76,12 +77,14 @@ extension TextRules {
         var out = TextRules(profile: profile)
         if t["title_max"] != nil || t["title_forbidden"] != nil {
             // A title with a limit was always required; one with only forbidden characters was not.
-            out.title = FieldRule(limits: try t["title_max"].map { [TextLimit(max: try positive($0), counts: .graphemes)] } ?? [],
-                                  forbidden: try t["title_forbidden"]?.string(), required: t["title_max"] != nil)
+            out.title = FieldRule(
+                limits: try t["title_max"].map { [TextLimit(max: try positive($0), counts: .graphemes)] } ?? [],
+                forbidden: try t["title_forbidden"]?.string(), required: t["title_max"] != nil)
         }
         if t["description_max_bytes"] != nil || t["description_forbidden"] != nil {
-            out.description = FieldRule(limits: try t["description_max_bytes"].map { [TextLimit(max: try positive($0), counts: .bytes)] } ?? [],
-                                        forbidden: try t["description_forbidden"]?.string())
+            out.description = FieldRule(
+                limits: try t["description_max_bytes"].map { [TextLimit(max: try positive($0), counts: .bytes)] } ?? [],
+                forbidden: try t["description_forbidden"]?.string())
         }
         if let n = t["tags_total_max"] { out.tags = TagsRule(maxTotal: try n.int()) }
         if let n = t["caption_max"] {

@@ -18,8 +18,10 @@ package struct AlertFacts: Codable, Sendable, Equatable {
     /// When it happened (Unix time).
     package var at: Double
 
-    package init(dropId: String? = nil, target: String? = nil, deliveryId: Int64? = nil, account: String? = nil, reasonCode: String? = nil,
-                location: String? = nil, published: [String]? = nil, link: String? = nil, at: Double) {
+    package init(
+        dropId: String? = nil, target: String? = nil, deliveryId: Int64? = nil, account: String? = nil, reasonCode: String? = nil,
+        location: String? = nil, published: [String]? = nil, link: String? = nil, at: Double
+    ) {
         self.dropId = dropId
         self.target = target
         self.deliveryId = deliveryId

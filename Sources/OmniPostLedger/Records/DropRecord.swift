@@ -38,7 +38,6 @@ package struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     package var updatedAt: Double
     package var finishedAt: Double?
 
-
     package init(id: String, pipeline: String, stem: String, clipPath: String?, sidecarPath: String?, now: Double) {
         self.id = id
         self.pipeline = pipeline

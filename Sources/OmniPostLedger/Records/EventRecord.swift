@@ -30,8 +30,10 @@ package struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutab
     /// The stored columns (the two told-only facts above are not among them).
     enum CodingKeys: String, CodingKey { case id, at, dropId, deliveryId, target, stage, fromState, toState, detail, data }
 
-    package init(at: Double, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil, stage: String,
-                fromState: String? = nil, toState: String, detail: String? = nil, data: EventData? = nil) {
+    package init(
+        at: Double, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil, stage: String,
+        fromState: String? = nil, toState: String, detail: String? = nil, data: EventData? = nil
+    ) {
         self.at = at
         self.dropId = dropId
         self.deliveryId = deliveryId

@@ -13,9 +13,9 @@ package enum DropState: String, Sendable, Codable, CaseIterable {
         .validated: [.converted, .rejected, .withdrawn],
         .converted: [.archived, .failed, .withdrawn],
         .rejected: [.failed, .withdrawn],
-        .failed: [.received],      // `omnipost retry`
+        .failed: [.received],  // `omnipost retry`
         .archived: [],
-        .withdrawn: [],
+        .withdrawn: []
     ]
 }
 
@@ -31,7 +31,6 @@ package enum DeliveryState: String, Sendable, Codable, CaseIterable {
         .uploading: [.uploading, .published, .ready, .failed, .cancelled],
         .published: [],
         .failed: [.planned, .ready],
-        .cancelled: [],
+        .cancelled: []
     ]
 }
-

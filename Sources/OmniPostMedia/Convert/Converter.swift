@@ -44,8 +44,10 @@ package struct Converter: Sendable {
 
     /// The second half of every conversion: a clear report on failure (the last lines of ffmpeg's stderr,
     /// disk full named as such), ffprobe's word that the output meets the profile, then the rename.
-    func accept(result: ToolRunner.Result, tmp: String, output: String, timeout: Duration, profile: Profile?, planner: Planner,
-                onProgress: @Sendable (Progress) -> Void) async throws -> MediaInfo {
+    func accept(
+        result: ToolRunner.Result, tmp: String, output: String, timeout: Duration, profile: Profile?, planner: Planner,
+        onProgress: @Sendable (Progress) -> Void
+    ) async throws -> MediaInfo {
         let outURL = URL(fileURLWithPath: output)
         let dir = outURL.deletingLastPathComponent()
         if result.timedOut {

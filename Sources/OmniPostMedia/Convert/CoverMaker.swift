@@ -28,8 +28,12 @@ package struct CoverMaker: Sendable {
         if size > Self.maxInputBytes {
             throw OmniError(.fileTooLarge, "\(displayName) is \(size) bytes; images may be at most \(Self.maxInputBytes) bytes", at: where_)
         }
-        let r = try await tools.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
-                                                "-of", "csv=p=0:s=x", "file:" + path], timeout: .seconds(30))
+        let r = try await tools.run(
+            "ffprobe",
+            [
+                "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
+                "-of", "csv=p=0:s=x", "file:" + path
+            ], timeout: .seconds(30))
         let dims = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "x").compactMap { Int($0) }
         guard r.status == 0, dims.count == 2 else {
             throw OmniError(.notAnImage, "\(displayName) could not be decoded as an image", at: where_)

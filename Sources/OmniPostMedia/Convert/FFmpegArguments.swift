@@ -45,7 +45,7 @@ package enum FFmpegArguments {
             // keeps its brightness), and encode BT.709. 100 nits is SDR reference white.
             filters += [
                 "zscale=tin=\(transfer):min=\(matrix):pin=\(primaries):rin=\(range):t=linear:npl=100",
-                "format=gbrpf32le", "zscale=p=bt709", "tonemap=tonemap=mobius:desat=0", "zscale=t=bt709:m=bt709:r=tv",
+                "format=gbrpf32le", "zscale=p=bt709", "tonemap=tonemap=mobius:desat=0", "zscale=t=bt709:m=bt709:r=tv"
             ]
         }
         let w = spec.width, h = spec.height
@@ -91,7 +91,8 @@ package enum FFmpegArguments {
             return ["-c:v", "libx265", "-preset", spec.preset, "-crf", String(spec.crf)] + rate
                 + ["-pix_fmt", pixfmt, "-profile:v", tenBit ? "main10" : "main", "-tag:v", "hvc1", "-x265-params", params.joined(separator: ":")]
         }
-        var a = ["-c:v", "libx264", "-preset", spec.preset, "-crf", String(spec.crf)] + rate
+        var a =
+            ["-c:v", "libx264", "-preset", spec.preset, "-crf", String(spec.crf)] + rate
             + ["-pix_fmt", pixfmt, "-profile:v", tenBit ? "high10" : "high"]
         if let g = spec.gopFrames { a += ["-g", String(g)] }
         return a

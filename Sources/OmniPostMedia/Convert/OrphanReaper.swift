@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// ffmpeg runs left behind by a daemon that was killed. A killed daemon cannot take its children with
@@ -21,7 +21,8 @@ package enum OrphanReaper {
         var out: [Orphan] = []
         for name in names {
             guard let pid = Int32(name), pid != getpid(),
-                  let raw = FileManager.default.contents(atPath: "/proc/\(name)/cmdline"), !raw.isEmpty else { continue }
+                let raw = FileManager.default.contents(atPath: "/proc/\(name)/cmdline"), !raw.isEmpty
+            else { continue }
             let args = raw.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             guard let tool = args.first.map({ ($0 as NSString).lastPathComponent }), tool == "ffmpeg" || tool == "ffprobe" else { continue }
             for arg in args.dropFirst() {

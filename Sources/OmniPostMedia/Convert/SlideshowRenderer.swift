@@ -50,15 +50,19 @@ package struct SlideshowRenderer: Sendable {
         }
         a += ["-filter_complex", filters.joined(separator: ";"), "-map", "[v]"]
         if input.audio != nil { a += ["-map", "\(n):a:0", "-af", "apad"] } else if spec.addSilentAudio { a += ["-map", "\(n):a:0"] }
-        a += ["-c:v", "libx264", "-preset", spec.preset, "-crf", String(spec.crf), "-maxrate", "\(spec.maxrateKbps)k",
-              "-bufsize", "\(spec.maxrateKbps * 2)k", "-pix_fmt", "yuv420p", "-profile:v", "high"]
+        a += [
+            "-c:v", "libx264", "-preset", spec.preset, "-crf", String(spec.crf), "-maxrate", "\(spec.maxrateKbps)k",
+            "-bufsize", "\(spec.maxrateKbps * 2)k", "-pix_fmt", "yuv420p", "-profile:v", "high"
+        ]
         if input.audio != nil || spec.addSilentAudio { a += ["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"] }
         a += ["-t", String(format: "%.3f", input.duration), "-movflags", "+faststart", "-f", "mp4", "file:" + output]
         return a
     }
 
-    package func render(_ input: Input, spec: RenditionSpec, output: String, verifyAgainst profile: Profile?, planner: Planner,
-                       onProgress: @escaping @Sendable (Converter.Progress) -> Void = { _ in }) async throws -> MediaInfo {
+    package func render(
+        _ input: Input, spec: RenditionSpec, output: String, verifyAgainst profile: Profile?, planner: Planner,
+        onProgress: @escaping @Sendable (Converter.Progress) -> Void = { _ in }
+    ) async throws -> MediaInfo {
         let outURL = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         let tmp = Converter.temporaryName(for: outURL)

@@ -69,7 +69,9 @@ package struct Planner: Sendable {
         }
         if !aspectOK {
             if aspectPolicy == .reject {
-                return reject(.aspectRejected, "aspect ratio \(Self.fmt(v.aspect)) is outside \(Self.fmt(profile.aspect.min))–\(Self.fmt(profile.aspect.max)) and the pipeline's aspect policy is reject")
+                return reject(
+                    .aspectRejected,
+                    "aspect ratio \(Self.fmt(v.aspect)) is outside \(Self.fmt(profile.aspect.min))–\(Self.fmt(profile.aspect.max)) and the pipeline's aspect policy is reject")
             }
             video.append("aspect \(Self.fmt(v.aspect)) outside \(Self.fmt(profile.aspect.min))–\(Self.fmt(profile.aspect.max))")
         }
@@ -108,8 +110,9 @@ package struct Planner: Sendable {
         if video.isEmpty {
             let audioOut = audio.isEmpty ? nil : audioEncoding(info.audio, silence: silence, profile: profile)
             if let out = copyContainer(info, profile: profile, audioCodec: audioOut?.codec ?? info.audio?.codec) {
-                var spec = RenditionSpec(kind: audio.isEmpty ? .remux : .audio, width: v.width, height: v.height, geometry: .scale, fps: nil,
-                                         maxrateKbps: 0, crf: 0, preset: "", addSilentAudio: silence, hasAudio: info.audio != nil)
+                var spec = RenditionSpec(
+                    kind: audio.isEmpty ? .remux : .audio, width: v.width, height: v.height, geometry: .scale, fps: nil,
+                    maxrateKbps: 0, crf: 0, preset: "", addSilentAudio: silence, hasAudio: info.audio != nil)
                 spec.container = out
                 if let o = audioOut {
                     spec.audioCodec = o.codec
@@ -133,10 +136,15 @@ package struct Planner: Sendable {
         let (w, h, geometry) = geometryFor(v, profile: profile, aspectOK: aspectOK)
         var fps: Double? = nil
         let maxFps = min(profile.fps.max, rec.fpsMax)
-        if v.fps > maxFps + 0.01 { fps = [60, 50, 30, 25, 24].first { $0 <= maxFps && profile.fps.contains($0) } ?? maxFps }
-        else if v.fps > 0, v.fps < profile.fps.min - 0.01 { fps = profile.fps.contains(30) ? 30 : profile.fps.min }
-        else if v.fps <= 0 { fps = 30 }
-        else if v.variableFrameRate == true { fps = Self.standardRate(v.fps) }   // a transcode is constant-rate
+        if v.fps > maxFps + 0.01 {
+            fps = [60, 50, 30, 25, 24].first { $0 <= maxFps && profile.fps.contains($0) } ?? maxFps
+        } else if v.fps > 0, v.fps < profile.fps.min - 0.01 {
+            fps = profile.fps.contains(30) ? 30 : profile.fps.min
+        } else if v.fps <= 0 {
+            fps = 30
+        } else if v.variableFrameRate == true {
+            fps = Self.standardRate(v.fps)
+        }  // a transcode is constant-rate
         // Under a cap the platform enforces, aim 10% below it with a one-second buffer that starts nearly
         // empty: the rendition's average then stays under the cap however short the clip.
         let cap = profile.maxVideoKbps.map { $0 * 9 / 10 }
@@ -155,14 +163,16 @@ package struct Planner: Sendable {
         spec.gopFrames = max(1, Int(((fps ?? v.fps) * rec.gopSeconds).rounded()))
         let container = profile.containers.contains(rec.container) ? rec.container : profile.containers.first { ["mp4", "mov"].contains($0) } ?? "mp4"
         spec.container = container
-        let keepHDR = v.hdr != nil && profile.takesHDR(in: rec.hdrVideoCodec)
+        let keepHDR =
+            v.hdr != nil && profile.takesHDR(in: rec.hdrVideoCodec)
             && (profile.videoCodecs.isEmpty || profile.videoCodecs.contains(rec.hdrVideoCodec))
             && (profile.pixelFormats.isEmpty || profile.pixelFormats.contains("yuv420p10le"))
         if keepHDR {
             spec.videoCodec = rec.hdrVideoCodec
             spec.pixelFormat = "yuv420p10le"
-            spec.colour = MediaInfo.Colour(primaries: v.colour?.primaries ?? "bt2020", transfer: v.colour?.transfer,
-                                           matrix: v.colour?.matrix ?? "bt2020nc", range: "tv")
+            spec.colour = MediaInfo.Colour(
+                primaries: v.colour?.primaries ?? "bt2020", transfer: v.colour?.transfer,
+                matrix: v.colour?.matrix ?? "bt2020nc", range: "tv")
         } else {
             spec.videoCodec = profile.videoCodecs.isEmpty || profile.videoCodecs.contains(rec.videoCodec) ? rec.videoCodec : "h264"
             spec.pixelFormat = "yuv420p"
@@ -194,7 +204,7 @@ package struct Planner: Sendable {
         "mp4": ["h264", "hevc", "av1", "vp9", "mpeg4", "mpeg2video"],
         "mov": ["h264", "hevc", "av1", "vp9", "mpeg4", "mpeg2video", "prores", "dnxhd", "mjpeg"],
         "webm": ["vp8", "vp9", "av1"],
-        "mkv": ["h264", "hevc", "av1", "vp8", "vp9", "mpeg4", "mpeg2video", "prores", "dnxhd"],
+        "mkv": ["h264", "hevc", "av1", "vp8", "vp9", "mpeg4", "mpeg2video", "prores", "dnxhd"]
     ]
     static let webmAudio: Set<String> = ["opus", "vorbis"]
 
@@ -238,7 +248,8 @@ package struct Planner: Sendable {
     /// A slideshow has no clip to keep: it is rendered straight to the profile's frame and frame rate.
     package func planSlideshow(durationS: Double, hasAudio: Bool, for profile: Profile) -> Decision {
         if !profile.durationS.contains(durationS) {
-            return reject(.durationOutOfRange, "the slideshow runs \(Self.fmt(durationS)) s; \(profile.name) accepts \(Self.fmt(profile.durationS.min))–\(Self.fmt(profile.durationS.max)) s")
+            return reject(
+                .durationOutOfRange, "the slideshow runs \(Self.fmt(durationS)) s; \(profile.name) accepts \(Self.fmt(profile.durationS.min))–\(Self.fmt(profile.durationS.max)) s")
         }
         let rec = profile.recommends
         let fps = [30.0, 25, 24, 60].first { profile.fps.contains($0) && $0 <= rec.fpsMax } ?? profile.fps.min

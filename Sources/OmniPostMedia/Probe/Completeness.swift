@@ -17,7 +17,7 @@ package enum Completeness {
     /// A video: not empty; ISO-BMFF boxes that tile the file, a `moov`, and sample data that exists;
     /// Matroska/WebM whose segment fits. Anything else is left for validation to name.
     package static func video(path: String) -> Verdict {
-        guard let h = try? UserFile.open(path: path) else { return .complete }   // validation names it
+        guard let h = try? UserFile.open(path: path) else { return .complete }  // validation names it
         defer { try? h.close() }
         guard let size = try? h.seekToEnd() else { return .complete }
         if size == 0 { return .incomplete("0 bytes so far") }
@@ -159,7 +159,9 @@ enum MoovIndex {
             } else if type == "stsz" {
                 // version/flags (4), sample_size (4), count (4), sizes when sample_size is 0.
                 if let fixed = be32(b, body + 4), let count = be32(b, body + 8), count > 0 {
-                    if fixed != 0 { lastSample = fixed } else {
+                    if fixed != 0 {
+                        lastSample = fixed
+                    } else {
                         let i = body + 12 + Int(min(count, UInt64(Int32.max)) - 1) * 4
                         lastSample = i + 4 <= boxEnd ? be32(b, i) : nil
                     }

@@ -86,8 +86,9 @@ package struct Prober: Sendable {
                 profile: v.profile, colour: Self.colour(v), dolbyVision: v.side_data_list?.compactMap(\.dv_profile).first,
                 variableFrameRate: Self.variableRate(v), fieldOrder: v.field_order.flatMap { $0 == "unknown" ? nil : $0 }),
             audio: a.map {
-                MediaInfo.Audio(codec: $0.codec_name ?? "unknown", sampleRate: Int($0.sample_rate ?? "") ?? 0, channels: $0.channels ?? 0,
-                                channelLayout: $0.channel_layout)
+                MediaInfo.Audio(
+                    codec: $0.codec_name ?? "unknown", sampleRate: Int($0.sample_rate ?? "") ?? 0, channels: $0.channels ?? 0,
+                    channelLayout: $0.channel_layout)
             },
             moovFirst: ["mp4", "mov"].contains(container) ? MoovCheck.moovFirst(path: path) : nil)
     }

@@ -70,8 +70,10 @@ package struct AlertSender: Sendable {
         switch sink.kind {
         case .webhook:
             // `at` is when it happened (a message that waited for the sink keeps it); `sent_at` is now.
-            var o: [String: Any] = ["pipeline": config.name, "kind": m.kind, "key": m.key, "title": m.title, "body": m.body,
-                                    "at": isoStamp(m.facts?.at ?? now), "sent_at": isoStamp(now)]
+            var o: [String: Any] = [
+                "pipeline": config.name, "kind": m.kind, "key": m.key, "title": m.title, "body": m.body,
+                "at": isoStamp(m.facts?.at ?? now), "sent_at": isoStamp(now)
+            ]
             if let f = m.facts { o["facts"] = Self.factsObject(f) }
             payload = (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             req.headers.add(name: "Content-Type", value: "application/json")
@@ -115,10 +117,12 @@ package struct AlertSender: Sendable {
         do {
             var tls = try Pipeline.tlsConfiguration(config.upload)
             if let ca = email.caFile { tls.additionalTrustRoots.append(.certificates(try NIOSSLCertificate.fromPEMFile(ca.path))) }
-            let client = SMTPClient(host: email.host, port: email.port, security: SMTPClient.Security(rawValue: email.security) ?? .starttls,
-                                    username: email.username, password: email.password(), tls: tls)
-            let message = AlertMail.compose(from: email.from, to: email.to, subject: m.title,
-                                            body: text + "\n\n— OmniPost, pipeline \(config.name) (\(config.file))", key: m.key, kind: m.kind)
+            let client = SMTPClient(
+                host: email.host, port: email.port, security: SMTPClient.Security(rawValue: email.security) ?? .starttls,
+                username: email.username, password: email.password(), tls: tls)
+            let message = AlertMail.compose(
+                from: email.from, to: email.to, subject: m.title,
+                body: text + "\n\n— OmniPost, pipeline \(config.name) (\(config.file))", key: m.key, kind: m.kind)
             try await client.send(from: email.from, to: email.to, message: message)
             return .sent
         } catch let f as SMTPClient.Failure {
@@ -138,9 +142,10 @@ package struct AlertSender: Sendable {
         let at = Date().timeIntervalSince1970
         var out: [(String, Outcome)] = []
         for s in sinks {
-            let m = Message(key: "test:\(Int(at)):\(s.name)", kind: "test", title: "\(config.name): a test alert",
-                            body: "`omnipost notify test` sent this to \(s.name). Alerts from this pipeline reach you here.",
-                            facts: AlertFacts(at: at))
+            let m = Message(
+                key: "test:\(Int(at)):\(s.name)", kind: "test", title: "\(config.name): a test alert",
+                body: "`omnipost notify test` sent this to \(s.name). Alerts from this pipeline reach you here.",
+                facts: AlertFacts(at: at))
             out.append((s.name, await post(s, m)))
         }
         return out

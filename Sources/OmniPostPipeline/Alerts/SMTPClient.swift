@@ -67,12 +67,16 @@ struct SMTPClient: Sendable {
                 try await outbound.write(ByteBuffer(string: command + "\r\n"))
                 let r = try await reply()
                 guard expect.contains(r.code) else {
-                    throw Failure(permanent: (500..<600).contains(r.code), description: "\(host) answered \(shown ?? command.split(separator: " ").first.map(String.init) ?? command) with \(r.code) \(r.text.joined(separator: " "))")
+                    throw Failure(
+                        permanent: (500..<600).contains(r.code),
+                        description: "\(host) answered \(shown ?? command.split(separator: " ").first.map(String.init) ?? command) with \(r.code) \(r.text.joined(separator: " "))")
                 }
                 return r.text
             }
             let greeting = try await reply()
-            guard greeting.code == 220 else { throw Failure(permanent: (500..<600).contains(greeting.code), description: "\(host) greeted with \(greeting.code) \(greeting.text.joined(separator: " "))") }
+            guard greeting.code == 220 else {
+                throw Failure(permanent: (500..<600).contains(greeting.code), description: "\(host) greeted with \(greeting.code) \(greeting.text.joined(separator: " "))")
+            }
             let me = ProcessInfo.processInfo.hostName.isEmpty ? "omnipost" : ProcessInfo.processInfo.hostName
             var caps = try await say("EHLO \(me)", expect: [250])
             if security == .starttls {
@@ -149,7 +153,7 @@ enum AlertMail {
             "X-OmniPost-Kind: \(kind)",
             "Auto-Submitted: auto-generated",
             "",
-            encodedBody,
+            encodedBody
         ].joined(separator: "\r\n") + "\r\n"
     }
 

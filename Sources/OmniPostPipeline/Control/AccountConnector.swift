@@ -59,15 +59,24 @@ package struct AccountConnector: Sendable {
         }
         let account = try config.account(key)
         guard let connect = OAuthConnect(account: account, http: http) else {
-            throw OmniError(.configInvalid, "\(key): \(PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform) accounts do not authorize with OAuth; their settings go under accounts: \(key) (\(PlatformRegistry.descriptor(account.platform)?.accountFields.joined(separator: ", ") ?? ""))")
+            throw OmniError(
+                .configInvalid,
+                "\(key): \(PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform) accounts do not authorize with OAuth; their settings go under accounts: \(key) (\(PlatformRegistry.descriptor(account.platform)?.accountFields.joined(separator: ", ") ?? ""))"
+            )
         }
         if account.clientID.isEmpty || account.clientSecret.isEmpty {
-            throw OmniError(.configInvalid, "\(key) needs its app's client: client_id and client_secret under accounts: \(key), `client_secrets_file:` (Google's client_secret.json), or \(AccountConfig.environmentName(key, "CLIENT_ID")) and \(AccountConfig.environmentName(key, "CLIENT_SECRET")) in the environment")
+            throw OmniError(
+                .configInvalid,
+                "\(key) needs its app's client: client_id and client_secret under accounts: \(key), `client_secrets_file:` (Google's client_secret.json), or \(AccountConfig.environmentName(key, "CLIENT_ID")) and \(AccountConfig.environmentName(key, "CLIENT_SECRET")) in the environment"
+            )
         }
         let grant: OAuthConnect.Grant
         if case .device(let step) = mode {
             guard connect.offersDevice else {
-                throw OmniError(.configInvalid, "\(key): \(PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform) offers no device sign-in; use --manual (open the address on any device and paste where it sends you)")
+                throw OmniError(
+                    .configInvalid,
+                    "\(key): \(PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform) offers no device sign-in; use --manual (open the address on any device and paste where it sends you)"
+                )
             }
             let d = try await connect.startDevice()
             say("On any device, open \(d.verificationURL) and enter the code\n\n  \(d.userCode)\n\n(valid \(Int(d.expiresIn / 60)) min). Waiting for the approval …")
@@ -89,14 +98,18 @@ package struct AccountConnector: Sendable {
             let catcher = try await RedirectCatcher.start()
             defer { Task { await catcher.stop() } }
             redirect = catcher.redirectURI
-            say("Open this address in a browser signed in to the account, and allow access:\n\n  \(connect.authorizeURL(redirect: redirect, state: state, challenge: pkce.challenge))\n\nWaiting for the redirect to \(redirect) …")
+            say(
+                "Open this address in a browser signed in to the account, and allow access:\n\n  \(connect.authorizeURL(redirect: redirect, state: state, challenge: pkce.challenge))\n\nWaiting for the redirect to \(redirect) …"
+            )
             guard let r = await catcher.wait(timeout: timeout) else {
                 throw OmniError(.authRevoked, "\(key): no redirect came within \(Int(timeout.seconds)) s; nothing was stored. On a machine without a browser, use --manual")
             }
             reply = r
         case .manual(let read):
             redirect = "http://127.0.0.1:1/callback"
-            say("Open this address in any browser signed in to the account, and allow access:\n\n  \(connect.authorizeURL(redirect: redirect, state: state, challenge: pkce.challenge))\n\nThe browser then fails to load \(redirect)?… — paste that whole address here:")
+            say(
+                "Open this address in any browser signed in to the account, and allow access:\n\n  \(connect.authorizeURL(redirect: redirect, state: state, challenge: pkce.challenge))\n\nThe browser then fails to load \(redirect)?… — paste that whole address here:"
+            )
             reply = OAuthConnect.parseRedirect(await read() ?? "")
         }
         if let error = reply["error"] {
@@ -116,7 +129,10 @@ package struct AccountConnector: Sendable {
     func keep(_ grant: OAuthConnect.Grant, account: AccountConfig, connect: OAuthConnect, say: @escaping @Sendable (String) -> Void) async throws -> AccountIdentity? {
         let missing = connect.missingScopes(grant)
         if !missing.isEmpty {
-            throw OmniError(.authRevoked, "\(key): the grant lacks what publishing needs — \(missing.joined(separator: ", ")); nothing was stored. Run `accounts add` again and leave every permission ticked")
+            throw OmniError(
+                .authRevoked,
+                "\(key): the grant lacks what publishing needs — \(missing.joined(separator: ", ")); nothing was stored. Run `accounts add` again and leave every permission ticked"
+            )
         }
         // A token that lasts (Vimeo) needs no refresh token; every other grant must bring one.
         let lasting = connect.oauth.refreshStyle == .lasting
@@ -128,8 +144,9 @@ package struct AccountConnector: Sendable {
         try config.paths.createAll()
         let ledger = try Ledger(path: config.paths.ledger.path)
         let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
-        try await store.save(account: key, accessToken: grant.accessToken, expiresAt: lasting ? .distantFuture : Date().addingTimeInterval(grant.expiresIn),
-                             refreshToken: lasting ? nil : refresh)
+        try await store.save(
+            account: key, accessToken: grant.accessToken, expiresAt: lasting ? .distantFuture : Date().addingTimeInterval(grant.expiresIn),
+            refreshToken: lasting ? nil : refresh)
         if let life = grant.refreshExpiresIn { try await store.saveRefreshExpiry(account: key, at: Date().addingTimeInterval(life)) }
         if let scopes = grant.scopes { try await store.saveScope(account: key, scope: scopes.joined(separator: " ")) }
         let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http, chunkSize: 1 << 20)
@@ -137,8 +154,9 @@ package struct AccountConnector: Sendable {
         // Where the grant reaches several (a user's Pages, their Instagram accounts), `id:` chooses.
         let choices = (try? await module?.choices(settings)) ?? []
         if choices.count > 1 {
-            say("The grant reaches \(choices.count): \(choices.map { "\($0.id) (\($0.name))" }.joined(separator: ", ")). "
-                + (account.accountID.isEmpty ? "The first is used; set `id:` under accounts: \(key) to choose another." : "`id: \(account.accountID)` chooses."))
+            say(
+                "The grant reaches \(choices.count): \(choices.map { "\($0.id) (\($0.name))" }.joined(separator: ", ")). "
+                    + (account.accountID.isEmpty ? "The first is used; set `id:` under accounts: \(key) to choose another." : "`id: \(account.accountID)` chooses."))
         }
         return try await module?.whoAmI(settings)
     }
@@ -175,11 +193,13 @@ final class RedirectCatcher: Sendable {
             for (k, v) in req.uri.queryParameters { q[String(k)] = String(v) }
             box.set(q)
             let ok = q["error"] == nil
-            let page = "<!doctype html><meta charset=utf-8><title>OmniPost</title><p>\(ok ? "OmniPost has the answer; you can close this tab." : "Access was not granted; OmniPost said why in the terminal.")</p>"
+            let page =
+                "<!doctype html><meta charset=utf-8><title>OmniPost</title><p>\(ok ? "OmniPost has the answer; you can close this tab." : "Access was not granted; OmniPost said why in the terminal.")</p>"
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: .init(string: page)))
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "omnipost"),
-                              onServerRunning: { ch in port.set(ch.localAddress?.port ?? 0) }, logger: logger)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "omnipost"),
+            onServerRunning: { ch in port.set(ch.localAddress?.port ?? 0) }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
         for _ in 0..<500 {

@@ -25,8 +25,10 @@ package enum AccountHealth {
     /// In sandbox mode the accounts are the sandbox's: checked there — the running daemon's sandbox, or
     /// one started from its kept state for the check — never against the real hosts, whose answer would
     /// then be noted in the ledger over the daemon's. `embedding` provides it (see `PlatformEmbedding`).
-    package static func check(config: PipelineConfig, only: [String] = [], http: HTTPClient,
-                             embedding: (any PlatformEmbedding)? = nil) async throws -> [Result] {
+    package static func check(
+        config: PipelineConfig, only: [String] = [], http: HTTPClient,
+        embedding: (any PlatformEmbedding)? = nil
+    ) async throws -> [Result] {
         var config = config
         let own = try await config.embedding(embedding)?.attach(&config, http: http)
         do {

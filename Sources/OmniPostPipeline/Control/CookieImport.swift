@@ -13,8 +13,9 @@ package enum CookieImport {
         let ledger = try Ledger(path: config.paths.ledger.path)
         let sealer = try KeyRing(config: config).current()
         let json = String(decoding: try JSONEncoder().encode(jar), as: UTF8.self)
-        try ledger.storeCookieJar(account: account, sealed: try sealer.seal(json), cookies: jar.cookies.count,
-                                  domains: jar.domains.joined(separator: ", "), expiresAt: jar.firstExpiry)
+        try ledger.storeCookieJar(
+            account: account, sealed: try sealer.seal(json), cookies: jar.cookies.count,
+            domains: jar.domains.joined(separator: ", "), expiresAt: jar.firstExpiry)
         return try ledger.cookieJars().first { $0.account == account }!
     }
 

@@ -51,8 +51,10 @@ package enum Doctor {
         if let r = try? await runner.run("ffmpeg", ["-hide_banner", "-encoders"], timeout: .seconds(20)), r.status == 0 {
             for (enc, need) in [("libx264", Level.fail), ("aac", .fail), ("libx265", .warn)] {
                 let has = r.stdout.split(separator: "\n").contains { $0.split(separator: " ").contains(Substring(enc)) }
-                out.append(has ? Finding(check: "encoder \(enc)", level: .pass, detail: "present")
-                               : Finding(check: "encoder \(enc)", level: need, detail: "ffmpeg lacks \(enc)", fix: "install an ffmpeg built with \(enc) (Debian's ffmpeg has it)"))
+                out.append(
+                    has
+                        ? Finding(check: "encoder \(enc)", level: .pass, detail: "present")
+                        : Finding(check: "encoder \(enc)", level: need, detail: "ffmpeg lacks \(enc)", fix: "install an ffmpeg built with \(enc) (Debian's ffmpeg has it)"))
             }
         }
         return out
@@ -66,8 +68,10 @@ package enum Doctor {
         let decision = MountTable.decide(path: inbox, mountinfo: mountinfo)
         let mode = config.watch.mode == .auto ? (decision.usePoll ? "poll" : "inotify") : config.watch.mode.rawValue
         if MountTable.isNetwork(decision.fsType) && mode == "inotify" {
-            out.append(Finding(check: "inbox", level: .warn, detail: "\(inbox) is on \(decision.fsType), watched by inotify, which does not see writes made on other machines",
-                               fix: "set watch.mode: poll (or auto)"))
+            out.append(
+                Finding(
+                    check: "inbox", level: .warn, detail: "\(inbox) is on \(decision.fsType), watched by inotify, which does not see writes made on other machines",
+                    fix: "set watch.mode: poll (or auto)"))
         } else {
             out.append(Finding(check: "inbox", level: .pass, detail: "\(inbox) on \(decision.fsType), watched by \(mode)"))
         }
@@ -82,12 +86,16 @@ package enum Doctor {
         if let w = sysctl("fs.inotify.max_user_watches").flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
             // Every watcher of this user shares the limit: leave it plenty of room.
             let level: Level = dirs * 2 > w ? .warn : .pass
-            out.append(Finding(check: "inotify watches", level: level, detail: "\(dirs) folder(s) under the inbox; fs.inotify.max_user_watches is \(w)",
-                               fix: level == .pass ? nil : "sysctl -w fs.inotify.max_user_watches=524288 (and in /etc/sysctl.d/ to keep it)"))
+            out.append(
+                Finding(
+                    check: "inotify watches", level: level, detail: "\(dirs) folder(s) under the inbox; fs.inotify.max_user_watches is \(w)",
+                    fix: level == .pass ? nil : "sysctl -w fs.inotify.max_user_watches=524288 (and in /etc/sysctl.d/ to keep it)"))
         }
         if let i = sysctl("fs.inotify.max_user_instances").flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
-            out.append(Finding(check: "inotify instances", level: i < 8 ? .warn : .pass, detail: "fs.inotify.max_user_instances is \(i); each pipeline takes one",
-                               fix: i < 8 ? "sysctl -w fs.inotify.max_user_instances=128" : nil))
+            out.append(
+                Finding(
+                    check: "inotify instances", level: i < 8 ? .warn : .pass, detail: "fs.inotify.max_user_instances is \(i); each pipeline takes one",
+                    fix: i < 8 ? "sysctl -w fs.inotify.max_user_instances=128" : nil))
         }
         return out
     }
@@ -109,8 +117,10 @@ package enum Doctor {
             let free = Int64(st.f_bavail) * Int64(st.f_frsize)
             let need = name == "outbox" ? Int64(100 << 20) : Int64(largest) * 2
             let level: Level = free < need / 2 ? .fail : free < need ? .warn : .pass
-            out.append(Finding(check: "space \(name)", level: level, detail: "\(free / 1_048_576) MiB free in \(url.path); the largest rendition may be \(largest / 1_048_576) MiB",
-                               fix: level == .pass ? nil : "free space, or point paths.\(name) at a larger disk"))
+            out.append(
+                Finding(
+                    check: "space \(name)", level: level, detail: "\(free / 1_048_576) MiB free in \(url.path); the largest rendition may be \(largest / 1_048_576) MiB",
+                    fix: level == .pass ? nil : "free space, or point paths.\(name) at a larger disk"))
         }
         return out
     }
@@ -132,12 +142,15 @@ package enum Doctor {
                     req.method = .HEAD
                     let sent = Date()
                     guard let r = try? await http.execute(req, timeout: .seconds(5)), let d = r.headers.first(name: "Date").flatMap(RetryAfter.httpDate) else {
-                        return Finding(check: "clock vs \(host)", level: .warn, detail: "\(host) could not be reached or sent no Date", fix: "check the network; the clock is compared when it is reachable")
+                        return Finding(
+                            check: "clock vs \(host)", level: .warn, detail: "\(host) could not be reached or sent no Date",
+                            fix: "check the network; the clock is compared when it is reachable")
                     }
                     let skew = d.timeIntervalSince(sent.addingTimeInterval(Date().timeIntervalSince(sent) / 2))
                     let level: Level = abs(skew) > 300 ? .fail : abs(skew) > 60 ? .warn : .pass
-                    return Finding(check: "clock vs \(host)", level: level, detail: String(format: "%+.0f s", skew),
-                                   fix: level == .pass ? nil : "run an NTP client (systemd-timesyncd, chrony): signed requests fail past 5 minutes")
+                    return Finding(
+                        check: "clock vs \(host)", level: level, detail: String(format: "%+.0f s", skew),
+                        fix: level == .pass ? nil : "run an NTP client (systemd-timesyncd, chrony): signed requests fail past 5 minutes")
                 }
             }
             var out: [Finding] = []
@@ -157,8 +170,11 @@ package enum Doctor {
             return [Finding(check: "credentials key", level: .warn, detail: "\(f.path) does not exist yet", fix: "it is made (0600) at the first run; back it up with the ledger")]
         }
         let mode = (attrs[.posixPermissions] as? NSNumber)?.intValue ?? 0
-        return [mode & 0o077 == 0 ? Finding(check: "credentials key", level: .pass, detail: "\(f.path) mode \(String(mode, radix: 8))")
-                                   : Finding(check: "credentials key", level: .fail, detail: "\(f.path) is readable by others (mode \(String(mode, radix: 8)))", fix: "chmod 600 \(f.path)")]
+        return [
+            mode & 0o077 == 0
+                ? Finding(check: "credentials key", level: .pass, detail: "\(f.path) mode \(String(mode, radix: 8))")
+                : Finding(check: "credentials key", level: .fail, detail: "\(f.path) is readable by others (mode \(String(mode, radix: 8)))", fix: "chmod 600 \(f.path)")
+        ]
     }
 
     static func ledger(_ config: PipelineConfig) -> [Finding] {
@@ -168,10 +184,16 @@ package enum Doctor {
         do {
             let l = try Ledger(path: config.paths.ledger.path)
             let integrity = try l.integrityCheck(), journal = try l.journalMode()
-            var out = [integrity == "ok" ? Finding(check: "ledger integrity", level: .pass, detail: "integrity_check: ok")
-                                         : Finding(check: "ledger integrity", level: .fail, detail: "integrity_check: \(integrity)", fix: "stop the daemon, copy the ledger, and restore it from a backup")]
-            out.append(journal == "wal" ? Finding(check: "ledger journal", level: .pass, detail: "journal_mode: wal")
-                                        : Finding(check: "ledger journal", level: .warn, detail: "journal_mode: \(journal)", fix: "the ledger must not be on a network share; keep it on a local disk"))
+            var out = [
+                integrity == "ok"
+                    ? Finding(check: "ledger integrity", level: .pass, detail: "integrity_check: ok")
+                    : Finding(
+                        check: "ledger integrity", level: .fail, detail: "integrity_check: \(integrity)", fix: "stop the daemon, copy the ledger, and restore it from a backup")
+            ]
+            out.append(
+                journal == "wal"
+                    ? Finding(check: "ledger journal", level: .pass, detail: "journal_mode: wal")
+                    : Finding(check: "ledger journal", level: .warn, detail: "journal_mode: \(journal)", fix: "the ledger must not be on a network share; keep it on a local disk"))
             return out
         } catch {
             return [Finding(check: "ledger", level: .fail, detail: "\(error)", fix: "check the file's permissions and the disk")]
@@ -182,16 +204,22 @@ package enum Doctor {
         guard config.sandbox != .embedded else { return [Finding(check: "accounts", level: .pass, detail: "sandbox mode: the accounts are made up")] }
         guard let results = try? await AccountHealth.check(config: config, http: http) else { return [] }
         return results.map { r in
-            r.ok ? Finding(check: "account \(r.account)", level: .pass, detail: r.identity ?? "token refreshed")
-                 : Finding(check: "account \(r.account)", level: .fail, detail: r.error ?? "failed", fix: "omnipost accounts add \(config.file) \(r.account)")
+            r.ok
+                ? Finding(check: "account \(r.account)", level: .pass, detail: r.identity ?? "token refreshed")
+                : Finding(check: "account \(r.account)", level: .fail, detail: r.error ?? "failed", fix: "omnipost accounts add \(config.file) \(r.account)")
         }
     }
 
     static func listener(_ config: PipelineConfig) -> [Finding] {
         guard let h = config.http else { return [Finding(check: "http listener", level: .pass, detail: "none configured")] }
-        var out = h.isLoopback ? [Finding(check: "http listener", level: .pass, detail: "\(h.host):\(h.port), this machine only")]
-            : [Finding(check: "http listener", level: .warn, detail: "\(h.host):\(h.port) is reachable beyond this machine; mutations need the token",
-                       fix: "put it behind a TLS reverse proxy, or listen on 127.0.0.1")]
+        var out =
+            h.isLoopback
+            ? [Finding(check: "http listener", level: .pass, detail: "\(h.host):\(h.port), this machine only")]
+            : [
+                Finding(
+                    check: "http listener", level: .warn, detail: "\(h.host):\(h.port) is reachable beyond this machine; mutations need the token",
+                    fix: "put it behind a TLS reverse proxy, or listen on 127.0.0.1")
+            ]
         // Loopback too: behind a reverse proxy on this host, the token is what guards the listener.
         if let t = h.tokenFile, let mode = (try? FileManager.default.attributesOfItem(atPath: t.path))?[.posixPermissions] as? NSNumber, mode.intValue & 0o077 != 0 {
             out.append(Finding(check: "http token", level: .fail, detail: "\(t.path) is readable by others", fix: "chmod 600 \(t.path)"))

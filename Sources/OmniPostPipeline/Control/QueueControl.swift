@@ -82,7 +82,8 @@ package struct QueueControl: Sendable {
             throw OmniError(.invalidValue, "drop \(id) was withdrawn (its clip changed after it was taken); the finished file comes in as a new drop by itself")
         }
         if drop.manifestEntry != nil {
-            throw OmniError(.invalidValue, "drop \(id) came from the clip list \(drop.sidecarPath ?? "?"); move the list and its clips from its archive folder back into the inbox to retry")
+            throw OmniError(
+                .invalidValue, "drop \(id) came from the clip list \(drop.sidecarPath ?? "?"); move the list and its clips from its archive folder back into the inbox to retry")
         }
         let deliveries = try ledger.deliveries(forDrop: id)
         if drop.state == .archived, !deliveries.isEmpty, deliveries.allSatisfy({ $0.state == .published || $0.state == .cancelled }) {
@@ -97,7 +98,9 @@ package struct QueueControl: Sendable {
         if present.isEmpty {
             // Nothing where the archive put it: retried already (say where it went), or moved by hand.
             if let earlier = try ledger.retriedAs(dropId: id) {
-                let next = earlier.drop.map { "; they came in as drop \($0.id), which is \($0.state.rawValue)" + ($0.state.isTerminal ? " — retry that one" : "") } ?? "; no drop has taken them yet"
+                let next =
+                    earlier.drop.map { "; they came in as drop \($0.id), which is \($0.state.rawValue)" + ($0.state.isTerminal ? " — retry that one" : "") }
+                    ?? "; no drop has taken them yet"
                 throw OmniError(.invalidValue, "drop \(id) was already retried at \(isoStamp(earlier.at)): its originals went back to the inbox\(next)")
             }
             throw OmniError(.invalidValue, "drop \(id)'s originals are no longer in \(folder)/; nothing was moved")
@@ -134,15 +137,18 @@ package struct QueueControl: Sendable {
         if !r.requeued {
             return "delivery \(n) (\(d.target)) was held by \(r.heldBy ?? "a gate"); it is looked at again now (held again if that gate is still shut)"
         }
-        return "delivery \(n) (\(d.target)) queued again" + (d.remoteSession != nil
-            ? "; its upload session is checked first: a post found there is recorded, a failed one is replaced by a new upload" : "")
+        return "delivery \(n) (\(d.target)) queued again"
+            + (d.remoteSession != nil
+                ? "; its upload session is checked first: a post found there is recorded, a failed one is replaced by a new upload" : "")
     }
 
     /// Where a drop's originals are, from what the archive stage recorded: `archive/<date>/<id>` or
     /// `failed/<id>` under the configured folders.
     static func originalsBase(_ folder: String, paths: PipelinePaths) -> URL {
-        folder.hasPrefix("archive/") ? paths.archive.appendingPathComponent(String(folder.dropFirst(8)))
-            : folder.hasPrefix("failed/") ? paths.failed.appendingPathComponent(String(folder.dropFirst(7)))
-            : paths.root.appendingPathComponent(folder)
+        folder.hasPrefix("archive/")
+            ? paths.archive.appendingPathComponent(String(folder.dropFirst(8)))
+            : folder.hasPrefix("failed/")
+                ? paths.failed.appendingPathComponent(String(folder.dropFirst(7)))
+                : paths.root.appendingPathComponent(folder)
     }
 }

@@ -14,7 +14,10 @@ package enum Rekey {
 
     package static func run(config: PipelineConfig, forgetOld: Bool) throws -> Outcome {
         if let env = config.credentials.keyEnv.isEmpty ? nil : config.credentials.keyEnv, ProcessInfo.processInfo.environment[env]?.isEmpty == false {
-            throw OmniError(.configInvalid, "the key comes from $\(env): put a new key first in it (keys separated by commas, the current first), restart, then run `accounts rekey --forget-old` with the old one still listed")
+            throw OmniError(
+                .configInvalid,
+                "the key comes from $\(env): put a new key first in it (keys separated by commas, the current first), restart, then run `accounts rekey --forget-old` with the old one still listed"
+            )
         }
         let file = config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key")
         let ledger = try Ledger(path: config.paths.ledger.path)

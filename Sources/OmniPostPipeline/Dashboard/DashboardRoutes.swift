@@ -15,8 +15,9 @@ enum DashboardRoutes {
 
     /// No page loads anything from elsewhere, runs inline script, or can be framed.
     static let securityHeaders: HTTPFields = [
-        .contentSecurityPolicy: "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "no-referrer", .cacheControl: "no-store",
+        .contentSecurityPolicy:
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "no-referrer", .cacheControl: "no-store"
     ]
 
     static func templates() async throws -> MustacheLibrary {
@@ -32,8 +33,10 @@ enum DashboardRoutes {
         let js = (try? Data(contentsOf: resources.appendingPathComponent("live.js"))) ?? Data()
 
         /// Renders a page with the layout's own values (pipeline, session, navigation) added.
-        @Sendable func page(_ name: String, title: String, _ data: [String: Any], req: Request, nav: String? = nil, live: Bool = false,
-                            status: HTTPResponse.Status = .ok, shown: OperatorBox.Entry? = nil) -> Response {
+        @Sendable func page(
+            _ name: String, title: String, _ data: [String: Any], req: Request, nav: String? = nil, live: Bool = false,
+            status: HTTPResponse.Status = .ok, shown: OperatorBox.Entry? = nil
+        ) -> Response {
             var v = data
             v["title"] = title
             let chosen = shown ?? box.pick(req)
@@ -143,31 +146,34 @@ enum DashboardRoutes {
             guard let ledger = box.pick(req)?.ctx.ledger else { return OperatorRoutes.notReady }
             var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
             headers[.init("X-Accel-Buffering")!] = "no"
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                var last = (try? ledger.lastEventId()) ?? 0
-                try await writer.write(ByteBuffer(string: "retry: 3000\nevent: hello\ndata: \(last)\n\n"))
-                let end = ContinuousClock.now + .seconds(300)
-                var quiet = 0
-                while ContinuousClock.now < end, !box.stopping, !Task.isCancelled {
-                    try await Task.sleep(for: .seconds(1))
-                    let now = (try? ledger.lastEventId()) ?? last
-                    if now != last {
-                        last = now
-                        quiet = 0
-                        try await writer.write(ByteBuffer(string: "event: change\ndata: \(now)\n\n"))
-                    } else {
-                        quiet += 1
-                        if quiet % 15 == 0 { try await writer.write(ByteBuffer(string: ": still here\n\n")) }
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    var last = (try? ledger.lastEventId()) ?? 0
+                    try await writer.write(ByteBuffer(string: "retry: 3000\nevent: hello\ndata: \(last)\n\n"))
+                    let end = ContinuousClock.now + .seconds(300)
+                    var quiet = 0
+                    while ContinuousClock.now < end, !box.stopping, !Task.isCancelled {
+                        try await Task.sleep(for: .seconds(1))
+                        let now = (try? ledger.lastEventId()) ?? last
+                        if now != last {
+                            last = now
+                            quiet = 0
+                            try await writer.write(ByteBuffer(string: "event: change\ndata: \(now)\n\n"))
+                        } else {
+                            quiet += 1
+                            if quiet % 15 == 0 { try await writer.write(ByteBuffer(string: ": still here\n\n")) }
+                        }
                     }
-                }
-                try await writer.finish(nil)
-            })
+                    try await writer.finish(nil)
+                })
         }
     }
 
     static func refused() -> Response {
-        Response(status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(string: "refused: sign in (/login) and send the form from the dashboard; its CSRF value was missing or wrong\n")))
+        Response(
+            status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: "refused: sign in (/login) and send the form from the dashboard; its CSRF value was missing or wrong\n")))
     }
 
     /// Only a path on this listener, so a form's `back` cannot send anyone elsewhere.

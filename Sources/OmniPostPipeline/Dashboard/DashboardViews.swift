@@ -35,7 +35,7 @@ struct DashboardViews {
                         t["detail"] = "held by \(g) until \(isoStamp(nb))"
                     }
                     return t
-                },
+                }
             ])
         }
         var day = Calendar(identifier: .gregorian)
@@ -56,15 +56,17 @@ struct DashboardViews {
             "breakers": breakers(report.breakers), "anyBreakers": !report.breakers.isEmpty,
             "accounts": accounts(report), "warnings": report.accountWarnings,
             "disks": disks(),
-            "charts": try charts(),
+            "charts": try charts()
         ]
     }
 
     func quotas(_ qs: [Ledger.QuotaUse]) -> [[String: Any]] {
         qs.map { q in
             let pct = q.limit > 0 ? min(100, q.used * 100 / q.limit) : 0
-            var v: [String: Any] = ["account": q.account, "rule": q.rule, "used": q.used, "limit": q.limit, "window": q.window,
-                                    "pct": pct, "level": pct >= 90 ? "bad" : pct >= 80 ? "warn" : "ok"]
+            var v: [String: Any] = [
+                "account": q.account, "rule": q.rule, "used": q.used, "limit": q.limit, "window": q.window,
+                "pct": pct, "level": pct >= 90 ? "bad" : pct >= 80 ? "warn" : "ok"
+            ]
             if let n = q.nextFitsAt { v["next"] = isoStamp(n) }
             return v
         }
@@ -105,8 +107,10 @@ struct DashboardViews {
             let free = ok ? Int64(st.f_bavail) * Int64(st.f_frsize) : 0
             let total = ok ? Int64(st.f_blocks) * Int64(st.f_frsize) : 0
             let pctUsed = total > 0 ? Int(100 - free * 100 / total) : 0
-            return ["name": name, "path": url.path, "free": Self.bytes(free), "pct": pctUsed,
-                    "level": free < Readiness.minimumFree ? "bad" : pctUsed >= 90 ? "warn" : "ok"]
+            return [
+                "name": name, "path": url.path, "free": Self.bytes(free), "pct": pctUsed,
+                "level": free < Readiness.minimumFree ? "bad" : pctUsed >= 90 ? "warn" : "ok"
+            ]
         }
     }
 
@@ -131,7 +135,7 @@ struct DashboardViews {
             ["name": "posts", "title": "Posts per hour", "svg": SVGChart.bars("Posts per hour, last 24 hours", posts, unit: "posts")],
             ["name": "success", "title": "Upload success rate", "svg": SVGChart.line("Upload attempts that published, per hour (%)", success, unit: "%", fixedMax: 100)],
             ["name": "speed", "title": "Upload speed", "svg": SVGChart.line("Upload speed per hour (MiB/s)", speed, unit: "MiB/s")],
-            ["name": "queue", "title": "Queue depth", "svg": SVGChart.bars("Deliveries not yet final at each hour's end", depth, unit: "deliveries", cssClass: "bar queue")],
+            ["name": "queue", "title": "Queue depth", "svg": SVGChart.bars("Deliveries not yet final at each hour's end", depth, unit: "deliveries", cssClass: "bar queue")]
         ]
     }
 
@@ -143,7 +147,7 @@ struct DashboardViews {
         var v: [String: Any] = [
             "id": d.id, "stem": d.stem, "state": d.state.rawValue, "created": isoStamp(d.createdAt), "updated": isoStamp(d.updatedAt),
             "clip": d.clipPath ?? "", "sidecar": d.sidecarPath ?? "", "terminal": d.state.isTerminal,
-            "failed": d.state == .failed || d.state == .rejected,
+            "failed": d.state == .failed || d.state == .rejected
         ]
         if let b = d.clipBytes { v["clipBytes"] = Self.bytes(b) }
         if let code = d.reasonCode {
@@ -156,16 +160,20 @@ struct DashboardViews {
         }
         v["anyTargets"] = !deliveries.isEmpty
         v["targets"] = try deliveries.map { x -> [String: Any] in
-            var t: [String: Any] = ["id": x.id ?? 0, "target": x.target, "platform": x.platform, "account": x.account, "state": x.state.rawValue,
-                                    "plan": x.plan.rawValue, "planDetail": x.planDetail ?? "", "attemptCount": x.attempts,
-                                    "failed": x.state == .failed, "open": !x.state.isTerminal]
+            var t: [String: Any] = [
+                "id": x.id ?? 0, "target": x.target, "platform": x.platform, "account": x.account, "state": x.state.rawValue,
+                "plan": x.plan.rawValue, "planDetail": x.planDetail ?? "", "attemptCount": x.attempts,
+                "failed": x.state == .failed, "open": !x.state.isTerminal
+            ]
             if let u = x.remoteUrl { t["url"] = u }
             if let r = x.remoteId { t["remoteId"] = r }
             if let b = x.renditionBytes { t["bytes"] = Self.bytes(b) }
             if let c = x.errorCode { t["error"] = c + (x.errorMessage.map { ": \($0)" } ?? "") }
             t["attempts"] = try ledger.attempts(forDelivery: x.id ?? 0).map { a -> [String: Any] in
-                var r: [String: Any] = ["number": a.number, "started": isoStamp(a.startedAt), "outcome": a.outcome ?? "running",
-                                        "bytes": Self.bytes(a.bytesSent), "ok": a.outcome == "published"]
+                var r: [String: Any] = [
+                    "number": a.number, "started": isoStamp(a.startedAt), "outcome": a.outcome ?? "running",
+                    "bytes": Self.bytes(a.bytesSent), "ok": a.outcome == "published"
+                ]
                 if let c = a.errorCode { r["code"] = c }
                 if let s = a.httpStatus { r["http"] = s }
                 if let s = a.durationS { r["seconds"] = String(format: "%.1f", s) }
@@ -201,8 +209,10 @@ struct DashboardViews {
         }
         candidates.append((ctx.paths.inbox, file))
         if let s = drop.sidecarPath { candidates.append((ctx.paths.inbox, s)) }
-        guard let text = candidates.lazy.filter({ ($0.rel as NSString).lastPathComponent == (file as NSString).lastPathComponent })
-            .compactMap({ Self.readBeneath($0.root, $0.rel) }).first else { return nil }
+        guard
+            let text = candidates.lazy.filter({ ($0.rel as NSString).lastPathComponent == (file as NSString).lastPathComponent })
+                .compactMap({ Self.readBeneath($0.root, $0.rel) }).first
+        else { return nil }
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard line >= 1, line <= lines.count else { return nil }
@@ -221,8 +231,9 @@ struct DashboardViews {
         guard let top = try? BeneathDirectory(path: root.path) else { return nil }
         let dirPart = (rel as NSString).deletingLastPathComponent, name = (rel as NSString).lastPathComponent
         guard let dir = dirPart.isEmpty ? top : try? top.subdirectory(dirPart, create: false),
-              let st = dir.lstat(name), BeneathDirectory.isRegular(st), st.st_size <= 1 << 20,
-              let fd = try? dir.open(name, O_RDONLY | O_NONBLOCK) else { return nil }
+            let st = dir.lstat(name), BeneathDirectory.isRegular(st), st.st_size <= 1 << 20,
+            let fd = try? dir.open(name, O_RDONLY | O_NONBLOCK)
+        else { return nil }
         let h = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         return (try? h.readToEnd()).flatMap { String(data: $0, encoding: .utf8) }
     }
@@ -242,24 +253,30 @@ struct DashboardViews {
             "deliveries": deliveries.map { x -> [String: Any] in
                 ["id": x.id ?? 0, "drop": x.dropId, "target": x.target, "at": isoStamp(x.updatedAt), "code": x.errorCode ?? "", "message": x.errorMessage ?? ""]
             },
-            "anyDeliveries": !deliveries.isEmpty,
+            "anyDeliveries": !deliveries.isEmpty
         ]
     }
 
     func accountsPage() throws -> [String: Any] {
         let report = try StatusReport.gather(config: ctx.config, ledger: ledger, profiles: ctx.profiles, history: false)
-        return ["accounts": accounts(report), "warnings": report.accountWarnings, "quotas": quotas(report.quotas), "anyQuotas": !report.quotas.isEmpty,
-                "breakers": breakers(report.breakers), "anyBreakers": !report.breakers.isEmpty]
+        return [
+            "accounts": accounts(report), "warnings": report.accountWarnings, "quotas": quotas(report.quotas), "anyQuotas": !report.quotas.isEmpty,
+            "breakers": breakers(report.breakers), "anyBreakers": !report.breakers.isEmpty
+        ]
     }
 
     func pipelines() -> [String: Any] {
         let c = ctx.config
-        return ["pipelines": [[
-            "name": c.name, "file": c.file, "inbox": c.paths.inbox.path, "outbox": c.paths.outbox.path, "archive": c.paths.archive.path,
-            "ledger": c.paths.ledger.path, "watch": "\(watcher.mode.rawValue) (\(watcher.fsType))", "sandbox": "\(c.sandbox)",
-            "targets": c.targets.map { ["name": $0.name, "platform": $0.platform, "profile": $0.profile, "account": $0.account] },
-            "notify": c.notify.map { n in n.sinks.map(\.name).joined(separator: ", ") } ?? "none",
-        ] as [String: Any]]]
+        return [
+            "pipelines": [
+                [
+                    "name": c.name, "file": c.file, "inbox": c.paths.inbox.path, "outbox": c.paths.outbox.path, "archive": c.paths.archive.path,
+                    "ledger": c.paths.ledger.path, "watch": "\(watcher.mode.rawValue) (\(watcher.fsType))", "sandbox": "\(c.sandbox)",
+                    "targets": c.targets.map { ["name": $0.name, "platform": $0.platform, "profile": $0.profile, "account": $0.account] },
+                    "notify": c.notify.map { n in n.sinks.map(\.name).joined(separator: ", ") } ?? "none"
+                ] as [String: Any]
+            ]
+        ]
     }
 
     // MARK: formatting

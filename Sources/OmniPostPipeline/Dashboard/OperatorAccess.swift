@@ -62,8 +62,10 @@ final class OperatorAccess: @unchecked Sendable {
     static func source(_ req: Request, _ ctx: OperatorContext) -> String {
         if let f = req.headers[xForwardedFor]?.split(separator: ",").first { return f.trimmingCharacters(in: .whitespaces) }
         if let r = req.headers[xRealIP] { return r.trimmingCharacters(in: .whitespaces) }
-        if let f = req.headers[forwarded], let part = f.split(separator: ";").flatMap({ $0.split(separator: ",") })
-            .first(where: { $0.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("for=") }) {
+        if let f = req.headers[forwarded],
+            let part = f.split(separator: ";").flatMap({ $0.split(separator: ",") })
+                .first(where: { $0.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("for=") })
+        {
             return String(part.trimmingCharacters(in: .whitespaces).dropFirst(4)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         }
         return ctx.remoteAddress?.ipAddress ?? "unknown"
@@ -73,15 +75,20 @@ final class OperatorAccess: @unchecked Sendable {
     func failed(_ req: Request, _ ctx: OperatorContext, what: String) {
         let who = Self.source(req, ctx)
         throttle.failure(who)
-        logger?.warning("refused a wrong token", metadata: ["omnipost.source": "\(TerminalText.escape(who))", "omnipost.path": "\(TerminalText.escape(req.uri.path))",
-                                                            "omnipost.what": "\(what)"])
+        logger?.warning(
+            "refused a wrong token",
+            metadata: [
+                "omnipost.source": "\(TerminalText.escape(who))", "omnipost.path": "\(TerminalText.escape(req.uri.path))",
+                "omnipost.what": "\(what)"
+            ])
     }
 
     /// A `429` while `source` is held back after wrong tokens, saying when to come back; nil otherwise.
     func heldBack(_ req: Request, _ ctx: OperatorContext) -> Response? {
         guard let wait = throttle.wait(Self.source(req, ctx)) else { return nil }
-        return Response(status: .tooManyRequests, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: String(Int(wait.rounded(.up)))],
-                        body: .init(byteBuffer: .init(string: "too many wrong tokens from this address; try again in \(Int(wait.rounded(.up))) s\n")))
+        return Response(
+            status: .tooManyRequests, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: String(Int(wait.rounded(.up)))],
+            body: .init(byteBuffer: .init(string: "too many wrong tokens from this address; try again in \(Int(wait.rounded(.up))) s\n")))
     }
 
     /// Constant-time comparison, so the token cannot be guessed a byte at a time from timings.

@@ -23,12 +23,16 @@ enum SVGChart {
             path += (pen ? " L" : " M") + "\(n(cx)) \(n(y))"
             pen = true
             return "<circle class=\"dot\" cx=\(f(cx)) cy=\(f(y)) r=\"2.5\"><title>\(esc(p.label)): \(num(p.value ?? 0)) \(esc(unit))</title></circle>"
-        } gap: { pen = false }
+        } gap: {
+            pen = false
+        }
         return body.replacingOccurrences(of: "<!--line-->", with: path.isEmpty ? "" : "<path class=\"line\" d=\"\(path.dropFirst())\"/>")
     }
 
-    private static func draw(_ title: String, _ points: [Point], unit: String, fixedMax: Double? = nil,
-                             mark: (Int, Double, Double, Double, Double, Point) -> String, gap: () -> Void = {}) -> String {
+    private static func draw(
+        _ title: String, _ points: [Point], unit: String, fixedMax: Double? = nil,
+        mark: (Int, Double, Double, Double, Double, Point) -> String, gap: () -> Void = {}
+    ) -> String {
         let values = points.compactMap(\.value)
         let top = fixedMax ?? niceCeiling(values.max() ?? 0)
         let plotW = width - left - 4, plotH = height - Self.top - bottom

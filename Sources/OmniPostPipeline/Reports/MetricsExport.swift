@@ -64,7 +64,8 @@ package enum MetricsExport {
         for (platform, list) in Dictionary(grouping: published, by: \.platform) {
             r.makeCounter(descriptor: d("uploaded_bytes", "Bytes sent by uploads that published", unit: "total"), labels: L([("platform", platform)]))
                 .increment(by: Int64(list.reduce(0) { $0 + $1.bytesSent }))
-            let h = r.makeValueHistogram(descriptor: d("upload_duration_seconds", "Time from an upload's start to its post"), labels: L([("platform", platform)]), buckets: durationBuckets)
+            let h = r.makeValueHistogram(
+                descriptor: d("upload_duration_seconds", "Time from an upload's start to its post"), labels: L([("platform", platform)]), buckets: durationBuckets)
             var bytes = 0.0, seconds = 0.0
             for d in list {
                 guard let s = d.uploadStartedAt, let f = d.uploadFinishedAt, f >= s else { continue }
@@ -121,9 +122,10 @@ package enum MetricsExport {
         }
         // Stage durations, from each drop's transitions: the time from one stage's end to the next one's.
         let events = try ledger.events()
-        let stageHist = Dictionary(uniqueKeysWithValues: ["validate", "convert", "archive"].map {
-            ($0, r.makeValueHistogram(descriptor: d("stage_duration_seconds", "Time a drop spent in a stage"), labels: L([("stage", $0)]), buckets: durationBuckets))
-        })
+        let stageHist = Dictionary(
+            uniqueKeysWithValues: ["validate", "convert", "archive"].map {
+                ($0, r.makeValueHistogram(descriptor: d("stage_duration_seconds", "Time a drop spent in a stage"), labels: L([("stage", $0)]), buckets: durationBuckets))
+            })
         var last: [String: Double] = [:]
         for e in events where e.deliveryId == nil {
             guard let drop = e.dropId else { continue }
@@ -133,8 +135,10 @@ package enum MetricsExport {
         // ffmpeg's own time per rendition, by kind of work (the convert stage's `rendered` events carry both as data).
         for e in events {
             guard case .rendered(let s, let work)? = e.data else { continue }
-            r.makeValueHistogram(descriptor: d("ffmpeg_seconds", "Time ffmpeg took per rendition, by kind of work"), labels: L([("kind", work)]),
-                                 buckets: durationBuckets).record(s)
+            r.makeValueHistogram(
+                descriptor: d("ffmpeg_seconds", "Time ffmpeg took per rendition, by kind of work"), labels: L([("kind", work)]),
+                buckets: durationBuckets
+            ).record(s)
         }
         // Counts since the ledger began only grow: counters (a rate() over them works).
         var watch = Dictionary(grouping: events.filter { $0.stage == "watch" }, by: \.toState).mapValues(\.count)

@@ -7,7 +7,8 @@ import Prometheus
 enum ProcessMetrics {
     static func add(to r: PrometheusCollectorRegistry) {
         guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return }
+            let close = stat.lastIndex(of: ")")
+        else { return }
         // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15, starttime 22.
         let f = stat[stat.index(after: close)...].split(separator: " ").map(String.init)
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
@@ -18,7 +19,8 @@ enum ProcessMetrics {
             }
         }
         if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-           let resident = statm.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
+            let resident = statm.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        {
             r.makeGauge(descriptor: d("resident_memory_bytes", "Resident memory, in bytes")).set(to: resident * Double(sysconf(Int32(_SC_PAGESIZE))))
         }
         if let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {

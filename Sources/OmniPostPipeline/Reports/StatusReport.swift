@@ -64,8 +64,10 @@ package struct StatusReport: Sendable {
         report.accountWarnings = Self.warnings(tokens, warnDays: config.accountChecks.warnDays, now: now)
         for j in try ledger.cookieJars() {
             guard let e = j.expiresAt, e - now < Double(config.accountChecks.warnDays) * 86400 else { continue }
-            report.accountWarnings.append(e <= now ? "\(j.account): its cookies lapsed on \(isoStamp(e)); import new ones with `omnipost accounts import-cookies`"
-                                                   : "\(j.account): its cookies lapse on \(isoStamp(e)); import new ones before then")
+            report.accountWarnings.append(
+                e <= now
+                    ? "\(j.account): its cookies lapsed on \(isoStamp(e)); import new ones with `omnipost accounts import-cookies`"
+                    : "\(j.account): its cookies lapse on \(isoStamp(e)); import new ones before then")
         }
         return report
     }
@@ -76,8 +78,10 @@ package struct StatusReport: Sendable {
         for t in tokens {
             if let e = t.refreshExpiresAt, e - now < Double(warnDays) * 86400 {
                 let days = Int(((e - now) / 86400).rounded(.down))
-                out.append(e <= now ? "\(t.account): its refresh token lapsed on \(isoStamp(e)); run `omnipost accounts add` for it"
-                                    : "\(t.account): its refresh token lapses on \(isoStamp(e)) (in \(days) day\(days == 1 ? "" : "s")); run `omnipost accounts add` for it before then")
+                out.append(
+                    e <= now
+                        ? "\(t.account): its refresh token lapsed on \(isoStamp(e)); run `omnipost accounts add` for it"
+                        : "\(t.account): its refresh token lapses on \(isoStamp(e)) (in \(days) day\(days == 1 ? "" : "s")); run `omnipost accounts add` for it before then")
             }
             if t.checkOK == false {
                 out.append("\(t.account): its last check failed (\(t.checkedAt.map(isoStamp) ?? "?")): \(t.checkDetail ?? "")")
@@ -95,7 +99,7 @@ package struct StatusReport: Sendable {
         let keptDeliveries = deliveries.filter { x in byId[x.dropId].map { filter.keeps($0, x) } ?? (drops.isEmpty && filter == .all) }
         let obj: [String: Any] = [
             "inboxes": inboxes, "drops": try tree(kept), "deliveries": try tree(keptDeliveries), "queue": try tree(queue),
-            "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "account_warnings": accountWarnings, "attempts": attemptsByOutcome,
+            "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "account_warnings": accountWarnings, "attempts": attemptsByOutcome
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
@@ -109,11 +113,13 @@ package struct StatusReport: Sendable {
         var out: [String: Any] = [:]
         for (k, value) in o {
             if let text = value as? String, k.hasSuffix("_json") || k == "remote_session",
-               let nested = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
-               nested is [String: Any] || nested is [Any] {
+                let nested = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
+                nested is [String: Any] || nested is [Any]
+            {
                 out[k.hasSuffix("_json") ? String(k.dropLast(5)) : k] = readable(nested)
             } else if let t = value as? Double ?? (value as? Int).map(Double.init),
-                      k.hasSuffix("_at") || ["not_before", "lease_expiry", "open_until"].contains(k), t > 1_000_000_000, t < 1e11 {
+                k.hasSuffix("_at") || ["not_before", "lease_expiry", "open_until"].contains(k), t > 1_000_000_000, t < 1e11
+            {
                 out[k] = isoStamp(t)
             } else {
                 out[k] = readable(value)
@@ -162,7 +168,9 @@ package struct StatusReport: Sendable {
                 let access = a.accessExpiresAt.map { "access token until \(isoStamp($0))" } ?? "no access token yet"
                 var line = "  \(a.account)  \(a.hasRefreshToken ? "refresh token stored" : "NO refresh token")\(a.sealed ? " (sealed)" : "")  \(access)"
                 if let e = a.refreshExpiresAt { line += "  refresh token until \(isoStamp(e))" }
-                if let c = a.checkedAt { line += "  checked \(isoStamp(c)): \(a.checkOK == true ? "ok" : "FAILED")" + (a.checkOK == true ? (a.checkDetail.map { " as \($0)" } ?? "") : "") }
+                if let c = a.checkedAt {
+                    line += "  checked \(isoStamp(c)): \(a.checkOK == true ? "ok" : "FAILED")" + (a.checkOK == true ? (a.checkDetail.map { " as \($0)" } ?? "") : "")
+                }
                 out.append(line)
             }
         }

@@ -56,7 +56,8 @@ struct AccountWatch: Sendable {
 
     func check(_ key: String, why: String) async {
         guard let tokens = tokens[key], let account = ctx.config.accounts[key],
-              let r = await AccountHealth.checkOne(account, tokens: tokens, http: http, ledger: ctx.ledger) else { return }
+            let r = await AccountHealth.checkOne(account, tokens: tokens, http: http, ledger: ctx.ledger)
+        else { return }
         if r.ok {
             try? ctx.ledger.note(.checked, stage: .accounts, target: key, detail: "\(key) (\(why)): \(r.identity ?? "token refreshed")")
         } else {

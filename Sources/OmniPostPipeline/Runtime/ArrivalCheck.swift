@@ -25,7 +25,8 @@ final class ArrivalCheck: Sendable {
         guard let path = try? InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: fact.relPath) else { return true }
         let role = DropNaming.role(of: fact.relPath)
         // A hung read is not evidence of anything: treat it as still arriving, within the same limit.
-        let verdict = (try? await StallGuard.run("checking \(fact.relPath)", stall: .seconds(10)) { _ in Self.verdict(path: path, role: role) })
+        let verdict =
+            (try? await StallGuard.run("checking \(fact.relPath)", stall: .seconds(10)) { _ in Self.verdict(path: path, role: role) })
             ?? .incomplete("it could not be read just now")
         guard case .incomplete(let why) = verdict else {
             waiting.clear(fact.relPath)

@@ -12,8 +12,9 @@ enum DeliveryJob {
             throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition")
         }
         let meta = try d.metadata
-        var job = UploadJob(deliveryId: id, filePath: path, size: size, contentType: MediaTypes.video(forPath: path), metadata: meta,
-                            session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
+        var job = UploadJob(
+            deliveryId: id, filePath: path, size: size, contentType: MediaTypes.video(forPath: path), metadata: meta,
+            session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
         job.expectedSha256 = d.renditionSha256
         if let work {
             let dir = work.appendingPathComponent(d.dropId)
@@ -26,9 +27,10 @@ enum DeliveryJob {
         case .handover, nil: job.sessionReuse = .resume
         }
         if let drop = try ledger.drop(d.dropId) {
-            job.drop = DropFacts(dropId: drop.id, target: d.target, stem: drop.stem, source: drop.clipPath ?? "",
-                                 sidecarPath: drop.sidecarPath.map { inbox.appendingPathComponent($0).path },
-                                 takenAt: Date(timeIntervalSince1970: drop.createdAt), sourceSha256: drop.clipSha256)
+            job.drop = DropFacts(
+                dropId: drop.id, target: d.target, stem: drop.stem, source: drop.clipPath ?? "",
+                sidecarPath: drop.sidecarPath.map { inbox.appendingPathComponent($0).path },
+                takenAt: Date(timeIntervalSince1970: drop.createdAt), sourceSha256: drop.clipSha256)
             if let v = (try? drop.probe)?.video {
                 job.frame = (v.width, v.height)
             }

@@ -27,7 +27,6 @@ enum DropNaming {
         return .other
     }
 
-
     /// The stems a sidecar may pair by: `dir/clip.yaml` → `dir/clip`; `dir/clip.mp4.yaml` → `dir/clip.mp4` and `dir/clip`.
     static func sidecarKeys(_ relPath: String) -> [String] {
         let base = (relPath as NSString).deletingPathExtension

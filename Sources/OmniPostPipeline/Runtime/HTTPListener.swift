@@ -82,10 +82,12 @@ package final class HTTPListener: Sendable {
         // An idle connection (or one still sending its headers) is closed after 15 s; bodies are capped by the context (64 KiB).
         // At most `maxConnections` at once: more wait in the kernel's backlog instead of each taking a file
         // descriptor the stages and the ledger need (a flood of idle connections must not wedge the daemon).
-        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Self.idleSeconds))),
-                              configuration: .init(address: .hostname(config.host, port: config.port), serverName: "omnipost",
-                                                   availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections, logger: logger)),
-                              onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) }, logger: logger)
+        let app = Application(
+            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Self.idleSeconds))),
+            configuration: .init(
+                address: .hostname(config.host, port: config.port), serverName: "omnipost",
+                availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections, logger: logger)),
+            onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
         for _ in 0..<500 {
@@ -116,7 +118,10 @@ actor ListenerHub {
         let key = "\(config.host):\(config.port)"
         if config.port != 0, var held = open[key] {
             guard held.listener.config == config else {
-                throw OmniError(.configInvalid, "pipelines \(held.pipelines.sorted().joined(separator: ", ")) and \(pipeline) both listen on \(key) with different `http:` settings; give them the same `http:` (one listener, one dashboard) or different ports")
+                throw OmniError(
+                    .configInvalid,
+                    "pipelines \(held.pipelines.sorted().joined(separator: ", ")) and \(pipeline) both listen on \(key) with different `http:` settings; give them the same `http:` (one listener, one dashboard) or different ports"
+                )
             }
             held.pipelines.insert(pipeline)
             open[key] = held
@@ -195,8 +200,9 @@ struct ReadGuard: RouterMiddleware {
         if request.method == .get, !path.hasPrefix("/api/"), path != "/metrics", path != "/readyz", path != "/live" {
             return Response(status: .seeOther, headers: [.location: "/login?back=" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "/")])
         }
-        return Response(status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8", .wwwAuthenticate: "Bearer"],
-                        body: .init(byteBuffer: .init(string: "reads need the token from http.token_file (Authorization: Bearer …) or a signed-in session\n")))
+        return Response(
+            status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8", .wwwAuthenticate: "Bearer"],
+            body: .init(byteBuffer: .init(string: "reads need the token from http.token_file (Authorization: Bearer …) or a signed-in session\n")))
     }
 }
 

@@ -27,8 +27,9 @@ struct LedgerTokenStore: TokenStore {
 
     func save(account: String, accessToken: String, expiresAt: Date, refreshToken: String?) async throws {
         let sealer = try keys.current()
-        try ledger.storeToken(account: account, accessToken: try sealer.seal(accessToken), expiresAt: expiresAt.timeIntervalSince1970,
-                              refreshToken: try refreshToken.map(sealer.seal))
+        try ledger.storeToken(
+            account: account, accessToken: try sealer.seal(accessToken), expiresAt: expiresAt.timeIntervalSince1970,
+            refreshToken: try refreshToken.map(sealer.seal))
     }
 
     func saveRefreshExpiry(account: String, at: Date) async throws {

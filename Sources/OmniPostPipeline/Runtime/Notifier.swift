@@ -42,8 +42,9 @@ struct Notifier: Sendable {
     /// What a drop's failure is about, as values: where in the sidecar, and what did go out.
     func facts(drop d: DropRecord, target: String? = nil, deliveryId: Int64? = nil, reason: String?, at: Double) throws -> AlertFacts {
         let published = try ctx.ledger.deliveries(forDrop: d.id).filter { $0.state == .published }.map(\.target)
-        return AlertFacts(dropId: d.id, target: target, deliveryId: deliveryId, reasonCode: reason, location: d.reasonLocation,
-                          published: published, link: link(d.id), at: at)
+        return AlertFacts(
+            dropId: d.id, target: target, deliveryId: deliveryId, reasonCode: reason, location: d.reasonLocation,
+            published: published, link: link(d.id), at: at)
     }
 
     func produce(now: Date = Date()) throws {
@@ -54,45 +55,61 @@ struct Notifier: Sendable {
         let pipeline = ctx.config.name
         for e in events {
             if e.toState == "failed", e.deliveryId == nil, let dropID = e.dropId, e.stage != "accounts",
-               let d = try ledger.drop(dropID) {
+                let d = try ledger.drop(dropID)
+            {
                 // One message per failure: a drop that failed because a target did was said by that
                 // target's own message (with the platform's reason); only a drop's own failure is said here.
                 if try ledger.deliveries(forDrop: dropID).contains(where: { $0.state == .failed }) { continue }
-                facts.append(Fact(key: "drop_failed:\(dropID)", kind: "drop_failed", title: "\(pipeline): \(d.stem) failed",
-                                  body: "\(d.reasonCode ?? "failed"): \(d.reasonMessage ?? e.detail ?? "")" + (d.reasonLocation.map { " (at \($0))" } ?? "")
-                                      + "\nThe original is in failed/ with its report. Fix it and `omnipost retry \(ctx.config.file) \(dropID)`.",
-                                  facts: try self.facts(drop: d, reason: d.reasonCode, at: e.at)))
+                facts.append(
+                    Fact(
+                        key: "drop_failed:\(dropID)", kind: "drop_failed", title: "\(pipeline): \(d.stem) failed",
+                        body: "\(d.reasonCode ?? "failed"): \(d.reasonMessage ?? e.detail ?? "")" + (d.reasonLocation.map { " (at \($0))" } ?? "")
+                            + "\nThe original is in failed/ with its report. Fix it and `omnipost retry \(ctx.config.file) \(dropID)`.",
+                        facts: try self.facts(drop: d, reason: d.reasonCode, at: e.at)))
             } else if e.toState == "failed", let id = e.deliveryId, let d = try ledger.delivery(id) {
                 let drop = try ledger.drop(d.dropId)
-                facts.append(Fact(key: "delivery_failed:\(id)", kind: "delivery_failed", title: "\(pipeline): \(d.target) gave up on \(drop?.stem ?? d.dropId)",
-                                  body: "\(d.errorCode ?? "failed"): \(d.errorMessage ?? "")\n`omnipost retry \(ctx.config.file) \(id)` sends it again once the cause is fixed.",
-                                  facts: try drop.map { try self.facts(drop: $0, target: d.target, deliveryId: id, reason: d.errorCode, at: e.at) }
-                                      ?? AlertFacts(dropId: d.dropId, target: d.target, deliveryId: id, reasonCode: d.errorCode, at: e.at)))
+                facts.append(
+                    Fact(
+                        key: "delivery_failed:\(id)", kind: "delivery_failed", title: "\(pipeline): \(d.target) gave up on \(drop?.stem ?? d.dropId)",
+                        body: "\(d.errorCode ?? "failed"): \(d.errorMessage ?? "")\n`omnipost retry \(ctx.config.file) \(id)` sends it again once the cause is fixed.",
+                        facts: try drop.map { try self.facts(drop: $0, target: d.target, deliveryId: id, reason: d.errorCode, at: e.at) }
+                            ?? AlertFacts(dropId: d.dropId, target: d.target, deliveryId: id, reasonCode: d.errorCode, at: e.at)))
             } else if e.eventStage == .accounts, e.kind == .checkFailed, let account = e.target {
-                facts.append(Fact(key: "account:\(account):\(Self.day(e.at))", kind: "account_needs_auth", title: "\(pipeline): \(account) cannot publish",
-                                  body: "\(e.detail ?? "")\nConnect it again: `omnipost accounts add \(ctx.config.file) \(account)`.",
-                                  facts: AlertFacts(account: account, at: e.at)))
+                facts.append(
+                    Fact(
+                        key: "account:\(account):\(Self.day(e.at))", kind: "account_needs_auth", title: "\(pipeline): \(account) cannot publish",
+                        body: "\(e.detail ?? "")\nConnect it again: `omnipost accounts add \(ctx.config.file) \(account)`.",
+                        facts: AlertFacts(account: account, at: e.at)))
             } else if e.stage == "breaker", e.toState == "open", let account = e.target {
-                facts.append(Fact(key: "breaker:\(account):\(Int(e.at))", kind: "breaker_opened", title: "\(pipeline): uploads to \(account) are paused",
-                                  body: "Repeated failures opened its breaker: \(e.detail ?? ""). It tries again by itself after the cool-down; `omnipost status` shows why.",
-                                  facts: AlertFacts(account: account, at: e.at)))
+                facts.append(
+                    Fact(
+                        key: "breaker:\(account):\(Int(e.at))", kind: "breaker_opened", title: "\(pipeline): uploads to \(account) are paused",
+                        body: "Repeated failures opened its breaker: \(e.detail ?? ""). It tries again by itself after the cool-down; `omnipost status` shows why.",
+                        facts: AlertFacts(account: account, at: e.at)))
             } else if e.eventStage == .reload, e.kind == .refused {
                 // The daemon runs on as it was; whoever edited the file should know it did not take.
-                facts.append(Fact(key: "reload_refused:\(e.id ?? Int64(e.at))", kind: "reload_refused", title: "\(pipeline): a reload was refused",
-                                  body: "\(e.detail ?? "")\nThe pipeline runs on as it was. Fix the file, then `systemctl reload` again.",
-                                  facts: AlertFacts(at: e.at)))
+                facts.append(
+                    Fact(
+                        key: "reload_refused:\(e.id ?? Int64(e.at))", kind: "reload_refused", title: "\(pipeline): a reload was refused",
+                        body: "\(e.detail ?? "")\nThe pipeline runs on as it was. Fix the file, then `systemctl reload` again.",
+                        facts: AlertFacts(at: e.at)))
             }
         }
         // States, not events: noticed once a day while they last.
         let today = Self.day(now.timeIntervalSince1970)
-        for q in try ledger.quotaUse(accounts: Array(ctx.config.accounts.keys), rules: ctx.profiles.quotas) where q.limit > 0 && Double(q.used) >= config.quotaThreshold * Double(q.limit) {
-            facts.append(Fact(key: "quota:\(q.account):\(q.rule):\(today)", kind: "quota_high", title: "\(pipeline): \(q.account) has used \(q.used) of \(q.limit) \(q.rule)",
-                              body: "At \(Int(config.quotaThreshold * 100)) % or more of its \(q.window) quota; further posts wait for room."))
+        for q in try ledger.quotaUse(accounts: Array(ctx.config.accounts.keys), rules: ctx.profiles.quotas)
+        where q.limit > 0 && Double(q.used) >= config.quotaThreshold * Double(q.limit) {
+            facts.append(
+                Fact(
+                    key: "quota:\(q.account):\(q.rule):\(today)", kind: "quota_high", title: "\(pipeline): \(q.account) has used \(q.used) of \(q.limit) \(q.rule)",
+                    body: "At \(Int(config.quotaThreshold * 100)) % or more of its \(q.window) quota; further posts wait for room."))
         }
         for t in try ledger.tokenSummaries() {
             if let e = t.refreshExpiresAt, e - now.timeIntervalSince1970 < Double(ctx.config.accountChecks.warnDays) * 86400 {
-                facts.append(Fact(key: "refresh:\(t.account):\(Self.day(e))", kind: "refresh_expiring", title: "\(pipeline): \(t.account)'s authorization lapses on \(isoStamp(e))",
-                                  body: "Connect it again before then: `omnipost accounts add \(ctx.config.file) \(t.account)`."))
+                facts.append(
+                    Fact(
+                        key: "refresh:\(t.account):\(Self.day(e))", kind: "refresh_expiring", title: "\(pipeline): \(t.account)'s authorization lapses on \(isoStamp(e))",
+                        body: "Connect it again before then: `omnipost accounts add \(ctx.config.file) \(t.account)`."))
             }
         }
         facts += try health(now: now)
@@ -100,8 +117,10 @@ struct Notifier: Sendable {
         if statvfs(ctx.paths.work.path, &st) == 0 {
             let free = Int64(st.f_bavail) * Int64(st.f_frsize)
             if free < config.diskLowBytes {
-                facts.append(Fact(key: "disk:\(today)", kind: "disk_low", title: "\(pipeline): \(free / 1_048_576) MiB free for work/",
-                                  body: "Conversions need room for the renditions; free space or move paths.work to a larger disk."))
+                facts.append(
+                    Fact(
+                        key: "disk:\(today)", kind: "disk_low", title: "\(pipeline): \(free / 1_048_576) MiB free for work/",
+                        body: "Conversions need room for the renditions; free space or move paths.work to a larger disk."))
             }
         }
         for f in facts {
@@ -124,8 +143,12 @@ struct Notifier: Sendable {
             if mark == nil { try ledger.setNotifyMark("backlog_since", t) }
             let since = mark ?? t
             if t - since >= Double(config.backlogMinutes * 60) {
-                facts.append(Fact(key: "backlog:\(Int(since))", kind: "backlog", title: "\(pipeline): \(waiting) deliveries waiting for \(Int((t - since) / 60)) min",
-                                  body: "More than \(config.backlog) have been due for \(config.backlogMinutes) min or longer: uploads are slower than drops arrive, or something holds them. `omnipost status` shows what."))
+                facts.append(
+                    Fact(
+                        key: "backlog:\(Int(since))", kind: "backlog", title: "\(pipeline): \(waiting) deliveries waiting for \(Int((t - since) / 60)) min",
+                        body:
+                            "More than \(config.backlog) have been due for \(config.backlogMinutes) min or longer: uploads are slower than drops arrive, or something holds them. `omnipost status` shows what."
+                    ))
             }
         } else {
             try ledger.setNotifyMark("backlog_since", nil)
@@ -138,23 +161,28 @@ struct Notifier: Sendable {
         if finished >= 10 {
             let ok = Double(outcomes["published"] ?? 0) / Double(finished)
             if ok < config.successRate {
-                facts.append(Fact(key: "success:\(Self.day(t)):\(Int(t / window))", kind: "success_rate_low",
-                                  title: "\(pipeline): \(Int(ok * 100)) % of uploads succeeded in \(config.successWindowHours) h",
-                                  body: "\(finished) attempts, below \(Int(config.successRate * 100)) %: the failures' reasons are in `omnipost status` and the failure reports."))
+                facts.append(
+                    Fact(
+                        key: "success:\(Self.day(t)):\(Int(t / window))", kind: "success_rate_low",
+                        title: "\(pipeline): \(Int(ok * 100)) % of uploads succeeded in \(config.successWindowHours) h",
+                        body: "\(finished) attempts, below \(Int(config.successRate * 100)) %: the failures' reasons are in `omnipost status` and the failure reports."))
             }
         }
         // The daily digest, once a day from its hour on.
         // The digest is built once a day, when its hour has come and today's is not written yet.
         if let hour = config.digestHour, Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).hour ?? 0 >= hour,
-           try !ledger.hasNotification(key: "digest:\(Self.day(t))") {
+            try !ledger.hasNotification(key: "digest:\(Self.day(t))")
+        {
             let dayAgo = t - 86400
             let deliveries = try ledger.allDeliveries()
             let published = deliveries.filter { $0.state == .published && ($0.uploadFinishedAt ?? 0) >= dayAgo }
             let failed = deliveries.filter { $0.state == .failed && $0.updatedAt >= dayAgo }
             let byPlatform = Dictionary(grouping: published, by: \.platform).map { "\($0.key) \($0.value.count)" }.sorted().joined(separator: ", ")
-            facts.append(Fact(key: "digest:\(Self.day(t))", kind: "digest", title: "\(pipeline): \(published.count) published, \(failed.count) failed in 24 h",
-                              body: (byPlatform.isEmpty ? "Nothing published." : "Published: \(byPlatform).") + " Waiting: \(waiting)."
-                                  + (failed.isEmpty ? "" : "\nFailed: " + failed.prefix(10).map { "\($0.target) \($0.dropId) (\($0.errorCode ?? "?"))" }.joined(separator: ", "))))
+            facts.append(
+                Fact(
+                    key: "digest:\(Self.day(t))", kind: "digest", title: "\(pipeline): \(published.count) published, \(failed.count) failed in 24 h",
+                    body: (byPlatform.isEmpty ? "Nothing published." : "Published: \(byPlatform).") + " Waiting: \(waiting)."
+                        + (failed.isEmpty ? "" : "\nFailed: " + failed.prefix(10).map { "\($0.target) \($0.dropId) (\($0.errorCode ?? "?"))" }.joined(separator: ", "))))
         }
         return facts
     }
@@ -170,12 +198,15 @@ struct Notifier: Sendable {
             due.removeFirst(min(due.count, room - 1))
             if !due.isEmpty { batches.append(due) }
             for batch in batches {
-                let (title, body) = batch.count == 1 ? (batch[0].title, batch[0].body)
+                let (title, body) =
+                    batch.count == 1
+                    ? (batch[0].title, batch[0].body)
                     : ("\(ctx.config.name): \(batch.count) more alerts", batch.map { "• \($0.title)" }.joined(separator: "\n"))
                 let key = batch.count == 1 ? batch[0].key : "group:" + batch.map { String($0.id) }.joined(separator: ",")
                 let ids = batch.map(\.id)
-                let message = AlertSender.Message(key: key, kind: batch.count == 1 ? batch[0].kind : "grouped", title: title, body: body,
-                                                  facts: batch.count == 1 ? batch[0].facts : nil)
+                let message = AlertSender.Message(
+                    key: key, kind: batch.count == 1 ? batch[0].kind : "grouped", title: title, body: body,
+                    facts: batch.count == 1 ? batch[0].facts : nil)
                 switch await sender.post(sink, message) {
                 case .sent: try? ctx.ledger.markNotificationsSent(ids)
                 case .retry(let why):
@@ -184,8 +215,9 @@ struct Notifier: Sendable {
                     try? ctx.ledger.markNotificationsFailed(ids, error: why, retryAt: now.timeIntervalSince1970 + wait)
                     // A sink that is down is said once per message's first failure (and counted in /metrics).
                     if attempts == 0 {
-                        ctx.logger.warning("a notification sink is not taking messages; they wait and are tried again",
-                                           metadata: ["omnipost.sink": "\(sink.name)", "omnipost.error": "\(why)"])
+                        ctx.logger.warning(
+                            "a notification sink is not taking messages; they wait and are tried again",
+                            metadata: ["omnipost.sink": "\(sink.name)", "omnipost.error": "\(why)"])
                     }
                 case .refused(let why):
                     try? ctx.ledger.markNotificationsFailed(ids, error: why, retryAt: nil)

@@ -46,7 +46,7 @@ enum OperatorRoutes {
     static let paths: [(method: String, path: String)] = [
         ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("get", "/api/v1/drops"), ("get", "/api/v1/drops/{id}"),
         ("get", "/api/v1/deliveries"), ("get", "/api/v1/queue"), ("get", "/api/v1/quotas"), ("get", "/api/v1/accounts"),
-        ("get", "/api/v1/events"), ("post", "/api/v1/retry/{id}"), ("post", "/api/v1/cancel/{id}"),
+        ("get", "/api/v1/events"), ("post", "/api/v1/retry/{id}"), ("post", "/api/v1/cancel/{id}")
     ]
 
     static let notReady = Response(status: .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "the pipeline is still opening\n")))
@@ -74,7 +74,8 @@ enum OperatorRoutes {
         router.get("/metrics") { _, _ -> Response in
             let all = box.all
             guard !all.isEmpty else { return notReady }
-            let text = try MetricsExport.text(all.map { ($0.ctx.config, $0.ctx.ledger, $0.ctx.profiles) })
+            let text =
+                try MetricsExport.text(all.map { ($0.ctx.config, $0.ctx.ledger, $0.ctx.profiles) })
                 + "# HELP omnipost_auth_failures_total Wrong tokens presented to the listener since it started\n"
                 + "# TYPE omnipost_auth_failures_total counter\n"
                 + "omnipost_auth_failures_total \(access.throttle.failures)\n"
@@ -91,8 +92,9 @@ enum OperatorRoutes {
                     return c
                 }
             }
-            return json(checks.allSatisfy(\.ok) ? .ok : .serviceUnavailable,
-                        ["ready": checks.allSatisfy(\.ok), "checks": checks.map { ["name": $0.name, "ok": $0.ok, "detail": $0.detail] }])
+            return json(
+                checks.allSatisfy(\.ok) ? .ok : .serviceUnavailable,
+                ["ready": checks.allSatisfy(\.ok), "checks": checks.map { ["name": $0.name, "ok": $0.ok, "detail": $0.detail] }])
         }
         router.get("/api/v1/drops") { req, _ -> Response in
             guard let o = box.pick(req) else { return notReady }
@@ -107,8 +109,12 @@ enum OperatorRoutes {
             let id = c.parameters.get("id") ?? ""
             guard let o = box.holding(drop: id) ?? box.pick(req) else { return notReady }
             guard let d = try o.ctx.ledger.drops().first(where: { $0.id == id }) else { return json(.notFound, ["error": "no drop \(id)"]) }
-            return json(.ok, ["drop": encodable(d), "deliveries": try o.ctx.ledger.deliveries(forDrop: id).map { encodable($0) },
-                              "events": try o.ctx.ledger.events(forDrop: id).map { encodable($0) }])
+            return json(
+                .ok,
+                [
+                    "drop": encodable(d), "deliveries": try o.ctx.ledger.deliveries(forDrop: id).map { encodable($0) },
+                    "events": try o.ctx.ledger.events(forDrop: id).map { encodable($0) }
+                ])
         }
         router.get("/api/v1/deliveries") { req, _ -> Response in
             guard let o = box.pick(req) else { return notReady }
@@ -138,15 +144,22 @@ enum OperatorRoutes {
             let p: Page
             do { p = try Page(req, states: nil) } catch let e as OmniError { return refused(e) }
             let q = req.uri.queryParameters
-            let events = try o.ctx.ledger.events(afterId: Int64(q["after"].map(String.init) ?? "") ?? 0, limit: p.limit + 1, drop: q["drop"].map(String.init),
-                                                 stage: q["stage"].map(String.init), since: q["since"].flatMap { Double(String($0)) })
+            let events = try o.ctx.ledger.events(
+                afterId: Int64(q["after"].map(String.init) ?? "") ?? 0, limit: p.limit + 1, drop: q["drop"].map(String.init),
+                stage: q["stage"].map(String.init), since: q["since"].flatMap { Double(String($0)) })
             return json(.ok, ["items": events.prefix(p.limit).map { encodable($0) }, "next_after": events.count > p.limit ? (events[p.limit - 1].id ?? 0) as Any : NSNull()])
         }
         for action in ["retry", "cancel"] {
             router.post("/api/v1/\(action)/:id") { req, c -> Response in
                 if let held = access.heldBack(req, c) { return held }
                 guard authorized(req, c) else {
-                    var r = json(.unauthorized, ["error": token == nil ? "mutations need http.token_file set, and its token as a bearer token" : "a bearer token is needed: Authorization: Bearer <token from http.token_file>"])
+                    var r = json(
+                        .unauthorized,
+                        [
+                            "error": token == nil
+                                ? "mutations need http.token_file set, and its token as a bearer token"
+                                : "a bearer token is needed: Authorization: Bearer <token from http.token_file>"
+                        ])
                     // RFC 6750: a 401 says which scheme it wants.
                     r.headers[.wwwAuthenticate] = "Bearer realm=\"omnipost\""
                     return r

@@ -48,8 +48,9 @@ package final class Pipeline: Sendable {
             sandbox = s
         }
         let tls = try Self.tlsConfiguration(config.upload)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton,
-                              configuration: HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(10))))
+        let http = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(10))))
         // From here a failure (a credentials key that cannot be read, a ledger that refuses) is answered as
         // the error it is: the HTTP client is shut down and the sandbox stopped, not freed while open —
         // which traps.
@@ -58,7 +59,8 @@ package final class Pipeline: Sendable {
             // The listener first: in sandbox mode the links it signs carry the port it was given.
             var served: ServedMedia? = nil
             if let h = config.http {
-                let media = config.mediaHost?.served == true
+                let media =
+                    config.mediaHost?.served == true
                     ? (folder: config.paths.root.appendingPathComponent("media"), signer: MediaLinkSigner(key: try sealer(config).derivedKey(for: "media links")))
                     : nil
                 if let media { MediaLinkSigner.sweep(folder: media.folder, olderThan: Int(config.mediaHost!.linkTTL.seconds) + 600) }
@@ -76,11 +78,13 @@ package final class Pipeline: Sendable {
             let host = ProcessInfo.processInfo.hostName
             let work = config.paths.work
             var deadPids: [Int32] = []
-            try ledger.releaseDeadLeases(host: host, isAlive: { pid in
-                let alive = kill(pid, 0) == 0 || errno == EPERM
-                if !alive { deadPids.append(pid) }
-                return alive
-            }, crashed: { pid in CrashMarker.crashed(dir: work, pid: pid) })
+            try ledger.releaseDeadLeases(
+                host: host,
+                isAlive: { pid in
+                    let alive = kill(pid, 0) == 0 || errno == EPERM
+                    if !alive { deadPids.append(pid) }
+                    return alive
+                }, crashed: { pid in CrashMarker.crashed(dir: work, pid: pid) })
             for pid in deadPids { CrashMarker.clear(dir: work, pid: pid) }
             CrashMarker.install(dir: work)
             let ctx = PipelineContext(
@@ -89,8 +93,9 @@ package final class Pipeline: Sendable {
                 adapters: adapters,
                 logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
                 owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))", backoff: backoff, arriving: ArrivingFiles(writing: PendingFiles()))
-            let watcher = InboxWatcher(inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo,
-                                       pending: ctx.arriving.writing)
+            let watcher = InboxWatcher(
+                inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo,
+                pending: ctx.arriving.writing)
             progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
             listener?.attach(ctx, watcher: watcher)
             return Pipeline(context: ctx, embedded: sandbox, embedding: embedding, listener: listener, watcher: watcher, http: http, tokens: tokens)
@@ -127,15 +132,19 @@ package final class Pipeline: Sendable {
         try Sealer.load(file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"), env: config.credentials.keyEnv)
     }
 
-    package static func makeAdapters(config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
-                                    served: ServedMedia? = nil) throws -> [String: any PlatformAdapter] {
+    package static func makeAdapters(
+        config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
+        served: ServedMedia? = nil
+    ) throws -> [String: any PlatformAdapter] {
         try makeAdaptersAndTokens(config: config, ledger: ledger, http: http, backoff: backoff, served: served).adapters
     }
 
     /// The adapters, and the one token provider per account they share (the daemon's account checks
     /// refresh through the same one: two refreshing one rotating token would kill it).
-    static func makeAdaptersAndTokens(config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
-                                      served: ServedMedia? = nil) throws -> (adapters: [String: any PlatformAdapter], tokens: [String: TokenProvider]) {
+    static func makeAdaptersAndTokens(
+        config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
+        served: ServedMedia? = nil
+    ) throws -> (adapters: [String: any PlatformAdapter], tokens: [String: TokenProvider]) {
         var adapters: [String: any PlatformAdapter] = [:]
         var providers: [String: TokenProvider] = [:]
         let sealer = try sealer(config)
@@ -149,8 +158,9 @@ package final class Pipeline: Sendable {
             guard let account = config.accounts[t.accountKey] else { continue }
             let tokens = providers[t.accountKey] ?? TokenProvider(account: account, http: http, store: store)
             providers[t.accountKey] = tokens
-            var settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
-                                           maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
+            var settings = AdapterSettings(
+                account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
+                maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
             settings.tls = try tlsConfiguration(config.upload)
             if let h = config.mediaHost {
                 let ttl = Int(h.linkTTL.seconds)
@@ -165,8 +175,10 @@ package final class Pipeline: Sendable {
         return (adapters, providers)
     }
 
-    init(context: PipelineContext, embedded: (any EmbeddedPlatforms)?, embedding: (any PlatformEmbedding)?, listener: HTTPListener?,
-         watcher: InboxWatcher, http: HTTPClient, tokens: [String: TokenProvider] = [:]) {
+    init(
+        context: PipelineContext, embedded: (any EmbeddedPlatforms)?, embedding: (any PlatformEmbedding)?, listener: HTTPListener?,
+        watcher: InboxWatcher, http: HTTPClient, tokens: [String: TokenProvider] = [:]
+    ) {
         self.listener = listener
         self.tokens = tokens
         self.context = context
@@ -180,18 +192,22 @@ package final class Pipeline: Sendable {
     /// a final state (deliveries deferred more than a minute stay queued in the ledger for the next run).
     package func run(once: Bool) async throws {
         let ctx = context
-        let stages: [any Stage] = [AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ValidateStage(ctx: ctx, lane: .small), ConvertStage(ctx: ctx),
-                                   ConvertStage(ctx: ctx, lane: .quick), ArchiveStage(ctx: ctx)]
+        let stages: [any Stage] = [
+            AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ValidateStage(ctx: ctx, lane: .small), ConvertStage(ctx: ctx),
+            ConvertStage(ctx: ctx, lane: .quick), ArchiveStage(ctx: ctx)
+        ]
         let upload = UploadStage(ctx: ctx)
         let watcher = watcher
         // Which way each inbox is watched is part of the record: `status` shows it.
-        try ctx.ledger.note(.watching, stage: .watch, detail: "\(watcher.inbox) mode=\(watcher.mode.rawValue) fs=\(watcher.fsType)",
-                            data: .watching(inbox: watcher.inbox, mode: watcher.mode.rawValue, fs: watcher.fsType))
+        try ctx.ledger.note(
+            .watching, stage: .watch, detail: "\(watcher.inbox) mode=\(watcher.mode.rawValue) fs=\(watcher.fsType)",
+            data: .watching(inbox: watcher.inbox, mode: watcher.mode.rawValue, fs: watcher.fsType))
         // ffmpeg runs a killed daemon left behind: still burning CPU on output nobody will use.
         let orphans = OrphanReaper.reap(work: ctx.paths.work.path)
         if !orphans.isEmpty {
-            try ctx.ledger.note(.orphansKilled, stage: .startup,
-                                detail: orphans.map { "ffmpeg pid \($0.pid) of dead pid \($0.ownerPid) → \(($0.output as NSString).lastPathComponent)" }.joined(separator: "; "))
+            try ctx.ledger.note(
+                .orphansKilled, stage: .startup,
+                detail: orphans.map { "ffmpeg pid \($0.pid) of dead pid \($0.ownerPid) → \(($0.output as NSString).lastPathComponent)" }.joined(separator: "; "))
         }
         // Quotas may have changed since the holds were set (a raised limit, a reload): the queue's own
         // holds are read again under the quotas now in force.
@@ -204,24 +220,31 @@ package final class Pipeline: Sendable {
         let arriving = ArrivalCheck(ctx: ctx, limit: max(watcher.settle * 10, ctx.config.sidecar.grace))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                await watcher.run(.init(onComplete: { fact in
-                    Self.record(fact, ctx: ctx)
-                }, onGone: { rel in
-                    try? ctx.ledger.markFileGone(path: rel)
-                }, onRenamed: { r in
-                    let dir = r.dir.isEmpty ? "" : r.dir + "/"
-                    if r.new.isEmpty {
-                        try? ctx.ledger.note(.unreadableName, stage: .watch,
-                                             detail: "\(dir)\(r.escaped): the name is not UTF-8 and the file could not be renamed; rename it by hand")
-                        ctx.progress.line("  watch               \(dir)\(r.escaped): the name is not UTF-8 and could not be renamed; rename it by hand")
-                        return
-                    }
-                    try? ctx.ledger.note(.renamed, stage: .watch,
-                                         detail: "\(dir)\(r.escaped) → \(dir)\(r.new): the name was not UTF-8, read as Latin-1")
-                    ctx.progress.line("  watch               renamed \(dir)\(r.escaped) to \(dir)\(r.new) (the name was not UTF-8; read as Latin-1)")
-                }, isWhole: { fact in
-                    await arriving.isWhole(fact)
-                }))
+                await watcher.run(
+                    .init(
+                        onComplete: { fact in
+                            Self.record(fact, ctx: ctx)
+                        },
+                        onGone: { rel in
+                            try? ctx.ledger.markFileGone(path: rel)
+                        },
+                        onRenamed: { r in
+                            let dir = r.dir.isEmpty ? "" : r.dir + "/"
+                            if r.new.isEmpty {
+                                try? ctx.ledger.note(
+                                    .unreadableName, stage: .watch,
+                                    detail: "\(dir)\(r.escaped): the name is not UTF-8 and the file could not be renamed; rename it by hand")
+                                ctx.progress.line("  watch               \(dir)\(r.escaped): the name is not UTF-8 and could not be renamed; rename it by hand")
+                                return
+                            }
+                            try? ctx.ledger.note(
+                                .renamed, stage: .watch,
+                                detail: "\(dir)\(r.escaped) → \(dir)\(r.new): the name was not UTF-8, read as Latin-1")
+                            ctx.progress.line("  watch               renamed \(dir)\(r.escaped) to \(dir)\(r.new) (the name was not UTF-8; read as Latin-1)")
+                        },
+                        isWhole: { fact in
+                            await arriving.isWhole(fact)
+                        }))
             }
             for stage in stages {
                 group.addTask { await Self.loop(stage, ctx: ctx) }
@@ -255,16 +278,18 @@ package final class Pipeline: Sendable {
     /// The watcher's one fact: a complete file, recorded in the ledger; stages are rung if it is new.
     static func record(_ fact: FileFact, ctx: PipelineContext) {
         do {
-            let recorded = try ctx.ledger.recordFile(path: fact.relPath, size: fact.size, mtime: fact.mtime, inode: fact.inode,
-                                                     role: DropNaming.role(of: fact.relPath))
+            let recorded = try ctx.ledger.recordFile(
+                path: fact.relPath, size: fact.size, mtime: fact.mtime, inode: fact.inode,
+                role: DropNaming.role(of: fact.relPath))
             if recorded.isNew {
                 // The same path, changed, while a drop that took it is still in flight: that drop had a
                 // file still being written. It is withdrawn (if nothing of it went out yet) and its
                 // sidecar waits again, to pair with the finished file — or, when the sidecar is what was
                 // rewritten, its clip waits again to pair with the sidecar's newest version.
                 if let (old, drop) = recorded.supersedes {
-                    try ctx.withdraw(drop.id, stage: "watch", reason: "\(fact.relPath) changed after it was taken (\(old.size) → \(fact.size) bytes); it comes in again as a new drop",
-                                     retireClip: old.role == .clip)
+                    try ctx.withdraw(
+                        drop.id, stage: "watch", reason: "\(fact.relPath) changed after it was taken (\(old.size) → \(fact.size) bytes); it comes in again as a new drop",
+                        retireClip: old.role == .clip)
                 }
                 ctx.wakeup.ring()
             }

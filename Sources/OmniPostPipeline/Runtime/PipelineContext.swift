@@ -31,8 +31,9 @@ package struct PipelineContext: Sendable {
 
     /// What the queue lets through: the profiles' quotas, the breaker and the caps of this pipeline.
     package var queueGate: QueueGate {
-        QueueGate(quotas: profiles.quotas, breaker: config.upload.breaker, perPlatform: config.upload.perPlatform,
-                  perAccount: config.upload.perAccount)
+        QueueGate(
+            quotas: profiles.quotas, breaker: config.upload.breaker, perPlatform: config.upload.perPlatform,
+            perAccount: config.upload.perAccount)
     }
 
     package var paths: PipelinePaths { config.paths }
@@ -68,11 +69,16 @@ package struct PipelineContext: Sendable {
     /// Withdraws a drop (its clip changed after it was taken, or its partner turned up after all): not a
     /// failure. Its renditions in work/ are removed, the progress output says so, the stages are rung.
     @discardableResult
-    func withdraw(_ dropId: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool? = nil,
-                  retiring: [String] = []) throws -> Bool {
+    func withdraw(
+        _ dropId: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool? = nil,
+        retiring: [String] = []
+    ) throws -> Bool {
         // A late partner (or a rewritten sidecar) leaves the clip as it was; a changed clip's old row is retired.
-        guard try ledger.withdrawDrop(dropId, stage: stage, reason: reason, code: code, retireClip: retireClip ?? (code == .sourceChanged),
-                                      retiring: retiring) else { return false }
+        guard
+            try ledger.withdrawDrop(
+                dropId, stage: stage, reason: reason, code: code, retireClip: retireClip ?? (code == .sourceChanged),
+                retiring: retiring)
+        else { return false }
         try? FileManager.default.removeItem(at: paths.work.appendingPathComponent(dropId))
         progress.line("  \(dropId)  withdrawn  \(reason)")
         wakeup.ring()

@@ -2,7 +2,7 @@ import Foundation
 import OmniPostCore
 import OmniPostLedger
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension PipelineContext {
@@ -72,7 +72,9 @@ final class GateHold: @unchecked Sendable {
         lock.withLock { holding = true }
     }
     func release() {
-        let was = lock.withLock { () -> Bool in defer { holding = false }; return holding }
+        let was = lock.withLock { () -> Bool in
+            defer { holding = false }; return holding
+        }
         if was { gate.release() }
     }
 }

@@ -25,8 +25,10 @@ package actor Supervisor: Service {
     /// Reloads done and refused, for `status` lines and tests.
     package private(set) var reloads = 0, refusals = 0
 
-    package init(pipelines: [(path: String, pipeline: Pipeline)], logger: Logger, progress: ProgressSink,
-                load: @escaping @Sendable (String) throws -> PipelineConfig) {
+    package init(
+        pipelines: [(path: String, pipeline: Pipeline)], logger: Logger, progress: ProgressSink,
+        load: @escaping @Sendable (String) throws -> PipelineConfig
+    ) {
         slots = pipelines.map { Slot(path: $0.path, pipeline: $0.pipeline) }
         self.logger = logger
         self.progress = progress
@@ -75,8 +77,9 @@ package actor Supervisor: Service {
             let keep = config.sandbox == .embedded && old.embedded != nil
             await old.close(keepingSandbox: keep)
             do {
-                let fresh = try await Pipeline.open(config: config, logger: logger, progress: progress, embedding: old.embedding,
-                                                 reusing: keep ? old.embedded : nil)
+                let fresh = try await Pipeline.open(
+                    config: config, logger: logger, progress: progress, embedding: old.embedding,
+                    reusing: keep ? old.embedded : nil)
                 slot.pipeline = fresh
                 start(slot)
                 reloads += 1
@@ -90,8 +93,9 @@ package actor Supervisor: Service {
                 progress.line("reload \(slot.path): could not open the new configuration (\(why)); reopening the previous one")
                 logger.error("reload failed to open; reopening the previous configuration", metadata: ["omnipost.file": "\(slot.path)", "error": "\(why)"])
                 do {
-                    slot.pipeline = try await Pipeline.open(config: old.context.config, logger: logger, progress: progress,
-                                                          embedding: old.embedding, reusing: keep ? old.embedded : nil)
+                    slot.pipeline = try await Pipeline.open(
+                        config: old.context.config, logger: logger, progress: progress,
+                        embedding: old.embedding, reusing: keep ? old.embedded : nil)
                     try? slot.pipeline.context.ledger.note(.refused, stage: .reload, detail: "\(slot.path): \(why)")
                     start(slot)
                 } catch {

@@ -2,7 +2,7 @@ import Foundation
 import OmniPostCore
 import OmniPostLedger
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A drop's file where it was taken: its folder reached from the inbox folder's descriptor one part at a

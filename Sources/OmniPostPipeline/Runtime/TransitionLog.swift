@@ -10,7 +10,7 @@ enum TransitionLog {
         // Transitions only: notes (progress, watching, checks) are the progress output's and the ledger's.
         guard let from = e.fromState, from != e.toState else { return }
         var m: Logger.Metadata = [
-            "omnipost.pipeline": "\(pipeline)", "omnipost.stage": "\(e.stage)", "omnipost.from": "\(from)", "omnipost.state": "\(e.toState)",
+            "omnipost.pipeline": "\(pipeline)", "omnipost.stage": "\(e.stage)", "omnipost.from": "\(from)", "omnipost.state": "\(e.toState)"
         ]
         if let d = e.dropId { m["omnipost.drop"] = "\(d)" }
         if let t = e.target { m["omnipost.target"] = "\(t)" }

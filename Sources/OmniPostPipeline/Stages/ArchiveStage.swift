@@ -66,9 +66,13 @@ struct ArchiveStage: Stage {
         case published, partial, failed
 
         init(_ deliveries: [DeliveryRecord]) {
-            if deliveries.allSatisfy({ $0.state == .published || $0.state == .cancelled }) { self = .published }
-            else if deliveries.contains(where: { $0.state == .published }) { self = .partial }
-            else { self = .failed }
+            if deliveries.allSatisfy({ $0.state == .published || $0.state == .cancelled }) {
+                self = .published
+            } else if deliveries.contains(where: { $0.state == .published }) {
+                self = .partial
+            } else {
+                self = .failed
+            }
         }
     }
 
@@ -110,7 +114,8 @@ struct ArchiveStage: Stage {
         // copied; the last drop to finish moves it.
         var shared = false
         if drop.manifestEntry != nil, let list = drop.sidecarPath {
-            shared = try ctx.ledger.otherOpenDrops(usingSidecar: list, excluding: drop.id) > 0
+            shared =
+                try ctx.ledger.otherOpenDrops(usingSidecar: list, excluding: drop.id) > 0
                 || drop.sourceFileId.map { try ctx.ledger.isWaiting(fileId: $0) } == true
         }
         let markers = ctx.config.watch.readyMarker ? [drop.clipPath, shared ? nil : drop.sidecarPath].compactMap { $0.map { $0 + ".ready" } } : []
@@ -146,8 +151,9 @@ struct ArchiveStage: Stage {
                 // in the inbox, where they come in as a new file; the report says so.
                 ctx.arriving.writing.recheck(rel)
                 notFiled.append("\(rel): changed after it was used (\(why)); the new version was left in the inbox")
-                try ctx.ledger.note(.leftInInbox, stage: .archive, dropId: drop.id,
-                                    detail: "\(rel) changed after it was used (\(why)); the new version was left in the inbox")
+                try ctx.ledger.note(
+                    .leftInInbox, stage: .archive, dropId: drop.id,
+                    detail: "\(rel) changed after it was used (\(why)); the new version was left in the inbox")
                 continue
             }
             filed.append(rel)
@@ -185,8 +191,10 @@ struct ArchiveStage: Stage {
         }
         try? FileManager.default.removeItem(at: ctx.paths.work.appendingPathComponent(drop.id))
         let from = drop.state, finished = drop
-        try ctx.ledger.transitionDrop(drop.id, from: from, to: outcome == .published ? .archived : .failed, stage: name, detail: relDest,
-                                      data: .filed(folder: relDest)) { d in
+        try ctx.ledger.transitionDrop(
+            drop.id, from: from, to: outcome == .published ? .archived : .failed, stage: name, detail: relDest,
+            data: .filed(folder: relDest)
+        ) { d in
             d.reasonCode = finished.reasonCode
             d.reasonMessage = finished.reasonMessage
             d.clipBytes = finished.clipBytes

@@ -95,7 +95,8 @@ struct AssembleStage: Stage {
         }
         for c in waiting where c.role == .clip {
             guard let cid = c.id, !used.contains(cid), now - c.completedAt >= grace,
-                  try !partnerOnItsWay(DropNaming.clipKeys(c.path), role: .sidecar) else { continue }
+                try !partnerOnItsWay(DropNaming.clipKeys(c.path), role: .sidecar)
+            else { continue }
             used.insert(cid)
             made = try makeDrop(clip: c, sidecar: nil) || made
         }
@@ -168,7 +169,8 @@ struct AssembleStage: Stage {
         // Read under a deadline on progress, like every read of a user's file: a sidecar on a hung mount
         // is skipped here (validation then reports it), never a frozen pairing stage.
         if let abs = try? InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: sidecar.path),
-           let m = try? await StallGuard.run("reading \(sidecar.path)", stall: .seconds(10), { _ in try Manifest.load(path: abs, displayName: sidecar.path) }) {
+            let m = try? await StallGuard.run("reading \(sidecar.path)", stall: .seconds(10), { _ in try Manifest.load(path: abs, displayName: sidecar.path) })
+        {
             let dir = (sidecar.path as NSString).deletingLastPathComponent
             peek.clip = m.clip.map { Self.join(dir, $0) }
             peek.escapes = m.clip.map { Self.escapes(dir, $0) } ?? false

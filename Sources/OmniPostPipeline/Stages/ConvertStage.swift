@@ -26,9 +26,10 @@ struct ConvertStage: Stage {
             try Self.checkPinned(drop, clipPath, "after it was taken")
             // ffmpeg reads the clip by a name in work/ hard-linked from a descriptor opened where it was
             // taken, never through the inbox path, whose folders may be swapped for links meanwhile.
-            let ffmpegClip = try drop.clipPath.flatMap { rel in
-                try ctx.pinnedInput(drop, rel: rel, inbox: ctx.openInbox(), rows: ctx.ledger.files(ofDrop: drop.id), copying: false)
-            } ?? clipPath
+            let ffmpegClip =
+                try drop.clipPath.flatMap { rel in
+                    try ctx.pinnedInput(drop, rel: rel, inbox: ctx.openInbox(), rows: ctx.ledger.files(ofDrop: drop.id), copying: false)
+                } ?? clipPath
             let info = try drop.probe
             let manifest = try drop.manifest
             var renditions: [String: (path: String, sha: String, bytes: Int64)] = [:]
@@ -64,7 +65,9 @@ struct ConvertStage: Stage {
                     if let profile = ctx.profiles[d.profile] {
                         let key = d.specKey ?? r.path
                         let probed: MediaInfo
-                        if let p = probes[key] { probed = p } else {
+                        if let p = probes[key] {
+                            probed = p
+                        } else {
                             probed = try await Prober(tools: ctx.tools).probe(path: r.path, displayName: (r.path as NSString).lastPathComponent)
                             probes[key] = probed
                         }
@@ -92,13 +95,16 @@ struct ConvertStage: Stage {
             }
             // The cover comes from the clip, or — for a slideshow — from its first rendition.
             let needsPoster = deliveries.contains { chosen[$0.id!] != nil && PlatformRegistry.descriptor($0.platform)?.needsPoster == true }
-            let cover = try await makeCover(drop: drop, manifest: manifest, clipPath: ffmpegClip ?? chosen.values.first?.path,
-                                            poster: needsPoster, durationS: info?.durationS ?? 0)
+            let cover = try await makeCover(
+                drop: drop, manifest: manifest, clipPath: ffmpegClip ?? chosen.values.first?.path,
+                poster: needsPoster, durationS: info?.durationS ?? 0)
             let coverAsked = manifest?.coverAtMs != nil || manifest?.coverFile != nil
             for d in deliveries {
                 guard let r = chosen[d.id!] else { continue }
-                try ctx.ledger.transitionDelivery(d.id!, from: .planned, to: .ready, stage: name,
-                                                  detail: d.plan == .pass ? "pass-through" : "\(d.plan.rawValue) → \((r.path as NSString).lastPathComponent)") { x in
+                try ctx.ledger.transitionDelivery(
+                    d.id!, from: .planned, to: .ready, stage: name,
+                    detail: d.plan == .pass ? "pass-through" : "\(d.plan.rawValue) → \((r.path as NSString).lastPathComponent)"
+                ) { x in
                     x.renditionPath = r.path
                     x.renditionSha256 = r.sha
                     x.renditionBytes = r.bytes
@@ -106,9 +112,10 @@ struct ConvertStage: Stage {
                     x.coverPath = coverAsked || PlatformRegistry.descriptor(d.platform)?.needsPoster == true ? cover : nil
                 }
             }
-            try ctx.ledger.transitionDrop(drop.id, from: .validated, to: .converted, stage: name,
-                                          detail: (renditions.isEmpty ? "nothing to convert" : "\(renditions.count) rendition(s)")
-                                              + (failed.isEmpty ? "" : "; \(failed.count) target(s) failed"))
+            try ctx.ledger.transitionDrop(
+                drop.id, from: .validated, to: .converted, stage: name,
+                detail: (renditions.isEmpty ? "nothing to convert" : "\(renditions.count) rendition(s)")
+                    + (failed.isEmpty ? "" : "; \(failed.count) target(s) failed"))
         } catch {
             try OmniError.passCancellation(error)
             // An ffmpeg that failed on a clip being rewritten (a re-export) failed on the new export's
@@ -161,7 +168,9 @@ struct ConvertStage: Stage {
         return out
     }
 
-    private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String?, durationS: Double, manifest: Manifest?) async throws -> (path: String, sha: String, bytes: Int64) {
+    private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String?, durationS: Double, manifest: Manifest?) async throws -> (
+        path: String, sha: String, bytes: Int64
+    ) {
         guard let key = d.specKey, let spec = try d.renditionSpec else { throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition spec") }
         let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("\(key).\(spec.fileExtension)").path
         // A rendition renamed into place before a crash is complete and verified: reuse it.
@@ -193,8 +202,9 @@ struct ConvertStage: Stage {
                     images: try show.images.map { (try ctx.pinnedInput(drop, rel: AssembleStage.join(dir, $0.file), inbox: inbox, rows: rows), $0.seconds) },
                     crossfade: show.crossfade,
                     audio: try show.audio.map { try ctx.pinnedInput(drop, rel: AssembleStage.join(dir, $0), inbox: inbox, rows: rows) })
-                _ = try await SlideshowRenderer(tools: ctx.tools).render(input, spec: spec, output: out, verifyAgainst: nil,
-                                                                         planner: planner, onProgress: onProgress)
+                _ = try await SlideshowRenderer(tools: ctx.tools).render(
+                    input, spec: spec, output: out, verifyAgainst: nil,
+                    planner: planner, onProgress: onProgress)
             } else {
                 guard let clipPath else { throw OmniError(.missingClip, "the drop has no clip to convert") }
                 ctx.progress.line("  \(drop.id)  convert    \(spec.kind.rawValue) for \(d.target) …")
@@ -206,8 +216,9 @@ struct ConvertStage: Stage {
             let took = ContinuousClock.now - started
             let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
             let work = spec.slideshow ? "slideshow" : spec.kind.rawValue
-            try? ctx.ledger.note(.rendered, stage: .convert, dropId: drop.id, target: d.target,
-                                 detail: String(format: "ffmpeg took %.3f s (%@)", seconds, work), data: .rendered(seconds: seconds, work: work))
+            try? ctx.ledger.note(
+                .rendered, stage: .convert, dropId: drop.id, target: d.target,
+                detail: String(format: "ffmpeg took %.3f s (%@)", seconds, work), data: .rendered(seconds: seconds, work: work))
         }
         let hash = try FileHashing.sha256(path: out)
         return (out, hash.hex, hash.bytes)

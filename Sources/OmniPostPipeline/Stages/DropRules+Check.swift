@@ -29,8 +29,9 @@ extension DropRules {
 
     /// What `check` stands in for a clip it does not have: the sidecar's stem and fields, a 60 s 1080×1920 clip.
     package func sampleVariables(for manifest: Manifest, stem: String, now: Date) -> [String: String] {
-        DropRules.variables(fields: manifest.fields, stem: stem, filename: manifest.clip ?? stem + ".mp4", now: now,
-                            durationS: 60, width: 1080, height: 1920, pipeline: config.name)
+        DropRules.variables(
+            fields: manifest.fields, stem: stem, filename: manifest.clip ?? stem + ".mp4", now: now,
+            durationS: 60, width: 1080, height: 1920, pipeline: config.name)
     }
 
     /// The pipeline's `defaults:` against every target, as a drop without a sidecar (or one that sets

@@ -27,8 +27,11 @@ package struct DropRules: Sendable {
     func target(named n: String, at location: SourceLocation?) throws -> TargetConfig {
         guard let t = config.target(named: n) else {
             var msg = "target '\(Excerpt.quote(n))' is not defined in pipeline \(config.name)"
-            if let g = DidYouMean.suggest(n, among: config.targets.map(\.name)) { msg += "; did you mean '\(g)'?" }
-            else { msg += " (its targets: \(config.targets.map(\.name).joined(separator: ", ")))" }
+            if let g = DidYouMean.suggest(n, among: config.targets.map(\.name)) {
+                msg += "; did you mean '\(g)'?"
+            } else {
+                msg += " (its targets: \(config.targets.map(\.name).joined(separator: ", ")))"
+            }
             throw OmniError(.unknownTarget, msg, at: location)
         }
         return t
@@ -44,11 +47,13 @@ package struct DropRules: Sendable {
     /// `publish_at` that can never be kept: `next_slot` without slots, a time past the horizon.
     package func checkPublishTime(_ m: Manifest, now: Date, at location: SourceLocation?) throws {
         if m.publishAtNextSlot, config.schedule.slots.isEmpty {
-            throw OmniError(.noSlot, "publish_at: next_slot needs publishing slots, and pipeline \(config.name) has no `schedule: {zone, slots}`; give a time with a UTC offset instead",
-                            at: m.publishAtLocation ?? location)
+            throw OmniError(
+                .noSlot, "publish_at: next_slot needs publishing slots, and pipeline \(config.name) has no `schedule: {zone, slots}`; give a time with a UTC offset instead",
+                at: m.publishAtLocation ?? location)
         }
         if let at = m.publishAt, at.timeIntervalSince(now) > Self.scheduleHorizon {
-            throw OmniError(.invalidValue,
+            throw OmniError(
+                .invalidValue,
                 "publish_at \(isoStamp(at)) is more than \(Int(Self.scheduleHorizon / 86400)) days ahead; no platform schedules that far (YouTube and Facebook allow months), so the drop would never finish — choose a nearer time",
                 at: m.publishAtLocation ?? location)
         }
@@ -58,8 +63,10 @@ package struct DropRules: Sendable {
     package static let scheduleHorizon: Double = 366 * 86400
 
     /// The variables a title or description may use: the sidecar's fields, then what OmniPost knows.
-    package static func variables(fields: [String: String], stem: String, filename: String, now: Date,
-                                 durationS: Double, width: Int, height: Int, pipeline: String) -> [String: String] {
+    package static func variables(
+        fields: [String: String], stem: String, filename: String, now: Date,
+        durationS: Double, width: Int, height: Int, pipeline: String
+    ) -> [String: String] {
         let df = DateFormatter()
         df.dateFormat = "yyyy-MM-dd"
         df.locale = Locale(identifier: "en_US_POSIX")
@@ -86,10 +93,13 @@ package struct DropRules: Sendable {
         let title = Self.oneLine(try Template.render(titleField, variables: vars))
         let description = try Template.render(descField, variables: vars)
         let tags = o["tags"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? manifest.tags ?? defaults.tags ?? []
-        let privacy = try o["privacy"].map { p -> Privacy in
-            guard let v = Privacy(rawValue: p) else { throw OmniError(.invalidValue, "overrides.\(t.platform).privacy '\(p)' is not one of \(Privacy.allCases.map(\.rawValue).joined(separator: ", "))") }
-            return v
-        } ?? manifest.privacy ?? defaults.privacy ?? .private
+        let privacy =
+            try o["privacy"].map { p -> Privacy in
+                guard let v = Privacy(rawValue: p) else {
+                    throw OmniError(.invalidValue, "overrides.\(t.platform).privacy '\(p)' is not one of \(Privacy.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return v
+            } ?? manifest.privacy ?? defaults.privacy ?? .private
         var options = o
         for k in ["title", "description", "tags", "privacy"] { options[k] = nil }
 
@@ -102,12 +112,13 @@ package struct DropRules: Sendable {
         // The profile's text rules (limits with how each counts, the caption's composition): answered at
         // the field's line, and carried with the metadata so the adapter holds the upload to the same rules.
         if let p = profile.text.problem(title: title, description: description, tags: tags) {
-            let at: SourceLocation? = switch p.field {
-            case .title: titleField.location
-            case .description: descField.location
-            case .caption: descField.location ?? titleField.location
-            case .tags: nil
-            }
+            let at: SourceLocation? =
+                switch p.field {
+                case .title: titleField.location
+                case .description: descField.location
+                case .caption: descField.location ?? titleField.location
+                case .tags: nil
+                }
             throw OmniError(p.code, "\(t.name): \(p.message)", at: at)
         }
         var meta = PublishMetadata(title: title, description: description, tags: tags, privacy: privacy, publishAt: manifest.publishAt, options: options)
@@ -156,7 +167,8 @@ package struct DropRules: Sendable {
     static func refuseControls(_ text: String, field: String, target: String, allowed: Set<Unicode.Scalar>, at location: SourceLocation?) throws {
         for (i, scalar) in text.unicodeScalars.enumerated() where Excerpt.isControl(scalar) && !allowed.contains(scalar) {
             let code = "U+" + String(format: "%04X", scalar.value)
-            throw OmniError(.textInvalid,
+            throw OmniError(
+                .textInvalid,
                 "\(target): the \(field) contains the control character \(code) at character \(i + 1) (\"\(Excerpt.quote(text, max: 40))\"); control characters are refused, not published — remove it\(allowed.isEmpty ? "" : " (line breaks and tabs are fine)")",
                 at: location)
         }

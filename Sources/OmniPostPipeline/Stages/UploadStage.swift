@@ -75,16 +75,20 @@ struct UploadStage: Sendable {
             let lastQuarter = Counter()
             lastQuarter.value = Int(Double(d.confirmedOffset) / Double(max(size, 1)) * 4)
             let target = d.target, dropId = d.dropId
-            let result = try await adapter.deliver(job, checkpoint: { cp in
-                try ledger.checkpoint(deliveryId: id, owner: owner, lease: lease, session: cp.session,
-                                      confirmedOffset: cp.confirmedOffset, bytesSent: base + cp.bytesSent)
-            }, progress: { done, total in
-                let q = Int(Double(done) / Double(max(total, 1)) * 4)
-                if q > lastQuarter.value, q < 4 {
-                    lastQuarter.value = q
-                    sink.line("  \(dropId)  upload     \(target) \(q * 25)% (\(done)/\(total) bytes)")
-                }
-            })
+            let result = try await adapter.deliver(
+                job,
+                checkpoint: { cp in
+                    try ledger.checkpoint(
+                        deliveryId: id, owner: owner, lease: lease, session: cp.session,
+                        confirmedOffset: cp.confirmedOffset, bytesSent: base + cp.bytesSent)
+                },
+                progress: { done, total in
+                    let q = Int(Double(done) / Double(max(total, 1)) * 4)
+                    if q > lastQuarter.value, q < 4 {
+                        lastQuarter.value = q
+                        sink.line("  \(dropId)  upload     \(target) \(q * 25)% (\(done)/\(total) bytes)")
+                    }
+                })
             if let pinned, let why = pinned.change(at: path) {
                 // The post was made from bytes that matched the recorded sha256 (checked before the last
                 // chunk); the file was changed only afterwards. Recorded, so the archive is not mistaken for it.
@@ -97,8 +101,10 @@ struct UploadStage: Sendable {
             if result.reconciled { detail += " (found published when reconciling; nothing re-sent)" }
             if let old = result.replacedSession { detail += " (uploaded anew: the earlier upload session could not become a post — \(old))" }
             if let at = meta.publishAt { detail += " (goes public at \(isoStamp(at)), scheduled on the platform)" }
-            try ctx.ledger.transitionDelivery(id, from: .uploading, to: .published, stage: name, detail: detail, expectOwner: owner,
-                                              attempt: attempt(claim, "published", breaker: .success)) { x in
+            try ctx.ledger.transitionDelivery(
+                id, from: .uploading, to: .published, stage: name, detail: detail, expectOwner: owner,
+                attempt: attempt(claim, "published", breaker: .success)
+            ) { x in
                 x.remoteId = result.remoteId
                 x.remoteUrl = result.url
                 x.bytesSent = base + result.bytesSent
@@ -137,7 +143,8 @@ struct UploadStage: Sendable {
                 while let fits = try ledger.spendRequest(account: account, rule: rule, deliveryId: deliveryId) {
                     let wait = fits.timeIntervalSince(clock.now())
                     guard wait <= 60 else {
-                        throw DeliveryError(.retryAt(fits), .rateLimited, "\(account) \(rule.name): \(rule.limit) \(request) requests per window used; next fits at \(isoStamp(fits))")
+                        throw DeliveryError(
+                            .retryAt(fits), .rateLimited, "\(account) \(rule.name): \(rule.limit) \(request) requests per window used; next fits at \(isoStamp(fits))")
                     }
                     try await Task.sleep(for: .milliseconds(Int64(max(wait, 0.01) * 1000) + 5))
                 }
@@ -155,28 +162,35 @@ struct UploadStage: Sendable {
         switch e.kind {
         case .retryAt(let when) where when.timeIntervalSince1970 - (d.uploadStartedAt ?? now) <= maxAge:
             // A quota reset or Retry-After is the platform's own answer: waiting costs no attempt.
-            requeue(claim, at: when.timeIntervalSince1970, gate: e.code == .quotaExhausted ? "quota" : "retry", e,
-                    outcome: "deferred", breaker: .neutral, refundAttempt: true)
+            requeue(
+                claim, at: when.timeIntervalSince1970, gate: e.code == .quotaExhausted ? "quota" : "retry", e,
+                outcome: "deferred", breaker: .neutral, refundAttempt: true)
             if e.holdsAccount {
                 // The account's own window: its other deliveries would only meet the same 429.
-                _ = try? ctx.ledger.holdAccount(d.accountKey, until: when.timeIntervalSince1970, code: e.code.rawValue,
-                                                message: "\(e.message); the account's window reopens \(isoStamp(when))")
+                _ = try? ctx.ledger.holdAccount(
+                    d.accountKey, until: when.timeIntervalSince1970, code: e.code.rawValue,
+                    message: "\(e.message); the account's window reopens \(isoStamp(when))")
             }
         case .retryNow where d.attempts < ctx.config.upload.maxAttempts && age < maxAge:
             let delay = ctx.backoff.delay(attempt: d.attempts).seconds
             requeue(claim, at: now + delay, gate: "retry", e, outcome: "retry", breaker: .failure, refundAttempt: false)
         case .retryNow, .retryAt:
-            let why = d.attempts >= ctx.config.upload.maxAttempts
+            let why =
+                d.attempts >= ctx.config.upload.maxAttempts
                 ? "gave up after \(d.attempts) attempts (upload.max_attempts)"
                 : "gave up: still failing \(DurationText.format(age)) after the first attempt (upload.max_age \(DurationText.format(maxAge)))"
-            fail(claim, OmniError(.retriesExhausted, "\(why); last: \(e.code): \(e.message)"), status: e.httpStatus,
-                 breaker: e.kind == .retryNow ? .failure : .neutral)
+            fail(
+                claim, OmniError(.retriesExhausted, "\(why); last: \(e.code): \(e.message)"), status: e.httpStatus,
+                breaker: e.kind == .retryNow ? .failure : .neutral)
         case .reauthenticate where holdsSession(d) && age < maxAge:
             // Its bytes may already be a post: it is never failed (a retry would start a second one).
             // It waits for the account, reconciles its session first, and sends nothing twice.
-            let msg = e.message + "; the upload holds a \(d.platform) session that may already be a post, so it waits and is reconciled (never re-sent) once the account works: run `omnipost accounts set-token <pipeline.yaml> \(d.accountKey) -`, then `omnipost retry \(d.dropId)`"
-            requeue(claim, at: now + Self.authRecheck, gate: "auth", DeliveryError(e.kind, e.code, msg, httpStatus: e.httpStatus),
-                    outcome: "deferred", breaker: .neutral, refundAttempt: true)
+            let msg =
+                e.message
+                + "; the upload holds a \(d.platform) session that may already be a post, so it waits and is reconciled (never re-sent) once the account works: run `omnipost accounts set-token <pipeline.yaml> \(d.accountKey) -`, then `omnipost retry \(d.dropId)`"
+            requeue(
+                claim, at: now + Self.authRecheck, gate: "auth", DeliveryError(e.kind, e.code, msg, httpStatus: e.httpStatus),
+                outcome: "deferred", breaker: .neutral, refundAttempt: true)
         case .reauthenticate:
             fail(claim, OmniError(e.code, e.message + Self.reauthHint(d.accountKey)), status: e.httpStatus, breaker: .neutral)
         case .permanent where e.code == .sourceChanged:
@@ -207,8 +221,10 @@ struct UploadStage: Sendable {
     func withdraw(_ claim: ClaimedDelivery, _ e: DeliveryError) {
         let d = claim.delivery
         do {
-            try ctx.ledger.transitionDelivery(d.id!, from: .uploading, to: .cancelled, stage: name, detail: "\(e.code): \(e.message)", expectOwner: ctx.owner,
-                                              attempt: attempt(claim, "cancelled", code: e.code, detail: e.message, breaker: .neutral)) { x in
+            try ctx.ledger.transitionDelivery(
+                d.id!, from: .uploading, to: .cancelled, stage: name, detail: "\(e.code): \(e.message)", expectOwner: ctx.owner,
+                attempt: attempt(claim, "cancelled", code: e.code, detail: e.message, breaker: .neutral)
+            ) { x in
                 x.errorCode = e.code.rawValue
                 x.errorMessage = e.message
                 x.gate = nil
@@ -223,20 +239,27 @@ struct UploadStage: Sendable {
         "; authorize it again, then run `omnipost accounts set-token <pipeline.yaml> \(account) -` and `omnipost retry` the failed drops"
     }
 
-    private func attempt(_ claim: ClaimedDelivery, _ outcome: String, code: ReasonCode? = nil, status: Int? = nil, detail: String? = nil,
-                         breaker: AttemptResult.Breaker) -> AttemptResult {
-        AttemptResult(attemptId: claim.attemptId, outcome: outcome, errorCode: code?.rawValue, httpStatus: status, detail: detail,
-                      breaker: breaker, policy: ctx.config.upload.breaker)
+    private func attempt(
+        _ claim: ClaimedDelivery, _ outcome: String, code: ReasonCode? = nil, status: Int? = nil, detail: String? = nil,
+        breaker: AttemptResult.Breaker
+    ) -> AttemptResult {
+        AttemptResult(
+            attemptId: claim.attemptId, outcome: outcome, errorCode: code?.rawValue, httpStatus: status, detail: detail,
+            breaker: breaker, policy: ctx.config.upload.breaker)
     }
 
-    private func requeue(_ claim: ClaimedDelivery, at: Double, gate: String, _ e: DeliveryError, outcome: String,
-                         breaker: AttemptResult.Breaker, refundAttempt: Bool) {
+    private func requeue(
+        _ claim: ClaimedDelivery, at: Double, gate: String, _ e: DeliveryError, outcome: String,
+        breaker: AttemptResult.Breaker, refundAttempt: Bool
+    ) {
         let d = claim.delivery
         do {
-            try ctx.ledger.transitionDelivery(d.id!, from: .uploading, to: .ready, stage: name,
-                                              detail: "\(e.code): \(e.message); next try \(isoStamp(Date(timeIntervalSince1970: at)))",
-                                              expectOwner: ctx.owner,
-                                              attempt: attempt(claim, outcome, code: e.code, status: e.httpStatus, detail: e.message, breaker: breaker)) { x in
+            try ctx.ledger.transitionDelivery(
+                d.id!, from: .uploading, to: .ready, stage: name,
+                detail: "\(e.code): \(e.message); next try \(isoStamp(Date(timeIntervalSince1970: at)))",
+                expectOwner: ctx.owner,
+                attempt: attempt(claim, outcome, code: e.code, status: e.httpStatus, detail: e.message, breaker: breaker)
+            ) { x in
                 x.notBefore = at
                 x.gate = gate
                 x.errorCode = e.code.rawValue
@@ -251,8 +274,10 @@ struct UploadStage: Sendable {
     private func fail(_ claim: ClaimedDelivery, _ e: OmniError, status: Int?, breaker: AttemptResult.Breaker) {
         let d = claim.delivery
         do {
-            try ctx.ledger.transitionDelivery(d.id!, from: .uploading, to: .failed, stage: name, detail: "\(e.code): \(e.message)", expectOwner: ctx.owner,
-                                              attempt: attempt(claim, "failed", code: e.code, status: status, detail: e.message, breaker: breaker)) { x in
+            try ctx.ledger.transitionDelivery(
+                d.id!, from: .uploading, to: .failed, stage: name, detail: "\(e.code): \(e.message)", expectOwner: ctx.owner,
+                attempt: attempt(claim, "failed", code: e.code, status: status, detail: e.message, breaker: breaker)
+            ) { x in
                 x.errorCode = e.code.rawValue
                 x.errorMessage = e.message
                 x.gate = nil

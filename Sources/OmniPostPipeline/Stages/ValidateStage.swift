@@ -20,8 +20,11 @@ struct ValidateStage: Stage {
     static let largeClipBytes: Int64 = 256 << 20
 
     func step() async throws -> Bool {
-        guard let claimed = try ctx.ledger.claimDropToValidate(owner: ctx.owner, after: turn.last,
-                                                               lane: lane == .small ? .clipsAtMost(Self.largeClipBytes) : .any) else { return false }
+        guard
+            let claimed = try ctx.ledger.claimDropToValidate(
+                owner: ctx.owner, after: turn.last,
+                lane: lane == .small ? .clipsAtMost(Self.largeClipBytes) : .any)
+        else { return false }
         let drop = claimed.drop
         turn.last = claimed.key
         // Other originals the sidecar names (a cover image…), known once their paths are safe: they go
@@ -31,15 +34,17 @@ struct ValidateStage: Stage {
         defer { hold.release() }
         do {
             let outcome = try await validate(drop, assets: assets, hold: hold)
-            try ctx.ledger.transitionDrop(drop.id, from: .received, to: .validated, stage: name, detail: outcome.summary, change: { d in
-                d.clipSha256 = outcome.sha256
-                d.clipBytes = outcome.bytes
-                d.clipIdentity = outcome.identity
-                d.manifestJson = outcome.manifestJson
-                d.probeJson = outcome.probeJson
-                d.assetsJson = assets.json
-            }, handovers: outcome.handovers.map { SessionHandover(from: $0.from, target: $0.target, session: $0.session) },
-               inserting: outcome.deliveries)
+            try ctx.ledger.transitionDrop(
+                drop.id, from: .received, to: .validated, stage: name, detail: outcome.summary,
+                change: { d in
+                    d.clipSha256 = outcome.sha256
+                    d.clipBytes = outcome.bytes
+                    d.clipIdentity = outcome.identity
+                    d.manifestJson = outcome.manifestJson
+                    d.probeJson = outcome.probeJson
+                    d.assetsJson = assets.json
+                }, handovers: outcome.handovers.map { SessionHandover(from: $0.from, target: $0.target, session: $0.session) },
+                inserting: outcome.deliveries)
         } catch let late as PartnerArrived {
             // Pairing raced the partner's arrival: not the user's fault. The files pair again.
             try ctx.withdraw(drop.id, stage: name, reason: late.reason, code: .partnerArrived)
@@ -132,8 +137,9 @@ struct ValidateStage: Stage {
     /// 1. The sidecar, or the pipeline's policy when there is none; what it overrides is checked against
     /// the platforms' rules at its line.
     func readSidecar(_ drop: DropRecord, assets: AssetList) async throws -> Sidecar {
-        var out = Sidecar(location: drop.sidecarPath.map { SourceLocation(file: $0) },
-                          dir: drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? "")
+        var out = Sidecar(
+            location: drop.sidecarPath.map { SourceLocation(file: $0) },
+            dir: drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? "")
         if let s = drop.sidecarPath {
             // The sidecar's own real path must be inside the inbox, like every file it names: a link to
             // a file elsewhere is never read, so nothing of it can reach a report.
@@ -159,7 +165,8 @@ struct ValidateStage: Stage {
             if let clip = drop.clipPath, try ctx.partnerOnItsWay(DropNaming.clipKeys(clip), role: .sidecar, waitOutBusy: false) {
                 throw PartnerArrived(reason: "a sidecar for \(clip) arrived after its grace ran out")
             }
-            throw OmniError(.missingSidecar,
+            throw OmniError(
+                .missingSidecar,
                 "no sidecar (\(drop.stem).yaml, .yml or .json) arrived within \(Int(ctx.config.sidecar.grace.seconds)) s of the clip, and this pipeline requires one",
                 at: drop.clipPath.map { SourceLocation(file: $0) })
         }
@@ -174,8 +181,10 @@ struct ValidateStage: Stage {
         }
         guard let clipRel = drop.clipPath else {
             if let s = drop.sidecarPath, !ClipList.isClipList(s),
-               try ctx.partnerOnItsWay(DropNaming.sidecarKeys(s) + [manifest.clip.map { AssembleStage.join(sidecar.dir, $0) }].compactMap { $0 },
-                                       role: .clip, waitOutBusy: false) {
+                try ctx.partnerOnItsWay(
+                    DropNaming.sidecarKeys(s) + [manifest.clip.map { AssembleStage.join(sidecar.dir, $0) }].compactMap { $0 },
+                    role: .clip, waitOutBusy: false)
+            {
                 throw PartnerArrived(reason: "the clip for \(s) arrived after its grace ran out")
             }
             throw try missingClipError(drop, manifest: manifest, at: sidecar.location)
@@ -216,8 +225,9 @@ struct ValidateStage: Stage {
         for (index, t) in targets.enumerated() {
             let profile = try rules.profile(of: t)
             var meta = try rules.metadata(for: t, manifest: manifest, vars: vars, profile: profile)
-            let timing = Self.timing(when: when, index: index, stagger: ctx.config.schedule.stagger, now: now,
-                                     native: ctx.config.schedule.native && ctx.adapters[t.name]?.schedulesNatively == true)
+            let timing = Self.timing(
+                when: when, index: index, stagger: ctx.config.schedule.stagger, now: now,
+                native: ctx.config.schedule.native && ctx.adapters[t.name]?.schedulesNatively == true)
             meta.publishAt = timing.nativeAt.map { Date(timeIntervalSince1970: $0) }
             try rules.preflight(t, meta, manifest: manifest, at: sidecar.location)
             let decision = source.plan(profile)
@@ -268,16 +278,20 @@ struct ValidateStage: Stage {
     func outcome(_ planned: Planned, sidecar: Sidecar, source: Source) throws -> Outcome {
         let deliveries = planned.deliveries, manifest = sidecar.manifest
         if let first = planned.duplicates.first, planned.duplicates.count == deliveries.count {
-            throw DuplicateDrop(error: OmniError(.duplicate,
-                "this \(manifest.slideshow == nil ? "clip" : "slideshow") (sha256 \(source.sha256.prefix(12))…) was already dropped as \(first.dropId) for \(deliveries.map(\.target).joined(separator: ", ")); set `republish: true` in the sidecar to post it again",
-                at: sidecar.location ?? SourceLocation(file: source.name)), priorDrop: first.dropId)
+            throw DuplicateDrop(
+                error: OmniError(
+                    .duplicate,
+                    "this \(manifest.slideshow == nil ? "clip" : "slideshow") (sha256 \(source.sha256.prefix(12))…) was already dropped as \(first.dropId) for \(deliveries.map(\.target).joined(separator: ", ")); set `republish: true` in the sidecar to post it again",
+                    at: sidecar.location ?? SourceLocation(file: source.name)), priorDrop: first.dropId)
         }
         if deliveries.allSatisfy({ $0.state == .failed }), let d = deliveries.first {
             // Every target's own reason, each under its own name.
-            throw OmniError(ReasonCode(d.errorCode ?? "rejected"),
-                            deliveries.map { "\($0.target): \($0.errorMessage ?? "rejected")" }.joined(separator: "; "), at: SourceLocation(file: source.name))
+            throw OmniError(
+                ReasonCode(d.errorCode ?? "rejected"),
+                deliveries.map { "\($0.target): \($0.errorMessage ?? "rejected")" }.joined(separator: "; "), at: SourceLocation(file: source.name))
         }
-        let summary = source.summary + "; "
+        let summary =
+            source.summary + "; "
             + deliveries.map { "\($0.target): \($0.state == .planned ? $0.plan.rawValue : "\($0.state.rawValue) (\($0.errorCode ?? ""))")" }.joined(separator: ", ")
         return Outcome(
             sha256: source.sha256, bytes: source.bytes, identity: source.identity,
@@ -293,13 +307,15 @@ struct ValidateStage: Stage {
             // A rival that turned up between pairing and now: pair again, so the drop fails whole
             // (`ambiguous_sidecar` naming both) instead of going out with whichever settled first.
             if let clip = drop.clipPath, let s = drop.sidecarPath, !ClipList.isClipList(s),
-               try ctx.rivalSidecar(ofClip: clip, known: Set(sidecars)) {
+                try ctx.rivalSidecar(ofClip: clip, known: Set(sidecars))
+            {
                 throw PartnerArrived(reason: "a second sidecar for \(clip) arrived beside \(s)")
             }
             return
         }
         for p in sidecars where p != drop.sidecarPath { assets.add(p) }
-        throw OmniError(.ambiguousSidecar,
+        throw OmniError(
+            .ambiguousSidecar,
             "\(sidecars.joined(separator: " and ")) are both sidecars of \(drop.clipPath ?? drop.stem); keep exactly one and drop the clip again",
             at: SourceLocation(file: sidecars[0]))
     }
@@ -308,15 +324,18 @@ struct ValidateStage: Stage {
     func missingClipError(_ drop: DropRecord, manifest: Manifest, at location: SourceLocation?) throws -> OmniError {
         if let s = drop.sidecarPath {
             let dir = (s as NSString).deletingLastPathComponent
-            let stems = manifest.clip.map { [AssembleStage.join(dir, $0)] }
+            let stems =
+                manifest.clip.map { [AssembleStage.join(dir, $0)] }
                 ?? DropNaming.sidecarKeys(s).flatMap { k in [k] + DropNaming.clipExtensions.sorted().map { k + "." + $0 } }
             if let (file, other) = try ctx.ledger.takenFile(atAny: stems), other.id != drop.id, file.role == .clip {
-                return OmniError(.ambiguousSidecar,
+                return OmniError(
+                    .ambiguousSidecar,
                     "\(file.path) was already taken by drop \(other.id) with \(other.sidecarPath ?? "no sidecar"); \(s) is a second sidecar for the same clip, so it was not used",
                     at: location)
             }
         }
-        return OmniError(.missingClip,
+        return OmniError(
+            .missingClip,
             "the sidecar's clip \(manifest.clip.map { "'\($0)'" } ?? "(\(drop.stem).mp4 or another video with the same name)") did not arrive within \(Int(ctx.config.sidecar.grace.seconds)) s",
             at: location)
     }
@@ -340,15 +359,18 @@ struct ValidateStage: Stage {
     /// either the platform schedules it (upload now, `publishAt` in the metadata) or OmniPost holds the
     /// upload until then. A time already past means now.
     static func timing(when: (at: Double?, slot: Double?), index: Int, stagger: Double, now: Double, native: Bool)
-        -> (scheduledAt: Double?, nativeAt: Double?, holdUntil: Double?) {
+        -> (scheduledAt: Double?, nativeAt: Double?, holdUntil: Double?)
+    {
         let offset = Double(index) * stagger
         guard let at = when.at.map({ $0 + offset }) ?? (offset > 0 ? now + offset : nil), at > now + 1 else { return (nil, nil, nil) }
         return native && when.at != nil ? (at, at, nil) : (at, nil, at)
     }
 
     /// A clip: inside the inbox, readable, matching its checksum, and probed once.
-    func clipSource(_ clipRel: String, manifest: Manifest, sidecar: String?, planner: Planner,
-                    beforeHash: (MediaInfo) throws -> Void = { _ in }) async throws -> Source {
+    func clipSource(
+        _ clipRel: String, manifest: Manifest, sidecar: String?, planner: Planner,
+        beforeHash: (MediaInfo) throws -> Void = { _ in }
+    ) async throws -> Source {
         // The clip must really be inside the inbox (a symlink may point anywhere).
         let clipPath = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: clipRel)
         // The identity is pinned around the hash and the probe: a file that changed while it was read
@@ -373,12 +395,15 @@ struct ValidateStage: Stage {
         }
         if hash.bytes == 0 { throw OmniError(.emptyFile, "\(clipRel) is empty (0 bytes)", at: SourceLocation(file: clipRel)) }
         if let expected = manifest.sha256, expected != hash.hex {
-            throw OmniError(.checksumMismatch, "\(clipRel) has sha256 \(hash.hex), the sidecar says \(expected): the file is damaged or incomplete",
-                            at: sidecar.map { SourceLocation(file: $0) })
+            throw OmniError(
+                .checksumMismatch, "\(clipRel) has sha256 \(hash.hex), the sidecar says \(expected): the file is damaged or incomplete",
+                at: sidecar.map { SourceLocation(file: $0) })
         }
         FaultInjection.trapIfAsked(stage: "validate", name: clipRel)
         let info: MediaInfo
-        if let probed { info = probed } else {
+        if let probed {
+            info = probed
+        } else {
             info = try await Prober(tools: ctx.tools).probe(path: clipPath, displayName: clipRel)
             try beforeHash(info)
         }
@@ -402,8 +427,9 @@ struct ValidateStage: Stage {
         guard !profiles.isEmpty, profiles.count == names.count else { return }
         let decisions = profiles.map { planner.plan(info, for: $0) }
         guard decisions.allSatisfy({ $0.kind == .reject }) else { return }
-        throw OmniError(decisions[0].rejectCode ?? ReasonCode("rejected"),
-                        zip(names, decisions).map { "\($0): \($1.rejectMessage ?? "rejected")" }.joined(separator: "; "), at: SourceLocation(file: clip))
+        throw OmniError(
+            decisions[0].rejectCode ?? ReasonCode("rejected"),
+            zip(names, decisions).map { "\($0): \($1.rejectMessage ?? "rejected")" }.joined(separator: "; "), at: SourceLocation(file: clip))
     }
 
     /// A slideshow: every image checked by content, the soundtrack has sound; its identity is the sidecar
@@ -420,7 +446,8 @@ struct ValidateStage: Stage {
         }
         if let audio = show.audio {
             let abs = try assetPath(audio, dir: dir, at: loc, assets: assets, what: "soundtrack")
-            let r = try await ctx.tools.run("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_type", "-of", "csv=p=0", "file:" + abs], timeout: .seconds(30))
+            let r = try await ctx.tools.run(
+                "ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_type", "-of", "csv=p=0", "file:" + abs], timeout: .seconds(30))
             guard r.status == 0, r.stdout.contains("audio") else {
                 throw OmniError(.invalidValue, "the soundtrack '\(audio)' has no audio stream ffprobe can read", at: loc)
             }
@@ -431,7 +458,8 @@ struct ValidateStage: Stage {
         return Source(
             sha256: FileHashing.sha256(data: Data(hashes.joined(separator: "\n").utf8)), bytes: total, durationS: duration,
             width: 0, height: 0, name: sidecar,
-            summary: "slideshow: \(show.images.count) images, \(Planner.fmt(duration)) s\(show.crossfade > 0 ? ", \(Planner.fmt(show.crossfade)) s crossfades" : "")\(hasAudio ? ", soundtrack" : "")",
+            summary:
+                "slideshow: \(show.images.count) images, \(Planner.fmt(duration)) s\(show.crossfade > 0 ? ", \(Planner.fmt(show.crossfade)) s crossfades" : "")\(hasAudio ? ", soundtrack" : "")",
             probeJson: nil, plan: { planner.planSlideshow(durationS: duration, hasAudio: hasAudio, for: $0) })
     }
 
@@ -452,23 +480,30 @@ struct ValidateStage: Stage {
     static func describe(_ s: RenditionSpec) -> String {
         let out = " → \(s.fileExtension)"
         let audio: String
-        if s.audioCopy == true { audio = "audio copied" }
-        else if s.addSilentAudio { audio = "silent \(s.audioCodec ?? "aac") track added" }
-        else if s.hasAudio { audio = "audio \(s.audioCodec ?? "aac") \(s.audioChannels ?? 2) ch \(s.audioKbps ?? 128)k" }
-        else { audio = "no audio" }
+        if s.audioCopy == true {
+            audio = "audio copied"
+        } else if s.addSilentAudio {
+            audio = "silent \(s.audioCodec ?? "aac") track added"
+        } else if s.hasAudio {
+            audio = "audio \(s.audioCodec ?? "aac") \(s.audioChannels ?? 2) ch \(s.audioKbps ?? 128)k"
+        } else {
+            audio = "no audio"
+        }
         switch s.kind {
         case .remux: return "remux, every stream copied\(out)"
         case .audio: return "video copied, \(audio)\(out)"
         case .transcode:
             let depth = PixelFormat.bitDepth(s.pixelFormat ?? "yuv420p")
             let colour = s.toneMapFrom != nil ? " tone-mapped to SDR BT.709" : s.colour?.hdr.map { " HDR (\($0.rawValue))" } ?? ""
-            return "\(s.deinterlace == true ? "deinterlaced, " : "")\(s.width)×\(s.height) \(s.videoCodec ?? "h264") \(depth)-bit\(colour)\(s.fps.map { " \(Planner.fmt($0)) fps" } ?? "") (\(s.geometry.rawValue)), \(audio)\(out)"
+            return
+                "\(s.deinterlace == true ? "deinterlaced, " : "")\(s.width)×\(s.height) \(s.videoCodec ?? "h264") \(depth)-bit\(colour)\(s.fps.map { " \(Planner.fmt($0)) fps" } ?? "") (\(s.geometry.rawValue)), \(audio)\(out)"
         }
     }
 
     func templateVariables(drop: DropRecord, source: Source, manifest: Manifest) -> [String: String] {
-        DropRules.variables(fields: manifest.fields, stem: drop.stem, filename: (source.name as NSString).lastPathComponent, now: ctx.now,
-                            durationS: source.durationS, width: source.width, height: source.height, pipeline: ctx.config.name)
+        DropRules.variables(
+            fields: manifest.fields, stem: drop.stem, filename: (source.name as NSString).lastPathComponent, now: ctx.now,
+            durationS: source.durationS, width: source.width, height: source.height, pipeline: ctx.config.name)
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import OmniPostCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A request body read from disk as it is sent, in 1 MiB buffers (a rendition is never held in memory

@@ -36,7 +36,10 @@ package struct UploadJob: Sendable {
     /// target is handed one). Nil: the system's temporary folder.
     package var scratchDirectory: String? = nil
 
-    package init(deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64, coverPath: String? = nil) {
+    package init(
+        deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64,
+        coverPath: String? = nil
+    ) {
         self.coverPath = coverPath
         self.deliveryId = deliveryId
         self.filePath = filePath

@@ -39,9 +39,11 @@ package struct OAuthConnect: Sendable {
 
     /// The consent page's address, for a person to open.
     package func authorizeURL(redirect: String, state: String, challenge: String) -> String {
-        var q: [(String, String)] = [("response_type", "code"), (oauth.clientIDField, account.clientID), ("redirect_uri", redirect),
-                                     ("scope", oauth.scopes.joined(separator: oauth.scopeSeparator)), ("state", state),
-                                     ("code_challenge", challenge), ("code_challenge_method", "S256")]
+        var q: [(String, String)] = [
+            ("response_type", "code"), (oauth.clientIDField, account.clientID), ("redirect_uri", redirect),
+            ("scope", oauth.scopes.joined(separator: oauth.scopeSeparator)), ("state", state),
+            ("code_challenge", challenge), ("code_challenge_method", "S256")
+        ]
         q += oauth.authorizeParameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let base = account.authorizeURL.isEmpty ? oauth.authorizeURL : account.authorizeURL
         return base + (base.contains("?") ? "&" : "?") + TokenProvider.form(q)
@@ -71,14 +73,19 @@ package struct OAuthConnect: Sendable {
         switch oauth.codeGrant {
         case .form: return try await formExchange(code: code, redirect: redirect, verifier: verifier)
         case .graphGET:
-            let q = TokenProvider.form([("client_id", account.clientID), ("redirect_uri", redirect), ("client_secret", account.clientSecret),
-                                        ("code", code), ("code_verifier", verifier)])
+            let q = TokenProvider.form([
+                ("client_id", account.clientID), ("redirect_uri", redirect), ("client_secret", account.clientSecret),
+                ("code", code), ("code_verifier", verifier)
+            ])
             let (status, json) = try await call(account.tokenURL + "?" + q, method: .GET, fields: nil)
             return try await longLived(status, json)
         case .threadsPOST:
-            let (status, json) = try await call(tokenOrigin + "/oauth/access_token", method: .POST, fields: [
-                ("client_id", account.clientID), ("client_secret", account.clientSecret), ("grant_type", "authorization_code"),
-                ("redirect_uri", redirect), ("code", code), ("code_verifier", verifier)])
+            let (status, json) = try await call(
+                tokenOrigin + "/oauth/access_token", method: .POST,
+                fields: [
+                    ("client_id", account.clientID), ("client_secret", account.clientSecret), ("grant_type", "authorization_code"),
+                    ("redirect_uri", redirect), ("code", code), ("code_verifier", verifier)
+                ])
             return try await longLived(status, json)
         }
     }
@@ -89,8 +96,12 @@ package struct OAuthConnect: Sendable {
         let url: String
         switch oauth.refreshStyle {
         case .metaExchange:
-            url = account.tokenURL + "?" + TokenProvider.form([("grant_type", "fb_exchange_token"), ("client_id", account.clientID),
-                                                               ("client_secret", account.clientSecret), ("fb_exchange_token", short)])
+            url =
+                account.tokenURL + "?"
+                + TokenProvider.form([
+                    ("grant_type", "fb_exchange_token"), ("client_id", account.clientID),
+                    ("client_secret", account.clientSecret), ("fb_exchange_token", short)
+                ])
         case .threadsRefresh:
             url = tokenOrigin + "/access_token?" + TokenProvider.form([("grant_type", "th_exchange_token"), ("client_secret", account.clientSecret), ("access_token", short)])
         case .refreshToken, .lasting:
@@ -106,7 +117,9 @@ package struct OAuthConnect: Sendable {
     func refused(_ status: Int, _ json: TokenReply) -> OmniError {
         let err = json.refusal(status: status)
         if status >= 500 { return OmniError(.networkError, "\(account.key): the token endpoint answered \(status); nothing was stored — try again") }
-        return OmniError(.authRevoked, "\(account.key): the code was refused (\(err)\(json.error_description.map { ": \($0)" } ?? "")). A code works once and for minutes: run `accounts add` again")
+        return OmniError(
+            .authRevoked,
+            "\(account.key): the code was refused (\(err)\(json.error_description.map { ": \($0)" } ?? "")). A code works once and for minutes: run `accounts add` again")
     }
 
     func call(_ url: String, method: HTTPMethod, fields: [(String, String)]?, headers: [(String, String)] = []) async throws -> (Int, TokenReply) {
@@ -123,7 +136,8 @@ package struct OAuthConnect: Sendable {
             let body = try await resp.body.collect(upTo: 1 << 20)
             return (Int(resp.status.code), TokenReply.read(Data(buffer: body)))
         } catch {
-            throw OmniError(.networkError, "\(account.key): the token endpoint \(url.split(separator: "?").first ?? "") could not be reached (\(error)); nothing was stored — try again")
+            throw OmniError(
+                .networkError, "\(account.key): the token endpoint \(url.split(separator: "?").first ?? "") could not be reached (\(error)); nothing was stored — try again")
         }
     }
 
@@ -156,8 +170,9 @@ package struct OAuthConnect: Sendable {
         guard status == 200, let device = json.device_code, let user = json.user_code, let url = json.verification_url ?? json.verification_uri else {
             throw OmniError(.authRevoked, "\(account.key): the device authorization endpoint answered \(status) \(json.errorCode ?? "")")
         }
-        return DeviceCode(deviceCode: device, userCode: user, verificationURL: url, expiresIn: json.expires_in?.value ?? 1800,
-                          interval: json.interval?.value ?? 5)
+        return DeviceCode(
+            deviceCode: device, userCode: user, verificationURL: url, expiresIn: json.expires_in?.value ?? 1800,
+            interval: json.interval?.value ?? 5)
     }
 
     /// Polls the token endpoint at the interval the provider gave until the person approved, waiting
@@ -176,9 +191,10 @@ package struct OAuthConnect: Sendable {
             case "authorization_pending": continue
             case "slow_down": interval += slowDownStep
             case "access_denied": throw OmniError(.authRevoked, "\(account.key): access was not granted (access_denied); nothing was stored")
-            case "expired_token": throw OmniError(.authRevoked, "\(account.key): the code \(d.userCode) expired before it was entered; nothing was stored — run `accounts add --device` again")
+            case "expired_token":
+                throw OmniError(.authRevoked, "\(account.key): the code \(d.userCode) expired before it was entered; nothing was stored — run `accounts add --device` again")
             default:
-                if status >= 500 { continue }   // the provider's trouble: ask again at the next interval
+                if status >= 500 { continue }  // the provider's trouble: ask again at the next interval
                 throw OmniError(.authRevoked, "\(account.key): the token endpoint answered \(status) \(json.errorCode ?? ""); nothing was stored")
             }
         }
@@ -192,10 +208,11 @@ package struct OAuthConnect: Sendable {
     func grant(_ json: TokenReply) throws -> Grant {
         guard let access = json.access_token else { throw OmniError(.authRevoked, "\(account.key): the token endpoint handed out no access token") }
         let scope = json.scope
-        return Grant(accessToken: access, refreshToken: json.refresh_token,
-                     expiresIn: json.expires_in?.value ?? 3600,
-                     scopes: scope.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) },
-                     refreshExpiresIn: (json.refresh_token_expires_in ?? json.refresh_expires_in)?.value)
+        return Grant(
+            accessToken: access, refreshToken: json.refresh_token,
+            expiresIn: json.expires_in?.value ?? 3600,
+            scopes: scope.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) },
+            refreshExpiresIn: (json.refresh_token_expires_in ?? json.refresh_expires_in)?.value)
     }
 
     /// The scopes publishing needs that the grant lacks (a person unticked them at consent).

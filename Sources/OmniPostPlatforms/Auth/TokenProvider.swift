@@ -54,7 +54,8 @@ package actor TokenProvider {
         if mustRefresh { return try await refresh() }
         if let c = cached, c.expires.timeIntervalSinceNow > 60 { return c.token }
         if cached == nil, let saved = try await stored(),
-           let t = saved.accessToken, let e = saved.expiresAt, e.timeIntervalSinceNow > 60 {
+            let t = saved.accessToken, let e = saved.expiresAt, e.timeIntervalSinceNow > 60
+        {
             cached = (t, e)
             return t
         }
@@ -104,8 +105,10 @@ package actor TokenProvider {
                 cached = (t, saved.expiresAt ?? .distantFuture)
                 return t
             }
-            throw DeliveryError(.reauthenticate, .authRevoked,
-                "\(account.key) has no working token (its tokens do not expire, so a refused one was revoked): run `omnipost accounts add` for it, or set access_token under accounts: \(account.key)")
+            throw DeliveryError(
+                .reauthenticate, .authRevoked,
+                "\(account.key) has no working token (its tokens do not expire, so a refused one was revoked): run `omnipost accounts add` for it, or set access_token under accounts: \(account.key)"
+            )
         case .refreshToken:
             req = HTTPClientRequest(url: account.tokenURL)
             req.method = .POST
@@ -120,10 +123,12 @@ package actor TokenProvider {
             req.body = .bytes(ByteBuffer(string: Self.form(fields)))
         case .metaExchange:
             // Meta: the long-lived token is exchanged for a new long-lived one (60 days), which is stored in its place.
-            req = HTTPClientRequest(url: account.tokenURL + "?" + Self.form([
-                ("grant_type", "fb_exchange_token"), ("client_id", account.clientID), ("client_secret", account.clientSecret),
-                ("fb_exchange_token", refreshToken),
-            ]))
+            req = HTTPClientRequest(
+                url: account.tokenURL + "?"
+                    + Self.form([
+                        ("grant_type", "fb_exchange_token"), ("client_id", account.clientID), ("client_secret", account.clientSecret),
+                        ("fb_exchange_token", refreshToken)
+                    ]))
             req.method = .GET
         case .threadsRefresh:
             // Threads: the long-lived token refreshes itself (at least a day old, not yet expired) into a new
@@ -179,14 +184,16 @@ package actor TokenProvider {
         let deadToken = err == "invalid_request" && desc.contains("token") && desc.contains("invalid")
         let graphDead = json.graphCode == 190
         if err == "invalid_grant" || err == "invalid_client" || err == "unauthorized_client" || deadToken || graphDead || resp.status == .unauthorized {
-            throw DeliveryError(.reauthenticate, .authRevoked,
+            throw DeliveryError(
+                .reauthenticate, .authRevoked,
                 "the credentials for \(account.key) were refused (\(err)): the refresh token expired or was revoked; authorize the account again and put the new refresh_token under accounts: \(account.key)",
                 httpStatus: Int(resp.status.code))
         }
         if resp.status.code >= 500 || resp.status == .tooManyRequests {
             // The platform's trouble, not ours: retried like any 5xx/429 from its API.
-            throw DeliveryError(.retryNow, resp.status == .tooManyRequests ? .rateLimited : .platformError,
-                                "\(account.key): the token endpoint answered \(resp.status.code)", httpStatus: Int(resp.status.code))
+            throw DeliveryError(
+                .retryNow, resp.status == .tooManyRequests ? .rateLimited : .platformError,
+                "\(account.key): the token endpoint answered \(resp.status.code)", httpStatus: Int(resp.status.code))
         }
         throw DeliveryError(.permanent, .authRevoked, "token refresh for \(account.key) failed: \(err)", httpStatus: Int(resp.status.code))
     }

@@ -27,8 +27,9 @@ struct BlueskyAdapter: ResumableAdapter, SettingsBacked {
         self.poll = poll
         self.pollTimeout = pollTimeout
         let a = settings.account
-        session = BlueskySession(pds: Self.trim(a.endpoint), identifier: (try? a.text("handle")) ?? "", password: (try? a.text("app_password")) ?? "",
-                                 http: settings.http, timeout: settings.requestTimeout, store: settings.tokens.store, account: a.key)
+        session = BlueskySession(
+            pds: Self.trim(a.endpoint), identifier: (try? a.text("handle")) ?? "", password: (try? a.text("app_password")) ?? "",
+            http: settings.http, timeout: settings.requestTimeout, store: settings.tokens.store, account: a.key)
     }
 
     static func trim(_ s: String) -> String { s.hasSuffix("/") ? String(s.dropLast()) : s }
@@ -110,10 +111,12 @@ struct BlueskyAdapter: ResumableAdapter, SettingsBacked {
         let alt = job.metadata.options["alt"].flatMap { $0.isEmpty ? nil : $0 }
         let aspect = job.frame.flatMap { $0.width > 0 && $0.height > 0 ? BlueskyWire.VideoEmbed.AspectRatio(width: $0.width, height: $0.height) : nil }
         let facets = try await richText(text)
-        let record = BlueskyWire.Post(text: text, createdAt: ISO8601DateFormatter().string(from: Date()),
-                                      embed: .init(video: blob, alt: alt, aspectRatio: aspect), facets: facets.isEmpty ? nil : facets)
-        let r = try await xrpc.call(.POST, pds, "com.atproto.repo.createRecord",
-                                    body: try BlueskyXRPC.json(BlueskyWire.CreateRecord(repo: did, rkey: s.rkey, record: record)))
+        let record = BlueskyWire.Post(
+            text: text, createdAt: ISO8601DateFormatter().string(from: Date()),
+            embed: .init(video: blob, alt: alt, aspectRatio: aspect), facets: facets.isEmpty ? nil : facets)
+        let r = try await xrpc.call(
+            .POST, pds, "com.atproto.repo.createRecord",
+            body: try BlueskyXRPC.json(BlueskyWire.CreateRecord(repo: did, rkey: s.rkey, record: record)))
         guard r.status == 200, let made = r.decoded(BlueskyWire.RecordRef.self) else { throw BlueskyXRPC.failure(r, "creating the post") }
         return outcome(uri: made.uri, did: did, rkey: s.rkey)
     }
@@ -186,13 +189,15 @@ struct BlueskyAdapter: ResumableAdapter, SettingsBacked {
     func checkLimits(_ size: Int64) async throws {
         let token = try await xrpc.serviceToken(pds: pds, aud: BlueskyXRPC.didWeb(videoService), lxm: "app.bsky.video.getUploadLimits")
         let r = try await xrpc.call(.GET, videoService, "app.bsky.video.getUploadLimits", auth: .bearer(token))
-        guard r.status == 200, let l = r.decoded(BlueskyWire.UploadLimits.self) else { return }   // limits that cannot be read do not stop a post
+        guard r.status == 200, let l = r.decoded(BlueskyWire.UploadLimits.self) else { return }  // limits that cannot be read do not stop a post
         if l.canUpload == false || (l.remainingDailyVideos ?? 1) < 1 || (l.remainingDailyBytes ?? size) < size {
             var cal = Calendar(identifier: .gregorian)
             cal.timeZone = TimeZone(identifier: "UTC")!
             let tomorrow = cal.startOfDay(for: Date().addingTimeInterval(86400))
-            throw DeliveryError(.retryAt(tomorrow), .quotaExhausted,
-                                "Bluesky's upload limits: \(l.message ?? "the day's videos or bytes are used up") (\(l.remainingDailyVideos.map { "\($0) videos" } ?? "?"), \(l.remainingDailyBytes.map { "\($0) bytes" } ?? "?") left; this one is \(size))")
+            throw DeliveryError(
+                .retryAt(tomorrow), .quotaExhausted,
+                "Bluesky's upload limits: \(l.message ?? "the day's videos or bytes are used up") (\(l.remainingDailyVideos.map { "\($0) videos" } ?? "?"), \(l.remainingDailyBytes.map { "\($0) bytes" } ?? "?") left; this one is \(size))"
+            )
         }
     }
 

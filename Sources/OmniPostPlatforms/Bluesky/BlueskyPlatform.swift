@@ -15,8 +15,9 @@ package enum BlueskyPlatform: PlatformModule {
                 nativeScheduling: false, covers: "none",
                 reconcile: "`getRecord` of the record key chosen before the post, then the account's recent posts, searched for the video's blob",
                 quotas: "`getUploadLimits` read before each upload; 429 waits for `RateLimit-Reset`"),
-            facts: PlatformFacts(platform: "bluesky", displayName: "Bluesky", privacy: [.public: "public"], privacyNote: "every post is public",
-                             options: [.init("alt")]))
+            facts: PlatformFacts(
+                platform: "bluesky", displayName: "Bluesky", privacy: [.public: "public"], privacyNote: "every post is public",
+                options: [.init("alt")]))
         d.settings = ["handle", "app_password", "video_service"]
         return d
     }()
@@ -49,8 +50,9 @@ package enum BlueskyPlatform: PlatformModule {
     package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
         let a = settings.account
         let handle = (try? a.text("handle")) ?? ""
-        let session = BlueskySession(pds: BlueskyAdapter.trim(a.endpoint), identifier: handle, password: (try? a.text("app_password")) ?? "",
-                                     http: settings.http, timeout: settings.requestTimeout, store: settings.tokens.store, account: a.key)
+        let session = BlueskySession(
+            pds: BlueskyAdapter.trim(a.endpoint), identifier: handle, password: (try? a.text("app_password")) ?? "",
+            http: settings.http, timeout: settings.requestTimeout, store: settings.tokens.store, account: a.key)
         let first = try await session.current()
         try await session.renew(failed: first.token)
         return AccountIdentity(id: try await session.current().did, name: "@" + handle)

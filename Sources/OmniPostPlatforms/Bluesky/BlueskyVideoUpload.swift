@@ -27,8 +27,9 @@ struct BlueskyVideoUpload: UploadProtocol {
         let did = try await xrpc.session.current().did
         let token = try await xrpc.serviceToken(pds: pds, aud: BlueskyXRPC.didWeb(pds), lxm: "com.atproto.repo.uploadBlob")
         let name = (job.filePath as NSString).lastPathComponent
-        let r = try await xrpc.call(.POST, videoService, "app.bsky.video.uploadVideo", query: [("did", did), ("name", name)],
-                                    body: .file(pinned, contentType: job.contentType), auth: .bearer(token))
+        let r = try await xrpc.call(
+            .POST, videoService, "app.bsky.video.uploadVideo", query: [("did", did), ("name", name)],
+            body: .file(pinned, contentType: job.contentType), auth: .bearer(token))
         let status = r.decoded(BlueskyWire.JobStatusReply.self)?.jobStatus ?? r.decoded(BlueskyWire.JobStatus.self)
         guard r.status == 200 || r.error == "already_exists" || status?.error == "already_exists" else {
             throw BlueskyXRPC.failure(r, "uploading the video")

@@ -34,8 +34,10 @@ struct BlueskyXRPC: Sendable {
 
     static func json<T: Encodable>(_ value: T) throws -> Body { .json(try JSONEncoder().encode(value)) }
 
-    func call(_ method: HTTPMethod, _ base: String, _ nsid: String, query: [(String, String)] = [], body: Body = .none,
-              auth: Auth = .session) async throws -> Reply {
+    func call(
+        _ method: HTTPMethod, _ base: String, _ nsid: String, query: [(String, String)] = [], body: Body = .none,
+        auth: Auth = .session
+    ) async throws -> Reply {
         var renewed = false
         while true {
             var url = base + "/xrpc/" + nsid

@@ -32,7 +32,6 @@ struct CommandAdapter: ResumableAdapter, DescribedAdapter {
         Set((try? account.setting("retry_exit_codes")?.sequence().map { Int32(try $0.int()) }) ?? [75])
     }
 
-
     /// Only the program can say what became of an interrupted run: it is asked by running it again.
     func reconcile(_ s: SessionText, _ job: UploadJob) async throws -> RemoteState {
         .partial(confirmedOffset: 0)
@@ -56,8 +55,10 @@ struct CommandAdapter: ResumableAdapter, DescribedAdapter {
     func post(_ s: SessionText, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         let retry = job.session != nil
         let program = try program()
-        let env = passed.merging(["OMNIPOST_DELIVERY_ID": String(job.deliveryId), "OMNIPOST_DROP_ID": job.drop?.dropId ?? "",
-                                  "OMNIPOST_TARGET": job.drop?.target ?? "", "OMNIPOST_RETRY": retry ? "1" : "0"]) { _, ours in ours }
+        let env = passed.merging([
+            "OMNIPOST_DELIVERY_ID": String(job.deliveryId), "OMNIPOST_DROP_ID": job.drop?.dropId ?? "",
+            "OMNIPOST_TARGET": job.drop?.target ?? "", "OMNIPOST_RETRY": retry ? "1" : "0"
+        ]) { _, ours in ours }
         // The program gets a name for the file that nobody else can change: opened without following a
         // link, checked against the recorded sha256, then hard-linked (or copied) from that descriptor into
         // a private folder. Whatever happens to the original's name meanwhile, the program reads these bytes.
@@ -80,11 +81,13 @@ struct CommandAdapter: ResumableAdapter, DescribedAdapter {
         }
         if r.status == 0, !pinned.isStill(handed) {
             // Our private name no longer names the checked file: what the program sent cannot be vouched for.
-            throw DeliveryError(.permanent, .uncertainPost, "\((program as NSString).lastPathComponent) succeeded, but the file it was handed changed while it ran; check what it posted")
+            throw DeliveryError(
+                .permanent, .uncertainPost, "\((program as NSString).lastPathComponent) succeeded, but the file it was handed changed while it ran; check what it posted")
         }
         let said = Self.tail(r.stderr)
         if r.timedOut {
-            throw DeliveryError(.retryNow, .platformError, "\((program as NSString).lastPathComponent) did not finish within \(timeout) and was killed; it runs again with retry: true" + said)
+            throw DeliveryError(
+                .retryNow, .platformError, "\((program as NSString).lastPathComponent) did not finish within \(timeout) and was killed; it runs again with retry: true" + said)
         }
         if r.status != 0 {
             let why = "\((program as NSString).lastPathComponent) exited with \(r.status)" + said

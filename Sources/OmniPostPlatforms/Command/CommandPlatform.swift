@@ -6,10 +6,13 @@ import OmniPostCore
 package enum CommandPlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor.destination(
         "command", "Command",
-        accountFields: ["run (program and arguments, a list; never a shell)", "timeout (default 30m)", "retry_exit_codes (default [75])",
-                        "pass_env (variable names; an `OMNIPOST_` one is refused)"],
+        accountFields: [
+            "run (program and arguments, a list; never a shell)", "timeout (default 30m)", "retry_exit_codes (default [75])",
+            "pass_env (variable names; an `OMNIPOST_` one is refused)"
+        ],
         settings: ["run", "timeout", "retry_exit_codes", "pass_env"],
-        upload: "the program is run with a private name for the rendition as its last argument (the file opened without following a link and checked against its sha256, then hard-linked — or copied — from that descriptor into a 0700 folder in the drop's work/ folder, keeping its file name; removed afterwards) and the delivery document on stdin; its environment is PATH, HOME, USER, LANG/LC_*, TZ, TMPDIR and the like, its own `OMNIPOST_DELIVERY_ID`/`_DROP_ID`/`_TARGET`/`_RETRY`, and what `pass_env` names — never the daemon's secrets",
+        upload:
+            "the program is run with a private name for the rendition as its last argument (the file opened without following a link and checked against its sha256, then hard-linked — or copied — from that descriptor into a 0700 folder in the drop's work/ folder, keeping its file name; removed afterwards) and the delivery document on stdin; its environment is PATH, HOME, USER, LANG/LC_*, TZ, TMPDIR and the like, its own `OMNIPOST_DELIVERY_ID`/`_DROP_ID`/`_TARGET`/`_RETRY`, and what `pass_env` names — never the daemon's secrets",
         reconcile: "run again with `\"retry\": true` in the document: the program checks whether it already posted",
         quotas: "none")
 

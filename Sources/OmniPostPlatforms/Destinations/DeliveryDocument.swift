@@ -15,7 +15,7 @@ package enum DeliveryDocument {
             "file": (job.filePath as NSString).lastPathComponent,
             "bytes": job.size,
             "content_type": job.contentType,
-            "metadata": metadata(job.metadata),
+            "metadata": metadata(job.metadata)
         ]
         if let sha = job.expectedSha256 { doc["sha256"] = sha }
         if let rendition { doc["path"] = rendition }
@@ -32,8 +32,10 @@ package enum DeliveryDocument {
     }
 
     static func metadata(_ m: PublishMetadata) -> [String: Any] {
-        var out: [String: Any] = ["title": m.title, "description": m.description, "tags": m.tags, "privacy": m.privacy.rawValue,
-                                  "options": m.options]
+        var out: [String: Any] = [
+            "title": m.title, "description": m.description, "tags": m.tags, "privacy": m.privacy.rawValue,
+            "options": m.options
+        ]
         if let at = m.publishAt { out["publish_at"] = isoStamp(at) }
         return out
     }

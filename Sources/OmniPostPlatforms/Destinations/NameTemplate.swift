@@ -24,8 +24,11 @@ package struct NameTemplate: Sendable, Equatable {
             let name = String(rest[rest.index(after: open)..<close])
             if !placeholders.contains(name) {
                 var msg = "unknown placeholder {\(name)} in '\(Excerpt.quote(text))'"
-                if let g = DidYouMean.suggest(name, among: placeholders) { msg += "; did you mean {\(g)}?" }
-                else { msg += "; known: " + placeholders.map { "{\($0)}" }.joined(separator: ", ") }
+                if let g = DidYouMean.suggest(name, among: placeholders) {
+                    msg += "; did you mean {\(g)}?"
+                } else {
+                    msg += "; known: " + placeholders.map { "{\($0)}" }.joined(separator: ", ")
+                }
                 return msg
             }
             rest = rest[rest.index(after: close)...]
@@ -52,7 +55,7 @@ package struct NameTemplate: Sendable, Equatable {
             "date": String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0),
             "time": two(c.hour) + two(c.minute) + two(c.second),
             "stem": Self.safe(drop.stem), "ext": ext, "drop": Self.safe(drop.dropId),
-            "sha8": String((sha256 ?? drop.sourceSha256 ?? "").prefix(8)), "account": Self.safe(account),
+            "sha8": String((sha256 ?? drop.sourceSha256 ?? "").prefix(8)), "account": Self.safe(account)
         ]
         var out = ""
         var rest = Substring(text)

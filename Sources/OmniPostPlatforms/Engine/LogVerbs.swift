@@ -22,9 +22,11 @@ struct LogVerbs: UploadMiddleware {
 
     private func log(_ verb: UploadVerb, _ job: UploadJob, _ status: String, since start: ContinuousClock.Instant) {
         let ms = Int(((ContinuousClock.now - start).seconds * 1000).rounded())
-        logger.debug("\(platform) \(verb.rawValue) \(status) in \(ms) ms", metadata: [
-            "platform": "\(platform)", "verb": "\(verb.rawValue)", "status": "\(status)", "duration_ms": "\(ms)", "delivery": "\(job.deliveryId)",
-        ])
+        logger.debug(
+            "\(platform) \(verb.rawValue) \(status) in \(ms) ms",
+            metadata: [
+                "platform": "\(platform)", "verb": "\(verb.rawValue)", "status": "\(status)", "duration_ms": "\(ms)", "delivery": "\(job.deliveryId)"
+            ])
     }
 
     /// A failure's reason code (`network_error`, `rate_limited` …); a session the platform refused is

@@ -134,7 +134,9 @@ extension ResumableAdapter {
             }
         }
         var s: Session
-        if let resumed = session { s = resumed } else {
+        if let resumed = session {
+            s = resumed
+        } else {
             switch try await begin(&run) {
             case .found(let out): return out
             case .session(let fresh): s = fresh
@@ -162,17 +164,20 @@ extension ResumableAdapter {
                         try await run.save(s, confirmed: job.size)
                     }
                 }
-                if let out = try await processing.wait(processed, platform: displayName, status: {
-                    let asked = s
-                    let (answer, told) = try await run.verb(.status) {
-                        var s = asked
-                        return (try await status(updating: &s, job), s)
-                    }
-                    // What the status said that the session keeps (Bluesky's blob) is durable before it is used.
-                    if told.persisted != asked.persisted { try await run.save(told, confirmed: job.size) }
-                    s = told
-                    return answer
-                }) {
+                if let out = try await processing.wait(
+                    processed, platform: displayName,
+                    status: {
+                        let asked = s
+                        let (answer, told) = try await run.verb(.status) {
+                            var s = asked
+                            return (try await status(updating: &s, job), s)
+                        }
+                        // What the status said that the session keeps (Bluesky's blob) is durable before it is used.
+                        if told.persisted != asked.persisted { try await run.save(told, confirmed: job.size) }
+                        s = told
+                        return answer
+                    })
+                {
                     uploaded = .published(out)
                 }
                 break

@@ -21,8 +21,10 @@ struct MiddlewareChain: Sendable {
         try await run(items[...], verb, job, body)
     }
 
-    private func run<T: Sendable>(_ rest: ArraySlice<any UploadMiddleware>, _ verb: UploadVerb, _ job: UploadJob,
-                                  _ body: @Sendable () async throws -> T) async throws -> T {
+    private func run<T: Sendable>(
+        _ rest: ArraySlice<any UploadMiddleware>, _ verb: UploadVerb, _ job: UploadJob,
+        _ body: @Sendable () async throws -> T
+    ) async throws -> T {
         guard let first = rest.first else { return try await body() }
         return try await first.handle(verb, job) { try await run(rest.dropFirst(), verb, job, body) }
     }
@@ -31,8 +33,10 @@ struct MiddlewareChain: Sendable {
     /// outcome the adapter's caller sees), a raw network failure classified, the verb's time limit, and
     /// the `init` request window spent right before `start` where the platform meters it there.
     static func standard<A: ResumableAdapter>(for adapter: A) -> MiddlewareChain {
-        var items: [any UploadMiddleware] = [LogVerbs(platform: adapter.platform, logger: adapter.settings.logger), ClassifyNetworkFailures(),
-                                             VerbTimeout(platform: adapter.displayName, limit: adapter.verbTimeout)]
+        var items: [any UploadMiddleware] = [
+            LogVerbs(platform: adapter.platform, logger: adapter.settings.logger), ClassifyNetworkFailures(),
+            VerbTimeout(platform: adapter.displayName, limit: adapter.verbTimeout)
+        ]
         if adapter.metersStart { items.append(MeterStart()) }
         return MiddlewareChain(items: items)
     }

@@ -27,8 +27,9 @@ struct VerbTimeout: UploadMiddleware {
                 }
                 defer { group.cancelAll() }
                 guard case .done(let v)? = try await group.next() else {
-                    throw DeliveryError(.retryNow, .networkError,
-                                        "\(platform) did not finish \(verb.rawValue) within \(Self.describe(limit)); it was stopped and is tried again")
+                    throw DeliveryError(
+                        .retryNow, .networkError,
+                        "\(platform) did not finish \(verb.rawValue) within \(Self.describe(limit)); it was stopped and is tried again")
                 }
                 return v
             }

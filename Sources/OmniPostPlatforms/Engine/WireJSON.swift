@@ -13,8 +13,10 @@ extension AuthorizedHTTP.Reply {
 
 extension AuthorizedHTTP {
     /// `body` as JSON (keys sorted, so a request is the same bytes every time).
-    package func send<T: Encodable>(url: String, method: HTTPMethod = .POST, json body: T, headers: [(String, String)] = [],
-                                   contentType: String = "application/json; charset=UTF-8") async throws -> Reply {
+    package func send<T: Encodable>(
+        url: String, method: HTTPMethod = .POST, json body: T, headers: [(String, String)] = [],
+        contentType: String = "application/json; charset=UTF-8"
+    ) async throws -> Reply {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(body)
@@ -28,9 +30,7 @@ package struct LooseString: Decodable, Sendable, Equatable {
 
     package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let s = try? c.decode(String.self) { value = s }
-        else if let i = try? c.decode(Int64.self) { value = String(i) }
-        else { value = String(try c.decode(Double.self)) }
+        if let s = try? c.decode(String.self) { value = s } else if let i = try? c.decode(Int64.self) { value = String(i) } else { value = String(try c.decode(Double.self)) }
     }
 }
 

@@ -44,7 +44,10 @@ package struct FacebookAdapter: ResumableAdapter, DescribedAdapter {
         var stage: PhaseWord<Words>
         var token: String? = nil
         enum CodingKeys: String, CodingKey { case video, page, stage = "phase" }
-        package var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .uploading } }
+        package var phase: UploadPhase? {
+            get { stage.phase }
+            set { stage.phase = newValue ?? .uploading }
+        }
         package var ruploadPath: String { "/video-upload/\(GraphAPI.version)/\(video)" }
         package var ruploadToken: String? { token }
 
@@ -169,11 +172,12 @@ package struct FacebookAdapter: ResumableAdapter, DescribedAdapter {
         let r = try await graph.call(.GET, "/\(video)", [("fields", "status")], as: token)
         if GraphAPI.code(r) == 100 || r.status == 404 { return nil }
         guard r.status == 200, let st = r.decoded(FacebookWire.Video.self)?.status else { throw graph.classify(r, during: "reading the reel's status") }
-        return Status(videoStatus: st.video_status ?? "", bytes: st.uploading_phase?.bytes_transferred.flatMap { Int64($0.value) } ?? 0,
-                      processing: st.processing_phase?.status ?? "not_started",
-                      publishing: st.publishing_phase?.status ?? "not_started", publishStatus: st.publishing_phase?.publish_status,
-                      error: (st.processing_phase?.errors?.first ?? st.processing_phase?.error)?.message,
-                      errorCode: st.processing_phase?.errors?.first?.code)
+        return Status(
+            videoStatus: st.video_status ?? "", bytes: st.uploading_phase?.bytes_transferred.flatMap { Int64($0.value) } ?? 0,
+            processing: st.processing_phase?.status ?? "not_started",
+            publishing: st.publishing_phase?.status ?? "not_started", publishStatus: st.publishing_phase?.publish_status,
+            error: (st.processing_phase?.errors?.first ?? st.processing_phase?.error)?.message,
+            errorCode: st.processing_phase?.errors?.first?.code)
     }
 
     package func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
@@ -216,7 +220,7 @@ enum FacebookWire {
             var publish_status: String?
             var bytes_transferred: LooseString?
             var error: Failure?
-            var errors: [Failure]?   // a failed phase's VideoStatusErrors
+            var errors: [Failure]?  // a failed phase's VideoStatusErrors
         }
         struct Status: Decodable {
             var video_status: String?

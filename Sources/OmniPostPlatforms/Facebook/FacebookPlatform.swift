@@ -16,8 +16,9 @@ package enum FacebookPlatform: PlatformModule {
             reconcile: "the video's `status` (`publishing_phase`)",
             quotas: "30 API reels/24 h per Page"),
         // A Page schedules a reel between 10 minutes and 75 days ahead (video_reels, `scheduled_publish_time`).
-        facts: PlatformFacts(platform: "facebook", displayName: "Facebook", place: "for a Page's reels", privacy: [.public: "public"], privacyNote: "they are public",
-                             schedule: ScheduleWindow(minAhead: 600, maxAhead: 75 * 86400)),
+        facts: PlatformFacts(
+            platform: "facebook", displayName: "Facebook", place: "for a Page's reels", privacy: [.public: "public"], privacyNote: "they are public",
+            schedule: ScheduleWindow(minAhead: 600, maxAhead: 75 * 86400)),
         parts: GraphAPI.ruploadParts, statusPolling: GraphAPI.statusPolling)
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
@@ -40,7 +41,8 @@ package enum FacebookPlatform: PlatformModule {
 
     /// The Page posts go to: the account's `id:`, else the user's first.
     package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
-        try AccountIdentity.chosen(try await choices(settings), by: settings.account, what: "Page",
-                                   none: "the grant reaches no Facebook Page; the user must manage one and allow it at consent")
+        try AccountIdentity.chosen(
+            try await choices(settings), by: settings.account, what: "Page",
+            none: "the grant reaches no Facebook Page; the user must manage one and allow it at consent")
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import OmniPostCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Copies a rendition into a folder with the archive's discipline: bytes go to a hidden partial file
@@ -65,7 +65,7 @@ struct FolderAdapter: ResumableAdapter, DescribedAdapter {
                 try writeExtras(job, name: name)
                 return .published(outcome(name, bytes: 0))
             }
-            return .notStarted   // someone else's file (or a link) took the name meanwhile: a new name is chosen
+            return .notStarted  // someone else's file (or a link) took the name meanwhile: a new name is chosen
         }
         if let st = here.dir.lstat(Self.partialName(here.file)), BeneathDirectory.isRegular(st), st.st_nlink == 1, st.st_size > 0 {
             return .partial(confirmedOffset: min(Int64(st.st_size), job.confirmedOffset))
@@ -79,36 +79,37 @@ struct FolderAdapter: ResumableAdapter, DescribedAdapter {
     /// The rendition is there under its name already: its companions are written, nothing is copied.
     func alreadyPublished(_ job: UploadJob, _ choice: Choice) async throws -> PublishOutcome? {
         guard case .alreadyThere(let n) = choice else { return nil }
-                try writeExtras(job, name: n)
+        try writeExtras(job, name: n)
         return outcome(n, bytes: 0)
-            }
+    }
 
     /// The name is the session, checkpointed before the first byte is written.
     func start(_ job: UploadJob, _ choice: Choice) async throws -> SessionText {
         guard case .free(let n) = choice else { throw DeliveryError(.permanent, .internalError, "no free name to copy to") }
         return SessionText(n)
-        }
+    }
 
     /// What landed is read back through its descriptor: a share that dropped or mangled a write is caught
     /// here, and no name swapped meanwhile can stand in for it. Only then is it given its name.
     func finish(_ s: inout SessionText, _ job: UploadJob) async throws -> Processing {
         try io {
             let (dir, file) = try place(s.text, create: true)
-        let tmp = Self.partialName(file)
+            let tmp = Self.partialName(file)
             let fd = try FolderCopy.ours(dir, tmp)
             let written: (hex: String, bytes: Int64)
             do { written = try BeneathDirectory.sha256(fd: fd) } catch { close(fd); throw error }
-        guard close(fd) == 0 else { throw BeneathDirectory.Failure(what: "cannot close \(dir.path)/\(tmp)", errno: errno) }
-        let expected = try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
-        guard written.hex == expected, written.bytes == job.size else {
-            try? dir.remove(tmp)
-            throw DeliveryError(.retryNow, .archiveIO, "the copy in \(folder) does not match the rendition (sha256 \(written.hex.prefix(12))… of \(written.bytes) bytes); it is copied again")
-        }
-        guard try dir.publish(tmp, as: file) else {
-            throw DeliveryError(.retryNow, .archiveIO, "\(dir.path)/\(file) appeared while copying; a new name is chosen on the next try")
-        }
+            guard close(fd) == 0 else { throw BeneathDirectory.Failure(what: "cannot close \(dir.path)/\(tmp)", errno: errno) }
+            let expected = try job.expectedSha256 ?? FileHashing.sha256(path: job.filePath).hex
+            guard written.hex == expected, written.bytes == job.size else {
+                try? dir.remove(tmp)
+                throw DeliveryError(
+                    .retryNow, .archiveIO, "the copy in \(folder) does not match the rendition (sha256 \(written.hex.prefix(12))… of \(written.bytes) bytes); it is copied again")
+            }
+            guard try dir.publish(tmp, as: file) else {
+                throw DeliveryError(.retryNow, .archiveIO, "\(dir.path)/\(file) appeared while copying; a new name is chosen on the next try")
+            }
             try writeExtras(job, name: s.text)
-    }
+        }
         return .ready
     }
 
@@ -120,8 +121,11 @@ struct FolderAdapter: ResumableAdapter, DescribedAdapter {
     /// digits of sha256 (`clip-1a2b3c4d.mp4`), so a re-edited clip never overwrites the earlier one. A
     /// link under a name counts as another file's: it is never followed, read or replaced.
     func chooseName(_ job: UploadJob) throws -> Choice {
-        let drop = job.drop ?? DropFacts(dropId: "", target: "folder", stem: ((job.filePath as NSString).lastPathComponent as NSString).deletingPathExtension,
-                                         source: job.filePath, takenAt: Date())
+        let drop =
+            job.drop
+            ?? DropFacts(
+                dropId: "", target: "folder", stem: ((job.filePath as NSString).lastPathComponent as NSString).deletingPathExtension,
+                source: job.filePath, takenAt: Date())
         // A sidecar's `overrides: {folder: {name: …}}` wins over the account's template.
         let first = (job.metadata.options["name"].map(NameTemplate.init(literal:)) ?? template).render(drop, file: job.filePath, sha256: job.expectedSha256)
         let ext = (first as NSString).pathExtension
@@ -190,7 +194,9 @@ struct FolderAdapter: ResumableAdapter, DescribedAdapter {
 
     func ioError(_ f: BeneathDirectory.Failure) -> DeliveryError {
         if f.isLink {
-            return DeliveryError(.permanent, .pathEscape, "\(f.what): a link or a file stands where a folder of the destination should be; OmniPost never follows a link inside \(folder) — remove it")
+            return DeliveryError(
+                .permanent, .pathEscape,
+                "\(f.what): a link or a file stands where a folder of the destination should be; OmniPost never follows a link inside \(folder) — remove it")
         }
         return ioError(f.what, f.errno)
     }

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import OmniPostCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The folder destination's transport: each part written at its offset into the hidden partial file

@@ -41,7 +41,10 @@ package struct InstagramAdapter: ResumableAdapter, DescribedAdapter {
         var igUser: String
         var stage: PhaseWord<Words>
         enum CodingKeys: String, CodingKey { case container, igUser, stage = "phase" }
-        package var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .uploading } }
+        package var phase: UploadPhase? {
+            get { stage.phase }
+            set { stage.phase = newValue ?? .uploading }
+        }
         package var ruploadPath: String { "/ig-api-upload/\(GraphAPI.version)/\(container)" }
         package var ruploadToken: String? { nil }
 

@@ -27,8 +27,9 @@ package enum InstagramPlatform: PlatformModule {
 
     /// The Instagram professional accounts the grant reaches, through the Pages they are linked to.
     package static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] {
-        let r = try await settings.api.send(url: settings.account.endpoint + "/\(GraphAPI.version)/me/accounts?fields=name,instagram_business_account%7Bid,username%7D",
-                                            method: .GET, headers: [], body: ByteBuffer())
+        let r = try await settings.api.send(
+            url: settings.account.endpoint + "/\(GraphAPI.version)/me/accounts?fields=name,instagram_business_account%7Bid,username%7D",
+            method: .GET, headers: [], body: ByteBuffer())
         guard r.status == 200 else { throw DeliveryError(.reauthenticate, .authRevoked, "Instagram answered \(r.status) when asked for the user's accounts", httpStatus: r.status) }
         struct Pages: Decodable {
             struct Page: Decodable { var instagram_business_account: Account? }
@@ -51,7 +52,8 @@ package enum InstagramPlatform: PlatformModule {
 
     /// The account posts go to: `id:`, else the first the grant reaches.
     package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
-        try AccountIdentity.chosen(try await choices(settings), by: settings.account, what: "Instagram account",
-                                   none: "the grant reaches no Instagram professional account (one linked to a Facebook Page)")
+        try AccountIdentity.chosen(
+            try await choices(settings), by: settings.account, what: "Instagram account",
+            none: "the grant reaches no Instagram professional account (one linked to a Facebook Page)")
     }
 }

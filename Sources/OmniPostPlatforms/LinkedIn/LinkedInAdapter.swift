@@ -89,8 +89,11 @@ package struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
 
     /// initializeUpload: the video URN and its parts (the engine persists them before any byte).
     package func start(_ job: UploadJob, _ owner: String) async throws -> Session {
-        let r = try await rest("/rest/videos?action=initializeUpload", json: LinkedInWire.Initialize(initializeUploadRequest: .init(
-            owner: owner, fileSizeBytes: job.size, uploadCaptions: false, uploadThumbnail: false)))
+        let r = try await rest(
+            "/rest/videos?action=initializeUpload",
+            json: LinkedInWire.Initialize(
+                initializeUploadRequest: .init(
+                    owner: owner, fileSizeBytes: job.size, uploadCaptions: false, uploadThumbnail: false)))
         guard r.status == 200, let v = r.decoded(LinkedInWire.Value<LinkedInWire.Upload>.self)?.value, !v.uploadInstructions.isEmpty else {
             throw Self.classify(r, during: "initializing the upload")
         }
@@ -102,14 +105,18 @@ package struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
             next = p.last + 1
         }
         guard next == job.size else { throw DeliveryError(.permanent, .platformError, "LinkedIn's upload instructions cover \(next) of \(job.size) bytes") }
-        return Session(video: v.video, uploadToken: v.uploadToken ?? "", owner: owner, parts: parts,
-                       expiresAt: v.uploadUrlsExpireAt.map { $0 / 1000 }, phase: .uploading)
+        return Session(
+            video: v.video, uploadToken: v.uploadToken ?? "", owner: owner, parts: parts,
+            expiresAt: v.uploadUrlsExpireAt.map { $0 / 1000 }, phase: .uploading)
     }
 
     /// finalizeUpload with the ETags in order; then the video processes.
     package func finish(_ s: inout Session, _ job: UploadJob) async throws -> Processing {
-        let r = try await rest("/rest/videos?action=finalizeUpload", json: LinkedInWire.Finalize(finalizeUploadRequest: .init(
-            video: s.video, uploadToken: s.uploadToken, uploadedPartIds: s.parts.compactMap(\.etag))))
+        let r = try await rest(
+            "/rest/videos?action=finalizeUpload",
+            json: LinkedInWire.Finalize(
+                finalizeUploadRequest: .init(
+                    video: s.video, uploadToken: s.uploadToken, uploadedPartIds: s.parts.compactMap(\.etag))))
         guard (200..<300).contains(r.status) else { throw Self.classify(r, during: "finalizing the upload") }
         return .pending(after: nil)
     }
@@ -127,9 +134,11 @@ package struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
 
     package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         let m = job.metadata
-        let r = try await rest("/rest/posts", json: LinkedInWire.Post(
-            author: s.owner, commentary: LinkedInText.commentary(m),
-            visibility: Self.visibility(m) ?? "PUBLIC", content: .init(media: .init(title: m.title, id: s.video))))
+        let r = try await rest(
+            "/rest/posts",
+            json: LinkedInWire.Post(
+                author: s.owner, commentary: LinkedInText.commentary(m),
+                visibility: Self.visibility(m) ?? "PUBLIC", content: .init(media: .init(title: m.title, id: s.video))))
         guard r.status == 201, let urn = r.headers.first(name: "x-restli-id") else { throw Self.classify(r, during: "creating the post") }
         return outcome(urn, 0)
     }

@@ -7,8 +7,9 @@ import OmniPostCore
 package enum LinkedInPlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor(
         name: "linkedin", displayName: "LinkedIn", apiRoot: "https://api.linkedin.com",
-        oauth: .init(authorizeURL: "https://www.linkedin.com/oauth/v2/authorization", tokenURL: "https://www.linkedin.com/oauth/v2/accessToken",
-                     scopes: ["openid", "profile", "w_member_social"]),
+        oauth: .init(
+            authorizeURL: "https://www.linkedin.com/oauth/v2/authorization", tokenURL: "https://www.linkedin.com/oauth/v2/accessToken",
+            scopes: ["openid", "profile", "w_member_social"]),
         sandboxTokenPath: "/oauth/v2/accessToken",
         accountFields: ["client_id", "client_secret", "refresh_token", "id (author URN; default: the token's member)"],
         capabilities: .init(

@@ -48,10 +48,12 @@ struct GraphAPI {
         var bearer = token ?? ""
         if token == nil { bearer = try await settings.tokens.accessToken() }
         func send() async throws -> AuthorizedHTTP.Reply {
-            try await settings.api.send(url: ruploadRoot + path, method: .POST, headers: [
-                ("Authorization", "OAuth " + bearer), ("offset", String(offset)), ("file_size", String(fileSize)),
-                ("Content-Type", "application/octet-stream"),
-            ], body: body, authorize: false)
+            try await settings.api.send(
+                url: ruploadRoot + path, method: .POST,
+                headers: [
+                    ("Authorization", "OAuth " + bearer), ("offset", String(offset)), ("file_size", String(fileSize)),
+                    ("Content-Type", "application/octet-stream")
+                ], body: body, authorize: false)
         }
         let r = try await send()
         // The account's own token refused (it expired under us): refreshed and the chunk sent once more.
@@ -71,9 +73,10 @@ struct GraphAPI {
             // A session invalidated mid-upload (190, the host's 401): the credentials, not the upload, failed.
             let f = r.decoded(GraphWire.Failure.self)
             let why = f?.error?.message ?? f?.debug_info?.message ?? "the token was refused"
-            return DeliveryError(.reauthenticate, .authRevoked,
-                                 "\(name)'s upload host answered \(r.status) (code \(Self.code(r).map(String.init) ?? "-")) while \(during): \(why); authorize the account again",
-                                 httpStatus: r.status)
+            return DeliveryError(
+                .reauthenticate, .authRevoked,
+                "\(name)'s upload host answered \(r.status) (code \(Self.code(r).map(String.init) ?? "-")) while \(during): \(why); authorize the account again",
+                httpStatus: r.status)
         }
         if let d = r.decoded(GraphWire.Failure.self)?.debug_info {
             let what = "\(name)'s upload host answered \(r.status) while \(during): \(d.type ?? "") \(d.message ?? "")"
@@ -93,7 +96,8 @@ struct GraphAPI {
         let e = Self.error(r)
         let code = Self.code(r)
         let sub = Self.subcode(r).map { "/\($0)" } ?? ""
-        let what = "\(name) answered \(r.status) (code \(code.map(String.init) ?? "-")\(sub)) while \(during): \(e?.error_user_msg ?? e?.message ?? String(decoding: r.body.prefix(200), as: UTF8.self))"
+        let what =
+            "\(name) answered \(r.status) (code \(code.map(String.init) ?? "-")\(sub)) while \(during): \(e?.error_user_msg ?? e?.message ?? String(decoding: r.body.prefix(200), as: UTF8.self))"
         switch code.flatMap({ errors.codes[$0] }) {
         case .reauthenticate?:
             return DeliveryError(.reauthenticate, .authRevoked, what + "; authorize the account again", httpStatus: r.status)
@@ -114,7 +118,7 @@ struct GraphAPI {
     /// One usage figure of Meta's rate-limit headers: how many minutes until calls are taken again.
     struct Usage: Decodable {
         var estimated_time_to_regain_access: Double?
-            }
+    }
 
     /// When a throttled app or account may call again: `estimated_time_to_regain_access` (minutes) in
     /// `X-Business-Use-Case-Usage` (`{"<business id>": [usage, …]}`) or `X-App-Usage` (one usage), else

@@ -84,8 +84,9 @@ struct GraphContainer {
         guard let (used, total) = try await publishingLimit(path) else { return }
         if total > 0 { report("posts", total) }
         if used >= total {
-            throw DeliveryError(.retryAt(Date().addingTimeInterval(3600)), .quotaExhausted,
-                                "\(graph.name)'s publishing limit is spent: \(used) of \(total) posts in 24 h (\(path.split(separator: "/").last ?? "")); it waits for room")
+            throw DeliveryError(
+                .retryAt(Date().addingTimeInterval(3600)), .quotaExhausted,
+                "\(graph.name)'s publishing limit is spent: \(used) of \(total) posts in 24 h (\(path.split(separator: "/").last ?? "")); it waits for room")
         }
     }
 }

@@ -43,7 +43,7 @@ struct GraphErrors: Sendable {
             190: .reauthenticate, 102: .reauthenticate,
             4: .throttled, 17: .throttled, 32: .throttled, 613: .throttled,
             1: .retry, 2: .retry,
-            9007: .notReady,
+            9007: .notReady
         ].merging((80001...80014).map { ($0, .throttled) }) { a, _ in a },
         subcodes: [
             2207001: Row(action: .newContainer, meaning: "Instagram server error"),
@@ -69,7 +69,7 @@ struct GraphErrors: Sendable {
             2207040: Row(action: .permanent, meaning: "too many tags"),
             2207050: Row(action: .permanent, meaning: "the Instagram account is inactive, checkpointed or restricted: sign in to the Instagram app and clear what it asks"),
             2207051: Row(action: .permanent, meaning: "the publishing action was taken for spam"),
-            2207057: Row(action: .permanent, meaning: "the thumbnail offset is outside the video"),
+            2207057: Row(action: .permanent, meaning: "the thumbnail offset is outside the video")
         ],
         // Threads could not fetch our link (it lapsed, the serving daemon restarted mid-fetch), or does not
         // say why: nothing against the media. The rest (INVALID_DURATION, FAILED_PROCESSING_VIDEO, …) is the media's.

@@ -34,8 +34,9 @@ struct RedditAPI: Sendable {
         let r = try await api.send(url: base + path + sep + "raw_json=1", method: method, headers: headers, body: body)
         await window.note(r.headers)
         if r.status == 429 {
-            throw DeliveryError(.retryAt(RetryAfter.date(r.headers, default: 600)), .rateLimited,
-                                "Reddit answered 429 (too many requests) to \(path)", httpStatus: 429)
+            throw DeliveryError(
+                .retryAt(RetryAfter.date(r.headers, default: 600)), .rateLimited,
+                "Reddit answered 429 (too many requests) to \(path)", httpStatus: 429)
         }
         return r
     }

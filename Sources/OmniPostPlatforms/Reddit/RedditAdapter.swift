@@ -29,8 +29,10 @@ package struct RedditAdapter: ResumableAdapter, SettingsBacked {
     package var account: AccountConfig { settings.account }
     package var schedulesNatively: Bool { false }
 
-    package init(_ settings: AdapterSettings, resultTimeout: Duration = .seconds(600), settleWindow: Duration = .seconds(900),
-                poll: PollPolicy = PollPolicy(first: .seconds(5), max: .seconds(60), perMinute: 20)) {
+    package init(
+        _ settings: AdapterSettings, resultTimeout: Duration = .seconds(600), settleWindow: Duration = .seconds(900),
+        poll: PollPolicy = PollPolicy(first: .seconds(5), max: .seconds(60), perMinute: 20)
+    ) {
         self.settings = settings
         self.resultTimeout = resultTimeout
         self.settleWindow = settleWindow
@@ -139,8 +141,9 @@ package struct RedditAdapter: ResumableAdapter, SettingsBacked {
 
     /// The session, born `uploaded`: the engine persists it (with every byte held) before the submit.
     package func start(_ job: UploadJob, _ up: Uploads) async throws -> Session {
-        Session(username: up.username, subreddit: up.subreddit, title: job.metadata.title, assetID: up.video.assetID, videoURL: up.video.url,
-                posterURL: up.posterURL, websocketURL: up.video.websocketURL, step: .uploaded)
+        Session(
+            username: up.username, subreddit: up.subreddit, title: job.metadata.title, assetID: up.video.assetID, videoURL: up.video.url,
+            posterURL: up.posterURL, websocketURL: up.video.websocketURL, step: .uploaded)
     }
 
     /// Only `post(_:_:uploaded:save:)` is called by the engine: Reddit's submit checkpoints on its way.

@@ -10,11 +10,14 @@ package enum RedditPlatform: PlatformModule {
     package static let descriptor: PlatformDescriptor = {
         var d = PlatformDescriptor(
             name: "reddit", displayName: "Reddit", apiRoot: "https://oauth.reddit.com",
-            oauth: .init(authorizeURL: "https://www.reddit.com/api/v1/authorize", tokenURL: "https://www.reddit.com/api/v1/access_token",
-                         scopes: ["identity", "submit", "read", "history"], clientAuthentication: .basic, authorizeParameters: ["duration": "permanent"]),
+            oauth: .init(
+                authorizeURL: "https://www.reddit.com/api/v1/authorize", tokenURL: "https://www.reddit.com/api/v1/access_token",
+                scopes: ["identity", "submit", "read", "history"], clientAuthentication: .basic, authorizeParameters: ["duration": "permanent"]),
             sandboxTokenPath: "/api/v1/access_token",
-            accountFields: ["client_id", "client_secret", "refresh_token (a grant with duration=permanent)", "subreddit (default; a drop may name another)",
-                            "username (your Reddit name, for the User-Agent)"],
+            accountFields: [
+                "client_id", "client_secret", "refresh_token (a grant with duration=permanent)", "subreddit (default; a drop may name another)",
+                "username (your Reddit name, for the User-Agent)"
+            ],
             capabilities: .init(
                 upload: "media lease, then one form POST of the file (and a poster frame) to the lease's host; a cut upload is leased and sent again",
                 nativeScheduling: false, covers: "poster image (the cover, or a frame OmniPost takes)",
@@ -23,9 +26,14 @@ package enum RedditPlatform: PlatformModule {
             facts: PlatformFacts(
                 platform: "reddit", displayName: "Reddit", privacy: [.public: "public"], privacyNote: "every post is public",
                 // A subreddit's name: 3–21 letters, digits or _ (not starting with _), written `name`, `r/name` or `/r/name`.
-                options: [.init("subreddit", .pattern("^(?i:/?r/)?[A-Za-z0-9][A-Za-z0-9_]{2,20}$", means: "a subreddit name (3–21 letters, digits or _)",
-                                                      example: "r/videos")),
-                          .init("flair_id"), .init("nsfw", .bool), .init("spoiler", .bool)],
+                options: [
+                    .init(
+                        "subreddit",
+                        .pattern(
+                            "^(?i:/?r/)?[A-Za-z0-9][A-Za-z0-9_]{2,20}$", means: "a subreddit name (3–21 letters, digits or _)",
+                            example: "r/videos")),
+                    .init("flair_id"), .init("nsfw", .bool), .init("spoiler", .bool)
+                ],
                 required: ["subreddit"]))
         d.settings = ["subreddit", "username", "user_agent", "flair_id"]
         d.needsPoster = true

@@ -18,8 +18,10 @@ actor RedditResultSocket {
 
     /// Opens the socket at `url` (none when nil), hands it to `body` — nil when it did not open within
     /// `within` — and closes it whichever way `body` ends.
-    static func listening<T>(to url: String?, tls: TLSConfiguration, within: Duration = .seconds(15),
-                             _ body: (RedditResultSocket?) async throws -> T) async throws -> T {
+    static func listening<T>(
+        to url: String?, tls: TLSConfiguration, within: Duration = .seconds(15),
+        _ body: (RedditResultSocket?) async throws -> T
+    ) async throws -> T {
         guard let url else { return try await body(nil) }
         let s = RedditResultSocket()
         await s.start(url: url, tls: tls)

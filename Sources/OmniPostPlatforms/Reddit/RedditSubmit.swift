@@ -16,8 +16,10 @@ extension RedditAdapter {
             s.submittedAt = Date().timeIntervalSince1970
             try await save(s)
             let m = job.metadata
-            var form = [("api_type", "json"), ("kind", "video"), ("sr", s.subreddit), ("title", s.title), ("url", videoURL),
-                        ("video_poster_url", posterURL), ("resubmit", "true"), ("sendreplies", "true"), ("validate_on_submit", "true")]
+            var form = [
+                ("api_type", "json"), ("kind", "video"), ("sr", s.subreddit), ("title", s.title), ("url", videoURL),
+                ("video_poster_url", posterURL), ("resubmit", "true"), ("sendreplies", "true"), ("validate_on_submit", "true")
+            ]
             if !m.description.isEmpty { form.append(("text", m.description)) }
             if m.options["nsfw"]?.lowercased() == "true" { form.append(("nsfw", "true")) }
             if m.options["spoiler"]?.lowercased() == "true" { form.append(("spoiler", "true")) }
@@ -55,7 +57,8 @@ extension RedditAdapter {
                 fallthrough
             case nil:
                 if let found = try await awaitPost(s, until: Date().addingTimeInterval(resultTimeout.seconds)) { return outcome(found) }
-                throw DeliveryError(.permanent, .rejectedByPlatform, "Reddit took the submit to r/\(s.subreddit), but its post never showed on u/\(s.username) (its processing failed?)")
+                throw DeliveryError(
+                    .permanent, .rejectedByPlatform, "Reddit took the submit to r/\(s.subreddit), but its post never showed on u/\(s.username) (its processing failed?)")
             }
         }
     }
@@ -89,8 +92,10 @@ extension RedditAdapter {
             }
         } while Date() < until
         if s.step == .submitting {
-            throw DeliveryError(.permanent, .uncertainPost,
-                                "the submit to r/\(s.subreddit) at \(ISO8601DateFormatter().string(from: since)) lost its answer, and no post of it showed on u/\(s.username) within \(Int(settleWindow.seconds / 60)) min; it was not submitted again (a second post is worse than none). Look at u/\(s.username)'s posts; `omnipost retry` submits it again")
+            throw DeliveryError(
+                .permanent, .uncertainPost,
+                "the submit to r/\(s.subreddit) at \(ISO8601DateFormatter().string(from: since)) lost its answer, and no post of it showed on u/\(s.username) within \(Int(settleWindow.seconds / 60)) min; it was not submitted again (a second post is worse than none). Look at u/\(s.username)'s posts; `omnipost retry` submits it again"
+            )
         }
         throw DeliveryError(.permanent, .rejectedByPlatform, "Reddit took the submit to r/\(s.subreddit), but its post never showed on u/\(s.username) (its processing failed?)")
     }

@@ -27,8 +27,10 @@ package struct AdapterSettings: Sendable {
     /// Where the engine's line per verb goes (`LogVerbs`, at debug).
     package var logger = Logger(label: "omnipost.upload")
 
-    package init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
-                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {
+    package init(
+        account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
+        requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()
+    ) {
         self.account = account
         self.tokens = tokens
         self.http = http
@@ -83,8 +85,11 @@ package struct AccountIdentity: Sendable, Equatable {
     static func chosen(_ all: [AccountIdentity], by account: AccountConfig, what: String, none: String) throws -> AccountIdentity {
         let want = account.accountID
         guard let one = want.isEmpty ? all.first : all.first(where: { $0.id == want }) else {
-            throw DeliveryError(.permanent, .configInvalid, want.isEmpty ? none
-                : "the grant does not reach \(what) \(want) (id: under accounts: \(account.key)); it reaches \(all.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))")
+            throw DeliveryError(
+                .permanent, .configInvalid,
+                want.isEmpty
+                    ? none
+                    : "the grant does not reach \(what) \(want) (id: under accounts: \(account.key)); it reaches \(all.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))")
         }
         return one
     }

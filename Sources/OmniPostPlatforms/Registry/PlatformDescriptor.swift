@@ -41,9 +41,11 @@ package struct PlatformDescriptor: Sendable {
         /// `refreshStyle` says how).
         package enum CodeGrant: Sendable { case form, graphGET, threadsPOST }
         package var codeGrant: CodeGrant = .form
-        package init(authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
-                    clientAuthentication: ClientAuthentication = .form, refreshStyle: RefreshStyle = .refreshToken,
-                    authorizeParameters: [String: String] = [:]) {
+        package init(
+            authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
+            clientAuthentication: ClientAuthentication = .form, refreshStyle: RefreshStyle = .refreshToken,
+            authorizeParameters: [String: String] = [:]
+        ) {
             self.authorizeParameters = authorizeParameters
             self.refreshStyle = refreshStyle
             self.authorizeURL = authorizeURL
@@ -106,9 +108,11 @@ package struct PlatformDescriptor: Sendable {
     /// minute per token); nil where the platform names its own waits or there is nothing to wait for.
     package var statusPolling: PollPolicy?
 
-    package init(name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
-                accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities, facts: PlatformFacts? = nil,
-                parts: PartSizes? = nil, statusPolling: PollPolicy? = nil) {
+    package init(
+        name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
+        accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities, facts: PlatformFacts? = nil,
+        parts: PartSizes? = nil, statusPolling: PollPolicy? = nil
+    ) {
         self.facts = facts ?? PlatformFacts(platform: name, displayName: displayName)
         self.parts = parts
         self.statusPolling = statusPolling

@@ -23,7 +23,7 @@ package enum PlatformRegistry {
         S3Platform.self,
         CommandPlatform.self,
         WebhookPlatform.self,
-        TusPlatform.self,
+        TusPlatform.self
     ]
 
     /// Names OmniPost knows but this build has no adapter for yet: a target naming one is told so,
@@ -70,44 +70,56 @@ package enum PlatformRegistry {
                 problems.add(e)
             }
         }
-        for m in config.platformMentions { try each {
-            if implemented.contains(m.platform) { return }
-            if m.what != "target", planned.contains(m.platform) { return }   // quotas and caps may name any known platform
-            if planned.contains(m.platform) {
-                throw OmniError(.configInvalid, "platform '\(m.platform)' has no adapter in this build yet; available: \(implemented.joined(separator: ", "))", at: m.location)
+        for m in config.platformMentions {
+            try each {
+                if implemented.contains(m.platform) { return }
+                if m.what != "target", planned.contains(m.platform) { return }  // quotas and caps may name any known platform
+                if planned.contains(m.platform) {
+                    throw OmniError(.configInvalid, "platform '\(m.platform)' has no adapter in this build yet; available: \(implemented.joined(separator: ", "))", at: m.location)
+                }
+                var msg = "unknown platform '\(m.platform)' in \(m.what)"
+                if let g = DidYouMean.suggest(m.platform, among: known) { msg += "; did you mean '\(g)'?" }
+                throw OmniError(.configInvalid, msg, at: m.location)
             }
-            var msg = "unknown platform '\(m.platform)' in \(m.what)"
-            if let g = DidYouMean.suggest(m.platform, among: known) { msg += "; did you mean '\(g)'?" }
-            throw OmniError(.configInvalid, msg, at: m.location)
-        } }
+        }
         // A platform that fetches media from a URL has nowhere to fetch it from without `media_host:`.
         if config.mediaHost == nil, let t = config.targets.first(where: { descriptor($0.platform)?.needsMediaHost == true }) {
             let at = config.platformMentions.first { $0.what == "target" && $0.platform == t.platform }?.location
-            try each { throw OmniError(.configInvalid, "target '\(t.name)': \(descriptor(t.platform)?.displayName ?? t.platform) fetches the video from a public link, so the pipeline needs `media_host:` (an S3-compatible bucket: endpoint, bucket, region, access_key_id, secret_access_key)", at: at) }
+            try each {
+                throw OmniError(
+                    .configInvalid,
+                    "target '\(t.name)': \(descriptor(t.platform)?.displayName ?? t.platform) fetches the video from a public link, so the pipeline needs `media_host:` (an S3-compatible bucket: endpoint, bucket, region, access_key_id, secret_access_key)",
+                    at: at)
+            }
         }
         // A target that names no profile gets its platform's default (Instagram's is `instagram_reels`).
         for i in config.targets.indices {
             let t = config.targets[i]
             if t.profile == t.platform, let d = descriptor(t.platform) { config.targets[i].profile = d.defaultProfile }
         }
-        for (key, var account) in config.accounts { try each {
-            guard let m = module(account.platform) else { return }
-            let d = m.descriptor
-            // A key this platform does not take is refused at its line (a typo of `bucket` says so).
-            for (k, v) in account.settings where !d.settings.contains(k) {
-                let allowed = Array(AccountConfig.commonKeys.filter { d.oauth != nil || $0 == "endpoint" }) + d.settings
-                var msg = "unknown key '\(k)' for a \(d.displayName) account"
-                if let g = DidYouMean.suggest(k, among: allowed) { msg += "; did you mean '\(g)'?" }
-                else { msg += "; allowed keys: \(allowed.sorted().joined(separator: ", "))" }
-                throw OmniError(.unknownKey, msg, at: v.node.location)
+        for (key, var account) in config.accounts {
+            try each {
+                guard let m = module(account.platform) else { return }
+                let d = m.descriptor
+                // A key this platform does not take is refused at its line (a typo of `bucket` says so).
+                for (k, v) in account.settings where !d.settings.contains(k) {
+                    let allowed = Array(AccountConfig.commonKeys.filter { d.oauth != nil || $0 == "endpoint" }) + d.settings
+                    var msg = "unknown key '\(k)' for a \(d.displayName) account"
+                    if let g = DidYouMean.suggest(k, among: allowed) {
+                        msg += "; did you mean '\(g)'?"
+                    } else {
+                        msg += "; allowed keys: \(allowed.sorted().joined(separator: ", "))"
+                    }
+                    throw OmniError(.unknownKey, msg, at: v.node.location)
+                }
+                try m.validate(account, sandboxed: config.sandbox == .embedded)
+                if account.endpoint.isEmpty { account.endpoint = d.apiRoot }
+                if account.tokenURL.isEmpty { account.tokenURL = d.oauth?.tokenURL ?? "" }
+                if account.authorizeURL.isEmpty { account.authorizeURL = d.oauth?.authorizeURL ?? "" }
+                if account.deviceURL.isEmpty { account.deviceURL = d.oauth?.deviceAuthorizationURL ?? "" }
+                config.accounts[key] = account
             }
-            try m.validate(account, sandboxed: config.sandbox == .embedded)
-            if account.endpoint.isEmpty { account.endpoint = d.apiRoot }
-            if account.tokenURL.isEmpty { account.tokenURL = d.oauth?.tokenURL ?? "" }
-            if account.authorizeURL.isEmpty { account.authorizeURL = d.oauth?.authorizeURL ?? "" }
-            if account.deviceURL.isEmpty { account.deviceURL = d.oauth?.deviceAuthorizationURL ?? "" }
-            config.accounts[key] = account
-        } }
+        }
     }
 
     /// The adapter for one target, with the connection settings every adapter shares.

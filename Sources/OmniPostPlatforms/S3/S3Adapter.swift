@@ -23,9 +23,10 @@ struct S3Adapter: ResumableAdapter, DescribedAdapter {
     var bucket: S3Bucket {
         let region = (try? account.text("region")) ?? "us-east-1"
         let endpoint = account.endpoint.isEmpty ? "https://s3.\(region).amazonaws.com" : account.endpoint
-        var c = MediaHostConfig.S3(endpoint: endpoint, bucket: (try? account.text("bucket")) ?? "",
-                                   region: region, accessKeyID: (try? account.text("access_key_id")) ?? "",
-                                   secretAccessKey: (try? account.text("secret_access_key")) ?? "", prefix: "")
+        var c = MediaHostConfig.S3(
+            endpoint: endpoint, bucket: (try? account.text("bucket")) ?? "",
+            region: region, accessKeyID: (try? account.text("access_key_id")) ?? "",
+            secretAccessKey: (try? account.text("secret_access_key")) ?? "", prefix: "")
         c.pathStyle = (try? account.setting("path_style")?.bool()) ?? !endpoint.contains("amazonaws.com")
         return S3Bucket(c, http: settings.http, timeout: settings.requestTimeout)
     }
@@ -141,8 +142,11 @@ struct S3Adapter: ResumableAdapter, DescribedAdapter {
     /// The template's key; when another object holds it, the same key with the rendition's first 8 hex
     /// digits of sha256 — an object with other bytes is never overwritten.
     func chooseKey(_ job: UploadJob, _ b: S3Bucket) async throws -> Choice {
-        let drop = job.drop ?? DropFacts(dropId: "", target: "s3", stem: ((job.filePath as NSString).lastPathComponent as NSString).deletingPathExtension,
-                                         source: job.filePath, takenAt: Date())
+        let drop =
+            job.drop
+            ?? DropFacts(
+                dropId: "", target: "s3", stem: ((job.filePath as NSString).lastPathComponent as NSString).deletingPathExtension,
+                source: job.filePath, takenAt: Date())
         let first = template(job.metadata).render(drop, file: job.filePath, sha256: job.expectedSha256)
         let ext = (first as NSString).pathExtension
         let sha8 = String(try expected(job).prefix(8))

@@ -35,8 +35,9 @@ extension S3Bucket {
     /// Sends one part; its ETag is what `complete` names it by.
     package func uploadPart(_ key: String, uploadId: String, number: Int, data: Data) async throws -> String {
         let sha = FileHashing.sha256(data: data)
-        let (resp, body) = try await send(.PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
-                                          body: .bytes(ByteBuffer(data: data)), length: Int64(data.count), sha256: sha)
+        let (resp, body) = try await send(
+            .PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
+            body: .bytes(ByteBuffer(data: data)), length: Int64(data.count), sha256: sha)
         guard resp.status == .ok, let etag = resp.headers.first(name: "ETag") else {
             throw refusal(resp, body, "part \(number) of \(key)")
         }
@@ -57,7 +58,8 @@ extension S3Bucket {
             guard resp.status == .ok else { throw refusal(resp, body, "listing the parts of \(key)") }
             for p in XMLTags.all("Part", in: text) {
                 guard let n = XMLTags.first("PartNumber", in: p).flatMap(Int.init), let etag = XMLTags.first("ETag", in: p),
-                      let size = XMLTags.first("Size", in: p).flatMap(Int64.init) else { continue }
+                    let size = XMLTags.first("Size", in: p).flatMap(Int64.init)
+                else { continue }
                 parts.append(Part(number: n, etag: etag, size: size))
             }
             guard XMLTags.first("IsTruncated", in: text) == "true", let next = XMLTags.first("NextPartNumberMarker", in: text) else { break }
@@ -75,8 +77,9 @@ extension S3Bucket {
         }
         xml += "</CompleteMultipartUpload>"
         let data = Data(xml.utf8)
-        let (resp, body) = try await send(.POST, key: key, query: [("uploadId", uploadId)], headers: ["content-type": "application/xml"],
-                                          body: .bytes(ByteBuffer(data: data)), length: Int64(data.count), sha256: FileHashing.sha256(data: data))
+        let (resp, body) = try await send(
+            .POST, key: key, query: [("uploadId", uploadId)], headers: ["content-type": "application/xml"],
+            body: .bytes(ByteBuffer(data: data)), length: Int64(data.count), sha256: FileHashing.sha256(data: data))
         let text = String(buffer: body)
         guard resp.status == .ok, XMLTags.first("Error", in: text) == nil, text.contains("CompleteMultipartUploadResult") else {
             throw refusal(resp, body, "completing the upload of \(key)")

@@ -44,9 +44,11 @@ package struct S3Bucket: Sendable {
 
     /// One signed request. `sha256` is the body's (hex); a body of bytes read as sent (a file) passes
     /// its known hash, so S3 itself refuses bytes that differ from what was hashed.
-    func send(_ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [String: String] = [:],
-              body: HTTPClientRequest.Body? = nil, length: Int64 = 0, sha256: String = SigV4.emptySHA256,
-              collect: Int = 8 << 20) async throws -> (HTTPClientResponse, ByteBuffer) {
+    func send(
+        _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [String: String] = [:],
+        body: HTTPClientRequest.Body? = nil, length: Int64 = 0, sha256: String = SigV4.emptySHA256,
+        collect: Int = 8 << 20
+    ) async throws -> (HTTPClientResponse, ByteBuffer) {
         let (scheme, host, base) = parts
         let path = key.map(objectPath) ?? (config.pathStyle ? base + "/" + config.bucket : base + "/")
         var toSign = headers
@@ -98,8 +100,9 @@ package struct S3Bucket: Sendable {
     package func put(file: String, key: String, size: Int64, sha256: String, contentType: String, timeout: Duration = .seconds(600)) async throws {
         var me = self
         me.timeout = timeout
-        let (resp, body) = try await me.send(.PUT, key: key, headers: ["content-type": contentType],
-                                             body: .stream(FileStream.body(file: file), length: .known(size)), length: size, sha256: sha256)
+        let (resp, body) = try await me.send(
+            .PUT, key: key, headers: ["content-type": contentType],
+            body: .stream(FileStream.body(file: file), length: .known(size)), length: size, sha256: sha256)
         guard (200..<300).contains(Int(resp.status.code)) else {
             var e = refusal(resp, body, "the media host's PUT of the rendition")
             // The media host is the pipeline's, not the account's: refused keys are its setup to fix.

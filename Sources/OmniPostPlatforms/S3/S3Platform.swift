@@ -8,8 +8,10 @@ package enum S3Platform: PlatformModule {
     package static let descriptor: PlatformDescriptor = {
         var d = PlatformDescriptor.destination(
             "s3", "S3-compatible storage",
-            accountFields: ["bucket", "region", "access_key_id", "secret_access_key", "endpoint (default AWS)", "key (default `{stem}.{ext}`)",
-                            "storage_class", "metadata", "path_style"],
+            accountFields: [
+                "bucket", "region", "access_key_id", "secret_access_key", "endpoint (default AWS)", "key (default `{stem}.{ext}`)",
+                "storage_class", "metadata", "path_style"
+            ],
             settings: ["bucket", "region", "access_key_id", "secret_access_key", "key", "storage_class", "metadata", "path_style"],
             upload: "multipart, parts sized from the file (≥ 5 MiB, ≤ 10,000 parts), SigV4; a resume asks `ListParts` and never re-sends a part S3 holds",
             reconcile: "`HEAD` of the key, compared by the sha256 in its metadata",
@@ -24,13 +26,17 @@ package enum S3Platform: PlatformModule {
         S3Adapter(settings)
     }
 
-    static let storageClasses = ["STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
-                                 "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "EXPRESS_ONEZONE", "SNOW"]
+    static let storageClasses = [
+        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
+        "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "EXPRESS_ONEZONE", "SNOW"
+    ]
 
     package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
         if let n = account.setting("bucket") {
             if let why = bucketNameProblem(try n.string()) { throw n.fail(why) }
-        } else if !sandboxed { _ = try account.required("bucket", "the bucket clips are stored in") }
+        } else if !sandboxed {
+            _ = try account.required("bucket", "the bucket clips are stored in")
+        }
         if !sandboxed {
             _ = try account.required("access_key_id", "the bucket's access key")
             _ = try account.required("secret_access_key", "the access key's secret")

@@ -36,7 +36,8 @@ package struct ThreadsAdapter: ResumableAdapter, DescribedAdapter {
     /// A media host to put the video on for Threads to fetch (privacy and text limits are data).
     package func platformChecks(_ m: PublishMetadata) -> OmniError? {
         if settings.mediaHost == nil {
-            return OmniError(.configInvalid, "\(account.key): Threads fetches the video from a public link, and this pipeline has no `media_host:` (an S3-compatible bucket) to put it in")
+            return OmniError(
+                .configInvalid, "\(account.key): Threads fetches the video from a public link, and this pipeline has no `media_host:` (an S3-compatible bucket) to put it in")
         }
         return nil
     }
@@ -48,7 +49,10 @@ package struct ThreadsAdapter: ResumableAdapter, DescribedAdapter {
         var user: String
         var stage: PhaseWord<Words>
         enum CodingKeys: String, CodingKey { case container, user, stage = "phase" }
-        package var phase: UploadPhase? { get { stage.phase } set { stage.phase = newValue ?? .finalized } }
+        package var phase: UploadPhase? {
+            get { stage.phase }
+            set { stage.phase = newValue ?? .finalized }
+        }
 
         package enum Words: PhaseVocabulary {
             package static let read: [String: UploadPhase] = ["processing": .finalized, "publishing": .posting]

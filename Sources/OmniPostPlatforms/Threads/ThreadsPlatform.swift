@@ -7,21 +7,24 @@ import OmniPostCore
 package enum ThreadsPlatform: PlatformModule {
     package static let descriptor: PlatformDescriptor = {
         var d = PlatformDescriptor(
-        name: "threads", displayName: "Threads", apiRoot: "https://graph.threads.net",
-        oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://threads.net/oauth/authorize", tokenURL: "https://graph.threads.net/refresh_access_token",
-                                                  scopes: ["threads_basic", "threads_content_publish"], rotatesRefreshTokens: true, refreshStyle: .threadsRefresh)
-                 o.codeGrant = .threadsPOST
-                 o.scopeSeparator = ","
-                 return o }(),
-        sandboxTokenPath: "/refresh_access_token",
-        accountFields: ["refresh_token (a long-lived Threads token)", "id (the Threads user id; default: the token's user)", "media_host: in the pipeline"],
-        capabilities: .init(
-            upload: "rendition put on `media_host:` (an S3 bucket, or this daemon's listener), Threads fetches a signed link that expires",
-            nativeScheduling: false, covers: "none",
-            reconcile: "the container's `status` (PUBLISHED)",
-            quotas: "250 posts/24 h (`threads_publishing_limit`, read at run time and held to by the queue gate)"),
-        facts: PlatformFacts(platform: "threads", displayName: "Threads", privacy: [.public: "public"], privacyNote: "posts are public"),
-        statusPolling: GraphAPI.statusPolling)
+            name: "threads", displayName: "Threads", apiRoot: "https://graph.threads.net",
+            oauth: {
+                var o = PlatformDescriptor.OAuth(
+                    authorizeURL: "https://threads.net/oauth/authorize", tokenURL: "https://graph.threads.net/refresh_access_token",
+                    scopes: ["threads_basic", "threads_content_publish"], rotatesRefreshTokens: true, refreshStyle: .threadsRefresh)
+                o.codeGrant = .threadsPOST
+                o.scopeSeparator = ","
+                return o
+            }(),
+            sandboxTokenPath: "/refresh_access_token",
+            accountFields: ["refresh_token (a long-lived Threads token)", "id (the Threads user id; default: the token's user)", "media_host: in the pipeline"],
+            capabilities: .init(
+                upload: "rendition put on `media_host:` (an S3 bucket, or this daemon's listener), Threads fetches a signed link that expires",
+                nativeScheduling: false, covers: "none",
+                reconcile: "the container's `status` (PUBLISHED)",
+                quotas: "250 posts/24 h (`threads_publishing_limit`, read at run time and held to by the queue gate)"),
+            facts: PlatformFacts(platform: "threads", displayName: "Threads", privacy: [.public: "public"], privacyNote: "posts are public"),
+            statusPolling: GraphAPI.statusPolling)
         d.needsMediaHost = true
         return d
     }()

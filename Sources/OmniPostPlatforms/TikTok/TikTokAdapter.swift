@@ -22,11 +22,15 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
         self.processing = Self.polling(poll, timeout: pollTimeout)
     }
 
-    package init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
-                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), poll: PollPolicy? = nil,
-                pollTimeout: Duration = .seconds(600)) {
-        self.init(AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
-                                  requestTimeout: requestTimeout, backoff: backoff), poll: poll, pollTimeout: pollTimeout)
+    package init(
+        account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
+        requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), poll: PollPolicy? = nil,
+        pollTimeout: Duration = .seconds(600)
+    ) {
+        self.init(
+            AdapterSettings(
+                account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
+                requestTimeout: requestTimeout, backoff: backoff), poll: poll, pollTimeout: pollTimeout)
     }
 
     var api: AuthorizedHTTP { settings.api }
@@ -66,7 +70,7 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
         // A post failed for a reason TikTok calls retryable is no post: uploaded anew.
         case "FAILED" where Self.worthANewUpload(st.fail_reason): return .notStarted
         case "FAILED": throw Self.failed(st.fail_reason)
-        case nil: return .notStarted   // the platform does not know it: it never started
+        case nil: return .notStarted  // the platform does not know it: it never started
         default:
             let held = st.uploaded_bytes ?? 0
             return held >= job.size ? .processing : .partial(confirmedOffset: held)
@@ -75,8 +79,9 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
 
     /// creator_info: whether this creator may post at the privacy asked (not metered: it is no init).
     package func prepare(_ job: UploadJob) async throws {
-        let info = try await Self.envelope(api.send(url: account.endpoint + "/v2/post/publish/creator_info/query/", json: EmptyBody()),
-                                           TikTokWire.CreatorInfo.self, during: "reading creator info")
+        let info = try await Self.envelope(
+            api.send(url: account.endpoint + "/v2/post/publish/creator_info/query/", json: EmptyBody()),
+            TikTokWire.CreatorInfo.self, during: "reading creator info")
         let level = Self.privacyLevel(job.metadata) ?? "SELF_ONLY"
         if let options = info?.privacy_level_options, !options.contains(level) {
             throw DeliveryError(.permanent, .rejectedByPlatform, "this creator cannot post \(level); allowed: \(options.joined(separator: ", "))")
@@ -94,8 +99,9 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
             brand_content_toggle: Self.flag(m.options["brand_content_toggle"]), brand_organic_toggle: Self.flag(m.options["brand_organic_toggle"]),
             is_aigc: Self.flag(m.options["is_aigc"]), video_cover_timestamp_ms: m.coverAtMs)
         let source = TikTokWire.SourceInfo(source: "FILE_UPLOAD", video_size: job.size, chunk_size: chunk, total_chunk_count: count)
-        let data = try await Self.envelope(api.send(url: account.endpoint + "/v2/post/publish/video/init/", json: TikTokWire.Init(post_info: post, source_info: source)),
-                                           TikTokWire.Started.self, during: "starting the post")
+        let data = try await Self.envelope(
+            api.send(url: account.endpoint + "/v2/post/publish/video/init/", json: TikTokWire.Init(post_info: post, source_info: source)),
+            TikTokWire.Started.self, during: "starting the post")
         guard let id = data?.publish_id, let url = data?.upload_url else {
             throw DeliveryError(.retryNow, .rejectedByPlatform, "TikTok's init reply had no publish_id or upload_url")
         }
@@ -142,7 +148,8 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
 
     func outcome(_ st: TikTokWire.Status, _ s: Session) -> PublishOutcome {
         let id = st.publicaly_available_post_id?.first?.value ?? s.publishID
-        let base = account.endpoint.contains("tiktokapis.com") ? "https://www.tiktok.com/@\(account.key.split(separator: ":").last ?? "")/video/" : account.endpoint + "/tiktok/video/"
+        let base =
+            account.endpoint.contains("tiktokapis.com") ? "https://www.tiktok.com/@\(account.key.split(separator: ":").last ?? "")/video/" : account.endpoint + "/tiktok/video/"
         return PublishOutcome(remoteId: id, url: base + id, bytesSent: 0)
     }
 

@@ -14,9 +14,11 @@ package struct TikTokChunks: UploadProtocol {
     }
 
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout TikTokAdapter.Session, job: UploadJob) async throws -> PartReply {
-        let r = try await adapter.api.send(url: s.uploadURL, method: .PUT, headers: [
-            ("Content-Type", job.contentType), ("Content-Range", "bytes \(part.offset)-\(part.end - 1)/\(job.size)"),
-        ], body: bytes, authorize: false)
+        let r = try await adapter.api.send(
+            url: s.uploadURL, method: .PUT,
+            headers: [
+                ("Content-Type", job.contentType), ("Content-Range", "bytes \(part.offset)-\(part.end - 1)/\(job.size)")
+            ], body: bytes, authorize: false)
         switch r.status {
         case 206, 201: return .confirmed(part.end)
         // The upload URL expired (it lives an hour) before the last chunk: that publish can never

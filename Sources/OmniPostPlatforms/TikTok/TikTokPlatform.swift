@@ -6,10 +6,13 @@ import OmniPostCore
 package enum TikTokPlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor(
         name: "tiktok", displayName: "TikTok", apiRoot: "https://open.tiktokapis.com",
-        oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://www.tiktok.com/v2/auth/authorize/", tokenURL: "https://open.tiktokapis.com/v2/oauth/token/",
-                                                  scopes: ["user.info.basic", "video.publish"], clientIDField: "client_key", rotatesRefreshTokens: true)
-                 o.scopeSeparator = ","
-                 return o }(),
+        oauth: {
+            var o = PlatformDescriptor.OAuth(
+                authorizeURL: "https://www.tiktok.com/v2/auth/authorize/", tokenURL: "https://open.tiktokapis.com/v2/oauth/token/",
+                scopes: ["user.info.basic", "video.publish"], clientIDField: "client_key", rotatesRefreshTokens: true)
+            o.scopeSeparator = ","
+            return o
+        }(),
         sandboxTokenPath: "/v2/oauth/token/",
         accountFields: ["client_id (TikTok's client key)", "client_secret", "refresh_token"],
         capabilities: .init(

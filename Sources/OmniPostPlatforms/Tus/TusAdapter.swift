@@ -31,7 +31,6 @@ struct TusAdapter: ResumableAdapter, DescribedAdapter {
         var persisted: String { uploadURL }
     }
 
-
     /// What the server supports (`OPTIONS`): a rendition over its `Tus-Max-Size` is refused for good.
     func capabilities(_ job: UploadJob) async throws -> TusClient.Capabilities {
         let caps = await tus.capabilities(endpoint)

@@ -71,8 +71,9 @@ package struct TusClient: Sendable {
         func list(_ name: String) -> [String] {
             (resp.headers.first(name: name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        return Capabilities(extensions: Set(list("Tus-Extension")), checksums: list("Tus-Checksum-Algorithm"),
-                            maxSize: resp.headers.first(name: "Tus-Max-Size").flatMap { Int64($0) })
+        return Capabilities(
+            extensions: Set(list("Tus-Extension")), checksums: list("Tus-Checksum-Algorithm"),
+            maxSize: resp.headers.first(name: "Tus-Max-Size").flatMap { Int64($0) })
     }
 
     /// Creates an upload of `length` bytes (the creation extension); returns its URL.

@@ -95,8 +95,9 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     func outcome(_ uri: String, link: String?, bytes: Int64) -> PublishOutcome {
-        PublishOutcome(remoteId: uri.split(separator: "/").last.map(String.init) ?? uri,
-                       url: link ?? "https://vimeo.com" + uri.replacingOccurrences(of: "/videos", with: ""), bytesSent: bytes)
+        PublishOutcome(
+            remoteId: uri.split(separator: "/").last.map(String.init) ?? uri,
+            url: link ?? "https://vimeo.com" + uri.replacingOccurrences(of: "/videos", with: ""), bytesSent: bytes)
     }
 
     func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
@@ -125,11 +126,13 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
     func start(_ job: UploadJob, _ prepared: Void) async throws -> Session {
         let m = job.metadata
         let created = Date()
-        let body = VimeoWire.Create(upload: .init(approach: "tus", size: job.size), privacy: .init(view: Self.privacy(m.privacy)),
-                                    name: m.title.isEmpty ? nil : m.title, description: m.description.isEmpty ? nil : m.description)
+        let body = VimeoWire.Create(
+            upload: .init(approach: "tus", size: job.size), privacy: .init(view: Self.privacy(m.privacy)),
+            name: m.title.isEmpty ? nil : m.title, description: m.description.isEmpty ? nil : m.description)
         let (resp, data) = try await call(.POST, "/me/videos?fields=uri,link,upload", json: body)
         guard resp.status == .ok || resp.status == .created, let v = try? JSONDecoder().decode(VimeoWire.Video.self, from: data),
-              let uri = v.uri, let link = v.upload?.upload_link else {
+            let uri = v.uri, let link = v.upload?.upload_link
+        else {
             throw failure(resp, data, "creating the video")
         }
         return Session(uri: uri, uploadLink: link, link: v.link, created: created)
@@ -149,8 +152,10 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
         switch v.transcode?.status {
         case "complete": return .ready
         case "error":
-            return .failed(DeliveryError(.permanent, .rejectedByPlatform,
-                                         "Vimeo could not transcode \(uri) (transcode.status: error); the video is in the account but cannot be played — it was not published"))
+            return .failed(
+                DeliveryError(
+                    .permanent, .rejectedByPlatform,
+                    "Vimeo could not transcode \(uri) (transcode.status: error); the video is in the account but cannot be played — it was not published"))
         default: return .pending(after: nil)
         }
     }
@@ -191,7 +196,8 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
             guard let uri = v.uri, let link = v.upload?.upload_link else { continue }
             let made = v.created_time.flatMap { f.date(from: $0) } ?? .distantPast
             if v.upload?.size.flatMap({ Int64($0.value) }) == job.size, made >= since.addingTimeInterval(-60),
-               job.metadata.title.isEmpty || (v.name ?? "") == job.metadata.title, (v.description ?? "") == job.metadata.description {
+                job.metadata.title.isEmpty || (v.name ?? "") == job.metadata.title, (v.description ?? "") == job.metadata.description
+            {
                 return Session(uri: uri, uploadLink: link, link: v.link, created: since)
             }
         }

@@ -7,16 +7,19 @@ import OmniPostCore
 package enum VimeoPlatform: PlatformModule {
     package static let descriptor: PlatformDescriptor = {
         // Vimeo's tokens do not expire: a connected account keeps the one its grant gave.
-        var o = PlatformDescriptor.OAuth(authorizeURL: "https://api.vimeo.com/oauth/authorize", tokenURL: "https://api.vimeo.com/oauth/access_token",
-                                         scopes: ["public", "private", "upload", "edit"], clientAuthentication: .basic, refreshStyle: .lasting)
+        var o = PlatformDescriptor.OAuth(
+            authorizeURL: "https://api.vimeo.com/oauth/authorize", tokenURL: "https://api.vimeo.com/oauth/access_token",
+            scopes: ["public", "private", "upload", "edit"], clientAuthentication: .basic, refreshStyle: .lasting)
         o.scopeSeparator = " "
         var d = PlatformDescriptor(
             name: "vimeo", displayName: "Vimeo", apiRoot: "https://api.vimeo.com", oauth: o, sandboxTokenPath: "/vimeo/oauth/access_token",
             accountFields: ["access_token (with the upload scope; Vimeo's do not expire), or client_id and client_secret to connect with `accounts add`"],
             capabilities: .init(
-                upload: "`POST /me/videos` (approach tus), then tus `PATCH` to its `upload_link` from the server's offset; published once `transcode.status` is complete and the tags are on it",
+                upload:
+                    "`POST /me/videos` (approach tus), then tus `PATCH` to its `upload_link` from the server's offset; published once `transcode.status` is complete and the tags are on it",
                 nativeScheduling: false, covers: "none",
-                reconcile: "the video's `upload.status`, then its `transcode.status` and tags; else `HEAD` of the upload link; a create whose answer was lost is found among the account's videos (`GET /me/videos`)",
+                reconcile:
+                    "the video's `upload.status`, then its `transcode.status` and tags; else `HEAD` of the upload link; a create whose answer was lost is found among the account's videos (`GET /me/videos`)",
                 quotas: "none bundled (Vimeo's are weekly bytes per plan); 429 waits for `X-RateLimit-Reset`"),
             facts: PlatformFacts(
                 platform: "vimeo", displayName: "Vimeo",
@@ -35,7 +38,9 @@ package enum VimeoPlatform: PlatformModule {
         let a = VimeoAdapter(settings)
         let (resp, body) = try await a.call(.GET, "/me")
         guard resp.status == .ok, let me = try? JSONDecoder().decode(VimeoWire.Video.self, from: body), let uri = me.uri else {
-            throw DeliveryError(resp.status == .unauthorized ? .reauthenticate : .retryNow, .authRevoked, "Vimeo answered \(resp.status.code) when asked who the token is", httpStatus: Int(resp.status.code))
+            throw DeliveryError(
+                resp.status == .unauthorized ? .reauthenticate : .retryNow, .authRevoked, "Vimeo answered \(resp.status.code) when asked who the token is",
+                httpStatus: Int(resp.status.code))
         }
         return AccountIdentity(id: uri, name: me.name ?? uri)
     }

@@ -52,8 +52,11 @@ struct WebhookAdapter: ResumableAdapter, DescribedAdapter {
         var length = Int64(document.count)
         if media {
             let boundary = "omnipost-" + UUID().uuidString
-            let head = Data(("--\(boundary)\r\nContent-Disposition: form-data; name=\"document\"\r\nContent-Type: application/json\r\n\r\n").utf8) + document
-                + Data(("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"; filename=\"\(Self.quoted((job.filePath as NSString).lastPathComponent))\"\r\nContent-Type: \(job.contentType)\r\n\r\n").utf8)
+            let head =
+                Data(("--\(boundary)\r\nContent-Disposition: form-data; name=\"document\"\r\nContent-Type: application/json\r\n\r\n").utf8) + document
+                + Data(
+                    ("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"media\"; filename=\"\(Self.quoted((job.filePath as NSString).lastPathComponent))\"\r\nContent-Type: \(job.contentType)\r\n\r\n")
+                        .utf8)
             let tail = Data("\r\n--\(boundary)--\r\n".utf8)
             length = Int64(head.count) + job.size + Int64(tail.count)
             // Opened once without following a link and checked against the recorded sha256; signed and sent
@@ -103,5 +106,7 @@ struct WebhookAdapter: ResumableAdapter, DescribedAdapter {
         }
     }
 
-    static func quoted(_ name: String) -> String { name.replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "") }
+    static func quoted(_ name: String) -> String {
+        name.replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
+    }
 }

@@ -8,7 +8,8 @@ package enum WebhookPlatform: PlatformModule {
         "webhook", "Webhook",
         accountFields: ["url", "secret (HMAC-SHA256 key)", "include_media", "headers"],
         settings: ["url", "secret", "include_media", "headers"],
-        upload: "POST of the delivery document (JSON), or multipart with the rendition (opened once without following a link, checked against its sha256, signed and sent from that descriptor); signed `OmniPost-Signature: t=…,v1=…`",
+        upload:
+            "POST of the delivery document (JSON), or multipart with the rendition (opened once without following a link, checked against its sha256, signed and sent from that descriptor); signed `OmniPost-Signature: t=…,v1=…`",
         reconcile: "none possible: sent again with the same `Idempotency-Key` for the receiver to drop",
         quotas: "none; 429/5xx back off (Retry-After when given)")
 

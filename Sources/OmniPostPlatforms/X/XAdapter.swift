@@ -67,14 +67,17 @@ package struct XAdapter: ResumableAdapter, DescribedAdapter {
     /// The media upload's id (the engine persists it before any byte).
     package func start(_ job: UploadJob, _ user: XUser) async throws -> Session {
         // `tweet_video` is an ordinary post's video; `amplify_video` is for ads (Amplify) only.
-        let r = try await api.send(url: account.endpoint + "/2/media/upload/initialize", json: XWire.Initialize(
-            media_type: job.contentType, total_bytes: job.size, media_category: job.metadata.options["media_category"] ?? "tweet_video"))
+        let r = try await api.send(
+            url: account.endpoint + "/2/media/upload/initialize",
+            json: XWire.Initialize(
+                media_type: job.contentType, total_bytes: job.size, media_category: job.metadata.options["media_category"] ?? "tweet_video"))
         guard (200..<300).contains(r.status), let d = r.decoded(XWire.Envelope<XWire.Media>.self)?.data else {
             throw Self.classify(r, during: "initializing the upload")
         }
         let expires = d.expires_after_secs.map { Date().timeIntervalSince1970 + $0 }
-        return Session(mediaID: d.id.value, mediaKey: d.media_key ?? "", segmentSize: partSize, userID: user.id,
-                       username: user.username, phase: .uploading, expiresAt: expires)
+        return Session(
+            mediaID: d.id.value, mediaKey: d.media_key ?? "", segmentSize: partSize, userID: user.id,
+            username: user.username, phase: .uploading, expiresAt: expires)
     }
 
     /// The account's user id and name: asked of `/2/users/me` once, then remembered for the process.
@@ -117,8 +120,10 @@ package struct XAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
-        let r = try await api.send(url: account.endpoint + "/2/tweets", json: XWire.Post(
-            text: Self.text(job.metadata), media: .init(media_ids: [s.mediaID]), reply_settings: job.metadata.options["reply_settings"]))
+        let r = try await api.send(
+            url: account.endpoint + "/2/tweets",
+            json: XWire.Post(
+                text: Self.text(job.metadata), media: .init(media_ids: [s.mediaID]), reply_settings: job.metadata.options["reply_settings"]))
         guard r.status == 201 || r.status == 200, let d = r.decoded(XWire.Envelope<XWire.Tweet>.self)?.data else {
             throw Self.classify(r, during: "creating the post")
         }
@@ -145,15 +150,17 @@ package struct XAdapter: ResumableAdapter, DescribedAdapter {
     /// A recent post of this account carrying our media: the post an uncertain `POST /2/tweets` made.
     func findPost(_ s: Session) async throws -> String? {
         guard !s.mediaKey.isEmpty else { return nil }
-        let r = try await api.send(url: account.endpoint + "/2/users/\(s.userID)/tweets?max_results=100&tweet.fields=attachments,created_at",
-                                   method: .GET, headers: [], body: ByteBuffer())
+        let r = try await api.send(
+            url: account.endpoint + "/2/users/\(s.userID)/tweets?max_results=100&tweet.fields=attachments,created_at",
+            method: .GET, headers: [], body: ByteBuffer())
         guard r.status == 200 else { throw Self.classify(r, during: "reading the account's recent posts", accountRead: true) }
         let tweets = r.decoded(XWire.Envelope<[XWire.Tweet]>.self)?.data ?? []
         return tweets.first { $0.attachments?.media_keys?.contains(s.mediaKey) == true }?.id.value
     }
 
     func outcome(_ id: String, _ s: Session, _ sent: Int64) -> PublishOutcome {
-        let base = account.endpoint.contains("api.x.com") || account.endpoint.contains("api.twitter.com")
+        let base =
+            account.endpoint.contains("api.x.com") || account.endpoint.contains("api.twitter.com")
             ? "https://x.com/\(s.username.isEmpty ? "i" : s.username)/status/" : account.endpoint + "/x/status/"
         return PublishOutcome(remoteId: id, url: base + id, bytesSent: sent)
     }

@@ -7,9 +7,10 @@ import OmniPostCore
 package enum XPlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor(
         name: "x", displayName: "X", apiRoot: "https://api.x.com",
-        oauth: .init(authorizeURL: "https://x.com/i/oauth2/authorize", tokenURL: "https://api.x.com/2/oauth2/token",
-                     scopes: ["tweet.read", "tweet.write", "users.read", "media.write", "offline.access"],
-                     rotatesRefreshTokens: true, clientAuthentication: .basic),
+        oauth: .init(
+            authorizeURL: "https://x.com/i/oauth2/authorize", tokenURL: "https://api.x.com/2/oauth2/token",
+            scopes: ["tweet.read", "tweet.write", "users.read", "media.write", "offline.access"],
+            rotatesRefreshTokens: true, clientAuthentication: .basic),
         sandboxTokenPath: "/2/oauth2/token",
         accountFields: ["client_id", "client_secret", "refresh_token (from a grant with offline.access)"],
         capabilities: .init(

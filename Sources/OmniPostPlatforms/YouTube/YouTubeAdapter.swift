@@ -21,18 +21,21 @@ package struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
         self.settings = settings
     }
 
-    package init(account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
-                requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()) {
+    package init(
+        account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
+        requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()
+    ) {
         precondition(chunkSize > 0 && chunkSize % (Module.descriptor.parts?.multiple ?? 1) == 0, "YouTube chunks are multiples of 256 KiB")
-        self.init(AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
-                                  requestTimeout: requestTimeout, backoff: backoff))
+        self.init(
+            AdapterSettings(
+                account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
+                requestTimeout: requestTimeout, backoff: backoff))
     }
 
     /// Public watch URLs for the real service; the sandbox serves its own watch page.
     var watchBase: String {
         account.endpoint.contains("googleapis.com") ? "https://www.youtube.com/watch?v=" : account.endpoint + "/watch?v="
     }
-
 
     /// The video's id made the upload whole; a resumed upload that had every byte asks `bytes */T` for it.
     package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
@@ -84,8 +87,9 @@ package struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
         var retry = PartRetry(settings)
         do {
             try await retry.idempotent(unless: { $0.code == .authRevoked }) {
-                let resp = try await send(url: account.endpoint + "/upload/youtube/v3/thumbnails/set?videoId=\(out.remoteId)", method: .POST,
-                                          headers: [("Content-Type", cover.hasSuffix(".png") ? "image/png" : "image/jpeg")], body: ByteBuffer(bytes: data))
+                let resp = try await send(
+                    url: account.endpoint + "/upload/youtube/v3/thumbnails/set?videoId=\(out.remoteId)", method: .POST,
+                    headers: [("Content-Type", cover.hasSuffix(".png") ? "image/png" : "image/jpeg")], body: ByteBuffer(bytes: data))
                 guard resp.status == 200 else { throw Self.classify(resp, during: "setting the thumbnail of \(out.remoteId)") }
             }
             out.coverSet = true
@@ -99,21 +103,25 @@ package struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
     /// videos.insert with `uploadType=resumable`: the session URI comes back in `Location`.
     package func start(_ job: UploadJob, _ prepared: Void) async throws -> SessionText {
         let m = job.metadata
-        var status = YouTubeWire.Status(privacyStatus: m.privacy.rawValue,
-                                        selfDeclaredMadeForKids: (m.options["made_for_kids"].map(Self.flag)) ?? false,
-                                        containsSyntheticMedia: m.options["contains_synthetic_media"].map(Self.flag))
+        var status = YouTubeWire.Status(
+            privacyStatus: m.privacy.rawValue,
+            selfDeclaredMadeForKids: (m.options["made_for_kids"].map(Self.flag)) ?? false,
+            containsSyntheticMedia: m.options["contains_synthetic_media"].map(Self.flag))
         if let at = m.publishAt {
             // YouTube publishes natively at publishAt, which it accepts only on private videos.
             status.privacyStatus = "private"
             status.publishAt = ISO8601DateFormatter().string(from: at)
         }
-        let insert = YouTubeWire.Insert(snippet: .init(title: m.title, description: m.description, tags: m.tags, categoryId: m.options["category_id"] ?? "22"),
-                                        status: status)
+        let insert = YouTubeWire.Insert(
+            snippet: .init(title: m.title, description: m.description, tags: m.tags, categoryId: m.options["category_id"] ?? "22"),
+            status: status)
         let url = account.endpoint + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status"
-        let resp = try await settings.api.send(url: url, json: insert, headers: [
-            ("X-Upload-Content-Length", String(job.size)),
-            ("X-Upload-Content-Type", job.contentType),
-        ])
+        let resp = try await settings.api.send(
+            url: url, json: insert,
+            headers: [
+                ("X-Upload-Content-Length", String(job.size)),
+                ("X-Upload-Content-Type", job.contentType)
+            ])
         guard resp.status == 200, let location = resp.headers.first(name: "Location") else {
             throw Self.classify(resp, during: "starting the upload session")
         }

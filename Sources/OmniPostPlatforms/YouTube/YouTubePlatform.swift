@@ -8,12 +8,15 @@ package enum YouTubePlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor(
         name: "youtube", displayName: "YouTube", apiRoot: "https://www.googleapis.com",
         // Offline access for a refresh token; consent every time, or Google hands no new refresh token.
-        oauth: { var o = PlatformDescriptor.OAuth(authorizeURL: "https://accounts.google.com/o/oauth2/v2/auth", tokenURL: "https://oauth2.googleapis.com/token",
-                                                  scopes: ["https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.readonly"])
-                 o.authorizeParameters = ["access_type": "offline", "prompt": "consent"]
-                 o.deviceAuthorizationURL = "https://oauth2.googleapis.com/device/code"
-                 o.sandboxDevicePath = "/device/code"
-                 return o }(),
+        oauth: {
+            var o = PlatformDescriptor.OAuth(
+                authorizeURL: "https://accounts.google.com/o/oauth2/v2/auth", tokenURL: "https://oauth2.googleapis.com/token",
+                scopes: ["https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.readonly"])
+            o.authorizeParameters = ["access_type": "offline", "prompt": "consent"]
+            o.deviceAuthorizationURL = "https://oauth2.googleapis.com/device/code"
+            o.sandboxDevicePath = "/device/code"
+            return o
+        }(),
         sandboxTokenPath: "/token",
         capabilities: .init(
             upload: "resumable, 256 KiB-multiple chunks; resumes from the server's `Range`", nativeScheduling: true,
@@ -22,8 +25,10 @@ package enum YouTubePlatform: PlatformModule {
         facts: PlatformFacts(
             platform: "youtube", displayName: "YouTube",
             privacy: [.public: "public", .unlisted: "unlisted", .private: "private"],
-            options: [.init("category_id", .integer), .init("made_for_kids", .bool), .init("playlist"),
-                      .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool)]),
+            options: [
+                .init("category_id", .integer), .init("made_for_kids", .bool), .init("playlist"),
+                .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool)
+            ]),
         // A resumable upload's chunks are multiples of 256 KiB (the last one aside).
         parts: PartSizes(min: 262_144, multiple: 262_144))
 
@@ -43,7 +48,8 @@ package enum YouTubePlatform: PlatformModule {
             var items: [Channel]?
         }
         guard r.status == 200, let c = r.decoded(Channels.self)?.items?.first else {
-            throw DeliveryError(r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "YouTube answered \(r.status) when asked for the token's channel", httpStatus: r.status)
+            throw DeliveryError(
+                r.status == 401 ? .reauthenticate : .retryNow, .authRevoked, "YouTube answered \(r.status) when asked for the token's channel", httpStatus: r.status)
         }
         return AccountIdentity(id: c.id, name: c.snippet?.title ?? c.id)
     }

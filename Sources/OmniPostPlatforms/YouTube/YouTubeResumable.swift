@@ -16,10 +16,12 @@ package struct YouTubeResumable: UploadProtocol {
     }
 
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout SessionText, job: UploadJob) async throws -> PartReply {
-        let resp = try await adapter.send(url: s.text, method: .PUT, headers: [
-            ("Content-Type", job.contentType),
-            ("Content-Range", "bytes \(part.offset)-\(part.end - 1)/\(job.size)"),
-        ], body: bytes)
+        let resp = try await adapter.send(
+            url: s.text, method: .PUT,
+            headers: [
+                ("Content-Type", job.contentType),
+                ("Content-Range", "bytes \(part.offset)-\(part.end - 1)/\(job.size)")
+            ], body: bytes)
         return try interpret(resp, during: "sending bytes \(part.offset)–\(part.end - 1)")
     }
 

@@ -22,8 +22,10 @@ enum BlueskyRoutes: SandboxPlatform {
     }
 
     static func limits(remaining: Int = 4999, reset: Date = Date().addingTimeInterval(300)) -> HTTPFields {
-        [HTTPField.Name("RateLimit-Limit")!: "5000", HTTPField.Name("RateLimit-Remaining")!: String(remaining),
-         HTTPField.Name("RateLimit-Reset")!: String(Int(reset.timeIntervalSince1970)), HTTPField.Name("RateLimit-Policy")!: "5000;w=300"]
+        [
+            HTTPField.Name("RateLimit-Limit")!: "5000", HTTPField.Name("RateLimit-Remaining")!: String(remaining),
+            HTTPField.Name("RateLimit-Reset")!: String(Int(reset.timeIntervalSince1970)), HTTPField.Name("RateLimit-Policy")!: "5000;w=300"
+        ]
     }
 
     static func ok(_ object: Any) -> Response { SandboxHTTP.json(.ok, object, headers: limits()) }
@@ -128,8 +130,12 @@ enum BlueskyRoutes: SandboxPlatform {
             let cid = ATProto.blobCID(data)
             // The same bytes again are the video already processed — unless its job failed: then a new job.
             if let j = await state.bskyExistingJob(did: svc.did, cid: cid), j.failure == nil, let b = await state.bskyBlob(cid) {
-                return SandboxHTTP.json(.conflict, ["jobId": j.id, "did": j.did, "state": "JOB_STATE_COMPLETED", "error": "already_exists",
-                                                    "message": "Video already processed", "blob": blobJSON(cid, b)])
+                return SandboxHTTP.json(
+                    .conflict,
+                    [
+                        "jobId": j.id, "did": j.did, "state": "JOB_STATE_COMPLETED", "error": "already_exists",
+                        "message": "Video already processed", "blob": blobJSON(cid, b)
+                    ])
             }
             if await state.bskyVideosUsed(svc.did) >= state.bskyDailyLimit() {
                 return fail(.badRequest, "UploadLimitExceeded", "daily video limit reached")
@@ -174,7 +180,8 @@ enum BlueskyRoutes: SandboxPlatform {
             case nil: break
             }
             guard let j = try await json(req), j["repo"] as? String == did, j["collection"] as? String == "app.bsky.feed.post",
-                  let record = j["record"] as? [String: Any], let text = record["text"] as? String, record["createdAt"] is String else {
+                let record = j["record"] as? [String: Any], let text = record["text"] as? String, record["createdAt"] is String
+            else {
                 return fail(.badRequest, "InvalidRequest", "repo (the session's DID), collection app.bsky.feed.post and a record with text and createdAt are required")
             }
             let rkey = j["rkey"] as? String ?? ATProto.tid()
@@ -193,7 +200,8 @@ enum BlueskyRoutes: SandboxPlatform {
             var videoCID: String? = nil
             if let embed = record["embed"] as? [String: Any], embed["$type"] as? String == "app.bsky.embed.video" {
                 guard let cid = ((embed["video"] as? [String: Any])?["ref"] as? [String: Any])?["$link"] as? String,
-                      let b = await state.bskyBlob(cid), b.did == did else {
+                    let b = await state.bskyBlob(cid), b.did == did
+                else {
                     return fail(.badRequest, "InvalidRequest", "Could not find blob: the video embed names no blob this account uploaded")
                 }
                 videoCID = cid
@@ -203,8 +211,12 @@ enum BlueskyRoutes: SandboxPlatform {
             return ok(["uri": r.uri, "cid": r.cid, "validationStatus": "valid"])
         }
         router.get("/xrpc/com.atproto.repo.getRecord") { req, _ -> Response in
-            guard let repo = SandboxHTTP.query(req, "repo"), let rkey = SandboxHTTP.query(req, "rkey") else { return fail(.badRequest, "InvalidRequest", "repo and rkey are required") }
-            guard let r = await state.bskyRecord(did: repo, rkey: rkey) else { return fail(.badRequest, "RecordNotFound", "Could not locate record: at://\(repo)/app.bsky.feed.post/\(rkey)") }
+            guard let repo = SandboxHTTP.query(req, "repo"), let rkey = SandboxHTTP.query(req, "rkey") else {
+                return fail(.badRequest, "InvalidRequest", "repo and rkey are required")
+            }
+            guard let r = await state.bskyRecord(did: repo, rkey: rkey) else {
+                return fail(.badRequest, "RecordNotFound", "Could not locate record: at://\(repo)/app.bsky.feed.post/\(rkey)")
+            }
             return ok(["uri": r.uri, "cid": r.cid, "value": value(r)])
         }
         router.get("/xrpc/com.atproto.repo.listRecords") { req, _ -> Response in

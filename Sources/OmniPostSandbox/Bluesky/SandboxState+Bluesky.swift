@@ -68,8 +68,10 @@ extension SandboxState {
     func bskyIssue(_ a: BskyAccount) -> (access: String, refresh: String) {
         let now = Date().timeIntervalSince1970
         let access = Self.jwt(["scope": "com.atproto.appPass", "sub": a.did, "aud": "did:web:sandbox.test", "iat": Int(now), "exp": Int(now + accessTokenLifetime)])
-        let refresh = Self.jwt(["scope": "com.atproto.refresh", "sub": a.did, "aud": "did:web:sandbox.test", "jti": SandboxState.randomID(24),
-                                "iat": Int(now), "exp": Int(now + 90 * 86400)])
+        let refresh = Self.jwt([
+            "scope": "com.atproto.refresh", "sub": a.did, "aud": "did:web:sandbox.test", "jti": SandboxState.randomID(24),
+            "iat": Int(now), "exp": Int(now + 90 * 86400)
+        ])
         bskyAccess[access] = (a.did, Date().addingTimeInterval(accessTokenLifetime))
         bskyRefresh[refresh] = a.did
         return (access, refresh)
@@ -151,8 +153,10 @@ extension SandboxState {
         bskyRecords["\(did)/\(rkey)"] = r
         bskyRecordOrder.append("\(did)/\(rkey)")
         if let v = videoCID, let b = bskyBlobs[v], let a = bskyAccount(did: did) {
-            videos.append(Video(platform: "bluesky", id: uri, account: a.key, title: text, description: "", tags: [], privacy: "public",
-                                publishAt: nil, bytes: b.size, sha256: b.sha256, path: b.path, receivedAt: Date()))
+            videos.append(
+                Video(
+                    platform: "bluesky", id: uri, account: a.key, title: text, description: "", tags: [], privacy: "public",
+                    publishAt: nil, bytes: b.size, sha256: b.sha256, path: b.path, receivedAt: Date()))
         }
         return r
     }
@@ -174,17 +178,50 @@ extension SandboxState {
         var recordOrder: [String] = []
     }
 
-    var bskyAccounts: [String: BskyAccount] { get { self[BlueskyWorld.self].accounts } _modify { yield &self[BlueskyWorld.self].accounts } }
-    var bskyAccess: [String: (String, Date)] { get { self[BlueskyWorld.self].access } _modify { yield &self[BlueskyWorld.self].access } }
-    var bskyRefresh: [String: String] { get { self[BlueskyWorld.self].refresh } _modify { yield &self[BlueskyWorld.self].refresh } }
-    var bskyService: [String: BskyServiceToken] { get { self[BlueskyWorld.self].service } _modify { yield &self[BlueskyWorld.self].service } }
-    var bskyBlobs: [String: BskyBlob] { get { self[BlueskyWorld.self].blobs } _modify { yield &self[BlueskyWorld.self].blobs } }
-    var bskyJobs: [String: BskyJob] { get { self[BlueskyWorld.self].jobs } _modify { yield &self[BlueskyWorld.self].jobs } }
-    var bskyJobByVideo: [String: String] { get { self[BlueskyWorld.self].jobByVideo } _modify { yield &self[BlueskyWorld.self].jobByVideo } }
-    var bskyVideosToday: [String: Int] { get { self[BlueskyWorld.self].videosToday } _modify { yield &self[BlueskyWorld.self].videosToday } }
-    var bskyDailyVideos: Int { get { self[BlueskyWorld.self].dailyVideos } _modify { yield &self[BlueskyWorld.self].dailyVideos } }
-    var bskyRecords: [String: BskyRecord] { get { self[BlueskyWorld.self].records } _modify { yield &self[BlueskyWorld.self].records } }
-    var bskyRecordOrder: [String] { get { self[BlueskyWorld.self].recordOrder } _modify { yield &self[BlueskyWorld.self].recordOrder } }
+    var bskyAccounts: [String: BskyAccount] {
+        get { self[BlueskyWorld.self].accounts }
+        _modify { yield &self[BlueskyWorld.self].accounts }
+    }
+    var bskyAccess: [String: (String, Date)] {
+        get { self[BlueskyWorld.self].access }
+        _modify { yield &self[BlueskyWorld.self].access }
+    }
+    var bskyRefresh: [String: String] {
+        get { self[BlueskyWorld.self].refresh }
+        _modify { yield &self[BlueskyWorld.self].refresh }
+    }
+    var bskyService: [String: BskyServiceToken] {
+        get { self[BlueskyWorld.self].service }
+        _modify { yield &self[BlueskyWorld.self].service }
+    }
+    var bskyBlobs: [String: BskyBlob] {
+        get { self[BlueskyWorld.self].blobs }
+        _modify { yield &self[BlueskyWorld.self].blobs }
+    }
+    var bskyJobs: [String: BskyJob] {
+        get { self[BlueskyWorld.self].jobs }
+        _modify { yield &self[BlueskyWorld.self].jobs }
+    }
+    var bskyJobByVideo: [String: String] {
+        get { self[BlueskyWorld.self].jobByVideo }
+        _modify { yield &self[BlueskyWorld.self].jobByVideo }
+    }
+    var bskyVideosToday: [String: Int] {
+        get { self[BlueskyWorld.self].videosToday }
+        _modify { yield &self[BlueskyWorld.self].videosToday }
+    }
+    var bskyDailyVideos: Int {
+        get { self[BlueskyWorld.self].dailyVideos }
+        _modify { yield &self[BlueskyWorld.self].dailyVideos }
+    }
+    var bskyRecords: [String: BskyRecord] {
+        get { self[BlueskyWorld.self].records }
+        _modify { yield &self[BlueskyWorld.self].records }
+    }
+    var bskyRecordOrder: [String] {
+        get { self[BlueskyWorld.self].recordOrder }
+        _modify { yield &self[BlueskyWorld.self].recordOrder }
+    }
 }
 
 extension BlueskyRoutes {

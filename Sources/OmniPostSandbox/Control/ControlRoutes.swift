@@ -42,7 +42,8 @@ enum ControlRoutes {
         }
         router.get("/watch") { req, _ -> Response in
             guard let id = SandboxHTTP.query(req, "v"), let v = await state.allVideos().first(where: { $0.id == id }),
-                  let data = FileManager.default.contents(atPath: v.path) else {
+                let data = FileManager.default.contents(atPath: v.path)
+            else {
                 return SandboxHTTP.json(.notFound, ["error": "no such video"])
             }
             return Response(status: .ok, headers: [.contentType: "video/mp4"], body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -53,11 +53,16 @@ enum FacebookRoutes: SandboxPlatform {
             publishing["publish_status"] = "published"
         }
         let videoStatus = v.failure != nil ? "error" : ready ? "ready" : v.finished ? "processing" : uploaded ? "upload_complete" : "uploading"
-        return SandboxHTTP.json(.ok, ["id": v.id, "status": [
-            "video_status": videoStatus,
-            "uploading_phase": ["status": uploaded ? "complete" : "in_progress", "bytes_transferred": v.received],
-            "processing_phase": processing, "publishing_phase": publishing,
-        ]])
+        return SandboxHTTP.json(
+            .ok,
+            [
+                "id": v.id,
+                "status": [
+                    "video_status": videoStatus,
+                    "uploading_phase": ["status": uploaded ? "complete" : "in_progress", "bytes_transferred": v.received],
+                    "processing_phase": processing, "publishing_phase": publishing
+                ]
+            ])
     }
 
     /// A failed phase lists its errors as VideoStatusError `{code, message}`; an injected reason that
@@ -126,7 +131,9 @@ enum FacebookRoutes: SandboxPlatform {
         let body = try await req.collectBody(upTo: 128 * 1_048_576)
         let delay = await state.faults.youtubePutDelayMs
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
-        if let code = await state.takeChunkFault() { return InstagramRoutes.ruploadError(code, "ServerError", "Injected failure \(code): the bytes were not kept.", retriable: true) }
+        if let code = await state.takeChunkFault() {
+            return InstagramRoutes.ruploadError(code, "ServerError", "Injected failure \(code): the bytes were not kept.", retriable: true)
+        }
         guard offset + Int64(body.readableBytes) <= size else { return InstagramRoutes.ruploadError(400, "BadRequestError", "the body runs past file_size") }
         try await state.receiveFB(id, offset: offset, size: size, bytes: Data(buffer: body))
         return SandboxHTTP.json(.ok, ["success": true])

@@ -59,9 +59,11 @@ extension SandboxState {
         v.failure = takeProcessingFault()
         fbVideos[id] = v
         guard v.failure == nil else { return }
-        videos.append(Video(platform: "facebook", id: v.id, account: v.account, title: title, description: description, tags: [],
-                            privacy: "public", publishAt: scheduledAt.map { ISO8601DateFormatter().string(from: $0) }, bytes: v.size ?? 0,
-                            sha256: v.sha256 ?? "", path: v.file, receivedAt: Date()))
+        videos.append(
+            Video(
+                platform: "facebook", id: v.id, account: v.account, title: title, description: description, tags: [],
+                privacy: "public", publishAt: scheduledAt.map { ISO8601DateFormatter().string(from: $0) }, bytes: v.size ?? 0,
+                sha256: v.sha256 ?? "", path: v.file, receivedAt: Date()))
     }
 }
 
@@ -72,8 +74,14 @@ extension SandboxState {
         var pageTokens: [String: String] = [:]
     }
 
-    var fbVideos: [String: FBVideo] { get { self[FacebookWorld.self].videos } _modify { yield &self[FacebookWorld.self].videos } }
-    var fbPageTokens: [String: String] { get { self[FacebookWorld.self].pageTokens } _modify { yield &self[FacebookWorld.self].pageTokens } }
+    var fbVideos: [String: FBVideo] {
+        get { self[FacebookWorld.self].videos }
+        _modify { yield &self[FacebookWorld.self].videos }
+    }
+    var fbPageTokens: [String: String] {
+        get { self[FacebookWorld.self].pageTokens }
+        _modify { yield &self[FacebookWorld.self].pageTokens }
+    }
 }
 
 extension FacebookRoutes {

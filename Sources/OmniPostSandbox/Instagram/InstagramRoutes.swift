@@ -54,8 +54,9 @@ enum InstagramRoutes: SandboxPlatform {
         case .rateLimited(let after)?:
             let minutes = max(1, (after + 59) / 60)
             let usage = #"{"\#(ig)":[{"type":"instagram","call_count":100,"total_cputime":10,"total_time":10,"estimated_time_to_regain_access":\#(minutes)}]}"#
-            return G.graphError(400, "Application request limit reached", code: 4, transient: true,
-                              headers: [HTTPField.Name("X-Business-Use-Case-Usage")!: usage])
+            return G.graphError(
+                400, "Application request limit reached", code: 4, transient: true,
+                headers: [HTTPField.Name("X-Business-Use-Case-Usage")!: usage])
         case .status(let code)?:
             return G.injected(code)
         case nil: break
@@ -81,8 +82,11 @@ enum InstagramRoutes: SandboxPlatform {
         }
         let thumb = p["thumb_offset"].flatMap { Int($0) }
         if p["thumb_offset"] != nil && thumb == nil { return G.graphError(400, "thumb_offset must be milliseconds", code: 100) }
-        guard let c = try? await state.makeIGContainer(account: account, igUser: ig, caption: caption, shareToFeed: p["share_to_feed"] != "false",
-                                                       thumbOffset: thumb, collaborators: collaborators) else {
+        guard
+            let c = try? await state.makeIGContainer(
+                account: account, igUser: ig, caption: caption, shareToFeed: p["share_to_feed"] != "false",
+                thumbOffset: thumb, collaborators: collaborators)
+        else {
             return G.graphError(500, "An unexpected error has occurred.", code: 2, transient: true)
         }
         return SandboxHTTP.json(.ok, ["id": c.id, "uri": "\(baseURL)/ig-api-upload/\(GraphVersion.current)/\(c.id)"])
@@ -90,7 +94,9 @@ enum InstagramRoutes: SandboxPlatform {
 
     /// The upload host for a token that is no longer valid (expired, or its session invalidated): 401
     /// with the Graph error, code 190.
-    static let sessionEnded = G.graphError(401, "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.", code: 190, subcode: 460)
+    static let sessionEnded = G.graphError(
+        401, "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
+        code: 190, subcode: 460)
 
     static func ruploadError(_ status: Int, _ type: String, _ message: String, retriable: Bool = false) -> Response {
         SandboxHTTP.json(.init(code: status), ["debug_info": ["retriable": retriable, "type": type, "message": message]])

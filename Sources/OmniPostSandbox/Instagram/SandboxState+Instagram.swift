@@ -51,8 +51,9 @@ extension SandboxState {
         let file = root.appendingPathComponent("instagram/uploads/\(id).part").path
         try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: file, contents: nil)
-        let c = IGContainer(id: id, igUser: igUser, account: account, caption: caption, shareToFeed: shareToFeed, thumbOffset: thumbOffset,
-                            collaborators: collaborators, file: file, created: Date())
+        let c = IGContainer(
+            id: id, igUser: igUser, account: account, caption: caption, shareToFeed: shareToFeed, thumbOffset: thumbOffset,
+            collaborators: collaborators, file: file, created: Date())
         igContainers[id] = c
         return c
     }
@@ -83,8 +84,10 @@ extension SandboxState {
         let media = "1791" + SandboxState.randomID(13, alphabet: "0123456789")
         c.mediaID = media
         igContainers[id] = c
-        videos.append(Video(platform: "instagram", id: media, account: c.account, title: c.caption, description: "", tags: c.collaborators,
-                            privacy: "public", publishAt: nil, bytes: c.size ?? 0, sha256: c.sha256 ?? "", path: c.file, receivedAt: Date()))
+        videos.append(
+            Video(
+                platform: "instagram", id: media, account: c.account, title: c.caption, description: "", tags: c.collaborators,
+                privacy: "public", publishAt: nil, bytes: c.size ?? 0, sha256: c.sha256 ?? "", path: c.file, receivedAt: Date()))
         return media
     }
 
@@ -104,8 +107,14 @@ extension SandboxState {
         var quotaTotal: Int = 100
     }
 
-    var igContainers: [String: IGContainer] { get { self[InstagramWorld.self].containers } _modify { yield &self[InstagramWorld.self].containers } }
-    var instagramQuotaTotal: Int { get { self[InstagramWorld.self].quotaTotal } _modify { yield &self[InstagramWorld.self].quotaTotal } }
+    var igContainers: [String: IGContainer] {
+        get { self[InstagramWorld.self].containers }
+        _modify { yield &self[InstagramWorld.self].containers }
+    }
+    var instagramQuotaTotal: Int {
+        get { self[InstagramWorld.self].quotaTotal }
+        _modify { yield &self[InstagramWorld.self].quotaTotal }
+    }
 }
 
 extension InstagramRoutes {

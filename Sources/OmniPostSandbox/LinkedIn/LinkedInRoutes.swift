@@ -78,20 +78,29 @@ enum LinkedInRoutes: SandboxPlatform {
             await state.count("linkedin.token")
             var req = req
             let form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
-            if let r = await ConsentRoutes.codeGrant(form, clientID: form["client_id"] ?? "", secret: form["client_secret"] ?? "", state: state,
-                                                     scopeSeparator: ",", extra: ["refresh_token_expires_in": 31_536_000]) { return r }
+            if let r = await ConsentRoutes.codeGrant(
+                form, clientID: form["client_id"] ?? "", secret: form["client_secret"] ?? "", state: state,
+                scopeSeparator: ",", extra: ["refresh_token_expires_in": 31_536_000])
+            {
+                return r
+            }
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.badRequest, ["error": "invalid_request", "error_description": "A required parameter \"refresh_token\" is missing"])
             }
             await state.tokenDelay()
             switch await state.refresh(clientID: form["client_id"] ?? "", clientSecret: form["client_secret"] ?? "", refreshToken: rt) {
             case .ok(let token, let expires):
-                return SandboxHTTP.json(.ok, ["access_token": token, "expires_in": expires, "refresh_token": rt,
-                                              "refresh_token_expires_in": 31_536_000, "scope": "openid,profile,w_member_social"])
+                return SandboxHTTP.json(
+                    .ok,
+                    [
+                        "access_token": token, "expires_in": expires, "refresh_token": rt,
+                        "refresh_token_expires_in": 31_536_000, "scope": "openid,profile,w_member_social"
+                    ])
             case .invalidClient:
                 return SandboxHTTP.json(.unauthorized, ["error": "invalid_client", "error_description": "Client authentication failed"])
             case .invalidGrant:
-                return SandboxHTTP.json(.badRequest, ["error": "invalid_request", "error_description": "The provided authorization grant or refresh token is invalid, expired or revoked"])
+                return SandboxHTTP.json(
+                    .badRequest, ["error": "invalid_request", "error_description": "The provided authorization grant or refresh token is invalid, expired or revoked"])
             }
         }
         router.get("/v2/userinfo") { req, _ -> Response in
@@ -147,8 +156,10 @@ enum LinkedInRoutes: SandboxPlatform {
             let count = min(Int(SandboxHTTP.query(req, "count") ?? "10") ?? 10, 100)
             let posts = await state.linkedinPosts(by: author)
             let elements: [[String: Any]] = posts.prefix(count).map { p in
-                ["id": p.urn, "author": p.author, "commentary": p.commentary, "visibility": p.visibility, "lifecycleState": "PUBLISHED",
-                 "content": ["media": ["id": p.video, "title": p.title]], "createdAt": Int(p.created.timeIntervalSince1970 * 1000)]
+                [
+                    "id": p.urn, "author": p.author, "commentary": p.commentary, "visibility": p.visibility, "lifecycleState": "PUBLISHED",
+                    "content": ["media": ["id": p.video, "title": p.title]], "createdAt": Int(p.created.timeIntervalSince1970 * 1000)
+                ]
             }
             return SandboxHTTP.json(.ok, ["elements": elements, "paging": ["start": 0, "count": count, "total": posts.count]])
         }
@@ -164,7 +175,8 @@ enum LinkedInRoutes: SandboxPlatform {
         case nil: break
         }
         guard let r = body?["initializeUploadRequest"] as? [String: Any], let owner = r["owner"] as? String,
-              let size = (r["fileSizeBytes"] as? NSNumber)?.int64Value else {
+            let size = (r["fileSizeBytes"] as? NSNumber)?.int64Value
+        else {
             return error(422, "initializeUploadRequest needs owner and fileSizeBytes", code: "UNPROCESSABLE_ENTITY")
         }
         guard owner.hasPrefix("urn:li:person:") || owner.hasPrefix("urn:li:organization:") else {
@@ -179,10 +191,14 @@ enum LinkedInRoutes: SandboxPlatform {
         let instructions: [[String: Any]] = v.parts.enumerated().map { i, p in
             ["uploadUrl": "\(baseURL)/linkedin/upload/\(id)/\(i)?ca=vector_feedshare&sig=\(SandboxState.randomID(16))", "firstByte": p.first, "lastByte": p.last]
         }
-        return SandboxHTTP.json(.ok, ["value": [
-            "uploadUrlsExpireAt": Int(v.expiresAt.timeIntervalSince1970 * 1000), "video": v.urn,
-            "uploadInstructions": instructions, "uploadToken": v.uploadToken,
-        ]])
+        return SandboxHTTP.json(
+            .ok,
+            [
+                "value": [
+                    "uploadUrlsExpireAt": Int(v.expiresAt.timeIntervalSince1970 * 1000), "video": v.urn,
+                    "uploadInstructions": instructions, "uploadToken": v.uploadToken
+                ]
+            ])
     }
 
     static func putPart(_ req: Request, urn: String, index: Int, state: SandboxState) async throws -> Response {
@@ -221,7 +237,9 @@ enum LinkedInRoutes: SandboxPlatform {
         }
         guard body["lifecycleState"] as? String == "PUBLISHED" else { return error(422, "lifecycleState must be PUBLISHED", code: "UNPROCESSABLE_ENTITY") }
         let visibility = body["visibility"] as? String ?? ""
-        guard ["PUBLIC", "CONNECTIONS", "LOGGED_IN"].contains(visibility) else { return error(422, "visibility '\(visibility)' is not PUBLIC, CONNECTIONS or LOGGED_IN", code: "UNPROCESSABLE_ENTITY") }
+        guard ["PUBLIC", "CONNECTIONS", "LOGGED_IN"].contains(visibility) else {
+            return error(422, "visibility '\(visibility)' is not PUBLIC, CONNECTIONS or LOGGED_IN", code: "UNPROCESSABLE_ENTITY")
+        }
         if visibility == "CONNECTIONS", author.hasPrefix("urn:li:organization:") { return error(422, "an organization posts PUBLIC or LOGGED_IN", code: "UNPROCESSABLE_ENTITY") }
         guard (body["distribution"] as? [String: Any])?["feedDistribution"] is String else {
             return error(422, "distribution.feedDistribution is required", code: "UNPROCESSABLE_ENTITY")
@@ -237,8 +255,9 @@ enum LinkedInRoutes: SandboxPlatform {
         if let earlier = await state.linkedinPosts(by: author).first(where: { $0.commentary == commentary && $0.video == urn }) {
             return error(422, "Content is a duplicate of \(earlier.urn)", code: "DUPLICATE_POST")
         }
-        let post = await state.createLinkedInPost(account: account, author: author, commentary: commentary, visibility: visibility,
-                                                  video: video, title: media?["title"] as? String ?? "")
+        let post = await state.createLinkedInPost(
+            account: account, author: author, commentary: commentary, visibility: visibility,
+            video: video, title: media?["title"] as? String ?? "")
         // The uncertain window: the post exists, its reply has not left yet.
         await state.holdFinalReply()
         return SandboxHTTP.empty(.created, headers: [HTTPField.Name("x-restli-id")!: post.urn, HTTPField.Name("x-linkedin-id")!: post.urn])

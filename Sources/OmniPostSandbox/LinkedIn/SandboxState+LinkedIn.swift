@@ -52,9 +52,10 @@ extension SandboxState {
             first = last + 1
         }
         // A single-part upload has no upload token; a multipart one has.
-        let v = LinkedInVideo(urn: urn, owner: owner, account: account, size: size, parts: parts,
-                              uploadToken: parts.count > 1 ? SandboxState.randomID(40) : "", dir: dir,
-                              expiresAt: Date().addingTimeInterval(min(sessionLifetime, 86400)))
+        let v = LinkedInVideo(
+            urn: urn, owner: owner, account: account, size: size, parts: parts,
+            uploadToken: parts.count > 1 ? SandboxState.randomID(40) : "", dir: dir,
+            expiresAt: Date().addingTimeInterval(min(sessionLifetime, 86400)))
         linkedinVideos[urn] = v
         return v
     }
@@ -96,11 +97,14 @@ extension SandboxState {
     }
 
     func createLinkedInPost(account: String, author: String, commentary: String, visibility: String, video: LinkedInVideo, title: String) -> LinkedInPost {
-        let post = LinkedInPost(urn: "urn:li:share:7" + SandboxState.randomID(18, alphabet: "0123456789"), author: author, account: account,
-                                commentary: commentary, visibility: visibility, video: video.urn, title: title, created: Date())
+        let post = LinkedInPost(
+            urn: "urn:li:share:7" + SandboxState.randomID(18, alphabet: "0123456789"), author: author, account: account,
+            commentary: commentary, visibility: visibility, video: video.urn, title: title, created: Date())
         linkedinPosts.append(post)
-        videos.append(Video(platform: "linkedin", id: post.urn, account: account, title: title, description: commentary, tags: [],
-                            privacy: visibility, publishAt: nil, bytes: video.size, sha256: video.sha256 ?? "", path: video.path ?? "", receivedAt: Date()))
+        videos.append(
+            Video(
+                platform: "linkedin", id: post.urn, account: account, title: title, description: commentary, tags: [],
+                privacy: visibility, publishAt: nil, bytes: video.size, sha256: video.sha256 ?? "", path: video.path ?? "", receivedAt: Date()))
         return post
     }
 
@@ -119,8 +123,14 @@ extension SandboxState {
         var posts: [LinkedInPost] = []
     }
 
-    var linkedinVideos: [String: LinkedInVideo] { get { self[LinkedInWorld.self].videos } _modify { yield &self[LinkedInWorld.self].videos } }
-    var linkedinPosts: [LinkedInPost] { get { self[LinkedInWorld.self].posts } _modify { yield &self[LinkedInWorld.self].posts } }
+    var linkedinVideos: [String: LinkedInVideo] {
+        get { self[LinkedInWorld.self].videos }
+        _modify { yield &self[LinkedInWorld.self].videos }
+    }
+    var linkedinPosts: [LinkedInPost] {
+        get { self[LinkedInWorld.self].posts }
+        _modify { yield &self[LinkedInWorld.self].posts }
+    }
 }
 
 extension LinkedInRoutes {

@@ -16,18 +16,23 @@ enum GraphRoutes: SandboxPlatform {
     /// An injected failure as the Graph API answers it: a 5xx is its transient code 2 ("retry your request
     /// later"); any other status is a refusal of the request itself, code 100 (invalid parameter).
     static func injected(_ status: Int) -> Response {
-        status >= 500 ? graphError(status, "An unexpected error has occurred. Please retry your request later.", code: 2, transient: true)
+        status >= 500
+            ? graphError(status, "An unexpected error has occurred. Please retry your request later.", code: 2, transient: true)
             : graphError(status, "(#100) Invalid parameter", code: 100)
     }
 
-    static func graphError(_ status: Int, _ message: String, code: Int, subcode: Int? = nil, type: String = "OAuthException",
-                           transient: Bool = false, headers: HTTPFields = [:]) -> Response {
+    static func graphError(
+        _ status: Int, _ message: String, code: Int, subcode: Int? = nil, type: String = "OAuthException",
+        transient: Bool = false, headers: HTTPFields = [:]
+    ) -> Response {
         var e: [String: Any] = ["message": message, "type": type, "code": code, "is_transient": transient, "fbtrace_id": SandboxState.randomID(11)]
         if let subcode { e["error_subcode"] = subcode }
         return SandboxHTTP.json(.init(code: status), ["error": e], headers: headers)
     }
 
-    static let badToken = graphError(400, "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.", code: 190, subcode: 460)
+    static let badToken = graphError(
+        400, "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
+        code: 190, subcode: 460)
 
     static func validVersion(_ v: String?) -> Bool {
         guard let v, v.hasPrefix("v") else { return false }
@@ -96,13 +101,31 @@ enum GraphRoutes: SandboxPlatform {
             guard let account = await account(req, p, state), !account.hasPrefix("threads:") else { return badToken }
             // An Instagram professional account is reached through the Page it is linked to.
             if account.hasPrefix("instagram:") {
-                return SandboxHTTP.json(.ok, ["data": [["id": await state.userID(account + "|page", length: 16, alphabet: "0123456789"), "name": "Linked Page",
-                                                        "instagram_business_account": ["id": await InstagramRoutes.igUserID(account, state),
-                                                                                       "username": String(account.dropFirst("instagram:".count))]]]])
+                return SandboxHTTP.json(
+                    .ok,
+                    [
+                        "data": [
+                            [
+                                "id": await state.userID(account + "|page", length: 16, alphabet: "0123456789"), "name": "Linked Page",
+                                "instagram_business_account": [
+                                    "id": await InstagramRoutes.igUserID(account, state),
+                                    "username": String(account.dropFirst("instagram:".count))
+                                ]
+                            ]
+                        ]
+                    ])
             }
             let page = await FacebookRoutes.page(of: account, state: state)
-            return SandboxHTTP.json(.ok, ["data": [["id": page.id, "name": page.name, "access_token": page.token, "category": "Media",
-                                                    "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]]]])
+            return SandboxHTTP.json(
+                .ok,
+                [
+                    "data": [
+                        [
+                            "id": page.id, "name": page.name, "access_token": page.token, "category": "Media",
+                            "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]
+                        ]
+                    ]
+                ])
         }
         router.get("/:version/:id") { req, ctx -> Response in
             guard validVersion(ctx.parameters.get("version")) else { return graphError(400, "Unknown path components", code: 2500) }
@@ -126,7 +149,9 @@ enum GraphRoutes: SandboxPlatform {
             if let v = await state.allVideos().first(where: { $0.platform == "instagram" && $0.id == id && $0.account == account }) {
                 return SandboxHTTP.json(.ok, ["id": v.id, "permalink": "\(baseURL())/instagram/reel/\(v.id)"])
             }
-            return graphError(400, "Unsupported get request. Object with ID '\(id)' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", code: 100, subcode: 33)
+            return graphError(
+                400, "Unsupported get request. Object with ID '\(id)' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", code: 100,
+                subcode: 33)
         }
     }
 }

@@ -14,13 +14,16 @@ enum ConsentRoutes {
             func q(_ n: String) -> String { SandboxHTTP.query(req, n) ?? "" }
             let redirect = q("redirect_uri")
             guard let r = URLComponents(string: redirect), r.scheme == "http", ["127.0.0.1", "localhost", "[::1]"].contains(r.host ?? "") else {
-                return Response(status: .badRequest, headers: [.contentType: "text/plain"],
-                                body: .init(byteBuffer: .init(string: "redirect_uri must be a loopback address (RFC 8252)\n")))
+                return Response(
+                    status: .badRequest, headers: [.contentType: "text/plain"],
+                    body: .init(byteBuffer: .init(string: "redirect_uri must be a loopback address (RFC 8252)\n")))
             }
             guard q("response_type") == "code" else { return back(redirect, ["error": "unsupported_response_type", "state": q("state")]) }
             let client = q(SandboxPlatforms.named(platform)?.clientIDParameter ?? "client_id")
-            switch await state.authorize(platform: platform, clientID: client, redirect: redirect, scope: q("scope"),
-                                         challenge: q("code_challenge"), method: q("code_challenge_method")) {
+            switch await state.authorize(
+                platform: platform, clientID: client, redirect: redirect, scope: q("scope"),
+                challenge: q("code_challenge"), method: q("code_challenge_method"))
+            {
             case .code(let code): return back(redirect, ["code": code, "state": q("state")])
             case .denied: return back(redirect, ["error": "access_denied", "error_description": "The user denied access", "state": q("state")])
             case .invalidClient:
@@ -37,21 +40,31 @@ enum ConsentRoutes {
     }
 
     /// The answer to `grant_type=authorization_code` at a platform's token endpoint; nil for any other grant.
-    static func codeGrant(_ form: [String: String], clientID: String, secret: String, state: SandboxState, scopeSeparator: String = " ",
-                          errorsInside200: Bool = false, extra: [String: Any] = [:], shortLived: Bool = false, lasting: Bool = false) async -> Response? {
+    static func codeGrant(
+        _ form: [String: String], clientID: String, secret: String, state: SandboxState, scopeSeparator: String = " ",
+        errorsInside200: Bool = false, extra: [String: Any] = [:], shortLived: Bool = false, lasting: Bool = false
+    ) async -> Response? {
         guard form["grant_type"] == "authorization_code" || (shortLived && form["code"] != nil) else { return nil }
         await state.count("oauth.code")
-        switch await state.redeem(code: form["code"] ?? "", clientID: clientID, clientSecret: secret, redirect: form["redirect_uri"] ?? "",
-                                  verifier: form["code_verifier"] ?? "", shortLived: shortLived) {
+        switch await state.redeem(
+            code: form["code"] ?? "", clientID: clientID, clientSecret: secret, redirect: form["redirect_uri"] ?? "",
+            verifier: form["code_verifier"] ?? "", shortLived: shortLived)
+        {
         case .ok(let access, let refresh, let expires, let scopes, let user):
             if lasting {
                 // Vimeo: one token that does not expire, and no refresh token.
                 await state.registerStaticToken(access, account: "\(form["platform"] ?? "vimeo"):\(user)")
-                return SandboxHTTP.json(.ok, ["access_token": access, "token_type": "bearer", "scope": scopes.joined(separator: scopeSeparator),
-                                              "user": ["uri": "/users/" + SandboxState.randomID(9, alphabet: "0123456789"), "name": user]])
+                return SandboxHTTP.json(
+                    .ok,
+                    [
+                        "access_token": access, "token_type": "bearer", "scope": scopes.joined(separator: scopeSeparator),
+                        "user": ["uri": "/users/" + SandboxState.randomID(9, alphabet: "0123456789"), "name": user]
+                    ])
             }
             // Meta and Threads hand out one short-lived token: no refresh token, no scope list.
-            var body: [String: Any] = shortLived ? ["access_token": access, "token_type": "bearer", "expires_in": 3600]
+            var body: [String: Any] =
+                shortLived
+                ? ["access_token": access, "token_type": "bearer", "expires_in": 3600]
                 : ["access_token": access, "refresh_token": refresh, "expires_in": expires, "token_type": "Bearer", "scope": scopes.joined(separator: scopeSeparator)]
             for (k, v) in extra { body[k] = v }
             return SandboxHTTP.json(.ok, body)

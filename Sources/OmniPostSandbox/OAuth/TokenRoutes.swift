@@ -14,8 +14,12 @@ enum TokenRoutes {
                 return SandboxHTTP.json(.unauthorized, ["error": "invalid_client", "error_description": "The OAuth client was not found."])
             }
             let timing = await (state.deviceInterval, state.deviceLifetime)
-            return SandboxHTTP.json(.ok, ["device_code": d.device, "user_code": d.user, "verification_url": "https://www.google.com/device",
-                                          "expires_in": timing.1, "interval": timing.0])
+            return SandboxHTTP.json(
+                .ok,
+                [
+                    "device_code": d.device, "user_code": d.user, "verification_url": "https://www.google.com/device",
+                    "expires_in": timing.1, "interval": timing.0
+                ])
         }
         router.post("/token") { req, _ -> Response in
             await state.count("oauth.token")
@@ -27,7 +31,8 @@ enum TokenRoutes {
                 await state.count("oauth.device_poll")
                 switch await state.pollDevice(form["device_code"] ?? "", clientID: form["client_id"] ?? "", clientSecret: form["client_secret"] ?? "") {
                 case .ok(let access, let refresh, let expires, let scopes):
-                    return SandboxHTTP.json(.ok, ["access_token": access, "refresh_token": refresh, "expires_in": expires, "token_type": "Bearer", "scope": scopes.joined(separator: " ")])
+                    return SandboxHTTP.json(
+                        .ok, ["access_token": access, "refresh_token": refresh, "expires_in": expires, "token_type": "Bearer", "scope": scopes.joined(separator: " ")])
                 // Google answers a pending device 428 and the rest 400/403, each with RFC 8628's error code.
                 case .pending: return SandboxHTTP.json(.init(code: 428), ["error": "authorization_pending", "error_description": "Precondition Required"])
                 case .slowDown: return SandboxHTTP.json(.forbidden, ["error": "slow_down", "error_description": "Forbidden"])
@@ -43,10 +48,12 @@ enum TokenRoutes {
             await state.tokenDelay()
             switch await state.refresh(clientID: form["client_id"] ?? "", clientSecret: form["client_secret"] ?? "", refreshToken: rt) {
             case .ok(let token, let expires):
-                return SandboxHTTP.json(.ok, [
-                    "access_token": token, "expires_in": expires, "token_type": "Bearer",
-                    "scope": "https://www.googleapis.com/auth/youtube.upload",
-                ])
+                return SandboxHTTP.json(
+                    .ok,
+                    [
+                        "access_token": token, "expires_in": expires, "token_type": "Bearer",
+                        "scope": "https://www.googleapis.com/auth/youtube.upload"
+                    ])
             case .invalidClient:
                 return SandboxHTTP.json(.unauthorized, ["error": "invalid_client", "error_description": "The OAuth client was not found."])
             case .invalidGrant:

@@ -21,8 +21,10 @@ enum RedditRoutes: SandboxPlatform {
     static let maxBytes = 1 << 30
 
     static func limits(used: Int, reset: Int) -> HTTPFields {
-        [HTTPField.Name("X-Ratelimit-Used")!: String(used), HTTPField.Name("X-Ratelimit-Remaining")!: String(format: "%.1f", Double(max(0, windowLimit - used))),
-         HTTPField.Name("X-Ratelimit-Reset")!: String(reset)]
+        [
+            HTTPField.Name("X-Ratelimit-Used")!: String(used), HTTPField.Name("X-Ratelimit-Remaining")!: String(format: "%.1f", Double(max(0, windowLimit - used))),
+            HTTPField.Name("X-Ratelimit-Reset")!: String(reset)
+        ]
     }
 
     static func tooMany(reset: Int) -> Response {
@@ -44,8 +46,11 @@ enum RedditRoutes: SandboxPlatform {
         // Reddit's token type is `bearer`, and its clients write it so.
         let header = SandboxHTTP.header(req, "Authorization").map { $0.lowercased().hasPrefix("bearer ") ? "Bearer " + $0.dropFirst(7) : $0 }
         guard let account = await state.account(forBearer: header), account.hasPrefix("reddit:") else {
-            return .failure(ResponseBox(SandboxHTTP.json(.unauthorized, ["message": "Unauthorized", "error": 401],
-                                                         headers: [.wwwAuthenticate: #"Bearer realm="reddit", error="invalid_token""#])))
+            return .failure(
+                ResponseBox(
+                    SandboxHTTP.json(
+                        .unauthorized, ["message": "Unauthorized", "error": 401],
+                        headers: [.wwwAuthenticate: #"Bearer realm="reddit", error="invalid_token""#])))
         }
         if let after = await state.rateLimit("reddit|" + account, limit: windowLimit, window: windowSeconds) {
             return .failure(ResponseBox(tooMany(reset: after)))
@@ -61,12 +66,15 @@ enum RedditRoutes: SandboxPlatform {
     }
 
     static func thing(_ p: SandboxState.RedditPost, base: String) -> [String: Any] {
-        ["kind": "t3", "data": [
-            "id": p.id, "name": "t3_" + p.id, "title": p.title, "subreddit": p.subreddit, "subreddit_name_prefixed": "r/" + p.subreddit,
-            "author": String(p.account.dropFirst("reddit:".count)), "url": base + "/v.redd.it/" + p.assetID, "is_video": true,
-            "permalink": SandboxState.redditPermalink(p), "created_utc": p.created.timeIntervalSince1970, "over_18": p.nsfw, "spoiler": p.spoiler,
-            "link_flair_template_id": p.flairID ?? NSNull(), "selftext": "", "domain": "v.redd.it",
-        ] as [String: Any]]
+        [
+            "kind": "t3",
+            "data": [
+                "id": p.id, "name": "t3_" + p.id, "title": p.title, "subreddit": p.subreddit, "subreddit_name_prefixed": "r/" + p.subreddit,
+                "author": String(p.account.dropFirst("reddit:".count)), "url": base + "/v.redd.it/" + p.assetID, "is_video": true,
+                "permalink": SandboxState.redditPermalink(p), "created_utc": p.created.timeIntervalSince1970, "over_18": p.nsfw, "spoiler": p.spoiler,
+                "link_flair_template_id": p.flairID ?? NSNull(), "selftext": "", "domain": "v.redd.it"
+            ] as [String: Any]
+        ]
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
@@ -112,22 +120,27 @@ enum RedditRoutes: SandboxPlatform {
                 var req = req
                 let form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
                 guard let filepath = form["filepath"], !filepath.isEmpty, let mimetype = form["mimetype"],
-                      mimetype.hasPrefix("video/") || mimetype.hasPrefix("image/") else {
-                    return SandboxHTTP.json(.badRequest, ["message": "Bad Request", "error": 400, "explanation": "filepath and an image or video mimetype are required"], headers: h)
+                    mimetype.hasPrefix("video/") || mimetype.hasPrefix("image/")
+                else {
+                    return SandboxHTTP.json(
+                        .badRequest, ["message": "Bad Request", "error": 400, "explanation": "filepath and an image or video mimetype are required"], headers: h)
                 }
                 guard let host = await state.secureHost else {
-                    return SandboxHTTP.json(.serviceUnavailable, ["message": "the sandbox was started without its HTTPS listener, which Reddit's media host needs", "error": 503], headers: h)
+                    return SandboxHTTP.json(
+                        .serviceUnavailable, ["message": "the sandbox was started without its HTTPS listener, which Reddit's media host needs", "error": 503], headers: h)
                 }
                 let a = await state.leaseRedditAsset(account: account, filepath: filepath, mimetype: mimetype)
                 let fields: [(String, String)] = [
                     ("acl", "private"), ("key", a.key), ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("success_action_status", "201"),
-                    ("Content-Type", a.mimetype), ("x-amz-storage-class", "STANDARD"), ("policy", a.policy), ("X-Amz-Signature", a.signature),
+                    ("Content-Type", a.mimetype), ("x-amz-storage-class", "STANDARD"), ("policy", a.policy), ("X-Amz-Signature", a.signature)
                 ]
                 let ws = baseURL().replacingOccurrences(of: "http://", with: "ws://") + RedditRoutes.webSocketPrefix + a.id
-                return SandboxHTTP.json(.ok, [
-                    "args": ["action": "//\(host)/reddit-media", "fields": fields.map { ["name": $0.0, "value": $0.1] }],
-                    "asset": ["asset_id": a.id, "processing_state": "incomplete", "payload": ["filepath": filepath], "websocket_url": ws],
-                ], headers: h)
+                return SandboxHTTP.json(
+                    .ok,
+                    [
+                        "args": ["action": "//\(host)/reddit-media", "fields": fields.map { ["name": $0.0, "value": $0.1] }],
+                        "asset": ["asset_id": a.id, "processing_state": "incomplete", "payload": ["filepath": filepath], "websocket_url": ws]
+                    ], headers: h)
             }
         }
         // The media host: an S3 form POST of the lease's fields, then the file.
@@ -151,12 +164,16 @@ enum RedditRoutes: SandboxPlatform {
             guard asset.expires > Date() else { return s3Error(403, "AccessDenied", "Invalid according to Policy: Policy expired.") }
             guard let file else { return s3Error(400, "InvalidArgument", "POST requires exactly one file upload per request.") }
             if file.count > maxBytes {
-                return S3Routes.xml("<Error><Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum allowed size</Message><ProposedSize>\(file.count)</ProposedSize><MaxSizeAllowed>\(maxBytes)</MaxSizeAllowed></Error>", status: .badRequest)
+                return S3Routes.xml(
+                    "<Error><Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum allowed size</Message><ProposedSize>\(file.count)</ProposedSize><MaxSizeAllowed>\(maxBytes)</MaxSizeAllowed></Error>",
+                    status: .badRequest)
             }
             _ = try await state.storeRedditMedia(key: key, data: file)
             let md5 = Insecure.MD5.hash(data: file).map { String(format: "%02x", $0) }.joined()
             let host = await state.secureHost ?? "127.0.0.1"
-            return S3Routes.xml("<PostResponse><Location>https://\(host)/reddit-media/\(key.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? key)</Location><Bucket>reddit-uploaded-media</Bucket><Key>\(XMLTags.escape(key))</Key><ETag>\"\(md5)\"</ETag></PostResponse>", status: .created)
+            return S3Routes.xml(
+                "<PostResponse><Location>https://\(host)/reddit-media/\(key.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? key)</Location><Bucket>reddit-uploaded-media</Bucket><Key>\(XMLTags.escape(key))</Key><ETag>\"\(md5)\"</ETag></PostResponse>",
+                status: .created)
         }
         router.post("/api/submit") { req, _ -> Response in
             switch await authorize(req, state, route: "submit") {
@@ -180,7 +197,9 @@ enum RedditRoutes: SandboxPlatform {
                 func asset(_ url: String?) async -> SandboxState.RedditAsset? {
                     let prefix = "https://\(secure)/reddit-media/"
                     guard let url, url.hasPrefix(prefix) else { return nil }
-                    guard let a = await state.redditAsset(key: String(url.dropFirst(prefix.count)).removingPercentEncoding ?? ""), a.sha256 != nil, a.account == account else { return nil }
+                    guard let a = await state.redditAsset(key: String(url.dropFirst(prefix.count)).removingPercentEncoding ?? ""), a.sha256 != nil, a.account == account else {
+                        return nil
+                    }
                     return a
                 }
                 guard let video = await asset(form["url"]), video.mimetype.hasPrefix("video/") else {
@@ -191,15 +210,23 @@ enum RedditRoutes: SandboxPlatform {
                 }
                 _ = poster
                 let base = baseURL()
-                let post = await state.submitRedditPost(account: account, subreddit: sr, title: title, video: video, nsfw: form["nsfw"] == "true",
-                                                        spoiler: form["spoiler"] == "true", flairID: form["flair_id"], base: base)
+                let post = await state.submitRedditPost(
+                    account: account, subreddit: sr, title: title, video: video, nsfw: form["nsfw"] == "true",
+                    spoiler: form["spoiler"] == "true", flairID: form["flair_id"], base: base)
                 _ = post
                 await state.holdFinalReply()
                 let name = String(account.dropFirst("reddit:".count))
-                return SandboxHTTP.json(.ok, ["json": ["errors": [], "data": [
-                    "user_submitted_page": base + "/user/\(name)/submitted/",
-                    "websocket_url": base.replacingOccurrences(of: "http://", with: "ws://") + RedditRoutes.webSocketPrefix + video.id,
-                ]]], headers: h)
+                return SandboxHTTP.json(
+                    .ok,
+                    [
+                        "json": [
+                            "errors": [],
+                            "data": [
+                                "user_submitted_page": base + "/user/\(name)/submitted/",
+                                "websocket_url": base.replacingOccurrences(of: "http://", with: "ws://") + RedditRoutes.webSocketPrefix + video.id
+                            ]
+                        ]
+                    ], headers: h)
             }
         }
         router.get("/user/:name/submitted") { req, ctx -> Response in

@@ -38,11 +38,13 @@ extension SandboxState {
         let id = SandboxState.randomID(13)
         let key = "rte_images/\(id)/\(filepath.replacingOccurrences(of: "/", with: "_"))"
         let expires = Date().addingTimeInterval(3600)
-        let policyJSON = #"{"expiration":"\#(ISO8601DateFormatter().string(from: expires))","conditions":[{"bucket":"reddit-uploaded-media"},{"key":"\#(key)"},{"Content-Type":"\#(mimetype)"},["content-length-range",0,1073741824]]}"#
+        let policyJSON =
+            #"{"expiration":"\#(ISO8601DateFormatter().string(from: expires))","conditions":[{"bucket":"reddit-uploaded-media"},{"key":"\#(key)"},{"Content-Type":"\#(mimetype)"},["content-length-range",0,1073741824]]}"#
         let policy = Data(policyJSON.utf8).base64EncodedString()
         let mac = HMAC<SHA256>.authenticationCode(for: Data(policy.utf8), using: Self.redditMediaSecret)
-        let asset = RedditAsset(id: id, account: account, key: key, mimetype: mimetype, policy: policy,
-                                signature: mac.map { String(format: "%02x", $0) }.joined(), expires: expires)
+        let asset = RedditAsset(
+            id: id, account: account, key: key, mimetype: mimetype, policy: policy,
+            signature: mac.map { String(format: "%02x", $0) }.joined(), expires: expires)
         redditAssets[id] = asset
         return asset
     }
@@ -65,10 +67,13 @@ extension SandboxState {
 
     /// A submit: the post exists from now, shown once processing ends (`processingMs`) — or never, with
     /// the WebSocket saying `failed` (`failProcessing`).
-    func submitRedditPost(account: String, subreddit: String, title: String, video: RedditAsset, nsfw: Bool, spoiler: Bool, flairID: String?,
-                          base: String) -> RedditPost {
-        let post = RedditPost(id: SandboxState.randomID(7), account: account, subreddit: subreddit, title: title, assetID: video.id,
-                              created: Date(), nsfw: nsfw, spoiler: spoiler, flairID: flairID)
+    func submitRedditPost(
+        account: String, subreddit: String, title: String, video: RedditAsset, nsfw: Bool, spoiler: Bool, flairID: String?,
+        base: String
+    ) -> RedditPost {
+        let post = RedditPost(
+            id: SandboxState.randomID(7), account: account, subreddit: subreddit, title: title, assetID: video.id,
+            created: Date(), nsfw: nsfw, spoiler: spoiler, flairID: flairID)
         redditPosts.append(post)
         let failure = takeProcessingFault()
         let ms = faults.processingMs
@@ -93,8 +98,10 @@ extension SandboxState {
         } else {
             redditPosts[i].visible = true
             let a = redditAssets[p.assetID]
-            videos.append(Video(platform: "reddit", id: p.id, account: p.account, title: p.title, description: "", tags: [],
-                                privacy: "public", publishAt: nil, bytes: a?.bytes ?? 0, sha256: a?.sha256 ?? "", path: a?.path ?? "", receivedAt: Date()))
+            videos.append(
+                Video(
+                    platform: "reddit", id: p.id, account: p.account, title: p.title, description: "", tags: [],
+                    privacy: "public", publishAt: nil, bytes: a?.bytes ?? 0, sha256: a?.sha256 ?? "", path: a?.path ?? "", receivedAt: Date()))
             // Reddit's redirect is the post on its site, not on the API host the client called.
             message = ["type": "success", "payload": ["redirect": "https://www.reddit.com" + Self.redditPermalink(redditPosts[i])]]
         }
@@ -165,15 +172,42 @@ extension SandboxState {
         var mediaFault: (at: Int, status: Int)? = nil
     }
 
-    var redditAssets: [String: RedditAsset] { get { self[RedditWorld.self].assets } _modify { yield &self[RedditWorld.self].assets } }
-    var redditPosts: [RedditPost] { get { self[RedditWorld.self].posts } _modify { yield &self[RedditWorld.self].posts } }
-    var redditResults: [String: String] { get { self[RedditWorld.self].results } _modify { yield &self[RedditWorld.self].results } }
-    var redditWaiters: [String: [UUID: CheckedContinuation<String?, Never>]] { get { self[RedditWorld.self].waiters } _modify { yield &self[RedditWorld.self].waiters } }
-    var redditGone: Set<UUID> { get { self[RedditWorld.self].gone } _modify { yield &self[RedditWorld.self].gone } }
-    var redditMissing: Set<String> { get { self[RedditWorld.self].missing } _modify { yield &self[RedditWorld.self].missing } }
-    var redditSubmitLimits: [Int] { get { self[RedditWorld.self].submitLimits } _modify { yield &self[RedditWorld.self].submitLimits } }
-    var redditMediaSeen: Int { get { self[RedditWorld.self].mediaSeen } _modify { yield &self[RedditWorld.self].mediaSeen } }
-    var redditMediaFault: (at: Int, status: Int)? { get { self[RedditWorld.self].mediaFault } _modify { yield &self[RedditWorld.self].mediaFault } }
+    var redditAssets: [String: RedditAsset] {
+        get { self[RedditWorld.self].assets }
+        _modify { yield &self[RedditWorld.self].assets }
+    }
+    var redditPosts: [RedditPost] {
+        get { self[RedditWorld.self].posts }
+        _modify { yield &self[RedditWorld.self].posts }
+    }
+    var redditResults: [String: String] {
+        get { self[RedditWorld.self].results }
+        _modify { yield &self[RedditWorld.self].results }
+    }
+    var redditWaiters: [String: [UUID: CheckedContinuation<String?, Never>]] {
+        get { self[RedditWorld.self].waiters }
+        _modify { yield &self[RedditWorld.self].waiters }
+    }
+    var redditGone: Set<UUID> {
+        get { self[RedditWorld.self].gone }
+        _modify { yield &self[RedditWorld.self].gone }
+    }
+    var redditMissing: Set<String> {
+        get { self[RedditWorld.self].missing }
+        _modify { yield &self[RedditWorld.self].missing }
+    }
+    var redditSubmitLimits: [Int] {
+        get { self[RedditWorld.self].submitLimits }
+        _modify { yield &self[RedditWorld.self].submitLimits }
+    }
+    var redditMediaSeen: Int {
+        get { self[RedditWorld.self].mediaSeen }
+        _modify { yield &self[RedditWorld.self].mediaSeen }
+    }
+    var redditMediaFault: (at: Int, status: Int)? {
+        get { self[RedditWorld.self].mediaFault }
+        _modify { yield &self[RedditWorld.self].mediaFault }
+    }
 }
 
 extension RedditRoutes {

@@ -39,7 +39,8 @@ enum S3Routes: SandboxPlatform {
                 let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(toSign.utf8), using: SymmetricKey(data: Data(secret.utf8)))
                 return Data(mac).base64EncodedString() == v2
             }
-            return ok ? nil : error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+            return ok
+                ? nil : error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
         }
         let presigned = query.first { $0.0 == "X-Amz-Signature" }?.1
         let credential: String, signedHeaders: [String], signature: String, amzDate: String, payload: String
@@ -77,8 +78,9 @@ enum S3Routes: SandboxPlatform {
             if name == "host" { headers[name] = req.head.authority ?? SandboxHTTP.header(req, "Host") ?? "" } else { headers[name] = SandboxHTTP.header(req, name) ?? "" }
         }
         let signer = SigV4(accessKeyID: scope[0], secretAccessKey: secret, region: scope[2], service: scope[3])
-        let expected = signer.expectedSignature(method: req.method.rawValue, path: path, query: query, headers: headers, signedHeaders: signedHeaders,
-                                                payload: payload, amzDate: amzDate)
+        let expected = signer.expectedSignature(
+            method: req.method.rawValue, path: path, query: query, headers: headers, signedHeaders: signedHeaders,
+            payload: payload, amzDate: amzDate)
         guard expected == signature else {
             return error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
         }
@@ -86,8 +88,9 @@ enum S3Routes: SandboxPlatform {
     }
 
     static func xml(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/xml"],
-                 body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + body)))
+        Response(
+            status: status, headers: [.contentType: "application/xml"],
+            body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + body)))
     }
 
     static let noSuchUpload = error(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
@@ -153,8 +156,9 @@ enum S3Routes: SandboxPlatform {
             }
             await state.count("s3.put")
             let headers = objectHeaders(req)
-            let etag = try await state.putObject(bucket: bucket, key: key, data: data, contentType: headers["content-type"] ?? "binary/octet-stream",
-                                                 headers: headers.filter { $0.key != "content-type" })
+            let etag = try await state.putObject(
+                bucket: bucket, key: key, data: data, contentType: headers["content-type"] ?? "binary/octet-stream",
+                headers: headers.filter { $0.key != "content-type" })
             return Response(status: .ok, headers: [.eTag: "\"\(etag)\""])
         }
         // CreateMultipartUpload (`?uploads`) and CompleteMultipartUpload (`?uploadId=…`).
@@ -174,7 +178,9 @@ enum S3Routes: SandboxPlatform {
                     }
                 }
                 let id = await state.createUpload(bucket: bucket, key: key, headers: objectHeaders(req))
-                return xml("<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><UploadId>\(id)</UploadId></InitiateMultipartUploadResult>")
+                return xml(
+                    "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><UploadId>\(id)</UploadId></InitiateMultipartUploadResult>"
+                )
             }
             guard let uploadId = query(req, "uploadId") else { return error(400, "InvalidRequest", "POST needs ?uploads or ?uploadId") }
             let text: String
@@ -193,7 +199,9 @@ enum S3Routes: SandboxPlatform {
             case .ok(let etag):
                 // The object exists from here; a client cut off now must find it by HEAD, not send it again.
                 await state.holdFinalReply()
-                return xml("<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Location>\(baseURL())/s3/\(bucket)/\(XMLTags.escape(key))</Location><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><ETag>&quot;\(etag)&quot;</ETag></CompleteMultipartUploadResult>")
+                return xml(
+                    "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Location>\(baseURL())/s3/\(bucket)/\(XMLTags.escape(key))</Location><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><ETag>&quot;\(etag)&quot;</ETag></CompleteMultipartUploadResult>"
+                )
             }
         }
         // AbortMultipartUpload (`?uploadId=…`) or DeleteObject.
@@ -229,11 +237,13 @@ enum S3Routes: SandboxPlatform {
                 let max = min(1000, query(req, "max-parts").flatMap(Int.init) ?? 1000)
                 let after = all.filter { $0.number > marker }
                 let page = Array(after.prefix(max))
-                var out = "<ListPartsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><UploadId>\(uploadId)</UploadId>"
+                var out =
+                    "<ListPartsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><UploadId>\(uploadId)</UploadId>"
                 out += "<PartNumberMarker>\(marker)</PartNumberMarker><NextPartNumberMarker>\(page.last?.number ?? marker)</NextPartNumberMarker><MaxParts>\(max)</MaxParts>"
                 out += "<IsTruncated>\(after.count > page.count)</IsTruncated><StorageClass>STANDARD</StorageClass>"
                 for p in page {
-                    out += "<Part><PartNumber>\(p.number)</PartNumber><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;\(p.etag)&quot;</ETag><Size>\(p.size)</Size></Part>"
+                    out +=
+                        "<Part><PartNumber>\(p.number)</PartNumber><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;\(p.etag)&quot;</ETag><Size>\(p.size)</Size></Part>"
                 }
                 return xml(out + "</ListPartsResult>")
             }

@@ -40,7 +40,7 @@ extension SandboxState {
         s3Buckets.insert(bucket)
         let file = try objectFile(bucket: bucket, key: key)
         try data.write(to: file)
-        let etag = Self.md5(data)   // S3's ETag of a single-part object
+        let etag = Self.md5(data)  // S3's ETag of a single-part object
         s3Objects["\(bucket)/\(key)"] = S3Object(path: file.path, etag: etag, contentType: contentType, size: data.count, headers: headers)
         stored(bucket: bucket, key: key, file: file, size: Int64(data.count), headers: headers)
         return etag
@@ -52,8 +52,10 @@ extension SandboxState {
     /// video, so the per-hash post counts cover buckets too; the media host's objects do not.
     func stored(bucket: String, key: String, file: URL, size: Int64, headers: [String: String]) {
         guard headers["x-amz-meta-omnipost-sha256"] != nil, let sha = try? FileHashing.sha256(path: file.path).hex else { return }
-        videos.append(Video(platform: "s3", id: "\(bucket)/\(key)", account: bucket, title: key, description: "", tags: [], privacy: "private",
-                            publishAt: nil, bytes: size, sha256: sha, path: file.path, receivedAt: Date()))
+        videos.append(
+            Video(
+                platform: "s3", id: "\(bucket)/\(key)", account: bucket, title: key, description: "", tags: [], privacy: "private",
+                publishAt: nil, bytes: size, sha256: sha, path: file.path, receivedAt: Date()))
     }
 
     // MARK: Multipart
@@ -96,7 +98,9 @@ extension SandboxState {
         var digests = Data()
         for (i, (n, etag)) in parts.enumerated() {
             guard let p = u.parts[n], p.etag == etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) else {
-                return .error("InvalidPart", "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
+                return .error(
+                    "InvalidPart",
+                    "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
             }
             if i < parts.count - 1, p.size < 5 << 20 {
                 return .error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.")
@@ -114,8 +118,9 @@ extension SandboxState {
         }
         try out.close()
         let etag = Self.md5(digests) + "-\(parts.count)"
-        s3Objects["\(bucket)/\(key)"] = S3Object(path: file.path, etag: etag, contentType: u.headers["content-type"] ?? "binary/octet-stream",
-                                                  size: size, headers: u.headers.filter { $0.key != "content-type" })
+        s3Objects["\(bucket)/\(key)"] = S3Object(
+            path: file.path, etag: etag, contentType: u.headers["content-type"] ?? "binary/octet-stream",
+            size: size, headers: u.headers.filter { $0.key != "content-type" })
         s3Uploads[uploadId] = nil
         try? FileManager.default.removeItem(at: root.appendingPathComponent("s3parts/\(uploadId)"))
         stored(bucket: bucket, key: key, file: file, size: Int64(size), headers: u.headers)
@@ -155,10 +160,22 @@ extension SandboxState {
         var uploads: [String: S3Upload] = [:]
     }
 
-    var s3Keys: [String: String] { get { self[S3World.self].keys } _modify { yield &self[S3World.self].keys } }
-    var s3Buckets: Set<String> { get { self[S3World.self].buckets } _modify { yield &self[S3World.self].buckets } }
-    var s3Objects: [String: S3Object] { get { self[S3World.self].objects } _modify { yield &self[S3World.self].objects } }
-    var s3Uploads: [String: S3Upload] { get { self[S3World.self].uploads } _modify { yield &self[S3World.self].uploads } }
+    var s3Keys: [String: String] {
+        get { self[S3World.self].keys }
+        _modify { yield &self[S3World.self].keys }
+    }
+    var s3Buckets: Set<String> {
+        get { self[S3World.self].buckets }
+        _modify { yield &self[S3World.self].buckets }
+    }
+    var s3Objects: [String: S3Object] {
+        get { self[S3World.self].objects }
+        _modify { yield &self[S3World.self].objects }
+    }
+    var s3Uploads: [String: S3Upload] {
+        get { self[S3World.self].uploads }
+        _modify { yield &self[S3World.self].uploads }
+    }
 }
 
 extension S3Routes {

@@ -59,8 +59,9 @@ extension SandboxState {
     }
 
     func makeThreadsContainer(account: String, user: String, text: String, videoURL: String) -> ThreadsContainer {
-        let c = ThreadsContainer(id: "1800" + SandboxState.randomID(13, alphabet: "0123456789"), user: user, account: account, text: text,
-                                 videoURL: videoURL, created: Date())
+        let c = ThreadsContainer(
+            id: "1800" + SandboxState.randomID(13, alphabet: "0123456789"), user: user, account: account, text: text,
+            videoURL: videoURL, created: Date())
         threadsContainers[c.id] = c
         return c
     }
@@ -98,8 +99,10 @@ extension SandboxState {
         let post = "1801" + SandboxState.randomID(13, alphabet: "0123456789")
         c.postID = post
         threadsContainers[id] = c
-        videos.append(Video(platform: "threads", id: post, account: c.account, title: c.text, description: "", tags: [], privacy: "public",
-                            publishAt: nil, bytes: c.bytes, sha256: c.sha256 ?? "", path: c.path ?? "", receivedAt: Date()))
+        videos.append(
+            Video(
+                platform: "threads", id: post, account: c.account, title: c.text, description: "", tags: [], privacy: "public",
+                publishAt: nil, bytes: c.bytes, sha256: c.sha256 ?? "", path: c.path ?? "", receivedAt: Date()))
         return post
     }
 
@@ -116,8 +119,14 @@ extension SandboxState {
         var issued: [String: Date] = [:]
     }
 
-    var threadsContainers: [String: ThreadsContainer] { get { self[ThreadsWorld.self].containers } _modify { yield &self[ThreadsWorld.self].containers } }
-    var threadsIssued: [String: Date] { get { self[ThreadsWorld.self].issued } _modify { yield &self[ThreadsWorld.self].issued } }
+    var threadsContainers: [String: ThreadsContainer] {
+        get { self[ThreadsWorld.self].containers }
+        _modify { yield &self[ThreadsWorld.self].containers }
+    }
+    var threadsIssued: [String: Date] {
+        get { self[ThreadsWorld.self].issued }
+        _modify { yield &self[ThreadsWorld.self].issued }
+    }
 }
 
 extension ThreadsRoutes {

@@ -96,7 +96,9 @@ enum ThreadsRoutes: SandboxPlatform {
             }
             let text = p["text"] ?? ""
             // Threads counts an emoji as its UTF-8 bytes.
-            if ThreadsPostLength.of(text) > ThreadsPostLength.limit { return G.graphError(400, "The text is too long (500 characters at most; emoji count as their UTF-8 bytes)", code: 100) }
+            if ThreadsPostLength.of(text) > ThreadsPostLength.limit {
+                return G.graphError(400, "The text is too long (500 characters at most; emoji count as their UTF-8 bytes)", code: 100)
+            }
             let c = await state.makeThreadsContainer(account: account, user: user, text: text, videoURL: url)
             // Threads fetches the video itself, on its own time.
             Task.detached {
@@ -125,7 +127,9 @@ enum ThreadsRoutes: SandboxPlatform {
                     return G.graphError(400, "Object with ID '\(id)' does not exist", code: 100, subcode: 33)
                 }
                 guard c.status == "FINISHED" else {
-                    return G.graphError(400, c.status == "PUBLISHED" ? "The container has already been published" : "The media is not ready to be published (\(c.status))", code: 24, subcode: 4279009)
+                    return G.graphError(
+                        400, c.status == "PUBLISHED" ? "The container has already been published" : "The media is not ready to be published (\(c.status))", code: 24,
+                        subcode: 4279009)
                 }
                 let post = await state.publishThreads(id)
                 await state.holdFinalReply()

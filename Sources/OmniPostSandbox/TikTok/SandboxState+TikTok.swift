@@ -38,8 +38,10 @@ extension SandboxState {
         }
         let hash = try FileHashing.sha256(path: dest.path)
         let post = SandboxState.randomID(19, alphabet: "0123456789")
-        videos.append(Video(platform: "tiktok", id: post, account: u.account, title: u.title, description: "", tags: [],
-                            privacy: u.privacy, publishAt: nil, bytes: hash.bytes, sha256: hash.hex, path: dest.path, receivedAt: Date()))
+        videos.append(
+            Video(
+                platform: "tiktok", id: post, account: u.account, title: u.title, description: "", tags: [],
+                privacy: u.privacy, publishAt: nil, bytes: hash.bytes, sha256: hash.hex, path: dest.path, receivedAt: Date()))
         u.status = "PUBLISH_COMPLETE"
         u.postID = post
         tiktokUploads[u.publishID] = u
@@ -88,7 +90,10 @@ extension SandboxState {
         var uploads: [String: TikTokUpload] = [:]
     }
 
-    var tiktokUploads: [String: TikTokUpload] { get { self[TikTokWorld.self].uploads } _modify { yield &self[TikTokWorld.self].uploads } }
+    var tiktokUploads: [String: TikTokUpload] {
+        get { self[TikTokWorld.self].uploads }
+        _modify { yield &self[TikTokWorld.self].uploads }
+    }
 }
 
 extension TikTokRoutes {

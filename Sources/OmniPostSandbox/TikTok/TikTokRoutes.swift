@@ -24,16 +24,24 @@ enum TikTokRoutes: SandboxPlatform {
             await state.count("tiktok.token")
             var req = req
             let form = SandboxHTTP.form(try await req.collectBody(upTo: 64 * 1024))
-            if let r = await ConsentRoutes.codeGrant(form, clientID: form["client_key"] ?? "", secret: form["client_secret"] ?? "", state: state,
-                                                     scopeSeparator: ",", extra: ["open_id": "sandbox-open-id", "refresh_expires_in": 31_536_000]) { return r }
+            if let r = await ConsentRoutes.codeGrant(
+                form, clientID: form["client_key"] ?? "", secret: form["client_secret"] ?? "", state: state,
+                scopeSeparator: ",", extra: ["open_id": "sandbox-open-id", "refresh_expires_in": 31_536_000])
+            {
+                return r
+            }
             guard form["grant_type"] == "refresh_token", let rt = form["refresh_token"] else {
                 return SandboxHTTP.json(.badRequest, ["error": "invalid_request", "error_description": "grant_type must be refresh_token"])
             }
             await state.tokenDelay()
             switch await state.rotate(clientID: form["client_key"] ?? "", clientSecret: form["client_secret"] ?? "", refreshToken: rt) {
             case .ok(let access, let expires, let newRefresh, let openID):
-                return SandboxHTTP.json(.ok, ["access_token": access, "expires_in": expires, "refresh_token": newRefresh,
-                                              "refresh_expires_in": 31_536_000, "open_id": openID, "scope": "video.publish,video.upload", "token_type": "Bearer"])
+                return SandboxHTTP.json(
+                    .ok,
+                    [
+                        "access_token": access, "expires_in": expires, "refresh_token": newRefresh,
+                        "refresh_expires_in": 31_536_000, "open_id": openID, "scope": "video.publish,video.upload", "token_type": "Bearer"
+                    ])
             case .invalidClient:
                 return SandboxHTTP.json(.unauthorized, ["error": "invalid_client", "error_description": "Client key or secret is incorrect."])
             case .invalidGrant:
@@ -45,19 +53,27 @@ enum TikTokRoutes: SandboxPlatform {
             guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")), account.hasPrefix("tiktok:") else {
                 return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
             }
-            return envelope(.ok, data: ["user": ["open_id": await state.userID(account, length: 32, alphabet: "abcdef0123456789"),
-                                                  "display_name": String(account.dropFirst("tiktok:".count))]])
+            return envelope(
+                .ok,
+                data: [
+                    "user": [
+                        "open_id": await state.userID(account, length: 32, alphabet: "abcdef0123456789"),
+                        "display_name": String(account.dropFirst("tiktok:".count))
+                    ]
+                ])
         }
         router.post("/v2/post/publish/creator_info/query/") { req, _ -> Response in
             await state.count("tiktok.creator_info")
             guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
                 return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
             }
-            return envelope(.ok, data: [
-                "creator_username": account.replacingOccurrences(of: "tiktok:", with: ""), "creator_nickname": account,
-                "privacy_level_options": privacyOptions, "comment_disabled": false, "duet_disabled": false, "stitch_disabled": false,
-                "max_video_post_duration_sec": 600,
-            ])
+            return envelope(
+                .ok,
+                data: [
+                    "creator_username": account.replacingOccurrences(of: "tiktok:", with: ""), "creator_nickname": account,
+                    "privacy_level_options": privacyOptions, "comment_disabled": false, "duet_disabled": false, "stitch_disabled": false,
+                    "max_video_post_duration_sec": 600
+                ])
         }
         router.post("/v2/post/publish/video/init/") { req, _ -> Response in
             await state.count("tiktok.init")
@@ -76,7 +92,8 @@ enum TikTokRoutes: SandboxPlatform {
             var req = req
             let body = try await req.collectBody(upTo: 1 << 20)
             guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
-                  let post = json["post_info"] as? [String: Any], let source = json["source_info"] as? [String: Any] else {
+                let post = json["post_info"] as? [String: Any], let source = json["source_info"] as? [String: Any]
+            else {
                 return envelope(.badRequest, code: "invalid_params", message: "post_info and source_info are required")
             }
             guard let privacy = post["privacy_level"] as? String, privacyOptions.contains(privacy) else {
@@ -85,8 +102,9 @@ enum TikTokRoutes: SandboxPlatform {
             let title = post["title"] as? String ?? ""
             if title.utf16.count > 2200 { return envelope(.badRequest, code: "invalid_params", message: "title exceeds 2200 UTF-16 units") }
             guard source["source"] as? String == "FILE_UPLOAD",
-                  let size = (source["video_size"] as? NSNumber)?.int64Value, let chunk = (source["chunk_size"] as? NSNumber)?.int64Value,
-                  let count = (source["total_chunk_count"] as? NSNumber)?.intValue else {
+                let size = (source["video_size"] as? NSNumber)?.int64Value, let chunk = (source["chunk_size"] as? NSNumber)?.int64Value,
+                let count = (source["total_chunk_count"] as? NSNumber)?.intValue
+            else {
                 return envelope(.badRequest, code: "invalid_params", message: "source_info needs FILE_UPLOAD with video_size, chunk_size, total_chunk_count")
             }
             if let problem = checkChunks(size: size, chunk: chunk, count: count) {
@@ -96,8 +114,10 @@ enum TikTokRoutes: SandboxPlatform {
             let file = state.root.appendingPathComponent("tiktok/uploads/\(publishID).part").path
             try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: file, contents: nil)
-            await state.putTikTok(.init(publishID: publishID, account: account, title: title, privacy: privacy, size: size,
-                                        chunk: chunk, count: count, received: 0, file: file, created: Date(), status: "PROCESSING_UPLOAD"))
+            await state.putTikTok(
+                .init(
+                    publishID: publishID, account: account, title: title, privacy: privacy, size: size,
+                    chunk: chunk, count: count, received: 0, file: file, created: Date(), status: "PROCESSING_UPLOAD"))
             return envelope(.ok, data: ["publish_id": publishID, "upload_url": "\(baseURL())/tiktok/upload/\(publishID)"])
         }
         router.put("/tiktok/upload/:publish") { req, ctx -> Response in
@@ -146,15 +166,17 @@ enum TikTokRoutes: SandboxPlatform {
             return envelope(.badRequest, code: "invalid_params", message: "Content-Type must be video/mp4, video/quicktime or video/webm, not '\(type)'")
         }
         guard let cr = SandboxHTTP.header(req, "Content-Range"), let range = ContentRange.parse(cr),
-              let first = range.first, let last = range.last, range.total == up.size else {
+            let first = range.first, let last = range.last, range.total == up.size
+        else {
             return envelope(.badRequest, code: "invalid_params", message: "Content-Range must be bytes first-last/video_size")
         }
         // In order, each chunk exactly as the arithmetic says: chunk_size, the last one absorbing the rest.
         let index = Int(up.received / up.chunk)
         let expectedLength = index == up.count - 1 ? up.size - up.received : up.chunk
         guard first == up.received, last - first + 1 == expectedLength else {
-            return envelope(.badRequest, code: "invalid_params",
-                            message: "expected chunk \(index) as bytes \(up.received)-\(up.received + expectedLength - 1)/\(up.size), got \(cr)")
+            return envelope(
+                .badRequest, code: "invalid_params",
+                message: "expected chunk \(index) as bytes \(up.received)-\(up.received + expectedLength - 1)/\(up.size), got \(cr)")
         }
         var req = req
         let body = try await req.collectBody(upTo: Int(maxLastChunk))

@@ -50,8 +50,10 @@ extension SandboxState {
             try vimeoUploadCompleted(video, sha256: sha, bytes: u.length, path: u.file)
             return
         }
-        videos.append(Video(platform: "tus", id: u.id, account: "tus", title: u.metadata["title"] ?? u.metadata["filename"] ?? "", description: "",
-                            tags: [], privacy: "private", publishAt: nil, bytes: u.length, sha256: sha, path: u.file, receivedAt: Date()))
+        videos.append(
+            Video(
+                platform: "tus", id: u.id, account: "tus", title: u.metadata["title"] ?? u.metadata["filename"] ?? "", description: "",
+                tags: [], privacy: "private", publishAt: nil, bytes: u.length, sha256: sha, path: u.file, receivedAt: Date()))
     }
 
     /// Upload URLs handed out and never finished stop working, as a real server's expiration does.
@@ -66,7 +68,10 @@ extension SandboxState {
         var uploads: [String: TusUpload] = [:]
     }
 
-    var tusUploads: [String: TusUpload] { get { self[TusWorld.self].uploads } _modify { yield &self[TusWorld.self].uploads } }
+    var tusUploads: [String: TusUpload] {
+        get { self[TusWorld.self].uploads }
+        _modify { yield &self[TusWorld.self].uploads }
+    }
 }
 
 extension TusRoutes {

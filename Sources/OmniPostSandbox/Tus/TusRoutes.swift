@@ -66,8 +66,12 @@ enum TusRoutes: SandboxPlatform {
     }
 
     static func optionsReply() -> Response {
-        reply(.noContent, [HTTPField.Name("Tus-Version")!: "1.0.0", HTTPField.Name("Tus-Extension")!: "creation,checksum,expiration,termination",
-                           HTTPField.Name("Tus-Checksum-Algorithm")!: "sha1,sha256", HTTPField.Name("Tus-Max-Size")!: String(Int64(1) << 40)])
+        reply(
+            .noContent,
+            [
+                HTTPField.Name("Tus-Version")!: "1.0.0", HTTPField.Name("Tus-Extension")!: "creation,checksum,expiration,termination",
+                HTTPField.Name("Tus-Checksum-Algorithm")!: "sha1,sha256", HTTPField.Name("Tus-Max-Size")!: String(Int64(1) << 40)
+            ])
     }
 
     static func create(_ req: Request, state: SandboxState, baseURL: @escaping @Sendable () -> String) async throws -> Response {

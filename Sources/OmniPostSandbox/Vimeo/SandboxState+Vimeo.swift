@@ -50,8 +50,10 @@ extension SandboxState {
         vimeoVideos[id] = v
         // A video Vimeo cannot transcode never becomes watchable: it is no post.
         guard v.transcodeFailed == nil else { return }
-        videos.append(Video(platform: "vimeo", id: id, account: v.account, title: v.name, description: v.description, tags: v.tags,
-                            privacy: v.privacy, publishAt: nil, bytes: bytes, sha256: sha256, path: path, receivedAt: Date()))
+        videos.append(
+            Video(
+                platform: "vimeo", id: id, account: v.account, title: v.name, description: v.description, tags: v.tags,
+                privacy: v.privacy, publishAt: nil, bytes: bytes, sha256: sha256, path: path, receivedAt: Date()))
     }
 
     func setVimeoTags(_ id: String, _ tags: [String]) {
@@ -76,7 +78,10 @@ extension SandboxState {
         var videos: [String: VimeoVideo] = [:]
     }
 
-    var vimeoVideos: [String: VimeoVideo] { get { self[VimeoWorld.self].videos } _modify { yield &self[VimeoWorld.self].videos } }
+    var vimeoVideos: [String: VimeoVideo] {
+        get { self[VimeoWorld.self].videos }
+        _modify { yield &self[VimeoWorld.self].videos }
+    }
 }
 
 extension VimeoRoutes {

@@ -20,18 +20,22 @@ enum VimeoRoutes: SandboxPlatform {
 
     static func limits(remaining: Int = 99, reset: Date = Date().addingTimeInterval(60)) -> HTTPFields {
         let f = ISO8601DateFormatter()
-        return [HTTPField.Name("X-RateLimit-Limit")!: "100", HTTPField.Name("X-RateLimit-Remaining")!: String(remaining),
-                HTTPField.Name("X-RateLimit-Reset")!: f.string(from: reset)]
+        return [
+            HTTPField.Name("X-RateLimit-Limit")!: "100", HTTPField.Name("X-RateLimit-Remaining")!: String(remaining),
+            HTTPField.Name("X-RateLimit-Reset")!: f.string(from: reset)
+        ]
     }
 
     static func resource(_ v: SandboxState.VimeoVideo, base: String) -> [String: Any] {
         let transcode = v.transcode
         // `status` as Vimeo words it: uploading, then transcoding, then available (or transcoding_error).
         let status = !v.complete ? "uploading" : transcode == "error" ? "transcoding_error" : transcode == "complete" ? "available" : "transcoding"
-        return ["uri": "/videos/\(v.id)", "link": base + "/vimeo/\(v.id)", "name": v.name, "description": v.description.isEmpty ? NSNull() : v.description,
-                "privacy": ["view": v.privacy], "status": status, "created_time": timestamp(v.created),
-                "upload": ["approach": "tus", "upload_link": base + "/tus/files/\(v.uploadID)", "size": v.size, "status": v.complete ? "complete" : "in_progress"],
-                "transcode": ["status": transcode], "tags": v.tags.map { ["name": $0] }]
+        return [
+            "uri": "/videos/\(v.id)", "link": base + "/vimeo/\(v.id)", "name": v.name, "description": v.description.isEmpty ? NSNull() : v.description,
+            "privacy": ["view": v.privacy], "status": status, "created_time": timestamp(v.created),
+            "upload": ["approach": "tus", "upload_link": base + "/tus/files/\(v.uploadID)", "size": v.size, "status": v.complete ? "complete" : "in_progress"],
+            "transcode": ["status": transcode], "tags": v.tags.map { ["name": $0] }
+        ]
     }
 
     /// Vimeo's timestamps: ISO 8601 with a numeric offset (`2026-01-05T10:00:00+00:00`).
@@ -63,8 +67,9 @@ enum VimeoRoutes: SandboxPlatform {
         router.get("/me") { req, _ -> Response in
             guard let account = await authorized(req, state: state) else { return unauthenticated }
             let name = String(account.dropFirst("vimeo:".count))
-            return SandboxHTTP.json(.ok, ["uri": "/users/" + (await state.userID(account, length: 9)), "name": name, "link": baseURL() + "/vimeo/user/" + name],
-                                    headers: limits())
+            return SandboxHTTP.json(
+                .ok, ["uri": "/users/" + (await state.userID(account, length: 9)), "name": name, "link": baseURL() + "/vimeo/user/" + name],
+                headers: limits())
         }
         router.post("/me/videos") { req, _ -> Response in
             await state.count("vimeo.create")
@@ -81,20 +86,32 @@ enum VimeoRoutes: SandboxPlatform {
             var req = req
             let body = try await req.collectBody(upTo: 1 << 20)
             guard let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any],
-                  let upload = json["upload"] as? [String: Any] else {
+                let upload = json["upload"] as? [String: Any]
+            else {
                 return error(.badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "upload is required")
             }
             guard upload["approach"] as? String == "tus" else {
-                return error(.badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "this sandbox takes upload.approach = tus")
+                return error(
+                    .badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204,
+                    developer: "this sandbox takes upload.approach = tus")
             }
             let size = (upload["size"] as? NSNumber)?.int64Value ?? Int64(upload["size"] as? String ?? "") ?? 0
-            guard size > 0 else { return error(.badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "upload.size must be the file's size in bytes") }
+            guard size > 0 else {
+                return error(
+                    .badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204,
+                    developer: "upload.size must be the file's size in bytes")
+            }
             let privacy = ((json["privacy"] as? [String: Any])?["view"] as? String) ?? "anybody"
             guard ["anybody", "nobody", "unlisted", "contacts", "disable", "password", "users"].contains(privacy) else {
-                return error(.badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "privacy.view '\(privacy)' is not one Vimeo knows")
+                return error(
+                    .badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204,
+                    developer: "privacy.view '\(privacy)' is not one Vimeo knows")
             }
             let name = json["name"] as? String ?? "Untitled"
-            if name.count > 128 { return error(.badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "name is longer than 128 characters") }
+            if name.count > 128 {
+                return error(
+                    .badRequest, "The parameters passed to this API endpoint didn't pass Vimeo's validation checks.", code: 2204, developer: "name is longer than 128 characters")
+            }
             let v = try await state.createVimeoVideo(account: account, name: name, description: json["description"] as? String ?? "", privacy: privacy, size: size)
             await state.holdFinalReply()
             return SandboxHTTP.json(.ok, resource(v, base: baseURL()), headers: limits())
@@ -109,10 +126,16 @@ enum VimeoRoutes: SandboxPlatform {
             let slice = all.dropFirst((page - 1) * perPage).prefix(perPage)
             let last = max(1, (all.count + perPage - 1) / perPage)
             func at(_ n: Int) -> String { "/me/videos?page=\(n)&per_page=\(perPage)" }
-            return SandboxHTTP.json(.ok, ["total": all.count, "page": page, "per_page": perPage,
-                                          "paging": ["next": page < last ? at(page + 1) : NSNull(), "previous": page > 1 ? at(page - 1) : NSNull(),
-                                                     "first": at(1), "last": at(last)] as [String: Any],
-                                          "data": slice.map { resource($0, base: baseURL()) }], headers: limits())
+            return SandboxHTTP.json(
+                .ok,
+                [
+                    "total": all.count, "page": page, "per_page": perPage,
+                    "paging": [
+                        "next": page < last ? at(page + 1) : NSNull(), "previous": page > 1 ? at(page - 1) : NSNull(),
+                        "first": at(1), "last": at(last)
+                    ] as [String: Any],
+                    "data": slice.map { resource($0, base: baseURL()) }
+                ], headers: limits())
         }
         router.get("/videos/:id") { req, ctx -> Response in
             await state.count("vimeo.get")

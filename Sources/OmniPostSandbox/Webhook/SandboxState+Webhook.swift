@@ -21,7 +21,8 @@ extension SandboxState {
     func receiveWebhook(_ name: String, key: String, document: Data, media: Data?, signed: Bool) throws -> (id: String, duplicate: Bool) {
         let docText = String(decoding: document, as: UTF8.self)
         if let id = webhookKeys["\(name)|\(key)"] {
-            webhookReceipts.append(WebhookReceipt(receiver: name, key: key, signed: signed, duplicate: true, document: docText, mediaSha256: media.map { FileHashing.sha256(data: $0) }))
+            webhookReceipts.append(
+                WebhookReceipt(receiver: name, key: key, signed: signed, duplicate: true, document: docText, mediaSha256: media.map { FileHashing.sha256(data: $0) }))
             return (id, true)
         }
         let id = "wh-" + SandboxState.randomID(12)
@@ -40,10 +41,13 @@ extension SandboxState {
             bytes = Int64(media.count)
         }
         let meta = doc["metadata"] as? [String: Any] ?? [:]
-        videos.append(Video(platform: "webhook", id: id, account: "webhook:\(name)", title: meta["title"] as? String ?? "", description: meta["description"] as? String ?? "",
-                            tags: meta["tags"] as? [String] ?? [], privacy: meta["privacy"] as? String ?? "", publishAt: meta["publish_at"] as? String,
-                            bytes: bytes, sha256: sha, path: path, receivedAt: Date()))
-        webhookReceipts.append(WebhookReceipt(receiver: name, key: key, signed: signed, duplicate: false, document: docText, mediaSha256: media.map { FileHashing.sha256(data: $0) }))
+        videos.append(
+            Video(
+                platform: "webhook", id: id, account: "webhook:\(name)", title: meta["title"] as? String ?? "", description: meta["description"] as? String ?? "",
+                tags: meta["tags"] as? [String] ?? [], privacy: meta["privacy"] as? String ?? "", publishAt: meta["publish_at"] as? String,
+                bytes: bytes, sha256: sha, path: path, receivedAt: Date()))
+        webhookReceipts.append(
+            WebhookReceipt(receiver: name, key: key, signed: signed, duplicate: false, document: docText, mediaSha256: media.map { FileHashing.sha256(data: $0) }))
         return (id, false)
     }
 
@@ -59,9 +63,18 @@ extension SandboxState {
         var receipts: [WebhookReceipt] = []
     }
 
-    var webhookSecrets: [String: String] { get { self[WebhookWorld.self].secrets } _modify { yield &self[WebhookWorld.self].secrets } }
-    var webhookKeys: [String: String] { get { self[WebhookWorld.self].keys } _modify { yield &self[WebhookWorld.self].keys } }
-    var webhookReceipts: [WebhookReceipt] { get { self[WebhookWorld.self].receipts } _modify { yield &self[WebhookWorld.self].receipts } }
+    var webhookSecrets: [String: String] {
+        get { self[WebhookWorld.self].secrets }
+        _modify { yield &self[WebhookWorld.self].secrets }
+    }
+    var webhookKeys: [String: String] {
+        get { self[WebhookWorld.self].keys }
+        _modify { yield &self[WebhookWorld.self].keys }
+    }
+    var webhookReceipts: [WebhookReceipt] {
+        get { self[WebhookWorld.self].receipts }
+        _modify { yield &self[WebhookWorld.self].receipts }
+    }
 }
 
 extension WebhookRoutes {

@@ -106,12 +106,15 @@ extension SandboxState {
 
     /// Creates a post: the sandbox's record of a published video.
     func createXPost(account: String, text: String, media: [XMedia]) -> XPost {
-        let post = XPost(id: "1" + SandboxState.randomID(18, alphabet: "0123456789"), account: account, text: text,
-                         mediaKeys: media.map(\.key), created: Date())
+        let post = XPost(
+            id: "1" + SandboxState.randomID(18, alphabet: "0123456789"), account: account, text: text,
+            mediaKeys: media.map(\.key), created: Date())
         xPosts.append(post)
         for m in media {
-            videos.append(Video(platform: "x", id: post.id, account: account, title: text, description: "", tags: [], privacy: "public",
-                                publishAt: nil, bytes: m.total, sha256: m.sha256 ?? "", path: m.path ?? "", receivedAt: Date()))
+            videos.append(
+                Video(
+                    platform: "x", id: post.id, account: account, title: text, description: "", tags: [], privacy: "public",
+                    publishAt: nil, bytes: m.total, sha256: m.sha256 ?? "", path: m.path ?? "", receivedAt: Date()))
         }
         return post
     }
@@ -126,8 +129,14 @@ extension SandboxState {
         var posts: [XPost] = []
     }
 
-    var xMedia: [String: XMedia] { get { self[XWorld.self].media } _modify { yield &self[XWorld.self].media } }
-    var xPosts: [XPost] { get { self[XWorld.self].posts } _modify { yield &self[XWorld.self].posts } }
+    var xMedia: [String: XMedia] {
+        get { self[XWorld.self].media }
+        _modify { yield &self[XWorld.self].media }
+    }
+    var xPosts: [XPost] {
+        get { self[XWorld.self].posts }
+        _modify { yield &self[XWorld.self].posts }
+    }
 }
 
 extension XRoutes {

@@ -42,7 +42,8 @@ enum XPostLength {
         while i < s.count {
             let before = i == 0 ? nil : s[i - 1]
             guard before.map({ !$0.properties.isAlphabetic && !"0123456789@$#/".unicodeScalars.contains($0) }) ?? true,
-                  let schemeEnd = scheme(s, at: i) else { i += 1; continue }
+                let schemeEnd = scheme(s, at: i)
+            else { i += 1; continue }
             var end = schemeEnd
             while end < s.count, !s[end].properties.isWhitespace { end += 1 }
             while end > schemeEnd, ".,:;!?'\"".unicodeScalars.contains(s[end - 1]) || unbalancedClose(s[schemeEnd..<end]) { end -= 1 }

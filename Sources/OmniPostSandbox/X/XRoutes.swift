@@ -22,25 +22,36 @@ enum XRoutes: SandboxPlatform {
     }
 
     static func invalid(_ detail: String) -> Response {
-        SandboxHTTP.json(.badRequest, ["errors": [["message": detail]], "title": "Invalid Request",
-                                       "detail": "One or more parameters to your request was invalid.",
-                                       "type": "https://api.twitter.com/2/problems/invalid-request"])
+        SandboxHTTP.json(
+            .badRequest,
+            [
+                "errors": [["message": detail]], "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request"
+            ])
     }
 
     /// A media id X does not take (never made, or past its `expires_after_secs`): X's invalid-request
     /// problem naming the parameter — a 400 that says nothing of expiry in words.
     static func notFound(_ id: String) -> Response {
-        SandboxHTTP.json(.badRequest, ["errors": [["parameters": ["media_id": [id]], "message": "The media_id parameter is invalid."]],
-                                       "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
-                                       "type": "https://api.twitter.com/2/problems/invalid-request"])
+        SandboxHTTP.json(
+            .badRequest,
+            [
+                "errors": [["parameters": ["media_id": [id]], "message": "The media_id parameter is invalid."]],
+                "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request"
+            ])
     }
 
     /// A 429 on the account's own window (`x-rate-limit-*` headers, the reset in epoch seconds).
     static func tooMany(after: Int) -> Response {
         let reset = Int(Date().timeIntervalSince1970) + after
-        return problem(429, "Too Many Requests", "Too Many Requests",
-                       headers: [HTTPField.Name("x-rate-limit-limit")!: "75", HTTPField.Name("x-rate-limit-remaining")!: "0",
-                                 HTTPField.Name("x-rate-limit-reset")!: String(reset)])
+        return problem(
+            429, "Too Many Requests", "Too Many Requests",
+            headers: [
+                HTTPField.Name("x-rate-limit-limit")!: "75", HTTPField.Name("x-rate-limit-remaining")!: "0",
+                HTTPField.Name("x-rate-limit-reset")!: String(reset)
+            ])
     }
 
     static let unauthorized = problem(401, "Unauthorized", "Unauthorized")
@@ -89,8 +100,12 @@ enum XRoutes: SandboxPlatform {
             await state.tokenDelay()
             switch await state.rotate(clientID: clientID, clientSecret: secret, refreshToken: rt) {
             case .ok(let access, let expires, let next, _):
-                return SandboxHTTP.json(.ok, ["token_type": "bearer", "expires_in": expires, "access_token": access, "refresh_token": next,
-                                              "scope": "tweet.read tweet.write users.read media.write offline.access"])
+                return SandboxHTTP.json(
+                    .ok,
+                    [
+                        "token_type": "bearer", "expires_in": expires, "access_token": access, "refresh_token": next,
+                        "scope": "tweet.read tweet.write users.read media.write offline.access"
+                    ])
             case .invalidClient:
                 return SandboxHTTP.json(.unauthorized, ["error": "unauthorized_client", "error_description": "Missing valid authorization header"])
             case .invalidGrant:
@@ -147,16 +162,22 @@ enum XRoutes: SandboxPlatform {
             let text = json["text"] as? String ?? ""
             let ids = ((json["media"] as? [String: Any])?["media_ids"] as? [Any] ?? []).map { "\($0)" }
             if text.isEmpty && ids.isEmpty { return invalid("a post needs text or media") }
-            if XPostLength.of(text) > XPostLength.limit { return problem(403, "Forbidden", "Your Tweet text is too long. For more information on how X determines text length see https://github.com/twitter/twitter-text.") }
+            if XPostLength.of(text) > XPostLength.limit {
+                return problem(403, "Forbidden", "Your Tweet text is too long. For more information on how X determines text length see https://github.com/twitter/twitter-text.")
+            }
             if let r = json["reply_settings"] as? String, !["following", "mentionedUsers", "subscribers", "verified"].contains(r) {
                 return invalid("reply_settings '\(r)' is not one of following, mentionedUsers, subscribers, verified")
             }
             var media: [SandboxState.XMedia] = []
             for id in ids {
                 guard let m = await state.xUpload(id), m.account == account, m.finalized, m.failure == nil, (m.readyAt ?? .distantFuture) <= Date() else {
-                    return SandboxHTTP.json(.badRequest, ["errors": [["parameters": ["media.media_ids": [id]], "message": "Your media IDs are invalid."]],
-                                                          "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
-                                                          "type": "https://api.twitter.com/2/problems/invalid-request"])
+                    return SandboxHTTP.json(
+                        .badRequest,
+                        [
+                            "errors": [["parameters": ["media.media_ids": [id]], "message": "Your media IDs are invalid."]],
+                            "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                            "type": "https://api.twitter.com/2/problems/invalid-request"
+                        ])
                 }
                 media.append(m)
             }
@@ -175,8 +196,9 @@ enum XRoutes: SandboxPlatform {
             let count: Int = Int(SandboxHTTP.query(req, "max_results") ?? "10") ?? 10
             guard (5...100).contains(count) else { return invalid("max_results must be 5–100") }
             guard let owner = await state.account(userID: ctx.parameters.get("id") ?? "") else {
-                return problem(404, "Not Found Error", "Could not find user with id: [\(ctx.parameters.get("id") ?? "")].",
-                               type: "https://api.twitter.com/2/problems/resource-not-found")
+                return problem(
+                    404, "Not Found Error", "Could not find user with id: [\(ctx.parameters.get("id") ?? "")].",
+                    type: "https://api.twitter.com/2/problems/resource-not-found")
             }
             let fields = Set((SandboxHTTP.query(req, "tweet.fields") ?? "").split(separator: ",").map(String.init))
             let posts = Array(await state.xPosts(of: owner).prefix(count))
@@ -212,9 +234,12 @@ enum XRoutes: SandboxPlatform {
         switch await state.takeInitFault() {
         case .rateLimited(let after)?:
             let reset = Int(Date().timeIntervalSince1970) + after
-            return problem(429, "Too Many Requests", "Too Many Requests",
-                           headers: [HTTPField.Name("x-rate-limit-limit")!: "50", HTTPField.Name("x-rate-limit-remaining")!: "0",
-                                     HTTPField.Name("x-rate-limit-reset")!: String(reset)])
+            return problem(
+                429, "Too Many Requests", "Too Many Requests",
+                headers: [
+                    HTTPField.Name("x-rate-limit-limit")!: "50", HTTPField.Name("x-rate-limit-remaining")!: "0",
+                    HTTPField.Name("x-rate-limit-reset")!: String(reset)
+                ])
         case .status(let code)?:
             return problem(code, "Service Unavailable", "Injected failure \(code).")
         case nil: break
@@ -282,8 +307,10 @@ enum XRoutes: SandboxPlatform {
         case .success(let done):
             // X says when to ask first; the sandbox notes it, and counts a STATUS that comes sooner.
             let checkAfter = await state.xStatusNotBefore(id)
-            var body: [String: Any] = ["id": done.id, "media_key": done.key, "size": done.total, "expires_after_secs": lifetime,
-                                       "processing_info": ["state": "pending", "check_after_secs": checkAfter]]
+            var body: [String: Any] = [
+                "id": done.id, "media_key": done.key, "size": done.total, "expires_after_secs": lifetime,
+                "processing_info": ["state": "pending", "check_after_secs": checkAfter]
+            ]
             if v1 {
                 body["media_id"] = NSNumber(value: Int64(m.id) ?? 0)
                 body["media_id_string"] = m.id

@@ -77,7 +77,10 @@ extension SandboxState {
         var sessions: [String: UploadSession] = [:]
     }
 
-    var sessions: [String: UploadSession] { get { self[YouTubeWorld.self].sessions } _modify { yield &self[YouTubeWorld.self].sessions } }
+    var sessions: [String: UploadSession] {
+        get { self[YouTubeWorld.self].sessions }
+        _modify { yield &self[YouTubeWorld.self].sessions }
+    }
 }
 
 extension YouTubeRoutes {

@@ -30,11 +30,13 @@ enum YouTubeRoutes: SandboxPlatform {
                 return SandboxHTTP.googleError(401, "authError", "Request had invalid authentication credentials.")
             }
             guard let vid = SandboxHTTP.query(req, "videoId"),
-                  let video = await state.allVideos().first(where: { $0.id == vid && $0.account == account }) else {
+                let video = await state.allVideos().first(where: { $0.id == vid && $0.account == account })
+            else {
                 return SandboxHTTP.googleError(404, "videoNotFound", "The video that you are trying to update cannot be found.")
             }
             if let code = await state.takeFollowUpFault() {
-                return code == 429 ? SandboxHTTP.googleError(429, "rateLimitExceeded", "Too many requests.")
+                return code == 429
+                    ? SandboxHTTP.googleError(429, "rateLimitExceeded", "Too many requests.")
                     : SandboxHTTP.googleError(code, "backendError", "Backend Error")
             }
             let type = SandboxHTTP.header(req, "Content-Type") ?? ""
@@ -49,8 +51,12 @@ enum YouTubeRoutes: SandboxPlatform {
             let isJPEG = data.starts(with: [0xFF, 0xD8, 0xFF]), isPNG = data.starts(with: [0x89, 0x50, 0x4E, 0x47])
             guard isJPEG || isPNG else { return SandboxHTTP.googleError(400, "invalidImage", "The provided image content is invalid.") }
             _ = await state.setThumbnail(videoID: video.id, sha256: FileHashing.sha256(data: data))
-            return SandboxHTTP.json(.ok, ["kind": "youtube#thumbnailSetResponse",
-                                          "items": [["default": ["url": "\(baseURL())/thumbnails/\(vid).jpg", "width": 120, "height": 90]]]])
+            return SandboxHTTP.json(
+                .ok,
+                [
+                    "kind": "youtube#thumbnailSetResponse",
+                    "items": [["default": ["url": "\(baseURL())/thumbnails/\(vid).jpg", "width": 120, "height": 90]]]
+                ])
         }
         // The token's channel (`channels.list mine=true`): what connecting an account shows.
         router.get("/youtube/v3/channels") { req, _ -> Response in
@@ -59,10 +65,18 @@ enum YouTubeRoutes: SandboxPlatform {
                 return SandboxHTTP.googleError(401, "authError", "Invalid Credentials")
             }
             let name = String(account.dropFirst("youtube:".count))
-            return SandboxHTTP.json(.ok, ["kind": "youtube#channelListResponse", "items": [
-                ["kind": "youtube#channel", "id": "UC" + (await state.userID(account, length: 22, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")),
-                 "snippet": ["title": "\(name)'s channel"]],
-            ]])
+            return SandboxHTTP.json(
+                .ok,
+                [
+                    "kind": "youtube#channelListResponse",
+                    "items": [
+                        [
+                            "kind": "youtube#channel",
+                            "id": "UC" + (await state.userID(account, length: 22, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")),
+                            "snippet": ["title": "\(name)'s channel"]
+                        ]
+                    ]
+                ])
         }
         router.get("/youtube/v3/videos") { req, _ -> Response in
             await state.count("youtube.list")
@@ -179,8 +193,9 @@ enum YouTubeRoutes: SandboxPlatform {
             return SandboxHTTP.googleError(500, "backendError", "could not store the upload")
         }
         await state.addReceived(Int64(media.count))
-        var session = SandboxState.UploadSession(id: id, account: account, total: Int64(media.count), received: Int64(media.count),
-                                                 file: file, metadata: meta, created: Date())
+        var session = SandboxState.UploadSession(
+            id: id, account: account, total: Int64(media.count), received: Int64(media.count),
+            file: file, metadata: meta, created: Date())
         session.uploadType = uploadType
         let done = try await state.finishYouTube(session)
         guard let vid = done.videoID, let video = await state.allVideos().first(where: { $0.id == vid }) else {
@@ -248,7 +263,8 @@ enum YouTubeRoutes: SandboxPlatform {
             // One PUT of the whole file, no Content-Range: bytes 0…length−1 of length (from the session's
             // declared length, or the request's Content-Length).
             guard let length = session.total ?? SandboxHTTP.header(req, "Content-Length").flatMap({ Int64($0) }), length > 0,
-                  session.received == 0 || session.received == length else {
+                session.received == 0 || session.received == length
+            else {
                 return SandboxHTTP.googleError(400, "badContentRange", "Failed to parse Content-Range header.")
             }
             range = ContentRange(first: session.received == length ? nil : 0, last: session.received == length ? nil : length - 1, total: length)
@@ -342,22 +358,24 @@ enum YouTubeRoutes: SandboxPlatform {
 
     /// The video resource as YouTube returns it: every field that was stored.
     static func resource(_ v: SandboxState.Video) -> [String: Any] {
-        var status: [String: Any] = ["uploadStatus": "uploaded", "privacyStatus": v.privacy, "license": v.license ?? "youtube",
-                                     "embeddable": v.embeddable ?? true, "publicStatsViewable": true]
+        var status: [String: Any] = [
+            "uploadStatus": "uploaded", "privacyStatus": v.privacy, "license": v.license ?? "youtube",
+            "embeddable": v.embeddable ?? true, "publicStatsViewable": true
+        ]
         if let p = v.publishAt { status["publishAt"] = p }
         if let k = v.madeForKids { status["selfDeclaredMadeForKids"] = k; status["madeForKids"] = k }
         if let c = v.containsSyntheticMedia { status["containsSyntheticMedia"] = c }
         var snippet: [String: Any] = [
             "title": v.title, "description": v.description, "channelId": "UC" + v.account.replacingOccurrences(of: ":", with: "_"),
             "publishedAt": ISO8601DateFormatter().string(from: v.receivedAt), "categoryId": v.categoryId ?? YouTubeVideoMetadata.defaultCategory,
-            "liveBroadcastContent": "none", "localized": ["title": v.title, "description": v.description],
+            "liveBroadcastContent": "none", "localized": ["title": v.title, "description": v.description]
         ]
         if !v.tags.isEmpty { snippet["tags"] = v.tags }
         if let l = v.defaultLanguage { snippet["defaultLanguage"] = l }
         return [
             "kind": "youtube#video", "etag": String(v.sha256.prefix(16)), "id": v.id,
             "snippet": snippet,
-            "status": status,
+            "status": status
         ]
     }
 }

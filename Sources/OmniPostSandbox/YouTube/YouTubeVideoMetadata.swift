@@ -29,7 +29,7 @@ struct YouTubeVideoMetadata: Codable, Sendable, Equatable {
     /// The `part` names videos.insert knows.
     static let knownParts: Set<String> = [
         "snippet", "status", "contentDetails", "fileDetails", "id", "liveStreamingDetails", "localizations", "player",
-        "processingDetails", "recordingDetails", "statistics", "suggestions", "topicDetails",
+        "processingDetails", "recordingDetails", "statistics", "suggestions", "topicDetails"
     ]
 
     /// Categories a video can be put in (videoCategories.list, regionCode=US, `assignable: true`).

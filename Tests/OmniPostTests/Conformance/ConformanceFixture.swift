@@ -133,15 +133,17 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
     /// A pipeline-level failure of this target that `retry` brings back (`aRetryPublishesOnlyTheFailedTargetOnce`).
     var pipelineFailure: Support<SandboxState.Faults>
 
-    static let defaultMeta = PublishMetadata(title: "Conformance clip", description: "sent exactly once", tags: ["conformance"],
-                                             privacy: .public, publishAt: nil, options: [:])
+    static let defaultMeta = PublishMetadata(
+        title: "Conformance clip", description: "sent exactly once", tags: ["conformance"],
+        privacy: .public, publishAt: nil, options: [:])
 
     /// An OAuth account: the person removes the app's access (every token dies), then authorizes again.
     static let oauthRevocation = Revocation(
         revoke: { rig in await rig.state.revoke(account: rig.accountKey) },
         restore: { rig in
-            await rig.server.registerAccount(platform: rig.fixture.name, name: "brand", clientID: rig.account.clientID,
-                                             clientSecret: rig.account.clientSecret, refreshToken: "rt-again")
+            await rig.server.registerAccount(
+                platform: rig.fixture.name, name: "brand", clientID: rig.account.clientID,
+                clientSecret: rig.account.clientSecret, refreshToken: "rt-again")
             try await rig.store.save(account: rig.accountKey, accessToken: "", expiresAt: .distantPast, refreshToken: "rt-again")
         })
 

@@ -17,14 +17,17 @@ import Testing
         let target = "\(f.name):main"
         let config = try TestPipelines.config(root: dir.url, targets: "targets: [folder:copy, \(target)]")
         let clip = try Clips.make(width: 720, height: 1280, seconds: 4)
-        try TestPipelines.drop(clip, as: "a", sidecar: "title: Conformance clip\ndescription: sent again only where it failed\nprivacy: public\n"
-                               + (f.name == "reddit" ? "overrides: {reddit: {subreddit: r/oceans}}\n" : ""), into: config)
+        try TestPipelines.drop(
+            clip, as: "a",
+            sidecar: "title: Conformance clip\ndescription: sent again only where it failed\nprivacy: public\n"
+                + (f.name == "reddit" ? "overrides: {reddit: {subreddit: r/oceans}}\n" : ""), into: config)
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(120)) { p in await p.sandbox!.state.setFaults(faults) }
         try await stopping(p) {
             let ledger = p.context.ledger, server = try #require(p.sandbox)
             let first = try #require(try ledger.drops().first)
-            let failed = try #require(try ledger.deliveries(forDrop: first.id).first { $0.target == target },
-                                      "\(first.state) \(first.reasonCode ?? "") \(first.reasonMessage ?? "")")
+            let failed = try #require(
+                try ledger.deliveries(forDrop: first.id).first { $0.target == target },
+                "\(first.state) \(first.reasonCode ?? "") \(first.reasonMessage ?? "")")
             let copied = try #require(try ledger.deliveries(forDrop: first.id).first { $0.target == "folder:copy" })
             #expect(failed.state == .failed, "\(failed.state) \(failed.errorCode ?? "") \(failed.errorMessage ?? "")")
             #expect(copied.state == .published)
@@ -36,8 +39,9 @@ import Testing
             #expect(await server.state.allVideos().filter { $0.platform == f.name }.isEmpty, "a failure is not a post")
 
             let lines = try QueueControl(config: config, ledger: ledger).retry(first.id)
-            #expect(lines.last?.contains("\(target) will be tried again") == true && lines.last?.contains("published targets are skipped (folder:copy)") == true,
-                    "\(lines)")
+            #expect(
+                lines.last?.contains("\(target) will be tried again") == true && lines.last?.contains("published targets are skipped (folder:copy)") == true,
+                "\(lines)")
             try await RetryTests.runAgain(p)
             let second = try #require(try ledger.drops().first { $0.id != first.id })
             #expect(second.state == .archived, "\(second.state) \(second.reasonCode ?? "") \(second.reasonMessage ?? "")")

@@ -42,16 +42,19 @@ struct ConformanceRig: Sendable {
         var j = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: fixture.meta, session: session, confirmedOffset: offset)
         j.expectedSha256 = sha256
         j.frame = (1080, 1920)
-        j.drop = DropFacts(dropId: "20261205-conformance", target: accountKey, stem: "conformance", source: "conformance.mp4",
-                           takenAt: Date(timeIntervalSince1970: 1_796_000_000), sourceSha256: sha256)
+        j.drop = DropFacts(
+            dropId: "20261205-conformance", target: accountKey, stem: "conformance", source: "conformance.mp4",
+            takenAt: Date(timeIntervalSince1970: 1_796_000_000), sourceSha256: sha256)
         j.scratchDirectory = dir.file("work").path
         try fixture.prepare(&j, dir)
         return j
     }
 
     @discardableResult
-    func deliver(with adapter: (any PlatformAdapter)? = nil, session: String? = nil, offset: Int64 = 0,
-                 checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void = { _ in }) async throws -> PublishOutcome {
+    func deliver(
+        with adapter: (any PlatformAdapter)? = nil, session: String? = nil, offset: Int64 = 0,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void = { _ in }
+    ) async throws -> PublishOutcome {
         try await (adapter ?? self.adapter()).deliver(try job(session: session, offset: offset), checkpoint: checkpoint, progress: { _, _ in })
     }
 
@@ -81,8 +84,10 @@ struct ConformanceRig: Sendable {
     }
 
     /// Runs `body` with a rig for `fixture`, its sandbox always stopped afterwards (also when `body` throws).
-    static func with<T: Sendable>(_ fixture: ConformanceFixture, faults: SandboxState.Faults = .init(),
-                                  _ body: (ConformanceRig) async throws -> T) async throws -> T {
+    static func with<T: Sendable>(
+        _ fixture: ConformanceFixture, faults: SandboxState.Faults = .init(),
+        _ body: (ConformanceRig) async throws -> T
+    ) async throws -> T {
         let dir = try TempDir()
         let rig = try await make(fixture, dir, faults: faults)
         do {
@@ -105,21 +110,23 @@ struct ConformanceRig: Sendable {
         let key = "\(d.name):brand"
         let yaml = try fixture.accountYAML(dir)
         let accounts = yaml.isEmpty ? "" : "accounts:\n  \(key):\n" + yaml
-        var config = try PlatformRegistry.parse(text: """
-            version: 1
-            name: conformance
-            root: \(dir.file("p").path)
-            sandbox: embedded
-            targets: [\(key)]
-            \(accounts)
-            """, file: "conformance.yaml", baseDirectory: dir.url)
+        var config = try PlatformRegistry.parse(
+            text: """
+                version: 1
+                name: conformance
+                root: \(dir.file("p").path)
+                sandbox: embedded
+                targets: [\(key)]
+                \(accounts)
+                """, file: "conformance.yaml", baseDirectory: dir.url)
         await EmbeddedSandbox.wire(&config, to: s)
         await s.state.setFaults(faults)
         let account = try #require(config.accounts[key])
         let store = MemoryTokenStore()
-        var settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http,
-                                       chunkSize: fixture.chunkSize, maxAttempts: 10, requestTimeout: .seconds(60),
-                                       backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        var settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http,
+            chunkSize: fixture.chunkSize, maxAttempts: 10, requestTimeout: .seconds(60),
+            backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         if d.sandboxTLS { settings.tls = TestTLS.configuration }
         if let s3 = config.mediaHost?.s3 { settings.mediaHost = MediaHost(bucket: S3Bucket(s3, http: http), linkTTL: 600) }
         try FileManager.default.createDirectory(at: dir.file("work"), withIntermediateDirectories: true)
@@ -131,8 +138,9 @@ struct ConformanceRig: Sendable {
         let file = dir.file("conformance.mp4")
         let n = Int(fixture.size)
         try Data((0..<n).map { i in UInt8(truncatingIfNeeded: i &* 7 &+ i / 4096) }).write(to: file)
-        return ConformanceRig(fixture: fixture, dir: dir, server: s, account: account, settings: settings, store: store, file: file,
-                              sha256: try FileHashing.sha256(path: file.path).hex)
+        return ConformanceRig(
+            fixture: fixture, dir: dir, server: s, account: account, settings: settings, store: store, file: file,
+            sha256: try FileHashing.sha256(path: file.path).hex)
     }
 }
 
@@ -141,6 +149,10 @@ final class Flag: @unchecked Sendable {
     private let lock = NSLock()
     private var v = false
     /// Sets the flag; true when this call set it.
-    func set() -> Bool { lock.withLock { defer { v = true }; return !v } }
+    func set() -> Bool {
+        lock.withLock {
+            defer { v = true }; return !v
+        }
+    }
     var isSet: Bool { lock.withLock { v } }
 }

@@ -28,7 +28,7 @@ import Testing
                 ("rateLimit", f.rateLimit.reason), ("refresh", f.expireTokens.reason), ("revoked", f.revocation.reason),
                 ("refusal", f.refusal.reason), ("sessionLapsed", f.lapse.reason), ("processing", f.processing.reason),
                 ("retryableProcessing", f.processing.value?.retryable.reason),
-                ("retry", f.pipelineFailure.reason),
+                ("retry", f.pipelineFailure.reason)
             ]
             for case (let scenario, let reason?) in reasons {
                 #expect(!reason.isEmpty, "\(f.name) \(scenario): a case left out says why")
@@ -91,8 +91,9 @@ import Testing
             let out = try await rig.deliver(session: saved.session, offset: saved.confirmedOffset)
             let posts = try await rig.posts()
             #expect(posts.count == 1 && posts.first?.sha256 == rig.sha256)
-            #expect(posts.first.map { out.remoteId.contains($0.id) || $0.id.contains(out.remoteId) || f.name == "folder" || f.name == "s3" } == true,
-                    "\(out.remoteId) vs \(posts.map(\.id))")
+            #expect(
+                posts.first.map { out.remoteId.contains($0.id) || $0.id.contains(out.remoteId) || f.name == "folder" || f.name == "s3" } == true,
+                "\(out.remoteId) vs \(posts.map(\.id))")
             #expect(await rig.count(f.startRoute) == f.starts, "the upload was not started again")
             if f.countsBytes {
                 let sent = await rig.state.bytesReceived - before
@@ -277,7 +278,7 @@ import Testing
         try await ConformanceRig.with(f, faults: p.final) { rig in
             let e = try await #require(throws: DeliveryError.self) { try await rig.deliver() }
             #expect(e.kind == .permanent, "\(e)")
-                #expect(e.message.contains(p.says), "\(e)")
+            #expect(e.message.contains(p.says), "\(e)")
             #expect(try await rig.posts().isEmpty)
             #expect(await rig.count(f.startRoute) == f.starts, "not tried again within the attempt")
         }
@@ -286,6 +287,11 @@ import Testing
     /// Stops a first attempt once a part is confirmed and checkpointed (the process dies there), and
     /// returns the last checkpoint.
     static func crashAfterFirstPart(_ rig: ConformanceRig) async throws -> UploadCheckpoint {
-        try #require(try await interrupted { try await rig.deliver(checkpoint: $0) } at: { $0.confirmedOffset > 0 }.last)
+        try #require(
+            try await interrupted {
+                try await rig.deliver(checkpoint: $0)
+            } at: {
+                $0.confirmedOffset > 0
+            }.last)
     }
 }

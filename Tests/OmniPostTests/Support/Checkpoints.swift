@@ -17,8 +17,10 @@ struct SimulatedCrash: Error {}
 
 /// Runs a delivery that dies at the first checkpoint `stop` picks (as a killed daemon leaves it: the
 /// checkpoints are all that survive), and returns those checkpoints.
-func interrupted<T>(_ deliver: (@escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> T,
-                    at stop: @escaping @Sendable (UploadCheckpoint) -> Bool) async throws -> CheckpointLog {
+func interrupted<T>(
+    _ deliver: (@escaping @Sendable (UploadCheckpoint) async throws -> Void) async throws -> T,
+    at stop: @escaping @Sendable (UploadCheckpoint) -> Bool
+) async throws -> CheckpointLog {
     let log = CheckpointLog()
     await #expect(throws: SimulatedCrash.self) {
         _ = try await deliver { cp in
@@ -34,7 +36,9 @@ final class MemoryTokenStore: TokenStore, @unchecked Sendable {
     private let lock = NSLock()
     private var v: [String: (String?, Date?, String?)] = [:]
     func load(account: String) async throws -> (accessToken: String?, expiresAt: Date?, refreshToken: String?) {
-        lock.withLock { let x = v[account]; return (x?.0, x?.1, x?.2) }
+        lock.withLock {
+            let x = v[account]; return (x?.0, x?.1, x?.2)
+        }
     }
     func save(account: String, accessToken: String, expiresAt: Date, refreshToken: String?) async throws {
         lock.withLock { v[account] = (accessToken, expiresAt, refreshToken) }

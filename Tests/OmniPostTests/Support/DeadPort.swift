@@ -1,12 +1,12 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A loopback port that refuses connections for as long as this value lives: bound, never listened on.
 /// A port that was listened on and closed is not dead — with tests running side by side, another test's
 /// server may bind it the next moment and answer in its place.
-final class DeadPort: @unchecked Sendable {   // immutable after init; the descriptor is only closed in deinit
+final class DeadPort: @unchecked Sendable {  // immutable after init; the descriptor is only closed in deinit
     let port: Int
     private let fd: Int32
 

@@ -19,7 +19,9 @@ final class ManualSettleClock: SettleClock, @unchecked Sendable {
     var sleeping: Int { lock.withLock { sleepers.count } }
 
     func sleep(for duration: Duration) async throws {
-        let id: UInt64 = lock.withLock { nextId += 1; return nextId }
+        let id: UInt64 = lock.withLock {
+            nextId += 1; return nextId
+        }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 let resume: Result<Void, any Error>? = lock.withLock {

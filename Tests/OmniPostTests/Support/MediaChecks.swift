@@ -38,8 +38,10 @@ enum MediaChecks {
 
     /// Mean luma (0–255 scale) over every frame, by ffmpeg's signalstats, after conversion to 8-bit.
     static func meanLuma(_ u: URL) async throws -> Double {
-        let out = try await output(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", u.path, "-vf",
-                                    "format=yuv420p,signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-", "-f", "null", "-"])
+        let out = try await output([
+            "ffmpeg", "-nostdin", "-loglevel", "error", "-i", u.path, "-vf",
+            "format=yuv420p,signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-", "-f", "null", "-"
+        ])
         let values = out.split(separator: "\n").compactMap { line -> Double? in
             guard let r = line.range(of: "YAVG=") else { return nil }
             return Double(line[r.upperBound...])

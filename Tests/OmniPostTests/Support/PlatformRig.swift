@@ -17,16 +17,20 @@ struct PlatformRig {
         UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: meta, session: session, confirmedOffset: offset)
     }
 
-    func deliver(_ meta: PublishMetadata, session: String? = nil, offset: Int64 = 0,
-                 checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void = { _ in }) async throws -> PublishOutcome {
+    func deliver(
+        _ meta: PublishMetadata, session: String? = nil, offset: Int64 = 0,
+        checkpoint: @escaping @Sendable (UploadCheckpoint) async throws -> Void = { _ in }
+    ) async throws -> PublishOutcome {
         try await adapter.deliver(job(meta, session: session, offset: offset), checkpoint: checkpoint, progress: { _, _ in })
     }
 
     /// A sandbox with one account of `module`'s platform (`<platform>:brand`), its adapter made as the
     /// registry makes it (fast backoff), and `size` bytes of a pattern in a file.
-    static func make(_ module: any PlatformModule.Type, _ dir: TempDir, size: Int64, faults: SandboxState.Faults = .init(),
-                     chunkSize: Int64 = 4 * 1_048_576,
-                     adapter make: ((AdapterSettings) -> any PlatformAdapter)? = nil) async throws -> PlatformRig {
+    static func make(
+        _ module: any PlatformModule.Type, _ dir: TempDir, size: Int64, faults: SandboxState.Faults = .init(),
+        chunkSize: Int64 = 4 * 1_048_576,
+        adapter make: ((AdapterSettings) -> any PlatformAdapter)? = nil
+    ) async throws -> PlatformRig {
         let d = module.descriptor
         let s = SandboxServer(root: dir.file("sandbox"))
         // A platform whose sandbox serves HTTPS (Reddit's media host) gets the run's certificate, and a client that trusts it.
@@ -35,11 +39,13 @@ struct PlatformRig {
         let http = d.sandboxTLS ? TestTLS.client : HTTPClient.shared
         await s.state.setFaults(faults)
         await s.registerAccount(platform: d.name, name: "brand", clientID: "cid", clientSecret: "csecret", refreshToken: "rt-0")
-        let account = AccountConfig(key: "\(d.name):brand", platform: d.name, clientID: "cid", clientSecret: "csecret", refreshToken: "rt-0",
-                                    endpoint: s.baseURL, tokenURL: s.baseURL + d.sandboxTokenPath)
+        let account = AccountConfig(
+            key: "\(d.name):brand", platform: d.name, clientID: "cid", clientSecret: "csecret", refreshToken: "rt-0",
+            endpoint: s.baseURL, tokenURL: s.baseURL + d.sandboxTokenPath)
         let store = MemoryTokenStore()
-        var settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store),
-                                       http: http, chunkSize: chunkSize, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        var settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: http, store: store),
+            http: http, chunkSize: chunkSize, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         if d.sandboxTLS { settings.tls = TestTLS.configuration }
         let file = dir.file("v.bin")
         let bytes: [UInt8] = (0..<Int(size)).map { i in UInt8(truncatingIfNeeded: i &* 7 &+ i / 4096) }

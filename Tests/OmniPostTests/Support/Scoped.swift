@@ -36,8 +36,10 @@ func stopping<R: ScopedResource, T>(_ resource: R, _ body: () async throws -> T)
 
 /// A sandbox in `dir/sandbox`, started (with its HTTPS listener when `tls`), handed to `body`, and
 /// always stopped before this returns.
-func withSandbox<T>(_ dir: TempDir, tls: Bool = false, persistent: Bool = false,
-                    _ body: (SandboxServer) async throws -> T) async throws -> T {
+func withSandbox<T>(
+    _ dir: TempDir, tls: Bool = false, persistent: Bool = false,
+    _ body: (SandboxServer) async throws -> T
+) async throws -> T {
     let s = SandboxServer(root: dir.file("sandbox"), persistent: persistent)
     try await s.start(tls: tls)
     return try await stopping(s) { try await body(s) }

@@ -40,14 +40,18 @@ enum Clips {
     private static let lock = NSLock()
 
     /// A clip with the given size, length and codec; `audio: false` leaves the audio track out.
-    static func make(width: Int, height: Int, seconds: Double, fps: Int = 30, codec: String = "libx264", audio: Bool = true,
-                     extra: [String] = []) throws -> URL {
+    static func make(
+        width: Int, height: Int, seconds: Double, fps: Int = 30, codec: String = "libx264", audio: Bool = true,
+        extra: [String] = []
+    ) throws -> URL {
         let name = "\(width)x\(height)-\(seconds)s-\(fps)-\(codec)-\(audio)-\(extra.joined(separator: "_").replacingOccurrences(of: "/", with: "")).mp4"
         let out = cache.appendingPathComponent(name)
         lock.lock(); defer { lock.unlock() }
         if FileManager.default.fileExists(atPath: out.path) { return out }
-        var args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-                    "-f", "lavfi", "-i", "testsrc2=size=\(width)x\(height):rate=\(fps):duration=\(seconds)"]
+        var args = [
+            "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", "testsrc2=size=\(width)x\(height):rate=\(fps):duration=\(seconds)"
+        ]
         if audio { args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=\(seconds)"] }
         args += ["-map", "0:v"] + (audio ? ["-map", "1:a", "-c:a", "aac", "-b:a", "64k"] : [])
         args += ["-c:v", codec, "-preset", "ultrafast", "-pix_fmt", "yuv420p"] + extra + [out.path + ".tmp.mp4"]
@@ -78,7 +82,9 @@ enum Clips {
 
 /// Builds a pipeline config for a temp root with the embedded sandbox.
 enum TestPipelines {
-    static func config(root: URL, extra: String = "", targets: String = """
+    static func config(
+        root: URL, extra: String = "",
+        targets: String = """
         targets:
           - youtube:main
           - name: shorts:main
@@ -86,19 +92,20 @@ enum TestPipelines {
             profile: youtube_shorts
             account: main
         """, settle: String = "200ms", grace: String = "1s", chunk: String = "256KiB", missing: String = "fail",
-        quotas: String = TestPipelines.generousQuotas, upload: String? = nil) throws -> PipelineConfig {
+        quotas: String = TestPipelines.generousQuotas, upload: String? = nil
+    ) throws -> PipelineConfig {
         let text = """
-        version: 1
-        name: test
-        root: \(root.path)
-        watch: {mode: inotify, settle: \(settle)}
-        sidecar: {grace: \(grace), missing: \(missing)}
-        sandbox: embedded
-        upload: \(upload ?? "{chunk_size: \(chunk), concurrency: 2}")
-        \(quotas)
-        \(extra)
-        \(targets)
-        """
+            version: 1
+            name: test
+            root: \(root.path)
+            watch: {mode: inotify, settle: \(settle)}
+            sidecar: {grace: \(grace), missing: \(missing)}
+            sandbox: embedded
+            upload: \(upload ?? "{chunk_size: \(chunk), concurrency: 2}")
+            \(quotas)
+            \(extra)
+            \(targets)
+            """
         return try PipelineConfig.parse(text: text, file: "test.yaml", baseDirectory: root)
     }
 
@@ -123,11 +130,14 @@ enum TestPipelines {
     }()
 
     /// Opens a pipeline and runs it with `--once` semantics, bounded in time.
-    static func runOnce(_ config: PipelineConfig, timeout: Duration = .seconds(300), lines: LinesBox? = nil,
-                        before: (@Sendable (Pipeline) async throws -> Void)? = nil) async throws -> Pipeline {
+    static func runOnce(
+        _ config: PipelineConfig, timeout: Duration = .seconds(300), lines: LinesBox? = nil,
+        before: (@Sendable (Pipeline) async throws -> Void)? = nil
+    ) async throws -> Pipeline {
         let sink = lines.map { box in ProgressSink { box.add($0) } } ?? .silent
-        let p = try await Pipeline.open(config: config, logger: logger, progress: sink,
-                                        backoff: .init(base: .milliseconds(20), cap: .milliseconds(200)), embedding: embedding)
+        let p = try await Pipeline.open(
+            config: config, logger: logger, progress: sink,
+            backoff: .init(base: .milliseconds(20), cap: .milliseconds(200)), embedding: embedding)
         do {
             try await before?(p)
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -11,19 +11,24 @@ import Testing
 /// cut after the upload posts without uploading again, an uncertain post is found by its record key;
 /// limits, rate limits, refused passwords and failed jobs classified.
 @Suite struct BlueskyTests {
-    static let meta = PublishMetadata(title: "Waves 🌊 at dawn", description: "with @friend.sandbox.test — more at https://example.com/waves.", tags: ["sea", "dawn"],
-                                      privacy: .public, publishAt: nil, options: ["alt": "waves breaking on a beach"])
+    static let meta = PublishMetadata(
+        title: "Waves 🌊 at dawn", description: "with @friend.sandbox.test — more at https://example.com/waves.", tags: ["sea", "dawn"],
+        privacy: .public, publishAt: nil, options: ["alt": "waves breaking on a beach"])
 
-    static func rig(_ dir: TempDir, size: Int = 300_000, handle: String = "studio.sandbox.test", password: String = "abcd-efgh-ijkl-mnop") async throws -> (SandboxServer, any PlatformAdapter, URL) {
+    static func rig(_ dir: TempDir, size: Int = 300_000, handle: String = "studio.sandbox.test", password: String = "abcd-efgh-ijkl-mnop") async throws -> (
+        SandboxServer, any PlatformAdapter, URL
+    ) {
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
         await s.state.registerBluesky(account: "bluesky:studio", handle: "studio.sandbox.test", appPassword: "abcd-efgh-ijkl-mnop")
         await s.state.registerBluesky(account: "bluesky:friend", handle: "friend.sandbox.test", appPassword: "zzzz-zzzz-zzzz-zzzz")
-        let text = "version: 1\nroot: \(dir.url.path)/p\nsandbox: none\ntargets: [bluesky:studio]\naccounts:\n  bluesky:studio: {endpoint: \"\(s.baseURL)\", video_service: \"\(s.baseURL)\", handle: \(handle), app_password: \(password)}\n"
+        let text =
+            "version: 1\nroot: \(dir.url.path)/p\nsandbox: none\ntargets: [bluesky:studio]\naccounts:\n  bluesky:studio: {endpoint: \"\(s.baseURL)\", video_service: \"\(s.baseURL)\", handle: \(handle), app_password: \(password)}\n"
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: dir.url)
         let account = try #require(config.accounts["bluesky:studio"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-                                       http: HTTPClient.shared, chunkSize: 1 << 20, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        let settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
+            http: HTTPClient.shared, chunkSize: 1 << 20, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         let adapter = BlueskyAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000), pollTimeout: .seconds(10))
         let f = dir.file("waves.mp4")
         try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 3 &+ $0 >> 9) }).write(to: f)
@@ -111,8 +116,9 @@ import Testing
             let key = "bluesky:studio|studio.sandbox.test"
             let stored = try await settings.tokens.store.load(account: key)
             #expect(stored.refreshToken != nil && stored.accessToken != nil)
-            try await settings.tokens.store.save(account: key, accessToken: try #require(stored.accessToken), expiresAt: Date(timeIntervalSince1970: 0),
-                                                 refreshToken: stored.refreshToken)
+            try await settings.tokens.store.save(
+                account: key, accessToken: try #require(stored.accessToken), expiresAt: Date(timeIntervalSince1970: 0),
+                refreshToken: stored.refreshToken)
             let later = BlueskyAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
             _ = try await later.deliver(try Self.job(f), checkpoint: { _ in }, progress: { _, _ in })
             let signIns2 = await s.state.requestCounts["bluesky.createSession"], refreshes = await s.state.requestCounts["bluesky.refreshSession"] ?? 0
@@ -161,7 +167,9 @@ import Testing
             #expect(p.code == .textTooLong && p.message.contains("3000 bytes") && p.message.contains("3750 bytes in 150 graphemes"), "\(p.message)")
             // 120 of them (3000 bytes) fit exactly; 301 one-byte graphemes do not.
             #expect(a.preflight(PublishMetadata(title: String(repeating: family, count: 120), description: "", tags: [], privacy: .public, publishAt: nil, options: [:])) == nil)
-            #expect(a.preflight(PublishMetadata(title: String(repeating: "a", count: 301), description: "", tags: [], privacy: .public, publishAt: nil, options: [:]))?.code == .textTooLong)
+            #expect(
+                a.preflight(PublishMetadata(title: String(repeating: "a", count: 301), description: "", tags: [], privacy: .public, publishAt: nil, options: [:]))?.code
+                    == .textTooLong)
             // The adapter refuses it before anything is sent, even past validation.
             var job = try Self.job(f)
             job.metadata = heavy
@@ -169,14 +177,18 @@ import Testing
             let uploads = await s.state.requestCounts["bluesky.uploadVideo"], limits = await s.state.requestCounts["bluesky.getUploadLimits"]
             #expect(e?.kind == .permanent && e?.code == .textTooLong && uploads == nil && limits == nil)
             // The sandbox's PDS counts bytes as the lexicon does.
-            let login = try await RawHTTP.send(s.baseURL + "/xrpc/com.atproto.server.createSession", .POST,
-                                                           headers: ["Content-Type": "application/json"], body: Data(#"{"identifier":"studio.sandbox.test","password":"abcd-efgh-ijkl-mnop"}"#.utf8))
+            let login = try await RawHTTP.send(
+                s.baseURL + "/xrpc/com.atproto.server.createSession", .POST,
+                headers: ["Content-Type": "application/json"], body: Data(#"{"identifier":"studio.sandbox.test","password":"abcd-efgh-ijkl-mnop"}"#.utf8))
             let sess = try #require(try JSONSerialization.jsonObject(with: login.body) as? [String: Any])
-            let record: [String: Any] = ["repo": sess["did"] as! String, "collection": "app.bsky.feed.post",
-                                         "record": ["$type": "app.bsky.feed.post", "text": String(repeating: family, count: 121), "createdAt": "2026-01-01T00:00:00Z"]]
-            let refused = try await RawHTTP.send(s.baseURL + "/xrpc/com.atproto.repo.createRecord", .POST,
-                                                             headers: ["Content-Type": "application/json", "Authorization": "Bearer \(sess["accessJwt"] as! String)"],
-                                                             body: try JSONSerialization.data(withJSONObject: record))
+            let record: [String: Any] = [
+                "repo": sess["did"] as! String, "collection": "app.bsky.feed.post",
+                "record": ["$type": "app.bsky.feed.post", "text": String(repeating: family, count: 121), "createdAt": "2026-01-01T00:00:00Z"]
+            ]
+            let refused = try await RawHTTP.send(
+                s.baseURL + "/xrpc/com.atproto.repo.createRecord", .POST,
+                headers: ["Content-Type": "application/json", "Authorization": "Bearer \(sess["accessJwt"] as! String)"],
+                body: try JSONSerialization.data(withJSONObject: record))
             #expect(refused.status == 400 && String(decoding: refused.body, as: UTF8.self).contains("must not be longer than 3000 characters"))
         }
     }

@@ -13,12 +13,14 @@ extension CommandPlatform: ConformanceSubject {
             accountYAML: { dir in
                 // A program that "posts" by copying the file it is handed into posted/, answering with its id.
                 let script = dir.file("post.sh")
-                try Data("""
+                try Data(
+                    """
                     #!/bin/sh
                     for last; do :; done
                     cp "$last" '\(dir.file("posted").path)/conformance.mp4'
                     echo '{"id": "c-1", "url": "file:///posted/conformance.mp4"}'
-                    """.utf8).write(to: script)
+                    """.utf8
+                ).write(to: script)
                 chmod(script.path, 0o755)
                 return "    run: [\(script.path)]\n"
             },

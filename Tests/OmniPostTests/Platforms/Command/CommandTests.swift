@@ -22,8 +22,9 @@ import Testing
         let text = "version: 1\nroot: \(dir.url.path)/p\nsandbox: none\ntargets: [command:upload]\naccounts:\n  command:upload:\n    run: \(run)\n\(extra)"
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: dir.url)
         let account = try #require(config.accounts["command:upload"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-                                       http: HTTPClient.shared, chunkSize: 1 << 20)
+        let settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
+            http: HTTPClient.shared, chunkSize: 1 << 20)
         return PlatformRegistry.makeAdapter(platform: "command", settings: settings)!
     }
 
@@ -39,7 +40,9 @@ import Testing
     @Test func aProgramGetsTheDocumentAndItsAnswerIsThePost() async throws {
         let dir = try TempDir()
         let out = dir.file("seen")
-        let prog = try Self.script(dir, "upload", """
+        let prog = try Self.script(
+            dir, "upload",
+            """
             cat > '\(out.path).json'
             printf '%s\\n' "$@" > '\(out.path).args'
             for last; do :; done; sha256sum "$last" | cut -d' ' -f1 > '\(out.path).sha'
@@ -87,11 +90,15 @@ import Testing
         let dir = try TempDir()
         // 75 (EX_TEMPFAIL) by default means: again later. Its last words are in the failure.
         let busy = try Self.script(dir, "busy", "echo 'step 1' >&2; echo 'the site is busy' >&2; exit 75")
-        let e1 = await #expect(throws: DeliveryError.self) { _ = try await Self.adapter(dir, run: "[\(busy)]").deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
+        let e1 = await #expect(throws: DeliveryError.self) {
+            _ = try await Self.adapter(dir, run: "[\(busy)]").deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in })
+        }
         #expect(e1?.kind == .retryNow && e1?.message.contains("exited with 75; its last words: step 1 | the site is busy") == true, "\(String(describing: e1))")
         // Any other code: failed for good, not retried.
         let bad = try Self.script(dir, "bad", "echo 'login rejected' >&2; exit 3")
-        let e2 = await #expect(throws: DeliveryError.self) { _ = try await Self.adapter(dir, run: "[\(bad)]").deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
+        let e2 = await #expect(throws: DeliveryError.self) {
+            _ = try await Self.adapter(dir, run: "[\(bad)]").deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in })
+        }
         #expect(e2?.kind == .permanent && e2?.message.contains("login rejected") == true)
         // Codes of the user's choosing.
         let e3 = await #expect(throws: DeliveryError.self) {
@@ -136,10 +143,12 @@ import Testing
         let dir = try TempDir()
         let copy = dir.file("copied.mp4")
         let prog = try Self.script(dir, "upload", "for last; do :; done; cp \"$last\" '\(copy.path)'; echo '{\"id\": \"c-1\", \"url\": \"https://example.invalid/c-1\"}'")
-        let config = try TestPipelines.config(root: dir.url.appendingPathComponent("p"), extra: """
-            accounts:
-              command:upload: {run: [\(prog)]}
-            """, targets: "targets: [youtube:main, command:upload]")
+        let config = try TestPipelines.config(
+            root: dir.url.appendingPathComponent("p"),
+            extra: """
+                accounts:
+                  command:upload: {run: [\(prog)]}
+                """, targets: "targets: [youtube:main, command:upload]")
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "walk", sidecar: "title: a walk\n", into: config)
         let p = try await TestPipelines.runOnce(config)
         try await stopping(p) {

@@ -14,13 +14,16 @@ extension FacebookPlatform: ConformanceSubject {
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "facebook.rupload", requests: 4)),
             forget: ConformanceFixture.forgets,
             rateLimit: .fixture(.graphMinute),
-            expireTokens: .notApplicable("a Page token made from a long-lived user token does not expire; a 401/190 on the upload host is an invalidated session, auth_revoked (FacebookTests)"),
+            expireTokens: .notApplicable(
+                "a Page token made from a long-lived user token does not expire; a 401/190 on the upload host is an invalidated session, auth_revoked (FacebookTests)"),
             refusal: .fixture(.init(faults: .init(failInits: [400]), route: "facebook.start", says: "400")),
             lapse: .notApplicable("an upload session is answered for by the Graph API when it lapsed — the forgotten case (expiredSession) is that one"),
             // The Video API's error table: 1363019 "There was a problem uploading your video. Please try
             // uploading it again." — Retry upload. Other processing errors are final.
-            processing: .fixture(.init(retryable: .fixture(.init(failProcessing: "1363019 There was a problem uploading your video. Please try uploading it again.")),
-                                       final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
+            processing: .fixture(
+                .init(
+                    retryable: .fixture(.init(failProcessing: "1363019 There was a problem uploading your video. Please try uploading it again.")),
+                    final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
             pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
     }
 }

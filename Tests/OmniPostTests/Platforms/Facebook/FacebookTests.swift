@@ -68,9 +68,11 @@ import Testing
             // The user changes their password after the first chunk: every token of the session ends, and the
             // upload host answers 401 with Graph's 190.
             do {
-                _ = try await rig.deliver(Self.meta, checkpoint: { cp in
-                    if cp.confirmedOffset > 0 && cp.confirmedOffset < rig.size { await state.revoke(account: "facebook:brand") }
-                })
+                _ = try await rig.deliver(
+                    Self.meta,
+                    checkpoint: { cp in
+                        if cp.confirmedOffset > 0 && cp.confirmedOffset < rig.size { await state.revoke(account: "facebook:brand") }
+                    })
                 Issue.record("an invalidated session went unnoticed")
             } catch let e as DeliveryError {
                 // The credentials failed, not the platform: the account needs a person, and the delivery (which
@@ -100,8 +102,10 @@ import Testing
     @Test func aPipelinePublishesToAPageAndSchedulesNatively() async throws {
         let dir = try TempDir()
         let at = ISO8601DateFormatter().string(from: Date().addingTimeInterval(2 * 86400))
-        try await TestPipelines.publishOnce(dir, targets: "facebook:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "page",
-                                            sidecar: "title: on the page\ndescription: soon\nprivacy: public\npublish_at: \"\(at)\"\n") { p, _ in
+        try await TestPipelines.publishOnce(
+            dir, targets: "facebook:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "page",
+            sidecar: "title: on the page\ndescription: soon\nprivacy: public\npublish_at: \"\(at)\"\n"
+        ) { p, _ in
             // Handed to the Page with its time (native scheduling), not held back by OmniPost.
             let video = await p.sandbox!.state.allVideos().first
             #expect(video?.platform == "facebook" && video?.publishAt != nil)

@@ -12,17 +12,18 @@ import Testing
 
     static func adapter(_ dir: TempDir, settings extra: String, chunk: Int64 = 1 << 20) throws -> any PlatformAdapter {
         let text = """
-        version: 1
-        root: \(dir.url.path)/p
-        sandbox: none
-        targets: [folder:nas]
-        accounts:
-          folder:nas: {\(extra)}
-        """
+            version: 1
+            root: \(dir.url.path)/p
+            sandbox: none
+            targets: [folder:nas]
+            accounts:
+              folder:nas: {\(extra)}
+            """
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: dir.url)
         let account = try #require(config.accounts["folder:nas"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-                                       http: HTTPClient.shared, chunkSize: chunk)
+        let settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
+            http: HTTPClient.shared, chunkSize: chunk)
         return PlatformRegistry.makeAdapter(platform: "folder", settings: settings)!
     }
 
@@ -30,8 +31,9 @@ import Testing
         let size = try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64)
         var j = UploadJob(deliveryId: 7, filePath: file.path, size: size, metadata: meta, session: session, confirmedOffset: offset)
         j.expectedSha256 = try FileHashing.sha256(path: file.path).hex
-        j.drop = DropFacts(dropId: "d-1", target: "folder:nas", stem: stem, source: "sub/\(stem).mp4", sidecarPath: nil,
-                           takenAt: Date(timeIntervalSince1970: 1_790_000_000))
+        j.drop = DropFacts(
+            dropId: "d-1", target: "folder:nas", stem: stem, source: "sub/\(stem).mp4", sidecarPath: nil,
+            takenAt: Date(timeIntervalSince1970: 1_790_000_000))
         return j
     }
 
@@ -120,7 +122,11 @@ import Testing
         let nas = dir.file("nas")
         let file = try Self.bytes(dir, "r.mp4", size: 5 << 20 + 7)
         let a = try Self.adapter(dir, settings: "path: \(nas.path)")
-        let seen = try await interrupted { try await a.deliver(try Self.job(file), checkpoint: $0, progress: { _, _ in }) } at: { $0.confirmedOffset >= 2 << 20 }
+        let seen = try await interrupted {
+            try await a.deliver(try Self.job(file), checkpoint: $0, progress: { _, _ in })
+        } at: {
+            $0.confirmedOffset >= 2 << 20
+        }
         let last = try #require(seen.last)
         #expect(last.session == "clip.mp4" && last.confirmedOffset == 2 << 20)
         #expect(!FileManager.default.fileExists(atPath: nas.appendingPathComponent("clip.mp4").path), "never under its name half-written")
@@ -195,10 +201,12 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func aPipelineCopiesTheClipBesideItsPosts() async throws {
         let dir = try TempDir()
         let nas = dir.file("nas")
-        let config = try TestPipelines.config(root: dir.url.appendingPathComponent("p"), extra: """
-            accounts:
-              folder:nas: {path: \(nas.path), name: "{date}/{stem}.{ext}", copy_result: true}
-            """, targets: "targets: [youtube:main, folder:nas]")
+        let config = try TestPipelines.config(
+            root: dir.url.appendingPathComponent("p"),
+            extra: """
+                accounts:
+                  folder:nas: {path: \(nas.path), name: "{date}/{stem}.{ext}", copy_result: true}
+                """, targets: "targets: [youtube:main, folder:nas]")
         let clip = try Clips.make(width: 320, height: 240, seconds: 1)
         try TestPipelines.drop(clip, as: "walk", sidecar: "title: a walk\n", into: config)
         let p = try await TestPipelines.runOnce(config)

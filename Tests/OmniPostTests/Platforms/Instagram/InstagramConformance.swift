@@ -15,10 +15,14 @@ extension InstagramPlatform: ConformanceSubject {
             forget: ConformanceFixture.forgets,
             rateLimit: .fixture(.graphMinute),
             refusal: .fixture(.init(faults: .init(failInits: [400]), route: "instagram.container", says: "400")),
-            lapse: .notApplicable("a container lasts 24 h and its status then says EXPIRED; the session keeps no creation time, and the forgotten case (expiredSession) makes the sandbox's containers EXPIRED"),
+            lapse: .notApplicable(
+                "a container lasts 24 h and its status then says EXPIRED; the session keeps no creation time, and the forgotten case (expiredSession) makes the sandbox's containers EXPIRED"
+            ),
             // Instagram's error-code table: 2207053 "unknown upload error" says make a new container; 2207026 (format) is the media's.
-            processing: .fixture(.init(retryable: .fixture(.init(failProcessing: "Error: Media upload has failed with error code 2207053")),
-                                       final: .init(failProcessing: "Error: Media upload has failed with error code 2207026"), says: "2207026")),
+            processing: .fixture(
+                .init(
+                    retryable: .fixture(.init(failProcessing: "Error: Media upload has failed with error code 2207053")),
+                    final: .init(failProcessing: "Error: Media upload has failed with error code 2207026"), says: "2207026")),
             pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
     }
 }

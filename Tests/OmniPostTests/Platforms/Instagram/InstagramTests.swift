@@ -10,8 +10,9 @@ import Testing
 @Suite struct InstagramTests {
     static let mib: Int64 = 1_048_576
     static var meta: PublishMetadata {
-        var m = PublishMetadata(title: "reel time", description: "made with omnipost", tags: ["reels"], privacy: .public, publishAt: nil,
-                                options: ["share_to_feed": "true", "collaborators": "alice, bob"])
+        var m = PublishMetadata(
+            title: "reel time", description: "made with omnipost", tags: ["reels"], privacy: .public, publishAt: nil,
+            options: ["share_to_feed": "true", "collaborators": "alice, bob"])
         m.coverAtMs = 1500
         return m
     }
@@ -32,7 +33,7 @@ import Testing
             #expect(videos.count == 1 && videos[0].platform == "instagram")
             #expect(videos[0].sha256 == (try FileHashing.sha256(path: rig.file.path)).hex)
             #expect(videos[0].title == "reel time\n\nmade with omnipost\n\n#reels")
-            #expect(videos[0].tags == ["alice", "bob"])   // collaborators, as a JSON array
+            #expect(videos[0].tags == ["alice", "bob"])  // collaborators, as a JSON array
             #expect(out.remoteId == videos[0].id && out.url.hasSuffix("/instagram/reel/" + out.remoteId))
             #expect(cps.all.map(\.confirmedOffset) == [0, 4 * Self.mib, 8 * Self.mib, rig.size, rig.size, rig.size])
             // Meta's exchange: the stored long-lived token is the newest one, not the one configured.
@@ -54,7 +55,11 @@ import Testing
             var m = Self.meta
             m.title = "second reel"
             await #expect(throws: Crash.self) {
-                _ = try await rig.deliver(m, checkpoint: { cp in cps.add(cp); if cp.confirmedOffset == rig.size { throw Crash() } })
+                _ = try await rig.deliver(
+                    m,
+                    checkpoint: { cp in
+                        cps.add(cp); if cp.confirmedOffset == rig.size { throw Crash() }
+                    })
             }
             let saved = try #require(cps.all.last)
             _ = try await rig.deliver(m, session: saved.session, offset: saved.confirmedOffset)
@@ -113,8 +118,10 @@ import Testing
 
     @Test func aPipelinePublishesToYouTubeAndInstagram() async throws {
         let dir = try TempDir()
-        try await TestPipelines.publishOnce(dir, targets: "youtube:main, instagram:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "reel",
-                                            sidecar: "title: a reel\nprivacy: public\ncover: {at_ms: 1000}\noverrides: {instagram: {share_to_feed: false}}\n") { p, _ in
+        try await TestPipelines.publishOnce(
+            dir, targets: "youtube:main, instagram:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "reel",
+            sidecar: "title: a reel\nprivacy: public\ncover: {at_ms: 1000}\noverrides: {instagram: {share_to_feed: false}}\n"
+        ) { p, _ in
             let videos = await p.sandbox!.state.allVideos()
             #expect(Set(videos.map(\.platform)) == ["youtube", "instagram"])
             let container = await p.sandbox!.state.igContainers.values.first

@@ -24,8 +24,10 @@ extension LinkedInPlatform: ConformanceSubject {
                 s.expiresAt = Date().timeIntervalSince1970 - 1
                 return s.persisted
             }),
-            processing: .fixture(.init(retryable: .notApplicable("LinkedIn documents PROCESSING_FAILED as final"),
-                                       final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
+            processing: .fixture(
+                .init(
+                    retryable: .notApplicable("LinkedIn documents PROCESSING_FAILED as final"),
+                    final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
             pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
     }
 }

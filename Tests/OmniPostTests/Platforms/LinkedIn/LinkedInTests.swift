@@ -9,8 +9,9 @@ import Testing
 /// LinkedIn through its sandbox: parts with ETags, finalize, processing, the post, and what goes wrong.
 @Suite struct LinkedInTests {
     static let mib: Int64 = 1_048_576
-    static let meta = PublishMetadata(title: "Launch (v2) — 50% off", description: "Made with care @home #1", tags: ["omnipost", "video tips"],
-                                      privacy: .public, publishAt: nil, options: [:])
+    static let meta = PublishMetadata(
+        title: "Launch (v2) — 50% off", description: "Made with care @home #1", tags: ["omnipost", "video tips"],
+        privacy: .public, publishAt: nil, options: [:])
 
     func setUp(_ dir: TempDir, size: Int64, faults: SandboxState.Faults = .init()) async throws -> PlatformRig {
         try await PlatformRig.make(LinkedInPlatform.self, dir, size: size, faults: faults) {
@@ -79,8 +80,9 @@ import Testing
             #expect(rig.adapter.preflight(m)?.code == .textTooLong)
             #expect(LinkedInAdapter.apiVersion(now: ISO8601DateFormatter().date(from: "2026-01-15T00:00:00Z")!) == "202512")
             // The sandbox refuses a missing or retired version as LinkedIn does.
-            let raw = try await RawHTTP.send(rig.server.baseURL + "/rest/posts?q=author&author=x", .GET,
-                                                         headers: ["Authorization": "Bearer \(try await (rig.adapter as! LinkedInAdapter).settings.tokens.accessToken())"])
+            let raw = try await RawHTTP.send(
+                rig.server.baseURL + "/rest/posts?q=author&author=x", .GET,
+                headers: ["Authorization": "Bearer \(try await (rig.adapter as! LinkedInAdapter).settings.tokens.accessToken())"])
             #expect(raw.status == 400 && String(decoding: raw.body, as: UTF8.self).contains("VERSION_MISSING"))
             #expect(LinkedInRoutes.littleTextProblem(##"a \(b\) {hashtag|\#|c} @[Jo](urn:li:person:1)"##) == nil)
             #expect(LinkedInRoutes.littleTextProblem("a (b)") != nil)
@@ -89,8 +91,10 @@ import Testing
 
     @Test func aPipelinePublishesToYouTubeXAndLinkedIn() async throws {
         let dir = try TempDir()
-        try await TestPipelines.publishOnce(dir, targets: "youtube:main, x:brand, linkedin:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "all",
-                                            sidecar: "title: all three (at once)\nprivacy: public\ntags: [omnipost]\n") { p, deliveries in
+        try await TestPipelines.publishOnce(
+            dir, targets: "youtube:main, x:brand, linkedin:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "all",
+            sidecar: "title: all three (at once)\nprivacy: public\ntags: [omnipost]\n"
+        ) { p, deliveries in
             #expect(deliveries.count == 3)
             let videos = await p.sandbox!.state.allVideos()
             #expect(Set(videos.map(\.platform)) == ["youtube", "x", "linkedin"])

@@ -9,8 +9,9 @@ extension RedditPlatform: ConformanceSubject {
     static var conformance: ConformanceFixture {
         ConformanceFixture(
             module: RedditPlatform.self, size: 300_000,
-            meta: PublishMetadata(title: "Conformance clip", description: "sent exactly once", tags: ["conformance"], privacy: .public, publishAt: nil,
-                                  options: ["subreddit": "r/oceans"]),
+            meta: PublishMetadata(
+                title: "Conformance clip", description: "sent exactly once", tags: ["conformance"], privacy: .public, publishAt: nil,
+                options: ["subreddit": "r/oceans"]),
             adapter: { RedditAdapter($0, resultTimeout: .seconds(10), settleWindow: .seconds(5), poll: ConformanceFixture.quick) },
             prepare: { job, dir in
                 let poster = dir.file("poster.jpg")
@@ -22,8 +23,10 @@ extension RedditPlatform: ConformanceSubject {
             forget: .notApplicable("an uploaded asset is Reddit's to keep; a restart after the upload only submits (RedditTests)"),
             refusal: .fixture(.init(faults: .init(failInits: [400]), route: "reddit.lease", says: "400")),
             lapse: .notApplicable("the upload lease is used at once; a restart after it only submits"),
-            processing: .fixture(.init(retryable: .notApplicable("Reddit documents a failed media as final"),
-                                       final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
+            processing: .fixture(
+                .init(
+                    retryable: .notApplicable("Reddit documents a failed media as final"),
+                    final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
             pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
     }
 }

@@ -11,8 +11,9 @@ import Testing
 /// account's posts, never submitted twice; errors inside HTTP 200s, rate windows and a dead refresh
 /// token classified; PRAW, Reddit's widely used client, run against the sandbox unchanged.
 @Suite struct RedditTests {
-    static let meta = PublishMetadata(title: "Waves at dawn", description: "shot on the north beach", tags: ["sea"], privacy: .public, publishAt: nil,
-                                      options: ["subreddit": "r/oceans", "nsfw": "false", "spoiler": "true"])
+    static let meta = PublishMetadata(
+        title: "Waves at dawn", description: "shot on the north beach", tags: ["sea"], privacy: .public, publishAt: nil,
+        options: ["subreddit": "r/oceans", "nsfw": "false", "spoiler": "true"])
 
     func setUp(_ dir: TempDir, size: Int64 = 300_000, faults: SandboxState.Faults = .init(), settle: Duration = .seconds(5)) async throws -> PlatformRig {
         try await PlatformRig.make(RedditPlatform.self, dir, size: size, faults: faults) {
@@ -78,10 +79,12 @@ import Testing
             struct Crash: Error {}
             let cps = CheckpointLog()
             await #expect(throws: Crash.self) {
-                _ = try await deliver(rig, try job(rig, dir), checkpoint: { cp in
-                    cps.add(cp)
-                    if RedditAdapter.Session(persisted: cp.session)?.step == .submitted { throw Crash() }
-                })
+                _ = try await deliver(
+                    rig, try job(rig, dir),
+                    checkpoint: { cp in
+                        cps.add(cp)
+                        if RedditAdapter.Session(persisted: cp.session)?.step == .submitted { throw Crash() }
+                    })
             }
             let uncertain = try #require(cps.all.first { RedditAdapter.Session(persisted: $0.session)?.step == .submitting })
             let dir2 = try TempDir()
@@ -90,7 +93,7 @@ import Testing
                 var lost = try #require(RedditAdapter.Session(persisted: uncertain.session))
                 lost.username = "brand"
                 lost.assetID = "nothing-like-it"
-                lost.websocketURL = nil   // a submit that never arrived: its asset's socket never says anything
+                lost.websocketURL = nil  // a submit that never arrived: its asset's socket never says anything
                 lost.submittedAt = Date().timeIntervalSince1970
                 let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig2, try job(rig2, dir2, session: lost.persisted)) }
                 #expect(e?.kind == .permanent && e?.code == .uncertainPost, "\(String(describing: e))")
@@ -104,14 +107,17 @@ import Testing
     /// account's posts has the same address on Reddit's site as one the WebSocket confirmed.
     @Test(.timeLimit(.minutes(2))) func aLostSubmitAnswerStillHearsTheWebSocketAndPostsHaveTheSiteAddress() async throws {
         let dir = try TempDir()
-        let rig = try await PlatformRig.make(RedditPlatform.self, dir, size: 200_000,
-                                             faults: .init(finalReplyDelayMs: 12_000, failProcessing: "video could not be transcoded", processingMs: 200)) {
+        let rig = try await PlatformRig.make(
+            RedditPlatform.self, dir, size: 200_000,
+            faults: .init(finalReplyDelayMs: 12_000, failProcessing: "video could not be transcoded", processingMs: 200)
+        ) {
             var settings = $0
             // The submit's answer comes after the client stopped waiting (4 s): lost. Wide enough that the
             // other requests answer in time on a loaded machine (1 s was not, under a full suite).
             settings.requestTimeout = .seconds(4)
-            return RedditAdapter(settings, resultTimeout: .seconds(600), settleWindow: .seconds(600),
-                                 poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(100), perMinute: 6000))
+            return RedditAdapter(
+                settings, resultTimeout: .seconds(600), settleWindow: .seconds(600),
+                poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(100), perMinute: 6000))
         }
         try await stopping(rig.server) {
             let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, try job(rig, dir)) }
@@ -124,11 +130,13 @@ import Testing
             let found = try await deliver(rig, try job(rig, dir))
             #expect(found.url == "https://www.reddit.com/r/oceans/comments/\(found.remoteId)/waves_at_dawn/", "\(found.url)")
             // Found by reading only (a restart whose socket has nothing to say): the same address.
-            let listed = try await (rig.adapter as! RedditAdapter).findPost(.init(username: "brand", subreddit: "oceans", title: "Waves at dawn", assetID: nil, submittedAt: Date().timeIntervalSince1970 - 60, step: .submitted))
+            let listed = try await (rig.adapter as! RedditAdapter).findPost(
+                .init(username: "brand", subreddit: "oceans", title: "Waves at dawn", assetID: nil, submittedAt: Date().timeIntervalSince1970 - 60, step: .submitted))
             let via = (rig.adapter as! RedditAdapter).outcome(try #require(listed))
             #expect(via.url == found.url)
             await rig.state.setFaults(.init())
-            let heard = try await deliver(rig, try job(rig, dir, meta: PublishMetadata(title: "Heard", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "oceans"])))
+            let heard = try await deliver(
+                rig, try job(rig, dir, meta: PublishMetadata(title: "Heard", description: "", tags: [], privacy: .public, publishAt: nil, options: ["subreddit": "oceans"])))
             #expect(heard.url.hasPrefix("https://www.reddit.com/r/oceans/comments/\(heard.remoteId)/"), "\(heard.url)")
         }
     }
@@ -194,12 +202,17 @@ import Testing
     }
 
     @Test func textAndSettingsAreCheckedBeforeAnythingIsSent() throws {
-        let a = RedditAdapter(AdapterSettings(account: AccountConfig(key: "reddit:x", platform: "reddit", clientID: "c", clientSecret: "s", refreshToken: "r",
-                                                                     endpoint: "", tokenURL: ""),
-                                              tokens: TokenProvider(account: AccountConfig(key: "reddit:x", platform: "reddit", clientID: "c", clientSecret: "s",
-                                                                                           refreshToken: "r", endpoint: "", tokenURL: ""),
-                                                                    http: HTTPClient.shared, store: MemoryTokenStore()),
-                                              http: HTTPClient.shared, chunkSize: 1 << 20))
+        let a = RedditAdapter(
+            AdapterSettings(
+                account: AccountConfig(
+                    key: "reddit:x", platform: "reddit", clientID: "c", clientSecret: "s", refreshToken: "r",
+                    endpoint: "", tokenURL: ""),
+                tokens: TokenProvider(
+                    account: AccountConfig(
+                        key: "reddit:x", platform: "reddit", clientID: "c", clientSecret: "s",
+                        refreshToken: "r", endpoint: "", tokenURL: ""),
+                    http: HTTPClient.shared, store: MemoryTokenStore()),
+                http: HTTPClient.shared, chunkSize: 1 << 20))
         func meta(_ title: String, _ options: [String: String], privacy: Privacy = .public) -> PublishMetadata {
             PublishMetadata(title: title, description: "", tags: [], privacy: privacy, publishAt: nil, options: options)
         }
@@ -215,8 +228,9 @@ import Testing
         #expect(bad?.message.contains("not a subreddit name") == true && bad?.location?.line != nil, "\(String(describing: bad))")
         #expect(check("    user_agent: bot\n")?.message.contains("descriptive User-Agent") == true)
         // Reddit's User-Agent format, naming the app and (when given) the user.
-        let config = try PlatformRegistry.parse(text: "version: 1\nroot: /tmp/p\ntargets: [reddit:x]\naccounts:\n  reddit:x: {client_id: abc123, client_secret: s, refresh_token: r, username: u/studio}\n",
-                                                file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
+        let config = try PlatformRegistry.parse(
+            text: "version: 1\nroot: /tmp/p\ntargets: [reddit:x]\naccounts:\n  reddit:x: {client_id: abc123, client_secret: s, refresh_token: r, username: u/studio}\n",
+            file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         let acc = try #require(config.accounts["reddit:x"])
         #expect(RedditPlatform.userAgent(for: acc) == "linux:abc123:\(Product.version) (OmniPost; by u/studio)")
     }
@@ -242,7 +256,9 @@ import Testing
 
     @Test(.timeLimit(.minutes(3))) func aPipelineInSandboxModePostsToReddit() async throws {
         let dir = try TempDir()
-        try await TestPipelines.publishOnce(dir, targets: "youtube:main, reddit:main", clip: try Clips.make(width: 320, height: 240, seconds: 2), sidecar: "title: a walk by the sea\nprivacy: public\n") { p, deliveries in
+        try await TestPipelines.publishOnce(
+            dir, targets: "youtube:main, reddit:main", clip: try Clips.make(width: 320, height: 240, seconds: 2), sidecar: "title: a walk by the sea\nprivacy: public\n"
+        ) { p, deliveries in
             // The poster was taken from the clip for Reddit only: YouTube got no thumbnail it was not asked for.
             #expect(deliveries.first { $0.platform == "reddit" }?.coverPath != nil && deliveries.first { $0.platform == "youtube" }?.coverPath == nil)
             let post = try #require(await p.sandbox!.state.redditPosts.first)

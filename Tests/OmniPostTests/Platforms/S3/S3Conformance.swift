@@ -16,10 +16,14 @@ extension S3Platform: ConformanceSubject {
             forget: ConformanceFixture.forgets,
             expireTokens: .notApplicable("S3 keys do not expire: every request is signed afresh"),
             // The bucket's owner makes the access key inactive while a multipart upload is held, then active again.
-            revocation: .fixture(.init(
-                revoke: { rig in await rig.state.revokeS3(accessKeyID: try rig.account.text("access_key_id") ?? "") },
-                restore: { rig in await rig.state.registerS3(accessKeyID: try rig.account.text("access_key_id") ?? "",
-                                                             secret: try rig.account.text("secret_access_key") ?? "") })),
+            revocation: .fixture(
+                .init(
+                    revoke: { rig in await rig.state.revokeS3(accessKeyID: try rig.account.text("access_key_id") ?? "") },
+                    restore: { rig in
+                        await rig.state.registerS3(
+                            accessKeyID: try rig.account.text("access_key_id") ?? "",
+                            secret: try rig.account.text("secret_access_key") ?? "")
+                    })),
             refusal: .fixture(.init(faults: .init(failInits: [403]), route: "s3.create", says: "403")),
             lapse: .notApplicable("a multipart upload lives until it is aborted or a lifecycle rule removes it — that is the forgotten case (expiredSession)"),
             processing: .notApplicable("a bucket does not process what it stores"),

@@ -16,17 +16,18 @@ import Testing
 
     static func adapter(endpoint: String, bucket: String, extra: String = "", chunk: Int64 = 5 << 20, sandbox: Bool = false) throws -> any PlatformAdapter {
         let text = """
-        version: 1
-        root: /tmp/omnipost-s3-unused
-        sandbox: none
-        targets: [s3:archive]
-        accounts:
-          s3:archive: {endpoint: "\(endpoint)", bucket: \(bucket), region: us-east-1, access_key_id: \(sandbox ? "AKIDS3" : "moto"), secret_access_key: \(sandbox ? "s3-secret" : "moto")\(extra)}
-        """
+            version: 1
+            root: /tmp/omnipost-s3-unused
+            sandbox: none
+            targets: [s3:archive]
+            accounts:
+              s3:archive: {endpoint: "\(endpoint)", bucket: \(bucket), region: us-east-1, access_key_id: \(sandbox ? "AKIDS3" : "moto"), secret_access_key: \(sandbox ? "s3-secret" : "moto")\(extra)}
+            """
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         let account = try #require(config.accounts["s3:archive"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-                                       http: HTTPClient.shared, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        let settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
+            http: HTTPClient.shared, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         return PlatformRegistry.makeAdapter(platform: "s3", settings: settings)!
     }
 
@@ -53,8 +54,9 @@ import Testing
         let b = try await moto.bucket(name)
         let dir = try TempDir()
         let f = try Self.file(dir, size: 12 << 20 + 4321)
-        let a = try Self.adapter(endpoint: moto.endpoint, bucket: name,
-                                 extra: ", key: \"clips/{year}/{stem}-{sha8}.{ext}\", storage_class: STANDARD_IA, metadata: {team: video, source-tool: omnipost}")
+        let a = try Self.adapter(
+            endpoint: moto.endpoint, bucket: name,
+            extra: ", key: \"clips/{year}/{stem}-{sha8}.{ext}\", storage_class: STANDARD_IA, metadata: {team: video, source-tool: omnipost}")
         let job = try Self.job(f)
         let parts = CheckpointLog()
         let out = try await a.deliver(job, checkpoint: { parts.add($0) }, progress: { _, _ in })
@@ -89,7 +91,11 @@ import Testing
         _ = try await a.deliver(try Self.job(try Self.file(dir, size: 1 << 20)), checkpoint: { _ in }, progress: { _, _ in })
         // Every part sent, CompleteMultipartUpload reached S3, its reply was lost.
         let f2 = try Self.file(dir, size: 6 << 20, seed: 8)
-        let seen2 = try await interrupted { try await a.deliver(try Self.job(f2), checkpoint: $0, progress: { _, _ in }) } at: { $0.confirmedOffset == 6 << 20 }
+        let seen2 = try await interrupted {
+            try await a.deliver(try Self.job(f2), checkpoint: $0, progress: { _, _ in })
+        } at: {
+            $0.confirmedOffset == 6 << 20
+        }
         let s = try JSONDecoder().decode(S3Adapter.Session.self, from: Data(try #require(seen2.last?.session).utf8))
         let held = try #require(try await b.listParts(s.key, uploadId: s.uploadId))
         _ = try await b.completeMultipartUpload(s.key, uploadId: s.uploadId, parts: held)
@@ -107,7 +113,11 @@ import Testing
         let dir = try TempDir()
         let f = try Self.file(dir, size: 11 << 20)
         let a = try Self.adapter(endpoint: moto.endpoint, bucket: name)
-        let seen = try await interrupted { try await a.deliver(try Self.job(f), checkpoint: $0, progress: { _, _ in }) } at: { $0.confirmedOffset > 0 }
+        let seen = try await interrupted {
+            try await a.deliver(try Self.job(f), checkpoint: $0, progress: { _, _ in })
+        } at: {
+            $0.confirmedOffset > 0
+        }
         let session = try #require(seen.last?.session)
         let s = try JSONDecoder().decode(S3Adapter.Session.self, from: Data(session.utf8))
         #expect(try await b.listParts(s.key, uploadId: s.uploadId)?.count == 1)
@@ -129,21 +139,26 @@ import Testing
         let b = try await moto.bucket(name)
         let dir = try TempDir()
         let f = try Self.file(dir, size: 11 << 20)
-        let config = try PlatformRegistry.parse(text: """
-            version: 1
-            root: \(dir.url.path)/p
-            sandbox: none
-            targets: [s3:archive, youtube:main]
-            accounts:
-              s3:archive: {endpoint: "\(moto.endpoint)", bucket: \(name), region: us-east-1, access_key_id: moto, secret_access_key: moto}
-              youtube:main: {client_id: c, client_secret: s, refresh_token: r, endpoint: "http://127.0.0.1:9"}
-            """, file: "p.yaml", baseDirectory: dir.url)
+        let config = try PlatformRegistry.parse(
+            text: """
+                version: 1
+                root: \(dir.url.path)/p
+                sandbox: none
+                targets: [s3:archive, youtube:main]
+                accounts:
+                  s3:archive: {endpoint: "\(moto.endpoint)", bucket: \(name), region: us-east-1, access_key_id: moto, secret_access_key: moto}
+                  youtube:main: {client_id: c, client_secret: s, refresh_token: r, endpoint: "http://127.0.0.1:9"}
+                """, file: "p.yaml", baseDirectory: dir.url)
         try config.paths.createAll()
         let ledger = try Ledger(path: config.paths.ledger.path)
         let adapters = try Pipeline.makeAdapters(config: config, ledger: ledger, http: HTTPClient.shared)
         // Half an upload, as a killed daemon leaves it: the session checkpointed, one part held by S3.
         let s3Adapter = try #require(adapters["s3:archive"])
-        let seen = try await interrupted { try await s3Adapter.deliver(try Self.job(f), checkpoint: $0, progress: { _, _ in }) } at: { $0.confirmedOffset > 0 }
+        let seen = try await interrupted {
+            try await s3Adapter.deliver(try Self.job(f), checkpoint: $0, progress: { _, _ in })
+        } at: {
+            $0.confirmedOffset > 0
+        }
         let session = try #require(seen.last?.session)
         let metaJSON = String(decoding: try JSONCoding.encoder().encode(Self.meta), as: UTF8.self)
         let sha = try FileHashing.sha256(path: f.path).hex
@@ -152,8 +167,9 @@ import Testing
             drop.state = .converted
             try drop.insert(db)
             for (target, platform) in [("s3:archive", "s3"), ("youtube:main", "youtube")] {
-                var d = DeliveryRecord(dropId: "d1", target: target, platform: platform, account: String(target.split(separator: ":")[1]), profile: "any",
-                                       state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: metaJSON, contentSha256: sha, notBefore: nil, now: 1)
+                var d = DeliveryRecord(
+                    dropId: "d1", target: target, platform: platform, account: String(target.split(separator: ":")[1]), profile: "any",
+                    state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: metaJSON, contentSha256: sha, notBefore: nil, now: 1)
                 d.renditionPath = f.path
                 d.renditionBytes = 11 << 20
                 d.renditionSha256 = sha
@@ -184,22 +200,23 @@ import Testing
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
         try await stopping(s) {
-        await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
-        let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
-        var job = try Self.job(try Self.file(dir, size: 2000))
-        job.metadata.options["key"] = "specials/{year}/{stem}-final.{ext}"
-        #expect(a.preflight(job.metadata) == nil)
-        let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
-        #expect(out.remoteId == "specials/\(Calendar.current.component(.year, from: job.drop!.takenAt))/walk-final.mp4")
-        var bad = Self.meta
-        bad.options["key"] = "../{stem}.mp4"
-        #expect(a.preflight(bad)?.message.contains("overrides.s3.key") == true)
-    }
+            await s.state.registerS3(accessKeyID: "AKIDS3", secret: "s3-secret")
+            let a = try Self.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
+            var job = try Self.job(try Self.file(dir, size: 2000))
+            job.metadata.options["key"] = "specials/{year}/{stem}-final.{ext}"
+            #expect(a.preflight(job.metadata) == nil)
+            let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(out.remoteId == "specials/\(Calendar.current.component(.year, from: job.drop!.takenAt))/walk-final.mp4")
+            var bad = Self.meta
+            bad.options["key"] = "../{stem}.mp4"
+            #expect(a.preflight(bad)?.message.contains("overrides.s3.key") == true)
+        }
     }
 
     @Test func virtualHostAndPathStyleAddressTheSameObject() throws {
-        var c = MediaHostConfig.S3(endpoint: "https://s3.eu-central-1.amazonaws.com", bucket: "clips", region: "eu-central-1",
-                                   accessKeyID: "k", secretAccessKey: "s", prefix: "")
+        var c = MediaHostConfig.S3(
+            endpoint: "https://s3.eu-central-1.amazonaws.com", bucket: "clips", region: "eu-central-1",
+            accessKeyID: "k", secretAccessKey: "s", prefix: "")
         #expect(S3Bucket(c, http: .shared).objectURL("a b/c.mp4") == "https://s3.eu-central-1.amazonaws.com/clips/a%20b/c.mp4")
         c.pathStyle = false
         #expect(S3Bucket(c, http: .shared).objectURL("a b/c.mp4") == "https://clips.s3.eu-central-1.amazonaws.com/a%20b/c.mp4")
@@ -237,11 +254,11 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func aPipelineInSandboxModeStoresIntoTheSandboxBucket() async throws {
         let dir = try TempDir()
         try await TestPipelines.publishOnce(dir, targets: "youtube:main, s3:archive", sidecar: "title: a walk\n") { p, deliveries in
-        let s3 = try #require(deliveries.first { $0.platform == "s3" })
-        #expect(s3.remoteId == "walk.mp4" && s3.remoteUrl?.hasSuffix("/s3/omnipost-archive/walk.mp4") == true, "\(s3.remoteUrl ?? "")")
-        #expect(await p.sandbox!.state.postCount(sha256: try #require(s3.renditionSha256)) == 2)   // YouTube's post and the stored copy
-        // A bucket has keys, not a refresh token: `status` lists credentials for YouTube's account only.
-        #expect(try p.context.ledger.tokenSummaries().map(\.account) == ["youtube:main"])
-    }
+            let s3 = try #require(deliveries.first { $0.platform == "s3" })
+            #expect(s3.remoteId == "walk.mp4" && s3.remoteUrl?.hasSuffix("/s3/omnipost-archive/walk.mp4") == true, "\(s3.remoteUrl ?? "")")
+            #expect(await p.sandbox!.state.postCount(sha256: try #require(s3.renditionSha256)) == 2)  // YouTube's post and the stored copy
+            // A bucket has keys, not a refresh token: `status` lists credentials for YouTube's account only.
+            #expect(try p.context.ledger.tokenSummaries().map(\.account) == ["youtube:main"])
+        }
     }
 }

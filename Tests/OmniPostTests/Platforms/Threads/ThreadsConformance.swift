@@ -19,8 +19,10 @@ extension ThreadsPlatform: ConformanceSubject {
             expireTokens: .notApplicable("a Threads long-lived token lasts 60 days and is refreshed in its last 7 (ThreadsTests)"),
             refusal: .fixture(.init(faults: .init(failInits: [400]), route: "threads.container", says: "400")),
             lapse: .notApplicable("a container lasts 24 h; the fetch happens at once — ThreadsTests covers a container made again"),
-            processing: .fixture(.init(retryable: .fixture(.init(failFetches: 1)),
-                                       final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
+            processing: .fixture(
+                .init(
+                    retryable: .fixture(.init(failFetches: 1)),
+                    final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
             pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
     }
 }

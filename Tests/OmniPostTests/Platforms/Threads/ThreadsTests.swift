@@ -15,9 +15,12 @@ import Testing
         var rig = try await PlatformRig.make(ThreadsPlatform.self, dir, size: size, faults: faults)
         await rig.state.registerS3(accessKeyID: "AKIDTHREADS", secret: "s3-secret")
         var settings = (rig.adapter as! ThreadsAdapter).settings
-        settings.mediaHost = MediaHost(bucket: S3Bucket(.init(endpoint: rig.server.baseURL + "/s3", bucket: "media", region: "us-east-1",
-                                                              accessKeyID: "AKIDTHREADS", secretAccessKey: secret, prefix: "omnipost/"),
-                                                        http: HTTPClient.shared), linkTTL: 600)
+        settings.mediaHost = MediaHost(
+            bucket: S3Bucket(
+                .init(
+                    endpoint: rig.server.baseURL + "/s3", bucket: "media", region: "us-east-1",
+                    accessKeyID: "AKIDTHREADS", secretAccessKey: secret, prefix: "omnipost/"),
+                http: HTTPClient.shared), linkTTL: 600)
         rig.adapter = ThreadsAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
         return rig
     }
@@ -80,7 +83,11 @@ import Testing
             var m = Self.meta
             m.title = "again"
             await #expect(throws: Crash.self) {
-                _ = try await rig.deliver(m, checkpoint: { cp in cps.add(cp); throw Crash() })
+                _ = try await rig.deliver(
+                    m,
+                    checkpoint: { cp in
+                        cps.add(cp); throw Crash()
+                    })
             }
             let saved = try #require(cps.all.last)
             _ = try await rig.deliver(m, session: saved.session, offset: saved.confirmedOffset)
@@ -175,7 +182,9 @@ import Testing
 
     @Test func aPipelineInSandboxModeHostsTheMediaItself() async throws {
         let dir = try TempDir()
-        try await TestPipelines.publishOnce(dir, targets: "youtube:main, threads:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "t", sidecar: "title: threaded\nprivacy: public\n") { p, _ in
+        try await TestPipelines.publishOnce(
+            dir, targets: "youtube:main, threads:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "t", sidecar: "title: threaded\nprivacy: public\n"
+        ) { p, _ in
             #expect(Set(await p.sandbox!.state.allVideos().map(\.platform)) == ["youtube", "threads"])
         }
     }

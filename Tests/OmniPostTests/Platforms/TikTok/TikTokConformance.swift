@@ -21,8 +21,10 @@ extension TikTokPlatform: ConformanceSubject {
                 return saved
             }),
             // Get Post Status: fail_reason `internal` is "a retryable error"; the file's checks are final.
-            processing: .fixture(.init(retryable: .fixture(.init(failProcessing: "internal")),
-                                       final: .init(failProcessing: "file_format_check_failed"), says: "file_format_check_failed")),
+            processing: .fixture(
+                .init(
+                    retryable: .fixture(.init(failProcessing: "internal")),
+                    final: .init(failProcessing: "file_format_check_failed"), says: "file_format_check_failed")),
             pipelineFailure: .fixture(.init(failInits: [400])))
     }
 }

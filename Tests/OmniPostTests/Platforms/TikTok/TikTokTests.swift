@@ -13,12 +13,14 @@ import Testing
         let s = SandboxServer(root: dir.file("sandbox"))
         try await s.start()
         await s.registerAccount(platform: "tiktok", name: "brand", clientID: "key", clientSecret: "sec", refreshToken: "rt-0")
-        let account = AccountConfig(key: "tiktok:brand", platform: "tiktok", clientID: "key", clientSecret: "sec", refreshToken: "rt-0",
-                                    endpoint: s.baseURL, tokenURL: s.baseURL + "/v2/oauth/token/")
+        let account = AccountConfig(
+            key: "tiktok:brand", platform: "tiktok", clientID: "key", clientSecret: "sec", refreshToken: "rt-0",
+            endpoint: s.baseURL, tokenURL: s.baseURL + "/v2/oauth/token/")
         let store = MemoryTokenStore()
         let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: store)
-        let adapter = TikTokAdapter(account: account, tokens: tokens, http: HTTPClient.shared, chunkSize: 5 * Self.mib,
-                                    backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)), poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(20), perMinute: 3000))
+        let adapter = TikTokAdapter(
+            account: account, tokens: tokens, http: HTTPClient.shared, chunkSize: 5 * Self.mib,
+            backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)), poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(20), perMinute: 3000))
         let file = dir.file("v.bin")
         try Data((0..<Int(size)).map { UInt8(($0 * 31) % 256) }).write(to: file)
         return (s, adapter, file, store)
@@ -41,8 +43,10 @@ import Testing
         let (s, adapter, file, store) = try await setUp(dir, size: 12 * Self.mib + 12345)
         try await stopping(s) {
             let cps = CheckpointLog()
-            let out = try await adapter.deliver(UploadJob(deliveryId: 1, filePath: file.path, size: 12 * Self.mib + 12345, metadata: Self.meta,
-                                                          session: nil, confirmedOffset: 0), checkpoint: { cps.add($0) }, progress: { _, _ in })
+            let out = try await adapter.deliver(
+                UploadJob(
+                    deliveryId: 1, filePath: file.path, size: 12 * Self.mib + 12345, metadata: Self.meta,
+                    session: nil, confirmedOffset: 0), checkpoint: { cps.add($0) }, progress: { _, _ in })
             let videos = await s.state.allVideos()
             #expect(videos.count == 1 && videos[0].platform == "tiktok")
             #expect(videos[0].sha256 == (try FileHashing.sha256(path: file.path)).hex)
@@ -71,8 +75,10 @@ import Testing
 
     @Test func pipelinePublishesToYouTubeAndTikTok() async throws {
         let dir = try TempDir()
-        try await TestPipelines.publishOnce(dir, targets: "youtube:main, tiktok:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "both",
-                                            sidecar: "title: both\nprivacy: public\ncover: {at_ms: 1000}\noverrides: {tiktok: {disable_duet: true}}\n") { p, _ in
+        try await TestPipelines.publishOnce(
+            dir, targets: "youtube:main, tiktok:brand", clip: try Clips.make(width: 540, height: 960, seconds: 3.3), stem: "both",
+            sidecar: "title: both\nprivacy: public\ncover: {at_ms: 1000}\noverrides: {tiktok: {disable_duet: true}}\n"
+        ) { p, _ in
             let videos = await p.sandbox!.state.allVideos()
             #expect(Set(videos.map(\.platform)) == ["youtube", "tiktok"])
             #expect(videos.first { $0.platform == "tiktok" }?.privacy == "PUBLIC_TO_EVERYONE")

@@ -17,7 +17,9 @@ extension TusPlatform: ConformanceSubject {
             expireTokens: .notApplicable("a tus server here takes no credentials"),
             revocation: .notApplicable("a tus server here takes no credentials"),
             refusal: .fixture(.init(faults: .init(failInits: [413]), route: "tus.create", says: "413")),
-            lapse: .notApplicable("tus's expiration extension may say Upload-Expires, but the session persists as the bare upload URL (no expiry kept to act on); past it the server answers 410, which the forgotten case (expiredSession) makes the sandbox answer"),
+            lapse: .notApplicable(
+                "tus's expiration extension may say Upload-Expires, but the session persists as the bare upload URL (no expiry kept to act on); past it the server answers 410, which the forgotten case (expiredSession) makes the sandbox answer"
+            ),
             processing: .notApplicable("a tus server does not process"),
             pipelineFailure: .fixture(.init(failInits: [413])))
     }

@@ -36,8 +36,9 @@ import Testing
         let text = "version: 1\nroot: /tmp/omnipost-tus\nsandbox: none\ntargets: [tus:media]\naccounts:\n  tus:media:\n    url: \"\(url)\"\n    headers: {X-Team: video}\n"
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         let account = try #require(config.accounts["tus:media"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-                                       http: HTTPClient.shared, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        let settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
+            http: HTTPClient.shared, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         return PlatformRegistry.makeAdapter(platform: "tus", settings: settings)!
     }
 
@@ -63,10 +64,12 @@ import Testing
         // Cut after two confirmed chunks.
         let seen = CheckpointLog()
         await #expect(throws: CancellationError.self) {
-            _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
-                seen.add(cp)
-                if cp.confirmedOffset >= 2 << 20 { throw CancellationError() }
-            }, progress: { _, _ in })
+            _ = try await a.deliver(
+                try Self.job(f),
+                checkpoint: { cp in
+                    seen.add(cp)
+                    if cp.confirmedOffset >= 2 << 20 { throw CancellationError() }
+                }, progress: { _, _ in })
         }
         let cp = try #require(seen.all.last)
         #expect(cp.confirmedOffset == 2 << 20 && cp.session.contains("/files/"))

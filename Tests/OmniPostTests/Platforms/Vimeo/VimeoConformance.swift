@@ -15,12 +15,16 @@ extension VimeoPlatform: ConformanceSubject {
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "tus.patch", requests: 3, keepsWhatArrived: true)),
             forget: ConformanceFixture.forgets,
             expireTokens: .notApplicable("Vimeo's access tokens do not expire: there is nothing to refresh"),
-            revocation: .fixture(.init(revoke: { rig in await rig.state.revoke(account: rig.accountKey) },
-                                       restore: { rig in await rig.state.registerStaticToken(try rig.account.text("access_token") ?? "", account: rig.accountKey) })),
+            revocation: .fixture(
+                .init(
+                    revoke: { rig in await rig.state.revoke(account: rig.accountKey) },
+                    restore: { rig in await rig.state.registerStaticToken(try rig.account.text("access_token") ?? "", account: rig.accountKey) })),
             refusal: .fixture(.init(faults: .init(failInits: [400]), route: "vimeo.create", says: "400")),
             lapse: .notApplicable("a Vimeo upload link lasts 24 h and tus answers 404/410 for one past it — the forgotten case (expiredSession) is that one"),
-            processing: .fixture(.init(retryable: .notApplicable("Vimeo documents a failed transcode as final"),
-                                       final: .init(failProcessing: "the video could not be transcoded"), says: "could not transcode")),
+            processing: .fixture(
+                .init(
+                    retryable: .notApplicable("Vimeo documents a failed transcode as final"),
+                    final: .init(failProcessing: "the video could not be transcoded"), says: "could not transcode")),
             pipelineFailure: .fixture(.init(failInits: [400])))
     }
 }

@@ -20,8 +20,9 @@ import Testing
         let text = "version: 1\nroot: \(dir.url.path)/p\nsandbox: none\ntargets: [vimeo:brand]\naccounts:\n  vimeo:brand: {endpoint: \"\(s.baseURL)\", access_token: \(token)}\n"
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: dir.url)
         let account = try #require(config.accounts["vimeo:brand"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-                                       http: HTTPClient.shared, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        let settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
+            http: HTTPClient.shared, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         let f = dir.file("walk.mp4")
         try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ $0 >> 13) }).write(to: f)
         return (s, PlatformRegistry.makeAdapter(platform: "vimeo", settings: settings)!, f)
@@ -44,7 +45,9 @@ import Testing
             #expect(v.platform == "vimeo" && v.id == out.remoteId && v.sha256 == want)
             #expect(v.title == "A walk" && v.description == "by the sea" && v.privacy == "unlisted" && v.tags == ["sea", "walk"])
             #expect(out.url == s.baseURL + "/vimeo/\(out.remoteId)")
-            #expect(a.preflight(PublishMetadata(title: String(repeating: "x", count: 129), description: "", tags: [], privacy: .public, publishAt: nil, options: [:]))?.code == .textTooLong)
+            #expect(
+                a.preflight(PublishMetadata(title: String(repeating: "x", count: 129), description: "", tags: [], privacy: .public, publishAt: nil, options: [:]))?.code
+                    == .textTooLong)
         }
     }
 
@@ -55,10 +58,12 @@ import Testing
             // A video deleted on Vimeo while its delivery was interrupted: a new one is made.
             let seen = CheckpointLog()
             await #expect(throws: CancellationError.self) {
-                _ = try await a.deliver(try Self.job(f), checkpoint: { cp in
-                    seen.add(cp)
-                    if cp.session.contains(#""uri""#) { throw CancellationError() }
-                }, progress: { _, _ in })
+                _ = try await a.deliver(
+                    try Self.job(f),
+                    checkpoint: { cp in
+                        seen.add(cp)
+                        if cp.session.contains(#""uri""#) { throw CancellationError() }
+                    }, progress: { _, _ in })
             }
             let session = try #require(seen.all.last?.session)
             let uri = try #require(try JSONDecoder().decode(VimeoAdapter.Session.self, from: Data(session.utf8)).uri)
@@ -97,10 +102,12 @@ import Testing
             let f3 = dir.file("broken-again.mp4")
             try Data(repeating: 8, count: 50_000).write(to: f3)
             await #expect(throws: CancellationError.self) {
-                _ = try await a.deliver(try Self.job(f3), checkpoint: { cp in
-                    seen.add(cp)
-                    if cp.confirmedOffset == 50_000 { throw CancellationError() }
-                }, progress: { _, _ in })
+                _ = try await a.deliver(
+                    try Self.job(f3),
+                    checkpoint: { cp in
+                        seen.add(cp)
+                        if cp.confirmedOffset == 50_000 { throw CancellationError() }
+                    }, progress: { _, _ in })
             }
             let e2 = await #expect(throws: DeliveryError.self) {
                 _ = try await a.deliver(try Self.job(f3, session: seen.all.last?.session), checkpoint: { _ in }, progress: { _, _ in })
@@ -126,7 +133,8 @@ import Testing
             #expect(e?.code == .rateLimited)
             let untagged = await s.state.allVideos().first?.tags
             #expect(untagged == [])
-            let out = try await a.deliver(try Self.job(f, session: seen.all.last?.session, offset: seen.all.last?.confirmedOffset ?? 0), checkpoint: { _ in }, progress: { _, _ in })
+            let out = try await a.deliver(
+                try Self.job(f, session: seen.all.last?.session, offset: seen.all.last?.confirmedOffset ?? 0), checkpoint: { _ in }, progress: { _, _ in })
             let v = try #require(await s.state.allVideos().first)
             let made = await s.state.vimeoVideoCount(), puts = await s.state.requestCounts["vimeo.tags"]
             #expect(out.reconciled && out.bytesSent == 0 && v.tags == ["sea", "walk"] && made == 1 && puts == 3)

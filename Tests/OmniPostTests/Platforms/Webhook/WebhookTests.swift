@@ -18,9 +18,10 @@ import Testing
         let text = "version: 1\nroot: /tmp/omnipost-wh\nsandbox: none\ntargets: [webhook:ops]\naccounts:\n  webhook:ops:\n    url: \"\(url)\"\n    secret: \(secret)\n\(extra)"
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         let account = try #require(config.accounts["webhook:ops"])
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-                                       http: HTTPClient.shared, chunkSize: 1 << 20, maxAttempts: 3, requestTimeout: timeout,
-                                       backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+        let settings = AdapterSettings(
+            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
+            http: HTTPClient.shared, chunkSize: 1 << 20, maxAttempts: 3, requestTimeout: timeout,
+            backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         return PlatformRegistry.makeAdapter(platform: "webhook", settings: settings)!
     }
 
@@ -44,33 +45,33 @@ import Testing
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
         try await stopping(s) {
-        let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    headers: {X-Team: video}\n")
-        let first = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(first.remoteId.hasPrefix("wh-") && first.url.hasSuffix("/sandbox/webhook/ops/\(first.remoteId)"))
-        // The reply was lost (a restart finds the checkpoint): sent again under the same key, dropped by the receiver.
-        let again = try await a.deliver(try Self.job(dir, session: "d-7-5"), checkpoint: { _ in }, progress: { _, _ in })
-        #expect(again.remoteId == first.remoteId)
-        let receipts = await s.state.allWebhookReceipts()
-        #expect(receipts.map(\.duplicate) == [false, true] && receipts.allSatisfy { $0.signed && $0.key == "d-7-5" })
-        #expect(await s.state.allVideos().count == 1)
-        let doc = try #require(try JSONSerialization.jsonObject(with: Data(receipts[0].document.utf8)) as? [String: Any])
-        let want = try Self.job(dir).expectedSha256
-        #expect(doc["drop_id"] as? String == "d-7" && doc["sha256"] as? String == want && doc["path"] == nil)
-    }
+            let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    headers: {X-Team: video}\n")
+            let first = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in })
+            #expect(first.remoteId.hasPrefix("wh-") && first.url.hasSuffix("/sandbox/webhook/ops/\(first.remoteId)"))
+            // The reply was lost (a restart finds the checkpoint): sent again under the same key, dropped by the receiver.
+            let again = try await a.deliver(try Self.job(dir, session: "d-7-5"), checkpoint: { _ in }, progress: { _, _ in })
+            #expect(again.remoteId == first.remoteId)
+            let receipts = await s.state.allWebhookReceipts()
+            #expect(receipts.map(\.duplicate) == [false, true] && receipts.allSatisfy { $0.signed && $0.key == "d-7-5" })
+            #expect(await s.state.allVideos().count == 1)
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(receipts[0].document.utf8)) as? [String: Any])
+            let want = try Self.job(dir).expectedSha256
+            #expect(doc["drop_id"] as? String == "d-7" && doc["sha256"] as? String == want && doc["path"] == nil)
+        }
     }
 
     @Test func theRenditionGoesAlongAsMultipartSignedOverEveryByte() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
         try await stopping(s) {
-        let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
-        let job = try Self.job(dir)
-        let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
-        #expect(out.bytesSent > job.size)
-        let r = try #require(await s.state.allWebhookReceipts().first)
-        #expect(r.signed && r.mediaSha256 == job.expectedSha256)
-        #expect(await s.state.postCount(sha256: job.expectedSha256!) == 1)
-    }
+            let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
+            let job = try Self.job(dir)
+            let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(out.bytesSent > job.size)
+            let r = try #require(await s.state.allWebhookReceipts().first)
+            #expect(r.signed && r.mediaSha256 == job.expectedSha256)
+            #expect(await s.state.postCount(sha256: job.expectedSha256!) == 1)
+        }
     }
 
     /// The rendition is swapped for a link to another file after it was hashed: nothing is sent.
@@ -78,32 +79,32 @@ import Testing
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
         try await stopping(s) {
-        let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
-        let job = try Self.job(dir)
-        let size = Int(job.size)
-        let other = try dir.write("other.bin", String(repeating: "s", count: size))
-        try FileManager.default.removeItem(atPath: job.filePath)
-        try FileManager.default.createSymbolicLink(atPath: job.filePath, withDestinationPath: other.path)
-        let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(e?.code == .sourceChanged && e?.kind == .permanent, "\(String(describing: e))")
-        #expect(await s.state.allWebhookReceipts().isEmpty)
-    }
+            let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops", extra: "    include_media: true\n")
+            let job = try Self.job(dir)
+            let size = Int(job.size)
+            let other = try dir.write("other.bin", String(repeating: "s", count: size))
+            try FileManager.default.removeItem(atPath: job.filePath)
+            try FileManager.default.createSymbolicLink(atPath: job.filePath, withDestinationPath: other.path)
+            let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e?.code == .sourceChanged && e?.kind == .permanent, "\(String(describing: e))")
+            #expect(await s.state.allWebhookReceipts().isEmpty)
+        }
     }
 
     @Test func aWrongSecretAndNobodyListeningAreSaid() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
         try await stopping(s) {
-        let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops")
-        // The wrong secret: the receiver refuses the signature.
-        await s.state.registerWebhook("ops", secret: "a-different-secret-entirely")
-        let e3 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(e3?.kind == .permanent && e3?.httpStatus == 401)
-        // Nothing listening: a network error, tried again later.
-        let dead = try Self.adapter("http://127.0.0.1:9/hook", timeout: .milliseconds(300))
-        let e4 = await #expect(throws: DeliveryError.self) { _ = try await dead.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
-        #expect(e4?.kind == .retryNow && e4?.code == .networkError)
-    }
+            let a = try Self.adapter(s.baseURL + "/sandbox/webhook/ops")
+            // The wrong secret: the receiver refuses the signature.
+            await s.state.registerWebhook("ops", secret: "a-different-secret-entirely")
+            let e3 = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e3?.kind == .permanent && e3?.httpStatus == 401)
+            // Nothing listening: a network error, tried again later.
+            let dead = try Self.adapter("http://127.0.0.1:9/hook", timeout: .milliseconds(300))
+            let e4 = await #expect(throws: DeliveryError.self) { _ = try await dead.deliver(try Self.job(dir), checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e4?.kind == .retryNow && e4?.code == .networkError)
+        }
     }
 
     /// The documented scheme, checked by an HMAC that is not ours (Python's `hmac`), as a receiver would.
@@ -114,13 +115,16 @@ import Testing
         try body.write(to: dir.file("body"))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", """
+        p.arguments = [
+            "python3", "-c",
+            """
             import hmac, hashlib, sys
             body = open(sys.argv[1], 'rb').read()
             t, v1 = [kv.split('=', 1)[1] for kv in sys.argv[2].split(',')]
             mac = hmac.new(sys.argv[3].encode(), (t + '.').encode() + body, hashlib.sha256).hexdigest()
             print('ok' if hmac.compare_digest(mac, v1) else 'mismatch')
-            """, dir.file("body").path, header, Self.secret]
+            """, dir.file("body").path, header, Self.secret
+        ]
         let out = Pipe()
         p.standardOutput = out
         try p.run()
@@ -159,8 +163,8 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func aPipelineInSandboxModeCallsTheSandboxReceiver() async throws {
         let dir = try TempDir()
         try await TestPipelines.publishOnce(dir, targets: "youtube:main, webhook:ops", sidecar: "title: a walk\n") { p, _ in
-        let receipts = await p.sandbox!.state.allWebhookReceipts()
-        #expect(receipts.count == 1 && receipts[0].signed)
-    }
+            let receipts = await p.sandbox!.state.allWebhookReceipts()
+            #expect(receipts.count == 1 && receipts[0].signed)
+        }
     }
 }

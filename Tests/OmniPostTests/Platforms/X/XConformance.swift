@@ -21,8 +21,10 @@ extension XPlatform: ConformanceSubject {
                 s.expiresAt = Date().timeIntervalSince1970 - 1
                 return s.persisted
             }),
-            processing: .fixture(.init(retryable: .notApplicable("X documents no transient processing state: a failed media id is final"),
-                                       final: .init(failProcessing: "Unsupported video codec: prores"), says: "Unsupported video codec")),
+            processing: .fixture(
+                .init(
+                    retryable: .notApplicable("X documents no transient processing state: a failed media id is final"),
+                    final: .init(failProcessing: "Unsupported video codec: prores"), says: "Unsupported video codec")),
             pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
     }
 }

@@ -83,13 +83,15 @@ import Testing
     @Test func aPipelineHoldsEveryDeliveryOfAnAccountWhoseReadIsRateLimited() async throws {
         let dir = try TempDir()
         // One drop, two targets on the same X account, one upload at a time.
-        let config = try TestPipelines.config(root: dir.url, targets: """
-            targets:
-              - x:brand
-              - name: xalt:brand
-                platform: x
-                account: brand
-            """, upload: "{chunk_size: 256KiB, concurrency: 1}")
+        let config = try TestPipelines.config(
+            root: dir.url,
+            targets: """
+                targets:
+                  - x:brand
+                  - name: xalt:brand
+                    platform: x
+                    account: brand
+                """, upload: "{chunk_size: 256KiB, concurrency: 1}")
         // ffmpeg off the cooperative pool: a busy machine must not stall the other tests' sandboxes.
         let clip = try await offPool { try Clips.make(width: 540, height: 960, seconds: 2) }
         try Clips.copy(clip, to: config.paths.inbox.appendingPathComponent("held.mp4"))
@@ -102,7 +104,9 @@ import Testing
             let deliveries = try p.context.ledger.allDeliveries()
             #expect(deliveries.count == 2)
             // The first met the 429; the other was held with it until the reset, without asking again.
-            #expect(deliveries.allSatisfy { $0.state == .ready && $0.gate == "retry" && $0.errorCode == "rate_limited" }, "\(deliveries.map { "\($0.state) \($0.gate ?? "") \($0.errorMessage ?? "")" })")
+            #expect(
+                deliveries.allSatisfy { $0.state == .ready && $0.gate == "retry" && $0.errorCode == "rate_limited" },
+                "\(deliveries.map { "\($0.state) \($0.gate ?? "") \($0.errorMessage ?? "")" })")
             #expect(deliveries.allSatisfy { ($0.notBefore ?? 0) >= t0.timeIntervalSince1970 + 590 })
             #expect(await p.sandbox!.state.requestCounts["x.me"] == 1)
             #expect(await p.sandbox!.state.allVideos().isEmpty)
@@ -165,7 +169,9 @@ import Testing
             let drops = try p.context.ledger.drops()
             #expect(drops.first { $0.stem == "secret" }?.reasonCode == "invalid_value")
             let deliveries = try p.context.ledger.allDeliveries()
-            #expect(deliveries.map(\.state) == [.published, .published], "\(deliveries.map { $0.errorMessage ?? "" }) \(drops.map { "\($0.stem) \($0.state) \($0.reasonMessage ?? "")" })")
+            #expect(
+                deliveries.map(\.state) == [.published, .published],
+                "\(deliveries.map { $0.errorMessage ?? "" }) \(drops.map { "\($0.stem) \($0.state) \($0.reasonMessage ?? "")" })")
             let videos = await p.sandbox!.state.allVideos()
             #expect(Set(videos.map(\.platform)) == ["youtube", "x"])
             #expect(videos.first { $0.platform == "x" }?.title == "both ways\n\n#omnipost")

@@ -19,7 +19,9 @@ extension YouTubePlatform: ConformanceSubject {
             // (status.uploadStatus failed/rejected with failureReason codec, conversion, emptyFile, invalidFile,
             // tooSmall, uploadAborted) comes after it, unread. The docs call none of those reasons retryable;
             // waiting for processing before a YouTube delivery counts as published is a change of behaviour.
-            processing: .notApplicable("the delivery ends at the video the last chunk made; YouTube's processing (uploadStatus failed/rejected) is not waited for, and its docs call no failureReason retryable"),
+            processing: .notApplicable(
+                "the delivery ends at the video the last chunk made; YouTube's processing (uploadStatus failed/rejected) is not waited for, and its docs call no failureReason retryable"
+            ),
             pipelineFailure: .fixture(.init(failInits: [400])))
     }
 }

@@ -13,8 +13,9 @@ import Testing
         let s = SandboxServer(root: dir.url)
         try await s.start()
         await s.registerAccount(platform: "youtube", name: "main", clientID: "cid", clientSecret: "sec", refreshToken: "rt")
-        let tok = try await RawHTTP.send(s.baseURL + "/token", .POST, headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                                 body: Data("grant_type=refresh_token&client_id=cid&client_secret=sec&refresh_token=rt".utf8))
+        let tok = try await RawHTTP.send(
+            s.baseURL + "/token", .POST, headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            body: Data("grant_type=refresh_token&client_id=cid&client_secret=sec&refresh_token=rt".utf8))
         let token = try #require((try JSONSerialization.jsonObject(with: tok.body) as? [String: Any])?["access_token"] as? String)
         do { try await body(s, token) } catch { await s.stop(); throw error }
         await s.stop()
@@ -27,10 +28,12 @@ import Testing
             let payload = Data((0..<(600 * 1024)).map { UInt8($0 % 251) })
             let total = payload.count
             // Query parameters in another order than the client library uses.
-            let initR = try await RawHTTP.send(s.baseURL + "/upload/youtube/v3/videos?part=snippet,status&uploadType=resumable", .POST, headers: [
-                "Authorization": "Bearer \(token)", "Content-Type": "application/json; charset=UTF-8",
-                "X-Upload-Content-Length": "\(total)", "X-Upload-Content-Type": "video/*",
-            ], body: Self.meta)
+            let initR = try await RawHTTP.send(
+                s.baseURL + "/upload/youtube/v3/videos?part=snippet,status&uploadType=resumable", .POST,
+                headers: [
+                    "Authorization": "Bearer \(token)", "Content-Type": "application/json; charset=UTF-8",
+                    "X-Upload-Content-Length": "\(total)", "X-Upload-Content-Type": "video/*"
+                ], body: Self.meta)
             #expect(initR.status == 200)
             #expect(initR.body.isEmpty)
             let session = try #require(initR.headers["location"])
@@ -73,8 +76,9 @@ import Testing
 
     @Test func authIsChecked() async throws {
         try await Self.withSandbox { s, _ in
-            let r = try await RawHTTP.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet", .POST,
-                                        headers: ["Authorization": "Bearer nope", "X-Upload-Content-Length": "10"], body: Self.meta)
+            let r = try await RawHTTP.send(
+                s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet", .POST,
+                headers: ["Authorization": "Bearer nope", "X-Upload-Content-Length": "10"], body: Self.meta)
             #expect(r.status == 401)
             let body = try #require(try JSONSerialization.jsonObject(with: r.body) as? [String: Any])
             #expect((body["error"] as? [String: Any])?["code"] as? Int == 401)
@@ -87,10 +91,13 @@ import Testing
     @Test func metadataIsValidatedLikeYouTube() async throws {
         try await Self.withSandbox { s, token in
             let long = String(repeating: "x", count: 101)
-            for body in [#"{"snippet":{"title":"\#(long)"}}"#, #"{"snippet":{"title":"a <b>"}}"#, #"{"snippet":{}}"#,
-                         #"{"snippet":{"title":"t"},"status":{"privacyStatus":"public","publishAt":"2030-01-01T00:00:00Z"}}"#] {
-                let r = try await RawHTTP.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status", .POST,
-                                            headers: ["Authorization": "Bearer \(token)", "X-Upload-Content-Length": "10"], body: Data(body.utf8))
+            for body in [
+                #"{"snippet":{"title":"\#(long)"}}"#, #"{"snippet":{"title":"a <b>"}}"#, #"{"snippet":{}}"#,
+                #"{"snippet":{"title":"t"},"status":{"privacyStatus":"public","publishAt":"2030-01-01T00:00:00Z"}}"#
+            ] {
+                let r = try await RawHTTP.send(
+                    s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status", .POST,
+                    headers: ["Authorization": "Bearer \(token)", "X-Upload-Content-Length": "10"], body: Data(body.utf8))
                 #expect(r.status == 400, "\(body)")
             }
         }
@@ -98,8 +105,9 @@ import Testing
 
     @Test func expiredSessionIs404() async throws {
         try await Self.withSandbox { s, token in
-            let r = try await RawHTTP.send(s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet", .POST,
-                                        headers: ["Authorization": "Bearer \(token)", "X-Upload-Content-Length": "10"], body: Self.meta)
+            let r = try await RawHTTP.send(
+                s.baseURL + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet", .POST,
+                headers: ["Authorization": "Bearer \(token)", "X-Upload-Content-Length": "10"], body: Self.meta)
             let session = try #require(r.headers["location"])
             await s.state.setSessionLifetime(0)
             let q = try await RawHTTP.send(session, .PUT, headers: ["Content-Range": "bytes */10"])
