@@ -7,9 +7,10 @@ import Testing
 @Suite struct CheckCommandTests {
     static let binary = PipelineConfigTests.repoRoot.appendingPathComponent(".build/debug/omnipost").path
 
-    static func run(_ args: [String]) throws -> (status: Int32, out: String) {
+    /// Runs `executable` (omnipost by default) to its end: its exit status and what it wrote, both streams.
+    static func run(_ args: [String], executable: String = binary) throws -> (status: Int32, out: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         let pipe = Pipe()
         p.standardOutput = pipe

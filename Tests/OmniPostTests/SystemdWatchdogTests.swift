@@ -86,18 +86,7 @@ import Testing
         return try dir.write("omnipost@test.service", text.replacingOccurrences(of: "/usr/local/bin/omnipost", with: CheckCommandTests.binary)).path
     }
 
-    static func run(_ args: [String]) throws -> (status: Int32, out: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: analyze)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
-    }
+    static func run(_ args: [String]) throws -> (status: Int32, out: String) { try CheckCommandTests.run(args, executable: analyze) }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze) && FileManager.default.isExecutableFile(atPath: CheckCommandTests.binary)))
     func theUnitVerifiesAndIsHardened() throws {
