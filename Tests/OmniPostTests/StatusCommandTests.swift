@@ -1,5 +1,6 @@
 import Foundation
 import OmniPostCore
+import OmniPostLedger
 import OmniPostPlatforms
 import Testing
 
@@ -18,6 +19,9 @@ import Testing
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "titel: typo\n", into: config)
         let run = try CheckCommandTests.run(["run", file.path, "--once"])
         #expect(run.status == 0, "\(run.out)")
+        // Every event names a stage the readers know (a lane's loop name once leaked into `events.stage`).
+        let unknown = try Ledger(path: config.paths.ledger.path).events().filter { $0.eventStage == nil }.map(\.stage)
+        #expect(unknown.isEmpty, "\(Set(unknown))")
 
         // The table: a delivery number per target row, "-" for a drop that never had deliveries.
         let all = try CheckCommandTests.run(["status", file.path])

@@ -315,14 +315,14 @@ package final class Pipeline: Sendable {
         while !Task.isCancelled {
             var pause = idleSleep
             let ticket = ctx.wakeup.ticket()
-            ctx.liveness.enter(stage.name)
+            ctx.liveness.enter(stage.loopName)
             do {
                 if try await stage.step() { continue }
                 if let due = try stage.nextDeadline() {
                     pause = min(pause, .milliseconds(max(10, Int64(due.timeIntervalSince(ctx.now) * 1000) + 10)))
                 }
             } catch is CancellationError where Task.isCancelled {
-                ctx.liveness.leave(stage.name)
+                ctx.liveness.leave(stage.loopName)
                 return
             } catch {
                 // One bad unit of work never stops the daemon; the lease lets it be retried.
@@ -330,7 +330,7 @@ package final class Pipeline: Sendable {
                 pause = .seconds(1)
             }
             // Waiting for work is not being stuck.
-            ctx.liveness.leave(stage.name)
+            ctx.liveness.leave(stage.loopName)
             await ctx.wakeup.wait(after: ticket, timeout: pause)
         }
     }

@@ -11,8 +11,9 @@ import OmniPostPlatforms
 /// waiting minutes behind it. (An audio-only plan copies the video: it is quick too.)
 struct ConvertStage: Stage {
     enum Lane { case any, quick }
-    /// Each lane is a loop of its own (its liveness is watched apart).
-    var name: String { lane == .quick ? "convert.quick" : "convert" }
+    let name = "convert"
+    /// Each lane is a loop of its own, its liveness watched apart (events keep the stage's name).
+    var loopName: String { lane == .quick ? "convert.quick" : "convert" }
     let ctx: PipelineContext
     var lane: Lane = .any
 
@@ -179,7 +180,7 @@ struct ConvertStage: Stage {
             let planner = Planner(ctx.config.convert)
             let ledger = ctx.ledger, sink = ctx.progress, dropId = drop.id, target = d.target
             let lastQuarter = Counter()
-            let liveness = ctx.liveness, stageName = name
+            let liveness = ctx.liveness, stageName = loopName
             let onProgress: @Sendable (Converter.Progress) -> Void = { p in
                 // A long conversion is alive while ffmpeg reports progress (each -progress block).
                 liveness.beat(stageName)

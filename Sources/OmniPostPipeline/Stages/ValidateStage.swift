@@ -10,8 +10,9 @@ struct ValidateStage: Stage {
     /// Two workers: `.any` takes every drop; `.small` only drops whose clip is at most `largeClipBytes`,
     /// so a huge clip being hashed (a 100 GB sparse file) never holds the small ones behind it.
     enum Lane { case any, small }
-    /// Each lane is a loop of its own (its liveness is watched apart).
-    var name: String { lane == .small ? "validate.small" : "validate" }
+    let name = "validate"
+    /// Each lane is a loop of its own, its liveness watched apart (events keep the stage's name).
+    var loopName: String { lane == .small ? "validate.small" : "validate" }
     let ctx: PipelineContext
     var lane: Lane = .any
     /// The writer (clip list or folder) served last: claims go round-robin across writers.
