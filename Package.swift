@@ -97,6 +97,10 @@ let package = Package(
             name: "OmniPostSandbox",
             dependencies: [
                 "OmniPostCore", "OmniPostWire",
+                // Only for the registry's list: each sandbox folder names its platform there
+                // (`SandboxedPlatform`), so a new platform adds one registry line, not two. The sandbox
+                // speaks the platforms' documented protocols; it never calls an adapter.
+                "OmniPostPlatforms",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -1,10 +1,11 @@
 import Hummingbird
 import HummingbirdWebSocket
+import OmniPostPlatforms
 
 /// One platform's side of the sandbox: the routes that speak its documented protocol, what it remembers
 /// (its `PlatformWorld`), and how an account's owner hands it credentials. Each platform's folder holds one type
-/// conforming to this, listed once in `SandboxPlatforms.all`; nothing else in the sandbox names a
-/// platform.
+/// conforming to this and names it from the registry's platform (`SandboxedPlatform`); nothing else in the
+/// sandbox names a platform.
 protocol SandboxPlatform: Sendable {
     /// The platform's name, as an account's `platform` says it (`meta` for the Graph API the Meta platforms share).
     static var name: String { get }
@@ -50,25 +51,33 @@ protocol KeptWorld: PlatformWorld, Codable {
     static var snapshotName: String { get }
 }
 
-enum SandboxPlatforms {
-    static let all: [any SandboxPlatform.Type] = [
-        YouTubeRoutes.self,
-        TikTokRoutes.self,
-        XRoutes.self,
-        LinkedInRoutes.self,
-        GraphRoutes.self,
-        InstagramRoutes.self,
-        FacebookRoutes.self,
-        ThreadsRoutes.self,
-        S3Routes.self,
-        WebhookRoutes.self,
-        TusRoutes.self,
-        VimeoRoutes.self,
-        BlueskyRoutes.self,
-        RedditRoutes.self
-    ]
+/// A registry platform that has a side in the sandbox: its sandbox folder extends the platform's module
+/// (`extension XPlatform: SandboxedPlatform`) with the sandbox platforms that speak for it, so the registry's
+/// one line is all a new platform adds outside its folders. Destinations with nothing to speak to (a folder,
+/// a command) have none.
+protocol SandboxedPlatform {
+    /// Several registry platforms may share one (Instagram and Facebook both speak the Graph API's `meta`).
+    static var sandboxes: [any SandboxPlatform.Type] { get }
+}
+
+package enum SandboxPlatforms {
+    /// Found by casting the registry's modules, in its order; a shared one once.
+    static let all: [any SandboxPlatform.Type] = {
+        var seen = Set<String>()
+        return PlatformRegistry.platforms
+            .flatMap { ($0 as? any SandboxedPlatform.Type)?.sandboxes ?? [] }
+            .filter { seen.insert($0.name).inserted }
+    }()
 
     static func named(_ name: String) -> (any SandboxPlatform.Type)? { all.first { $0.name == name } }
+
+    /// The names of the sandbox platforms that speak for a registry platform (none for a folder or a command).
+    package static func names(for module: any PlatformModule.Type) -> [String] {
+        ((module as? any SandboxedPlatform.Type)?.sandboxes ?? []).map { $0.name }
+    }
+
+    /// The names of every sandbox platform served, in the order their routes are added.
+    package static var names: [String] { all.map { $0.name } }
 
     /// Every world a persistent sandbox keeps, for reading a snapshot back.
     static var kept: [any KeptWorld.Type] { all.flatMap { $0.keptWorlds } }

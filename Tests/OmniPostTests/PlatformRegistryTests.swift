@@ -93,6 +93,27 @@ import Testing
         await sandbox.stop()
     }
 
+    /// The sandbox's platforms are found from the registry's line alone: every platform whose sandboxed
+    /// account points at the sandbox has a side there, and each side is served once however many platforms
+    /// share it (Instagram and Facebook share the Graph API's `meta`).
+    @Test func everyPlatformThatSpeaksToTheSandboxHasASideThere() throws {
+        let dir = try TempDir()
+        var served: [String] = []
+        for module in PlatformRegistry.platforms {
+            let d = module.descriptor
+            var account = AccountConfig(key: "\(d.name):main", platform: d.name, clientID: "", clientSecret: "", refreshToken: "", endpoint: "", tokenURL: "")
+            _ = module.useSandbox(&account, base: "http://127.0.0.1:1", root: dir.url)
+            let sides = SandboxPlatforms.names(for: module)
+            if account.endpoint == "http://127.0.0.1:1" {
+                #expect(!sides.isEmpty, "\(d.name) points its account at the sandbox, which has no side for it")
+            }
+            served += sides
+        }
+        var once = Set<String>()
+        #expect(SandboxPlatforms.names == served.filter { once.insert($0).inserted })
+        #expect(Set(SandboxPlatforms.names).isSuperset(of: ["meta", "instagram", "facebook", "threads", "youtube", "webhook", "tus", "s3"]))
+    }
+
     /// The README's platform table has one row per registered platform, saying what its descriptor says.
     @Test func theReadmeTableMatchesTheRegistry() throws {
         let readme = try String(contentsOf: PipelineConfigTests.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)

@@ -46,7 +46,7 @@ package struct AdapterSettings: Sendable {
 
 /// A platform, as one unit: its descriptor and how to make its adapter. Each platform's folder holds
 /// one type conforming to this (see `YouTube/YouTubePlatform.swift` for the recipe), listed once in
-/// `PlatformRegistry.platforms`; its sandbox is a folder in OmniPostSandbox listed in `SandboxPlatforms`.
+/// `PlatformRegistry.platforms`; its sandbox is a folder in OmniPostSandbox that names it (`SandboxedPlatform`).
 package protocol PlatformModule: Sendable {
     static var descriptor: PlatformDescriptor { get }
     static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter

@@ -3,8 +3,8 @@ import OmniPostCore
 
 /// The platforms this build publishes to: adding one is a folder here (adapter + `PlatformModule`, whose
 /// `useSandbox` says what a sandboxed account brings), a folder in OmniPostSandbox (its `SandboxPlatform`:
-/// routes, its own state, what it takes from such an account), one line below and one in
-/// `SandboxPlatforms.all`. Nothing else names a platform: the pipeline reaches the sandbox only through
+/// routes, its own state, what it takes from such an account, and an extension naming this platform's module
+/// as its `SandboxedPlatform`) and one line below. Nothing else names a platform: the pipeline reaches the sandbox only through
 /// a `PlatformEmbedding` (OmniPostEmbedded).
 package enum PlatformRegistry {
     package static let platforms: [any PlatformModule.Type] = [
