@@ -65,6 +65,11 @@ package final class EmbeddedSandbox: PlatformEmbedding, Service {
             out.append((original, grants))
         }
         if let tlsCA { config.upload.caFile = config.upload.caFile ?? tlsCA }
+        // A `captions:` model that names no endpoint is the sandbox's own.
+        if var c = config.captions, c.endpoint.isEmpty {
+            c.endpoint = base + SandboxServer.chatRoot
+            config.captions = c
+        }
         return out
     }
 

@@ -251,6 +251,22 @@ extension Ledger {
             // receiver acts on them without parsing the message.
             try db.execute(sql: "ALTER TABLE notifications ADD COLUMN facts TEXT")
         }
+        m.registerMigration("v12") { db in
+            // What a language model wrote for a delivery (`ai:`), kept before it is used: a restart reads it
+            // instead of asking (and paying) again.
+            try db.execute(
+                sql: """
+                    CREATE TABLE written_texts (
+                        drop_id TEXT NOT NULL REFERENCES drops(id) ON DELETE CASCADE,
+                        target TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        request TEXT NOT NULL,
+                        answer TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        PRIMARY KEY (drop_id, target)
+                    )
+                    """)
+        }
         return m
     }
 }

@@ -58,6 +58,8 @@ package final class SandboxServer: Sendable {
     /// The bound port (valid after `start()`).
     package var port: Int { portBox.value ?? requestedPort }
     package var baseURL: String { "http://\(host):\(port)" }
+    /// The API root of its OpenAI-compatible chat endpoint (a sandboxed pipeline's `captions:` model).
+    package static let chatRoot = "/openai/v1"
     /// The HTTPS listener's port, when one was asked for (`start(tls: true)`).
     package var tlsPort: Int? { tlsPortBox.value }
     /// The CA certificate that signs the HTTPS listener's certificate (what a client trusts).
@@ -73,6 +75,7 @@ package final class SandboxServer: Sendable {
             platform.add(to: router, state: state) { "http://\(host):\(box.value ?? 0)" }
         }
         ControlRoutes.add(to: router, state: state)
+        ChatRoutes.add(to: router, state: state)
         ConsentRoutes.add(to: router, state: state)
         return router
     }

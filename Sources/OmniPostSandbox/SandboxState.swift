@@ -81,13 +81,20 @@ package actor SandboxState {
         /// Statuses to answer the next requests that finish a post after its upload (Vimeo's tags) with, one
         /// each: 429 with Retry-After, any other as the platform's error.
         package var failFollowUps: [Int] = []
+        /// Statuses to answer the next chat completions with (the captions model), one each.
+        package var failChats: [Int] = []
+        /// What the next chat completions say instead of the text the sandbox's model writes, one each
+        /// (an answer over a platform's limit, one that is not JSON).
+        package var chatAnswers: [String] = []
 
         package init(
             youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
             rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
             strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
-            rateLimitReads: Int = 0, failFetches: Int = 0, failFollowUps: [Int] = []
+            rateLimitReads: Int = 0, failFetches: Int = 0, failFollowUps: [Int] = [], failChats: [Int] = [], chatAnswers: [String] = []
         ) {
+            self.failChats = failChats
+            self.chatAnswers = chatAnswers
             self.rateLimitReads = rateLimitReads
             self.failFetches = failFetches
             self.failFollowUps = failFollowUps
@@ -123,7 +130,9 @@ package actor SandboxState {
                 processingMs: try c.decodeIfPresent(Int.self, forKey: .processingMs) ?? 0,
                 rateLimitReads: try c.decodeIfPresent(Int.self, forKey: .rateLimitReads) ?? 0,
                 failFetches: try c.decodeIfPresent(Int.self, forKey: .failFetches) ?? 0,
-                failFollowUps: try c.decodeIfPresent([Int].self, forKey: .failFollowUps) ?? [])
+                failFollowUps: try c.decodeIfPresent([Int].self, forKey: .failFollowUps) ?? [],
+                failChats: try c.decodeIfPresent([Int].self, forKey: .failChats) ?? [],
+                chatAnswers: try c.decodeIfPresent([String].self, forKey: .chatAnswers) ?? [])
         }
     }
 
@@ -167,6 +176,8 @@ package actor SandboxState {
 
     /// An injected failure for the next follow-up request (`failFollowUps`), if any.
     func takeFollowUpFault() -> Int? { faults.failFollowUps.isEmpty ? nil : faults.failFollowUps.removeFirst() }
+    func takeChatFault() -> Int? { faults.failChats.isEmpty ? nil : faults.failChats.removeFirst() }
+    func takeChatAnswer() -> String? { faults.chatAnswers.isEmpty ? nil : faults.chatAnswers.removeFirst() }
 
     /// An injected processing failure for the next processed upload (`failProcessing`), if any.
     func takeProcessingFault() -> String? {

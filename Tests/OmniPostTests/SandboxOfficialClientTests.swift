@@ -249,4 +249,24 @@ import Testing
             #expect((r["listed"] as? [[Int]]) == [[1, 1000]] && r["after_abort"] as? String == "NoSuchUpload", "\(r.value)")
         }
     }
+
+    /// OpenAI's own library (openai) against the sandbox's chat-completions endpoint, the captions model a
+    /// sandboxed pipeline asks: a JSON-object answer written from OmniPost's brief, typed as the library
+    /// types it, and a request the API refuses raised as the library's `BadRequestError`.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(3)))
+    func openAIsOwnLibraryGetsAChatCompletion() async throws {
+        let dir = try TempDir()
+        try await withSandbox(dir) { s in
+            let brief = #"{"platform": "youtube", "asked": {"title": true, "hashtags": 2}, "draft": {"title": "Morning walk", "description": "", "tags": []}}"#
+            let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/openai_official_client.py").path
+            let r = try await offPool { try Self.run(script, [s.baseURL, brief]) }
+            #expect(r["ok"] as? Bool == true, "\(r.value)")
+            #expect(r["object"] as? String == "chat.completion" && r["model"] as? String == "sandbox-writer" && r["finish_reason"] as? String == "stop")
+            let content = try #require(r["content"] as? [String: Any], "\(r.value)")
+            #expect(content["title"] as? String == "Watch: Morning walk")
+            #expect(content["hashtags"] as? [String] == ["morning", "walk"])
+            #expect((r["total_tokens"] as? Int ?? 0) > 0)
+            #expect((r["refused"] as? [String: Any])?["status"] as? Int == 400 && (r["refused"] as? [String: Any])?["param"] as? String == "messages", "\(r.value)")
+        }
+    }
 }

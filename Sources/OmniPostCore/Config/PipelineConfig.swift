@@ -28,6 +28,8 @@ package struct PipelineConfig: Sendable {
     package var accountChecks = AccountCheckConfig()
     /// Where alerts go; nil: nowhere.
     package var notify: NotifyConfig?
+    /// The language model that writes text a sidecar asks for with `ai:`; nil: none.
+    package var captions: CaptionsConfig?
 
     /// Where the file names a platform (targets, accounts, quotas, per-platform caps): the platform
     /// registry checks each against the platforms this build has, and answers at that line.

@@ -3,7 +3,7 @@ import Foundation
 extension Manifest {
     package static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
-        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio"
+        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai"
     ]
 
     /// The largest sidecar we read; a bigger one is refused unread.
@@ -48,6 +48,7 @@ extension Manifest {
         try read("title") { v in out.title = Field(try v.string(), at: v.location) }
         try read("description") { v in out.description = Field(try v.string(), at: v.location) }
         try read("tags") { v in out.tags = try v.stringList() }
+        try read("ai") { v in out.ai = try AIAsk.parse(v) }
         try read("privacy") { v in
             out.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue)))
             out.privacyLocation = v.location

@@ -30,6 +30,8 @@ package struct Manifest: Sendable, Codable, Equatable {
     package var fields: [String: String] = [:]
     /// Set when the sidecar is a slideshow (`images:`) instead of a clip's metadata.
     package var slideshow: Slideshow?
+    /// Which fields a language model writes (`ai:`); nil: the pipeline's default.
+    package var ai: AIAsk?
 
     package init() {}
 
@@ -57,11 +59,13 @@ package struct ManifestDefaults: Sendable {
     package var tags: [String]?
     package var privacy: Privacy?
     package var privacyLocation: SourceLocation?
+    /// Which fields a language model writes when a sidecar does not say (`ai:`).
+    package var ai: AIAsk?
     /// Where `defaults:` is, for a problem of the defaults as a whole.
     package var location: SourceLocation?
     package init() {}
 
-    package static let keys = ["title", "description", "tags", "privacy"]
+    package static let keys = ["title", "description", "tags", "privacy", "ai"]
 
     static func parse(_ node: DocNode) throws -> ManifestDefaults {
         let m = try node.mapping(allowed: keys)
@@ -73,6 +77,7 @@ package struct ManifestDefaults: Sendable {
             d.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue)))
             d.privacyLocation = v.location
         }
+        if let v = m["ai"] { d.ai = try AIAsk.parse(v) }
         d.location = node.location
         return d
     }

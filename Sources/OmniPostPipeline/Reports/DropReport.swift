@@ -1,6 +1,7 @@
 import Foundation
 import OmniPostCore
 import OmniPostLedger
+import OmniPostPlatforms
 
 /// The file a finished drop leaves in the outbox: `<drop>.result.json` on success,
 /// `failed/<drop>.failure.json` otherwise. Upstream tools read these, so field names are stable.
@@ -33,6 +34,15 @@ struct DropReport: Codable, Sendable {
         var attempts: Int
         var error: Reason?
         var timings: Timings
+        /// The text this target publishes (templates filled, overrides applied), and which of it a
+        /// language model wrote (`ai:`) or why its text was not used.
+        var text: Text?
+    }
+    struct Text: Codable, Sendable {
+        var title: String
+        var description: String
+        var tags: [String]
+        var writtenBy: TextWriter?
     }
 
     var dropId: String
@@ -78,7 +88,8 @@ struct DropReport: Codable, Sendable {
                 error: d.errorCode.map { Reason(code: $0, message: d.errorMessage ?? "", location: nil) },
                 timings: Timings(
                     receivedAt: Date(timeIntervalSince1970: drop.createdAt), uploadStartedAt: started, uploadFinishedAt: finished,
-                    uploadSeconds: started.flatMap { s in finished.map { $0.timeIntervalSince(s) } }, finishedAt: finishedAt))
+                    uploadSeconds: started.flatMap { s in finished.map { $0.timeIntervalSince(s) } }, finishedAt: finishedAt),
+                text: (try? d.metadata).map { Text(title: $0.title, description: $0.description, tags: $0.tags, writtenBy: $0.writer) })
         }
     }
 

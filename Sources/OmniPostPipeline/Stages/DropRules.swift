@@ -103,28 +103,34 @@ package struct DropRules: Sendable {
         var options = o
         for k in ["title", "description", "tags", "privacy"] { options[k] = nil }
 
+        var meta = PublishMetadata(title: title, description: description, tags: tags, privacy: privacy, publishAt: manifest.publishAt, options: options)
+        meta.coverAtMs = manifest.coverAtMs
+        meta.text = profile.text
+        try check(meta, for: t, profile: profile, titleAt: titleField.location, descriptionAt: descField.location)
+        return meta
+    }
+
+    /// The text of `meta` as `t`'s profile takes it, answered at the field's line where one is known.
+    /// The templates' text and a language model's (`ai:`) pass the same checks.
+    func check(_ meta: PublishMetadata, for t: TargetConfig, profile: Profile, titleAt: SourceLocation? = nil, descriptionAt: SourceLocation? = nil) throws {
         // Control characters (NUL, BEL, ESC sequences…) are refused, never published: no platform shows
         // them, some reject the request, and in a terminal or a report they act instead of showing.
         // Titles and tags allow none; descriptions and captions keep line breaks and tabs.
-        try Self.refuseControls(title, field: "title", target: t.name, allowed: [], at: titleField.location)
-        try Self.refuseControls(description, field: "description", target: t.name, allowed: ["\n", "\r", "\t"], at: descField.location)
-        for tag in tags { try Self.refuseControls(tag, field: "tag", target: t.name, allowed: [], at: nil) }
+        try Self.refuseControls(meta.title, field: "title", target: t.name, allowed: [], at: titleAt)
+        try Self.refuseControls(meta.description, field: "description", target: t.name, allowed: ["\n", "\r", "\t"], at: descriptionAt)
+        for tag in meta.tags { try Self.refuseControls(tag, field: "tag", target: t.name, allowed: [], at: nil) }
         // The profile's text rules (limits with how each counts, the caption's composition): answered at
         // the field's line, and carried with the metadata so the adapter holds the upload to the same rules.
-        if let p = profile.text.problem(title: title, description: description, tags: tags) {
+        if let p = profile.text.problem(title: meta.title, description: meta.description, tags: meta.tags) {
             let at: SourceLocation? =
                 switch p.field {
-                case .title: titleField.location
-                case .description: descField.location
-                case .caption: descField.location ?? titleField.location
+                case .title: titleAt
+                case .description: descriptionAt
+                case .caption: descriptionAt ?? titleAt
                 case .tags: nil
                 }
             throw OmniError(p.code, "\(t.name): \(p.message)", at: at)
         }
-        var meta = PublishMetadata(title: title, description: description, tags: tags, privacy: privacy, publishAt: manifest.publishAt, options: options)
-        meta.coverAtMs = manifest.coverAtMs
-        meta.text = profile.text
-        return meta
     }
 
     /// The target's adapter refuses this metadata (a privacy the platform does not have, a caption past

@@ -119,12 +119,15 @@ struct ValidateStage: Stage {
         let planner = Planner(ctx.config.convert)
         let source = try await source(of: drop, sidecar: sidecar, assets: assets, planner: planner)
         try await checkCover(sidecar, source: source, assets: assets)
-        // The rules `omnipost check` applies too. From here to the transition one worker at a time:
-        // duplicates and slots are read from what the others have claimed.
-        await hold?.acquire()
+        // The rules `omnipost check` applies too.
         let rules = DropRules(config: ctx.config, profiles: ctx.profiles, adapters: ctx.adapters)
         let targets = try rules.targets(for: sidecar.manifest, at: sidecar.location)
-        let planned = try plan(drop, targets: targets, sidecar: sidecar, source: source, rules: rules)
+        // A model's text is asked for before the hold: a slow endpoint keeps no other drop waiting.
+        let written = await writeText(drop, targets: targets, sidecar: sidecar, source: source, rules: rules)
+        // From here to the transition one worker at a time: duplicates and slots are read from what the
+        // others have claimed.
+        await hold?.acquire()
+        let planned = try plan(drop, targets: targets, sidecar: sidecar, source: source, rules: rules, written: written)
         return try outcome(planned, sidecar: sidecar, source: source)
     }
 
@@ -217,7 +220,9 @@ struct ValidateStage: Stage {
 
     /// 4. Per target: metadata (the profile's text rules, the adapter's preflight), timing, plan, and
     /// whether an earlier drop already published it or left a session to take over.
-    func plan(_ drop: DropRecord, targets: [TargetConfig], sidecar: Sidecar, source: Source, rules: DropRules) throws -> Planned {
+    func plan(
+        _ drop: DropRecord, targets: [TargetConfig], sidecar: Sidecar, source: Source, rules: DropRules, written: [String: CaptionWriter.Outcome] = [:]
+    ) throws -> Planned {
         let manifest = sidecar.manifest
         let vars = templateVariables(drop: drop, source: source, manifest: manifest)
         var out = Planned()
@@ -231,6 +236,13 @@ struct ValidateStage: Stage {
                 native: ctx.config.schedule.native && ctx.adapters[t.name]?.schedulesNatively == true)
             meta.publishAt = timing.nativeAt.map { Date(timeIntervalSince1970: $0) }
             try rules.preflight(t, meta, manifest: manifest, at: sidecar.location)
+            if let outcome = written[t.name], let ask = CaptionWriter.ask(manifest, defaults: ctx.config.defaults) {
+                // The model's text passes what the templates' passed, or the templates' stands.
+                meta = CaptionWriter.apply(outcome, ask: ask, model: ctx.config.captions?.model ?? "", to: meta) { m in
+                    try rules.check(m, for: t, profile: profile)
+                    try rules.preflight(t, m, manifest: manifest, at: sidecar.location)
+                }
+            }
             let decision = source.plan(profile)
             var d = DeliveryRecord(
                 dropId: drop.id, target: t.name, platform: t.platform, account: t.account, profile: t.profile,
