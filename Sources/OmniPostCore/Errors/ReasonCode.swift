@@ -33,6 +33,8 @@ package struct ReasonCode: RawRepresentable, Sendable, Hashable, Codable, Custom
     package static let fileTooLarge = ReasonCode("file_too_large")
     package static let textTooLong = ReasonCode("text_too_long")
     package static let textInvalid = ReasonCode("text_invalid")
+    /// `chapters:` that a platform showing them would not (YouTube: first at 0:00, three or more, 10 s each).
+    package static let chaptersInvalid = ReasonCode("chapters_invalid")
     package static let aspectRejected = ReasonCode("aspect_rejected")
     package static let ffmpegFailed = ReasonCode("ffmpeg_failed")
     package static let diskFull = ReasonCode("disk_full")

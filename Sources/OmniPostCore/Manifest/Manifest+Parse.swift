@@ -3,7 +3,7 @@ import Foundation
 extension Manifest {
     package static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
-        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai"
+        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai", "chapters"
     ]
 
     /// The largest sidecar we read; a bigger one is refused unread.
@@ -49,6 +49,10 @@ extension Manifest {
         try read("description") { v in out.description = Field(try v.string(), at: v.location) }
         try read("tags") { v in out.tags = try v.stringList() }
         try read("ai") { v in out.ai = try AIAsk.parse(v) }
+        try read("chapters") { v in
+            out.chapters = try Chapter.parseList(v)
+            out.chaptersLocation = v.location
+        }
         try read("privacy") { v in
             out.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue)))
             out.privacyLocation = v.location

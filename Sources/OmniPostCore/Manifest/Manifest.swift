@@ -32,6 +32,9 @@ package struct Manifest: Sendable, Codable, Equatable {
     package var slideshow: Slideshow?
     /// Which fields a language model writes (`ai:`); nil: the pipeline's default.
     package var ai: AIAsk?
+    /// The clip's chapters, for platforms that show them from the description (YouTube).
+    package var chapters: [Chapter]?
+    package var chaptersLocation: SourceLocation?
 
     package init() {}
 

@@ -10,7 +10,7 @@
 /// `tags_total_max`, `caption_max`) still read as the same rules; `caption_max` keeps the way the bundled
 /// profile of the same platform composes and counts its caption (`legacyCaption`).
 extension TextRules {
-    static let fieldKeys = ["title", "description", "caption", "tags"]
+    static let fieldKeys = ["title", "description", "caption", "tags", "chapters"]
     static let legacyKeys = ["title_max", "title_forbidden", "description_max_bytes", "description_forbidden", "tags_total_max", "caption_max"]
 
     static func parse(_ node: DocNode, profile: String, legacyCaption: () -> CaptionRule?) throws -> TextRules {
@@ -28,6 +28,10 @@ extension TextRules {
         if let n = t["tags"] {
             let m = try n.mapping(allowed: ["max_total", "max_count"])
             out.tags = TagsRule(maxTotal: try m["max_total"]?.int(), maxCount: try m["max_count"]?.int())
+        }
+        if let n = t["chapters"] {
+            let m = try n.mapping(allowed: ["min_count", "min_seconds"])
+            out.chapters = ChapterRule(minCount: try m["min_count"]?.int() ?? 3, minSeconds: try m["min_seconds"]?.double() ?? 10)
         }
         return out
     }

@@ -12,6 +12,9 @@ package struct TextRules: Sendable, Codable, Equatable {
     /// title, description and tags as `compose` says, and counted as a whole.
     package var caption: CaptionRule?
     package var tags: TagsRule?
+    /// Chapters written into the description (`0:00 Intro` lines), with the rules the platform shows
+    /// them by; nil: the platform shows none, and a sidecar's `chapters:` is not written for it.
+    package var chapters: ChapterRule?
 
     package init(profile: String, title: FieldRule? = nil, description: FieldRule? = nil, caption: CaptionRule? = nil, tags: TagsRule? = nil) {
         self.profile = profile

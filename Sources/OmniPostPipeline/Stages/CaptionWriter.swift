@@ -89,13 +89,14 @@ struct CaptionWriter: Sendable {
         return content
     }
 
-    /// `meta` with the model's fields in it where they pass every check the templates' text passed
-    /// (`check`: control characters, the profile's text rules, the adapter's preflight); otherwise `meta`
-    /// as it was, with a note saying why.
+    /// The templates' `draft` with the model's fields in it, made final by `finish` (chapters, control
+    /// characters, the profile's text rules, the adapter's preflight) — or, where anything fails,
+    /// `fallback` (the templates' final text) with a note saying why.
     static func apply(
-        _ outcome: Outcome, ask: AIAsk, model: String, to meta: PublishMetadata, check: (PublishMetadata) throws -> Void
+        _ outcome: Outcome, ask: AIAsk, model: String, draft meta: PublishMetadata, fallback: PublishMetadata,
+        finish: (PublishMetadata) throws -> PublishMetadata
     ) -> PublishMetadata {
-        var kept = meta
+        var kept = fallback
         guard let content = outcome.content else {
             kept.writer = TextWriter(model: model, wrote: [], note: outcome.note)
             return kept
@@ -135,7 +136,7 @@ struct CaptionWriter: Sendable {
             }
         }
         do {
-            try check(m)
+            m = try finish(m)
         } catch let e as OmniError {
             kept.writer = TextWriter(model: model, wrote: [], note: "the model's text was not used: \(e.message); the templates' text is used")
             return kept

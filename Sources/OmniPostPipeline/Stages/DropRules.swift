@@ -82,12 +82,31 @@ package struct DropRules: Sendable {
     }
 
     /// Title, description, tags and privacy for one target: sidecar, then per-platform overrides,
-    /// then pipeline defaults; templates rendered; text limits from the profile checked.
-    package func metadata(for t: TargetConfig, manifest: Manifest, vars: [String: String], profile: Profile) throws -> PublishMetadata {
+    /// then pipeline defaults; templates rendered; chapters written where the platform shows them; text
+    /// limits from the profile checked.
+    /// `durationS`: the clip's, once known (the last chapter must end inside it).
+    package func metadata(for t: TargetConfig, manifest: Manifest, vars: [String: String], profile: Profile, durationS: Double? = nil) throws -> PublishMetadata {
+        let (titleField, descField) = textFields(for: t, manifest: manifest)
+        return try finish(
+            try draft(for: t, manifest: manifest, vars: vars, profile: profile), for: t, manifest: manifest, profile: profile, durationS: durationS,
+            titleAt: titleField.location, descriptionAt: descField.location)
+    }
+
+    /// Where a target's title and description come from: its override, the sidecar, the pipeline's defaults.
+    func textFields(for t: TargetConfig, manifest: Manifest) -> (title: Field<String>, description: Field<String>) {
         let o = manifest.overrides[t.platform] ?? [:]
         let defaults = config.defaults
         let titleField = o["title"].map { Field($0, at: manifest.title?.location) } ?? manifest.title ?? defaults.title ?? Field("{stem}")
         let descField = o["description"].map { Field($0, at: manifest.description?.location) } ?? manifest.description ?? defaults.description ?? Field("")
+        return (titleField, descField)
+    }
+
+    /// The target's metadata as the templates make it, before chapters and checks: what a language model
+    /// is given as its draft (`ai:`).
+    func draft(for t: TargetConfig, manifest: Manifest, vars: [String: String], profile: Profile) throws -> PublishMetadata {
+        let o = manifest.overrides[t.platform] ?? [:]
+        let defaults = config.defaults
+        let (titleField, descField) = textFields(for: t, manifest: manifest)
         // A title is one line on every platform: line breaks and tabs in it (from a `{stem}` with a newline,
         // a pasted caption) become single spaces. Any other control character is refused below.
         let title = Self.oneLine(try Template.render(titleField, variables: vars))
@@ -106,7 +125,21 @@ package struct DropRules: Sendable {
         var meta = PublishMetadata(title: title, description: description, tags: tags, privacy: privacy, publishAt: manifest.publishAt, options: options)
         meta.coverAtMs = manifest.coverAtMs
         meta.text = profile.text
-        try check(meta, for: t, profile: profile, titleAt: titleField.location, descriptionAt: descField.location)
+        return meta
+    }
+
+    /// A draft made final: the sidecar's chapters written into the description where the target's
+    /// profile shows them (checked by its rules at their line), then every text check.
+    func finish(
+        _ draft: PublishMetadata, for t: TargetConfig, manifest: Manifest, profile: Profile, durationS: Double? = nil,
+        titleAt: SourceLocation? = nil, descriptionAt: SourceLocation? = nil
+    ) throws -> PublishMetadata {
+        var meta = draft
+        if let rule = profile.text.chapters, let chapters = manifest.chapters, !chapters.isEmpty {
+            if let problem = rule.problem(chapters, durationS: durationS, platform: t.name, at: manifest.chaptersLocation) { throw problem }
+            meta.description = ChapterRule.describe(meta.description, chapters)
+        }
+        try check(meta, for: t, profile: profile, titleAt: titleAt, descriptionAt: descriptionAt)
         return meta
     }
 

@@ -18,7 +18,7 @@ extension ValidateStage {
         var asked: [Data: CaptionWriter.Outcome] = [:]
         for t in targets {
             // A target whose own text does not pass fails in `plan` with its reason; nothing to ask for it.
-            guard let profile = try? rules.profile(of: t), let draft = try? rules.metadata(for: t, manifest: manifest, vars: vars, profile: profile) else { continue }
+            guard let profile = try? rules.profile(of: t), let draft = try? rules.draft(for: t, manifest: manifest, vars: vars, profile: profile) else { continue }
             let request = CaptionWriter.request(
                 platform: t.platform, ask: ask, draft: draft, rules: profile.text, fields: manifest.fields, clip: clip, config: ctx.config.captions)
             let key = (try? JSONCoding.encoder(pretty: false).encode(request)) ?? Data()

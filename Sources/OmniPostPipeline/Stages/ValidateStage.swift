@@ -230,7 +230,7 @@ struct ValidateStage: Stage {
         let when = try publishTime(manifest, rules: rules, location: sidecar.location)
         for (index, t) in targets.enumerated() {
             let profile = try rules.profile(of: t)
-            var meta = try rules.metadata(for: t, manifest: manifest, vars: vars, profile: profile)
+            var meta = try rules.metadata(for: t, manifest: manifest, vars: vars, profile: profile, durationS: source.durationS)
             let timing = Self.timing(
                 when: when, index: index, stagger: ctx.config.schedule.stagger, now: now,
                 native: ctx.config.schedule.native && ctx.adapters[t.name]?.schedulesNatively == true)
@@ -238,9 +238,12 @@ struct ValidateStage: Stage {
             try rules.preflight(t, meta, manifest: manifest, at: sidecar.location)
             if let outcome = written[t.name], let ask = CaptionWriter.ask(manifest, defaults: ctx.config.defaults) {
                 // The model's text passes what the templates' passed, or the templates' stands.
-                meta = CaptionWriter.apply(outcome, ask: ask, model: ctx.config.captions?.model ?? "", to: meta) { m in
-                    try rules.check(m, for: t, profile: profile)
-                    try rules.preflight(t, m, manifest: manifest, at: sidecar.location)
+                var draft = try rules.draft(for: t, manifest: manifest, vars: vars, profile: profile)
+                draft.publishAt = meta.publishAt
+                meta = CaptionWriter.apply(outcome, ask: ask, model: ctx.config.captions?.model ?? "", draft: draft, fallback: meta) { m in
+                    let final = try rules.finish(m, for: t, manifest: manifest, profile: profile, durationS: source.durationS)
+                    try rules.preflight(t, final, manifest: manifest, at: sidecar.location)
+                    return final
                 }
             }
             let decision = source.plan(profile)
