@@ -31,8 +31,9 @@ enum DeliveryJob {
                 dropId: drop.id, target: d.target, stem: drop.stem, source: drop.clipPath ?? "",
                 sidecarPath: drop.sidecarPath.map { inbox.appendingPathComponent($0).path },
                 takenAt: Date(timeIntervalSince1970: drop.createdAt), sourceSha256: drop.clipSha256)
-            if let v = (try? drop.probe)?.video {
-                job.frame = (v.width, v.height)
+            if let probe = try? drop.probe {
+                if let v = probe.video { job.frame = (v.width, v.height) }
+                job.durationS = probe.durationS
             }
         }
         return job

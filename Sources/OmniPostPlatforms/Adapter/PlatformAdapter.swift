@@ -30,6 +30,9 @@ package struct UploadJob: Sendable {
     package var drop: DropFacts? = nil
     /// The clip's display size (rotation applied), for platforms that are told the aspect ratio (Bluesky).
     package var frame: (width: Int, height: Int)? = nil
+    /// The clip's length in seconds, for platforms whose account has a limit of its own (TikTok's
+    /// `max_video_post_duration_sec` per creator).
+    package var durationS: Double? = nil
     /// What to do with `session` once reconciled: resume it (always, unless a person retried the delivery).
     package var sessionReuse: SessionReuse = .resume
     /// A folder of the daemon's own (the drop's work/ folder) for private names of the file (a command

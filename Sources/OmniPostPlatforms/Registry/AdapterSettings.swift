@@ -122,11 +122,16 @@ extension PlatformModule {
     package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {}
     package static func userAgent(for account: AccountConfig) -> String? { nil }
     package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+        pointAtSandbox(&account, base: base)
+        return []
+    }
+
+    /// The account's API, token, consent and device endpoints at the sandbox's, where the descriptor says.
+    package static func pointAtSandbox(_ account: inout AccountConfig, base: String) {
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath
         account.authorizeURL = base + "/sandbox/oauth/\(descriptor.name)/authorize"
         if let p = descriptor.oauth?.sandboxDevicePath { account.deviceURL = base + p }
-        return []
     }
     package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? { nil }
     package static func choices(_ settings: AdapterSettings) async throws -> [AccountIdentity] { [] }

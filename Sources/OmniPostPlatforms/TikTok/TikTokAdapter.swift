@@ -77,25 +77,34 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
         }
     }
 
-    /// creator_info: whether this creator may post at the privacy asked (not metered: it is no init).
-    package func prepare(_ job: UploadJob) async throws {
-        let info = try await Self.envelope(
-            api.send(url: account.endpoint + "/v2/post/publish/creator_info/query/", json: EmptyBody()),
-            TikTokWire.CreatorInfo.self, during: "reading creator info")
+    /// creator_info before each post, obeyed as TikTok's UX guidelines ask: the privacy asked must be one
+    /// of the creator's options, the clip within the creator's longest post, and an interaction the
+    /// creator turned off stays off (not metered: it is no init).
+    package func prepare(_ job: UploadJob) async throws -> TikTokWire.CreatorInfo {
+        let info =
+            try await Self.envelope(
+                api.send(url: account.endpoint + "/v2/post/publish/creator_info/query/", json: EmptyBody()),
+                TikTokWire.CreatorInfo.self, during: "reading creator info") ?? TikTokWire.CreatorInfo()
         let level = Self.privacyLevel(job.metadata) ?? "SELF_ONLY"
-        if let options = info?.privacy_level_options, !options.contains(level) {
+        if let options = info.privacy_level_options, !options.contains(level) {
             throw DeliveryError(.permanent, .rejectedByPlatform, "this creator cannot post \(level); allowed: \(options.joined(separator: ", "))")
         }
+        if let most = info.max_video_post_duration_sec, let d = job.durationS, d > Double(most) {
+            throw DeliveryError(
+                .permanent, .durationOutOfRange, "this creator can post videos of up to \(most) s (creator_info); this one is \(Int(d.rounded(.up))) s")
+        }
+        return info
     }
 
     /// init with the chunk arithmetic: the publish id and upload URL.
-    package func start(_ job: UploadJob, _ prepared: Void) async throws -> Session {
+    package func start(_ job: UploadJob, _ creator: TikTokWire.CreatorInfo) async throws -> Session {
         let m = job.metadata
         let (chunk, count) = Self.chunks(size: job.size, preferred: partSize)
         let post = TikTokWire.PostInfo(
             title: m.caption(platform: platform), privacy_level: Self.privacyLevel(m) ?? "SELF_ONLY",
-            disable_duet: Self.flag(m.options["disable_duet"]), disable_stitch: Self.flag(m.options["disable_stitch"]),
-            disable_comment: Self.flag(m.options["disable_comment"]),
+            disable_duet: Self.flag(m.options["disable_duet"]) || creator.duet_disabled == true,
+            disable_stitch: Self.flag(m.options["disable_stitch"]) || creator.stitch_disabled == true,
+            disable_comment: Self.flag(m.options["disable_comment"]) || creator.comment_disabled == true,
             brand_content_toggle: Self.flag(m.options["brand_content_toggle"]), brand_organic_toggle: Self.flag(m.options["brand_organic_toggle"]),
             is_aigc: Self.flag(m.options["is_aigc"]), video_cover_timestamp_ms: m.coverAtMs)
         let source = TikTokWire.SourceInfo(source: "FILE_UPLOAD", video_size: job.size, chunk_size: chunk, total_chunk_count: count)
@@ -169,6 +178,11 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
             return DeliveryError(.retryAt(RetryAfter.date(r.headers, default: 60)), .rateLimited, what, httpStatus: r.status)
         case (_, "spam_risk_too_many_posts"), (_, "spam_risk_user_banned_from_posting"):
             return DeliveryError(.retryAt(Date().addingTimeInterval(86400)), .quotaExhausted, what, httpStatus: r.status)
+        case (_, "unaudited_client_can_only_post_to_private_accounts"):
+            return DeliveryError(
+                .permanent, .rejectedByPlatform,
+                what + " — this TikTok app is not audited: set `audited: false` under the account so drops are checked for it at validation",
+                httpStatus: r.status)
         case (_, "access_token_invalid"), (401, _):
             return DeliveryError(.retryNow, .authRevoked, what, httpStatus: r.status)
         case (500...599, _), (_, "internal_error"):
@@ -176,6 +190,15 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
         default:
             return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: r.status)
         }
+    }
+
+    /// An app TikTok has not audited posts only SELF_ONLY (its Direct Post guidelines); the account says
+    /// so (`audited: false`), and a drop asking for more is told at validation, not at publish.
+    package func platformChecks(_ m: PublishMetadata) -> OmniError? {
+        guard (try? account.setting("audited")?.bool()) == false, let level = Self.privacyLevel(m), level != "SELF_ONLY" else { return nil }
+        return OmniError(
+            .invalidValue,
+            "privacy '\(m.privacy.rawValue)' (\(level)) is not open to \(account.key): its TikTok app is not audited yet (`audited: false`), and TikTok takes only SELF_ONLY posts from an unaudited app — publish it as private, or have the app pass TikTok's audit")
     }
 
     static func flag(_ v: String?) -> Bool { v.map { ["true", "yes", "1"].contains($0.lowercased()) } ?? false }

@@ -34,7 +34,7 @@ package struct TikTokChunks: UploadProtocol {
 }
 
 /// The bodies TikTok's Content Posting API takes and gives.
-enum TikTokWire {
+package enum TikTokWire {
     struct Envelope<T: Decodable>: Decodable {
         var data: T?
         var error: Failure?
@@ -45,8 +45,13 @@ enum TikTokWire {
         var message: String?
     }
 
-    struct CreatorInfo: Decodable {
+    /// What creator_info says this creator may do (the UX guidelines: obey each before posting).
+    package struct CreatorInfo: Decodable, Sendable {
         var privacy_level_options: [String]?
+        var comment_disabled: Bool?
+        var duet_disabled: Bool?
+        var stitch_disabled: Bool?
+        var max_video_post_duration_sec: Int?
     }
 
     struct PostInfo: Encodable {

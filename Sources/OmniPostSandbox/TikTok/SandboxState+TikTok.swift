@@ -17,7 +17,21 @@ extension SandboxState {
         var postID: String? = nil
         /// Why a FAILED post failed, in TikTok's words (Get Post Status: `internal`, `file_format_check_failed`, …).
         var failReason: String? = nil
+        /// The interactions the init turned off (`disable_comment`, `disable_duet`, `disable_stitch`).
+        var disabled: [String] = []
     }
+
+    /// What creator_info says of one account, and whether its app passed TikTok's audit: set from the
+    /// account's settings (`grant`), TikTok's defaults otherwise.
+    struct TikTokCreator: Sendable {
+        var audited = true
+        var commentDisabled = false
+        var duetDisabled = false
+        var stitchDisabled = false
+        var maxDurationS = 600
+    }
+
+    func tiktokCreator(_ account: String) -> TikTokCreator { self[TikTokWorld.self].creators[account] ?? TikTokCreator() }
 
     func putTikTok(_ u: TikTokUpload) { tiktokUploads[u.publishID] = u }
     func tiktok(_ id: String) -> TikTokUpload? { tiktokUploads[id] }
@@ -88,6 +102,7 @@ extension SandboxState {
 extension SandboxState {
     struct TikTokWorld: PlatformWorld {
         var uploads: [String: TikTokUpload] = [:]
+        var creators: [String: TikTokCreator] = [:]
     }
 
     var tiktokUploads: [String: TikTokUpload] {
@@ -97,6 +112,20 @@ extension SandboxState {
 }
 
 extension TikTokRoutes {
+    /// An account's `audited: false` (its app has not passed the audit) and, for tests, the creator's own
+    /// settings creator_info reports (`comment_disabled`, `duet_disabled`, `stitch_disabled`,
+    /// `max_video_post_duration_sec`).
+    static func grant(_ credentials: [String: String], account: String, state: isolated SandboxState) {
+        var c = state.tiktokCreator(account)
+        func flag(_ k: String) -> Bool? { credentials[k].map { ["true", "yes", "1"].contains($0.lowercased()) } }
+        if let v = flag("audited") { c.audited = v }
+        if let v = flag("comment_disabled") { c.commentDisabled = v }
+        if let v = flag("duet_disabled") { c.duetDisabled = v }
+        if let v = flag("stitch_disabled") { c.stitchDisabled = v }
+        if let v = credentials["max_video_post_duration_sec"].flatMap(Int.init) { c.maxDurationS = v }
+        state[SandboxState.TikTokWorld.self].creators[account] = c
+    }
+
     static let name = "tiktok"
     /// TikTok names the app `client_key`.
     static let clientIDParameter = "client_key"

@@ -67,12 +67,13 @@ enum TikTokRoutes: SandboxPlatform {
             guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
                 return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
             }
+            let creator = await state.tiktokCreator(account)
             return envelope(
                 .ok,
                 data: [
                     "creator_username": account.replacingOccurrences(of: "tiktok:", with: ""), "creator_nickname": account,
-                    "privacy_level_options": privacyOptions, "comment_disabled": false, "duet_disabled": false, "stitch_disabled": false,
-                    "max_video_post_duration_sec": 600
+                    "privacy_level_options": privacyOptions, "comment_disabled": creator.commentDisabled, "duet_disabled": creator.duetDisabled,
+                    "stitch_disabled": creator.stitchDisabled, "max_video_post_duration_sec": creator.maxDurationS
                 ])
         }
         router.post("/v2/post/publish/video/init/") { req, _ -> Response in
@@ -99,6 +100,13 @@ enum TikTokRoutes: SandboxPlatform {
             guard let privacy = post["privacy_level"] as? String, privacyOptions.contains(privacy) else {
                 return envelope(.forbidden, code: "privacy_level_option_mismatch", message: "privacy_level is not one of the creator's options")
             }
+            // The Direct Post guidelines: an unaudited client posts SELF_ONLY only.
+            if privacy != "SELF_ONLY", await !state.tiktokCreator(account).audited {
+                return envelope(
+                    .forbidden, code: "unaudited_client_can_only_post_to_private_accounts",
+                    message: "Unaudited clients can only post to private accounts; set privacy_level to SELF_ONLY.")
+            }
+            let disabled = ["disable_comment", "disable_duet", "disable_stitch"].filter { post[$0] as? Bool == true }
             let title = post["title"] as? String ?? ""
             if title.utf16.count > 2200 { return envelope(.badRequest, code: "invalid_params", message: "title exceeds 2200 UTF-16 units") }
             guard source["source"] as? String == "FILE_UPLOAD",
@@ -117,7 +125,7 @@ enum TikTokRoutes: SandboxPlatform {
             await state.putTikTok(
                 .init(
                     publishID: publishID, account: account, title: title, privacy: privacy, size: size,
-                    chunk: chunk, count: count, received: 0, file: file, created: Date(), status: "PROCESSING_UPLOAD"))
+                    chunk: chunk, count: count, received: 0, file: file, created: Date(), status: "PROCESSING_UPLOAD", disabled: disabled))
             return envelope(.ok, data: ["publish_id": publishID, "upload_url": "\(baseURL())/tiktok/upload/\(publishID)"])
         }
         router.put("/tiktok/upload/:publish") { req, ctx -> Response in
