@@ -198,7 +198,8 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
         guard (try? account.setting("audited")?.bool()) == false, let level = Self.privacyLevel(m), level != "SELF_ONLY" else { return nil }
         return OmniError(
             .invalidValue,
-            "privacy '\(m.privacy.rawValue)' (\(level)) is not open to \(account.key): its TikTok app is not audited yet (`audited: false`), and TikTok takes only SELF_ONLY posts from an unaudited app — publish it as private, or have the app pass TikTok's audit")
+            "privacy '\(m.privacy.rawValue)' (\(level)) is not open to \(account.key): its TikTok app is not audited yet (`audited: false`), and TikTok takes only SELF_ONLY posts from an unaudited app — publish it as private, or have the app pass TikTok's audit"
+        )
     }
 
     static func flag(_ v: String?) -> Bool { v.map { ["true", "yes", "1"].contains($0.lowercased()) } ?? false }
