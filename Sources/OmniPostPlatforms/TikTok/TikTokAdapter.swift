@@ -81,6 +81,8 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     /// of the creator's options, the clip within the creator's longest post, and an interaction the
     /// creator turned off stays off (not metered: it is no init).
     package func prepare(_ job: UploadJob) async throws -> TikTokWire.CreatorInfo {
+        // Upload to inbox sets nothing creator_info governs: the creator finishes the post in the app.
+        if Self.toInbox(job.metadata) { return TikTokWire.CreatorInfo() }
         let info =
             try await Self.envelope(
                 api.send(url: account.endpoint + "/v2/post/publish/creator_info/query/", json: EmptyBody()),
@@ -100,6 +102,16 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     package func start(_ job: UploadJob, _ creator: TikTokWire.CreatorInfo) async throws -> Session {
         let m = job.metadata
         let (chunk, count) = Self.chunks(size: job.size, preferred: partSize)
+        let source = TikTokWire.SourceInfo(source: "FILE_UPLOAD", video_size: job.size, chunk_size: chunk, total_chunk_count: count)
+        if Self.toInbox(m) {
+            let data = try await Self.envelope(
+                api.send(url: account.endpoint + "/v2/post/publish/inbox/video/init/", json: TikTokWire.InboxInit(source_info: source)),
+                TikTokWire.Started.self, during: "starting the upload to the creator's inbox")
+            guard let id = data?.publish_id, let url = data?.upload_url else {
+                throw DeliveryError(.retryNow, .rejectedByPlatform, "TikTok's inbox init reply had no publish_id or upload_url")
+            }
+            return Session(publishID: id, uploadURL: url, chunkSize: chunk, chunkCount: count)
+        }
         let post = TikTokWire.PostInfo(
             title: m.caption(platform: platform), privacy_level: Self.privacyLevel(m) ?? "SELF_ONLY",
             disable_duet: Self.flag(m.options["disable_duet"]) || creator.duet_disabled == true,
@@ -107,7 +119,6 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
             disable_comment: Self.flag(m.options["disable_comment"]) || creator.comment_disabled == true,
             brand_content_toggle: Self.flag(m.options["brand_content_toggle"]), brand_organic_toggle: Self.flag(m.options["brand_organic_toggle"]),
             is_aigc: Self.flag(m.options["is_aigc"]), video_cover_timestamp_ms: m.coverAtMs)
-        let source = TikTokWire.SourceInfo(source: "FILE_UPLOAD", video_size: job.size, chunk_size: chunk, total_chunk_count: count)
         let data = try await Self.envelope(
             api.send(url: account.endpoint + "/v2/post/publish/video/init/", json: TikTokWire.Init(post_info: post, source_info: source)),
             TikTokWire.Started.self, during: "starting the post")
@@ -156,6 +167,8 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     func outcome(_ st: TikTokWire.Status, _ s: Session) -> PublishOutcome {
+        // A draft in the creator's inbox has no post, and no link, until the creator posts it.
+        if st.status == "SEND_TO_USER_INBOX" { return PublishOutcome(remoteId: s.publishID, url: "", bytesSent: 0) }
         let id = st.publicaly_available_post_id?.first?.value ?? s.publishID
         let base =
             account.endpoint.contains("tiktokapis.com") ? "https://www.tiktok.com/@\(account.key.split(separator: ":").last ?? "")/video/" : account.endpoint + "/tiktok/video/"
@@ -195,12 +208,15 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     /// An app TikTok has not audited posts only SELF_ONLY (its Direct Post guidelines); the account says
     /// so (`audited: false`), and a drop asking for more is told at validation, not at publish.
     package func platformChecks(_ m: PublishMetadata) -> OmniError? {
-        guard (try? account.setting("audited")?.bool()) == false, let level = Self.privacyLevel(m), level != "SELF_ONLY" else { return nil }
+        guard !Self.toInbox(m), (try? account.setting("audited")?.bool()) == false, let level = Self.privacyLevel(m), level != "SELF_ONLY" else { return nil }
         return OmniError(
             .invalidValue,
             "privacy '\(m.privacy.rawValue)' (\(level)) is not open to \(account.key): its TikTok app is not audited yet (`audited: false`), and TikTok takes only SELF_ONLY posts from an unaudited app — publish it as private, or have the app pass TikTok's audit"
         )
     }
+
+    /// `post_mode: inbox`: Upload (a draft in the creator's TikTok inbox, finished in the app), not Direct Post.
+    static func toInbox(_ m: PublishMetadata) -> Bool { m.options["post_mode"] == "inbox" }
 
     static func flag(_ v: String?) -> Bool { v.map { ["true", "yes", "1"].contains($0.lowercased()) } ?? false }
 }

@@ -78,6 +78,11 @@ package enum TikTokWire {
         var source_info: SourceInfo
     }
 
+    /// Upload to inbox: the file only; TikTok takes no text with it.
+    struct InboxInit: Encodable {
+        var source_info: SourceInfo
+    }
+
     struct Started: Decodable {
         var publish_id: String?
         var upload_url: String?

@@ -19,6 +19,8 @@ extension SandboxState {
         var failReason: String? = nil
         /// The interactions the init turned off (`disable_comment`, `disable_duet`, `disable_stitch`).
         var disabled: [String] = []
+        /// Sent to the creator's inbox (Upload), not posted: it ends SEND_TO_USER_INBOX, with no post.
+        var inbox = false
     }
 
     /// What creator_info says of one account, and whether its app passed TikTok's audit: set from the
@@ -47,6 +49,12 @@ extension SandboxState {
         if let reason = takeProcessingFault() {
             u.status = "FAILED"
             u.failReason = reason
+            tiktokUploads[u.publishID] = u
+            return
+        }
+        if u.inbox {
+            // A draft in the creator's inbox: nothing is public until the creator posts it in the app.
+            u.status = "SEND_TO_USER_INBOX"
             tiktokUploads[u.publishID] = u
             return
         }

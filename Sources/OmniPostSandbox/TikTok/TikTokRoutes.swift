@@ -76,58 +76,8 @@ enum TikTokRoutes: SandboxPlatform {
                     "stitch_disabled": creator.stitchDisabled, "max_video_post_duration_sec": creator.maxDurationS
                 ])
         }
-        router.post("/v2/post/publish/video/init/") { req, _ -> Response in
-            await state.count("tiktok.init")
-            guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
-                return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
-            }
-            switch await state.takeInitFault() {
-            case .rateLimited(let after)?:
-                var r = envelope(.tooManyRequests, code: "rate_limit_exceeded", message: "Too many requests: 6 per minute per user.")
-                r.headers[.retryAfter] = String(after)
-                return r
-            case .status(let code)?:
-                return envelope(.init(code: code), code: code >= 500 ? "internal_error" : "invalid_params", message: "Injected failure \(code).")
-            case nil: break
-            }
-            var req = req
-            let body = try await req.collectBody(upTo: 1 << 20)
-            guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
-                let post = json["post_info"] as? [String: Any], let source = json["source_info"] as? [String: Any]
-            else {
-                return envelope(.badRequest, code: "invalid_params", message: "post_info and source_info are required")
-            }
-            guard let privacy = post["privacy_level"] as? String, privacyOptions.contains(privacy) else {
-                return envelope(.forbidden, code: "privacy_level_option_mismatch", message: "privacy_level is not one of the creator's options")
-            }
-            // The Direct Post guidelines: an unaudited client posts SELF_ONLY only.
-            if privacy != "SELF_ONLY", await !state.tiktokCreator(account).audited {
-                return envelope(
-                    .forbidden, code: "unaudited_client_can_only_post_to_private_accounts",
-                    message: "Unaudited clients can only post to private accounts; set privacy_level to SELF_ONLY.")
-            }
-            let disabled = ["disable_comment", "disable_duet", "disable_stitch"].filter { post[$0] as? Bool == true }
-            let title = post["title"] as? String ?? ""
-            if title.utf16.count > 2200 { return envelope(.badRequest, code: "invalid_params", message: "title exceeds 2200 UTF-16 units") }
-            guard source["source"] as? String == "FILE_UPLOAD",
-                let size = (source["video_size"] as? NSNumber)?.int64Value, let chunk = (source["chunk_size"] as? NSNumber)?.int64Value,
-                let count = (source["total_chunk_count"] as? NSNumber)?.intValue
-            else {
-                return envelope(.badRequest, code: "invalid_params", message: "source_info needs FILE_UPLOAD with video_size, chunk_size, total_chunk_count")
-            }
-            if let problem = checkChunks(size: size, chunk: chunk, count: count) {
-                return envelope(.badRequest, code: "invalid_params", message: problem)
-            }
-            let publishID = "v_pub_file~v2-1." + SandboxState.randomID(19, alphabet: "0123456789")
-            let file = state.root.appendingPathComponent("tiktok/uploads/\(publishID).part").path
-            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            _ = FileManager.default.createFile(atPath: file, contents: nil)
-            await state.putTikTok(
-                .init(
-                    publishID: publishID, account: account, title: title, privacy: privacy, size: size,
-                    chunk: chunk, count: count, received: 0, file: file, created: Date(), status: "PROCESSING_UPLOAD", disabled: disabled))
-            return envelope(.ok, data: ["publish_id": publishID, "upload_url": "\(baseURL())/tiktok/upload/\(publishID)"])
-        }
+        router.post("/v2/post/publish/video/init/") { req, _ -> Response in try await initialize(req, state: state, baseURL: baseURL, inbox: false) }
+        router.post("/v2/post/publish/inbox/video/init/") { req, _ -> Response in try await initialize(req, state: state, baseURL: baseURL, inbox: true) }
         router.put("/tiktok/upload/:publish") { req, ctx -> Response in
             await state.count("tiktok.put")
             guard let id = ctx.parameters.get("publish") else {
@@ -158,6 +108,66 @@ enum TikTokRoutes: SandboxPlatform {
             if let reason = up.failReason { data["fail_reason"] = reason }
             return envelope(.ok, data: data)
         }
+    }
+
+    /// Direct Post's init (`video/init`: post_info and source_info), or Upload's (`inbox/video/init`:
+    /// source_info only, a draft the creator finishes in the app): the publish id and upload URL.
+    static func initialize(_ req: Request, state: SandboxState, baseURL: @escaping @Sendable () -> String, inbox: Bool) async throws -> Response {
+        await state.count("tiktok.init")
+        guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
+            return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
+        }
+        switch await state.takeInitFault() {
+        case .rateLimited(let after)?:
+            var r = envelope(.tooManyRequests, code: "rate_limit_exceeded", message: "Too many requests: 6 per minute per user.")
+            r.headers[.retryAfter] = String(after)
+            return r
+        case .status(let code)?:
+            return envelope(.init(code: code), code: code >= 500 ? "internal_error" : "invalid_params", message: "Injected failure \(code).")
+        case nil: break
+        }
+        var req = req
+        let body = try await req.collectBody(upTo: 1 << 20)
+        // Upload to inbox takes source_info only: the creator writes the post in the app.
+        guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+            let post = (inbox ? [:] : json["post_info"]) as? [String: Any], let source = json["source_info"] as? [String: Any]
+        else {
+            return envelope(.badRequest, code: "invalid_params", message: inbox ? "source_info is required" : "post_info and source_info are required")
+        }
+        if inbox, json["post_info"] != nil {
+            return envelope(.badRequest, code: "invalid_params", message: "upload to inbox takes no post_info; the creator completes the post in TikTok")
+        }
+        let privacy = inbox ? "" : (post["privacy_level"] as? String ?? "")
+        guard inbox || privacyOptions.contains(privacy) else {
+            return envelope(.forbidden, code: "privacy_level_option_mismatch", message: "privacy_level is not one of the creator's options")
+        }
+        // The Direct Post guidelines: an unaudited client posts SELF_ONLY only.
+        if !inbox, privacy != "SELF_ONLY", await !state.tiktokCreator(account).audited {
+            return envelope(
+                .forbidden, code: "unaudited_client_can_only_post_to_private_accounts",
+                message: "Unaudited clients can only post to private accounts; set privacy_level to SELF_ONLY.")
+        }
+        let disabled = ["disable_comment", "disable_duet", "disable_stitch"].filter { post[$0] as? Bool == true }
+        let title = post["title"] as? String ?? ""
+        if title.utf16.count > 2200 { return envelope(.badRequest, code: "invalid_params", message: "title exceeds 2200 UTF-16 units") }
+        guard source["source"] as? String == "FILE_UPLOAD",
+            let size = (source["video_size"] as? NSNumber)?.int64Value, let chunk = (source["chunk_size"] as? NSNumber)?.int64Value,
+            let count = (source["total_chunk_count"] as? NSNumber)?.intValue
+        else {
+            return envelope(.badRequest, code: "invalid_params", message: "source_info needs FILE_UPLOAD with video_size, chunk_size, total_chunk_count")
+        }
+        if let problem = checkChunks(size: size, chunk: chunk, count: count) {
+            return envelope(.badRequest, code: "invalid_params", message: problem)
+        }
+        let publishID = "v_pub_file~v2-1." + SandboxState.randomID(19, alphabet: "0123456789")
+        let file = state.root.appendingPathComponent("tiktok/uploads/\(publishID).part").path
+        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
+        await state.putTikTok(
+            .init(
+                publishID: publishID, account: account, title: title, privacy: privacy, size: size,
+                chunk: chunk, count: count, received: 0, file: file, created: Date(), status: "PROCESSING_UPLOAD", disabled: disabled, inbox: inbox))
+        return envelope(.ok, data: ["publish_id": publishID, "upload_url": "\(baseURL())/tiktok/upload/\(publishID)"])
     }
 
     /// One chunk, holding the upload's lock, on a fresh read of its state.

@@ -73,4 +73,23 @@ import Testing
             #expect(await p.sandbox!.state.allVideos().map(\.privacy) == ["SELF_ONLY"])
         }
     }
+
+    /// `post_mode: inbox`: the clip goes to the creator's inbox as a draft (Upload, source_info only) —
+    /// no creator_info, no text, no public post, and an unaudited app may do it.
+    @Test func theInboxModeSendsADraftAndPostsNothing() async throws {
+        let dir = try TempDir()
+        let rig = try await PlatformRig.make(TikTokPlatform.self, dir, size: 200_000)
+        try await stopping(rig.server) {
+            await rig.server.grant(platform: "tiktok", account: "tiktok:brand", ["audited": "false"])
+            var draft = Self.publicPost
+            draft.options["post_mode"] = "inbox"
+            #expect(rig.adapter.preflight(draft) == nil)
+            let out = try await rig.deliver(draft)
+            let upload = try #require(await rig.state.tiktokUploads.values.first)
+            #expect(upload.inbox && upload.status == "SEND_TO_USER_INBOX" && upload.title.isEmpty)
+            #expect(out.remoteId == upload.publishID && out.url.isEmpty)
+            #expect(await rig.state.allVideos().isEmpty)
+            #expect(await rig.state.requestCounts["tiktok.creator_info"] == nil)
+        }
+    }
 }
