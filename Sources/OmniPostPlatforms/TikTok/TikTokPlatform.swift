@@ -26,8 +26,8 @@ package enum TikTokPlatform: PlatformModule {
                 privacyOption: "privacy_level",
                 options: ["disable_duet", "disable_stitch", "disable_comment", "brand_content_toggle", "brand_organic_toggle", "is_aigc"].map { .init($0, .bool) }
                     + [.init("privacy_level", .oneOf(["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]))]
-                // `inbox`: Upload (a draft the creator finishes in the app; scope video.upload) instead of Direct Post.
-                + [.init("post_mode", .oneOf(["direct", "inbox"]))]),
+                    // `inbox`: Upload (a draft the creator finishes in the app; scope video.upload) instead of Direct Post.
+                    + [.init("post_mode", .oneOf(["direct", "inbox"]))]),
             // The Media Transfer Guide: chunks of 5–64 MB (a file under 5 MiB goes whole), at most 1,000 of them.
             parts: PartSizes(min: 5 * 1_048_576, max: 64_000_000, maxCount: 1000),
             // status/fetch allows 30 requests a minute per access token (TikTok's rate-limit table): never
