@@ -2,7 +2,9 @@
 
 Run by the Swift test suite (VimeoTests) with the virtualenv `make test` creates: upload a file the way
 the library does (POST /me/videos with approach tus, then tus PATCHes to the upload link), read the
-video back, and try a revoked token. Prints one JSON line.
+video back, set a custom thumbnail the way the library does (`upload_picture`: the video's pictures
+connection, POST, PUT the image to the picture's link, PATCH it active), and try a revoked token.
+Prints one JSON line.
 """
 import json
 import sys
@@ -11,11 +13,12 @@ import vimeo
 
 
 def main():
-    base, token, path = sys.argv[1:4]
+    base, token, path, cover = sys.argv[1:5]
     vimeo.VimeoClient.API_ROOT = base
     client = vimeo.VimeoClient(token=token)
     uri = client.upload(path, data={"name": "from PyVimeo", "description": "official client", "privacy": {"view": "unlisted"}, "chunk_size": 1 << 20})
     video = client.get(uri).json()
+    picture = client.upload_picture(uri, cover, activate=True)
     bad = vimeo.VimeoClient(token="not-a-token-at-all-000")
     try:
         bad.upload(path, data={"name": "x"})
@@ -23,7 +26,8 @@ def main():
     except vimeo.exceptions.UploadAttemptCreationFailure as e:
         refused = str(e)
     print(json.dumps({"uri": uri, "status": video.get("upload", {}).get("status"), "name": video.get("name"),
-                      "privacy": video.get("privacy", {}).get("view"), "refused": refused}))
+                      "privacy": video.get("privacy", {}).get("view"), "refused": refused,
+                      "picture": picture.get("uri") if isinstance(picture, dict) else str(picture)}))
 
 
 if __name__ == "__main__":

@@ -173,6 +173,49 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
         var out = outcome(uri, link: v.link ?? s.link, bytes: 0)
         // Found whole when reconciling: nothing was sent this time.
         out.reconciled = job.session != nil && job.confirmedOffset >= job.size
+        return try await setCover(job, out, uri: uri)
+    }
+
+    /// A cover from a file as the video's thumbnail ("Working with thumbnail uploads"): a picture made,
+    /// its image PUT to the picture's link, then made active. Each step is repeated by `PartRetry` on a
+    /// transient failure, and a persisting one leaves the delivery for the next attempt. A refusal for
+    /// good is noted on the outcome without failing the video, which is up already. A repeat makes
+    /// another picture, never another video.
+    func setCover(_ job: UploadJob, _ out: PublishOutcome, uri: String) async throws -> PublishOutcome {
+        guard let cover = job.coverPath else { return out }
+        var out = out
+        guard let image = FileManager.default.contents(atPath: cover) else {
+            out.coverSet = false
+            out.coverError = "cover \(cover) missing"
+            return out
+        }
+        var retry = PartRetry(settings)
+        do {
+            let picture: VimeoWire.Picture = try await retry.idempotent {
+                let (resp, body) = try await call(.POST, uri + "/pictures")
+                guard resp.status == .created, let p = try? JSONDecoder().decode(VimeoWire.Picture.self, from: body) else {
+                    throw failure(resp, body, "making a picture for \(uri)")
+                }
+                return p
+            }
+            try await retry.idempotent {
+                var put = HTTPClientRequest(url: picture.link)
+                put.method = .PUT
+                put.headers.add(name: "Content-Type", value: cover.hasSuffix(".png") ? "image/png" : "image/jpeg")
+                put.body = .bytes(ByteBuffer(data: image))
+                let resp = try await settings.http.execute(put, timeout: .seconds(Int64(settings.requestTimeout.seconds)))
+                let body = Data(buffer: try await resp.body.collect(upTo: 1 << 20))
+                guard resp.status == .ok else { throw failure(resp, body, "sending the cover image of \(uri)") }
+            }
+            try await retry.idempotent {
+                let (resp, body) = try await call(.PATCH, picture.uri, json: VimeoWire.Activate(active: true))
+                guard resp.status == .ok else { throw failure(resp, body, "making the cover of \(uri) its thumbnail") }
+            }
+            out.coverSet = true
+        } catch let e as DeliveryError where e.kind == .permanent {
+            out.coverSet = false
+            out.coverError = e.message
+        }
         return out
     }
 
@@ -207,6 +250,16 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
 
 /// The bodies of Vimeo's API (v3.4) this adapter sends and reads.
 enum VimeoWire {
+    /// A picture made for a custom thumbnail: its URI, and the link its image is PUT to.
+    struct Picture: Decodable {
+        var uri: String
+        var link: String
+    }
+
+    struct Activate: Encodable {
+        var active: Bool
+    }
+
     struct Create: Encodable {
         struct Upload: Encodable {
             var approach: String

@@ -17,7 +17,7 @@ package enum VimeoPlatform: PlatformModule {
             capabilities: .init(
                 upload:
                     "`POST /me/videos` (approach tus), then tus `PATCH` to its `upload_link` from the server's offset; published once `transcode.status` is complete and the tags are on it",
-                nativeScheduling: false, covers: "none",
+                nativeScheduling: false, covers: "image (a custom thumbnail: `POST /videos/{id}/pictures`, the image `PUT` to its link, `PATCH` active)",
                 reconcile:
                     "the video's `upload.status`, then its `transcode.status` and tags; else `HEAD` of the upload link; a create whose answer was lost is found among the account's videos (`GET /me/videos`)",
                 quotas: "none bundled (Vimeo's are weekly bytes per plan); 429 waits for `X-RateLimit-Reset`"),

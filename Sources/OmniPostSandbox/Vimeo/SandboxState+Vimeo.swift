@@ -18,6 +18,9 @@ extension SandboxState {
         /// `complete` — or `error`, for a video it could not transcode (`failProcessing`).
         var transcodeFailed: String? = nil
         var transcodedAt: Date? = nil
+        /// Its custom thumbnails by id (`POST /videos/{id}/pictures`); optional so a snapshot from before
+        /// pictures existed still reads.
+        var pictures: [String: VimeoPicture]? = nil
 
         var transcode: String {
             guard complete else { return "in_progress" }
@@ -37,6 +40,34 @@ extension SandboxState {
         let v = VimeoVideo(id: id, account: account, name: name, description: description, privacy: privacy, uploadID: upload.id, size: size)
         vimeoVideos[id] = v
         return v
+    }
+
+    /// A custom thumbnail: made inactive and empty, its image PUT to its upload link, then made active.
+    struct VimeoPicture: Sendable, Codable {
+        var id: String
+        var sha256: String? = nil
+        var active = false
+    }
+
+    func addVimeoPicture(video id: String) -> VimeoPicture? {
+        guard vimeoVideos[id] != nil else { return nil }
+        let p = VimeoPicture(id: SandboxState.randomID(8, alphabet: "0123456789"))
+        vimeoVideos[id]?.pictures = (vimeoVideos[id]?.pictures ?? [:]).merging([p.id: p]) { $1 }
+        return p
+    }
+
+    /// The video whose picture `pictureID` is, for its upload link (which names only the picture).
+    func vimeoVideo(picture pictureID: String) -> VimeoVideo? { vimeoVideos.values.first { $0.pictures?[pictureID] != nil } }
+
+    func setVimeoPictureImage(video id: String, picture: String, sha256: String) { vimeoVideos[id]?.pictures?[picture]?.sha256 = sha256 }
+
+    /// One active picture at a time: the video's thumbnail, as the platform shows it.
+    func activateVimeoPicture(video id: String, picture: String) -> VimeoPicture? {
+        guard var pictures = vimeoVideos[id]?.pictures, pictures[picture] != nil else { return nil }
+        for k in pictures.keys { pictures[k]?.active = (k == picture) }
+        vimeoVideos[id]?.pictures = pictures
+        if let i = videos.firstIndex(where: { $0.platform == "vimeo" && $0.id == id }) { videos[i].thumbnailSha256 = pictures[picture]?.sha256 }
+        return pictures[picture]
     }
 
     func vimeoVideo(_ id: String) -> VimeoVideo? { vimeoVideos[id].flatMap { $0.deleted ? nil : $0 } }

@@ -34,7 +34,17 @@ enum VimeoRoutes: SandboxPlatform {
             "uri": "/videos/\(v.id)", "link": base + "/vimeo/\(v.id)", "name": v.name, "description": v.description.isEmpty ? NSNull() : v.description,
             "privacy": ["view": v.privacy], "status": status, "created_time": timestamp(v.created),
             "upload": ["approach": "tus", "upload_link": base + "/tus/files/\(v.uploadID)", "size": v.size, "status": v.complete ? "complete" : "in_progress"],
-            "transcode": ["status": transcode], "tags": v.tags.map { ["name": $0] }
+            "transcode": ["status": transcode], "tags": v.tags.map { ["name": $0] },
+            "metadata": ["connections": ["pictures": ["uri": "/videos/\(v.id)/pictures", "options": ["GET", "POST"], "total": v.pictures?.count ?? 0]]]
+        ]
+    }
+
+    /// A picture as Vimeo describes one: its URI under the video, whether it is the thumbnail shown, and
+    /// (while it has no image) the link its image is PUT to.
+    static func picture(_ p: SandboxState.VimeoPicture, video: String, base: String) -> [String: Any] {
+        [
+            "uri": "/videos/\(video)/pictures/\(p.id)", "active": p.active, "type": "custom",
+            "link": base + "/vimeo/pictures/\(p.id)", "resource_key": p.id
         ]
     }
 
@@ -163,6 +173,45 @@ enum VimeoRoutes: SandboxPlatform {
             let tags = ((try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
             await state.setVimeoTags(id, tags)
             return SandboxHTTP.json(.ok, ["data": tags.map { ["name": $0] }, "total": tags.count], headers: limits())
+        }
+        // Custom thumbnails, as Vimeo's "Working with thumbnail uploads" and PyVimeo's `upload_picture` do
+        // it: create the picture, PUT the image to its link, PATCH it active.
+        router.post("/videos/:id/pictures") { req, ctx -> Response in
+            await state.count("vimeo.pictures")
+            guard let account = await authorized(req, state: state) else { return unauthenticated }
+            let id = ctx.parameters.get("id") ?? ""
+            guard let v = await state.vimeoVideo(id), v.account == account, let p = await state.addVimeoPicture(video: id) else {
+                return error(.notFound, "The requested video couldn't be found.", code: 5000)
+            }
+            return SandboxHTTP.json(.created, picture(p, video: id, base: baseURL()), headers: limits())
+        }
+        router.put("/vimeo/pictures/:picture") { req, ctx -> Response in
+            let pid = ctx.parameters.get("picture") ?? ""
+            guard let v = await state.vimeoVideo(picture: pid) else { return error(.notFound, "The requested picture couldn't be found.", code: 5000) }
+            var req = req
+            let body = Data(buffer: try await req.collectBody(upTo: 32 << 20))
+            // Vimeo takes JPEG, PNG and GIF thumbnails.
+            let magic = [UInt8](body.prefix(4))
+            guard magic.starts(with: [0xFF, 0xD8]) || magic == [0x89, 0x50, 0x4E, 0x47] || magic.starts(with: [0x47, 0x49, 0x46]) else {
+                return error(.badRequest, "The picture is not a JPEG, PNG or GIF image.", code: 2204)
+            }
+            await state.setVimeoPictureImage(video: v.id, picture: pid, sha256: FileHashing.sha256(data: body))
+            return SandboxHTTP.json(.ok, [:])
+        }
+        router.patch("/videos/:id/pictures/:picture") { req, ctx -> Response in
+            guard let account = await authorized(req, state: state) else { return unauthenticated }
+            let id = ctx.parameters.get("id") ?? "", pid = ctx.parameters.get("picture") ?? ""
+            guard let v = await state.vimeoVideo(id), v.account == account else { return error(.notFound, "The requested video couldn't be found.", code: 5000) }
+            var req = req
+            let body = Data(buffer: try await req.collectBody(upTo: 64 * 1024))
+            // JSON (`{"active": true}`) or a form (`active=true`, what PyVimeo's `data=` sends).
+            let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+            let active = (json?["active"] as? Bool) ?? ((json?["active"] as? String) == "true") || SandboxHTTP.form(ByteBuffer(data: body))["active"] == "true"
+            guard active else { return error(.badRequest, "Only `active: true` is understood here.", code: 2204) }
+            guard let p = await state.activateVimeoPicture(video: id, picture: pid) else {
+                return error(.notFound, "The requested picture couldn't be found.", code: 5000)
+            }
+            return SandboxHTTP.json(.ok, picture(p, video: id, base: baseURL()), headers: limits())
         }
         router.delete("/videos/:id") { req, ctx -> Response in
             guard let account = await authorized(req, state: state) else { return unauthenticated }

@@ -51,6 +51,31 @@ import Testing
         }
     }
 
+    /// A cover from a file becomes the video's thumbnail (picture made, image PUT, made active); one that
+    /// is not an image is refused by Vimeo and noted on the outcome, the video published all the same.
+    @Test func aCoverFileBecomesTheThumbnail() async throws {
+        let dir = try TempDir()
+        let (s, a, f) = try await Self.rig(dir, size: 300_000)
+        try await stopping(s) {
+            let cover = dir.file("cover.jpg")
+            try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180", "-frames:v", "1", cover.path])
+            var job = try Self.job(f)
+            job.coverPath = cover.path
+            let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(out.coverSet == true, "\(out.coverError ?? "")")
+            let v = try #require(await s.state.allVideos().first { $0.id == out.remoteId })
+            #expect(v.thumbnailSha256 == (try FileHashing.sha256(path: cover.path)).hex)
+
+            let notAnImage = dir.file("cover.png")
+            try Data("not a picture".utf8).write(to: notAnImage)
+            job = try Self.job(f)
+            job.coverPath = notAnImage.path
+            let second = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(second.coverSet == false && second.coverError?.contains("not a JPEG, PNG or GIF") == true, "\(second.coverError ?? "")")
+            #expect(await s.state.allVideos().contains { $0.id == second.remoteId })
+        }
+    }
+
     @Test func aDeletedVideoIsMadeAgainAndARevokedTokenAsksForANewOne() async throws {
         let dir = try TempDir()
         let (s, a, f) = try await Self.rig(dir, size: 100_000)
@@ -185,11 +210,17 @@ import Testing
         let (s, _, f) = try await Self.rig(dir, size: 2 << 20 + 100)
         try await stopping(s) {
             let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/vimeo_official_client.py").path
-            let r = try await offPool { try SandboxOfficialClientTests.run(script, [s.baseURL, Self.token, f.path]) }
+            let cover = dir.file("cover.jpg")
+            try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180", "-frames:v", "1", cover.path])
+            let r = try await offPool { try SandboxOfficialClientTests.run(script, [s.baseURL, Self.token, f.path, cover.path]) }
             #expect(r["status"] as? String == "complete" && r["name"] as? String == "from PyVimeo" && r["privacy"] as? String == "unlisted", "\(r.value)")
             #expect((r["uri"] as? String)?.hasPrefix("/videos/") == true)
             #expect(r["refused"] as? String == "You must provide a valid authenticated access token.", "\(r.value)")
             #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
+            // Its thumbnail, set by the library's own `upload_picture`.
+            #expect((r["picture"] as? String)?.contains("/pictures/") == true, "\(r.value)")
+            let uploaded = try #require(await s.state.allVideos().first { "/videos/\($0.id)" == r["uri"] as? String })
+            #expect(uploaded.thumbnailSha256 == (try FileHashing.sha256(path: cover.path)).hex)
         }
     }
 
