@@ -56,6 +56,27 @@ import Testing
         }
     }
 
+    /// A cover file reaches every platform that takes an image: YouTube's thumbnail, Vimeo's custom
+    /// thumbnail, Instagram's `cover_url` (the image put on the media host for Instagram to fetch).
+    @Test func aCoverFileReachesEveryPlatformThatTakesAnImage() async throws {
+        let dir = try TempDir()
+        try FileManager.default.createDirectory(at: dir.file("inbox"), withIntermediateDirectories: true)
+        try Clips.run(
+            "ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=720x1280", "-frames:v", "1", dir.file("inbox/art.png").path])
+        try await TestPipelines.publishOnce(
+            dir, targets: "youtube:main, vimeo:main, instagram:main", clip: try Clips.make(width: 540, height: 960, seconds: 3),
+            sidecar: "title: covered\nprivacy: public\ncover: {file: art.png}\n"
+        ) { p, deliveries in
+            let videos = await p.sandbox!.state.allVideos()
+            for platform in ["youtube", "vimeo", "instagram"] {
+                let v = try #require(videos.first { $0.platform == platform }, "\(platform)")
+                #expect(v.thumbnailSha256 != nil, "\(platform) got no cover")
+            }
+            // One cover, made once from the file: the same image everywhere.
+            #expect(Set(videos.compactMap(\.thumbnailSha256)).count == 1)
+        }
+    }
+
     struct DropRecordView { var state: String; var code: String? }
 
     /// The cover is part of the delivery: a 5xx is tried again, a rate limit leaves the delivery

@@ -54,18 +54,34 @@ package struct InstagramAdapter: ResumableAdapter, DescribedAdapter {
         }
     }
 
-    /// Who posts, and whether the publishing limit has room.
-    package func prepare(_ job: UploadJob) async throws -> String {
+    /// Who posts, whether the publishing limit has room, and a cover file's link: Instagram takes a cover
+    /// image only as `cover_url`, so the image goes to the pipeline's media host first. A frame time
+    /// (`at_ms`) goes as `thumb_offset`, Instagram's own way.
+    package func prepare(_ job: UploadJob) async throws -> Prepared {
         let ig = try await container.userID(account)
         try await container.checkPublishingLimit("/\(ig)/content_publishing_limit", report: job.reportLimit)
-        return ig
+        guard job.metadata.coverAtMs == nil, let cover = job.coverPath, let host = settings.mediaHost, FileManager.default.fileExists(atPath: cover) else {
+            return Prepared(ig: ig)
+        }
+        let hash = try FileHashing.sha256(path: cover)
+        let link = try await host.publish(file: cover, sha256: hash.hex, size: hash.bytes, contentType: "image/jpeg")
+        return Prepared(ig: ig, coverLink: link)
+    }
+
+    package struct Prepared: Sendable {
+        var ig: String
+        var coverLink: String? = nil
     }
 
     /// The REELS container (resumable) — persisted by the engine before any byte.
-    package func start(_ job: UploadJob, _ ig: String) async throws -> Session {
-        let m = job.metadata
+    package func start(_ job: UploadJob, _ prepared: Prepared) async throws -> Session {
+        let m = job.metadata, ig = prepared.ig
         var params = [("media_type", "REELS"), ("upload_type", "resumable"), ("caption", Self.caption(m))]
-        if let ms = m.coverAtMs { params.append(("thumb_offset", String(ms))) }
+        if let link = prepared.coverLink {
+            params.append(("cover_url", link))
+        } else if let ms = m.coverAtMs {
+            params.append(("thumb_offset", String(ms)))
+        }
         if let v = m.options["share_to_feed"] { params.append(("share_to_feed", v.lowercased())) }
         if let v = m.options["collaborators"] {
             let names = v.split(separator: ",").map { "\"\($0.trimmingCharacters(in: .whitespaces))\"" }
@@ -89,6 +105,22 @@ package struct InstagramAdapter: ResumableAdapter, DescribedAdapter {
     /// media_publish. Until the media is ready (9007 / 2207027) it is asked again at the poll's pace —
     /// waiting for readiness, not retrying a failure.
     package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        coverNoted(try await publish(s, job, uploaded: uploaded), job)
+    }
+
+    /// A cover file with no media host to put it on: the reel is published with the frame Instagram (or
+    /// `at_ms`) picks, and the outcome says why the file was not used.
+    func coverNoted(_ out: PublishOutcome, _ job: UploadJob) -> PublishOutcome {
+        guard job.coverPath != nil, job.metadata.coverAtMs == nil else { return out }
+        var out = out
+        out.coverSet = settings.mediaHost != nil
+        if settings.mediaHost == nil {
+            out.coverError = "Instagram takes a cover image only from a link (`cover_url`), and this pipeline has no `media_host:` to put it on"
+        }
+        return out
+    }
+
+    func publish(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
         if case .published(let out) = uploaded { return out }
         var pacer = (processing.policy ?? GraphAPI.statusPolling).pacer()
         let end = ContinuousClock.now + processing.timeout

@@ -12,7 +12,7 @@ package enum InstagramPlatform: PlatformModule {
         accountFields: ["client_id (app id)", "client_secret (app secret)", "refresh_token (a long-lived user token)", "id (the Instagram user id)"],
         capabilities: .init(
             upload: "REELS container, `upload_type=resumable`; bytes to rupload with `offset`/`file_size`, resumed from the last confirmed chunk",
-            nativeScheduling: false, covers: "frame time (`thumb_offset`)",
+            nativeScheduling: false, covers: "frame time (`thumb_offset`); a cover file as `cover_url`, put on the media host",
             reconcile: "the container's `status_code` (PUBLISHED)",
             quotas: "read at run time from `content_publishing_limit` (25/50/100 in different sources; 25 bundled) and held to by the queue gate"),
         facts: PlatformFacts(

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -82,14 +83,30 @@ enum InstagramRoutes: SandboxPlatform {
         }
         let thumb = p["thumb_offset"].flatMap { Int($0) }
         if p["thumb_offset"] != nil && thumb == nil { return G.graphError(400, "thumb_offset must be milliseconds", code: 100) }
+        // `cover_url`: Instagram fetches the cover image from a public link (a JPEG), as it does a video_url.
+        var cover: String? = nil
+        if let url = p["cover_url"] {
+            guard url.hasPrefix("http"), let image = try? await fetchImage(url) else {
+                return G.graphError(400, "The cover_url could not be fetched as a JPEG image", code: 100, subcode: 2207052)
+            }
+            cover = FileHashing.sha256(data: image)
+        }
         guard
             let c = try? await state.makeIGContainer(
                 account: account, igUser: ig, caption: caption, shareToFeed: p["share_to_feed"] != "false",
-                thumbOffset: thumb, collaborators: collaborators)
+                thumbOffset: thumb, collaborators: collaborators, coverSha256: cover)
         else {
             return G.graphError(500, "An unexpected error has occurred.", code: 2, transient: true)
         }
         return SandboxHTTP.json(.ok, ["id": c.id, "uri": "\(baseURL)/ig-api-upload/\(GraphVersion.current)/\(c.id)"])
+    }
+
+    /// A cover image fetched as Instagram fetches one: a JPEG behind the link, or nothing.
+    static func fetchImage(_ url: String) async throws -> Data? {
+        let resp = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+        guard resp.status == .ok else { return nil }
+        let data = Data(buffer: try await resp.body.collect(upTo: 8 << 20))
+        return data.starts(with: [0xFF, 0xD8]) ? data : nil
     }
 
     /// The upload host for a token that is no longer valid (expired, or its session invalidated): 401

@@ -24,6 +24,8 @@ extension SandboxState {
         var failure: String? = nil
         var mediaID: String? = nil
         var sha256: String? = nil
+        /// The sha256 of the image fetched from `cover_url`, the reel's cover once published.
+        var coverSha256: String? = nil
         var expired = false
 
         var statusCode: String {
@@ -46,14 +48,17 @@ extension SandboxState {
         return .ok(next, Int(accessTokenLifetime))
     }
 
-    func makeIGContainer(account: String, igUser: String, caption: String, shareToFeed: Bool, thumbOffset: Int?, collaborators: [String]) throws -> IGContainer {
+    func makeIGContainer(
+        account: String, igUser: String, caption: String, shareToFeed: Bool, thumbOffset: Int?, collaborators: [String], coverSha256: String? = nil
+    ) throws -> IGContainer {
         let id = "1790" + SandboxState.randomID(13, alphabet: "0123456789")
         let file = root.appendingPathComponent("instagram/uploads/\(id).part").path
         try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: file, contents: nil)
-        let c = IGContainer(
+        var c = IGContainer(
             id: id, igUser: igUser, account: account, caption: caption, shareToFeed: shareToFeed, thumbOffset: thumbOffset,
             collaborators: collaborators, file: file, created: Date())
+        c.coverSha256 = coverSha256
         igContainers[id] = c
         return c
     }
@@ -87,7 +92,8 @@ extension SandboxState {
         videos.append(
             Video(
                 platform: "instagram", id: media, account: c.account, title: c.caption, description: "", tags: c.collaborators,
-                privacy: "public", publishAt: nil, bytes: c.size ?? 0, sha256: c.sha256 ?? "", path: c.file, receivedAt: Date()))
+                privacy: "public", publishAt: nil, bytes: c.size ?? 0, sha256: c.sha256 ?? "", path: c.file, receivedAt: Date(),
+                thumbnailSha256: c.coverSha256))
         return media
     }
 
