@@ -182,15 +182,8 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
     /// good is noted on the outcome without failing the video, which is up already. A repeat makes
     /// another picture, never another video.
     func setCover(_ job: UploadJob, _ out: PublishOutcome, uri: String) async throws -> PublishOutcome {
-        guard let cover = job.coverPath else { return out }
-        var out = out
-        guard let image = FileManager.default.contents(atPath: cover) else {
-            out.coverSet = false
-            out.coverError = "cover \(cover) missing"
-            return out
-        }
-        var retry = PartRetry(settings)
-        do {
+        try await job.settingCover(on: out) { cover, image in
+            var retry = PartRetry(settings)
             let picture: VimeoWire.Picture = try await retry.idempotent {
                 let (resp, body) = try await call(.POST, uri + "/pictures")
                 guard resp.status == .created, let p = try? JSONDecoder().decode(VimeoWire.Picture.self, from: body) else {
@@ -211,12 +204,7 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
                 let (resp, body) = try await call(.PATCH, picture.uri, json: VimeoWire.Activate(active: true))
                 guard resp.status == .ok else { throw failure(resp, body, "making the cover of \(uri) its thumbnail") }
             }
-            out.coverSet = true
-        } catch let e as DeliveryError where e.kind == .permanent {
-            out.coverSet = false
-            out.coverError = e.message
         }
-        return out
     }
 
     /// `PUT /videos/{id}/tags`, idempotent, so a 5xx is tried again here (`PartRetry`); a 429 waits for

@@ -70,34 +70,21 @@ package struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
         PublishOutcome(remoteId: id, url: watchBase + id, bytesSent: sent)
     }
 
-    /// thumbnails.set after the video exists: part of the delivery. Setting it again replaces it, so it is
-    /// an idempotent request the engine may repeat (`PartRetry`): a transient failure (5xx, the network)
-    /// is tried again here; one that persists, a rate limit or a spent quota leaves the delivery
-    /// unpublished — the next attempt finds the video whole (`bytes */T`) and sets the cover then. Only a
-    /// refusal for good (an unverified channel, a bad image) is noted on the outcome without failing the
-    /// video, which is up already.
+    /// thumbnails.set after the video exists: part of the delivery (`settingCover`). Setting it again
+    /// replaces it, so it is an idempotent request the engine may repeat (`PartRetry`): a transient
+    /// failure (5xx, the network) is tried again here; one that persists, a rate limit or a spent quota
+    /// leaves the delivery unpublished — the next attempt finds the video whole (`bytes */T`) and sets
+    /// the cover then. A refusal for good (an unverified channel, a bad image) is noted.
     func setCover(_ job: UploadJob, _ out: PublishOutcome) async throws -> PublishOutcome {
-        guard let cover = job.coverPath else { return out }
-        var out = out
-        guard let data = FileManager.default.contents(atPath: cover) else {
-            out.coverSet = false
-            out.coverError = "cover \(cover) missing"
-            return out
-        }
-        var retry = PartRetry(settings)
-        do {
+        try await job.settingCover(on: out) { cover, data in
+            var retry = PartRetry(settings)
             try await retry.idempotent(unless: { $0.code == .authRevoked }) {
                 let resp = try await send(
                     url: account.endpoint + "/upload/youtube/v3/thumbnails/set?videoId=\(out.remoteId)", method: .POST,
                     headers: [("Content-Type", cover.hasSuffix(".png") ? "image/png" : "image/jpeg")], body: ByteBuffer(bytes: data))
                 guard resp.status == 200 else { throw Self.classify(resp, during: "setting the thumbnail of \(out.remoteId)") }
             }
-            out.coverSet = true
-        } catch let e as DeliveryError where e.kind == .permanent {
-            out.coverSet = false
-            out.coverError = e.message
         }
-        return out
     }
 
     /// videos.insert with `uploadType=resumable`: the session URI comes back in `Location`.
