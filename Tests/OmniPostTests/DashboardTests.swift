@@ -263,6 +263,23 @@ import Testing
         await #expect(throws: (any Error).self) { _ = try await Self.http(base + "/healthz") }
     }
 
+    /// An account whose check failed is said once, on its own row (its health), not again among the
+    /// warnings; a warning that names no account stays in the list.
+    @Test(.timeLimit(.minutes(2))) func anAccountProblemIsListedOnce() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\"}", targets: "targets: [youtube:main, x:main]")
+        let p = try await TestPipelines.runOnce(config)
+        try await stopping(p) {
+            try p.context.ledger.recordAccountCheck(account: "x:main", ok: false, detail: "the refresh token was revoked (invalid_grant)")
+            let base = "http://127.0.0.1:\(try #require(p.listener).port)"
+            for path in ["/", "/accounts"] {
+                let page = try await Self.http(base + path).body
+                #expect(page.components(separatedBy: "the refresh token was revoked").count - 1 == 1, "\(path): \(page)")
+                #expect(page.contains("check failed: the refresh token was revoked"))
+            }
+        }
+    }
+
     @Test func chartsAreSVGWithTheirValues() throws {
         let svg = SVGChart.bars("Posts", [.init(label: "10:00", value: 3), .init(label: "11:00", value: nil), .init(label: "12:00", value: 7)], unit: "posts")
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>"))
