@@ -16,7 +16,7 @@ extension Ledger {
         guard !ids.isEmpty else { return [:] }
         return try read { db in
             var out: [String: String] = [:]
-            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            let marks = Self.marks(ids.count)
             for r in try Row.fetchAll(
                 db,
                 sql: """
@@ -54,7 +54,7 @@ extension Ledger {
     package func supersededDeliveries(_ ids: [Int64]) throws -> [Int64: Int64] {
         guard !ids.isEmpty else { return [:] }
         return try read { db in
-            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            let marks = Self.marks(ids.count)
             var out: [Int64: Int64] = [:]
             for r in try Row.fetchAll(
                 db,
@@ -69,6 +69,9 @@ extension Ledger {
             return out
         }
     }
+
+    /// `?,?,…`: one SQL placeholder per value of an `IN (…)` list.
+    static func marks(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
     /// An operator's acknowledgement of a failed drop or delivery.
     package struct Acknowledgement: Sendable, Equatable {

@@ -32,13 +32,7 @@ import Testing
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "good", sidecar: "title: good\nprivacy: public\n", into: config)
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1.3), as: "bad", sidecar: "title: bad\ntitel: typo\n", into: config)
         let out = dir.file("out.log")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: CheckCommandTests.binary)
-        daemon.arguments = ["run", file.path]
-        daemon.standardOutput = try FileHandle(forWritingTo: out)
-        daemon.standardError = try FileHandle(forWritingTo: out)
-        try daemon.run()
+        let daemon = try DaemonProcess.start(file, log: out, errors: true)
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         func log() -> String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
         func port() -> String? {
@@ -53,10 +47,12 @@ import Testing
         let r = try await offPool {
             try CheckCommandTests.run(
                 [
+                    // Run from the test's folder: schemathesis keeps its own state (.schemathesis/) where it runs.
+                    "-c", "cd \"$0\" && exec \"$@\"", dir.url.path, Self.schemathesis,
                     "run", PipelineConfigTests.repoRoot.appendingPathComponent("docs/openapi.yaml").path, "--url", "http://127.0.0.1:\(listening)",
                     "--header", "Authorization: Bearer \(token)", "--max-examples", "25", "--phases", "examples,coverage,fuzzing",
                     "--checks", "all", "--request-timeout", "10", "--generation-database", "none", "--no-color"
-                ], executable: Self.schemathesis)
+                ], executable: "/bin/sh")
         }
         #expect(r.status == 0, "schemathesis found what docs/openapi.yaml and the API disagree on:\n\(r.out.suffix(6000))")
         #expect(r.out.contains("passed") && r.out.contains("Tested: 14"), "every documented operation was tried: \(r.out.suffix(2000))")
