@@ -17,20 +17,31 @@ extension Ledger {
         return try read { db in
             var out: [String: String] = [:]
             let marks = Self.marks(ids.count)
-            for r in try Row.fetchAll(
+            let failed = try Row.fetchAll(db, sql: "SELECT id, stem, clip_sha256, created_at FROM drops WHERE id IN (\(marks))", arguments: StatementArguments(ids))
+            let stems = Set(failed.map { $0["stem"] as String }), clips = Set(failed.compactMap { $0["clip_sha256"] as String? })
+            // One pass over the drops that could supersede these (same name or clip, and published), not one
+            // scan per failed drop: `stem` has no index, and the list is read on every dashboard page. The
+            // `+` keeps SQLite from reaching a drop's deliveries through the state index (every published
+            // delivery) instead of the drop's own: 5.8 s against 0.1 s on a ledger of 50,000 drops.
+            let later = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT f.id AS failed, (
-                      SELECT l.id FROM drops l
-                      WHERE l.created_at > f.created_at AND l.id != f.id
-                        AND (l.stem = f.stem OR (f.clip_sha256 IS NOT NULL AND l.clip_sha256 = f.clip_sha256))
-                        AND (l.state = 'archived' OR EXISTS (SELECT 1 FROM deliveries p WHERE p.drop_id = l.id AND p.state = 'published'))
-                      ORDER BY l.created_at LIMIT 1
-                    ) AS later
-                    FROM drops f WHERE f.id IN (\(marks))
-                    """, arguments: StatementArguments(ids))
-            {
-                if let later: String = r["later"] { out[r["failed"]] = later }
+                    SELECT l.id, l.stem, l.clip_sha256, l.created_at FROM drops l
+                    WHERE (l.stem IN (\(Self.marks(stems.count))) OR l.clip_sha256 IN (\(Self.marks(clips.count))))
+                      AND (l.state = 'archived' OR EXISTS (SELECT 1 FROM deliveries p WHERE p.drop_id = l.id AND +p.state = 'published'))
+                    ORDER BY l.created_at
+                    """, arguments: StatementArguments(Array(stems) + Array(clips)))
+            // Oldest first, by name and by clip: each failed drop takes the first later one.
+            var byStem: [String: [(id: String, at: Double)]] = [:], byClip: [String: [(id: String, at: Double)]] = [:]
+            for l in later {
+                let entry = (id: l["id"] as String, at: l["created_at"] as Double)
+                byStem[l["stem"], default: []].append(entry)
+                if let c: String = l["clip_sha256"] { byClip[c, default: []].append(entry) }
+            }
+            for f in failed {
+                let id: String = f["id"], at: Double = f["created_at"]
+                let candidates = (byStem[f["stem"]] ?? []) + ((f["clip_sha256"] as String?).flatMap { byClip[$0] } ?? [])
+                if let by = candidates.filter({ $0.at > at && $0.id != id }).min(by: { $0.at < $1.at }) { out[id] = by.id }
             }
             // Published since at the delivery level: the drop has failed deliveries, and none is left unpublished.
             for r in try Row.fetchAll(
@@ -72,6 +83,15 @@ extension Ledger {
 
     /// `?,?,…`: one SQL placeholder per value of an `IN (…)` list.
     static func marks(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
+
+    /// The failed deliveries of these drops, in one read.
+    package func failedDeliveries(ofDrops ids: [String]) throws -> [DeliveryRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try read { db in
+            try DeliveryRecord.fetchAll(
+                db, sql: "SELECT * FROM deliveries WHERE drop_id IN (\(Self.marks(ids.count))) AND state = 'failed' ORDER BY id", arguments: StatementArguments(ids))
+        }
+    }
 
     /// An operator's acknowledgement of a failed drop or delivery.
     package struct Acknowledgement: Sendable, Equatable {

@@ -46,9 +46,10 @@ package struct FailureList: Sendable {
         let acks = try ledger.acknowledgements()
         var items: [Item] = []
         var superseded: [String: String] = supersededDrops
+        let failedOfDrops = Dictionary(grouping: try ledger.failedDeliveries(ofDrops: drops.map(\.id)), by: \.dropId)
         for d in drops where supersededDrops[d.id] == nil {
             // A drop that failed at its deliveries: each failed delivery's own reason, not the drop's summary.
-            let own = try ledger.deliveries(forDrop: d.id).filter { $0.state == .failed }
+            let own = failedOfDrops[d.id] ?? []
             let reasons =
                 own.isEmpty
                 ? [Reason(code: d.reasonCode ?? ReasonCode.internalError.rawValue, message: d.reasonMessage ?? "no reason was recorded", location: d.reasonLocation)]
