@@ -49,7 +49,7 @@ demo: build samples
 VENV := .venv
 PYDEPS := google-api-python-client==2.202.0 google-auth==2.63.0 xdk==0.10.6 linkedin-api-client==0.3.0 boto3==1.44.5 "moto[server]==5.2.5" \
 	tuspy==1.1.0 PyVimeo==1.1.2 atproto==0.0.73 praw==8.0.3 tuspyserver==4.4.3 fastapi==0.165.0 uvicorn==0.54.0 \
-	selenium==4.38.0 aiosmtpd==1.4.6 openai==3.51.0
+	selenium==4.38.0 aiosmtpd==1.4.6 openai==3.51.0 schemathesis==4.32.5
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check $(PYDEPS)

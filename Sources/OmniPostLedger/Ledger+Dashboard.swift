@@ -88,7 +88,7 @@ extension Ledger {
         guard !drops.isEmpty else { return [:] }
         return try read { db in
             var out: [String: String] = [:]
-            let marks = Array(repeating: "?", count: drops.count).joined(separator: ",")
+            let marks = Self.marks(drops.count)
             for r in try Row.fetchAll(
                 db,
                 sql: """

@@ -7,7 +7,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import OmniPostCore
-import OmniPostLedger
+@testable import OmniPostLedger
 @testable import OmniPostPipeline
 import Testing
 
@@ -43,14 +43,23 @@ import Testing
         let token = "dashboard-token-0123456789"
         chmod(try dir.write("token", token + "\n").path, 0o600)
         let config = try TestPipelines.config(
-            root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", token_file: \(dir.url.path)/token, loopback_reads: open}",
-            targets: "targets: [youtube:main, x:main]")
-        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "good", sidecar: "title: good one\nprivacy: public\n", into: config)
+            root: dir.url,
+            extra: """
+                http: {listen: "127.0.0.1:0", token_file: \(dir.url.path)/token, loopback_reads: open}
+                accounts:
+                  folder:nas: {path: "\(dir.file("nas").path)"}
+                """,
+            targets: "targets: [youtube:main, x:main, folder:nas]")
+        // Another clip than the failed drop's: the same clip published later would take that failure off the to-do list.
+        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1.1), as: "good", sidecar: "title: good one\nprivacy: public\n", into: config)
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "bad", sidecar: "title: a typo below\nprivacy: public\ntitel: typo\n", into: config)
+        // A second failure, which the browser acknowledges.
+        try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1.2), as: "noted", sidecar: "title: noted\nprivcy: public\n", into: config)
         let p = try await TestPipelines.runOnce(config)
         try await stopping(p) {
             let base = "http://127.0.0.1:\(try #require(p.listener).port)"
-            let bad = try #require(try p.context.ledger.drops(in: [.failed]).first)
+            let bad = try #require(try p.context.ledger.drops(in: [.failed]).first { $0.stem == "bad" })
+            let noted = try #require(try p.context.ledger.drops(in: [.failed]).first { $0.stem == "noted" })
 
             // Every page renders from the ledger, with headers that forbid loading anything from elsewhere.
             let overview = try await Self.http(base + "/")
@@ -64,7 +73,17 @@ import Testing
                 "the sidecar's line is shown: \(drop.body)")
             let failures = try await Self.http(base + "/failures")
             #expect(failures.body.contains(bad.id) && !failures.body.contains("button class=\"retry\""), "no Retry button before signing in")
-            for path in ["/accounts", "/pipelines", "/login", "/static/style.css", "/static/live.js"] {
+            // A folder destination keeps its settings in the pipeline file: not "no stored credentials".
+            #expect(overview.body.contains("folder:nas") && overview.body.contains("a destination") && !overview.body.contains("no stored credentials"), "\(overview.body)")
+            // A used-up quota is waiting (amber), not an error (red); one at 85 % a warning.
+            let full = Ledger.QuotaUse(account: "tiktok:main", rule: "posts", used: 1, limit: 1, cost: 1, window: "24h", nextFitsAt: nil)
+            let most = Ledger.QuotaUse(account: "youtube:main", rule: "upload_units", used: 85, limit: 100, cost: 1, window: "day", nextFitsAt: nil)
+            let levels = DashboardViews(ctx: p.context, watcher: p.watcher).quotas([full, most])
+            #expect(levels.map { $0["level"] as? String } == ["warn", "warn"] && levels[0]["full"] as? Bool == true && levels[1]["full"] as? Bool == false)
+            let icon = try await Self.http(base + "/static/favicon.svg")
+            #expect(icon.status == 200 && icon.headers["Content-Type"].first == "image/svg+xml" && icon.body.hasPrefix("<svg"))
+            #expect(overview.body.contains("<link rel=\"icon\" href=\"/static/favicon.svg\""))
+            for path in ["/accounts", "/pipelines", "/login", "/static/style.css", "/static/live.js", "/drops"] {
                 #expect(try await Self.http(base + path).status == 200, "\(path)")
             }
             #expect(try await Self.http(base + "/drops/no-such").status == 404)
@@ -115,16 +134,31 @@ import Testing
             let r = try await offPool {
                 try SandboxOfficialClientTests.run(
                     PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/dashboard_browser.py").path,
-                    [base, token, bad.id, shots.path])
+                    [base, token, bad.id, shots.path, noted.id])
             }
             #expect(r["ok"] as? Bool == true, "\(r)")
             let pages = r["pages"] as? [String: [String: Any]] ?? [:]
-            #expect(Set(pages.keys) == ["overview", "failures", "drop", "accounts", "pipelines", "failures-signed-in"], "\(pages.keys)")
+            #expect(Set(pages.keys) == ["overview", "failures", "drop", "accounts", "pipelines", "history", "failures-signed-in"], "\(pages.keys)")
             for (name, page) in pages {
                 #expect((page["foreign"] as? [Any])?.isEmpty == true, "\(name) loaded something from elsewhere: \(page["foreign"] ?? "")")
                 #expect(FileManager.default.fileExists(atPath: shots.appendingPathComponent("\(name).png").path), "\(name).png")
             }
             #expect(pages["overview"]?["svg"] as? Int == 4)
+            // Layout as a person sees it: no time wraps mid-value on any page; the banner sits inside the
+            // content column; the icon is served as SVG.
+            for (name, page) in pages {
+                #expect((page["wrappedTimes"] as? [Any])?.isEmpty == true, "\(name): \(page["wrappedTimes"] ?? "")")
+            }
+            #expect((pages["drop"]?["times"] as? Int ?? 0) >= 3, "the drop page's times are <time> elements")
+            #expect(r["saidInMain"] as? Bool == true)
+            #expect(r["favicon"] as? String == "image/svg+xml", "\(r["favicon"] ?? "")")
+            // The history page: in the nav, every drop, searched by name.
+            let drops = try p.context.ledger.drops()
+            #expect(r["historyRows"] as? Int == drops.count && r["navHistory"] as? String == "page", "\(r["historyRows"] ?? "") of \(drops.count)")
+            #expect(r["searchByName"] as? [String] == ["bad"], "\(r["searchByName"] ?? "")")
+            // Acknowledged in the browser: off the list, behind the filter, still in the ledger.
+            #expect((r["ackSaid"] as? String)?.contains("acknowledged") == true && r["ackStillListed"] as? Int == 0 && r["ackBehindFilter"] as? Int == 1, "\(r)")
+            #expect(try p.context.ledger.events(forDrop: noted.id).contains { $0.toState == "acknowledged" && $0.detail?.contains("dashboard") == true })
             #expect((pages["drop"]?["text"] as? String)?.contains("unknown_key") == true)
             #expect(pages["failures"]?["retryButtons"] as? Int == 0 && (pages["failures-signed-in"]?["retryButtons"] as? Int ?? 0) >= 1)
             #expect(r["live"] as? Bool == true, "the page's script connected to /live")
@@ -227,6 +261,23 @@ import Testing
         #expect(try await Self.http(base + "/readyz").body.contains("\"ledger\""))
         await pb.close()
         await #expect(throws: (any Error).self) { _ = try await Self.http(base + "/healthz") }
+    }
+
+    /// An account whose check failed is said once, on its own row (its health), not again among the
+    /// warnings; a warning that names no account stays in the list.
+    @Test(.timeLimit(.minutes(2))) func anAccountProblemIsListedOnce() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, extra: "http: {listen: \"127.0.0.1:0\"}", targets: "targets: [youtube:main, x:main]")
+        let p = try await TestPipelines.runOnce(config)
+        try await stopping(p) {
+            try p.context.ledger.recordAccountCheck(account: "x:main", ok: false, detail: "the refresh token was revoked (invalid_grant)")
+            let base = "http://127.0.0.1:\(try #require(p.listener).port)"
+            for path in ["/", "/accounts"] {
+                let page = try await Self.http(base + path).body
+                #expect(page.components(separatedBy: "the refresh token was revoked").count - 1 == 1, "\(path): \(page)")
+                #expect(page.contains("check failed: the refresh token was revoked"))
+            }
+        }
     }
 
     @Test func chartsAreSVGWithTheirValues() throws {

@@ -151,6 +151,17 @@ import Testing
                 await notifier.send(now: Date().addingTimeInterval(60))
                 let metrics = try MetricsExport.text(config: p.context.config, ledger: ledger, profiles: p.context.profiles)
                 #expect(OperatorAPITests.value(metrics, #"omnipost_alerts_pending{sink="ntfy"}"#) ?? 0 >= 1, "\(metrics)")
+                // … and `status`, its JSON and the dashboard say it is down, with what it said; the other is not.
+                let report = try StatusReport.gather(config: p.context.config, ledger: ledger, profiles: p.context.profiles)
+                let ntfy = try #require(report.sinks.first { $0.sink == "ntfy" })
+                #expect(ntfy.down && ntfy.pending >= 1 && ntfy.lastError != nil, "\(ntfy)")
+                #expect(report.sinks.first { $0.sink == "slack" }?.down == false, "\(report.sinks)")
+                let said = try report.text(ledger: ledger)
+                #expect(said.contains("ntfy  DOWN"), "\(said)")
+                let json = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any]
+                #expect((json?["sinks"] as? [[String: Any]])?.first { $0["sink"] as? String == "ntfy" }?["down"] as? Bool == true)
+                let overview = try await DashboardTests.http("http://127.0.0.1:\(try #require(p.listener).port)/")
+                #expect(overview.body.contains("class=\"sink down\"") && overview.body.contains("<strong class=\"bad\">down</strong>"), "\(overview.body)")
             }
 
             // `omnipost notify test`: through the daemon's own code, each sink's answer, exit 1 if one did not take it.

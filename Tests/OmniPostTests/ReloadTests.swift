@@ -117,13 +117,7 @@ import Testing
         let root = dir.file("p")
         let file = try dir.write("p.yaml", Self.pipelineText(root: root, targets: "youtube:main"))
         let out = dir.file("out.log")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CheckCommandTests.binary)
-        p.arguments = ["run", file.path]
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try DaemonProcess.start(file, log: out)
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         func log() -> String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
         #expect(try await Self.until(60) { log().contains("inbox") })

@@ -73,6 +73,8 @@ package enum EventKind: String, Codable, Sendable, CaseIterable {
     case archiveFailed = "archive_failed", notFiled = "not_filed", leftInInbox = "left_in_inbox"
     // control, reload, startup
     case retried, refused, reloaded
+    /// An operator acknowledged a failed drop or delivery: it leaves the failures list, and stays in the ledger.
+    case acknowledged
     case orphansKilled = "orphans_killed", leaseReleased = "lease_released"
     // accounts
     case checked, checkFailed = "check_failed"

@@ -11,7 +11,7 @@ import OmniPostLedger
 /// session and its CSRF value, and go through `QueueControl` like `omnipost retry`/`cancel`.
 enum DashboardRoutes {
     /// The pages and form actions, for the docs and the tests.
-    static let pages = ["/", "/drops/{id}", "/failures", "/accounts", "/pipelines", "/login"]
+    static let pages = ["/", "/drops", "/drops/{id}", "/failures", "/accounts", "/pipelines", "/login"]
 
     /// No page loads anything from elsewhere, runs inline script, or can be framed.
     static let securityHeaders: HTTPFields = [
@@ -31,6 +31,7 @@ enum DashboardRoutes {
         let resources = Bundle.module.url(forResource: "dashboard", withExtension: nil)!
         let css = (try? Data(contentsOf: resources.appendingPathComponent("style.css"))) ?? Data()
         let js = (try? Data(contentsOf: resources.appendingPathComponent("live.js"))) ?? Data()
+        let icon = (try? Data(contentsOf: resources.appendingPathComponent("favicon.svg"))) ?? Data()
 
         /// Renders a page with the layout's own values (pipeline, session, navigation) added.
         @Sendable func page(
@@ -46,7 +47,9 @@ enum DashboardRoutes {
             let all = box.all
             if all.count > 1 {
                 v["switcher"] = all.map { ["name": $0.ctx.config.name, "current": $0.ctx.config.name == pipelineName] as [String: Any] }
-                v["q"] = "?pipeline=" + (pipelineName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                let escaped = pipelineName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                v["q"] = "?pipeline=" + escaped
+                v["qa"] = "&pipeline=" + escaped
             }
             v["version"] = Product.version
             v["now"] = isoStamp(Date())
@@ -54,7 +57,8 @@ enum DashboardRoutes {
             if let csrf = access.session(req) { v["signedIn"] = true; v["csrf"] = csrf }
             if let nav { v["nav" + nav] = true }
             if let said = req.uri.queryParameters["said"], !said.isEmpty { v["said"] = String(said) }
-            if let ledger = chosen?.ctx.ledger, let n = try? ledger.drops(in: [.failed]).count, n > 0 { v["failureCount"] = n }
+            // The count beside Failures is the to-do list's: what later work published, or an operator acknowledged, is not in it.
+            if let ledger = chosen?.ctx.ledger, let n = try? FailureList.gather(ledger: ledger).open.count, n > 0 { v["failureCount"] = n }
             let html = library.render(v, withTemplate: name) ?? "the \(name) template is missing"
             var headers = securityHeaders
             headers[.contentType] = "text/html; charset=utf-8"
@@ -67,6 +71,10 @@ enum DashboardRoutes {
         }
         router.get("/static/live.js") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(data: js)))
+        }
+        // The icon every page links to: a small SVG, served as one.
+        router.get("/static/favicon.svg") { _, _ in
+            Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "max-age=86400"], body: .init(byteBuffer: ByteBuffer(data: icon)))
         }
         router.get("/") { req, _ -> Response in
             guard let v = views(req) else { return OperatorRoutes.notReady }
@@ -82,7 +90,13 @@ enum DashboardRoutes {
         }
         router.get("/failures") { req, _ -> Response in
             guard let v = views(req) else { return OperatorRoutes.notReady }
-            return page("failures", title: "Failures", try v.failures(), req: req, nav: "Failures", live: true)
+            let acknowledged = ["1", "true", "yes"].contains(req.uri.queryParameters["acknowledged"].map(String.init) ?? "")
+            return page("failures", title: "Failures", try v.failures(acknowledged: acknowledged), req: req, nav: "Failures", live: true)
+        }
+        router.get("/drops") { req, _ -> Response in
+            guard let v = views(req) else { return OperatorRoutes.notReady }
+            let q = req.uri.queryParameters
+            return page("history", title: "Drops", try v.history(HistoryQuery(q.map { (String($0.key), String($0.value)) })), req: req, nav: "History")
         }
         router.get("/accounts") { req, _ -> Response in
             guard let v = views(req) else { return OperatorRoutes.notReady }
@@ -116,7 +130,7 @@ enum DashboardRoutes {
             r.headers[.setCookie] = access.cookie(nil)
             return r
         }
-        for action in ["retry", "cancel"] {
+        for action in ["retry", "cancel", "acknowledge"] {
             router.post("/ui/\(action)") { req, c -> Response in
                 let form = try await Self.form(req, c)
                 guard access.mayPost(req, csrf: form["csrf"]) else { return refused() }
@@ -125,7 +139,12 @@ enum DashboardRoutes {
                 let control = QueueControl(config: o.ctx.config, ledger: o.ctx.ledger, who: "dashboard")
                 let said: String
                 do {
-                    let lines = action == "retry" ? try control.retry(id) : try await control.cancel(id, adapters: o.adapters)
+                    let lines =
+                        switch action {
+                        case "retry": try control.retry(id)
+                        case "cancel": try await control.cancel(id, adapters: o.adapters)
+                        default: try control.acknowledge(id)
+                        }
                     o.ctx.wakeup.ring()
                     said = lines.joined(separator: "\n")
                 } catch let e as OmniError {

@@ -2,6 +2,7 @@ import Foundation
 import OmniPostCore
 import OmniPostIngest
 import OmniPostLedger
+import OmniPostPlatforms
 
 /// What each dashboard page shows, read from the ledger and put in the plain dictionaries the
 /// templates render. No page changes anything: the forms post to `DashboardRoutes`, which goes
@@ -32,7 +33,10 @@ struct DashboardViews {
                         t["pct"] = Int(line.prefix { $0.isNumber }) ?? 0
                         t["detail"] = "converting \(line)"
                     } else if let g = x.gate, let nb = x.notBefore, nb > now {
-                        t["detail"] = "held by \(g) until \(isoStamp(nb))"
+                        // Waiting (on a quota, a schedule, a retry's back-off) is not failing: shown as waiting.
+                        t["detail"] = "waiting on \(g) until"
+                        t["until"] = isoStamp(nb)
+                        t["waiting"] = true
                     }
                     return t
                 }
@@ -54,8 +58,8 @@ struct DashboardViews {
             "queueTotal": report.queue.count,
             "quotas": quotas(report.quotas), "anyQuotas": !report.quotas.isEmpty,
             "breakers": breakers(report.breakers), "anyBreakers": !report.breakers.isEmpty,
-            "accounts": accounts(report), "warnings": report.accountWarnings,
-            "disks": disks(),
+            "accounts": accounts(report), "warnings": otherWarnings(report),
+            "disks": disks(), "sinks": try sinks(),
             "charts": try charts()
         ]
     }
@@ -65,7 +69,8 @@ struct DashboardViews {
             let pct = q.limit > 0 ? min(100, q.used * 100 / q.limit) : 0
             var v: [String: Any] = [
                 "account": q.account, "rule": q.rule, "used": q.used, "limit": q.limit, "window": q.window,
-                "pct": pct, "level": pct >= 90 ? "bad" : pct >= 80 ? "warn" : "ok"
+                // A quota used up is a wait until its window moves on, not an error: amber, never red.
+                "pct": pct, "level": pct >= 80 ? "warn" : "ok", "full": q.limit > 0 && q.used >= q.limit
             ]
             if let n = q.nextFitsAt { v["next"] = isoStamp(n) }
             return v
@@ -84,17 +89,46 @@ struct DashboardViews {
     func accounts(_ report: StatusReport) -> [[String: Any]] {
         ctx.config.accounts.keys.sorted().map { key in
             let t = report.accounts.first { $0.account == key }
-            var v: [String: Any] = ["account": key, "platform": ctx.config.accounts[key]?.platform ?? ""]
+            let platform = ctx.config.accounts[key]?.platform ?? ""
+            var v: [String: Any] = ["account": key, "platform": platform]
+            // A folder, a bucket, a tus server, a webhook or a program keeps what it needs in the config:
+            // there are no credentials to store, so none missing.
+            let signsIn = PlatformRegistry.descriptor(platform)?.storesCredentials ?? true
             switch (t?.checkOK, t?.hasRefreshToken) {
             case (true?, _): v["health"] = "ok"; v["healthText"] = "works" + (t?.checkDetail.map { " (\($0))" } ?? "")
             case (false?, _): v["health"] = "bad"; v["healthText"] = "check failed: " + (t?.checkDetail ?? "")
             case (nil, true?): v["health"] = "ok"; v["healthText"] = "credentials stored, not checked yet"
-            default: v["health"] = "warn"; v["healthText"] = "no stored credentials (a key, a password or a folder, or not connected)"
+            default:
+                if signsIn {
+                    v["health"] = "warn"; v["healthText"] = "no stored credentials: connect it with `omnipost accounts add \(key)`"
+                } else {
+                    v["health"] = "ok"; v["healthText"] = "a destination: its settings are in the pipeline file, nothing to sign in to"
+                }
             }
+            // Each account's problem is said once, on its own row: a warning naming it goes there, and a
+            // failed check is already its health.
+            let own = report.accountWarnings.filter { $0.hasPrefix(key + ":") && !$0.hasPrefix(key + ": its last check failed") }
+            if !own.isEmpty { v["notes"] = own.map { String($0.dropFirst(key.count + 1)).trimmingCharacters(in: .whitespaces) } }
             if let c = t?.checkedAt { v["checked"] = isoStamp(c) }
             if let a = t?.accessExpiresAt { v["access"] = isoStamp(a) }
             if let r = t?.refreshExpiresAt { v["refresh"] = isoStamp(r) }
             if let s = t?.scope { v["scope"] = s }
+            return v
+        }
+    }
+
+    /// Warnings that name no configured account (those are on the account's own row).
+    func otherWarnings(_ report: StatusReport) -> [String] {
+        let keys = Array(ctx.config.accounts.keys)
+        return report.accountWarnings.filter { w in !keys.contains { w.hasPrefix($0 + ":") } }
+    }
+
+    /// Each alert sink, and whether it takes messages (Ledger.sinkStates).
+    func sinks() throws -> [[String: Any]] {
+        try ledger.sinkStates(configured: ctx.config.notify?.sinks.map(\.name) ?? []).map { s in
+            var v: [String: Any] = ["sink": s.sink, "down": s.down, "pending": s.pending, "givenUp": s.givenUp, "sent": s.sent]
+            if let e = s.lastError { v["lastError"] = e }
+            if let t = s.lastSentAt { v["lastSent"] = isoStamp(t) }
             return v
         }
     }
@@ -167,6 +201,7 @@ struct DashboardViews {
             ]
             if let u = x.remoteUrl { t["url"] = u }
             if let r = x.remoteId { t["remoteId"] = r }
+            if let post = Self.post(x) { t["post"] = post }
             if let b = x.renditionBytes { t["bytes"] = Self.bytes(b) }
             if let c = x.errorCode { t["error"] = c + (x.errorMessage.map { ": \($0)" } ?? "") }
             t["attempts"] = try ledger.attempts(forDelivery: x.id ?? 0).map { a -> [String: Any] in
@@ -240,27 +275,35 @@ struct DashboardViews {
 
     // MARK: failures, accounts, pipelines
 
-    func failures() throws -> [String: Any] {
-        let drops = try ledger.drops(in: [.failed, .rejected]).sorted { $0.updatedAt > $1.updatedAt }.prefix(200)
-        let deliveries = try ledger.deliveries(in: [.failed], limit: 200)
+    /// The to-do list (FailureList), or with `acknowledged` what operators acknowledged.
+    func failures(acknowledged: Bool) throws -> [String: Any] {
+        let list = try FailureList.gather(ledger: ledger)
+        let shown = acknowledged ? list.acknowledged : list.open
+        let items = shown.map { i -> [String: Any] in
+            var v: [String: Any] = [
+                "id": i.id, "drop": i.drop, "stem": i.stem, "at": isoStamp(i.failedAt), "isDrop": i.kind == "drop",
+                "reasons": i.reasons.map { r -> [String: Any] in
+                    var x: [String: Any] = ["code": r.code, "message": r.message]
+                    if let t = r.target { x["target"] = t }
+                    if let n = r.delivery { x["delivery"] = n }
+                    if let l = r.location { x["location"] = l }
+                    return x
+                }
+            ]
+            if let t = i.target { v["target"] = t }
+            if let a = i.acknowledgedAt { v["acknowledgedAt"] = isoStamp(a); v["acknowledgedBy"] = i.acknowledgedBy ?? "" }
+            return v
+        }
         return [
-            "drops": drops.map { d -> [String: Any] in
-                var v: [String: Any] = ["id": d.id, "stem": d.stem, "at": isoStamp(d.updatedAt), "code": d.reasonCode ?? "", "message": d.reasonMessage ?? ""]
-                if let l = d.reasonLocation { v["location"] = l }
-                return v
-            },
-            "anyDrops": !drops.isEmpty,
-            "deliveries": deliveries.map { x -> [String: Any] in
-                ["id": x.id ?? 0, "drop": x.dropId, "target": x.target, "at": isoStamp(x.updatedAt), "code": x.errorCode ?? "", "message": x.errorMessage ?? ""]
-            },
-            "anyDeliveries": !deliveries.isEmpty
+            "items": items, "any": !items.isEmpty, "acknowledged": acknowledged,
+            "openCount": list.open.count, "acknowledgedCount": list.acknowledged.count, "supersededCount": list.superseded.count
         ]
     }
 
     func accountsPage() throws -> [String: Any] {
         let report = try StatusReport.gather(config: ctx.config, ledger: ledger, profiles: ctx.profiles, history: false)
         return [
-            "accounts": accounts(report), "warnings": report.accountWarnings, "quotas": quotas(report.quotas), "anyQuotas": !report.quotas.isEmpty,
+            "accounts": accounts(report), "warnings": otherWarnings(report), "quotas": quotas(report.quotas), "anyQuotas": !report.quotas.isEmpty,
             "breakers": breakers(report.breakers), "anyBreakers": !report.breakers.isEmpty
         ]
     }

@@ -34,7 +34,9 @@ struct OperatorContext: RequestContext, RemoteAddressRequestContext {
 /// not from this machine. Every mutation needs the token: the API as a bearer token, the dashboard's
 /// forms as a session cookie (HttpOnly, SameSite=Strict, Secure behind https) plus the session's CSRF
 /// value in the form. Wrong tokens are logged, counted, and answered more slowly per source. Sessions
-/// live in memory: a restart signs everyone out, which is the safe side.
+/// live in this process's memory (`SessionStore.shared`), outside the listener: a reload, which starts a
+/// new listener, keeps everyone signed in; a changed token, or a restart of the daemon, signs everyone
+/// out, which is the safe side.
 final class OperatorAccess: @unchecked Sendable {
     static let cookieName = "omnipost_session"
     static let sessionLife: TimeInterval = 12 * 3600
@@ -43,11 +45,16 @@ final class OperatorAccess: @unchecked Sendable {
     let secureCookie: Bool
     let throttle = AuthThrottle()
     let logger: Logger?
-    private let lock = NSLock()
-    private var sessions: [String: (csrf: String, expires: Date)] = [:]
+    let sessions: SessionStore
+    /// Which token the sessions were signed in with: one made with another token is not this listener's.
+    let tokenFingerprint: String
 
-    init(token: String?, loopbackReadsOpen: Bool = false, secureCookie: Bool = false, logger: Logger? = nil) {
+    init(
+        token: String?, loopbackReadsOpen: Bool = false, secureCookie: Bool = false, logger: Logger? = nil, sessions: SessionStore = .shared
+    ) {
         self.token = token?.isEmpty == true ? nil : token
+        self.sessions = sessions
+        self.tokenFingerprint = Data(SHA256.hash(data: Data((token ?? "").utf8))).base64EncodedString()
         self.loopbackReadsOpen = loopbackReadsOpen
         self.secureCookie = secureCookie
         self.logger = logger
@@ -106,24 +113,19 @@ final class OperatorAccess: @unchecked Sendable {
     func signIn(with given: String) -> (id: String, csrf: String)? {
         guard let token, Self.same(given, token) else { return nil }
         let id = Self.random(), csrf = Self.random()
-        lock.lock(); defer { lock.unlock() }
-        let now = Date()
-        sessions = sessions.filter { $0.value.expires > now }
-        sessions[id] = (csrf, now.addingTimeInterval(Self.sessionLife))
+        sessions.add(id, csrf: csrf, token: tokenFingerprint, expires: Date().addingTimeInterval(Self.sessionLife))
         return (id, csrf)
     }
 
     func signOut(_ req: Request) {
         guard let id = Self.cookie(req) else { return }
-        lock.lock(); sessions[id] = nil; lock.unlock()
+        sessions.remove(id)
     }
 
     /// The CSRF value of the request's live session, if it has one.
     func session(_ req: Request) -> String? {
-        guard let id = Self.cookie(req) else { return nil }
-        lock.lock(); defer { lock.unlock() }
-        guard let s = sessions[id], s.expires > Date() else { return nil }
-        return s.csrf
+        guard token != nil, let id = Self.cookie(req) else { return nil }
+        return sessions.csrf(id, token: tokenFingerprint)
     }
 
     /// May this request read? With the bearer token or a session, always. Without: only from this
@@ -156,6 +158,30 @@ final class OperatorAccess: @unchecked Sendable {
     static func random() -> String {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// Signed-in sessions, for the whole process: every listener it starts (a reload starts a new one) reads
+/// the same store, so a reload signs nobody out. Each session remembers the token it was signed in with
+/// (as a SHA-256 fingerprint) and counts only where that is still the token.
+final class SessionStore: @unchecked Sendable {
+    static let shared = SessionStore()
+    private let lock = NSLock()
+    private var sessions: [String: (csrf: String, token: String, expires: Date)] = [:]
+
+    func add(_ id: String, csrf: String, token: String, expires: Date) {
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        sessions = sessions.filter { $0.value.expires > now }
+        sessions[id] = (csrf, token, expires)
+    }
+
+    func remove(_ id: String) { lock.lock(); sessions[id] = nil; lock.unlock() }
+
+    func csrf(_ id: String, token: String) -> String? {
+        lock.lock(); defer { lock.unlock() }
+        guard let s = sessions[id], s.expires > Date(), s.token == token else { return nil }
+        return s.csrf
     }
 }
 

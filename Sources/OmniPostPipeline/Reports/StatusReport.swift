@@ -32,6 +32,9 @@ package struct StatusReport: Sendable {
     package var attemptsByOutcome: [String: Int]
     /// Accounts whose refresh token lapses within `account_checks.warn_days`, and ones whose last check failed.
     package var accountWarnings: [String] = []
+    /// Each alert sink and whether it takes messages (a sink that is down shows here, on the dashboard,
+    /// in `/metrics` and in the log).
+    package var sinks: [Ledger.SinkState] = []
 
     /// With `history: false` (the dashboard and the API, read often) only what is still open is read:
     /// `drops` and `attemptsByOutcome` stay empty and `deliveries` holds the queue's own, so a page costs
@@ -62,6 +65,7 @@ package struct StatusReport: Sendable {
             quotas: try ledger.quotaUse(accounts: Array(config.accounts.keys), rules: profiles.quotas),
             breakers: try ledger.breakers(), accounts: tokens, attemptsByOutcome: byOutcome)
         report.accountWarnings = Self.warnings(tokens, warnDays: config.accountChecks.warnDays, now: now)
+        report.sinks = try ledger.sinkStates(configured: config.notify?.sinks.map(\.name) ?? [])
         for j in try ledger.cookieJars() {
             guard let e = j.expiresAt, e - now < Double(config.accountChecks.warnDays) * 86400 else { continue }
             report.accountWarnings.append(
@@ -99,7 +103,8 @@ package struct StatusReport: Sendable {
         let keptDeliveries = deliveries.filter { x in byId[x.dropId].map { filter.keeps($0, x) } ?? (drops.isEmpty && filter == .all) }
         let obj: [String: Any] = [
             "inboxes": inboxes, "drops": try tree(kept), "deliveries": try tree(keptDeliveries), "queue": try tree(queue),
-            "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "account_warnings": accountWarnings, "attempts": attemptsByOutcome
+            "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "account_warnings": accountWarnings, "attempts": attemptsByOutcome,
+            "sinks": try tree(sinks)
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
@@ -177,6 +182,16 @@ package struct StatusReport: Sendable {
         if !accountWarnings.isEmpty {
             out.append("account warnings:")
             out.append(contentsOf: accountWarnings.map { "  " + $0 })
+        }
+        if !sinks.isEmpty {
+            out.append("alert sinks:")
+            for k in sinks {
+                var line = "  \(k.sink)  " + (k.down ? "DOWN: \(k.pending) waiting" : "ok: \(k.sent) sent" + (k.pending > 0 ? ", \(k.pending) waiting" : ""))
+                if k.givenUp > 0 { line += ", \(k.givenUp) given up" }
+                if k.down, let e = k.lastError { line += "  last error: \(e)" }
+                if let t = k.lastSentAt { line += "  last sent \(isoStamp(t))" }
+                out.append(line)
+            }
         }
         if !attemptsByOutcome.isEmpty {
             out.append("attempts: " + attemptsByOutcome.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))

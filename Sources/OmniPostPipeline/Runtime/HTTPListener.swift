@@ -73,6 +73,7 @@ package final class HTTPListener: Sendable {
         let box = OperatorBox()
         let shelf = MediaShelf(logger: logger)
         router.add(middleware: SignedMediaMiddleware(shelf: shelf))
+        router.add(middleware: MethodGuard())
         router.add(middleware: ReadGuard(access: access))
         router.add(middleware: SnapshotCache(box: box, access: access))
         router.get("/healthz") { _, _ in "ok\n" }
@@ -187,7 +188,7 @@ struct SignedMediaMiddleware: RouterMiddleware {
 /// and script, and signed media links are open to all. A wrong bearer token counts against its source.
 struct ReadGuard: RouterMiddleware {
     let access: OperatorAccess
-    static let open = ["/healthz", "/login", "/static/style.css", "/static/live.js"]
+    static let open = ["/healthz", "/login", "/static/style.css", "/static/live.js", "/static/favicon.svg"]
 
     func handle(_ request: Request, context: OperatorContext, next: (Request, OperatorContext) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -200,9 +201,46 @@ struct ReadGuard: RouterMiddleware {
         if request.method == .get, !path.hasPrefix("/api/"), path != "/metrics", path != "/readyz", path != "/live" {
             return Response(status: .seeOther, headers: [.location: "/login?back=" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "/")])
         }
+        // The API answers in JSON, its refusals too (docs/openapi.yaml).
+        if path.hasPrefix("/api/") {
+            var r = OperatorRoutes.json(
+                .unauthorized,
+                [
+                    "error": "unauthorized",
+                    "message": access.token == nil
+                        ? "this request needs http.token_file set, and its token as a bearer token"
+                        : "a bearer token is needed: Authorization: Bearer <token from http.token_file> (or a signed-in session)"
+                ])
+            r.headers[.wwwAuthenticate] = "Bearer realm=\"omnipost\""
+            return r
+        }
         return Response(
             status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8", .wwwAuthenticate: "Bearer"],
             body: .init(byteBuffer: .init(string: "reads need the token from http.token_file (Authorization: Bearer …) or a signed-in session\n")))
+    }
+}
+
+/// A method a documented path does not serve is 405 with `Allow` naming the ones it does (RFC 9110
+/// §15.5.6), not 404 as if the path did not exist — schemathesis' check found the 404s.
+struct MethodGuard: RouterMiddleware {
+    func handle(_ request: Request, context: OperatorContext, next: (Request, OperatorContext) async throws -> Response) async throws -> Response {
+        let served = Self.methods(for: request.uri.path)
+        guard !served.isEmpty else { return try await next(request, context) }
+        let method = request.method.rawValue.lowercased()
+        if served.contains(method) || (method == "head" && served.contains("get")) { return try await next(request, context) }
+        let allow = (served.contains("get") ? served + ["head"] : served).map { $0.uppercased() }.sorted().joined(separator: ", ")
+        return Response(
+            status: .methodNotAllowed, headers: [.allow: allow, .contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: .init(string: "\(request.uri.path) takes \(allow)\n")))
+    }
+
+    /// The methods `docs/openapi.yaml` documents for a path (a `{id}` is one segment).
+    static func methods(for path: String) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return OperatorRoutes.paths.filter { route in
+            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: false)
+            return pattern.count == parts.count && zip(pattern, parts).allSatisfy { p, x in p == x || (p.hasPrefix("{") && !x.isEmpty) }
+        }.map(\.method)
     }
 }
 

@@ -46,7 +46,8 @@ enum OperatorRoutes {
     static let paths: [(method: String, path: String)] = [
         ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("get", "/api/v1/drops"), ("get", "/api/v1/drops/{id}"),
         ("get", "/api/v1/deliveries"), ("get", "/api/v1/queue"), ("get", "/api/v1/quotas"), ("get", "/api/v1/accounts"),
-        ("get", "/api/v1/events"), ("post", "/api/v1/retry/{id}"), ("post", "/api/v1/cancel/{id}")
+        ("get", "/api/v1/events"), ("post", "/api/v1/retry/{id}"), ("post", "/api/v1/cancel/{id}"),
+        ("get", "/api/v1/failures"), ("post", "/api/v1/acknowledge/{id}")
     ]
 
     static let notReady = Response(status: .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "the pipeline is still opening\n")))
@@ -108,7 +109,9 @@ enum OperatorRoutes {
         router.get("/api/v1/drops/:id") { req, c -> Response in
             let id = c.parameters.get("id") ?? ""
             guard let o = box.holding(drop: id) ?? box.pick(req) else { return notReady }
-            guard let d = try o.ctx.ledger.drops().first(where: { $0.id == id }) else { return json(.notFound, ["error": "no drop \(id)"]) }
+            guard let d = try o.ctx.ledger.drops().first(where: { $0.id == id }) else {
+                return json(.notFound, ["error": ReasonCode.unknownId.rawValue, "message": "there is no drop '\(id)'"])
+            }
             return json(
                 .ok,
                 [
@@ -142,14 +145,35 @@ enum OperatorRoutes {
         router.get("/api/v1/events") { req, _ -> Response in
             guard let o = box.pick(req) else { return notReady }
             let p: Page
-            do { p = try Page(req, states: nil) } catch let e as OmniError { return refused(e) }
             let q = req.uri.queryParameters
+            let after: Int
+            var since: Double? = nil
+            do {
+                p = try Page(req, states: nil)
+                // `after` and `since` that do not read are refused like `limit`, not taken as 0 or left out.
+                after = try Page.whole(q["after"].map(String.init), name: "after", range: 0...Int.max, default: 0)
+                if let text = q["since"].map(String.init) {
+                    guard let t = Double(text), t.isFinite else { throw OmniError(.invalidValue, "since must be a number of seconds since 1970, not '\(text)'") }
+                    since = t
+                }
+            } catch let e as OmniError { return refused(e) }
             let events = try o.ctx.ledger.events(
-                afterId: Int64(q["after"].map(String.init) ?? "") ?? 0, limit: p.limit + 1, drop: q["drop"].map(String.init),
-                stage: q["stage"].map(String.init), since: q["since"].flatMap { Double(String($0)) })
+                afterId: Int64(after), limit: p.limit + 1, drop: q["drop"].map(String.init),
+                stage: q["stage"].map(String.init), since: since)
             return json(.ok, ["items": events.prefix(p.limit).map { encodable($0) }, "next_after": events.count > p.limit ? (events[p.limit - 1].id ?? 0) as Any : NSNull()])
         }
-        for action in ["retry", "cancel"] {
+        router.get("/api/v1/failures") { req, _ -> Response in
+            guard let o = box.pick(req) else { return notReady }
+            let acknowledged: Bool
+            switch req.uri.queryParameters["acknowledged"].map(String.init) {
+            case nil, "false": acknowledged = false
+            case "true": acknowledged = true
+            case let other?: return refused(OmniError(.invalidValue, "acknowledged must be true or false, not '\(other)'"))
+            }
+            let list = try FailureList.gather(ledger: o.ctx.ledger)
+            return json(.ok, ["items": (acknowledged ? list.acknowledged : list.open).map { encodable($0) }])
+        }
+        for action in ["retry", "cancel", "acknowledge"] {
             router.post("/api/v1/\(action)/:id") { req, c -> Response in
                 if let held = access.heldBack(req, c) { return held }
                 guard authorized(req, c) else {
@@ -172,7 +196,12 @@ enum OperatorRoutes {
                 }
                 let control = QueueControl(config: o.ctx.config, ledger: o.ctx.ledger, who: "api")
                 do {
-                    let lines = action == "retry" ? try control.retry(id) : try await control.cancel(id, adapters: o.adapters)
+                    let lines =
+                        switch action {
+                        case "retry": try control.retry(id)
+                        case "cancel": try await control.cancel(id, adapters: o.adapters)
+                        default: try control.acknowledge(id)
+                        }
                     o.ctx.wakeup.ring()
                     return json(.ok, ["id": id, "done": lines])
                 } catch let e as OmniError {

@@ -12,6 +12,7 @@ extension PlatformDescriptor {
             name: name, displayName: displayName, apiRoot: "", oauth: nil, sandboxTokenPath: "", defaultProfile: "any", accountFields: accountFields,
             capabilities: .init(upload: upload, nativeScheduling: false, covers: "none", reconcile: reconcile, quotas: quotas), facts: facts)
         d.settings = settings
+        d.storesCredentials = false
         return d
     }
 }

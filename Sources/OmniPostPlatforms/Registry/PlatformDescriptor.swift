@@ -107,6 +107,10 @@ package struct PlatformDescriptor: Sendable {
     /// How often a status may be read while the platform processes an upload (TikTok's status/fetch: 30 a
     /// minute per token); nil where the platform names its own waits or there is nothing to wait for.
     package var statusPolling: PollPolicy?
+    /// Its accounts keep credentials in the ledger (tokens, a session): false for a destination whose
+    /// account entry holds all it needs (a folder, a bucket's keys, a webhook's secret, a program), so
+    /// the dashboard never calls one "not connected".
+    package var storesCredentials = true
 
     package init(
         name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
