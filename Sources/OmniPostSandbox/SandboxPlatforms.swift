@@ -66,7 +66,8 @@ enum SandboxPlatforms {
         VimeoRoutes.self,
         BlueskyRoutes.self,
         RedditRoutes.self,
-        DouyinRoutes.self
+        DouyinRoutes.self,
+        BilibiliRoutes.self
     ]
 
     static func named(_ name: String) -> (any SandboxPlatform.Type)? { all.first { $0.name == name } }

@@ -42,6 +42,7 @@ package struct AuthorizedHTTP: Sendable {
                 switch tokenHeader {
                 case .bearer: req.headers.add(name: "Authorization", value: "Bearer \(token)")
                 case .named(let name): req.headers.add(name: name, value: token)
+                case .query(let name): req.url = url + (url.contains("?") ? "&" : "?") + TokenProvider.form([(name, token)])
                 }
             }
             for (k, v) in headers { req.headers.add(name: k, value: v) }

@@ -161,39 +161,8 @@ package struct DouyinAdapter: ResumableAdapter, DescribedAdapter {
         return e?.data?.description ?? e?.extra?.description ?? String(decoding: r.body.prefix(200), as: UTF8.self)
     }
 
-    /// The envelope's code, looked up in `DouyinErrors`; HTTP's own failures where there is none.
+    /// The envelope's code, looked up in Douyin's table; HTTP's own failures where there is none.
     static func classify(_ r: AuthorizedHTTP.Reply, during: String, now: Date = Date()) -> DeliveryError {
-        let code = DouyinWire.errorCode(r)
-        let row = code.flatMap { DouyinErrors.douyin.row($0) }
-        let what =
-            "Douyin answered \(code.map(String.init) ?? "HTTP \(r.status)")\(row.map { " (\($0.meaning))" } ?? "") while \(during): \(message(r))"
-        if code == nil || code == 0 {
-            switch r.status {
-            case 429: return DeliveryError(.retryAt(RetryAfter.date(r.headers, default: 60)), .rateLimited, what, httpStatus: r.status)
-            case 401: return DeliveryError(.reauthenticate, .authRevoked, what + "; authorize the account again", httpStatus: r.status)
-            case 500...599: return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status)
-            default: return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: r.status)
-            }
-        }
-        switch row?.action ?? .permanent {
-        // Still refused after the one refresh AuthorizedHTTP made: the grant itself is gone.
-        case .refreshToken, .reauthenticate:
-            return DeliveryError(.reauthenticate, .authRevoked, what + "; authorize the account again", httpStatus: r.status)
-        case .throttled:
-            return DeliveryError(.retryAt(RetryAfter.date(r.headers, default: 60)), .rateLimited, what, httpStatus: r.status)
-        case .quota:
-            return DeliveryError(.retryAt(nextDay(after: now)), .quotaExhausted, what, httpStatus: r.status)
-        case .retry:
-            return DeliveryError(.retryNow, .platformError, what, httpStatus: r.status)
-        case .permanent:
-            return DeliveryError(.permanent, .rejectedByPlatform, what, httpStatus: r.status)
-        }
-    }
-
-    /// Douyin's day is China's (UTC+8, no daylight saving): a spent quota is back at its next midnight.
-    static func nextDay(after now: Date) -> Date {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
-        return cal.nextDate(after: now, matching: DateComponents(hour: 0, minute: 0, second: 0), matchingPolicy: .nextTime) ?? now.addingTimeInterval(86400)
+        DouyinErrors.douyin.classify(r, code: DouyinWire.errorCode(r), platform: "Douyin", message: message(r), during: during, now: now)
     }
 }

@@ -26,7 +26,7 @@ package enum DouyinPlatform: PlatformModule {
         oauth.refreshSendsSecret = false
         oauth.renewPath = "../renew_refresh_token/"
         oauth.renewWithin = 16 * 86400
-        oauth.deadGrantErrors = DouyinErrors.douyin.deadGrants
+        oauth.deadGrantErrors = DouyinErrors.deadGrants
         var d = PlatformDescriptor(
             name: "douyin", displayName: "Douyin", apiRoot: "https://open.douyin.com", oauth: oauth,
             // The sandbox serves Douyin's OAuth under /douyin: Meta's and Threads' sandboxes have /oauth/access_token.

@@ -118,9 +118,9 @@ package struct PlatformDescriptor: Sendable {
     package var facts: PlatformFacts
     /// The part sizes its chunked upload takes; nil where any size goes (or the platform names them per upload).
     package var parts: PartSizes?
-    /// Where requests carry the access token: `Authorization: Bearer` (most), or a header of the
-    /// platform's own (Douyin: `access-token`).
-    package enum TokenHeader: Sendable { case bearer, named(String) }
+    /// Where requests carry the access token: `Authorization: Bearer` (most), a header of the
+    /// platform's own (Douyin: `access-token`), or a query parameter (Bilibili's open platform: `access_token`).
+    package enum TokenHeader: Sendable { case bearer, named(String), query(String) }
     package var tokenHeader: TokenHeader = .bearer
     /// A reply that refuses the token without a 401 (Douyin: HTTP 200, `data.error_code` 2190008):
     /// the token is refreshed once and the request repeated.

@@ -19,6 +19,7 @@ package enum PlatformRegistry {
         BlueskyPlatform.self,
         RedditPlatform.self,
         DouyinPlatform.self,
+        BilibiliPlatform.self,
         // Destinations: a copy of the finished clip, not a post.
         FolderPlatform.self,
         S3Platform.self,

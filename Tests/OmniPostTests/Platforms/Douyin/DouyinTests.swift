@@ -146,7 +146,7 @@ import Testing
         #expect(DouyinErrors.refusesToken(reply(2_190_008)) && DouyinErrors.refusesToken(reply(28_001_008)))
         #expect(!DouyinErrors.refusesToken(reply(2_100_004)))
         // The token endpoints' codes that mean a person must authorize again.
-        #expect(DouyinErrors.douyin.deadGrants == ["10010", "10020"])
+        #expect(DouyinErrors.deadGrants == ["10010", "10020"])
     }
 
     @Test func aPipelinePublishesToDouyinWithItsOverrides() async throws {
