@@ -62,7 +62,7 @@ import Testing
         return ((j["puts_in_flight"] as? Int) ?? 0, (j["final_replies_pending"] as? Int) ?? 0)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && MotoServer.available), .timeLimit(.minutes(8)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && MotoServer.available), .timeLimit(.minutes(10)))
     func sigkillAtRandomPointsNeverPostsTwiceNorLosesAFile() async throws {
         let dir = try TempDir()
         // The platform side lives in its own process: it must outlast every daemon we kill.
@@ -205,9 +205,10 @@ import Testing
             kills.append((Date().timeIntervalSince1970, aim, hit))
             d.kill9()
         }
-        // Then let one run finish everything.
+        // Then let one run finish everything: 20 clips × 17 targets (340 deliveries) on a shared 2-core
+        // machine took the old 300 s to the edge once Douyin and Bilibili joined.
         let last = try Child(["run", pipeline.path, "--once"], log: daemonLog)
-        let deadline = Date().addingTimeInterval(300)
+        let deadline = Date().addingTimeInterval(420)
         while last.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!last.process.isRunning, "the final run did not finish")
         if last.process.isRunning { last.kill9() }
