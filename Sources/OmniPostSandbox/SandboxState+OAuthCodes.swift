@@ -51,7 +51,11 @@ extension SandboxState {
     /// is refused and what it was redeemed for is revoked.
     /// `shortLived` (Meta, Threads): the code gives one short-lived token, which their exchange endpoints
     /// then trade for a long-lived one.
-    func redeem(code: String, clientID: String, clientSecret: String, redirect: String, verifier: String, shortLived: Bool = false) -> RedeemResult {
+    /// `unbound`: the platform's exchange names neither the redirect nor a verifier (Douyin's takes the
+    /// client and the code only), so neither is checked.
+    func redeem(
+        code: String, clientID: String, clientSecret: String, redirect: String, verifier: String, shortLived: Bool = false, unbound: Bool = false
+    ) -> RedeemResult {
         guard var c = oauthCodes[code] else { return .invalidGrant("the authorization code is unknown") }
         guard let client = accounts.values.first(where: { $0.platform == c.platform && $0.clientID == clientID }), client.clientSecret == clientSecret else {
             return .invalidClient
@@ -63,11 +67,11 @@ extension SandboxState {
         c.used = true
         oauthCodes[code] = c
         guard c.clientID == clientID else { return .invalidGrant("the code was issued to another client") }
-        guard c.redirect == redirect else { return .invalidGrant("redirect_uri does not match the authorization request") }
+        guard unbound || c.redirect == redirect else { return .invalidGrant("redirect_uri does not match the authorization request") }
         guard Date().timeIntervalSince(c.issued) < 600 else { return .invalidGrant("the authorization code expired") }
         let hash = Data(SHA256.hash(data: Data(verifier.utf8))).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        guard hash == c.challenge else { return .invalidGrant("code_verifier does not match the code_challenge") }
+        guard unbound || hash == c.challenge else { return .invalidGrant("code_verifier does not match the code_challenge") }
         let refresh = "rt." + SandboxState.randomID(32)
         register(Account(platform: c.platform, name: c.user, clientID: client.clientID, clientSecret: client.clientSecret, refreshToken: refresh))
         c.refreshToken = refresh

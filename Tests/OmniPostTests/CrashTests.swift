@@ -8,14 +8,16 @@ import Testing
 /// offset-resumable session, TikTok's ordered chunks plus publish polling, Instagram's container and
 /// rupload, X's media segments, LinkedIn's ETag'd parts, Vimeo's tus upload, Bluesky's video jobs and
 /// record keys, Facebook's upload session, Threads' container fetched from a media host, Reddit's
-/// media lease, a tus server, a signed webhook, a folder, a user's program, and S3 multipart uploads
+/// media lease, a tus server, a signed webhook, a folder, a user's program, Douyin's numbered parts and
+/// its create read back from the account's items, Bilibili's merged parts, cover and archive, and S3
+/// multipart uploads
 /// into moto's S3 server (an implementation independent of ours) — every registry entry, all at once.
 @Suite(.serialized) struct CrashTests {
     static let binary = CheckCommandTests.binary
     static let clips = 20
     static let platforms = [
         "youtube", "tiktok", "instagram", "x", "linkedin", "vimeo", "bluesky", "reddit", "s3",
-        "facebook", "threads", "tus", "webhook", "folder", "command"
+        "facebook", "threads", "tus", "webhook", "folder", "command", "douyin", "bilibili"
     ]
     /// Targets whose posts are not the sandbox's (moto's bucket, a folder, the program's folder): counted by the test itself.
     static let local: Set<String> = ["s3", "folder", "command"]
@@ -60,7 +62,7 @@ import Testing
         return ((j["puts_in_flight"] as? Int) ?? 0, (j["final_replies_pending"] as? Int) ?? 0)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && MotoServer.available), .timeLimit(.minutes(8)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && MotoServer.available), .timeLimit(.minutes(10)))
     func sigkillAtRandomPointsNeverPostsTwiceNorLosesAFile() async throws {
         let dir = try TempDir()
         // The platform side lives in its own process: it must outlast every daemon we kill.
@@ -74,6 +76,7 @@ import Testing
                 "--account", "facebook:main=fb:sec:rt-fb", "--account", "threads:main=th:sec:rt-th",
                 "--s3-key", "crash-media:crash-media-secret", "--webhook", "main=crash-webhook-secret-0001",
                 "--bluesky", "bluesky:main=crash.sandbox.test:crsh-test-pass-word", "--account", "reddit:main=rc:sec:rt-rd",
+                "--account", "douyin:main=dk:sec:rt-dy", "--account", "bilibili:main=bk:sec:rt-bl",
                 "--put-delay-ms", "120", "--final-reply-delay-ms", "600"
             ], log: sandboxLog)
         defer { sandbox.kill9() }
@@ -135,6 +138,8 @@ import Testing
               - webhook:main
               - folder:main
               - command:main
+              - douyin:main
+              - bilibili:main
             media_host: {s3: {endpoint: "\(base)/s3", bucket: crash-media, region: us-east-1, access_key_id: crash-media, secret_access_key: crash-media-secret}}
             accounts:
               youtube:main: {client_id: cid, client_secret: sec, refresh_token: rt-yt, endpoint: "\(base)", token_url: "\(base)/token"}
@@ -152,6 +157,8 @@ import Testing
               webhook:main: {url: "\(base)/sandbox/webhook/main", secret: crash-webhook-secret-0001}
               folder:main: {path: "\(dir.file("folder").path)"}
               command:main: {run: ["\(program.path)"]}
+              douyin:main: {client_id: dk, client_secret: sec, refresh_token: rt-dy, id: sandbox-open-main, endpoint: "\(base)", token_url: "\(base)/douyin/oauth/access_token/"}
+              bilibili:main: {client_id: bk, client_secret: sec, refresh_token: rt-bl, tid: 21, endpoint: "\(base)", token_url: "\(base)/x/account-oauth2/v1/token", upload_endpoint: "\(base)"}
             """)
         // 20 distinct clips of ~10.5 MiB: one encode, then a different `free` box on each (ignored by
         // players), big enough for 11 YouTube chunks, 2 ordered TikTok chunks, 3 X segments and LinkedIn
@@ -167,7 +174,7 @@ import Testing
             let size = UInt32(8 + payload.count)
             b.append(contentsOf: [UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)] + Array("free".utf8) + payload)
             try b.write(to: root.appendingPathComponent("inbox/c\(i).mp4"))
-            try Data("title: crash \(i)\nprivacy: public\n".utf8).write(to: root.appendingPathComponent("inbox/c\(i).yaml"))
+            try Data("title: crash \(i)\nprivacy: public\ntags: [crash]\n".utf8).write(to: root.appendingPathComponent("inbox/c\(i).yaml"))
             originals["c\(i).mp4"] = FileHashing.sha256(data: b)
         }
 
@@ -198,9 +205,10 @@ import Testing
             kills.append((Date().timeIntervalSince1970, aim, hit))
             d.kill9()
         }
-        // Then let one run finish everything.
+        // Then let one run finish everything: 20 clips × 17 targets (340 deliveries) on a shared 2-core
+        // machine took the old 300 s to the edge once Douyin and Bilibili joined.
         let last = try Child(["run", pipeline.path, "--once"], log: daemonLog)
-        let deadline = Date().addingTimeInterval(300)
+        let deadline = Date().addingTimeInterval(420)
         while last.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!last.process.isRunning, "the final run did not finish")
         if last.process.isRunning { last.kill9() }

@@ -17,6 +17,12 @@ package struct AuthorizedHTTP: Sendable {
     let http: HTTPClient
     let tokens: TokenProvider
     let timeout: Duration
+    /// Where the access token goes (the descriptor's `tokenHeader`): `Authorization: Bearer`, or a header
+    /// of the platform's own (Douyin's `access-token`).
+    var tokenHeader: PlatformDescriptor.TokenHeader = .bearer
+    /// A refused token that arrives as a success (Douyin answers an expired token with HTTP 200 and
+    /// `data.error_code` 2190008): refreshed once and repeated, as a 401 is.
+    var tokenRefused: (@Sendable (Reply) -> Bool)? = nil
 
     package init(http: HTTPClient, tokens: TokenProvider, timeout: Duration) {
         self.http = http
@@ -33,7 +39,11 @@ package struct AuthorizedHTTP: Sendable {
             if authorize {
                 let token = try await tokens.accessToken()
                 sentToken = token
-                req.headers.add(name: "Authorization", value: "Bearer \(token)")
+                switch tokenHeader {
+                case .bearer: req.headers.add(name: "Authorization", value: "Bearer \(token)")
+                case .named(let name): req.headers.add(name: name, value: token)
+                case .query(let name): req.url = url + (url.contains("?") ? "&" : "?") + TokenProvider.form([(name, token)])
+                }
             }
             for (k, v) in headers { req.headers.add(name: k, value: v) }
             req.headers.add(name: "Content-Length", value: String(body.readableBytes))
@@ -46,12 +56,13 @@ package struct AuthorizedHTTP: Sendable {
             } catch {
                 throw DeliveryError(.retryNow, .networkError, "connection to \(url.split(separator: "?").first ?? "") failed: \(error)")
             }
-            if authorize && resp.status == .unauthorized && !refreshed {
+            let reply = Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))
+            if authorize && !refreshed && (resp.status == .unauthorized || tokenRefused?(reply) == true) {
                 refreshed = true
                 await tokens.invalidate(rejected: sentToken)
                 continue
             }
-            return Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))
+            return reply
         }
     }
 

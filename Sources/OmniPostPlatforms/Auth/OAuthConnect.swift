@@ -72,6 +72,16 @@ package struct OAuthConnect: Sendable {
     package func exchange(code: String, redirect: String, verifier: String) async throws -> Grant {
         switch oauth.codeGrant {
         case .form: return try await formExchange(code: code, redirect: redirect, verifier: verifier)
+        case .json:
+            // Douyin: client_key, client_secret, code and grant_type as JSON; the answer under `data`.
+            let (status, json) = try await call(
+                account.tokenURL, method: .POST, fields: nil,
+                json: [
+                    oauth.clientIDField: account.clientID, "client_secret": account.clientSecret, "code": code,
+                    "grant_type": "authorization_code"
+                ])
+            guard status == 200, json.access_token != nil else { throw refused(status, json) }
+            return try grant(json)
         case .graphGET:
             let q = TokenProvider.form([
                 ("client_id", account.clientID), ("redirect_uri", redirect), ("client_secret", account.clientSecret),
@@ -122,7 +132,9 @@ package struct OAuthConnect: Sendable {
             "\(account.key): the code was refused (\(err)\(json.error_description.map { ": \($0)" } ?? "")). A code works once and for minutes: run `accounts add` again")
     }
 
-    func call(_ url: String, method: HTTPMethod, fields: [(String, String)]?, headers: [(String, String)] = []) async throws -> (Int, TokenReply) {
+    func call(
+        _ url: String, method: HTTPMethod, fields: [(String, String)]?, headers: [(String, String)] = [], json: [String: String]? = nil
+    ) async throws -> (Int, TokenReply) {
         var req = HTTPClientRequest(url: url)
         req.method = method
         for (k, v) in headers { req.headers.add(name: k, value: v) }
@@ -130,6 +142,10 @@ package struct OAuthConnect: Sendable {
         if let fields {
             req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             req.body = .bytes(ByteBuffer(string: TokenProvider.form(fields)))
+        }
+        if let json, let data = try? JSONSerialization.data(withJSONObject: json, options: .sortedKeys) {
+            req.headers.add(name: "Content-Type", value: "application/json")
+            req.body = .bytes(ByteBuffer(data: data))
         }
         do {
             let resp = try await http.execute(req, timeout: .seconds(30))

@@ -38,6 +38,8 @@ package actor TokenProvider {
     /// Client id and secret in the form, or as HTTP Basic (X), from the platform's descriptor.
     let clientAuthentication: PlatformDescriptor.OAuth.ClientAuthentication
     let refreshStyle: PlatformDescriptor.OAuth.RefreshStyle
+    /// The platform's OAuth facts (where a refresh and a renewal go, its dead-grant codes).
+    let oauth: PlatformDescriptor.OAuth?
 
     package init(account: AccountConfig, http: HTTPClient, store: any TokenStore, timeout: Duration = .seconds(30), clientIDField: String? = nil) {
         self.account = account
@@ -45,6 +47,7 @@ package actor TokenProvider {
         self.clientIDField = clientIDField ?? oauth?.clientIDField ?? "client_id"
         self.clientAuthentication = oauth?.clientAuthentication ?? .form
         self.refreshStyle = oauth?.refreshStyle ?? .refreshToken
+        self.oauth = oauth
         self.http = http
         self.store = store
         self.timeout = timeout
@@ -110,13 +113,14 @@ package actor TokenProvider {
                 "\(account.key) has no working token (its tokens do not expire, so a refused one was revoked): run `omnipost accounts add` for it, or set access_token under accounts: \(account.key)"
             )
         case .refreshToken:
-            req = HTTPClientRequest(url: account.tokenURL)
+            req = HTTPClientRequest(url: oauth?.refreshPath.map { beside($0) } ?? account.tokenURL)
             req.method = .POST
             req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             var fields = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
             switch clientAuthentication {
             case .form:
-                fields += [(clientIDField, account.clientID), ("client_secret", account.clientSecret)]
+                fields.append((clientIDField, account.clientID))
+                if oauth?.refreshSendsSecret ?? true { fields.append(("client_secret", account.clientSecret)) }
             case .basic:
                 req.headers.add(name: "Authorization", value: Self.basicAuthorization(account))
             }
@@ -165,6 +169,9 @@ package actor TokenProvider {
             if let scope = json.scope, !scope.isEmpty { try? await store.saveScope(account: account.key, scope: scope) }
             cached = (token, expires)
             mustRefresh = false
+            if let path = oauth?.renewPath, let left = refreshLife, left < oauth?.renewWithin ?? 0 {
+                await renew(next, at: path, accessToken: token, expires: expires)
+            }
             return token
         }
         // Threads refuses to refresh a token younger than a day as it refuses a revoked one: while the token
@@ -181,7 +188,7 @@ package actor TokenProvider {
         let err = json.refusal(status: Int(resp.status.code))
         let desc = (json.error_description ?? "").lowercased()
         // X answers a used or revoked refresh token with `invalid_request` "Value passed for the token was invalid."
-        let deadToken = err == "invalid_request" && desc.contains("token") && desc.contains("invalid")
+        let deadToken = (err == "invalid_request" && desc.contains("token") && desc.contains("invalid")) || oauth?.deadGrantErrors.contains(err) == true
         let graphDead = json.graphCode == 190
         if err == "invalid_grant" || err == "invalid_client" || err == "unauthorized_client" || deadToken || graphDead || resp.status == .unauthorized {
             throw DeliveryError(
@@ -196,6 +203,34 @@ package actor TokenProvider {
                 "\(account.key): the token endpoint answered \(resp.status.code)", httpStatus: Int(resp.status.code))
         }
         throw DeliveryError(.permanent, .authRevoked, "token refresh for \(account.key) failed: \(err)", httpStatus: Int(resp.status.code))
+    }
+
+    /// A path beside the token endpoint, resolved against its URL (`../refresh_token/`), where a platform
+    /// keeps its refresh and renewal apart from the code exchange (Douyin).
+    func beside(_ path: String) -> String { Self.beside(path, of: account.tokenURL) }
+
+    package static func beside(_ path: String, of tokenURL: String) -> String {
+        guard let base = URL(string: tokenURL), let url = URL(string: path, relativeTo: base) else { return tokenURL }
+        return url.absoluteString
+    }
+
+    /// Renews a refresh token that lapses on its own (Douyin's: 30 days from the grant, however often it
+    /// is used) for a new one, stored at once — the old one dies when the new one is handed out. A refusal
+    /// (renewed five times already, or the app lacks the permission) leaves the current one in use until
+    /// its end, which is stored, so `accounts check` and the dashboard warn ahead of it.
+    private func renew(_ refreshToken: String, at path: String, accessToken: String, expires: Date) async {
+        var req = HTTPClientRequest(url: beside(path))
+        req.method = .POST
+        req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        req.headers.add(name: "User-Agent", value: PlatformRegistry.module(account.platform)?.userAgent(for: account) ?? Product.userAgent)
+        req.body = .bytes(ByteBuffer(string: Self.form([(clientIDField, account.clientID), ("refresh_token", refreshToken)])))
+        guard let resp = try? await http.execute(req, timeout: .seconds(Int64(timeout.seconds))),
+            let body = try? await resp.body.collect(upTo: 1 << 20)
+        else { return }
+        let json = TokenReply.read(Data(buffer: body))
+        guard resp.status == .ok, json.error == nil, let renewed = json.refresh_token else { return }
+        try? await store.save(account: account.key, accessToken: accessToken, expiresAt: expires, refreshToken: renewed)
+        if let life = json.expires_in?.value { try? await store.saveRefreshExpiry(account: account.key, at: Date().addingTimeInterval(life)) }
     }
 
     /// RFC 6749 §2.3.1: the client's id and secret form-encoded, joined and base64-encoded (X, Reddit, Vimeo).

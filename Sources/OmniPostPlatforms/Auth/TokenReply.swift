@@ -19,6 +19,21 @@ struct TokenReply: Decodable {
     var verification_uri: String?
     var verification_url: String?
     var interval: LooseNumber?
+    // Douyin's envelope: the fields above sit under `data`, beside `error_code` and `description`
+    // (an error is HTTP 200 with a non-zero `error_code`), and the grant names the user (`open_id`).
+    var error_code: LooseNumber?
+    var description: String?
+    var open_id: String?
+
+    /// An answer enveloped in `data` (Douyin, Bilibili): its fields, with a non-zero `error_code` inside
+    /// it (Douyin) or `code` beside it (Bilibili, with `message`) as the error.
+    private struct Enveloped: Decodable {
+        var data: TokenReply?
+    }
+    private struct Coded: Decodable {
+        var code: Int?
+        var message: String?
+    }
 
     /// OAuth's error code, or Graph's object (`{"type": …, "code": 190, "message": …}`).
     enum TokenError: Decodable {
@@ -58,7 +73,18 @@ struct TokenReply: Decodable {
 
     /// The body as a token answer; an empty one when it is not JSON (an error page).
     static func read(_ body: Data) -> TokenReply {
-        (try? JSONDecoder().decode(TokenReply.self, from: body)) ?? TokenReply()
+        var top = (try? JSONDecoder().decode(TokenReply.self, from: body)) ?? TokenReply()
+        if top.error == nil, let coded = try? JSONDecoder().decode(Coded.self, from: body), let code = coded.code, code != 0 {
+            top.error = .code(String(code))
+            top.error_description = coded.message
+            return top
+        }
+        guard top.access_token == nil, top.refresh_token == nil, var inner = (try? JSONDecoder().decode(Enveloped.self, from: body))?.data else { return top }
+        if let code = inner.error_code?.value, code != 0, inner.error == nil {
+            inner.error = .code(String(Int(code)))
+            inner.error_description = inner.error_description ?? inner.description
+        }
+        return inner
     }
 }
 

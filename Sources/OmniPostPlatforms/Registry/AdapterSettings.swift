@@ -40,8 +40,16 @@ package struct AdapterSettings: Sendable {
         self.backoff = backoff
     }
 
-    /// Requests with the account's bearer token, refreshed on a 401.
-    package var api: AuthorizedHTTP { AuthorizedHTTP(http: http, tokens: tokens, timeout: requestTimeout) }
+    /// Requests with the account's token where its platform wants it, refreshed on a 401 (or the
+    /// platform's own word for a refused token).
+    package var api: AuthorizedHTTP {
+        var api = AuthorizedHTTP(http: http, tokens: tokens, timeout: requestTimeout)
+        if let d = PlatformRegistry.descriptor(account.platform) {
+            api.tokenHeader = d.tokenHeader
+            api.tokenRefused = d.tokenRefused
+        }
+        return api
+    }
 }
 
 /// A platform, as one unit: its descriptor and how to make its adapter. Each platform's folder holds

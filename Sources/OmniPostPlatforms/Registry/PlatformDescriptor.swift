@@ -39,8 +39,22 @@ package struct PlatformDescriptor: Sendable {
         /// (`oauth/access_token?code=…`); Threads' POST to its own `/oauth/access_token`. Meta's and
         /// Threads' code gives a short-lived token, exchanged at once for a long-lived one (the
         /// `refreshStyle` says how).
-        package enum CodeGrant: Sendable { case form, graphGET, threadsPOST }
+        /// `json`: the same fields as `form`, as a JSON body (Douyin's `/oauth/access_token/`).
+        package enum CodeGrant: Sendable { case form, graphGET, threadsPOST, json }
         package var codeGrant: CodeGrant = .form
+        /// Where a refresh is sent when it is not the token endpoint itself, resolved against the token
+        /// endpoint's URL (Douyin: `../refresh_token/`, while codes go to `/oauth/access_token/`).
+        package var refreshPath: String?
+        /// Whether a refresh names the client's secret as well as its id (Douyin's names only `client_key`).
+        package var refreshSendsSecret = true
+        /// Where a refresh token that lapses on its own is renewed, resolved as `refreshPath` is, and
+        /// how close to its end that is done (Douyin: `../renew_refresh_token/`, 30 more days, at
+        /// most five times): renewed at a refresh that finds less than `renewWithin` left.
+        package var renewPath: String?
+        package var renewWithin: Double = 0
+        /// The platform's own error codes (in an enveloped answer, `data.error_code`) that mean the grant
+        /// is gone and a person must authorize again (Douyin: 10010, the refresh token expired).
+        package var deadGrantErrors: Set<String> = []
         package init(
             authorizeURL: String, tokenURL: String, scopes: [String], clientIDField: String = "client_id", rotatesRefreshTokens: Bool = false,
             clientAuthentication: ClientAuthentication = .form, refreshStyle: RefreshStyle = .refreshToken,
@@ -104,6 +118,13 @@ package struct PlatformDescriptor: Sendable {
     package var facts: PlatformFacts
     /// The part sizes its chunked upload takes; nil where any size goes (or the platform names them per upload).
     package var parts: PartSizes?
+    /// Where requests carry the access token: `Authorization: Bearer` (most), a header of the
+    /// platform's own (Douyin: `access-token`), or a query parameter (Bilibili's open platform: `access_token`).
+    package enum TokenHeader: Sendable { case bearer, named(String), query(String) }
+    package var tokenHeader: TokenHeader = .bearer
+    /// A reply that refuses the token without a 401 (Douyin: HTTP 200, `data.error_code` 2190008):
+    /// the token is refreshed once and the request repeated.
+    package var tokenRefused: (@Sendable (AuthorizedHTTP.Reply) -> Bool)? = nil
     /// How often a status may be read while the platform processes an upload (TikTok's status/fetch: 30 a
     /// minute per token); nil where the platform names its own waits or there is nothing to wait for.
     package var statusPolling: PollPolicy?

@@ -18,6 +18,8 @@ package enum PlatformRegistry {
         VimeoPlatform.self,
         BlueskyPlatform.self,
         RedditPlatform.self,
+        DouyinPlatform.self,
+        BilibiliPlatform.self,
         // Destinations: a copy of the finished clip, not a post.
         FolderPlatform.self,
         S3Platform.self,

@@ -96,6 +96,9 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
     var meta: PublishMetadata = ConformanceFixture.defaultMeta
     /// What of `meta` must arrive in the post's text (title, caption, object key, file name).
     var says: String = "Conformance clip"
+    /// What a sidecar must say besides a title for this platform to take a post (Bilibili: a tag), for
+    /// the scenarios that run a pipeline.
+    var sidecarExtra: String = ""
     /// Account settings written in the pipeline file (a command's `run`), beyond what sandbox mode fills in.
     var accountYAML: @Sendable (TempDir) throws -> String = { _ in "" }
     /// The adapter as the registry makes it, with its waits shortened for a test.
