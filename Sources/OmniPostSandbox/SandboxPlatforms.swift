@@ -65,7 +65,8 @@ enum SandboxPlatforms {
         TusRoutes.self,
         VimeoRoutes.self,
         BlueskyRoutes.self,
-        RedditRoutes.self
+        RedditRoutes.self,
+        XiaohongshuRoutes.self
     ]
 
     static func named(_ name: String) -> (any SandboxPlatform.Type)? { all.first { $0.name == name } }

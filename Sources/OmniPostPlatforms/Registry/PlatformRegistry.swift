@@ -18,6 +18,7 @@ package enum PlatformRegistry {
         VimeoPlatform.self,
         BlueskyPlatform.self,
         RedditPlatform.self,
+        XiaohongshuPlatform.self,
         // Destinations: a copy of the finished clip, not a post.
         FolderPlatform.self,
         S3Platform.self,
