@@ -156,13 +156,25 @@ package struct RecipeAdapter: PlatformAdapter {
         return DeliveryError(.retryNow, .platformError, "the browser session failed: \(error)\(seen)")
     }
 
+    /// `accounts check` and the daemon's checks (at start, ahead of a due post): the upload page opens
+    /// logged in and the recipe's first anchors are there — a lapsed session or a redesigned page is
+    /// known hours before a post, with the command that fixes it.
+    package func health() async throws -> AccountIdentity {
+        let recipe = try recipe()
+        let job = UploadJob(
+            deliveryId: 0, filePath: "", size: 0, metadata: PublishMetadata(title: "", description: "", tags: [], privacy: .public, publishAt: nil, options: [:]),
+            session: nil, confirmedOffset: 0)
+        let found = try await session(job, recipe: recipe, posting: false) { runner in try await runner.check() }
+        return AccountIdentity(id: account.key, name: "logged in; \(found) anchor(s) of \(recipe.file) found")
+    }
+
     var recipeFile: String { (try? account.setting("recipe")?.string()) ?? "the bundled recipes/\(platform).yaml" }
 
     /// Saves the page's screenshot and HTML as `<drop>.<platform>-<account>.png/.html` beside the
     /// failure report; returns the PNG's path (nil when nothing could be saved).
     func evidence(_ page: BrowserPage, job: UploadJob) async -> String? {
         guard let folder = browser.evidence else { return nil }
-        let stem = "\(job.drop?.dropId ?? "delivery-\(job.deliveryId)").\(account.platform)-\(account.name)"
+        let stem = "\(job.drop?.dropId ?? (job.deliveryId == 0 ? "check" : "delivery-\(job.deliveryId)")).\(account.platform)-\(account.name)"
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let png = folder.appendingPathComponent(stem + ".png")

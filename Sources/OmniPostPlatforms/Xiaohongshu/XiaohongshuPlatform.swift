@@ -20,6 +20,9 @@ package enum XiaohongshuPlatform: PlatformModule {
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter { RecipeAdapter(settings) }
 
+    /// Logged in, and the page still has the recipe's anchors (`accounts check`, the daemon's checks).
+    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? { try await RecipeAdapter(settings).health() }
+
     package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
         if let n = account.setting("recipe") {
             let path = try n.string()

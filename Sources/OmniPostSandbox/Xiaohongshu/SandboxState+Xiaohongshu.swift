@@ -25,7 +25,7 @@ extension SandboxState {
         package var rateLimited = false
         /// Every session has ended: each page sends the browser to the login page.
         package var sessionExpired = false
-        /// The redesigned page: other labels for the title field and the publish button.
+        /// The redesigned page: other labels for the upload area, the title field and the publish button.
         package var changedLayout = false
         /// The "声明原创" box is not on the page this time.
         package var noOriginalBox = false

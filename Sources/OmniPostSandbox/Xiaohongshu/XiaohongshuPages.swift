@@ -45,6 +45,7 @@ enum XiaohongshuPages {
     static func publish(_ f: SandboxStateFaultsView) -> String {
         let titlePlaceholder = f.changedLayout ? "添加标题" : "填写标题会有更多赞哦～"
         let publishLabel = f.changedLayout ? "立即发布" : "发布"
+        let uploadLabel = f.changedLayout ? "点击或拖拽上传视频" : "拖拽视频到此或点击上传"
         let original = f.noOriginalBox ? "" : #"<label class="original"><input type="checkbox" id="original"> 声明原创</label>"#
         return shell(
             "发布笔记",
@@ -56,7 +57,7 @@ enum XiaohongshuPages {
               <input class="upload-input" type="file" accept="video/*" data-decoy="1"><div>拖拽视频到此或点击上传</div></div>
             <div class="upload-content real">
               <input class="upload-input" type="file" accept="video/*" style="display:none" id="video">
-              <div class="drag-text">拖拽视频到此或点击上传</div>
+              <div class="drag-text">\(uploadLabel)</div>
               <div class="preview-new"><div class="progress"><div class="bar" id="bar"></div></div><div class="stage" id="stage"></div></div>
             </div>
             <div><input class="title" maxlength="20" placeholder="\(titlePlaceholder)"></div>

@@ -107,6 +107,52 @@ enum PageScript {
               }
               return candidates(a).some(e => !hidden(e));
             },
+            // The picked QR image's modules, row by row ('1' dark): its pixels drawn on a canvas (again
+            // from a blob: URL when the first canvas is tainted), the symbol's box found from its dark
+            // pixels, the module size from the top-left finder pattern (7 modules wide), each module
+            // read at its centre.
+            async qrModules() {
+              const el = window.__omnipostPicked;
+              const draw = (img) => {
+                const w = img.naturalWidth || img.width, h = img.naturalHeight || img.height;
+                const c = document.createElement('canvas');
+                c.width = w; c.height = h;
+                const g = c.getContext('2d');
+                g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
+                g.drawImage(img, 0, 0, w, h);
+                return {w, h, d: g.getImageData(0, 0, w, h).data};
+              };
+              let px;
+              if (el.tagName === 'CANVAS') {
+                px = {w: el.width, h: el.height, d: el.getContext('2d').getImageData(0, 0, el.width, el.height).data};
+              } else {
+                if (el.decode) await el.decode();
+                try { px = draw(el); } catch (e) {
+                  const blob = await (await fetch(el.src)).blob();
+                  const img = new Image();
+                  img.src = URL.createObjectURL(blob);
+                  await img.decode();
+                  px = draw(img);
+                }
+              }
+              const {w, h, d} = px;
+              const dark = (x, y) => { const i = (y * w + x) * 4; return d[i] + d[i + 1] + d[i + 2] < 384; };
+              let minX = w, minY = h, maxX = -1, maxY = -1;
+              for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (dark(x, y)) {
+                if (x < minX) minX = x; if (x > maxX) maxX = x; if (y < minY) minY = y; if (y > maxY) maxY = y;
+              }
+              if (maxX < 0) return [];
+              let run = 0;
+              while (minX + run <= maxX && dark(minX + run, minY)) run++;
+              const m = run / 7, n = Math.round((maxX - minX + 1) / m);
+              const rows = [];
+              for (let r = 0; r < n; r++) {
+                let row = '';
+                for (let c = 0; c < n; c++) row += dark(Math.floor(minX + (c + 0.5) * m), Math.floor(minY + (r + 0.5) * m)) ? '1' : '0';
+                rows.push(row);
+              }
+              return rows;
+            },
             // The content list's items: title, duration and id as the page shows them.
             items(list) {
               return [...document.querySelectorAll(list.item)].map(e => ({

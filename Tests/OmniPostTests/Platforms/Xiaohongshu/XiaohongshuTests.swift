@@ -137,6 +137,7 @@ import Testing
         let bundled = try! String(contentsOf: Bundle.module.url(forResource: "xiaohongshu", withExtension: "yaml", subdirectory: "recipes")!, encoding: .utf8)
         return bundled.replacingOccurrences(of: "placeholder: \"填写标题会有更多赞哦～\"", with: "placeholder: \"添加标题\"")
             .replacingOccurrences(of: "{name: publish, action: publish, text: \"发布\"}", with: "{name: publish, action: publish, text: \"立即发布\"}")
+            .replacingOccurrences(of: "text: \"拖拽视频到此或点击上传\"", with: "text: \"点击或拖拽上传视频\"")
     }()
 
     @Test(.timeLimit(.minutes(3))) func aChangedLayoutIsRecipeBrokenNamingTheStepAndAnOverrideMendsIt() async throws {
@@ -145,7 +146,7 @@ import Testing
         try await Self.run(faults: f) { rig, adapter, evidence in
             let e = try await Self.failure(rig, adapter)
             #expect(e.code == .recipeBroken && e.kind == .permanent, "\(e)")
-            #expect(e.message.contains("step 'title'") && e.message.contains("填写标题会有更多赞哦～"), "\(e.message)")
+            #expect(e.message.contains("step 'video'") && e.message.contains("拖拽视频到此或点击上传"), "\(e.message)")
             #expect(Self.screenshots(evidence).count == 1)
             #expect(await rig.state.xiaohongshuNotes().isEmpty)
         }
