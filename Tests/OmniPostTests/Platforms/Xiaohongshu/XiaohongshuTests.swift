@@ -178,3 +178,23 @@ import Testing
         }
     }
 }
+
+/// Xiaohongshu through a sandboxed pipeline run once, beside YouTube: the drop validated against its
+/// profile, the browser's cookies taken from (and renewed in) the ledger, the note listed once.
+@Suite struct XiaohongshuPipelineTests {
+    @Test(.timeLimit(.minutes(3))) func aDropIsPublishedThroughThePipelineAndItsCookiesRenewed() async throws {
+        let dir = try TempDir()
+        try await TestPipelines.publishOnce(
+            dir, targets: "youtube:main, xiaohongshu:main", extra: "accounts:\n  xiaohongshu:main: {min_gap: 0s, jitter: 0s}\n",
+            sidecar: "title: 海边散步\ndescription: 傍晚的海\ntags: [sea]\nprivacy: public\n"
+        ) { p, deliveries in
+            let notes = await p.sandbox!.state.xiaohongshuNotes()
+            #expect(notes.count == 1)
+            #expect(notes.first?.title == "海边散步" && notes.first?.description.contains("傍晚的海 #sea") == true, "\(notes)")
+            let xhs = try #require(deliveries.first { $0.platform == "xiaohongshu" })
+            #expect(xhs.remoteId == notes.first?.id)
+            // The session the browser ended with is what the next post starts from.
+            #expect(try p.context.ledger.cookieJars().contains { $0.account == "xiaohongshu:main" })
+        }
+    }
+}
