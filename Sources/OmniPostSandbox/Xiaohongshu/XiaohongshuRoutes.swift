@@ -39,6 +39,13 @@ enum XiaohongshuRoutes: SandboxPlatform {
         return nil
     }
 
+    /// A request's JSON object body as the page's script sends it (an empty one when it is not one).
+    static func jsonBody(_ req: Request) async throws -> [String: Any] {
+        var req = req
+        let body = try await req.collectBody(upTo: 1 << 20)
+        return (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+    }
+
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
         router.get("\(root)/login") { _, _ -> Response in
             let id = await state.xhsNewQR()
@@ -77,9 +84,7 @@ enum XiaohongshuRoutes: SandboxPlatform {
         router.post("\(root)/api/upload/init") { req, _ -> Response in
             await state.count("xiaohongshu.upload_init")
             guard let account = await state.xhsAccount(session: session(req)) else { return SandboxHTTP.json(.unauthorized, ["code": "login"]) }
-            var req = req
-            let body = try await req.collectBody(upTo: 1 << 16)
-            let j = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+            let j = try await jsonBody(req)
             guard let size = (j["size"] as? NSNumber)?.int64Value, size > 0 else { return SandboxHTTP.json(.badRequest, ["msg": "size is required"]) }
             return SandboxHTTP.json(.ok, ["upload_id": await state.xhsStartUpload(account: account, total: size)])
         }
@@ -98,9 +103,7 @@ enum XiaohongshuRoutes: SandboxPlatform {
         router.post("\(root)/api/note/publish") { req, _ -> Response in
             await state.count("xiaohongshu.publish")
             guard let account = await state.xhsAccount(session: session(req)) else { return SandboxHTTP.json(.ok, ["code": "login"]) }
-            var req = req
-            let body = try await req.collectBody(upTo: 1 << 20)
-            let j = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+            let j = try await jsonBody(req)
             let r = await state.xhsPublish(
                 account: account, upload: j["upload_id"] as? String ?? "", title: j["title"] as? String ?? "",
                 description: j["desc"] as? String ?? "", original: j["original"] as? Bool ?? false, duration: (j["duration"] as? NSNumber)?.doubleValue)
