@@ -64,12 +64,13 @@ package struct RecipeAdapter: PlatformAdapter {
                 progress(size, size)
             }
         }
-        return outcome(item, size: size)
+        return outcome(item, recipe: recipe, size: size)
     }
 
-    func outcome(_ item: ContentItem, size: Int64, reconciled: Bool = false) -> PublishOutcome {
+    /// The post as the content list showed it; its address is the list's, with the item's id.
+    func outcome(_ item: ContentItem, recipe: Recipe, size: Int64, reconciled: Bool = false) -> PublishOutcome {
         let id = item.id ?? item.title
-        var o = PublishOutcome(remoteId: id, url: account.endpoint + "/new/note-manager#" + id, bytesSent: size)
+        var o = PublishOutcome(remoteId: id, url: recipe.address(recipe.contentList.page, base: account.endpoint) + "#" + id, bytesSent: size)
         o.reconciled = reconciled
         return o
     }
@@ -84,7 +85,7 @@ package struct RecipeAdapter: PlatformAdapter {
         wanted.duration = s.duration
         let p = wanted
         let found = try await session(job, recipe: recipe, posting: false) { runner in try await runner.find(p, before: s.before) }
-        if let found { return .published(outcome(found, size: job.size, reconciled: true)) }
+        if let found { return .published(outcome(found, recipe: recipe, size: job.size, reconciled: true)) }
         throw DeliveryError(
             .permanent, .uncertainPost,
             "publish was clicked but the account's content list does not show '\(s.title)'; it is not published again — look at the account, then `omnipost retry` if it is not there"
