@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OmniPostCore
 
 /// A platform reached by driving its creator pages: the recipe says what to click, this adapter runs
@@ -107,10 +108,10 @@ package struct RecipeAdapter: PlatformAdapter {
         guard let jar = try await loadCookies(), !jar.cookies.isEmpty else {
             throw DeliveryError(.reauthenticate, .authRevoked, "\(key) has no browser session: \(Self.fix(key))")
         }
-        let browser = self.browser, base = account.endpoint
+        let browser = self.browser, base = account.endpoint, logger = settings.logger
         return try await browser.gate.turn(account: key, pacing: posting ? pacing : nil) {
             do {
-                let (v, _) = try await BrowserSession.with(profile: browser.profile(for: key), executable: browser.executable, timeouts: browser.timeouts) { s in
+                let (v, cost) = try await BrowserSession.with(profile: browser.profile(for: key), executable: browser.executable, timeouts: browser.timeouts) { s in
                     try await s.page.setCookies(jar.cookies)
                     let runner = RecipeRunner(recipe: recipe, page: s.page, base: base)
                     do {
@@ -123,6 +124,13 @@ package struct RecipeAdapter: PlatformAdapter {
                         throw self.classify(error, evidence: saved)
                     }
                 }
+                // What a browser session costs, for a NAS owner sizing memory (docs/recipes.md).
+                logger.info(
+                    "browser session closed",
+                    metadata: [
+                        "omnipost.account": "\(key)", "omnipost.browser.peak_bytes": "\(cost.peakRSS)",
+                        "omnipost.browser.seconds": "\(String(format: "%.2f", cost.seconds))"
+                    ])
                 return v
             } catch let e as DeliveryError {
                 throw e
