@@ -91,6 +91,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")
             ],
+            // The driven-browser platforms' recipes (docs/recipes.md).
+            resources: [.copy("Resources/recipes")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -29,6 +29,8 @@ struct AccountsCommand: AsyncParsableCommand {
             let who = try await connector.connect(mode: mode) {
                 print($0); fflush(nil)
             }
+            // A browser login said what it sealed (cookies) already.
+            if BrowserLogin.applies(to: try config.account(account)) { return }
             print("connected \(account)\(who.map { " as \($0.name) (\($0.id))" } ?? ""); its tokens are sealed in the ledger")
         }
     }

@@ -106,3 +106,15 @@ extension ReasonCode {
     /// A YAML tag that asks for a type we do not construct (`!!python/object:…`, `!!binary`, `!local`).
     package static let unsupportedTag = ReasonCode("unsupported_tag")
 }
+
+// The driven-browser platforms (issue 28).
+extension ReasonCode {
+    /// The page asks for a person (a captcha, a slider, a phone confirmation): not retried in a loop; the
+    /// screenshot beside the failure report shows what it asked.
+    package static let needsHuman = ReasonCode("needs_human")
+    /// The page no longer has what the platform's recipe looks for (a redesign): the step and the anchor
+    /// are named; a changed page is a data fix (an override recipe), not a code change.
+    package static let recipeBroken = ReasonCode("recipe_broken")
+    /// A recipe file that does not read (YAML syntax, an unknown key, a missing anchor), at its line.
+    package static let recipeInvalid = ReasonCode("recipe_invalid")
+}

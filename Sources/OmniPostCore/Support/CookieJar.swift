@@ -15,9 +15,21 @@ package struct CookieJar: Sendable, Codable, Equatable {
         package var httpOnly: Bool
         /// Epoch seconds; nil for a session cookie.
         package var expires: Double?
+
+        package init(domain: String, path: String, name: String, value: String, secure: Bool, httpOnly: Bool, expires: Double?) {
+            self.domain = domain
+            self.path = path
+            self.name = name
+            self.value = value
+            self.secure = secure
+            self.httpOnly = httpOnly
+            self.expires = expires
+        }
     }
 
     package var cookies: [Cookie]
+
+    package init(cookies: [Cookie]) { self.cookies = cookies }
 
     /// When the first cookie with an expiry lapses (the account needs new ones by then).
     package var firstExpiry: Double? { cookies.compactMap(\.expires).min() }

@@ -58,6 +58,13 @@ package struct AccountConnector: Sendable {
             }
         }
         let account = try config.account(key)
+        // A platform driven through its pages signs in by QR code, not OAuth (docs/recipes.md).
+        if BrowserLogin.applies(to: account) {
+            let wait: Duration = if case .loopback(let t) = mode { t } else { .seconds(300) }
+            let n = try await BrowserLogin.connect(config: config, account: account, timeout: wait, say: say)
+            say("\(key): logged in; \(n) cookie(s) sealed in the ledger")
+            return nil
+        }
         guard let connect = OAuthConnect(account: account, http: http) else {
             throw OmniError(
                 .configInvalid,

@@ -48,7 +48,9 @@ package enum AccountHealth {
         var out: [Result] = []
         for key in config.accounts.keys.sorted() where only.isEmpty || only.contains(key) {
             let account = config.accounts[key]!
-            let r = await checkOne(account, tokens: TokenProvider(account: account, http: http, store: store), http: http, ledger: ledger)
+            let r = await checkOne(
+                account, tokens: TokenProvider(account: account, http: http, store: store), http: http, ledger: ledger,
+                browser: .pipeline(config, ledger: ledger))
             if let r { out.append(r) }
         }
         for key in only where config.accounts[key] == nil {
@@ -60,13 +62,17 @@ package enum AccountHealth {
     /// One account, through `tokens` (the daemon passes the provider its adapters share). OAuth
     /// accounts: a refresh now, then who they are; others that sign in (Bluesky's app password): who
     /// they are. Nil for a destination, which has nothing to sign in with.
-    package static func checkOne(_ account: AccountConfig, tokens: TokenProvider, http: HTTPClient, ledger: Ledger) async -> Result? {
+    /// `browser`: for a platform driven through its pages, the pipeline's browser settings (its cookies).
+    package static func checkOne(
+        _ account: AccountConfig, tokens: TokenProvider, http: HTTPClient, ledger: Ledger, browser: BrowserSettings? = nil
+    ) async -> Result? {
         guard let module = PlatformRegistry.module(account.platform) else { return nil }
         // A token that lasts (Vimeo) has nothing to refresh: who it is proves it.
         let oauth = module.descriptor.oauth != nil && module.descriptor.oauth?.refreshStyle != .lasting
         var r = Result(account: account.key, ok: false, hasRefreshToken: false)
         do {
-            let settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: 1 << 20)
+            var settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: 1 << 20)
+            settings.browser = browser
             if oauth {
                 let stored = try ledger.token(account: account.key)
                 r.hasRefreshToken = stored?.refreshToken != nil || !account.refreshToken.isEmpty

@@ -56,7 +56,7 @@ struct AccountWatch: Sendable {
 
     func check(_ key: String, why: String) async {
         guard let tokens = tokens[key], let account = ctx.config.accounts[key],
-            let r = await AccountHealth.checkOne(account, tokens: tokens, http: http, ledger: ctx.ledger)
+            let r = await AccountHealth.checkOne(account, tokens: tokens, http: http, ledger: ctx.ledger, browser: .pipeline(ctx.config, ledger: ctx.ledger))
         else { return }
         if r.ok {
             try? ctx.ledger.note(.checked, stage: .accounts, target: key, detail: "\(key) (\(why)): \(r.identity ?? "token refreshed")")

@@ -149,6 +149,7 @@ package final class Pipeline: Sendable {
         var providers: [String: TokenProvider] = [:]
         let sealer = try sealer(config)
         let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
+        let browser = BrowserSettings.pipeline(config, ledger: ledger)
         // Only accounts that authorize with OAuth keep a refresh token (a bucket's keys, an app password
         // and a folder have none: sandbox mode's made-up one is not stored for them).
         for (key, account) in config.accounts where !account.refreshToken.isEmpty && PlatformRegistry.descriptor(account.platform)?.oauth != nil {
@@ -162,6 +163,7 @@ package final class Pipeline: Sendable {
                 account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
                 maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
             settings.tls = try tlsConfiguration(config.upload)
+            settings.browser = browser
             if let h = config.mediaHost {
                 let ttl = Int(h.linkTTL.seconds)
                 if let s3 = h.s3 {

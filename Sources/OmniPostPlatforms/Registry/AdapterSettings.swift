@@ -26,6 +26,8 @@ package struct AdapterSettings: Sendable {
     package var verbTimeout: Duration? = nil
     /// Where the engine's line per verb goes (`LogVerbs`, at debug).
     package var logger = Logger(label: "omnipost.upload")
+    /// For the driven-browser platforms: profiles, cookies, where failure screenshots go, one browser at a time.
+    package var browser: BrowserSettings? = nil
 
     package init(
         account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
