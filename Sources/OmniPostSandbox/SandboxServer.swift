@@ -164,7 +164,15 @@ package final class SandboxServer: Sendable {
     /// stop is awaited whole.
     package func stop() async {
         await task.group?.triggerGracefulShutdown()
-        _ = try? await task.value?.value
+        guard let running = task.value else { return }
+        // A shutdown that has not ended 15 s after its 5 s grace is cancelled: a stop never hangs
+        // whoever awaits it (a test's teardown, the daemon's exit), whatever a service is stuck on.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(20))
+            running.cancel()
+        }
+        _ = try? await running.value
+        watchdog.cancel()
     }
 
     /// Runs in the foreground until SIGINT/SIGTERM (`omnipost sandbox`).
