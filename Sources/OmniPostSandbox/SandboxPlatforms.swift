@@ -20,6 +20,9 @@ protocol SandboxPlatform: Sendable {
     /// Its unfinished uploads expire now, as if the client had been away past their lifetime
     /// (`SandboxState.expireUnfinishedUploads`). Default: it has none to expire.
     static func expireUnfinishedUploads(state: isolated SandboxState)
+    /// Its unfinished uploads are forgotten outright, as when a session outlives its documented lifetime
+    /// and the platform drops it (`SandboxState.forgetUnfinishedUploads`). Default: expiring them is all.
+    static func forgetUnfinishedUploads(state: isolated SandboxState)
     /// The worlds of its that a persistent sandbox keeps across restarts. Default: none.
     static var keptWorlds: [any KeptWorld.Type] { get }
     /// Its answer to a WebSocket upgrade for `path` (one it handed out), nil for a path not its own.
@@ -33,6 +36,7 @@ extension SandboxPlatform {
     static func grant(_ credentials: [String: String], account: String, state: isolated SandboxState) {}
     static func registered(_ account: SandboxState.Account, state: isolated SandboxState) {}
     static func expireUnfinishedUploads(state: isolated SandboxState) {}
+    static func forgetUnfinishedUploads(state: isolated SandboxState) {}
     static var keptWorlds: [any KeptWorld.Type] { [] }
     static func webSocket(path: String, state: SandboxState) async -> SandboxWebSockets.Upgrade? { nil }
     static var clientIDParameter: String { "client_id" }

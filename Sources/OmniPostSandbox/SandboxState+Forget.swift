@@ -7,9 +7,6 @@ extension SandboxState {
     /// Meta upload session) — without a test waiting for it. A client resuming one must start afresh.
     package func forgetUnfinishedUploads() {
         expireUnfinishedUploads()
-        sessions = sessions.filter { $0.value.videoID != nil }
-        tiktokUploads = tiktokUploads.filter { $0.value.postID != nil }
-        s3Uploads.removeAll()
-        fbVideos = fbVideos.filter { $0.value.finished }
+        for p in SandboxPlatforms.all { p.forgetUnfinishedUploads(state: self) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import OmniPostCore
 import OmniPostLedger
+import OmniPostPlatforms
 import Testing
 
 /// ARCHITECTURE.md principle 3, proven the hard way: a daemon killed with SIGKILL at random points and
@@ -12,13 +13,16 @@ import Testing
 /// its create read back from the account's items, Bilibili's merged parts, cover and archive, and S3
 /// multipart uploads
 /// into moto's S3 server (an implementation independent of ours) — every registry entry, all at once.
+/// A platform is in it by being in the registry: its account is what its module's `useSandbox` makes,
+/// registered with the sandbox (in a process of its own, so it outlives every kill) as the embedded
+/// sandbox registers one.
 @Suite(.serialized) struct CrashTests {
     static let binary = CheckCommandTests.binary
     static let clips = 20
-    static let platforms = [
-        "youtube", "tiktok", "instagram", "x", "linkedin", "vimeo", "bluesky", "reddit", "s3",
-        "facebook", "threads", "tus", "webhook", "folder", "command", "douyin", "bilibili"
-    ]
+    /// Every registry entry but those published by driving a browser (`drivenBrowser`: Chromium, one
+    /// post at a time), which the conformance suite and their own tests hold to one post through a kill.
+    static let modules = PlatformRegistry.platforms.filter { !$0.descriptor.drivenBrowser }
+    static let platforms = modules.map { $0.descriptor.name }
     /// Targets whose posts are not the sandbox's (moto's bucket, a folder, the program's folder): counted by the test itself.
     static let local: Set<String> = ["s3", "folder", "command"]
 
@@ -51,6 +55,27 @@ import Testing
         throw OmniError(.internalError, "no line with '\(needle)' in \(log.path): \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 
+    /// A JSON request to the sandbox's own API (registering an account, granting what it brings).
+    static func send(_ url: String, _ body: [String: Any]) async throws {
+        let r = try await RawHTTP.send(
+            url, .POST, headers: ["Content-Type": "application/json"], body: try JSONSerialization.data(withJSONObject: body))
+        guard r.status == 200 else { throw OmniError(.internalError, "\(url) answered \(r.status): \(String(decoding: r.body, as: UTF8.self))") }
+    }
+
+    /// An account as a pipeline file writes it: the common keys its platform takes, then its settings.
+    static func yaml(_ a: AccountConfig, _ d: PlatformDescriptor) -> String {
+        var fields: [(String, String)] = []
+        if d.oauth != nil {
+            fields += [("client_id", a.clientID), ("client_secret", a.clientSecret), ("refresh_token", a.refreshToken)]
+            if !a.tokenURL.isEmpty { fields.append(("token_url", a.tokenURL)) }
+        }
+        if !a.endpoint.isEmpty { fields.append(("endpoint", a.endpoint)) }
+        if !a.accountID.isEmpty { fields.append(("id", a.accountID)) }
+        for k in a.settings.keys.sorted() { if let v = try? a.text(k) { fields.append((k, v)) } }
+        func quoted(_ v: String) -> String { String(decoding: (try? JSONEncoder().encode(v)) ?? Data(), as: UTF8.self) }
+        return "\(a.key): {" + fields.map { "\($0.0): \(quoted($0.1))" }.joined(separator: ", ") + "}"
+    }
+
     /// How a kill is aimed: at a random moment, while a chunk PUT is being served, or after an upload's
     /// last chunk made the post but before its reply (and so the publish record) got back.
     enum Aim: String, CaseIterable { case random = "random moment", midChunk = "mid-chunk", afterLastChunk = "after last chunk, before publish record" }
@@ -69,14 +94,7 @@ import Testing
         let sandboxLog = dir.file("sandbox.log")
         let sandbox = try Child(
             [
-                "sandbox", "--port", "0", "--root", dir.file("sandbox").path,
-                "--account", "youtube:main=cid:sec:rt-yt", "--account", "tiktok:main=ck:sec:rt-tt",
-                "--account", "instagram:main=ig:sec:rt-ig", "--account", "x:main=xc:sec:rt-x",
-                "--account", "linkedin:main=li:sec:rt-li", "--token", "vimeo:main=crash-vimeo-token-0001",
-                "--account", "facebook:main=fb:sec:rt-fb", "--account", "threads:main=th:sec:rt-th",
-                "--s3-key", "crash-media:crash-media-secret", "--webhook", "main=crash-webhook-secret-0001",
-                "--bluesky", "bluesky:main=crash.sandbox.test:crsh-test-pass-word", "--account", "reddit:main=rc:sec:rt-rd",
-                "--account", "douyin:main=dk:sec:rt-dy", "--account", "bilibili:main=bk:sec:rt-bl",
+                "sandbox", "--port", "0", "--root", dir.file("sandbox").path, "--s3-key", "crash-media:crash-media-secret",
                 "--put-delay-ms", "120", "--final-reply-delay-ms", "600"
             ], log: sandboxLog)
         defer { sandbox.kill9() }
@@ -107,6 +125,29 @@ import Testing
             echo "{\\"id\\": \\"$id\\", \\"url\\": \\"file:///posted/$id\\"}"
             """)
         chmod(program.path, 0o755)
+        // Each platform's account as its module makes one for the sandbox, registered there with what it
+        // hands over; the destinations that are the test's own (moto's bucket, the program) say where.
+        var accounts: [String] = []
+        // The folder target's parent is there (a folder target waits for a parent that is not: an unmounted share).
+        try FileManager.default.createDirectory(at: dir.file("destinations"), withIntermediateDirectories: true)
+        for module in Self.modules {
+            let d = module.descriptor
+            var a = AccountConfig(
+                key: "\(d.name):main", platform: d.name, clientID: "crash-\(d.name)", clientSecret: "crash-secret", refreshToken: "rt-\(d.name)",
+                endpoint: "", tokenURL: "")
+            switch d.name {
+            case "s3":
+                for (k, v) in [("bucket", bucketName), ("region", "us-east-1"), ("access_key_id", "moto"), ("secret_access_key", "moto")] { a.fillIn(k, v) }
+            case "command": a.fillIn("run", program.path)
+            default: break
+            }
+            let grants = module.useSandbox(&a, base: base, root: dir.file("destinations"))
+            if d.name == "s3" { a.endpoint = moto.endpoint }
+            try await Self.send(
+                base + "/sandbox/accounts", ["platform": d.name, "name": "main", "client_id": a.clientID, "client_secret": a.clientSecret, "refresh_token": a.refreshToken])
+            for g in grants { try await Self.send(base + "/sandbox/grants", ["platform": g.platform, "account": g.account, "credentials": g.credentials]) }
+            accounts.append("  " + Self.yaml(a, d))
+        }
         let pipeline = try dir.write(
             "pipeline.yaml",
             """
@@ -123,42 +164,10 @@ import Testing
               x: [{name: posts, limit: 1000, window: 24h}]
               linkedin: [{name: posts, limit: 1000, window: day, zone: UTC}]
             targets:
-              - youtube:main
-              - tiktok:main
-              - instagram:main
-              - x:main
-              - linkedin:main
-              - vimeo:main
-              - bluesky:main
-              - reddit:main
-              - s3:main
-              - facebook:main
-              - threads:main
-              - tus:main
-              - webhook:main
-              - folder:main
-              - command:main
-              - douyin:main
-              - bilibili:main
+            \(Self.platforms.map { "  - \($0):main" }.joined(separator: "\n"))
             media_host: {s3: {endpoint: "\(base)/s3", bucket: crash-media, region: us-east-1, access_key_id: crash-media, secret_access_key: crash-media-secret}}
             accounts:
-              youtube:main: {client_id: cid, client_secret: sec, refresh_token: rt-yt, endpoint: "\(base)", token_url: "\(base)/token"}
-              tiktok:main: {client_id: ck, client_secret: sec, refresh_token: rt-tt, endpoint: "\(base)", token_url: "\(base)/v2/oauth/token/"}
-              instagram:main: {client_id: ig, client_secret: sec, refresh_token: rt-ig, endpoint: "\(base)", token_url: "\(base)/oauth/access_token"}
-              x:main: {client_id: xc, client_secret: sec, refresh_token: rt-x, endpoint: "\(base)", token_url: "\(base)/2/oauth2/token"}
-              linkedin:main: {client_id: li, client_secret: sec, refresh_token: rt-li, endpoint: "\(base)", token_url: "\(base)/oauth/v2/accessToken"}
-              vimeo:main: {access_token: crash-vimeo-token-0001, endpoint: "\(base)"}
-              bluesky:main: {handle: crash.sandbox.test, app_password: crsh-test-pass-word, endpoint: "\(base)", video_service: "\(base)"}
-              reddit:main: {client_id: rc, client_secret: sec, refresh_token: rt-rd, endpoint: "\(base)", token_url: "\(base)/api/v1/access_token", subreddit: crash_test}
-              s3:main: {endpoint: "\(moto.endpoint)", bucket: \(bucketName), region: us-east-1, access_key_id: moto, secret_access_key: moto}
-              facebook:main: {client_id: fb, client_secret: sec, refresh_token: rt-fb, endpoint: "\(base)", token_url: "\(base)/oauth/access_token"}
-              threads:main: {client_id: th, client_secret: sec, refresh_token: rt-th, endpoint: "\(base)", token_url: "\(base)/refresh_access_token"}
-              tus:main: {url: "\(base)/tus/files/"}
-              webhook:main: {url: "\(base)/sandbox/webhook/main", secret: crash-webhook-secret-0001}
-              folder:main: {path: "\(dir.file("folder").path)"}
-              command:main: {run: ["\(program.path)"]}
-              douyin:main: {client_id: dk, client_secret: sec, refresh_token: rt-dy, id: sandbox-open-main, endpoint: "\(base)", token_url: "\(base)/douyin/oauth/access_token/"}
-              bilibili:main: {client_id: bk, client_secret: sec, refresh_token: rt-bl, tid: 21, endpoint: "\(base)", token_url: "\(base)/x/account-oauth2/v1/token", upload_endpoint: "\(base)"}
+            \(accounts.joined(separator: "\n"))
             """)
         // 20 distinct clips of ~10.5 MiB: one encode, then a different `free` box on each (ignored by
         // players), big enough for 11 YouTube chunks, 2 ordered TikTok chunks, 3 X segments and LinkedIn
@@ -231,7 +240,7 @@ import Testing
             stored.append(["platform": "s3", "sha256": sha])
         }
         // The folder's copies and the program's posts, by their bytes (temporary names left by a kill are not posts).
-        for (platform, folder) in [("folder", dir.file("folder")), ("command", posted)] {
+        for (platform, folder) in [("folder", dir.file("destinations/folder-main")), ("command", posted)] {
             for name in files(under: folder) where !name.hasPrefix(".") && !name.contains("/.") {
                 let sha = try FileHashing.sha256(path: folder.appendingPathComponent(name).path).hex
                 perKey["\(platform):main|\(sha)", default: 0] += 1

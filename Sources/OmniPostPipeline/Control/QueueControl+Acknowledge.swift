@@ -1,6 +1,7 @@
 import Foundation
 import OmniPostCore
 import OmniPostLedger
+import OmniPostPlatforms
 
 extension QueueControl {
     /// Acknowledges a failed drop (by id) or a failed delivery (by number): it leaves the failures list
@@ -22,5 +23,15 @@ extension QueueControl {
         }
         try ledger.acknowledge(dropId: id, by: who)
         return ["drop \(id) acknowledged; it is listed under Failures → acknowledged"]
+    }
+
+    /// An operator's action by its name (`retry`, `cancel`, `acknowledge`), as the dashboard's forms and
+    /// the API post it: what it did, line by line.
+    package func perform(_ action: String, _ id: String, adapters: [String: any PlatformAdapter]) async throws -> [String] {
+        switch action {
+        case "retry": try retry(id)
+        case "cancel": try await cancel(id, adapters: adapters)
+        default: try acknowledge(id)
+        }
     }
 }

@@ -139,12 +139,7 @@ enum DashboardRoutes {
                 let control = QueueControl(config: o.ctx.config, ledger: o.ctx.ledger, who: "dashboard")
                 let said: String
                 do {
-                    let lines =
-                        switch action {
-                        case "retry": try control.retry(id)
-                        case "cancel": try await control.cancel(id, adapters: o.adapters)
-                        default: try control.acknowledge(id)
-                        }
+                    let lines = try await control.perform(action, id, adapters: o.adapters)
                     o.ctx.wakeup.ring()
                     said = lines.joined(separator: "\n")
                 } catch let e as OmniError {

@@ -196,12 +196,7 @@ enum OperatorRoutes {
                 }
                 let control = QueueControl(config: o.ctx.config, ledger: o.ctx.ledger, who: "api")
                 do {
-                    let lines =
-                        switch action {
-                        case "retry": try control.retry(id)
-                        case "cancel": try await control.cancel(id, adapters: o.adapters)
-                        default: try control.acknowledge(id)
-                        }
+                    let lines = try await control.perform(action, id, adapters: o.adapters)
                     o.ctx.wakeup.ring()
                     return json(.ok, ["id": id, "done": lines])
                 } catch let e as OmniError {

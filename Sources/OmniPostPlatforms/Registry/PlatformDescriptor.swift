@@ -113,6 +113,9 @@ package struct PlatformDescriptor: Sendable {
     /// The settings an account of this platform may have besides the common ones (`bucket`, `path`,
     /// `url`…); any other key is refused at its line, with a did-you-mean.
     package var settings: [String] = []
+    /// Published by driving its web page in a browser (a recipe), not by an API: its posts need Chromium
+    /// and go one at a time, so a test that posts hundreds (the crash test) leaves it to its own tests.
+    package var drivenBrowser = false
     /// What a sidecar may say to it: the privacy words it has (and its own word for each), the
     /// `overrides:` keys with their allowed values, and the options a post needs. Text limits are the profile's.
     package var facts: PlatformFacts

@@ -15,6 +15,7 @@ package enum XiaohongshuPlatform: PlatformModule {
                 nativeScheduling: false, covers: "image (where the page offers it)",
                 reconcile: "the note manager's list read for a new note of the title; never published again", quotas: "pacing per account (min_gap + jitter)"))
         d.settings = ["recipe", "min_gap", "jitter"]
+        d.drivenBrowser = true
         return d
     }()
 

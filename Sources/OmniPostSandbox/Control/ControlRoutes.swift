@@ -21,6 +21,37 @@ enum ControlRoutes {
             let data = try JSONCoding.encoder().encode(await state.stats)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+        // An account registered as a developer console would (its app and refresh token), and what its
+        // owner hands a platform besides (`grant`): for a sandbox in a process of its own, wired to a
+        // pipeline from outside as `EmbeddedSandbox` wires its own.
+        router.post("/sandbox/accounts") { req, _ -> Response in
+            struct Registration: Decodable {
+                var platform, name, clientId, clientSecret, refreshToken: String
+                enum CodingKeys: String, CodingKey {
+                    case platform, name
+                    case clientId = "client_id", clientSecret = "client_secret", refreshToken = "refresh_token"
+                }
+            }
+            var req = req
+            guard let r = try? JSONDecoder().decode(Registration.self, from: Data(buffer: try await req.collectBody(upTo: 64 * 1024))) else {
+                return SandboxHTTP.json(.badRequest, ["error": "platform, name, client_id, client_secret and refresh_token are required"])
+            }
+            await state.register(.init(platform: r.platform, name: r.name, clientID: r.clientId, clientSecret: r.clientSecret, refreshToken: r.refreshToken))
+            return SandboxHTTP.json(.ok, ["ok": true])
+        }
+        router.post("/sandbox/grants") { req, _ -> Response in
+            struct Grant: Decodable {
+                var platform, account: String
+                var credentials: [String: String]
+            }
+            var req = req
+            // The credentials' names as the settings give them (`access_key_id`): read as they are.
+            guard let g = try? JSONDecoder().decode(Grant.self, from: Data(buffer: try await req.collectBody(upTo: 64 * 1024))) else {
+                return SandboxHTTP.json(.badRequest, ["error": "platform, account and credentials are required"])
+            }
+            await state.grant(platform: g.platform, account: g.account, g.credentials)
+            return SandboxHTTP.json(.ok, ["ok": true])
+        }
         router.post("/sandbox/faults") { req, _ -> Response in
             var req = req
             let body = try await req.collectBody(upTo: 64 * 1024)

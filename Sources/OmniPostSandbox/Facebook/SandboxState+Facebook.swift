@@ -86,4 +86,5 @@ extension SandboxState {
 
 extension FacebookRoutes {
     static let name = "facebook"
+    static func forgetUnfinishedUploads(state: isolated SandboxState) { state.fbVideos = state.fbVideos.filter { $0.value.finished } }
 }

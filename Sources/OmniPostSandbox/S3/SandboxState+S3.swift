@@ -180,6 +180,7 @@ extension SandboxState {
 
 extension S3Routes {
     static let name = "s3"
+    static func forgetUnfinishedUploads(state: isolated SandboxState) { state.s3Uploads.removeAll() }
     /// An access key and its secret, as the bucket's owner issued them.
     static func grant(_ credentials: [String: String], account: String, state: isolated SandboxState) {
         guard let id = credentials["access_key_id"], let secret = credentials["secret_access_key"] else { return }

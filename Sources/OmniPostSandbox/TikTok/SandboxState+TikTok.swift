@@ -120,6 +120,8 @@ extension SandboxState {
 }
 
 extension TikTokRoutes {
+    static func forgetUnfinishedUploads(state: isolated SandboxState) { state.tiktokUploads = state.tiktokUploads.filter { $0.value.postID != nil } }
+
     /// An account's `audited: false` (its app has not passed the audit) and, for tests, the creator's own
     /// settings creator_info reports (`comment_disabled`, `duet_disabled`, `stitch_disabled`,
     /// `max_video_post_duration_sec`).

@@ -85,6 +85,7 @@ extension SandboxState {
 
 extension YouTubeRoutes {
     static let name = "youtube"
+    static func forgetUnfinishedUploads(state: isolated SandboxState) { state.sessions = state.sessions.filter { $0.value.videoID != nil } }
     static var keptWorlds: [any KeptWorld.Type] { [SandboxState.YouTubeWorld.self] }
 }
 

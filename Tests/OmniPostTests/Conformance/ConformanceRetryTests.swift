@@ -20,7 +20,7 @@ import Testing
         try TestPipelines.drop(
             clip, as: "a",
             sidecar: "title: Conformance clip\ndescription: sent again only where it failed\nprivacy: public\n"
-                + (f.name == "reddit" ? "overrides: {reddit: {subreddit: r/oceans}}\n" : "") + f.sidecarExtra, into: config)
+                + f.sidecarExtra, into: config)
         let p = try await TestPipelines.runOnce(config, timeout: .seconds(120)) { p in await p.sandbox!.state.setFaults(faults) }
         try await stopping(p) {
             let ledger = p.context.ledger, server = try #require(p.sandbox)

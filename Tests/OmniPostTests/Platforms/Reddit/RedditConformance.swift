@@ -12,6 +12,8 @@ extension RedditPlatform: ConformanceSubject {
             meta: PublishMetadata(
                 title: "Conformance clip", description: "sent exactly once", tags: ["conformance"], privacy: .public, publishAt: nil,
                 options: ["subreddit": "r/oceans"]),
+            // The subreddit the sandbox's retry scenario posts to.
+            sidecarExtra: "overrides: {reddit: {subreddit: r/oceans}}\n",
             adapter: { RedditAdapter($0, resultTimeout: .seconds(10), settleWindow: .seconds(5), poll: ConformanceFixture.quick) },
             prepare: { job, dir in
                 let poster = dir.file("poster.jpg")
