@@ -108,6 +108,25 @@ import Testing
         }
     }
 
+    /// The same clip dropped again is a duplicate: the model is not asked (or paid) for it.
+    @Test func aDuplicateDropAsksTheModelNothing() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, extra: Self.captions, targets: "targets: [youtube:main]")
+        let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+        try TestPipelines.drop(clip, as: "first", sidecar: "title: First\nai: {title: true}\n", into: config)
+        let p1 = try await TestPipelines.runOnce(config)
+        let asked = await p1.sandbox?.state.requestCounts["chat.completions"]
+        await p1.close()
+        #expect(asked == 1)
+        try TestPipelines.drop(clip, as: "again", sidecar: "title: Again\nai: {title: true}\n", into: config)
+        let p2 = try await TestPipelines.runOnce(config)
+        try await stopping(p2) {
+            let again = try #require(try p2.context.ledger.drops().first { $0.stem == "again" })
+            #expect(again.reasonCode == "duplicate")
+            #expect(try p2.context.ledger.writtenText(dropId: again.id, target: "youtube:main") == nil)
+        }
+    }
+
     /// `ai: false` in a sidecar turns the pipeline's default off: the model is not asked.
     @Test func aSidecarTurnsThePipelinesDefaultOff() async throws {
         let dir = try TempDir()

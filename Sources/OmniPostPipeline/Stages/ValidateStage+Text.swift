@@ -17,8 +17,16 @@ extension ValidateStage {
         var out: [String: CaptionWriter.Outcome] = [:]
         var asked: [Data: CaptionWriter.Outcome] = [:]
         for t in targets {
-            // A target whose own text does not pass fails in `plan` with its reason; nothing to ask for it.
-            guard let profile = try? rules.profile(of: t), let draft = try? rules.draft(for: t, manifest: manifest, vars: vars, profile: profile) else { continue }
+            // A target whose own text does not pass, whose clip it refuses, or that already has this content
+            // (a duplicate, unless `republish`) publishes nothing new: nothing to ask, nothing to pay for.
+            guard let profile = try? rules.profile(of: t), source.plan(profile).kind != .reject,
+                let draft = try? rules.draft(for: t, manifest: manifest, vars: vars, profile: profile)
+            else { continue }
+            if !manifest.republish, let prior = try? ctx.ledger.priorDelivery(contentSha256: source.sha256, target: t.name, excludingDrop: drop.id),
+                prior.state != .failed
+            {
+                continue
+            }
             let request = CaptionWriter.request(
                 platform: t.platform, ask: ask, draft: draft, rules: profile.text, fields: manifest.fields, clip: clip, config: ctx.config.captions)
             let key = (try? JSONCoding.encoder(pretty: false).encode(request)) ?? Data()
