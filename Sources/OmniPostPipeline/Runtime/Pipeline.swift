@@ -48,9 +48,12 @@ package final class Pipeline: Sendable {
             sandbox = s
         }
         let tls = try Self.tlsConfiguration(config.upload)
+        // A call's own timeout ends when the answer's head arrives; a body that then stalls (or a server
+        // that stops reading what we send) would hold its slot for ever. Five idle minutes end it as a
+        // network error — long enough for a slow local captions model, short of a hang.
         let http = HTTPClient(
             eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(10))))
+            configuration: HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(10), read: .seconds(300), write: .seconds(300))))
         // From here a failure (a credentials key that cannot be read, a ledger that refuses) is answered as
         // the error it is: the HTTP client is shut down and the sandbox stopped, not freed while open —
         // which traps.

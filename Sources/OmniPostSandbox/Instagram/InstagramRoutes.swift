@@ -103,9 +103,7 @@ enum InstagramRoutes: SandboxPlatform {
 
     /// A cover image fetched as Instagram fetches one: a JPEG behind the link, or nothing.
     static func fetchImage(_ url: String) async throws -> Data? {
-        let resp = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
-        guard resp.status == .ok else { return nil }
-        let data = Data(buffer: try await resp.body.collect(upTo: 8 << 20))
+        guard let data = try? await SandboxFetch.get(url, limit: 8 << 20, within: .seconds(30)) else { return nil }
         return data.starts(with: [0xFF, 0xD8]) ? data : nil
     }
 

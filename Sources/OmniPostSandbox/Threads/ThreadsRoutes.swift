@@ -104,11 +104,7 @@ enum ThreadsRoutes: SandboxPlatform {
             Task.detached {
                 var data: Data? = nil, failure: String? = nil
                 do {
-                    var get = HTTPClientRequest(url: url)
-                    get.method = .GET
-                    let resp = try await HTTPClient.shared.execute(get, timeout: .seconds(120))
-                    let body = try await resp.body.collect(upTo: 1 << 30)
-                    if resp.status == .ok { data = Data(buffer: body) } else { failure = "FAILED_DOWNLOADING_VIDEO: the video_url answered \(resp.status.code)" }
+                    data = try await SandboxFetch.get(url, limit: 1 << 30, within: .seconds(60))
                 } catch { failure = "FAILED_DOWNLOADING_VIDEO: \(error)" }
                 // A fetch cut short (the serving side restarted mid-body), as the `failFetches` fault asks.
                 if failure == nil, await state.takeFetchFault() { data = nil; failure = "FAILED_DOWNLOADING_VIDEO" }

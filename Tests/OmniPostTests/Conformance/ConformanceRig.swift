@@ -90,6 +90,14 @@ struct ConformanceRig: Sendable {
     ) async throws -> T {
         let dir = try TempDir()
         let rig = try await make(fixture, dir, faults: faults)
+        // A case still running after 90 s says where it stands (the sandbox's requests so far), so a run
+        // that hits the time limit leaves a trace of where it stuck, not only that it did.
+        let watch = Task {
+            try await Task.sleep(for: .seconds(90))
+            let counts = await rig.state.requestCounts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            print("conformance \(fixture.name): still running after 90 s; sandbox requests so far: \(counts.joined(separator: " "))")
+        }
+        defer { watch.cancel() }
         do {
             let v = try await body(rig)
             await rig.server.stop()

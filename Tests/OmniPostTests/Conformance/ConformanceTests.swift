@@ -39,7 +39,7 @@ import Testing
 
     // MARK: a. a good post
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures)
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures)
     func aGoodPostArrivesWholeOnce(_ f: ConformanceFixture) async throws {
         try await ConformanceRig.with(f) { rig in
             let cps = CheckpointLog()
@@ -60,7 +60,7 @@ import Testing
 
     // MARK: b. a part cut mid-transfer
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.cut.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.cut.value != nil })
     func aCutPartIsSentAgainOnceAndPostedOnce(_ f: ConformanceFixture) async throws {
         let cut = try #require(f.cut.value)
         try await ConformanceRig.with(f, faults: cut.faults) { rig in
@@ -83,7 +83,7 @@ import Testing
 
     // MARK: c. restart resume
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.restart.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.restart.value != nil })
     func aRestartResumesFromItsCheckpointWithoutResendingConfirmedParts(_ f: ConformanceFixture) async throws {
         try await ConformanceRig.with(f) { rig in
             let saved = try await Self.crashAfterFirstPart(rig)
@@ -104,7 +104,7 @@ import Testing
 
     // MARK: d. a kill in the uncertain window
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.uncertain.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.uncertain.value != nil })
     func aKillInTheUncertainWindowIsReconciledToOnePost(_ f: ConformanceFixture) async throws {
         try await ConformanceRig.with(f, faults: .init(finalReplyDelayMs: 4000)) { rig in
             let cps = CheckpointLog()
@@ -137,7 +137,7 @@ import Testing
 
     // MARK: e. an upload session the platform forgot
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.forget.value != nil && $0.restart.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.forget.value != nil && $0.restart.value != nil })
     func anUploadSessionThePlatformForgotStartsAfresh(_ f: ConformanceFixture) async throws {
         let forget = try #require(f.forget.value)
         try await ConformanceRig.with(f) { rig in
@@ -152,7 +152,7 @@ import Testing
 
     // MARK: f. 429 with Retry-After
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.rateLimit.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.rateLimit.value != nil })
     func aRateLimitIsWaitedForAsThePlatformSays(_ f: ConformanceFixture) async throws {
         let limit = try #require(f.rateLimit.value)
         try await ConformanceRig.with(f, faults: limit.faults) { rig in
@@ -174,7 +174,7 @@ import Testing
 
     // MARK: g. a token refused mid-upload
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.expireTokens.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.expireTokens.value != nil })
     func aTokenRefusedMidUploadIsRefreshedOnceAndTheUploadGoesOn(_ f: ConformanceFixture) async throws {
         let expire = try #require(f.expireTokens.value)
         try await ConformanceRig.with(f) { rig in
@@ -196,7 +196,7 @@ import Testing
 
     // MARK: h. a revoked account holding a session
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.revocation.value != nil && $0.restart.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.revocation.value != nil && $0.restart.value != nil })
     func aRevokedAccountHoldingASessionIsReauthenticateThenResumed(_ f: ConformanceFixture) async throws {
         let revocation = try #require(f.revocation.value)
         try await ConformanceRig.with(f) { rig in
@@ -218,7 +218,7 @@ import Testing
 
     // MARK: i. a permanent refusal
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.refusal.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.refusal.value != nil })
     func aPermanentRefusalIsAskedOnceAndSaysThePlatformsReason(_ f: ConformanceFixture) async throws {
         let refusal = try #require(f.refusal.value)
         try await ConformanceRig.with(f, faults: refusal.faults) { rig in
@@ -233,7 +233,7 @@ import Testing
 
     // MARK: j. an upload session past its documented lifetime
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.lapse.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.lapse.value != nil })
     func anUploadSessionPastItsLifetimeIsStartedAfresh(_ f: ConformanceFixture) async throws {
         let lapse = try #require(f.lapse.value)
         try await ConformanceRig.with(f) { rig in
@@ -251,7 +251,7 @@ import Testing
 
     // MARK: k. processing failures
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.processing.value?.retryable.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.processing.value?.retryable.value != nil })
     func aProcessingErrorDocumentedAsTransientIsRetriedWithANewSession(_ f: ConformanceFixture) async throws {
         let faults = try #require(f.processing.value?.retryable.value)
         try await ConformanceRig.with(f, faults: faults) { rig in
@@ -272,7 +272,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: fixtures.filter { $0.processing.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.processing.value != nil })
     func aFinalProcessingErrorIsPermanentWithThePlatformsReason(_ f: ConformanceFixture) async throws {
         let p = try #require(f.processing.value)
         try await ConformanceRig.with(f, faults: p.final) { rig in
