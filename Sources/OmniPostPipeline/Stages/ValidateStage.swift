@@ -34,18 +34,7 @@ struct ValidateStage: Stage {
         let hold = GateHold(ctx.decisions)
         defer { hold.release() }
         do {
-            let outcome = try await validate(drop, assets: assets, hold: hold)
-            try ctx.ledger.transitionDrop(
-                drop.id, from: .received, to: .validated, stage: name, detail: outcome.summary,
-                change: { d in
-                    d.clipSha256 = outcome.sha256
-                    d.clipBytes = outcome.bytes
-                    d.clipIdentity = outcome.identity
-                    d.manifestJson = outcome.manifestJson
-                    d.probeJson = outcome.probeJson
-                    d.assetsJson = assets.json
-                }, handovers: outcome.handovers.map { SessionHandover(from: $0.from, target: $0.target, session: $0.session) },
-                inserting: outcome.deliveries)
+            try accept(drop, try await validate(drop, assets: assets, hold: hold), assets: assets)
         } catch let late as PartnerArrived {
             // Pairing raced the partner's arrival: not the user's fault. The files pair again.
             try ctx.withdraw(drop.id, stage: name, reason: late.reason, code: .partnerArrived)
@@ -62,18 +51,38 @@ struct ValidateStage: Stage {
                 ctx.wakeup.ring()
                 return true
             }
-            let dup = error as? DuplicateDrop
-            let e = dup?.error ?? OmniError.wrap(error)
-            try ctx.ledger.transitionDrop(drop.id, from: .received, to: .rejected, stage: name, detail: "\(e.code): \(e.message)") { d in
-                d.reasonCode = e.code.rawValue
-                d.reasonMessage = e.message
-                d.reasonLocation = e.location?.description
-                d.duplicateOf = dup?.priorDrop
-                d.assetsJson = assets.json
-            }
+            try reject(drop, error, assets: assets)
         }
         ctx.wakeup.ring()
         return true
+    }
+
+    /// The drop validated: its facts and its deliveries, in one transition.
+    func accept(_ drop: DropRecord, _ outcome: Outcome, assets: AssetList) throws {
+        try ctx.ledger.transitionDrop(
+            drop.id, from: .received, to: .validated, stage: name, detail: outcome.summary,
+            change: { d in
+                d.clipSha256 = outcome.sha256
+                d.clipBytes = outcome.bytes
+                d.clipIdentity = outcome.identity
+                d.manifestJson = outcome.manifestJson
+                d.probeJson = outcome.probeJson
+                d.assetsJson = assets.json
+            }, handovers: outcome.handovers.map { SessionHandover(from: $0.from, target: $0.target, session: $0.session) },
+            inserting: outcome.deliveries)
+    }
+
+    /// The drop rejected with its reason (a duplicate names the drop it repeats).
+    func reject(_ drop: DropRecord, _ error: any Error, assets: AssetList) throws {
+        let dup = error as? DuplicateDrop
+        let e = dup?.error ?? OmniError.wrap(error)
+        try ctx.ledger.transitionDrop(drop.id, from: .received, to: .rejected, stage: name, detail: "\(e.code): \(e.message)") { d in
+            d.reasonCode = e.code.rawValue
+            d.reasonMessage = e.message
+            d.reasonLocation = e.location?.description
+            d.duplicateOf = dup?.priorDrop
+            d.assetsJson = assets.json
+        }
     }
 
     /// Every target already has this content: the drop is a duplicate of `priorDrop`.

@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+import OmniPostCore
+
+extension Ledger {
+    /// The queue's forecast as the ledger stands: every quota spend still inside its rule's window, the
+    /// limits platforms reported, the breakers open — and the open deliveries as forecast items
+    /// (a delivery with a session spends nothing: it was paid for when it began).
+    package func queueForecast(rules: [String: [QuotaRule]]) throws -> (forecast: QueueForecast, queue: [DeliveryRecord]) {
+        let now = clock.now()
+        let limits = try observedQuotaLimits()
+        return try read { db in
+            var spent: [String: [(at: Date, units: Int)]] = [:]
+            let accounts = try String.fetchAll(db, sql: "SELECT DISTINCT account FROM quota_spends")
+            for account in accounts {
+                let platform = String(account.split(separator: ":").first ?? "")
+                for rule in rules[platform] ?? [] where rule.on == nil {
+                    let s = try Self.spends(db, account: account, rule: rule, now: now)
+                    if !s.isEmpty { spent["\(account)|\(rule.name)"] = s }
+                }
+            }
+            var open: [String: Date] = [:]
+            for b in try BreakerRecord.fetchAll(db) where b.state == .open {
+                if let until = b.openUntil, until > now.timeIntervalSince1970 { open[b.account] = Date(timeIntervalSince1970: until) }
+            }
+            let queue = try DeliveryRecord.filter(["planned", "ready", "uploading"].contains(Column("state"))).order(Column("id")).fetchAll(db)
+            return (QueueForecast(rules: rules, observedLimits: limits, spent: spent, breakerOpenUntil: open), queue)
+        }
+    }
+
+    /// A consistent copy of the ledger at `path` written to `copy`, read without taking a write lock or
+    /// migrating the original (a daemon may be running on it): what `omnipost plan` works on, so
+    /// nothing it tries reaches the real ledger.
+    package static func snapshot(of path: String, to copy: String) throws {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        let source = try DatabaseQueue(path: path, configuration: config)
+        let target = try DatabaseQueue(path: copy)
+        try source.backup(to: target)
+        try source.close()
+        try target.close()
+    }
+}
+
+extension DeliveryRecord {
+    /// This delivery as the queue forecast sees it.
+    package var forecastItem: QueueForecast.Item {
+        QueueForecast.Item(
+            id: id ?? 0, platform: platform, accountKey: accountKey, priority: priority,
+            notBefore: notBefore.map { Date(timeIntervalSince1970: $0) }, spends: remoteSession == nil)
+    }
+}
