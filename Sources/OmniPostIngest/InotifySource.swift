@@ -29,15 +29,32 @@ package final class InotifySource: @unchecked Sendable {
     private var stopped = false
     private var continuation: AsyncStream<Event>.Continuation?
 
+    /// A pipe whose write end `stop()` writes to: the reader thread sleeps in `poll` until the kernel
+    /// has an event or this wakes it — no timer, so an idle inbox costs no wake-ups.
+    private let wake: (read: Int32, write: Int32)
+
     package init(root: String) throws {
         self.root = root
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
+        var p: [Int32] = [0, 0]
+        guard pipe(&p) == 0 else {
+            let e = errno
+            close(fd)
+            throw POSIXError(POSIXErrorCode(rawValue: e) ?? .EIO)
+        }
+        _ = fcntl(p[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(p[1], F_SETFD, FD_CLOEXEC)
+        wake = (p[0], p[1])
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        close(wake.read)
+        close(wake.write)
+    }
 
     static let mask: UInt32 =
         UInt32(
@@ -70,6 +87,8 @@ package final class InotifySource: @unchecked Sendable {
 
     package func stop() {
         lock.lock(); stopped = true; lock.unlock()
+        var one: UInt8 = 1
+        _ = write(wake.write, &one, 1)
     }
 
     private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
@@ -78,10 +97,10 @@ package final class InotifySource: @unchecked Sendable {
         let bufSize = 256 * 1024
         let buf = UnsafeMutableRawPointer.allocate(byteCount: bufSize, alignment: 8)
         defer { buf.deallocate(); cont.finish() }
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        var pfds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
         while !isStopped {
-            let r = poll(&pfd, 1, 200)
-            if r <= 0 { continue }
+            let r = poll(&pfds, 2, -1)
+            if r <= 0 || pfds[1].revents != 0 { continue }
             while true {
                 let n = read(fd, buf, bufSize)
                 if n <= 0 { break }

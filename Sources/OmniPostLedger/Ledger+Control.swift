@@ -264,3 +264,20 @@ extension Ledger {
         }
     }
 }
+
+extension Ledger {
+    /// The failed drop a sidecar at `path` (inbox-relative) corrects: the newest drop that failed with a
+    /// sidecar of that path and was not retried since — so moving a corrected sidecar back into the inbox
+    /// retries it, as `omnipost retry` would. Nil when there is none (clip-list entries never match).
+    package func failedDrop(withSidecar path: String) throws -> DropRecord? {
+        try read { db in
+            try DropRecord.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM drops d WHERE d.sidecar_path = ? AND d.state = 'failed' AND d.manifest_entry IS NULL
+                      AND NOT EXISTS (SELECT 1 FROM events e WHERE e.drop_id = d.id AND e.stage = 'control' AND e.to_state = 'retried')
+                    ORDER BY d.updated_at DESC LIMIT 1
+                    """, arguments: [path])
+        }
+    }
+}

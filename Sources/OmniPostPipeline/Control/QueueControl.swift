@@ -64,7 +64,9 @@ package struct QueueControl: Sendable {
     /// published, and a failed target that held a platform session hands it to the new drop, which
     /// reconciles it first — a post found there is recorded, one that failed is replaced by a new upload.
     /// So only what failed is posted again, and nothing is posted twice. Each line says what will happen.
-    package func retry(_ id: String) throws -> [String] {
+    /// `corrected`: an inbox-relative path the person already put back, corrected (a sidecar moved back
+    /// into the inbox): it is not moved back over, and the old version stays where the archive put it.
+    package func retry(_ id: String, corrected: String? = nil) throws -> [String] {
         if let n = Int64(id) {
             guard let d = try ledger.delivery(n) else { throw OmniError(.unknownId, "there is no delivery \(n)") }
             if let drop = try ledger.drop(d.dropId), drop.state.isTerminal { return try retry(drop.id) }
@@ -93,7 +95,7 @@ package struct QueueControl: Sendable {
             throw OmniError(.invalidValue, "drop \(id) has no record of where its originals went")
         }
         let base = Self.originalsBase(folder, paths: config.paths)
-        let rels = [drop.clipPath, drop.sidecarPath].compactMap { $0 } + drop.assets
+        let rels = ([drop.clipPath, drop.sidecarPath].compactMap { $0 } + drop.assets).filter { $0 != corrected }
         let present = rels.filter { FileManager.default.fileExists(atPath: base.appendingPathComponent($0).path) }
         if present.isEmpty {
             // Nothing where the archive put it: retried already (say where it went), or moved by hand.

@@ -35,9 +35,11 @@ package final class Pipeline: Sendable {
         try PlatformRegistry.resolve(&config)
         try config.paths.createAll()
         let pipelineName = config.name
+        let statusFiles = DropStatusFiles()
         let ledger = try Ledger(path: config.paths.ledger.path, clock: clock) { e in
             if let line = ProgressFormat.line(e) { progress.line(line) }
             TransitionLog.log(e, pipeline: pipelineName, to: logger)
+            statusFiles.changed(e.dropId)
         }
         var sandbox: (any EmbeddedPlatforms)? = nil
         if let embedding = try config.embedding(embedding) {
@@ -95,7 +97,8 @@ package final class Pipeline: Sendable {
                 profiles: try (profiles ?? ProfileCatalog.bundled()).overlaid(with: config.overrides),
                 adapters: adapters,
                 logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
-                owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))", backoff: backoff, arriving: ArrivingFiles(writing: PendingFiles()))
+                owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))", backoff: backoff, arriving: ArrivingFiles(writing: PendingFiles()),
+                statusFiles: statusFiles)
             let watcher = InboxWatcher(
                 inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo,
                 pending: ctx.arriving.writing)
@@ -256,6 +259,9 @@ package final class Pipeline: Sendable {
             }
             group.addTask { await upload.run() }
             group.addTask { await Self.watchLedger(ctx) }
+            group.addTask { await ctx.statusFiles.run(ctx) }
+            let inotify = watcher.mode == .inotify
+            group.addTask { await FolderMarkers(ctx: ctx).run(inotify: inotify, pollEvery: max(ctx.config.watch.pollInterval, .seconds(5))) }
             if !once {
                 let watch = AccountWatch(ctx: ctx, tokens: tokens, http: http)
                 group.addTask { await watch.run() }
@@ -296,10 +302,28 @@ package final class Pipeline: Sendable {
                         drop.id, stage: "watch", reason: "\(fact.relPath) changed after it was taken (\(old.size) → \(fact.size) bytes); it comes in again as a new drop",
                         retireClip: old.role == .clip)
                 }
+                retryCorrected(fact.relPath, ctx: ctx)
                 ctx.wakeup.ring()
             }
         } catch {
             ctx.logger.error("could not record a file", metadata: ["omnipost.file": "\(fact.relPath)", "error": "\(error)"])
+        }
+    }
+
+    /// A sidecar moved back into the inbox where a failed drop's sidecar was (corrected, most likely):
+    /// that drop is retried as `omnipost retry` does — its clip comes back from failed/ to pair with the
+    /// corrected sidecar, and published targets are skipped. A drop that cannot be retried is left as is.
+    static func retryCorrected(_ rel: String, ctx: PipelineContext) {
+        guard DropNaming.role(of: rel) == .sidecar, let drop = try? ctx.ledger.failedDrop(withSidecar: rel),
+            let clip = drop.clipPath, !FileManager.default.fileExists(atPath: ctx.inboxPath(clip))
+        else { return }
+        do {
+            let lines = try QueueControl(config: ctx.config, ledger: ctx.ledger, who: "a corrected sidecar").retry(drop.id, corrected: rel)
+            ctx.progress.line("  \(drop.id)  \(rel) came back: \(lines.joined(separator: "; "))")
+        } catch {
+            ctx.logger.info(
+                "a sidecar came back for a failed drop that was not retried",
+                metadata: ["omnipost.drop": "\(drop.id)", "omnipost.file": "\(rel)", "why": "\(error)"])
         }
     }
 

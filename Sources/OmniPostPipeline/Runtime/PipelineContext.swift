@@ -26,6 +26,8 @@ package struct PipelineContext: Sendable {
     var clipLists = ClipListCache()
     /// Validate workers decide one at a time (duplicates, slots); they read and probe side by side.
     var decisions = SerialGate()
+    /// `outbox/<drop>.status.json`, rewritten as drops move (the ledger's observer marks them).
+    package var statusFiles = DropStatusFiles()
     /// Whether each stage loop is alive (waiting, or progressing within its deadline): systemd's watchdog.
     package var liveness = StageLiveness()
 
