@@ -6,7 +6,7 @@ struct OmniPost: AsyncParsableCommand {
         commandName: "omnipost",
         abstract: "Publishes video dropped into inbox folders to video platforms, exactly once.",
         subcommands: [
-            RunCommand.self, CheckCommand.self, PlanCommand.self, StatusCommand.self, RetryCommand.self, CancelCommand.self, AccountsCommand.self, DoctorCommand.self, NotifyCommand.self,
+            RunCommand.self, CheckCommand.self, PlanCommand.self, StatusCommand.self, RetryCommand.self, CancelCommand.self, ApproveCommand.self, RejectCommand.self, AccountsCommand.self, DoctorCommand.self, NotifyCommand.self,
             SandboxCommand.self
         ])
 }

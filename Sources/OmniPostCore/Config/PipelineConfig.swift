@@ -30,6 +30,8 @@ package struct PipelineConfig: Sendable {
     package var notify: NotifyConfig?
     /// The language model that writes text a sidecar asks for with `ai:`; nil: none.
     package var captions: CaptionsConfig?
+    /// Who must look before a drop goes out (`approval:`); default: nobody.
+    package var approval = ApprovalConfig()
 
     /// Where the file names a platform (targets, accounts, quotas, per-platform caps): the platform
     /// registry checks each against the platforms this build has, and answers at that line.

@@ -118,3 +118,12 @@ extension ReasonCode {
     /// A recipe file that does not read (YAML syntax, an unknown key, a missing anchor), at its line.
     package static let recipeInvalid = ReasonCode("recipe_invalid")
 }
+
+// The editor's side (issue 29).
+extension ReasonCode {
+    /// A person rejected the drop while it waited for approval (`omnipost reject`, the dashboard, the API
+    /// or its review file moved into `outbox/review/rejected/`); their note is the message.
+    package static let approvalRejected = ReasonCode("approval_rejected")
+    /// The drop waited for approval longer than `approval.expire_after`: rejected, nothing sent.
+    package static let approvalExpired = ReasonCode("approval_expired")
+}

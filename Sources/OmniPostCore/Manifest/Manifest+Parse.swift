@@ -3,7 +3,7 @@ import Foundation
 extension Manifest {
     package static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
-        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai", "chapters"
+        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai", "chapters", "approval"
     ]
 
     /// The largest sidecar we read; a bigger one is refused unread.
@@ -122,6 +122,11 @@ extension Manifest {
             out.sha256 = s
         }
         try read("republish") { v in out.republish = try v.bool() }
+        try read("approval") { v in
+            // Only a stricter word: a sidecar may ask a person to look, never waive a pipeline's rule.
+            guard try v.oneOf(["required"]) == "required" else { return }
+            out.approvalRequired = true
+        }
         try read("fields") { v in
             for (k, val) in try v.mapping() { try doc.collect { out.fields[k] = try val.string() } }
         }

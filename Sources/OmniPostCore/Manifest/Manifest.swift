@@ -26,6 +26,8 @@ package struct Manifest: Sendable, Codable, Equatable {
     package var coverFile: String?
     package var sha256: String?
     package var republish: Bool = false
+    /// `approval: required`: a person approves this drop before anything of it is sent.
+    package var approvalRequired: Bool? = nil
     /// Free-form values for templates (`{video_id}`, `{score}` …), from `fields:` or a clipper manifest entry.
     package var fields: [String: String] = [:]
     /// Set when the sidecar is a slideshow (`images:`) instead of a clip's metadata.

@@ -80,6 +80,8 @@ package enum EventKind: String, Codable, Sendable, CaseIterable {
     case checked, checkFailed = "check_failed"
     // queue: a delivery held until a gate opens
     case waiting
+    // approval: a drop waits for a person, is reminded about, approved (or rejected: its deliveries fail)
+    case awaitingApproval = "awaiting_approval", approvalReminder = "approval_reminder", approved
 }
 
 /// Facts an event carries as values rather than inside its sentence. Stored as JSON; a reader switches

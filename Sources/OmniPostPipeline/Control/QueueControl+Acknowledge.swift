@@ -31,6 +31,8 @@ extension QueueControl {
         switch action {
         case "retry": try retry(id)
         case "cancel": try await cancel(id, adapters: adapters)
+        case "approve": try approve(id)
+        case "reject": try reject(id)
         default: try acknowledge(id)
         }
     }

@@ -130,7 +130,7 @@ enum DashboardRoutes {
             r.headers[.setCookie] = access.cookie(nil)
             return r
         }
-        for action in ["retry", "cancel", "acknowledge"] {
+        for action in ["retry", "cancel", "acknowledge", "approve", "reject"] {
             router.post("/ui/\(action)") { req, c -> Response in
                 let form = try await Self.form(req, c)
                 guard access.mayPost(req, csrf: form["csrf"]) else { return refused() }

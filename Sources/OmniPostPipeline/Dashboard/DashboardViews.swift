@@ -193,6 +193,8 @@ struct DashboardViews {
             v["reason"] = reason
         }
         v["anyTargets"] = !deliveries.isEmpty
+        // Waiting for a person: the page offers Approve and Reject (the same as `omnipost approve|reject`).
+        v["awaiting"] = deliveries.contains { $0.gate == "approval" && !$0.state.isTerminal }
         v["targets"] = try deliveries.map { x -> [String: Any] in
             var t: [String: Any] = [
                 "id": x.id ?? 0, "target": x.target, "platform": x.platform, "account": x.account, "state": x.state.rawValue,

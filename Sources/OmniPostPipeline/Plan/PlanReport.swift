@@ -89,12 +89,15 @@ extension PlanReport.Drop {
             let meta = try? del.metadata
             let entry = del.id.flatMap { times[$0] }
             let sent = del.state == .planned || del.state == .ready || del.state == .uploading
+            let held = del.gate == "approval"
             return PlanReport.Target(
                 target: del.target, platform: del.platform, account: del.account, state: sent ? "planned" : del.state.rawValue,
                 plan: del.plan.rawValue, why: del.planDetail,
                 text: meta.map { PlanReport.Text(title: $0.title, description: $0.description, tags: $0.tags, privacy: $0.privacy.rawValue, writtenBy: $0.writer) },
                 publishAt: meta?.publishAt, slot: del.scheduledAt.map { Date(timeIntervalSince1970: $0) },
-                goesAt: sent ? entry?.goesAt : nil, waits: sent ? entry?.waits ?? [] : [], quota: sent ? entry?.quotas ?? [] : [],
+                goesAt: sent && !held ? entry?.goesAt : nil,
+                waits: held ? ["approval: a person approves it first (then its schedule and quota apply)"] : sent ? entry?.waits ?? [] : [],
+                quota: sent && !held ? entry?.quotas ?? [] : [],
                 error: sent ? nil : del.errorCode.map { PlanReport.Reason(code: $0, message: del.errorMessage ?? "") })
         }
     }

@@ -17,9 +17,14 @@ struct FolderMarkers: Sendable {
     var control: QueueControl { QueueControl(config: ctx.config, ledger: ctx.ledger, who: "a marker file") }
 
     static let retry = "RETRY"
+    /// Where a review file is moved to answer it.
+    static let reviewAnswers = ["approved", "rejected"]
     static let cancel = ".CANCEL"
 
     func run(inotify: Bool, pollEvery: Duration) async {
+        for sub in Self.reviewAnswers {
+            try? FileManager.default.createDirectory(at: ReviewFile.folder(ctx.paths).appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
         await sweep()
         let sources = inotify ? (try? [InotifySource(root: ctx.paths.outbox.path), InotifySource(root: ctx.paths.failed.path)]) : nil
         guard let sources, let outbox = sources.first, let failed = sources.last else {
@@ -32,6 +37,7 @@ struct FolderMarkers: Sendable {
         }
         defer { for s in sources { s.stop() } }
         outbox.watch(relDir: "")
+        for sub in Self.reviewAnswers { outbox.watch(relDir: "review/" + sub) }
         failed.watch(relDir: "")
         for d in Self.folders(in: ctx.paths.failed) { failed.watch(relDir: d) }
         await withTaskGroup(of: Void.self) { group in
@@ -40,6 +46,10 @@ struct FolderMarkers: Sendable {
                     switch e {
                     case .closed(let rel), .touched(let rel), .modified(let rel):
                         if rel.hasSuffix(Self.cancel) { await answerCancel(String(rel.dropLast(Self.cancel.count))) }
+                        let parts = rel.split(separator: "/").map(String.init)
+                        if parts.count == 3, parts[0] == "review", Self.reviewAnswers.contains(parts[1]), parts[2].hasSuffix(".yaml") {
+                            await answerReview(String(parts[2].dropLast(5)), approved: parts[1] == "approved")
+                        }
                     case .overflow: await sweep()
                     default: break
                     }
@@ -72,6 +82,12 @@ struct FolderMarkers: Sendable {
 
     /// Every marker present now.
     func sweep() async {
+        for sub in Self.reviewAnswers {
+            let dir = ReviewFile.folder(ctx.paths).appendingPathComponent(sub)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where name.hasSuffix(".yaml") {
+                await answerReview(String(name.dropLast(5)), approved: sub == "approved")
+            }
+        }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: ctx.paths.outbox.path)) ?? [] where name.hasSuffix(Self.cancel) {
             await answerCancel(String(name.dropLast(Self.cancel.count)))
         }
@@ -109,6 +125,34 @@ struct FolderMarkers: Sendable {
             ctx.logger.warning(
                 "a marker file was refused",
                 metadata: ["omnipost.drop": "\(dropId)", "omnipost.reason": "\(e.code.rawValue)", "marker": "\(marker.lastPathComponent)", "why": "\(e.message)"])
+        }
+    }
+
+    /// A review file moved into `review/approved/` (its edits applied) or `review/rejected/`: acted on,
+    /// and answered beside it — `<drop>.done.txt`, or `<drop>.refused.txt` with the file moved back to
+    /// `review/` so it can be fixed and moved again.
+    func answerReview(_ dropId: String, approved: Bool) async {
+        let dir = ReviewFile.folder(ctx.paths).appendingPathComponent(approved ? "approved" : "rejected")
+        let file = dir.appendingPathComponent("\(dropId).yaml")
+        guard FileManager.default.fileExists(atPath: file.path) else { return }
+        let control = QueueControl(config: ctx.config, ledger: ctx.ledger, who: "its review file")
+        do {
+            let lines =
+                approved
+                ? try control.approve(dropId, note: "moved into review/approved/", edits: try ReviewFile.edits(file, dropId: dropId, ledger: ctx.ledger))
+                : try control.reject(dropId, note: "moved into review/rejected/")
+            try? SafeFiles.writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: dir.appendingPathComponent("\(dropId).done.txt"))
+            try? FileManager.default.removeItem(at: file)
+            ctx.progress.line("  \(dropId)  review file: \(lines.joined(separator: "; "))")
+            ctx.wakeup.ring()
+        } catch {
+            let e = OmniError.wrap(error)
+            let text = "\(e.location.map { "\($0): " } ?? "")\(e.code): \(e.message)\n"
+            try? SafeFiles.writeAtomically(Data(text.utf8), to: ReviewFile.folder(ctx.paths).appendingPathComponent("\(dropId).refused.txt"))
+            let back = ReviewFile.url(dropId, ctx.paths)
+            if !FileManager.default.fileExists(atPath: back.path) { try? FileManager.default.moveItem(at: file, to: back) } else { try? FileManager.default.removeItem(at: file) }
+            ctx.logger.warning(
+                "a review file was refused", metadata: ["omnipost.drop": "\(dropId)", "omnipost.reason": "\(e.code.rawValue)", "why": "\(e.message)"])
         }
     }
 

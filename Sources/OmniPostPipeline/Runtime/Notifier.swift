@@ -86,6 +86,15 @@ struct Notifier: Sendable {
                         key: "breaker:\(account):\(Int(e.at))", kind: "breaker_opened", title: "\(pipeline): uploads to \(account) are paused",
                         body: "Repeated failures opened its breaker: \(e.detail ?? ""). It tries again by itself after the cool-down; `omnipost status` shows why.",
                         facts: AlertFacts(account: account, at: e.at)))
+            } else if e.kind == .awaitingApproval || e.kind == .approvalReminder, let dropID = e.dropId, let d = try ledger.drop(dropID) {
+                // To the reviewers: a drop waits for them (and, past `remind_after`, still does).
+                let again = e.kind == .approvalReminder
+                facts.append(
+                    Fact(
+                        key: "\(e.toState):\(dropID)", kind: e.toState,
+                        title: "\(pipeline): \(d.stem) \(again ? "still waits" : "waits") for approval",
+                        body: "\(e.detail ?? "")\n`omnipost approve \(ctx.config.file) \(dropID)` sends it; `omnipost reject \(ctx.config.file) \(dropID) --note …` stops it.",
+                        facts: try self.facts(drop: d, reason: nil, at: e.at)))
             } else if e.eventStage == .reload, e.kind == .refused {
                 // The daemon runs on as it was; whoever edited the file should know it did not take.
                 facts.append(

@@ -173,7 +173,7 @@ enum OperatorRoutes {
             let list = try FailureList.gather(ledger: o.ctx.ledger)
             return json(.ok, ["items": (acknowledged ? list.acknowledged : list.open).map { encodable($0) }])
         }
-        for action in ["retry", "cancel", "acknowledge"] {
+        for action in ["retry", "cancel", "acknowledge", "approve", "reject"] {
             router.post("/api/v1/\(action)/:id") { req, c -> Response in
                 if let held = access.heldBack(req, c) { return held }
                 guard authorized(req, c) else {

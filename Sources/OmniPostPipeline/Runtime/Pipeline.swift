@@ -262,6 +262,7 @@ package final class Pipeline: Sendable {
             group.addTask { await ctx.statusFiles.run(ctx) }
             let inotify = watcher.mode == .inotify
             group.addTask { await FolderMarkers(ctx: ctx).run(inotify: inotify, pollEvery: max(ctx.config.watch.pollInterval, .seconds(5))) }
+            group.addTask { await ApprovalWatch(ctx: ctx).run() }
             if !once {
                 let watch = AccountWatch(ctx: ctx, tokens: tokens, http: http)
                 group.addTask { await watch.run() }

@@ -70,6 +70,15 @@ struct ValidateStage: Stage {
                 d.assetsJson = assets.json
             }, handovers: outcome.handovers.map { SessionHandover(from: $0.from, target: $0.target, session: $0.session) },
             inserting: outcome.deliveries)
+        let held = outcome.deliveries.filter { $0.gate == "approval" }.map(\.target)
+        if !held.isEmpty {
+            try ctx.ledger.note(
+                .awaitingApproval, stage: .validate, dropId: drop.id,
+                detail:
+                    "waits for approval before \(held.joined(separator: ", ")): approve or reject it on the dashboard, with `omnipost approve|reject`, through the API, or by moving outbox/review/\(drop.id).yaml into outbox/review/approved/ or rejected/"
+            )
+            ReviewFile.write(dropId: drop.id, ctx: ctx)
+        }
     }
 
     /// The drop rejected with its reason (a duplicate names the drop it repeats).
@@ -273,6 +282,13 @@ struct ValidateStage: Stage {
                 d.errorMessage = decision.rejectMessage
             }
             try settleAgainstEarlierDrops(&d, drop: drop, manifest: manifest, source: source, into: &out)
+            if d.state == .planned, ctx.config.approval.holds(t.name, sidecarRequires: manifest.approvalRequired == true) {
+                // Converted as usual, then held: nothing is sent until a person approves (its schedule,
+                // if any, starts counting then).
+                d.gate = "approval"
+                d.notBefore = Ledger.approvalHold
+                d.errorMessage = "waits for a person to approve it"
+            }
             out.deliveries.append(d)
         }
         return out

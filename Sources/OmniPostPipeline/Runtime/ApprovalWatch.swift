@@ -1,0 +1,54 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+
+/// Drops waiting for approval past their deadlines: after `approval.remind_after` the reviewers are told
+/// again (once); after `approval.expire_after` the drop is rejected as `approval_expired`, nothing sent.
+/// Sleeps until the next deadline (a drop that starts waiting later rings the doorbell).
+struct ApprovalWatch: Sendable {
+    let ctx: PipelineContext
+
+    func run() async {
+        let a = ctx.config.approval
+        guard a.remindAfter != nil || a.expireAfter != nil else { return await Self.forever() }
+        while !Task.isCancelled {
+            let ticket = ctx.wakeup.ticket()
+            let next = (try? step()) ?? nil
+            let pause = next.map { max(0.05, $0.timeIntervalSince(ctx.now)) } ?? 3600
+            await ctx.wakeup.wait(after: ticket, timeout: .milliseconds(Int64(min(pause, 3600) * 1000)))
+        }
+    }
+
+    /// Acts on every deadline that passed; the next one still ahead.
+    @discardableResult
+    func step() throws -> Date? {
+        let a = ctx.config.approval, now = ctx.now.timeIntervalSince1970
+        var next: Double? = nil
+        let control = QueueControl(config: ctx.config, ledger: ctx.ledger, who: "approval.expire_after")
+        for w in try ctx.ledger.dropsAwaitingApproval() {
+            if let expire = a.expireAfter?.seconds {
+                if now - w.since >= expire {
+                    _ = try? control.reject(w.dropId, code: .approvalExpired)
+                    continue
+                }
+                next = min(next ?? .infinity, w.since + expire)
+            }
+            if let remind = a.remindAfter?.seconds, !w.reminded {
+                if now - w.since >= remind {
+                    try ctx.ledger.note(
+                        .approvalReminder, stage: .control, dropId: w.dropId,
+                        detail: "has waited for approval since \(isoStamp(w.since))"
+                            + (a.expireAfter.map { "; it is rejected at \(isoStamp(w.since + $0.seconds)) unless approved" } ?? ""))
+                } else {
+                    next = min(next ?? .infinity, w.since + remind)
+                }
+            }
+        }
+        return next.map { Date(timeIntervalSince1970: $0) }
+    }
+
+    /// A task in the run's group must not end by itself (the group ends when one does).
+    static func forever() async {
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(86400)) }
+    }
+}
