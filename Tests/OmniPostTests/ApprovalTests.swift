@@ -80,6 +80,7 @@ import Testing
                 #expect(approved.detail?.hasPrefix("approved by ") == true)
                 let result = try readJSON(config.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
                 #expect(result["state"] as? String == "published")
+                #expect(((result["approval"] as? [String: Any])?["said"] as? String)?.hasPrefix("approved by ") == true, "\(result)")
             }
             #expect(try ledger.events(forDrop: cli.id).first { $0.kind == .approved }?.detail == "approved by ana (cli); edited: title; note: looks good")
             #expect(try ledger.events(forDrop: folder.id).first { $0.kind == .approved }?.detail?.contains("by its review file; edited: title") == true)

@@ -38,6 +38,12 @@ struct DropReport: Codable, Sendable {
         /// language model wrote (`ai:`) or why its text was not used.
         var text: Text?
     }
+    /// A drop that waited for approval: when it was approved, and the ledger's words for it (who, the
+    /// edits, the note).
+    struct Approval: Codable, Sendable {
+        var at: Date
+        var said: String
+    }
     struct Text: Codable, Sendable {
         var title: String
         var description: String
@@ -60,6 +66,7 @@ struct DropReport: Codable, Sendable {
     /// folder swapped for a link, changed since): absent when every original was filed.
     var notFiled: [String]?
     var targets: [Target]
+    var approval: Approval?
     var receivedAt: Date
     var finishedAt: Date
 

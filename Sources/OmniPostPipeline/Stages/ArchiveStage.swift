@@ -181,6 +181,10 @@ struct ArchiveStage: Stage {
             drop.clipSha256 = facts.sha256
         }
         var report = DropReport(drop: drop, deliveries: deliveries, state: "\(outcome)", originals: relDest, finishedAt: now)
+        // Who let it go (approval: required), as the ledger recorded it.
+        if let e = try? ctx.ledger.events(forDrop: drop.id).last(where: { $0.kind == .approved }) {
+            report.approval = DropReport.Approval(at: Date(timeIntervalSince1970: e.at), said: e.detail ?? "approved")
+        }
         report.notFiled = notFiled.isEmpty ? nil : notFiled
         if outcome != .failed {
             try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
