@@ -28,6 +28,14 @@ extension Ledger {
         }
     }
 
+    /// Units an account spent on a rule since `since` (the rate a quota is being used at).
+    package func spentUnits(account: String, rule: String, since: Double) throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(units), 0) FROM quota_spends WHERE account = ? AND rule = ? AND at >= ?", arguments: [account, rule, since])
+                ?? 0
+        }
+    }
+
     /// A consistent copy of the ledger at `path` written to `copy`, read without taking a write lock or
     /// migrating the original (a daemon may be running on it): what `omnipost plan` works on, so
     /// nothing it tries reaches the real ledger.

@@ -22,7 +22,8 @@ import Testing
         let dir = try TempDir()
         // TikTok's one post a day is spent: its delivery waits on the quota, so the drop stays open.
         let config = try TestPipelines.config(
-            root: dir.url, targets: "targets: [x:main, tiktok:main]", quotas: "quotas:\n  tiktok: [{name: posts, limit: 1, window: 24h}]")
+            root: dir.url, extra: "http: {listen: \"127.0.0.1:0\", loopback_reads: open}", targets: "targets: [x:main, tiktok:main]",
+            quotas: "quotas:\n  tiktok: [{name: posts, limit: 1, window: 24h}]")
         try TestPipelines.drop(try Clips.make(width: 720, height: 1280, seconds: 4), as: "a", sidecar: "title: open\nprivacy: public\n", into: config)
         let p = try await Self.open(config)
         try p.context.ledger.write { db, _ in
@@ -49,6 +50,11 @@ import Testing
             #expect((tiktok["waiting_for"] as? String)?.hasPrefix("quota: tiktok:main quota: posts 1/1 used") == true, "\(tiktok)")
             #expect((waiting["markers"] as? [String: String])?["cancel"] == "touch outbox/\(drop.id).CANCEL")
             #expect(waiting["result"] == nil)
+            // The dashboard's queue forecast says when TikTok's post is expected to go out, and why then.
+            let (status, page) = try await OperatorAPITests.get("http://127.0.0.1:\(try #require(p.listener).port)/")
+            let html = String(decoding: page, as: UTF8.self)
+            #expect(status == 200 && html.contains("Expected to go out"), "\(status)")
+            #expect(html.contains("tiktok:main") && html.contains("quota: tiktok:main quota: posts 1/1 used"), "\(html)")
 
             // The person cancels from the file manager: TikTok is cancelled, the drop finishes.
             let marker = config.paths.outbox.appendingPathComponent("\(drop.id).CANCEL")

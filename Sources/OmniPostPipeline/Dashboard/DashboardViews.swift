@@ -51,7 +51,22 @@ struct DashboardViews {
         let report = try StatusReport.gather(config: ctx.config, ledger: ledger, profiles: ctx.profiles, history: false)
         var gates: [String: Int] = [:]
         for q in report.queue { gates[q.gate ?? (q.state == "uploading" ? "uploading" : "due"), default: 0] += 1 }
+        // When each queued delivery is expected to go out: the claim's order, schedules, breakers and quotas
+        // (the same forecast `omnipost plan` gives). Held for approval: no time until a person answers.
+        let (forecast, queue) = try ledger.queueForecast(rules: ctx.profiles.quotas)
+        let times = forecast.run(queue.map(\.forecastItem), now: Date(timeIntervalSince1970: now))
+        let upcoming = queue.compactMap { d -> (DeliveryRecord, QueueForecast.Entry)? in
+            guard d.gate != "approval", let e = times[d.id ?? 0] else { return nil }
+            return (d, e)
+        }.sorted { $0.1.goesAt < $1.1.goesAt }.prefix(20).map { d, e -> [String: Any] in
+            var v: [String: Any] = ["target": d.target, "drop": d.dropId, "at": isoStamp(e.goesAt), "now": e.goesAt.timeIntervalSince1970 <= now + 1]
+            // Held already (the claim deferred it to when its gate opens): the gate's own words say why.
+            if let w = e.waits.first ?? d.gate.map({ "\($0): \(d.errorMessage ?? "")" }) { v["why"] = w }
+            return v
+        }
+        let awaiting = queue.filter { $0.gate == "approval" }.count
         return [
+            "forecast": Array(upcoming), "anyForecast": !upcoming.isEmpty, "awaitingApproval": awaiting,
             "inFlight": flying, "anyInFlight": !flying.isEmpty,
             "today": today, "anyToday": !today.isEmpty,
             "gates": gates.sorted { $0.key < $1.key }.map { ["gate": $0.key, "count": $0.value] },
@@ -73,6 +88,12 @@ struct DashboardViews {
                 "pct": pct, "level": pct >= 80 ? "warn" : "ok", "full": q.limit > 0 && q.used >= q.limit
             ]
             if let n = q.nextFitsAt { v["next"] = isoStamp(n) }
+            // At the rate of the last 24 h, when the rest of the window would be spent (if before it moves on).
+            let now = ctx.now.timeIntervalSince1970
+            if q.used < q.limit, let spent = try? ledger.spentUnits(account: q.account, rule: q.rule, since: now - 86400), spent > 0 {
+                let runsOut = now + Double(q.limit - q.used) / (Double(spent) / 86400)
+                if runsOut - now < 86400 { v["runsOut"] = isoStamp(runsOut) }
+            }
             return v
         }
     }
