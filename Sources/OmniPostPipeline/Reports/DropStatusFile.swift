@@ -146,6 +146,11 @@ package final class DropStatusFiles: @unchecked Sendable {
 
     func write(_ id: String, _ ctx: PipelineContext) {
         guard let drop = try? ctx.ledger.drop(id), let deliveries = try? ctx.ledger.deliveries(forDrop: id) else { return }
+        // A withdrawn drop is not the editor's: its files come in again as a new drop, with its own file.
+        if drop.state == .withdrawn {
+            try? FileManager.default.removeItem(at: DropStatusFile.url(id, paths: ctx.paths))
+            return
+        }
         let status = DropStatusFile(drop: drop, deliveries: deliveries, now: ctx.now)
         guard let data = try? JSONCoding.encoder().encode(status) else { return }
         do {

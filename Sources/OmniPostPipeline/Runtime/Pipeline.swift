@@ -314,8 +314,12 @@ package final class Pipeline: Sendable {
     /// A sidecar moved back into the inbox where a failed drop's sidecar was (corrected, most likely):
     /// that drop is retried as `omnipost retry` does — its clip comes back from failed/ to pair with the
     /// corrected sidecar, and published targets are skipped. A drop that cannot be retried is left as is.
+    /// Only a drop refused for its sidecar (the reason points into it), within the last week, whose clip
+    /// is not in the inbox (a new clip of that name being copied in is there already, and is never met by
+    /// the old one moved back over it).
     static func retryCorrected(_ rel: String, ctx: PipelineContext) {
         guard DropNaming.role(of: rel) == .sidecar, let drop = try? ctx.ledger.failedDrop(withSidecar: rel),
+            drop.reasonLocation?.hasPrefix(rel) == true, ctx.now.timeIntervalSince1970 - drop.updatedAt < 7 * 86400,
             let clip = drop.clipPath, !FileManager.default.fileExists(atPath: ctx.inboxPath(clip))
         else { return }
         do {
