@@ -47,7 +47,7 @@ enum OperatorRoutes {
         ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("get", "/api/v1/drops"), ("get", "/api/v1/drops/{id}"),
         ("get", "/api/v1/deliveries"), ("get", "/api/v1/queue"), ("get", "/api/v1/quotas"), ("get", "/api/v1/accounts"),
         ("get", "/api/v1/events"), ("post", "/api/v1/retry/{id}"), ("post", "/api/v1/cancel/{id}"),
-        ("get", "/api/v1/failures"), ("post", "/api/v1/acknowledge/{id}")
+        ("get", "/api/v1/failures"), ("post", "/api/v1/acknowledge/{id}"), ("post", "/api/v1/approve/{id}"), ("post", "/api/v1/reject/{id}")
     ]
 
     static let notReady = Response(status: .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: .init(string: "the pipeline is still opening\n")))
