@@ -20,6 +20,7 @@ package enum PlatformRegistry {
         RedditPlatform.self,
         DouyinPlatform.self,
         BilibiliPlatform.self,
+        KuaishouPlatform.self,
         XiaohongshuPlatform.self,
         // Destinations: a copy of the finished clip, not a post.
         FolderPlatform.self,
