@@ -118,3 +118,8 @@ extension ReasonCode {
     /// A recipe file that does not read (YAML syntax, an unknown key, a missing anchor), at its line.
     package static let recipeInvalid = ReasonCode("recipe_invalid")
 }
+
+extension ReasonCode {
+    /// Fewer tags than the platform's profile needs (Bilibili's archive: at least one), said at validation.
+    package static let tagsRequired = ReasonCode("tags_required")
+}

@@ -27,12 +27,12 @@ package struct KuaishouAdapter: ResumableAdapter, DescribedAdapter {
 
     package init(_ settings: AdapterSettings) { self.settings = settings }
 
-    package struct Session: Codable, PersistedSession {
+    package struct Session: Codable, FixedPartSession {
         var uploadToken: String
         /// The upload gateway's host as `start_upload` named it (a scheme added where it named none).
         var endpoint: String
         /// The size of every fragment but the last; the whole file when it goes in one request.
-        var partSize: Int64
+        package var partSize: Int64
         var single: Bool
         var caption: String
         var startedAt: Double

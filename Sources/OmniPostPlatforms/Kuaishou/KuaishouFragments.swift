@@ -13,11 +13,6 @@ package struct KuaishouFragments: UploadProtocol {
     /// `api/upload/complete` merges the fragments held (a single upload is whole: `finish` skips it).
     package var lastPartCompletes: Bool { false }
 
-    package func nextPart(of s: KuaishouAdapter.Session, confirmed: Int64, size: Int64) -> Part? {
-        guard confirmed < size else { return nil }
-        return Part(index: Int(confirmed / s.partSize), offset: confirmed, length: min(s.partSize, size - confirmed))
-    }
-
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout KuaishouAdapter.Session, job: UploadJob) async throws -> PartReply {
         let url = s.single ? adapter.gateway(s, nil) : adapter.gateway(s, "fragment", [("fragment_id", String(part.index))])
         let r = try await adapter.api.send(

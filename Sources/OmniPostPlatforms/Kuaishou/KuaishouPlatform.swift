@@ -42,15 +42,22 @@ package enum KuaishouPlatform: PlatformModule {
         d.tokenHeader = .query("access_token")
         d.tokenRefused = { KuaishouErrors.refusesToken($0) }
         d.needsPoster = true
+        d.settings = BrowserFallback.settings
         return d
     }()
 
+    /// The open platform's adapter; an account that says `via: browser` drives cp.kuaishou.com instead.
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
-        KuaishouAdapter(settings)
+        BrowserFallback.chosen(settings.account) ? RecipeAdapter(settings) : KuaishouAdapter(settings)
     }
+
+    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws { try BrowserFallback.validate(account) }
 
     /// The sandbox's Kuaishou: the API, its token endpoints and the upload gateway are all the sandbox.
     package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+        if BrowserFallback.chosen(account) {
+            return BrowserFallback.useSandbox(&account, base: base, path: "/sandbox/kuaishou-creator", cookie: "kuaishou.web.cp.api_st")
+        }
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath
         account.authorizeURL = base + "/sandbox/oauth/kuaishou/authorize"
@@ -60,6 +67,7 @@ package enum KuaishouPlatform: PlatformModule {
     /// `openapi/user_info`: the user's name (Kuaishou names the user by the grant's `open_id`, which the
     /// user info does not repeat).
     package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        if BrowserFallback.chosen(settings.account) { return try await RecipeAdapter(settings).health() }
         let r = try await settings.api.send(
             url: settings.account.endpoint + "/openapi/user_info?" + TokenProvider.form([("app_id", settings.account.clientID)]), method: .GET,
             headers: [], body: ByteBuffer())

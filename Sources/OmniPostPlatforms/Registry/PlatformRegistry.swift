@@ -21,6 +21,7 @@ package enum PlatformRegistry {
         DouyinPlatform.self,
         BilibiliPlatform.self,
         KuaishouPlatform.self,
+        WeChatChannelsPlatform.self,
         XiaohongshuPlatform.self,
         // Destinations: a copy of the finished clip, not a post.
         FolderPlatform.self,
