@@ -87,7 +87,7 @@ import Testing
         return ((j["puts_in_flight"] as? Int) ?? 0, (j["final_replies_pending"] as? Int) ?? 0)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && MotoServer.available), .timeLimit(.minutes(10)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary) && MotoServer.available), .timeLimit(.minutes(11)))
     func sigkillAtRandomPointsNeverPostsTwiceNorLosesAFile() async throws {
         let dir = try TempDir()
         // The platform side lives in its own process: it must outlast every daemon we kill.
@@ -215,9 +215,10 @@ import Testing
             d.kill9()
         }
         // Then let one run finish everything: 20 clips × 17 targets (340 deliveries) on a shared 2-core
-        // machine took the old 300 s to the edge once Douyin and Bilibili joined.
+        // machine took the old 300 s to the edge once Douyin and Bilibili joined; with Kuaishou (18 targets,
+        // 360 deliveries) 420 s ran out once inside the whole suite on a loaded machine.
         let last = try Child(["run", pipeline.path, "--once"], log: daemonLog)
-        let deadline = Date().addingTimeInterval(420)
+        let deadline = Date().addingTimeInterval(480)
         while last.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!last.process.isRunning, "the final run did not finish")
         if last.process.isRunning { last.kill9() }

@@ -13,7 +13,8 @@ import Testing
         #expect(
             c.targets.map(\.name) == [
                 "youtube:main", "shorts:main", "tiktok:main", "instagram:main", "x:main", "linkedin:main",
-                "vimeo:main", "bluesky:main", "reddit:main", "douyin:main", "folder:nas", "xiaohongshu:main"
+                "vimeo:main", "bluesky:main", "reddit:main", "douyin:main", "folder:nas", "xiaohongshu:main",
+                "kuaishou:main"
             ])
         #expect(c.targets[1].profile == "youtube_shorts" && c.targets[1].accountKey == "youtube:main")
         #expect(c.upload.chunkSize == 262_144)

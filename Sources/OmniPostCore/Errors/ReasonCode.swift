@@ -127,3 +127,8 @@ extension ReasonCode {
     /// The drop waited for approval longer than `approval.expire_after`: rejected, nothing sent.
     package static let approvalExpired = ReasonCode("approval_expired")
 }
+
+extension ReasonCode {
+    /// Fewer tags than the platform's profile needs (Bilibili's archive: at least one), said at validation.
+    package static let tagsRequired = ReasonCode("tags_required")
+}

@@ -23,6 +23,10 @@ extension TextRules {
         if let limit = self.tags?.maxTotal, TagsRule.total(tags) > limit {
             return TextProblem(field: .tags, code: .textTooLong, message: "the tags add up to \(TagsRule.total(tags)) characters; \(profile) allows \(limit)")
         }
+        if let least = self.tags?.minCount, tags.count < least {
+            let has = tags.isEmpty ? "has no tags" : "has \(tags.count) tag\(tags.count == 1 ? "" : "s")"
+            return TextProblem(field: .tags, code: .tagsRequired, message: "this post \(has); \(profile) needs at least \(least) — give the drop tags: [...]")
+        }
         if let limit = self.tags?.maxCount, tags.count > limit {
             return TextProblem(field: .tags, code: .invalidValue, message: "this post has \(tags.count) tags; \(profile) takes at most \(limit) in one post")
         }

@@ -4,7 +4,7 @@
 ///     description: {max: 5000, counts: bytes}
 ///     caption:     {max: 280, counts: x_weighted, from: [title, description], separator: "\n\n", tags: hashtags}
 ///     caption:     {max: {graphemes: 300, bytes: 3000}, tags: hashtags}   # several limits, all must hold
-///     tags:        {max_total: 500, max_count: 20}
+///     tags:        {max_total: 500, max_count: 20, min_count: 1}
 ///
 /// Older files' flat keys (`title_max`, `title_forbidden`, `description_max_bytes`, `description_forbidden`,
 /// `tags_total_max`, `caption_max`) still read as the same rules; `caption_max` keeps the way the bundled
@@ -26,8 +26,8 @@ extension TextRules {
         if let n = t["description"] { out.description = try parseField(n) }
         if let n = t["caption"] { out.caption = try parseCaption(n) }
         if let n = t["tags"] {
-            let m = try n.mapping(allowed: ["max_total", "max_count"])
-            out.tags = TagsRule(maxTotal: try m["max_total"]?.int(), maxCount: try m["max_count"]?.int())
+            let m = try n.mapping(allowed: ["max_total", "max_count", "min_count"])
+            out.tags = TagsRule(maxTotal: try m["max_total"]?.int(), maxCount: try m["max_count"]?.int(), minCount: try m["min_count"]?.int())
         }
         if let n = t["chapters"] {
             let m = try n.mapping(allowed: ["min_count", "min_seconds"])

@@ -71,9 +71,12 @@ package struct TagsRule: Sendable, Codable, Equatable {
     package var maxTotal: Int?
     /// How many tags one post may have (Vimeo takes 20 in one request).
     package var maxCount: Int?
-    package init(maxTotal: Int? = nil, maxCount: Int? = nil) {
+    /// How many a post must have (Bilibili's archive needs one).
+    package var minCount: Int?
+    package init(maxTotal: Int? = nil, maxCount: Int? = nil, minCount: Int? = nil) {
         self.maxTotal = maxTotal
         self.maxCount = maxCount
+        self.minCount = minCount
     }
 
     /// The tags' length as YouTube counts it.

@@ -134,6 +134,16 @@ package struct AccountConnector: Sendable {
 
     /// What every way in ends with: the scopes checked, the tokens sealed, the identity read.
     func keep(_ grant: OAuthConnect.Grant, account: AccountConfig, connect: OAuthConnect, say: @escaping @Sendable (String) -> Void) async throws -> AccountIdentity? {
+        var account = account
+        // Douyin and Kuaishou name the user by the grant's open_id, which their calls then carry: shown,
+        // so it can go under `id:`, and used for reading who the account is now.
+        if let open = grant.openID, !open.isEmpty {
+            let hint =
+                account.accountID.isEmpty
+                ? "; set `id: \(open)` under accounts: \(key)" : account.accountID == open ? "" : "; accounts: \(key) says id: \(account.accountID) — set it to \(open)"
+            say("The grant names the user open_id \(open)\(hint).")
+            if account.accountID.isEmpty { account.accountID = open }
+        }
         let missing = connect.missingScopes(grant)
         if !missing.isEmpty {
             throw OmniError(

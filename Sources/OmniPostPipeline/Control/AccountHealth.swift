@@ -68,7 +68,7 @@ package enum AccountHealth {
     ) async -> Result? {
         guard let module = PlatformRegistry.module(account.platform) else { return nil }
         // A token that lasts (Vimeo) has nothing to refresh: who it is proves it.
-        let oauth = module.descriptor.oauth != nil && module.descriptor.oauth?.refreshStyle != .lasting
+        let oauth = module.descriptor.oauth != nil && module.descriptor.oauth?.refreshStyle != .lasting && !PlatformRegistry.drivesBrowser(account)
         var r = Result(account: account.key, ok: false, hasRefreshToken: false)
         do {
             var settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: 1 << 20)

@@ -10,7 +10,7 @@ import OmniPostPlatforms
 package enum BrowserLogin {
     /// Whether `account` signs in through its platform's pages (a recipe, no OAuth).
     package static func applies(to account: AccountConfig) -> Bool {
-        PlatformRegistry.descriptor(account.platform)?.oauth == nil && (try? RecipeCatalog.recipe(for: account)) != nil
+        PlatformRegistry.drivesBrowser(account) && (try? RecipeCatalog.recipe(for: account)) != nil
     }
 
     package static func connect(
@@ -23,7 +23,7 @@ package enum BrowserLogin {
         let browser = BrowserSettings.pipeline(config, ledger: ledger)
         let key = account.key
         let (cookies, _) = try await BrowserSession.with(profile: browser.profile(for: key), executable: browser.executable) { s in
-            let runner = RecipeRunner(recipe: recipe, page: s.page, base: account.endpoint)
+            let runner = RecipeRunner(recipe: recipe, page: s.page, base: recipe.base(for: account))
             let qr: [[Bool]]
             do { qr = try await runner.loginQR() } catch let f as RecipeFailure { throw OmniError(.recipeBroken, f.message) }
             say("\(key): scan this QR code with the \(name) app (waiting up to \(Int(timeout.seconds)) s):\n" + TerminalQR.render(qr))

@@ -58,6 +58,8 @@ package struct OAuthConnect: Sendable {
         package var scopes: [String]?
         /// When the refresh token itself lapses, where the platform says (TikTok, LinkedIn).
         package var refreshExpiresIn: Double?
+        /// The user the grant names, where the token answer says (Douyin's and Kuaishou's `open_id`).
+        package var openID: String?
     }
 
     /// The token endpoint's origin (`https://graph.threads.net`), for the paths beside it.
@@ -80,6 +82,15 @@ package struct OAuthConnect: Sendable {
                     oauth.clientIDField: account.clientID, "client_secret": account.clientSecret, "code": code,
                     "grant_type": "authorization_code"
                 ])
+            guard status == 200, json.access_token != nil else { throw refused(status, json) }
+            return try grant(json)
+        case .query:
+            // Kuaishou: app_id, app_secret, code and grant_type in the query; the answer `result: 1` with the tokens.
+            let q = TokenProvider.form([
+                (oauth.clientIDField, account.clientID), (oauth.secretField, account.clientSecret), ("code", code),
+                ("grant_type", "authorization_code")
+            ])
+            let (status, json) = try await call(account.tokenURL + "?" + q, method: .GET, fields: nil)
             guard status == 200, json.access_token != nil else { throw refused(status, json) }
             return try grant(json)
         case .graphGET:
@@ -227,8 +238,8 @@ package struct OAuthConnect: Sendable {
         return Grant(
             accessToken: access, refreshToken: json.refresh_token,
             expiresIn: json.expires_in?.value ?? 3600,
-            scopes: scope.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) },
-            refreshExpiresIn: (json.refresh_token_expires_in ?? json.refresh_expires_in)?.value)
+            scopes: scope.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) } ?? json.scopes,
+            refreshExpiresIn: (json.refresh_token_expires_in ?? json.refresh_expires_in)?.value, openID: json.open_id)
     }
 
     /// The scopes publishing needs that the grant lacks (a person unticked them at consent).

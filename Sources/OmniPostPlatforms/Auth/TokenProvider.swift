@@ -112,6 +112,14 @@ package actor TokenProvider {
                 .reauthenticate, .authRevoked,
                 "\(account.key) has no working token (its tokens do not expire, so a refused one was revoked): run `omnipost accounts add` for it, or set access_token under accounts: \(account.key)"
             )
+        case .refreshToken where oauth?.codeGrant == .query:
+            // Kuaishou: app_id, app_secret, grant_type and refresh_token in the query of a GET.
+            let fields = [
+                (clientIDField, account.clientID), (oauth?.secretField ?? "client_secret", account.clientSecret), ("grant_type", "refresh_token"),
+                ("refresh_token", refreshToken)
+            ]
+            req = HTTPClientRequest(url: (oauth?.refreshPath.map { beside($0) } ?? account.tokenURL) + "?" + Self.form(fields))
+            req.method = .GET
         case .refreshToken:
             req = HTTPClientRequest(url: oauth?.refreshPath.map { beside($0) } ?? account.tokenURL)
             req.method = .POST

@@ -24,6 +24,11 @@ struct TokenReply: Decodable {
     var error_code: LooseNumber?
     var description: String?
     var open_id: String?
+    // Kuaishou's answers: `result` 1 is success, any other is the error, said in `error_msg`; the
+    // granted scopes are a list.
+    var result: LooseNumber?
+    var error_msg: String?
+    var scopes: [String]?
 
     /// An answer enveloped in `data` (Douyin, Bilibili): its fields, with a non-zero `error_code` inside
     /// it (Douyin) or `code` beside it (Bilibili, with `message`) as the error.
@@ -74,6 +79,11 @@ struct TokenReply: Decodable {
     /// The body as a token answer; an empty one when it is not JSON (an error page).
     static func read(_ body: Data) -> TokenReply {
         var top = (try? JSONDecoder().decode(TokenReply.self, from: body)) ?? TokenReply()
+        if top.error == nil, let result = top.result?.value, result != 1 {
+            top.error = .code(String(Int(result)))
+            top.error_description = top.error_msg
+            return top
+        }
         if top.error == nil, let coded = try? JSONDecoder().decode(Coded.self, from: body), let code = coded.code, code != 0 {
             top.error = .code(String(code))
             top.error_description = coded.message

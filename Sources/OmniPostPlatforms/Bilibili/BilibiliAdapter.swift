@@ -25,10 +25,10 @@ package struct BilibiliAdapter: ResumableAdapter, DescribedAdapter {
 
     package init(_ settings: AdapterSettings) { self.settings = settings }
 
-    package struct Session: Codable, PersistedSession {
+    package struct Session: Codable, FixedPartSession {
         var uploadToken: String
         /// The size of every part but the last; the whole file when it goes in one request.
-        var partSize: Int64
+        package var partSize: Int64
         var single: Bool
         var title: String
         var startedAt: Double

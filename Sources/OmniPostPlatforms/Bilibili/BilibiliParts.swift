@@ -11,11 +11,6 @@ package struct BilibiliParts: UploadProtocol {
     /// `video/complete` merges the parts held (a single upload is whole: `finish` skips it).
     package var lastPartCompletes: Bool { false }
 
-    package func nextPart(of s: BilibiliAdapter.Session, confirmed: Int64, size: Int64) -> Part? {
-        guard confirmed < size else { return nil }
-        return Part(index: Int(confirmed / s.partSize), offset: confirmed, length: min(s.partSize, size - confirmed))
-    }
-
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout BilibiliAdapter.Session, job: UploadJob) async throws -> PartReply {
         let r: AuthorizedHTTP.Reply
         if s.single {

@@ -41,7 +41,9 @@ package struct BrowserSettings: Sendable {
     /// as a jar for the account's endpoint; nil outside sandbox mode.
     package static func sandboxSeed(_ account: AccountConfig) -> CookieJar? {
         guard let value = try? account.text("sandbox_session"), let host = URL(string: account.endpoint)?.host else { return nil }
-        return CookieJar(cookies: [.init(domain: host, path: "/", name: "web_session", value: value, secure: false, httpOnly: true, expires: nil)])
+        // The replica's own cookie name (`RecipePlatform.sessionCookie`, which sandbox mode writes down).
+        let name = ((try? account.text("sandbox_cookie")) ?? nil) ?? "web_session"
+        return CookieJar(cookies: [.init(domain: host, path: "/", name: name, value: value, secure: false, httpOnly: true, expires: nil)])
     }
 
     /// Without a pipeline (tools, tests that do not set one): profiles in the temporary folder.

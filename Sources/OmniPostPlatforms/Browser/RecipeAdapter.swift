@@ -71,7 +71,7 @@ package struct RecipeAdapter: PlatformAdapter {
     /// The post as the content list showed it; its address is the list's, with the item's id.
     func outcome(_ item: ContentItem, recipe: Recipe, size: Int64, reconciled: Bool = false) -> PublishOutcome {
         let id = item.id ?? item.title
-        var o = PublishOutcome(remoteId: id, url: recipe.address(recipe.contentList.page, base: account.endpoint) + "#" + id, bytesSent: size)
+        var o = PublishOutcome(remoteId: id, url: recipe.address(recipe.contentList.page, base: recipe.base(for: account)) + "#" + id, bytesSent: size)
         o.reconciled = reconciled
         return o
     }
@@ -108,7 +108,7 @@ package struct RecipeAdapter: PlatformAdapter {
         guard let jar = try await loadCookies(), !jar.cookies.isEmpty else {
             throw DeliveryError(.reauthenticate, .authRevoked, "\(key) has no browser session: \(Self.fix(key))")
         }
-        let browser = self.browser, base = account.endpoint, logger = settings.logger
+        let browser = self.browser, base = recipe.base(for: account), logger = settings.logger
         return try await browser.gate.turn(account: key, pacing: posting ? pacing : nil) {
             do {
                 let (v, cost) = try await BrowserSession.with(profile: browser.profile(for: key), executable: browser.executable, timeouts: browser.timeouts) { s in

@@ -32,10 +32,10 @@ package struct DouyinAdapter: ResumableAdapter, DescribedAdapter {
     package init(_ settings: AdapterSettings) { self.settings = settings }
 
     /// The persisted remote side.
-    package struct Session: Codable, PersistedSession {
+    package struct Session: Codable, FixedPartSession {
         var openID: String
         /// The size of every part but the last; the whole file when it goes in one request.
-        var partSize: Int64
+        package var partSize: Int64
         /// The part upload's id; nil when the file goes in one `upload_video` request.
         var uploadID: String?
         /// When the upload started, epoch seconds (the upload id's two hours run from here).

@@ -12,11 +12,6 @@ package struct DouyinParts: UploadProtocol {
     /// `complete_video_part_upload` makes the video of the parts held.
     package var lastPartCompletes: Bool { false }
 
-    package func nextPart(of s: DouyinAdapter.Session, confirmed: Int64, size: Int64) -> Part? {
-        guard confirmed < size else { return nil }
-        return Part(index: Int(confirmed / s.partSize), offset: confirmed, length: min(s.partSize, size - confirmed))
-    }
-
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout DouyinAdapter.Session, job: UploadJob) async throws -> PartReply {
         var form = MultipartForm()
         form.file("video", filename: "video.mp4", contentType: job.contentType, bytes)

@@ -46,17 +46,20 @@ package enum DouyinPlatform: PlatformModule {
             parts: PartSizes(min: 5 * mib, max: 128_000_000))
         d.tokenHeader = .named("access-token")
         d.tokenRefused = { DouyinErrors.refusesToken($0) }
+        d.settings = BrowserFallback.settings
         return d
     }()
 
+    /// The Open Platform's adapter; an account that says `via: browser` drives creator.douyin.com instead.
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
-        DouyinAdapter(settings)
+        BrowserFallback.chosen(settings.account) ? RecipeAdapter(settings) : DouyinAdapter(settings)
     }
 
     /// Every call names the user by `open_id`, which the grant carries (`accounts add` shows it): the
     /// account's `id:`.
     package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
-        guard !sandboxed, account.accountID.isEmpty else { return }
+        try BrowserFallback.validate(account)
+        guard !sandboxed, account.accountID.isEmpty, !BrowserFallback.chosen(account) else { return }
         throw OmniError(
             .configInvalid,
             "\(account.key): Douyin names the account by its open_id (the `open_id` of the authorization's token answer): set id: <open_id> under accounts: \(account.key)")
@@ -64,6 +67,7 @@ package enum DouyinPlatform: PlatformModule {
 
     /// The sandbox's Douyin: endpoints, and the open_id its sandbox gives an account of this name.
     package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
+        if BrowserFallback.chosen(account) { return BrowserFallback.useSandbox(&account, base: base, path: "/sandbox/douyin-creator", cookie: "sessionid") }
         account.endpoint = base
         account.tokenURL = base + descriptor.sandboxTokenPath
         account.authorizeURL = base + "/sandbox/oauth/douyin/authorize"
@@ -76,6 +80,7 @@ package enum DouyinPlatform: PlatformModule {
 
     /// `/oauth/userinfo/` (beside the token endpoint): the token and the open_id in a form, the nickname back.
     package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? {
+        if BrowserFallback.chosen(settings.account) { return try await RecipeAdapter(settings).health() }
         let token = try await settings.tokens.accessToken()
         let form = TokenProvider.form([("access_token", token), ("open_id", settings.account.accountID)])
         let r = try await settings.api.send(

@@ -70,3 +70,16 @@ extension UploadProtocol {
     package var lastPartCompletes: Bool { true }
     package var streamsWholeFile: Bool { false }
 }
+
+/// A session whose parts are all one size but the last (Douyin's, Bilibili's, Kuaishou's numbered parts).
+package protocol FixedPartSession: PersistedSession {
+    var partSize: Int64 { get }
+}
+
+extension UploadProtocol where Session: FixedPartSession {
+    /// The part after what the platform holds: its index is how many whole parts came before it.
+    package func nextPart(of s: Session, confirmed: Int64, size: Int64) -> Part? {
+        guard confirmed < size else { return nil }
+        return Part(index: Int(confirmed / s.partSize), offset: confirmed, length: min(s.partSize, size - confirmed))
+    }
+}

@@ -40,13 +40,17 @@ package struct PlatformDescriptor: Sendable {
         /// Threads' code gives a short-lived token, exchanged at once for a long-lived one (the
         /// `refreshStyle` says how).
         /// `json`: the same fields as `form`, as a JSON body (Douyin's `/oauth/access_token/`).
-        package enum CodeGrant: Sendable { case form, graphGET, threadsPOST, json }
+        /// `query`: the fields in the query string of a GET, the refresh's too (Kuaishou's
+        /// `oauth2/access_token` and `oauth2/refresh_token`: app_id, app_secret, grant_type).
+        package enum CodeGrant: Sendable { case form, graphGET, threadsPOST, json, query }
         package var codeGrant: CodeGrant = .form
         /// Where a refresh is sent when it is not the token endpoint itself, resolved against the token
         /// endpoint's URL (Douyin: `../refresh_token/`, while codes go to `/oauth/access_token/`).
         package var refreshPath: String?
         /// Whether a refresh names the client's secret as well as its id (Douyin's names only `client_key`).
         package var refreshSendsSecret = true
+        /// The field naming the client's secret at the token endpoint (Kuaishou: `app_secret`).
+        package var secretField = "client_secret"
         /// Where a refresh token that lapses on its own is renewed, resolved as `refreshPath` is, and
         /// how close to its end that is done (Douyin: `../renew_refresh_token/`, 30 more days, at
         /// most five times): renewed at a refresh that finds less than `renewWithin` left.

@@ -20,6 +20,8 @@ package enum PlatformRegistry {
         RedditPlatform.self,
         DouyinPlatform.self,
         BilibiliPlatform.self,
+        KuaishouPlatform.self,
+        WeChatChannelsPlatform.self,
         XiaohongshuPlatform.self,
         // Destinations: a copy of the finished clip, not a post.
         FolderPlatform.self,

@@ -4,7 +4,8 @@ import OmniPostCore
 /// Xiaohongshu (小红书) has no public publishing API: its creator center
 /// (creator.xiaohongshu.com) is driven in headless Chromium by the recipe `recipes/xiaohongshu.yaml`.
 /// The account signs in by QR code (`accounts add`) or with imported cookies.
-package enum XiaohongshuPlatform: PlatformModule {
+package enum XiaohongshuPlatform: RecipePlatform {
+    package static let sessionCookie = "web_session"
     package static let descriptor: PlatformDescriptor = {
         var d = PlatformDescriptor(
             name: "xiaohongshu", displayName: "Xiaohongshu", apiRoot: "https://creator.xiaohongshu.com", oauth: nil, sandboxTokenPath: "",
@@ -18,27 +19,4 @@ package enum XiaohongshuPlatform: PlatformModule {
         d.drivenBrowser = true
         return d
     }()
-
-    package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter { RecipeAdapter(settings) }
-
-    /// Logged in, and the page still has the recipe's anchors (`accounts check`, the daemon's checks).
-    package static func whoAmI(_ settings: AdapterSettings) async throws -> AccountIdentity? { try await RecipeAdapter(settings).health() }
-
-    package static func validate(_ account: AccountConfig, sandboxed: Bool) throws {
-        if let n = account.setting("recipe") {
-            let path = try n.string()
-            do { _ = try Recipe.load(path: path) } catch let e as OmniError { throw OmniError(e.code, e.message, at: e.location ?? n.location) }
-        }
-        _ = try account.setting("min_gap")?.duration()
-        _ = try account.setting("jitter")?.duration()
-    }
-
-    /// The sandbox's replica of the creator center.
-    /// A made-up session cookie signs in there (as sandbox mode's made-up refresh tokens do elsewhere):
-    /// the pipeline's cookie store starts from it while the ledger holds no jar for the account.
-    package static func useSandbox(_ account: inout AccountConfig, base: String, root: URL) -> [SandboxGrant] {
-        account.endpoint = base + "/sandbox/xiaohongshu"
-        account.fillIn("sandbox_session", "sandbox-session-\(account.name)")
-        return [.settings(["sandbox_session"], of: account)]
-    }
 }

@@ -66,60 +66,10 @@ enum XiaohongshuPages {
             \(original)
             <div><button class="publishBtn" id="publish" \(f.publishEnabledEarly ? "" : "disabled")>\(publishLabel)</button></div>
             <div id="toast"></div>
-            <script>
-            const silent = \(f.silentPublish);
-            let uploadId = null, duration = null;
-            document.querySelectorAll('input[data-decoy]').forEach(i => i.addEventListener('change', () => fetch('/sandbox/xiaohongshu/api/decoy', {method: 'POST'})));
-            document.querySelector('.real .drag-text').addEventListener('click', () => document.getElementById('video').click());
-            document.querySelector('.cover-plugin-title').addEventListener('click', () => document.getElementById('cover').click());
-            document.getElementById('video').addEventListener('change', async (e) => {
-              const file = e.target.files[0];
-              if (!file) return;
-              const stage = document.getElementById('stage'), bar = document.getElementById('bar');
-              stage.textContent = '上传中 0%';
-              const v = document.createElement('video');
-              v.preload = 'metadata';
-              v.onloadedmetadata = () => { duration = v.duration; };
-              v.src = URL.createObjectURL(file);
-              const init = await (await fetch('/sandbox/xiaohongshu/api/upload/init', {method: 'POST', headers: {'Content-Type': 'application/json'},
-                body: JSON.stringify({size: file.size, name: file.name})})).json();
-              const chunk = 262144;
-              for (let off = 0; off < file.size; off += chunk) {
-                const part = file.slice(off, Math.min(off + chunk, file.size));
-                await new Promise((ok, fail) => {
-                  const x = new XMLHttpRequest();
-                  x.open('PUT', '/sandbox/xiaohongshu/api/upload/' + init.upload_id + '?offset=' + off);
-                  x.onload = () => x.status === 200 ? ok() : fail(x.status);
-                  x.onerror = () => fail('network');
-                  x.send(part);
-                }).catch(() => { stage.textContent = '上传失败'; throw new Error('upload failed'); });
-                const pct = Math.floor(Math.min(off + chunk, file.size) * 100 / file.size);
-                bar.style.width = pct + '%';
-                stage.textContent = '上传中 ' + pct + '%';
-              }
-              uploadId = init.upload_id;
-              stage.textContent = '上传成功';
-              document.getElementById('publish').disabled = false;
-            });
-            document.getElementById('publish').addEventListener('click', async () => {
-              const body = {upload_id: uploadId || '', title: document.querySelector('input.title').value,
-                desc: document.querySelector('.editor').innerText, original: !!(document.getElementById('original') || {}).checked,
-                duration: duration};
-              const r = await fetch('/sandbox/xiaohongshu/api/note/publish', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
-              const j = await r.json();
-              if (silent) return;
-              if (j.note_id) { location.href = 'success?note_id=' + j.note_id; return; }
-              if (j.code === 'captcha') {
-                const m = document.createElement('div');
-                m.className = 'mask';
-                m.innerHTML = '<div class="captcha">请完成安全验证<br>拖动滑块完成拼图</div>';
-                document.body.appendChild(m);
-                return;
-              }
-              if (j.code === 'login') { location.href = '/sandbox/xiaohongshu/login'; return; }
-              document.getElementById('toast').textContent = j.msg || '发布失败';
-            });
-            </script>
+            \(ReplicaScript(
+                root: XiaohongshuRoutes.root, publishPath: "/api/note/publish", opener: ".real .drag-text",
+                fields: "({title: document.querySelector('input.title').value, desc: document.querySelector('.editor').innerText, original: !!(document.getElementById('original') || {}).checked})",
+                success: "'success?note_id=' + j.note_id", captcha: "请完成安全验证<br>拖动滑块完成拼图", silent: f.silentPublish).html)
             """)
     }
 
@@ -129,16 +79,12 @@ enum XiaohongshuPages {
 
     static func noteManager(_ notes: [SandboxState.XiaohongshuNote]) -> String {
         let items = notes.map { n in
-            let d = n.duration.map { Int($0.rounded()) }.map { String(format: "%d:%02d", $0 / 60, $0 % 60) } ?? ""
-            return "<div class=\"note-item\" data-note-id=\"\(n.id)\"><div class=\"note-title\">\(escape(n.title))</div><div class=\"note-duration\">\(d)</div></div>"
+            "<div class=\"note-item\" data-note-id=\"\(n.id)\"><div class=\"note-title\">\(escape(n.title))</div><div class=\"note-duration\">\(ReplicaRoutes.duration(n.duration))</div></div>"
         }
         return shell("笔记管理", "<div class=\"note-list\">\(items.joined())</div>")
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    static func escape(_ s: String) -> String { ReplicaRoutes.escape(s) }
 }
 
-typealias SandboxStateFaultsView = SandboxState.XiaohongshuFaults
+typealias SandboxStateFaultsView = SandboxState.ReplicaFaults

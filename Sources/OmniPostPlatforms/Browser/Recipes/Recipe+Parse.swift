@@ -20,7 +20,8 @@ extension Recipe {
 
     static func parse(_ doc: DocNode) throws -> Recipe {
         let m = try doc.mapping(allowed: [
-            "platform", "upload_page", "login_page", "logged_in", "logged_out", "qr", "steps", "success", "failures", "content_list", "timeouts"
+            "platform", "upload_page", "login_page", "logged_in", "logged_out", "qr", "steps", "success", "failures", "content_list", "timeouts",
+            "site"
         ])
         func required(_ key: String) throws -> DocNode {
             guard let n = m[key] else { throw doc.fail("a recipe needs '\(key)'") }
@@ -52,7 +53,7 @@ extension Recipe {
                 duration: try content["duration"]?.string(), idAttribute: try content["id_attribute"]?.string()),
             confirmWithin: try timeouts["confirm"]?.duration() ?? .seconds(30),
             uploadWithin: try timeouts["upload"]?.duration() ?? .seconds(1800),
-            anchorWithin: try timeouts["anchor"]?.duration() ?? .seconds(10))
+            anchorWithin: try timeouts["anchor"]?.duration() ?? .seconds(10), site: try m["site"]?.string())
     }
 
     /// Exactly one of text, placeholder, selector among `m`.

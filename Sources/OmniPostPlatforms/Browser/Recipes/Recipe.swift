@@ -40,8 +40,9 @@ package struct Recipe: Sendable {
         case publish
     }
 
-    /// Which part of the post a `fill` step types.
-    package enum Value: String, Sendable, CaseIterable { case title, description, caption, tags }
+    /// Which part of the post a `fill` step types. `text`: the title on its first line, then the caption —
+    /// for a page with one text field and no title (Kuaishou's), whose content list shows that first line.
+    package enum Value: String, Sendable, CaseIterable { case title, description, caption, tags, text }
 
     package struct Step: Sendable {
         package var name: String
@@ -103,6 +104,9 @@ package struct Recipe: Sendable {
     package var uploadWithin: Duration
     /// How long one anchor is looked for (a page still rendering) before it counts as missing.
     package var anchorWithin: Duration
+    /// Where the pages are when the account's endpoint is the platform's API (`site:`: an API platform's
+    /// browser fallback, whose account says `via: browser`).
+    package var site: String? = nil
 
     /// `{base}` replaced by the account's endpoint.
     package func address(_ template: String, base: String) -> String {

@@ -39,6 +39,7 @@ package struct RecipePost: Sendable {
         case .description: description
         case .caption: caption
         case .tags: tags.map { "#" + $0 }.joined(separator: " ")
+        case .text: [title, caption].filter { !$0.isEmpty }.joined(separator: "\n")
         }
     }
 }

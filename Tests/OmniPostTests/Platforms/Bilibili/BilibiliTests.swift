@@ -96,4 +96,20 @@ import Testing
             #expect(a.title == "B站第一条" && a.tid == 17 && deliveries.first?.remoteId == a.id)
         }
     }
+
+    /// Bilibili's archive needs a tag: a drop without one fails at validation (`tags_required`, in
+    /// words), its original kept — never found out at the submit.
+    @Test func aDropWithoutATagFailsAtValidationNotAtTheSubmit() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [bilibili:brand]")
+        try TestPipelines.drop(try Clips.make(width: 640, height: 360, seconds: 1), as: "notag", sidecar: "title: 没有标签\nprivacy: public\n", into: config)
+        let p = try await TestPipelines.runOnce(config)
+        try await stopping(p) {
+            let drop = try #require(try p.context.ledger.drops().first)
+            #expect(drop.state == .failed && drop.reasonCode == "tags_required", "\(drop.reasonCode ?? "") \(drop.reasonMessage ?? "")")
+            #expect(drop.reasonMessage?.contains("bilibili needs at least 1") == true, "\(drop.reasonMessage ?? "")")
+            #expect(await p.sandbox!.state.requestCounts["bilibili.init"] == nil)
+            #expect(FileManager.default.fileExists(atPath: config.paths.failed.appendingPathComponent("\(drop.id)/notag.mp4").path))
+        }
+    }
 }

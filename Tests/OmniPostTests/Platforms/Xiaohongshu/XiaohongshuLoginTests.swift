@@ -6,7 +6,7 @@ import OmniPostLedger
 @testable import OmniPostSandbox
 import Testing
 
-/// `accounts add` for Xiaohongshu: the login page opened headless, its QR code read from the page and
+/// `accounts add` for a platform driven through its pages (Xiaohongshu, WeChat Channels): the login page opened headless, its QR code read from the page and
 /// drawn in the terminal (the very code the page shows), the phone's scan simulated through the
 /// sandbox, and the browser's cookies sealed in the ledger — enough for a post.
 @Suite struct XiaohongshuLoginTests {
@@ -17,24 +17,26 @@ import Testing
         var text: String { lock.withLock { lines.joined(separator: "\n") } }
     }
 
-    static func config(_ dir: TempDir, endpoint: String) throws -> PipelineConfig {
+    static func config(_ dir: TempDir, endpoint: String, platform: String = "xiaohongshu") throws -> PipelineConfig {
         try PlatformRegistry.parse(
             text: """
                 version: 1
                 name: qr
                 root: \(dir.file("p").path)
-                targets: [xiaohongshu:main]
+                targets: [\(platform):main]
                 accounts:
-                  xiaohongshu:main:
+                  \(platform):main:
                     endpoint: \(endpoint)
                 """, file: "p.yaml", baseDirectory: dir.url)
     }
 
-    @Test(.timeLimit(.minutes(2))) func aScannedQRCodeSealsTheBrowsersCookies() async throws {
+    /// Each browser platform, with its replica's session cookie.
+    @Test(.timeLimit(.minutes(2)), arguments: [("xiaohongshu", "web_session"), ("wechat_channels", "sessionid")])
+    func aScannedQRCodeSealsTheBrowsersCookies(_ platform: String, _ cookie: String) async throws {
         let dir = try TempDir()
         try await withSandbox(dir) { s in
-            let config = try Self.config(dir, endpoint: s.baseURL + "/sandbox/xiaohongshu")
-            let account = try config.account("xiaohongshu:main")
+            let config = try Self.config(dir, endpoint: s.baseURL + "/sandbox/" + platform, platform: platform)
+            let account = try config.account("\(platform):main")
             #expect(BrowserLogin.applies(to: account))
             let said = Said()
             let login = Task { try await BrowserLogin.connect(config: config, account: account, timeout: .seconds(60), say: { said.add($0) }) }
@@ -43,16 +45,16 @@ import Testing
                 try await Task.sleep(for: .milliseconds(50))
                 waited += 1
             }
-            let qr = try #require(await s.state.xiaohongshuQRCodes().first, "the login page showed a QR code")
+            let qr = try #require(await s.state.replicaQRCodes(platform).first, "the login page showed a QR code")
             // What the terminal shows is the page's code: the modules of the login link the sandbox drew.
-            let drawn = TerminalQR.render(QRCodeSVG.matrix(s.baseURL + "/sandbox/xiaohongshu/qr/" + qr))
+            let drawn = TerminalQR.render(QRCodeSVG.matrix(s.baseURL + "/sandbox/\(platform)/qr/" + qr))
             #expect(said.text.contains(drawn), "\(said.text)")
-            #expect(await s.state.xiaohongshuScan(qr: qr, account: "main"))
+            #expect(await s.state.replicaScan(platform, qr: qr, account: "main"))
             let n = try await login.value
             #expect(n >= 1)
-            let jar = try #require(try CookieImport.load(config: config, account: "xiaohongshu:main"))
-            #expect(jar.cookies.contains { $0.name == "web_session" })
-            #expect(try Ledger(path: config.paths.ledger.path).cookieJars().first?.account == "xiaohongshu:main")
+            let jar = try #require(try CookieImport.load(config: config, account: "\(platform):main"))
+            #expect(jar.cookies.contains { $0.name == cookie })
+            #expect(try Ledger(path: config.paths.ledger.path).cookieJars().first?.account == "\(platform):main")
         }
     }
 

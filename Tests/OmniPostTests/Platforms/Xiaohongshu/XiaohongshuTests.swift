@@ -9,48 +9,17 @@ import Testing
 /// page saved), decoys never used, publish never clicked before the upload completed, an override
 /// recipe mending a changed page, and a publish the page never confirmed settled by the content list.
 @Suite(.serialized) struct XiaohongshuTests {
-    /// The adapter's browser settings for a test: its own profiles, the sandbox's made-up session.
-    static func browsing(_ settings: AdapterSettings, evidence: URL? = nil) -> AdapterSettings {
-        var s = settings
-        let seed = BrowserSettings.sandboxSeed(settings.account).map { [settings.account.key: $0] } ?? [:]
-        s.browser = BrowserSettings(
-            profiles: FileManager.default.temporaryDirectory.appendingPathComponent("omnipost-browser-\(UUID().uuidString.prefix(8))"),
-            evidence: evidence, cookies: MemoryCookieStore(seed))
-        return s
-    }
+    static func browsing(_ settings: AdapterSettings, evidence: URL? = nil) -> AdapterSettings { RecipeRig.browsing(settings, evidence: evidence) }
 
     static func run(
         faults: SandboxState.XiaohongshuFaults = .init(), recipe: String? = nil,
         _ body: (ConformanceRig, RecipeAdapter, URL) async throws -> Void
     ) async throws {
-        try await ConformanceRig.with(XiaohongshuPlatform.conformance) { rig in
-            await rig.state.setXiaohongshuFaults(faults)
-            var settings = rig.settings
-            if let recipe {
-                let file = try rig.dir.write("override.yaml", recipe)
-                var account = settings.account
-                account.settings["recipe"] = AccountSetting(DocNode(node: .init(file.path), file: "p.yaml", invalidCode: .configInvalid))
-                settings.account = account
-            }
-            let evidence = rig.dir.file("outbox/failed")
-            try await body(rig, RecipeAdapter(browsing(settings, evidence: evidence)), evidence)
-        }
+        try await RecipeRig.run(XiaohongshuPlatform.conformance, faults: faults, recipe: recipe, body)
     }
 
-    /// The delivery's failure, as the upload stage gets it.
-    static func failure(_ rig: ConformanceRig, _ adapter: RecipeAdapter) async throws -> DeliveryError {
-        do {
-            try await rig.deliver(with: adapter)
-        } catch let e as DeliveryError {
-            return e
-        }
-        Issue.record("the delivery did not fail")
-        return DeliveryError(.permanent, .internalError, "no failure")
-    }
-
-    static func screenshots(_ folder: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".png") }
-    }
+    static func failure(_ rig: ConformanceRig, _ adapter: RecipeAdapter) async throws -> DeliveryError { try await RecipeRig.failure(rig, adapter) }
+    static func screenshots(_ folder: URL) -> [String] { RecipeRig.screenshots(folder) }
 
     @Test(.timeLimit(.minutes(2))) func aGoodPostIsListedOnceWithItsBytesAndNoDecoyIsUsed() async throws {
         try await Self.run { rig, adapter, _ in
@@ -133,12 +102,13 @@ import Testing
         }
     }
 
-    static let changedLayoutOverride: String = {
-        let bundled = try! String(contentsOf: Bundle.module.url(forResource: "xiaohongshu", withExtension: "yaml", subdirectory: "recipes")!, encoding: .utf8)
-        return bundled.replacingOccurrences(of: "placeholder: \"填写标题会有更多赞哦～\"", with: "placeholder: \"添加标题\"")
-            .replacingOccurrences(of: "{name: publish, action: publish, text: \"发布\"}", with: "{name: publish, action: publish, text: \"立即发布\"}")
-            .replacingOccurrences(of: "text: \"拖拽视频到此或点击上传\"", with: "text: \"点击或拖拽上传视频\"")
-    }()
+    static let changedLayoutOverride = RecipeRig.override(
+        "xiaohongshu",
+        [
+            ("placeholder: \"填写标题会有更多赞哦～\"", "placeholder: \"添加标题\""),
+            ("{name: publish, action: publish, text: \"发布\"}", "{name: publish, action: publish, text: \"立即发布\"}"),
+            ("text: \"拖拽视频到此或点击上传\"", "text: \"点击或拖拽上传视频\"")
+        ])
 
     @Test(.timeLimit(.minutes(3))) func aChangedLayoutIsRecipeBrokenNamingTheStepAndAnOverrideMendsIt() async throws {
         var f = SandboxState.XiaohongshuFaults()
