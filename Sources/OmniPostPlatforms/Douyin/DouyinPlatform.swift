@@ -46,6 +46,8 @@ package enum DouyinPlatform: PlatformModule {
             parts: PartSizes(min: 5 * mib, max: 128_000_000))
         d.tokenHeader = .named("access-token")
         d.tokenRefused = { DouyinErrors.refusesToken($0) }
+        // video_data: 20 item ids a call.
+        d.readBack = .reads(batch: 20, cost: 0)
         return d
     }()
 

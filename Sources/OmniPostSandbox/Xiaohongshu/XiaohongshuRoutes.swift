@@ -75,7 +75,12 @@ enum XiaohongshuRoutes: SandboxPlatform {
         }
         router.get("\(root)/new/note-manager") { req, _ -> Response in
             guard let account = await state.xhsAccount(session: session(req)) else { return redirect("\(root)/login") }
-            return html(XiaohongshuPages.noteManager(await state.xhsNotes(account: account)))
+            // A note the platform took down leaves the creator's note list.
+            var notes: [SandboxState.XiaohongshuNote] = []
+            for n in await state.xhsNotes(account: account) where await state.postLife(platform: "xiaohongshu", id: n.id)?.takenDown != true {
+                notes.append(n)
+            }
+            return html(XiaohongshuPages.noteManager(notes))
         }
         router.post("\(root)/api/decoy") { _, _ -> Response in
             await state.xhsDecoyUsed()
