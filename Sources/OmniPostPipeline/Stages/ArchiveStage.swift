@@ -180,7 +180,9 @@ struct ArchiveStage: Stage {
             drop.clipBytes = drop.clipBytes ?? facts.bytes
             drop.clipSha256 = facts.sha256
         }
-        var report = DropReport(drop: drop, deliveries: deliveries, state: "\(outcome)", originals: relDest, finishedAt: now)
+        var report = DropReport(
+            drop: drop, deliveries: deliveries, state: "\(outcome)", originals: relDest, finishedAt: now,
+            checks: try ctx.ledger.postChecks(deliveryIds: deliveries.compactMap(\.id)))
         report.notFiled = notFiled.isEmpty ? nil : notFiled
         if outcome != .failed {
             try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
