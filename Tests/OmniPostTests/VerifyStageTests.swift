@@ -13,8 +13,8 @@ import Testing
 @Suite(.serialized) struct VerifyStageTests {
     static let sidecar = "title: Read back\nprivacy: public\n"
 
-    static func open(_ dir: TempDir, clock: TestClock, extra: String = "") async throws -> Pipeline {
-        let config = try TestPipelines.config(root: dir.url, extra: extra, targets: "targets: [youtube:main]")
+    static func open(_ dir: TempDir, clock: TestClock, extra: String = "", quotas: String = TestPipelines.generousQuotas) async throws -> Pipeline {
+        let config = try TestPipelines.config(root: dir.url, extra: extra, targets: "targets: [youtube:main]", quotas: quotas)
         try TestPipelines.drop(try Clips.make(width: 320, height: 240, seconds: 1), as: "clip", sidecar: sidecar, into: config)
         return try await Pipeline.open(
             config: config, logger: TestPipelines.logger, clock: clock, backoff: .init(base: .milliseconds(20), cap: .milliseconds(200)),
@@ -55,8 +55,10 @@ import Testing
             #expect(target.verified?.state == "verified" && target.verified?.saw?.contains("uploadStatus=processed") == true)
             let events = try p.context.ledger.events(forDrop: d.dropId)
             #expect(events.contains { $0.stage == "verify" && $0.toState == "verified" })
-            // YouTube's read is one videos.list call.
+            // YouTube's read is one videos.list call, a unit of the day's quota: in the meter beside the insert's 1,600.
             #expect(await p.sandbox!.state.requestCounts["youtube.list"] == 1)
+            let meter = try p.context.ledger.quotaUse(accounts: ["youtube:main"], rules: p.context.profiles.quotas)
+            #expect(meter.first { $0.rule == "upload_units" }?.used == 1601, "\(meter)")
         }
     }
 
@@ -82,6 +84,24 @@ import Testing
             // `/metrics` counts the outcome.
             let metrics = try MetricsExport.text(config: p.context.config, ledger: p.context.ledger, profiles: p.context.profiles)
             #expect(metrics.split(separator: "\n").contains { $0.contains("post_checks") && $0.contains("locked_private") && $0.hasSuffix(" 1.0") }, "\(metrics)")
+        }
+    }
+
+    /// A read never takes the quota the next upload needs: with room for one more insert and no more,
+    /// the read waits for the quota day, and nothing is asked of the platform.
+    @Test(.timeLimit(.minutes(5))) func aReadWaitsRatherThanTakeWhatTheNextUploadNeeds() async throws {
+        let dir = try TempDir()
+        let p = try await Self.open(
+            dir, clock: TestClock(Date()),
+            quotas: "quotas:\n  youtube: [{name: upload_units, limit: 3200, cost: 1600, window: day, zone: America/Los_Angeles}]")
+        try await stopping(p) {
+            try await Self.once(p)
+            let id = try #require(try p.context.ledger.deliveries(in: [.published]).first?.id)
+            let check = try #require(try p.context.ledger.postCheck(deliveryId: id))
+            #expect(check.state == .pending && check.reads == 0 && check.detail?.contains("upload_units") == true, "\(check)")
+            #expect(try #require(check.nextReadAt) > check.publishedAt + 3600, "waits for the quota day")
+            #expect(await p.sandbox!.state.requestCounts["youtube.list"] == nil)
+            #expect(try p.context.ledger.quotaUse(accounts: ["youtube:main"], rules: p.context.profiles.quotas).first?.used == 1600)
         }
     }
 

@@ -52,6 +52,14 @@ struct VerifyStage: Stage {
                 refs[c.deliveryId] = PostRef(
                     remoteId: c.remoteId, url: d?.remoteUrl ?? "", asked: meta?.privacy ?? .public, publishAt: meta?.publishAt)
             }
+            // Reads cost quota where the platform counts them (YouTube: a unit each), shown in the quota
+            // meters; a read waits for room rather than taking what the next upload needs.
+            if let q = descriptor.readBack.quota, let rule = ctx.profiles.quotas[first.platform]?.first(where: { $0.name == q.rule }),
+                let wait = try ctx.ledger.spendRead(account: "\(first.platform):\(first.account)", rule: rule, units: q.cost)
+            {
+                for c in batch { try postpone(c, why: "its \(q.rule) quota keeps its room for uploads until \(isoStamp(wait))", notBefore: wait) }
+                continue
+            }
             let sightings: [String: Sighting]
             do {
                 sightings = try await adapter.readBack(batch.compactMap { refs[$0.deliveryId] })

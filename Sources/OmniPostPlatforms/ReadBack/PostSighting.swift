@@ -31,14 +31,20 @@ package enum Sighting: Sendable, Equatable {
 /// How a platform's posts are read back, as descriptor data: how many ids one read takes, what one read
 /// costs against the account's quota, or why there is nothing to read.
 package enum ReadBack: Sendable {
-    /// `batch` ids a read (YouTube's `videos.list`: 50); `cost` quota units each read spends (YouTube: 1).
-    case reads(batch: Int, cost: Int)
+    /// `batch` ids a read (YouTube's `videos.list`: 50); `cost` units each read spends from the account's
+    /// quota rule named `rule` (YouTube: 1 of `upload_units`), shown in the quota meters; nil: counted nowhere.
+    case reads(batch: Int, cost: Int, rule: String? = nil)
     /// There is no read endpoint for what this target makes, and why (a webhook's receiver keeps nothing to ask).
     case notApplicable(String)
 
     package var batch: Int {
-        if case .reads(let b, _) = self { return max(1, b) }
+        if case .reads(let b, _, _) = self { return max(1, b) }
         return 1
+    }
+    /// The quota rule a read spends from, and how many units.
+    package var quota: (rule: String, cost: Int)? {
+        if case .reads(_, let cost, let rule?) = self, cost > 0 { return (rule, cost) }
+        return nil
     }
     package var reason: String? {
         if case .notApplicable(let r) = self { return r }
