@@ -114,4 +114,13 @@ extension Ledger {
             return nil
         }
     }
+
+    /// Whether the account has an upload in flight (reads of its posts wait for it: they share its request windows).
+    package func isUploading(platform: String, account: String) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM deliveries WHERE state = 'uploading' AND platform = ? AND account = ?)",
+                arguments: [platform, account]) ?? false
+        }
+    }
 }

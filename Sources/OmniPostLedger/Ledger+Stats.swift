@@ -19,7 +19,7 @@ extension Ledger {
     }
 
     /// A published post with its latest reading (nil numbers where none was read yet).
-    package struct PostReading: Sendable, Equatable, FetchableRecord, Decodable {
+    package struct PostReading: Sendable, Equatable, FetchableRecord {
         package var id: Int64
         package var target: String
         package var platform: String
@@ -29,17 +29,19 @@ extension Ledger {
         package var verification: String?
         package var reasonCode: String?
         package var readAt: Double?
-        package var views: Int64?
-        package var likes: Int64?
-        package var comments: Int64?
-        package var shares: Int64?
-        package var saves: Int64?
-        package var watchSeconds: Double?
-        package var averageViewSeconds: Double?
-        package var metrics: PostMetrics {
-            PostMetrics(
-                views: views, likes: likes, comments: comments, shares: shares, saves: saves, watchSeconds: watchSeconds,
-                averageViewSeconds: averageViewSeconds)
+        package var metrics: PostMetrics
+
+        package init(row: Row) throws {
+            id = row["id"]
+            target = row["target"]
+            platform = row["platform"]
+            account = row["account"]
+            remoteId = row["remoteId"]
+            publishedAt = row["publishedAt"]
+            verification = row["verification"]
+            reasonCode = row["reasonCode"]
+            readAt = row["readAt"]
+            metrics = PostMetrics(row: row)
         }
     }
 
@@ -99,8 +101,7 @@ extension Ledger {
                 sql: """
                     SELECT d.id, d.target, d.platform, d.account, d.remote_id AS remoteId,
                         COALESCE(d.upload_finished_at, d.updated_at) AS publishedAt, c.state AS verification, c.reason_code AS reasonCode,
-                        m.at AS readAt, m.views, m.likes, m.comments, m.shares, m.saves, m.watch_seconds AS watchSeconds,
-                        m.average_view_seconds AS averageViewSeconds
+                        m.at AS readAt, m.views, m.likes, m.comments, m.shares, m.saves, m.watch_seconds, m.average_view_seconds
                     FROM deliveries d
                     LEFT JOIN post_checks c ON c.delivery_id = d.id
                     LEFT JOIN post_metrics m ON m.delivery_id = d.id AND m.at = (SELECT MAX(at) FROM post_metrics WHERE delivery_id = d.id)

@@ -155,11 +155,17 @@ import Testing
             }
             let series = try p.context.ledger.postMetrics(deliveryId: id)
             #expect(series.dropFirst().map(\.ageSeconds) == [3600, 21_600, 86_400, 259_200, 432_000])
-            let views = series.compactMap(\.views)
+            let views = series.compactMap(\.metrics.views)
             #expect(views.count == 6 && views == views.sorted() && views.last! > views.first!, "\(views)")
             // The sandbox's numbers are a function of the post and its age: the last read is what it says at 5 days.
             let expected = SandboxMetrics(id: d.remoteId!, age: 432_000)
             #expect(abs(Double(views.last! - expected.views)) <= 2, "\(views.last!) vs \(expected.views)")
+            // The dashboard's Posts page: verified, the latest numbers, the series as a server-drawn sparkline.
+            let page = try DashboardViews(ctx: p.context, watcher: p.watcher).postsPage()
+            let row = try #require((page["posts"] as? [[String: Any]])?.first)
+            #expect(row["verified"] as? String == "verified" && (row["numbers"] as? String)?.contains("\(views.last!) views") == true, "\(row)")
+            let spark = try #require(row["spark"] as? String)
+            #expect(spark.hasPrefix("<svg class=\"spark\"") && spark.contains("<title>\(views.last!) views</title>") && spark.components(separatedBy: " L").count == 6)
             var check = try #require(try p.context.ledger.postCheck(deliveryId: id))
             #expect(check.metricsState == .done && check.nextMetricsAt == nil)
             #expect(try stage.nextDeadline() == nil)

@@ -38,40 +38,50 @@ package struct PostCheckRecord: Codable, Sendable, Equatable, FetchableRecord, P
     package var updatedAt: Double
 }
 
-/// One reading of a post's numbers (`post_metrics`).
-package struct PostMetricsRow: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+/// One reading of a post's numbers (`post_metrics`): its columns are `PostMetrics`'s, snake-cased.
+package struct PostMetricsRow: Sendable, Equatable, FetchableRecord, PersistableRecord {
     package static let databaseTableName = "post_metrics"
-    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     package var deliveryId: Int64
     package var at: Double
     /// Seconds since the post was published.
     package var ageSeconds: Double
-    package var views: Int64?
-    package var likes: Int64?
-    package var comments: Int64?
-    package var shares: Int64?
-    package var saves: Int64?
-    package var watchSeconds: Double?
-    package var averageViewSeconds: Double?
+    package var metrics: PostMetrics
 
-    package init(deliveryId: Int64, at: Double, ageSeconds: Double, _ m: PostMetrics) {
+    package init(deliveryId: Int64, at: Double, ageSeconds: Double, _ metrics: PostMetrics) {
         self.deliveryId = deliveryId
         self.at = at
         self.ageSeconds = ageSeconds
-        views = m.views
-        likes = m.likes
-        comments = m.comments
-        shares = m.shares
-        saves = m.saves
-        watchSeconds = m.watchSeconds
-        averageViewSeconds = m.averageViewSeconds
+        self.metrics = metrics
     }
 
-    package var metrics: PostMetrics {
-        PostMetrics(
-            views: views, likes: likes, comments: comments, shares: shares, saves: saves, watchSeconds: watchSeconds,
-            averageViewSeconds: averageViewSeconds)
+    package init(row: Row) throws {
+        self.init(deliveryId: row["delivery_id"], at: row["at"], ageSeconds: row["age_seconds"], PostMetrics(row: row))
+    }
+
+    package func encode(to container: inout PersistenceContainer) throws {
+        container["delivery_id"] = deliveryId
+        container["at"] = at
+        container["age_seconds"] = ageSeconds
+        metrics.encode(to: &container)
+    }
+}
+
+extension PostMetrics {
+    /// The numbers from a row holding `post_metrics`'s columns (all null where no reading was joined).
+    init(row: Row) {
+        self.init(
+            views: row["views"], likes: row["likes"], comments: row["comments"], shares: row["shares"], saves: row["saves"],
+            watchSeconds: row["watch_seconds"], averageViewSeconds: row["average_view_seconds"])
+    }
+
+    func encode(to container: inout PersistenceContainer) {
+        container["views"] = views
+        container["likes"] = likes
+        container["comments"] = comments
+        container["shares"] = shares
+        container["saves"] = saves
+        container["watch_seconds"] = watchSeconds
+        container["average_view_seconds"] = averageViewSeconds
     }
 }

@@ -36,6 +36,12 @@ struct VerifyStage: Stage {
             for c in checks { try settle(c, .notApplicable, reason: nil, detail: "not read back: \(why)", seen: nil) }
             return
         }
+        // An account's reads share its request windows with its uploads (Reddit's pacing, X's account
+        // reads): they wait while one of its uploads is in flight, so a read never delays an upload.
+        if try ctx.ledger.isUploading(platform: first.platform, account: first.account) {
+            for c in checks { try postpone(c, why: "an upload of \(first.platform):\(first.account) is in flight", after: Self.uploadPause, keepSchedule: false) }
+            return
+        }
         guard let adapter = ctx.adapters[target] else {
             // The target left the pipeline file: nothing here can read it; asked again at the next schedule step.
             for c in checks { try postpone(c, why: "target \(target) is no longer in the pipeline") }
@@ -152,13 +158,17 @@ struct VerifyStage: Stage {
         }
     }
 
-    /// A read that could not be made: asked again at the schedule's next step, or `notBefore` if later.
-    func postpone(_ c: PostCheckRecord, why: String, notBefore: Date? = nil) throws {
+    /// How long reads wait for an account's upload in flight.
+    static let uploadPause: Double = 20
+
+    /// A read that could not be made: asked again at the schedule's next step (at least `after` seconds
+    /// on), or `notBefore` if later.
+    func postpone(_ c: PostCheckRecord, why: String, notBefore: Date? = nil, after: Double = 90, keepSchedule: Bool = true) throws {
         var c = c
         let now = ctx.now.timeIntervalSince1970
-        let floor = max(now + 90, notBefore?.timeIntervalSince1970 ?? 0)
+        let floor = max(now + after, notBefore?.timeIntervalSince1970 ?? 0)
         if c.state == .pending {
-            c.nextReadAt = max(floor, c.publishedAt + (ctx.config.afterPost.verify.first { c.publishedAt + $0 > now } ?? 3600))
+            c.nextReadAt = keepSchedule ? max(floor, c.publishedAt + (ctx.config.afterPost.verify.first { c.publishedAt + $0 > now } ?? 3600)) : floor
         } else {
             c.nextMetricsAt = max(floor, c.nextMetricsAt ?? floor)
         }
