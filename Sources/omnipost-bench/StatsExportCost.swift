@@ -54,7 +54,7 @@ func statsExportRows(root: URL, binary: String, posts: Int, readings: Int) throw
         ["stats --json (\(what))", cell(stats), "sqlite3: " + cell(statsBase), String(format: "%.1f× time", stats.seconds / max(0.001, statsBase.seconds))],
         [
             "export --table metrics (\(what))", cell(export), "sqlite3 -csv: " + cell(exportBase),
-            String(format: "%.1f× time, %d lines", export.seconds / max(0.001, exportBase.seconds), export.out.split(separator: "\n").count)
+            String(format: "%.1f× time, %d lines", export.seconds / max(0.001, exportBase.seconds), export.out.split(whereSeparator: \.isNewline).count)
         ]
     ]
 }
