@@ -267,6 +267,9 @@ extension Ledger {
                     )
                     """)
         }
+        // After the post (issue 25): each published post read back until it shows as asked, then its numbers
+        // as a time series (Ledger+PostChecks.swift).
+        m.registerMigration("v13") { db in try Self.migrateV13(db) }
         return m
     }
 }

@@ -48,6 +48,11 @@ enum SandboxHTTP {
         req.uri.queryParameters[Substring(name)].map(String.init)
     }
 
+    /// Every value of a repeated query parameter (`uris=…&uris=…`).
+    static func queryAll(_ req: Request, _ name: String) -> [String] {
+        req.uri.queryParameters.getAll(name).map { String($0) }
+    }
+
     /// Parses application/x-www-form-urlencoded.
     static func form(_ buffer: ByteBuffer) -> [String: String] {
         let text = String(buffer: buffer)

@@ -86,13 +86,19 @@ package actor SandboxState {
         /// What the next chat completions say instead of the text the sandbox's model writes, one each
         /// (an answer over a platform's limit, one that is not JSON).
         package var chatAnswers: [String] = []
+        /// What becomes of the next posts read back, one each at a post's first read (`PostFate`): `hidden`
+        /// (never shown), `removed` (shown once, then taken down), `locked` (made private by the platform),
+        /// or a privacy word the platform shows instead of the one posted.
+        package var postFates: [String] = []
 
         package init(
             youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
             rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
             strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
-            rateLimitReads: Int = 0, failFetches: Int = 0, failFollowUps: [Int] = [], failChats: [Int] = [], chatAnswers: [String] = []
+            rateLimitReads: Int = 0, failFetches: Int = 0, failFollowUps: [Int] = [], failChats: [Int] = [], chatAnswers: [String] = [],
+            postFates: [String] = []
         ) {
+            self.postFates = postFates
             self.failChats = failChats
             self.chatAnswers = chatAnswers
             self.rateLimitReads = rateLimitReads
@@ -132,7 +138,8 @@ package actor SandboxState {
                 failFetches: try c.decodeIfPresent(Int.self, forKey: .failFetches) ?? 0,
                 failFollowUps: try c.decodeIfPresent([Int].self, forKey: .failFollowUps) ?? [],
                 failChats: try c.decodeIfPresent([Int].self, forKey: .failChats) ?? [],
-                chatAnswers: try c.decodeIfPresent([String].self, forKey: .chatAnswers) ?? [])
+                chatAnswers: try c.decodeIfPresent([String].self, forKey: .chatAnswers) ?? [],
+                postFates: try c.decodeIfPresent([String].self, forKey: .postFates) ?? [])
         }
     }
 

@@ -32,6 +32,19 @@ func printTable(_ rows: [[String]]) {
     }
 }
 
+// `stats` and `export` over a ledger of BENCH_POSTS posts with BENCH_READINGS metric rows (issue 25;
+// BENCH_ONLY=stats measures only this).
+let statsRows = {
+    try statsExportRows(
+        root: root, binary: binary, posts: Int(ProcessInfo.processInfo.environment["BENCH_POSTS"] ?? "100000") ?? 100_000,
+        readings: Int(ProcessInfo.processInfo.environment["BENCH_READINGS"] ?? "1000000") ?? 1_000_000)
+}
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "stats" {
+    rows += try statsRows()
+    printTable(rows)
+    exit(0)
+}
+
 // 0. What a rejection costs, and whether a flood of them holds another folder's drop (BENCH_JUNK files and
 // list entries; BENCH_ONLY=rejections measures only this).
 let junk = Int(ProcessInfo.processInfo.environment["BENCH_JUNK"] ?? "500") ?? 500
@@ -253,5 +266,7 @@ rows.append([
     base.map { "\($0.1.rssKiB / 1024) MiB (\($0.1.hwmKiB / 1024) MiB)" } ?? "n/a",
     base.map { String(format: "%.1f×", Double(oa.rssKiB) / Double(max($0.1.rssKiB, 1))) } ?? ""
 ])
+
+rows += try statsRows()
 
 printTable(rows)

@@ -83,7 +83,7 @@ import Testing
             let icon = try await Self.http(base + "/static/favicon.svg")
             #expect(icon.status == 200 && icon.headers["Content-Type"].first == "image/svg+xml" && icon.body.hasPrefix("<svg"))
             #expect(overview.body.contains("<link rel=\"icon\" href=\"/static/favicon.svg\""))
-            for path in ["/accounts", "/pipelines", "/login", "/static/style.css", "/static/live.js", "/drops"] {
+            for path in ["/accounts", "/posts", "/pipelines", "/login", "/static/style.css", "/static/live.js", "/drops"] {
                 #expect(try await Self.http(base + path).status == 200, "\(path)")
             }
             #expect(try await Self.http(base + "/drops/no-such").status == 404)

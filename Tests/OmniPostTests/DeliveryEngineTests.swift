@@ -144,7 +144,8 @@ import Testing
             let report = try StatusReport.gather(config: config, ledger: p.context.ledger, profiles: p.context.profiles)
             #expect(report.queue.map(\.gate) == ["schedule"])
             #expect(try report.text(ledger: p.context.ledger).contains("held by schedule"))
-            #expect(report.quotas.contains { $0.account == "youtube:main" && $0.used == 1600 })
+            // The insert's 1,600 units, and the unit of the videos.list that read the video back (README, "After the post").
+            #expect(report.quotas.contains { $0.account == "youtube:main" && $0.used == 1601 }, "\(report.quotas)")
             // A second next_slot drop takes the following slot.
             #expect(try p.context.ledger.takenSlots(from: 0) == [slot.timeIntervalSince1970])
             // Cancelled, the held delivery is done with and the drop can finish.

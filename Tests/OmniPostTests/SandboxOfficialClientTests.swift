@@ -82,6 +82,14 @@ import Testing
             let pngMultipart = try await offPool { try Self.client(s.baseURL, token, clip.path, "multipart", mimetype: "image/png") }
             #expect(pngMultipart["reasons"] as? [String] == ["badContent"])
             #expect(await s.state.allVideos().count == 5)
+            // Read back as OmniPost reads it (issue 25): the library's own videos.list, with its discovery
+            // document's parameters, sees the parts by YouTube's names and types (counts are strings).
+            let id = try #require(await s.state.allVideos().first?.id)
+            let listed = try await offPool { try Self.client(s.baseURL, token, id, "list") }
+            let item = try #require(((listed["resource"] as? [String: Any])?["items"] as? [[String: Any]])?.first, "\(listed)")
+            #expect(item["id"] as? String == id && (item["status"] as? [String: Any])?["uploadStatus"] as? String == "processed")
+            #expect((item["processingDetails"] as? [String: Any])?["processingStatus"] as? String == "succeeded")
+            #expect((item["statistics"] as? [String: Any])?["viewCount"] is String && item["snippet"] == nil, "\(item)")
         }
     }
 

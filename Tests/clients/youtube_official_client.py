@@ -4,7 +4,7 @@ Run by the Swift test suite (SandboxOfficialClientTests) with the virtualenv `ma
 It builds the YouTube Data API client from the discovery document the library ships, points it at
 the sandbox with `client_options.api_endpoint`, and inserts a video the way a user of the library
 would: multipart (the library's default), simple media upload, resumable in chunks, or resumable in
-one request. Prints the returned video resource (or the HTTP error) as one JSON line.
+one request; or reads a video back with videos.list (`list`, the id in place of the file). Prints the returned video resource (or the HTTP error) as one JSON line.
 """
 import json
 import sys
@@ -57,6 +57,10 @@ def main():
     elif mode == "resumable-single":
         media = MediaFileUpload(path, mimetype=mimetype, resumable=True, chunksize=-1)
         request = youtube.videos().insert(part="snippet,status", body=body, media_body=media)
+    elif mode == "list":
+        # Read back (issue 25): `path` is the video's id; what OmniPost's read asks of videos.list.
+        media = None
+        request = youtube.videos().list(part="status,processingDetails,statistics", id=path)
     elif mode == "status-only":
         media = MediaFileUpload(path, mimetype=mimetype, resumable=True, chunksize=-1)
         request = youtube.videos().insert(part="status", body={"status": body["status"]}, media_body=media)

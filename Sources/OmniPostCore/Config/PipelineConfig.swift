@@ -26,6 +26,8 @@ package struct PipelineConfig: Sendable {
     /// The daemon's HTTP listener; nil: none.
     package var http: HTTPConfig?
     package var accountChecks = AccountCheckConfig()
+    /// Reading posts back after publishing: when, and their numbers' schedule (`after_post:`).
+    package var afterPost = AfterPostConfig()
     /// Where alerts go; nil: nowhere.
     package var notify: NotifyConfig?
     /// The language model that writes text a sidecar asks for with `ai:`; nil: none.

@@ -132,3 +132,15 @@ extension ReasonCode {
     /// Fewer tags than the platform's profile needs (Bilibili's archive: at least one), said at validation.
     package static let tagsRequired = ReasonCode("tags_required")
 }
+
+// After the post: reading it back (issue 25).
+extension ReasonCode {
+    /// The platform never showed the post through its own read endpoint within the verification schedule.
+    package static let notVisible = ReasonCode("not_visible")
+    /// The post was there and the platform took it down (or says it rejected or removed it).
+    package static let removedByPlatform = ReasonCode("removed_by_platform")
+    /// The platform made the post private by itself (YouTube locks uploads from unverified API projects).
+    package static let lockedPrivate = ReasonCode("locked_private")
+    /// The post is visible, in another privacy (or schedule) than the one asked for.
+    package static let privacyMismatch = ReasonCode("privacy_mismatch")
+}

@@ -57,6 +57,8 @@ package struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutab
 /// so ledgers written before, the dashboard, metrics and alerts read the same.
 package enum EventStage: String, Codable, Sendable, CaseIterable {
     case watch, validate, convert, upload, queue, archive, control, startup, reload, breaker, accounts
+    /// Reading a published post back (issue 25).
+    case verify
 }
 
 /// What a note (an event that is not a state transition) records. Raw values are the `to_state` strings
@@ -82,6 +84,10 @@ package enum EventKind: String, Codable, Sendable, CaseIterable {
     case waiting
     // approval: a drop waits for a person, is reminded about, approved (or rejected: its deliveries fail)
     case awaitingApproval = "awaiting_approval", approvalReminder = "approval_reminder", approved
+    // verify: a published post read back as asked, or an alert with its reason; its numbers no longer read
+    case verified
+    case notVerified = "not_verified"
+    case metricsEnded = "metrics_ended"
 }
 
 /// Facts an event carries as values rather than inside its sentence. Stored as JSON; a reader switches
@@ -93,4 +99,6 @@ package enum EventData: Codable, Sendable, Equatable {
     case watching(inbox: String, mode: String, fs: String)
     /// Where a finished drop's originals were filed (archive → archived/failed): `archive/…/<id>` or `failed/<id>`.
     case filed(folder: String)
+    /// A read-back's outcome (verify → verified / not_verified / metrics_ended): its reason code, if an alert.
+    case readBack(reason: String?)
 }

@@ -98,6 +98,10 @@ enum DashboardRoutes {
             let q = req.uri.queryParameters
             return page("history", title: "Drops", try v.history(HistoryQuery(q.map { (String($0.key), String($0.value)) })), req: req, nav: "History")
         }
+        router.get("/posts") { req, _ -> Response in
+            guard let v = views(req) else { return OperatorRoutes.notReady }
+            return page("posts", title: "Posts", try v.postsPage(), req: req, nav: "Posts")
+        }
         router.get("/accounts") { req, _ -> Response in
             guard let v = views(req) else { return OperatorRoutes.notReady }
             return page("accounts", title: "Accounts", try v.accountsPage(), req: req, nav: "Accounts")

@@ -37,6 +37,17 @@ struct DropReport: Codable, Sendable {
         /// The text this target publishes (templates filled, overrides applied), and which of it a
         /// language model wrote (`ai:`) or why its text was not used.
         var text: Text?
+        /// Whether the platform's own read showed the post as asked (README, "After the post"): pending
+        /// while it is read back, then verified — or the alert's reason. Rewritten when it settles.
+        var verified: Verified?
+    }
+    struct Verified: Codable, Sendable {
+        /// `pending`, `verified`, `failed`, `not_applicable`.
+        var state: String
+        var at: Date?
+        /// What the read showed (the platform's own words).
+        var saw: String?
+        var reason: Reason?
     }
     /// A drop that waited for approval: when it was approved, and the ledger's words for it (who, the
     /// edits, the note).
@@ -70,7 +81,10 @@ struct DropReport: Codable, Sendable {
     var receivedAt: Date
     var finishedAt: Date
 
-    init(drop: DropRecord, deliveries: [DeliveryRecord], state: String, originals: String, finishedAt: Date) {
+    init(
+        drop: DropRecord, deliveries: [DeliveryRecord], state: String, originals: String, finishedAt: Date,
+        checks: [Int64: PostCheckRecord] = [:]
+    ) {
         dropId = drop.id
         pipeline = drop.pipeline
         self.state = state
@@ -96,7 +110,9 @@ struct DropReport: Codable, Sendable {
                 timings: Timings(
                     receivedAt: Date(timeIntervalSince1970: drop.createdAt), uploadStartedAt: started, uploadFinishedAt: finished,
                     uploadSeconds: started.flatMap { s in finished.map { $0.timeIntervalSince(s) } }, finishedAt: finishedAt),
-                text: (try? d.metadata).map { Text(title: $0.title, description: $0.description, tags: $0.tags, writtenBy: $0.writer) })
+                text: (try? d.metadata).map { Text(title: $0.title, description: $0.description, tags: $0.tags, writtenBy: $0.writer) },
+                verified: d.id.flatMap { checks[$0] }.map(Verified.init)
+                    ?? (d.state == .published ? Verified(state: PostCheckRecord.State.pending.rawValue) : nil))
         }
     }
 

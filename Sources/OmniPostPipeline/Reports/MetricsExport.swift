@@ -59,6 +59,14 @@ package enum MetricsExport {
             let p = key.split(separator: "|").map(String.init)
             r.makeGauge(descriptor: d("delivery_failures", "Failed deliveries by platform and reason code"), labels: L([("platform", p[0]), ("reason", p[1])])).set(to: Double(n))
         }
+        // Read-backs (issue 25): every state at 0 from the first scrape, then each outcome by reason code.
+        var checks = Dictionary(uniqueKeysWithValues: ["pending", "verified", "failed", "not_applicable"].map { ("\($0)|", 0) })
+        for o in try ledger.postCheckOutcomes() { checks["\(o.state)|\(o.reason)", default: 0] += o.count }
+        for (key, n) in checks {
+            let p = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            r.makeGauge(descriptor: d("post_checks", "Published posts read back, by verification state and alert reason code"), labels: L([("state", p[0]), ("reason", p[1])]))
+                .set(to: Double(n))
+        }
         // Bytes and time of the uploads that published.
         let published = deliveries.filter { $0.state == .published }
         for (platform, list) in Dictionary(grouping: published, by: \.platform) {

@@ -74,6 +74,14 @@ struct Notifier: Sendable {
                         body: "\(d.errorCode ?? "failed"): \(d.errorMessage ?? "")\n`omnipost retry \(ctx.config.file) \(id)` sends it again once the cause is fixed.",
                         facts: try drop.map { try self.facts(drop: $0, target: d.target, deliveryId: id, reason: d.errorCode, at: e.at) }
                             ?? AlertFacts(dropId: d.dropId, target: d.target, deliveryId: id, reasonCode: d.errorCode, at: e.at)))
+            } else if e.eventStage == .verify, e.kind == .notVerified, let id = e.deliveryId, let d = try ledger.delivery(id) {
+                // Published, but the platform's own read does not show it as asked: never a silent success.
+                let reason: String? = if case .readBack(let r)? = e.data { r } else { nil }
+                facts.append(
+                    Fact(
+                        key: "not_verified:\(id)", kind: "post_not_verified", title: "\(pipeline): \(d.target) does not show \(d.remoteId ?? "the post") as asked",
+                        body: "\(e.detail ?? "")\nThe post was published (\(d.remoteUrl ?? d.remoteId ?? "")); look at it on the platform.",
+                        facts: AlertFacts(dropId: d.dropId, target: d.target, deliveryId: id, reasonCode: reason, at: e.at)))
             } else if e.eventStage == .accounts, e.kind == .checkFailed, let account = e.target {
                 facts.append(
                     Fact(

@@ -202,7 +202,7 @@ package final class Pipeline: Sendable {
         let ctx = context
         let stages: [any Stage] = [
             AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ValidateStage(ctx: ctx, lane: .small), ConvertStage(ctx: ctx),
-            ConvertStage(ctx: ctx, lane: .quick), ArchiveStage(ctx: ctx)
+            ConvertStage(ctx: ctx, lane: .quick), ArchiveStage(ctx: ctx), VerifyStage(ctx: ctx)
         ]
         let upload = UploadStage(ctx: ctx)
         let watcher = watcher
@@ -336,6 +336,8 @@ package final class Pipeline: Sendable {
     package func isQuiet() async throws -> Bool {
         guard await watcher.pendingCount == 0 else { return false }
         guard try context.ledger.waitingFiles().allSatisfy({ $0.role == .other }) else { return false }
+        // A post just published is read back before `--once` ends, while its next read is due within a minute.
+        guard try context.ledger.pendingVerifications(horizon: 60) == 0 else { return false }
         return try context.ledger.activeDropCount(horizon: 60) == 0
     }
 

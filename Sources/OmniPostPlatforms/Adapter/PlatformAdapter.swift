@@ -158,6 +158,13 @@ package protocol PlatformAdapter: Sendable {
     /// upload aborted, its parts freed). False — the default — when that cannot be known: the cancel
     /// is refused, since a session may already be a post.
     func abandon(_ job: UploadJob) async throws -> Bool
+
+    /// Reads published posts back through the platform's own read endpoint (YouTube's `videos.list`,
+    /// X's post lookup, S3's `HEAD`…), at most `descriptor.readBack.batch` at a time: what it shows of
+    /// each, by `remoteId`, with its numbers where the same read has them. A post the platform does not
+    /// know is `.absent`, never an error; a refused read throws a `DeliveryError` as an upload would. A
+    /// target with nothing to read (`ReadBack.notApplicable`) answers every post `.seen` from what it knows.
+    func readBack(_ posts: [PostRef]) async throws -> [String: Sighting]
 }
 
 extension PlatformAdapter {

@@ -19,6 +19,8 @@ package enum BlueskyPlatform: PlatformModule {
                 platform: "bluesky", displayName: "Bluesky", privacy: [.public: "public"], privacyNote: "every post is public",
                 options: [.init("alt")]))
         d.settings = ["handle", "app_password", "video_service"]
+        // app.bsky.feed.getPosts: 25 URIs a call.
+        d.readBack = .reads(batch: 25, cost: 0)
         return d
     }()
 

@@ -14,7 +14,8 @@ package enum CommandPlatform: PlatformModule {
         upload:
             "the program is run with a private name for the rendition as its last argument (the file opened without following a link and checked against its sha256, then hard-linked — or copied — from that descriptor into a 0700 folder in the drop's work/ folder, keeping its file name; removed afterwards) and the delivery document on stdin; its environment is PATH, HOME, USER, LANG/LC_*, TZ, TMPDIR and the like, its own `OMNIPOST_DELIVERY_ID`/`_DROP_ID`/`_TARGET`/`_RETRY`, and what `pass_env` names — never the daemon's secrets",
         reconcile: "run again with `\"retry\": true` in the document: the program checks whether it already posted",
-        quotas: "none")
+        quotas: "none",
+        readBack: .notApplicable("a program's work is its own: OmniPost has nothing to read back beyond what the program printed when it ended with 0"))
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         CommandAdapter(settings)

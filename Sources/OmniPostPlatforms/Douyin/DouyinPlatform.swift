@@ -47,6 +47,8 @@ package enum DouyinPlatform: PlatformModule {
         d.tokenHeader = .named("access-token")
         d.tokenRefused = { DouyinErrors.refusesToken($0) }
         d.settings = BrowserFallback.settings
+        // video_data: 20 item ids a call.
+        d.readBack = .reads(batch: 20, cost: 0)
         return d
     }()
 

@@ -55,6 +55,9 @@ enum KuaishouWire {
         var play_url: String?
         var create_time: Int64?
         var pending: Bool?
+        var view_count: Int64?
+        var like_count: Int64?
+        var comment_count: Int64?
 
         /// `create_time` in epoch seconds: Kuaishou writes milliseconds.
         var createdAt: Double {

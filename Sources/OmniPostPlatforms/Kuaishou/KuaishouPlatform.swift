@@ -43,6 +43,8 @@ package enum KuaishouPlatform: PlatformModule {
         d.tokenRefused = { KuaishouErrors.refusesToken($0) }
         d.needsPoster = true
         d.settings = BrowserFallback.settings
+        // photo/list: up to 200 works a page, the account's own.
+        d.readBack = .reads(batch: 200, cost: 0)
         return d
     }()
 

@@ -38,6 +38,8 @@ package enum RedditPlatform: PlatformModule {
         d.settings = ["subreddit", "username", "user_agent", "flair_id"]
         d.needsPoster = true
         d.sandboxTLS = true
+        // by_id: 100 fullnames a call.
+        d.readBack = .reads(batch: 100, cost: 0)
         return d
     }()
 

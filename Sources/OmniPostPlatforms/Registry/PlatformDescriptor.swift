@@ -139,12 +139,16 @@ package struct PlatformDescriptor: Sendable {
     /// account entry holds all it needs (a folder, a bucket's keys, a webhook's secret, a program), so
     /// the dashboard never calls one "not connected".
     package var storesCredentials = true
+    /// How its posts are read back after publishing (verified live, their numbers): ids per read and
+    /// quota units per read, or why there is nothing to read.
+    package var readBack: ReadBack = .reads(batch: 1, cost: 0)
 
     package init(
         name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
         accountFields: [String] = ["client_id", "client_secret", "refresh_token"], capabilities: Capabilities, facts: PlatformFacts? = nil,
-        parts: PartSizes? = nil, statusPolling: PollPolicy? = nil
+        parts: PartSizes? = nil, statusPolling: PollPolicy? = nil, readBack: ReadBack = .reads(batch: 1, cost: 0)
     ) {
+        self.readBack = readBack
         self.facts = facts ?? PlatformFacts(platform: name, displayName: displayName)
         self.parts = parts
         self.statusPolling = statusPolling

@@ -10,7 +10,7 @@ package enum TikTokPlatform: PlatformModule {
             oauth: {
                 var o = PlatformDescriptor.OAuth(
                     authorizeURL: "https://www.tiktok.com/v2/auth/authorize/", tokenURL: "https://open.tiktokapis.com/v2/oauth/token/",
-                    scopes: ["user.info.basic", "video.publish", "video.upload"], clientIDField: "client_key", rotatesRefreshTokens: true)
+                    scopes: ["user.info.basic", "video.publish", "video.upload", "video.list"], clientIDField: "client_key", rotatesRefreshTokens: true)
                 o.scopeSeparator = ","
                 return o
             }(),
@@ -35,6 +35,8 @@ package enum TikTokPlatform: PlatformModule {
             statusPolling: PollPolicy(first: .seconds(2), max: .seconds(10), factor: 1.5, perMinute: 30))
         // `audited: false`: the app has not passed TikTok's audit, so it may post SELF_ONLY only.
         d.settings = ["audited"]
+        // video/query: 20 video ids a call.
+        d.readBack = .reads(batch: 20, cost: 0)
         return d
     }()
 

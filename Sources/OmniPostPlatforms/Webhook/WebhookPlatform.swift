@@ -11,7 +11,8 @@ package enum WebhookPlatform: PlatformModule {
         upload:
             "POST of the delivery document (JSON), or multipart with the rendition (opened once without following a link, checked against its sha256, signed and sent from that descriptor); signed `OmniPost-Signature: t=…,v1=…`",
         reconcile: "none possible: sent again with the same `Idempotency-Key` for the receiver to drop",
-        quotas: "none; 429/5xx back off (Retry-After when given)")
+        quotas: "none; 429/5xx back off (Retry-After when given)",
+        readBack: .notApplicable("the receiver's 2xx is its acknowledgement, and a webhook has no read endpoint to ask what it kept"))
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         WebhookAdapter(settings)

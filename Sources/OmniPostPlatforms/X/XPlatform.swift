@@ -23,7 +23,9 @@ package enum XPlatform: PlatformModule {
             privacyNote: "every post is public (limit replies with overrides: {x: {reply_settings: following}})",
             options: [.init("reply_settings", .oneOf(["following", "mentionedUsers", "subscribers", "verified"])), .init("media_category")]),
         // X takes APPEND segments of at most 5 MB; 1–4 MiB keeps well inside it.
-        parts: PartSizes(min: 1_048_576, max: 4 * 1_048_576))
+        parts: PartSizes(min: 1_048_576, max: 4 * 1_048_576),
+        // Post lookup: 100 ids a request.
+        readBack: .reads(batch: 100, cost: 1))
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         XAdapter(settings)

@@ -17,6 +17,8 @@ package enum XiaohongshuPlatform: RecipePlatform {
                 reconcile: "the note manager's list read for a new note of the title; never published again", quotas: "pacing per account (min_gap + jitter)"))
         d.settings = ["recipe", "min_gap", "jitter"]
         d.drivenBrowser = true
+        // The content list, read in one browser session for every note asked about.
+        d.readBack = .reads(batch: 50, cost: 0)
         return d
     }()
 }

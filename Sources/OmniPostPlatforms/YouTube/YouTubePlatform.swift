@@ -30,7 +30,9 @@ package enum YouTubePlatform: PlatformModule {
                 .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool)
             ]),
         // A resumable upload's chunks are multiples of 256 KiB (the last one aside).
-        parts: PartSizes(min: 262_144, multiple: 262_144))
+        parts: PartSizes(min: 262_144, multiple: 262_144),
+        // videos.list: 50 ids a call, 1 unit of the day's 10,000.
+        readBack: .reads(batch: 50, cost: 1, rule: "upload_units"))
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         YouTubeAdapter(settings)

@@ -63,6 +63,7 @@ enum BlueskyRoutes: SandboxPlatform {
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        addGetPosts(to: router, state: state)
         router.post("/xrpc/com.atproto.server.createSession") { req, _ -> Response in
             await state.count("bluesky.createSession")
             let j = try await json(req)

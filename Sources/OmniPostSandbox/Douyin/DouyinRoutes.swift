@@ -90,6 +90,7 @@ enum DouyinRoutes: SandboxPlatform {
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        addVideoData(to: router, state: state)
         addOAuth(to: router, state: state)
         router.post("/api/douyin/v1/video/upload_video/") { req, _ -> Response in
             await state.count("douyin.upload")

@@ -39,6 +39,13 @@ enum FacebookRoutes: SandboxPlatform {
         guard let v = await state.fbVideo(id), v.account == account else {
             return G.graphError(400, "Unsupported get request. Object with ID '\(id)' does not exist", code: 100, subcode: 33)
         }
+        // A video the Page no longer has (Facebook took it down) is not found, as an unknown id is.
+        let life = await state.postLife(platform: "facebook", id: id)
+        var privacy = "EVERYONE"
+        if let life { privacy = await state.shownPrivacy(life, posted: privacy) }
+        if life?.takenDown == true {
+            return G.graphError(400, "Unsupported get request. Object with ID '\(id)' does not exist", code: 100, subcode: 33)
+        }
         let uploaded = v.size != nil && v.received == v.size
         let ready = v.finished && v.failure == nil && (v.readyAt ?? .distantFuture) <= Date()
         var processing: [String: Any] = ["status": !v.finished ? "not_started" : v.failure != nil ? "error" : ready ? "complete" : "in_progress"]
@@ -56,7 +63,8 @@ enum FacebookRoutes: SandboxPlatform {
         return SandboxHTTP.json(
             .ok,
             [
-                "id": v.id,
+                "id": v.id, "permalink_url": "/\(v.id)", "published": v.scheduledAt == nil || (v.scheduledAt ?? .distantFuture) <= Date(),
+                "privacy": ["value": privacy],
                 "status": [
                     "video_status": videoStatus,
                     "uploading_phase": ["status": uploaded ? "complete" : "in_progress", "bytes_transferred": v.received],

@@ -98,10 +98,15 @@ enum KuaishouRoutes: SandboxPlatform {
             return try await asCaller(req, state) { account in
                 let count = Int(SandboxHTTP.query(req, "count") ?? "20") ?? 0
                 guard (1...200).contains(count) else { return reply(result: 100_400, "参数错误: count is 1–200") }
-                let all = await state.kuaishouWorks(of: account)
-                let cursor = SandboxHTTP.query(req, "cursor").flatMap { c in all.firstIndex { $0.id == c }.map { $0 + 1 } } ?? 0
+                // A work the platform never showed or took down is not listed; the rest carry their numbers.
+                var all: [(SandboxState.KuaishouWork, PostLife?)] = []
+                for w in await state.kuaishouWorks(of: account) {
+                    let life = await state.postLife(platform: "kuaishou", id: w.id)
+                    if life?.found != false { all.append((w, life)) }
+                }
+                let cursor = SandboxHTTP.query(req, "cursor").flatMap { c in all.firstIndex { $0.0.id == c }.map { $0 + 1 } } ?? 0
                 let page = Array(all.dropFirst(cursor).prefix(count))
-                return reply(["video_list": page.map { work($0, baseURL()) }])
+                return reply(["video_list": page.map { work($0.0, baseURL(), numbers: $0.1?.numbers) }])
             }
         }
         router.get("/openapi/user_info") { req, _ -> Response in
@@ -113,10 +118,11 @@ enum KuaishouRoutes: SandboxPlatform {
     }
 
     /// A work as `video_info` and `photo/list` give it; processing is over in the sandbox once listed.
-    static func work(_ w: SandboxState.KuaishouWork, _ base: String) -> [String: Any] {
+    static func work(_ w: SandboxState.KuaishouWork, _ base: String, numbers: SandboxMetrics? = nil) -> [String: Any] {
         [
             "photo_id": w.id, "caption": w.caption, "cover": w.cover, "play_url": "\(base)/kuaishou/work/\(w.id)",
-            "create_time": Int64(w.created.timeIntervalSince1970 * 1000), "like_count": 0, "comment_count": 0, "view_count": 0, "pending": false
+            "create_time": Int64(w.created.timeIntervalSince1970 * 1000), "like_count": numbers?.likes ?? 0,
+            "comment_count": numbers?.comments ?? 0, "view_count": numbers?.views ?? 0, "pending": false
         ]
     }
 

@@ -146,8 +146,10 @@ enum GraphRoutes: SandboxPlatform {
                 }
                 return SandboxHTTP.json(.ok, body)
             }
-            if let v = await state.allVideos().first(where: { $0.platform == "instagram" && $0.id == id && $0.account == account }) {
-                return SandboxHTTP.json(.ok, ["id": v.id, "permalink": "\(baseURL())/instagram/reel/\(v.id)"])
+            if let v = await state.allVideos().first(where: { $0.platform == "instagram" && $0.id == id && $0.account == account }),
+                let media = await InstagramRoutes.media(v, fields: p["fields"] ?? "", state: state, baseURL: baseURL())
+            {
+                return SandboxHTTP.json(.ok, media)
             }
             return graphError(
                 400, "Unsupported get request. Object with ID '\(id)' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", code: 100,

@@ -78,6 +78,7 @@ enum RedditRoutes: SandboxPlatform {
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        addByID(to: router, state: state, baseURL: baseURL)
         router.post("/api/v1/access_token") { req, _ -> Response in
             await state.count("reddit.token")
             guard goodAgent(req) else { return tooMany(reset: 600) }

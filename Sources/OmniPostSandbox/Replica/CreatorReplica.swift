@@ -183,5 +183,8 @@ extension SandboxState {
         return .post(id)
     }
 
-    func replicaPosts(_ platform: String, account: String) -> [ReplicaPost] { replica(platform).posts.filter { $0.account == account }.reversed() }
+    /// The creator's own list: a post the platform took down after it was shown leaves it.
+    func replicaPosts(_ platform: String, account: String) -> [ReplicaPost] {
+        replica(platform).posts.filter { $0.account == account && postLife(platform: platform, id: $0.id)?.takenDown != true }.reversed()
+    }
 }

@@ -220,7 +220,8 @@ enum S3Routes: SandboxPlatform {
             let bucket = ctx.parameters.get("bucket") ?? ""
             let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
             if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return Response(status: refusal.status) }
-            guard let o = await state.object(bucket: bucket, key: key) else { return Response(status: .notFound) }
+            guard let o = await state.object(bucket: bucket, key: key), await state.postLife(platform: "s3", id: "\(bucket)/\(key)")?.takenDown != true
+            else { return Response(status: .notFound) }
             var headers: HTTPFields = [.contentType: o.contentType, .eTag: "\"\(o.etag)\"", .contentLength: String(o.size)]
             for (k, v) in o.headers { if let name = HTTPField.Name(k) { headers[name] = v } }
             return Response(status: .ok, headers: headers)

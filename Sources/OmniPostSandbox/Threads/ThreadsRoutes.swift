@@ -26,8 +26,16 @@ enum ThreadsRoutes: SandboxPlatform {
             if let e = c.error { body["error_message"] = e }
             return SandboxHTTP.json(.ok, body)
         }
-        if let v = await state.allVideos().first(where: { $0.platform == "threads" && $0.id == id && $0.account == account }) {
-            return SandboxHTTP.json(.ok, ["id": v.id, "permalink": "\(baseURL)/threads/post/\(v.id)"])
+        if let v = await state.allVideos().first(where: { $0.platform == "threads" && $0.id == id && $0.account == account }),
+            let life = await state.postLife(platform: "threads", id: id), life.found
+        {
+            // A Threads media object: `id`, `permalink`, `media_product_type` THREADS, `timestamp` (its counts are insights).
+            return SandboxHTTP.json(
+                .ok,
+                [
+                    "id": v.id, "permalink": "\(baseURL)/threads/post/\(v.id)", "media_product_type": "THREADS", "media_type": "VIDEO",
+                    "timestamp": InstagramRoutes.graphTime(v.receivedAt), "text": v.title
+                ])
         }
         return G.graphError(400, "Unsupported get request. Object with ID '\(id)' does not exist", code: 100, subcode: 33)
     }

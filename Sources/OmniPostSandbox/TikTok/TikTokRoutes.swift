@@ -20,6 +20,7 @@ enum TikTokRoutes: SandboxPlatform {
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        addVideoQuery(to: router, state: state)
         router.post("/v2/oauth/token/") { req, _ -> Response in
             await state.count("tiktok.token")
             var req = req

@@ -50,6 +50,8 @@ enum TusRoutes: SandboxPlatform {
             if let r = resumable(req) { return r }
             guard let u = await state.tusUpload(ctx.parameters.get("id") ?? "") else { return reply(.notFound) }
             if u.expired { return reply(.gone) }
+            // A finished upload the server has since removed (termination, its own expiry) is gone.
+            if await state.postLife(platform: "tus", id: u.id)?.takenDown == true { return reply(.notFound) }
             return reply(.ok, [HTTPField.Name("Upload-Offset")!: String(u.offset), HTTPField.Name("Upload-Length")!: String(u.length)])
         }
         router.delete("/tus/files/:id") { req, ctx -> Response in

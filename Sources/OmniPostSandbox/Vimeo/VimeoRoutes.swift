@@ -153,7 +153,10 @@ enum VimeoRoutes: SandboxPlatform {
             guard let v = await state.vimeoVideo(ctx.parameters.get("id") ?? ""), v.account == account else {
                 return error(.notFound, "The requested video couldn't be found.", code: 5000)
             }
-            return SandboxHTTP.json(.ok, resource(v, base: baseURL()), headers: limits())
+            guard let read = await readBack(v, resource(v, base: baseURL()), state: state) else {
+                return error(.notFound, "The requested video couldn't be found.", code: 5000)
+            }
+            return SandboxHTTP.json(.ok, read, headers: limits())
         }
         router.put("/videos/:id/tags") { req, ctx -> Response in
             guard let account = await authorized(req, state: state) else { return unauthenticated }

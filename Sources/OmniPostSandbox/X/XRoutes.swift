@@ -86,6 +86,7 @@ enum XRoutes: SandboxPlatform {
     static func text(_ p: [String: Data], _ k: String) -> String? { p[k].map { String(decoding: $0, as: UTF8.self) } }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        addPostLookup(to: router, state: state)
         router.post("/2/oauth2/token") { req, _ -> Response in
             await state.count("x.token")
             var req = req

@@ -83,9 +83,7 @@ enum YouTubeRoutes: SandboxPlatform {
             guard await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) != nil else {
                 return SandboxHTTP.googleError(401, "authError", "Request had invalid authentication credentials.")
             }
-            let ids = Set((SandboxHTTP.query(req, "id") ?? "").split(separator: ",").map(String.init))
-            let items = await state.allVideos().filter { $0.platform == "youtube" && ids.contains($0.id) }.map(resource)
-            return SandboxHTTP.json(.ok, ["kind": "youtube#videoListResponse", "items": items])
+            return await listVideos(req, state: state)
         }
     }
 

@@ -84,6 +84,24 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
         var says: String
     }
 
+    /// Reading a published post back (issue 25): how this platform's sandbox shows each case, or why it
+    /// has none. The scenarios are `ConformanceReadBackTests`.
+    struct ReadBackCases: Sendable {
+        /// The platform takes the post down after it was shown (its moderation). Default: the sandbox's
+        /// `takeDown` of the post under the id the publish call answered.
+        var takeDown: @Sendable (ConformanceRig, PublishOutcome) async throws -> Void = { rig, out in
+            await rig.state.takeDown(platform: rig.fixture.name, id: out.remoteId)
+        }
+        /// A post the platform never shows (`postFates: ["hidden"]`).
+        var hidden: Support<Void> = .fixture(())
+        /// The platform makes it private by itself (`postFates: ["locked"]`).
+        var locked: Support<Void> = .notApplicable("its documentation describes no post the platform makes private by itself")
+        /// The platform's own privacy word shown instead of the one posted (`postFates: [word]`).
+        var mismatch: Support<String> = .notApplicable("its read names no privacy: a post is as public as the platform makes it")
+        /// The same read carries the post's numbers (views, likes…), which grow as the sandbox's clock moves.
+        var counts = false
+    }
+
     let module: any PlatformModule.Type
     var name: String { module.descriptor.name }
     var testDescription: String { name }
@@ -135,6 +153,9 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
     var processing: Support<Processing>
     /// A pipeline-level failure of this target that `retry` brings back (`aRetryPublishesOnlyTheFailedTargetOnce`).
     var pipelineFailure: Support<SandboxState.Faults>
+    /// How the sandbox shows the read-back cases; a target whose descriptor reads nothing back says why there.
+    var readBack = ReadBackCases()
+    var readBackCases: Support<ReadBackCases> { module.descriptor.readBack.reason.map { .notApplicable($0) } ?? .fixture(readBack) }
 
     static let defaultMeta = PublishMetadata(
         title: "Conformance clip", description: "sent exactly once", tags: ["conformance"],

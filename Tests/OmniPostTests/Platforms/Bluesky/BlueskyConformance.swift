@@ -33,6 +33,7 @@ extension BlueskyPlatform: ConformanceSubject {
                 .init(
                     retryable: .fixture(.init(failProcessing: "pds_upload_failure")),
                     final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
-            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
+            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")),
+            readBack: .init(counts: true))
     }
 }

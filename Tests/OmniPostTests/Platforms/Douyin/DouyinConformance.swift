@@ -27,6 +27,7 @@ extension DouyinPlatform: ConformanceSubject {
             processing: .notApplicable(
                 "Douyin documents no processing between upload and create: the video_id is used at once, and the review after create is the item's own state"
             ),
-            pipelineFailure: .fixture(.init(failInits: [400])))
+            pipelineFailure: .fixture(.init(failInits: [400])),
+            readBack: .init(counts: true))
     }
 }

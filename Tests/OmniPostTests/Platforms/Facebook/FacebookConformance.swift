@@ -24,6 +24,9 @@ extension FacebookPlatform: ConformanceSubject {
                 .init(
                     retryable: .fixture(.init(failProcessing: "1363019 There was a problem uploading your video. Please try uploading it again.")),
                     final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
-            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
+            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")),
+            readBack: .init(
+                hidden: .notApplicable("the reel's publish is confirmed by reading the same video object the read-back reads: a reel published there was shown"),
+                mismatch: .fixture("SELF")))
     }
 }

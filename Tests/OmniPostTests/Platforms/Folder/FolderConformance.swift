@@ -21,6 +21,12 @@ extension FolderPlatform: ConformanceSubject {
             refusal: .notApplicable("a folder refuses nothing it could be asked once about; a missing folder is a setting's error (FolderTests)"),
             lapse: .notApplicable("a folder's partial file has no lifetime"),
             processing: .notApplicable("a folder does not process"),
-            pipelineFailure: .notApplicable("a folder has no failure a sandbox can inject; FolderTests covers a copy that cannot be made"))
+            pipelineFailure: .notApplicable("a folder has no failure a sandbox can inject; FolderTests covers a copy that cannot be made"),
+            readBack: .init(
+                takeDown: { rig, out in
+                    // Someone removed the file from the share.
+                    try FileManager.default.removeItem(atPath: ((try rig.account.text("path") ?? "") as NSString).appendingPathComponent(out.remoteId))
+                },
+                hidden: .notApplicable("the file is named in the share by a hard link after its copy was verified: it is there at once")))
     }
 }

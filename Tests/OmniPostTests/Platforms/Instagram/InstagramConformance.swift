@@ -23,6 +23,7 @@ extension InstagramPlatform: ConformanceSubject {
                 .init(
                     retryable: .fixture(.init(failProcessing: "Error: Media upload has failed with error code 2207053")),
                     final: .init(failProcessing: "Error: Media upload has failed with error code 2207026"), says: "2207026")),
-            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
+            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")),
+            readBack: .init(counts: true))
     }
 }

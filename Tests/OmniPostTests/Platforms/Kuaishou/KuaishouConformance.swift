@@ -24,6 +24,9 @@ extension KuaishouPlatform: ConformanceSubject {
             lapse: .notApplicable("Kuaishou documents no lifetime for an upload_token"),
             processing: .notApplicable(
                 "Kuaishou processes after the publish (the work is `pending`), not between the upload and the publish"),
-            pipelineFailure: .fixture(.init(failInits: [400])))
+            pipelineFailure: .fixture(.init(failInits: [400])),
+            readBack: .init(
+                hidden: .notApplicable("a publish counts once photo/list shows the work, the list the read-back reads: a work published there was shown"),
+                counts: true))
     }
 }

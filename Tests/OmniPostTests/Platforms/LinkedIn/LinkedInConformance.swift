@@ -28,6 +28,7 @@ extension LinkedInPlatform: ConformanceSubject {
                 .init(
                     retryable: .notApplicable("LinkedIn documents PROCESSING_FAILED as final"),
                     final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
-            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
+            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")),
+            readBack: .init(mismatch: .fixture("CONNECTIONS")))
     }
 }

@@ -29,6 +29,7 @@ extension RedditPlatform: ConformanceSubject {
                 .init(
                     retryable: .notApplicable("Reddit documents a failed media as final"),
                     final: .init(failProcessing: "the video could not be processed"), says: "could not be processed")),
-            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
+            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")),
+            readBack: .init(counts: true))
     }
 }

@@ -27,6 +27,12 @@ extension S3Platform: ConformanceSubject {
             refusal: .fixture(.init(faults: .init(failInits: [403]), route: "s3.create", says: "403")),
             lapse: .notApplicable("a multipart upload lives until it is aborted or a lifecycle rule removes it — that is the forgotten case (expiredSession)"),
             processing: .notApplicable("a bucket does not process what it stores"),
-            pipelineFailure: .fixture(.init(failInits: [403])))
+            pipelineFailure: .fixture(.init(failInits: [403])),
+            readBack: .init(
+                takeDown: { rig, out in
+                    // The bucket's own lifecycle or a person deleted the object.
+                    await rig.state.takeDown(platform: "s3", id: "\((try? rig.account.text("bucket")) ?? "")/\(out.remoteId)")
+                },
+                hidden: .notApplicable("S3 is read-after-write consistent (since December 2020): a stored object is there at once")))
     }
 }

@@ -25,6 +25,7 @@ extension TikTokPlatform: ConformanceSubject {
                 .init(
                     retryable: .fixture(.init(failProcessing: "internal")),
                     final: .init(failProcessing: "file_format_check_failed"), says: "file_format_check_failed")),
-            pipelineFailure: .fixture(.init(failInits: [400])))
+            pipelineFailure: .fixture(.init(failInits: [400])),
+            readBack: .init(counts: true))
     }
 }

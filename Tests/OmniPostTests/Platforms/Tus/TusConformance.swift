@@ -21,6 +21,12 @@ extension TusPlatform: ConformanceSubject {
                 "tus's expiration extension may say Upload-Expires, but the session persists as the bare upload URL (no expiry kept to act on); past it the server answers 410, which the forgotten case (expiredSession) makes the sandbox answer"
             ),
             processing: .notApplicable("a tus server does not process"),
-            pipelineFailure: .fixture(.init(failInits: [413])))
+            pipelineFailure: .fixture(.init(failInits: [413])),
+            readBack: .init(
+                takeDown: { rig, out in
+                    // The server removed the finished upload (termination, its own expiry).
+                    await rig.state.takeDown(platform: "tus", id: URL(string: out.remoteId)?.lastPathComponent ?? out.remoteId)
+                },
+                hidden: .notApplicable("a tus server's HEAD is the upload's own state: a finished upload is there at once")))
     }
 }

@@ -25,6 +25,9 @@ extension VimeoPlatform: ConformanceSubject {
                 .init(
                     retryable: .notApplicable("Vimeo documents a failed transcode as final"),
                     final: .init(failProcessing: "the video could not be transcoded"), says: "could not transcode")),
-            pipelineFailure: .fixture(.init(failInits: [400])))
+            pipelineFailure: .fixture(.init(failInits: [400])),
+            readBack: .init(
+                hidden: .notApplicable("the upload waits for the transcode by reading the same video the read-back reads: a video made available there was shown"),
+                mismatch: .fixture("nobody"), counts: true))
     }
 }

@@ -22,6 +22,7 @@ extension WeChatChannelsPlatform: ConformanceSubject {
             refusal: .notApplicable("the page's refusals are its own words on the page (captcha, rules, limits: WeChatChannelsTests)"),
             lapse: .notApplicable("no upload session outlives its page"),
             processing: .notApplicable("the creator page reports no processing step before the post is listed"),
-            pipelineFailure: .notApplicable("its failures are the page's (WeChatChannelsTests), not the shared faults"))
+            pipelineFailure: .notApplicable("its failures are the page's (WeChatChannelsTests), not the shared faults"),
+            readBack: .init(hidden: .notApplicable("the post is confirmed by finding it in the same content list the read-back reads: a post published there was shown")))
     }
 }

@@ -25,6 +25,7 @@ extension XPlatform: ConformanceSubject {
                 .init(
                     retryable: .notApplicable("X documents no transient processing state: a failed media id is final"),
                     final: .init(failProcessing: "Unsupported video codec: prores"), says: "Unsupported video codec")),
-            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")))
+            pipelineFailure: .fixture(.init(failProcessing: "the platform could not process the video")),
+            readBack: .init(counts: true))
     }
 }

@@ -22,6 +22,7 @@ extension XiaohongshuPlatform: ConformanceSubject {
             refusal: .notApplicable("the page's refusals are its own words on the page (captcha, rules, limits: XiaohongshuTests)"),
             lapse: .notApplicable("no upload session outlives its page"),
             processing: .notApplicable("the creator page reports no processing step before the note is listed"),
-            pipelineFailure: .notApplicable("its failures are the page's (XiaohongshuTests), not the shared faults"))
+            pipelineFailure: .notApplicable("its failures are the page's (XiaohongshuTests), not the shared faults"),
+            readBack: .init(hidden: .notApplicable("the post is confirmed by finding it in the same note list the read-back reads: a note posted there was shown")))
     }
 }

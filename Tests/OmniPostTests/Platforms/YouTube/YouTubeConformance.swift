@@ -22,6 +22,7 @@ extension YouTubePlatform: ConformanceSubject {
             processing: .notApplicable(
                 "the delivery ends at the video the last chunk made; YouTube's processing (uploadStatus failed/rejected) is not waited for, and its docs call no failureReason retryable"
             ),
-            pipelineFailure: .fixture(.init(failInits: [400])))
+            pipelineFailure: .fixture(.init(failInits: [400])),
+            readBack: .init(locked: .fixture(()), mismatch: .fixture("unlisted"), counts: true))
     }
 }

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+import OmniPostPipeline
+import OmniPostPlatforms
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Upload statistics per platform and account, each post's latest numbers and engagement, and best posting times, from the ledger.")
+
+    @Argument(help: "Pipeline file.") var pipeline: String
+    @Option(help: "Only what ended since a time (2026-12-05T10:00:00Z), a day (2026-12-05) or an age (30d, 24h).") var since = "30d"
+    @Option(help: "Only this platform (youtube).") var platform: String?
+    @Option(help: "Only this account (youtube:main, or main).") var account: String?
+    @Option(help: "Posts an hour of the week needs before it is recommended.") var minimumSample = 3
+    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print CSV: accounts, posts and best times, each a table with its header, an empty line between.") var csv = false
+
+    func run() async throws {
+        let config = try PlatformRegistry.load(path: pipeline)
+        let from: Double
+        do {
+            from = try StatusFilter.parseSince(since)
+            guard !(json && csv) else { throw OmniError(.invalidValue, "--json and --csv: one or the other") }
+        } catch let e as OmniError {
+            FileHandleOutput.stderr("\(e)")
+            throw ExitCode(2)
+        }
+        let ledger = try Ledger(path: config.paths.ledger.path)
+        let stats = try PostStats.gather(
+            ledger: ledger, since: Date(timeIntervalSince1970: from), platform: platform, account: account, minimumSample: max(1, minimumSample))
+        if json {
+            print(try stats.json())
+        } else if csv {
+            FileHandle.standardOutput.write(Data(stats.csv().utf8))
+        } else {
+            print(stats.text().split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escape(String($0)) }.joined(separator: "\n"))
+        }
+    }
+}
