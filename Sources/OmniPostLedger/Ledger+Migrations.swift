@@ -267,6 +267,23 @@ extension Ledger {
                     )
                     """)
         }
+        m.registerMigration("v14") { db in
+            // What a delivery owes after its post (a subtitle track…), each kept as intended before its
+            // request leaves: a kill in between is settled by reading the platform, never by sending twice.
+            try db.execute(
+                sql: """
+                    CREATE TABLE follow_ups (
+                        delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+                        key TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('intended', 'made', 'failed')),
+                        remote_id TEXT,
+                        detail TEXT,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (delivery_id, key)
+                    )
+                    """)
+        }
         return m
     }
 }

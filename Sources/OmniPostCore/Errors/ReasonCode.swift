@@ -118,3 +118,8 @@ extension ReasonCode {
     /// A recipe file that does not read (YAML syntax, an unknown key, a missing anchor), at its line.
     package static let recipeInvalid = ReasonCode("recipe_invalid")
 }
+
+extension ReasonCode {
+    /// A subtitle file (`clip.en.srt`, `subtitles:`) whose cues cannot be read or are timed wrong.
+    package static let subtitlesInvalid = ReasonCode("subtitles_invalid")
+}

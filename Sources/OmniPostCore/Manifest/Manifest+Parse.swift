@@ -3,7 +3,8 @@ import Foundation
 extension Manifest {
     package static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
-        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai", "chapters"
+        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai", "chapters",
+        "subtitles", "burn_subtitles"
     ]
 
     /// The largest sidecar we read; a bigger one is refused unread.
@@ -53,6 +54,8 @@ extension Manifest {
             out.chapters = try Chapter.parseList(v)
             out.chaptersLocation = v.location
         }
+        try read("subtitles") { v in out.subtitles = try SubtitleTrack.parseList(v) }
+        try read("burn_subtitles") { v in out.burnSubtitles = try v.bool() }
         try read("privacy") { v in
             out.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue)))
             out.privacyLocation = v.location

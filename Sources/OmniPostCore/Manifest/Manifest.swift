@@ -35,6 +35,11 @@ package struct Manifest: Sendable, Codable, Equatable {
     /// The clip's chapters, for platforms that show them from the description (YouTube).
     package var chapters: [Chapter]?
     package var chaptersLocation: SourceLocation?
+    /// Subtitle tracks the sidecar lists (`subtitles:`), their files relative to the sidecar's folder;
+    /// tracks beside the clip (`clip.en.srt`) are found without it.
+    package var subtitles: [SubtitleTrack]?
+    /// Burn the first subtitle track into the picture for targets that cannot take a track (`burn_subtitles: true`).
+    package var burnSubtitles: Bool?
 
     package init() {}
 

@@ -119,6 +119,7 @@ struct ValidateStage: Stage {
         let planner = Planner(ctx.config.convert)
         let source = try await source(of: drop, sidecar: sidecar, assets: assets, planner: planner)
         try await checkCover(sidecar, source: source, assets: assets)
+        let tracks = try await checkSubtitles(drop, sidecar: sidecar, assets: assets)
         // The rules `omnipost check` applies too.
         let rules = DropRules(config: ctx.config, profiles: ctx.profiles, adapters: ctx.adapters)
         let targets = try rules.targets(for: sidecar.manifest, at: sidecar.location)
@@ -127,7 +128,7 @@ struct ValidateStage: Stage {
         // From here to the transition one worker at a time: duplicates and slots are read from what the
         // others have claimed.
         await hold?.acquire()
-        let planned = try plan(drop, targets: targets, sidecar: sidecar, source: source, rules: rules, written: written)
+        let planned = try plan(drop, targets: targets, sidecar: sidecar, source: source, rules: rules, written: written, tracks: tracks)
         return try outcome(planned, sidecar: sidecar, source: source)
     }
 
@@ -221,7 +222,8 @@ struct ValidateStage: Stage {
     /// 4. Per target: metadata (the profile's text rules, the adapter's preflight), timing, plan, and
     /// whether an earlier drop already published it or left a session to take over.
     func plan(
-        _ drop: DropRecord, targets: [TargetConfig], sidecar: Sidecar, source: Source, rules: DropRules, written: [String: CaptionWriter.Outcome] = [:]
+        _ drop: DropRecord, targets: [TargetConfig], sidecar: Sidecar, source: Source, rules: DropRules, written: [String: CaptionWriter.Outcome] = [:],
+        tracks: [CheckedTrack] = []
     ) throws -> Planned {
         let manifest = sidecar.manifest
         let vars = templateVariables(drop: drop, source: source, manifest: manifest)
@@ -246,6 +248,8 @@ struct ValidateStage: Stage {
                     return final
                 }
             }
+            let owed = Self.subtitleFollowUps(tracks, platform: t.platform)
+            if !owed.isEmpty { meta.followUps = owed }
             let decision = source.plan(profile)
             var d = DeliveryRecord(
                 dropId: drop.id, target: t.name, platform: t.platform, account: t.account, profile: t.profile,

@@ -135,6 +135,10 @@ package struct PlatformDescriptor: Sendable {
     /// account entry holds all it needs (a folder, a bucket's keys, a webhook's secret, a program), so
     /// the dashboard never calls one "not connected".
     package var storesCredentials = true
+    /// The follow-ups its adapter makes after a post (`FollowingUp`): a subtitle track where the platform
+    /// takes one. A drop's extras go only to targets that list them; `burn_subtitles` burns a track into
+    /// the picture for one that does not take subtitles.
+    package var followUps: Set<FollowUp.Kind> = []
 
     package init(
         name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
@@ -152,5 +156,14 @@ package struct PlatformDescriptor: Sendable {
         self.sandboxTokenPath = sandboxTokenPath
         self.defaultProfile = defaultProfile ?? name
         self.accountFields = accountFields
+    }
+}
+
+extension PlatformDescriptor {
+    /// The descriptor with the follow-ups its adapter makes after a post.
+    package func following(_ kinds: Set<FollowUp.Kind>) -> PlatformDescriptor {
+        var d = self
+        d.followUps = kinds
+        return d
     }
 }

@@ -11,7 +11,11 @@ package enum YouTubePlatform: PlatformModule {
         oauth: {
             var o = PlatformDescriptor.OAuth(
                 authorizeURL: "https://accounts.google.com/o/oauth2/v2/auth", tokenURL: "https://oauth2.googleapis.com/token",
-                scopes: ["https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.readonly"])
+                // force-ssl: captions.insert and captions.list (their documented scope).
+                scopes: [
+                    "https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.readonly",
+                    "https://www.googleapis.com/auth/youtube.force-ssl"
+                ])
             o.authorizeParameters = ["access_type": "offline", "prompt": "consent"]
             o.deviceAuthorizationURL = "https://oauth2.googleapis.com/device/code"
             o.sandboxDevicePath = "/device/code"
@@ -31,6 +35,7 @@ package enum YouTubePlatform: PlatformModule {
             ]),
         // A resumable upload's chunks are multiples of 256 KiB (the last one aside).
         parts: PartSizes(min: 262_144, multiple: 262_144))
+        .following([.subtitles])
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         YouTubeAdapter(settings)
