@@ -45,6 +45,21 @@ def main():
                     "tags": ["sandbox", "official"], "categoryId": category},
         "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False},
     }
+    if mode == "captions":
+        # captions().insert as the library makes it (multipart: the caption resource, then the file),
+        # then captions().list for the video. Here argv[5] is the video id and argv[6] the language.
+        video, language = sys.argv[5], sys.argv[6]
+        try:
+            made = youtube.captions().insert(
+                part="snippet", body={"snippet": {"videoId": video, "language": language, "name": "official " + language, "isDraft": False}},
+                media_body=MediaFileUpload(path, mimetype="application/octet-stream", resumable=False)).execute()
+            listed = youtube.captions().list(part="snippet", videoId=video).execute()
+            print(json.dumps({"ok": True, "resource": made, "list": listed}))
+        except HttpError as e:
+            detail = json.loads(e.content.decode("utf-8") or "{}")
+            reasons = [x.get("reason") for x in detail.get("error", {}).get("errors", [])]
+            print(json.dumps({"ok": False, "status": e.resp.status, "reasons": reasons}))
+        return
     if mode == "multipart":
         media = MediaFileUpload(path, mimetype=mimetype, resumable=False)
         request = youtube.videos().insert(part="snippet,status", body=body, media_body=media)

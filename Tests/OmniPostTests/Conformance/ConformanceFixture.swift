@@ -118,6 +118,9 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
     var countsBytes = true
     /// Bytes the sandbox keeps besides the file's for one post (Reddit's poster).
     var extraBytes: Int64 = 0
+    /// The route that makes a follow-up (a subtitle track), asked once even across a lost answer; a
+    /// platform whose descriptor lists follow-ups names it (`aFollowUpSurvivesAKill`).
+    var followUpRoute: String?
 
     var cut: Support<Cut>
     var restart: Support<Void> = .fixture(())
