@@ -1,6 +1,7 @@
 import Foundation
 import OmniPostCore
 import OmniPostLedger
+@testable import OmniPostMedia
 @testable import OmniPostPipeline
 @testable import OmniPostPlatforms
 import OmniPostSandbox
@@ -132,5 +133,46 @@ import Testing
             #expect(await p.sandbox!.state.allVideos().isEmpty)
             #expect(FileManager.default.fileExists(atPath: config.paths.failed.appendingPathComponent("\(drop.id)/hike.en.srt").path))
         }
+    }
+}
+
+/// `burn_subtitles: true`: a target that takes no track gets the first one burned into the picture — the
+/// rendition becomes a transcode and the plan says why — while a target that takes tracks gets the track.
+@Suite struct BurnedSubtitleTests {
+    @Test func aTargetWithoutTracksGetsTheSubtitlesInThePicture() async throws {
+        let dir = try TempDir()
+        try FileManager.default.createDirectory(at: dir.file("inbox"), withIntermediateDirectories: true)
+        try dir.write("inbox/walk.en.srt", "1\n00:00:00,000 --> 00:00:02,900\nBURNED IN TEXT\n")
+        let clip = try Clips.make(width: 640, height: 360, seconds: 3)
+        try await TestPipelines.publishOnce(
+            dir, targets: "youtube:main, x:main", clip: clip,
+            sidecar: "title: A walk\nprivacy: public\nburn_subtitles: true\n"
+        ) { p, deliveries in
+            let x = try #require(deliveries.first { $0.platform == "x" })
+            #expect(x.plan == .transcode && x.planDetail?.contains("walk.en.srt burned into the picture") == true, "\(x.planDetail ?? "")")
+            #expect(try x.renditionSpec?.burnSubtitles?.hasSuffix("/subtitles/en.srt") == true)
+            let youtube = try #require(deliveries.first { $0.platform == "youtube" })
+            #expect(youtube.planDetail?.contains("burned") != true)
+            let video = try #require(await p.sandbox!.state.allVideos().first { $0.platform == "youtube" })
+            #expect(await p.sandbox!.state.captions(of: video.id).map(\.language) == ["en"])
+            // The text is in X's picture: its frame differs from the same frame rendered without it.
+            let posted = try #require(await p.sandbox!.state.allVideos().first { $0.platform == "x" })
+            var plain = try #require(try x.renditionSpec)
+            plain.burnSubtitles = nil
+            let bare = dir.file("bare.mp4").path
+            _ = try await Converter().convert(
+                input: clip.path, output: bare, spec: plain, durationS: 3, verifyAgainst: nil, planner: Planner())
+            #expect(try Self.frame(posted.path, dir, "a") != Self.frame(bare, dir, "b"))
+        }
+    }
+
+    @Test func theFilterPathIsEscapedForTheFiltergraph() {
+        #expect(FFmpegArguments.filterEscaped("/w/a:b,c'd.srt") == #"/w/a\\:b\,c\\\'d.srt"#)
+    }
+
+    static func frame(_ video: String, _ dir: TempDir, _ name: String) throws -> Data {
+        let out = dir.file("\(name).png").path
+        try Clips.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-y", "-ss", "1", "-i", video, "-frames:v", "1", out])
+        return try Data(contentsOf: URL(fileURLWithPath: out))
     }
 }

@@ -107,6 +107,8 @@ struct ValidateStage: Stage {
         var summary: String
         var probeJson: String?
         var plan: @Sendable (Profile) -> Planner.Decision
+        /// The plan with a subtitle file burned into the picture (`burn_subtitles`); nil where there is no clip.
+        var planBurning: (@Sendable (_ profile: Profile, _ subtitles: String, _ named: String) -> Planner.Decision)? = nil
     }
 
     /// The drop, step by step: its sidecar, the thing being published, its cover, then each target's
@@ -250,7 +252,11 @@ struct ValidateStage: Stage {
             }
             let owed = Self.subtitleFollowUps(tracks, platform: t.platform)
             if !owed.isEmpty { meta.followUps = owed }
-            let decision = source.plan(profile)
+            var decision = source.plan(profile)
+            if manifest.burnSubtitles == true, owed.isEmpty, let track = tracks.first, let burn = source.planBurning {
+                // A target that takes no track shows the first one in the picture instead.
+                decision = burn(profile, track.copy, track.source)
+            }
             var d = DeliveryRecord(
                 dropId: drop.id, target: t.name, platform: t.platform, account: t.account, profile: t.profile,
                 state: decision.kind == .reject ? .failed : .planned, plan: decision.kind,
@@ -436,7 +442,7 @@ struct ValidateStage: Stage {
             sha256: hash.hex, bytes: hash.bytes, identity: pinned?.description, durationS: info.durationS, width: v.width, height: v.height, name: clipRel,
             summary: "\(v.width)×\(v.height) \(v.codec) \(Planner.fmt(v.fps)) fps \(Planner.fmt(info.durationS)) s",
             probeJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(info), as: UTF8.self),
-            plan: { planner.plan(info, for: $0) })
+            plan: { planner.plan(info, for: $0) }, planBurning: { planner.plan(info, for: $0, burning: $1, named: $2) })
     }
 
     /// When no target can take the clip as probed (too long, too small, too large to fit…), the answer is
