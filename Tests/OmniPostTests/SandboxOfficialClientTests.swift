@@ -70,6 +70,24 @@ import Testing
         }
     }
 
+    /// google-api-python-client's `playlists().insert`, `playlistItems().insert` and `playlistItems().list`
+    /// against the sandbox: the video is in the playlist the library made.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(3)))
+    func googlesClientLibraryAddsAVideoToAPlaylist() async throws {
+        let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+        try await YouTubeTests.withSandbox { s, token in
+            let video = try await offPool { try Self.client(s.baseURL, token, clip.path, "multipart") }
+            let id = try #require((video["resource"] as? [String: Any])?["id"] as? String, "\(video)")
+            let r = try await offPool { try Self.run(Self.script, [s.baseURL, token, clip.path, "playlist", id, "Official"]) }
+            #expect(r["ok"] as? Bool == true, "\(r)")
+            let items = ((r["list"] as? [String: Any])?["items"] as? [[String: Any]]) ?? []
+            let resource = (items.first?["snippet"] as? [String: Any])?["resourceId"] as? [String: Any]
+            #expect(items.count == 1 && resource?["videoId"] as? String == id, "\(r)")
+            let stored = await s.state.playlists()
+            #expect(stored.count == 1 && stored.first?.title == "Official" && stored.first?.items.map(\.videoId) == [id])
+        }
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(6)))
     func googlesClientLibraryUploadsEveryWay() async throws {
         let clip = try Clips.make(width: 320, height: 240, seconds: 1)

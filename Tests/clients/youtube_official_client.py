@@ -60,6 +60,22 @@ def main():
             reasons = [x.get("reason") for x in detail.get("error", {}).get("errors", [])]
             print(json.dumps({"ok": False, "status": e.resp.status, "reasons": reasons}))
         return
+    if mode == "playlist":
+        # playlists().insert, then playlistItems().insert of the video and playlistItems().list, as the
+        # library makes them. Here argv[5] is the video id and argv[6] the playlist's title.
+        video, title = sys.argv[5], sys.argv[6]
+        try:
+            made = youtube.playlists().insert(
+                part="snippet,status", body={"snippet": {"title": title}, "status": {"privacyStatus": "private"}}).execute()
+            item = youtube.playlistItems().insert(
+                part="snippet", body={"snippet": {"playlistId": made["id"], "resourceId": {"kind": "youtube#video", "videoId": video}}}).execute()
+            listed = youtube.playlistItems().list(part="snippet", playlistId=made["id"]).execute()
+            print(json.dumps({"ok": True, "playlist": made, "resource": item, "list": listed}))
+        except HttpError as e:
+            detail = json.loads(e.content.decode("utf-8") or "{}")
+            reasons = [x.get("reason") for x in detail.get("error", {}).get("errors", [])]
+            print(json.dumps({"ok": False, "status": e.resp.status, "reasons": reasons}))
+        return
     if mode == "multipart":
         media = MediaFileUpload(path, mimetype=mimetype, resumable=False)
         request = youtube.videos().insert(part="snippet,status", body=body, media_body=media)

@@ -4,7 +4,7 @@ extension Manifest {
     package static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
         "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai", "chapters",
-        "subtitles", "burn_subtitles"
+        "subtitles", "burn_subtitles", "playlists"
     ]
 
     /// The largest sidecar we read; a bigger one is refused unread.
@@ -56,6 +56,7 @@ extension Manifest {
         }
         try read("subtitles") { v in out.subtitles = try SubtitleTrack.parseList(v) }
         try read("burn_subtitles") { v in out.burnSubtitles = try v.bool() }
+        try read("playlists") { v in out.playlists = try PlaylistRef.parseList(v) }
         try read("privacy") { v in
             out.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue)))
             out.privacyLocation = v.location

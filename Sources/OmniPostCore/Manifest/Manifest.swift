@@ -40,6 +40,8 @@ package struct Manifest: Sendable, Codable, Equatable {
     package var subtitles: [SubtitleTrack]?
     /// Burn the first subtitle track into the picture for targets that cannot take a track (`burn_subtitles: true`).
     package var burnSubtitles: Bool?
+    /// Playlists the post is added to where the platform has them (YouTube), by id or by name.
+    package var playlists: [PlaylistRef]?
 
     package init() {}
 

@@ -62,4 +62,10 @@ extension ValidateStage {
         guard PlatformRegistry.descriptor(platform)?.followUps.contains(.subtitles) == true else { return [] }
         return tracks.map { FollowUp.subtitles(file: $0.copy, format: $0.format, language: $0.language, name: $0.name) }
     }
+
+    /// What a target gets of `playlists:`: an entry per playlist where its platform has them.
+    static func playlistFollowUps(_ manifest: Manifest, platform: String, privacy: String) -> [FollowUp] {
+        guard PlatformRegistry.descriptor(platform)?.followUps.contains(.playlist) == true else { return [] }
+        return (manifest.playlists ?? []).map { FollowUp.playlist($0, privacy: privacy) }
+    }
 }

@@ -251,7 +251,8 @@ struct ValidateStage: Stage {
                 }
             }
             let owed = Self.subtitleFollowUps(tracks, platform: t.platform)
-            if !owed.isEmpty { meta.followUps = owed }
+            let followUps = owed + Self.playlistFollowUps(manifest, platform: t.platform, privacy: meta.privacy.rawValue)
+            if !followUps.isEmpty { meta.followUps = followUps }
             var decision = source.plan(profile)
             if manifest.burnSubtitles == true, owed.isEmpty, let track = tracks.first, let burn = source.planBurning {
                 // A target that takes no track shows the first one in the picture instead.

@@ -8,6 +8,7 @@ import OmniPostCore
 package struct FollowUp: Sendable, Codable, Equatable {
     package enum Kind: String, Sendable, Codable, CaseIterable {
         case subtitles
+        case playlist
     }
 
     package var kind: Kind
@@ -18,6 +19,11 @@ package struct FollowUp: Sendable, Codable, Equatable {
     package var format: SubtitleFile.Format?
     package var language: String?
     package var name: String?
+    /// A playlist: its id, or its name (`byName`), whether a missing one is made, and with what privacy.
+    package var playlist: String?
+    package var byName: Bool?
+    package var createMissing: Bool?
+    package var privacy: String?
 
     package init(kind: Kind, key: String) {
         self.kind = kind
@@ -34,6 +40,16 @@ package struct FollowUp: Sendable, Codable, Equatable {
         return f
     }
 
+    /// The post added to a playlist, named by id or by name.
+    package static func playlist(_ ref: PlaylistRef, privacy: String) -> FollowUp {
+        var f = FollowUp(kind: .playlist, key: "playlist:" + (ref.id ?? "name:" + (ref.name ?? "")))
+        f.playlist = ref.id ?? ref.name
+        f.byName = ref.id == nil
+        f.createMissing = ref.createMissing
+        f.privacy = privacy
+        return f
+    }
+
     /// The track's cues, read again from the validated copy (a follow-up may run long after validation).
     package func subtitleFile() throws -> SubtitleFile {
         guard let file, let format else { throw DeliveryError(.permanent, .subtitlesInvalid, "\(key) names no subtitle file") }
@@ -41,6 +57,11 @@ package struct FollowUp: Sendable, Codable, Equatable {
             throw DeliveryError(.permanent, .missingFile, "the subtitle file for \(key) (\(file)) is gone")
         }
         return try SubtitleFile.parse(text, format: format, file: file)
+    }
+
+    /// What an adapter answers for a kind its descriptor does not list (never asked of it by a pipeline).
+    package func notTaken(by platform: String) -> DeliveryError {
+        DeliveryError(.permanent, .rejectedByPlatform, "\(platform) takes no \(kind.rawValue) after a post")
     }
 
     /// A track's name where the platform shows one: the sidecar's, or its language.

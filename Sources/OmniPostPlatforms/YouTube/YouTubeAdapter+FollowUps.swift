@@ -9,6 +9,7 @@ import OmniPostCore
 extension YouTubeAdapter: FollowingUp {
     package func findFollowUp(_ f: FollowUp, of post: PublishOutcome) async throws -> String? {
         switch f.kind {
+        case .playlist: return try await findPlaylistItem(f, of: post)
         case .subtitles:
             let r = try await send(
                 url: account.endpoint + "/youtube/v3/captions?part=snippet&videoId=\(post.remoteId)", method: .GET, headers: [], body: ByteBuffer())
@@ -19,6 +20,7 @@ extension YouTubeAdapter: FollowingUp {
 
     package func makeFollowUp(_ f: FollowUp, on post: PublishOutcome) async throws -> String {
         switch f.kind {
+        case .playlist: return try await addToPlaylist(f, post)
         case .subtitles:
             let file = try f.subtitleFile()
             let resource = YouTubeWire.Caption(

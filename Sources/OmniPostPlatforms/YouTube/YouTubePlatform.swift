@@ -40,7 +40,7 @@ package enum YouTubePlatform: PlatformModule {
             ]),
         // A resumable upload's chunks are multiples of 256 KiB (the last one aside).
         parts: PartSizes(min: 262_144, multiple: 262_144))
-        .following([.subtitles])
+        .following([.subtitles, .playlist])
 
     /// The categories a video may be filed under, by the names `overrides: {youtube: {category: …}}` takes,
     /// with YouTube's ids (videoCategories.list, assignable ones).

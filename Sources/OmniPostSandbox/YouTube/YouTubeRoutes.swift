@@ -16,6 +16,7 @@ enum YouTubeRoutes: SandboxPlatform {
         // Google's token endpoint (`/token`) is YouTube's.
         TokenRoutes.add(to: router, state: state)
         YouTubeCaptionRoutes.add(to: router, state: state)
+        YouTubePlaylistRoutes.add(to: router, state: state)
         router.post(RouterPath(path)) { req, _ -> Response in
             await state.count("youtube.init")
             return try await initUpload(req, state: state, baseURL: baseURL())
