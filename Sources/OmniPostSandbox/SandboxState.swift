@@ -41,6 +41,8 @@ package actor SandboxState {
         package var uploadType: String? = nil
         /// YouTube's caption tracks (`captions.insert`).
         package var captions: [SandboxTextTrack]? = nil
+        /// YouTube's top-level comments (`commentThreads.insert`), in order: the id and the text.
+        package var comments: [SandboxTextTrack]? = nil
     }
 
     package struct Faults: Sendable, Codable, Equatable {

@@ -88,6 +88,21 @@ import Testing
         }
     }
 
+    /// google-api-python-client's `commentThreads().insert` and `commentThreads().list` against the sandbox.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(3)))
+    func googlesClientLibraryCommentsOnAVideo() async throws {
+        let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+        try await YouTubeTests.withSandbox { s, token in
+            let video = try await offPool { try Self.client(s.baseURL, token, clip.path, "multipart") }
+            let id = try #require((video["resource"] as? [String: Any])?["id"] as? String, "\(video)")
+            let r = try await offPool { try Self.run(Self.script, [s.baseURL, token, clip.path, "comment", id]) }
+            #expect(r["ok"] as? Bool == true, "\(r)")
+            let items = ((r["list"] as? [String: Any])?["items"] as? [[String: Any]]) ?? []
+            #expect(items.count == 1 && (r["resource"] as? [String: Any])?["id"] as? String == items.first?["id"] as? String, "\(r)")
+            #expect(await s.state.comments(of: id).map(\.text) == ["first from the library"])
+        }
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(6)))
     func googlesClientLibraryUploadsEveryWay() async throws {
         let clip = try Clips.make(width: 320, height: 240, seconds: 1)

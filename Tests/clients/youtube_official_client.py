@@ -60,6 +60,19 @@ def main():
             reasons = [x.get("reason") for x in detail.get("error", {}).get("errors", [])]
             print(json.dumps({"ok": False, "status": e.resp.status, "reasons": reasons}))
         return
+    if mode == "comment":
+        # commentThreads().insert and commentThreads().list as the library makes them; argv[5] is the video id.
+        video = sys.argv[5]
+        try:
+            made = youtube.commentThreads().insert(
+                part="snippet", body={"snippet": {"videoId": video, "topLevelComment": {"snippet": {"textOriginal": "first from the library"}}}}).execute()
+            listed = youtube.commentThreads().list(part="snippet", videoId=video).execute()
+            print(json.dumps({"ok": True, "resource": made, "list": listed}))
+        except HttpError as e:
+            detail = json.loads(e.content.decode("utf-8") or "{}")
+            reasons = [x.get("reason") for x in detail.get("error", {}).get("errors", [])]
+            print(json.dumps({"ok": False, "status": e.resp.status, "reasons": reasons}))
+        return
     if mode == "playlist":
         # playlists().insert, then playlistItems().insert of the video and playlistItems().list, as the
         # library makes them. Here argv[5] is the video id and argv[6] the playlist's title.

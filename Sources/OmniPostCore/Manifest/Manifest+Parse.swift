@@ -4,7 +4,7 @@ extension Manifest {
     package static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
         "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai", "chapters",
-        "subtitles", "burn_subtitles", "playlists"
+        "subtitles", "burn_subtitles", "playlists", "first_comment"
     ]
 
     /// The largest sidecar we read; a bigger one is refused unread.
@@ -57,6 +57,11 @@ extension Manifest {
         try read("subtitles") { v in out.subtitles = try SubtitleTrack.parseList(v) }
         try read("burn_subtitles") { v in out.burnSubtitles = try v.bool() }
         try read("playlists") { v in out.playlists = try PlaylistRef.parseList(v) }
+        try read("first_comment") { v in
+            let text = try v.string()
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw v.fail("first_comment is empty; leave the key out for no comment") }
+            out.firstComment = Field(text, at: v.location)
+        }
         try read("privacy") { v in
             out.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue)))
             out.privacyLocation = v.location

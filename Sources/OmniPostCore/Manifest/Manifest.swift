@@ -42,6 +42,8 @@ package struct Manifest: Sendable, Codable, Equatable {
     package var burnSubtitles: Bool?
     /// Playlists the post is added to where the platform has them (YouTube), by id or by name.
     package var playlists: [PlaylistRef]?
+    /// A comment posted under the post right after it, where the platform takes one (`first_comment:`).
+    package var firstComment: Field<String>?
 
     package init() {}
 

@@ -70,12 +70,7 @@ package struct SubtitleFile: Sendable, Equatable {
             }
             let (start, end) = try timing(lines[i], line: i + 1, file: file, separator: ",")
             i += 1
-            var body: [String] = []
-            while i < lines.count, !lines[i].trimmingCharacters(in: .whitespaces).isEmpty {
-                body.append(lines[i])
-                i += 1
-            }
-            cues.append(Cue(start: start, end: end, text: body.joined(separator: "\n")))
+            cues.append(Cue(start: start, end: end, text: text(lines, from: &i)))
         }
         return cues
     }
@@ -110,14 +105,19 @@ package struct SubtitleFile: Sendable, Equatable {
                     at: SourceLocation(file: file, line: i + 1, column: 1))
             }
             i += 1
-            var body: [String] = []
-            while i < lines.count, !lines[i].trimmingCharacters(in: .whitespaces).isEmpty {
-                body.append(lines[i])
-                i += 1
-            }
-            cues.append(Cue(start: start, end: end, text: body.joined(separator: "\n")))
+            cues.append(Cue(start: start, end: end, text: text(lines, from: &i)))
         }
         return cues
+    }
+
+    /// A cue's text: its lines up to the next blank one (where `i` is left).
+    static func text(_ lines: [String], from i: inout Int) -> String {
+        var body: [String] = []
+        while i < lines.count, !lines[i].trimmingCharacters(in: .whitespaces).isEmpty {
+            body.append(lines[i])
+            i += 1
+        }
+        return body.joined(separator: "\n")
     }
 
     /// `start --> end[ settings]`, each a timestamp with `separator` before its milliseconds.

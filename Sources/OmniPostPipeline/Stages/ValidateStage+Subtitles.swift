@@ -68,4 +68,13 @@ extension ValidateStage {
         guard PlatformRegistry.descriptor(platform)?.followUps.contains(.playlist) == true else { return [] }
         return (manifest.playlists ?? []).map { FollowUp.playlist($0, privacy: privacy) }
     }
+
+    /// The sidecar's `first_comment:` where the platform takes a comment under a post.
+    /// A target's own (`overrides: {youtube: {first_comment: …}}`) comes before the sidecar's.
+    static func commentFollowUps(_ manifest: Manifest, platform: String, override: String?) -> [FollowUp] {
+        guard PlatformRegistry.descriptor(platform)?.followUps.contains(.firstComment) == true,
+            let text = override ?? manifest.firstComment?.value, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else { return [] }
+        return [.firstComment(text)]
+    }
 }

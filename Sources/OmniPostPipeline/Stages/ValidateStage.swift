@@ -251,7 +251,9 @@ struct ValidateStage: Stage {
                 }
             }
             let owed = Self.subtitleFollowUps(tracks, platform: t.platform)
-            let followUps = owed + Self.playlistFollowUps(manifest, platform: t.platform, privacy: meta.privacy.rawValue)
+            let followUps =
+                owed + Self.playlistFollowUps(manifest, platform: t.platform, privacy: meta.privacy.rawValue)
+                + Self.commentFollowUps(manifest, platform: t.platform, override: meta.options["first_comment"])
             if !followUps.isEmpty { meta.followUps = followUps }
             var decision = source.plan(profile)
             if manifest.burnSubtitles == true, owed.isEmpty, let track = tracks.first, let burn = source.planBurning {

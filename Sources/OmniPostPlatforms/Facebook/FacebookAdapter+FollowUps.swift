@@ -9,7 +9,7 @@ import OmniPostCore
 extension FacebookAdapter: FollowingUp {
     package func findFollowUp(_ f: FollowUp, of post: PublishOutcome) async throws -> String? {
         switch f.kind {
-        case .playlist: throw f.notTaken(by: platform)
+        case .playlist, .firstComment: throw f.notTaken(by: platform)
         case .subtitles:
             let p = try await pageToken()
             let locale = Self.locale(f.language ?? "")
@@ -21,7 +21,7 @@ extension FacebookAdapter: FollowingUp {
 
     package func makeFollowUp(_ f: FollowUp, on post: PublishOutcome) async throws -> String {
         switch f.kind {
-        case .playlist: throw f.notTaken(by: platform)
+        case .playlist, .firstComment: throw f.notTaken(by: platform)
         case .subtitles:
             let file = try f.subtitleFile()
             let p = try await pageToken()

@@ -9,6 +9,7 @@ package struct FollowUp: Sendable, Codable, Equatable {
     package enum Kind: String, Sendable, Codable, CaseIterable {
         case subtitles
         case playlist
+        case firstComment = "first_comment"
     }
 
     package var kind: Kind
@@ -24,6 +25,8 @@ package struct FollowUp: Sendable, Codable, Equatable {
     package var byName: Bool?
     package var createMissing: Bool?
     package var privacy: String?
+    /// A first comment's text.
+    package var text: String?
 
     package init(kind: Kind, key: String) {
         self.kind = kind
@@ -47,6 +50,13 @@ package struct FollowUp: Sendable, Codable, Equatable {
         f.byName = ref.id == nil
         f.createMissing = ref.createMissing
         f.privacy = privacy
+        return f
+    }
+
+    /// A comment under the post, right after it.
+    package static func firstComment(_ text: String) -> FollowUp {
+        var f = FollowUp(kind: .firstComment, key: "first_comment")
+        f.text = text
         return f
     }
 

@@ -13,7 +13,7 @@ import OmniPostCore
 extension VimeoAdapter: FollowingUp {
     func findFollowUp(_ f: FollowUp, of post: PublishOutcome) async throws -> String? {
         switch f.kind {
-        case .playlist: throw f.notTaken(by: platform)
+        case .playlist, .firstComment: throw f.notTaken(by: platform)
         case .subtitles:
             let uri = "/videos/\(post.remoteId)"
             let (resp, body) = try await call(.GET, uri + "/texttracks")
@@ -27,7 +27,7 @@ extension VimeoAdapter: FollowingUp {
 
     func makeFollowUp(_ f: FollowUp, on post: PublishOutcome) async throws -> String {
         switch f.kind {
-        case .playlist: throw f.notTaken(by: platform)
+        case .playlist, .firstComment: throw f.notTaken(by: platform)
         case .subtitles:
             _ = try f.subtitleFile()
             let uri = "/videos/\(post.remoteId)"

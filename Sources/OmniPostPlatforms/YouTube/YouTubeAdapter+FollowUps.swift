@@ -10,6 +10,7 @@ extension YouTubeAdapter: FollowingUp {
     package func findFollowUp(_ f: FollowUp, of post: PublishOutcome) async throws -> String? {
         switch f.kind {
         case .playlist: return try await findPlaylistItem(f, of: post)
+        case .firstComment: return try await findComment(f, of: post)
         case .subtitles:
             let r = try await send(
                 url: account.endpoint + "/youtube/v3/captions?part=snippet&videoId=\(post.remoteId)", method: .GET, headers: [], body: ByteBuffer())
@@ -21,6 +22,7 @@ extension YouTubeAdapter: FollowingUp {
     package func makeFollowUp(_ f: FollowUp, on post: PublishOutcome) async throws -> String {
         switch f.kind {
         case .playlist: return try await addToPlaylist(f, post)
+        case .firstComment: return try await comment(f, on: post)
         case .subtitles:
             let file = try f.subtitleFile()
             let resource = YouTubeWire.Caption(

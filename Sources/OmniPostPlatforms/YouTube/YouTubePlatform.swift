@@ -34,13 +34,15 @@ package enum YouTubePlatform: PlatformModule {
                 .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool),
                 // The video's own settings (videos.insert: snippet.defaultLanguage, status.license, status.embeddable),
                 // and its category by name (the assignable categories of videoCategories.list, region US).
-                .init("default_language", .pattern(#"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"#, means: "a BCP-47 language tag", example: "en or pt-BR")),
+                .init("default_language", .pattern(#"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"#, means: "a BCP-47 language tag", example: "pt-BR")),
                 .init("category", .oneOf(YouTubePlatform.categories.keys.sorted())), .init("license", .oneOf(["youtube", "creativeCommon"])),
-                .init("embeddable", .bool)
+                .init("embeddable", .bool),
+                // This target's own first comment, instead of the sidecar's `first_comment:`.
+                .init("first_comment")
             ]),
         // A resumable upload's chunks are multiples of 256 KiB (the last one aside).
         parts: PartSizes(min: 262_144, multiple: 262_144))
-        .following([.subtitles, .playlist])
+        .following([.subtitles, .playlist, .firstComment])
 
     /// The categories a video may be filed under, by the names `overrides: {youtube: {category: …}}` takes,
     /// with YouTube's ids (videoCategories.list, assignable ones).

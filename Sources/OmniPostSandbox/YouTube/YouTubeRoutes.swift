@@ -17,6 +17,7 @@ enum YouTubeRoutes: SandboxPlatform {
         TokenRoutes.add(to: router, state: state)
         YouTubeCaptionRoutes.add(to: router, state: state)
         YouTubePlaylistRoutes.add(to: router, state: state)
+        YouTubeCommentRoutes.add(to: router, state: state)
         router.post(RouterPath(path)) { req, _ -> Response in
             await state.count("youtube.init")
             return try await initUpload(req, state: state, baseURL: baseURL())

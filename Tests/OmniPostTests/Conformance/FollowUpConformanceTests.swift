@@ -48,6 +48,8 @@ import Testing
             return .subtitles(file: file.path, format: .srt, language: "en", name: "English")
         case .playlist:
             return .playlist(PlaylistRef(name: "Conformance", createMissing: true), privacy: "public")
+        case .firstComment:
+            return .firstComment("First! Made once, across a kill.")
         }
     }
 }
