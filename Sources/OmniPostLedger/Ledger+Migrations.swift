@@ -270,6 +270,23 @@ extension Ledger {
         // After the post (issue 25): each published post read back until it shows as asked, then its numbers
         // as a time series (Ledger+PostChecks.swift).
         m.registerMigration("v13") { db in try Self.migrateV13(db) }
+        m.registerMigration("v14") { db in
+            // What a delivery owes after its post (a subtitle track…), each kept as intended before its
+            // request leaves: a kill in between is settled by reading the platform, never by sending twice.
+            try db.execute(
+                sql: """
+                    CREATE TABLE follow_ups (
+                        delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+                        key TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('intended', 'made', 'failed')),
+                        remote_id TEXT,
+                        detail TEXT,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (delivery_id, key)
+                    )
+                    """)
+        }
         return m
     }
 }

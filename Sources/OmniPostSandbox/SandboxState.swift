@@ -39,6 +39,10 @@ package actor SandboxState {
         package var license: String? = nil
         /// How the bytes came: resumable, multipart or media (simple).
         package var uploadType: String? = nil
+        /// YouTube's caption tracks (`captions.insert`).
+        package var captions: [SandboxTextTrack]? = nil
+        /// YouTube's top-level comments (`commentThreads.insert`), in order: the id and the text.
+        package var comments: [SandboxTextTrack]? = nil
     }
 
     package struct Faults: Sendable, Codable, Equatable {
@@ -81,6 +85,9 @@ package actor SandboxState {
         /// Statuses to answer the next requests that finish a post after its upload (Vimeo's tags) with, one
         /// each: 429 with Retry-After, any other as the platform's error.
         package var failFollowUps: [Int] = []
+        /// The next this-many follow-ups (a subtitle track…) are made, and their answer lost (503), as when the
+        /// client is killed after its request left: what reading back must find, so nothing is made twice.
+        package var loseFollowUpReplies: Int = 0
         /// Statuses to answer the next chat completions with (the captions model), one each.
         package var failChats: [Int] = []
         /// What the next chat completions say instead of the text the sandbox's model writes, one each

@@ -46,6 +46,63 @@ import Testing
         return JSONBox(json)
     }
 
+    /// google-api-python-client's `captions().insert` (a multipart upload of the caption resource and the
+    /// file) and `captions().list` against the sandbox: the track is kept with its language and name, and
+    /// the same language and name again is YouTube's `409 captionExists`.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(3)))
+    func googlesClientLibraryInsertsACaptionTrack() async throws {
+        let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+        let dir = try TempDir()
+        let srt = dir.file("clip.de.srt")
+        try Data("1\n00:00:00,000 --> 00:00:00,900\nHallo.\n".utf8).write(to: srt)
+        try await YouTubeTests.withSandbox { s, token in
+            let video = try await offPool { try Self.client(s.baseURL, token, clip.path, "multipart") }
+            let id = try #require((video["resource"] as? [String: Any])?["id"] as? String, "\(video)")
+            let r = try await offPool { try Self.run(Self.script, [s.baseURL, token, srt.path, "captions", id, "de"]) }
+            #expect(r["ok"] as? Bool == true, "\(r)")
+            let snippet = (r["resource"] as? [String: Any])?["snippet"] as? [String: Any]
+            #expect(snippet?["language"] as? String == "de" && snippet?["videoId"] as? String == id, "\(r)")
+            let items = ((r["list"] as? [String: Any])?["items"] as? [[String: Any]]) ?? []
+            #expect(items.count == 1 && (items.first?["snippet"] as? [String: Any])?["name"] as? String == "official de", "\(r)")
+            #expect(await s.state.captions(of: id).first?.text.contains("Hallo.") == true)
+            let again = try await offPool { try Self.run(Self.script, [s.baseURL, token, srt.path, "captions", id, "de"]) }
+            #expect(again["status"] as? Int == 409 && again["reasons"] as? [String] == ["captionExists"], "\(again)")
+        }
+    }
+
+    /// google-api-python-client's `playlists().insert`, `playlistItems().insert` and `playlistItems().list`
+    /// against the sandbox: the video is in the playlist the library made.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(3)))
+    func googlesClientLibraryAddsAVideoToAPlaylist() async throws {
+        let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+        try await YouTubeTests.withSandbox { s, token in
+            let video = try await offPool { try Self.client(s.baseURL, token, clip.path, "multipart") }
+            let id = try #require((video["resource"] as? [String: Any])?["id"] as? String, "\(video)")
+            let r = try await offPool { try Self.run(Self.script, [s.baseURL, token, clip.path, "playlist", id, "Official"]) }
+            #expect(r["ok"] as? Bool == true, "\(r)")
+            let items = ((r["list"] as? [String: Any])?["items"] as? [[String: Any]]) ?? []
+            let resource = (items.first?["snippet"] as? [String: Any])?["resourceId"] as? [String: Any]
+            #expect(items.count == 1 && resource?["videoId"] as? String == id, "\(r)")
+            let stored = await s.state.playlists()
+            #expect(stored.count == 1 && stored.first?.title == "Official" && stored.first?.items.map(\.videoId) == [id])
+        }
+    }
+
+    /// google-api-python-client's `commentThreads().insert` and `commentThreads().list` against the sandbox.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(3)))
+    func googlesClientLibraryCommentsOnAVideo() async throws {
+        let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+        try await YouTubeTests.withSandbox { s, token in
+            let video = try await offPool { try Self.client(s.baseURL, token, clip.path, "multipart") }
+            let id = try #require((video["resource"] as? [String: Any])?["id"] as? String, "\(video)")
+            let r = try await offPool { try Self.run(Self.script, [s.baseURL, token, clip.path, "comment", id]) }
+            #expect(r["ok"] as? Bool == true, "\(r)")
+            let items = ((r["list"] as? [String: Any])?["items"] as? [[String: Any]]) ?? []
+            #expect(items.count == 1 && (r["resource"] as? [String: Any])?["id"] as? String == items.first?["id"] as? String, "\(r)")
+            #expect(await s.state.comments(of: id).map(\.text) == ["first from the library"])
+        }
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(6)))
     func googlesClientLibraryUploadsEveryWay() async throws {
         let clip = try Clips.make(width: 320, height: 240, seconds: 1)

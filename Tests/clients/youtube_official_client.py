@@ -45,6 +45,50 @@ def main():
                     "tags": ["sandbox", "official"], "categoryId": category},
         "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False},
     }
+    if mode == "captions":
+        # captions().insert as the library makes it (multipart: the caption resource, then the file),
+        # then captions().list for the video. Here argv[5] is the video id and argv[6] the language.
+        video, language = sys.argv[5], sys.argv[6]
+        try:
+            made = youtube.captions().insert(
+                part="snippet", body={"snippet": {"videoId": video, "language": language, "name": "official " + language, "isDraft": False}},
+                media_body=MediaFileUpload(path, mimetype="application/octet-stream", resumable=False)).execute()
+            listed = youtube.captions().list(part="snippet", videoId=video).execute()
+            print(json.dumps({"ok": True, "resource": made, "list": listed}))
+        except HttpError as e:
+            detail = json.loads(e.content.decode("utf-8") or "{}")
+            reasons = [x.get("reason") for x in detail.get("error", {}).get("errors", [])]
+            print(json.dumps({"ok": False, "status": e.resp.status, "reasons": reasons}))
+        return
+    if mode == "comment":
+        # commentThreads().insert and commentThreads().list as the library makes them; argv[5] is the video id.
+        video = sys.argv[5]
+        try:
+            made = youtube.commentThreads().insert(
+                part="snippet", body={"snippet": {"videoId": video, "topLevelComment": {"snippet": {"textOriginal": "first from the library"}}}}).execute()
+            listed = youtube.commentThreads().list(part="snippet", videoId=video).execute()
+            print(json.dumps({"ok": True, "resource": made, "list": listed}))
+        except HttpError as e:
+            detail = json.loads(e.content.decode("utf-8") or "{}")
+            reasons = [x.get("reason") for x in detail.get("error", {}).get("errors", [])]
+            print(json.dumps({"ok": False, "status": e.resp.status, "reasons": reasons}))
+        return
+    if mode == "playlist":
+        # playlists().insert, then playlistItems().insert of the video and playlistItems().list, as the
+        # library makes them. Here argv[5] is the video id and argv[6] the playlist's title.
+        video, title = sys.argv[5], sys.argv[6]
+        try:
+            made = youtube.playlists().insert(
+                part="snippet,status", body={"snippet": {"title": title}, "status": {"privacyStatus": "private"}}).execute()
+            item = youtube.playlistItems().insert(
+                part="snippet", body={"snippet": {"playlistId": made["id"], "resourceId": {"kind": "youtube#video", "videoId": video}}}).execute()
+            listed = youtube.playlistItems().list(part="snippet", playlistId=made["id"]).execute()
+            print(json.dumps({"ok": True, "playlist": made, "resource": item, "list": listed}))
+        except HttpError as e:
+            detail = json.loads(e.content.decode("utf-8") or "{}")
+            reasons = [x.get("reason") for x in detail.get("error", {}).get("errors", [])]
+            print(json.dumps({"ok": False, "status": e.resp.status, "reasons": reasons}))
+        return
     if mode == "multipart":
         media = MediaFileUpload(path, mimetype=mimetype, resumable=False)
         request = youtube.videos().insert(part="snippet,status", body=body, media_body=media)

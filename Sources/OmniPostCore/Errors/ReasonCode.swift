@@ -144,3 +144,8 @@ extension ReasonCode {
     /// The post is visible, in another privacy (or schedule) than the one asked for.
     package static let privacyMismatch = ReasonCode("privacy_mismatch")
 }
+
+extension ReasonCode {
+    /// A subtitle file (`clip.en.srt`, `subtitles:`) whose cues cannot be read or are timed wrong.
+    package static let subtitlesInvalid = ReasonCode("subtitles_invalid")
+}

@@ -3,7 +3,8 @@ import Foundation
 extension Manifest {
     package static let keys = [
         "version", "clip", "title", "description", "tags", "privacy", "publish_at", "targets",
-        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai", "chapters", "approval"
+        "overrides", "cover", "sha256", "republish", "fields", "priority", "images", "image_seconds", "crossfade", "audio", "ai", "chapters", "approval",
+        "subtitles", "burn_subtitles", "playlists", "first_comment"
     ]
 
     /// The largest sidecar we read; a bigger one is refused unread.
@@ -52,6 +53,14 @@ extension Manifest {
         try read("chapters") { v in
             out.chapters = try Chapter.parseList(v)
             out.chaptersLocation = v.location
+        }
+        try read("subtitles") { v in out.subtitles = try SubtitleTrack.parseList(v) }
+        try read("burn_subtitles") { v in out.burnSubtitles = try v.bool() }
+        try read("playlists") { v in out.playlists = try PlaylistRef.parseList(v) }
+        try read("first_comment") { v in
+            let text = try v.string()
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw v.fail("first_comment is empty; leave the key out for no comment") }
+            out.firstComment = Field(text, at: v.location)
         }
         try read("privacy") { v in
             out.privacy = Privacy(rawValue: try v.oneOf(Privacy.allCases.map(\.rawValue)))

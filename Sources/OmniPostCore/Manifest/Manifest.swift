@@ -37,6 +37,15 @@ package struct Manifest: Sendable, Codable, Equatable {
     /// The clip's chapters, for platforms that show them from the description (YouTube).
     package var chapters: [Chapter]?
     package var chaptersLocation: SourceLocation?
+    /// Subtitle tracks the sidecar lists (`subtitles:`), their files relative to the sidecar's folder;
+    /// tracks beside the clip (`clip.en.srt`) are found without it.
+    package var subtitles: [SubtitleTrack]?
+    /// Burn the first subtitle track into the picture for targets that cannot take a track (`burn_subtitles: true`).
+    package var burnSubtitles: Bool?
+    /// Playlists the post is added to where the platform has them (YouTube), by id or by name.
+    package var playlists: [PlaylistRef]?
+    /// A comment posted under the post right after it, where the platform takes one (`first_comment:`).
+    package var firstComment: Field<String>?
 
     package init() {}
 

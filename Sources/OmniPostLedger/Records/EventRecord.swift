@@ -71,6 +71,7 @@ package enum EventKind: String, Codable, Sendable, CaseIterable {
     case progress, rendered
     // upload
     case sourceChangedAfterUpload = "source_changed_after_upload", coverFailed = "cover_failed"
+    case followUpFailed = "follow_up_failed"
     // archive
     case archiveFailed = "archive_failed", notFiled = "not_filed", leftInInbox = "left_in_inbox"
     // control, reload, startup

@@ -59,6 +59,8 @@ package enum FFmpegArguments {
         }
         if spec.squarePixels { filters.insert("scale=trunc(iw*sar/2)*2:ih,setsar=1", at: spec.toneMapFrom == nil ? 0 : 5) }
         filters.append("setsar=1")
+        // Burned in after the frame is sized, so the text is drawn at the size it is shown (libass).
+        if let subs = spec.burnSubtitles { filters.append("subtitles=filename=" + filterEscaped(subs)) }
         if let fps = spec.fps { filters.append("fps=\(fps)") }
         filters.append("format=\(spec.pixelFormat ?? "yuv420p")")
         // Before anything that mixes lines (tone mapping, scaling): an interlaced frame's two fields are
@@ -119,5 +121,12 @@ package enum FFmpegArguments {
         if let m = c.matrix { a += ["-colorspace", m] }
         if let r = c.range { a += ["-color_range", r] }
         return a
+    }
+
+    /// A path as a filter option's value inside a filtergraph: escaped once for the option (`\ ' :`), then
+    /// again for the graph (`\ ' [ ] , ;`), as ffmpeg-filters' "Notes on filtergraph escaping" describes.
+    static func filterEscaped(_ path: String) -> String {
+        func escape(_ s: String, _ chars: Set<Character>) -> String { String(s.flatMap { chars.contains($0) ? ["\\", $0] : [$0] }) }
+        return escape(escape(path, ["\\", "'", ":"]), ["\\", "'", "[", "]", ",", ";"])
     }
 }

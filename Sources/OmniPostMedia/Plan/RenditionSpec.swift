@@ -59,6 +59,9 @@ package struct RenditionSpec: Sendable, Codable, Hashable {
     package var audioKbps: Int? = nil
     package var audioRate: Int? = nil
     package var audioChannels: Int? = nil
+    /// A subtitle file (the validated copy in the drop's work folder) burned into the picture, for a
+    /// target that takes no subtitle track and was asked to (`burn_subtitles: true`).
+    package var burnSubtitles: String? = nil
 
     package var fileExtension: String { container ?? "mp4" }
 

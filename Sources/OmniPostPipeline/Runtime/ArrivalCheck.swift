@@ -104,6 +104,17 @@ package final class ArrivingFiles: @unchecked Sendable {
         return out
     }
 
+    /// Whether a subtitle file of the clip `stem` (`clip.en.srt` beside `clip.mp4`) is still being written
+    /// or settling: the clip waits for it, since a track is part of the drop's file set.
+    func anySubtitle(of stem: String) -> Bool {
+        if writing.busy { return true }
+        let pending = writing.snapshot
+        lock.lock()
+        let paths = Set(since.keys).union(pending)
+        lock.unlock()
+        return paths.contains { SubtitleTrack.language(of: $0, stem: stem) != nil }
+    }
+
     /// Whether a file that would pair under one of `keys` (stems, inbox-relative) is still being
     /// written, settling, or arriving: its partner waits for it past the grace.
     func any(pairingWith keys: [String], waitOutBusy: Bool = true) -> Bool {

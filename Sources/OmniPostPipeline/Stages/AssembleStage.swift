@@ -84,9 +84,15 @@ struct AssembleStage: Stage {
                 // A second sidecar for this clip still being written or settling: wait for it, so the
                 // ambiguity is seen whole rather than the first one to settle winning.
                 if DropNaming.clipKeys(c.path).contains(where: { (pendingSidecars[$0] ?? []).contains { $0 != s.path } }) { continue }
+                // Its subtitle tracks are part of the drop: one still arriving (beside the clip, or listed
+                // in `subtitles:`) is waited for, up to the grace.
+                let listed = peeked.subtitles.filter { others[$0] == nil }
+                if now - s.completedAt < grace, ctx.arriving.anySubtitle(of: Self.stem(c.path)) || !listed.isEmpty { continue }
                 used.insert(cid); used.insert(sid)
                 for r in rivals { used.insert(r.id ?? -1) }
-                made = try makeDrop(clip: c, sidecar: s, assets: rivals) || made
+                let tracks = subtitles(of: c, in: others, listed: peeked.subtitles)
+                for t in tracks { used.insert(t.id ?? -1) }
+                made = try makeDrop(clip: c, sidecar: s, assets: rivals + tracks) || made
             } else if now - s.completedAt >= grace, try !partnerOnItsWay(DropNaming.sidecarKeys(s.path) + [peeked.clip].compactMap { $0 }, role: .clip) {
                 // (Its clip still being written or arriving keeps it waiting past the grace.)
                 used.insert(sid)
@@ -95,10 +101,12 @@ struct AssembleStage: Stage {
         }
         for c in waiting where c.role == .clip {
             guard let cid = c.id, !used.contains(cid), now - c.completedAt >= grace,
-                try !partnerOnItsWay(DropNaming.clipKeys(c.path), role: .sidecar)
+                try !partnerOnItsWay(DropNaming.clipKeys(c.path), role: .sidecar), !ctx.arriving.anySubtitle(of: Self.stem(c.path))
             else { continue }
             used.insert(cid)
-            made = try makeDrop(clip: c, sidecar: nil) || made
+            let tracks = subtitles(of: c, in: others, listed: [])
+            for t in tracks { used.insert(t.id ?? -1) }
+            made = try makeDrop(clip: c, sidecar: nil, assets: tracks) || made
         }
         return made
     }
@@ -156,6 +164,17 @@ struct AssembleStage: Stage {
         ref.hasPrefix("/") || InboxPaths.normalized(dir.isEmpty ? ref : dir + "/" + ref) == nil
     }
 
+    /// The clip's path without its extension: what its subtitle files are named after (`clip.en.srt`).
+    static func stem(_ clipPath: String) -> String { (clipPath as NSString).deletingPathExtension }
+
+    /// The waiting subtitle files of clip `c`: those named after it and those its sidecar lists.
+    func subtitles(of c: FileRecord, in others: [String: FileRecord], listed: [String]) -> [FileRecord] {
+        let stem = Self.stem(c.path)
+        let beside = others.values.filter { SubtitleTrack.language(of: $0.path, stem: stem) != nil }
+        let named = listed.compactMap { others[$0] }.filter { f in !beside.contains { $0.id == f.id } }
+        return (beside + named).sorted { $0.path < $1.path }
+    }
+
     static func join(_ dir: String, _ rel: String) -> String {
         ((dir.isEmpty ? rel : dir + "/" + rel) as NSString).standardizingPath
     }
@@ -174,6 +193,7 @@ struct AssembleStage: Stage {
             let dir = (sidecar.path as NSString).deletingLastPathComponent
             peek.clip = m.clip.map { Self.join(dir, $0) }
             peek.escapes = m.clip.map { Self.escapes(dir, $0) } ?? false
+            peek.subtitles = (m.subtitles ?? []).map { Self.join(dir, $0.file) }
             if let show = m.slideshow {
                 peek.slideshowAssets = (show.images.map(\.file) + [show.audio].compactMap { $0 }).map { Self.join(dir, $0) }
             }
@@ -207,6 +227,8 @@ struct SidecarPeek: Sendable {
     /// `clip:` points outside the inbox.
     var escapes = false
     var slideshowAssets: [String]?
+    /// The subtitle files `subtitles:` lists, inbox-relative.
+    var subtitles: [String] = []
 }
 
 final class NamedClipCache: @unchecked Sendable {

@@ -94,11 +94,20 @@ struct UploadStage: Sendable {
                 // chunk); the file was changed only afterwards. Recorded, so the archive is not mistaken for it.
                 try? ctx.ledger.note(.sourceChangedAfterUpload, stage: .upload, dropId: d.dropId, deliveryId: id, target: d.target, detail: why)
             }
+            // What the post owes after it (subtitle tracks…), each once: a transient failure throws, and the
+            // next attempt reconciles the post and settles each intent by reading the platform back.
+            let followed = try await FollowUpRun.run(
+                meta.followUps ?? [], on: result, adapter: adapter, log: LedgerFollowUpLog(ledger: ledger, deliveryId: id))
+            for f in followed.failed {
+                try? ctx.ledger.note(.followUpFailed, stage: .upload, dropId: d.dropId, deliveryId: id, target: d.target, detail: "\(f.key): \(f.why)")
+            }
             if result.coverSet == false {
                 try? ctx.ledger.note(.coverFailed, stage: .upload, dropId: d.dropId, deliveryId: id, target: d.target, detail: result.coverError ?? "refused")
             }
             var detail = result.url + (result.coverSet == true ? " (cover set)" : "")
             if result.reconciled { detail += " (found published when reconciling; nothing re-sent)" }
+            if !followed.made.isEmpty || !followed.found.isEmpty { detail += " (added: \((followed.made + followed.found).joined(separator: ", ")))" }
+            if !followed.failed.isEmpty { detail += " (not added: \(followed.failed.map { "\($0.key) — \($0.why)" }.joined(separator: "; ")))" }
             if let old = result.replacedSession { detail += " (uploaded anew: the earlier upload session could not become a post — \(old))" }
             if let at = meta.publishAt { detail += " (goes public at \(isoStamp(at)), scheduled on the platform)" }
             try ctx.ledger.transitionDelivery(

@@ -125,6 +125,8 @@ struct ValidateStage: Stage {
         var summary: String
         var probeJson: String?
         var plan: @Sendable (Profile) -> Planner.Decision
+        /// The plan with a subtitle file burned into the picture (`burn_subtitles`); nil where there is no clip.
+        var planBurning: (@Sendable (_ profile: Profile, _ subtitles: String, _ named: String) -> Planner.Decision)? = nil
     }
 
     /// The drop, step by step: its sidecar, the thing being published, its cover, then each target's
@@ -137,6 +139,7 @@ struct ValidateStage: Stage {
         let planner = Planner(ctx.config.convert)
         let source = try await source(of: drop, sidecar: sidecar, assets: assets, planner: planner)
         try await checkCover(sidecar, source: source, assets: assets)
+        let tracks = try await checkSubtitles(drop, sidecar: sidecar, assets: assets)
         // The rules `omnipost check` applies too.
         let rules = DropRules(config: ctx.config, profiles: ctx.profiles, adapters: ctx.adapters)
         let targets = try rules.targets(for: sidecar.manifest, at: sidecar.location)
@@ -145,7 +148,7 @@ struct ValidateStage: Stage {
         // From here to the transition one worker at a time: duplicates and slots are read from what the
         // others have claimed.
         await hold?.acquire()
-        let planned = try plan(drop, targets: targets, sidecar: sidecar, source: source, rules: rules, written: written)
+        let planned = try plan(drop, targets: targets, sidecar: sidecar, source: source, rules: rules, written: written, tracks: tracks)
         return try outcome(planned, sidecar: sidecar, source: source)
     }
 
@@ -239,7 +242,8 @@ struct ValidateStage: Stage {
     /// 4. Per target: metadata (the profile's text rules, the adapter's preflight), timing, plan, and
     /// whether an earlier drop already published it or left a session to take over.
     func plan(
-        _ drop: DropRecord, targets: [TargetConfig], sidecar: Sidecar, source: Source, rules: DropRules, written: [String: CaptionWriter.Outcome] = [:]
+        _ drop: DropRecord, targets: [TargetConfig], sidecar: Sidecar, source: Source, rules: DropRules, written: [String: CaptionWriter.Outcome] = [:],
+        tracks: [CheckedTrack] = []
     ) throws -> Planned {
         let manifest = sidecar.manifest
         let vars = templateVariables(drop: drop, source: source, manifest: manifest)
@@ -264,7 +268,16 @@ struct ValidateStage: Stage {
                     return final
                 }
             }
-            let decision = source.plan(profile)
+            let owed = Self.subtitleFollowUps(tracks, platform: t.platform)
+            let followUps =
+                owed + Self.playlistFollowUps(manifest, platform: t.platform, privacy: meta.privacy.rawValue)
+                + Self.commentFollowUps(manifest, platform: t.platform, override: meta.options["first_comment"])
+            if !followUps.isEmpty { meta.followUps = followUps }
+            var decision = source.plan(profile)
+            if manifest.burnSubtitles == true, owed.isEmpty, let track = tracks.first, let burn = source.planBurning {
+                // A target that takes no track shows the first one in the picture instead.
+                decision = burn(profile, track.copy, track.source)
+            }
             var d = DeliveryRecord(
                 dropId: drop.id, target: t.name, platform: t.platform, account: t.account, profile: t.profile,
                 state: decision.kind == .reject ? .failed : .planned, plan: decision.kind,
@@ -457,7 +470,7 @@ struct ValidateStage: Stage {
             sha256: hash.hex, bytes: hash.bytes, identity: pinned?.description, durationS: info.durationS, width: v.width, height: v.height, name: clipRel,
             summary: "\(v.width)×\(v.height) \(v.codec) \(Planner.fmt(v.fps)) fps \(Planner.fmt(info.durationS)) s",
             probeJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(info), as: UTF8.self),
-            plan: { planner.plan(info, for: $0) })
+            plan: { planner.plan(info, for: $0) }, planBurning: { planner.plan(info, for: $0, burning: $1, named: $2) })
     }
 
     /// When no target can take the clip as probed (too long, too small, too large to fit…), the answer is

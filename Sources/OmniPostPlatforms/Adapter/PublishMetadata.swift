@@ -19,6 +19,8 @@ package struct PublishMetadata: Sendable, Codable, Equatable {
     /// Which of these fields a language model wrote (`ai:`), or why the templates' text was kept:
     /// for the result JSON and the dashboard. Nil: nothing was asked of a model.
     package var writer: TextWriter? = nil
+    /// What the delivery owes after its post (subtitle tracks…), made by `FollowUpRun`. Nil: nothing.
+    package var followUps: [FollowUp]? = nil
 
     package init(title: String, description: String, tags: [String], privacy: Privacy, publishAt: Date?, options: [String: String]) {
         self.title = title

@@ -20,6 +20,7 @@ package enum FacebookPlatform: PlatformModule {
             platform: "facebook", displayName: "Facebook", place: "for a Page's reels", privacy: [.public: "public"], privacyNote: "they are public",
             schedule: ScheduleWindow(minAhead: 600, maxAhead: 75 * 86400)),
         parts: GraphAPI.ruploadParts, statusPolling: GraphAPI.statusPolling)
+        .following([.subtitles])
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         FacebookAdapter(settings)

@@ -142,6 +142,10 @@ package struct PlatformDescriptor: Sendable {
     /// How its posts are read back after publishing (verified live, their numbers): ids per read and
     /// quota units per read, or why there is nothing to read.
     package var readBack: ReadBack = .reads(batch: 1, cost: 0)
+    /// The follow-ups its adapter makes after a post (`FollowingUp`): a subtitle track where the platform
+    /// takes one. A drop's extras go only to targets that list them; `burn_subtitles` burns a track into
+    /// the picture for one that does not take subtitles.
+    package var followUps: Set<FollowUp.Kind> = []
 
     package init(
         name: String, displayName: String, apiRoot: String, oauth: OAuth?, sandboxTokenPath: String, defaultProfile: String? = nil,
@@ -160,5 +164,14 @@ package struct PlatformDescriptor: Sendable {
         self.sandboxTokenPath = sandboxTokenPath
         self.defaultProfile = defaultProfile ?? name
         self.accountFields = accountFields
+    }
+}
+
+extension PlatformDescriptor {
+    /// The descriptor with the follow-ups its adapter makes after a post.
+    package func following(_ kinds: Set<FollowUp.Kind>) -> PlatformDescriptor {
+        var d = self
+        d.followUps = kinds
+        return d
     }
 }

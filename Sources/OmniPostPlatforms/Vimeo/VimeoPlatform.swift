@@ -27,6 +27,7 @@ package enum VimeoPlatform: PlatformModule {
         d.settings = ["access_token"]
         // Transcoding is read every 2 s, growing to 30 s, at most 30 a minute (Vimeo meters calls per minute).
         d.statusPolling = PollPolicy(first: .seconds(2), max: .seconds(30), factor: 1.5, perMinute: 30)
+        d.followUps = [.subtitles]
         return d
     }()
 

@@ -93,14 +93,18 @@ package struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
         var status = YouTubeWire.Status(
             privacyStatus: m.privacy.rawValue,
             selfDeclaredMadeForKids: (m.options["made_for_kids"].map(Self.flag)) ?? false,
-            containsSyntheticMedia: m.options["contains_synthetic_media"].map(Self.flag))
+            containsSyntheticMedia: m.options["contains_synthetic_media"].map(Self.flag), license: m.options["license"],
+            embeddable: m.options["embeddable"].map(Self.flag))
         if let at = m.publishAt {
             // YouTube publishes natively at publishAt, which it accepts only on private videos.
             status.privacyStatus = "private"
             status.publishAt = ISO8601DateFormatter().string(from: at)
         }
         let insert = YouTubeWire.Insert(
-            snippet: .init(title: m.title, description: m.description, tags: m.tags, categoryId: m.options["category_id"] ?? "22"),
+            snippet: .init(
+                title: m.title, description: m.description, tags: m.tags,
+                categoryId: m.options["category_id"] ?? m.options["category"].flatMap { Module.categories[$0] } ?? "22",
+                defaultLanguage: m.options["default_language"]),
             status: status)
         let url = account.endpoint + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status"
         let resp = try await settings.api.send(

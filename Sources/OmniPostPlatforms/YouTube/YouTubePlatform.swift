@@ -11,7 +11,11 @@ package enum YouTubePlatform: PlatformModule {
         oauth: {
             var o = PlatformDescriptor.OAuth(
                 authorizeURL: "https://accounts.google.com/o/oauth2/v2/auth", tokenURL: "https://oauth2.googleapis.com/token",
-                scopes: ["https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.readonly"])
+                // force-ssl: captions.insert and captions.list (their documented scope).
+                scopes: [
+                    "https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.readonly",
+                    "https://www.googleapis.com/auth/youtube.force-ssl"
+                ])
             o.authorizeParameters = ["access_type": "offline", "prompt": "consent"]
             o.deviceAuthorizationURL = "https://oauth2.googleapis.com/device/code"
             o.sandboxDevicePath = "/device/code"
@@ -27,12 +31,27 @@ package enum YouTubePlatform: PlatformModule {
             privacy: [.public: "public", .unlisted: "unlisted", .private: "private"],
             options: [
                 .init("category_id", .integer), .init("made_for_kids", .bool), .init("playlist"),
-                .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool)
+                .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool),
+                // The video's own settings (videos.insert: snippet.defaultLanguage, status.license, status.embeddable),
+                // and its category by name (the assignable categories of videoCategories.list, region US).
+                .init("default_language", .pattern(#"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"#, means: "a BCP-47 language tag", example: "pt-BR")),
+                .init("category", .oneOf(YouTubePlatform.categories.keys.sorted())), .init("license", .oneOf(["youtube", "creativeCommon"])),
+                .init("embeddable", .bool),
+                // This target's own first comment, instead of the sidecar's `first_comment:`.
+                .init("first_comment")
             ]),
         // A resumable upload's chunks are multiples of 256 KiB (the last one aside).
         parts: PartSizes(min: 262_144, multiple: 262_144),
         // videos.list: 50 ids a call, 1 unit of the day's 10,000.
         readBack: .reads(batch: 50, cost: 1, rule: "upload_units"))
+        .following([.subtitles, .playlist, .firstComment])
+
+    /// The categories a video may be filed under, by the names `overrides: {youtube: {category: …}}` takes,
+    /// with YouTube's ids (videoCategories.list, assignable ones).
+    package static let categories: [String: String] = [
+        "film": "1", "autos": "2", "music": "10", "pets": "15", "sports": "17", "travel": "19", "gaming": "20", "people": "22",
+        "comedy": "23", "entertainment": "24", "news": "25", "howto": "26", "education": "27", "science": "28", "nonprofits": "29"
+    ]
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         YouTubeAdapter(settings)

@@ -67,6 +67,7 @@ enum YouTubeWire {
         var description: String
         var tags: [String]
         var categoryId: String
+        var defaultLanguage: String? = nil
     }
 
     struct Status: Encodable {
@@ -74,6 +75,8 @@ enum YouTubeWire {
         var publishAt: String? = nil
         var selfDeclaredMadeForKids: Bool
         var containsSyntheticMedia: Bool?
+        var license: String? = nil
+        var embeddable: Bool? = nil
     }
 
     struct Video: Decodable {

@@ -82,6 +82,7 @@ enum FacebookRoutes: SandboxPlatform {
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        FacebookCaptionRoutes.add(to: router, state: state)
         router.post("/:version/:id/video_reels") { req, ctx -> Response in
             var req = req
             let p = try await G.params(&req)

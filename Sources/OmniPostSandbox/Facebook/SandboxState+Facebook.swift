@@ -18,6 +18,8 @@ extension SandboxState {
         var sha256: String? = nil
         var description = ""
         var title = ""
+        /// Caption files by locale (`POST /{video-id}/captions`); a second file of a locale replaces the first.
+        var captions: [SandboxTextTrack] = []
     }
 
     /// The account's one Page: its id and a Page token that does not expire (what a long-lived user token yields).
@@ -87,4 +89,14 @@ extension SandboxState {
 extension FacebookRoutes {
     static let name = "facebook"
     static func forgetUnfinishedUploads(state: isolated SandboxState) { state.fbVideos = state.fbVideos.filter { $0.value.finished } }
+}
+
+extension SandboxState {
+    func setFBCaption(_ t: SandboxTextTrack, video id: String) {
+        fbVideos[id]?.captions.removeAll { $0.language == t.language }
+        fbVideos[id]?.captions.append(t)
+    }
+
+    /// A Facebook video's caption files, for tests.
+    package func fbCaptions(of id: String) -> [SandboxTextTrack] { fbVideos[id]?.captions ?? [] }
 }

@@ -21,6 +21,8 @@ extension SandboxState {
         /// Its custom thumbnails by id (`POST /videos/{id}/pictures`); optional so a snapshot from before
         /// pictures existed still reads.
         var pictures: [String: VimeoPicture]? = nil
+        /// Its text tracks in the order made (`POST /videos/{id}/texttracks`); optional so an older snapshot reads.
+        var textTracks: [SandboxTextTrack]? = nil
 
         var transcode: String {
             guard complete else { return "in_progress" }
@@ -127,4 +129,23 @@ extension VimeoRoutes {
 
 extension SandboxState.VimeoWorld {
     static let snapshotName = "vimeo"
+}
+
+extension SandboxState {
+    func addVimeoTextTrack(video id: String, _ t: SandboxTextTrack) {
+        // Read before the write: the world is taken out while it is modified in place.
+        let tracks = (vimeoVideos[id]?.textTracks ?? []) + [t]
+        vimeoVideos[id]?.textTracks = tracks
+    }
+
+    func vimeoVideo(textTrack tid: String) -> VimeoVideo? { vimeoVideos.values.first { $0.textTracks?.contains { $0.id == tid } == true } }
+
+    func updateVimeoTextTrack(video id: String, _ tid: String, _ change: (inout SandboxTextTrack) -> Void) -> SandboxTextTrack? {
+        guard let i = vimeoVideos[id]?.textTracks?.firstIndex(where: { $0.id == tid }) else { return nil }
+        change(&vimeoVideos[id]!.textTracks![i])
+        return vimeoVideos[id]!.textTracks![i]
+    }
+
+    /// A Vimeo video's text tracks, for tests.
+    package func vimeoTextTracks(of id: String) -> [SandboxTextTrack] { vimeoVideos[id]?.textTracks ?? [] }
 }

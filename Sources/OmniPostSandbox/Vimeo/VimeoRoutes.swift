@@ -216,6 +216,7 @@ enum VimeoRoutes: SandboxPlatform {
             }
             return SandboxHTTP.json(.ok, picture(p, video: id, base: baseURL()), headers: limits())
         }
+        VimeoTextTrackRoutes.add(to: router, state: state, baseURL: baseURL)
         router.delete("/videos/:id") { req, ctx -> Response in
             guard let account = await authorized(req, state: state) else { return unauthenticated }
             let id = ctx.parameters.get("id") ?? ""

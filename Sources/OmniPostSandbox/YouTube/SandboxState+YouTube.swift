@@ -75,6 +75,8 @@ extension SandboxState {
 extension SandboxState {
     struct YouTubeWorld: KeptWorld {
         var sessions: [String: UploadSession] = [:]
+        /// The channels' playlists (optional so a snapshot from before them still reads).
+        var playlists: [SandboxPlaylist]? = nil
     }
 
     var sessions: [String: UploadSession] {

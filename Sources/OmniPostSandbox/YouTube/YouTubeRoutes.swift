@@ -15,6 +15,9 @@ enum YouTubeRoutes: SandboxPlatform {
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
         // Google's token endpoint (`/token`) is YouTube's.
         TokenRoutes.add(to: router, state: state)
+        YouTubeCaptionRoutes.add(to: router, state: state)
+        YouTubePlaylistRoutes.add(to: router, state: state)
+        YouTubeCommentRoutes.add(to: router, state: state)
         router.post(RouterPath(path)) { req, _ -> Response in
             await state.count("youtube.init")
             return try await initUpload(req, state: state, baseURL: baseURL())

@@ -136,6 +136,9 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
     var countsBytes = true
     /// Bytes the sandbox keeps besides the file's for one post (Reddit's poster).
     var extraBytes: Int64 = 0
+    /// The route that makes each kind of follow-up (a subtitle track, a playlist entry), asked once even
+    /// across a lost answer; a platform whose descriptor lists follow-ups names one for each (`aFollowUpSurvivesAKill`).
+    var followUpRoutes: [FollowUp.Kind: String] = [:]
 
     var cut: Support<Cut>
     var restart: Support<Void> = .fixture(())

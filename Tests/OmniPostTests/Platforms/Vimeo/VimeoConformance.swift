@@ -12,6 +12,7 @@ extension VimeoPlatform: ConformanceSubject {
             adapter: { VimeoAdapter($0, poll: ConformanceFixture.quick, transcodeTimeout: .seconds(20)) },
             startRoute: "vimeo.create",
             // The cut PATCH keeps half its 4 MiB; the remaining 7 MiB go in two more.
+            followUpRoutes: [.subtitles: "vimeo.texttracks"],
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "tus.patch", requests: 3, keepsWhatArrived: true)),
             forget: ConformanceFixture.forgets,
             expireTokens: .notApplicable("Vimeo's access tokens do not expire: there is nothing to refresh"),

@@ -11,6 +11,7 @@ extension YouTubePlatform: ConformanceSubject {
             module: YouTubePlatform.self, size: 262_144 * 3 + 131_072, chunkSize: 262_144,
             adapter: { YouTubeAdapter($0) },
             startRoute: "youtube.init", tokenRoute: "oauth.token",
+            followUpRoutes: [.subtitles: "youtube.captions.insert", .playlist: "youtube.playlistItems.insert", .firstComment: "youtube.commentThreads.insert"],
             cut: .fixture(.init(faults: .init(youtubeCutAfterBytes: 262_144 * 2 + 100 * 1024), route: "youtube.init", requests: 1, keepsWhatArrived: true)),
             forget: ConformanceFixture.forgets,
             refusal: .fixture(.init(faults: .init(failInits: [400]), route: "youtube.init", says: "400")),
