@@ -39,6 +39,15 @@ extension YouTubeAdapter {
         guard f.byName == true else { return named }
         let cacheKey = account.key + "\u{0}" + named
         if let id = PlaylistNames.shared.get(cacheKey) { return id }
+        // One resolution per account and name at a time: two uploads finishing together must not both
+        // find it missing and make it twice.
+        return try await PlaylistNames.locks.withLock(cacheKey) {
+            if let id = PlaylistNames.shared.get(cacheKey) { return id }
+            return try await resolvePlaylist(named, cacheKey: cacheKey, f: f, creating: creating)
+        }
+    }
+
+    private func resolvePlaylist(_ named: String, cacheKey: String, f: FollowUp, creating: Bool) async throws -> String? {
         var matches: [String] = []
         var page: String? = nil
         repeat {
@@ -72,6 +81,7 @@ extension YouTubeAdapter {
 /// Which playlist id a name resolved to, per account: what saves listing (and never makes a second one).
 final class PlaylistNames: @unchecked Sendable {
     static let shared = PlaylistNames()
+    static let locks = KeyedLock()
     private let lock = NSLock()
     private var ids: [String: String] = [:]
     func get(_ key: String) -> String? { lock.withLock { ids[key] } }

@@ -1,11 +1,14 @@
-/// One request at a time per upload session, as a real upload server serializes them: a request
-/// from a client that died mid-chunk must finish (or fail) before the next request on that session
-/// reads or writes it, or its stale view would overwrite the newer one.
-actor KeyedLock {
+/// One at a time per key. The sandbox serializes the requests of one upload session, as a real upload
+/// server does (a request from a client that died mid-chunk must finish before the next reads or writes
+/// it); an adapter serializes what must happen once per account (YouTube: resolving — or making — the
+/// playlist a name means, which two uploads at once would otherwise make twice).
+package actor KeyedLock {
     private var held = Set<String>()
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
 
-    func lock(_ key: String) async {
+    package init() {}
+
+    package func lock(_ key: String) async {
         if !held.contains(key) {
             held.insert(key)
             return
@@ -13,7 +16,7 @@ actor KeyedLock {
         await withCheckedContinuation { waiters[key, default: []].append($0) }
     }
 
-    func unlock(_ key: String) {
+    package func unlock(_ key: String) {
         if var w = waiters[key], !w.isEmpty {
             let next = w.removeFirst()
             waiters[key] = w.isEmpty ? nil : w
@@ -23,7 +26,7 @@ actor KeyedLock {
         }
     }
 
-    func withLock<T: Sendable>(_ key: String, _ body: () async throws -> T) async throws -> T {
+    package func withLock<T: Sendable>(_ key: String, _ body: () async throws -> T) async throws -> T {
         await lock(key)
         do {
             let r = try await body()
