@@ -7,6 +7,14 @@ import OmniPostCore
 extension Ledger {
     /// 3000-01-01: a delivery held for approval is never due on its own.
     package static let approvalHold: Double = 32_503_680_000
+    /// The gate a delivery waiting for a person is held behind.
+    package static let approvalGate = "approval"
+
+    /// A drop's deliveries held for approval, in one query for readers and for `approve`'s transaction.
+    static func held(_ db: Database, dropId: String) throws -> [DeliveryRecord] {
+        try DeliveryRecord.filter(Column("drop_id") == dropId && Column("gate") == approvalGate && ["planned", "ready"].contains(Column("state")))
+            .order(Column("id")).fetchAll(db)
+    }
 
     /// What releasing one held delivery sets: its schedule's hold (or none) and, when the approval edited
     /// it, its new metadata.
@@ -21,10 +29,7 @@ extension Ledger {
 
     /// A drop's deliveries held for approval.
     package func awaitingApproval(dropId: String) throws -> [DeliveryRecord] {
-        try read { db in
-            try DeliveryRecord.filter(Column("drop_id") == dropId && Column("gate") == "approval" && ["planned", "ready"].contains(Column("state")))
-                .order(Column("id")).fetchAll(db)
-        }
+        try read { db in try Self.held(db, dropId: dropId) }
     }
 
     /// Every drop with a delivery held for approval: since when it waits, and whether it was reminded.
@@ -48,8 +53,7 @@ extension Ledger {
     @discardableResult
     package func approve(dropId: String, by who: String, detail: String, release: [Int64: ApprovalRelease]) throws -> [DeliveryRecord] {
         try write { db, events in
-            let held = try DeliveryRecord.filter(Column("drop_id") == dropId && Column("gate") == "approval" && ["planned", "ready"].contains(Column("state")))
-                .fetchAll(db)
+            let held = try Self.held(db, dropId: dropId)
             guard !held.isEmpty else { throw OmniError(.invalidValue, "drop \(dropId) is not waiting for approval") }
             var out: [DeliveryRecord] = []
             for var d in held {
@@ -68,4 +72,9 @@ extension Ledger {
             return out
         }
     }
+}
+
+extension DeliveryRecord {
+    /// Held for a person's approval, not yet answered.
+    package var awaitsApproval: Bool { gate == Ledger.approvalGate && !state.isTerminal }
 }

@@ -56,7 +56,7 @@ struct DashboardViews {
         let (forecast, queue) = try ledger.queueForecast(rules: ctx.profiles.quotas)
         let times = forecast.run(queue.map(\.forecastItem), now: Date(timeIntervalSince1970: now))
         let upcoming = queue.compactMap { d -> (DeliveryRecord, QueueForecast.Entry)? in
-            guard d.gate != "approval", let e = times[d.id ?? 0] else { return nil }
+            guard !d.awaitsApproval, let e = times[d.id ?? 0] else { return nil }
             return (d, e)
         }.sorted { $0.1.goesAt < $1.1.goesAt }.prefix(20).map { d, e -> [String: Any] in
             var v: [String: Any] = ["target": d.target, "drop": d.dropId, "at": isoStamp(e.goesAt), "now": e.goesAt.timeIntervalSince1970 <= now + 1]
@@ -64,7 +64,7 @@ struct DashboardViews {
             if let w = e.waits.first ?? d.gate.map({ "\($0): \(d.errorMessage ?? "")" }) { v["why"] = w }
             return v
         }
-        let awaiting = queue.filter { $0.gate == "approval" }.count
+        let awaiting = queue.filter(\.awaitsApproval).count
         return [
             "forecast": Array(upcoming), "anyForecast": !upcoming.isEmpty, "awaitingApproval": awaiting,
             "inFlight": flying, "anyInFlight": !flying.isEmpty,
@@ -215,7 +215,7 @@ struct DashboardViews {
         }
         v["anyTargets"] = !deliveries.isEmpty
         // Waiting for a person: the page offers Approve and Reject (the same as `omnipost approve|reject`).
-        v["awaiting"] = deliveries.contains { $0.gate == "approval" && !$0.state.isTerminal }
+        v["awaiting"] = deliveries.contains(where: \.awaitsApproval)
         v["targets"] = try deliveries.map { x -> [String: Any] in
             var t: [String: Any] = [
                 "id": x.id ?? 0, "target": x.target, "platform": x.platform, "account": x.account, "state": x.state.rawValue,

@@ -89,7 +89,7 @@ extension PlanReport.Drop {
             let meta = try? del.metadata
             let entry = del.id.flatMap { times[$0] }
             let sent = del.state == .planned || del.state == .ready || del.state == .uploading
-            let held = del.gate == "approval"
+            let held = del.awaitsApproval
             return PlanReport.Target(
                 target: del.target, platform: del.platform, account: del.account, state: sent ? "planned" : del.state.rawValue,
                 plan: del.plan.rawValue, why: del.planDetail,

@@ -70,7 +70,7 @@ struct ValidateStage: Stage {
                 d.assetsJson = assets.json
             }, handovers: outcome.handovers.map { SessionHandover(from: $0.from, target: $0.target, session: $0.session) },
             inserting: outcome.deliveries)
-        let held = outcome.deliveries.filter { $0.gate == "approval" }.map(\.target)
+        let held = outcome.deliveries.filter(\.awaitsApproval).map(\.target)
         if !held.isEmpty {
             try ctx.ledger.note(
                 .awaitingApproval, stage: .validate, dropId: drop.id,
@@ -298,7 +298,7 @@ struct ValidateStage: Stage {
             if d.state == .planned, ctx.config.approval.holds(t.name, sidecarRequires: manifest.approvalRequired == true) {
                 // Converted as usual, then held: nothing is sent until a person approves (its schedule,
                 // if any, starts counting then).
-                d.gate = "approval"
+                d.gate = Ledger.approvalGate
                 d.notBefore = Ledger.approvalHold
                 d.errorMessage = "waits for a person to approve it"
             }
