@@ -335,6 +335,9 @@ package final class Pipeline: Sendable {
     /// Nothing pending in the inbox, no file waiting to be paired, no drop in flight.
     package func isQuiet() async throws -> Bool {
         guard await watcher.pendingCount == 0 else { return false }
+        // A batch being reported has files neither listed as candidates nor yet recorded (the watcher
+        // awaits each record while its count already reads 0): not quiet until the batch is through.
+        guard !context.arriving.writing.busy else { return false }
         guard try context.ledger.waitingFiles().allSatisfy({ $0.role == .other }) else { return false }
         // A post just published is read back before `--once` ends, while its next read is due within a minute.
         guard try context.ledger.pendingVerifications(horizon: 60) == 0 else { return false }
