@@ -5,7 +5,7 @@ import OmniPostCore
 import Testing
 
 /// How Xiaohongshu's replica shows each conformance scenario, or why a case does not exist for a
-/// platform reached by driving its creator page (XiaohongshuTests has its own failures).
+/// platform reached by driving its creator page (RecipeConformanceTests holds every creator page to its failures).
 extension XiaohongshuPlatform: ConformanceSubject {
     static var conformance: ConformanceFixture {
         ConformanceFixture(
@@ -16,13 +16,13 @@ extension XiaohongshuPlatform: ConformanceSubject {
             cut: .notApplicable("the creator page's own script sends the parts; a cut part is the page's to send again (the delivery is retried whole)"),
             restart: .notApplicable("the creator page keeps no upload across browser sessions: an upload cut before publish starts again in a new page"),
             forget: .notApplicable("no upload session outlives its page"),
-            rateLimit: .notApplicable("the page says 'too frequent' without a time: the delivery waits 30 minutes (XiaohongshuTests)"),
-            expireTokens: .notApplicable("a cookie session, not tokens: an ended session is auth_revoked (XiaohongshuTests)"),
-            revocation: .notApplicable("a cookie session: logging in again is `accounts add` (QR) or `import-cookies` (XiaohongshuTests)"),
-            refusal: .notApplicable("the page's refusals are its own words on the page (captcha, rules, limits: XiaohongshuTests)"),
+            rateLimit: .notApplicable("the page says 'too frequent' without a time: the delivery waits 30 minutes (RecipeConformanceTests)"),
+            expireTokens: .notApplicable("a cookie session, not tokens: an ended session is auth_revoked (RecipeConformanceTests)"),
+            revocation: .notApplicable("a cookie session: logging in again is `accounts add` (QR) or `import-cookies` (RecipeConformanceTests)"),
+            refusal: .notApplicable("the page's refusals are its own words on the page (captcha, rules, limits: RecipeConformanceTests)"),
             lapse: .notApplicable("no upload session outlives its page"),
             processing: .notApplicable("the creator page reports no processing step before the note is listed"),
-            pipelineFailure: .notApplicable("its failures are the page's (XiaohongshuTests), not the shared faults"),
+            pipelineFailure: .notApplicable("its failures are the page's (RecipeConformanceTests), not the shared faults"),
             readBack: .init(hidden: .notApplicable("the post is confirmed by finding it in the same note list the read-back reads: a note posted there was shown")))
     }
 }
