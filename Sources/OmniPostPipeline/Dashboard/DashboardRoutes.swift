@@ -104,7 +104,29 @@ enum DashboardRoutes {
         }
         router.get("/accounts") { req, _ -> Response in
             guard let v = views(req) else { return OperatorRoutes.notReady }
-            return page("accounts", title: "Accounts", try v.accountsPage(), req: req, nav: "Accounts")
+            let data = await v.withLogins(try v.accountsPage(), logins: box.logins)
+            return page("accounts", title: "Accounts", data, req: req, nav: "Accounts")
+        }
+        // "Log in by QR code" for an account driven through its pages: the login runs in the daemon and
+        // the Accounts page shows its QR code until the scan (AccountLogins).
+        router.post("/ui/account-login") { req, c -> Response in
+            let form = try await Self.form(req, c)
+            guard access.mayPost(req, csrf: form["csrf"]) else { return refused() }
+            guard let o = box.pick(form["pipeline"]) else { return OperatorRoutes.notReady }
+            let key = form["account"] ?? ""
+            let said: String
+            if let account = try? o.ctx.config.account(key), BrowserLogin.applies(to: account) {
+                let (config, ledger) = (o.ctx.config, o.ctx.ledger)
+                let refusal = await box.logins.start(key: AccountLogins.key(pipeline: config.name, account: key)) { shown in
+                    try await BrowserLogin.connect(config: config, account: account, ledger: ledger, timeout: AccountLogins.timeout, shown: shown, say: { _ in })
+                }
+                said = refusal.map { "\(key): \($0)" } ?? "\(key): opening its login page; scan the QR code below with the app"
+            } else {
+                said = "\(key) does not log in by QR code (only accounts published by driving their pages do)"
+            }
+            var back = URLComponents(string: "/accounts")!
+            back.queryItems = (box.all.count > 1 ? [URLQueryItem(name: "pipeline", value: o.ctx.config.name)] : []) + [URLQueryItem(name: "said", value: said)]
+            return Response(status: .seeOther, headers: [.location: back.string ?? "/accounts"])
         }
         router.get("/pipelines") { req, _ -> Response in
             guard let v = views(req) else { return OperatorRoutes.notReady }

@@ -331,6 +331,32 @@ struct DashboardViews {
         ]
     }
 
+    /// The Accounts page with each QR-login account's login: its button, and while one runs its code
+    /// (drawn as SVG) or how it ended. A page showing a login in progress reloads itself every 2 s.
+    func withLogins(_ page: [String: Any], logins: AccountLogins) async -> [String: Any] {
+        var out = page
+        var busy = false
+        var rows: [[String: Any]] = []
+        for var row in page["accounts"] as? [[String: Any]] ?? [] {
+            let key = row["account"] as? String ?? ""
+            if let account = try? ctx.config.account(key), BrowserLogin.applies(to: account) {
+                row["qrLogin"] = true
+                row["appName"] = PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform
+                switch await logins.state(AccountLogins.key(pipeline: ctx.config.name, account: key)) {
+                case .opening?: row["loginOpening"] = true; busy = true
+                case .waiting(let qr, let until)?: row["loginQR"] = QRCodeDrawing.svg(qr); row["loginUntil"] = isoStamp(until); busy = true
+                case .connected(let n, let at)?: row["loginDone"] = "logged in at \(isoStamp(at)); \(n) cookie(s) sealed in the ledger"
+                case .failed(let why, _)?: row["loginFailed"] = why
+                case nil: break
+                }
+            }
+            rows.append(row)
+        }
+        out["accounts"] = rows
+        if busy { out["refreshSoon"] = true }
+        return out
+    }
+
     func pipelines() -> [String: Any] {
         let c = ctx.config
         return [

@@ -105,6 +105,7 @@ package final class HTTPListener: Sendable {
 
     package func stop() async {
         operatorBox.stopping = true
+        await operatorBox.logins.cancelAll()
         await group.triggerGracefulShutdown()
         _ = try? await task.value
     }

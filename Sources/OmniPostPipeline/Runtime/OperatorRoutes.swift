@@ -14,6 +14,8 @@ final class OperatorBox: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [Entry] = []
     private var stop = false
+    /// The dashboard's QR logins, one browser at a time for the whole listener.
+    let logins = AccountLogins()
     /// Adds a pipeline, or replaces the one of the same name (a reload).
     func set(_ ctx: PipelineContext, _ watcher: InboxWatcher) {
         lock.lock(); defer { lock.unlock() }
