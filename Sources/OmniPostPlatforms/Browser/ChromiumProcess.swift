@@ -108,6 +108,24 @@ package final class ChromiumProcess: Sendable {
         for _ in 0..<100 where RSSSampler.running(in: pid) > 0 { usleep(50_000) }
     }
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc module
+    /// does not import: looked up once by name.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
+    private static func closeFrom3(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>) {
+        if let add = addCloseFrom {
+            _ = add(actions, 3)
+            return
+        }
+        // An older C library: each descriptor open now, one by one.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let fd = Int32(name), fd > 2 { posix_spawn_file_actions_addclose(actions, fd) }
+        }
+    }
+
     /// posix_spawn with `POSIX_SPAWN_SETPGROUP` (group = the child's pid), so one `kill(-pid)` reaches
     /// every process Chromium forks.
     private static func spawnInOwnGroup(_ args: [String], environment: [String: String]) throws -> pid_t {
@@ -123,6 +141,12 @@ package final class ChromiumProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Nothing else of ours: without this Chromium inherits every descriptor the daemon holds open
+        // without close-on-exec — the listener's socket, the ledger, the pipe or socket through which the
+        // daemon's own parent learns that it ended — and keeps them after a SIGKILL of the daemon, so a
+        // supervisor waiting for that end (systemd, a test's `Process`) waits for Chromium instead, and a
+        // restarted daemon can find its port still bound.
+        closeFrom3(&actions)
         let argv = args.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {

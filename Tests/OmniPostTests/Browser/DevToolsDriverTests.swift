@@ -41,6 +41,30 @@ import Testing
         }
     }
 
+    /// Chromium keeps nothing of the daemon's open: a descriptor opened without close-on-exec (as a
+    /// supervisor's pipe, a listener's socket or the ledger may be) is not among the browser's, so a
+    /// daemon killed with SIGKILL ends what its supervisor waits on even while its browser lives on.
+    @Test(.timeLimit(.minutes(2))) func theBrowserInheritsNoDescriptorOfTheDaemon() async throws {
+        let dir = try TempDir()
+        let marker = dir.file("held-open")
+        let fd = open(marker.path, O_CREAT | O_RDWR, 0o600)  // no O_CLOEXEC, on purpose
+        #expect(fd > 2)
+        defer { close(fd) }
+        let (held, _) = try await BrowserSession.with(profile: dir.file("profile")) { b -> [String] in
+            var seen: [String] = []
+            for n in ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []) where n.first?.isNumber == true {
+                guard let stat = try? String(contentsOfFile: "/proc/\(n)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { continue }
+                let f = stat[stat.index(after: close)...].split(separator: " ")
+                guard f.count > 2, Int32(f[2]) == b.process.pid else { continue }
+                for d in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(n)/fd")) ?? [] {
+                    if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(n)/fd/\(d)"), target == marker.path { seen.append("\(n)/\(d)") }
+                }
+            }
+            return seen
+        }
+        #expect(held.isEmpty, "Chromium's processes hold the daemon's descriptor: \(held)")
+    }
+
     struct Planned: Error {}
 
     @Test(.timeLimit(.minutes(2))) func aBodyThatThrowsStillClosesTheBrowser() async throws {
