@@ -3,7 +3,7 @@ import OmniPostCore
 
 extension SandboxState {
     /// One upload token: a single file or parts by number, until an archive spends it.
-    struct BilibiliUpload: Sendable, Codable {
+    struct BilibiliUpload: Sendable, Codable, PartFolderUpload {
         var token: String
         var account: String
         var single: Bool
@@ -28,9 +28,7 @@ extension SandboxState {
 
     func startBilibiliUpload(account: String, single: Bool) throws -> BilibiliUpload {
         let token = SandboxState.randomID(32, alphabet: "0123456789abcdef")
-        let dir = root.appendingPathComponent("bilibili/uploads/\(token)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let u = BilibiliUpload(token: token, account: account, single: single, dir: dir)
+        let u = BilibiliUpload(token: token, account: account, single: single, dir: try BilibiliUpload.folder(root, "bilibili", token: token))
         bilibiliWorld.uploads[token] = u
         return u
     }
@@ -39,17 +37,14 @@ extension SandboxState {
 
     func storeBilibiliPart(_ token: String, number: Int, bytes: Data) throws {
         guard var u = bilibiliWorld.uploads[token] else { return }
-        try bytes.write(to: URL(fileURLWithPath: u.dir + "/\(number)"))
-        u.parts[number] = Int64(bytes.count)
+        try u.storePart(number, bytes)
         bilibiliWorld.uploads[token] = u
         addReceived(Int64(bytes.count))
     }
 
     func storeBilibiliWhole(_ token: String, bytes: Data) throws {
         guard var u = bilibiliWorld.uploads[token] else { return }
-        let path = u.dir + "/whole.bin"
-        try bytes.write(to: URL(fileURLWithPath: path))
-        u.path = path
+        try u.storeWhole(bytes)
         bilibiliWorld.uploads[token] = u
         addReceived(Int64(bytes.count))
     }
@@ -60,12 +55,7 @@ extension SandboxState {
         let n = u.parts.keys.max() ?? 0
         guard n > 0, u.parts.count == n else { return "parts \((1...max(n, 1)).filter { u.parts[$0] == nil }.map(String.init).joined(separator: ", ")) are missing" }
         if n > 1, Set((1..<n).map { u.parts[$0]! }).count > 1 { return "every part but the last must be of one size" }
-        let path = u.dir + "/merged.bin"
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        for i in 1...n { try out.write(contentsOf: try Data(contentsOf: URL(fileURLWithPath: u.dir + "/\(i)"))) }
-        try out.close()
-        u.path = path
+        try u.merge(1...n)
         bilibiliWorld.uploads[token] = u
         return nil
     }

@@ -190,7 +190,7 @@ enum KuaishouRoutes: SandboxPlatform {
             await state.count("kuaishou.resume")
             return try await holding(req, state) { u in
                 let last = await state.kuaishouResumeIndex(u.token)
-                return reply(["existed": !u.fragments.isEmpty, "fragment_index": last, "fragment_list": u.fragments.keys.sorted()])
+                return reply(["existed": !u.parts.isEmpty, "fragment_index": last, "fragment_list": u.parts.keys.sorted()])
             }
         }
         router.post("/api/upload/complete") { req, _ -> Response in

@@ -3,11 +3,12 @@ import OmniPostCore
 
 extension SandboxState {
     /// One upload token: the file whole, or fragments by number from 0, until a work spends it.
-    struct KuaishouUpload: Sendable, Codable {
+    struct KuaishouUpload: Sendable, Codable, PartFolderUpload {
         var token: String
         var account: String
         var dir: String
-        var fragments: [Int: Int64] = [:]
+        /// The fragments, by their number from 0.
+        var parts: [Int: Int64] = [:]
         /// The whole (or merged) file, once there is one.
         var path: String?
         var used = false
@@ -23,9 +24,7 @@ extension SandboxState {
 
     func startKuaishouUpload(account: String) throws -> KuaishouUpload {
         let token = SandboxState.randomID(15, alphabet: "0123456789abcdefghijklmnopqrstuvwxyz")
-        let dir = root.appendingPathComponent("kuaishou/uploads/\(token)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let u = KuaishouUpload(token: token, account: account, dir: dir)
+        let u = KuaishouUpload(token: token, account: account, dir: try KuaishouUpload.folder(root, "kuaishou", token: token))
         kuaishouWorld.uploads[token] = u
         return u
     }
@@ -34,17 +33,14 @@ extension SandboxState {
 
     func storeKuaishouFragment(_ token: String, id: Int, bytes: Data) throws {
         guard var u = kuaishouWorld.uploads[token] else { return }
-        try bytes.write(to: URL(fileURLWithPath: u.dir + "/\(id)"))
-        u.fragments[id] = Int64(bytes.count)
+        try u.storePart(id, bytes)
         kuaishouWorld.uploads[token] = u
         addReceived(Int64(bytes.count))
     }
 
     func storeKuaishouWhole(_ token: String, bytes: Data) throws {
         guard var u = kuaishouWorld.uploads[token] else { return }
-        let path = u.dir + "/whole.bin"
-        try bytes.write(to: URL(fileURLWithPath: path))
-        u.path = path
+        try u.storeWhole(bytes)
         kuaishouWorld.uploads[token] = u
         addReceived(Int64(bytes.count))
     }
@@ -53,22 +49,17 @@ extension SandboxState {
     func kuaishouResumeIndex(_ token: String) -> Int {
         guard let u = kuaishouWorld.uploads[token] else { return -1 }
         var i = -1
-        while u.fragments[i + 1] != nil { i += 1 }
+        while u.parts[i + 1] != nil { i += 1 }
         return i
     }
 
     /// `api/upload/complete`: fragments 0…count-1, none missing and none beyond, merged in order.
     func completeKuaishouUpload(_ token: String, count: Int) throws -> String? {
         guard var u = kuaishouWorld.uploads[token] else { return "upload_token is unknown" }
-        let missing = (0..<max(count, 0)).filter { u.fragments[$0] == nil }
+        let missing = (0..<max(count, 0)).filter { u.parts[$0] == nil }
         guard count > 0, missing.isEmpty else { return "fragments \(missing.map(String.init).joined(separator: ", ")) are missing" }
-        guard u.fragments.count == count else { return "fragment_count \(count) is not the \(u.fragments.count) fragments uploaded" }
-        let path = u.dir + "/merged.bin"
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        for i in 0..<count { try out.write(contentsOf: try Data(contentsOf: URL(fileURLWithPath: u.dir + "/\(i)"))) }
-        try out.close()
-        u.path = path
+        guard u.parts.count == count else { return "fragment_count \(count) is not the \(u.parts.count) fragments uploaded" }
+        try u.merge(0..<count)
         kuaishouWorld.uploads[token] = u
         return nil
     }
