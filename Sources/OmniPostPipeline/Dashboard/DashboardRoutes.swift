@@ -11,7 +11,7 @@ import OmniPostLedger
 /// session and its CSRF value, and go through `QueueControl` like `omnipost retry`/`cancel`.
 enum DashboardRoutes {
     /// The pages and form actions, for the docs and the tests.
-    static let pages = ["/", "/drops", "/drops/{id}", "/failures", "/accounts", "/pipelines", "/login"]
+    static let pages = ["/", "/drops", "/drops/{id}", "/failures", "/accounts", "/upload", "/pipelines", "/login"]
 
     /// No page loads anything from elsewhere, runs inline script, or can be framed.
     static let securityHeaders: HTTPFields = [
@@ -127,6 +127,10 @@ enum DashboardRoutes {
             var back = URLComponents(string: "/accounts")!
             back.queryItems = (box.all.count > 1 ? [URLQueryItem(name: "pipeline", value: o.ctx.config.name)] : []) + [URLQueryItem(name: "said", value: said)]
             return Response(status: .seeOther, headers: [.location: back.string ?? "/accounts"])
+        }
+        BrowserDropRoutes.add(to: router, box: box, access: access) { req, o in
+            let targets = o.ctx.config.targets.map { ["name": $0.name, "platform": $0.platform] }
+            return page("upload", title: "Upload", ["targets": targets, "privacies": Privacy.allCases.map(\.rawValue)], req: req, nav: "Upload", shown: o)
         }
         router.get("/pipelines") { req, _ -> Response in
             guard let v = views(req) else { return OperatorRoutes.notReady }
