@@ -74,8 +74,19 @@ import Testing
             try FileManager.default.moveItem(at: approvedDir.appendingPathComponent("\(folder.id).yaml.part"), to: approvedDir.appendingPathComponent("\(folder.id).yaml"))
             try FileManager.default.removeItem(at: review)
 
-            // The dashboard's form, as its Approve button posts it (same path: QueueControl.perform).
-            #expect(try await QueueControl(config: config, ledger: ledger, who: "dashboard").perform("approve", form.id, adapters: p.context.adapters).count == 1)
+            // The dashboard: a reviewer signs in and presses Approve on the drop's page, in real Chromium.
+            if DashboardTests.chromium, PythonServer.has("selenium") {
+                let base = "http://127.0.0.1:\(try #require(p.listener).port)"
+                let r = try await offPool {
+                    try SandboxOfficialClientTests.run(
+                        PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/dashboard_approve.py").path,
+                        [base, "s3cret-token-for-reviewers", form.id, DashboardTests.artifacts.path])
+                }
+                #expect(r["ok"] as? Bool == true && r["buttonsSignedOut"] as? Int == 0 && r["pageShowsTitle"] as? Bool == true, "\(r)")
+                #expect((r["said"] as? String)?.contains("approved") == true && (r["url"] as? String)?.contains("/drops/\(form.id)") == true, "\(r)")
+            } else {
+                Issue.record("chromium, chromedriver or selenium missing: `make test` installs them")
+            }
 
             for (drop, title) in [(cli, "cli post, edited"), (api, "api post"), (folder, "folder post, from the NAS"), (form, "form post")] {
                 let done = try await RetryTests.until(seconds: 180) { try ledger.drop(drop.id).flatMap { $0.state == .archived ? $0 : nil } }
@@ -84,6 +95,7 @@ import Testing
                 #expect(try ds.allSatisfy { try $0.metadata.title == title }, "\(drop.clipPath ?? "")")
                 let approved = try #require(try ledger.events(forDrop: drop.id).first { $0.kind == .approved })
                 #expect(approved.detail?.hasPrefix("approved by ") == true)
+                if drop.id == form.id { #expect(approved.detail?.contains("dashboard") == true, "\(approved.detail ?? "")") }
                 let result = try readJSON(config.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
                 #expect(result["state"] as? String == "published")
                 #expect(((result["approval"] as? [String: Any])?["said"] as? String)?.hasPrefix("approved by ") == true, "\(result)")
