@@ -7,7 +7,7 @@ BIN := .build/debug/omnipost
 # systemd-analyze (systemd) verifies the unit and rates its hardening.
 TEST_DEBS := prometheus chromium chromium-driver systemd
 
-.PHONY: all deps test-deps debs build samples demo test bench format clean
+.PHONY: all deps test-deps debs build samples demo test bench install format clean
 
 all: build
 
@@ -67,6 +67,24 @@ test: deps test-deps $(VENV)/.installed
 bench: deps
 	$(SWIFT) build -c release --product omnipost
 	bash scripts/bench.sh
+
+# The production binary (issue 30): the release build, the unit, the `omnipost` system user and the
+# folders it owns (docs/nas.md). `DESTDIR=/some/stage` stages the files only (a package build): no user,
+# no owners, no systemd. `PREFIX` moves the binary, and the unit's ExecStart with it.
+PREFIX ?= /usr/local
+install: deps
+	$(SWIFT) build -c release --product omnipost
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/omnipost $(DESTDIR)/srv/omnipost
+	install -m 0755 .build/release/omnipost $(DESTDIR)$(PREFIX)/bin/omnipost
+	sed 's#/usr/local/bin/omnipost#$(PREFIX)/bin/omnipost#g' packaging/omnipost@.service > $(DESTDIR)/etc/systemd/system/omnipost@.service
+	chmod 0644 $(DESTDIR)/etc/systemd/system/omnipost@.service
+	@if [ -z "$(DESTDIR)" ]; then \
+	  id -u omnipost >/dev/null 2>&1 || useradd --system --home-dir /srv/omnipost --no-create-home --shell /usr/sbin/nologin omnipost; \
+	  chown omnipost:omnipost /srv/omnipost && chmod 0750 /srv/omnipost; \
+	  chown root:omnipost /etc/omnipost && chmod 0750 /etc/omnipost; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	  echo "installed $(PREFIX)/bin/omnipost and omnipost@.service; next: docs/nas.md (a pipeline in /etc/omnipost/<name>.yaml, root: /srv/omnipost/<name>)"; \
+	fi
 
 clean:
 	rm -rf .build demo-state bench-state $(VENV)

@@ -4,7 +4,7 @@ import Foundation
 /// uploader dreammis/social-auto-upload drives it): login.html with "微信扫码登录" and a QR image; the post
 /// page /platform/post/create with its upload area ("上传时长8小时内，大小不超过20GB…") and a progress bar
 /// fed by real chunked uploads, the description editor (div.input-editor, where #topics are typed), the
-/// short title ("概括视频主要内容，字数建议6-16个字符", 16 at most), the location ("不显示位置"), a
+/// short title ("填写短标题有机会获得更多流量", 16 at most), the location ("不显示位置"), a
 /// "声明原创" box an account may not have, no collection ("添加到合集" shows only for an account with
 /// one), and "发表" disabled until the upload completes; then the content list /platform/post/list.
 /// The upload area is preceded by two decoys a careful client never uses (off-screen, transparent).
@@ -61,7 +61,7 @@ enum WeChatChannelsPages {
               <div class="progress"><div class="bar" id="bar"></div></div><div class="stage" id="stage"></div>
             </div>
             <div class="input-editor" contenteditable="true" data-placeholder="添加描述"></div>
-            <div class="short-title-wrap"><span>短标题</span> <input class="short-title" maxlength="16" placeholder="概括视频主要内容，字数建议6-16个字符"></div>
+            <div class="short-title-wrap"><span>短标题</span> <input class="short-title" maxlength="16" placeholder="填写短标题有机会获得更多流量"></div>
             <div class="position-display"><span>位置</span> <span class="position-option" id="location">不显示位置</span></div>
             \(original)
             <div class="form-btns"><button class="weui-desktop-btn weui-desktop-btn_primary" id="publish" \(f.publishEnabledEarly ? "" : "disabled")>\(publishLabel)</button></div>
