@@ -46,6 +46,12 @@ struct LedgerSchemaTests {
             #expect(lite.unique == post.unique, "the same unique keys")
             #expect(lite.indexes == post.indexes, "the same named indexes")
             #expect(lite.columns.count > 150 && lite.unique.count >= 4, "the comparison saw the schema")
+            // `ledger migrate` copies every table, and renumbers every AUTOINCREMENT one.
+            #expect(Set(PostgresSchema.tables) == Set(lite.columns.map(\.table)))
+            let autoincrement = try sqlite.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%'")
+            }
+            #expect(Set(PostgresSchema.identityTables) == Set(autoincrement))
         }
     }
 

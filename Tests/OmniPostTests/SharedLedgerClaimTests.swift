@@ -8,19 +8,6 @@ import Testing
 /// lapses, a live one's kept by its heartbeat. And the same claim, written once, on SQLite.
 @Suite(.enabled(if: PostgresServer.available, "PostgreSQL is not installed (make test installs it)"))
 struct SharedLedgerClaimTests {
-    /// `count` deliveries ready to upload, one drop each (what validation would have planned).
-    static func seed(_ sql: some LedgerSQL, count: Int, now: Double) throws {
-        for i in 0..<count {
-            let drop = String(format: "d%05d", i)
-            try sql.run("INSERT INTO drops (id, pipeline, stem, state, created_at, updated_at) VALUES (?, 'p', ?, 'converted', ?, ?)", drop, drop, now, now)
-            try sql.run(
-                """
-                INSERT INTO deliveries (drop_id, target, platform, account, profile, state, plan, metadata_json, content_sha256, created_at, updated_at)
-                VALUES (?, 'folder:nas', 'folder', 'nas', 'any', 'ready', 'pass', '{}', ?, ?, ?)
-                """, drop, "sha-\(i)", now, now)
-        }
-    }
-
     static func open(_ server: PostgresServer, _ database: String, clock: any WallClock, pool: Int = 1) throws -> PostgresLedger {
         var config = PostgresLedgerConfig(host: "127.0.0.1", port: server.port, user: server.user, database: database)
         config.passwordFile = server.passwordFile
@@ -33,7 +20,7 @@ struct SharedLedgerClaimTests {
             let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
             let hosts = try (0..<3).map { _ in try Self.open(server, database, clock: clock) }
             defer { hosts.forEach { $0.close() } }
-            try hosts[0].write { tx in try Self.seed(tx, count: 600, now: clock.now().timeIntervalSince1970) }
+            try hosts[0].plantReadyDeliveries(count: 600)
 
             // Three threads of their own (not the dispatch pool, which runs as many at once as there are cores).
             let claimed = Claimed()
@@ -64,7 +51,7 @@ struct SharedLedgerClaimTests {
                 a.close()
                 b.close()
             }
-            try a.write { tx in try Self.seed(tx, count: 10, now: clock.now().timeIntervalSince1970) }
+            try a.plantReadyDeliveries(count: 10)
             // The host that dies: it claims four uploads, then is gone (its connections closed, no heartbeat).
             let dead = try Self.open(server, database, clock: clock)
             let lost = try (0..<4).map { _ in try #require(try dead.claimUpload(owner: "c:300:t", lease: 30)) }
@@ -97,16 +84,14 @@ struct SharedLedgerClaimTests {
         let dir = try TempDir()
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
         let ledger = try Ledger(path: dir.file("ledger.sqlite").path, clock: clock)
-        let now = clock.now().timeIntervalSince1970
-        try ledger.writeSQL { sql in try Self.seed(sql, count: 5, now: now) }
-        let first = try ledger.writeSQL { sql in try DeliveryLeases.claim(sql, owner: "a:1:t", lease: 30, now: now) }
+        try ledger.plantReadyDeliveries(count: 5)
+        let first = try ledger.claimUploadLease(owner: "a:1:t", lease: 30)
         #expect(first?.attempt == 1 && first?.takenOver == false)
         clock.advance(31)
-        let later = now + 31
-        let ids = try (0..<5).compactMap { _ in try ledger.writeSQL { sql in try DeliveryLeases.claim(sql, owner: "b:2:t", lease: 30, now: later) } }
+        let ids = try (0..<5).compactMap { _ in try ledger.claimUploadLease(owner: "b:2:t", lease: 30) }
         #expect(ids.first?.id == first?.id && ids.first?.takenOver == true, "the lapsed lease first: it is the oldest due")
         #expect(Set(ids.map(\.id)).count == 5)
-        #expect(try ledger.writeSQL { sql in try DeliveryLeases.claim(sql, owner: "b:2:t", lease: 30, now: later) } == nil)
+        #expect(try ledger.claimUploadLease(owner: "b:2:t", lease: 30) == nil)
         #expect(try ledger.attempts(forDelivery: first!.id).map(\.outcome) == ["interrupted", nil])
     }
 

@@ -106,21 +106,30 @@ extension PostgresLedgerConfig {
     /// `postgres://user@host:port/database` (or `postgresql://`). A password in it is refused: it belongs
     /// in `password_file` or `password_env`. Query options are not read (`tls:` and the rest are keys).
     static func parseURL(_ node: DocNode) throws -> PostgresLedgerConfig {
-        let text = try node.string()
+        do {
+            return try parse(url: try node.string())
+        } catch let e as OmniError where e.location == nil {
+            throw node.fail(e.message)
+        }
+    }
+
+    /// The URL alone (`ledger:`'s, or one a tool is given), each problem a sentence of its own.
+    package static func parse(url text: String) throws -> PostgresLedgerConfig {
+        func fail(_ m: String) -> OmniError { OmniError(.configInvalid, m) }
         guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? "") else {
-            throw node.fail("ledger: '\(Excerpt.quote(text))' is not a postgres://user@host:port/database URL")
+            throw fail("ledger: '\(Excerpt.quote(text))' is not a postgres://user@host:port/database URL")
         }
         if url.password != nil {
-            throw node.fail("a password is not kept in the pipeline file: put it in a file (`password_file:`, mode 600) or the environment (`password_env:`)")
+            throw fail("a password is not kept in the pipeline file: put it in a file (`password_file:`, mode 600) or the environment (`password_env:`)")
         }
-        if url.query != nil { throw node.fail("ledger: options go in keys of their own (tls:, ca_file:, pool_size:), not in the URL's query") }
-        guard let host = url.host, !host.isEmpty else { throw node.fail("ledger: the URL names no host") }
-        guard let user = url.user, !user.isEmpty else { throw node.fail("ledger: the URL names no user (postgres://user@host/database)") }
+        if url.query != nil { throw fail("ledger: options go in keys of their own (tls:, ca_file:, pool_size:), not in the URL's query") }
+        guard let host = url.host, !host.isEmpty else { throw fail("ledger: the URL names no host") }
+        guard let user = url.user, !user.isEmpty else { throw fail("ledger: the URL names no user (postgres://user@host/database)") }
         let database = String(url.path.drop { $0 == "/" })
-        guard !database.isEmpty, !database.contains("/") else { throw node.fail("ledger: the URL names no database (postgres://user@host/database)") }
+        guard !database.isEmpty, !database.contains("/") else { throw fail("ledger: the URL names no database (postgres://user@host/database)") }
         var c = PostgresLedgerConfig(host: host, user: user, database: database)
         if let p = url.port {
-            guard (1...65535).contains(p) else { throw node.fail("ledger: port \(p) is out of range") }
+            guard (1...65535).contains(p) else { throw fail("ledger: port \(p) is out of range") }
             c.port = p
         }
         return c

@@ -309,6 +309,15 @@ enum PostgresSchema {
         ]
     }
 
+    /// The ledger's tables in an order where each comes after the ones it references (a copy inserts in it).
+    static let tables = [
+        "files", "drops", "deliveries", "events", "tokens", "attempts", "quota_spends", "breakers", "quota_limits", "cookie_jars",
+        "notifications", "notify_cursor", "written_texts", "post_checks", "post_metrics", "follow_ups"
+    ]
+
+    /// Tables whose `id` PostgreSQL numbers (SQLite's AUTOINCREMENT).
+    static let identityTables = ["files", "deliveries", "events", "attempts", "quota_spends", "notifications"]
+
     /// Tables only the shared ledger has (bookkeeping of several hosts, not facts SQLite keeps).
     static let ownTables: Set<String> = ["ledger_migrations", "ledger_hosts"]
 }

@@ -34,3 +34,19 @@ package enum SharedLedgerReach {
             at: shared.location)
     }
 }
+
+/// `omnipost ledger migrate`: a pipeline's SQLite ledger copied into a shared PostgreSQL one.
+package enum SharedLedgerMigration {
+    /// Copies `config`'s SQLite ledger into the database `target` names (migrated first), counts checked
+    /// (`PostgresLedger.copy`). The daemon must be stopped: what it writes after the copy's read began is
+    /// not in the copy.
+    package static func copy(_ config: PipelineConfig, to target: PostgresLedgerConfig) throws -> [CopiedTable] {
+        guard FileManager.default.fileExists(atPath: config.paths.ledger.path) else {
+            throw OmniError(.configInvalid, "\(config.paths.ledger.path) does not exist: this pipeline has no ledger to copy yet")
+        }
+        let source = try Ledger(path: config.paths.ledger.path)
+        let shared = try PostgresLedger(target)
+        defer { shared.close() }
+        return try shared.copy(from: source)
+    }
+}

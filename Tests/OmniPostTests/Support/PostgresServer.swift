@@ -107,12 +107,14 @@ final class PostgresServer: @unchecked Sendable {  // immutable after init but f
     /// A URL naming `database` on this server, as a pipeline's `ledger:` would.
     func url(_ database: String) -> String { "postgres://\(user)@127.0.0.1:\(port)/\(database)" }
 
-    /// Runs SQL as the superuser with psql (the server's own client), returning its output.
+    /// Runs SQL as the superuser with psql (the server's own client) over the server's Unix socket,
+    /// where it trusts local logins; returns its output.
     @discardableResult
     func psql(_ sql: String, database: String = "postgres") throws -> String {
-        try Self.sh(
-            "PGPASSWORD='\(password)' psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p \(port) -U \(user) -d '\(database)' -c \"$OMNIPOST_SQL\"",
-            environment: ["OMNIPOST_SQL": sql])
+        try Self.check(
+            CheckCommandTests.run(
+                ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", dir.path, "-p", "\(port)", "-U", user, "-d", database, "-c", sql],
+                executable: Self.bin!.appendingPathComponent("psql").path), "psql")
     }
 
     /// A new, empty database.
@@ -129,20 +131,13 @@ final class PostgresServer: @unchecked Sendable {  // immutable after init but f
 
     /// Runs a shell command; throws with its output when it fails.
     @discardableResult
-    static func sh(_ command: String, environment: [String: String] = [:]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard p.terminationStatus == 0 else { throw OmniError(.internalError, "`\(command.prefix(200))` failed: \(text.suffix(800))") }
-        return text
+    static func sh(_ command: String) throws -> String {
+        try check(CheckCommandTests.run(["-c", command], executable: "/bin/sh"), String(command.prefix(200)))
+    }
+
+    private static func check(_ r: (status: Int32, out: String), _ what: String) throws -> String {
+        guard r.status == 0 else { throw OmniError(.internalError, "`\(what)` failed: \(r.out.suffix(800))") }
+        return r.out
     }
 }
 
