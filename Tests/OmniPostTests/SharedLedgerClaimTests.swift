@@ -95,6 +95,34 @@ struct SharedLedgerClaimTests {
         #expect(try ledger.attempts(forDelivery: first!.id).map(\.outcome) == ["interrupted", nil])
     }
 
+    /// A host whose connections the server ended (as a restart does) reaches it again on its next
+    /// heartbeat; a host whose database is gone is told so by its heartbeat, with a reason code.
+    @Test func aHostThatLosesTheDatabaseIsToldAndReconnectsWhenItIsBack() throws {
+        let server = try PostgresServer()  // its own, to stop
+        defer { server.stop() }
+        let database = try server.createDatabase()
+        let host = try Self.open(server, database, clock: TestClock(Date(timeIntervalSince1970: 1_800_000_000)))
+        defer { host.close() }
+        try host.plantReadyDeliveries(count: 2)
+        _ = try #require(try host.claimUpload(owner: "a:1:t", lease: 30))
+        try server.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+        // The ended connection may be noticed by the first statement (ledger_unreachable) or before it: then or on the next beat, it renews.
+        var renewed: Int?
+        for _ in 0..<2 {
+            do {
+                renewed = try host.heartbeat(owner: "a:1:t", host: "a", pid: 1, lease: 30)
+                break
+            } catch let e as OmniError {
+                #expect(e.code == .ledgerUnreachable, "\(e)")
+            }
+        }
+        #expect(renewed == 1)
+        server.stop()
+        let e = try #require(throws: OmniError.self) { try host.heartbeat(owner: "a:1:t", host: "a", pid: 1, lease: 30) }
+        #expect(e.code == .ledgerUnreachable, "\(e)")
+        #expect(throws: OmniError.self) { try host.claimUpload(owner: "a:1:t", lease: 30) }
+    }
+
     @Test func aDatabaseThatCannotBeReachedIsSaidPlainly() async throws {
         let port = try DeadPort()
         let clock = TestClock(Date())

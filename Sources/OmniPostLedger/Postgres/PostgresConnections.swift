@@ -138,6 +138,9 @@ final class PostgresConnections: @unchecked Sendable {  // mutable state under `
             if let underlying = e.underlying { return "\(e.code): \(underlying)" }
             return "\(e.code)"
         }
+        if case .server(let m) = error as? PostgresError, let message = m.fields[.message] {
+            return message + (m.fields[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+        }
         return "\(error)"
     }
 

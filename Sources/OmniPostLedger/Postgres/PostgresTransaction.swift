@@ -20,10 +20,18 @@ struct PostgresTransaction: LedgerSQL {
     private func send(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
         do {
             return try connection.query(numberedPlaceholders(sql), arguments.map(Self.bind)).wait()
-        } catch let e as PSQLError where e.serverInfo != nil {
-            throw PostgresStatementError(sql: sql, message: PostgresConnections.describe(e), sqlState: e.serverInfo?[.sqlState])
-        } catch let e as PSQLError {
-            throw OmniError(.ledgerUnreachable, "lost the ledger's connection: \(PostgresConnections.describe(e))")
+        } catch {
+            // PostgresNIO's future API reports a server's error as `PostgresError.server`. A connection the
+            // server ended (a restart, an administrator: SQLSTATE class 57 "operator intervention"), a
+            // connection exception (class 08) or a closed channel means the ledger is unreachable for now —
+            // the pool connects anew next time. Anything else is this statement's.
+            let state: String? =
+                if case .server(let m) = error as? PostgresError { m.fields[.sqlState] } else { (error as? PSQLError)?.serverInfo?[.sqlState] }
+            let message = PostgresConnections.describe(error)
+            if connection.isClosed || state == nil || state!.hasPrefix("57") || state!.hasPrefix("08") {
+                throw OmniError(.ledgerUnreachable, "lost the connection to the ledger: \(message)")
+            }
+            throw PostgresStatementError(sql: sql, message: message, sqlState: state)
         }
     }
 
