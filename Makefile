@@ -6,6 +6,9 @@ BIN := .build/debug/omnipost
 # dashboard is driven in real headless Chromium (chromium, chromium-driver) through Selenium;
 # systemd-analyze (systemd) verifies the unit and rates its hardening.
 TEST_DEBS := prometheus chromium chromium-driver systemd
+# The shared ledger's tests start a private PostgreSQL server (initdb + postgres on a loopback port in a
+# temp folder; as `nobody` when run as root, since both refuse root): Debian's server package.
+TEST_DEBS += postgresql
 
 .PHONY: all deps test-deps debs build samples demo test bench install format clean
 

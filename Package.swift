@@ -37,7 +37,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // TLS for the sandbox's HTTPS listener (Reddit's media host is https: by protocol) and extra trusted CAs.
-        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6")
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // The ledger on PostgreSQL for several hosts sharing one (docs/several-hosts.md).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2")
     ],
     targets: [
         .target(
@@ -62,7 +64,12 @@ let package = Package(
             name: "OmniPostLedger",
             dependencies: [
                 "OmniPostCore",
-                .product(name: "GRDB", package: "GRDB.swift")
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log")
             ],
             swiftSettings: swiftSettings
         ),

@@ -29,7 +29,7 @@ extension Ledger {
     }
 
     /// `'a','b',…` of a closed set's raw values, for a CHECK.
-    private static func sqlList(_ values: [String]) -> String { values.map { "'\($0)'" }.joined(separator: ",") }
+    static func sqlList(_ values: [String]) -> String { values.map { "'\($0)'" }.joined(separator: ",") }
 
     private static var dropsV10: String {
         """

@@ -45,6 +45,15 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "stats" {
     exit(0)
 }
 
+// Claims from the shared PostgreSQL ledger by 1–3 claimers beside SQLite, and a lapsed lease's takeover
+// (issue 27; BENCH_CLAIMS queued deliveries; BENCH_ONLY=claims measures only this).
+let claimRows = { try sharedLedgerClaimRows(root: root, deliveries: Int(ProcessInfo.processInfo.environment["BENCH_CLAIMS"] ?? "10000") ?? 10_000) }
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "claims" {
+    rows += try claimRows()
+    printTable(rows)
+    exit(0)
+}
+
 // 0. What a rejection costs, and whether a flood of them holds another folder's drop (BENCH_JUNK files and
 // list entries; BENCH_ONLY=rejections measures only this).
 let junk = Int(ProcessInfo.processInfo.environment["BENCH_JUNK"] ?? "500") ?? 500
@@ -268,5 +277,6 @@ rows.append([
 ])
 
 rows += try statsRows()
+rows += try claimRows()
 
 printTable(rows)

@@ -38,7 +38,10 @@ struct CheckCommand: AsyncParsableCommand {
                     all.append(OmniError.wrap(error, as: .configInvalid))
                 }
             }
-            problems += Self.report(f, all, note: config.flatMap(Self.pollingNote))
+            // A shared ledger is reached only when the file itself is right (its `ledger:` key included).
+            let shared = all.isEmpty ? config.map(SharedLedgerReach.check) : nil
+            all += shared?.problems ?? []
+            problems += Self.report(f, all, notes: [config.flatMap(Self.pollingNote), shared?.note].compactMap { $0 })
         }
         for (f, kind) in kinds where kind != .pipeline {
             let rules = Self.pipeline(for: f, among: pipelines)
@@ -74,19 +77,19 @@ struct CheckCommand: AsyncParsableCommand {
             let against =
                 rules.map { "checked against pipeline \($0.config.name)" }
                 ?? "read alone: name its pipeline with --pipeline to check its targets and what each would be sent"
-            problems += Self.report(f, found, note: found.isEmpty ? against : nil)
+            problems += Self.report(f, found, notes: [against])
         }
         if problems > 0 { throw ExitCode(1) }
     }
 
     /// Prints a file's problems, one line each (`file:line:col: code: message`), or `file: ok`; returns how many.
-    static func report(_ f: String, _ problems: [OmniError], note: String?) -> Int {
+    static func report(_ f: String, _ problems: [OmniError], notes: [String]) -> Int {
         for e in problems {
             print(TerminalText.escape("\(e.location.map { "\($0)" } ?? f): \(e.code): \(e.message)"))
         }
         if problems.isEmpty {
             print("\(f): ok")
-            if let note { print("\(f): note: \(note)") }
+            for note in notes { print("\(f): note: \(note)") }
         }
         return problems.count
     }

@@ -4,7 +4,8 @@ extension PipelineConfig {
     package static let topLevelKeys = [
         "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
         "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http", "account_checks", "notify",
-        "captions", "approval", "after_post"
+        "captions", "approval", "after_post",
+        "ledger"
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
@@ -102,6 +103,7 @@ extension PipelineConfig {
         try doc.collect { if let v = top["approval"] { config.approval = try ApprovalConfig.parse(v, targets: config.targets.map(\.name)) } }
         try doc.collect { if let v = top["account_checks"] { config.accountChecks = try AccountCheckConfig.parse(v) } }
         try doc.collect { if let v = top["after_post"] { config.afterPost = try AfterPostConfig.parse(v) } }
+        try doc.collect { if let v = top["ledger"] { config.sharedLedger = try PostgresLedgerConfig.parse(v, baseDirectory: baseDirectory) } }
         try doc.collect { if let v = top["http"] { config.http = try HTTPConfig.parse(v, baseDirectory: baseDirectory) } }
         // After `http:`: serving media from this daemon needs its listener.
         try doc.collect { config.mediaHost = try MediaHostConfig.parse(top["media_host"], sandbox: sandbox, http: &config.http) }

@@ -34,6 +34,8 @@ package struct PipelineConfig: Sendable {
     package var captions: CaptionsConfig?
     /// Who must look before a drop goes out (`approval:`); default: nobody.
     package var approval = ApprovalConfig()
+    /// A PostgreSQL ledger shared by several hosts (`ledger:`); nil: the SQLite file at `paths.ledger`.
+    package var sharedLedger: PostgresLedgerConfig?
 
     /// Where the file names a platform (targets, accounts, quotas, per-platform caps): the platform
     /// registry checks each against the platforms this build has, and answers at that line.

@@ -149,3 +149,8 @@ extension ReasonCode {
     /// A subtitle file (`clip.en.srt`, `subtitles:`) whose cues cannot be read or are timed wrong.
     package static let subtitlesInvalid = ReasonCode("subtitles_invalid")
 }
+
+extension ReasonCode {
+    /// The shared PostgreSQL ledger (`ledger:`) cannot be reached, refuses the login, or was left by a newer version.
+    package static let ledgerUnreachable = ReasonCode("ledger_unreachable")
+}

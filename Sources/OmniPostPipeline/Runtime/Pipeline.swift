@@ -33,6 +33,7 @@ package final class Pipeline: Sendable {
         var config = config
         // Every platform the file names checked against this build's, endpoints filled in.
         try PlatformRegistry.resolve(&config)
+        try SharedLedgerReach.refuseToRun(config)
         try config.paths.createAll()
         let pipelineName = config.name
         let statusFiles = DropStatusFiles()

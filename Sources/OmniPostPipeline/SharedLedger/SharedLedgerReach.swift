@@ -1,0 +1,52 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+
+/// A pipeline's shared ledger (`ledger: postgres://…`) as `check` and `run` see it today
+/// (docs/several-hosts.md): it is reached, logged into and migrated, but the daemon does not run on it
+/// yet — the ledger's operations are being moved onto one interface family by family
+/// (docs/ledger.md, "One interface, two backends").
+package enum SharedLedgerReach {
+    /// For `omnipost check`: connects (proving address, TLS, login and database), changing nothing, then says
+    /// what it found — or the problem, at the `ledger:` key, in a sentence naming the database.
+    package static func check(_ config: PipelineConfig) -> (problems: [OmniError], note: String?) {
+        guard let shared = config.sharedLedger else { return ([], nil) }
+        do {
+            let ledger = try PostgresLedger(shared, migrating: false)
+            defer { ledger.close() }
+            let server = try ledger.describeServer()
+            let schema = try ledger.appliedMigrations().last.map { "schema at \($0)" } ?? "no ledger schema yet"
+            return ([], "ledger \(shared.display) reached (\(server)), \(schema); `run` does not use a shared ledger yet")
+        } catch let e as OmniError {
+            return ([OmniError(e.code, e.message, at: shared.location)], nil)
+        } catch {
+            return ([OmniError(.ledgerUnreachable, "the ledger \(shared.display) cannot be used: \(error)", at: shared.location)], nil)
+        }
+    }
+
+    /// `run` refuses a pipeline whose `ledger:` names PostgreSQL rather than running on the local SQLite
+    /// file beside it: several hosts each on their own ledger would each post every clip.
+    static func refuseToRun(_ config: PipelineConfig) throws {
+        guard let shared = config.sharedLedger else { return }
+        throw OmniError(
+            .configInvalid,
+            "ledger: \(shared.display) — this version checks a shared PostgreSQL ledger (omnipost check) but does not run on one yet; remove `ledger:` to run on the local SQLite ledger (docs/several-hosts.md)",
+            at: shared.location)
+    }
+}
+
+/// `omnipost ledger migrate`: a pipeline's SQLite ledger copied into a shared PostgreSQL one.
+package enum SharedLedgerMigration {
+    /// Copies `config`'s SQLite ledger into the database `target` names (migrated first), counts checked
+    /// (`PostgresLedger.copy`). The daemon must be stopped: what it writes after the copy's read began is
+    /// not in the copy.
+    package static func copy(_ config: PipelineConfig, to target: PostgresLedgerConfig) throws -> [CopiedTable] {
+        guard FileManager.default.fileExists(atPath: config.paths.ledger.path) else {
+            throw OmniError(.configInvalid, "\(config.paths.ledger.path) does not exist: this pipeline has no ledger to copy yet")
+        }
+        let source = try Ledger(path: config.paths.ledger.path)
+        let shared = try PostgresLedger(target)
+        defer { shared.close() }
+        return try shared.copy(from: source)
+    }
+}
