@@ -149,3 +149,11 @@ extension ReasonCode {
     /// A subtitle file (`clip.en.srt`, `subtitles:`) whose cues cannot be read or are timed wrong.
     package static let subtitlesInvalid = ReasonCode("subtitles_invalid")
 }
+
+// A post's numbers from a platform's second API (issue 25).
+extension ReasonCode {
+    /// The account's grant lacks the permission the platform's insights API needs (YouTube's
+    /// `yt-analytics.readonly`, Instagram's `instagram_business_manage_insights`…): recorded once, and those
+    /// numbers are not read again until the account is connected anew.
+    package static let insightsNotGranted = ReasonCode("insights_not_granted")
+}
