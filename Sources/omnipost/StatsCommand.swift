@@ -46,7 +46,8 @@ struct StatsCommand: AsyncParsableCommand {
             return
         }
         let stats = try PostStats.gather(
-            ledger: ledger, since: Date(timeIntervalSince1970: from), platform: platform, account: account, minimumSample: max(1, minimumSample))
+            ledger: ledger, since: Date(timeIntervalSince1970: from), platform: platform, account: account, minimumSample: max(1, minimumSample),
+            zone: config.schedule.zone)
         if json {
             print(try stats.json())
         } else if csv {

@@ -69,7 +69,7 @@ extension PostStats {
                 "  \(p.target) \(p.remoteId ?? "?")  \(p.verified ?? "not read back")\(p.reason.map { " (\($0))" } ?? "")  \(numbers.isEmpty ? "no numbers" : numbers)  engagement \(rate)"
             )
         }
-        if !bestTimes.isEmpty { lines += ["", "best posting times (hour of week, UTC; at least \(minimumSample) posts before one is recommended)"] }
+        if !bestTimes.isEmpty { lines += ["", "best posting times (hour of week, \(zone); at least \(minimumSample) posts before one is recommended)"] }
         for b in bestTimes {
             if let r = b.recommended {
                 lines.append("  \(b.account): \(r.label) — \(String(format: "%.2f%%", r.meanEngagementRate * 100)) over \(r.sample) posts")
