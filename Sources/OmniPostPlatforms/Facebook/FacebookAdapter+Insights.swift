@@ -10,16 +10,10 @@ extension FacebookAdapter {
 
     package func readInsights(_ posts: [PostRef]) async throws -> [String: PostMetrics] {
         let token = try await pageToken().token
-        var out: [String: PostMetrics] = [:]
-        for p in posts {
-            guard
-                let v = try await graph.readInsights(
-                    p.remoteId, edge: "video_insights", metrics: Self.insightMetrics, token: token, permission: "read_insights")
-            else { continue }
-            out[p.remoteId] = PostMetrics(
+        return try await graph.readInsights(posts, edge: "video_insights", metrics: Self.insightMetrics, token: token, permission: "read_insights") { v in
+            PostMetrics(
                 views: v["total_video_views"].map { Int64($0) }, watchSeconds: v["total_video_view_total_time"].map { $0 / 1000 },
                 averageViewSeconds: v["total_video_avg_time_watched"].map { $0 / 1000 })
         }
-        return out
     }
 }

@@ -10,13 +10,10 @@ extension InstagramAdapter {
     static let insightMetrics = "views,reach,saved,shares,total_interactions"
 
     package func readInsights(_ posts: [PostRef]) async throws -> [String: PostMetrics] {
-        var out: [String: PostMetrics] = [:]
-        for p in posts {
-            guard let v = try await graph.readInsights(p.remoteId, metrics: Self.insightMetrics, permission: "instagram_manage_insights") else { continue }
-            out[p.remoteId] = PostMetrics(
+        try await graph.readInsights(posts, metrics: Self.insightMetrics, permission: "instagram_manage_insights") { v in
+            PostMetrics(
                 views: v["views"].map { Int64($0) }, shares: v["shares"].map { Int64($0) }, saves: v["saved"].map { Int64($0) },
                 reach: v["reach"].map { Int64($0) })
         }
-        return out
     }
 }

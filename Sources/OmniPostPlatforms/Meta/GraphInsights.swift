@@ -33,6 +33,20 @@ extension GraphAPI {
     }
 }
 
+extension GraphAPI {
+    /// Each post's insights, one call a post, made into our numbers by `make`; a post gone is left out.
+    func readInsights(
+        _ posts: [PostRef], edge: String = "insights", metrics: String, token: String? = nil, permission: String,
+        _ make: ([String: Double]) -> PostMetrics
+    ) async throws -> [String: PostMetrics] {
+        var out: [String: PostMetrics] = [:]
+        for p in posts {
+            if let v = try await readInsights(p.remoteId, edge: edge, metrics: metrics, token: token, permission: permission) { out[p.remoteId] = make(v) }
+        }
+        return out
+    }
+}
+
 extension GraphWire {
     /// An insights edge's answer. Values are numbers for the lifetime metrics read here.
     struct Insights: Decodable {

@@ -9,14 +9,11 @@ extension ThreadsAdapter {
     static let insightMetrics = "views,likes,replies,reposts,quotes,shares"
 
     package func readInsights(_ posts: [PostRef]) async throws -> [String: PostMetrics] {
-        var out: [String: PostMetrics] = [:]
-        for p in posts {
-            guard let v = try await graph.readInsights(p.remoteId, metrics: Self.insightMetrics, permission: "threads_manage_insights") else { continue }
+        try await graph.readInsights(posts, metrics: Self.insightMetrics, permission: "threads_manage_insights") { v in
             let passedOn = ["reposts", "quotes", "shares"].compactMap { v[$0] }
-            out[p.remoteId] = PostMetrics(
+            return PostMetrics(
                 views: v["views"].map { Int64($0) }, likes: v["likes"].map { Int64($0) }, comments: v["replies"].map { Int64($0) },
                 shares: passedOn.isEmpty ? nil : Int64(passedOn.reduce(0, +)))
         }
-        return out
     }
 }
