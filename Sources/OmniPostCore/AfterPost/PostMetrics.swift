@@ -46,9 +46,10 @@ package struct PostMetrics: Sendable, Codable, Equatable {
     /// Interactions a person made with the post: likes, comments, shares and saves, where offered.
     package var interactions: Int64 { (likes ?? 0) + (comments ?? 0) + (shares ?? 0) + (saves ?? 0) }
 
-    /// Interactions per view (README, "After the post"); nil where the platform gives no views or none yet.
+    /// Interactions per view (README, "After the post"); nil where the platform gives no views or none yet,
+    /// or counts no interactions at all (a Facebook video's insights): not a made-up 0 %.
     package var engagementRate: Double? {
-        guard let v = views, v > 0 else { return nil }
+        guard let v = views, v > 0, likes != nil || comments != nil || shares != nil || saves != nil else { return nil }
         return Double(interactions) / Double(v)
     }
 }
