@@ -16,7 +16,7 @@ extension Ledger {
                     "attempts", "verified", "reason"
                 ]
             case .metrics:
-                return ["delivery", "at", "age_seconds", "views", "likes", "comments", "shares", "saves", "watch_seconds", "average_view_seconds"]
+                return ["delivery", "at", "age_seconds", "views", "likes", "comments", "shares", "saves", "watch_seconds", "average_view_seconds", "reach"]
             case .attempts:
                 return ["id", "delivery", "number", "account", "started_at", "finished_at", "outcome", "error_code", "http_status", "bytes_sent"]
             }
@@ -35,7 +35,7 @@ extension Ledger {
                     """
             case .metrics:
                 return """
-                    SELECT rowid AS k, delivery_id, at, age_seconds, views, likes, comments, shares, saves, watch_seconds, average_view_seconds
+                    SELECT rowid AS k, delivery_id, at, age_seconds, views, likes, comments, shares, saves, watch_seconds, average_view_seconds, reach
                     FROM post_metrics WHERE rowid > ? AND at BETWEEN ? AND ? ORDER BY rowid LIMIT ?
                     """
             case .attempts:

@@ -287,6 +287,9 @@ extension Ledger {
                     )
                     """)
         }
+        // Numbers from a platform's second API (issue 25): Instagram's reach, kept as given; and an account
+        // whose grant lacks the insights permission, recorded once (Ledger+Insights.swift).
+        m.registerMigration("v15") { db in try Self.migrateV15(db) }
         return m
     }
 }

@@ -101,7 +101,7 @@ extension Ledger {
                 sql: """
                     SELECT d.id, d.target, d.platform, d.account, d.remote_id AS remoteId,
                         COALESCE(d.upload_finished_at, d.updated_at) AS publishedAt, c.state AS verification, c.reason_code AS reasonCode,
-                        m.at AS readAt, m.views, m.likes, m.comments, m.shares, m.saves, m.watch_seconds, m.average_view_seconds
+                        m.at AS readAt, m.views, m.likes, m.comments, m.shares, m.saves, m.watch_seconds, m.average_view_seconds, m.reach
                     FROM deliveries d
                     LEFT JOIN post_checks c ON c.delivery_id = d.id
                     LEFT JOIN post_metrics m ON m.delivery_id = d.id AND m.at = (SELECT MAX(at) FROM post_metrics WHERE delivery_id = d.id)

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import OmniPostCore
 import OmniPostPlatforms
-import OmniPostSandbox
+@testable import OmniPostSandbox
 import Testing
 
 /// The YouTube sandbox against Google's own client library (google-api-python-client, from the
@@ -147,6 +147,35 @@ import Testing
             #expect(item["id"] as? String == id && (item["status"] as? [String: Any])?["uploadStatus"] as? String == "processed")
             #expect((item["processingDetails"] as? [String: Any])?["processingStatus"] as? String == "succeeded")
             #expect((item["statistics"] as? [String: Any])?["viewCount"] is String && item["snippet"] == nil, "\(item)")
+        }
+    }
+
+    /// google-api-python-client's own youtubeAnalytics v2 (its static discovery document) against the
+    /// sandbox (issue 25): `reports.query` as OmniPost asks it answers a `youtubeAnalytics#resultTable` whose
+    /// columns are the dimension then the metrics asked, by YouTube's names and data types, one row per video
+    /// with the numbers our adapter reads; a grant without `yt-analytics.readonly` is 403 `insufficientPermissions`.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(3)))
+    func googlesClientLibraryReadsAVideosAnalytics() async throws {
+        let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+        try await YouTubeTests.withSandbox { s, token in
+            let video = try await offPool { try Self.client(s.baseURL, token, clip.path, "multipart") }
+            let id = try #require((video["resource"] as? [String: Any])?["id"] as? String, "\(video)")
+            await s.state.advanceClock(by: 2 * 86_400)
+            let r = try await offPool { try Self.client(s.baseURL, token, id, "analytics") }
+            let table = try #require(r["resource"] as? [String: Any], "\(r)")
+            #expect(table["kind"] as? String == "youtubeAnalytics#resultTable")
+            let headers = (table["columnHeaders"] as? [[String: Any]]) ?? []
+            #expect(headers.map { $0["name"] as? String ?? "" } == ["video", "views", "estimatedMinutesWatched", "averageViewDuration", "likes", "comments", "shares"])
+            #expect(headers.first?["columnType"] as? String == "DIMENSION" && headers.dropFirst().allSatisfy { $0["columnType"] as? String == "METRIC" && $0["dataType"] as? String == "INTEGER" })
+            let row = try #require((table["rows"] as? [[Any]])?.first, "\(table)")
+            #expect(row.first as? String == id && row.dropFirst().allSatisfy { $0 is Int }, "\(row)")
+            // What our adapter makes of the same report: watch time in seconds from minutes, the average as given.
+            let expected = SandboxMetrics(id: id, age: 2 * 86_400)
+            let views = try #require(row[1] as? Int)
+            #expect(abs(views - Int(expected.views)) <= 2 && row[3] as? Int == Int(expected.averageViewSeconds), "\(row) vs \(expected)")
+            await s.state.withholdInsights(platform: "youtube")
+            let refused = try await offPool { try Self.client(s.baseURL, token, id, "analytics") }
+            #expect(refused["status"] as? Int == 403 && refused["reasons"] as? [String] == ["insufficientPermissions"], "\(refused)")
         }
     }
 

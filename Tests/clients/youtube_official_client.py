@@ -4,7 +4,8 @@ Run by the Swift test suite (SandboxOfficialClientTests) with the virtualenv `ma
 It builds the YouTube Data API client from the discovery document the library ships, points it at
 the sandbox with `client_options.api_endpoint`, and inserts a video the way a user of the library
 would: multipart (the library's default), simple media upload, resumable in chunks, or resumable in
-one request; or reads a video back with videos.list (`list`, the id in place of the file). Prints the returned video resource (or the HTTP error) as one JSON line.
+one request; or reads a video back with videos.list (`list`, the id in place of the file), or its
+numbers with YouTube Analytics' reports.query (`analytics`, ids in place of the file). Prints the returned video resource (or the HTTP error) as one JSON line.
 """
 import json
 import sys
@@ -45,6 +46,23 @@ def main():
                     "tags": ["sandbox", "official"], "categoryId": category},
         "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False},
     }
+    if mode == "analytics":
+        # YouTube Analytics (issue 25): the library's own youtubeAnalytics v2 client from its discovery
+        # document, reports().query as OmniPost asks it — the token's channel, per video, lifetime totals.
+        # Here `path` is a comma-separated list of video ids.
+        analytics = build("youtubeAnalytics", "v2", http=http, static_discovery=True,
+                          client_options={"api_endpoint": base.rstrip("/") + "/"}, cache_discovery=False)
+        try:
+            report = analytics.reports().query(
+                ids="channel==MINE", startDate="2005-04-23", endDate="2099-12-31",
+                metrics="views,estimatedMinutesWatched,averageViewDuration,likes,comments,shares",
+                dimensions="video", filters="video==" + path).execute()
+            print(json.dumps({"ok": True, "resource": report}))
+        except HttpError as e:
+            detail = json.loads(e.content.decode("utf-8") or "{}")
+            reasons = [x.get("reason") for x in detail.get("error", {}).get("errors", [])]
+            print(json.dumps({"ok": False, "status": e.resp.status, "reasons": reasons}))
+        return
     if mode == "captions":
         # captions().insert as the library makes it (multipart: the caption resource, then the file),
         # then captions().list for the video. Here argv[5] is the video id and argv[6] the language.

@@ -15,11 +15,15 @@ package struct PostMetrics: Sendable, Codable, Equatable {
     package var watchSeconds: Double?
     /// Average view duration, in seconds.
     package var averageViewSeconds: Double?
+    /// Accounts that saw the post (Instagram's `reach`), each counted once by the platform: a reading
+    /// keeps the platform's number as given — never a sum of readings, never added to views.
+    package var reach: Int64?
 
     package init(
         views: Int64? = nil, likes: Int64? = nil, comments: Int64? = nil, shares: Int64? = nil, saves: Int64? = nil,
-        watchSeconds: Double? = nil, averageViewSeconds: Double? = nil
+        watchSeconds: Double? = nil, averageViewSeconds: Double? = nil, reach: Int64? = nil
     ) {
+        self.reach = reach
         self.views = views
         self.likes = likes
         self.comments = comments
@@ -29,12 +33,23 @@ package struct PostMetrics: Sendable, Codable, Equatable {
         self.averageViewSeconds = averageViewSeconds
     }
 
+    /// These numbers with the gaps filled from `other` (a second API's reading of the same post at the same
+    /// moment). A number this reading has is kept: the post's own read is the fresher one (YouTube Analytics
+    /// lags `videos.list` by up to two days), and nothing is ever added up across the two.
+    package func filled(from other: PostMetrics) -> PostMetrics {
+        PostMetrics(
+            views: views ?? other.views, likes: likes ?? other.likes, comments: comments ?? other.comments,
+            shares: shares ?? other.shares, saves: saves ?? other.saves, watchSeconds: watchSeconds ?? other.watchSeconds,
+            averageViewSeconds: averageViewSeconds ?? other.averageViewSeconds, reach: reach ?? other.reach)
+    }
+
     /// Interactions a person made with the post: likes, comments, shares and saves, where offered.
     package var interactions: Int64 { (likes ?? 0) + (comments ?? 0) + (shares ?? 0) + (saves ?? 0) }
 
-    /// Interactions per view (README, "After the post"); nil where the platform gives no views or none yet.
+    /// Interactions per view (README, "After the post"); nil where the platform gives no views or none yet,
+    /// or counts no interactions at all (a Facebook video's insights): not a made-up 0 %.
     package var engagementRate: Double? {
-        guard let v = views, v > 0 else { return nil }
+        guard let v = views, v > 0, likes != nil || comments != nil || shares != nil || saves != nil else { return nil }
         return Double(interactions) / Double(v)
     }
 }

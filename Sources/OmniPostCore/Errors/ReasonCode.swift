@@ -154,3 +154,11 @@ extension ReasonCode {
     /// The shared PostgreSQL ledger (`ledger:`) cannot be reached, refuses the login, or was left by a newer version.
     package static let ledgerUnreachable = ReasonCode("ledger_unreachable")
 }
+
+// A post's numbers from a platform's second API (issue 25).
+extension ReasonCode {
+    /// The account's grant lacks the permission the platform's insights API needs (YouTube's
+    /// `yt-analytics.readonly`, Instagram's `instagram_business_manage_insights`…): recorded once, and those
+    /// numbers are not read again until the account is connected anew.
+    package static let insightsNotGranted = ReasonCode("insights_not_granted")
+}

@@ -89,6 +89,10 @@ package enum EventKind: String, Codable, Sendable, CaseIterable {
     case verified
     case notVerified = "not_verified"
     case metricsEnded = "metrics_ended"
+    /// A platform's insights API refused the account's grant (it lacks the permission): recorded once.
+    case insightsRefused = "insights_refused"
+    /// `next_slot` with `slots: [best, …]`: which slot was taken and why (the best hour, or the fallback).
+    case slotChosen = "slot_chosen"
 }
 
 /// Facts an event carries as values rather than inside its sentence. Stored as JSON; a reader switches

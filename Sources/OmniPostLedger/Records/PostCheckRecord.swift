@@ -72,7 +72,7 @@ extension PostMetrics {
     init(row: Row) {
         self.init(
             views: row["views"], likes: row["likes"], comments: row["comments"], shares: row["shares"], saves: row["saves"],
-            watchSeconds: row["watch_seconds"], averageViewSeconds: row["average_view_seconds"])
+            watchSeconds: row["watch_seconds"], averageViewSeconds: row["average_view_seconds"], reach: row["reach"])
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -83,5 +83,6 @@ extension PostMetrics {
         container["saves"] = saves
         container["watch_seconds"] = watchSeconds
         container["average_view_seconds"] = averageViewSeconds
+        container["reach"] = reach
     }
 }

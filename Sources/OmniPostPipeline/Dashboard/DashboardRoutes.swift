@@ -102,6 +102,14 @@ enum DashboardRoutes {
             guard let v = views(req) else { return OperatorRoutes.notReady }
             return page("posts", title: "Posts", try v.postsPage(), req: req, nav: "Posts")
         }
+        router.get("/posts/:delivery") { req, c -> Response in
+            guard let v = views(req) else { return OperatorRoutes.notReady }
+            let id = c.parameters.get("delivery") ?? ""
+            guard let n = Int64(id), let post = try v.postPage(n) else {
+                return page("post", title: "No such post", ["missing": id], req: req, status: .notFound)
+            }
+            return page("post", title: "Post \(post["target"] as? String ?? id)", ["post": post], req: req, nav: "Posts")
+        }
         router.get("/accounts") { req, _ -> Response in
             guard let v = views(req) else { return OperatorRoutes.notReady }
             let data = await v.withLogins(try v.accountsPage(), logins: box.logins)

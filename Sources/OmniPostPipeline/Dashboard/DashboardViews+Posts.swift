@@ -28,6 +28,46 @@ extension DashboardViews {
             if let at = r.readAt { row["readAt"] = isoStamp(at) }
             return row
         }
-        return ["posts": posts, "anyPosts": !posts.isEmpty]
+        // Best times per account, in the schedule's zone, as `omnipost stats` answers them.
+        let zone = ctx.config.schedule.zone
+        let best = PostStats.bestTimes(try ledger.postReadings(since: now - 90 * 86_400), minimumSample: ctx.config.schedule.minimumSample, zone: zone)
+        let heat: [[String: Any]] = best.map { b in
+            [
+                "account": b.account, "recommended": b.recommended.map { "\($0.label) (\($0.sample) posts)" } ?? "none yet",
+                "map": SVGChart.heatMap(
+                    b.account, b.slots.map { ($0.hourOfWeek, $0.label, $0.sample, $0.meanEngagementRate) }, recommended: b.recommended?.hourOfWeek)
+            ]
+        }
+        return [
+            "posts": posts, "anyPosts": !posts.isEmpty, "best": heat, "anyBest": !heat.isEmpty, "zone": zone,
+            "minimumSample": ctx.config.schedule.minimumSample
+        ]
+    }
+
+    /// One post's page: its verification and each number it has over its life, a chart per number
+    /// (views, likes, comments, shares, saves, reach, watch time, average view duration), drawn on the server.
+    func postPage(_ id: Int64) throws -> [String: Any]? {
+        guard let d = try ledger.delivery(id), d.state == .published else { return nil }
+        let check = try ledger.postCheck(deliveryId: id)
+        let series = try ledger.postMetrics(deliveryId: id)
+        let numbers: [(String, String, (PostMetrics) -> Double?)] = [
+            ("Views", "views", { $0.views.map(Double.init) }), ("Likes", "likes", { $0.likes.map(Double.init) }),
+            ("Comments", "comments", { $0.comments.map(Double.init) }), ("Shares", "shares", { $0.shares.map(Double.init) }),
+            ("Saves", "saves", { $0.saves.map(Double.init) }), ("Reach", "accounts", { $0.reach.map(Double.init) }),
+            ("Watch time", "seconds", { $0.watchSeconds }), ("Average view", "seconds", { $0.averageViewSeconds })
+        ]
+        let charts: [[String: Any]] = numbers.compactMap { name, unit, value in
+            let points = series.compactMap { r in value(r.metrics).map { (t: r.at, v: $0) } }
+            guard !points.isEmpty else { return nil }
+            return ["name": name, "chart": SVGChart.series("\(name) of \(d.target) \(d.remoteId ?? "")", points, unit: unit), "readings": points.count]
+        }
+        var post: [String: Any] = [
+            "delivery": id, "target": d.target, "remoteId": d.remoteId ?? "", "url": d.remoteUrl ?? "", "verified": check?.state.rawValue ?? "pending",
+            "ok": check?.state == .verified, "bad": check?.state == .failed, "readings": series.count, "charts": charts, "anyCharts": !charts.isEmpty
+        ]
+        if let at = d.uploadFinishedAt { post["published"] = isoStamp(at) }
+        if let r = check?.reasonCode { post["reason"] = r }
+        if let detail = check?.detail { post["detail"] = detail }
+        return post
     }
 }

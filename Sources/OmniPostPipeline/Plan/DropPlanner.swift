@@ -113,10 +113,11 @@ package struct DropPlanner: Sendable {
         for drop in drops {
             guard let d = try ledger.drop(drop.id) else { continue }
             let deliveries = try ledger.deliveries(forDrop: d.id)
-            report.drops.append(
-                PlanReport.Drop(
-                    drop: d, verdict: verdicts[d.id] ?? .rejected, deliveries: deliveries, times: times,
-                    manifest: d.manifestJson.flatMap { try? JSONDecoder().decode(Manifest.self, from: Data($0.utf8)) }))
+            var planned = PlanReport.Drop(
+                drop: d, verdict: verdicts[d.id] ?? .rejected, deliveries: deliveries, times: times,
+                manifest: d.manifestJson.flatMap { try? JSONDecoder().decode(Manifest.self, from: Data($0.utf8)) })
+            planned.slotChoice = try ledger.events(forDrop: d.id).last { $0.toState == EventKind.slotChosen.rawValue }?.detail
+            report.drops.append(planned)
         }
         return report
     }

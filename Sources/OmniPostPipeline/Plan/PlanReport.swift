@@ -37,6 +37,8 @@ package struct PlanReport: Codable, Sendable {
         package var reason: Reason?
         package var duplicateOf: String?
         package var cover: String?
+        /// Which publishing slot `next_slot` took and why, where the schedule chooses the best hour (`slots: [best, …]`).
+        package var slotChoice: String?
         package var targets: [Target]
     }
 
@@ -114,6 +116,7 @@ extension PlanReport {
                 out.append("  \(d.verdict): \(r.location ?? d.sidecar ?? d.clip ?? d.drop): \(r.code): \(r.message)")
             }
             if let cover = d.cover { out.append("  cover: \(cover)") }
+            if let slot = d.slotChoice { out.append("  slot: \(slot)") }
             for t in d.targets {
                 if t.state != "planned" {
                     out.append("  \(t.target)  not sent: \(t.error.map { "\($0.code): \($0.message)" } ?? t.state)")

@@ -25,14 +25,14 @@ extension PostStats {
             "\r\n"
             + CSV.line([
                 "delivery", "target", "remote_id", "published_at", "verified", "reason", "read_at", "views", "likes", "comments", "shares", "saves", "watch_s", "avg_view_s",
-                "engagement_rate"
+                "engagement_rate", "reach"
             ])
         for p in posts {
             let m = p.metrics
             out += CSV.line([
                 String(p.delivery), p.target, p.remoteId ?? "", isoStamp(p.publishedAt), p.verified ?? "", p.reason ?? "", p.readAt.map(isoStamp) ?? "",
                 Self.int(m.views), Self.int(m.likes), Self.int(m.comments), Self.int(m.shares), Self.int(m.saves), Self.num(m.watchSeconds),
-                Self.num(m.averageViewSeconds), Self.num(p.engagementRate, 4)
+                Self.num(m.averageViewSeconds), Self.num(p.engagementRate, 4), Self.int(m.reach)
             ])
         }
         out += "\r\n" + CSV.line(["account", "hour_of_week", "slot", "sample", "mean_engagement_rate", "recommended"])
@@ -62,14 +62,14 @@ extension PostStats {
         if !posts.isEmpty { lines += ["", "posts (latest numbers; engagement = interactions / views)"] }
         for p in posts {
             let m = p.metrics
-            let numbers = [("views", m.views), ("likes", m.likes), ("comments", m.comments), ("shares", m.shares), ("saves", m.saves)]
+            let numbers = [("views", m.views), ("likes", m.likes), ("comments", m.comments), ("shares", m.shares), ("saves", m.saves), ("reached", m.reach)]
                 .compactMap { n, v in v.map { "\($0) \(n)" } }.joined(separator: ", ")
             let rate = p.engagementRate.map { String(format: "%.2f%%", $0 * 100) } ?? "–"
             lines.append(
                 "  \(p.target) \(p.remoteId ?? "?")  \(p.verified ?? "not read back")\(p.reason.map { " (\($0))" } ?? "")  \(numbers.isEmpty ? "no numbers" : numbers)  engagement \(rate)"
             )
         }
-        if !bestTimes.isEmpty { lines += ["", "best posting times (hour of week, UTC; at least \(minimumSample) posts before one is recommended)"] }
+        if !bestTimes.isEmpty { lines += ["", "best posting times (hour of week, \(zone); at least \(minimumSample) posts before one is recommended)"] }
         for b in bestTimes {
             if let r = b.recommended {
                 lines.append("  \(b.account): \(r.label) — \(String(format: "%.2f%%", r.meanEngagementRate * 100)) over \(r.sample) posts")

@@ -33,7 +33,7 @@ package struct PostStats: Codable, Sendable {
         package var metrics: PostMetrics
         package var engagementRate: Double?
     }
-    /// One hour of the week (0 = Monday 00:00–01:00 UTC … 167 = Sunday 23:00) for one account.
+    /// One hour of the week (0 = Monday 00:00–01:00 … 167 = Sunday 23:00, in `zone`) for one account.
     package struct Slot: Codable, Sendable, Equatable {
         package var hourOfWeek: Int
         package var label: String
@@ -52,9 +52,11 @@ package struct PostStats: Codable, Sendable {
     package var posts: [Post]
     package var bestTimes: [BestTimes]
     package var minimumSample: Int
+    /// The time zone hours of the week are counted in (the pipeline's `schedule.zone`).
+    package var zone: String = "UTC"
 
     package static func gather(
-        ledger: Ledger, since: Date, platform: String? = nil, account: String? = nil, minimumSample: Int = 3
+        ledger: Ledger, since: Date, platform: String? = nil, account: String? = nil, minimumSample: Int = 3, zone: String = "UTC"
     ) throws -> PostStats {
         let t = since.timeIntervalSince1970
         let ended = try ledger.endedDeliveries(since: t, platform: platform, account: account)
@@ -84,7 +86,8 @@ package struct PostStats: Codable, Sendable {
                 reason: r.reasonCode, readAt: r.readAt.map { Date(timeIntervalSince1970: $0) }, metrics: r.metrics, engagementRate: r.metrics.engagementRate)
         }
         return PostStats(
-            since: since, accounts: accounts, posts: posts, bestTimes: bestTimes(readings, minimumSample: minimumSample), minimumSample: minimumSample)
+            since: since, accounts: accounts, posts: posts, bestTimes: bestTimes(readings, minimumSample: minimumSample, zone: zone), minimumSample: minimumSample,
+            zone: zone)
     }
 
     /// Nearest-rank percentile of sorted values.
@@ -94,25 +97,26 @@ package struct PostStats: Codable, Sendable {
         return sorted[min(sorted.count, max(1, rank)) - 1]
     }
 
-    static func hourOfWeek(_ t: Double) -> Int {
+    static func hourOfWeek(_ t: Double, zone: String = "UTC") -> Int {
         var cal = Calendar(identifier: .iso8601)
-        cal.timeZone = TimeZone(identifier: "UTC")!
+        cal.timeZone = TimeZone(identifier: zone) ?? TimeZone(identifier: "UTC")!
         let d = Date(timeIntervalSince1970: t)
         let weekday = (cal.component(.weekday, from: d) + 5) % 7  // Monday 0 … Sunday 6
         return weekday * 24 + cal.component(.hour, from: d)
     }
 
-    static func label(_ h: Int) -> String {
-        ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][h / 24] + String(format: " %02d:00 UTC", h % 24)
+    static func label(_ h: Int, zone: String = "UTC") -> String {
+        ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][h / 24] + String(format: " %02d:00 ", h % 24) + zone
     }
 
     /// Per account: each hour of the week its posts went out in, with the mean engagement rate of their
     /// latest readings (posts with no rate — no views — are left out of the sample).
-    static func bestTimes(_ readings: [Ledger.PostReading], minimumSample: Int) -> [BestTimes] {
+    /// Hours are the zone's wall-clock hours, so 09:00 Berlin stays one slot across a daylight-saving change.
+    package static func bestTimes(_ readings: [Ledger.PostReading], minimumSample: Int, zone: String = "UTC") -> [BestTimes] {
         Dictionary(grouping: readings, by: { "\($0.platform):\($0.account)" }).sorted(by: { $0.key < $1.key }).map { key, list in
-            let rated = list.compactMap { r in r.metrics.engagementRate.map { (hourOfWeek(r.publishedAt), $0) } }
+            let rated = list.compactMap { r in r.metrics.engagementRate.map { (hourOfWeek(r.publishedAt, zone: zone), $0) } }
             let slots = Dictionary(grouping: rated, by: \.0).map { h, xs in
-                Slot(hourOfWeek: h, label: label(h), sample: xs.count, meanEngagementRate: xs.map(\.1).reduce(0, +) / Double(xs.count))
+                Slot(hourOfWeek: h, label: label(h, zone: zone), sample: xs.count, meanEngagementRate: xs.map(\.1).reduce(0, +) / Double(xs.count))
             }.sorted { ($0.meanEngagementRate, -$0.hourOfWeek) > ($1.meanEngagementRate, -$1.hourOfWeek) }
             return BestTimes(account: key, slots: slots, recommended: slots.first { $0.sample >= minimumSample })
         }

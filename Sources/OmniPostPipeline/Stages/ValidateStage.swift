@@ -249,7 +249,7 @@ struct ValidateStage: Stage {
         let vars = templateVariables(drop: drop, source: source, manifest: manifest)
         var out = Planned()
         let now = ctx.now.timeIntervalSince1970
-        let when = try publishTime(manifest, rules: rules, location: sidecar.location)
+        let when = try publishTime(manifest, rules: rules, location: sidecar.location, drop: drop.id, accounts: targets.map { "\($0.platform):\($0.account)" })
         for (index, t) in targets.enumerated() {
             let profile = try rules.profile(of: t)
             var meta = try rules.metadata(for: t, manifest: manifest, vars: vars, profile: profile, durationS: source.durationS)
@@ -396,11 +396,19 @@ struct ValidateStage: Stage {
 
     /// When the drop should go public: an explicit `publish_at`, the next free slot of the pipeline's
     /// schedule (`next_slot`), or as soon as possible (nil).
-    func publishTime(_ m: Manifest, rules: DropRules, location: SourceLocation?) throws -> (at: Double?, slot: Double?) {
+    func publishTime(_ m: Manifest, rules: DropRules, location: SourceLocation?, drop: String? = nil, accounts: [String] = []) throws -> (
+        at: Double?, slot: Double?
+    ) {
         try rules.checkPublishTime(m, now: ctx.now, at: location)
         if m.publishAtNextSlot {
             let schedule = ctx.config.schedule
             let taken = try ctx.ledger.takenSlots(from: ctx.now.timeIntervalSince1970)
+            if schedule.best {
+                let (slot, why) = try BestSlot(ledger: ctx.ledger, schedule: schedule).choose(accounts: accounts, after: ctx.now, taken: taken)
+                try ctx.ledger.note(.slotChosen, stage: .validate, dropId: drop, detail: why)
+                guard let slot else { throw OmniError(.noSlot, "no publishing slot for pipeline \(ctx.config.name): \(why)", at: m.publishAtLocation ?? location) }
+                return (slot.timeIntervalSince1970, slot.timeIntervalSince1970)
+            }
             guard let slot = schedule.next(after: ctx.now, taken: taken) else {
                 throw OmniError(.noSlot, "no free publishing slot in the next year of pipeline \(ctx.config.name)'s schedule", at: m.publishAtLocation ?? location)
             }

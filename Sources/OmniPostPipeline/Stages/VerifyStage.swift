@@ -66,7 +66,7 @@ struct VerifyStage: Stage {
                 for c in batch { try postpone(c, why: "its \(q.rule) quota keeps its room for uploads until \(isoStamp(wait))", notBefore: wait) }
                 continue
             }
-            let sightings: [String: Sighting]
+            var sightings: [String: Sighting]
             do {
                 sightings = try await adapter.readBack(batch.compactMap { refs[$0.deliveryId] })
             } catch {
@@ -81,6 +81,7 @@ struct VerifyStage: Stage {
                 for c in batch { try postpone(c, why: e?.message ?? "\(error)", notBefore: later) }
                 continue
             }
+            sightings = try await withInsights(sightings, checks: batch, refs: refs, descriptor: descriptor, adapter: adapter)
             for c in batch {
                 guard let ref = refs[c.deliveryId] else { continue }
                 try apply(c, ref: ref, sightings[c.remoteId] ?? .absent("the read did not mention \(c.remoteId)"), platform: descriptor.displayName)

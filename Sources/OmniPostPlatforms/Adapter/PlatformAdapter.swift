@@ -165,9 +165,16 @@ package protocol PlatformAdapter: Sendable {
     /// know is `.absent`, never an error; a refused read throws a `DeliveryError` as an upload would. A
     /// target with nothing to read (`ReadBack.notApplicable`) answers every post `.seen` from what it knows.
     func readBack(_ posts: [PostRef]) async throws -> [String: Sighting]
+
+    /// Reads posts' numbers from the platform's second API (`descriptor.insights`: YouTube Analytics, a Graph
+    /// media's insights…), at most `insights.batch` at a time, by `remoteId`; a post it has no numbers for
+    /// yet is left out. A grant without the API's permission throws a `DeliveryError` with
+    /// `.insightsNotGranted`. The default, for a platform with no such API, reads nothing.
+    func readInsights(_ posts: [PostRef]) async throws -> [String: PostMetrics]
 }
 
 extension PlatformAdapter {
+    package func readInsights(_ posts: [PostRef]) async throws -> [String: PostMetrics] { [:] }
     package func abandon(_ job: UploadJob) async throws -> Bool { false }
     package func platformChecks(_ metadata: PublishMetadata) -> OmniError? { nil }
 }

@@ -41,7 +41,7 @@ package struct OAuthConnect: Sendable {
     package func authorizeURL(redirect: String, state: String, challenge: String) -> String {
         var q: [(String, String)] = [
             ("response_type", "code"), (oauth.clientIDField, account.clientID), ("redirect_uri", redirect),
-            ("scope", oauth.scopes.joined(separator: oauth.scopeSeparator)), ("state", state),
+            ("scope", oauth.requestedScopes.joined(separator: oauth.scopeSeparator)), ("state", state),
             ("code_challenge", challenge), ("code_challenge_method", "S256")
         ]
         q += oauth.authorizeParameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -193,7 +193,7 @@ package struct OAuthConnect: Sendable {
     package var offersDevice: Bool { !account.deviceURL.isEmpty }
 
     package func startDevice() async throws -> DeviceCode {
-        let (status, json) = try await post(account.deviceURL, [(oauth.clientIDField, account.clientID), ("scope", oauth.scopes.joined(separator: oauth.scopeSeparator))])
+        let (status, json) = try await post(account.deviceURL, [(oauth.clientIDField, account.clientID), ("scope", oauth.requestedScopes.joined(separator: oauth.scopeSeparator))])
         guard status == 200, let device = json.device_code, let user = json.user_code, let url = json.verification_url ?? json.verification_uri else {
             throw OmniError(.authRevoked, "\(account.key): the device authorization endpoint answered \(status) \(json.errorCode ?? "")")
         }

@@ -7,7 +7,7 @@ import OmniPostCore
 package enum FacebookPlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor(
         name: "facebook", displayName: "Facebook Page Reels", apiRoot: "https://graph.facebook.com",
-        oauth: .meta(scopes: ["pages_show_list", "pages_read_engagement", "pages_manage_posts"]),
+        oauth: .meta(scopes: ["pages_show_list", "pages_read_engagement", "pages_manage_posts"], insights: ["read_insights"]),
         sandboxTokenPath: "/oauth/access_token", defaultProfile: "facebook_reels",
         accountFields: ["client_id (app id)", "client_secret (app secret)", "refresh_token (a long-lived user token)", "id (the Page id; default: the user's first Page)"],
         capabilities: .init(
@@ -21,6 +21,10 @@ package enum FacebookPlatform: PlatformModule {
             schedule: ScheduleWindow(minAhead: 600, maxAhead: 75 * 86400)),
         parts: GraphAPI.ruploadParts, statusPolling: GraphAPI.statusPolling)
         .following([.subtitles])
+        // The video's insights: views and watch time (milliseconds on the wire), one call per reel.
+        .withInsights(
+            Insights(
+                api: "/{video-id}/video_insights", permission: "read_insights", gives: ["views", "watch_seconds", "average_view_seconds"]))
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         FacebookAdapter(settings)

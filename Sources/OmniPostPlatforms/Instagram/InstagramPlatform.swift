@@ -7,7 +7,7 @@ import OmniPostCore
 package enum InstagramPlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor(
         name: "instagram", displayName: "Instagram Reels", apiRoot: "https://graph.facebook.com",
-        oauth: .meta(scopes: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"]),
+        oauth: .meta(scopes: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"], insights: ["instagram_manage_insights"]),
         sandboxTokenPath: "/oauth/access_token", defaultProfile: "instagram_reels",
         accountFields: ["client_id (app id)", "client_secret (app secret)", "refresh_token (a long-lived user token)", "id (the Instagram user id)"],
         capabilities: .init(
@@ -20,6 +20,10 @@ package enum InstagramPlatform: PlatformModule {
             privacyNote: "a professional account's reels are public",
             options: [.init("share_to_feed", .bool), .init("collaborators", .list(max: 3)), .init("location_id")]),
         parts: GraphAPI.ruploadParts, statusPolling: GraphAPI.statusPolling)
+        // The media's insights: views, reach (as given), saves and shares, one call per reel.
+        .withInsights(
+            Insights(
+                api: "/{ig-media-id}/insights", permission: "instagram_manage_insights", gives: ["views", "reach", "saves", "shares"]))
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         InstagramAdapter(settings)

@@ -2,12 +2,13 @@
 extension PlatformDescriptor.OAuth {
     /// Meta's login (Facebook Page Reels and Instagram Reels): a code from the dialog read back with a
     /// Graph GET, and a long-lived token exchanged for a new one as it ages (`refresh_token` holds it).
-    static func meta(scopes: [String]) -> Self {
+    static func meta(scopes: [String], insights: [String] = []) -> Self {
         var o = Self(
             authorizeURL: "https://www.facebook.com/dialog/oauth", tokenURL: "https://graph.facebook.com/oauth/access_token",
             scopes: scopes, rotatesRefreshTokens: true, refreshStyle: .metaExchange)
         o.codeGrant = .graphGET
         o.scopeSeparator = ","
+        o.insightsScopes = insights
         return o
     }
 }

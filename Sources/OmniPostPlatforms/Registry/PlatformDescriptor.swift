@@ -35,6 +35,12 @@ package struct PlatformDescriptor: Sendable {
         package var deviceAuthorizationURL: String?
         /// Where the bundled sandbox serves it.
         package var sandboxDevicePath: String?
+        /// Scopes asked for at connect beside `scopes` but not needed to publish (YouTube Analytics'
+        /// `yt-analytics.readonly`): a grant without them is stored, and the insights it would read are
+        /// recorded once as not granted.
+        package var insightsScopes: [String] = []
+        /// Everything the consent asks for.
+        package var requestedScopes: [String] { scopes + insightsScopes.filter { !scopes.contains($0) } }
         /// How a code becomes a token: OAuth's form POST to the token endpoint; Meta's Graph GET
         /// (`oauth/access_token?code=…`); Threads' POST to its own `/oauth/access_token`. Meta's and
         /// Threads' code gives a short-lived token, exchanged at once for a long-lived one (the
@@ -142,6 +148,8 @@ package struct PlatformDescriptor: Sendable {
     /// How its posts are read back after publishing (verified live, their numbers): ids per read and
     /// quota units per read, or why there is nothing to read.
     package var readBack: ReadBack = .reads(batch: 1, cost: 0)
+    /// Its second API for a post's numbers (`PlatformAdapter.readInsights`); nil where the read-back has all it offers.
+    package var insights: Insights?
     /// The follow-ups its adapter makes after a post (`FollowingUp`): a subtitle track where the platform
     /// takes one. A drop's extras go only to targets that list them; `burn_subtitles` burns a track into
     /// the picture for one that does not take subtitles.

@@ -14,6 +14,7 @@ package enum ThreadsPlatform: PlatformModule {
                     scopes: ["threads_basic", "threads_content_publish"], rotatesRefreshTokens: true, refreshStyle: .threadsRefresh)
                 o.codeGrant = .threadsPOST
                 o.scopeSeparator = ","
+                o.insightsScopes = ["threads_manage_insights"]
                 return o
             }(),
             sandboxTokenPath: "/refresh_access_token",
@@ -26,6 +27,9 @@ package enum ThreadsPlatform: PlatformModule {
             facts: PlatformFacts(platform: "threads", displayName: "Threads", privacy: [.public: "public"], privacyNote: "posts are public"),
             statusPolling: GraphAPI.statusPolling)
         d.needsMediaHost = true
+        // Every number of a Threads post is an insight: views, likes, replies, reposts, quotes, shares.
+        d.insights = Insights(
+            api: "/{threads-media-id}/insights", permission: "threads_manage_insights", gives: ["views", "likes", "comments", "shares"])
         return d
     }()
 

@@ -16,6 +16,8 @@ package enum YouTubePlatform: PlatformModule {
                     "https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.readonly",
                     "https://www.googleapis.com/auth/youtube.force-ssl"
                 ])
+            // Watch time and shares come from YouTube Analytics, under a scope of its own; publishing does not need it.
+            o.insightsScopes = ["https://www.googleapis.com/auth/yt-analytics.readonly"]
             o.authorizeParameters = ["access_type": "offline", "prompt": "consent"]
             o.deviceAuthorizationURL = "https://oauth2.googleapis.com/device/code"
             o.sandboxDevicePath = "/device/code"
@@ -45,6 +47,13 @@ package enum YouTubePlatform: PlatformModule {
         // videos.list: 50 ids a call, 1 unit of the day's 10,000.
         readBack: .reads(batch: 50, cost: 1, rule: "upload_units"))
         .following([.subtitles, .playlist, .firstComment])
+        // YouTube Analytics: the read-back's 50 ids in one report; each report is a unit of the account's
+        // `analytics_queries` rule (profiles.yaml), a quota of its own beside the Data API's.
+        .withInsights(
+            Insights(
+                api: "youtubeAnalytics.reports.query", batch: 50, cost: 1, rule: "analytics_queries",
+                permission: "https://www.googleapis.com/auth/yt-analytics.readonly",
+                gives: ["shares", "watch_seconds", "average_view_seconds"]))
 
     /// The categories a video may be filed under, by the names `overrides: {youtube: {category: …}}` takes,
     /// with YouTube's ids (videoCategories.list, assignable ones).

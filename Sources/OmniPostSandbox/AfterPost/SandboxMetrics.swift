@@ -13,6 +13,10 @@ package struct SandboxMetrics: Sendable, Equatable {
     package var averageViewSeconds: Double
     /// Total watch time, seconds.
     package var watchSeconds: Double { Double(views) * averageViewSeconds }
+    /// Accounts that saw it (Instagram's `reach`): fewer than its views, since one account views more than once.
+    package var reach: Int64 { views * 3 / 5 }
+    /// Posts quoting it (Threads' `quotes`).
+    package var quotes: Int64 { views / 1000 }
 
     package init(id: String, age: TimeInterval) {
         // FNV-1a: stable across runs and machines (Swift's hashValue is seeded per process).
