@@ -19,7 +19,7 @@ enum PostgresSchema {
     /// Identifiers in order, as SQLite's migrator names them, with the statements that bring a PostgreSQL
     /// ledger to them (empty: included in the baseline).
     static let migrations: [(id: String, statements: [String])] =
-        (1...13).map { ("v\($0)", []) } + [("v14", baseline)]
+        (1...13).map { ("v\($0)", []) } + [("v14", baseline), ("v15", v15)]
 
     private static func list(_ values: [String]) -> String { Ledger.sqlList(values) }
 
@@ -309,10 +309,24 @@ enum PostgresSchema {
         ]
     }
 
+    /// SQLite's v15 (`Ledger.migrateV15`): a post's reach, and the accounts whose grant lacks an insights permission.
+    static let v15 = [
+        "ALTER TABLE post_metrics ADD COLUMN reach BIGINT",
+        """
+        CREATE TABLE insight_refusals (
+          account TEXT PRIMARY KEY,
+          api TEXT NOT NULL,
+          reason_code TEXT NOT NULL,
+          detail TEXT NOT NULL,
+          at DOUBLE PRECISION NOT NULL
+        )
+        """
+    ]
+
     /// The ledger's tables in an order where each comes after the ones it references (a copy inserts in it).
     static let tables = [
         "files", "drops", "deliveries", "events", "tokens", "attempts", "quota_spends", "breakers", "quota_limits", "cookie_jars",
-        "notifications", "notify_cursor", "written_texts", "post_checks", "post_metrics", "follow_ups"
+        "notifications", "notify_cursor", "written_texts", "post_checks", "post_metrics", "follow_ups", "insight_refusals"
     ]
 
     /// Tables whose `id` PostgreSQL numbers (SQLite's AUTOINCREMENT).
