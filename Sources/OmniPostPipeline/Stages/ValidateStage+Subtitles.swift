@@ -70,11 +70,16 @@ extension ValidateStage {
     }
 
     /// The sidecar's `first_comment:` where the platform takes a comment under a post.
-    /// A target's own (`overrides: {youtube: {first_comment: …}}`) comes before the sidecar's.
-    static func commentFollowUps(_ manifest: Manifest, platform: String, override: String?) -> [FollowUp] {
+    /// A target's own (`overrides: {youtube: {first_comment: …}}`) comes before the sidecar's. It is held
+    /// to the profile's `comment:` limit here, at the line that wrote it, not discovered after the post.
+    static func commentFollowUps(_ manifest: Manifest, platform: String, override: String?, rules: TextRules, at fallback: SourceLocation?) throws -> [FollowUp] {
         guard PlatformRegistry.descriptor(platform)?.followUps.contains(.firstComment) == true,
             let text = override ?? manifest.firstComment?.value, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         else { return [] }
+        if let p = rules.commentProblem(text) {
+            let at = override != nil ? manifest.overrideLocations?["\(platform).first_comment"] : manifest.firstComment?.location
+            throw OmniError(p.code, p.message, at: at ?? fallback)
+        }
         return [.firstComment(text)]
     }
 }

@@ -271,7 +271,8 @@ struct ValidateStage: Stage {
             let owed = Self.subtitleFollowUps(tracks, platform: t.platform)
             let followUps =
                 owed + Self.playlistFollowUps(manifest, platform: t.platform, privacy: meta.privacy.rawValue)
-                + Self.commentFollowUps(manifest, platform: t.platform, override: meta.options["first_comment"])
+                + (try Self.commentFollowUps(
+                    manifest, platform: t.platform, override: meta.options["first_comment"], rules: meta.text ?? profile.text, at: sidecar.location))
             if !followUps.isEmpty { meta.followUps = followUps }
             var decision = source.plan(profile)
             if manifest.burnSubtitles == true, owed.isEmpty, let track = tracks.first, let burn = source.planBurning {

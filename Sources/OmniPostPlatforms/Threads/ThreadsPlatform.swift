@@ -11,7 +11,9 @@ package enum ThreadsPlatform: PlatformModule {
             oauth: {
                 var o = PlatformDescriptor.OAuth(
                     authorizeURL: "https://threads.net/oauth/authorize", tokenURL: "https://graph.threads.net/refresh_access_token",
-                    scopes: ["threads_basic", "threads_content_publish"], rotatesRefreshTokens: true, refreshStyle: .threadsRefresh)
+                    // threads_read_replies: a first comment (a reply) is found again after a lost answer.
+                    scopes: ["threads_basic", "threads_content_publish", "threads_read_replies"], rotatesRefreshTokens: true,
+                    refreshStyle: .threadsRefresh)
                 o.codeGrant = .threadsPOST
                 o.scopeSeparator = ","
                 return o
@@ -26,7 +28,7 @@ package enum ThreadsPlatform: PlatformModule {
             facts: PlatformFacts(platform: "threads", displayName: "Threads", privacy: [.public: "public"], privacyNote: "posts are public"),
             statusPolling: GraphAPI.statusPolling)
         d.needsMediaHost = true
-        return d
+        return d.following([.firstComment])
     }()
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {

@@ -36,9 +36,7 @@ package enum YouTubePlatform: PlatformModule {
                 // and its category by name (the assignable categories of videoCategories.list, region US).
                 .init("default_language", .pattern(#"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"#, means: "a BCP-47 language tag", example: "pt-BR")),
                 .init("category", .oneOf(YouTubePlatform.categories.keys.sorted())), .init("license", .oneOf(["youtube", "creativeCommon"])),
-                .init("embeddable", .bool),
-                // This target's own first comment, instead of the sidecar's `first_comment:`.
-                .init("first_comment")
+                .init("embeddable", .bool)
             ]),
         // A resumable upload's chunks are multiples of 256 KiB (the last one aside).
         parts: PartSizes(min: 262_144, multiple: 262_144),
