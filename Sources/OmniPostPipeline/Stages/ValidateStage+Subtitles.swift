@@ -63,6 +63,18 @@ extension ValidateStage {
         return tracks.map { FollowUp.subtitles(file: $0.copy, format: $0.format, language: $0.language, name: $0.name) }
     }
 
+    /// Whether this target burns the first track into its picture, and why (the plan's words); nil: it
+    /// does not. Its own override (`overrides: {tiktok: {burn_subtitles: true}}`, or `false`) decides for
+    /// it alone; otherwise the sidecar's `burn_subtitles: true` burns for each target that takes no track.
+    static func burnsSubtitles(_ manifest: Manifest, platform: String, options: [String: String], tracks: [CheckedTrack], profile: String) -> String? {
+        guard !tracks.isEmpty else { return nil }
+        if let own = options["burn_subtitles"]?.lowercased() {
+            return own == "true" ? "overrides.\(platform).burn_subtitles: true" : nil
+        }
+        let takesTracks = PlatformRegistry.descriptor(platform)?.followUps.contains(.subtitles) == true
+        return manifest.burnSubtitles == true && !takesTracks ? "burn_subtitles: \(profile) takes no subtitle track" : nil
+    }
+
     /// What a target gets of `playlists:`: an entry per playlist where its platform has them.
     static func playlistFollowUps(_ manifest: Manifest, platform: String, privacy: String) -> [FollowUp] {
         guard PlatformRegistry.descriptor(platform)?.followUps.contains(.playlist) == true else { return [] }
