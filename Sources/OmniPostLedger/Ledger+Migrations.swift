@@ -287,6 +287,21 @@ extension Ledger {
                     )
                     """)
         }
+        m.registerMigration("v16") { db in
+            // What an account's names resolved to on its platform (a YouTube playlist by name), so a restart
+            // neither lists again nor makes a second one (Ledger+RemoteNames.swift).
+            try db.execute(
+                sql: """
+                    CREATE TABLE remote_names (
+                        account TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        remote_id TEXT NOT NULL,
+                        resolved_at REAL NOT NULL,
+                        PRIMARY KEY (account, kind, name)
+                    )
+                    """)
+        }
         return m
     }
 }

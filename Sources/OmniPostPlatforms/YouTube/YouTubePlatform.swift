@@ -30,7 +30,9 @@ package enum YouTubePlatform: PlatformModule {
             platform: "youtube", displayName: "YouTube",
             privacy: [.public: "public", .unlisted: "unlisted", .private: "private"],
             options: [
-                .init("category_id", .integer), .init("made_for_kids", .bool), .init("playlist"),
+                // No `playlist` key: it was never read (playlists are the sidecar's `playlists:`, follow-ups),
+                // so `overrides: {youtube: {playlist: …}}` is an unknown key at its line, not taken and ignored.
+                .init("category_id", .integer), .init("made_for_kids", .bool),
                 .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool),
                 // The video's own settings (videos.insert: snippet.defaultLanguage, status.license, status.embeddable),
                 // and its category by name (the assignable categories of videoCategories.list, region US).
