@@ -258,7 +258,8 @@ struct ValidateStage: Stage {
                 native: ctx.config.schedule.native && ctx.adapters[t.name]?.schedulesNatively == true)
             meta.publishAt = timing.nativeAt.map { Date(timeIntervalSince1970: $0) }
             try rules.preflight(t, meta, manifest: manifest, at: sidecar.location)
-            if let outcome = written[t.name], let ask = CaptionWriter.ask(manifest, defaults: ctx.config.defaults) {
+            if let outcome = written[t.name], let asked = CaptionWriter.ask(manifest, defaults: ctx.config.defaults) {
+                let ask = CaptionWriter.ask(asked, for: t.platform)
                 // The model's text passes what the templates' passed, or the templates' stands.
                 var draft = try rules.draft(for: t, manifest: manifest, vars: vars, profile: profile)
                 draft.publishAt = meta.publishAt
@@ -297,7 +298,9 @@ struct ValidateStage: Stage {
                 d.errorMessage = decision.rejectMessage
             }
             try settleAgainstEarlierDrops(&d, drop: drop, manifest: manifest, source: source, into: &out)
-            if d.state == .planned, ctx.config.approval.holds(t.name, sidecarRequires: manifest.approvalRequired == true) {
+            // `ai: {review: true}`: a person accepts or edits what the model wrote before it goes out.
+            let review = written[t.name]?.content != nil && CaptionWriter.ask(manifest, defaults: ctx.config.defaults)?.review == true
+            if d.state == .planned, ctx.config.approval.holds(t.name, sidecarRequires: manifest.approvalRequired == true || review) {
                 // Converted as usual, then held: nothing is sent until a person approves (its schedule,
                 // if any, starts counting then).
                 d.gate = Ledger.approvalGate
