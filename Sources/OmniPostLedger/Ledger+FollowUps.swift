@@ -12,6 +12,22 @@ extension Ledger {
         try read { db in try FollowUpRecord.fetchAll(db, sql: "SELECT * FROM follow_ups WHERE delivery_id = ? ORDER BY key", arguments: [deliveryId]) }
     }
 
+    /// The follow-ups of several deliveries at once, by delivery (the result JSON, the dashboard).
+    package func followUps(deliveryIds: [Int64]) throws -> [Int64: [FollowUpRecord]] {
+        guard !deliveryIds.isEmpty else { return [:] }
+        return try read { db in
+            let rows = try FollowUpRecord.fetchAll(
+                db, sql: "SELECT * FROM follow_ups WHERE delivery_id IN (\(deliveryIds.map { _ in "?" }.joined(separator: ","))) ORDER BY key",
+                arguments: StatementArguments(deliveryIds))
+            return Dictionary(grouping: rows, by: \.deliveryId)
+        }
+    }
+
+    /// Follow-ups asked for whose answer is not kept yet: each is settled by reading the platform back.
+    package func pendingFollowUpCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM follow_ups WHERE state = 'intended'") ?? 0 }
+    }
+
     /// Keeps where a follow-up stands: `intended` before its request leaves, then `made` or `failed`.
     package func recordFollowUp(deliveryId: Int64, key: String, kind: String, state: FollowUpRecord.State, remoteId: String? = nil, detail: String? = nil) throws {
         try write { db, _ in

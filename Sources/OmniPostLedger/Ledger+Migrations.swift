@@ -290,6 +290,21 @@ extension Ledger {
         // Numbers from a platform's second API (issue 25): Instagram's reach, kept as given; and an account
         // whose grant lacks the insights permission, recorded once (Ledger+Insights.swift).
         m.registerMigration("v15") { db in try Self.migrateV15(db) }
+        m.registerMigration("v16") { db in
+            // What an account's names resolved to on its platform (a YouTube playlist by name), so a restart
+            // neither lists again nor makes a second one (Ledger+RemoteNames.swift).
+            try db.execute(
+                sql: """
+                    CREATE TABLE remote_names (
+                        account TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        remote_id TEXT NOT NULL,
+                        resolved_at REAL NOT NULL,
+                        PRIMARY KEY (account, kind, name)
+                    )
+                    """)
+        }
         return m
     }
 }

@@ -41,7 +41,8 @@ package actor SandboxState {
         package var uploadType: String? = nil
         /// YouTube's caption tracks (`captions.insert`).
         package var captions: [SandboxTextTrack]? = nil
-        /// YouTube's top-level comments (`commentThreads.insert`), in order: the id and the text.
+        /// Comments under the post, in order — YouTube's top-level comments (`commentThreads.insert`),
+        /// Instagram's, Facebook's, LinkedIn's, Reddit's: the id, the author (`name`) and the text.
         package var comments: [SandboxTextTrack]? = nil
     }
 

@@ -156,7 +156,7 @@ import Testing
     @Test(arguments: [
         ("ai: {hashtags: 99}", "between 0 and 30"),
         ("ai: {titel: true}", "did you mean 'title'"),
-        ("ai: sometimes", "expected a mapping (title, description, hashtags) or true/false here")
+        ("ai: sometimes", "expected a mapping (title, description, hashtags, first_comment, review) or true/false here")
     ])
     func anAIKeyWrittenWrongIsAnsweredAtItsLine(_ line: String, _ said: String) throws {
         let e = #expect(throws: OmniError.self) { try Manifest.parse(text: "title: x\n\(line)\n", file: "c.yaml") }

@@ -222,7 +222,7 @@ import Testing
         return try #require((try JSONSerialization.jsonObject(with: tok.body) as? [String: Any])?["access_token"] as? String)
     }
 
-    /// X's own SDK (xdk): initialize → append (base64 JSON) → finalize → status → posts.create.
+    /// X's own SDK (xdk): initialize → append (base64 JSON) → finalize → status → posts.create, then a reply.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(6)))
     func xsOwnSDKUploadsAndPosts() async throws {
         let dir = try TempDir()
@@ -232,13 +232,16 @@ import Testing
             let token = try await Self.xToken(s)
             let file = dir.file("clip.mp4")
             try Data((0..<2_500_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }).write(to: file)
-            let r = try await offPool { try Self.run(Self.xScript, [s.baseURL, token, file.path, "posted by xdk", String(1_048_576)]) }
+            let r = try await offPool { try Self.run(Self.xScript, [s.baseURL, token, file.path, "posted by xdk", String(1_048_576), "first from xdk"]) }
             #expect(r["ok"] as? Bool == true, "\(r.value)")
             #expect(r["segments"] as? Int == 3 && r["state"] as? String == "succeeded")
             let post = try #require(r["post"] as? [String: Any], "\(r.value)")
             let stored = try #require(await s.state.allVideos().first)
             #expect(post["id"] as? String == stored.id && post["text"] as? String == "posted by xdk")
             #expect(stored.sha256 == (try FileHashing.sha256(path: file.path)).hex)
+            // The reply (a first comment's call) is a post of its own, under the video's.
+            let reply = try #require(r["reply"] as? [String: Any], "\(r.value)")
+            #expect(await s.state.xRepliedTo(reply["id"] as? String ?? "") == stored.id && reply["text"] as? String == "first from xdk")
             // The same text again is duplicate content, as X answers it.
             let again = try await offPool { try Self.run(Self.xScript, [s.baseURL, token, file.path, "posted by xdk"]) }
             #expect(again["ok"] as? Bool == false && again["status"] as? Int == 403)

@@ -166,6 +166,54 @@ import Testing
         }
     }
 
+    /// `burn_subtitles` per target, from one drop: TikTok's own override burns the track into its picture
+    /// (its rendition alone becomes a transcode, and its plan says why), while YouTube gets the track and
+    /// the clip as it was.
+    @Test(.timeLimit(.minutes(4))) func aTargetsOwnBurnSubtitlesBurnsForItAlone() async throws {
+        let dir = try TempDir()
+        try FileManager.default.createDirectory(at: dir.file("inbox"), withIntermediateDirectories: true)
+        try dir.write("inbox/walk.en.srt", "1\n00:00:00,000 --> 00:00:02,900\nBURNED FOR TIKTOK\n")
+        let clip = try Clips.make(width: 640, height: 360, seconds: 3)
+        try await TestPipelines.publishOnce(
+            dir, targets: "youtube:main, tiktok:main", clip: clip,
+            sidecar: "title: A walk\nprivacy: private\noverrides:\n  tiktok: {burn_subtitles: true}\n"
+        ) { p, deliveries in
+            let tiktok = try #require(deliveries.first { $0.platform == "tiktok" })
+            #expect(tiktok.plan == .transcode, "\(tiktok.planDetail ?? "")")
+            #expect(
+                tiktok.planDetail?.contains("walk.en.srt burned into the picture for this target only (overrides.tiktok.burn_subtitles: true)") == true,
+                "\(tiktok.planDetail ?? "")")
+            #expect(try tiktok.renditionSpec?.burnSubtitles?.hasSuffix("/subtitles/en.srt") == true)
+            let youtube = try #require(deliveries.first { $0.platform == "youtube" })
+            #expect(youtube.plan == .pass && youtube.planDetail?.contains("burned") != true, "\(youtube.planDetail ?? "")")
+            let state = p.sandbox!.state
+            let onYouTube = try #require(await state.allVideos().first { $0.platform == "youtube" })
+            #expect(await state.captions(of: onYouTube.id).map(\.language) == ["en"])
+            // YouTube's video is the clip itself; TikTok's picture differs from its own rendition made without the text.
+            #expect(try onYouTube.sha256 == FileHashing.sha256(path: clip.path).hex)
+            #expect(try Self.frame(onYouTube.path, dir, "y") == Self.frame(clip.path, dir, "c"))
+            let onTikTok = try #require(await state.allVideos().first { $0.platform == "tiktok" })
+            var plain = try #require(try tiktok.renditionSpec)
+            plain.burnSubtitles = nil
+            let bare = dir.file("bare.mp4").path
+            _ = try await Converter().convert(input: clip.path, output: bare, spec: plain, durationS: 3, verifyAgainst: nil, planner: Planner())
+            #expect(try Self.frame(onTikTok.path, dir, "t") != Self.frame(bare, dir, "b"))
+        }
+    }
+
+    /// A target's own `burn_subtitles: false` keeps its picture clean even when the sidecar burns for the rest.
+    @Test func aTargetsOwnFalseKeepsItsPictureClean() throws {
+        var m = Manifest()
+        m.burnSubtitles = true
+        let track = ValidateStage.CheckedTrack(language: "en", name: nil, format: .srt, copy: "/w/en.srt", source: "walk.en.srt")
+        #expect(ValidateStage.burnsSubtitles(m, platform: "x", options: [:], tracks: [track], profile: "x") == "burn_subtitles: x takes no subtitle track")
+        #expect(ValidateStage.burnsSubtitles(m, platform: "x", options: ["burn_subtitles": "false"], tracks: [track], profile: "x") == nil)
+        // A platform that takes tracks gets the track, unless its own override asks for the picture.
+        #expect(ValidateStage.burnsSubtitles(m, platform: "youtube", options: [:], tracks: [track], profile: "youtube") == nil)
+        #expect(ValidateStage.burnsSubtitles(m, platform: "youtube", options: ["burn_subtitles": "true"], tracks: [track], profile: "youtube") != nil)
+        #expect(ValidateStage.burnsSubtitles(m, platform: "x", options: [:], tracks: [], profile: "x") == nil)
+    }
+
     @Test func theFilterPathIsEscapedForTheFiltergraph() {
         #expect(FFmpegArguments.filterEscaped("/w/a:b,c'd.srt") == #"/w/a\\:b\,c\\\'d.srt"#)
     }

@@ -2,7 +2,8 @@
 
 Run by the Swift test suite (RedditTests) with the virtualenv `make test` creates: refresh a token,
 submit a video with a poster the way PRAW does (media lease, form POST to https: + the lease's action,
-submit, the result from the WebSocket), read the submission back. Prints one JSON line.
+submit, the result from the WebSocket), read the submission back, reply to it (`submission.reply`, POST
+/api/comment) and read its comments (GET /comments/{id}). Prints one JSON line.
 """
 import json
 import os
@@ -21,7 +22,11 @@ def main():
                          check_for_updates=False, timeout=60)
     submission = reddit.subreddit("praw_test").submit(
         "from PRAW", video={"media": PostMedia(video), "thumbnail": PostMedia(poster)}, timeout=30)
-    print(json.dumps({"title": submission.title, "url": submission.permalink and base + submission.permalink}))
+    comment = submission.reply("first from PRAW")
+    again = reddit.submission(id=submission.id)
+    bodies = [c.body for c in again.comments.list()]
+    print(json.dumps({"title": submission.title, "url": submission.permalink and base + submission.permalink,
+                      "comment": comment.fullname, "comments": bodies}))
 
 
 if __name__ == "__main__":

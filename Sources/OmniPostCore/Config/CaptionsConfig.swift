@@ -56,6 +56,11 @@ package struct AIAsk: Sendable, Codable, Equatable {
     package var description = false
     /// How many hashtags to write (they become the target's tags); 0: none.
     package var hashtags = 0
+    /// A first comment, for each target whose platform takes one (`first_comment: true`).
+    package var firstComment = false
+    /// A person accepts or edits the written text before anything is sent (`review: true`): the drop
+    /// waits in the approval gate (`approval:`) as `approval: required` makes it.
+    package var review = false
     /// Where `ai:` is written, for a note about it.
     package var location: SourceLocation?
 
@@ -65,9 +70,9 @@ package struct AIAsk: Sendable, Codable, Equatable {
         self.hashtags = hashtags
     }
 
-    package var asksAnything: Bool { title || description || hashtags > 0 }
+    package var asksAnything: Bool { title || description || hashtags > 0 || firstComment }
 
-    package static let keys = ["title", "description", "hashtags"]
+    package static let keys = ["title", "description", "hashtags", "first_comment", "review"]
 
     /// The most hashtags asked for: more than any platform shows usefully (Instagram's limit is 30).
     package static let maxHashtags = 30
@@ -78,10 +83,12 @@ package struct AIAsk: Sendable, Codable, Equatable {
             a.location = node.location
             return a
         }
-        let m = try node.mapping(allowed: keys, what: "mapping (title, description, hashtags) or true/false")
+        let m = try node.mapping(allowed: keys, what: "mapping (title, description, hashtags, first_comment, review) or true/false")
         var a = AIAsk()
         if let v = m["title"] { a.title = try v.bool() }
         if let v = m["description"] { a.description = try v.bool() }
+        if let v = m["first_comment"] { a.firstComment = try v.bool() }
+        if let v = m["review"] { a.review = try v.bool() }
         if let v = m["hashtags"] {
             if case .some(let b) = try? v.bool() {
                 a.hashtags = b ? 5 : 0

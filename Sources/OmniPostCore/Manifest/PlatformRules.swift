@@ -53,8 +53,11 @@ package struct PlatformFacts: Sendable {
 
     /// Keys every platform's overrides may set: the sidecar's own text fields and privacy.
     package static let commonOptionKeys = ["title", "description", "tags", "privacy"]
+    /// Options every platform's overrides may set, with their values: `burn_subtitles` (this target burns
+    /// the first subtitle track into its picture, or — `false` — does not, whatever the sidecar says).
+    package static let commonOptions: [OptionRule] = [OptionRule("burn_subtitles", .bool)]
 
-    package var optionKeys: [String] { Self.commonOptionKeys + options.map(\.key) }
+    package var optionKeys: [String] { Self.commonOptionKeys + Self.commonOptions.map(\.key) + options.map(\.key) }
 
     /// The platform's word for this post's privacy: the privacy option if set, else the mapped word;
     /// nil when the platform has no such privacy.
@@ -73,7 +76,7 @@ package struct PlatformFacts: Sendable {
 
     /// Why an option's value is not one the platform takes; nil when it is (or the key is not a platform option).
     package func optionProblem(_ key: String, _ value: String) -> String? {
-        guard let rule = options.first(where: { $0.key == key }) else { return nil }
+        guard let rule = (Self.commonOptions + options).first(where: { $0.key == key }) else { return nil }
         return rule.values.problem(value).map { "\(platform) \(key) \($0)" }
     }
 }
@@ -179,7 +182,7 @@ extension PlatformRules {
                     found.append(OmniError(.unknownKey, msg, at: place))
                     continue
                 }
-                if let rule = facts.options.first(where: { $0.key == key }), let why = rule.values.problem(value) {
+                if let rule = (PlatformFacts.commonOptions + facts.options).first(where: { $0.key == key }), let why = rule.values.problem(value) {
                     found.append(OmniError(.invalidValue, "overrides.\(platform).\(key) \(why)", at: place))
                 }
             }

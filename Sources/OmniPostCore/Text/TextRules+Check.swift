@@ -74,3 +74,12 @@ extension TextRules {
         return out
     }
 }
+
+extension TextRules {
+    /// What is wrong with a first comment under the post, counted as the profile says a comment is
+    /// counted; nil when it holds or the profile names no limit for one.
+    package func commentProblem(_ text: String) -> (code: ReasonCode, message: String)? {
+        guard let rule = comment else { return nil }
+        return Self.check(text, "first comment", rule: rule, profile: profile, excerpt: true)
+    }
+}

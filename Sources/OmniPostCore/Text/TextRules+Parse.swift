@@ -5,12 +5,13 @@
 ///     caption:     {max: 280, counts: x_weighted, from: [title, description], separator: "\n\n", tags: hashtags}
 ///     caption:     {max: {graphemes: 300, bytes: 3000}, tags: hashtags}   # several limits, all must hold
 ///     tags:        {max_total: 500, max_count: 20, min_count: 1}
+///     comment:     {max: 2200, counts: graphemes}    # a first comment under the post
 ///
 /// Older files' flat keys (`title_max`, `title_forbidden`, `description_max_bytes`, `description_forbidden`,
 /// `tags_total_max`, `caption_max`) still read as the same rules; `caption_max` keeps the way the bundled
 /// profile of the same platform composes and counts its caption (`legacyCaption`).
 extension TextRules {
-    static let fieldKeys = ["title", "description", "caption", "tags", "chapters"]
+    static let fieldKeys = ["title", "description", "caption", "tags", "chapters", "comment"]
     static let legacyKeys = ["title_max", "title_forbidden", "description_max_bytes", "description_forbidden", "tags_total_max", "caption_max"]
 
     static func parse(_ node: DocNode, profile: String, legacyCaption: () -> CaptionRule?) throws -> TextRules {
@@ -25,6 +26,7 @@ extension TextRules {
         if let n = t["title"] { out.title = try parseField(n) }
         if let n = t["description"] { out.description = try parseField(n) }
         if let n = t["caption"] { out.caption = try parseCaption(n) }
+        if let n = t["comment"] { out.comment = try parseField(n) }
         if let n = t["tags"] {
             let m = try n.mapping(allowed: ["max_total", "max_count", "min_count"])
             out.tags = TagsRule(maxTotal: try m["max_total"]?.int(), maxCount: try m["max_count"]?.int(), minCount: try m["min_count"]?.int())

@@ -15,6 +15,9 @@ package struct TextRules: Sendable, Codable, Equatable {
     /// Chapters written into the description (`0:00 Intro` lines), with the rules the platform shows
     /// them by; nil: the platform shows none, and a sidecar's `chapters:` is not written for it.
     package var chapters: ChapterRule?
+    /// A first comment under the post (`first_comment:`), counted as the platform counts a comment; nil:
+    /// the profile names no limit for one.
+    package var comment: FieldRule?
 
     package init(profile: String, title: FieldRule? = nil, description: FieldRule? = nil, caption: CaptionRule? = nil, tags: TagsRule? = nil) {
         self.profile = profile

@@ -19,7 +19,7 @@ enum PostgresSchema {
     /// Identifiers in order, as SQLite's migrator names them, with the statements that bring a PostgreSQL
     /// ledger to them (empty: included in the baseline).
     static let migrations: [(id: String, statements: [String])] =
-        (1...13).map { ("v\($0)", []) } + [("v14", baseline), ("v15", v15)]
+        (1...13).map { ("v\($0)", []) } + [("v14", baseline), ("v15", v15), ("v16", v16)]
 
     private static func list(_ values: [String]) -> String { Ledger.sqlList(values) }
 
@@ -323,10 +323,24 @@ enum PostgresSchema {
         """
     ]
 
+    /// SQLite's v16: what an account's names resolved to on its platform (a YouTube playlist by name).
+    static let v16 = [
+        """
+        CREATE TABLE remote_names (
+          account TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          name TEXT NOT NULL,
+          remote_id TEXT NOT NULL,
+          resolved_at DOUBLE PRECISION NOT NULL,
+          PRIMARY KEY (account, kind, name)
+        )
+        """
+    ]
+
     /// The ledger's tables in an order where each comes after the ones it references (a copy inserts in it).
     static let tables = [
         "files", "drops", "deliveries", "events", "tokens", "attempts", "quota_spends", "breakers", "quota_limits", "cookie_jars",
-        "notifications", "notify_cursor", "written_texts", "post_checks", "post_metrics", "follow_ups", "insight_refusals"
+        "notifications", "notify_cursor", "written_texts", "post_checks", "post_metrics", "follow_ups", "insight_refusals", "remote_names"
     ]
 
     /// Tables whose `id` PostgreSQL numbers (SQLite's AUTOINCREMENT).

@@ -227,6 +227,15 @@ struct DashboardViews {
             if let post = Self.post(x) { t["post"] = post }
             if let b = x.renditionBytes { t["bytes"] = Self.bytes(b) }
             if let c = x.errorCode { t["error"] = c + (x.errorMessage.map { ": \($0)" } ?? "") }
+            // What the post was owed after it, each with where it stands.
+            let owed = try ledger.followUps(deliveryId: x.id ?? 0)
+            t["anyFollowUps"] = !owed.isEmpty
+            t["followUps"] = owed.map { f -> [String: Any] in
+                var r: [String: Any] = ["kind": f.kind, "key": f.key, "state": f.state.rawValue, "made": f.state == .made, "failed": f.state == .failed]
+                if let id = f.remoteId { r["remoteId"] = id }
+                if f.state == .failed, let why = f.detail { r["reason"] = why }
+                return r
+            }
             t["attempts"] = try ledger.attempts(forDelivery: x.id ?? 0).map { a -> [String: Any] in
                 var r: [String: Any] = [
                     "number": a.number, "started": isoStamp(a.startedAt), "outcome": a.outcome ?? "running",

@@ -40,6 +40,24 @@ struct DropReport: Codable, Sendable {
         /// Whether the platform's own read showed the post as asked (README, "After the post"): pending
         /// while it is read back, then verified — or the alert's reason. Rewritten when it settles.
         var verified: Verified?
+        /// What the post was owed after it (a subtitle track, a playlist entry, a first comment), each with
+        /// where it stands: `intended` (asked, its answer not yet kept), `made` with the platform's id, or
+        /// `failed` with why (the post stands).
+        var followUps: [FollowUpView]?
+    }
+    struct FollowUpView: Codable, Sendable {
+        var kind: String
+        var key: String
+        var state: String
+        var remoteId: String?
+        var reason: String?
+        init(_ r: FollowUpRecord) {
+            kind = r.kind
+            key = r.key
+            state = r.state.rawValue
+            remoteId = r.remoteId
+            reason = r.state == .failed ? r.detail : nil
+        }
     }
     struct Verified: Codable, Sendable {
         /// `pending`, `verified`, `failed`, `not_applicable`.
@@ -83,7 +101,7 @@ struct DropReport: Codable, Sendable {
 
     init(
         drop: DropRecord, deliveries: [DeliveryRecord], state: String, originals: String, finishedAt: Date,
-        checks: [Int64: PostCheckRecord] = [:]
+        checks: [Int64: PostCheckRecord] = [:], followUps: [Int64: [FollowUpRecord]] = [:]
     ) {
         dropId = drop.id
         pipeline = drop.pipeline
@@ -112,7 +130,8 @@ struct DropReport: Codable, Sendable {
                     uploadSeconds: started.flatMap { s in finished.map { $0.timeIntervalSince(s) } }, finishedAt: finishedAt),
                 text: (try? d.metadata).map { Text(title: $0.title, description: $0.description, tags: $0.tags, writtenBy: $0.writer) },
                 verified: d.id.flatMap { checks[$0] }.map(Verified.init)
-                    ?? (d.state == .published ? Verified(state: PostCheckRecord.State.pending.rawValue) : nil))
+                    ?? (d.state == .published ? Verified(state: PostCheckRecord.State.pending.rawValue) : nil),
+                followUps: d.id.flatMap { followUps[$0] }.map { $0.map(FollowUpView.init) })
         }
     }
 

@@ -35,6 +35,8 @@ package struct StatusReport: Sendable {
     /// Each alert sink and whether it takes messages (a sink that is down shows here, on the dashboard,
     /// in `/metrics` and in the log).
     package var sinks: [Ledger.SinkState] = []
+    /// Follow-ups (a first comment, a subtitle track…) asked for whose answer is not kept yet.
+    package var pendingFollowUps = 0
 
     /// With `history: false` (the dashboard and the API, read often) only what is still open is read:
     /// `drops` and `attemptsByOutcome` stay empty and `deliveries` holds the queue's own, so a page costs
@@ -66,6 +68,7 @@ package struct StatusReport: Sendable {
             breakers: try ledger.breakers(), accounts: tokens, attemptsByOutcome: byOutcome)
         report.accountWarnings = Self.warnings(tokens, warnDays: config.accountChecks.warnDays, now: now)
         report.sinks = try ledger.sinkStates(configured: config.notify?.sinks.map(\.name) ?? [])
+        report.pendingFollowUps = try ledger.pendingFollowUpCount()
         for j in try ledger.cookieJars() {
             guard let e = j.expiresAt, e - now < Double(config.accountChecks.warnDays) * 86400 else { continue }
             report.accountWarnings.append(
@@ -104,7 +107,7 @@ package struct StatusReport: Sendable {
         let obj: [String: Any] = [
             "inboxes": inboxes, "drops": try tree(kept), "deliveries": try tree(keptDeliveries), "queue": try tree(queue),
             "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "account_warnings": accountWarnings, "attempts": attemptsByOutcome,
-            "sinks": try tree(sinks)
+            "sinks": try tree(sinks), "pending_follow_ups": pendingFollowUps
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
@@ -152,6 +155,10 @@ package struct StatusReport: Sendable {
                 if let r = q.reason { parts.append("(\(r))") }
                 out.append(parts.joined(separator: "  "))
             }
+        }
+        if pendingFollowUps > 0 {
+            out.append(
+                "follow-ups pending: \(pendingFollowUps) (asked, their answer not kept yet: each is looked for on its platform before it is sent again)")
         }
         if !quotas.isEmpty {
             out.append("quotas:")

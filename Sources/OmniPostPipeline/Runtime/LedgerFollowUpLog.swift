@@ -24,3 +24,13 @@ struct LedgerFollowUpLog: FollowUpLog {
         try ledger.recordFollowUp(deliveryId: deliveryId, key: f.key, kind: f.kind.rawValue, state: .failed, detail: why)
     }
 }
+
+/// What an account's names resolved to, as the ledger keeps them (`remote_names`, v16).
+struct LedgerRemoteNames: RemoteNames {
+    let ledger: Ledger
+    func id(account: String, kind: String, name: String) throws -> String? { try ledger.remoteName(account: account, kind: kind, name: name) }
+    func remember(account: String, kind: String, name: String, id: String) throws {
+        try ledger.rememberRemoteName(account: account, kind: kind, name: name, remoteId: id)
+    }
+    func forget(account: String, kind: String, name: String) throws { try ledger.forgetRemoteName(account: account, kind: kind, name: name) }
+}

@@ -171,6 +171,7 @@ package final class Pipeline: Sendable {
                 maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
             settings.tls = try tlsConfiguration(config.upload)
             settings.browser = browser
+            settings.names = LedgerRemoteNames(ledger: ledger)
             if let h = config.mediaHost {
                 let ttl = Int(h.linkTTL.seconds)
                 if let s3 = h.s3 {

@@ -12,6 +12,11 @@ extension CaptionWriter {
             var title: Bool
             var description: Bool
             var hashtags: Int
+            var firstComment: Bool
+            enum CodingKeys: String, CodingKey {
+                case title, description, hashtags
+                case firstComment = "first_comment"
+            }
         }
         struct Draft: Encodable {
             var title: String
@@ -39,7 +44,8 @@ extension CaptionWriter {
     static let instructions = """
         You write the text of one social video post for the platform named in the brief. Answer with one \
         JSON object and nothing else. Its keys are the fields the brief asks for: "title" (one line), \
-        "description", and "hashtags" (a list of single words without "#", as many as asked). Keep every \
+        "description", "hashtags" (a list of single words without "#", as many as asked) and \
+        "first_comment" (a comment the creator posts under the post right after it). Keep every \
         field within the brief's limits: they are hard limits and a longer text is thrown away. Base the \
         text on the draft and the fields; do not invent facts, links or @mentions.
         """
@@ -49,7 +55,8 @@ extension CaptionWriter {
         platform: String, ask: AIAsk, draft: PublishMetadata, rules: TextRules, fields: [String: String], clip: Brief.Clip, config: CaptionsConfig?
     ) -> ChatCompletion.Request {
         let brief = Brief(
-            platform: platform, asked: .init(title: ask.title, description: ask.description, hashtags: ask.hashtags),
+            platform: platform,
+            asked: .init(title: ask.title, description: ask.description, hashtags: ask.hashtags, firstComment: ask.firstComment),
             limits: limits(rules), draft: .init(title: draft.title, description: draft.description, tags: draft.tags), fields: fields, clip: clip)
         let json = (try? JSONCoding.encoder(pretty: true).encode(brief)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let system = instructions + (config?.prompt.map { "\n\n" + $0 } ?? "")
@@ -75,6 +82,7 @@ extension CaptionWriter {
             if let h = c.maxHashtags { out.append("at most \(h) hashtags") }
         }
         if let n = rules.tags?.maxCount { out.append("at most \(n) tags") }
+        if let c = rules.comment, !c.limits.isEmpty { out.append("first comment: \(words(c.limits))") }
         if let n = rules.tags?.maxTotal { out.append("tags: at most \(n) characters together") }
         return out
     }

@@ -29,6 +29,13 @@ struct CaptionWriter: Sendable {
         return a
     }
 
+    /// What one target is asked for: a first comment only where its platform takes one.
+    static func ask(_ a: AIAsk, for platform: String) -> AIAsk {
+        var a = a
+        if PlatformRegistry.descriptor(platform)?.followUps.contains(.firstComment) != true { a.firstComment = false }
+        return a
+    }
+
     /// The answer for one target: the one kept from an earlier ask, or asked now and kept before use.
     func answer(dropId: String, target: String, request: ChatCompletion.Request) async -> Outcome {
         guard let config else {
@@ -135,8 +142,25 @@ struct CaptionWriter: Sendable {
                 wrote.append("tags")
             }
         }
+        if ask.firstComment {
+            // Where a target has its own comment in the sidecar's overrides, that one stands.
+            if let c = w.firstComment?.trimmingCharacters(in: .whitespacesAndNewlines), !c.isEmpty {
+                if meta.options["first_comment"] == nil {
+                    m.options["first_comment"] = c
+                    wrote.append("first_comment")
+                }
+            } else {
+                missing.append("first_comment")
+            }
+        }
         do {
             m = try finish(m)
+            if let c = m.options["first_comment"], wrote.contains("first_comment"), let p = (m.text ?? meta.text)?.commentProblem(c) {
+                // Its comment alone is not used: the rest of what it wrote stands.
+                m.options["first_comment"] = nil
+                wrote.removeAll { $0 == "first_comment" }
+                missing.append("first_comment (\(p.message))")
+            }
         } catch let e as OmniError {
             kept.writer = TextWriter(model: model, wrote: [], note: "the model's text was not used: \(e.message); the templates' text is used")
             return kept

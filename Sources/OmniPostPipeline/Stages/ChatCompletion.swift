@@ -37,6 +37,11 @@ enum ChatCompletion {
         var title: String?
         var description: String?
         var hashtags: [String]?
+        var firstComment: String?
+        enum CodingKeys: String, CodingKey {
+            case title, description, hashtags
+            case firstComment = "first_comment"
+        }
     }
 
     /// The JSON object in a model's content: the whole text, or the part between the first `{` and the

@@ -63,6 +63,18 @@ extension ValidateStage {
         return tracks.map { FollowUp.subtitles(file: $0.copy, format: $0.format, language: $0.language, name: $0.name) }
     }
 
+    /// Whether this target burns the first track into its picture, and why (the plan's words); nil: it
+    /// does not. Its own override (`overrides: {tiktok: {burn_subtitles: true}}`, or `false`) decides for
+    /// it alone; otherwise the sidecar's `burn_subtitles: true` burns for each target that takes no track.
+    static func burnsSubtitles(_ manifest: Manifest, platform: String, options: [String: String], tracks: [CheckedTrack], profile: String) -> String? {
+        guard !tracks.isEmpty else { return nil }
+        if let own = options["burn_subtitles"]?.lowercased() {
+            return own == "true" ? "overrides.\(platform).burn_subtitles: true" : nil
+        }
+        let takesTracks = PlatformRegistry.descriptor(platform)?.followUps.contains(.subtitles) == true
+        return manifest.burnSubtitles == true && !takesTracks ? "burn_subtitles: \(profile) takes no subtitle track" : nil
+    }
+
     /// What a target gets of `playlists:`: an entry per playlist where its platform has them.
     static func playlistFollowUps(_ manifest: Manifest, platform: String, privacy: String) -> [FollowUp] {
         guard PlatformRegistry.descriptor(platform)?.followUps.contains(.playlist) == true else { return [] }
@@ -70,11 +82,16 @@ extension ValidateStage {
     }
 
     /// The sidecar's `first_comment:` where the platform takes a comment under a post.
-    /// A target's own (`overrides: {youtube: {first_comment: …}}`) comes before the sidecar's.
-    static func commentFollowUps(_ manifest: Manifest, platform: String, override: String?) -> [FollowUp] {
+    /// A target's own (`overrides: {youtube: {first_comment: …}}`) comes before the sidecar's. It is held
+    /// to the profile's `comment:` limit here, at the line that wrote it, not discovered after the post.
+    static func commentFollowUps(_ manifest: Manifest, platform: String, override: String?, rules: TextRules, at fallback: SourceLocation?) throws -> [FollowUp] {
         guard PlatformRegistry.descriptor(platform)?.followUps.contains(.firstComment) == true,
             let text = override ?? manifest.firstComment?.value, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         else { return [] }
+        if let p = rules.commentProblem(text) {
+            let at = override != nil ? manifest.overrideLocations?["\(platform).first_comment"] : manifest.firstComment?.location
+            throw OmniError(p.code, p.message, at: at ?? fallback)
+        }
         return [.firstComment(text)]
     }
 }

@@ -27,8 +27,10 @@ extension ValidateStage {
             {
                 continue
             }
+            let question = CaptionWriter.ask(ask, for: t.platform)
+            guard question.asksAnything else { continue }
             let request = CaptionWriter.request(
-                platform: t.platform, ask: ask, draft: draft, rules: profile.text, fields: manifest.fields, clip: clip, config: ctx.config.captions)
+                platform: t.platform, ask: question, draft: draft, rules: profile.text, fields: manifest.fields, clip: clip, config: ctx.config.captions)
             let key = (try? JSONCoding.encoder(pretty: false).encode(request)) ?? Data()
             if let same = asked[key], same.content != nil {
                 // Kept under this target too, so a restart finds it for each.

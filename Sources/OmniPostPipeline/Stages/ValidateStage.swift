@@ -126,7 +126,7 @@ struct ValidateStage: Stage {
         var probeJson: String?
         var plan: @Sendable (Profile) -> Planner.Decision
         /// The plan with a subtitle file burned into the picture (`burn_subtitles`); nil where there is no clip.
-        var planBurning: (@Sendable (_ profile: Profile, _ subtitles: String, _ named: String) -> Planner.Decision)? = nil
+        var planBurning: (@Sendable (_ profile: Profile, _ subtitles: String, _ named: String, _ why: String) -> Planner.Decision)? = nil
     }
 
     /// The drop, step by step: its sidecar, the thing being published, its cover, then each target's
@@ -258,7 +258,8 @@ struct ValidateStage: Stage {
                 native: ctx.config.schedule.native && ctx.adapters[t.name]?.schedulesNatively == true)
             meta.publishAt = timing.nativeAt.map { Date(timeIntervalSince1970: $0) }
             try rules.preflight(t, meta, manifest: manifest, at: sidecar.location)
-            if let outcome = written[t.name], let ask = CaptionWriter.ask(manifest, defaults: ctx.config.defaults) {
+            if let outcome = written[t.name], let asked = CaptionWriter.ask(manifest, defaults: ctx.config.defaults) {
+                let ask = CaptionWriter.ask(asked, for: t.platform)
                 // The model's text passes what the templates' passed, or the templates' stands.
                 var draft = try rules.draft(for: t, manifest: manifest, vars: vars, profile: profile)
                 draft.publishAt = meta.publishAt
@@ -268,15 +269,17 @@ struct ValidateStage: Stage {
                     return final
                 }
             }
-            let owed = Self.subtitleFollowUps(tracks, platform: t.platform)
+            let burning = Self.burnsSubtitles(manifest, platform: t.platform, options: meta.options, tracks: tracks, profile: profile.name)
+            // A target that burns the track into its picture is not sent it as a track too.
+            let owed = burning == nil ? Self.subtitleFollowUps(tracks, platform: t.platform) : []
             let followUps =
                 owed + Self.playlistFollowUps(manifest, platform: t.platform, privacy: meta.privacy.rawValue)
-                + Self.commentFollowUps(manifest, platform: t.platform, override: meta.options["first_comment"])
+                + (try Self.commentFollowUps(
+                    manifest, platform: t.platform, override: meta.options["first_comment"], rules: meta.text ?? profile.text, at: sidecar.location))
             if !followUps.isEmpty { meta.followUps = followUps }
             var decision = source.plan(profile)
-            if manifest.burnSubtitles == true, owed.isEmpty, let track = tracks.first, let burn = source.planBurning {
-                // A target that takes no track shows the first one in the picture instead.
-                decision = burn(profile, track.copy, track.source)
+            if let why = burning, let track = tracks.first, let burn = source.planBurning {
+                decision = burn(profile, track.copy, track.source, why)
             }
             var d = DeliveryRecord(
                 dropId: drop.id, target: t.name, platform: t.platform, account: t.account, profile: t.profile,
@@ -295,7 +298,9 @@ struct ValidateStage: Stage {
                 d.errorMessage = decision.rejectMessage
             }
             try settleAgainstEarlierDrops(&d, drop: drop, manifest: manifest, source: source, into: &out)
-            if d.state == .planned, ctx.config.approval.holds(t.name, sidecarRequires: manifest.approvalRequired == true) {
+            // `ai: {review: true}`: a person accepts or edits what the model wrote before it goes out.
+            let review = written[t.name]?.content != nil && CaptionWriter.ask(manifest, defaults: ctx.config.defaults)?.review == true
+            if d.state == .planned, ctx.config.approval.holds(t.name, sidecarRequires: manifest.approvalRequired == true || review) {
                 // Converted as usual, then held: nothing is sent until a person approves (its schedule,
                 // if any, starts counting then).
                 d.gate = Ledger.approvalGate
@@ -478,7 +483,7 @@ struct ValidateStage: Stage {
             sha256: hash.hex, bytes: hash.bytes, identity: pinned?.description, durationS: info.durationS, width: v.width, height: v.height, name: clipRel,
             summary: "\(v.width)×\(v.height) \(v.codec) \(Planner.fmt(v.fps)) fps \(Planner.fmt(info.durationS)) s",
             probeJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(info), as: UTF8.self),
-            plan: { planner.plan(info, for: $0) }, planBurning: { planner.plan(info, for: $0, burning: $1, named: $2) })
+            plan: { planner.plan(info, for: $0) }, planBurning: { planner.plan(info, for: $0, burning: $1, named: $2, because: $3) })
     }
 
     /// When no target can take the clip as probed (too long, too small, too large to fit…), the answer is

@@ -21,7 +21,7 @@ package enum BlueskyPlatform: PlatformModule {
         d.settings = ["handle", "app_password", "video_service"]
         // app.bsky.feed.getPosts: 25 URIs a call.
         d.readBack = .reads(batch: 25, cost: 0)
-        return d
+        return d.following([.firstComment])
     }()
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {

@@ -5,11 +5,13 @@ import OmniPostCore
 /// Facebook's follow-ups: a subtitle track is a caption file on the video (Graph API, Video Captions:
 /// `POST /{video-id}/captions` with `captions_file`, a SubRip file whose name ends in `.{locale}.srt`,
 /// such as `reel.en_US.srt`). Facebook takes SubRip only, so a WebVTT track goes as the same cues in
-/// SubRip. Whether one was made before a kill is `GET /{video-id}/captions`, matched by locale.
+/// SubRip. Whether one was made before a kill is `GET /{video-id}/captions`, matched by locale. A first
+/// comment is the Page's, on the video (`GraphAPI.comment`, with the Page token).
 extension FacebookAdapter: FollowingUp {
     package func findFollowUp(_ f: FollowUp, of post: PublishOutcome) async throws -> String? {
         switch f.kind {
-        case .playlist, .firstComment: throw f.notTaken(by: platform)
+        case .playlist: throw f.notTaken(by: platform)
+        case .firstComment: return try await graph.findComment(f, on: post.remoteId, as: try await pageToken().token)
         case .subtitles:
             let p = try await pageToken()
             let locale = Self.locale(f.language ?? "")
@@ -21,7 +23,8 @@ extension FacebookAdapter: FollowingUp {
 
     package func makeFollowUp(_ f: FollowUp, on post: PublishOutcome) async throws -> String {
         switch f.kind {
-        case .playlist, .firstComment: throw f.notTaken(by: platform)
+        case .playlist: throw f.notTaken(by: platform)
+        case .firstComment: return try await graph.comment(f, on: post.remoteId, as: try await pageToken().token)
         case .subtitles:
             let file = try f.subtitleFile()
             let p = try await pageToken()

@@ -7,7 +7,8 @@ import OmniPostCore
 package enum FacebookPlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor(
         name: "facebook", displayName: "Facebook Page Reels", apiRoot: "https://graph.facebook.com",
-        oauth: .meta(scopes: ["pages_show_list", "pages_read_engagement", "pages_manage_posts"], insights: ["read_insights"]),
+        // pages_manage_engagement: a first comment as the Page (Object Comments: its documented permission).
+        oauth: .meta(scopes: ["pages_show_list", "pages_read_engagement", "pages_manage_posts", "pages_manage_engagement"], insights: ["read_insights"]),
         sandboxTokenPath: "/oauth/access_token", defaultProfile: "facebook_reels",
         accountFields: ["client_id (app id)", "client_secret (app secret)", "refresh_token (a long-lived user token)", "id (the Page id; default: the user's first Page)"],
         capabilities: .init(
@@ -20,7 +21,7 @@ package enum FacebookPlatform: PlatformModule {
             platform: "facebook", displayName: "Facebook", place: "for a Page's reels", privacy: [.public: "public"], privacyNote: "they are public",
             schedule: ScheduleWindow(minAhead: 600, maxAhead: 75 * 86400)),
         parts: GraphAPI.ruploadParts, statusPolling: GraphAPI.statusPolling)
-        .following([.subtitles])
+        .following([.subtitles, .firstComment])
         // The video's insights: views and watch time (milliseconds on the wire), one call per reel.
         .withInsights(
             Insights(

@@ -33,7 +33,18 @@ package enum FollowUpRun {
             switch try log.state(of: f.key) {
             case .made?, .failed?: continue
             case .intended?:
-                if let id = try await taker.findFollowUp(f, of: post) {
+                let id: String?
+                do {
+                    id = try await taker.findFollowUp(f, of: post)
+                } catch let e as DeliveryError where e.kind == .permanent && e.code != .authRevoked {
+                    // It may exist and cannot be looked for (a read the app may not make): never sent again,
+                    // so it is never made twice; said as its failure.
+                    let why = "its answer was lost and \(adapter.platform) could not be read back to find it (\(e.code): \(e.message)); not sent again"
+                    try log.failed(f, why: why)
+                    report.failed.append((f.key, why))
+                    continue
+                }
+                if let id {
                     try log.made(f, remoteId: id)
                     report.found.append(f.key)
                     continue

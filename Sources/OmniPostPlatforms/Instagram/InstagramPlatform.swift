@@ -7,7 +7,10 @@ import OmniPostCore
 package enum InstagramPlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor(
         name: "instagram", displayName: "Instagram Reels", apiRoot: "https://graph.facebook.com",
-        oauth: .meta(scopes: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"], insights: ["instagram_manage_insights"]),
+        // instagram_manage_comments: a first comment (the comments edge's documented permission).
+        oauth: .meta(
+            scopes: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement", "instagram_manage_comments"],
+            insights: ["instagram_manage_insights"]),
         sandboxTokenPath: "/oauth/access_token", defaultProfile: "instagram_reels",
         accountFields: ["client_id (app id)", "client_secret (app secret)", "refresh_token (a long-lived user token)", "id (the Instagram user id)"],
         capabilities: .init(
@@ -20,6 +23,7 @@ package enum InstagramPlatform: PlatformModule {
             privacyNote: "a professional account's reels are public",
             options: [.init("share_to_feed", .bool), .init("collaborators", .list(max: 3)), .init("location_id")]),
         parts: GraphAPI.ruploadParts, statusPolling: GraphAPI.statusPolling)
+        .following([.firstComment])
         // The media's insights: views, reach (as given), saves and shares, one call per reel.
         .withInsights(
             Insights(

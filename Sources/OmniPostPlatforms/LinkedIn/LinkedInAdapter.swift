@@ -79,8 +79,10 @@ package struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
         return exp < Date().timeIntervalSince1970
     }
 
-    /// Who posts: the account's `id:`, or the member the token belongs to.
-    package func prepare(_ job: UploadJob) async throws -> String {
+    package func prepare(_ job: UploadJob) async throws -> String { try await poster() }
+
+    /// Who posts (and comments): the account's `id:`, or the member the token belongs to.
+    func poster() async throws -> String {
         if !account.accountID.isEmpty { return account.accountID }
         let me = try await api.send(url: account.endpoint + "/v2/userinfo", method: .GET, headers: [], body: ByteBuffer())
         guard me.status == 200, let sub = me.decoded(LinkedInWire.UserInfo.self)?.sub else { throw Self.classify(me, during: "reading who the token belongs to") }

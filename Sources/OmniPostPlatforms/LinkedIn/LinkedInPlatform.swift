@@ -22,6 +22,7 @@ package enum LinkedInPlatform: PlatformModule {
             privacyNote: "public, or followers and friends (both mean connections)"),
         // Video status is read at most every 2 s, growing to 15 s: LinkedIn meters calls per day.
         statusPolling: PollPolicy(first: .seconds(2), max: .seconds(15), factor: 1.5, perMinute: 30))
+        .following([.firstComment])
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         LinkedInAdapter(settings)

@@ -40,7 +40,7 @@ package enum RedditPlatform: PlatformModule {
         d.sandboxTLS = true
         // by_id: 100 fullnames a call.
         d.readBack = .reads(batch: 100, cost: 0)
-        return d
+        return d.following([.firstComment])
     }()
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {

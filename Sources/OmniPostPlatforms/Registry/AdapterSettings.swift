@@ -28,6 +28,8 @@ package struct AdapterSettings: Sendable {
     package var logger = Logger(label: "omnipost.upload")
     /// For the driven-browser platforms: profiles, cookies, where failure screenshots go, one browser at a time.
     package var browser: BrowserSettings? = nil
+    /// What the account's names resolved to on the platform (a playlist by name): the ledger's in a pipeline.
+    package var names: any RemoteNames = MemoryRemoteNames.shared
 
     package init(
         account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,

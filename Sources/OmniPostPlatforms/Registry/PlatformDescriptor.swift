@@ -176,10 +176,14 @@ package struct PlatformDescriptor: Sendable {
 }
 
 extension PlatformDescriptor {
-    /// The descriptor with the follow-ups its adapter makes after a post.
+    /// The descriptor with the follow-ups its adapter makes after a post. A platform that takes a first
+    /// comment takes a target's own too (`overrides: {<target>: {first_comment: …}}`): one fact, one key.
     package func following(_ kinds: Set<FollowUp.Kind>) -> PlatformDescriptor {
         var d = self
         d.followUps = kinds
+        if kinds.contains(.firstComment), !d.facts.options.contains(where: { $0.key == "first_comment" }) {
+            d.facts.options.append(OptionRule("first_comment"))
+        }
         return d
     }
 }

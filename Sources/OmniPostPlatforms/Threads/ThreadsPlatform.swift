@@ -11,7 +11,9 @@ package enum ThreadsPlatform: PlatformModule {
             oauth: {
                 var o = PlatformDescriptor.OAuth(
                     authorizeURL: "https://threads.net/oauth/authorize", tokenURL: "https://graph.threads.net/refresh_access_token",
-                    scopes: ["threads_basic", "threads_content_publish"], rotatesRefreshTokens: true, refreshStyle: .threadsRefresh)
+                    // threads_read_replies: a first comment (a reply) is found again after a lost answer.
+                    scopes: ["threads_basic", "threads_content_publish", "threads_read_replies"], rotatesRefreshTokens: true,
+                    refreshStyle: .threadsRefresh)
                 o.codeGrant = .threadsPOST
                 o.scopeSeparator = ","
                 o.insightsScopes = ["threads_manage_insights"]
@@ -30,7 +32,7 @@ package enum ThreadsPlatform: PlatformModule {
         // Every number of a Threads post is an insight: views, likes, replies, reposts, quotes, shares.
         d.insights = Insights(
             api: "/{threads-media-id}/insights", permission: "threads_manage_insights", gives: ["views", "likes", "comments", "shares"])
-        return d
+        return d.following([.firstComment])
     }()
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {

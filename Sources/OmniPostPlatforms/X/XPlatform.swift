@@ -26,6 +26,7 @@ package enum XPlatform: PlatformModule {
         parts: PartSizes(min: 1_048_576, max: 4 * 1_048_576),
         // Post lookup: 100 ids a request.
         readBack: .reads(batch: 100, cost: 1))
+        .following([.firstComment])
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         XAdapter(settings)

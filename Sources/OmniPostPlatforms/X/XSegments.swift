@@ -77,8 +77,14 @@ enum XWire {
 
     struct Tweet: Decodable {
         struct Attachments: Decodable { var media_keys: [String]? }
+        struct Reference: Decodable {
+            var type: String
+            var id: LooseString
+        }
         var id: LooseString
+        var text: String?
         var attachments: Attachments?
+        var referenced_tweets: [Reference]?
     }
 
     struct Problem: Decodable {

@@ -32,15 +32,15 @@ package enum YouTubePlatform: PlatformModule {
             platform: "youtube", displayName: "YouTube",
             privacy: [.public: "public", .unlisted: "unlisted", .private: "private"],
             options: [
-                .init("category_id", .integer), .init("made_for_kids", .bool), .init("playlist"),
+                // No `playlist` key: it was never read (playlists are the sidecar's `playlists:`, follow-ups),
+                // so `overrides: {youtube: {playlist: …}}` is an unknown key at its line, not taken and ignored.
+                .init("category_id", .integer), .init("made_for_kids", .bool),
                 .init("contains_synthetic_media", .bool), .init("notify_subscribers", .bool),
                 // The video's own settings (videos.insert: snippet.defaultLanguage, status.license, status.embeddable),
                 // and its category by name (the assignable categories of videoCategories.list, region US).
                 .init("default_language", .pattern(#"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"#, means: "a BCP-47 language tag", example: "pt-BR")),
                 .init("category", .oneOf(YouTubePlatform.categories.keys.sorted())), .init("license", .oneOf(["youtube", "creativeCommon"])),
-                .init("embeddable", .bool),
-                // This target's own first comment, instead of the sidecar's `first_comment:`.
-                .init("first_comment")
+                .init("embeddable", .bool)
             ]),
         // A resumable upload's chunks are multiples of 256 KiB (the last one aside).
         parts: PartSizes(min: 262_144, multiple: 262_144),

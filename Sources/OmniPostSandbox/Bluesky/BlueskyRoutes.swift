@@ -198,6 +198,13 @@ enum BlueskyRoutes: SandboxPlatform {
                     return fail(.badRequest, "InvalidRecord", "a facet's byte range is outside the text")
                 }
             }
+            // A reply (`reply: {root, parent}`): strong refs to records that exist, with their cids.
+            let isReply = record["reply"] != nil
+            if let reply = record["reply"] {
+                await state.count("bluesky.reply")
+                if let refusal = await replyRefusal(reply, state: state) { return refusal }
+                if let code = await state.takeFollowUpFault() { return fail(.init(code: code), code >= 500 ? "InternalServerError" : "InvalidRequest", "Injected failure \(code)") }
+            }
             var videoCID: String? = nil
             if let embed = record["embed"] as? [String: Any], embed["$type"] as? String == "app.bsky.embed.video" {
                 guard let cid = ((embed["video"] as? [String: Any])?["ref"] as? [String: Any])?["$link"] as? String,
@@ -208,6 +215,7 @@ enum BlueskyRoutes: SandboxPlatform {
                 videoCID = cid
             }
             let r = await state.bskyCreateRecord(did: did, rkey: rkey, value: ["json": sendable(record)], text: text, videoCID: videoCID)
+            if isReply, await state.losesFollowUpReply() { return fail(.init(code: 502), "UpstreamFailure", "The answer was lost") }
             await state.holdFinalReply()
             return ok(["uri": r.uri, "cid": r.cid, "validationStatus": "valid"])
         }
@@ -226,6 +234,22 @@ enum BlueskyRoutes: SandboxPlatform {
             let records = await state.bskyRecords(did: repo).prefix(limit).map { ["uri": $0.uri, "cid": $0.cid, "value": value($0)] as [String: Any] }
             return ok(["records": Array(records)])
         }
+    }
+
+    /// What is wrong with a record's `reply` (lexicon app.bsky.feed.post#replyRef: `root` and `parent`,
+    /// each a com.atproto.repo.strongRef of `uri` and `cid`), or nil when both name records as they are.
+    static func replyRefusal(_ reply: Any, state: SandboxState) async -> Response? {
+        guard let reply = reply as? [String: Any] else { return fail(.badRequest, "InvalidRecord", "Invalid app.bsky.feed.post record: Record/reply must be an object") }
+        for key in ["root", "parent"] {
+            guard let ref = reply[key] as? [String: Any], let uri = ref["uri"] as? String, let cid = ref["cid"] as? String else {
+                return fail(.badRequest, "InvalidRecord", "Invalid app.bsky.feed.post record: Record/reply/\(key) must have the properties \"uri\" and \"cid\"")
+            }
+            let parts = uri.dropFirst("at://".count).split(separator: "/").map(String.init)
+            guard uri.hasPrefix("at://"), parts.count == 3, let r = await state.bskyRecord(did: parts[0], rkey: parts[2]), r.cid == cid else {
+                return fail(.badRequest, "InvalidRequest", "Record/reply/\(key) names no record with that cid: \(uri)")
+            }
+        }
+        return nil
     }
 
     static func value(_ r: SandboxState.BskyRecord) -> Any {

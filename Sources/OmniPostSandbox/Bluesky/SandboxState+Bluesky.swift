@@ -142,6 +142,20 @@ extension SandboxState {
     func bskyDailyLimit() -> Int { bskyDailyVideos }
 
     func bskyRecord(did: String, rkey: String) -> BskyRecord? { bskyRecords["\(did)/\(rkey)"] }
+    func bskyRecord(uri: String) -> BskyRecord? {
+        let parts = uri.dropFirst("at://".count).split(separator: "/").map(String.init)
+        guard uri.hasPrefix("at://"), parts.count == 3 else { return nil }
+        return bskyRecord(did: parts[0], rkey: parts[2])
+    }
+
+    /// The records replying directly to `uri` (their `reply.parent`), oldest first.
+    func bskyReplies(to uri: String) -> [BskyRecord] {
+        bskyRecordOrder.compactMap { bskyRecords[$0] }.filter { r in
+            guard let json = r.value["json"] as? String, let v = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return false }
+            return ((v["reply"] as? [String: Any])?["parent"] as? [String: Any])?["uri"] as? String == uri
+        }
+    }
+
     func bskyRecords(did: String) -> [BskyRecord] {
         bskyRecordOrder.filter { $0.hasPrefix(did + "/") }.reversed().compactMap { bskyRecords[$0] }
     }

@@ -66,6 +66,7 @@ enum SandboxCaptionModel {
             var title: Bool?
             var description: Bool?
             var hashtags: Int?
+            var first_comment: Bool?
         }
         struct Draft: Decodable {
             var title: String?
@@ -98,6 +99,7 @@ enum SandboxCaptionModel {
             }
             out["hashtags"] = tags
         }
+        if brief.asked?.first_comment == true { out["first_comment"] = "Thanks for watching \"\(title)\" — what should we film next?" }
         let data = (try? JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }

@@ -62,6 +62,7 @@ enum GraphRoutes: SandboxPlatform {
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        GraphCommentRoutes.add(to: router, state: state)
         router.get("/oauth/access_token") { req, _ -> Response in
             await state.count("meta.token")
             var req = req

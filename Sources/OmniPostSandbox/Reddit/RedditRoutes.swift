@@ -13,7 +13,7 @@ import OmniPostWire
 /// media host, which is `//host/path` — served over the sandbox's HTTPS), the media host's form POST
 /// (201 with `PostResponse` XML; an oversized file answered as S3 does), `/api/submit` (errors inside an
 /// HTTP 200 as `json.errors`; the result on the asset's WebSocket), the account's submitted listing and
-/// `/comments/{id}`. Every answer carries `X-Ratelimit-Used/Remaining/Reset`; a request without a
+/// `/comments/{id}` (the post, then its comments oldest first), `/api/comment`. Every answer carries `X-Ratelimit-Used/Remaining/Reset`; a request without a
 /// descriptive User-Agent is answered 429, as Reddit does.
 enum RedditRoutes: SandboxPlatform {
     static let windowSeconds = 600.0
@@ -79,6 +79,7 @@ enum RedditRoutes: SandboxPlatform {
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
         addByID(to: router, state: state, baseURL: baseURL)
+        addComment(to: router, state: state)
         router.post("/api/v1/access_token") { req, _ -> Response in
             await state.count("reddit.token")
             guard goodAgent(req) else { return tooMany(reset: 600) }
@@ -247,7 +248,9 @@ enum RedditRoutes: SandboxPlatform {
                 guard let p = await state.redditPost(ctx.parameters.get("id") ?? "") else {
                     return SandboxHTTP.json(.notFound, ["message": "Not Found", "error": 404], headers: h)
                 }
-                return SandboxHTTP.json(.ok, [listing([thing(p, base: baseURL())]), listing([])], headers: h)
+                let limit = max(1, min(500, Int(SandboxHTTP.query(req, "limit") ?? "") ?? 200))
+                let comments = (await state.comments(platform: "reddit", post: p.id) ?? []).prefix(limit)
+                return SandboxHTTP.json(.ok, [listing([thing(p, base: baseURL())]), listing(comments.map { comment($0, on: p) })], headers: h)
             }
         }
     }

@@ -16,6 +16,8 @@ extension SandboxState {
         var bytes: Int64 = 0
         var path: String? = nil
         var postID: String? = nil
+        /// A reply's post (`reply_to_id`): a TEXT container, ready at once, published as a reply, not a video.
+        var replyTo: String? = nil
 
         var status: String {
             if postID != nil { return "PUBLISHED" }
@@ -66,6 +68,23 @@ extension SandboxState {
         return c
     }
 
+    /// A TEXT container replying to `post`: nothing to fetch, so it is ready at once.
+    func makeThreadsReply(account: String, user: String, text: String, to post: String) -> ThreadsContainer {
+        var c = makeThreadsContainer(account: account, user: user, text: text, videoURL: "")
+        c.replyTo = post
+        c.fetched = true
+        threadsContainers[c.id] = c
+        return c
+    }
+
+    /// A published Threads post by its id: who made it (a video post or a reply).
+    func threadsPost(_ id: String) -> ThreadsContainer? { threadsContainers.values.first { $0.postID == id } }
+
+    /// The published replies to `post`, oldest first.
+    func threadsReplies(to post: String) -> [ThreadsContainer] {
+        threadsContainers.values.filter { $0.replyTo == post && $0.postID != nil }.sorted { $0.created < $1.created }
+    }
+
     func threadsContainer(_ id: String) -> ThreadsContainer? { threadsContainers[id] }
 
     /// Whether the next fetch of a `video_url` is to be cut short (`failFetches`).
@@ -99,6 +118,8 @@ extension SandboxState {
         let post = "1801" + SandboxState.randomID(13, alphabet: "0123456789")
         c.postID = post
         threadsContainers[id] = c
+        // A reply is a text post under another: no video of its own.
+        if c.replyTo != nil { return post }
         videos.append(
             Video(
                 platform: "threads", id: post, account: c.account, title: c.text, description: "", tags: [], privacy: "public",
@@ -107,7 +128,7 @@ extension SandboxState {
     }
 
     func threadsPublished(by user: String) -> Int {
-        threadsContainers.values.filter { $0.user == user && $0.postID != nil && Date().timeIntervalSince($0.created) < 86400 }.count
+        threadsContainers.values.filter { $0.user == user && $0.postID != nil && $0.replyTo == nil && Date().timeIntervalSince($0.created) < 86400 }.count
     }
 }
 

@@ -41,6 +41,7 @@ enum ThreadsRoutes: SandboxPlatform {
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        ThreadsReplyRoutes.add(to: router, state: state)
         // A Threads login's code → a short-lived token; that → a long-lived one (`th_exchange_token`).
         router.post("/oauth/access_token") { req, _ -> Response in
             var req = req
@@ -99,6 +100,7 @@ enum ThreadsRoutes: SandboxPlatform {
                 return G.injected(code)
             case nil: break
             }
+            if p["media_type"] == "TEXT" { return await ThreadsReplyRoutes.container(p, account: account, user: user, state: state) }
             guard p["media_type"] == "VIDEO", let url = p["video_url"], url.hasPrefix("http") else {
                 return G.graphError(400, "media_type=VIDEO needs a video_url Threads can fetch", code: 100)
             }
@@ -135,7 +137,12 @@ enum ThreadsRoutes: SandboxPlatform {
                         400, c.status == "PUBLISHED" ? "The container has already been published" : "The media is not ready to be published (\(c.status))", code: 24,
                         subcode: 4279009)
                 }
+                if c.replyTo != nil {
+                    await state.count("threads.reply")
+                    if let code = await state.takeFollowUpFault() { return G.injected(code) }
+                }
                 let post = await state.publishThreads(id)
+                if c.replyTo != nil, await state.losesFollowUpReply() { return G.injected(503) }
                 await state.holdFinalReply()
                 return SandboxHTTP.json(.ok, ["id": post])
             }

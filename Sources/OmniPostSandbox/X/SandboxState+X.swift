@@ -29,6 +29,8 @@ extension SandboxState {
         var text: String
         var mediaKeys: [String]
         var created: Date
+        /// The post this one replies to (`reply.in_reply_to_tweet_id`).
+        var inReplyTo: String? = nil
     }
 
     /// An upload that is still alive (X forgets an unfinished one after its `expires_after_secs`).
@@ -105,10 +107,10 @@ extension SandboxState {
     }
 
     /// Creates a post: the sandbox's record of a published video.
-    func createXPost(account: String, text: String, media: [XMedia]) -> XPost {
+    func createXPost(account: String, text: String, media: [XMedia], inReplyTo: String? = nil) -> XPost {
         let post = XPost(
             id: "1" + SandboxState.randomID(18, alphabet: "0123456789"), account: account, text: text,
-            mediaKeys: media.map(\.key), created: Date())
+            mediaKeys: media.map(\.key), created: Date(), inReplyTo: inReplyTo)
         xPosts.append(post)
         for m in media {
             videos.append(
@@ -120,6 +122,11 @@ extension SandboxState {
     }
 
     func xPosts(of account: String) -> [XPost] { xPosts.filter { $0.account == account }.reversed() }
+
+    func xPost(_ id: String) -> XPost? { xPosts.first { $0.id == id } }
+
+    /// The post `id` replies to, for tests: nil when it is no reply (or no post).
+    package func xRepliedTo(_ id: String) -> String? { xPost(id)?.inReplyTo }
 }
 
 /// What X's sandbox remembers, held for it by `SandboxState` (see `PlatformWorld`).

@@ -185,7 +185,23 @@ enum XRoutes: SandboxPlatform {
             if await state.xPosts(of: account).contains(where: { $0.text == text && !text.isEmpty && Date().timeIntervalSince($0.created) < 86400 }) {
                 return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
             }
-            let post = await state.createXPost(account: account, text: text, media: media)
+            // A reply (`reply.in_reply_to_tweet_id`): to a post that exists.
+            let replyTo = ((json["reply"] as? [String: Any])?["in_reply_to_tweet_id"]).map { "\($0)" }
+            if let replyTo {
+                await state.count("x.reply")
+                guard await state.xPost(replyTo) != nil else {
+                    return SandboxHTTP.json(
+                        .badRequest,
+                        [
+                            "errors": [["parameters": ["reply.in_reply_to_tweet_id": [replyTo]], "message": "The Tweet you are replying to has been deleted or is not visible to you."]],
+                            "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                            "type": "https://api.twitter.com/2/problems/invalid-request"
+                        ])
+                }
+                if let code = await state.takeFollowUpFault() { return problem(code, "Service Unavailable", "Service Unavailable") }
+            }
+            let post = await state.createXPost(account: account, text: text, media: media, inReplyTo: replyTo)
+            if replyTo != nil, await state.losesFollowUpReply() { return problem(503, "Service Unavailable", "Service Unavailable") }
             // The uncertain window: the post exists, its reply has not left yet.
             await state.holdFinalReply()
             return SandboxHTTP.json(.created, ["data": ["id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]]])
@@ -207,6 +223,12 @@ enum XRoutes: SandboxPlatform {
                 var t: [String: Any] = ["id": p.id, "text": p.text, "edit_history_tweet_ids": [p.id]]
                 if fields.contains("attachments"), !p.mediaKeys.isEmpty { t["attachments"] = ["media_keys": p.mediaKeys] }
                 if fields.contains("created_at") { t["created_at"] = ISO8601DateFormatter().string(from: p.created) }
+                if let parent = p.inReplyTo {
+                    if fields.contains("referenced_tweets") { t["referenced_tweets"] = [["type": "replied_to", "id": parent]] }
+                    if fields.contains("conversation_id") { t["conversation_id"] = parent }
+                } else if fields.contains("conversation_id") {
+                    t["conversation_id"] = p.id
+                }
                 return t
             }
             var meta: [String: Any] = ["result_count": data.count]

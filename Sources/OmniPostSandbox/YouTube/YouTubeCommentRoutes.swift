@@ -30,7 +30,7 @@ enum YouTubeCommentRoutes {
             }
             if let code = await state.takeFollowUpFault() { return SandboxHTTP.googleError(code, "backendError", "Backend Error") }
             let c = SandboxTextTrack(id: "Ug" + SandboxState.randomID(24, alphabet: YouTubePlaylistRoutes.alphabet), language: "", name: account, text: text)
-            await state.addComment(c, to: vid)
+            await state.addComment(c, platform: "youtube", post: vid)
             if await state.losesFollowUpReply() { return SandboxHTTP.googleError(503, "backendError", "The answer was lost.") }
             return SandboxHTTP.json(.ok, resource(c, video: vid))
         }
@@ -58,15 +58,4 @@ enum YouTubeCommentRoutes {
             ] as [String: Any]
         ]
     }
-}
-
-extension SandboxState {
-    func addComment(_ c: SandboxTextTrack, to videoID: String) {
-        guard let i = videos.firstIndex(where: { $0.id == videoID }) else { return }
-        let comments = (videos[i].comments ?? []) + [c]
-        videos[i].comments = comments
-    }
-
-    /// A YouTube video's comments, for tests.
-    package func comments(of videoID: String) -> [SandboxTextTrack] { videos.first { $0.id == videoID }?.comments ?? [] }
 }

@@ -30,9 +30,19 @@ package struct SandboxPlaylist: Sendable, Codable, Equatable {
 /// `pageToken`), `playlists.insert` (`part=snippet,status`; a title is required, `playlistTitleRequired`),
 /// `playlistItems.insert` (`part=snippet`; `snippet.playlistId` required — `playlistIdRequired` —, a
 /// playlist of another channel is `playlistNotFound`, a video that does not exist `videoNotFound`) and
-/// `playlistItems.list` (`playlistId`, optionally `videoId`).
+/// `playlistItems.list` (`playlistId`, optionally `videoId`); `playlists.delete` (`id`; 204, or
+/// `playlistNotFound`), after which inserting into it is `playlistNotFound` (404).
 enum YouTubePlaylistRoutes {
     static func add(to router: Router<BasicRequestContext>, state: SandboxState) {
+        router.delete("/youtube/v3/playlists") { req, _ -> Response in
+            await state.count("youtube.playlists.delete")
+            guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else { return unauthorized }
+            guard let id = SandboxHTTP.query(req, "id"), await state.playlists().contains(where: { $0.id == id && $0.account == account }) else {
+                return SandboxHTTP.googleError(404, "playlistNotFound", "The playlist identified with the request's id parameter cannot be found.")
+            }
+            await state.deletePlaylist(id)
+            return Response(status: .noContent)
+        }
         router.get("/youtube/v3/playlists") { req, _ -> Response in
             await state.count("youtube.playlists.list")
             guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else { return unauthorized }
@@ -123,6 +133,12 @@ extension SandboxState {
     /// A playlist as a test's channel already has it.
     package func addPlaylist(_ p: SandboxPlaylist) {
         let all = playlists() + [p]
+        self[YouTubeWorld.self].playlists = all
+    }
+
+    /// A playlist deleted on YouTube (by the channel's owner, by `playlists.delete`).
+    package func deletePlaylist(_ id: String) {
+        let all = playlists().filter { $0.id != id }
         self[YouTubeWorld.self].playlists = all
     }
 

@@ -14,6 +14,7 @@ extension BlueskyPlatform: ConformanceSubject {
                 options: ["alt": "a test pattern"]),
             adapter: { BlueskyAdapter($0, poll: ConformanceFixture.quick, pollTimeout: .seconds(10)) },
             startRoute: "bluesky.uploadVideo", postRoute: "bluesky.createRecord", tokenRoute: "bluesky.refreshSession",
+            followUpRoutes: [.firstComment: "bluesky.reply"],
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "bluesky.uploadVideo", requests: 2)),
             forget: .notApplicable("the video service keeps the blob; a job it forgot is published from the same record key (BlueskyTests)"),
             expireTokens: .fixture({ await $0.expireBlueskyAccessTokens() }),

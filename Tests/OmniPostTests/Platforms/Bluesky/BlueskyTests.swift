@@ -250,7 +250,8 @@ import Testing
         #expect(check("    handle: studio.bsky.social\n    app_password: abcd-efgh-ijkl-mnop\n") == nil)
     }
 
-    /// The AT Protocol SDK for Python (MarshalX's atproto) against the sandbox's PDS: sign in, post a video.
+    /// The AT Protocol SDK for Python (MarshalX's atproto) against the sandbox's PDS: sign in, post a video,
+    /// reply to it (`send_post(reply_to=…)`, a first comment's record) and read the thread back.
     @Test(.enabled(if: PythonServer.has("atproto")), .timeLimit(.minutes(3)))
     func theATProtoSDKPostsAVideoToTheSandbox() async throws {
         let dir = try TempDir()
@@ -260,6 +261,7 @@ import Testing
             let r = try await offPool { try SandboxOfficialClientTests.run(script, [s.baseURL, "studio.sandbox.test", "abcd-efgh-ijkl-mnop", f.path]) }
             #expect((r["uri"] as? String)?.hasPrefix("at://did:plc:") == true && r["text"] as? String == "from the SDK", "\(r.value)")
             #expect(await s.state.postCount(sha256: try #require(try Self.job(f).expectedSha256)) == 1)
+            #expect((r["reply"] as? String)?.hasPrefix("at://did:plc:") == true && r["replies"] as? [String] == ["first from the SDK"], "\(r.value)")
         }
     }
 

@@ -11,7 +11,7 @@ extension FacebookPlatform: ConformanceSubject {
             module: FacebookPlatform.self, size: 9 * ConformanceFixture.mib + 9,
             adapter: { FacebookAdapter($0, poll: ConformanceFixture.quick) },
             startRoute: "facebook.start", postRoute: "facebook.finish", tokenRoute: "meta.token",
-            followUpRoutes: [.subtitles: "facebook.captions"],
+            followUpRoutes: [.subtitles: "facebook.captions", .firstComment: "facebook.comments"],
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "facebook.rupload", requests: 4)),
             forget: ConformanceFixture.forgets,
             rateLimit: .fixture(.graphMinute),

@@ -11,6 +11,7 @@ extension InstagramPlatform: ConformanceSubject {
             module: InstagramPlatform.self, size: 9 * ConformanceFixture.mib + 5,
             adapter: { InstagramAdapter($0, poll: ConformanceFixture.quick) },
             startRoute: "instagram.container", postRoute: "instagram.publish", tokenRoute: "meta.token",
+            followUpRoutes: [.firstComment: "instagram.comments"],
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "instagram.rupload", requests: 4)),
             forget: ConformanceFixture.forgets,
             rateLimit: .fixture(.graphMinute),

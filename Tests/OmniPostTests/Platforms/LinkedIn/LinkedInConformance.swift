@@ -11,6 +11,7 @@ extension LinkedInPlatform: ConformanceSubject {
             module: LinkedInPlatform.self, size: 9 * ConformanceFixture.mib + 77,
             adapter: { LinkedInAdapter($0, poll: ConformanceFixture.quick) },
             startRoute: "linkedin.init", postRoute: "linkedin.post", tokenRoute: "linkedin.token",
+            followUpRoutes: [.firstComment: "linkedin.comment"],
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "linkedin.put", requests: 4)),
             forget: ConformanceFixture.forgets,
             rateLimit: .fixture(.nextMidnightUTC),

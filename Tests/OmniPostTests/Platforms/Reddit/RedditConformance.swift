@@ -21,6 +21,7 @@ extension RedditPlatform: ConformanceSubject {
                 job.coverPath = poster.path
             },
             startRoute: "reddit.lease", startsPerPost: 2, tokenRoute: "reddit.token", extraBytes: 504,
+            followUpRoutes: [.firstComment: "reddit.comment"],
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "reddit.media", requests: 3)),
             forget: .notApplicable("an uploaded asset is Reddit's to keep; a restart after the upload only submits (RedditTests)"),
             refusal: .fixture(.init(faults: .init(failInits: [400]), route: "reddit.lease", says: "400")),

@@ -237,7 +237,8 @@ import Testing
 
     /// PRAW (Reddit's widely used Python client) against the sandbox, unchanged: it refreshes with the
     /// client in HTTP Basic, leases, form-POSTs the video and its poster to `https:` + the lease's
-    /// action, submits, and reads the post's address from the WebSocket.
+    /// action, submits, and reads the post's address from the WebSocket; then it replies to the post
+    /// (`submission.reply`, a first comment's call) and reads the comment back with the submission.
     @Test(.enabled(if: PythonServer.has("praw")), .timeLimit(.minutes(3)))
     func prawPostsAVideoToTheSandbox() async throws {
         let dir = try TempDir()
@@ -251,6 +252,7 @@ import Testing
             let r = try await offPool { try SandboxOfficialClientTests.run(script, [base, "cid", "csecret", "rt-0", clip.path, poster.path, ca]) }
             #expect(r["title"] as? String == "from PRAW" && (r["url"] as? String)?.contains("/r/praw_test/comments/") == true, "\(r.value)")
             #expect(await rig.state.postCount(sha256: try FileHashing.sha256(path: clip.path).hex) == 1)
+            #expect((r["comment"] as? String)?.hasPrefix("t1_") == true && r["comments"] as? [String] == ["first from PRAW"], "\(r.value)")
         }
     }
 

@@ -13,6 +13,7 @@ extension ThreadsPlatform: ConformanceSubject {
             startRoute: "threads.container", postRoute: "threads.publish", tokenRoute: "threads.token",
             // The bytes go to the media host and Threads fetches them: the sandbox counts both.
             countsBytes: false,
+            followUpRoutes: [.firstComment: "threads.reply"],
             cut: .notApplicable("Threads fetches the video itself: a fetch cut mid-transfer is its retryable processing case (FAILED_DOWNLOADING_VIDEO)"),
             forget: .notApplicable("Threads fetches the video itself from the media host: there is no upload session on Threads to forget"),
             rateLimit: .fixture(.graphMinute),

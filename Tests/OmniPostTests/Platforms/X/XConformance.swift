@@ -11,6 +11,7 @@ extension XPlatform: ConformanceSubject {
             module: XPlatform.self, size: 9 * ConformanceFixture.mib + 123,
             adapter: { XAdapter($0, defaultPollWait: .milliseconds(200)) },
             startRoute: "x.init", postRoute: "x.tweet", tokenRoute: "x.token",
+            followUpRoutes: [.firstComment: "x.reply"],
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "x.append", requests: 4)),
             forget: ConformanceFixture.forgets,
             refusal: .fixture(.init(faults: .init(failInits: [400]), route: "x.init", says: "400")),
