@@ -115,4 +115,54 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: marker.path))
         }
     }
+    /// Every state a drop and its targets pass through reads in the status file as a person would say
+    /// it (written by the same function the daemon writes the file with): each drop state has a row, and
+    /// an upload under way shows its bytes and percent, a held target what holds it and until when.
+    @Test func everyStateOfADropAndItsTargetsReadsInItsStatusFile() throws {
+        let now = Date(timeIntervalSince1970: 10_000)
+        func delivery(_ target: String, _ state: DeliveryState, sent: Int64 = 0, until: Double? = nil, gate: String? = nil) -> DeliveryRecord {
+            var d = DeliveryRecord(
+                dropId: "d1", target: target, platform: String(target.split(separator: ":")[0]), account: "main", profile: "p",
+                state: state, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "x", notBefore: until, now: 1)
+            d.bytesSent = sent
+            d.renditionBytes = 1_000
+            d.gate = gate
+            if gate != nil { d.errorMessage = "posts 1/1 used" }
+            if state == .failed { d.errorCode = "auth_revoked"; d.errorMessage = "the token was revoked" }
+            return d
+        }
+        func file(_ state: DropState, _ deliveries: [DeliveryRecord]) throws -> [String: Any] {
+            var drop = DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: "a.yaml", now: 1)
+            drop.state = state
+            let data = try JSONCoding.encoder().encode(DropStatusFile(drop: drop, deliveries: deliveries, now: now))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        let rows: [(DropState, [DeliveryRecord], String, String?)] = [
+            (.received, [], "validating", nil),
+            (.validated, [delivery("youtube:main", .planned)], "converting", nil),
+            (.validated, [delivery("youtube:main", .ready)], "queued", nil),
+            (.converted, [delivery("youtube:main", .ready)], "queued", nil),
+            (.converted, [delivery("youtube:main", .uploading, sent: 400), delivery("x:main", .ready)], "uploading", nil),
+            (.converted, [delivery("youtube:main", .published, sent: 1_000), delivery("tiktok:main", .ready, until: 20_000, gate: "quota")], "queued", nil),
+            (.converted, [delivery("youtube:main", .published, sent: 1_000), delivery("x:main", .failed)], "archiving", nil),
+            (.rejected, [], "archiving", nil),
+            (.archived, [delivery("youtube:main", .published, sent: 1_000)], "done", "d1.result.json"),
+            (.failed, [delivery("x:main", .failed)], "done", "failed/d1.failure.json"),
+            (.withdrawn, [], "done", nil)
+        ]
+        #expect(Set(rows.map(\.0)) == Set(DropState.allCases), "a row for every drop state")
+        for (state, deliveries, stage, result) in rows {
+            let s = try file(state, deliveries)
+            #expect(s["state"] as? String == state.rawValue && s["stage"] as? String == stage, "\(state) \(deliveries.map(\.state)): \(s)")
+            #expect(s["result"] as? String == result, "\(state): \(s["result"] ?? "none")")
+        }
+        let uploading = try file(.converted, [delivery("youtube:main", .uploading, sent: 400)])
+        let target = try #require((uploading["targets"] as? [[String: Any]])?.first)
+        #expect(target["state"] as? String == "uploading" && target["bytes_sent"] as? Int == 400 && target["percent"] as? Int == 40, "\(target)")
+        let held = try #require(
+            (try file(.converted, [delivery("tiktok:main", .ready, until: 20_000, gate: "quota")])["targets"] as? [[String: Any]])?.first)
+        #expect(held["waiting_for"] as? String == "quota: posts 1/1 used" && (held["waiting_until"] as? String)?.hasPrefix("1970-01-01T05:33:20") == true, "\(held)")
+        let failed = try #require((try file(.failed, [delivery("x:main", .failed)])["targets"] as? [[String: Any]])?.first)
+        #expect((failed["error"] as? [String: Any])?["code"] as? String == "auth_revoked", "\(failed)")
+    }
 }

@@ -14,7 +14,7 @@ import Testing
             c.targets.map(\.name) == [
                 "youtube:main", "shorts:main", "tiktok:main", "instagram:main", "x:main", "linkedin:main",
                 "vimeo:main", "bluesky:main", "reddit:main", "douyin:main", "folder:nas", "xiaohongshu:main",
-                "kuaishou:main"
+                "kuaishou:main", "bilibili:main", "wechat_channels:main"
             ])
         #expect(c.targets[1].profile == "youtube_shorts" && c.targets[1].accountKey == "youtube:main")
         #expect(c.upload.chunkSize == 262_144)
