@@ -15,8 +15,7 @@ import urllib.parse
 import urllib.request
 
 from tusclient import client
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+import chromium
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -99,18 +98,10 @@ st, h, _ = request("HEAD", path, dict(auth, **{"Tus-Resumable": "1.0.0"}))
 out["drop"] = h.get("OmniPost-Drop")
 
 # The Upload page in Chromium: its form and script, as a person uses them.
-opts = webdriver.ChromeOptions()
-opts.binary_location = "/usr/bin/chromium"
-for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1400",
-          "--no-first-run", "--disable-background-networking", "--disable-component-update"]:
-    opts.add_argument(a)
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+driver = chromium.driver()
 try:
     wait = WebDriverWait(driver, 60)
-    driver.get(base + "/login")
-    driver.find_element(By.NAME, "token").send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "main form button").click()
-    wait.until(lambda d: "/login" not in d.current_url)
+    chromium.sign_in(driver, base, token)
     driver.get(base + "/upload")
     out["nav"] = driver.find_element(By.CSS_SELECTOR, 'nav a[href^="/upload"]').get_attribute("aria-current")
     driver.find_element(By.NAME, "files").send_keys(small)

@@ -8,8 +8,7 @@ import json
 import os
 import sys
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+import chromium
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -17,20 +16,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 base, token, drop_id, shots = sys.argv[1:5]
 os.makedirs(shots, exist_ok=True)
 out = {}
-opts = webdriver.ChromeOptions()
-opts.binary_location = "/usr/bin/chromium"
-for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1400",
-          "--no-first-run", "--disable-background-networking", "--disable-component-update"]:
-    opts.add_argument(a)
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+driver = chromium.driver()
 try:
     wait = WebDriverWait(driver, 30)
     driver.get(base + "/drops/" + drop_id)
     out["buttonsSignedOut"] = len(driver.find_elements(By.XPATH, "//button[contains(., 'Approve')]"))
-    driver.get(base + "/login")
-    driver.find_element(By.NAME, "token").send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "main form button").click()
-    wait.until(lambda d: "/login" not in d.current_url)
+    chromium.sign_in(driver, base, token)
     driver.get(base + "/drops/" + drop_id)
     main = driver.find_element(By.TAG_NAME, "main").text
     out["pageShowsTitle"] = "form post" in main

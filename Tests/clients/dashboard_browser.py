@@ -13,8 +13,7 @@ import sys
 import time
 from urllib.parse import urlparse
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+import chromium
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -23,13 +22,7 @@ base, token, failed_id, shots, ack_id = sys.argv[1:6]
 os.makedirs(shots, exist_ok=True)
 out = {"pages": {}}
 
-opts = webdriver.ChromeOptions()
-opts.binary_location = "/usr/bin/chromium"
-for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1400",
-          "--no-first-run", "--disable-background-networking", "--disable-component-update"]:
-    opts.add_argument(a)
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-driver.set_page_load_timeout(30)
+driver = chromium.driver()
 wait = WebDriverWait(driver, 20)
 
 
