@@ -15,15 +15,23 @@ enum ReadBackReport {
         c.seenJson.flatMap { try? JSONCoding.decoder().decode(SeenPost.self, from: Data($0.utf8)) }
     }
 
+    /// Held while a result JSON's verifications are read from the ledger and written: by the archive
+    /// stage writing the file, and by `update` rewriting it. Without it an archive could read a check
+    /// still pending, the check settle and find no file yet to update, and the archive then write the
+    /// stale `pending` for good.
+    static let resultFileLock = NSLock()
+
     /// Rewrites the target's `verified` in the drop's result JSON, if the drop has one already (an
-    /// archive after this point writes it from the ledger).
+    /// archive after this point writes it from the ledger, under the same lock).
     static func update(ctx: PipelineContext, _ c: PostCheckRecord) throws {
         guard let d = try ctx.ledger.delivery(c.deliveryId) else { return }
         let url = ctx.paths.outbox.appendingPathComponent("\(d.dropId).result.json")
-        guard let data = try? Data(contentsOf: url), var report = try? JSONCoding.decoder().decode(DropReport.self, from: data) else { return }
-        guard let i = report.targets.firstIndex(where: { $0.target == c.target }) else { return }
-        report.targets[i].verified = DropReport.Verified(c)
-        try report.write(to: url)
+        try resultFileLock.withLock {
+            guard let data = try? Data(contentsOf: url), var report = try? JSONCoding.decoder().decode(DropReport.self, from: data) else { return }
+            guard let i = report.targets.firstIndex(where: { $0.target == c.target }) else { return }
+            report.targets[i].verified = DropReport.Verified(c)
+            try report.write(to: url)
+        }
     }
 }
 

@@ -180,21 +180,25 @@ struct ArchiveStage: Stage {
             drop.clipBytes = drop.clipBytes ?? facts.bytes
             drop.clipSha256 = facts.sha256
         }
-        var report = DropReport(
-            drop: drop, deliveries: deliveries, state: "\(outcome)", originals: relDest, finishedAt: now,
-            checks: try ctx.ledger.postChecks(deliveryIds: deliveries.compactMap(\.id)),
-            followUps: try ctx.ledger.followUps(deliveryIds: deliveries.compactMap(\.id)))
-        // Who let it go (approval: required), as the ledger recorded it.
-        if let e = try? ctx.ledger.events(forDrop: drop.id).last(where: { $0.kind == .approved }) {
-            report.approval = DropReport.Approval(at: Date(timeIntervalSince1970: e.at), said: e.detail ?? "approved")
-        }
-        report.notFiled = notFiled.isEmpty ? nil : notFiled
-        if outcome != .failed {
-            try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
-        }
-        if outcome != .published {
-            try report.write(to: ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json"))
-            try report.write(to: destDir.appendingPathComponent("\(drop.id).failure.json"))
+        // The verifications are read and the result written under the lock `ReadBackReport.update` takes,
+        // so a check settling in between is either in what is written or rewritten into it after.
+        try ReadBackReport.resultFileLock.withLock {
+            var report = DropReport(
+                drop: drop, deliveries: deliveries, state: "\(outcome)", originals: relDest, finishedAt: now,
+                checks: try ctx.ledger.postChecks(deliveryIds: deliveries.compactMap(\.id)),
+                followUps: try ctx.ledger.followUps(deliveryIds: deliveries.compactMap(\.id)))
+            // Who let it go (approval: required), as the ledger recorded it.
+            if let e = try? ctx.ledger.events(forDrop: drop.id).last(where: { $0.kind == .approved }) {
+                report.approval = DropReport.Approval(at: Date(timeIntervalSince1970: e.at), said: e.detail ?? "approved")
+            }
+            report.notFiled = notFiled.isEmpty ? nil : notFiled
+            if outcome != .failed {
+                try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
+            }
+            if outcome != .published {
+                try report.write(to: ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json"))
+                try report.write(to: destDir.appendingPathComponent("\(drop.id).failure.json"))
+            }
         }
         try? FileManager.default.removeItem(at: ctx.paths.work.appendingPathComponent(drop.id))
         let from = drop.state, finished = drop
