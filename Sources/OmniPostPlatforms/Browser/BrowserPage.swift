@@ -36,8 +36,11 @@ package struct BrowserPage: Sendable {
     }
 
     /// The value of `expression` (awaited when it is a promise), or a failure with the page's exception.
-    package func evaluate(_ expression: String) async throws -> CDPValue {
-        let r = try await whileNavigating { try await send("Runtime.evaluate", ["expression": .string(expression), "returnByValue": true, "awaitPromise": true]) }
+    /// `context`: an isolated world's (`foreignFrames`), else the page's main world.
+    package func evaluate(_ expression: String, context: Int? = nil) async throws -> CDPValue {
+        var params: [String: CDPValue] = ["expression": .string(expression), "returnByValue": true, "awaitPromise": true]
+        if let context { params["contextId"] = .number(Double(context)) }
+        let r = try await whileNavigating { try await send("Runtime.evaluate", .object(params)) }
         if !r["exceptionDetails"].isNull {
             let text = r["exceptionDetails"]["exception"]["description"].stringValue ?? r["exceptionDetails"]["text"].stringValue ?? "exception"
             throw DevToolsConnection.Failure(method: "Runtime.evaluate", message: text)
@@ -65,8 +68,38 @@ package struct BrowserPage: Sendable {
     /// The current address.
     package func url() async throws -> String { try await evaluate("location.href").stringValue ?? "" }
 
-    /// The page's HTML as it stands (saved beside a failure report).
-    package func html() async throws -> String { try await evaluate("document.documentElement.outerHTML").stringValue ?? "" }
+    /// The page's HTML as it stands (saved beside a failure report), whole as a person saw it: each
+    /// open shadow root inside its host (`<template shadowrootmode="open">`) and each frame's document
+    /// after the page's, marked with the frame's address — a captcha shown in WeChat's form frame is in
+    /// the saved page.
+    package func html() async throws -> String {
+        var out = try await evaluate(Self.documents).stringValue ?? ""
+        for (frame, context) in (try? await foreignFrames()) ?? [] {
+            if let h = try? await evaluate(Self.documents, context: context).stringValue { out += "\n<!-- frame \(frame) -->\n" + h }
+        }
+        return out
+    }
+
+    static let documents = #"""
+        (() => {
+          const parts = [];
+          const visit = (d, where) => {
+            const roots = [];
+            const find = r => { for (const e of r.querySelectorAll('*')) if (e.shadowRoot) { roots.push(e.shadowRoot); find(e.shadowRoot); } };
+            find(d);
+            const html = d.documentElement.getHTML
+              ? '<html>' + d.documentElement.getHTML({shadowRoots: roots}) + '</html>' : d.documentElement.outerHTML;
+            parts.push((where ? '<!-- frame ' + where + ' -->\n' : '') + html);
+            for (const f of d.querySelectorAll('iframe, frame')) {
+              let c = null;
+              try { c = f.contentDocument; } catch (_) { c = null; }
+              if (c && c.documentElement) visit(c, f.src || f.name || 'frame');
+            }
+          };
+          visit(document, '');
+          return parts.join('\n');
+        })()
+        """#
 
     /// A PNG of the viewport.
     package func screenshot() async throws -> Data {
@@ -76,12 +109,51 @@ package struct BrowserPage: Sendable {
 
     /// Hands `files` to the `<input type=file>` that `expression` evaluates to (the browser reads them
     /// from disk itself: no bytes pass through the socket).
-    package func setFiles(_ files: [String], element expression: String) async throws {
-        let r = try await send("Runtime.evaluate", ["expression": .string(expression), "returnByValue": false])
+    package func setFiles(_ files: [String], element expression: String, context: Int? = nil) async throws {
+        var params: [String: CDPValue] = ["expression": .string(expression), "returnByValue": false]
+        if let context { params["contextId"] = .number(Double(context)) }
+        let r = try await send("Runtime.evaluate", .object(params))
         guard let object = r["result"]["objectId"].stringValue else {
             throw DevToolsConnection.Failure(method: "DOM.setFileInputFiles", message: "no file input")
         }
         try await send("DOM.setFileInputFiles", ["files": .array(files.map { .string($0) }), "objectId": .string(object)])
+    }
+
+    /// The page's frames, each with an isolated world of its own to run a script in — for the frames
+    /// the page's own script cannot read, of another origin (WeChat's login QR code sits in
+    /// open.weixin.qq.com's frame inside channels.weixin.qq.com). Every frame below the top one is
+    /// listed, since an opaque origin (a data: or sandboxed frame) reads the same as its parent's in the
+    /// frame tree; one the page's script can read is searched again, which finds nothing new. Chromium
+    /// keeps one world per frame and name, so asking again returns the same one. A frame in another
+    /// renderer process (another site, under site isolation) is not reachable from this page's session
+    /// and is not listed.
+    package func foreignFrames() async throws -> [(frame: String, context: Int)] {
+        let tree = try await send("Page.getFrameTree")
+        var ids: [String] = []
+        func walk(_ node: CDPValue, top: Bool) {
+            if !top, let id = node["frame"]["id"].stringValue { ids.append(id) }
+            for child in node["childFrames"].listValue { walk(child, top: false) }
+        }
+        walk(tree["frameTree"], top: true)
+        var out: [(String, Int)] = []
+        for id in ids {
+            // A frame that went away between the two commands is simply not searched.
+            guard let w = try? await send("Page.createIsolatedWorld", ["frameId": .string(id), "worldName": "omnipost"]),
+                let context = w["executionContextId"].numberValue
+            else { continue }
+            out.append((id, Int(context)))
+        }
+        return out
+    }
+
+    /// Where `frame`'s content starts in the top window (its element's content box; in-process frames'
+    /// boxes are given in the top window's coordinates).
+    package func frameOrigin(_ frame: String) async throws -> (x: Double, y: Double) {
+        let owner = try await send("DOM.getFrameOwner", ["frameId": .string(frame)])
+        let box = try await send("DOM.getBoxModel", ["backendNodeId": owner["backendNodeId"]])
+        let q = box["model"]["content"].listValue.compactMap(\.numberValue)
+        guard q.count >= 2 else { throw DevToolsConnection.Failure(method: "DOM.getBoxModel", message: "the frame's element has no box") }
+        return (q[0], q[1])
     }
 
     /// A left click at (`x`, `y`) in CSS pixels: move, press, release.

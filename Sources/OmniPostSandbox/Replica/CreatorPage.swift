@@ -24,6 +24,14 @@ struct CreatorPage {
     /// The list: item class (its title and length classes are `<item>-title`, `<item>-duration`) and id attribute.
     var item: String
     var idAttribute: String
+    /// Where the login page is under `root` ("" for the site's root page, as Douyin's), and its form
+    /// around the QR image (`{qr}`), as the platform draws it.
+    var loginPath = "/login"
+    var loginForm = #"<div class="qrcode-wrap"><div>{heading}</div>{qr}</div>"#
+    /// The QR image's own markup (`{src}`, `{id}`).
+    var qrImage = #"<img class="qrcode" width="200" height="200" data-qr="{id}" src="{src}">"#
+    /// The second question after publish, if the page asks one (Kuaishou's "确认发布").
+    var confirmLabel: String? = nil
 
     func shell(_ title: String, _ body: String) -> String {
         """
@@ -42,9 +50,10 @@ struct CreatorPage {
 
     func login(qr: String, qrImage: String) -> String {
         """
-        <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>登录 - \(site)</title></head><body>
-        <div class="qrcode-wrap"><div>\(loginHeading)</div>
-        <img class="qrcode" width="200" height="200" data-qr="\(qr)" src="\(qrImage)"></div>
+        <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>登录 - \(site)</title>
+        <style>.mask{position:fixed;inset:0;background:rgba(0,0,0,.5)} button{padding:8px 24px}</style></head><body>
+        \(loginForm.replacingOccurrences(of: "{heading}", with: loginHeading).replacingOccurrences(
+            of: "{qr}", with: self.qrImage.replacingOccurrences(of: "{id}", with: qr).replacingOccurrences(of: "{src}", with: qrImage)))
         <script>
         const id = '\(qr)';
         setInterval(async () => {
@@ -76,8 +85,8 @@ struct CreatorPage {
             <div><button class="publish-btn" id="publish" \(f.publishEnabledEarly ? "" : "disabled")>\(button)</button></div>
             <div id="toast"></div>
             \(ReplicaScript(
-                root: root, publishPath: publishPath, uploaded: uploaded, opener: ".real .upload-tip", fields: reads,
-                success: "'\(root)\(published)?id=' + j.note_id", captcha: captcha, silent: f.silentPublish).html)
+                root: root, publishPath: publishPath, loginPath: loginPath.isEmpty ? "/" : loginPath, uploaded: uploaded, opener: ".real .upload-tip", fields: reads,
+                success: "'\(root)\(published)?id=' + j.note_id", captcha: captcha, silent: f.silentPublish, confirm: confirmLabel).html)
             """)
     }
 
@@ -95,15 +104,24 @@ struct CreatorPage {
         publishEarly: Bool = false
     ) {
         let page = self
-        replica.add(to: router, state: state, baseURL: baseURL, loginPath: "/login") { page.login(qr: $0, qrImage: $1) }
+        let login = "\(root)\(loginPath.isEmpty ? "/" : loginPath)"
+        replica.add(to: router, state: state, baseURL: baseURL, loginPath: loginPath) { page.login(qr: $0, qrImage: $1) }
+        if loginPath.isEmpty {
+            // The site's root is its login page for a visitor; a signed-in one is sent on to publish.
+            router.get("\(root)/") { req, _ -> Response in
+                if await replica.account(req, state) != nil { return ReplicaRoutes.redirect("\(page.root)\(page.landing)") }
+                let id = await state.replicaNewQR(replica.platform)
+                return ReplicaRoutes.html(page.login(qr: id, qrImage: QRCodeSVG.dataURL(baseURL() + "\(page.root)/qr/\(id)")))
+            }
+        }
         router.get("\(root)\(landing)") { req, _ -> Response in
-            guard await replica.account(req, state) != nil else { return ReplicaRoutes.redirect("\(page.root)/login") }
+            guard await replica.account(req, state) != nil else { return ReplicaRoutes.redirect(login) }
             var f = await state.replicaFaults(replica.platform)
             if publishEarly { f.publishEnabledEarly = true }
             return ReplicaRoutes.html(page.publish(f))
         }
         router.get("\(root)\(published)") { req, _ -> Response in
-            guard let account = await replica.account(req, state) else { return ReplicaRoutes.redirect("\(page.root)/login") }
+            guard let account = await replica.account(req, state) else { return ReplicaRoutes.redirect(login) }
             return ReplicaRoutes.html(page.list(await state.replicaPosts(replica.platform, account: account)))
         }
     }

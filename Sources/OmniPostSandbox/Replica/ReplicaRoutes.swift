@@ -72,9 +72,12 @@ struct ReplicaRoutes: Sendable {
         login: @escaping @Sendable (String, String) -> String
     ) {
         let r = self
-        router.get("\(root)\(loginPath)") { _, _ -> Response in
-            let id = await state.replicaNewQR(r.platform)
-            return Self.html(login(id, QRCodeSVG.dataURL(baseURL() + "\(r.root)/qr/\(id)")))
+        // An empty `loginPath`: the platform's own route serves its login page (a site's root).
+        if !loginPath.isEmpty {
+            router.get("\(root)\(loginPath)") { _, _ -> Response in
+                let id = await state.replicaNewQR(r.platform)
+                return Self.html(login(id, QRCodeSVG.dataURL(baseURL() + "\(r.root)/qr/\(id)")))
+            }
         }
         // The login page's poll: 0 waiting, 2 confirmed on the phone (the session cookie is set then).
         router.get("\(root)/api/qrcode/status") { req, _ -> Response in

@@ -23,6 +23,12 @@ struct ReplicaScript {
     /// What the captcha's mask says.
     var captcha: String
     var silent: Bool
+    /// The page's second question after publish (Kuaishou's "确认发布"): publish is sent only once it
+    /// is clicked. Nil: the first click sends it.
+    var confirm: String? = nil
+    /// Where the page goes after publish: `location` (its own window) or `top.location` for a form that
+    /// lives in a frame (WeChat Channels' post form), which moves the whole page on.
+    var navigate = "location"
 
     var html: String {
         """
@@ -62,13 +68,13 @@ struct ReplicaScript {
           stage.textContent = '\(uploaded)';
           document.getElementById('publish').disabled = false;
         });
-        document.getElementById('publish').addEventListener('click', async () => {
+        async function send() {
           const f = \(fields);
           const body = {upload_id: uploadId || '', title: f.title, desc: f.desc, original: f.original, extras: f.extras || {}, duration: duration};
           const r = await fetch('\(root)\(publishPath)', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
           const j = await r.json();
           if (silent) return;
-          if (j.note_id) { location.href = \(success); return; }
+          if (j.note_id) { \(navigate).href = \(success); return; }
           if (j.code === 'captcha') {
             const m = document.createElement('div');
             m.className = 'mask';
@@ -76,8 +82,18 @@ struct ReplicaScript {
             document.body.appendChild(m);
             return;
           }
-          if (j.code === 'login') { location.href = '\(root)\(loginPath)'; return; }
+          if (j.code === 'login') { \(navigate).href = '\(root)\(loginPath)'; return; }
           document.getElementById('toast').textContent = j.msg || '发布失败';
+        }
+        const confirmLabel = \(confirm.map { "'\($0)'" } ?? "null");
+        document.getElementById('publish').addEventListener('click', () => {
+          if (!confirmLabel) { send(); return; }
+          const m = document.createElement('div');
+          m.className = 'mask confirm-dialog';
+          m.innerHTML = '<div><div>确认发布该作品吗？</div><button class="cancel">取消</button> <button class="ok">' + confirmLabel + '</button></div>';
+          document.body.appendChild(m);
+          m.querySelector('.cancel').addEventListener('click', () => m.remove());
+          m.querySelector('.ok').addEventListener('click', () => { m.remove(); send(); });
         });
         </script>
         """

@@ -1,8 +1,9 @@
 import Foundation
 
 /// The replica's pages, shaped after 视频号助手's real flow (channels.weixin.qq.com, as the widely used
-/// uploader dreammis/social-auto-upload drives it): login.html with "微信扫码登录" and a QR image; the post
-/// page /platform/post/create with its upload area ("上传时长8小时内，大小不超过20GB…") and a progress bar
+/// uploader dreammis/social-auto-upload drives it): login.html with "微信扫码登录" and the QR image in
+/// the login service's frame; the home /platform whose "发表视频" opens the post page
+/// /platform/post/create, whose form is the micro app's iframe, with its upload area ("上传时长8小时内，大小不超过20GB…") and a progress bar
 /// fed by real chunked uploads, the description editor (div.input-editor, where #topics are typed), the
 /// short title ("填写短标题有机会获得更多流量", 16 at most), the location ("不显示位置"), a
 /// "声明原创" box an account may not have, no collection ("添加到合集" shows only for an account with
@@ -27,28 +28,75 @@ enum WeChatChannelsPages {
         """
     }
 
+    /// The login page: its QR code is drawn by WeChat's login service in a frame of another origin
+    /// (open.weixin.qq.com/connect/qrconnect inside channels.weixin.qq.com), which the page's own
+    /// script cannot read. Here that frame is a data: document — an opaque origin in the same renderer,
+    /// as the real same-site frame is — so a client must reach into the frame itself to read the code.
     static func login(qr: String, qrImage: String) -> String {
-        """
-        <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>视频号助手</title></head><body>
-        <div class="login-qrcode-wrap"><div>微信扫码登录 视频号助手</div>
-        <img class="qrcode" width="200" height="200" data-qr="\(qr)" src="\(qrImage)"><div>请使用微信扫描二维码登录</div></div>
-        <script>
-        const id = '\(qr)';
-        setInterval(async () => {
-          const r = await fetch('\(root)/api/qrcode/status?qr_id=' + id);
-          const j = await r.json();
-          if (j.code_status === 2) location.href = '\(root)/platform/post/create';
-        }, 300);
-        </script></body></html>
-        """
+        let frame = """
+            <!doctype html><html><head><meta charset="utf-8"><style>body{margin:0;text-align:center;font-family:sans-serif}</style></head><body>
+            <div id="app"><div class="title">微信登录</div><img class="qrcode" width="200" height="200" data-qr="\(qr)" src="\(qrImage)">
+            <div class="info">请使用微信扫描二维码登录</div></div></body></html>
+            """
+        return """
+            <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>视频号助手</title></head><body>
+            <div class="login-qrcode-wrap"><div>微信扫码登录 视频号助手</div>
+            <iframe class="login-frame" width="260" height="300" style="border:0" src="data:text/html;base64,\(Data(frame.utf8).base64EncodedString())"></iframe></div>
+            <script>
+            const id = '\(qr)';
+            setInterval(async () => {
+              const r = await fetch('\(root)/api/qrcode/status?qr_id=' + id);
+              const j = await r.json();
+              if (j.code_status === 2) location.href = '\(root)/platform';
+            }, 300);
+            </script></body></html>
+            """
     }
 
+    /// The signed-in home /platform: "发表视频" opens the post page (a hidden description above it says
+    /// the same words — the one a person could click is the button).
+    static func home() -> String {
+        shell(
+            "首页",
+            """
+            <p class="post-desc" style="display:none">发表视频</p>
+            <div class="post-entry"><button class="weui-desktop-btn weui-desktop-btn_primary" id="post-entry">发表视频</button></div>
+            <script>
+            document.getElementById('post-entry').addEventListener('click', () => {
+              sessionStorage.setItem('post-entry', '1');
+              location.href = '\(root)/platform/post/create';
+            });
+            </script>
+            """)
+    }
+
+    /// /platform/post/create: the post form lives in the micro app's iframe (micro/content/post/create),
+    /// which mounts only when the page was reached from /platform's "发表视频" — opened directly, the
+    /// page stays an empty shell, as social-auto-upload found on the live site.
+    static func createShell() -> String {
+        shell(
+            "发表视频",
+            """
+            <div id="container-wrap"></div>
+            <script>
+            if (sessionStorage.getItem('post-entry')) {
+              sessionStorage.removeItem('post-entry');
+              const f = document.createElement('iframe');
+              f.name = 'content';
+              f.src = '\(root)/micro/content/post/create';
+              f.style.cssText = 'width:100%;height:860px;border:0';
+              document.getElementById('container-wrap').appendChild(f);
+            }
+            </script>
+            """)
+    }
+
+    /// The micro app's post form (the iframe's document).
     static func create(_ f: SandboxState.ReplicaFaults) -> String {
         let uploadLabel = f.changedLayout ? "将视频拖到此处，或点击上传" : "上传时长8小时内，大小不超过20GB"
         let publishLabel = f.changedLayout ? "发布" : "发表"
         let original = f.noOriginalBox ? "" : #"<label class="declare-original"><input type="checkbox" id="original"> 声明原创</label>"#
-        return shell(
-            "发表视频",
+        return frameShell(
             """
             <div class="post-create"><h3>发表视频</h3>
             <div class="upload-content decoy" style="position:absolute;left:-4000px;top:40px">
@@ -73,8 +121,23 @@ enum WeChatChannelsPages {
             \(ReplicaScript(
                 root: root, publishPath: "/cgi-bin/post/create", loginPath: "/login.html", uploaded: "上传完成", opener: ".real .upload-tip",
                 fields: "({title: document.querySelector('input.short-title').value, desc: document.querySelector('.input-editor').innerText, original: !!(document.getElementById('original') || {}).checked, extras: {location: hideLocation ? 'hidden' : 'shown'}})",
-                success: "'list?feed_id=' + j.note_id", captcha: "安全验证<br>拖动下方滑块完成拼图", silent: f.silentPublish).html)
+                success: "'\(root)/platform/post/list?feed_id=' + j.note_id", captcha: "安全验证<br>拖动下方滑块完成拼图", silent: f.silentPublish,
+                navigate: "top.location").html)
             """)
+    }
+
+    /// A document of the micro app's frame: the page's styles, no navigation of its own.
+    static func frameShell(_ body: String) -> String {
+        """
+        <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>发表视频</title>
+        <style>
+        body{font-family:sans-serif;margin:0;padding:16px} .upload-content{border:1px dashed #ccc;padding:24px;margin:8px 0;text-align:center}
+        .progress{height:6px;background:#eee;margin:8px 0} .bar{height:6px;width:0;background:#07c160}
+        .input-editor{min-height:60px;border:1px solid #ddd;padding:6px;margin:8px 0} input.short-title{width:400px;padding:6px}
+        .mask{position:fixed;inset:0;background:rgba(0,0,0,.5);display:flex;align-items:center;justify-content:center}
+        .mask div{background:#fff;padding:32px} button{padding:8px 24px;margin:8px 0}
+        </style></head><body>\(body)</body></html>
+        """
     }
 
     static func list(_ posts: [SandboxState.ReplicaPost]) -> String {

@@ -25,9 +25,21 @@ enum WeChatChannelsRoutes: SandboxPlatform {
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
         replica.add(to: router, state: state, baseURL: baseURL, loginPath: "/login.html") { WeChatChannelsPages.login(qr: $0, qrImage: $1) }
-        router.get("\(root)/platform/post/create") { req, _ -> Response in
-            await state.count("wechat_channels.publish_page")
+        router.get("\(root)/platform") { req, _ -> Response in
             guard await replica.account(req, state) != nil else { return ReplicaRoutes.redirect("\(root)/login.html") }
+            return ReplicaRoutes.html(WeChatChannelsPages.home())
+        }
+        router.get("\(root)/platform/post/create") { req, _ -> Response in
+            guard await replica.account(req, state) != nil else { return ReplicaRoutes.redirect("\(root)/login.html") }
+            return ReplicaRoutes.html(WeChatChannelsPages.createShell())
+        }
+        // The micro app's post form, loaded in the post page's iframe. An ended session sends the whole
+        // page to login.html (the frame's own redirect would leave the login page inside the frame).
+        router.get("\(root)/micro/content/post/create") { req, _ -> Response in
+            await state.count("wechat_channels.publish_page")
+            guard await replica.account(req, state) != nil else {
+                return ReplicaRoutes.html("<!doctype html><script>top.location.href = '\(root)/login.html';</script>")
+            }
             return ReplicaRoutes.html(WeChatChannelsPages.create(await state.replicaFaults(name)))
         }
         router.get("\(root)/platform/post/list") { req, _ -> Response in

@@ -4,8 +4,8 @@ import Foundation
 /// widely used uploader dreammis/social-auto-upload drives it): a login box with "APP扫一扫登录" and a QR
 /// image; the video publish page with its upload area and a progress bar fed by real chunked uploads
 /// (XHR, 256 KiB at a time), a 20-character title field ("填写标题会有更多赞哦～"), a description editor
-/// (`data-placeholder` "输入正文描述…"), a cover control, a "声明原创" box, a "发布" button disabled until
-/// the upload completes; /publish/success after publishing; the note manager listing the notes. The
+/// (`data-placeholder` "输入正文描述…"), a cover control, a "声明原创" box, a "发布" button — inside the
+/// shadow root of an `<xhs-publish-btn>` — disabled until the upload completes; /publish/success after publishing; the note manager listing the notes. The
 /// upload area is preceded by two decoys a careful client never uses: one off-screen, one
 /// transparent — both with their own `input.upload-input`, both reporting their use.
 enum XiaohongshuPages {
@@ -25,13 +25,22 @@ enum XiaohongshuPages {
         """
     }
 
+    /// The login box opens on its SMS form; the QR panel ("APP扫一扫登录") shows after the switch icon in
+    /// the box's corner is clicked (social-auto-upload clicks `img.css-wemwzq`, the icon's generated class).
     static func login(qr: String, qrImage: String) -> String {
         """
         <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>登录 - 小红书创作服务平台</title></head><body>
-        <div class="login-box-container"><div class="login-box">
-        <div>APP扫一扫登录</div><div><img class="qrcode-img" width="200" height="200" data-qr="\(qr)" src="\(qrImage)"></div>
-        <div>请使用小红书APP扫码登录</div></div></div>
+        <div class="login-box-container"><div class="login-box" style="position:relative;width:360px;padding:24px;border:1px solid #eee">
+        <img class="css-wemwzq" width="40" height="40" alt="" style="position:absolute;right:0;top:0;cursor:pointer"
+          src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='40' height='40'%3E%3Crect width='40' height='40' fill='%23ff2442'/%3E%3C/svg%3E">
+        <div class="sms-login"><div>短信登录</div><input placeholder="手机号"> <input placeholder="验证码"> <button>登录</button></div>
+        <div class="qr-login" style="display:none"><div>APP扫一扫登录</div><div><img class="qrcode-img" width="200" height="200" data-qr="\(qr)" src="\(qrImage)"></div>
+        <div>请使用小红书APP扫码登录</div></div></div></div>
         <script>
+        document.querySelector('img.css-wemwzq').addEventListener('click', () => {
+          document.querySelector('.sms-login').style.display = 'none';
+          document.querySelector('.qr-login').style.display = 'block';
+        });
         const id = '\(qr)';
         setInterval(async () => {
           const r = await fetch('/sandbox/xiaohongshu/api/qrcode/status?qr_id=' + id);
@@ -41,6 +50,28 @@ enum XiaohongshuPages {
         </script></body></html>
         """
     }
+
+    /// The publish button as the creator center now draws it: a custom element whose button (and its
+    /// words) live in an open shadow root — invisible to a search of the document alone. Its
+    /// `disabled` is the inner button's, and a click on that button reaches the element's listeners.
+    static let publishButton = #"""
+        <script>
+        customElements.define('xhs-publish-btn', class extends HTMLElement {
+          constructor() {
+            super();
+            this.attachShadow({mode: 'open'}).innerHTML =
+              '<style>button{padding:8px 24px;margin:8px 0;background:#ff2442;color:#fff;border:0;border-radius:16px}button:disabled{opacity:.5}</style><button class="publishBtn"></button>';
+          }
+          connectedCallback() {
+            const b = this.shadowRoot.querySelector('button');
+            b.textContent = this.getAttribute('label');
+            b.disabled = this.hasAttribute('disabled');
+          }
+          get disabled() { return this.shadowRoot.querySelector('button').disabled; }
+          set disabled(v) { this.shadowRoot.querySelector('button').disabled = v; }
+        });
+        </script>
+        """#
 
     static func publish(_ f: SandboxStateFaultsView) -> String {
         let titlePlaceholder = f.changedLayout ? "添加标题" : "填写标题会有更多赞哦～"
@@ -64,7 +95,8 @@ enum XiaohongshuPages {
             <div class="editor" contenteditable="true" data-placeholder="输入正文描述，真诚有价值的分享予人温暖"></div>
             <div class="cover-plugin"><input type="file" accept="image/*" style="display:none" id="cover"><div class="cover-plugin-title">设置封面</div></div>
             \(original)
-            <div><button class="publishBtn" id="publish" \(f.publishEnabledEarly ? "" : "disabled")>\(publishLabel)</button></div>
+            \(publishButton)
+            <div class="submit"><xhs-publish-btn id="publish" label="\(publishLabel)" \(f.publishEnabledEarly ? "" : "disabled")></xhs-publish-btn></div>
             <div id="toast"></div>
             \(ReplicaScript(
                 root: XiaohongshuRoutes.root, publishPath: "/api/note/publish", opener: ".real .drag-text",

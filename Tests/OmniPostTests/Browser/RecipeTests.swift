@@ -51,5 +51,22 @@ import Testing
         #expect(syntax.code == .recipeInvalid && syntax.location?.line != nil, "\(syntax)")
         let unknown = try #require(Self.error(Self.minimal + "\nsucess: {text: x}\n"))
         #expect(unknown.code == .unknownKey || unknown.code == .recipeInvalid, "\(unknown)")
+        // A second button after publish belongs to the publish step only; a QR switch is an anchor.
+        let misplaced = try #require(
+            Self.error(Self.minimal.replacingOccurrences(of: "{name: file, action: upload, text: \"Upload\"}", with: "{name: file, action: upload, text: \"Upload\", confirm: {text: \"OK\"}}")))
+        #expect(misplaced.code == .recipeInvalid && misplaced.location?.line == 6 && misplaced.message.contains("only a publish step"), "\(misplaced)")
+        let reveal = try #require(Self.error(Self.minimal + "\nqr_reveal: {text: \"a\", selector: \"b\"}\n"))
+        #expect(reveal.location?.line == 11 && reveal.message.contains("not text and selector"), "\(reveal)")
+    }
+
+    @Test func aPublishConfirmationAndAQRSwitchRead() throws {
+        let text = Self.minimal.replacingOccurrences(of: "{name: go, action: publish, text: \"Post\"}", with: "{name: go, action: publish, text: \"Post\", confirm: {text: \"确认发布\"}}")
+            + "\nqr: {selector: \"img.q\"}\nqr_reveal: {selector: \"div.platform-switch\"}\n"
+        let r = try Recipe.parse(text: text, file: "mine.yaml")
+        #expect(r.steps.last?.confirm?.value == "确认发布" && r.steps.last?.confirm?.kind == .text)
+        #expect(r.qrReveal?.value == "div.platform-switch" && r.qrReveal?.kind == .selector)
+        // The bundled Kuaishou recipe asks for its confirmation, and its login for the switch.
+        let ks = try RecipeCatalog.bundled("kuaishou")
+        #expect(ks.steps.first { $0.action == .publish }?.confirm?.value == "确认发布" && ks.qrReveal != nil)
     }
 }

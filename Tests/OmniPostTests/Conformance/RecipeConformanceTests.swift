@@ -40,7 +40,7 @@ import Testing
     static func creatorPageRedesign(_ upload: String, publish: String) -> [Case.Edit] {
         [
             .init(old: "text: \"\(upload)\"", new: "text: \"选择视频文件上传\""),
-            .init(old: "{name: publish, action: publish, text: \"\(publish)\"}", new: "{name: publish, action: publish, text: \"立即发布\"}")
+            .init(old: "{name: publish, action: publish, text: \"\(publish)\"", new: "{name: publish, action: publish, text: \"立即发布\"")
         ]
     }
 
@@ -48,7 +48,7 @@ import Testing
         Case(
             fixture: XiaohongshuPlatform.conformance,
             redesign: [
-                .init(old: "placeholder: \"填写标题会有更多赞哦～\"", new: "placeholder: \"添加标题\""),
+                .init(old: "placeholder: \"填写标题\"", new: "placeholder: \"添加标题\""),
                 .init(old: "{name: publish, action: publish, text: \"发布\"}", new: "{name: publish, action: publish, text: \"立即发布\"}"),
                 .init(old: "text: \"拖拽视频到此或点击上传\"", new: "text: \"点击或拖拽上传视频\"")
             ]),

@@ -20,7 +20,7 @@ extension Recipe {
 
     static func parse(_ doc: DocNode) throws -> Recipe {
         let m = try doc.mapping(allowed: [
-            "platform", "upload_page", "login_page", "logged_in", "logged_out", "qr", "steps", "success", "failures", "content_list", "timeouts",
+            "platform", "upload_page", "login_page", "logged_in", "logged_out", "qr", "qr_reveal", "steps", "success", "failures", "content_list", "timeouts",
             "site"
         ])
         func required(_ key: String) throws -> DocNode {
@@ -46,6 +46,7 @@ extension Recipe {
             loggedIn: try probe(required("logged_in")),
             loggedOut: try loggedOut(m["logged_out"]),
             qr: try m["qr"].map { try anchor($0, in: $0.mapping(allowed: anchorKeys)) },
+            qrReveal: try m["qr_reveal"].map { try anchor($0, in: $0.mapping(allowed: anchorKeys)) },
             steps: steps, success: try probe(required("success")),
             failures: try m["failures"]?.sequence().map(failure) ?? [],
             contentList: ContentList(
@@ -86,7 +87,7 @@ extension Recipe {
     }
 
     static func step(_ node: DocNode) throws -> Step {
-        let m = try node.mapping(allowed: anchorKeys + ["name", "action", "value", "optional", "until", "failed", "timeout"])
+        let m = try node.mapping(allowed: anchorKeys + ["name", "action", "value", "optional", "until", "failed", "timeout", "confirm"])
         guard let nameNode = m["name"] else { throw node.fail("a step needs a name") }
         guard let actionNode = m["action"] else { throw node.fail("a step needs an action (\(Action.allCases.map(\.rawValue).joined(separator: ", ")))") }
         let action = Action(rawValue: try actionNode.oneOf(Action.allCases.map(\.rawValue)))!
@@ -94,11 +95,13 @@ extension Recipe {
         if action == .fill, value == nil { throw node.fail("a fill step needs a value (\(Value.allCases.map(\.rawValue).joined(separator: ", ")))") }
         let until = try m["until"].map(probe)
         if action == .waitUpload, until == nil { throw node.fail("a wait_upload step needs 'until': what the page shows once the upload is complete") }
+        let confirm = try m["confirm"].map { try anchor($0, in: $0.mapping(allowed: anchorKeys)) }
+        if confirm != nil, action != .publish, let n = m["confirm"] { throw n.fail("only a publish step has a 'confirm' (the page's second button after publish)") }
         let given = m.filter { anchorKeys.contains($0.key) }
         let a = action == .waitUpload && given.isEmpty ? nil : try anchor(node, in: given)
         return Step(
             name: try nameNode.string(), action: action, anchor: a, value: value, optional: try m["optional"]?.bool() ?? false,
-            until: until, failed: try m["failed"].map(probe), timeout: try m["timeout"]?.duration())
+            until: until, failed: try m["failed"].map(probe), timeout: try m["timeout"]?.duration(), confirm: confirm)
     }
 
     static func failure(_ node: DocNode) throws -> FailureRule {

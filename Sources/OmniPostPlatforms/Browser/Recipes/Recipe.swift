@@ -56,6 +56,9 @@ package struct Recipe: Sendable {
         package var until: Probe?
         package var failed: Probe?
         package var timeout: Duration?
+        /// For `publish`: a second button the page shows after the first click ("确认发布" in Kuaishou's
+        /// confirmation), clicked when it comes.
+        package var confirm: Anchor? = nil
     }
 
     /// A failure the page shows, and what it means.
@@ -94,6 +97,9 @@ package struct Recipe: Sendable {
     package var loggedOut: [Probe]
     /// The login page's QR code (an `<img>` or `<canvas>`): its payload is read or its pixels captured.
     package var qr: Anchor?
+    /// What to click when the QR code is not shown at first (a login box opening on its password
+    /// form: Kuaishou's "platform-switch", Xiaohongshu's switch icon).
+    package var qrReveal: Anchor? = nil
     package var steps: [Step]
     package var success: Probe
     package var failures: [FailureRule]

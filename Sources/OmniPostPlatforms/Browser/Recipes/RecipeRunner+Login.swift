@@ -8,9 +8,21 @@ extension RecipeRunner {
             throw RecipeFailure(verdict: nil, code: "recipe_broken", message: "the recipe names no QR code (qr:) on its login page", step: "login", transient: false)
         }
         try await page.navigate(recipe.address(recipe.loginPage, base: base))
-        let step = Recipe.Step(name: "login QR", action: .click, anchor: qr, value: nil, optional: false, until: nil, failed: nil, timeout: nil)
-        _ = try await pick(step, needEnabled: false)
-        let rows = try await call("qrModules()").listValue.compactMap(\.stringValue)
+        var step = Recipe.Step(name: "login QR", action: .click, anchor: qr, value: nil, optional: false, until: nil, failed: nil, timeout: nil)
+        var at: Picked? = nil
+        if let reveal = recipe.qrReveal {
+            // A login box that opens on another form: the QR code is looked for briefly, and when it is
+            // not there the switch to it is clicked.
+            step.optional = true
+            at = try await pick(step, needEnabled: false, within: .seconds(2), failures: false)
+            if at == nil {
+                let open = Recipe.Step(name: "login QR (switch)", action: .click, anchor: reveal, value: nil, optional: false, until: nil, failed: nil, timeout: nil)
+                if let s = try await pick(open, needEnabled: true, failures: false) { try await page.click(x: s.x, y: s.y) }
+            }
+            step.optional = false
+        }
+        if at == nil { at = try await pick(step, needEnabled: false, failures: false) }
+        let rows = try await call("qrModules()", in: at?.context).listValue.compactMap(\.stringValue)
         guard rows.count >= 21 else {
             throw RecipeFailure(
                 verdict: nil, code: "recipe_broken", message: "step 'login QR': \(qr) shows no QR code that could be read (\(rows.count) rows)", step: "login",
@@ -20,14 +32,19 @@ extension RecipeRunner {
     }
 
     /// The account's health ahead of a post: the upload page opens logged in (else `auth_revoked`) and
-    /// every step before the upload's wait finds its element (else `recipe_broken` naming it). Later
+    /// every step before the upload's wait finds its element (else `recipe_broken` naming it; a click
+    /// among them is made, as it opens the form the next steps are on). Later
     /// steps' fields appear only once a file is chosen, so they are not looked for here.
     package func check() async throws -> Int {
         try await open(recipe.uploadPage)
         var found = 0
         for step in recipe.steps {
             if step.action == .waitUpload { break }
-            if try await pick(step, needEnabled: false) != nil { found += 1 }
+            guard let at = try await pick(step, needEnabled: false) else { continue }
+            found += 1
+            // A click before the upload opens the form (WeChat's "发表视频" on /platform): made, so
+            // the steps after it are looked for where a post would find them. Nothing is posted.
+            if step.action == .click { try await page.click(x: at.x, y: at.y) }
         }
         return found
     }

@@ -18,9 +18,19 @@ package struct RecipeRunner: Sendable {
     }
 
     /// Calls one of the page script's functions, installing the script in the same evaluation: a page
-    /// that navigated between two commands cannot leave the call without its script.
-    func call(_ js: String) async throws -> CDPValue {
-        try await page.evaluate(PageScript.install + ";\nwindow.__omnipost." + js)
+    /// that navigated between two commands cannot leave the call without its script. `context`: a
+    /// foreign frame's isolated world (where an element was picked), else the page's main world.
+    func call(_ js: String, in context: Int? = nil) async throws -> CDPValue {
+        try await page.evaluate(PageScript.install + ";\nwindow.__omnipost." + js, context: context)
+    }
+
+    /// An element a person could use: where to click (the top window's coordinates), and the isolated
+    /// world it was found in when it sits in a frame of another origin (the calls that follow — its file
+    /// input, its text — run there).
+    struct Picked {
+        var x: Double
+        var y: Double
+        var context: Int? = nil
     }
 
     static func json(_ a: Recipe.Anchor) -> String {
@@ -86,22 +96,39 @@ package struct RecipeRunner: Sendable {
 
     /// The centre of the element a person would use for `step`'s anchor, waiting at most `within`. Nil
     /// when an optional step's element is absent (none, or none displayed): that step is skipped.
-    func pick(_ step: Recipe.Step, needEnabled: Bool, within: Duration? = nil) async throws -> (x: Double, y: Double)? {
+    /// `failures`: whether a known failure the page shows ends the wait (not on the login page, which
+    /// is the logged-out page the failures describe).
+    func pick(_ step: Recipe.Step, needEnabled: Bool, within: Duration? = nil, failures: Bool = true) async throws -> Picked? {
         guard let anchor = step.anchor else { return nil }
         // An optional step's element is on a page that has rendered already (its upload done): a short
         // look is enough to call it absent.
         let limit = within ?? (step.optional ? min(recipe.anchorWithin, .seconds(3)) : recipe.anchorWithin)
         let deadline = ContinuousClock.now + limit
-        var last = CDPValue.null
+        let js = "pick(\(Self.json(anchor)), \(needEnabled))"
+        var found = 0
+        var why: [String] = []
         while true {
-            last = try await call("pick(\(Self.json(anchor)), \(needEnabled))")
-            if last["ok"].boolValue == true, let x = last["x"].numberValue, let y = last["y"].numberValue { return (x, y) }
-            if let f = try await failureShown() { throw Self.failure(f, step: step.name) }
+            let last = try await call(js)
+            if last["ok"].boolValue == true, let x = last["x"].numberValue, let y = last["y"].numberValue { return Picked(x: x, y: y) }
+            found = Int(last["found"].numberValue ?? 0)
+            why = last["why"].listValue.compactMap(\.stringValue)
+            // Nothing matches in the page or its readable frames: the frames of other origins, each in
+            // its own world (a login QR code in the login service's frame).
+            if found == 0 {
+                for (frame, context) in try await page.foreignFrames() {
+                    let r = try await call(js, in: context)
+                    if r["ok"].boolValue == true, let x = r["x"].numberValue, let y = r["y"].numberValue {
+                        let o = try await page.frameOrigin(frame)
+                        return Picked(x: x + o.x, y: y + o.y, context: context)
+                    }
+                    found += Int(r["found"].numberValue ?? 0)
+                    why += r["why"].listValue.compactMap(\.stringValue)
+                }
+            }
+            if failures, let f = try await failureShown() { throw Self.failure(f, step: step.name) }
             if ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: poll)
         }
-        let found = Int(last["found"].numberValue ?? 0)
-        let why = last["why"].listValue.compactMap(\.stringValue)
         let absent = found == 0 || why.allSatisfy { $0.hasSuffix("is not displayed") || $0.hasSuffix("has no size") }
         if step.optional && absent { return nil }
         let detail = found == 0 ? "no element matches" : "\(found) element(s) match but none can be used: \(why.joined(separator: "; "))"
@@ -150,12 +177,12 @@ package struct RecipeRunner: Sendable {
             case .upload, .cover:
                 let file = step.action == .upload ? p.file : p.cover
                 guard let file else { continue }
-                guard try await pick(step, needEnabled: true) != nil else { continue }
-                guard try await call("fileInput() !== null").boolValue == true else {
+                guard let at = try await pick(step, needEnabled: true) else { continue }
+                guard try await call("fileInput() !== null", in: at.context).boolValue == true else {
                     throw RecipeFailure(
                         verdict: nil, code: "recipe_broken", message: "step '\(step.name)': \(step.anchor!) has no file input of its own", step: step.name, transient: false)
                 }
-                try await page.setFiles([file], element: "window.__omnipost.fileInput()")
+                try await page.setFiles([file], element: "window.__omnipost.fileInput()", context: at.context)
             case .waitUpload:
                 try await wait(for: step)
             case .fill, .schedule:
@@ -163,9 +190,9 @@ package struct RecipeRunner: Sendable {
                 if text.isEmpty { continue }
                 guard let at = try await pick(step, needEnabled: true) else { continue }
                 try await page.click(x: at.x, y: at.y)
-                _ = try await call("selectField()")
+                _ = try await call("selectField()", in: at.context)
                 try await page.insertText(text)
-                let kept = try await call("fieldText()").stringValue ?? ""
+                let kept = try await call("fieldText()", in: at.context).stringValue ?? ""
                 if !Self.fold(kept).contains(Self.fold(text)) {
                     throw RecipeFailure(
                         verdict: .rejected, code: "rejected_by_platform",
@@ -186,6 +213,13 @@ package struct RecipeRunner: Sendable {
                 }
                 try await beforePublish()
                 try await page.click(x: at.x, y: at.y)
+                if let second = step.confirm {
+                    // The page asks once more ("确认发布"): clicked when it comes. A page that posted at
+                    // the first click shows none; the content list decides either way.
+                    let dialog = Recipe.Step(
+                        name: "\(step.name) (confirm)", action: .click, anchor: second, value: nil, optional: true, until: nil, failed: nil, timeout: nil)
+                    if let ok = try await pick(dialog, needEnabled: true, within: recipe.anchorWithin) { try await page.click(x: ok.x, y: ok.y) }
+                }
                 return try await confirm(p, before: listed, step: step.name)
             }
         }
