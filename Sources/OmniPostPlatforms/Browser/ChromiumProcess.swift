@@ -54,6 +54,10 @@ package final class ChromiumProcess: Sendable {
         // Chromium refuses to start its sandbox as root (a NAS service account often is): without it the
         // renderer still runs in its own process, only not confined.
         if geteuid() == 0 { args.append("--no-sandbox") }
+        // A process that may not make memory both written and run (systemd's MemoryDenyWriteExecute=,
+        // which the unit sets) passes that on to Chromium, whose script compiler then cannot start:
+        // the renderer hangs with no page. V8's interpreter alone needs no such memory.
+        if WriteExecute.denied() { args.append("--js-flags=--jitless") }
         args += extraArguments
         args.append("about:blank")
         let pid = try spawnInOwnGroup(args, environment: ToolRunner.childEnvironment())
