@@ -51,13 +51,15 @@ package final class ChromiumProcess: Sendable {
             // connection from an origin it was not told to allow.
             "--remote-allow-origins=ws://127.0.0.1"
         ]
-        // Chromium refuses to start its sandbox as root (a NAS service account often is): without it the
-        // renderer still runs in its own process, only not confined.
-        if geteuid() == 0 { args.append("--no-sandbox") }
-        // A process that may not make memory both written and run (systemd's MemoryDenyWriteExecute=,
-        // which the unit sets) passes that on to Chromium, whose script compiler then cannot start:
-        // the renderer hangs with no page. V8's interpreter alone needs no such memory.
-        if WriteExecute.denied() { args.append("--js-flags=--jitless") }
+        // Chromium refuses to start its sandbox as root (a NAS service account often is), and cannot build
+        // it without user namespaces (the unit's RestrictNamespaces=yes): without it the renderer still
+        // runs in its own process, only not confined by Chromium — the unit's own confinement (its user,
+        // its read-only system, its call filter) holds the whole browser.
+        if geteuid() == 0 || !Confinement.userNamespaces { args.append("--no-sandbox") }
+        // A process that may not make memory both written and run (the unit's MemoryDenyWriteExecute=)
+        // passes that on to Chromium, whose script compiler then cannot start: the renderer hangs with
+        // no page. V8's interpreter alone needs no such memory.
+        if Confinement.writeExecuteDenied() { args.append("--js-flags=--jitless") }
         args += extraArguments
         args.append("about:blank")
         let pid = try spawnInOwnGroup(args, environment: ToolRunner.childEnvironment())

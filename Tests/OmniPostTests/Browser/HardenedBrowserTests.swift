@@ -6,13 +6,18 @@ import OmniPostCore
 @testable import OmniPostSandbox
 import Testing
 
-/// The browser platforms under the unit's hardening: `MemoryDenyWriteExecute=yes` (set in
-/// `packaging/omnipost@.service`) is inherited by Chromium, whose script compiler then cannot start —
-/// the page never renders. The daemon notices the rule and starts Chromium without the compiler.
-/// The rule is applied here as systemd 254+ applies it (`PR_SET_MDWE`, Tests/clients/mdwe_exec.py)
-/// to the real binary running `accounts check`, which opens the creator page and finds its anchors.
+/// The browser platforms under the unit's confinement, which Chromium inherits: the unit runs as a
+/// user that is not root, `MemoryDenyWriteExecute=yes` stops Chromium's script compiler (the page
+/// never renders) and `RestrictNamespaces=yes` leaves Chromium no sandbox to build ("No usable
+/// sandbox!"). The daemon notices both and starts Chromium so that it runs. The rules are applied as
+/// systemd applies them — `PR_SET_MDWE` (Tests/clients/mdwe_exec.py) and a seccomp filter refusing new
+/// namespaces (Tests/clients/namespaces_denied_exec.py) — to the real binary running `accounts check`
+/// as `nobody`, which opens the creator page and finds its anchors.
 @Suite struct HardenedBrowserTests {
-    @Test(.timeLimit(.minutes(3))) func aCheckDrivesTheBrowserInAProcessThatMayNotMakeMemoryExecutable() async throws {
+    static let clients = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients")
+
+    @Test(.timeLimit(.minutes(3))) func aCheckDrivesTheBrowserAsTheUnitConfinesTheDaemon() async throws {
+        try #require(geteuid() == 0, "the test runs the binary as nobody, which only root may do")
         let dir = try TempDir()
         try await withSandbox(dir) { s in
             let yaml = """
@@ -29,13 +34,16 @@ import Testing
             let token = await s.state.xiaohongshuSession(account: "main")
             let file = try dir.write("cookies.txt", "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tweb_session\t\(token)\n")
             _ = try CookieImport.run(config: config, account: "xiaohongshu:main", file: file.path)
-            #expect(!WriteExecute.denied(), "the test process itself may make memory executable")
+            #expect(!Confinement.writeExecuteDenied(), "the test process itself may make memory executable")
+            _ = try CheckCommandTests.run(["-R", "nobody", dir.url.path], executable: "/bin/chown")
 
-            let wrapper = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/mdwe_exec.py").path
-            let r = try await Task.detached {
-                try CheckCommandTests.run([wrapper, CheckCommandTests.binary, "accounts", "check", pipeline], executable: "/usr/bin/python3")
-            }.value
-            try #require(r.status != 3, "this kernel has no PR_SET_MDWE (Linux 6.3 or later): \(r.out)")
+            let args = [
+                "-u", "nobody", "--", "/usr/bin/python3", Self.clients.appendingPathComponent("mdwe_exec.py").path,
+                "/usr/bin/python3", Self.clients.appendingPathComponent("namespaces_denied_exec.py").path,
+                CheckCommandTests.binary, "accounts", "check", pipeline
+            ]
+            let r = try await Task.detached { try CheckCommandTests.run(args, executable: "/usr/sbin/runuser") }.value
+            try #require(r.status != 3, "this kernel has no PR_SET_MDWE (Linux 6.3 or later), or no seccomp filter for this machine: \(r.out)")
             #expect(r.status == 0 && r.out.contains("logged in"), "exit \(r.status): \(r.out)")
         }
     }
