@@ -54,14 +54,7 @@ struct CreatorPage {
         <style>.mask{position:fixed;inset:0;background:rgba(0,0,0,.5)} button{padding:8px 24px}</style></head><body>
         \(loginForm.replacingOccurrences(of: "{heading}", with: loginHeading).replacingOccurrences(
             of: "{qr}", with: self.qrImage.replacingOccurrences(of: "{id}", with: qr).replacingOccurrences(of: "{src}", with: qrImage)))
-        <script>
-        const id = '\(qr)';
-        setInterval(async () => {
-          const r = await fetch('\(root)/api/qrcode/status?qr_id=' + id);
-          const j = await r.json();
-          if (j.code_status === 2) location.href = '\(root)\(landing)';
-        }, 300);
-        </script></body></html>
+        \(ReplicaRoutes.loginPoll(root: root, qr: qr, landing: root + landing))</body></html>
         """
     }
 

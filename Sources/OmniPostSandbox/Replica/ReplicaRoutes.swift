@@ -36,6 +36,19 @@ struct ReplicaRoutes: Sendable {
             .replacingOccurrences(of: "\"", with: "&quot;")
     }
 
+    /// The login page's poll of its QR code (every 300 ms): once the phone confirmed, the page goes to `landing`.
+    static func loginPoll(root: String, qr: String, landing: String) -> String {
+        """
+        <script>
+        setInterval(async () => {
+          const r = await fetch('\(root)/api/qrcode/status?qr_id=\(qr)');
+          const j = await r.json();
+          if (j.code_status === 2) location.href = '\(landing)';
+        }, 300);
+        </script>
+        """
+    }
+
     /// A post's length as a content list shows it (m:ss), empty when unknown.
     static func duration(_ seconds: Double?) -> String {
         seconds.map { Int($0.rounded()) }.map { String(format: "%d:%02d", $0 / 60, $0 % 60) } ?? ""

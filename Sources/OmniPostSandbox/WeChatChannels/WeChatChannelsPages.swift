@@ -42,14 +42,7 @@ enum WeChatChannelsPages {
             <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>视频号助手</title></head><body>
             <div class="login-qrcode-wrap"><div>微信扫码登录 视频号助手</div>
             <iframe class="login-frame" width="260" height="300" style="border:0" src="data:text/html;base64,\(Data(frame.utf8).base64EncodedString())"></iframe></div>
-            <script>
-            const id = '\(qr)';
-            setInterval(async () => {
-              const r = await fetch('\(root)/api/qrcode/status?qr_id=' + id);
-              const j = await r.json();
-              if (j.code_status === 2) location.href = '\(root)/platform';
-            }, 300);
-            </script></body></html>
+            \(ReplicaRoutes.loginPoll(root: root, qr: qr, landing: root + "/platform"))</body></html>
             """
     }
 

@@ -41,13 +41,8 @@ enum XiaohongshuPages {
           document.querySelector('.sms-login').style.display = 'none';
           document.querySelector('.qr-login').style.display = 'block';
         });
-        const id = '\(qr)';
-        setInterval(async () => {
-          const r = await fetch('/sandbox/xiaohongshu/api/qrcode/status?qr_id=' + id);
-          const j = await r.json();
-          if (j.code_status === 2) location.href = '/sandbox/xiaohongshu/publish/publish?from=homepage&target=video';
-        }, 300);
-        </script></body></html>
+        </script>
+        \(ReplicaRoutes.loginPoll(root: XiaohongshuRoutes.root, qr: qr, landing: XiaohongshuRoutes.root + "/publish/publish?from=homepage&target=video"))</body></html>
         """
     }
 
