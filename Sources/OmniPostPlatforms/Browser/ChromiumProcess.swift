@@ -55,7 +55,10 @@ package final class ChromiumProcess: Sendable {
         // it without user namespaces (the unit's RestrictNamespaces=yes): without it the renderer still
         // runs in its own process, only not confined by Chromium — the unit's own confinement (its user,
         // its read-only system, its call filter) holds the whole browser.
-        if geteuid() == 0 || !Confinement.userNamespaces { args.append("--no-sandbox") }
+        // Without its sandbox Chromium has no use for its zygote (the process that forks sandboxed
+        // renderers), and under the unit's call filter the zygote's fork fails (a credentials call is
+        // refused): each renderer is started directly instead.
+        if geteuid() == 0 || !Confinement.userNamespaces { args += ["--no-sandbox", "--no-zygote"] }
         // A process that may not make memory both written and run (the unit's MemoryDenyWriteExecute=)
         // passes that on to Chromium, whose script compiler then cannot start: the renderer hangs with
         // no page. V8's interpreter alone needs no such memory.

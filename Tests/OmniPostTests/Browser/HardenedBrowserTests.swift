@@ -8,11 +8,13 @@ import Testing
 
 /// The browser platforms under the unit's confinement, which Chromium inherits: the unit runs as a
 /// user that is not root, `MemoryDenyWriteExecute=yes` stops Chromium's script compiler (the page
-/// never renders) and `RestrictNamespaces=yes` leaves Chromium no sandbox to build ("No usable
-/// sandbox!"). The daemon notices both and starts Chromium so that it runs. The rules are applied as
-/// systemd applies them — `PR_SET_MDWE` (Tests/clients/mdwe_exec.py) and a seccomp filter refusing new
-/// namespaces (Tests/clients/namespaces_denied_exec.py) — to the real binary running `accounts check`
-/// as `nobody`, which opens the creator page and finds its anchors.
+/// never renders), `RestrictNamespaces=yes` leaves Chromium no sandbox to build ("No usable
+/// sandbox!"), and the unit's `SystemCallFilter=` refuses a call Chromium's zygote makes when it forks.
+/// The daemon notices and starts Chromium so that it runs. The rules are applied as systemd applies
+/// them — `PR_SET_MDWE` (Tests/clients/mdwe_exec.py), a seccomp filter refusing new namespaces
+/// (Tests/clients/namespaces_denied_exec.py) and the unit file's own call filter as systemd 252 builds
+/// it (Tests/clients/unit_syscall_filter_exec.py) — to the real binary running `accounts check` as
+/// `nobody`, which opens the creator page and finds its anchors.
 @Suite struct HardenedBrowserTests {
     static let clients = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients")
 
@@ -37,13 +39,15 @@ import Testing
             #expect(!Confinement.writeExecuteDenied(), "the test process itself may make memory executable")
             _ = try CheckCommandTests.run(["-R", "nobody", dir.url.path], executable: "/bin/chown")
 
+            let unit = PipelineConfigTests.repoRoot.appendingPathComponent("packaging/omnipost@.service").path
             let args = [
-                "-u", "nobody", "--", "/usr/bin/python3", Self.clients.appendingPathComponent("mdwe_exec.py").path,
+                "-u", "nobody", "--", "/usr/bin/python3", Self.clients.appendingPathComponent("unit_syscall_filter_exec.py").path, unit,
+                "/usr/bin/python3", Self.clients.appendingPathComponent("mdwe_exec.py").path,
                 "/usr/bin/python3", Self.clients.appendingPathComponent("namespaces_denied_exec.py").path,
                 CheckCommandTests.binary, "accounts", "check", pipeline
             ]
-            let r = try await Task.detached { try CheckCommandTests.run(args, executable: "/usr/sbin/runuser") }.value
-            try #require(r.status != 3, "this kernel has no PR_SET_MDWE (Linux 6.3 or later), or no seccomp filter for this machine: \(r.out)")
+            let r = try await offPool { try CheckCommandTests.run(args, executable: "/usr/sbin/runuser") }
+            try #require(r.status != 3, "this kernel has no PR_SET_MDWE (Linux 6.3 or later), or no seccomp filter for this machine (x86-64, systemd-analyze): \(r.out)")
             #expect(r.status == 0 && r.out.contains("logged in"), "exit \(r.status): \(r.out)")
         }
     }

@@ -38,7 +38,7 @@ import Testing
         ReadBackVerdict.judge(s, asked: PostRef(remoteId: out.remoteId, url: out.url, asked: .public), platform: "p", seenBefore: seenBefore, lastRead: lastRead)
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: reading)
+    @Test(.timeLimit(.minutes(5)), arguments: reading)
     func aPostIsShownAsAskedAndItsNumbersGrow(_ f: ConformanceFixture) async throws {
         let cases = try #require(f.readBackCases.value)
         try await ConformanceRig.with(f) { rig in
@@ -62,7 +62,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: reading)
+    @Test(.timeLimit(.minutes(5)), arguments: reading)
     func aPostTakenDownAfterItWasShownIsRemovedByThePlatform(_ f: ConformanceFixture) async throws {
         let cases = try #require(f.readBackCases.value)
         try await ConformanceRig.with(f) { rig in
@@ -81,7 +81,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: reading.filter { $0.readBack.hidden.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: reading.filter { $0.readBack.hidden.value != nil })
     func aPostNeverShownIsNotVisibleAfterTheLastRead(_ f: ConformanceFixture) async throws {
         try await ConformanceRig.with(f, faults: .init(postFates: ["hidden"])) { rig in
             let out = try await rig.deliver()
@@ -98,7 +98,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: reading.filter { $0.readBack.locked.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: reading.filter { $0.readBack.locked.value != nil })
     func aPostThePlatformLockedIsLockedPrivate(_ f: ConformanceFixture) async throws {
         try await ConformanceRig.with(f, faults: .init(postFates: ["locked"])) { rig in
             let out = try await rig.deliver()
@@ -111,7 +111,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: reading.filter { $0.readBack.mismatch.value != nil })
+    @Test(.timeLimit(.minutes(5)), arguments: reading.filter { $0.readBack.mismatch.value != nil })
     func aPostShownInAnotherPrivacyIsAMismatch(_ f: ConformanceFixture) async throws {
         let word = try #require(f.readBack.mismatch.value)
         try await ConformanceRig.with(f, faults: .init(postFates: [word])) { rig in
