@@ -11,13 +11,9 @@ extension BilibiliRoutes {
         router.get("/arcopen/fn/data/arc/stat") { req, _ -> Response in
             await state.count("bilibili.stat")
             return try await asCaller(req, state) { account in
-                guard let id = SandboxHTTP.query(req, "resource_id"), !id.isEmpty else { return reply(code: -400, "请求错误: resource_id is required") }
                 if await state.insightsWithheld(platform: "bilibili") { return reply(code: -403, "访问权限不足") }
-                guard await state.bilibiliArchives(of: account).contains(where: { $0.id == id }),
-                    let life = await state.postLife(platform: "bilibili", id: id), life.found
-                else {
-                    return reply(code: -404, "啥都木有")
-                }
+                let (found, refusal) = await archive(req, state, of: account) { $0.found }
+                guard let (_, life) = found else { return refusal }
                 let n = life.numbers
                 // Danmaku and coins are the sandbox's own shares of its views, as comments and saves are.
                 return reply([
