@@ -46,13 +46,13 @@ demo: build samples
 
 # Selenium drives Chromium for the dashboard's tests; aiosmtpd is the SMTP server (with STARTTLS) the e-mail alerts are sent to.
 # Official client libraries run against the sandbox (Google's google-api-python-client, X's xdk,
-# LinkedIn's client, AWS's boto3, Vimeo's PyVimeo, the tuspy tus client, the atproto SDK, Reddit's PRAW,
+# LinkedIn's client, AWS's boto3, Vimeo's PyVimeo, Meta's facebook-business, the tuspy tus client, the atproto SDK, Reddit's PRAW,
 # OpenAI's library for the captions model's chat endpoint), and servers independent of
 # ours that targets are tested against (moto's standalone S3, tuspyserver on uvicorn), from PyPI.
 VENV := .venv
 PYDEPS := google-api-python-client==2.202.0 google-auth==2.63.0 xdk==0.10.6 linkedin-api-client==0.3.0 boto3==1.44.5 "moto[server]==5.2.5" \
 	tuspy==1.1.0 PyVimeo==1.1.2 atproto==0.0.73 praw==8.0.3 tuspyserver==4.4.3 fastapi==0.165.0 uvicorn==0.54.0 \
-	selenium==4.38.0 aiosmtpd==1.4.6 openai==3.51.0 schemathesis==4.32.5
+	selenium==4.38.0 aiosmtpd==1.4.6 openai==3.51.0 schemathesis==4.32.5 facebook-business==26.0.3
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check $(PYDEPS)

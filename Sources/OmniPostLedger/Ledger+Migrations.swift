@@ -305,6 +305,12 @@ extension Ledger {
                     )
                     """)
         }
+        m.registerMigration("v18") { db in
+            // The S3 inbox's objects, one row per key and ETag: a listed object becomes a drop once, and
+            // what became of its original in the bucket (copied to archive/ or failed/, then deleted) is
+            // settled across a restart (Ledger+S3Inbox.swift).
+            try db.execute(sql: S3InboxObject.createTable(postgres: false))
+        }
         return m
     }
 }

@@ -10,6 +10,8 @@ package struct SandboxTextTrack: Sendable, Codable, Equatable {
     package var text: String
     /// Vimeo's `active` (a track shows only once made active); true where a platform has no such step.
     package var active = true
+    /// Vimeo's `type` (captions, subtitles, chapters…), as the track was made; nil where a platform has none.
+    package var kind: String? = nil
 }
 
 extension SandboxState {

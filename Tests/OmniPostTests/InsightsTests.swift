@@ -87,6 +87,40 @@ import Testing
         }
     }
 
+    /// LinkedIn's Member Post Statistics on the metrics schedule: the verifying read's point and the
+    /// hour's carry impressions, reach, reactions, comments and reshares from `memberCreatorPostAnalytics`
+    /// (five calls a reading, one per metric type), growing with the post's age; a grant without
+    /// `r_member_postAnalytics` is recorded once and not asked again.
+    @Test(.timeLimit(.minutes(5))) func linkedInsPostStatisticsFillTheSeriesAndAMissingGrantIsSaidOnce() async throws {
+        let dir = try TempDir()
+        let clock = TestClock(Date())
+        let p = try await Self.open(dir, clock: clock, targets: "targets: [linkedin:main]")
+        try await stopping(p) {
+            try await VerifyStageTests.once(p)
+            let state = p.sandbox!.state
+            let ledger = p.context.ledger
+            let d = try #require(try ledger.deliveries(in: [.published]).first)
+            let id = d.id!
+            let published = try #require(try ledger.postCheck(deliveryId: id)).publishedAt
+            try await Self.step(p, clock, published: published, to: 3600)
+            let series = try ledger.postMetrics(deliveryId: id)
+            let hour = try #require(series.last?.metrics)
+            let expected = SandboxMetrics(id: d.remoteId!, age: 3600)
+            #expect(series.count == 2 && hour.views != nil && hour.reach != nil && hour.likes != nil && hour.shares != nil, "\(series)")
+            // The sandbox's clock and the pipeline's moved together; the read came a moment after the hour.
+            #expect((hour.views ?? 0) >= expected.views && (hour.reach ?? 0) < (hour.views ?? 0), "\(hour) vs \(expected)")
+            #expect((hour.views ?? 0) >= (series[0].metrics.views ?? 0))
+            let asked = await state.requestCounts["linkedin.postAnalytics"] ?? 0
+            #expect(asked == 10, "five metric types a reading, two readings")
+            await state.withholdInsights(platform: "linkedin")
+            try await Self.step(p, clock, published: published, to: 21_600)
+            try await Self.step(p, clock, published: published, to: 86_400)
+            #expect(await state.requestCounts["linkedin.postAnalytics"] == asked + 1, "refused once, then not asked again")
+            let refusal = try #require(try ledger.insightRefusal(account: "linkedin:main"))
+            #expect(refusal.api == "memberCreatorPostAnalytics" && refusal.detail.contains("r_member_postAnalytics"), "\(refusal)")
+        }
+    }
+
     /// Users' top complaint about their tools: Instagram reach shown at twice its value. The reel's reach is
     /// the API's own number in every reading — not views, not the sum of readings, not doubled — and `stats`
     /// and `export` show that same number.

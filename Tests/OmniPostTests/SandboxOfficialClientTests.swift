@@ -322,6 +322,34 @@ import Testing
         }
     }
 
+    /// LinkedIn's own client reads a post's numbers (the `memberCreatorPostAnalytics` finder, one call per
+    /// metric type, the Rest.li union encoded by the library) from the sandbox unchanged, with LinkedIn's
+    /// names and types, and finds what our adapter reads for the same post at the same moment; a grant
+    /// without `r_member_postAnalytics` is LinkedIn's 403 to the library as to us.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(3)))
+    func linkedInsOwnClientReadsThePostsNumbersAsOurAdapterDoes() async throws {
+        let f = try #require(ConformanceFixture.all.first { $0.name == "linkedin" })
+        try await ConformanceRig.with(f) { rig in
+            let out = try await rig.deliver()
+            // Twenty days on, the sandbox's numbers have levelled off: both reads see the same counts.
+            await rig.state.advanceClock(by: 20 * 86_400)
+            let ours = try #require(try await rig.adapter().readInsights([PostRef(remoteId: out.remoteId, url: out.url, asked: .public)])[out.remoteId])
+            let token = try await rig.settings.tokens.accessToken()
+            let script = PipelineConfigTests.repoRoot.appendingPathComponent("Tests/clients/linkedin_official_client.py").path
+            let base = rig.account.endpoint
+            let r = try await offPool { try Self.run(script, [base, token, "analytics", LinkedInAdapter.apiVersion(), out.remoteId]) }
+            let counts = try #require(r["counts"] as? [String: Int], "\(r.value)")
+            #expect((r["statuses"] as? [String: Int])?.values.allSatisfy { $0 == 200 } == true, "\(r.value)")
+            #expect((r["types"] as? [String: String]).map { $0.allSatisfy { $0.key == $0.value } } == true, "\(r.value)")
+            #expect(counts["IMPRESSION"].map(Int64.init) == ours.views && counts["MEMBERS_REACHED"].map(Int64.init) == ours.reach, "\(counts) vs \(ours)")
+            #expect(counts["REACTION"].map(Int64.init) == ours.likes && counts["COMMENT"].map(Int64.init) == ours.comments, "\(counts) vs \(ours)")
+            #expect(counts["RESHARE"].map(Int64.init) == ours.shares && (ours.views ?? 0) > 0, "\(counts) vs \(ours)")
+            await rig.state.withholdInsights(platform: "linkedin")
+            let refused = try await offPool { try Self.run(script, [base, token, "analytics", LinkedInAdapter.apiVersion(), out.remoteId]) }
+            #expect((refused["statuses"] as? [String: Int])?.values.allSatisfy { $0 == 403 } == true, "\(refused.value)")
+        }
+    }
+
     /// AWS's own SDK (boto3, its defaults) against the sandbox's S3: PutObject, GetObject, presigned links,
     /// multipart (the transfer manager's, and list/abort by hand), expiry and a wrong secret — the checks the media host relies on, as S3 itself makes them.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)), .timeLimit(.minutes(6)))

@@ -5,6 +5,10 @@ It does what the library's users do to post a video: reads who the token belongs
 `initializeUpload`, PUTs each part to its upload URL keeping the ETags (the library has no upload
 helper; plain `requests`, as LinkedIn's own samples do), `finalizeUpload`, reads the video until it is
 AVAILABLE, creates the post, and finds it again with the `author` finder. Prints one JSON line.
+
+`analytics <post urn>` instead of a file reads the post's numbers as the library's users do: the
+`memberCreatorPostAnalytics` finder `entity` (the Rest.li union `(share:urn)` the library encodes itself),
+once for each metric type, TOTAL aggregation.
 """
 import json
 import sys
@@ -30,10 +34,26 @@ class ToSandbox(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
+def analytics(client, token, version, urn):
+    kind = "ugcPost" if urn.startswith("urn:li:ugcPost:") else "share"
+    counts, statuses, types = {}, {}, {}
+    for query_type in ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE"):
+        r = client.finder(resource_path="/memberCreatorPostAnalytics", finder_name="entity", access_token=token, version_string=version,
+                          query_params={"entity": {kind: urn}, "queryType": query_type, "aggregation": "TOTAL"})
+        statuses[query_type] = r.status_code
+        if r.status_code == 200 and r.elements:
+            counts[query_type] = r.elements[0]["count"]
+            types[query_type] = list(r.elements[0]["metricType"].values())[0]
+    print(json.dumps({"statuses": statuses, "counts": counts, "types": types}))
+
+
 def main():
     base, token, path, version = sys.argv[1:5]
     client = RestliClient()
     client.session.mount("https://", ToSandbox(base))
+    if path == "analytics":
+        analytics(client, token, version, sys.argv[5])
+        return
     me = client.get(resource_path="/userinfo", access_token=token)
     owner = "urn:li:person:" + me.entity["sub"]
     size = len(open(path, "rb").read())

@@ -5,7 +5,8 @@ extension PipelineConfig {
         "version", "name", "root", "paths", "watch", "sidecar", "sandbox", "upload", "convert",
         "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http", "account_checks", "notify",
         "captions", "approval", "after_post",
-        "ledger"
+        "ledger",
+        "inbox"
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
@@ -104,6 +105,7 @@ extension PipelineConfig {
         try doc.collect { if let v = top["account_checks"] { config.accountChecks = try AccountCheckConfig.parse(v) } }
         try doc.collect { if let v = top["after_post"] { config.afterPost = try AfterPostConfig.parse(v) } }
         try doc.collect { if let v = top["ledger"] { config.sharedLedger = try PostgresLedgerConfig.parse(v, baseDirectory: baseDirectory) } }
+        try doc.collect { if let v = top["inbox"] { config.s3Inbox = try S3InboxConfig.parse(v) } }
         try doc.collect { if let v = top["http"] { config.http = try HTTPConfig.parse(v, baseDirectory: baseDirectory) } }
         // After `http:`: serving media from this daemon needs its listener.
         try doc.collect { config.mediaHost = try MediaHostConfig.parse(top["media_host"], sandbox: sandbox, http: &config.http) }

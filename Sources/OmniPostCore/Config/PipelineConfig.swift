@@ -36,6 +36,8 @@ package struct PipelineConfig: Sendable {
     package var approval = ApprovalConfig()
     /// A PostgreSQL ledger shared by several hosts (`ledger:`); nil: the SQLite file at `paths.ledger`.
     package var sharedLedger: PostgresLedgerConfig?
+    /// `inbox: {s3: …}`: a bucket's prefix polled as the inbox besides the folder.
+    package var s3Inbox: S3InboxConfig?
 
     /// Where the file names a platform (targets, accounts, quotas, per-platform caps): the platform
     /// registry checks each against the platforms this build has, and answers at that line.

@@ -23,6 +23,15 @@ package enum FileHashing {
     }
 
     package static func sha256(data: Data) -> String { SHA256.hash(data: data).hex }
+
+    /// Streamed MD5, only to compare with what S3 names an object by (a single-part object's ETag).
+    package static func md5(path: String) throws -> String {
+        let handle = try UserFile.open(path: path, displayName: nil)
+        defer { try? handle.close() }
+        var hasher = Insecure.MD5()
+        while let chunk = try handle.read(upToCount: bufferSize), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().hex
+    }
 }
 
 extension Sequence where Element == UInt8 {

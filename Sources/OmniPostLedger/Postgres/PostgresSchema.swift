@@ -19,7 +19,7 @@ enum PostgresSchema {
     /// Identifiers in order, as SQLite's migrator names them, with the statements that bring a PostgreSQL
     /// ledger to them (empty: included in the baseline).
     static let migrations: [(id: String, statements: [String])] =
-        (1...13).map { ("v\($0)", []) } + [("v14", baseline), ("v15", v15), ("v16", v16)]
+        (1...13).map { ("v\($0)", []) } + [("v14", baseline), ("v15", v15), ("v16", v16), ("v18", [S3InboxObject.createTable(postgres: true)])]
 
     private static func list(_ values: [String]) -> String { Ledger.sqlList(values) }
 
@@ -340,7 +340,8 @@ enum PostgresSchema {
     /// The ledger's tables in an order where each comes after the ones it references (a copy inserts in it).
     static let tables = [
         "files", "drops", "deliveries", "events", "tokens", "attempts", "quota_spends", "breakers", "quota_limits", "cookie_jars",
-        "notifications", "notify_cursor", "written_texts", "post_checks", "post_metrics", "follow_ups", "insight_refusals", "remote_names"
+        "notifications", "notify_cursor", "written_texts", "post_checks", "post_metrics", "follow_ups", "insight_refusals", "remote_names",
+        "s3_inbox_objects"
     ]
 
     /// Tables whose `id` PostgreSQL numbers (SQLite's AUTOINCREMENT).

@@ -228,6 +228,9 @@ package final class Pipeline: Sendable {
             ctx.logger.info("cleaned work/ after an earlier run", metadata: ["omnipost.removed": "\(cleaned.removed)", "omnipost.kept": "\(cleaned.kept)"])
         }
         let arriving = ArrivalCheck(ctx: ctx, limit: max(watcher.settle * 10, ctx.config.sidecar.grace))
+        // The S3 inbox hands its pairs to the folder inbox; a run `once` polls it before and files after.
+        let s3Inbox = try ctx.config.s3Inbox.map { try S3Inbox(ctx: ctx, config: $0, http: http) }
+        if once, let s3Inbox { try await s3Inbox.step() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 await watcher.run(
@@ -265,6 +268,7 @@ package final class Pipeline: Sendable {
             let inotify = watcher.mode == .inotify
             group.addTask { await FolderMarkers(ctx: ctx).run(inotify: inotify, pollEvery: max(ctx.config.watch.pollInterval, .seconds(5))) }
             group.addTask { await ApprovalWatch(ctx: ctx).run() }
+            if !once, let s3Inbox { group.addTask { await s3Inbox.run() } }
             if !once {
                 let watch = AccountWatch(ctx: ctx, tokens: tokens, http: http)
                 group.addTask { await watch.run() }
@@ -283,6 +287,7 @@ package final class Pipeline: Sendable {
                 // The quiescence monitor is the only task that returns by itself.
                 try await group.next()
                 group.cancelAll()
+                if let s3Inbox { try await s3Inbox.step() }
             } else {
                 try await group.waitForAll()
             }

@@ -21,6 +21,8 @@ package enum BilibiliPlatform: PlatformModule {
         oauth.refreshPath = "refresh_token"
         // A refresh token Bilibili does not know (or no longer) is answered -101, "not logged in".
         oauth.deadGrantErrors = ["-101"]
+        // The data service's permission (数据开放服务), asked beside the archive's: a grant without it still posts.
+        oauth.insightsScopes = ["ARC_DATA"]
         var d = PlatformDescriptor(
             name: "bilibili", displayName: "Bilibili", apiRoot: "https://member.bilibili.com", oauth: oauth,
             sandboxTokenPath: "/x/account-oauth2/v1/token",
@@ -43,6 +45,8 @@ package enum BilibiliPlatform: PlatformModule {
         d.tokenRefused = { BilibiliErrors.refusesToken($0) }
         d.needsPoster = true
         d.settings = ["tid", "upload_endpoint"]
+        // An archive's views, likes, replies and danmaku, favorites and shares, one call per archive.
+        d.insights = Insights(api: "data/arc/stat", permission: "ARC_DATA", gives: ["views", "likes", "comments", "shares", "saves"])
         return d
     }()
 

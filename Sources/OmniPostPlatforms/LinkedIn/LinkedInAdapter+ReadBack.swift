@@ -3,7 +3,7 @@ import OmniPostCore
 
 /// Read back through `GET /rest/posts/{urn}` (one post a call): a `PUBLISHED` post with its `visibility`
 /// (LinkedIn's word, mapped to ours by the descriptor). A post LinkedIn no longer has answers 404. Its
-/// likes and comments are `socialActions`, a second call not made here.
+/// numbers are the Member Post Statistics API's (`LinkedInAdapter+Insights`), read on the same schedule.
 extension LinkedInAdapter {
     package func readBack(_ posts: [PostRef]) async throws -> [String: Sighting] {
         var out: [String: Sighting] = [:]

@@ -7,9 +7,13 @@ import OmniPostCore
 package enum LinkedInPlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor(
         name: "linkedin", displayName: "LinkedIn", apiRoot: "https://api.linkedin.com",
-        oauth: .init(
-            authorizeURL: "https://www.linkedin.com/oauth/v2/authorization", tokenURL: "https://www.linkedin.com/oauth/v2/accessToken",
-            scopes: ["openid", "profile", "w_member_social"]),
+        oauth: {
+            var o = PlatformDescriptor.OAuth(
+                authorizeURL: "https://www.linkedin.com/oauth/v2/authorization", tokenURL: "https://www.linkedin.com/oauth/v2/accessToken",
+                scopes: ["openid", "profile", "w_member_social"])
+            o.insightsScopes = ["r_member_postAnalytics"]
+            return o
+        }(),
         sandboxTokenPath: "/oauth/v2/accessToken",
         accountFields: ["client_id", "client_secret", "refresh_token", "id (author URN; default: the token's member)"],
         capabilities: .init(
@@ -23,6 +27,10 @@ package enum LinkedInPlatform: PlatformModule {
         // Video status is read at most every 2 s, growing to 15 s: LinkedIn meters calls per day.
         statusPolling: PollPolicy(first: .seconds(2), max: .seconds(15), factor: 1.5, perMinute: 30))
         .following([.firstComment])
+        // A member's post's numbers: impressions, members reached, reactions, comments, reshares, one call each.
+        .withInsights(
+            Insights(
+                api: "memberCreatorPostAnalytics", permission: "r_member_postAnalytics", gives: ["views", "reach", "likes", "comments", "shares"]))
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         LinkedInAdapter(settings)

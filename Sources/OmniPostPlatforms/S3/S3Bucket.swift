@@ -49,6 +49,22 @@ package struct S3Bucket: Sendable {
         body: HTTPClientRequest.Body? = nil, length: Int64 = 0, sha256: String = SigV4.emptySHA256,
         collect: Int = 8 << 20
     ) async throws -> (HTTPClientResponse, ByteBuffer) {
+        let req = signed(method, key: key, query: query, headers: headers, body: body, length: length, sha256: sha256)
+        do {
+            let resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
+            let text = try await resp.body.collect(upTo: collect)
+            return (resp, text)
+        } catch {
+            throw DeliveryError(.retryNow, .networkError, "\(config.endpoint) could not be reached: \(error)")
+        }
+    }
+
+    /// One request, signed: its URL, its headers and the SigV4 signature over them (`send` sends it and
+    /// reads the answer; a download streams it).
+    func signed(
+        _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [String: String] = [:],
+        body: HTTPClientRequest.Body? = nil, length: Int64 = 0, sha256: String = SigV4.emptySHA256
+    ) -> HTTPClientRequest {
         let (scheme, host, base) = parts
         let path = key.map(objectPath) ?? (config.pathStyle ? base + "/" + config.bucket : base + "/")
         var toSign = headers
@@ -65,13 +81,7 @@ package struct S3Bucket: Sendable {
             req.body = body
         }
         for (k, v) in signed { req.headers.add(name: k, value: v) }
-        do {
-            let resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
-            let text = try await resp.body.collect(upTo: collect)
-            return (resp, text)
-        } catch {
-            throw DeliveryError(.retryNow, .networkError, "\(config.endpoint) could not be reached: \(error)")
-        }
+        return req
     }
 
     /// S3's refusal, classified: 5xx and SlowDown wait and try again (Retry-After when given), bad keys

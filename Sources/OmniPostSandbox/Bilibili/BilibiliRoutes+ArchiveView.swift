@@ -10,12 +10,8 @@ extension BilibiliRoutes {
         router.get("/arcopen/fn/archive/view") { req, _ -> Response in
             await state.count("bilibili.view")
             return try await asCaller(req, state) { account in
-                guard let id = SandboxHTTP.query(req, "resource_id"), !id.isEmpty else { return reply(code: -400, "请求错误: resource_id is required") }
-                guard let a = await state.bilibiliArchives(of: account).first(where: { $0.id == id }),
-                    let life = await state.postLife(platform: "bilibili", id: id), life.fate != .hidden
-                else {
-                    return reply(code: -404, "啥都木有")
-                }
+                let (found, refusal) = await archive(req, state, of: account) { $0.fate != .hidden }
+                guard let (a, life) = found else { return refusal }
                 let (st, desc): (Int, String) =
                     life.takenDown ? (-2, "已退回") : life.fate == .locked ? (-4, "已锁定") : (0, "开放浏览")
                 return reply([
@@ -24,5 +20,21 @@ extension BilibiliRoutes {
                 ])
             }
         }
+    }
+}
+
+extension BilibiliRoutes {
+    /// The caller's archive `resource_id` names and its life, when a read of this kind shows it (`shown`);
+    /// otherwise Bilibili's refusal: -400 without the parameter, -404 for an archive it does not show.
+    static func archive(
+        _ req: Request, _ state: SandboxState, of account: String, shown: (PostLife) -> Bool
+    ) async -> ((SandboxState.BilibiliArchive, PostLife)?, Response) {
+        guard let id = SandboxHTTP.query(req, "resource_id"), !id.isEmpty else { return (nil, reply(code: -400, "请求错误: resource_id is required")) }
+        guard let a = await state.bilibiliArchives(of: account).first(where: { $0.id == id }),
+            let life = await state.postLife(platform: "bilibili", id: id), shown(life)
+        else {
+            return (nil, reply(code: -404, "啥都木有"))
+        }
+        return ((a, life), reply())
     }
 }

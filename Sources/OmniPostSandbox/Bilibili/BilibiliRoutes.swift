@@ -44,6 +44,7 @@ enum BilibiliRoutes: SandboxPlatform {
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
         addArchiveView(to: router, state: state)
+        addArchiveStat(to: router, state: state)
         addOAuth(to: router, state: state)
         router.post("/arcopen/fn/archive/video/init") { req, _ -> Response in
             await state.count("bilibili.init")

@@ -18,12 +18,16 @@ enum FacebookCaptionRoutes {
             var req = req
             let contentType = SandboxHTTP.header(req, "Content-Type") ?? ""
             let body = Data(buffer: try await req.collectBody(upTo: 8 << 20))
-            guard let account = await G.account(req, [:], state, platform: "facebook") else { return G.badToken }
+            // The token may come as a header or as `access_token` in the query, as Graph takes it on every call
+            // (Meta's Business SDK puts it in the query of each request, this multipart POST too).
+            var query: [String: String] = [:]
+            for (k, v) in req.uri.queryParameters { query[String(k)] = String(v).removingPercentEncoding ?? String(v) }
+            guard let account = await G.account(req, query, state, platform: "facebook") else { return G.badToken }
             let id = ctx.parameters.get("id") ?? ""
             guard let v = await state.fbVideo(id), v.account == account else {
                 return G.graphError(400, "Unsupported post request. Object with ID '\(id)' does not exist", code: 100, subcode: 33)
             }
-            guard await FacebookRoutes.isPageToken(req, [:], account: account, state: state) else {
+            guard await FacebookRoutes.isPageToken(req, query, account: account, state: state) else {
                 return G.graphError(400, "(#200) A Page access token is required to add captions to this Page's video", code: 200)
             }
             guard let parts = Multipart.parse(body, contentType: contentType),

@@ -76,6 +76,7 @@ enum LinkedInRoutes: SandboxPlatform {
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
         addPostRead(to: router, state: state)
         addComments(to: router, state: state)
+        addPostStatistics(to: router, state: state)
         router.post("/oauth/v2/accessToken") { req, _ -> Response in
             await state.count("linkedin.token")
             var req = req

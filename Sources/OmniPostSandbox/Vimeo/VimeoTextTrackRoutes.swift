@@ -14,9 +14,11 @@ enum VimeoTextTrackRoutes {
     typealias V = VimeoRoutes
     static let types = ["captions", "subtitles", "chapters", "descriptions", "metadata"]
 
-    static func resource(_ t: SandboxTextTrack, video: String, base: String, type: String = "subtitles") -> [String: Any] {
+    /// The track as Vimeo shows it, with the type it was made with (PyVimeo's `upload_texttrack` makes
+    /// `captions`; a track listed again must not turn into `subtitles`).
+    static func resource(_ t: SandboxTextTrack, video: String, base: String) -> [String: Any] {
         [
-            "uri": "/videos/\(video)/texttracks/\(t.id)", "active": t.active, "type": type, "language": t.language, "name": t.name,
+            "uri": "/videos/\(video)/texttracks/\(t.id)", "active": t.active, "type": t.kind ?? "subtitles", "language": t.language, "name": t.name,
             "link": base + "/vimeo/texttracks/\(t.id)"
         ]
     }
@@ -39,10 +41,11 @@ enum VimeoTextTrackRoutes {
             }
             if let code = await state.takeFollowUpFault() { return V.error(.init(code: code), "Something strange occurred.", code: 9999) }
             let t = SandboxTextTrack(
-                id: String(Int.random(in: 10_000_000...99_999_999)), language: language, name: json["name"] as? String ?? form["name"] ?? "", text: "", active: false)
+                id: String(Int.random(in: 10_000_000...99_999_999)), language: language, name: json["name"] as? String ?? form["name"] ?? "", text: "", active: false,
+                kind: type)
             await state.addVimeoTextTrack(video: id, t)
             if await state.losesFollowUpReply() { return V.error(.serviceUnavailable, "The answer was lost.", code: 9999) }
-            return SandboxHTTP.json(.created, resource(t, video: id, base: baseURL(), type: type), headers: V.limits())
+            return SandboxHTTP.json(.created, resource(t, video: id, base: baseURL()), headers: V.limits())
         }
         router.get("/videos/:id/texttracks") { req, ctx -> Response in
             guard let account = await V.authorized(req, state: state) else { return V.unauthenticated }

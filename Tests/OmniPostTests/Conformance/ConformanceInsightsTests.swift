@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func everySecondAPINamesItsPermissionAndWhatItGives() {
-        #expect(Set(Self.reading.map(\.name)) == ["youtube", "instagram", "facebook", "threads"])
+        #expect(Set(Self.reading.map(\.name)) == ["youtube", "instagram", "facebook", "threads", "linkedin", "bilibili"])
         for f in Self.reading {
             let i = try! #require(f.module.descriptor.insights)
             #expect(!i.permission.isEmpty && !i.gives.isEmpty && !i.api.isEmpty, "\(f.name)")
