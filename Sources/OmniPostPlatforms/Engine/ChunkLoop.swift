@@ -64,8 +64,12 @@ enum ChunkLoop {
                 ahead = nil
                 last = (part, bytes)
                 if part.end == job.size { readLast = true }
-                // The part that follows if this one is confirmed whole, read while this one is sent.
-                let next = transport.streamsWholeFile ? nil : transport.nextPart(of: session, confirmed: part.end, size: job.size)
+                // The part that follows if this one is confirmed whole, read while this one is sent — only where
+                // the transport names it from the offset (LinkedIn's next part is the first without an ETag in
+                // the session, which this part has not yet got: asked now, it is this part again).
+                let next =
+                    transport.streamsWholeFile
+                    ? nil : transport.nextPart(of: session, confirmed: part.end, size: job.size).flatMap { $0.offset == part.end ? $0 : nil }
                 async let nextBytes: Result<ByteBuffer, any Error>? = next.map { p in Result { try readChunk(reader, p) } }
                 let before = session
                 let (reply, after) = try await run.verb(.part) {
