@@ -10,7 +10,7 @@ TEST_DEBS := prometheus chromium chromium-driver systemd
 # temp folder; as `nobody` when run as root, since both refuse root): Debian's server package.
 TEST_DEBS += postgresql
 
-.PHONY: all deps test-deps debs build samples demo test bench install format clean
+.PHONY: all deps test-deps debs build samples demo test bench install format clean bench-check
 
 all: build
 
@@ -70,6 +70,11 @@ test: deps test-deps $(VENV)/.installed
 bench: deps
 	$(SWIFT) build -c release --product omnipost
 	bash scripts/bench.sh
+
+# A short bench run against the figures committed in scripts/bench-figures.txt; fails on a slowdown
+# beyond BENCH_TOLERANCE percent (default 20). Not part of CI (it needs a quiet machine).
+bench-check: deps
+	bash scripts/bench-check.sh
 
 # The production binary (issue 30): the release build, the unit, the `omnipost` system user and the
 # folders it owns (docs/nas.md). `DESTDIR=/some/stage` stages the files only (a package build): no user,

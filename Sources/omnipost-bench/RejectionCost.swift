@@ -14,6 +14,8 @@ func rejectionRows(root: URL, junk: Int) async throws -> [[String]] {
     let (junkCPU, junkRejected, goodAfter, floor) = try await rejectionRun(root: root, name: "junk", junk: junk, list: 0)
     // A clip list whose clips never arrive.
     let (listCPU, listRejected, _, _) = try await rejectionRun(root: root, name: "list", junk: 0, list: junk)
+    BenchFigures.record("rejection.junk.cpu_ms_per_drop", junkCPU.total / Double(max(junkRejected, 1)) * 1000, .lower)
+    BenchFigures.record("rejection.list.cpu_ms_per_drop", listCPU.total / Double(max(listRejected, 1)) * 1000, .lower)
     return [
         [
             "rejection CPU per drop: junk .mp4 (\(junkRejected) × not_a_video)", String(format: "%.1f ms", junkCPU.total / Double(max(junkRejected, 1)) * 1000),

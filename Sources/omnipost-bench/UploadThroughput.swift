@@ -35,6 +35,8 @@ let uploadCases: [UploadCase] = [
 
 /// The child: `omnipost-bench upload <platform> <sandbox base> <file> <bytes>` — one delivery, its seconds on stdout.
 func uploadChild(_ a: [String]) async throws {
+    // As `omnipost run` sets it up.
+    MemoryTuning.apply()
     let (platform, base, file, size) = (a[0], a[1], a[2], Int64(a[3]) ?? 0)
     guard let module = PlatformRegistry.module(platform), let c = uploadCases.first(where: { $0.platform == platform }) else { exit(2) }
     let d = module.descriptor
@@ -45,11 +47,33 @@ func uploadChild(_ a: [String]) async throws {
         account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokens()),
         http: HTTPClient.shared, chunkSize: 8 << 20)
     let adapter = module.makeAdapter(settings)
+    let parts = PartTally()
     let start = ContinuousClock.now
     _ = try await adapter.deliver(
         UploadJob(deliveryId: 1, filePath: file, size: size, metadata: c.meta, session: nil, confirmedOffset: 0),
-        checkpoint: { _ in }, progress: { _, _ in })
-    print(String(format: "%.3f", (ContinuousClock.now - start).seconds))
+        checkpoint: { _ in }, progress: { sent, _ in parts.confirmed(sent) })
+    let t = parts.read()
+    // Whole delivery; the bytes alone (first request to the last part confirmed); the parts and the first one's size.
+    print(String(format: "%.3f %.3f %d %lld", (ContinuousClock.now - start).seconds, (t.lastAt - start).seconds, t.count, t.first))
+}
+
+/// The parts a delivery's chunk loop confirmed (its progress calls), the first one's size and when the last came.
+final class PartTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0, first: Int64 = 0, sent: Int64 = 0
+    private var lastAt = ContinuousClock.now
+
+    func confirmed(_ offset: Int64) {
+        lock.withLock {
+            guard offset > sent else { return }
+            if count == 0 { first = offset }
+            count += 1
+            sent = offset
+            lastAt = .now
+        }
+    }
+
+    func read() -> (count: Int, first: Int64, lastAt: ContinuousClock.Instant) { lock.withLock { (count, first, lastAt) } }
 }
 
 /// Runs a process to its end: its stdout, wall seconds, and peak RSS (KiB, from wait4's rusage).
@@ -79,28 +103,15 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
     // Several GiB of payloads and received copies: not left behind on a small disk.
     defer { try? FileManager.default.removeItem(at: dir) }
     // The platform side runs in its own process, as a real server would.
-    let log = dir.appendingPathComponent("sandbox.log")
-    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-    let sandbox = Process()
-    sandbox.executableURL = URL(fileURLWithPath: omnipost)
-    sandbox.arguments =
-        ["sandbox", "--port", "0", "--root", dir.appendingPathComponent("sandbox").path]
-        + uploadCases.flatMap { ["--account", "\($0.platform):main=bench:bench:rt-\($0.platform)"] }
-    sandbox.standardOutput = try FileHandle(forWritingTo: log)
-    sandbox.standardError = FileHandle.nullDevice
-    try sandbox.run()
+    let (sandbox, base) = try await startSandbox(
+        omnipost: omnipost, in: dir, arguments: uploadCases.flatMap { ["--account", "\($0.platform):main=bench:bench:rt-\($0.platform)"] })
     defer { sandbox.terminate(); sandbox.waitUntilExit() }
-    var base = ""
-    for _ in 0..<300 where base.isEmpty {
-        try await Task.sleep(for: .milliseconds(50))
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        if let line = text.split(separator: "\n").first(where: { $0.contains("listening on") }), let r = line.range(of: "http://") { base = String(line[r.lowerBound...]) }
-    }
-    guard !base.isEmpty else { throw OmniError(.internalError, "the sandbox did not start") }
 
     var rows: [[String]] = []
     var files: [Int64: URL] = [:]
-    for c in uploadCases {
+    // BENCH_PLATFORMS=youtube,x measures only those adapters.
+    let only = ProcessInfo.processInfo.environment["BENCH_PLATFORMS"].map { Set($0.split(separator: ",").map(String.init)) }
+    for c in uploadCases where only?.contains(c.platform) ?? true {
         let file: URL
         if let f = files[c.bytes] {
             file = f
@@ -109,26 +120,51 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
             file = dir.appendingPathComponent("payload-\(c.bytes).bin")
             _ = FileManager.default.createFile(atPath: file.path, contents: nil)
             let h = try FileHandle(forWritingTo: file)
-            var rng = SystemRandomNumberGenerator()
+            // From the kernel's generator in 8 MiB reads (a word at a time took minutes a GiB).
+            let random = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
             var left = c.bytes
             while left > 0 {
                 let n = Int(min(left, 8 << 20))
-                try h.write(contentsOf: Data((0..<(n / 8)).flatMap { _ in withUnsafeBytes(of: rng.next() as UInt64, Array.init) }))
-                left -= Int64(n)
+                guard let d = try random.read(upToCount: n), !d.isEmpty else { throw OmniError(.internalError, "/dev/urandom gave nothing") }
+                try h.write(contentsOf: d)
+                left -= Int64(d.count)
             }
+            try random.close()
             try h.close()
             files[c.bytes] = file
         }
         let up = try runMeasured(bench, ["upload", c.platform, base, file.path, String(c.bytes)])
-        let curl = try runMeasured("/usr/bin/env", ["curl", "-sS", "-o", "/dev/null", "-T", file.path, base + "/sandbox/sink"])
+        let fields = up.out.split(separator: "\n").last?.split(separator: " ") ?? []
+        let adapterSeconds = fields.count > 0 ? Double(fields[0]) ?? up.seconds : up.seconds
+        let bytesSeconds = fields.count > 1 ? Double(fields[1]) ?? adapterSeconds : adapterSeconds
+        let parts = fields.count > 2 ? Int(fields[2]) ?? 1 : 1
+        let partSize = fields.count > 3 ? Int64(fields[3]) ?? c.bytes : c.bytes
+        // The baseline: curl sending the same bytes in as many requests of the same size, one after the
+        // other on one connection, to the platform's own endpoints (CurlBaseline.swift), and to the
+        // sandbox's sink (each body streamed to a file; no session to look up, nothing assembled): the
+        // difference is the sandbox's own per-part work. Slices are cut beforehand (curl sends whole files).
+        let slices = dir.appendingPathComponent("slices")
+        try? FileManager.default.removeItem(at: slices)
+        try FileManager.default.createDirectory(at: slices, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: slices) }
+        _ = try runMeasured("/usr/bin/env", ["split", "-b", String(max(partSize, 1)), "-d", "-a", "4", file.path, slices.path + "/p"])
+        let names = try FileManager.default.contentsOfDirectory(atPath: slices.path).sorted().map { slices.path + "/" + $0 }
+        let sink = try runCurl(
+            names.map { CurlPart(method: "PUT", url: base + "/sandbox/sink", headers: [], slice: $0) }, config: dir.appendingPathComponent("sink.cfg").path)
+        let same = try runMeasured(bench, ["curl", c.platform, base, slices.path, String(c.bytes), String(partSize)]).out
+        let endpoint = Double(same.split(separator: "\n").last ?? "")
+        let curl = endpoint ?? sink
         let mib = Double(c.bytes) / 1_048_576
-        let adapterSeconds = Double(up.out.split(separator: "\n").last ?? "") ?? up.seconds
         rows.append([
-            "upload \(Int(mib)) MiB → \(c.platform) sandbox (MiB/s, peak RSS)",
-            String(format: "%.1f s, %.0f MiB/s, %d MiB RSS", adapterSeconds, mib / adapterSeconds, up.maxRSSKiB / 1024),
-            String(format: "curl PUT %.1f s, %.0f MiB/s", curl.seconds, mib / curl.seconds),
-            String(format: "%.2f× curl's time", adapterSeconds / curl.seconds)
+            "upload \(Int(mib)) MiB → \(c.platform) sandbox, \(parts) parts (goal ≥ 0.9× curl's speed; peak RSS ≤ \(64 + partSize >> 20) MiB)",
+            String(format: "%.2f s to the last part, %.0f MiB/s (%.2f s in all), %d MiB RSS", bytesSeconds, mib / bytesSeconds, adapterSeconds, up.maxRSSKiB / 1024),
+            (endpoint.map { String(format: "curl, same %d requests: %.2f s; ", names.count, $0) } ?? "")
+                + String(format: "to the sink: %.2f s", sink),
+            String(format: "%.2f× curl's speed", curl / bytesSeconds) + (endpoint == nil ? " (the sink's)" : "")
         ])
+        BenchFigures.record("upload.\(c.platform).speed_vs_curl", curl / bytesSeconds, .higher)
+        BenchFigures.record("upload.\(c.platform).peak_rss_mib", Double(up.maxRSSKiB) / 1024, .lower)
     }
     return rows
 }
+

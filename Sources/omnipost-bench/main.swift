@@ -15,6 +15,11 @@ if args.count > 2, args[1] == "upload" {
     try await uploadChild(Array(args.dropFirst(2)))
     exit(0)
 }
+// …and curl's baseline for it, on a session of its own (CurlBaseline.swift).
+if args.count > 2, args[1] == "curl" {
+    try await curlChild(Array(args.dropFirst(2)))
+    exit(0)
+}
 let binary = args.count > 1 ? args[1] : ".build/release/omnipost"
 let idleSeconds = Double(ProcessInfo.processInfo.environment["BENCH_IDLE_SECONDS"] ?? "60") ?? 60
 let drops = Int(ProcessInfo.processInfo.environment["BENCH_DROPS"] ?? "100") ?? 100
@@ -50,6 +55,19 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "stats" {
 let claimRows = { try sharedLedgerClaimRows(root: root, deliveries: Int(ProcessInfo.processInfo.environment["BENCH_CLAIMS"] ?? "10000") ?? 10_000) }
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "claims" {
     rows += try claimRows()
+    printTable(rows)
+    exit(0)
+}
+
+// Single rows, for a quick look or `make bench-check`: BENCH_ONLY=uploads (BENCH_PLATFORMS=youtube,x picks
+// adapters) or BENCH_ONLY=idle.
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "uploads" {
+    rows += try await uploadRows(bench: benchPath(), omnipost: binary, root: root)
+    printTable(rows)
+    exit(0)
+}
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "idle" {
+    rows += try await idleRows(root: root, binary: binary, seconds: idleSeconds)
     printTable(rows)
     exit(0)
 }
@@ -160,6 +178,10 @@ func runTool(_ args: [String]) throws -> Double {
     guard p.terminationStatus == 0 else { throw OmniError(.internalError, "\(args.prefix(3)) failed") }
     return (ContinuousClock.now - start).seconds
 }
+/// This tool's own path: the upload rows run it again as their child.
+func benchPath() -> String {
+    CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
+}
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 do {
     let media = root.appendingPathComponent("media")
@@ -200,81 +222,11 @@ rows += try await planKindRows(media: root.appendingPathComponent("media"), prof
 
 // 4. Large uploads per platform sandbox, against curl (BENCH_UPLOADS=0 skips them).
 if ProcessInfo.processInfo.environment["BENCH_UPLOADS"] != "0" {
-    rows += try await uploadRows(
-        bench: CommandLine.arguments[0].hasPrefix("/")
-            ? CommandLine.arguments[0]
-            : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0],
-        omnipost: binary, root: root)
+    rows += try await uploadRows(bench: benchPath(), omnipost: binary, root: root)
 }
 
-// 3. Idle: CPU time and RSS of the daemon watching 8 idle inboxes, against inotifywait on the same folders.
-struct ProcStats { var cpuSeconds: Double; var rssKiB: Int; var hwmKiB: Int }
-func stats(_ pid: Int32) -> ProcStats {
-    let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-    let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
-    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-    let cpu = fields.count > 12 ? ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks : 0
-    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-    func kib(_ key: String) -> Int {
-        status.split(separator: "\n").first { $0.hasPrefix(key) }.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
-    }
-    return ProcStats(cpuSeconds: cpu, rssKiB: kib("VmRSS:"), hwmKiB: kib("VmHWM:"))
-}
-
-/// Spawns the process directly (posix_spawn, output to /dev/null) and reaps it with waitpid, so the
-/// measurement owns the child's whole life.
-func measureIdle(_ exe: String, _ arguments: [String], seconds: Double) async throws -> (ProcStats, ProcStats) {
-    let pid = try spawnWithCleanSignals([exe] + arguments, stdout: "/dev/null")
-    try await Task.sleep(for: .seconds(3))  // start-up is not idling
-    let before = stats(pid)
-    try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-    let after = stats(pid)
-    kill(pid, SIGTERM)
-    var status: Int32 = 0
-    for _ in 0..<100 {
-        if waitpid(pid, &status, WNOHANG) == pid { return (before, after) }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    kill(pid, SIGKILL)
-    waitpid(pid, &status, 0)
-    FileHandle.standardError.write(Data("\(exe) did not stop within 10 s of SIGTERM\n".utf8))
-    return (before, after)
-}
-
-var pipelines: [String] = []
-var inboxes: [String] = []
-for i in 0..<8 {
-    let dir = root.appendingPathComponent("idle/p\(i)")
-    try FileManager.default.createDirectory(at: dir.appendingPathComponent("inbox"), withIntermediateDirectories: true)
-    let file = dir.appendingPathComponent("pipeline.yaml")
-    try Data(
-        """
-        version: 1
-        name: idle\(i)
-        watch: {mode: inotify, settle: 2s}
-        targets: [youtube:main]
-        accounts:
-          youtube:main: {client_id: c, client_secret: s, refresh_token: r, endpoint: "http://127.0.0.1:9", token_url: "http://127.0.0.1:9/token"}
-        """.utf8
-    ).write(to: file)
-    pipelines.append(file.path)
-    inboxes.append(dir.appendingPathComponent("inbox").path)
-}
-let (ob, oa) = try await measureIdle(binary, ["run"] + pipelines, seconds: idleSeconds)
-let inotifywait = ["/usr/bin/inotifywait", "/bin/inotifywait"].first { FileManager.default.isExecutableFile(atPath: $0) }
-var base: (ProcStats, ProcStats)? = nil
-if let iw = inotifywait { base = try await measureIdle(iw, ["-m", "-r", "-q", "-e", "close_write,moved_to"] + inboxes, seconds: idleSeconds) }
-let ocpu = oa.cpuSeconds - ob.cpuSeconds
-let bcpu = base.map { $0.1.cpuSeconds - $0.0.cpuSeconds }
-rows.append([
-    "idle CPU time, 8 inboxes, \(Int(idleSeconds)) s", String(format: "%.2f s (%.2f%%)", ocpu, ocpu / idleSeconds * 100),
-    bcpu.map { String(format: "%.2f s", $0) } ?? "n/a", "baseline: inotifywait -m -r on the same inboxes"
-])
-rows.append([
-    "idle RSS (peak)", "\(oa.rssKiB / 1024) MiB (\(oa.hwmKiB / 1024) MiB)",
-    base.map { "\($0.1.rssKiB / 1024) MiB (\($0.1.hwmKiB / 1024) MiB)" } ?? "n/a",
-    base.map { String(format: "%.1f×", Double(oa.rssKiB) / Double(max($0.1.rssKiB, 1))) } ?? ""
-])
+// 3. Idle: CPU time, wake-ups and RSS of the daemon watching 8 idle inboxes, against inotifywait (IdleCost.swift).
+rows += try await idleRows(root: root, binary: binary, seconds: idleSeconds)
 
 rows += try statsRows()
 rows += try claimRows()

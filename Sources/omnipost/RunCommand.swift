@@ -44,6 +44,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "omnipost")
         Self.raiseDescriptorLimit()
+        MemoryTuning.apply()
         // Progress prose is for a person at a terminal. Under systemd (or any log shipper) with
         // --log-format json|logfmt, stdout is the journal too: there the structured lines say it all,
         // and prose between them would be one more format to parse.

@@ -46,37 +46,52 @@ package final class PinnedReader: @unchecked Sendable {
         return f
     }
 
-    private func read(_ f: Int32, at offset: Int64, count: Int) throws -> Data {
-        var out = Data(count: count)
+    /// Fills `into` from `offset` (short only at the end of the file): the bytes land where the caller
+    /// wants them, so a chunk is neither zero-filled first nor copied afterwards.
+    private func read(_ f: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var got = 0
-        while got < count {
-            let n = out.withUnsafeMutableBytes { pread(f, $0.baseAddress! + got, count - got, off_t(offset + Int64(got))) }
+        while got < buffer.count {
+            let n = pread(f, buffer.baseAddress! + got, buffer.count - got, off_t(offset + Int64(got)))
             if n < 0 {
                 if errno == EINTR { continue }; throw OmniError(.unreadable, "\((path as NSString).lastPathComponent) cannot be read (\(String(cString: strerror(errno))))")
             }
             if n == 0 { break }
             got += n
         }
-        return out.prefix(got)
+        return got
     }
 
     package func chunk(from: Int64, count: Int) throws -> Data {
+        var out = Data(count: count)
+        try out.withUnsafeMutableBytes { _ = try chunk(from: from, into: $0) }
+        return out
+    }
+
+    /// One chunk of `into.count` bytes from `from`, read into memory the caller owns (a request body's
+    /// buffer) and hashed in the same pass; the last chunk is checked against the recorded sha256
+    /// before it is handed out.
+    @discardableResult
+    package func chunk(from: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         lock.lock(); defer { lock.unlock() }
         let f = try descriptor()
+        let count = buffer.count
         if from != hashedTo {
             hasher = SHA256()
             hashedTo = 0
+            // The prefix is hashed again through one buffer of the hashing size, not a chunk's.
+            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: FileHashing.bufferSize, alignment: 16)
+            defer { scratch.deallocate() }
             while hashedTo < from {
-                let n = Int(min(Int64(FileHashing.bufferSize), from - hashedTo))
-                let d = try read(f, at: hashedTo, count: n)
-                guard !d.isEmpty else { throw changed("it is shorter than the \(from) bytes already sent") }
-                hasher.update(data: d)
-                hashedTo += Int64(d.count)
+                let want = Int(min(Int64(FileHashing.bufferSize), from - hashedTo))
+                let n = try read(f, at: hashedTo, into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<want]))
+                guard n > 0 else { throw changed("it is shorter than the \(from) bytes already sent") }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                hashedTo += Int64(n)
             }
         }
-        let data = try read(f, at: from, count: count)
-        guard data.count == count else { throw changed("it is shorter than expected (\(from + Int64(data.count)) of \(size) bytes)") }
-        hasher.update(data: data)
+        let got = try read(f, at: from, into: buffer)
+        guard got == count else { throw changed("it is shorter than expected (\(from + Int64(got)) of \(size) bytes)") }
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(buffer))
         hashedTo = from + Int64(count)
         if hashedTo == size, let expected {
             let got = hasher.finalize().hex
@@ -84,7 +99,7 @@ package final class PinnedReader: @unchecked Sendable {
                 throw changed("its bytes hash to \(got.prefix(12))…, not the \(expected.prefix(12))… recorded when it was taken")
             }
         }
-        return data
+        return count
     }
 
     func changed(_ why: String) -> OmniError {

@@ -7,6 +7,7 @@ import OmniPostIngest
 import OmniPostLedger
 import OmniPostMedia
 import OmniPostPlatforms
+import Synchronization
 
 /// One running pipeline: its folders, ledger, watcher, stage workers, adapters and (in embedded
 /// mode) the stand-ins for the platforms they talk to, started through the `PlatformEmbedding` it was handed. Stages never call each other; they meet in the ledger and ring
@@ -385,10 +386,20 @@ package final class Pipeline: Sendable {
     static let ledgerLook: Duration = .seconds(1)
 
     /// Rings the stages when another process wrote the ledger (`omnipost retry`, `cancel`, `accounts
-    /// set-token`): what it asked for is taken up at once, not at the next idle timeout. One `PRAGMA` a
-    /// second on an idle daemon; the stages wake only when something did change.
+    /// set-token`): what it asked for is taken up at once, not at the next idle timeout. Asked when the
+    /// ledger's files change (`LedgerDoorbell`), else one `PRAGMA` a second; the stages wake only when
+    /// something did change.
     static func watchLedger(_ ctx: PipelineContext) async {
         var last = (try? ctx.ledger.externalChangeCount()) ?? 0
+        // A shared PostgreSQL ledger is written on other hosts, where no local file changes: asked each second.
+        if ctx.config.sharedLedger == nil, let doorbell = LedgerDoorbell(ledger: ctx.config.paths.ledger) {
+            let seen = Mutex(last)
+            await doorbell.run {
+                guard let now = try? ctx.ledger.externalChangeCount() else { return }
+                if seen.withLock({ was in defer { was = now }; return was != now }) { ctx.wakeup.ring() }
+            }
+            return
+        }
         while !Task.isCancelled {
             do { try await Task.sleep(for: ledgerLook) } catch { return }
             guard let now = try? ctx.ledger.externalChangeCount() else { continue }

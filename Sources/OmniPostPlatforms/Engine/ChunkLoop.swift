@@ -21,6 +21,10 @@ enum ChunkLoop {
         var cut = false
         // Whether the reader handed out the file's last byte in this attempt (it checks the whole file then).
         var readLast = false
+        // One part in flight and the next one read (and hashed) while it travels: the disk and the hash
+        // never wait for the wire, nor the wire for them. A part sent again reuses its bytes.
+        var ahead: (part: Part, bytes: Result<ByteBuffer, any Error>)? = nil
+        var last: (part: Part, bytes: ByteBuffer)? = nil
         while true {
             try Task.checkCancellation()
             do {
@@ -47,14 +51,33 @@ enum ChunkLoop {
                     return .allSent
                 }
                 // A transport that streams the whole file pins and checks it itself (`streamsWholeFile`).
-                let bytes = transport.streamsWholeFile ? ByteBuffer() : try readChunk(reader, part)
+                let bytes: ByteBuffer
+                if transport.streamsWholeFile {
+                    bytes = ByteBuffer()
+                } else if let l = last, l.part == part {
+                    bytes = l.bytes
+                } else if let a = ahead, a.part == part {
+                    bytes = try a.bytes.get()
+                } else {
+                    bytes = try readChunk(reader, part)
+                }
+                ahead = nil
+                last = (part, bytes)
                 if part.end == job.size { readLast = true }
+                // The part that follows if this one is confirmed whole, read while this one is sent — only where
+                // the transport names it from the offset (LinkedIn's next part is the first without an ETag in
+                // the session, which this part has not yet got: asked now, it is this part again).
+                let next =
+                    transport.streamsWholeFile
+                    ? nil : transport.nextPart(of: session, confirmed: part.end, size: job.size).flatMap { $0.offset == part.end ? $0 : nil }
+                async let nextBytes: Result<ByteBuffer, any Error>? = next.map { p in Result { try readChunk(reader, p) } }
                 let before = session
                 let (reply, after) = try await run.verb(.part) {
                     var s = before
                     let reply = try await transport.send(part, bytes, session: &s, job: job)
                     return (reply, s)
                 }
+                if let next, let read = await nextBytes { ahead = (next, read) }
                 session = after
                 run.sent += part.length
                 switch reply {
@@ -78,9 +101,16 @@ enum ChunkLoop {
         }
     }
 
-    /// One part of the file, through the pinned reader: a changed or unreadable file is permanent.
+    /// One part of the file, through the pinned reader, straight into the request body's buffer: a
+    /// changed or unreadable file is permanent.
     static func readChunk(_ reader: PinnedReader, _ part: Part) throws -> ByteBuffer {
-        do { return ByteBuffer(bytes: try reader.chunk(from: part.offset, count: Int(part.length))) } catch let e as OmniError {
+        do {
+            var buffer = ByteBufferAllocator().buffer(capacity: Int(part.length))
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(part.length)) { raw in
+                try reader.chunk(from: part.offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<Int(part.length)]))
+            }
+            return buffer
+        } catch let e as OmniError {
             throw DeliveryError(.permanent, e.code == .sourceChanged ? .sourceChanged : .unreadable, e.message)
         }
     }

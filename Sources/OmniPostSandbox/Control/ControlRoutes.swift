@@ -89,7 +89,7 @@ enum ControlRoutes {
             var n = 0
             for try await chunk in req.body {
                 n += chunk.readableBytes
-                try h.write(contentsOf: Data(buffer: chunk))
+                try chunk.withUnsafeReadableBytes { try h.write(contentsOf: $0) }
             }
             try h.close()
             return SandboxHTTP.json(.ok, ["bytes": n])

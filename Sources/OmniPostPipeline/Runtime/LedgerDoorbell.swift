@@ -1,0 +1,54 @@
+import Foundation
+import OmniPostCore
+import OmniPostIngest
+
+/// Tells the daemon when the ledger file may have been written by another process (`omnipost retry`,
+/// `cancel`, `accounts set-token`), so it asks SQLite then — not once a second on an idle daemon
+/// (issue 30: 8 pipelines asking each second were 480 wake-ups a minute of an otherwise idle NAS).
+/// Every commit in WAL mode writes the `-wal` file beside the ledger, which inotify on its folder sees;
+/// our own commits ring it too, and are told apart by the caller (`PRAGMA data_version` counts other
+/// connections' commits only). A ring is looked at no more than 10 times a second, so a burst of commits
+/// costs one look per 100 ms; a look every 30 s remains as a safety net, as the stages keep theirs.
+final class LedgerDoorbell: Sendable {
+    private let source: InotifySource
+    private let names: Set<String>
+    static let safetyNet: Duration = .seconds(30)
+    static let coalesce: Duration = .milliseconds(100)
+
+    /// Nil where inotify cannot watch the ledger's folder: the caller keeps its timed look.
+    init?(ledger: URL) {
+        guard let source = try? InotifySource(root: ledger.deletingLastPathComponent().path), source.watch(relDir: "") else { return nil }
+        self.source = source
+        let name = ledger.lastPathComponent
+        names = [name, name + "-wal", name + "-journal"]
+    }
+
+    /// Calls `look` at start, after each ring (coalesced) and at the safety net's pace, until cancelled.
+    func run(_ look: @escaping @Sendable () -> Void) async {
+        let bell = Wakeup()
+        let events = source.events()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [names] in
+                for await event in events {
+                    switch event {
+                    case .modified(let n), .closed(let n), .touched(let n), .removed(let n):
+                        if names.contains(n) { bell.ring() }
+                    case .overflow:
+                        bell.ring()
+                    case .directoryCreated:
+                        break
+                    }
+                }
+            }
+            while !Task.isCancelled {
+                let ticket = bell.ticket()
+                look()
+                await bell.wait(after: ticket, timeout: Self.safetyNet)
+                try? await Task.sleep(for: Self.coalesce)
+            }
+            // Ends the reader thread, and with it the stream the relay reads.
+            source.stop()
+            await group.waitForAll()
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import OmniPostCore
+
+/// `omnipost sandbox` on a free loopback port, its data in `dir`: the process (the caller stops it)
+/// and its base URL, read from its "listening on" line.
+func startSandbox(omnipost: String, in dir: URL, arguments: [String]) async throws -> (Process, String) {
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let log = dir.appendingPathComponent("sandbox.log")
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let sandbox = Process()
+    sandbox.executableURL = URL(fileURLWithPath: omnipost)
+    sandbox.arguments = ["sandbox", "--port", "0", "--root", dir.appendingPathComponent("sandbox").path] + arguments
+    sandbox.standardOutput = try FileHandle(forWritingTo: log)
+    sandbox.standardError = FileHandle.nullDevice
+    try sandbox.run()
+    for _ in 0..<300 {
+        try await Task.sleep(for: .milliseconds(50))
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        if let line = text.split(separator: "\n").first(where: { $0.contains("listening on") }), let r = line.range(of: "http://") {
+            return (sandbox, String(line[r.lowerBound...]))
+        }
+    }
+    sandbox.terminate()
+    sandbox.waitUntilExit()
+    throw OmniError(.internalError, "the sandbox did not start")
+}
