@@ -4,8 +4,6 @@ import OmniPostLedger
 import Testing
 
 @Suite struct LedgerTests {
-    func ledger(_ dir: TempDir) throws -> Ledger { try Ledger(path: dir.file("ledger.sqlite").path) }
-
     @Test(arguments: LedgerBackendKind.available) func recordingTheSameFileTwiceIsOneFact(_ backend: LedgerBackendKind) async throws {
         try await withLedger(backend) { l throws in
             #expect(try l.recordCompleteFile(path: "a.mp4", size: 10, mtime: 1, inode: 5, role: .clip))
@@ -83,22 +81,22 @@ import Testing
         }
     }
 
-    @Test func checkpointNeedsTheLease() throws {
-        let dir = try TempDir()
-        let l = try ledger(dir)
-        _ = try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: 1), fileIDs: [])
-        try l.insertDeliveries([
-            DeliveryRecord(
-                dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
-                state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "abc", notBefore: nil, now: 1)
-        ])
-        let d = try #require(try l.claimDelivery(owner: "w1", lease: 60)).delivery
-        try l.checkpoint(deliveryId: d.id!, owner: "w1", lease: 60, session: "http://s/1", confirmedOffset: 262_144, bytesSent: 262_144)
-        #expect(throws: OmniError.self) {
-            try l.checkpoint(deliveryId: d.id!, owner: "intruder", lease: 60, session: "x", confirmedOffset: 0, bytesSent: 0)
+    @Test(arguments: LedgerBackendKind.available) func checkpointNeedsTheLease(_ backend: LedgerBackendKind) async throws {
+        try await withLedger(backend) { l in
+            _ = try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: 1), fileIDs: [])
+            try l.insertDeliveries([
+                DeliveryRecord(
+                    dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
+                    state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "abc", notBefore: nil, now: 1)
+            ])
+            let d = try #require(try l.claimDelivery(owner: "w1", lease: 60)).delivery
+            try l.checkpoint(deliveryId: d.id!, owner: "w1", lease: 60, session: "http://s/1", confirmedOffset: 262_144, bytesSent: 262_144)
+            #expect(throws: OmniError.self) {
+                try l.checkpoint(deliveryId: d.id!, owner: "intruder", lease: 60, session: "x", confirmedOffset: 0, bytesSent: 0)
+            }
+            let after = try #require(try l.delivery(d.id!))
+            #expect(after.remoteSession == "http://s/1" && after.confirmedOffset == 262_144)
         }
-        let after = try #require(try l.delivery(d.id!))
-        #expect(after.remoteSession == "http://s/1" && after.confirmedOffset == 262_144)
     }
 }
 
