@@ -98,6 +98,32 @@ import Testing
             #expect(after.remoteSession == "http://s/1" && after.confirmedOffset == 262_144)
         }
     }
+
+    /// Tokens as the provider keeps them: a seed stored once, a rotated refresh token never lost, a changed
+    /// seed replacing it; cookie jars stored and summarised without their values; both re-sealed together.
+    @Test(arguments: LedgerBackendKind.available) func tokensKeepTheirRotatedRefreshTokenAndASeedChangesThem(_ backend: LedgerBackendKind) async throws {
+        try await withLedger(backend) { l in
+            #expect(try l.seedToken(account: "youtube:main", seedHash: "h1", refreshToken: "r1"))
+            #expect(try !l.seedToken(account: "youtube:main", seedHash: "h1", refreshToken: "r1"), "the same seed again changes nothing")
+            try l.storeToken(account: "youtube:main", accessToken: "a1", expiresAt: 100, refreshToken: "r2")
+            try l.storeToken(account: "youtube:main", accessToken: "a2", expiresAt: 200, refreshToken: nil)
+            let t = try #require(try l.token(account: "youtube:main"))
+            #expect(t.accessToken == "a2" && t.expiresAt == 200 && t.refreshToken == "r2", "a refresh without a new refresh token keeps the rotated one")
+            #expect(try !l.seedToken(account: "youtube:main", seedHash: "h1", refreshToken: "r1"))
+            #expect(try l.token(account: "youtube:main")?.refreshToken == "r2")
+            #expect(try l.seedToken(account: "youtube:main", seedHash: "h2", refreshToken: "r3"), "authorized again: the new seed replaces it")
+            #expect(try l.token(account: "youtube:main")?.refreshToken == "r3" && l.token(account: "youtube:main")?.accessToken == nil)
+            try l.recordAccountCheck(account: "youtube:main", ok: true, detail: "channel UC1")
+            try l.storeCookieJar(account: "wechat:main", sealed: "jar", cookies: 3, domains: "qq.com", expiresAt: nil)
+            #expect(try l.cookieJar(account: "wechat:main") == "jar")
+            #expect(try l.cookieJars().map { "\($0.account) \($0.cookies) \($0.domains)" } == ["wechat:main 3 qq.com"])
+            #expect(try l.resealAll { "x" + $0 } == 2)
+            #expect(try l.storedSecrets() == ["xr3"])
+            let summary = try #require(try l.tokenSummaries().first)
+            #expect(summary.account == "youtube:main" && summary.hasRefreshToken && summary.checkOK == true && summary.checkDetail == "channel UC1")
+            #expect(try l.removeToken(account: "wechat:main") && l.cookieJar(account: "wechat:main") == nil)
+        }
+    }
 }
 
 final class TestClock: WallClock, @unchecked Sendable {
