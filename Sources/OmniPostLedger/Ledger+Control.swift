@@ -217,15 +217,15 @@ extension Ledger {
 
     /// Inside the validate stage's transaction: the new drop's delivery `to` takes over the session of the
     /// retried drop's failed delivery `from`. Refused when another drop took it first.
-    static func takeOverSession(_ h: SessionHandover, to newDrop: String, db: Database) throws {
+    static func takeOverSession(_ h: SessionHandover, to newDrop: String, _ sql: any LedgerSQL) throws {
         let (from, target, session) = (h.from, h.target, h.session)
-        try db.execute(
-            sql: """
-                UPDATE deliveries SET remote_session = NULL, session_policy = NULL,
-                  error_message = COALESCE(error_message, '') || '; retried: its upload session went to drop ' || ?
-                WHERE id = ? AND session_policy = 'handover' AND remote_session IS ?
-                """, arguments: [newDrop, from, session])
-        guard db.changesCount == 1 else {
+        let changed = try sql.run(
+            """
+            UPDATE deliveries SET remote_session = NULL, session_policy = NULL,
+              error_message = COALESCE(error_message, '') || '; retried: its upload session went to drop ' || ?
+            WHERE id = ? AND session_policy = 'handover' AND remote_session \(sql.dialect.isSame) ?
+            """, newDrop, from, session)
+        guard changed == 1 else {
             throw OmniError(.duplicate, "\(target): the earlier upload session of delivery \(from) was taken over by another drop of the same content first")
         }
     }

@@ -1,24 +1,23 @@
 import Foundation
-import GRDB
 import OmniPostCore
 
 extension Ledger {
     package func insertDeliveries(_ deliveries: [DeliveryRecord]) throws {
-        try write { db, _ in
-            for var d in deliveries { try d.insert(db) }
+        try writeSQL { sql, _ in
+            for d in deliveries { try sql.insert(d, into: "deliveries") }
         }
     }
 
     package func deliveries(forDrop id: String) throws -> [DeliveryRecord] {
-        try read { db in try DeliveryRecord.filter(Column("drop_id") == id).order(Column("id")).fetchAll(db) }
+        try readSQL { sql in try sql.fetchAll(DeliveryRecord.self, "SELECT * FROM deliveries WHERE drop_id = ? ORDER BY id", [.text(id)]) }
     }
 
     package func delivery(_ id: Int64) throws -> DeliveryRecord? {
-        try read { db in try DeliveryRecord.fetchOne(db, key: id) }
+        try readSQL { sql in try sql.fetchOne(DeliveryRecord.self, "SELECT * FROM deliveries WHERE id = ?", [.integer(id)]) }
     }
 
     package func allDeliveries() throws -> [DeliveryRecord] {
-        try read { db in try DeliveryRecord.order(Column("id")).fetchAll(db) }
+        try readSQL { sql in try sql.fetchAll(DeliveryRecord.self, "SELECT * FROM deliveries ORDER BY id") }
     }
 
     /// An earlier delivery of the same content to the same target that is published or on its way:
@@ -28,13 +27,13 @@ extension Ledger {
     /// (`session_policy = 'handover'`): then the new drop's delivery takes the session over and
     /// reconciles it first (`takeOverSession`).
     package func priorDelivery(contentSha256: String, target: String, excludingDrop: String) throws -> DeliveryRecord? {
-        try read { db in
-            try DeliveryRecord.fetchOne(
-                db,
-                sql: """
-                    SELECT * FROM deliveries WHERE content_sha256 = ? AND target = ? AND drop_id != ?
-                    AND (state NOT IN ('failed','cancelled') OR (state = 'failed' AND remote_session IS NOT NULL)) ORDER BY id LIMIT 1
-                    """, arguments: [contentSha256, target, excludingDrop])
+        try readSQL { sql in
+            try sql.fetchOne(
+                DeliveryRecord.self,
+                """
+                SELECT * FROM deliveries WHERE content_sha256 = ? AND target = ? AND drop_id != ?
+                AND (state NOT IN ('failed','cancelled') OR (state = 'failed' AND remote_session IS NOT NULL)) ORDER BY id LIMIT 1
+                """, [.text(contentSha256), .text(target), .text(excludingDrop)])
         }
     }
 
@@ -46,8 +45,9 @@ extension Ledger {
         attempt: AttemptResult? = nil,
         change: @Sendable (inout DeliveryRecord) -> Void = { _ in }
     ) throws -> DeliveryRecord {
-        try write { db, events in
-            guard var d = try DeliveryRecord.fetchOne(db, key: id) else {
+        try writeSQL { sql, events in
+            // Locked as it is read on the shared ledger, so the checks below hold until the change commits.
+            guard var d = try sql.fetchOne(DeliveryRecord.self, "SELECT * FROM deliveries WHERE id = ?" + sql.dialect.forUpdate, [.integer(id)]) else {
                 throw OmniError(.internalError, "delivery \(id) is not in the ledger")
             }
             guard d.state == from else { throw OmniError(.internalError, "delivery \(id) is \(d.state.rawValue), not \(from.rawValue)") }
@@ -64,17 +64,16 @@ extension Ledger {
                 d.leaseOwner = nil
                 d.leaseExpiry = nil
             }
-            try d.update(db)
+            try sql.update(d, in: "deliveries")
             // The attempt's row and the account's breaker move in the same transaction as the delivery.
-            if let attempt { try self.finish(attempt, delivery: d, db: db, events: &events) }
+            if let attempt { try self.finish(attempt, delivery: d, sql, events: &events) }
             if from != to {
                 var e = EventRecord(
                     at: self.now, dropId: d.dropId, deliveryId: id, target: d.target, stage: stage,
                     fromState: from.rawValue, toState: to.rawValue, detail: detail)
-                try e.insert(db)
                 e.reasonCode = d.errorCode
                 e.attempt = d.attempts
-                events.append(e)
+                try Self.record(e, sql, &events)
             }
             return d
         }
@@ -83,15 +82,15 @@ extension Ledger {
     /// Checkpoints an upload in place: the remote session and the platform-confirmed offset. Called
     /// before the first byte (session) and after each acknowledged chunk (offset); extends the lease.
     package func checkpoint(deliveryId: Int64, owner: String, lease: Double, session: String?, confirmedOffset: Int64, bytesSent: Int64) throws {
-        try write { db, _ in
+        try writeSQL { sql, _ in
             let n = self.now
-            try db.execute(
-                sql: """
-                    UPDATE deliveries SET remote_session = ?, confirmed_offset = ?, bytes_sent = ?, lease_expiry = ?, updated_at = ?,
-                      session_policy = CASE WHEN remote_session IS ? THEN session_policy ELSE NULL END
-                    WHERE id = ? AND lease_owner = ?
-                    """, arguments: [session, confirmedOffset, bytesSent, n + lease, n, session, deliveryId, owner])
-            if db.changesCount == 0 {
+            let changed = try sql.run(
+                """
+                UPDATE deliveries SET remote_session = ?, confirmed_offset = ?, bytes_sent = ?, lease_expiry = ?, updated_at = ?,
+                  session_policy = CASE WHEN remote_session \(sql.dialect.isSame) ? THEN session_policy ELSE NULL END
+                WHERE id = ? AND lease_owner = ?
+                """, session, confirmedOffset, bytesSent, n + lease, n, session, deliveryId, owner)
+            if changed == 0 {
                 throw OmniError(.internalError, "delivery \(deliveryId) lease was lost; stopping this upload")
             }
         }
@@ -101,10 +100,8 @@ extension Ledger {
     /// Only future times: work due now but held by a cap or a probe is found again when a slot frees.
     package func nextDeliveryDue() throws -> Double? {
         let now = self.now
-        return try read { db in
-            try Double.fetchOne(
-                db, sql: "SELECT MIN(not_before) FROM deliveries WHERE state IN ('ready','uploading') AND not_before > ?",
-                arguments: [now])
+        return try readSQL { sql in
+            try sql.row("SELECT MIN(not_before) AS t FROM deliveries WHERE state IN ('ready','uploading') AND not_before > ?", [.real(now)])?.double("t")
         }
     }
 }
@@ -112,13 +109,10 @@ extension Ledger {
 extension Ledger {
     /// Schedule slots already taken by drops still going out (one drop per slot).
     package func takenSlots(from: Double) throws -> Set<Double> {
-        try read { db in
+        try readSQL { sql in
             Set(
-                try Double.fetchAll(
-                    db,
-                    sql: """
-                        SELECT DISTINCT slot_at FROM deliveries WHERE slot_at >= ? AND state NOT IN ('failed','cancelled')
-                        """, arguments: [from]))
+                try sql.rows("SELECT DISTINCT slot_at FROM deliveries WHERE slot_at >= ? AND state NOT IN ('failed','cancelled')", from)
+                    .compactMap { $0.double("slot_at") })
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OmniPostCore
 
 extension Ledger {
@@ -11,16 +10,17 @@ extension Ledger {
     }
 
     func claimDrop(in state: DropState, owner: String, lease: Double, condition: DropCondition?) throws -> DropRecord? {
-        try write { db, _ in
+        try writeSQL { sql, _ in
             let now = self.now
-            var sql = "SELECT * FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
-            if let condition { sql += " AND (\(condition.sql))" }
-            sql += Self.crashGuardSQL
-            sql += " ORDER BY created_at LIMIT 1"
-            guard var drop = try DropRecord.fetchOne(db, sql: sql, arguments: [state.rawValue, now, now, now]) else { return nil }
+            var query = "SELECT * FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
+            if let condition { query += " AND (\(condition.sql))" }
+            query += Self.crashGuardSQL
+            // Hosts sharing the ledger pass over a drop another is claiming this moment (`skipLocked`).
+            query += " ORDER BY created_at LIMIT 1" + sql.dialect.skipLocked
+            guard var drop = try sql.fetchOne(DropRecord.self, query, [.text(state.rawValue), .real(now), .real(now), .real(now)]) else { return nil }
             drop.leaseOwner = owner
             drop.leaseExpiry = now + lease
-            try drop.update(db)
+            try sql.run("UPDATE drops SET lease_owner = ?, lease_expiry = ? WHERE id = ?", owner, now + lease, drop.id)
             return drop
         }
     }
@@ -42,8 +42,9 @@ extension Ledger {
         change: @Sendable (inout DropRecord) -> Void = { _ in },
         handovers: [SessionHandover] = [], inserting deliveries: [DeliveryRecord] = []
     ) throws -> DropRecord {
-        try write { db, events in
-            guard var drop = try DropRecord.fetchOne(db, key: id) else {
+        try writeSQL { sql, events in
+            // Locked as it is read on the shared ledger: two hosts moving one drop take turns, and the second finds it moved.
+            guard var drop = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?" + sql.dialect.forUpdate, [.text(id)]) else {
                 throw OmniError(.internalError, "drop \(id) is not in the ledger")
             }
             guard drop.state == from else {
@@ -58,60 +59,67 @@ extension Ledger {
             drop.leaseOwner = nil
             drop.leaseExpiry = nil
             if to.isTerminal { drop.finishedAt = self.now }
-            try drop.update(db)
-            for h in handovers { try Self.takeOverSession(h, to: id, db: db) }
-            for var d in deliveries { try d.insert(db) }
+            try sql.update(drop, in: "drops")
+            for h in handovers { try Self.takeOverSession(h, to: id, sql) }
+            for d in deliveries { try sql.insert(d, into: "deliveries") }
             var e = EventRecord(at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: to.rawValue, detail: detail, data: data)
-            try e.insert(db)
             e.reasonCode = drop.reasonCode
-            events.append(e)
+            try Self.record(e, sql, &events)
             return drop
         }
     }
 
     package func drop(_ id: String) throws -> DropRecord? {
-        try read { db in try DropRecord.fetchOne(db, key: id) }
+        try readSQL { sql in try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?", [.text(id)]) }
     }
 
     package func drops(in states: [DropState]? = nil) throws -> [DropRecord] {
-        try read { db in
-            var q = DropRecord.order(Column("created_at"))
-            if let states { q = q.filter(states.map(\.rawValue).contains(Column("state"))) }
-            return try q.fetchAll(db)
+        try readSQL { sql in
+            guard let states else { return try sql.fetchAll(DropRecord.self, "SELECT * FROM drops ORDER BY created_at, id") }
+            return try sql.fetchAll(
+                DropRecord.self, "SELECT * FROM drops WHERE state IN (\(sqlMarks(states.count))) ORDER BY created_at, id", states.map { .text($0.rawValue) })
         }
     }
 
     /// Drops not yet archived or failed: the `--once` runner waits for this to reach zero.
     package func openDropCount() throws -> Int {
-        try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM drops WHERE state NOT IN ('archived','failed','withdrawn')") ?? 0
-        }
+        try readSQL { sql in Int(try sql.int("SELECT COUNT(*) AS n FROM drops WHERE state NOT IN ('archived','failed','withdrawn')") ?? 0) }
     }
 
     /// The latest "watching" note per inbox: how each inbox was watched on the last start.
     package func watchModes() throws -> [String] {
-        try read { db in
-            try String.fetchAll(
-                db,
-                sql: """
-                    SELECT detail FROM events WHERE id IN (SELECT MAX(id) FROM events WHERE stage = 'watch' AND to_state = 'watching'
-                    GROUP BY json_extract(data, '$.watching.inbox'))
-                    """)
+        try readSQL { sql in
+            try sql.rows(
+                """
+                SELECT detail FROM events WHERE id IN (SELECT MAX(id) FROM events WHERE stage = 'watch' AND to_state = 'watching'
+                GROUP BY \(sql.dialect.jsonText("data", "watching", "inbox"))) ORDER BY id
+                """
+            ).compactMap { $0.text("detail") }
         }
     }
 
     package func events(forDrop id: String) throws -> [EventRecord] {
-        try read { db in try EventRecord.filter(Column("drop_id") == id).order(Column("id")).fetchAll(db) }
+        try readSQL { sql in try sql.fetchAll(EventRecord.self, "SELECT * FROM events WHERE drop_id = ? ORDER BY id", [.text(id)]) }
     }
 
     /// Events in order, newest last: those after `afterId`, at most `limit`, optionally of one drop or stage.
     package func events(afterId: Int64 = 0, limit: Int = 1_000_000, drop: String? = nil, stage: String? = nil, since: Double? = nil) throws -> [EventRecord] {
-        try read { db in
-            var q = EventRecord.filter(Column("id") > afterId)
-            if let drop { q = q.filter(Column("drop_id") == drop) }
-            if let stage { q = q.filter(Column("stage") == stage) }
-            if let since { q = q.filter(Column("at") >= since) }
-            return try q.order(Column("id")).limit(limit).fetchAll(db)
+        try readSQL { sql in
+            var query = "SELECT * FROM events WHERE id > ?"
+            var arguments: [SQLValue] = [.integer(afterId)]
+            if let drop {
+                query += " AND drop_id = ?"
+                arguments.append(.text(drop))
+            }
+            if let stage {
+                query += " AND stage = ?"
+                arguments.append(.text(stage))
+            }
+            if let since {
+                query += " AND at >= ?"
+                arguments.append(.real(since))
+            }
+            return try sql.fetchAll(EventRecord.self, query + " ORDER BY id LIMIT ?", arguments + [.integer(Int64(limit))])
         }
     }
 
@@ -121,12 +129,12 @@ extension Ledger {
         _ kind: EventKind, stage: EventStage, dropId: String? = nil, deliveryId: Int64? = nil, target: String? = nil,
         detail: String, data: EventData? = nil
     ) throws {
-        try write { db, events in
-            var e = EventRecord(
-                at: self.now, dropId: dropId, deliveryId: deliveryId, target: target, stage: stage.rawValue, toState: kind.rawValue,
-                detail: detail, data: data)
-            try e.insert(db)
-            events.append(e)
+        try writeSQL { sql, events in
+            try Self.record(
+                EventRecord(
+                    at: self.now, dropId: dropId, deliveryId: deliveryId, target: target, stage: stage.rawValue, toState: kind.rawValue,
+                    detail: detail, data: data),
+                sql, &events)
         }
     }
 }
@@ -136,18 +144,18 @@ extension Ledger {
     /// `horizon` seconds from now (scheduled, or waiting for a quota window): `--once` does not wait for those.
     package func activeDropCount(horizon: Double) throws -> Int {
         let limit = now + horizon
-        return try read { db in
-            try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT COUNT(*) FROM drops WHERE state NOT IN ('archived','failed','withdrawn') AND NOT (
+        return try readSQL { sql in
+            Int(
+                try sql.int(
+                    """
+                    SELECT COUNT(*) AS n FROM drops WHERE state NOT IN ('archived','failed','withdrawn') AND NOT (
                       state = 'converted'
                       AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id
                           AND state NOT IN ('published','failed','cancelled'))
                       AND NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id
                           AND state NOT IN ('published','failed','cancelled')
                           AND (not_before IS NULL OR not_before <= ?)))
-                    """, arguments: [limit]) ?? 0
+                    """, [.real(limit)]) ?? 0)
         }
     }
 }
@@ -163,13 +171,13 @@ extension Ledger {
     /// with `internal_error` instead of being handed to a stage that would crash a third time.
     @discardableResult
     package func releaseDeadLeases(host: String, isAlive: (Int32) -> Bool, crashed: (Int32) -> Bool = { _ in false }) throws -> Int {
-        let owners = try read { db in
-            try String.fetchAll(
-                db,
-                sql: """
-                    SELECT DISTINCT lease_owner FROM drops WHERE lease_owner LIKE ? UNION
-                    SELECT DISTINCT lease_owner FROM deliveries WHERE lease_owner LIKE ?
-                    """, arguments: [host + ":%", host + ":%"])
+        let owners = try readSQL { sql in
+            try sql.rows(
+                """
+                SELECT DISTINCT lease_owner FROM drops WHERE lease_owner LIKE ? UNION
+                SELECT DISTINCT lease_owner FROM deliveries WHERE lease_owner LIKE ?
+                """, host + ":%", host + ":%"
+            ).compactMap { $0.text("lease_owner") }
         }
         let dead: [(owner: String, pid: Int32)] = owners.compactMap { owner in
             let parts = owner.split(separator: ":")
@@ -178,43 +186,43 @@ extension Ledger {
         }
         guard !dead.isEmpty else { return 0 }
         let crashedOwners = Set(dead.filter { crashed($0.pid) }.map(\.owner))
-        return try write { db, events in
+        return try writeSQL { sql, events in
             var n = 0
             for (owner, _) in dead {
                 if crashedOwners.contains(owner) {
-                    try db.execute(sql: "UPDATE drops SET crashes = crashes + 1 WHERE lease_owner = ?", arguments: [owner])
-                    let victims = try DropRecord.fetchAll(
-                        db, sql: "SELECT * FROM drops WHERE lease_owner = ? AND crashes >= ? AND state IN ('received','validated')",
-                        arguments: [owner, Self.crashQuarantineAfter])
+                    try sql.run("UPDATE drops SET crashes = crashes + 1 WHERE lease_owner = ?", owner)
+                    let victims = try sql.fetchAll(
+                        DropRecord.self, "SELECT * FROM drops WHERE lease_owner = ? AND crashes >= ? AND state IN ('received','validated')",
+                        [.text(owner), .integer(Int64(Self.crashQuarantineAfter))])
                     for var d in victims {
                         let from = d.state
                         // Validate and convert are the stages that parse a user's bytes.
                         d.state = .rejected
-                        try db.execute(
-                            sql: """
-                                UPDATE deliveries SET state = 'cancelled', error_code = 'internal_error', error_message = 'its drop was quarantined'
-                                WHERE drop_id = ? AND state IN ('planned','ready')
-                                """, arguments: [d.id])
+                        try sql.run(
+                            """
+                            UPDATE deliveries SET state = 'cancelled', error_code = 'internal_error', error_message = 'its drop was quarantined'
+                            WHERE drop_id = ? AND state IN ('planned','ready')
+                            """, d.id)
                         d.reasonCode = ReasonCode.internalError.rawValue
                         d.reasonMessage =
                             "processing this drop crashed OmniPost \(d.crashes) times (while it was \(from.rawValue)); it was set aside so the rest of the inbox goes on. Its originals are kept; please report it with the file"
                         d.leaseOwner = nil
                         d.leaseExpiry = nil
                         d.updatedAt = self.now
-                        try d.update(db)
-                        var e = EventRecord(
-                            at: self.now, dropId: d.id, stage: EventStage.startup.rawValue, fromState: from.rawValue, toState: d.state.rawValue,
-                            detail: "internal_error: quarantined after \(d.crashes) crashes")
-                        try e.insert(db)
-                        events.append(e)
+                        try sql.update(d, in: "drops")
+                        try Self.record(
+                            EventRecord(
+                                at: self.now, dropId: d.id, stage: EventStage.startup.rawValue, fromState: from.rawValue, toState: d.state.rawValue,
+                                detail: "internal_error: quarantined after \(d.crashes) crashes"),
+                            sql, &events)
                     }
                 }
-                n += try Self.clearLeases(owner: owner, db)
-                var e = EventRecord(
-                    at: self.now, stage: EventStage.startup.rawValue, toState: EventKind.leaseReleased.rawValue,
-                    detail: "\(owner) is no longer running\(crashedOwners.contains(owner) ? " (it crashed)" : "")")
-                try e.insert(db)
-                events.append(e)
+                n += try Self.clearLeases(owner: owner, sql)
+                try Self.record(
+                    EventRecord(
+                        at: self.now, stage: EventStage.startup.rawValue, toState: EventKind.leaseReleased.rawValue,
+                        detail: "\(owner) is no longer running\(crashedOwners.contains(owner) ? " (it crashed)" : "")"),
+                    sql, &events)
             }
             return n
         }
@@ -226,22 +234,21 @@ extension Ledger {
     /// drops and deliveries are free to be claimed at once, instead of when their leases would lapse.
     /// Work already checkpointed is kept; an upload resumes from its confirmed offset.
     /// Frees the drops and deliveries `owner` holds; how many.
-    static func clearLeases(owner: String, _ db: Database) throws -> Int {
-        try db.execute(sql: "UPDATE drops SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
-        let drops = db.changesCount
-        try db.execute(sql: "UPDATE deliveries SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", arguments: [owner])
-        return drops + db.changesCount
+    static func clearLeases(owner: String, _ sql: any LedgerSQL) throws -> Int {
+        try sql.run("UPDATE drops SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", owner)
+            + sql.run("UPDATE deliveries SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ?", owner)
     }
 
     @discardableResult
     package func releaseLeases(owner: String) throws -> Int {
-        try write { db, events in
-            let n = try Self.clearLeases(owner: owner, db)
+        try writeSQL { sql, events in
+            let n = try Self.clearLeases(owner: owner, sql)
             if n > 0 {
-                var e = EventRecord(
-                    at: self.now, stage: EventStage.reload.rawValue, toState: EventKind.leaseReleased.rawValue, detail: "\(owner) stopped for a reload; \(n) held item(s) released")
-                try e.insert(db)
-                events.append(e)
+                try Self.record(
+                    EventRecord(
+                        at: self.now, stage: EventStage.reload.rawValue, toState: EventKind.leaseReleased.rawValue,
+                        detail: "\(owner) stopped for a reload; \(n) held item(s) released"),
+                    sql, &events)
             }
             return n
         }
@@ -261,36 +268,33 @@ extension Ledger {
         _ id: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool = true,
         retiring: [String] = []
     ) throws -> Bool {
-        try write { db, events in
+        try writeSQL { sql, events in
             // A rejected drop not yet filed away may be withdrawn too: its answer was about bytes since replaced.
-            guard var drop = try DropRecord.fetchOne(db, key: id), !drop.state.isTerminal else { return false }
-            let busy =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM deliveries WHERE drop_id = ? AND state IN ('uploading','published')",
-                    arguments: [id]) ?? 0
+            guard var drop = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?" + sql.dialect.forUpdate, [.text(id)]),
+                !drop.state.isTerminal
+            else { return false }
+            let busy = try sql.int("SELECT COUNT(*) AS n FROM deliveries WHERE drop_id = ? AND state IN ('uploading','published')", [.text(id)]) ?? 0
             guard busy == 0 else { return false }
             let from = drop.state
-            try db.execute(
-                sql: """
-                    UPDATE deliveries SET state = 'cancelled', error_code = ?, error_message = ?, updated_at = ?
-                    WHERE drop_id = ? AND state IN ('planned','ready','failed')
-                    """, arguments: [code.rawValue, reason, self.now, id])
+            try sql.run(
+                """
+                UPDATE deliveries SET state = 'cancelled', error_code = ?, error_message = ?, updated_at = ?
+                WHERE drop_id = ? AND state IN ('planned','ready','failed')
+                """, code.rawValue, reason, self.now, id)
             if retireClip, let clip = drop.clipPath {
-                try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", arguments: [id, clip])
+                try sql.run("UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", id, clip)
             }
             for path in retiring {
-                try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", arguments: [id, path])
+                try sql.run("UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", id, path)
             }
             // A file whose newer content is already waiting (a sidecar rewritten after pairing) is retired too:
             // the newer row is the fact, and a path waits once.
-            try db.execute(
-                sql: """
-                    UPDATE files SET state = 'gone' WHERE drop_id = ? AND state = 'taken'
-                      AND path IN (SELECT path FROM files WHERE state = 'waiting')
-                    """, arguments: [id])
-            try db.execute(
-                sql: "UPDATE files SET state = 'waiting', drop_id = NULL, completed_at = ? WHERE drop_id = ? AND state = 'taken'",
-                arguments: [self.now, id])
+            try sql.run(
+                """
+                UPDATE files SET state = 'gone' WHERE drop_id = ? AND state = 'taken'
+                  AND path IN (SELECT path FROM files WHERE state = 'waiting')
+                """, id)
+            try sql.run("UPDATE files SET state = 'waiting', drop_id = NULL, completed_at = ? WHERE drop_id = ? AND state = 'taken'", self.now, id)
             drop.state = .withdrawn
             drop.reasonCode = code.rawValue
             drop.reasonMessage = reason
@@ -298,12 +302,12 @@ extension Ledger {
             drop.leaseExpiry = nil
             drop.updatedAt = self.now
             drop.finishedAt = self.now
-            try drop.update(db)
-            var e = EventRecord(
-                at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: DropState.withdrawn.rawValue,
-                detail: "\(code.rawValue): \(reason)")
-            try e.insert(db)
-            events.append(e)
+            try sql.update(drop, in: "drops")
+            try Self.record(
+                EventRecord(
+                    at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: DropState.withdrawn.rawValue,
+                    detail: "\(code.rawValue): \(reason)"),
+                sql, &events)
             return true
         }
     }
@@ -313,12 +317,10 @@ extension Ledger {
     /// Whether a drop named `stem` has been through validation (validated or rejected): the bench's
     /// "dropped → validated" latency polls this.
     package func validationDecided(stem: String) throws -> Bool {
-        try read { db in
-            try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT COUNT(*) FROM events WHERE stage = 'validate' AND detail IS NOT NULL AND drop_id IN (SELECT id FROM drops WHERE stem = ?)
-                    """, arguments: [stem]) ?? 0 > 0
+        try readSQL { sql in
+            try sql.int(
+                "SELECT COUNT(*) AS n FROM events WHERE stage = 'validate' AND detail IS NOT NULL AND drop_id IN (SELECT id FROM drops WHERE stem = ?)",
+                [.text(stem)]) ?? 0 > 0
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OmniPostCore
 
 extension Ledger {
@@ -19,26 +18,27 @@ extension Ledger {
         in state: DropState, owner: String, after: String?, lease: Double = 300,
         condition: DropCondition? = nil
     ) throws -> (drop: DropRecord, key: String)? {
-        try write { db, _ in
+        try writeSQL { sql, _ in
             let now = self.now
-            var base = "SELECT *, \(Self.fairKeySQL) AS fair_key FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
+            // The key as the index holds it on this backend (`SQLDialect.fairKey`), so the claim reads the index.
+            let key = sql.dialect.fairKey
+            var base = "SELECT *, \(key) AS fair_key FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
             if let condition { base += " AND (\(condition.sql))" }
             base += Self.crashGuardSQL
-            var row: Row?
+            let arguments: [SQLValue] = [.text(state.rawValue), .real(now), .real(now), .real(now)]
+            var row: SQLRow?
             if let after {
-                row = try Row.fetchOne(
-                    db, sql: base + " AND \(Self.fairKeySQL) > ? ORDER BY \(Self.fairKeySQL), created_at LIMIT 1",
-                    arguments: [state.rawValue, now, now, now, after])
+                row = try sql.row(base + " AND \(key) > ? ORDER BY \(key), created_at LIMIT 1" + sql.dialect.skipLocked, arguments + [.text(after)])
             }
             if row == nil {
-                row = try Row.fetchOne(db, sql: base + " ORDER BY \(Self.fairKeySQL), created_at LIMIT 1", arguments: [state.rawValue, now, now, now])
+                row = try sql.row(base + " ORDER BY \(key), created_at LIMIT 1" + sql.dialect.skipLocked, arguments)
             }
             guard let row else { return nil }
-            var drop = try DropRecord(row: row)
+            var drop = try DropRecord(from: SQLRowDecoder(row: row))
             drop.leaseOwner = owner
             drop.leaseExpiry = now + lease
-            try drop.update(db)
-            return (drop, row["fair_key"] ?? "")
+            try sql.run("UPDATE drops SET lease_owner = ?, lease_expiry = ? WHERE id = ?", owner, now + lease, drop.id)
+            return (drop, row.text("fair_key") ?? "")
         }
     }
 }

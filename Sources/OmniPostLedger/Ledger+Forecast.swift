@@ -9,30 +9,32 @@ extension Ledger {
     package func queueForecast(rules: [String: [QuotaRule]]) throws -> (forecast: QueueForecast, queue: [DeliveryRecord]) {
         let now = clock.now()
         let limits = try observedQuotaLimits()
-        return try read { db in
+        return try readSQL { sql in
             var spent: [String: [(at: Date, units: Int)]] = [:]
-            let accounts = try String.fetchAll(db, sql: "SELECT DISTINCT account FROM quota_spends")
+            let accounts = try sql.rows("SELECT DISTINCT account FROM quota_spends ORDER BY account").compactMap { $0.text("account") }
             for account in accounts {
                 let platform = String(account.split(separator: ":").first ?? "")
                 for rule in rules[platform] ?? [] where rule.on == nil {
-                    let s = try Self.spends(db, account: account, rule: rule, now: now)
+                    let s = try Self.spends(sql, account: account, rule: rule, now: now)
                     if !s.isEmpty { spent["\(account)|\(rule.name)"] = s }
                 }
             }
             var open: [String: Date] = [:]
-            for b in try BreakerRecord.fetchAll(db) where b.state == .open {
+            for b in try sql.fetchAll(BreakerRecord.self, "SELECT * FROM breakers") where b.state == .open {
                 if let until = b.openUntil, until > now.timeIntervalSince1970 { open[b.account] = Date(timeIntervalSince1970: until) }
             }
-            let queue = try DeliveryRecord.filter(["planned", "ready", "uploading"].contains(Column("state"))).order(Column("id")).fetchAll(db)
+            let queue = try sql.fetchAll(DeliveryRecord.self, "SELECT * FROM deliveries WHERE state IN ('planned','ready','uploading') ORDER BY id")
             return (QueueForecast(rules: rules, observedLimits: limits, spent: spent, breakerOpenUntil: open), queue)
         }
     }
 
     /// Units an account spent on a rule since `since` (the rate a quota is being used at).
     package func spentUnits(account: String, rule: String, since: Double) throws -> Int {
-        try read { db in
-            try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(units), 0) FROM quota_spends WHERE account = ? AND rule = ? AND at >= ?", arguments: [account, rule, since])
-                ?? 0
+        try readSQL { sql in
+            Int(
+                try sql.int(
+                    "SELECT COALESCE(SUM(units), 0) AS n FROM quota_spends WHERE account = ? AND rule = ? AND at >= ?",
+                    [.text(account), .text(rule), .real(since)]) ?? 0)
         }
     }
 

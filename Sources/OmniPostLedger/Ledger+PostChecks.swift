@@ -102,15 +102,14 @@ extension Ledger {
     /// Spends `units` of an account's quota rule for a read, where the rule keeps room for a new post
     /// after it (a read never takes what an upload needs): nil when spent, else when it would fit.
     package func spendRead(account key: String, rule: QuotaRule, units: Int) throws -> Date? {
-        try write { db, _ in
+        try writeSQL { sql, _ in
             let now = Date(timeIntervalSince1970: self.now)
             var both = rule
             both.cost = rule.cost + units
-            let spends = try Self.spends(db, account: key, rule: rule, now: now)
+            try sql.dialect.lockAccount(key, sql)
+            let spends = try Self.spends(sql, account: key, rule: rule, now: now)
             if let w = both.wait(spends: spends, now: now) { return w }
-            try db.execute(
-                sql: "INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES (?,?,?,?,NULL)",
-                arguments: [key, rule.name, now.timeIntervalSince1970, units])
+            try sql.run("INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES (?,?,?,?,NULL)", key, rule.name, now.timeIntervalSince1970, units)
             return nil
         }
     }

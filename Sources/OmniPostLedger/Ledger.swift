@@ -2,10 +2,11 @@ import Foundation
 import GRDB
 import OmniPostCore
 
-/// The ledger: one SQLite file holding every fact and every transition (ARCHITECTURE.md principle 1).
+/// The ledger: one SQLite file holding every fact and every transition (ARCHITECTURE.md principle 1) —
+/// or, shared by several hosts, one PostgreSQL database (docs/several-hosts.md).
 /// Stages claim rows here and move them on inside transactions; nothing in memory is the source of truth.
 package struct Ledger: Sendable {
-    let writer: any DatabaseWriter
+    let backend: LedgerBackend
     package let clock: any WallClock
     /// Called after each committed transition; the CLI turns these into progress lines.
     let observer: (@Sendable (EventRecord) -> Void)?
@@ -18,12 +19,33 @@ package struct Ledger: Sendable {
         }
         let pool = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(pool)
-        self.writer = pool
+        self.backend = .sqlite(pool)
         self.clock = clock
         self.observer = observer
     }
 
+    /// The same operations on the shared ledger: the families moved onto `LedgerSQL` run on it; one not
+    /// moved yet throws `internal_error` naming itself rather than touch a SQLite file of its own
+    /// (docs/ledger.md, "One interface, two backends").
+    package init(shared: PostgresLedger, observer: (@Sendable (EventRecord) -> Void)? = nil) {
+        self.backend = .postgres(shared)
+        self.clock = shared.clock
+        self.observer = observer
+    }
+
     var now: Double { clock.now().timeIntervalSince1970 }
+
+    /// The SQLite connection pool, for the families still written with GRDB. On the shared ledger they
+    /// are refused by name until they move onto `LedgerSQL`.
+    var writer: any DatabaseWriter {
+        get throws {
+            switch backend {
+            case .sqlite(let pool): return pool
+            case .postgres:
+                throw OmniError(.internalError, "this ledger operation is not on the shared (PostgreSQL) ledger yet (docs/several-hosts.md)")
+            }
+        }
+    }
 
     /// Reads and writes stay inside this module: callers use the named operations (Ledger+*.swift), so no
     /// SQL or GRDB type crosses the boundary and a second backend can implement the same operations.
@@ -47,8 +69,12 @@ package struct Ledger: Sendable {
     }
 
     /// Whether a write transaction can begin now (`/readyz`): taken and rolled back, nothing written.
+    /// On the shared ledger: whether the database answers.
     package func canWrite() -> Bool {
-        (try? writer.writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }) != nil
+        switch backend {
+        case .sqlite(let pool): (try? pool.writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }) != nil
+        case .postgres(let pg): (try? pg.write { tx in try tx.run("SELECT 1") }) != nil
+        }
     }
 
     /// Runs `body` in one write transaction and reports the events it recorded once committed.
@@ -62,4 +88,12 @@ package struct Ledger: Sendable {
         if let observer { events.forEach(observer) }
         return value
     }
+}
+
+/// Where a ledger's rows are.
+enum LedgerBackend: Sendable {
+    /// One machine's SQLite file (WAL, a pool of readers and one writer).
+    case sqlite(DatabasePool)
+    /// The PostgreSQL database several hosts share.
+    case postgres(PostgresLedger)
 }

@@ -20,57 +20,57 @@ import Testing
         try l.insertDeliveries([d])
     }
 
-    @Test func youTubeQuotaWaitsForMidnightPacificThenGoes() throws {
-        let dir = try TempDir()
+    @Test(arguments: LedgerBackendKind.available) func youTubeQuotaWaitsForMidnightPacificThenGoes(_ backend: LedgerBackendKind) async throws {
         // 23:00 in Los Angeles on 2026-11-20 (PST, UTC-8).
         let clock = TestClock(Self.iso("2026-11-21T07:00:00Z"))
-        let l = try Ledger(path: dir.file("l.sqlite").path, clock: clock)
-        let gate = QueueGate(quotas: ["youtube": [QuotaRule(name: "upload_units", limit: 3200, cost: 1600, window: .calendarDay(zone: "America/Los_Angeles"))]])
-        for i in 0..<3 { try ready(l, drop: "d\(i)") }
-        // Two posts fit in the day's 3,200 units; the third waits — deferred, not failed.
-        for _ in 0..<2 {
+        try await withLedger(backend, clock: clock) { l in
+            let gate = QueueGate(quotas: ["youtube": [QuotaRule(name: "upload_units", limit: 3200, cost: 1600, window: .calendarDay(zone: "America/Los_Angeles"))]])
+            for i in 0..<3 { try ready(l, drop: "d\(i)") }
+            // Two posts fit in the day's 3,200 units; the third waits — deferred, not failed.
+            for _ in 0..<2 {
+                let c = try #require(try l.claimDelivery(owner: "w", lease: 60, gate: gate))
+                try l.transitionDelivery(c.delivery.id!, from: .uploading, to: .published, stage: "upload")
+            }
+            #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil)
+            let held = try #require(try l.allDeliveries().first { $0.state == .ready })
+            #expect(held.gate == "quota")
+            #expect(held.errorCode == "quota_exhausted")
+            #expect(held.notBefore == Self.iso("2026-11-21T08:00:00Z").timeIntervalSince1970)  // midnight Pacific
+            #expect(try l.nextDeliveryDue() == held.notBefore)
+            let use = try l.quotaUse(accounts: ["youtube:main"], rules: gate.quotas)
+            #expect(use.first?.used == 3200 && use.first?.nextFitsAt == held.notBefore)
+            // A minute before the reset: still waiting. Past it: it goes, and the new day's spend is counted.
+            clock.advance(59 * 60)
+            #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil)
+            clock.advance(61)
             let c = try #require(try l.claimDelivery(owner: "w", lease: 60, gate: gate))
-            try l.transitionDelivery(c.delivery.id!, from: .uploading, to: .published, stage: "upload")
+            #expect(c.delivery.id == held.id)
+            #expect(try l.quotaUse(accounts: ["youtube:main"], rules: gate.quotas).first?.used == 1600)
+            // One event for the whole wait, not one per look.
+            let waits = try l.events(stage: "queue").filter { $0.toState == "waiting" }.count
+            #expect(waits == 1)
         }
-        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil)
-        let held = try #require(try l.allDeliveries().first { $0.state == .ready })
-        #expect(held.gate == "quota")
-        #expect(held.errorCode == "quota_exhausted")
-        #expect(held.notBefore == Self.iso("2026-11-21T08:00:00Z").timeIntervalSince1970)  // midnight Pacific
-        #expect(try l.nextDeliveryDue() == held.notBefore)
-        let use = try l.quotaUse(accounts: ["youtube:main"], rules: gate.quotas)
-        #expect(use.first?.used == 3200 && use.first?.nextFitsAt == held.notBefore)
-        // A minute before the reset: still waiting. Past it: it goes, and the new day's spend is counted.
-        clock.advance(59 * 60)
-        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil)
-        clock.advance(61)
-        let c = try #require(try l.claimDelivery(owner: "w", lease: 60, gate: gate))
-        #expect(c.delivery.id == held.id)
-        #expect(try l.quotaUse(accounts: ["youtube:main"], rules: gate.quotas).first?.used == 1600)
-        // One event for the whole wait, not one per look.
-        let waits = try l.events(stage: "queue").filter { $0.toState == "waiting" }.count
-        #expect(waits == 1)
     }
 
     /// A limit the platform reports (Instagram's content_publishing_limit) holds the account to it, in place
     /// of the bundled guess: lower or higher.
-    @Test func aReportedLimitReplacesTheBundledOne() throws {
-        let dir = try TempDir()
+    @Test(arguments: LedgerBackendKind.available) func aReportedLimitReplacesTheBundledOne(_ backend: LedgerBackendKind) async throws {
         let clock = TestClock(Self.iso("2026-11-21T07:00:00Z"))
-        let l = try Ledger(path: dir.file("l.sqlite").path, clock: clock)
-        let gate = QueueGate(quotas: ["instagram": [QuotaRule(name: "posts", limit: 25, window: .rolling(seconds: 86400))]])
-        for i in 0..<4 { try ready(l, drop: "d\(i)", target: "instagram:main", platform: "instagram") }
-        try l.observeQuotaLimit(account: "instagram:main", rule: "posts", limit: 2)
-        for _ in 0..<2 {
-            let c = try #require(try l.claimDelivery(owner: "w", lease: 60, gate: gate))
-            try l.transitionDelivery(c.delivery.id!, from: .uploading, to: .published, stage: "upload")
+        try await withLedger(backend, clock: clock) { l in
+            let gate = QueueGate(quotas: ["instagram": [QuotaRule(name: "posts", limit: 25, window: .rolling(seconds: 86400))]])
+            for i in 0..<4 { try ready(l, drop: "d\(i)", target: "instagram:main", platform: "instagram") }
+            try l.observeQuotaLimit(account: "instagram:main", rule: "posts", limit: 2)
+            for _ in 0..<2 {
+                let c = try #require(try l.claimDelivery(owner: "w", lease: 60, gate: gate))
+                try l.transitionDelivery(c.delivery.id!, from: .uploading, to: .published, stage: "upload")
+            }
+            #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil, "2 of the reported 2 used")
+            #expect(try l.allDeliveries().filter { $0.gate == "quota" }.count == 2)
+            // A later reading says 100: the waiting ones go at once.
+            try l.observeQuotaLimit(account: "instagram:main", rule: "posts", limit: 100)
+            #expect(try l.observedQuotaLimits() == ["instagram:main|posts": 100])
+            #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) != nil)
         }
-        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil, "2 of the reported 2 used")
-        #expect(try l.allDeliveries().filter { $0.gate == "quota" }.count == 2)
-        // A later reading says 100: the waiting ones go at once.
-        try l.observeQuotaLimit(account: "instagram:main", rule: "posts", limit: 100)
-        #expect(try l.observedQuotaLimits() == ["instagram:main|posts": 100])
-        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) != nil)
     }
 
     @Test func rollingWindowsFreeOneSpendAtATime() throws {
@@ -84,35 +84,36 @@ import Testing
         #expect(perMinute.wait(spends: burst, now: t0.addingTimeInterval(10)) == t0.addingTimeInterval(60))
     }
 
-    @Test func tikTokPostsWaitForTheRollingDayWithTheInjectedClock() throws {
-        let dir = try TempDir()
+    @Test(arguments: LedgerBackendKind.available) func tikTokPostsWaitForTheRollingDayWithTheInjectedClock(_ backend: LedgerBackendKind) async throws {
         let clock = TestClock(Self.iso("2026-11-21T10:00:00Z"))
-        let l = try Ledger(path: dir.file("l.sqlite").path, clock: clock)
-        let gate = QueueGate(quotas: ["tiktok": [QuotaRule(name: "posts", limit: 1, window: .rolling(seconds: 86400))]])
-        try ready(l, drop: "a", target: "tiktok:main", platform: "tiktok")
-        try ready(l, drop: "b", target: "tiktok:main", platform: "tiktok")
-        let first = try #require(try l.claimDelivery(owner: "w", lease: 60, gate: gate))
-        try l.transitionDelivery(first.delivery.id!, from: .uploading, to: .published, stage: "upload")
-        clock.advance(3600)
-        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil)
-        let held = try #require(try l.allDeliveries().first { $0.dropId == "b" })
-        #expect(held.notBefore == Self.iso("2026-11-22T10:00:00Z").timeIntervalSince1970)
-        clock.advance(23 * 3600)
-        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate)?.delivery.dropId == "b")
+        try await withLedger(backend, clock: clock) { l in
+            let gate = QueueGate(quotas: ["tiktok": [QuotaRule(name: "posts", limit: 1, window: .rolling(seconds: 86400))]])
+            try ready(l, drop: "a", target: "tiktok:main", platform: "tiktok")
+            try ready(l, drop: "b", target: "tiktok:main", platform: "tiktok")
+            let first = try #require(try l.claimDelivery(owner: "w", lease: 60, gate: gate))
+            try l.transitionDelivery(first.delivery.id!, from: .uploading, to: .published, stage: "upload")
+            clock.advance(3600)
+            #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil)
+            let held = try #require(try l.allDeliveries().first { $0.dropId == "b" })
+            #expect(held.notBefore == Self.iso("2026-11-22T10:00:00Z").timeIntervalSince1970)
+            clock.advance(23 * 3600)
+            #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate)?.delivery.dropId == "b")
+        }
     }
 
-    @Test func higherPriorityGoesFirstAndCapsHoldTheRest() throws {
-        let dir = try TempDir()
-        let l = try Ledger(path: dir.file("l.sqlite").path, clock: TestClock(Self.iso("2026-11-21T10:00:00Z")))
-        try ready(l, drop: "low", priority: -10)
-        try ready(l, drop: "normal")
-        try ready(l, drop: "high", priority: 10)
-        let gate = QueueGate(perPlatform: ["youtube": 1])
-        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate)?.delivery.dropId == "high")
-        // One YouTube upload in flight is the cap: nothing else is claimed, nothing is deferred.
-        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil)
-        #expect(try l.allDeliveries().allSatisfy { $0.notBefore == nil })
-        #expect(try l.claimDelivery(owner: "w", lease: 60, gate: QueueGate())?.delivery.dropId == "normal")
+    @Test(arguments: LedgerBackendKind.available) func higherPriorityGoesFirstAndCapsHoldTheRest(_ backend: LedgerBackendKind) async throws {
+        let clock = TestClock(Self.iso("2026-11-21T10:00:00Z"))
+        try await withLedger(backend, clock: clock) { l in
+            try ready(l, drop: "low", priority: -10)
+            try ready(l, drop: "normal")
+            try ready(l, drop: "high", priority: 10)
+            let gate = QueueGate(perPlatform: ["youtube": 1])
+            #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate)?.delivery.dropId == "high")
+            // One YouTube upload in flight is the cap: nothing else is claimed, nothing is deferred.
+            #expect(try l.claimDelivery(owner: "w", lease: 60, gate: gate) == nil)
+            #expect(try l.allDeliveries().allSatisfy { $0.notBefore == nil })
+            #expect(try l.claimDelivery(owner: "w", lease: 60, gate: QueueGate())?.delivery.dropId == "normal")
+        }
     }
 
     @Test func cancelNeverHidesAPossiblePost() throws {

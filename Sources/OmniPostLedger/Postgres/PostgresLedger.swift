@@ -3,9 +3,9 @@ import OmniPostCore
 
 /// The ledger on PostgreSQL, shared by several hosts (docs/several-hosts.md). It opens like the SQLite
 /// ledger — connect, bring the schema to the current version, then named operations only — and runs the
-/// operations written once over `LedgerSQL` (Shared/). The families still written for SQLite alone
-/// (docs/ledger.md, "One interface, two backends") are not offered here yet, so the daemon does not run
-/// on it yet; `omnipost check` reaches it and reports its schema.
+/// operations written once over `LedgerSQL` (Shared/), through `Ledger(shared:)`. The families still
+/// written for SQLite alone (docs/ledger.md, "One interface, two backends") refuse it by name, so the
+/// daemon does not run on it yet; `omnipost check` reaches it and reports its schema.
 package final class PostgresLedger: Sendable {
     let connections: PostgresConnections
     package let clock: any WallClock

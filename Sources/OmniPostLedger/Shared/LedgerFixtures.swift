@@ -20,14 +20,14 @@ extension Ledger {
     /// `count` deliveries ready to upload (`LedgerFixtures`), for the bench.
     package func plantReadyDeliveries(count: Int) throws {
         let now = self.now
-        try writeSQL { sql in try LedgerFixtures.readyDeliveries(sql, count: count, now: now) }
+        try writeSQL { sql, _ in try LedgerFixtures.readyDeliveries(sql, count: count, now: now) }
     }
 
     /// The upload lease alone (`DeliveryLeases.claim`), as the shared ledger claims: what `claimDelivery`'s
     /// gates will wrap once they move onto `LedgerSQL`. The bench sets it beside PostgreSQL's.
     package func claimUploadLease(owner: String, lease: Double) throws -> LeasedDelivery? {
         let now = self.now
-        return try writeSQL { sql in try DeliveryLeases.claim(sql, owner: owner, lease: lease, now: now) }
+        return try writeSQL { sql, _ in try DeliveryLeases.claim(sql, owner: owner, lease: lease, now: now) }
     }
 }
 

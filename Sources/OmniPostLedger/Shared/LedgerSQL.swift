@@ -79,6 +79,16 @@ package enum SQLDialect: Sendable {
         }
     }
 
+    /// Appended to a `SELECT` whose rows the transaction goes on to change on the strength of what it
+    /// read (files counted still waiting, then taken): PostgreSQL locks them, so a second host doing the
+    /// same waits and then reads them changed; SQLite's single writer already serialises the two.
+    package var forUpdate: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres: " FOR UPDATE"
+        }
+    }
+
     /// A drop's writer for fair claims (`Ledger.fairKeySQL`), as its index holds it. PostgreSQL indexes
     /// only IMMUTABLE expressions and `text || bigint` is STABLE, so there the list id is cast first.
     package var fairKey: String {
@@ -87,6 +97,35 @@ package enum SQLDialect: Sendable {
         case .postgres: Ledger.fairKeySQL.replacingOccurrences(of: "'list:' || source_file_id", with: "'list:' || CAST(source_file_id AS TEXT)")
         }
     }
+
+    /// A text value inside a JSON column (`events.data`): SQLite's `json_extract`, PostgreSQL's `#>>`.
+    package func jsonText(_ column: String, _ path: String...) -> String {
+        switch self {
+        case .sqlite: "json_extract(\(column), '$.\(path.joined(separator: "."))')"
+        case .postgres: "(\(column)::jsonb #>> '{\(path.joined(separator: ","))}')"
+        }
+    }
+
+    /// Equal, NULL equal to NULL: SQLite's `IS`, PostgreSQL's `IS NOT DISTINCT FROM`.
+    package var isSame: String {
+        switch self {
+        case .sqlite: "IS"
+        case .postgres: "IS NOT DISTINCT FROM"
+        }
+    }
+
+    /// Holds one account's lock until the transaction ends, so its quota and breaker are read and
+    /// changed by one host at a time: PostgreSQL's transaction-scoped advisory lock on the account's
+    /// name (`pg_advisory_xact_lock`, PostgreSQL's documentation, "Advisory Locks"); SQLite runs nothing,
+    /// its write transaction already excludes every other writer.
+    package func lockAccount(_ account: String, _ sql: any LedgerSQL) throws {
+        guard self == .postgres else { return }
+        // The second key keeps these apart from the migration lock (one bigint key) and other users' locks.
+        try sql.run("SELECT pg_advisory_xact_lock(\(Self.accountLockSpace), hashtext(?))", [.text(account)])
+    }
+
+    /// The advisory-lock space of account locks (any fixed number; this one spells "OMNI").
+    static let accountLockSpace: Int32 = 0x4F4D_4E49
 
     /// The larger of two values (SQLite's two-argument `max`, PostgreSQL's `GREATEST`).
     package func greatest(_ a: String, _ b: String) -> String {

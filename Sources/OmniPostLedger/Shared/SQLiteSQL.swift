@@ -38,8 +38,32 @@ struct SQLiteSQL: LedgerSQL {
 }
 
 extension Ledger {
-    /// A write transaction for an operation written over `LedgerSQL`.
-    func writeSQL<T: Sendable>(_ body: @Sendable (SQLiteSQL) throws -> T) throws -> T {
-        try write { db, _ in try body(SQLiteSQL(db: db)) }
+    /// One write transaction for an operation written over `LedgerSQL`, on whichever backend this ledger
+    /// has; the events `body` recorded are told to the observer once it committed.
+    @discardableResult
+    func writeSQL<T: Sendable>(_ body: @Sendable (any LedgerSQL, inout [EventRecord]) throws -> T) throws -> T {
+        let value: T
+        var events: [EventRecord] = []
+        switch backend {
+        case .sqlite(let pool):
+            (value, events) = try pool.write { db -> (T, [EventRecord]) in
+                var recorded: [EventRecord] = []
+                let v = try body(SQLiteSQL(db: db), &recorded)
+                return (v, recorded)
+            }
+        case .postgres(let pg):
+            value = try pg.write { tx in try body(tx, &events) }
+        }
+        if let observer { events.forEach(observer) }
+        return value
+    }
+
+    /// A read over `LedgerSQL`: one of SQLite's readers (a consistent snapshot beside the writer), or one
+    /// PostgreSQL transaction.
+    func readSQL<T: Sendable>(_ body: @Sendable (any LedgerSQL) throws -> T) throws -> T {
+        switch backend {
+        case .sqlite(let pool): try pool.read { db in try body(SQLiteSQL(db: db)) }
+        case .postgres(let pg): try pg.write { tx in try body(tx) }
+        }
     }
 }
