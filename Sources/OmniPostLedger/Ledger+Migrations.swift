@@ -305,7 +305,7 @@ extension Ledger {
                     )
                     """)
         }
-        m.registerMigration("v18") { db in
+        m.registerMigration("v17") { db in
             // The S3 inbox's objects, one row per key and ETag: a listed object becomes a drop once, and
             // what became of its original in the bucket (copied to archive/ or failed/, then deleted) is
             // settled across a restart (Ledger+S3Inbox.swift).

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The S3 inbox's objects (`s3_inbox_objects`, v18): the first sight of a key and ETag decides its drop —
+/// The S3 inbox's objects (`s3_inbox_objects`, v17): the first sight of a key and ETag decides its drop —
 /// the row's primary key makes a second sight of the same version, on a later listing or after a restart,
 /// nothing new — and each step of filing its originals in the bucket is written before it is taken.
 extension Ledger {
