@@ -83,8 +83,8 @@ package final class HTTPListener: Sendable {
         // An idle connection (or one still sending its headers) is closed after 15 s; bodies are capped by the context (64 KiB).
         // At most `maxConnections` at once: more wait in the kernel's backlog instead of each taking a file
         // descriptor the stages and the ledger need (a flood of idle connections must not wedge the daemon).
-        let app = Application(
-            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Self.idleSeconds))),
+        let app = QuietHTTPServer(
+            responder: router.buildResponder(), server: .http1(configuration: .init(idleTimeout: .seconds(Self.idleSeconds))),
             configuration: .init(
                 address: .hostname(config.host, port: config.port), serverName: "omnipost",
                 availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections, logger: logger)),
