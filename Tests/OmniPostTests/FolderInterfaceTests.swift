@@ -77,7 +77,10 @@ import Testing
     @Test(.timeLimit(.minutes(5)))
     func aCorrectedSidecarMovedBackAndARetryMarkerRetryAFailedDrop() async throws {
         let dir = try TempDir()
-        let config = try TestPipelines.config(root: dir.url, targets: "targets: [x:main]")
+        // The watcher takes a second to call a file settled, and a lone sidecar's grace is a tenth of
+        // that: the originals the daemon moves back itself must pair without waiting for the watcher to
+        // see them arrive (on a busy machine their events can lag the grace, and both failed alone).
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [x:main]", settle: "1s", grace: "100ms")
         // b: a typo in its sidecar. c: a good sidecar, but the platform refuses the video once.
         try TestPipelines.drop(try Clips.make(width: 720, height: 1280, seconds: 4), as: "b", sidecar: "title: b\nprivcy: public\n", into: config)
         let p = try await Self.open(config)
@@ -92,7 +95,7 @@ import Testing
 
             // The sidecar, corrected, moved back into the inbox: the clip comes back from failed/ to meet it.
             try Data("title: b fixed\nprivacy: public\n".utf8).write(to: config.paths.inbox.appendingPathComponent("b.yaml"))
-            let again = try await RetryTests.until(seconds: 90) { try ledger.drops().first { $0.clipPath == "b.mp4" && $0.id != b.id && $0.state.isTerminal } }
+            let again = try await Self.until(seconds: 90, ledger, config) { try ledger.drops().first { $0.clipPath == "b.mp4" && $0.id != b.id && $0.state.isTerminal } }
             #expect(again.state == .failed, "the platform refused it once")
             #expect(FileManager.default.fileExists(atPath: config.paths.failed.appendingPathComponent("\(b.id)/b.yaml").path), "the old sidecar stays where it was filed")
             #expect(try ledger.events(forDrop: b.id).contains { $0.toState == "retried" && $0.detail?.contains("a corrected sidecar") == true })
@@ -100,8 +103,10 @@ import Testing
             // The platform takes it now: a RETRY marker in the failed drop's folder sends it again.
             await p.sandbox!.state.setFaults(.init())
             let marker = config.paths.failed.appendingPathComponent("\(again.id)/RETRY")
-            _ = FileManager.default.createFile(atPath: marker.path, contents: nil)
-            let published = try await RetryTests.until(seconds: 90) { try ledger.drops().first { $0.clipPath == "b.mp4" && $0.state == .archived } }
+            #expect(FileManager.default.createFile(atPath: marker.path, contents: nil), "failed/\(again.id)/ is there to touch")
+            let published = try await Self.until(seconds: 90, ledger, config, marker: marker) {
+                try ledger.drops().first { $0.clipPath == "b.mp4" && $0.state == .archived }
+            }
             #expect(try ledger.deliveries(forDrop: published.id).map(\.state) == [.published])
             #expect(try ledger.deliveries(forDrop: published.id).first.flatMap { try $0.metadata.title } == "b fixed")
             #expect(!FileManager.default.fileExists(atPath: marker.path))
@@ -115,6 +120,31 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: marker.path))
         }
     }
+    /// `RetryTests.until`, saying on a timeout what became of every drop and marker: a wait that runs out
+    /// on a busy CI machine must leave the story behind, not only "not reached".
+    static func until<T>(
+        seconds: Double, _ ledger: Ledger, _ config: PipelineConfig, marker: URL? = nil, _ body: () throws -> T?
+    ) async throws -> T {
+        do {
+            return try await RetryTests.until(seconds: seconds, body)
+        } catch {
+            var story: [String] = []
+            for d in (try? ledger.drops()) ?? [] {
+                let events = ((try? ledger.events(forDrop: d.id)) ?? []).map { "\($0.stage)/\($0.toState): \($0.detail ?? "")" }
+                let deliveries = ((try? ledger.deliveries(forDrop: d.id)) ?? []).map { "\($0.target) \($0.state.rawValue) \($0.errorCode ?? "")" }
+                story.append("drop \(d.id) \(d.clipPath ?? "-") \(d.state.rawValue) [\(deliveries.joined(separator: ", "))]: \(events.joined(separator: " | "))")
+            }
+            if let marker {
+                let refused = try? String(contentsOf: marker.appendingPathExtension("refused"), encoding: .utf8)
+                story.append("marker \(marker.lastPathComponent): present \(FileManager.default.fileExists(atPath: marker.path)), refused \(refused ?? "no")")
+            }
+            story.append("inbox: \((try? FileManager.default.contentsOfDirectory(atPath: config.paths.inbox.path).sorted()) ?? [])")
+            let told = "\(error)\n" + story.joined(separator: "\n")
+            Issue.record("\(told)")
+            throw error
+        }
+    }
+
     /// Every state a drop and its targets pass through reads in the status file as a person would say
     /// it (written by the same function the daemon writes the file with): each drop state has a row, and
     /// an upload under way shows its bytes and percent, a held target what holds it and until when.

@@ -10,6 +10,10 @@ package struct QueueControl: Sendable {
     package let config: PipelineConfig
     package let ledger: Ledger
     let who: String
+    /// Told the inbox-relative paths a retry moved back into the inbox, once they are all there. The
+    /// daemon records them at once (`PipelineContext.control`): a corrected sidecar's clip, brought back
+    /// by the daemon itself, must not wait on the watcher to see it arrive while the sidecar's grace runs.
+    var returned: (@Sendable ([String]) -> Void)?
 
     package init(config: PipelineConfig, ledger: Ledger, who: String = "omnipost") {
         self.config = config
@@ -118,6 +122,7 @@ package struct QueueControl: Sendable {
             try SafeFiles.moveOriginal(from: base.appendingPathComponent(rel), to: config.paths.inbox.appendingPathComponent(rel))
             lines.append("\(folder)/\(rel) → inbox/\(rel)")
         }
+        returned?(present)
         try ledger.note(.retried, stage: .control, dropId: id, detail: "originals moved back to the inbox by \(who); they come in as a new drop")
         let published = deliveries.filter { $0.state == .published }.map(\.target)
         let again = deliveries.filter { $0.state != .published && $0.state != .cancelled }.map(\.target)

@@ -174,7 +174,7 @@ enum DashboardRoutes {
                 guard access.mayPost(req, csrf: form["csrf"]) else { return refused() }
                 let id = form["id"] ?? ""
                 guard let o = box.holding(drop: id) ?? box.pick(form["pipeline"]) else { return OperatorRoutes.notReady }
-                let control = QueueControl(config: o.ctx.config, ledger: o.ctx.ledger, who: "dashboard")
+                let control = o.ctx.control(who: "dashboard")
                 let said: String
                 do {
                     let lines = try await control.perform(action, id, adapters: o.adapters)

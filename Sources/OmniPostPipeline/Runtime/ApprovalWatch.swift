@@ -24,7 +24,7 @@ struct ApprovalWatch: Sendable {
     func step() throws -> Date? {
         let a = ctx.config.approval, now = ctx.now.timeIntervalSince1970
         var next: Double? = nil
-        let control = QueueControl(config: ctx.config, ledger: ctx.ledger, who: "approval.expire_after")
+        let control = ctx.control(who: "approval.expire_after")
         for w in try ctx.ledger.dropsAwaitingApproval() {
             if let expire = a.expireAfter?.seconds {
                 if now - w.since >= expire {

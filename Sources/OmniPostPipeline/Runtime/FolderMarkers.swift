@@ -14,7 +14,7 @@ import OmniPostLedger
 /// catches markers left while the daemon was down.
 struct FolderMarkers: Sendable {
     let ctx: PipelineContext
-    var control: QueueControl { QueueControl(config: ctx.config, ledger: ctx.ledger, who: "a marker file") }
+    var control: QueueControl { ctx.control(who: "a marker file") }
 
     static let retry = "RETRY"
     /// Where a review file is moved to answer it.
@@ -135,7 +135,7 @@ struct FolderMarkers: Sendable {
         let dir = ReviewFile.folder(ctx.paths).appendingPathComponent(approved ? "approved" : "rejected")
         let file = dir.appendingPathComponent("\(dropId).yaml")
         guard FileManager.default.fileExists(atPath: file.path) else { return }
-        let control = QueueControl(config: ctx.config, ledger: ctx.ledger, who: "its review file")
+        let control = ctx.control(who: "its review file")
         do {
             let lines =
                 approved

@@ -196,7 +196,7 @@ enum OperatorRoutes {
                 if Int64(id) != nil, box.all.count > 1, req.uri.queryParameters["pipeline"] == nil {
                     return json(.badRequest, ["id": id, "error": "invalid_value", "message": "several pipelines share this listener: name one with ?pipeline="])
                 }
-                let control = QueueControl(config: o.ctx.config, ledger: o.ctx.ledger, who: "api")
+                let control = o.ctx.control(who: "api")
                 do {
                     let lines = try await control.perform(action, id, adapters: o.adapters)
                     o.ctx.wakeup.ring()

@@ -331,7 +331,7 @@ package final class Pipeline: Sendable {
             let clip = drop.clipPath, !FileManager.default.fileExists(atPath: ctx.inboxPath(clip))
         else { return }
         do {
-            let lines = try QueueControl(config: ctx.config, ledger: ctx.ledger, who: "a corrected sidecar").retry(drop.id, corrected: rel)
+            let lines = try ctx.control(who: "a corrected sidecar").retry(drop.id, corrected: rel)
             ctx.progress.line("  \(drop.id)  \(rel) came back: \(lines.joined(separator: "; "))")
         } catch {
             ctx.logger.info(

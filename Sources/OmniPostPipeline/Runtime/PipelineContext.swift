@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OmniPostCore
+import OmniPostIngest
 import OmniPostLedger
 import OmniPostMedia
 import OmniPostPlatforms
@@ -42,6 +43,21 @@ package struct PipelineContext: Sendable {
     package var now: Date { ledger.clock.now() }
 
     package func inboxPath(_ rel: String) -> String { paths.inbox.appendingPathComponent(rel).path }
+
+    /// `retry`/`cancel`/`approve` as the daemon itself runs them (a corrected sidecar, a marker file, the
+    /// dashboard, the API). Originals a retry moves back into the inbox are recorded at once, as the
+    /// watcher would once they settle: they are our own whole files, moved in by rename. Left to the
+    /// watcher, a clip brought back for a corrected sidecar that was recorded first could miss that
+    /// sidecar's grace on a busy machine (its move's event still queued) and both would fail alone.
+    func control(who: String) -> QueueControl {
+        var control = QueueControl(config: config, ledger: ledger, who: who)
+        let ctx = self
+        control.returned = { rels in
+            let scanner = InboxScanner(root: ctx.paths.inbox.path, filter: JunkFilter(extra: ctx.config.watch.ignore))
+            for rel in rels { if let fact = scanner.stat(relPath: rel), !fact.isSymlink { Pipeline.record(fact, ctx: ctx) } }
+        }
+        return control
+    }
 
     /// Whether a partner (a file of `role` pairing under `keys`) is on its way: pending or arriving in the
     /// watcher, or waiting in the ledger. The watcher is asked first: it records a file before it stops
