@@ -1,0 +1,47 @@
+import Foundation
+import OmniPostCore
+@testable import OmniPostLedger
+@testable import OmniPostPipeline
+import Testing
+
+/// The daemon on the shared ledger (issue 27): a pipeline whose `ledger:` names the test's PostgreSQL
+/// server takes a clip dropped into its inbox, publishes it to the sandbox and archives it — and every
+/// row of that is in PostgreSQL, read back through a connection of its own; no SQLite file is made.
+@Suite(.enabled(if: PostgresServer.available, "PostgreSQL is not installed (make test installs it)"))
+struct SharedLedgerRunTests {
+    @Test(.timeLimit(.minutes(5))) func aClipIsPublishedAndArchivedWithItsRowsInPostgreSQL() async throws {
+        try await withPostgresDatabase { server, database in
+            let dir = try TempDir()
+            let config = try TestPipelines.config(
+                root: dir.url, extra: "ledger: {url: '\(server.url(database))', password_file: '\(server.passwordFile.path)', pool_size: 4}",
+                targets: "targets: [youtube:main]")
+            try TestPipelines.drop(try Clips.make(width: 540, height: 960, seconds: 3), as: "shared", sidecar: "title: on the shared ledger\nprivacy: public\n", into: config)
+            let p = try await TestPipelines.runOnce(config)
+            try await stopping(p) {
+                #expect(p.context.ledger.isShared)
+                let videos = await p.sandbox!.state.allVideos()
+                #expect(videos.count == 1, "published once to the sandbox")
+                #expect(files(under: config.paths.archive).contains { $0.hasSuffix("shared.mp4") }, "\(files(under: config.paths.archive))")
+                let left = ((try? FileManager.default.contentsOfDirectory(atPath: config.paths.inbox.path)) ?? []).filter { !$0.hasPrefix(".") }
+                #expect(left.isEmpty, "the inbox is empty: \(left)")
+                #expect(!FileManager.default.fileExists(atPath: config.paths.ledger.path), "no SQLite ledger beside the shared one")
+            }
+            // The rows, read from PostgreSQL by another connection (another host would read the same).
+            let other = try SharedLedgerClaimTests.open(server, database, clock: SystemClock())
+            defer { other.close() }
+            let (drops, deliveries, events) = try other.write { tx in
+                (
+                    try tx.rows("SELECT id, state FROM drops").map { "\($0.text("state") ?? "")" },
+                    try tx.rows("SELECT target, state, remote_id FROM deliveries").map { "\($0.text("target") ?? "") \($0.text("state") ?? "") \($0.text("remote_id") != nil)" },
+                    try tx.int("SELECT COUNT(*) AS n FROM events") ?? 0
+                )
+            }
+            #expect(drops == ["archived"], "\(drops)")
+            #expect(deliveries == ["youtube:main published true"], "\(deliveries)")
+            #expect(events > 5)
+            // `status` reads the same rows through the one `Ledger` type.
+            let status = try StatusReport.gather(config: config, ledger: Ledger(shared: other), profiles: try ProfileCatalog.bundled())
+            #expect(try status.text(ledger: Ledger(shared: other), filter: StatusFilter()).contains("published"))
+        }
+    }
+}
