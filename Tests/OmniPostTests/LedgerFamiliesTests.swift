@@ -299,6 +299,15 @@ import Testing
             #expect(try l.deliveries(in: [.failed]).map(\.id) == [5])
             #expect(try l.openDeliveries().isEmpty)
             #expect(try l.lastEventId() >= 0)
+            // Sums of integers read back as integers on both (PostgreSQL's SUM of BIGINT is NUMERIC).
+            try l.writeSQL { sql, _ in
+                try sql.run("UPDATE attempts SET finished_at = started_at + 10, outcome = 'retry', bytes_sent = 1000 WHERE delivery_id = 1")
+                try sql.run("INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES ('youtube:main', 'upload_units', ?, 1600, NULL)", m)
+                try sql.run("INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES ('youtube:main', 'upload_units', ?, 1600, NULL)", m + 1)
+            }
+            let first = try #require(try l.hourly(hours: 1, now: m + 3599).first)
+            #expect(first.bytes == 3000 && first.attemptsFailed == 3 && first.seconds == 30, "\(first)")
+            #expect(try l.spentUnits(account: "youtube:main", rule: "upload_units", since: m - 1) == 3200)
             // The export, two rows a page.
             var cursor: Int64 = 0
             var metrics: [[Ledger.ExportValue]] = []

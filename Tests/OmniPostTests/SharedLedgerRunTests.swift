@@ -12,8 +12,13 @@ struct SharedLedgerRunTests {
     @Test(.timeLimit(.minutes(5))) func aClipIsPublishedAndArchivedWithItsRowsInPostgreSQL() async throws {
         try await withPostgresDatabase { server, database in
             let dir = try TempDir()
+            chmod(try dir.write("token", "shared-token-0123456789abcdef\n").path, 0o600)
             let config = try TestPipelines.config(
-                root: dir.url, extra: "ledger: {url: '\(server.url(database))', password_file: '\(server.passwordFile.path)', pool_size: 4}",
+                root: dir.url,
+                extra: """
+                    ledger: {url: '\(server.url(database))', password_file: '\(server.passwordFile.path)', pool_size: 4}
+                    http: {listen: "127.0.0.1:0", token_file: \(dir.url.path)/token, loopback_reads: open}
+                    """,
                 targets: "targets: [youtube:main]")
             try TestPipelines.drop(try Clips.make(width: 540, height: 960, seconds: 3), as: "shared", sidecar: "title: on the shared ledger\nprivacy: public\n", into: config)
             let p = try await TestPipelines.runOnce(config)
@@ -25,6 +30,16 @@ struct SharedLedgerRunTests {
                 let left = ((try? FileManager.default.contentsOfDirectory(atPath: config.paths.inbox.path)) ?? []).filter { !$0.hasPrefix(".") }
                 #expect(left.isEmpty, "the inbox is empty: \(left)")
                 #expect(!FileManager.default.fileExists(atPath: config.paths.ledger.path), "no SQLite ledger beside the shared one")
+                // The dashboard and the operator API read the shared ledger: the overview, the history, the
+                // drop's page, the failures list (empty), the metrics and readiness.
+                let base = "http://127.0.0.1:\(try #require(p.listener).port)"
+                let drop = try #require(try p.context.ledger.drops().first)
+                for path in ["/", "/drops", "/drops/\(drop.id)", "/failures", "/api/v1/failures", "/metrics", "/readyz"] {
+                    let page = try await DashboardTests.http(base + path)
+                    #expect(page.status == 200, "\(path): \(page.status) \(page.body.prefix(300))")
+                }
+                #expect(try await DashboardTests.http(base + "/drops?name=SHARED").body.contains(drop.id), "the history finds it by name, any case")
+                #expect(try await DashboardTests.http(base + "/drops/\(drop.id)").body.contains("on the shared ledger"))
             }
             // The rows, read from PostgreSQL by another connection (another host would read the same).
             let other = try SharedLedgerClaimTests.open(server, database, clock: SystemClock())

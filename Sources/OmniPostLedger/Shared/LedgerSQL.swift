@@ -39,7 +39,8 @@ package struct SQLRow: Sendable {
     package func int(_ column: String) -> Int64? {
         switch self[column] {
         case .integer(let v): v
-        case .real(let v): Int64(v)
+        // Int64(_:) traps on NaN, an infinity or a value past Int64's range: none of those is an integer.
+        case .real(let v): Int64(exactly: v.rounded(.towardZero))
         case .text(let v): Int64(v)
         case .null: nil
         }
