@@ -89,6 +89,10 @@ import Testing
             let status = try CheckCommandTests.run(["status", good.path])
             #expect(status.status == 0, "\(status.out)")
             #expect(!FileManager.default.fileExists(atPath: dir.file("ledger.sqlite").path))
+            // `plan` does not read the shared ledger, and says so rather than judge on an empty one.
+            let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+            let plan = try CheckCommandTests.run(["plan", good.path, clip.path])
+            #expect(plan.out.contains("note: the shared ledger \(server.url(database)) is not read by plan"), "\(plan.out)")
         }
     }
 }
