@@ -49,8 +49,9 @@ package struct Ledger: Sendable {
         }
     }
 
-    /// Reads and writes stay inside this module: callers use the named operations (Ledger+*.swift), so no
-    /// SQL or GRDB type crosses the boundary and a second backend can implement the same operations.
+    /// A GRDB read of the SQLite file, for the SQLite-only operations below. Reads and writes stay inside
+    /// this module: callers use the named operations (Ledger+*.swift), so no SQL or GRDB type crosses the
+    /// boundary; the operations themselves use `readSQL`/`writeSQL` and run on both backends.
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         try writer.read(body)
     }
@@ -85,7 +86,8 @@ package struct Ledger: Sendable {
         }
     }
 
-    /// Runs `body` in one write transaction and reports the events it recorded once committed.
+    /// Runs `body` in one GRDB write transaction on the SQLite file and reports the events it recorded once
+    /// committed. No operation uses it any more (they use `writeSQL`); tests that plant SQLite rows do.
     @discardableResult
     func write<T: Sendable>(_ body: @Sendable (Database, inout [EventRecord]) throws -> T) throws -> T {
         let (value, events) = try writer.write { db -> (T, [EventRecord]) in
