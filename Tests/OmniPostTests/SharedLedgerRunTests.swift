@@ -59,4 +59,34 @@ struct SharedLedgerRunTests {
             #expect(try status.text(ledger: Ledger(shared: other), filter: StatusFilter()).contains("published"))
         }
     }
+
+    /// `cancel` and `retry` as the commands make them — the pipeline's ledger opened anew (`Ledger.open`, its
+    /// own connections, as another process has) with `QueueControl` — act on the rows the running
+    /// pipeline reads: a post scheduled for later is cancelled, the daemon's ledger sees it cancelled,
+    /// and a retry of it is refused (only failed or held deliveries are retried).
+    @Test(.timeLimit(.minutes(5))) func cancelAndRetryFromAnotherProcessActOnTheSharedRows() async throws {
+        try await withPostgresDatabase { server, database in
+            let dir = try TempDir()
+            let config = try TestPipelines.config(
+                root: dir.url, extra: "ledger: {url: '\(server.url(database))', password_file: '\(server.passwordFile.path)'}", targets: "targets: [tiktok:main]")
+            // TikTok has no scheduled publishing of its own: the delivery waits in the queue until its time.
+            let at = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3 * 3600))
+            try TestPipelines.drop(
+                try Clips.make(width: 540, height: 960, seconds: 4), as: "later", sidecar: "title: later\nprivacy: public\npublish_at: \"\(at)\"\n", into: config)
+            let p = try await TestPipelines.runOnce(config)
+            try await stopping(p) {
+                let waiting = try #require(try p.context.ledger.allDeliveries().first)
+                #expect(!waiting.state.isTerminal, "\(waiting.state) \(waiting.errorMessage ?? "")")
+                let other = try Ledger.open(config)
+                #expect(other.isShared)
+                let control = QueueControl(config: config, ledger: other)
+                let lines = try await control.cancel("\(waiting.id!)")
+                #expect(lines.first?.contains("cancelled") == true, "\(lines)")
+                #expect(try p.context.ledger.delivery(waiting.id!)?.state == .cancelled, "the daemon's ledger reads the cancel")
+                #expect(throws: OmniError.self) { try control.retry("\(waiting.id!)") }
+                #expect(try p.context.ledger.events(forDrop: waiting.dropId).contains { $0.toState == "cancelled" && $0.stage == "control" })
+                other.close()
+            }
+        }
+    }
 }
