@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OmniPostCore
 
 /// A drop waiting for a person (issue 29): its deliveries are held in the queue behind the `approval`
@@ -11,9 +10,13 @@ extension Ledger {
     package static let approvalGate = "approval"
 
     /// A drop's deliveries held for approval, in one query for readers and for `approve`'s transaction.
-    static func held(_ db: Database, dropId: String) throws -> [DeliveryRecord] {
-        try DeliveryRecord.filter(Column("drop_id") == dropId && Column("gate") == approvalGate && ["planned", "ready"].contains(Column("state")))
-            .order(Column("id")).fetchAll(db)
+    /// `locking`: `approve` reads them `FOR UPDATE` on the shared ledger, so two people approving on two
+    /// hosts at once are one approval — the second waits, then finds nothing held and is refused.
+    static func held(_ sql: any LedgerSQL, dropId: String, locking: Bool = false) throws -> [DeliveryRecord] {
+        try sql.fetchAll(
+            DeliveryRecord.self,
+            "SELECT * FROM deliveries WHERE drop_id = ? AND gate = ? AND state IN ('planned', 'ready') ORDER BY id" + (locking ? sql.dialect.forUpdate : ""),
+            [.text(dropId), .text(approvalGate)])
     }
 
     /// What releasing one held delivery sets: its schedule's hold (or none) and, when the approval edited
@@ -29,21 +32,20 @@ extension Ledger {
 
     /// A drop's deliveries held for approval.
     package func awaitingApproval(dropId: String) throws -> [DeliveryRecord] {
-        try read { db in try Self.held(db, dropId: dropId) }
+        try readSQL { sql in try Self.held(sql, dropId: dropId) }
     }
 
     /// Every drop with a delivery held for approval: since when it waits, and whether it was reminded.
     package func dropsAwaitingApproval() throws -> [(dropId: String, since: Double, reminded: Bool)] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.drop_id, MIN(d.created_at) AS since,
-                      EXISTS (SELECT 1 FROM events e WHERE e.drop_id = d.drop_id AND e.to_state = 'approval_reminder') AS reminded
-                    FROM deliveries d WHERE d.gate = 'approval' AND d.state IN ('planned','ready')
-                    GROUP BY d.drop_id ORDER BY since
-                    """
-            ).map { (dropId: $0["drop_id"], since: $0["since"], reminded: $0["reminded"] as Bool) }
+        try readSQL { sql in
+            try sql.rows(
+                """
+                SELECT d.drop_id, MIN(d.created_at) AS since,
+                  CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.drop_id = d.drop_id AND e.to_state = 'approval_reminder') THEN 1 ELSE 0 END AS reminded
+                FROM deliveries d WHERE d.gate = 'approval' AND d.state IN ('planned','ready')
+                GROUP BY d.drop_id ORDER BY since
+                """
+            ).map { (dropId: $0.text("drop_id") ?? "", since: $0.double("since") ?? 0, reminded: ($0.int("reminded") ?? 0) != 0) }
         }
     }
 
@@ -52,8 +54,8 @@ extension Ledger {
     /// rejected, or never held).
     @discardableResult
     package func approve(dropId: String, by who: String, detail: String, release: [Int64: ApprovalRelease]) throws -> [DeliveryRecord] {
-        try write { db, events in
-            let held = try Self.held(db, dropId: dropId)
+        try writeSQL { sql, events in
+            let held = try Self.held(sql, dropId: dropId, locking: true)
             guard !held.isEmpty else { throw OmniError(.invalidValue, "drop \(dropId) is not waiting for approval") }
             var out: [DeliveryRecord] = []
             for var d in held {
@@ -63,12 +65,12 @@ extension Ledger {
                 d.errorMessage = nil
                 if let m = r.metadataJson { d.metadataJson = m }
                 d.updatedAt = self.now
-                try d.update(db)
+                try sql.update(d, in: "deliveries")
                 out.append(d)
             }
-            var e = EventRecord(at: self.now, dropId: dropId, stage: EventStage.control.rawValue, toState: EventKind.approved.rawValue, detail: detail)
-            try e.insert(db)
-            events.append(e)
+            try Self.record(
+                EventRecord(at: self.now, dropId: dropId, stage: EventStage.control.rawValue, toState: EventKind.approved.rawValue, detail: detail),
+                sql, &events)
             return out
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OmniPostCore
 
 /// A retried drop's failed delivery whose platform session the new drop's delivery to `target` takes
@@ -23,9 +22,11 @@ extension Ledger {
     /// (an S3 multipart upload aborted) — then a delivery with a session may be cancelled too.
     @discardableResult
     package func cancelDelivery(_ id: Int64, by who: String, abandoned: Bool = false) throws -> DeliveryRecord {
-        try write { db, events in
+        try writeSQL { sql, events in
             let now = self.now
-            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
+            // Locked as read (shared ledger): a claim on another host cannot lease it between this check and
+            // the cancel, and two cancels (or a cancel and a retry) act one after the other on what the first left.
+            guard var d = try Self.delivery(id, sql, locking: true) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
             if d.state.isTerminal { throw OmniError(.invalidValue, "delivery \(id) (\(d.target)) is already \(d.state.rawValue)") }
             if d.state == .uploading, let l = d.leaseExpiry, l >= now {
                 throw OmniError(
@@ -45,15 +46,21 @@ extension Ledger {
             d.leaseExpiry = nil
             d.gate = nil
             d.updatedAt = now
-            try d.update(db)
-            try db.execute(sql: "UPDATE attempts SET outcome = 'cancelled', finished_at = ? WHERE delivery_id = ? AND outcome IS NULL", arguments: [now, id])
-            var e = EventRecord(
-                at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: from.rawValue,
-                toState: DeliveryState.cancelled.rawValue, detail: d.errorMessage)
-            try e.insert(db)
-            events.append(e)
+            try sql.update(d, in: "deliveries")
+            try sql.run("UPDATE attempts SET outcome = 'cancelled', finished_at = ? WHERE delivery_id = ? AND outcome IS NULL", now, id)
+            try Self.record(
+                EventRecord(
+                    at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: from.rawValue,
+                    toState: DeliveryState.cancelled.rawValue, detail: d.errorMessage),
+                sql, &events)
             return d
         }
+    }
+
+    /// One delivery by id; `locking` reads it `FOR UPDATE` on the shared ledger (a person's action on it
+    /// is decided on what was read, and must not race another host's claim or another person's action).
+    static func delivery(_ id: Int64, _ sql: any LedgerSQL, locking: Bool = false) throws -> DeliveryRecord? {
+        try sql.fetchOne(DeliveryRecord.self, "SELECT * FROM deliveries WHERE id = ?" + (locking ? sql.dialect.forUpdate : ""), [.integer(id)])
     }
 
     static func sessionRefusal(_ d: DeliveryRecord) -> String {
@@ -64,9 +71,9 @@ extension Ledger {
     /// daemon does not claim it for two minutes (a cancel that dies midway lets it go by itself). Nil
     /// when the delivery has no session (cancel it directly). Refused while it is being uploaded.
     package func holdForCancel(_ id: Int64) throws -> DeliveryRecord? {
-        try write { db, _ in
+        try writeSQL { sql, _ in
             let now = self.now
-            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
+            guard var d = try Self.delivery(id, sql, locking: true) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
             if d.state.isTerminal || d.remoteSession == nil { return nil }
             if d.state == .uploading, let l = d.leaseExpiry, l >= now {
                 throw OmniError(
@@ -75,20 +82,20 @@ extension Ledger {
             d.notBefore = now + 120
             d.gate = "cancel"
             d.updatedAt = now
-            try d.update(db)
+            try sql.update(d, in: "deliveries")
             return d
         }
     }
 
     /// Lets a held delivery go again (the platform could not abandon its session), with the refusal to say.
     package func releaseCancelHold(_ id: Int64) throws -> String {
-        try write { db, _ in
-            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { return "there is no delivery \(id)" }
+        try writeSQL { sql, _ in
+            guard var d = try Self.delivery(id, sql, locking: true) else { return "there is no delivery \(id)" }
             if d.gate == "cancel" {
                 d.gate = nil
                 d.notBefore = nil
                 d.updatedAt = self.now
-                try d.update(db)
+                try sql.update(d, in: "deliveries")
             }
             return Self.sessionRefusal(d)
         }
@@ -111,9 +118,10 @@ extension Ledger {
     /// again now: the queue's gates are evaluated afresh under the pipeline's current settings.
     @discardableResult
     package func retryDelivery(_ id: Int64, by who: String) throws -> RetriedDelivery {
-        try write { db, events in
+        try writeSQL { sql, events in
             let now = self.now
-            guard var d = try DeliveryRecord.fetchOne(db, key: id) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
+            // Locked as read (shared ledger): two retries on two hosts are one — the second reads it requeued.
+            guard var d = try Self.delivery(id, sql, locking: true) else { throw OmniError(.unknownId, "there is no delivery \(id)") }
             if d.state == .ready, let gate = d.gate, Self.releasableGates.contains(gate) {
                 // Held, not failed: a person asks for it now (a raised quota, `accounts set-token` after
                 // an auth hold). The claim looks at every gate again and holds it anew if one is still shut;
@@ -121,7 +129,7 @@ extension Ledger {
                 try Self.release(
                     &d, stage: EventStage.control.rawValue,
                     detail: "released by \(who) from its \(gate) hold; looked at again now"
-                        + (d.remoteSession != nil ? "; its session is reconciled before anything is sent" : ""), at: now, db: db, events: &events)
+                        + (d.remoteSession != nil ? "; its session is reconciled before anything is sent" : ""), at: now, sql, &events)
                 return RetriedDelivery(delivery: d, requeued: false, heldBy: gate)
             }
             guard d.state == .failed else {
@@ -130,7 +138,7 @@ extension Ledger {
                     "delivery \(id) (\(d.target)) is \(d.state.rawValue)"
                         + (d.gate.map { " (held by \($0))" } ?? "") + "; only failed or held deliveries are retried")
             }
-            guard let drop = try DropRecord.fetchOne(db, key: d.dropId), drop.state == .converted else {
+            guard let drop = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?", [.text(d.dropId)]), drop.state == .converted else {
                 throw OmniError(.invalidValue, "delivery \(id)'s drop \(d.dropId) is finished; retry the drop instead (`omnipost retry \(d.dropId)`)")
             }
             let to: DeliveryState = d.renditionPath != nil && FileManager.default.fileExists(atPath: d.renditionPath!) ? .ready : .planned
@@ -143,30 +151,30 @@ extension Ledger {
             d.uploadStartedAt = nil
             d.sessionPolicy = d.remoteSession != nil ? .retry : nil
             d.updatedAt = now
-            try d.update(db)
-            var e = EventRecord(
-                at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: DeliveryState.failed.rawValue,
-                toState: to.rawValue,
-                detail: "retry asked by \(who)"
-                    + (d.remoteSession != nil
-                        ? "; its upload session is reconciled first (a post found is recorded, a failed one is replaced by a new upload)" : ""))
-            try e.insert(db)
-            events.append(e)
+            try sql.update(d, in: "deliveries")
+            try Self.record(
+                EventRecord(
+                    at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: DeliveryState.failed.rawValue,
+                    toState: to.rawValue,
+                    detail: "retry asked by \(who)"
+                        + (d.remoteSession != nil
+                            ? "; its upload session is reconciled first (a post found is recorded, a failed one is replaced by a new upload)" : "")),
+                sql, &events)
             return RetriedDelivery(delivery: d, requeued: true, heldBy: nil)
         }
     }
 
     /// Lets a held delivery go: no time, no gate, no stale reason; the claim reads every gate again.
-    static func release(_ d: inout DeliveryRecord, stage: String, detail: String, at now: Double, db: Database, events: inout [EventRecord]) throws {
+    static func release(_ d: inout DeliveryRecord, stage: String, detail: String, at now: Double, _ sql: any LedgerSQL, _ events: inout [EventRecord]) throws {
         d.notBefore = nil
         d.gate = nil
         d.errorCode = nil
         d.errorMessage = nil
         d.updatedAt = now
-        try d.update(db)
-        var e = EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: stage, fromState: "ready", toState: "ready", detail: detail)
-        try e.insert(db)
-        events.append(e)
+        try sql.update(d, in: "deliveries")
+        try Self.record(
+            EventRecord(at: now, dropId: d.dropId, deliveryId: d.id, target: d.target, stage: stage, fromState: "ready", toState: "ready", detail: detail),
+            sql, &events)
     }
 
     /// Holds a person's retry lets go: what the queue re-evaluates at the claim anyway. A schedule is the
@@ -179,16 +187,17 @@ extension Ledger {
     /// Returns how many were let go.
     @discardableResult
     package func reevaluateQuotaHolds(reason: String) throws -> Int {
-        try write { db, events in
+        try writeSQL { sql, events in
             let now = self.now
-            let held = try DeliveryRecord.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM deliveries WHERE state = 'ready' AND gate = 'quota'
-                      AND COALESCE((SELECT a.error_code FROM attempts a WHERE a.delivery_id = deliveries.id ORDER BY a.id DESC LIMIT 1), '') != 'quota_exhausted'
-                    """)
+            // Locked as read (shared ledger): hosts starting together release each hold once.
+            let held = try sql.fetchAll(
+                DeliveryRecord.self,
+                """
+                SELECT * FROM deliveries WHERE state = 'ready' AND gate = 'quota'
+                  AND COALESCE((SELECT a.error_code FROM attempts a WHERE a.delivery_id = deliveries.id ORDER BY a.id DESC LIMIT 1), '') != 'quota_exhausted'
+                """ + sql.dialect.forUpdate)
             for var d in held {
-                try Self.release(&d, stage: EventStage.queue.rawValue, detail: "quota hold looked at again: \(reason)", at: now, db: db, events: &events)
+                try Self.release(&d, stage: EventStage.queue.rawValue, detail: "quota hold looked at again: \(reason)", at: now, sql, &events)
             }
             return held.count
         }
@@ -200,17 +209,12 @@ extension Ledger {
     /// Returns the targets whose session is handed over.
     @discardableResult
     package func prepareRetry(dropId: String) throws -> [String] {
-        try write { db, _ in
-            try db.execute(sql: "UPDATE files SET state = 'gone' WHERE drop_id = ?", arguments: [dropId])
-            let targets = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT target FROM deliveries WHERE drop_id = ? AND state = 'failed' AND remote_session IS NOT NULL ORDER BY id
-                    """, arguments: [dropId])
-            try db.execute(
-                sql: """
-                    UPDATE deliveries SET session_policy = 'handover' WHERE drop_id = ? AND state = 'failed' AND remote_session IS NOT NULL
-                    """, arguments: [dropId])
+        try writeSQL { sql, _ in
+            try sql.run("UPDATE files SET state = 'gone' WHERE drop_id = ?", dropId)
+            let targets = try sql.rows(
+                "SELECT target FROM deliveries WHERE drop_id = ? AND state = 'failed' AND remote_session IS NOT NULL ORDER BY id" + sql.dialect.forUpdate, dropId
+            ).compactMap { $0.text("target") }
+            try sql.run("UPDATE deliveries SET session_policy = 'handover' WHERE drop_id = ? AND state = 'failed' AND remote_session IS NOT NULL", dropId)
             return targets
         }
     }
@@ -233,32 +237,27 @@ extension Ledger {
     /// The drop a retried finished drop's originals came back in as (the first drop of the same clip taken
     /// after the retry), with its state — for a second retry, which must point there.
     package func retriedAs(dropId: String) throws -> (at: Double, drop: DropRecord?)? {
-        try read { db in
+        try readSQL { sql in
             guard
-                let at = try Double.fetchOne(
-                    db,
-                    sql: """
-                        SELECT at FROM events WHERE drop_id = ? AND stage = 'control' AND to_state = 'retried' ORDER BY id DESC LIMIT 1
-                        """, arguments: [dropId])
+                let at = try sql.row(
+                    "SELECT at FROM events WHERE drop_id = ? AND stage = 'control' AND to_state = 'retried' ORDER BY id DESC LIMIT 1", [.text(dropId)]
+                )?.double("at")
             else { return nil }
-            guard let old = try DropRecord.fetchOne(db, key: dropId) else { return (at, nil) }
-            let next = try DropRecord.fetchOne(
-                db,
-                sql: """
-                    SELECT * FROM drops WHERE id != ? AND clip_path IS ? AND created_at >= ? ORDER BY created_at LIMIT 1
-                    """, arguments: [dropId, old.clipPath, at])
+            guard let old = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?", [.text(dropId)]) else { return (at, nil) }
+            let next = try sql.fetchOne(
+                DropRecord.self,
+                "SELECT * FROM drops WHERE id != ? AND clip_path \(sql.dialect.isSame) CAST(? AS TEXT) AND created_at >= ? ORDER BY created_at LIMIT 1",
+                [.text(dropId), old.clipPath.sqlValue, .real(at)])
             return (at, next)
         }
     }
 
     /// Where the archive stage put a finished drop's originals (`archive/…/<id>` or `failed/<id>`).
     package func originalsFolder(dropId: String) throws -> String? {
-        try read { db in
-            let e = try EventRecord.fetchOne(
-                db,
-                sql: """
-                    SELECT * FROM events WHERE drop_id = ? AND stage = 'archive' AND to_state IN ('archived','failed') ORDER BY id DESC LIMIT 1
-                    """, arguments: [dropId])
+        try readSQL { sql in
+            let e = try sql.fetchOne(
+                EventRecord.self,
+                "SELECT * FROM events WHERE drop_id = ? AND stage = 'archive' AND to_state IN ('archived','failed') ORDER BY id DESC LIMIT 1", [.text(dropId)])
             guard case .filed(let folder)? = e?.data else { return nil }
             return folder
         }
@@ -270,14 +269,14 @@ extension Ledger {
     /// sidecar of that path and was not retried since — so moving a corrected sidecar back into the inbox
     /// retries it, as `omnipost retry` would. Nil when there is none (clip-list entries never match).
     package func failedDrop(withSidecar path: String) throws -> DropRecord? {
-        try read { db in
-            try DropRecord.fetchOne(
-                db,
-                sql: """
-                    SELECT * FROM drops d WHERE d.sidecar_path = ? AND d.state = 'failed' AND d.manifest_entry IS NULL
-                      AND NOT EXISTS (SELECT 1 FROM events e WHERE e.drop_id = d.id AND e.stage = 'control' AND e.to_state = 'retried')
-                    ORDER BY d.updated_at DESC LIMIT 1
-                    """, arguments: [path])
+        try readSQL { sql in
+            try sql.fetchOne(
+                DropRecord.self,
+                """
+                SELECT * FROM drops d WHERE d.sidecar_path = ? AND d.state = 'failed' AND d.manifest_entry IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.drop_id = d.id AND e.stage = 'control' AND e.to_state = 'retried')
+                ORDER BY d.updated_at DESC LIMIT 1
+                """, [.text(path)])
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OmniPostCore
 
 /// After the post (issue 25): published posts read back until verified, then their numbers as a time
@@ -9,36 +8,38 @@ extension Ledger {
     @discardableResult
     package func enrolPublishedPosts() throws -> Int {
         let now = self.now
-        return try write { db, _ in
-            try db.execute(
-                sql: """
-                    INSERT INTO post_checks (delivery_id, target, platform, account, remote_id, published_at, state, next_read_at, updated_at)
-                    SELECT d.id, d.target, d.platform, d.account, COALESCE(d.remote_id, ''), COALESCE(d.upload_finished_at, d.updated_at),
-                        'pending', ?, ?
-                    FROM deliveries d WHERE d.state = 'published' AND NOT EXISTS (SELECT 1 FROM post_checks c WHERE c.delivery_id = d.id)
-                    """, arguments: [now, now])
-            return db.changesCount
+        return try writeSQL { sql, _ in
+            // Two hosts enrolling at once: the second's insert of a row the first just made is skipped by
+            // the primary key (`ON CONFLICT DO NOTHING`) rather than failing its transaction.
+            try sql.run(
+                """
+                INSERT INTO post_checks (delivery_id, target, platform, account, remote_id, published_at, state, next_read_at, updated_at)
+                SELECT d.id, d.target, d.platform, d.account, COALESCE(d.remote_id, ''), COALESCE(d.upload_finished_at, d.updated_at),
+                    'pending', ?, ?
+                FROM deliveries d WHERE d.state = 'published' AND NOT EXISTS (SELECT 1 FROM post_checks c WHERE c.delivery_id = d.id)
+                ON CONFLICT DO NOTHING
+                """, now, now)
         }
     }
 
     /// Read-backs with a read due now (a verification read or a metrics read), soonest first.
     package func duePostChecks(limit: Int) throws -> [PostCheckRecord] {
         let now = self.now
-        return try read { db in
-            try PostCheckRecord.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM post_checks WHERE next_read_at <= ? OR next_metrics_at <= ?
-                    ORDER BY MIN(COALESCE(next_read_at, 1e18), COALESCE(next_metrics_at, 1e18)) LIMIT ?
-                    """, arguments: [now, now, limit])
+        return try readSQL { sql in
+            try sql.fetchAll(
+                PostCheckRecord.self,
+                """
+                SELECT * FROM post_checks WHERE next_read_at <= ? OR next_metrics_at <= ?
+                ORDER BY \(sql.dialect.least("COALESCE(next_read_at, 1e18)", "COALESCE(next_metrics_at, 1e18)")) LIMIT ?
+                """, [.real(now), .real(now), .integer(Int64(limit))])
         }
     }
 
     /// When the next read of any post is due; nil when none is planned.
     package func nextPostCheckDue() throws -> Date? {
-        try read { db in
-            let t = try Double.fetchOne(
-                db, sql: "SELECT MIN(MIN(COALESCE(next_read_at, 1e18)), MIN(COALESCE(next_metrics_at, 1e18))) FROM post_checks")
+        try readSQL { sql in
+            let t = try sql.row(
+                "SELECT \(sql.dialect.least("MIN(COALESCE(next_read_at, 1e18))", "MIN(COALESCE(next_metrics_at, 1e18))")) AS t FROM post_checks")?.double("t")
             return t.flatMap { $0 >= 1e18 ? nil : Date(timeIntervalSince1970: $0) }
         }
     }
@@ -46,34 +47,37 @@ extension Ledger {
     /// Verifications still waiting for a read within `horizon` seconds (`--once` waits for those).
     package func pendingVerifications(horizon: Double) throws -> Int {
         let limit = now + horizon
-        return try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM post_checks WHERE state = 'pending' AND next_read_at <= ?", arguments: [limit]) ?? 0
+        return try readSQL { sql in
+            Int(try sql.int("SELECT COUNT(*) AS n FROM post_checks WHERE state = 'pending' AND next_read_at <= ?", [.real(limit)]) ?? 0)
         }
     }
 
     package func postCheck(deliveryId: Int64) throws -> PostCheckRecord? {
-        try read { db in try PostCheckRecord.fetchOne(db, key: deliveryId) }
+        try readSQL { sql in try sql.fetchOne(PostCheckRecord.self, "SELECT * FROM post_checks WHERE delivery_id = ?", [.integer(deliveryId)]) }
     }
 
     package func postChecks(deliveryIds: [Int64]) throws -> [Int64: PostCheckRecord] {
-        try read { db in
-            Dictionary(uniqueKeysWithValues: try PostCheckRecord.fetchAll(db, keys: deliveryIds).map { ($0.deliveryId, $0) })
+        guard !deliveryIds.isEmpty else { return [:] }
+        return try readSQL { sql in
+            Dictionary(
+                uniqueKeysWithValues: try sql.fetchAll(
+                    PostCheckRecord.self, "SELECT * FROM post_checks WHERE delivery_id IN (\(sqlMarks(deliveryIds.count)))", deliveryIds.map(\.sqlValue)
+                ).map { ($0.deliveryId, $0) })
         }
     }
 
     /// A post's numbers, oldest first.
     package func postMetrics(deliveryId: Int64) throws -> [PostMetricsRow] {
-        try read { db in
-            try PostMetricsRow.fetchAll(db, sql: "SELECT * FROM post_metrics WHERE delivery_id = ? ORDER BY at", arguments: [deliveryId])
+        try readSQL { sql in
+            try sql.rows("SELECT * FROM post_metrics WHERE delivery_id = ? ORDER BY at", deliveryId).map(PostMetricsRow.init(row:))
         }
     }
 
     /// Counts of read-back outcomes (`/metrics`): state, reason code (empty when none), how many.
     package func postCheckOutcomes() throws -> [(state: String, reason: String, count: Int)] {
-        try read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT state, COALESCE(reason_code, '') AS reason, COUNT(*) AS n FROM post_checks GROUP BY state, reason_code ORDER BY state, reason"
-            ).map { ($0["state"], $0["reason"], $0["n"]) }
+        try readSQL { sql in
+            try sql.rows("SELECT state, COALESCE(reason_code, '') AS reason, COUNT(*) AS n FROM post_checks GROUP BY state, reason_code ORDER BY state, reason")
+                .map { ($0.text("state") ?? "", $0.text("reason") ?? "", Int($0.int("n") ?? 0)) }
         }
     }
 
@@ -81,20 +85,20 @@ extension Ledger {
     /// (if any), and — when the verification settles or the numbers end — an event saying so.
     package func recordPostRead(_ check: PostCheckRecord, metrics: PostMetrics?, event: (kind: EventKind, detail: String)?) throws {
         let now = self.now
-        try write { db, events in
+        try writeSQL { sql, events in
             var c = check
             c.updatedAt = now
-            try c.update(db)
+            try sql.update(c, in: "post_checks", key: "delivery_id")
             if let metrics {
-                try PostMetricsRow(deliveryId: c.deliveryId, at: now, ageSeconds: max(0, now - c.publishedAt), metrics).insert(db, onConflict: .replace)
+                try PostMetricsRow(deliveryId: c.deliveryId, at: now, ageSeconds: max(0, now - c.publishedAt), metrics).save(sql)
             }
             if let event {
-                let dropId = try String.fetchOne(db, sql: "SELECT drop_id FROM deliveries WHERE id = ?", arguments: [c.deliveryId])
-                var e = EventRecord(
-                    at: now, dropId: dropId, deliveryId: c.deliveryId, target: c.target, stage: EventStage.verify.rawValue,
-                    toState: event.kind.rawValue, detail: event.detail, data: .readBack(reason: c.reasonCode))
-                try e.insert(db)
-                events.append(e)
+                let dropId = try sql.row("SELECT drop_id FROM deliveries WHERE id = ?", [.integer(c.deliveryId)])?.text("drop_id")
+                try Self.record(
+                    EventRecord(
+                        at: now, dropId: dropId, deliveryId: c.deliveryId, target: c.target, stage: EventStage.verify.rawValue,
+                        toState: event.kind.rawValue, detail: event.detail, data: .readBack(reason: c.reasonCode)),
+                    sql, &events)
             }
         }
     }
@@ -116,10 +120,8 @@ extension Ledger {
 
     /// Whether the account has an upload in flight (reads of its posts wait for it: they share its request windows).
     package func isUploading(platform: String, account: String) throws -> Bool {
-        try read { db in
-            try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM deliveries WHERE state = 'uploading' AND platform = ? AND account = ?)",
-                arguments: [platform, account]) ?? false
+        try readSQL { sql in
+            try sql.row("SELECT 1 AS one FROM deliveries WHERE state = 'uploading' AND platform = ? AND account = ? LIMIT 1", [.text(platform), .text(account)]) != nil
         }
     }
 }

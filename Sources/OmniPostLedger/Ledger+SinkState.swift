@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension Ledger {
     /// How an alert sink is doing, from its messages in the outbox: `down` when its newest try failed —

@@ -1,12 +1,11 @@
 import Foundation
-import GRDB
 import OmniPostCore
 
 /// The rows `omnipost stats` answers from (issue 25), read in SQL so a year of posts is aggregated in
 /// the database: deliveries that ended in the window, rate-limit hits, and each post's latest numbers.
 extension Ledger {
     /// A delivery that ended (published or failed) in the window.
-    package struct EndedDelivery: Sendable, Equatable, FetchableRecord, Decodable {
+    package struct EndedDelivery: Sendable, Equatable, Decodable {
         package var id: Int64
         package var platform: String
         package var account: String
@@ -19,7 +18,7 @@ extension Ledger {
     }
 
     /// A published post with its latest reading (nil numbers where none was read yet).
-    package struct PostReading: Sendable, Equatable, FetchableRecord {
+    package struct PostReading: Sendable, Equatable {
         package var id: Int64
         package var target: String
         package var platform: String
@@ -31,16 +30,16 @@ extension Ledger {
         package var readAt: Double?
         package var metrics: PostMetrics
 
-        package init(row: Row) throws {
-            id = row["id"]
-            target = row["target"]
-            platform = row["platform"]
-            account = row["account"]
-            remoteId = row["remoteId"]
-            publishedAt = row["publishedAt"]
-            verification = row["verification"]
-            reasonCode = row["reasonCode"]
-            readAt = row["readAt"]
+        init(row: SQLRow) {
+            id = row.int("id") ?? 0
+            target = row.text("target") ?? ""
+            platform = row.text("platform") ?? ""
+            account = row.text("account") ?? ""
+            remoteId = row.text("remote_id")
+            publishedAt = row.double("published_at") ?? 0
+            verification = row.text("verification")
+            reasonCode = row.text("reason_code")
+            readAt = row.double("read_at")
             metrics = PostMetrics(row: row)
         }
     }
@@ -61,32 +60,30 @@ extension Ledger {
 
     package func endedDeliveries(since: Double, platform: String? = nil, account: String? = nil) throws -> [EndedDelivery] {
         let s = Self.scope(platform: platform, account: account)
-        return try read { db in
-            try EndedDelivery.fetchAll(
-                db,
-                sql: """
-                    SELECT d.id, d.platform, d.account, d.state, d.error_code AS errorCode, d.upload_started_at AS uploadStartedAt,
-                        d.upload_finished_at AS uploadFinishedAt, d.bytes_sent AS bytesSent,
-                        COALESCE(d.upload_finished_at, d.updated_at) AS endedAt
-                    FROM deliveries d
-                    WHERE d.state IN ('published', 'failed') AND COALESCE(d.upload_finished_at, d.updated_at) >= ?\(s.sql)
-                    """, arguments: StatementArguments([since as any DatabaseValueConvertible] + s.args.map { $0 as any DatabaseValueConvertible }))
+        return try readSQL { sql in
+            try sql.fetchAll(
+                EndedDelivery.self,
+                """
+                SELECT d.id, d.platform, d.account, d.state, d.error_code, d.upload_started_at, d.upload_finished_at, d.bytes_sent,
+                    COALESCE(d.upload_finished_at, d.updated_at) AS ended_at
+                FROM deliveries d
+                WHERE d.state IN ('published', 'failed') AND COALESCE(d.upload_finished_at, d.updated_at) >= ?\(s.sql)
+                """, [.real(since)] + s.args.map(SQLValue.text))
         }
     }
 
     /// Attempts answered "rate limited" in the window, by platform and account.
     package func rateLimitHits(since: Double, platform: String? = nil, account: String? = nil) throws -> [String: Int] {
         let s = Self.scope(platform: platform, account: account)
-        return try read { db in
+        return try readSQL { sql in
             var out: [String: Int] = [:]
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.platform || ':' || d.account AS who, COUNT(*) AS n FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-                    WHERE a.error_code = 'rate_limited' AND a.started_at >= ?\(s.sql) GROUP BY who
-                    """, arguments: StatementArguments([since as any DatabaseValueConvertible] + s.args.map { $0 as any DatabaseValueConvertible }))
+            for row in try sql.rows(
+                """
+                SELECT d.platform || ':' || d.account AS who, COUNT(*) AS n FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+                WHERE a.error_code = 'rate_limited' AND a.started_at >= ?\(s.sql) GROUP BY d.platform || ':' || d.account
+                """, [.real(since)] + s.args.map(SQLValue.text))
             {
-                out[row["who"]] = row["n"]
+                out[row.text("who") ?? ""] = Int(row.int("n") ?? 0)
             }
             return out
         }
@@ -95,19 +92,19 @@ extension Ledger {
     /// Published posts in the window with their latest reading, oldest first.
     package func postReadings(since: Double, platform: String? = nil, account: String? = nil) throws -> [PostReading] {
         let s = Self.scope(platform: platform, account: account)
-        return try read { db in
-            try PostReading.fetchAll(
-                db,
-                sql: """
-                    SELECT d.id, d.target, d.platform, d.account, d.remote_id AS remoteId,
-                        COALESCE(d.upload_finished_at, d.updated_at) AS publishedAt, c.state AS verification, c.reason_code AS reasonCode,
-                        m.at AS readAt, m.views, m.likes, m.comments, m.shares, m.saves, m.watch_seconds, m.average_view_seconds, m.reach
-                    FROM deliveries d
-                    LEFT JOIN post_checks c ON c.delivery_id = d.id
-                    LEFT JOIN post_metrics m ON m.delivery_id = d.id AND m.at = (SELECT MAX(at) FROM post_metrics WHERE delivery_id = d.id)
-                    WHERE d.state = 'published' AND COALESCE(d.upload_finished_at, d.updated_at) >= ?\(s.sql)
-                    ORDER BY publishedAt, d.id
-                    """, arguments: StatementArguments([since as any DatabaseValueConvertible] + s.args.map { $0 as any DatabaseValueConvertible }))
+        return try readSQL { sql in
+            try sql.rows(
+                """
+                SELECT d.id, d.target, d.platform, d.account, d.remote_id,
+                    COALESCE(d.upload_finished_at, d.updated_at) AS published_at, c.state AS verification, c.reason_code,
+                    m.at AS read_at, m.views, m.likes, m.comments, m.shares, m.saves, m.watch_seconds, m.average_view_seconds, m.reach
+                FROM deliveries d
+                LEFT JOIN post_checks c ON c.delivery_id = d.id
+                LEFT JOIN post_metrics m ON m.delivery_id = d.id AND m.at = (SELECT MAX(at) FROM post_metrics WHERE delivery_id = d.id)
+                WHERE d.state = 'published' AND COALESCE(d.upload_finished_at, d.updated_at) >= ?\(s.sql)
+                ORDER BY published_at, d.id
+                """, [.real(since)] + s.args.map(SQLValue.text)
+            ).map(PostReading.init(row:))
         }
     }
 }

@@ -35,20 +35,23 @@ package struct Ledger: Sendable {
 
     var now: Double { clock.now().timeIntervalSince1970 }
 
-    /// The SQLite connection pool, for the families still written with GRDB. On the shared ledger they
-    /// are refused by name until they move onto `LedgerSQL`.
+    /// The SQLite connection pool, for what only SQLite has (its `PRAGMA`s, its backup API, the schema's
+    /// migrations) and for tests that look at the file's rows directly. Every ledger operation is written
+    /// over `LedgerSQL` and runs on both backends (docs/ledger.md, "One interface, two backends"); on the
+    /// shared ledger this refuses by name rather than touch a SQLite file of its own.
     var writer: any DatabaseWriter {
         get throws {
             switch backend {
             case .sqlite(let pool): return pool
             case .postgres:
-                throw OmniError(.internalError, "this ledger operation is not on the shared (PostgreSQL) ledger yet (docs/several-hosts.md)")
+                throw OmniError(.internalError, "this operation is for a SQLite ledger; the pipeline's ledger is the shared (PostgreSQL) one (docs/several-hosts.md)")
             }
         }
     }
 
-    /// Reads and writes stay inside this module: callers use the named operations (Ledger+*.swift), so no
-    /// SQL or GRDB type crosses the boundary and a second backend can implement the same operations.
+    /// A GRDB read of the SQLite file, for the SQLite-only operations below. Reads and writes stay inside
+    /// this module: callers use the named operations (Ledger+*.swift), so no SQL or GRDB type crosses the
+    /// boundary; the operations themselves use `readSQL`/`writeSQL` and run on both backends.
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         try writer.read(body)
     }
@@ -63,9 +66,15 @@ package struct Ledger: Sendable {
     }
 
     /// SQLite's `data_version` on the writer's connection: it moves when another connection — another
-    /// process, such as `omnipost retry` — commits, and never for this process's own writes.
+    /// process, such as `omnipost retry` — commits, and never for this process's own writes. On the shared
+    /// ledger, where other hosts and commands write through their own connections: the newest event's id
+    /// (every transition and every person's action writes one). It moves for this process's own writes
+    /// too: a stage woken for those finds nothing new, which costs one look.
     package func externalChangeCount() throws -> Int {
-        try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+        switch backend {
+        case .sqlite(let pool): return try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+        case .postgres: return Int(try lastEventId())
+        }
     }
 
     /// Whether a write transaction can begin now (`/readyz`): taken and rolled back, nothing written.
@@ -77,7 +86,8 @@ package struct Ledger: Sendable {
         }
     }
 
-    /// Runs `body` in one write transaction and reports the events it recorded once committed.
+    /// Runs `body` in one GRDB write transaction on the SQLite file and reports the events it recorded once
+    /// committed. No operation uses it any more (they use `writeSQL`); tests that plant SQLite rows do.
     @discardableResult
     func write<T: Sendable>(_ body: @Sendable (Database, inout [EventRecord]) throws -> T) throws -> T {
         let (value, events) = try writer.write { db -> (T, [EventRecord]) in

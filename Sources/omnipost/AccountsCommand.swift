@@ -108,7 +108,7 @@ struct AccountsCommand: AsyncParsableCommand {
         func run() async throws {
             // A typo is named as one, not answered "had no stored credentials".
             let (config, account) = (try target.pipelineConfig(naming: true), target.account)
-            let ledger = try Ledger(path: config.paths.ledger.path)
+            let ledger = try Ledger.open(config)
             print(try ledger.removeToken(account: account) ? "removed the stored credentials of \(account)" : "\(account) had no stored credentials")
         }
     }
@@ -119,7 +119,7 @@ struct AccountsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try PlatformRegistry.load(path: pipeline)
-            let ledger = try Ledger(path: config.paths.ledger.path)
+            let ledger = try Ledger.open(config)
             let stored = Dictionary(uniqueKeysWithValues: try ledger.tokenSummaries().map { ($0.account, $0) })
             let breakers = Dictionary(uniqueKeysWithValues: try ledger.breakers().map { ($0.account, $0) })
             let deliveries = try ledger.allDeliveries()
@@ -163,7 +163,7 @@ struct AccountsCommand: AsyncParsableCommand {
             let sealer = try Sealer.load(
                 file: config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key"),
                 env: config.credentials.keyEnv)
-            let ledger = try Ledger(path: config.paths.ledger.path)
+            let ledger = try Ledger.open(config)
             try ledger.replaceRefreshToken(account: account, refreshToken: try sealer.seal(value))
             print("stored a new refresh token for \(account) (sealed); `omnipost retry` the drops that failed with auth_revoked")
         }

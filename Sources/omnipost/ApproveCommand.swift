@@ -29,7 +29,7 @@ struct ApproveCommand: AsyncParsableCommand {
             edits.publishAt = at
         }
         let config = try PlatformRegistry.load(path: pipeline)
-        let control = QueueControl(config: config, ledger: try Ledger(path: config.paths.ledger.path), who: cliWho())
+        let control = QueueControl(config: config, ledger: try Ledger.open(config), who: cliWho())
         try await ControlOutput.each([drop]) { try control.approve($0, note: note, edits: edits) }
     }
 }
@@ -44,7 +44,7 @@ struct RejectCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try PlatformRegistry.load(path: pipeline)
-        let control = QueueControl(config: config, ledger: try Ledger(path: config.paths.ledger.path), who: cliWho())
+        let control = QueueControl(config: config, ledger: try Ledger.open(config), who: cliWho())
         try await ControlOutput.each([drop]) { try control.reject($0, note: note) }
     }
 }

@@ -33,7 +33,7 @@ struct ExportCommand: AsyncParsableCommand {
             FileHandleOutput.stderr("\(e)")
             throw ExitCode(2)
         }
-        let ledger = try Ledger(path: config.paths.ledger.path)
+        let ledger = try Ledger.open(config)
         let stdout = FileHandle.standardOutput
         try LedgerExport.write(
             kind, ledger: ledger, from: Date(timeIntervalSince1970: start), to: Date(timeIntervalSince1970: end), format: form

@@ -29,7 +29,7 @@ struct StatsCommand: AsyncParsableCommand {
             FileHandleOutput.stderr("\(e)")
             throw ExitCode(2)
         }
-        let ledger = try Ledger(path: config.paths.ledger.path)
+        let ledger = try Ledger.open(config)
         if let compare {
             guard let by = PostCompare.By(rawValue: compare) else {
                 FileHandleOutput.stderr("\(OmniError(.invalidValue, "--compare takes platform or account, found '\(compare)'"))")

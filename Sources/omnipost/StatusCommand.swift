@@ -30,7 +30,7 @@ struct StatusCommand: AsyncParsableCommand {
             FileHandleOutput.stderr("\(e)")
             throw ExitCode(2)
         }
-        let ledger = try Ledger(path: config.paths.ledger.path)
+        let ledger = try Ledger.open(config)
         let report = try StatusReport.gather(config: config, ledger: ledger, profiles: try ProfileCatalog.bundled().overlaid(with: config.overrides))
         print(
             json
@@ -62,7 +62,7 @@ struct CancelCommand: AsyncParsableCommand {
     /// sure (an S3 multipart upload is aborted), so the adapters are made as the daemon makes them.
     func run() async throws {
         let config = try PlatformRegistry.load(path: pipeline)
-        let ledger = try Ledger(path: config.paths.ledger.path)
+        let ledger = try Ledger.open(config)
         let control = QueueControl(config: config, ledger: ledger)
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         var failure: (any Error)? = nil
@@ -79,7 +79,7 @@ struct CancelCommand: AsyncParsableCommand {
 enum ControlOutput {
     static func run(_ pipeline: String, _ ids: [String], _ action: (QueueControl, String) throws -> [String]) async throws {
         let config = try PlatformRegistry.load(path: pipeline)
-        let control = QueueControl(config: config, ledger: try Ledger(path: config.paths.ledger.path))
+        let control = QueueControl(config: config, ledger: try Ledger.open(config))
         try await each(ids) { try action(control, $0) }
     }
 

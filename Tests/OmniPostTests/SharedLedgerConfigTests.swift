@@ -81,9 +81,18 @@ import Testing
             let refused = try CheckCommandTests.run(["check", wrong.path])
             #expect(refused.status == 1)
             #expect(refused.out.contains("\(wrong.path):3:9: ledger_unreachable: cannot reach the ledger"), "\(refused.out)")
-            // `run` refuses rather than post from a SQLite ledger of its own beside the shared one.
+            // `run` runs on it (nothing in the inbox: it ends at once), migrating it; `check` then sees the
+            // schema and `status` reads it. No SQLite ledger is made beside the shared one.
             let run = try CheckCommandTests.run(["run", good.path, "--once"])
-            #expect(run.status != 0 && run.out.contains("does not run on one yet"), "\(run.out)")
+            #expect(run.status == 0, "\(run.out)")
+            #expect(try CheckCommandTests.run(["check", good.path]).out.contains("schema at v"))
+            let status = try CheckCommandTests.run(["status", good.path])
+            #expect(status.status == 0, "\(status.out)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("ledger.sqlite").path))
+            // `plan` does not read the shared ledger, and says so rather than judge on an empty one.
+            let clip = try Clips.make(width: 320, height: 240, seconds: 1)
+            let plan = try CheckCommandTests.run(["plan", good.path, clip.path])
+            #expect(plan.out.contains("note: the shared ledger \(server.url(database)) is not read by plan"), "\(plan.out)")
         }
     }
 }

@@ -19,20 +19,27 @@ import Testing
     /// attempts; x:main — one published. Each YouTube post's numbers read twice (the later one counts).
     static func fixture(_ dir: TempDir) throws -> Ledger {
         let ledger = try Ledger(path: dir.file("ledger.sqlite").path)
+        try plant(ledger)
+        return ledger
+    }
+
+    /// The fixture's rows, written on either backend (`LedgerFamiliesTests` reads them on both).
+    static func plant(_ ledger: Ledger) throws {
         let m = monday
-        try ledger.write { db, _ in
-            try db.execute(sql: "INSERT INTO drops (id, pipeline, stem, state, created_at, updated_at) VALUES ('d1', 'p', 'clip', 'archived', ?, ?)", arguments: [m, m])
+        try ledger.writeSQL { sql, _ in
+            try sql.run("INSERT INTO drops (id, pipeline, stem, state, created_at, updated_at) VALUES ('d1', 'p', 'clip', 'archived', ?, ?)", m, m)
             func delivery(_ id: Int64, _ target: String, _ state: String, started: Double?, seconds: Double?, error: String? = nil) throws {
                 let (platform, account) = (String(target.split(separator: ":")[0]), String(target.split(separator: ":")[1]))
-                try db.execute(
-                    sql: """
-                        INSERT INTO deliveries (id, drop_id, target, platform, account, profile, state, plan, metadata_json, content_sha256, remote_id,
-                            error_code, created_at, updated_at, upload_started_at, upload_finished_at, bytes_sent)
-                        VALUES (?, 'd1', ?, ?, ?, ?, ?, 'pass', '{}', ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        id, target + "-\(id)", platform, account, platform, state, "sha\(id)", state == "published" ? "post\(id)" : nil, error,
-                        m, (started ?? m + 86_400 * 2) + (seconds ?? 0), started, seconds.map { (started ?? 0) + $0 }, state == "published" ? 100_000_000 : 0
+                try sql.run(
+                    """
+                    INSERT INTO deliveries (id, drop_id, target, platform, account, profile, state, plan, metadata_json, content_sha256, remote_id,
+                        error_code, created_at, updated_at, upload_started_at, upload_finished_at, bytes_sent)
+                    VALUES (?, 'd1', ?, ?, ?, ?, ?, 'pass', '{}', ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .integer(id), .text(target + "-\(id)"), .text(platform), .text(account), .text(platform), .text(state), .text("sha\(id)"),
+                        state == "published" ? .text("post\(id)") : .null, error.sqlValue, .real(m), .real((started ?? m + 86_400 * 2) + (seconds ?? 0)),
+                        started.sqlValue, seconds.map { (started ?? 0) + $0 }.sqlValue, .integer(state == "published" ? 100_000_000 : 0)
                     ])
             }
             try delivery(1, "youtube:main", "published", started: m + 9 * 3600 + 600 - 10, seconds: 10)
@@ -42,18 +49,19 @@ import Testing
             try delivery(5, "youtube:main", "failed", started: nil, seconds: nil, error: "rejected_by_platform")
             try delivery(6, "x:main", "published", started: m + 3600, seconds: 5)
             for (n, code) in [(1, "rate_limited"), (2, "rate_limited"), (3, "network_error")] {
-                try db.execute(
-                    sql: "INSERT INTO attempts (delivery_id, number, owner, account, started_at, error_code) VALUES (1, ?, 'w', 'youtube:main', ?, ?)",
-                    arguments: [n, m + Double(n), code])
+                try sql.run(
+                    "INSERT INTO attempts (delivery_id, number, owner, account, started_at, error_code) VALUES (1, ?, 'w', 'youtube:main', ?, ?)",
+                    n, m + Double(n), code)
             }
             // Readings: views and likes; the later one is the post's latest (engagement = likes / views).
             for (id, views, likes) in [(1, 1000, 100), (2, 2000, 200), (3, 500, 50), (4, 1000, 500)] {
-                try db.execute(
-                    sql: "INSERT INTO post_metrics (delivery_id, at, age_seconds, views, likes) VALUES (?, ?, 3600, 1, 0), (?, ?, 86400, ?, ?)",
-                    arguments: [id, m + 86_400 * 3, id, m + 86_400 * 4, views, likes])
+                try sql.run(
+                    "INSERT INTO post_metrics (delivery_id, at, age_seconds, views, likes) VALUES (?, ?, 3600, 1, 0), (?, ?, 86400, ?, ?)",
+                    id, m + 86_400 * 3, id, m + 86_400 * 4, views, likes)
             }
+            // Ids given here: PostgreSQL's identity goes on after them (SQLite's AUTOINCREMENT does by itself).
+            if sql.dialect == .postgres { try sql.run("SELECT setval(pg_get_serial_sequence('deliveries', 'id'), 6)") }
         }
-        return ledger
     }
 
     @Test func theFixtureLedgersKnownAnswer() throws {

@@ -3,9 +3,9 @@ import OmniPostCore
 
 /// The ledger on PostgreSQL, shared by several hosts (docs/several-hosts.md). It opens like the SQLite
 /// ledger — connect, bring the schema to the current version, then named operations only — and runs the
-/// operations written once over `LedgerSQL` (Shared/), through `Ledger(shared:)`. The families still
-/// written for SQLite alone (docs/ledger.md, "One interface, two backends") refuse it by name, so the
-/// daemon does not run on it yet; `omnipost check` reaches it and reports its schema.
+/// operations written once over `LedgerSQL` (Shared/), through `Ledger(shared:)` — every family of them
+/// (docs/ledger.md, "One interface, two backends"), so the daemon and the commands run on it
+/// (`Ledger.open`); `omnipost check` reaches it and reports its schema.
 package final class PostgresLedger: Sendable {
     let connections: PostgresConnections
     package let clock: any WallClock
@@ -33,6 +33,10 @@ package final class PostgresLedger: Sendable {
 
     /// Closes every connection; nothing runs on this ledger afterwards.
     package func close() { connections.close() }
+
+    /// A command that opened the ledger (`status`, `retry`, …) lets it go when it is done: its connections
+    /// are closed then, as PostgresNIO asks, rather than dropped open. Closing twice is nothing.
+    deinit { connections.close() }
 
     /// Brings the schema to the newest version. Hosts starting together take turns: the first holds a
     /// transaction-scoped advisory lock while it migrates (DDL is transactional in PostgreSQL), the others

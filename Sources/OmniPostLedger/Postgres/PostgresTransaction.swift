@@ -56,12 +56,20 @@ struct PostgresTransaction: LedgerSQL {
             switch cell.dataType {
             case .int2, .int4, .int8, .oid: values[cell.columnName] = .integer(try cell.decode(Int64.self))
             case .float4, .float8: values[cell.columnName] = .real(try cell.decode(Double.self))
-            case .numeric: values[cell.columnName] = .real(Double(try cell.decode(String.self)) ?? .nan)
+            case .numeric: values[cell.columnName] = Self.number(try cell.decode(Decimal.self))
             case .bool: values[cell.columnName] = .integer(try cell.decode(Bool.self) ? 1 : 0)
             default: values[cell.columnName] = .text(try cell.decode(String.self))
             }
         }
         return SQLRow(values)
+    }
+
+    /// A NUMERIC as the kind SQLite gives for the same expression: PostgreSQL's `SUM` of BIGINT is NUMERIC
+    /// (SQLite's is INTEGER), so a whole number that fits is an integer, anything else a real. (Read as
+    /// text, a binary NUMERIC is not its digits: that gave NaN, and reading NaN as an integer traps.)
+    static func number(_ d: Decimal) -> SQLValue {
+        let n = NSDecimalNumber(decimal: d), i = n.int64Value
+        return Decimal(i) == d ? .integer(i) : .real(n.doubleValue)
     }
 
     /// Runs `body` between BEGIN and COMMIT; ROLLBACK when it throws.

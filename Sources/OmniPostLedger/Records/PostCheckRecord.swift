@@ -39,9 +39,7 @@ package struct PostCheckRecord: Codable, Sendable, Equatable, FetchableRecord, P
 }
 
 /// One reading of a post's numbers (`post_metrics`): its columns are `PostMetrics`'s, snake-cased.
-package struct PostMetricsRow: Sendable, Equatable, FetchableRecord, PersistableRecord {
-    package static let databaseTableName = "post_metrics"
-
+package struct PostMetricsRow: Sendable, Equatable {
     package var deliveryId: Int64
     package var at: Double
     /// Seconds since the post was published.
@@ -55,34 +53,28 @@ package struct PostMetricsRow: Sendable, Equatable, FetchableRecord, Persistable
         self.metrics = metrics
     }
 
-    package init(row: Row) throws {
-        self.init(deliveryId: row["delivery_id"], at: row["at"], ageSeconds: row["age_seconds"], PostMetrics(row: row))
+    init(row: SQLRow) {
+        self.init(deliveryId: row.int("delivery_id") ?? 0, at: row.double("at") ?? 0, ageSeconds: row.double("age_seconds") ?? 0, PostMetrics(row: row))
     }
 
-    package func encode(to container: inout PersistenceContainer) throws {
-        container["delivery_id"] = deliveryId
-        container["at"] = at
-        container["age_seconds"] = ageSeconds
-        metrics.encode(to: &container)
+    /// Writes the reading, replacing one of the same moment (what SQLite's `INSERT OR REPLACE` did).
+    func save(_ sql: any LedgerSQL) throws {
+        let m = metrics
+        try sql.run(
+            """
+            INSERT INTO post_metrics (delivery_id, at, age_seconds, views, likes, comments, shares, saves, watch_seconds, average_view_seconds, reach)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (delivery_id, at) DO UPDATE SET age_seconds = excluded.age_seconds, views = excluded.views, likes = excluded.likes,
+              comments = excluded.comments, shares = excluded.shares, saves = excluded.saves, watch_seconds = excluded.watch_seconds,
+              average_view_seconds = excluded.average_view_seconds, reach = excluded.reach
+            """, deliveryId, at, ageSeconds, m.views, m.likes, m.comments, m.shares, m.saves, m.watchSeconds, m.averageViewSeconds, m.reach)
     }
 }
 
 extension PostMetrics {
-    /// The numbers from a row holding `post_metrics`'s columns (all null where no reading was joined).
-    init(row: Row) {
+    init(row: SQLRow) {
         self.init(
-            views: row["views"], likes: row["likes"], comments: row["comments"], shares: row["shares"], saves: row["saves"],
-            watchSeconds: row["watch_seconds"], averageViewSeconds: row["average_view_seconds"], reach: row["reach"])
-    }
-
-    func encode(to container: inout PersistenceContainer) {
-        container["views"] = views
-        container["likes"] = likes
-        container["comments"] = comments
-        container["shares"] = shares
-        container["saves"] = saves
-        container["watch_seconds"] = watchSeconds
-        container["average_view_seconds"] = averageViewSeconds
-        container["reach"] = reach
+            views: row.int("views"), likes: row.int("likes"), comments: row.int("comments"), shares: row.int("shares"), saves: row.int("saves"),
+            watchSeconds: row.double("watch_seconds"), averageViewSeconds: row.double("average_view_seconds"), reach: row.int("reach"))
     }
 }

@@ -39,7 +39,8 @@ package struct SQLRow: Sendable {
     package func int(_ column: String) -> Int64? {
         switch self[column] {
         case .integer(let v): v
-        case .real(let v): Int64(v)
+        // Int64(_:) traps on NaN, an infinity or a value past Int64's range: none of those is an integer.
+        case .real(let v): Int64(exactly: v.rounded(.towardZero))
         case .text(let v): Int64(v)
         case .null: nil
         }
@@ -134,6 +135,46 @@ package enum SQLDialect: Sendable {
         case .postgres: "GREATEST(\(a), \(b))"
         }
     }
+
+    /// The smaller of two values (SQLite's two-argument `min`, PostgreSQL's `LEAST`).
+    package func least(_ a: String, _ b: String) -> String {
+        switch self {
+        case .sqlite: "MIN(\(a), \(b))"
+        case .postgres: "LEAST(\(a), \(b))"
+        }
+    }
+
+    /// A column a condition must not reach through its index: SQLite's unary `+` (its documented way to
+    /// keep the planner off an index); PostgreSQL's planner weighs the choice itself, and `+text` is no
+    /// operator there.
+    package func unindexed(_ column: String) -> String {
+        switch self {
+        case .sqlite: "+\(column)"
+        case .postgres: column
+        }
+    }
+
+    /// `LIKE` without regard to case: SQLite's `LIKE` already is (for ASCII, what it always matched);
+    /// PostgreSQL's `LIKE` is not, its `ILIKE` is.
+    package var likeAnyCase: String {
+        switch self {
+        case .sqlite: "LIKE"
+        case .postgres: "ILIKE"
+        }
+    }
+
+    /// A number's whole part as an integer (hours since 1970 from seconds): SQLite's `CAST(… AS INTEGER)`
+    /// truncates; PostgreSQL's rounds, so there it is truncated first.
+    package func wholePart(_ expression: String) -> String {
+        switch self {
+        case .sqlite: "CAST(\(expression) AS INTEGER)"
+        case .postgres: "CAST(trunc(\(expression)) AS BIGINT)"
+        }
+    }
+
+    /// A table's order of insertion, for paging through one that has no id column: SQLite's `rowid`;
+    /// PostgreSQL has none, so such a table is paged by its own key there (`Ledger.exportPage`).
+    package var hasRowid: Bool { self == .sqlite }
 }
 
 /// What a ledger operation runs its statements on, inside one transaction the backend opened: an

@@ -159,7 +159,7 @@ package struct AccountConnector: Sendable {
         }
         // Sealed and stored; then proven by reading who the account is with it.
         try config.paths.createAll()
-        let ledger = try Ledger(path: config.paths.ledger.path)
+        let ledger = try Ledger.open(config)
         let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
         try await store.save(
             account: key, accessToken: grant.accessToken, expiresAt: lasting ? .distantFuture : Date().addingTimeInterval(grant.expiresIn),

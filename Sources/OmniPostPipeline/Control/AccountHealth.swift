@@ -43,7 +43,7 @@ package enum AccountHealth {
 
     static func checkAll(config: PipelineConfig, only: [String], http: HTTPClient) async throws -> [Result] {
         try config.paths.createAll()
-        let ledger = try Ledger(path: config.paths.ledger.path)
+        let ledger = try Ledger.open(config)
         let store = LedgerTokenStore(ledger: ledger, keys: KeyRing(config: config))
         var out: [Result] = []
         for key in config.accounts.keys.sorted() where only.isEmpty || only.contains(key) {

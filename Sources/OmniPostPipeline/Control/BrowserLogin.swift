@@ -22,7 +22,7 @@ package enum BrowserLogin {
         let recipe = try RecipeCatalog.recipe(for: account)
         let name = PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform
         try config.paths.createAll()
-        let ledger = try ledger ?? Ledger(path: config.paths.ledger.path)
+        let ledger = try ledger ?? Ledger.open(config)
         let browser = BrowserSettings.pipeline(config, ledger: ledger)
         let key = account.key
         let (cookies, _) = try await BrowserSession.with(profile: browser.profile(for: key), executable: browser.executable) { s in

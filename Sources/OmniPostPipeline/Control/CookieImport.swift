@@ -10,7 +10,7 @@ package enum CookieImport {
         _ = try config.account(account)
         let jar = try CookieJar.load(path: file, displayName: (file as NSString).lastPathComponent)
         try config.paths.createAll()
-        let ledger = try Ledger(path: config.paths.ledger.path)
+        let ledger = try Ledger.open(config)
         let sealer = try KeyRing(config: config).current()
         let json = String(decoding: try JSONEncoder().encode(jar), as: UTF8.self)
         try ledger.storeCookieJar(
@@ -21,7 +21,7 @@ package enum CookieImport {
 
     /// The stored jar, opened (for the browser-driven adapters to come, and the tests).
     package static func load(config: PipelineConfig, account: String) throws -> CookieJar? {
-        let ledger = try Ledger(path: config.paths.ledger.path)
+        let ledger = try Ledger.open(config)
         guard let sealed = try ledger.cookieJar(account: account) else { return nil }
         return try JSONDecoder().decode(CookieJar.self, from: Data(try KeyRing(config: config).current().open(sealed).utf8))
     }

@@ -178,6 +178,12 @@ package enum Doctor {
     }
 
     static func ledger(_ config: PipelineConfig) -> [Finding] {
+        // A shared ledger: reached and described as `check` does (its integrity is the database server's).
+        if config.sharedLedger != nil {
+            let (problems, note) = SharedLedgerReach.check(config)
+            if let p = problems.first { return [Finding(check: "ledger", level: .fail, detail: p.message, fix: "check the `ledger:` settings and the database server")] }
+            return [Finding(check: "ledger", level: .pass, detail: note ?? "reached")]
+        }
         guard FileManager.default.fileExists(atPath: config.paths.ledger.path) else {
             return [Finding(check: "ledger", level: .pass, detail: "\(config.paths.ledger.path) is made at the first run")]
         }

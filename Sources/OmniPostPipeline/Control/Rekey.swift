@@ -20,7 +20,7 @@ package enum Rekey {
             )
         }
         let file = config.credentials.keyFile ?? config.paths.root.appendingPathComponent("secret.key")
-        let ledger = try Ledger(path: config.paths.ledger.path)
+        let ledger = try Ledger.open(config)
         if forgetOld {
             // Whatever is still sealed with an older key (a daemon that sealed before it saw the new
             // file) is re-sealed first; only then is the old key dropped.

@@ -372,7 +372,7 @@ struct DashboardViews {
             "pipelines": [
                 [
                     "name": c.name, "file": c.file, "inbox": c.paths.inbox.path, "outbox": c.paths.outbox.path, "archive": c.paths.archive.path,
-                    "ledger": c.paths.ledger.path, "watch": "\(watcher.mode.rawValue) (\(watcher.fsType))", "sandbox": "\(c.sandbox)",
+                    "ledger": c.sharedLedger?.display ?? c.paths.ledger.path, "watch": "\(watcher.mode.rawValue) (\(watcher.fsType))", "sandbox": "\(c.sandbox)",
                     "targets": c.targets.map { ["name": $0.name, "platform": $0.platform, "profile": $0.profile, "account": $0.account] },
                     "notify": c.notify.map { n in n.sinks.map(\.name).joined(separator: ", ") } ?? "none"
                 ] as [String: Any]

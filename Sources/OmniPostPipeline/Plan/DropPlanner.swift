@@ -109,7 +109,13 @@ package struct DropPlanner: Sendable {
         let (forecast, queue) = try ledger.queueForecast(rules: profiles.quotas)
         let now = planClock.now()
         let times = forecast.run(queue.map(\.forecastItem), now: now)
-        var report = PlanReport(pipeline: c.name, at: now, drops: [], note: modelNote)
+        // `plan` copies the local SQLite ledger to try things on; a shared one is not copied (yet), so what it
+        // knows — earlier posts of the same clip, quotas spent — is not weighed, and the plan says so.
+        let sharedNote = config.sharedLedger.map {
+            "the shared ledger \($0.display) is not read by plan: earlier posts (duplicates) and quotas spent on other hosts are not weighed"
+        }
+        let note = [modelNote, sharedNote].compactMap { $0 }.joined(separator: "; ")
+        var report = PlanReport(pipeline: c.name, at: now, drops: [], note: note.isEmpty ? nil : note)
         for drop in drops {
             guard let d = try ledger.drop(drop.id) else { continue }
             let deliveries = try ledger.deliveries(forDrop: d.id)

@@ -206,10 +206,12 @@ struct Notifier: Sendable {
 
     func send(now: Date = Date()) async {
         for sink in config.sinks {
-            guard var due = try? ctx.ledger.dueNotifications(sink: sink.name, now: now.timeIntervalSince1970), !due.isEmpty else { continue }
             let sent = (try? ctx.ledger.notificationsSent(sink: sink.name, since: now.timeIntervalSince1970 - 3600)) ?? 0
             let room = config.maxPerHour - sent
             if room <= 0 { continue }
+            // Claimed, not only read: on a ledger several hosts share, a message one host is sending is not
+            // due for another (`claimDueNotifications`); every message claimed is marked sent or failed below.
+            guard var due = try? ctx.ledger.claimDueNotifications(sink: sink.name, now: now.timeIntervalSince1970), !due.isEmpty else { continue }
             // More than fits this hour: the rest goes as one message, grouped.
             var batches: [[Ledger.Notification]] = due.prefix(room - 1).map { [$0] }
             due.removeFirst(min(due.count, room - 1))

@@ -34,11 +34,11 @@ package final class Pipeline: Sendable {
         var config = config
         // Every platform the file names checked against this build's, endpoints filled in.
         try PlatformRegistry.resolve(&config)
-        try SharedLedgerReach.refuseToRun(config)
         try config.paths.createAll()
         let pipelineName = config.name
         let statusFiles = DropStatusFiles()
-        let ledger = try Ledger(path: config.paths.ledger.path, clock: clock) { e in
+        // The SQLite file in the root, or the shared PostgreSQL ledger `ledger:` names (docs/several-hosts.md).
+        let ledger = try Ledger.open(config, clock: clock) { e in
             if let line = ProgressFormat.line(e) { progress.line(line) }
             TransitionLog.log(e, pipeline: pipelineName, to: logger)
             statusFiles.changed(e.dropId)
@@ -111,6 +111,7 @@ package final class Pipeline: Sendable {
             await listener?.release(pipeline: config.name, context: nil)
             try? await http.shutdown()
             await sandbox?.stop()
+            ledger.close()
             throw error
         }
     }
@@ -415,5 +416,6 @@ package final class Pipeline: Sendable {
         await listener?.release(pipeline: context.config.name, context: context)
         try? await http.shutdown()
         if !keepingSandbox { await embedded?.stop() }
+        context.ledger.close()
     }
 }

@@ -2,10 +2,8 @@ import Foundation
 import OmniPostCore
 import OmniPostLedger
 
-/// A pipeline's shared ledger (`ledger: postgres://…`) as `check` and `run` see it today
-/// (docs/several-hosts.md): it is reached, logged into and migrated, but the daemon does not run on it
-/// yet — the ledger's operations are being moved onto one interface family by family
-/// (docs/ledger.md, "One interface, two backends").
+/// A pipeline's shared ledger (`ledger: postgres://…`) as `check` sees it (docs/several-hosts.md): reached
+/// and logged into, nothing changed. `run` and the commands open it through `Ledger.open`.
 package enum SharedLedgerReach {
     /// For `omnipost check`: connects (proving address, TLS, login and database), changing nothing, then says
     /// what it found — or the problem, at the `ledger:` key, in a sentence naming the database.
@@ -16,22 +14,12 @@ package enum SharedLedgerReach {
             defer { ledger.close() }
             let server = try ledger.describeServer()
             let schema = try ledger.appliedMigrations().last.map { "schema at \($0)" } ?? "no ledger schema yet"
-            return ([], "ledger \(shared.display) reached (\(server)), \(schema); `run` does not use a shared ledger yet")
+            return ([], "ledger \(shared.display) reached (\(server)), \(schema)")
         } catch let e as OmniError {
             return ([OmniError(e.code, e.message, at: shared.location)], nil)
         } catch {
             return ([OmniError(.ledgerUnreachable, "the ledger \(shared.display) cannot be used: \(error)", at: shared.location)], nil)
         }
-    }
-
-    /// `run` refuses a pipeline whose `ledger:` names PostgreSQL rather than running on the local SQLite
-    /// file beside it: several hosts each on their own ledger would each post every clip.
-    static func refuseToRun(_ config: PipelineConfig) throws {
-        guard let shared = config.sharedLedger else { return }
-        throw OmniError(
-            .configInvalid,
-            "ledger: \(shared.display) — this version checks a shared PostgreSQL ledger (omnipost check) but does not run on one yet; remove `ledger:` to run on the local SQLite ledger (docs/several-hosts.md)",
-            at: shared.location)
     }
 }
 
