@@ -64,6 +64,11 @@ final class PostgresConnections: @unchecked Sendable {  // mutable state under `
         }
     }
 
+    /// A connection held across awaits (a session-level advisory lock lives on one connection): taken
+    /// from the pool like any other and handed back with `giveBack`.
+    func hold() throws -> PostgresConnection { try take() }
+    func giveBack(_ connection: PostgresConnection) { give(back: connection) }
+
     private func take() throws -> PostgresConnection {
         lock.lock()
         while true {

@@ -14,9 +14,13 @@ package protocol TokenStore: Sendable {
     func saveRefreshExpiry(account: String, at: Date) async throws
     /// The scopes a refresh named.
     func saveScope(account: String, scope: String) async throws
+    func exclusively<T: Sendable>(account: String, _ body: @Sendable () async throws -> T) async throws -> T
 }
 
 extension TokenStore {
+    /// Runs a refresh of `account`'s token while no other process sharing the store refreshes it (hosts
+    /// on one ledger: an advisory lock). A store only this process uses runs it as it is.
+    package func exclusively<T: Sendable>(account: String, _ body: @Sendable () async throws -> T) async throws -> T { try await body() }
     package func saveRefreshExpiry(account: String, at: Date) async throws {}
     package func saveScope(account: String, scope: String) async throws {}
 }
@@ -29,6 +33,8 @@ package actor TokenProvider {
     let store: any TokenStore
     let timeout: Duration
     private var cached: (token: String, expires: Date)?
+    /// The token last refused or given up (`invalidate`): a stored token equal to it is not taken as new.
+    private var refused: String?
     /// Set by a 401: the stored access token was refused, so the next call must refresh, not reuse it.
     private var mustRefresh = false
 
@@ -79,6 +85,7 @@ package actor TokenProvider {
     /// token that another request's refresh has already replaced: that one is spent, not this one.
     package func invalidate(rejected: String? = nil) {
         if let rejected, let c = cached, c.token != rejected { return }
+        refused = rejected ?? cached?.token
         cached = nil
         mustRefresh = true
     }
@@ -91,10 +98,26 @@ package actor TokenProvider {
     /// any with reuse detection) refuses the second, or revokes the whole token family.
     func refresh() async throws -> String {
         if let t = inFlight { return try await t.value }
-        let t = Task { try await self.performRefresh() }
+        // One refresh at a time per account across every process sharing the store (several hosts on one
+        // ledger); inside, the stored token is read again: another host may have just refreshed it.
+        let key = account.key, store = store
+        let t = Task { try await store.exclusively(account: key) { try await self.refreshUnlessRefreshedElsewhere() } }
         inFlight = t
         defer { inFlight = nil }
         return try await t.value
+    }
+
+    /// A refreshing style whose stored token another process renewed while this one waited for the lock:
+    /// that token, not a second refresh (which would spend a rotating refresh token twice).
+    private func refreshUnlessRefreshedElsewhere() async throws -> String {
+        if refreshStyle == .refreshToken || refreshStyle == .metaExchange, let saved = try await stored(), let t = saved.accessToken,
+            let e = saved.expiresAt, e.timeIntervalSinceNow > 60, t != refused, t != cached?.token
+        {
+            cached = (t, e)
+            mustRefresh = false
+            return t
+        }
+        return try await performRefresh()
     }
 
     private func performRefresh() async throws -> String {
