@@ -159,6 +159,27 @@ final class Collected<T: Sendable>: @unchecked Sendable {  // mutable state unde
         }
     }
 
+    /// `status` and `/metrics` say which host holds what (read through `heldClaims`).
+    @Test func statusAndMetricsNameTheHostHoldingEachClaim() throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, extra: "host: box-a", targets: "targets: [youtube:main]")
+        let ledger = try Ledger(path: dir.file("ledger.sqlite").path)
+        try ledger.plantReadyDeliveries(count: 2)
+        let upload = try #require(try ledger.claimUploadLease(owner: "box-a:1:t", lease: 600))
+        let filing = try #require(try ledger.claimDrop(in: .converted, owner: "box-b:2:t", lease: 600))
+        let profiles = try ProfileCatalog.bundled()
+        let metrics = try MetricsExport.text(config: config, ledger: ledger, profiles: profiles)
+        #expect(metrics.contains(#"omnipost_claims_held{host="box-a",kind="upload"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"omnipost_claims_held{host="box-b",kind="file"} 1"#))
+        #expect(metrics.contains(#"omnipost_claims_held{host="box-a",kind="convert"} 0"#), "this host's series from the first scrape")
+        let report = try StatusReport.gather(config: config, ledger: ledger, profiles: profiles)
+        let text = try report.text(ledger: ledger)
+        #expect(text.contains("held:\n  box-a  upload #\(upload.id)\n  box-b  file \(filing.id)"), "\(text)")
+        #expect(text.contains("#\(upload.id)  folder:nas  uploading") && text.contains("on box-a"), "\(text)")
+        let json = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any]
+        #expect((json?["held"] as? [[String: Any]])?.compactMap { $0["host"] as? String }.sorted() == ["box-a", "box-b"])
+    }
+
     /// The least busy host first: a host holding more conversions than another live host that may convert
     /// leaves a new drop to it for `headStart` per conversion more; a host without `convert` counts for nothing.
     @Test(.enabled(if: PostgresServer.available, "PostgreSQL is not installed"))
