@@ -33,8 +33,6 @@ package actor TokenProvider {
     let store: any TokenStore
     let timeout: Duration
     private var cached: (token: String, expires: Date)?
-    /// The token last refused or given up (`invalidate`): a stored token equal to it is not taken as new.
-    private var refused: String?
     /// Set by a 401: the stored access token was refused, so the next call must refresh, not reuse it.
     private var mustRefresh = false
 
@@ -85,7 +83,6 @@ package actor TokenProvider {
     /// token that another request's refresh has already replaced: that one is spent, not this one.
     package func invalidate(rejected: String? = nil) {
         if let rejected, let c = cached, c.token != rejected { return }
-        refused = rejected ?? cached?.token
         cached = nil
         mustRefresh = true
     }
@@ -99,19 +96,24 @@ package actor TokenProvider {
     func refresh() async throws -> String {
         if let t = inFlight { return try await t.value }
         // One refresh at a time per account across every process sharing the store (several hosts on one
-        // ledger); inside, the stored token is read again: another host may have just refreshed it.
+        // ledger); inside, the stored token is read again: another host may have refreshed it while this
+        // one waited — then its token is used, not refreshed a second time.
         let key = account.key, store = store
-        let t = Task { try await store.exclusively(account: key) { try await self.refreshUnlessRefreshedElsewhere() } }
+        let t = Task {
+            let before: String?? = try? await store.load(account: key).accessToken
+            return try await store.exclusively(account: key) { try await self.refreshUnlessRefreshedElsewhere(since: before) }
+        }
         inFlight = t
         defer { inFlight = nil }
         return try await t.value
     }
 
-    /// A refreshing style whose stored token another process renewed while this one waited for the lock:
-    /// that token, not a second refresh (which would spend a rotating refresh token twice).
-    private func refreshUnlessRefreshedElsewhere() async throws -> String {
-        if refreshStyle == .refreshToken || refreshStyle == .metaExchange, let saved = try await stored(), let t = saved.accessToken,
-            let e = saved.expiresAt, e.timeIntervalSinceNow > 60, t != refused, t != cached?.token
+    /// A refreshing style whose stored token another process renewed while this one waited for the lock
+    /// (the stored token is no longer `before`, what was stored when this refresh was asked for): that
+    /// token, not a second refresh (which would spend a rotating refresh token twice).
+    private func refreshUnlessRefreshedElsewhere(since before: String??) async throws -> String {
+        if refreshStyle == .refreshToken || refreshStyle == .metaExchange, case .some(let before) = before, let saved = try await stored(),
+            let t = saved.accessToken, t != before, let e = saved.expiresAt, e.timeIntervalSinceNow > 60
         {
             cached = (t, e)
             mustRefresh = false
