@@ -31,9 +31,11 @@ extension Ledger {
         return try claimDropFairly(in: .received, owner: owner, after: after, lease: lease, condition: condition)
     }
 
-    /// The oldest validated drop to convert in `lane`.
-    package func claimDropToConvert(owner: String, lane: ConvertLane = .any, lease: Double = 3600) throws -> DropRecord? {
-        try claimDrop(in: .validated, owner: owner, lease: lease, condition: lane == .quick ? .noTranscodePlanned : nil)
+    /// The oldest validated drop to convert in `lane`. `validatedBefore`: only a drop validated at least
+    /// that long ago — a busier host's head start to the less busy ones (docs/several-hosts.md, "Roles").
+    package func claimDropToConvert(owner: String, lane: ConvertLane = .any, lease: Double = 3600, validatedBefore: Double? = nil) throws -> DropRecord? {
+        let conditions = [lane == .quick ? DropCondition.noTranscodePlanned : nil, validatedBefore.map { DropCondition.updatedAtMost($0) }].compactMap { $0 }
+        return try claimDrop(in: .validated, owner: owner, lease: lease, condition: conditions.isEmpty ? nil : .all(conditions))
     }
 
     /// The oldest converted drop whose every delivery is final (published, failed or cancelled): ready to file away.
@@ -55,6 +57,10 @@ enum DropCondition: Sendable, Equatable {
     case allDeliveriesFinal
     /// The drop's taken clip is at most this many bytes.
     case clipAtMost(Int64)
+    /// The drop last moved (was validated, for a conversion) at or before this time.
+    case updatedAtMost(Double)
+    /// Every one of these.
+    indirect case all([DropCondition])
 
     var sql: String {
         switch self {
@@ -64,6 +70,10 @@ enum DropCondition: Sendable, Equatable {
             "NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.drop_id = drops.id AND deliveries.state NOT IN (\(DeliveryState.finalSQLList)))"
         case .clipAtMost(let bytes):
             "NOT EXISTS (SELECT 1 FROM files f WHERE f.path = drops.clip_path AND f.drop_id = drops.id AND f.size > \(bytes))"
+        case .updatedAtMost(let t):
+            "drops.updated_at <= \(t)"
+        case .all(let conditions):
+            conditions.map { "(\($0.sql))" }.joined(separator: " AND ")
         }
     }
 }

@@ -74,7 +74,11 @@ extension Ledger {
                 supersedes = (old, drop)
             }
             var rec = FileRecord(path: path, size: size, mtime: mtime, inode: inode, role: role, completedAt: self.now)
-            rec.id = try sql.insert(rec, into: "files")
+            // Several hosts watch one inbox: the file's identity is a unique key (v18), so the host that
+            // records it second — even in the same instant, even after the first host's drop took it —
+            // inserts nothing and makes no drop.
+            guard let id = try sql.insertIfAbsent(rec, into: "files") else { return RecordedFile(isNew: false) }
+            rec.id = id
             try Self.record(EventRecord(at: self.now, stage: EventStage.watch.rawValue, toState: EventKind.complete.rawValue, detail: path), sql, &events)
             return RecordedFile(isNew: true, supersedes: supersedes)
         }

@@ -311,6 +311,8 @@ extension Ledger {
             // settled across a restart (Ledger+S3Inbox.swift).
             try db.execute(sql: S3InboxObject.createTable(postgres: false))
         }
+        // Several hosts on one ledger (issue 27): a file's identity is unique, a drop's filing is claimed.
+        m.registerMigration("v18") { db in try Self.migrateV18(db) }
         return m
     }
 }

@@ -118,7 +118,7 @@ import Testing
             let (rs, rbody) = try await Self.get(base + "/readyz")
             let ready = try Self.object(rbody)
             #expect(rs == 200 && ready["ready"] as? Bool == true, "\(ready)")
-            #expect(Set((ready["checks"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }) == ["ledger", "ffmpeg", "ffprobe", "inbox", "disk"])
+            #expect(Set((ready["checks"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }) == ["ledger", "heartbeat", "ffmpeg", "ffprobe", "inbox", "disk"])
 
             // The JSON API: filtered, paged, a drop's own page.
             let failed = try Self.object(try await Self.get(base + "/api/v1/drops?state=failed").1)

@@ -6,7 +6,8 @@ extension PipelineConfig {
         "defaults", "targets", "accounts", "profiles", "schedule", "credentials", "quotas", "media_host", "http", "account_checks", "notify",
         "captions", "approval", "after_post",
         "ledger",
-        "inbox"
+        "inbox",
+        "host", "host_roles"
     ]
 
     /// Loads a pipeline file. Relative paths resolve against the file's own folder, so a pipeline
@@ -106,6 +107,16 @@ extension PipelineConfig {
         try doc.collect { if let v = top["after_post"] { config.afterPost = try AfterPostConfig.parse(v) } }
         try doc.collect { if let v = top["ledger"] { config.sharedLedger = try PostgresLedgerConfig.parse(v, baseDirectory: baseDirectory) } }
         try doc.collect { if let v = top["inbox"] { config.s3Inbox = try S3InboxConfig.parse(v) } }
+        try doc.collect { if let v = top["host"] { config.host.name = try HostConfig.parseName(v) } }
+        try doc.collect {
+            if let v = top["host_roles"] {
+                config.host.roles = try HostConfig.parseRoles(v)
+                config.host.rolesLocation = v.location
+            }
+        }
+        // Hosts sharing a ledger share the inbox, archive and outbox, but each converts in a work/ of its
+        // own: one host's cleanup of work/ never removes what another is converting.
+        if config.sharedLedger != nil { config.paths.work = config.paths.work.appendingPathComponent(config.host.name, isDirectory: true) }
         try doc.collect { if let v = top["http"] { config.http = try HTTPConfig.parse(v, baseDirectory: baseDirectory) } }
         // After `http:`: serving media from this daemon needs its listener.
         try doc.collect { config.mediaHost = try MediaHostConfig.parse(top["media_host"], sandbox: sandbox, http: &config.http) }

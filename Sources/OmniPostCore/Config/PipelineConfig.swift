@@ -38,6 +38,8 @@ package struct PipelineConfig: Sendable {
     package var sharedLedger: PostgresLedgerConfig?
     /// `inbox: {s3: …}`: a bucket's prefix polled as the inbox besides the folder.
     package var s3Inbox: S3InboxConfig?
+    /// This host among several sharing the ledger (`host:`, `host_roles:`): its name and what it takes up.
+    package var host = HostConfig()
 
     /// Where the file names a platform (targets, accounts, quotas, per-platform caps): the platform
     /// registry checks each against the platforms this build has, and answers at that line.

@@ -162,3 +162,11 @@ extension ReasonCode {
     /// numbers are not read again until the account is connected anew.
     package static let insightsNotGranted = ReasonCode("insights_not_granted")
 }
+
+// Several hosts on one ledger (issue 27, docs/several-hosts.md).
+extension ReasonCode {
+    /// `host_roles:` names a role a host cannot have (not `ingest`, `convert` or `upload`), one twice, or none.
+    package static let hostRoleUnknown = ReasonCode("host_role_unknown")
+    /// This host's heartbeat could not reach the shared ledger: it stops claiming and is not ready until it does.
+    package static let ledgerLost = ReasonCode("ledger_lost")
+}

@@ -64,6 +64,19 @@ final class PostgresConnections: @unchecked Sendable {  // mutable state under `
         }
     }
 
+    /// A connection of its own, outside the pool, for a session-level advisory lock held across awaits:
+    /// what runs under the lock uses the pool meanwhile (from the pool, a pool of one would wait on
+    /// itself). Closed with `closeSeparate`.
+    func openSeparate() throws -> PostgresConnection {
+        lock.lock()
+        nextID += 1
+        let id = nextID
+        lock.unlock()
+        return try connect(id: id)
+    }
+
+    func closeSeparate(_ connection: PostgresConnection) { Self.closeNow(connection) }
+
     private func take() throws -> PostgresConnection {
         lock.lock()
         while true {

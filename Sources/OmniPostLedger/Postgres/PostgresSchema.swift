@@ -19,7 +19,9 @@ enum PostgresSchema {
     /// Identifiers in order, as SQLite's migrator names them, with the statements that bring a PostgreSQL
     /// ledger to them (empty: included in the baseline).
     static let migrations: [(id: String, statements: [String])] =
-        (1...13).map { ("v\($0)", []) } + [("v14", baseline), ("v15", v15), ("v16", v16), ("v17", [S3InboxObject.createTable(postgres: true)])]
+        (1...13).map { ("v\($0)", []) } + [("v14", baseline), ("v15", v15), ("v16", v16), ("v17", [S3InboxObject.createTable(postgres: true)]),
+            ("v18", v18)
+        ]
 
     private static func list(_ values: [String]) -> String { Ledger.sqlList(values) }
 
@@ -337,11 +339,17 @@ enum PostgresSchema {
         """
     ]
 
+    /// SQLite's v18 (`Ledger.migrateV18`): a file's identity unique, a drop's filing claimed; and the roles
+    /// each host beats with (`ledger_hosts` is the shared ledger's own), for "the least busy host".
+    static var v18: [String] {
+        Ledger.v18FileIdentity + [Ledger.v18Filings(postgres: true), "ALTER TABLE ledger_hosts ADD COLUMN roles TEXT NOT NULL DEFAULT ''"]
+    }
+
     /// The ledger's tables in an order where each comes after the ones it references (a copy inserts in it).
     static let tables = [
         "files", "drops", "deliveries", "events", "tokens", "attempts", "quota_spends", "breakers", "quota_limits", "cookie_jars",
         "notifications", "notify_cursor", "written_texts", "post_checks", "post_metrics", "follow_ups", "insight_refusals", "remote_names",
-        "s3_inbox_objects"
+        "s3_inbox_objects", "drop_filings"
     ]
 
     /// Tables whose `id` PostgreSQL numbers (SQLite's AUTOINCREMENT).

@@ -93,6 +93,10 @@ package enum EventKind: String, Codable, Sendable, CaseIterable {
     case insightsRefused = "insights_refused"
     /// `next_slot` with `slots: [best, …]`: which slot was taken and why (the best hour, or the fallback).
     case slotChosen = "slot_chosen"
+    // several hosts (issue 27): a filing a host that stopped had begun, taken over by another; this host
+    // reaching the shared ledger again after its heartbeat lost it
+    case filingTakenOver = "filing_taken_over"
+    case ledgerBack = "ledger_back"
 }
 
 /// Facts an event carries as values rather than inside its sentence. Stored as JSON; a reader switches

@@ -19,12 +19,18 @@ struct DashboardViews {
         let drops = try ledger.drops(in: DropState.allCases.filter { !$0.isTerminal })
         let progress = try ledger.convertProgress(drops: drops.map(\.id))
         var flying: [[String: Any]] = []
+        // Who holds what (several hosts on one ledger): the host working on each drop and upload.
+        let held = try ledger.heldClaims()
+        let dropHost = Dictionary(held.filter { $0.kind != "upload" }.map { ($0.id, $0.host) }, uniquingKeysWith: { a, _ in a })
+        let uploadHost = Dictionary(held.filter { $0.kind == "upload" }.map { ($0.id, $0.host) }, uniquingKeysWith: { a, _ in a })
         for d in drops {
             let deliveries = try ledger.deliveries(forDrop: d.id)
-            flying.append([
-                "id": d.id, "stem": d.stem, "state": d.state.rawValue, "since": Self.ago(now - d.updatedAt),
+            var drop: [String: Any] = ["id": d.id, "stem": d.stem, "state": d.state.rawValue, "since": Self.ago(now - d.updatedAt)]
+            if let h = dropHost[d.id] { drop["host"] = h }
+            flying.append(drop.merging([
                 "targets": deliveries.map { x -> [String: Any] in
                     var t: [String: Any] = ["target": x.target, "state": x.state.rawValue]
+                    if let h = uploadHost["\(x.id ?? 0)"] { t["host"] = h }
                     if x.state == .uploading, let total = x.renditionBytes, total > 0 {
                         let pct = Int(Double(max(x.bytesSent, x.confirmedOffset)) * 100 / Double(total))
                         t["pct"] = min(100, pct)
@@ -40,7 +46,7 @@ struct DashboardViews {
                     }
                     return t
                 }
-            ])
+            ]) { a, _ in a })
         }
         var day = Calendar(identifier: .gregorian)
         day.timeZone = .current

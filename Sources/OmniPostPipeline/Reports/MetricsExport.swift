@@ -41,6 +41,15 @@ package enum MetricsExport {
         // Every series an alert rule or a dashboard names is there from the first scrape, at 0: a rule on
         // a series that does not exist yet never fires, and a graph starts with a gap.
         let dropCounts = Dictionary(grouping: drops, by: { $0.state.rawValue }).mapValues(\.count)
+        // Who holds what (several hosts on one ledger): work under a live lease, by the host holding it;
+        // this host's series are there at 0 from the first scrape.
+        var held = Dictionary(grouping: try ledger.heldClaims(), by: { "\($0.host)|\($0.kind)" }).mapValues(\.count)
+        for kind in Ledger.heldKinds where held["\(config.host.name)|\(kind)"] == nil { held["\(config.host.name)|\(kind)"] = 0 }
+        for (key, n) in held {
+            let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
+            r.makeGauge(descriptor: d("claims_held", "Work held under a live lease, by the host holding it and the work (validate, convert, file, upload)"), labels: L([("host", parts[0]), ("kind", parts[1])]))
+                .set(to: Double(n))
+        }
         for state in DropState.allCases.map(\.rawValue) {
             r.makeGauge(descriptor: d("drops", "Drops in the ledger by state"), labels: L([("state", state)])).set(to: Double(dropCounts[state] ?? 0))
         }

@@ -20,6 +20,8 @@ package struct StatusReport: Sendable {
         package var confirmedOffset: Int64
         package var bytes: Int64?
         package var reason: String?
+        /// The host uploading it now (several hosts on one ledger: who holds what).
+        package var host: String?
     }
 
     package var inboxes: [String]
@@ -37,6 +39,8 @@ package struct StatusReport: Sendable {
     package var sinks: [Ledger.SinkState] = []
     /// Follow-ups (a first comment, a subtitle track…) asked for whose answer is not kept yet.
     package var pendingFollowUps = 0
+    /// Work held under a live lease, with the host holding it (`Ledger.heldClaims`).
+    package var held: [Ledger.HeldClaim] = []
 
     /// With `history: false` (the dashboard and the API, read often) only what is still open is read:
     /// `drops` and `attemptsByOutcome` stay empty and `deliveries` holds the queue's own, so a page costs
@@ -44,7 +48,7 @@ package struct StatusReport: Sendable {
     package static func gather(config: PipelineConfig, ledger: Ledger, profiles: ProfileCatalog, history: Bool = true) throws -> StatusReport {
         let deliveries = history ? try ledger.allDeliveries() : try ledger.openDeliveries()
         let now = ledger.clock.now().timeIntervalSince1970
-        let queue = deliveries.filter { !$0.state.isTerminal }
+        var queue = deliveries.filter { !$0.state.isTerminal }
             // The claim's order: priority, then due time, then age.
             .sorted { a, b in
                 if a.priority != b.priority { return a.priority > b.priority }
@@ -59,6 +63,9 @@ package struct StatusReport: Sendable {
                     scheduledAt: d.scheduledAt.map(isoStamp), attempts: d.attempts, confirmedOffset: d.confirmedOffset, bytes: d.renditionBytes,
                     reason: [d.errorCode, d.errorMessage].compactMap { $0 }.joined(separator: ": ").nilIfEmpty)
             }
+        let held = try ledger.heldClaims()
+        let uploadingOn = Dictionary(held.filter { $0.kind == "upload" }.map { ($0.id, $0.host) }, uniquingKeysWith: { a, _ in a })
+        for i in queue.indices { queue[i].host = uploadingOn["\(queue[i].delivery)"] }
         var byOutcome: [String: Int] = [:]
         if history { for a in try ledger.allAttempts() { byOutcome[a.outcome ?? "running", default: 0] += 1 } }
         let tokens = try ledger.tokenSummaries()
@@ -69,6 +76,7 @@ package struct StatusReport: Sendable {
         report.accountWarnings = Self.warnings(tokens, warnDays: config.accountChecks.warnDays, now: now)
         report.sinks = try ledger.sinkStates(configured: config.notify?.sinks.map(\.name) ?? [])
         report.pendingFollowUps = try ledger.pendingFollowUpCount()
+        report.held = held
         for j in try ledger.cookieJars() {
             guard let e = j.expiresAt, e - now < Double(config.accountChecks.warnDays) * 86400 else { continue }
             report.accountWarnings.append(
@@ -107,7 +115,7 @@ package struct StatusReport: Sendable {
         let obj: [String: Any] = [
             "inboxes": inboxes, "drops": try tree(kept), "deliveries": try tree(keptDeliveries), "queue": try tree(queue),
             "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "account_warnings": accountWarnings, "attempts": attemptsByOutcome,
-            "sinks": try tree(sinks), "pending_follow_ups": pendingFollowUps
+            "sinks": try tree(sinks), "pending_follow_ups": pendingFollowUps, "held": try tree(held)
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
@@ -152,8 +160,20 @@ package struct StatusReport: Sendable {
                 if let s = q.scheduledAt { parts.append("goes public \(s)") }
                 if q.attempts > 0 { parts.append("attempts \(q.attempts)") }
                 if let b = q.bytes, q.confirmedOffset > 0 { parts.append("\(q.confirmedOffset)/\(b) bytes confirmed") }
+                if let h = q.host { parts.append("on \(h)") }
                 if let r = q.reason { parts.append("(\(r))") }
                 out.append(parts.joined(separator: "  "))
+            }
+        }
+        // Who holds what: one line per host with work under a live lease (several hosts on one ledger).
+        if !held.isEmpty {
+            out.append("held:")
+            for (host, claims) in Dictionary(grouping: held, by: \.host).sorted(by: { $0.key < $1.key }) {
+                let kinds = Ledger.heldKinds.compactMap { k -> String? in
+                    let ids = claims.filter { $0.kind == k }.map { k == "upload" ? "#\($0.id)" : $0.id }
+                    return ids.isEmpty ? nil : "\(k) \(ids.joined(separator: ", "))"
+                }
+                out.append("  \(host)  " + kinds.joined(separator: "; "))
             }
         }
         if pendingFollowUps > 0 {

@@ -39,6 +39,11 @@ struct LedgerTokenStore: TokenStore {
     func saveScope(account: String, scope: String) async throws {
         try ledger.recordScope(account: account, scope: scope)
     }
+
+    /// Several hosts on one ledger refresh an account one at a time (`Ledger.exclusively`).
+    func exclusively<T: Sendable>(account: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await ledger.exclusively(account: account, body)
+    }
 }
 
 /// The sealing key as the key file holds it now: re-read when the file changes (its inode, size or

@@ -255,7 +255,10 @@ enum Readiness {
 
     static func check(_ ctx: PipelineContext, watcher: InboxWatcher) -> [Check] {
         var out: [Check] = []
-        out.append(Check(name: "ledger", ok: ctx.ledger.canWrite(), detail: ctx.paths.ledger.path))
+        out.append(Check(name: "ledger", ok: ctx.ledger.canWrite(), detail: ctx.config.sharedLedger?.display ?? ctx.paths.ledger.path))
+        // The heartbeat's word: a host that lost the ledger is not ready even if this one statement got through.
+        let lost = ctx.hostHealth.lost
+        out.append(Check(name: "heartbeat", ok: lost == nil, detail: lost?.reason ?? "\(ctx.config.host.name) beats every \(ctx.config.host.heartbeat)"))
         for tool in ["ffmpeg", "ffprobe"] {
             let found = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
                 .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }

@@ -82,9 +82,11 @@ package final class Pipeline: Sendable {
             // Work a killed process held is taken up now, not when its lease would have expired.
             // A process that crashed (rather than being killed) left a marker: the drops it held are charged a
             // crash, and one that crashed the daemon twice is quarantined instead of crashing it again.
-            let host = ProcessInfo.processInfo.hostName
+            // This host's leases are named by `host:` (its machine name by default); ones an earlier version
+            // wrote under the machine's full name are released too.
             let work = config.paths.work
             var deadPids: [Int32] = []
+            for host in Set([config.host.name, ProcessInfo.processInfo.hostName]) {
             try ledger.releaseDeadLeases(
                 host: host,
                 isAlive: { pid in
@@ -92,6 +94,7 @@ package final class Pipeline: Sendable {
                     if !alive { deadPids.append(pid) }
                     return alive
                 }, crashed: { pid in CrashMarker.crashed(dir: work, pid: pid) })
+            }
             for pid in deadPids { CrashMarker.clear(dir: work, pid: pid) }
             CrashMarker.install(dir: work)
             let ctx = PipelineContext(
@@ -99,7 +102,7 @@ package final class Pipeline: Sendable {
                 profiles: try (profiles ?? ProfileCatalog.bundled()).overlaid(with: config.overrides),
                 adapters: adapters,
                 logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
-                owner: "\(host):\(getpid()):\(UUID().uuidString.prefix(8))", backoff: backoff, arriving: ArrivingFiles(writing: PendingFiles()),
+                owner: Self.owner(host: config.host.name), backoff: backoff, arriving: ArrivingFiles(writing: PendingFiles()),
                 statusFiles: statusFiles)
             let watcher = InboxWatcher(
                 inbox: config.paths.inbox, config: config.watch, logger: logger, mountinfo: mountinfo,
@@ -115,6 +118,10 @@ package final class Pipeline: Sendable {
             throw error
         }
     }
+
+    /// The lease owner of everything this process claims: `host:pid:tag`, the host as `host:` names it
+    /// (docs/several-hosts.md), so the ledger says which host holds what.
+    static func owner(host: String) -> String { "\(host):\(getpid()):\(UUID().uuidString.prefix(8))" }
 
     /// Every target's adapter, with its account's sealed credentials. Credentials are sealed in the
     /// ledger; the pipeline file's refresh token seeds an account once, and again only when it changes
@@ -204,9 +211,11 @@ package final class Pipeline: Sendable {
     /// a final state (deliveries deferred more than a minute stay queued in the ledger for the next run).
     package func run(once: Bool) async throws {
         let ctx = context
-        let stages: [any Stage] = [
-            AssembleStage(ctx: ctx), ValidateStage(ctx: ctx), ValidateStage(ctx: ctx, lane: .small), ConvertStage(ctx: ctx),
-            ConvertStage(ctx: ctx, lane: .quick), ArchiveStage(ctx: ctx), VerifyStage(ctx: ctx)
+        // Only the loops of this host's roles run (`host_roles:`; all three by default).
+        let stages: [(HostConfig.Role, any Stage)] = [
+            (.ingest, AssembleStage(ctx: ctx)), (.ingest, ValidateStage(ctx: ctx)), (.ingest, ValidateStage(ctx: ctx, lane: .small)),
+            (.convert, ConvertStage(ctx: ctx)), (.convert, ConvertStage(ctx: ctx, lane: .quick)), (.ingest, ArchiveStage(ctx: ctx)),
+            (.upload, VerifyStage(ctx: ctx))
         ]
         let upload = UploadStage(ctx: ctx)
         let watcher = watcher
@@ -234,7 +243,8 @@ package final class Pipeline: Sendable {
         let s3Inbox = try ctx.config.s3Inbox.map { try S3Inbox(ctx: ctx, config: $0, http: http) }
         if once, let s3Inbox { try await s3Inbox.step() }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
+            group.addTask { await HostHeartbeat(ctx: ctx, http: self.http).run() }
+            if ctx.config.host.may(.ingest) { group.addTask {
                 await watcher.run(
                     .init(
                         onComplete: { fact in
@@ -260,17 +270,19 @@ package final class Pipeline: Sendable {
                         isWhole: { fact in
                             await arriving.isWhole(fact)
                         }))
+            } }
+            for (role, stage) in stages where ctx.config.host.may(role) {
+                group.addTask { await Self.loop(stage, role: role, ctx: ctx) }
             }
-            for stage in stages {
-                group.addTask { await Self.loop(stage, ctx: ctx) }
-            }
-            group.addTask { await upload.run() }
+            if ctx.config.host.may(.upload) { group.addTask { await upload.run() } }
             group.addTask { await Self.watchLedger(ctx) }
             group.addTask { await ctx.statusFiles.run(ctx) }
             let inotify = watcher.mode == .inotify
+            if ctx.config.host.may(.ingest) {
             group.addTask { await FolderMarkers(ctx: ctx).run(inotify: inotify, pollEvery: max(ctx.config.watch.pollInterval, .seconds(5))) }
+            }
             group.addTask { await ApprovalWatch(ctx: ctx).run() }
-            if !once, let s3Inbox { group.addTask { await s3Inbox.run() } }
+            if !once, ctx.config.host.may(.ingest), let s3Inbox { group.addTask { await s3Inbox.run() } }
             if !once {
                 let watch = AccountWatch(ctx: ctx, tokens: tokens, http: http)
                 group.addTask { await watch.run() }
@@ -359,10 +371,15 @@ package final class Pipeline: Sendable {
     /// Longest an idle stage sleeps without being rung: a safety net, not the way work is found.
     static let idleSleep: Duration = .seconds(30)
 
-    static func loop(_ stage: any Stage, ctx: PipelineContext) async {
+    static func loop(_ stage: any Stage, role: HostConfig.Role = .ingest, ctx: PipelineContext) async {
         while !Task.isCancelled {
             var pause = idleSleep
             let ticket = ctx.wakeup.ticket()
+            // A host that lost the ledger claims nothing until its heartbeat reaches it again (and rings).
+            guard ctx.mayClaim(role) else {
+                await ctx.wakeup.wait(after: ticket, timeout: ctx.config.host.heartbeat)
+                continue
+            }
             ctx.liveness.enter(stage.loopName)
             do {
                 if try await stage.step() { continue }

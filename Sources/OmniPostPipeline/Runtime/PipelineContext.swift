@@ -31,6 +31,11 @@ package struct PipelineContext: Sendable {
     package var statusFiles = DropStatusFiles()
     /// Whether each stage loop is alive (waiting, or progressing within its deadline): systemd's watchdog.
     package var liveness = StageLiveness()
+    /// Whether this host's heartbeat reaches the ledger: the claim loops claim only while it does.
+    package var hostHealth = HostHealth()
+
+    /// This host may claim now: its heartbeat reaches the ledger, and `role` is one of its `host_roles`.
+    func mayClaim(_ role: HostConfig.Role) -> Bool { hostHealth.claiming && config.host.may(role) }
 
     /// What the queue lets through: the profiles' quotas, the breaker and the caps of this pipeline.
     package var queueGate: QueueGate {

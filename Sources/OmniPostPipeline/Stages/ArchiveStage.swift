@@ -55,6 +55,8 @@ struct ArchiveStage: Stage {
     /// `status` and the progress output show it, not only in the log.
     private func reporting(_ drop: DropRecord, _ body: () throws -> Void) throws {
         do { try body() } catch {
+            // Let go of the filing at once: the retry, here or on another host, goes on into the same folder.
+            try? ctx.ledger.releaseFiling(dropId: drop.id, owner: ctx.owner)
             let e = OmniError.wrap(error, as: .archiveIO)
             try? ctx.ledger.note(.archiveFailed, stage: .archive, dropId: drop.id, detail: "\(e.code): \(e.message)")
             throw e
@@ -92,8 +94,8 @@ struct ArchiveStage: Stage {
     private func finish(_ drop: DropRecord, outcome: Outcome) throws {
         var drop = drop
         let now = ctx.now
-        let destDir: URL
-        let relDest: String
+        var destDir: URL
+        var relDest: String
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
         if drop.reasonCode == nil, let why = Self.reason(deliveries) {
             drop.reasonCode = why.code
@@ -109,6 +111,20 @@ struct ArchiveStage: Stage {
         } else {
             destDir = ctx.paths.failed.appendingPathComponent(drop.id)
             relDest = "failed/\(drop.id)"
+        }
+        // The filing is claimed in the ledger before anything moves (several hosts share the inbox): a
+        // drop another host is filing is left to it; one whose filer stopped is taken over into the folder
+        // that host chose, so no move is repeated or contradicted (files already there are recognised).
+        guard
+            let filing = try ctx.ledger.claimFiling(
+                dropId: drop.id, owner: ctx.owner, host: ctx.config.host.name, folder: relDest, lease: ctx.config.host.leaseSeconds)
+        else {
+            ctx.logger.info("another host is filing this drop", metadata: ["omnipost.drop": "\(drop.id)"])
+            return
+        }
+        if filing.folder != relDest, let chosen = Self.folder(filing.folder, in: ctx.paths) {
+            relDest = filing.folder
+            destDir = chosen
         }
         // A clip list shared with drops still in flight (or entries still waiting for their clips) is
         // copied; the last drop to finish moves it.
@@ -211,7 +227,19 @@ struct ArchiveStage: Stage {
             d.clipBytes = finished.clipBytes
             d.clipSha256 = finished.clipSha256
         }
+        try? ctx.ledger.finishFiling(dropId: drop.id, owner: ctx.owner)
         ctx.wakeup.ring()
+    }
+
+    /// A filing's folder as the ledger names it (`archive/…`, `failed/…`) in this pipeline's folders.
+    static func folder(_ rel: String, in paths: PipelinePaths) -> URL? {
+        let parts = rel.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[1].split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else { return nil }
+        switch parts[0] {
+        case "archive": return paths.archive.appendingPathComponent(parts[1])
+        case "failed": return paths.failed.appendingPathComponent(parts[1])
+        default: return nil
+        }
     }
 
     /// Size and sha256 of an original now in our own folder, read without following a link (a link is

@@ -17,8 +17,23 @@ struct ConvertStage: Stage {
     let ctx: PipelineContext
     var lane: Lane = .any
 
+    /// How long a drop waits for a less busy host per conversion this host holds beyond that host's
+    /// (docs/several-hosts.md, "Roles and the least busy host").
+    static let headStart: Double = 2
+
+    /// On a shared ledger a drop left to a less busy host is looked at again once its head start is over.
+    func nextDeadline() throws -> Date? {
+        ctx.config.sharedLedger == nil ? nil : ctx.now.addingTimeInterval(Self.headStart)
+    }
+
     func step() async throws -> Bool {
-        guard let drop = try ctx.ledger.claimDropToConvert(owner: ctx.owner, lane: lane == .quick ? .quick : .any) else { return false }
+        // Several hosts: a host holding more conversions than the least busy one that may convert leaves
+        // a new drop to that host for a head start; past it, anyone with a free lane takes it.
+        let ahead = try ctx.ledger.conversionsAheadOfLeastBusy(host: ctx.config.host.name)
+        let validatedBefore = ahead > 0 ? ctx.now.timeIntervalSince1970 - Double(ahead) * Self.headStart : nil
+        guard let drop = try ctx.ledger.claimDropToConvert(owner: ctx.owner, lane: lane == .quick ? .quick : .any, validatedBefore: validatedBefore) else {
+            return false
+        }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id).filter { $0.state == .planned }
         defer { ctx.removePinnedInputs(drop) }
         do {

@@ -21,7 +21,8 @@ struct UploadStage: Sendable {
                 let ticket = ctx.wakeup.ticket()
                 // The claim loop comes round at least every idle sleep; one blocked on the ledger does not.
                 ctx.liveness.enter(name, deadline: StageLiveness.loopDeadline)
-                if running.value < ctx.config.upload.concurrency {
+                // A host that lost the ledger starts no upload until its heartbeat reaches it again.
+                if running.value < ctx.config.upload.concurrency, ctx.mayClaim(.upload) {
                     do {
                         if let claim = try ctx.ledger.claimDelivery(owner: ctx.owner, lease: lease, gate: ctx.queueGate) {
                             running.add(1)

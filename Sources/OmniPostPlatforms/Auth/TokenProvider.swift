@@ -14,9 +14,13 @@ package protocol TokenStore: Sendable {
     func saveRefreshExpiry(account: String, at: Date) async throws
     /// The scopes a refresh named.
     func saveScope(account: String, scope: String) async throws
+    func exclusively<T: Sendable>(account: String, _ body: @Sendable () async throws -> T) async throws -> T
 }
 
 extension TokenStore {
+    /// Runs a refresh of `account`'s token while no other process sharing the store refreshes it (hosts
+    /// on one ledger: an advisory lock). A store only this process uses runs it as it is.
+    package func exclusively<T: Sendable>(account: String, _ body: @Sendable () async throws -> T) async throws -> T { try await body() }
     package func saveRefreshExpiry(account: String, at: Date) async throws {}
     package func saveScope(account: String, scope: String) async throws {}
 }
@@ -91,10 +95,31 @@ package actor TokenProvider {
     /// any with reuse detection) refuses the second, or revokes the whole token family.
     func refresh() async throws -> String {
         if let t = inFlight { return try await t.value }
-        let t = Task { try await self.performRefresh() }
+        // One refresh at a time per account across every process sharing the store (several hosts on one
+        // ledger); inside, the stored token is read again: another host may have refreshed it while this
+        // one waited — then its token is used, not refreshed a second time.
+        let key = account.key, store = store
+        let t = Task {
+            let before: String?? = try? await store.load(account: key).accessToken
+            return try await store.exclusively(account: key) { try await self.refreshUnlessRefreshedElsewhere(since: before) }
+        }
         inFlight = t
         defer { inFlight = nil }
         return try await t.value
+    }
+
+    /// A refreshing style whose stored token another process renewed while this one waited for the lock
+    /// (the stored token is no longer `before`, what was stored when this refresh was asked for): that
+    /// token, not a second refresh (which would spend a rotating refresh token twice).
+    private func refreshUnlessRefreshedElsewhere(since before: String??) async throws -> String {
+        if refreshStyle == .refreshToken || refreshStyle == .metaExchange, case .some(let before) = before, let saved = try await stored(),
+            let t = saved.accessToken, t != before, let e = saved.expiresAt, e.timeIntervalSinceNow > 60
+        {
+            cached = (t, e)
+            mustRefresh = false
+            return t
+        }
+        return try await performRefresh()
     }
 
     private func performRefresh() async throws -> String {

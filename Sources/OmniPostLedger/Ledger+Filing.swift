@@ -1,0 +1,72 @@
+import Foundation
+import OmniPostCore
+
+/// A drop's filing — its originals moved into archive/ or failed/ — claimed in the ledger before the
+/// first file moves (issue 27): one host files a drop, a second sees it taken and does nothing, and a
+/// host that died mid-filing is taken over once its lease lapses, into the folder the first one chose
+/// (`drop_filings`, v18). Written once over `LedgerSQL`, so one machine files the same way.
+extension Ledger {
+    /// A filing this process may go on with.
+    package struct Filing: Sendable, Equatable {
+        /// Where the originals go, relative to the pipeline's root (`archive/2026/12/06/<drop>`, `failed/<drop>`):
+        /// the first filer's choice, kept by whoever takes it over.
+        package var folder: String
+        /// Another owner had begun it and stopped (its lease lapsed): some files may be there already.
+        package var takenOver: Bool
+        /// Who had it before, when taken over.
+        package var previousOwner: String?
+    }
+
+    /// Claims the filing of `dropId` for `owner` until `now + lease`, into `folder` unless a filing begun
+    /// before chose one. Nil when another owner's filing of it is live, or it was filed already: then this
+    /// process does nothing with it. The same owner claiming again (a retry after a failed move) goes on,
+    /// and so does another process of the same host: holding the drop's claim, it is that host's daemon
+    /// started again after the one that began the filing stopped (one daemon runs a pipeline on a host).
+    package func claimFiling(dropId: String, owner: String, host: String, folder: String, lease: Double) throws -> Filing? {
+        let now = self.now
+        return try writeSQL { sql, events in
+            let before = try sql.row("SELECT owner, lease_until, done_at FROM drop_filings WHERE drop_id = ?" + sql.dialect.forUpdate, [.text(dropId)])
+            guard
+                let row = try sql.row(
+                    """
+                    INSERT INTO drop_filings (drop_id, owner, host, folder, started_at, lease_until) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (drop_id) DO UPDATE SET owner = excluded.owner, host = excluded.host, lease_until = excluded.lease_until
+                    WHERE drop_filings.done_at IS NULL
+                      AND (drop_filings.lease_until < ? OR drop_filings.owner = excluded.owner OR drop_filings.host = excluded.host)
+                    RETURNING folder
+                    """, [.text(dropId), .text(owner), .text(host), .text(folder), .real(now), .real(now + lease), .real(now)])
+            else { return nil }
+            let previous = before?.text("owner")
+            let takenOver = previous != nil && previous != owner
+            if takenOver {
+                try Self.record(
+                    EventRecord(
+                        at: now, dropId: dropId, stage: EventStage.archive.rawValue, toState: EventKind.filingTakenOver.rawValue,
+                        detail: "filing into \(row.text("folder") ?? folder) taken over from \(previous!) (its lease lapsed)"),
+                    sql, &events)
+            }
+            return Filing(folder: row.text("folder") ?? folder, takenOver: takenOver, previousOwner: takenOver ? previous : nil)
+        }
+    }
+
+    /// The filing is over: the drop is archived or failed, and no one takes it up again.
+    package func finishFiling(dropId: String, owner: String) throws {
+        let now = self.now
+        try writeSQL { sql, _ in try sql.run("UPDATE drop_filings SET done_at = ? WHERE drop_id = ? AND owner = ?", now, dropId, owner) }
+    }
+
+    /// A filing that failed part-way (a full disk): its lease is let go at once, so a retry — by this host
+    /// or another — goes on from where it stopped into the same folder.
+    package func releaseFiling(dropId: String, owner: String) throws {
+        try writeSQL { sql, _ in try sql.run("UPDATE drop_filings SET lease_until = 0 WHERE drop_id = ? AND owner = ? AND done_at IS NULL", dropId, owner) }
+    }
+
+    /// Who files `dropId`, and where (nil: nobody has begun).
+    package func filing(of dropId: String) throws -> (owner: String, host: String, folder: String, done: Bool)? {
+        try readSQL { sql in
+            try sql.row("SELECT owner, host, folder, done_at FROM drop_filings WHERE drop_id = ?", [.text(dropId)]).map {
+                (owner: $0.text("owner") ?? "", host: $0.text("host") ?? "", folder: $0.text("folder") ?? "", done: $0["done_at"] != .null)
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import OmniPostCore
+
+/// One process's part among the hosts sharing a ledger (issue 27, docs/several-hosts.md): its heartbeat,
+/// what it holds, and how busy each host is with conversions. Written once over `LedgerSQL`: on SQLite
+/// (one machine, one process) the same statements run, and the parts only PostgreSQL has — the
+/// `ledger_hosts` table — are left out.
+extension Ledger {
+    /// What a host holds at the moment of asking: the drops and uploads under a live lease in its name.
+    package struct HeldClaim: Sendable, Equatable, Codable {
+        /// The host, the lease owner's first part (`host:pid:tag`).
+        package var host: String
+        package var owner: String
+        /// The work held: `validate`, `convert`, `file` (a drop) or `upload` (a delivery).
+        package var kind: String
+        /// The drop's id, or the delivery's target and drop (`youtube:main` of `d-…`).
+        package var id: String
+        package var dropId: String
+        /// The drop's state (`validated` is a conversion) or `uploading`.
+        package var state: String
+        package var leaseUntil: Double
+    }
+
+    /// The heartbeat, one transaction: on the shared ledger this process's row in `ledger_hosts` (its
+    /// host, pid and roles) says it is alive until `now + lease`, and on both backends every upload it
+    /// holds is leased at least until then. A drop's own lease is not stretched: a stage that lets one
+    /// lapse on purpose (a filing that failed, to be retried) must see it lapse. Throws
+    /// `ledger_unreachable` when the database cannot be reached; returns the uploads renewed.
+    @discardableResult
+    package func beat(owner: String, host: String, pid: Int, roles: [String], lease: Double) throws -> Int {
+        let now = self.now
+        return try writeSQL { sql, _ in
+            if sql.dialect == .postgres {
+                try sql.run(
+                    """
+                    INSERT INTO ledger_hosts (owner, host, pid, started_at, heartbeat_at, lease_until, roles) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, lease_until = excluded.lease_until, roles = excluded.roles
+                    """, owner, host, pid, now, now, now + lease, roles.joined(separator: ","))
+            }
+            // The upload stage's own lease may be longer than the heartbeat's: never shortened here.
+            let renewed = try sql.run(
+                "UPDATE deliveries SET lease_expiry = \(sql.dialect.greatest("COALESCE(lease_expiry, 0)", "?")) WHERE lease_owner = ? AND state = 'uploading'",
+                now + lease, owner)
+            try sql.run(
+                "UPDATE drop_filings SET lease_until = \(sql.dialect.greatest("lease_until", "?")) WHERE owner = ? AND done_at IS NULL",
+                now + lease, owner)
+            return renewed
+        }
+    }
+
+    /// Every drop and upload held under a live lease, by host: what `status`, the dashboard and
+    /// `/metrics` show as "who holds what".
+    package func heldClaims() throws -> [HeldClaim] {
+        let now = self.now
+        return try readSQL { sql in
+            let drops = try sql.rows(
+                "SELECT id, state, lease_owner, lease_expiry FROM drops WHERE lease_owner IS NOT NULL AND lease_expiry >= ? AND state IN ('received','validated','converted','rejected') ORDER BY id",
+                [.real(now)])
+            let uploads = try sql.rows(
+                "SELECT id, drop_id, target, lease_owner, lease_expiry FROM deliveries WHERE state = 'uploading' AND lease_owner IS NOT NULL AND lease_expiry >= ? ORDER BY id",
+                [.real(now)])
+            return drops.map { r in
+                let owner = r.text("lease_owner") ?? ""
+                return HeldClaim(
+                    host: Self.host(ofOwner: owner), owner: owner, kind: Self.work(ofDropIn: r.text("state") ?? ""), id: r.text("id") ?? "", dropId: r.text("id") ?? "",
+                    state: r.text("state") ?? "", leaseUntil: r.double("lease_expiry") ?? 0)
+            }
+                + uploads.map { r in
+                    let owner = r.text("lease_owner") ?? ""
+                    return HeldClaim(
+                        host: Self.host(ofOwner: owner), owner: owner, kind: "upload", id: "\(r.int("id") ?? 0)", dropId: r.text("drop_id") ?? "",
+                        state: "uploading", leaseUntil: r.double("lease_expiry") ?? 0)
+                }
+        }
+    }
+
+    /// The work a drop held in `state` is getting.
+    static func work(ofDropIn state: String) -> String {
+        switch state {
+        case "received": "validate"
+        case "validated": "convert"
+        default: "file"
+        }
+    }
+
+    /// Every kind of work a host can hold, in the order shown.
+    package static let heldKinds = ["validate", "convert", "file", "upload"]
+
+    /// Whether `owner` is the process that sends the alerts waiting in the ledger: the live one that
+    /// started first (its heartbeat's row the oldest), so several hosts send each alert once, not once
+    /// each. Always on one machine; on a shared ledger no live row yet (the first beat not written) counts as yes.
+    package func sendsAlerts(owner: String) throws -> Bool {
+        let now = self.now
+        return try readSQL { sql in
+            guard sql.dialect == .postgres else { return true }
+            let senior = try sql.row("SELECT owner FROM ledger_hosts WHERE lease_until >= ? ORDER BY started_at, owner LIMIT 1", [.real(now)])?.text("owner")
+            return senior == nil || senior == owner
+        }
+    }
+
+    /// A lease owner's host (`host:pid:tag` → `host`).
+    package static func host(ofOwner owner: String) -> String { owner.split(separator: ":", maxSplits: 1).first.map(String.init) ?? owner }
+
+    /// How far behind the least busy host `host` is with conversions: how many more conversions (drops
+    /// `validated` under a live lease) it holds than the live host with the `convert` role that holds the
+    /// fewest. 0 on one machine (SQLite has no other host) and for the least busy host itself.
+    package func conversionsAheadOfLeastBusy(host: String) throws -> Int {
+        let now = self.now
+        return try readSQL { sql in
+            let held = try sql.rows(
+                "SELECT lease_owner FROM drops WHERE state = 'validated' AND lease_owner IS NOT NULL AND lease_expiry >= ?", [.real(now)])
+            var count: [String: Int] = [:]
+            for r in held { count[Self.host(ofOwner: r.text("lease_owner") ?? ""), default: 0] += 1 }
+            let mine = count[host] ?? 0
+            guard mine > 0, sql.dialect == .postgres else { return 0 }
+            // Live hosts that may convert (roles empty: written before roles were, so all of them).
+            let converters = try sql.rows("SELECT DISTINCT host, roles FROM ledger_hosts WHERE lease_until >= ?", [.real(now)])
+                .filter { r in
+                    let roles = r.text("roles") ?? ""
+                    return roles.isEmpty || roles.split(separator: ",").contains("convert")
+                }
+                .compactMap { $0.text("host") }
+            let least = Set(converters + [host]).map { count[$0] ?? 0 }.min() ?? mine
+            return mine - least
+        }
+    }
+}
