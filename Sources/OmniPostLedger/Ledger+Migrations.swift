@@ -311,6 +311,8 @@ extension Ledger {
             // settled across a restart (Ledger+S3Inbox.swift).
             try db.execute(sql: S3InboxObject.createTable(postgres: false))
         }
+        // (v18 is another branch's.)
+        m.registerMigration("v19") { db in for statement in Ledger.v19Indexes { try db.execute(sql: statement) } }
         return m
     }
 }

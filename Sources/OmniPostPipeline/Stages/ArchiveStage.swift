@@ -200,7 +200,7 @@ struct ArchiveStage: Stage {
                 try report.write(to: destDir.appendingPathComponent("\(drop.id).failure.json"))
             }
         }
-        try? FileManager.default.removeItem(at: ctx.paths.work.appendingPathComponent(drop.id))
+        SafeFiles.removeIfPresent(ctx.paths.work.appendingPathComponent(drop.id))
         let from = drop.state, finished = drop
         try ctx.ledger.transitionDrop(
             drop.id, from: from, to: outcome == .published ? .archived : .failed, stage: name, detail: relDest,

@@ -21,6 +21,8 @@ struct AssembleStage: Stage {
         // superseded version: it never pairs — its newest version replaces its row once complete.
         let rewriting = ctx.arriving.writing.snapshot
         let waiting = try ctx.ledger.waitingFiles().filter { !rewriting.contains($0.path) }
+        let sidecarCount = waiting.lazy.filter { $0.role == .sidecar }.count
+        if namedClips.count > sidecarCount * 2 + 1000 { namedClips.keep(only: Set(waiting.lazy.filter { $0.role == .sidecar }.map(Self.peekKey))) }
         if waiting.isEmpty { return false }
         let now = ctx.now.timeIntervalSince1970
         let grace = ctx.config.sidecar.grace.seconds
@@ -32,11 +34,12 @@ struct AssembleStage: Stage {
         }
         var used = Set<Int64>()
         var made = false
-        // Lone decisions ask the watcher, then a ledger read taken once per pass (after the first ask).
-        var fresh: [FileRecord]?
+        // Lone decisions ask the watcher, then a ledger read taken once per pass (after the first ask),
+        // indexed by pairing key: thousands of lone sidecars are decided in one pass without a scan each.
+        var fresh: WaitingPartners?
         func partnerOnItsWay(_ keys: [String], role: FileRecord.Role) throws -> Bool {
             if ctx.arriving.any(pairingWith: keys) { return true }
-            if fresh == nil { fresh = try ctx.ledger.waitingFiles() }
+            if fresh == nil { fresh = WaitingPartners(try ctx.ledger.waitingFiles()) }
             return try ctx.partnerOnItsWay(keys, role: role, waiting: fresh)
         }
 
@@ -180,8 +183,10 @@ struct AssembleStage: Stage {
     }
 
     /// What a waiting sidecar names — its clip, or a slideshow's files — read once per file, not on every pass.
+    static func peekKey(_ sidecar: FileRecord) -> String { "\(sidecar.id ?? 0):\(sidecar.inode):\(sidecar.mtime)" }
+
     private func peek(sidecar: FileRecord) async -> SidecarPeek {
-        let key = "\(sidecar.id ?? 0):\(sidecar.inode):\(sidecar.mtime)"
+        let key = Self.peekKey(sidecar)
         if let cached = namedClips.get(key) { return cached }
         var peek = SidecarPeek()
         // Only a sidecar whose real path is inside the inbox is read at all (a link to /etc/… is not).
@@ -237,8 +242,15 @@ final class NamedClipCache: @unchecked Sendable {
     func get(_ k: String) -> SidecarPeek? { lock.lock(); defer { lock.unlock() }; return map[k] }
     func set(_ k: String, _ v: SidecarPeek) {
         lock.lock()
-        if map.count > 10_000 { map.removeAll() }
         map[k] = v
         lock.unlock()
     }
+    /// Forgets the sidecars no longer waiting. (Emptying the whole cache at a fixed size instead made
+    /// every pass over 10,000 waiting sidecars read and parse all of them again.)
+    func keep(only live: Set<String>) {
+        lock.lock()
+        map = map.filter { live.contains($0.key) }
+        lock.unlock()
+    }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return map.count }
 }
