@@ -117,7 +117,7 @@ import Testing
             let early = try await Converter().convert(input: clip.path, output: out.path, spec: spec, durationS: info.durationS, verifyAgainst: profile, planner: planner)
             let late = try await Prober().probe(path: out.path, displayName: out.lastPathComponent)
             #expect(early == late, "\(spec.kind)")
-            #expect(early.sizeBytes == Int64(try FileManager.default.attributesOfItem(atPath: out.path)[.size] as! NSNumber))
+            #expect(early.sizeBytes == (try FileManager.default.attributesOfItem(atPath: out.path)[.size] as! NSNumber).int64Value)
         }
         // A conversion that fails (its input is no video) says so, and leaves no file.
         let bad = dir.file("bad.mp4")

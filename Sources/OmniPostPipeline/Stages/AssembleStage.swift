@@ -12,8 +12,17 @@ struct AssembleStage: Stage {
     let ctx: PipelineContext
     /// What each waiting sidecar names with `clip:` (nil: nothing), read once per file rather than on every pass.
     private let namedClips = NamedClipCache()
+    /// How long the last pass took and when it ended.
+    private let pace = PassPace()
 
     func step() async throws -> Bool {
+        // Every file recorded rings this stage, and a pass reads every waiting file: while thousands are
+        // recorded one by one, passes back to back would cost the number of files squared. A pass waits,
+        // after the previous one, as long as that one took — at most half a core, and never more than one
+        // pass's time late for a pair that has just arrived.
+        if let rest = pace.rest() { try await Task.sleep(for: rest) }
+        let started = ContinuousClock.now
+        defer { pace.passed(since: started) }
         // Sidecars still on their way, asked before the ledger is read: a rival is then either here, or
         // in `waiting`, or arrived after this pass looked (validation sees it and pairs again).
         let pendingSidecars = ctx.arriving.pendingSidecarsByKey()
@@ -253,4 +262,25 @@ final class NamedClipCache: @unchecked Sendable {
         lock.unlock()
     }
     var count: Int { lock.lock(); defer { lock.unlock() }; return map.count }
+}
+
+/// The assembler's pace: the previous pass's length and end.
+final class PassPace: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: (took: Duration, ended: ContinuousClock.Instant)?
+
+    /// How long to wait before the next pass (nil: go now). Passes of a few ms are never held back.
+    func rest() -> Duration? {
+        lock.withLock {
+            guard let last, last.took > .milliseconds(5) else { return nil }
+            let due = last.ended + min(last.took, .seconds(1))
+            let now = ContinuousClock.now
+            return due > now ? due - now : nil
+        }
+    }
+
+    func passed(since start: ContinuousClock.Instant) {
+        let now = ContinuousClock.now
+        lock.withLock { last = (now - start, now) }
+    }
 }
