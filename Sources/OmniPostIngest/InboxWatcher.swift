@@ -103,6 +103,8 @@ package actor InboxWatcher {
     func candidate(_ rel: String) -> (fact: FileFact, closed: Bool)? { candidates[rel].map { ($0.fact, $0.closed) } }
 
     static let markerSuffix = ".ready"
+    /// Settled files reported (checked whole and recorded, a ledger transaction each) in one tick.
+    static let maxReportsPerTick = 200
 
     /// Runs until the task is cancelled.
     package func run(_ callbacks: Callbacks) async {
@@ -276,7 +278,10 @@ package actor InboxWatcher {
         // was listed yet) until it is recorded, and the set says "busy" until the batch is through.
         if !ready.isEmpty { pending.startBatch(Set(candidates.keys)) }
         defer { pending.set(Set(candidates.keys)) }
-        for fact in Self.fairOrder(ready) {
+        // At most `maxReportsPerTick` a tick: the rest stay candidates and are reported at the next ticks,
+        // in turn with whatever settled meanwhile — a good pair copied in just after 10,000 sidecars is
+        // reported with the next batch, not after all of them.
+        for fact in Self.fairOrder(ready).prefix(Self.maxReportsPerTick) {
             guard await callbacks.isWhole(fact) else {
                 // Still arriving (a header closed before its media, a half-written sidecar): another
                 // settle window, or sooner if it changes.
