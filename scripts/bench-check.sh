@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make bench-check` (issue 30): a short bench run — three adapters' uploads, 20 s of idle, 200 rejected
-# drops — compared with the figures committed in scripts/bench-figures.txt. It fails when a figure is
-# worse than its committed value by more than BENCH_TOLERANCE percent (default 20) and that figure's own
-# absolute slack (4th column; idle CPU is a few hundredths of a second, where 20 % is noise). Not run in
-# CI: it needs a quiet machine. `BENCH_CHECK_UPDATE=1` writes this run's figures as the new committed ones.
+# drops, 200 rejected sidecars per kind, a flood of 2,000 beside a good drop, the convert stage — compared
+# with the figures committed in scripts/bench-figures.txt. It fails when a figure is worse than its committed
+# value by more than BENCH_TOLERANCE percent (default 20) and that figure's own absolute slack (4th column;
+# idle CPU is a few hundredths of a second, where 20 % is noise). Not run in CI: it needs a quiet machine.
+# `BENCH_CHECK_UPDATE=1` writes this run's figures as the new committed ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FIGURES=scripts/bench-figures.txt
@@ -16,6 +17,8 @@ run() { env BENCH_FIGURES="$measured" "$@" .build/release/omnipost-bench .build/
 run BENCH_ONLY=uploads BENCH_PLATFORMS="${BENCH_CHECK_PLATFORMS:-youtube,tiktok,x}"
 run BENCH_ONLY=idle BENCH_IDLE_SECONDS=20
 run BENCH_ONLY=rejections BENCH_JUNK=200
+run BENCH_ONLY=drops BENCH_SIDECAR_CPU=200 BENCH_PASS_DROPS=10 BENCH_SIDECARS=2000
+run BENCH_ONLY=convert
 if [ "${BENCH_CHECK_UPDATE:-0}" = 1 ]; then
   # Keep each figure's slack from the committed file.
   awk 'NR == FNR { slack[$1] = $4; next } { print $1, $2, $3, ($1 in slack && slack[$1] != "" ? slack[$1] : 0) }' "$FIGURES" "$measured" >"$FIGURES.new"

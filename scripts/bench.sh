@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: release build, then the benchmark tool prints OmniPost's figures beside a baseline
 # measured in the same run (inotifywait and wrk are installed from Debian if missing). BENCH_IDLE_SECONDS, BENCH_DROPS and BENCH_JUNK shorten it for a quick look;
-# BENCH_ONLY=rejections measures only what a rejection costs.
+# BENCH_ONLY=rejections measures only what a rejection costs; BENCH_ONLY=drops what a drop costs (BENCH_SIDECAR_CPU,
+# BENCH_PASS_DROPS, BENCH_SIDECARS shorten it); BENCH_ONLY=convert the convert stage against bare ffmpeg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in inotifywait:inotify-tools wrk:wrk; do command -v "${tool%%:*}" >/dev/null || {

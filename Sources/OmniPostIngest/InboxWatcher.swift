@@ -103,6 +103,8 @@ package actor InboxWatcher {
     func candidate(_ rel: String) -> (fact: FileFact, closed: Bool)? { candidates[rel].map { ($0.fact, $0.closed) } }
 
     static let markerSuffix = ".ready"
+    /// Settled files reported (checked whole and recorded, a ledger transaction each) in one tick.
+    static let maxReportsPerTick = 200
 
     /// Runs until the task is cancelled.
     package func run(_ callbacks: Callbacks) async {
@@ -276,7 +278,10 @@ package actor InboxWatcher {
         // was listed yet) until it is recorded, and the set says "busy" until the batch is through.
         if !ready.isEmpty { pending.startBatch(Set(candidates.keys)) }
         defer { pending.set(Set(candidates.keys)) }
-        for fact in ready.sorted(by: { $0.relPath < $1.relPath }) {
+        // At most `maxReportsPerTick` a tick: the rest stay candidates and are reported at the next ticks,
+        // in turn with whatever settled meanwhile — a good pair copied in just after 10,000 sidecars is
+        // reported with the next batch, not after all of them.
+        for fact in Self.fairOrder(ready).prefix(Self.maxReportsPerTick) {
             guard await callbacks.isWhole(fact) else {
                 // Still arriving (a header closed before its media, a half-written sidecar): another
                 // settle window, or sooner if it changes.
@@ -299,6 +304,26 @@ package actor InboxWatcher {
     }
 }
 
+extension InboxWatcher {
+    /// Settled files in the order they are reported: round-robin across folders, each folder's in name
+    /// order. Recording a file is a ledger transaction, so a folder where 10,000 files settled at once
+    /// takes seconds to report; another folder's clip and sidecar settling beside them are reported among
+    /// the first, not after all of them.
+    static func fairOrder(_ ready: [FileFact]) -> [FileFact] {
+        let byFolder = Dictionary(grouping: ready) { ($0.relPath as NSString).deletingLastPathComponent }
+        var queues = byFolder.keys.sorted().map { byFolder[$0]!.sorted { $0.relPath < $1.relPath } }
+        var out: [FileFact] = []
+        out.reserveCapacity(ready.count)
+        var round = 0
+        while !queues.isEmpty {
+            for q in queues { out.append(q[round]) }
+            round += 1
+            queues.removeAll { $0.count <= round }
+        }
+        return out
+    }
+}
+
 /// The files a watcher has seen but not yet reported complete (being written, settling, or still
 /// arriving), shared with the pipeline so a partner's grace does not run out while one is written.
 package final class PendingFiles: @unchecked Sendable {
@@ -307,6 +332,8 @@ package final class PendingFiles: @unchecked Sendable {
     private var reporting = false
     private var rechecks = Set<String>()
     private var bell: Wakeup?
+    /// Counts changes to `paths`, so a reader can keep what it derived from them until they change.
+    private var generation = 0
     package init() {}
     /// The watcher's doorbell, so a recheck asked for wakes an idle watcher.
     var doorbell: Wakeup? {
@@ -324,12 +351,24 @@ package final class PendingFiles: @unchecked Sendable {
         }
     }
     /// The candidates after a tick; the batch of reports is over.
-    func set(_ p: Set<String>) { lock.lock(); paths = p; reporting = false; lock.unlock() }
+    func set(_ p: Set<String>) {
+        lock.lock()
+        if p != paths { paths = p; generation &+= 1 }
+        reporting = false
+        lock.unlock()
+    }
     /// A batch of reports begins: everything still a candidate (the batch included) is pending.
-    func startBatch(_ p: Set<String>) { lock.lock(); paths = p; reporting = true; lock.unlock() }
+    func startBatch(_ p: Set<String>) {
+        lock.lock()
+        if p != paths { paths = p; generation &+= 1 }
+        reporting = true
+        lock.unlock()
+    }
     /// One file of the batch was recorded.
-    func remove(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
+    func remove(_ path: String) { lock.lock(); if paths.remove(path) != nil { generation &+= 1 }; lock.unlock() }
     package var snapshot: Set<String> { lock.lock(); defer { lock.unlock() }; return paths }
+    /// The pending paths and the count of changes they have seen: equal counts, equal paths.
+    package var versioned: (paths: Set<String>, generation: Int) { lock.lock(); defer { lock.unlock() }; return (paths, generation) }
     /// True while the watcher is checking and reporting a batch of settled files.
     package var busy: Bool { lock.lock(); defer { lock.unlock() }; return reporting }
 }

@@ -313,6 +313,8 @@ extension Ledger {
         }
         // Several hosts on one ledger (issue 27): a file's identity is unique, a drop's filing is claimed.
         m.registerMigration("v18") { db in try Self.migrateV18(db) }
+        // Cheap drops (issue 30): the crash check, a drop's deliveries and a sidecar's lookup by index.
+        m.registerMigration("v19") { db in for statement in Ledger.v19Indexes { try db.execute(sql: statement) } }
         return m
     }
 }

@@ -72,6 +72,28 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "idle" {
     exit(0)
 }
 
+// The convert stage per plan kind against bare ffmpeg, alone (BENCH_ONLY=convert; PlanKinds.swift).
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "convert" {
+    let media = root.appendingPathComponent("media")
+    try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
+    rows += try await planKindRows(media: media, profiles: try ProfileCatalog.bundled(), ssim: false)
+    printTable(rows)
+    exit(0)
+}
+
+// 0a. Cheap drops (issue 30; DropCost.swift): CPU per rejected lone sidecar per kind, a pass-through drop's
+// bookkeeping, and a flood of sidecars answered beside a good drop (BENCH_ONLY=drops measures only this).
+let env = ProcessInfo.processInfo.environment
+if env["BENCH_ONLY"] == nil || env["BENCH_ONLY"] == "drops" {
+    rows += try await dropCostRows(
+        root: root, perKind: Int(env["BENCH_SIDECAR_CPU"] ?? "500") ?? 500, passDrops: Int(env["BENCH_PASS_DROPS"] ?? "20") ?? 20,
+        flood: Int(env["BENCH_SIDECARS"] ?? "10000") ?? 10_000)
+}
+if env["BENCH_ONLY"] == "drops" {
+    printTable(rows)
+    exit(0)
+}
+
 // 0. What a rejection costs, and whether a flood of them holds another folder's drop (BENCH_JUNK files and
 // list entries; BENCH_ONLY=rejections measures only this).
 let junk = Int(ProcessInfo.processInfo.environment["BENCH_JUNK"] ?? "500") ?? 500
@@ -198,7 +220,7 @@ do {
     let planner = Planner()
     let wideInfo = try await Prober().probe(path: wide, displayName: "wide.mp4")
     let spec = planner.plan(wideInfo, for: shorts).spec!
-    let (stage, bare) = try await stageVersusBare(input: wide, info: wideInfo, spec: spec, profile: shorts, planner: planner, in: media, name: "wide")
+    let (stage, bare, _, _) = try await stageVersusBare(input: wide, info: wideInfo, spec: spec, profile: shorts, planner: planner, in: media, name: "wide")
     rows.append([
         "convert stage vs bare ffmpeg (10 s 720p → 9:16)", String(format: "%.2f s", median(stage)),
         String(format: "%.2f s", median(bare)), String(format: "%.2f× (overhead: progress, ffprobe check, rename)", median(stage) / median(bare))

@@ -23,31 +23,61 @@ package final class StallGuard: @unchecked Sendable {
         _ work: @escaping @Sendable (StallGuard) throws -> T
     ) async throws -> T {
         let guard_ = StallGuard()
-        let box = ResultBox<T>()
-        let thread = Thread {
-            let r = Result { try work(guard_) }
-            box.set(r)
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-        let step: Duration = min(.milliseconds(50), stall / 4)
-        var wait: Duration = .milliseconds(1)
-        while true {
-            if let r = box.get() { return try r.get() }
-            if guard_.sinceTick > stall {
-                throw OmniError(
-                    .ioStalled, "\(what) made no progress for \(Int(stall.seconds)) s (a hung network mount or a device?); skipped so the rest of the inbox goes on",
-                    at: location)
+        let answer = OnceAnswer<T>()
+        // Cancelled (a shutdown, a reload): answered at once, the work left to finish on its thread.
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+                answer.set(c)
+                // The watchdog runs only while the work does: the work's end cancels it and answers at once
+                // (no polling for the result — the watcher asks this for every settled file, one after another).
+                let step: Duration = min(.milliseconds(50), stall / 4)
+                let watchdog = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: step)
+                        if !Task.isCancelled, guard_.sinceTick > stall {
+                            answer.finish(
+                                .failure(
+                                    OmniError(
+                                        .ioStalled,
+                                        "\(what) made no progress for \(Int(stall.seconds)) s (a hung network mount or a device?); skipped so the rest of the inbox goes on",
+                                        at: location)))
+                            return
+                        }
+                    }
+                }
+                let thread = Thread {
+                    let r = Result { try work(guard_) }
+                    watchdog.cancel()
+                    answer.finish(r)
+                }
+                thread.stackSize = 1 << 20
+                thread.start()
             }
-            try await Task.sleep(for: wait)
-            wait = min(wait * 2, step)
+        } onCancel: {
+            answer.finish(.failure(CancellationError()))
         }
     }
 }
 
-private final class ResultBox<T: Sendable>: @unchecked Sendable {
+/// Resumes a continuation once: with the work's result, or with the watchdog's error, whichever comes first.
+private final class OnceAnswer<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var value: Result<T, any Error>?
-    func set(_ v: Result<T, any Error>) { lock.lock(); value = v; lock.unlock() }
-    func get() -> Result<T, any Error>? { lock.lock(); defer { lock.unlock() }; return value }
+    private var continuation: CheckedContinuation<T, any Error>?
+    private var done: Result<T, any Error>?
+    /// The continuation to resume; at once, if the answer came first (cancelled before it was set).
+    func set(_ c: CheckedContinuation<T, any Error>) {
+        let early = lock.withLock { () -> Result<T, any Error>? in
+            if done == nil { continuation = c }
+            return done
+        }
+        if let early { c.resume(with: early) }
+    }
+    func finish(_ r: Result<T, any Error>) {
+        let c = lock.withLock { () -> CheckedContinuation<T, any Error>? in
+            if done == nil { done = r }
+            defer { continuation = nil }
+            return continuation
+        }
+        c?.resume(with: r)
+    }
 }

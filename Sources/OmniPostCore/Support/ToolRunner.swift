@@ -70,6 +70,15 @@ package struct ToolRunner: Sendable {
         return try await execute(tool, executable, args, input: .none, environment: environment, timeout: timeout, keepStdout: keepStdout, onStdoutLine: onStdoutLine)
     }
 
+    /// Runs a tool reading its stdin from the descriptor `stdin`, which is closed once the tool is spawned.
+    package func run(_ tool: String, _ args: [String], timeout: Duration, stdin: Int32, keepStdout: Bool = true) async throws -> Result {
+        let executable: Executable = tool.contains("/") ? .path(FilePath(tool)) : .name(tool)
+        let environment: Environment = .custom(Self.childEnvironment().map { Array("\($0.key)=\($0.value)\0".utf8) })
+        return try await execute(
+            tool, executable, args, input: .fileDescriptor(FileDescriptor(rawValue: stdin), closeAfterSpawningProcess: true),
+            environment: environment, timeout: timeout, keepStdout: keepStdout, onStdoutLine: nil)
+    }
+
     private func execute<Input: InputProtocol>(
         _ tool: String, _ executable: Executable, _ args: [String], input: Input, environment: Environment, timeout: Duration,
         keepStdout: Bool, onStdoutLine: (@Sendable (String) -> Void)?

@@ -19,8 +19,9 @@ enum PostgresSchema {
     /// Identifiers in order, as SQLite's migrator names them, with the statements that bring a PostgreSQL
     /// ledger to them (empty: included in the baseline).
     static let migrations: [(id: String, statements: [String])] =
-        (1...13).map { ("v\($0)", []) } + [("v14", baseline), ("v15", v15), ("v16", v16), ("v17", [S3InboxObject.createTable(postgres: true)]),
-            ("v18", v18)
+        (1...13).map { ("v\($0)", []) } + [
+            ("v14", baseline), ("v15", v15), ("v16", v16), ("v17", [S3InboxObject.createTable(postgres: true)]),
+            ("v18", v18), ("v19", Ledger.v19Indexes)
         ]
 
     private static func list(_ values: [String]) -> String { Ledger.sqlList(values) }

@@ -6,7 +6,7 @@ struct SQLiteSQL: LedgerSQL {
     var dialect: SQLDialect { .sqlite }
 
     func rows(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-        try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments.map(Self.bind))).map { row in
+        try Row.fetchAll(try statement(sql), arguments: StatementArguments(arguments.map(Self.bind))).map { row in
             var values: [String: SQLValue] = [:]
             for (column, value) in row {
                 switch value.storage {
@@ -23,8 +23,20 @@ struct SQLiteSQL: LedgerSQL {
 
     @discardableResult
     func run(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
-        try db.execute(sql: sql, arguments: StatementArguments(arguments.map(Self.bind)))
+        if sql.contains(";") {
+            try db.execute(sql: sql, arguments: StatementArguments(arguments.map(Self.bind)))
+        } else {
+            try statement(sql).execute(arguments: StatementArguments(arguments.map(Self.bind)))
+        }
         return db.changesCount
+    }
+
+    /// The connection's prepared statement for `sql`, compiled once per connection: compiling (SQLite's
+    /// parser, and GRDB's authorizer callback for every column read) cost more than running most of the
+    /// ledger's statements, asked many times for every drop. A text holding `;` may be several
+    /// statements, which only `execute(sql:)` runs.
+    private func statement(_ sql: String) throws -> Statement {
+        sql.contains(";") ? try db.makeStatement(sql: sql) : try db.cachedStatement(sql: sql)
     }
 
     private static func bind(_ v: SQLValue) -> DatabaseValue {

@@ -38,18 +38,32 @@ package struct Converter: Sendable {
         // Generous: slow presets on a NAS CPU run well below real time.
         let timeout = Duration.seconds(max(120, durationS * 20))
         let parser = ProgressParser(durationS: durationS, onProgress: onProgress)
-        let result = try await tools.run("ffmpeg", args, timeout: timeout, keepStdout: false) { parser.feed($0) }
-        return try await accept(result: result, tmp: tmp, output: output, timeout: timeout, profile: profile, planner: planner, onProgress: onProgress)
+        // The rendition's ffprobe starts now, so its own start-up overlaps the conversion (RenditionProbe).
+        let early = Self.indexFirst(spec) ? RenditionProbe.start(tools: tools, timeout: timeout + .seconds(60)) : nil
+        let result: ToolRunner.Result
+        do { result = try await tools.run("ffmpeg", args, timeout: timeout, keepStdout: false) { parser.feed($0) } } catch {
+            early?.cancel()
+            throw error
+        }
+        return try await accept(
+            result: result, tmp: tmp, output: output, timeout: timeout, profile: profile, planner: planner, onProgress: onProgress, early: early)
+    }
+
+    /// Containers ffmpeg writes with their index before the media (MP4/MOV with `+faststart`, Matroska,
+    /// WebM): a reader learns their streams from the front, without seeking.
+    static func indexFirst(_ spec: RenditionSpec) -> Bool {
+        ["mp4", "mov", "mkv", "webm"].contains(spec.container ?? "mp4")
     }
 
     /// The second half of every conversion: a clear report on failure (the last lines of ffmpeg's stderr,
     /// disk full named as such), ffprobe's word that the output meets the profile, then the rename.
     func accept(
         result: ToolRunner.Result, tmp: String, output: String, timeout: Duration, profile: Profile?, planner: Planner,
-        onProgress: @Sendable (Progress) -> Void
+        onProgress: @Sendable (Progress) -> Void, early: RenditionProbe? = nil
     ) async throws -> MediaInfo {
         let outURL = URL(fileURLWithPath: output)
         let dir = outURL.deletingLastPathComponent()
+        if result.timedOut || result.status != 0 { early?.cancel() }
         if result.timedOut {
             try? FileManager.default.removeItem(atPath: tmp)
             throw OmniError(.conversionTimeout, "ffmpeg took longer than \(Int(timeout.seconds)) s and was stopped")
@@ -62,7 +76,7 @@ package struct Converter: Sendable {
             }
             throw OmniError(.ffmpegFailed, "ffmpeg exited with status \(result.status): \(tail)")
         }
-        let info = try await prober.probe(path: tmp, displayName: outURL.lastPathComponent)
+        let info = try await probe(rendition: tmp, displayName: outURL.lastPathComponent, early: early, profile: profile, planner: planner)
         if let profile {
             let check = planner.plan(info, for: profile)
             if check.kind != .pass {
@@ -76,6 +90,26 @@ package struct Converter: Sendable {
         }
         onProgress(Progress(fraction: 1, speed: nil))
         return info
+    }
+}
+
+extension Converter {
+    /// The rendition's probe: the early ffprobe's answer when it has one that meets the profile, else
+    /// ffprobe run on the file as for any input — so a rendition is never refused on the early answer alone.
+    func probe(rendition tmp: String, displayName: String, early: RenditionProbe?, profile: Profile?, planner: Planner) async throws -> MediaInfo {
+        if let early {
+            if let checked = try? prober.precheck(path: tmp, displayName: displayName) {
+                if let answer = await early.finish(path: tmp),
+                    let info = try? prober.interpret(answer, path: tmp, displayName: displayName, checked: checked, streamed: true),
+                    profile.map({ planner.plan(info, for: $0).kind == .pass }) ?? true
+                {
+                    return info
+                }
+            } else {
+                early.cancel()
+            }
+        }
+        return try await prober.probe(path: tmp, displayName: displayName)
     }
 }
 

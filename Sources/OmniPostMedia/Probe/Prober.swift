@@ -9,6 +9,26 @@ package struct Prober: Sendable {
     package init(tools: ToolRunner = ToolRunner()) { self.tools = tools }
 
     package func probe(path: String, displayName: String) async throws -> MediaInfo {
+        let checked = try precheck(path: path, displayName: displayName)
+        // `file:` keeps a name that starts with a dash or holds a colon from being read as an option or protocol.
+        let result = try await tools.run("ffprobe", Self.arguments(input: "file:" + path), timeout: .seconds(60))
+        return try interpret(result, path: path, displayName: displayName, checked: checked)
+    }
+
+    /// ffprobe's command line for one input.
+    static func arguments(input: String) -> [String] {
+        ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", input]
+    }
+
+    /// What is known of a file before ffprobe is asked: its size and what its first bytes say it is.
+    struct Checked {
+        var size: Int64
+        var kind: ContainerSniff.Kind
+    }
+
+    /// The answers given without ffprobe: not a regular file, empty, unreadable, an image, a truncated
+    /// container, text or zeros.
+    func precheck(path: String, displayName: String) throws -> Checked {
         // Never hand ffprobe a FIFO or device: it would block on it until the timeout.
         try UserFile.checkRegular(path: path, displayName: displayName)
         let attrs = try? FileManager.default.attributesOfItem(atPath: path)
@@ -36,10 +56,15 @@ package struct Prober: Sendable {
         if kind == .unknown, let why = ContainerSniff.plainly(path: path) {
             throw OmniError(.notAVideo, "\(displayName) is \(why) (checked by content), not a video", at: where_)
         }
-        // `file:` keeps a name that starts with a dash or holds a colon from being read as an option or protocol.
-        let result = try await tools.run(
-            "ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "file:" + path],
-            timeout: .seconds(60))
+        return Checked(size: size, kind: kind)
+    }
+
+    /// ffprobe's answer about the file at `path` as `MediaInfo`, or the reason it is no video. `streamed`:
+    /// ffprobe read the file's bytes from a pipe, where it cannot learn the file's size (nor the bit rate it
+    /// derives from it): both are taken from the file, as ffprobe computes them from a file it opens.
+    func interpret(_ result: ToolRunner.Result, path: String, displayName: String, checked: Checked, streamed: Bool = false) throws -> MediaInfo {
+        let (size, kind) = (checked.size, checked.kind)
+        let where_ = SourceLocation(file: displayName)
         guard result.status == 0 else {
             if kind == .unknown {
                 throw OmniError(.notAVideo, "\(displayName) is not a video file (its content is not a known video container)", at: where_)
@@ -53,9 +78,16 @@ package struct Prober: Sendable {
             }
             throw OmniError(.probeFailed, "ffprobe could not read \(displayName): \(result.lastLine)", at: where_)
         }
-        let out: FFprobeOutput
+        var out: FFprobeOutput
         do { out = try JSONDecoder().decode(FFprobeOutput.self, from: Data(result.stdout.utf8)) } catch {
             throw OmniError(.probeFailed, "ffprobe's answer for \(displayName) was not understood", at: where_, underlying: error)
+        }
+        if streamed {
+            out.format?.size = String(size)
+            // As libavformat computes it: bytes × 8 over the duration in microseconds (what ffprobe printed, to the microsecond).
+            if let d = Double(out.format?.duration ?? ""), d > 0, d < 1e12 {
+                out.format?.bit_rate = String(Int(Double(size) * 8.0 * 1e6 / (d * 1e6).rounded()))
+            }
         }
         let streams = out.streams ?? []
         let ext = (displayName as NSString).pathExtension.lowercased()

@@ -73,6 +73,11 @@ final class ArrivalCheck: Sendable {
 package final class ArrivingFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var since: [String: (at: ContinuousClock.Instant, size: Int64)] = [:]
+    private var sinceGeneration = 0
+    /// The pairing keys of every path still on its way, kept until either set changes: asked for each lone
+    /// file a pass decides, a scan of thousands of pending paths each time would make a flood quadratic.
+    private var keyIndex: (pending: Int, since: Int, keys: Set<String>)?
+    private var sidecarIndex: (pending: Int, since: Int, byKey: [String: [String]])?
     /// The watcher's candidates: files still being written or settling.
     let writing: PendingFiles
     package init(writing: PendingFiles = PendingFiles()) { self.writing = writing }
@@ -84,23 +89,25 @@ package final class ArrivingFiles: @unchecked Sendable {
         let first = since[path] == nil
         let now = ContinuousClock.now
         since[path] = (now, size)
+        if first { sinceGeneration &+= 1 }
         return (now, first)
     }
-    func clear(_ path: String) { lock.lock(); since[path] = nil; lock.unlock() }
+    func clear(_ path: String) { lock.lock(); if since.removeValue(forKey: path) != nil { sinceGeneration &+= 1 }; lock.unlock() }
     var count: Int {
         lock.lock(); defer { lock.unlock() }
         return since.count + writing.snapshot.count + (writing.busy ? 1 : 0)
     }
-    /// Sidecars still being written, settling or arriving, by the clip stems they pair by.
+    /// Sidecars still being written, settling or arriving, by the clip stems they pair by (kept until
+    /// the paths change: asked by every pairing pass and every validation).
     func pendingSidecarsByKey() -> [String: [String]] {
-        let pending = writing.snapshot
-        lock.lock()
-        let paths = Set(since.keys).union(pending)
-        lock.unlock()
+        let pending = writing.versioned
+        lock.lock(); defer { lock.unlock() }
+        if let cached = sidecarIndex, cached.pending == pending.generation, cached.since == sinceGeneration { return cached.byKey }
         var out: [String: [String]] = [:]
-        for p in paths where DropNaming.role(of: p) == .sidecar {
+        for p in pending.paths.union(since.keys) where DropNaming.role(of: p) == .sidecar {
             for k in DropNaming.sidecarKeys(p) { out[k, default: []].append(p) }
         }
+        sidecarIndex = (pending.generation, sinceGeneration, out)
         return out
     }
 
@@ -120,12 +127,17 @@ package final class ArrivingFiles: @unchecked Sendable {
     func any(pairingWith keys: [String], waitOutBusy: Bool = true) -> Bool {
         // Mid-batch, a partner may be between "no longer pending" and "recorded": ask again after it.
         if waitOutBusy, writing.busy { return true }
-        let pending = writing.snapshot
-        lock.lock()
-        let paths = Set(since.keys).union(pending)
-        lock.unlock()
-        guard !paths.isEmpty else { return false }
-        let wanted = Set(keys)
-        return paths.contains { DropNaming.pairs($0, with: wanted) }
+        let pending = writing.versioned
+        lock.lock(); defer { lock.unlock() }
+        if keyIndex?.pending != pending.generation || keyIndex?.since != sinceGeneration {
+            // A path pairs under `keys` when one of its own pairing keys is among them (`DropNaming.pairs`).
+            var index = Set<String>()
+            for p in pending.paths.union(since.keys) {
+                index.formUnion(DropNaming.clipKeys(p))
+                index.formUnion(DropNaming.sidecarKeys(p))
+            }
+            keyIndex = (pending.generation, sinceGeneration, index)
+        }
+        return keys.contains(where: keyIndex!.keys.contains)
     }
 }

@@ -44,3 +44,23 @@ enum DropNaming {
         clipKeys(path).contains(where: keys.contains) || sidecarKeys(path).contains(where: keys.contains)
     }
 }
+
+/// Waiting files by the keys they pair under, per role: one ledger read indexed once, so deciding
+/// thousands of lone files in a pass asks a set per file instead of scanning every waiting file for each
+/// (`DropNaming.pairs` tried against every row: quadratic in a flood of lone sidecars).
+struct WaitingPartners {
+    private var keysByRole: [FileRecord.Role: Set<String>] = [:]
+
+    init(_ files: [FileRecord]) {
+        for f in files {
+            keysByRole[f.role, default: []].formUnion(DropNaming.clipKeys(f.path))
+            keysByRole[f.role, default: []].formUnion(DropNaming.sidecarKeys(f.path))
+        }
+    }
+
+    /// Whether a waiting file of `role` pairs under one of `keys` (as `DropNaming.pairs` answers it).
+    func any(pairingWith keys: [String], role: FileRecord.Role) -> Bool {
+        guard let known = keysByRole[role] else { return false }
+        return keys.contains(where: known.contains)
+    }
+}

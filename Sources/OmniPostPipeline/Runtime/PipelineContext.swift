@@ -67,12 +67,14 @@ package struct PipelineContext: Sendable {
     /// Whether a partner (a file of `role` pairing under `keys`) is on its way: pending or arriving in the
     /// watcher, or waiting in the ledger. The watcher is asked first: it records a file before it stops
     /// listing it as pending, so no moment finds the partner in neither. `waiting` is a ledger read taken
-    /// after the watcher was asked (a caller deciding many files reads it once); nil reads it now.
+    /// after the watcher was asked (a caller deciding many files passes `WaitingPartners` of one read);
+    /// nil looks the keys up in the ledger now (by index: a lone drop's answer never reads every waiting file).
     /// `waitOutBusy`: a watcher in the middle of reporting a batch counts as "maybe".
-    func partnerOnItsWay(_ keys: [String], role: FileRecord.Role, waiting: [FileRecord]? = nil, waitOutBusy: Bool = true) throws -> Bool {
+    func partnerOnItsWay(_ keys: [String], role: FileRecord.Role, waiting: WaitingPartners? = nil, waitOutBusy: Bool = true) throws -> Bool {
         if arriving.any(pairingWith: keys, waitOutBusy: waitOutBusy) { return true }
+        if let waiting { return waiting.any(pairingWith: keys, role: role) }
         let wanted = Set(keys)
-        return try (waiting ?? ledger.waitingFiles()).contains { $0.role == role && DropNaming.pairs($0.path, with: wanted) }
+        return try ledger.waitingFiles(role: role, underStems: keys).contains { DropNaming.pairs($0.path, with: wanted) }
     }
 
     /// Whether a sidecar other than the `known` ones would pair with the clip at `clipPath`: still on its
@@ -102,7 +104,7 @@ package struct PipelineContext: Sendable {
                 dropId, stage: stage, reason: reason, code: code, retireClip: retireClip ?? (code == .sourceChanged),
                 retiring: retiring)
         else { return false }
-        try? FileManager.default.removeItem(at: paths.work.appendingPathComponent(dropId))
+        SafeFiles.removeIfPresent(paths.work.appendingPathComponent(dropId))
         progress.line("  \(dropId)  withdrawn  \(reason)")
         wakeup.ring()
         return true

@@ -203,8 +203,9 @@ struct ArchiveStage: Stage {
                 drop: drop, deliveries: deliveries, state: "\(outcome)", originals: relDest, finishedAt: now,
                 checks: try ctx.ledger.postChecks(deliveryIds: deliveries.compactMap(\.id)),
                 followUps: try ctx.ledger.followUps(deliveryIds: deliveries.compactMap(\.id)))
-            // Who let it go (approval: required), as the ledger recorded it.
-            if let e = try? ctx.ledger.events(forDrop: drop.id).last(where: { $0.kind == .approved }) {
+            // Who let it go (approval: required), as the ledger recorded it. (A drop rejected at validation
+            // never reached approval: its events are not read for it.)
+            if drop.state != .rejected, let e = try? ctx.ledger.events(forDrop: drop.id).last(where: { $0.kind == .approved }) {
                 report.approval = DropReport.Approval(at: Date(timeIntervalSince1970: e.at), said: e.detail ?? "approved")
             }
             report.notFiled = notFiled.isEmpty ? nil : notFiled
@@ -216,7 +217,7 @@ struct ArchiveStage: Stage {
                 try report.write(to: destDir.appendingPathComponent("\(drop.id).failure.json"))
             }
         }
-        try? FileManager.default.removeItem(at: ctx.paths.work.appendingPathComponent(drop.id))
+        SafeFiles.removeIfPresent(ctx.paths.work.appendingPathComponent(drop.id))
         let from = drop.state, finished = drop
         try ctx.ledger.transitionDrop(
             drop.id, from: from, to: outcome == .published ? .archived : .failed, stage: name, detail: relDest,

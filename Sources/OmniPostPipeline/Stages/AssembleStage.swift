@@ -12,8 +12,17 @@ struct AssembleStage: Stage {
     let ctx: PipelineContext
     /// What each waiting sidecar names with `clip:` (nil: nothing), read once per file rather than on every pass.
     private let namedClips = NamedClipCache()
+    /// How long the last pass took and when it ended.
+    private let pace = PassPace()
 
     func step() async throws -> Bool {
+        // Every file recorded rings this stage, and a pass reads every waiting file: while thousands are
+        // recorded one by one, passes back to back would cost the number of files squared. A pass waits,
+        // after the previous one, as long as that one took — at most half a core, and never more than one
+        // pass's time late for a pair that has just arrived.
+        if let rest = pace.rest() { try await Task.sleep(for: rest) }
+        let started = ContinuousClock.now
+        defer { pace.passed(since: started) }
         // Sidecars still on their way, asked before the ledger is read: a rival is then either here, or
         // in `waiting`, or arrived after this pass looked (validation sees it and pairs again).
         let pendingSidecars = ctx.arriving.pendingSidecarsByKey()
@@ -21,6 +30,8 @@ struct AssembleStage: Stage {
         // superseded version: it never pairs — its newest version replaces its row once complete.
         let rewriting = ctx.arriving.writing.snapshot
         let waiting = try ctx.ledger.waitingFiles().filter { !rewriting.contains($0.path) }
+        let sidecarCount = waiting.lazy.filter { $0.role == .sidecar }.count
+        if namedClips.count > sidecarCount * 2 + 1000 { namedClips.keep(only: Set(waiting.lazy.filter { $0.role == .sidecar }.map(Self.peekKey))) }
         if waiting.isEmpty { return false }
         let now = ctx.now.timeIntervalSince1970
         let grace = ctx.config.sidecar.grace.seconds
@@ -32,11 +43,12 @@ struct AssembleStage: Stage {
         }
         var used = Set<Int64>()
         var made = false
-        // Lone decisions ask the watcher, then a ledger read taken once per pass (after the first ask).
-        var fresh: [FileRecord]?
+        // Lone decisions ask the watcher, then a ledger read taken once per pass (after the first ask),
+        // indexed by pairing key: thousands of lone sidecars are decided in one pass without a scan each.
+        var fresh: WaitingPartners?
         func partnerOnItsWay(_ keys: [String], role: FileRecord.Role) throws -> Bool {
             if ctx.arriving.any(pairingWith: keys) { return true }
-            if fresh == nil { fresh = try ctx.ledger.waitingFiles() }
+            if fresh == nil { fresh = WaitingPartners(try ctx.ledger.waitingFiles()) }
             return try ctx.partnerOnItsWay(keys, role: role, waiting: fresh)
         }
 
@@ -180,8 +192,10 @@ struct AssembleStage: Stage {
     }
 
     /// What a waiting sidecar names — its clip, or a slideshow's files — read once per file, not on every pass.
+    static func peekKey(_ sidecar: FileRecord) -> String { "\(sidecar.id ?? 0):\(sidecar.inode):\(sidecar.mtime)" }
+
     private func peek(sidecar: FileRecord) async -> SidecarPeek {
-        let key = "\(sidecar.id ?? 0):\(sidecar.inode):\(sidecar.mtime)"
+        let key = Self.peekKey(sidecar)
         if let cached = namedClips.get(key) { return cached }
         var peek = SidecarPeek()
         // Only a sidecar whose real path is inside the inbox is read at all (a link to /etc/… is not).
@@ -237,8 +251,36 @@ final class NamedClipCache: @unchecked Sendable {
     func get(_ k: String) -> SidecarPeek? { lock.lock(); defer { lock.unlock() }; return map[k] }
     func set(_ k: String, _ v: SidecarPeek) {
         lock.lock()
-        if map.count > 10_000 { map.removeAll() }
         map[k] = v
         lock.unlock()
+    }
+    /// Forgets the sidecars no longer waiting. (Emptying the whole cache at a fixed size instead made
+    /// every pass over 10,000 waiting sidecars read and parse all of them again.)
+    func keep(only live: Set<String>) {
+        lock.lock()
+        map = map.filter { live.contains($0.key) }
+        lock.unlock()
+    }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return map.count }
+}
+
+/// The assembler's pace: the previous pass's length and end.
+final class PassPace: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: (took: Duration, ended: ContinuousClock.Instant)?
+
+    /// How long to wait before the next pass (nil: go now). Passes of a few ms are never held back.
+    func rest() -> Duration? {
+        lock.withLock {
+            guard let last, last.took > .milliseconds(5) else { return nil }
+            let due = last.ended + min(last.took, .seconds(1))
+            let now = ContinuousClock.now
+            return due > now ? due - now : nil
+        }
+    }
+
+    func passed(since start: ContinuousClock.Instant) {
+        let now = ContinuousClock.now
+        lock.withLock { last = (now - start, now) }
     }
 }
