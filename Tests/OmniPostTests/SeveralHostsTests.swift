@@ -20,13 +20,25 @@ struct SeveralHostsTests {
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)), .timeLimit(.minutes(6)))
     func threeDaemonsOnOneInboxPostEachClipOnceAndArchiveItOnce() async throws {
+        try await Self.run(killOne: false)
+    }
+
+    /// One daemon SIGKILLed while it is uploading (after every drop is converted, before any is filed), not
+    /// restarted: the other two take its uploads over once its leases lapse (three heartbeats, 30 s — an
+    /// upload's claim used to run five minutes past its last beat) and finish everything, still once.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)), .timeLimit(.minutes(6)))
+    func aDaemonKilledMidUploadLeavesItsWorkToTheOthers() async throws {
+        try await Self.run(killOne: true)
+    }
+
+    static func run(killOne: Bool) async throws {
         #expect(Self.modules.count == Self.names.count)
         try await withPostgresDatabase { server, database in
             let started = Date()
             let dir = try TempDir()
             let sandboxLog = dir.file("sandbox.log")
             let sandbox = try CrashTests.Child(
-                ["sandbox", "--port", "0", "--root", dir.file("sandbox").path, "--put-delay-ms", "40"], log: sandboxLog)
+                ["sandbox", "--port", "0", "--root", dir.file("sandbox").path, "--put-delay-ms", killOne ? "250" : "40"], log: sandboxLog)
             defer { sandbox.kill9() }
             let line = try await offPool { try CrashTests.waitForLine(sandboxLog, containing: "listening on") }
             let base = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
@@ -94,6 +106,27 @@ struct SeveralHostsTests {
             defer { for d in daemons where d.process.isRunning { d.kill9() } }
             @Sendable func sql(_ q: String) -> String { ((try? server.psql(q, database: database)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
             let deliveries = Self.clips * Self.names.count
+            // The kill: a host with an upload open, once every drop is converted and none is being filed (a
+            // drop's own stage claims run five minutes; its uploads' leases three heartbeats).
+            var killed: String? = nil
+            if killOne {
+                let aimEnd = Date().addingTimeInterval(90)
+                while killed == nil && Date() < aimEnd {
+                    let (converted, filings, holder) = try await offPool {
+                        (
+                            sql("SELECT COUNT(*) FROM drops WHERE state = 'converted'"), sql("SELECT COUNT(*) FROM drop_filings"),
+                            sql("SELECT split_part(owner, ':', 1) FROM attempts WHERE outcome IS NULL ORDER BY id LIMIT 1")
+                        )
+                    }
+                    if converted == "\(Self.clips)" && filings == "0", let i = Self.hosts.firstIndex(of: holder) {
+                        daemons[i].kill9()
+                        killed = holder
+                    } else {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+                #expect(killed != nil, "no moment with every drop converted, none filed and an upload open")
+            }
             let deadline = Date().addingTimeInterval(240)
             var settled = false
             while Date() < deadline {
@@ -101,7 +134,7 @@ struct SeveralHostsTests {
                     sql("SELECT (SELECT COUNT(*) FROM drops WHERE state = 'archived') || '|' || (SELECT COUNT(*) FROM deliveries WHERE state = 'published')")
                 }
                 if done == "\(Self.clips)|\(deliveries)" { settled = true; break }
-                if daemons.contains(where: { !$0.process.isRunning }) { break }
+                if zip(Self.hosts, daemons).contains(where: { $0.0 != killed && !$0.1.process.isRunning }) { break }
                 try await Task.sleep(for: .milliseconds(500))
             }
             let seconds = Date().timeIntervalSince(started)
@@ -113,7 +146,7 @@ struct SeveralHostsTests {
                 sql("SELECT d.stem || ' ' || d.state || ' ' || COALESCE(string_agg(v.target || '=' || v.state, ','), '') FROM drops d LEFT JOIN deliveries v ON v.drop_id = d.id GROUP BY d.id, d.stem, d.state ORDER BY d.stem")
             }
             #expect(settled, "not every drop archived within 4 minutes:\n\(states)\n\(logs.joined(separator: "\n"))")
-            for (h, d) in zip(Self.hosts, daemons) {
+            for (h, d) in zip(Self.hosts, daemons) where h != killed {
                 #expect(!d.process.isRunning, "\(h) did not stop on SIGTERM")
                 if !d.process.isRunning { #expect(d.process.terminationStatus == 0, "\(h) exited \(d.process.terminationStatus):\n\(logs.joined(separator: "\n"))") }
             }
@@ -149,7 +182,7 @@ struct SeveralHostsTests {
             #expect(files(under: root.appendingPathComponent("failed")).isEmpty)
 
             // The ledger: one drop per clip, each filed by one host, once; each post's quota spent once.
-            let (dropRows, filings, archivedEvents, spends, spentTwice, spendRows, youtubePublished, claims, owners) = try await offPool {
+            let (dropRows, filings, archivedEvents, spends, spentTwice, spentTwiceElsewhere, spendRows, youtubePublished, claims, owners, orphaned) = try await offPool { [killed] in
                 (
                     sql("SELECT clip_sha256 || ' ' || COUNT(*) FROM drops GROUP BY clip_sha256 ORDER BY 1"),
                     sql("SELECT host || ' ' || COUNT(*) || ' ' || COUNT(done_at) FROM drop_filings GROUP BY host ORDER BY host"),
@@ -157,10 +190,13 @@ struct SeveralHostsTests {
                     // A post's spend names its delivery; a read of a post (post checks) spends without one.
                     sql("SELECT COUNT(*) || ' ' || COUNT(DISTINCT delivery_id) FROM quota_spends WHERE account IN ('youtube:main', 'tiktok:main') AND delivery_id IS NOT NULL"),
                     sql("SELECT COUNT(*) FROM (SELECT delivery_id FROM quota_spends WHERE delivery_id IS NOT NULL GROUP BY delivery_id, rule HAVING COUNT(*) > 1) twice"),
+                    // Spent again: only a delivery the killed host held before its platform session was recorded.
+                    sql("SELECT COUNT(*) FROM (SELECT delivery_id FROM quota_spends WHERE delivery_id IS NOT NULL AND delivery_id NOT IN (SELECT delivery_id FROM attempts WHERE split_part(owner, ':', 1) = '\(killed ?? "")' AND outcome = 'interrupted') GROUP BY delivery_id, rule HAVING COUNT(*) > 1) twice"),
                     sql("SELECT account || ' ' || rule || ' ' || units || ' ' || COALESCE(delivery_id::text, 'null') || ' ' || at FROM quota_spends ORDER BY id"),
                     sql("SELECT COUNT(*) FROM deliveries WHERE target IN ('youtube:main', 'tiktok:main') AND state = 'published'"),
                     sql("SELECT split_part(owner, ':', 1) || ' ' || COUNT(*) FROM attempts GROUP BY split_part(owner, ':', 1) ORDER BY 1"),
-                    sql("SELECT COUNT(*) FROM attempts WHERE outcome IS DISTINCT FROM 'published'")
+                    sql("SELECT COUNT(*) FROM attempts WHERE outcome IS DISTINCT FROM 'published'"),
+                    sql("SELECT COUNT(*) || ' ' || COUNT(*) FILTER (WHERE outcome = 'interrupted') FROM attempts WHERE split_part(owner, ':', 1) = '\(killed ?? "")' AND outcome IS DISTINCT FROM 'published'")
                 )
             }
             let drops = dropRows.split(separator: "\n")
@@ -171,13 +207,25 @@ struct SeveralHostsTests {
             #expect(filed.allSatisfy { $0[1] == $0[2] }, "every filing done: \(filings)")
             #expect(archivedEvents == "\(Self.clips) \(Self.clips)", "archived once per drop (events): \(archivedEvents)")
             #expect(youtubePublished == "\(2 * Self.clips)")
-            #expect(spentTwice == "0", "no delivery spent a quota twice:\n\(spendRows)")
-            #expect(spends == "\(2 * Self.clips) \(2 * Self.clips)", "one youtube and one tiktok quota spend per published delivery: \(spends)\n\(spendRows)")
+            if killed == nil {
+                #expect(spentTwice == "0", "no delivery spent a quota twice:\n\(spendRows)")
+                #expect(spends == "\(2 * Self.clips) \(2 * Self.clips)", "one youtube and one tiktok quota spend per published delivery: \(spends)\n\(spendRows)")
+            } else {
+                // Known, not fixed here: an upload taken over before the dead host recorded its platform
+                // session is a new upload to the claim, and spends its quota again (counted in the summary).
+                #expect(spentTwiceElsewhere == "0", "no delivery but the killed host's spent a quota twice:\n\(spendRows)")
+                #expect(spends.hasSuffix(" \(2 * Self.clips)"), "every published youtube and tiktok delivery spent: \(spends)\n\(spendRows)")
+            }
             let perHost = claims.split(separator: "\n").map { $0.split(separator: " ") }
             #expect(perHost.reduce(0) { $0 + (Int($1[1]) ?? 0) } >= deliveries, "\(claims)")
             #expect(perHost.filter { (Int($0[1]) ?? 0) > 0 }.count >= 2, "the work was shared: uploads claimed per host: \(claims)")
+            if let killed {
+                // Every upload the killed host left open ended as interrupted (taken over), none stayed open.
+                let o = orphaned.split(separator: " ")
+                #expect(o.count == 2 && o[0] != "0" && o[0] == o[1], "\(killed)'s unfinished attempts (all, interrupted): \(orphaned)")
+            }
             print(
-                "several hosts: \(Self.hosts.count) daemons on one inbox, \(Self.clips) clips × \(Self.names.count) targets; deliveries: \(videos.count); attempts per host: \(perHost.map { "\($0[0]) \($0[1])" }.joined(separator: ", ")) (\(owners) not published); filings per host: \(filed.map { "\($0[0]) \($0[1])" }.joined(separator: ", ")); duplicates: \(duplicates); lost: \(lost); \(String(format: "%.1f", seconds)) s"
+                "several hosts\(killed.map { " (\($0) SIGKILLed mid-upload; its open uploads taken over: \(orphaned.split(separator: " ").last ?? ""), quota spent again on them: \(spentTwice))" } ?? ""): \(Self.hosts.count) daemons on one inbox, \(Self.clips) clips × \(Self.names.count) targets; deliveries: \(videos.count); attempts per host: \(perHost.map { "\($0[0]) \($0[1])" }.joined(separator: ", ")) (\(owners) not published); filings per host: \(filed.map { "\($0[0]) \($0[1])" }.joined(separator: ", ")); duplicates: \(duplicates); lost: \(lost); \(String(format: "%.1f", seconds)) s"
             )
         }
     }
