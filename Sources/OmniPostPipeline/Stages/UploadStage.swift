@@ -9,8 +9,12 @@ import OmniPostPlatforms
 struct UploadStage: Sendable {
     let name = "upload"
     let ctx: PipelineContext
-    /// How long a claimed upload may go without a checkpoint before another worker may take it over.
-    let lease: Double = 300
+    /// How long a claimed upload may go without a checkpoint before another worker may take it over: on
+    /// the shared ledger the host's lease (three heartbeats, renewed by the heartbeat while the host lives),
+    /// so a dead host's uploads are taken over by the others that long after its last beat — a longer
+    /// claim here outlived the heartbeat (it only lengthens) and left them for five minutes; on one
+    /// machine's ledger, five minutes.
+    var lease: Double { ctx.ledger.isShared ? ctx.config.host.leaseSeconds : 300 }
 
     /// Runs until cancelled, keeping up to `concurrency` uploads in flight. Each finished upload rings
     /// the doorbell, so a free slot is refilled at once.
