@@ -77,13 +77,17 @@ s.sendall((f"PATCH {path} HTTP/1.1\r\nHost: {host.netloc}\r\nTus-Resumable: 1.0.
            f"Content-Type: application/offset+octet-stream\r\nContent-Length: {CHUNK}\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n\r\n").encode())
 s.sendall(piece)
 s.close()
-# What the server kept of the cut piece (it keeps what arrived), once it has seen the connection end.
-held = up.offset
-for _ in range(50):
+# What the server kept of the cut piece (it keeps what arrived), once it has seen the connection end:
+# the offset moves while the server is still writing what it received, so it is read until it has
+# stood still for a second (a busy machine can take a while over the last bytes).
+held, still = up.offset, 0
+for _ in range(150):
     time.sleep(0.1)
     st, h, _ = request("HEAD", path, dict(auth, **{"Tus-Resumable": "1.0.0"}))
-    held = int(h.get("Upload-Offset", "0"))
-    if held > up.offset:
+    now = int(h.get("Upload-Offset", "0"))
+    still = still + 1 if now == held else 0
+    held = now
+    if held > up.offset and still >= 10:
         break
 out["afterCut"] = held
 # A PATCH from a stale offset is told where the upload stands.
