@@ -82,7 +82,8 @@ func stageVersusBare(
         try? FileManager.default.removeItem(atPath: out)
         let cpu = CPU.now()
         let start = ContinuousClock.now
-        _ = try await Converter().convert(input: input, output: out, spec: spec, durationS: info.durationS, verifyAgainst: profile, planner: planner)
+        _ = try await Converter().convert(
+            input: input, output: out, spec: spec, durationS: info.durationS, verifyAgainst: profile, planner: planner, source: info)
         stage.append((ContinuousClock.now - start).seconds)
         stageCPU.append(CPU.now().total - cpu.total)
         let args = FFmpegArguments.build(

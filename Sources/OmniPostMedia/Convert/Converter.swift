@@ -24,10 +24,11 @@ package struct Converter: Sendable {
         output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).\(getpid())-\(UUID().uuidString.prefix(8)).partial").path
     }
 
-    /// Converts `input` to `output` per `spec`; returns the rendition's probe.
+    /// Converts `input` to `output` per `spec`; returns the rendition's probe. `source`, the input's probe,
+    /// lets a rendition whose video was copied be checked from its own boxes (`CopiedRendition`).
     package func convert(
         input: String, output: String, spec: RenditionSpec, durationS: Double, verifyAgainst profile: Profile?,
-        planner: Planner, onProgress: @escaping @Sendable (Progress) -> Void = { _ in }
+        planner: Planner, source: MediaInfo? = nil, onProgress: @escaping @Sendable (Progress) -> Void = { _ in }
     ) async throws -> MediaInfo {
         let outURL = URL(fileURLWithPath: output)
         let dir = outURL.deletingLastPathComponent()
@@ -39,14 +40,17 @@ package struct Converter: Sendable {
         let timeout = Duration.seconds(max(120, durationS * 20))
         let parser = ProgressParser(durationS: durationS, onProgress: onProgress)
         // The rendition's ffprobe starts now, so its own start-up overlaps the conversion (RenditionProbe).
-        let early = Self.indexFirst(spec) ? RenditionProbe.start(tools: tools, timeout: timeout + .seconds(60)) : nil
+        // Not for a copy checked from its boxes: that ffprobe would only compete with ffmpeg for the CPU.
+        let copied = source != nil && (spec.kind == .remux || spec.kind == .audio)
+        let early = Self.indexFirst(spec) && !copied ? RenditionProbe.start(tools: tools, timeout: timeout + .seconds(60)) : nil
         let result: ToolRunner.Result
         do { result = try await tools.run("ffmpeg", args, timeout: timeout, keepStdout: false) { parser.feed($0) } } catch {
             early?.cancel()
             throw error
         }
         return try await accept(
-            result: result, tmp: tmp, output: output, timeout: timeout, profile: profile, planner: planner, onProgress: onProgress, early: early)
+            result: result, tmp: tmp, output: output, timeout: timeout, profile: profile, planner: planner, onProgress: onProgress, early: early,
+            copyOf: source.map { (spec, $0) })
     }
 
     /// Containers ffmpeg writes with their index before the media (MP4/MOV with `+faststart`, Matroska,
@@ -59,7 +63,7 @@ package struct Converter: Sendable {
     /// disk full named as such), ffprobe's word that the output meets the profile, then the rename.
     func accept(
         result: ToolRunner.Result, tmp: String, output: String, timeout: Duration, profile: Profile?, planner: Planner,
-        onProgress: @Sendable (Progress) -> Void, early: RenditionProbe? = nil
+        onProgress: @Sendable (Progress) -> Void, early: RenditionProbe? = nil, copyOf: (spec: RenditionSpec, source: MediaInfo)? = nil
     ) async throws -> MediaInfo {
         let outURL = URL(fileURLWithPath: output)
         let dir = outURL.deletingLastPathComponent()
@@ -76,7 +80,8 @@ package struct Converter: Sendable {
             }
             throw OmniError(.ffmpegFailed, "ffmpeg exited with status \(result.status): \(tail)")
         }
-        let info = try await probe(rendition: tmp, displayName: outURL.lastPathComponent, early: early, profile: profile, planner: planner)
+        let info = try await probe(
+            rendition: tmp, displayName: outURL.lastPathComponent, early: early, profile: profile, planner: planner, copyOf: copyOf)
         if let profile {
             let check = planner.plan(info, for: profile)
             if check.kind != .pass {
@@ -94,9 +99,18 @@ package struct Converter: Sendable {
 }
 
 extension Converter {
-    /// The rendition's probe: the early ffprobe's answer when it has one that meets the profile, else
-    /// ffprobe run on the file as for any input — so a rendition is never refused on the early answer alone.
-    func probe(rendition tmp: String, displayName: String, early: RenditionProbe?, profile: Profile?, planner: Planner) async throws -> MediaInfo {
+    /// The rendition's probe: a copy's own boxes read against its source when they match it and meet the
+    /// profile, or the early ffprobe's answer when it has one that meets the profile, else ffprobe run on
+    /// the file as for any input — so a rendition is never refused on a shortcut's answer alone.
+    func probe(
+        rendition tmp: String, displayName: String, early: RenditionProbe?, profile: Profile?, planner: Planner,
+        copyOf: (spec: RenditionSpec, source: MediaInfo)? = nil
+    ) async throws -> MediaInfo {
+        if let copyOf, let info = CopiedRendition.info(path: tmp, displayName: displayName, spec: copyOf.spec, source: copyOf.source),
+            profile.map({ planner.plan(info, for: $0).kind == .pass }) ?? true
+        {
+            return info
+        }
         if let early {
             if let checked = try? prober.precheck(path: tmp, displayName: displayName) {
                 if let answer = await early.finish(path: tmp),

@@ -70,7 +70,10 @@ struct ConvertStage: Stage {
                         throw e
                     } else {
                         do {
-                            r = try await render(drop: drop, delivery: d, clipPath: ffmpegClip, durationS: info?.durationS ?? 0, manifest: manifest)
+                            let made = try await render(drop: drop, delivery: d, clipPath: ffmpegClip, source: info, manifest: manifest)
+                            r = (made.path, made.sha, made.bytes)
+                            // The converter's own probe of what it made: the rendition is not probed twice.
+                            if let key = d.specKey, let probed = made.info { probes[key] = probed }
                         } catch {
                             try OmniError.passCancellation(error)
                             if let key = d.specKey { renderErrors[key] = OmniError.wrap(error) }
@@ -184,11 +187,15 @@ struct ConvertStage: Stage {
         return out
     }
 
-    private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String?, durationS: Double, manifest: Manifest?) async throws -> (
-        path: String, sha: String, bytes: Int64
+    /// The rendition a delivery's spec asks for, made unless a run before a crash renamed it into place;
+    /// with the converter's probe of it when it was made now.
+    private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String?, source: MediaInfo?, manifest: Manifest?) async throws -> (
+        path: String, sha: String, bytes: Int64, info: MediaInfo?
     ) {
+        let durationS = source?.durationS ?? 0
         guard let key = d.specKey, let spec = try d.renditionSpec else { throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition spec") }
         let out = ctx.paths.work.appendingPathComponent(drop.id).appendingPathComponent("\(key).\(spec.fileExtension)").path
+        var made: MediaInfo?
         // A rendition renamed into place before a crash is complete and verified: reuse it.
         if !FileManager.default.fileExists(atPath: out) {
             // Checked against each sharing target's profile by the caller, not here against the first one's.
@@ -218,15 +225,15 @@ struct ConvertStage: Stage {
                     images: try show.images.map { (try ctx.pinnedInput(drop, rel: AssembleStage.join(dir, $0.file), inbox: inbox, rows: rows), $0.seconds) },
                     crossfade: show.crossfade,
                     audio: try show.audio.map { try ctx.pinnedInput(drop, rel: AssembleStage.join(dir, $0), inbox: inbox, rows: rows) })
-                _ = try await SlideshowRenderer(tools: ctx.tools).render(
+                made = try await SlideshowRenderer(tools: ctx.tools).render(
                     input, spec: spec, output: out, verifyAgainst: nil,
                     planner: planner, onProgress: onProgress)
             } else {
                 guard let clipPath else { throw OmniError(.missingClip, "the drop has no clip to convert") }
                 ctx.progress.line("  \(drop.id)  convert    \(spec.kind.rawValue) for \(d.target) …")
-                _ = try await Converter(tools: ctx.tools).convert(
+                made = try await Converter(tools: ctx.tools).convert(
                     input: clipPath, output: out, spec: spec, durationS: durationS, verifyAgainst: nil, planner: planner,
-                    onProgress: onProgress)
+                    source: source, onProgress: onProgress)
             }
             // ffmpeg's time, per rendition, for `/metrics` (omnipost_ffmpeg_seconds) and the drop's timeline.
             let took = ContinuousClock.now - started
@@ -237,7 +244,7 @@ struct ConvertStage: Stage {
                 detail: String(format: "ffmpeg took %.3f s (%@)", seconds, work), data: .rendered(seconds: seconds, work: work))
         }
         let hash = try FileHashing.sha256(path: out)
-        return (out, hash.hex, hash.bytes)
+        return (out, hash.hex, hash.bytes, made)
     }
 }
 
