@@ -79,8 +79,21 @@ final class GateHold: @unchecked Sendable {
         await gate.acquire()
         lock.withLock { holding = true }
         guard let ledger else { return }
-        let held = try await ledger.holdDecisions()
-        lock.withLock { decisions = held }
+        do {
+            let held = try await ledger.holdDecisions()
+            lock.withLock { decisions = held }
+        } catch {
+            try OmniError.passCancellation(error)
+            throw Unavailable(error: error)
+        }
+    }
+
+    /// The ledger's decisions lock could not be taken (the database refused another connection, or is
+    /// gone): nothing is wrong with the drop, so it is not rejected — the step fails, and the drop is
+    /// validated again once its claim's lease lapses.
+    struct Unavailable: Error, CustomStringConvertible {
+        var error: any Error
+        var description: String { "the ledger's decisions lock could not be taken: \(error)" }
     }
     func release() {
         let (was, held) = lock.withLock { () -> (Bool, Ledger.DecisionHold?) in

@@ -42,6 +42,9 @@ struct ValidateStage: Stage {
             // Not a failure: the file was still being written. Its files wait again; the finished file
             // becomes a new drop.
             try ctx.withdraw(drop.id, stage: name, changed)
+        } catch let unavailable as GateHold.Unavailable {
+            // The ledger's fault, not the drop's: validated again when its lease lapses.
+            throw unavailable
         } catch {
             try OmniError.passCancellation(error)
             // Whatever went wrong, a clip or sidecar that is no longer the version taken (a re-export
