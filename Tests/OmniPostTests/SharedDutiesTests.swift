@@ -64,7 +64,9 @@ struct SharedDutiesTests {
                         approval: {targets: [tiktok:main], expire_after: 30m}
                         """,
                     targets: "targets: [tiktok:main]")
-                c.host.heartbeat = .milliseconds(500)
+                // Short enough for the test, long enough that A's one beat (a lease of 6 s) outlives the
+                // first look on a loaded machine.
+                c.host.heartbeat = .seconds(2)
                 return c
             }
             let a = try await Pipeline.open(config: try config("box-a"), logger: TestPipelines.logger, embedding: TestPipelines.embedding)
@@ -90,8 +92,8 @@ struct SharedDutiesTests {
                         }
                     }
                     defer { running.cancel() }
-                    // Within A's lease (1.5 s from its beat): B runs nothing.
-                    try await Task.sleep(for: .milliseconds(1000))
+                    // Within A's lease (6 s from its beat), after B's watchers have looked: B runs nothing.
+                    try await Task.sleep(for: .milliseconds(1500))
                     #expect(try ledger.holdsDuties(owner: a.context.owner))
                     #expect(try checks() == 0, "B checked an account while A holds the duties")
                     #expect(try !expired(), "B expired a drop while A holds the duties")
