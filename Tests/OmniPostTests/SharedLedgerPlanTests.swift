@@ -52,4 +52,27 @@ struct SharedLedgerPlanTests {
             #expect(try shared.quotaUse(accounts: ["youtube:main"], rules: ["youtube": [rule]]).first?.used == 3200)
         }
     }
+
+    /// The copy `plan` works on: every row of the shared ledger in a SQLite file of its own, read through
+    /// a cursor a page (500 rows) at a time — here 1,234 events, three pages and a part.
+    @Test func theSnapshotCopiesEveryRowPageByPage() async throws {
+        try await withPostgresDatabase { server, database in
+            let dir = try TempDir()
+            let shared = try SharedLedgerClaimTests.open(server, database, clock: SystemClock())
+            defer { shared.close() }
+            let ledger = Ledger(shared: shared)
+            try LedgerFamiliesTests.plant(ledger, drop: "d-one", targets: ["youtube:main", "x:main"])
+            try ledger.writeSQL { sql, _ in
+                try sql.run(
+                    "INSERT INTO events (at, drop_id, stage, to_state, detail) SELECT g, 'd-one', 'bench', 'noted', 'row ' || g FROM generate_series(1, 1234) AS g")
+            }
+            let copy = dir.file("copy.sqlite").path
+            try ledger.snapshot(to: copy)
+            let lite = try Ledger(path: copy)
+            #expect(try lite.events().count == ledger.events().count)
+            #expect(try lite.events().filter { $0.stage == "bench" }.map(\.detail) == (1...1234).map { "row \($0)" })
+            #expect(try lite.allDeliveries().map(\.target) == ["youtube:main", "x:main"])
+            #expect(try lite.drops().map(\.id) == ["d-one"])
+        }
+    }
 }

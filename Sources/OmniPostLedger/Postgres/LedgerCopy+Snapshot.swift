@@ -8,7 +8,7 @@ extension PostgresLedger {
     /// what every host recorded (earlier posts of the same clip, taken slots, quotas spent, the queue),
     /// and nothing it tries reaches the shared database. The reverse of `copy(from:)`: every table the two
     /// backends share, column for column, read in one REPEATABLE READ transaction (one moment of the
-    /// database) and written in one SQLite transaction; tables numbered by `id` are read a page at a time.
+    /// database) and written in one SQLite transaction, each table read a page at a time through a cursor.
     package func snapshot(to path: String) throws {
         let copy = try Ledger(path: path)
         try write { tx in
@@ -28,17 +28,15 @@ extension PostgresLedger {
                                 page.flatMap { r in columns.map { r[$0] } })
                         }
                     }
-                    guard PostgresSchema.identityTables.contains(table) else {
-                        try insert(try tx.rows("SELECT \(list) FROM \(table)", []))
-                        continue
-                    }
-                    var after = Int64.min
+                    // A cursor in the transaction, read a page at a time: a table of a million metric
+                    // readings is never held in memory at once, and no key is needed to page by.
+                    try tx.run("DECLARE snapshot_rows NO SCROLL CURSOR FOR SELECT \(list) FROM \(table)", [])
                     while true {
-                        let page = try tx.rows("SELECT \(list) FROM \(table) WHERE id > ? ORDER BY id LIMIT \(Self.copyPage)", [.integer(after)])
-                        guard let last = page.last?.int("id") else { break }
+                        let page = try tx.rows("FETCH \(Self.copyPage) FROM snapshot_rows", [])
+                        if page.isEmpty { break }
                         try insert(page)
-                        after = last
                     }
+                    try tx.run("CLOSE snapshot_rows", [])
                 }
             }
         }
