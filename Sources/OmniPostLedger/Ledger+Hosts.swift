@@ -112,6 +112,13 @@ extension Ledger {
         }
     }
 
+    /// The owner holding the duties now (`holdsDuties`), for `status`: nil on one machine, where this
+    /// process holds them, and on a shared ledger no host's heartbeat is live.
+    package func dutiesHolder() throws -> String? {
+        let now = self.now
+        return try readSQL { sql in sql.dialect == .postgres ? try Self.seniorHost(sql, now: now) : nil }
+    }
+
     /// The live host that started first (its heartbeat's row the oldest), by owner; nil when no row is live.
     static func seniorHost(_ sql: any LedgerSQL, now: Double) throws -> String? {
         try sql.row("SELECT owner FROM ledger_hosts WHERE lease_until >= ? ORDER BY started_at, owner LIMIT 1", [.real(now)])?.text("owner")

@@ -29,6 +29,12 @@ struct SharedDutiesTests {
                 try beat(b, ownerB)
                 #expect(try holders() == [true, false])
                 #expect(try b.holdsDuties(owner: ownerA) && !a.holdsDuties(owner: ownerB), "both hosts read the same holder")
+                // `status` on either host names it.
+                let config = try TestPipelines.config(root: try TempDir().url, targets: "targets: [youtube:main]")
+                let report = try StatusReport.gather(config: config, ledger: b, profiles: try ProfileCatalog.bundled())
+                #expect(report.duties == "box-a")
+                #expect(try report.text(ledger: b).contains("duties: box-a (account checks, approval deadlines, the ledger's alerts)"))
+                #expect((try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any])?["duties"] as? String == "box-a")
                 // A stops beating; B beats every 10 s. A's lease runs to t0 + 30.
                 for _ in 0..<2 {
                     clock.advance(10)
@@ -44,8 +50,8 @@ struct SharedDutiesTests {
             }
         }
         // One machine: always.
-        let alone = try await withLedger(.sqlite) { l in try l.holdsDuties(owner: "any:1:t") }
-        #expect(alone)
+        let alone = try await withLedger(.sqlite) { l in (try l.holdsDuties(owner: "any:1:t"), try l.dutiesHolder()) }
+        #expect(alone.0 && alone.1 == nil)
     }
 
     /// Two daemons' watchers on one PostgreSQL ledger, really running: B's account checks and approval
