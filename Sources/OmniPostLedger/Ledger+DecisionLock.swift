@@ -9,7 +9,13 @@ extension Ledger {
     package final class DecisionHold: Sendable {
         private let unlock: Mutex<(@Sendable () -> Void)?>
         init(_ unlock: (@Sendable () -> Void)?) { self.unlock = Mutex(unlock) }
-        package func release() { unlock.withLock { u in defer { u = nil }; return u }?() }
+        package func release() {
+            let once = unlock.withLock { u in
+                defer { u = nil }
+                return u
+            }
+            once?()
+        }
     }
 
     /// Takes the decisions lock (issue 27: the schedule shared across hosts). On PostgreSQL a
