@@ -93,9 +93,35 @@ extension Ledger {
         let now = self.now
         return try readSQL { sql in
             guard sql.dialect == .postgres else { return true }
-            let senior = try sql.row("SELECT owner FROM ledger_hosts WHERE lease_until >= ? ORDER BY started_at, owner LIMIT 1", [.real(now)])?.text("owner")
+            let senior = try Self.seniorHost(sql, now: now)
             return senior == nil || senior == owner
         }
+    }
+
+    /// Whether `owner` runs the periodic duties that must run on one host at a time — the account checks
+    /// and the approval watcher (docs/several-hosts.md, "Duties one host runs"). The same rule as the
+    /// alerts': the live host that started first. When it dies its row's lease lapses (three beats) and
+    /// the next in line holds them; a host that comes back after losing the ledger is the senior again
+    /// from its first beat. Unlike the alerts' rule, a host whose own first beat is not written yet holds
+    /// nothing: two hosts starting together must not both run their checks at start. Always on one machine.
+    package func holdsDuties(owner: String) throws -> Bool {
+        let now = self.now
+        return try readSQL { sql in
+            guard sql.dialect == .postgres else { return true }
+            return try Self.seniorHost(sql, now: now) == owner
+        }
+    }
+
+    /// The owner holding the duties now (`holdsDuties`), for `status`: nil on one machine, where this
+    /// process holds them, and on a shared ledger no host's heartbeat is live.
+    package func dutiesHolder() throws -> String? {
+        let now = self.now
+        return try readSQL { sql in sql.dialect == .postgres ? try Self.seniorHost(sql, now: now) : nil }
+    }
+
+    /// The live host that started first (its heartbeat's row the oldest), by owner; nil when no row is live.
+    static func seniorHost(_ sql: any LedgerSQL, now: Double) throws -> String? {
+        try sql.row("SELECT owner FROM ledger_hosts WHERE lease_until >= ? ORDER BY started_at, owner LIMIT 1", [.real(now)])?.text("owner")
     }
 
     /// A lease owner's host (`host:pid:tag` → `host`).

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import OmniPostCore
 
 extension Ledger {
@@ -23,5 +24,20 @@ extension Ledger {
     /// to do for SQLite, whose pool closes when the last copy of this ledger goes.
     package func close() {
         if case .postgres(let pg) = backend { pg.close() }
+    }
+}
+
+extension Ledger {
+    /// A copy of this ledger in a new SQLite file at `path`, read without changing it: what `omnipost
+    /// plan` tries drops on. The SQLite file is copied whole (`snapshot(of:to:)`); the shared ledger's
+    /// rows are copied table by table (`PostgresLedger.snapshot(to:)`).
+    package func snapshot(to path: String) throws {
+        switch backend {
+        case .sqlite(let pool):
+            let copy = try DatabaseQueue(path: path)
+            try pool.backup(to: copy)
+            try copy.close()
+        case .postgres(let pg): try pg.snapshot(to: path)
+        }
     }
 }

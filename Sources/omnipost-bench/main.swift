@@ -55,6 +55,7 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "stats" {
 let claimRows = { try sharedLedgerClaimRows(root: root, deliveries: Int(ProcessInfo.processInfo.environment["BENCH_CLAIMS"] ?? "10000") ?? 10_000) }
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "claims" {
     rows += try claimRows()
+    rows += try await sharedDecisionLockRows(rounds: 200)
     printTable(rows)
     exit(0)
 }
@@ -252,5 +253,6 @@ rows += try await idleRows(root: root, binary: binary, seconds: idleSeconds)
 
 rows += try statsRows()
 rows += try claimRows()
+rows += try await sharedDecisionLockRows(rounds: 200)
 
 printTable(rows)

@@ -44,4 +44,26 @@ import Testing
         #expect(shared.paths.work.path == "/tmp/p/work/box-a")
         #expect(shared.paths.inbox.path == "/tmp/p/inbox" && shared.paths.archive.path == "/tmp/p/archive", "the rest is shared")
     }
+
+    /// `ledger: {heartbeat:}` (issue 27): this host's beat, its leases three beats; 10 s unless written.
+    @Test func theHeartbeatIsAKeyOfTheLedgerAndLeasesRunThreeBeats() throws {
+        #expect(try Self.parse("").host.heartbeat == .seconds(10))
+        #expect(try Self.parse("ledger: postgres://omnipost@127.0.0.1/studio\n").host.heartbeat == .seconds(10))
+        let quick = try Self.parse("ledger:\n  url: postgres://omnipost@127.0.0.1/studio\n  heartbeat: 3s\n")
+        #expect(quick.host.heartbeat == .seconds(3) && quick.host.leaseSeconds == 9)
+        #expect(try Self.parse("ledger: {url: 'postgres://omnipost@127.0.0.1/studio', heartbeat: 1m}\n").host.heartbeat == .seconds(60))
+    }
+
+    /// A heartbeat that is not a duration, or outside 1 s to 5 min: `heartbeat_invalid` at its value.
+    @Test func aBadHeartbeatIsRefusedAtItsLineWithItsCode() throws {
+        let fast = try #require(Self.problem("ledger:\n  url: postgres://omnipost@127.0.0.1/studio\n  heartbeat: 500ms\n"))
+        #expect(fast.code == .heartbeatInvalid)
+        #expect(fast.location?.file == "p.yaml" && fast.location?.line == 7 && fast.location?.column == 14, "\(String(describing: fast.location))")
+        #expect(fast.message.contains("500ms is outside 1s to 5m"), "\(fast.message)")
+        #expect("\(fast)".hasPrefix("p.yaml:7:14: heartbeat_invalid: "), "\(fast)")
+        let slow = try #require(Self.problem("ledger: {url: 'postgres://omnipost@127.0.0.1/studio', heartbeat: 10m}\n"))
+        #expect(slow.code == .heartbeatInvalid && slow.location?.line == 5)
+        let word = try #require(Self.problem("ledger:\n  url: postgres://omnipost@127.0.0.1/studio\n  heartbeat: often\n"))
+        #expect(word.code == .heartbeatInvalid && word.location?.line == 7 && word.message.contains("expected a duration like 10s"), "\(word)")
+    }
 }

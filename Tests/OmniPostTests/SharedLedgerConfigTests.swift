@@ -89,10 +89,12 @@ import Testing
             let status = try CheckCommandTests.run(["status", good.path])
             #expect(status.status == 0, "\(status.out)")
             #expect(!FileManager.default.fileExists(atPath: dir.file("ledger.sqlite").path))
-            // `plan` does not read the shared ledger, and says so rather than judge on an empty one.
+            // `plan` reads the shared ledger (a copy of its rows) and judges the clip on it, with no note
+            // that it cannot: a lone clip in a pipeline that requires a sidecar would fail.
             let clip = try Clips.make(width: 320, height: 240, seconds: 1)
             let plan = try CheckCommandTests.run(["plan", good.path, clip.path])
-            #expect(plan.out.contains("note: the shared ledger \(server.url(database)) is not read by plan"), "\(plan.out)")
+            #expect(plan.status == 1 && plan.out.contains("missing_sidecar: no sidecar"), "\(plan.out)")
+            #expect(!plan.out.contains("note:"), "\(plan.out)")
         }
     }
 }

@@ -11,6 +11,7 @@ import Foundation
 ///   tls: verify-full                             # disable | require | verify-full
 ///   ca_file: /etc/omnipost/db-ca.pem              # verify-full: the CA the server's certificate chains to
 ///   pool_size: 4
+///   heartbeat: 10s                               # this host's beat; its leases run three beats
 /// ```
 ///
 /// The password is never part of the URL or the pipeline file (it would be in every backup and `ps`).
@@ -33,6 +34,8 @@ package struct PostgresLedgerConfig: Sendable, Equatable {
     package var caFile: URL?
     /// Connections this host holds open at most (each stage's claim takes one for a moment).
     package var poolSize = 4
+    /// `heartbeat:`, when written: how often this host beats (`HostConfig.heartbeat`, 10 s unless written).
+    package var heartbeat: Duration?
     /// Where `ledger:` stands in the pipeline file: what a connection problem is reported at.
     package var location: SourceLocation?
 
@@ -66,7 +69,11 @@ package struct PostgresLedgerConfig: Sendable, Equatable {
 }
 
 extension PostgresLedgerConfig {
-    package static let keys = ["url", "password_file", "password_env", "tls", "ca_file", "pool_size"]
+    package static let keys = ["url", "password_file", "password_env", "tls", "ca_file", "pool_size", "heartbeat"]
+
+    /// The heartbeat's bounds: a beat a second at most (each is a write on the shared database), and
+    /// one at least every five minutes (a dead host's uploads wait three beats before another takes them).
+    package static let heartbeatRange: ClosedRange<Duration> = .seconds(1)...(.seconds(300))
 
     /// `ledger:` as a URL or a mapping; each problem at its key's line.
     static func parse(_ node: DocNode, baseDirectory: URL) throws -> PostgresLedgerConfig {
@@ -100,7 +107,22 @@ extension PostgresLedgerConfig {
             c.poolSize = try v.int()
             guard (1...64).contains(c.poolSize) else { throw v.fail("pool_size must be between 1 and 64") }
         }
+        if let v = m["heartbeat"] { c.heartbeat = try parseHeartbeat(v) }
         return c
+    }
+
+    /// `heartbeat: 10s` — a duration within `heartbeatRange`, or `heartbeat_invalid` at its line.
+    static func parseHeartbeat(_ node: DocNode) throws -> Duration {
+        let text = (try? node.string()) ?? ""
+        guard let d = DurationText.parse(text.trimmingCharacters(in: .whitespaces)) else {
+            throw node.fail(.heartbeatInvalid, "heartbeat: expected a duration like 10s or 1m, found '\(Excerpt.quote(text))'")
+        }
+        guard heartbeatRange.contains(d) else {
+            throw node.fail(
+                .heartbeatInvalid,
+                "heartbeat: \(text) is outside 1s to 5m (a host beats at most once a second; a dead host's uploads wait three beats for another host)")
+        }
+        return d
     }
 
     /// `postgres://user@host:port/database` (or `postgresql://`). A password in it is refused: it belongs

@@ -106,6 +106,7 @@ extension PipelineConfig {
         try doc.collect { if let v = top["account_checks"] { config.accountChecks = try AccountCheckConfig.parse(v) } }
         try doc.collect { if let v = top["after_post"] { config.afterPost = try AfterPostConfig.parse(v) } }
         try doc.collect { if let v = top["ledger"] { config.sharedLedger = try PostgresLedgerConfig.parse(v, baseDirectory: baseDirectory) } }
+        if let beat = config.sharedLedger?.heartbeat { config.host.heartbeat = beat }
         try doc.collect { if let v = top["inbox"] { config.s3Inbox = try S3InboxConfig.parse(v) } }
         try doc.collect { if let v = top["host"] { config.host.name = try HostConfig.parseName(v) } }
         try doc.collect {

@@ -169,4 +169,6 @@ extension ReasonCode {
     package static let hostRoleUnknown = ReasonCode("host_role_unknown")
     /// This host's heartbeat could not reach the shared ledger: it stops claiming and is not ready until it does.
     package static let ledgerLost = ReasonCode("ledger_lost")
+    /// `ledger: {heartbeat:}` is not a duration between 1 s and 5 min.
+    package static let heartbeatInvalid = ReasonCode("heartbeat_invalid")
 }

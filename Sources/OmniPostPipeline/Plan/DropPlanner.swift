@@ -40,7 +40,13 @@ package struct DropPlanner: Sendable {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let ledgerCopy = scratch.appendingPathComponent("ledger.sqlite")
-        if FileManager.default.fileExists(atPath: config.paths.ledger.path) {
+        if config.sharedLedger != nil {
+            // The ledger the pipeline names, as `run` and `status` open it: on a shared ledger what every
+            // host recorded is copied, so duplicates, taken slots and quotas spent anywhere are weighed.
+            let shared = try Ledger.open(config)
+            defer { shared.close() }
+            try shared.snapshot(to: ledgerCopy.path)
+        } else if FileManager.default.fileExists(atPath: config.paths.ledger.path) {
             try Ledger.snapshot(of: config.paths.ledger.path, to: ledgerCopy.path)
         }
 
@@ -55,6 +61,8 @@ package struct DropPlanner: Sendable {
                 : c.captions?.endpoint.isEmpty == true ? "the captions model is the bundled sandbox's, which only `run` starts: the templates' text is shown" : nil
         if modelNote != nil { c.captions = nil }
         c.paths = PipelinePaths(root: scratch, inbox: folder, ledger: ledgerCopy)
+        // The stages below work on the copy alone, as on one machine: nothing reaches the shared database.
+        c.sharedLedger = nil
         try PlatformRegistry.resolve(&c)
         let planClock = PlanClock(clock)
         let ledger = try Ledger(path: ledgerCopy.path, clock: planClock)
@@ -109,12 +117,7 @@ package struct DropPlanner: Sendable {
         let (forecast, queue) = try ledger.queueForecast(rules: profiles.quotas)
         let now = planClock.now()
         let times = forecast.run(queue.map(\.forecastItem), now: now)
-        // `plan` copies the local SQLite ledger to try things on; a shared one is not copied (yet), so what it
-        // knows — earlier posts of the same clip, quotas spent — is not weighed, and the plan says so.
-        let sharedNote = config.sharedLedger.map {
-            "the shared ledger \($0.display) is not read by plan: earlier posts (duplicates) and quotas spent on other hosts are not weighed"
-        }
-        let note = [modelNote, sharedNote].compactMap { $0 }.joined(separator: "; ")
+        let note = [modelNote].compactMap { $0 }.joined(separator: "; ")
         var report = PlanReport(pipeline: c.name, at: now, drops: [], note: note.isEmpty ? nil : note)
         for drop in drops {
             guard let d = try ledger.drop(drop.id) else { continue }

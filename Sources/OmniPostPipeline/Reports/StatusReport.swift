@@ -41,6 +41,9 @@ package struct StatusReport: Sendable {
     package var pendingFollowUps = 0
     /// Work held under a live lease, with the host holding it (`Ledger.heldClaims`).
     package var held: [Ledger.HeldClaim] = []
+    /// On a shared ledger, the host running the duties one host runs (account checks, approval
+    /// deadlines, sending the ledger's alerts; `Ledger.holdsDuties`); nil on one machine.
+    package var duties: String?
 
     /// With `history: false` (the dashboard and the API, read often) only what is still open is read:
     /// `drops` and `attemptsByOutcome` stay empty and `deliveries` holds the queue's own, so a page costs
@@ -77,6 +80,7 @@ package struct StatusReport: Sendable {
         report.sinks = try ledger.sinkStates(configured: config.notify?.sinks.map(\.name) ?? [])
         report.pendingFollowUps = try ledger.pendingFollowUpCount()
         report.held = held
+        report.duties = try ledger.dutiesHolder().map(Ledger.host(ofOwner:))
         for j in try ledger.cookieJars() {
             guard let e = j.expiresAt, e - now < Double(config.accountChecks.warnDays) * 86400 else { continue }
             report.accountWarnings.append(
@@ -115,7 +119,8 @@ package struct StatusReport: Sendable {
         let obj: [String: Any] = [
             "inboxes": inboxes, "drops": try tree(kept), "deliveries": try tree(keptDeliveries), "queue": try tree(queue),
             "quotas": try tree(quotas), "breakers": try tree(breakers), "accounts": try tree(accounts), "account_warnings": accountWarnings, "attempts": attemptsByOutcome,
-            "sinks": try tree(sinks), "pending_follow_ups": pendingFollowUps, "held": try tree(held)
+            "sinks": try tree(sinks), "pending_follow_ups": pendingFollowUps, "held": try tree(held),
+            "duties": duties as Any? ?? NSNull()
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
@@ -176,6 +181,7 @@ package struct StatusReport: Sendable {
                 out.append("  \(host)  " + kinds.joined(separator: "; "))
             }
         }
+        if let duties { out.append("duties: \(duties) (account checks, approval deadlines, the ledger's alerts)") }
         if pendingFollowUps > 0 {
             out.append(
                 "follow-ups pending: \(pendingFollowUps) (asked, their answer not kept yet: each is looked for on its platform before it is sent again)")

@@ -19,15 +19,26 @@ struct AccountWatch: Sendable {
     /// loop or a run of reloads must not spend a token refresh per account each time.
     static let startGrace = 600.0
 
+    /// On a shared ledger only the host holding the duties checks (`PipelineContext.holdsDuties`); the
+    /// others ask again each beat, and the one that takes the duties over from a host that stopped
+    /// checks as at a start (accounts the other host checked good lately are left alone).
     func run() async {
         let cfg = ctx.config.accountChecks
-        if cfg.atStart {
-            for key in (try? atStart()) ?? tokens.keys.sorted() { await check(key, why: "at start") }
-        }
+        var holding = false
+        var lastLook = ContinuousClock.now
         while !Task.isCancelled {
-            try? await Task.sleep(for: Self.every)
-            if Task.isCancelled { return }
-            for key in (try? due(lead: cfg.lead.seconds)) ?? [] { await check(key, why: "a post is due within \(Int(cfg.lead.seconds / 3600)) h") }
+            let duty = ctx.holdsDuties()
+            if duty && !holding {
+                if cfg.atStart {
+                    for key in (try? atStart()) ?? tokens.keys.sorted() { await check(key, why: "at start") }
+                }
+                lastLook = .now
+            } else if duty && ContinuousClock.now - lastLook >= Self.every {
+                for key in (try? due(lead: cfg.lead.seconds)) ?? [] { await check(key, why: "a post is due within \(Int(cfg.lead.seconds / 3600)) h") }
+                lastLook = .now
+            }
+            holding = duty
+            try? await Task.sleep(for: min(Self.every, ctx.dutyLook))
         }
     }
 

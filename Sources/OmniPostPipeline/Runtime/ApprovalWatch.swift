@@ -5,6 +5,12 @@ import OmniPostLedger
 /// Drops waiting for approval past their deadlines: after `approval.remind_after` the reviewers are told
 /// again (once); after `approval.expire_after` the drop is rejected as `approval_expired`, nothing sent.
 /// Sleeps until the next deadline (a drop that starts waiting later rings the doorbell).
+///
+/// On a shared ledger one host watches: the one holding the duties (`PipelineContext.holdsDuties`); the
+/// others ask again each beat. An approval itself is not this watcher's: whichever host's dashboard,
+/// API or command takes it releases the deliveries in the ledger at once (under `FOR UPDATE`, so an
+/// expiry racing it acts once), and the watching host reads the drop no longer waiting at its next look
+/// — rung within a second by the other host's event (`Pipeline.watchLedger`).
 struct ApprovalWatch: Sendable {
     let ctx: PipelineContext
 
@@ -13,6 +19,10 @@ struct ApprovalWatch: Sendable {
         guard a.remindAfter != nil || a.expireAfter != nil else { return await Self.forever() }
         while !Task.isCancelled {
             let ticket = ctx.wakeup.ticket()
+            guard ctx.holdsDuties() else {
+                await ctx.wakeup.wait(after: ticket, timeout: ctx.dutyLook)
+                continue
+            }
             let next = (try? step()) ?? nil
             let pause = next.map { max(0.05, $0.timeIntervalSince(ctx.now)) } ?? 3600
             await ctx.wakeup.wait(after: ticket, timeout: .milliseconds(Int64(min(pause, 3600) * 1000)))

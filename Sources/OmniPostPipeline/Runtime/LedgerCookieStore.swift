@@ -32,12 +32,20 @@ struct LedgerCookieStore: CookieStore {
     }
 }
 
+/// Each browser account's posts spaced across the hosts sharing the ledger (`Ledger.beginPacedPost`).
+struct LedgerPacer: AccountPacer {
+    let ledger: Ledger
+    func begin(account: String) async throws -> @Sendable (Duration) -> Void { try await ledger.beginPacedPost(account: account) }
+}
+
 extension BrowserSettings {
     /// A pipeline's: profiles under its state folder, failure screenshots beside its failure reports,
-    /// cookies in its ledger.
+    /// cookies in its ledger, each account's posts spaced across the hosts sharing it.
     static func pipeline(_ config: PipelineConfig, ledger: Ledger) -> BrowserSettings {
-        BrowserSettings(
+        var settings = BrowserSettings(
             profiles: config.paths.root.appendingPathComponent("browser"), evidence: config.paths.outboxFailed,
             cookies: LedgerCookieStore.make(config: config, ledger: ledger))
+        settings.pacer = LedgerPacer(ledger: ledger)
+        return settings
     }
 }

@@ -61,20 +61,49 @@ final class SerialGate: @unchecked Sendable {
     }
 }
 
-/// A worker's hold on a `SerialGate`, released once however the work ends.
+/// A worker's hold on a `SerialGate`, released once however the work ends. With a ledger, the
+/// ledger's decisions lock too (`Ledger.holdDecisions`): on a shared ledger the other hosts' validate
+/// workers wait for it as this host's do for the gate.
 final class GateHold: @unchecked Sendable {
     private let gate: SerialGate
+    private let ledger: Ledger?
     private let lock = NSLock()
     private var holding = false
-    init(_ gate: SerialGate) { self.gate = gate }
-    func acquire() async {
+    private var decisions: Ledger.DecisionHold?
+    init(_ gate: SerialGate, ledger: Ledger? = nil) {
+        self.gate = gate
+        self.ledger = ledger
+    }
+    /// The gate first, then the ledger's lock: a host's own workers queue here, not on the database.
+    func acquire() async throws {
         await gate.acquire()
         lock.withLock { holding = true }
+        guard let ledger else { return }
+        do {
+            let held = try await ledger.holdDecisions()
+            lock.withLock { decisions = held }
+        } catch {
+            try OmniError.passCancellation(error)
+            throw Unavailable(error: error)
+        }
+    }
+
+    /// The ledger's decisions lock could not be taken (the database refused another connection, or is
+    /// gone): nothing is wrong with the drop, so it is not rejected — the step fails, and the drop is
+    /// validated again once its claim's lease lapses.
+    struct Unavailable: Error, CustomStringConvertible {
+        var error: any Error
+        var description: String { "the ledger's decisions lock could not be taken: \(error)" }
     }
     func release() {
-        let was = lock.withLock { () -> Bool in
-            defer { holding = false }; return holding
+        let (was, held) = lock.withLock { () -> (Bool, Ledger.DecisionHold?) in
+            defer {
+                holding = false
+                decisions = nil
+            }
+            return (holding, decisions)
         }
+        held?.release()
         if was { gate.release() }
     }
 }

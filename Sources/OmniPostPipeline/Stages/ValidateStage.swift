@@ -31,7 +31,7 @@ struct ValidateStage: Stage {
         // Other originals the sidecar names (a cover image…), known once their paths are safe: they go
         // where the drop goes, accepted or not.
         let assets = AssetList()
-        let hold = GateHold(ctx.decisions)
+        let hold = GateHold(ctx.decisions, ledger: ctx.ledger)
         defer { hold.release() }
         do {
             try accept(drop, try await validate(drop, assets: assets, hold: hold), assets: assets)
@@ -42,6 +42,9 @@ struct ValidateStage: Stage {
             // Not a failure: the file was still being written. Its files wait again; the finished file
             // becomes a new drop.
             try ctx.withdraw(drop.id, stage: name, changed)
+        } catch let unavailable as GateHold.Unavailable {
+            // The ledger's fault, not the drop's: validated again when its lease lapses.
+            throw unavailable
         } catch {
             try OmniError.passCancellation(error)
             // Whatever went wrong, a clip or sidecar that is no longer the version taken (a re-export
@@ -145,9 +148,10 @@ struct ValidateStage: Stage {
         let targets = try rules.targets(for: sidecar.manifest, at: sidecar.location)
         // A model's text is asked for before the hold: a slow endpoint keeps no other drop waiting.
         let written = await writeText(drop, targets: targets, sidecar: sidecar, source: source, rules: rules)
-        // From here to the transition one worker at a time: duplicates and slots are read from what the
-        // others have claimed.
-        await hold?.acquire()
+        // From here to the transition one worker at a time, on this host and (the ledger's decisions
+        // lock) across the hosts sharing the ledger: duplicates and slots are read from what the others
+        // have claimed.
+        try await hold?.acquire()
         let planned = try plan(drop, targets: targets, sidecar: sidecar, source: source, rules: rules, written: written, tracks: tracks)
         return try outcome(planned, sidecar: sidecar, source: source)
     }

@@ -8,6 +8,14 @@ package protocol CookieStore: Sendable {
     func save(account: String, jar: CookieJar) async throws
 }
 
+/// Spaces one account's browser posts across the hosts sharing a ledger (issue 27): the gate's own
+/// pacing is this process's memory, which another host does not share.
+package protocol AccountPacer: Sendable {
+    /// Waits until no host is posting `account` or inside the gap after its last post; gives back what
+    /// ends this post, starting its gap — called once, however the post ended.
+    func begin(account: String) async throws -> @Sendable (_ gap: Duration) -> Void
+}
+
 /// What a driven-browser adapter needs besides the shared settings: where each account's profile
 /// folder is, where a failure's screenshot and page go (beside the failure report), the cookie store,
 /// Chromium's path, and the gate that runs one browser at a time and paces each account.
@@ -20,6 +28,8 @@ package struct BrowserSettings: Sendable {
     package var executable: String
     package var gate: BrowserGate
     package var timeouts = BrowserSession.Timeouts()
+    /// The pacing shared with other hosts (a pipeline's ledger); nil: the gate's alone.
+    package var pacer: (any AccountPacer)?
 
     package init(
         profiles: URL, evidence: URL? = nil, cookies: (any CookieStore)? = nil, executable: String = ChromiumProcess.defaultExecutable,

@@ -108,7 +108,32 @@ package struct RecipeAdapter: PlatformAdapter {
         guard let jar = try await loadCookies(), !jar.cookies.isEmpty else {
             throw DeliveryError(.reauthenticate, .authRevoked, "\(key) has no browser session: \(Self.fix(key))")
         }
-        let browser = self.browser, base = recipe.base(for: account), logger = settings.logger
+        let browser = self.browser, base = recipe.base(for: account)
+        // Across hosts first (another host may be posting this account, or inside its gap), then this
+        // host's browser slot and pacing; the shared gap starts when this post ends, with its own jitter.
+        if posting, let pacer = browser.pacer {
+            let end: @Sendable (Duration) -> Void
+            do { end = try await pacer.begin(account: key) } catch let e as OmniError { throw DeliveryError(.retryNow, e.code, e.message) }
+            let pacing = self.pacing
+            let gap = pacing.gap + .milliseconds(Int64.random(in: 0...max(0, Int64(pacing.jitter.seconds * 1000))))
+            do {
+                let v = try await sessionOnGate(key, jar: jar, browser: browser, base: base, recipe: recipe, posting: posting, job: job, body)
+                end(gap)
+                return v
+            } catch {
+                end(gap)
+                throw error
+            }
+        }
+        return try await sessionOnGate(key, jar: jar, browser: browser, base: base, recipe: recipe, posting: posting, job: job, body)
+    }
+
+    /// The session itself, once this host's gate lets it run.
+    private func sessionOnGate<T: Sendable>(
+        _ key: String, jar: CookieJar, browser: BrowserSettings, base: String, recipe: Recipe, posting: Bool, job: UploadJob,
+        _ body: @escaping @Sendable (RecipeRunner) async throws -> T
+    ) async throws -> T {
+        let logger = settings.logger
         return try await browser.gate.turn(account: key, pacing: posting ? pacing : nil) {
             do {
                 let (v, cost) = try await BrowserSession.with(profile: browser.profile(for: key), executable: browser.executable, timeouts: browser.timeouts) { s in
