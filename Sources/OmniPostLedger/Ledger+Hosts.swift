@@ -24,10 +24,14 @@ extension Ledger {
     /// The heartbeat, one transaction: on the shared ledger this process's row in `ledger_hosts` (its
     /// host, pid and roles) says it is alive until `now + lease`, and on both backends every upload it
     /// holds is leased at least until then; so are the drops it has in hand and their filings
-    /// (`renewDropsInHand`). Throws `ledger_unreachable` when the database cannot be reached; returns the
-    /// uploads renewed.
+    /// (`renewDropsInHand`). `uploads`: the deliveries whose uploads are running in this process — only
+    /// those are renewed (nil: every upload `owner` holds), so one whose task ended without its outcome
+    /// recorded lapses and is reconciled by the next claim. Throws `ledger_unreachable` when the database
+    /// cannot be reached; returns the uploads renewed.
     @discardableResult
-    package func beat(owner: String, host: String, pid: Int, roles: [String], lease: Double, holding drops: [String] = []) throws -> Int {
+    package func beat(
+        owner: String, host: String, pid: Int, roles: [String], lease: Double, holding drops: [String] = [], uploads: [Int64]? = nil
+    ) throws -> Int {
         let now = self.now
         return try writeSQL { sql, _ in
             if sql.dialect == .postgres {
@@ -37,10 +41,7 @@ extension Ledger {
                     ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, lease_until = excluded.lease_until, roles = excluded.roles
                     """, owner, host, pid, now, now, now + lease, roles.joined(separator: ","))
             }
-            // The upload stage's own lease may be longer than the heartbeat's: never shortened here.
-            let renewed = try sql.run(
-                "UPDATE deliveries SET lease_expiry = \(sql.dialect.greatest("COALESCE(lease_expiry, 0)", "?")) WHERE lease_owner = ? AND state = 'uploading'",
-                now + lease, owner)
+            let renewed = try Self.renewUploadsInHand(uploads, owner: owner, until: now + lease, sql)
             try Self.renewDropsInHand(drops, owner: owner, until: now + lease, sql)
             return renewed
         }
@@ -133,6 +134,16 @@ extension Ledger {
     /// a stage that let one go without moving it (a step that failed, a filing released for a retry) must
     /// see its lease lapse. On one machine's ledger the drop's own lease is left as the stage set it (no
     /// other host waits on it); a filing is renewed on both, as the archive stage takes it for a host lease.
+    /// The heartbeat's part for uploads: those running in this process (`uploads`; nil: all `owner` holds)
+    /// keep their leases until `until`. The upload stage's own lease may be longer: never shortened here.
+    static func renewUploadsInHand(_ uploads: [Int64]?, owner: String, until: Double, _ sql: any LedgerSQL) throws -> Int {
+        if uploads?.isEmpty == true { return 0 }
+        let only = uploads.map { " AND id IN (\(sqlMarks($0.count)))" } ?? ""
+        return try sql.run(
+            "UPDATE deliveries SET lease_expiry = \(sql.dialect.greatest("COALESCE(lease_expiry, 0)", "?")) WHERE lease_owner = ? AND state = 'uploading'" + only,
+            [.real(until), .text(owner)] + (uploads ?? []).map { SQLValue.integer($0) })
+    }
+
     static func renewDropsInHand(_ drops: [String], owner: String, until: Double, _ sql: any LedgerSQL) throws {
         guard !drops.isEmpty else { return }
         let marks = sqlMarks(drops.count)

@@ -102,6 +102,35 @@ struct SharedDropLeasesTests {
         }
     }
 
+    /// An upload whose task ended without its outcome recorded (the database was away when it tried) is no
+    /// longer renewed though its host beats on: it lapses and another host's claim takes it over, the
+    /// attempt left open ending as interrupted. One still running is renewed and never taken.
+    @Test func anUploadWhoseTaskEndedUnrecordedLapsesThoughItsHostBeats() async throws {
+        try await Self.withHosts { a, b, clock in
+            try Self.drop(a, "up", to: .converted)
+            try a.insertDeliveries([
+                DeliveryRecord(
+                    dropId: "up", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube", state: .ready,
+                    plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "up", notBefore: nil, now: 1)
+            ])
+            let claim = try #require(try a.claimDelivery(owner: Self.a, lease: Self.lease))
+            let id = try #require(claim.delivery.id)
+            for _ in 0..<6 {
+                clock.advance(10)
+                #expect(try a.beat(owner: Self.a, host: "box-a", pid: 1, roles: [], lease: Self.lease, uploads: [id]) == 1)
+                #expect(try b.claimDelivery(owner: Self.b, lease: Self.lease) == nil, "running on box-a")
+            }
+            // Its task ends unrecorded; box-a beats on without it.
+            for _ in 0..<3 {
+                clock.advance(10)
+                #expect(try a.beat(owner: Self.a, host: "box-a", pid: 1, roles: [], lease: Self.lease, uploads: []) == 0)
+            }
+            clock.advance(1)
+            #expect(try b.claimDelivery(owner: Self.b, lease: Self.lease)?.delivery.id == id)
+            #expect(try b.attempts(forDelivery: id).map(\.outcome) == ["interrupted", nil])
+        }
+    }
+
     /// One machine's SQLite ledger keeps its stages' own drop leases: the heartbeat does not stretch them.
     @Test func onOneMachineADropsLeaseIsTheStagesOwn() throws {
         let dir = try TempDir()
