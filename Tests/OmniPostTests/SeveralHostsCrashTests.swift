@@ -113,7 +113,14 @@ struct SeveralHostsCrashTests {
         #expect(settled, "not every drop archived within 2 minutes of the last kill (seed \(seed)):\n\(states)\n\(rig.logs(lines: 40))")
         for i in daemons.indices where i != forGood {
             let d = daemons[i]
-            #expect(!d.process.isRunning, "\(Self.hosts[i]) did not stop on SIGTERM")
+            if d.process.isRunning {
+                // What it is waiting on, for the failure's message: its threads' stacks and its log's end.
+                let pid = d.process.processIdentifier
+                let stacks = try await offPool {
+                    try? PostgresServer.sh("gdb -p \(pid) -batch -ex 'thread apply all bt 25' 2>/dev/null | grep -E '^Thread|^#' | cut -c1-220 | head -400")
+                }
+                Issue.record("\(Self.hosts[i]) did not stop on SIGTERM (seed \(seed)):\n\(stacks ?? "no stacks")\n\(rig.logs(lines: 40))")
+            }
             if !d.process.isRunning { #expect(d.process.terminationStatus == 0, "\(Self.hosts[i]) exited \(d.process.terminationStatus):\n\(rig.logs())") }
         }
 
