@@ -152,6 +152,10 @@ extension Ledger {
             d.sessionPolicy = d.remoteSession != nil ? .retry : nil
             d.updatedAt = now
             try sql.update(d, in: "deliveries")
+            // A deliberate start-over: the upload it makes is a new call the platform counts, so its post is
+            // charged again (a new quota round, v20). One that holds a session resumes or reconciles it, and
+            // the claim charges nothing for that, as for any resumed session.
+            try sql.run("UPDATE deliveries SET quota_round = quota_round + 1 WHERE id = ?", id)
             try Self.record(
                 EventRecord(
                     at: now, dropId: d.dropId, deliveryId: id, target: d.target, stage: EventStage.control.rawValue, fromState: DeliveryState.failed.rawValue,

@@ -23,11 +23,15 @@ extension Ledger {
 
     /// The heartbeat, one transaction: on the shared ledger this process's row in `ledger_hosts` (its
     /// host, pid and roles) says it is alive until `now + lease`, and on both backends every upload it
-    /// holds is leased at least until then. A drop's own lease is not stretched: a stage that lets one
-    /// lapse on purpose (a filing that failed, to be retried) must see it lapse. Throws
-    /// `ledger_unreachable` when the database cannot be reached; returns the uploads renewed.
+    /// holds is leased at least until then; so are the drops it has in hand and their filings
+    /// (`renewDropsInHand`). `uploads`: the deliveries whose uploads are running in this process — only
+    /// those are renewed (nil: every upload `owner` holds), so one whose task ended without its outcome
+    /// recorded lapses and is reconciled by the next claim. Throws `ledger_unreachable` when the database
+    /// cannot be reached; returns the uploads renewed.
     @discardableResult
-    package func beat(owner: String, host: String, pid: Int, roles: [String], lease: Double) throws -> Int {
+    package func beat(
+        owner: String, host: String, pid: Int, roles: [String], lease: Double, holding drops: [String] = [], uploads: [Int64]? = nil
+    ) throws -> Int {
         let now = self.now
         return try writeSQL { sql, _ in
             if sql.dialect == .postgres {
@@ -37,13 +41,8 @@ extension Ledger {
                     ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, lease_until = excluded.lease_until, roles = excluded.roles
                     """, owner, host, pid, now, now, now + lease, roles.joined(separator: ","))
             }
-            // The upload stage's own lease may be longer than the heartbeat's: never shortened here.
-            let renewed = try sql.run(
-                "UPDATE deliveries SET lease_expiry = \(sql.dialect.greatest("COALESCE(lease_expiry, 0)", "?")) WHERE lease_owner = ? AND state = 'uploading'",
-                now + lease, owner)
-            try sql.run(
-                "UPDATE drop_filings SET lease_until = \(sql.dialect.greatest("lease_until", "?")) WHERE owner = ? AND done_at IS NULL",
-                now + lease, owner)
+            let renewed = try Self.renewUploadsInHand(uploads, owner: owner, until: now + lease, sql)
+            try Self.renewDropsInHand(drops, owner: owner, until: now + lease, sql)
             return renewed
         }
     }
@@ -149,5 +148,39 @@ extension Ledger {
             let least = Set(converters + [host]).map { count[$0] ?? 0 }.min() ?? mine
             return mine - least
         }
+    }
+}
+
+extension Ledger {
+    /// The heartbeat's part for drops (docs/several-hosts.md, "When a host or the database dies"): the
+    /// drops this process is working on (`drops`, its stages' own list) keep their claims and their
+    /// filings until `until`. On the shared ledger a drop claim runs one host lease, so a dead host's
+    /// validation, conversion or filing is taken over by another host once its lease lapses, and a live
+    /// host's long conversion never is. Only the drops in hand, not every drop the process's name holds:
+    /// a stage that let one go without moving it (a step that failed, a filing released for a retry) must
+    /// see its lease lapse. On one machine's ledger the drop's own lease is left as the stage set it (no
+    /// other host waits on it); a filing is renewed on both, as the archive stage takes it for a host lease.
+    /// The heartbeat's part for uploads: those running in this process (`uploads`; nil: all `owner` holds)
+    /// keep their leases until `until`. The upload stage's own lease may be longer: never shortened here.
+    static func renewUploadsInHand(_ uploads: [Int64]?, owner: String, until: Double, _ sql: any LedgerSQL) throws -> Int {
+        if uploads?.isEmpty == true { return 0 }
+        let only = uploads.map { " AND id IN (\(sqlMarks($0.count)))" } ?? ""
+        return try sql.run(
+            "UPDATE deliveries SET lease_expiry = \(sql.dialect.greatest("COALESCE(lease_expiry, 0)", "?")) WHERE lease_owner = ? AND state = 'uploading'" + only,
+            [.real(until), .text(owner)] + (uploads ?? []).map { SQLValue.integer($0) })
+    }
+
+    static func renewDropsInHand(_ drops: [String], owner: String, until: Double, _ sql: any LedgerSQL) throws {
+        guard !drops.isEmpty else { return }
+        let marks = sqlMarks(drops.count)
+        let ids = drops.map { SQLValue.text($0) }
+        if sql.dialect == .postgres {
+            try sql.run(
+                "UPDATE drops SET lease_expiry = \(sql.dialect.greatest("COALESCE(lease_expiry, 0)", "?")) WHERE lease_owner = ? AND id IN (\(marks))",
+                [.real(until), .text(owner)] + ids)
+        }
+        try sql.run(
+            "UPDATE drop_filings SET lease_until = \(sql.dialect.greatest("lease_until", "?")) WHERE owner = ? AND done_at IS NULL AND drop_id IN (\(marks))",
+            [.real(until), .text(owner)] + ids)
     }
 }

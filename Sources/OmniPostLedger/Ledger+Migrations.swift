@@ -315,6 +315,8 @@ extension Ledger {
         m.registerMigration("v18") { db in try Self.migrateV18(db) }
         // Cheap drops (issue 30): the crash check, a drop's deliveries and a sidecar's lookup by index.
         m.registerMigration("v19") { db in for statement in Ledger.v19Indexes { try db.execute(sql: statement) } }
+        // A post's quota charged once per delivery (issue 27): a takeover or a crash resume never charges again.
+        m.registerMigration("v20") { db in for statement in Ledger.v20Statements(postgres: false) { try db.execute(sql: statement) } }
         return m
     }
 }

@@ -158,15 +158,23 @@ extension Ledger {
         return true
     }
 
-    /// Quotas: only a new post spends; a resumed session was paid for when it began. Request-rate rules
-    /// (`on: init`) are spent by the adapter when it sends the request. False when a rule is used up: the
-    /// delivery is deferred to when it fits (and a probe it was to be is let go).
+    /// Quotas: only a new post spends, and once per delivery's round (`quota_round`, v20): a resumed
+    /// session was paid for when it began, and so was an upload taken over — from a dead host, or after a
+    /// crash or a retry-later — before its session was recorded (the claim finds the round's charge and
+    /// charges nothing). Only an operator's `retry` of a failed delivery starts a new round. Request-rate
+    /// rules (`on: init`) are spent by the adapter when it sends the request. False when a rule is used
+    /// up: the delivery is deferred to when it fits (and a probe it was to be is let go).
     private func spendQuota(
         _ d: inout DeliveryRecord, isProbe: Bool, gate: QueueGate, now: Double, _ sql: any LedgerSQL,
         events: inout [EventRecord]
     ) throws -> Bool {
         let key = d.accountKey
-        let rules = d.remoteSession == nil ? (gate.quotas[d.platform] ?? []).filter { $0.on == nil } : []
+        guard d.remoteSession == nil else { return true }
+        // Read on the row the claim holds (locked on the shared ledger): no other host charges it meanwhile.
+        let round = try sql.int("SELECT quota_round AS n FROM deliveries WHERE id = ?", [d.id.sqlValue]) ?? 0
+        let paid = Set(
+            try sql.rows("SELECT rule FROM quota_spends WHERE delivery_id = ? AND charge_round = ?", d.id, round).compactMap { $0.text("rule") })
+        let rules = (gate.quotas[d.platform] ?? []).filter { $0.on == nil && !paid.contains($0.name) }
         var waitUntil: Double? = nil
         var blocking: [String] = []
         for var rule in rules {
@@ -189,7 +197,12 @@ extension Ledger {
             return false
         }
         for rule in rules {
-            try sql.run("INSERT INTO quota_spends(account, rule, at, units, delivery_id) VALUES (?,?,?,?,?)", key, rule.name, now, rule.cost, d.id)
+            // The unique key (`quota_spends_once`) makes a second charge of one round impossible, whoever writes it.
+            try sql.run(
+                """
+                INSERT INTO quota_spends(account, rule, at, units, delivery_id, charge_round) VALUES (?,?,?,?,?,?)
+                ON CONFLICT (delivery_id, rule, charge_round) WHERE charge_round IS NOT NULL DO NOTHING
+                """, key, rule.name, now, rule.cost, d.id, round)
         }
         return true
     }

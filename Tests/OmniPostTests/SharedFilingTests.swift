@@ -50,7 +50,7 @@ import Testing
         // box-a's drop lease lapses while its filing is still live (its heartbeat renewed it): box-b takes the
         // drop, sees the filing taken and does nothing.
         clock.advance(290)
-        try ledgerA.beat(owner: ctxA.owner, host: "box-a", pid: 1, roles: ["ingest"], lease: a.host.leaseSeconds)
+        try ledgerA.beat(owner: ctxA.owner, host: "box-a", pid: 1, roles: ["ingest"], lease: a.host.leaseSeconds, holding: ["d-a"])
         clock.advance(15)
         _ = try await stage.step()
         #expect(try ledgerB.drop("d-a")?.state == .converted && FileManager.default.fileExists(atPath: a.paths.inbox.appendingPathComponent("a.yaml").path))

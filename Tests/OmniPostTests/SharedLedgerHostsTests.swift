@@ -114,9 +114,9 @@ final class Collected<T: Sendable>: @unchecked Sendable {  // mutable state unde
             let a = try #require(try ledger.claimFiling(dropId: drop, owner: "box-a:1:t", host: "box-a", folder: "archive/2027/01/15/\(drop)", lease: 30))
             #expect(a == Ledger.Filing(folder: "archive/2027/01/15/\(drop)", takenOver: false, previousOwner: nil))
             #expect(try ledger.claimFiling(dropId: drop, owner: "box-b:2:t", host: "box-b", folder: "failed/\(drop)", lease: 30) == nil, "box-a is filing it")
-            // box-a's heartbeat keeps it; then box-a dies mid-filing.
+            // box-a's heartbeat keeps it (the drop in hand); then box-a dies mid-filing.
             clock.advance(20)
-            try ledger.beat(owner: "box-a:1:t", host: "box-a", pid: 1, roles: ["ingest"], lease: 30)
+            try ledger.beat(owner: "box-a:1:t", host: "box-a", pid: 1, roles: ["ingest"], lease: 30, holding: [drop])
             clock.advance(20)
             #expect(try ledger.claimFiling(dropId: drop, owner: "box-b:2:t", host: "box-b", folder: "failed/\(drop)", lease: 30) == nil, "renewed by its beat")
             clock.advance(11)

@@ -59,9 +59,20 @@ final class PostgresConnections: @unchecked Sendable {  // mutable state under `
             give(back: connection)
             return v
         } catch {
-            give(back: connection)
+            // A connection the ledger was unreachable on is not handed out again, even before its close
+            // has been noticed: the next caller connects anew instead of meeting the same dead connection.
+            if (error as? OmniError)?.code == .ledgerUnreachable { discard(connection) } else { give(back: connection) }
             throw error
         }
+    }
+
+    private func discard(_ connection: PostgresConnection) {
+        lock.lock()
+        open -= 1
+        lock.signal()
+        lock.unlock()
+        // Not waited for: a connection that stopped answering may not answer its close either.
+        if !connection.isClosed { let _: EventLoopFuture<Void> = connection.close() }
     }
 
     /// A connection of its own, outside the pool, for a session-level advisory lock held across awaits:

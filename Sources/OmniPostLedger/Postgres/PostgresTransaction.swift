@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import OmniPostCore
 import PostgresNIO
+import Synchronization
 
 /// One transaction on one connection: what a ledger operation's statements run on (`LedgerSQL`).
 struct PostgresTransaction: LedgerSQL {
@@ -18,8 +19,13 @@ struct PostgresTransaction: LedgerSQL {
     }
 
     private func send(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
+        // A connection the server already ended is not asked: a query sent on a closed connection may never
+        // be answered (PostgresNIO), and the ledger is unreachable for now either way.
+        if connection.isClosed { throw OmniError(.ledgerUnreachable, "lost the connection to the ledger: the connection is closed") }
         do {
-            return try connection.query(numberedPlaceholders(sql), arguments.map(Self.bind)).wait()
+            return try Self.answer(connection.query(numberedPlaceholders(sql), arguments.map(Self.bind)), of: connection)
+        } catch let e as NoAnswer {
+            throw OmniError(.ledgerUnreachable, "the ledger did not answer within \(e.seconds) s; the connection was closed")
         } catch {
             // PostgresNIO's future API reports a server's error as `PostgresError.server`. A connection the
             // server ended (a restart, an administrator: SQLSTATE class 57 "operator intervention"), a
@@ -33,6 +39,29 @@ struct PostgresTransaction: LedgerSQL {
             }
             throw PostgresStatementError(sql: sql, message: message, sqlState: state)
         }
+    }
+
+    /// How long a statement's answer is waited for. The crash test across hosts found a daemon whose
+    /// statement, sent as the database restarted, was never answered nor failed: its thread waited for good
+    /// and the daemon could not stop. No ledger statement takes this long (a lock wait included); one that
+    /// does is the connection's fault, so the connection is closed and the pool connects anew.
+    static let answerWithin: Int64 = 60
+
+    struct NoAnswer: Error { var seconds: Int64 }
+
+    /// `future`'s value, or `NoAnswer` after `answerWithin` seconds (the connection then closed).
+    private static func answer(_ future: EventLoopFuture<PostgresQueryResult>, of connection: PostgresConnection) throws -> PostgresQueryResult {
+        let promise = future.eventLoop.makePromise(of: PostgresQueryResult.self)
+        let first = FirstOnly()
+        future.whenComplete { r in if first.take() { promise.completeWith(r) } }
+        let timer = future.eventLoop.scheduleTask(in: .seconds(answerWithin)) {
+            if first.take() {
+                promise.fail(NoAnswer(seconds: answerWithin))
+                let _: EventLoopFuture<Void> = connection.close()
+            }
+        }
+        defer { timer.cancel() }
+        return try promise.futureResult.wait()
     }
 
     private static func bind(_ v: SQLValue) -> PostgresData {
@@ -94,4 +123,10 @@ struct PostgresStatementError: Error, CustomStringConvertible {
     var message: String
     var sqlState: String?
     var description: String { "\(message) — in: \(sql.prefix(300))" }
+}
+
+/// True for the first caller only: a statement's answer and its deadline race, and one of them completes it.
+private final class FirstOnly: Sendable {
+    private let done = Mutex(false)
+    func take() -> Bool { done.withLock { d in defer { d = true }; return !d } }
 }

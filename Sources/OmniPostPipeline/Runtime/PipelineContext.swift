@@ -33,6 +33,9 @@ package struct PipelineContext: Sendable {
     package var liveness = StageLiveness()
     /// Whether this host's heartbeat reaches the ledger: the claim loops claim only while it does.
     package var hostHealth = HostHealth()
+    /// The drops the stages are working on and the uploads running: what the heartbeat renews (`InHand`).
+    package var dropsInHand = InHand<String>()
+    package var uploadsInHand = InHand<Int64>()
 
     /// This host may claim now: its heartbeat reaches the ledger, and `role` is one of its `host_roles`.
     func mayClaim(_ role: HostConfig.Role) -> Bool { hostHealth.claiming && config.host.may(role) }

@@ -44,7 +44,7 @@ package final class HostHealth: Sendable {
 
 /// The daemon's heartbeat (docs/several-hosts.md, "When a host or the database dies"): every
 /// `host.heartbeat` this process writes its row in `ledger_hosts` (on the shared ledger) and renews the
-/// uploads it holds, in one transaction (`Ledger.beat`). The same loop runs on SQLite, where it renews
+/// uploads running and the drops its stages have in hand (`InHand`), in one transaction (`Ledger.beat`). The same loop runs on SQLite, where it renews
 /// the uploads' leases and proves the ledger takes a write. A beat that fails marks the host lost —
 /// the claim loops stop claiming, `/readyz` answers 503 with the sentence, an alert goes to every
 /// sink once — and the first beat that succeeds again resumes claiming and says so.
@@ -69,7 +69,8 @@ struct HostHeartbeat: Sendable {
                     returning: Result {
                         try ctx.ledger.beat(
                             owner: ctx.owner, host: ctx.config.host.name, pid: Int(getpid()),
-                            roles: ctx.config.host.roles.sorted().map(\.rawValue), lease: ctx.config.host.leaseSeconds)
+                            roles: ctx.config.host.roles.sorted().map(\.rawValue), lease: ctx.config.host.leaseSeconds,
+                            holding: ctx.dropsInHand.ids, uploads: ctx.uploadsInHand.ids)
                     })
             }.start()
         }

@@ -29,12 +29,17 @@ struct ArchiveStage: Stage {
 
     private func archiveOne(rejected: Bool) throws -> Bool {
         if rejected {
-            guard let drop = try ctx.ledger.claimRejectedDrop(owner: ctx.owner) else { return false }
+            guard let drop = try ctx.ledger.claimRejectedDrop(owner: ctx.owner, lease: ctx.dropLease(300)) else { return false }
+            ctx.dropsInHand.hold(drop.id)
+            defer { ctx.dropsInHand.letGo(drop.id) }
             if try withdrawIfChanged(drop) { return true }
             try reporting(drop) { try finish(drop, outcome: .failed) }
             return true
         }
-        guard let drop = try ctx.ledger.claimDropReadyToArchive(owner: ctx.owner) else { return false }
+        guard let drop = try ctx.ledger.claimDropReadyToArchive(owner: ctx.owner, lease: ctx.dropLease(300)) else { return false }
+        // In hand while it is filed: the heartbeat renews the drop's claim and its filing together.
+        ctx.dropsInHand.hold(drop.id)
+        defer { ctx.dropsInHand.letGo(drop.id) }
         if try withdrawIfChanged(drop) { return true }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
         try reporting(drop) { try finish(drop, outcome: Outcome(deliveries)) }

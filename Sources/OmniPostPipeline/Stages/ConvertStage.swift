@@ -31,9 +31,15 @@ struct ConvertStage: Stage {
         // a new drop to that host for a head start; past it, anyone with a free lane takes it.
         let ahead = try ctx.ledger.conversionsAheadOfLeastBusy(host: ctx.config.host.name)
         let validatedBefore = ahead > 0 ? ctx.now.timeIntervalSince1970 - Double(ahead) * Self.headStart : nil
-        guard let drop = try ctx.ledger.claimDropToConvert(owner: ctx.owner, lane: lane == .quick ? .quick : .any, validatedBefore: validatedBefore) else {
+        guard
+            let drop = try ctx.ledger.claimDropToConvert(
+                owner: ctx.owner, lane: lane == .quick ? .quick : .any, lease: ctx.dropLease(3600), validatedBefore: validatedBefore)
+        else {
             return false
         }
+        // In hand while it converts: the heartbeat keeps a live host's conversion from every other host.
+        ctx.dropsInHand.hold(drop.id)
+        defer { ctx.dropsInHand.letGo(drop.id) }
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id).filter { $0.state == .planned }
         defer { ctx.removePinnedInputs(drop) }
         do {

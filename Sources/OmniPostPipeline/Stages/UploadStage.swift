@@ -30,8 +30,12 @@ struct UploadStage: Sendable {
                     do {
                         if let claim = try ctx.ledger.claimDelivery(owner: ctx.owner, lease: lease, gate: ctx.queueGate) {
                             running.add(1)
+                            // In hand while its task runs: the heartbeat renews its lease until then, not after.
+                            let id = claim.delivery.id ?? 0
+                            ctx.uploadsInHand.hold(id)
                             group.addTask {
                                 await upload(claim)
+                                ctx.uploadsInHand.letGo(id)
                                 running.add(-1)
                                 ctx.wakeup.ring()
                             }
@@ -134,6 +138,15 @@ struct UploadStage: Sendable {
                 // calls transient, a CancellationError), it says nothing about the platform — no retry counted,
                 // no breaker moved. The lease is released and the next claim reconciles from the checkpoint.
                 try? ctx.ledger.closeAttempt(claim.attemptId, outcome: "interrupted", detail: "shutting down")
+            } else if let e = error as? OmniError, e.code == .ledgerUnreachable {
+                // The ledger, not the platform, failed (a database restarting): nothing is known about the
+                // upload that a transition could say, and none could be written. Left to the lease: the task
+                // ends, the heartbeat stops renewing it, and the next claim reconciles the session the ledger
+                // kept (a post found is recorded, not made again) — as after a crash. Failing it here, once the
+                // database answered again, marked a delivery failed that may well be published.
+                ctx.logger.warning(
+                    "the upload's outcome could not be recorded: left to its lease, reconciled by the next claim",
+                    metadata: ["omnipost.delivery": "\(id)", "error": "\(e)"])
             } else if let e = error as? DeliveryError {
                 handle(claim, e)
             } else if NetworkFailure.isNetwork(error) {

@@ -24,9 +24,11 @@ struct ValidateStage: Stage {
         guard
             let claimed = try ctx.ledger.claimDropToValidate(
                 owner: ctx.owner, after: turn.last,
-                lane: lane == .small ? .clipsAtMost(Self.largeClipBytes) : .any)
+                lane: lane == .small ? .clipsAtMost(Self.largeClipBytes) : .any, lease: ctx.dropLease(300))
         else { return false }
         let drop = claimed.drop
+        ctx.dropsInHand.hold(drop.id)
+        defer { ctx.dropsInHand.letGo(drop.id) }
         turn.last = claimed.key
         // Other originals the sidecar names (a cover image…), known once their paths are safe: they go
         // where the drop goes, accepted or not.

@@ -12,9 +12,16 @@ extension PostgresServer {
         try pgCtl("-m fast -w stop")
     }
 
+    /// Stops the server as a crash does (`-m immediate`: no checkpoint, sessions cut; the next start
+    /// recovers from the WAL) and waits until it has gone.
+    func crash() throws {
+        try pgCtl("-m immediate -w stop")
+    }
+
     /// Starts it again on the same port, waiting until it takes connections.
     func resume() throws {
-        let options = "-p \(port) -k \(dir.path) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200"
+        let options =
+            "-p \(port) -k \(dir.path) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=\(synchronousCommit ? "on" : "off") -c max_connections=200"
         try pgCtl("-w -l '\(dir.path)/server-resumed.log' -o '\(options)' start")
     }
 

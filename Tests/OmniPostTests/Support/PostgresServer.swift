@@ -47,7 +47,14 @@ final class PostgresServer: @unchecked Sendable {  // immutable after init but f
         return s
     }
 
-    init() throws {
+    /// Whether a commit waits for its WAL write (PostgreSQL's default). The shared server does not (speed);
+    /// a server a test stops with `pg_ctl -m immediate` must, or commits the clients were told of are lost.
+    let synchronousCommit: Bool
+
+    convenience init() throws { try self.init(synchronousCommit: false) }
+
+    init(synchronousCommit: Bool) throws {
+        self.synchronousCommit = synchronousCommit
         guard let bin = Self.bin else { throw OmniError(.internalError, "PostgreSQL is not installed (make test installs Debian's postgresql)") }
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("omnipost-pg-\(UUID().uuidString.prefix(12))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -70,7 +77,7 @@ final class PostgresServer: @unchecked Sendable {  // immutable after init but f
                 bin.appendingPathComponent("postgres").path, "-D", dir.appendingPathComponent("data").path, "-p", "\(port)",
                 "-k", dir.path, "-c", "listen_addresses=127.0.0.1",
                 // A test server: durability is not what is tested (a crash of the machine loses the test anyway).
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"
+                "-c", "fsync=off", "-c", "synchronous_commit=\(synchronousCommit ? "on" : "off")", "-c", "full_page_writes=off", "-c", "max_connections=200"
             ]).map { "'\($0)'" }.joined(separator: " ")
         guardian.executableURL = URL(fileURLWithPath: "/bin/sh")
         guardian.arguments = [
