@@ -66,12 +66,10 @@ enum ChunkLoop {
                 ahead = nil
                 last = (part, bytes)
                 if part.end == job.size { readLast = true }
-                // The part that follows if this one is confirmed whole, read while this one is sent — only where
-                // the transport names it from the offset (LinkedIn's next part is the first without an ETag in
-                // the session, which this part has not yet got: asked now, it is this part again).
-                let next =
-                    transport.streamsWholeFile
-                    ? nil : transport.nextPart(of: session, confirmed: part.end, size: job.size).flatMap { $0.offset == part.end ? $0 : nil }
+                // The part that follows if this one is confirmed whole, read while this one is sent, as the
+                // transport names it (`partAfter`: LinkedIn's next part is the next instruction without an
+                // ETag, which asking `nextPart` now would answer with this part again).
+                let next = transport.streamsWholeFile ? nil : transport.partAfter(part, of: session, size: job.size)
                 async let nextBytes: Result<(Part, ByteBuffer), any Error>? = next.map { p in Result { try read(reader, p, digests) } }
                 let before = session
                 let (reply, after) = try await run.verb(.part) {

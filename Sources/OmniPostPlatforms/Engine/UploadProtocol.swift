@@ -64,6 +64,12 @@ package protocol UploadProtocol: Sendable {
     /// The part to send next when the platform holds `confirmed` bytes; nil when nothing is left.
     func nextPart(of session: Session, confirmed: Int64, size: Int64) -> Part?
 
+    /// The part that follows `part` once the platform has confirmed it — what the chunk loop reads (and
+    /// hashes) while `part` travels. The default asks `nextPart` from `part`'s end; a transport that names
+    /// its next part from the session rather than an offset says it here (LinkedIn: the next
+    /// instruction without an ETag).
+    func partAfter(_ part: Part, of session: Session, size: Int64) -> Part?
+
     /// Sends one part. Throws `SessionGone` when the platform refuses the session itself, a classified
     /// `DeliveryError` for anything else. May record what the platform returned in `session` (an ETag).
     func send(_ part: Part, _ bytes: ByteBuffer, session: inout Session, job: UploadJob) async throws -> PartReply
@@ -95,6 +101,9 @@ extension UploadProtocol {
     package var lastPartCompletes: Bool { true }
     package var streamsWholeFile: Bool { false }
     package func partDigests(for session: Session) -> PartDigests { [] }
+    package func partAfter(_ part: Part, of session: Session, size: Int64) -> Part? {
+        nextPart(of: session, confirmed: part.end, size: size).flatMap { $0.offset == part.end ? $0 : nil }
+    }
 }
 
 /// A session whose parts are all one size but the last (Douyin's, Bilibili's, Kuaishou's numbered parts).
