@@ -170,7 +170,7 @@ let package = Package(
             name: "omnipost-bench",
             dependencies: [
                 "OmniPostPipeline", "OmniPostLedger", "OmniPostPlatforms", "OmniPostEmbedded", .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client")
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto")
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench-check` (issue 30): a short bench run — three adapters' uploads, 20 s of idle, 200 rejected
+# `make bench-check` (issue 30): a short bench run — every byte-sending adapter's upload, 20 s of idle, 200 rejected
 # drops, 200 rejected sidecars per kind, a flood of 2,000 beside a good drop, the convert stage — compared
 # with the figures committed in scripts/bench-figures.txt. It fails when a figure is worse than its committed
 # value by more than BENCH_TOLERANCE percent (default 20) and that figure's own absolute slack (4th column;
@@ -14,7 +14,7 @@ swift build -c release --product omnipost-bench
 measured=$(mktemp)
 trap 'rm -f "$measured"' EXIT
 run() { env BENCH_FIGURES="$measured" "$@" .build/release/omnipost-bench .build/release/omnipost; }
-run BENCH_ONLY=uploads BENCH_PLATFORMS="${BENCH_CHECK_PLATFORMS:-youtube,tiktok,x}"
+run BENCH_ONLY=uploads BENCH_PLATFORMS="${BENCH_CHECK_PLATFORMS:-youtube,tiktok,instagram,facebook,x,linkedin,vimeo,tus,s3}"
 run BENCH_ONLY=idle BENCH_IDLE_SECONDS=20
 run BENCH_ONLY=rejections BENCH_JUNK=200
 run BENCH_ONLY=drops BENCH_SIDECAR_CPU=200 BENCH_PASS_DROPS=10 BENCH_SIDECARS=2000

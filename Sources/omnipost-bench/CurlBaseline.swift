@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import NIOCore
 import OmniPostCore
@@ -24,11 +25,10 @@ struct CurlPart {
 /// only the sink is measured.
 func curlChild(_ a: [String]) async throws {
     let (platform, base, slices, size, partSize) = (a[0], a[1], a[2], Int64(a[3]) ?? 0, Int64(a[4]) ?? 0)
-    guard let module = PlatformRegistry.module(platform) else { exit(2) }
-    let account = AccountConfig(
-        key: "\(platform):main", platform: platform, clientID: "bench", clientSecret: "bench", refreshToken: "rt-\(platform)",
-        endpoint: base, tokenURL: base + module.descriptor.sandboxTokenPath)
+    guard let account = benchAccount(platform, base: base)?.0, let c = uploadCases.first(where: { $0.platform == platform }) else { exit(2) }
     let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokens())
+    let settings = AdapterSettings(account: account, tokens: tokens, http: HTTPClient.shared, chunkSize: partSize)
+    let job = UploadJob(deliveryId: 1, filePath: slices, size: size, metadata: c.meta, session: nil, confirmedOffset: 0)
     let api = AuthorizedHTTP(http: HTTPClient.shared, tokens: tokens, timeout: .seconds(60))
     let names = try FileManager.default.contentsOfDirectory(atPath: slices).sorted().map { slices + "/" + $0 }
     func json(_ url: String, _ body: String, _ headers: [(String, String)] = []) async throws -> AuthorizedHTTP.Reply {
@@ -41,7 +41,8 @@ func curlChild(_ a: [String]) async throws {
         let first = Int64(i) * partSize
         return (first, i == names.count - 1 ? size - 1 : first + partSize - 1)
     }
-    let token = try await tokens.accessToken()
+    // Vimeo, tus and S3 take no OAuth token of ours (a static token, none, SigV4).
+    let token = ["vimeo", "tus", "s3"].contains(platform) ? "" : try await tokens.accessToken()
     var parts: [CurlPart] = []
     switch platform {
     case "youtube":
@@ -84,6 +85,75 @@ func curlChild(_ a: [String]) async throws {
         guard instructions.count == names.count else { throw OmniError(.internalError, "\(instructions.count) instructions for \(names.count) slices") }
         parts = names.indices.map { i in
             CurlPart(method: "PUT", url: instructions[i]["uploadUrl"] as? String ?? "", headers: ["Content-Type: application/octet-stream"], slice: names[i])
+        }
+    case "instagram", "facebook":
+        // The session as the adapter opens it (a REELS container; a Page's video), then Meta's rupload
+        // host: a POST per part with its offset.
+        let path: String, bearer: String
+        if platform == "instagram" {
+            let a = InstagramAdapter(settings)
+            let s = try await a.start(job, try await a.prepare(job))
+            (path, bearer) = (s.ruploadPath, token)
+        } else {
+            let a = FacebookAdapter(settings)
+            let s = try await a.start(job, try await a.prepare(job))
+            (path, bearer) = (s.ruploadPath, s.ruploadToken ?? token)
+        }
+        parts = names.indices.map { i in
+            CurlPart(
+                method: "POST", url: base + path,
+                headers: ["Authorization: OAuth \(bearer)", "offset: \(range(i).0)", "file_size: \(size)", "Content-Type: application/octet-stream"],
+                slice: names[i])
+        }
+    case "vimeo", "tus":
+        // A tus upload (Vimeo's upload link is one): PATCH from each offset, with the sha1 checksum the
+        // adapter sends where the server offers it (the tus server does; Vimeo's links are not asked).
+        var location: String
+        if platform == "vimeo" {
+            var r = HTTPClientRequest(url: base + "/me/videos?fields=uri,link,upload")
+            r.method = .POST
+            r.headers.add(name: "Authorization", value: "Bearer " + ((try? account.text("access_token")) ?? ""))
+            r.headers.add(name: "Accept", value: "application/vnd.vimeo.*+json;version=3.4")
+            r.headers.add(name: "Content-Type", value: "application/json")
+            r.body = .bytes(ByteBuffer(string: #"{"upload":{"approach":"tus","size":\#(size)},"privacy":{"view":"nobody"},"name":"bench"}"#))
+            let resp = try await HTTPClient.shared.execute(r, timeout: .seconds(60))
+            let body = try await resp.body.collect(upTo: 1 << 20)
+            let v = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
+            guard let link = (v?["upload"] as? [String: Any])?["upload_link"] as? String else { throw OmniError(.internalError, "no upload_link") }
+            location = link
+        } else {
+            var r = HTTPClientRequest(url: (try? account.text("url")) ?? "")
+            r.method = .POST
+            r.headers.add(name: "Tus-Resumable", value: "1.0.0")
+            r.headers.add(name: "Upload-Length", value: String(size))
+            let resp = try await HTTPClient.shared.execute(r, timeout: .seconds(60))
+            guard let l = resp.headers.first(name: "Location") else { throw OmniError(.internalError, "no Location") }
+            location = l
+        }
+        parts = try names.indices.map { i in
+            var h = ["Tus-Resumable: 1.0.0", "Upload-Offset: \(range(i).0)", "Content-Type: application/offset+octet-stream"]
+            if platform == "tus" {
+                let d = try Data(contentsOf: URL(fileURLWithPath: names[i]))
+                h.append("Upload-Checksum: sha1 " + Data(Insecure.SHA1.hash(data: d)).base64EncodedString())
+            }
+            return CurlPart(method: "PATCH", url: location, headers: h, slice: names[i])
+        }
+    case "s3":
+        // A multipart upload; each UploadPart SigV4-signed over its part's sha256 (worked out here, untimed).
+        var config = MediaHostConfig.S3(
+            endpoint: account.endpoint, bucket: (try? account.text("bucket")) ?? "", region: (try? account.text("region")) ?? "us-east-1",
+            accessKeyID: (try? account.text("access_key_id")) ?? "", secretAccessKey: (try? account.text("secret_access_key")) ?? "", prefix: "")
+        config.pathStyle = true
+        let bucket = S3Bucket(config, http: HTTPClient.shared)
+        let key = "bench-curl.bin"
+        let id = try await bucket.createMultipartUpload(key, headers: ["Content-Type": "video/mp4"])
+        parts = try names.indices.map { i in
+            let d = try Data(contentsOf: URL(fileURLWithPath: names[i]))
+            let req = bucket.signed(
+                .PUT, key: key, query: [("partNumber", String(i + 1)), ("uploadId", id)], body: .bytes(ByteBuffer()), length: Int64(d.count),
+                sha256: FileHashing.sha256(data: d))
+            let headers = req.headers.filter { !["content-length", "host"].contains($0.name.lowercased()) }.map { "\($0.name): \($0.value)" }
+            return CurlPart(method: "PUT", url: req.url, headers: headers, slice: names[i])
         }
     default:
         print("unsupported")

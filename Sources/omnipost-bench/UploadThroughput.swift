@@ -1,11 +1,13 @@
 import AsyncHTTPClient
 import Foundation
 import OmniPostCore
+import OmniPostLedger
 import OmniPostPlatforms
 
 // 4. Uploads: a large rendition to each platform's sandbox through its adapter (in a child process of
-// its own, so its peak RSS is the upload's alone), against curl sending the same bytes to the same
-// sandbox in one plain PUT. Sizes: 1 GiB, or the platform's own maximum where that is smaller.
+// its own, so its peak RSS is the upload's alone; each part checkpointed in a real SQLite ledger), against
+// curl sending the same bytes in the same requests to the same sandbox (CurlBaseline.swift), and to its
+// discarding sink. Sizes: 1 GiB, or the platform's own maximum where that is smaller.
 
 /// Tokens kept in memory: the child uploads once.
 final class MemoryTokens: TokenStore, @unchecked Sendable {
@@ -30,31 +32,72 @@ let uploadCases: [UploadCase] = [
     UploadCase(platform: "facebook", bytes: 1 << 30, meta: .init(title: "bench", description: "", tags: [], privacy: .public, publishAt: nil, options: [:])),
     // X takes at most 512 MiB, LinkedIn 500 MiB.
     UploadCase(platform: "x", bytes: 512 << 20, meta: .init(title: "bench", description: "", tags: [], privacy: .public, publishAt: nil, options: [:])),
-    UploadCase(platform: "linkedin", bytes: 500 << 20, meta: .init(title: "bench", description: "", tags: [], privacy: .public, publishAt: nil, options: [:]))
+    UploadCase(platform: "linkedin", bytes: 500 << 20, meta: .init(title: "bench", description: "", tags: [], privacy: .public, publishAt: nil, options: [:])),
+    UploadCase(platform: "vimeo", bytes: 1 << 30, meta: .init(title: "bench", description: "", tags: [], privacy: .private, publishAt: nil, options: [:])),
+    UploadCase(platform: "tus", bytes: 1 << 30, meta: .init(title: "bench", description: "", tags: [], privacy: .private, publishAt: nil, options: [:])),
+    UploadCase(platform: "s3", bytes: 1 << 30, meta: .init(title: "bench", description: "", tags: [], privacy: .private, publishAt: nil, options: [:]))
 ]
+
+/// The account a bench upload uses, pointed at the sandbox as `omnipost run --sandbox` points it (the
+/// module's `useSandbox`: a bucket and keys for S3, the server's URL for tus, a token for Vimeo), and
+/// what the sandbox must be told of it.
+func benchAccount(_ platform: String, base: String) -> (AccountConfig, [SandboxGrant])? {
+    guard let module = PlatformRegistry.module(platform) else { return nil }
+    var account = AccountConfig(
+        key: "\(platform):main", platform: platform, clientID: "bench", clientSecret: "bench", refreshToken: "rt-\(platform)",
+        endpoint: "", tokenURL: "")
+    let grants = module.useSandbox(&account, base: base, root: FileManager.default.temporaryDirectory)
+    return (account, grants)
+}
+
+/// `omnipost sandbox` flags for the bench accounts: an OAuth account each, and the tokens and keys the
+/// modules' sandbox grants name.
+func sandboxFlags(_ cases: [UploadCase]) -> [String] {
+    var flags: [String] = []
+    for c in cases {
+        flags += ["--account", "\(c.platform):main=bench:bench:rt-\(c.platform)"]
+        for g in benchAccount(c.platform, base: "http://127.0.0.1")?.1 ?? [] {
+            if let t = g.credentials["access_token"] { flags += ["--token", "\(g.account)=\(t)"] }
+            if let id = g.credentials["access_key_id"], let secret = g.credentials["secret_access_key"] { flags += ["--s3-key", "\(id):\(secret)"] }
+        }
+    }
+    return flags
+}
 
 /// The child: `omnipost-bench upload <platform> <sandbox base> <file> <bytes>` — one delivery, its seconds on stdout.
 func uploadChild(_ a: [String]) async throws {
     // As `omnipost run` sets it up.
     MemoryTuning.apply()
     let (platform, base, file, size) = (a[0], a[1], a[2], Int64(a[3]) ?? 0)
-    guard let module = PlatformRegistry.module(platform), let c = uploadCases.first(where: { $0.platform == platform }) else { exit(2) }
-    let d = module.descriptor
-    let account = AccountConfig(
-        key: "\(platform):main", platform: platform, clientID: "bench", clientSecret: "bench", refreshToken: "rt-\(platform)",
-        endpoint: base, tokenURL: base + d.sandboxTokenPath)
+    guard let module = PlatformRegistry.module(platform), let c = uploadCases.first(where: { $0.platform == platform }),
+        let account = benchAccount(platform, base: base)?.0
+    else { exit(2) }
     let settings = AdapterSettings(
         account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokens()),
         http: HTTPClient.shared, chunkSize: 8 << 20)
     let adapter = module.makeAdapter(settings)
+    // Each part checkpointed in a real SQLite ledger beside the file, as the upload stage does (a WAL
+    // commit per confirmed part): its cost is ours, so it is in the figure.
+    let ledger = try Ledger(path: file + ".\(platform).ledger.sqlite")
+    try ledger.plantReadyDeliveries(count: 1)
+    guard let claim = try ledger.claimDelivery(owner: "bench:1:t", lease: 600), let id = claim.delivery.id else { exit(3) }
     let parts = PartTally()
     let start = ContinuousClock.now
     _ = try await adapter.deliver(
-        UploadJob(deliveryId: 1, filePath: file, size: size, metadata: c.meta, session: nil, confirmedOffset: 0),
-        checkpoint: { _ in }, progress: { sent, _ in parts.confirmed(sent) })
+        UploadJob(deliveryId: id, filePath: file, size: size, metadata: c.meta, session: nil, confirmedOffset: 0),
+        checkpoint: { cp in
+            let t0 = ContinuousClock.now
+            try ledger.checkpoint(
+                deliveryId: id, owner: "bench:1:t", lease: 600, session: cp.session, confirmedOffset: cp.confirmedOffset, bytesSent: cp.bytesSent)
+            parts.checkpointed(ContinuousClock.now - t0)
+        }, progress: { sent, _ in parts.confirmed(sent) })
     let t = parts.read()
-    // Whole delivery; the bytes alone (first request to the last part confirmed); the parts and the first one's size.
-    print(String(format: "%.3f %.3f %d %lld", (ContinuousClock.now - start).seconds, (t.lastAt - start).seconds, t.count, t.first))
+    // Whole delivery; the bytes alone (first request to the last part confirmed); the parts and the first
+    // one's size; the seconds spent in checkpoints.
+    print(
+        String(
+            format: "%.3f %.3f %d %lld %.3f", (ContinuousClock.now - start).seconds, (t.lastAt - start).seconds, t.count, t.first,
+            t.checkpoints.seconds))
 }
 
 /// The parts a delivery's chunk loop confirmed (its progress calls), the first one's size and when the last came.
@@ -62,6 +105,9 @@ final class PartTally: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0, first: Int64 = 0, sent: Int64 = 0
     private var lastAt = ContinuousClock.now
+    private var inCheckpoints = Duration.zero
+
+    func checkpointed(_ d: Duration) { lock.withLock { inCheckpoints += d } }
 
     func confirmed(_ offset: Int64) {
         lock.withLock {
@@ -73,7 +119,9 @@ final class PartTally: @unchecked Sendable {
         }
     }
 
-    func read() -> (count: Int, first: Int64, lastAt: ContinuousClock.Instant) { lock.withLock { (count, first, lastAt) } }
+    func read() -> (count: Int, first: Int64, lastAt: ContinuousClock.Instant, checkpoints: Duration) {
+        lock.withLock { (count, first, lastAt, inCheckpoints) }
+    }
 }
 
 /// Runs a process to its end: its stdout, wall seconds, and peak RSS (KiB, from wait4's rusage).
@@ -103,8 +151,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
     // Several GiB of payloads and received copies: not left behind on a small disk.
     defer { try? FileManager.default.removeItem(at: dir) }
     // The platform side runs in its own process, as a real server would.
-    let (sandbox, base) = try await startSandbox(
-        omnipost: omnipost, in: dir, arguments: uploadCases.flatMap { ["--account", "\($0.platform):main=bench:bench:rt-\($0.platform)"] })
+    let (sandbox, base) = try await startSandbox(omnipost: omnipost, in: dir, arguments: sandboxFlags(uploadCases))
     defer { sandbox.terminate(); sandbox.waitUntilExit() }
 
     var rows: [[String]] = []
@@ -139,6 +186,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
         let bytesSeconds = fields.count > 1 ? Double(fields[1]) ?? adapterSeconds : adapterSeconds
         let parts = fields.count > 2 ? Int(fields[2]) ?? 1 : 1
         let partSize = fields.count > 3 ? Int64(fields[3]) ?? c.bytes : c.bytes
+        let checkpointSeconds = fields.count > 4 ? Double(fields[4]) ?? 0 : 0
         // The baseline: curl sending the same bytes in as many requests of the same size, one after the
         // other on one connection, to the platform's own endpoints (CurlBaseline.swift), and to the
         // sandbox's sink (each body streamed to a file; no session to look up, nothing assembled): the
@@ -157,9 +205,12 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
         let mib = Double(c.bytes) / 1_048_576
         rows.append([
             "upload \(Int(mib)) MiB → \(c.platform) sandbox, \(parts) parts (goal ≥ 0.9× curl's speed; peak RSS ≤ \(64 + partSize >> 20) MiB)",
-            String(format: "%.2f s to the last part, %.0f MiB/s (%.2f s in all), %d MiB RSS", bytesSeconds, mib / bytesSeconds, adapterSeconds, up.maxRSSKiB / 1024),
+            String(
+                format: "%.2f s to the last part, %.0f MiB/s (%.2f s in all; checkpoints %.0f ms), %d MiB RSS", bytesSeconds, mib / bytesSeconds,
+                adapterSeconds, checkpointSeconds * 1000, up.maxRSSKiB / 1024),
             (endpoint.map { String(format: "curl, same %d requests: %.2f s; ", names.count, $0) } ?? "")
-                + String(format: "to the sink: %.2f s", sink),
+                + String(format: "to the sink: %.2f s", sink)
+                + (endpoint.map { String(format: " (the sandbox's own work: %.1f ms a part)", ($0 - sink) * 1000 / Double(max(names.count, 1))) } ?? ""),
             String(format: "%.2f× curl's speed", curl / bytesSeconds) + (endpoint == nil ? " (the sink's)" : "")
         ])
         BenchFigures.record("upload.\(c.platform).speed_vs_curl", curl / bytesSeconds, .higher)

@@ -12,6 +12,14 @@ import OmniPostPipeline
 let args = CommandLine.arguments
 // The upload measurement runs each delivery in a child process of this same binary.
 if args.count > 2, args[1] == "upload" {
+    // BENCH_TRACE=1: the engine's line per verb (each part's send, in ms) on stderr, for a run by hand.
+    if ProcessInfo.processInfo.environment["BENCH_TRACE"] != nil {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = .debug
+            return h
+        }
+    }
     try await uploadChild(Array(args.dropFirst(2)))
     exit(0)
 }

@@ -31,6 +31,13 @@ package struct AuthorizedHTTP: Sendable {
     }
 
     package func send(url: String, method: HTTPMethod, headers: [(String, String)], body: ByteBuffer, authorize: Bool = true) async throws -> Reply {
+        try await send(url: url, method: method, headers: headers, pieces: [body], authorize: authorize)
+    }
+
+    /// A body sent as the buffers it is made of, one after the other, never joined into one (a multipart
+    /// form around a part's buffer: `MultipartForm.pieces`).
+    package func send(url: String, method: HTTPMethod, headers: [(String, String)], pieces: [ByteBuffer], authorize: Bool = true) async throws -> Reply {
+        let length = pieces.reduce(0) { $0 + $1.readableBytes }
         var refreshed = false
         while true {
             var req = HTTPClientRequest(url: url)
@@ -46,8 +53,8 @@ package struct AuthorizedHTTP: Sendable {
                 }
             }
             for (k, v) in headers { req.headers.add(name: k, value: v) }
-            req.headers.add(name: "Content-Length", value: String(body.readableBytes))
-            req.body = .bytes(body)
+            req.headers.add(name: "Content-Length", value: String(length))
+            req.body = pieces.count == 1 ? .bytes(pieces[0]) : .stream(BodyPieces(pieces: pieces), length: .known(Int64(length)))
             let resp: HTTPClientResponse
             let data: ByteBuffer
             do {
@@ -66,4 +73,17 @@ package struct AuthorizedHTTP: Sendable {
         }
     }
 
+}
+
+/// A request body's buffers as an async sequence, for AsyncHTTPClient to write one after the other.
+struct BodyPieces: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let pieces: [ByteBuffer]
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var rest: ArraySlice<ByteBuffer>
+        mutating func next() async -> ByteBuffer? { rest.popFirst() }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(rest: pieces[...]) }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOCore
 import OmniPostCore
@@ -23,7 +24,7 @@ enum ChunkLoop {
         var readLast = false
         // One part in flight and the next one read (and hashed) while it travels: the disk and the hash
         // never wait for the wire, nor the wire for them. A part sent again reuses its bytes.
-        var ahead: (part: Part, bytes: Result<ByteBuffer, any Error>)? = nil
+        var ahead: (part: Part, read: Result<(Part, ByteBuffer), any Error>)? = nil
         var last: (part: Part, bytes: ByteBuffer)? = nil
         while true {
             try Task.checkCancellation()
@@ -42,7 +43,7 @@ enum ChunkLoop {
                         break
                     }
                 }
-                guard let part = transport.nextPart(of: session, confirmed: offset, size: job.size) else {
+                guard let named = transport.nextPart(of: session, confirmed: offset, size: job.size) else {
                     if !readLast, !transport.lastPartCompletes, job.expectedSha256 != nil, job.size > 0 {
                         // Parts an earlier attempt sent were not read this time: the file must still be the
                         // one hashed before the platform makes anything of them.
@@ -51,26 +52,25 @@ enum ChunkLoop {
                     return .allSent
                 }
                 // A transport that streams the whole file pins and checks it itself (`streamsWholeFile`).
-                let bytes: ByteBuffer
-                if transport.streamsWholeFile {
-                    bytes = ByteBuffer()
-                } else if let l = last, l.part == part {
-                    bytes = l.bytes
-                } else if let a = ahead, a.part == part {
-                    bytes = try a.bytes.get()
-                } else {
-                    bytes = try readChunk(reader, part)
-                }
+                let digests = transport.partDigests(for: session)
+                let (part, bytes): (Part, ByteBuffer) =
+                    if transport.streamsWholeFile {
+                        (named, ByteBuffer())
+                    } else if let l = last, l.part == named {
+                        l
+                    } else if let a = ahead, a.part == named {
+                        try a.read.get()
+                    } else {
+                        try read(reader, named, digests)
+                    }
                 ahead = nil
                 last = (part, bytes)
                 if part.end == job.size { readLast = true }
-                // The part that follows if this one is confirmed whole, read while this one is sent — only where
-                // the transport names it from the offset (LinkedIn's next part is the first without an ETag in
-                // the session, which this part has not yet got: asked now, it is this part again).
-                let next =
-                    transport.streamsWholeFile
-                    ? nil : transport.nextPart(of: session, confirmed: part.end, size: job.size).flatMap { $0.offset == part.end ? $0 : nil }
-                async let nextBytes: Result<ByteBuffer, any Error>? = next.map { p in Result { try readChunk(reader, p) } }
+                // The part that follows if this one is confirmed whole, read while this one is sent, as the
+                // transport names it (`partAfter`: LinkedIn's next part is the next instruction without an
+                // ETag, which asking `nextPart` now would answer with this part again).
+                let next = transport.streamsWholeFile ? nil : transport.partAfter(part, of: session, size: job.size)
+                async let nextBytes: Result<(Part, ByteBuffer), any Error>? = next.map { p in Result { try read(reader, p, digests) } }
                 let before = session
                 let (reply, after) = try await run.verb(.part) {
                     var s = before
@@ -99,6 +99,18 @@ enum ChunkLoop {
                 cut = true
             }
         }
+    }
+
+    /// One part read, with the digests its request carries worked out here, off the send path.
+    static func read(_ reader: PinnedReader, _ part: Part, _ digests: PartDigests) throws -> (Part, ByteBuffer) {
+        let bytes = try readChunk(reader, part)
+        guard !digests.isEmpty else { return (part, bytes) }
+        var part = part
+        bytes.withUnsafeReadableBytes { raw in
+            if digests.contains(.sha256) { part.digests.sha256 = Array(SHA256.hash(data: raw)) }
+            if digests.contains(.sha1) { part.digests.sha1 = Array(Insecure.SHA1.hash(data: raw)) }
+        }
+        return (part, bytes)
     }
 
     /// One part of the file, through the pinned reader, straight into the request body's buffer: a

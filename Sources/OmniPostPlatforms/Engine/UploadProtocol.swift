@@ -8,12 +8,32 @@ package struct Part: Sendable, Equatable {
     package var offset: Int64
     package var length: Int64
     package var end: Int64 { offset + length }
+    /// The digests of its bytes the transport asked for (`partDigests`), filled in by the chunk loop
+    /// where it read them; not part of which part this is.
+    package var digests = PartDigest()
 
     package init(index: Int, offset: Int64, length: Int64) {
         self.index = index
         self.offset = offset
         self.length = length
     }
+
+    package static func == (a: Part, b: Part) -> Bool { a.index == b.index && a.offset == b.offset && a.length == b.length }
+}
+
+/// Digests a part's request carries beside its bytes: S3's signed payload sha256, tus's `Upload-Checksum`.
+package struct PartDigests: OptionSet, Sendable {
+    package let rawValue: Int
+    package init(rawValue: Int) { self.rawValue = rawValue }
+    package static let sha256 = PartDigests(rawValue: 1)
+    package static let sha1 = PartDigests(rawValue: 2)
+}
+
+/// A part's digests, where the chunk loop worked them out (nil: not asked for).
+package struct PartDigest: Sendable {
+    package var sha256: [UInt8]?
+    package var sha1: [UInt8]?
+    package init() {}
 }
 
 /// What the platform said after a part (or, after a cut part, when asked where the upload stands).
@@ -44,6 +64,12 @@ package protocol UploadProtocol: Sendable {
     /// The part to send next when the platform holds `confirmed` bytes; nil when nothing is left.
     func nextPart(of session: Session, confirmed: Int64, size: Int64) -> Part?
 
+    /// The part that follows `part` once the platform has confirmed it — what the chunk loop reads (and
+    /// hashes) while `part` travels. The default asks `nextPart` from `part`'s end; a transport that names
+    /// its next part from the session rather than an offset says it here (LinkedIn: the next
+    /// instruction without an ETag).
+    func partAfter(_ part: Part, of session: Session, size: Int64) -> Part?
+
     /// Sends one part. Throws `SessionGone` when the platform refuses the session itself, a classified
     /// `DeliveryError` for anything else. May record what the platform returned in `session` (an ETag).
     func send(_ part: Part, _ bytes: ByteBuffer, session: inout Session, job: UploadJob) async throws -> PartReply
@@ -63,12 +89,21 @@ package protocol UploadProtocol: Sendable {
     /// transport pins the file (`PinnedFile`: the file that was taken, its sha256 checked) and streams
     /// it — a rendition is never held in memory whole. Default false.
     var streamsWholeFile: Bool { get }
+
+    /// The digests a part's request carries (S3's payload sha256, tus's sha1 checksum). The chunk loop
+    /// works them out where it reads the part — while the part before it travels — and hands them over
+    /// in `Part.digests`, so no request waits for a hash of its own body. Default none.
+    func partDigests(for session: Session) -> PartDigests
 }
 
 extension UploadProtocol {
     package func standing(of session: Session, job: UploadJob) async throws -> PartReply { .resend }
     package var lastPartCompletes: Bool { true }
     package var streamsWholeFile: Bool { false }
+    package func partDigests(for session: Session) -> PartDigests { [] }
+    package func partAfter(_ part: Part, of session: Session, size: Int64) -> Part? {
+        nextPart(of: session, confirmed: part.end, size: size).flatMap { $0.offset == part.end ? $0 : nil }
+    }
 }
 
 /// A session whose parts are all one size but the last (Douyin's, Bilibili's, Kuaishou's numbered parts).

@@ -15,6 +15,12 @@ package struct LinkedInParts: UploadProtocol {
         return Part(index: i, offset: s.parts[i].first, length: s.parts[i].length)
     }
 
+    /// The next instruction without an ETag after this one: read while this one travels.
+    package func partAfter(_ part: Part, of s: LinkedInAdapter.Session, size: Int64) -> Part? {
+        guard part.index + 1 < s.parts.count, let i = s.parts[(part.index + 1)...].firstIndex(where: { $0.etag == nil }) else { return nil }
+        return Part(index: i, offset: s.parts[i].first, length: s.parts[i].length)
+    }
+
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout LinkedInAdapter.Session, job: UploadJob) async throws -> PartReply {
         let r = try await adapter.api.send(url: s.parts[part.index].url, method: .PUT, headers: [("Content-Type", "application/octet-stream")], body: bytes, authorize: false)
         if (200..<300).contains(r.status), let etag = r.headers.first(name: "etag") {

@@ -33,11 +33,11 @@ extension S3Bucket {
     }
 
     /// Sends one part; its ETag is what `complete` names it by.
-    package func uploadPart(_ key: String, uploadId: String, number: Int, data: Data) async throws -> String {
-        let sha = FileHashing.sha256(data: data)
+    /// One part, its body the buffer as read (no copy) and `sha256` (hex) its signed payload hash.
+    package func uploadPart(_ key: String, uploadId: String, number: Int, bytes: ByteBuffer, sha256: String) async throws -> String {
         let (resp, body) = try await send(
             .PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
-            body: .bytes(ByteBuffer(data: data)), length: Int64(data.count), sha256: sha)
+            body: .bytes(bytes), length: Int64(bytes.readableBytes), sha256: sha256)
         guard resp.status == .ok, let etag = resp.headers.first(name: "ETag") else {
             throw refusal(resp, body, "part \(number) of \(key)")
         }

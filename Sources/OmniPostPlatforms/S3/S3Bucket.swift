@@ -61,7 +61,7 @@ package struct S3Bucket: Sendable {
 
     /// One request, signed: its URL, its headers and the SigV4 signature over them (`send` sends it and
     /// reads the answer; a download streams it).
-    func signed(
+    package func signed(
         _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [String: String] = [:],
         body: HTTPClientRequest.Body? = nil, length: Int64 = 0, sha256: String = SigV4.emptySHA256
     ) -> HTTPClientRequest {

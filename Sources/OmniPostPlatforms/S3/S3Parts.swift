@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import OmniPostCore
 
 /// S3's multipart transport: numbered parts of the session's size, each answered with its ETag. A part
 /// is its number, so a cut one is sent again (`.resend`) and replaces whatever arrived; a resumed upload
@@ -21,9 +22,13 @@ struct S3Parts: UploadProtocol {
         return nil
     }
 
+    /// SigV4 signs the part's sha256: worked out by the chunk loop while the part before it travels.
+    func partDigests(for session: S3Adapter.Session) -> PartDigests { .sha256 }
+
     func send(_ part: Part, _ bytes: ByteBuffer, session s: inout S3Adapter.Session, job: UploadJob) async throws -> PartReply {
         let n = part.index + 1
-        let etag = try await bucket.uploadPart(s.key, uploadId: s.uploadId, number: n, data: Data(buffer: bytes))
+        let sha = part.digests.sha256.map { $0.hex } ?? bytes.withUnsafeReadableBytes { FileHashing.sha256(data: Data($0)) }
+        let etag = try await bucket.uploadPart(s.key, uploadId: s.uploadId, number: n, bytes: bytes, sha256: sha)
         s.parts = (s.parts ?? []).filter { $0.number != n } + [S3Bucket.Part(number: n, etag: etag, size: part.length)]
         return .confirmed(S3Adapter.confirmed(s.held, partSize: s.partSize, size: job.size))
     }

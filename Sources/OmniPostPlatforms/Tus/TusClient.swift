@@ -110,17 +110,16 @@ package struct TusClient: Sendable {
         case gone
     }
 
-    /// Sends `data` at `offset`. `checksum` names the algorithm to sign it with (the server's 460 for a
-    /// mismatch means it arrived damaged: sent again).
-    package func patch(_ url: String, offset: Int64, data: Data, checksum: String?) async throws -> PatchResult {
+    /// Sends `bytes` (the buffer as read, not copied) at `offset`. `checksum` is the `Upload-Checksum`
+    /// value (`sha1 <base64>`), worked out by the caller off the send path; the server's 460 for a
+    /// mismatch means the bytes arrived damaged: sent again.
+    package func patch(_ url: String, offset: Int64, bytes: ByteBuffer, checksum: String?) async throws -> PatchResult {
         var r = request(url, .PATCH)
         r.headers.add(name: "Upload-Offset", value: String(offset))
         r.headers.add(name: "Content-Type", value: "application/offset+octet-stream")
-        r.headers.add(name: "Content-Length", value: String(data.count))
-        if checksum == "sha1" {
-            r.headers.add(name: "Upload-Checksum", value: "sha1 " + Data(Insecure.SHA1.hash(data: data)).base64EncodedString())
-        }
-        r.body = .bytes(ByteBuffer(data: data))
+        r.headers.add(name: "Content-Length", value: String(bytes.readableBytes))
+        if let checksum { r.headers.add(name: "Upload-Checksum", value: checksum) }
+        r.body = .bytes(bytes)
         let (resp, body) = try await execute(r, "sending bytes from \(offset)")
         switch Int(resp.status.code) {
         case 200, 204:
