@@ -154,7 +154,8 @@ package final class DropStatusFiles: @unchecked Sendable {
         let status = DropStatusFile(drop: drop, deliveries: deliveries, now: ctx.now)
         guard let data = try? JSONCoding.encoder().encode(status) else { return }
         do {
-            try SafeFiles.writeAtomically(data, to: DropStatusFile.url(id, paths: ctx.paths))
+            // A view of the ledger, rewritten at the drop's next move: replaced whole, not flushed each time.
+            try SafeFiles.writeAtomically(data, to: DropStatusFile.url(id, paths: ctx.paths), durable: false)
         } catch {
             ctx.logger.warning("could not write a drop's status file", metadata: ["omnipost.drop": "\(id)", "error": "\(error)"])
         }

@@ -12,10 +12,11 @@ struct ApprovalWatch: Sendable {
         let a = ctx.config.approval
         guard a.remindAfter != nil || a.expireAfter != nil else { return await Self.forever() }
         while !Task.isCancelled {
-            let ticket = ctx.wakeup.ticket()
+            // A drop starts waiting for approval when it is validated: that ring, or the next deadline.
+            let ticket = ctx.wakeup.ticket(.validated)
             let next = (try? step()) ?? nil
-            let pause = next.map { max(0.05, $0.timeIntervalSince(ctx.now)) } ?? 3600
-            await ctx.wakeup.wait(after: ticket, timeout: .milliseconds(Int64(min(pause, 3600) * 1000)))
+            let pause = next.map { max(0.05, $0.timeIntervalSince(ctx.now)) }
+            await ctx.wakeup.wait(after: ticket, for: .validated, timeout: pause.map { .milliseconds(Int64($0 * 1000)) })
         }
     }
 
