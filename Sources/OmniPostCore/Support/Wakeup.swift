@@ -34,7 +34,9 @@ package final class Wakeup: @unchecked Sendable {
     private struct Waiter {
         var continuation: CheckedContinuation<Void, Never>
         var topic: Topic
-        var timer: Task<Void, Never>?
+        /// Its timeout's entry in `DeadlineTimer` (not a `Task.sleep`: a libdispatch timer pending re-arms
+        /// its timerfd once a second).
+        var timer: UInt64?
     }
     private let lock = NSLock()
     /// Waiters by a number of our own: never `UUID()`, which on Linux reads /dev/urandom and, with every
@@ -69,7 +71,7 @@ package final class Wakeup: @unchecked Sendable {
         }
         lock.unlock()
         for w in woken {
-            w.timer?.cancel()
+            if let t = w.timer { DeadlineTimer.shared.cancel(t) }
             w.continuation.resume()
         }
     }
@@ -89,11 +91,7 @@ package final class Wakeup: @unchecked Sendable {
                 }
                 waiters[id] = Waiter(continuation: c, topic: topic, timer: nil)
                 if let timeout {
-                    let timer = Task { [weak self] in
-                        try? await Task.sleep(for: timeout)
-                        if !Task.isCancelled { self?.resume(id) }
-                    }
-                    waiters[id]?.timer = timer
+                    waiters[id]?.timer = DeadlineTimer.shared.schedule(after: timeout) { [weak self] in self?.resume(id) }
                 }
                 lock.unlock()
             }
@@ -106,7 +104,20 @@ package final class Wakeup: @unchecked Sendable {
         lock.lock()
         let w = waiters.removeValue(forKey: id)
         lock.unlock()
-        w?.timer?.cancel()
+        if let t = w?.timer { DeadlineTimer.shared.cancel(t) }
         w?.continuation.resume()
+    }
+
+    /// Sleeps `duration` (or until cancelled) on `DeadlineTimer`, not on a libdispatch timer.
+    package static func sleep(for duration: Duration) async {
+        let bell = Wakeup()
+        // No topic: nothing rings it; the timeout (or cancellation) ends it.
+        await bell.wait(after: bell.ticket([]), for: [], timeout: duration)
+    }
+
+    /// Waits until the task is cancelled, with no timer at all.
+    package static func untilCancelled() async {
+        let bell = Wakeup()
+        await bell.wait(after: bell.ticket([]), for: [], timeout: nil)
     }
 }

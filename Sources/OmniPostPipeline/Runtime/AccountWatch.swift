@@ -25,7 +25,7 @@ struct AccountWatch: Sendable {
             for key in (try? atStart()) ?? tokens.keys.sorted() { await check(key, why: "at start") }
         }
         while !Task.isCancelled {
-            try? await Task.sleep(for: Self.every)
+            await Wakeup.sleep(for: Self.every)
             if Task.isCancelled { return }
             for key in (try? due(lead: cfg.lead.seconds)) ?? [] { await check(key, why: "a post is due within \(Int(cfg.lead.seconds / 3600)) h") }
         }

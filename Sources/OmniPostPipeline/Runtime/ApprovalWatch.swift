@@ -50,6 +50,6 @@ struct ApprovalWatch: Sendable {
 
     /// A task in the run's group must not end by itself (the group ends when one does).
     static func forever() async {
-        while !Task.isCancelled { try? await Task.sleep(for: .seconds(86400)) }
+        await Wakeup.untilCancelled()
     }
 }
