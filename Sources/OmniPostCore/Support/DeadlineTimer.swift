@@ -2,8 +2,9 @@ import Foundation
 
 /// One thread that calls back at deadlines, sleeping on a condition until the earliest one: the daemon's
 /// timed waits (a stage's next due time, the notifier's look, the account checks) wake it exactly when
-/// due. Through `Task.sleep` they were libdispatch timers, and while any was pending libdispatch's manager
-/// thread re-armed its timerfd once a second — about 60 of an idle daemon's wake-ups a minute (issue 30).
+/// due. Through `Task.sleep` they were libdispatch timers, and while any is pending libdispatch's manager
+/// thread re-arms its timerfd once a second (issue 30). (One such timer is still pending on an idle daemon,
+/// from a source not yet found: strace still shows that once-a-second re-arm.)
 package final class DeadlineTimer: @unchecked Sendable {
     package static let shared = DeadlineTimer()
 
