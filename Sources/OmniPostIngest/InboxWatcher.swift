@@ -146,7 +146,8 @@ package actor InboxWatcher {
                     while !Task.isCancelled {
                         // With nothing pending an inotify watcher sleeps until an event brings a file.
                         let ticket = self.doorbell.ticket()
-                        if !polling, await self.isIdle { await self.doorbell.wait(after: ticket, timeout: .seconds(30)) }
+                        // (No timer: every event that may add a candidate rings; an idle inbox costs no wake-up.)
+                        if !polling, await self.isIdle { await self.doorbell.wait(after: ticket, timeout: nil) }
                         try? await clock.sleep(for: tick)
                         await self.tick(callbacks, polling: polling)
                     }

@@ -40,9 +40,11 @@ extension Ledger {
     package func transitionDrop(
         _ id: String, from: DropState, to: DropState, stage: String, detail: String? = nil, data: EventData? = nil,
         change: @Sendable (inout DropRecord) -> Void = { _ in },
-        handovers: [SessionHandover] = [], inserting deliveries: [DeliveryRecord] = []
+        handovers: [SessionHandover] = [], inserting deliveries: [DeliveryRecord] = [],
+        retiringWaiting retired: [String] = [], filingDoneBy filer: String? = nil
     ) throws -> DropRecord {
-        try writeSQL { sql, events in
+        let now = self.now
+        return try writeSQL { sql, events in
             // Locked as it is read on the shared ledger: two hosts moving one drop take turns, and the second finds it moved.
             guard var drop = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?" + sql.dialect.forUpdate, [.text(id)]) else {
                 throw OmniError(.internalError, "drop \(id) is not in the ledger")
@@ -62,6 +64,12 @@ extension Ledger {
             try sql.update(drop, in: "drops")
             for h in handovers { try Self.takeOverSession(h, to: id, sql) }
             for d in deliveries { try sql.insert(d, into: "deliveries") }
+            // The archive stage's last steps ride in the same transaction (issue 30: one per decision):
+            // newer versions of the files it filed never become drops, and its filing is over.
+            if !retired.isEmpty {
+                try sql.run("UPDATE files SET state = 'gone' WHERE state = 'waiting' AND path IN (\(sqlMarks(retired.count)))", retired.map(SQLValue.text))
+            }
+            if let filer { try sql.run("UPDATE drop_filings SET done_at = ? WHERE drop_id = ? AND owner = ?", now, id, filer) }
             var e = EventRecord(at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: to.rawValue, detail: detail, data: data)
             e.reasonCode = drop.reasonCode
             try Self.record(e, sql, &events)

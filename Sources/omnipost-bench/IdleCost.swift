@@ -13,6 +13,7 @@ struct ProcStats {
     /// Times any of the process's threads was put on a CPU (the second field of each thread's
     /// /proc/<pid>/task/<tid>/schedstat is run-queue wait; the third, the timeslices run): a wake-up each.
     var wakeups: Int
+    var runsByThread: [String: Int] = [:]
 }
 
 func stats(_ pid: Int32) -> ProcStats {
@@ -24,12 +25,38 @@ func stats(_ pid: Int32) -> ProcStats {
     func kib(_ key: String) -> Int {
         status.split(separator: "\n").first { $0.hasPrefix(key) }.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
     }
+    let runs = timeslices(pid)
+    return ProcStats(cpuSeconds: cpu, rssKiB: kib("VmRSS:"), hwmKiB: kib("VmHWM:"), anonKiB: kib("RssAnon:"), wakeups: runs.values.reduce(0, +), runsByThread: runs)
+}
+
+/// Each live thread's timeslices run so far (the third field of its schedstat).
+func timeslices(_ pid: Int32) -> [String: Int] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-    let wakeups = tasks.reduce(0) { sum, tid in
+    var out: [String: Int] = [:]
+    for tid in tasks {
         let s = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/schedstat", encoding: .utf8)) ?? ""
-        return sum + (s.split(separator: " ").dropFirst(2).first.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0)
+        out[tid] = s.split(separator: " ").dropFirst(2).first.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
     }
-    return ProcStats(cpuSeconds: cpu, rssKiB: kib("VmRSS:"), hwmKiB: kib("VmHWM:"), anonKiB: kib("RssAnon:"), wakeups: wakeups)
+    return out
+}
+
+/// Wake-ups over a window sampled each second: per thread, its last reading less its first (a thread
+/// born in the window from zero), so a thread that ends in the window still counts what it ran — a sum
+/// over the threads alive at each end went down, even below zero, when one ended.
+struct WakeupCounter {
+    private var first: [String: Int] = [:]
+    private var last: [String: Int] = [:]
+
+    init(_ start: [String: Int]) { first = start; last = start }
+
+    mutating func sample(_ now: [String: Int]) {
+        for (tid, runs) in now {
+            if first[tid] == nil { first[tid] = 0 }
+            last[tid] = runs
+        }
+    }
+
+    var total: Int { last.reduce(0) { $0 + $1.value - (first[$1.key] ?? 0) } }
 }
 
 /// Spawns the process directly (posix_spawn, output to /dev/null) and reaps it with waitpid, so the
@@ -38,8 +65,16 @@ func measureIdle(_ exe: String, _ arguments: [String], seconds: Double) async th
     let pid = try spawnWithCleanSignals([exe] + arguments, stdout: "/dev/null")
     try await Task.sleep(for: .seconds(3))  // start-up is not idling
     let before = stats(pid)
-    try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-    let after = stats(pid)
+    var counter = WakeupCounter(before.runsByThread)
+    let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    while ContinuousClock.now < end {
+        try await Task.sleep(for: min(.seconds(1), end - ContinuousClock.now))
+        counter.sample(timeslices(pid))
+    }
+    var after = stats(pid)
+    counter.sample(after.runsByThread)
+    // The window's wake-ups, as `after.wakeups - before.wakeups` is read below.
+    after.wakeups = before.wakeups + counter.total
     kill(pid, SIGTERM)
     var status: Int32 = 0
     for _ in 0..<100 {

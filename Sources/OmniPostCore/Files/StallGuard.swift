@@ -4,7 +4,8 @@ import Foundation
 /// keeps calling `tick()` it may take as long as it needs (hashing 20 GB on a slow NAS), but a read that
 /// stops moving for `stall` — a hung network mount, a device that never answers — fails that one drop
 /// with `io_stalled` instead of freezing the stage. The stuck thread is abandoned (the kernel will not
-/// let it be interrupted); the daemon goes on.
+/// let it be interrupted); the daemon goes on. The threads are kept between reads (`BlockingThreads`)
+/// and one thread watches every read for a stall (`StallWatch`).
 package final class StallGuard: @unchecked Sendable {
     private let lock = NSLock()
     private var lastTick = ContinuousClock.now
@@ -28,30 +29,22 @@ package final class StallGuard: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
                 answer.set(c)
-                // The watchdog runs only while the work does: the work's end cancels it and answers at once
+                // Watched only while the work runs: the work's end takes it off the watch and answers at once
                 // (no polling for the result — the watcher asks this for every settled file, one after another).
-                let step: Duration = min(.milliseconds(50), stall / 4)
-                let watchdog = Task {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: step)
-                        if !Task.isCancelled, guard_.sinceTick > stall {
-                            answer.finish(
-                                .failure(
-                                    OmniError(
-                                        .ioStalled,
-                                        "\(what) made no progress for \(Int(stall.seconds)) s (a hung network mount or a device?); skipped so the rest of the inbox goes on",
-                                        at: location)))
-                            return
-                        }
-                    }
-                }
-                let thread = Thread {
+                let watch = StallWatch.shared.add(
+                    .init(guard_: guard_, stall: stall) {
+                        answer.finish(
+                            .failure(
+                                OmniError(
+                                    .ioStalled,
+                                    "\(what) made no progress for \(Int(stall.seconds)) s (a hung network mount or a device?); skipped so the rest of the inbox goes on",
+                                    at: location)))
+                    })
+                BlockingThreads.shared.run {
                     let r = Result { try work(guard_) }
-                    watchdog.cancel()
+                    StallWatch.shared.remove(watch)
                     answer.finish(r)
                 }
-                thread.stackSize = 1 << 20
-                thread.start()
             }
         } onCancel: {
             answer.finish(.failure(CancellationError()))

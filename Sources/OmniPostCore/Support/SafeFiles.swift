@@ -8,7 +8,11 @@ package enum SafeFiles {
     /// Writes to a temporary name beside the target, fsyncs, then renames over it. In system calls, not
     /// FileManager's: every report and status file of every drop is written here, and FileManager's
     /// folder check, create-then-reopen and a UUID read from /dev/urandom were most of what it cost.
-    package static func writeAtomically(_ data: Data, to url: URL) throws {
+    ///
+    /// `durable: false` skips both fsyncs, for a file that is only a view of the ledger, rewritten on the
+    /// next change (a drop's status file): whole or absent, never half, but not flushed at each rewrite —
+    /// two flushes per rewrite were a good part of what a drop cost (issue 30).
+    package static func writeAtomically(_ data: Data, to url: URL, durable: Bool = true) throws {
         let dir = url.deletingLastPathComponent()
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).tmp").path
         // The folder is made only when it is missing.
@@ -30,7 +34,7 @@ package enum SafeFiles {
                     done += n
                 }
             }
-            guard fsync(f) == 0 else { throw OmniError(.archiveIO, "cannot flush \(url.path): \(String(cString: strerror(errno)))") }
+            guard !durable || fsync(f) == 0 else { throw OmniError(.archiveIO, "cannot flush \(url.path): \(String(cString: strerror(errno)))") }
         } catch {
             close(f)
             unlink(tmp)
@@ -42,7 +46,7 @@ package enum SafeFiles {
             unlink(tmp)
             throw OmniError(.archiveIO, "cannot rename into \(url.path): \(err)")
         }
-        fsyncDirectory(dir)
+        if durable { fsyncDirectory(dir) }
     }
 
     /// Removes a file or folder tree if there is one: a look first, since FileManager's removal of a

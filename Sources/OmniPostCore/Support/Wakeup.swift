@@ -3,56 +3,96 @@ import Foundation
 /// A doorbell shared by several loops (an event count). A loop takes a `ticket()` before it looks for
 /// work and, finding none, waits `after:` that ticket: if anyone rang since, the wait returns at once,
 /// so a ring can never fall between "nothing to do" and "asleep", whichever loop it was meant for.
-/// Waits also time out, as a safety net.
+///
+/// A ring may name the work that appeared (`Topic`): a loop that waits for one topic is woken only by
+/// rings of it (issue 30: every transition waking all seven stage loops made each drop cost seven
+/// looks at the ledger per step it took). A ring without a topic, and a wait without one, mean "any".
+/// Waits time out only when given a timeout: an idle loop with nothing due sets no timer at all.
 package final class Wakeup: @unchecked Sendable {
+    /// The work a ring announces, by the stage loop that takes it up.
+    package struct Topic: OptionSet, Sendable, Hashable {
+        package let rawValue: UInt8
+        package init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// A file was recorded, or files wait again (a withdrawn drop): the assemble stage pairs them.
+        package static let files = Topic(rawValue: 1 << 0)
+        /// A drop was made: the validate lanes.
+        package static let received = Topic(rawValue: 1 << 1)
+        /// A drop was validated: the convert lanes.
+        package static let validated = Topic(rawValue: 1 << 2)
+        /// A delivery may be sent, or an upload slot came free: the upload loop.
+        package static let ready = Topic(rawValue: 1 << 3)
+        /// A drop was rejected or its last delivery ended: the archive stage.
+        package static let finished = Topic(rawValue: 1 << 4)
+        /// A post went out: the verify stage reads it back.
+        package static let published = Topic(rawValue: 1 << 5)
+        /// An upload was claimed under a lease: on a SQLite ledger the heartbeat beats again to renew it.
+        package static let held = Topic(rawValue: 1 << 6)
+        package static let all = Topic(rawValue: .max)
+        static let count = 8
+    }
+
     private struct Waiter {
         var continuation: CheckedContinuation<Void, Never>
-        var timer: Task<Void, Never>?
+        var topic: Topic
+        /// Its timeout's entry in `DeadlineTimer` (not a `Task.sleep`: a libdispatch timer pending re-arms
+        /// its timerfd once a second).
+        var timer: UInt64?
     }
     private let lock = NSLock()
     /// Waiters by a number of our own: never `UUID()`, which on Linux reads /dev/urandom and, with every
     /// file descriptor taken, can fail and repeat — one waiter overwriting another, whose continuation leaks.
     private var waiters: [UInt64: Waiter] = [:]
-    private var generation: UInt64 = 0
+    /// Rings per topic bit; a ticket for a topic is the sum over its bits (it moves when any of them rings).
+    private var generations = [UInt64](repeating: 0, count: Topic.count)
     private var nextId: UInt64 = 0
 
     package init() {}
 
-    package func ticket() -> UInt64 {
-        lock.lock(); defer { lock.unlock() }
-        return generation
+    private func generation(_ topic: Topic) -> UInt64 {
+        var sum: UInt64 = 0
+        for bit in 0..<Topic.count where topic.rawValue & (1 << bit) != 0 { sum &+= generations[bit] }
+        return sum
     }
 
-    package func ring() {
+    /// The ticket for rings of `topic` (of any topic by default).
+    package func ticket(_ topic: Topic = .all) -> UInt64 {
+        lock.lock(); defer { lock.unlock() }
+        return generation(topic)
+    }
+
+    /// Wakes the loops waiting for `topic` (every loop by default).
+    package func ring(_ topic: Topic = .all) {
         lock.lock()
-        generation &+= 1
-        let ws = waiters
-        waiters.removeAll()
+        for bit in 0..<Topic.count where topic.rawValue & (1 << bit) != 0 { generations[bit] &+= 1 }
+        var woken: [Waiter] = []
+        for (id, w) in waiters where !w.topic.isDisjoint(with: topic) {
+            woken.append(w)
+            waiters.removeValue(forKey: id)
+        }
         lock.unlock()
-        for w in ws.values {
-            w.timer?.cancel()
+        for w in woken {
+            if let t = w.timer { DeadlineTimer.shared.cancel(t) }
             w.continuation.resume()
         }
     }
 
-    package func wait(after ticket: UInt64, timeout: Duration) async {
+    /// Waits until `topic` rings after `ticket` was taken, or `timeout` passes (never, when nil).
+    package func wait(after ticket: UInt64, for topic: Topic = .all, timeout: Duration?) async {
         let id = lock.withLock {
             nextId &+= 1; return nextId
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 lock.lock()
-                if generation != ticket || Task.isCancelled {
+                if generation(topic) != ticket || Task.isCancelled {
                     lock.unlock()
                     c.resume()
                     return
                 }
-                waiters[id] = Waiter(continuation: c, timer: nil)
-                let timer = Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    if !Task.isCancelled { self?.resume(id) }
+                waiters[id] = Waiter(continuation: c, topic: topic, timer: nil)
+                if let timeout {
+                    waiters[id]?.timer = DeadlineTimer.shared.schedule(after: timeout) { [weak self] in self?.resume(id) }
                 }
-                waiters[id]?.timer = timer
                 lock.unlock()
             }
         } onCancel: {
@@ -64,7 +104,20 @@ package final class Wakeup: @unchecked Sendable {
         lock.lock()
         let w = waiters.removeValue(forKey: id)
         lock.unlock()
-        w?.timer?.cancel()
+        if let t = w?.timer { DeadlineTimer.shared.cancel(t) }
         w?.continuation.resume()
+    }
+
+    /// Sleeps `duration` (or until cancelled) on `DeadlineTimer`, not on a libdispatch timer.
+    package static func sleep(for duration: Duration) async {
+        let bell = Wakeup()
+        // No topic: nothing rings it; the timeout (or cancellation) ends it.
+        await bell.wait(after: bell.ticket([]), for: [], timeout: duration)
+    }
+
+    /// Waits until the task is cancelled, with no timer at all.
+    package static func untilCancelled() async {
+        let bell = Wakeup()
+        await bell.wait(after: bell.ticket([]), for: [], timeout: nil)
     }
 }

@@ -87,8 +87,8 @@ struct DropStatusFile: Codable, Sendable {
 }
 
 /// Rewrites the status files of drops that moved: the ledger's observer marks a drop as changed, and
-/// one writer loop writes each changed drop's file at most every quarter second (a burst of transitions
-/// is one write); while uploads run, their drops' files are refreshed every 2 s for the byte counts.
+/// one writer loop writes each changed drop's file a quarter second after it moved, and at most once a
+/// second (a burst of transitions is one write); while uploads run, their drops' files are refreshed every 2 s for the byte counts.
 package final class DropStatusFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var dirty = Set<String>()
@@ -122,8 +122,14 @@ package final class DropStatusFiles: @unchecked Sendable {
         lock.withLock { self.bell = bell }
         bell.yield()
         defer { lock.withLock { if self.bell != nil { self.bell = nil } } }
+        var lastPass: ContinuousClock.Instant? = nil
         for await _ in rings {
-            try? await Task.sleep(for: .milliseconds(250))
+            // A quarter second after the ring, and a second after the last pass: through a burst (a
+            // thousand drops answered) each file is rewritten once a second at most, not at each of
+            // its drop's steps — each rewrite is a new file (issue 30).
+            let due = max(ContinuousClock.now + .milliseconds(250), lastPass.map { $0 + .seconds(1) } ?? .now)
+            try? await Task.sleep(until: due)
+            lastPass = .now
             for id in take() { write(id, ctx) }
             // Progress while bytes move: the uploading drops again in 2 s. No upload, no timer: an idle
             // daemon is woken by nothing here.
@@ -154,7 +160,8 @@ package final class DropStatusFiles: @unchecked Sendable {
         let status = DropStatusFile(drop: drop, deliveries: deliveries, now: ctx.now)
         guard let data = try? JSONCoding.encoder().encode(status) else { return }
         do {
-            try SafeFiles.writeAtomically(data, to: DropStatusFile.url(id, paths: ctx.paths))
+            // A view of the ledger, rewritten at the drop's next move: replaced whole, not flushed each time.
+            try SafeFiles.writeAtomically(data, to: DropStatusFile.url(id, paths: ctx.paths), durable: false)
         } catch {
             ctx.logger.warning("could not write a drop's status file", metadata: ["omnipost.drop": "\(id)", "error": "\(error)"])
         }

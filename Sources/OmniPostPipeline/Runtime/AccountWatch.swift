@@ -38,7 +38,8 @@ struct AccountWatch: Sendable {
                 lastLook = .now
             }
             holding = duty
-            try? await Task.sleep(for: min(Self.every, ctx.dutyLook))
+            // One machine always holds the duties: nothing to ask each beat, so an idle daemon stays asleep.
+            await Wakeup.sleep(for: ctx.ledger.isShared ? min(Self.every, ctx.dutyLook) : Self.every)
         }
     }
 

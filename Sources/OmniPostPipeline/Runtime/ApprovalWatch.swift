@@ -18,14 +18,15 @@ struct ApprovalWatch: Sendable {
         let a = ctx.config.approval
         guard a.remindAfter != nil || a.expireAfter != nil else { return await Self.forever() }
         while !Task.isCancelled {
-            let ticket = ctx.wakeup.ticket()
+            // A drop starts waiting for approval when it is validated: that ring, or the next deadline.
+            let ticket = ctx.wakeup.ticket(.validated)
             guard ctx.holdsDuties() else {
-                await ctx.wakeup.wait(after: ticket, timeout: ctx.dutyLook)
+                await ctx.wakeup.wait(after: ticket, for: .validated, timeout: ctx.dutyLook)
                 continue
             }
             let next = (try? step()) ?? nil
-            let pause = next.map { max(0.05, $0.timeIntervalSince(ctx.now)) } ?? 3600
-            await ctx.wakeup.wait(after: ticket, timeout: .milliseconds(Int64(min(pause, 3600) * 1000)))
+            let pause = next.map { max(0.05, $0.timeIntervalSince(ctx.now)) }
+            await ctx.wakeup.wait(after: ticket, for: .validated, timeout: pause.map { .milliseconds(Int64($0 * 1000)) })
         }
     }
 
@@ -59,6 +60,6 @@ struct ApprovalWatch: Sendable {
 
     /// A task in the run's group must not end by itself (the group ends when one does).
     static func forever() async {
-        while !Task.isCancelled { try? await Task.sleep(for: .seconds(86400)) }
+        await Wakeup.untilCancelled()
     }
 }

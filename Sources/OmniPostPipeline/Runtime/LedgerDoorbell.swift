@@ -8,11 +8,10 @@ import OmniPostIngest
 /// Every commit in WAL mode writes the `-wal` file beside the ledger, which inotify on its folder sees;
 /// our own commits ring it too, and are told apart by the caller (`PRAGMA data_version` counts other
 /// connections' commits only). A ring is looked at no more than 10 times a second, so a burst of commits
-/// costs one look per 100 ms; a look every 30 s remains as a safety net, as the stages keep theirs.
+/// costs one look per 100 ms. No timed look: an idle daemon is woken by nothing here (issue 30).
 final class LedgerDoorbell: Sendable {
     private let source: InotifySource
     private let names: Set<String>
-    static let safetyNet: Duration = .seconds(30)
     static let coalesce: Duration = .milliseconds(100)
 
     /// Nil where inotify cannot watch the ledger's folder: the caller keeps its timed look.
@@ -23,7 +22,7 @@ final class LedgerDoorbell: Sendable {
         names = [name, name + "-wal", name + "-journal"]
     }
 
-    /// Calls `look` at start, after each ring (coalesced) and at the safety net's pace, until cancelled.
+    /// Calls `look` at start and after each ring (coalesced), until cancelled.
     func run(_ look: @escaping @Sendable () -> Void) async {
         let bell = Wakeup()
         let events = source.events()
@@ -43,7 +42,7 @@ final class LedgerDoorbell: Sendable {
             while !Task.isCancelled {
                 let ticket = bell.ticket()
                 look()
-                await bell.wait(after: ticket, timeout: Self.safetyNet)
+                await bell.wait(after: ticket, timeout: nil)
                 try? await Task.sleep(for: Self.coalesce)
             }
             // Ends the reader thread, and with it the stream the relay reads.

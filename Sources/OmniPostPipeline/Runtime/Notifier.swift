@@ -16,15 +16,24 @@ struct Notifier: Sendable {
     let ctx: PipelineContext
     let config: NotifyConfig
     let http: HTTPClient
-    static let tick: Duration = .seconds(15)
+    /// The look for what only time brings (a backlog's age, the disk filling, a token's expiry, the
+    /// digest's hour, a failed send's retry) when nothing rang.
+    static let tick: Duration = .seconds(60)
+    /// After a ring, the look comes this much later, as it did when this loop looked every 15 s: a burst
+    /// of transitions is one look, and a drop's failure is told with what else became of it meanwhile.
+    static let coalesce: Duration = .seconds(15)
 
     func run() async {
         while !Task.isCancelled {
+            let ticket = ctx.wakeup.ticket()
             try? produce()
             // Several hosts on one ledger: one of them sends (the longest running live one), so an alert
             // goes out once. Each host still produces: the same alert's key makes one row, whoever writes it.
             if ctx.hostHealth.claiming, (try? ctx.ledger.sendsAlerts(owner: ctx.owner)) ?? false { await send() }
-            try? await Task.sleep(for: Self.tick)
+            // Alerts come from the ledger's events: woken by the transitions that write them, not by a
+            // look every few seconds on an idle daemon (issue 30).
+            await ctx.wakeup.wait(after: ticket, timeout: Self.tick)
+            if ctx.wakeup.ticket() != ticket { try? await Task.sleep(for: Self.coalesce) }
         }
     }
 

@@ -37,11 +37,14 @@ package final class Pipeline: Sendable {
         try config.paths.createAll()
         let pipelineName = config.name
         let statusFiles = DropStatusFiles()
+        // Every committed transition rings the stage that takes up what it made (WorkRings), not all seven.
+        let wakeup = Wakeup()
         // The SQLite file in the root, or the shared PostgreSQL ledger `ledger:` names (docs/several-hosts.md).
         let ledger = try Ledger.open(config, clock: clock) { e in
             if let line = ProgressFormat.line(e) { progress.line(line) }
             TransitionLog.log(e, pipeline: pipelineName, to: logger)
             statusFiles.changed(e.dropId)
+            if let topic = WorkRings.topic(of: e) { wakeup.ring(topic) }
         }
         var sandbox: (any EmbeddedPlatforms)? = nil
         if let embedding = try config.embedding(embedding) {
@@ -101,7 +104,7 @@ package final class Pipeline: Sendable {
                 config: config, ledger: ledger,
                 profiles: try (profiles ?? ProfileCatalog.bundled()).overlaid(with: config.overrides),
                 adapters: adapters,
-                logger: logger, wakeup: Wakeup(), progress: progress, tools: ToolRunner(),
+                logger: logger, wakeup: wakeup, progress: progress, tools: ToolRunner(),
                 owner: Self.owner(host: config.host.name), backoff: backoff, arriving: ArrivingFiles(writing: PendingFiles()),
                 statusFiles: statusFiles)
             let watcher = InboxWatcher(
@@ -325,7 +328,7 @@ package final class Pipeline: Sendable {
                         retireClip: old.role == .clip)
                 }
                 retryCorrected(fact.relPath, ctx: ctx)
-                ctx.wakeup.ring()
+                ctx.wakeup.ring(.files)
             }
         } catch {
             ctx.logger.error("could not record a file", metadata: ["omnipost.file": "\(fact.relPath)", "error": "\(error)"])
@@ -368,13 +371,20 @@ package final class Pipeline: Sendable {
     /// Chunk-level tries inside one attempt before the stage's backoff, attempt count and breaker take over.
     static let triesPerAttempt = 3
 
-    /// Longest an idle stage sleeps without being rung: a safety net, not the way work is found.
+    /// Longest an idle stage sleeps without being rung on a shared ledger, where other hosts' writes and
+    /// lapsed leases are seen only by looking (and `watchLedger` asks each second anyway). On this host's
+    /// own SQLite ledger every change rings (our transitions through `WorkRings`, other processes' through
+    /// `LedgerDoorbell`): an idle loop sets no timer but for the earliest time the ledger says work is due.
     static let idleSleep: Duration = .seconds(30)
 
+    /// How long a loop with nothing due sleeps unless rung: nil (for ever) on this host's own ledger.
+    static func idlePause(_ ctx: PipelineContext) -> Duration? { ctx.ledger.isShared ? idleSleep : nil }
+
     static func loop(_ stage: any Stage, role: HostConfig.Role = .ingest, ctx: PipelineContext) async {
+        let topic = stage.rungBy
         while !Task.isCancelled {
-            var pause = idleSleep
-            let ticket = ctx.wakeup.ticket()
+            var pause = idlePause(ctx)
+            let ticket = ctx.wakeup.ticket(topic)
             // A host that lost the ledger claims nothing until its heartbeat reaches it again (and rings).
             guard ctx.mayClaim(role) else {
                 await ctx.wakeup.wait(after: ticket, timeout: ctx.config.host.heartbeat)
@@ -384,7 +394,8 @@ package final class Pipeline: Sendable {
             do {
                 if try await stage.step() { continue }
                 if let due = try stage.nextDeadline() {
-                    pause = min(pause, .milliseconds(max(10, Int64(due.timeIntervalSince(ctx.now) * 1000) + 10)))
+                    let untilDue = Duration.milliseconds(max(10, Int64(due.timeIntervalSince(ctx.now) * 1000) + 10))
+                    pause = pause.map { min($0, untilDue) } ?? untilDue
                 }
             } catch is CancellationError where Task.isCancelled {
                 ctx.liveness.leave(stage.loopName)
@@ -396,7 +407,7 @@ package final class Pipeline: Sendable {
             }
             // Waiting for work is not being stuck.
             ctx.liveness.leave(stage.loopName)
-            await ctx.wakeup.wait(after: ticket, timeout: pause)
+            await ctx.wakeup.wait(after: ticket, for: topic, timeout: pause)
         }
     }
 

@@ -109,7 +109,7 @@ package struct PipelineContext: Sendable {
         else { return false }
         SafeFiles.removeIfPresent(paths.work.appendingPathComponent(dropId))
         progress.line("  \(dropId)  withdrawn  \(reason)")
-        wakeup.ring()
+        wakeup.ring(.files)
         return true
     }
 

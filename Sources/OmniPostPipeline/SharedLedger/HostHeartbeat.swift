@@ -54,29 +54,41 @@ struct HostHeartbeat: Sendable {
 
     func run() async {
         while !Task.isCancelled {
-            await beat()
+            let ticket = ctx.wakeup.ticket(.held)
+            let renewed = await beat()
+            if !ctx.ledger.isShared, renewed == 0 {
+                // This host's own SQLite ledger with no upload held: a beat would renew nothing (nobody
+                // else reads `ledger_hosts` here), so none is taken until an upload is claimed — an idle
+                // daemon is not woken each heartbeat (issue 30). A write that fails is then met by the
+                // stage that makes it, and the next beat.
+                await ctx.wakeup.wait(after: ticket, for: .held, timeout: nil)
+                continue
+            }
             do { try await Task.sleep(for: ctx.config.host.heartbeat) } catch { return }
         }
     }
 
-    /// One beat. Runs on a thread of its own: a database that does not answer holds a connection attempt
-    /// for seconds, which must not hold one of the few threads the stages share.
-    func beat() async {
+    /// One beat; the uploads it renewed. On the shared ledger it runs on a thread of its own: a database
+    /// that does not answer holds a connection attempt for seconds, which must not hold one of the few
+    /// threads the stages share. (This host's SQLite file is written in place, as the stages write it.)
+    @discardableResult
+    func beat() async -> Int {
         let ctx = ctx
-        let result: Result<Int, any Error> = await withCheckedContinuation { done in
-            Thread {
-                done.resume(
-                    returning: Result {
-                        try ctx.ledger.beat(
-                            owner: ctx.owner, host: ctx.config.host.name, pid: Int(getpid()),
-                            roles: ctx.config.host.roles.sorted().map(\.rawValue), lease: ctx.config.host.leaseSeconds,
-                            holding: ctx.dropsInHand.ids, uploads: ctx.uploadsInHand.ids)
-                    })
-            }.start()
+        let once: @Sendable () -> Result<Int, any Error> = {
+            Result {
+                try ctx.ledger.beat(
+                    owner: ctx.owner, host: ctx.config.host.name, pid: Int(getpid()),
+                    roles: ctx.config.host.roles.sorted().map(\.rawValue), lease: ctx.config.host.leaseSeconds,
+                    holding: ctx.dropsInHand.ids, uploads: ctx.uploadsInHand.ids)
+            }
         }
+        let result: Result<Int, any Error> =
+            ctx.ledger.isShared
+            ? await withCheckedContinuation { done in Thread { done.resume(returning: once()) }.start() }
+            : once()
         switch result {
-        case .success:
-            guard let since = ctx.hostHealth.regain() else { return }
+        case .success(let renewed):
+            guard let since = ctx.hostHealth.regain() else { return renewed }
             let away = Int(ctx.now.timeIntervalSince(since).rounded())
             let sentence = "\(ctx.config.host.name) reached the ledger again after \(away) s; it claims work again"
             ctx.logger.notice("the ledger is reachable again", metadata: ["omnipost.host": "\(ctx.config.host.name)", "omnipost.seconds": "\(away)"])
@@ -84,13 +96,16 @@ struct HostHeartbeat: Sendable {
             try? ctx.ledger.note(.ledgerBack, stage: .startup, detail: sentence)
             await alert(kind: "ledger_back", title: "\(ctx.config.name): \(sentence)", body: sentence, at: since)
             ctx.wakeup.ring()
+            return renewed
         case .failure(let error):
             let e = OmniError.wrap(error, as: .ledgerUnreachable)
             let sentence = Self.lostSentence(host: ctx.config.host.name, e)
-            guard ctx.hostHealth.lose(at: ctx.now, reason: sentence) else { return }
+            // A lost ledger is beaten for again each heartbeat until it answers (as if something were held).
+            guard ctx.hostHealth.lose(at: ctx.now, reason: sentence) else { return 1 }
             ctx.logger.error("lost the ledger: not claiming", metadata: ["omnipost.host": "\(ctx.config.host.name)", "error": "\(e)"])
             ctx.progress.line("  ledger              \(sentence)")
             await alert(kind: ReasonCode.ledgerLost.rawValue, title: "\(ctx.config.name): \(ctx.config.host.name) lost the ledger", body: sentence, at: ctx.now)
+            return 1
         }
     }
 

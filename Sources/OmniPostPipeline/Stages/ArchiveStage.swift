@@ -15,6 +15,7 @@ import OmniPostLedger
 struct ArchiveStage: Stage {
     let name = "archive"
     let ctx: PipelineContext
+    var rungBy: Wakeup.Topic { .finished }
     /// Rejected and finished drops take turns: a stream of rejections never holds a published drop's filing.
     let turn = FairTurn()
 
@@ -193,8 +194,6 @@ struct ArchiveStage: Stage {
                 try ctx.ledger.note(.notFiled, stage: .archive, dropId: drop.id, detail: "\(rel) was not filed: \(e.message)")
             }
         }
-        // Newer versions of the files just filed, recorded meanwhile, went with them: none becomes a drop.
-        try ctx.ledger.retireWaiting(paths: filed.filter { !(shared && $0 == drop.sidecarPath) })
         if drop.clipSha256 == nil, let clip = drop.clipPath {
             // Rejected before its identity was taken: the report still names the clip by size and sha256.
             let facts = Self.identify(destDir.appendingPathComponent(clip))
@@ -224,17 +223,17 @@ struct ArchiveStage: Stage {
         }
         SafeFiles.removeIfPresent(ctx.paths.work.appendingPathComponent(drop.id))
         let from = drop.state, finished = drop
+        // One transaction: the drop filed, newer versions of the files just filed (recorded meanwhile, gone
+        // with them) retired so none becomes a drop, and the filing over.
         try ctx.ledger.transitionDrop(
             drop.id, from: from, to: outcome == .published ? .archived : .failed, stage: name, detail: relDest,
-            data: .filed(folder: relDest)
-        ) { d in
+            data: .filed(folder: relDest),
+            change: { d in
             d.reasonCode = finished.reasonCode
             d.reasonMessage = finished.reasonMessage
             d.clipBytes = finished.clipBytes
             d.clipSha256 = finished.clipSha256
-        }
-        try? ctx.ledger.finishFiling(dropId: drop.id, owner: ctx.owner)
-        ctx.wakeup.ring()
+            }, retiringWaiting: filed.filter { !(shared && $0 == drop.sidecarPath) }, filingDoneBy: ctx.owner)
     }
 
     /// A filing's folder as the ledger names it (`archive/…`, `failed/…`) in this pipeline's folders.

@@ -10,6 +10,7 @@ import OmniPostLedger
 struct AssembleStage: Stage {
     let name = "assemble"
     let ctx: PipelineContext
+    var rungBy: Wakeup.Topic { .files }
     /// What each waiting sidecar names with `clip:` (nil: nothing), read once per file rather than on every pass.
     private let namedClips = NamedClipCache()
     /// How long the last pass took and when it ended.
@@ -230,9 +231,8 @@ struct AssembleStage: Stage {
         } else if let sid = sidecar?.id {
             files.append(sid)
         }
-        let ok = try ctx.ledger.createDrop(drop, fileIDs: files)
-        if ok { ctx.wakeup.ring() }
-        return ok
+        // The drop's `received` transition rings the validate lanes (WorkRings).
+        return try ctx.ledger.createDrop(drop, fileIDs: files)
     }
 }
 

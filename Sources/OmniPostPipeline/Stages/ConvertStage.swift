@@ -14,6 +14,7 @@ struct ConvertStage: Stage {
     let name = "convert"
     /// Each lane is a loop of its own, its liveness watched apart (events keep the stage's name).
     var loopName: String { lane == .quick ? "convert.quick" : "convert" }
+    var rungBy: Wakeup.Topic { .validated }
     let ctx: PipelineContext
     var lane: Lane = .any
 
@@ -158,7 +159,7 @@ struct ConvertStage: Stage {
             }
             try ctx.ledger.transitionDrop(drop.id, from: .validated, to: .converted, stage: name, detail: "\(e.code): \(e.message)")
         }
-        ctx.wakeup.ring()
+        // `converted` rings the upload loop and the archive stage (WorkRings).
         return true
     }
 

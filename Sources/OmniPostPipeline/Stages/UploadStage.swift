@@ -22,7 +22,7 @@ struct UploadStage: Sendable {
         let running = Counter()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
-                let ticket = ctx.wakeup.ticket()
+                let ticket = ctx.wakeup.ticket(.ready)
                 // The claim loop comes round at least every idle sleep; one blocked on the ledger does not.
                 ctx.liveness.enter(name, deadline: StageLiveness.loopDeadline)
                 // A host that lost the ledger starts no upload until its heartbeat reaches it again.
@@ -30,14 +30,17 @@ struct UploadStage: Sendable {
                     do {
                         if let claim = try ctx.ledger.claimDelivery(owner: ctx.owner, lease: lease, gate: ctx.queueGate) {
                             running.add(1)
-                            // In hand while its task runs: the heartbeat renews its lease until then, not after.
+                            // In hand while its task runs: the heartbeat renews its lease until then, not after
+                            // (on SQLite the heartbeat sleeps while nothing is held: this rings it).
                             let id = claim.delivery.id ?? 0
                             ctx.uploadsInHand.hold(id)
+                            ctx.wakeup.ring(.held)
                             group.addTask {
                                 await upload(claim)
                                 ctx.uploadsInHand.letGo(id)
                                 running.add(-1)
-                                ctx.wakeup.ring()
+                                // A slot came free (the delivery's own transition rang archive and verify).
+                                ctx.wakeup.ring(.ready)
                             }
                             continue
                         }
@@ -46,12 +49,13 @@ struct UploadStage: Sendable {
                     }
                 }
                 // Sleep until rung (new work, a finished upload) or until the next deferred upload is due.
-                var pause = Pipeline.idleSleep
+                var pause = Pipeline.idlePause(ctx)
                 if let due = try? ctx.ledger.nextDeliveryDue() {
-                    pause = min(pause, .milliseconds(max(10, Int64((due - ctx.now.timeIntervalSince1970) * 1000) + 10)))
+                    let untilDue = Duration.milliseconds(max(10, Int64((due - ctx.now.timeIntervalSince1970) * 1000) + 10))
+                    pause = pause.map { min($0, untilDue) } ?? untilDue
                 }
                 ctx.liveness.leave(name)
-                await ctx.wakeup.wait(after: ticket, timeout: pause)
+                await ctx.wakeup.wait(after: ticket, for: .ready, timeout: pause)
             }
             ctx.liveness.leave(name)
         }

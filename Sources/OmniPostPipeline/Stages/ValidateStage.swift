@@ -13,6 +13,7 @@ struct ValidateStage: Stage {
     let name = "validate"
     /// Each lane is a loop of its own, its liveness watched apart (events keep the stage's name).
     var loopName: String { lane == .small ? "validate.small" : "validate" }
+    var rungBy: Wakeup.Topic { .received }
     let ctx: PipelineContext
     var lane: Lane = .any
     /// The writer (clip list or folder) served last: claims go round-robin across writers.
@@ -53,12 +54,11 @@ struct ValidateStage: Stage {
             // truncating and rewriting it) explains it: withdrawn, not rejected — the originals stay.
             if let changed = try ctx.sourceChange(drop, when: "while it was validated") {
                 try ctx.withdraw(drop.id, stage: name, changed)
-                ctx.wakeup.ring()
                 return true
             }
             try reject(drop, error, assets: assets)
         }
-        ctx.wakeup.ring()
+        // The transition rings the stage that takes the drop up next (WorkRings): convert, or archive.
         return true
     }
 

@@ -12,6 +12,7 @@ import OmniPostPlatforms
 struct VerifyStage: Stage {
     let name = "verify"
     let ctx: PipelineContext
+    var rungBy: Wakeup.Topic { .published }
     /// Read-backs taken per step: a step's reads are a few requests per target (batched by platform).
     static let perStep = 200
 

@@ -1,0 +1,77 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+@testable import OmniPostPipeline
+import Synchronization
+import Testing
+
+/// Issue 30: a transition rings only the stage loop that takes up what it made, and an idle loop sleeps
+/// with no timer. (What a drop costs with this is `make bench`'s, BENCH_ONLY=drops.)
+@Suite struct StageRingTests {
+    final class Woken: Sendable { let names = Mutex<[String]>([]) }
+
+    /// A loop waiting for one topic sleeps through the rings of others, and wakes at its own; a wait for
+    /// any topic wakes at every ring; a ring between the ticket and the wait is never lost.
+    @Test(.timeLimit(.minutes(1))) func aRingWakesOnlyTheLoopsOfItsTopic() async throws {
+        let bell = Wakeup()
+        let woken = Woken()
+        func waiter(_ name: String, _ topic: Wakeup.Topic) -> Task<Void, Never> {
+            let ticket = bell.ticket(topic)
+            return Task {
+                await bell.wait(after: ticket, for: topic, timeout: nil)
+                woken.names.withLock { $0.append(name) }
+            }
+        }
+        let validate = waiter("validate", .received)
+        let archive = waiter("archive", .finished)
+        let any = waiter("any", .all)
+        bell.ring(.finished)
+        await archive.value
+        await any.value
+        // The validate loop's topic did not ring: it is still asleep, with no timeout to end it.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(woken.names.withLock { $0.sorted() } == ["any", "archive"])
+        bell.ring(.received)
+        await validate.value
+        #expect(woken.names.withLock { $0.sorted() } == ["any", "archive", "validate"])
+
+        // Rung after the ticket was taken, before the wait began: the wait returns at once.
+        let ticket = bell.ticket(.files)
+        bell.ring(.files)
+        await bell.wait(after: ticket, for: .files, timeout: nil)
+        // A ring of every topic (another process's commit, a reload) wakes a topic's loop too.
+        let late = waiter("files", .files)
+        bell.ring()
+        await late.value
+    }
+
+    @Test func aWaitWithATimeoutEndsWithoutARing() async throws {
+        let bell = Wakeup()
+        let started = ContinuousClock.now
+        await bell.wait(after: bell.ticket(.ready), for: .ready, timeout: .milliseconds(50))
+        #expect(ContinuousClock.now - started >= .milliseconds(50))
+    }
+
+    /// Each transition rings the loop that takes it up next — and a note (no state) rings nothing.
+    @Test func eachTransitionRingsTheStageThatTakesItUp() {
+        func drop(_ to: DropState) -> Wakeup.Topic? { WorkRings.topic(of: EventRecord(at: 0, dropId: "d", stage: "s", toState: to.rawValue)) }
+        func delivery(_ to: DeliveryState) -> Wakeup.Topic? {
+            WorkRings.topic(of: EventRecord(at: 0, dropId: "d", deliveryId: 1, stage: "s", toState: to.rawValue))
+        }
+        #expect(drop(.received) == .received)
+        #expect(drop(.validated) == .validated)
+        #expect(drop(.converted) == [.ready, .finished])
+        #expect(drop(.rejected) == .finished)
+        #expect(drop(.withdrawn) == .files)
+        #expect(drop(.archived) == nil)
+        #expect(delivery(.ready) == .ready)
+        #expect(delivery(.published) == [.finished, .published])
+        #expect(delivery(.failed) == .finished)
+        #expect(delivery(.cancelled) == .finished)
+        #expect(delivery(.uploading) == nil)
+        #expect(WorkRings.topic(of: EventRecord(at: 0, stage: "accounts", toState: EventKind.checked.rawValue)) == nil)
+        // An approval lets the upload go: every loop looks (the old 30 s safety net found it before).
+        #expect(WorkRings.topic(of: EventRecord(at: 0, dropId: "d", stage: "control", toState: EventKind.approved.rawValue)) == .all)
+        #expect(WorkRings.topic(of: EventRecord(at: 0, stage: "watch", toState: EventKind.complete.rawValue)) == .files)
+    }
+}
