@@ -98,17 +98,9 @@ struct SeveralHostsCrashTests {
         }
         #expect(!doneEarly, "the work was done before the plan was: the kills and the restart did not land mid-run")
         let chaosEnd = Date()
-        let deadline = chaosEnd.addingTimeInterval(120)
-        var settled = false
-        while Date() < deadline {
-            if try await rig.settled() { settled = true; break }
-            if daemons.indices.contains(where: { $0 != forGood && !daemons[$0].process.isRunning }) { break }
-            try await Task.sleep(for: .milliseconds(500))
-        }
+        let settled = try await rig.waitSettled(daemons, down: { $0 == forGood }, within: 120)
         let seconds = Date().timeIntervalSince(started)
-        for d in daemons where d.process.isRunning { d.process.terminate() }
-        let stopEnd = Date().addingTimeInterval(30)
-        while daemons.contains(where: { $0.process.isRunning }) && Date() < stopEnd { try await Task.sleep(for: .milliseconds(100)) }
+        try await rig.stop(daemons)
         let states = try await rig.states()
         #expect(settled, "not every drop archived within 2 minutes of the last kill (seed \(seed)):\n\(states)\n\(rig.logs(lines: 40))")
         for i in daemons.indices where i != forGood {

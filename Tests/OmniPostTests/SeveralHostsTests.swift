@@ -57,17 +57,9 @@ struct SeveralHostsTests {
                 }
                 #expect(killed != nil, "no moment with every drop converted, none filed and an upload open")
             }
-            let deadline = Date().addingTimeInterval(240)
-            var settled = false
-            while Date() < deadline {
-                if try await rig.settled() { settled = true; break }
-                if zip(Self.hosts, daemons).contains(where: { $0.0 != killed && !$0.1.process.isRunning }) { break }
-                try await Task.sleep(for: .milliseconds(500))
-            }
+            let settled = try await rig.waitSettled(daemons, down: { Self.hosts[$0] == killed }, within: 240)
             let seconds = Date().timeIntervalSince(started)
-            for d in daemons where d.process.isRunning { d.process.terminate() }
-            let stopEnd = Date().addingTimeInterval(30)
-            while daemons.contains(where: { $0.process.isRunning }) && Date() < stopEnd { try await Task.sleep(for: .milliseconds(100)) }
+            try await rig.stop(daemons)
             let states = try await rig.states()
             #expect(settled, "not every drop archived within 4 minutes:\n\(states)\n\(rig.logs())")
             for (h, d) in zip(Self.hosts, daemons) where h != killed {

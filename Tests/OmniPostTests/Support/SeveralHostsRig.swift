@@ -118,6 +118,24 @@ final class SeveralHostsRig: @unchecked Sendable {  // set up once, then read
         } == "\(clips)|\(deliveries)"
     }
 
+    /// Waits until `settled()`, `within` seconds pass, or a daemon not `down` has exited; whether it settled.
+    func waitSettled(_ daemons: [CrashTests.Child], down: (Int) -> Bool, within: TimeInterval) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(within)
+        while Date() < deadline {
+            if try await settled() { return true }
+            if daemons.indices.contains(where: { !down($0) && !daemons[$0].process.isRunning }) { return false }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        return false
+    }
+
+    /// SIGTERM to every daemon still running, and up to 30 s for them to stop.
+    func stop(_ daemons: [CrashTests.Child]) async throws {
+        for d in daemons where d.process.isRunning { d.process.terminate() }
+        let stopEnd = Date().addingTimeInterval(30)
+        while daemons.contains(where: { $0.process.isRunning }) && Date() < stopEnd { try await Task.sleep(for: .milliseconds(100)) }
+    }
+
     /// The last lines of each host's log, for a failure's message.
     func logs(lines: Int = 25) -> String {
         Self.hosts.map { h in
