@@ -54,7 +54,12 @@ package struct AuthorizedHTTP: Sendable {
             }
             for (k, v) in headers { req.headers.add(name: k, value: v) }
             req.headers.add(name: "Content-Length", value: String(length))
-            req.body = pieces.count == 1 ? .bytes(pieces[0]) : .stream(BodyPieces(pieces: pieces), length: .known(Int64(length)))
+            // One buffer, never a stream: a platform (or the sandbox) that answers before it has read the
+            // body — a 401 for a revoked token — leaves a streamed body waiting for demand that never comes,
+            // and the request hangs until its timeout (the douyin conformance case after a revocation did);
+            // a buffer AsyncHTTPClient writes whole, and reads the early answer. The join costs one copy of
+            // the part, as the form buffer did before.
+            req.body = .bytes(Self.joined(pieces, length: length))
             let resp: HTTPClientResponse
             let data: ByteBuffer
             do {
@@ -75,15 +80,13 @@ package struct AuthorizedHTTP: Sendable {
 
 }
 
-/// A request body's buffers as an async sequence, for AsyncHTTPClient to write one after the other.
-struct BodyPieces: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let pieces: [ByteBuffer]
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var rest: ArraySlice<ByteBuffer>
-        mutating func next() async -> ByteBuffer? { rest.popFirst() }
+extension AuthorizedHTTP {
+    /// The pieces of a body in one buffer (the one piece itself when there is one: no copy).
+    static func joined(_ pieces: [ByteBuffer], length: Int) -> ByteBuffer {
+        if pieces.count == 1 { return pieces[0] }
+        var out = ByteBuffer()
+        out.reserveCapacity(length)
+        for var p in pieces { out.writeBuffer(&p) }
+        return out
     }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(rest: pieces[...]) }
 }
