@@ -146,8 +146,9 @@ package actor InboxWatcher {
                     while !Task.isCancelled {
                         // With nothing pending an inotify watcher sleeps until an event brings a file.
                         let ticket = self.doorbell.ticket()
-                        // (No timer: every event that may add a candidate rings; an idle inbox costs no wake-up.)
-                        if !polling, await self.isIdle { await self.doorbell.wait(after: ticket, timeout: nil) }
+                        // Every event that may add a candidate rings; the 30 s timeout is the safety net for
+                        // one that did not (two wake-ups a minute, on `DeadlineTimer`).
+                        if !polling, await self.isIdle { await self.doorbell.wait(after: ticket, timeout: .seconds(30)) }
                         try? await clock.sleep(for: tick)
                         await self.tick(callbacks, polling: polling)
                     }

@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// Issue 30: a transition rings only the stage loop that takes up what it made, and an idle loop sleeps
-/// with no timer. (What a drop costs with this is `make bench`'s, BENCH_ONLY=drops.)
+/// until rung (or its 30 s safety net). (What a drop costs with this is `make bench`'s, BENCH_ONLY=drops.)
 @Suite struct StageRingTests {
     final class Woken: Sendable { let names = Mutex<[String]>([]) }
 

@@ -371,14 +371,19 @@ package final class Pipeline: Sendable {
     /// Chunk-level tries inside one attempt before the stage's backoff, attempt count and breaker take over.
     static let triesPerAttempt = 3
 
-    /// Longest an idle stage sleeps without being rung on a shared ledger, where other hosts' writes and
-    /// lapsed leases are seen only by looking (and `watchLedger` asks each second anyway). On this host's
-    /// own SQLite ledger every change rings (our transitions through `WorkRings`, other processes' through
-    /// `LedgerDoorbell`): an idle loop sets no timer but for the earliest time the ledger says work is due.
+    /// Longest an idle stage sleeps without being rung. On a shared ledger other hosts' writes and lapsed
+    /// leases are seen only by looking (and `watchLedger` asks each second anyway). On this host's own
+    /// SQLite ledger every change rings (our transitions through `WorkRings`, other processes' through
+    /// `LedgerDoorbell`) and a stage names the earliest time its work is due — but work can come due that
+    /// no stage names: a drop that crashed the daemon is retried only after its lease, which the validate
+    /// lanes' deadline did not count, and `--once` then waited for ever (`ExactlyOnceTests`' quarantine).
+    /// So the safety net stays on both: a missed ring or deadline costs at most this long, never a stuck
+    /// drop. On `DeadlineTimer` it is a condition variable's timed wait — two wake-ups a minute a loop,
+    /// not libdispatch's timer re-armed each second.
     static let idleSleep: Duration = .seconds(30)
 
-    /// How long a loop with nothing due sleeps unless rung: nil (for ever) on this host's own ledger.
-    static func idlePause(_ ctx: PipelineContext) -> Duration? { ctx.ledger.isShared ? idleSleep : nil }
+    /// How long a loop with nothing due sleeps unless rung.
+    static func idlePause(_ ctx: PipelineContext) -> Duration? { idleSleep }
 
     static func loop(_ stage: any Stage, role: HostConfig.Role = .ingest, ctx: PipelineContext) async {
         let topic = stage.rungBy
