@@ -31,13 +31,6 @@ package struct AuthorizedHTTP: Sendable {
     }
 
     package func send(url: String, method: HTTPMethod, headers: [(String, String)], body: ByteBuffer, authorize: Bool = true) async throws -> Reply {
-        try await send(url: url, method: method, headers: headers, pieces: [body], authorize: authorize)
-    }
-
-    /// A body sent as the buffers it is made of, one after the other, never joined into one (a multipart
-    /// form around a part's buffer: `MultipartForm.pieces`).
-    package func send(url: String, method: HTTPMethod, headers: [(String, String)], pieces: [ByteBuffer], authorize: Bool = true) async throws -> Reply {
-        let length = pieces.reduce(0) { $0 + $1.readableBytes }
         var refreshed = false
         while true {
             var req = HTTPClientRequest(url: url)
@@ -53,13 +46,11 @@ package struct AuthorizedHTTP: Sendable {
                 }
             }
             for (k, v) in headers { req.headers.add(name: k, value: v) }
-            req.headers.add(name: "Content-Length", value: String(length))
+            req.headers.add(name: "Content-Length", value: String(body.readableBytes))
             // One buffer, never a stream: a platform (or the sandbox) that answers before it has read the
             // body — a 401 for a revoked token — leaves a streamed body waiting for demand that never comes,
-            // and the request hangs until its timeout (the douyin conformance case after a revocation did);
-            // a buffer AsyncHTTPClient writes whole, and reads the early answer. The join costs one copy of
-            // the part, as the form buffer did before.
-            req.body = .bytes(Self.joined(pieces, length: length))
+            // and the request hangs until its timeout (the douyin conformance case after a revocation did).
+            req.body = .bytes(body)
             let resp: HTTPClientResponse
             let data: ByteBuffer
             do {
@@ -78,15 +69,4 @@ package struct AuthorizedHTTP: Sendable {
         }
     }
 
-}
-
-extension AuthorizedHTTP {
-    /// The pieces of a body in one buffer (the one piece itself when there is one: no copy).
-    static func joined(_ pieces: [ByteBuffer], length: Int) -> ByteBuffer {
-        if pieces.count == 1 { return pieces[0] }
-        var out = ByteBuffer()
-        out.reserveCapacity(length)
-        for var p in pieces { out.writeBuffer(&p) }
-        return out
-    }
 }

@@ -18,7 +18,7 @@ package struct BilibiliParts: UploadProtocol {
             form.file("file", filename: "video.mp4", contentType: job.contentType, bytes)
             r = try await adapter.api.send(
                 url: adapter.url("archive/video/upload", [("upload_token", s.uploadToken)]), method: .POST,
-                headers: [("Content-Type", form.contentType)], pieces: form.pieces)
+                headers: [("Content-Type", form.contentType)], body: form.body)
         } else {
             let query = TokenProvider.form([("upload_token", s.uploadToken), ("part_number", String(part.index + 1))])
             r = try await adapter.api.send(

@@ -17,7 +17,7 @@ package struct DouyinParts: UploadProtocol {
         form.file("video", filename: "video.mp4", contentType: job.contentType, bytes)
         let headers = [("Content-Type", form.contentType)]
         guard let id = s.uploadID else {
-            let r = try await adapter.api.send(url: adapter.url("upload_video/"), method: .POST, headers: headers, pieces: form.pieces)
+            let r = try await adapter.api.send(url: adapter.url("upload_video/"), method: .POST, headers: headers, body: form.body)
             let up = try DouyinAdapter.envelope(r, DouyinWire.Uploaded.self, during: "uploading the video")
             guard let video = up.video?.video_id else { throw DeliveryError(.retryNow, .platformError, "Douyin's upload_video answer had no video_id") }
             s.videoID = video
@@ -25,7 +25,7 @@ package struct DouyinParts: UploadProtocol {
         }
         let r = try await adapter.api.send(
             url: adapter.url("upload_video_part/", [("upload_id", id), ("part_number", String(part.index + 1))]), method: .POST, headers: headers,
-            pieces: form.pieces)
+            body: form.body)
         if DouyinAdapter.sessionRefused(r) { throw SessionGone(DouyinAdapter.message(r)) }
         _ = try DouyinAdapter.envelope(r, DouyinWire.Failure.self, during: "sending part \(part.index + 1)")
         return .confirmed(part.end)

@@ -22,7 +22,7 @@ package struct XSegments: UploadProtocol {
         form.file("media", filename: "segment-\(part.index)", contentType: "application/octet-stream", bytes)
         let r = try await api.send(
             url: endpoint + "/2/media/upload/\(s.mediaID)/append", method: .POST,
-            headers: [("Content-Type", form.contentType)], pieces: form.pieces)
+            headers: [("Content-Type", form.contentType)], body: form.body)
         if (200..<300).contains(r.status) { return .confirmed(part.end) }
         // An unfinished media id X no longer takes (expired, unknown): no post can come of it.
         if XAdapter.sessionRefused(r) { throw SessionGone(XAdapter.message(r)) }
