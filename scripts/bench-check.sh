@@ -4,35 +4,65 @@
 # with the figures committed in scripts/bench-figures.txt. It fails when a figure is worse than its committed
 # value by more than BENCH_TOLERANCE percent (default 20) and that figure's own absolute slack (4th column;
 # idle CPU is a few hundredths of a second, where 20 % is noise). Not run in CI: it needs a quiet machine.
-# `BENCH_CHECK_UPDATE=1` writes this run's figures as the new committed ones.
+# BENCH_CHECK_RUNS=3 runs each group three times and compares (and prints, beside issue 30's goal for each
+# figure) the median of the runs. `BENCH_CHECK_UPDATE=1` writes this run's figures (medians) as the new
+# committed ones. BENCH_CHECK_ONLY=uploads,idle picks groups (uploads idle rejections drops convert).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FIGURES=scripts/bench-figures.txt
 TOLERANCE=${BENCH_TOLERANCE:-20}
+RUNS=${BENCH_CHECK_RUNS:-1}
+GROUPS_=${BENCH_CHECK_ONLY:-uploads,idle,rejections,drops,convert}
 swift build -c release --product omnipost
 swift build -c release --product omnipost-bench
-measured=$(mktemp)
-trap 'rm -f "$measured"' EXIT
-run() { env BENCH_FIGURES="$measured" "$@" .build/release/omnipost-bench .build/release/omnipost; }
-run BENCH_ONLY=uploads BENCH_PLATFORMS="${BENCH_CHECK_PLATFORMS:-youtube,tiktok,instagram,facebook,x,linkedin,vimeo,tus,s3}"
-run BENCH_ONLY=idle BENCH_IDLE_SECONDS=20
-run BENCH_ONLY=rejections BENCH_JUNK=200
-run BENCH_ONLY=drops BENCH_SIDECAR_CPU=200 BENCH_PASS_DROPS=10 BENCH_SIDECARS=2000
-run BENCH_ONLY=convert
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+run() { env BENCH_FIGURES="$work/run$i" "$@" .build/release/omnipost-bench .build/release/omnipost; }
+for i in $(seq 1 "$RUNS"); do
+  echo "== run $i of $RUNS"
+  : >"$work/run$i"
+  case ",$GROUPS_," in *,uploads,*) run BENCH_ONLY=uploads BENCH_PLATFORMS="${BENCH_CHECK_PLATFORMS:-youtube,tiktok,instagram,facebook,x,linkedin,vimeo,tus,s3}" ;; esac
+  case ",$GROUPS_," in *,idle,*) run BENCH_ONLY=idle BENCH_IDLE_SECONDS=20 ;; esac
+  case ",$GROUPS_," in *,rejections,*) run BENCH_ONLY=rejections BENCH_JUNK=200 ;; esac
+  case ",$GROUPS_," in *,drops,*) run BENCH_ONLY=drops BENCH_SIDECAR_CPU=200 BENCH_PASS_DROPS=10 BENCH_SIDECARS=2000 ;; esac
+  case ",$GROUPS_," in *,convert,*) run BENCH_ONLY=convert ;; esac
+done
+# One line per figure: key median better goal run1 run2 … (the runs in order).
+measured="$work/median"
+cat "$work"/run* | awk '
+  { key = $1; if (!(key in n)) order[++keys] = key; vals[key, ++n[key]] = $2; better[key] = $3; goal[key] = (NF >= 4 ? $4 : "-") }
+  END {
+    for (k = 1; k <= keys; k++) {
+      key = order[k]; m = n[key]
+      for (i = 1; i <= m; i++) s[i] = vals[key, i]
+      for (i = 2; i <= m; i++) { v = s[i]; for (j = i - 1; j >= 1 && s[j] > v; j--) s[j + 1] = s[j]; s[j + 1] = v }
+      med = (m % 2) ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+      line = sprintf("%s %.4f %s %s", key, med, better[key], goal[key])
+      for (i = 1; i <= m; i++) line = line sprintf(" %.4f", vals[key, i])
+      print line
+    }
+  }' >"$measured"
+echo
+printf "%-40s %12s  %-8s  %s\n" "figure" "median" "goal" "runs"
+awk '{ runs = ""; for (i = 5; i <= NF; i++) runs = runs " " $i
+       held = ($4 == "-") ? "" : (($3 == "higher") ? ($2 >= $4 ? "held" : "MISSED") : ($2 <= $4 ? "held" : "MISSED"))
+       printf "%-40s %12.3f  %-8s  %s%s\n", $1, $2, ($4 == "-" ? "" : ($3 == "higher" ? ">= " : "<= ") $4), held, runs == "" ? "" : " (" substr(runs, 2) ")" }' "$measured"
 if [ "${BENCH_CHECK_UPDATE:-0}" = 1 ]; then
-  # Keep each figure's slack from the committed file.
-  awk 'NR == FNR { slack[$1] = $4; next } { print $1, $2, $3, ($1 in slack && slack[$1] != "" ? slack[$1] : 0) }' "$FIGURES" "$measured" >"$FIGURES.new"
+  # Keep each figure's slack from the committed file, and the committed figures this run did not measure.
+  awk 'NR == FNR { slack[$1] = $4; next } { print $1, $2, $3, ($1 in slack && slack[$1] != "" ? slack[$1] : 0); seen[$1] = 1 }' "$FIGURES" "$measured" >"$FIGURES.new"
+  awk 'NR == FNR { seen[$1] = 1; next } !($1 in seen)' "$measured" "$FIGURES" >>"$FIGURES.new"
+  sort -o "$FIGURES.new" "$FIGURES.new"
   mv "$FIGURES.new" "$FIGURES"
   echo "wrote $FIGURES"
   exit 0
 fi
 echo
-awk -v tol="$TOLERANCE" '
+awk -v tol="$TOLERANCE" -v partial="${BENCH_CHECK_ONLY:+1}" '
   NR == FNR { got[$1] = $2; next }
   /^#/ || NF < 3 { next }
   {
     key = $1; want = $2; better = $3; slack = (NF >= 4 ? $4 : 0)
-    if (!(key in got)) { printf "%-40s committed %10.3f  not measured\n", key, want; bad++; next }
+    if (!(key in got)) { printf "%-40s committed %10.3f  not measured\n", key, want; if (!partial) bad++; next }
     v = got[key]
     worse = (better == "higher") ? (v < want * (1 - tol / 100) && want - v > slack) : (v > want * (1 + tol / 100) && v - want > slack)
     printf "%-40s committed %10.3f  now %10.3f  %s (%s is better)\n", key, want, v, worse ? "SLOWER" : "ok", better

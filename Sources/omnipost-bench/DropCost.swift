@@ -38,7 +38,7 @@ func dropCostRows(root: URL, perKind: Int, passDrops: Int, flood: Int) async thr
     for kind in BadSidecar.allCases where perKind > 0 {
         let run = try await rejectRun(root: root, kind: kind, count: perKind, settleMs: settleMs, graceS: graceS)
         let perDrop = run.cpu.total / Double(max(run.answered, 1)) * 1000
-        BenchFigures.record("drops.reject.\(kind.rawValue).cpu_ms_per_drop", perDrop, .lower)
+        BenchFigures.record("drops.reject.\(kind.rawValue).cpu_ms_per_drop", perDrop, .lower, goal: 5)
         rows.append([
             "rejected lone sidecar, \(kind.rawValue) (\(run.answered)/\(perKind) answered: \(run.codes))", String(format: "%.2f ms CPU", perDrop),
             String(format: "%.2f ms floor", run.floorMs),
@@ -48,7 +48,7 @@ func dropCostRows(root: URL, perKind: Int, passDrops: Int, flood: Int) async thr
     if passDrops > 0 {
         let pass = try await passThroughRun(root: root, count: passDrops)
         let bookkeeping = pass.cpu.selfSeconds / Double(max(pass.published, 1)) * 1000
-        BenchFigures.record("drops.pass.bookkeeping_ms_per_drop", bookkeeping, .lower)
+        BenchFigures.record("drops.pass.bookkeeping_ms_per_drop", bookkeeping, .lower, goal: 20)
         rows.append([
             "published pass-through drop's bookkeeping (\(pass.published)/\(passDrops), tiny clip → folder)", String(format: "%.2f ms CPU", bookkeeping),
             String(format: "%.2f ms ffprobe (children)", pass.cpu.childSeconds / Double(max(pass.published, 1)) * 1000),
@@ -58,8 +58,8 @@ func dropCostRows(root: URL, perKind: Int, passDrops: Int, flood: Int) async thr
     guard flood > 0 else { return rows }
     let f = try await floodRun(root: root, count: flood, settleMs: settleMs, graceS: graceS)
     let goodGoal = Double(settleMs) / 1000 + Double(graceS) + 2
-    BenchFigures.record("drops.flood.answered_s_per_10k", f.answeredS / Double(max(flood, 1)) * 10_000, .lower)
-    BenchFigures.record("drops.flood.good_published_s", f.goodS, .lower)
+    BenchFigures.record("drops.flood.answered_s_per_10k", f.answeredS / Double(max(flood, 1)) * 10_000, .lower, goal: 120)
+    BenchFigures.record("drops.flood.good_published_s", f.goodS, .lower, goal: Double(settleMs) / 1000 + Double(graceS) + 2)
     rows.append([
         "\(flood) lone sidecars at once: all answered (failure report each)", String(format: "%.1f s (%d/%d)", f.answeredS, f.reports, flood),
         "goal ≤ 120 s", f.reports == flood && f.answeredS <= 120 ? "held" : "MISSED"
