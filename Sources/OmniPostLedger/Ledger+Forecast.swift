@@ -5,7 +5,9 @@ import OmniPostCore
 extension Ledger {
     /// The queue's forecast as the ledger stands: every quota spend still inside its rule's window, the
     /// limits platforms reported, the breakers open — and the open deliveries as forecast items
-    /// (a delivery with a session spends nothing: it was paid for when it began).
+    /// (a delivery with a session spends nothing: it was paid for when it began; nor does one whose round
+    /// the ledger already charged — an upload in flight, taken over or re-claimed before its session was
+    /// recorded).
     package func queueForecast(rules: [String: [QuotaRule]]) throws -> (forecast: QueueForecast, queue: [DeliveryRecord]) {
         let now = clock.now()
         let limits = try observedQuotaLimits()
@@ -24,7 +26,16 @@ extension Ledger {
                 if let until = b.openUntil, until > now.timeIntervalSince1970 { open[b.account] = Date(timeIntervalSince1970: until) }
             }
             let queue = try sql.fetchAll(DeliveryRecord.self, "SELECT * FROM deliveries WHERE state IN ('planned','ready','uploading') ORDER BY id")
-            return (QueueForecast(rules: rules, observedLimits: limits, spent: spent, breakerOpenUntil: open), queue)
+            var paid: [Int64: Set<String>] = [:]
+            for row in try sql.rows(
+                """
+                SELECT q.delivery_id, q.rule FROM quota_spends q JOIN deliveries d ON d.id = q.delivery_id
+                WHERE q.charge_round = d.quota_round AND d.state IN ('planned','ready','uploading')
+                """)
+            {
+                if let id = row.int("delivery_id"), let rule = row.text("rule") { paid[id, default: []].insert(rule) }
+            }
+            return (QueueForecast(rules: rules, observedLimits: limits, spent: spent, breakerOpenUntil: open, paid: paid), queue)
         }
     }
 

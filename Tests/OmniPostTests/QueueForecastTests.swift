@@ -41,6 +41,19 @@ import Testing
         #expect(out[5]?.goesAt == Self.now, "another account has its own quota")
     }
 
+    @Test func aRuleADeliveryAlreadyPaidThisRoundIsNotSpentAgain() {
+        // 1 is in flight with both rules charged, 2 with its hourly upload charged (the ledger holds those charges).
+        let both = [Self.tiktok, QuotaRule(name: "uploads", limit: 2, window: .rolling(seconds: 3600))]
+        let charged = Self.now.addingTimeInterval(-60)
+        let f = QueueForecast(
+            rules: ["tiktok": both], spent: ["tiktok:a|posts": [(charged, 1)], "tiktok:a|uploads": [(charged, 1), (charged, 1)]],
+            paid: [1: ["posts", "uploads"], 2: ["uploads"]])
+        let out = f.run((1...3).map { QueueForecast.Item(id: Int64($0), platform: "tiktok", accountKey: "tiktok:a") }, now: Self.now)
+        #expect(out[1]?.goesAt == Self.now && out[1]?.quotas == [], "both rules paid: spends nothing")
+        #expect(out[2]?.goesAt == Self.now && out[2]?.quotas == [QueueForecast.QuotaUse(rule: "posts", used: 2, limit: 2, cost: 1)], "only the rule not yet paid")
+        #expect(out[3]?.goesAt == charged.addingTimeInterval(86400), "the day's two posts are 1's and 2's")
+    }
+
     @Test func aScheduleAndAnOpenBreakerHoldAndTheLimitAPlatformReportedCounts() {
         let later = Self.now.addingTimeInterval(3600)
         let f = QueueForecast(

@@ -53,6 +53,33 @@ import Testing
         }
     }
 
+    /// The forecast (`plan`, the dashboard) agrees with the ledger: an upload in flight whose round is
+    /// charged, with no session recorded yet, spends nothing more — it goes now, not after the day's window
+    /// it alone filled — while a second delivery on the account waits for that window; after an operator's
+    /// retry (a new round) the delivery spends again.
+    @Test(arguments: LedgerBackendKind.available) func theForecastCountsAChargedUploadInFlightOnce(_ backend: LedgerBackendKind) async throws {
+        let clock = TestClock(Self.start)
+        let dir = try TempDir()
+        try await withLedger(backend, clock: clock) { l in
+            let id = try Self.ready(l, dir, drop: "a")
+            let other = try Self.ready(l, dir, drop: "b")
+            _ = try #require(try l.claimDelivery(owner: "h1:101:t", lease: 30, gate: Self.gate))
+            #expect(try l.delivery(id)?.state == .uploading && l.delivery(id)?.remoteSession == nil)
+            var (forecast, queue) = try l.queueForecast(rules: Self.gate.quotas)
+            var out = forecast.run(queue.map(\.forecastItem), now: Self.start)
+            #expect(out[id]?.goesAt == Self.start, "the upload in flight was paid for: \(out[id]?.waits ?? [])")
+            #expect(out[id]?.quotas == [], "it spends nothing more")
+            #expect(out[other]?.goesAt == Self.start.addingTimeInterval(86400), "the other waits for the day the first filled")
+            #expect(out[other]?.quotas.first?.used == 1600)
+            // Failed and retried by the operator: a new round, charged again when it goes.
+            try l.transitionDelivery(id, from: .uploading, to: .failed, stage: "upload", expectOwner: "h1:101:t") { $0.errorCode = "rejected" }
+            try l.retryDelivery(id, by: "test")
+            (forecast, queue) = try l.queueForecast(rules: Self.gate.quotas)
+            out = forecast.run(queue.map(\.forecastItem), now: Self.start)
+            #expect(out[id]?.goesAt == Self.start.addingTimeInterval(86400), "the retry's upload waits for room like any new post")
+        }
+    }
+
     /// An operator's retry of a failed delivery is a new upload the platform counts: charged again (and,
     /// with the day's one post spent, held by the quota until the window frees it — not failed).
     @Test(arguments: LedgerBackendKind.available) func anOperatorRetryOfAFailedDeliveryIsChargedAgain(_ backend: LedgerBackendKind) async throws {

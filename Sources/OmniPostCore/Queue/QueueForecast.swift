@@ -61,15 +61,20 @@ package struct QueueForecast: Sendable {
     package var spent: [String: [(at: Date, units: Int)]] = [:]
     /// Breakers open until a time, per `platform:account`.
     package var breakerOpenUntil: [String: Date] = [:]
+    /// The rules a delivery already paid in its current round, per delivery id: the ledger charges a
+    /// round once (v20), so a delivery taken over, resumed after a crash or re-claimed after a retry-later
+    /// before its session was recorded spends them no second time — and neither does its forecast.
+    package var paid: [Int64: Set<String>] = [:]
 
     package init(
         rules: [String: [QuotaRule]], observedLimits: [String: Int] = [:], spent: [String: [(at: Date, units: Int)]] = [:],
-        breakerOpenUntil: [String: Date] = [:]
+        breakerOpenUntil: [String: Date] = [:], paid: [Int64: Set<String>] = [:]
     ) {
         self.rules = rules.mapValues { $0.filter { $0.on == nil } }
         self.observedLimits = observedLimits
         self.spent = spent
         self.breakerOpenUntil = breakerOpenUntil
+        self.paid = paid
     }
 
     /// The claim order, then each item's time.
@@ -86,7 +91,8 @@ package struct QueueForecast: Sendable {
                 at = open
                 waits.append("\(item.accountKey)'s breaker is open until \(Self.stamp(open))")
             }
-            let rules = item.spends ? (self.rules[item.platform] ?? []).map { limited($0, item.accountKey) } : []
+            let unpaid = (self.rules[item.platform] ?? []).filter { !(paid[item.id]?.contains($0.name) ?? false) }
+            let rules = item.spends ? unpaid.map { limited($0, item.accountKey) } : []
             // Each rule may push the time on; a later time may free an earlier rule's window or not:
             // go round until no rule moves it (bounded — windows only ever open).
             for _ in 0..<8 {
