@@ -19,6 +19,11 @@ final class PostgresConnections: @unchecked Sendable {  // mutable state under `
     private let tls: PostgresConnection.Configuration.TLS
     private let lock = NSCondition()
     private var idle: [PostgresConnection] = []
+    /// Lock connections let go cleanly (their lock given back), kept for the next hold: a decisions hold
+    /// comes with every validation on the shared ledger, and a connection's start (its authentication)
+    /// cost more than the hold itself.
+    private var idleSeparate: [PostgresConnection] = []
+    private static let keptSeparate = 2
     private var open = 0
     private var closed = false
     private var nextID = 0
@@ -77,16 +82,37 @@ final class PostgresConnections: @unchecked Sendable {  // mutable state under `
 
     /// A connection of its own, outside the pool, for a session-level advisory lock held across awaits:
     /// what runs under the lock uses the pool meanwhile (from the pool, a pool of one would wait on
-    /// itself). Closed with `closeSeparate`.
-    func openSeparate() throws -> PostgresConnection {
+    /// itself). Given back with `giveBackSeparate` once it holds no lock, or closed with `closeSeparate`.
+    /// `kept` says it was kept from an earlier hold (one the server may have dropped meanwhile).
+    func openSeparate(fresh: Bool = false) throws -> (connection: PostgresConnection, kept: Bool) {
         lock.lock()
+        if closed {
+            lock.unlock()
+            throw OmniError(.internalError, "the ledger \(config.display) is closed")
+        }
+        while !fresh, let c = idleSeparate.popLast() {
+            if !c.isClosed {
+                lock.unlock()
+                return (c, true)
+            }
+        }
         nextID += 1
         let id = nextID
         lock.unlock()
-        return try connect(id: id)
+        return (try connect(id: id), false)
     }
 
     func closeSeparate(_ connection: PostgresConnection) { Self.closeNow(connection) }
+
+    /// A lock connection whose lock was let go (the unlock answered): kept for the next hold, up to
+    /// `keptSeparate`; closed past that or once the ledger is.
+    func giveBackSeparate(_ connection: PostgresConnection) {
+        lock.lock()
+        let keep = !closed && !connection.isClosed && idleSeparate.count < Self.keptSeparate
+        if keep { idleSeparate.append(connection) }
+        lock.unlock()
+        if !keep && !connection.isClosed { Self.closeNow(connection) }
+    }
 
     private func take() throws -> PostgresConnection {
         lock.lock()
@@ -175,9 +201,11 @@ final class PostgresConnections: @unchecked Sendable {  // mutable state under `
         let all = idle
         idle = []
         open -= all.count
+        let separate = idleSeparate
+        idleSeparate = []
         lock.broadcast()
         lock.unlock()
-        for c in all { Self.closeNow(c) }
+        for c in all + separate { Self.closeNow(c) }
     }
 
     /// Closes a connection and waits until it has (the event-loop future, not the async overload).
