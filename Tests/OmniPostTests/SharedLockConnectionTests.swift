@@ -12,7 +12,7 @@ struct SharedLockConnectionTests {
     /// The backend holding the decisions lock now (its space, `SQLDialect.decisionLockSpace`, is the first
     /// of the lock's two keys), from the server's own table; none: "".
     static func holder(_ server: PostgresServer, _ database: String) throws -> String {
-        try server.psql("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid::bigint = \(0x4F4D_4E44) AND objsubid = 2", database: database)
+        try server.psql("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid::bigint = \(0x4F4D_4E44) AND objsubid = 2", database: database)
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -14,17 +14,17 @@ struct SharedPacingTests {
         try await withPostgresDatabase { server, database in
             try await SharedLedgerHostsTests.twoHosts(server, database) { a, b in
                 let (hostA, hostB) = (LedgerPacer(ledger: a), LedgerPacer(ledger: b))
-                let endA = try await hostA.begin(account: "xiaohongshu:brand")
+                let endA = try await hostA.begin(account: "xiaohongshu:brand", minGap: .zero)
                 // B asks while A posts: it waits.
                 let begunB = Mutex<ContinuousClock.Instant?>(nil)
                 let waiting = Task {
-                    let end = try await hostB.begin(account: "xiaohongshu:brand")
+                    let end = try await hostB.begin(account: "xiaohongshu:brand", minGap: .zero)
                     begunB.withLock { $0 = .now }
                     return end
                 }
                 // Another account is not held up by A's post.
                 let other = ContinuousClock.now
-                try await hostB.begin(account: "xiaohongshu:other")(.zero)
+                try await hostB.begin(account: "xiaohongshu:other", minGap: .zero)(.zero)
                 #expect(ContinuousClock.now - other < .seconds(1))
                 try await Task.sleep(for: .milliseconds(500))
                 #expect(begunB.withLock { $0 } == nil, "B posted while A was posting")
@@ -37,16 +37,52 @@ struct SharedPacingTests {
                 endB(.zero)
                 // And A posts again at once: B's gap was nothing.
                 let again = ContinuousClock.now
-                try await hostA.begin(account: "xiaohongshu:brand")(.zero)
+                try await hostA.begin(account: "xiaohongshu:brand", minGap: .zero)(.zero)
                 #expect(ContinuousClock.now - again < .seconds(1))
             }
         }
         let alone = try await withLedger(.sqlite) { l in
             let start = ContinuousClock.now
-            try await LedgerPacer(ledger: l).begin(account: "xiaohongshu:brand")(.seconds(60))
-            try await LedgerPacer(ledger: l).begin(account: "xiaohongshu:brand")(.seconds(60))
+            try await LedgerPacer(ledger: l).begin(account: "xiaohongshu:brand", minGap: .zero)(.seconds(60))
+            try await LedgerPacer(ledger: l).begin(account: "xiaohongshu:brand", minGap: .zero)(.seconds(60))
             return ContinuousClock.now - start
         }
         #expect(alone < .seconds(1), "one machine: the browser gate paces, the ledger does not")
+    }
+
+    /// A host that dies inside its gap lets the lock go with its connection; the next host's post still
+    /// waits the account's `min_gap` after the last attempt to have ended (the ledger's, whichever host made it).
+    @Test(.timeLimit(.minutes(2))) func aHostDyingInsideItsGapStillKeepsTheGapsFloor() async throws {
+        try await withPostgresDatabase { server, database in
+            try await SharedLedgerHostsTests.twoHosts(server, database) { a, b in
+                // Host A's post of the account: a delivery claimed (its attempt opened), then ended just now.
+                _ = try a.createDrop(DropRecord(id: "d", pipeline: "p", stem: "d", clipPath: "d.mp4", sidecarPath: nil, now: 1), fileIDs: [])
+                try a.transitionDrop("d", from: .received, to: .validated, stage: "validate")
+                try a.transitionDrop("d", from: .validated, to: .converted, stage: "convert")
+                try a.insertDeliveries([
+                    DeliveryRecord(
+                        dropId: "d", target: "xiaohongshu:brand", platform: "xiaohongshu", account: "brand", profile: "xiaohongshu", state: .ready,
+                        plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "d", notBefore: nil, now: 1)
+                ])
+                let endA = try await LedgerPacer(ledger: a).begin(account: "xiaohongshu:brand", minGap: .zero)
+                _ = try #require(try a.claimDelivery(owner: "box-a:1:t", lease: 30, gate: QueueGate(quotas: [:])))
+                let ended = ContinuousClock.now
+                try server.psql("UPDATE attempts SET finished_at = extract(epoch FROM clock_timestamp()), outcome = 'published'", database: database)
+                // A dies inside its gap: the server ends its lock's connection, and the lock goes with it.
+                try server.psql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid::bigint = \(0x4F4D_4E49)",
+                    database: database)
+                let endB = try await LedgerPacer(ledger: b).begin(account: "xiaohongshu:brand", minGap: .milliseconds(1500))
+                let waited = ContinuousClock.now - ended
+                #expect(waited >= .milliseconds(1400), "B posted \(waited) after A's post ended, inside its 1.5 s floor")
+                #expect(waited < .seconds(10))
+                endB(.zero)
+                endA(.zero)
+                // Another account has no such floor.
+                let start = ContinuousClock.now
+                try await LedgerPacer(ledger: b).begin(account: "xiaohongshu:other", minGap: .seconds(60))(.zero)
+                #expect(ContinuousClock.now - start < .seconds(1))
+            }
+        }
     }
 }

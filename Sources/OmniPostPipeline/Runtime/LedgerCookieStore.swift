@@ -35,7 +35,9 @@ struct LedgerCookieStore: CookieStore {
 /// Each browser account's posts spaced across the hosts sharing the ledger (`Ledger.beginPacedPost`).
 struct LedgerPacer: AccountPacer {
     let ledger: Ledger
-    func begin(account: String) async throws -> @Sendable (Duration) -> Void { try await ledger.beginPacedPost(account: account) }
+    func begin(account: String, minGap: Duration) async throws -> @Sendable (Duration) -> Void {
+        try await ledger.beginPacedPost(account: account, minGap: minGap)
+    }
 }
 
 extension BrowserSettings {

@@ -11,9 +11,10 @@ package protocol CookieStore: Sendable {
 /// Spaces one account's browser posts across the hosts sharing a ledger (issue 27): the gate's own
 /// pacing is this process's memory, which another host does not share.
 package protocol AccountPacer: Sendable {
-    /// Waits until no host is posting `account` or inside the gap after its last post; gives back what
-    /// ends this post, starting its gap — called once, however the post ended.
-    func begin(account: String) async throws -> @Sendable (_ gap: Duration) -> Void
+    /// Waits until no host is posting `account` or inside the gap after its last post (at least `minGap`
+    /// after the account's last attempt ended, should the host that made it have died inside its gap);
+    /// gives back what ends this post, starting its gap — called once, however the post ended.
+    func begin(account: String, minGap: Duration) async throws -> @Sendable (_ gap: Duration) -> Void
 }
 
 /// What a driven-browser adapter needs besides the shared settings: where each account's profile

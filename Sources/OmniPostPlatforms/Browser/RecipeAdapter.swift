@@ -113,8 +113,8 @@ package struct RecipeAdapter: PlatformAdapter {
         // host's browser slot and pacing; the shared gap starts when this post ends, with its own jitter.
         if posting, let pacer = browser.pacer {
             let end: @Sendable (Duration) -> Void
-            do { end = try await pacer.begin(account: key) } catch let e as OmniError { throw DeliveryError(.retryNow, e.code, e.message) }
             let pacing = self.pacing
+            do { end = try await pacer.begin(account: key, minGap: pacing.gap) } catch let e as OmniError { throw DeliveryError(.retryNow, e.code, e.message) }
             let gap = pacing.gap + .milliseconds(Int64.random(in: 0...max(0, Int64(pacing.jitter.seconds * 1000))))
             do {
                 let v = try await sessionOnGate(key, jar: jar, browser: browser, base: base, recipe: recipe, posting: posting, job: job, body)
