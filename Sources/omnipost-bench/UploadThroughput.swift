@@ -150,14 +150,38 @@ func runMeasured(_ exe: String, _ arguments: [String]) throws -> (out: String, s
     return (out.trimmingCharacters(in: .whitespacesAndNewlines), seconds, Int(usage.ru_maxrss))
 }
 
+/// Where the uploads' payloads and the sandbox's received copies go: BENCH_UPLOAD_DIR, else /dev/shm when it
+/// has room — so neither side's time is the disk's writeback (the same upload by curl took 1.7–10 s in a row
+/// on this machine's disk, most of it the sandbox writing what it received) — else the bench's own folder.
+func uploadBenchDir(root: URL) -> URL {
+    if let d = ProcessInfo.processInfo.environment["BENCH_UPLOAD_DIR"] { return URL(fileURLWithPath: d) }
+    var fs = statvfs()
+    if statvfs("/dev/shm", &fs) == 0, UInt64(fs.f_bavail) * UInt64(fs.f_frsize) >= 6 << 30 {
+        return URL(fileURLWithPath: "/dev/shm/omnipost-bench-upload-\(getpid())")
+    }
+    return root.appendingPathComponent("upload")
+}
+
+/// Removes the files over 16 MiB under `dir` but `keep`: what the sandbox received, once a platform is measured.
+func pruneReceived(_ dir: URL, keep: Set<String>) {
+    guard let walk = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else { return }
+    for case let url as URL in walk where !keep.contains(url.path) {
+        let v = try? url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey])
+        if v?.isRegularFile == true, (v?.fileSize ?? 0) > 16 << 20 { try? FileManager.default.removeItem(at: url) }
+    }
+}
+
 func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[String]] {
-    let dir = root.appendingPathComponent("upload")
+    let dir = uploadBenchDir(root: root)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    // Several GiB of payloads and received copies: not left behind on a small disk.
+    // Several GiB of payloads and received copies: not left behind on a small disk (or in memory).
     defer { try? FileManager.default.removeItem(at: dir) }
     // The platform side runs in its own process, as a real server would.
     let (sandbox, base) = try await startSandbox(omnipost: omnipost, in: dir, arguments: sandboxFlags(uploadCases))
     defer { sandbox.terminate(); sandbox.waitUntilExit() }
+    // BENCH_UPLOAD_RUNS (3) runs of each side, taken in turn — ours, the sink's, curl's — and each side's
+    // median compared, so one slow moment of a busy machine does not decide the row.
+    let runs = max(1, Int(ProcessInfo.processInfo.environment["BENCH_UPLOAD_RUNS"] ?? "3") ?? 3)
 
     var rows: [[String]] = []
     var files: [Int64: URL] = [:]
@@ -187,48 +211,62 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
             files[c.bytes] = file
             shas[c.bytes] = try FileHashing.sha256(path: file.path).hex
         }
-        // Each timed run starts with nothing dirty in the page cache: the payload just written, or the
-        // sandbox's copy from the run before, flushed meanwhile made whichever run it fell in the slower one
-        // (the same upload took 1.7–6.3 s by curl in a row).
-        sync()
-        let up = try runMeasured(bench, ["upload", c.platform, base, file.path, String(c.bytes), shas[c.bytes] ?? ""])
-        let fields = up.out.split(separator: "\n").last?.split(separator: " ") ?? []
-        let adapterSeconds = fields.count > 0 ? Double(fields[0]) ?? up.seconds : up.seconds
-        let bytesSeconds = fields.count > 1 ? Double(fields[1]) ?? adapterSeconds : adapterSeconds
-        let parts = fields.count > 2 ? Int(fields[2]) ?? 1 : 1
-        let partSize = fields.count > 3 ? Int64(fields[3]) ?? c.bytes : c.bytes
-        let checkpointSeconds = fields.count > 4 ? Double(fields[4]) ?? 0 : 0
-        // The baseline: curl sending the same bytes in as many requests of the same size, one after the
-        // other on one connection, to the platform's own endpoints (CurlBaseline.swift), and to the
-        // sandbox's sink (each body streamed to a file; no session to look up, nothing assembled): the
-        // difference is the sandbox's own per-part work. Slices are cut beforehand (curl sends whole files).
         let slices = dir.appendingPathComponent("slices")
-        try? FileManager.default.removeItem(at: slices)
-        try FileManager.default.createDirectory(at: slices, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: slices) }
-        _ = try runMeasured("/usr/bin/env", ["split", "-b", String(max(partSize, 1)), "-d", "-a", "4", file.path, slices.path + "/p"])
-        let names = try FileManager.default.contentsOfDirectory(atPath: slices.path).sorted().map { slices.path + "/" + $0 }
-        sync()
-        let sink = try runCurl(
-            names.map { CurlPart(method: "PUT", url: base + "/sandbox/sink", headers: [], slice: $0) }, config: dir.appendingPathComponent("sink.cfg").path)
-        sync()
-        let same = try runMeasured(bench, ["curl", c.platform, base, slices.path, String(c.bytes), String(partSize)]).out
-        let endpoint = Double(same.split(separator: "\n").last ?? "")
+        var ours: [(seconds: Double, bytesSeconds: Double, parts: Int, partSize: Int64, checkpoints: Double, rssKiB: Int)] = []
+        var sinks: [Double] = [], curls: [Double] = []
+        var names: [String] = []
+        for _ in 0..<runs {
+            // Each timed run starts with nothing dirty in the page cache: the payload just written, or the
+            // sandbox's copy from the run before, flushed meanwhile made whichever run it fell in the slower one.
+            sync()
+            let up = try runMeasured(bench, ["upload", c.platform, base, file.path, String(c.bytes), shas[c.bytes] ?? ""])
+            let fields = up.out.split(separator: "\n").last?.split(separator: " ") ?? []
+            let adapterSeconds = fields.count > 0 ? Double(fields[0]) ?? up.seconds : up.seconds
+            ours.append(
+                (
+                    adapterSeconds, fields.count > 1 ? Double(fields[1]) ?? adapterSeconds : adapterSeconds, fields.count > 2 ? Int(fields[2]) ?? 1 : 1,
+                    fields.count > 3 ? Int64(fields[3]) ?? c.bytes : c.bytes, fields.count > 4 ? Double(fields[4]) ?? 0 : 0, up.maxRSSKiB
+                ))
+            // The baseline: curl sending the same bytes in as many requests of the same size, one after the
+            // other on one connection, to the platform's own endpoints (CurlBaseline.swift), and to the
+            // sandbox's sink (each body streamed to a file; no session to look up, nothing assembled): the
+            // difference is the sandbox's own per-part work. Slices are cut once (curl sends whole files).
+            if names.isEmpty {
+                try FileManager.default.createDirectory(at: slices, withIntermediateDirectories: true)
+                _ = try runMeasured("/usr/bin/env", ["split", "-b", String(max(ours[0].partSize, 1)), "-d", "-a", "4", file.path, slices.path + "/p"])
+                names = try FileManager.default.contentsOfDirectory(atPath: slices.path).sorted().map { slices.path + "/" + $0 }
+            }
+            pruneReceived(dir, keep: Set(files.values.map(\.path) + names))
+            sync()
+            sinks.append(
+                try runCurl(
+                    names.map { CurlPart(method: "PUT", url: base + "/sandbox/sink", headers: [], slice: $0) }, config: dir.appendingPathComponent("sink.cfg").path))
+            sync()
+            let same = try runMeasured(bench, ["curl", c.platform, base, slices.path, String(c.bytes), String(ours[0].partSize)]).out
+            if let s = Double(same.split(separator: "\n").last ?? "") { curls.append(s) }
+            pruneReceived(dir, keep: Set(files.values.map(\.path) + names))
+        }
+        let bytesSeconds = median(ours.map(\.bytesSeconds)), adapterSeconds = median(ours.map(\.seconds))
+        let checkpointSeconds = median(ours.map(\.checkpoints)), rssKiB = ours.map(\.rssKiB).sorted()[ours.count / 2]
+        let parts = ours[0].parts, partSize = ours[0].partSize
+        let sink = median(sinks)
+        let endpoint = curls.isEmpty ? nil : median(curls)
         let curl = endpoint ?? sink
         let mib = Double(c.bytes) / 1_048_576
+        let spread = { (xs: [Double]) in xs.map { String(format: "%.2f", $0) }.joined(separator: "/") }
         rows.append([
-            "upload \(Int(mib)) MiB → \(c.platform) sandbox, \(parts) parts (goal ≥ 0.9× curl's speed; peak RSS ≤ \(64 + partSize >> 20) MiB)",
+            "upload \(Int(mib)) MiB → \(c.platform) sandbox, \(parts) parts (goal ≥ 0.9× curl's speed; peak RSS ≤ \(64 + partSize >> 20) MiB; median of \(runs))",
             String(
-                format: "%.2f s to the last part, %.0f MiB/s (%.2f s in all; checkpoints %.0f ms), %d MiB RSS", bytesSeconds, mib / bytesSeconds,
-                adapterSeconds, checkpointSeconds * 1000, up.maxRSSKiB / 1024),
-            (endpoint.map { String(format: "curl, same %d requests: %.2f s; ", names.count, $0) } ?? "")
+                format: "%.2f s to the last part (%@), %.0f MiB/s (%.2f s in all; checkpoints %.0f ms), %d MiB RSS", bytesSeconds, spread(ours.map(\.bytesSeconds)),
+                mib / bytesSeconds, adapterSeconds, checkpointSeconds * 1000, rssKiB / 1024),
+            (endpoint.map { String(format: "curl, same %d requests: %.2f s (%@); ", names.count, $0, spread(curls)) } ?? "")
                 + String(format: "to the sink: %.2f s", sink)
                 + (endpoint.map { String(format: " (the sandbox's own work: %.1f ms a part)", ($0 - sink) * 1000 / Double(max(names.count, 1))) } ?? ""),
             String(format: "%.2f× curl's speed", curl / bytesSeconds) + (endpoint == nil ? " (the sink's)" : "")
         ])
         BenchFigures.record("upload.\(c.platform).speed_vs_curl", curl / bytesSeconds, .higher, goal: 0.9)
-        BenchFigures.record("upload.\(c.platform).peak_rss_mib", Double(up.maxRSSKiB) / 1024, .lower, goal: Double(64 + partSize >> 20))
+        BenchFigures.record("upload.\(c.platform).peak_rss_mib", Double(rssKiB) / 1024, .lower, goal: Double(64 + partSize >> 20))
     }
     return rows
 }
-
