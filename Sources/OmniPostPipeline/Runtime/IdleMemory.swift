@@ -1,0 +1,30 @@
+import Foundation
+import OmniPostCore
+import OmniPostLedger
+
+/// Gives back what the ledger's SQLite connections hold once the pipeline has gone quiet (issue 30): the
+/// readers a busy spell opened are closed and the writer's prepared statements and page cache freed. An
+/// idle daemon held two or three connections a pipeline, each with its parsed schema and every statement
+/// the stages had compiled — most of its heap. Quiet is no ring of the pipeline's doorbell for
+/// `quiet`: rings announce work (`WorkRings`, the ledger's doorbell, the watcher), while the stages'
+/// safety-net looks ring nothing, so an idle pipeline lets go once per busy spell, and the few statements
+/// those looks compile again stay cached until the next one.
+enum IdleMemory {
+    static let quiet: Duration = .seconds(10)
+
+    static func run(_ ctx: PipelineContext) async {
+        while !Task.isCancelled {
+            var ticket = ctx.wakeup.ticket()
+            while true {
+                await ctx.wakeup.wait(after: ticket, timeout: quiet)
+                if Task.isCancelled { return }
+                let now = ctx.wakeup.ticket()
+                if now == ticket { break }
+                ticket = now
+            }
+            ctx.ledger.releaseMemory()
+            // Nothing more to give back until work has come again.
+            await ctx.wakeup.wait(after: ticket, timeout: nil)
+        }
+    }
+}
