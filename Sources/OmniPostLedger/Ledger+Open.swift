@@ -25,14 +25,6 @@ extension Ledger {
     package func close() {
         if case .postgres(let pg) = backend { pg.close() }
     }
-
-    /// Frees what SQLite holds beyond the file itself (issue 30: an idle daemon's heap was mostly its
-    /// ledgers' connections): the reader connections are closed (reopened by the next read) and the
-    /// writer's prepared statements and page cache let go. Asynchronous — it waits for no read or write
-    /// under way. Nothing to do on the shared ledger, whose connections live in PostgreSQL's pool.
-    package func releaseMemory() {
-        if case .sqlite(let pool) = backend { pool.releaseMemoryEventually() }
-    }
 }
 
 extension Ledger {
