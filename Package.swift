@@ -164,11 +164,7 @@ let package = Package(
                 "OmniPostPipeline", "OmniPostPlatforms", "OmniPostSandbox", "OmniPostEmbedded",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
-            swiftSettings: swiftSettings,
-            // The release binary is linked by lld with its relative relocations packed (DT_RELR, glibc ≥ 2.36):
-            // gold's 2.5 MB `.rela.dyn` was read whole at every start and stayed resident in the idle daemon
-            // (issue 30); packed, it is a few KiB. The debug build (tests) keeps the toolchain's default.
-            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(configuration: .release))]
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "omnipost-bench",
