@@ -3,9 +3,11 @@ import Foundation
     import Glibc
 #endif
 
-/// One inotify instance for one inbox tree. A dedicated thread drains the kernel queue as fast as it
-/// fills (so a burst of thousands of files does not overflow in normal operation) and hands events
-/// to an AsyncStream; the watcher does the thinking.
+/// One inotify instance for one inbox tree. One thread for every source in the process (`InotifyReactor`)
+/// drains the kernel queues as fast as they fill (so a burst of thousands of files does not overflow in
+/// normal operation) and hands events to an AsyncStream; the watcher does the thinking. Each source keeps
+/// its own instance — its own queue, watch descriptors and overflow — so sharing the thread changes
+/// nothing a watcher sees (issue 30: a thread blocked in `poll` per source was 32 threads for 8 pipelines).
 package final class InotifySource: @unchecked Sendable {
     package enum Event: Sendable {
         /// A file was closed after writing or moved in: a completeness signal.
@@ -29,32 +31,16 @@ package final class InotifySource: @unchecked Sendable {
     private var stopped = false
     private var continuation: AsyncStream<Event>.Continuation?
 
-    /// A pipe whose write end `stop()` writes to: the reader thread sleeps in `poll` until the kernel
-    /// has an event or this wakes it — no timer, so an idle inbox costs no wake-ups.
-    private let wake: (read: Int32, write: Int32)
-
     package init(root: String) throws {
         self.root = root
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
-        var p: [Int32] = [0, 0]
-        guard pipe(&p) == 0 else {
-            let e = errno
-            close(fd)
-            throw POSIXError(POSIXErrorCode(rawValue: e) ?? .EIO)
-        }
-        _ = fcntl(p[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(p[1], F_SETFD, FD_CLOEXEC)
-        wake = (p[0], p[1])
     }
 
-    deinit {
-        close(fd)
-        close(wake.read)
-        close(wake.write)
-    }
+    // The reactor holds a started source until `stop()`, so the descriptor is never closed under it.
+    deinit { close(fd) }
 
     static let mask: UInt32 =
         UInt32(
@@ -75,56 +61,60 @@ package final class InotifySource: @unchecked Sendable {
         return true
     }
 
-    /// Starts the reader thread and returns the event stream.
+    /// Hands the source to the reader thread and returns the event stream.
     package func events() -> AsyncStream<Event> {
         let (stream, cont) = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
-        lock.lock(); continuation = cont; lock.unlock()
-        let thread = Thread { [self] in readLoop(cont) }
-        thread.name = "inotify"
-        thread.start()
+        lock.lock()
+        let wasStopped = stopped
+        if !wasStopped { continuation = cont }
+        lock.unlock()
+        if wasStopped || !InotifyReactor.shared.add(self, fd: fd) { cont.finish() }
         return stream
     }
 
+    /// Ends the stream (events already read are still delivered) and lets go of the descriptor.
     package func stop() {
-        lock.lock(); stopped = true; lock.unlock()
-        var one: UInt8 = 1
-        _ = write(wake.write, &one, 1)
+        lock.lock()
+        stopped = true
+        let cont = continuation
+        continuation = nil
+        lock.unlock()
+        InotifyReactor.shared.remove(self, fd: fd)
+        cont?.finish()
     }
 
-    private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
-
-    private func readLoop(_ cont: AsyncStream<Event>.Continuation) {
-        let bufSize = 256 * 1024
-        let buf = UnsafeMutableRawPointer.allocate(byteCount: bufSize, alignment: 8)
-        defer { buf.deallocate(); cont.finish() }
-        var pfds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
-        while !isStopped {
-            let r = poll(&pfds, 2, -1)
-            if r <= 0 || pfds[1].revents != 0 { continue }
-            while true {
-                let n = read(fd, buf, bufSize)
-                if n <= 0 { break }
-                var off = 0
-                while off + 16 <= n {
-                    let wd = buf.load(fromByteOffset: off, as: Int32.self)
-                    let mask = buf.load(fromByteOffset: off + 4, as: UInt32.self)
-                    let len = Int(buf.load(fromByteOffset: off + 12, as: UInt32.self))
-                    var name = ""
-                    if len > 0 {
-                        let p = buf.advanced(by: off + 16).assumingMemoryBound(to: UInt8.self)
-                        let bytes = Array(UnsafeBufferPointer(start: p, count: len).prefix { $0 != 0 })
-                        // A name that is not UTF-8 cannot be a path we can stat: a rescan lists it as
-                        // bytes and renames it to its Latin-1 reading (NonUTF8Names).
-                        guard let valid = String(validating: bytes, as: UTF8.self) else {
-                            off += 16 + len
-                            if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { cont.yield(.overflow("a file name that is not UTF-8")) }
-                            continue
-                        }
-                        name = valid
+    /// Reads what the kernel queued for this instance, until it has nothing more (the descriptor is
+    /// non-blocking): called by the reactor's thread when the descriptor is readable.
+    func drain(into buf: UnsafeMutableRawPointer, size bufSize: Int) {
+        lock.lock(); let cont = continuation; lock.unlock()
+        // Stopping: what is queued is read and dropped, so the reactor is not woken again for it.
+        guard let cont else {
+            while read(fd, buf, bufSize) > 0 {}
+            return
+        }
+        while true {
+            let n = read(fd, buf, bufSize)
+            if n <= 0 { break }
+            var off = 0
+            while off + 16 <= n {
+                let wd = buf.load(fromByteOffset: off, as: Int32.self)
+                let mask = buf.load(fromByteOffset: off + 4, as: UInt32.self)
+                let len = Int(buf.load(fromByteOffset: off + 12, as: UInt32.self))
+                var name = ""
+                if len > 0 {
+                    let p = buf.advanced(by: off + 16).assumingMemoryBound(to: UInt8.self)
+                    let bytes = Array(UnsafeBufferPointer(start: p, count: len).prefix { $0 != 0 })
+                    // A name that is not UTF-8 cannot be a path we can stat: a rescan lists it as
+                    // bytes and renames it to its Latin-1 reading (NonUTF8Names).
+                    guard let valid = String(validating: bytes, as: UTF8.self) else {
+                        off += 16 + len
+                        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { cont.yield(.overflow("a file name that is not UTF-8")) }
+                        continue
                     }
-                    off += 16 + len
-                    handle(wd: wd, mask: mask, name: name, cont)
+                    name = valid
                 }
+                off += 16 + len
+                handle(wd: wd, mask: mask, name: name, cont)
             }
         }
     }

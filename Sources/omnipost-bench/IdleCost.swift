@@ -10,6 +10,8 @@ struct ProcStats {
     var hwmKiB: Int
     /// Of the RSS, what the process wrote itself (heap, stacks), beside the binary's and libraries' pages read from disk.
     var anonKiB: Int
+    /// Of the RSS, pages of files mapped in: the binary's and libraries' code and data as read from disk.
+    var fileKiB: Int
     /// Times any of the process's threads was put on a CPU (the second field of each thread's
     /// /proc/<pid>/task/<tid>/schedstat is run-queue wait; the third, the timeslices run): a wake-up each.
     var wakeups: Int
@@ -26,7 +28,7 @@ func stats(_ pid: Int32) -> ProcStats {
         status.split(separator: "\n").first { $0.hasPrefix(key) }.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
     }
     let runs = timeslices(pid)
-    return ProcStats(cpuSeconds: cpu, rssKiB: kib("VmRSS:"), hwmKiB: kib("VmHWM:"), anonKiB: kib("RssAnon:"), wakeups: runs.values.reduce(0, +), runsByThread: runs)
+    return ProcStats(cpuSeconds: cpu, rssKiB: kib("VmRSS:"), hwmKiB: kib("VmHWM:"), anonKiB: kib("RssAnon:"), fileKiB: kib("RssFile:") + kib("RssShmem:"), wakeups: runs.values.reduce(0, +), runsByThread: runs)
 }
 
 /// Each live thread's timeslices run so far (the third field of its schedstat).
@@ -138,7 +140,8 @@ func idleRows(root: URL, binary: String, seconds: Double) async throws -> [[Stri
             "from /proc/<pid>/task/*/schedstat"
         ],
         [
-            "idle RSS (peak; anonymous) (goal ≤ 40 MiB)", "\(oa.rssKiB / 1024) MiB (\(oa.hwmKiB / 1024) MiB; \(oa.anonKiB / 1024) MiB anon)",
+            "idle RSS (peak; anonymous + file pages) (goal ≤ 40 MiB)",
+            String(format: "%.1f MiB (%.1f; %.1f anon + %.1f file)", Double(oa.rssKiB) / 1024, Double(oa.hwmKiB) / 1024, Double(oa.anonKiB) / 1024, Double(oa.fileKiB) / 1024),
             base.map { "\($0.1.rssKiB / 1024) MiB (\($0.1.hwmKiB / 1024) MiB)" } ?? "n/a",
             base.map { String(format: "%.1f×", Double(oa.rssKiB) / Double(max($0.1.rssKiB, 1))) } ?? ""
         ]

@@ -3,8 +3,9 @@ import Foundation
 /// One thread that calls back at deadlines, sleeping on a condition until the earliest one: the daemon's
 /// timed waits (a stage's next due time, the notifier's look, the account checks) wake it exactly when
 /// due. Through `Task.sleep` they were libdispatch timers, and while any is pending libdispatch's manager
-/// thread re-arms its timerfd once a second (issue 30). (One such timer is still pending on an idle daemon,
-/// from a source not yet found: strace still shows that once-a-second re-arm.)
+/// thread re-arms its timerfd once a second (issue 30). (The once-a-second re-arm strace still shows on an
+/// idle daemon is libdispatch's own: on Linux its internal workqueue monitors its thread pools with a 1 s
+/// timer on the manager queue for the life of the process — src/event/workqueue.c, `_dispatch_workq_init_once`.)
 package final class DeadlineTimer: @unchecked Sendable {
     package static let shared = DeadlineTimer()
 
