@@ -49,6 +49,26 @@ extension Ledger {
     }
 }
 
+extension Ledger {
+    /// When a lease on a drop in one of `states` runs out, the earliest still to come: a drop whose
+    /// worker stopped holding it (a step that failed, a host or process gone without letting go) is
+    /// claimed again then — the stage that takes such drops names it as its next deadline, so the retry
+    /// is not left to its loop's 30 s safety net. A crashed drop's lease counts in any state: while it
+    /// runs, the crash guard (`crashGuardSQL`) keeps every other drop waiting for it.
+    package func nextLeaseExpiry(in states: [DropState]) throws -> Date? {
+        let now = self.now
+        return try readSQL { sql in
+            let marks = sqlMarks(states.count)
+            let held = try sql.row(
+                "SELECT MIN(lease_expiry) AS t FROM drops WHERE state IN (\(marks)) AND lease_expiry > ?",
+                states.map { .text($0.rawValue) } + [.real(now)])?.double("t")
+            // (`crashes > 0` as written is the partial index `drops_crashed`'s condition.)
+            let crashed = try sql.row("SELECT MIN(lease_expiry) AS t FROM drops WHERE crashes > 0 AND lease_expiry > ?", [.real(now)])?.double("t")
+            return [held, crashed].compactMap { $0 }.min().map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+}
+
 /// A condition a claim puts on the drops it may take, turned into SQL by the SQLite ledger.
 enum DropCondition: Sendable, Equatable {
     /// No planned delivery of the drop needs a transcode.

@@ -374,12 +374,12 @@ package final class Pipeline: Sendable {
     /// Longest an idle stage sleeps without being rung. On a shared ledger other hosts' writes and lapsed
     /// leases are seen only by looking (and `watchLedger` asks each second anyway). On this host's own
     /// SQLite ledger every change rings (our transitions through `WorkRings`, other processes' through
-    /// `LedgerDoorbell`) and a stage names the earliest time its work is due — but work can come due that
-    /// no stage names: a drop that crashed the daemon is retried only after its lease, which the validate
-    /// lanes' deadline did not count, and `--once` then waited for ever (`ExactlyOnceTests`' quarantine).
-    /// So the safety net stays on both: a missed ring or deadline costs at most this long, never a stuck
-    /// drop. On `DeadlineTimer` it is a condition variable's timed wait — two wake-ups a minute a loop,
-    /// not libdispatch's timer re-armed each second.
+    /// `LedgerDoorbell`) and a stage names the earliest time its work is due — a drop's lease running out
+    /// included (`Ledger.nextLeaseExpiry`: the validate lanes did not count it, and `--once` once waited for
+    /// ever, `ExactlyOnceTests`' quarantine). Work can still come due that no stage names, so the safety
+    /// net stays on both: a missed ring or deadline costs at most this long, never a stuck drop. On
+    /// `DeadlineTimer` it is a condition variable's timed wait — two wake-ups a minute a loop, not
+    /// libdispatch's timer re-armed each second.
     static let idleSleep: Duration = .seconds(30)
 
     /// How long a loop with nothing due sleeps unless rung.

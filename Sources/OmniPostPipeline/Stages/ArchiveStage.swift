@@ -19,6 +19,10 @@ struct ArchiveStage: Stage {
     /// Rejected and finished drops take turns: a stream of rejections never holds a published drop's filing.
     let turn = FairTurn()
 
+    /// A filing whose worker stopped (an archive step that failed: its lease is left to lapse) is taken
+    /// up again when the lease runs out.
+    func nextDeadline() throws -> Date? { try ctx.ledger.nextLeaseExpiry(in: [.rejected, .converted]) }
+
     func step() async throws -> Bool {
         let rejectedFirst = turn.last != "rejected"
         for rejected in rejectedFirst ? [true, false] : [false, true] where try archiveOne(rejected: rejected) {
