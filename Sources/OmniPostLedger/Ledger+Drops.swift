@@ -55,13 +55,14 @@ extension Ledger {
             guard DropState.transitions[from]?.contains(to) == true else {
                 throw OmniError(.internalError, "drop transition \(from.rawValue) → \(to.rawValue) is not allowed")
             }
+            let read = drop
             change(&drop)
             drop.state = to
             drop.updatedAt = self.now
             drop.leaseOwner = nil
             drop.leaseExpiry = nil
             if to.isTerminal { drop.finishedAt = self.now }
-            try sql.update(drop, in: "drops")
+            try sql.update(drop, in: "drops", changedFrom: read)
             for h in handovers { try Self.takeOverSession(h, to: id, sql) }
             for d in deliveries { try sql.insert(d, into: "deliveries") }
             // The archive stage's last steps ride in the same transaction (issue 30: one per decision):

@@ -362,7 +362,7 @@ package final class Pipeline: Sendable {
         // A batch being reported has files neither listed as candidates nor yet recorded (the watcher
         // awaits each record while its count already reads 0): not quiet until the batch is through.
         guard !context.arriving.writing.busy else { return false }
-        guard try context.ledger.waitingFiles().allSatisfy({ $0.role == .other }) else { return false }
+        guard try !context.ledger.anyWaitingToPair() else { return false }
         // A post just published is read back before `--once` ends, while its next read is due within a minute.
         guard try context.ledger.pendingVerifications(horizon: 60) == 0 else { return false }
         return try context.ledger.activeDropCount(horizon: 60) == 0

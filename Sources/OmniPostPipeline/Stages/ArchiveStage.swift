@@ -150,7 +150,11 @@ struct ArchiveStage: Stage {
         // (TakenFile, BeneathDirectory.move), never by a path re-resolved through the inbox: a subfolder
         // swapped for a link to elsewhere while the drop waited moves nothing from there.
         let inbox = try ctx.openInbox()
-        try FileManager.default.createDirectory(at: destDir, withIntermediateDirectories: true)
+        // One mkdir where the parent is there (failed/, an archive day already begun); FileManager's
+        // walk from the root only where it is not.
+        if mkdir(destDir.path, 0o777) != 0, errno != EEXIST {
+            try FileManager.default.createDirectory(at: destDir, withIntermediateDirectories: true)
+        }
         let dest = try BeneathDirectory(path: destDir.path)
         let rows = try ctx.ledger.files(ofDrop: drop.id)
         for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + drop.assets + markers {
@@ -221,8 +225,11 @@ struct ArchiveStage: Stage {
                 try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
             }
             if outcome != .published {
-                try report.write(to: ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json"))
-                try report.write(to: destDir.appendingPathComponent("\(drop.id).failure.json"))
+                // The copy beside the originals is a second name for the same durable file, not a second file.
+                let outboxReport = ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json")
+                let data = try report.encoded()
+                try SafeFiles.writeAtomically(data, to: outboxReport)
+                try SafeFiles.linkOrWrite(outboxReport, data, to: destDir.appendingPathComponent("\(drop.id).failure.json"))
             }
         }
         SafeFiles.removeIfPresent(ctx.paths.work.appendingPathComponent(drop.id))
