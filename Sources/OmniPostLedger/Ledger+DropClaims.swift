@@ -47,6 +47,19 @@ extension Ledger {
     package func claimRejectedDrop(owner: String, lease: Double = 300) throws -> DropRecord? {
         try claimDrop(in: .rejected, owner: owner, lease: lease, condition: nil)
     }
+
+    /// The oldest rejected drop and its filing into `failed/<drop>` (`claimFiling`), claimed in one
+    /// transaction rather than two — a rejected drop's commits are most of what it costs (issue 30). The
+    /// filing is nil when another host's filing of it is live: the drop is then that host's to file.
+    package func claimRejectedDropToFile(owner: String, host: String, lease: Double, filingLease: Double) throws -> (drop: DropRecord, filing: Filing?)? {
+        let now = self.now
+        return try writeSQL { sql, events in
+            guard let drop = try Self.claimDrop(sql, in: .rejected, owner: owner, lease: lease, condition: nil, now: now) else { return nil }
+            let filing = try Self.claimFiling(
+                sql, &events, dropId: drop.id, owner: owner, host: host, folder: "failed/\(drop.id)", lease: filingLease, now: now)
+            return (drop, filing)
+        }
+    }
 }
 
 extension Ledger {

@@ -34,11 +34,19 @@ struct ArchiveStage: Stage {
 
     private func archiveOne(rejected: Bool) throws -> Bool {
         if rejected {
-            guard let drop = try ctx.ledger.claimRejectedDrop(owner: ctx.owner, lease: ctx.dropLease(300)) else { return false }
+            // The drop and its filing in one commit.
+            guard
+                let (drop, filing) = try ctx.ledger.claimRejectedDropToFile(
+                    owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds)
+            else { return false }
             ctx.dropsInHand.hold(drop.id)
             defer { ctx.dropsInHand.letGo(drop.id) }
-            if try withdrawIfChanged(drop) { return true }
-            try reporting(drop) { try finish(drop, outcome: .failed) }
+            if try withdrawIfChanged(drop) {
+                // Nothing of it is filed: the filing claimed with it is let go.
+                if filing != nil { try? ctx.ledger.releaseFiling(dropId: drop.id, owner: ctx.owner) }
+                return true
+            }
+            try reporting(drop) { try finish(drop, outcome: .failed, claimed: .some(filing)) }
             return true
         }
         guard let drop = try ctx.ledger.claimDropReadyToArchive(owner: ctx.owner, lease: ctx.dropLease(300)) else { return false }
@@ -101,7 +109,8 @@ struct ArchiveStage: Stage {
         return (first.errorCode ?? ReasonCode.internalError.rawValue, message)
     }
 
-    private func finish(_ drop: DropRecord, outcome: Outcome) throws {
+    /// `claimed`: the filing as claimed with the drop (`.some(nil)`: another host's), or nil to claim it here.
+    private func finish(_ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil) throws {
         var drop = drop
         let now = ctx.now
         var destDir: URL
@@ -126,8 +135,9 @@ struct ArchiveStage: Stage {
         // drop another host is filing is left to it; one whose filer stopped is taken over into the folder
         // that host chose, so no move is repeated or contradicted (files already there are recognised).
         guard
-            let filing = try ctx.ledger.claimFiling(
-                dropId: drop.id, owner: ctx.owner, host: ctx.config.host.name, folder: relDest, lease: ctx.config.host.leaseSeconds)
+            let filing = try claimed
+                ?? ctx.ledger.claimFiling(
+                    dropId: drop.id, owner: ctx.owner, host: ctx.config.host.name, folder: relDest, lease: ctx.config.host.leaseSeconds)
         else {
             ctx.logger.info("another host is filing this drop", metadata: ["omnipost.drop": "\(drop.id)"])
             return
