@@ -51,10 +51,15 @@ extension Ledger {
     /// The oldest rejected drop and its filing into `failed/<drop>` (`claimFiling`), claimed in one
     /// transaction rather than two — a rejected drop's commits are most of what it costs (issue 30). The
     /// filing is nil when another host's filing of it is live: the drop is then that host's to file.
-    package func claimRejectedDropToFile(owner: String, host: String, lease: Double, filingLease: Double) throws -> (drop: DropRecord, filing: Filing?)? {
+    /// `alone`: only a drop that is no clip list's entry (whose filing never waits on, nor moves, a list
+    /// other drops share) — what a second archive loop may file beside the first.
+    package func claimRejectedDropToFile(
+        owner: String, host: String, lease: Double, filingLease: Double, alone: Bool = false
+    ) throws -> (drop: DropRecord, filing: Filing?)? {
         let now = self.now
         return try writeSQL { sql, events in
-            guard let drop = try Self.claimDrop(sql, in: .rejected, owner: owner, lease: lease, condition: nil, now: now) else { return nil }
+            guard let drop = try Self.claimDrop(sql, in: .rejected, owner: owner, lease: lease, condition: alone ? .notAListEntry : nil, now: now)
+            else { return nil }
             let filing = try Self.claimFiling(
                 sql, &events, dropId: drop.id, owner: owner, host: host, folder: "failed/\(drop.id)", lease: filingLease, now: now)
             return (drop, filing)
@@ -92,6 +97,8 @@ enum DropCondition: Sendable, Equatable {
     case clipAtMost(Int64)
     /// The drop last moved (was validated, for a conversion) at or before this time.
     case updatedAtMost(Double)
+    /// The drop is not an entry of a clip list.
+    case notAListEntry
     /// Every one of these.
     indirect case all([DropCondition])
 
@@ -105,6 +112,8 @@ enum DropCondition: Sendable, Equatable {
             "NOT EXISTS (SELECT 1 FROM files f WHERE f.path = drops.clip_path AND f.drop_id = drops.id AND f.size > \(bytes))"
         case .updatedAtMost(let t):
             "drops.updated_at <= \(t)"
+        case .notAListEntry:
+            "drops.manifest_entry IS NULL"
         case .all(let conditions):
             conditions.map { "(\($0.sql))" }.joined(separator: " AND ")
         }

@@ -218,6 +218,7 @@ package final class Pipeline: Sendable {
         let stages: [(HostConfig.Role, any Stage)] = [
             (.ingest, AssembleStage(ctx: ctx)), (.ingest, ValidateStage(ctx: ctx)), (.ingest, ValidateStage(ctx: ctx, lane: .small)),
             (.convert, ConvertStage(ctx: ctx)), (.convert, ConvertStage(ctx: ctx, lane: .quick)), (.ingest, ArchiveStage(ctx: ctx)),
+            (.ingest, ArchiveStage(ctx: ctx, lane: .rejectedAlone)),
             (.upload, VerifyStage(ctx: ctx))
         ]
         let upload = UploadStage(ctx: ctx)

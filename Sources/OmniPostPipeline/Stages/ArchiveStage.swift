@@ -13,8 +13,16 @@ import OmniPostLedger
 /// `outbox/failed/<drop>.failure.json` (what needs a person); the ledger records the drop as `failed`,
 /// so it is on the Failures list and `omnipost retry` sends only what failed.
 struct ArchiveStage: Stage {
+    /// Two loops: `.any` files every finished or rejected drop; `.rejectedAlone` only rejected drops that
+    /// are no clip list's entry, beside it — a filing waits on its fsyncs, and one loop filing 10,000
+    /// rejected sidecars one after another was what held a flood's answers back (issue 30). (A clip list's
+    /// entries stay with the one loop: the last of them to be filed moves the list, which two loops
+    /// counting each other as still open would both leave.)
+    enum Lane { case any, rejectedAlone }
     let name = "archive"
+    var loopName: String { lane == .rejectedAlone ? "archive.rejected" : "archive" }
     let ctx: PipelineContext
+    var lane: Lane = .any
     var rungBy: Wakeup.Topic { .finished }
     /// Rejected and finished drops take turns: a stream of rejections never holds a published drop's filing.
     let turn = FairTurn()
@@ -24,6 +32,7 @@ struct ArchiveStage: Stage {
     func nextDeadline() throws -> Date? { try ctx.ledger.nextLeaseExpiry(in: [.rejected, .converted]) }
 
     func step() async throws -> Bool {
+        if lane == .rejectedAlone { return try archiveOne(rejected: true) }
         let rejectedFirst = turn.last != "rejected"
         for rejected in rejectedFirst ? [true, false] : [false, true] where try archiveOne(rejected: rejected) {
             turn.last = rejected ? "rejected" : "finished"
@@ -37,7 +46,8 @@ struct ArchiveStage: Stage {
             // The drop and its filing in one commit.
             guard
                 let (drop, filing) = try ctx.ledger.claimRejectedDropToFile(
-                    owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds)
+                    owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds,
+                    alone: lane == .rejectedAlone)
             else { return false }
             ctx.dropsInHand.hold(drop.id)
             defer { ctx.dropsInHand.letGo(drop.id) }
