@@ -17,7 +17,7 @@ swift build -c release --product omnipost
 swift build -c release --product omnipost-bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-run() { env BENCH_FIGURES="$work/run$i" "$@" .build/release/omnipost-bench .build/release/omnipost; }
+run() { env BENCH_FIGURES="$work/run$i" BENCH_UPLOAD_RUNS="${BENCH_UPLOAD_RUNS:-1}" "$@" .build/release/omnipost-bench .build/release/omnipost; }
 for i in $(seq 1 "$RUNS"); do
   echo "== run $i of $RUNS"
   : >"$work/run$i"

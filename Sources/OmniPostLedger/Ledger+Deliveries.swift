@@ -57,6 +57,7 @@ extension Ledger {
             guard DeliveryState.transitions[from]?.contains(to) == true else {
                 throw OmniError(.internalError, "delivery transition \(from.rawValue) → \(to.rawValue) is not allowed")
             }
+            let read = d
             change(&d)
             d.state = to
             d.updatedAt = self.now
@@ -64,7 +65,8 @@ extension Ledger {
                 d.leaseOwner = nil
                 d.leaseExpiry = nil
             }
-            try sql.update(d, in: "deliveries")
+            // Only what changed: the delivery's indexes its state does not touch are left as they are.
+            try sql.update(d, in: "deliveries", changedFrom: read)
             // The attempt's row and the account's breaker move in the same transaction as the delivery.
             if let attempt { try self.finish(attempt, delivery: d, sql, events: &events) }
             if from != to {

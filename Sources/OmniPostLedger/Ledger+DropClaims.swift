@@ -47,6 +47,44 @@ extension Ledger {
     package func claimRejectedDrop(owner: String, lease: Double = 300) throws -> DropRecord? {
         try claimDrop(in: .rejected, owner: owner, lease: lease, condition: nil)
     }
+
+    /// The oldest rejected drop and its filing into `failed/<drop>` (`claimFiling`), claimed in one
+    /// transaction rather than two — a rejected drop's commits are most of what it costs (issue 30). The
+    /// filing is nil when another host's filing of it is live: the drop is then that host's to file.
+    /// `alone`: only a drop that is no clip list's entry (whose filing never waits on, nor moves, a list
+    /// other drops share) — what a second archive loop may file beside the first.
+    package func claimRejectedDropToFile(
+        owner: String, host: String, lease: Double, filingLease: Double, alone: Bool = false
+    ) throws -> (drop: DropRecord, filing: Filing?)? {
+        let now = self.now
+        return try writeSQL { sql, events in
+            guard let drop = try Self.claimDrop(sql, in: .rejected, owner: owner, lease: lease, condition: alone ? .notAListEntry : nil, now: now)
+            else { return nil }
+            let filing = try Self.claimFiling(
+                sql, &events, dropId: drop.id, owner: owner, host: host, folder: "failed/\(drop.id)", lease: filingLease, now: now)
+            return (drop, filing)
+        }
+    }
+}
+
+extension Ledger {
+    /// When a lease on a drop in one of `states` runs out, the earliest still to come: a drop whose
+    /// worker stopped holding it (a step that failed, a host or process gone without letting go) is
+    /// claimed again then — the stage that takes such drops names it as its next deadline, so the retry
+    /// is not left to its loop's 30 s safety net. A crashed drop's lease counts in any state: while it
+    /// runs, the crash guard (`crashGuardSQL`) keeps every other drop waiting for it.
+    package func nextLeaseExpiry(in states: [DropState]) throws -> Date? {
+        let now = self.now
+        return try readSQL { sql in
+            let marks = sqlMarks(states.count)
+            let held = try sql.row(
+                "SELECT MIN(lease_expiry) AS t FROM drops WHERE state IN (\(marks)) AND lease_expiry > ?",
+                states.map { .text($0.rawValue) } + [.real(now)])?.double("t")
+            // (`crashes > 0` as written is the partial index `drops_crashed`'s condition.)
+            let crashed = try sql.row("SELECT MIN(lease_expiry) AS t FROM drops WHERE crashes > 0 AND lease_expiry > ?", [.real(now)])?.double("t")
+            return [held, crashed].compactMap { $0 }.min().map { Date(timeIntervalSince1970: $0) }
+        }
+    }
 }
 
 /// A condition a claim puts on the drops it may take, turned into SQL by the SQLite ledger.
@@ -59,6 +97,8 @@ enum DropCondition: Sendable, Equatable {
     case clipAtMost(Int64)
     /// The drop last moved (was validated, for a conversion) at or before this time.
     case updatedAtMost(Double)
+    /// The drop is not an entry of a clip list.
+    case notAListEntry
     /// Every one of these.
     indirect case all([DropCondition])
 
@@ -72,6 +112,8 @@ enum DropCondition: Sendable, Equatable {
             "NOT EXISTS (SELECT 1 FROM files f WHERE f.path = drops.clip_path AND f.drop_id = drops.id AND f.size > \(bytes))"
         case .updatedAtMost(let t):
             "drops.updated_at <= \(t)"
+        case .notAListEntry:
+            "drops.manifest_entry IS NULL"
         case .all(let conditions):
             conditions.map { "(\($0.sql))" }.joined(separator: " AND ")
         }

@@ -10,19 +10,22 @@ extension Ledger {
     }
 
     func claimDrop(in state: DropState, owner: String, lease: Double, condition: DropCondition?) throws -> DropRecord? {
-        try writeSQL { sql, _ in
-            let now = self.now
-            var query = "SELECT * FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
-            if let condition { query += " AND (\(condition.sql))" }
-            query += Self.crashGuardSQL
-            // Hosts sharing the ledger pass over a drop another is claiming this moment (`skipLocked`).
-            query += " ORDER BY created_at LIMIT 1" + sql.dialect.skipLocked
-            guard var drop = try sql.fetchOne(DropRecord.self, query, [.text(state.rawValue), .real(now), .real(now), .real(now)]) else { return nil }
-            drop.leaseOwner = owner
-            drop.leaseExpiry = now + lease
-            try sql.run("UPDATE drops SET lease_owner = ?, lease_expiry = ? WHERE id = ?", owner, now + lease, drop.id)
-            return drop
-        }
+        let now = self.now
+        return try writeSQL { sql, _ in try Self.claimDrop(sql, in: state, owner: owner, lease: lease, condition: condition, now: now) }
+    }
+
+    /// `claimDrop` inside a transaction of the caller's.
+    static func claimDrop(_ sql: any LedgerSQL, in state: DropState, owner: String, lease: Double, condition: DropCondition?, now: Double) throws -> DropRecord? {
+        var query = "SELECT * FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
+        if let condition { query += " AND (\(condition.sql))" }
+        query += Self.crashGuardSQL
+        // Hosts sharing the ledger pass over a drop another is claiming this moment (`skipLocked`).
+        query += " ORDER BY created_at LIMIT 1" + sql.dialect.skipLocked
+        guard var drop = try sql.fetchOne(DropRecord.self, query, [.text(state.rawValue), .real(now), .real(now), .real(now)]) else { return nil }
+        drop.leaseOwner = owner
+        drop.leaseExpiry = now + lease
+        try sql.run("UPDATE drops SET lease_owner = ?, lease_expiry = ? WHERE id = ?", owner, now + lease, drop.id)
+        return drop
     }
 
     /// A drop that was in flight when the daemon crashed is worked on alone, and nothing else while
@@ -55,13 +58,14 @@ extension Ledger {
             guard DropState.transitions[from]?.contains(to) == true else {
                 throw OmniError(.internalError, "drop transition \(from.rawValue) → \(to.rawValue) is not allowed")
             }
+            let read = drop
             change(&drop)
             drop.state = to
             drop.updatedAt = self.now
             drop.leaseOwner = nil
             drop.leaseExpiry = nil
             if to.isTerminal { drop.finishedAt = self.now }
-            try sql.update(drop, in: "drops")
+            try sql.update(drop, in: "drops", changedFrom: read)
             for h in handovers { try Self.takeOverSession(h, to: id, sql) }
             for d in deliveries { try sql.insert(d, into: "deliveries") }
             // The archive stage's last steps ride in the same transaction (issue 30: one per decision):

@@ -146,6 +146,12 @@ extension Ledger {
         try writeSQL { sql, _ in try sql.run("UPDATE files SET state = 'gone' WHERE path = ? AND state = 'waiting'", path) }
     }
 
+    /// Whether a clip, sidecar or clip list still waits to be paired: one indexed look, asked every 200 ms
+    /// by `--once` — reading every waiting row there cost a flood of lone sidecars a decoded row each, each time.
+    package func anyWaitingToPair() throws -> Bool {
+        try readSQL { sql in try sql.int("SELECT EXISTS (SELECT 1 FROM files WHERE state = 'waiting' AND role != 'other') AS n") == 1 }
+    }
+
     package func oldestWaitingFileTime() throws -> Double? {
         try readSQL { sql in try sql.row("SELECT MIN(completed_at) AS t FROM files WHERE state = 'waiting' AND role != 'other'")?.double("t") }
     }

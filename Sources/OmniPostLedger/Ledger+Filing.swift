@@ -25,28 +25,35 @@ extension Ledger {
     package func claimFiling(dropId: String, owner: String, host: String, folder: String, lease: Double) throws -> Filing? {
         let now = self.now
         return try writeSQL { sql, events in
-            let before = try sql.row("SELECT owner, lease_until, done_at FROM drop_filings WHERE drop_id = ?" + sql.dialect.forUpdate, [.text(dropId)])
-            guard
-                let row = try sql.row(
-                    """
-                    INSERT INTO drop_filings (drop_id, owner, host, folder, started_at, lease_until) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (drop_id) DO UPDATE SET owner = excluded.owner, host = excluded.host, lease_until = excluded.lease_until
-                    WHERE drop_filings.done_at IS NULL
-                      AND (drop_filings.lease_until < ? OR drop_filings.owner = excluded.owner OR drop_filings.host = excluded.host)
-                    RETURNING folder
-                    """, [.text(dropId), .text(owner), .text(host), .text(folder), .real(now), .real(now + lease), .real(now)])
-            else { return nil }
-            let previous = before?.text("owner")
-            let takenOver = previous != nil && previous != owner
-            if takenOver {
-                try Self.record(
-                    EventRecord(
-                        at: now, dropId: dropId, stage: EventStage.archive.rawValue, toState: EventKind.filingTakenOver.rawValue,
-                        detail: "filing into \(row.text("folder") ?? folder) taken over from \(previous!) (its lease lapsed)"),
-                    sql, &events)
-            }
-            return Filing(folder: row.text("folder") ?? folder, takenOver: takenOver, previousOwner: takenOver ? previous : nil)
+            try Self.claimFiling(sql, &events, dropId: dropId, owner: owner, host: host, folder: folder, lease: lease, now: now)
         }
+    }
+
+    /// `claimFiling` inside a transaction of the caller's (a rejected drop's claim: `claimRejectedDropToFile`).
+    static func claimFiling(
+        _ sql: any LedgerSQL, _ events: inout [EventRecord], dropId: String, owner: String, host: String, folder: String, lease: Double, now: Double
+    ) throws -> Filing? {
+        let before = try sql.row("SELECT owner, lease_until, done_at FROM drop_filings WHERE drop_id = ?" + sql.dialect.forUpdate, [.text(dropId)])
+        guard
+            let row = try sql.row(
+                """
+                INSERT INTO drop_filings (drop_id, owner, host, folder, started_at, lease_until) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (drop_id) DO UPDATE SET owner = excluded.owner, host = excluded.host, lease_until = excluded.lease_until
+                WHERE drop_filings.done_at IS NULL
+                  AND (drop_filings.lease_until < ? OR drop_filings.owner = excluded.owner OR drop_filings.host = excluded.host)
+                RETURNING folder
+                """, [.text(dropId), .text(owner), .text(host), .text(folder), .real(now), .real(now + lease), .real(now)])
+        else { return nil }
+        let previous = before?.text("owner")
+        let takenOver = previous != nil && previous != owner
+        if takenOver {
+            try Self.record(
+                EventRecord(
+                    at: now, dropId: dropId, stage: EventStage.archive.rawValue, toState: EventKind.filingTakenOver.rawValue,
+                    detail: "filing into \(row.text("folder") ?? folder) taken over from \(previous!) (its lease lapsed)"),
+                sql, &events)
+        }
+        return Filing(folder: row.text("folder") ?? folder, takenOver: takenOver, previousOwner: takenOver ? previous : nil)
     }
 
     /// The filing is over: the drop is archived or failed, and no one takes it up again.

@@ -122,6 +122,19 @@ package enum SafeFiles {
         }
     }
 
+    /// A second name for a file already written durably (`writeAtomically`): one hard link and its folder's
+    /// fsync instead of a second file written, flushed and renamed — a rejected drop's report in its
+    /// `failed/<drop>/` folder beside the one in `outbox/failed/` (issue 30: a new inode is most of what a
+    /// small file costs on this ext4). Where no link can be made (another filesystem, a name already
+    /// there from a filing begun before) the same bytes are written as their own file.
+    package static func linkOrWrite(_ existing: URL, _ data: Data, to url: URL) throws {
+        if link(existing.path, url.path) == 0 {
+            fsyncDirectory(url.deletingLastPathComponent())
+            return
+        }
+        try writeAtomically(data, to: url)
+    }
+
     /// Makes a rename durable: the directory entry itself must reach the disk.
     package static func fsyncDirectory(_ dir: URL) {
         let fd = open(dir.path, O_RDONLY | O_DIRECTORY)

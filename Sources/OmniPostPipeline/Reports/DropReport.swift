@@ -136,6 +136,9 @@ struct DropReport: Codable, Sendable {
     }
 
     func write(to url: URL) throws {
-        try SafeFiles.writeAtomically(try JSONCoding.encoder().encode(self), to: url)
+        try SafeFiles.writeAtomically(try encoded(), to: url)
     }
+
+    /// The report's bytes, as `write` puts them in a file.
+    func encoded() throws -> Data { try JSONCoding.encoder().encode(self) }
 }

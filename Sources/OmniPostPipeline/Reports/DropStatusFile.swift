@@ -146,12 +146,23 @@ package final class DropStatusFiles: @unchecked Sendable {
                 }
             }
         }
-        // Stopping (or `--once` done): what moved last is written too.
-        for id in take() { write(id, ctx) }
+        // Stopping (or `--once` done): what moved last is written too, as it stands.
+        for id in take() { write(id, ctx, waiting: false) }
     }
 
-    func write(_ id: String, _ ctx: PipelineContext) {
-        guard let drop = try? ctx.ledger.drop(id), let deliveries = try? ctx.ledger.deliveries(forDrop: id) else { return }
+    /// How long a rejected drop's status waits for its filing before it is written as it stands.
+    static let filingGrace: Double = 2
+
+    func write(_ id: String, _ ctx: PipelineContext, waiting: Bool = true) {
+        guard let drop = try? ctx.ledger.drop(id) else { return }
+        // A drop rejected a moment ago is being filed this moment: its file is written once, filed (the next
+        // pass), rather than once "archiving" and again "done" — a new file each (issue 30). One still
+        // rejected after that (its filing failed) is written as it stands.
+        if waiting, drop.state == .rejected, ctx.now.timeIntervalSince1970 - drop.updatedAt < Self.filingGrace {
+            changed(id)
+            return
+        }
+        guard let deliveries = try? ctx.ledger.deliveries(forDrop: id) else { return }
         // A withdrawn drop is not the editor's: its files come in again as a new drop, with its own file.
         if drop.state == .withdrawn {
             try? FileManager.default.removeItem(at: DropStatusFile.url(id, paths: ctx.paths))

@@ -24,15 +24,28 @@ final class ArrivalCheck: Sendable {
         // A link out of the inbox is not read here either: validation answers it with `path_escape`.
         guard let path = try? InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: fact.relPath) else { return true }
         let role = DropNaming.role(of: fact.relPath)
-        // A hung read is not evidence of anything: treat it as still arriving, within the same limit.
-        let verdict =
-            (try? await StallGuard.run("checking \(fact.relPath)", stall: .seconds(10)) { _ in Self.verdict(path: path, role: role) })
-            ?? .incomplete("it could not be read just now")
+        // A sidecar found not to parse before, in the same version (no write since: same inode, size and
+        // mtime), is not read and parsed again at each settle window until the limit: a broken sidecar was
+        // read ten times before it was recorded (issue 30). Any change is a new version, looked at afresh.
+        // (A clip's header is read again each time: its check is cheap, and a clip is what an editor
+        // rewrites in place.)
+        let verdict: Completeness.Verdict
+        var read = false
+        if role == .sidecar || role == .manifest, let why = waiting.incompleteBefore(fact) {
+            verdict = .incomplete(why)
+        } else if let v = try? await StallGuard.run("checking \(fact.relPath)", stall: .seconds(10), { _ in Self.verdict(path: path, role: role) }) {
+            verdict = v
+            read = true
+        } else {
+            // A hung read is not evidence of anything: treat it as still arriving, within the same limit
+            // (and read again next time).
+            verdict = .incomplete("it could not be read just now")
+        }
         guard case .incomplete(let why) = verdict else {
             waiting.clear(fact.relPath)
             return true
         }
-        let (since, first) = waiting.mark(fact.relPath, size: fact.size)
+        let (since, first) = read && role != .clip ? waiting.mark(fact, why: why) : waiting.mark(fact.relPath, size: fact.size)
         if ContinuousClock.now - since >= limit {
             waiting.clear(fact.relPath)
             try? ctx.ledger.note(.gaveUpWaiting, stage: .watch, detail: "\(fact.relPath): \(why); taken as it is after \(DurationText.format(limit.seconds))")
@@ -73,6 +86,12 @@ final class ArrivalCheck: Sendable {
 package final class ArrivingFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var since: [String: (at: ContinuousClock.Instant, size: Int64)] = [:]
+    /// Why each path was found incomplete, and the version (inode, size, mtime) that was.
+    private var verdicts: [String: (version: FileVersion, why: String)] = [:]
+    private struct FileVersion: Equatable {
+        var inode: Int64, size: Int64, mtime: Double
+        init(_ f: FileFact) { (inode, size, mtime) = (f.inode, f.size, f.mtime) }
+    }
     private var sinceGeneration = 0
     /// The pairing keys of every path still on its way, kept until either set changes: asked for each lone
     /// file a pass decides, a scan of thousands of pending paths each time would make a flood quadratic.
@@ -83,6 +102,18 @@ package final class ArrivingFiles: @unchecked Sendable {
     package init(writing: PendingFiles = PendingFiles()) { self.writing = writing }
     /// Since when `path` has been found incomplete at this size — a file that grew is making progress,
     /// so its clock starts again — and whether this is the first time it was found so.
+    func mark(_ fact: FileFact, why: String) -> (ContinuousClock.Instant, Bool) {
+        lock.lock()
+        verdicts[fact.relPath] = (FileVersion(fact), why)
+        lock.unlock()
+        return mark(fact.relPath, size: fact.size)
+    }
+
+    /// Why this very version of the file was found incomplete before, if it was.
+    func incompleteBefore(_ fact: FileFact) -> String? {
+        lock.withLock { verdicts[fact.relPath].flatMap { $0.version == FileVersion(fact) ? $0.why : nil } }
+    }
+
     func mark(_ path: String, size: Int64) -> (ContinuousClock.Instant, Bool) {
         lock.lock(); defer { lock.unlock() }
         if let s = since[path], s.size == size { return (s.at, false) }
@@ -92,7 +123,12 @@ package final class ArrivingFiles: @unchecked Sendable {
         if first { sinceGeneration &+= 1 }
         return (now, first)
     }
-    func clear(_ path: String) { lock.lock(); if since.removeValue(forKey: path) != nil { sinceGeneration &+= 1 }; lock.unlock() }
+    func clear(_ path: String) {
+        lock.lock()
+        verdicts[path] = nil
+        if since.removeValue(forKey: path) != nil { sinceGeneration &+= 1 }
+        lock.unlock()
+    }
     var count: Int {
         lock.lock(); defer { lock.unlock() }
         return since.count + writing.snapshot.count + (writing.busy ? 1 : 0)

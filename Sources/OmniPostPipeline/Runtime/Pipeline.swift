@@ -218,6 +218,7 @@ package final class Pipeline: Sendable {
         let stages: [(HostConfig.Role, any Stage)] = [
             (.ingest, AssembleStage(ctx: ctx)), (.ingest, ValidateStage(ctx: ctx)), (.ingest, ValidateStage(ctx: ctx, lane: .small)),
             (.convert, ConvertStage(ctx: ctx)), (.convert, ConvertStage(ctx: ctx, lane: .quick)), (.ingest, ArchiveStage(ctx: ctx)),
+            (.ingest, ArchiveStage(ctx: ctx, lane: .rejectedAlone)),
             (.upload, VerifyStage(ctx: ctx))
         ]
         let upload = UploadStage(ctx: ctx)
@@ -362,7 +363,7 @@ package final class Pipeline: Sendable {
         // A batch being reported has files neither listed as candidates nor yet recorded (the watcher
         // awaits each record while its count already reads 0): not quiet until the batch is through.
         guard !context.arriving.writing.busy else { return false }
-        guard try context.ledger.waitingFiles().allSatisfy({ $0.role == .other }) else { return false }
+        guard try !context.ledger.anyWaitingToPair() else { return false }
         // A post just published is read back before `--once` ends, while its next read is due within a minute.
         guard try context.ledger.pendingVerifications(horizon: 60) == 0 else { return false }
         return try context.ledger.activeDropCount(horizon: 60) == 0
@@ -374,12 +375,12 @@ package final class Pipeline: Sendable {
     /// Longest an idle stage sleeps without being rung. On a shared ledger other hosts' writes and lapsed
     /// leases are seen only by looking (and `watchLedger` asks each second anyway). On this host's own
     /// SQLite ledger every change rings (our transitions through `WorkRings`, other processes' through
-    /// `LedgerDoorbell`) and a stage names the earliest time its work is due — but work can come due that
-    /// no stage names: a drop that crashed the daemon is retried only after its lease, which the validate
-    /// lanes' deadline did not count, and `--once` then waited for ever (`ExactlyOnceTests`' quarantine).
-    /// So the safety net stays on both: a missed ring or deadline costs at most this long, never a stuck
-    /// drop. On `DeadlineTimer` it is a condition variable's timed wait — two wake-ups a minute a loop,
-    /// not libdispatch's timer re-armed each second.
+    /// `LedgerDoorbell`) and a stage names the earliest time its work is due — a drop's lease running out
+    /// included (`Ledger.nextLeaseExpiry`: the validate lanes did not count it, and `--once` once waited for
+    /// ever, `ExactlyOnceTests`' quarantine). Work can still come due that no stage names, so the safety
+    /// net stays on both: a missed ring or deadline costs at most this long, never a stuck drop. On
+    /// `DeadlineTimer` it is a condition variable's timed wait — two wake-ups a minute a loop, not
+    /// libdispatch's timer re-armed each second.
     static let idleSleep: Duration = .seconds(30)
 
     /// How long a loop with nothing due sleeps unless rung.

@@ -11,9 +11,10 @@ extension PipelineContext {
     /// answer that would file the file away: a clip truncated and rewritten by a re-export makes the
     /// drop that took the first export fail (`truncated_file`, an ffmpeg error…) only because the new
     /// export is being written — that drop is withdrawn instead, and the finished file comes in anew.
-    func changedSinceTaken(_ drop: DropRecord, path: String?) throws -> String? {
+    /// `rows`: the drop's file rows, when the caller has read them already (one read for a drop's clip and sidecar).
+    func changedSinceTaken(_ drop: DropRecord, path: String?, rows: [FileRecord]? = nil) throws -> String? {
         guard let path else { return nil }
-        guard let row = try ledger.files(ofDrop: drop.id).first(where: { $0.path == path }) else { return nil }
+        guard let row = try (rows ?? ledger.files(ofDrop: drop.id)).first(where: { $0.path == path }) else { return nil }
         // Reached without following a link on the way: a folder swapped for a link is not "a new version"
         // (whoever reads or files the file finds it unreachable and says so).
         guard case .here(let taken) = TakenFile.locate(path, in: try openInbox()) else { return nil }
@@ -22,18 +23,20 @@ extension PipelineContext {
 
     /// `changedSinceTaken`, and when the file did change, the watcher is asked to look at it again: a
     /// change it never saw (written through a hard link) would otherwise never come in as a new version.
-    func changedSinceTakenNoted(_ drop: DropRecord, path: String?) throws -> String? {
-        guard let path, let why = try changedSinceTaken(drop, path: path) else { return nil }
+    func changedSinceTakenNoted(_ drop: DropRecord, path: String?, rows: [FileRecord]? = nil) throws -> String? {
+        guard let path, let why = try changedSinceTaken(drop, path: path, rows: rows) else { return nil }
         arriving.writing.recheck(path)
         return why
     }
 
     /// `SourceChanged` for a drop whose clip (or, with `sidecar`, its sidecar) is no longer the version it took.
     func sourceChange(_ drop: DropRecord, when: String) throws -> SourceChanged? {
-        if let clip = drop.clipPath, let why = try changedSinceTakenNoted(drop, path: clip) {
+        guard drop.clipPath != nil || (drop.sidecarPath != nil && drop.manifestEntry == nil) else { return nil }
+        let rows = try ledger.files(ofDrop: drop.id)
+        if let clip = drop.clipPath, let why = try changedSinceTakenNoted(drop, path: clip, rows: rows) {
             return SourceChanged(reason: "\(clip) changed \(when) (\(why)); it comes in again as a new drop")
         }
-        if let s = drop.sidecarPath, drop.manifestEntry == nil, let why = try changedSinceTakenNoted(drop, path: s) {
+        if let s = drop.sidecarPath, drop.manifestEntry == nil, let why = try changedSinceTakenNoted(drop, path: s, rows: rows) {
             return SourceChanged(reason: "\(s) changed \(when) (\(why)); the clip pairs again with its newest version", keepsClip: true, path: s)
         }
         return nil

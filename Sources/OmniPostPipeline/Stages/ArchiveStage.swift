@@ -13,13 +13,26 @@ import OmniPostLedger
 /// `outbox/failed/<drop>.failure.json` (what needs a person); the ledger records the drop as `failed`,
 /// so it is on the Failures list and `omnipost retry` sends only what failed.
 struct ArchiveStage: Stage {
+    /// Two loops: `.any` files every finished or rejected drop; `.rejectedAlone` only rejected drops that
+    /// are no clip list's entry, beside it — a filing waits on its fsyncs, and one loop filing 10,000
+    /// rejected sidecars one after another was what held a flood's answers back (issue 30). (A clip list's
+    /// entries stay with the one loop: the last of them to be filed moves the list, which two loops
+    /// counting each other as still open would both leave.)
+    enum Lane { case any, rejectedAlone }
     let name = "archive"
+    var loopName: String { lane == .rejectedAlone ? "archive.rejected" : "archive" }
     let ctx: PipelineContext
+    var lane: Lane = .any
     var rungBy: Wakeup.Topic { .finished }
     /// Rejected and finished drops take turns: a stream of rejections never holds a published drop's filing.
     let turn = FairTurn()
 
+    /// A filing whose worker stopped (an archive step that failed: its lease is left to lapse) is taken
+    /// up again when the lease runs out.
+    func nextDeadline() throws -> Date? { try ctx.ledger.nextLeaseExpiry(in: [.rejected, .converted]) }
+
     func step() async throws -> Bool {
+        if lane == .rejectedAlone { return try archiveOne(rejected: true) }
         let rejectedFirst = turn.last != "rejected"
         for rejected in rejectedFirst ? [true, false] : [false, true] where try archiveOne(rejected: rejected) {
             turn.last = rejected ? "rejected" : "finished"
@@ -30,11 +43,20 @@ struct ArchiveStage: Stage {
 
     private func archiveOne(rejected: Bool) throws -> Bool {
         if rejected {
-            guard let drop = try ctx.ledger.claimRejectedDrop(owner: ctx.owner, lease: ctx.dropLease(300)) else { return false }
+            // The drop and its filing in one commit.
+            guard
+                let (drop, filing) = try ctx.ledger.claimRejectedDropToFile(
+                    owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds,
+                    alone: lane == .rejectedAlone)
+            else { return false }
             ctx.dropsInHand.hold(drop.id)
             defer { ctx.dropsInHand.letGo(drop.id) }
-            if try withdrawIfChanged(drop) { return true }
-            try reporting(drop) { try finish(drop, outcome: .failed) }
+            if try withdrawIfChanged(drop) {
+                // Nothing of it is filed: the filing claimed with it is let go.
+                if filing != nil { try? ctx.ledger.releaseFiling(dropId: drop.id, owner: ctx.owner) }
+                return true
+            }
+            try reporting(drop) { try finish(drop, outcome: .failed, claimed: .some(filing)) }
             return true
         }
         guard let drop = try ctx.ledger.claimDropReadyToArchive(owner: ctx.owner, lease: ctx.dropLease(300)) else { return false }
@@ -97,7 +119,8 @@ struct ArchiveStage: Stage {
         return (first.errorCode ?? ReasonCode.internalError.rawValue, message)
     }
 
-    private func finish(_ drop: DropRecord, outcome: Outcome) throws {
+    /// `claimed`: the filing as claimed with the drop (`.some(nil)`: another host's), or nil to claim it here.
+    private func finish(_ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil) throws {
         var drop = drop
         let now = ctx.now
         var destDir: URL
@@ -122,8 +145,9 @@ struct ArchiveStage: Stage {
         // drop another host is filing is left to it; one whose filer stopped is taken over into the folder
         // that host chose, so no move is repeated or contradicted (files already there are recognised).
         guard
-            let filing = try ctx.ledger.claimFiling(
-                dropId: drop.id, owner: ctx.owner, host: ctx.config.host.name, folder: relDest, lease: ctx.config.host.leaseSeconds)
+            let filing = try claimed
+                ?? ctx.ledger.claimFiling(
+                    dropId: drop.id, owner: ctx.owner, host: ctx.config.host.name, folder: relDest, lease: ctx.config.host.leaseSeconds)
         else {
             ctx.logger.info("another host is filing this drop", metadata: ["omnipost.drop": "\(drop.id)"])
             return
@@ -146,7 +170,11 @@ struct ArchiveStage: Stage {
         // (TakenFile, BeneathDirectory.move), never by a path re-resolved through the inbox: a subfolder
         // swapped for a link to elsewhere while the drop waited moves nothing from there.
         let inbox = try ctx.openInbox()
-        try FileManager.default.createDirectory(at: destDir, withIntermediateDirectories: true)
+        // One mkdir where the parent is there (failed/, an archive day already begun); FileManager's
+        // walk from the root only where it is not.
+        if mkdir(destDir.path, 0o777) != 0, errno != EEXIST {
+            try FileManager.default.createDirectory(at: destDir, withIntermediateDirectories: true)
+        }
         let dest = try BeneathDirectory(path: destDir.path)
         let rows = try ctx.ledger.files(ofDrop: drop.id)
         for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + drop.assets + markers {
@@ -217,8 +245,11 @@ struct ArchiveStage: Stage {
                 try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
             }
             if outcome != .published {
-                try report.write(to: ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json"))
-                try report.write(to: destDir.appendingPathComponent("\(drop.id).failure.json"))
+                // The copy beside the originals is a second name for the same durable file, not a second file.
+                let outboxReport = ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json")
+                let data = try report.encoded()
+                try SafeFiles.writeAtomically(data, to: outboxReport)
+                try SafeFiles.linkOrWrite(outboxReport, data, to: destDir.appendingPathComponent("\(drop.id).failure.json"))
             }
         }
         SafeFiles.removeIfPresent(ctx.paths.work.appendingPathComponent(drop.id))

@@ -8,12 +8,22 @@ enum InboxPaths {
         guard normalized(rel) != nil else {
             throw OmniError(.pathEscape, "'\(Excerpt.quote(rel))' points outside the inbox", at: SourceLocation(file: rel))
         }
-        let root = URL(fileURLWithPath: inbox).resolvingSymlinksInPath().path
-        let resolved = URL(fileURLWithPath: inbox).appendingPathComponent(rel).resolvingSymlinksInPath().path
+        let root = realPath(inbox)
+        let resolved = realPath(inbox + "/" + rel)
         guard resolved == root || resolved.hasPrefix(root + "/") else {
             throw OmniError(.pathEscape, "'\(rel)' is a link to a file outside the inbox; only files inside it are read", at: SourceLocation(file: rel))
         }
         return resolved
+    }
+
+    /// Where `path` really is, every link on the way followed: realpath(3), a system call per part of the
+    /// path — Foundation's `resolvingSymlinksInPath` (with a `URL` built around it) cost several times that
+    /// and was asked three times for every sidecar (issue 30). A path that does not resolve (a dangling
+    /// link, a file gone) is resolved as far as it goes, as before.
+    static func realPath(_ path: String) -> String {
+        guard let p = realpath(path, nil) else { return URL(fileURLWithPath: path).resolvingSymlinksInPath().path }
+        defer { free(p) }
+        return String(cString: p)
     }
 
     /// `a/./b/../c` → `a/c`; nil when the path is absolute, starts at a home folder, or climbs above

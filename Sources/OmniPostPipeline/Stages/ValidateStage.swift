@@ -21,6 +21,10 @@ struct ValidateStage: Stage {
 
     static let largeClipBytes: Int64 = 256 << 20
 
+    /// A received drop held by a lease no one renews (its worker failed or went away) is validated again
+    /// when the lease runs out: that moment is this lane's deadline, not its loop's safety net.
+    func nextDeadline() throws -> Date? { try ctx.ledger.nextLeaseExpiry(in: [.received]) }
+
     func step() async throws -> Bool {
         guard
             let claimed = try ctx.ledger.claimDropToValidate(
