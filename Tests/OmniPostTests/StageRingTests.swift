@@ -24,16 +24,21 @@ import Testing
         }
         let validate = waiter("validate", .received)
         let archive = waiter("archive", .finished)
+        let rejections = waiter("archive.rejected", .rejected)
         let any = waiter("any", .all)
         bell.ring(.finished)
         await archive.value
         await any.value
-        // The validate loop's topic did not ring: it is still asleep, with no timeout to end it.
+        // The validate loop's topic did not ring, nor the rejections lane's (a published delivery rings
+        // `finished` alone): both still asleep, with no timeout to end them.
         try await Task.sleep(for: .milliseconds(300))
         #expect(woken.names.withLock { $0.sorted() } == ["any", "archive"])
         bell.ring(.received)
         await validate.value
         #expect(woken.names.withLock { $0.sorted() } == ["any", "archive", "validate"])
+        bell.ring([.finished, .rejected])
+        await rejections.value
+        #expect(woken.names.withLock { $0.sorted() } == ["any", "archive", "archive.rejected", "validate"])
 
         // Rung after the ticket was taken, before the wait began: the wait returns at once.
         let ticket = bell.ticket(.files)
@@ -61,7 +66,8 @@ import Testing
         #expect(drop(.received) == .received)
         #expect(drop(.validated) == .validated)
         #expect(drop(.converted) == [.ready, .finished])
-        #expect(drop(.rejected) == .finished)
+        #expect(drop(.rejected) == [.finished, .rejected])
+        #expect(drop(.failed) == .finished)
         #expect(drop(.withdrawn) == .files)
         #expect(drop(.archived) == nil)
         #expect(delivery(.ready) == .ready)

@@ -27,6 +27,9 @@ package final class Wakeup: @unchecked Sendable {
         package static let published = Topic(rawValue: 1 << 5)
         /// An upload was claimed under a lease: on a SQLite ledger the heartbeat beats again to renew it.
         package static let held = Topic(rawValue: 1 << 6)
+        /// A drop was rejected: the archive's rejections lane, which a published delivery (`finished`
+        /// too) would only wake for empty claims.
+        package static let rejected = Topic(rawValue: 1 << 7)
         package static let all = Topic(rawValue: .max)
         static let count = 8
     }

@@ -30,7 +30,8 @@ enum WorkRings {
         case .validated?: return .validated
         // Converted: its deliveries are ready (or all failed, and the drop is for filing).
         case .converted?: return [.ready, .finished]
-        case .rejected?, .failed?: return .finished
+        case .rejected?: return [.finished, .rejected]
+        case .failed?: return .finished
         // Its files wait again, to pair anew.
         case .withdrawn?: return .files
         case .archived?, nil: return nil

@@ -23,7 +23,7 @@ struct ArchiveStage: Stage {
     var loopName: String { lane == .rejectedAlone ? "archive.rejected" : "archive" }
     let ctx: PipelineContext
     var lane: Lane = .any
-    var rungBy: Wakeup.Topic { .finished }
+    var rungBy: Wakeup.Topic { lane == .rejectedAlone ? .rejected : .finished }
     /// Rejected and finished drops take turns: a stream of rejections never holds a published drop's filing.
     let turn = FairTurn()
 
