@@ -1,4 +1,5 @@
 import Foundation
+import OmniPostCore
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -42,9 +43,7 @@ final class InotifyReactor: @unchecked Sendable {
         started = true
         lock.unlock()
         if start {
-            let t = Thread { [self] in run() }
-            t.stackSize = 256 << 10
-            t.start()
+            Thread.startLoop { [self] in run() }
         } else {
             ring()
         }

@@ -75,11 +75,7 @@ final class StallWatch: @unchecked Sendable {
         let start = !started
         started = true
         cond.unlock()
-        if start {
-            let thread = Thread { [self] in loop() }
-            thread.stackSize = 256 << 10
-            thread.start()
-        }
+        if start { Thread.startLoop { [self] in loop() } }
         return id
     }
 
