@@ -45,7 +45,9 @@ extension Ledger {
         attempt: AttemptResult? = nil,
         change: @Sendable (inout DeliveryRecord) -> Void = { _ in }
     ) throws -> DeliveryRecord {
-        try writeSQL { sql, events in
+        // A post on record is what every later step trusts (the original's move to the archive, the
+        // notices, a drop of the same clip answered as a duplicate): it outlives a power cut.
+        try writeSQL(durable: to == .published) { sql, events in
             // Locked as it is read on the shared ledger, so the checks below hold until the change commits.
             guard var d = try sql.fetchOne(DeliveryRecord.self, "SELECT * FROM deliveries WHERE id = ?" + sql.dialect.forUpdate, [.integer(id)]) else {
                 throw OmniError(.internalError, "delivery \(id) is not in the ledger")
@@ -83,8 +85,12 @@ extension Ledger {
 
     /// Checkpoints an upload in place: the remote session and the platform-confirmed offset. Called
     /// before the first byte (session) and after each acknowledged chunk (offset); extends the lease.
-    package func checkpoint(deliveryId: Int64, owner: String, lease: Double, session: String?, confirmedOffset: Int64, bytesSent: Int64) throws {
-        try writeSQL { sql, _ in
+    /// `durable`: the session or phase the next request may make a post of — synced to disk before this
+    /// returns, so a power cut cannot leave a restart without it (`writeSQL(durable:)`).
+    package func checkpoint(
+        deliveryId: Int64, owner: String, lease: Double, session: String?, confirmedOffset: Int64, bytesSent: Int64, durable: Bool = true
+    ) throws {
+        try writeSQL(durable: durable) { sql, _ in
             let n = self.now
             let changed = try sql.run(
                 """

@@ -29,7 +29,9 @@ extension Ledger {
 
     /// Keeps where a follow-up stands: `intended` before its request leaves, then `made` or `failed`.
     package func recordFollowUp(deliveryId: Int64, key: String, kind: String, state: FollowUpRecord.State, remoteId: String? = nil, detail: String? = nil) throws {
-        try writeSQL { sql, _ in
+        // An intent comes before the request that makes the follow-up: a restart that finds it reads the
+        // platform back instead of making it again, so it outlives a power cut (`writeSQL(durable:)`).
+        try writeSQL(durable: state == .intended) { sql, _ in
             try sql.run(
                 """
                 INSERT INTO follow_ups (delivery_id, key, kind, state, remote_id, detail, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)

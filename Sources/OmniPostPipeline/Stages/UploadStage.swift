@@ -93,7 +93,7 @@ struct UploadStage: Sendable {
                 checkpoint: { cp in
                     try ledger.checkpoint(
                         deliveryId: id, owner: owner, lease: lease, session: cp.session,
-                        confirmedOffset: cp.confirmedOffset, bytesSent: base + cp.bytesSent)
+                        confirmedOffset: cp.confirmedOffset, bytesSent: base + cp.bytesSent, durable: cp.durable)
                 },
                 progress: { done, total in
                     let q = Int(Double(done) / Double(max(total, 1)) * 4)

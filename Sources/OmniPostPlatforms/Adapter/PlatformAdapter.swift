@@ -87,6 +87,12 @@ package struct UploadCheckpoint: Sendable {
     package var session: String
     package var confirmedOffset: Int64
     package var bytesSent: Int64
+    /// Whether the record must also survive a power cut, not only a killed process, before the adapter
+    /// goes on: true for a session, a phase, a marker — what the next request may make a post of, and
+    /// what a restart must find to reconcile instead of posting again. False only for a part's confirmed
+    /// offset, which a resume may lose and ask the platform for (or send the part again, which every
+    /// transport defines as safe). The ledger syncs its log for the first kind (docs/upload-engine.md).
+    package var durable: Bool = true
 }
 
 package struct PublishOutcome: Sendable, Equatable {

@@ -42,7 +42,7 @@ enum ChunkLoop {
                     case .confirmed(let o):
                         // Resume from the platform's offset, not ours.
                         offset = o
-                        try await run.save(session, confirmed: o)
+                        try await run.save(session, confirmed: o, durable: false)
                     case .resend:
                         break
                     }
@@ -97,7 +97,9 @@ enum ChunkLoop {
                         spare.put(l.bytes)
                         last = nil
                     }
-                    try await run.save(session, confirmed: o)
+                    // An offset: kept through a killed process, not synced per part (a power cut loses at most
+                    // parts the resume asks the platform about or sends again).
+                    try await run.save(session, confirmed: o, durable: false)
                     run.progress(o, job.size)
                 case .resend:
                     // The platform took the request but not the part: the same as a cut one.

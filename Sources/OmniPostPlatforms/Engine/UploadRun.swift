@@ -11,9 +11,10 @@ struct UploadRun: Sendable {
     var sent: Int64 = 0
 
     /// Made durable before anything moves on: the session before its first byte, each confirmed offset,
-    /// each phase before the step it allows.
-    func save<S: PersistedSession>(_ session: S, confirmed: Int64) async throws {
-        try await checkpoint(UploadCheckpoint(session: session.persisted, confirmedOffset: confirmed, bytesSent: sent))
+    /// each phase before the step it allows. `durable: false` only for a part's confirmed offset
+    /// (`UploadCheckpoint.durable`): everything else must outlive a power cut.
+    func save<S: PersistedSession>(_ session: S, confirmed: Int64, durable: Bool = true) async throws {
+        try await checkpoint(UploadCheckpoint(session: session.persisted, confirmedOffset: confirmed, bytesSent: sent, durable: durable))
     }
 
     /// A verb through the middleware. The body is `@Sendable` (a middleware may run it in a child

@@ -127,6 +127,9 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
     var startRoute: String?
     /// How many times `startRoute` is asked for one post (Reddit leases the video and its poster).
     var startsPerPost = 1
+    /// Whether `startRoute` is itself the request that carries the whole file (Bluesky's uploadVideo):
+    /// sent again after a power cut lost what it answered, which the platform defines as safe.
+    var startCarriesTheFile = false
     /// The route that makes the post (asked once, even across a lost reply).
     var postRoute: String?
     /// The token endpoint's route, for a refresh counted once.

@@ -135,6 +135,54 @@ import Testing
         }
     }
 
+    // MARK: d'. a power cut: only what was synced survives
+
+    /// A power cut, unlike a killed process, loses every commit after the last one synced to disk. What
+    /// a platform may make a post of (a session, a phase, a marker) is synced before the request
+    /// (`UploadCheckpoint.durable`); a part's offset is not. Resumed from the last synced checkpoint,
+    /// the kill in the uncertain window still ends in one post, asked for once.
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.uncertain.value != nil })
+    func aPowerCutInTheUncertainWindowStillEndsInOnePost(_ f: ConformanceFixture) async throws {
+        try await ConformanceRig.with(f, faults: .init(finalReplyDelayMs: 4000)) { rig in
+            let cps = CheckpointLog()
+            let run = Task { try await rig.deliver(checkpoint: { cps.add($0) }) }
+            var waited = 0
+            while await rig.state.stats.finalRepliesPending == 0 {
+                try await Task.sleep(for: .milliseconds(10))
+                waited += 1
+                if waited > 3000 { run.cancel(); _ = await run.result; Issue.record("the final reply was never held"); return }
+            }
+            run.cancel()
+            _ = await run.result
+            await rig.state.setFaults(.init())
+            #expect(cps.all.first?.durable == true, "the first record of an upload (its session or marker) is synced")
+            let synced = try #require(cps.all.last { $0.durable }, "a record was synced before the last request")
+            let out = try await rig.deliver(session: synced.session, offset: synced.confirmedOffset)
+            let posts = try await rig.posts()
+            #expect(posts.count == 1 && posts.first?.sha256 == rig.sha256, "\(posts.map(\.id))")
+            #expect(out.reconciled || f.postRoute == nil, "found, not made again")
+            #expect(await rig.count(f.postRoute) == (f.postRoute == nil ? 0 : 1), "the post was asked for once")
+            #expect(await rig.count(f.startRoute) == f.starts, "no second upload was started")
+        }
+    }
+
+    /// The same after a confirmed part: the offset is lost with the power, the session is not, and the
+    /// resume asks the platform or sends the part again — one post.
+    @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.restart.value != nil })
+    func aPowerCutAfterAPartResumesTheSyncedSession(_ f: ConformanceFixture) async throws {
+        try await ConformanceRig.with(f) { rig in
+            let cps = try await interrupted { try await rig.deliver(checkpoint: $0) } at: { $0.confirmedOffset > 0 }
+            let synced = try #require(cps.all.last { $0.durable }, "the session was synced before its first byte")
+            try await rig.deliver(session: synced.session, offset: synced.confirmedOffset)
+            let posts = try await rig.posts()
+            #expect(posts.count == 1 && posts.first?.sha256 == rig.sha256)
+            #expect(await rig.count(f.postRoute) == (f.postRoute == nil ? 0 : 1), "the post was asked for once")
+            // Where the start is the whole file's request (Bluesky), what it answered was lost with the
+            // power: it is sent again, and the video service answers `already_exists` with the same blob.
+            #expect(await rig.count(f.startRoute) == f.starts * (f.startCarriesTheFile ? 2 : 1), "the synced session was resumed, not started again")
+        }
+    }
+
     // MARK: e. an upload session the platform forgot
 
     @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.forget.value != nil && $0.restart.value != nil })

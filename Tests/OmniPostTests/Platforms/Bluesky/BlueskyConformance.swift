@@ -13,7 +13,7 @@ extension BlueskyPlatform: ConformanceSubject {
                 title: "Conformance clip", description: "sent exactly once", tags: ["conformance"], privacy: .public, publishAt: nil,
                 options: ["alt": "a test pattern"]),
             adapter: { BlueskyAdapter($0, poll: ConformanceFixture.quick, pollTimeout: .seconds(10)) },
-            startRoute: "bluesky.uploadVideo", postRoute: "bluesky.createRecord", tokenRoute: "bluesky.refreshSession",
+            startRoute: "bluesky.uploadVideo", startCarriesTheFile: true, postRoute: "bluesky.createRecord", tokenRoute: "bluesky.refreshSession",
             followUpRoutes: [.firstComment: "bluesky.reply"],
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "bluesky.uploadVideo", requests: 2)),
             forget: .notApplicable("the video service keeps the blob; a job it forgot is published from the same record key (BlueskyTests)"),
