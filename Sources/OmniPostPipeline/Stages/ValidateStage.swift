@@ -13,7 +13,8 @@ struct ValidateStage: Stage {
     let name = "validate"
     /// Each lane is a loop of its own, its liveness watched apart (events keep the stage's name).
     var loopName: String { lane == .small ? "validate.small" : "validate" }
-    var rungBy: Wakeup.Topic { .received }
+    /// The small lane is the spare: rung for a new drop only when the first lane is not asleep to take it.
+    var rungBy: Wakeup.Topic { lane == .small ? .receivedSpare : .received }
     let ctx: PipelineContext
     var lane: Lane = .any
     /// The writer (clip list or folder) served last: claims go round-robin across writers.
