@@ -48,20 +48,21 @@ extension Ledger {
         try claimDrop(in: .rejected, owner: owner, lease: lease, condition: nil)
     }
 
-    /// The oldest rejected drop and its filing into `failed/<drop>` (`claimFiling`), claimed in one
-    /// transaction rather than two — a rejected drop's commits are most of what it costs (issue 30). The
-    /// filing is nil when another host's filing of it is live: the drop is then that host's to file.
-    /// `alone`: only a drop that is no clip list's entry (whose filing never waits on, nor moves, a list
-    /// other drops share) — what a second archive loop may file beside the first.
+    /// The oldest rejected drop and its filing (`claimFiling`), claimed in one transaction rather than
+    /// two — a rejected drop's commits are most of what it costs (issue 30). `folder` names where the
+    /// claimed drop is filed: the archive stage's one rule for it (`failed/<drop>`), passed in rather than
+    /// written here a second time. The filing is nil when another host's filing of it is live: the drop
+    /// is then that host's to file. `alone`: only a drop that is no clip list's entry (whose filing never
+    /// waits on, nor moves, a list other drops share) — what a second archive loop may file beside the first.
     package func claimRejectedDropToFile(
-        owner: String, host: String, lease: Double, filingLease: Double, alone: Bool = false
+        owner: String, host: String, lease: Double, filingLease: Double, alone: Bool = false, folder: @Sendable (DropRecord) -> String
     ) throws -> (drop: DropRecord, filing: Filing?)? {
         let now = self.now
         return try writeSQL { sql, events in
             guard let drop = try Self.claimDrop(sql, in: .rejected, owner: owner, lease: lease, condition: alone ? .notAListEntry : nil, now: now)
             else { return nil }
             let filing = try Self.claimFiling(
-                sql, &events, dropId: drop.id, owner: owner, host: host, folder: "failed/\(drop.id)", lease: filingLease, now: now)
+                sql, &events, dropId: drop.id, owner: owner, host: host, folder: folder(drop), lease: filingLease, now: now)
             return (drop, filing)
         }
     }

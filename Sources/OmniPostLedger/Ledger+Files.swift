@@ -21,6 +21,11 @@ extension Ledger {
         package var supersedes: (file: FileRecord, drop: DropRecord)?
     }
 
+    /// `files_identity`'s condition (v18), said beside a narrower one where a path's taken rows are looked
+    /// up: SQLite uses a partial index only for a query that states its condition, and `files_path`, which
+    /// served these lookups before, is gone (v21).
+    static let liveFile = "state IN ('waiting','taken')"
+
     @discardableResult
     package func recordFile(path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role) throws -> RecordedFile {
         try writeSQL { sql, events in
@@ -32,7 +37,7 @@ extension Ledger {
                 return RecordedFile(isNew: true)
             }
             if try sql.int(
-                "SELECT COUNT(*) AS n FROM files WHERE path = ? AND state = 'taken' AND inode = ? AND size = ? AND mtime = ?",
+                "SELECT COUNT(*) AS n FROM files WHERE path = ? AND state = 'taken' AND \(Self.liveFile) AND inode = ? AND size = ? AND mtime = ?",
                 [.text(path), .integer(inode), .integer(size), .real(mtime)]) ?? 0 > 0
             {
                 return RecordedFile(isNew: false)
@@ -65,7 +70,7 @@ extension Ledger {
                 FileRecord.self,
                 """
                 SELECT files.* FROM files JOIN drops ON drops.id = files.drop_id
-                WHERE files.path = ? AND files.state = 'taken' AND files.role IN ('clip','sidecar')
+                WHERE files.path = ? AND files.state = 'taken' AND files.\(Self.liveFile) AND files.role IN ('clip','sidecar')
                   AND drops.state NOT IN ('archived','failed','withdrawn','rejected')
                 ORDER BY files.id DESC LIMIT 1
                 """, [.text(path)]), let dropId = old.dropId,
@@ -133,7 +138,7 @@ extension Ledger {
             guard
                 let f = try sql.fetchOne(
                     FileRecord.self,
-                    "SELECT * FROM files WHERE state = 'taken' AND drop_id IS NOT NULL AND path IN (\(sqlMarks(paths.count))) ORDER BY id DESC LIMIT 1",
+                    "SELECT * FROM files WHERE state = 'taken' AND \(Self.liveFile) AND drop_id IS NOT NULL AND path IN (\(sqlMarks(paths.count))) ORDER BY id DESC LIMIT 1",
                     paths.map(SQLValue.text)),
                 let dropId = f.dropId, let d = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?", [.text(dropId)])
             else { return nil }

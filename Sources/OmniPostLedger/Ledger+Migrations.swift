@@ -317,6 +317,8 @@ extension Ledger {
         m.registerMigration("v19") { db in for statement in Ledger.v19Indexes { try db.execute(sql: statement) } }
         // A post's quota charged once per delivery (issue 27): a takeover or a crash resume never charges again.
         m.registerMigration("v20") { db in for statement in Ledger.v20Statements(postgres: false) { try db.execute(sql: statement) } }
+        // Cheap drops (issue 30): the files indexes no query needs, gone.
+        m.registerMigration("v21") { db in for statement in Ledger.v21Statements { try db.execute(sql: statement) } }
         return m
     }
 }

@@ -129,6 +129,7 @@ struct CPU {
     var selfSeconds: Double
     var childSeconds: Double
     var total: Double { selfSeconds + childSeconds }
+    static let zero = CPU(selfSeconds: 0, childSeconds: 0)
 
     static func now() -> CPU {
         func seconds(_ u: rusage) -> Double {

@@ -50,6 +50,38 @@ import Testing
         await late.value
     }
 
+    /// A new drop wakes the first validate lane alone while it sleeps (the second woke for every drop and
+    /// claimed nothing); with the first lane not asleep — busy, or already woken by the drop before in a
+    /// burst — the spare lane is rung. A loop waiting for any topic does not count as the first lane.
+    @Test(.timeLimit(.minutes(1))) func aNewDropWakesTheSpareValidateLaneOnlyWhenTheFirstIsNotAsleep() async throws {
+        let bell = Wakeup()
+        let woken = Woken()
+        func waiter(_ name: String, _ topic: Wakeup.Topic) -> Task<Void, Never> {
+            let ticket = bell.ticket(topic)
+            return Task {
+                await bell.wait(after: ticket, for: topic, timeout: nil)
+                woken.names.withLock { $0.append(name) }
+            }
+        }
+        let anyTicket = bell.ticket(.received)
+        let first = waiter("first", .received)
+        let spare = waiter("spare", .receivedSpare)
+        let notifier = waiter("notifier", .all)
+        // Both lanes asleep (the waits are registered once their tasks ran: give them the moment).
+        try await Task.sleep(for: .milliseconds(200))
+        bell.ring(.received)
+        await first.value
+        await notifier.value
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(woken.names.withLock { $0.sorted() } == ["first", "notifier"], "the spare lane sleeps on")
+        // The next drop of the burst: the first lane is not asleep (it is claiming), so the spare is rung.
+        bell.ring(.received)
+        await spare.value
+        #expect(woken.names.withLock { $0.sorted() } == ["first", "notifier", "spare"])
+        // The first lane, busy through both rings, looks again when it is done: its ticket moved.
+        #expect(bell.ticket(.received) != anyTicket)
+    }
+
     @Test func aWaitWithATimeoutEndsWithoutARing() async throws {
         let bell = Wakeup()
         let started = ContinuousClock.now

@@ -11,8 +11,8 @@ import Foundation
 package final class Wakeup: @unchecked Sendable {
     /// The work a ring announces, by the stage loop that takes it up.
     package struct Topic: OptionSet, Sendable, Hashable {
-        package let rawValue: UInt8
-        package init(rawValue: UInt8) { self.rawValue = rawValue }
+        package let rawValue: UInt16
+        package init(rawValue: UInt16) { self.rawValue = rawValue }
         /// A file was recorded, or files wait again (a withdrawn drop): the assemble stage pairs them.
         package static let files = Topic(rawValue: 1 << 0)
         /// A drop was made: the validate lanes.
@@ -30,8 +30,13 @@ package final class Wakeup: @unchecked Sendable {
         /// A drop was rejected: the archive's rejections lane, which a published delivery (`finished`
         /// too) would only wake for empty claims.
         package static let rejected = Topic(rawValue: 1 << 7)
+        /// A drop was made and no loop waiting for `received` alone is asleep to take it: the second
+        /// validate lane (small clips). A drop rings the first lane only while it waits — the second woke
+        /// for every drop and claimed nothing (issue 30); a burst, or a first lane busy with a huge clip,
+        /// wakes both.
+        package static let receivedSpare = Topic(rawValue: 1 << 8)
         package static let all = Topic(rawValue: .max)
-        static let count = 8
+        static let count = 9
     }
 
     private struct Waiter {
@@ -63,9 +68,16 @@ package final class Wakeup: @unchecked Sendable {
         return generation(topic)
     }
 
-    /// Wakes the loops waiting for `topic` (every loop by default).
+    /// Wakes the loops waiting for `topic` (every loop by default). `received` rings `receivedSpare` too
+    /// only when no loop waiting for `received` without it (the first validate lane) is asleep.
     package func ring(_ topic: Topic = .all) {
         lock.lock()
+        var topic = topic
+        if topic.contains(.received), !topic.contains(.receivedSpare),
+            !waiters.values.contains(where: { $0.topic.contains(.received) && !$0.topic.contains(.receivedSpare) })
+        {
+            topic.insert(.receivedSpare)
+        }
         for bit in 0..<Topic.count where topic.rawValue & (1 << bit) != 0 { generations[bit] &+= 1 }
         var woken: [Waiter] = []
         for (id, w) in waiters where !w.topic.isDisjoint(with: topic) {

@@ -33,7 +33,9 @@ final class ArrivalCheck: Sendable {
         var read = false
         if role == .sidecar || role == .manifest, let why = waiting.incompleteBefore(fact) {
             verdict = .incomplete(why)
-        } else if let v = try? await StallGuard.run("checking \(fact.relPath)", stall: .seconds(10), { _ in Self.verdict(path: path, role: role) }) {
+        } else if let v = try? await StallGuard.run(
+            "checking \(fact.relPath)", stall: .seconds(10), { [ctx] _ in Self.verdict(path: path, role: role, named: fact.relPath, sidecars: ctx.sidecars) })
+        {
             verdict = v
             read = true
         } else {
@@ -58,7 +60,9 @@ final class ArrivalCheck: Sendable {
         return false
     }
 
-    static func verdict(path: String, role: FileRecord.Role) -> Completeness.Verdict {
+    /// `named`: the path inside the inbox, as a sidecar's errors name it. A lone sidecar that is UTF-8
+    /// text is parsed through `sidecars`, so the pairing and validation after it do not parse it again.
+    static func verdict(path: String, role: FileRecord.Role, named: String? = nil, sidecars: SidecarCache? = nil) -> Completeness.Verdict {
         switch role {
         case .clip:
             return Completeness.video(path: path)
@@ -68,7 +72,13 @@ final class ArrivalCheck: Sendable {
             // Only a syntax error means "not all here yet"; a wrong key is the user's, answered by validation.
             let text = String(decoding: data, as: UTF8.self)
             do {
-                _ = try YAMLDocument.parse(text, file: path, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
+                // (Bytes that are no UTF-8 are parsed as decoded, as ever: `Manifest.load` refuses them
+                // unparsed with the same code a syntax error has, which here would read as "not all here".)
+                if role == .sidecar, let sidecars, let named, String(validating: data, as: UTF8.self) != nil {
+                    _ = try sidecars.manifest(path: path, displayName: named)
+                } else {
+                    _ = try YAMLDocument.parse(text, file: path, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
+                }
             } catch let e as OmniError where e.code == .manifestSyntax {
                 // JSON that is whole and wrong (a trailing comma, `NaN`) will not mend by waiting: validation answers it now.
                 if YAMLDocument.isJSON(file: path), !YAMLDocument.jsonEndsEarly(text) { return .complete }

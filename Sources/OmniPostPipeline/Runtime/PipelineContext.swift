@@ -25,6 +25,8 @@ package struct PipelineContext: Sendable {
     package var arriving = ArrivingFiles()
     /// Clip lists parsed once per version (shared by the assemble and validate stages).
     var clipLists = ClipListCache()
+    /// Lone sidecars parsed once per version: the arrival check, pairing and validation share the parse.
+    var sidecars = SidecarCache()
     /// Validate workers decide one at a time (duplicates, slots); they read and probe side by side.
     var decisions = SerialGate()
     /// `outbox/<drop>.status.json`, rewritten as drops move (the ledger's observer marks them).

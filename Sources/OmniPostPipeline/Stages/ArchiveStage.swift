@@ -47,7 +47,7 @@ struct ArchiveStage: Stage {
             guard
                 let (drop, filing) = try ctx.ledger.claimRejectedDropToFile(
                     owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds,
-                    alone: lane == .rejectedAlone)
+                    alone: lane == .rejectedAlone, folder: { Self.filingFolder($0, outcome: .failed) })
             else { return false }
             ctx.dropsInHand.hold(drop.id)
             defer { ctx.dropsInHand.letGo(drop.id) }
@@ -123,39 +123,28 @@ struct ArchiveStage: Stage {
     private func finish(_ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil) throws {
         var drop = drop
         let now = ctx.now
-        var destDir: URL
-        var relDest: String
         let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
         if drop.reasonCode == nil, let why = Self.reason(deliveries) {
             drop.reasonCode = why.code
             drop.reasonMessage = why.message
         }
-        if outcome != .failed {
-            var cal = Calendar(identifier: .gregorian)
-            cal.timeZone = TimeZone(identifier: "UTC")!
-            let c = cal.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: drop.createdAt))
-            let datePath = String(format: "%04d/%02d/%02d", c.year!, c.month!, c.day!)
-            destDir = ctx.paths.archive.appendingPathComponent(datePath).appendingPathComponent(drop.id)
-            relDest = "archive/\(datePath)/\(drop.id)"
-        } else {
-            destDir = ctx.paths.failed.appendingPathComponent(drop.id)
-            relDest = "failed/\(drop.id)"
-        }
         // The filing is claimed in the ledger before anything moves (several hosts share the inbox): a
         // drop another host is filing is left to it; one whose filer stopped is taken over into the folder
         // that host chose, so no move is repeated or contradicted (files already there are recognised).
+        // A rejected drop's filing was claimed with it, into the folder `filingFolder` named then.
+        let mine = Self.filingFolder(drop, outcome: outcome)
         guard
             let filing = try claimed
                 ?? ctx.ledger.claimFiling(
-                    dropId: drop.id, owner: ctx.owner, host: ctx.config.host.name, folder: relDest, lease: ctx.config.host.leaseSeconds)
+                    dropId: drop.id, owner: ctx.owner, host: ctx.config.host.name, folder: mine, lease: ctx.config.host.leaseSeconds)
         else {
             ctx.logger.info("another host is filing this drop", metadata: ["omnipost.drop": "\(drop.id)"])
             return
         }
-        if filing.folder != relDest, let chosen = Self.folder(filing.folder, in: ctx.paths) {
-            relDest = filing.folder
-            destDir = chosen
-        }
+        // The folder the ledger holds for the filing, whoever chose it (one naming no archive/ or failed/
+        // folder of ours is not followed: this drop's own is used).
+        let relDest = Self.folder(filing.folder, in: ctx.paths) != nil ? filing.folder : mine
+        guard let destDir = Self.folder(relDest, in: ctx.paths) else { throw OmniError(.internalError, "no folder to file \(drop.id) in") }
         // A clip list shared with drops still in flight (or entries still waiting for their clips) is
         // copied; the last drop to finish moves it.
         var shared = false
@@ -265,6 +254,17 @@ struct ArchiveStage: Stage {
             d.clipBytes = finished.clipBytes
             d.clipSha256 = finished.clipSha256
             }, retiringWaiting: filed.filter { !(shared && $0 == drop.sidecarPath) }, filingDoneBy: ctx.owner)
+    }
+
+    /// Where a drop is filed, as the ledger names it (relative to the pipeline's root): `archive/YYYY/MM/DD/<drop>`
+    /// (by the day it came in, UTC) when something was published, `failed/<drop>` otherwise. The one rule:
+    /// a rejected drop's claim (`claimRejectedDropToFile`) is handed it rather than writing it again.
+    static func filingFolder(_ drop: DropRecord, outcome: Outcome) -> String {
+        guard outcome != .failed else { return "failed/\(drop.id)" }
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        let c = cal.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: drop.createdAt))
+        return String(format: "archive/%04d/%02d/%02d/", c.year!, c.month!, c.day!) + drop.id
     }
 
     /// A filing's folder as the ledger names it (`archive/…`, `failed/…`) in this pipeline's folders.

@@ -203,7 +203,7 @@ struct AssembleStage: Stage {
         // Read under a deadline on progress, like every read of a user's file: a sidecar on a hung mount
         // is skipped here (validation then reports it), never a frozen pairing stage.
         if let abs = try? InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: sidecar.path),
-            let m = try? await StallGuard.run("reading \(sidecar.path)", stall: .seconds(10), { _ in try Manifest.load(path: abs, displayName: sidecar.path) })
+            let m = await Self.parsed(abs, named: sidecar.path, ctx.sidecars)
         {
             let dir = (sidecar.path as NSString).deletingLastPathComponent
             peek.clip = m.clip.map { Self.join(dir, $0) }
@@ -215,6 +215,13 @@ struct AssembleStage: Stage {
         }
         namedClips.set(key, peek)
         return peek
+    }
+
+    /// A waiting sidecar's parse, kept from the arrival check as a rule (then no read, and no thread for
+    /// one); else read under a deadline on progress. Nil when it does not parse.
+    static func parsed(_ abs: String, named: String, _ sidecars: SidecarCache) async -> Manifest? {
+        if let kept = sidecars.cached(path: abs, displayName: named) { return try? kept.get() }
+        return try? await StallGuard.run("reading \(named)", stall: .seconds(10), { _ in try sidecars.manifest(path: abs, displayName: named) })
     }
 
     private func makeDrop(clip: FileRecord?, sidecar: FileRecord?, entry: Int? = nil, assets: [FileRecord] = []) throws -> Bool {

@@ -1,5 +1,6 @@
 import Foundation
 import OmniPostCore
+import Synchronization
 
 /// Keeps every path a drop uses inside its inbox: `..`, absolute paths and symlinks that resolve
 /// outside fail `path_escape` — clips, sidecars, clip lists, covers and images alike.
@@ -8,12 +9,43 @@ enum InboxPaths {
         guard normalized(rel) != nil else {
             throw OmniError(.pathEscape, "'\(Excerpt.quote(rel))' points outside the inbox", at: SourceLocation(file: rel))
         }
-        let root = realPath(inbox)
-        let resolved = realPath(inbox + "/" + rel)
+        var root = realRoot(inbox)
+        var resolved = beneath(root, rel) ?? realPath(inbox + "/" + rel)
+        if resolved != root, !resolved.hasPrefix(root + "/") {
+            // The inbox's own real path, as remembered, may be out of date (its folder moved, or made a
+            // link, since): asked again before anything is refused.
+            root = realRoot(inbox, again: true)
+            resolved = beneath(root, rel) ?? realPath(inbox + "/" + rel)
+        }
         guard resolved == root || resolved.hasPrefix(root + "/") else {
             throw OmniError(.pathEscape, "'\(rel)' is a link to a file outside the inbox; only files inside it are read", at: SourceLocation(file: rel))
         }
         return resolved
+    }
+
+    /// Each inbox's real path, resolved once: the inbox is the operator's configuration, and realpath(3)
+    /// of it asked a `readlink` of every folder from `/` down for every path of every drop (issue 30).
+    private static let roots = Mutex<[String: String]>([:])
+
+    static func realRoot(_ inbox: String, again: Bool = false) -> String {
+        if !again, let known = roots.withLock({ $0[inbox] }) { return known }
+        let root = realPath(inbox)
+        roots.withLock { $0[inbox] = root }
+        return root
+    }
+
+    /// `root`/`rel` when `rel` is written plainly (no `.`, `..` or empty parts) and no part of it is a link
+    /// — realpath's answer, from one `lstat` per part of `rel` rather than a `readlink` per part of the
+    /// whole path. Nil otherwise (a link on the way, a part missing): realpath(3) then resolves it.
+    static func beneath(_ root: String, _ rel: String) -> String? {
+        guard normalized(rel) == rel, !rel.isEmpty else { return nil }
+        var path = root
+        for part in rel.split(separator: "/") {
+            path += "/" + part
+            var st = stat()
+            guard lstat(path, &st) == 0, st.st_mode & S_IFMT != S_IFLNK else { return nil }
+        }
+        return path
     }
 
     /// Where `path` really is, every link on the way followed: realpath(3), a system call per part of the

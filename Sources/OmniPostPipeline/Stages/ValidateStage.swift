@@ -13,7 +13,8 @@ struct ValidateStage: Stage {
     let name = "validate"
     /// Each lane is a loop of its own, its liveness watched apart (events keep the stage's name).
     var loopName: String { lane == .small ? "validate.small" : "validate" }
-    var rungBy: Wakeup.Topic { .received }
+    /// The small lane is the spare: rung for a new drop only when the first lane is not asleep to take it.
+    var rungBy: Wakeup.Topic { lane == .small ? .receivedSpare : .received }
     let ctx: PipelineContext
     var lane: Lane = .any
     /// The writer (clip list or folder) served last: claims go round-robin across writers.
@@ -192,7 +193,14 @@ struct ValidateStage: Stage {
                 for c in list.entries[i].candidates { try InboxPaths.checkReference(c, from: out.dir, at: out.location) }
             } else {
                 let location = out.location
-                out.manifest = try await StallGuard.run("reading \(s)", at: location) { _ in try Manifest.load(path: sidecarAbs, displayName: s) }
+                // Parsed by the arrival check or the pairing already, as a rule: this is its last read.
+                if let parsed = ctx.sidecars.cached(path: sidecarAbs, displayName: s, taking: true) {
+                    out.manifest = try parsed.get()
+                } else {
+                    out.manifest = try await StallGuard.run("reading \(s)", at: location) { _ in
+                        try ctx.sidecars.manifest(path: sidecarAbs, displayName: s, taking: true)
+                    }
+                }
                 if let c = out.manifest.clip { try InboxPaths.checkReference(c, from: out.dir, at: out.location) }
             }
             if let e = PlatformRegistry.rules.problems(of: out.manifest, file: s).first { throw e }
