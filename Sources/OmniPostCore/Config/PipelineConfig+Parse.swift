@@ -92,7 +92,7 @@ extension PipelineConfig {
             try doc.collect {
                 for (platform, node) in try v.mapping() {
                     mentions.append(PlatformMention(platform: platform, location: node.location, what: "quotas"))
-                    overrides.quotas[platform] = try node.sequence().map(QuotaRule.parse)
+                    overrides.quotas[platform] = try node.sequence().map { try QuotaRule.parse($0) }
                 }
             }
         }

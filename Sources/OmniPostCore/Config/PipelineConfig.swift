@@ -258,7 +258,7 @@ extension AccountConfig {
     /// Sets a setting the file left out (what the sandbox fills in); one that is written stays.
     package mutating func fillIn(_ key: String, _ value: String) {
         if settings[key] != nil { return }
-        settings[key] = AccountSetting(DocNode(node: Node(value), file: "(sandbox default for \(self.key))", invalidCode: .configInvalid))
+        settings[key] = AccountSetting(DocNode(node: Node(value, Tag(.str, .basic)), file: "(sandbox default for \(self.key))", invalidCode: .configInvalid))
     }
 
     /// An error at a setting's line (or at the account's, when the setting is not written).

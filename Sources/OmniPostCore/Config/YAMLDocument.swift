@@ -37,7 +37,10 @@ package enum YAMLDocument {
         let text = json || JSONEscapes.looksLikeJSON(text) ? JSONEscapes.rewriteSurrogates(text) : text
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver: every plain scalar is text, typed later by what the key asks for (DocNode's
+            // `int()`, `bool()`, `isNull`). Yams' default resolver compiles seven NSRegularExpressions to tag
+            // YAML 1.1 types we never read, which loads ICU's regex code and data: ~6.5 MiB of an idle daemon.
+            root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw syntaxError(error, text: text, file: file, code: syntaxCode)
         } catch {

@@ -30,7 +30,9 @@ package struct ProfileCatalog: Sendable {
             throw OmniError(.internalError, "profiles.yaml is missing from the OmniPost installation")
         }
         let text = try String(contentsOf: url, encoding: .utf8)
-        return try parse(text: text, file: url.path, legacyBase: { nil })
+        // Its zones are OmniPost's own, checked by ProfileCatalogZoneTests rather than at every start:
+        // `TimeZone(identifier:)` is ICU's, ~2 MiB of code and data an idle daemon never needs (issue 30).
+        return try parse(text: text, file: url.path, legacyBase: { nil }, checkZones: false)
     }
 
     /// A profiles file; an older `caption_max` in it takes the bundled profiles' way of counting its platform's caption.
@@ -38,7 +40,7 @@ package struct ProfileCatalog: Sendable {
         try parse(text: text, file: file, legacyBase: { try? bundled() })
     }
 
-    static func parse(text: String, file: String, legacyBase: () -> ProfileCatalog?) throws -> ProfileCatalog {
+    static func parse(text: String, file: String, legacyBase: () -> ProfileCatalog?, checkZones: Bool = true) throws -> ProfileCatalog {
         let doc = try YAMLDocument.parse(text, file: file, syntaxCode: .configSyntax, invalidCode: .configInvalid)
         let top = try doc.mapping(allowed: ["profiles", "quotas"])
         guard top["profiles"] != nil || top["quotas"] != nil else { throw doc.fail("expected `profiles:` or `quotas:`") }
@@ -50,7 +52,7 @@ package struct ProfileCatalog: Sendable {
         }
         var quotas: [String: [QuotaRule]] = [:]
         for (platform, node) in try top["quotas"]?.mapping() ?? [:] {
-            let rules = try node.sequence().map(QuotaRule.parse)
+            let rules = try node.sequence().map { try QuotaRule.parse($0, checkZone: checkZones) }
             if let dup = Dictionary(grouping: rules, by: \.name).first(where: { $0.value.count > 1 }) {
                 throw node.fail("quota '\(dup.key)' is listed twice for \(platform)")
             }

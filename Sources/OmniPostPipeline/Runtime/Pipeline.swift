@@ -280,6 +280,7 @@ package final class Pipeline: Sendable {
             }
             if ctx.config.host.may(.upload) { group.addTask { await upload.run() } }
             group.addTask { await Self.watchLedger(ctx) }
+            if !once { group.addTask { await IdleMemory.run(ctx) } }
             group.addTask { await ctx.statusFiles.run(ctx) }
             let inotify = watcher.mode == .inotify
             if ctx.config.host.may(.ingest) {
