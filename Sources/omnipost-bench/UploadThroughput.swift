@@ -129,15 +129,22 @@ final class PartTally: @unchecked Sendable {
     }
 }
 
-/// Runs a process to its end: its stdout, wall seconds, and peak RSS (KiB, from wait4's rusage).
+/// Runs a process to its end: its stdout, wall seconds, and peak RSS (KiB, from wait4's rusage). A child
+/// that fails is reported with the start of what it said on stderr (a Swift error's message).
 func runMeasured(_ exe: String, _ arguments: [String]) throws -> (out: String, seconds: Double, maxRSSKiB: Int) {
     let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-child-\(UUID().uuidString)")
+    let errFile = outFile.appendingPathExtension("err")
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 1, outFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, errFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) }; posix_spawn_file_actions_destroy(&actions); try? FileManager.default.removeItem(at: outFile) }
+    defer {
+        argv.forEach { free($0) }
+        posix_spawn_file_actions_destroy(&actions)
+        try? FileManager.default.removeItem(at: outFile)
+        try? FileManager.default.removeItem(at: errFile)
+    }
     var pid: pid_t = 0
     let start = ContinuousClock.now
     guard posix_spawn(&pid, exe, &actions, nil, argv, environ) == 0 else { throw OmniError(.internalError, "cannot start \(exe)") }
@@ -146,7 +153,10 @@ func runMeasured(_ exe: String, _ arguments: [String]) throws -> (out: String, s
     _ = wait4(pid, &status, 0, &usage)
     let seconds = (ContinuousClock.now - start).seconds
     let out = (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
-    guard status == 0 else { throw OmniError(.internalError, "\(exe) \(arguments.prefix(2).joined(separator: " ")) exited with status \(status): \(out)") }
+    guard status == 0 else {
+        let said = ((try? String(contentsOf: errFile, encoding: .utf8)) ?? "").split(separator: "\n").prefix(3).joined(separator: " / ")
+        throw OmniError(.internalError, "\(exe) \(arguments.prefix(2).joined(separator: " ")) exited with status \(status): \(out) \(said)")
+    }
     return (out.trimmingCharacters(in: .whitespacesAndNewlines), seconds, Int(usage.ru_maxrss))
 }
 
