@@ -78,7 +78,11 @@ func uploadChild(_ a: [String]) async throws {
     let adapter = module.makeAdapter(settings)
     // Each part checkpointed in a real SQLite ledger beside the file, as the upload stage does (a WAL
     // commit per confirmed part): its cost is ours, so it is in the figure.
-    let ledger = try Ledger(path: file + ".\(platform).ledger.sqlite")
+    // A fresh one each run: the run before left its delivery in the last one (planting it again failed
+    // the second of BENCH_UPLOAD_RUNS on the drop's unique id).
+    let ledgerPath = file + ".\(platform).ledger.sqlite"
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: ledgerPath + suffix) }
+    let ledger = try Ledger(path: ledgerPath)
     try ledger.plantReadyDeliveries(count: 1)
     guard let claim = try ledger.claimDelivery(owner: "bench:1:t", lease: 600), let id = claim.delivery.id else { exit(3) }
     // The rendition's sha256, as the ledger hands it to the upload stage (worked out by the parent): the
