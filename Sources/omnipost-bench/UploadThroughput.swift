@@ -78,13 +78,24 @@ func uploadChild(_ a: [String]) async throws {
     let adapter = module.makeAdapter(settings)
     // Each part checkpointed in a real SQLite ledger beside the file, as the upload stage does (a WAL
     // commit per confirmed part): its cost is ours, so it is in the figure.
-    let ledger = try Ledger(path: file + ".\(platform).ledger.sqlite")
+    // A fresh one each run: the run before left its delivery in the last one (planting it again failed
+    // the second of BENCH_UPLOAD_RUNS on the drop's unique id).
+    let ledgerPath = file + ".\(platform).ledger.sqlite"
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: ledgerPath + suffix) }
+    let ledger = try Ledger(path: ledgerPath)
     try ledger.plantReadyDeliveries(count: 1)
     guard let claim = try ledger.claimDelivery(owner: "bench:1:t", lease: 600), let id = claim.delivery.id else { exit(3) }
     // The rendition's sha256, as the ledger hands it to the upload stage (worked out by the parent): the
     // chunk loop checks the file against it as production's does, and S3 takes it rather than hashing
     // the whole file before its first part.
-    var job = UploadJob(deliveryId: id, filePath: file, size: size, metadata: c.meta, session: nil, confirmedOffset: 0)
+    // A text of its own each run: X refuses a second post with the same text (403 duplicate content),
+    // which failed the second of BENCH_UPLOAD_RUNS on one sandbox.
+    var meta = c.meta
+    meta.title += " \(getpid())"
+    // …and S3's object a key of its own: the run before's object under the same key is found and taken
+    // for this upload's, done before a byte is sent.
+    if platform == "s3" { meta.options["key"] = "bench-\(getpid()).bin" }
+    var job = UploadJob(deliveryId: id, filePath: file, size: size, metadata: meta, session: nil, confirmedOffset: 0)
     job.expectedSha256 = a.count > 4 ? a[4] : nil
     let parts = PartTally()
     let start = ContinuousClock.now
@@ -129,15 +140,22 @@ final class PartTally: @unchecked Sendable {
     }
 }
 
-/// Runs a process to its end: its stdout, wall seconds, and peak RSS (KiB, from wait4's rusage).
+/// Runs a process to its end: its stdout, wall seconds, and peak RSS (KiB, from wait4's rusage). A child
+/// that fails is reported with the start of what it said on stderr (a Swift error's message).
 func runMeasured(_ exe: String, _ arguments: [String]) throws -> (out: String, seconds: Double, maxRSSKiB: Int) {
     let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-child-\(UUID().uuidString)")
+    let errFile = outFile.appendingPathExtension("err")
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 1, outFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, errFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) }; posix_spawn_file_actions_destroy(&actions); try? FileManager.default.removeItem(at: outFile) }
+    defer {
+        argv.forEach { free($0) }
+        posix_spawn_file_actions_destroy(&actions)
+        try? FileManager.default.removeItem(at: outFile)
+        try? FileManager.default.removeItem(at: errFile)
+    }
     var pid: pid_t = 0
     let start = ContinuousClock.now
     guard posix_spawn(&pid, exe, &actions, nil, argv, environ) == 0 else { throw OmniError(.internalError, "cannot start \(exe)") }
@@ -146,7 +164,10 @@ func runMeasured(_ exe: String, _ arguments: [String]) throws -> (out: String, s
     _ = wait4(pid, &status, 0, &usage)
     let seconds = (ContinuousClock.now - start).seconds
     let out = (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
-    guard status == 0 else { throw OmniError(.internalError, "\(exe) \(arguments.prefix(2).joined(separator: " ")) exited with status \(status): \(out)") }
+    guard status == 0 else {
+        let said = ((try? String(contentsOf: errFile, encoding: .utf8)) ?? "").split(separator: "\n").prefix(3).joined(separator: " / ")
+        throw OmniError(.internalError, "\(exe) \(arguments.prefix(2).joined(separator: " ")) exited with status \(status): \(out) \(said)")
+    }
     return (out.trimmingCharacters(in: .whitespacesAndNewlines), seconds, Int(usage.ru_maxrss))
 }
 

@@ -6,7 +6,7 @@ import Testing
 
 /// The chunk loop reads a part into the buffer of the part confirmed before it (`BufferShelf`): in
 /// place when nothing else holds that buffer, and never over bytes something still holds (the HTTP
-/// client writing them, a resend keeping them).
+/// client writing them, a resend keeping them) — nor waiting for them: a fresh buffer at once.
 @Suite struct ChunkBufferReuseTests {
     static let part = 256 * 1024
 
@@ -50,6 +50,9 @@ import Testing
         #expect(bytes(held) == Array(all[0..<Self.part]))
         #expect(bytes(second) == Array(all[Self.part..<(2 * Self.part)]))
         #expect(address(second) != address(held))
+        // The shelf let go of the held buffer rather than keeping it beside the fresh one: its storage
+        // goes when its holder drops it.
+        #expect(shelf.takeEmptied() == nil)
     }
 
     /// The whole file's sha256 is still checked through reused buffers: a changed file is refused at its last part.

@@ -67,11 +67,17 @@ package final class PinnedReader: @unchecked Sendable {
         return out
     }
 
+    /// How much of a chunk is read, then hashed, at a time: a block the hash reads while it is still in
+    /// the core's cache from being read, rather than a whole chunk read first and fetched back from
+    /// memory for the hash.
+    package static let block = 256 * 1024
+
     /// One chunk of `into.count` bytes from `from`, read into memory the caller owns (a request body's
-    /// buffer) and hashed in the same pass; the last chunk is checked against the recorded sha256
-    /// before it is handed out.
+    /// buffer) and hashed in the same pass, block by block; `alongside` sees each block as it is hashed
+    /// (a part's own digests: S3's payload sha256, tus's sha1), so no byte is fetched from memory
+    /// twice. The last chunk is checked against the recorded sha256 before it is handed out.
     @discardableResult
-    package func chunk(from: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func chunk(from: Int64, into buffer: UnsafeMutableRawBufferPointer, alongside: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> Int {
         lock.lock(); defer { lock.unlock() }
         let f = try descriptor()
         let count = buffer.count
@@ -89,10 +95,26 @@ package final class PinnedReader: @unchecked Sendable {
                 hashedTo += Int64(n)
             }
         }
-        let got = try read(f, at: from, into: buffer)
-        guard got == count else { throw changed("it is shorter than expected (\(from + Int64(got)) of \(size) bytes)") }
-        hasher.update(bufferPointer: UnsafeRawBufferPointer(buffer))
+        var got = 0
+        // A chunk that fails half-way has fed the hasher part of its bytes: the next one starts it again.
+        var whole = false
+        defer {
+            if !whole {
+                hasher = SHA256()
+                hashedTo = 0
+            }
+        }
+        while got < count {
+            let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[got..<min(count, got + Self.block)])
+            let n = try read(f, at: from + Int64(got), into: piece)
+            guard n == piece.count else { throw changed("it is shorter than expected (\(from + Int64(got + n)) of \(size) bytes)") }
+            let done = UnsafeRawBufferPointer(piece)
+            hasher.update(bufferPointer: done)
+            alongside(done)
+            got += n
+        }
         hashedTo = from + Int64(count)
+        whole = true
         if hashedTo == size, let expected {
             let got = hasher.finalize().hex
             if got != expected {

@@ -1,10 +1,10 @@
 import Foundation
 import NIOCore
 
-/// A `multipart/form-data` body (RFC 7578), for the upload endpoints that take one (X's APPEND).
-/// The parts are one media segment and a few short fields: the text around the segment is written into
-/// small buffers of its own and the segment's buffer is kept as read (`pieces`), so a part is sent
-/// without being copied into a form first.
+/// A `multipart/form-data` body (RFC 7578), for the upload endpoints that take one (X's APPEND,
+/// Douyin's and Bilibili's parts, covers and captions). `body` joins it into one buffer; a chunked
+/// upload's part does not go through it but through `frame`: the text before and after the file, which
+/// the chunk loop reads the part between, so the part is never copied into a form.
 package struct MultipartForm: Sendable {
     package let boundary: String
     /// Text and file buffers so far, in order; `text` is the one being written.
@@ -33,6 +33,17 @@ package struct MultipartForm: Sendable {
         var last = text
         last.writeString("--\(boundary)--\r\n")
         return done + [last]
+    }
+
+    /// What a form of `fields` and one file puts before and after the file's bytes.
+    package static func frame(
+        boundary: String, fields: [(String, String)] = [], file name: String, filename: String, contentType: String
+    ) -> PartFrame {
+        var form = MultipartForm(boundary: boundary)
+        for (k, v) in fields { form.field(k, v) }
+        form.file(name, filename: filename, contentType: contentType, ByteBuffer())
+        let p = form.pieces
+        return PartFrame(head: Array(p[0].readableBytesView), tail: Array(p[2].readableBytesView))
     }
 
     /// The finished body in one buffer.

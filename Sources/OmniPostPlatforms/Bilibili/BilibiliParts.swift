@@ -7,18 +7,23 @@ import NIOCore
 /// one is sent again (the engine's default `.resend`). Every part but the last is the session's part size.
 package struct BilibiliParts: UploadProtocol {
     let adapter: BilibiliAdapter
+    /// One boundary for the chunk loop's run: its frames and `send`'s Content-Type name the same.
+    let boundary = "omnipost-" + UUID().uuidString
 
     /// `video/complete` merges the parts held (a single upload is whole: `finish` skips it).
     package var lastPartCompletes: Bool { false }
 
+    /// A single upload's form, around the file's bytes as read (`send` gets the whole body); parts go bare.
+    package func frame(of part: Part, session s: BilibiliAdapter.Session, job: UploadJob) -> PartFrame? {
+        s.single ? MultipartForm.frame(boundary: boundary, file: "file", filename: "video.mp4", contentType: job.contentType) : nil
+    }
+
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout BilibiliAdapter.Session, job: UploadJob) async throws -> PartReply {
         let r: AuthorizedHTTP.Reply
         if s.single {
-            var form = MultipartForm()
-            form.file("file", filename: "video.mp4", contentType: job.contentType, bytes)
             r = try await adapter.api.send(
                 url: adapter.url("archive/video/upload", [("upload_token", s.uploadToken)]), method: .POST,
-                headers: [("Content-Type", form.contentType)], body: form.body)
+                headers: [("Content-Type", MultipartForm(boundary: boundary).contentType)], body: bytes)
         } else {
             let query = TokenProvider.form([("upload_token", s.uploadToken), ("part_number", String(part.index + 1))])
             r = try await adapter.api.send(

@@ -8,16 +8,21 @@ import NIOCore
 /// session's part size (at least 5 MB); the last takes the rest.
 package struct DouyinParts: UploadProtocol {
     let adapter: DouyinAdapter
+    /// One boundary for the chunk loop's run: its frames and `send`'s Content-Type name the same.
+    let boundary = "omnipost-" + UUID().uuidString
 
     /// `complete_video_part_upload` makes the video of the parts held.
     package var lastPartCompletes: Bool { false }
 
-    package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout DouyinAdapter.Session, job: UploadJob) async throws -> PartReply {
-        var form = MultipartForm()
-        form.file("video", filename: "video.mp4", contentType: job.contentType, bytes)
-        let headers = [("Content-Type", form.contentType)]
+    /// Each part's form, around its bytes as read: `send` gets the whole body.
+    package func frame(of part: Part, session: DouyinAdapter.Session, job: UploadJob) -> PartFrame? {
+        MultipartForm.frame(boundary: boundary, file: "video", filename: "video.mp4", contentType: job.contentType)
+    }
+
+    package func send(_ part: Part, _ body: ByteBuffer, session s: inout DouyinAdapter.Session, job: UploadJob) async throws -> PartReply {
+        let headers = [("Content-Type", MultipartForm(boundary: boundary).contentType)]
         guard let id = s.uploadID else {
-            let r = try await adapter.api.send(url: adapter.url("upload_video/"), method: .POST, headers: headers, body: form.body)
+            let r = try await adapter.api.send(url: adapter.url("upload_video/"), method: .POST, headers: headers, body: body)
             let up = try DouyinAdapter.envelope(r, DouyinWire.Uploaded.self, during: "uploading the video")
             guard let video = up.video?.video_id else { throw DeliveryError(.retryNow, .platformError, "Douyin's upload_video answer had no video_id") }
             s.videoID = video
@@ -25,7 +30,7 @@ package struct DouyinParts: UploadProtocol {
         }
         let r = try await adapter.api.send(
             url: adapter.url("upload_video_part/", [("upload_id", id), ("part_number", String(part.index + 1))]), method: .POST, headers: headers,
-            body: form.body)
+            body: body)
         if DouyinAdapter.sessionRefused(r) { throw SessionGone(DouyinAdapter.message(r)) }
         _ = try DouyinAdapter.envelope(r, DouyinWire.Failure.self, during: "sending part \(part.index + 1)")
         return .confirmed(part.end)

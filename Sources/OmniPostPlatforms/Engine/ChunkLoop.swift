@@ -65,7 +65,7 @@ enum ChunkLoop {
                     } else if let a = ahead, a.part == named {
                         try a.read.get()
                     } else {
-                        try read(reader, named, digests)
+                        try read(reader, named, digests, framed: transport.frame(of: named, session: session, job: job), reusing: spare)
                     }
                 ahead = nil
                 last = (part, bytes)
@@ -74,7 +74,10 @@ enum ChunkLoop {
                 // transport names it (`partAfter`: LinkedIn's next part is the next instruction without an
                 // ETag, which asking `nextPart` now would answer with this part again).
                 let next = transport.streamsWholeFile ? nil : transport.partAfter(part, of: session, size: job.size)
-                async let nextBytes: Result<(Part, ByteBuffer), any Error>? = next.map { p in Result { try read(reader, p, digests, reusing: spare) } }
+                let nextFrame = next.flatMap { transport.frame(of: $0, session: session, job: job) }
+                async let nextBytes: Result<(Part, ByteBuffer), any Error>? = next.map { p in
+                    Result { try read(reader, p, digests, framed: nextFrame, reusing: spare) }
+                }
                 let before = session
                 let (reply, after) = try await run.verb(.part) {
                     var s = before
@@ -113,27 +116,40 @@ enum ChunkLoop {
         }
     }
 
-    /// One part read, with the digests its request carries worked out here, off the send path.
-    static func read(_ reader: PinnedReader, _ part: Part, _ digests: PartDigests, reusing shelf: BufferShelf? = nil) throws -> (Part, ByteBuffer) {
-        let bytes = try readChunk(reader, part, reusing: shelf)
-        guard !digests.isEmpty else { return (part, bytes) }
-        var part = part
-        bytes.withUnsafeReadableBytes { raw in
-            if digests.contains(.sha256) { part.digests.sha256 = Array(SHA256.hash(data: raw)) }
-            if digests.contains(.sha1) { part.digests.sha1 = Array(Insecure.SHA1.hash(data: raw)) }
+    /// One part read, with the digests its request carries worked out here, off the send path, in the
+    /// same pass as the reader's own hash (block by block, while each block is in the cache), and the
+    /// body's frame around it where the transport has one.
+    static func read(
+        _ reader: PinnedReader, _ part: Part, _ digests: PartDigests, framed frame: PartFrame? = nil, reusing shelf: BufferShelf? = nil
+    ) throws -> (Part, ByteBuffer) {
+        var sha256 = digests.contains(.sha256) ? SHA256() : nil
+        var sha1 = digests.contains(.sha1) ? Insecure.SHA1() : nil
+        let bytes = try readChunk(reader, part, framed: frame, reusing: shelf) { block in
+            sha256?.update(bufferPointer: block)
+            sha1?.update(bufferPointer: block)
         }
+        var part = part
+        part.digests.sha256 = sha256.map { Array($0.finalize()) }
+        part.digests.sha1 = sha1.map { Array($0.finalize()) }
         return (part, bytes)
     }
 
-    /// One part of the file, through the pinned reader, straight into the request body's buffer — the
-    /// shelf's, where it holds one (`clear` keeps its storage when nothing else holds it any more, and
-    /// allocates afresh only if something does): a changed or unreadable file is permanent.
-    static func readChunk(_ reader: PinnedReader, _ part: Part, reusing shelf: BufferShelf? = nil) throws -> ByteBuffer {
+    /// One part of the file, through the pinned reader, straight into the request body's buffer — after
+    /// the frame's head and before its tail, where there is one — the shelf's buffer where it holds one
+    /// (`clear` keeps its storage when nothing else holds it any more): a changed or unreadable file is
+    /// permanent.
+    static func readChunk(
+        _ reader: PinnedReader, _ part: Part, framed frame: PartFrame? = nil, reusing shelf: BufferShelf? = nil,
+        alongside: (UnsafeRawBufferPointer) -> Void = { _ in }
+    ) throws -> ByteBuffer {
         do {
-            var buffer = shelf?.takeEmptied() ?? ByteBufferAllocator().buffer(capacity: Int(part.length))
-            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(part.length)) { raw in
-                try reader.chunk(from: part.offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<Int(part.length)]))
+            let length = Int(part.length)
+            var buffer = shelf?.takeEmptied() ?? ByteBufferAllocator().buffer(capacity: length + (frame.map { $0.head.count + $0.tail.count } ?? 0))
+            if let frame { buffer.writeBytes(frame.head) }
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
+                try reader.chunk(from: part.offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<length]), alongside: alongside)
             }
+            if let frame { buffer.writeBytes(frame.tail) }
             return buffer
         } catch let e as OmniError {
             throw DeliveryError(.permanent, e.code == .sourceChanged ? .sourceChanged : .unreadable, e.message)
@@ -144,28 +160,23 @@ enum ChunkLoop {
 /// The buffer of a confirmed part, kept for the chunk loop's next read. It is handed over emptied and
 /// with no other reference left behind, so the read writes into its storage in place — once the HTTP
 /// client has let go of it: its request is answered, but the client drops the body on its event loop a
-/// moment later.
+/// moment later (the checkpoint between the answer and the next read is usually that moment).
 final class BufferShelf: @unchecked Sendable {
     private let lock = NSLock()
     private var buffer: ByteBuffer?
 
     func put(_ b: ByteBuffer) { lock.withLock { buffer = b } }
 
-    /// The kept buffer, emptied; waits up to 2 ms for the client to let go of it, else nil (a fresh
-    /// buffer is read into, as if none were kept).
+    /// The kept buffer, emptied, if nothing else holds it any more; else nil at once, and the read takes
+    /// a fresh buffer. Never waits: the read runs on a thread of the cooperative pool (two on a small
+    /// box), which a wait would take from every other task. The buffer still held is let go here, so
+    /// its storage is freed when the client drops it rather than kept beside the fresh one.
     func takeEmptied() -> ByteBuffer? {
         lock.withLock {
-            for _ in 0..<40 {
-                guard buffer != nil else { return nil }
-                // In place: the shelf's reference must be the only one.
-                if buffer!.modifyIfUniquelyOwned({ $0.clear() }) != nil {
-                    defer { buffer = nil }
-                    return buffer
-                }
-                usleep(50)
-            }
+            guard var b = buffer else { return nil }
             buffer = nil
-            return nil
+            // In place: the shelf's reference must be the only one.
+            return b.modifyIfUniquelyOwned { $0.clear() } != nil ? b : nil
         }
     }
 }

@@ -36,6 +36,18 @@ package struct PartDigest: Sendable {
     package init() {}
 }
 
+/// Bytes a part's request body carries around the part itself: a multipart form's fields and file
+/// header before it, its closing delimiter after (X's APPEND). The chunk loop reads the part between
+/// them, into one buffer, so the part is never copied into a body of its own.
+package struct PartFrame: Sendable, Equatable {
+    package var head: [UInt8]
+    package var tail: [UInt8]
+    package init(head: [UInt8], tail: [UInt8]) {
+        self.head = head
+        self.tail = tail
+    }
+}
+
 /// What the platform said after a part (or, after a cut part, when asked where the upload stands).
 package enum PartReply: Sendable, Equatable {
     /// It holds the file's bytes up to here (YouTube's `Range`, TikTok's `uploaded_bytes`, a part's ETag).
@@ -94,6 +106,11 @@ package protocol UploadProtocol: Sendable {
     /// works them out where it reads the part — while the part before it travels — and hands them over
     /// in `Part.digests`, so no request waits for a hash of its own body. Default none.
     func partDigests(for session: Session) -> PartDigests
+
+    /// The body around a part (`PartFrame`), where the request's body is more than the part's bytes.
+    /// The chunk loop then hands `send` the whole body — head, part, tail — in one buffer read from
+    /// disk once; `part.digests` are still the part's own. Default nil: the body is the part.
+    func frame(of part: Part, session: Session, job: UploadJob) -> PartFrame?
 }
 
 extension UploadProtocol {
@@ -101,6 +118,7 @@ extension UploadProtocol {
     package var lastPartCompletes: Bool { true }
     package var streamsWholeFile: Bool { false }
     package func partDigests(for session: Session) -> PartDigests { [] }
+    package func frame(of part: Part, session: Session, job: UploadJob) -> PartFrame? { nil }
     package func partAfter(_ part: Part, of session: Session, size: Int64) -> Part? {
         nextPart(of: session, confirmed: part.end, size: size).flatMap { $0.offset == part.end ? $0 : nil }
     }

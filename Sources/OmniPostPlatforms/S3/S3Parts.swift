@@ -12,9 +12,24 @@ struct S3Parts: UploadProtocol {
     var lastPartCompletes: Bool { false }
 
     func nextPart(of s: S3Adapter.Session, confirmed: Int64, size: Int64) -> Part? {
+        missing(s, size: size, from: 1)
+    }
+
+    /// The part after this one that S3 does not hold whole: read (and hashed) while this one travels.
+    /// `nextPart` names parts by what S3 holds, not by an offset, so until this part is confirmed it
+    /// names this part again — the default (`nextPart` from this part's end) found nothing to read ahead,
+    /// and each part was read, hashed twice and page-faulted into a fresh buffer only after the one
+    /// before it was answered.
+    func partAfter(_ part: Part, of s: S3Adapter.Session, size: Int64) -> Part? {
+        missing(s, size: size, from: part.index + 2)
+    }
+
+    /// The first part numbered `from` or later that S3 does not hold whole.
+    func missing(_ s: S3Adapter.Session, size: Int64, from first: Int) -> Part? {
         let count = Int(max(1, (size + s.partSize - 1) / s.partSize))
+        guard first <= count else { return nil }
         let held = Dictionary((s.parts ?? []).map { ($0.number, $0.size) }, uniquingKeysWith: { _, last in last })
-        for n in 1...count {
+        for n in first...count {
             let from = Int64(n - 1) * s.partSize
             let length = min(s.partSize, size - from)
             if held[n] != length { return Part(index: n - 1, offset: from, length: length) }

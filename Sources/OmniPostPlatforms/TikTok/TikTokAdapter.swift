@@ -44,7 +44,8 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     /// The persisted remote side: what status/fetch needs, and where to keep sending.
     package struct Session: Codable, PersistedSession {
         var publishID: String
-        var uploadURL: String
+        /// Where the chunks go (the bench's curl baseline sends its own there).
+        package var uploadURL: String
         var chunkSize: Int64
         var chunkCount: Int
     }

@@ -7,6 +7,9 @@ import NIOCore
 package struct XSegments: UploadProtocol {
     let api: AuthorizedHTTP
     let endpoint: String
+    /// One boundary for the chunk loop's run (it holds one transport): its frames and `send`'s
+    /// Content-Type must name the same.
+    let boundary = "omnipost-" + UUID().uuidString
 
     /// FINALIZE makes the media of the segments held.
     package var lastPartCompletes: Bool { false }
@@ -16,13 +19,17 @@ package struct XSegments: UploadProtocol {
         return Part(index: Int(confirmed / s.segmentSize), offset: confirmed, length: min(s.segmentSize, size - confirmed))
     }
 
-    package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout XAdapter.Session, job: UploadJob) async throws -> PartReply {
-        var form = MultipartForm()
-        form.field("segment_index", String(part.index))
-        form.file("media", filename: "segment-\(part.index)", contentType: "application/octet-stream", bytes)
+    /// The segment's form, around its bytes as read (`frame`): `send` gets the whole body.
+    package func frame(of part: Part, session: XAdapter.Session, job: UploadJob) -> PartFrame? {
+        MultipartForm.frame(
+            boundary: boundary, fields: [("segment_index", String(part.index))], file: "media", filename: "segment-\(part.index)",
+            contentType: "application/octet-stream")
+    }
+
+    package func send(_ part: Part, _ body: ByteBuffer, session s: inout XAdapter.Session, job: UploadJob) async throws -> PartReply {
         let r = try await api.send(
             url: endpoint + "/2/media/upload/\(s.mediaID)/append", method: .POST,
-            headers: [("Content-Type", form.contentType)], body: form.body)
+            headers: [("Content-Type", MultipartForm(boundary: boundary).contentType)], body: body)
         if (200..<300).contains(r.status) { return .confirmed(part.end) }
         // An unfinished media id X no longer takes (expired, unknown): no post can come of it.
         if XAdapter.sessionRefused(r) { throw SessionGone(XAdapter.message(r)) }

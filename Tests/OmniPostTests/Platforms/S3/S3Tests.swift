@@ -230,6 +230,26 @@ import Testing
         #expect(minio.partSize(100 << 30) == 11 << 20)
     }
 
+    /// The chunk loop reads the part after the one travelling (`partAfter`): for S3, whose parts are
+    /// named by what it holds, that is the next part it does not hold whole — never the travelling part
+    /// again (no read-ahead at all, each part read only after the one before was answered).
+    @Test func thePartReadAheadIsTheNextOneS3DoesNotHold() throws {
+        let minio = try Self.adapter(endpoint: "http://nas.local:9000", bucket: "clips") as! S3Adapter
+        let parts = minio.transport
+        let mib: Int64 = 1 << 20
+        let size = 5 * 5 * mib + 1234
+        var s = S3Adapter.Session(key: "k", uploadId: "u", partSize: 5 * mib)
+        let first = try #require(parts.nextPart(of: s, confirmed: 0, size: size))
+        #expect(first.index == 0)
+        #expect(parts.partAfter(first, of: s, size: size) == Part(index: 1, offset: 5 * mib, length: 5 * mib))
+        // Parts 2 and 3 held (a resume): after part 1 comes part 4; the last part is the rest; none after it.
+        s.parts = [S3Bucket.Part(number: 3, etag: "c", size: 5 * mib), S3Bucket.Part(number: 2, etag: "b", size: 5 * mib)]
+        #expect(parts.partAfter(first, of: s, size: size) == Part(index: 3, offset: 15 * mib, length: 5 * mib))
+        let last = Part(index: 5, offset: 25 * mib, length: 1234)
+        #expect(parts.partAfter(Part(index: 4, offset: 20 * mib, length: 5 * mib), of: s, size: size) == last)
+        #expect(parts.partAfter(last, of: s, size: size) == nil)
+    }
+
     @Test func settingsAreCheckedAtTheirLines() throws {
         func check(_ lines: String, sandbox: String = "none") -> OmniError? { AccountChecks.problem("s3:archive", lines, sandbox: sandbox) }
         let keys = "    access_key_id: k\n    secret_access_key: s\n"
