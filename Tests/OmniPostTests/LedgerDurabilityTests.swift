@@ -35,13 +35,7 @@ import Testing
     @Test func aSessionAndAPostAreSyncedAtTheirCommitAndAPartsOffsetIsNot() throws {
         let dir = try TempDir()
         let l = try Ledger(path: dir.url.appendingPathComponent("ledger.sqlite").path)
-        _ = try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: 1), fileIDs: [])
-        try l.insertDeliveries([
-            DeliveryRecord(
-                dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
-                state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "abc", notBefore: nil, now: 1)
-        ])
-        let d = try #require(try l.claimDelivery(owner: "w1", lease: 60)).delivery
+        let d = try uploadingDelivery(l, owner: "w1")
         let ran = Statements()
         try l.writer.writeWithoutTransaction { db in db.trace { ran.add("\($0)") } }
         #expect(try Self.synchronous(l) == 1, "NORMAL for every other commit")

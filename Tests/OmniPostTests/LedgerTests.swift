@@ -83,13 +83,7 @@ import Testing
 
     @Test(arguments: LedgerBackendKind.available) func checkpointNeedsTheLease(_ backend: LedgerBackendKind) async throws {
         try await withLedger(backend) { l in
-            _ = try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: 1), fileIDs: [])
-            try l.insertDeliveries([
-                DeliveryRecord(
-                    dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
-                    state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "abc", notBefore: nil, now: 1)
-            ])
-            let d = try #require(try l.claimDelivery(owner: "w1", lease: 60)).delivery
+            let d = try uploadingDelivery(l, owner: "w1")
             try l.checkpoint(deliveryId: d.id!, owner: "w1", lease: 60, session: "http://s/1", confirmedOffset: 262_144, bytesSent: 262_144)
             #expect(throws: OmniError.self) {
                 try l.checkpoint(deliveryId: d.id!, owner: "intruder", lease: 60, session: "x", confirmedOffset: 0, bytesSent: 0)

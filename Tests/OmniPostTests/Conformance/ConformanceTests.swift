@@ -107,18 +107,7 @@ import Testing
     @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.uncertain.value != nil })
     func aKillInTheUncertainWindowIsReconciledToOnePost(_ f: ConformanceFixture) async throws {
         try await ConformanceRig.with(f, faults: .init(finalReplyDelayMs: 4000)) { rig in
-            let cps = CheckpointLog()
-            let run = Task { try await rig.deliver(checkpoint: { cps.add($0) }) }
-            // The last request reached the platform and its reply is held: the process dies now.
-            var waited = 0
-            while await rig.state.stats.finalRepliesPending == 0 {
-                try await Task.sleep(for: .milliseconds(10))
-                waited += 1
-                if waited > 3000 { run.cancel(); _ = await run.result; Issue.record("the final reply was never held"); return }
-            }
-            run.cancel()
-            _ = await run.result
-            await rig.state.setFaults(.init())
+            guard let cps = try await Self.killedWithTheFinalReplyHeld(rig) else { return }
             let saved = try #require(cps.last, "a session was checkpointed before the last request")
             let before = await rig.state.bytesReceived
             let out = try await rig.deliver(session: saved.session, offset: saved.confirmedOffset)
@@ -144,17 +133,7 @@ import Testing
     @Test(.timeLimit(.minutes(5)), arguments: fixtures.filter { $0.uncertain.value != nil })
     func aPowerCutInTheUncertainWindowStillEndsInOnePost(_ f: ConformanceFixture) async throws {
         try await ConformanceRig.with(f, faults: .init(finalReplyDelayMs: 4000)) { rig in
-            let cps = CheckpointLog()
-            let run = Task { try await rig.deliver(checkpoint: { cps.add($0) }) }
-            var waited = 0
-            while await rig.state.stats.finalRepliesPending == 0 {
-                try await Task.sleep(for: .milliseconds(10))
-                waited += 1
-                if waited > 3000 { run.cancel(); _ = await run.result; Issue.record("the final reply was never held"); return }
-            }
-            run.cancel()
-            _ = await run.result
-            await rig.state.setFaults(.init())
+            guard let cps = try await Self.killedWithTheFinalReplyHeld(rig) else { return }
             #expect(cps.all.first?.durable == true, "the first record of an upload (its session or marker) is synced")
             let synced = try #require(cps.all.last { $0.durable }, "a record was synced before the last request")
             let out = try await rig.deliver(session: synced.session, offset: synced.confirmedOffset)
@@ -330,6 +309,24 @@ import Testing
             #expect(try await rig.posts().isEmpty)
             #expect(await rig.count(f.startRoute) == f.starts, "not tried again within the attempt")
         }
+    }
+
+    /// Runs a delivery until its last request reached the platform with the reply held (the rig's
+    /// `finalReplyDelayMs`), and the process dies there; the faults are then cleared. Returns what was
+    /// checkpointed, or nil (an issue recorded) when no reply was ever held.
+    static func killedWithTheFinalReplyHeld(_ rig: ConformanceRig) async throws -> CheckpointLog? {
+        let cps = CheckpointLog()
+        let run = Task { try await rig.deliver(checkpoint: { cps.add($0) }) }
+        var waited = 0
+        while await rig.state.stats.finalRepliesPending == 0 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 1
+            if waited > 3000 { run.cancel(); _ = await run.result; Issue.record("the final reply was never held"); return nil }
+        }
+        run.cancel()
+        _ = await run.result
+        await rig.state.setFaults(.init())
+        return cps
     }
 
     /// Stops a first attempt once a part is confirmed and checkpointed (the process dies there), and

@@ -30,3 +30,15 @@ func withLedger<T>(_ backend: LedgerBackendKind, clock: any WallClock = SystemCl
         }
     }
 }
+
+/// One drop with one YouTube delivery, claimed by `owner`: a delivery in `uploading`, for the tests of
+/// what an upload writes (its checkpoints, its lease, its move to `published`).
+func uploadingDelivery(_ l: Ledger, owner: String) throws -> DeliveryRecord {
+    _ = try l.createDrop(DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: 1), fileIDs: [])
+    try l.insertDeliveries([
+        DeliveryRecord(
+            dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube",
+            state: .ready, plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "abc", notBefore: nil, now: 1)
+    ])
+    return try #require(try l.claimDelivery(owner: owner, lease: 60)).delivery
+}
