@@ -276,9 +276,14 @@ extension Ledger {
     @discardableResult
     /// `retiring`: other files of the drop whose rows are retired too (a sidecar found rewritten: its newer
     /// version comes in through the watcher as a row of its own, and the stale one never pairs again).
+    /// Refused too once the drop's filing is claimed (`drop_filings`): its originals may be moving into
+    /// archive/ or failed/ already, and a sidecar put back to waiting would pair with the next clip and be
+    /// gone when that drop is validated (`unreadable`). `filer`: the caller's own filing, claimed with the
+    /// drop and nothing of it moved yet (the archive stage's check before it files a rejected drop) — let
+    /// go with the withdrawal. `claimFiling` refuses a withdrawn drop: the two never overlap.
     package func withdrawDrop(
         _ id: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool = true,
-        retiring: [String] = []
+        retiring: [String] = [], filer: String? = nil
     ) throws -> Bool {
         try writeSQL { sql, events in
             // A rejected drop not yet filed away may be withdrawn too: its answer was about bytes since replaced.
@@ -287,6 +292,10 @@ extension Ledger {
             else { return false }
             let busy = try sql.int("SELECT COUNT(*) AS n FROM deliveries WHERE drop_id = ? AND state IN ('uploading','published')", [.text(id)]) ?? 0
             guard busy == 0 else { return false }
+            if let filing = try sql.row("SELECT owner FROM drop_filings WHERE drop_id = ? AND done_at IS NULL" + sql.dialect.forUpdate, [.text(id)]) {
+                guard let filer, filing.text("owner") == filer else { return false }
+                try sql.run("DELETE FROM drop_filings WHERE drop_id = ? AND owner = ? AND done_at IS NULL", id, filer)
+            }
             let from = drop.state
             try sql.run(
                 """

@@ -18,10 +18,11 @@ extension Ledger {
     }
 
     /// Claims the filing of `dropId` for `owner` until `now + lease`, into `folder` unless a filing begun
-    /// before chose one. Nil when another owner's filing of it is live, or it was filed already: then this
-    /// process does nothing with it. The same owner claiming again (a retry after a failed move) goes on,
-    /// and so does another process of the same host: holding the drop's claim, it is that host's daemon
-    /// started again after the one that began the filing stopped (one daemon runs a pipeline on a host).
+    /// before chose one. Nil when another owner's filing of it is live, it was filed already, or the drop
+    /// was withdrawn: then this process does nothing with it. The same owner claiming again (a retry after
+    /// a failed move) goes on, and so does another process of the same host: holding the drop's claim, it
+    /// is that host's daemon started again after the one that began the filing stopped (one daemon runs a
+    /// pipeline on a host).
     package func claimFiling(dropId: String, owner: String, host: String, folder: String, lease: Double) throws -> Filing? {
         let now = self.now
         return try writeSQL { sql, events in
@@ -33,6 +34,10 @@ extension Ledger {
     static func claimFiling(
         _ sql: any LedgerSQL, _ events: inout [EventRecord], dropId: String, owner: String, host: String, folder: String, lease: Double, now: Double
     ) throws -> Filing? {
+        // A withdrawn drop is filed by no one: its files wait again, for the drop they pair into next
+        // (`withdrawDrop` refuses a drop whose filing is claimed). Its row locked first, as `withdrawDrop` does.
+        let state = try sql.row("SELECT state FROM drops WHERE id = ?" + sql.dialect.forUpdate, [.text(dropId)])?.text("state")
+        guard state != DropState.withdrawn.rawValue else { return nil }
         let before = try sql.row("SELECT owner, lease_until, done_at FROM drop_filings WHERE drop_id = ?" + sql.dialect.forUpdate, [.text(dropId)])
         guard
             let row = try sql.row(

@@ -101,13 +101,13 @@ package struct PipelineContext: Sendable {
     @discardableResult
     func withdraw(
         _ dropId: String, stage: String, reason: String, code: ReasonCode = .sourceChanged, retireClip: Bool? = nil,
-        retiring: [String] = []
+        retiring: [String] = [], filer: String? = nil
     ) throws -> Bool {
         // A late partner (or a rewritten sidecar) leaves the clip as it was; a changed clip's old row is retired.
         guard
             try ledger.withdrawDrop(
                 dropId, stage: stage, reason: reason, code: code, retireClip: retireClip ?? (code == .sourceChanged),
-                retiring: retiring)
+                retiring: retiring, filer: filer)
         else { return false }
         SafeFiles.removeIfPresent(paths.work.appendingPathComponent(dropId))
         progress.line("  \(dropId)  withdrawn  \(reason)")
@@ -118,8 +118,11 @@ package struct PipelineContext: Sendable {
     /// Withdraws a drop whose file changed since it was taken: the changed file's row is retired (its
     /// newest version comes in through the watcher), the others wait again.
     @discardableResult
-    func withdraw(_ dropId: String, stage: String, _ changed: SourceChanged) throws -> Bool {
-        try withdraw(dropId, stage: stage, reason: changed.reason, retireClip: !changed.keepsClip, retiring: changed.keepsClip ? [changed.path].compactMap { $0 } : [])
+    /// `filer`: see `Ledger.withdrawDrop`.
+    func withdraw(_ dropId: String, stage: String, _ changed: SourceChanged, filer: String? = nil) throws -> Bool {
+        try withdraw(
+            dropId, stage: stage, reason: changed.reason, retireClip: !changed.keepsClip, retiring: changed.keepsClip ? [changed.path].compactMap { $0 } : [],
+            filer: filer)
     }
 }
 

@@ -51,11 +51,9 @@ struct ArchiveStage: Stage {
             else { return false }
             ctx.dropsInHand.hold(drop.id)
             defer { ctx.dropsInHand.letGo(drop.id) }
-            if try withdrawIfChanged(drop) {
-                // Nothing of it is filed: the filing claimed with it is let go.
-                if filing != nil { try? ctx.ledger.releaseFiling(dropId: drop.id, owner: ctx.owner) }
-                return true
-            }
+            // Nothing of it is filed yet: the filing claimed with it goes with the withdrawal (one taken over
+            // from a filer that stopped may have moved files: then it is finished, not withdrawn).
+            if try withdrawIfChanged(drop, filer: filing?.takenOver == false ? ctx.owner : nil) { return true }
             try reporting(drop) { try finish(drop, outcome: .failed, claimed: .some(filing)) }
             return true
         }
@@ -73,9 +71,13 @@ struct ArchiveStage: Stage {
     /// not filed with the new bytes under its old answer: withdrawn if nothing of it was posted, so the
     /// new version comes in as a new drop. (Refused once something was posted: `finish` then leaves the
     /// changed file in the inbox.)
-    private func withdrawIfChanged(_ drop: DropRecord) throws -> Bool {
+    /// True too when another stage withdrew it meanwhile (the upload stage cancels its delivery, then
+    /// withdraws the drop: this stage may claim it between the two) — filing it then moved the sidecar its
+    /// files' next drop pairs with (`unreadable` at that drop's validation).
+    private func withdrawIfChanged(_ drop: DropRecord, filer: String? = nil) throws -> Bool {
         guard let changed = try ctx.sourceChange(drop, when: "before it was filed away") else { return false }
-        return try ctx.withdraw(drop.id, stage: name, changed)
+        if try ctx.withdraw(drop.id, stage: name, changed, filer: filer) { return true }
+        return try ctx.ledger.drop(drop.id)?.state == .withdrawn
     }
 
     /// An archive step that fails (a full disk, a destination holding other bytes) leaves every file
@@ -138,7 +140,8 @@ struct ArchiveStage: Stage {
                 ?? ctx.ledger.claimFiling(
                     dropId: drop.id, owner: ctx.owner, host: ctx.config.host.name, folder: mine, lease: ctx.config.host.leaseSeconds)
         else {
-            ctx.logger.info("another host is filing this drop", metadata: ["omnipost.drop": "\(drop.id)"])
+            // (Or it was withdrawn since it was claimed: its files wait again, nothing of it is filed.)
+            ctx.logger.info("another host is filing this drop, or it was withdrawn", metadata: ["omnipost.drop": "\(drop.id)"])
             return
         }
         // The folder the ledger holds for the filing, whoever chose it (one naming no archive/ or failed/
