@@ -229,7 +229,7 @@ do {
     let planner = Planner()
     let wideInfo = try await Prober().probe(path: wide, displayName: "wide.mp4")
     let spec = planner.plan(wideInfo, for: shorts).spec!
-    let (stage, bare, _, _) = try await stageVersusBare(input: wide, info: wideInfo, spec: spec, profile: shorts, planner: planner, in: media, name: "wide")
+    let (stage, bare, _, _, _) = try await stageVersusBare(input: wide, info: wideInfo, spec: spec, profile: shorts, planner: planner, in: media, name: "wide")
     rows.append([
         "convert stage vs bare ffmpeg (10 s 720p → 9:16)", String(format: "%.2f s", median(stage)),
         String(format: "%.2f s", median(bare)), String(format: "%.2f× (overhead: progress, ffprobe check, rename)", median(stage) / median(bare))

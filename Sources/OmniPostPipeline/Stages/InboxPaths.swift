@@ -23,15 +23,46 @@ enum InboxPaths {
         return resolved
     }
 
-    /// Each inbox's real path, resolved once: the inbox is the operator's configuration, and realpath(3)
-    /// of it asked a `readlink` of every folder from `/` down for every path of every drop (issue 30).
-    private static let roots = Mutex<[String: String]>([:])
+    /// Each inbox's real path, with what the configured path itself was when it was resolved: realpath(3)
+    /// of the inbox asked a `readlink` of every folder from `/` down for every path of every drop (issue 30),
+    /// so it is remembered — but an inbox that is a link the operator re-points (the old folder still
+    /// there) must not keep resolving drops under the old folder. One `lstat` of the configured path per
+    /// call tells: a link re-made has another inode or change time, and its target's length is its size.
+    private static let roots = Mutex<[String: (root: String, identity: PathIdentity?)]>([:])
 
     static func realRoot(_ inbox: String, again: Bool = false) -> String {
-        if !again, let known = roots.withLock({ $0[inbox] }) { return known }
+        let now = PathIdentity(of: inbox)
+        if !again, let known = roots.withLock({ $0[inbox] }), now != nil, known.identity == now { return known.root }
         let root = realPath(inbox)
-        roots.withLock { $0[inbox] = root }
+        roots.withLock { $0[inbox] = (root, now) }
         return root
+    }
+
+    /// What `lstat` says of the configured inbox path itself (never what it points to). A folder is the
+    /// same folder while its device and inode are (its times move with every file dropped in it); a link
+    /// is the same link only while its inode, size (the target's length) and change and modify times are.
+    struct PathIdentity: Equatable, Sendable {
+        var device: UInt64, inode: UInt64, mode: UInt32
+        var size: Int64 = 0, mtime: timespec = timespec(), ctime: timespec = timespec()
+
+        init?(of path: String) {
+            var st = stat()
+            guard lstat(path, &st) == 0 else { return nil }
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+            mode = UInt32(st.st_mode & S_IFMT)
+            if mode == UInt32(S_IFLNK) {
+                size = Int64(st.st_size)
+                mtime = st.st_mtim
+                ctime = st.st_ctim
+            }
+        }
+
+        static func == (a: Self, b: Self) -> Bool {
+            a.device == b.device && a.inode == b.inode && a.mode == b.mode && a.size == b.size
+                && a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec
+                && a.ctime.tv_sec == b.ctime.tv_sec && a.ctime.tv_nsec == b.ctime.tv_nsec
+        }
     }
 
     /// `root`/`rel` when `rel` is written plainly (no `.`, `..` or empty parts) and no part of it is a link
