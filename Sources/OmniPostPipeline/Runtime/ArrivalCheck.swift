@@ -67,6 +67,9 @@ final class ArrivalCheck: Sendable {
         case .clip:
             return Completeness.video(path: path)
         case .sidecar, .manifest:
+            // The version before the read: the cache keeps the parse of these bytes only if the file is
+            // still that version after.
+            let version = sidecars == nil ? nil : FileVersion.of(path: path)
             guard let data = try? UserFile.read(path: path, maxBytes: Manifest.maxBytes, tooLarge: .manifestTooLarge) else { return .complete }
             if data.isEmpty { return .incomplete("0 bytes so far") }
             // Only a syntax error means "not all here yet"; a wrong key is the user's, answered by validation.
@@ -75,7 +78,8 @@ final class ArrivalCheck: Sendable {
                 // (Bytes that are no UTF-8 are parsed as decoded, as ever: `Manifest.load` refuses them
                 // unparsed with the same code a syntax error has, which here would read as "not all here".)
                 if role == .sidecar, let sidecars, let named, String(validating: data, as: UTF8.self) != nil {
-                    _ = try sidecars.manifest(path: path, displayName: named)
+                    // These bytes are parsed and kept, not the file read a second time.
+                    _ = try sidecars.manifest(data: data, path: path, displayName: named, version: version)
                 } else {
                     _ = try YAMLDocument.parse(text, file: path, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
                 }
