@@ -127,9 +127,10 @@ package enum SafeFiles {
     /// `failed/<drop>/` folder beside the one in `outbox/failed/` (issue 30: a new inode is most of what a
     /// small file costs on this ext4). Where no link can be made (another filesystem, a name already
     /// there from a filing begun before) the same bytes are written as their own file.
-    package static func linkOrWrite(_ existing: URL, _ data: Data, to url: URL) throws {
+    /// `syncFolder: false`: the caller syncs the folder itself, with others it changed (a filing).
+    package static func linkOrWrite(_ existing: URL, _ data: Data, to url: URL, syncFolder: Bool = true) throws {
         if link(existing.path, url.path) == 0 {
-            fsyncDirectory(url.deletingLastPathComponent())
+            if syncFolder { fsyncDirectory(url.deletingLastPathComponent()) }
             return
         }
         try writeAtomically(data, to: url)

@@ -162,12 +162,24 @@ struct ArchiveStage: Stage {
         // (TakenFile, BeneathDirectory.move), never by a path re-resolved through the inbox: a subfolder
         // swapped for a link to elsewhere while the drop waited moves nothing from there.
         let inbox = try ctx.openInbox()
+        // Every folder whose entries this filing changes is synced before any original's inbox name goes
+        // (`FilingSyncs`): the folders created for it in their parents, the files and the report linked in.
+        let syncs = FilingSyncs(ctx.syncer)
         // One mkdir where the parent is there (failed/, an archive day already begun); FileManager's
-        // walk from the root only where it is not.
-        if mkdir(destDir.path, 0o777) != 0, errno != EEXIST {
+        // walk from the root only where it is not. Either way the parent of each folder made is synced.
+        if mkdir(destDir.path, 0o777) == 0 {
+            try syncs.add(path: destDir.deletingLastPathComponent().path)
+        } else if errno != EEXIST {
+            var missing: [URL] = [], up = destDir
+            while up.path != "/", !FileManager.default.fileExists(atPath: up.path) {
+                missing.append(up)
+                up = up.deletingLastPathComponent()
+            }
             try FileManager.default.createDirectory(at: destDir, withIntermediateDirectories: true)
+            for made in missing { try syncs.add(path: made.deletingLastPathComponent().path) }
         }
         let dest = try BeneathDirectory(path: destDir.path)
+        var placed: [(from: BeneathDirectory, move: BeneathDirectory.Placed)] = []
         let rows = try ctx.ledger.files(ofDrop: drop.id)
         for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + drop.assets + markers {
             let taken: TakenFile
@@ -200,12 +212,15 @@ struct ArchiveStage: Stage {
             }
             filed.append(rel)
             let parts = rel.split(separator: "/").map(String.init)
-            let destFolder = try dest.subdirectory(parts.dropLast().joined(separator: "/"), create: true)
+            let destFolder = try dest.subdirectory(parts.dropLast().joined(separator: "/"), create: true, created: syncs.add)
             do {
                 if shared && rel == drop.sidecarPath {
                     if BeneathDirectory.isRegular(taken.st) { try taken.folder.copy(taken.name, expected: taken.st, to: destFolder, as: taken.name) }
                 } else {
-                    try taken.folder.move(taken.name, expected: taken.st, to: destFolder, as: taken.name)
+                    // Linked at its destination now; its inbox name goes once every folder is synced (below).
+                    let move = try taken.folder.place(taken.name, expected: taken.st, to: destFolder, as: taken.name)
+                    if move.destUnsynced { syncs.add(destFolder) }
+                    placed.append((taken.folder, move))
                 }
             } catch let e as OmniError where e.code == .sourceChanged {
                 // Swapped in the instant between the check and the move: left where it is, said so.
@@ -241,9 +256,17 @@ struct ArchiveStage: Stage {
                 let outboxReport = ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json")
                 let data = try report.encoded()
                 try SafeFiles.writeAtomically(data, to: outboxReport)
-                try SafeFiles.linkOrWrite(outboxReport, data, to: destDir.appendingPathComponent("\(drop.id).failure.json"))
+                try SafeFiles.linkOrWrite(outboxReport, data, to: destDir.appendingPathComponent("\(drop.id).failure.json"), syncFolder: false)
+                syncs.add(dest)
             }
         }
+        // The drop's outcome is in its report (synced) and every original is under its new name in a synced
+        // folder: only now do the inbox names go — a power cut before leaves each original under both
+        // names (the next filing finds it filed), never under neither. Each inbox folder is synced once.
+        syncs.syncAll()
+        let emptied = FilingSyncs(ctx.syncer)
+        for p in placed where try p.move.removeSource() { emptied.add(p.from) }
+        emptied.syncAll()
         SafeFiles.removeIfPresent(ctx.paths.work.appendingPathComponent(drop.id))
         let from = drop.state, finished = drop
         // One transaction: the drop filed, newer versions of the files just filed (recorded meanwhile, gone
