@@ -93,12 +93,17 @@ struct ArchiveStage: Stage {
         }
     }
 
-    /// How a drop ended, from its deliveries.
+    /// How a drop ended, from its deliveries. `cancelled`: every delivery was cancelled (by a person, or
+    /// withdrawn by a stage) and none published — nothing went out, so it is filed like a failure
+    /// (`failed/<drop>`, where `omnipost retry` finds it), with a report that says it was cancelled, never
+    /// as `published`.
     enum Outcome: Equatable {
-        case published, partial, failed
+        case published, partial, failed, cancelled
 
         init(_ deliveries: [DeliveryRecord]) {
-            if deliveries.allSatisfy({ $0.state == .published || $0.state == .cancelled }) {
+            if !deliveries.isEmpty, deliveries.allSatisfy({ $0.state == .cancelled }) {
+                self = .cancelled
+            } else if deliveries.allSatisfy({ $0.state == .published || $0.state == .cancelled }) {
                 self = .published
             } else if deliveries.contains(where: { $0.state == .published }) {
                 self = .partial
@@ -112,13 +117,21 @@ struct ArchiveStage: Stage {
     /// first one's code as the drop's — so a report and the Failures list never show an empty reason.
     static func reason(_ deliveries: [DeliveryRecord]) -> (code: String, message: String)? {
         let failed = deliveries.filter { $0.state == .failed }
-        guard let first = failed.first else { return nil }
+        guard let first = failed.first else { return cancelled(deliveries) }
         let published = deliveries.filter { $0.state == .published }
         var message = failed.map { "\($0.target) failed (\($0.errorCode ?? "failed"): \($0.errorMessage ?? "no reason recorded"))" }.joined(separator: "; ")
         if !published.isEmpty {
             message += "; published to " + published.map { $0.target + ($0.remoteUrl.map { " \($0)" } ?? "") }.joined(separator: ", ")
         }
         return (first.errorCode ?? ReasonCode.internalError.rawValue, message)
+    }
+
+    /// The reason of a drop whose every delivery was cancelled: each target with who or what cancelled it
+    /// (`cancelled by ana (cli)`, or the stage's reason for withdrawing it), the first one's code as the drop's.
+    static func cancelled(_ deliveries: [DeliveryRecord]) -> (code: String, message: String)? {
+        guard Outcome(deliveries) == .cancelled, let first = deliveries.first else { return nil }
+        let each = deliveries.map { "\($0.target) cancelled (\($0.errorCode ?? ReasonCode.cancelled.rawValue): \($0.errorMessage ?? "no reason recorded"))" }
+        return (first.errorCode ?? ReasonCode.cancelled.rawValue, "nothing was published: every delivery was cancelled — " + each.joined(separator: "; "))
     }
 
     /// `claimed`: the filing as claimed with the drop (`.some(nil)`: another host's), or nil to claim it here.
@@ -248,7 +261,7 @@ struct ArchiveStage: Stage {
                 report.approval = DropReport.Approval(at: Date(timeIntervalSince1970: e.at), said: e.detail ?? "approved")
             }
             report.notFiled = notFiled.isEmpty ? nil : notFiled
-            if outcome != .failed {
+            if outcome == .published || outcome == .partial {
                 try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
             }
             if outcome != .published {
@@ -286,7 +299,7 @@ struct ArchiveStage: Stage {
     /// (by the day it came in, UTC) when something was published, `failed/<drop>` otherwise. The one rule:
     /// a rejected drop's claim (`claimRejectedDropToFile`) is handed it rather than writing it again.
     static func filingFolder(_ drop: DropRecord, outcome: Outcome) -> String {
-        guard outcome != .failed else { return "failed/\(drop.id)" }
+        guard outcome == .published || outcome == .partial else { return "failed/\(drop.id)" }
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = TimeZone(identifier: "UTC")!
         let c = cal.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: drop.createdAt))
