@@ -44,7 +44,7 @@ extension Ledger {
         _ id: String, from: DropState, to: DropState, stage: String, detail: String? = nil, data: EventData? = nil,
         change: @Sendable (inout DropRecord) -> Void = { _ in },
         handovers: [SessionHandover] = [], inserting deliveries: [DeliveryRecord] = [],
-        retiringWaiting retired: [String] = [], filingDoneBy filer: String? = nil
+        retiringWaiting retired: [String] = [], filingDoneBy filer: String? = nil, moving moved: [DeliveryMove] = []
     ) throws -> DropRecord {
         let now = self.now
         return try writeSQL { sql, events in
@@ -68,6 +68,12 @@ extension Ledger {
             try sql.update(drop, in: "drops", changedFrom: read)
             for h in handovers { try Self.takeOverSession(h, to: id, sql) }
             for d in deliveries { try sql.insert(d, into: "deliveries") }
+            // Its deliveries moved in the same commit (the convert stage's deliveries made ready with the drop
+            // converted: one commit for one decision, and no delivery ready before its drop is converted).
+            for m in moved {
+                _ = try self.transitionDelivery(
+                    m.id, from: m.from, to: m.to, stage: stage, detail: m.detail, expectOwner: nil, attempt: nil, change: m.change, sql, &events)
+            }
             // The archive stage's last steps ride in the same transaction (issue 30: one per decision):
             // newer versions of the files it filed never become drops, and its filing is over.
             if !retired.isEmpty {
@@ -78,6 +84,19 @@ extension Ledger {
             e.reasonCode = drop.reasonCode
             try Self.record(e, sql, &events)
             return drop
+        }
+    }
+
+    /// A delivery's transition made with its drop's (`transitionDrop(moving:)`).
+    package struct DeliveryMove: Sendable {
+        package var id: Int64, from: DeliveryState, to: DeliveryState, detail: String?
+        package var change: @Sendable (inout DeliveryRecord) -> Void
+        package init(_ id: Int64, from: DeliveryState, to: DeliveryState, detail: String?, change: @escaping @Sendable (inout DeliveryRecord) -> Void) {
+            self.id = id
+            self.from = from
+            self.to = to
+            self.detail = detail
+            self.change = change
         }
     }
 

@@ -50,7 +50,8 @@ final class ArrivalCheck: Sendable {
         let (since, first) = read && role != .clip ? waiting.mark(fact, why: why) : waiting.mark(fact.relPath, size: fact.size)
         if ContinuousClock.now - since >= limit {
             waiting.clear(fact.relPath)
-            try? ctx.ledger.note(.gaveUpWaiting, stage: .watch, detail: "\(fact.relPath): \(why); taken as it is after \(DurationText.format(limit.seconds))")
+            // Noted in the commit that records the file (`Pipeline.record`), not in one of its own.
+            waiting.noteWhenRecorded(fact.relPath, "\(fact.relPath): \(why); taken as it is after \(DurationText.format(limit.seconds))")
             return true
         }
         if first {
@@ -106,6 +107,8 @@ package final class ArrivingFiles: @unchecked Sendable {
         var inode: Int64, size: Int64, mtime: Double
         init(_ f: FileFact) { (inode, size, mtime) = (f.inode, f.size, f.mtime) }
     }
+    /// A `gave up waiting` note per path, written with the file's record (one commit, not two).
+    private var notes: [String: String] = [:]
     private var sinceGeneration = 0
     /// The pairing keys of every path still on its way, kept until either set changes: asked for each lone
     /// file a pass decides, a scan of thousands of pending paths each time would make a flood quadratic.
@@ -137,6 +140,10 @@ package final class ArrivingFiles: @unchecked Sendable {
         if first { sinceGeneration &+= 1 }
         return (now, first)
     }
+    func noteWhenRecorded(_ path: String, _ detail: String) { lock.withLock { notes[path] = detail } }
+    /// The note to write with `path`'s record, if one waits (taken: it is written once).
+    func takeNote(_ path: String) -> String? { lock.withLock { notes.removeValue(forKey: path) } }
+
     func clear(_ path: String) {
         lock.lock()
         verdicts[path] = nil

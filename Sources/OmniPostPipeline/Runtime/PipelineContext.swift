@@ -29,6 +29,8 @@ package struct PipelineContext: Sendable {
     var sidecars = SidecarCache()
     /// How the archive stage syncs the folders a filing changed (a test sees the order through it).
     var syncer = DirectorySyncer.system
+    /// The folders a burst of filings shares, synced once for several (both archive lanes).
+    var sharedSyncs = SharedFolderSyncs()
     /// Validate workers decide one at a time (duplicates, slots); they read and probe side by side.
     var decisions = SerialGate()
     /// `outbox/<drop>.status.json`, rewritten as drops move (the ledger's observer marks them).

@@ -32,12 +32,18 @@ struct ArchiveStage: Stage {
     func nextDeadline() throws -> Date? { try ctx.ledger.nextLeaseExpiry(in: [.rejected, .converted]) }
 
     func step() async throws -> Bool {
-        if lane == .rejectedAlone { return try archiveOne(rejected: true) }
+        if lane == .rejectedAlone { return try archiveOne(rejected: true) || idle() }
         let rejectedFirst = turn.last != "rejected"
         for rejected in rejectedFirst ? [true, false] : [false, true] where try archiveOne(rejected: rejected) {
             turn.last = rejected ? "rejected" : "finished"
             return true
         }
+        return idle()
+    }
+
+    /// Nothing more to file: the folders the burst's filings share are synced now (`SharedFolderSyncs`).
+    private func idle() -> Bool {
+        ctx.sharedSyncs.flush(ctx.syncer)
         return false
     }
 
@@ -57,13 +63,17 @@ struct ArchiveStage: Stage {
             try reporting(drop) { try finish(drop, outcome: .failed, claimed: .some(filing)) }
             return true
         }
-        guard let drop = try ctx.ledger.claimDropReadyToArchive(owner: ctx.owner, lease: ctx.dropLease(300)) else { return false }
+        // The drop, its deliveries and its filing in one commit, as for a rejected drop.
+        guard
+            let (drop, deliveries, filing) = try ctx.ledger.claimFinishedDropToFile(
+                owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds,
+                folder: { Self.filingFolder($0, outcome: Outcome($1)) })
+        else { return false }
         // In hand while it is filed: the heartbeat renews the drop's claim and its filing together.
         ctx.dropsInHand.hold(drop.id)
         defer { ctx.dropsInHand.letGo(drop.id) }
-        if try withdrawIfChanged(drop) { return true }
-        let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
-        try reporting(drop) { try finish(drop, outcome: Outcome(deliveries)) }
+        if try withdrawIfChanged(drop, filer: filing?.takenOver == false ? ctx.owner : nil) { return true }
+        try reporting(drop) { try finish(drop, outcome: Outcome(deliveries), claimed: .some(filing), deliveries: deliveries) }
         return true
     }
 
@@ -135,10 +145,11 @@ struct ArchiveStage: Stage {
     }
 
     /// `claimed`: the filing as claimed with the drop (`.some(nil)`: another host's), or nil to claim it here.
-    private func finish(_ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil) throws {
+    /// `deliveries`: as read with the claim (a rejected drop's are read here).
+    private func finish(_ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil, deliveries read: [DeliveryRecord]? = nil) throws {
         var drop = drop
         let now = ctx.now
-        let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
+        let deliveries = try read ?? ctx.ledger.deliveries(forDrop: drop.id)
         if drop.reasonCode == nil, let why = Self.reason(deliveries) {
             drop.reasonCode = why.code
             drop.reasonMessage = why.message
@@ -268,7 +279,9 @@ struct ArchiveStage: Stage {
                 // The copy beside the originals is a second name for the same durable file, not a second file.
                 let outboxReport = ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json")
                 let data = try report.encoded()
-                try SafeFiles.writeAtomically(data, to: outboxReport)
+                // Flushed; its name here is synced with the burst's (its copy beside the originals is synced below).
+                try SafeFiles.writeAtomically(data, to: outboxReport, syncFolder: false)
+                ctx.sharedSyncs.add(path: ctx.paths.outboxFailed.path)
                 try SafeFiles.linkOrWrite(outboxReport, data, to: destDir.appendingPathComponent("\(drop.id).failure.json"), syncFolder: false)
                 syncs.add(dest)
             }
@@ -277,9 +290,10 @@ struct ArchiveStage: Stage {
         // folder: only now do the inbox names go — a power cut before leaves each original under both
         // names (the next filing finds it filed), never under neither. Each inbox folder is synced once.
         syncs.syncAll()
-        let emptied = FilingSyncs(ctx.syncer)
-        for p in placed where try p.move.removeSource() { emptied.add(p.from) }
-        emptied.syncAll()
+        // The inbox folders are synced with the burst's (a name that comes back after a power cut is a
+        // file already filed, which the ledger knows as taken).
+        for p in placed where try p.move.removeSource() { ctx.sharedSyncs.add(p.from) }
+        ctx.sharedSyncs.filed(ctx.syncer)
         SafeFiles.removeIfPresent(ctx.paths.work.appendingPathComponent(drop.id))
         let from = drop.state, finished = drop
         // One transaction: the drop filed, newer versions of the files just filed (recorded meanwhile, gone
