@@ -48,39 +48,47 @@ extension Ledger {
         // A post on record is what every later step trusts (the original's move to the archive, the
         // notices, a drop of the same clip answered as a duplicate): it outlives a power cut.
         try writeSQL(durable: to == .published) { sql, events in
-            // Locked as it is read on the shared ledger, so the checks below hold until the change commits.
-            guard var d = try sql.fetchOne(DeliveryRecord.self, "SELECT * FROM deliveries WHERE id = ?" + sql.dialect.forUpdate, [.integer(id)]) else {
-                throw OmniError(.internalError, "delivery \(id) is not in the ledger")
-            }
-            guard d.state == from else { throw OmniError(.internalError, "delivery \(id) is \(d.state.rawValue), not \(from.rawValue)") }
-            if let expectOwner, d.leaseOwner != expectOwner {
-                throw OmniError(.internalError, "delivery \(id) lease is held by another worker")
-            }
-            guard DeliveryState.transitions[from]?.contains(to) == true else {
-                throw OmniError(.internalError, "delivery transition \(from.rawValue) → \(to.rawValue) is not allowed")
-            }
-            let read = d
-            change(&d)
-            d.state = to
-            d.updatedAt = self.now
-            if to != .uploading {
-                d.leaseOwner = nil
-                d.leaseExpiry = nil
-            }
-            // Only what changed: the delivery's indexes its state does not touch are left as they are.
-            try sql.update(d, in: "deliveries", changedFrom: read)
-            // The attempt's row and the account's breaker move in the same transaction as the delivery.
-            if let attempt { try self.finish(attempt, delivery: d, sql, events: &events) }
-            if from != to {
-                var e = EventRecord(
-                    at: self.now, dropId: d.dropId, deliveryId: id, target: d.target, stage: stage,
-                    fromState: from.rawValue, toState: to.rawValue, detail: detail)
-                e.reasonCode = d.errorCode
-                e.attempt = d.attempts
-                try Self.record(e, sql, &events)
-            }
-            return d
+            try self.transitionDelivery(id, from: from, to: to, stage: stage, detail: detail, expectOwner: expectOwner, attempt: attempt, change: change, sql, &events)
         }
+    }
+
+    /// `transitionDelivery` inside a transaction already open (one that also withdraws the drop).
+    func transitionDelivery(
+        _ id: Int64, from: DeliveryState, to: DeliveryState, stage: String, detail: String?, expectOwner: String?, attempt: AttemptResult?,
+        change: (inout DeliveryRecord) -> Void, _ sql: any LedgerSQL, _ events: inout [EventRecord]
+    ) throws -> DeliveryRecord {
+        // Locked as it is read on the shared ledger, so the checks below hold until the change commits.
+        guard var d = try sql.fetchOne(DeliveryRecord.self, "SELECT * FROM deliveries WHERE id = ?" + sql.dialect.forUpdate, [.integer(id)]) else {
+            throw OmniError(.internalError, "delivery \(id) is not in the ledger")
+        }
+        guard d.state == from else { throw OmniError(.internalError, "delivery \(id) is \(d.state.rawValue), not \(from.rawValue)") }
+        if let expectOwner, d.leaseOwner != expectOwner {
+            throw OmniError(.internalError, "delivery \(id) lease is held by another worker")
+        }
+        guard DeliveryState.transitions[from]?.contains(to) == true else {
+            throw OmniError(.internalError, "delivery transition \(from.rawValue) → \(to.rawValue) is not allowed")
+        }
+        let read = d
+        change(&d)
+        d.state = to
+        d.updatedAt = self.now
+        if to != .uploading {
+            d.leaseOwner = nil
+            d.leaseExpiry = nil
+        }
+        // Only what changed: the delivery's indexes its state does not touch are left as they are.
+        try sql.update(d, in: "deliveries", changedFrom: read)
+        // The attempt's row and the account's breaker move in the same transaction as the delivery.
+        if let attempt { try self.finish(attempt, delivery: d, sql, events: &events) }
+        if from != to {
+            var e = EventRecord(
+                at: self.now, dropId: d.dropId, deliveryId: id, target: d.target, stage: stage,
+                fromState: from.rawValue, toState: to.rawValue, detail: detail)
+            e.reasonCode = d.errorCode
+            e.attempt = d.attempts
+            try Self.record(e, sql, &events)
+        }
+        return d
     }
 
     /// Checkpoints an upload in place: the remote session and the platform-confirmed offset. Called

@@ -43,6 +43,24 @@ extension Ledger {
         try claimDrop(in: .converted, owner: owner, lease: lease, condition: .allDeliveriesFinal)
     }
 
+    /// `claimDropReadyToArchive` and the drop's filing in one transaction (as `claimRejectedDropToFile`),
+    /// with its deliveries as that transaction read them: `folder` names where it is filed from the drop
+    /// and its deliveries (the archive stage's rule: archive/ when something was published). Two commits
+    /// and a second read of the deliveries became one commit (issue 30: a published drop's bookkeeping).
+    package func claimFinishedDropToFile(
+        owner: String, host: String, lease: Double, filingLease: Double, folder: @Sendable (DropRecord, [DeliveryRecord]) -> String
+    ) throws -> (drop: DropRecord, deliveries: [DeliveryRecord], filing: Filing?)? {
+        let now = self.now
+        return try writeSQL { sql, events in
+            guard let drop = try Self.claimDrop(sql, in: .converted, owner: owner, lease: lease, condition: .allDeliveriesFinal, now: now)
+            else { return nil }
+            let deliveries = try sql.fetchAll(DeliveryRecord.self, "SELECT * FROM deliveries WHERE drop_id = ? ORDER BY id", [.text(drop.id)])
+            let filing = try Self.claimFiling(
+                sql, &events, dropId: drop.id, owner: owner, host: host, folder: folder(drop, deliveries), lease: filingLease, now: now)
+            return (drop, deliveries, filing)
+        }
+    }
+
     /// The oldest rejected drop, to file under failed/ with its report.
     package func claimRejectedDrop(owner: String, lease: Double = 300) throws -> DropRecord? {
         try claimDrop(in: .rejected, owner: owner, lease: lease, condition: nil)

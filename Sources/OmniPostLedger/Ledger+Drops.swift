@@ -44,7 +44,7 @@ extension Ledger {
         _ id: String, from: DropState, to: DropState, stage: String, detail: String? = nil, data: EventData? = nil,
         change: @Sendable (inout DropRecord) -> Void = { _ in },
         handovers: [SessionHandover] = [], inserting deliveries: [DeliveryRecord] = [],
-        retiringWaiting retired: [String] = [], filingDoneBy filer: String? = nil
+        retiringWaiting retired: [String] = [], filingDoneBy filer: String? = nil, moving moved: [DeliveryMove] = []
     ) throws -> DropRecord {
         let now = self.now
         return try writeSQL { sql, events in
@@ -68,6 +68,12 @@ extension Ledger {
             try sql.update(drop, in: "drops", changedFrom: read)
             for h in handovers { try Self.takeOverSession(h, to: id, sql) }
             for d in deliveries { try sql.insert(d, into: "deliveries") }
+            // Its deliveries moved in the same commit (the convert stage's deliveries made ready with the drop
+            // converted: one commit for one decision, and no delivery ready before its drop is converted).
+            for m in moved {
+                _ = try self.transitionDelivery(
+                    m.id, from: m.from, to: m.to, stage: stage, detail: m.detail, expectOwner: nil, attempt: nil, change: m.change, sql, &events)
+            }
             // The archive stage's last steps ride in the same transaction (issue 30: one per decision):
             // newer versions of the files it filed never become drops, and its filing is over.
             if !retired.isEmpty {
@@ -78,6 +84,19 @@ extension Ledger {
             e.reasonCode = drop.reasonCode
             try Self.record(e, sql, &events)
             return drop
+        }
+    }
+
+    /// A delivery's transition made with its drop's (`transitionDrop(moving:)`).
+    package struct DeliveryMove: Sendable {
+        package var id: Int64, from: DeliveryState, to: DeliveryState, detail: String?
+        package var change: @Sendable (inout DeliveryRecord) -> Void
+        package init(_ id: Int64, from: DeliveryState, to: DeliveryState, detail: String?, change: @escaping @Sendable (inout DeliveryRecord) -> Void) {
+            self.id = id
+            self.from = from
+            self.to = to
+            self.detail = detail
+            self.change = change
         }
     }
 
@@ -286,51 +305,85 @@ extension Ledger {
         retiring: [String] = [], filer: String? = nil
     ) throws -> Bool {
         try writeSQL { sql, events in
-            // A rejected drop not yet filed away may be withdrawn too: its answer was about bytes since replaced.
-            guard var drop = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?" + sql.dialect.forUpdate, [.text(id)]),
-                !drop.state.isTerminal
-            else { return false }
-            let busy = try sql.int("SELECT COUNT(*) AS n FROM deliveries WHERE drop_id = ? AND state IN ('uploading','published')", [.text(id)]) ?? 0
-            guard busy == 0 else { return false }
-            if let filing = try sql.row("SELECT owner FROM drop_filings WHERE drop_id = ? AND done_at IS NULL" + sql.dialect.forUpdate, [.text(id)]) {
-                guard let filer, filing.text("owner") == filer else { return false }
-                try sql.run("DELETE FROM drop_filings WHERE drop_id = ? AND owner = ? AND done_at IS NULL", id, filer)
-            }
-            let from = drop.state
-            try sql.run(
-                """
-                UPDATE deliveries SET state = 'cancelled', error_code = ?, error_message = ?, updated_at = ?
-                WHERE drop_id = ? AND state IN ('planned','ready','failed')
-                """, code.rawValue, reason, self.now, id)
-            if retireClip, let clip = drop.clipPath {
-                try sql.run("UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", id, clip)
-            }
-            for path in retiring {
-                try sql.run("UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", id, path)
-            }
-            // A file whose newer content is already waiting (a sidecar rewritten after pairing) is retired too:
-            // the newer row is the fact, and a path waits once.
-            try sql.run(
-                """
-                UPDATE files SET state = 'gone' WHERE drop_id = ? AND state = 'taken'
-                  AND path IN (SELECT path FROM files WHERE state = 'waiting')
-                """, id)
-            try sql.run("UPDATE files SET state = 'waiting', drop_id = NULL, completed_at = ? WHERE drop_id = ? AND state = 'taken'", self.now, id)
-            drop.state = .withdrawn
-            drop.reasonCode = code.rawValue
-            drop.reasonMessage = reason
-            drop.leaseOwner = nil
-            drop.leaseExpiry = nil
-            drop.updatedAt = self.now
-            drop.finishedAt = self.now
-            try sql.update(drop, in: "drops")
-            try Self.record(
-                EventRecord(
-                    at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: DropState.withdrawn.rawValue,
-                    detail: "\(code.rawValue): \(reason)"),
-                sql, &events)
-            return true
+            try self.withdrawDrop(id, stage: stage, reason: reason, code: code, retireClip: retireClip, retiring: retiring, filer: filer, sql, &events)
         }
+    }
+
+    /// A delivery being uploaded cancelled (the upload found its clip still being written) and its drop
+    /// withdrawn, in one transaction: no other stage sees the delivery final with the drop not yet
+    /// withdrawn (the archive stage could claim it in between). The cancel commits even when the
+    /// withdrawal is refused (something of the drop was posted, or its filing is claimed): false then.
+    package func cancelAndWithdraw(
+        deliveryId: Int64, owner: String, stage: String, code: ReasonCode, message: String, attempt: AttemptResult?, retireClip: Bool
+    ) throws -> (delivery: DeliveryRecord, withdrawn: Bool) {
+        try writeSQL { sql, events in
+            // The drop's row locked first, as `withdrawDrop` and `claimFiling` lock it (PostgreSQL: one order,
+            // no deadlock with a filing claimed meanwhile).
+            if let dropId = try sql.row("SELECT drop_id FROM deliveries WHERE id = ?", [.integer(deliveryId)])?.text("drop_id") {
+                _ = try sql.row("SELECT id FROM drops WHERE id = ?" + sql.dialect.forUpdate, [.text(dropId)])
+            }
+            let d = try self.transitionDelivery(
+                deliveryId, from: .uploading, to: .cancelled, stage: stage, detail: "\(code.rawValue): \(message)", expectOwner: owner, attempt: attempt,
+                change: { x in
+                    x.errorCode = code.rawValue
+                    x.errorMessage = message
+                    x.gate = nil
+                }, sql, &events)
+            let withdrawn = try self.withdrawDrop(
+                d.dropId, stage: stage, reason: message, code: .sourceChanged, retireClip: retireClip, retiring: [], filer: nil, sql, &events)
+            return (d, withdrawn)
+        }
+    }
+
+    /// `withdrawDrop` inside a transaction already open.
+    func withdrawDrop(
+        _ id: String, stage: String, reason: String, code: ReasonCode, retireClip: Bool, retiring: [String], filer: String?,
+        _ sql: any LedgerSQL, _ events: inout [EventRecord]
+    ) throws -> Bool {
+        // A rejected drop not yet filed away may be withdrawn too: its answer was about bytes since replaced.
+        guard var drop = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?" + sql.dialect.forUpdate, [.text(id)]),
+            !drop.state.isTerminal
+        else { return false }
+        let busy = try sql.int("SELECT COUNT(*) AS n FROM deliveries WHERE drop_id = ? AND state IN ('uploading','published')", [.text(id)]) ?? 0
+        guard busy == 0 else { return false }
+        if let filing = try sql.row("SELECT owner FROM drop_filings WHERE drop_id = ? AND done_at IS NULL" + sql.dialect.forUpdate, [.text(id)]) {
+            guard let filer, filing.text("owner") == filer else { return false }
+            try sql.run("DELETE FROM drop_filings WHERE drop_id = ? AND owner = ? AND done_at IS NULL", id, filer)
+        }
+        let from = drop.state
+        try sql.run(
+            """
+            UPDATE deliveries SET state = 'cancelled', error_code = ?, error_message = ?, updated_at = ?
+            WHERE drop_id = ? AND state IN ('planned','ready','failed')
+            """, code.rawValue, reason, self.now, id)
+        if retireClip, let clip = drop.clipPath {
+            try sql.run("UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", id, clip)
+        }
+        for path in retiring {
+            try sql.run("UPDATE files SET state = 'gone' WHERE drop_id = ? AND path = ?", id, path)
+        }
+        // A file whose newer content is already waiting (a sidecar rewritten after pairing) is retired too:
+        // the newer row is the fact, and a path waits once.
+        try sql.run(
+            """
+            UPDATE files SET state = 'gone' WHERE drop_id = ? AND state = 'taken'
+              AND path IN (SELECT path FROM files WHERE state = 'waiting')
+            """, id)
+        try sql.run("UPDATE files SET state = 'waiting', drop_id = NULL, completed_at = ? WHERE drop_id = ? AND state = 'taken'", self.now, id)
+        drop.state = .withdrawn
+        drop.reasonCode = code.rawValue
+        drop.reasonMessage = reason
+        drop.leaseOwner = nil
+        drop.leaseExpiry = nil
+        drop.updatedAt = self.now
+        drop.finishedAt = self.now
+        try sql.update(drop, in: "drops")
+        try Self.record(
+            EventRecord(
+                at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: DropState.withdrawn.rawValue,
+                detail: "\(code.rawValue): \(reason)"),
+            sql, &events)
+        return true
     }
 }
 

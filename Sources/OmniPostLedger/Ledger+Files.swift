@@ -26,67 +26,79 @@ extension Ledger {
     /// served these lookups before, is gone (v21).
     static let liveFile = "state IN ('waiting','taken')"
 
+    /// `gaveUpWaiting`: the watcher's note that the file was taken as it is after waiting for the rest of
+    /// it (`ArrivalCheck`), written in this commit rather than one of its own.
     @discardableResult
-    package func recordFile(path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role) throws -> RecordedFile {
+    package func recordFile(path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role, gaveUpWaiting: String? = nil) throws -> RecordedFile {
         try writeSQL { sql, events in
-            if var live = try sql.fetchOne(FileRecord.self, "SELECT * FROM files WHERE path = ? AND state = 'waiting' LIMIT 1", [.text(path)]) {
-                if live.size == size && live.mtime == mtime && live.inode == inode { return RecordedFile(isNew: false) }
-                // Rewritten in place before it was taken: the newer content is the fact.
-                live.size = size; live.mtime = mtime; live.inode = inode; live.completedAt = self.now
-                try sql.update(live, in: "files")
-                return RecordedFile(isNew: true)
-            }
-            if try sql.int(
-                "SELECT COUNT(*) AS n FROM files WHERE path = ? AND state = 'taken' AND \(Self.liveFile) AND inode = ? AND size = ? AND mtime = ?",
-                [.text(path), .integer(inode), .integer(size), .real(mtime)]) ?? 0 > 0
-            {
-                return RecordedFile(isNew: false)
-            }
-            // Renamed inside the inbox (same inode, size and mtime under a new name): the same file,
-            // not a new drop. Its row and its drop follow the new name.
-            if var moved = try sql.fetchOne(
-                FileRecord.self,
-                """
-                SELECT files.* FROM files LEFT JOIN drops ON drops.id = files.drop_id
-                WHERE files.inode = ? AND files.size = ? AND files.mtime = ? AND files.path != ?
-                  AND (files.state = 'waiting' OR (files.state = 'taken' AND drops.state NOT IN ('archived','failed','withdrawn')))
-                LIMIT 1
-                """, [.integer(inode), .integer(size), .real(mtime), .text(path)])
-            {
-                let old = moved.path
-                moved.path = path
-                try sql.update(moved, in: "files")
-                if let dropId = moved.dropId {
-                    try sql.run("UPDATE drops SET clip_path = ? WHERE id = ? AND clip_path = ?", path, dropId, old)
-                    try sql.run("UPDATE drops SET sidecar_path = ? WHERE id = ? AND sidecar_path = ?", path, dropId, old)
-                }
+            if let gaveUpWaiting {
                 try Self.record(
-                    EventRecord(at: self.now, dropId: moved.dropId, stage: EventStage.watch.rawValue, toState: EventKind.renamed.rawValue, detail: "\(old) → \(path)"),
-                    sql, &events)
-                return RecordedFile(isNew: false)
+                    EventRecord(at: self.now, stage: EventStage.watch.rawValue, toState: EventKind.gaveUpWaiting.rawValue, detail: gaveUpWaiting), sql, &events)
             }
-            var supersedes: (file: FileRecord, drop: DropRecord)?
-            if let old = try sql.fetchOne(
-                FileRecord.self,
-                """
-                SELECT files.* FROM files JOIN drops ON drops.id = files.drop_id
-                WHERE files.path = ? AND files.state = 'taken' AND files.\(Self.liveFile) AND files.role IN ('clip','sidecar')
-                  AND drops.state NOT IN ('archived','failed','withdrawn','rejected')
-                ORDER BY files.id DESC LIMIT 1
-                """, [.text(path)]), let dropId = old.dropId,
-                let drop = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?", [.text(dropId)])
-            {
-                supersedes = (old, drop)
-            }
-            var rec = FileRecord(path: path, size: size, mtime: mtime, inode: inode, role: role, completedAt: self.now)
-            // Several hosts watch one inbox: the file's identity is a unique key (v18), so the host that
-            // records it second — even in the same instant, even after the first host's drop took it —
-            // inserts nothing and makes no drop.
-            guard let id = try sql.insertIfAbsent(rec, into: "files") else { return RecordedFile(isNew: false) }
-            rec.id = id
-            try Self.record(EventRecord(at: self.now, stage: EventStage.watch.rawValue, toState: EventKind.complete.rawValue, detail: path), sql, &events)
-            return RecordedFile(isNew: true, supersedes: supersedes)
+            return try self.recordFile(path: path, size: size, mtime: mtime, inode: inode, role: role, sql, &events)
         }
+    }
+
+    private func recordFile(
+        path: String, size: Int64, mtime: Double, inode: Int64, role: FileRecord.Role, _ sql: any LedgerSQL, _ events: inout [EventRecord]
+    ) throws -> RecordedFile {
+        if var live = try sql.fetchOne(FileRecord.self, "SELECT * FROM files WHERE path = ? AND state = 'waiting' LIMIT 1", [.text(path)]) {
+            if live.size == size && live.mtime == mtime && live.inode == inode { return RecordedFile(isNew: false) }
+            // Rewritten in place before it was taken: the newer content is the fact.
+            live.size = size; live.mtime = mtime; live.inode = inode; live.completedAt = self.now
+            try sql.update(live, in: "files")
+            return RecordedFile(isNew: true)
+        }
+        if try sql.int(
+            "SELECT COUNT(*) AS n FROM files WHERE path = ? AND state = 'taken' AND \(Self.liveFile) AND inode = ? AND size = ? AND mtime = ?",
+            [.text(path), .integer(inode), .integer(size), .real(mtime)]) ?? 0 > 0
+        {
+            return RecordedFile(isNew: false)
+        }
+        // Renamed inside the inbox (same inode, size and mtime under a new name): the same file,
+        // not a new drop. Its row and its drop follow the new name.
+        if var moved = try sql.fetchOne(
+            FileRecord.self,
+            """
+            SELECT files.* FROM files LEFT JOIN drops ON drops.id = files.drop_id
+            WHERE files.inode = ? AND files.size = ? AND files.mtime = ? AND files.path != ?
+              AND (files.state = 'waiting' OR (files.state = 'taken' AND drops.state NOT IN ('archived','failed','withdrawn')))
+            LIMIT 1
+            """, [.integer(inode), .integer(size), .real(mtime), .text(path)])
+        {
+            let old = moved.path
+            moved.path = path
+            try sql.update(moved, in: "files")
+            if let dropId = moved.dropId {
+                try sql.run("UPDATE drops SET clip_path = ? WHERE id = ? AND clip_path = ?", path, dropId, old)
+                try sql.run("UPDATE drops SET sidecar_path = ? WHERE id = ? AND sidecar_path = ?", path, dropId, old)
+            }
+            try Self.record(
+                EventRecord(at: self.now, dropId: moved.dropId, stage: EventStage.watch.rawValue, toState: EventKind.renamed.rawValue, detail: "\(old) → \(path)"),
+                sql, &events)
+            return RecordedFile(isNew: false)
+        }
+        var supersedes: (file: FileRecord, drop: DropRecord)?
+        if let old = try sql.fetchOne(
+            FileRecord.self,
+            """
+            SELECT files.* FROM files JOIN drops ON drops.id = files.drop_id
+            WHERE files.path = ? AND files.state = 'taken' AND files.\(Self.liveFile) AND files.role IN ('clip','sidecar')
+              AND drops.state NOT IN ('archived','failed','withdrawn','rejected')
+            ORDER BY files.id DESC LIMIT 1
+            """, [.text(path)]), let dropId = old.dropId,
+            let drop = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?", [.text(dropId)])
+        {
+            supersedes = (old, drop)
+        }
+        var rec = FileRecord(path: path, size: size, mtime: mtime, inode: inode, role: role, completedAt: self.now)
+        // Several hosts watch one inbox: the file's identity is a unique key (v18), so the host that
+        // records it second — even in the same instant, even after the first host's drop took it —
+        // inserts nothing and makes no drop.
+        guard let id = try sql.insertIfAbsent(rec, into: "files") else { return RecordedFile(isNew: false) }
+        rec.id = id
+        try Self.record(EventRecord(at: self.now, stage: EventStage.watch.rawValue, toState: EventKind.complete.rawValue, detail: path), sql, &events)
+        return RecordedFile(isNew: true, supersedes: supersedes)
     }
 
     /// Retires waiting rows at `paths`: newer versions of files a finished drop has just filed away

@@ -11,9 +11,10 @@ import Testing
 /// paths resolved without realpath(3) of the whole path yet never let out of the inbox, the `files`
 /// lookups on an index after v21 dropped two, and a rejected drop's filing folder named in one place.
 @Suite struct DropReadsOnceTests {
-    /// A version of a sidecar (device, inode, size, mtime) is parsed once: rewritten in place to the same
-    /// size with its mtime put back, it is still answered from the first parse — which is how the test
-    /// sees that nothing read it again. Validation's read takes the entry out; a new size is a new version.
+    /// A version of a sidecar (device, inode, size, mtime, ctime) is parsed once: a second read is answered
+    /// from the first parse. Rewritten in place to the same size with its mtime set back (as on a share
+    /// whose mtimes tick every 2 s), it is a new version all the same — its ctime moved — and gets the new
+    /// parse. Validation's read takes the entry out; a new size is a new version.
     @Test func aSidecarIsParsedOncePerVersion() throws {
         let dir = try TempDir()
         let url = try dir.write("s.yaml", "title: first\n")
@@ -21,14 +22,22 @@ import Testing
         #expect(lstat(url.path, &st) == 0)
         let cache = SidecarCache()
         #expect(try cache.manifest(path: url.path, displayName: "s.yaml").title?.value == "first")
-        // Same length, same inode, mtime restored: the same version as far as any stat can tell.
+        #expect(try cache.manifest(path: url.path, displayName: "s.yaml").title?.value == "first")
+        #expect(cache.parses == 1, "the second read is answered from the first parse")
+        // Same length, same inode, mtime set back: only the ctime tells this version from the first.
         try Data("title: other\n".utf8).write(to: url, options: [])
         var times = [st.st_atim, st.st_mtim]
         #expect(utimensat(AT_FDCWD, url.path, &times, 0) == 0)
-        #expect(try cache.manifest(path: url.path, displayName: "s.yaml").title?.value == "first", "answered from the first parse")
-        // The last read (validation's) takes the entry: a later read parses the file as it is.
-        #expect(try cache.manifest(path: url.path, displayName: "s.yaml", taking: true).title?.value == "first")
+        var after = stat()
+        #expect(lstat(url.path, &after) == 0)
+        #expect(after.st_ino == st.st_ino && after.st_size == st.st_size && after.st_mtim.tv_sec == st.st_mtim.tv_sec && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec)
+        #expect(try cache.manifest(path: url.path, displayName: "s.yaml").title?.value == "other", "not a stale parse")
+        #expect(cache.parses == 2)
+        // The last read (validation's) takes the entry: a later read parses the file again.
+        #expect(try cache.manifest(path: url.path, displayName: "s.yaml", taking: true).title?.value == "other")
+        #expect(cache.parses == 2)
         #expect(try cache.manifest(path: url.path, displayName: "s.yaml").title?.value == "other")
+        #expect(cache.parses == 3)
         // A new version (another size) is read anew, and a sidecar that does not parse keeps its error.
         try Data("title: [never closed\n".utf8).write(to: url)
         #expect(throws: OmniError.self) { try cache.manifest(path: url.path, displayName: "s.yaml") }
@@ -37,6 +46,22 @@ import Testing
         } catch let e as OmniError {
             #expect(e.code == .manifestSyntax && e.location?.file == "s.yaml", "\(e)")
         }
+        #expect(cache.parses == 4)
+    }
+
+    /// The clip-list cache tells versions apart the same way: a list rewritten in place to the same size
+    /// with its mtime set back is read anew.
+    @Test func aClipListRewrittenInPlaceWithItsMtimeSetBackIsReadAnew() throws {
+        let dir = try TempDir()
+        let url = try dir.write("clips.yaml", "clips:\n  - clip: a.mp4\n    title: one\n")
+        var st = stat()
+        #expect(lstat(url.path, &st) == 0)
+        let cache = ClipListCache()
+        #expect(try cache.load(path: url.path, displayName: "clips.yaml", maxEntries: 10).entries.first?.manifest.title?.value == "one")
+        try Data("clips:\n  - clip: a.mp4\n    title: two\n".utf8).write(to: url, options: [])
+        var times = [st.st_atim, st.st_mtim]
+        #expect(utimensat(AT_FDCWD, url.path, &times, 0) == 0)
+        #expect(try cache.load(path: url.path, displayName: "clips.yaml", maxEntries: 10).entries.first?.manifest.title?.value == "two")
     }
 
     /// The arrival check parses a UTF-8 sidecar through the cache; one still being written (a syntax error)
@@ -54,8 +79,11 @@ import Testing
         let junk = dir.file("j.yaml")
         try Data((0..<64).map { UInt8(0x80 + $0) }).write(to: junk)
         #expect(ArrivalCheck.verdict(path: junk.path, role: .sidecar, named: "j.yaml", sidecars: cache) == .complete)
-        // Validation's read after it comes from the same parse (the entry is there to take).
+        // Validation's read after it comes from the same parse (the entry is there to take): the bytes the
+        // check read were parsed, the file not read and parsed again.
+        let before = cache.parses
         #expect(try cache.manifest(path: good.path, displayName: "g.yaml", taking: true).title?.value == "good")
+        #expect(cache.parses == before)
     }
 
     /// A path inside the inbox resolves to where realpath(3) says, the inbox reached through a link

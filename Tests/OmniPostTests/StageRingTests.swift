@@ -82,6 +82,32 @@ import Testing
         #expect(bell.ticket(.received) != anyTicket)
     }
 
+    /// A rejected drop wakes the archive's rejections lane alone while it sleeps (both archive lanes woke
+    /// for every rejection and one claimed nothing); with that lane not asleep — filing the drop before in
+    /// a burst — the lane that files everything is rung too, and helps.
+    @Test(.timeLimit(.minutes(1))) func aRejectionWakesTheLaneThatFilesEverythingOnlyWhenTheRejectionsLaneIsNotAsleep() async throws {
+        let bell = Wakeup()
+        let woken = Woken()
+        func waiter(_ name: String, _ topic: Wakeup.Topic) -> Task<Void, Never> {
+            let ticket = bell.ticket(topic)
+            return Task {
+                await bell.wait(after: ticket, for: topic, timeout: nil)
+                woken.names.withLock { $0.append(name) }
+            }
+        }
+        let rejections = waiter("archive.rejected", .rejected)
+        let archive = waiter("archive", .finished)
+        try await Task.sleep(for: .milliseconds(200))
+        bell.ring(.rejected)
+        await rejections.value
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(woken.names.withLock { $0 } == ["archive.rejected"], "the archive lane sleeps on")
+        // The next rejection of the burst: the rejections lane is filing, so the other lane is rung.
+        bell.ring(.rejected)
+        await archive.value
+        #expect(woken.names.withLock { $0.sorted() } == ["archive", "archive.rejected"])
+    }
+
     @Test func aWaitWithATimeoutEndsWithoutARing() async throws {
         let bell = Wakeup()
         let started = ContinuousClock.now
@@ -98,7 +124,7 @@ import Testing
         #expect(drop(.received) == .received)
         #expect(drop(.validated) == .validated)
         #expect(drop(.converted) == [.ready, .finished])
-        #expect(drop(.rejected) == [.finished, .rejected])
+        #expect(drop(.rejected) == .rejected)
         #expect(drop(.failed) == .finished)
         #expect(drop(.withdrawn) == .files)
         #expect(drop(.archived) == nil)

@@ -209,7 +209,8 @@ import Testing
 
             #expect(try await ArchiveStage(ctx: ctx).step())
 
-            let archived = files(under: ctx.paths.archive)
+            // Every delivery cancelled, nothing published: filed to failed/<drop> as cancelled (CancelledDropTests).
+            let archived = files(under: ctx.paths.failed)
             for name in Self.names {
                 #expect(archived.contains { $0.hasSuffix("/show/\(name)") }, "\(name) not archived: \(archived)")
                 #expect(!FileManager.default.fileExists(atPath: ctx.paths.inbox.appendingPathComponent("show/\(name)").path))
@@ -217,9 +218,10 @@ import Testing
             #expect(try Data(contentsOf: shared) == sharedBytes)
             let copy = try #require(archived.first { $0.hasSuffix("/show/1.png") })
             var a = stat(), b = stat()
-            #expect(lstat(shared.path, &a) == 0 && lstat(ctx.paths.archive.appendingPathComponent(copy).path, &b) == 0)
+            #expect(lstat(shared.path, &a) == 0 && lstat(ctx.paths.failed.appendingPathComponent(copy).path, &b) == 0)
             #expect(a.st_ino != b.st_ino && a.st_nlink == 1)
-            let report = try readJSON(ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
+            let report = try readJSON(ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json"))
+            #expect(report["state"] as? String == "cancelled")
             #expect(report["not_filed"] == nil)
         }
     }

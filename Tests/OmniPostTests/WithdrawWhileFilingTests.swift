@@ -59,4 +59,49 @@ import Testing
             #expect(try l.waitingFiles().map(\.path) == ["r.yaml"])
         }
     }
+
+    /// A converted drop with one delivery being uploaded by `upload`.
+    static func uploading(_ l: Ledger) throws -> Int64 {
+        try readyToFile(l)
+        let d = DeliveryRecord(
+            dropId: "d1", target: "youtube:main", platform: "youtube", account: "main", profile: "youtube", state: .ready,
+            plan: .pass, planDetail: nil, specKey: nil, metadataJson: "{}", contentSha256: "d1", notBefore: nil, now: 1)
+        try l.insertDeliveries([d])
+        return try #require(try l.claimDelivery(owner: "upload", lease: 60)?.delivery.id)
+    }
+
+    /// The upload stage's "still being written": the delivery cancelled and the drop withdrawn in one
+    /// transaction, so no archive claim can come between them — and the files wait again for the new drop.
+    @Test(arguments: LedgerBackendKind.available) func anUploadThatFindsItsClipChangingCancelsAndWithdrawsAtOnce(_ backend: LedgerBackendKind) async throws {
+        try await withLedger(backend) { l in
+            let id = try Self.uploading(l)
+            let (d, withdrawn) = try l.cancelAndWithdraw(
+                deliveryId: id, owner: "upload", stage: "upload", code: .sourceChanged, message: "r.mp4 is still being written", attempt: nil, retireClip: true)
+            #expect(withdrawn)
+            #expect(d.state == .cancelled && d.errorCode == "source_changed")
+            #expect(try l.delivery(id)?.state == .cancelled)
+            #expect(try l.drop("d1")?.state == .withdrawn)
+            #expect(try l.waitingFiles().map(\.path) == ["r.yaml"])
+            #expect(try l.claimFiling(dropId: "d1", owner: "archive", host: "h", folder: "failed/d1", lease: 60) == nil)
+        }
+    }
+
+    /// A drop whose filing is claimed keeps the guard: the delivery is cancelled, the withdrawal refused,
+    /// nothing of the drop waits again.
+    @Test(arguments: LedgerBackendKind.available) func theCancelHoldsWhenTheWithdrawalIsRefused(_ backend: LedgerBackendKind) async throws {
+        try await withLedger(backend) { l in
+            let id = try Self.uploading(l)
+            _ = try #require(try l.claimFiling(dropId: "d1", owner: "archive", host: "h", folder: "failed/d1", lease: 60))
+            let (_, withdrawn) = try l.cancelAndWithdraw(
+                deliveryId: id, owner: "upload", stage: "upload", code: .sourceChanged, message: "r.mp4 is still being written", attempt: nil, retireClip: true)
+            #expect(!withdrawn)
+            #expect(try l.delivery(id)?.state == .cancelled)
+            #expect(try l.drop("d1")?.state == .converted)
+            #expect(try l.waitingFiles().isEmpty)
+            // Not this worker's lease: nothing changes at all.
+            #expect(throws: OmniError.self) {
+                try l.cancelAndWithdraw(deliveryId: id, owner: "someone", stage: "upload", code: .sourceChanged, message: "x", attempt: nil, retireClip: true)
+            }
+        }
+    }
 }

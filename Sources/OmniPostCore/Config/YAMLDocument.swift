@@ -68,6 +68,12 @@ package enum YAMLDocument {
         let name = displayName ?? path
         // Never blocks: a sidecar that is a FIFO or a device is refused, not waited on.
         let data = try UserFile.read(path: path, displayName: name, maxBytes: maxBytes, tooLarge: .manifestTooLarge)
+        return try load(data: data, displayName: name, syntaxCode: syntaxCode, invalidCode: invalidCode)
+    }
+
+    /// The bytes of a file already read (under its size cap), parsed as `load(path:)` parses them: a
+    /// caller that had to read them anyway (the arrival check) does not read the file a second time.
+    package static func load(data: Data, displayName name: String, syntaxCode: ReasonCode, invalidCode: ReasonCode) throws -> DocNode {
         let bytes = [UInt8](data)
         if let bad = TextPosition.firstInvalidUTF8(bytes) {
             let (line, column) = TextPosition.lineColumn(bytes, offset: bad)

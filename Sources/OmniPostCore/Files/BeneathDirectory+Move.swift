@@ -16,20 +16,41 @@ extension BeneathDirectory {
     /// open descriptor, fsynced and compared by hash before its name goes. Throws `source_changed` when
     /// the entry is no longer `expected`.
     package func move(_ name: String, expected: stat, to dest: BeneathDirectory, as destName: String) throws {
+        let placed = try place(name, expected: expected, to: dest, as: destName)
+        if placed.destUnsynced { fsync(dest.fd) }
+        if try placed.removeSource() { fsync(fd) }
+    }
+
+    /// A move's first half (`move`), for a caller that files several originals and a report together and
+    /// syncs each folder once: the file given its name at `dest`, the source's name still there. Then the
+    /// caller syncs `dest` (when `destUnsynced`) and every folder it created, and only then calls
+    /// `removeSource()` and syncs this folder — so a power cut leaves the file under one name or both, never
+    /// neither.
+    package struct Placed {
+        /// A link or rename into `dest` not yet synced.
+        package var destUnsynced: Bool
+        fileprivate var removal: (() throws -> Bool)?
+
+        /// Removes the source's name if it is still the file placed; true when this folder changed (to sync).
+        package func removeSource() throws -> Bool { try removal?() ?? false }
+    }
+
+    package func place(_ name: String, expected: stat, to dest: BeneathDirectory, as destName: String) throws -> Placed {
         let shown = "\(path)/\(name)"
+        let kept = "\(dest.path)/\(destName)"
+        let removal: () throws -> Bool = { try self.removeIfStill(name, expected: expected, kept: kept) }
         if let there = dest.lstat(destName) {
             // A crash after the destination was complete: the same file (or the same bytes) means the move
             // is done but for the source's name.
             guard Self.sameFile(there, expected) || (try? sameBytes(name, expected: expected, as: dest, destName)) == true else {
                 throw OmniError(.archiveIO, "refusing to overwrite \(dest.path)/\(destName), which holds different bytes")
             }
-            try removeIfStill(name, expected: expected, kept: "\(dest.path)/\(destName)")
-            return
+            // (Named there by an attempt that may have stopped before its sync.)
+            return Placed(destUnsynced: true, removal: removal)
         }
         if Self.isRegular(expected), expected.st_nlink > 1 {
             try copy(name, expected: expected, to: dest, as: destName)
-            try removeIfStill(name, expected: expected, kept: "\(dest.path)/\(destName)")
-            return
+            return Placed(destUnsynced: false, removal: removal)
         }
         if linkat(fd, name, dest.fd, destName, 0) == 0 {
             guard let made = dest.lstat(destName), Self.sameFile(made, expected) else {
@@ -37,18 +58,17 @@ extension BeneathDirectory {
                 unlinkat(dest.fd, destName, 0)
                 throw OmniError(.sourceChanged, "\(shown) was replaced while it was being filed; it was left where it is")
             }
-            fsync(dest.fd)
-            try removeIfStill(name, expected: expected, kept: "\(dest.path)/\(destName)")
-            return
+            return Placed(destUnsynced: true, removal: removal)
         }
         let e = errno
         switch e {
         case ENOENT: throw OmniError(.sourceChanged, "\(shown) is gone")
         case EXDEV where Self.isRegular(expected):
             try copy(name, expected: expected, to: dest, as: destName)
-            try removeIfStill(name, expected: expected, kept: "\(dest.path)/\(destName)")
+            return Placed(destUnsynced: false, removal: removal)
         case EPERM, EOPNOTSUPP, ENOSYS, EMLINK:
             // No hard links here (some SMB shares): a rename between the two open folders, checked after.
+            // The source's name is gone with it: both folders are synced (dest first, then this one).
             guard dest.lstat(destName) == nil else { throw OmniError(.archiveIO, "refusing to overwrite \(dest.path)/\(destName)") }
             guard renameat(fd, name, dest.fd, destName) == 0 else {
                 throw OmniError(.archiveIO, "cannot move \(shown) to \(dest.path)/\(destName): \(String(cString: strerror(errno)))")
@@ -58,8 +78,7 @@ extension BeneathDirectory {
                 _ = renameat(dest.fd, destName, fd, name)
                 throw OmniError(.sourceChanged, "\(shown) was replaced while it was being filed; it was left where it is")
             }
-            fsync(dest.fd)
-            fsync(fd)
+            return Placed(destUnsynced: true, removal: { true })
         default:
             throw OmniError(.archiveIO, "cannot move \(shown) to \(dest.path)/\(destName): \(String(cString: strerror(e)))")
         }
@@ -124,11 +143,12 @@ extension BeneathDirectory {
     }
 
     /// Removes the source's name once its file is safe at `kept` — only if the name is still that file.
-    private func removeIfStill(_ name: String, expected: stat, kept: String) throws {
-        guard let now = lstat(name), Self.sameFile(now, expected) else { return }
+    /// True when a name was removed (this folder is then to be synced by the caller).
+    private func removeIfStill(_ name: String, expected: stat, kept: String) throws -> Bool {
+        guard let now = lstat(name), Self.sameFile(now, expected) else { return false }
         guard unlinkat(fd, name, 0) == 0 || errno == ENOENT else {
             throw OmniError(.archiveIO, "filed \(path)/\(name) as \(kept) but could not remove its name from the inbox: \(String(cString: strerror(errno)))")
         }
-        fsync(fd)
+        return true
     }
 }

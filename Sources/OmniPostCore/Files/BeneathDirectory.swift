@@ -43,7 +43,8 @@ package final class BeneathDirectory: @unchecked Sendable {
 
     /// The subfolder `rel` (`2026/12/05`), each part opened without following a link; created (0755)
     /// where missing when `create` is set. `..`, `.` and empty parts are refused.
-    package func subdirectory(_ rel: String, create: Bool) throws -> BeneathDirectory {
+    /// `created`: told each folder a subfolder was made in (its new entry is for the caller to sync).
+    package func subdirectory(_ rel: String, create: Bool, created: ((BeneathDirectory) -> Void)? = nil) throws -> BeneathDirectory {
         var current: BeneathDirectory = self
         var shown = path
         for part in rel.split(separator: "/").map(String.init) {
@@ -51,7 +52,11 @@ package final class BeneathDirectory: @unchecked Sendable {
             shown += "/" + part
             var sub = openat(current.fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if sub < 0, errno == ENOENT, create {
-                if mkdirat(current.fd, part, 0o755) != 0, errno != EEXIST { throw Failure(what: "cannot create \(shown)", errno: errno) }
+                if mkdirat(current.fd, part, 0o755) != 0 {
+                    if errno != EEXIST { throw Failure(what: "cannot create \(shown)", errno: errno) }
+                } else {
+                    created?(current)
+                }
                 sub = openat(current.fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }
             guard sub >= 0 else { throw Failure(what: "cannot open \(shown)", errno: errno) }

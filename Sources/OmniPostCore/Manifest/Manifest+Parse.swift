@@ -16,6 +16,11 @@ extension Manifest {
         return try parse(doc)
     }
 
+    /// A sidecar's bytes already read (at most `maxBytes`), parsed as `load(path:)` parses the file.
+    package static func load(data: Data, displayName: String) throws -> Manifest {
+        try parse(YAMLDocument.load(data: data, displayName: displayName, syntaxCode: .manifestSyntax, invalidCode: .invalidValue))
+    }
+
     package static func parse(text: String, file: String) throws -> Manifest {
         try parse(YAMLDocument.parse(text, file: file, syntaxCode: .manifestSyntax, invalidCode: .invalidValue))
     }

@@ -12,7 +12,10 @@ package enum SafeFiles {
     /// `durable: false` skips both fsyncs, for a file that is only a view of the ledger, rewritten on the
     /// next change (a drop's status file): whole or absent, never half, but not flushed at each rewrite —
     /// two flushes per rewrite were a good part of what a drop cost (issue 30).
-    package static func writeAtomically(_ data: Data, to url: URL, durable: Bool = true) throws {
+    ///
+    /// `syncFolder: false` (with `durable`): the file is flushed, its folder left for the caller to sync
+    /// with others (a burst's filings sync outbox/failed/ once: `SharedFolderSyncs`).
+    package static func writeAtomically(_ data: Data, to url: URL, durable: Bool = true, syncFolder: Bool = true) throws {
         let dir = url.deletingLastPathComponent()
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).tmp").path
         // The folder is made only when it is missing.
@@ -46,7 +49,7 @@ package enum SafeFiles {
             unlink(tmp)
             throw OmniError(.archiveIO, "cannot rename into \(url.path): \(err)")
         }
-        if durable { fsyncDirectory(dir) }
+        if durable && syncFolder { fsyncDirectory(dir) }
     }
 
     /// Removes a file or folder tree if there is one: a look first, since FileManager's removal of a
@@ -127,9 +130,10 @@ package enum SafeFiles {
     /// `failed/<drop>/` folder beside the one in `outbox/failed/` (issue 30: a new inode is most of what a
     /// small file costs on this ext4). Where no link can be made (another filesystem, a name already
     /// there from a filing begun before) the same bytes are written as their own file.
-    package static func linkOrWrite(_ existing: URL, _ data: Data, to url: URL) throws {
+    /// `syncFolder: false`: the caller syncs the folder itself, with others it changed (a filing).
+    package static func linkOrWrite(_ existing: URL, _ data: Data, to url: URL, syncFolder: Bool = true) throws {
         if link(existing.path, url.path) == 0 {
-            fsyncDirectory(url.deletingLastPathComponent())
+            if syncFolder { fsyncDirectory(url.deletingLastPathComponent()) }
             return
         }
         try writeAtomically(data, to: url)

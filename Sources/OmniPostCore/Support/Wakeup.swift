@@ -28,7 +28,9 @@ package final class Wakeup: @unchecked Sendable {
         /// An upload was claimed under a lease: on a SQLite ledger the heartbeat beats again to renew it.
         package static let held = Topic(rawValue: 1 << 6)
         /// A drop was rejected: the archive's rejections lane, which a published delivery (`finished`
-        /// too) would only wake for empty claims.
+        /// too) would only wake for empty claims. Rings `finished` as well only when that lane is not
+        /// asleep to take it (`ring`); a rejected clip list's entry, which only the `finished` lane files,
+        /// rings `finished` itself (ValidateStage).
         package static let rejected = Topic(rawValue: 1 << 7)
         /// A drop was made and no loop waiting for `received` alone is asleep to take it: the second
         /// validate lane (small clips). A drop rings the first lane only while it waits — the second woke
@@ -77,6 +79,14 @@ package final class Wakeup: @unchecked Sendable {
             !waiters.values.contains(where: { $0.topic.contains(.received) && !$0.topic.contains(.receivedSpare) })
         {
             topic.insert(.receivedSpare)
+        }
+        // The same for a rejection: the archive's rejections lane takes it while it is asleep to; the
+        // lane that files everything (`finished`) is woken too only when it is not — a burst, or a lane
+        // busy filing — rather than both waking for one rejected drop and one claiming nothing.
+        if topic.contains(.rejected), !topic.contains(.finished),
+            !waiters.values.contains(where: { $0.topic.contains(.rejected) && !$0.topic.contains(.finished) })
+        {
+            topic.insert(.finished)
         }
         for bit in 0..<Topic.count where topic.rawValue & (1 << bit) != 0 { generations[bit] &+= 1 }
         var woken: [Waiter] = []

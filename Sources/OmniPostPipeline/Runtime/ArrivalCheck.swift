@@ -50,7 +50,8 @@ final class ArrivalCheck: Sendable {
         let (since, first) = read && role != .clip ? waiting.mark(fact, why: why) : waiting.mark(fact.relPath, size: fact.size)
         if ContinuousClock.now - since >= limit {
             waiting.clear(fact.relPath)
-            try? ctx.ledger.note(.gaveUpWaiting, stage: .watch, detail: "\(fact.relPath): \(why); taken as it is after \(DurationText.format(limit.seconds))")
+            // Noted in the commit that records the file (`Pipeline.record`), not in one of its own.
+            waiting.noteWhenRecorded(fact.relPath, "\(fact.relPath): \(why); taken as it is after \(DurationText.format(limit.seconds))")
             return true
         }
         if first {
@@ -67,6 +68,9 @@ final class ArrivalCheck: Sendable {
         case .clip:
             return Completeness.video(path: path)
         case .sidecar, .manifest:
+            // The version before the read: the cache keeps the parse of these bytes only if the file is
+            // still that version after.
+            let version = sidecars == nil ? nil : FileVersion.of(path: path)
             guard let data = try? UserFile.read(path: path, maxBytes: Manifest.maxBytes, tooLarge: .manifestTooLarge) else { return .complete }
             if data.isEmpty { return .incomplete("0 bytes so far") }
             // Only a syntax error means "not all here yet"; a wrong key is the user's, answered by validation.
@@ -75,7 +79,8 @@ final class ArrivalCheck: Sendable {
                 // (Bytes that are no UTF-8 are parsed as decoded, as ever: `Manifest.load` refuses them
                 // unparsed with the same code a syntax error has, which here would read as "not all here".)
                 if role == .sidecar, let sidecars, let named, String(validating: data, as: UTF8.self) != nil {
-                    _ = try sidecars.manifest(path: path, displayName: named)
+                    // These bytes are parsed and kept, not the file read a second time.
+                    _ = try sidecars.manifest(data: data, path: path, displayName: named, version: version)
                 } else {
                     _ = try YAMLDocument.parse(text, file: path, syntaxCode: .manifestSyntax, invalidCode: .invalidValue)
                 }
@@ -102,6 +107,8 @@ package final class ArrivingFiles: @unchecked Sendable {
         var inode: Int64, size: Int64, mtime: Double
         init(_ f: FileFact) { (inode, size, mtime) = (f.inode, f.size, f.mtime) }
     }
+    /// A `gave up waiting` note per path, written with the file's record (one commit, not two).
+    private var notes: [String: String] = [:]
     private var sinceGeneration = 0
     /// The pairing keys of every path still on its way, kept until either set changes: asked for each lone
     /// file a pass decides, a scan of thousands of pending paths each time would make a flood quadratic.
@@ -133,6 +140,10 @@ package final class ArrivingFiles: @unchecked Sendable {
         if first { sinceGeneration &+= 1 }
         return (now, first)
     }
+    func noteWhenRecorded(_ path: String, _ detail: String) { lock.withLock { notes[path] = detail } }
+    /// The note to write with `path`'s record, if one waits (taken: it is written once).
+    func takeNote(_ path: String) -> String? { lock.withLock { notes.removeValue(forKey: path) } }
+
     func clear(_ path: String) {
         lock.lock()
         verdicts[path] = nil

@@ -318,7 +318,7 @@ package final class Pipeline: Sendable {
         do {
             let recorded = try ctx.ledger.recordFile(
                 path: fact.relPath, size: fact.size, mtime: fact.mtime, inode: fact.inode,
-                role: DropNaming.role(of: fact.relPath))
+                role: DropNaming.role(of: fact.relPath), gaveUpWaiting: ctx.arriving.takeNote(fact.relPath))
             if recorded.isNew {
                 // The same path, changed, while a drop that took it is still in flight: that drop had a
                 // file still being written. It is withdrawn (if nothing of it went out yet) and its

@@ -27,6 +27,10 @@ package struct PipelineContext: Sendable {
     var clipLists = ClipListCache()
     /// Lone sidecars parsed once per version: the arrival check, pairing and validation share the parse.
     var sidecars = SidecarCache()
+    /// How the archive stage syncs the folders a filing changed (a test sees the order through it).
+    var syncer = DirectorySyncer.system
+    /// The folders a burst of filings shares, synced once for several (both archive lanes).
+    var sharedSyncs = SharedFolderSyncs()
     /// Validate workers decide one at a time (duplicates, slots); they read and probe side by side.
     var decisions = SerialGate()
     /// `outbox/<drop>.status.json`, rewritten as drops move (the ledger's observer marks them).
@@ -109,10 +113,15 @@ package struct PipelineContext: Sendable {
                 dropId, stage: stage, reason: reason, code: code, retireClip: retireClip ?? (code == .sourceChanged),
                 retiring: retiring, filer: filer)
         else { return false }
+        withdrawn(dropId, reason: reason)
+        return true
+    }
+
+    /// What follows a withdrawal the ledger made: the drop's work folder goes, the files wait again.
+    func withdrawn(_ dropId: String, reason: String) {
         SafeFiles.removeIfPresent(paths.work.appendingPathComponent(dropId))
         progress.line("  \(dropId)  withdrawn  \(reason)")
         wakeup.ring(.files)
-        return true
     }
 
     /// Withdraws a drop whose file changed since it was taken: the changed file's row is retired (its

@@ -30,7 +30,8 @@ enum WorkRings {
         case .validated?: return .validated
         // Converted: its deliveries are ready (or all failed, and the drop is for filing).
         case .converted?: return [.ready, .finished]
-        case .rejected?: return [.finished, .rejected]
+        // The rejections lane; the lane that files everything only when that one is busy (`Wakeup.ring`).
+        case .rejected?: return .rejected
         case .failed?: return .finished
         // Its files wait again, to pair anew.
         case .withdrawn?: return .files

@@ -32,12 +32,18 @@ struct ArchiveStage: Stage {
     func nextDeadline() throws -> Date? { try ctx.ledger.nextLeaseExpiry(in: [.rejected, .converted]) }
 
     func step() async throws -> Bool {
-        if lane == .rejectedAlone { return try archiveOne(rejected: true) }
+        if lane == .rejectedAlone { return try archiveOne(rejected: true) || idle() }
         let rejectedFirst = turn.last != "rejected"
         for rejected in rejectedFirst ? [true, false] : [false, true] where try archiveOne(rejected: rejected) {
             turn.last = rejected ? "rejected" : "finished"
             return true
         }
+        return idle()
+    }
+
+    /// Nothing more to file: the folders the burst's filings share are synced now (`SharedFolderSyncs`).
+    private func idle() -> Bool {
+        ctx.sharedSyncs.flush(ctx.syncer)
         return false
     }
 
@@ -57,13 +63,17 @@ struct ArchiveStage: Stage {
             try reporting(drop) { try finish(drop, outcome: .failed, claimed: .some(filing)) }
             return true
         }
-        guard let drop = try ctx.ledger.claimDropReadyToArchive(owner: ctx.owner, lease: ctx.dropLease(300)) else { return false }
+        // The drop, its deliveries and its filing in one commit, as for a rejected drop.
+        guard
+            let (drop, deliveries, filing) = try ctx.ledger.claimFinishedDropToFile(
+                owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds,
+                folder: { Self.filingFolder($0, outcome: Outcome($1)) })
+        else { return false }
         // In hand while it is filed: the heartbeat renews the drop's claim and its filing together.
         ctx.dropsInHand.hold(drop.id)
         defer { ctx.dropsInHand.letGo(drop.id) }
-        if try withdrawIfChanged(drop) { return true }
-        let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
-        try reporting(drop) { try finish(drop, outcome: Outcome(deliveries)) }
+        if try withdrawIfChanged(drop, filer: filing?.takenOver == false ? ctx.owner : nil) { return true }
+        try reporting(drop) { try finish(drop, outcome: Outcome(deliveries), claimed: .some(filing), deliveries: deliveries) }
         return true
     }
 
@@ -93,12 +103,17 @@ struct ArchiveStage: Stage {
         }
     }
 
-    /// How a drop ended, from its deliveries.
+    /// How a drop ended, from its deliveries. `cancelled`: every delivery was cancelled (by a person, or
+    /// withdrawn by a stage) and none published — nothing went out, so it is filed like a failure
+    /// (`failed/<drop>`, where `omnipost retry` finds it), with a report that says it was cancelled, never
+    /// as `published`.
     enum Outcome: Equatable {
-        case published, partial, failed
+        case published, partial, failed, cancelled
 
         init(_ deliveries: [DeliveryRecord]) {
-            if deliveries.allSatisfy({ $0.state == .published || $0.state == .cancelled }) {
+            if !deliveries.isEmpty, deliveries.allSatisfy({ $0.state == .cancelled }) {
+                self = .cancelled
+            } else if deliveries.allSatisfy({ $0.state == .published || $0.state == .cancelled }) {
                 self = .published
             } else if deliveries.contains(where: { $0.state == .published }) {
                 self = .partial
@@ -112,7 +127,7 @@ struct ArchiveStage: Stage {
     /// first one's code as the drop's — so a report and the Failures list never show an empty reason.
     static func reason(_ deliveries: [DeliveryRecord]) -> (code: String, message: String)? {
         let failed = deliveries.filter { $0.state == .failed }
-        guard let first = failed.first else { return nil }
+        guard let first = failed.first else { return cancelled(deliveries) }
         let published = deliveries.filter { $0.state == .published }
         var message = failed.map { "\($0.target) failed (\($0.errorCode ?? "failed"): \($0.errorMessage ?? "no reason recorded"))" }.joined(separator: "; ")
         if !published.isEmpty {
@@ -121,11 +136,20 @@ struct ArchiveStage: Stage {
         return (first.errorCode ?? ReasonCode.internalError.rawValue, message)
     }
 
+    /// The reason of a drop whose every delivery was cancelled: each target with who or what cancelled it
+    /// (`cancelled by ana (cli)`, or the stage's reason for withdrawing it), the first one's code as the drop's.
+    static func cancelled(_ deliveries: [DeliveryRecord]) -> (code: String, message: String)? {
+        guard Outcome(deliveries) == .cancelled, let first = deliveries.first else { return nil }
+        let each = deliveries.map { "\($0.target) cancelled (\($0.errorCode ?? ReasonCode.cancelled.rawValue): \($0.errorMessage ?? "no reason recorded"))" }
+        return (first.errorCode ?? ReasonCode.cancelled.rawValue, "nothing was published: every delivery was cancelled — " + each.joined(separator: "; "))
+    }
+
     /// `claimed`: the filing as claimed with the drop (`.some(nil)`: another host's), or nil to claim it here.
-    private func finish(_ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil) throws {
+    /// `deliveries`: as read with the claim (a rejected drop's are read here).
+    private func finish(_ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil, deliveries read: [DeliveryRecord]? = nil) throws {
         var drop = drop
         let now = ctx.now
-        let deliveries = try ctx.ledger.deliveries(forDrop: drop.id)
+        let deliveries = try read ?? ctx.ledger.deliveries(forDrop: drop.id)
         if drop.reasonCode == nil, let why = Self.reason(deliveries) {
             drop.reasonCode = why.code
             drop.reasonMessage = why.message
@@ -162,12 +186,24 @@ struct ArchiveStage: Stage {
         // (TakenFile, BeneathDirectory.move), never by a path re-resolved through the inbox: a subfolder
         // swapped for a link to elsewhere while the drop waited moves nothing from there.
         let inbox = try ctx.openInbox()
+        // Every folder whose entries this filing changes is synced before any original's inbox name goes
+        // (`FilingSyncs`): the folders created for it in their parents, the files and the report linked in.
+        let syncs = FilingSyncs(ctx.syncer)
         // One mkdir where the parent is there (failed/, an archive day already begun); FileManager's
-        // walk from the root only where it is not.
-        if mkdir(destDir.path, 0o777) != 0, errno != EEXIST {
+        // walk from the root only where it is not. Either way the parent of each folder made is synced.
+        if mkdir(destDir.path, 0o777) == 0 {
+            try syncs.add(path: destDir.deletingLastPathComponent().path)
+        } else if errno != EEXIST {
+            var missing: [URL] = [], up = destDir
+            while up.path != "/", !FileManager.default.fileExists(atPath: up.path) {
+                missing.append(up)
+                up = up.deletingLastPathComponent()
+            }
             try FileManager.default.createDirectory(at: destDir, withIntermediateDirectories: true)
+            for made in missing { try syncs.add(path: made.deletingLastPathComponent().path) }
         }
         let dest = try BeneathDirectory(path: destDir.path)
+        var placed: [(from: BeneathDirectory, move: BeneathDirectory.Placed)] = []
         let rows = try ctx.ledger.files(ofDrop: drop.id)
         for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + drop.assets + markers {
             let taken: TakenFile
@@ -200,12 +236,15 @@ struct ArchiveStage: Stage {
             }
             filed.append(rel)
             let parts = rel.split(separator: "/").map(String.init)
-            let destFolder = try dest.subdirectory(parts.dropLast().joined(separator: "/"), create: true)
+            let destFolder = try dest.subdirectory(parts.dropLast().joined(separator: "/"), create: true, created: syncs.add)
             do {
                 if shared && rel == drop.sidecarPath {
                     if BeneathDirectory.isRegular(taken.st) { try taken.folder.copy(taken.name, expected: taken.st, to: destFolder, as: taken.name) }
                 } else {
-                    try taken.folder.move(taken.name, expected: taken.st, to: destFolder, as: taken.name)
+                    // Linked at its destination now; its inbox name goes once every folder is synced (below).
+                    let move = try taken.folder.place(taken.name, expected: taken.st, to: destFolder, as: taken.name)
+                    if move.destUnsynced { syncs.add(destFolder) }
+                    placed.append((taken.folder, move))
                 }
             } catch let e as OmniError where e.code == .sourceChanged {
                 // Swapped in the instant between the check and the move: left where it is, said so.
@@ -233,17 +272,28 @@ struct ArchiveStage: Stage {
                 report.approval = DropReport.Approval(at: Date(timeIntervalSince1970: e.at), said: e.detail ?? "approved")
             }
             report.notFiled = notFiled.isEmpty ? nil : notFiled
-            if outcome != .failed {
+            if outcome == .published || outcome == .partial {
                 try report.write(to: ctx.paths.outbox.appendingPathComponent("\(drop.id).result.json"))
             }
             if outcome != .published {
                 // The copy beside the originals is a second name for the same durable file, not a second file.
                 let outboxReport = ctx.paths.outboxFailed.appendingPathComponent("\(drop.id).failure.json")
                 let data = try report.encoded()
-                try SafeFiles.writeAtomically(data, to: outboxReport)
-                try SafeFiles.linkOrWrite(outboxReport, data, to: destDir.appendingPathComponent("\(drop.id).failure.json"))
+                // Flushed; its name here is synced with the burst's (its copy beside the originals is synced below).
+                try SafeFiles.writeAtomically(data, to: outboxReport, syncFolder: false)
+                ctx.sharedSyncs.add(path: ctx.paths.outboxFailed.path)
+                try SafeFiles.linkOrWrite(outboxReport, data, to: destDir.appendingPathComponent("\(drop.id).failure.json"), syncFolder: false)
+                syncs.add(dest)
             }
         }
+        // The drop's outcome is in its report (synced) and every original is under its new name in a synced
+        // folder: only now do the inbox names go — a power cut before leaves each original under both
+        // names (the next filing finds it filed), never under neither. Each inbox folder is synced once.
+        syncs.syncAll()
+        // The inbox folders are synced with the burst's (a name that comes back after a power cut is a
+        // file already filed, which the ledger knows as taken).
+        for p in placed where try p.move.removeSource() { ctx.sharedSyncs.add(p.from) }
+        ctx.sharedSyncs.filed(ctx.syncer)
         SafeFiles.removeIfPresent(ctx.paths.work.appendingPathComponent(drop.id))
         let from = drop.state, finished = drop
         // One transaction: the drop filed, newer versions of the files just filed (recorded meanwhile, gone
@@ -263,7 +313,7 @@ struct ArchiveStage: Stage {
     /// (by the day it came in, UTC) when something was published, `failed/<drop>` otherwise. The one rule:
     /// a rejected drop's claim (`claimRejectedDropToFile`) is handed it rather than writing it again.
     static func filingFolder(_ drop: DropRecord, outcome: Outcome) -> String {
-        guard outcome != .failed else { return "failed/\(drop.id)" }
+        guard outcome == .published || outcome == .partial else { return "failed/\(drop.id)" }
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = TimeZone(identifier: "UTC")!
         let c = cal.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: drop.createdAt))

@@ -220,8 +220,11 @@ struct AssembleStage: Stage {
     /// A waiting sidecar's parse, kept from the arrival check as a rule (then no read, and no thread for
     /// one); else read under a deadline on progress. Nil when it does not parse.
     static func parsed(_ abs: String, named: String, _ sidecars: SidecarCache) async -> Manifest? {
-        if let kept = sidecars.cached(path: abs, displayName: named) { return try? kept.get() }
-        return try? await StallGuard.run("reading \(named)", stall: .seconds(10), { _ in try sidecars.manifest(path: abs, displayName: named) })
+        switch sidecars.lookup(path: abs, displayName: named) {
+        case .hit(let kept): return try? kept.get()
+        case .miss(let key):
+            return try? await StallGuard.run("reading \(named)", stall: .seconds(10), { _ in try sidecars.read(path: abs, displayName: named, key: key) })
+        }
     }
 
     private func makeDrop(clip: FileRecord?, sidecar: FileRecord?, entry: Int? = nil, assets: [FileRecord] = []) throws -> Bool {

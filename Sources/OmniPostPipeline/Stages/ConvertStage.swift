@@ -48,11 +48,20 @@ struct ConvertStage: Stage {
             // What is converted is what was hashed: a clip changed since (still being written) withdraws the drop.
             try Self.checkPinned(drop, clipPath, "after it was taken")
             // ffmpeg reads the clip by a name in work/ hard-linked from a descriptor opened where it was
-            // taken, never through the inbox path, whose folders may be swapped for links meanwhile.
-            let ffmpegClip =
-                try drop.clipPath.flatMap { rel in
-                    try ctx.pinnedInput(drop, rel: rel, inbox: ctx.openInbox(), rows: ctx.ledger.files(ofDrop: drop.id), copying: false)
-                } ?? clipPath
+            // taken, never through the inbox path, whose folders may be swapped for links meanwhile. Made
+            // only when ffmpeg is to read it (a rendition, a cover): a drop passed through as it is needs
+            // no work/ folder — its mkdir, link, unlink and rmdir were a fifth of a pass-through drop's
+            // bookkeeping on this ext4 (issue 30: a new folder's inode is costly to allocate).
+            var pinnedClip: String?? = nil
+            func ffmpegClip() throws -> String? {
+                if let made = pinnedClip { return made }
+                let made =
+                    try drop.clipPath.flatMap { rel in
+                        try ctx.pinnedInput(drop, rel: rel, inbox: ctx.openInbox(), rows: ctx.ledger.files(ofDrop: drop.id), copying: false)
+                    } ?? clipPath
+                pinnedClip = .some(made)
+                return made
+            }
             let info = try drop.probe
             let manifest = try drop.manifest
             var renditions: [String: (path: String, sha: String, bytes: Int64)] = [:]
@@ -77,7 +86,7 @@ struct ConvertStage: Stage {
                         throw e
                     } else {
                         do {
-                            let made = try await render(drop: drop, delivery: d, clipPath: ffmpegClip, source: info, manifest: manifest)
+                            let made = try await render(drop: drop, delivery: d, clipPath: try ffmpegClip(), source: info, manifest: manifest)
                             r = (made.path, made.sha, made.bytes)
                             // The converter's own probe of what it made: the rendition is not probed twice.
                             if let key = d.specKey, let probed = made.info { probes[key] = probed }
@@ -112,36 +121,39 @@ struct ConvertStage: Stage {
             }
             // Converted from the bytes that were hashed — or the clip changed under ffmpeg: withdraw.
             try Self.checkPinned(drop, clipPath, "while it was being converted")
-            for d in deliveries {
-                guard let e = failed[d.id!] else { continue }
-                try ctx.ledger.transitionDelivery(d.id!, from: .planned, to: .failed, stage: name, detail: "\(e.code): \(e.message)") { x in
+            let failures = deliveries.compactMap { d -> Ledger.DeliveryMove? in
+                guard let e = failed[d.id!] else { return nil }
+                return Ledger.DeliveryMove(d.id!, from: .planned, to: .failed, detail: "\(e.code): \(e.message)") { x in
                     x.errorCode = e.code.rawValue
                     x.errorMessage = e.message
                 }
             }
             // The cover comes from the clip, or — for a slideshow — from its first rendition.
             let needsPoster = deliveries.contains { chosen[$0.id!] != nil && PlatformRegistry.descriptor($0.platform)?.needsPoster == true }
+            let coverWanted = needsPoster || manifest?.coverAtMs != nil || manifest?.coverFile != nil
             let cover = try await makeCover(
-                drop: drop, manifest: manifest, clipPath: ffmpegClip ?? chosen.values.first?.path,
+                drop: drop, manifest: manifest, clipPath: coverWanted ? try ffmpegClip() ?? chosen.values.first?.path : nil,
                 poster: needsPoster, durationS: info?.durationS ?? 0)
             let coverAsked = manifest?.coverAtMs != nil || manifest?.coverFile != nil
-            for d in deliveries {
-                guard let r = chosen[d.id!] else { continue }
-                try ctx.ledger.transitionDelivery(
-                    d.id!, from: .planned, to: .ready, stage: name,
+            // Every delivery failed or made ready and the drop converted in one commit (they were one commit each).
+            let ready = deliveries.compactMap { d -> Ledger.DeliveryMove? in
+                guard let r = chosen[d.id!] else { return nil }
+                // A poster made only because a target needs one is that target's, not a cover for the rest.
+                let coverPath = coverAsked || PlatformRegistry.descriptor(d.platform)?.needsPoster == true ? cover : nil
+                return Ledger.DeliveryMove(
+                    d.id!, from: .planned, to: .ready,
                     detail: d.plan == .pass ? "pass-through" : "\(d.plan.rawValue) → \((r.path as NSString).lastPathComponent)"
                 ) { x in
                     x.renditionPath = r.path
                     x.renditionSha256 = r.sha
                     x.renditionBytes = r.bytes
-                    // A poster made only because a target needs one is that target's, not a cover for the rest.
-                    x.coverPath = coverAsked || PlatformRegistry.descriptor(d.platform)?.needsPoster == true ? cover : nil
+                    x.coverPath = coverPath
                 }
             }
             try ctx.ledger.transitionDrop(
                 drop.id, from: .validated, to: .converted, stage: name,
                 detail: (renditions.isEmpty ? "nothing to convert" : "\(renditions.count) rendition(s)")
-                    + (failed.isEmpty ? "" : "; \(failed.count) target(s) failed"))
+                    + (failed.isEmpty ? "" : "; \(failed.count) target(s) failed"), moving: failures + ready)
         } catch {
             try OmniError.passCancellation(error)
             // An ffmpeg that failed on a clip being rewritten (a re-export) failed on the new export's

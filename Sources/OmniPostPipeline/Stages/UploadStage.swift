@@ -252,15 +252,11 @@ struct UploadStage: Sendable {
     func withdraw(_ claim: ClaimedDelivery, _ e: DeliveryError) {
         let d = claim.delivery
         do {
-            try ctx.ledger.transitionDelivery(
-                d.id!, from: .uploading, to: .cancelled, stage: name, detail: "\(e.code): \(e.message)", expectOwner: ctx.owner,
-                attempt: attempt(claim, "cancelled", code: e.code, detail: e.message, breaker: .neutral)
-            ) { x in
-                x.errorCode = e.code.rawValue
-                x.errorMessage = e.message
-                x.gate = nil
-            }
-            try ctx.withdraw(d.dropId, stage: name, reason: e.message)
+            // One transaction: the archive stage never sees this delivery final with its drop not yet withdrawn.
+            let (_, withdrawn) = try ctx.ledger.cancelAndWithdraw(
+                deliveryId: d.id!, owner: ctx.owner, stage: name, code: e.code, message: e.message,
+                attempt: attempt(claim, "cancelled", code: e.code, detail: e.message, breaker: .neutral), retireClip: true)
+            if withdrawn { ctx.withdrawn(d.dropId, reason: e.message) }
         } catch {
             ctx.logger.error("could not withdraw a drop", metadata: ["omnipost.drop": "\(d.dropId)", "error": "\(error)"])
         }

@@ -102,6 +102,9 @@ struct ValidateStage: Stage {
             d.duplicateOf = dup?.priorDrop
             d.assetsJson = assets.json
         }
+        // A clip list's entry is filed only by the archive lane that files everything, which a rejection
+        // wakes only when the rejections lane is busy (`Wakeup.ring`).
+        if drop.manifestEntry != nil { ctx.wakeup.ring(.finished) }
     }
 
     /// Every target already has this content: the drop is a duplicate of `priorDrop`.
@@ -194,11 +197,11 @@ struct ValidateStage: Stage {
             } else {
                 let location = out.location
                 // Parsed by the arrival check or the pairing already, as a rule: this is its last read.
-                if let parsed = ctx.sidecars.cached(path: sidecarAbs, displayName: s, taking: true) {
-                    out.manifest = try parsed.get()
-                } else {
+                switch ctx.sidecars.lookup(path: sidecarAbs, displayName: s, taking: true) {
+                case .hit(let parsed): out.manifest = try parsed.get()
+                case .miss(let key):
                     out.manifest = try await StallGuard.run("reading \(s)", at: location) { _ in
-                        try ctx.sidecars.manifest(path: sidecarAbs, displayName: s, taking: true)
+                        try ctx.sidecars.read(path: sidecarAbs, displayName: s, key: key, taking: true)
                     }
                 }
                 if let c = out.manifest.clip { try InboxPaths.checkReference(c, from: out.dir, at: out.location) }
