@@ -1,6 +1,6 @@
 # The two commands: `make demo` and `make test`. Both install what they need first.
 SWIFT ?= swift
-DEBS := libsqlite3-dev libcurl4-openssl-dev libssl-dev libyaml-dev ffmpeg python3-venv openssl
+DEBS := libsqlite3-dev libcurl4-openssl-dev libssl-dev libyaml-dev libxxhash-dev ffmpeg python3-venv openssl
 BIN := .build/debug/omnipost
 # For the tests only: promtool (Debian's prometheus package) checks what /metrics serves; the
 # dashboard is driven in real headless Chromium (chromium, chromium-driver) through Selenium;
@@ -9,6 +9,8 @@ TEST_DEBS := prometheus chromium chromium-driver systemd
 # The shared ledger's tests start a private PostgreSQL server (initdb + postgres on a loopback port in a
 # temp folder; as `nobody` when run as root, since both refuse root): Debian's server package.
 TEST_DEBS += postgresql
+# xxHash's own command-line tool (xxhsum -H2): the upload check's XXH3-128 is compared with what it prints.
+TEST_DEBS += xxhash
 
 .PHONY: all deps test-deps debs build samples demo test bench install format clean bench-check
 

@@ -42,9 +42,13 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2")
     ],
     targets: [
+        // XXH3-128 from Debian's libxxhash (libxxhash-dev): the changed-file check's hash, at wire speed
+        // (PinnedReader); sha256 stays the identity (duplicates, the protocols that name it).
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .target(
             name: "OmniPostCore",
             dependencies: [
+                "CXXHash",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -319,6 +319,8 @@ extension Ledger {
         m.registerMigration("v20") { db in for statement in Ledger.v20Statements(postgres: false) { try db.execute(sql: statement) } }
         // Cheap drops (issue 30): the files indexes no query needs, gone.
         m.registerMigration("v21") { db in for statement in Ledger.v21Statements { try db.execute(sql: statement) } }
+        // Uploads at wire speed (issue 30): the fast digest the changed-file check hashes with, beside the sha256.
+        m.registerMigration("v22") { db in for statement in Ledger.v22Statements { try db.execute(sql: statement) } }
         return m
     }
 }

@@ -64,7 +64,7 @@ func sandboxFlags(_ cases: [UploadCase]) -> [String] {
     return flags
 }
 
-/// The child: `omnipost-bench upload <platform> <sandbox base> <file> <bytes> [<sha256>]` — one delivery, its seconds on stdout.
+/// The child: `omnipost-bench upload <platform> <sandbox base> <file> <bytes> [<sha256> [<xxh3-128>]]` — one delivery, its seconds on stdout.
 func uploadChild(_ a: [String]) async throws {
     // As `omnipost run` sets it up.
     MemoryTuning.apply()
@@ -85,9 +85,10 @@ func uploadChild(_ a: [String]) async throws {
     let ledger = try Ledger(path: ledgerPath)
     try ledger.plantReadyDeliveries(count: 1)
     guard let claim = try ledger.claimDelivery(owner: "bench:1:t", lease: 600), let id = claim.delivery.id else { exit(3) }
-    // The rendition's sha256, as the ledger hands it to the upload stage (worked out by the parent): the
-    // chunk loop checks the file against it as production's does, and S3 takes it rather than hashing
-    // the whole file before its first part.
+    // The rendition's sha256 and XXH3-128, as the ledger hands them to the upload stage (`DeliveryJob`;
+    // worked out by the parent in one read, as the convert stage does): the chunk loop checks the file
+    // against the XXH3-128 as production's does, and S3 takes the sha256 rather than hashing the whole
+    // file before its first part.
     // A text of its own each run: X refuses a second post with the same text (403 duplicate content),
     // which failed the second of BENCH_UPLOAD_RUNS on one sandbox.
     var meta = c.meta
@@ -97,6 +98,7 @@ func uploadChild(_ a: [String]) async throws {
     if platform == "s3" { meta.options["key"] = "bench-\(getpid()).bin" }
     var job = UploadJob(deliveryId: id, filePath: file, size: size, metadata: meta, session: nil, confirmedOffset: 0)
     job.expectedSha256 = a.count > 4 ? a[4] : nil
+    job.expectedDigest = a.count > 5 && !a[5].isEmpty ? FileDigest(.xxh3_128, a[5]) : nil
     let parts = PartTally()
     let start = ContinuousClock.now
     _ = try await adapter.deliver(
@@ -206,7 +208,10 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
 
     var rows: [[String]] = []
     var files: [Int64: URL] = [:]
-    var shas: [Int64: String] = [:]
+    var shas: [Int64: (sha256: String, xxh3: String)] = [:]
+    // BENCH_UPLOAD_CHECK=sha256: the child checks the file against its sha256, as a delivery recorded
+    // before ledger v22 is — the upload as it was before the XXH3-128 check, for a before/after in one run.
+    let sha256Check = ProcessInfo.processInfo.environment["BENCH_UPLOAD_CHECK"] == "sha256"
     // BENCH_PLATFORMS=youtube,x measures only those adapters.
     let only = ProcessInfo.processInfo.environment["BENCH_PLATFORMS"].map { Set($0.split(separator: ",").map(String.init)) }
     for c in uploadCases where only?.contains(c.platform) ?? true {
@@ -230,7 +235,8 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
             try random.close()
             try h.close()
             files[c.bytes] = file
-            shas[c.bytes] = try FileHashing.sha256(path: file.path).hex
+            let d = try FileHashing.digests(path: file.path)
+            shas[c.bytes] = (d.hex, d.xxh3)
         }
         let slices = dir.appendingPathComponent("slices")
         defer { try? FileManager.default.removeItem(at: slices) }
@@ -241,7 +247,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
             // Each timed run starts with nothing dirty in the page cache: the payload just written, or the
             // sandbox's copy from the run before, flushed meanwhile made whichever run it fell in the slower one.
             sync()
-            let up = try runMeasured(bench, ["upload", c.platform, base, file.path, String(c.bytes), shas[c.bytes] ?? ""])
+            let up = try runMeasured(bench, ["upload", c.platform, base, file.path, String(c.bytes), shas[c.bytes]?.sha256 ?? "", sha256Check ? "" : shas[c.bytes]?.xxh3 ?? ""])
             let fields = up.out.split(separator: "\n").last?.split(separator: " ") ?? []
             let adapterSeconds = fields.count > 0 ? Double(fields[0]) ?? up.seconds : up.seconds
             ours.append(

@@ -175,7 +175,7 @@ extension ArrivalTests {
         let f = dir.file("v.bin")
         let bytes = Data((0..<1_000_000).map { UInt8($0 % 253) })
         try bytes.write(to: f)
-        let sha = FileHashing.sha256(data: bytes)
+        let sha = FileDigest(.sha256, FileHashing.sha256(data: bytes))
         // In order, out of order (a resume from the server's offset), and whole: the hash holds.
         let r = PinnedReader(path: f.path, size: Int64(bytes.count), expected: sha)
         _ = try r.chunk(from: 0, count: 400_000)

@@ -2,7 +2,8 @@ import Foundation
 import OmniPostCore
 import OmniPostLedger
 import OmniPostMedia
-import OmniPostPipeline
+@testable import OmniPostPipeline
+import OmniPostPlatforms
 import OmniPostSandbox
 import Testing
 
@@ -64,7 +65,8 @@ import Testing
     @Test func landscapeClipIsTranscodedForTheVerticalTarget() async throws {
         let dir = try TempDir()
         let config = try TestPipelines.config(root: dir.url)
-        try Clips.copy(try Clips.make(width: 1280, height: 720, seconds: 2), to: config.paths.inbox.appendingPathComponent("wide.mp4"))
+        let clip = try Clips.make(width: 1280, height: 720, seconds: 2)
+        try Clips.copy(clip, to: config.paths.inbox.appendingPathComponent("wide.mp4"))
         try dir.write("inbox/wide.json", #"{"title": "Wide", "privacy": "private"}"#)
         let p = try await TestPipelines.runOnce(config)
         try await stopping(p) {
@@ -75,10 +77,21 @@ import Testing
             #expect(shorts.plan == .transcode)
             let video = try #require(await p.sandbox!.state.allVideos().first { $0.id == shorts.remoteId })
             #expect(video.sha256 == shorts.renditionSha256)
+            // The fast digest of each file sent was recorded beside its sha256 in the same read (v22) — the
+            // rendition's by the convert stage, the pass-through's being the clip's from validation — and
+            // is what the upload job checks the file against.
+            #expect(shorts.renditionXxh3 == (try PinnedDigestTests.xxhsum(video.path)))
+            let drop = try #require(try p.context.ledger.drop(shorts.dropId))
+            let youtube = try #require(deliveries.first { $0.target == "youtube:main" })
+            #expect(drop.clipXxh3 != nil && youtube.renditionXxh3 == drop.clipXxh3)
+            #expect(youtube.renditionXxh3 == (try PinnedDigestTests.xxhsum(clip.path)))
+            for d in [shorts, youtube] {
+                let job = try DeliveryJob.make(d, ledger: p.context.ledger, inbox: config.paths.inbox)
+                #expect(job.changeCheck == FileDigest(.xxh3_128, try #require(d.renditionXxh3)) && job.expectedSha256 == d.renditionSha256)
+            }
             let info = try await Prober().probe(path: video.path, displayName: "sent.mp4")
             #expect(info.video?.width == 1080 && info.video?.height == 1920)
             #expect(info.video?.codec == "h264" && info.video?.pixelFormat == "yuv420p")
-            let youtube = try #require(deliveries.first { $0.target == "youtube:main" })
             #expect(youtube.plan == .pass)
             // ffmpeg's time for the one transcode is on the drop's timeline and in /metrics.
             let rendered = try p.context.ledger.events(forDrop: shorts.dropId).filter { $0.stage == "convert" && $0.toState == "rendered" }

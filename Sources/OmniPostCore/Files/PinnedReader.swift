@@ -6,21 +6,23 @@ import Foundation
 
 /// Reads the file being uploaded chunk by chunk while hashing it, and refuses to hand out the *last*
 /// chunk — the request that makes the post, on every platform — unless the bytes read add up to the
-/// sha256 recorded when the file was taken. A file rewritten between validation and upload therefore
-/// never becomes a post. Chunks may be asked for out of order (a resume, a rewind to the server's
-/// offset): the prefix is hashed again from disk first.
+/// digest recorded when the file was taken: its XXH3-128 (ledger v22 on; ~20× sha256's speed, so the
+/// check costs the upload next to nothing), or its sha256 for a row from before that has no other. A
+/// file rewritten between validation and upload therefore never becomes a post. Chunks may be asked for
+/// out of order (a resume, a rewind to the server's offset): the prefix is hashed again from disk first.
 package final class PinnedReader: @unchecked Sendable {
     package let path: String
     package let size: Int64
-    package let expected: String?
+    package let expected: FileDigest?
     private let lock = NSLock()
-    private var hasher = SHA256()
+    private let hasher: RunningHash
     private var hashedTo: Int64 = 0
 
-    package init(path: String, size: Int64, expected: String?) {
+    package init(path: String, size: Int64, expected: FileDigest?) {
         self.path = path
         self.size = size
-        self.expected = expected?.isEmpty == true ? nil : expected
+        self.expected = expected?.hex.isEmpty == true ? nil : expected
+        hasher = RunningHash(self.expected?.algorithm)
     }
 
     /// The file, opened once (`O_NOFOLLOW`: a name swapped for a link is refused) and read by position from
@@ -75,14 +77,16 @@ package final class PinnedReader: @unchecked Sendable {
     /// One chunk of `into.count` bytes from `from`, read into memory the caller owns (a request body's
     /// buffer) and hashed in the same pass, block by block; `alongside` sees each block as it is hashed
     /// (a part's own digests: S3's payload sha256, tus's sha1), so no byte is fetched from memory
-    /// twice. The last chunk is checked against the recorded sha256 before it is handed out.
+    /// twice. The last chunk is checked against the recorded digest before it is handed out.
     @discardableResult
     package func chunk(from: Int64, into buffer: UnsafeMutableRawBufferPointer, alongside: (UnsafeRawBufferPointer) -> Void = { _ in }) throws -> Int {
         lock.lock(); defer { lock.unlock() }
         let f = try descriptor()
         let count = buffer.count
+        // Nothing to check against: nothing is hashed, and the prefix is not read again for it.
+        if expected == nil { hashedTo = from }
         if from != hashedTo {
-            hasher = SHA256()
+            hasher.restart()
             hashedTo = 0
             // The prefix is hashed again through one buffer of the hashing size, not a chunk's.
             let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: FileHashing.bufferSize, alignment: 16)
@@ -91,7 +95,7 @@ package final class PinnedReader: @unchecked Sendable {
                 let want = Int(min(Int64(FileHashing.bufferSize), from - hashedTo))
                 let n = try read(f, at: hashedTo, into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<want]))
                 guard n > 0 else { throw changed("it is shorter than the \(from) bytes already sent") }
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                hasher.update(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
                 hashedTo += Int64(n)
             }
         }
@@ -100,7 +104,7 @@ package final class PinnedReader: @unchecked Sendable {
         var whole = false
         defer {
             if !whole {
-                hasher = SHA256()
+                hasher.restart()
                 hashedTo = 0
             }
         }
@@ -109,16 +113,22 @@ package final class PinnedReader: @unchecked Sendable {
             let n = try read(f, at: from + Int64(got), into: piece)
             guard n == piece.count else { throw changed("it is shorter than expected (\(from + Int64(got + n)) of \(size) bytes)") }
             let done = UnsafeRawBufferPointer(piece)
-            hasher.update(bufferPointer: done)
+            hasher.update(done)
             alongside(done)
             got += n
         }
         hashedTo = from + Int64(count)
         whole = true
         if hashedTo == size, let expected {
-            let got = hasher.finalize().hex
-            if got != expected {
-                throw changed("its bytes hash to \(got.prefix(12))…, not the \(expected.prefix(12))… recorded when it was taken")
+            let got = hasher.hex()
+            if got != expected.hex {
+                throw changed(
+                    "its bytes' \(expected.algorithm.rawValue) is \(got.prefix(12))…, not the \(expected.hex.prefix(12))… recorded when it was taken")
+            }
+            // Bytes added after the ones taken leave the taken ones' hash as it was: the length says so.
+            var st = stat()
+            if fstat(f, &st) == 0, Int64(st.st_size) != size {
+                throw changed("it is now \(st.st_size) bytes, not the \(size) taken")
             }
         }
         return count
@@ -126,5 +136,38 @@ package final class PinnedReader: @unchecked Sendable {
 
     func changed(_ why: String) -> OmniError {
         OmniError(.sourceChanged, "\((path as NSString).lastPathComponent) changed after it was taken: \(why); the last chunk was not sent, so nothing was posted")
+    }
+}
+
+/// The hash of the bytes read so far, in the recorded digest's algorithm (none when nothing was recorded).
+private final class RunningHash {
+    private let algorithm: FileDigest.Algorithm?
+    private var sha = SHA256()
+    private let xxh3: XXH3Hasher?
+
+    init(_ algorithm: FileDigest.Algorithm?) {
+        self.algorithm = algorithm
+        xxh3 = algorithm == .xxh3_128 ? XXH3Hasher() : nil
+    }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        switch algorithm {
+        case .xxh3_128: xxh3?.update(bytes)
+        case .sha256: sha.update(bufferPointer: bytes)
+        case nil: break
+        }
+    }
+
+    func restart() {
+        sha = SHA256()
+        xxh3?.reset()
+    }
+
+    func hex() -> String {
+        switch algorithm {
+        case .xxh3_128: xxh3?.hex() ?? ""
+        case .sha256: sha.finalize().hex
+        case nil: ""
+        }
     }
 }

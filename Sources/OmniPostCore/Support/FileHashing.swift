@@ -1,25 +1,42 @@
 import Crypto
 import Foundation
 
-/// Streamed sha256: bounded memory whatever the file size.
+/// Streamed sha256 (and XXH3-128 beside it, in the same read): bounded memory whatever the file size.
 package enum FileHashing {
     package static let bufferSize = 1 << 20
 
     /// `tick` is called after every read (a `StallGuard`'s deadline on progress). Only regular files are
     /// opened, never blocking: a FIFO or device is refused with `not_regular_file`.
     package static func sha256(path: String, displayName: String? = nil, tick: () -> Void = {}) throws -> (hex: String, bytes: Int64) {
+        let d = try hash(path: path, displayName: displayName, xxh3: false, tick: tick)
+        return (d.hex, d.bytes)
+    }
+
+    /// The sha256 and the XXH3-128 of a file that will be uploaded, in one read: the sha256 is its identity
+    /// (duplicates, the protocols that name it), the XXH3-128 what the upload's changed-file check hashes
+    /// at wire speed (`PinnedReader`). Same rules as `sha256(path:)`.
+    package static func digests(path: String, displayName: String? = nil, tick: () -> Void = {}) throws -> (hex: String, xxh3: String, bytes: Int64) {
+        let d = try hash(path: path, displayName: displayName, xxh3: true, tick: tick)
+        return (d.hex, d.xxh3 ?? "", d.bytes)
+    }
+
+    private static func hash(path: String, displayName: String?, xxh3: Bool, tick: () -> Void) throws -> (hex: String, xxh3: String?, bytes: Int64) {
         let handle = try UserFile.open(path: path, displayName: displayName)
         defer { try? handle.close() }
         var hasher = SHA256()
+        let fast = xxh3 ? XXH3Hasher() : nil
         var total: Int64 = 0
         while true {
             let chunk = try handle.read(upToCount: bufferSize) ?? Data()
             if chunk.isEmpty { break }
-            hasher.update(data: chunk)
+            chunk.withUnsafeBytes { block in
+                hasher.update(bufferPointer: block)
+                fast?.update(block)
+            }
             total += Int64(chunk.count)
             tick()
         }
-        return (hasher.finalize().hex, total)
+        return (hasher.finalize().hex, fast?.hex(), total)
     }
 
     package static func sha256(data: Data) -> String { SHA256.hash(data: data).hex }

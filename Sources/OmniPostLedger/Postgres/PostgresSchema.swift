@@ -22,7 +22,7 @@ enum PostgresSchema {
         (1...13).map { ("v\($0)", []) } + [
             ("v14", baseline), ("v15", v15), ("v16", v16), ("v17", [S3InboxObject.createTable(postgres: true)]),
             ("v18", v18), ("v19", Ledger.v19Indexes), ("v20", Ledger.v20Statements(postgres: true)),
-            ("v21", Ledger.v21Statements)
+            ("v21", Ledger.v21Statements), ("v22", Ledger.v22Statements)
         ]
 
     private static func list(_ values: [String]) -> String { Ledger.sqlList(values) }

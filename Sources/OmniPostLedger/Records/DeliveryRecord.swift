@@ -27,6 +27,9 @@ package struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Mu
     package var contentSha256: String
     package var renditionPath: String?
     package var renditionSha256: String?
+    /// The rendition's XXH3-128, taken in the same read as its sha256 (v22): the upload's changed-file
+    /// check. Nil for deliveries from before, which are checked against `renditionSha256`.
+    package var renditionXxh3: String?
     package var renditionBytes: Int64?
     /// The cover image to set on the platform (in work/), when the sidecar asks for one.
     package var coverPath: String?

@@ -17,6 +17,9 @@ package struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     package var sourceFileId: Int64?
     package var manifestEntry: Int?
     package var clipSha256: String?
+    /// The clip's XXH3-128 (xxHash's canonical hex), taken in the same read as its sha256 (v22): what a
+    /// pass-through upload's changed-file check hashes with. Nil for drops from before, and slideshows.
+    package var clipXxh3: String?
     package var clipBytes: Int64?
     package var state: DropState
     package var reasonCode: String?

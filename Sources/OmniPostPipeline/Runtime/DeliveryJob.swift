@@ -16,6 +16,7 @@ enum DeliveryJob {
             deliveryId: id, filePath: path, size: size, contentType: MediaTypes.video(forPath: path), metadata: meta,
             session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
         job.expectedSha256 = d.renditionSha256
+        job.expectedDigest = d.renditionXxh3.map { FileDigest(.xxh3_128, $0) }
         if let work {
             let dir = work.appendingPathComponent(d.dropId)
             try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

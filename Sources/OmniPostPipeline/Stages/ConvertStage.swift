@@ -64,8 +64,8 @@ struct ConvertStage: Stage {
             }
             let info = try drop.probe
             let manifest = try drop.manifest
-            var renditions: [String: (path: String, sha: String, bytes: Int64)] = [:]
-            var chosen: [Int64: (path: String, sha: String, bytes: Int64)] = [:]
+            var renditions: [String: RenditionFile] = [:]
+            var chosen: [Int64: RenditionFile] = [:]
             // A rendition shared by several targets is checked against each target's own profile, and a
             // failure is that target's alone — named with its own profile, never with the first sharer's.
             var failed: [Int64: OmniError] = [:]
@@ -76,10 +76,10 @@ struct ConvertStage: Stage {
                     if d.plan == .pass {
                         // Byte-identical: the original itself is sent.
                         guard let clipPath else { throw OmniError(.missingClip, "the drop has no clip to pass through") }
-                        chosen[d.id!] = (clipPath, drop.clipSha256 ?? "", drop.clipBytes ?? 0)
+                        chosen[d.id!] = RenditionFile(path: clipPath, sha: drop.clipSha256 ?? "", xxh3: drop.clipXxh3, bytes: drop.clipBytes ?? 0)
                         continue
                     }
-                    let r: (path: String, sha: String, bytes: Int64)
+                    let r: RenditionFile
                     if let key = d.specKey, let cached = renditions[key] {
                         r = cached
                     } else if let key = d.specKey, let e = renderErrors[key] {
@@ -87,7 +87,7 @@ struct ConvertStage: Stage {
                     } else {
                         do {
                             let made = try await render(drop: drop, delivery: d, clipPath: try ffmpegClip(), source: info, manifest: manifest)
-                            r = (made.path, made.sha, made.bytes)
+                            r = RenditionFile(path: made.path, sha: made.sha, xxh3: made.xxh3, bytes: made.bytes)
                             // The converter's own probe of what it made: the rendition is not probed twice.
                             if let key = d.specKey, let probed = made.info { probes[key] = probed }
                         } catch {
@@ -146,6 +146,7 @@ struct ConvertStage: Stage {
                 ) { x in
                     x.renditionPath = r.path
                     x.renditionSha256 = r.sha
+                    x.renditionXxh3 = r.xxh3
                     x.renditionBytes = r.bytes
                     x.coverPath = coverPath
                 }
@@ -209,7 +210,7 @@ struct ConvertStage: Stage {
     /// The rendition a delivery's spec asks for, made unless a run before a crash renamed it into place;
     /// with the converter's probe of it when it was made now.
     private func render(drop: DropRecord, delivery d: DeliveryRecord, clipPath: String?, source: MediaInfo?, manifest: Manifest?) async throws -> (
-        path: String, sha: String, bytes: Int64, info: MediaInfo?
+        path: String, sha: String, xxh3: String, bytes: Int64, info: MediaInfo?
     ) {
         let durationS = source?.durationS ?? 0
         guard let key = d.specKey, let spec = try d.renditionSpec else { throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition spec") }
@@ -262,9 +263,19 @@ struct ConvertStage: Stage {
                 .rendered, stage: .convert, dropId: drop.id, target: d.target,
                 detail: String(format: "ffmpeg took %.3f s (%@)", seconds, work), data: .rendered(seconds: seconds, work: work))
         }
-        let hash = try FileHashing.sha256(path: out)
-        return (out, hash.hex, hash.bytes, made)
+        // Its XXH3-128 in the same read: what its upload checks the file against.
+        let hash = try FileHashing.digests(path: out)
+        return (out, hash.hex, hash.xxh3, hash.bytes, made)
     }
+}
+
+/// The file a delivery sends: a rendition, or the clip itself (pass-through), with its digests.
+struct RenditionFile {
+    var path: String
+    var sha: String
+    /// Nil for a pass-through clip of a drop taken before ledger v22.
+    var xxh3: String?
+    var bytes: Int64
 }
 
 /// A mutable integer a progress closure can update.

@@ -73,6 +73,7 @@ struct ValidateStage: Stage {
             drop.id, from: .received, to: .validated, stage: name, detail: outcome.summary,
             change: { d in
                 d.clipSha256 = outcome.sha256
+                d.clipXxh3 = outcome.xxh3
                 d.clipBytes = outcome.bytes
                 d.clipIdentity = outcome.identity
                 d.manifestJson = outcome.manifestJson
@@ -115,6 +116,8 @@ struct ValidateStage: Stage {
 
     struct Outcome {
         var sha256: String
+        /// The clip's XXH3-128 from the same read (nil for a slideshow): the upload's changed-file check.
+        var xxh3: String?
         var bytes: Int64
         var identity: String?
         var manifestJson: String
@@ -128,6 +131,8 @@ struct ValidateStage: Stage {
     /// What the per-target part needs to know of the thing being published, a clip or a slideshow.
     struct Source {
         var sha256: String
+        /// The clip's XXH3-128, read with its sha256 (nil for a slideshow, which is no one file).
+        var xxh3: String? = nil
         var bytes: Int64
         /// `FileIdentity` of the clip when hashed (nil for slideshows).
         var identity: String? = nil
@@ -374,7 +379,7 @@ struct ValidateStage: Stage {
             source.summary + "; "
             + deliveries.map { "\($0.target): \($0.state == .planned ? $0.plan.rawValue : "\($0.state.rawValue) (\($0.errorCode ?? ""))")" }.joined(separator: ", ")
         return Outcome(
-            sha256: source.sha256, bytes: source.bytes, identity: source.identity,
+            sha256: source.sha256, xxh3: source.xxh3, bytes: source.bytes, identity: source.identity,
             manifestJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(manifest), as: UTF8.self),
             probeJson: source.probeJson, deliveries: deliveries, summary: summary, handovers: planned.handovers)
     }
@@ -476,7 +481,8 @@ struct ValidateStage: Stage {
         // On a thread of its own with a deadline on progress: a hung mount fails this drop, not the stage.
         // A FIFO, socket or device (or a link to one) is refused unopened: `not_regular_file`.
         let hash = try await StallGuard.run("reading \(clipRel)", at: SourceLocation(file: clipRel)) { g in
-            try FileHashing.sha256(path: clipPath, displayName: clipRel, tick: g.tick)
+            // Its XXH3-128 in the same read: what a pass-through upload checks the file against.
+            try FileHashing.digests(path: clipPath, displayName: clipRel, tick: g.tick)
         }
         if let pinned, let why = pinned.change(at: clipPath) ?? (pinned.size != hash.bytes ? "it was \(hash.bytes) bytes when read" : nil) {
             throw SourceChanged(reason: "\(clipRel) changed while it was being read: \(why)")
@@ -501,7 +507,7 @@ struct ValidateStage: Stage {
         }
         let v = info.video!
         return Source(
-            sha256: hash.hex, bytes: hash.bytes, identity: pinned?.description, durationS: info.durationS, width: v.width, height: v.height, name: clipRel,
+            sha256: hash.hex, xxh3: hash.xxh3, bytes: hash.bytes, identity: pinned?.description, durationS: info.durationS, width: v.width, height: v.height, name: clipRel,
             summary: "\(v.width)×\(v.height) \(v.codec) \(Planner.fmt(v.fps)) fps \(Planner.fmt(info.durationS)) s",
             probeJson: String(decoding: try JSONCoding.encoder(pretty: false).encode(info), as: UTF8.self),
             plan: { planner.plan(info, for: $0) }, planBurning: { planner.plan(info, for: $0, burning: $1, named: $2, because: $3) })

@@ -14,9 +14,19 @@ package struct UploadJob: Sendable {
     package var confirmedOffset: Int64
     /// A cover image (JPEG) to set where the platform takes one.
     package var coverPath: String?
-    /// The sha256 recorded for the file when it was taken (or rendered): checked over the bytes read
-    /// before the last chunk leaves (`PinnedReader`). Nil: not checked.
+    /// The sha256 recorded for the file when it was taken (or rendered): its identity, handed to the
+    /// protocols that name it (S3's metadata, tus's, a folder's or Threads' check, Reddit's). The
+    /// changed-file check uses it only when there is no `expectedDigest` (a row from before ledger v22).
     package var expectedSha256: String?
+    /// The fast digest recorded beside the sha256 in the same read (XXH3-128, ledger v22): what the bytes
+    /// read are checked against before the last chunk leaves (`PinnedReader`).
+    package var expectedDigest: FileDigest?
+    /// What the changed-file check compares the bytes read with: the fast digest, else the sha256. Nil:
+    /// not checked.
+    package var changeCheck: FileDigest? {
+        if let d = expectedDigest, !d.hex.isEmpty { return d }
+        return expectedSha256.flatMap { $0.isEmpty ? nil : FileDigest(.sha256, $0) }
+    }
     /// Called right before a rate-limited request leaves (`"init"`): returns once the platform's
     /// request window has room, having counted this request in it. The upload stage meters it in the
     /// ledger; alone (tests, tools) it lets everything through.

@@ -4,7 +4,7 @@ import NIOCore
 import OmniPostCore
 
 /// The chunk loop, written once: parts in the transport's order, read through one `PinnedReader` (hashed
-/// as read; the last part refused unless the whole matches the recorded sha256), a checkpoint after
+/// as read; the last part refused unless the whole matches the recorded digest), a checkpoint after
 /// every part the platform confirmed, and a cut part handled as its protocol defines — ask where the
 /// upload stands, or send the same part again (`PartRetry`).
 enum ChunkLoop {
@@ -16,7 +16,7 @@ enum ChunkLoop {
 
     static func run<T: UploadProtocol>(_ transport: T, _ session: inout T.Session, from offset: Int64, retry: PartRetry, _ run: inout UploadRun) async throws -> End {
         let job = run.job
-        let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.expectedSha256)
+        let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.changeCheck)
         var offset = offset
         var retry = retry
         var cut = false
@@ -48,7 +48,7 @@ enum ChunkLoop {
                     }
                 }
                 guard let named = transport.nextPart(of: session, confirmed: offset, size: job.size) else {
-                    if !readLast, !transport.lastPartCompletes, job.expectedSha256 != nil, job.size > 0 {
+                    if !readLast, !transport.lastPartCompletes, job.changeCheck != nil, job.size > 0 {
                         // Parts an earlier attempt sent were not read this time: the file must still be the
                         // one hashed before the platform makes anything of them.
                         _ = try readChunk(reader, Part(index: -1, offset: job.size - 1, length: 1))

@@ -20,6 +20,8 @@ struct ConformanceRig: Sendable {
     let store: MemoryTokenStore
     let file: URL
     let sha256: String
+    /// The file's XXH3-128, as the ledger hands it to the upload stage beside the sha256 (v22).
+    let xxh3: String
     var size: Int64 { fixture.size }
     var state: SandboxState { server.state }
     var accountKey: String { account.key }
@@ -41,6 +43,7 @@ struct ConformanceRig: Sendable {
     func job(session: String? = nil, offset: Int64 = 0) throws -> UploadJob {
         var j = UploadJob(deliveryId: 1, filePath: file.path, size: size, metadata: fixture.meta, session: session, confirmedOffset: offset)
         j.expectedSha256 = sha256
+        j.expectedDigest = FileDigest(.xxh3_128, xxh3)
         j.frame = (1080, 1920)
         j.drop = DropFacts(
             dropId: "20261205-conformance", target: accountKey, stem: "conformance", source: "conformance.mp4",
@@ -146,9 +149,10 @@ struct ConformanceRig: Sendable {
         let file = dir.file("conformance.mp4")
         let n = Int(fixture.size)
         try Data((0..<n).map { i in UInt8(truncatingIfNeeded: i &* 7 &+ i / 4096) }).write(to: file)
+        let digests = try FileHashing.digests(path: file.path)
         return ConformanceRig(
             fixture: fixture, dir: dir, server: s, account: account, settings: settings, store: store, file: file,
-            sha256: try FileHashing.sha256(path: file.path).hex)
+            sha256: digests.hex, xxh3: digests.xxh3)
     }
 }
 
