@@ -48,11 +48,14 @@ package final class InotifySource: @unchecked Sendable {
                 | IN_DELETE_SELF | IN_ATTRIB) | IN_ONLYDIR_FLAG | IN_DONT_FOLLOW_FLAG
 
     /// Adds a watch on a folder (relative to root). An ENOSPC (watch limit) is reported as an overflow
-    /// so the folder is still covered by rescans, never a crash.
+    /// so the folder is still covered by rescans, never a crash. The root itself is the operator's
+    /// configuration and may be a link to the folder (`/srv/inbox` → a share's mount): it is followed —
+    /// with `IN_DONT_FOLLOW` the watch landed on the link, which `IN_ONLYDIR` refuses, and the inbox was
+    /// seen only by its 30 s safety net. A link below the root is never followed.
     @discardableResult
     package func watch(relDir: String) -> Bool {
         let abs = relDir.isEmpty ? root : root + "/" + relDir
-        let wd = inotify_add_watch(fd, abs, Self.mask)
+        let wd = inotify_add_watch(fd, abs, relDir.isEmpty ? Self.mask & ~IN_DONT_FOLLOW_FLAG : Self.mask)
         if wd < 0 {
             if errno == ENOSPC { continuation?.yield(.overflow("inotify watch limit reached at \(abs); raise fs.inotify.max_user_watches")) }
             return false

@@ -45,6 +45,28 @@ import Testing
         #expect(Self.reactorThreads() == 1)
     }
 
+    /// An inbox configured as a link to its folder is watched through the link (the watch was refused
+    /// for the link itself, so the folder was seen only by the 30 s safety net); a link below the root is
+    /// still not followed.
+    @Test func aRootThatIsALinkIsWatchedAndALinkBelowItIsNot() async throws {
+        let dir = try TempDir()
+        let target = dir.url.appendingPathComponent("share")
+        let elsewhere = dir.url.appendingPathComponent("elsewhere")
+        for d in [target, elsewhere] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+        let root = dir.url.appendingPathComponent("inbox").path
+        try FileManager.default.createSymbolicLink(atPath: root, withDestinationPath: target.path)
+        try FileManager.default.createSymbolicLink(atPath: target.appendingPathComponent("away").path, withDestinationPath: elsewhere.path)
+        let source = try InotifySource(root: root)
+        // Required: without the root's watch no event would come, and the wait below would never end.
+        try #require(source.watch(relDir: ""))
+        #expect(!source.watch(relDir: "away"))
+        let stream = source.events()
+        try Data("x".utf8).write(to: elsewhere.appendingPathComponent("not-ours.mp4"))
+        try Data("x".utf8).write(to: target.appendingPathComponent("clip.mp4"))
+        #expect(await Self.firstClosed(stream) == "clip.mp4")
+        source.stop()
+    }
+
     /// A source stopped before it was started gives a stream that has already ended.
     @Test func aSourceStoppedBeforeItsEventsGivesAnEndedStream() async throws {
         let dir = try TempDir()
