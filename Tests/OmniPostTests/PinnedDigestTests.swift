@@ -106,6 +106,38 @@ import Testing
 
     /// Changed after it was taken, while its first chunk was out: the last chunk is refused
     /// (`source_changed`), with the fast digest and with sha256 alone.
+    /// A file grown after it was taken, with no digest recorded to compare (a delivery whose file has
+    /// none): the length alone refuses its last chunk. And a whole-file hand-on (`PinnedFile`) checks the
+    /// recorded fast digest, not only the sha256.
+    @Test func aGrownFileIsRefusedWithoutADigestAndAPinnedFileChecksTheFastOne() throws {
+        let dir = try TempDir()
+        let f = dir.file("clip.mp4")
+        let bytes = Self.payload()
+        try bytes.write(to: f)
+        let reader = PinnedReader(path: f.path, size: Int64(bytes.count), expected: nil)
+        let e = #expect(throws: OmniError.self) {
+            try Self.upload(reader) {
+                let h = try FileHandle(forWritingTo: f)
+                try h.seekToEnd()
+                try h.write(contentsOf: Data([0]))
+                try h.close()
+            }
+        }
+        #expect(e?.code == .sourceChanged && e?.message.contains("not the \(bytes.count) taken") == true)
+
+        let g = dir.file("hand-on.mp4")
+        try bytes.write(to: g)
+        let recorded = try FileHashing.digests(path: g.path)
+        _ = try PinnedFile(path: g.path, size: Int64(bytes.count), expected: FileDigest(.xxh3_128, recorded.xxh3))
+        var changed = bytes
+        changed[7] ^= 0x01
+        try changed.write(to: g)
+        let refused = #expect(throws: OmniError.self) {
+            _ = try PinnedFile(path: g.path, size: Int64(bytes.count), expected: FileDigest(.xxh3_128, recorded.xxh3))
+        }
+        #expect(refused?.code == .sourceChanged && refused?.message.contains("xxh3-128") == true)
+    }
+
     @Test(arguments: Change.allCases, [true, false])
     func aFileChangedAfterItWasTakenIsRefusedBeforeItsLastChunk(_ change: Change, fast: Bool) throws {
         let dir = try TempDir()

@@ -135,17 +135,20 @@ package final class BeneathDirectory: @unchecked Sendable {
 
     /// sha256 and length of what an open descriptor holds, read from its start (pread: its offset is
     /// left alone). Reading the descriptor, not a name, is what makes the answer about this file.
-    package static func sha256(fd: Int32) throws -> (hex: String, bytes: Int64) {
-        var hasher = SHA256()
+    package static func sha256(fd: Int32) throws -> (hex: String, bytes: Int64) { try digest(fd: fd, .sha256) }
+
+    /// The whole file behind `fd` hashed in `algorithm`, read by position (the descriptor's offset is left alone).
+    package static func digest(fd: Int32, _ algorithm: FileDigest.Algorithm) throws -> (hex: String, bytes: Int64) {
+        let hasher = FileDigest.Hasher(algorithm)
         var total: Int64 = 0
         var buf = [UInt8](repeating: 0, count: FileHashing.bufferSize)
         while true {
             let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(total)) }
             if n < 0 { if errno == EINTR { continue }; throw Failure(what: "cannot read back", errno: errno) }
             if n == 0 { break }
-            hasher.update(data: buf[0..<n])
+            buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             total += Int64(n)
         }
-        return (hasher.finalize().hex, total)
+        return (hasher.hex(), total)
     }
 }

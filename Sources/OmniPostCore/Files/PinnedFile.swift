@@ -1,11 +1,11 @@
-import Crypto
 import Foundation
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// The file a delivery hands on — to a user's program, in a webhook's body — opened once, without
-/// following a link, and checked against the size and sha256 recorded when it was taken. From then on
+/// following a link, and checked against the size and digest recorded when it was taken (XXH3-128, or
+/// the sha256 of a row from before ledger v22: `UploadJob.changeCheck`). From then on
 /// it is read through this descriptor only, so a name swapped for a link (or another file) after the
 /// check can put nothing else in its place.
 package final class PinnedFile: @unchecked Sendable {
@@ -16,8 +16,8 @@ package final class PinnedFile: @unchecked Sendable {
     private let inode: UInt64
 
     /// Opens `path` (`O_NOFOLLOW`: a link is refused) and checks it is a regular file of `size` bytes
-    /// whose contents hash to `sha256` (when given). Throws `source_changed` when it is not that file.
-    package init(path: String, size: Int64, sha256: String?) throws {
+    /// whose contents hash to `expected` (when given). Throws `source_changed` when it is not that file.
+    package init(path: String, size: Int64, expected: FileDigest?) throws {
         let name = (path as NSString).lastPathComponent
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else {
@@ -36,10 +36,12 @@ package final class PinnedFile: @unchecked Sendable {
         self.size = size
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
-        if let sha256, !sha256.isEmpty {
-            let got = try BeneathDirectory.sha256(fd: fd)
-            guard got.hex == sha256, got.bytes == size else {
-                throw OmniError(.sourceChanged, "\(name) changed after it was taken (its bytes hash to \(got.hex.prefix(12))…, not \(sha256.prefix(12))…); nothing was sent")
+        if let expected, !expected.hex.isEmpty {
+            let got = try BeneathDirectory.digest(fd: fd, expected.algorithm)
+            guard got.hex == expected.hex, got.bytes == size else {
+                throw OmniError(
+                    .sourceChanged,
+                    "\(name) changed after it was taken (its bytes' \(expected.algorithm.rawValue) is \(got.hex.prefix(12))…, not \(expected.hex.prefix(12))…); nothing was sent")
             }
         }
     }

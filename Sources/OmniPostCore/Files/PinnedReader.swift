@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 #if canImport(Glibc)
     import Glibc
@@ -15,14 +14,14 @@ package final class PinnedReader: @unchecked Sendable {
     package let size: Int64
     package let expected: FileDigest?
     private let lock = NSLock()
-    private let hasher: RunningHash
+    private let hasher: FileDigest.Hasher
     private var hashedTo: Int64 = 0
 
     package init(path: String, size: Int64, expected: FileDigest?) {
         self.path = path
         self.size = size
         self.expected = expected?.hex.isEmpty == true ? nil : expected
-        hasher = RunningHash(self.expected?.algorithm)
+        hasher = FileDigest.Hasher(self.expected?.algorithm)
     }
 
     /// The file, opened once (`O_NOFOLLOW`: a name swapped for a link is refused) and read by position from
@@ -119,13 +118,16 @@ package final class PinnedReader: @unchecked Sendable {
         }
         hashedTo = from + Int64(count)
         whole = true
-        if hashedTo == size, let expected {
-            let got = hasher.hex()
-            if got != expected.hex {
-                throw changed(
-                    "its bytes' \(expected.algorithm.rawValue) is \(got.prefix(12))…, not the \(expected.hex.prefix(12))… recorded when it was taken")
+        if hashedTo == size {
+            if let expected {
+                let got = hasher.hex()
+                if got != expected.hex {
+                    throw changed(
+                        "its bytes' \(expected.algorithm.rawValue) is \(got.prefix(12))…, not the \(expected.hex.prefix(12))… recorded when it was taken")
+                }
             }
-            // Bytes added after the ones taken leave the taken ones' hash as it was: the length says so.
+            // Bytes added after the ones taken leave the taken ones' hash as it was, and a file with no
+            // recorded digest has none to compare: the length says so either way.
             var st = stat()
             if fstat(f, &st) == 0, Int64(st.st_size) != size {
                 throw changed("it is now \(st.st_size) bytes, not the \(size) taken")
@@ -139,35 +141,3 @@ package final class PinnedReader: @unchecked Sendable {
     }
 }
 
-/// The hash of the bytes read so far, in the recorded digest's algorithm (none when nothing was recorded).
-private final class RunningHash {
-    private let algorithm: FileDigest.Algorithm?
-    private var sha = SHA256()
-    private let xxh3: XXH3Hasher?
-
-    init(_ algorithm: FileDigest.Algorithm?) {
-        self.algorithm = algorithm
-        xxh3 = algorithm == .xxh3_128 ? XXH3Hasher() : nil
-    }
-
-    func update(_ bytes: UnsafeRawBufferPointer) {
-        switch algorithm {
-        case .xxh3_128: xxh3?.update(bytes)
-        case .sha256: sha.update(bufferPointer: bytes)
-        case nil: break
-        }
-    }
-
-    func restart() {
-        sha = SHA256()
-        xxh3?.reset()
-    }
-
-    func hex() -> String {
-        switch algorithm {
-        case .xxh3_128: xxh3?.hex() ?? ""
-        case .sha256: sha.finalize().hex
-        case nil: ""
-        }
-    }
-}

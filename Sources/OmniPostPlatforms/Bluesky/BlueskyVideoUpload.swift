@@ -21,7 +21,7 @@ struct BlueskyVideoUpload: UploadProtocol {
 
     func send(_ part: Part, _ bytes: ByteBuffer, session s: inout Session, job: UploadJob) async throws -> PartReply {
         let pinned: PinnedFile
-        do { pinned = try PinnedFile(path: job.filePath, size: job.size, sha256: job.expectedSha256) } catch let e as OmniError {
+        do { pinned = try PinnedFile(path: job.filePath, size: job.size, expected: job.changeCheck) } catch let e as OmniError {
             throw DeliveryError(.permanent, e.code == .sourceChanged ? .sourceChanged : .unreadable, e.message)
         }
         let did = try await xrpc.session.current().did

@@ -64,7 +64,7 @@ struct CommandAdapter: ResumableAdapter, DescribedAdapter {
         // a private folder. Whatever happens to the original's name meanwhile, the program reads these bytes.
         let pinned: PinnedFile, handed: String
         do {
-            pinned = try PinnedFile(path: job.filePath, size: job.size, sha256: job.expectedSha256)
+            pinned = try PinnedFile(path: job.filePath, size: job.size, expected: job.changeCheck)
             handed = try pinned.privateName(in: job.scratchDirectory ?? NSTemporaryDirectory(), name: (job.filePath as NSString).lastPathComponent)
         } catch let e as OmniError {
             throw DeliveryError(e.code == .sourceChanged ? .permanent : .retryNow, e.code, e.message)

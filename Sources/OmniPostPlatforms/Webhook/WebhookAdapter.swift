@@ -62,7 +62,7 @@ struct WebhookAdapter: ResumableAdapter, DescribedAdapter {
             // Opened once without following a link and checked against the recorded sha256; signed and sent
             // from that descriptor, never by the name again.
             let pinned: PinnedFile
-            do { pinned = try PinnedFile(path: job.filePath, size: job.size, sha256: job.expectedSha256) } catch let e as OmniError {
+            do { pinned = try PinnedFile(path: job.filePath, size: job.size, expected: job.changeCheck) } catch let e as OmniError {
                 throw DeliveryError(.permanent, e.code, e.message)
             }
             if let secret {
