@@ -15,6 +15,13 @@ extension Ledger {
         package var takenOver: Bool
         /// Who had it before, when taken over.
         package var previousOwner: String?
+        /// This owner had claimed it before (a retry after a move that failed): files may be there already.
+        package var resumed: Bool = false
+
+        /// An earlier attempt, this owner's or another's, may have moved files: it is finished, never
+        /// withdrawn (a withdrawal would put its files' rows back to waiting with an original already gone
+        /// from the inbox).
+        package var begun: Bool { takenOver || resumed }
     }
 
     /// Claims the filing of `dropId` for `owner` until `now + lease`, into `folder` unless a filing begun
@@ -58,7 +65,7 @@ extension Ledger {
                     detail: "filing into \(row.text("folder") ?? folder) taken over from \(previous!) (its lease lapsed)"),
                 sql, &events)
         }
-        return Filing(folder: row.text("folder") ?? folder, takenOver: takenOver, previousOwner: takenOver ? previous : nil)
+        return Filing(folder: row.text("folder") ?? folder, takenOver: takenOver, previousOwner: takenOver ? previous : nil, resumed: previous == owner)
     }
 
     /// The filing is over: the drop is archived or failed, and no one takes it up again.

@@ -38,6 +38,20 @@ import Testing
         }
     }
 
+    /// The same filer claiming its filing again after a move failed part-way is told so (`resumed`): its
+    /// first attempt may have moved an original already, so the archive stage finishes it rather than
+    /// handing its own filing to a withdrawal (which would put that original's row back to waiting).
+    @Test(arguments: LedgerBackendKind.available) func aFilersRetryIsBegunAndNotHandedToAWithdrawal(_ backend: LedgerBackendKind) async throws {
+        try await withLedger(backend) { l in
+            try Self.readyToFile(l)
+            let first = try #require(try l.claimFiling(dropId: "d1", owner: "archive", host: "h", folder: "failed/d1", lease: 60))
+            #expect(!first.begun)
+            try l.releaseFiling(dropId: "d1", owner: "archive")
+            let again = try #require(try l.claimFiling(dropId: "d1", owner: "archive", host: "h", folder: "failed/d1", lease: 60))
+            #expect(again.resumed && again.begun && !again.takenOver)
+        }
+    }
+
     @Test(arguments: LedgerBackendKind.available) func aWithdrawnDropIsNotFiled(_ backend: LedgerBackendKind) async throws {
         try await withLedger(backend) { l in
             try Self.readyToFile(l)

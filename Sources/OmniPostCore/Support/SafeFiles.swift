@@ -136,7 +136,7 @@ package enum SafeFiles {
             if syncFolder { fsyncDirectory(url.deletingLastPathComponent()) }
             return
         }
-        try writeAtomically(data, to: url)
+        try writeAtomically(data, to: url, syncFolder: syncFolder)
     }
 
     /// Makes a rename durable: the directory entry itself must reach the disk.

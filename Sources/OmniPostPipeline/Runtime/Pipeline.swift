@@ -448,6 +448,9 @@ package final class Pipeline: Sendable {
 
     /// Stops the listener, the HTTP client and (unless a reload keeps it) the embedded sandbox.
     package func close(keepingSandbox: Bool = false) async {
+        // A burst's shared folders (inbox folders left, outbox/failed/) not yet synced: a daemon stopped
+        // mid-burst, then powered off, keeps what it filed.
+        context.sharedSyncs.flush(context.syncer)
         await listener?.release(pipeline: context.config.name, context: context)
         try? await http.shutdown()
         if !keepingSandbox { await embedded?.stop() }

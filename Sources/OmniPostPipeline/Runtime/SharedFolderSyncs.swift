@@ -22,7 +22,8 @@ final class SharedFolderSyncs: @unchecked Sendable {
     /// A folder by path (outbox/failed/): opened only the first time in a burst.
     func add(path: String) {
         if lock.withLock({ dirty.contains { $0.path == path } }) { return }
-        if let folder = try? BeneathDirectory(path: path) { add(folder) }
+        // A folder that cannot be opened now (descriptors run out) is synced by its path at once instead.
+        if let folder = try? BeneathDirectory(path: path) { add(folder) } else { SafeFiles.fsyncDirectory(URL(fileURLWithPath: path)) }
     }
 
     /// One filing done: the folders are synced when `most` have been.

@@ -57,9 +57,10 @@ struct ArchiveStage: Stage {
             else { return false }
             ctx.dropsInHand.hold(drop.id)
             defer { ctx.dropsInHand.letGo(drop.id) }
-            // Nothing of it is filed yet: the filing claimed with it goes with the withdrawal (one taken over
-            // from a filer that stopped may have moved files: then it is finished, not withdrawn).
-            if try withdrawIfChanged(drop, filer: filing?.takenOver == false ? ctx.owner : nil) { return true }
+            // Nothing of it is filed yet: the filing claimed with it goes with the withdrawal (one begun before —
+            // taken over from a filer that stopped, or this one's own failed attempt — may have moved files:
+            // then it is finished, not withdrawn).
+            if try withdrawIfChanged(drop, filer: filing?.begun == false ? ctx.owner : nil) { return true }
             try reporting(drop) { try finish(drop, outcome: .failed, claimed: .some(filing)) }
             return true
         }
@@ -72,7 +73,7 @@ struct ArchiveStage: Stage {
         // In hand while it is filed: the heartbeat renews the drop's claim and its filing together.
         ctx.dropsInHand.hold(drop.id)
         defer { ctx.dropsInHand.letGo(drop.id) }
-        if try withdrawIfChanged(drop, filer: filing?.takenOver == false ? ctx.owner : nil) { return true }
+        if try withdrawIfChanged(drop, filer: filing?.begun == false ? ctx.owner : nil) { return true }
         try reporting(drop) { try finish(drop, outcome: Outcome(deliveries), claimed: .some(filing), deliveries: deliveries) }
         return true
     }
@@ -80,14 +81,11 @@ struct ArchiveStage: Stage {
     /// A drop whose clip or sidecar is no longer the version it took (an editor re-exporting over it) is
     /// not filed with the new bytes under its old answer: withdrawn if nothing of it was posted, so the
     /// new version comes in as a new drop. (Refused once something was posted: `finish` then leaves the
-    /// changed file in the inbox.)
-    /// True too when another stage withdrew it meanwhile (the upload stage cancels its delivery, then
-    /// withdraws the drop: this stage may claim it between the two) — filing it then moved the sidecar its
-    /// files' next drop pairs with (`unreadable` at that drop's validation).
+    /// changed file in the inbox.) No other stage can withdraw it meanwhile: `withdrawDrop` refuses a drop
+    /// whose filing is claimed, and `claimFiling` a withdrawn one.
     private func withdrawIfChanged(_ drop: DropRecord, filer: String? = nil) throws -> Bool {
         guard let changed = try ctx.sourceChange(drop, when: "before it was filed away") else { return false }
-        if try ctx.withdraw(drop.id, stage: name, changed, filer: filer) { return true }
-        return try ctx.ledger.drop(drop.id)?.state == .withdrawn
+        return try ctx.withdraw(drop.id, stage: name, changed, filer: filer)
     }
 
     /// An archive step that fails (a full disk, a destination holding other bytes) leaves every file
