@@ -33,13 +33,15 @@ extension Ledger {
     /// idle daemon with 8 pipelines still holds ~1.1 MiB less anonymous memory a minute on (17.3–17.6
     /// against 18.6–18.7 MiB, 2026-12-06). Then `then` runs — glibc's `malloc_trim` and the mapped-code
     /// compaction (`IdleCompaction`), after SQLite's own calls here, so the code they touched goes too.
-    /// On the writer's own queue, after whatever write is under way; nothing waits for it. Nothing to do
-    /// on the shared ledger, whose connections live in PostgreSQL's pool: `then` runs at once.
+    /// The shrink on the writer's own queue, after whatever write is under way; `then` after it, on a
+    /// utility queue. Nothing to shrink on the shared ledger, whose connections live in PostgreSQL's pool:
+    /// `then` is queued at once.
     package func releaseIdleMemory(then: @escaping @Sendable () -> Void = {}) {
-        guard case .sqlite(let pool) = backend else { return then() }
+        // `then` is the process's, not the ledger's: off the writer, so no write waits on it.
+        guard case .sqlite(let pool) = backend else { return DispatchQueue.global(qos: .utility).async(execute: then) }
         pool.asyncWriteWithoutTransaction { db in
             try? db.execute(sql: "PRAGMA shrink_memory")
-            then()
+            DispatchQueue.global(qos: .utility).async(execute: then)
         }
     }
 }
