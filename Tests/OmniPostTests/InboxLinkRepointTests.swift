@@ -51,30 +51,45 @@ import Testing
         #expect(try InboxPaths.resolveInside(inbox: inbox, relative: "a.yaml") == real("third") + "/a.yaml")
     }
 
-    /// The configured path's identity is what `lstat` says of it: a folder keeps its identity while files
-    /// come and go in it (so the remembered root is not asked again per drop), a link re-made does not.
-    @Test func theInboxIdentityChangesWithTheLinkNotWithTheFilesInIt() throws {
+    /// A link the inbox goes through, re-pointed (`/srv/inbox` → `current` → `v1`, `current` re-pointed to
+    /// `v2`): the inbox link itself is unchanged, yet its drops resolve under `v2` from then on.
+    @Test func aLinkTheInboxGoesThroughRepointedIsFollowedToo() throws {
         let dir = try TempDir()
         let fm = FileManager.default
-        try fm.createDirectory(at: dir.file("folder"), withIntermediateDirectories: true)
+        for d in ["v1", "v2"] { try fm.createDirectory(at: dir.file(d), withIntermediateDirectories: true) }
+        try dir.write("v1/a.yaml", "title: v1\n")
+        try dir.write("v2/a.yaml", "title: v2\n")
+        let current = dir.file("current").path
+        try fm.createSymbolicLink(atPath: current, withDestinationPath: dir.file("v1").path)
+        let inbox = dir.file("inbox").path
+        try fm.createSymbolicLink(atPath: inbox, withDestinationPath: current)
+        let real = { (d: String) in InboxPaths.realPath(dir.file(d).path) }
+        #expect(try InboxPaths.resolveInside(inbox: inbox, relative: "a.yaml") == real("v1") + "/a.yaml")
+        let fresh = dir.file(".current.tmp").path
+        try fm.createSymbolicLink(atPath: fresh, withDestinationPath: dir.file("v2").path)
+        #expect(rename(fresh, current) == 0)
+        #expect(try InboxPaths.resolveInside(inbox: inbox, relative: "a.yaml") == real("v2") + "/a.yaml")
+    }
+
+    /// The remembered root stands while the inbox leads to the same folder: files coming and going in it
+    /// change nothing (the root is not asked again per drop); a re-pointed link, or no folder, does.
+    @Test func theInboxsFolderIdentityIsTheFolderNotTheFilesInIt() throws {
+        let dir = try TempDir()
+        let fm = FileManager.default
+        for d in ["folder", "other"] { try fm.createDirectory(at: dir.file(d), withIntermediateDirectories: true) }
         let folder = dir.file("folder").path
-        let before = try #require(InboxPaths.PathIdentity(of: folder))
+        let before = try #require(InboxPaths.FolderIdentity(of: folder))
         try dir.write("folder/x.yaml", "title: x\n")
         try fm.removeItem(atPath: dir.file("folder/x.yaml").path)
-        #expect(InboxPaths.PathIdentity(of: folder) == before)
+        #expect(InboxPaths.FolderIdentity(of: folder) == before)
 
         let link = dir.file("link").path
         try fm.createSymbolicLink(atPath: link, withDestinationPath: folder)
-        let linked = try #require(InboxPaths.PathIdentity(of: link))
-        #expect(linked != before)
-        // A file dropped through the link changes the folder, not the link.
-        try dir.write("folder/y.yaml", "title: y\n")
-        #expect(InboxPaths.PathIdentity(of: link) == linked)
+        #expect(InboxPaths.FolderIdentity(of: link) == before)
         let fresh = dir.file(".link.tmp").path
-        try fm.createSymbolicLink(atPath: fresh, withDestinationPath: folder)
+        try fm.createSymbolicLink(atPath: fresh, withDestinationPath: dir.file("other").path)
         #expect(rename(fresh, link) == 0)
-        // The same target, re-made: another link all the same (a re-resolve that finds the same root).
-        #expect(InboxPaths.PathIdentity(of: link) != linked)
-        #expect(InboxPaths.PathIdentity(of: dir.file("missing").path) == nil)
+        #expect(InboxPaths.FolderIdentity(of: link) != before)
+        #expect(InboxPaths.FolderIdentity(of: dir.file("missing").path) == nil)
     }
 }

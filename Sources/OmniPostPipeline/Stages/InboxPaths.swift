@@ -23,45 +23,33 @@ enum InboxPaths {
         return resolved
     }
 
-    /// Each inbox's real path, with what the configured path itself was when it was resolved: realpath(3)
-    /// of the inbox asked a `readlink` of every folder from `/` down for every path of every drop (issue 30),
-    /// so it is remembered — but an inbox that is a link the operator re-points (the old folder still
-    /// there) must not keep resolving drops under the old folder. One `lstat` of the configured path per
-    /// call tells: a link re-made has another inode or change time, and its target's length is its size.
-    private static let roots = Mutex<[String: (root: String, identity: PathIdentity?)]>([:])
+    /// Each inbox's real path, with the folder it was: realpath(3) of the inbox asked a `readlink` of every
+    /// folder from `/` down for every path of every drop (issue 30), so it is remembered — but only while
+    /// the configured path still leads to that folder (`stat` follows every link on the way: an inbox link
+    /// re-pointed, or a link it goes through, `/srv/inbox` → `/data/current` → `v1` with `current` re-pointed)
+    /// and the remembered path still names it (the folder renamed). Two `stat`s a call, no `readlink`.
+    private static let roots = Mutex<[String: (root: String, folder: FolderIdentity)]>([:])
 
     static func realRoot(_ inbox: String, again: Bool = false) -> String {
-        let now = PathIdentity(of: inbox)
-        if !again, let known = roots.withLock({ $0[inbox] }), now != nil, known.identity == now { return known.root }
+        if !again, let known = roots.withLock({ $0[inbox] }), let now = FolderIdentity(of: inbox), now == known.folder,
+            FolderIdentity(of: known.root) == known.folder
+        {
+            return known.root
+        }
         let root = realPath(inbox)
-        roots.withLock { $0[inbox] = (root, now) }
+        if let folder = FolderIdentity(of: root) { roots.withLock { $0[inbox] = (root, folder) } }
         return root
     }
 
-    /// What `lstat` says of the configured inbox path itself (never what it points to). A folder is the
-    /// same folder while its device and inode are (its times move with every file dropped in it); a link
-    /// is the same link only while its inode, size (the target's length) and change and modify times are.
-    struct PathIdentity: Equatable, Sendable {
-        var device: UInt64, inode: UInt64, mode: UInt32
-        var size: Int64 = 0, mtime: timespec = timespec(), ctime: timespec = timespec()
+    /// The folder a path leads to, every link followed: its device and inode.
+    struct FolderIdentity: Equatable, Sendable {
+        var device: UInt64, inode: UInt64
 
         init?(of path: String) {
             var st = stat()
-            guard lstat(path, &st) == 0 else { return nil }
+            guard stat(path, &st) == 0 else { return nil }
             device = UInt64(st.st_dev)
             inode = UInt64(st.st_ino)
-            mode = UInt32(st.st_mode & S_IFMT)
-            if mode == UInt32(S_IFLNK) {
-                size = Int64(st.st_size)
-                mtime = st.st_mtim
-                ctime = st.st_ctim
-            }
-        }
-
-        static func == (a: Self, b: Self) -> Bool {
-            a.device == b.device && a.inode == b.inode && a.mode == b.mode && a.size == b.size
-                && a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec
-                && a.ctime.tv_sec == b.ctime.tv_sec && a.ctime.tv_nsec == b.ctime.tv_nsec
         }
     }
 
