@@ -5,6 +5,7 @@ import OmniPostCore
 // same folders (issue 30's goals: ≤ 0.05 CPU-s a minute, ≤ 40 MiB).
 
 struct ProcStats {
+    /// utime + stime from /proc/<pid>/stat: whole 10 ms clock ticks.
     var cpuSeconds: Double
     var rssKiB: Int
     var hwmKiB: Int
@@ -12,10 +13,16 @@ struct ProcStats {
     var anonKiB: Int
     /// Of the RSS, pages of files mapped in: the binary's and libraries' code and data as read from disk.
     var fileKiB: Int
-    /// Times any of the process's threads was put on a CPU (the second field of each thread's
-    /// /proc/<pid>/task/<tid>/schedstat is run-queue wait; the third, the timeslices run): a wake-up each.
-    var wakeups: Int
-    var runsByThread: [String: Int] = [:]
+    var threads: [String: ThreadSample] = [:]
+}
+
+/// One thread's schedstat (/proc/<pid>/task/<tid>/schedstat: run time in ns, run-queue wait in ns,
+/// timeslices run) and name (comm).
+struct ThreadSample {
+    var name: String
+    var runNs: Int
+    /// Times the thread was put on a CPU: a wake-up each.
+    var slices: Int
 }
 
 func stats(_ pid: Int32) -> ProcStats {
@@ -27,66 +34,96 @@ func stats(_ pid: Int32) -> ProcStats {
     func kib(_ key: String) -> Int {
         status.split(separator: "\n").first { $0.hasPrefix(key) }.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
     }
-    let runs = timeslices(pid)
-    return ProcStats(cpuSeconds: cpu, rssKiB: kib("VmRSS:"), hwmKiB: kib("VmHWM:"), anonKiB: kib("RssAnon:"), fileKiB: kib("RssFile:") + kib("RssShmem:"), wakeups: runs.values.reduce(0, +), runsByThread: runs)
+    return ProcStats(
+        cpuSeconds: cpu, rssKiB: kib("VmRSS:"), hwmKiB: kib("VmHWM:"), anonKiB: kib("RssAnon:"), fileKiB: kib("RssFile:") + kib("RssShmem:"),
+        threads: threadSamples(pid))
 }
 
-/// Each live thread's timeslices run so far (the third field of its schedstat).
-func timeslices(_ pid: Int32) -> [String: Int] {
+/// Each live thread's schedstat and name, by thread id.
+func threadSamples(_ pid: Int32) -> [String: ThreadSample] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-    var out: [String: Int] = [:]
+    var out: [String: ThreadSample] = [:]
     for tid in tasks {
         let s = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/schedstat", encoding: .utf8)) ?? ""
-        out[tid] = s.split(separator: " ").dropFirst(2).first.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+        let f = s.split(separator: " ").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
+        guard f.count >= 3 else { continue }
+        let comm = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        out[tid] = ThreadSample(name: comm, runNs: f[0], slices: f[2])
     }
     return out
 }
 
-/// Wake-ups over a window sampled each second: per thread, its last reading less its first (a thread
-/// born in the window from zero), so a thread that ends in the window still counts what it ran — a sum
-/// over the threads alive at each end went down, even below zero, when one ended.
-struct WakeupCounter {
-    private var first: [String: Int] = [:]
-    private var last: [String: Int] = [:]
+/// CPU time and wake-ups over a window sampled each second: per thread, its last reading less its first
+/// (a thread born in the window from zero), so a thread that ends in the window still counts what it ran
+/// up to its last sample — a sum over the threads alive at each end went down, even below zero, when one
+/// ended. The run time is the scheduler's own in ns: the ticks of /proc/<pid>/stat could only say 0.00,
+/// 0.03 or 0.06 CPU-s a minute over a 20 s window.
+struct ThreadCounter {
+    private var first: [String: ThreadSample] = [:]
+    private var last: [String: ThreadSample] = [:]
 
-    init(_ start: [String: Int]) { first = start; last = start }
+    init(_ start: [String: ThreadSample]) { first = start; last = start }
 
-    mutating func sample(_ now: [String: Int]) {
-        for (tid, runs) in now {
-            if first[tid] == nil { first[tid] = 0 }
-            last[tid] = runs
+    mutating func sample(_ now: [String: ThreadSample]) {
+        for (tid, t) in now {
+            if first[tid] == nil { first[tid] = ThreadSample(name: t.name, runNs: 0, slices: 0) }
+            last[tid] = t
         }
     }
 
-    var total: Int { last.reduce(0) { $0 + $1.value - (first[$1.key] ?? 0) } }
+    /// Per thread id: its name, ns run and wake-ups in the window.
+    var deltas: [String: ThreadSample] {
+        last.reduce(into: [:]) { out, e in
+            let f = first[e.key]
+            out[e.key] = ThreadSample(name: e.value.name, runNs: e.value.runNs - (f?.runNs ?? 0), slices: e.value.slices - (f?.slices ?? 0))
+        }
+    }
+    var wakeups: Int { deltas.values.reduce(0) { $0 + $1.slices } }
+    var cpuSeconds: Double { Double(deltas.values.reduce(0) { $0 + $1.runNs }) / 1e9 }
+
+    /// By thread name (libdispatch's workers, NIO's event loops, `inotify`…): threads, wake-ups, CPU ns;
+    /// the busiest first.
+    var byName: [(name: String, threads: Int, slices: Int, runNs: Int)] {
+        var g: [String: (Int, Int, Int)] = [:]
+        for t in deltas.values {
+            let name = t.name.replacingOccurrences(of: #"[0-9]+$"#, with: "#", options: .regularExpression)
+            let was = g[name] ?? (0, 0, 0)
+            g[name] = (was.0 + 1, was.1 + t.slices, was.2 + t.runNs)
+        }
+        return g.map { ($0.key, $0.value.0, $0.value.1, $0.value.2) }.sorted { $0.slices > $1.slices }
+    }
+}
+
+struct IdleWindow {
+    var before: ProcStats
+    var after: ProcStats
+    var counter: ThreadCounter
 }
 
 /// Spawns the process directly (posix_spawn, output to /dev/null) and reaps it with waitpid, so the
 /// measurement owns the child's whole life.
-func measureIdle(_ exe: String, _ arguments: [String], seconds: Double) async throws -> (ProcStats, ProcStats) {
+func measureIdle(_ exe: String, _ arguments: [String], seconds: Double) async throws -> IdleWindow {
     let pid = try spawnWithCleanSignals([exe] + arguments, stdout: "/dev/null")
     try await Task.sleep(for: .seconds(3))  // start-up is not idling
     let before = stats(pid)
-    var counter = WakeupCounter(before.runsByThread)
+    var counter = ThreadCounter(before.threads)
     let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
     while ContinuousClock.now < end {
         try await Task.sleep(for: min(.seconds(1), end - ContinuousClock.now))
-        counter.sample(timeslices(pid))
+        counter.sample(threadSamples(pid))
     }
-    var after = stats(pid)
-    counter.sample(after.runsByThread)
-    // The window's wake-ups, as `after.wakeups - before.wakeups` is read below.
-    after.wakeups = before.wakeups + counter.total
+    let after = stats(pid)
+    counter.sample(after.threads)
     kill(pid, SIGTERM)
     var status: Int32 = 0
     for _ in 0..<100 {
-        if waitpid(pid, &status, WNOHANG) == pid { return (before, after) }
+        if waitpid(pid, &status, WNOHANG) == pid { return IdleWindow(before: before, after: after, counter: counter) }
         try await Task.sleep(for: .milliseconds(100))
     }
     kill(pid, SIGKILL)
     waitpid(pid, &status, 0)
     FileHandle.standardError.write(Data("\(exe) did not stop within 10 s of SIGTERM\n".utf8))
-    return (before, after)
+    return IdleWindow(before: before, after: after, counter: counter)
 }
 
 func idleRows(root: URL, binary: String, seconds: Double) async throws -> [[String]] {
@@ -117,33 +154,47 @@ func idleRows(root: URL, binary: String, seconds: Double) async throws -> [[Stri
         pipelines.append(file.path)
         inboxes.append(dir.appendingPathComponent("inbox").path)
     }
-    let (ob, oa) = try await measureIdle(binary, ["run"] + pipelines, seconds: seconds)
+    let ours = try await measureIdle(binary, ["run"] + pipelines, seconds: seconds)
     let inotifywait = ["/usr/bin/inotifywait", "/bin/inotifywait"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    var base: (ProcStats, ProcStats)? = nil
+    var base: IdleWindow? = nil
     if let iw = inotifywait { base = try await measureIdle(iw, ["-m", "-r", "-q", "-e", "close_write,moved_to"] + inboxes, seconds: seconds) }
     let perMinute = 60 / seconds
-    let ocpu = (oa.cpuSeconds - ob.cpuSeconds) * perMinute
-    let bcpu = base.map { ($0.1.cpuSeconds - $0.0.cpuSeconds) * perMinute }
-    let owake = Double(oa.wakeups - ob.wakeups) * perMinute
-    let bwake = base.map { Double($0.1.wakeups - $0.0.wakeups) * perMinute }
+    let oa = ours.after
+    // The scheduler's ns run time of every thread; the clock ticks of /proc/<pid>/stat beside it.
+    let ocpu = ours.counter.cpuSeconds * perMinute
+    let oticks = (oa.cpuSeconds - ours.before.cpuSeconds) * perMinute
+    let bcpu = base.map { $0.counter.cpuSeconds * perMinute }
+    let owake = Double(ours.counter.wakeups) * perMinute
+    let bwake = base.map { Double($0.counter.wakeups) * perMinute }
     BenchFigures.record("idle.cpu_seconds_per_minute", ocpu, .lower, goal: 0.05)
     BenchFigures.record("idle.wakeups_per_minute", owake, .lower)
     BenchFigures.record("idle.rss_mib", Double(oa.rssKiB) / 1024, .lower, goal: 40)
+    // Which threads woke, per minute, and the CPU they ran (ms a minute): what to cut next.
+    let byThread = ours.counter.byName.map { g in
+        "\(g.name)\(g.threads > 1 ? "×\(g.threads)" : "") " + String(format: "%.0f (%.1f ms)", Double(g.slices) * perMinute, Double(g.runNs) / 1e6 * perMinute)
+    }
+    if ProcessInfo.processInfo.environment["BENCH_IDLE_THREADS"] == "1" {
+        for (tid, t) in ours.counter.deltas.sorted(by: { $0.value.slices > $1.value.slices }) where t.slices > 0 {
+            let line = "idle thread \(tid) \(t.name): " + String(format: "%.1f wake-ups/min, %.2f ms/min\n", Double(t.slices) * perMinute, Double(t.runNs) / 1e6 * perMinute)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
     return [
         [
-            "idle CPU per minute, 8 inboxes + listener, notifier, account watch (\(Int(seconds)) s measured; goal ≤ 0.05 s)",
-            String(format: "%.3f s (%.2f%%)", ocpu, ocpu / 60 * 100),
-            bcpu.map { String(format: "%.3f s", $0) } ?? "n/a", "baseline: inotifywait -m -r on the same inboxes"
+            "idle CPU per minute, 8 inboxes + listener, notifier, account watch (\(Int(seconds)) s measured from 3 s after start; goal ≤ 0.05 s)",
+            String(format: "%.4f s (%.3f%%; clock ticks: %.2f s)", ocpu, ocpu / 60 * 100, oticks),
+            bcpu.map { String(format: "%.4f s", $0) } ?? "n/a", "baseline: inotifywait -m -r on the same inboxes; ns run time from /proc/<pid>/task/*/schedstat"
         ],
         [
             "idle wake-ups per minute (threads put on a CPU)", String(format: "%.0f", owake), bwake.map { String(format: "%.0f", $0) } ?? "n/a",
             "from /proc/<pid>/task/*/schedstat"
         ],
+        ["idle wake-ups per minute by thread (CPU a minute)", byThread.joined(separator: ", "), "", "thread names from /proc/<pid>/task/*/comm"],
         [
             "idle RSS (peak; anonymous + file pages) (goal ≤ 40 MiB)",
             String(format: "%.1f MiB (%.1f; %.1f anon + %.1f file)", Double(oa.rssKiB) / 1024, Double(oa.hwmKiB) / 1024, Double(oa.anonKiB) / 1024, Double(oa.fileKiB) / 1024),
-            base.map { "\($0.1.rssKiB / 1024) MiB (\($0.1.hwmKiB / 1024) MiB)" } ?? "n/a",
-            base.map { String(format: "%.1f×", Double(oa.rssKiB) / Double(max($0.1.rssKiB, 1))) } ?? ""
+            base.map { "\($0.after.rssKiB / 1024) MiB (\($0.after.hwmKiB / 1024) MiB)" } ?? "n/a",
+            base.map { String(format: "%.1f×", Double(oa.rssKiB) / Double(max($0.after.rssKiB, 1))) } ?? ""
         ]
     ]
 }
