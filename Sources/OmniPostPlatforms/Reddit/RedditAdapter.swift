@@ -126,15 +126,15 @@ package struct RedditAdapter: ResumableAdapter, SettingsBacked {
     package func prepare(_ job: UploadJob) async throws -> Uploads {
         guard let sr = subreddit(job.metadata) else { throw DeliveryError(.permanent, .invalidValue, "no subreddit to post to") }
         let name = try await username()
-        try Self.checkUnchanged(job)
+        let clip = try Self.pin(job)
         let media = RedditMedia(reddit: reddit, http: settings.http, timeout: settings.requestTimeout)
         var retry = PartRetry(settings)
         let stem = ((job.drop?.stem ?? (job.filePath as NSString).lastPathComponent) as NSString).deletingPathExtension
         let video = try await retry.idempotent {
-            try await media.upload(path: job.filePath, name: Self.fileName(stem) + ".mp4", mimetype: job.contentType)
+            try await media.upload(.pinned(clip), name: Self.fileName(stem) + ".mp4", mimetype: job.contentType)
         }
         let poster = try await retry.idempotent {
-            try await media.upload(path: try posterPath(job), name: "poster.jpg", mimetype: "image/jpeg")
+            try await media.upload(.path(try posterPath(job)), name: "poster.jpg", mimetype: "image/jpeg")
         }
         return Uploads(username: name, subreddit: sr, video: video, posterURL: poster.url, bytesMoved: job.size)
     }
@@ -194,14 +194,14 @@ package struct RedditAdapter: ResumableAdapter, SettingsBacked {
         return p
     }
 
-    /// The whole file is sent in one request: its bytes are checked against the recorded sha256 first.
-    static func checkUnchanged(_ job: UploadJob) throws {
-        guard let want = job.expectedSha256 else { return }
-        let got: String
-        do { got = try FileHashing.sha256(path: job.filePath).hex } catch {
-            throw DeliveryError(.permanent, .unreadable, "\((job.filePath as NSString).lastPathComponent) cannot be read: \(error)")
+    /// The whole file is sent in one request: opened once without following a link (`PinnedFile`), its
+    /// size and recorded digest checked through that descriptor, and sent from it — as Bluesky, Webhook
+    /// and Command hand on theirs. It was hashed by its name, so a name swapped after it was taken (for a
+    /// link to a file of the same bytes, or between the check and the send) was hashed, not refused.
+    static func pin(_ job: UploadJob) throws -> PinnedFile {
+        do { return try PinnedFile(path: job.filePath, size: job.size, expected: job.changeCheck) } catch let e as OmniError {
+            throw DeliveryError(.permanent, e.code == .sourceChanged ? .sourceChanged : .unreadable, e.message)
         }
-        if got != want { throw DeliveryError(.permanent, .sourceChanged, "\((job.filePath as NSString).lastPathComponent) changed after it was taken; nothing was sent") }
     }
 
     /// A name the lease takes: letters, digits, `-` and `_`.

@@ -20,7 +20,14 @@ struct RedditMedia: Sendable {
     let http: HTTPClient
     let timeout: Duration
 
-    func upload(path: String, name: String, mimetype: String) async throws -> Uploaded {
+    /// What is sent: the clip from its pinned descriptor (`RedditAdapter.pin`), or a file by its path
+    /// (the poster, which the convert stage made or the drop names).
+    enum Source: Sendable {
+        case pinned(PinnedFile)
+        case path(String)
+    }
+
+    func upload(_ source: Source, name: String, mimetype: String) async throws -> Uploaded {
         let lease = try await reddit.send("/api/media/asset.json", method: .POST, form: [("filepath", name), ("mimetype", mimetype)])
         guard lease.status == 200, let granted = lease.decoded(RedditWire.Lease.self) else {
             throw reddit.failure(lease, during: "leasing an upload for \(name)")
@@ -36,12 +43,21 @@ struct RedditMedia: Sendable {
         for (n, v) in pairs { head += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(n)\"\r\n\r\n\(v)\r\n".utf8) }
         head += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: \(mimetype)\r\n\r\n".utf8)
         let tail = Data("\r\n--\(boundary)--\r\n".utf8)
-        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        let size: Int64
+        let body: AsyncThrowingStream<ByteBuffer, any Error>
+        switch source {
+        case .pinned(let file):
+            size = file.size
+            body = FileStream.body(head: head, pinned: file, tail: tail)
+        case .path(let path):
+            size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+            body = FileStream.body(head: head, file: path, tail: tail)
+        }
         var req = HTTPClientRequest(url: host)
         req.method = .POST
         req.headers.add(name: "User-Agent", value: reddit.userAgent)
         req.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
-        req.body = .stream(FileStream.body(head: head, file: path, tail: tail), length: .known(Int64(head.count) + size + Int64(tail.count)))
+        req.body = .stream(body, length: .known(Int64(head.count) + size + Int64(tail.count)))
         let status: Int
         let text: String
         do {

@@ -54,6 +54,25 @@ import Testing
         }
     }
 
+    /// The clip swapped by its name after it was taken — for a link to a file of the very same bytes —
+    /// is refused (`source_changed`) before anything is sent: the clip is opened once without following a
+    /// link, checked and sent through that descriptor (`PinnedFile`), never hashed or read by its name.
+    @Test func aClipSwappedByNameAfterItWasTakenIsRefusedNotHashed() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir)
+        try await stopping(rig.server) {
+            let j = try job(rig, dir)
+            let copy = dir.file("same-bytes.mp4")
+            try FileManager.default.copyItem(at: rig.file, to: copy)
+            try FileManager.default.removeItem(at: rig.file)
+            try FileManager.default.createSymbolicLink(at: rig.file, withDestinationURL: copy)
+            let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig, j) }
+            #expect(e?.code == .sourceChanged && e?.kind == .permanent, "\(String(describing: e))")
+            #expect(await rig.state.requestCounts["reddit.media"] == nil)
+            #expect(await rig.state.allVideos().isEmpty)
+        }
+    }
+
     /// A poster cut after the video arrived: the poster alone goes again (a new lease), not the video.
     @Test func aPosterCutAfterTheVideoArrivedGoesAgainAlone() async throws {
         let dir = try TempDir()
