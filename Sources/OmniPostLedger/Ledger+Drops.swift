@@ -82,6 +82,7 @@ extension Ledger {
             if let filer { try sql.run("UPDATE drop_filings SET done_at = ? WHERE drop_id = ? AND owner = ?", now, id, filer) }
             var e = EventRecord(at: self.now, dropId: id, stage: stage, fromState: from.rawValue, toState: to.rawValue, detail: detail, data: data)
             e.reasonCode = drop.reasonCode
+            e.listEntry = drop.manifestEntry != nil
             try Self.record(e, sql, &events)
             return drop
         }

@@ -26,8 +26,11 @@ package struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutab
     /// line's `omnipost.reason` and `omnipost.attempt`.
     package var reasonCode: String? = nil
     package var attempt: Int? = nil
+    /// The drop is an entry of a clip list: filed only by the archive lane that files everything, so its
+    /// rejection rings that lane (`WorkRings`), not the rejections lane, which cannot take it.
+    package var listEntry = false
 
-    /// The stored columns (the two told-only facts above are not among them).
+    /// The stored columns (the told-only facts above are not among them).
     enum CodingKeys: String, CodingKey { case id, at, dropId, deliveryId, target, stage, fromState, toState, detail, data }
 
     package init(

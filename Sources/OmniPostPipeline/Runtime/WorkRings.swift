@@ -31,7 +31,9 @@ enum WorkRings {
         // Converted: its deliveries are ready (or all failed, and the drop is for filing).
         case .converted?: return [.ready, .finished]
         // The rejections lane; the lane that files everything only when that one is busy (`Wakeup.ring`).
-        case .rejected?: return .rejected
+        // A clip list's entry only that lane files: rung for it whoever rejected it — the validate stage,
+        // a person's cancel (`omnipost cancel`, the dashboard, a `.CANCEL` marker) — not left to its safety net.
+        case .rejected?: return e.listEntry ? .finished : .rejected
         case .failed?: return .finished
         // Its files wait again, to pair anew.
         case .withdrawn?: return .files

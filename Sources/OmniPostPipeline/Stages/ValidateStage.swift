@@ -103,9 +103,7 @@ struct ValidateStage: Stage {
             d.duplicateOf = dup?.priorDrop
             d.assetsJson = assets.json
         }
-        // A clip list's entry is filed only by the archive lane that files everything, which a rejection
-        // wakes only when the rejections lane is busy (`Wakeup.ring`).
-        if drop.manifestEntry != nil { ctx.wakeup.ring(.finished) }
+        // A clip list's entry rings the archive lane that files everything through its event (`WorkRings`).
     }
 
     /// Every target already has this content: the drop is a duplicate of `priorDrop`.
