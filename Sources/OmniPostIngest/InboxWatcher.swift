@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OmniPostCore
+import Synchronization
 
 /// Watches one inbox tree and reports files that are complete: closed after writing (or moved in)
 /// and then unchanged in size and mtime for the settle window. Uses inotify, or polls directory
@@ -51,6 +52,9 @@ package actor InboxWatcher {
     private var emitted: [String: FileFact] = [:]
     private var started = false
     package private(set) var rescans = 0
+    /// The folder the inbox led to when its watches were added (device, inode), every link followed: an
+    /// inbox that is a link (or goes through one) re-pointed since leads elsewhere, and is watched anew.
+    private nonisolated let watchedFolder = Mutex<FolderIdentity?>(nil)
     /// Looks finished so far: a test moving the clock by hand waits for the next one to be over.
     private(set) var ticks = 0
 
@@ -118,7 +122,9 @@ package actor InboxWatcher {
             do {
                 let s = try InotifySource(root: inbox)
                 // Watches first, then the scan: a file arriving in between is seen by one or the other.
+                watchedFolder.withLock { $0 = FolderIdentity(of: inbox) }
                 for dir in scanner.directories() { s.watch(relDir: dir) }
+                s.watchLinks()
                 stream = s.events()
                 source = s
             } catch {
@@ -144,11 +150,12 @@ package actor InboxWatcher {
                 }
                 group.addTask {
                     while !Task.isCancelled {
-                        // With nothing pending an inotify watcher sleeps until an event brings a file.
+                        // With nothing pending an inotify watcher sleeps until an event brings a file: every
+                        // event that may add a candidate rings, and so does a re-pointed link on the way to
+                        // the inbox (seen by its folder's watch, or by `lookAtRoot`). No timeout: an idle
+                        // tick found nothing to do (issue 30).
                         let ticket = self.doorbell.ticket()
-                        // Every event that may add a candidate rings; the 30 s timeout is the safety net for
-                        // one that did not (two wake-ups a minute, on `DeadlineTimer`).
-                        if !polling, await self.isIdle { await self.doorbell.wait(after: ticket, timeout: .seconds(30)) }
+                        if !polling, await self.isIdle { await self.doorbell.wait(after: ticket, timeout: nil) }
                         try? await clock.sleep(for: tick)
                         await self.tick(callbacks, polling: polling)
                     }
@@ -202,7 +209,44 @@ package actor InboxWatcher {
             rescans += 1
             logger.warning("rescanning inbox", metadata: ["omnipost.inbox": "\(inbox)", "omnipost.reason": "\(why)"])
             addScan(closed: true)
+        case .linkChanged(let link):
+            followRoot(because: "\(link) changed")
         }
+    }
+
+    /// Whether the inbox leads to another folder than the one watched (one `stat`, every link followed);
+    /// false while it leads nowhere (a link being re-made: its new name's event comes next).
+    private nonisolated func rootMoved() -> Bool {
+        guard let now = FolderIdentity(of: inbox) else { return false }
+        return watchedFolder.withLock { $0 } != now
+    }
+
+    /// Asked by the process's safety net each round: a link re-pointed where no event told of it (a link
+    /// on a share inotify cannot see) wakes the watcher, which watches the new folder.
+    package nonisolated func lookAtRoot() {
+        if mode == .inotify, rootMoved() { doorbell.ring() }
+    }
+
+    /// The inbox leads to another folder now (a link it is, or goes through, was re-pointed while the
+    /// daemon runs): the old folder's watches go and the new folder's tree is watched — then scanned, as at
+    /// start, for what arrived before the watches. Candidates of the old folder are looked at under the
+    /// new one at the next tick (gone, or another file by that name: settled anew).
+    private func followRoot(because why: String) {
+        guard let source else { return }
+        guard rootMoved(), let now = FolderIdentity(of: inbox) else {
+            // The same folder (a link re-made the same): its chain of links may be new all the same.
+            source.watchLinks()
+            return
+        }
+        source.unwatchAll()
+        watchedFolder.withLock { $0 = now }
+        for dir in scanner.directories() { source.watch(relDir: dir) }
+        source.watchLinks()
+        rescans += 1
+        let real = (try? FileManager.default.destinationOfSymbolicLink(atPath: inbox)) ?? inbox
+        logger.notice(
+            "the inbox leads to another folder now; watching it", metadata: ["omnipost.inbox": "\(inbox)", "omnipost.folder": "\(real)", "omnipost.reason": "\(why)"])
+        addScan(closed: true)
     }
 
     /// Adds every file of a scan that is not already known in its current state.
@@ -221,6 +265,7 @@ package actor InboxWatcher {
 
     func tick(_ callbacks: Callbacks, polling: Bool) async {
         defer { ticks += 1 }
+        if !polling, rootMoved() { followRoot(because: "found at a look") }
         for r in scanner.renames.drain() {
             logger.warning(
                 r.new.isEmpty ? "a file whose name is not UTF-8 could not be renamed; rename it by hand" : "renamed a file whose name is not UTF-8",
@@ -373,4 +418,16 @@ package final class PendingFiles: @unchecked Sendable {
     package var versioned: (paths: Set<String>, generation: Int) { lock.lock(); defer { lock.unlock() }; return (paths, generation) }
     /// True while the watcher is checking and reporting a batch of settled files.
     package var busy: Bool { lock.lock(); defer { lock.unlock() }; return reporting }
+}
+
+/// A folder as the kernel knows it (device, inode), every link on the way followed.
+struct FolderIdentity: Equatable, Sendable {
+    var device: UInt64, inode: UInt64
+
+    init?(of path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
 }

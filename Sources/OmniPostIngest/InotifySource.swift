@@ -22,12 +22,17 @@ package final class InotifySource: @unchecked Sendable {
         case directoryCreated(String)
         /// The kernel queue overflowed, or a watch could not be added: rescan and reconcile.
         case overflow(String)
+        /// A link the root goes through was replaced or removed (`watchLinks`): the root may be another
+        /// folder now.
+        case linkChanged(String)
     }
 
     package let root: String
     private let fd: Int32
     private let lock = NSLock()
     private var wdToDir: [Int32: String] = [:]
+    /// The folders holding a link the root goes through, and the links' names there (`watchLinks`).
+    private var linkDirs: [Int32: (dir: String, names: Set<String>)] = [:]
     private var stopped = false
     private var continuation: AsyncStream<Event>.Continuation?
 
@@ -62,6 +67,33 @@ package final class InotifySource: @unchecked Sendable {
         }
         lock.lock(); wdToDir[wd] = relDir; lock.unlock()
         return true
+    }
+
+    /// The mask of a watch on a folder holding a link the root goes through: a name made, moved or removed.
+    static let linkMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM) | IN_ONLYDIR_FLAG | IN_MASK_ADD_FLAG
+
+    /// Watches the folder of every link the root goes through (`/srv/inbox` → `/data/current` → `v1`:
+    /// `/srv` for `inbox`, `/data` for `current`), so a link re-pointed (`ln -sfn`, `mv -T`, `rm` and `ln -s`)
+    /// is an event (`linkChanged`), not something found at the next look. `IN_MASK_ADD`: a folder watched
+    /// for the tree too keeps its mask.
+    package func watchLinks() {
+        for (dir, name) in LinkChain.links(on: root) {
+            let wd = inotify_add_watch(fd, dir, Self.linkMask)
+            guard wd >= 0 else { continue }
+            lock.lock(); linkDirs[wd, default: (dir, [])].names.insert(name); lock.unlock()
+        }
+    }
+
+    /// Drops every watch — the tree's and the links' — so the root can be watched anew where it leads now
+    /// (`InboxWatcher` after a re-point). Events already queued for the old watches find no folder and are
+    /// dropped: a file of the old folder is never taken for one of the new.
+    package func unwatchAll() {
+        lock.lock()
+        let wds = Set(wdToDir.keys).union(linkDirs.keys)
+        wdToDir.removeAll()
+        linkDirs.removeAll()
+        lock.unlock()
+        for wd in wds { _ = inotify_rm_watch(fd, wd) }
     }
 
     /// Hands the source to the reader thread and returns the event stream.
@@ -128,10 +160,13 @@ package final class InotifySource: @unchecked Sendable {
             return
         }
         if mask & UInt32(IN_IGNORED) != 0 {
-            lock.lock(); wdToDir[wd] = nil; lock.unlock()
+            lock.lock(); wdToDir[wd] = nil; linkDirs[wd] = nil; lock.unlock()
             return
         }
-        lock.lock(); let dir = wdToDir[wd]; lock.unlock()
+        lock.lock(); let dir = wdToDir[wd], link = linkDirs[wd]; lock.unlock()
+        if let link, link.names.contains(name), mask & UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM) != 0 {
+            cont.yield(.linkChanged(link.dir + "/" + name))
+        }
         guard let dir, !name.isEmpty else { return }
         let rel = dir.isEmpty ? name : dir + "/" + name
         let isDir = mask & IN_ISDIR_FLAG != 0
@@ -155,3 +190,4 @@ package final class InotifySource: @unchecked Sendable {
 let IN_ONLYDIR_FLAG: UInt32 = 0x0100_0000
 let IN_DONT_FOLLOW_FLAG: UInt32 = 0x0200_0000
 let IN_ISDIR_FLAG: UInt32 = 0x4000_0000
+let IN_MASK_ADD_FLAG: UInt32 = 0x2000_0000

@@ -31,29 +31,19 @@ extension Ledger {
     /// is `sqlite3_db_release_memory`). Its prepared statements and the readers stay: the stages' 30 s
     /// safety-net looks would prepare and open them again at once. Those looks read pages again, yet an
     /// idle daemon with 8 pipelines still holds ~1.1 MiB less anonymous memory a minute on (17.3–17.6
-    /// against 18.6–18.7 MiB, 2026-12-06). Then `then` runs — glibc's `malloc_trim` and the mapped-code
-    /// compaction (`IdleCompaction`), after SQLite's own calls here, so the code they touched goes too.
-    /// The shrink on the writer's own queue, after whatever write is under way; `then` after it, on a
-    /// utility queue. Nothing to shrink on the shared ledger, whose connections live in PostgreSQL's pool:
-    /// `then` is queued at once.
+    /// against 18.6–18.7 MiB, 2026-12-06). Then `then` is called — the process's compaction
+    /// (`IdleCompaction`: glibc's `malloc_trim` and the mapped code, once every pipeline's writer has
+    /// shrunk), after SQLite's own calls here, so the code they touched goes too. The shrink runs on the
+    /// writer's own queue, after whatever write is under way; `then` must be quick (it only counts the
+    /// shrinks done: the compaction itself runs on a utility queue, so no write waits on it). Nothing to
+    /// shrink on the shared ledger, whose connections live in PostgreSQL's pool: `then` is called at once.
     package func releaseIdleMemory(then: @escaping @Sendable () -> Void = {}) {
-        // `then` is the process's, not the ledger's: off the writer, so no write waits on it.
-        guard case .sqlite(let pool) = backend else { return DispatchQueue.global(qos: .utility).async(execute: then) }
+        guard case .sqlite(let pool) = backend else { return then() }
         pool.asyncWriteWithoutTransaction { db in
             try? db.execute(sql: "PRAGMA shrink_memory")
-            DispatchQueue.global(qos: .utility).async(execute: then)
+            then()
         }
     }
-}
-
-/// glibc's `malloc_trim(0)`, looked up at run time: it is not in Swift's Glibc module, and a libc
-/// without it (musl) simply has nothing to call. An idle daemon calls it once per quiet period
-/// (`IdleCompaction`): glibc keeps freed chunks in its arenas otherwise, and the RSS would not move.
-package enum ReturnFreedMemory {
-    private typealias Trim = @convention(c) (Int) -> Int32
-    private static let trim: Trim? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim").map { unsafeBitCast($0, to: Trim.self) }
-
-    package static func now() { _ = trim?(0) }
 }
 
 extension Ledger {

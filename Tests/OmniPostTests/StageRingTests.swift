@@ -125,6 +125,10 @@ import Testing
         #expect(drop(.validated) == .validated)
         #expect(drop(.converted) == [.ready, .finished])
         #expect(drop(.rejected) == .rejected)
+        // A clip list's entry, rejected: only the lane that files everything takes it.
+        var entry = EventRecord(at: 0, dropId: "d", stage: "control", toState: DropState.rejected.rawValue)
+        entry.listEntry = true
+        #expect(WorkRings.topic(of: entry) == .finished)
         #expect(drop(.failed) == .finished)
         #expect(drop(.withdrawn) == .files)
         #expect(drop(.archived) == nil)
@@ -137,5 +141,70 @@ import Testing
         // An approval lets the upload go: every loop looks (the old 30 s safety net found it before).
         #expect(WorkRings.topic(of: EventRecord(at: 0, dropId: "d", stage: "control", toState: EventKind.approved.rawValue)) == .all)
         #expect(WorkRings.topic(of: EventRecord(at: 0, stage: "watch", toState: EventKind.complete.rawValue)) == .files)
+    }
+
+    /// A clip list's entry cancelled before it was validated, while the rejections lane sleeps: filed at
+    /// once by the archive lane that files everything — its rejection's event rings that lane, as the
+    /// rejections lane cannot take a list's entry — not at that lane's 30 s safety net (the loops here run
+    /// without the process's net, each on its own 30 s timeout).
+    @Test(.timeLimit(.minutes(3))) func aClipListEntryCancelledBeforeValidationIsFiledAtOnce() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url.appendingPathComponent("p"))
+        let p = try await Pipeline.open(config: config, logger: TestPipelines.logger, embedding: TestPipelines.embedding)
+        try await stopping(p) {
+            let ctx = p.context
+            let inbox = config.paths.inbox
+            try Data("clip a".utf8).write(to: inbox.appendingPathComponent("a.mp4"))
+            try Data("clip b".utf8).write(to: inbox.appendingPathComponent("b.mp4"))
+            try Data("clips:\n  - {clip: a.mp4, title: one}\n  - {clip: b.mp4, title: two}\n".utf8).write(to: inbox.appendingPathComponent("l.manifest.yaml"))
+            // The watcher, pairing and both archive lanes; no validation, so the entries stay received.
+            let loops = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await p.watcher.run(.init(onComplete: { fact in Pipeline.record(fact, ctx: ctx) })) }
+                    group.addTask { await Pipeline.loop(AssembleStage(ctx: ctx), ctx: ctx) }
+                    group.addTask { await Pipeline.loop(ArchiveStage(ctx: ctx), ctx: ctx) }
+                    group.addTask { await Pipeline.loop(ArchiveStage(ctx: ctx, lane: .rejectedAlone), ctx: ctx) }
+                }
+            }
+            defer { loops.cancel() }
+            let entries = try await RetryTests.until(seconds: 90) {
+                let d = try ctx.ledger.drops()
+                return d.count == 2 && d.allSatisfy({ $0.state == .received && $0.manifestEntry != nil }) ? d : nil
+            }
+            // Both archive lanes asleep (nothing rang them since they started).
+            try await Task.sleep(for: .milliseconds(300))
+            let cancelled = ContinuousClock.now
+            let lines = try await ctx.control(who: "ana (dashboard)").cancel(entries[0].id)
+            #expect(lines.first?.contains("cancelled") == true, "\(lines)")
+            let filed = try await RetryTests.until(seconds: 60) { try ctx.ledger.drop(entries[0].id).flatMap { $0.state.isTerminal ? $0 : nil } }
+            let took = ContinuousClock.now - cancelled
+            #expect(filed.state == .failed && filed.reasonCode == "cancelled", "\(filed.state) \(filed.reasonCode ?? "")")
+            #expect(took < .seconds(10), "filed \(took) after the cancel: left to the archive lane's 30 s safety net")
+            #expect(FileManager.default.fileExists(atPath: dir.file("p/failed/\(entries[0].id)/a.mp4").path))
+        }
+    }
+
+    /// What the process's safety net asks a pipeline's ledger before it rings its stage loops
+    /// (`Ledger.anyOpenWork`): nothing on an empty ledger; a file waiting to pair, a drop not final, a
+    /// converted drop with a delivery due — each is open; a converted drop whose only open delivery waits
+    /// past the horizon is not (the upload stage names that time itself), nor a filed one.
+    @Test func theSafetyNetRingsOnlyAPipelineWithOpenWork() throws {
+        let dir = try TempDir()
+        let ledger = try Ledger(path: dir.file("ledger.sqlite").path)
+        #expect(try !ledger.anyOpenWork(horizon: 30))
+        _ = try ledger.recordFile(path: "a.mp4", size: 1, mtime: 1, inode: 1, role: .clip)
+        #expect(try ledger.anyOpenWork(horizon: 30), "a file waiting to pair")
+        let waiting = try ledger.waitingFiles()
+        let now = Date().timeIntervalSince1970
+        let drop = DropRecord(id: "d1", pipeline: "p", stem: "a", clipPath: "a.mp4", sidecarPath: nil, now: now)
+        #expect(try ledger.createDrop(drop, fileIDs: waiting.compactMap(\.id)))
+        #expect(try ledger.anyOpenWork(horizon: 30), "a drop received")
+        try ledger.transitionDrop("d1", from: .received, to: .validated, stage: "validate")
+        let later = DeliveryRecord(
+            dropId: "d1", target: "x:main", platform: "x", account: "main", profile: "x", state: .ready, plan: .pass, planDetail: nil,
+            specKey: nil, metadataJson: "{}", contentSha256: "s", notBefore: now + 3600, now: now)
+        try ledger.transitionDrop("d1", from: .validated, to: .converted, stage: "convert", inserting: [later])
+        #expect(try !ledger.anyOpenWork(horizon: 30), "its only delivery waits an hour: the upload stage's own deadline")
+        #expect(try ledger.anyOpenWork(horizon: 7200), "due within the horizon")
     }
 }

@@ -42,7 +42,16 @@ package final class DeadlineTimer: @unchecked Sendable {
         cond.unlock()
     }
 
+    /// The timer thread's name (what `top -H`, the idle bench and /proc/<pid>/task/*/comm show).
+    package static let threadName = "deadline-timer"
+
     private func loop() {
+        // Foundation's `Thread.name` does not reach the kernel on Linux: the thread would keep its creator's
+        // name (a libdispatch worker's) and hide among them.
+        if let comm = FileHandle(forWritingAtPath: "/proc/thread-self/comm") {
+            try? comm.write(contentsOf: Data(Self.threadName.utf8))
+            try? comm.close()
+        }
         cond.lock()
         while true {
             guard let earliest = entries.values.lazy.map(\.deadline).min() else {

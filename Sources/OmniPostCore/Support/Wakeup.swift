@@ -37,8 +37,14 @@ package final class Wakeup: @unchecked Sendable {
         /// for every drop and claimed nothing (issue 30); a burst, or a first lane busy with a huge clip,
         /// wakes both.
         package static let receivedSpare = Topic(rawValue: 1 << 8)
+        /// The process-wide safety net's round found work open in this pipeline's ledger (issue 30): every
+        /// stage loop looks, as its own 30 s timeout had it look — a missed ring costs at most a round.
+        /// Not work by itself: an idle pipeline's compaction does not count it (`IdleMemory`).
+        package static let look = Topic(rawValue: 1 << 9)
+        /// A minute went by (the safety net's clock): the notifier's look for what only time brings.
+        package static let clock = Topic(rawValue: 1 << 10)
         package static let all = Topic(rawValue: .max)
-        static let count = 9
+        static let count = 11
     }
 
     private struct Waiter {

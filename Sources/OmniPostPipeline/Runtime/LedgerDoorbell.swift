@@ -34,7 +34,7 @@ final class LedgerDoorbell: Sendable {
                         if names.contains(n) { bell.ring() }
                     case .overflow:
                         bell.ring()
-                    case .directoryCreated:
+                    case .directoryCreated, .linkChanged:
                         break
                     }
                 }

@@ -17,7 +17,8 @@ struct Notifier: Sendable {
     let config: NotifyConfig
     let http: HTTPClient
     /// The look for what only time brings (a backlog's age, the disk filling, a token's expiry, the
-    /// digest's hour, a failed send's retry) when nothing rang.
+    /// digest's hour, a failed send's retry) when nothing rang: the process's `SafetyNet` rings `clock`
+    /// this often for every pipeline at once — one timer, not one a pipeline.
     static let tick: Duration = .seconds(60)
     /// After a ring, the look comes this much later, as it did when this loop looked every 15 s: a burst
     /// of transitions is one look, and a drop's failure is told with what else became of it meanwhile.
@@ -26,14 +27,16 @@ struct Notifier: Sendable {
     func run() async {
         while !Task.isCancelled {
             let ticket = ctx.wakeup.ticket()
+            let work = ctx.wakeup.ticket(IdleMemory.work)
             try? produce()
             // Several hosts on one ledger: one of them sends (the longest running live one), so an alert
             // goes out once. Each host still produces: the same alert's key makes one row, whoever writes it.
             if ctx.hostHealth.claiming, (try? ctx.ledger.sendsAlerts(owner: ctx.owner)) ?? false { await send() }
             // Alerts come from the ledger's events: woken by the transitions that write them, not by a
             // look every few seconds on an idle daemon (issue 30).
-            await ctx.wakeup.wait(after: ticket, timeout: Self.tick)
-            if ctx.wakeup.ticket() != ticket { try? await Task.sleep(for: Self.coalesce) }
+            // Woken by the net's `clock` (or its `look`), the look is now; after work rang, `coalesce` later.
+            await ctx.wakeup.wait(after: ticket, timeout: nil)
+            if ctx.wakeup.ticket(IdleMemory.work) != work { try? await Task.sleep(for: Self.coalesce) }
         }
     }
 

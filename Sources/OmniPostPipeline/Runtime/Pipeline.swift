@@ -281,6 +281,8 @@ package final class Pipeline: Sendable {
             if ctx.config.host.may(.upload) { group.addTask { await upload.run() } }
             group.addTask { await Self.watchLedger(ctx) }
             if !once { group.addTask { await IdleMemory.run(ctx) } }
+            // The process's one timer: the stage loops' safety net, the watcher's root, the notifier's minute.
+            group.addTask { await SafetyNet.process.serve(ctx, watcher: ctx.config.host.may(.ingest) ? watcher : nil) }
             group.addTask { await ctx.statusFiles.run(ctx) }
             let inotify = watcher.mode == .inotify
             if ctx.config.host.may(.ingest) {
@@ -378,23 +380,27 @@ package final class Pipeline: Sendable {
     /// SQLite ledger every change rings (our transitions through `WorkRings`, other processes' through
     /// `LedgerDoorbell`) and a stage names the earliest time its work is due — a drop's lease running out
     /// included (`Ledger.nextLeaseExpiry`: the validate lanes did not count it, and `--once` once waited for
-    /// ever, `ExactlyOnceTests`' quarantine). Work can still come due that no stage names, so the safety
-    /// net stays on both: a missed ring or deadline costs at most this long, never a stuck drop. On
-    /// `DeadlineTimer` it is a condition variable's timed wait — two wake-ups a minute a loop, not
-    /// libdispatch's timer re-armed each second.
+    /// ever, `ExactlyOnceTests`' quarantine). Work can still come due that no stage names, so a safety net
+    /// stays on both: a missed ring or deadline costs at most this long, never a stuck drop. On this host's
+    /// SQLite ledger it is the process's one `SafetyNet`, which rings a pipeline's loops (`look`) only when
+    /// its ledger holds open work; on the shared ledger (or a loop run without the net, as tests do) each
+    /// loop's own timed wait on `DeadlineTimer`.
     static let idleSleep: Duration = .seconds(30)
 
-    /// How long a loop with nothing due sleeps unless rung.
-    static func idlePause(_ ctx: PipelineContext) -> Duration? { idleSleep }
+    /// How long a loop with nothing due sleeps unless rung: for ever, when the process's safety net looks for it.
+    static func idlePause(_ ctx: PipelineContext) -> Duration? { SafetyNet.process.serves(ctx) ? nil : idleSleep }
 
     static func loop(_ stage: any Stage, role: HostConfig.Role = .ingest, ctx: PipelineContext) async {
-        let topic = stage.rungBy
+        // Its own work, and the safety net's round finding work open.
+        let topic = stage.rungBy.union(.look)
         while !Task.isCancelled {
             var pause = idlePause(ctx)
             let ticket = ctx.wakeup.ticket(topic)
             // A host that lost the ledger claims nothing until its heartbeat reaches it again (and rings).
             guard ctx.mayClaim(role) else {
-                await ctx.wakeup.wait(after: ticket, timeout: ctx.config.host.heartbeat)
+                // Waited for the ticket's own topic: a ticket of one topic against any ring never matched,
+                // and the loop spun while the ledger was lost.
+                await ctx.wakeup.wait(after: ticket, for: topic, timeout: ctx.config.host.heartbeat)
                 continue
             }
             ctx.liveness.enter(stage.loopName)

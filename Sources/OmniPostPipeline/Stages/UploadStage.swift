@@ -22,7 +22,8 @@ struct UploadStage: Sendable {
         let running = Counter()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
-                let ticket = ctx.wakeup.ticket(.ready)
+                // A slot or a delivery ready; or the safety net's round found work open.
+                let ticket = ctx.wakeup.ticket([.ready, .look])
                 // The claim loop comes round at least every idle sleep; one blocked on the ledger does not.
                 ctx.liveness.enter(name, deadline: StageLiveness.loopDeadline)
                 // A host that lost the ledger starts no upload until its heartbeat reaches it again.
@@ -55,7 +56,7 @@ struct UploadStage: Sendable {
                     pause = pause.map { min($0, untilDue) } ?? untilDue
                 }
                 ctx.liveness.leave(name)
-                await ctx.wakeup.wait(after: ticket, for: .ready, timeout: pause)
+                await ctx.wakeup.wait(after: ticket, for: [.ready, .look], timeout: pause)
             }
             ctx.liveness.leave(name)
         }
