@@ -246,6 +246,10 @@ package final class Pipeline: Sendable {
         // The S3 inbox hands its pairs to the folder inbox; a run `once` polls it before and files after.
         let s3Inbox = try ctx.config.s3Inbox.map { try S3Inbox(ctx: ctx, config: $0, http: http) }
         if once, let s3Inbox { try await s3Inbox.step() }
+        // The process's one timer serves this pipeline from before its loops start: the stage loops' safety
+        // net, the watcher's root, the notifier's minute.
+        SafetyNet.process.join(ctx, watcher: ctx.config.host.may(.ingest) ? watcher : nil)
+        defer { SafetyNet.process.leave(ctx) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await HostHeartbeat(ctx: ctx, http: self.http).run() }
             if ctx.config.host.may(.ingest) { group.addTask {
@@ -281,8 +285,6 @@ package final class Pipeline: Sendable {
             if ctx.config.host.may(.upload) { group.addTask { await upload.run() } }
             group.addTask { await Self.watchLedger(ctx) }
             if !once { group.addTask { await IdleMemory.run(ctx) } }
-            // The process's one timer: the stage loops' safety net, the watcher's root, the notifier's minute.
-            group.addTask { await SafetyNet.process.serve(ctx, watcher: ctx.config.host.may(.ingest) ? watcher : nil) }
             group.addTask { await ctx.statusFiles.run(ctx) }
             let inotify = watcher.mode == .inotify
             if ctx.config.host.may(.ingest) {

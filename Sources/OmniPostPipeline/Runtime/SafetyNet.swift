@@ -37,17 +37,19 @@ final class SafetyNet: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Serves `ctx`'s pipeline (known by its doorbell) until the task is cancelled.
-    func serve(_ ctx: PipelineContext, watcher: InboxWatcher?) async {
-        let id = ObjectIdentifier(ctx.wakeup)
+    /// Serves `ctx`'s pipeline (known by its doorbell) from now until `leave`: joined before its loops
+    /// start, so none of them sets a 30 s timer of its own first (80 timers at start, one at each instant).
+    func join(_ ctx: PipelineContext, watcher: InboxWatcher?) {
         let start = state.withLock { s -> Bool in
-            s.members[id] = Member(ctx: ctx, watcher: watcher)
+            s.members[ObjectIdentifier(ctx.wakeup)] = Member(ctx: ctx, watcher: watcher)
             defer { s.running = true }
             return !s.running
         }
         if start { Task.detached { await self.rounds() } }
-        await Wakeup.untilCancelled()
-        state.withLock { _ = $0.members.removeValue(forKey: id) }
+    }
+
+    func leave(_ ctx: PipelineContext) {
+        state.withLock { _ = $0.members.removeValue(forKey: ObjectIdentifier(ctx.wakeup)) }
     }
 
     /// Whether this net looks for `ctx`'s stage loops: they then sleep with no timeout of their own.
