@@ -110,7 +110,7 @@ func uploadChild(_ a: [String]) async throws {
             try ledger.checkpoint(
                 deliveryId: id, owner: "bench:1:t", lease: 600, session: cp.session, confirmedOffset: cp.confirmedOffset, bytesSent: cp.bytesSent,
                 durable: cp.durable)
-            parts.checkpointed(ContinuousClock.now - t0, offset: cp.confirmedOffset)
+            parts.checkpointed(ContinuousClock.now - t0, session: cp.durable && cp.confirmedOffset == 0)
         }, progress: { sent, _ in parts.confirmed(sent) })
     let t = parts.read()
     // Whole delivery; the bytes alone (from the session persisted, right before the first part, to the last
@@ -133,12 +133,13 @@ final class PartTally: @unchecked Sendable {
     private var sessionAt: ContinuousClock.Instant? = nil
     private var inCheckpoints = Duration.zero
 
-    /// A checkpoint that took `d`; one at offset 0 before any part was confirmed is the session's (or its
-    /// marker's): the last of them ends the session's opening.
-    func checkpointed(_ d: Duration, offset: Int64) {
+    /// A checkpoint that took `d`; a synced one at offset 0 before any part was confirmed is the session's
+    /// (or its marker's), and the last of them ends the session's opening — not the chunk loop's own save
+    /// at 0 after a cut first part, which is not synced.
+    func checkpointed(_ d: Duration, session: Bool) {
         lock.withLock {
             inCheckpoints += d
-            if offset == 0 && count == 0 { sessionAt = .now }
+            if session && count == 0 { sessionAt = .now }
         }
     }
 
