@@ -42,12 +42,36 @@ package struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
         LinkedInPlatform.descriptor.facts.privacyWord(m.privacy, options: m.options)
     }
 
+    /// One of `uploadInstructions`, with the ETag LinkedIn answered its PUT with once it has.
     struct Part: Codable {
-        var url: String
-        var first: Int64
-        var last: Int64
-        var etag: String?
+        private(set) var url: String
+        private(set) var first: Int64
+        private(set) var last: Int64
+        private(set) var etag: String?
+        /// This part as the session's text holds it, encoded when the part is made or read and again
+        /// when it gets its ETag — never at a checkpoint (`Session.persisted`). Not itself persisted.
+        private(set) var json = ""
         var length: Int64 { last - first + 1 }
+
+        enum CodingKeys: String, CodingKey { case url, first, last, etag }
+
+        init(url: String, first: Int64, last: Int64, etag: String? = nil) {
+            (self.url, self.first, self.last, self.etag) = (url, first, last, etag)
+            json = Session.json(self)
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                url: try c.decode(String.self, forKey: .url), first: try c.decode(Int64.self, forKey: .first),
+                last: try c.decode(Int64.self, forKey: .last), etag: try c.decodeIfPresent(String.self, forKey: .etag))
+        }
+
+        /// LinkedIn took the part: its ETag, kept for finalizeUpload.
+        mutating func confirm(_ etag: String) {
+            self.etag = etag
+            json = Session.json(self)
+        }
     }
 
     package struct Session: Codable, PersistedSession {
@@ -58,7 +82,29 @@ package struct LinkedInAdapter: ResumableAdapter, DescribedAdapter {
         var expiresAt: Double?
         package var phase: UploadPhase?
         /// Bytes in parts LinkedIn has confirmed (with an ETag).
-        var confirmed: Int64 { parts.filter { $0.etag != nil }.reduce(0) { $0 + $1.length } }
+        var confirmed: Int64 { parts.reduce(0) { $1.etag == nil ? $0 : $0 + $1.length } }
+
+        /// The same text `JSONEncoder` with sorted keys makes of the whole session (what the ledger has
+        /// always held), put together from each part's own encoding: a checkpoint after every part used
+        /// to encode all of a 500 MiB upload's 125 signed URLs again for the one ETag that changed — 7 %
+        /// of the upload's CPU, ~0.36 ms a part (issue 30). Keys in the encoder's sorted order.
+        package var persisted: String {
+            var fields: [String] = []
+            if let expiresAt { fields.append(#""expiresAt":"# + Self.json(expiresAt)) }
+            fields.append(#""owner":"# + Self.json(owner))
+            fields.append(#""parts":["# + parts.map(\.json).joined(separator: ",") + "]")
+            if let phase { fields.append(#""phase":"# + Self.json(phase)) }
+            fields.append(#""uploadToken":"# + Self.json(uploadToken))
+            fields.append(#""video":"# + Self.json(video))
+            return "{" + fields.joined(separator: ",") + "}"
+        }
+
+        /// One value as `JSONEncoder` with sorted keys writes it inside the session.
+        static func json<T: Encodable>(_ value: T) -> String {
+            let e = JSONEncoder()
+            e.outputFormatting = .sortedKeys
+            return String(decoding: (try? e.encode(value)) ?? Data(), as: UTF8.self)
+        }
     }
 
     func headers(_ extra: [(String, String)] = []) -> [(String, String)] {

@@ -37,6 +37,61 @@ import Testing
         }
     }
 
+    /// A daemon killed after part k (its checkpoints are what survives) resumes with parts k+1… only,
+    /// and finalizes with every part's ETag in order — the ones from before the kill among them (the
+    /// sandbox refuses finalizeUpload otherwise).
+    @Test func aResumeAfterAKillAtAPartSendsOnlyTheRestAndFinalizesWithEveryETag() async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 4 * 4 * Self.mib + 77)
+        try await stopping(rig.server) {
+            let before = try await interrupted { try await rig.deliver(Self.meta, checkpoint: $0) } at: { $0.confirmedOffset == 2 * 4 * Self.mib }
+            let killed = try #require(before.last)
+            #expect(await rig.state.requestCounts["linkedin.put"] == 2)
+            let held = try #require(LinkedInAdapter.Session(persisted: killed.session))
+            #expect(held.parts.map { $0.etag != nil } == [true, true, false, false, false])
+            let after = CheckpointLog()
+            let out = try await rig.deliver(Self.meta, session: killed.session, offset: killed.confirmedOffset, checkpoint: { after.add($0) })
+            #expect(await rig.state.requestCounts["linkedin.put"] == 5, "parts 3–5 only were sent again")
+            #expect(await rig.state.requestCounts["linkedin.init"] == 1)
+            #expect(await rig.state.requestCounts["linkedin.finalize"] == 1)
+            let finalized = try #require(after.all.last.flatMap { LinkedInAdapter.Session(persisted: $0.session) })
+            #expect(finalized.parts.allSatisfy { $0.etag != nil })
+            #expect(Array(finalized.parts.prefix(2).map(\.etag)) == held.parts.prefix(2).map(\.etag), "the ETags from before the kill were kept")
+            let videos = await rig.state.allVideos(), sha256 = try FileHashing.sha256(path: rig.file.path).hex
+            #expect(videos.count == 1 && videos.first?.sha256 == sha256)
+            #expect(out.remoteId == videos.first?.id)
+        }
+    }
+
+    /// The session's text is put together from each part's own encoding (a checkpoint per part no longer
+    /// encodes every signed URL again): it is exactly what `JSONEncoder` with sorted keys makes of the
+    /// whole session — what the ledger has always held — and reads back as the same session.
+    @Test func theSessionTextIsWhatJSONEncoderMakesOfTheWholeSession() throws {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        let odd = ["plain", #"quote " and \ back\slash"#, "slash / and \u{2028} and é 🎬", "tab\t newline\n nul\u{0} bell\u{7} del\u{7f}", ""]
+        for (i, text) in odd.enumerated() {
+            let parts = (0..<4).map { k in
+                LinkedInAdapter.Part(
+                    url: "https://www.linkedin.com/dms-uploads/sp/v2/\(text)/\(k)?ca=vector_feedshare&sig=a/b+c=", first: Int64(k) * 10, last: Int64(k) * 10 + 9,
+                    etag: k == 1 ? "/ambry-video/signedId/\(text)" : nil)
+            }
+            for expiresAt in [nil, 1_765_139_955.123, 1_765_139_955, 0.1] as [Double?] {
+                for phase in [nil, .uploading, .finalized, .posting] as [UploadPhase?] {
+                    var s = LinkedInAdapter.Session(video: "urn:li:video:\(text)", uploadToken: i % 2 == 0 ? text : "", owner: "urn:li:person:\(text)", parts: parts, expiresAt: expiresAt, phase: phase)
+                    let whole = String(decoding: try e.encode(s), as: UTF8.self)
+                    #expect(s.persisted == whole)
+                    s.parts[2].confirm("\"etag\" \(text)")
+                    let text = s.persisted, confirmed = String(decoding: try e.encode(s), as: UTF8.self)
+                    #expect(text == confirmed)
+                    let read = try #require(LinkedInAdapter.Session(persisted: text))
+                    #expect(read.persisted == text)
+                    #expect(read.parts.map(\.etag) == s.parts.map(\.etag) && read.confirmed == 20)
+                }
+            }
+        }
+    }
+
     @Test func aRefreshKeepsTheRefreshTokenAsLinkedInDoesNotRotateIt() async throws {
         let dir = try TempDir()
         let rig = try await setUp(dir, size: 1 * Self.mib)
