@@ -56,7 +56,7 @@ extension Ledger {
             else { return nil }
             let deliveries = try sql.fetchAll(DeliveryRecord.self, "SELECT * FROM deliveries WHERE drop_id = ? ORDER BY id", [.text(drop.id)])
             let filing = try Self.claimFiling(
-                sql, &events, dropId: drop.id, owner: owner, host: host, folder: folder(drop, deliveries), lease: filingLease, now: now)
+                sql, &events, dropId: drop.id, owner: owner, host: host, folder: folder(drop, deliveries), lease: filingLease, now: now, claimedDrop: true)
             return (drop, deliveries, filing)
         }
     }
@@ -80,7 +80,7 @@ extension Ledger {
             guard let drop = try Self.claimDrop(sql, in: .rejected, owner: owner, lease: lease, condition: alone ? .notAListEntry : nil, now: now)
             else { return nil }
             let filing = try Self.claimFiling(
-                sql, &events, dropId: drop.id, owner: owner, host: host, folder: folder(drop), lease: filingLease, now: now)
+                sql, &events, dropId: drop.id, owner: owner, host: host, folder: folder(drop), lease: filingLease, now: now, claimedDrop: true)
             return (drop, filing)
         }
     }

@@ -38,13 +38,19 @@ extension Ledger {
     }
 
     /// `claimFiling` inside a transaction of the caller's (a rejected drop's claim: `claimRejectedDropToFile`).
+    /// `claimedDrop`: the caller has just claimed the drop in this transaction — its row read (and, on the
+    /// shared ledger, locked) in a state that is not `withdrawn` — so it is not read and locked a second time
+    /// (issue 30: one query a drop).
     static func claimFiling(
-        _ sql: any LedgerSQL, _ events: inout [EventRecord], dropId: String, owner: String, host: String, folder: String, lease: Double, now: Double
+        _ sql: any LedgerSQL, _ events: inout [EventRecord], dropId: String, owner: String, host: String, folder: String, lease: Double, now: Double,
+        claimedDrop: Bool = false
     ) throws -> Filing? {
         // A withdrawn drop is filed by no one: its files wait again, for the drop they pair into next
         // (`withdrawDrop` refuses a drop whose filing is claimed). Its row locked first, as `withdrawDrop` does.
-        let state = try sql.row("SELECT state FROM drops WHERE id = ?" + sql.dialect.forUpdate, [.text(dropId)])?.text("state")
-        guard state != DropState.withdrawn.rawValue else { return nil }
+        if !claimedDrop {
+            let state = try sql.row("SELECT state FROM drops WHERE id = ?" + sql.dialect.forUpdate, [.text(dropId)])?.text("state")
+            guard state != DropState.withdrawn.rawValue else { return nil }
+        }
         let before = try sql.row("SELECT owner, lease_until, done_at FROM drop_filings WHERE drop_id = ?" + sql.dialect.forUpdate, [.text(dropId)])
         guard
             let row = try sql.row(

@@ -17,11 +17,10 @@ enum DeliveryJob {
             session: d.remoteSession, confirmedOffset: d.confirmedOffset, coverPath: d.coverPath)
         job.expectedSha256 = d.renditionSha256
         job.expectedDigest = d.renditionXxh3.map { FileDigest(.xxh3_128, $0) }
-        if let work {
-            let dir = work.appendingPathComponent(d.dropId)
-            try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            job.scratchDirectory = dir.path
-        }
+        // Named, not made: only an adapter that hands the file to a program makes it (`CommandAdapter`). Made
+        // here for every upload, it was a new folder's inode (and its removal at filing) for each drop,
+        // a pass-through's included (issue 30).
+        if let work { job.scratchDirectory = work.appendingPathComponent(d.dropId).path }
         switch d.sessionPolicy {
         case .retry: job.sessionReuse = .replaceIfFailed
         case .carried: job.sessionReuse = .replaceUnlessLive

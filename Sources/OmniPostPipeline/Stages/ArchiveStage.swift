@@ -266,7 +266,7 @@ struct ArchiveStage: Stage {
                 followUps: try ctx.ledger.followUps(deliveryIds: deliveries.compactMap(\.id)))
             // Who let it go (approval: required), as the ledger recorded it. (A drop rejected at validation
             // never reached approval: its events are not read for it.)
-            if drop.state != .rejected, let e = try? ctx.ledger.events(forDrop: drop.id).last(where: { $0.kind == .approved }) {
+            if drop.state != .rejected, let e = try? ctx.ledger.lastEvent(forDrop: drop.id, kind: .approved) {
                 report.approval = DropReport.Approval(at: Date(timeIntervalSince1970: e.at), said: e.detail ?? "approved")
             }
             report.notFiled = notFiled.isEmpty ? nil : notFiled

@@ -46,7 +46,7 @@ package struct UploadJob: Sendable {
     /// What to do with `session` once reconciled: resume it (always, unless a person retried the delivery).
     package var sessionReuse: SessionReuse = .resume
     /// A folder of the daemon's own (the drop's work/ folder) for private names of the file (a command
-    /// target is handed one). Nil: the system's temporary folder.
+    /// target is handed one), made by the adapter that puts a name in it. Nil: the system's temporary folder.
     package var scratchDirectory: String? = nil
 
     package init(

@@ -65,6 +65,8 @@ struct CommandAdapter: ResumableAdapter, DescribedAdapter {
         let pinned: PinnedFile, handed: String
         do {
             pinned = try PinnedFile(path: job.filePath, size: job.size, expected: job.changeCheck)
+            // The drop's work/ folder is named for the job, made only here where a name is put in it.
+            if let dir = job.scratchDirectory { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             handed = try pinned.privateName(in: job.scratchDirectory ?? NSTemporaryDirectory(), name: (job.filePath as NSString).lastPathComponent)
         } catch let e as OmniError {
             throw DeliveryError(e.code == .sourceChanged ? .permanent : .retryNow, e.code, e.message)
