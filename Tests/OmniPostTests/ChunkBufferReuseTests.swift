@@ -4,10 +4,9 @@ import OmniPostCore
 @testable import OmniPostPlatforms
 import Testing
 
-/// The chunk loop reads a part into the buffer of a part confirmed before it (`BufferShelf`): in place
-/// when nothing else holds that buffer, and never over bytes something still holds (the HTTP client
-/// writing them, a resend keeping them) — nor waiting for them: an older kept buffer the client has let
-/// go of, else a fresh one at once; a buffer still held stays kept for the read after next.
+/// The chunk loop reads a part into the buffer of the part confirmed before it (`BufferShelf`): in
+/// place when nothing else holds that buffer, and never over bytes something still holds (the HTTP
+/// client writing them, a resend keeping them) — nor waiting for them: a fresh buffer at once.
 @Suite struct ChunkBufferReuseTests {
     static let part = 256 * 1024
 
@@ -51,53 +50,57 @@ import Testing
         #expect(bytes(held) == Array(all[0..<Self.part]))
         #expect(bytes(second) == Array(all[Self.part..<(2 * Self.part)]))
         #expect(address(second) != address(held))
-        // Still held: not handed out.
+        // The shelf let go of the held buffer rather than keeping it beside the fresh one: its storage
+        // goes when its holder drops it.
         #expect(shelf.takeEmptied() == nil)
     }
 
-    /// The client lets go of a body a moment after its answer, often after the next read began: the buffer
-    /// it held stays kept, and once let go it is read into in place — no fresh buffer (an 8 MiB one is
-    /// ~2,000 page faults and the kernel zeroing it) for the read after next.
-    @Test func aBufferLetGoLaterIsReadIntoByTheReadAfterNext() throws {
+    /// What the HTTP client does with a body: holds it a moment after the answer, lets go on its own thread.
+    final class Holder: @unchecked Sendable {
+        private let lock = NSLock()
+        private var held: ByteBuffer?
+        init(_ b: ByteBuffer) { held = b }
+        func letGo() { lock.withLock { held = nil } }
+    }
+
+    /// The read-ahead waits (suspended) for the client to let go of the kept buffer, then reads into it in
+    /// place: no fresh 8 MiB mapping because the client was a moment late.
+    @Test func theReadAheadWaitsForTheClientToLetGoAndReadsInPlace() async throws {
         let dir = try TempDir()
         let (path, all) = try file(dir)
         let reader = PinnedReader(path: path, size: Int64(all.count), expected: nil)
         let shelf = BufferShelf()
         var (_, first) = try ChunkLoop.read(reader, part(0), [], reusing: shelf)
-        let firstAt = address(first)
-        // The client still holds part 1's body when part 2 is read: a fresh buffer.
-        var held: ByteBuffer? = first
+        let at = address(first)
+        let client = Holder(first)
         shelf.put(first)
         first = ByteBuffer()
-        var (_, second) = try ChunkLoop.read(reader, part(1), [], reusing: shelf)
-        #expect(address(second) != firstAt)
-        #expect(held.map(bytes) == Array(all[0..<Self.part]))
-        // Part 2 is confirmed while the client still holds its body; part 1's is let go meanwhile.
-        let secondHeld = second
-        shelf.put(second)
-        second = ByteBuffer()
-        held = nil
-        let (_, third) = try ChunkLoop.read(reader, part(2), [], reusing: shelf)
-        #expect(bytes(third) == Array(all[(2 * Self.part)..<(3 * Self.part)]))
-        #expect(address(third) == firstAt, "part 3 went into a fresh buffer, not part 1's, which nothing held any more")
-        // Part 2's bytes, still held, were not touched.
-        #expect(bytes(secondHeld) == Array(all[Self.part..<(2 * Self.part)]))
+        let letGo = Task.detached {
+            try await Task.sleep(for: .milliseconds(5))
+            client.letGo()
+        }
+        await shelf.waitUntilFree(upTo: .seconds(30))
+        let (_, second) = try ChunkLoop.read(reader, part(1), [], reusing: shelf)
+        #expect(bytes(second) == Array(all[Self.part..<(2 * Self.part)]))
+        #expect(address(second) == at, "the second part went into a fresh buffer, not the first part's, which the client let go of")
+        try await letGo.value
     }
 
-    /// At most `BufferShelf.kept` buffers are kept: the oldest goes first.
-    @Test func theShelfKeepsAtMostTwo() throws {
+    /// A client that holds the body past the wait: the wait ends, and the read takes a fresh buffer,
+    /// leaving the held bytes alone.
+    @Test func aBufferHeldPastTheWaitIsLeftAlone() async throws {
+        let dir = try TempDir()
+        let (path, all) = try file(dir)
+        let reader = PinnedReader(path: path, size: Int64(all.count), expected: nil)
         let shelf = BufferShelf()
-        // Each put buffer's only other reference is this loop's, gone by the next turn.
-        var addresses: [Int] = []
-        for i in 0..<3 {
-            var b = ByteBufferAllocator().buffer(capacity: 64)
-            b.writeInteger(UInt8(i))
-            addresses.append(address(b))
-            shelf.put(b)
-        }
-        var taken: [Int] = []
-        while let b = shelf.takeEmptied() { taken.append(address(b)) }
-        #expect(taken == Array(addresses.suffix(BufferShelf.kept)))
+        let (_, first) = try ChunkLoop.read(reader, part(0), [], reusing: shelf)
+        let held = first
+        shelf.put(first)
+        await shelf.waitUntilFree(upTo: .milliseconds(5))
+        let (_, second) = try ChunkLoop.read(reader, part(1), [], reusing: shelf)
+        #expect(bytes(held) == Array(all[0..<Self.part]))
+        #expect(bytes(second) == Array(all[Self.part..<(2 * Self.part)]))
+        #expect(address(second) != address(held))
     }
 
     /// The whole file's digest is still checked through reused buffers: a changed file is refused at its last part.

@@ -75,9 +75,13 @@ enum ChunkLoop {
                 // ETag, which asking `nextPart` now would answer with this part again).
                 let next = transport.streamsWholeFile ? nil : transport.partAfter(part, of: session, size: job.size)
                 let nextFrame = next.flatMap { transport.frame(of: $0, session: session, job: job) }
-                async let nextBytes: Result<(Part, ByteBuffer), any Error>? = next.map { p in
-                    Result { try read(reader, p, digests, framed: nextFrame, reusing: spare) }
-                }
+                async let nextBytes: Result<(Part, ByteBuffer), any Error>? = {
+                    guard let p = next else { return nil }
+                    // The kept buffer is usually let go of a moment after this part leaves: waited for
+                    // (briefly, suspended, off the send's path) rather than a fresh mapping taken at once.
+                    await spare.waitUntilFree(upTo: BufferShelf.patience)
+                    return Result { try read(reader, p, digests, framed: nextFrame, reusing: spare) }
+                }()
                 let before = session
                 let (reply, after) = try await run.verb(.part) {
                     var s = before
@@ -157,48 +161,53 @@ enum ChunkLoop {
     }
 }
 
-/// The buffers of confirmed parts, kept for the chunk loop's next reads. One is handed over emptied and with
+/// The buffer of a confirmed part, kept for the chunk loop's next read. It is handed over emptied and with
 /// no other reference left behind, so the read writes into its storage in place — once the HTTP client has
 /// let go of it: its request is answered, but the client drops the body on its event loop a moment later,
-/// and on a busy machine that moment often comes after the next read has begun (the read for part N+1
-/// starts as part N leaves, one checkpoint after N−1 was answered). So the shelf keeps two: N−1's, which
-/// the client may still hold, and N−2's, which it let go of long ago — three buffers in all for a whole
-/// upload (one in flight, one being read, one shelved), never a fresh mapping per part. A fresh 8 MiB
-/// buffer costs ~2,000 page faults and 8 MiB of zeroing by the kernel, then an munmap; with one kept
-/// buffer the read lost that race on most parts of a TikTok upload under load (perf: `clear_page_erms`
-/// 11.5 % of the upload's CPU, page faults and frees ~8 % more).
+/// and on a busy machine that moment often came after the next read had begun (it begins as the part before
+/// it leaves, one checkpoint after the answer), so the read took a fresh 8 MiB mapping — ~2,000 page faults
+/// and the kernel zeroing it, then an munmap: perf had `clear_page_erms` at 11.5 % of a TikTok upload's CPU
+/// under load, the faults and frees around it ~8 % more. The read-ahead now waits for it (`waitUntilFree`,
+/// suspended, up to `patience`: the part it reads for leaves only after the one on the wire, which takes
+/// longer) — two buffers for a whole upload. Keeping a third instead cost 6–8 MiB of peak RSS on every row
+/// (S3 75.5 MiB against its 72).
 final class BufferShelf: @unchecked Sendable {
-    /// How many confirmed parts' buffers are kept: the part before the one in flight, and the one before that.
-    static let kept = 2
+    /// How long the read-ahead waits for the HTTP client to let go of the kept buffer before it takes a
+    /// fresh one: well under the time an 8 MiB part takes on the wire.
+    static let patience: Duration = .milliseconds(10)
     private let lock = NSLock()
-    /// Oldest first.
-    private var buffers: [ByteBuffer] = []
+    private var buffer: ByteBuffer?
 
-    /// Keeps a confirmed part's buffer; the oldest kept one goes when more than `kept` would be.
-    func put(_ b: ByteBuffer) {
+    func put(_ b: ByteBuffer) { lock.withLock { buffer = b } }
+
+    /// Whether a kept buffer is still held by something else (the HTTP client).
+    private var keptIsHeld: Bool {
         lock.withLock {
-            buffers.append(b)
-            if buffers.count > Self.kept { buffers.removeFirst() }
+            guard var b = buffer else { return false }
+            buffer = nil
+            defer { buffer = b }
+            return b.modifyIfUniquelyOwned { _ in () } == nil
         }
     }
 
-    /// A kept buffer, emptied, that nothing else holds any more (the oldest such); else nil at once, and the
-    /// read takes a fresh buffer. Never waits: the read runs on a thread of the cooperative pool (two on a
-    /// small box), which a wait would take from every other task. A kept buffer still held stays kept: its
-    /// holder lets go of it soon, and the read after next takes it.
+    /// Suspends until the kept buffer is let go of, or `patience` has passed, or there is none — never
+    /// blocking a thread of the cooperative pool (two on a small box) while it waits.
+    func waitUntilFree(upTo patience: Duration) async {
+        let deadline = ContinuousClock.now + patience
+        while keptIsHeld, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .microseconds(250))
+        }
+    }
+
+    /// The kept buffer, emptied, if nothing else holds it any more; else nil at once, and the read takes
+    /// a fresh buffer. Never waits. The buffer still held is let go here, so its storage is freed when
+    /// the client drops it rather than kept beside the fresh one.
     func takeEmptied() -> ByteBuffer? {
         lock.withLock {
-            for i in buffers.indices {
-                var b = buffers[i]
-                // In place: the shelf's reference must be the only one — so its slot is emptied first.
-                buffers[i] = ByteBuffer()
-                if b.modifyIfUniquelyOwned({ $0.clear() }) != nil {
-                    buffers.remove(at: i)
-                    return b
-                }
-                buffers[i] = b
-            }
-            return nil
+            guard var b = buffer else { return nil }
+            buffer = nil
+            // In place: the shelf's reference must be the only one.
+            return b.modifyIfUniquelyOwned { $0.clear() } != nil ? b : nil
         }
     }
 }
