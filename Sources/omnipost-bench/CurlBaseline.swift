@@ -161,11 +161,14 @@ func curlChild(_ a: [String]) async throws {
         print("unsupported")
         return
     }
-    print(String(format: "%.3f", try runCurl(parts, config: slices + ".cfg")))
+    // curl's seconds and its CPU seconds.
+    let run = try runCurl(parts, config: slices + ".cfg")
+    print(String(format: "%.3f %.3f", run.seconds, run.cpuSeconds))
 }
 
-/// Every part in one curl run (`--next` between them keeps the connection), timed as a whole.
-func runCurl(_ parts: [CurlPart], config: String) throws -> Double {
+/// Every part in one curl run (`--next` between them keeps the connection), timed as a whole: its wall and
+/// CPU seconds.
+func runCurl(_ parts: [CurlPart], config: String) throws -> (seconds: Double, cpuSeconds: Double) {
     func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
     var text = ""
     for (i, p) in parts.enumerated() {
@@ -178,5 +181,5 @@ func runCurl(_ parts: [CurlPart], config: String) throws -> Double {
     }
     try Data(text.utf8).write(to: URL(fileURLWithPath: config))
     let run = try runMeasured("/usr/bin/env", ["curl", "-K", config])
-    return run.seconds
+    return (run.seconds, run.cpuSeconds)
 }

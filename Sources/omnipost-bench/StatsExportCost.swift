@@ -46,7 +46,7 @@ func statsExportRows(root: URL, binary: String, posts: Int, readings: Int) throw
     let statsBase = try runMeasured("/usr/bin/sqlite3", [ledger, statsSQL])
     let export = try runMeasured(binary, ["export", file.path, "--table", "metrics", "--from", "2020-01-01", "--to", "2030-01-01"])
     let exportBase = try runMeasured("/usr/bin/sqlite3", ["-csv", "-header", ledger, "SELECT * FROM post_metrics ORDER BY rowid"])
-    func cell(_ r: (out: String, seconds: Double, maxRSSKiB: Int)) -> String {
+    func cell(_ r: (out: String, seconds: Double, maxRSSKiB: Int, cpuSeconds: Double)) -> String {
         String(format: "%.2f s, %d MiB", r.seconds, r.maxRSSKiB / 1024)
     }
     let what = "\(posts / 1000)k posts, \(perPost * posts / 1000)k readings"

@@ -102,6 +102,7 @@ func uploadChild(_ a: [String]) async throws {
     job.expectedSha256 = a.count > 4 ? a[4] : nil
     job.expectedDigest = a.count > 5 && !a[5].isEmpty ? FileDigest(.xxh3_128, a[5]) : nil
     let parts = PartTally()
+    let cpuBefore = ProcessCPU.selfSeconds()
     let start = ContinuousClock.now
     _ = try await adapter.deliver(
         job,
@@ -112,16 +113,18 @@ func uploadChild(_ a: [String]) async throws {
                 durable: cp.durable)
             parts.checkpointed(ContinuousClock.now - t0, session: cp.durable && cp.confirmedOffset == 0)
         }, progress: { sent, _ in parts.confirmed(sent) })
+    let cpu = ProcessCPU.selfSeconds() - cpuBefore
     let t = parts.read()
     // Whole delivery; the bytes alone (from the session persisted, right before the first part, to the last
     // part confirmed — curl's baseline is timed over its parts alone, its session opened before the clock
     // starts, so ours leaves out the same: the token, who is posting, the session's request and its synced
-    // checkpoint); the parts and the first one's size; the seconds spent in checkpoints; the session's opening.
+    // checkpoint); the parts and the first one's size; the seconds spent in checkpoints; the CPU seconds the
+    // delivery took (user + system, every thread of this process); the session's opening.
     let opened = t.sessionAt ?? start
     print(
         String(
-            format: "%.3f %.3f %d %lld %.3f %.3f", (ContinuousClock.now - start).seconds, (t.lastAt - opened).seconds, t.count, t.first,
-            t.checkpoints.seconds, (opened - start).seconds))
+            format: "%.3f %.3f %d %lld %.3f %.3f %.3f", (ContinuousClock.now - start).seconds, (t.lastAt - opened).seconds, t.count, t.first,
+            t.checkpoints.seconds, cpu, (opened - start).seconds))
 }
 
 /// The parts a delivery's chunk loop confirmed (its progress calls), the first one's size, when the last
@@ -158,9 +161,10 @@ final class PartTally: @unchecked Sendable {
     }
 }
 
-/// Runs a process to its end: its stdout, wall seconds, and peak RSS (KiB, from wait4's rusage). A child
-/// that fails is reported with the start of what it said on stderr (a Swift error's message).
-func runMeasured(_ exe: String, _ arguments: [String]) throws -> (out: String, seconds: Double, maxRSSKiB: Int) {
+/// Runs a process to its end: its stdout, wall seconds, peak RSS (KiB, from wait4's rusage) and CPU seconds
+/// (user + system, its waited-for children's included). A child that fails is reported with the start of
+/// what it said on stderr (a Swift error's message).
+func runMeasured(_ exe: String, _ arguments: [String]) throws -> (out: String, seconds: Double, maxRSSKiB: Int, cpuSeconds: Double) {
     let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-child-\(UUID().uuidString)")
     let errFile = outFile.appendingPathExtension("err")
     var actions = posix_spawn_file_actions_t()
@@ -186,7 +190,7 @@ func runMeasured(_ exe: String, _ arguments: [String]) throws -> (out: String, s
         let said = ((try? String(contentsOf: errFile, encoding: .utf8)) ?? "").split(separator: "\n").prefix(3).joined(separator: " / ")
         throw OmniError(.internalError, "\(exe) \(arguments.prefix(2).joined(separator: " ")) exited with status \(status): \(out) \(said)")
     }
-    return (out.trimmingCharacters(in: .whitespacesAndNewlines), seconds, Int(usage.ru_maxrss))
+    return (out.trimmingCharacters(in: .whitespacesAndNewlines), seconds, Int(usage.ru_maxrss), ProcessCPU.seconds(usage))
 }
 
 /// Where the uploads' payloads and the sandbox's received copies go: BENCH_UPLOAD_DIR, else /dev/shm when it
@@ -259,10 +263,12 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
         var ours: [(seconds: Double, bytesSeconds: Double, parts: Int, partSize: Int64, checkpoints: Double, rssKiB: Int)] = []
         var sinks: [Double] = [], curls: [Double] = []
         var names: [String] = []
+        var cpu = (ours: [Double](), sandboxForOurs: [Double](), curl: [Double](), sandboxForCurl: [Double]())
         for _ in 0..<runs {
             // Each timed run starts with nothing dirty in the page cache: the payload just written, or the
             // sandbox's copy from the run before, flushed meanwhile made whichever run it fell in the slower one.
             sync()
+            let sandboxBefore = ProcessCPU.of(pid: sandbox.processIdentifier)
             let up = try runMeasured(bench, ["upload", c.platform, base, file.path, String(c.bytes), shas[c.bytes]?.sha256 ?? "", sha256Check ? "" : shas[c.bytes]?.xxh3 ?? ""])
             let fields = up.out.split(separator: "\n").last?.split(separator: " ") ?? []
             let adapterSeconds = fields.count > 0 ? Double(fields[0]) ?? up.seconds : up.seconds
@@ -271,6 +277,10 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
                     adapterSeconds, fields.count > 1 ? Double(fields[1]) ?? adapterSeconds : adapterSeconds, fields.count > 2 ? Int(fields[2]) ?? 1 : 1,
                     fields.count > 3 ? Int64(fields[3]) ?? c.bytes : c.bytes, fields.count > 4 ? Double(fields[4]) ?? 0 : 0, up.maxRSSKiB
                 ))
+            // CPU seconds: the delivery's own (the child's, from its start to its end), and the sandbox's
+            // while it ran — set beside curl's and the sandbox's for curl's run below.
+            cpu.ours.append(fields.count > 5 ? Double(fields[5]) ?? up.cpuSeconds : up.cpuSeconds)
+            if let b = sandboxBefore, let a = ProcessCPU.of(pid: sandbox.processIdentifier) { cpu.sandboxForOurs.append(a - b) }
             // The baseline: curl sending the same bytes in as many requests of the same size, one after the
             // other on one connection, to the platform's own endpoints (CurlBaseline.swift), and to the
             // sandbox's sink (each body streamed to a file; no session to look up, nothing assembled): the
@@ -284,10 +294,18 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
             sync()
             sinks.append(
                 try runCurl(
-                    names.map { CurlPart(method: "PUT", url: base + "/sandbox/sink", headers: [], slice: $0) }, config: dir.appendingPathComponent("sink.cfg").path))
+                    names.map { CurlPart(method: "PUT", url: base + "/sandbox/sink", headers: [], slice: $0) }, config: dir.appendingPathComponent("sink.cfg").path
+                ).seconds)
             sync()
+            let curlSandboxBefore = ProcessCPU.of(pid: sandbox.processIdentifier)
             let same = try runMeasured(bench, ["curl", c.platform, base, slices.path, String(c.bytes), String(ours[0].partSize)]).out
-            if let s = Double(same.split(separator: "\n").last ?? "") { curls.append(s) }
+            let said = same.split(separator: "\n").last?.split(separator: " ") ?? []
+            if let s = said.first.flatMap({ Double($0) }) {
+                curls.append(s)
+                if said.count > 1, let c = Double(said[1]) { cpu.curl.append(c) }
+                // The session's setup (a few small requests) is in it too.
+                if let b = curlSandboxBefore, let a = ProcessCPU.of(pid: sandbox.processIdentifier) { cpu.sandboxForCurl.append(a - b) }
+            }
             pruneReceived(dir, keep: Set(files.values.map(\.path) + names))
         }
         let bytesSeconds = median(ours.map(\.bytesSeconds)), adapterSeconds = median(ours.map(\.seconds))
@@ -308,8 +326,26 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
                 + (endpoint.map { String(format: " (the sandbox's own work: %.1f ms a part)", ($0 - sink) * 1000 / Double(max(names.count, 1))) } ?? ""),
             String(format: "%.2f× curl's speed", curl / bytesSeconds) + (endpoint == nil ? " (the sink's)" : "")
         ])
+        rows.append(cpuRow(c.platform, cpu, gib: Double(c.bytes) / Double(1 << 30), spread: spread))
         BenchFigures.record("upload.\(c.platform).speed_vs_curl", curl / bytesSeconds, .higher, goal: 0.9)
         BenchFigures.record("upload.\(c.platform).peak_rss_mib", Double(rssKiB) / 1024, .lower, goal: Double(64 + partSize >> 20))
+        if !cpu.ours.isEmpty { BenchFigures.record("upload.\(c.platform).cpu_s_per_gib", median(cpu.ours) * Double(1 << 30) / Double(c.bytes), .lower) }
     }
     return rows
+}
+
+/// CPU seconds a GiB, median of the runs: the delivery's against curl's, and the sandbox's for each — what
+/// a busy machine's wall clock hides (each side's CPU a GiB does not move with the load), and whether the
+/// sandbox does more work for our requests than for curl's.
+func cpuRow(
+    _ platform: String, _ cpu: (ours: [Double], sandboxForOurs: [Double], curl: [Double], sandboxForCurl: [Double]), gib: Double,
+    spread: ([Double]) -> String
+) -> [String] {
+    func perGiB(_ xs: [Double]) -> String { xs.isEmpty ? "–" : String(format: "%.2f", median(xs) / gib) }
+    return [
+        "  CPU-s a GiB, \(platform): the client's; the sandbox's",
+        "ours \(perGiB(cpu.ours)) (\(spread(cpu.ours.map { $0 / gib }))); the sandbox's for ours \(perGiB(cpu.sandboxForOurs))",
+        "curl \(perGiB(cpu.curl)) (\(spread(cpu.curl.map { $0 / gib }))); the sandbox's for curl's \(perGiB(cpu.sandboxForCurl))",
+        cpu.ours.isEmpty || cpu.curl.isEmpty ? "" : String(format: "%.2f× curl's CPU", median(cpu.ours) / median(cpu.curl))
+    ]
 }

@@ -55,6 +55,54 @@ import Testing
         #expect(shelf.takeEmptied() == nil)
     }
 
+    /// What the HTTP client does with a body: holds it a moment after the answer, lets go on its own thread.
+    final class Holder: @unchecked Sendable {
+        private let lock = NSLock()
+        private var held: ByteBuffer?
+        init(_ b: ByteBuffer) { held = b }
+        func letGo() { lock.withLock { held = nil } }
+    }
+
+    /// The read-ahead waits (suspended) for the client to let go of the kept buffer, then reads into it in
+    /// place: no fresh 8 MiB mapping because the client was a moment late.
+    @Test func theReadAheadWaitsForTheClientToLetGoAndReadsInPlace() async throws {
+        let dir = try TempDir()
+        let (path, all) = try file(dir)
+        let reader = PinnedReader(path: path, size: Int64(all.count), expected: nil)
+        let shelf = BufferShelf()
+        var (_, first) = try ChunkLoop.read(reader, part(0), [], reusing: shelf)
+        let at = address(first)
+        let client = Holder(first)
+        shelf.put(first)
+        first = ByteBuffer()
+        let letGo = Task.detached {
+            try await Task.sleep(for: .milliseconds(5))
+            client.letGo()
+        }
+        await shelf.waitUntilFree(upTo: .seconds(30))
+        let (_, second) = try ChunkLoop.read(reader, part(1), [], reusing: shelf)
+        #expect(bytes(second) == Array(all[Self.part..<(2 * Self.part)]))
+        #expect(address(second) == at, "the second part went into a fresh buffer, not the first part's, which the client let go of")
+        try await letGo.value
+    }
+
+    /// A client that holds the body past the wait: the wait ends, and the read takes a fresh buffer,
+    /// leaving the held bytes alone.
+    @Test func aBufferHeldPastTheWaitIsLeftAlone() async throws {
+        let dir = try TempDir()
+        let (path, all) = try file(dir)
+        let reader = PinnedReader(path: path, size: Int64(all.count), expected: nil)
+        let shelf = BufferShelf()
+        let (_, first) = try ChunkLoop.read(reader, part(0), [], reusing: shelf)
+        let held = first
+        shelf.put(first)
+        await shelf.waitUntilFree(upTo: .milliseconds(5))
+        let (_, second) = try ChunkLoop.read(reader, part(1), [], reusing: shelf)
+        #expect(bytes(held) == Array(all[0..<Self.part]))
+        #expect(bytes(second) == Array(all[Self.part..<(2 * Self.part)]))
+        #expect(address(second) != address(held))
+    }
+
     /// The whole file's digest is still checked through reused buffers: a changed file is refused at its last part.
     @Test func aChangedFileIsStillRefusedThroughReusedBuffers() throws {
         let dir = try TempDir()

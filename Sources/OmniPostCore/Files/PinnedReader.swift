@@ -43,6 +43,9 @@ package final class PinnedReader: @unchecked Sendable {
             close(f)
             throw OmniError(.notRegularFile, "\((path as NSString).lastPathComponent) is \(UserFile.kindName(mode: st.st_mode)), not a regular file")
         }
+        // Read front to back (a rewind re-reads a prefix once): the kernel may read ahead twice as far on a
+        // disk. Advice only — nothing depends on it.
+        _ = posix_fadvise(f, 0, 0, POSIX_FADV_SEQUENTIAL)
         fd = f
         return f
     }
@@ -140,4 +143,3 @@ package final class PinnedReader: @unchecked Sendable {
         OmniError(.sourceChanged, "\((path as NSString).lastPathComponent) changed after it was taken: \(why); the last chunk was not sent, so nothing was posted")
     }
 }
-
