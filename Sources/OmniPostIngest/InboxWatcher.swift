@@ -419,15 +419,3 @@ package final class PendingFiles: @unchecked Sendable {
     /// True while the watcher is checking and reporting a batch of settled files.
     package var busy: Bool { lock.lock(); defer { lock.unlock() }; return reporting }
 }
-
-/// A folder as the kernel knows it (device, inode), every link on the way followed.
-struct FolderIdentity: Equatable, Sendable {
-    var device: UInt64, inode: UInt64
-
-    init?(of path: String) {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        device = UInt64(st.st_dev)
-        inode = UInt64(st.st_ino)
-    }
-}

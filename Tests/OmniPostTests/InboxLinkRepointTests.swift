@@ -1,5 +1,6 @@
 import Foundation
 import OmniPostCore
+import OmniPostIngest
 @testable import OmniPostPipeline
 import Testing
 
@@ -78,18 +79,18 @@ import Testing
         let fm = FileManager.default
         for d in ["folder", "other"] { try fm.createDirectory(at: dir.file(d), withIntermediateDirectories: true) }
         let folder = dir.file("folder").path
-        let before = try #require(InboxPaths.FolderIdentity(of: folder))
+        let before = try #require(FolderIdentity(of: folder))
         try dir.write("folder/x.yaml", "title: x\n")
         try fm.removeItem(atPath: dir.file("folder/x.yaml").path)
-        #expect(InboxPaths.FolderIdentity(of: folder) == before)
+        #expect(FolderIdentity(of: folder) == before)
 
         let link = dir.file("link").path
         try fm.createSymbolicLink(atPath: link, withDestinationPath: folder)
-        #expect(InboxPaths.FolderIdentity(of: link) == before)
+        #expect(FolderIdentity(of: link) == before)
         let fresh = dir.file(".link.tmp").path
         try fm.createSymbolicLink(atPath: fresh, withDestinationPath: dir.file("other").path)
         #expect(rename(fresh, link) == 0)
-        #expect(InboxPaths.FolderIdentity(of: link) != before)
-        #expect(InboxPaths.FolderIdentity(of: dir.file("missing").path) == nil)
+        #expect(FolderIdentity(of: link) != before)
+        #expect(FolderIdentity(of: dir.file("missing").path) == nil)
     }
 }

@@ -187,7 +187,8 @@ import Testing
     /// What the process's safety net asks a pipeline's ledger before it rings its stage loops
     /// (`Ledger.anyOpenWork`): nothing on an empty ledger; a file waiting to pair, a drop not final, a
     /// converted drop with a delivery due — each is open; a converted drop whose only open delivery waits
-    /// past the horizon is not (the upload stage names that time itself), nor a filed one.
+    /// past the horizon is not (the upload stage names that time itself), nor a filed one once its published
+    /// post is entered for its read-back.
     @Test func theSafetyNetRingsOnlyAPipelineWithOpenWork() throws {
         let dir = try TempDir()
         let ledger = try Ledger(path: dir.file("ledger.sqlite").path)
@@ -206,5 +207,14 @@ import Testing
         try ledger.transitionDrop("d1", from: .validated, to: .converted, stage: "convert", inserting: [later])
         #expect(try !ledger.anyOpenWork(horizon: 30), "its only delivery waits an hour: the upload stage's own deadline")
         #expect(try ledger.anyOpenWork(horizon: 7200), "due within the horizon")
+        // Published and filed: open until the verify stage has entered the post for its read-back (its own
+        // deadline knows only posts entered), then not.
+        let id = try #require(try ledger.deliveries(forDrop: "d1").first?.id)
+        try ledger.transitionDelivery(id, from: .ready, to: .uploading, stage: "upload")
+        try ledger.transitionDelivery(id, from: .uploading, to: .published, stage: "upload")
+        try ledger.transitionDrop("d1", from: .converted, to: .archived, stage: "archive")
+        #expect(try ledger.anyOpenWork(horizon: 30), "a published post not yet entered for its read-back")
+        #expect(try ledger.enrolPublishedPosts() == 1)
+        #expect(try !ledger.anyOpenWork(horizon: 30), "entered: the verify stage names its next read itself")
     }
 }

@@ -34,6 +34,8 @@ final class SafetyNet: Sendable {
     private struct State {
         var members: [ObjectIdentifier: Member] = [:]
         var running = false
+        /// Members whose inbox look is still out (a `stat` on a share that stopped answering): not asked again.
+        var looking: Set<ObjectIdentifier> = []
     }
     private let state = Mutex(State())
 
@@ -63,17 +65,26 @@ final class SafetyNet: Sendable {
         while true {
             await Wakeup.sleep(for: Self.every)
             round += 1
-            let members = state.withLock { Array($0.members.values) }
-            for m in members { Self.look(m.ctx, watcher: m.watcher, clock: round % Self.clockRounds == 0) }
+            let members = state.withLock { $0.members }
+            for m in members.values { Self.ring(m.ctx, clock: round % Self.clockRounds == 0) }
+            // Each inbox's look runs on its own, off this task: a `stat` of an inbox on a hard-mounted share
+            // whose server went away never returns, and it must not stop the other pipelines' rounds (their
+            // loops have no timer of their own) nor the notifiers' minute that would tell of it.
+            for (id, m) in members {
+                guard let watcher = m.watcher, state.withLock({ $0.looking.insert(id).inserted }) else { continue }
+                DispatchQueue.global(qos: .utility).async {
+                    watcher.lookAtRoot()
+                    self.state.withLock { _ = $0.looking.remove(id) }
+                }
+            }
         }
     }
 
-    /// One pipeline's round.
-    static func look(_ ctx: PipelineContext, watcher: InboxWatcher?, clock: Bool) {
+    /// One pipeline's rings for a round.
+    static func ring(_ ctx: PipelineContext, clock: Bool) {
         var topics: Wakeup.Topic = clock ? .clock : []
         // A ledger that cannot be read is looked at by the loops themselves.
         if !ctx.ledger.isShared, (try? ctx.ledger.anyOpenWork(horizon: every.seconds)) ?? true { topics.insert(.look) }
         if !topics.isEmpty { ctx.wakeup.ring(topics) }
-        watcher?.lookAtRoot()
     }
 }

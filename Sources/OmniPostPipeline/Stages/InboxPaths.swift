@@ -1,5 +1,6 @@
 import Foundation
 import OmniPostCore
+import OmniPostIngest
 import Synchronization
 
 /// Keeps every path a drop uses inside its inbox: `..`, absolute paths and symlinks that resolve
@@ -39,18 +40,6 @@ enum InboxPaths {
         let root = realPath(inbox)
         if let folder = FolderIdentity(of: root) { roots.withLock { $0[inbox] = (root, folder) } }
         return root
-    }
-
-    /// The folder a path leads to, every link followed: its device and inode.
-    struct FolderIdentity: Equatable, Sendable {
-        var device: UInt64, inode: UInt64
-
-        init?(of path: String) {
-            var st = stat()
-            guard stat(path, &st) == 0 else { return nil }
-            device = UInt64(st.st_dev)
-            inode = UInt64(st.st_ino)
-        }
     }
 
     /// `root`/`rel` when `rel` is written plainly (no `.`, `..` or empty parts) and no part of it is a link
