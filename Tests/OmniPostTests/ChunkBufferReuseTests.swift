@@ -18,15 +18,19 @@ import Testing
         return (path, bytes)
     }
 
+    /// That file, read through a pinned reader (no digest) with an empty shelf.
+    func rig(_ dir: TempDir) throws -> (bytes: [UInt8], reader: PinnedReader, shelf: BufferShelf) {
+        let (path, all) = try file(dir)
+        return (all, PinnedReader(path: path, size: Int64(all.count), expected: nil), BufferShelf())
+    }
+
     func part(_ i: Int) -> Part { Part(index: i, offset: Int64(i * Self.part), length: Int64(Self.part)) }
     func address(_ b: ByteBuffer) -> Int { b.withUnsafeReadableBytes { Int(bitPattern: $0.baseAddress) } }
     func bytes(_ b: ByteBuffer) -> [UInt8] { b.getBytes(at: b.readerIndex, length: b.readableBytes) ?? [] }
 
     @Test func aConfirmedPartsBufferIsReadIntoInPlace() throws {
         let dir = try TempDir()
-        let (path, all) = try file(dir)
-        let reader = PinnedReader(path: path, size: Int64(all.count), expected: nil)
-        let shelf = BufferShelf()
+        let (all, reader, shelf) = try rig(dir)
         var (_, first) = try ChunkLoop.read(reader, part(0), [], reusing: shelf)
         #expect(bytes(first) == Array(all[0..<Self.part]))
         let at = address(first)
@@ -39,9 +43,7 @@ import Testing
 
     @Test func aBufferStillHeldIsNeverOverwritten() throws {
         let dir = try TempDir()
-        let (path, all) = try file(dir)
-        let reader = PinnedReader(path: path, size: Int64(all.count), expected: nil)
-        let shelf = BufferShelf()
+        let (all, reader, shelf) = try rig(dir)
         let (_, first) = try ChunkLoop.read(reader, part(0), [], reusing: shelf)
         // Something (the client still writing it) holds the first part's bytes while the next is read.
         let held = first
@@ -67,9 +69,7 @@ import Testing
     /// place: no fresh 8 MiB mapping because the client was a moment late.
     @Test func theReadAheadWaitsForTheClientToLetGoAndReadsInPlace() async throws {
         let dir = try TempDir()
-        let (path, all) = try file(dir)
-        let reader = PinnedReader(path: path, size: Int64(all.count), expected: nil)
-        let shelf = BufferShelf()
+        let (all, reader, shelf) = try rig(dir)
         var (_, first) = try ChunkLoop.read(reader, part(0), [], reusing: shelf)
         let at = address(first)
         let client = Holder(first)
@@ -90,9 +90,7 @@ import Testing
     /// leaving the held bytes alone.
     @Test func aBufferHeldPastTheWaitIsLeftAlone() async throws {
         let dir = try TempDir()
-        let (path, all) = try file(dir)
-        let reader = PinnedReader(path: path, size: Int64(all.count), expected: nil)
-        let shelf = BufferShelf()
+        let (all, reader, shelf) = try rig(dir)
         let (_, first) = try ChunkLoop.read(reader, part(0), [], reusing: shelf)
         let held = first
         shelf.put(first)
