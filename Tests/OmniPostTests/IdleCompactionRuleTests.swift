@@ -114,4 +114,58 @@ import Testing
         try await Task.sleep(for: quiet * 2)
         #expect(count.get() == 1)
     }
+
+    /// The safety net's round in a quiet spell already compacted: the code it faulted back is dropped
+    /// again only when the file-backed pages grew by `regrowthKiB` since the last compaction, never while
+    /// a pipeline is busy or before the spell's own compaction, and the figure it measures from is taken
+    /// again after each compaction.
+    @Test func periodicWorkInACompactedQuietSpellDropsWhatItMappedBackOnce() async throws {
+        let log = Log()
+        let fileKiB = Box(20_000)
+        let done = Box<CheckedContinuation<Void, Never>?>(nil)
+        let compaction = IdleCompaction(
+            compact: {
+                log.add("compact")
+                fileKiB.set(6_000)
+                done.value.withLock { $0?.resume(); $0 = nil }
+            },
+            compactCode: {
+                log.add("code")
+                fileKiB.set(6_500)
+            },
+            fileResidentKiB: { fileKiB.get() })
+        let members = (0..<2).map { _ in compaction.join { then in then() } }
+        // Both busy (start-up): a round's periodic work is no reason to compact anything.
+        compaction.afterPeriodicWork()
+        #expect(log.all.isEmpty)
+        members[0].quiet()
+        compaction.afterPeriodicWork()
+        #expect(log.all.isEmpty, "one pipeline still busy")
+        await withCheckedContinuation { c in
+            done.set(c)
+            members[1].quiet()
+        }
+        #expect(log.all == ["compact"])
+        // The compaction's own completion (the figure taken after it) runs just after `compact`.
+        let end = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < end {
+            compaction.afterPeriodicWork()
+            if log.count("code") > 0 { break }
+            fileKiB.set(6_000 + IdleCompaction.regrowthKiB)
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(log.all == ["compact", "code"], "grown by regrowthKiB since the compaction: dropped once")
+        // From the new figure (6,500): less than regrowthKiB more is left alone.
+        fileKiB.set(6_500 + IdleCompaction.regrowthKiB - 1)
+        compaction.afterPeriodicWork()
+        #expect(log.count("code") == 1)
+        fileKiB.set(6_500 + IdleCompaction.regrowthKiB)
+        compaction.afterPeriodicWork()
+        #expect(log.count("code") == 2)
+        // Work comes: the spell is over, periodic work compacts nothing until the next spell's compaction.
+        members[0].busy()
+        fileKiB.set(50_000)
+        compaction.afterPeriodicWork()
+        #expect(log.count("code") == 2 && log.count("compact") == 1)
+    }
 }

@@ -153,6 +153,38 @@ import Testing
         #expect(picked.contains { $0.path.contains("libc.so") && $0.perms == "r-xp" })
     }
 
+    /// What `recompact` drops again: only the chosen mappings still listed exactly as they were (range,
+    /// permissions, file) — not one whose range now holds another file, nor one made writable.
+    @Test func aMappingChangedSinceTheCompactionIsNotDroppedAgain() {
+        let chosen = MappedCode.compactable(MappedCode.mappings(smaps: Self.smaps))
+        #expect(chosen.count == 6)
+        // /proc/self/maps now: cat's text made writable, libc's text range holding another file, the rest as before.
+        let maps = """
+            55e1feed3000-55e1feed5000 r--p 00000000 fe:01 1835       /usr/bin/cat
+            55e1feed5000-55e1feeda000 rwxp 00002000 fe:01 1835       /usr/bin/cat
+            55e1feeda000-55e1feedd000 r--p 00007000 fe:01 1835       /usr/bin/cat
+            7efeb95ef000-7efeb9615000 r--p 00000000 fe:01 2231       /usr/lib/x86_64-linux-gnu/libc.so.6
+            7efeb9615000-7efeb976b000 r-xp 00000000 fe:01 9999       /usr/lib/x86_64-linux-gnu/libother.so
+            7efeb976b000-7efeb97be000 r--p 0017c000 fe:01 2231       /usr/lib/x86_64-linux-gnu/libc.so.6
+            """
+        let again = MappedCode.stillMapped(chosen, maps: maps).map { String($0.start, radix: 16) }
+        #expect(again == ["55e1feed3000", "55e1feeda000", "7efeb95ef000", "7efeb976b000"])
+    }
+
+    /// This test process compacts, runs code, and drops it again from /proc/self/maps alone: the same
+    /// mappings, and the process goes on running what was dropped (faulted back from the page cache).
+    @Test func recompactionDropsTheSameMappingsAgainAndTheCodeStillRuns() throws {
+        let first = MappedCode.compact()
+        #expect(first.mappings > 0)
+        // Code runs again: Foundation's, the test's own.
+        let text = try #require(MappedCode.procText("/proc/self/maps"))
+        #expect(text.contains("libc.so"))
+        let again = MappedCode.recompact()
+        #expect(again.mappings > 0 && again.mappings <= first.mappings, "\(again) after \(first)")
+        #expect(MappedCode.fileResidentKiB() > 0)
+        #expect(String(describing: [1, 2, 3].map { $0 * 2 }) == "[2, 4, 6]")
+    }
+
     static func rssFileKiB(_ pid: Int32) -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("RssFile:") } ?? ""

@@ -19,14 +19,56 @@ final class IdleCompaction: Sendable {
         var nextId: UInt64 = 0
         /// The quiet spell under way was compacted already: nothing more to give back until work comes.
         var compacted = false
+        /// The process's file-backed resident KiB just after the last compaction of code: what the periodic
+        /// work of a quiet spell maps back is measured from it (`afterPeriodicWork`).
+        var fileKiBCompacted: Int?
     }
     private let state = Mutex(State())
     private let compact: @Sendable () -> Void
+    private let compactCode: @Sendable () -> Void
+    private let fileResidentKiB: @Sendable () -> Int
+
+    /// How much code the periodic work of a quiet spell may map back before it is dropped again. A safety-net
+    /// round mapped ~7 MiB of the binary's and libraries' code back, the notifiers' minute ~6 MiB more (the
+    /// kernel maps 64 KiB around each fault): an idle daemon at 24 MiB just after its compaction sat at
+    /// 38 MiB from its second minute on, against a goal of 40.
+    static let regrowthKiB = 2048
 
     /// `compact`: what runs once all members are quiet and their writers shrunk — glibc's freed chunks
-    /// (`ReturnFreedMemory`), then the mapped code (`MappedCode.compact`); a test counts its calls.
-    init(compact: @escaping @Sendable () -> Void = { ReturnFreedMemory.now(); MappedCode.compact() }) {
+    /// (`ReturnFreedMemory`), then the mapped code (`MappedCode.compact`); `compactCode`: the code alone,
+    /// again after periodic work; `fileResidentKiB`: the process's file-backed resident KiB. Tests count the
+    /// calls and set the figure.
+    init(
+        compact: @escaping @Sendable () -> Void = { ReturnFreedMemory.now(); MappedCode.compact() },
+        compactCode: @escaping @Sendable () -> Void = { MappedCode.recompact() },
+        fileResidentKiB: @escaping @Sendable () -> Int = { MappedCode.fileResidentKiB() }
+    ) {
         self.compact = compact
+        self.compactCode = compactCode
+        self.fileResidentKiB = fileResidentKiB
+    }
+
+    /// The safety net's round (and the notifiers' minute it rings) ran a moment ago in a quiet spell that
+    /// was compacted already. That work announces none (`IdleMemory.work`), so the spell stays compacted —
+    /// but the code it ran was faulted back in and would stay mapped for the rest of the spell. If the
+    /// file-backed pages grew by `regrowthKiB` since the last compaction, the mappings the spell's
+    /// compaction dropped are dropped again (`MappedCode.recompact`: checked against /proc/self/maps, not
+    /// smaps). The page cache keeps the code: the next round's ~350 faults are minor ones.
+    func afterPeriodicWork() {
+        let quietAndCompacted = state.withLock { s in
+            s.compacted && s.fileKiBCompacted != nil && !s.members.isEmpty && s.members.values.allSatisfy { !$0.busy }
+        }
+        guard quietAndCompacted else { return }
+        let now = fileResidentKiB()
+        let grown = state.withLock { s -> Bool in
+            guard let base = s.fileKiBCompacted, now - base >= Self.regrowthKiB else { return false }
+            s.fileKiBCompacted = nil  // one compaction at a time; set again when it is done
+            return true
+        }
+        guard grown else { return }
+        compactCode()
+        let after = fileResidentKiB()
+        state.withLock { $0.fileKiBCompacted = after }
     }
 
     /// One pipeline of the process. `shrink` gives back its ledger writer's cache and then calls its
@@ -66,6 +108,7 @@ final class IdleCompaction: Sendable {
             }
             guard !s.compacted, s.members.values.allSatisfy({ !$0.busy }) else { return nil }
             s.compacted = true
+            s.fileKiBCompacted = nil  // set when this compaction is done
             return s.members.values.map(\.shrink)
         }
         guard let shrinks else { return }
@@ -77,7 +120,11 @@ final class IdleCompaction: Sendable {
             shrink { group.leave() }
         }
         let compact = compact
-        group.notify(queue: .global(qos: .utility)) { compact() }
+        group.notify(queue: .global(qos: .utility)) {
+            compact()
+            let after = self.fileResidentKiB()
+            self.state.withLock { $0.fileKiBCompacted = after }
+        }
     }
 }
 

@@ -59,11 +59,16 @@ final class SafetyNet: Sendable {
         !ctx.ledger.isShared && state.withLock { $0.members[ObjectIdentifier(ctx.wakeup)] != nil }
     }
 
+    /// How long after a round its work is taken to be done, and what it mapped back is given back
+    /// (`IdleCompaction.afterPeriodicWork`).
+    static let afterRound: Duration = .seconds(2)
+
     /// The one timer: it lives as long as the process (a round with no member costs nothing).
     private func rounds() async {
         var round = 0
+        var wait = Self.every
         while true {
-            await Wakeup.sleep(for: Self.every)
+            await Wakeup.sleep(for: wait)
             round += 1
             let members = state.withLock { $0.members }
             for m in members.values { Self.ring(m.ctx, clock: round % Self.clockRounds == 0) }
@@ -77,6 +82,11 @@ final class SafetyNet: Sendable {
                     self.state.withLock { _ = $0.looking.remove(id) }
                 }
             }
+            // In a quiet spell the round's looks and the notifiers' minute fault ~13 MiB of code back in, for
+            // the rest of the spell: once they are done it is dropped again (only if it grew, only if quiet).
+            await Wakeup.sleep(for: Self.afterRound)
+            IdleCompaction.process.afterPeriodicWork()
+            wait = Self.every - Self.afterRound
         }
     }
 
