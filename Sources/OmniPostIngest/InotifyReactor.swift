@@ -76,20 +76,12 @@ final class InotifyReactor: @unchecked Sendable {
         let buf = UnsafeMutableRawPointer.allocate(byteCount: bufSize, alignment: 8)
         defer { buf.deallocate() }
         var scratch = [UInt8](repeating: 0, count: 64)
-        // Sources read a moment ago that ask to be read no more often (`readEvery`): left out of the poll
-        // until then, so their kernel queue merges repeated events. A timed wake only while one rests:
-        // an idle process still sleeps in `poll` with no timeout.
-        // (Keyed by descriptor and source: a descriptor number reused by a new source is not kept resting.)
-        var resting: [Int32: (until: ContinuousClock.Instant, source: ObjectIdentifier)] = [:]
         while true {
-            let now = ContinuousClock.now
             lock.lock()
-            resting = resting.filter { fd, rest in rest.until > now && sources[fd].map(ObjectIdentifier.init) == rest.source }
             var pfds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
-            for fd in sources.keys where resting[fd] == nil { pfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            for fd in sources.keys { pfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             lock.unlock()
-            let timeout = resting.values.map(\.until).min().map { Int32(max(1, (($0 - now) / .milliseconds(1)).rounded(.up))) } ?? -1
-            let n = poll(&pfds, nfds_t(pfds.count), timeout)
+            let n = poll(&pfds, nfds_t(pfds.count), -1)
             if n <= 0 { continue }
             if pfds[0].revents != 0 {
                 while read(wake.read, &scratch, scratch.count) > 0 {}
@@ -98,9 +90,7 @@ final class InotifyReactor: @unchecked Sendable {
                 lock.lock()
                 let source = sources[p.fd]
                 lock.unlock()
-                guard let source else { continue }
-                source.drain(into: buf, size: bufSize)
-                if let pause = source.readEvery { resting[p.fd] = (.now + pause, ObjectIdentifier(source)) }
+                source?.drain(into: buf, size: bufSize)
             }
         }
     }

@@ -28,12 +28,6 @@ package final class InotifySource: @unchecked Sendable {
     }
 
     package let root: String
-    /// Read no more often than this (nil: as events come). Between reads the kernel merges an event
-    /// identical to the last one queued and still unread (`inotify(7)`), so a folder written to over and
-    /// over — the ledger's log, modified by every page of every commit — is one event per pause, not one
-    /// per write (issue 30: ~54 reads and task wake-ups per rejected drop, nearly all the process's own
-    /// commits ringing the ledger's doorbell). For a reader that coalesces anyway (`LedgerDoorbell`).
-    package let readEvery: Duration?
     private let fd: Int32
     private let lock = NSLock()
     private var wdToDir: [Int32: String] = [:]
@@ -42,9 +36,8 @@ package final class InotifySource: @unchecked Sendable {
     private var stopped = false
     private var continuation: AsyncStream<Event>.Continuation?
 
-    package init(root: String, readEvery: Duration? = nil) throws {
+    package init(root: String) throws {
         self.root = root
-        self.readEvery = readEvery
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)

@@ -75,38 +75,4 @@ import Testing
         source.stop()
         #expect(await Self.firstClosed(source.events()) == nil)
     }
-    /// A source read at most every 200 ms (the ledger's doorbell) gets a file written 2,000 times in a row
-    /// as a handful of events — the kernel merges each write into the one still unread — while a source
-    /// read as events come, on the same thread, hears what is written in its folder meanwhile, and the
-    /// rested source still hears a write that comes after (issue 30: the log's writes were an event each).
-    @Test func aSourceThatRestsBetweenReadsHasRepeatedWritesMerged() async throws {
-        let rested = try TempDir(), eager = try TempDir()
-        let slow = try InotifySource(root: rested.path, readEvery: .milliseconds(200))
-        let fast = try InotifySource(root: eager.path)
-        try #require(slow.watch(relDir: ""))
-        try #require(fast.watch(relDir: ""))
-        let slowEvents = slow.events(), fastEvents = fast.events()
-        let log = rested.file("ledger.sqlite-wal").path
-        try await offPool {
-            let fd = open(log, O_WRONLY | O_CREAT, 0o644)
-            defer { close(fd) }
-            var page = [UInt8](repeating: 7, count: 64)
-            for i in 0..<2000 { _ = pwrite(fd, &page, page.count, off_t(i * 64)) }
-        }
-        _ = try eager.write("clip.mp4", "x")
-        #expect(await Self.firstClosed(fastEvents) == "clip.mp4")
-        // After the writes, a file closed in the rested folder: it comes, after the merged writes.
-        try await Task.sleep(for: .milliseconds(300))
-        _ = try rested.write("after.mp4", "y")
-        var modified = 0
-        for await e in slowEvents {
-            if case .modified("ledger.sqlite-wal") = e { modified += 1 }
-            if case .closed("after.mp4") = e { break }
-        }
-        // 2,000 writes took far less than a second here; one event per 200 ms rest, and a few for the
-        // writes seen before the first rest began, is the most a merge leaves.
-        #expect(modified >= 1 && modified <= 20, "modified events for 2,000 writes: \(modified)")
-        slow.stop()
-        fast.stop()
-    }
 }

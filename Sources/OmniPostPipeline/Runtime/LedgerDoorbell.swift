@@ -8,8 +8,7 @@ import OmniPostIngest
 /// Every commit in WAL mode writes the `-wal` file beside the ledger, which inotify on its folder sees;
 /// our own commits ring it too, and are told apart by the caller (`PRAGMA data_version` counts other
 /// connections' commits only). A ring is looked at no more than 10 times a second, so a burst of commits
-/// costs one look per 100 ms — and the folder's events are read no more often either (`readEvery`: the
-/// kernel merges the log's repeated writes meanwhile). No timed look: an idle daemon is woken by nothing here (issue 30).
+/// costs one look per 100 ms. No timed look: an idle daemon is woken by nothing here (issue 30).
 final class LedgerDoorbell: Sendable {
     private let source: InotifySource
     private let names: Set<String>
@@ -17,10 +16,7 @@ final class LedgerDoorbell: Sendable {
 
     /// Nil where inotify cannot watch the ledger's folder: the caller keeps its timed look.
     init?(ledger: URL) {
-        // Read once per `coalesce`: the process's own commits write the log page by page, and each write
-        // was an event read, relayed and matched here, to ring a bell already rung (issue 30).
-        guard let source = try? InotifySource(root: ledger.deletingLastPathComponent().path, readEvery: Self.coalesce), source.watch(relDir: "")
-        else { return nil }
+        guard let source = try? InotifySource(root: ledger.deletingLastPathComponent().path), source.watch(relDir: "") else { return nil }
         self.source = source
         let name = ledger.lastPathComponent
         names = [name, name + "-wal", name + "-journal"]
