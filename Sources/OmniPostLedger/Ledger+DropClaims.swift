@@ -72,16 +72,21 @@ extension Ledger {
     /// written here a second time. The filing is nil when another host's filing of it is live: the drop
     /// is then that host's to file. `alone`: only a drop that is no clip list's entry (whose filing never
     /// waits on, nor moves, a list other drops share) — what a second archive loop may file beside the first.
+    /// With them, what filing it reads of the drop, in the same transaction rather than a read each after
+    /// it (issue 30): its deliveries (none, for a drop rejected at validation; a drop a person rejected
+    /// has its cancelled ones) and its file rows (the versions it took).
     package func claimRejectedDropToFile(
         owner: String, host: String, lease: Double, filingLease: Double, alone: Bool = false, folder: @Sendable (DropRecord) -> String
-    ) throws -> (drop: DropRecord, filing: Filing?)? {
+    ) throws -> (drop: DropRecord, filing: Filing?, deliveries: [DeliveryRecord], files: [FileRecord])? {
         let now = self.now
         return try writeSQL { sql, events in
             guard let drop = try Self.claimDrop(sql, in: .rejected, owner: owner, lease: lease, condition: alone ? .notAListEntry : nil, now: now)
             else { return nil }
             let filing = try Self.claimFiling(
                 sql, &events, dropId: drop.id, owner: owner, host: host, folder: folder(drop), lease: filingLease, now: now, claimedDrop: true)
-            return (drop, filing)
+            let deliveries = try sql.fetchAll(DeliveryRecord.self, "SELECT * FROM deliveries WHERE drop_id = ? ORDER BY id", [.text(drop.id)])
+            let files = try sql.fetchAll(FileRecord.self, "SELECT * FROM files WHERE drop_id = ? ORDER BY path", [.text(drop.id)])
+            return (drop, filing, deliveries, files)
         }
     }
 }

@@ -105,6 +105,15 @@ extension Ledger {
         try readSQL { sql in try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?", [.text(id)]) }
     }
 
+    /// A drop and its deliveries in one read (a drop's status file: two reads were two transactions of
+    /// every drop's last write; issue 30).
+    package func dropWithDeliveries(_ id: String) throws -> (drop: DropRecord, deliveries: [DeliveryRecord])? {
+        try readSQL { sql in
+            guard let drop = try sql.fetchOne(DropRecord.self, "SELECT * FROM drops WHERE id = ?", [.text(id)]) else { return nil }
+            return (drop, try sql.fetchAll(DeliveryRecord.self, "SELECT * FROM deliveries WHERE drop_id = ? ORDER BY id", [.text(id)]))
+        }
+    }
+
     package func drops(in states: [DropState]? = nil) throws -> [DropRecord] {
         try readSQL { sql in
             guard let states else { return try sql.fetchAll(DropRecord.self, "SELECT * FROM drops ORDER BY created_at, id") }

@@ -14,8 +14,10 @@ package struct Ledger: Sendable {
     package init(path: String, clock: any WallClock = SystemClock(), observer: (@Sendable (EventRecord) -> Void)? = nil) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
+        let counting = SQLStatementCount.watching(path: path)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if let counting { db.countStatements(into: counting) }
         }
         let pool = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(pool)

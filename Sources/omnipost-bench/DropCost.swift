@@ -9,7 +9,7 @@ import OmniPostPipeline
 // bad sidecar (goal ≤ 5 ms), a published pass-through drop's own bookkeeping (goal ≤ 20 ms, ffprobe
 // excluded), and a flood of lone sidecars answered while a good drop beside them is published.
 // BENCH_SIDECAR_CPU sidecars per kind (500), BENCH_PASS_DROPS good drops (20), BENCH_SIDECARS in the
-// flood (10000) shorten it.
+// flood (10000) shorten it; BENCH_SIDECAR_KINDS=junk,bad_yaml picks kinds (every kind: a profile of one).
 
 /// The kinds of bad sidecar a person drops, and the reason each is answered with.
 enum BadSidecar: String, CaseIterable {
@@ -39,11 +39,14 @@ func dropCostRows(root: URL, perKind: Int, passDrops: Int, flood: Int) async thr
     // started, found quiet and stopped: about as much as a few dozen drops, which a short count such as
     // bench-check's spread over each drop), after a few drops of each kind in a run of their own that is not
     // counted (what a process does once: the first YAML parse, the first probe, the profile catalog).
+    // BENCH_SIDECAR_KINDS: only these kinds (a profile of one kind at a time); every kind when unset.
+    let picked = ProcessInfo.processInfo.environment["BENCH_SIDECAR_KINDS"].map { Set($0.split(separator: ",").map(String.init)) }
+    let kinds = BadSidecar.allCases.filter { picked?.contains($0.rawValue) ?? true }
     if perKind > 0 {
-        for kind in BadSidecar.allCases { _ = try await rejectRun(root: root, kind: kind, count: 3, settleMs: settleMs, graceS: graceS, tag: "warm-up") }
+        for kind in kinds { _ = try await rejectRun(root: root, kind: kind, count: 3, settleMs: settleMs, graceS: graceS, tag: "warm-up") }
     }
     let empty = perKind > 0 ? try await rejectRun(root: root, kind: .junk, count: 0, settleMs: settleMs, graceS: graceS, tag: "empty").cpu : CPU.zero
-    for kind in BadSidecar.allCases where perKind > 0 {
+    for kind in kinds where perKind > 0 {
         let run = try await rejectRun(root: root, kind: kind, count: perKind, settleMs: settleMs, graceS: graceS)
         let perDrop = (run.cpu.total - empty.total) / Double(max(run.answered, 1)) * 1000
         BenchFigures.record("drops.reject.\(kind.rawValue).cpu_ms_per_drop", perDrop, .lower, goal: 5)
@@ -120,11 +123,17 @@ func rejectRun(root: URL, kind: BadSidecar, count: Int, settleMs: Int, graceS: I
     let staging = dir.appendingPathComponent("staging"), floorDir = dir.appendingPathComponent("floor")
     for d in [staging, floorDir, config.paths.inbox.appendingPathComponent("bad")] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
     for i in 0..<count { try kind.bytes(i).write(to: staging.appendingPathComponent("s\(i).yaml")) }
+    // BENCH_PROFILE_WINDOW=1 also counts the ledger's statements (a trace on each connection: not in the figures' runs).
+    let statements = ProfileWindow.on ? SQLStatementCount.watch(path: config.paths.ledger.path) : nil
+    defer { SQLStatementCount.unwatch(path: config.paths.ledger.path) }
     let pipeline = try await Pipeline.open(config: config, logger: quietLogger(), embedding: EmbeddedSandbox())
+    statements?.reset()
     let before = CPU.now()
     for i in 0..<count { _ = rename(staging.appendingPathComponent("s\(i).yaml").path, config.paths.inbox.appendingPathComponent("bad/s\(i).yaml").path) }
+    let window = ProfileWindow()
     try await pipeline.run(once: true)
     let after = CPU.now()
+    window.print("\(kind.rawValue)\(tag.isEmpty ? "" : "-" + tag) \(count)", statements: statements, per: count)
     let drops = try pipeline.context.ledger.drops()
     await pipeline.close()
     let failed = drops.filter { $0.state == .failed }
@@ -225,4 +234,35 @@ func floodRun(root: URL, count: Int, settleMs: Int, graceS: Int) async throws ->
     _ = try? await runner.value
     await pipeline.close()
     return (answeredS, reports, goodS)
+}
+
+/// BENCH_PROFILE_WINDOW=1: each counted run's start and end on stderr, in CLOCK_MONOTONIC (`perf record -k
+/// CLOCK_MONOTONIC`, then `perf script --time a,b`) and wall-clock seconds (`strace -ttt`), so a profile or
+/// a syscall count can be cut to the run itself, without the bench's own staging and floor around it.
+struct ProfileWindow {
+    let mono = ProfileWindow.clock(CLOCK_MONOTONIC), real = ProfileWindow.clock(CLOCK_REALTIME)
+
+    static func clock(_ id: clockid_t) -> Double {
+        var t = timespec()
+        clock_gettime(id, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    static var on: Bool { ProcessInfo.processInfo.environment["BENCH_PROFILE_WINDOW"] == "1" }
+
+    /// The window's line, and the ledger's statements in it per drop (`per`), by kind and the most repeated.
+    func print(_ name: String, statements: SQLStatementCount? = nil, per: Int = 1) {
+        guard Self.on else { return }
+        var out = String(format: "profile-window %@ mono %.6f %.6f real %.6f %.6f\n", name, mono, Self.clock(CLOCK_MONOTONIC), real, Self.clock(CLOCK_REALTIME))
+        if let statements, per > 0 {
+            let n = Double(per)
+            out += String(format: "  statements a drop %.1f:", Double(statements.total) / n)
+            for (k, v) in statements.byKind.sorted(by: { $0.value > $1.value }) { out += String(format: " %@ %.2f", k, Double(v) / n) }
+            out += "\n"
+            for (t, v) in statements.byText.sorted(by: { $0.value > $1.value }).prefix(40) {
+                out += String(format: "  %6.2f  %@\n", Double(v) / n, String(t.replacingOccurrences(of: "\n", with: " ").prefix(160)))
+            }
+        }
+        FileHandle.standardError.write(Data(out.utf8))
+    }
 }

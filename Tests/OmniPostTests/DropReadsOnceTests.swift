@@ -86,6 +86,38 @@ import Testing
         #expect(cache.parses == before)
     }
 
+    /// Bytes that are no UTF-8 with room after the bad byte for a whole character (junk, a file saved in
+    /// Latin-1) are refused once, by the arrival check, with `Manifest.load`'s own error, which validation
+    /// then takes from the cache: the file is read and refused once, not parsed as YAML in its lossy
+    /// decoding and then read and refused again (issue 30: the dearest kind of rejected sidecar). Such a
+    /// file is whole at once even where its lossy decoding would not parse as YAML (no byte to come can
+    /// mend it); one that ends inside a character is looked at as before.
+    @Test func aSidecarThatIsNoUTF8IsReadAndRefusedOnce() throws {
+        let dir = try TempDir()
+        let cache = SidecarCache()
+        let junk = dir.file("j.yaml")
+        try Data((0..<300).map { UInt8(0x80 + ($0 * 29) % 0x7f) }).write(to: junk)
+        let latin1 = dir.file("l.yaml")
+        try Data("title: caf".utf8 + [0xE9] + Data(" au lait\ntags: [a, b\n".utf8)).write(to: latin1)
+        for (url, name) in [(junk, "j.yaml"), (latin1, "l.yaml")] {
+            let before = cache.parses
+            #expect(ArrivalCheck.verdict(path: url.path, role: .sidecar, named: name, sidecars: cache) == .complete, "\(name)")
+            #expect(cache.parses == before + 1)
+            // Validation's read is the kept refusal, word for word what reading the file gives.
+            var kept: OmniError?, fresh: OmniError?
+            do { _ = try cache.manifest(path: url.path, displayName: name, taking: true) } catch let e as OmniError { kept = e }
+            do { _ = try Manifest.load(path: url.path, displayName: name) } catch let e as OmniError { fresh = e }
+            #expect(cache.parses == before + 1, "\(name) was parsed again")
+            #expect(kept?.code == .manifestSyntax && kept?.message == fresh?.message && kept?.location == fresh?.location, "\(String(describing: kept)) against \(String(describing: fresh))")
+        }
+        #expect(try #require(Manifest.check(path: latin1.path, displayName: "l.yaml").problems.first).location?.description == "l.yaml:1:11")
+        // Cut short inside a character (its last byte opens a two-byte one): looked at as before — its
+        // lossy decoding parses, so it is whole, and validation reads it.
+        let cut = dir.file("c.yaml")
+        try Data("title: caf".utf8 + [0xC3]).write(to: cut)
+        #expect(ArrivalCheck.verdict(path: cut.path, role: .sidecar, named: "c.yaml", sidecars: cache) == .complete)
+    }
+
     /// A path inside the inbox resolves to where realpath(3) says, the inbox reached through a link
     /// included; a subfolder or file that is a link out of the inbox is refused; and an inbox moved after
     /// its real path was remembered is asked again rather than refusing its files.

@@ -1,6 +1,6 @@
 /// Positions in a user's file as people read them: 1-based lines and columns counted in Unicode
 /// scalars (as libyaml counts them), and always on a line that exists, so a report can quote it.
-enum TextPosition {
+package enum TextPosition {
     /// The line and column of byte `offset` in UTF-8 `bytes`.
     static func lineColumn(_ bytes: [UInt8], offset: Int) -> (line: Int, column: Int) {
         var line = 1
@@ -24,7 +24,7 @@ enum TextPosition {
 
     /// The offset of the first byte that is not part of well-formed UTF-8 (overlong forms, surrogates
     /// and code points past U+10FFFF included), or nil.
-    static func firstInvalidUTF8(_ b: [UInt8]) -> Int? {
+    package static func firstInvalidUTF8(_ b: [UInt8]) -> Int? {
         var i = 0
         while i < b.count {
             let c = b[i]

@@ -154,7 +154,8 @@ package final class DropStatusFiles: @unchecked Sendable {
     static let filingGrace: Double = 2
 
     func write(_ id: String, _ ctx: PipelineContext, waiting: Bool = true) {
-        guard let drop = try? ctx.ledger.drop(id) else { return }
+        guard let found = try? ctx.ledger.dropWithDeliveries(id) else { return }
+        let (drop, deliveries) = found
         // A drop rejected a moment ago is being filed this moment: its file is written once, filed (the next
         // pass), rather than once "archiving" and again "done" — a new file each (issue 30). One still
         // rejected after that (its filing failed) is written as it stands.
@@ -162,7 +163,6 @@ package final class DropStatusFiles: @unchecked Sendable {
             changed(id)
             return
         }
-        guard let deliveries = try? ctx.ledger.deliveries(forDrop: id) else { return }
         // A withdrawn drop is not the editor's: its files come in again as a new drop, with its own file.
         if drop.state == .withdrawn {
             try? FileManager.default.removeItem(at: DropStatusFile.url(id, paths: ctx.paths))

@@ -75,10 +75,19 @@ final class ArrivalCheck: Sendable {
             if data.isEmpty { return .incomplete("0 bytes so far") }
             // Only a syntax error means "not all here yet"; a wrong key is the user's, answered by validation.
             let text = String(decoding: data, as: UTF8.self)
+            let utf8 = String(validating: data, as: UTF8.self) != nil
+            if role == .sidecar, let sidecars, let named, !utf8, let bad = TextPosition.firstInvalidUTF8([UInt8](data)), bad + 4 <= data.count {
+                // A byte that is no UTF-8 with room after it for any character: no more bytes can mend it
+                // (a file cut short mid-character ends in one). Refused once here — `Manifest.load`'s very
+                // error, kept for validation to take — rather than its lossy decoding parsed as YAML here and
+                // the file read and refused again by validation (issue 30: what made junk the dearest kind).
+                _ = try? sidecars.manifest(data: data, path: path, displayName: named, version: version)
+                return .complete
+            }
             do {
-                // (Bytes that are no UTF-8 are parsed as decoded, as ever: `Manifest.load` refuses them
+                // (Other bytes that are no UTF-8 are parsed as decoded, as ever: `Manifest.load` refuses them
                 // unparsed with the same code a syntax error has, which here would read as "not all here".)
-                if role == .sidecar, let sidecars, let named, String(validating: data, as: UTF8.self) != nil {
+                if role == .sidecar, let sidecars, let named, utf8 {
                     // These bytes are parsed and kept, not the file read a second time.
                     _ = try sidecars.manifest(data: data, path: path, displayName: named, version: version)
                 } else {

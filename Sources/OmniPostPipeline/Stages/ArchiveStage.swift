@@ -51,7 +51,7 @@ struct ArchiveStage: Stage {
         if rejected {
             // The drop and its filing in one commit.
             guard
-                let (drop, filing) = try ctx.ledger.claimRejectedDropToFile(
+                let (drop, filing, deliveries, rows) = try ctx.ledger.claimRejectedDropToFile(
                     owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds,
                     alone: lane == .rejectedAlone, folder: { Self.filingFolder($0, outcome: .failed) })
             else { return false }
@@ -60,8 +60,8 @@ struct ArchiveStage: Stage {
             // Nothing of it is filed yet: the filing claimed with it goes with the withdrawal (one begun before —
             // taken over from a filer that stopped, or this one's own failed attempt — may have moved files:
             // then it is finished, not withdrawn).
-            if try withdrawIfChanged(drop, filer: filing?.begun == false ? ctx.owner : nil) { return true }
-            try reporting(drop) { try finish(drop, outcome: .failed, claimed: .some(filing)) }
+            if try withdrawIfChanged(drop, filer: filing?.begun == false ? ctx.owner : nil, rows: rows) { return true }
+            try reporting(drop) { try finish(drop, outcome: .failed, claimed: .some(filing), deliveries: deliveries, rows: rows) }
             return true
         }
         // The drop, its deliveries and its filing in one commit, as for a rejected drop.
@@ -83,8 +83,8 @@ struct ArchiveStage: Stage {
     /// new version comes in as a new drop. (Refused once something was posted: `finish` then leaves the
     /// changed file in the inbox.) No other stage can withdraw it meanwhile: `withdrawDrop` refuses a drop
     /// whose filing is claimed, and `claimFiling` a withdrawn one.
-    private func withdrawIfChanged(_ drop: DropRecord, filer: String? = nil) throws -> Bool {
-        guard let changed = try ctx.sourceChange(drop, when: "before it was filed away") else { return false }
+    private func withdrawIfChanged(_ drop: DropRecord, filer: String? = nil, rows: [FileRecord]? = nil) throws -> Bool {
+        guard let changed = try ctx.sourceChange(drop, when: "before it was filed away", rows: rows) else { return false }
         return try ctx.withdraw(drop.id, stage: name, changed, filer: filer)
     }
 
@@ -143,8 +143,10 @@ struct ArchiveStage: Stage {
     }
 
     /// `claimed`: the filing as claimed with the drop (`.some(nil)`: another host's), or nil to claim it here.
-    /// `deliveries`: as read with the claim (a rejected drop's are read here).
-    private func finish(_ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil, deliveries read: [DeliveryRecord]? = nil) throws {
+    /// `deliveries`, `rows`: the drop's deliveries and file rows as read with the claim (nil: read here).
+    private func finish(
+        _ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil, deliveries read: [DeliveryRecord]? = nil, rows taken: [FileRecord]? = nil
+    ) throws {
         var drop = drop
         let now = ctx.now
         let deliveries = try read ?? ctx.ledger.deliveries(forDrop: drop.id)
@@ -202,7 +204,7 @@ struct ArchiveStage: Stage {
         }
         let dest = try BeneathDirectory(path: destDir.path)
         var placed: [(from: BeneathDirectory, move: BeneathDirectory.Placed)] = []
-        let rows = try ctx.ledger.files(ofDrop: drop.id)
+        let rows = try taken ?? ctx.ledger.files(ofDrop: drop.id)
         for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + drop.assets + markers {
             let taken: TakenFile
             switch TakenFile.locate(rel, in: inbox) {

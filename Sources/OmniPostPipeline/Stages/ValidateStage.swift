@@ -41,8 +41,11 @@ struct ValidateStage: Stage {
         let assets = AssetList()
         let hold = GateHold(ctx.decisions, ledger: ctx.ledger)
         defer { hold.release() }
+        // The versions the drop took, read once for every check of them below (three reads of the same
+        // rows were three of a rejected drop's read transactions; issue 30).
+        let rows = try ctx.ledger.files(ofDrop: drop.id)
         do {
-            try accept(drop, try await validate(drop, assets: assets, hold: hold), assets: assets)
+            try accept(drop, try await validate(drop, assets: assets, hold: hold, rows: rows), assets: assets)
         } catch let late as PartnerArrived {
             // Pairing raced the partner's arrival: not the user's fault. The files pair again.
             try ctx.withdraw(drop.id, stage: name, reason: late.reason, code: .partnerArrived)
@@ -57,7 +60,7 @@ struct ValidateStage: Stage {
             try OmniError.passCancellation(error)
             // Whatever went wrong, a clip or sidecar that is no longer the version taken (a re-export
             // truncating and rewriting it) explains it: withdrawn, not rejected — the originals stay.
-            if let changed = try ctx.sourceChange(drop, when: "while it was validated") {
+            if let changed = try ctx.sourceChange(drop, when: "while it was validated", rows: rows) {
                 try ctx.withdraw(drop.id, stage: name, changed)
                 return true
             }
@@ -147,11 +150,13 @@ struct ValidateStage: Stage {
 
     /// The drop, step by step: its sidecar, the thing being published, its cover, then each target's
     /// delivery — and what they add up to.
-    func validate(_ drop: DropRecord, assets: AssetList, hold: GateHold? = nil) async throws -> Outcome {
+    /// `rows`: the drop's file rows, if the caller read them (nil: read here).
+    func validate(_ drop: DropRecord, assets: AssetList, hold: GateHold? = nil, rows read: [FileRecord]? = nil) async throws -> Outcome {
+        let rows = try read ?? ctx.ledger.files(ofDrop: drop.id)
         // A file rewritten since it was recorded complete (a sidecar saved again in place, a re-export)
         // is not the version this drop took: it pairs again once the new version is complete.
-        if let changed = try ctx.sourceChange(drop, when: "after it was taken") { throw changed }
-        let sidecar = try await readSidecar(drop, assets: assets)
+        if let changed = try ctx.sourceChange(drop, when: "after it was taken", rows: rows) { throw changed }
+        let sidecar = try await readSidecar(drop, assets: assets, rows: rows)
         let planner = Planner(ctx.config.convert)
         let source = try await source(of: drop, sidecar: sidecar, assets: assets, planner: planner)
         try await checkCover(sidecar, source: source, assets: assets)
@@ -178,7 +183,7 @@ struct ValidateStage: Stage {
 
     /// 1. The sidecar, or the pipeline's policy when there is none; what it overrides is checked against
     /// the platforms' rules at its line.
-    func readSidecar(_ drop: DropRecord, assets: AssetList) async throws -> Sidecar {
+    func readSidecar(_ drop: DropRecord, assets: AssetList, rows: [FileRecord]? = nil) async throws -> Sidecar {
         var out = Sidecar(
             location: drop.sidecarPath.map { SourceLocation(file: $0) },
             dir: drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? "")
@@ -186,7 +191,7 @@ struct ValidateStage: Stage {
             // The sidecar's own real path must be inside the inbox, like every file it names: a link to
             // a file elsewhere is never read, so nothing of it can reach a report.
             let sidecarAbs = try InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: s)
-            try checkSingleSidecar(drop, assets: assets)
+            try checkSingleSidecar(drop, assets: assets, rows: rows)
             if ClipList.isClipList(s) {
                 let list = try await StallGuard.run("reading \(s)", at: out.location) { _ in
                     try ctx.clipLists.load(path: sidecarAbs, displayName: s, maxEntries: ctx.config.sidecar.maxListEntries)
@@ -384,8 +389,8 @@ struct ValidateStage: Stage {
 
     /// A clip claimed by two sidecars (`c.yaml` and `c.json`) is not published with either: which one
     /// the user meant cannot be known. All of them go to failed/ with the drop.
-    func checkSingleSidecar(_ drop: DropRecord, assets: AssetList) throws {
-        let sidecars = try ctx.ledger.files(ofDrop: drop.id).filter { $0.role == .sidecar }.map(\.path)
+    func checkSingleSidecar(_ drop: DropRecord, assets: AssetList, rows: [FileRecord]? = nil) throws {
+        let sidecars = try (rows ?? ctx.ledger.files(ofDrop: drop.id)).filter { $0.role == .sidecar }.map(\.path)
         guard sidecars.count > 1 else {
             // A rival that turned up between pairing and now: pair again, so the drop fails whole
             // (`ambiguous_sidecar` naming both) instead of going out with whichever settled first.
