@@ -94,16 +94,11 @@ extension Ledger {
     /// Checkpoints an upload in place: the remote session and the platform-confirmed offset. Called
     /// before the first byte (session) and after each acknowledged chunk (offset); extends the lease.
     /// `durable`: the session or phase the next request may make a post of — synced to disk before this
-    /// returns, so a power cut cannot leave a restart without it (`writeSQL(durable:)`). A part's offset is
-    /// not: on PostgreSQL its commit returns before the server's WAL is flushed (`SET LOCAL
-    /// synchronous_commit = off`, this transaction only) — as SQLite's `NORMAL` does it. A server crash
-    /// may then lose the last fraction of a second of such offsets (never a half-done transaction,
-    /// PostgreSQL's "Asynchronous Commit"), and the resume asks the platform or sends those parts again.
+    /// returns, so a power cut cannot leave a restart without it (`writeSQL(durable:)`).
     package func checkpoint(
         deliveryId: Int64, owner: String, lease: Double, session: String?, confirmedOffset: Int64, bytesSent: Int64, durable: Bool = true
     ) throws {
         try writeSQL(durable: durable) { sql, _ in
-            if !durable, sql.dialect == .postgres { try sql.run("SET LOCAL synchronous_commit = off") }
             let n = self.now
             let changed = try sql.run(
                 """

@@ -73,39 +73,4 @@ import Testing
         #expect(!ran.take().contains { $0.hasPrefix("PRAGMA synchronous") })
         #expect(try Self.synchronous(l) == 1)
     }
-
-    /// PostgreSQL, on a server that syncs every commit (its default, `synchronous_commit = on`): a part's
-    /// offset turns that off for its own transaction (`SET LOCAL`, before its UPDATE), as SQLite's `NORMAL`
-    /// commits it; the session before its bytes keeps the server's. The offset is committed all the same
-    /// (another connection reads it), and the next transaction on the same connection is synced again.
-    @Test(.enabled(if: PostgresServer.available), .timeLimit(.minutes(2)))
-    func onPostgreSQLAPartsOffsetDoesNotWaitForItsWALAndTheSessionDoes() async throws {
-        let server = try await offPool { try PostgresServer(synchronousCommit: true) }
-        defer { server.stop() }
-        // Off the cooperative pool: the ledger's PostgreSQL calls and psql block their thread.
-        let (session, part, offset, after) = try await offPool { () -> ([String], [String], String, String?) in
-            let database = try server.createDatabase()
-            // One connection: what `SET LOCAL` left behind, if anything, would be on it.
-            let shared = try SharedLedgerClaimTests.open(server, database, clock: SystemClock(), pool: 1)
-            defer { shared.close() }
-            let l = Ledger(shared: shared)
-            let d = try uploadingDelivery(l, owner: "w1")
-            let ran = Statements()
-            shared.statementObserver.withLock { $0 = { ran.add($0) } }
-            try l.checkpoint(deliveryId: d.id!, owner: "w1", lease: 60, session: "https://upload/1", confirmedOffset: 0, bytesSent: 0, durable: true)
-            let session = ran.take()
-            try l.checkpoint(deliveryId: d.id!, owner: "w1", lease: 60, session: "https://upload/1", confirmedOffset: 8, bytesSent: 8, durable: false)
-            let part = ran.take()
-            let offset = try server.psql("SELECT confirmed_offset FROM deliveries WHERE id = \(d.id!)", database: database)
-            let after = try shared.write { tx in try tx.rows("SHOW synchronous_commit", []).first?.text("synchronous_commit") }
-            return (session, part, offset, after)
-        }
-        #expect(session.contains("COMMIT") && !session.contains { $0.contains("synchronous_commit") }, "\(session)")
-        let set = part.firstIndex(of: "SET LOCAL synchronous_commit = off")
-        let update = part.firstIndex { $0.contains("UPDATE deliveries") }
-        let commit = part.lastIndex(of: "COMMIT")
-        #expect(set != nil && update != nil && commit != nil && set! < update! && update! < commit!, "\(part)")
-        #expect(offset.trimmingCharacters(in: .whitespacesAndNewlines) == "8", "committed: another connection reads it")
-        #expect(after == "on", "SET LOCAL ends with its transaction")
-    }
 }

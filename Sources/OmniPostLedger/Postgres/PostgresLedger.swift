@@ -1,6 +1,5 @@
 import Foundation
 import OmniPostCore
-import Synchronization
 
 /// The ledger on PostgreSQL, shared by several hosts (docs/several-hosts.md). It opens like the SQLite
 /// ledger — connect, bring the schema to the current version, then named operations only — and runs the
@@ -29,12 +28,8 @@ package final class PostgresLedger: Sendable {
 
     /// One transaction: `body`'s statements all commit or none do.
     func write<T>(_ body: (PostgresTransaction) throws -> T) throws -> T {
-        let observer = statementObserver.withLock { $0 }
-        return try connections.with { try PostgresTransaction.inTransaction($0, observer: observer, body) }
+        try connections.with { try PostgresTransaction.inTransaction($0, body) }
     }
-
-    /// Told every statement this ledger sends, when set (the tests read which statements a commit ran).
-    package let statementObserver = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     /// Closes every connection; nothing runs on this ledger afterwards.
     package func close() { connections.close() }

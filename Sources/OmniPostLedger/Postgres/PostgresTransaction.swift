@@ -7,8 +7,6 @@ import Synchronization
 /// One transaction on one connection: what a ledger operation's statements run on (`LedgerSQL`).
 struct PostgresTransaction: LedgerSQL {
     let connection: PostgresConnection
-    /// Told every statement before it is sent (the tests read which statements a commit ran).
-    var observer: (@Sendable (String) -> Void)? = nil
     var dialect: SQLDialect { .postgres }
 
     func rows(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
@@ -21,7 +19,6 @@ struct PostgresTransaction: LedgerSQL {
     }
 
     private func send(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
-        observer?(sql)
         // A connection the server already ended is not asked: a query sent on a closed connection may never
         // be answered (PostgresNIO), and the ledger is unreachable for now either way.
         if connection.isClosed { throw OmniError(.ledgerUnreachable, "lost the connection to the ledger: the connection is closed") }
@@ -105,10 +102,8 @@ struct PostgresTransaction: LedgerSQL {
     }
 
     /// Runs `body` between BEGIN and COMMIT; ROLLBACK when it throws.
-    static func inTransaction<T>(
-        _ connection: PostgresConnection, observer: (@Sendable (String) -> Void)? = nil, _ body: (PostgresTransaction) throws -> T
-    ) throws -> T {
-        let tx = PostgresTransaction(connection: connection, observer: observer)
+    static func inTransaction<T>(_ connection: PostgresConnection, _ body: (PostgresTransaction) throws -> T) throws -> T {
+        let tx = PostgresTransaction(connection: connection)
         try tx.run("BEGIN", [])
         do {
             let v = try body(tx)

@@ -72,8 +72,7 @@ extension Ledger {
     /// `synchronous = NORMAL`, which survives a killed process but is synced to disk only at
     /// checkpoints; this transaction is committed with `FULL`, which syncs the log (and everything
     /// committed before it) at its commit — one fsync, ~0.7 ms here, for a handful of commits a
-    /// delivery rather than every one. PostgreSQL commits durably (`synchronous_commit = on`, its
-    /// default) but for a part's checkpoint, which turns that off for its own transaction (`checkpoint`).
+    /// delivery rather than every one. PostgreSQL commits durably anyway (`synchronous_commit`).
     @discardableResult
     func writeSQL<T: Sendable>(durable: Bool = false, _ body: @Sendable (any LedgerSQL, inout [EventRecord]) throws -> T) throws -> T {
         let value: T
