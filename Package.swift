@@ -59,9 +59,11 @@ let package = Package(
         ),
         // Wire formats an adapter and its sandbox both speak (SigV4, S3's XML, the AT Protocol's TIDs and
         // CIDs, the webhook signature): OmniPost's own concepts stay in Core.
+        // CRC-32C with the CPU's own instruction (SSE4.2, ARMv8 CRC): S3's per-part checksum over HTTPS.
+        .target(name: "CCRC32C"),
         .target(
             name: "OmniPostWire",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CCRC32C", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(

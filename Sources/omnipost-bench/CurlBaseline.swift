@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import OmniPostCore
 import OmniPostPlatforms
+import OmniPostWire
 
 // The upload rows' baseline (issue 30): curl sending the same bytes in the same number of requests to the
 // same sandbox endpoints as the adapter, so a protocol's chunking and the sandbox's own per-part work are
@@ -26,10 +27,11 @@ struct CurlPart {
 func curlChild(_ a: [String]) async throws {
     let (platform, base, slices, size, partSize) = (a[0], a[1], a[2], Int64(a[3]) ?? 0, Int64(a[4]) ?? 0)
     guard let account = benchAccount(platform, base: base)?.0, let c = uploadCases.first(where: { $0.platform == platform }) else { exit(2) }
-    let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokens())
-    let settings = AdapterSettings(account: account, tokens: tokens, http: HTTPClient.shared, chunkSize: partSize)
+    let http = try benchHTTPClient()
+    let tokens = TokenProvider(account: account, http: http, store: MemoryTokens())
+    let settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: partSize)
     let job = UploadJob(deliveryId: 1, filePath: slices, size: size, metadata: c.meta, session: nil, confirmedOffset: 0)
-    let api = AuthorizedHTTP(http: HTTPClient.shared, tokens: tokens, timeout: .seconds(60))
+    let api = AuthorizedHTTP(http: http, tokens: tokens, timeout: .seconds(60))
     let names = try FileManager.default.contentsOfDirectory(atPath: slices).sorted().map { slices + "/" + $0 }
     func json(_ url: String, _ body: String, _ headers: [(String, String)] = []) async throws -> AuthorizedHTTP.Reply {
         let r = try await api.send(url: url, method: .POST, headers: [("Content-Type", "application/json")] + headers, body: ByteBuffer(string: body))
@@ -109,7 +111,8 @@ func curlChild(_ a: [String]) async throws {
         }
     case "vimeo", "tus":
         // A tus upload (Vimeo's upload link is one): PATCH from each offset, with the sha1 checksum the
-        // adapter sends where the server offers it (the tus server does; Vimeo's links are not asked).
+        // adapter sends where the server offers it over plain HTTP (the tus server does; over HTTPS the
+        // adapter sends none, `TusClient.Capabilities.checksum(for:)`; Vimeo's links are not asked).
         var location: String
         if platform == "vimeo" {
             var r = HTTPClientRequest(url: base + "/me/videos?fields=uri,link,upload")
@@ -118,7 +121,7 @@ func curlChild(_ a: [String]) async throws {
             r.headers.add(name: "Accept", value: "application/vnd.vimeo.*+json;version=3.4")
             r.headers.add(name: "Content-Type", value: "application/json")
             r.body = .bytes(ByteBuffer(string: #"{"upload":{"approach":"tus","size":\#(size)},"privacy":{"view":"nobody"},"name":"bench"}"#))
-            let resp = try await HTTPClient.shared.execute(r, timeout: .seconds(60))
+            let resp = try await http.execute(r, timeout: .seconds(60))
             let body = try await resp.body.collect(upTo: 1 << 20)
             let v = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
             guard let link = (v?["upload"] as? [String: Any])?["upload_link"] as? String else { throw OmniError(.internalError, "no upload_link") }
@@ -128,32 +131,37 @@ func curlChild(_ a: [String]) async throws {
             r.method = .POST
             r.headers.add(name: "Tus-Resumable", value: "1.0.0")
             r.headers.add(name: "Upload-Length", value: String(size))
-            let resp = try await HTTPClient.shared.execute(r, timeout: .seconds(60))
+            let resp = try await http.execute(r, timeout: .seconds(60))
             guard let l = resp.headers.first(name: "Location") else { throw OmniError(.internalError, "no Location") }
-            location = l
+            location = URL(string: l, relativeTo: URL(string: r.url))?.absoluteString ?? l
         }
         parts = try names.indices.map { i in
             var h = ["Tus-Resumable: 1.0.0", "Upload-Offset: \(range(i).0)", "Content-Type: application/offset+octet-stream"]
-            if platform == "tus" {
+            if platform == "tus", !location.lowercased().hasPrefix("https:") {
                 let d = try Data(contentsOf: URL(fileURLWithPath: names[i]))
                 h.append("Upload-Checksum: sha1 " + Data(Insecure.SHA1.hash(data: d)).base64EncodedString())
             }
             return CurlPart(method: "PATCH", url: location, headers: h, slice: names[i])
         }
     case "s3":
-        // A multipart upload; each UploadPart SigV4-signed over its part's sha256 (worked out here, untimed).
+        // A multipart upload; each UploadPart SigV4-signed over its part's sha256 over plain HTTP, or over
+        // HTTPS unsigned with its CRC-32C in a signed checksum header, the upload created with that
+        // algorithm — as the adapter sends them (`S3Bucket.signsPayload`); the digests worked out here, untimed.
         var config = MediaHostConfig.S3(
             endpoint: account.endpoint, bucket: (try? account.text("bucket")) ?? "", region: (try? account.text("region")) ?? "us-east-1",
             accessKeyID: (try? account.text("access_key_id")) ?? "", secretAccessKey: (try? account.text("secret_access_key")) ?? "", prefix: "")
         config.pathStyle = true
-        let bucket = S3Bucket(config, http: HTTPClient.shared)
+        let bucket = S3Bucket(config, http: http)
         let key = "bench-curl.bin"
-        let id = try await bucket.createMultipartUpload(key, headers: ["Content-Type": "video/mp4"])
+        let signs = bucket.signsPayload
+        let id = try await bucket.createMultipartUpload(
+            key, headers: ["Content-Type": "video/mp4"].merging(signs ? [:] : ["x-amz-checksum-algorithm": S3Bucket.partChecksum]) { a, _ in a })
         parts = try names.indices.map { i in
             let d = try Data(contentsOf: URL(fileURLWithPath: names[i]))
             let req = bucket.signed(
-                .PUT, key: key, query: [("partNumber", String(i + 1)), ("uploadId", id)], body: .bytes(ByteBuffer()), length: Int64(d.count),
-                sha256: FileHashing.sha256(data: d))
+                .PUT, key: key, query: [("partNumber", String(i + 1)), ("uploadId", id)],
+                headers: signs ? [:] : ["x-amz-checksum-crc32c": CRC32C.base64(CRC32C.checksum(d))], body: .bytes(ByteBuffer()),
+                length: Int64(d.count), sha256: signs ? FileHashing.sha256(data: d) : SigV4.unsignedPayload)
             let headers = req.headers.filter { !["content-length", "host"].contains($0.name.lowercased()) }.map { "\($0.name): \($0.value)" }
             return CurlPart(method: "PUT", url: req.url, headers: headers, slice: names[i])
         }
@@ -177,6 +185,8 @@ func runCurl(_ parts: [CurlPart], config: String) throws -> (seconds: Double, cp
         // before every body over 1 MiB (the adapter, through AsyncHTTPClient, does not ask for one).
         text += "url = \(quoted(p.url))\nrequest = \(p.method)\noutput = \"/dev/null\"\nsilent\nshow-error\nfail\nheader = \"Expect:\"\n"
         for h in p.headers { text += "header = \(quoted(h))\n" }
+        // Over HTTPS (BenchTLS.swift) curl trusts the sandbox's CA, as our client does (each `next` resets it).
+        if let ca = ProcessInfo.processInfo.environment[benchCAVariable] { text += "cacert = \(quoted(ca))\n" }
         if let form = p.form { for f in form { text += "form = \(quoted(f))\n" } } else { text += "upload-file = \(quoted(p.slice))\n" }
     }
     try Data(text.utf8).write(to: URL(fileURLWithPath: config))

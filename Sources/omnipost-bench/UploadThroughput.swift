@@ -72,9 +72,11 @@ func uploadChild(_ a: [String]) async throws {
     guard let module = PlatformRegistry.module(platform), let c = uploadCases.first(where: { $0.platform == platform }),
         let account = benchAccount(platform, base: base)?.0
     else { exit(2) }
+    // Over HTTPS (`uploadsOverTLS`) the daemon's own client, trusting the sandbox's CA.
+    let http = try benchHTTPClient()
     let settings = AdapterSettings(
-        account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokens()),
-        http: HTTPClient.shared, chunkSize: 8 << 20)
+        account: account, tokens: TokenProvider(account: account, http: http, store: MemoryTokens()),
+        http: http, chunkSize: 8 << 20)
     let adapter = module.makeAdapter(settings)
     // Each part checkpointed in a real SQLite ledger beside the file, as the upload stage does (a WAL
     // commit per confirmed part, synced only where the checkpoint says it must outlive a power cut —
@@ -220,7 +222,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
     // Several GiB of payloads and received copies: not left behind on a small disk (or in memory).
     defer { try? FileManager.default.removeItem(at: dir) }
     // The platform side runs in its own process, as a real server would.
-    let (sandbox, base) = try await startSandbox(omnipost: omnipost, in: dir, arguments: sandboxFlags(uploadCases))
+    let (sandbox, plainBase, tls) = try await startSandboxWithTLS(omnipost: omnipost, in: dir, arguments: sandboxFlags(uploadCases))
     defer { sandbox.terminate(); sandbox.waitUntilExit() }
     // BENCH_UPLOAD_RUNS (3) runs of each side, taken in turn — ours, the sink's, curl's — and each side's
     // median compared, so one slow moment of a busy machine does not decide the row.
@@ -235,6 +237,15 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
     // BENCH_PLATFORMS=youtube,x measures only those adapters.
     let only = ProcessInfo.processInfo.environment["BENCH_PLATFORMS"].map { Set($0.split(separator: ",").map(String.init)) }
     for c in uploadCases where only?.contains(c.platform) ?? true {
+        // S3 and tus over HTTPS, every side of their row (BenchTLS.swift); the children find the CA here.
+        let base: String
+        if uploadsOverTLS(c.platform), let tls {
+            base = tls.base
+            setenv(benchCAVariable, tls.ca, 1)
+        } else {
+            base = plainBase
+            unsetenv(benchCAVariable)
+        }
         let file: URL
         if let f = files[c.bytes] {
             file = f
@@ -317,7 +328,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
         let mib = Double(c.bytes) / 1_048_576
         let spread = { (xs: [Double]) in xs.map { String(format: "%.2f", $0) }.joined(separator: "/") }
         rows.append([
-            "upload \(Int(mib)) MiB → \(c.platform) sandbox, \(parts) parts (goal ≥ 0.9× curl's speed; peak RSS ≤ \(64 + partSize >> 20) MiB; median of \(runs))",
+            "upload \(Int(mib)) MiB → \(c.platform) sandbox\(base.hasPrefix("https") ? " (HTTPS)" : ""), \(parts) parts (goal ≥ 0.9× curl's speed; peak RSS ≤ \(64 + partSize >> 20) MiB; median of \(runs))",
             String(
                 format: "%.2f s to the last part (%@), %.0f MiB/s (%.2f s in all; checkpoints %.0f ms), %d MiB RSS", bytesSeconds, spread(ours.map(\.bytesSeconds)),
                 mib / bytesSeconds, adapterSeconds, checkpointSeconds * 1000, rssKiB / 1024),

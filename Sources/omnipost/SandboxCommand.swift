@@ -73,6 +73,17 @@ struct SandboxCommand: AsyncParsableCommand {
             print("sandbox listening on http://\(host):\(p)")
             print("HTTPS (Reddit's media host) is signed by the CA in \(server.caFile.path)")
             fflush(nil)
+            // The same routes over HTTPS (what the bench's S3 and tus rows use), once that port is bound too.
+            Task {
+                for _ in 0..<200 {
+                    if let t = server.tlsPort {
+                        print("sandbox listening over HTTPS on https://\(host):\(t)")
+                        fflush(nil)
+                        return
+                    }
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
         }
     }
 }

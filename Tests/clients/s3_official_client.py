@@ -56,6 +56,18 @@ def main():
         after_abort = "listed"
     except ClientError as e:
         after_abort = e.response["Error"]["Code"]
+    # A part whose checksum header does not match its bytes: refused as S3 refuses it (400 BadDigest),
+    # nothing stored; the same part with its right CRC-32C (what OmniPost sends over HTTPS) is taken.
+    mp2 = s3.create_multipart_upload(Bucket="media", Key="digest.mp4", ChecksumAlgorithm="CRC32C")
+    try:
+        s3.upload_part(Bucket="media", Key="digest.mp4", PartNumber=1, UploadId=mp2["UploadId"], Body=b"y" * 1000, ChecksumCRC32C="AAAAAA==")
+        bad_digest = "accepted"
+    except ClientError as e:
+        bad_digest = e.response["Error"]["Code"]
+    good = s3.upload_part(Bucket="media", Key="digest.mp4", PartNumber=1, UploadId=mp2["UploadId"], Body=b"y" * 1000, ChecksumCRC32C=sys.argv[5])
+    s3.complete_multipart_upload(Bucket="media", Key="digest.mp4", UploadId=mp2["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": good["ETag"], "ChecksumCRC32C": good.get("ChecksumCRC32C", "")}]})
+    digest_len = s3.head_object(Bucket="media", Key="digest.mp4")["ContentLength"]
     bad = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key_id, aws_secret_access_key=secret + "x", region_name="us-east-1")
     try:
         bad.put_object(Bucket="media", Key="x", Body=b"x")
@@ -68,6 +80,7 @@ def main():
         "big_sha": hashlib.sha256(data * 4).hexdigest(), "got_big_sha": hashlib.sha256(got_big).hexdigest(),
         "big_etag": head["ETag"], "big_meta": head.get("Metadata", {}), "big_class": head.get("StorageClass", ""),
         "listed": [[p["PartNumber"], p["Size"]] for p in listed], "after_abort": after_abort,
+        "bad_digest": bad_digest, "digest_len": digest_len,
         "expired_status": expired_status, "expired_body": expired_body.decode(errors="replace"), "bad_secret": bad_code,
     }))
 

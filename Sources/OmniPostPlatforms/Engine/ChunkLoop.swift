@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOCore
 import OmniPostCore
+import OmniPostWire
 
 /// The chunk loop, written once: parts in the transport's order, read through one `PinnedReader` (hashed
 /// as read; the last part refused unless the whole matches the recorded digest), a checkpoint after
@@ -128,13 +129,16 @@ enum ChunkLoop {
     ) throws -> (Part, ByteBuffer) {
         var sha256 = digests.contains(.sha256) ? SHA256() : nil
         var sha1 = digests.contains(.sha1) ? Insecure.SHA1() : nil
+        var crc32c = digests.contains(.crc32c) ? CRC32C() : nil
         let bytes = try readChunk(reader, part, framed: frame, reusing: shelf) { block in
             sha256?.update(bufferPointer: block)
             sha1?.update(bufferPointer: block)
+            crc32c?.update(block)
         }
         var part = part
         part.digests.sha256 = sha256.map { Array($0.finalize()) }
         part.digests.sha1 = sha1.map { Array($0.finalize()) }
+        part.digests.crc32c = crc32c?.value
         return (part, bytes)
     }
 

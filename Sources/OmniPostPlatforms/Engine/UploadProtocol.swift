@@ -21,18 +21,21 @@ package struct Part: Sendable, Equatable {
     package static func == (a: Part, b: Part) -> Bool { a.index == b.index && a.offset == b.offset && a.length == b.length }
 }
 
-/// Digests a part's request carries beside its bytes: S3's signed payload sha256, tus's `Upload-Checksum`.
+/// Digests a part's request carries beside its bytes: S3's signed payload sha256 (plain HTTP) or its
+/// `x-amz-checksum-crc32c` (HTTPS), tus's `Upload-Checksum`.
 package struct PartDigests: OptionSet, Sendable {
     package let rawValue: Int
     package init(rawValue: Int) { self.rawValue = rawValue }
     package static let sha256 = PartDigests(rawValue: 1)
     package static let sha1 = PartDigests(rawValue: 2)
+    package static let crc32c = PartDigests(rawValue: 4)
 }
 
 /// A part's digests, where the chunk loop worked them out (nil: not asked for).
 package struct PartDigest: Sendable {
     package var sha256: [UInt8]?
     package var sha1: [UInt8]?
+    package var crc32c: UInt32?
     package init() {}
 }
 

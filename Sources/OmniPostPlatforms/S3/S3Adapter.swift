@@ -43,6 +43,9 @@ struct S3Adapter: ResumableAdapter, DescribedAdapter {
         var partSize: Int64
         /// The parts S3 has answered for (its word, from `ListParts` on a resume, not only ours).
         var parts: [S3Bucket.Part]? = nil
+        /// The checksum algorithm the upload was created with (`CRC32C` over HTTPS); nil: each part's
+        /// payload is signed (plain HTTP, and every session checkpointed before there was a choice).
+        var checksum: String? = nil
         var held: [S3Bucket.Part] { (parts ?? []).sorted { $0.number < $1.number } }
     }
 
@@ -115,8 +118,12 @@ struct S3Adapter: ResumableAdapter, DescribedAdapter {
 
     func start(_ job: UploadJob, _ choice: Choice) async throws -> Session {
         guard case .free(let key) = choice else { throw DeliveryError(.permanent, .internalError, "no free key to store under") }
-        let id = try await bucket.createMultipartUpload(key, headers: try objectHeaders(job))
-        return Session(key: key, uploadId: id, partSize: partSize(job.size), parts: [])
+        let b = bucket
+        var headers = try objectHeaders(job)
+        let checksum = b.signsPayload ? nil : S3Bucket.partChecksum
+        if let checksum { headers["x-amz-checksum-algorithm"] = checksum }
+        let id = try await b.createMultipartUpload(key, headers: headers)
+        return Session(key: key, uploadId: id, partSize: partSize(job.size), parts: [], checksum: checksum)
     }
 
     /// CompleteMultipartUpload with every part in order: the object exists from here.

@@ -8,11 +8,24 @@ import OmniPostWire
 /// S3's multipart upload: create → parts → complete (or abort), and the two questions a resume asks —
 /// which parts does S3 hold (`ListParts`), is the object there (`HEAD`).
 extension S3Bucket {
+    /// What vouches for a part's bytes (`uploadPart`).
+    package enum PartDigestHeader: Sendable {
+        case signedSHA256(String)
+        case crc32c(UInt32)
+    }
+
     package struct Part: Sendable, Equatable, Codable {
         package var number: Int
         package var etag: String
         package var size: Int64
+        /// Its `x-amz-checksum-crc32c` (base64), where the upload was created with that algorithm:
+        /// complete names each part's again.
+        package var crc32c: String? = nil
     }
+
+    /// The checksum algorithm an upload over HTTPS is created with (`x-amz-checksum-algorithm`): each
+    /// part then carries its CRC-32C instead of a signed sha256 (`signsPayload`).
+    package static let partChecksum = "CRC32C"
 
     /// The object's headers, or nil when there is none under `key`.
     package func head(_ key: String) async throws -> HTTPHeaders? {
@@ -32,12 +45,22 @@ extension S3Bucket {
         return id
     }
 
-    /// Sends one part; its ETag is what `complete` names it by.
-    /// One part, its body the buffer as read (no copy) and `sha256` (hex) its signed payload hash.
-    package func uploadPart(_ key: String, uploadId: String, number: Int, bytes: ByteBuffer, sha256: String) async throws -> String {
+    /// Sends one part; its ETag is what `complete` names it by. Its body is the buffer as read (no
+    /// copy); `digest` is what vouches for it: a signed sha256 (hex), or — over HTTPS, where the AWS SDKs
+    /// leave the payload unsigned — `UNSIGNED-PAYLOAD` with its CRC-32C in a signed `x-amz-checksum-crc32c`
+    /// header, which S3 checks against the bytes (400 BadDigest) as it would the sha256.
+    package func uploadPart(_ key: String, uploadId: String, number: Int, bytes: ByteBuffer, digest: PartDigestHeader) async throws -> String {
+        var headers: [String: String] = [:]
+        let payload: String
+        switch digest {
+        case .signedSHA256(let hex): payload = hex
+        case .crc32c(let v):
+            headers["x-amz-checksum-crc32c"] = CRC32C.base64(v)
+            payload = SigV4.unsignedPayload
+        }
         let (resp, body) = try await send(
-            .PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
-            body: .bytes(bytes), length: Int64(bytes.readableBytes), sha256: sha256)
+            .PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)], headers: headers,
+            body: .bytes(bytes), length: Int64(bytes.readableBytes), sha256: payload)
         guard resp.status == .ok, let etag = resp.headers.first(name: "ETag") else {
             throw refusal(resp, body, "part \(number) of \(key)")
         }
@@ -60,7 +83,7 @@ extension S3Bucket {
                 guard let n = XMLTags.first("PartNumber", in: p).flatMap(Int.init), let etag = XMLTags.first("ETag", in: p),
                     let size = XMLTags.first("Size", in: p).flatMap(Int64.init)
                 else { continue }
-                parts.append(Part(number: n, etag: etag, size: size))
+                parts.append(Part(number: n, etag: etag, size: size, crc32c: XMLTags.first("ChecksumCRC32C", in: p)))
             }
             guard XMLTags.first("IsTruncated", in: text) == "true", let next = XMLTags.first("NextPartNumberMarker", in: text) else { break }
             marker = next
@@ -73,7 +96,10 @@ extension S3Bucket {
     package func completeMultipartUpload(_ key: String, uploadId: String, parts: [Part]) async throws -> String {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for p in parts.sorted(by: { $0.number < $1.number }) {
-            xml += "<Part><PartNumber>\(p.number)</PartNumber><ETag>\(XMLTags.escape(p.etag))</ETag></Part>"
+            // An upload created with a checksum algorithm names each part's checksum again (S3 refuses it
+            // otherwise: "The complete request must include the checksum for each part").
+            let sum = p.crc32c.map { "<ChecksumCRC32C>\($0)</ChecksumCRC32C>" } ?? ""
+            xml += "<Part><PartNumber>\(p.number)</PartNumber><ETag>\(XMLTags.escape(p.etag))</ETag>\(sum)</Part>"
         }
         xml += "</CompleteMultipartUpload>"
         let data = Data(xml.utf8)

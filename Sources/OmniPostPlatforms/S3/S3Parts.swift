@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import OmniPostCore
+import OmniPostWire
 
 /// S3's multipart transport: numbered parts of the session's size, each answered with its ETag. A part
 /// is its number, so a cut one is sent again (`.resend`) and replaces whatever arrived; a resumed upload
@@ -37,14 +38,28 @@ struct S3Parts: UploadProtocol {
         return nil
     }
 
-    /// SigV4 signs the part's sha256: worked out by the chunk loop while the part before it travels.
-    func partDigests(for session: S3Adapter.Session) -> PartDigests { .sha256 }
+    /// What vouches for each part (the session's, fixed when the upload was created): its CRC-32C where the
+    /// upload was created with that algorithm (over HTTPS), else the sha256 SigV4 signs — either worked
+    /// out by the chunk loop while the part before it travels.
+    func partDigests(for session: S3Adapter.Session) -> PartDigests { session.checksum == S3Bucket.partChecksum ? .crc32c : .sha256 }
 
     func send(_ part: Part, _ bytes: ByteBuffer, session s: inout S3Adapter.Session, job: UploadJob) async throws -> PartReply {
         let n = part.index + 1
-        let sha = part.digests.sha256.map { $0.hex } ?? bytes.withUnsafeReadableBytes { FileHashing.sha256(data: Data($0)) }
-        let etag = try await bucket.uploadPart(s.key, uploadId: s.uploadId, number: n, bytes: bytes, sha256: sha)
-        s.parts = (s.parts ?? []).filter { $0.number != n } + [S3Bucket.Part(number: n, etag: etag, size: part.length)]
+        let etag: String
+        var crc: String? = nil
+        if s.checksum == S3Bucket.partChecksum {
+            let v = part.digests.crc32c ?? bytes.withUnsafeReadableBytes { b in
+                var c = CRC32C()
+                c.update(b)
+                return c.value
+            }
+            crc = CRC32C.base64(v)
+            etag = try await bucket.uploadPart(s.key, uploadId: s.uploadId, number: n, bytes: bytes, digest: .crc32c(v))
+        } else {
+            let sha = part.digests.sha256.map { $0.hex } ?? bytes.withUnsafeReadableBytes { FileHashing.sha256(data: Data($0)) }
+            etag = try await bucket.uploadPart(s.key, uploadId: s.uploadId, number: n, bytes: bytes, digest: .signedSHA256(sha))
+        }
+        s.parts = (s.parts ?? []).filter { $0.number != n } + [S3Bucket.Part(number: n, etag: etag, size: part.length, crc32c: crc)]
         return .confirmed(S3Adapter.confirmed(s.held, partSize: s.partSize, size: job.size))
     }
 }

@@ -47,12 +47,16 @@ struct TusAdapter: ResumableAdapter, DescribedAdapter {
         if !job.metadata.title.isEmpty { meta.append(("title", job.metadata.title)) }
         if let d = job.drop { meta.append(("omnipost_drop", d.dropId)) }
         if let sha = job.expectedSha256 { meta.append(("sha256", sha)) }
-        return Session(uploadURL: try await tus.create(endpoint, length: job.size, metadata: meta), checksum: caps.checksum)
+        let url = try await tus.create(endpoint, length: job.size, metadata: meta)
+        return Session(uploadURL: url, checksum: caps.checksum(for: url, forced: forcedChecksum))
     }
+
+    /// The account's `upload_checksum: true|false`, where it says; else the scheme decides (`checksum(for:)`).
+    var forcedChecksum: Bool? { try? settings.account.setting("upload_checksum")?.bool() }
 
     /// A resumed upload asks `OPTIONS` again for its checksum, and goes on from the offset `HEAD` gave.
     func resume(_ s: inout Session, _ job: UploadJob) async throws -> Int64? {
-        s.checksum = try await capabilities(job).checksum
+        s.checksum = try await capabilities(job).checksum(for: s.uploadURL, forced: forcedChecksum)
         return job.confirmedOffset
     }
 

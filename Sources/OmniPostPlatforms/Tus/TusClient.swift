@@ -27,8 +27,20 @@ package struct TusClient: Sendable {
         package var extensions: Set<String> = []
         package var checksums: [String] = []
         package var maxSize: Int64? = nil
-        /// The checksum algorithm used: sha1 (every server with the extension must take it), or none.
+        /// The checksum algorithm the server takes: sha1 (every server with the extension must take it), or none.
         package var checksum: String? { extensions.contains("checksum") && checksums.contains("sha1") ? "sha1" : nil }
+
+        /// The checksum each `PATCH` to `uploadURL` carries. The extension is the client's choice ("A Client
+        /// MAY include the `Upload-Checksum` header", tus 1.0 § Checksum); tus-js-client never sends one,
+        /// tus-py-client only when asked (`upload_checksum`), and tusd does not offer the extension at all.
+        /// So, as the AWS SDKs treat S3's signed payload: over plain HTTP a part carries its sha1 where the
+        /// server offers it (nothing else checks the bytes end to end); over HTTPS TLS authenticates every
+        /// record of the part on its way, and the sha1 — half the client's CPU a GiB beside curl's — is
+        /// left out. `forced` (the account's `upload_checksum`) says yes or no whatever the scheme.
+        package func checksum(for uploadURL: String, forced: Bool? = nil) -> String? {
+            guard forced ?? !uploadURL.lowercased().hasPrefix("https:") else { return nil }
+            return checksum
+        }
     }
 
     func request(_ url: String, _ method: HTTPMethod) -> HTTPClientRequest {

@@ -6,9 +6,9 @@ import OmniPostCore
 package enum TusPlatform: PlatformModule {
     package static let descriptor = PlatformDescriptor.destination(
         "tus", "tus server",
-        accountFields: ["url (the creation endpoint)", "headers"],
-        settings: ["url", "headers"],
-        upload: "tus 1.0: creation, `PATCH` from the server's offset (`HEAD` after any failure or 409), sha1 checksums where offered",
+        accountFields: ["url (the creation endpoint)", "headers", "upload_checksum"],
+        settings: ["url", "headers", "upload_checksum"],
+        upload: "tus 1.0: creation, `PATCH` from the server's offset (`HEAD` after any failure or 409), sha1 checksums where offered over plain HTTP (`upload_checksum` to choose)",
         reconcile: "`HEAD` of the upload: complete when its offset is its length",
         quotas: "none; 429/5xx back off")
 

@@ -93,6 +93,14 @@ enum S3Routes: SandboxPlatform {
             body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + body)))
     }
 
+    /// A stored part's or object's answer names the checksum S3 checked (`x-amz-checksum-*`): what the AWS
+    /// SDKs' transfer manager names each part by in complete.
+    static func checked(_ sums: [(String, String)], _ headers: HTTPFields) -> HTTPFields {
+        var h = headers
+        for (algorithm, value) in sums { if let name = HTTPField.Name("x-amz-checksum-" + algorithm.lowercased()) { h[name] = value } }
+        return h
+    }
+
     static let noSuchUpload = error(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
 
     /// The query's value for `name` (nil when absent; `?uploads` has an empty one).
@@ -145,21 +153,41 @@ enum S3Routes: SandboxPlatform {
             case .success(let d): data = d
             case .failure(let r): return r
             }
+            // At most one `x-amz-checksum-*`, checked against the bytes as S3 checks it.
+            let sums = S3Checksums.sent { SandboxHTTP.header(req, $0) }
+            if sums.count > 1 { return error(400, "InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") }
+            if let (algorithm, value) = sums.first {
+                guard S3Checksums.algorithms.contains(algorithm) else {
+                    return error(400, "InvalidRequest", "This sandbox checks x-amz-checksum-crc32, -crc32c, -sha1 and -sha256 only")
+                }
+                if S3Checksums.digest(algorithm, data) != value {
+                    return error(400, "BadDigest", "The \(algorithm) you specified did not match the calculated checksum.")
+                }
+            }
             if let uploadId = query(req, "uploadId"), let n = query(req, "partNumber").flatMap(Int.init) {
                 await state.count("s3.part")
+                // What vouched for the part: its signed sha256, or (unsigned) its checksum header.
+                await state.count(SandboxHTTP.header(req, "x-amz-content-sha256") == SigV4.unsignedPayload ? "s3.part.unsigned" : "s3.part.signed")
+                if let (algorithm, _) = sums.first { await state.count("s3.part.\(algorithm.lowercased())") }
                 guard (1...10_000).contains(n) else { return error(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive") }
+                if let expected = await state.uploadChecksumAlgorithm(uploadId: uploadId), sums.first?.0 != expected {
+                    return error(
+                        400, "InvalidRequest",
+                        "Checksum Type mismatch occurred, expected checksum Type: \(expected.lowercased()), actual checksum Type: \(sums.first.map { $0.0.lowercased() } ?? "null")")
+                }
                 // A transfer cut mid-part: the bytes arrived and are dropped, the client is told it failed.
                 if let status = await state.takeChunkFault() { return error(status, status >= 500 ? "InternalError" : "BadRequest", "injected fault") }
                 await state.addReceived(Int64(data.count))
-                guard let etag = try await state.putPart(uploadId: uploadId, bucket: bucket, key: key, number: n, data: data) else { return noSuchUpload }
-                return Response(status: .ok, headers: [.eTag: "\"\(etag)\""])
+                guard let etag = try await state.putPart(uploadId: uploadId, bucket: bucket, key: key, number: n, data: data, checksum: sums.first?.1)
+                else { return noSuchUpload }
+                return Response(status: .ok, headers: checked(sums, [.eTag: "\"\(etag)\""]))
             }
             await state.count("s3.put")
             let headers = objectHeaders(req)
             let etag = try await state.putObject(
                 bucket: bucket, key: key, data: data, contentType: headers["content-type"] ?? "binary/octet-stream",
                 headers: headers.filter { $0.key != "content-type" })
-            return Response(status: .ok, headers: [.eTag: "\"\(etag)\""])
+            return Response(status: .ok, headers: checked(sums, [.eTag: "\"\(etag)\""]))
         }
         // CreateMultipartUpload (`?uploads`) and CompleteMultipartUpload (`?uploadId=…`).
         router.post("/s3/:bucket/**") { req, ctx -> Response in
@@ -177,7 +205,11 @@ enum S3Routes: SandboxPlatform {
                     case .status(let code): return error(code, code >= 500 ? "InternalError" : "InvalidRequest", "injected fault")
                     }
                 }
-                let id = await state.createUpload(bucket: bucket, key: key, headers: objectHeaders(req))
+                let algorithm = SandboxHTTP.header(req, "x-amz-checksum-algorithm")?.uppercased()
+                if let algorithm, !S3Checksums.algorithms.contains(algorithm) {
+                    return error(400, "InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: \(S3Checksums.algorithms)")
+                }
+                let id = await state.createUpload(bucket: bucket, key: key, headers: objectHeaders(req), checksumAlgorithm: algorithm)
                 return xml(
                     "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><UploadId>\(id)</UploadId></InitiateMultipartUploadResult>"
                 )
@@ -188,12 +220,14 @@ enum S3Routes: SandboxPlatform {
             case .success(let d): text = String(decoding: d, as: UTF8.self)
             case .failure(let r): return r
             }
+            var checksums: [Int: String] = [:]
             let parts: [(Int, String)] = XMLTags.all("Part", in: text).compactMap { p in
                 guard let n = XMLTags.first("PartNumber", in: p).flatMap(Int.init), let e = XMLTags.first("ETag", in: p) else { return nil }
+                for a in S3Checksums.algorithms { if let v = XMLTags.first("Checksum" + a, in: p) { checksums[n] = v } }
                 return (n, e)
             }
             await state.count("s3.complete")
-            switch try await state.completeUpload(uploadId: uploadId, bucket: bucket, key: key, parts: parts) {
+            switch try await state.completeUpload(uploadId: uploadId, bucket: bucket, key: key, parts: parts, checksums: checksums) {
             case .noSuchUpload: return noSuchUpload
             case .error(let code, let message): return error(400, code, message)
             case .ok(let etag):
@@ -242,9 +276,11 @@ enum S3Routes: SandboxPlatform {
                     "<ListPartsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>\(bucket)</Bucket><Key>\(XMLTags.escape(key))</Key><UploadId>\(uploadId)</UploadId>"
                 out += "<PartNumberMarker>\(marker)</PartNumberMarker><NextPartNumberMarker>\(page.last?.number ?? marker)</NextPartNumberMarker><MaxParts>\(max)</MaxParts>"
                 out += "<IsTruncated>\(after.count > page.count)</IsTruncated><StorageClass>STANDARD</StorageClass>"
+                let algorithm = await state.uploadChecksumAlgorithm(uploadId: uploadId)
                 for p in page {
+                    let sum = algorithm.flatMap { a in p.checksum.map { "<Checksum\(a)>\($0)</Checksum\(a)>" } } ?? ""
                     out +=
-                        "<Part><PartNumber>\(p.number)</PartNumber><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;\(p.etag)&quot;</ETag><Size>\(p.size)</Size></Part>"
+                        "<Part><PartNumber>\(p.number)</PartNumber><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;\(p.etag)&quot;</ETag>\(sum)<Size>\(p.size)</Size></Part>"
                 }
                 return xml(out + "</ListPartsResult>")
             }

@@ -17,6 +17,11 @@ extension SandboxState {
         var key: String
         var headers: [String: String]
         var parts: [Int: (etag: String, path: String, size: Int)] = [:]
+        /// `x-amz-checksum-algorithm` at creation (CRC32C, …): every part must carry one of it, and
+        /// complete must name each part's again.
+        var checksumAlgorithm: String? = nil
+        /// Each part's checksum (base64) of that algorithm.
+        var checksums: [Int: String] = [:]
     }
 
     /// Registers an access key and its secret (what a bucket's owner hands a client).
@@ -60,16 +65,21 @@ extension SandboxState {
 
     // MARK: Multipart
 
-    func createUpload(bucket: String, key: String, headers: [String: String]) -> String {
+    func createUpload(bucket: String, key: String, headers: [String: String], checksumAlgorithm: String? = nil) -> String {
         s3Buckets.insert(bucket)
         let id = SandboxState.randomID(32)
-        s3Uploads[id] = S3Upload(bucket: bucket, key: key, headers: headers)
+        s3Uploads[id] = S3Upload(bucket: bucket, key: key, headers: headers, checksumAlgorithm: checksumAlgorithm)
         return id
     }
 
+    /// The algorithm the upload was created with; nil for none, or no such upload.
+    func uploadChecksumAlgorithm(uploadId: String) -> String? { s3Uploads[uploadId]?.checksumAlgorithm }
+
     /// Stores one part (replacing an earlier one of the same number, as S3 does); nil: no such upload.
-    func putPart(uploadId: String, bucket: String, key: String, number: Int, data: Data) throws -> String? {
+    /// `checksum`: its checked `x-amz-checksum-*` value of the upload's algorithm.
+    func putPart(uploadId: String, bucket: String, key: String, number: Int, data: Data, checksum: String? = nil) throws -> String? {
         guard var u = s3Uploads[uploadId], u.bucket == bucket, u.key == key else { return nil }
+        u.checksums[number] = checksum
         let dir = root.appendingPathComponent("s3parts/\(uploadId)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent(String(number))
@@ -80,16 +90,18 @@ extension SandboxState {
         return etag
     }
 
-    func uploadParts(uploadId: String, bucket: String, key: String) -> [(number: Int, etag: String, size: Int)]? {
+    func uploadParts(uploadId: String, bucket: String, key: String) -> [(number: Int, etag: String, size: Int, checksum: String?)]? {
         guard let u = s3Uploads[uploadId], u.bucket == bucket, u.key == key else { return nil }
-        return u.parts.keys.sorted().map { ($0, u.parts[$0]!.etag, u.parts[$0]!.size) }
+        return u.parts.keys.sorted().map { ($0, u.parts[$0]!.etag, u.parts[$0]!.size, u.checksums[$0]) }
     }
 
     enum CompleteResult { case ok(String), noSuchUpload, error(String, String) }
 
     /// Joins the named parts into the object, with S3's checks: parts ascending, each one held with that
     /// ETag, every part but the last at least 5 MiB. The ETag is S3's: md5 of the parts' md5s, `-N`.
-    func completeUpload(uploadId: String, bucket: String, key: String, parts: [(Int, String)]) throws -> CompleteResult {
+    /// With a checksum algorithm, each named part's checksum (`checksums`, by part number) must be the one
+    /// stored: missing is InvalidRequest, another value InvalidPart, as S3 answers them.
+    func completeUpload(uploadId: String, bucket: String, key: String, parts: [(Int, String)], checksums: [Int: String] = [:]) throws -> CompleteResult {
         guard let u = s3Uploads[uploadId], u.bucket == bucket, u.key == key else { return .noSuchUpload }
         guard !parts.isEmpty else { return .error("MalformedXML", "You must specify at least one part") }
         guard parts.map(\.0) == parts.map(\.0).sorted(), Set(parts.map(\.0)).count == parts.count else {
@@ -101,6 +113,18 @@ extension SandboxState {
                 return .error(
                     "InvalidPart",
                     "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
+            }
+            if let algorithm = u.checksumAlgorithm {
+                guard let sum = checksums[n] else {
+                    return .error(
+                        "InvalidRequest",
+                        "The upload was created using a \(algorithm.lowercased()) checksum. The complete request must include the checksum for each part. It was missing for part \(n) in the request.")
+                }
+                guard sum == u.checksums[n] else {
+                    return .error(
+                        "InvalidPart",
+                        "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
+                }
             }
             if i < parts.count - 1, p.size < 5 << 20 {
                 return .error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.")

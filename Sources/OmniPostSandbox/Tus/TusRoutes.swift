@@ -90,7 +90,9 @@ enum TusRoutes: SandboxPlatform {
         }
         if length > Int64(1) << 40 { return reply(.contentTooLarge) }
         let u = try await state.createTusUpload(length: length, metadata: metadata(SandboxHTTP.header(req, "Upload-Metadata")))
-        return reply(.created, [.location: baseURL() + "/tus/files/" + u.id])
+        // Relative ("This URL MAY be absolute or relative", tus 1.0 § Creation): the upload is then on the
+        // listener the client created it on, HTTPS when it came over HTTPS.
+        return reply(.created, [.location: "/tus/files/" + u.id])
     }
 
     static func patch(_ req: Request, id: String, state: SandboxState) async throws -> Response {
@@ -114,6 +116,7 @@ enum TusRoutes: SandboxPlatform {
             guard parts.count == 2, ["sha1", "sha256"].contains(parts[0]) else { return reply(.badRequest, body: "unsupported checksum algorithm") }
             let got = parts[0] == "sha1" ? Data(Insecure.SHA1.hash(data: data)) : Data(SHA256.hash(data: data))
             if got.base64EncodedString() != parts[1] { return reply(.init(code: 460), body: "Checksum Mismatch") }
+            await state.count("tus.patch.\(parts[0])")
         }
         if let code = await state.takeChunkFault() {
             // A transfer cut mid-way: what arrived before the cut is kept, as tus servers keep it.

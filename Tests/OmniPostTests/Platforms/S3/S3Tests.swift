@@ -14,7 +14,9 @@ import Testing
 @Suite(.serialized) struct S3Tests {
     static let meta = PublishMetadata(title: "t", description: "d", tags: [], privacy: .private, publishAt: nil, options: [:])
 
-    static func adapter(endpoint: String, bucket: String, extra: String = "", chunk: Int64 = 5 << 20, sandbox: Bool = false) throws -> any PlatformAdapter {
+    static func adapter(
+        endpoint: String, bucket: String, extra: String = "", chunk: Int64 = 5 << 20, sandbox: Bool = false, http: HTTPClient = .shared
+    ) throws -> any PlatformAdapter {
         let text = """
             version: 1
             root: /tmp/omnipost-s3-unused
@@ -26,8 +28,8 @@ import Testing
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         let account = try #require(config.accounts["s3:archive"])
         let settings = AdapterSettings(
-            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-            http: HTTPClient.shared, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+            account: account, tokens: TokenProvider(account: account, http: http, store: MemoryTokenStore()),
+            http: http, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         return PlatformRegistry.makeAdapter(platform: "s3", settings: settings)!
     }
 

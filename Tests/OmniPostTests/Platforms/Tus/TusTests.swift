@@ -32,13 +32,13 @@ import Testing
     }
     static var available: Bool { PythonServer.has("tuspyserver") && PythonServer.has("uvicorn") }
 
-    static func adapter(_ url: String, chunk: Int64 = 1 << 20) throws -> any PlatformAdapter {
-        let text = "version: 1\nroot: /tmp/omnipost-tus\nsandbox: none\ntargets: [tus:media]\naccounts:\n  tus:media:\n    url: \"\(url)\"\n    headers: {X-Team: video}\n"
+    static func adapter(_ url: String, chunk: Int64 = 1 << 20, extra: String = "", http: HTTPClient = .shared) throws -> any PlatformAdapter {
+        let text = "version: 1\nroot: /tmp/omnipost-tus\nsandbox: none\ntargets: [tus:media]\naccounts:\n  tus:media:\n    url: \"\(url)\"\n    headers: {X-Team: video}\n" + extra
         let config = try PlatformRegistry.parse(text: text, file: "p.yaml", baseDirectory: URL(fileURLWithPath: "/tmp"))
         let account = try #require(config.accounts["tus:media"])
         let settings = AdapterSettings(
-            account: account, tokens: TokenProvider(account: account, http: HTTPClient.shared, store: MemoryTokenStore()),
-            http: HTTPClient.shared, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+            account: account, tokens: TokenProvider(account: account, http: http, store: MemoryTokenStore()),
+            http: http, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         return PlatformRegistry.makeAdapter(platform: "tus", settings: settings)!
     }
 
