@@ -58,12 +58,15 @@ extension Ledger {
 
     package func postChecks(deliveryIds: [Int64]) throws -> [Int64: PostCheckRecord] {
         guard !deliveryIds.isEmpty else { return [:] }
-        return try readSQL { sql in
-            Dictionary(
-                uniqueKeysWithValues: try sql.fetchAll(
-                    PostCheckRecord.self, "SELECT * FROM post_checks WHERE delivery_id IN (\(sqlMarks(deliveryIds.count)))", deliveryIds.map(\.sqlValue)
-                ).map { ($0.deliveryId, $0) })
-        }
+        return try readSQL { sql in try Self.postChecks(deliveryIds: deliveryIds, sql) }
+    }
+
+    static func postChecks(deliveryIds: [Int64], _ sql: any LedgerSQL) throws -> [Int64: PostCheckRecord] {
+        guard !deliveryIds.isEmpty else { return [:] }
+        return Dictionary(
+            uniqueKeysWithValues: try sql.fetchAll(
+                PostCheckRecord.self, "SELECT * FROM post_checks WHERE delivery_id IN (\(sqlMarks(deliveryIds.count)))", deliveryIds.map(\.sqlValue)
+            ).map { ($0.deliveryId, $0) })
     }
 
     /// A post's numbers, oldest first.

@@ -30,9 +30,9 @@ extension PipelineContext {
     }
 
     /// `SourceChanged` for a drop whose clip (or, with `sidecar`, its sidecar) is no longer the version it took.
-    func sourceChange(_ drop: DropRecord, when: String) throws -> SourceChanged? {
+    func sourceChange(_ drop: DropRecord, when: String, rows known: [FileRecord]? = nil) throws -> SourceChanged? {
         guard drop.clipPath != nil || (drop.sidecarPath != nil && drop.manifestEntry == nil) else { return nil }
-        let rows = try ledger.files(ofDrop: drop.id)
+        let rows = try known ?? ledger.files(ofDrop: drop.id)
         if let clip = drop.clipPath, let why = try changedSinceTakenNoted(drop, path: clip, rows: rows) {
             return SourceChanged(reason: "\(clip) changed \(when) (\(why)); it comes in again as a new drop")
         }

@@ -71,7 +71,9 @@ struct UploadStage: Sendable {
             return
         }
         do {
-            var job = try DeliveryJob.make(d, ledger: ledger, inbox: ctx.paths.inbox, work: ctx.paths.work)
+            // The drop read once, for the job and the pass-through's pin both.
+            let drop = try ctx.ledger.drop(d.dropId)
+            var job = try DeliveryJob.make(d, ledger: ledger, inbox: ctx.paths.inbox, work: ctx.paths.work, drop: drop)
             job.beforeRequest = meter(platform: d.platform, account: d.accountKey, deliveryId: id)
             let account = d.accountKey, logger = ctx.logger
             job.reportLimit = { rule, limit in
@@ -81,7 +83,7 @@ struct UploadStage: Sendable {
             }
             let path = job.filePath, size = job.size, meta = job.metadata
             // The original itself goes out (pass-through): it must still be the file that was hashed.
-            let pinned = try pinnedOriginal(d, path: path)
+            let pinned = pinnedOriginal(d, drop: drop)
             if let pinned, let why = pinned.change(at: path), d.remoteSession == nil {
                 throw DeliveryError(.permanent, .sourceChanged, "\((path as NSString).lastPathComponent) changed after it was taken: \(why); nothing was sent")
             }
@@ -244,9 +246,9 @@ struct UploadStage: Sendable {
         return now.remoteSession != nil
     }
 
-    /// The identity recorded for the drop's clip, when `path` is that clip (a pass-through upload).
-    func pinnedOriginal(_ d: DeliveryRecord, path: String) throws -> FileIdentity? {
-        guard d.plan == .pass, let drop = try ctx.ledger.drop(d.dropId), let text = drop.clipIdentity else { return nil }
+    /// The identity recorded for the drop's clip, when the delivery sends that clip (a pass-through upload).
+    func pinnedOriginal(_ d: DeliveryRecord, drop: DropRecord?) -> FileIdentity? {
+        guard d.plan == .pass, let text = drop?.clipIdentity else { return nil }
         return FileIdentity(text)
     }
 
