@@ -126,19 +126,22 @@ struct UploadStage: Sendable {
             if !followed.failed.isEmpty { detail += " (not added: \(followed.failed.map { "\($0.key) — \($0.why)" }.joined(separator: "; ")))" }
             if let old = result.replacedSession { detail += " (uploaded anew: the earlier upload session could not become a post — \(old))" }
             if let at = meta.publishAt { detail += " (goes public at \(isoStamp(at)), scheduled on the platform)" }
+            let finishedAt = ledger.clock.now().timeIntervalSince1970
+            let read = await firstRead(d, id: id, result: result, metadata: meta, adapter: adapter, publishedAt: finishedAt)
             try ctx.ledger.transitionDelivery(
                 id, from: .uploading, to: .published, stage: name, detail: detail, expectOwner: owner,
-                attempt: attempt(claim, "published", breaker: .success)
+                attempt: attempt(claim, "published", breaker: .success), firstRead: read?.read
             ) { x in
                 x.remoteId = result.remoteId
                 x.remoteUrl = result.url
                 x.bytesSent = base + result.bytesSent
-                x.uploadFinishedAt = ledger.clock.now().timeIntervalSince1970
+                x.uploadFinishedAt = finishedAt
                 x.errorCode = nil
                 x.errorMessage = nil
                 x.notBefore = nil
                 x.gate = nil
             }
+            if let line = read?.line { ctx.progress.line(line) }
         } catch {
             if Task.isCancelled {
                 // Shutting down or reloading: whatever the cut request threw (a cancelled HTTP call an adapter
