@@ -8,7 +8,9 @@ extension Ledger {
     package func reportFacts(dropId: String, deliveryIds: [Int64], approval: Bool) throws
         -> (checks: [Int64: PostCheckRecord], followUps: [Int64: [FollowUpRecord]], approved: EventRecord?)
     {
-        try readSQL { sql in
+        // A drop rejected at validation has neither: no transaction at all (it asked none before).
+        guard !deliveryIds.isEmpty || approval else { return ([:], [:], nil) }
+        return try readSQL { sql in
             let checks = try Self.postChecks(deliveryIds: deliveryIds, sql)
             let followUps = try Self.followUps(deliveryIds: deliveryIds, sql)
             let approved = try approval ? Self.lastEvent(forDrop: dropId, kind: .approved, sql) : nil
