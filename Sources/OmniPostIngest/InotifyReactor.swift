@@ -60,6 +60,9 @@ final class InotifyReactor: @unchecked Sendable {
         if removed { ring() }
     }
 
+    /// A source was rearmed: the thread polls it again.
+    func poke() { ring() }
+
     private func ring() {
         var one: UInt8 = 1
         _ = write(wake.write, &one, 1)
@@ -79,7 +82,7 @@ final class InotifyReactor: @unchecked Sendable {
         while true {
             lock.lock()
             var pfds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
-            for fd in sources.keys { pfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            for (fd, source) in sources where source.isArmed { pfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             lock.unlock()
             let n = poll(&pfds, nfds_t(pfds.count), -1)
             if n <= 0 { continue }

@@ -35,6 +35,9 @@ package final class InotifySource: @unchecked Sendable {
     private var linkDirs: [Int32: (dir: String, names: Set<String>)] = [:]
     private var stopped = false
     private var continuation: AsyncStream<Event>.Continuation?
+    /// Read once, then left to the kernel until `rearm()` (`readOnceUntilRearmed`).
+    private var oneShot = false
+    private var armed = true
 
     package init(root: String) throws {
         self.root = root
@@ -96,6 +99,30 @@ package final class InotifySource: @unchecked Sendable {
         for wd in wds { _ = inotify_rm_watch(fd, wd) }
     }
 
+    /// After each read the source is not read again until `rearm()`: what the kernel queues meanwhile
+    /// waits there, and a file written again and again (the ledger's `-wal`, once per page a commit
+    /// writes) is one queued event — the kernel merges an event identical to the last one queued — not
+    /// one read, one hand-off and one wake-up of the reader each (issue 30: ~160 a published drop, for a
+    /// `LedgerDoorbell` that looks at most 10 times a second anyway). Set before `events()`.
+    package func readOnceUntilRearmed() {
+        lock.lock(); oneShot = true; lock.unlock()
+    }
+
+    /// Lets the reader read this source again (a no-op while it is armed).
+    package func rearm() {
+        lock.lock()
+        let was = armed
+        armed = true
+        lock.unlock()
+        if !was { InotifyReactor.shared.poke() }
+    }
+
+    /// Whether the reader polls this source now.
+    var isArmed: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return armed
+    }
+
     /// Hands the source to the reader thread and returns the event stream.
     package func events() -> AsyncStream<Event> {
         let (stream, cont) = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
@@ -121,7 +148,9 @@ package final class InotifySource: @unchecked Sendable {
     /// Reads what the kernel queued for this instance, until it has nothing more (the descriptor is
     /// non-blocking): called by the reactor's thread when the descriptor is readable.
     func drain(into buf: UnsafeMutableRawPointer, size bufSize: Int) {
-        lock.lock(); let cont = continuation; lock.unlock()
+        // Disarmed before anything is handed on: a `rearm()` that follows what this read hands on is
+        // never undone by it (the consumer would wait on a source nobody reads).
+        lock.lock(); let cont = continuation; if oneShot { armed = false }; lock.unlock()
         // Stopping: what is queued is read and dropped, so the reactor is not woken again for it.
         guard let cont else {
             while read(fd, buf, bufSize) > 0 {}

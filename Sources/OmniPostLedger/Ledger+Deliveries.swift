@@ -42,13 +42,23 @@ extension Ledger {
     @discardableResult
     package func transitionDelivery(
         _ id: Int64, from: DeliveryState, to: DeliveryState, stage: String, detail: String? = nil, expectOwner: String? = nil,
-        attempt: AttemptResult? = nil,
+        attempt: AttemptResult? = nil, firstRead: PostRead? = nil,
         change: @Sendable (inout DeliveryRecord) -> Void = { _ in }
     ) throws -> DeliveryRecord {
         // A post on record is what every later step trusts (the original's move to the archive, the
         // notices, a drop of the same clip answered as a duplicate): it outlives a power cut.
         try writeSQL(durable: to == .published) { sql, events in
-            try self.transitionDelivery(id, from: from, to: to, stage: stage, detail: detail, expectOwner: expectOwner, attempt: attempt, change: change, sql, &events)
+            let d = try self.transitionDelivery(
+                id, from: from, to: to, stage: stage, detail: detail, expectOwner: expectOwner, attempt: attempt, change: change, sql, &events)
+            // The post's first read, entered with the post: the archive, which may file its drop the moment
+            // this commits, writes the result with the read in it — once, not again when the read settles.
+            if to == .published, let read = firstRead {
+                var c = read.check
+                c.updatedAt = self.now
+                try sql.insert(c, into: "post_checks")
+                try Self.recordRead(of: c, metrics: read.metrics, event: read.event, dropId: d.dropId, now: self.now, sql, &events)
+            }
+            return d
         }
     }
 

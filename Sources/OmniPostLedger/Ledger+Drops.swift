@@ -146,11 +146,13 @@ extension Ledger {
     /// The drop's latest event of one kind (`approved`: who let it go), or nil — one row read and decoded
     /// rather than the drop's whole timeline (issue 30: the archive stage asks this of every finished drop).
     package func lastEvent(forDrop id: String, kind: EventKind) throws -> EventRecord? {
-        try readSQL { sql in
+        try readSQL { sql in try Self.lastEvent(forDrop: id, kind: kind, sql) }
+    }
+
+    static func lastEvent(forDrop id: String, kind: EventKind, _ sql: any LedgerSQL) throws -> EventRecord? {
             try sql.fetchOne(
                 EventRecord.self, "SELECT * FROM events WHERE drop_id = ? AND to_state = ? ORDER BY id DESC LIMIT 1", [.text(id), .text(kind.rawValue)])
         }
-    }
 
     /// Events in order, newest last: those after `afterId`, at most `limit`, optionally of one drop or stage.
     package func events(afterId: Int64 = 0, limit: Int = 1_000_000, drop: String? = nil, stage: String? = nil, since: Double? = nil) throws -> [EventRecord] {

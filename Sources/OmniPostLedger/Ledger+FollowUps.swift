@@ -14,12 +14,15 @@ extension Ledger {
     /// The follow-ups of several deliveries at once, by delivery (the result JSON, the dashboard).
     package func followUps(deliveryIds: [Int64]) throws -> [Int64: [FollowUpRecord]] {
         guard !deliveryIds.isEmpty else { return [:] }
-        return try readSQL { sql in
-            let rows = try sql.fetchAll(
-                FollowUpRecord.self, "SELECT * FROM follow_ups WHERE delivery_id IN (\(sqlMarks(deliveryIds.count))) ORDER BY key",
-                deliveryIds.map(\.sqlValue))
-            return Dictionary(grouping: rows, by: \.deliveryId)
-        }
+        return try readSQL { sql in try Self.followUps(deliveryIds: deliveryIds, sql) }
+    }
+
+    static func followUps(deliveryIds: [Int64], _ sql: any LedgerSQL) throws -> [Int64: [FollowUpRecord]] {
+        guard !deliveryIds.isEmpty else { return [:] }
+        let rows = try sql.fetchAll(
+            FollowUpRecord.self, "SELECT * FROM follow_ups WHERE delivery_id IN (\(sqlMarks(deliveryIds.count))) ORDER BY key",
+            deliveryIds.map(\.sqlValue))
+        return Dictionary(grouping: rows, by: \.deliveryId)
     }
 
     /// Follow-ups asked for whose answer is not kept yet: each is settled by reading the platform back.

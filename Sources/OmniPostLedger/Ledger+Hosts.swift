@@ -130,6 +130,9 @@ extension Ledger {
     /// `validated` under a live lease) it holds than the live host with the `convert` role that holds the
     /// fewest. 0 on one machine (SQLite has no other host) and for the least busy host itself.
     package func conversionsAheadOfLeastBusy(host: String) throws -> Int {
+        // One host's own ledger has no other host to leave a drop to: no read (the convert lanes ask at
+        // every step, rung or not — a read transaction each, ~5 a pass-through drop; issue 30).
+        guard isShared else { return 0 }
         let now = self.now
         return try readSQL { sql in
             let held = try sql.rows(

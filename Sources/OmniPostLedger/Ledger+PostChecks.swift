@@ -58,12 +58,15 @@ extension Ledger {
 
     package func postChecks(deliveryIds: [Int64]) throws -> [Int64: PostCheckRecord] {
         guard !deliveryIds.isEmpty else { return [:] }
-        return try readSQL { sql in
-            Dictionary(
-                uniqueKeysWithValues: try sql.fetchAll(
-                    PostCheckRecord.self, "SELECT * FROM post_checks WHERE delivery_id IN (\(sqlMarks(deliveryIds.count)))", deliveryIds.map(\.sqlValue)
-                ).map { ($0.deliveryId, $0) })
-        }
+        return try readSQL { sql in try Self.postChecks(deliveryIds: deliveryIds, sql) }
+    }
+
+    static func postChecks(deliveryIds: [Int64], _ sql: any LedgerSQL) throws -> [Int64: PostCheckRecord] {
+        guard !deliveryIds.isEmpty else { return [:] }
+        return Dictionary(
+            uniqueKeysWithValues: try sql.fetchAll(
+                PostCheckRecord.self, "SELECT * FROM post_checks WHERE delivery_id IN (\(sqlMarks(deliveryIds.count)))", deliveryIds.map(\.sqlValue)
+            ).map { ($0.deliveryId, $0) })
     }
 
     /// A post's numbers, oldest first.
@@ -89,17 +92,25 @@ extension Ledger {
             var c = check
             c.updatedAt = now
             try sql.update(c, in: "post_checks", key: "delivery_id")
-            if let metrics {
-                try PostMetricsRow(deliveryId: c.deliveryId, at: now, ageSeconds: max(0, now - c.publishedAt), metrics).save(sql)
-            }
-            if let event {
-                let dropId = try sql.row("SELECT drop_id FROM deliveries WHERE id = ?", [.integer(c.deliveryId)])?.text("drop_id")
-                try Self.record(
-                    EventRecord(
-                        at: now, dropId: dropId, deliveryId: c.deliveryId, target: c.target, stage: EventStage.verify.rawValue,
-                        toState: event.kind.rawValue, detail: event.detail, data: .readBack(reason: c.reasonCode)),
-                    sql, &events)
-            }
+            let dropId = try event == nil ? nil : sql.row("SELECT drop_id FROM deliveries WHERE id = ?", [.integer(c.deliveryId)])?.text("drop_id")
+            try Self.recordRead(of: c, metrics: metrics, event: event, dropId: dropId, now: now, sql, &events)
+        }
+    }
+
+    /// A read's numbers and its event, beside its `post_checks` row (written by the caller).
+    static func recordRead(
+        of c: PostCheckRecord, metrics: PostMetrics?, event: (kind: EventKind, detail: String)?, dropId: String?, now: Double,
+        _ sql: any LedgerSQL, _ events: inout [EventRecord]
+    ) throws {
+        if let metrics {
+            try PostMetricsRow(deliveryId: c.deliveryId, at: now, ageSeconds: max(0, now - c.publishedAt), metrics).save(sql)
+        }
+        if let event {
+            try Self.record(
+                EventRecord(
+                    at: now, dropId: dropId, deliveryId: c.deliveryId, target: c.target, stage: EventStage.verify.rawValue,
+                    toState: event.kind.rawValue, detail: event.detail, data: .readBack(reason: c.reasonCode)),
+                sql, &events)
         }
     }
 

@@ -1,6 +1,10 @@
 import Foundation
 @testable import OmniPostIngest
+import Synchronization
 import Testing
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Every inotify source in the process is read by one thread (issue 30: a thread each was 32 threads
 /// blocked in `poll` for 8 pipelines), and sharing it changes nothing a source's reader sees: each gets
@@ -74,5 +78,47 @@ import Testing
         source.watch(relDir: "")
         source.stop()
         #expect(await Self.firstClosed(source.events()) == nil)
+    }
+
+    /// A source read once until rearmed (the ledger's doorbell) is not read while it waits: a file written
+    /// 500 times meanwhile is one merged event in the kernel's queue, handed on once it is rearmed — not
+    /// 500 reads and hand-offs (issue 30: the ledger's `-wal`, written page by page by every commit).
+    @Test(.timeLimit(.minutes(1))) func aSourceReadOnceWaitsForItsRearmAndTheKernelMergesWhatCameMeanwhile() async throws {
+        let dir = try TempDir()
+        let source = try InotifySource(root: dir.path)
+        #expect(source.watch(relDir: ""))
+        source.readOnceUntilRearmed()
+        let seen = Mutex<[String]>([])
+        let stream = source.events()
+        let reader = Task { for await e in stream { seen.withLock { $0.append("\(e)") } } }
+        defer {
+            source.stop()
+            reader.cancel()
+        }
+        let path = dir.url.appendingPathComponent("ledger.sqlite-wal").path
+        let fd = open(path, O_CREAT | O_WRONLY, 0o644)
+        #expect(fd >= 0)
+        // The first event is read (and the source disarmed with that read).
+        for _ in 0..<500 where seen.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        let first = seen.withLock { $0.count }
+        #expect(first >= 1)
+        var byte: UInt8 = 1
+        for i in 0..<500 { #expect(pwrite(fd, &byte, 1, off_t(i)) == 1) }
+        close(fd)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(seen.withLock { $0.count } == first, "read while disarmed: \(seen.withLock { $0 })")
+
+        source.rearm()
+        for _ in 0..<500 where !seen.withLock({ $0.contains { $0.hasPrefix("closed") } }) { try await Task.sleep(for: .milliseconds(10)) }
+        let after = seen.withLock { Array($0.dropFirst(first)) }
+        // 500 writes and a close: one merged `modified` and the `closed`.
+        #expect(after.filter { $0.hasPrefix("modified") }.count == 1 && after.filter { $0.hasPrefix("closed") }.count == 1, "\(after)")
+
+        // Disarmed again by that read; rearmed, a later write is heard.
+        source.rearm()
+        _ = try dir.write("later", "x")
+        for _ in 0..<500 where !seen.withLock({ $0.contains { $0.contains("later") } }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(seen.withLock { $0.contains { $0.contains("later") } })
     }
 }

@@ -38,6 +38,16 @@ package struct PostCheckRecord: Codable, Sendable, Equatable, FetchableRecord, P
     package var updatedAt: Double
 }
 
+extension PostCheckRecord {
+    /// A published delivery's read-back before its first read, as `enrolPublishedPosts` enters it.
+    package init(deliveryId: Int64, target: String, platform: String, account: String, remoteId: String, publishedAt: Double) {
+        self.init(
+            deliveryId: deliveryId, target: target, platform: platform, account: account, remoteId: remoteId, publishedAt: publishedAt,
+            state: .pending, reasonCode: nil, detail: nil, seenJson: nil, reads: 0, shown: false, nextReadAt: publishedAt, verifiedAt: nil,
+            metricsState: .waiting, metricsStep: 0, nextMetricsAt: nil, updatedAt: publishedAt)
+    }
+}
+
 /// One reading of a post's numbers (`post_metrics`): its columns are `PostMetrics`'s, snake-cased.
 package struct PostMetricsRow: Sendable, Equatable {
     package var deliveryId: Int64

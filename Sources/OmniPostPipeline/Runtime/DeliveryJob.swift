@@ -7,7 +7,8 @@ import OmniPostPlatforms
 /// A delivery's upload job as the ledger records it: the rendition, what to publish, the persisted
 /// session, and its drop's facts. The upload stage runs it; `cancel` hands it to `abandon`.
 enum DeliveryJob {
-    static func make(_ d: DeliveryRecord, ledger: Ledger, inbox: URL, work: URL? = nil) throws -> UploadJob {
+    /// `drop`: the delivery's drop, when the caller has read it already.
+    static func make(_ d: DeliveryRecord, ledger: Ledger, inbox: URL, work: URL? = nil, drop known: DropRecord? = nil) throws -> UploadJob {
         guard let id = d.id, let path = d.renditionPath, let size = d.renditionBytes else {
             throw OmniError(.internalError, "delivery \(d.id ?? 0) has no rendition")
         }
@@ -26,7 +27,7 @@ enum DeliveryJob {
         case .carried: job.sessionReuse = .replaceUnlessLive
         case .handover, nil: job.sessionReuse = .resume
         }
-        if let drop = try ledger.drop(d.dropId) {
+        if let drop = try known ?? ledger.drop(d.dropId) {
             job.drop = DropFacts(
                 dropId: drop.id, target: d.target, stem: drop.stem, source: drop.clipPath ?? "",
                 sidecarPath: drop.sidecarPath.map { inbox.appendingPathComponent($0).path },

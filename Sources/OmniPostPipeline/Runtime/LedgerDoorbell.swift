@@ -8,7 +8,10 @@ import OmniPostIngest
 /// Every commit in WAL mode writes the `-wal` file beside the ledger, which inotify on its folder sees;
 /// our own commits ring it too, and are told apart by the caller (`PRAGMA data_version` counts other
 /// connections' commits only). A ring is looked at no more than 10 times a second, so a burst of commits
-/// costs one look per 100 ms. No timed look: an idle daemon is woken by nothing here (issue 30).
+/// costs one look per 100 ms — and one read of the kernel's queue per look: the source is read once,
+/// then not until the next look begins (`readOnceUntilRearmed`), so the `-wal` written page by page
+/// between two looks is one merged event, not a read and a hand-off per page. No timed look: an idle
+/// daemon is woken by nothing here (issue 30).
 final class LedgerDoorbell: Sendable {
     private let source: InotifySource
     private let names: Set<String>
@@ -17,6 +20,7 @@ final class LedgerDoorbell: Sendable {
     /// Nil where inotify cannot watch the ledger's folder: the caller keeps its timed look.
     init?(ledger: URL) {
         guard let source = try? InotifySource(root: ledger.deletingLastPathComponent().path), source.watch(relDir: "") else { return nil }
+        source.readOnceUntilRearmed()
         self.source = source
         let name = ledger.lastPathComponent
         names = [name, name + "-wal", name + "-journal"]
@@ -41,6 +45,9 @@ final class LedgerDoorbell: Sendable {
             }
             while !Task.isCancelled {
                 let ticket = bell.ticket()
+                // Read again from here on: whatever is queued now came before this look, or after the
+                // ticket, and rings its wait.
+                source.rearm()
                 look()
                 await bell.wait(after: ticket, timeout: nil)
                 try? await Task.sleep(for: Self.coalesce)

@@ -73,8 +73,10 @@ struct ArchiveStage: Stage {
         // In hand while it is filed: the heartbeat renews the drop's claim and its filing together.
         ctx.dropsInHand.hold(drop.id)
         defer { ctx.dropsInHand.letGo(drop.id) }
-        if try withdrawIfChanged(drop, filer: filing?.begun == false ? ctx.owner : nil) { return true }
-        try reporting(drop) { try finish(drop, outcome: Outcome(deliveries), claimed: .some(filing), deliveries: deliveries) }
+        // Its file rows read once, for the change check and the filing both.
+        let rows = try ctx.ledger.files(ofDrop: drop.id)
+        if try withdrawIfChanged(drop, filer: filing?.begun == false ? ctx.owner : nil, rows: rows) { return true }
+        try reporting(drop) { try finish(drop, outcome: Outcome(deliveries), claimed: .some(filing), deliveries: deliveries, rows: rows) }
         return true
     }
 
@@ -143,9 +145,9 @@ struct ArchiveStage: Stage {
     }
 
     /// `claimed`: the filing as claimed with the drop (`.some(nil)`: another host's), or nil to claim it here.
-    /// `deliveries`, `rows`: the drop's deliveries and file rows as read with the claim (nil: read here).
+    /// `deliveries`: as read with the claim (a rejected drop's are read here). `rows`: its file rows, if read already.
     private func finish(
-        _ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil, deliveries read: [DeliveryRecord]? = nil, rows taken: [FileRecord]? = nil
+        _ drop: DropRecord, outcome: Outcome, claimed: Ledger.Filing?? = nil, deliveries read: [DeliveryRecord]? = nil, rows known: [FileRecord]? = nil
     ) throws {
         var drop = drop
         let now = ctx.now
@@ -204,7 +206,7 @@ struct ArchiveStage: Stage {
         }
         let dest = try BeneathDirectory(path: destDir.path)
         var placed: [(from: BeneathDirectory, move: BeneathDirectory.Placed)] = []
-        let rows = try taken ?? ctx.ledger.files(ofDrop: drop.id)
+        let rows = try known ?? ctx.ledger.files(ofDrop: drop.id)
         for rel in [drop.clipPath, drop.sidecarPath].compactMap({ $0 }) + drop.assets + markers {
             let taken: TakenFile
             switch TakenFile.locate(rel, in: inbox) {
@@ -262,13 +264,14 @@ struct ArchiveStage: Stage {
         // The verifications are read and the result written under the lock `ReadBackReport.update` takes,
         // so a check settling in between is either in what is written or rewritten into it after.
         try ReadBackReport.resultFileLock.withLock {
+            // Its read-backs, follow-ups and approval in one read. Who let it go (approval: required), as the
+            // ledger recorded it. (A drop rejected at validation never reached approval: its events are not read for it.)
+            let facts = try ctx.ledger.reportFacts(
+                dropId: drop.id, deliveryIds: deliveries.compactMap(\.id), approval: drop.state != .rejected)
             var report = DropReport(
                 drop: drop, deliveries: deliveries, state: "\(outcome)", originals: relDest, finishedAt: now,
-                checks: try ctx.ledger.postChecks(deliveryIds: deliveries.compactMap(\.id)),
-                followUps: try ctx.ledger.followUps(deliveryIds: deliveries.compactMap(\.id)))
-            // Who let it go (approval: required), as the ledger recorded it. (A drop rejected at validation
-            // never reached approval: its events are not read for it.)
-            if drop.state != .rejected, let e = try? ctx.ledger.lastEvent(forDrop: drop.id, kind: .approved) {
+                checks: facts.checks, followUps: facts.followUps)
+            if let e = facts.approved {
                 report.approval = DropReport.Approval(at: Date(timeIntervalSince1970: e.at), said: e.detail ?? "approved")
             }
             report.notFiled = notFiled.isEmpty ? nil : notFiled

@@ -71,7 +71,9 @@ struct UploadStage: Sendable {
             return
         }
         do {
-            var job = try DeliveryJob.make(d, ledger: ledger, inbox: ctx.paths.inbox, work: ctx.paths.work)
+            // The drop read once, for the job and the pass-through's pin both.
+            let drop = try ctx.ledger.drop(d.dropId)
+            var job = try DeliveryJob.make(d, ledger: ledger, inbox: ctx.paths.inbox, work: ctx.paths.work, drop: drop)
             job.beforeRequest = meter(platform: d.platform, account: d.accountKey, deliveryId: id)
             let account = d.accountKey, logger = ctx.logger
             job.reportLimit = { rule, limit in
@@ -81,7 +83,7 @@ struct UploadStage: Sendable {
             }
             let path = job.filePath, size = job.size, meta = job.metadata
             // The original itself goes out (pass-through): it must still be the file that was hashed.
-            let pinned = try pinnedOriginal(d, path: path)
+            let pinned = pinnedOriginal(d, drop: drop)
             if let pinned, let why = pinned.change(at: path), d.remoteSession == nil {
                 throw DeliveryError(.permanent, .sourceChanged, "\((path as NSString).lastPathComponent) changed after it was taken: \(why); nothing was sent")
             }
@@ -124,19 +126,22 @@ struct UploadStage: Sendable {
             if !followed.failed.isEmpty { detail += " (not added: \(followed.failed.map { "\($0.key) — \($0.why)" }.joined(separator: "; ")))" }
             if let old = result.replacedSession { detail += " (uploaded anew: the earlier upload session could not become a post — \(old))" }
             if let at = meta.publishAt { detail += " (goes public at \(isoStamp(at)), scheduled on the platform)" }
+            let finishedAt = ledger.clock.now().timeIntervalSince1970
+            let read = await firstRead(d, id: id, result: result, metadata: meta, adapter: adapter, publishedAt: finishedAt)
             try ctx.ledger.transitionDelivery(
                 id, from: .uploading, to: .published, stage: name, detail: detail, expectOwner: owner,
-                attempt: attempt(claim, "published", breaker: .success)
+                attempt: attempt(claim, "published", breaker: .success), firstRead: read?.read
             ) { x in
                 x.remoteId = result.remoteId
                 x.remoteUrl = result.url
                 x.bytesSent = base + result.bytesSent
-                x.uploadFinishedAt = ledger.clock.now().timeIntervalSince1970
+                x.uploadFinishedAt = finishedAt
                 x.errorCode = nil
                 x.errorMessage = nil
                 x.notBefore = nil
                 x.gate = nil
             }
+            if let line = read?.line { ctx.progress.line(line) }
         } catch {
             if Task.isCancelled {
                 // Shutting down or reloading: whatever the cut request threw (a cancelled HTTP call an adapter
@@ -244,9 +249,9 @@ struct UploadStage: Sendable {
         return now.remoteSession != nil
     }
 
-    /// The identity recorded for the drop's clip, when `path` is that clip (a pass-through upload).
-    func pinnedOriginal(_ d: DeliveryRecord, path: String) throws -> FileIdentity? {
-        guard d.plan == .pass, let drop = try ctx.ledger.drop(d.dropId), let text = drop.clipIdentity else { return nil }
+    /// The identity recorded for the drop's clip, when the delivery sends that clip (a pass-through upload).
+    func pinnedOriginal(_ d: DeliveryRecord, drop: DropRecord?) -> FileIdentity? {
+        guard d.plan == .pass, let text = drop?.clipIdentity else { return nil }
         return FileIdentity(text)
     }
 

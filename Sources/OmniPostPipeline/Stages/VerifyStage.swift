@@ -34,7 +34,11 @@ struct VerifyStage: Stage {
     func read(target: String, _ checks: [PostCheckRecord]) async throws {
         guard let first = checks.first, let descriptor = PlatformRegistry.descriptor(first.platform) else { return }
         if let why = descriptor.readBack.reason {
-            for c in checks { try settle(c, .notApplicable, reason: nil, detail: "not read back: \(why)", seen: nil) }
+            for c in checks {
+                let settled = Self.notApplicable(c, why: why)
+                try ctx.ledger.recordPostRead(settled, metrics: nil, event: nil)
+                try ReadBackReport.update(ctx: ctx, settled)
+            }
             return
         }
         // An account's reads share its request windows with its uploads (Reddit's pacing, X's account
@@ -93,46 +97,75 @@ struct VerifyStage: Stage {
     /// What one read means for a post: its verification while pending, its numbers once verified.
     func apply(_ c: PostCheckRecord, ref: PostRef, _ sighting: Sighting, platform: String) throws {
         let now = ctx.now.timeIntervalSince1970
-        var c = c
-        c.reads += 1
         if c.state == .pending {
-            let schedule = ctx.config.afterPost.verify
-            let lastRead = c.reads >= schedule.count
-            let verdict = ReadBackVerdict.judge(sighting, asked: ref, platform: platform, seenBefore: c.shown, lastRead: lastRead)
-            if case .seen = sighting { c.shown = true }
-            switch verdict {
-            case .verified(let seen):
-                c.state = .verified
-                c.verifiedAt = now
-                c.nextReadAt = nil
-                c.seenJson = ReadBackReport.json(seen)
-                c.detail = "verified live: \(seen.says)"
-                c.metricsState = .collecting
-                c.metricsStep = 0
-                // The verifying read's numbers are the series' first point; the schedule goes on from there.
-                c.nextMetricsAt = ctx.config.afterPost.metricsOffset(after: 0).map { max(now, c.publishedAt + $0) }
-                if c.nextMetricsAt == nil { c.metricsState = .done }
-                try ctx.ledger.recordPostRead(c, metrics: seen.metrics, event: (.verified, "\(c.target): \(c.detail ?? "")"))
-                ctx.progress.line("  verify              \(c.target) \(c.remoteId): \(seen.says)")
-            case .notYet(let why):
-                c.detail = why
-                c.nextReadAt = lastRead ? nil : c.publishedAt + schedule[c.reads]
-                if let at = c.nextReadAt, at < now { c.nextReadAt = now }
-                try ctx.ledger.recordPostRead(c, metrics: nil, event: nil)
-            case .failed(let code, let sentence):
-                c.state = .failed
-                c.reasonCode = code.rawValue
-                c.detail = sentence
-                c.nextReadAt = nil
-                c.metricsState = .none
-                if case .seen(let seen) = sighting { c.seenJson = ReadBackReport.json(seen) }
-                try ctx.ledger.recordPostRead(c, metrics: nil, event: (.notVerified, "\(c.target): \(code.rawValue): \(sentence)"))
-                ctx.progress.line("  verify              \(c.target) \(c.remoteId): \(code.rawValue): \(sentence)")
-            }
-            try ReadBackReport.update(ctx: ctx, c)
+            let (read, line) = Self.verification(c, ref: ref, sighting, platform: platform, afterPost: ctx.config.afterPost, now: now)
+            try ctx.ledger.recordPostRead(read.check, metrics: read.metrics, event: read.event)
+            if let line { ctx.progress.line(line) }
+            try ReadBackReport.update(ctx: ctx, read.check)
             return
         }
+        var c = c
+        c.reads += 1
         try collect(c, sighting, now: now)
+    }
+
+    /// What one verification read of a pending post means: its new standing, with the numbers it showed
+    /// and the event when it settled, and the progress line that says so. This stage's reads and the
+    /// upload stage's first read of a post that asks nobody (`ReadBack.settlesAtPublish`) judge alike.
+    static func verification(
+        _ c: PostCheckRecord, ref: PostRef, _ sighting: Sighting, platform: String, afterPost: AfterPostConfig, now: Double
+    ) -> (read: PostRead, line: String?) {
+        var c = c
+        c.reads += 1
+        let schedule = afterPost.verify
+        let lastRead = c.reads >= schedule.count
+        let verdict = ReadBackVerdict.judge(sighting, asked: ref, platform: platform, seenBefore: c.shown, lastRead: lastRead)
+        if case .seen = sighting { c.shown = true }
+        switch verdict {
+        case .verified(let seen):
+            c.state = .verified
+            c.verifiedAt = now
+            c.nextReadAt = nil
+            c.seenJson = ReadBackReport.json(seen)
+            c.detail = "verified live: \(seen.says)"
+            c.metricsState = .collecting
+            c.metricsStep = 0
+            // The verifying read's numbers are the series' first point; the schedule goes on from there.
+            c.nextMetricsAt = afterPost.metricsOffset(after: 0).map { max(now, c.publishedAt + $0) }
+            if c.nextMetricsAt == nil { c.metricsState = .done }
+            return (
+                PostRead(check: c, metrics: seen.metrics, event: (.verified, "\(c.target): \(c.detail ?? "")")),
+                "  verify              \(c.target) \(c.remoteId): \(seen.says)"
+            )
+        case .notYet(let why):
+            c.detail = why
+            c.nextReadAt = lastRead ? nil : c.publishedAt + schedule[c.reads]
+            if let at = c.nextReadAt, at < now { c.nextReadAt = now }
+            return (PostRead(check: c), nil)
+        case .failed(let code, let sentence):
+            c.state = .failed
+            c.reasonCode = code.rawValue
+            c.detail = sentence
+            c.nextReadAt = nil
+            c.metricsState = .none
+            if case .seen(let seen) = sighting { c.seenJson = ReadBackReport.json(seen) }
+            return (
+                PostRead(check: c, event: (.notVerified, "\(c.target): \(code.rawValue): \(sentence)")),
+                "  verify              \(c.target) \(c.remoteId): \(code.rawValue): \(sentence)"
+            )
+        }
+    }
+
+    /// A post with nothing to read back, settled as such (`not_applicable`, with why).
+    static func notApplicable(_ c: PostCheckRecord, why: String) -> PostCheckRecord {
+        var c = c
+        c.state = .notApplicable
+        c.reasonCode = nil
+        c.detail = "not read back: \(why)"
+        c.nextReadAt = nil
+        c.nextMetricsAt = nil
+        c.metricsState = .none
+        return c
     }
 
     /// A metrics read: the numbers are kept, or — for a post gone or made private — that is recorded
@@ -176,17 +209,5 @@ struct VerifyStage: Stage {
         }
         c.detail = "read not made: \(why)"
         try ctx.ledger.recordPostRead(c, metrics: nil, event: nil)
-    }
-
-    func settle(_ c: PostCheckRecord, _ state: PostCheckRecord.State, reason: String?, detail: String, seen: SeenPost?) throws {
-        var c = c
-        c.state = state
-        c.reasonCode = reason
-        c.detail = detail
-        c.nextReadAt = nil
-        c.nextMetricsAt = nil
-        c.metricsState = .none
-        try ctx.ledger.recordPostRead(c, metrics: nil, event: nil)
-        try ReadBackReport.update(ctx: ctx, c)
     }
 }

@@ -12,7 +12,8 @@ package enum FolderPlatform: PlatformModule {
             "copied to a hidden partial file, fsynced per chunk; a resume continues from the partial file's checkpointed length; verified by sha256 (read back through the same descriptor), then named by a hard link that never replaces anything. Everything is reached from the destination folder's descriptor without following a link: a planted partial file, published name or companion link is replaced or skipped, never written through; a subfolder that is a link is refused (`path_escape`)",
         reconcile: "the named file, compared by sha256",
         quotas: "none; a full disk waits 10 min",
-        facts: PlatformFacts(platform: "folder", displayName: "a folder", options: [.init("name")]))
+        facts: PlatformFacts(platform: "folder", displayName: "a folder", options: [.init("name")]),
+        readBack: .local)
 
     package static func makeAdapter(_ settings: AdapterSettings) -> any PlatformAdapter {
         FolderAdapter(settings)

@@ -36,6 +36,10 @@ package enum ReadBack: Sendable {
     case reads(batch: Int, cost: Int, rule: String? = nil)
     /// There is no read endpoint for what this target makes, and why (a webhook's receiver keeps nothing to ask).
     case notApplicable(String)
+    /// A look at what this host wrote (a folder's file): it asks nobody and costs nothing, so the first
+    /// read is made as the post is recorded, in the same commit (`UploadStage`), and the drop's result is
+    /// written with it; any later read is the verify stage's, as for `reads`.
+    case local
 
     package var batch: Int {
         if case .reads(let b, _, _) = self { return max(1, b) }
@@ -49,5 +53,12 @@ package enum ReadBack: Sendable {
     package var reason: String? {
         if case .notApplicable(let r) = self { return r }
         return nil
+    }
+    /// Whether the first read is made as the post is recorded: nothing to read, or a local look.
+    package var settlesAtPublish: Bool {
+        switch self {
+        case .local, .notApplicable: true
+        case .reads: false
+        }
     }
 }
