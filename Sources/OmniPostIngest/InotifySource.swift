@@ -156,6 +156,7 @@ package final class InotifySource: @unchecked Sendable {
             while read(fd, buf, bufSize) > 0 {}
             return
         }
+        var handedOn = false
         while true {
             let n = read(fd, buf, bufSize)
             if n <= 0 { break }
@@ -172,36 +173,46 @@ package final class InotifySource: @unchecked Sendable {
                     // bytes and renames it to its Latin-1 reading (NonUTF8Names).
                     guard let valid = String(validating: bytes, as: UTF8.self) else {
                         off += 16 + len
-                        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 { cont.yield(.overflow("a file name that is not UTF-8")) }
+                        if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
+                            cont.yield(.overflow("a file name that is not UTF-8"))
+                            handedOn = true
+                        }
                         continue
                     }
                     name = valid
                 }
                 off += 16 + len
-                handle(wd: wd, mask: mask, name: name, cont)
+                if handle(wd: wd, mask: mask, name: name, cont) { handedOn = true }
             }
         }
+        // A read-once source whose read handed nothing on (an event on a watch being dropped, a folder's
+        // attributes): no consumer will look, so nothing would rearm it — it is read again from now.
+        if !handedOn { rearm() }
     }
 
-    private func handle(wd: Int32, mask: UInt32, name: String, _ cont: AsyncStream<Event>.Continuation) {
+    /// Whether anything was handed on.
+    private func handle(wd: Int32, mask: UInt32, name: String, _ cont: AsyncStream<Event>.Continuation) -> Bool {
         if mask & UInt32(IN_Q_OVERFLOW) != 0 {
             cont.yield(.overflow("inotify queue overflowed"))
-            return
+            return true
         }
         if mask & UInt32(IN_IGNORED) != 0 {
             lock.lock(); wdToDir[wd] = nil; linkDirs[wd] = nil; lock.unlock()
-            return
+            return false
         }
         lock.lock(); let dir = wdToDir[wd], link = linkDirs[wd]; lock.unlock()
+        var yielded = false
         if let link, link.names.contains(name), mask & UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM) != 0 {
             cont.yield(.linkChanged(link.dir + "/" + name))
+            yielded = true
         }
-        guard let dir, !name.isEmpty else { return }
+        guard let dir, !name.isEmpty else { return yielded }
         let rel = dir.isEmpty ? name : dir + "/" + name
         let isDir = mask & IN_ISDIR_FLAG != 0
         if isDir {
-            if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 { cont.yield(.directoryCreated(rel)) }
-            return
+            guard mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 else { return yielded }
+            cont.yield(.directoryCreated(rel))
+            return true
         }
         if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
             cont.yield(.closed(rel))
@@ -211,7 +222,10 @@ package final class InotifySource: @unchecked Sendable {
             cont.yield(.removed(rel))
         } else if mask & UInt32(IN_ATTRIB) != 0 {
             cont.yield(.touched(rel))
+        } else {
+            return yielded
         }
+        return true
     }
 }
 

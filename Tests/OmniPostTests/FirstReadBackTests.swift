@@ -23,26 +23,6 @@ import Testing
         return bytes
     }
 
-    /// Every name the kernel reported made or moved into `dir` through `watch`, in order.
-    static func names(_ watch: Int32) -> [String] {
-        var out: [String] = []
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(watch, $0.baseAddress, $0.count) }
-            guard n > 0 else { break }
-            var at = 0
-            while at + MemoryLayout<inotify_event>.size <= n {
-                let (len, name) = buffer.withUnsafeBytes { raw -> (Int, String) in
-                    let e = raw.load(fromByteOffset: at, as: inotify_event.self)
-                    let start = at + MemoryLayout<inotify_event>.size
-                    return (Int(e.len), String(decoding: raw[start..<(start + Int(e.len))].prefix { $0 != 0 }, as: UTF8.self))
-                }
-                out.append(name)
-                at += MemoryLayout<inotify_event>.size + len
-            }
-        }
-        return out
-    }
 
     @Test(.timeLimit(.minutes(3))) func aFolderPostVerifiedAtOnceWritesItsDropsResultOnce() async throws {
         let dir = try TempDir()
@@ -63,7 +43,7 @@ import Testing
             let ledger = p.context.ledger
             let published = try ledger.deliveries(in: [.published])
             #expect(published.count == 3)
-            let written = Self.names(watch).filter { $0.hasSuffix(".result.json") }
+            let written = InotifyNames.read(watch).filter { $0.hasSuffix(".result.json") }
             for d in published {
                 #expect(try ledger.drop(d.dropId)?.state == .archived)
                 // Made once under its name, never replaced.

@@ -28,23 +28,7 @@ import Testing
             let drop = try #require(try p.context.ledger.drop(delivery.dropId))
             #expect(drop.state == .archived)
             // Every name created in work/ during the run, as the kernel reported it.
-            var created: [String] = []
-            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(watch, $0.baseAddress, $0.count) }
-                guard n > 0 else { break }
-                var at = 0
-                while at + MemoryLayout<inotify_event>.size <= n {
-                    let (len, name) = buffer.withUnsafeBytes { raw -> (Int, String) in
-                        let e = raw.load(fromByteOffset: at, as: inotify_event.self)
-                        let start = at + MemoryLayout<inotify_event>.size
-                        let bytes = raw[start..<(start + Int(e.len))].prefix { $0 != 0 }
-                        return (Int(e.len), String(decoding: bytes, as: UTF8.self))
-                    }
-                    created.append(name)
-                    at += MemoryLayout<inotify_event>.size + len
-                }
-            }
+            let created = InotifyNames.read(watch)
             #expect(created.isEmpty, "made in work/: \(created)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: config.paths.work.path).isEmpty)
         }

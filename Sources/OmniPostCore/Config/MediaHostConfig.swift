@@ -15,6 +15,9 @@ package struct MediaHostConfig: Sendable {
         /// Path-style addressing (`endpoint/bucket/key`, what every S3-compatible server speaks) or
         /// virtual-host style (`bucket.endpoint/key`, AWS's default).
         package var pathStyle = true
+        /// Over HTTPS, each part unsigned with its CRC-32C for S3 to check (`part_checksums:`, default
+        /// yes); no: the payload's sha256 signed, as over HTTP — for a store without flexible checksums.
+        package var partChecksums = true
         package init(endpoint: String, bucket: String, region: String, accessKeyID: String, secretAccessKey: String, prefix: String) {
             self.endpoint = endpoint
             self.bucket = bucket

@@ -28,6 +28,8 @@ package enum MappedCode {
         package var path: String
         package var rssKiB: Int
         package var anonymousKiB: Int
+        /// Offset, device and inode (`00026000 fe:00 333151`): which file, and where in it, the range maps.
+        package var identity: String = ""
     }
 
     /// The mappings of smaps text, in order. A header line is `start-end perms offset dev inode [path]`;
@@ -46,7 +48,10 @@ package enum MappedCode {
             let bounds = first.split(separator: "-")
             guard fields.count >= 5, bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16) else { continue }
             let path = fields.count == 6 ? fields[5].trimmingCharacters(in: .whitespaces) : ""
-            out.append(Mapping(start: start, end: end, perms: String(fields[1]), path: path, rssKiB: 0, anonymousKiB: 0))
+            out.append(
+                Mapping(
+                    start: start, end: end, perms: String(fields[1]), path: path, rssKiB: 0, anonymousKiB: 0,
+                    identity: "\(fields[2]) \(fields[3]) \(fields[4])"))
         }
         return out
     }
@@ -122,26 +127,39 @@ package enum MappedCode {
     }
 
     /// Of the mappings `compact` chose, those still mapped exactly as they were — the same range,
-    /// permissions and file — in `maps` (/proc/self/maps text): a library unloaded since, its range reused,
-    /// or a mapping made writable is left alone.
+    /// permissions, path, offset, device and inode — in `maps` (/proc/self/maps text): a library unloaded
+    /// since and another mapped at its range (a replaced file at the same path is another inode), or a
+    /// mapping made writable, is left alone.
     package static func stillMapped(_ chosen: [Mapping], maps: String) -> [Mapping] {
         struct Key: Hashable {
-            var start: UInt, end: UInt, perms: String, path: String
+            var start: UInt, end: UInt, perms: String, path: String, identity: String
         }
-        let now = Set(mappings(smaps: maps).map { Key(start: $0.start, end: $0.end, perms: $0.perms, path: $0.path) })
-        return chosen.filter { now.contains(Key(start: $0.start, end: $0.end, perms: $0.perms, path: $0.path)) }
+        func key(_ m: Mapping) -> Key { Key(start: m.start, end: m.end, perms: m.perms, path: m.path, identity: m.identity) }
+        let now = Set(mappings(smaps: maps).map(key))
+        return chosen.filter { now.contains(key($0)) }
+    }
+
+    /// Whether a debugger is attached (`TracerPid:` of /proc/self/status): its breakpoints are written
+    /// into the code's pages, which `recompact` — trusting the spell's one read of smaps — would throw away.
+    static func traced() -> Bool {
+        guard let status = procText("/proc/self/status") else { return true }
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("TracerPid:") }) else { return false }
+        return line.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespaces) != "0" } ?? false
     }
 
     /// Drops again what the last `compact` dropped, for code that periodic work of a quiet spell (the
     /// safety net's rounds, the notifiers' minute) faulted back in. It checks the mappings against
     /// /proc/self/maps, which lists them without walking their page tables: ~0.2 ms, where `compact`'s read
     /// of smaps took ~7 ms of an idle minute run twice. Whether a mapping holds an anonymous page is known
-    /// from that read only: a read-only mapping of a loaded object gains none while it stays read-only.
+    /// from that read only: a read-only mapping of a loaded object gains none while it stays read-only and
+    /// mapped from the same file — but for a breakpoint written into it, so nothing is dropped again while a
+    /// debugger is attached. (A uprobe placed meanwhile by a profiler is not seen: the next look at that
+    /// code faults the file's page back, without the probe.)
     @discardableResult
     package static func recompact() -> Outcome {
         #if os(Linux)
             let chosen = dropped.withLock { $0 }
-            guard !chosen.isEmpty, let text = procText("/proc/self/maps") else { return Outcome(mappings: 0, kib: 0) }
+            guard !chosen.isEmpty, !traced(), let text = procText("/proc/self/maps") else { return Outcome(mappings: 0, kib: 0) }
             var done = Outcome(mappings: 0, kib: 0)
             for m in stillMapped(chosen, maps: text) {
                 guard let base = UnsafeMutableRawPointer(bitPattern: m.start) else { continue }

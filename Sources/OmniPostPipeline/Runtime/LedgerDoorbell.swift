@@ -31,15 +31,17 @@ final class LedgerDoorbell: Sendable {
         let bell = Wakeup()
         let events = source.events()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [names] in
+            group.addTask { [names, source] in
                 for await event in events {
                     switch event {
                     case .modified(let n), .closed(let n), .touched(let n), .removed(let n):
-                        if names.contains(n) { bell.ring() }
+                        if names.contains(n) { bell.ring() } else { source.rearm() }
                     case .overflow:
                         bell.ring()
                     case .directoryCreated, .linkChanged:
-                        break
+                        // Not the ledger's: no look follows, so the source is read again from here (read
+                        // once, it would otherwise wait for a look that only a ring brings, for good).
+                        source.rearm()
                     }
                 }
             }

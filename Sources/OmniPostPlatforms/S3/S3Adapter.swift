@@ -28,6 +28,7 @@ struct S3Adapter: ResumableAdapter, DescribedAdapter {
             region: region, accessKeyID: (try? account.text("access_key_id")) ?? "",
             secretAccessKey: (try? account.text("secret_access_key")) ?? "", prefix: "")
         c.pathStyle = (try? account.setting("path_style")?.bool()) ?? !endpoint.contains("amazonaws.com")
+        c.partChecksums = (try? account.setting("part_checksums")?.bool()) ?? true
         return S3Bucket(c, http: settings.http, timeout: settings.requestTimeout)
     }
 

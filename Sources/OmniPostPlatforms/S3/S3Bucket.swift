@@ -25,7 +25,9 @@ package struct S3Bucket: Sendable {
     /// `AWS4UnsignedPayloadSigner` ("payloads are still signed for requests over HTTP"). Over HTTPS TLS
     /// already checks every byte on the way, and each part carries its CRC-32C for S3 to check against
     /// what it stores (`S3Bucket.partChecksum`), ~10× cheaper to work out than the sha256.
-    package var signsPayload: Bool { parts.scheme.lowercased() != "https" }
+    /// An account with `part_checksums: false` (an S3-compatible store that refuses or ignores
+    /// `x-amz-checksum-*`, as older MinIO and Ceph do) signs every payload.
+    package var signsPayload: Bool { parts.scheme.lowercased() != "https" || !config.partChecksums }
 
     var signer: SigV4 { SigV4(accessKeyID: config.accessKeyID, secretAccessKey: config.secretAccessKey, region: config.region) }
 

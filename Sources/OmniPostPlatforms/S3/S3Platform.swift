@@ -10,9 +10,9 @@ package enum S3Platform: PlatformModule {
             "s3", "S3-compatible storage",
             accountFields: [
                 "bucket", "region", "access_key_id", "secret_access_key", "endpoint (default AWS)", "key (default `{stem}.{ext}`)",
-                "storage_class", "metadata", "path_style"
+                "storage_class", "metadata", "path_style", "part_checksums"
             ],
-            settings: ["bucket", "region", "access_key_id", "secret_access_key", "key", "storage_class", "metadata", "path_style"],
+            settings: ["bucket", "region", "access_key_id", "secret_access_key", "key", "storage_class", "metadata", "path_style", "part_checksums"],
             upload: "multipart, parts sized from the file (≥ 5 MiB, ≤ 10,000 parts), SigV4; a resume asks `ListParts` and never re-sends a part S3 holds",
             reconcile: "`HEAD` of the key, compared by the sha256 in its metadata",
             quotas: "none; 503 SlowDown backs off (Retry-After when given)",
@@ -67,6 +67,7 @@ package enum S3Platform: PlatformModule {
             }
         }
         _ = try account.setting("path_style")?.bool()
+        _ = try account.setting("part_checksums")?.bool()
     }
 
     /// S3's bucket naming rules: nil when `name` follows them.

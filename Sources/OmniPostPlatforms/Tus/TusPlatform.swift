@@ -22,6 +22,7 @@ package enum TusPlatform: PlatformModule {
             _ = try account.required("url", "the tus server's creation endpoint, e.g. https://tus.example.com/files/")
         }
         try account.checkHeaders("headers") { $0.hasPrefix("tus-") || $0.hasPrefix("upload-") ? "is the tus protocol's own" : nil }
+        _ = try account.setting("upload_checksum")?.bool()
     }
 
     /// The sandbox's tus server unless a URL is written.

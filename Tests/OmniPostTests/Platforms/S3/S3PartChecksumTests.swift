@@ -79,6 +79,29 @@ import Testing
         }
     }
 
+    /// A store without flexible checksums (older MinIO, Ceph): `part_checksums: false` signs each part's
+    /// sha256 over HTTPS too, creates the upload with no algorithm and completes without checksums; a
+    /// value that is no yes or no is refused where it is written.
+    @Test(.timeLimit(.minutes(3))) func partChecksumsOffSignsEachPartOverHTTPSAsOverHTTP() async throws {
+        let dir = try TempDir()
+        let s = try await Self.sandbox(dir)
+        try await stopping(s) {
+            let endpoint = "https://127.0.0.1:\(try #require(s.tlsPort))/s3"
+            let a = try S3Tests.adapter(endpoint: endpoint, bucket: "clips", extra: ", part_checksums: false", sandbox: true, http: TestTLS.client)
+            let f = try S3Tests.file(dir, size: 11 << 20)
+            let cps = CheckpointLog()
+            _ = try await a.deliver(try S3Tests.job(f), checkpoint: { cps.add($0) }, progress: { _, _ in })
+            #expect(try await Self.stored(s, "walk.mp4") == (try Data(contentsOf: f)))
+            let session = try JSONDecoder().decode(S3Adapter.Session.self, from: Data(try #require(cps.all.last?.session).utf8))
+            #expect(session.checksum == nil)
+            let counts = await s.state.requestCounts
+            #expect(counts["s3.part.signed"] == 3 && counts["s3.part.unsigned"] == nil && counts["s3.part.crc32c"] == nil, "\(counts)")
+        }
+        #expect(throws: (any Error).self) {
+            _ = try S3Tests.adapter(endpoint: "https://s3.example.com", bucket: "clips", extra: ", part_checksums: sometimes")
+        }
+    }
+
     /// S3's answers to a part that does not match what vouches for it, or to an upload's checksum left out.
     @Test(.timeLimit(.minutes(3))) func aWrongOrMissingChecksumIsRefusedAsS3RefusesIt() async throws {
         let dir = try TempDir()

@@ -31,6 +31,11 @@ import Testing
         return await s.state.requestCounts
     }
 
+    /// `upload_checksum:` that is no yes or no is refused where it is written, not ignored.
+    @Test func anUploadChecksumThatIsNoYesOrNoIsRefused() {
+        #expect(throws: (any Error).self) { _ = try TusTests.adapter("https://tus.example.com/files/", extra: "    upload_checksum: sometimes\n") }
+    }
+
     @Test(.timeLimit(.minutes(3))) func overPlainHTTPEachPatchCarriesItsSHA1() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
