@@ -146,15 +146,18 @@ import Testing
             members[1].quiet()
         }
         #expect(log.all == ["compact"])
-        // The compaction's own completion (the figure taken after it) runs just after `compact`.
-        let end = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < end {
-            compaction.afterPeriodicWork()
-            if log.count("code") > 0 { break }
-            fileKiB.set(6_000 + IdleCompaction.regrowthKiB)
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        // The compaction's own completion (the figure taken after it) runs just after `compact`: until it has,
+        // periodic work drops nothing.
+        let end = ContinuousClock.now + .seconds(30)
+        while compaction.compactedFileKiB == nil, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(compaction.compactedFileKiB == 6_000)
+        fileKiB.set(6_000 + IdleCompaction.regrowthKiB - 1)
+        compaction.afterPeriodicWork()
+        #expect(log.all == ["compact"], "grown by less than regrowthKiB: left alone")
+        fileKiB.set(6_000 + IdleCompaction.regrowthKiB)
+        compaction.afterPeriodicWork()
         #expect(log.all == ["compact", "code"], "grown by regrowthKiB since the compaction: dropped once")
+        #expect(compaction.compactedFileKiB == 6_500)
         // From the new figure (6,500): less than regrowthKiB more is left alone.
         fileKiB.set(6_500 + IdleCompaction.regrowthKiB - 1)
         compaction.afterPeriodicWork()

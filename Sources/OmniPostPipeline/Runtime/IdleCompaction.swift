@@ -48,6 +48,9 @@ final class IdleCompaction: Sendable {
         self.fileResidentKiB = fileResidentKiB
     }
 
+    /// The file-backed KiB the last compaction left (nil: none yet, or one under way).
+    var compactedFileKiB: Int? { state.withLock { $0.fileKiBCompacted } }
+
     /// The safety net's round (and the notifiers' minute it rings) ran a moment ago in a quiet spell that
     /// was compacted already. That work announces none (`IdleMemory.work`), so the spell stays compacted —
     /// but the code it ran was faulted back in and would stay mapped for the rest of the spell. If the
