@@ -2,10 +2,13 @@
 // (SSE4.2's `crc32`, 8 bytes at a time; ARMv8's `crc32cx`) is not reachable from Swift. About ten times
 // cheaper a byte than the sha256 a signed payload costs; a table-driven fallback where neither exists.
 #include "ccrc32c.h"
+#include <pthread.h>
 #include <string.h>
 
 static uint32_t table[8][256];
-static int tableReady;
+// Made once, before any thread reads it: two threads filling it at once wrote the same values, but
+// unsynchronised writes beside reads are a data race all the same (TSan says so, the C model says UB).
+static pthread_once_t tableOnce = PTHREAD_ONCE_INIT;
 
 // Slicing-by-8 over the reflected polynomial: the fallback, and the tail of the fast paths.
 static void makeTable(void) {
@@ -16,11 +19,10 @@ static void makeTable(void) {
     }
     for (uint32_t n = 0; n < 256; n++)
         for (int s = 1; s < 8; s++) table[s][n] = (table[s - 1][n] >> 8) ^ table[0][table[s - 1][n] & 0xFF];
-    __atomic_store_n(&tableReady, 1, __ATOMIC_RELEASE);
 }
 
 static uint32_t software(uint32_t c, const unsigned char *p, size_t n) {
-    if (!__atomic_load_n(&tableReady, __ATOMIC_ACQUIRE)) makeTable();
+    pthread_once(&tableOnce, makeTable);
     while (n >= 8) {
         uint64_t v;
         memcpy(&v, p, 8);
@@ -76,13 +78,13 @@ static uint32_t hardware(uint32_t c, const unsigned char *p, size_t n) { return 
 static int hasHardware(void) { return 0; }
 #endif
 
+static int fast;
+static pthread_once_t fastOnce = PTHREAD_ONCE_INIT;
+static void checkHardware(void) { fast = hasHardware(); }
+
 uint32_t omnipost_crc32c(uint32_t crc, const void *bytes, size_t count) {
-    static int checked, fast;
-    if (!__atomic_load_n(&checked, __ATOMIC_ACQUIRE)) {
-        __atomic_store_n(&fast, hasHardware(), __ATOMIC_RELAXED);
-        __atomic_store_n(&checked, 1, __ATOMIC_RELEASE);
-    }
+    pthread_once(&fastOnce, checkHardware);
     uint32_t c = ~crc;
-    c = __atomic_load_n(&fast, __ATOMIC_RELAXED) ? hardware(c, bytes, count) : software(c, bytes, count);
+    c = fast ? hardware(c, bytes, count) : software(c, bytes, count);
     return ~c;
 }

@@ -8,9 +8,11 @@ import OmniPostWire
 /// S3's multipart upload: create → parts → complete (or abort), and the two questions a resume asks —
 /// which parts does S3 hold (`ListParts`), is the object there (`HEAD`).
 extension S3Bucket {
-    /// What vouches for a part's bytes (`uploadPart`).
+    /// What vouches for a part's bytes (`uploadPart`): its sha256 signed (over plain HTTP, or where the
+    /// account turned part checksums off) — with its CRC-32C beside it when the upload was created with
+    /// that algorithm, which S3 then asks of every part — or its CRC-32C alone, the payload unsigned.
     package enum PartDigestHeader: Sendable {
-        case signedSHA256(String)
+        case signedSHA256(String, crc32c: UInt32? = nil)
         case crc32c(UInt32)
     }
 
@@ -53,7 +55,9 @@ extension S3Bucket {
         var headers: [String: String] = [:]
         let payload: String
         switch digest {
-        case .signedSHA256(let hex): payload = hex
+        case .signedSHA256(let hex, let crc):
+            payload = hex
+            if let crc { headers["x-amz-checksum-crc32c"] = CRC32C.base64(crc) }
         case .crc32c(let v):
             headers["x-amz-checksum-crc32c"] = CRC32C.base64(v)
             payload = SigV4.unsignedPayload

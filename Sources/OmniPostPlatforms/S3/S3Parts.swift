@@ -38,27 +38,36 @@ struct S3Parts: UploadProtocol {
         return nil
     }
 
-    /// What vouches for each part (the session's, fixed when the upload was created): its CRC-32C where the
-    /// upload was created with that algorithm (over HTTPS), else the sha256 SigV4 signs — either worked
-    /// out by the chunk loop while the part before it travels.
-    func partDigests(for session: S3Adapter.Session) -> PartDigests { session.checksum == S3Bucket.partChecksum ? .crc32c : .sha256 }
+    /// What vouches for each part: its CRC-32C where the upload was created with that algorithm (S3 then
+    /// asks it of every part), its sha256 signed wherever this bucket signs payloads (plain HTTP, or part
+    /// checksums turned off) — both for an upload begun over HTTPS and resumed where payloads are signed,
+    /// as botocore signs every payload over plain HTTP whatever the upload's algorithm. Worked out by the
+    /// chunk loop while the part before it travels.
+    func partDigests(for session: S3Adapter.Session) -> PartDigests {
+        let crc = session.checksum == S3Bucket.partChecksum
+        var d: PartDigests = crc ? .crc32c : []
+        if bucket.signsPayload || !crc { d.insert(.sha256) }
+        return d
+    }
 
     func send(_ part: Part, _ bytes: ByteBuffer, session s: inout S3Adapter.Session, job: UploadJob) async throws -> PartReply {
         let n = part.index + 1
-        let etag: String
-        var crc: String? = nil
-        if s.checksum == S3Bucket.partChecksum {
-            let v = part.digests.crc32c ?? bytes.withUnsafeReadableBytes { b in
+        let v: UInt32? =
+            s.checksum == S3Bucket.partChecksum
+            ? part.digests.crc32c ?? bytes.withUnsafeReadableBytes { b in
                 var c = CRC32C()
                 c.update(b)
                 return c.value
-            }
-            crc = CRC32C.base64(v)
-            etag = try await bucket.uploadPart(s.key, uploadId: s.uploadId, number: n, bytes: bytes, digest: .crc32c(v))
+            } : nil
+        let digest: S3Bucket.PartDigestHeader
+        if let v, !bucket.signsPayload {
+            digest = .crc32c(v)
         } else {
             let sha = part.digests.sha256.map { $0.hex } ?? bytes.withUnsafeReadableBytes { FileHashing.sha256(data: Data($0)) }
-            etag = try await bucket.uploadPart(s.key, uploadId: s.uploadId, number: n, bytes: bytes, digest: .signedSHA256(sha))
+            digest = .signedSHA256(sha, crc32c: v)
         }
+        let etag = try await bucket.uploadPart(s.key, uploadId: s.uploadId, number: n, bytes: bytes, digest: digest)
+        let crc = v.map(CRC32C.base64)
         s.parts = (s.parts ?? []).filter { $0.number != n } + [S3Bucket.Part(number: n, etag: etag, size: part.length, crc32c: crc)]
         return .confirmed(S3Adapter.confirmed(s.held, partSize: s.partSize, size: job.size))
     }

@@ -69,6 +69,13 @@ enum S3Routes: SandboxPlatform {
             amzDate = SandboxHTTP.header(req, "x-amz-date") ?? ""
             payload = SandboxHTTP.header(req, "x-amz-content-sha256") ?? ""
         }
+        // Every `x-amz-*` header a request carries must be signed, as S3 requires of SigV4: an unsigned
+        // checksum or storage header could be changed on the way without the signature noticing.
+        let signedNames = Set(signedHeaders.map { $0.lowercased() })
+        let unsigned = req.headers.map { $0.name.canonicalName.lowercased() }.filter { $0.hasPrefix("x-amz-") && !signedNames.contains($0) }
+        if !unsigned.isEmpty {
+            return error(403, "AccessDenied", "There were headers present in the request which were not signed: \(unsigned.joined(separator: ", "))")
+        }
         let scope = credential.split(separator: "/").map(String.init)
         guard scope.count == 5, let secret = await state.s3Secret(scope[0]) else {
             return error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")

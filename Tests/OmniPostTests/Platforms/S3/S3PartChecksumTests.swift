@@ -79,6 +79,60 @@ import Testing
         }
     }
 
+    /// An upload begun over HTTPS with CRC32C parts and resumed where payloads are signed (here
+    /// `part_checksums: false`; a plain-HTTP endpoint is the same): each later part is signed AND carries
+    /// the CRC-32C the upload's algorithm asks of it — never `UNSIGNED-PAYLOAD` where botocore signs.
+    @Test(.timeLimit(.minutes(3))) func anUploadBegunWithCRC32CResumedWherePayloadsAreSignedSignsEachPartAndKeepsItsCRC() async throws {
+        let dir = try TempDir()
+        let s = try await Self.sandbox(dir)
+        try await stopping(s) {
+            let endpoint = "https://127.0.0.1:\(try #require(s.tlsPort))/s3"
+            let first = try S3Tests.adapter(endpoint: endpoint, bucket: "clips", sandbox: true, http: TestTLS.client)
+            let f = try S3Tests.file(dir, size: 12 << 20 + 77)
+            let seen = try await interrupted {
+                try await first.deliver(try S3Tests.job(f), checkpoint: $0, progress: { _, _ in })
+            } at: {
+                $0.confirmedOffset > 0
+            }
+            let text = try #require(seen.last?.session)
+            #expect(text.contains("CRC32C"))
+            let signing = try S3Tests.adapter(endpoint: endpoint, bucket: "clips", extra: ", part_checksums: false", sandbox: true, http: TestTLS.client)
+            let cps = CheckpointLog()
+            _ = try await signing.deliver(
+                try S3Tests.job(f, session: text, offset: try #require(seen.last?.confirmedOffset)), checkpoint: { cps.add($0) }, progress: { _, _ in })
+            #expect(try await Self.stored(s, "walk.mp4") == (try Data(contentsOf: f)))
+            let counts = await s.state.requestCounts
+            // Part 1 unsigned with its CRC before the cut; parts 2 and 3 signed, each with its CRC.
+            #expect(counts["s3.part"] == 3 && counts["s3.part.unsigned"] == 1 && counts["s3.part.signed"] == 2, "\(counts)")
+            #expect(counts["s3.part.crc32c"] == 3, "\(counts)")
+            let session = try JSONDecoder().decode(S3Adapter.Session.self, from: Data(try #require(cps.all.last?.session).utf8))
+            #expect(session.parts?.count == 3 && session.parts?.allSatisfy { $0.crc32c != nil } == true)
+        }
+    }
+
+    /// S3 refuses a SigV4 request carrying an `x-amz-*` header it was not signed over (a checksum swapped
+    /// on the way would otherwise pass); the sandbox does too, and our requests sign every one they send.
+    @Test(.timeLimit(.minutes(2))) func anXAmzHeaderLeftOutOfTheSignatureIsRefused() async throws {
+        let dir = try TempDir()
+        let s = try await Self.sandbox(dir)
+        try await stopping(s) {
+            let b = Self.bucket(s.baseURL + "/s3", http: .shared)
+            let data = ByteBuffer(string: "twelve bytes")
+            let sha = data.withUnsafeReadableBytes { FileHashing.sha256(data: Data($0)) }
+            var req = b.signed(.PUT, key: "n.txt", headers: ["x-amz-meta-kept": "1"], body: .bytes(data), length: 12, sha256: sha)
+            req.headers.add(name: "x-amz-meta-added", value: "after signing")
+            let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(30))
+            let text = String(buffer: try await resp.body.collect(upTo: 1 << 16))
+            #expect(resp.status.code == 403 && text.contains("AccessDenied") && text.contains("x-amz-meta-added"), "\(text)")
+            #expect(await s.state.object(bucket: "clips", key: "n.txt") == nil)
+            // The same request as signed is taken.
+            let ok = try await HTTPClient.shared.execute(
+                b.signed(.PUT, key: "n.txt", headers: ["x-amz-meta-kept": "1"], body: .bytes(data), length: 12, sha256: sha), timeout: .seconds(30))
+            #expect(ok.status == .ok)
+            #expect(try await Self.stored(s, "n.txt") == Data("twelve bytes".utf8))
+        }
+    }
+
     /// A store without flexible checksums (older MinIO, Ceph): `part_checksums: false` signs each part's
     /// sha256 over HTTPS too, creates the upload with no algorithm and completes without checksums; a
     /// value that is no yes or no is refused where it is written.
