@@ -46,11 +46,9 @@ package struct AuthorizedHTTP: Sendable {
                 }
             }
             for (k, v) in headers { req.headers.add(name: k, value: v) }
-            req.headers.add(name: "Content-Length", value: String(body.readableBytes))
-            // One buffer, never a stream: a platform (or the sandbox) that answers before it has read the
-            // body — a 401 for a revoked token — leaves a streamed body waiting for demand that never comes,
-            // and the request hangs until its timeout (the douyin conformance case after a revocation did).
-            req.body = .bytes(body)
+            // The buffer itself, in slices over TLS (`BodySlices`: what NIOSSL holds encrypted at once);
+            // AsyncHTTPClient sets Content-Length from its known length.
+            req.body = BodySlices.body(body, tls: BodySlices.tls(req.url))
             let resp: HTTPClientResponse
             let data: ByteBuffer
             do {

@@ -48,7 +48,7 @@ extension S3Bucket {
     }
 
     /// Sends one part; its ETag is what `complete` names it by. Its body is the buffer as read (no
-    /// copy); `digest` is what vouches for it: a signed sha256 (hex), or — over HTTPS, where the AWS SDKs
+    /// copy; in slices of it over HTTPS, `BodySlices`); `digest` is what vouches for it: a signed sha256 (hex), or — over HTTPS, where the AWS SDKs
     /// leave the payload unsigned — `UNSIGNED-PAYLOAD` with its CRC-32C in a signed `x-amz-checksum-crc32c`
     /// header, which S3 checks against the bytes (400 BadDigest) as it would the sha256.
     package func uploadPart(_ key: String, uploadId: String, number: Int, bytes: ByteBuffer, digest: PartDigestHeader) async throws -> String {
@@ -64,7 +64,7 @@ extension S3Bucket {
         }
         let (resp, body) = try await send(
             .PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)], headers: headers,
-            body: .bytes(bytes), length: Int64(bytes.readableBytes), sha256: payload)
+            body: BodySlices.body(bytes, tls: parts.scheme.lowercased() == "https"), length: Int64(bytes.readableBytes), sha256: payload)
         guard resp.status == .ok, let etag = resp.headers.first(name: "ETag") else {
             throw refusal(resp, body, "part \(number) of \(key)")
         }

@@ -129,9 +129,9 @@ package struct TusClient: Sendable {
         var r = request(url, .PATCH)
         r.headers.add(name: "Upload-Offset", value: String(offset))
         r.headers.add(name: "Content-Type", value: "application/offset+octet-stream")
-        r.headers.add(name: "Content-Length", value: String(bytes.readableBytes))
         if let checksum { r.headers.add(name: "Upload-Checksum", value: checksum) }
-        r.body = .bytes(bytes)
+        // Content-Length from the body's known length.
+        r.body = BodySlices.body(bytes, tls: BodySlices.tls(url))
         let (resp, body) = try await execute(r, "sending bytes from \(offset)")
         switch Int(resp.status.code) {
         case 200, 204:
