@@ -85,20 +85,39 @@ enum ChunkLoop {
                 // ETag, which asking `nextPart` now would answer with this part again).
                 let next = transport.streamsWholeFile ? nil : transport.partAfter(part, of: session, size: job.size)
                 let nextFrame = next.flatMap { transport.frame(of: $0, session: session, job: job) }
-                async let nextBytes: Result<(Part, ByteBuffer), any Error>? = {
-                    guard let p = next else { return nil }
-                    // The kept buffer is usually let go of a moment after this part leaves: waited for
-                    // (briefly, suspended, off the send's path) rather than a fresh mapping taken at once.
-                    await spare.waitUntilFree(upTo: BufferShelf.patience)
-                    return Result { try read(reader, p, digests, framed: nextFrame, reusing: spare) }
-                }()
-                let before = session
-                let (reply, after) = try await run.verb(.part) {
+                let before = session, verbRun = run
+                // The part goes out from a child task of its own, spawned first, so its request is on its way
+                // at once; this task reads the next part meanwhile (it used to be an `async let` of its own,
+                // spawned before the part: one more task and hop each part — docs/performance.md, r16). The
+                // part's task is the verb's alone, so its time limit cancels it and nothing else
+                // (`VerbTimeout.ownsTask`); cancelling this task cancels it too.
+                let (reply, after) = try await withThrowingTaskGroup(of: (PartReply, T.Session).self) { group in
+                    group.addTask {
+                        try await VerbTimeout.$ownsTask.withValue(true) {
+                            try await verbRun.verb(.part) {
                     var s = before
                     let reply = try await transport.send(part, bytes, session: &s, job: job)
                     return (reply, s)
                 }
-                if let next, let read = await nextBytes { ahead = (next, read) }
+                        }
+                    }
+                    if let next {
+                        // The part first: this thread takes the part's task up to its request handed to the
+                        // event loop before it reads, rather than the part waiting for the pool's other
+                        // thread while this one reads 8 MiB (perf: ~20 of a part's 32 reads came between
+                        // the checkpoint and the next request's head, without it).
+                        await Task.yield()
+                        // …and the event loop, woken to write it, gets the core before the read holds it for
+                        // a few ms: on a busy machine the two share one core, and the scheduler left the loop
+                        // runnable behind the whole read (perf: its head ~2.4 ms after the checkpoint).
+                        sched_yield()
+                        // The kept buffer is usually let go of a moment after this part leaves: waited for
+                        // (briefly, suspended, off the send's path) rather than a fresh mapping taken at once.
+                        await spare.waitUntilFree(upTo: BufferShelf.patience)
+                        ahead = (next, Result { try read(reader, next, digests, framed: nextFrame, reusing: spare) })
+                    }
+                    return try await group.next()!
+                }
                 session = after
                 run.sent += part.length
                 switch reply {
