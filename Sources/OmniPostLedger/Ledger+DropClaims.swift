@@ -47,9 +47,12 @@ extension Ledger {
     /// with its deliveries as that transaction read them: `folder` names where it is filed from the drop
     /// and its deliveries (the archive stage's rule: archive/ when something was published). Two commits
     /// and a second read of the deliveries became one commit (issue 30: a published drop's bookkeeping).
+    /// `looked`: the caller's read found one to take (`filingWork`), so the claim does not look again first.
     package func claimFinishedDropToFile(
-        owner: String, host: String, lease: Double, filingLease: Double, folder: @Sendable (DropRecord, [DeliveryRecord]) -> String
+        owner: String, host: String, lease: Double, filingLease: Double, looked: Bool = false,
+        folder: @Sendable (DropRecord, [DeliveryRecord]) -> String
     ) throws -> (drop: DropRecord, deliveries: [DeliveryRecord], filing: Filing?)? {
+        guard try looked || worthClaiming(in: .converted, condition: .allDeliveriesFinal) else { return nil }
         let now = self.now
         return try writeSQL { sql, events in
             guard let drop = try Self.claimDrop(sql, in: .converted, owner: owner, lease: lease, condition: .allDeliveriesFinal, now: now)
@@ -75,9 +78,12 @@ extension Ledger {
     /// With them, what filing it reads of the drop, in the same transaction rather than a read each after
     /// it (issue 30): its deliveries (none, for a drop rejected at validation; a drop a person rejected
     /// has its cancelled ones) and its file rows (the versions it took).
+    /// `looked`: as for `claimFinishedDropToFile`.
     package func claimRejectedDropToFile(
-        owner: String, host: String, lease: Double, filingLease: Double, alone: Bool = false, folder: @Sendable (DropRecord) -> String
+        owner: String, host: String, lease: Double, filingLease: Double, alone: Bool = false, looked: Bool = false,
+        folder: @Sendable (DropRecord) -> String
     ) throws -> (drop: DropRecord, filing: Filing?, deliveries: [DeliveryRecord], files: [FileRecord])? {
+        guard try looked || worthClaiming(in: .rejected, condition: alone ? .notAListEntry : nil) else { return nil }
         let now = self.now
         return try writeSQL { sql, events in
             guard let drop = try Self.claimDrop(sql, in: .rejected, owner: owner, lease: lease, condition: alone ? .notAListEntry : nil, now: now)

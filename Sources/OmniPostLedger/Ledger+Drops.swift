@@ -10,18 +10,18 @@ extension Ledger {
     }
 
     func claimDrop(in state: DropState, owner: String, lease: Double, condition: DropCondition?) throws -> DropRecord? {
+        // Its write transaction only when a read finds a drop to take (Ledger+ClaimLook.swift).
+        guard try worthClaiming(in: state, condition: condition) else { return nil }
         let now = self.now
         return try writeSQL { sql, _ in try Self.claimDrop(sql, in: state, owner: owner, lease: lease, condition: condition, now: now) }
     }
 
     /// `claimDrop` inside a transaction of the caller's.
     static func claimDrop(_ sql: any LedgerSQL, in state: DropState, owner: String, lease: Double, condition: DropCondition?, now: Double) throws -> DropRecord? {
-        var query = "SELECT * FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
-        if let condition { query += " AND (\(condition.sql))" }
-        query += Self.crashGuardSQL
+        let (claimable, arguments) = claimableSQL(in: state, condition: condition, now: now)
         // Hosts sharing the ledger pass over a drop another is claiming this moment (`skipLocked`).
-        query += " ORDER BY created_at LIMIT 1" + sql.dialect.skipLocked
-        guard var drop = try sql.fetchOne(DropRecord.self, query, [.text(state.rawValue), .real(now), .real(now), .real(now)]) else { return nil }
+        let query = claimable + " ORDER BY created_at LIMIT 1" + sql.dialect.skipLocked
+        guard var drop = try sql.fetchOne(DropRecord.self, query, arguments) else { return nil }
         drop.leaseOwner = owner
         drop.leaseExpiry = now + lease
         try sql.run("UPDATE drops SET lease_owner = ?, lease_expiry = ? WHERE id = ?", owner, now + lease, drop.id)

@@ -18,7 +18,9 @@ extension Ledger {
         in state: DropState, owner: String, after: String?, lease: Double = 300,
         condition: DropCondition? = nil
     ) throws -> (drop: DropRecord, key: String)? {
-        try writeSQL { sql, _ in
+        // Its write transaction only when a read finds a drop to take, in any writer's turn (Ledger+ClaimLook.swift).
+        guard try worthClaiming(in: state, condition: condition) else { return nil }
+        return try writeSQL { sql, _ in
             let now = self.now
             // The key as the index holds it on this backend (`SQLDialect.fairKey`), so the claim reads the index.
             let key = sql.dialect.fairKey

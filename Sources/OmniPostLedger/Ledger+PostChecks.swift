@@ -8,6 +8,17 @@ extension Ledger {
     @discardableResult
     package func enrolPublishedPosts() throws -> Int {
         let now = self.now
+        // Rung for every post, most of which the upload stage entered with its first read (a folder's, a
+        // command's): on this host's SQLite ledger a read asks first whether any is left to enter, and the
+        // write transaction is taken only then (Ledger+ClaimLook.swift; the shared ledger inserts at once).
+        if looksBeforeClaiming {
+            let any = try readSQL { sql in
+                try sql.row(
+                    "SELECT 1 FROM deliveries d WHERE d.state = 'published' AND NOT EXISTS (SELECT 1 FROM post_checks c WHERE c.delivery_id = d.id) LIMIT 1"
+                ) != nil
+            }
+            guard any else { return 0 }
+        }
         return try writeSQL { sql, _ in
             // Two hosts enrolling at once: the second's insert of a row the first just made is skipped by
             // the primary key (`ON CONFLICT DO NOTHING`) rather than failing its transaction.

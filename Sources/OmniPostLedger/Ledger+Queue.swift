@@ -67,7 +67,13 @@ extension Ledger {
     /// holds are deferred to when that gate opens (never failed); caps skip them until a slot frees.
     /// A new post spends its quota in the same transaction as the claim.
     package func claimDelivery(owner: String, lease: Double, gate: QueueGate = QueueGate()) throws -> ClaimedDelivery? {
-        try writeSQL { sql, events in
+        // The upload loop claims again after each upload, mostly for nothing: its write transaction only
+        // when a read finds a delivery due (Ledger+ClaimLook.swift).
+        if looksBeforeClaiming {
+            let now = self.now
+            guard try readSQL({ sql in try !Self.dueDeliveries(sql, now: now, limit: 1).isEmpty }) else { return nil }
+        }
+        return try writeSQL { sql, events in
             let now = self.now
             let candidates = try Self.dueDeliveries(sql, now: now)
             if candidates.isEmpty { return nil }
@@ -94,13 +100,13 @@ extension Ledger {
 
     /// Deliveries due now and not held by a live lease, in the order they go: priority, then how long
     /// they have waited. (At most 500 looked at per claim: the rest wait for the next.)
-    private static func dueDeliveries(_ sql: any LedgerSQL, now: Double) throws -> [(id: Int64, platform: String, account: String)] {
+    private static func dueDeliveries(_ sql: any LedgerSQL, now: Double, limit: Int = 500) throws -> [(id: Int64, platform: String, account: String)] {
         try sql.rows(
             """
             SELECT id, platform, account FROM deliveries
             WHERE state IN ('ready','uploading') AND (not_before IS NULL OR not_before <= ?)
               AND (lease_expiry IS NULL OR lease_expiry < ?)
-            ORDER BY priority DESC, COALESCE(not_before, 0), id LIMIT 500
+            ORDER BY priority DESC, COALESCE(not_before, 0), id LIMIT \(limit)
             """, now, now
         ).compactMap { r in r.int("id").map { ($0, r.text("platform") ?? "", r.text("account") ?? "") } }
     }

@@ -186,13 +186,19 @@ func passThroughRun(root: URL, count: Int, tag: String = "") async throws -> (cp
         try tinyClip(source, i).write(to: staging.appendingPathComponent("p\(i).mp4"))
         try Data("title: pass \(i)\n".utf8).write(to: staging.appendingPathComponent("p\(i).yaml"))
     }
+    // BENCH_PROFILE_WINDOW=1: the ledger's statements too, as for the rejected runs (`BEGIN IMMEDIATE`: write transactions).
+    let statements = ProfileWindow.on ? SQLStatementCount.watch(path: config.paths.ledger.path) : nil
+    defer { SQLStatementCount.unwatch(path: config.paths.ledger.path) }
     let pipeline = try await Pipeline.open(config: config, logger: quietLogger(), embedding: EmbeddedSandbox())
+    statements?.reset()
     let before = CPU.now()
     for i in 0..<count {
         for ext in ["yaml", "mp4"] { _ = rename(staging.appendingPathComponent("p\(i).\(ext)").path, config.paths.inbox.appendingPathComponent("p\(i).\(ext)").path) }
     }
+    let window = ProfileWindow()
     try await pipeline.run(once: true)
     let after = CPU.now()
+    window.print("pass\(tag.isEmpty ? "" : "-" + tag) \(count)", statements: statements, per: max(count, 1))
     let published = try pipeline.context.ledger.deliveries(in: [.published], limit: count + 10).count
     await pipeline.close()
     return (CPU(selfSeconds: after.selfSeconds - before.selfSeconds, childSeconds: after.childSeconds - before.childSeconds), published)

@@ -36,8 +36,15 @@ package struct SQLRow: Sendable {
 
     package subscript(_ column: String) -> SQLValue { values[column] ?? .null }
 
-    package func int(_ column: String) -> Int64? {
-        switch self[column] {
+    package func int(_ column: String) -> Int64? { self[column].int }
+    package func double(_ column: String) -> Double? { self[column].double }
+    package func text(_ column: String) -> String? { self[column].text }
+}
+
+extension SQLValue {
+    /// The value as an integer: a real one only when it is whole and in range, a text one when it spells one.
+    package var int: Int64? {
+        switch self {
         case .integer(let v): v
         // Int64(_:) traps on NaN, an infinity or a value past Int64's range: none of those is an integer.
         case .real(let v): Int64(exactly: v.rounded(.towardZero))
@@ -46,8 +53,8 @@ package struct SQLRow: Sendable {
         }
     }
 
-    package func double(_ column: String) -> Double? {
-        switch self[column] {
+    package var double: Double? {
+        switch self {
         case .integer(let v): Double(v)
         case .real(let v): v
         case .text(let v): Double(v)
@@ -55,8 +62,8 @@ package struct SQLRow: Sendable {
         }
     }
 
-    package func text(_ column: String) -> String? {
-        switch self[column] {
+    package var text: String? {
+        switch self {
         case .text(let v): v
         case .integer(let v): "\(v)"
         case .real(let v): "\(v)"

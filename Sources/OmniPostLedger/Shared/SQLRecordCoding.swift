@@ -94,6 +94,26 @@ struct SQLRecordError: Error, CustomStringConvertible {
 /// byte — a name without capitals is returned as it is — and only other names by `Character`, whose
 /// Unicode property lookups made it a tenth of a rejected drop's CPU.
 func snakeCase(_ name: String) -> String {
+    // Remembered per name (the records' coding keys: a few hundred at most), the conversion made once:
+    // it allocated a new string for every column of every row read or written (issue 30, r16).
+    // A name without capitals (most columns) is its own, found by a scan of its bytes, cheaper than a lookup.
+    if !name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 }) { return name }
+    if let known = SnakeCaseNames.shared.known(name) { return known }
+    let made = convertToSnakeCase(name)
+    SnakeCaseNames.shared.remember(name, made)
+    return made
+}
+
+/// `snakeCase`'s names made so far.
+private final class SnakeCaseNames: @unchecked Sendable {
+    static let shared = SnakeCaseNames()
+    private let lock = NSLock()
+    private var names: [String: String] = [:]
+    func known(_ name: String) -> String? { lock.withLock { names[name] } }
+    func remember(_ name: String, _ made: String) { lock.withLock { names[name] = made } }
+}
+
+private func convertToSnakeCase(_ name: String) -> String {
     let bytes = name.utf8
     if bytes.allSatisfy({ $0 < 0x80 }) {
         guard bytes.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return name }
@@ -144,7 +164,9 @@ struct SQLRowDecoder: Decoder {
         func contains(_ key: Key) -> Bool { row.values[snakeCase(key.stringValue)] != nil }
         func decodeNil(forKey key: Key) throws -> Bool { row[snakeCase(key.stringValue)] == .null }
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-            try SQLValueDecoder.decode(T.self, from: row[snakeCase(key.stringValue)], column: snakeCase(key.stringValue))
+            // The column's name made once (it was twice a column, for the value and for an error's text).
+            let column = snakeCase(key.stringValue)
+            return try SQLValueDecoder.decode(T.self, from: row[column], column: column)
         }
         func nestedContainer<N: CodingKey>(keyedBy type: N.Type, forKey key: Key) throws -> KeyedDecodingContainer<N> {
             throw SQLRecordError("column \(key.stringValue) is not a row")
@@ -185,20 +207,21 @@ struct SQLValueDecoder: Decoder, SingleValueDecodingContainer {
     private func mismatch(_ kind: String) -> any Error { SQLRecordError("column \(column): \(value) is not \(kind)") }
 
     func decode(_ type: Bool.Type) throws -> Bool {
-        guard let v = SQLRow(["v": value]).int("v") else { throw mismatch("a flag") }
+        // Read from the value itself: a one-entry `SQLRow` (a dictionary) was made for every column of every row (issue 30).
+        guard let v = value.int else { throw mismatch("a flag") }
         return v != 0
     }
     func decode(_ type: String.Type) throws -> String {
-        guard let v = SQLRow(["v": value]).text("v") else { throw mismatch("text") }
+        guard let v = value.text else { throw mismatch("text") }
         return v
     }
     func decode(_ type: Double.Type) throws -> Double {
-        guard let v = SQLRow(["v": value]).double("v") else { throw mismatch("a number") }
+        guard let v = value.double else { throw mismatch("a number") }
         return v
     }
     func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }
     func decode(_ type: Int64.Type) throws -> Int64 {
-        guard let v = SQLRow(["v": value]).int("v") else { throw mismatch("an integer") }
+        guard let v = value.int else { throw mismatch("an integer") }
         return v
     }
     func decode(_ type: Int.Type) throws -> Int { Int(try decode(Int64.self)) }

@@ -33,8 +33,13 @@ struct ArchiveStage: Stage {
 
     func step() async throws -> Bool {
         if lane == .rejectedAlone { return try archiveOne(rejected: true) || idle() }
+        // Both kinds looked for in one read (on the shared ledger, not asked: both claimed as before); a
+        // claim's write transaction only for a kind the read found (issue 30: a published drop rang this
+        // lane three times, each a write transaction for a rejected drop that was not there).
+        let work = try ctx.ledger.filingWork()
         let rejectedFirst = turn.last != "rejected"
-        for rejected in rejectedFirst ? [true, false] : [false, true] where try archiveOne(rejected: rejected) {
+        for rejected in rejectedFirst ? [true, false] : [false, true] where rejected ? work.rejected : work.finished {
+            guard try archiveOne(rejected: rejected, looked: true) else { continue }
             turn.last = rejected ? "rejected" : "finished"
             return true
         }
@@ -47,13 +52,14 @@ struct ArchiveStage: Stage {
         return false
     }
 
-    private func archiveOne(rejected: Bool) throws -> Bool {
+    /// `looked`: a read of the caller's found one of this kind to take (`Ledger.filingWork`).
+    private func archiveOne(rejected: Bool, looked: Bool = false) throws -> Bool {
         if rejected {
             // The drop and its filing in one commit.
             guard
                 let (drop, filing, deliveries, rows) = try ctx.ledger.claimRejectedDropToFile(
                     owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds,
-                    alone: lane == .rejectedAlone, folder: { Self.filingFolder($0, outcome: .failed) })
+                    alone: lane == .rejectedAlone, looked: looked, folder: { Self.filingFolder($0, outcome: .failed) })
             else { return false }
             ctx.dropsInHand.hold(drop.id)
             defer { ctx.dropsInHand.letGo(drop.id) }
@@ -67,7 +73,7 @@ struct ArchiveStage: Stage {
         // The drop, its deliveries and its filing in one commit, as for a rejected drop.
         guard
             let (drop, deliveries, filing) = try ctx.ledger.claimFinishedDropToFile(
-                owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds,
+                owner: ctx.owner, host: ctx.config.host.name, lease: ctx.dropLease(300), filingLease: ctx.config.host.leaseSeconds, looked: looked,
                 folder: { Self.filingFolder($0, outcome: Outcome($1)) })
         else { return false }
         // In hand while it is filed: the heartbeat renews the drop's claim and its filing together.

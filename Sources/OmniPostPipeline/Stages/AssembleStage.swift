@@ -15,6 +15,9 @@ struct AssembleStage: Stage {
     private let namedClips = NamedClipCache()
     /// How long the last pass took and when it ended.
     private let pace = PassPace()
+    /// The oldest waiting file's time as the last pass read it, when that pass paired nothing: its
+    /// deadline is known without a second read (issue 30: a read transaction each time the loop slept).
+    private let lastLook = WaitingLook()
 
     func step() async throws -> Bool {
         // Every file recorded rings this stage, and a pass reads every waiting file: while thousands are
@@ -24,16 +27,25 @@ struct AssembleStage: Stage {
         if let rest = pace.rest() { try await Task.sleep(for: rest) }
         let started = ContinuousClock.now
         defer { pace.passed(since: started) }
+        lastLook.forget()
         // Sidecars still on their way, asked before the ledger is read: a rival is then either here, or
         // in `waiting`, or arrived after this pass looked (validation sees it and pairs again).
         let pendingSidecars = ctx.arriving.pendingSidecarsByKey()
         // A waiting file that the watcher is seeing written again (a sidecar saved over in place) is a
         // superseded version: it never pairs — its newest version replaces its row once complete.
         let rewriting = ctx.arriving.writing.snapshot
-        let waiting = try ctx.ledger.waitingFiles().filter { !rewriting.contains($0.path) }
+        let read = try ctx.ledger.waitingFiles()
+        // What `oldestWaitingFileTime` would answer now (the same rows: waiting, not `other`), kept for
+        // `nextDeadline` should this pass pair nothing. A file recorded after this read rings the stage,
+        // whose loop took its ticket before the pass, so it looks again rather than sleep to this deadline.
+        let oldest = read.lazy.filter { $0.role != .other }.map(\.completedAt).min()
+        let waiting = read.filter { !rewriting.contains($0.path) }
         let sidecarCount = waiting.lazy.filter { $0.role == .sidecar }.count
         if namedClips.count > sidecarCount * 2 + 1000 { namedClips.keep(only: Set(waiting.lazy.filter { $0.role == .sidecar }.map(Self.peekKey))) }
-        if waiting.isEmpty { return false }
+        if waiting.isEmpty {
+            lastLook.keep(oldest)
+            return false
+        }
         let now = ctx.now.timeIntervalSince1970
         let grace = ctx.config.sidecar.grace.seconds
         var clipsByPath: [String: FileRecord] = [:]
@@ -121,12 +133,14 @@ struct AssembleStage: Stage {
             for t in tracks { used.insert(t.id ?? -1) }
             made = try makeDrop(clip: c, sidecar: nil, assets: tracks) || made
         }
+        if !made { lastLook.keep(oldest) }
         return made
     }
 
     /// The moment the oldest waiting file's grace runs out.
     func nextDeadline() throws -> Date? {
-        guard let oldest = try ctx.ledger.oldestWaitingFileTime() else { return nil }
+        let looked = lastLook.take()
+        guard let oldest = try looked ?? ctx.ledger.oldestWaitingFileTime() else { return nil }
         let due = oldest + ctx.config.sidecar.grace.seconds
         // A partner still arriving holds a file past its grace: look again in a moment, not in a spin
         // (recording the arrived file rings the stage anyway).
@@ -292,5 +306,20 @@ final class PassPace: @unchecked Sendable {
     func passed(since start: ContinuousClock.Instant) {
         let now = ContinuousClock.now
         lock.withLock { last = (now - start, now) }
+    }
+}
+
+/// The oldest waiting file's time (nil: none waits) as a pass that paired nothing read it, taken once by
+/// the loop's `nextDeadline` after that pass.
+final class WaitingLook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var oldest: Double??
+    func keep(_ t: Double?) { lock.withLock { oldest = .some(t) } }
+    func forget() { lock.withLock { oldest = nil } }
+    func take() -> Double?? {
+        lock.withLock {
+            defer { oldest = nil }
+            return oldest
+        }
     }
 }
