@@ -95,10 +95,10 @@ enum ChunkLoop {
                     group.addTask {
                         try await VerbTimeout.$ownsTask.withValue(true) {
                             try await verbRun.verb(.part) {
-                    var s = before
-                    let reply = try await transport.send(part, bytes, session: &s, job: job)
-                    return (reply, s)
-                }
+                                var s = before
+                                let reply = try await transport.send(part, bytes, session: &s, job: job)
+                                return (reply, s)
+                            }
                         }
                     }
                     if let next {
