@@ -35,6 +35,9 @@ import Testing
             for _ in 0..<500 where looks.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(10)) }
         }
 
+        // A test that failed before `stop` leaves no watcher (and its inotify handle) behind.
+        deinit { watching.cancel() }
+
         var last: Int { looks.withLock { $0.last ?? -1 } }
 
         /// Another connection commits; true when a look saw it within 10 s — a third of the safety net, so

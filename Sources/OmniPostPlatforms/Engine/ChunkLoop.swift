@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import OmniPostCore
 import OmniPostWire
+import Synchronization
 
 /// The chunk loop, written once: parts in the transport's order, read through one `PinnedReader` (hashed
 /// as read; the last part refused unless the whole matches the recorded digest), a checkpoint after
@@ -17,6 +18,8 @@ enum ChunkLoop {
 
     /// What is left to send for the loop to drop the code mapped before it first (`MappedCode.compact`).
     static let longUpload: Int64 = 64 << 20
+    /// How many long uploads dropped their mapped code in this process, and what the last drop did.
+    static let compactions = Mutex<(count: Int, last: MappedCode.Outcome?)>((0, nil))
 
     static func run<T: UploadProtocol>(_ transport: T, _ session: inout T.Session, from offset: Int64, retry: PartRetry, _ run: inout UploadRun) async throws -> End {
         let job = run.job
@@ -24,8 +27,13 @@ enum ChunkLoop {
         // the config, the ledger, the session's requests, a TLS handshake): ~49 MiB of the binary and its
         // libraries stayed mapped through a 1 GiB upload over HTTPS, beside 16 MiB of part buffers. Those
         // mappings are dropped once here, as an idle daemon's are (the pages stay in the page cache: what
-        // the loop runs is a minor fault from memory at its first use), for a few ms of smaps' walk.
-        if job.size - offset >= longUpload { MappedCode.compact() }
+        // the loop runs is a minor fault from memory at its first use), for a few ms of smaps' walk — on a
+        // thread of its own, not one of the cooperative pool's two.
+        if job.size - offset >= longUpload,
+            let done = try? await StallGuard.run("dropping the code mapped before the upload", stall: .seconds(10), { _ in MappedCode.compact() })
+        {
+            compactions.withLock { $0 = ($0.count + 1, done) }
+        }
         let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.changeCheck)
         var offset = offset
         var retry = retry
