@@ -24,10 +24,8 @@ extension Ledger {
             let now = self.now
             // The key as the index holds it on this backend (`SQLDialect.fairKey`), so the claim reads the index.
             let key = sql.dialect.fairKey
-            var base = "SELECT *, \(key) AS fair_key FROM drops WHERE state = ? AND (lease_expiry IS NULL OR lease_expiry < ?)"
-            if let condition { base += " AND (\(condition.sql))" }
-            base += Self.crashGuardSQL
-            let arguments: [SQLValue] = [.text(state.rawValue), .real(now), .real(now), .real(now)]
+            // The claim's own condition, written once with its look's (`claimableSQL`), with the key beside it.
+            let (base, arguments) = Self.claimableSQL(in: state, condition: condition, now: now, columns: "*, \(key) AS fair_key")
             var row: SQLRow?
             if let after {
                 row = try sql.row(base + " AND \(key) > ? ORDER BY \(key), created_at LIMIT 1" + sql.dialect.skipLocked, arguments + [.text(after)])

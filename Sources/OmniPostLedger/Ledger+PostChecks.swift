@@ -5,6 +5,10 @@ import OmniPostCore
 /// series. The verify stage decides what a read means; these are the reads and writes it names.
 extension Ledger {
     /// Enters every published delivery that has no read-back yet, its first read due now. Returns how many.
+    /// A published delivery (`d`) with no read-back yet: what the enrolment enters, and what its look asks
+    /// for — one text, so the look never finds nothing where the insert would have entered something.
+    static let unenrolledPost = "d.state = 'published' AND NOT EXISTS (SELECT 1 FROM post_checks c WHERE c.delivery_id = d.id)"
+
     @discardableResult
     package func enrolPublishedPosts() throws -> Int {
         let now = self.now
@@ -13,9 +17,7 @@ extension Ledger {
         // write transaction is taken only then (Ledger+ClaimLook.swift; the shared ledger inserts at once).
         if looksBeforeClaiming {
             let any = try readSQL { sql in
-                try sql.row(
-                    "SELECT 1 FROM deliveries d WHERE d.state = 'published' AND NOT EXISTS (SELECT 1 FROM post_checks c WHERE c.delivery_id = d.id) LIMIT 1"
-                ) != nil
+                try sql.row("SELECT 1 FROM deliveries d WHERE \(Self.unenrolledPost) LIMIT 1") != nil
             }
             guard any else { return 0 }
         }
@@ -27,7 +29,7 @@ extension Ledger {
                 INSERT INTO post_checks (delivery_id, target, platform, account, remote_id, published_at, state, next_read_at, updated_at)
                 SELECT d.id, d.target, d.platform, d.account, COALESCE(d.remote_id, ''), COALESCE(d.upload_finished_at, d.updated_at),
                     'pending', ?, ?
-                FROM deliveries d WHERE d.state = 'published' AND NOT EXISTS (SELECT 1 FROM post_checks c WHERE c.delivery_id = d.id)
+                FROM deliveries d WHERE \(Self.unenrolledPost)
                 ON CONFLICT DO NOTHING
                 """, now, now)
         }

@@ -12,11 +12,13 @@ package struct CRC32C: Sendable {
         value = omnipost_crc32c(value, base, bytes.count)
     }
 
-    package static func checksum(_ data: Data) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = CRC32C()
-        data.withUnsafeBytes { c.update($0) }
+        c.update(bytes)
         return c.value
     }
+
+    package static func checksum(_ data: Data) -> UInt32 { data.withUnsafeBytes { checksum($0) } }
 
     /// The header's form: the four bytes big-endian, in base64.
     package static func base64(_ v: UInt32) -> String {

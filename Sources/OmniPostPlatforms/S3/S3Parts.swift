@@ -54,11 +54,7 @@ struct S3Parts: UploadProtocol {
         let n = part.index + 1
         let v: UInt32? =
             s.checksum == S3Bucket.partChecksum
-            ? part.digests.crc32c ?? bytes.withUnsafeReadableBytes { b in
-                var c = CRC32C()
-                c.update(b)
-                return c.value
-            } : nil
+            ? part.digests.crc32c ?? bytes.withUnsafeReadableBytes(CRC32C.checksum) : nil
         let digest: S3Bucket.PartDigestHeader
         if let v, !bucket.signsPayload {
             digest = .crc32c(v)
