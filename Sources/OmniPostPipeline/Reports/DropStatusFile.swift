@@ -93,11 +93,17 @@ package final class DropStatusFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var dirty = Set<String>()
     private var tickPending = false
+    private var readCount = 0
     /// The running writer's doorbell. A stream per run: one that ended with a cancelled run (a reload, a
     /// `--once` pass) is never iterated again.
     private var bell: AsyncStream<Void>.Continuation?
 
     package init() {}
+
+    /// How many times the writer read a drop and its deliveries: once a write, and once each time a just
+    /// rejected drop's write waited for its filing (a filing slower than `filingGrace` under load is
+    /// written as it stands, then again filed) — what a test of the ledger's reads counts on.
+    package var reads: Int { lock.withLock { readCount } }
 
     /// A drop moved (called from the ledger's observer: cheap, never blocks).
     package func changed(_ dropId: String?) {
@@ -154,6 +160,7 @@ package final class DropStatusFiles: @unchecked Sendable {
     static let filingGrace: Double = 2
 
     func write(_ id: String, _ ctx: PipelineContext, waiting: Bool = true) {
+        lock.withLock { readCount += 1 }
         guard let found = try? ctx.ledger.dropWithDeliveries(id) else { return }
         let (drop, deliveries) = found
         // A drop rejected a moment ago is being filed this moment: its file is written once, filed (the next
