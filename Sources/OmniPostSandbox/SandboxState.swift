@@ -98,15 +98,19 @@ package actor SandboxState {
         /// (never shown), `removed` (shown once, then taken down), `locked` (made private by the platform),
         /// or a privacy word the platform shows instead of the one posted.
         package var postFates: [String] = []
+        /// Where to send the next chunk requests (a tus PATCH): each answered `307 Temporary Redirect` with
+        /// that `Location`, one each, before the body is read — a load balancer moving an upload elsewhere.
+        package var redirectChunks: [String] = []
 
         package init(
             youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
             rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
             strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
             rateLimitReads: Int = 0, failFetches: Int = 0, failFollowUps: [Int] = [], failChats: [Int] = [], chatAnswers: [String] = [],
-            postFates: [String] = []
+            postFates: [String] = [], redirectChunks: [String] = []
         ) {
             self.postFates = postFates
+            self.redirectChunks = redirectChunks
             self.failChats = failChats
             self.chatAnswers = chatAnswers
             self.rateLimitReads = rateLimitReads
@@ -147,7 +151,8 @@ package actor SandboxState {
                 failFollowUps: try c.decodeIfPresent([Int].self, forKey: .failFollowUps) ?? [],
                 failChats: try c.decodeIfPresent([Int].self, forKey: .failChats) ?? [],
                 chatAnswers: try c.decodeIfPresent([String].self, forKey: .chatAnswers) ?? [],
-                postFates: try c.decodeIfPresent([String].self, forKey: .postFates) ?? [])
+                postFates: try c.decodeIfPresent([String].self, forKey: .postFates) ?? [],
+                redirectChunks: try c.decodeIfPresent([String].self, forKey: .redirectChunks) ?? [])
         }
     }
 
@@ -188,6 +193,8 @@ package actor SandboxState {
 
     /// An injected failure for the next chunk request (`failChunks`), if any.
     func takeChunkFault() -> Int? { faults.failChunks.isEmpty ? nil : faults.failChunks.removeFirst() }
+    /// Where the next chunk request is redirected (`redirectChunks`), if anywhere.
+    func takeChunkRedirect() -> String? { faults.redirectChunks.isEmpty ? nil : faults.redirectChunks.removeFirst() }
 
     /// An injected failure for the next follow-up request (`failFollowUps`), if any.
     func takeFollowUpFault() -> Int? { faults.failFollowUps.isEmpty ? nil : faults.failFollowUps.removeFirst() }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOSSL
+import OmniPostPlatforms
 
 // S3's and tus's rows go over the sandbox's HTTPS listener, both sides: their real endpoints are HTTPS,
 // and what vouches for a part depends on the scheme — every AWS SDK signs an S3 part's sha256 over plain
@@ -25,4 +26,14 @@ func benchHTTPClient() throws -> HTTPClient {
     return HTTPClient(
         eventLoopGroupProvider: .singleton,
         configuration: HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(10), read: .seconds(300), write: .seconds(300))))
+}
+
+/// The client beside it that follows no redirect, as the daemon makes one beside its own (`Pipeline`,
+/// `UploadRedirect`): what parts and every S3 request go through. A child lives as long as its one
+/// upload, so neither is shut down before it exits.
+func benchUploadsClient() throws -> HTTPClient {
+    guard let ca = ProcessInfo.processInfo.environment[benchCAVariable] else { return UploadRedirect.shared }
+    var tls = TLSConfiguration.makeClientConfiguration()
+    tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(ca))]
+    return UploadRedirect.client(tls: tls)
 }

@@ -29,7 +29,8 @@ func curlChild(_ a: [String]) async throws {
     guard let account = benchAccount(platform, base: base)?.0, let c = uploadCases.first(where: { $0.platform == platform }) else { exit(2) }
     let http = try benchHTTPClient()
     let tokens = TokenProvider(account: account, http: http, store: MemoryTokens())
-    let settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: partSize)
+    let uploads = try benchUploadsClient()
+    let settings = AdapterSettings(account: account, tokens: tokens, http: http, uploads: uploads, chunkSize: partSize)
     let job = UploadJob(deliveryId: 1, filePath: slices, size: size, metadata: c.meta, session: nil, confirmedOffset: 0)
     let api = AuthorizedHTTP(http: http, tokens: tokens, timeout: .seconds(60))
     let names = try FileManager.default.contentsOfDirectory(atPath: slices).sorted().map { slices + "/" + $0 }
@@ -151,7 +152,7 @@ func curlChild(_ a: [String]) async throws {
             endpoint: account.endpoint, bucket: (try? account.text("bucket")) ?? "", region: (try? account.text("region")) ?? "us-east-1",
             accessKeyID: (try? account.text("access_key_id")) ?? "", secretAccessKey: (try? account.text("secret_access_key")) ?? "", prefix: "")
         config.pathStyle = true
-        let bucket = S3Bucket(config, http: http)
+        let bucket = S3Bucket(config, http: uploads)
         let key = "bench-curl.bin"
         let signs = bucket.signsPayload
         let id = try await bucket.createMultipartUpload(

@@ -76,7 +76,7 @@ func uploadChild(_ a: [String]) async throws {
     let http = try benchHTTPClient()
     let settings = AdapterSettings(
         account: account, tokens: TokenProvider(account: account, http: http, store: MemoryTokens()),
-        http: http, chunkSize: 8 << 20)
+        http: http, uploads: try benchUploadsClient(), chunkSize: 8 << 20)
     let adapter = module.makeAdapter(settings)
     // Each part checkpointed in a real SQLite ledger beside the file, as the upload stage does (a WAL
     // commit per confirmed part, synced only where the checkpoint says it must outlive a power cut —

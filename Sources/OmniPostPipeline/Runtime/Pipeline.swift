@@ -24,6 +24,8 @@ package final class Pipeline: Sendable {
     let tokens: [String: TokenProvider]
     package let watcher: InboxWatcher
     let http: HTTPClient
+    /// The client that follows no redirect, for an upload's bytes and every S3 request (`UploadRedirect`).
+    let uploads: HTTPClient
 
     /// Builds and starts the parts that must exist before work flows (folders, ledger, sandbox).
     package static func open(
@@ -61,6 +63,16 @@ package final class Pipeline: Sendable {
         let http = HTTPClient(
             eventLoopGroupProvider: .singleton,
             configuration: HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(10), read: .seconds(300), write: .seconds(300))))
+        // A second client beside it, the same TLS, timeouts and event loops, that never follows a redirect:
+        // AsyncHTTPClient's redirect setting is per client, and whether it follows one depends on the body
+        // (a small or plain-HTTP part is sent again to wherever `Location` points, a large HTTPS one is not),
+        // so the same redirect answered differently by size and scheme. Parts, segments and tus PATCHes
+        // (`AdapterSettings.parts`, `TusClient.uploads`) and every S3 request (SigV4 signs the Host: a
+        // followed S3 redirect is always refused) go through it, and a 3xx is one failure (`UploadRedirect`).
+        // Everything else — read-backs, downloads, token endpoints, the captions model — keeps the client
+        // that follows, where a redirect can be legitimate. Handed over in `AdapterSettings` (one field, the
+        // settings already carry `http` and `tls`) rather than a redirect flag threaded through every call.
+        let uploads = UploadRedirect.client(tls: tls)
         // From here a failure (a credentials key that cannot be read, a ledger that refuses) is answered as
         // the error it is: the HTTP client is shut down and the sandbox stopped, not freed while open —
         // which traps.
@@ -81,7 +93,8 @@ package final class Pipeline: Sendable {
                 }
                 progress.line("  http                listening on \(h.host):\(l.port)" + (h.publicURL.map { " (\($0))" } ?? ""))
             }
-            let (adapters, tokens) = try makeAdaptersAndTokens(config: config, ledger: ledger, http: http, backoff: backoff, served: served)
+            let (adapters, tokens) = try makeAdaptersAndTokens(
+                config: config, ledger: ledger, http: http, uploads: uploads, backoff: backoff, served: served)
             // Work a killed process held is taken up now, not when its lease would have expired.
             // A process that crashed (rather than being killed) left a marker: the drops it held are charged a
             // crash, and one that crashed the daemon twice is quarantined instead of crashing it again.
@@ -112,10 +125,11 @@ package final class Pipeline: Sendable {
                 pending: ctx.arriving.writing)
             progress.line("  inbox               \(config.paths.inbox.path) (\(watcher.mode.rawValue), \(watcher.fsType))")
             listener?.attach(ctx, watcher: watcher)
-            return Pipeline(context: ctx, embedded: sandbox, embedding: embedding, listener: listener, watcher: watcher, http: http, tokens: tokens)
+            return Pipeline(context: ctx, embedded: sandbox, embedding: embedding, listener: listener, watcher: watcher, http: http, uploads: uploads, tokens: tokens)
         } catch {
             await listener?.release(pipeline: config.name, context: nil)
             try? await http.shutdown()
+            try? await uploads.shutdown()
             await sandbox?.stop()
             ledger.close()
             throw error
@@ -152,16 +166,16 @@ package final class Pipeline: Sendable {
     }
 
     package static func makeAdapters(
-        config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
+        config: PipelineConfig, ledger: Ledger, http: HTTPClient, uploads: HTTPClient? = nil, backoff: Backoff = Backoff(),
         served: ServedMedia? = nil
     ) throws -> [String: any PlatformAdapter] {
-        try makeAdaptersAndTokens(config: config, ledger: ledger, http: http, backoff: backoff, served: served).adapters
+        try makeAdaptersAndTokens(config: config, ledger: ledger, http: http, uploads: uploads, backoff: backoff, served: served).adapters
     }
 
     /// The adapters, and the one token provider per account they share (the daemon's account checks
     /// refresh through the same one: two refreshing one rotating token would kill it).
     static func makeAdaptersAndTokens(
-        config: PipelineConfig, ledger: Ledger, http: HTTPClient, backoff: Backoff = Backoff(),
+        config: PipelineConfig, ledger: Ledger, http: HTTPClient, uploads: HTTPClient? = nil, backoff: Backoff = Backoff(),
         served: ServedMedia? = nil
     ) throws -> (adapters: [String: any PlatformAdapter], tokens: [String: TokenProvider]) {
         var adapters: [String: any PlatformAdapter] = [:]
@@ -179,7 +193,7 @@ package final class Pipeline: Sendable {
             let tokens = providers[t.accountKey] ?? TokenProvider(account: account, http: http, store: store)
             providers[t.accountKey] = tokens
             var settings = AdapterSettings(
-                account: account, tokens: tokens, http: http, chunkSize: config.upload.chunkSize,
+                account: account, tokens: tokens, http: http, uploads: uploads, chunkSize: config.upload.chunkSize,
                 maxAttempts: Self.triesPerAttempt, requestTimeout: config.upload.requestTimeout, backoff: backoff)
             settings.tls = try tlsConfiguration(config.upload)
             settings.browser = browser
@@ -187,7 +201,7 @@ package final class Pipeline: Sendable {
             if let h = config.mediaHost {
                 let ttl = Int(h.linkTTL.seconds)
                 if let s3 = h.s3 {
-                    settings.mediaHost = MediaHost(bucket: S3Bucket(s3, http: http), linkTTL: ttl)
+                    settings.mediaHost = MediaHost(bucket: S3Bucket(s3, http: settings.uploads), linkTTL: ttl)
                 } else if let served {
                     settings.mediaHost = MediaHost(store: .served(folder: served.folder, base: served.base, signer: served.signer), linkTTL: ttl)
                 }
@@ -199,8 +213,9 @@ package final class Pipeline: Sendable {
 
     init(
         context: PipelineContext, embedded: (any EmbeddedPlatforms)?, embedding: (any PlatformEmbedding)?, listener: HTTPListener?,
-        watcher: InboxWatcher, http: HTTPClient, tokens: [String: TokenProvider] = [:]
+        watcher: InboxWatcher, http: HTTPClient, uploads: HTTPClient, tokens: [String: TokenProvider] = [:]
     ) {
+        self.uploads = uploads
         self.listener = listener
         self.tokens = tokens
         self.context = context
@@ -244,7 +259,8 @@ package final class Pipeline: Sendable {
         }
         let arriving = ArrivalCheck(ctx: ctx, limit: max(watcher.settle * 10, ctx.config.sidecar.grace))
         // The S3 inbox hands its pairs to the folder inbox; a run `once` polls it before and files after.
-        let s3Inbox = try ctx.config.s3Inbox.map { try S3Inbox(ctx: ctx, config: $0, http: http) }
+        // Its bucket's requests are SigV4-signed too: on the client that follows no redirect.
+        let s3Inbox = try ctx.config.s3Inbox.map { try S3Inbox(ctx: ctx, config: $0, http: uploads) }
         if once, let s3Inbox { try await s3Inbox.step() }
         // The process's one timer serves this pipeline from before its loops start: the stage loops' safety
         // net, the watcher's root, the notifier's minute.
@@ -461,6 +477,7 @@ package final class Pipeline: Sendable {
         context.sharedSyncs.flush(context.syncer)
         await listener?.release(pipeline: context.config.name, context: context)
         try? await http.shutdown()
+        try? await uploads.shutdown()
         if !keepingSandbox { await embedded?.stop() }
         context.ledger.close()
     }

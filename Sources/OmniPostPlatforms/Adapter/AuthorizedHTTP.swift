@@ -14,7 +14,7 @@ package struct AuthorizedHTTP: Sendable {
         package var body: Data
     }
 
-    let http: HTTPClient
+    var http: HTTPClient
     let tokens: TokenProvider
     let timeout: Duration
     /// Where the access token goes (the descriptor's `tokenHeader`): `Authorization: Bearer`, or a header
@@ -23,6 +23,9 @@ package struct AuthorizedHTTP: Sendable {
     /// A refused token that arrives as a success (Douyin answers an expired token with HTTP 200 and
     /// `data.error_code` 2190008): refreshed once and repeated, as a 401 is.
     var tokenRefused: (@Sendable (Reply) -> Bool)? = nil
+    /// Set where the requests carry an upload's bytes (`AdapterSettings.parts`, made on the client that
+    /// never follows a redirect): the platform's name, for the one failure a redirect is (`UploadRedirect`).
+    var carriesUpload: String? = nil
 
     package init(http: HTTPClient, tokens: TokenProvider, timeout: Duration) {
         self.http = http
@@ -58,6 +61,11 @@ package struct AuthorizedHTTP: Sendable {
                 throw DeliveryError(.retryNow, .networkError, "connection to \(url.split(separator: "?").first ?? "") failed: \(error)")
             }
             let reply = Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))
+            if let platform = carriesUpload, let location = UploadRedirect.location(status: reply.status, headers: reply.headers) {
+                throw UploadRedirect.failure(
+                    status: reply.status, location: location, url: url,
+                    what: "sending an upload's bytes (\(method.rawValue) \(url.split(separator: "?").first ?? ""))", platform: platform)
+            }
             if authorize && !refreshed && (resp.status == .unauthorized || tokenRefused?(reply) == true) {
                 refreshed = true
                 await tokens.invalidate(rejected: sentToken)

@@ -21,12 +21,12 @@ package struct BilibiliParts: UploadProtocol {
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout BilibiliAdapter.Session, job: UploadJob) async throws -> PartReply {
         let r: AuthorizedHTTP.Reply
         if s.single {
-            r = try await adapter.api.send(
+            r = try await adapter.settings.parts.send(
                 url: adapter.url("archive/video/upload", [("upload_token", s.uploadToken)]), method: .POST,
                 headers: [("Content-Type", MultipartForm(boundary: boundary).contentType)], body: bytes)
         } else {
             let query = TokenProvider.form([("upload_token", s.uploadToken), ("part_number", String(part.index + 1))])
-            r = try await adapter.api.send(
+            r = try await adapter.settings.parts.send(
                 url: adapter.uploadHost + "/video/v2/part/upload?" + query, method: .POST,
                 headers: [("Content-Type", "application/octet-stream")], body: bytes, authorize: false)
         }

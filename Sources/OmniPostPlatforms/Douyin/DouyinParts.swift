@@ -22,13 +22,13 @@ package struct DouyinParts: UploadProtocol {
     package func send(_ part: Part, _ body: ByteBuffer, session s: inout DouyinAdapter.Session, job: UploadJob) async throws -> PartReply {
         let headers = [("Content-Type", MultipartForm(boundary: boundary).contentType)]
         guard let id = s.uploadID else {
-            let r = try await adapter.api.send(url: adapter.url("upload_video/"), method: .POST, headers: headers, body: body)
+            let r = try await adapter.settings.parts.send(url: adapter.url("upload_video/"), method: .POST, headers: headers, body: body)
             let up = try DouyinAdapter.envelope(r, DouyinWire.Uploaded.self, during: "uploading the video")
             guard let video = up.video?.video_id else { throw DeliveryError(.retryNow, .platformError, "Douyin's upload_video answer had no video_id") }
             s.videoID = video
             return .confirmed(part.end)
         }
-        let r = try await adapter.api.send(
+        let r = try await adapter.settings.parts.send(
             url: adapter.url("upload_video_part/", [("upload_id", id), ("part_number", String(part.index + 1))]), method: .POST, headers: headers,
             body: body)
         if DouyinAdapter.sessionRefused(r) { throw SessionGone(DouyinAdapter.message(r)) }

@@ -15,7 +15,7 @@ package struct KuaishouFragments: UploadProtocol {
 
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout KuaishouAdapter.Session, job: UploadJob) async throws -> PartReply {
         let url = s.single ? adapter.gateway(s, nil) : adapter.gateway(s, "fragment", [("fragment_id", String(part.index))])
-        let r = try await adapter.api.send(
+        let r = try await adapter.settings.parts.send(
             url: url, method: .POST, headers: [("Content-Type", s.single ? job.contentType : "application/octet-stream")], body: bytes, authorize: false)
         if KuaishouAdapter.sessionRefused(r) { throw SessionGone(KuaishouAdapter.message(r)) }
         _ = try KuaishouAdapter.answer(r, KuaishouWire.Status.self, during: s.single ? "uploading the video" : "sending fragment \(part.index)")

@@ -48,7 +48,7 @@ struct GraphAPI {
         var bearer = token ?? ""
         if token == nil { bearer = try await settings.tokens.accessToken() }
         func send() async throws -> AuthorizedHTTP.Reply {
-            try await settings.api.send(
+            try await settings.parts.send(
                 url: ruploadRoot + path, method: .POST,
                 headers: [
                     ("Authorization", "OAuth " + bearer), ("offset", String(offset)), ("file_size", String(fileSize)),

@@ -10,6 +10,10 @@ package struct AdapterSettings: Sendable {
     package var account: AccountConfig
     package var tokens: TokenProvider
     package var http: HTTPClient
+    /// The client for requests that carry an upload's bytes (`parts`) and for every S3 request: it never
+    /// follows a redirect (`UploadRedirect`). Made beside `http` with its TLS by the pipeline and the bench;
+    /// else the process-wide one (the system's CAs).
+    package var uploads: HTTPClient
     /// The pipeline's `upload.chunk_size`; each adapter brings it within its platform's own rules.
     package var chunkSize: Int64
     /// Tries per request within one attempt (network errors, 5xx), with `backoff` between them.
@@ -32,12 +36,13 @@ package struct AdapterSettings: Sendable {
     package var names: any RemoteNames = MemoryRemoteNames.shared
 
     package init(
-        account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
+        account: AccountConfig, tokens: TokenProvider, http: HTTPClient, uploads: HTTPClient? = nil, chunkSize: Int64, maxAttempts: Int = 10,
         requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()
     ) {
         self.account = account
         self.tokens = tokens
         self.http = http
+        self.uploads = uploads ?? UploadRedirect.shared
         self.chunkSize = chunkSize
         self.maxAttempts = maxAttempts
         self.requestTimeout = requestTimeout
@@ -53,6 +58,15 @@ package struct AdapterSettings: Sendable {
             api.tokenRefused = d.tokenRefused
         }
         return api
+    }
+
+    /// `api` for the requests that carry an upload's bytes (a part, a segment, a fragment): the same
+    /// token handling, on `uploads` — a redirect is not followed but answered as one failure.
+    package var parts: AuthorizedHTTP {
+        var parts = api
+        parts.http = uploads
+        parts.carriesUpload = PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform
+        return parts
     }
 }
 

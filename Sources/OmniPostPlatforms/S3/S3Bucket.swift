@@ -11,6 +11,8 @@ import OmniPostWire
 /// (`S3Bucket+Multipart.swift`).
 package struct S3Bucket: Sendable {
     package var config: MediaHostConfig.S3
+    /// A client that never follows a redirect (`UploadRedirect`): every request is SigV4-signed over its
+    /// Host, so S3's 307 followed elsewhere could only be refused (`S3Bucket+Region.swift`).
     let http: HTTPClient
     var timeout: Duration = .seconds(600)
 
@@ -101,6 +103,8 @@ package struct S3Bucket: Sendable {
         let message = XMLTags.first("Message", in: text).map { ": \($0)" } ?? ""
         let status = Int(resp.status.code)
         let said = "\(what) was refused (HTTP \(status) \(code)\(message))"
+        // The bucket is in another region (a redirect, or a signature for the wrong region): settings to fix.
+        if let e = misaddressed(status, code: code, text: text, headers: resp.headers, what: what) { return e }
         if status >= 500 || status == 429 || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"].contains(code) {
             if resp.headers.first(name: "Retry-After") != nil {
                 return DeliveryError(.retryAt(RetryAfter.date(resp.headers, default: 5)), .rateLimited, said, httpStatus: status)

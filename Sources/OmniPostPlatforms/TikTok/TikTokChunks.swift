@@ -14,7 +14,7 @@ package struct TikTokChunks: UploadProtocol {
     }
 
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout TikTokAdapter.Session, job: UploadJob) async throws -> PartReply {
-        let r = try await adapter.api.send(
+        let r = try await adapter.settings.parts.send(
             url: s.uploadURL, method: .PUT,
             headers: [
                 ("Content-Type", job.contentType), ("Content-Range", "bytes \(part.offset)-\(part.end - 1)/\(job.size)")

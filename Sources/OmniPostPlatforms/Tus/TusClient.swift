@@ -10,12 +10,15 @@ import OmniPostCore
 /// general piece: the `tus:` target speaks it to any tus server, Vimeo's adapter to Vimeo's.
 package struct TusClient: Sendable {
     let http: HTTPClient
+    /// What a `PATCH` (an upload's bytes) goes through: a client that follows no redirect (`UploadRedirect`).
+    let uploads: HTTPClient
     var timeout: Duration
     /// Sent with every request (a server's own authorization, say).
     var headers: [(String, String)]
 
-    package init(http: HTTPClient, timeout: Duration = .seconds(120), headers: [(String, String)] = []) {
+    package init(http: HTTPClient, uploads: HTTPClient? = nil, timeout: Duration = .seconds(120), headers: [(String, String)] = []) {
         self.http = http
+        self.uploads = uploads ?? UploadRedirect.shared
         self.timeout = timeout
         self.headers = headers
     }
@@ -51,9 +54,9 @@ package struct TusClient: Sendable {
         return r
     }
 
-    func execute(_ r: HTTPClientRequest, _ what: String) async throws -> (HTTPClientResponse, String) {
+    func execute(_ r: HTTPClientRequest, _ what: String, on client: HTTPClient? = nil) async throws -> (HTTPClientResponse, String) {
         do {
-            let resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
+            let resp = try await (client ?? http).execute(r, timeout: .seconds(Int64(timeout.seconds)))
             let body = try await resp.body.collect(upTo: 1 << 20)
             return (resp, String(buffer: body))
         } catch {
@@ -132,7 +135,11 @@ package struct TusClient: Sendable {
         if let checksum { r.headers.add(name: "Upload-Checksum", value: checksum) }
         // Content-Length from the body's known length.
         r.body = BodySlices.body(bytes, tls: BodySlices.tls(url))
-        let (resp, body) = try await execute(r, "sending bytes from \(offset)")
+        let (resp, body) = try await execute(r, "sending bytes from \(offset)", on: uploads)
+        if let location = UploadRedirect.location(status: Int(resp.status.code), headers: resp.headers) {
+            throw UploadRedirect.failure(
+                status: Int(resp.status.code), location: location, url: url, what: "sending bytes from \(offset) (PATCH \(url))", platform: "the tus server")
+        }
         switch Int(resp.status.code) {
         case 200, 204:
             guard let next = resp.headers.first(name: "Upload-Offset").flatMap({ Int64($0) }) else {

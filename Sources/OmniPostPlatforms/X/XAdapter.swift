@@ -25,7 +25,7 @@ package struct XAdapter: ResumableAdapter, DescribedAdapter {
     /// Who the account is, asked once per process: `/2/users/me` has its own small per-user window.
     let me = XAccountCache()
     var api: AuthorizedHTTP { settings.api }
-    package var transport: XSegments { XSegments(api: api, endpoint: account.endpoint) }
+    package var transport: XSegments { XSegments(api: settings.parts, endpoint: account.endpoint) }
     /// X names its own waits (`check_after_secs`); it documents no status rate to pace by.
     package var processing: ProcessingPoll { ProcessingPoll(policy: nil, timeout: pollTimeout) }
 

@@ -16,7 +16,8 @@ package struct YouTubeResumable: UploadProtocol {
     }
 
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout SessionText, job: UploadJob) async throws -> PartReply {
-        let resp = try await adapter.send(
+        // The part's bytes go on the client that follows no redirect (`AdapterSettings.parts`).
+        let resp = try await adapter.settings.parts.send(
             url: s.text, method: .PUT,
             headers: [
                 ("Content-Type", job.contentType),

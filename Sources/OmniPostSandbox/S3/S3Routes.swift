@@ -77,6 +77,13 @@ enum S3Routes: SandboxPlatform {
             return error(403, "AccessDenied", "There were headers present in the request which were not signed: \(unsigned.joined(separator: ", "))")
         }
         let scope = credential.split(separator: "/").map(String.init)
+        // A bucket of another region than the request's scope names: S3 says where it is before it looks
+        // at the signature (which it could not check: the region is in the signing key).
+        if scope.count == 5, let bucket = path.split(separator: "/").dropFirst().first.map(String.init),
+            let home = await state.s3BucketHome(bucket), home.region != scope[2]
+        {
+            return misaddressed(req, bucket: bucket, home: home, signedFor: scope[2], presigned: presigned != nil)
+        }
         guard scope.count == 5, let secret = await state.s3Secret(scope[0]) else {
             return error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
         }
@@ -92,6 +99,37 @@ enum S3Routes: SandboxPlatform {
             return error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
         }
         return nil
+    }
+
+    /// S3's answer to a request signed for another region than its bucket's (`S3BucketHome`), as AWS gives
+    /// it: the bucket's region in `x-amz-bucket-region` always; a 301's `<Endpoint>` with no `Location`; a
+    /// 307's `Location` (the request's path and query at the bucket's endpoint) and `<Endpoint>`; a 400's
+    /// "the region '…' is wrong; expecting '…'" and `<Region>` (a presigned link's is
+    /// AuthorizationQueryParametersError). Answered before the body is read, as S3 does.
+    static func misaddressed(_ req: Request, bucket: String, home: SandboxState.S3BucketHome, signedFor: String, presigned: Bool) -> Response {
+        let host = URL(string: home.endpoint).map { u in (u.host ?? "") + (u.port.map { ":\($0)" } ?? "") } ?? home.endpoint
+        let id = SandboxState.randomID(16)
+        var headers: HTTPFields = [.contentType: "application/xml", HTTPField.Name("x-amz-bucket-region")!: home.region]
+        let status: Int, code: String, message: String, extra: String
+        switch home.answer {
+        case .permanentRedirect:
+            (status, code) = (301, "PermanentRedirect")
+            message = "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint."
+            extra = "<Bucket>\(bucket)</Bucket><Endpoint>\(host)</Endpoint>"
+        case .temporaryRedirect:
+            (status, code) = (307, "TemporaryRedirect")
+            message = "Please re-send this request to the specified temporary endpoint. Continue to use the original request endpoint for future requests."
+            extra = "<Endpoint>\(host)</Endpoint><Bucket>\(bucket)</Bucket>"
+            let base = home.endpoint.hasSuffix("/") ? String(home.endpoint.dropLast()) : home.endpoint
+            headers[.location] = base + req.uri.path + (req.uri.query.map { "?" + $0 } ?? "")
+        case .authorizationHeaderMalformed:
+            status = 400
+            code = presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed"
+            message = "The authorization \(presigned ? "query parameters are" : "header is") malformed; the region '\(signedFor)' is wrong; expecting '\(home.region)'"
+            extra = "<Region>\(home.region)</Region>"
+        }
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>\(message)</Message>\(extra)<RequestId>\(id)</RequestId></Error>"
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
     }
 
     static func xml(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -144,6 +182,27 @@ enum S3Routes: SandboxPlatform {
     }
 
     static func add(to router: Router<BasicRequestContext>, state: SandboxState, baseURL: @escaping @Sendable () -> String) {
+        // The sandbox's control of where a bucket lives (not S3's API): `{"region", "answer", "endpoint"}`
+        // (`S3BucketHome`; `answer` PermanentRedirect, TemporaryRedirect or AuthorizationHeaderMalformed,
+        // `endpoint` this sandbox's by default); `DELETE` puts the bucket back wherever it is asked for.
+        router.put("/sandbox/s3/:bucket/home") { req, ctx -> Response in
+            struct Home: Decodable {
+                var region: String
+                var answer: SandboxState.S3BucketHome.Answer?
+                var endpoint: String?
+            }
+            var req = req
+            guard let h = try? JSONDecoder().decode(Home.self, from: Data(buffer: try await req.collectBody(upTo: 64 * 1024))) else {
+                return SandboxHTTP.json(.badRequest, ["error": "region is required; answer is PermanentRedirect, TemporaryRedirect or AuthorizationHeaderMalformed"])
+            }
+            let home = SandboxState.S3BucketHome(region: h.region, answer: h.answer ?? .permanentRedirect, endpoint: h.endpoint ?? baseURL())
+            await state.setS3BucketHome(ctx.parameters.get("bucket") ?? "", home)
+            return SandboxHTTP.json(.ok, ["ok": true])
+        }
+        router.delete("/sandbox/s3/:bucket/home") { _, ctx -> Response in
+            await state.setS3BucketHome(ctx.parameters.get("bucket") ?? "", nil)
+            return SandboxHTTP.json(.ok, ["ok": true])
+        }
         router.put("/s3/:bucket") { req, ctx -> Response in
             let bucket = ctx.parameters.get("bucket") ?? ""
             if let refusal = await authenticate(req, path: "/s3/\(bucket)", payloadHash: nil, state: state) { return refusal }
@@ -260,7 +319,10 @@ enum S3Routes: SandboxPlatform {
             await state.count("s3.head")
             let bucket = ctx.parameters.get("bucket") ?? ""
             let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
-            if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return Response(status: refusal.status) }
+            // A HEAD's refusal has no body; its headers (a bucket's region, a 307's Location) stay.
+            if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) {
+                return Response(status: refusal.status, headers: refusal.headers)
+            }
             guard let o = await state.object(bucket: bucket, key: key), await state.postLife(platform: "s3", id: "\(bucket)/\(key)")?.takenDown != true
             else { return Response(status: .notFound) }
             var headers: HTTPFields = [.contentType: o.contentType, .eTag: "\"\(o.etag)\"", .contentLength: String(o.size)]

@@ -33,6 +33,34 @@ extension SandboxState {
 
     func createBucket(_ name: String) { s3Buckets.insert(name) }
 
+    /// Where a bucket lives, when it is not where every request is signed for: S3 answers a request signed
+    /// for another region as one that reached the wrong place (`S3Routes.misaddressed`).
+    package struct S3BucketHome: Sendable, Codable, Equatable {
+        /// How S3 answers the request signed for another region: the endpoint reached serves another region
+        /// (301 PermanentRedirect), the global endpoint while the bucket's name still routes there (307
+        /// TemporaryRedirect, `Location` at the bucket's endpoint), or the right endpoint with a signature
+        /// scoped to another region (400 AuthorizationHeaderMalformed).
+        package enum Answer: String, Sendable, Codable {
+            case permanentRedirect = "PermanentRedirect"
+            case temporaryRedirect = "TemporaryRedirect"
+            case authorizationHeaderMalformed = "AuthorizationHeaderMalformed"
+        }
+        package var region: String
+        package var answer: Answer
+        /// The bucket's endpoint (`scheme://host[:port]`, a path prefix allowed): S3 names its host in
+        /// `<Endpoint>`, and a 307's `Location` is the request's path and query there.
+        package var endpoint: String
+        package init(region: String, answer: Answer, endpoint: String) {
+            self.region = region
+            self.answer = answer
+            self.endpoint = endpoint
+        }
+    }
+
+    /// The bucket lives in `home.region` from now (nil: wherever it is asked for, as before).
+    package func setS3BucketHome(_ bucket: String, _ home: S3BucketHome?) { s3Homes[bucket] = home }
+    func s3BucketHome(_ bucket: String) -> S3BucketHome? { s3Homes[bucket] }
+
     static func md5(_ data: Data) -> String { Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
     func objectFile(bucket: String, key: String) throws -> URL {
@@ -182,6 +210,7 @@ extension SandboxState {
         var buckets: Set<String> = []
         var objects: [String: S3Object] = [:]
         var uploads: [String: S3Upload] = [:]
+        var homes: [String: S3BucketHome] = [:]
     }
 
     var s3Keys: [String: String] {
@@ -195,6 +224,10 @@ extension SandboxState {
     var s3Objects: [String: S3Object] {
         get { self[S3World.self].objects }
         _modify { yield &self[S3World.self].objects }
+    }
+    var s3Homes: [String: S3BucketHome] {
+        get { self[S3World.self].homes }
+        _modify { yield &self[S3World.self].homes }
     }
     var s3Uploads: [String: S3Upload] {
         get { self[S3World.self].uploads }

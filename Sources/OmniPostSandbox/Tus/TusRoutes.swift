@@ -11,7 +11,8 @@ import OmniPostCore
 /// expired) and termination. `Tus-Resumable: 1.0.0` is required (412 otherwise); a `PATCH` at another
 /// offset than the server's is 409; `Content-Type` must be `application/offset+octet-stream` (415).
 /// Vimeo's upload links are uploads on this same server. Faults: `failInits` on creation; `failChunks`
-/// keeps half of the next PATCH's bytes and answers that status (a cut mid-transfer); `youtubePutDelayMs`
+/// keeps half of the next PATCH's bytes and answers that status (a cut mid-transfer); `redirectChunks`
+/// answers the next PATCH 307 to that Location without reading it; `youtubePutDelayMs`
 /// slows every PATCH (counted in `stats.putsInFlight`); `finalReplyDelayMs` holds the reply to the
 /// PATCH that completes an upload.
 enum TusRoutes: SandboxPlatform {
@@ -63,6 +64,8 @@ enum TusRoutes: SandboxPlatform {
             if let r = resumable(req) { return r }
             await state.count("tus.patch")
             let id = ctx.parameters.get("id") ?? ""
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let to = await state.takeChunkRedirect() { return reply(.temporaryRedirect, [.location: to], body: "moved for now") }
             return try await state.sessionLocks.withLock(id) { try await patch(req, id: id, state: state) }
         }
     }

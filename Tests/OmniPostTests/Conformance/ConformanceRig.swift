@@ -135,11 +135,11 @@ struct ConformanceRig: Sendable {
         let account = try #require(config.accounts[key])
         let store = MemoryTokenStore()
         var settings = AdapterSettings(
-            account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http,
+            account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http, uploads: TestTLS.uploads(beside: http),
             chunkSize: fixture.chunkSize, maxAttempts: 10, requestTimeout: .seconds(60),
             backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         if d.sandboxTLS { settings.tls = TestTLS.configuration }
-        if let s3 = config.mediaHost?.s3 { settings.mediaHost = MediaHost(bucket: S3Bucket(s3, http: http), linkTTL: 600) }
+        if let s3 = config.mediaHost?.s3 { settings.mediaHost = MediaHost(bucket: S3Bucket(s3, http: settings.uploads), linkTTL: 600) }
         try FileManager.default.createDirectory(at: dir.file("work"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: dir.file("posted"), withIntermediateDirectories: true)
         // A folder target's share exists before the daemon copies into it (a pipeline makes the sandbox's).

@@ -45,7 +45,7 @@ struct PlatformRig {
         let store = MemoryTokenStore()
         var settings = AdapterSettings(
             account: account, tokens: TokenProvider(account: account, http: http, store: store),
-            http: http, chunkSize: chunkSize, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+            http: http, uploads: TestTLS.uploads(beside: http), chunkSize: chunkSize, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         if d.sandboxTLS { settings.tls = TestTLS.configuration }
         let file = dir.file("v.bin")
         let bytes: [UInt8] = (0..<Int(size)).map { i in UInt8(truncatingIfNeeded: i &* 7 &+ i / 4096) }

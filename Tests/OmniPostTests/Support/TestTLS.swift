@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOSSL
+import OmniPostPlatforms
 @testable import OmniPostSandbox
 
 /// One sandbox CA for the whole test run (made once with openssl), copied into each sandbox that
@@ -19,6 +20,11 @@ enum TestTLS {
     }
 
     static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: configuration))
+    /// Its sibling that follows no redirect (`UploadRedirect`), as the pipeline makes one beside its own.
+    static let uploads = UploadRedirect.client(tls: configuration)
+
+    /// The no-redirect client to go with `http`: this run's where `http` is `client`, else the process's.
+    static func uploads(beside http: HTTPClient) -> HTTPClient? { http === client ? uploads : nil }
 
     /// Gives a sandbox folder the run's certificates, so its HTTPS listener is one `client` trusts.
     static func seed(_ sandboxRoot: URL) throws {

@@ -29,7 +29,7 @@ import Testing
         let account = try #require(config.accounts["s3:archive"])
         let settings = AdapterSettings(
             account: account, tokens: TokenProvider(account: account, http: http, store: MemoryTokenStore()),
-            http: http, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+            http: http, uploads: TestTLS.uploads(beside: http), chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         return PlatformRegistry.makeAdapter(platform: "s3", settings: settings)!
     }
 

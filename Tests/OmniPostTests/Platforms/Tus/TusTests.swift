@@ -38,7 +38,7 @@ import Testing
         let account = try #require(config.accounts["tus:media"])
         let settings = AdapterSettings(
             account: account, tokens: TokenProvider(account: account, http: http, store: MemoryTokenStore()),
-            http: http, chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
+            http: http, uploads: TestTLS.uploads(beside: http), chunkSize: chunk, backoff: Backoff(base: .milliseconds(10), cap: .milliseconds(50)))
         return PlatformRegistry.makeAdapter(platform: "tus", settings: settings)!
     }
 

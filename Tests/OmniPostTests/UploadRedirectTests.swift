@@ -1,0 +1,207 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import OmniPostCore
+@testable import OmniPostPlatforms
+@testable import OmniPostSandbox
+import OmniPostWire
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An upload's bytes never follow a redirect, and a 3xx to a part is one failure whatever the part's size
+/// (a `.bytes` body AsyncHTTPClient could send again, or `BodySlices`' stream over TLS past 256 KiB) or
+/// the scheme: S3's bucket in another region (301 PermanentRedirect, 307 TemporaryRedirect, 400
+/// AuthorizationHeaderMalformed) is `config_invalid` naming its region and endpoint, never `auth_revoked`;
+/// a tus PATCH redirected elsewhere is sent again to its own URL. Where a redirect points is a second
+/// listener that counts what reaches it: nothing may.
+@Suite(.serialized) struct UploadRedirectTests {
+    static func sandbox(_ dir: TempDir) async throws -> SandboxServer {
+        let s = SandboxServer(root: dir.file("sandbox"))
+        try TestTLS.seed(dir.file("sandbox"))
+        try await s.start(tls: true)
+        await s.state.registerS3(accessKeyID: S3PartChecksumTests.key, secret: S3PartChecksumTests.secret)
+        return s
+    }
+
+    /// A part under one slice (sent whole, replayable) and one over it (streamed over TLS).
+    static let sizes = [100 << 10, (1 << 20) + 333]
+
+    @Test(.timeLimit(.minutes(3)), arguments: [SandboxState.S3BucketHome.Answer.temporaryRedirect, .permanentRedirect, .authorizationHeaderMalformed])
+    func anS3PartToABucketOfAnotherRegionIsOneConfigFailureOverHTTPAndHTTPSWhateverItsSize(answer: SandboxState.S3BucketHome.Answer) async throws {
+        let dir = try TempDir()
+        let s = try await Self.sandbox(dir)
+        let elsewhere = try CountingListener()
+        try await stopping(s) {
+            var seen: [(String, DeliveryError)] = []
+            for tls in [false, true] {
+                let endpoint = (tls ? "https://127.0.0.1:\(try #require(s.tlsPort))" : s.baseURL) + "/s3"
+                // The daemon's pair of clients: the no-redirect one for every S3 request.
+                let bucket = S3PartChecksumTests.bucket(endpoint, http: tls ? TestTLS.uploads : UploadRedirect.shared)
+                let id = try await bucket.createMultipartUpload("walk.mp4", headers: [:])
+                // From here the bucket lives in eu-west-1, its endpoint the second listener.
+                await s.state.setS3BucketHome("clips", .init(region: "eu-west-1", answer: answer, endpoint: "http://127.0.0.1:\(elsewhere.port)"))
+                for size in Self.sizes {
+                    let bytes = BodySlicesTests.random(size)
+                    let crc = bytes.withUnsafeReadableBytes(CRC32C.checksum)
+                    let digest: S3Bucket.PartDigestHeader = bucket.signsPayload ? .signedSHA256(FileHashing.sha256(data: Data(buffer: bytes))) : .crc32c(crc)
+                    let e = await #expect(throws: DeliveryError.self) {
+                        _ = try await bucket.uploadPart("walk.mp4", uploadId: id, number: 1, bytes: bytes, digest: digest)
+                    }
+                    if let e { seen.append(("\(tls ? "https" : "http") \(size)", e)) }
+                }
+                await s.state.setS3BucketHome("clips", nil)
+                #expect(await s.state.uploadParts(uploadId: id, bucket: "clips", key: "walk.mp4")?.isEmpty == true, "no part was stored")
+            }
+            #expect(seen.count == 4)
+            let first = try #require(seen.first?.1)
+            for (what, e) in seen {
+                #expect(e.code == .configInvalid && e.kind == .permanent, "\(what): \(e)")
+                // One sentence in all four cases: the same code, words, region and endpoint.
+                #expect(e.message == first.message, "\(what): \(e.message)")
+                #expect(e.httpStatus == first.httpStatus)
+            }
+            #expect(first.message.contains("region eu-west-1") && first.message.contains("signed for us-east-1"), "\(first.message)")
+            #expect(first.message.contains("`region:` to eu-west-1") && first.message.contains("`endpoint:`"), "\(first.message)")
+            if answer != .authorizationHeaderMalformed {
+                #expect(first.message.contains("127.0.0.1:\(elsewhere.port)"), "the endpoint S3 named: \(first.message)")
+            }
+            let statuses: [SandboxState.S3BucketHome.Answer: Int] = [.temporaryRedirect: 307, .permanentRedirect: 301, .authorizationHeaderMalformed: 400]
+            #expect(first.httpStatus == statuses[answer])
+            #expect(elsewhere.connections == 0, "the redirect was followed")
+            #expect(await s.state.requestCounts["s3.part"] == nil)
+        }
+    }
+
+    /// The whole delivery: the bucket's 307 at the first request (starting the upload) is the same
+    /// failure the daemon records — not `auth_revoked`, which a followed redirect's refused signature was.
+    @Test(.timeLimit(.minutes(2))) func anS3DeliveryToABucketOfAnotherRegionFailsAsItsSettingsNotItsKeys() async throws {
+        let dir = try TempDir()
+        let s = try await Self.sandbox(dir)
+        let elsewhere = try CountingListener()
+        try await stopping(s) {
+            await s.state.setS3BucketHome("clips", .init(region: "ap-southeast-2", answer: .temporaryRedirect, endpoint: "http://127.0.0.1:\(elsewhere.port)"))
+            let a = try S3Tests.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
+            let f = try S3Tests.file(dir, size: 300 << 10)
+            let e = await #expect(throws: DeliveryError.self) {
+                _ = try await a.deliver(try S3Tests.job(f), checkpoint: { _ in }, progress: { _, _ in })
+            }
+            #expect(e?.code == .configInvalid && e?.kind == .permanent, "\(String(describing: e))")
+            #expect(e?.message.contains("region ap-southeast-2") == true, "\(String(describing: e))")
+            #expect(elsewhere.connections == 0)
+        }
+    }
+
+    /// A tus PATCH answered `307` to another host: not followed (no bytes, no `Authorization` there), the
+    /// same failure over HTTP and HTTPS, small and large — `platform_error`, retried to the part's own URL.
+    @Test(.timeLimit(.minutes(2))) func aTusPatchRedirectedToAnotherHostIsNotFollowedAndIsOneRetryableFailure() async throws {
+        let dir = try TempDir()
+        let s = try await Self.sandbox(dir)
+        let elsewhere = try CountingListener()
+        try await stopping(s) {
+            for tls in [false, true] {
+                let base = tls ? "https://127.0.0.1:\(try #require(s.tlsPort))" : s.baseURL
+                let tus = TusClient(
+                    http: tls ? TestTLS.client : .shared, uploads: tls ? TestTLS.uploads : nil, headers: [("Authorization", "Bearer tus-secret")])
+                for size in Self.sizes {
+                    let url = try await tus.create(base + "/tus/files/", length: Int64(size), metadata: [])
+                    await s.state.setFaults(.init(redirectChunks: ["http://127.0.0.1:\(elsewhere.port)/tus/files/moved"]))
+                    let e = await #expect(throws: DeliveryError.self) {
+                        _ = try await tus.patch(url, offset: 0, bytes: BodySlicesTests.random(size), checksum: nil)
+                    }
+                    #expect(e?.kind == .retryNow && e?.code == .platformError && e?.httpStatus == 307, "\(String(describing: e))")
+                    #expect(e?.message.contains("redirecting it to http://127.0.0.1:\(elsewhere.port)/tus/files/moved") == true, "\(String(describing: e))")
+                    #expect(try await tus.offset(url)?.offset == 0, "nothing was taken")
+                    // Sent again to its own URL, the part lands.
+                    #expect(try await tus.patch(url, offset: 0, bytes: BodySlicesTests.random(size), checksum: nil) == .accepted(Int64(size)))
+                }
+            }
+            #expect(elsewhere.connections == 0, "the PATCH (its bytes and Authorization) went to the redirect's host")
+        }
+    }
+
+    /// Through the upload engine: a PATCH redirected once is sent again to the upload's own URL and the
+    /// delivery completes with the file's bytes, nothing sent to where the redirect pointed.
+    @Test(.timeLimit(.minutes(2))) func aTusDeliveryWhosePartIsRedirectedOnceCompletesAtItsOwnURL() async throws {
+        let dir = try TempDir()
+        let s = try await Self.sandbox(dir)
+        let elsewhere = try CountingListener()
+        try await stopping(s) {
+            await s.state.setFaults(.init(redirectChunks: ["http://127.0.0.1:\(elsewhere.port)/tus/files/moved"]))
+            let a = try TusTests.adapter("https://127.0.0.1:\(try #require(s.tlsPort))/tus/files/", http: TestTLS.client)
+            let f = try S3Tests.file(dir, size: (2 << 20) + 77)
+            let job = try S3Tests.job(f)
+            let out = try await a.deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+            #expect(out.remoteId.contains("/tus/files/"))
+            #expect(await s.state.postCount(sha256: try #require(job.expectedSha256)) == 1)
+            #expect(await s.state.faults.redirectChunks.isEmpty, "the redirect was answered")
+            #expect(elsewhere.connections == 0)
+        }
+    }
+
+    /// The classes a redirect of a part falls in, by status: 307 again later, 301/302/303/308 for good.
+    @Test func aPermanentRedirectOfAPartIsNotRetried() {
+        for status in [301, 302, 303, 308] {
+            let e = UploadRedirect.failure(status: status, location: "/elsewhere?sig=secret", url: "https://up.example.com/p/1?x=1", what: "sending part 1", platform: "TikTok")
+            #expect(e.kind == .permanent && e.code == .rejectedByPlatform && e.httpStatus == status)
+            #expect(e.message.contains("https://up.example.com/elsewhere") && !e.message.contains("secret"), "\(e.message)")
+        }
+        #expect(UploadRedirect.failure(status: 307, location: "https://b.example.com/", url: "https://a.example.com/", what: "x", platform: "X").kind == .retryNow)
+        // YouTube's 308 Resume Incomplete names no Location: its protocol's answer, not a redirect.
+        #expect(UploadRedirect.location(status: 308, headers: ["Range": "bytes=0-99"]) == nil)
+    }
+}
+
+/// A loopback listener that accepts and counts connections (closing each at once): where a redirect in
+/// these tests points, so a followed one shows.
+final class CountingListener: Sendable {
+    let port: Int
+    private let fd: Int32
+    private let tally = Tally()
+
+    /// What the accepting thread counts (it holds this, not the listener, so the listener can go).
+    final class Tally: @unchecked Sendable {  // `count` only under `lock`
+        private let lock = NSLock()
+        private var count = 0
+        func add() { lock.withLock { count += 1 } }
+        var value: Int { lock.withLock { count } }
+    }
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard bound, listen(fd, 16) == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        let tally = self.tally
+        Thread.detachNewThread {
+            while true {
+                let c = accept(fd, nil, nil)
+                if c < 0 { return }
+                tally.add()
+                close(c)
+            }
+        }
+    }
+
+    var connections: Int { tally.value }
+
+    deinit {
+        // Wakes the accept (EINVAL), which ends the thread.
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
+}
