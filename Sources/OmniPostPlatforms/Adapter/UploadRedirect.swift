@@ -48,11 +48,16 @@ package enum UploadRedirect {
     ///   a person checks the endpoint the account names or the platform's status.
     package static func failure(status: Int, location: String, url: String, what: String, platform: String) -> DeliveryError {
         let target = Self.host(location, relativeTo: url)
-        let said = "\(platform) answered HTTP \(status) while \(what), redirecting it to \(target); OmniPost does not send an upload's bytes or credentials to another address than the one its upload session named"
+        let said =
+            "\(platform) answered HTTP \(status) while \(what), redirecting it to \(target); OmniPost does not send an upload's bytes or credentials to another address than the one its upload session named"
         if status == 307 {
-            return DeliveryError(.retryNow, .platformError, said + " — the redirect says it is temporary, so the part is sent again to the same URL; if this keeps happening, check the account's endpoint", httpStatus: status)
+            return DeliveryError(
+                .retryNow, .platformError,
+                said + " — the redirect says it is temporary, so the part is sent again to the same URL; if this keeps happening, check the account's endpoint", httpStatus: status)
         }
-        return DeliveryError(.permanent, .rejectedByPlatform, said + " — check the endpoint the account names (or whether the platform moved its upload service), then retry the delivery", httpStatus: status)
+        return DeliveryError(
+            .permanent, .rejectedByPlatform, said + " — check the endpoint the account names (or whether the platform moved its upload service), then retry the delivery",
+            httpStatus: status)
     }
 
     /// `location` resolved against the request's URL, its query left out (a signed upload URL's query can

@@ -22,7 +22,8 @@ package struct LinkedInParts: UploadProtocol {
     }
 
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout LinkedInAdapter.Session, job: UploadJob) async throws -> PartReply {
-        let r = try await adapter.settings.parts.send(url: s.parts[part.index].url, method: .PUT, headers: [("Content-Type", "application/octet-stream")], body: bytes, authorize: false)
+        let r = try await adapter.settings.parts.send(
+            url: s.parts[part.index].url, method: .PUT, headers: [("Content-Type", "application/octet-stream")], body: bytes, authorize: false)
         if (200..<300).contains(r.status), let etag = r.headers.first(name: "etag") {
             s.parts[part.index].confirm(etag)
             return .confirmed(s.confirmed)

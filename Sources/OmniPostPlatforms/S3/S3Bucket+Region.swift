@@ -33,7 +33,8 @@ extension S3Bucket {
         if let endpoint { said += "; S3 named the bucket's endpoint \(endpoint)" }
         // What to change: the region the requests are signed for, and an endpoint of that region (a
         // redirect is not followed: SigV4 signs the Host, so S3 would refuse the same request there).
-        said += "; set the account's `region:`\(region.map { " to \($0)" } ?? "") and its `endpoint:` to that region's S3 endpoint (S3's redirects are not followed: a request signed for one host and region is refused at another)"
+        said +=
+            "; set the account's `region:`\(region.map { " to \($0)" } ?? "") and its `endpoint:` to that region's S3 endpoint (S3's redirects are not followed: a request signed for one host and region is refused at another)"
         return DeliveryError(.permanent, .configInvalid, said, httpStatus: status)
     }
 }

@@ -46,7 +46,9 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
         var checksum: String? { nil }
     }
 
-    var transport: TusOffsets<Session> { TusOffsets(client: TusClient(http: settings.http, uploads: settings.uploads, timeout: settings.requestTimeout), chunkSize: settings.chunkSize) }
+    var transport: TusOffsets<Session> {
+        TusOffsets(client: TusClient(http: settings.http, uploads: settings.uploads, timeout: settings.requestTimeout), chunkSize: settings.chunkSize)
+    }
 
     /// Vimeo's privacy word for ours (the descriptor's: private → nobody, followers/friends → contacts).
     static func privacy(_ p: Privacy) -> String {
