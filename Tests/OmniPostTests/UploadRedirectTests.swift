@@ -75,14 +75,18 @@ import Testing
         }
     }
 
-    /// The whole delivery: the bucket's 307 at the first request (starting the upload) is the same
+    /// The whole delivery: the bucket's 307 at the first request (the HEAD choosing the key) is the same
     /// failure the daemon records — not `auth_revoked`, which a followed redirect's refused signature was.
     @Test(.timeLimit(.minutes(2))) func anS3DeliveryToABucketOfAnotherRegionFailsAsItsSettingsNotItsKeys() async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
         let elsewhere = try CountingListener()
         try await stopping(s) {
-            await s.state.setS3BucketHome("clips", .init(region: "ap-southeast-2", answer: .temporaryRedirect, endpoint: "http://127.0.0.1:\(elsewhere.port)"))
+            // Through the sandbox's control route, as a test outside the process would set it.
+            var put = HTTPClientRequest(url: s.baseURL + "/sandbox/s3/clips/home")
+            put.method = .PUT
+            put.body = .bytes(ByteBuffer(string: #"{"region": "ap-southeast-2", "answer": "TemporaryRedirect", "endpoint": "http://127.0.0.1:\#(elsewhere.port)"}"#))
+            #expect(try await HTTPClient.shared.execute(put, timeout: .seconds(10)).status == .ok)
             let a = try S3Tests.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
             let f = try S3Tests.file(dir, size: 300 << 10)
             let e = await #expect(throws: DeliveryError.self) {
@@ -90,6 +94,9 @@ import Testing
             }
             #expect(e?.code == .configInvalid && e?.kind == .permanent, "\(String(describing: e))")
             #expect(e?.message.contains("region ap-southeast-2") == true, "\(String(describing: e))")
+            // Its first request is the HEAD that chooses the key (no body: the endpoint is the Location's host).
+            #expect(e?.message.contains("HEAD walk.mp4") == true && e?.httpStatus == 307, "\(String(describing: e))")
+            #expect(e?.message.contains("endpoint 127.0.0.1:\(elsewhere.port);") == true, "\(String(describing: e))")
             #expect(elsewhere.connections == 0)
         }
     }

@@ -20,7 +20,12 @@ extension S3Bucket {
     /// S3's answer when it says the bucket is elsewhere; nil for any other refusal.
     func misaddressed(_ status: Int, code: String, text: String, headers: HTTPHeaders, what: String) -> DeliveryError? {
         let region = headers.first(name: "x-amz-bucket-region") ?? XMLTags.first("Region", in: text)
-        let endpoint = XMLTags.first("Endpoint", in: text) ?? headers.first(name: "Location").map { UploadRedirect.host($0, relativeTo: config.endpoint) }
+        // A HEAD's answer has no body: its `Location`'s host stands for `<Endpoint>` (a host, no path).
+        let endpoint =
+            XMLTags.first("Endpoint", in: text)
+            ?? headers.first(name: "Location").flatMap { URL(string: $0, relativeTo: URL(string: config.endpoint))?.absoluteURL }.flatMap { u in
+                u.host.map { $0 + (u.port.map { ":\($0)" } ?? "") }
+            }
         let redirect = (300..<400).contains(status)
         guard redirect || ["AuthorizationHeaderMalformed", "AuthorizationQueryParametersError", "IllegalLocationConstraintException"].contains(code) && region != nil
         else { return nil }
