@@ -99,7 +99,13 @@ import Testing
             let id = try #require(try p.context.ledger.deliveries(in: [.published]).first?.id)
             let check = try #require(try p.context.ledger.postCheck(deliveryId: id))
             #expect(check.state == .pending && check.reads == 0 && check.detail?.contains("upload_units") == true, "\(check)")
-            #expect(try #require(check.nextReadAt) > check.publishedAt + 3600, "waits for the quota day")
+            // Waits for the quota day's next start in its zone — not a fixed hour ahead: run between 23:00 and
+            // midnight in Los Angeles (07:00-08:00 UTC), that start is under an hour away.
+            var zone = Calendar(identifier: .gregorian)
+            zone.timeZone = try #require(TimeZone(identifier: "America/Los_Angeles"))
+            let published = Date(timeIntervalSince1970: check.publishedAt)
+            let nextDay = try #require(zone.nextDate(after: published, matching: DateComponents(hour: 0, minute: 0, second: 0), matchingPolicy: .nextTime))
+            #expect(try #require(check.nextReadAt) >= nextDay.timeIntervalSince1970 - 1, "waits for the quota day (\(nextDay))")
             #expect(await p.sandbox!.state.requestCounts["youtube.list"] == nil)
             #expect(try p.context.ledger.quotaUse(accounts: ["youtube:main"], rules: p.context.profiles.quotas).first?.used == 1600)
         }
