@@ -140,8 +140,10 @@ import Testing
                     let url = try await tus.create(base + "/tus/files/", length: Int64(size), metadata: [])
                     await s.state.setFaults(.init(redirectChunks: ["http://127.0.0.1:\(elsewhere.port)/tus/files/moved"]))
                     let e = await #expect(throws: DeliveryError.self) {
-                        _ = try await tus.patch(url, offset: 0, bytes: BodySlicesTests.random(size), checksum: nil)
+                        // A query on the upload URL (a signed one's credential) stays out of the sentence.
+                        _ = try await tus.patch(url + "?sig=secret", offset: 0, bytes: BodySlicesTests.random(size), checksum: nil)
                     }
+                    #expect(e?.message.contains("secret") == false && e?.message.contains("(PATCH \(url))") == true, "\(String(describing: e))")
                     #expect(e?.kind == .retryNow && e?.code == .platformError && e?.httpStatus == 307, "\(String(describing: e))")
                     #expect(e?.message.contains("redirecting it to http://127.0.0.1:\(elsewhere.port)/tus/files/moved") == true, "\(String(describing: e))")
                     #expect(try await tus.offset(url)?.offset == 0, "nothing was taken")

@@ -33,7 +33,8 @@ extension S3Bucket {
         if let region, region != config.region {
             said += "the bucket \(config.bucket) is in region \(region), and requests are signed for \(config.region)"
         } else if headWrongRegion {
-            said += "the requests are signed for region \(config.region), and the bucket \(config.bucket) is not in it (S3 answers a HEAD signed for the wrong region so, without a body)"
+            said +=
+                "the requests are signed for region \(config.region), and the bucket \(config.bucket) is not in it (S3 answers a HEAD signed for the wrong region so, without a body)"
         } else {
             said += "the bucket \(config.bucket) is not served at the endpoint \(settingsBlock) names"
         }
