@@ -63,4 +63,29 @@ import Testing
             #expect(elsewhere.connections == 0, "the video went to the redirect's host")
         }
     }
+
+    /// A `303` to the upload: AsyncHTTPClient's following client would turn the POST into a GET without
+    /// its body and follow it (the listener would count it); on `uploads` it is one `rejected_by_platform`
+    /// naming where it pointed, and nothing reaches there.
+    @Test(.timeLimit(.minutes(2))) func aBlueskyOrRedditUploadAnswered303IsNotFollowedAndFailsAsRejected() async throws {
+        let elsewhere = try CountingListener()
+        let to = "http://127.0.0.1:\(elsewhere.port)/moved"
+        let bluesky = try TempDir()
+        let (s, a, f) = try await BlueskyTests.rig(bluesky)
+        try await stopping(s) {
+            await s.state.setFaults(.init(processingMs: 100, redirectChunks: ["303 " + to]))
+            let e = await #expect(throws: DeliveryError.self) { _ = try await a.deliver(try BlueskyTests.job(f), checkpoint: { _ in }, progress: { _, _ in }) }
+            #expect(e?.code == .rejectedByPlatform && e?.kind == .permanent && e?.httpStatus == 303, "\(String(describing: e))")
+            #expect(e?.message.contains("Bluesky answered HTTP 303") == true && e?.message.contains("redirecting it to \(to)") == true, "\(String(describing: e))")
+        }
+        let redditDir = try TempDir()
+        let reddit = RedditTests()
+        let rig = try await reddit.setUp(redditDir, faults: .init(processingMs: 100, redirectChunks: ["303 " + to]))
+        try await stopping(rig.server) {
+            let e = await #expect(throws: DeliveryError.self) { _ = try await reddit.deliver(rig, try reddit.job(rig, redditDir)) }
+            #expect(e?.code == .rejectedByPlatform && e?.kind == .permanent && e?.httpStatus == 303, "\(String(describing: e))")
+            #expect(await rig.state.allVideos().isEmpty)
+        }
+        #expect(elsewhere.connections == 0, "an upload's redirect was followed")
+    }
 }
