@@ -64,12 +64,17 @@ struct CancelCommand: AsyncParsableCommand {
         let config = try PlatformRegistry.load(path: pipeline)
         let ledger = try Ledger.open(config)
         let control = QueueControl(config: config, ledger: ledger)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        // The daemon's pair of clients, with its TLS (`upload.ca_file`): an S3 abort goes on the one that
+        // follows no redirect, and a bucket behind a private CA is reached as the daemon reaches it.
+        let tls = try Pipeline.tlsConfiguration(config.upload)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
+        let uploads = UploadRedirect.client(tls: tls)
         var failure: (any Error)? = nil
         do {
-            let adapters = try Pipeline.makeAdapters(config: config, ledger: ledger, http: http)
+            let adapters = try Pipeline.makeAdapters(config: config, ledger: ledger, http: http, uploads: uploads)
             try await ControlOutput.each(ids) { try await control.cancel($0, adapters: adapters) }
         } catch { failure = error }
+        try? await uploads.shutdown()
         try? await http.shutdown()
         if let failure { throw failure }
     }

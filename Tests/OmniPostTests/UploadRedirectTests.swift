@@ -75,9 +75,12 @@ import Testing
         }
     }
 
-    /// The whole delivery: the bucket's 307 at the first request (the HEAD choosing the key) is the same
-    /// failure the daemon records — not `auth_revoked`, which a followed redirect's refused signature was.
-    @Test(.timeLimit(.minutes(2))) func anS3DeliveryToABucketOfAnotherRegionFailsAsItsSettingsNotItsKeys() async throws {
+    /// The whole delivery: the bucket's answer at the first request (the HEAD choosing the key, whose answer
+    /// has no body) is the same failure the daemon records — not `auth_revoked`, which a followed redirect's
+    /// refused signature was, nor a bare "HEAD was refused (HTTP 400)": the region from
+    /// `x-amz-bucket-region`, the account's settings named.
+    @Test(.timeLimit(.minutes(2)), arguments: [("TemporaryRedirect", 307), ("PermanentRedirect", 301), ("AuthorizationHeaderMalformed", 400)])
+    func anS3DeliveryToABucketOfAnotherRegionFailsAsItsSettingsNotItsKeys(answer: String, status: Int) async throws {
         let dir = try TempDir()
         let s = try await Self.sandbox(dir)
         let elsewhere = try CountingListener()
@@ -85,7 +88,7 @@ import Testing
             // Through the sandbox's control route, as a test outside the process would set it.
             var put = HTTPClientRequest(url: s.baseURL + "/sandbox/s3/clips/home")
             put.method = .PUT
-            put.body = .bytes(ByteBuffer(string: #"{"region": "ap-southeast-2", "answer": "TemporaryRedirect", "endpoint": "http://127.0.0.1:\#(elsewhere.port)"}"#))
+            put.body = .bytes(ByteBuffer(string: #"{"region": "ap-southeast-2", "answer": "\#(answer)", "endpoint": "http://127.0.0.1:\#(elsewhere.port)"}"#))
             #expect(try await HTTPClient.shared.execute(put, timeout: .seconds(10)).status == .ok)
             let a = try S3Tests.adapter(endpoint: s.baseURL + "/s3", bucket: "clips", sandbox: true)
             let f = try S3Tests.file(dir, size: 300 << 10)
@@ -93,12 +96,33 @@ import Testing
                 _ = try await a.deliver(try S3Tests.job(f), checkpoint: { _ in }, progress: { _, _ in })
             }
             #expect(e?.code == .configInvalid && e?.kind == .permanent, "\(String(describing: e))")
-            #expect(e?.message.contains("region ap-southeast-2") == true, "\(String(describing: e))")
-            // Its first request is the HEAD that chooses the key (no body: the endpoint is the Location's host).
-            #expect(e?.message.contains("HEAD walk.mp4") == true && e?.httpStatus == 307, "\(String(describing: e))")
-            #expect(e?.message.contains("endpoint 127.0.0.1:\(elsewhere.port);") == true, "\(String(describing: e))")
+            // Its first request is the HEAD that chooses the key.
+            #expect(e?.message.contains("HEAD walk.mp4") == true && e?.httpStatus == status, "\(String(describing: e))")
+            #expect(e?.message.contains("the bucket clips is in region ap-southeast-2, and requests are signed for us-east-1") == true, "\(String(describing: e))")
+            #expect(e?.message.contains("under `accounts: s3:archive`, set `region:` to ap-southeast-2") == true, "\(String(describing: e))")
+            if status == 307 {
+                // No body: the endpoint is the Location's, its scheme kept.
+                #expect(e?.message.contains("endpoint http://127.0.0.1:\(elsewhere.port);") == true, "\(String(describing: e))")
+            }
             #expect(elsewhere.connections == 0)
         }
+    }
+
+    /// A HEAD's bodiless 400 without `x-amz-bucket-region` (an S3-compatible store that sends none) still
+    /// reads as the wrong region, naming the block to change; a Location's scheme is kept, its query left out.
+    @Test func aBodilessAnswerToAHeadReadsAsTheWrongRegionAndNamesItsSettings() throws {
+        var b = S3PartChecksumTests.bucket("https://s3.us-east-1.amazonaws.com", http: UploadRedirect.shared)
+        b.settingsBlock = "`media_host: s3:`"
+        let e = try #require(b.misaddressed(400, code: "", text: "", headers: [:], what: "HEAD a.mp4", bodiless: true))
+        #expect(e.code == .configInvalid && e.kind == .permanent && e.httpStatus == 400)
+        #expect(e.message.contains("signed for region us-east-1, and the bucket clips is not in it"), "\(e.message)")
+        #expect(e.message.contains("under `media_host: s3:`, set `region:` to the bucket's region"), "\(e.message)")
+        // The same 400 with a body and another code is not a region answer; nor a HEAD's 403.
+        #expect(b.misaddressed(400, code: "InvalidArgument", text: "<Error><Code>InvalidArgument</Code></Error>", headers: [:], what: "x") == nil)
+        #expect(b.misaddressed(403, code: "", text: "", headers: [:], what: "HEAD a.mp4", bodiless: true) == nil)
+        #expect(b.redirectTarget("https://s3.eu-west-1.amazonaws.com/clips/a.mp4?X-Amz-Signature=secret") == "https://s3.eu-west-1.amazonaws.com")
+        let moved = b.misaddressed(301, code: "", text: "", headers: ["Location": "https://s3.amazonaws.com:8443/x?sig=secret"], what: "HEAD a.mp4", bodiless: true)
+        #expect(moved?.message.contains("endpoint https://s3.amazonaws.com:8443;") == true && moved?.message.contains("secret") == false, "\(String(describing: moved))")
     }
 
     /// A tus PATCH answered `307` to another host: not followed (no bytes, no `Authorization` there), the
@@ -116,8 +140,10 @@ import Testing
                     let url = try await tus.create(base + "/tus/files/", length: Int64(size), metadata: [])
                     await s.state.setFaults(.init(redirectChunks: ["http://127.0.0.1:\(elsewhere.port)/tus/files/moved"]))
                     let e = await #expect(throws: DeliveryError.self) {
-                        _ = try await tus.patch(url, offset: 0, bytes: BodySlicesTests.random(size), checksum: nil)
+                        // A query on the upload URL (a signed one's credential) stays out of the sentence.
+                        _ = try await tus.patch(url + "?sig=secret", offset: 0, bytes: BodySlicesTests.random(size), checksum: nil)
                     }
+                    #expect(e?.message.contains("secret") == false && e?.message.contains("(PATCH \(url))") == true, "\(String(describing: e))")
                     #expect(e?.kind == .retryNow && e?.code == .platformError && e?.httpStatus == 307, "\(String(describing: e))")
                     #expect(e?.message.contains("redirecting it to http://127.0.0.1:\(elsewhere.port)/tus/files/moved") == true, "\(String(describing: e))")
                     #expect(try await tus.offset(url)?.offset == 0, "nothing was taken")
@@ -194,10 +220,16 @@ final class CountingListener: Sendable {
         self.fd = fd
         port = Int(UInt16(bigEndian: addr.sin_port))
         let tally = self.tally
+        // The thread owns the descriptor and closes it once accept fails: `deinit` only shuts it down
+        // (which wakes the accept), so no accept ever runs on a number closed and handed out again.
         Thread.detachNewThread {
             while true {
                 let c = accept(fd, nil, nil)
-                if c < 0 { return }
+                if c < 0 {
+                    if errno == EINTR { continue }
+                    close(fd)
+                    return
+                }
                 tally.add()
                 close(c)
             }
@@ -207,8 +239,7 @@ final class CountingListener: Sendable {
     var connections: Int { tally.value }
 
     deinit {
-        // Wakes the accept (EINVAL), which ends the thread.
+        // Wakes the accept (EINVAL); the thread then closes the descriptor.
         shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
     }
 }

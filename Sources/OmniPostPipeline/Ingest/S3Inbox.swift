@@ -27,7 +27,9 @@ struct S3Inbox: Sendable {
             endpoint: config.endpoint, bucket: config.bucket, region: config.region, accessKeyID: keys.id, secretAccessKey: keys.secret,
             prefix: config.prefix)
         s3.pathStyle = config.pathStyle
-        self.init(ctx: ctx, config: config, bucket: S3Bucket(s3, http: http))
+        var bucket = S3Bucket(s3, http: http)
+        bucket.settingsBlock = "`inbox: s3:`"
+        self.init(ctx: ctx, config: config, bucket: bucket)
     }
 
     init(ctx: PipelineContext, config: S3InboxConfig, bucket: S3Bucket) {

@@ -68,10 +68,11 @@ package final class Pipeline: Sendable {
         // (a small or plain-HTTP part is sent again to wherever `Location` points, a large HTTPS one is not),
         // so the same redirect answered differently by size and scheme. Parts, segments and tus PATCHes
         // (`AdapterSettings.parts`, `TusClient.uploads`) and every S3 request (SigV4 signs the Host: a
-        // followed S3 redirect is always refused) go through it, and a 3xx is one failure (`UploadRedirect`).
-        // Everything else — read-backs, downloads, token endpoints, the captions model — keeps the client
-        // that follows, where a redirect can be legitimate. Handed over in `AdapterSettings` (one field, the
-        // settings already carry `http` and `tls`) rather than a redirect flag threaded through every call.
+        // followed S3 redirect is always refused; the S3 inbox's downloads too) go through it, and a 3xx is
+        // one failure (`UploadRedirect`). Everything else — read-backs, other downloads, token endpoints, the
+        // captions model, a webhook's POST — keeps the client that follows, where a redirect can be
+        // legitimate. Handed over in `AdapterSettings` (one field, the settings already carry `http` and
+        // `tls`) rather than a redirect flag threaded through every call.
         let uploads = UploadRedirect.client(tls: tls)
         // From here a failure (a credentials key that cannot be read, a ledger that refuses) is answered as
         // the error it is: the HTTP client is shut down and the sandbox stopped, not freed while open —
@@ -201,7 +202,9 @@ package final class Pipeline: Sendable {
             if let h = config.mediaHost {
                 let ttl = Int(h.linkTTL.seconds)
                 if let s3 = h.s3 {
-                    settings.mediaHost = MediaHost(bucket: S3Bucket(s3, http: settings.uploads), linkTTL: ttl)
+                    var bucket = S3Bucket(s3, http: settings.uploads)
+                    bucket.settingsBlock = "`media_host: s3:`"
+                    settings.mediaHost = MediaHost(bucket: bucket, linkTTL: ttl)
                 } else if let served {
                     settings.mediaHost = MediaHost(store: .served(folder: served.folder, base: served.base, signer: served.signer), linkTTL: ttl)
                 }

@@ -35,7 +35,7 @@ struct BlueskyAdapter: ResumableAdapter, SettingsBacked {
     static func trim(_ s: String) -> String { s.hasSuffix("/") ? String(s.dropLast()) : s }
     var pds: String { Self.trim(settings.account.endpoint) }
     var videoService: String { Self.trim(((try? settings.account.text("video_service")) ?? nil) ?? "https://video.bsky.app") }
-    var xrpc: BlueskyXRPC { BlueskyXRPC(session: session, http: settings.http, timeout: settings.requestTimeout) }
+    var xrpc: BlueskyXRPC { BlueskyXRPC(session: session, http: settings.http, uploads: settings.uploads, timeout: settings.requestTimeout) }
 
     var transport: BlueskyVideoUpload { BlueskyVideoUpload(xrpc: xrpc, pds: pds, videoService: videoService) }
     var processing: ProcessingPoll {

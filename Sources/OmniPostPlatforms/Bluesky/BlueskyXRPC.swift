@@ -10,6 +10,10 @@ import OmniPostCore
 struct BlueskyXRPC: Sendable {
     let session: BlueskySession
     let http: HTTPClient
+    /// What a call carrying the video (`Body.file`) goes through: the client that follows no redirect
+    /// (`UploadRedirect`) — AsyncHTTPClient would turn a POST answered 301/302/303 into a GET without the
+    /// video and follow it, and a 3xx to an upload is one failure whatever its body.
+    let uploads: HTTPClient
     let timeout: Duration
 
     enum Auth: Sendable { case session, bearer(String), none }
@@ -62,13 +66,19 @@ struct BlueskyXRPC: Sendable {
                 r.headers.add(name: "Content-Length", value: String(pinned.size))
                 r.body = .stream(FileStream.body(pinned: pinned), length: .known(pinned.size))
             }
+            let carriesUpload: Bool
+            if case .file = body { carriesUpload = true } else { carriesUpload = false }
             let reply: Reply
             do {
-                let resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
+                let resp = try await (carriesUpload ? uploads : http).execute(r, timeout: .seconds(Int64(timeout.seconds)))
                 let data = try await resp.body.collect(upTo: 4 << 20)
                 reply = Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))
             } catch {
                 throw DeliveryError(.retryNow, .networkError, "\(nsid): \(base) could not be reached: \(error)")
+            }
+            if carriesUpload, let location = UploadRedirect.location(status: reply.status, headers: reply.headers) {
+                throw UploadRedirect.failure(
+                    status: reply.status, location: location, url: url, what: "sending the video (\(method.rawValue) \(base)/xrpc/\(nsid))", platform: "Bluesky")
             }
             // An expired access JWT: renewed once, then the call again.
             if case .session = auth, !renewed, reply.status == 400 || reply.status == 401, ["ExpiredToken", "InvalidToken"].contains(reply.error), let used {

@@ -127,7 +127,7 @@ package struct RedditAdapter: ResumableAdapter, SettingsBacked {
         guard let sr = subreddit(job.metadata) else { throw DeliveryError(.permanent, .invalidValue, "no subreddit to post to") }
         let name = try await username()
         let clip = try Self.pin(job)
-        let media = RedditMedia(reddit: reddit, http: settings.http, timeout: settings.requestTimeout)
+        let media = RedditMedia(reddit: reddit, uploads: settings.uploads, timeout: settings.requestTimeout)
         var retry = PartRetry(settings)
         let stem = ((job.drop?.stem ?? (job.filePath as NSString).lastPathComponent) as NSString).deletingPathExtension
         let video = try await retry.idempotent {

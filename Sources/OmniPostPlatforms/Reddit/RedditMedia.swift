@@ -17,7 +17,10 @@ struct RedditMedia: Sendable {
     }
 
     let reddit: RedditAPI
-    let http: HTTPClient
+    /// The client that follows no redirect (`AdapterSettings.uploads`): the form POST carries the file,
+    /// which AsyncHTTPClient would drop on a 301/302/303 (following it as a GET). The lease asks for
+    /// `success_action_status: 201`, so a 3xx is no success of S3's but one failure (`UploadRedirect`).
+    let uploads: HTTPClient
     let timeout: Duration
 
     /// What is sent: the clip from its pinned descriptor (`RedditAdapter.pin`), or a file by its path
@@ -60,12 +63,17 @@ struct RedditMedia: Sendable {
         req.body = .stream(body, length: .known(Int64(head.count) + size + Int64(tail.count)))
         let status: Int
         let text: String
+        let location: String?
         do {
-            let resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
+            let resp = try await uploads.execute(req, timeout: .seconds(Int64(timeout.seconds)))
             status = Int(resp.status.code)
+            location = UploadRedirect.location(status: status, headers: resp.headers)
             text = String(buffer: try await resp.body.collect(upTo: 1 << 20))
         } catch {
             throw DeliveryError(.retryNow, .networkError, "the upload of \(name) to Reddit's media host was cut: \(error)")
+        }
+        if let location {
+            throw UploadRedirect.failure(status: status, location: location, url: host, what: "sending \(name) to its media host (POST \(host))", platform: "Reddit's media host")
         }
         guard (200..<300).contains(status) else { throw Self.hostFailure(status, text, name: name) }
         return Uploaded(url: host + "/" + key, assetID: asset.asset_id, websocketURL: asset.websocket_url.flatMap { $0.isEmpty ? nil : $0 })

@@ -29,7 +29,9 @@ struct S3Adapter: ResumableAdapter, DescribedAdapter {
             secretAccessKey: (try? account.text("secret_access_key")) ?? "", prefix: "")
         c.pathStyle = (try? account.setting("path_style")?.bool()) ?? !endpoint.contains("amazonaws.com")
         c.partChecksums = (try? account.setting("part_checksums")?.bool()) ?? true
-        return S3Bucket(c, http: settings.uploads, timeout: settings.requestTimeout)
+        var b = S3Bucket(c, http: settings.uploads, timeout: settings.requestTimeout)
+        b.settingsBlock = "`accounts: \(account.key)`"
+        return b
     }
 
     var template: NameTemplate { account.setting("key").flatMap { try? NameTemplate($0) } ?? NameTemplate(literal: "{stem}.{ext}") }

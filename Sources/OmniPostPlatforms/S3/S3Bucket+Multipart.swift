@@ -33,7 +33,7 @@ extension S3Bucket {
     package func head(_ key: String) async throws -> HTTPHeaders? {
         let (resp, body) = try await send(.HEAD, key: key)
         if resp.status == .notFound { return nil }
-        guard resp.status == .ok else { throw refusal(resp, body, "HEAD \(key)") }
+        guard resp.status == .ok else { throw refusal(resp, body, "HEAD \(key)", head: true) }
         return resp.headers
     }
 

@@ -15,6 +15,10 @@ package struct S3Bucket: Sendable {
     /// Host, so S3's 307 followed elsewhere could only be refused (`S3Bucket+Region.swift`).
     let http: HTTPClient
     var timeout: Duration = .seconds(600)
+    /// Where the bucket's settings are written (`accounts: clips`, `media_host: s3:`, `inbox: s3:`): the
+    /// same requests serve the S3 target, the media host and the S3 inbox, so a sentence that says which
+    /// `region:` to change names its block. Set where each bucket is made.
+    package var settingsBlock = "the bucket's settings"
 
     package init(_ config: MediaHostConfig.S3, http: HTTPClient, timeout: Duration = .seconds(600)) {
         self.config = config
@@ -97,14 +101,15 @@ package struct S3Bucket: Sendable {
 
     /// S3's refusal, classified: 5xx and SlowDown wait and try again (Retry-After when given), bad keys
     /// need a person, a missing bucket or a refused request is permanent. `what` names the request.
-    func refusal(_ resp: HTTPClientResponse, _ body: ByteBuffer, _ what: String) -> DeliveryError {
+    /// `head`: the request was a HEAD, whose answer has no body (no `<Code>` to read).
+    func refusal(_ resp: HTTPClientResponse, _ body: ByteBuffer, _ what: String, head: Bool = false) -> DeliveryError {
         let text = String(buffer: body)
         let code = XMLTags.first("Code", in: text) ?? ""
         let message = XMLTags.first("Message", in: text).map { ": \($0)" } ?? ""
         let status = Int(resp.status.code)
         let said = "\(what) was refused (HTTP \(status) \(code)\(message))"
         // The bucket is in another region (a redirect, or a signature for the wrong region): settings to fix.
-        if let e = misaddressed(status, code: code, text: text, headers: resp.headers, what: what) { return e }
+        if let e = misaddressed(status, code: code, text: text, headers: resp.headers, what: what, bodiless: head && text.isEmpty) { return e }
         if status >= 500 || status == 429 || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"].contains(code) {
             if resp.headers.first(name: "Retry-After") != nil {
                 return DeliveryError(.retryAt(RetryAfter.date(resp.headers, default: 5)), .rateLimited, said, httpStatus: status)

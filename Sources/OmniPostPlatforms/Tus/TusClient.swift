@@ -138,7 +138,9 @@ package struct TusClient: Sendable {
         let (resp, body) = try await execute(r, "sending bytes from \(offset)", on: uploads)
         if let location = UploadRedirect.location(status: Int(resp.status.code), headers: resp.headers) {
             throw UploadRedirect.failure(
-                status: Int(resp.status.code), location: location, url: url, what: "sending bytes from \(offset) (PATCH \(url))", platform: "the tus server")
+                status: Int(resp.status.code), location: location, url: url,
+                // The URL without its query: a signed upload URL's can carry a credential of its own.
+                what: "sending bytes from \(offset) (PATCH \(url.split(separator: "?").first ?? ""))", platform: "the tus server")
         }
         switch Int(resp.status.code) {
         case 200, 204:

@@ -82,6 +82,9 @@ struct WebhookAdapter: ResumableAdapter, DescribedAdapter {
         let resp: HTTPClientResponse
         let body: ByteBuffer
         do {
+            // On the client that follows redirects, unlike every other upload's bytes (`UploadRedirect`):
+            // a receiver may answer a POST `303 See Other` to where its result is read (RFC 9110 §15.4.4),
+            // its normal reply, and the webhook's URL is the user's own, not an address a platform named.
             resp = try await settings.http.execute(req, timeout: .seconds(Int64(settings.requestTimeout.seconds)))
             body = try await resp.body.collect(upTo: 1 << 20)
         } catch {

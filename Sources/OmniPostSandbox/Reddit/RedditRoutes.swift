@@ -148,6 +148,8 @@ enum RedditRoutes: SandboxPlatform {
         // The media host: an S3 form POST of the lease's fields, then the file.
         router.post("/reddit-media") { req, _ -> Response in
             await state.count("reddit.media")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the host would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             var req = req
             let body = try await req.collectBody(upTo: maxBytes + (1 << 20))
             if let code = await state.takeChunkFault() { return s3Error(code, "InternalError", "We encountered an internal error. Please try again.") }

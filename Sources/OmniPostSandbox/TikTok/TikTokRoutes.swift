@@ -81,6 +81,8 @@ enum TikTokRoutes: SandboxPlatform {
         router.post("/v2/post/publish/inbox/video/init/") { req, _ -> Response in try await initialize(req, state: state, baseURL: baseURL, inbox: true) }
         router.put("/tiktok/upload/:publish") { req, ctx -> Response in
             await state.count("tiktok.put")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             guard let id = ctx.parameters.get("publish") else {
                 return envelope(.notFound, code: "invalid_publish_id", message: "unknown upload")
             }

@@ -65,7 +65,11 @@ enum TusRoutes: SandboxPlatform {
             await state.count("tus.patch")
             let id = ctx.parameters.get("id") ?? ""
             // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
-            if let to = await state.takeChunkRedirect() { return reply(.temporaryRedirect, [.location: to], body: "moved for now") }
+            if let moved = await ChunkRedirect.next(state) {
+                var tus = moved
+                for f in common { tus.headers[f.name] = f.value }
+                return tus
+            }
             return try await state.sessionLocks.withLock(id) { try await patch(req, id: id, state: state) }
         }
     }

@@ -1,0 +1,21 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The `redirect_chunks` fault, one answer for every upload route that takes it (a tus PATCH, a TikTok
+/// chunk PUT, Bluesky's `uploadVideo`, Reddit's media host POST): `307 Temporary Redirect` to the next
+/// `Location` queued, answered before the body is read — a load balancer moving an upload elsewhere. A
+/// client that follows it sends the upload's bytes (and credentials) there; OmniPost must not. An entry
+/// may start with another 3xx ("303 http://…"): a `303`/`301`/`302` is what AsyncHTTPClient follows even
+/// for a streamed body (as a GET without it), so only that shows which client a request went on.
+enum ChunkRedirect {
+    /// The redirect for this request, if one is queued (`SandboxState.Faults.redirectChunks`).
+    static func next(_ state: SandboxState) async -> Response? {
+        guard let entry = await state.takeChunkRedirect() else { return nil }
+        let words = entry.split(separator: " ", maxSplits: 1)
+        let code = words.count == 2 ? Int(words[0]).flatMap { (300..<400).contains($0) ? $0 : nil } : nil
+        let to = code == nil ? entry : String(words[1])
+        return Response(status: .init(code: code ?? 307), headers: [.location: to], body: .init(byteBuffer: ByteBuffer(string: "moved")))
+    }
+}
