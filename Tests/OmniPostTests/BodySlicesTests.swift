@@ -96,7 +96,7 @@ import Testing
             #expect(sizes.allSatisfy { $0 > BodySlices.size && $0 % BodySlices.size != 0 })
             let payload = Self.random(sizes.reduce(0, +))
             let base = tls ? "https://127.0.0.1:\(try #require(s.tlsPort))" : s.baseURL
-            let tus = TusClient(http: tls ? TestTLS.client : .shared, uploads: tls ? TestTLS.uploads : nil)
+            let tus = TusClient(http: tls ? TestTLS.uploads : UploadRedirect.shared)
             let url = try await tus.create(base + "/tus/files/", length: Int64(payload.readableBytes), metadata: [])
             #expect(BodySlices.tls(url) == tls)
             func sha1(_ b: ByteBuffer) -> String { "sha1 " + Data(Insecure.SHA1.hash(data: Data(buffer: b))).base64EncodedString() }

@@ -135,7 +135,7 @@ import Testing
             for tls in [false, true] {
                 let base = tls ? "https://127.0.0.1:\(try #require(s.tlsPort))" : s.baseURL
                 let tus = TusClient(
-                    http: tls ? TestTLS.client : .shared, uploads: tls ? TestTLS.uploads : nil, headers: [("Authorization", "Bearer tus-secret")])
+                    http: tls ? TestTLS.uploads : UploadRedirect.shared, headers: [("Authorization", "Bearer tus-secret")])
                 for size in Self.sizes {
                     let url = try await tus.create(base + "/tus/files/", length: Int64(size), metadata: [])
                     await s.state.setFaults(.init(redirectChunks: ["http://127.0.0.1:\(elsewhere.port)/tus/files/moved"]))

@@ -168,7 +168,7 @@ package struct AccountConnector: Sendable {
         if let scopes = grant.scopes { try await store.saveScope(account: key, scope: scopes.joined(separator: " ")) }
         // A new grant may bring the insights permission an earlier one lacked: its numbers are asked for again.
         try ledger.forgetInsightRefusal(account: key)
-        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http, chunkSize: 1 << 20)
+        let settings = AdapterSettings(account: account, tokens: TokenProvider(account: account, http: http, store: store), http: http, uploads: http, chunkSize: 1 << 20)
         let module = PlatformRegistry.module(account.platform)
         // Where the grant reaches several (a user's Pages, their Instagram accounts), `id:` chooses.
         let choices = (try? await module?.choices(settings)) ?? []

@@ -71,7 +71,7 @@ package enum AccountHealth {
         let oauth = module.descriptor.oauth != nil && module.descriptor.oauth?.refreshStyle != .lasting && !PlatformRegistry.drivesBrowser(account)
         var r = Result(account: account.key, ok: false, hasRefreshToken: false)
         do {
-            var settings = AdapterSettings(account: account, tokens: tokens, http: http, chunkSize: 1 << 20)
+            var settings = AdapterSettings(account: account, tokens: tokens, http: http, uploads: http, chunkSize: 1 << 20)
             settings.browser = browser
             if oauth {
                 let stored = try ledger.token(account: account.key)

@@ -16,7 +16,7 @@ extension DropRules {
                 _ = PlatformRegistry.module(account.platform)?.useSandbox(&account, base: "http://127.0.0.1", root: config.paths.root.appendingPathComponent("sandbox"))
             }
             let tokens = TokenProvider(account: account, http: HTTPClient.shared, store: NoTokens())
-            let settings = AdapterSettings(account: account, tokens: tokens, http: HTTPClient.shared, chunkSize: config.upload.chunkSize)
+            let settings = AdapterSettings(account: account, tokens: tokens, http: HTTPClient.shared, uploads: HTTPClient.shared, chunkSize: config.upload.chunkSize)
             adapters[t.name] = PlatformRegistry.makeAdapter(platform: t.platform, settings: settings)
         }
         return DropRules(config: config, profiles: try ProfileCatalog.bundled().overlaid(with: config.overrides), adapters: adapters)

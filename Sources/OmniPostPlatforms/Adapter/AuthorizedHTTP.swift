@@ -23,9 +23,11 @@ package struct AuthorizedHTTP: Sendable {
     /// A refused token that arrives as a success (Douyin answers an expired token with HTTP 200 and
     /// `data.error_code` 2190008): refreshed once and repeated, as a 401 is.
     var tokenRefused: (@Sendable (Reply) -> Bool)? = nil
-    /// Set where the requests carry an upload's bytes (`AdapterSettings.parts`, made on the client that
-    /// never follows a redirect): the platform's name, for the one failure a redirect is (`UploadRedirect`).
-    var carriesUpload: String? = nil
+    /// Set where `http` is the client that never follows a redirect (`AdapterSettings.api` and `.parts`):
+    /// the platform's name, for the one failure a 3xx naming a `Location` is (`UploadRedirect`).
+    var refusesRedirects: String? = nil
+    /// Whether the requests carry an upload's bytes (`AdapterSettings.parts`): the redirect's sentence says so.
+    var carriesUpload = false
 
     package init(http: HTTPClient, tokens: TokenProvider, timeout: Duration) {
         self.http = http
@@ -61,10 +63,11 @@ package struct AuthorizedHTTP: Sendable {
                 throw DeliveryError(.retryNow, .networkError, "connection to \(url.split(separator: "?").first ?? "") failed: \(error)")
             }
             let reply = Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))
-            if let platform = carriesUpload, let location = UploadRedirect.location(status: reply.status, headers: reply.headers) {
-                throw UploadRedirect.failure(
-                    status: reply.status, location: location, url: url,
-                    what: "sending an upload's bytes (\(method.rawValue) \(url.split(separator: "?").first ?? ""))", platform: platform)
+            if let platform = refusesRedirects {
+                let call = "\(method.rawValue) \(UploadRedirect.bare(url))"
+                try UploadRedirect.refuse(
+                    status: reply.status, headers: reply.headers, url: url, what: carriesUpload ? "sending an upload's bytes (\(call))" : "answering \(call)",
+                    platform: platform)
             }
             if authorize && !refreshed && (resp.status == .unauthorized || tokenRefused?(reply) == true) {
                 refreshed = true

@@ -4,17 +4,26 @@ import NIOHTTP1
 import NIOSSL
 import OmniPostCore
 
-/// Requests that carry an upload's bytes (a part, a segment, a tus PATCH) and every S3 request go
-/// through a client that never follows a redirect, and a 3xx answered to a part is one failure.
+/// Every request an adapter sends to its platform while it uploads (the session, the parts, the finish,
+/// the status polls and the post) and every S3 request go through a client that never follows a
+/// redirect, and a 3xx that names a `Location` is one failure, classified here.
 ///
-/// Why a client of their own: AsyncHTTPClient's redirect setting is the client's, not a request's, and
+/// Why a client of its own: AsyncHTTPClient's redirect setting is the client's, not a request's, and
 /// following depends on the body — a `.bytes` body is sent again to wherever `Location` points (across
 /// hosts without `Authorization`), a streamed one (`BodySlices` over TLS past 256 KiB) cannot be and its
-/// 3xx comes back. So the same redirect answered one way for a small or plain-HTTP part and another for
-/// a large HTTPS one: an S3 bucket's 307 TemporaryRedirect became `auth_revoked` (S3 refuses a request
-/// followed to another Host: SigV4 signs the Host) or `config_invalid`. And an upload's bytes should go
-/// where the platform's session said, not to any address a reply names. Read-backs, downloads, token
-/// endpoints and the captions model stay on the client that follows (a CDN's redirect is theirs to make).
+/// 3xx comes back; a POST answered 301/302/303 is followed as a GET without its body. So the same
+/// redirect answered one way for a small or plain-HTTP part and another for a large HTTPS one: an S3
+/// bucket's 307 TemporaryRedirect became `auth_revoked` (S3 refuses a request followed to another Host:
+/// SigV4 signs the Host) or `config_invalid`. And an upload's bytes and the account's token should go
+/// where the account's endpoint and the platform's session said, not to any address a reply names.
+///
+/// Why the session's requests too, not only the parts: one client means one connection pool, so the
+/// parts go out on the connection the session's first request opened. With the parts alone on a second
+/// client (r17) they took a connection of their own, and LinkedIn's and Vimeo's bench rows fell from
+/// 0.84–0.95× curl to 0.50–0.68× (docs/performance.md, r17 and r18).
+///
+/// Token endpoints, the captions model, a webhook's POST and downloads stay on the client that follows
+/// (a CDN's redirect is theirs to make; a webhook receiver may answer `303 See Other`).
 package enum UploadRedirect {
     /// The no-redirect client beside one made with `tls` and the same timeouts (`Pipeline`, the bench):
     /// on the same (process-wide) event loop group, shut down where that one is.
@@ -37,11 +46,24 @@ package enum UploadRedirect {
         return l
     }
 
-    /// A redirect answered to a request carrying an upload's bytes, classified one way whatever the body's
-    /// size or scheme. Nothing was sent to `location` (no bytes, no token): the part stays unconfirmed.
+    /// Throws the one failure a redirect is (`failure`) when `status` is a 3xx naming a `Location`; else
+    /// returns, and the caller reads the answer as its protocol says. Every request on the no-redirect
+    /// client passes its answer through here: `AuthorizedHTTP`, tus's PATCH, Bluesky's upload, Reddit's
+    /// media host. `what`: the request as the sentence names it, its URL without the query.
+    package static func refuse(status: Int, headers: HTTPHeaders, url: String, what: String, platform: String) throws {
+        guard let location = location(status: status, headers: headers) else { return }
+        throw failure(status: status, location: location, url: url, what: what, platform: platform)
+    }
+
+    /// A request's URL as a sentence names it: without its query (a signed upload URL's can carry a
+    /// credential of its own).
+    package static func bare(_ url: String) -> Substring { url.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
+
+    /// A redirect answered to a request of an upload, classified one way whatever the body's size or
+    /// scheme. Nothing was sent to `location` (no bytes, no token): a part stays unconfirmed.
     /// - 307 Temporary Redirect keeps the method and says the move is for this request only: the same
-    ///   part to the same URL again (`retryNow`, bounded by the attempt's tries and the delivery's retries),
-    ///   as a load balancer's passing redirect would take it.
+    ///   request to the same URL again (`retryNow`, bounded by the attempt's tries and the delivery's
+    ///   retries), as a load balancer's passing redirect would take it.
     /// - 301/308 say the URL moved for good (RFC 9110 §15.4.2, §15.4.9): the same request would meet
     ///   the same answer; 302/303 let a client turn the PUT/POST into a GET, which no upload endpoint takes.
     ///   None is retried blindly: the delivery fails (`rejected_by_platform`) naming where it pointed, and
@@ -49,11 +71,11 @@ package enum UploadRedirect {
     package static func failure(status: Int, location: String, url: String, what: String, platform: String) -> DeliveryError {
         let target = Self.host(location, relativeTo: url)
         let said =
-            "\(platform) answered HTTP \(status) while \(what), redirecting it to \(target); OmniPost does not send an upload's bytes or credentials to another address than the one its upload session named"
+            "\(platform) answered HTTP \(status) while \(what), redirecting it to \(target); OmniPost sends an upload's requests, bytes and credentials only where the account's endpoint and the upload session point, never on to another address"
         if status == 307 {
             return DeliveryError(
                 .retryNow, .platformError,
-                said + " — the redirect says it is temporary, so the part is sent again to the same URL; if this keeps happening, check the account's endpoint", httpStatus: status)
+                said + " — the redirect says it is temporary, so the request is sent again to the same URL; if this keeps happening, check the account's endpoint", httpStatus: status)
         }
         return DeliveryError(
             .permanent, .rejectedByPlatform, said + " — check the endpoint the account names (or whether the platform moved its upload service), then retry the delivery",

@@ -76,9 +76,9 @@ struct BlueskyXRPC: Sendable {
             } catch {
                 throw DeliveryError(.retryNow, .networkError, "\(nsid): \(base) could not be reached: \(error)")
             }
-            if carriesUpload, let location = UploadRedirect.location(status: reply.status, headers: reply.headers) {
-                throw UploadRedirect.failure(
-                    status: reply.status, location: location, url: url, what: "sending the video (\(method.rawValue) \(base)/xrpc/\(nsid))", platform: "Bluesky")
+            if carriesUpload {
+                try UploadRedirect.refuse(
+                    status: reply.status, headers: reply.headers, url: url, what: "sending the video (\(method.rawValue) \(base)/xrpc/\(nsid))", platform: "Bluesky")
             }
             // An expired access JWT: renewed once, then the call again.
             if case .session = auth, !renewed, reply.status == 400 || reply.status == 401, ["ExpiredToken", "InvalidToken"].contains(reply.error), let used {

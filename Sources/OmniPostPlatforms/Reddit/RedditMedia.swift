@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import OmniPostCore
 import OmniPostWire
 
@@ -63,18 +64,16 @@ struct RedditMedia: Sendable {
         req.body = .stream(body, length: .known(Int64(head.count) + size + Int64(tail.count)))
         let status: Int
         let text: String
-        let location: String?
+        let headers: HTTPHeaders
         do {
             let resp = try await uploads.execute(req, timeout: .seconds(Int64(timeout.seconds)))
             status = Int(resp.status.code)
-            location = UploadRedirect.location(status: status, headers: resp.headers)
+            headers = resp.headers
             text = String(buffer: try await resp.body.collect(upTo: 1 << 20))
         } catch {
             throw DeliveryError(.retryNow, .networkError, "the upload of \(name) to Reddit's media host was cut: \(error)")
         }
-        if let location {
-            throw UploadRedirect.failure(status: status, location: location, url: host, what: "sending \(name) to its media host (POST \(host))", platform: "Reddit's media host")
-        }
+        try UploadRedirect.refuse(status: status, headers: headers, url: host, what: "sending \(name) to its media host (POST \(host))", platform: "Reddit's media host")
         guard (200..<300).contains(status) else { throw Self.hostFailure(status, text, name: name) }
         return Uploaded(url: host + "/" + key, assetID: asset.asset_id, websocketURL: asset.websocket_url.flatMap { $0.isEmpty ? nil : $0 })
     }

@@ -10,9 +10,10 @@ package struct AdapterSettings: Sendable {
     package var account: AccountConfig
     package var tokens: TokenProvider
     package var http: HTTPClient
-    /// The client for requests that carry an upload's bytes (`parts`) and for every S3 request: it never
-    /// follows a redirect (`UploadRedirect`). Made beside `http` with its TLS by the pipeline and the bench;
-    /// else the process-wide one (the system's CAs).
+    /// The client for every request `api` and `parts` send (the session, the parts, the finish, the post)
+    /// and for every S3 request: it never follows a redirect (`UploadRedirect`), and one client keeps an
+    /// upload's requests on one connection. Made beside `http` with its TLS by the pipeline and the bench;
+    /// an account check, which sends no upload, passes its `http`; else the process-wide one (the system's CAs).
     package var uploads: HTTPClient
     /// The pipeline's `upload.chunk_size`; each adapter brings it within its platform's own rules.
     package var chunkSize: Int64
@@ -50,22 +51,24 @@ package struct AdapterSettings: Sendable {
     }
 
     /// Requests with the account's token where its platform wants it, refreshed on a 401 (or the
-    /// platform's own word for a refused token).
+    /// platform's own word for a refused token), on `uploads`: a redirect is not followed but answered as
+    /// one failure naming where it pointed.
     package var api: AuthorizedHTTP {
-        var api = AuthorizedHTTP(http: http, tokens: tokens, timeout: requestTimeout)
-        if let d = PlatformRegistry.descriptor(account.platform) {
+        var api = AuthorizedHTTP(http: uploads, tokens: tokens, timeout: requestTimeout)
+        let d = PlatformRegistry.descriptor(account.platform)
+        if let d {
             api.tokenHeader = d.tokenHeader
             api.tokenRefused = d.tokenRefused
         }
+        api.refusesRedirects = d?.displayName ?? account.platform
         return api
     }
 
     /// `api` for the requests that carry an upload's bytes (a part, a segment, a fragment): the same
-    /// token handling, on `uploads` — a redirect is not followed but answered as one failure.
+    /// client and token handling; a redirect's sentence says the bytes were not sent on.
     package var parts: AuthorizedHTTP {
         var parts = api
-        parts.http = uploads
-        parts.carriesUpload = PlatformRegistry.descriptor(account.platform)?.displayName ?? account.platform
+        parts.carriesUpload = true
         return parts
     }
 }

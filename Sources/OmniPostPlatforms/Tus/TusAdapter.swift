@@ -14,7 +14,7 @@ struct TusAdapter: ResumableAdapter, DescribedAdapter {
 
     var endpoint: String { (try? settings.account.text("url")) ?? "" }
     var tus: TusClient {
-        TusClient(http: settings.http, uploads: settings.uploads, timeout: settings.requestTimeout, headers: settings.account.headerPairs("headers"))
+        TusClient(http: settings.uploads, timeout: settings.requestTimeout, headers: settings.account.headerPairs("headers"))
     }
     /// The last PATCH completes the upload: nothing is processed after it (the default `processing`).
     var transport: TusOffsets<Session> { TusOffsets(client: tus, chunkSize: settings.chunkSize) }

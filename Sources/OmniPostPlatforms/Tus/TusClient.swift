@@ -9,16 +9,16 @@ import OmniPostCore
 /// holds, `PATCH` from exactly that offset, the checksum extension where the server offers it. A
 /// general piece: the `tus:` target speaks it to any tus server, Vimeo's adapter to Vimeo's.
 package struct TusClient: Sendable {
+    /// The client every request goes through: one that follows no redirect (`AdapterSettings.uploads`,
+    /// `UploadRedirect`), so the creation, the `HEAD`s and the `PATCH`es share its connection, and a 3xx
+    /// naming a `Location` is one failure rather than an upload's bytes sent where a reply points.
     let http: HTTPClient
-    /// What a `PATCH` (an upload's bytes) goes through: a client that follows no redirect (`UploadRedirect`).
-    let uploads: HTTPClient
     var timeout: Duration
     /// Sent with every request (a server's own authorization, say).
     var headers: [(String, String)]
 
-    package init(http: HTTPClient, uploads: HTTPClient? = nil, timeout: Duration = .seconds(120), headers: [(String, String)] = []) {
+    package init(http: HTTPClient = UploadRedirect.shared, timeout: Duration = .seconds(120), headers: [(String, String)] = []) {
         self.http = http
-        self.uploads = uploads ?? UploadRedirect.shared
         self.timeout = timeout
         self.headers = headers
     }
@@ -54,14 +54,19 @@ package struct TusClient: Sendable {
         return r
     }
 
-    func execute(_ r: HTTPClientRequest, _ what: String, on client: HTTPClient? = nil) async throws -> (HTTPClientResponse, String) {
+    func execute(_ r: HTTPClientRequest, _ what: String) async throws -> (HTTPClientResponse, String) {
+        let resp: HTTPClientResponse
+        let body: ByteBuffer
         do {
-            let resp = try await (client ?? http).execute(r, timeout: .seconds(Int64(timeout.seconds)))
-            let body = try await resp.body.collect(upTo: 1 << 20)
-            return (resp, String(buffer: body))
+            resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
+            body = try await resp.body.collect(upTo: 1 << 20)
         } catch {
             throw DeliveryError(.retryNow, .networkError, "\(what): \(r.url) could not be reached: \(error)")
         }
+        try UploadRedirect.refuse(
+            status: Int(resp.status.code), headers: resp.headers, url: r.url, what: "\(what) (\(r.method.rawValue) \(UploadRedirect.bare(r.url)))",
+            platform: "the tus server")
+        return (resp, String(buffer: body))
     }
 
     /// A failure status, classified: 5xx/429 again later (Retry-After when given), 401/403 credentials,
@@ -135,13 +140,7 @@ package struct TusClient: Sendable {
         if let checksum { r.headers.add(name: "Upload-Checksum", value: checksum) }
         // Content-Length from the body's known length.
         r.body = BodySlices.body(bytes, tls: BodySlices.tls(url))
-        let (resp, body) = try await execute(r, "sending bytes from \(offset)", on: uploads)
-        if let location = UploadRedirect.location(status: Int(resp.status.code), headers: resp.headers) {
-            throw UploadRedirect.failure(
-                status: Int(resp.status.code), location: location, url: url,
-                // The URL without its query: a signed upload URL's can carry a credential of its own.
-                what: "sending bytes from \(offset) (PATCH \(url.split(separator: "?").first ?? ""))", platform: "the tus server")
-        }
+        let (resp, body) = try await execute(r, "sending bytes from \(offset)")
         switch Int(resp.status.code) {
         case 200, 204:
             guard let next = resp.headers.first(name: "Upload-Offset").flatMap({ Int64($0) }) else {

@@ -47,7 +47,7 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     var transport: TusOffsets<Session> {
-        TusOffsets(client: TusClient(http: settings.http, uploads: settings.uploads, timeout: settings.requestTimeout), chunkSize: settings.chunkSize)
+        TusOffsets(client: TusClient(http: settings.uploads, timeout: settings.requestTimeout), chunkSize: settings.chunkSize)
     }
 
     /// Vimeo's privacy word for ours (the descriptor's: private → nobody, followers/friends → contacts).
@@ -65,12 +65,18 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
             r.headers.add(name: "Content-Type", value: "application/json")
             r.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(json)))
         }
+        let resp: HTTPClientResponse
+        let body: Data
         do {
-            let resp = try await settings.http.execute(r, timeout: .seconds(Int64(settings.requestTimeout.seconds)))
-            return (resp, Data(buffer: try await resp.body.collect(upTo: 4 << 20)))
+            // On the client that follows no redirect, as the tus PATCHes are: one connection for the upload.
+            resp = try await settings.uploads.execute(r, timeout: .seconds(Int64(settings.requestTimeout.seconds)))
+            body = Data(buffer: try await resp.body.collect(upTo: 4 << 20))
         } catch {
             throw DeliveryError(.retryNow, .networkError, "Vimeo could not be reached: \(error)")
         }
+        try UploadRedirect.refuse(
+            status: Int(resp.status.code), headers: resp.headers, url: r.url, what: "answering \(method.rawValue) \(UploadRedirect.bare(r.url))", platform: "Vimeo")
+        return (resp, body)
     }
 
     /// Vimeo's refusal, classified. Its `X-RateLimit-Reset` is a date, not a count of seconds.
@@ -109,7 +115,7 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
         guard let v = try await video(uri + "?fields=uri,link,upload.status,transcode.status", "reading \(uri)") else { return .notStarted }
         // Every byte is there: what is left (the transcode, the tags) is `publish`'s, from the end of the file.
         if v.upload?.status == "complete" { return .processing }
-        guard let held = try await TusClient(http: settings.http, timeout: settings.requestTimeout).offset(uploadLink) else { return .notStarted }
+        guard let held = try await TusClient(http: settings.uploads, timeout: settings.requestTimeout).offset(uploadLink) else { return .notStarted }
         return .partial(confirmedOffset: held.offset)
     }
 
@@ -122,7 +128,7 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
         if s.uri != nil, s.uploadLink != nil { return job.confirmedOffset }
         guard let created = s.created, let found = try await findCreated(job, since: created) else { return nil }
         s = found
-        return try await TusClient(http: settings.http, timeout: settings.requestTimeout).offset(found.uploadURL)?.offset ?? 0
+        return try await TusClient(http: settings.uploads, timeout: settings.requestTimeout).offset(found.uploadURL)?.offset ?? 0
     }
 
     func start(_ job: UploadJob, _ prepared: Void) async throws -> Session {
@@ -198,8 +204,11 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
                 put.method = .PUT
                 put.headers.add(name: "Content-Type", value: cover.hasSuffix(".png") ? "image/png" : "image/jpeg")
                 put.body = .bytes(ByteBuffer(data: image))
-                let resp = try await settings.http.execute(put, timeout: .seconds(Int64(settings.requestTimeout.seconds)))
+                let resp = try await settings.uploads.execute(put, timeout: .seconds(Int64(settings.requestTimeout.seconds)))
                 let body = Data(buffer: try await resp.body.collect(upTo: 1 << 20))
+                try UploadRedirect.refuse(
+                    status: Int(resp.status.code), headers: resp.headers, url: picture.link,
+                    what: "sending the cover image (PUT \(UploadRedirect.bare(picture.link)))", platform: "Vimeo")
                 guard resp.status == .ok else { throw failure(resp, body, "sending the cover image of \(uri)") }
             }
             try await retry.idempotent {
