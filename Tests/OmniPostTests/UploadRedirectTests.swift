@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import OmniPostCore
 @testable import OmniPostPlatforms
 @testable import OmniPostSandbox
@@ -119,6 +120,34 @@ import Testing
         #expect(b.redirectTarget("https://s3.eu-west-1.amazonaws.com/clips/a.mp4?X-Amz-Signature=secret") == "https://s3.eu-west-1.amazonaws.com")
         let moved = b.misaddressed(301, code: "", text: "", headers: ["Location": "https://s3.amazonaws.com:8443/x?sig=secret"], what: "HEAD a.mp4", bodiless: true)
         #expect(moved?.message.contains("endpoint https://s3.amazonaws.com:8443;") == true && moved?.message.contains("secret") == false, "\(String(describing: moved))")
+    }
+
+    /// A bare 3xx to a part or an object's PUT — no `<Code>`, no `x-amz-bucket-region` — is not S3 naming
+    /// the bucket's region but a load balancer in front of it: the class every upload's redirect is in (a
+    /// `307` sent again, another 3xx `rejected_by_platform` naming where it pointed without its query), never
+    /// "set `region:`". S3's own redirect, and a bare one to a request without bytes, read as before.
+    @Test func aBareRedirectOfAnS3PartIsALoadBalancersNotTheWrongRegion() throws {
+        let b = S3PartChecksumTests.bucket("http://127.0.0.1:9000", http: UploadRedirect.shared)
+        func answer(_ status: Int, _ headers: HTTPHeaders, _ body: String = "moved", bytes: Bool = true) -> DeliveryError {
+            b.refusal(HTTPClientResponse(status: .init(statusCode: status), headers: headers), ByteBuffer(string: body), "part 1 of a.mp4", carriesBytes: bytes)
+        }
+        let moved: HTTPHeaders = ["Location": "http://10.0.0.9:9000/clips/a.mp4?X-Amz-Signature=secret"]
+        let again = answer(307, moved)
+        #expect(again.kind == .retryNow && again.code == .platformError && again.httpStatus == 307, "\(again)")
+        #expect(again.message.hasPrefix("http://127.0.0.1:9000 answered HTTP 307 while sending part 1 of a.mp4"), "\(again.message)")
+        for status in [301, 302, 303, 308] {
+            let e = answer(status, moved)
+            #expect(e.kind == .permanent && e.code == .rejectedByPlatform && e.httpStatus == status, "\(e)")
+            #expect(e.message.contains("redirecting it to http://10.0.0.9:9000/clips/a.mp4") && !e.message.contains("secret"), "\(e.message)")
+            #expect(!e.message.contains("region"), "\(e.message)")
+        }
+        // S3's own: its `<Code>`, or the region header.
+        let s3 = answer(307, moved, "<Error><Code>TemporaryRedirect</Code><Endpoint>s3.eu-west-1.amazonaws.com</Endpoint></Error>")
+        #expect(s3.code == .configInvalid && s3.message.contains("set `region:`"), "\(s3)")
+        let regional = answer(301, ["Location": "http://10.0.0.9:9000/", "x-amz-bucket-region": "eu-west-1"])
+        #expect(regional.code == .configInvalid && regional.message.contains("region eu-west-1"), "\(regional)")
+        // Starting or completing an upload carries no bytes: read as before (the endpoint is the settings').
+        #expect(answer(307, moved, bytes: false).code == .configInvalid)
     }
 
     /// A tus PATCH answered `307` to another host: not followed (no bytes, no `Authorization` there), the
