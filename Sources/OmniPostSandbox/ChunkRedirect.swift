@@ -3,12 +3,18 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The `redirect_chunks` fault, one answer for every upload route that takes it (a tus PATCH, a TikTok
-/// chunk PUT, Bluesky's `uploadVideo`, Reddit's media host POST): `307 Temporary Redirect` to the next
-/// `Location` queued, answered before the body is read — a load balancer moving an upload elsewhere. A
-/// client that follows it sends the upload's bytes (and credentials) there; OmniPost must not. An entry
-/// may start with another 3xx ("303 http://…"): a `303`/`301`/`302` is what AsyncHTTPClient follows even
-/// for a streamed body (as a GET without it), so only that shows which client a request went on.
+/// The `redirect_chunks` fault, one answer for every route that takes an upload's bytes: a tus PATCH
+/// (Vimeo's upload links too), YouTube's resumable PUT (not a `bytes */T` query), a TikTok chunk PUT,
+/// Douyin's `upload_video` and `upload_video_part`, Bilibili's `video/upload` and `part/upload`,
+/// Kuaishou's `api/upload` (and `/multipart`) and `api/upload/fragment`, a LinkedIn part PUT, X's
+/// `/2/media/upload/{id}/append` (the command form's APPEND is only known once its body is read),
+/// Facebook's and Instagram's rupload, an S3 UploadPart or PutObject, Bluesky's `uploadVideo`, Reddit's
+/// media host POST. The webhook's POST does not take it: it follows redirects by design (`WebhookAdapter`).
+/// `307 Temporary Redirect` to the next `Location` queued, answered before the body is read — a load
+/// balancer moving an upload elsewhere. A client that follows it sends the upload's bytes (and
+/// credentials) there; OmniPost must not. An entry may start with another 3xx ("303 http://…"): a
+/// `303`/`301`/`302` is what AsyncHTTPClient follows even for a streamed body (as a GET without it), so
+/// only that shows which client a request went on.
 enum ChunkRedirect {
     /// The redirect for this request, if one is queued (`SandboxState.Faults.redirectChunks`).
     static func next(_ state: SandboxState) async -> Response? {

@@ -98,10 +98,10 @@ package actor SandboxState {
         /// (never shown), `removed` (shown once, then taken down), `locked` (made private by the platform),
         /// or a privacy word the platform shows instead of the one posted.
         package var postFates: [String] = []
-        /// Where to send the next chunk requests (a tus PATCH, a TikTok chunk PUT, Bluesky's `uploadVideo`,
-        /// Reddit's media host POST): each answered `307 Temporary Redirect` with that `Location`, one each,
-        /// before the body is read — a load balancer moving an upload elsewhere (`ChunkRedirect`); an entry
-        /// "303 <Location>" answers that 3xx instead.
+        /// Where to send the next requests carrying an upload's bytes (every platform's part, segment,
+        /// fragment or whole-file route; `ChunkRedirect` lists them): each answered `307 Temporary Redirect`
+        /// with that `Location`, one each, before the body is read — a load balancer moving an upload
+        /// elsewhere; an entry "303 <Location>" answers that 3xx instead.
         package var redirectChunks: [String] = []
 
         package init(

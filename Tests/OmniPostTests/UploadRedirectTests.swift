@@ -1,15 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import OmniPostCore
 @testable import OmniPostPlatforms
 @testable import OmniPostSandbox
 import OmniPostWire
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// An upload's bytes never follow a redirect, and a 3xx to a part is one failure whatever the part's size
 /// (a `.bytes` body AsyncHTTPClient could send again, or `BodySlices`' stream over TLS past 256 KiB) or
@@ -125,6 +122,34 @@ import Testing
         #expect(moved?.message.contains("endpoint https://s3.amazonaws.com:8443;") == true && moved?.message.contains("secret") == false, "\(String(describing: moved))")
     }
 
+    /// A bare 3xx to a part or an object's PUT — no `<Code>`, no `x-amz-bucket-region` — is not S3 naming
+    /// the bucket's region but a load balancer in front of it: the class every upload's redirect is in (a
+    /// `307` sent again, another 3xx `rejected_by_platform` naming where it pointed without its query), never
+    /// "set `region:`". S3's own redirect, and a bare one to a request without bytes, read as before.
+    @Test func aBareRedirectOfAnS3PartIsALoadBalancersNotTheWrongRegion() throws {
+        let b = S3PartChecksumTests.bucket("http://127.0.0.1:9000", http: UploadRedirect.shared)
+        func answer(_ status: Int, _ headers: HTTPHeaders, _ body: String = "moved", bytes: Bool = true) -> DeliveryError {
+            b.refusal(HTTPClientResponse(status: .init(statusCode: status), headers: headers), ByteBuffer(string: body), "part 1 of a.mp4", carriesBytes: bytes)
+        }
+        let moved: HTTPHeaders = ["Location": "http://10.0.0.9:9000/clips/a.mp4?X-Amz-Signature=secret"]
+        let again = answer(307, moved)
+        #expect(again.kind == .retryNow && again.code == .platformError && again.httpStatus == 307, "\(again)")
+        #expect(again.message.hasPrefix("http://127.0.0.1:9000 answered HTTP 307 while sending part 1 of a.mp4"), "\(again.message)")
+        for status in [301, 302, 303, 308] {
+            let e = answer(status, moved)
+            #expect(e.kind == .permanent && e.code == .rejectedByPlatform && e.httpStatus == status, "\(e)")
+            #expect(e.message.contains("redirecting it to http://10.0.0.9:9000/clips/a.mp4") && !e.message.contains("secret"), "\(e.message)")
+            #expect(!e.message.contains("region"), "\(e.message)")
+        }
+        // S3's own: its `<Code>`, or the region header.
+        let s3 = answer(307, moved, "<Error><Code>TemporaryRedirect</Code><Endpoint>s3.eu-west-1.amazonaws.com</Endpoint></Error>")
+        #expect(s3.code == .configInvalid && s3.message.contains("set `region:`"), "\(s3)")
+        let regional = answer(301, ["Location": "http://10.0.0.9:9000/", "x-amz-bucket-region": "eu-west-1"])
+        #expect(regional.code == .configInvalid && regional.message.contains("region eu-west-1"), "\(regional)")
+        // Starting or completing an upload carries no bytes: read as before (the endpoint is the settings').
+        #expect(answer(307, moved, bytes: false).code == .configInvalid)
+    }
+
     /// A tus PATCH answered `307` to another host: not followed (no bytes, no `Authorization` there), the
     /// same failure over HTTP and HTTPS, small and large — `platform_error`, retried to the part's own URL.
     @Test(.timeLimit(.minutes(2))) func aTusPatchRedirectedToAnotherHostIsNotFollowedAndIsOneRetryableFailure() async throws {
@@ -184,62 +209,5 @@ import Testing
         #expect(UploadRedirect.failure(status: 307, location: "https://b.example.com/", url: "https://a.example.com/", what: "x", platform: "X").kind == .retryNow)
         // YouTube's 308 Resume Incomplete names no Location: its protocol's answer, not a redirect.
         #expect(UploadRedirect.location(status: 308, headers: ["Range": "bytes=0-99"]) == nil)
-    }
-}
-
-/// A loopback listener that accepts and counts connections (closing each at once): where a redirect in
-/// these tests points, so a followed one shows.
-final class CountingListener: Sendable {
-    let port: Int
-    private let fd: Int32
-    private let tally = Tally()
-
-    /// What the accepting thread counts (it holds this, not the listener, so the listener can go).
-    final class Tally: @unchecked Sendable {  // `count` only under `lock`
-        private let lock = NSLock()
-        private var count = 0
-        func add() { lock.withLock { count += 1 } }
-        var value: Int { lock.withLock { count } }
-    }
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EMFILE) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound, listen(fd, 16) == 0 else {
-            close(fd)
-            throw POSIXError(.EADDRINUSE)
-        }
-        self.fd = fd
-        port = Int(UInt16(bigEndian: addr.sin_port))
-        let tally = self.tally
-        // The thread owns the descriptor and closes it once accept fails: `deinit` only shuts it down
-        // (which wakes the accept), so no accept ever runs on a number closed and handed out again.
-        Thread.detachNewThread {
-            while true {
-                let c = accept(fd, nil, nil)
-                if c < 0 {
-                    if errno == EINTR { continue }
-                    close(fd)
-                    return
-                }
-                tally.add()
-                close(c)
-            }
-        }
-    }
-
-    var connections: Int { tally.value }
-
-    deinit {
-        // Wakes the accept (EINVAL); the thread then closes the descriptor.
-        shutdown(fd, Int32(SHUT_RDWR))
     }
 }

@@ -111,6 +111,6 @@ extension S3Bucket {
         let (resp, body) = try await send(
             .PUT, key: key, headers: ["content-type": contentType], body: .bytes(ByteBuffer(data: data)), length: Int64(data.count),
             sha256: FileHashing.sha256(data: data))
-        guard (200..<300).contains(Int(resp.status.code)) else { throw refusal(resp, body, "PUT \(key)") }
+        guard (200..<300).contains(Int(resp.status.code)) else { throw refusal(resp, body, "PUT \(key)", carriesBytes: true) }
     }
 }

@@ -66,7 +66,7 @@ extension S3Bucket {
             .PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)], headers: headers,
             body: BodySlices.body(bytes, tls: parts.scheme.lowercased() == "https"), length: Int64(bytes.readableBytes), sha256: payload)
         guard resp.status == .ok, let etag = resp.headers.first(name: "ETag") else {
-            throw refusal(resp, body, "part \(number) of \(key)")
+            throw refusal(resp, body, "part \(number) of \(key)", carriesBytes: true)
         }
         return etag
     }

@@ -68,6 +68,8 @@ enum BilibiliRoutes: SandboxPlatform {
         }
         router.post("/arcopen/fn/archive/video/upload") { req, _ -> Response in
             await state.count("bilibili.upload")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             return try await asCaller(req, state) { account in
                 let token = SandboxHTTP.query(req, "upload_token") ?? ""
                 guard let u = await state.bilibiliUpload(token), u.account == account, !u.used else { return reply(code: -404, "upload_token is unknown") }
@@ -85,6 +87,8 @@ enum BilibiliRoutes: SandboxPlatform {
         }
         router.post("/video/v2/part/upload") { req, _ -> Response in
             await state.count("bilibili.part")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             let token = SandboxHTTP.query(req, "upload_token") ?? ""
             return try await state.servingPut {
                 try await state.sessionLocks.withLock(token) {

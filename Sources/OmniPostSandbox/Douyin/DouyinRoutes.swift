@@ -94,6 +94,8 @@ enum DouyinRoutes: SandboxPlatform {
         addOAuth(to: router, state: state)
         router.post("/api/douyin/v1/video/upload_video/") { req, _ -> Response in
             await state.count("douyin.upload")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             return try await asCaller(req, state) { account in
                 if let r = await startFault(state) { return r }
                 var req = req
@@ -119,6 +121,8 @@ enum DouyinRoutes: SandboxPlatform {
         }
         router.post("/api/douyin/v1/video/upload_video_part/") { req, _ -> Response in
             await state.count("douyin.part")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             return try await asCaller(req, state) { account in
                 let id = SandboxHTTP.query(req, "upload_id") ?? ""
                 return try await state.servingPut {

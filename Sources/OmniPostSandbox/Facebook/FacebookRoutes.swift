@@ -102,6 +102,8 @@ enum FacebookRoutes: SandboxPlatform {
         }
         router.post("/video-upload/:version/:video") { req, ctx -> Response in
             await state.count("facebook.rupload")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             guard let account = await G.account(req, [:], state, platform: "facebook") else { return InstagramRoutes.sessionEnded }
             guard await isPageToken(req, [:], account: account, state: state) else {
                 return InstagramRoutes.ruploadError(401, "AuthorizationError", "A Page access token is required (Authorization: OAuth <page token>).")

@@ -36,6 +36,8 @@ enum InstagramRoutes: SandboxPlatform {
         }
         router.post("/ig-api-upload/:version/:container") { req, ctx -> Response in
             await state.count("instagram.rupload")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             guard let account = await G.account(req, [:], state, platform: "instagram") else { return sessionEnded }
             let id = ctx.parameters.get("container") ?? ""
             return try await state.servingPut { try await state.sessionLocks.withLock(id) { try await rupload(req, id: id, account: account, state: state) } }

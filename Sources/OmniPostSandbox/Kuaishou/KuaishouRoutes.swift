@@ -138,6 +138,8 @@ enum KuaishouRoutes: SandboxPlatform {
     static func addGateway(to router: Router<BasicRequestContext>, state: SandboxState) {
         router.post("/api/upload") { req, _ -> Response in
             await state.count("kuaishou.upload")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             return try await holding(req, state) { u in
                 guard !(SandboxHTTP.header(req, "Content-Type") ?? "").hasPrefix("multipart/") else {
                     return reply(result: 100_400, "参数错误: api/upload takes the file's bytes as the body, no multipart (that is api/upload/multipart)")
@@ -151,6 +153,8 @@ enum KuaishouRoutes: SandboxPlatform {
         }
         router.post("/api/upload/multipart") { req, _ -> Response in
             await state.count("kuaishou.upload")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             return try await holding(req, state) { u in
                 var req = req
                 let type = SandboxHTTP.header(req, "Content-Type") ?? ""
@@ -164,6 +168,8 @@ enum KuaishouRoutes: SandboxPlatform {
         }
         router.post("/api/upload/fragment") { req, _ -> Response in
             await state.count("kuaishou.fragment")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             let token = SandboxHTTP.query(req, "upload_token") ?? ""
             return try await state.servingPut {
                 try await state.sessionLocks.withLock(token) {

@@ -125,6 +125,8 @@ enum LinkedInRoutes: SandboxPlatform {
         }
         router.put("/linkedin/upload/:video/:part") { req, ctx -> Response in
             await state.count("linkedin.put")
+            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state) { return moved }
             let urn = "urn:li:video:" + (ctx.parameters.get("video") ?? "")
             let index = Int(ctx.parameters.get("part") ?? "") ?? -1
             return try await state.servingPut {

@@ -213,6 +213,13 @@ enum S3Routes: SandboxPlatform {
         router.put("/s3/:bucket/**") { req, ctx -> Response in
             let bucket = ctx.parameters.get("bucket") ?? ""
             let key = ctx.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
+            // `redirectChunks`: a load balancer in front of the bucket moving the request before its body is
+            // read or its signature checked — a bare 3xx, no S3 XML and no `x-amz-bucket-region`, unlike
+            // S3's own answer for a bucket of another region (`S3BucketHome`). Counted as the part or put.
+            if let moved = await ChunkRedirect.next(state) {
+                await state.count(query(req, "uploadId") == nil ? "s3.put" : "s3.part")
+                return moved
+            }
             if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return refusal }
             let data: Data
             switch try await body(req) {

@@ -128,6 +128,11 @@ enum XRoutes: SandboxPlatform {
             return await initialize(p, account: account, state: state, v1: false)
         }
         router.post("/2/media/upload/:id/append") { req, ctx -> Response in
+            // `redirectChunks`: answered before the body is read (counted as the segment `append` counts).
+            if let moved = await ChunkRedirect.next(state) {
+                await state.count("x.append")
+                return moved
+            }
             guard let account = await account(req, state) else { return unauthorized }
             var req = req
             var p = try await params(&req, limit: 8 * 1_048_576)

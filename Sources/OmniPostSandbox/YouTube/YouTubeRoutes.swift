@@ -24,6 +24,9 @@ enum YouTubeRoutes: SandboxPlatform {
         }
         router.put(RouterPath(path)) { req, _ -> Response in
             await state.count("youtube.put")
+            // `redirectChunks`: a PUT carrying bytes answered before its body is read, as a proxy in front of
+            // the upload host would; a `bytes */T` status query carries none and is left to the session.
+            if !(SandboxHTTP.header(req, "Content-Range") ?? "").hasPrefix("bytes */"), let moved = await ChunkRedirect.next(state) { return moved }
             return try await putChunk(req, state: state)
         }
         // thumbnails.set (PLATFORMS.md §8): JPEG or PNG, 2 MB at most, on a video of the same channel.

@@ -38,6 +38,13 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
         var keepsWhatArrived = false
     }
 
+    /// An upload's bytes redirected (`redirect_chunks`, answered before the body is read): the route that
+    /// carries them, and how many requests it takes with its first answered `307` and sent again.
+    struct Redirect: Sendable {
+        var route: String
+        var requests: Int
+    }
+
     /// A permanent refusal: the fault that makes it, the route asked (exactly once), and the platform's
     /// own words that must reach the message.
     struct Refusal: Sendable {
@@ -144,6 +151,10 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
     var followUpRoutes: [FollowUp.Kind: String] = [:]
 
     var cut: Support<Cut>
+    /// Where the redirect class is shown (`ConformanceRedirectTests`); nil: `cut`'s route and count (a
+    /// redirected request keeps nothing, as a cut one that drops its part). Set where the cut keeps what
+    /// arrived (its count differs), and where there is no cut: why no request of ours carries the bytes.
+    var redirect: Support<Redirect>? = nil
     var restart: Support<Void> = .fixture(())
     var uncertain: Support<Void> = .fixture(())
     /// How the platform forgets an unfinished upload (its documented session lifetime passed, a restart of theirs).
@@ -161,6 +172,14 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
     var pipelineFailure: Support<SandboxState.Faults>
     /// How the sandbox shows the read-back cases; a target whose descriptor reads nothing back says why there.
     var readBack = ReadBackCases()
+    var redirectCase: Support<Redirect> {
+        if let redirect { return redirect }
+        switch cut {
+        case .fixture(let c): return .fixture(Redirect(route: c.route, requests: c.requests))
+        // A cut's reason is not a redirect's: left empty, `everyScenarioIsRunOrSaysWhyNot` asks for one.
+        case .notApplicable: return .notApplicable("")
+        }
+    }
     var readBackCases: Support<ReadBackCases> { module.descriptor.readBack.reason.map { .notApplicable($0) } ?? .fixture(readBack) }
 
     static let defaultMeta = PublishMetadata(

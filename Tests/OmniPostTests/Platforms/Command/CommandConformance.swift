@@ -27,6 +27,7 @@ extension CommandPlatform: ConformanceSubject {
             adapter: { CommandPlatform.makeAdapter($0) },
             countsBytes: false,
             cut: .notApplicable("the program is handed the whole file: there is no part to cut"),
+            redirect: .notApplicable("the program is handed the file on disk: no request of ours carries its bytes"),
             restart: .notApplicable("the program is handed the whole file: there is no confirmed part to resume from"),
             uncertain: .notApplicable("the program decides: a re-run is told `retry: true` (CommandTests)"),
             forget: .notApplicable("the program keeps no session OmniPost holds"),

@@ -13,6 +13,8 @@ extension TusPlatform: ConformanceSubject {
             startRoute: "tus.create",
             // The cut PATCH keeps half its 1 MiB; the remaining 3 MiB go in three more.
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "tus.patch", requests: 4, keepsWhatArrived: true)),
+            // The redirected PATCH kept nothing: it and the four of the file.
+            redirect: .fixture(.init(route: "tus.patch", requests: 5)),
             forget: ConformanceFixture.forgets,
             expireTokens: .notApplicable("a tus server here takes no credentials"),
             revocation: .notApplicable("a tus server here takes no credentials"),

@@ -14,6 +14,8 @@ extension VimeoPlatform: ConformanceSubject {
             // The cut PATCH keeps half its 4 MiB; the remaining 7 MiB go in two more.
             followUpRoutes: [.subtitles: "vimeo.texttracks"],
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "tus.patch", requests: 3, keepsWhatArrived: true)),
+            // The redirected PATCH kept nothing: it and the three of the file (4 MiB, 4 MiB, 1 MiB + 1).
+            redirect: .fixture(.init(route: "tus.patch", requests: 4)),
             forget: ConformanceFixture.forgets,
             expireTokens: .notApplicable("Vimeo's access tokens do not expire: there is nothing to refresh"),
             revocation: .fixture(

@@ -13,6 +13,7 @@ extension WebhookPlatform: ConformanceSubject {
             // One request is the whole delivery; a repeat carries the same Idempotency-Key and is not taken twice.
             countsBytes: false,
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "webhook.post", requests: 2)),
+            redirect: .notApplicable("the webhook's POST follows redirects by design: a receiver may answer 303 See Other as its normal reply, and the URL is the user's own"),
             restart: .notApplicable("one request carries the document: there is no confirmed part to resume from"),
             forget: .notApplicable("a receiver keeps no session"),
             rateLimit: .fixture(.init(faults: .init(failChunks: [429])) { at, t0, t1 in waitIsAbout(at, 7, from: t0, to: t1) }),

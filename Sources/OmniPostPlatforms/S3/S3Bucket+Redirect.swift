@@ -1,0 +1,23 @@
+import AsyncHTTPClient
+import Foundation
+import NIOHTTP1
+import OmniPostCore
+
+/// A redirect that is not S3's: a bare 3xx with a `Location` — no `<Code>` in its body, no
+/// `x-amz-bucket-region` — answered to a request carrying bytes (a part, an object's PUT). S3 itself
+/// never answers so: its region redirects name themselves (`PermanentRedirect`, `TemporaryRedirect`,
+/// the region header; `S3Bucket+Region.swift`). It is something in front of the bucket (a load balancer,
+/// a proxy before MinIO or a NAS's store) moving the request, the class every upload's redirect is in
+/// (`UploadRedirect`): a `307` is this request's only and the part is sent again to its own URL; a
+/// `301`/`302`/`303`/`308` fails the delivery as `rejected_by_platform`, naming where it pointed without
+/// its query. Read as a wrong region it would send a person to change a `region:` that is right.
+extension S3Bucket {
+    func passingRedirect(_ status: Int, code: String, headers: HTTPHeaders, what: String) -> DeliveryError? {
+        guard code.isEmpty, headers.first(name: "x-amz-bucket-region") == nil,
+            let location = UploadRedirect.location(status: status, headers: headers)
+        else { return nil }
+        let (scheme, host, _) = parts
+        let at = "\(scheme)://\(host)"
+        return UploadRedirect.failure(status: status, location: location, url: at + "/", what: "sending \(what)", platform: at)
+    }
+}
