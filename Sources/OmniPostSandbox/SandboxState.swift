@@ -55,6 +55,11 @@ package actor SandboxState {
         /// Milliseconds every chunk PUT (YouTube and TikTok) takes before it is answered: a slow link, so a
         /// test's kills land mid-chunk.
         package var youtubePutDelayMs: Int = 0
+        /// The next this-many YouTube `308 Resume Incomplete` answers name a new session URI in `Location`
+        /// (the same session under `&moved=1`), as Google's upload service may: its official clients take
+        /// it as the URI from then on (google-api-python-client's `_process_response`, the Java client's
+        /// `MediaHttpUploader`). PUTs that arrive at it are counted as `youtube.put.moved`.
+        package var youtubeMoveSessions: Int = 0
         /// Statuses to answer the next upload starts with (YouTube session POST, TikTok init), one each.
         package var failInits: [Int] = []
         /// Answer the next this-many upload starts with 429 and `Retry-After: rateLimitRetryAfterS`.
@@ -155,6 +160,7 @@ package actor SandboxState {
                 chatAnswers: try c.decodeIfPresent([String].self, forKey: .chatAnswers) ?? [],
                 postFates: try c.decodeIfPresent([String].self, forKey: .postFates) ?? [],
                 redirectChunks: try c.decodeIfPresent([String].self, forKey: .redirectChunks) ?? [])
+            youtubeMoveSessions = try c.decodeIfPresent(Int.self, forKey: .youtubeMoveSessions) ?? 0
         }
     }
 
@@ -195,6 +201,12 @@ package actor SandboxState {
 
     /// An injected failure for the next chunk request (`failChunks`), if any.
     func takeChunkFault() -> Int? { faults.failChunks.isEmpty ? nil : faults.failChunks.removeFirst() }
+    /// Whether the next YouTube 308 names a new session URI (`youtubeMoveSessions`).
+    func takeYouTubeMove() -> Bool {
+        guard faults.youtubeMoveSessions > 0 else { return false }
+        faults.youtubeMoveSessions -= 1
+        return true
+    }
     /// Where the next chunk request is redirected (`redirectChunks`), if anywhere.
     func takeChunkRedirect() -> String? { faults.redirectChunks.isEmpty ? nil : faults.redirectChunks.removeFirst() }
 

@@ -30,6 +30,28 @@ import Testing
         }
     }
 
+    /// YouTube's `308 Resume Incomplete` naming a `Location` is its protocol's answer, not a redirect: the
+    /// session goes on at that URI (as Google's clients take it), the next parts are sent there, the
+    /// checkpoint keeps it, and the upload completes once — not refused as a redirect.
+    @Test(.timeLimit(.minutes(2))) func aYouTubeResumeIncompleteNamingANewSessionURIMovesTheSessionThere() async throws {
+        let dir = try TempDir()
+        var faults = SandboxState.Faults()
+        faults.youtubeMoveSessions = 1
+        let rig = try await PlatformRig.make(YouTubePlatform.self, dir, size: 1_000_000, faults: faults, chunkSize: 262_144)
+        try await stopping(rig.server) {
+            let saved = CheckpointLog()
+            let out = try await rig.deliver(Self.meta) { saved.add($0) }
+            #expect(!out.remoteId.isEmpty)
+            #expect(await rig.state.faults.youtubeMoveSessions == 0, "no 308 named a new URI")
+            // Four parts of 256 KiB: the first's 308 named the new URI, the other three went there.
+            #expect(await rig.state.requestCounts["youtube.put"] == 4)
+            #expect(await rig.state.requestCounts["youtube.put.moved"] == 3)
+            #expect(saved.last?.session.contains("moved=1") == true, "the checkpoint kept the old URI")
+            let sha = try FileHashing.sha256(path: rig.file.path).hex
+            #expect(await rig.state.postCount(sha256: sha) == 1)
+        }
+    }
+
     /// Bluesky's `uploadVideo` streams the file on `settings.uploads` (BlueskyXRPC, a `.file` body).
     @Test(.timeLimit(.minutes(2))) func aBlueskyVideoUploadRedirectedOnceIsSentAgainToTheVideoService() async throws {
         let dir = try TempDir()

@@ -168,7 +168,7 @@ import Testing
                         // A query on the upload URL (a signed one's credential) stays out of the sentence.
                         _ = try await tus.patch(url + "?sig=secret", offset: 0, bytes: BodySlicesTests.random(size), checksum: nil)
                     }
-                    #expect(e?.message.contains("secret") == false && e?.message.contains("(PATCH \(url))") == true, "\(String(describing: e))")
+                    #expect(e?.message.contains("secret") == false && e?.message.contains("to PATCH \(url) (sending bytes from 0)") == true, "\(String(describing: e))")
                     #expect(e?.kind == .retryNow && e?.code == .platformError && e?.httpStatus == 307, "\(String(describing: e))")
                     #expect(e?.message.contains("redirecting it to http://127.0.0.1:\(elsewhere.port)/tus/files/moved") == true, "\(String(describing: e))")
                     #expect(try await tus.offset(url)?.offset == 0, "nothing was taken")
@@ -207,7 +207,17 @@ import Testing
             #expect(e.message.contains("https://up.example.com/elsewhere") && !e.message.contains("secret"), "\(e.message)")
         }
         #expect(UploadRedirect.failure(status: 307, location: "https://b.example.com/", url: "https://a.example.com/", what: "x", platform: "X").kind == .retryNow)
-        // YouTube's 308 Resume Incomplete names no Location: its protocol's answer, not a redirect.
+        // YouTube's 308 Resume Incomplete without a Location is no redirect at all; with one, YouTube's calls
+        // hand it back (`protocolAnswers`) and the session goes on at that URI.
         #expect(UploadRedirect.location(status: 308, headers: ["Range": "bytes=0-99"]) == nil)
+        let moved = AuthorizedHTTP.Reply(status: 308, headers: ["Range": "bytes=0-99", "Location": "/upload?upload_id=b"], body: Data())
+        #expect(YouTubeResumable.movedSession(moved, from: "https://up.example.com/upload?upload_id=a") == "https://up.example.com/upload?upload_id=b")
+        #expect(YouTubeResumable.movedSession(moved, from: "https://up.example.com/upload?upload_id=b") == nil)
+        // Handed back only on the session's own origin; another host, port or scheme is a redirect.
+        #expect(UploadRedirect.sameOrigin("/upload?upload_id=b", as: "https://up.example.com/upload?upload_id=a"))
+        #expect(UploadRedirect.sameOrigin("https://UP.example.com:443/x", as: "https://up.example.com/upload"))
+        #expect(!UploadRedirect.sameOrigin("https://evil.example.com/x", as: "https://up.example.com/upload"))
+        #expect(!UploadRedirect.sameOrigin("http://up.example.com/x", as: "https://up.example.com/upload"))
+        #expect(!UploadRedirect.sameOrigin("https://up.example.com:8443/x", as: "https://up.example.com/upload"))
     }
 }

@@ -66,13 +66,14 @@ package final class Pipeline: Sendable {
         // A second client beside it, the same TLS, timeouts and event loops, that never follows a redirect:
         // AsyncHTTPClient's redirect setting is per client, and whether it follows one depends on the body
         // (a small or plain-HTTP part is sent again to wherever `Location` points, a large HTTPS one is not),
-        // so the same redirect answered differently by size and scheme. Parts, segments and tus PATCHes
-        // (`AdapterSettings.parts`, `TusClient.uploads`) and every S3 request (SigV4 signs the Host: a
-        // followed S3 redirect is always refused; the S3 inbox's downloads too) go through it, and a 3xx is
-        // one failure (`UploadRedirect`). Everything else — read-backs, other downloads, token endpoints, the
-        // captions model, a webhook's POST — keeps the client that follows, where a redirect can be
-        // legitimate. Handed over in `AdapterSettings` (one field, the settings already carry `http` and
-        // `tls`) rather than a redirect flag threaded through every call.
+        // so the same redirect answered differently by size and scheme. Every request an adapter sends to
+        // its platform (`AdapterSettings.api` and `.parts`: the session, the parts, the finish, the polls,
+        // the post, a read-back; `TusClient`; Vimeo's and Bluesky's own calls) and every S3 request (SigV4
+        // signs the Host: a followed S3 redirect is always refused; the S3 inbox's downloads too) go through
+        // it — one client, so an upload's requests share a connection — and a 3xx naming a `Location` is one
+        // failure (`UploadRedirect.refuse`). Token endpoints, the captions model and a webhook's POST keep
+        // the client that follows, where a redirect can be legitimate. Handed over in `AdapterSettings` (one
+        // field, the settings already carry `http` and `tls`) rather than a redirect flag on every call.
         let uploads = UploadRedirect.client(tls: tls)
         // From here a failure (a credentials key that cannot be read, a ledger that refuses) is answered as
         // the error it is: the HTTP client is shut down and the sandbox stopped, not freed while open —

@@ -28,6 +28,12 @@ package struct AuthorizedHTTP: Sendable {
     var refusesRedirects: String? = nil
     /// Whether the requests carry an upload's bytes (`AdapterSettings.parts`): the redirect's sentence says so.
     var carriesUpload = false
+    /// Statuses the calling protocol defines as its own answer even when they name a `Location` on the
+    /// request's own origin, handed back rather than refused: YouTube's `308 Resume Incomplete`, whose
+    /// `Location` (when there is one) is the session's new URI, as Google's own clients read it
+    /// (`YouTubeResumable`). One that points to another scheme, host or port is refused as any redirect:
+    /// an upload's bytes and token do not leave the host its session named.
+    var protocolAnswers: Set<Int> = []
 
     package init(http: HTTPClient, tokens: TokenProvider, timeout: Duration) {
         self.http = http
@@ -63,10 +69,12 @@ package struct AuthorizedHTTP: Sendable {
                 throw DeliveryError(.retryNow, .networkError, "connection to \(url.split(separator: "?").first ?? "") failed: \(error)")
             }
             let reply = Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))
-            if let platform = refusesRedirects {
+            if let platform = refusesRedirects,
+                !(protocolAnswers.contains(reply.status) && UploadRedirect.sameOrigin(reply.headers.first(name: "Location") ?? "", as: url))
+            {
                 let call = "\(method.rawValue) \(UploadRedirect.bare(url))"
                 try UploadRedirect.refuse(
-                    status: reply.status, headers: reply.headers, url: url, what: carriesUpload ? "sending an upload's bytes (\(call))" : "answering \(call)",
+                    status: reply.status, headers: reply.headers, url: url, what: carriesUpload ? "while sending an upload's bytes (\(call))" : "to \(call)",
                     platform: platform)
             }
             if authorize && !refreshed && (resp.status == .unauthorized || tokenRefused?(reply) == true) {

@@ -39,8 +39,9 @@ package enum UploadRedirect {
     /// of their own (a check, a test); the pipeline and the bench make theirs with `client(tls:)`.
     package static let shared = client(tls: .makeClientConfiguration())
 
-    /// Where a redirect points: a 3xx that names a `Location` (YouTube's `308 Resume Incomplete` names
-    /// none, and is that protocol's answer, not a redirect).
+    /// Where a redirect points: a 3xx that names a `Location`. (YouTube's `308 Resume Incomplete` is that
+    /// protocol's answer, not a redirect, even when it names a new session URI on the same host: its calls
+    /// hand it back, `AuthorizedHTTP.protocolAnswers`.)
     package static func location(status: Int, headers: HTTPHeaders) -> String? {
         guard (300..<400).contains(status), let l = headers.first(name: "Location"), !l.isEmpty else { return nil }
         return l
@@ -48,11 +49,21 @@ package enum UploadRedirect {
 
     /// Throws the one failure a redirect is (`failure`) when `status` is a 3xx naming a `Location`; else
     /// returns, and the caller reads the answer as its protocol says. Every request on the no-redirect
-    /// client passes its answer through here: `AuthorizedHTTP`, tus's PATCH, Bluesky's upload, Reddit's
-    /// media host. `what`: the request as the sentence names it, its URL without the query.
+    /// client passes its answer through here: `AuthorizedHTTP` (every adapter's `api` and `parts`), every
+    /// tus request, Vimeo's API calls and uploads, Bluesky's, Reddit's media host. `what` completes
+    /// "<platform> answered HTTP <status> …": "to GET <url>", "while sending the video (POST <url>)" —
+    /// URLs without their query (`bare`).
     package static func refuse(status: Int, headers: HTTPHeaders, url: String, what: String, platform: String) throws {
         guard let location = location(status: status, headers: headers) else { return }
         throw failure(status: status, location: location, url: url, what: what, platform: platform)
+    }
+
+    /// Whether `location`, resolved against `url`, is on `url`'s own scheme, host and port (an empty one is).
+    package static func sameOrigin(_ location: String, as url: String) -> Bool {
+        if location.isEmpty { return true }
+        guard let base = URL(string: url), let to = URL(string: location, relativeTo: base)?.absoluteURL else { return false }
+        func port(_ u: URL) -> Int? { u.port ?? (u.scheme?.lowercased() == "https" ? 443 : u.scheme?.lowercased() == "http" ? 80 : nil) }
+        return to.scheme?.lowercased() == base.scheme?.lowercased() && to.host?.lowercased() == base.host?.lowercased() && port(to) == port(base)
     }
 
     /// A request's URL as a sentence names it: without its query (a signed upload URL's can carry a
@@ -71,14 +82,14 @@ package enum UploadRedirect {
     package static func failure(status: Int, location: String, url: String, what: String, platform: String) -> DeliveryError {
         let target = Self.host(location, relativeTo: url)
         let said =
-            "\(platform) answered HTTP \(status) while \(what), redirecting it to \(target); OmniPost sends an upload's requests, bytes and credentials only where the account's endpoint and the upload session point, never on to another address"
+            "\(platform) answered HTTP \(status) \(what), redirecting it to \(target); OmniPost does not follow a redirect with an upload's requests or the account's credentials: they go only where the account's endpoint and the platform's own answers point"
         if status == 307 {
             return DeliveryError(
                 .retryNow, .platformError,
                 said + " — the redirect says it is temporary, so the request is sent again to the same URL; if this keeps happening, check the account's endpoint", httpStatus: status)
         }
         return DeliveryError(
-            .permanent, .rejectedByPlatform, said + " — check the endpoint the account names (or whether the platform moved its upload service), then retry the delivery",
+            .permanent, .rejectedByPlatform, said + " — check the endpoint the account names, or whether the platform moved that service",
             httpStatus: status)
     }
 

@@ -29,13 +29,13 @@ struct BlueskyAdapter: ResumableAdapter, SettingsBacked {
         let a = settings.account
         session = BlueskySession(
             pds: Self.trim(a.endpoint), identifier: (try? a.text("handle")) ?? "", password: (try? a.text("app_password")) ?? "",
-            http: settings.http, timeout: settings.requestTimeout, store: settings.tokens.store, account: a.key)
+            http: settings.uploads, timeout: settings.requestTimeout, store: settings.tokens.store, account: a.key)
     }
 
     static func trim(_ s: String) -> String { s.hasSuffix("/") ? String(s.dropLast()) : s }
     var pds: String { Self.trim(settings.account.endpoint) }
     var videoService: String { Self.trim(((try? settings.account.text("video_service")) ?? nil) ?? "https://video.bsky.app") }
-    var xrpc: BlueskyXRPC { BlueskyXRPC(session: session, http: settings.http, uploads: settings.uploads, timeout: settings.requestTimeout) }
+    var xrpc: BlueskyXRPC { BlueskyXRPC(session: session, http: settings.uploads, timeout: settings.requestTimeout) }
 
     var transport: BlueskyVideoUpload { BlueskyVideoUpload(xrpc: xrpc, pds: pds, videoService: videoService) }
     var processing: ProcessingPoll {

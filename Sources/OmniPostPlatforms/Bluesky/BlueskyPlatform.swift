@@ -54,7 +54,7 @@ package enum BlueskyPlatform: PlatformModule {
         let handle = (try? a.text("handle")) ?? ""
         let session = BlueskySession(
             pds: BlueskyAdapter.trim(a.endpoint), identifier: handle, password: (try? a.text("app_password")) ?? "",
-            http: settings.http, timeout: settings.requestTimeout, store: settings.tokens.store, account: a.key)
+            http: settings.uploads, timeout: settings.requestTimeout, store: settings.tokens.store, account: a.key)
         let first = try await session.current()
         try await session.renew(failed: first.token)
         return AccountIdentity(id: try await session.current().did, name: "@" + handle)

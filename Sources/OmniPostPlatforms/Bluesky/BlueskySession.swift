@@ -69,13 +69,18 @@ actor BlueskySession {
             r.headers.add(name: "Content-Type", value: "application/json")
             r.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(json)))
         }
+        let resp: HTTPClientResponse
+        let body: ByteBuffer
         do {
-            let resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
-            let body = try await resp.body.collect(upTo: 1 << 20)
-            return (Int(resp.status.code), Data(buffer: body), resp.headers)
+            resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
+            body = try await resp.body.collect(upTo: 1 << 20)
         } catch {
             throw DeliveryError(.retryNow, .networkError, "Bluesky (\(pds)) could not be reached: \(error)")
         }
+        // On the client that follows no redirect (`AdapterSettings.uploads`): `createSession`'s body is the
+        // app password, which AsyncHTTPClient would send on to wherever a 307/308 points.
+        try UploadRedirect.refuse(status: Int(resp.status.code), headers: resp.headers, url: r.url, what: "to POST \(pds)/xrpc/\(nsid)", platform: "Bluesky")
+        return (Int(resp.status.code), Data(buffer: body), resp.headers)
     }
 
     private func take(_ body: Data) async -> Bool {

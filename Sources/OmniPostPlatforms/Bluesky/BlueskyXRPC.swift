@@ -9,11 +9,11 @@ import OmniPostCore
 /// a pinned file streamed from disk.
 struct BlueskyXRPC: Sendable {
     let session: BlueskySession
+    /// Every call goes through the client that follows no redirect (`AdapterSettings.uploads`,
+    /// `UploadRedirect`): AsyncHTTPClient would turn a POST answered 301/302/303 into a GET without the
+    /// video and follow it, and would send a JSON body (a post's record) and the session's JWT on to
+    /// wherever a 307/308 points; a 3xx naming a `Location` is one failure instead.
     let http: HTTPClient
-    /// What a call carrying the video (`Body.file`) goes through: the client that follows no redirect
-    /// (`UploadRedirect`) — AsyncHTTPClient would turn a POST answered 301/302/303 into a GET without the
-    /// video and follow it, and a 3xx to an upload is one failure whatever its body.
-    let uploads: HTTPClient
     let timeout: Duration
 
     enum Auth: Sendable { case session, bearer(String), none }
@@ -70,16 +70,15 @@ struct BlueskyXRPC: Sendable {
             if case .file = body { carriesUpload = true } else { carriesUpload = false }
             let reply: Reply
             do {
-                let resp = try await (carriesUpload ? uploads : http).execute(r, timeout: .seconds(Int64(timeout.seconds)))
+                let resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
                 let data = try await resp.body.collect(upTo: 4 << 20)
                 reply = Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buffer: data))
             } catch {
                 throw DeliveryError(.retryNow, .networkError, "\(nsid): \(base) could not be reached: \(error)")
             }
-            if carriesUpload {
-                try UploadRedirect.refuse(
-                    status: reply.status, headers: reply.headers, url: url, what: "sending the video (\(method.rawValue) \(base)/xrpc/\(nsid))", platform: "Bluesky")
-            }
+            try UploadRedirect.refuse(
+                status: reply.status, headers: reply.headers, url: url,
+                what: carriesUpload ? "while sending the video (\(method.rawValue) \(base)/xrpc/\(nsid))" : "to \(method.rawValue) \(base)/xrpc/\(nsid)", platform: "Bluesky")
             // An expired access JWT: renewed once, then the call again.
             if case .session = auth, !renewed, reply.status == 400 || reply.status == 401, ["ExpiredToken", "InvalidToken"].contains(reply.error), let used {
                 try await session.renew(failed: used)

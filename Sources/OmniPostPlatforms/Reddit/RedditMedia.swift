@@ -73,7 +73,7 @@ struct RedditMedia: Sendable {
         } catch {
             throw DeliveryError(.retryNow, .networkError, "the upload of \(name) to Reddit's media host was cut: \(error)")
         }
-        try UploadRedirect.refuse(status: status, headers: headers, url: host, what: "sending \(name) to its media host (POST \(host))", platform: "Reddit's media host")
+        try UploadRedirect.refuse(status: status, headers: headers, url: host, what: "while sending \(name) to its media host (POST \(host))", platform: "Reddit's media host")
         guard (200..<300).contains(status) else { throw Self.hostFailure(status, text, name: name) }
         return Uploaded(url: host + "/" + key, assetID: asset.asset_id, websocketURL: asset.websocket_url.flatMap { $0.isEmpty ? nil : $0 })
     }

@@ -18,6 +18,6 @@ extension S3Bucket {
         else { return nil }
         let (scheme, host, _) = parts
         let at = "\(scheme)://\(host)"
-        return UploadRedirect.failure(status: status, location: location, url: at + "/", what: "sending \(what)", platform: at)
+        return UploadRedirect.failure(status: status, location: location, url: at + "/", what: "while sending \(what)", platform: at)
     }
 }

@@ -61,10 +61,10 @@ package struct TusClient: Sendable {
             resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
             body = try await resp.body.collect(upTo: 1 << 20)
         } catch {
-            throw DeliveryError(.retryNow, .networkError, "\(what): \(r.url) could not be reached: \(error)")
+            throw DeliveryError(.retryNow, .networkError, "\(what): \(UploadRedirect.bare(r.url)) could not be reached: \(error)")
         }
         try UploadRedirect.refuse(
-            status: Int(resp.status.code), headers: resp.headers, url: r.url, what: "\(what) (\(r.method.rawValue) \(UploadRedirect.bare(r.url)))",
+            status: Int(resp.status.code), headers: resp.headers, url: r.url, what: "to \(r.method.rawValue) \(UploadRedirect.bare(r.url)) (\(what))",
             platform: "the tus server")
         return (resp, String(buffer: body))
     }
@@ -117,7 +117,7 @@ package struct TusClient: Sendable {
         let (resp, body) = try await execute(request(url, .HEAD), "asking for the upload's offset")
         if resp.status == .notFound || resp.status == .gone { return nil }
         guard (200..<300).contains(Int(resp.status.code)), let offset = resp.headers.first(name: "Upload-Offset").flatMap({ Int64($0) }) else {
-            throw failure(resp, body, "HEAD \(url)")
+            throw failure(resp, body, "HEAD \(UploadRedirect.bare(url))")
         }
         return (offset, resp.headers.first(name: "Upload-Length").flatMap { Int64($0) })
     }

@@ -57,7 +57,7 @@ extension VimeoAdapter: FollowingUp {
             throw DeliveryError(.retryNow, .networkError, "Vimeo could not be reached: \(error)")
         }
         try UploadRedirect.refuse(
-            status: Int(resp.status.code), headers: resp.headers, url: link, what: "sending the file of \(t.uri) (PUT \(UploadRedirect.bare(link)))", platform: "Vimeo")
+            status: Int(resp.status.code), headers: resp.headers, url: link, what: "while sending the file of \(t.uri) (PUT \(UploadRedirect.bare(link)))", platform: "Vimeo")
         guard (200..<300).contains(Int(resp.status.code)) else { throw failure(resp, body, "sending the file of \(t.uri)") }
         let (r, b) = try await call(.PATCH, t.uri, json: VimeoWire.Activate(active: true))
         guard r.status == .ok else { throw failure(r, b, "making \(t.uri) active") }

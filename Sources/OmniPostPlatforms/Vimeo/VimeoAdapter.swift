@@ -75,7 +75,7 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
             throw DeliveryError(.retryNow, .networkError, "Vimeo could not be reached: \(error)")
         }
         try UploadRedirect.refuse(
-            status: Int(resp.status.code), headers: resp.headers, url: r.url, what: "answering \(method.rawValue) \(UploadRedirect.bare(r.url))", platform: "Vimeo")
+            status: Int(resp.status.code), headers: resp.headers, url: r.url, what: "to \(method.rawValue) \(UploadRedirect.bare(r.url))", platform: "Vimeo")
         return (resp, body)
     }
 
@@ -208,7 +208,7 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
                 let body = Data(buffer: try await resp.body.collect(upTo: 1 << 20))
                 try UploadRedirect.refuse(
                     status: Int(resp.status.code), headers: resp.headers, url: picture.link,
-                    what: "sending the cover image (PUT \(UploadRedirect.bare(picture.link)))", platform: "Vimeo")
+                    what: "while sending the cover image (PUT \(UploadRedirect.bare(picture.link)))", platform: "Vimeo")
                 guard resp.status == .ok else { throw failure(resp, body, "sending the cover image of \(uri)") }
             }
             try await retry.idempotent {

@@ -17,19 +17,41 @@ package struct YouTubeResumable: UploadProtocol {
 
     package func send(_ part: Part, _ bytes: ByteBuffer, session s: inout SessionText, job: UploadJob) async throws -> PartReply {
         // The part's bytes go on the client that follows no redirect (`AdapterSettings.parts`).
-        let resp = try await adapter.settings.parts.send(
+        let resp = try await Self.resumable(adapter.settings.parts).send(
             url: s.text, method: .PUT,
             headers: [
                 ("Content-Type", job.contentType),
                 ("Content-Range", "bytes \(part.offset)-\(part.end - 1)/\(job.size)")
             ], body: bytes)
-        return try interpret(resp, during: "sending bytes \(part.offset)–\(part.end - 1)")
+        let reply = try interpret(resp, during: "sending bytes \(part.offset)–\(part.end - 1)")
+        if let moved = Self.movedSession(resp, from: s.text) { s.text = moved }
+        return reply
     }
 
-    /// The `bytes */T` status query.
+    /// The `bytes */T` status query. A new URI its 308 names is not kept here (the session is not ours to
+    /// change in this call): the next part's 308 names it again, as the service goes on naming it.
     package func standing(of s: SessionText, job: UploadJob) async throws -> PartReply {
-        let resp = try await adapter.send(url: s.text, method: .PUT, headers: [("Content-Range", "bytes */\(job.size)")], body: ByteBuffer())
+        let resp = try await Self.resumable(adapter.settings.api).send(url: s.text, method: .PUT, headers: [("Content-Range", "bytes */\(job.size)")], body: ByteBuffer())
         return try interpret(resp, during: "asking where the upload stands")
+    }
+
+    /// The session's requests, with `308 Resume Incomplete` handed back even when it names a `Location` on
+    /// the session's own host: that 308 is this protocol's answer (how much is held), not a redirect, and
+    /// its `Location` is where the session goes on. One naming another host is refused as a redirect.
+    static func resumable(_ http: AuthorizedHTTP) -> AuthorizedHTTP {
+        var http = http
+        http.protocolAnswers = [308]
+        return http
+    }
+
+    /// The session URI a `308` names, resolved against the one it answered, when it names another. Google's
+    /// clients (google-api-python-client's `_process_response`, the Java `MediaHttpUploader`) send the next
+    /// chunk there; so does this, and the checkpoint after the part keeps it for a resume.
+    static func movedSession(_ resp: AuthorizedHTTP.Reply, from uri: String) -> String? {
+        guard resp.status == 308, let l = resp.headers.first(name: "Location"), !l.isEmpty,
+            let moved = URL(string: l, relativeTo: URL(string: uri))?.absoluteString, moved != uri
+        else { return nil }
+        return moved
     }
 
     func interpret(_ resp: AuthorizedHTTP.Reply, during: String) throws -> PartReply {

@@ -27,7 +27,13 @@ enum YouTubeRoutes: SandboxPlatform {
             // `redirectChunks`: a PUT carrying bytes answered before its body is read, as a proxy in front of
             // the upload host would; a `bytes */T` status query carries none and is left to the session.
             if !(SandboxHTTP.header(req, "Content-Range") ?? "").hasPrefix("bytes */"), let moved = await ChunkRedirect.next(state) { return moved }
-            return try await putChunk(req, state: state)
+            if SandboxHTTP.query(req, "moved") != nil { await state.count("youtube.put.moved") }
+            var answer = try await putChunk(req, state: state)
+            // `youtubeMoveSessions`: a 308 that names the session's new URI (the same session, `&moved=1`).
+            if answer.status.code == 308, let id = SandboxHTTP.query(req, "upload_id"), await state.takeYouTubeMove() {
+                answer.headers[.location] = "\(baseURL())\(path)?uploadType=resumable&upload_id=\(id)&moved=1"
+            }
+            return answer
         }
         // thumbnails.set (PLATFORMS.md §8): JPEG or PNG, 2 MB at most, on a video of the same channel.
         router.post("/upload/youtube/v3/thumbnails/set") { req, _ -> Response in
