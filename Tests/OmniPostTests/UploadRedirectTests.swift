@@ -125,7 +125,8 @@ import Testing
     /// A bare 3xx to a part or an object's PUT — no `<Code>`, no `x-amz-bucket-region` — is not S3 naming
     /// the bucket's region but a load balancer in front of it: the class every upload's redirect is in (a
     /// `307` sent again, another 3xx `rejected_by_platform` naming where it pointed without its query), never
-    /// "set `region:`". S3's own redirect, and a bare one to a request without bytes, read as before.
+    /// "set `region:`" — whatever the request (a load balancer moves the first one it meets: a HEAD, the
+    /// multipart upload's start). S3's own redirect reads as before.
     @Test func aBareRedirectOfAnS3PartIsALoadBalancersNotTheWrongRegion() throws {
         let b = S3PartChecksumTests.bucket("http://127.0.0.1:9000", http: UploadRedirect.shared)
         func answer(_ status: Int, _ headers: HTTPHeaders, _ body: String = "moved", bytes: Bool = true) -> DeliveryError {
@@ -146,8 +147,14 @@ import Testing
         #expect(s3.code == .configInvalid && s3.message.contains("set `region:`"), "\(s3)")
         let regional = answer(301, ["Location": "http://10.0.0.9:9000/", "x-amz-bucket-region": "eu-west-1"])
         #expect(regional.code == .configInvalid && regional.message.contains("region eu-west-1"), "\(regional)")
-        // Starting or completing an upload carries no bytes: read as before (the endpoint is the settings').
-        #expect(answer(307, moved, bytes: false).code == .configInvalid)
+        // Starting or completing an upload, or a HEAD, carries no bytes but meets the same load balancer.
+        let start = answer(303, moved, bytes: false)
+        #expect(start.code == .rejectedByPlatform && start.message.contains("answered HTTP 303 for part 1 of a.mp4"), "\(start)")
+        let head = b.refusal(HTTPClientResponse(status: .init(statusCode: 301), headers: moved), ByteBuffer(), "HEAD a.mp4", head: true)
+        #expect(head.code == .rejectedByPlatform && !head.message.contains("region"), "\(head)")
+        // S3's own bodiless answer to a HEAD names the bucket's region: still the settings to fix.
+        let s3Head = b.refusal(HTTPClientResponse(status: .init(statusCode: 301), headers: ["x-amz-bucket-region": "eu-west-1"]), ByteBuffer(), "HEAD a.mp4", head: true)
+        #expect(s3Head.code == .configInvalid, "\(s3Head)")
     }
 
     /// A tus PATCH answered `307` to another host: not followed (no bytes, no `Authorization` there), the

@@ -4,7 +4,8 @@ import NIOHTTP1
 import OmniPostCore
 
 /// A redirect that is not S3's: a bare 3xx with a `Location` — no `<Code>` in its body, no
-/// `x-amz-bucket-region` — answered to a request carrying bytes (a part, an object's PUT). S3 itself
+/// `x-amz-bucket-region` — answered to any request (a part, an object's PUT, a HEAD, starting or
+/// completing a multipart upload: a load balancer moves the first request it meets). S3 itself
 /// never answers so: its region redirects name themselves (`PermanentRedirect`, `TemporaryRedirect`,
 /// the region header; `S3Bucket+Region.swift`). It is something in front of the bucket (a load balancer,
 /// a proxy before MinIO or a NAS's store) moving the request, the class every upload's redirect is in
@@ -12,12 +13,13 @@ import OmniPostCore
 /// `301`/`302`/`303`/`308` fails the delivery as `rejected_by_platform`, naming where it pointed without
 /// its query. Read as a wrong region it would send a person to change a `region:` that is right.
 extension S3Bucket {
-    func passingRedirect(_ status: Int, code: String, headers: HTTPHeaders, what: String) -> DeliveryError? {
+    /// `carriesBytes`: the request sent an upload's bytes (the sentence says "while sending" them).
+    func passingRedirect(_ status: Int, code: String, headers: HTTPHeaders, what: String, carriesBytes: Bool) -> DeliveryError? {
         guard code.isEmpty, headers.first(name: "x-amz-bucket-region") == nil,
             let location = UploadRedirect.location(status: status, headers: headers)
         else { return nil }
         let (scheme, host, _) = parts
         let at = "\(scheme)://\(host)"
-        return UploadRedirect.failure(status: status, location: location, url: at + "/", what: "while sending \(what)", platform: at)
+        return UploadRedirect.failure(status: status, location: location, url: at + "/", what: carriesBytes ? "while sending \(what)" : "for \(what)", platform: at)
     }
 }

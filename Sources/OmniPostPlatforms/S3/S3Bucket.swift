@@ -101,15 +101,16 @@ package struct S3Bucket: Sendable {
 
     /// S3's refusal, classified: 5xx and SlowDown wait and try again (Retry-After when given), bad keys
     /// need a person, a missing bucket or a refused request is permanent. `what` names the request.
-    /// `head`: the request was a HEAD, whose answer has no body (no `<Code>` to read). `carriesBytes`: a
-    /// part or an object's PUT, where a bare redirect is a load balancer's (`S3Bucket+Redirect.swift`).
+    /// `head`: the request was a HEAD, whose answer has no body (no `<Code>` to read). A bare redirect (no
+    /// `<Code>`, no region header) is a load balancer's, whatever the request (`S3Bucket+Redirect.swift`);
+    /// `carriesBytes`: a part or an object's PUT, as its sentence says.
     func refusal(_ resp: HTTPClientResponse, _ body: ByteBuffer, _ what: String, head: Bool = false, carriesBytes: Bool = false) -> DeliveryError {
         let text = String(buffer: body)
         let code = XMLTags.first("Code", in: text) ?? ""
         let message = XMLTags.first("Message", in: text).map { ": \($0)" } ?? ""
         let status = Int(resp.status.code)
         let said = "\(what) was refused (HTTP \(status) \(code)\(message))"
-        if carriesBytes, let e = passingRedirect(status, code: code, headers: resp.headers, what: what) { return e }
+        if let e = passingRedirect(status, code: code, headers: resp.headers, what: what, carriesBytes: carriesBytes) { return e }
         // The bucket is in another region (a redirect, or a signature for the wrong region): settings to fix.
         if let e = misaddressed(status, code: code, text: text, headers: resp.headers, what: what, bodiless: head && text.isEmpty) { return e }
         if status >= 500 || status == 429 || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"].contains(code) {
