@@ -15,10 +15,23 @@ import NIOCore
 /// credentials) there; OmniPost must not. An entry may start with another 3xx ("303 http://…"): a
 /// `303`/`301`/`302` is what AsyncHTTPClient follows even for a streamed body (as a GET without it), so
 /// only that shows which client a request went on.
+///
+/// The `redirect_starts` fault is the same answer for the request that starts an upload (every route
+/// that takes `failInits`: a session, a container, a lease, tus's creation…), queued apart so a test
+/// moves one kind of request and not the other: a start carries the account's token (and a title, a
+/// caption) where a part carries bytes, and must not be followed either.
 enum ChunkRedirect {
-    /// The redirect for this request, if one is queued (`SandboxState.Faults.redirectChunks`).
-    static func next(_ state: SandboxState) async -> Response? {
-        guard let entry = await state.takeChunkRedirect() else { return nil }
+    /// Which requests a queue of redirects is for.
+    enum Queue: Sendable {
+        /// `SandboxState.Faults.redirectChunks`: a request carrying an upload's bytes.
+        case chunks
+        /// `SandboxState.Faults.redirectStarts`: the request that starts an upload.
+        case starts
+    }
+
+    /// The redirect for this request, if one is queued on `queue`.
+    static func next(_ state: SandboxState, queue: Queue = .chunks) async -> Response? {
+        guard let entry = await state.takeRedirect(queue) else { return nil }
         let words = entry.split(separator: " ", maxSplits: 1)
         let code = words.count == 2 ? Int(words[0]).flatMap { (300..<400).contains($0) ? $0 : nil } : nil
         let to = code == nil ? entry : String(words[1])

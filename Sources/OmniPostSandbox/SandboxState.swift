@@ -108,16 +108,21 @@ package actor SandboxState {
         /// with that `Location`, one each, before the body is read — a load balancer moving an upload
         /// elsewhere; an entry "303 <Location>" answers that 3xx instead.
         package var redirectChunks: [String] = []
+        /// Where to send the next requests that start an upload (every route that takes `failInits`, and
+        /// Bluesky's `uploadVideo`, its start), in `redirectChunks`' form, one each, before anything else is
+        /// done for the request: the session, container or lease asked for somewhere else.
+        package var redirectStarts: [String] = []
 
         package init(
             youtubeCutAfterBytes: Int64? = nil, youtubeFailPuts: [Int] = [], youtubePutDelayMs: Int = 0, failInits: [Int] = [],
             rateLimitInits: Int = 0, rateLimitRetryAfterS: Int = 2, finalReplyDelayMs: Int = 0,
             strictRotation: Bool = false, tokenDelayMs: Int = 0, failChunks: [Int] = [], failProcessing: String? = nil, processingMs: Int = 0,
             rateLimitReads: Int = 0, failFetches: Int = 0, failFollowUps: [Int] = [], failChats: [Int] = [], chatAnswers: [String] = [],
-            postFates: [String] = [], redirectChunks: [String] = []
+            postFates: [String] = [], redirectChunks: [String] = [], redirectStarts: [String] = []
         ) {
             self.postFates = postFates
             self.redirectChunks = redirectChunks
+            self.redirectStarts = redirectStarts
             self.failChats = failChats
             self.chatAnswers = chatAnswers
             self.rateLimitReads = rateLimitReads
@@ -159,7 +164,8 @@ package actor SandboxState {
                 failChats: try c.decodeIfPresent([Int].self, forKey: .failChats) ?? [],
                 chatAnswers: try c.decodeIfPresent([String].self, forKey: .chatAnswers) ?? [],
                 postFates: try c.decodeIfPresent([String].self, forKey: .postFates) ?? [],
-                redirectChunks: try c.decodeIfPresent([String].self, forKey: .redirectChunks) ?? [])
+                redirectChunks: try c.decodeIfPresent([String].self, forKey: .redirectChunks) ?? [],
+                redirectStarts: try c.decodeIfPresent([String].self, forKey: .redirectStarts) ?? [])
             youtubeMoveSessions = try c.decodeIfPresent(Int.self, forKey: .youtubeMoveSessions) ?? 0
         }
     }
@@ -207,8 +213,13 @@ package actor SandboxState {
         faults.youtubeMoveSessions -= 1
         return true
     }
-    /// Where the next chunk request is redirected (`redirectChunks`), if anywhere.
-    func takeChunkRedirect() -> String? { faults.redirectChunks.isEmpty ? nil : faults.redirectChunks.removeFirst() }
+    /// Where the next request of `queue`'s kind is redirected (`redirectChunks`, `redirectStarts`), if anywhere.
+    func takeRedirect(_ queue: ChunkRedirect.Queue) -> String? {
+        switch queue {
+        case .chunks: return faults.redirectChunks.isEmpty ? nil : faults.redirectChunks.removeFirst()
+        case .starts: return faults.redirectStarts.isEmpty ? nil : faults.redirectStarts.removeFirst()
+        }
+    }
 
     /// An injected failure for the next follow-up request (`failFollowUps`), if any.
     func takeFollowUpFault() -> Int? { faults.failFollowUps.isEmpty ? nil : faults.failFollowUps.removeFirst() }

@@ -48,6 +48,8 @@ enum BilibiliRoutes: SandboxPlatform {
         addOAuth(to: router, state: state)
         router.post("/arcopen/fn/archive/video/init") { req, _ -> Response in
             await state.count("bilibili.init")
+            // `redirectStarts`: answered before anything else is done for the request, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
             return try await asCaller(req, state) { account in
                 switch await state.takeInitFault() {
                 case .rateLimited?: return reply(code: -509, "请求过于频繁，请稍后再试")

@@ -115,7 +115,8 @@ enum BlueskyRoutes: SandboxPlatform {
         }
         router.post("/xrpc/app.bsky.video.uploadVideo") { req, _ -> Response in
             await state.count("bluesky.uploadVideo")
-            // `redirectChunks`: answered before the body is read, as a proxy in front of the service would.
+            // `redirectStarts` (this request starts the upload and carries its file), then `redirectChunks`: answered before the body is read.
+            if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
             if let moved = await ChunkRedirect.next(state) { return moved }
             guard let t = bearer(req), let svc = await state.bskyService(t) else { return fail(.unauthorized, "AuthMissing", "a service auth token is required") }
             let host = URL(string: baseURL()).map { ($0.host ?? "") + ($0.port.map { "%3A\($0)" } ?? "") } ?? ""

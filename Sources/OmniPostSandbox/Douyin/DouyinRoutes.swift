@@ -94,7 +94,8 @@ enum DouyinRoutes: SandboxPlatform {
         addOAuth(to: router, state: state)
         router.post("/api/douyin/v1/video/upload_video/") { req, _ -> Response in
             await state.count("douyin.upload")
-            // `redirectChunks`: answered before the body is read, as a proxy in front of the server would.
+            // `redirectStarts` (a whole-file upload is its own start), then `redirectChunks`: answered before the body is read.
+            if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
             if let moved = await ChunkRedirect.next(state) { return moved }
             return try await asCaller(req, state) { account in
                 if let r = await startFault(state) { return r }
@@ -113,6 +114,8 @@ enum DouyinRoutes: SandboxPlatform {
         }
         router.post("/api/douyin/v1/video/init_video_part_upload/") { req, _ -> Response in
             await state.count("douyin.init")
+            // `redirectStarts`: answered before anything else is done for the request, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
             return try await asCaller(req, state) { account in
                 if let r = await startFault(state) { return r }
                 let u = try await state.startDouyinUpload(account: account)

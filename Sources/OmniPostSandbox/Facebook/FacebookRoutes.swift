@@ -115,6 +115,8 @@ enum FacebookRoutes: SandboxPlatform {
 
     static func start(account: String, page: String, state: SandboxState, baseURL: String) async -> Response {
         await state.count("facebook.start")
+        // `redirectStarts`: the first thing done once the request is known to be a start (`upload_phase` in its parameters), as a proxy that routes by it would.
+        if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
         switch await state.takeInitFault() {
         case .rateLimited(let after)?:
             let minutes = max(1, (after + 59) / 60)

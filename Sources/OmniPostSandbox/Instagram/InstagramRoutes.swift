@@ -29,6 +29,8 @@ enum InstagramRoutes: SandboxPlatform {
         }
         router.post("/:version/:id/media") { req, ctx -> Response in
             await state.count("instagram.container")
+            // `redirectStarts`: answered before anything else is done for the request, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
             var req = req
             let p = try await G.params(&req)
             guard let account = await G.account(req, p, state, platform: "instagram") else { return G.badToken }

@@ -56,6 +56,8 @@ enum KuaishouRoutes: SandboxPlatform {
         addGateway(to: router, state: state)
         router.post("/openapi/photo/start_upload") { req, _ -> Response in
             await state.count("kuaishou.start")
+            // `redirectStarts`: answered before anything else is done for the request, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
             return try await asCaller(req, state) { account in
                 switch await state.takeInitFault() {
                 case .rateLimited(let after)?:

@@ -172,6 +172,8 @@ enum LinkedInRoutes: SandboxPlatform {
 
     static func initialize(_ body: [String: Any]?, account: String, state: SandboxState, baseURL: String) async throws -> Response {
         await state.count("linkedin.init")
+        // `redirectStarts`: the first thing done once the request is known to be a start (its `action` query), as a proxy that routes by it would.
+        if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
         switch await state.takeInitFault() {
         case .rateLimited?:
             return error(429, "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.", code: "TOO_MANY_REQUESTS", service: 101)

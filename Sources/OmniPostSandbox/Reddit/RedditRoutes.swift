@@ -113,6 +113,8 @@ enum RedditRoutes: SandboxPlatform {
             switch await authorize(req, state, route: "lease") {
             case .failure(let f): return f.response
             case .success(let (account, h)):
+                // `redirectStarts`: the first thing done once the lease is counted (`authorize` counts it).
+                if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
                 if let f = await state.takeInitFault() {
                     switch f {
                     case .rateLimited(let after): return tooMany(reset: after)

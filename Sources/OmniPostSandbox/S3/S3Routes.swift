@@ -269,6 +269,8 @@ enum S3Routes: SandboxPlatform {
             if let refusal = await authenticate(req, path: "/s3/\(bucket)/\(key)", payloadHash: nil, state: state) { return refusal }
             if query(req, "uploads") != nil {
                 await state.count("s3.create")
+                // `redirectStarts`: answered before anything else is done for a CreateMultipartUpload, as a load balancer in front of the bucket would.
+                if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
                 if let f = await state.takeInitFault() {
                     switch f {
                     case .rateLimited(let after):

@@ -87,6 +87,8 @@ enum ThreadsRoutes: SandboxPlatform {
         }
         router.post("/:version/:id/threads") { req, ctx -> Response in
             await state.count("threads.container")
+            // `redirectStarts`: answered before anything else is done for the request, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
             var req = req
             let p = try await G.params(&req)
             guard let account = await G.account(req, p, state, platform: "threads") else { return G.badToken }

@@ -117,6 +117,8 @@ enum TikTokRoutes: SandboxPlatform {
     /// source_info only, a draft the creator finishes in the app): the publish id and upload URL.
     static func initialize(_ req: Request, state: SandboxState, baseURL: @escaping @Sendable () -> String, inbox: Bool) async throws -> Response {
         await state.count("tiktok.init")
+        // `redirectStarts`: answered before anything else is done for the request, as a proxy in front of the server would.
+        if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
         guard let account = await state.account(forBearer: SandboxHTTP.header(req, "Authorization")) else {
             return envelope(.unauthorized, code: "access_token_invalid", message: "The access token is invalid or not found in the request.")
         }

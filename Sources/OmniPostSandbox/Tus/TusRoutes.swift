@@ -86,6 +86,8 @@ enum TusRoutes: SandboxPlatform {
     static func create(_ req: Request, state: SandboxState, baseURL: @escaping @Sendable () -> String) async throws -> Response {
         if let r = resumable(req) { return r }
         await state.count("tus.create")
+        // `redirectStarts`: answered before anything else is done for the request, as a proxy in front of the server would.
+        if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
         if let f = await state.takeInitFault() {
             switch f {
             case .rateLimited(let after): return reply(.tooManyRequests, [.retryAfter: String(after)])

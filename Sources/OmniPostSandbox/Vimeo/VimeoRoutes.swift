@@ -83,6 +83,8 @@ enum VimeoRoutes: SandboxPlatform {
         }
         router.post("/me/videos") { req, _ -> Response in
             await state.count("vimeo.create")
+            // `redirectStarts`: answered before anything else is done for the request, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
             guard let account = await authorized(req, state: state) else { return unauthenticated }
             if let f = await state.takeInitFault() {
                 switch f {

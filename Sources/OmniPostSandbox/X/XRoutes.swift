@@ -259,6 +259,8 @@ enum XRoutes: SandboxPlatform {
 
     static func initialize(_ p: [String: Data], account: String, state: SandboxState, v1: Bool) async -> Response {
         await state.count("x.init")
+        // `redirectStarts`: the first thing done once the request is known to be a start (its path, or the command form's `command` in the body), as a proxy that routes by it would.
+        if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
         switch await state.takeInitFault() {
         case .rateLimited(let after)?:
             let reset = Int(Date().timeIntervalSince1970) + after

@@ -20,6 +20,8 @@ enum YouTubeRoutes: SandboxPlatform {
         YouTubeCommentRoutes.add(to: router, state: state)
         router.post(RouterPath(path)) { req, _ -> Response in
             await state.count("youtube.init")
+            // `redirectStarts`: answered before anything else is done for the request, as a proxy in front of the server would.
+            if let moved = await ChunkRedirect.next(state, queue: .starts) { return moved }
             return try await initUpload(req, state: state, baseURL: baseURL())
         }
         router.put(RouterPath(path)) { req, _ -> Response in

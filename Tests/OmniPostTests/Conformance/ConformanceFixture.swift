@@ -155,6 +155,9 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
     /// redirected request keeps nothing, as a cut one that drops its part). Set where the cut keeps what
     /// arrived (its count differs), and where there is no cut: why no request of ours carries the bytes.
     var redirect: Support<Redirect>? = nil
+    /// Where the redirect class is shown on the request that starts an upload (`ConformanceStartRedirectTests`);
+    /// nil: `startRoute`'s, where there is one. Set only to say why no request of ours starts an upload.
+    var startRedirect: Support<Void>? = nil
     var restart: Support<Void> = .fixture(())
     var uncertain: Support<Void> = .fixture(())
     /// How the platform forgets an unfinished upload (its documented session lifetime passed, a restart of theirs).
@@ -179,6 +182,12 @@ struct ConformanceFixture: Sendable, CustomTestStringConvertible {
         // A cut's reason is not a redirect's: left empty, `everyScenarioIsRunOrSaysWhyNot` asks for one.
         case .notApplicable: return .notApplicable("")
         }
+    }
+    /// The start route a redirect is answered on, or why there is none.
+    var startRedirectCase: Support<String> {
+        if let reason = startRedirect?.reason { return .notApplicable(reason) }
+        // No start route and no reason: left empty, `everyScenarioIsRunOrSaysWhyNot` asks for one.
+        return startRoute.map { .fixture($0) } ?? .notApplicable("")
     }
     var readBackCases: Support<ReadBackCases> { module.descriptor.readBack.reason.map { .notApplicable($0) } ?? .fixture(readBack) }
 

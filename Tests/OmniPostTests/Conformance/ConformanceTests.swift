@@ -24,7 +24,8 @@ import Testing
     @Test func everyScenarioIsRunOrSaysWhyNot() {
         for f in Self.fixtures {
             let reasons: [(String, String?)] = [
-                ("cutPart", f.cut.reason), ("redirect", f.redirectCase.reason), ("restart", f.restart.reason), ("uncertain", f.uncertain.reason),
+                ("cutPart", f.cut.reason), ("redirect", f.redirectCase.reason), ("startRedirect", f.startRedirectCase.reason),
+                ("restart", f.restart.reason), ("uncertain", f.uncertain.reason),
                 ("expiredSession", f.forget.reason),
                 ("rateLimit", f.rateLimit.reason), ("refresh", f.expireTokens.reason), ("revoked", f.revocation.reason),
                 ("refusal", f.refusal.reason), ("sessionLapsed", f.lapse.reason), ("processing", f.processing.reason),

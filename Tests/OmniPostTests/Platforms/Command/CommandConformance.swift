@@ -28,6 +28,7 @@ extension CommandPlatform: ConformanceSubject {
             countsBytes: false,
             cut: .notApplicable("the program is handed the whole file: there is no part to cut"),
             redirect: .notApplicable("the program is handed the file on disk: no request of ours carries its bytes"),
+            startRedirect: .notApplicable("the program is handed the file on disk: no request of ours starts an upload"),
             restart: .notApplicable("the program is handed the whole file: there is no confirmed part to resume from"),
             uncertain: .notApplicable("the program decides: a re-run is told `retry: true` (CommandTests)"),
             forget: .notApplicable("the program keeps no session OmniPost holds"),

@@ -14,6 +14,7 @@ extension FolderPlatform: ConformanceSubject {
             countsBytes: false,
             cut: .notApplicable("a local copy has no connection to cut; a copy interrupted part-way resumes (restart)"),
             redirect: .notApplicable("a local copy: no request carries the bytes"),
+            startRedirect: .notApplicable("a local copy: no request starts an upload"),
             uncertain: .notApplicable("no reply to lose: the copy is named by a local link, and a restart finds it by sha256"),
             forget: .notApplicable("a folder ConformanceFixture.forgets nothing: the partial file stays until the copy is named"),
             rateLimit: .notApplicable("a folder has no rate limit (a full disk waits instead)"),

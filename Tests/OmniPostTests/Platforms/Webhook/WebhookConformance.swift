@@ -14,6 +14,7 @@ extension WebhookPlatform: ConformanceSubject {
             countsBytes: false,
             cut: .fixture(.init(faults: .init(failChunks: [503]), route: "webhook.post", requests: 2)),
             redirect: .notApplicable("the webhook's POST follows redirects by design: a receiver may answer 303 See Other as its normal reply, and the URL is the user's own"),
+            startRedirect: .notApplicable("one POST carries the whole delivery, on the client that follows redirects by design (the redirect row says why): there is no start request apart from it"),
             restart: .notApplicable("one request carries the document: there is no confirmed part to resume from"),
             forget: .notApplicable("a receiver keeps no session"),
             rateLimit: .fixture(.init(faults: .init(failChunks: [429])) { at, t0, t1 in waitIsAbout(at, 7, from: t0, to: t1) }),

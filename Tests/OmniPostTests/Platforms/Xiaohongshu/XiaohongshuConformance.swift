@@ -15,6 +15,7 @@ extension XiaohongshuPlatform: ConformanceSubject {
             startRoute: "xiaohongshu.upload_init", postRoute: "xiaohongshu.publish",
             cut: .notApplicable("the creator page's own script sends the parts; a cut part is the page's to send again (the delivery is retried whole)"),
             redirect: .notApplicable("the creator page's own script sends the bytes, in a driven browser: no request of ours carries them"),
+            startRedirect: .notApplicable("the creator page's own script starts the upload, in a driven browser: no request of ours starts it"),
             restart: .notApplicable("the creator page keeps no upload across browser sessions: an upload cut before publish starts again in a new page"),
             forget: .notApplicable("no upload session outlives its page"),
             rateLimit: .notApplicable("the page says 'too frequent' without a time: the delivery waits 30 minutes (RecipeConformanceTests)"),
