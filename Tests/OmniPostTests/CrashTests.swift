@@ -43,9 +43,23 @@ import Testing
             process.standardError = h
             try process.run()
         }
+        /// Reaped here rather than by Foundation, when it did not see the exit in time.
+        private var reaped = false
+
+        /// SIGKILL, then the child reaped. Foundation's `waitUntilExit` is not used: in a full `make test`
+        /// (2026-12-07, 09:51 UTC) it never returned for a child SIGKILLed beside swift-subprocess's own
+        /// child monitoring — the child stayed a zombie for 15 minutes and the whole run hung behind the
+        /// crash test's time limit. Foundation is given 10 s to see the exit; then the zombie is reaped here.
         func kill9() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            guard !reaped else { return }
+            let pid = process.processIdentifier
+            kill(pid, SIGKILL)
+            let end = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+            guard process.isRunning else { return }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            reaped = true
         }
     }
 
