@@ -232,12 +232,17 @@ package actor SandboxState {
         return faults.failProcessing
     }
 
-    /// Holds the reply to a finished upload for `finalReplyDelayMs`, counted in `stats` meanwhile.
+    /// Holds the reply to a finished upload for `finalReplyDelayMs`, counted in `stats` meanwhile. Clearing
+    /// the fault lets a held reply go within 50 ms: a test can hold a reply far longer than the client's
+    /// limit (so a starved timer cannot let it through) and still stop its server at once.
     func holdFinalReply() async {
         let ms = faults.finalReplyDelayMs
         guard ms > 0 else { return }
         stats.finalRepliesPending += 1
-        try? await Task.sleep(for: .milliseconds(ms))
+        let until = ContinuousClock.now + .milliseconds(ms)
+        while faults.finalReplyDelayMs > 0, ContinuousClock.now < until, !Task.isCancelled {
+            try? await Task.sleep(for: min(.milliseconds(50), until - ContinuousClock.now))
+        }
         stats.finalRepliesPending -= 1
     }
 

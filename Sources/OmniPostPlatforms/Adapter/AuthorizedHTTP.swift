@@ -43,10 +43,6 @@ package struct AuthorizedHTTP: Sendable {
 
     package func send(url: String, method: HTTPMethod, headers: [(String, String)], body: ByteBuffer, authorize: Bool = true) async throws -> Reply {
         var refreshed = false
-        // A `307` is this request's only (`UploadRedirect.failure`): sent again at once to the same URL — the
-        // body is a buffer, so it can be — once; a second in a row leaves as the retryable failure it is, so
-        // a redirect that always comes back costs the attempt's tries, not a loop here.
-        var resentAfter307 = false
         while true {
             var req = HTTPClientRequest(url: url)
             req.method = method
@@ -67,8 +63,9 @@ package struct AuthorizedHTTP: Sendable {
             let resp: HTTPClientResponse
             let data: ByteBuffer
             do {
-                resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
-                data = try await resp.body.collect(upTo: 4 << 20)
+                // A 307 sent again at once, once (`UploadRedirect.execute`): the body is a buffer. Where
+                // `http` follows redirects (an account check's), there is none to see.
+                (resp, data) = try await UploadRedirect.execute(req, on: http, timeout: timeout, collect: 4 << 20)
             } catch {
                 throw DeliveryError(.retryNow, .networkError, "connection to \(url.split(separator: "?").first ?? "") failed: \(error)")
             }
@@ -76,10 +73,6 @@ package struct AuthorizedHTTP: Sendable {
             if let platform = refusesRedirects,
                 !(protocolAnswers.contains(reply.status) && UploadRedirect.sameOrigin(reply.headers.first(name: "Location") ?? "", as: url))
             {
-                if reply.status == 307, !resentAfter307, UploadRedirect.location(status: reply.status, headers: reply.headers) != nil {
-                    resentAfter307 = true
-                    continue
-                }
                 let call = "\(method.rawValue) \(UploadRedirect.bare(url))"
                 try UploadRedirect.refuse(
                     status: reply.status, headers: reply.headers, url: url, what: carriesUpload ? "while sending an upload's bytes (\(call))" : "to \(call)",

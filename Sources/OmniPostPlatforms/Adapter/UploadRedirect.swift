@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import NIOHTTP1
 import NIOSSL
 import OmniPostCore
@@ -56,6 +57,24 @@ package enum UploadRedirect {
     package static func refuse(status: Int, headers: HTTPHeaders, url: String, what: String, platform: String) throws {
         guard let location = location(status: status, headers: headers) else { return }
         throw failure(status: status, location: location, url: url, what: what, platform: platform)
+    }
+
+    /// One request on the no-redirect client, its answer's body collected (up to `collect` bytes); a
+    /// `307` naming a `Location` is this request's only (`failure`), so the same request is sent once
+    /// more at once to its own URL — the caller's body must be one that can be sent again (a buffer, not a
+    /// stream read from a file). A second `307` in a row is handed back, for `refuse` to make the
+    /// retryable failure it is: a redirect that always comes back costs the attempt's tries, not a loop.
+    /// Connection errors are thrown as they come; the caller says what could not be reached.
+    package static func execute(
+        _ request: HTTPClientRequest, on client: HTTPClient, timeout: Duration, collect: Int
+    ) async throws -> (HTTPClientResponse, ByteBuffer) {
+        var sent = 0
+        while true {
+            let resp = try await client.execute(request, timeout: .seconds(Int64(timeout.seconds)))
+            let body = try await resp.body.collect(upTo: collect)
+            sent += 1
+            guard sent == 1, resp.status.code == 307, location(status: 307, headers: resp.headers) != nil else { return (resp, body) }
+        }
     }
 
     /// Whether `location`, resolved against `url`, is on `url`'s own scheme, host and port (an empty one is).

@@ -58,6 +58,8 @@ package struct TusClient: Sendable {
         let resp: HTTPClientResponse
         let body: ByteBuffer
         do {
+            // Every answer handed back as it came, a 307 too: a PATCH's is the chunk loop's to retry
+            // (`PartRetry`), which asks the server its offset first.
             resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
             body = try await resp.body.collect(upTo: 1 << 20)
         } catch {

@@ -68,9 +68,10 @@ struct VimeoAdapter: ResumableAdapter, DescribedAdapter {
         let resp: HTTPClientResponse
         let body: Data
         do {
-            // On the client that follows no redirect, as the tus PATCHes are: one connection for the upload.
-            resp = try await settings.uploads.execute(r, timeout: .seconds(Int64(settings.requestTimeout.seconds)))
-            body = Data(buffer: try await resp.body.collect(upTo: 4 << 20))
+            // On the client that follows no redirect, as the tus PATCHes are: one connection for the upload;
+            // a 307 sent again at once, once (the body is JSON bytes).
+            let (answer, bytes) = try await UploadRedirect.execute(r, on: settings.uploads, timeout: settings.requestTimeout, collect: 4 << 20)
+            (resp, body) = (answer, Data(buffer: bytes))
         } catch {
             throw DeliveryError(.retryNow, .networkError, "Vimeo could not be reached: \(error)")
         }

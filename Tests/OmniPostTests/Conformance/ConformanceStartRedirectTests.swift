@@ -12,6 +12,12 @@ import Testing
 /// pointed, its query (a signature's place) left out, before any part is sent or any post made.
 @Suite struct ConformanceStartRedirectTests {
     static let fixtures = ConformanceFixture.all.filter { $0.startRedirectCase.value != nil }
+    /// Where a start's 307 leaves the attempt (`retryNow`) rather than being sent again within it. S3's
+    /// requests go through `S3Bucket.send`, whose bodies may stream from a file (the media host's PUT) and
+    /// cannot be sent twice; `TusClient` hands every answer back as it came, a PATCH's 307 being the chunk
+    /// loop's to retry. Every other start is sent again at once, once (`UploadRedirect.execute` under
+    /// `AuthorizedHTTP` and Vimeo's API calls, or the adapter's own retry for Bluesky and Reddit).
+    static let leaveTheAttempt: Set<String> = ["s3", "tus"]
 
     @Test(.timeLimit(.minutes(5)), arguments: fixtures)
     func aTemporaryRedirectOfTheStartIsNotFollowedAndTheStartIsSentAgain(_ f: ConformanceFixture) async throws {
@@ -26,6 +32,7 @@ import Testing
                 // Where the adapter does not send the start again within the attempt (only a part has
                 // `PartRetry`), the 307 leaves it as `retryNow`: the upload stage's next attempt sends the
                 // start again, after its backoff. Printed, so a reader of the run sees which.
+                #expect(Self.leaveTheAttempt.contains(f.name), "\(f.name): the start's 307 was not sent again within the attempt")
                 #expect(e.code == .platformError && e.httpStatus == 307, "\(e)")
                 #expect(e.message.contains("redirecting it to \(target)") && !e.message.contains("secret"), "\(e.message)")
                 print("conformance \(f.name) startRedirect: the 307 left the attempt (retryNow); the next attempt started again")
