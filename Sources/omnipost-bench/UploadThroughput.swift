@@ -103,7 +103,10 @@ func uploadChild(_ a: [String]) async throws {
     var job = UploadJob(deliveryId: id, filePath: file, size: size, metadata: meta, session: nil, confirmedOffset: 0)
     job.expectedSha256 = a.count > 4 ? a[4] : nil
     job.expectedDigest = a.count > 5 && !a[5].isEmpty ? FileDigest(.xxh3_128, a[5]) : nil
-    let parts = PartTally()
+    // The sandbox's CPU over the parts alone (BENCH_SANDBOX_PID, set by the parent): read when the session
+    // is on record and when the last part is confirmed — twice a run, not per part — so the sandbox's
+    // finish (LinkedIn assembling and hashing the parts) is not counted against the parts.
+    let parts = PartTally(size: size, sandbox: ProcessInfo.processInfo.environment["BENCH_SANDBOX_PID"].flatMap { Int32($0) })
     let cpuBefore = ProcessCPU.selfSeconds()
     let start = ContinuousClock.now
     _ = try await adapter.deliver(
@@ -123,10 +126,11 @@ func uploadChild(_ a: [String]) async throws {
     // checkpoint); the parts and the first one's size; the seconds spent in checkpoints; the CPU seconds the
     // delivery took (user + system, every thread of this process); the session's opening.
     let opened = t.sessionAt ?? start
+    let sandboxCPU = t.sandboxOverParts ?? (user: -1, system: -1)
     print(
         String(
-            format: "%.3f %.3f %d %lld %.3f %.3f %.3f", (ContinuousClock.now - start).seconds, (t.lastAt - opened).seconds, t.count, t.first,
-            t.checkpoints.seconds, cpu, (opened - start).seconds))
+            format: "%.3f %.3f %d %lld %.3f %.3f %.3f %.3f %.3f", (ContinuousClock.now - start).seconds, (t.lastAt - opened).seconds, t.count, t.first,
+            t.checkpoints.seconds, cpu, (opened - start).seconds, sandboxCPU.user, sandboxCPU.system))
 }
 
 /// The parts a delivery's chunk loop confirmed (its progress calls), the first one's size, when the last
@@ -137,6 +141,10 @@ final class PartTally: @unchecked Sendable {
     private var lastAt = ContinuousClock.now
     private var sessionAt: ContinuousClock.Instant? = nil
     private var inCheckpoints = Duration.zero
+    private let size: Int64, sandbox: Int32?
+    private var sandboxAtSession: (user: Double, system: Double)?, sandboxAtLast: (user: Double, system: Double)?
+
+    init(size: Int64, sandbox: Int32?) { (self.size, self.sandbox) = (size, sandbox) }
 
     /// A checkpoint that took `d`; a synced one at offset 0 before any part was confirmed is the session's
     /// (or its marker's), and the last of them ends the session's opening — not the chunk loop's own save
@@ -144,7 +152,10 @@ final class PartTally: @unchecked Sendable {
     func checkpointed(_ d: Duration, session: Bool) {
         lock.withLock {
             inCheckpoints += d
-            if session && count == 0 { sessionAt = .now }
+            if session && count == 0 {
+                sessionAt = .now
+                sandboxAtSession = sandbox.flatMap { ProcessCPU.split(pid: $0) }
+            }
         }
     }
 
@@ -155,11 +166,18 @@ final class PartTally: @unchecked Sendable {
             count += 1
             sent = offset
             lastAt = .now
+            if offset >= size { sandboxAtLast = sandbox.flatMap { ProcessCPU.split(pid: $0) } }
         }
     }
 
-    func read() -> (count: Int, first: Int64, lastAt: ContinuousClock.Instant, sessionAt: ContinuousClock.Instant?, checkpoints: Duration) {
-        lock.withLock { (count, first, lastAt, sessionAt, inCheckpoints) }
+    func read() -> (
+        count: Int, first: Int64, lastAt: ContinuousClock.Instant, sessionAt: ContinuousClock.Instant?, checkpoints: Duration,
+        sandboxOverParts: (user: Double, system: Double)?
+    ) {
+        lock.withLock {
+            let overParts = sandboxAtSession.flatMap { a in sandboxAtLast.map { b in (user: b.user - a.user, system: b.system - a.system) } }
+            return (count, first, lastAt, sessionAt, inCheckpoints, overParts)
+        }
     }
 }
 
@@ -275,6 +293,10 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
         var sinks: [Double] = [], curls: [Double] = []
         var names: [String] = []
         var cpu = (ours: [Double](), sandboxForOurs: [Double](), curl: [Double](), sandboxForCurl: [Double]())
+        // The sandbox's user and system CPU over our parts alone, and over curl's run (its session's few
+        // small requests in it too): seconds, a pair a run.
+        var sandboxParts = (ours: [(user: Double, system: Double)](), curl: [(user: Double, system: Double)]())
+        setenv("BENCH_SANDBOX_PID", String(sandbox.processIdentifier), 1)
         for _ in 0..<runs {
             // Each timed run starts with nothing dirty in the page cache: the payload just written, or the
             // sandbox's copy from the run before, flushed meanwhile made whichever run it fell in the slower one.
@@ -292,6 +314,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
             // while it ran — set beside curl's and the sandbox's for curl's run below.
             cpu.ours.append(fields.count > 5 ? Double(fields[5]) ?? up.cpuSeconds : up.cpuSeconds)
             if let b = sandboxBefore, let a = ProcessCPU.of(pid: sandbox.processIdentifier) { cpu.sandboxForOurs.append(a - b) }
+            if fields.count > 8, let u = Double(fields[7]), let s = Double(fields[8]), u >= 0 { sandboxParts.ours.append((u, s)) }
             // The baseline: curl sending the same bytes in as many requests of the same size, one after the
             // other on one connection, to the platform's own endpoints (CurlBaseline.swift), and to the
             // sandbox's sink (each body streamed to a file; no session to look up, nothing assembled): the
@@ -308,7 +331,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
                     names.map { CurlPart(method: "PUT", url: base + "/sandbox/sink", headers: [], slice: $0) }, config: dir.appendingPathComponent("sink.cfg").path
                 ).seconds)
             sync()
-            let curlSandboxBefore = ProcessCPU.of(pid: sandbox.processIdentifier)
+            let curlSandboxBefore = ProcessCPU.of(pid: sandbox.processIdentifier), curlSandboxSplit = ProcessCPU.split(pid: sandbox.processIdentifier)
             let same = try runMeasured(bench, ["curl", c.platform, base, slices.path, String(c.bytes), String(ours[0].partSize)]).out
             let said = same.split(separator: "\n").last?.split(separator: " ") ?? []
             if let s = said.first.flatMap({ Double($0) }) {
@@ -316,6 +339,9 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
                 if said.count > 1, let c = Double(said[1]) { cpu.curl.append(c) }
                 // The session's setup (a few small requests) is in it too.
                 if let b = curlSandboxBefore, let a = ProcessCPU.of(pid: sandbox.processIdentifier) { cpu.sandboxForCurl.append(a - b) }
+                if let b = curlSandboxSplit, let a = ProcessCPU.split(pid: sandbox.processIdentifier) {
+                    sandboxParts.curl.append((a.user - b.user, a.system - b.system))
+                }
             }
             pruneReceived(dir, keep: Set(files.values.map(\.path) + names))
         }
@@ -338,6 +364,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
             String(format: "%.2f× curl's speed", curl / bytesSeconds) + (endpoint == nil ? " (the sink's)" : "")
         ])
         rows.append(cpuRow(c.platform, cpu, gib: Double(c.bytes) / Double(1 << 30), spread: spread))
+        if !sandboxParts.ours.isEmpty { rows.append(sandboxPartsRow(c.platform, sandboxParts, gib: Double(c.bytes) / Double(1 << 30))) }
         BenchFigures.record("upload.\(c.platform).speed_vs_curl", curl / bytesSeconds, .higher, goal: 0.9)
         BenchFigures.record("upload.\(c.platform).peak_rss_mib", Double(rssKiB) / 1024, .lower, goal: Double(64 + partSize >> 20))
         if !cpu.ours.isEmpty { BenchFigures.record("upload.\(c.platform).cpu_s_per_gib", median(cpu.ours) * Double(1 << 30) / Double(c.bytes), .lower) }
@@ -359,4 +386,14 @@ func cpuRow(
         "curl \(perGiB(cpu.curl)) (\(spread(cpu.curl.map { $0 / gib }))); the sandbox's for curl's \(perGiB(cpu.sandboxForCurl))",
         cpu.ours.isEmpty || cpu.curl.isEmpty ? "" : String(format: "%.2f× curl's CPU", median(cpu.ours) / median(cpu.curl))
     ]
+}
+
+/// The sandbox's CPU a GiB while the parts went, user + system, each run: ours from the session on record
+/// to the last part confirmed (the child reads it), curl's over its whole run — so a sandbox doing more for
+/// our parts than for curl's shows here, and its finish (assembling, hashing) does not.
+func sandboxPartsRow(_ platform: String, _ runs: (ours: [(user: Double, system: Double)], curl: [(user: Double, system: Double)]), gib: Double) -> [String] {
+    func each(_ xs: [(user: Double, system: Double)]) -> String {
+        xs.map { String(format: "%.2f+%.2f", $0.user / gib, $0.system / gib) }.joined(separator: " / ")
+    }
+    return ["  the sandbox's CPU-s a GiB over the parts, \(platform): user+system each run", "ours \(each(runs.ours))", "curl's \(each(runs.curl))", ""]
 }

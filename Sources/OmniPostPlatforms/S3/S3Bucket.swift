@@ -66,6 +66,11 @@ package struct S3Bucket: Sendable {
     ) async throws -> (HTTPClientResponse, ByteBuffer) {
         let req = signed(method, key: key, query: query, headers: headers, body: body, length: length, sha256: sha256)
         do {
+            // A request with no body (the multipart start, a HEAD, a GET, a DELETE) is sent again at once,
+            // once, when answered 307, as every other platform's start is; one with a body is not — it may
+            // stream from a file (the media host's PUT), which cannot be sent twice — and its 307 leaves as
+            // the retryable failure `refusal` makes of it (a part's is the chunk loop's to retry).
+            if body == nil { return try await UploadRedirect.execute(req, on: http, timeout: timeout, collect: collect) }
             let resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
             let text = try await resp.body.collect(upTo: collect)
             return (resp, text)

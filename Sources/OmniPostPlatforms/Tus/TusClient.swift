@@ -58,10 +58,16 @@ package struct TusClient: Sendable {
         let resp: HTTPClientResponse
         let body: ByteBuffer
         do {
-            // Every answer handed back as it came, a 307 too: a PATCH's is the chunk loop's to retry
-            // (`PartRetry`), which asks the server its offset first.
-            resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
-            body = try await resp.body.collect(upTo: 1 << 20)
+            if r.method == .PATCH {
+                // Handed back as it came, a 307 too: a PATCH's is the chunk loop's to retry (`PartRetry`),
+                // which asks the server its offset first — the server may have taken some of its bytes.
+                resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
+                body = try await resp.body.collect(upTo: 1 << 20)
+            } else {
+                // The creation, a HEAD, OPTIONS, a DELETE carry no bytes and change nothing when redirected:
+                // a 307 is sent again at once, once, as every other platform's start is.
+                (resp, body) = try await UploadRedirect.execute(r, on: http, timeout: timeout, collect: 1 << 20)
+            }
         } catch {
             throw DeliveryError(.retryNow, .networkError, "\(what): \(UploadRedirect.bare(r.url)) could not be reached: \(error)")
         }
