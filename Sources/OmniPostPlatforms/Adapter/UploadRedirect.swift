@@ -98,17 +98,21 @@ package enum UploadRedirect {
     ///   the same answer; 302/303 let a client turn the PUT/POST into a GET, which no upload endpoint takes.
     ///   None is retried blindly: the delivery fails (`rejected_by_platform`) naming where it pointed, and
     ///   a person checks the endpoint the account names or the platform's status.
-    package static func failure(status: Int, location: String, url: String, what: String, platform: String) -> DeliveryError {
+    /// `check`: the setting a person checks when it keeps happening — the account's endpoint, unless the
+    /// request went to something else of theirs (the media host's bucket: `media_host`'s endpoint).
+    package static func failure(
+        status: Int, location: String, url: String, what: String, platform: String, check: String = "the endpoint the account names"
+    ) -> DeliveryError {
         let target = Self.host(location, relativeTo: url)
         let said =
             "\(platform) answered HTTP \(status) \(what), redirecting it to \(target); OmniPost does not follow a redirect with an upload's requests or the account's credentials: they go only where the account's endpoint and the platform's own answers point"
         if status == 307 {
             return DeliveryError(
                 .retryNow, .platformError,
-                said + " — the redirect says it is temporary, so the request is sent again to the same URL; if this keeps happening, check the account's endpoint", httpStatus: status)
+                said + " — the redirect says it is temporary, so the request is sent again to the same URL; if this keeps happening, check \(check)", httpStatus: status)
         }
         return DeliveryError(
-            .permanent, .rejectedByPlatform, said + " — check the endpoint the account names, or whether the platform moved that service",
+            .permanent, .rejectedByPlatform, said + " — check \(check), or whether the platform moved that service",
             httpStatus: status)
     }
 

@@ -14,12 +14,15 @@ import OmniPostCore
 /// its query. Read as a wrong region it would send a person to change a `region:` that is right.
 extension S3Bucket {
     /// `carriesBytes`: the request sent an upload's bytes (the sentence says "while sending" them).
-    func passingRedirect(_ status: Int, code: String, headers: HTTPHeaders, what: String, carriesBytes: Bool) -> DeliveryError? {
+    /// `check`: whose endpoint the sentence sends a person to (`UploadRedirect.failure`).
+    func passingRedirect(
+        _ status: Int, code: String, headers: HTTPHeaders, what: String, carriesBytes: Bool, check: String = "the endpoint the account names"
+    ) -> DeliveryError? {
         guard code.isEmpty, headers.first(name: "x-amz-bucket-region") == nil,
             let location = UploadRedirect.location(status: status, headers: headers)
         else { return nil }
         let (scheme, host, _) = parts
         let at = "\(scheme)://\(host)"
-        return UploadRedirect.failure(status: status, location: location, url: at + "/", what: carriesBytes ? "while sending \(what)" : "for \(what)", platform: at)
+        return UploadRedirect.failure(status: status, location: location, url: at + "/", what: carriesBytes ? "while sending \(what)" : "for \(what)", platform: at, check: check)
     }
 }

@@ -145,7 +145,15 @@ package struct S3Bucket: Sendable {
             .PUT, key: key, headers: ["content-type": contentType],
             body: .stream(FileStream.body(file: file), length: .known(size)), length: size, sha256: sha256)
         guard (200..<300).contains(Int(resp.status.code)) else {
-            var e = refusal(resp, body, "the media host's PUT of the rendition", carriesBytes: true)
+            let what = "the media host's PUT of the rendition"
+            // A load balancer's redirect in front of the media host's bucket: its endpoint is the setting to
+            // check, in one sentence (a 303/308 is the pipeline's setup to fix; a 307 is tried again).
+            let code = XMLTags.first("Code", in: String(buffer: body)) ?? ""
+            if var e = passingRedirect(Int(resp.status.code), code: code, headers: resp.headers, what: what, carriesBytes: true, check: "media_host's endpoint") {
+                if e.kind == .permanent { e.code = .configInvalid }
+                throw e
+            }
+            var e = refusal(resp, body, what, carriesBytes: true)
             // The media host is the pipeline's, not the account's: refused keys are its setup to fix.
             if e.kind == .permanent || e.kind == .reauthenticate {
                 e.kind = .permanent

@@ -15,7 +15,8 @@ extension ThreadsPlatform: ConformanceSubject {
             countsBytes: false,
             followUpRoutes: [.firstComment: "threads.reply"],
             cut: .notApplicable("Threads fetches the video itself: a fetch cut mid-transfer is its retryable processing case (FAILED_DOWNLOADING_VIDEO)"),
-            redirect: .notApplicable("Threads fetches the video from a link: the bytes go to the media host, whose PUT is the S3 client's (the s3 row)"),
+            redirect: .notApplicable(
+                "Threads fetches the video from a link: the bytes go to the media host, whose PUT is the S3 client's (the s3 row; a redirected media host PUT: ThreadsTests)"),
             forget: .notApplicable("Threads fetches the video itself from the media host: there is no upload session on Threads to forget"),
             rateLimit: .fixture(.graphMinute),
             expireTokens: .notApplicable("a Threads long-lived token lasts 60 days and is refreshed in its last 7 (ThreadsTests)"),

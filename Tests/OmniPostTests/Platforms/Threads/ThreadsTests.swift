@@ -11,7 +11,9 @@ import Testing
     static let mib: Int64 = 1_048_576
     static let meta = PublishMetadata(title: "on threads", description: "a clip", tags: ["omnipost", "more"], privacy: .public, publishAt: nil, options: [:])
 
-    func setUp(_ dir: TempDir, size: Int64, faults: SandboxState.Faults = .init(), secret: String = "s3-secret") async throws -> PlatformRig {
+    func setUp(
+        _ dir: TempDir, size: Int64, faults: SandboxState.Faults = .init(), secret: String = "s3-secret", http: HTTPClient = HTTPClient.shared
+    ) async throws -> PlatformRig {
         var rig = try await PlatformRig.make(ThreadsPlatform.self, dir, size: size, faults: faults)
         await rig.state.registerS3(accessKeyID: "AKIDTHREADS", secret: "s3-secret")
         var settings = (rig.adapter as! ThreadsAdapter).settings
@@ -20,7 +22,7 @@ import Testing
                 .init(
                     endpoint: rig.server.baseURL + "/s3", bucket: "media", region: "us-east-1",
                     accessKeyID: "AKIDTHREADS", secretAccessKey: secret, prefix: "omnipost/"),
-                http: HTTPClient.shared), linkTTL: 600)
+                http: http), linkTTL: 600)
         rig.adapter = ThreadsAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
         return rig
     }
@@ -187,5 +189,32 @@ import Testing
         ) { p, _ in
             #expect(Set(await p.sandbox!.state.allVideos().map(\.platform)) == ["youtube", "threads"])
         }
+    }
+
+    /// A load balancer in front of the media host's bucket answers its PUT with a redirect: nothing goes
+    /// where it points. A 303/308 is the pipeline's setup to fix (`config_invalid`), in one sentence whose
+    /// one instruction is media_host's endpoint — not the account's, not "bucket, region and keys" beside
+    /// it; a 307 is tried again (`retry_now`, as the PUT streams the file and is not sent twice at once).
+    /// Threads is never asked for a container.
+    @Test(arguments: [303, 307, 308])
+    func aRedirectedMediaHostPutSaysToCheckMediaHostsEndpoint(_ status: Int) async throws {
+        let dir = try TempDir()
+        let elsewhere = try CountingListener()
+        let target = "http://127.0.0.1:\(elsewhere.port)/moved"
+        let rig = try await setUp(dir, size: 2 * Self.mib, faults: .init(redirectChunks: ["\(status) \(target)?sig=secret"]), http: UploadRedirect.shared)
+        try await stopping(rig.server) {
+            let e = try await #require(throws: DeliveryError.self) { try await rig.deliver(Self.meta) }
+            if status == 307 {
+                #expect(e.kind == .retryNow && e.code == .platformError, "\(e)")
+            } else {
+                #expect(e.kind == .permanent && e.code == .configInvalid, "\(e)")
+            }
+            #expect(e.httpStatus == status && e.message.contains("redirecting it to \(target)") && !e.message.contains("secret"), "\(e.message)")
+            #expect(e.message.contains("check media_host's endpoint"), "\(e.message)")
+            #expect(!e.message.contains("the endpoint the account names") && !e.message.contains("bucket, region and keys"), "\(e.message)")
+            #expect(await rig.state.requestCounts["s3.put", default: 0] == 1)
+            #expect(await rig.state.requestCounts["threads.container", default: 0] == 0)
+        }
+        #expect(elsewhere.connections == 0, "the media host's PUT went where the redirect pointed")
     }
 }
