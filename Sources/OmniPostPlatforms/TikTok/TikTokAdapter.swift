@@ -23,13 +23,13 @@ package struct TikTokAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     package init(
-        account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
+        account: AccountConfig, tokens: TokenProvider, http: HTTPClient, uploads: HTTPClient? = nil, chunkSize: Int64 = 10 * 1_048_576, maxAttempts: Int = 10,
         requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff(), poll: PollPolicy? = nil,
         pollTimeout: Duration = .seconds(600)
     ) {
         self.init(
             AdapterSettings(
-                account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
+                account: account, tokens: tokens, http: http, uploads: uploads, chunkSize: chunkSize, maxAttempts: maxAttempts,
                 requestTimeout: requestTimeout, backoff: backoff), poll: poll, pollTimeout: pollTimeout)
     }
 

@@ -21,17 +21,6 @@ package struct YouTubeAdapter: ResumableAdapter, DescribedAdapter {
         self.settings = settings
     }
 
-    package init(
-        account: AccountConfig, tokens: TokenProvider, http: HTTPClient, chunkSize: Int64, maxAttempts: Int = 10,
-        requestTimeout: Duration = .seconds(120), backoff: Backoff = Backoff()
-    ) {
-        precondition(chunkSize > 0 && chunkSize % (Module.descriptor.parts?.multiple ?? 1) == 0, "YouTube chunks are multiples of 256 KiB")
-        self.init(
-            AdapterSettings(
-                account: account, tokens: tokens, http: http, chunkSize: chunkSize, maxAttempts: maxAttempts,
-                requestTimeout: requestTimeout, backoff: backoff))
-    }
-
     /// Public watch URLs for the real service; the sandbox serves its own watch page.
     var watchBase: String {
         account.endpoint.contains("googleapis.com") ? "https://www.youtube.com/watch?v=" : account.endpoint + "/watch?v="
