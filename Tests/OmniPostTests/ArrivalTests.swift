@@ -112,11 +112,14 @@ import Testing
     }
 
     /// `~name.mp4` is an editor's temp, never a drop; a browser's 0-byte placeholder with `.part`
-    /// renamed over it is one drop, with its sidecar.
+    /// renamed over it is one drop, with its sidecar. The grace is long: a 0-byte file waits for its bytes
+    /// only that long, and on a loaded machine the writer below (1.3 s of sleeps) once took more than 3 s —
+    /// the placeholder was then taken, withdrawn `source_changed` when the rename landed, and the finished
+    /// file published once (the designed recovery, but not what this test is about).
     @Test(.timeLimit(.minutes(6)), arguments: ["inotify", "poll"])
     func editorTempsAndBrowserDownloads(mode: String) async throws {
         let dir = try TempDir()
-        var c = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", settle: "300ms", grace: "3s")
+        var c = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", settle: "300ms", grace: "60s")
         if mode == "poll" { c.watch.mode = .poll; c.watch.pollInterval = .milliseconds(100) }
         let inbox = c.paths.inbox
         try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
@@ -224,7 +227,13 @@ extension ArrivalTests {
         try await stopping(p) {
             let drops = try p.context.ledger.drops()
             let withdrawn = drops.filter { $0.state == .withdrawn }
-            #expect(withdrawn.count == 1 && withdrawn.first?.reasonCode == "source_changed", "\(drops.map { "\($0.state) \($0.reasonCode ?? "")" })")
+            // The drop being uploaded is withdrawn once, for the rewrite. On a busy machine the new version
+            // can also meet its sidecar while a pairing is being validated: that drop is withdrawn
+            // `partner_arrived` and the files pair again — by design, never a post, so allowed here.
+            #expect(
+                withdrawn.filter { $0.reasonCode == "source_changed" }.count == 1
+                    && withdrawn.allSatisfy { ["source_changed", "partner_arrived"].contains($0.reasonCode ?? "") },
+                "\(drops.map { "\($0.state) \($0.reasonCode ?? "")" })")
             let published = drops.filter { $0.state == .archived }
             #expect(published.count == 1 && published.first?.clipSha256 == FileHashing.sha256(data: second))
             #expect(published.first?.sidecarPath == "r.yaml")
