@@ -26,16 +26,18 @@ import Testing
     }
 
     /// X's post is answered only after 50 s while one request may take a minute: the post verb, limited to
-    /// 1 s, is stopped and reported as `network_error` naming the platform, the verb and the limit — the
+    /// 5 s, is stopped and reported as `network_error` naming the platform, the verb and the limit — the
     /// stage's to retry (and the next attempt reconciles: the post may exist). The hold is far past the
     /// limit so that a machine too busy to run the limit's timer for a few seconds cannot let the answer
-    /// through first (a 4 s hold did, once, in a loaded full run); clearing the fault then lets it go.
+    /// through first (a 4 s hold against a 1 s limit did, once, in a loaded full run); clearing the fault
+    /// then lets it go. The limit is every verb's (the settings have one): 5 s, not 1, so a start or a part
+    /// slowed by a loaded machine is not stopped before the post is reached.
     @Test(.timeLimit(.minutes(1))) func aVerbThatStallsIsStoppedAtItsLimitAsANetworkFailure() async throws {
         let dir = try TempDir()
         let rig = try await PlatformRig.make(XPlatform.self, dir, size: 300_000) { settings in
             var s = settings
             s.requestTimeout = .seconds(60)
-            s.verbTimeout = .seconds(1)
+            s.verbTimeout = .seconds(5)
             return XAdapter(s, defaultPollWait: .milliseconds(20))
         }
         try await stopping(rig.server) {
@@ -45,7 +47,7 @@ import Testing
             }
             await rig.state.setFaults(.init())
             #expect(e.kind == .retryNow && e.code == .networkError, "\(e)")
-            #expect(e.message == "X did not finish post within 1 s; it was stopped and is tried again", "\(e.message)")
+            #expect(e.message == "X did not finish post within 5 s; it was stopped and is tried again", "\(e.message)")
             // Every verb before it ran to its end: the file is held, the post was asked for once.
             #expect(await rig.state.requestCounts["x.tweet", default: 0] == 1)
         }

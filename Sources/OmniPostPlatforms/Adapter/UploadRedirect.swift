@@ -65,15 +65,19 @@ package enum UploadRedirect {
     /// stream read from a file). A second `307` in a row is handed back, for `refuse` to make the
     /// retryable failure it is: a redirect that always comes back costs the attempt's tries, not a loop.
     /// Connection errors are thrown as they come; the caller says what could not be reached.
+    /// `resendIf`: whether a 307 is one to send again (S3's own, naming the bucket's region, is not).
     package static func execute(
-        _ request: HTTPClientRequest, on client: HTTPClient, timeout: Duration, collect: Int
+        _ request: HTTPClientRequest, on client: HTTPClient, timeout: Duration, collect: Int,
+        resendIf: (HTTPHeaders, ByteBuffer) -> Bool = { _, _ in true }
     ) async throws -> (HTTPClientResponse, ByteBuffer) {
         var sent = 0
         while true {
             let resp = try await client.execute(request, timeout: .seconds(Int64(timeout.seconds)))
             let body = try await resp.body.collect(upTo: collect)
             sent += 1
-            guard sent == 1, resp.status.code == 307, location(status: 307, headers: resp.headers) != nil else { return (resp, body) }
+            guard sent == 1, resp.status.code == 307, location(status: 307, headers: resp.headers) != nil, resendIf(resp.headers, body) else {
+                return (resp, body)
+            }
         }
     }
 
@@ -98,14 +102,16 @@ package enum UploadRedirect {
     ///   the same answer; 302/303 let a client turn the PUT/POST into a GET, which no upload endpoint takes.
     ///   None is retried blindly: the delivery fails (`rejected_by_platform`) naming where it pointed, and
     ///   a person checks the endpoint the account names or the platform's status.
-    /// `check`: the setting a person checks when it keeps happening — the account's endpoint, unless the
-    /// request went to something else of theirs (the media host's bucket: `media_host`'s endpoint).
+    /// `endpoint`: whose endpoint the request went to — the account's, unless it went to something else of
+    /// the person's (the media host's bucket: `media_host`'s endpoint); the sentence says requests go only
+    /// there and tells the person to check it.
     package static func failure(
-        status: Int, location: String, url: String, what: String, platform: String, check: String = "the endpoint the account names"
+        status: Int, location: String, url: String, what: String, platform: String, endpoint: Endpoint = .account
     ) -> DeliveryError {
         let target = Self.host(location, relativeTo: url)
         let said =
-            "\(platform) answered HTTP \(status) \(what), redirecting it to \(target); OmniPost does not follow a redirect with an upload's requests or the account's credentials: they go only where the account's endpoint and the platform's own answers point"
+            "\(platform) answered HTTP \(status) \(what), redirecting it to \(target); OmniPost does not follow a redirect with an upload's requests or the account's credentials: they go only where \(endpoint.goes) point"
+        let check = endpoint.check
         if status == 307 {
             return DeliveryError(
                 .retryNow, .platformError,
@@ -114,6 +120,27 @@ package enum UploadRedirect {
         return DeliveryError(
             .permanent, .rejectedByPlatform, said + " — check \(check), or whether the platform moved that service",
             httpStatus: status)
+    }
+
+    /// Whose endpoint a redirected request went to, as a redirect's sentence names it.
+    package enum Endpoint: Sendable {
+        case account, mediaHost
+
+        /// Where requests go: the subject of "they go only where … point".
+        var goes: String {
+            switch self {
+            case .account: "the account's endpoint and the platform's own answers"
+            case .mediaHost: "media_host's endpoint and the bucket's own answers"
+            }
+        }
+
+        /// The setting a person checks.
+        var check: String {
+            switch self {
+            case .account: "the endpoint the account names"
+            case .mediaHost: "media_host's endpoint"
+            }
+        }
     }
 
     /// `location` resolved against the request's URL, its query left out (a signed upload URL's query can

@@ -1,7 +1,9 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import NIOHTTP1
 import OmniPostCore
+import OmniPostWire
 
 /// A redirect that is not S3's: a bare 3xx with a `Location` — no `<Code>` in its body, no
 /// `x-amz-bucket-region` — answered to any request (a part, an object's PUT, a HEAD, starting or
@@ -14,15 +16,22 @@ import OmniPostCore
 /// its query. Read as a wrong region it would send a person to change a `region:` that is right.
 extension S3Bucket {
     /// `carriesBytes`: the request sent an upload's bytes (the sentence says "while sending" them).
-    /// `check`: whose endpoint the sentence sends a person to (`UploadRedirect.failure`).
+    /// `endpoint`: whose endpoint the request went to, as the sentence names it (`UploadRedirect.failure`).
     func passingRedirect(
-        _ status: Int, code: String, headers: HTTPHeaders, what: String, carriesBytes: Bool, check: String = "the endpoint the account names"
+        _ status: Int, code: String, headers: HTTPHeaders, what: String, carriesBytes: Bool, endpoint: UploadRedirect.Endpoint = .account
     ) -> DeliveryError? {
         guard code.isEmpty, headers.first(name: "x-amz-bucket-region") == nil,
             let location = UploadRedirect.location(status: status, headers: headers)
         else { return nil }
         let (scheme, host, _) = parts
         let at = "\(scheme)://\(host)"
-        return UploadRedirect.failure(status: status, location: location, url: at + "/", what: carriesBytes ? "while sending \(what)" : "for \(what)", platform: at, check: check)
+        return UploadRedirect.failure(status: status, location: location, url: at + "/", what: carriesBytes ? "while sending \(what)" : "for \(what)", platform: at, endpoint: endpoint)
+    }
+
+    /// Whether an answer is bare — no S3 error code in its body, no `x-amz-bucket-region` — so not S3's own:
+    /// a 307 that is S3's (`TemporaryRedirect` to the bucket's region) comes back the same when sent again,
+    /// so only a bare one is (`send`).
+    static func isBare(_ headers: HTTPHeaders, _ body: ByteBuffer) -> Bool {
+        headers.first(name: "x-amz-bucket-region") == nil && (XMLTags.first("Code", in: String(buffer: body)) ?? "").isEmpty
     }
 }

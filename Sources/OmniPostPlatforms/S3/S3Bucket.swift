@@ -67,10 +67,13 @@ package struct S3Bucket: Sendable {
         let req = signed(method, key: key, query: query, headers: headers, body: body, length: length, sha256: sha256)
         do {
             // A request with no body (the multipart start, a HEAD, a GET, a DELETE) is sent again at once,
-            // once, when answered 307, as every other platform's start is; one with a body is not — it may
-            // stream from a file (the media host's PUT), which cannot be sent twice — and its 307 leaves as
-            // the retryable failure `refusal` makes of it (a part's is the chunk loop's to retry).
-            if body == nil { return try await UploadRedirect.execute(req, on: http, timeout: timeout, collect: collect) }
+            // once, when answered a bare 307 (a load balancer's; S3's own names its region and comes back the
+            // same), as every other platform's start is; one with a body is not — it may stream from a file
+            // (the media host's PUT), which cannot be sent twice — and its 307 leaves as the retryable failure
+            // `refusal` makes of it (a part's is the chunk loop's to retry).
+            if body == nil {
+                return try await UploadRedirect.execute(req, on: http, timeout: timeout, collect: collect, resendIf: Self.isBare)
+            }
             let resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
             let text = try await resp.body.collect(upTo: collect)
             return (resp, text)
@@ -149,7 +152,7 @@ package struct S3Bucket: Sendable {
             // A load balancer's redirect in front of the media host's bucket: its endpoint is the setting to
             // check, in one sentence (a 303/308 is the pipeline's setup to fix; a 307 is tried again).
             let code = XMLTags.first("Code", in: String(buffer: body)) ?? ""
-            if var e = passingRedirect(Int(resp.status.code), code: code, headers: resp.headers, what: what, carriesBytes: true, check: "media_host's endpoint") {
+            if var e = passingRedirect(Int(resp.status.code), code: code, headers: resp.headers, what: what, carriesBytes: true, endpoint: .mediaHost) {
                 if e.kind == .permanent { e.code = .configInvalid }
                 throw e
             }

@@ -59,12 +59,12 @@ package struct TusClient: Sendable {
         let body: ByteBuffer
         do {
             if r.method == .PATCH {
-                // Handed back as it came, a 307 too: a PATCH's is the chunk loop's to retry (`PartRetry`),
-                // which asks the server its offset first — the server may have taken some of its bytes.
+                // Handed back as it came, a 307 too: the chunk loop already retries a PATCH (`PartRetry`),
+                // asking the server its offset with a HEAD first, as it does for a cut one.
                 resp = try await http.execute(r, timeout: .seconds(Int64(timeout.seconds)))
                 body = try await resp.body.collect(upTo: 1 << 20)
             } else {
-                // The creation, a HEAD, OPTIONS, a DELETE carry no bytes and change nothing when redirected:
+                // The creation, a HEAD, OPTIONS carry no bytes and change nothing when redirected:
                 // a 307 is sent again at once, once, as every other platform's start is.
                 (resp, body) = try await UploadRedirect.execute(r, on: http, timeout: timeout, collect: 1 << 20)
             }

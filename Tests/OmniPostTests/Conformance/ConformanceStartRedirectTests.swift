@@ -29,9 +29,9 @@ import Testing
             do {
                 try await rig.deliver()
             } catch let e as DeliveryError where e.kind == .retryNow {
-                // Where the adapter does not send the start again within the attempt (only a part has
-                // `PartRetry`), the 307 leaves it as `retryNow`: the upload stage's next attempt sends the
-                // start again, after its backoff. Printed, so a reader of the run sees which.
+                // A start's 307 leaving the attempt as `retryNow` (the upload stage's next attempt would send
+                // it again, after its backoff) is a failure unless the platform is named in `leaveTheAttempt`
+                // with its reason — none is now; printed, so a reader of the run sees which.
                 #expect(Self.leaveTheAttempt.contains(f.name), "\(f.name): the start's 307 was not sent again within the attempt")
                 #expect(e.code == .platformError && e.httpStatus == 307, "\(e)")
                 #expect(e.message.contains("redirecting it to \(target)") && !e.message.contains("secret"), "\(e.message)")
