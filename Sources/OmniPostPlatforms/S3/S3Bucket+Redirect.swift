@@ -1,9 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import NIOCore
 import NIOHTTP1
 import OmniPostCore
-import OmniPostWire
 
 /// A redirect that is not S3's: a bare 3xx with a `Location` — no `<Code>` in its body, no
 /// `x-amz-bucket-region` — answered to any request (a part, an object's PUT, a HEAD, starting or
@@ -20,18 +18,17 @@ extension S3Bucket {
     func passingRedirect(
         _ status: Int, code: String, headers: HTTPHeaders, what: String, carriesBytes: Bool, endpoint: UploadRedirect.Endpoint = .account
     ) -> DeliveryError? {
-        guard code.isEmpty, headers.first(name: "x-amz-bucket-region") == nil,
-            let location = UploadRedirect.location(status: status, headers: headers)
+        guard Self.isBare(headers, code: code), let location = UploadRedirect.location(status: status, headers: headers)
         else { return nil }
         let (scheme, host, _) = parts
         let at = "\(scheme)://\(host)"
         return UploadRedirect.failure(status: status, location: location, url: at + "/", what: carriesBytes ? "while sending \(what)" : "for \(what)", platform: at, endpoint: endpoint)
     }
 
-    /// Whether an answer is bare — no S3 error code in its body, no `x-amz-bucket-region` — so not S3's own:
-    /// a 307 that is S3's (`TemporaryRedirect` to the bucket's region) comes back the same when sent again,
-    /// so only a bare one is (`send`).
-    static func isBare(_ headers: HTTPHeaders, _ body: ByteBuffer) -> Bool {
-        headers.first(name: "x-amz-bucket-region") == nil && (XMLTags.first("Code", in: String(buffer: body)) ?? "").isEmpty
+    /// Whether an answer is bare — no S3 error `code` from its body, no `x-amz-bucket-region` — so not S3's
+    /// own: the test for a load balancer's redirect here, and for a 307 worth sending again (`send`: S3's own
+    /// `TemporaryRedirect` names the bucket's region and would come back the same).
+    static func isBare(_ headers: HTTPHeaders, code: String) -> Bool {
+        code.isEmpty && headers.first(name: "x-amz-bucket-region") == nil
     }
 }

@@ -72,7 +72,9 @@ package struct S3Bucket: Sendable {
             // (the media host's PUT), which cannot be sent twice — and its 307 leaves as the retryable failure
             // `refusal` makes of it (a part's is the chunk loop's to retry).
             if body == nil {
-                return try await UploadRedirect.execute(req, on: http, timeout: timeout, collect: collect, resendIf: Self.isBare)
+                return try await UploadRedirect.execute(req, on: http, timeout: timeout, collect: collect) { headers, body in
+                    Self.isBare(headers, code: XMLTags.first("Code", in: String(buffer: body)) ?? "")
+                }
             }
             let resp = try await http.execute(req, timeout: .seconds(Int64(timeout.seconds)))
             let text = try await resp.body.collect(upTo: collect)
@@ -112,13 +114,17 @@ package struct S3Bucket: Sendable {
     /// `head`: the request was a HEAD, whose answer has no body (no `<Code>` to read). A bare redirect (no
     /// `<Code>`, no region header) is a load balancer's, whatever the request (`S3Bucket+Redirect.swift`);
     /// `carriesBytes`: a part or an object's PUT, as its sentence says.
-    func refusal(_ resp: HTTPClientResponse, _ body: ByteBuffer, _ what: String, head: Bool = false, carriesBytes: Bool = false) -> DeliveryError {
+    /// `endpoint`: whose endpoint a load balancer's redirect sends a person to check (the media host's own).
+    func refusal(
+        _ resp: HTTPClientResponse, _ body: ByteBuffer, _ what: String, head: Bool = false, carriesBytes: Bool = false,
+        endpoint: UploadRedirect.Endpoint = .account
+    ) -> DeliveryError {
         let text = String(buffer: body)
         let code = XMLTags.first("Code", in: text) ?? ""
         let message = XMLTags.first("Message", in: text).map { ": \($0)" } ?? ""
         let status = Int(resp.status.code)
         let said = "\(what) was refused (HTTP \(status) \(code)\(message))"
-        if let e = passingRedirect(status, code: code, headers: resp.headers, what: what, carriesBytes: carriesBytes) { return e }
+        if let e = passingRedirect(status, code: code, headers: resp.headers, what: what, carriesBytes: carriesBytes, endpoint: endpoint) { return e }
         // The bucket is in another region (a redirect, or a signature for the wrong region): settings to fix.
         if let e = misaddressed(status, code: code, text: text, headers: resp.headers, what: what, bodiless: head && text.isEmpty) { return e }
         if status >= 500 || status == 429 || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"].contains(code) {
@@ -148,15 +154,14 @@ package struct S3Bucket: Sendable {
             .PUT, key: key, headers: ["content-type": contentType],
             body: .stream(FileStream.body(file: file), length: .known(size)), length: size, sha256: sha256)
         guard (200..<300).contains(Int(resp.status.code)) else {
-            let what = "the media host's PUT of the rendition"
-            // A load balancer's redirect in front of the media host's bucket: its endpoint is the setting to
-            // check, in one sentence (a 303/308 is the pipeline's setup to fix; a 307 is tried again).
-            let code = XMLTags.first("Code", in: String(buffer: body)) ?? ""
-            if var e = passingRedirect(Int(resp.status.code), code: code, headers: resp.headers, what: what, carriesBytes: true, endpoint: .mediaHost) {
-                if e.kind == .permanent { e.code = .configInvalid }
+            var e = refusal(resp, body, "the media host's PUT of the rendition", carriesBytes: true, endpoint: .mediaHost)
+            // A load balancer's 303/308 in front of the media host's bucket (the one `rejected_by_platform`
+            // `refusal` makes) is the pipeline's setup to fix, its sentence already naming media_host's
+            // endpoint as the one thing to check; a 307 is tried again as it is.
+            if e.code == .rejectedByPlatform {
+                e.code = .configInvalid
                 throw e
             }
-            var e = refusal(resp, body, what, carriesBytes: true)
             // The media host is the pipeline's, not the account's: refused keys are its setup to fix.
             if e.kind == .permanent || e.kind == .reauthenticate {
                 e.kind = .permanent
