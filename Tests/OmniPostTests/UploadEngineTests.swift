@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOPosix
 import OmniPostCore
 @testable import OmniPostPlatforms
 @testable import OmniPostSandbox
@@ -52,6 +53,67 @@ import Testing
             #expect(e.code == .sourceChanged && e.kind == .permanent, "\(e)")
             #expect(await rig.state.requestCounts["\(platform).finalize", default: 0] == 0)
             #expect(await rig.state.allVideos().isEmpty)
+        }
+    }
+
+    /// The chunk loop's steps run on the upload client's event loop (`UploadJob.stepsOn`): a part's answer,
+    /// its checkpoint and the next request, with no hand-over between them — and every confirmed offset is
+    /// still on record before the next part goes, in order, the last before the platform is asked to make
+    /// anything of the parts. With no loop named (the shared PostgreSQL ledger, whose calls must never run on
+    /// an event loop), nothing does.
+    @Test(arguments: [true, false])
+    func theLoopsStepsRunOnTheUploadLoopOnlyWhereNamed(_ onLoop: Bool) async throws {
+        let dir = try TempDir()
+        let rig = try await PlatformRig.make(LinkedInPlatform.self, dir, size: 9 * Self.mib) { settings in
+            LinkedInAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
+        }
+        try await stopping(rig.server) {
+            final class Seen: @unchecked Sendable {
+                let lock = NSLock()
+                var progressOnLoop: [Bool] = []
+                var checkpointOn: [(uploadLoop: Bool, anyLoop: Bool)] = []
+                var putsAtCheckpoint: [Int] = []
+            }
+            let seen = Seen()
+            let loop = UploadLoop.group.next()
+            var job = rig.job(Self.meta)
+            if !onLoop { job.stepsOn = nil }
+            let cps = CheckpointLog()
+            let state = rig.state
+            _ = try await rig.adapter.deliver(
+                job,
+                checkpoint: { cp in
+                    let where_ = (loop.inEventLoop, MultiThreadedEventLoopGroup.currentEventLoop != nil)
+                    let puts = await state.requestCounts["linkedin.put", default: 0]
+                    if !cp.durable { seen.lock.withLock { seen.checkpointOn.append(where_); seen.putsAtCheckpoint.append(puts) } }
+                    cps.add(cp)
+                },
+                progress: { _, _ in seen.lock.withLock { seen.progressOnLoop.append(loop.inEventLoop) } })
+            let parts = cps.all.filter { !$0.durable }.map(\.confirmedOffset)
+            #expect(parts == [4 * Self.mib, 8 * Self.mib, 9 * Self.mib], "every part's offset, once, in order: \(parts)")
+            #expect(seen.putsAtCheckpoint == [1, 2, 3], "each part on record before the next is sent: \(seen.putsAtCheckpoint)")
+            #expect(seen.checkpointOn.allSatisfy { $0.uploadLoop == onLoop && $0.anyLoop == onLoop }, "\(seen.checkpointOn)")
+            let progress = seen.progressOnLoop
+            #expect(progress.count >= 3)
+            #expect(progress.allSatisfy { $0 == onLoop }, "the loop's steps \(onLoop ? "on" : "off") the upload loop: \(progress)")
+            #expect(await rig.state.allVideos().count == 1)
+        }
+    }
+
+    /// A checkpoint refused (the lease taken by another process) ends the attempt there: no part goes out
+    /// after a part that is not on record.
+    @Test func aRefusedCheckpointSendsNoPartAfterIt() async throws {
+        let dir = try TempDir()
+        let rig = try await PlatformRig.make(LinkedInPlatform.self, dir, size: 17 * Self.mib) { settings in
+            LinkedInAdapter(settings, poll: PollPolicy(first: .milliseconds(20), max: .milliseconds(50), perMinute: 6000))
+        }
+        try await stopping(rig.server) {
+            let cps = try await interrupted({ checkpoint in
+                try await rig.adapter.deliver(rig.job(Self.meta), checkpoint: checkpoint, progress: { _, _ in })
+            }, at: { !$0.durable && $0.confirmedOffset == 4 * Self.mib })
+            #expect(cps.last?.confirmedOffset == 4 * Self.mib)
+            #expect(await rig.state.requestCounts["linkedin.put", default: 0] == 1)
+            #expect(await rig.state.requestCounts["linkedin.finalize", default: 0] == 0)
         }
     }
 
