@@ -22,7 +22,6 @@ enum DeliveryJob {
         // here for every upload, it was a new folder's inode (and its removal at filing) for each drop,
         // a pass-through's included (issue 30).
         if let work { job.scratchDirectory = work.appendingPathComponent(d.dropId).path }
-        if ledger.isShared { job.stepsOn = nil }
         switch d.sessionPolicy {
         case .retry: job.sessionReuse = .replaceIfFailed
         case .carried: job.sessionReuse = .replaceUnlessLive

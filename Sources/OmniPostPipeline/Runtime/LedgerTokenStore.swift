@@ -20,31 +20,24 @@ struct LedgerTokenStore: TokenStore {
     }
 
     func load(account: String) async throws -> (accessToken: String?, expiresAt: Date?, refreshToken: String?) {
-        guard let t = try await offLoop({ try ledger.token(account: account) }) else { return (nil, nil, nil) }
+        guard let t = try ledger.token(account: account) else { return (nil, nil, nil) }
         let sealer = try keys.current()
         return (try t.accessToken.map(sealer.open), t.expiresAt.map { Date(timeIntervalSince1970: $0) }, try t.refreshToken.map(sealer.open))
     }
 
     func save(account: String, accessToken: String, expiresAt: Date, refreshToken: String?) async throws {
         let sealer = try keys.current()
-        let (access, refresh) = (try sealer.seal(accessToken), try refreshToken.map(sealer.seal))
-        try await offLoop { try ledger.storeToken(account: account, accessToken: access, expiresAt: expiresAt.timeIntervalSince1970, refreshToken: refresh) }
+        try ledger.storeToken(
+            account: account, accessToken: try sealer.seal(accessToken), expiresAt: expiresAt.timeIntervalSince1970,
+            refreshToken: try refreshToken.map(sealer.seal))
     }
 
     func saveRefreshExpiry(account: String, at: Date) async throws {
-        try await offLoop { try ledger.recordRefreshExpiry(account: account, at: at.timeIntervalSince1970) }
+        try ledger.recordRefreshExpiry(account: account, at: at.timeIntervalSince1970)
     }
 
     func saveScope(account: String, scope: String) async throws {
-        try await offLoop { try ledger.recordScope(account: account, scope: scope) }
-    }
-
-    /// A ledger call on the cooperative pool, whatever executor the caller's task prefers: a token refreshed
-    /// in the middle of an upload is stored from the chunk loop's step on the upload client's event loop
-    /// (`UploadJob.stepsOn`), where a call that holds the thread would hold every upload's socket — and the
-    /// shared ledger's, which waits on a future, would trap (NIO refuses a wait on an event loop).
-    private func offLoop<V: Sendable>(_ call: () throws -> V) async throws -> V {
-        try await withTaskExecutorPreference(globalConcurrentExecutor) { try call() }
+        try ledger.recordScope(account: account, scope: scope)
     }
 
     /// Several hosts on one ledger refresh an account one at a time (`Ledger.exclusively`).

@@ -48,12 +48,6 @@ package struct UploadJob: Sendable {
     /// A folder of the daemon's own (the drop's work/ folder) for private names of the file (a command
     /// target is handed one), made by the adapter that puts a name in it. Nil: the system's temporary folder.
     package var scratchDirectory: String? = nil
-    /// Where the chunk loop's own steps run (a part's answer taken, its checkpoint committed, the next
-    /// request made): the upload client's event loop (`UploadLoop`), so no thread hands them to another
-    /// between parts; nil: the cooperative pool. The checkpoint must then be a call that never waits on a
-    /// future: this host's SQLite ledger commits in place (~55–130 µs). The upload stage passes nil on the
-    /// shared PostgreSQL ledger, whose calls wait on postgres-nio's futures — NIO traps a wait on an event loop.
-    package var stepsOn: (any TaskExecutor)? = UploadLoop.executor
 
     package init(
         deliveryId: Int64, filePath: String, size: Int64, contentType: String = "video/mp4", metadata: PublishMetadata, session: String?, confirmedOffset: Int64,

@@ -30,7 +30,7 @@ package enum UploadRedirect {
     /// on the same (process-wide) event loop group, shut down where that one is.
     package static func client(tls: TLSConfiguration) -> HTTPClient {
         HTTPClient(
-            eventLoopGroupProvider: .shared(UploadLoop.group),
+            eventLoopGroupProvider: .singleton,
             configuration: HTTPClient.Configuration(
                 tlsConfiguration: tls, redirectConfiguration: .disallow,
                 timeout: .init(connect: .seconds(10), read: .seconds(300), write: .seconds(300))))

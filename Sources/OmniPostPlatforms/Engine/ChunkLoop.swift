@@ -34,25 +34,6 @@ enum ChunkLoop {
         {
             compactions.withLock { $0 = ($0.count + 1, done) }
         }
-        // The loop's own steps on the upload client's event loop (`UploadJob.stepsOn`): a part's answer is
-        // taken, its checkpoint committed and the next part's request made and written by the thread that
-        // reads the socket, with no hand-over between them. The disk and the hash stay off it (`offLoop`,
-        // and the read-ahead's task on the pool).
-        return try await withTaskExecutorPreference(job.stepsOn) {
-            try await parts(transport, &session, from: offset, retry: retry, &run)
-        }
-    }
-
-    /// What a part's turn brings back from its two tasks: the part's answer, and the part after it read.
-    private enum Turn<S: Sendable>: Sendable {
-        case sent(Result<(PartReply, S), any Error>)
-        case read(Result<(Part, ByteBuffer), any Error>)
-    }
-
-    private static func parts<T: UploadProtocol>(
-        _ transport: T, _ session: inout T.Session, from offset: Int64, retry: PartRetry, _ run: inout UploadRun
-    ) async throws -> End {
-        let job = run.job
         let reader = PinnedReader(path: job.filePath, size: job.size, expected: job.changeCheck)
         var offset = offset
         var retry = retry
@@ -87,24 +68,23 @@ enum ChunkLoop {
                 guard let named = transport.nextPart(of: session, confirmed: offset, size: job.size) else {
                     if !readLast, !transport.lastPartCompletes, job.changeCheck != nil, job.size > 0 {
                         // Parts an earlier attempt sent were not read this time: the file must still be the
-                        // one hashed before the platform makes anything of them (the whole file, off the loop).
-                        _ = try await offLoop { try readChunk(reader, Part(index: -1, offset: job.size - 1, length: 1)) }
+                        // one hashed before the platform makes anything of them.
+                        _ = try readChunk(reader, Part(index: -1, offset: job.size - 1, length: 1))
                     }
                     return .allSent
                 }
                 // A transport that streams the whole file pins and checks it itself (`streamsWholeFile`).
                 let digests = transport.partDigests(for: session)
-                let (part, bytes): (Part, ByteBuffer)
-                if transport.streamsWholeFile {
-                    (part, bytes) = (named, ByteBuffer())
-                } else if let l = last, l.part == named {
-                    (part, bytes) = l
-                } else if let a = ahead, a.part == named {
-                    (part, bytes) = try a.read.get()
-                } else {
-                    let frame = transport.frame(of: named, session: session, job: job)
-                    (part, bytes) = try await offLoop { try read(reader, named, digests, framed: frame, reusing: spare) }
-                }
+                let (part, bytes): (Part, ByteBuffer) =
+                    if transport.streamsWholeFile {
+                        (named, ByteBuffer())
+                    } else if let l = last, l.part == named {
+                        l
+                    } else if let a = ahead, a.part == named {
+                        try a.read.get()
+                    } else {
+                        try read(reader, named, digests, framed: transport.frame(of: named, session: session, job: job), reusing: spare)
+                    }
                 ahead = nil
                 last = (part, bytes)
                 if part.end == job.size { readLast = true }
@@ -114,44 +94,38 @@ enum ChunkLoop {
                 let next = transport.streamsWholeFile ? nil : transport.partAfter(part, of: session, size: job.size)
                 let nextFrame = next.flatMap { transport.frame(of: $0, session: session, job: job) }
                 let before = session, verbRun = run
-                // Two tasks a part: the part's own, spawned first, so its request is on its way as soon as this
-                // task waits — on the event loop, in the same turn — and beside it, on the pool, the next part
-                // read (the kept buffer usually let go of a moment after this part leaves: waited for, briefly,
-                // suspended, rather than a fresh mapping taken). The part's task is the verb's alone, so its
-                // time limit cancels it and nothing else (`VerbTimeout.ownsTask`); cancelling this task cancels
-                // both. Each hands back a result rather than throwing, so a failed part still leaves the read
-                // it paid for.
-                let turn = await withTaskGroup(of: Turn<T.Session>.self) { group in
+                // The part goes out from a child task of its own, spawned first, so its request is on its way
+                // at once; this task reads the next part meanwhile (it used to be an `async let` of its own,
+                // spawned before the part: one more task and hop each part — docs/performance.md, r16). The
+                // part's task is the verb's alone, so its time limit cancels it and nothing else
+                // (`VerbTimeout.ownsTask`); cancelling this task cancels it too.
+                let (reply, after) = try await withThrowingTaskGroup(of: (PartReply, T.Session).self) { group in
                     group.addTask {
-                        .sent(
-                            await Result.of {
-                                try await VerbTimeout.$ownsTask.withValue(true) {
-                                    try await verbRun.verb(.part) {
-                                        var s = before
-                                        let reply = try await transport.send(part, bytes, session: &s, job: job)
-                                        return (reply, s)
-                                    }
-                                }
-                            })
+                        try await VerbTimeout.$ownsTask.withValue(true) {
+                            try await verbRun.verb(.part) {
+                                var s = before
+                                let reply = try await transport.send(part, bytes, session: &s, job: job)
+                                return (reply, s)
+                            }
+                        }
                     }
                     if let next {
-                        group.addTask(executorPreference: globalConcurrentExecutor) {
-                            await spare.waitUntilFree(upTo: BufferShelf.patience)
-                            return .read(Result { try read(reader, next, digests, framed: nextFrame, reusing: spare) })
-                        }
+                        // The part first: this thread takes the part's task up to its request handed to the
+                        // event loop before it reads, rather than the part waiting for the pool's other
+                        // thread while this one reads 8 MiB (perf: ~20 of a part's 32 reads came between
+                        // the checkpoint and the next request's head, without it).
+                        await Task.yield()
+                        // …and the event loop, woken to write it, gets the core before the read holds it for
+                        // a few ms: on a busy machine the two share one core, and the scheduler left the loop
+                        // runnable behind the whole read (perf: its head ~2.4 ms after the checkpoint).
+                        sched_yield()
+                        // The kept buffer is usually let go of a moment after this part leaves: waited for
+                        // (briefly, suspended, off the send's path) rather than a fresh mapping taken at once.
+                        await spare.waitUntilFree(upTo: BufferShelf.patience)
+                        ahead = (next, Result { try read(reader, next, digests, framed: nextFrame, reusing: spare) })
                     }
-                    var sent: Result<(PartReply, T.Session), any Error>? = nil
-                    var readAhead: Result<(Part, ByteBuffer), any Error>? = nil
-                    for await step in group {
-                        switch step {
-                        case .sent(let r): sent = r
-                        case .read(let r): readAhead = r
-                        }
-                    }
-                    return (sent: sent!, readAhead: readAhead)
+                    return try await group.next()!
                 }
-                if let next, let r = turn.readAhead { ahead = (next, r) }
-                let (reply, after) = try turn.sent.get()
                 session = after
                 run.sent += part.length
                 switch reply {
@@ -168,10 +142,7 @@ enum ChunkLoop {
                         last = nil
                     }
                     // An offset: kept through a killed process, not synced per part (a power cut loses at most
-                    // parts the resume asks the platform about or sends again). On record before the next part
-                    // is sent: TikTok takes chunks strictly in order and cannot be asked where an upload stands,
-                    // so a resume is exact only if the ledger never lags the platform by more than the part in
-                    // flight (r17 tried it beside the next part; the conformance suite's restarts failed).
+                    // parts the resume asks the platform about or sends again).
                     try await run.save(session, confirmed: o, durable: false)
                     run.progress(o, job.size)
                 case .resend:
@@ -184,12 +155,6 @@ enum ChunkLoop {
                 cut = true
             }
         }
-    }
-
-    /// Work that holds a thread for milliseconds — a part read from disk — on the cooperative pool, never
-    /// on the event loop the loop's steps prefer (its sockets would wait behind it).
-    private static func offLoop<V: Sendable>(_ body: () async throws -> V) async throws -> V {
-        try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body() }
     }
 
     /// One part read, with the digests its request carries worked out here, off the send path, in the
@@ -284,12 +249,5 @@ final class BufferShelf: @unchecked Sendable {
             // In place: the shelf's reference must be the only one.
             return b.modifyIfUniquelyOwned { $0.clear() } != nil ? b : nil
         }
-    }
-}
-
-extension Result where Failure == any Error {
-    /// The outcome of an async throwing body, as `Result(catching:)` is of a synchronous one.
-    static func of(_ body: () async throws -> Success) async -> Self {
-        do { return .success(try await body()) } catch { return .failure(error) }
     }
 }
