@@ -119,31 +119,45 @@ package struct S3Bucket: Sendable {
         _ resp: HTTPClientResponse, _ body: ByteBuffer, _ what: String, head: Bool = false, carriesBytes: Bool = false,
         endpoint: UploadRedirect.Endpoint = .account
     ) -> DeliveryError {
+        classified(resp, body, what, head: head, carriesBytes: carriesBytes, endpoint: endpoint).error
+    }
+
+    /// `refusal`, and whether its sentence already says what to change (a redirect's endpoint, the region,
+    /// the keys — each naming the settings it is in), so a caller adds its own instruction only where none
+    /// is: one instruction a sentence.
+    func classified(
+        _ resp: HTTPClientResponse, _ body: ByteBuffer, _ what: String, head: Bool = false, carriesBytes: Bool = false,
+        endpoint: UploadRedirect.Endpoint = .account
+    ) -> (error: DeliveryError, instructs: Bool) {
         let text = String(buffer: body)
         let code = XMLTags.first("Code", in: text) ?? ""
         let message = XMLTags.first("Message", in: text).map { ": \($0)" } ?? ""
         let status = Int(resp.status.code)
         let said = "\(what) was refused (HTTP \(status) \(code)\(message))"
-        if let e = passingRedirect(status, code: code, headers: resp.headers, what: what, carriesBytes: carriesBytes, endpoint: endpoint) { return e }
+        if let e = passingRedirect(status, code: code, headers: resp.headers, what: what, carriesBytes: carriesBytes, endpoint: endpoint) { return (e, true) }
         // The bucket is in another region (a redirect, or a signature for the wrong region): settings to fix.
-        if let e = misaddressed(status, code: code, text: text, headers: resp.headers, what: what, bodiless: head && text.isEmpty) { return e }
+        if let e = misaddressed(status, code: code, text: text, headers: resp.headers, what: what, bodiless: head && text.isEmpty) { return (e, true) }
         if status >= 500 || status == 429 || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"].contains(code) {
             if resp.headers.first(name: "Retry-After") != nil {
-                return DeliveryError(.retryAt(RetryAfter.date(resp.headers, default: 5)), .rateLimited, said, httpStatus: status)
+                return (DeliveryError(.retryAt(RetryAfter.date(resp.headers, default: 5)), .rateLimited, said, httpStatus: status), false)
             }
-            return DeliveryError(.retryNow, .platformError, said, httpStatus: status)
+            return (DeliveryError(.retryNow, .platformError, said, httpStatus: status), false)
         }
         // The bytes arrived other than what vouched for them (a part's checksum or signed sha256): damaged on
         // the way, as tus's 460 — the part is sent again (`PartRetry`), the file itself was checked as read.
         if ["BadDigest", "XAmzContentSHA256Mismatch"].contains(code) {
-            return DeliveryError(.retryNow, .platformError, said + "; the bytes arrived damaged and are sent again", httpStatus: status)
+            return (DeliveryError(.retryNow, .platformError, said + "; the bytes arrived damaged and are sent again", httpStatus: status), false)
         }
         // Keys or a policy a person must fix (a HEAD's 403 carries no body to say which): the account's
         // deliveries wait for them, other targets go on.
         if ["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "AccessDenied"].contains(code) || (status == 403 && code.isEmpty) {
-            return DeliveryError(.reauthenticate, .authRevoked, said + "; check the access key, its secret and the bucket's policy", httpStatus: status)
+            return (
+                DeliveryError(
+                    .reauthenticate, .authRevoked, said + "; check the access key, its secret and the bucket's policy under \(settingsBlock)", httpStatus: status),
+                true
+            )
         }
-        return DeliveryError(.permanent, .configInvalid, said + (code == "NoSuchBucket" ? "; the bucket \(config.bucket) does not exist" : ""), httpStatus: status)
+        return (DeliveryError(.permanent, .configInvalid, said + (code == "NoSuchBucket" ? "; the bucket \(config.bucket) does not exist" : ""), httpStatus: status), false)
     }
 
     /// PUTs a file as `key` in one request (the media host).
@@ -154,7 +168,8 @@ package struct S3Bucket: Sendable {
             .PUT, key: key, headers: ["content-type": contentType],
             body: .stream(FileStream.body(file: file), length: .known(size)), length: size, sha256: sha256)
         guard (200..<300).contains(Int(resp.status.code)) else {
-            var e = refusal(resp, body, "the media host's PUT of the rendition", carriesBytes: true, endpoint: .mediaHost)
+            let (refused, instructs) = classified(resp, body, "the media host's PUT of the rendition", carriesBytes: true, endpoint: .mediaHost)
+            var e = refused
             // A load balancer's 303/308 in front of the media host's bucket (the one `rejected_by_platform`
             // `refusal` makes) is the pipeline's setup to fix, its sentence already naming media_host's
             // endpoint as the one thing to check; a 307 is tried again as it is.
@@ -162,11 +177,13 @@ package struct S3Bucket: Sendable {
                 e.code = .configInvalid
                 throw e
             }
-            // The media host is the pipeline's, not the account's: refused keys are its setup to fix.
+            // The media host is the pipeline's, not the account's: refused keys are its setup to fix — one
+            // instruction: the refusal's own where it names one (the keys, the region, each under
+            // `media_host: s3:`), else the media host's settings as a whole.
             if e.kind == .permanent || e.kind == .reauthenticate {
                 e.kind = .permanent
                 e.code = .configInvalid
-                e.message += "; check media_host's bucket, region and keys"
+                if !instructs { e.message += "; check media_host's bucket, region and keys" }
             }
             throw e
         }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import OmniPostCore
 import OmniPostPipeline
 @testable import OmniPostPlatforms
@@ -44,6 +45,35 @@ import Testing
             #expect(counts["s3.put"] == 1 && counts["s3.get"] == 1)
             #expect(cps.all.map(\.confirmedOffset) == [rig.size, rig.size])
             #expect(rig.store.refreshToken?.hasPrefix("THAA") == true)
+        }
+    }
+
+    /// The media host's refusal says what to change once, under the settings it is in: a refused key and a
+    /// bucket of another region each carry their own instruction (S3Bucket's), not a second generic
+    /// "check media_host's bucket, region and keys" after it (a refusal that names nothing to change still
+    /// gets that one). Always `config_invalid` (the pipeline's setup, not the account's), nothing made on Threads.
+    @Test(arguments: ["keys", "region"])
+    func aMediaHostsRefusalGivesOneInstruction(_ refusal: String) async throws {
+        let dir = try TempDir()
+        let rig = try await setUp(dir, size: 1 * Self.mib, secret: refusal == "keys" ? "wrong" : "s3-secret")
+        try await stopping(rig.server) {
+            if refusal == "region" {
+                // Through the sandbox's control route: the bucket lives in another region.
+                var put = HTTPClientRequest(url: rig.server.baseURL + "/sandbox/s3/media/home")
+                put.method = .PUT
+                put.body = .bytes(ByteBuffer(string: #"{"region": "ap-southeast-2", "answer": "AuthorizationHeaderMalformed"}"#))
+                #expect(try await HTTPClient.shared.execute(put, timeout: .seconds(10)).status == .ok)
+            }
+            let e = try await #require(throws: DeliveryError.self) { try await rig.deliver(Self.meta) }
+            #expect(e.kind == .permanent && e.code == .configInvalid, "\(e)")
+            let instructions = ["check ", "set `region:`"].map { e.message.components(separatedBy: $0).count - 1 }.reduce(0, +)
+            #expect(instructions == 1, "one instruction: \(e.message)")
+            if refusal == "keys" {
+                #expect(e.message.contains("SignatureDoesNotMatch") && e.message.contains("check the access key, its secret and the bucket's policy under"), "\(e.message)")
+            } else {
+                #expect(e.message.contains("is in region ap-southeast-2") && e.message.contains("set `region:` to ap-southeast-2"), "\(e.message)")
+            }
+            #expect(await rig.state.requestCounts["threads.container"] == nil)
         }
     }
 
