@@ -115,7 +115,9 @@ import Testing
     /// renamed over it is one drop, with its sidecar. The grace is long: a 0-byte file waits for its bytes
     /// only that long, and on a loaded machine the writer below (1.3 s of sleeps) once took more than 3 s —
     /// the placeholder was then taken, withdrawn `source_changed` when the rename landed, and the finished
-    /// file published once (the designed recovery, but not what this test is about).
+    /// file published once (the designed recovery, but not what this test is about). The rename landing
+    /// while the placeholder was being checked did the same until the watcher re-read the file after the
+    /// check (r20; `WatcherTests.aFileReplacedWhileItIsCheckedIsReportedAsItsNewVersion`).
     @Test(.timeLimit(.minutes(6)), arguments: ["inotify", "poll"])
     func editorTempsAndBrowserDownloads(mode: String) async throws {
         let dir = try TempDir()

@@ -1,6 +1,7 @@
 import Foundation
 import OmniPostCore
 @testable import OmniPostIngest
+import Synchronization
 import Testing
 
 /// The watcher alone: real inotify (or polling) over a temp folder, real writers.
@@ -26,7 +27,7 @@ import Testing
     static func watch(
         _ dir: URL, mode: WatchMode = .inotify, settle: Duration = .milliseconds(600), marker: Bool = false,
         mountinfo: String? = nil, pending: PendingFiles = PendingFiles(),
-        onComplete: (@Sendable (FileFact) -> Void)? = nil
+        onComplete: (@Sendable (FileFact) -> Void)? = nil, isWhole: @escaping @Sendable (FileFact) async -> Bool = { _ in true }
     ) -> Watch {
         var c = WatchConfig()
         c.mode = mode
@@ -38,9 +39,10 @@ import Testing
         let seen = Seen()
         let t = Task {
             await w.run(
-                .init(onComplete: {
-                    seen.add($0, at: clock.now()); onComplete?($0)
-                }))
+                .init(
+                    onComplete: {
+                        seen.add($0, at: clock.now()); onComplete?($0)
+                    }, isWhole: isWhole))
         }
         return Watch(watcher: w, seen: seen, task: t, clock: clock)
     }
@@ -49,9 +51,10 @@ import Testing
     static func withWatcher(
         _ dir: URL, mode: WatchMode = .inotify, settle: Duration = .milliseconds(600), marker: Bool = false,
         pending: PendingFiles = PendingFiles(), onComplete: (@Sendable (FileFact) -> Void)? = nil,
+        isWhole: @escaping @Sendable (FileFact) async -> Bool = { _ in true },
         _ body: (Watch) async throws -> Void
     ) async throws {
-        let w = watch(dir, mode: mode, settle: settle, marker: marker, pending: pending, onComplete: onComplete)
+        let w = watch(dir, mode: mode, settle: settle, marker: marker, pending: pending, onComplete: onComplete, isWhole: isWhole)
         do {
             try await waitUntil { await w.watcher.pendingCount != Int.max }
             try await body(w)
@@ -90,6 +93,34 @@ import Testing
         try await waitUntil {
             guard let c = await w.watcher.candidate(rel) else { return false }
             return c.fact.size == size && (!closed || c.closed)
+        }
+    }
+
+    /// A file replaced while its completeness is checked (a browser's download renamed over its 0-byte
+    /// placeholder between the settle's stat and the check, which reads by name) is reported as the version
+    /// it now is, once it settles — never as the placeholder's fact the check did not read.
+    @Test(arguments: [WatchMode.inotify, .poll])
+    func aFileReplacedWhileItIsCheckedIsReportedAsItsNewVersion(mode: WatchMode) async throws {
+        let dir = try TempDir()
+        try dir.write("dl.mp4", "")
+        let whole = String(repeating: "v", count: 4096)
+        try dir.write("dl.mp4.part", whole)
+        let replaced = Mutex(false)
+        try await Self.withWatcher(
+            dir.url, mode: mode, settle: .milliseconds(5),
+            isWhole: { fact in
+                // The download lands while the placeholder is being checked; the check sees the new file.
+                if fact.size == 0, !replaced.withLock({ $0 }) {
+                    _ = rename(dir.file("dl.mp4.part").path, dir.file("dl.mp4").path)
+                    replaced.withLock { $0 = true }
+                }
+                return true
+            }
+        ) { w in
+            for _ in 0..<40 where !w.seen.paths.contains("dl.mp4") { try await Self.step(w, by: .milliseconds(100)) }
+            #expect(replaced.withLock { $0 })
+            let reported = w.seen.all.map(\.0).filter { $0.relPath == "dl.mp4" }
+            #expect(reported.map(\.size) == [4096], "reported \(reported.map(\.size))")
         }
     }
 
