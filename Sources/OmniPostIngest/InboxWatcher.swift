@@ -339,9 +339,10 @@ package actor InboxWatcher {
             }
             // The fact reported must be the version that was checked: polled facts come from the last scan,
             // and under inotify the stat above came before the check, which reads the file by its name — a
-            // browser's download renamed over its 0-byte placeholder in between was checked whole as the new
-            // file and then recorded as the placeholder's fact (0 bytes, the old inode), and the drop made of it
-            // was withdrawn `source_changed` a moment later. A file that moved on meanwhile is not settled.
+            // browser's finished download renamed over the empty file it made first, in between, was checked
+            // whole as the new file and then recorded with the empty one's fact (0 bytes, the old inode), and
+            // the drop made of it was withdrawn `source_changed` a moment later. A file that moved on
+            // meanwhile is not settled.
             if let current = scanner.stat(relPath: fact.relPath), !current.sameState(as: fact) {
                 candidates[fact.relPath] = Candidate(fact: current, lastChange: clock.now(), closed: true)
                 continue
