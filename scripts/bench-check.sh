@@ -9,13 +9,13 @@
 # round of the safety net, which an idle daemon runs every 30 s: its CPU and the code it maps back would be missed). Not run in CI: it needs a quiet machine.
 # BENCH_CHECK_RUNS=3 runs each group three times and compares (and prints, beside issue 30's goal for each
 # figure) the median of the runs. `BENCH_CHECK_UPDATE=1` writes this run's figures (medians) as the new
-# committed ones. BENCH_CHECK_ONLY=uploads,idle picks groups (uploads idle rejections drops convert).
+# committed ones. BENCH_CHECK_ONLY=uploads,idle picks groups (uploads idle rejections drops convert digest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FIGURES=scripts/bench-figures.txt
 TOLERANCE=${BENCH_TOLERANCE:-20}
 RUNS=${BENCH_CHECK_RUNS:-1}
-GROUPS_=${BENCH_CHECK_ONLY:-uploads,idle,rejections,drops,convert}
+GROUPS_=${BENCH_CHECK_ONLY:-uploads,idle,rejections,drops,convert,digest}
 swift build -c release --product omnipost
 swift build -c release --product omnipost-bench
 work=$(mktemp -d)
@@ -29,6 +29,7 @@ for i in $(seq 1 "$RUNS"); do
   case ",$GROUPS_," in *,rejections,*) run BENCH_ONLY=rejections BENCH_JUNK=200 ;; esac
   case ",$GROUPS_," in *,drops,*) run BENCH_ONLY=drops BENCH_SIDECAR_CPU=200 BENCH_PASS_DROPS=10 BENCH_SIDECARS=2000 ;; esac
   case ",$GROUPS_," in *,convert,*) run BENCH_ONLY=convert ;; esac
+  case ",$GROUPS_," in *,digest,*) run BENCH_ONLY=digest BENCH_DIGEST_MIB=512 ;; esac
 done
 # One line per figure: key median better goal run1 run2 … (the runs in order).
 measured="$work/median"

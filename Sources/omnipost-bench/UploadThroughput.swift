@@ -234,6 +234,19 @@ func pruneReceived(_ dir: URL, keep: Set<String>) {
     }
 }
 
+/// Reads `paths` once, untimed, right before a side's run: this VM's kernel reclaims page cache left
+/// untouched for a while (DAMON's reclaim: a 1 GiB file unread for half an hour cost 0.4–0.9 CPU-s to read
+/// again, 0.11 once back in memory — docs/performance.md, r21), and whichever side's input had been
+/// paged out paid for it inside its timed run.
+func warm(_ paths: [String]) {
+    for p in paths {
+        let fd = open(p, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { continue }
+        _ = try? FileBlocks.forEach(fd, failed: FileBlocks.unreadable(p)) { _ in }
+        close(fd)
+    }
+}
+
 func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[String]] {
     let dir = uploadBenchDir(root: root)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -270,19 +283,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
         } else {
             // Bytes that do not compress, written once per size.
             file = dir.appendingPathComponent("payload-\(c.bytes).bin")
-            _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-            let h = try FileHandle(forWritingTo: file)
-            // From the kernel's generator in 8 MiB reads (a word at a time took minutes a GiB).
-            let random = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
-            var left = c.bytes
-            while left > 0 {
-                let n = Int(min(left, 8 << 20))
-                guard let d = try random.read(upToCount: n), !d.isEmpty else { throw OmniError(.internalError, "/dev/urandom gave nothing") }
-                try h.write(contentsOf: d)
-                left -= Int64(d.count)
-            }
-            try random.close()
-            try h.close()
+            try writeRandomFile(file, bytes: c.bytes)
             files[c.bytes] = file
             let d = try FileHashing.digests(path: file.path)
             shas[c.bytes] = (d.hex, d.xxh3)
@@ -301,6 +302,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
             // Each timed run starts with nothing dirty in the page cache: the payload just written, or the
             // sandbox's copy from the run before, flushed meanwhile made whichever run it fell in the slower one.
             sync()
+            warm([file.path])
             let sandboxBefore = ProcessCPU.of(pid: sandbox.processIdentifier)
             let up = try runMeasured(bench, ["upload", c.platform, base, file.path, String(c.bytes), shas[c.bytes]?.sha256 ?? "", sha256Check ? "" : shas[c.bytes]?.xxh3 ?? ""])
             let fields = up.out.split(separator: "\n").last?.split(separator: " ") ?? []
@@ -326,6 +328,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
             }
             pruneReceived(dir, keep: Set(files.values.map(\.path) + names))
             sync()
+            warm(names)
             sinks.append(
                 try runCurl(
                     names.map { CurlPart(method: "PUT", url: base + "/sandbox/sink", headers: [], slice: $0) }, config: dir.appendingPathComponent("sink.cfg").path
@@ -335,6 +338,7 @@ func uploadRows(bench: String, omnipost: String, root: URL) async throws -> [[St
             // writes into it first pays (docs/performance.md, r20).
             pruneReceived(dir, keep: Set(files.values.map(\.path) + names))
             sync()
+            warm(names)
             let curlSandboxBefore = ProcessCPU.of(pid: sandbox.processIdentifier), curlSandboxSplit = ProcessCPU.split(pid: sandbox.processIdentifier)
             let same = try runMeasured(bench, ["curl", c.platform, base, slices.path, String(c.bytes), String(ours[0].partSize)]).out
             let said = same.split(separator: "\n").last?.split(separator: " ") ?? []

@@ -75,6 +75,11 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "uploads" {
     printTable(rows)
     exit(0)
 }
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "digest" {
+    rows += try digestRows(root: root)
+    printTable(rows)
+    exit(0)
+}
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "idle" {
     rows += try await idleRows(root: root, binary: binary, seconds: idleSeconds)
     printTable(rows)
@@ -250,6 +255,9 @@ do {
 
 // 2b. Per plan kind, and the quality of full transcodes per profile.
 rows += try await planKindRows(media: root.appendingPathComponent("media"), profiles: try ProfileCatalog.bundled())
+
+// 3b. The digests a clip is taken with, against the reference tools (DigestCost.swift).
+rows += try digestRows(root: root)
 
 // 4. Large uploads per platform sandbox, against curl (BENCH_UPLOADS=0 skips them).
 if ProcessInfo.processInfo.environment["BENCH_UPLOADS"] != "0" {

@@ -8,8 +8,8 @@ import Testing
 /// byte, cut short, added to, two blocks swapped, another file put in its place — never has its last
 /// chunk handed out.
 @Suite struct PinnedDigestTests {
-    /// Three reads of `FileHashing`'s buffer and a bit: the digest is streamed across reads.
-    static let size = 3 * FileHashing.bufferSize + 54_321
+    /// Three of `FileBlocks`' reads and a bit: the digest is streamed across reads.
+    static let size = 3 * FileBlocks.size + 54_321
     static let chunk = 1 << 20
 
     /// Bytes from a 64-bit LCG's top bits: no block repeats another (a swap of two must change the file).

@@ -98,14 +98,8 @@ extension BeneathDirectory {
             close(out)
             if !published { unlinkat(dest.fd, tmp, 0) }
         }
-        var buf = [UInt8](repeating: 0, count: FileHashing.bufferSize)
-        var at: Int64 = 0
-        while true {
-            let n = buf.withUnsafeMutableBytes { pread(src, $0.baseAddress!, $0.count, off_t(at)) }
-            if n < 0 { if errno == EINTR { continue }; throw OmniError(.archiveIO, "cannot read \(path)/\(name): \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            try buf.withUnsafeBytes { try Self.writeAll(out, UnsafeRawBufferPointer(rebasing: $0[0..<n]), what: "\(dest.path)/\(tmp)") }
-            at += Int64(n)
+        try FileBlocks.forEach(src, failed: { OmniError(.archiveIO, "cannot read \(path)/\(name): \(String(cString: strerror($0)))") }) {
+            try Self.writeAll(out, $0, what: "\(dest.path)/\(tmp)")
         }
         guard fsync(out) == 0 else { throw OmniError(.archiveIO, "cannot flush \(dest.path)/\(tmp): \(String(cString: strerror(errno)))") }
         let a = try Self.sha256(fd: src), b = try Self.sha256(fd: out)

@@ -140,15 +140,7 @@ package final class BeneathDirectory: @unchecked Sendable {
     /// The whole file behind `fd` hashed in `algorithm`, read by position (the descriptor's offset is left alone).
     package static func digest(fd: Int32, _ algorithm: FileDigest.Algorithm) throws -> (hex: String, bytes: Int64) {
         let hasher = FileDigest.Hasher(algorithm)
-        var total: Int64 = 0
-        var buf = [UInt8](repeating: 0, count: FileHashing.bufferSize)
-        while true {
-            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(total)) }
-            if n < 0 { if errno == EINTR { continue }; throw Failure(what: "cannot read back", errno: errno) }
-            if n == 0 { break }
-            buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            total += Int64(n)
-        }
+        let total = try FileBlocks.forEach(fd, failed: { Failure(what: "cannot read back", errno: $0) }) { hasher.update($0) }
         return (hasher.hex(), total)
     }
 }

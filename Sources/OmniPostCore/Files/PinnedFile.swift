@@ -92,16 +92,8 @@ package final class PinnedFile: @unchecked Sendable {
         let out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard out >= 0 else { throw OmniError(.internalError, "cannot create \(dst): \(String(cString: strerror(errno)))") }
         defer { close(out) }
-        var buf = [UInt8](repeating: 0, count: FileHashing.bufferSize)
-        var at: Int64 = 0
-        while at < size {
-            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(at)) }
-            if n < 0 { if errno == EINTR { continue }; throw OmniError(.unreadable, "cannot read \(path): \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            do { try buf.withUnsafeBytes { try BeneathDirectory.writeAll(out, UnsafeRawBufferPointer(rebasing: $0[0..<n]), what: dst) } } catch {
-                throw OmniError(.archiveIO, "\(error)")
-            }
-            at += Int64(n)
+        let at = try FileBlocks.forEach(fd, length: size, failed: { OmniError(.unreadable, "cannot read \(path): \(String(cString: strerror($0)))") }) { block in
+            do { try BeneathDirectory.writeAll(out, block, what: dst) } catch { throw OmniError(.archiveIO, "\(error)") }
         }
         guard at == size, fsync(out) == 0 else { throw OmniError(.sourceChanged, "\(path) ended before its \(size) bytes; nothing was sent") }
         return dst

@@ -50,20 +50,8 @@ package final class PinnedReader: @unchecked Sendable {
         return f
     }
 
-    /// Fills `into` from `offset` (short only at the end of the file): the bytes land where the caller
-    /// wants them, so a chunk is neither zero-filled first nor copied afterwards.
-    private func read(_ f: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        var got = 0
-        while got < buffer.count {
-            let n = pread(f, buffer.baseAddress! + got, buffer.count - got, off_t(offset + Int64(got)))
-            if n < 0 {
-                if errno == EINTR { continue }; throw OmniError(.unreadable, "\((path as NSString).lastPathComponent) cannot be read (\(String(cString: strerror(errno))))")
-            }
-            if n == 0 { break }
-            got += n
-        }
-        return got
-    }
+    /// The error for a failed read of this file.
+    private var unreadable: (Int32) -> any Error { FileBlocks.unreadable((path as NSString).lastPathComponent) }
 
     package func chunk(from: Int64, count: Int) throws -> Data {
         var out = Data(count: count)
@@ -90,16 +78,13 @@ package final class PinnedReader: @unchecked Sendable {
         if from != hashedTo {
             hasher.restart()
             hashedTo = 0
-            // The prefix is hashed again through one buffer of the hashing size, not a chunk's.
-            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: FileHashing.bufferSize, alignment: 16)
-            defer { scratch.deallocate() }
-            while hashedTo < from {
-                let want = Int(min(Int64(FileHashing.bufferSize), from - hashedTo))
-                let n = try read(f, at: hashedTo, into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<want]))
-                guard n > 0 else { throw changed("it is shorter than the \(from) bytes already sent") }
-                hasher.update(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
-                hashedTo += Int64(n)
+            // The prefix is hashed again through one buffer of a whole-file read's size, not a chunk's.
+            // What the hasher has taken is always what `hashedTo` says, a failed read half-way included.
+            try FileBlocks.forEach(f, length: from, failed: unreadable) {
+                hasher.update($0)
+                hashedTo += Int64($0.count)
             }
+            guard hashedTo == from else { throw changed("it is shorter than the \(from) bytes already sent") }
         }
         var got = 0
         // A chunk that fails half-way has fed the hasher part of its bytes: the next one starts it again.
@@ -112,7 +97,7 @@ package final class PinnedReader: @unchecked Sendable {
         }
         while got < count {
             let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[got..<min(count, got + Self.block)])
-            let n = try read(f, at: from + Int64(got), into: piece)
+            let n = try FileBlocks.fill(f, at: from + Int64(got), into: piece, failed: unreadable)
             guard n == piece.count else { throw changed("it is shorter than expected (\(from + Int64(got + n)) of \(size) bytes)") }
             let done = UnsafeRawBufferPointer(piece)
             hasher.update(done)

@@ -5,39 +5,48 @@ import OmniPostCore
     import Glibc
 #endif
 
-/// A request body read from disk as it is sent, in 1 MiB buffers (a rendition is never held in memory
-/// whole), optionally between a head and a tail (a multipart body's delimiters).
+/// A request body read from disk as it is sent, a block at a time (`FileBlocks.size`; a rendition is never
+/// held in memory whole), optionally between a head and a tail (a multipart body's delimiters). Each
+/// block is read straight into the buffer that is sent: no copy between the read and the wire.
 enum FileStream {
+    /// The file at `file`, opened by name when the stream starts.
     static func body(head: Data = Data(), file: String, tail: Data = Data()) -> AsyncThrowingStream<ByteBuffer, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task.detached {
-                do {
-                    if !head.isEmpty { continuation.yield(ByteBuffer(data: head)) }
-                    let h = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
-                    defer { try? h.close() }
-                    while !Task.isCancelled, let d = try h.read(upToCount: 1 << 20), !d.isEmpty { continuation.yield(ByteBuffer(data: d)) }
-                    if !tail.isEmpty { continuation.yield(ByteBuffer(data: tail)) }
-                    continuation.finish()
-                } catch { continuation.finish(throwing: error) }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        blocks(head: head, tail: tail) {
+            let fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+            guard fd >= 0 else { throw OmniError(.unreadable, "\((file as NSString).lastPathComponent) cannot be read (\(String(cString: strerror(errno))))") }
+            var st = stat()
+            let size = fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
+            return (fd, size, file, { close(fd) })
         }
     }
 
-    /// The same from a pinned file's descriptor (pread: its offset is left alone), never by its name;
-    /// the file is kept open while the stream lives.
+    /// The same from a pinned file's descriptor, never by its name: exactly its `size` bytes (a file that
+    /// ends sooner fails the body `source_changed`); the file is kept open while the stream lives.
     static func body(head: Data = Data(), pinned: PinnedFile, tail: Data = Data()) -> AsyncThrowingStream<ByteBuffer, any Error> {
+        blocks(head: head, tail: tail) { (pinned.fd, pinned.size, pinned.path, { withExtendedLifetime(pinned) {} }) }
+    }
+
+    /// `size` bytes of the descriptor `open` hands over, from its start, in blocks read on a task of the
+    /// stream's own (cancelled with it).
+    private static func blocks(
+        head: Data, tail: Data, open: @escaping @Sendable () throws -> (fd: Int32, size: Int64, path: String, done: @Sendable () -> Void)
+    ) -> AsyncThrowingStream<ByteBuffer, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task.detached {
                 do {
                     if !head.isEmpty { continuation.yield(ByteBuffer(data: head)) }
+                    let (fd, size, path, done) = try open()
+                    defer { done() }
+                    let name = (path as NSString).lastPathComponent
                     var at: Int64 = 0
-                    var buf = [UInt8](repeating: 0, count: 1 << 20)
-                    while !Task.isCancelled, at < pinned.size {
-                        let n = buf.withUnsafeMutableBytes { pread(pinned.fd, $0.baseAddress!, $0.count, off_t(at)) }
-                        if n < 0 { if errno == EINTR { continue }; throw OmniError(.unreadable, "cannot read \(pinned.path): \(String(cString: strerror(errno)))") }
-                        if n == 0 { throw OmniError(.sourceChanged, "\(pinned.path) ended before its \(pinned.size) bytes") }
-                        continuation.yield(ByteBuffer(bytes: buf[0..<n]))
+                    while !Task.isCancelled, at < size {
+                        let want = Int(min(Int64(FileBlocks.size), size - at))
+                        var block = ByteBufferAllocator().buffer(capacity: want)
+                        let n = try block.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
+                            try FileBlocks.fill(fd, at: at, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), failed: FileBlocks.unreadable(name))
+                        }
+                        if n < want { throw OmniError(.sourceChanged, "\(path) ended before its \(size) bytes") }
+                        continuation.yield(block)
                         at += Int64(n)
                     }
                     if !tail.isEmpty { continuation.yield(ByteBuffer(data: tail)) }

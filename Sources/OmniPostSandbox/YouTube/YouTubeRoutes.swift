@@ -329,7 +329,7 @@ enum YouTubeRoutes: SandboxPlatform {
                     break
                 }
                 let n = Int64(buffer.readableBytes)
-                if let bytes = buffer.readBytes(length: buffer.readableBytes) { try handle.write(contentsOf: bytes) }
+                try buffer.withUnsafeReadableBytes { try handle.write(contentsOf: $0) }
                 session.received += n
             }
         } catch {

@@ -1,0 +1,58 @@
+import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A file read by position, a block per `pread`, into memory the caller owns or one buffer reused for the
+/// whole file; the descriptor's offset is left alone. Every whole-file read goes through here: the
+/// digests taken at intake, the archive's copy and its read-back, a private copy, a body streamed from
+/// disk, the upload's parts. Why not `FileHandle.read(upToCount:)`: on Linux it reads a regular file
+/// `st_blksize` (4 KiB) at a time into a fresh buffer of the size asked for — 262,144 `read` calls for a
+/// GiB, and a 1 MiB buffer is a fresh mapping each time (the daemon's mmap threshold, `MemoryTuning`):
+/// 0.27–0.28 CPU-s a GiB against 0.07 for this (docs/performance.md, r21).
+package enum FileBlocks {
+    /// The block a whole-file read moves at a time: large enough that the calls cost nothing beside the
+    /// copy, small enough to stay in a core's cache while it is hashed.
+    package static let size = 1 << 20
+
+    /// Fills `buffer` from `offset`, short only where the file ends. `failed` makes the error for an errno.
+    package static func fill(
+        _ fd: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer, failed: (Int32) -> any Error
+    ) throws -> Int {
+        var got = 0
+        while got < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + got, buffer.count - got, off_t(offset + Int64(got)))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failed(errno)
+            }
+            if n == 0 { break }
+            got += n
+        }
+        return got
+    }
+
+    /// Every block from `offset` to the end of the file (or `length` bytes, at most), in order, through
+    /// one buffer; the bytes read. `body` must not keep the pointer.
+    @discardableResult
+    package static func forEach(
+        _ fd: Int32, from offset: Int64 = 0, length: Int64? = nil, failed: (Int32) -> any Error, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int64 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        defer { buffer.deallocate() }
+        var at: Int64 = 0
+        while length.map({ at < $0 }) ?? true {
+            let want = length.map { Int(min(Int64(size), $0 - at)) } ?? size
+            let n = try fill(fd, at: offset + at, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), failed: failed)
+            if n == 0 { break }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            at += Int64(n)
+        }
+        return at
+    }
+
+    /// The error for a failed read of the file a sentence calls `name`.
+    package static func unreadable(_ name: String) -> (Int32) -> any Error {
+        { e in OmniError(.unreadable, "\(name) cannot be read (\(String(cString: strerror(e))))") }
+    }
+}
