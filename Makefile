@@ -69,13 +69,16 @@ test: deps test-deps $(VENV)/.installed
 	$(SWIFT) build --build-tests
 	.build/debug/omnipostPackageTests.xctest --testing-library swift-testing --experimental-maximum-parallelization-width $(TEST_WIDTH)
 
+# The digest row compares with xxHash's own tool (xxh128sum, Debian's xxhash): installed here as for the tests.
 bench: deps
+	@$(MAKE) --no-print-directory debs PKGS="xxhash"
 	$(SWIFT) build -c release --product omnipost
 	bash scripts/bench.sh
 
 # A short bench run against the figures committed in scripts/bench-figures.txt; fails on a slowdown
 # beyond BENCH_TOLERANCE percent (default 20). Not part of CI (it needs a quiet machine).
 bench-check: deps
+	@$(MAKE) --no-print-directory debs PKGS="xxhash"
 	bash scripts/bench-check.sh
 
 # The production binary (issue 30): the release build, the unit, the `omnipost` system user and the

@@ -5,7 +5,7 @@
 # BENCH_PASS_DROPS, BENCH_SIDECARS shorten it); BENCH_ONLY=convert the convert stage against bare ffmpeg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in inotifywait:inotify-tools wrk:wrk; do command -v "${tool%%:*}" >/dev/null || {
+for tool in inotifywait:inotify-tools wrk:wrk xxh128sum:xxhash; do command -v "${tool%%:*}" >/dev/null || {
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get install -y -qq --no-install-recommends "${tool##*:}" >/dev/null
 }; done

@@ -4,14 +4,22 @@ import OmniPostCore
 @testable import OmniPostPlatforms
 import Testing
 
-/// Whole-file reads go through `FileBlocks`: a block per `pread`, in order, through one buffer — the
-/// digests taken at intake, the archive's copy, a body streamed from disk. Each read here is checked for
-/// the bytes it hands on, where it starts and stops, and what a failed read says.
+/// Whole-file reads go through `FileBlocks`: a block per `pread`, in order, through one buffer. Checked
+/// here: the bytes each read hands on, where it starts and stops, what a failed read says, the digests
+/// against the command-line tools, a body streamed from disk, and the private copy a program is handed
+/// where no hard link can be made.
 @Suite struct FileBlocksTests {
     /// Three blocks and a bit: every read but the last is a whole block.
     static let size = 3 * FileBlocks.size + 54_321
 
-    static func bytes(_ n: Int = size) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 11) } }
+    /// A 64-bit LCG's top bits: no block repeats another, so a block read from the wrong place is seen.
+    static func bytes(_ n: Int = size) -> [UInt8] {
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<n).map { _ in
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: x >> 56)
+        }
+    }
 
     func write(_ dir: TempDir, _ bytes: [UInt8], as name: String = "clip.mp4") throws -> String {
         let path = dir.file(name).path
@@ -83,6 +91,7 @@ import Testing
             try p.run()
             let data = out.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "\(args[0]) failed")
             return String(decoding: data, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
         }
         let d = try FileHashing.digests(path: path)
@@ -99,7 +108,7 @@ import Testing
         let all = Self.bytes()
         let path = try write(dir, all)
         let head = Data("--form\r\n".utf8), tail = Data("\r\n--form--\r\n".utf8)
-        func collect(_ s: AsyncThrowingStream<ByteBuffer, any Error>) async throws -> (bytes: [UInt8], largest: Int) {
+        func collect(_ s: FileStream) async throws -> (bytes: [UInt8], largest: Int) {
             var bytes: [UInt8] = [], largest = 0
             for try await b in s {
                 bytes += b.readableBytesView
@@ -109,26 +118,102 @@ import Testing
         }
         let byName = try await collect(FileStream.body(head: head, file: path, tail: tail))
         #expect(byName.bytes == Array(head) + all + Array(tail))
-        #expect(byName.largest == FileBlocks.size)
+        #expect(byName.largest == FileStream.block)
         let pinned = try PinnedFile(path: path, size: Int64(all.count), expected: nil)
         #expect(try await collect(FileStream.body(head: head, pinned: pinned, tail: tail)).bytes == Array(head) + all + Array(tail))
     }
 
-    /// A pinned file cut short after it was taken fails the body `source_changed`: the request never
-    /// carries fewer bytes than it announced.
-    @Test func aPinnedFileCutShortFailsTheBody() async throws {
+    /// A pinned file cut short, or added to, after it was taken fails the body `source_changed` before its
+    /// last block: the request never completes with other bytes than those that were checked.
+    @Test(arguments: [-(FileBlocks.size + 10), 1])
+    func aPinnedFileThatChangedSizeFailsTheBodyBeforeItsEnd(change: Int) async throws {
         let dir = try TempDir()
         let all = Self.bytes()
         let path = try write(dir, all)
         let pinned = try PinnedFile(path: path, size: Int64(all.count), expected: nil)
-        #expect(truncate(path, off_t(FileBlocks.size + 10)) == 0)
+        #expect(truncate(path, off_t(all.count + change)) == 0)
         var got = 0
         do {
             for try await b in FileStream.body(pinned: pinned) { got += b.readableBytes }
-            Issue.record("a short file's body ended without an error")
+            Issue.record("a changed file's body ended without an error")
         } catch let e as OmniError {
             #expect(e.code == .sourceChanged)
         }
-        #expect(got == FileBlocks.size)
+        #expect(got < all.count)
+    }
+
+    /// The body reads a block only when the client asks for the next one (as the socket takes them), never
+    /// ahead into memory: bytes changed on disk before a block is asked for are what that block carries.
+    @Test func aBodyReadsABlockOnlyWhenAskedForIt() async throws {
+        let dir = try TempDir()
+        let all = Self.bytes()
+        let path = try write(dir, all)
+        let pinned = try PinnedFile(path: path, size: Int64(all.count), expected: nil)
+        let blocks = FileStream.body(pinned: pinned).makeAsyncIterator()
+        #expect(try await blocks.next()?.readableBytes == FileStream.block)
+        // Long after the first block was handed on, the second one's bytes change in place.
+        try await Task.sleep(for: .milliseconds(100))
+        let h = try #require(FileHandle(forWritingAtPath: path))
+        try h.seek(toOffset: UInt64(FileStream.block))
+        try h.write(contentsOf: Data(repeating: 0xAA, count: FileStream.block))
+        try h.close()
+        let second = try #require(try await blocks.next())
+        #expect(second.readableBytesView.allSatisfy { $0 == 0xAA })
+    }
+
+    /// A body by name is of a regular file: a FIFO in its place fails at once, without blocking.
+    @Test func aBodyByNameRefusesWhatIsNotARegularFile() async throws {
+        let dir = try TempDir()
+        let fifo = dir.file("clip.mp4").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        do {
+            for try await _ in FileStream.body(file: fifo) { Issue.record("a FIFO handed out bytes") }
+            Issue.record("a FIFO was read")
+        } catch let e as OmniError {
+            #expect(e.code == .notRegularFile)
+        }
+    }
+
+    /// Where no hard link can be made (the file on tmpfs, the folder here on another file system), a
+    /// program is handed a copy: exactly the bytes that were checked, or none — a file added to or changed
+    /// in place since it was opened is refused, and no copy is left behind.
+    @Test func aPrivateCopyIsTheCheckedFileOrNothing() throws {
+        let dir = try TempDir()
+        let shm = "/dev/shm/omnipost-test-\(UUID().uuidString)"
+        #expect(mkdir(shm, 0o700) == 0)
+        defer { try? FileManager.default.removeItem(atPath: shm) }
+        var a = stat(), b = stat()
+        guard stat(shm, &a) == 0, stat(dir.url.path, &b) == 0, a.st_dev != b.st_dev else { return }  // one file system: no copy to test
+        let all = Self.bytes()
+        let path = shm + "/clip.mp4"
+        try Data(all).write(to: URL(fileURLWithPath: path))
+        let digest = FileDigest(.xxh3_128, try FileHashing.digests(path: path).xxh3)
+        let copy = try PinnedFile(path: path, size: Int64(all.count), expected: digest).privateName(in: dir.url.path, name: "clip.mp4")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == Data(all))
+        var c = stat()
+        #expect(stat(copy, &c) == 0 && c.st_dev == b.st_dev, "a copy, on the folder's file system")
+        PinnedFile.removePrivate(copy)
+        func refused(_ change: (String) throws -> Void) throws {
+            let pinned = try PinnedFile(path: path, size: Int64(all.count), expected: digest)
+            try change(path)
+            #expect(throws: OmniError.self) { _ = try pinned.privateName(in: dir.url.path, name: "clip.mp4") }
+            let left = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix(".omnipost-private-") }
+            #expect(left.isEmpty, "no copy left behind: \(left)")
+            try Data(all).write(to: URL(fileURLWithPath: path))
+        }
+        // Added to after it was opened.
+        try refused { p in
+            let h = try #require(FileHandle(forWritingAtPath: p))
+            _ = try h.seekToEnd()
+            try h.write(contentsOf: Data("more".utf8))
+            try h.close()
+        }
+        // One byte changed in place, the size the same.
+        try refused { p in
+            let h = try #require(FileHandle(forWritingAtPath: p))
+            try h.seek(toOffset: UInt64(FileBlocks.size + 5))
+            try h.write(contentsOf: Data([all[FileBlocks.size + 5] ^ 0xff]))
+            try h.close()
+        }
     }
 }

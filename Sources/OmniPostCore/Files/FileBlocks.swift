@@ -4,15 +4,16 @@ import Foundation
 #endif
 
 /// A file read by position, a block per `pread`, into memory the caller owns or one buffer reused for the
-/// whole file; the descriptor's offset is left alone. Every whole-file read goes through here: the
-/// digests taken at intake, the archive's copy and its read-back, a private copy, a body streamed from
-/// disk, the upload's parts. Why not `FileHandle.read(upToCount:)`: on Linux it reads a regular file
+/// whole file; the descriptor's offset is left alone. Every read of a whole file goes through here: the
+/// digests taken at intake, the archive's copy and its read-back, a private copy, a webhook's signature, a
+/// body streamed from disk, the upload's parts (a probe's read of one box does not). Why not
+/// `FileHandle.read(upToCount:)`: on Linux it reads a regular file
 /// `st_blksize` (4 KiB) at a time into a fresh buffer of the size asked for — 262,144 `read` calls for a
 /// GiB, and a 1 MiB buffer is a fresh mapping each time (the daemon's mmap threshold, `MemoryTuning`):
 /// 0.27–0.28 CPU-s a GiB against 0.07 for this (docs/performance.md, r21).
 package enum FileBlocks {
-    /// The block a whole-file read moves at a time: large enough that the calls cost nothing beside the
-    /// copy, small enough to stay in a core's cache while it is hashed.
+    /// The block a whole-file read moves at a time into its one buffer: large enough that the calls cost
+    /// nothing beside the copy (the buffer is mapped once a file, so its size is no allocation's cost).
     package static let size = 1 << 20
 
     /// Fills `buffer` from `offset`, short only where the file ends. `failed` makes the error for an errno.
@@ -51,8 +52,9 @@ package enum FileBlocks {
         return at
     }
 
-    /// The error for a failed read of the file a sentence calls `name`.
-    package static func unreadable(_ name: String) -> (Int32) -> any Error {
-        { e in OmniError(.unreadable, "\(name) cannot be read (\(String(cString: strerror(e))))") }
+    /// The error for a failed read of the file a sentence calls `name` — at `name` as a drop's file is
+    /// reported (`located`), or about the file alone.
+    package static func unreadable(_ name: String, located: Bool = false) -> (Int32) -> any Error {
+        { e in OmniError(.unreadable, "\(name) cannot be read (\(String(cString: strerror(e))))", at: located ? SourceLocation(file: name) : nil) }
     }
 }

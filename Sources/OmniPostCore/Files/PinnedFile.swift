@@ -14,6 +14,8 @@ package final class PinnedFile: @unchecked Sendable {
     package let size: Int64
     private let device: UInt64
     private let inode: UInt64
+    /// The digest the file was checked against when it was opened, for a copy made of it later.
+    private let expected: FileDigest?
 
     /// Opens `path` (`O_NOFOLLOW`: a link is refused) and checks it is a regular file of `size` bytes
     /// whose contents hash to `expected` (when given). Throws `source_changed` when it is not that file.
@@ -36,6 +38,7 @@ package final class PinnedFile: @unchecked Sendable {
         self.size = size
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
+        self.expected = expected?.hex.isEmpty == true ? nil : expected
         if let expected, !expected.hex.isEmpty {
             let got = try BeneathDirectory.digest(fd: fd, expected.algorithm)
             guard got.hex == expected.hex, got.bytes == size else {
@@ -59,14 +62,28 @@ package final class PinnedFile: @unchecked Sendable {
         size = Int64(st.st_size)
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
+        expected = nil
     }
 
     deinit { close(fd) }
 
     /// Whether `path` (not followed) is still this very file.
-    package func isStill(_ path: String) -> Bool {
-        var st = stat()
-        return lstat(path, &st) == 0 && UInt64(st.st_dev) == device && UInt64(st.st_ino) == inode && Int64(st.st_size) == size
+    package func isStill(_ path: String) -> Bool { Identity(path) == Identity(device: device, inode: inode, size: size) }
+
+    /// Which file a name is (not followed) and its size: what a name handed to a program must still be
+    /// after it ran — the pinned file itself where it was linked, the copy where it was copied.
+    package struct Identity: Equatable, Sendable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+
+        package init?(_ path: String) {
+            var st = stat()
+            guard lstat(path, &st) == 0 else { return nil }
+            (device, inode, size) = (UInt64(st.st_dev), UInt64(st.st_ino), Int64(st.st_size))
+        }
+
+        init(device: UInt64, inode: UInt64, size: Int64) { (self.device, self.inode, self.size) = (device, inode, size) }
     }
 
     /// A name for this file that nobody else can change: `dir/<private folder 0700>/<name>`, a hard link
@@ -88,14 +105,29 @@ package final class PinnedFile: @unchecked Sendable {
             rmdir(folder)
             return nil
         }
-        // Another file system (or none that links): a copy from the descriptor, read back and compared.
+        // Another file system (or none that links): a copy from the descriptor, hashed as it is written and
+        // compared with the digest checked when the file was opened, and exactly its size — a file changed
+        // in place or added to since is not copied as if it were the one taken.
         let out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard out >= 0 else { throw OmniError(.internalError, "cannot create \(dst): \(String(cString: strerror(errno)))") }
-        defer { close(out) }
-        let at = try FileBlocks.forEach(fd, length: size, failed: { OmniError(.unreadable, "cannot read \(path): \(String(cString: strerror($0)))") }) { block in
+        var made = false
+        defer {
+            close(out)
+            // A copy that is not the file taken is not left behind.
+            if !made { Self.removePrivate(dst) }
+        }
+        let hasher = expected.map { FileDigest.Hasher($0.algorithm) }
+        // One byte past the size, to tell a file that grew.
+        let at = try FileBlocks.forEach(fd, length: size + 1, failed: FileBlocks.unreadable(path)) { block in
+            hasher?.update(block)
             do { try BeneathDirectory.writeAll(out, block, what: dst) } catch { throw OmniError(.archiveIO, "\(error)") }
         }
-        guard at == size, fsync(out) == 0 else { throw OmniError(.sourceChanged, "\(path) ended before its \(size) bytes; nothing was sent") }
+        guard at == size else { throw OmniError(.sourceChanged, "\(path) is now \(at > size ? "more" : "fewer") than its \(size) bytes; nothing was sent") }
+        if let hasher, let expected, hasher.hex() != expected.hex {
+            throw OmniError(.sourceChanged, "\(path) changed after it was taken (its bytes' \(expected.algorithm.rawValue) is no longer the one recorded); nothing was sent")
+        }
+        guard fsync(out) == 0 else { throw OmniError(.archiveIO, "cannot flush \(dst): \(String(cString: strerror(errno)))") }
+        made = true
         return dst
     }
 

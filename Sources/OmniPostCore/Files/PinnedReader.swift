@@ -50,8 +50,8 @@ package final class PinnedReader: @unchecked Sendable {
         return f
     }
 
-    /// The error for a failed read of this file.
-    private var unreadable: (Int32) -> any Error { FileBlocks.unreadable((path as NSString).lastPathComponent) }
+    /// The error for a failed read of this file, made once (the chunk loop reads a block every 256 KiB).
+    private lazy var unreadable: (Int32) -> any Error = FileBlocks.unreadable((path as NSString).lastPathComponent)
 
     package func chunk(from: Int64, count: Int) throws -> Data {
         var out = Data(count: count)

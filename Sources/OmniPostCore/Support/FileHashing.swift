@@ -25,7 +25,7 @@ package enum FileHashing {
         let fast = xxh3 ? XXH3Hasher() : nil
         // One read of each block for both digests, while it is in the cache (`FileBlocks`: never
         // `FileHandle.read`, 4 KiB a call).
-        let total = try FileBlocks.forEach(handle.fileDescriptor, failed: FileBlocks.unreadable(displayName ?? path)) { block in
+        let total = try FileBlocks.forEach(handle.fileDescriptor, failed: FileBlocks.unreadable(displayName ?? path, located: true)) { block in
             hasher.update(bufferPointer: block)
             fast?.update(block)
             tick()

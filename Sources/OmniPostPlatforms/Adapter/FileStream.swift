@@ -5,55 +5,106 @@ import OmniPostCore
     import Glibc
 #endif
 
-/// A request body read from disk as it is sent, a block at a time (`FileBlocks.size`; a rendition is never
-/// held in memory whole), optionally between a head and a tail (a multipart body's delimiters). Each
-/// block is read straight into the buffer that is sent: no copy between the read and the wire.
-enum FileStream {
-    /// The file at `file`, opened by name when the stream starts.
-    static func body(head: Data = Data(), file: String, tail: Data = Data()) -> AsyncThrowingStream<ByteBuffer, any Error> {
-        blocks(head: head, tail: tail) {
-            let fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-            guard fd >= 0 else { throw OmniError(.unreadable, "\((file as NSString).lastPathComponent) cannot be read (\(String(cString: strerror(errno))))") }
-            var st = stat()
-            let size = fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
-            return (fd, size, file, { close(fd) })
-        }
+/// A request body read from disk as it is sent, optionally between a head and a tail (a multipart body's
+/// delimiters). It is read as the HTTP client asks for it — a block (`FileStream.block`) each time the
+/// socket has taken the one before — so a rendition is never held in memory whole, however slow the
+/// network is beside the disk (it used to be read ahead into an unbounded stream by a task of its own).
+/// Each block is read straight into the buffer that is sent.
+struct FileStream: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    /// Under the daemon's 1 MiB mmap threshold (`MemoryTuning`): a block's buffer comes from the heap and
+    /// goes back to it, not a fresh mapping each time.
+    static let block = 512 << 10
+
+    let head: Data, tail: Data
+    /// Opens the file: its descriptor, the bytes to send, its name for a sentence, and what closes it.
+    let open: @Sendable () throws -> Source
+
+    struct Source: Sendable {
+        var fd: Int32
+        var size: Int64
+        var path: String
+        /// Whether the descriptor is this body's to close (a name opened here), not a pinned file's.
+        var owned: Bool
+        /// Keeps the pinned file — and so its descriptor — alive while the body is read.
+        var keep: PinnedFile? = nil
     }
 
-    /// The same from a pinned file's descriptor, never by its name: exactly its `size` bytes (a file that
-    /// ends sooner fails the body `source_changed`); the file is kept open while the stream lives.
-    static func body(head: Data = Data(), pinned: PinnedFile, tail: Data = Data()) -> AsyncThrowingStream<ByteBuffer, any Error> {
-        blocks(head: head, tail: tail) { (pinned.fd, pinned.size, pinned.path, { withExtendedLifetime(pinned) {} }) }
-    }
-
-    /// `size` bytes of the descriptor `open` hands over, from its start, in blocks read on a task of the
-    /// stream's own (cancelled with it).
-    private static func blocks(
-        head: Data, tail: Data, open: @escaping @Sendable () throws -> (fd: Int32, size: Int64, path: String, done: @Sendable () -> Void)
-    ) -> AsyncThrowingStream<ByteBuffer, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task.detached {
-                do {
-                    if !head.isEmpty { continuation.yield(ByteBuffer(data: head)) }
-                    let (fd, size, path, done) = try open()
-                    defer { done() }
-                    let name = (path as NSString).lastPathComponent
-                    var at: Int64 = 0
-                    while !Task.isCancelled, at < size {
-                        let want = Int(min(Int64(FileBlocks.size), size - at))
-                        var block = ByteBufferAllocator().buffer(capacity: want)
-                        let n = try block.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
-                            try FileBlocks.fill(fd, at: at, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), failed: FileBlocks.unreadable(name))
-                        }
-                        if n < want { throw OmniError(.sourceChanged, "\(path) ended before its \(size) bytes") }
-                        continuation.yield(block)
-                        at += Int64(n)
-                    }
-                    if !tail.isEmpty { continuation.yield(ByteBuffer(data: tail)) }
-                    continuation.finish()
-                } catch { continuation.finish(throwing: error) }
+    /// The file at `file`, opened by name when the body is first read: a regular file, all of it as it is then.
+    static func body(head: Data = Data(), file: String, tail: Data = Data()) -> FileStream {
+        FileStream(head: head, tail: tail) {
+            let name = (file as NSString).lastPathComponent
+            let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+            guard fd >= 0 else {
+                let e = errno
+                throw OmniError(.unreadable, "\(name) cannot be read (\(String(cString: strerror(e))))")
             }
-            continuation.onTermination = { _ in task.cancel() }
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+                close(fd)
+                throw OmniError(.notRegularFile, "\(name) is \(UserFile.kindName(mode: st.st_mode)), not a regular file")
+            }
+            return Source(fd: fd, size: Int64(st.st_size), path: file, owned: true)
         }
     }
+
+    /// The same from a pinned file's descriptor, never by its name: exactly its `size` bytes, and a file
+    /// that is no longer that size (cut short, or added to) fails the body `source_changed` before its last
+    /// block, so the request never completes with other bytes than those that were checked.
+    static func body(head: Data = Data(), pinned: PinnedFile, tail: Data = Data()) -> FileStream {
+        FileStream(head: head, tail: tail) { Source(fd: pinned.fd, size: pinned.size, path: pinned.path, owned: false, keep: pinned) }
+    }
+
+    final class AsyncIterator: AsyncIteratorProtocol {
+        let body: FileStream
+        var source: Source?
+        var at: Int64 = 0
+        var stage = 0  // 0: the head, 1: the file, 2: the tail, 3: done
+
+        init(_ body: FileStream) { self.body = body }
+
+        deinit { if let s = source, s.owned { close(s.fd) } }
+
+        func next() async throws -> ByteBuffer? {
+            while true {
+                switch stage {
+                case 0:
+                    stage = 1
+                    if !body.head.isEmpty { return ByteBuffer(data: body.head) }
+                case 1:
+                    try Task.checkCancellation()
+                    if source == nil { source = try body.open() }
+                    let s = source!
+                    guard at < s.size else {
+                        stage = 2
+                        continue
+                    }
+                    let want = Int(Swift.min(Int64(FileStream.block), s.size - at))
+                    let name = (s.path as NSString).lastPathComponent
+                    var buffer = ByteBufferAllocator().buffer(capacity: want)
+                    let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
+                        try FileBlocks.fill(s.fd, at: at, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), failed: FileBlocks.unreadable(name))
+                    }
+                    if n < want { throw OmniError(.sourceChanged, "\(name) ended before its \(s.size) bytes") }
+                    at += Int64(n)
+                    if at == s.size, !s.owned {
+                        // The pinned file's last block: still the size that was checked, or not sent.
+                        var st = stat()
+                        if fstat(s.fd, &st) == 0, Int64(st.st_size) != s.size {
+                            throw OmniError(.sourceChanged, "\(name) is now \(st.st_size) bytes, not the \(s.size) taken")
+                        }
+                    }
+                    return buffer
+                case 2:
+                    stage = 3
+                    if !body.tail.isEmpty { return ByteBuffer(data: body.tail) }
+                default:
+                    return nil
+                }
+            }
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(self) }
 }

@@ -72,6 +72,9 @@ struct CommandAdapter: ResumableAdapter, DescribedAdapter {
             throw DeliveryError(e.code == .sourceChanged ? .permanent : .retryNow, e.code, e.message)
         }
         defer { PinnedFile.removePrivate(handed) }
+        // What the handed name is now — the pinned file itself where it was linked, the copy where it was
+        // copied — and must still be when the program is done.
+        let handedAs = PinnedFile.Identity(handed)
         let doc = DeliveryDocument.json(job, rendition: handed, extra: ["retry": retry])
         let r: ToolRunner.Result
         do {
@@ -81,7 +84,7 @@ struct CommandAdapter: ResumableAdapter, DescribedAdapter {
         } catch let e as OmniError {
             throw DeliveryError(.retryNow, .platformError, "\(program) could not be started: \(e.message)")
         }
-        if r.status == 0, !pinned.isStill(handed) {
+        if r.status == 0, handedAs == nil || PinnedFile.Identity(handed) != handedAs {
             // Our private name no longer names the checked file: what the program sent cannot be vouched for.
             throw DeliveryError(
                 .permanent, .uncertainPost, "\((program as NSString).lastPathComponent) succeeded, but the file it was handed changed while it ran; check what it posted")

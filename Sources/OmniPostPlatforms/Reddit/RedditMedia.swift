@@ -48,7 +48,7 @@ struct RedditMedia: Sendable {
         head += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: \(mimetype)\r\n\r\n".utf8)
         let tail = Data("\r\n--\(boundary)--\r\n".utf8)
         let size: Int64
-        let body: AsyncThrowingStream<ByteBuffer, any Error>
+        let body: FileStream
         switch source {
         case .pinned(let file):
             size = file.size

@@ -68,7 +68,15 @@ struct WebhookAdapter: ResumableAdapter, DescribedAdapter {
             if let secret {
                 var mac = WebhookSignature.start(secret: secret, timestamp: timestamp)
                 mac.update(data: head)
-                for try await chunk in FileStream.body(pinned: pinned) { mac.update(data: Data(buffer: chunk)) }
+                // The file signed block by block from the pinned descriptor (`FileBlocks`), all of it or nothing.
+                let name = (pinned.path as NSString).lastPathComponent
+                let signed: Int64
+                do {
+                    signed = try FileBlocks.forEach(pinned.fd, length: pinned.size, failed: FileBlocks.unreadable(name)) { mac.update(data: $0) }
+                } catch let e as OmniError {
+                    throw DeliveryError(.permanent, e.code, e.message)
+                }
+                guard signed == pinned.size else { throw DeliveryError(.permanent, .sourceChanged, "\(name) ended before its \(pinned.size) bytes; nothing was sent") }
                 mac.update(data: tail)
                 req.headers.add(name: WebhookSignature.header, value: WebhookSignature.value(timestamp: timestamp, mac: mac))
             }

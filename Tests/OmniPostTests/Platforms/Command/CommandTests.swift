@@ -86,6 +86,36 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: ran.path), "the program never ran")
     }
 
+    /// Where the rendition cannot be hard-linked into the drop's folder (another file system), the program
+    /// is handed a checked copy: a run that leaves the copy as it was is the post (it used to be compared
+    /// with the original's inode, so every such run ended `uncertain_post`); a program that writes into the
+    /// copy it was handed is not vouched for.
+    @Test func aProgramHandedACopyIsVouchedForByTheCopy() async throws {
+        let dir = try TempDir()
+        let shm = "/dev/shm/omnipost-test-\(UUID().uuidString)"
+        #expect(mkdir(shm, 0o700) == 0)
+        defer { try? FileManager.default.removeItem(atPath: shm) }
+        var a = stat(), b = stat()
+        guard stat(shm, &a) == 0, stat(dir.url.path, &b) == 0, a.st_dev != b.st_dev else { return }  // one file system: no copy to test
+        let clip = shm + "/walk.mp4"
+        try Data("video bytes".utf8).write(to: URL(fileURLWithPath: clip))
+        var job = UploadJob(deliveryId: 42, filePath: clip, size: 11, metadata: Self.meta, session: nil, confirmedOffset: 0)
+        job.expectedSha256 = try FileHashing.sha256(path: clip).hex
+        job.drop = DropFacts(dropId: "20261207-walk", target: "command:upload", stem: "walk", source: "walk.mp4", takenAt: Date())
+        job.scratchDirectory = dir.file("work").path
+        let seen = dir.file("seen")
+        let post = try Self.script(dir, "post", "cat >/dev/null; for last; do :; done; stat -c %d \"$last\" > '\(seen.path)'; echo '{\"id\": \"v-1\"}'")
+        let result = try await Self.adapter(dir, run: "[\(post)]").deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+        #expect(result.remoteId == "v-1")
+        // It was a copy: on the work folder's file system, not tmpfs.
+        #expect(try String(contentsOfFile: seen.path, encoding: .utf8) == "\(b.st_dev)\n")
+        let edits = try Self.script(dir, "edits", "cat >/dev/null; for last; do :; done; echo more >> \"$last\"; echo '{\"id\": \"v-2\"}'")
+        let e = await #expect(throws: DeliveryError.self) {
+            _ = try await Self.adapter(dir, run: "[\(edits)]").deliver(job, checkpoint: { _ in }, progress: { _, _ in })
+        }
+        #expect(e?.code == .uncertainPost, "\(String(describing: e))")
+    }
+
     @Test func exitCodesTimeoutsAndReRunsAreClassified() async throws {
         let dir = try TempDir()
         // 75 (EX_TEMPFAIL) by default means: again later. Its last words are in the failure.
