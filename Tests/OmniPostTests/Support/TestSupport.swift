@@ -16,10 +16,28 @@ final class TempDir: @unchecked Sendable {
 
     /// OMNIPOST_KEEP_TEST_DIRS=1 keeps them, to look at a failing run's ledger and logs.
     deinit {
-        if ProcessInfo.processInfo.environment["OMNIPOST_KEEP_TEST_DIRS"] == nil { try? FileManager.default.removeItem(at: url) }
+        if ProcessInfo.processInfo.environment["OMNIPOST_KEEP_TEST_DIRS"] == nil {
+            try? FileManager.default.removeItem(at: url)
+            for o in others { try? FileManager.default.removeItem(atPath: o) }
+        }
     }
 
     func file(_ rel: String) -> URL { url.appendingPathComponent(rel) }
+
+    /// A fresh folder on tmpfs (/dev/shm), where no hard link from this folder can reach — nil where both are
+    /// on one file system. Removed with this folder.
+    func elsewhere() -> String? {
+        let shm = "/dev/shm/omnipost-test-\(UUID().uuidString.prefix(12))"
+        guard mkdir(shm, 0o700) == 0 else { return nil }
+        var a = stat(), b = stat()
+        guard stat(shm, &a) == 0, stat(url.path, &b) == 0, a.st_dev != b.st_dev else {
+            rmdir(shm)
+            return nil
+        }
+        others.append(shm)
+        return shm
+    }
+    private var others: [String] = []
 
     @discardableResult
     func write(_ rel: String, _ text: String) throws -> URL {
