@@ -68,22 +68,26 @@ package final class PinnedFile: @unchecked Sendable {
     deinit { close(fd) }
 
     /// Whether `path` (not followed) is still this very file.
-    package func isStill(_ path: String) -> Bool { Identity(path) == Identity(device: device, inode: inode, size: size) }
+    package func isStill(_ path: String) -> Bool {
+        guard let now = Identity(path) else { return false }
+        return now.device == device && now.inode == inode && now.size == size
+    }
 
-    /// Which file a name is (not followed) and its size: what a name handed to a program must still be
-    /// after it ran — the pinned file itself where it was linked, the copy where it was copied.
+    /// Which file a name is (not followed), its size and when its bytes last changed: what a name handed
+    /// to a program must still be after it ran — the pinned file itself where it was linked, the copy where
+    /// it was copied. Not its ctime: another delivery linking the same rendition changes that.
     package struct Identity: Equatable, Sendable {
         var device: UInt64
         var inode: UInt64
         var size: Int64
+        var modified: Int64
 
         package init?(_ path: String) {
             var st = stat()
             guard lstat(path, &st) == 0 else { return nil }
             (device, inode, size) = (UInt64(st.st_dev), UInt64(st.st_ino), Int64(st.st_size))
+            modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         }
-
-        init(device: UInt64, inode: UInt64, size: Int64) { (self.device, self.inode, self.size) = (device, inode, size) }
     }
 
     /// A name for this file that nobody else can change: `dir/<private folder 0700>/<name>`, a hard link
@@ -109,7 +113,11 @@ package final class PinnedFile: @unchecked Sendable {
         // compared with the digest checked when the file was opened, and exactly its size — a file changed
         // in place or added to since is not copied as if it were the one taken.
         let out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard out >= 0 else { throw OmniError(.internalError, "cannot create \(dst): \(String(cString: strerror(errno)))") }
+        guard out >= 0 else {
+            let e = errno
+            rmdir(folder)
+            throw OmniError(.internalError, "cannot create \(dst): \(String(cString: strerror(e)))")
+        }
         var made = false
         defer {
             close(out)

@@ -102,7 +102,9 @@ extension PipelineContext {
         }
         let work = paths.work.appendingPathComponent(drop.id).path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        return try pinned.privateName(in: work, name: taken.name, copying: copying)
+        do { return try pinned.privateName(in: work, name: taken.name, copying: copying) } catch let e as OmniError where e.code == .sourceChanged {
+            throw SourceChanged(reason: "\(rel) was not read: it changed after it was taken")
+        }
     }
 
     /// Removes the private names `pinnedInput` made for a drop once ffmpeg is done with them: a hard link

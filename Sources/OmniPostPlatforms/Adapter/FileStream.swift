@@ -64,9 +64,24 @@ struct FileStream: AsyncSequence, Sendable {
 
         init(_ body: FileStream) { self.body = body }
 
-        deinit { if let s = source, s.owned { close(s.fd) } }
+        deinit { release() }
 
         func next() async throws -> ByteBuffer? {
+            do { return try step() } catch {
+                // A body that failed ends there: asked again, it gives nothing more, not its tail.
+                stage = 3
+                release()
+                throw error
+            }
+        }
+
+        /// Closes a descriptor this body opened, once the file is read (or the body failed).
+        private func release() {
+            if let s = source, s.owned { close(s.fd) }
+            source = nil
+        }
+
+        private func step() throws -> ByteBuffer? {
             while true {
                 switch stage {
                 case 0:
@@ -78,6 +93,7 @@ struct FileStream: AsyncSequence, Sendable {
                     let s = source!
                     guard at < s.size else {
                         stage = 2
+                        release()
                         continue
                     }
                     let want = Int(Swift.min(Int64(FileStream.block), s.size - at))
@@ -87,14 +103,14 @@ struct FileStream: AsyncSequence, Sendable {
                         try FileBlocks.fill(s.fd, at: at, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), failed: FileBlocks.unreadable(name))
                     }
                     if n < want { throw OmniError(.sourceChanged, "\(name) ended before its \(s.size) bytes") }
-                    at += Int64(n)
-                    if at == s.size, !s.owned {
+                    if at + Int64(n) == s.size, !s.owned {
                         // The pinned file's last block: still the size that was checked, or not sent.
                         var st = stat()
                         if fstat(s.fd, &st) == 0, Int64(st.st_size) != s.size {
                             throw OmniError(.sourceChanged, "\(name) is now \(st.st_size) bytes, not the \(s.size) taken")
                         }
                     }
+                    at += Int64(n)
                     return buffer
                 case 2:
                     stage = 3

@@ -61,8 +61,8 @@ package enum UploadRedirect {
 
     /// One request on the no-redirect client, its answer's body collected (up to `collect` bytes); a
     /// `307` naming a `Location` is this request's only (`failure`), so the same request is sent once
-    /// more at once to its own URL — the caller's body must be one that can be sent again (a buffer, not a
-    /// stream read from a file). A second `307` in a row is handed back, for `refuse` to make the
+    /// more at once to its own URL — the caller's body must be one that can be sent again (a buffer; a body
+    /// streamed from a file is not sent twice here). A second `307` in a row is handed back, for `refuse` to make the
     /// retryable failure it is: a redirect that always comes back costs the attempt's tries, not a loop.
     /// Connection errors are thrown as they come; the caller says what could not be reached.
     /// `resendIf`: whether a 307 is one to send again (S3's own, naming the bucket's region, is not).

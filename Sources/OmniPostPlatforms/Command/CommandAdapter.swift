@@ -74,7 +74,9 @@ struct CommandAdapter: ResumableAdapter, DescribedAdapter {
         defer { PinnedFile.removePrivate(handed) }
         // What the handed name is now — the pinned file itself where it was linked, the copy where it was
         // copied — and must still be when the program is done.
-        let handedAs = PinnedFile.Identity(handed)
+        guard let handedAs = PinnedFile.Identity(handed) else {
+            throw DeliveryError(.retryNow, .internalError, "the private name made for \((job.filePath as NSString).lastPathComponent) cannot be looked at; the program was not run")
+        }
         let doc = DeliveryDocument.json(job, rendition: handed, extra: ["retry": retry])
         let r: ToolRunner.Result
         do {
@@ -84,7 +86,7 @@ struct CommandAdapter: ResumableAdapter, DescribedAdapter {
         } catch let e as OmniError {
             throw DeliveryError(.retryNow, .platformError, "\(program) could not be started: \(e.message)")
         }
-        if r.status == 0, handedAs == nil || PinnedFile.Identity(handed) != handedAs {
+        if r.status == 0, PinnedFile.Identity(handed) != handedAs {
             // Our private name no longer names the checked file: what the program sent cannot be vouched for.
             throw DeliveryError(
                 .permanent, .uncertainPost, "\((program as NSString).lastPathComponent) succeeded, but the file it was handed changed while it ran; check what it posted")

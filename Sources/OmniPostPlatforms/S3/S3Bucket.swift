@@ -69,7 +69,7 @@ package struct S3Bucket: Sendable {
             // A request with no body (the multipart start, a HEAD, a GET, a DELETE) is sent again at once,
             // once, when answered a bare 307 (a load balancer's; S3's own names its region and comes back the
             // same), as every other platform's start is; one with a body is not — it may stream from a file
-            // (the media host's PUT), which cannot be sent twice — and its 307 leaves as the retryable failure
+            // (the media host's PUT), not sent twice here — and its 307 leaves as the retryable failure
             // `refusal` makes of it (a part's is the chunk loop's to retry).
             if body == nil {
                 return try await UploadRedirect.execute(req, on: http, timeout: timeout, collect: collect) { headers, body in
