@@ -324,6 +324,16 @@ import Testing
         let reconciled = events.filter { $0.detail?.contains("found published when reconciling") == true }
         let resumed = events.filter { $0.detail?.hasPrefix("resuming") == true }
         let attempts = try ledger.allAttempts()
+        // A delivery that did not end published, as the ledger has it — deferred, leased, failed — so a miss
+        // says why (one Xiaohongshu clip was left so once in r21, with nothing to tell which).
+        let now = Date().timeIntervalSince1970
+        for d in try ledger.allDeliveries() where d.state != .published {
+            let notBefore = d.notBefore.map { String(format: "%+.0f s", $0 - now) } ?? "-"
+            let lease = d.leaseOwner.map { o in "\(o) \(d.leaseExpiry.map { String(format: "%+.0f s", $0 - now) } ?? "")" } ?? "-"
+            print(
+                "crash test: not published: \(d.target) \(d.dropId) \(d.state.rawValue), \(d.attempts) attempts, not before \(notBefore), lease \(lease), \(d.errorCode ?? "") \(d.errorMessage ?? "")"
+            )
+        }
         // Per platform: posts, uploads resumed, found published by reconciling.
         let perPlatform = (Self.platforms + Self.browserPlatforms).map { p in
             let mine = { (e: EventRecord) in e.target?.hasPrefix(p + ":") == true }
