@@ -25,27 +25,21 @@ struct FileStream: AsyncSequence, Sendable {
         var fd: Int32
         var size: Int64
         var path: String
-        /// Whether the descriptor is this body's to close (a name opened here), not a pinned file's.
-        var owned: Bool
+        /// A name opened here: the descriptor is this body's, closed with the handle once the file is read.
+        var handle: FileHandle? = nil
         /// Keeps the pinned file — and so its descriptor — alive while the body is read.
         var keep: PinnedFile? = nil
+        var owned: Bool { handle != nil }
     }
 
     /// The file at `file`, opened by name when the body is first read: a regular file, all of it as it is then.
     static func body(head: Data = Data(), file: String, tail: Data = Data()) -> FileStream {
         FileStream(head: head, tail: tail) {
-            let name = (file as NSString).lastPathComponent
-            let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-            guard fd >= 0 else {
-                let e = errno
-                throw OmniError(.unreadable, "\(name) cannot be read (\(String(cString: strerror(e))))")
-            }
+            // As every reader of a user's file opens it (`UserFile`: never blocking, a regular file or refused).
+            let handle = try UserFile.open(path: file, displayName: (file as NSString).lastPathComponent)
             var st = stat()
-            guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-                close(fd)
-                throw OmniError(.notRegularFile, "\(name) is \(UserFile.kindName(mode: st.st_mode)), not a regular file")
-            }
-            return Source(fd: fd, size: Int64(st.st_size), path: file, owned: true)
+            guard fstat(handle.fileDescriptor, &st) == 0 else { throw OmniError(.unreadable, "\((file as NSString).lastPathComponent) cannot be read") }
+            return Source(fd: handle.fileDescriptor, size: Int64(st.st_size), path: file, handle: handle)
         }
     }
 
@@ -53,7 +47,7 @@ struct FileStream: AsyncSequence, Sendable {
     /// that is no longer that size (cut short, or added to) fails the body `source_changed` before its last
     /// block, so the request never completes with other bytes than those that were checked.
     static func body(head: Data = Data(), pinned: PinnedFile, tail: Data = Data()) -> FileStream {
-        FileStream(head: head, tail: tail) { Source(fd: pinned.fd, size: pinned.size, path: pinned.path, owned: false, keep: pinned) }
+        FileStream(head: head, tail: tail) { Source(fd: pinned.fd, size: pinned.size, path: pinned.path, keep: pinned) }
     }
 
     final class AsyncIterator: AsyncIteratorProtocol {
@@ -77,7 +71,7 @@ struct FileStream: AsyncSequence, Sendable {
 
         /// Closes a descriptor this body opened, once the file is read (or the body failed).
         private func release() {
-            if let s = source, s.owned { close(s.fd) }
+            try? source?.handle?.close()
             source = nil
         }
 
