@@ -219,9 +219,16 @@ package struct MoovTracks: Sendable, Equatable {
         t.aacChannels = configuration == 7 ? 8 : (1...6).contains(configuration) ? configuration : nil
     }
 
+    /// How many `each`-byte entries fit in `box` after its `after` bytes of header fields: none where a
+    /// mangled box is shorter than its own header fields (a negative count trapped converting to UInt64 —
+    /// `CopiedRenditionTests.aMangledIndexIsReadWithoutATrap` found it in r21).
+    static func entries(in box: Boxes.Box, after: Int, each: Int) -> UInt64 {
+        UInt64(max(0, (box.end - box.body - after) / each))
+    }
+
     /// `stts`: runs of (sample count, sample delta), added up.
     static func times(_ b: [UInt8], stts: Boxes.Box, into t: inout Track) -> Bool {
-        guard let count = MoovIndex.be32(b, stts.body + 4), count <= UInt64((stts.end - stts.body - 8) / 8) else { return false }
+        guard let count = MoovIndex.be32(b, stts.body + 4), count <= entries(in: stts, after: 8, each: 8) else { return false }
         var sum: UInt64 = 0
         var i = stts.body + 8
         for _ in 0..<count {
@@ -246,7 +253,7 @@ package struct MoovTracks: Sendable, Equatable {
             t.sampleBytes = fixed.multipliedReportingOverflow(by: count).overflow ? .max : fixed * count
             return true
         }
-        guard count <= UInt64((stsz.end - stsz.body - 12) / 4) else { return false }
+        guard count <= entries(in: stsz, after: 12, each: 4) else { return false }
         var sum: UInt64 = 0
         var i = stsz.body + 12
         for _ in 0..<count {
