@@ -214,4 +214,48 @@ import Testing
             try h.close()
         }
     }
+
+    /// A probe's read of one box: what is there up to the count, short where the file ends, nil where
+    /// it cannot be read.
+    @Test func aBoxIsReadUpToTheFilesEnd() throws {
+        let dir = try TempDir()
+        let path = dir.file("boxes.mp4").path
+        try Data((0..<40).map { UInt8($0) }).write(to: URL(fileURLWithPath: path))
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        #expect(FileBlocks.bytes(fd, at: 8, upTo: 16) == (8..<24).map { UInt8($0) })
+        #expect(FileBlocks.bytes(fd, at: 32, upTo: 16) == (32..<40).map { UInt8($0) })
+        #expect(FileBlocks.bytes(fd, at: 40, upTo: 16) == [])
+        #expect(FileBlocks.bytes(fd, at: 0, upTo: 0) == [])
+        #expect(FileBlocks.bytes(-1, at: 0, upTo: 16) == nil)
+        #expect(FileBlocks.bytes(fd, at: UInt64.max, upTo: 16) == nil)
+    }
+
+    /// A file adopted from a descriptor its caller checked by name (a slideshow's inputs: no digest) is
+    /// held to its mtime through the copy: one byte rewritten in place, the size the same, is refused.
+    @Test func anAdoptedFileRewrittenInPlaceIsNotCopied() throws {
+        let dir = try TempDir()
+        guard let shm = dir.elsewhere() else { return }  // one file system: no copy to test
+        let all = Self.bytes()
+        let path = shm + "/still.png"
+        try Data(all).write(to: URL(fileURLWithPath: path))
+        func adopted() throws -> PinnedFile {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            #expect(fd >= 0)
+            return try PinnedFile(adopting: fd, path: path)
+        }
+        let copy = try adopted().privateName(in: dir.url.path, name: "still.png")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == Data(all), "an unchanged file is copied")
+        PinnedFile.removePrivate(copy)
+        let pinned = try adopted()
+        // Past the kernel's clock tick, so the rewrite's mtime is a later one.
+        usleep(20_000)
+        let h = try #require(FileHandle(forWritingAtPath: path))
+        try h.seek(toOffset: 7)
+        try h.write(contentsOf: Data([all[7] ^ 0xff]))
+        try h.close()
+        #expect(throws: OmniError.self) { _ = try pinned.privateName(in: dir.url.path, name: "still.png") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix(".omnipost-private-") }
+        #expect(left.isEmpty, "no copy left behind: \(left)")
+    }
 }

@@ -72,6 +72,32 @@ import Testing
         }
     }
 
+    /// The media host's one PUT of a rendition, a body streamed from disk: S3's redirect to the bucket's
+    /// region is not followed (over HTTP or HTTPS) and is the media host's settings to fix, naming the region.
+    @Test(.timeLimit(.minutes(2)), arguments: [SandboxState.S3BucketHome.Answer.temporaryRedirect, .permanentRedirect, .authorizationHeaderMalformed])
+    func theMediaHostsPutToABucketOfAnotherRegionIsNotFollowed(answer: SandboxState.S3BucketHome.Answer) async throws {
+        let dir = try TempDir()
+        let s = try await Self.sandbox(dir)
+        let elsewhere = try CountingListener()
+        let bytes = Data(BodySlicesTests.random(300 << 10).readableBytesView)
+        let file = dir.file("rendition.mp4")
+        try bytes.write(to: file)
+        try await stopping(s) {
+            await s.state.setS3BucketHome("clips", .init(region: "eu-west-1", answer: answer, endpoint: "http://127.0.0.1:\(elsewhere.port)"))
+            for tls in [false, true] {
+                let endpoint = (tls ? "https://127.0.0.1:\(try #require(s.tlsPort))" : s.baseURL) + "/s3"
+                let bucket = S3PartChecksumTests.bucket(endpoint, http: tls ? TestTLS.uploads : UploadRedirect.shared)
+                let e = await #expect(throws: DeliveryError.self) {
+                    try await bucket.put(
+                        file: file.path, key: "media/rendition.mp4", size: Int64(bytes.count), sha256: FileHashing.sha256(data: bytes), contentType: "video/mp4")
+                }
+                #expect(e?.code == .configInvalid && e?.kind == .permanent, "\(tls ? "https" : "http"): \(String(describing: e))")
+                #expect(e?.message.contains("eu-west-1") == true && e?.message.contains("`region:`") == true, "\(e?.message ?? "")")
+            }
+            #expect(elsewhere.connections == 0, "the redirect was followed")
+        }
+    }
+
     /// The whole delivery: the bucket's answer at the first request (the HEAD choosing the key, whose answer
     /// has no body) is the same failure the daemon records — not `auth_revoked`, which a followed redirect's
     /// refused signature was, nor a bare "HEAD was refused (HTTP 400)": the region from

@@ -6,7 +6,7 @@ import Foundation
 /// A file read by position, a block per `pread`, into memory the caller owns or one buffer reused for the
 /// whole file; the descriptor's offset is left alone. Every read of a whole file goes through here: the
 /// digests taken at intake, the archive's copy and its read-back, a private copy, a webhook's signature, a
-/// body streamed from disk, the upload's parts (a probe's read of one box does not). Why not
+/// body streamed from disk, the upload's parts, and a probe's read of one box (`bytes`). Why not
 /// `FileHandle.read(upToCount:)`: on Linux it reads a regular file
 /// `st_blksize` (4 KiB) at a time into a fresh buffer of the size asked for — 262,144 `read` calls for a
 /// GiB, and a 1 MiB buffer is a fresh mapping each time (the daemon's mmap threshold, `MemoryTuning`):
@@ -50,6 +50,23 @@ package enum FileBlocks {
             at += Int64(n)
         }
         return at
+    }
+
+    /// Up to `count` bytes from `offset` in one buffer (short only where the file ends), or nil when the
+    /// file cannot be read there: a box header or index a probe looks at, one `pread` instead of a seek and
+    /// `FileHandle`'s reads of 4 KiB.
+    package static func bytes(_ fd: Int32, at offset: UInt64, upTo count: Int) -> [UInt8]? {
+        guard count >= 0, let start = Int64(exactly: offset) else { return nil }
+        var failed = false
+        let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do {
+                initialized = try fill(fd, at: start, into: UnsafeMutableRawBufferPointer(buffer)) { _ in CancellationError() }
+            } catch {
+                failed = true
+                initialized = 0
+            }
+        }
+        return failed ? nil : out
     }
 
     /// The error for a failed read of the file a sentence calls `name` — at `name` as a drop's file is

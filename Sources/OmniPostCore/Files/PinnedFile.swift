@@ -14,6 +14,9 @@ package final class PinnedFile: @unchecked Sendable {
     package let size: Int64
     private let device: UInt64
     private let inode: UInt64
+    /// When its bytes last changed as it was opened (ns): a file adopted without a digest has nothing else
+    /// to tell a same-size rewrite in place by, once a copy of it is made.
+    private let modified: Int64
     /// The digest the file was checked against when it was opened, for a copy made of it later.
     private let expected: FileDigest?
 
@@ -38,6 +41,7 @@ package final class PinnedFile: @unchecked Sendable {
         self.size = size
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
+        modified = Self.modified(st)
         self.expected = expected?.hex.isEmpty == true ? nil : expected
         if let expected, !expected.hex.isEmpty {
             let got = try BeneathDirectory.digest(fd: fd, expected.algorithm)
@@ -62,8 +66,11 @@ package final class PinnedFile: @unchecked Sendable {
         size = Int64(st.st_size)
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
+        modified = Self.modified(st)
         expected = nil
     }
+
+    private static func modified(_ st: stat) -> Int64 { Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec) }
 
     deinit { close(fd) }
 
@@ -86,7 +93,7 @@ package final class PinnedFile: @unchecked Sendable {
             var st = stat()
             guard lstat(path, &st) == 0 else { return nil }
             (device, inode, size) = (UInt64(st.st_dev), UInt64(st.st_ino), Int64(st.st_size))
-            modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+            modified = PinnedFile.modified(st)
         }
     }
 
@@ -133,6 +140,12 @@ package final class PinnedFile: @unchecked Sendable {
         guard at == size else { throw OmniError(.sourceChanged, "\(path) is now \(at > size ? "more" : "fewer") than its \(size) bytes; nothing was sent") }
         if let hasher, let expected, hasher.hex() != expected.hex {
             throw OmniError(.sourceChanged, "\(path) changed after it was taken (its bytes' \(expected.algorithm.rawValue) is no longer the one recorded); nothing was sent")
+        }
+        // A file adopted without a digest (the caller checked its name's size and mtime against the ledger's
+        // row) is held to that mtime through the copy: a rewrite in place at the same size moves it.
+        var now = stat()
+        guard fstat(fd, &now) == 0, Int64(now.st_size) == size, Self.modified(now) == modified else {
+            throw OmniError(.sourceChanged, "\(path) was written to while it was copied; nothing was sent")
         }
         guard fsync(out) == 0 else { throw OmniError(.archiveIO, "cannot flush \(dst): \(String(cString: strerror(errno)))") }
         made = true

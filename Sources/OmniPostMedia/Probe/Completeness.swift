@@ -21,8 +21,7 @@ package enum Completeness {
         defer { try? h.close() }
         guard let size = try? h.seekToEnd() else { return .complete }
         if size == 0 { return .incomplete("0 bytes so far") }
-        try? h.seek(toOffset: 0)
-        let head = [UInt8]((try? h.read(upToCount: 64)) ?? Data())
+        let head = FileBlocks.bytes(h.fileDescriptor, at: 0, upTo: 64) ?? []
         switch ContainerSniff.kind(head: Array(head.prefix(12))) {
         case .isoBMFF: return isoBMFF(handle: h, size: size)
         case .matroska: return matroska(head: head, size: size)
@@ -32,8 +31,7 @@ package enum Completeness {
 
     static func isoBMFF(handle h: FileHandle, size: UInt64) -> Verdict {
         let walker = BoxWalker(fileSize: size) { offset in
-            guard (try? h.seek(toOffset: offset)) != nil, let d = try? h.read(upToCount: 16) else { return nil }
-            return [UInt8](d)
+            FileBlocks.bytes(h.fileDescriptor, at: offset, upTo: 16)
         }
         var moov: BoxWalker.Box?
         var fragmented = false
@@ -51,10 +49,10 @@ package enum Completeness {
         }
         guard let moov, let moovSize = moov.size else { return .incomplete("it has no 'moov' (index) yet") }
         if fragmented || moovSize > maxMoovBytes { return .complete }
-        guard (try? h.seek(toOffset: moov.offset)) != nil, let data = try? h.read(upToCount: Int(moovSize)), UInt64(data.count) == moovSize else {
+        guard let data = FileBlocks.bytes(h.fileDescriptor, at: moov.offset, upTo: Int(moovSize)), UInt64(data.count) == moovSize else {
             return .incomplete("its 'moov' cannot be read whole yet")
         }
-        let needed = MoovIndex.dataEnd(moov: [UInt8](data))
+        let needed = MoovIndex.dataEnd(moov: data)
         if let needed, needed > size {
             return .incomplete("its index points at media up to byte \(needed), and the file has \(size)")
         }

@@ -70,8 +70,7 @@ package struct BoxWalker {
         guard let h = try? UserFile.open(path: path) else { return nil }
         guard let size = try? h.seekToEnd() else { try? h.close(); return nil }
         let walker = BoxWalker(fileSize: size) { offset in
-            guard (try? h.seek(toOffset: offset)) != nil, let d = try? h.read(upToCount: 16) else { return nil }
-            return [UInt8](d)
+            FileBlocks.bytes(h.fileDescriptor, at: offset, upTo: 16)
         }
         return (walker, h)
     }
@@ -106,7 +105,7 @@ package enum ContainerSniff {
     package static func plainly(path: String) -> String? {
         guard let h = try? UserFile.open(path: path) else { return nil }
         defer { try? h.close() }
-        let head = [UInt8]((try? h.read(upToCount: 4096)) ?? Data())
+        let head = FileBlocks.bytes(h.fileDescriptor, at: 0, upTo: 4096) ?? []
         guard !head.isEmpty else { return nil }
         if head.allSatisfy({ $0 == 0 }) { return "nothing but zero bytes" }
         // A multi-byte character cut at the 4 KiB boundary is still text.
@@ -120,7 +119,7 @@ package enum ContainerSniff {
     package static func kind(path: String) -> Kind {
         guard let h = try? UserFile.open(path: path) else { return .unknown }
         defer { try? h.close() }
-        return kind(head: [UInt8]((try? h.read(upToCount: 12)) ?? Data()))
+        return kind(head: FileBlocks.bytes(h.fileDescriptor, at: 0, upTo: 12) ?? [])
     }
 
     package static func kind(head b: [UInt8]) -> Kind {

@@ -1,4 +1,5 @@
 import Foundation
+import OmniPostCore
 
 /// The tracks an MP4/MOV's `moov` lists, read from the file's boxes without ffprobe: each track's kind,
 /// its first sample entry (codec, picture size, or audio channels and rate), its sample count and bytes,
@@ -57,9 +58,9 @@ package struct MoovTracks: Sendable, Equatable {
             return !(moov != nil && box.type == "mdat")
         }
         guard !fragmented, let moov, let size = moov.size, size <= maxMoovBytes,
-            (try? h.seek(toOffset: moov.offset)) != nil, let data = try? h.read(upToCount: Int(size)), UInt64(data.count) == size
+            let data = FileBlocks.bytes(h.fileDescriptor, at: moov.offset, upTo: Int(size)), UInt64(data.count) == size
         else { return nil }
-        return parse(moov: [UInt8](data))
+        return parse(moov: data)
     }
 
     /// A whole `moov` box (its header included).

@@ -20,22 +20,13 @@ final class CountingListener: Sendable {
     }
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EMFILE) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound, listen(fd, 16) == 0 else {
+        let (fd, port) = try DeadPort.loopbackSocket()
+        guard listen(fd, 16) == 0 else {
             close(fd)
             throw POSIXError(.EADDRINUSE)
         }
         self.fd = fd
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        self.port = port
         let tally = self.tally
         // The thread owns the descriptor and closes it once accept fails: `deinit` only shuts it down
         // (which wakes the accept), so no accept ever runs on a number closed and handed out again.

@@ -11,6 +11,11 @@ final class DeadPort: @unchecked Sendable {  // immutable after init; the descri
     private let fd: Int32
 
     init() throws {
+        (fd, port) = try Self.loopbackSocket()
+    }
+
+    /// A TCP socket bound to a free port on 127.0.0.1, not listening (the caller decides): its descriptor and port.
+    static func loopbackSocket() throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
         var addr = sockaddr_in()
@@ -22,8 +27,7 @@ final class DeadPort: @unchecked Sendable {  // immutable after init; the descri
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
         }
         guard bound else { close(fd); throw POSIXError(.EADDRINUSE) }
-        self.fd = fd
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
     }
 
     deinit { close(fd) }
