@@ -142,6 +142,39 @@ import Testing
         #expect(got < all.count)
     }
 
+    /// A pinned file rewritten in place at the same size while its body is sent fails the body before its
+    /// last block: held to the digest it was checked against (hashed as it is read), or — adopted without
+    /// one — to its mtime.
+    @Test(arguments: [true, false])
+    func aPinnedFileRewrittenInPlaceFailsTheBodyBeforeItsEnd(digested: Bool) async throws {
+        let dir = try TempDir()
+        let all = Self.bytes()
+        let path = try write(dir, all)
+        func pin() throws -> PinnedFile {
+            if digested { return try PinnedFile(path: path, size: Int64(all.count), expected: FileDigest(.xxh3_128, try FileHashing.digests(path: path).xxh3)) }
+            return try PinnedFile(adopting: open(path, O_RDONLY | O_CLOEXEC), path: path)
+        }
+        var whole: [UInt8] = []
+        for try await b in FileStream.body(pinned: try pin()) { whole += b.readableBytesView }
+        #expect(whole == all, "an unchanged file is sent whole")
+        let blocks = FileStream.body(pinned: try pin()).makeAsyncIterator()
+        var got = try #require(try await blocks.next()).readableBytes
+        // Past the kernel's clock tick, so the rewrite's mtime is a later one; a byte of a block not yet sent.
+        try await Task.sleep(for: .milliseconds(20))
+        let at = 2 * FileStream.block + 9
+        let h = try #require(FileHandle(forWritingAtPath: path))
+        try h.seek(toOffset: UInt64(at))
+        try h.write(contentsOf: Data([all[at] ^ 0xff]))
+        try h.close()
+        do {
+            while let b = try await blocks.next() { got += b.readableBytes }
+            Issue.record("a rewritten file's body ended without an error")
+        } catch let e as OmniError {
+            #expect(e.code == .sourceChanged, "\(e)")
+        }
+        #expect(got < all.count)
+    }
+
     /// The body reads a block only when the client asks for the next one (as the socket takes them), never
     /// ahead into memory: bytes changed on disk before a block is asked for are what that block carries.
     @Test func aBodyReadsABlockOnlyWhenAskedForIt() async throws {

@@ -72,6 +72,30 @@ package final class PinnedFile: @unchecked Sendable {
 
     private static func modified(_ st: stat) -> Int64 { Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec) }
 
+    /// A hasher for reading this file through once, where it was checked against a digest when opened: what
+    /// is read is then held to that digest (`confirm`). Nil for a file adopted without one.
+    package func hasher() -> FileDigest.Hasher? { expected.map { FileDigest.Hasher($0.algorithm) } }
+
+    /// That the bytes just read through the descriptor, all of them, are the file as it was checked — before
+    /// the last of them goes anywhere (a copy's end, a request body's last block): still its size; and the
+    /// digest of what was read (`hasher`'s) the one checked at open, or, for a file adopted without one, its
+    /// mtime as it was then (a rewrite in place at the same size moves it). Throws `source_changed`, the
+    /// sentence ending with `after` (what that means: "nothing was sent").
+    package func confirm(read hasher: FileDigest.Hasher?, after: String) throws {
+        let name = (path as NSString).lastPathComponent
+        var now = stat()
+        guard fstat(fd, &now) == 0 else { throw OmniError(.unreadable, "\(name) cannot be read (\(String(cString: strerror(errno)))); \(after)") }
+        if Int64(now.st_size) != size { throw OmniError(.sourceChanged, "\(name) is now \(now.st_size) bytes, not the \(size) taken; \(after)") }
+        if let expected, let hasher {
+            guard hasher.hex() == expected.hex else {
+                throw OmniError(
+                    .sourceChanged, "\(name) changed after it was taken (its bytes' \(expected.algorithm.rawValue) is no longer the one recorded); \(after)")
+            }
+        } else if Self.modified(now) != modified {
+            throw OmniError(.sourceChanged, "\(name) was written to after it was taken (its mtime moved); \(after)")
+        }
+    }
+
     deinit { close(fd) }
 
     /// Whether `path` (not followed) is still this very file.
@@ -131,22 +155,16 @@ package final class PinnedFile: @unchecked Sendable {
             // A copy that is not the file taken is not left behind.
             if !made { Self.removePrivate(dst) }
         }
-        let hasher = expected.map { FileDigest.Hasher($0.algorithm) }
+        let hasher = hasher()
         // One byte past the size, to tell a file that grew.
         let at = try FileBlocks.forEach(fd, length: size + 1, failed: FileBlocks.unreadable(path)) { block in
             hasher?.update(block)
             do { try BeneathDirectory.writeAll(out, block, what: dst) } catch { throw OmniError(.archiveIO, "\(error)") }
         }
         guard at == size else { throw OmniError(.sourceChanged, "\(path) is now \(at > size ? "more" : "fewer") than its \(size) bytes; nothing was sent") }
-        if let hasher, let expected, hasher.hex() != expected.hex {
-            throw OmniError(.sourceChanged, "\(path) changed after it was taken (its bytes' \(expected.algorithm.rawValue) is no longer the one recorded); nothing was sent")
-        }
-        // A file adopted without a digest (the caller checked its name's size and mtime against the ledger's
-        // row) is held to that mtime through the copy: a rewrite in place at the same size moves it.
-        var now = stat()
-        guard fstat(fd, &now) == 0, Int64(now.st_size) == size, Self.modified(now) == modified else {
-            throw OmniError(.sourceChanged, "\(path) was written to while it was copied; nothing was sent")
-        }
+        // The digest checked at open, or — a file adopted without one, its name checked against the ledger's
+        // row by size and mtime — that mtime, held through the copy.
+        try confirm(read: hasher, after: "nothing was sent")
         guard fsync(out) == 0 else { throw OmniError(.archiveIO, "cannot flush \(dst): \(String(cString: strerror(errno)))") }
         made = true
         return dst

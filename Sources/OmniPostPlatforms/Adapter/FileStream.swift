@@ -29,7 +29,6 @@ struct FileStream: AsyncSequence, Sendable {
         var handle: FileHandle? = nil
         /// Keeps the pinned file — and so its descriptor — alive while the body is read.
         var keep: PinnedFile? = nil
-        var owned: Bool { handle != nil }
     }
 
     /// The file at `file`, opened by name when the body is first read: a regular file, all of it as it is then.
@@ -43,9 +42,10 @@ struct FileStream: AsyncSequence, Sendable {
         }
     }
 
-    /// The same from a pinned file's descriptor, never by its name: exactly its `size` bytes, and a file
-    /// that is no longer that size (cut short, or added to) fails the body `source_changed` before its last
-    /// block, so the request never completes with other bytes than those that were checked.
+    /// The same from a pinned file's descriptor, never by its name: exactly its `size` bytes, hashed as they
+    /// are read, and a file whose bytes are no longer those checked when it was pinned (cut short, added to,
+    /// or rewritten in place: its digest, or without one its mtime — `PinnedFile.confirm`) fails the body
+    /// `source_changed` before its last block, so the request never completes with other bytes.
     static func body(head: Data = Data(), pinned: PinnedFile, tail: Data = Data()) -> FileStream {
         FileStream(head: head, tail: tail) { Source(fd: pinned.fd, size: pinned.size, path: pinned.path, keep: pinned) }
     }
@@ -55,6 +55,8 @@ struct FileStream: AsyncSequence, Sendable {
         var source: Source?
         var at: Int64 = 0
         var stage = 0  // 0: the head, 1: the file, 2: the tail, 3: done
+        /// A pinned file's bytes as read, for its check before the last block.
+        var hasher: FileDigest.Hasher?
 
         init(_ body: FileStream) { self.body = body }
 
@@ -83,7 +85,10 @@ struct FileStream: AsyncSequence, Sendable {
                     if !body.head.isEmpty { return ByteBuffer(data: body.head) }
                 case 1:
                     try Task.checkCancellation()
-                    if source == nil { source = try body.open() }
+                    if source == nil {
+                        source = try body.open()
+                        hasher = source?.keep?.hasher()
+                    }
                     let s = source!
                     guard at < s.size else {
                         stage = 2
@@ -97,12 +102,10 @@ struct FileStream: AsyncSequence, Sendable {
                         try FileBlocks.fill(s.fd, at: at, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), failed: FileBlocks.unreadable(name))
                     }
                     if n < want { throw OmniError(.sourceChanged, "\(name) ended before its \(s.size) bytes") }
-                    if at + Int64(n) == s.size, !s.owned {
-                        // The pinned file's last block: still the size that was checked, or not sent.
-                        var st = stat()
-                        if fstat(s.fd, &st) == 0, Int64(st.st_size) != s.size {
-                            throw OmniError(.sourceChanged, "\(name) is now \(st.st_size) bytes, not the \(s.size) taken")
-                        }
+                    if let pinned = s.keep {
+                        buffer.withUnsafeReadableBytes { hasher?.update($0) }
+                        // The pinned file's last block: the bytes that were checked, or it is not sent.
+                        if at + Int64(n) == s.size { try pinned.confirm(read: hasher, after: "its last block was not sent") }
                     }
                     at += Int64(n)
                     return buffer
