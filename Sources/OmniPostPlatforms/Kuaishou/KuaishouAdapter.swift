@@ -10,10 +10,11 @@ import OmniPostCore
 /// the work with its caption and a cover image (required).
 ///
 /// Exactly once: the upload token is persisted before the first byte and each confirmed fragment after
-/// it; the session records the phase before the publish. The publish has no idempotency key, and
-/// Kuaishou says it is asynchronous ("该接口返回结果后，不代表视频已经同步发布到用户P页"), so a work
-/// counts once `photo/list` shows it, and an uncertain publish is settled by reading that list for our
-/// caption made since the upload ended — never by publishing again blindly.
+/// it; the session records the phase before the publish, that the publish left, and the work's id once
+/// Kuaishou answers with one (`KuaishouPublish`). The publish has no idempotency key, and Kuaishou says it
+/// is asynchronous ("该接口返回结果后，不代表视频已经同步发布到用户P页"): a work answered is a work, looked
+/// for in `photo/list` a while and recorded by its id either way; a publish whose answer was lost is
+/// settled by reading that list for our caption made since the upload ended — never by publishing again.
 package struct KuaishouAdapter: ResumableAdapter, DescribedAdapter {
     package typealias Module = KuaishouPlatform
     package let displayName = "Kuaishou"
@@ -25,7 +26,19 @@ package struct KuaishouAdapter: ResumableAdapter, DescribedAdapter {
     /// A cover is an image under 10 MB (发布视频: "cover … 不超过10M").
     static let maxCover = 10 * 1_048_576
 
+    /// How long a work Kuaishou answered for is looked for in `photo/list` before it is recorded by the id
+    /// the publish answered (the list shows it once processed).
+    var listWindow: Duration = .seconds(30)
+    /// How long a publish whose answer was lost is looked for before a person is asked (`uncertain_post`).
+    var settleWindow: Duration = .seconds(600)
+    var poll = PollPolicy(first: .seconds(2), max: .seconds(15), perMinute: 20)
+
     package init(_ settings: AdapterSettings) { self.settings = settings }
+
+    /// `post` is bounded by its own windows while it looks for the work (`listWindow`, `settleWindow`).
+    package func verbTimeout(_ verb: UploadVerb) -> Duration? {
+        verb == .post ? settleWindow + listWindow + settings.requestTimeout * 3 : settings.verbTimeout ?? settings.requestTimeout * 3
+    }
 
     package struct Session: Codable, FixedPartSession {
         var uploadToken: String
@@ -38,6 +51,10 @@ package struct KuaishouAdapter: ResumableAdapter, DescribedAdapter {
         var startedAt: Double
         var finishedAt: Double?
         package var phase: UploadPhase?
+        /// When `photo/publish` left (set before it does): from then on it is never sent again for this session.
+        var publishSentAt: Double?
+        /// The work Kuaishou's publish answered with: the post, whether or not the list shows it yet.
+        var photoId: String?
     }
 
     /// The caption as the profile composes it: title, description, then the tags as #topics.
@@ -82,26 +99,6 @@ package struct KuaishouAdapter: ResumableAdapter, DescribedAdapter {
         return .ready
     }
 
-    /// `photo/publish` (multipart: `caption`, `cover`), then the account's works read back.
-    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
-        guard let path = job.coverPath, let cover = FileManager.default.contents(atPath: path) else {
-            throw DeliveryError(.retryNow, .internalError, "no cover image for the Kuaishou work (the convert stage takes a frame)")
-        }
-        var form = MultipartForm()
-        form.field("caption", s.caption)
-        if let stereo = job.metadata.options["stereo_type"] { form.field("stereo_type", stereo) }
-        form.file("cover", filename: "cover.jpg", contentType: "image/jpeg", ByteBuffer(data: cover))
-        let r = try await api.send(
-            url: url("photo/publish", [("upload_token", s.uploadToken)]), method: .POST, headers: [("Content-Type", form.contentType)], body: form.body)
-        guard let id = try Self.answer(r, KuaishouWire.Published.self, during: "publishing the work").video_info?.photo_id else {
-            throw DeliveryError(.retryNow, .platformError, "Kuaishou's photo/publish answer had no video_info.photo_id")
-        }
-        guard let seen = try await findWork(s, id: id) else {
-            throw DeliveryError(.retryNow, .platformError, "Kuaishou took work \(id) but the account's works do not show it yet")
-        }
-        return outcome(seen)
-    }
-
     package func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         switch s.phase ?? .uploading {
         case .uploading:
@@ -113,8 +110,13 @@ package struct KuaishouAdapter: ResumableAdapter, DescribedAdapter {
             guard held.existed == true, let last = held.fragment_index, last >= 0 else { return .partial(confirmedOffset: 0) }
             return .partial(confirmedOffset: min(job.size, Int64(last + 1) * s.partSize))
         case .finalized, .posting:
+            if let id = s.photoId { return .published(try await findWork(s, id: id).map(outcome) ?? outcome(id: id)) }
             if let w = try await findWork(s, id: nil) { return .published(outcome(w)) }
-            // Not published: the publish is made with the same upload token, which makes one work.
+            // A person retried the delivery an uncertain publish failed, having looked at the account: still
+            // no work, so the session (its upload token perhaps spent) is given up and the video uploaded anew.
+            if s.publishSentAt != nil, job.sessionReuse != .resume { throw uncertain(s) }
+            // Not published, or its answer lost and the work not listed yet: `post` publishes only a session
+            // that never sent its publish, and settles one that did.
             return .processing
         }
     }
@@ -134,8 +136,9 @@ package struct KuaishouAdapter: ResumableAdapter, DescribedAdapter {
         return list.first { $0.caption == s.caption && $0.createdAt >= since }
     }
 
-    func outcome(_ w: KuaishouWire.Work) -> PublishOutcome {
-        let id = w.photo_id ?? ""
+    func outcome(_ w: KuaishouWire.Work) -> PublishOutcome { outcome(id: w.photo_id ?? "") }
+
+    func outcome(id: String) -> PublishOutcome {
         let base = account.endpoint.contains("kuaishou.com") ? "https://www.kuaishou.com/short-video/" : account.endpoint + "/kuaishou/work/"
         return PublishOutcome(remoteId: id, url: base + id, bytesSent: 0)
     }

@@ -176,6 +176,10 @@ package struct RedditAdapter: ResumableAdapter, SettingsBacked {
         case .failed: throw Self.failedError(s)
         case .submitting, .submitted:
             if let found = try await findPost(s) { return .published(outcome(found)) }
+            // A person retried the delivery this submit failed (uncertain, or taken and never shown), having
+            // looked at the account: still no post, so the session is given up and the video posted anew —
+            // settling it again would only end where it ended, a retry that goes nowhere.
+            if job.sessionReuse != .resume { throw s.step == .submitting ? uncertain(s) : Self.neverShown(s) }
             return .processing
         }
     }

@@ -57,8 +57,7 @@ extension RedditAdapter {
                 fallthrough
             case nil:
                 if let found = try await awaitPost(s, until: Date().addingTimeInterval(resultTimeout.seconds)) { return outcome(found) }
-                throw DeliveryError(
-                    .permanent, .rejectedByPlatform, "Reddit took the submit to r/\(s.subreddit), but its post never showed on u/\(s.username) (its processing failed?)")
+                throw Self.neverShown(s)
             }
         }
     }
@@ -91,13 +90,7 @@ extension RedditAdapter {
                 try await retry.again(after: e)
             }
         } while Date() < until
-        if s.step == .submitting {
-            throw DeliveryError(
-                .permanent, .uncertainPost,
-                "the submit to r/\(s.subreddit) at \(ISO8601DateFormatter().string(from: since)) lost its answer, and no post of it showed on u/\(s.username) within \(Int(settleWindow.seconds / 60)) min; it was not submitted again (a second post is worse than none). Look at u/\(s.username)'s posts; `omnipost retry` submits it again"
-            )
-        }
-        throw DeliveryError(.permanent, .rejectedByPlatform, "Reddit took the submit to r/\(s.subreddit), but its post never showed on u/\(s.username) (its processing failed?)")
+        throw s.step == .submitting ? uncertain(s) : Self.neverShown(s)
     }
 
     /// Reddit's word that the video could not be processed, checkpointed before it is reported: the
@@ -108,6 +101,20 @@ extension RedditAdapter {
         s.failure = why
         try await save(s)
         return Self.failedError(s)
+    }
+
+    /// A submit whose answer was lost and whose post never showed within the settle window: a person looks.
+    func uncertain(_ s: Session) -> DeliveryError {
+        let since = s.submittedAt.map { Date(timeIntervalSince1970: $0) } ?? Date()
+        return DeliveryError(
+            .permanent, .uncertainPost,
+            "the submit to r/\(s.subreddit) at \(ISO8601DateFormatter().string(from: since)) lost its answer, and no post of it showed on u/\(s.username) within \(DurationText.format(settleWindow.seconds)); it was not submitted again (a second post is worse than none). Look at u/\(s.username)'s posts; `omnipost retry` submits it again"
+        )
+    }
+
+    /// A submit Reddit took whose post never showed: its processing failed without saying so.
+    static func neverShown(_ s: Session) -> DeliveryError {
+        DeliveryError(.permanent, .rejectedByPlatform, "Reddit took the submit to r/\(s.subreddit), but its post never showed on u/\(s.username) (its processing failed?)")
     }
 
     static func failedError(_ s: Session) -> DeliveryError {

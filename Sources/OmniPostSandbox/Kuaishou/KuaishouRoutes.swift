@@ -15,8 +15,10 @@ import OmniPostCore
 ///   `api/upload/fragment?fragment_id=n` (from 0) then `api/upload/complete?fragment_count=n` (all of
 ///   0…n-1, no more); `api/upload/resume` says whether the upload exists and the last fragment held in order;
 /// - `photo/publish?upload_token` (multipart: `caption`, `cover` — an image, required, under 10 MB) spends
-///   the upload token (a second publish of it is refused) and answers `video_info`; the work is `pending`
-///   while processed; `photo/list` reads the account's works, newest first.
+///   the upload token (a second publish of it is refused) and answers `video_info`; the publish is
+///   asynchronous, as the docs say ("该接口返回结果后，不代表视频已经同步发布到用户P页"): `photo/list`, the
+///   account's works newest first, shows a work only once it is processed (`kuaishouListedAfterMs`, or
+///   `processingMs`).
 /// Answers are `{"result": 1, …}`, failures another `result` with `error_msg` under HTTP 200.
 /// OAuth (GETs, fields in the query, under /kuaishou here): `oauth2/access_token` (app_id, app_secret,
 /// code, grant_type=authorization_code) and `oauth2/refresh_token` (… refresh_token, grant_type=
@@ -102,7 +104,7 @@ enum KuaishouRoutes: SandboxPlatform {
                 guard (1...200).contains(count) else { return reply(result: 100_400, "参数错误: count is 1–200") }
                 // A work the platform never showed or took down is not listed; the rest carry their numbers.
                 var all: [(SandboxState.KuaishouWork, PostLife?)] = []
-                for w in await state.kuaishouWorks(of: account) {
+                for w in await state.kuaishouListed(of: account) {
                     let life = await state.postLife(platform: "kuaishou", id: w.id)
                     if life?.found != false { all.append((w, life)) }
                 }

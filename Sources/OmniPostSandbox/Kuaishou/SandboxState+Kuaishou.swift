@@ -85,6 +85,16 @@ extension SandboxState {
 
     func kuaishouWorks(of account: String) -> [KuaishouWork] { kuaishouWorld.works.filter { $0.account == account }.reversed() }
 
+    /// How long after its publish a work shows in `photo/list` unless `processingMs` says: Kuaishou's publish
+    /// is asynchronous (发布视频: "该接口返回结果后，不代表视频已经同步发布到用户P页").
+    static let kuaishouListedAfterMs = 1000
+
+    /// The account's works `photo/list` shows: those processed since their publish (newest first).
+    func kuaishouListed(of account: String, now: Date = Date()) -> [KuaishouWork] {
+        let ms = faults.processingMs > 0 ? faults.processingMs : Self.kuaishouListedAfterMs
+        return kuaishouWorks(of: account).filter { now.timeIntervalSince($0.created) * 1000 >= Double(ms) }
+    }
+
     /// Every upload token that made no work is forgotten.
     func forgetKuaishouUploads() { kuaishouWorld.uploads = kuaishouWorld.uploads.filter { $0.value.used } }
 }

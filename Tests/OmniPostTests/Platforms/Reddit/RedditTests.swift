@@ -117,6 +117,13 @@ import Testing
                 let e = await #expect(throws: DeliveryError.self) { _ = try await deliver(rig2, try job(rig2, dir2, session: lost.persisted)) }
                 #expect(e?.kind == .permanent && e?.code == .uncertainPost, "\(String(describing: e))")
                 #expect(await rig2.state.requestCounts["reddit.submit"] == nil)
+                // A person looked, found no post, and retried (`omnipost retry`): it is posted, once — a
+                // retry that settled the same session again would go nowhere.
+                var retried = try job(rig2, dir2, session: lost.persisted)
+                retried.sessionReuse = .replaceIfFailed
+                let out = try await deliver(rig2, retried)
+                #expect(await rig2.state.requestCounts["reddit.submit"] == 1)
+                #expect(!out.reconciled && out.replacedSession?.contains("uncertain_post") == true, "\(out)")
             }
         }
     }
