@@ -362,7 +362,7 @@ extension InboxWatcher {
     /// takes seconds to report; another folder's clip and sidecar settling beside them are reported among
     /// the first, not after all of them.
     static func fairOrder(_ ready: [FileFact]) -> [FileFact] {
-        let byFolder = Dictionary(grouping: ready) { ($0.relPath as NSString).deletingLastPathComponent }
+        let byFolder = Dictionary(grouping: ready) { PathText.parent($0.relPath) }
         var queues = byFolder.keys.sorted().map { byFolder[$0]!.sorted { $0.relPath < $1.relPath } }
         var out: [FileFact] = []
         out.reserveCapacity(ready.count)

@@ -1,4 +1,5 @@
 import Foundation
+import OmniPostCore
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -20,7 +21,7 @@ enum LinkChain {
             i += 1
             if name == "." { continue }
             if name == ".." {
-                resolved = (resolved as NSString).deletingLastPathComponent
+                resolved = PathText.parent(resolved)
                 if resolved == "/" { resolved = "" }
                 continue
             }

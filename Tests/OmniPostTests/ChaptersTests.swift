@@ -39,7 +39,10 @@ import Testing
         ("chapters:\n  - 0:00 Intro\n  - 0:05 Middle\n  - 0:30 End", "at least 10 s long", 4),
         ("chapters:\n  - 0:00 Intro\n  - 0:30 Middle\n  - 0:20 End", "ascending order", 5),
         ("chapters:\n  - 0:00 Intro\n  - 0:7 Middle", "`m:ss Title`", 4),
-        ("chapters:\n  - {at: \"0:00\"}", "needs `at:` and `title:`", 3)
+        ("chapters:\n  - {at: \"0:00\"}", "needs `at:` and `title:`", 3),
+        // A start no clip reaches: refused at its line (as whole seconds it overflowed: `run` and `check` crashed).
+        ("chapters:\n  - 0:00 Intro\n  - 0:10 Middle\n  - 9300000000000000000 End", "past any clip's length", 5),
+        ("chapters:\n  - 0:00 Intro\n  - {at: \"99999999999:00:00\", title: End}", "past any clip's length", 4)
     ])
     func chaptersThatBreakTheRulesAreAnsweredAtTheirLine(_ yaml: String, _ said: String, _ line: Int) throws {
         let rule = try #require(try ProfileCatalog.bundled()["youtube"]?.text.chapters)

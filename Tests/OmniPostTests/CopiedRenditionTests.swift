@@ -163,4 +163,23 @@ import Testing
             _ = MoovTracks.parse(moov: m)
         }
     }
+
+    /// A `moov` nesting 5,000 `trak`s in 40 KB (what a hostile or broken writer may leave): the
+    /// completeness check and the box reader answer without following it down — the walk used to recurse
+    /// once a level and overflowed the stack, a crash at every start.
+    @Test func aDeeplyNestedIndexIsNotFollowedDown() throws {
+        let dir = try TempDir()
+        func box(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let n = UInt32(8 + body.count)
+            return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + Array(type.utf8) + body
+        }
+        var inner: [UInt8] = box("stbl", [])
+        for _ in 0..<5_000 { inner = box("trak", inner) }
+        let bytes = box("ftyp", Array("isom".utf8) + [0, 0, 2, 0] + Array("isommp41".utf8)) + box("moov", inner) + box("mdat", [1, 2, 3])
+        let file = dir.file("deep.mp4")
+        try Data(bytes).write(to: file)
+        _ = Completeness.video(path: file.path)
+        #expect(MoovTracks.read(path: file.path)?.tracks.isEmpty != false)
+        #expect(MoovIndex.dataEnd(moov: box("moov", inner)) == nil)
+    }
 }

@@ -57,7 +57,10 @@ import Testing
         ("1\n00:00:01,000 -> 00:00:02,000\nArrow\n", .srt, "timing line", "2:1"),
         ("00:01.000 --> 00:02.000\nNo signature\n", .vtt, "starts with the line `WEBVTT`", "1:1"),
         ("WEBVTT\n\n00:05.000 --> 00:06.000\nB\n\n00:01.000 --> 00:02.000\nA\n", .vtt, "in order of their start", "6:1"),
-        ("WEBVTT\n\nNOTE only a note\n", .vtt, "has no cues", "1:1")
+        ("WEBVTT\n\nNOTE only a note\n", .vtt, "has no cues", "1:1"),
+        // Hours no clip reaches: not a time (they overflowed into a trap that crashed `run`).
+        ("WEBVTT\n\n00:00:00.000 --> 2562047788015215:30:08.000\nFar\n", .vtt, "the end '2562047788015215:30:08.000'", "3:18"),
+        ("1\n99999999999:00:00,000 --> 99999999999:00:01,000\nFar\n", .srt, "the start '99999999999:00:00,000'", "2:1")
     ])
     func badTimingIsAnsweredAtItsPlace(_ text: String, _ format: SubtitleFile.Format, _ said: String, _ at: String) {
         do {

@@ -173,6 +173,6 @@ package final class PinnedFile: @unchecked Sendable {
     /// Removes a name `privateName` made, and its private folder.
     package static func removePrivate(_ path: String) {
         unlink(path)
-        rmdir((path as NSString).deletingLastPathComponent)
+        rmdir(PathText.parent(path))
     }
 }

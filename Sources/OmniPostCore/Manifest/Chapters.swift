@@ -16,7 +16,8 @@ package struct Chapter: Sendable, Codable, Equatable {
 
     /// The start as YouTube's description parser reads it: `m:ss`, or `h:mm:ss` from an hour on.
     package var timestamp: String {
-        let s = Int(at.rounded(.down))
+        // Parsing bounds it; clamped here too, so no value can trap on its way into a sentence.
+        let s = Int(Swift.min(Swift.max(at.isFinite ? at : 0, 0), MediaTime.longest).rounded(.down))
         let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60)
         return h > 0 ? String(format: "%d:%02d:%02d", h, m, sec) : String(format: "%d:%02d", m, sec)
     }
@@ -29,13 +30,22 @@ package struct Chapter: Sendable, Codable, Equatable {
                 guard parts.count == 2, let at = seconds(parts[0]) else {
                     throw entry.fail(.chaptersInvalid, "a chapter is `m:ss Title` (or `{at: \"m:ss\", title: …}`), found '\(Excerpt.quote(line))'")
                 }
+                try within(at, parts[0], entry)
                 return Chapter(at: at, title: parts[1].trimmingCharacters(in: .whitespaces), location: entry.location)
             }
             let m = try entry.mapping(allowed: ["at", "title"], what: "chapter (`m:ss Title` or {at, title})")
             guard let a = m["at"], let t = m["title"] else { throw entry.fail(.chaptersInvalid, "a chapter needs `at:` and `title:`") }
             let text = try a.string()
             guard let at = seconds(text) else { throw a.fail(.chaptersInvalid, "a chapter's `at` is m:ss, h:mm:ss or seconds, found '\(Excerpt.quote(text))'") }
+            try within(at, text, a)
             return Chapter(at: at, title: try t.string(), location: entry.location)
+        }
+    }
+
+    /// A start no clip reaches is refused where it is written (`MediaTime.longest`).
+    static func within(_ at: Double, _ text: String, _ node: DocNode) throws {
+        if at > MediaTime.longest {
+            throw node.fail(.chaptersInvalid, "a chapter starts within the clip; '\(Excerpt.quote(text, max: 30))' is past any clip's length")
         }
     }
 

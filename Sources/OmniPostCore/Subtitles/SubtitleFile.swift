@@ -159,14 +159,17 @@ package struct SubtitleFile: Sendable, Equatable {
         for (i, f) in fields.enumerated() {
             // Hours may run longer; minutes and seconds are two digits below 60.
             guard let v = Int(f), v >= 0, f.allSatisfy(\.isASCII), i == 0 && fields.count == 3 ? f.count >= 2 : (f.count == 2 && v < 60) else { return nil }
+            // Hours past any clip's length are no time (and overflowed here: a trap).
+            guard v <= Int(MediaTime.longest) else { return nil }
             total = total * 60 + v
         }
+        guard Double(total) <= MediaTime.longest else { return nil }
         return Double(total) + Double(ms) / 1000
     }
 
     /// A time as people read it in a message: `1:02.500`.
     static func clock(_ s: Double) -> String {
-        let ms = Int((s * 1000).rounded())
+        let ms = Int((Swift.min(Swift.max(s.isFinite ? s : 0, 0), MediaTime.longest) * 1000).rounded())
         let (h, m, sec, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
         return h > 0 ? String(format: "%d:%02d:%02d.%03d", h, m, sec, milli) : String(format: "%d:%02d.%03d", m, sec, milli)
     }
@@ -182,7 +185,7 @@ package struct SubtitleFile: Sendable, Equatable {
     }
 
     static func stamp(_ s: Double, _ sep: String) -> String {
-        let ms = Int((s * 1000).rounded())
+        let ms = Int((Swift.min(Swift.max(s.isFinite ? s : 0, 0), MediaTime.longest) * 1000).rounded())
         return String(format: "%02d:%02d:%02d%@%03d", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, sep, ms % 1000)
     }
 }

@@ -23,7 +23,7 @@ package struct SubtitleTrack: Sendable, Codable, Equatable {
     package static func language(of path: String, stem: String) -> String? {
         guard SubtitleFile.format(of: path) != nil else { return nil }
         let base = (path as NSString).deletingPathExtension
-        guard base.hasPrefix(stem + "."), (base as NSString).deletingLastPathComponent == (stem as NSString).deletingLastPathComponent else { return nil }
+        guard base.hasPrefix(stem + "."), PathText.parent(base) == PathText.parent(stem) else { return nil }
         let tag = String(base.dropFirst(stem.count + 1))
         return isLanguageTag(tag) ? tag : nil
     }

@@ -14,6 +14,14 @@ package enum DurationText {
     }
 }
 
+/// How long a time in a clip a person may write (a chapter's start, a subtitle cue's): a week, far past any
+/// platform's longest video (12 hours). Beyond it a number is not a time — and turned into whole seconds or
+/// milliseconds for a message or a file, it overflowed (`9300000000000000000` as a chapter's start crashed
+/// `run` and `check`).
+package enum MediaTime {
+    package static let longest: Double = 7 * 86_400
+}
+
 /// Parses byte sizes: `8MiB`, `256KiB`, `5MB`, `1GB`, or bare bytes.
 package enum ByteSizeText {
     package static func parse(_ text: String) -> Int64? {

@@ -119,8 +119,13 @@ enum MoovIndex {
         return hi << 32 | lo
     }
 
+    /// How deep containers are followed: a real `moov` nests five (moov › trak › mdia › minf › stbl). A file
+    /// of 40 KB nesting 5,000 `trak`s overflowed the stack in this walk — a crash at every start.
+    static let maxDepth = 16
+
     /// Walks boxes in `b[start..<end]`; in each `stbl` pairs the last chunk offset with the last sample size.
-    static func walk(_ b: [UInt8], from start: Int, to end: Int, furthest: inout UInt64?) {
+    static func walk(_ b: [UInt8], from start: Int, to end: Int, depth: Int = 0, furthest: inout UInt64?) {
+        guard depth < maxDepth else { return }
         var p = start
         var lastChunk: UInt64?
         var lastSample: UInt64?
@@ -137,7 +142,7 @@ enum MoovIndex {
             let boxEnd = p + Int(size)
             let body = p + header
             if containers.contains(type) {
-                walk(b, from: body, to: boxEnd, furthest: &furthest)
+                walk(b, from: body, to: boxEnd, depth: depth + 1, furthest: &furthest)
             } else if type == "stco" || type == "co64" {
                 // version/flags (4), entry count (4), entries.
                 if let count = be32(b, body + 4), count > 0 {

@@ -302,7 +302,7 @@ struct DashboardViews {
     /// below `root`; nil for a link, anything not a regular file, or anything else unreadable.
     static func readBeneath(_ root: URL, _ rel: String) -> String? {
         guard let top = try? BeneathDirectory(path: root.path) else { return nil }
-        let dirPart = (rel as NSString).deletingLastPathComponent, name = (rel as NSString).lastPathComponent
+        let dirPart = PathText.parent(rel), name = (rel as NSString).lastPathComponent
         guard let dir = dirPart.isEmpty ? top : try? top.subdirectory(dirPart, create: false),
             let st = dir.lstat(name), BeneathDirectory.isRegular(st), st.st_size <= 1 << 20,
             let fd = try? dir.open(name, O_RDONLY | O_NONBLOCK)

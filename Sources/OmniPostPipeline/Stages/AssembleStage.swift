@@ -161,7 +161,7 @@ struct AssembleStage: Stage {
             return ok
         }
         let existing = try ctx.ledger.drops(fromManifestFile: mid)
-        let dir = (m.path as NSString).deletingLastPathComponent
+        let dir = PathText.parent(m.path)
         var made = false
         var remaining = 0
         for (i, entry) in list.entries.enumerated() where existing[i] == nil {
@@ -219,7 +219,7 @@ struct AssembleStage: Stage {
         if let abs = try? InboxPaths.resolveInside(inbox: ctx.paths.inbox.path, relative: sidecar.path),
             let m = await Self.parsed(abs, named: sidecar.path, ctx.sidecars)
         {
-            let dir = (sidecar.path as NSString).deletingLastPathComponent
+            let dir = PathText.parent(sidecar.path)
             peek.clip = m.clip.map { Self.join(dir, $0) }
             peek.escapes = m.clip.map { Self.escapes(dir, $0) } ?? false
             peek.subtitles = (m.subtitles ?? []).map { Self.join(dir, $0.file) }

@@ -191,13 +191,13 @@ struct ConvertStage: Stage {
         guard let m = manifest, m.coverAtMs != nil || m.coverFile != nil else {
             guard poster, let clipPath else { return nil }
             if FileManager.default.fileExists(atPath: out) { return out }
-            try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: PathText.parent(out), withIntermediateDirectories: true)
             let at = Int(min(1.0, max(0, durationS) / 2) * 1000)
             return (try? await CoverMaker(tools: ctx.tools).make(clip: clipPath, atMs: at, image: nil, output: out)).map { out }
         }
         if FileManager.default.fileExists(atPath: out) { return out }
-        try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let dir = drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? ""
+        try FileManager.default.createDirectory(atPath: PathText.parent(out), withIntermediateDirectories: true)
+        let dir = drop.sidecarPath.map { PathText.parent($0) } ?? ""
         // The cover image as it was taken, through the inbox folder's descriptor: never a path re-resolved
         // through a folder that may since have been swapped for a link to elsewhere.
         let image = try m.coverFile.map { f in
@@ -237,7 +237,7 @@ struct ConvertStage: Stage {
             let started = ContinuousClock.now
             if spec.slideshow, let show = manifest?.slideshow, let sidecar = drop.sidecarPath {
                 ctx.progress.line("  \(drop.id)  convert    slideshow for \(d.target) …")
-                let dir = (sidecar as NSString).deletingLastPathComponent
+                let dir = PathText.parent(sidecar)
                 // Each image and the soundtrack reached from the inbox folder's descriptor, checked against
                 // the file the drop took, and handed to ffmpeg as a private name in work/.
                 let inbox = try ctx.openInbox(), rows = try ctx.ledger.files(ofDrop: drop.id)

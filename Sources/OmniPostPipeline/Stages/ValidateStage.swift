@@ -186,7 +186,7 @@ struct ValidateStage: Stage {
     func readSidecar(_ drop: DropRecord, assets: AssetList, rows: [FileRecord]? = nil) async throws -> Sidecar {
         var out = Sidecar(
             location: drop.sidecarPath.map { SourceLocation(file: $0) },
-            dir: drop.sidecarPath.map { ($0 as NSString).deletingLastPathComponent } ?? "")
+            dir: drop.sidecarPath.map { PathText.parent($0) } ?? "")
         if let s = drop.sidecarPath {
             // The sidecar's own real path must be inside the inbox, like every file it names: a link to
             // a file elsewhere is never read, so nothing of it can reach a report.
@@ -411,7 +411,7 @@ struct ValidateStage: Stage {
     /// Why a sidecar's clip is not here: it never arrived, or another sidecar already took it.
     func missingClipError(_ drop: DropRecord, manifest: Manifest, at location: SourceLocation?) throws -> OmniError {
         if let s = drop.sidecarPath {
-            let dir = (s as NSString).deletingLastPathComponent
+            let dir = PathText.parent(s)
             let stems =
                 manifest.clip.map { [AssembleStage.join(dir, $0)] }
                 ?? DropNaming.sidecarKeys(s).flatMap { k in [k] + DropNaming.clipExtensions.sorted().map { k + "." + $0 } }

@@ -179,7 +179,7 @@ struct FolderAdapter: ResumableAdapter, DescribedAdapter {
     func openRoot(create: Bool) throws -> BeneathDirectory {
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) {
-            guard create, FileManager.default.fileExists(atPath: (folder as NSString).deletingLastPathComponent) else {
+            guard create, FileManager.default.fileExists(atPath: PathText.parent(folder)) else {
                 if !create { throw BeneathDirectory.Failure(what: "\(folder) is not there", errno: ENOENT) }
                 throw DeliveryError(.retryAt(Date().addingTimeInterval(300)), .archiveIO, "\(folder) is not there (a share that is not mounted?); tried again in 5 min")
             }

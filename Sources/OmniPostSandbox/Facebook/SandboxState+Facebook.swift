@@ -35,7 +35,7 @@ extension SandboxState {
     func startFBVideo(account: String, page: String) throws -> FBVideo {
         let id = "10" + SandboxState.randomID(15, alphabet: "0123456789")
         let file = root.appendingPathComponent("facebook/uploads/\(id).part").path
-        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: PathText.parent(file), withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: file, contents: nil)
         let v = FBVideo(id: id, page: page, account: account, file: file, created: Date())
         fbVideos[id] = v

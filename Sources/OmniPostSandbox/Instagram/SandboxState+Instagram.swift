@@ -53,7 +53,7 @@ extension SandboxState {
     ) throws -> IGContainer {
         let id = "1790" + SandboxState.randomID(13, alphabet: "0123456789")
         let file = root.appendingPathComponent("instagram/uploads/\(id).part").path
-        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: PathText.parent(file), withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: file, contents: nil)
         var c = IGContainer(
             id: id, igUser: igUser, account: account, caption: caption, shareToFeed: shareToFeed, thumbOffset: thumbOffset,

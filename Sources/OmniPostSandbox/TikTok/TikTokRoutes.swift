@@ -166,7 +166,7 @@ enum TikTokRoutes: SandboxPlatform {
         }
         let publishID = "v_pub_file~v2-1." + SandboxState.randomID(19, alphabet: "0123456789")
         let file = state.root.appendingPathComponent("tiktok/uploads/\(publishID).part").path
-        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: PathText.parent(file), withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: file, contents: nil)
         await state.putTikTok(
             .init(

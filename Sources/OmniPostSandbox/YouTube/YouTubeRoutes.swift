@@ -145,7 +145,7 @@ enum YouTubeRoutes: SandboxPlatform {
         }
         let id = SandboxState.randomID(48, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         let file = state.root.appendingPathComponent("youtube/sessions/\(id).part").path
-        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: PathText.parent(file), withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: file, contents: nil)
         await state.putSession(.init(id: id, account: account, total: total, received: 0, file: file, metadata: meta, created: Date()))
         var headers = HTTPFields()
@@ -200,7 +200,7 @@ enum YouTubeRoutes: SandboxPlatform {
         guard !media.isEmpty else { return SandboxHTTP.googleError(400, "mediaBodyRequired", "The request does not include the video content.") }
         let id = SandboxState.randomID(48, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         let file = state.root.appendingPathComponent("youtube/sessions/\(id).part").path
-        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: PathText.parent(file), withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: file, contents: media) else {
             return SandboxHTTP.googleError(500, "backendError", "could not store the upload")
         }

@@ -1,0 +1,19 @@
+import Foundation
+
+/// Path arithmetic on names people choose. Foundation on Linux traps in
+/// `NSString.deletingLastPathComponent` for a one-character path (`a`, `7`, `é`) and for one ending in
+/// a slash after one character (`a/`): a file named so in the inbox crashed the daemon at every start
+/// (the watcher groups settled files by folder). Every parent of a path is taken here instead.
+package enum PathText {
+    /// The path without its last component, as `NSString.deletingLastPathComponent` answers where it does
+    /// not trap: `a/b` → `a`, `/a` → `/`, `a` → ``, `a/b/` → `a`, `/` → `/`, `` → ``.
+    package static func parent(_ path: String) -> String {
+        var p = Substring(path)
+        // Trailing slashes name the same component (but the root is the root).
+        while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return "" }
+        var head = p[..<slash]
+        while head.count > 1, head.hasSuffix("/") { head = head.dropLast() }
+        return head.isEmpty ? "/" : String(head)
+    }
+}
