@@ -187,8 +187,12 @@ extension Ledger {
 
     /// Creates a drop from waiting files in one transaction: the files become the drop's, so a
     /// second pairing pass (or a second worker) can never build the same drop twice.
-    package func createDrop(_ drop: DropRecord, fileIDs: [Int64]) throws -> Bool {
-        try writeSQL { sql, events in
+    package func createDrop(_ drop: DropRecord, fileIDs listed: [Int64]) throws -> Bool {
+        // A file named twice (a slideshow showing one image twice) is taken once: counted twice against the
+        // distinct waiting rows, no drop was ever made, and the assemble stage tried again without end.
+        var seen = Set<Int64>()
+        let fileIDs = listed.filter { seen.insert($0).inserted }
+        return try writeSQL { sql, events in
             let ids = fileIDs.map { "\($0)" }.joined(separator: ",")
             if !fileIDs.isEmpty {
                 // On the shared ledger the files are locked as they are counted: a second host pairing the

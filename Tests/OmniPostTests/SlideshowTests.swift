@@ -19,11 +19,12 @@ import Testing
                 "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=9", "-c:a", "aac",
                 inbox.appendingPathComponent("trip/song.m4a").path
             ])
+        // The first image shown again at the end: one file, taken once, shown twice.
         try dir.write(
             "inbox/trip.yaml",
             """
             title: "Trip ({duration} s)"
-            images: [trip/0.png, {file: trip/1.png, seconds: 2}, trip/2.png]
+            images: [trip/0.png, {file: trip/1.png, seconds: 2}, trip/2.png, {file: trip/0.png, seconds: 1.5}]
             image_seconds: 2.5
             crossfade: 0.5
             audio: trip/song.m4a
@@ -36,11 +37,11 @@ import Testing
             #expect(drop.state == .archived, "\(drop.reasonCode ?? "") \(drop.reasonMessage ?? "") \(why)")
             let videos = await p.sandbox!.state.allVideos()
             #expect(videos.count == 2)
-            #expect(videos.allSatisfy { $0.title == "Trip (6 s)" })
+            #expect(videos.allSatisfy { $0.title == "Trip (7 s)" }, "\(videos.map(\.title))")
             for v in videos {
                 let info = try await Prober().probe(path: v.path, displayName: "sent.mp4")
-                // 2.5 + 2 + 2.5 seconds, two 0.5 s crossfades.
-                #expect(abs(info.durationS - 6) < 0.3)
+                // 2.5 + 2 + 2.5 + 1.5 seconds, three 0.5 s crossfades.
+                #expect(abs(info.durationS - 7) < 0.3)
                 #expect(info.audio?.codec == "aac")
                 #expect([1080, 1920].contains(info.video?.width ?? 0))
             }
