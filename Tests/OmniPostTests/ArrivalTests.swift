@@ -67,6 +67,25 @@ import Testing
         let m = try Data(contentsOf: mkv)
         #expect(try verdict(m) == .complete)
         guard case .incomplete = try verdict(m.prefix(m.count / 2)) else { Issue.record("half a Matroska file taken as whole"); return }
+        // WebM written to a pipe: a Segment of unknown size, its Clusters sized. Cut inside a Cluster, it
+        // is still arriving (it was published after its first chunk); whole, or cut between elements, the
+        // structure cannot tell (the settle time does).
+        let live = dir.file("live.webm")
+        try Clips.run(
+            "sh",
+            [
+                "-c",
+                "ffmpeg -nostdin -loglevel error -f lavfi -i testsrc2=size=160x120:rate=25:duration=4 -c:v libvpx -deadline realtime -b:v 300k -g 25 -f webm - > '\(live.path)'"
+            ])
+        let w = try Data(contentsOf: live)
+        #expect(try verdict(w) == .complete)
+        var cut = 0
+        for n in stride(from: w.count / 3, to: w.count - 1, by: max(1, w.count / 7)) {
+            guard case .incomplete(let why) = try verdict(w.prefix(n)) else { continue }
+            #expect(why.contains("Cluster") || why.contains("header"), "\(why)")
+            cut += 1
+        }
+        #expect(cut >= 4, "cuts inside the stream taken as whole: \(7 - cut) of 7")
     }
 
     /// The reproduction: the header closed first, the media appended a second later — in both modes,

@@ -24,7 +24,7 @@ package enum Completeness {
         let head = FileBlocks.bytes(h.fileDescriptor, at: 0, upTo: 64) ?? []
         switch ContainerSniff.kind(head: Array(head.prefix(12))) {
         case .isoBMFF: return isoBMFF(handle: h, size: size)
-        case .matroska: return matroska(head: head, size: size)
+        case .matroska: return matroska(head: head, size: size) { FileBlocks.bytes(h.fileDescriptor, at: $0, upTo: $1) }
         default: return .complete
         }
     }
@@ -59,9 +59,10 @@ package enum Completeness {
         return .complete
     }
 
-    /// EBML header, then a Segment whose declared size must fit in the file (an unknown size — all
-    /// ones, as a live recorder writes — is accepted).
-    static func matroska(head: [UInt8], size: UInt64) -> Verdict {
+    /// EBML header, then a Segment whose declared size must fit in the file — or, of an unknown size (all
+    /// ones, as a live recorder or ffmpeg writing WebM to a pipe writes it), whose elements must
+    /// (`unsizedSegment`). `read` gives up to n bytes at an offset of the file.
+    static func matroska(head: [UInt8], size: UInt64, read: (UInt64, Int) -> [UInt8]? = { _, _ in nil }) -> Verdict {
         var p = 4
         guard let (headerSize, n) = EBML.vint(head, at: p, keepMarker: false) else { return .incomplete("its EBML header is cut short") }
         p += n
@@ -71,10 +72,48 @@ package enum Completeness {
         }
         guard head[afterHeader..<afterHeader + 4].elementsEqual([0x18, 0x53, 0x80, 0x67]) else { return .complete }
         guard let (segSize, m) = EBML.vint(head, at: afterHeader + 4, keepMarker: false) else { return .incomplete("its Segment header is cut short") }
-        if EBML.isUnknownSize(head, at: afterHeader + 4) { return .complete }
         let dataStart = UInt64(afterHeader + 4 + m)
+        if EBML.isUnknownSize(head, at: afterHeader + 4) { return unsizedSegment(from: dataStart, fileSize: size, read: read) }
         let (end, overflow) = dataStart.addingReportingOverflow(segSize)
         if overflow || end > size { return .incomplete("its Segment declares \(segSize) bytes and the file has \(size - min(size, dataStart))") }
+        return .complete
+    }
+}
+
+extension Completeness {
+    /// How many of an unsized Segment's elements are walked before the file is left to ffprobe: a cluster
+    /// is seconds of media, so this is days of it.
+    static let maxElements = 200_000
+
+    /// A Segment of unknown size ends where its file does, so only its elements tell a file cut short: each
+    /// top-level one (SeekHead, Info, Tracks, Cluster, Cues…) is stepped over by its declared size, and one
+    /// that runs past the end of the file is still arriving — a WebM written to a pipe and copied in chunks
+    /// was published after its first chunk (an independent check), its last Cluster cut off. An element
+    /// of unknown size too (a live recorder's open Cluster) or bytes that are not an element: as before,
+    /// whole for this check, ffprobe's to judge.
+    static func unsizedSegment(from start: UInt64, fileSize: UInt64, read: (UInt64, Int) -> [UInt8]?) -> Verdict {
+        var p = start
+        var walked = 0
+        while p < fileSize, walked < maxElements {
+            walked += 1
+            // An ID is at most 4 bytes, a size at most 8.
+            guard let b = read(p, 12), !b.isEmpty else { return .complete }
+            let cutShort = p + UInt64(b.count) >= fileSize && b.count < 12
+            guard let (id, idLength) = EBML.vint(b, at: 0, keepMarker: true), idLength <= 4 else {
+                return cutShort && b[0] != 0 ? .incomplete("it ends inside an element's header") : .complete
+            }
+            guard let (length, sizeLength) = EBML.vint(b, at: idLength, keepMarker: false) else {
+                return cutShort ? .incomplete("it ends inside an element's header") : .complete
+            }
+            if EBML.isUnknownSize(b, at: idLength) { return .complete }
+            let body = p + UInt64(idLength + sizeLength)
+            let (end, overflow) = body.addingReportingOverflow(length)
+            if overflow || end > fileSize {
+                let what = id == 0x1F43_B675 ? "its last Cluster" : String(format: "its element 0x%X", id)
+                return .incomplete("\(what) declares \(length) bytes and the file ends \(fileSize - min(fileSize, body)) bytes into it")
+            }
+            p = end
+        }
         return .complete
     }
 }
