@@ -29,6 +29,35 @@ import Testing
         #expect(y.overrides["youtube"]?["made_for_kids"] == "false")
     }
 
+    /// `publish_at` is read field by field: an offset no zone has, minutes past 59, or a day its month
+    /// does not have are refused at the value — Foundation's parser read `+25:00` as +02 and rolled
+    /// `2027-02-30` into March. What is written well is read to the second.
+    @Test func publishAtIsReadStrictly() throws {
+        func at(_ text: String) throws -> Date? { try Manifest.parse(text: "title: x\npublish_at: \"\(text)\"\n", file: "p.yaml").publishAt }
+        let good: [(String, String)] = [
+            ("2026-12-01T18:00:00+01:00", "2026-12-01T17:00:00Z"), ("2026-12-01T18:00:00Z", "2026-12-01T18:00:00Z"),
+            ("2026-12-01T18:00:00.250-05:30", "2026-12-01T23:30:00Z"), ("2028-02-29T10:00:00+14:00", "2028-02-28T20:00:00Z"),
+            ("2026-12-01T18:00 Europe/Berlin", "2026-12-01T17:00:00Z"), ("2026-07-01T18:00:30 Europe/Berlin", "2026-07-01T16:00:30Z")
+        ]
+        let iso = ISO8601DateFormatter()
+        for (text, utc) in good {
+            let d = try #require(try at(text), "\(text)")
+            #expect(iso.string(from: d) == utc, "\(text) → \(iso.string(from: d))")
+        }
+        for text in [
+            "2027-01-01T10:00:00+25:00", "2026-12-08T10:00:00+99:00", "2026-12-08T10:00:00+05:99", "2027-02-30T10:00:00Z", "2027-04-31T10:00:00+01:00",
+            "2027-02-29T10:00:00Z", "2026-13-01T10:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01T18:60:00Z", "2026-12-01T18:00:00",
+            "2026-03-29T02:30 Europe/Berlin", "2026-12-01T18:00 Mars/Olympus", "2026-12-01T18:00+01:00 Europe/Berlin", "tomorrow"
+        ] {
+            do {
+                _ = try at(text)
+                Issue.record("accepted \(text)")
+            } catch let e as OmniError {
+                #expect(e.code == .invalidValue && e.location?.line == 2, "\(text): \(e)")
+            }
+        }
+    }
+
     @Test func unknownKeyIsAnErrorWithDidYouMeanAndPosition() throws {
         let e = try #require(throws: OmniError.self) {
             try Manifest.parse(text: "version: 1\ntitel: x\n", file: "drop.yaml")

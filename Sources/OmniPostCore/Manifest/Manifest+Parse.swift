@@ -173,24 +173,3 @@ extension Manifest {
         }
     }
 }
-
-enum ISO8601Parsing {
-    /// `2026-12-01T18:00:00+01:00`, `…Z`, or a local time followed by an IANA zone: `2026-12-01T18:00 Europe/Berlin`.
-    static func date(from text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: text) { return d }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return d }
-        let parts = text.split(separator: " ")
-        guard parts.count == 2, let zone = TimeZone(identifier: String(parts[1])) else { return nil }
-        let df = DateFormatter()
-        df.locale = Locale(identifier: "en_US_POSIX")
-        df.timeZone = zone
-        for format in ["yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm"] {
-            df.dateFormat = format
-            if let d = df.date(from: String(parts[0])) { return d }
-        }
-        return nil
-    }
-}
