@@ -58,6 +58,16 @@ import Testing
         }
     }
 
+    /// A YAML sidecar a Windows editor saved with a byte-order mark reads as without one (YAML allows it);
+    /// a problem in it is still at its line and column.
+    @Test func aYAMLFileWithAByteOrderMarkIsRead() throws {
+        let m = try Manifest.parse(text: "\u{FEFF}title: a\ndescription: b\ntags: [x]\n", file: "bom.yaml")
+        #expect(m.title?.value == "a" && m.description?.value == "b")
+        let e = #expect(throws: OmniError.self) { try Manifest.parse(text: "\u{FEFF}title: a\ntitel: b\n", file: "bom.yaml") }
+        #expect(e?.location?.line == 2 && e?.location?.column == 1, "\(String(describing: e))")
+        #expect(throws: OmniError.self) { try Manifest.parse(text: "\u{FEFF}{\"title\": \"a\"}", file: "bom.json") }
+    }
+
     @Test func unknownKeyIsAnErrorWithDidYouMeanAndPosition() throws {
         let e = try #require(throws: OmniError.self) {
             try Manifest.parse(text: "version: 1\ntitel: x\n", file: "drop.yaml")

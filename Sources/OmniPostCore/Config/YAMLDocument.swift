@@ -34,7 +34,11 @@ package enum YAMLDocument {
         }
         // What a standard JSON encoder writes must parse: Python's json.dumps writes an emoji as a
         // surrogate pair (`\ud83d\udd25`), which libyaml refuses. Only JSON text is rewritten.
-        let text = json || JSONEscapes.looksLikeJSON(text) ? JSONEscapes.rewriteSurrogates(text) : text
+        var text = json || JSONEscapes.looksLikeJSON(text) ? JSONEscapes.rewriteSurrogates(text) : text
+        // YAML allows a byte-order mark at the start (1.2 §5.2), and Windows editors write one: Yams read a
+        // file that starts with one as a document start it did not find (`did not find expected <document
+        // start>` at 2:1 — a sidecar refused for a character nobody sees). JSON was told about it above.
+        if !json, text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         let root: Node?
         do {
             // The basic resolver: every plain scalar is text, typed later by what the key asks for (DocNode's
