@@ -111,7 +111,9 @@ package struct DropRules: Sendable {
         // a pasted caption) become single spaces. Any other control character is refused below.
         let title = Self.oneLine(try Template.render(titleField, variables: vars))
         let description = try Template.render(descField, variables: vars)
-        let tags = o["tags"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? manifest.tags ?? defaults.tags ?? []
+        // A tag of nothing but spaces is no tag: not sent (`tags: ["", " "]` reached YouTube as two).
+        let tags = (o["tags"].map { $0.split(separator: ",").map(String.init) } ?? manifest.tags ?? defaults.tags ?? [])
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let privacy =
             try o["privacy"].map { p -> Privacy in
                 guard let v = Privacy(rawValue: p) else {
@@ -197,9 +199,12 @@ package struct DropRules: Sendable {
         return found
     }
 
+    /// Every line break Unicode has — U+2028 and U+2029, NEL, a vertical tab or form feed besides CR and
+    /// LF (`Character.isNewline`) — and tabs become one space: U+2028 in a title went out as it was, a
+    /// second line on a platform that shows one.
     static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\t" }) else { return text }
-        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == "\r\n" })
+        guard text.contains(where: { $0.isNewline || $0 == "\t" }) else { return text }
+        return text.split(whereSeparator: { $0.isNewline || $0 == "\t" })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
     }
 
