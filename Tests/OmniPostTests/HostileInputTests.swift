@@ -346,3 +346,30 @@ extension HostileInputTests {
         }
     }
 }
+
+/// Two sidecars that name one clip (`clip: v.mp4` in both) are as ambiguous as `c.yaml` beside `c.json`:
+/// neither is published, and the drop fails `ambiguous_sidecar` naming both (the first to be paired used
+/// to be published, the second failed as "already taken").
+@Suite struct TwoSidecarsNamingOneClipTests {
+    @Test(.timeLimit(.minutes(3))) func neitherIsPublished() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "1s")
+        let inbox = config.paths.inbox
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        try dir.write("inbox/one.yaml", "clip: v.mp4\ntitle: one\n")
+        try dir.write("inbox/two.yaml", "clip: v.mp4\ntitle: two\ntargets: [youtube:main]\n")
+        try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1), to: inbox.appendingPathComponent("v.mp4"))
+        let p = try await TestPipelines.runOnce(config)
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops().filter { $0.state != .withdrawn }
+            #expect(drops.count == 1, "\(drops.map { "\($0.stem) \($0.state) \($0.reasonCode ?? "")" })")
+            let d = try #require(drops.first)
+            #expect(d.reasonCode == "ambiguous_sidecar", "\(d.reasonCode ?? "") \(d.reasonMessage ?? "")")
+            #expect(d.reasonMessage?.contains("one.yaml") == true && d.reasonMessage?.contains("two.yaml") == true, "\(d.reasonMessage ?? "")")
+            #expect(await p.sandbox!.state.allVideos().isEmpty)
+            for f in ["v.mp4", "one.yaml", "two.yaml"] {
+                #expect(FileManager.default.fileExists(atPath: config.paths.failed.appendingPathComponent("\(d.id)/\(f)").path), "\(f) kept in failed/")
+            }
+        }
+    }
+}

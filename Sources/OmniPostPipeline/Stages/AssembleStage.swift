@@ -74,8 +74,12 @@ struct AssembleStage: Stage {
         let others = Dictionary(waiting.filter { $0.role == .other }.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         // Waiting sidecars by the stems they pair by, to find a second sidecar for the same clip.
         var sidecarsByKey: [String: [FileRecord]] = [:]
+        // …and by the clip each names (`clip: v.mp4`): two sidecars naming one clip are as ambiguous as
+        // `c.yaml` beside `c.json` (the first to be paired used to win, silently).
+        var sidecarsByNamedClip: [String: [FileRecord]] = [:]
         for r in waiting where r.role == .sidecar {
             for k in DropNaming.sidecarKeys(r.path) { sidecarsByKey[k, default: []].append(r) }
+            if let named = await peek(sidecar: r).clip { sidecarsByNamedClip[named, default: []].append(r) }
         }
         for s in waiting where s.role == .sidecar {
             guard let sid = s.id else { continue }
@@ -101,10 +105,9 @@ struct AssembleStage: Stage {
                 // `c.yaml` and `c.json` both waiting for `c.mp4`: one drop takes all three and fails
                 // `ambiguous_sidecar` naming both, rather than one being picked silently.
                 var rivals: [FileRecord] = []
-                for k in DropNaming.clipKeys(c.path) {
-                    for r in sidecarsByKey[k] ?? [] where r.id != sid && !used.contains(r.id ?? -1) && !rivals.contains(where: { $0.id == r.id }) {
-                        rivals.append(r)
-                    }
+                for r in DropNaming.clipKeys(c.path).flatMap({ sidecarsByKey[$0] ?? [] }) + (sidecarsByNamedClip[c.path] ?? [])
+                where r.id != sid && !used.contains(r.id ?? -1) && !rivals.contains(where: { $0.id == r.id }) {
+                    rivals.append(r)
                 }
                 // A second sidecar for this clip still being written or settling: wait for it, so the
                 // ambiguity is seen whole rather than the first one to settle winning.
