@@ -9,9 +9,11 @@ import OmniPostCore
 /// description and copyright (2, a repost, names its `source`).
 ///
 /// Exactly once: the upload token is persisted before the first byte and each confirmed part after it; the
-/// session records the phase before the submit. The submit has no idempotency key, so an uncertain one
-/// is settled by reading the account's archives (`viewlist`) for our title made since the upload ended —
-/// never by submitting again blindly. An upload token spends itself on one archive.
+/// session records the phase before the submit, that the submit left, and the archive's id once answered
+/// (`ListedPost`). The submit has no idempotency key: an answered archive is the post (looked for in
+/// `viewlist`, recorded by its id either way), and an uncertain one is settled by reading the account's
+/// archives for our title made since the upload ended — never by submitting again. An upload token spends
+/// itself on one archive.
 package struct BilibiliAdapter: ResumableAdapter, DescribedAdapter {
     package typealias Module = BilibiliPlatform
     package let displayName = "Bilibili"
@@ -23,7 +25,18 @@ package struct BilibiliAdapter: ResumableAdapter, DescribedAdapter {
     /// The most one request carries ("文件不超过100M时…单个小视频文件上传").
     static let oneRequest: Int64 = 100 * 1_048_576
 
+    /// How long a submitted archive is looked for in `viewlist` before it is recorded by its id, and how long
+    /// a submit whose answer was lost is looked for before a person is asked (`ListedPost`).
+    var listWindow: Duration = .seconds(30)
+    var settleWindow: Duration = .seconds(600)
+    var poll = PollPolicy(first: .seconds(2), max: .seconds(15), perMinute: 20)
+
     package init(_ settings: AdapterSettings) { self.settings = settings }
+
+    /// `post` is bounded by its own windows while it looks for the archive.
+    package func verbTimeout(_ verb: UploadVerb) -> Duration? {
+        verb == .post ? settleWindow + listWindow + settings.requestTimeout * 3 : settings.verbTimeout ?? settings.requestTimeout * 3
+    }
 
     package struct Session: Codable, FixedPartSession {
         var uploadToken: String
@@ -34,6 +47,10 @@ package struct BilibiliAdapter: ResumableAdapter, DescribedAdapter {
         var startedAt: Double
         var finishedAt: Double?
         package var phase: UploadPhase?
+        /// When `add-by-utoken` left (set before it does): never sent again for this session (`ListedPost`).
+        var submitSentAt: Double?
+        /// The archive Bilibili's submit answered with: the post, whether or not the list shows it yet.
+        var resourceID: String?
     }
 
     var uploadHost: String { ((try? account.text("upload_endpoint")) ?? nil) ?? BilibiliPlatform.uploadHost }
@@ -76,24 +93,6 @@ package struct BilibiliAdapter: ResumableAdapter, DescribedAdapter {
         return .ready
     }
 
-    /// The cover, then `add-by-utoken`, then the account's archives read back: a post counts when seen.
-    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
-        let cover = try await uploadCover(job)
-        let m = job.metadata
-        let tid = Int(m.options["tid"] ?? ((try? account.text("tid")) ?? nil) ?? "") ?? 0
-        let body = BilibiliWire.Submit(
-            title: s.title, cover: cover, tid: tid, no_reprint: m.options["no_reprint"] == "true" ? 1 : 0, desc: m.description,
-            tag: m.tags.joined(separator: ","), copyright: Int(m.options["copyright"] ?? "1") ?? 1, source: m.options["source"])
-        let r = try await api.send(url: url("archive/add-by-utoken", [("upload_token", s.uploadToken)]), json: body)
-        guard let id = try Self.envelope(r, BilibiliWire.Submitted.self, during: "submitting the archive").resource_id else {
-            throw DeliveryError(.retryNow, .platformError, "Bilibili's add-by-utoken answer had no resource_id")
-        }
-        guard let seen = try await findArchive(s, id: id) else {
-            throw DeliveryError(.retryNow, .platformError, "Bilibili took archive \(id) but the account's archives do not show it yet")
-        }
-        return outcome(seen)
-    }
-
     /// `cover/upload` (multipart `file`, JPEG or PNG ≤ 5 MB): the URL the submit names.
     func uploadCover(_ job: UploadJob) async throws -> String {
         guard let path = job.coverPath, let bytes = FileManager.default.contents(atPath: path) else {
@@ -113,9 +112,7 @@ package struct BilibiliAdapter: ResumableAdapter, DescribedAdapter {
         case .uploading:
             return .partial(confirmedOffset: job.confirmedOffset)
         case .finalized, .posting:
-            if let a = try await findArchive(s, id: nil) { return .published(outcome(a)) }
-            // Not submitted: the submit is made with the same upload token, which makes one archive.
-            return .processing
+            return try await listed.reconcile(s, reuse: job.sessionReuse)
         }
     }
 
@@ -129,8 +126,9 @@ package struct BilibiliAdapter: ResumableAdapter, DescribedAdapter {
         return list.first { $0.title == s.title && Double($0.ctime ?? 0) >= since }
     }
 
-    func outcome(_ a: BilibiliWire.Archive) -> PublishOutcome {
-        let id = a.resource_id ?? ""
+    func outcome(_ a: BilibiliWire.Archive) -> PublishOutcome { outcome(id: a.resource_id ?? "") }
+
+    func outcome(id: String) -> PublishOutcome {
         let base = account.endpoint.contains("bilibili.com") ? "https://www.bilibili.com/video/" : account.endpoint + "/bilibili/video/"
         return PublishOutcome(remoteId: id, url: base + id, bytesSent: 0)
     }

@@ -10,10 +10,11 @@ import OmniPostCore
 /// the @-mentioned users.
 ///
 /// Exactly once: the upload id is persisted before the first byte and each confirmed part after it; the
-/// session records the phase before the create. A `video_id` is good for one create only, and Douyin has
-/// no idempotency key, so an uncertain create (killed after it left, before its reply was stored) is
-/// settled by reading the account's recent items (`video_list`) for one with our text made since the
-/// upload finished — never by creating again blindly. An upload id Douyin no longer takes (it lives two
+/// session records the phase before the create, that the create left, and the item's id once answered
+/// (`ListedPost`). A `video_id` is good for one create only, and Douyin has no idempotency key, so an
+/// answered item is the post (looked for in `video_list`, recorded by its id either way) and an uncertain
+/// create (killed after it left, before its reply was stored) is settled by reading the account's recent
+/// items for one with our text made since the upload finished — never by creating again. An upload id Douyin no longer takes (it lives two
 /// hours) never became a post: a new upload from the local bytes cannot post twice.
 package struct DouyinAdapter: ResumableAdapter, DescribedAdapter {
     package typealias Module = DouyinPlatform
@@ -29,7 +30,18 @@ package struct DouyinAdapter: ResumableAdapter, DescribedAdapter {
     /// How far before the end of the upload an item's `create_time` may be and still be ours (clocks differ).
     static let clockSlack: Double = 300
 
+    /// How long a created item is looked for in `video_list` before it is recorded by its id, and how long a
+    /// create whose answer was lost is looked for before a person is asked (`ListedPost`).
+    var listWindow: Duration = .seconds(30)
+    var settleWindow: Duration = .seconds(600)
+    var poll = PollPolicy(first: .seconds(2), max: .seconds(15), perMinute: 20)
+
     package init(_ settings: AdapterSettings) { self.settings = settings }
+
+    /// `post` is bounded by its own windows while it looks for the item.
+    package func verbTimeout(_ verb: UploadVerb) -> Duration? {
+        verb == .post ? settleWindow + listWindow + settings.requestTimeout * 3 : settings.verbTimeout ?? settings.requestTimeout * 3
+    }
 
     /// The persisted remote side.
     package struct Session: Codable, FixedPartSession {
@@ -47,6 +59,10 @@ package struct DouyinAdapter: ResumableAdapter, DescribedAdapter {
         /// The text the create sends, kept so a restart looks for exactly it.
         var text: String
         package var phase: UploadPhase?
+        /// When `create_video` left (set before it does): never sent again for this session (`ListedPost`).
+        var createSentAt: Double?
+        /// The item Douyin's create answered with: the post, whether or not the list shows it yet.
+        var itemID: String?
 
         func lapsed(now: Date = Date()) -> Bool {
             guard phase == .uploading, uploadID != nil else { return false }
@@ -95,24 +111,6 @@ package struct DouyinAdapter: ResumableAdapter, DescribedAdapter {
     }
 
     /// `create_video`, then the account's items read back: a post counts when it is seen there.
-    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
-        guard let video = s.videoID else { throw DeliveryError(.retryNow, .platformError, "no video_id to create the Douyin post with") }
-        let m = job.metadata
-        let atUsers = m.options["at_users"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        let body = DouyinWire.Create(
-            video_id: video, text: s.text, cover_tsp: m.coverAtMs.map { Double($0) / 1000 }, at_users: atUsers,
-            poi_id: m.options["poi_id"], micro_app_id: m.options["micro_app_id"])
-        let r = try await api.send(url: url("create_video/"), json: body)
-        guard let item = try Self.envelope(r, DouyinWire.Created.self, during: "creating the post").item_id else {
-            throw DeliveryError(.retryNow, .platformError, "Douyin's create_video answer had no item_id")
-        }
-        guard let seen = try await findItem(s, id: item) else {
-            // Not yet in the list: the next attempt reconciles by reading it again (phase `posting`).
-            throw DeliveryError(.retryNow, .platformError, "Douyin created item \(item) but the account's items do not show it yet")
-        }
-        return outcome(seen)
-    }
-
     package func reconcile(_ s: Session, _ job: UploadJob) async throws -> RemoteState {
         switch s.phase ?? .uploading {
         case .uploading:
@@ -121,10 +119,7 @@ package struct DouyinAdapter: ResumableAdapter, DescribedAdapter {
             // Douyin has no "which parts do you hold": the confirmed parts are what the ledger kept.
             return .partial(confirmedOffset: s.videoID != nil ? job.size : job.confirmedOffset)
         case .finalized, .posting:
-            if let item = try await findItem(s, id: nil) { return .published(outcome(item)) }
-            // Not created (or not yet listed): the post is made with the same video_id, which Douyin
-            // takes once — a second create of it is refused, never a second post.
-            return .processing
+            return try await listed.reconcile(s, reuse: job.sessionReuse)
         }
     }
 
@@ -141,6 +136,12 @@ package struct DouyinAdapter: ResumableAdapter, DescribedAdapter {
     func outcome(_ item: DouyinWire.Item) -> PublishOutcome {
         let id = item.item_id ?? ""
         return PublishOutcome(remoteId: id, url: item.share_url ?? account.endpoint + "/douyin/video/" + id, bytesSent: 0)
+    }
+
+    /// A created item the list does not show yet, by the id the create answered.
+    func outcome(id: String) -> PublishOutcome {
+        let base = account.endpoint.contains("douyin.com") ? "https://www.douyin.com/video/" : account.endpoint + "/douyin/video/"
+        return PublishOutcome(remoteId: id, url: base + id, bytesSent: 0)
     }
 
     /// A part upload's id Douyin no longer takes (unknown, completed or past its two hours): a parameter

@@ -110,14 +110,7 @@ package struct KuaishouAdapter: ResumableAdapter, DescribedAdapter {
             guard held.existed == true, let last = held.fragment_index, last >= 0 else { return .partial(confirmedOffset: 0) }
             return .partial(confirmedOffset: min(job.size, Int64(last + 1) * s.partSize))
         case .finalized, .posting:
-            if let id = s.photoId { return .published(try await findWork(s, id: id).map(outcome) ?? outcome(id: id)) }
-            if let w = try await findWork(s, id: nil) { return .published(outcome(w)) }
-            // A person retried the delivery an uncertain publish failed, having looked at the account: still
-            // no work, so the session (its upload token perhaps spent) is given up and the video uploaded anew.
-            if s.publishSentAt != nil, job.sessionReuse != .resume { throw uncertain(s) }
-            // Not published, or its answer lost and the work not listed yet: `post` publishes only a session
-            // that never sent its publish, and settles one that did.
-            return .processing
+            return try await listed.reconcile(s, reuse: job.sessionReuse)
         }
     }
 

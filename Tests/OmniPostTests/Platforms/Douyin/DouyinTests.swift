@@ -54,8 +54,12 @@ import Testing
             _ = try await rig.deliver(Self.meta, checkpoint: { cps.add($0) })
             let counts = await rig.state.requestCounts
             #expect(counts["douyin.part"] == 3 && counts["douyin.complete"] == 1)
-            // The upload id before any byte, each part after it is confirmed, then the completed upload and the create.
-            #expect(cps.all.map(\.confirmedOffset) == [0, 5 * Self.mib, 10 * Self.mib, rig.size, rig.size, rig.size])
+            // The upload id before any byte, each part after it is confirmed, then the completed upload and the
+            // create: `posting`, that the create left (before it does), and the item it answered.
+            #expect(cps.all.map(\.confirmedOffset) == [0, 5 * Self.mib, 10 * Self.mib, rig.size, rig.size, rig.size, rig.size, rig.size])
+            let last = try #require(cps.all.last.flatMap { DouyinAdapter.Session(persisted: $0.session) })
+            let made = await rig.state.douyinItems(of: "douyin:brand").first?.id
+            #expect(last.createSentAt != nil && last.itemID == made)
             // The session's video_id is spent: a create with it again is refused, never a second post.
             let saved = try #require(cps.all.last?.session)
             let video = try #require(DouyinAdapter.Session(persisted: saved)?.videoID)

@@ -1,0 +1,36 @@
+import Foundation
+import NIOCore
+import OmniPostCore
+
+/// Bilibili's submit (`add-by-utoken`: the title, category, tags, description, copyright, the cover's URL)
+/// through `ListedPost`: it spends the upload token and has no idempotency key, and the archive it makes is
+/// read back from `viewlist`.
+extension BilibiliAdapter {
+    var listed: ListedPost<Session, BilibiliWire.Archive> {
+        ListedPost(
+            platform: "Bilibili", noun: "archive", listWindow: listWindow, settleWindow: settleWindow, poll: poll, retry: PartRetry(settings),
+            sentAt: \.submitSentAt, postedID: \.resourceID, find: { s, id in try await findArchive(s, id: id) }, id: { $0.resource_id },
+            outcome: { outcome($0) }, outcomeForID: { outcome(id: $0) })
+    }
+
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        try await post(s, job, uploaded: uploaded, save: SessionSave { _ in })
+    }
+
+    /// The cover first (a request of its own, safe to repeat), then the submit.
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome {
+        let cover = s.resourceID == nil && s.submitSentAt == nil ? try await uploadCover(job) : ""
+        return try await listed.post(s, save: save) {
+            let m = job.metadata
+            let tid = Int(m.options["tid"] ?? ((try? account.text("tid")) ?? nil) ?? "") ?? 0
+            let body = BilibiliWire.Submit(
+                title: s.title, cover: cover, tid: tid, no_reprint: m.options["no_reprint"] == "true" ? 1 : 0, desc: m.description,
+                tag: m.tags.joined(separator: ","), copyright: Int(m.options["copyright"] ?? "1") ?? 1, source: m.options["source"])
+            let r = try await api.send(url: url("archive/add-by-utoken", [("upload_token", s.uploadToken)]), json: body)
+            // A 5xx leaves the submit uncertain; Bilibili's own refusal (its code) made no archive.
+            if r.status >= 500 { return .uncertain }
+            let id = try Self.envelope(r, BilibiliWire.Submitted.self, during: "submitting the archive").resource_id
+            return id.map { $0.isEmpty ? .uncertain : .made($0) } ?? .uncertain
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import NIOCore
+import OmniPostCore
+
+/// Douyin's `create_video` (the text, the cover time, @-mentions, a POI, a mini app) through `ListedPost`:
+/// it spends the `video_id` and has no idempotency key, and the item it makes is read back from `video_list`.
+extension DouyinAdapter {
+    var listed: ListedPost<Session, DouyinWire.Item> {
+        ListedPost(
+            platform: "Douyin", noun: "post", listWindow: listWindow, settleWindow: settleWindow, poll: poll, retry: PartRetry(settings),
+            sentAt: \.createSentAt, postedID: \.itemID, find: { s, id in try await findItem(s, id: id) }, id: { $0.item_id },
+            outcome: { outcome($0) }, outcomeForID: { outcome(id: $0) })
+    }
+
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        try await post(s, job, uploaded: uploaded, save: SessionSave { _ in })
+    }
+
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome {
+        guard let video = s.videoID else { throw DeliveryError(.retryNow, .platformError, "no video_id to create the Douyin post with") }
+        return try await listed.post(s, save: save) {
+            let m = job.metadata
+            let atUsers = m.options["at_users"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            let body = DouyinWire.Create(
+                video_id: video, text: s.text, cover_tsp: m.coverAtMs.map { Double($0) / 1000 }, at_users: atUsers,
+                poi_id: m.options["poi_id"], micro_app_id: m.options["micro_app_id"])
+            let r = try await api.send(url: url("create_video/"), json: body)
+            // A 5xx leaves the create uncertain; Douyin's own refusal (its error code) made no post.
+            if r.status >= 500 { return .uncertain }
+            let item = try Self.envelope(r, DouyinWire.Created.self, during: "creating the post").item_id
+            return item.map { $0.isEmpty ? .uncertain : .made($0) } ?? .uncertain
+        }
+    }
+}
