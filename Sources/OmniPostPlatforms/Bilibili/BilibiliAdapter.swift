@@ -14,7 +14,7 @@ import OmniPostCore
 /// `viewlist`, recorded by its id either way), and an uncertain one is settled by reading the account's
 /// archives for our title made since the upload ended — never by submitting again. An upload token spends
 /// itself on one archive.
-package struct BilibiliAdapter: ResumableAdapter, DescribedAdapter {
+package struct BilibiliAdapter: ListedPostAdapter, DescribedAdapter {
     package typealias Module = BilibiliPlatform
     package let displayName = "Bilibili"
     package let settings: AdapterSettings
@@ -32,11 +32,6 @@ package struct BilibiliAdapter: ResumableAdapter, DescribedAdapter {
     var poll = PollPolicy(first: .seconds(2), max: .seconds(15), perMinute: 20)
 
     package init(_ settings: AdapterSettings) { self.settings = settings }
-
-    /// `post` is bounded by its own windows while it looks for the archive.
-    package func verbTimeout(_ verb: UploadVerb) -> Duration? {
-        verb == .post ? settleWindow + listWindow + settings.requestTimeout * 3 : settings.verbTimeout ?? settings.requestTimeout * 3
-    }
 
     package struct Session: Codable, FixedPartSession {
         var uploadToken: String

@@ -7,14 +7,9 @@ import OmniPostCore
 /// read back from `viewlist`.
 extension BilibiliAdapter {
     var listed: ListedPost<Session, BilibiliWire.Archive> {
-        ListedPost(
-            platform: "Bilibili", noun: "archive", listWindow: listWindow, settleWindow: settleWindow, poll: poll, retry: PartRetry(settings),
-            sentAt: \.submitSentAt, postedID: \.resourceID, find: { s, id in try await findArchive(s, id: id) }, id: { $0.resource_id },
+        listedPost(
+            noun: "archive", sentAt: \.submitSentAt, postedID: \.resourceID, find: { s, id in try await findArchive(s, id: id) }, id: { $0.resource_id },
             outcome: { outcome($0) }, outcomeForID: { outcome(id: $0) })
-    }
-
-    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
-        try await post(s, job, uploaded: uploaded, save: SessionSave { _ in })
     }
 
     /// The cover first (a request of its own, safe to repeat), then the submit.

@@ -16,7 +16,7 @@ import OmniPostCore
 /// create (killed after it left, before its reply was stored) is settled by reading the account's recent
 /// items for one with our text made since the upload finished — never by creating again. An upload id Douyin no longer takes (it lives two
 /// hours) never became a post: a new upload from the local bytes cannot post twice.
-package struct DouyinAdapter: ResumableAdapter, DescribedAdapter {
+package struct DouyinAdapter: ListedPostAdapter, DescribedAdapter {
     package typealias Module = DouyinPlatform
     package let displayName = "Douyin"
     package let settings: AdapterSettings
@@ -37,11 +37,6 @@ package struct DouyinAdapter: ResumableAdapter, DescribedAdapter {
     var poll = PollPolicy(first: .seconds(2), max: .seconds(15), perMinute: 20)
 
     package init(_ settings: AdapterSettings) { self.settings = settings }
-
-    /// `post` is bounded by its own windows while it looks for the item.
-    package func verbTimeout(_ verb: UploadVerb) -> Duration? {
-        verb == .post ? settleWindow + listWindow + settings.requestTimeout * 3 : settings.verbTimeout ?? settings.requestTimeout * 3
-    }
 
     /// The persisted remote side.
     package struct Session: Codable, FixedPartSession {

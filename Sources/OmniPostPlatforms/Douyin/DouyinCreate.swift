@@ -6,14 +6,9 @@ import OmniPostCore
 /// it spends the `video_id` and has no idempotency key, and the item it makes is read back from `video_list`.
 extension DouyinAdapter {
     var listed: ListedPost<Session, DouyinWire.Item> {
-        ListedPost(
-            platform: "Douyin", noun: "post", listWindow: listWindow, settleWindow: settleWindow, poll: poll, retry: PartRetry(settings),
-            sentAt: \.createSentAt, postedID: \.itemID, find: { s, id in try await findItem(s, id: id) }, id: { $0.item_id },
+        listedPost(
+            noun: "post", sentAt: \.createSentAt, postedID: \.itemID, find: { s, id in try await findItem(s, id: id) }, id: { $0.item_id },
             outcome: { outcome($0) }, outcomeForID: { outcome(id: $0) })
-    }
-
-    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
-        try await post(s, job, uploaded: uploaded, save: SessionSave { _ in })
     }
 
     package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome {

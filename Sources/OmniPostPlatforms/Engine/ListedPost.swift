@@ -121,3 +121,35 @@ struct ListedPost<Session: PersistedSession, Item: Sendable> {
         )
     }
 }
+
+/// An adapter whose post is a `ListedPost`: its windows, the post verb bounded by them, and `post` without
+/// a save forwarding to the one with.
+protocol ListedPostAdapter: ResumableAdapter {
+    /// How long an answered post is looked for in the list before it is recorded by its id.
+    var listWindow: Duration { get }
+    /// How long a post whose answer was lost is looked for before a person is asked.
+    var settleWindow: Duration { get }
+    var poll: PollPolicy { get }
+}
+
+extension ListedPostAdapter {
+    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
+        try await post(s, job, uploaded: uploaded, save: SessionSave { _ in })
+    }
+
+    /// `post` is bounded by its own windows while it looks for the post.
+    package func verbTimeout(_ verb: UploadVerb) -> Duration? {
+        verb == .post ? settleWindow + listWindow + settings.requestTimeout * 3 : settings.verbTimeout ?? settings.requestTimeout * 3
+    }
+
+    /// The `ListedPost` of this adapter's session: its windows, and what the platform calls its post.
+    func listedPost<Item>(
+        noun: String, sentAt: WritableKeyPath<Session, Double?>, postedID: WritableKeyPath<Session, String?>,
+        find: @escaping (Session, String?) async throws -> Item?, id: @escaping (Item) -> String?,
+        outcome: @escaping (Item) -> PublishOutcome, outcomeForID: @escaping (String) -> PublishOutcome
+    ) -> ListedPost<Session, Item> {
+        ListedPost(
+            platform: displayName, noun: noun, listWindow: listWindow, settleWindow: settleWindow, poll: poll, retry: PartRetry(settings),
+            sentAt: sentAt, postedID: postedID, find: find, id: id, outcome: outcome, outcomeForID: outcomeForID)
+    }
+}

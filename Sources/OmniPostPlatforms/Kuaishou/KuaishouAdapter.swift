@@ -15,7 +15,7 @@ import OmniPostCore
 /// is asynchronous ("该接口返回结果后，不代表视频已经同步发布到用户P页"): a work answered is a work, looked
 /// for in `photo/list` a while and recorded by its id either way; a publish whose answer was lost is
 /// settled by reading that list for our caption made since the upload ended — never by publishing again.
-package struct KuaishouAdapter: ResumableAdapter, DescribedAdapter {
+package struct KuaishouAdapter: ListedPostAdapter, DescribedAdapter {
     package typealias Module = KuaishouPlatform
     package let displayName = "Kuaishou"
     package let settings: AdapterSettings
@@ -34,11 +34,6 @@ package struct KuaishouAdapter: ResumableAdapter, DescribedAdapter {
     var poll = PollPolicy(first: .seconds(2), max: .seconds(15), perMinute: 20)
 
     package init(_ settings: AdapterSettings) { self.settings = settings }
-
-    /// `post` is bounded by its own windows while it looks for the work (`listWindow`, `settleWindow`).
-    package func verbTimeout(_ verb: UploadVerb) -> Duration? {
-        verb == .post ? settleWindow + listWindow + settings.requestTimeout * 3 : settings.verbTimeout ?? settings.requestTimeout * 3
-    }
 
     package struct Session: Codable, FixedPartSession {
         var uploadToken: String

@@ -7,14 +7,9 @@ import OmniPostCore
 /// 不代表视频已经同步发布到用户P页" (the answer does not mean the work is on the profile yet).
 extension KuaishouAdapter {
     var listed: ListedPost<Session, KuaishouWire.Work> {
-        ListedPost(
-            platform: "Kuaishou", noun: "work", listWindow: listWindow, settleWindow: settleWindow, poll: poll, retry: PartRetry(settings),
-            sentAt: \.publishSentAt, postedID: \.photoId, find: { s, id in try await findWork(s, id: id) }, id: { $0.photo_id },
+        listedPost(
+            noun: "work", sentAt: \.publishSentAt, postedID: \.photoId, find: { s, id in try await findWork(s, id: id) }, id: { $0.photo_id },
             outcome: { outcome($0) }, outcomeForID: { outcome(id: $0) })
-    }
-
-    package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded) async throws -> PublishOutcome {
-        try await post(s, job, uploaded: uploaded, save: SessionSave { _ in })
     }
 
     package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome {
