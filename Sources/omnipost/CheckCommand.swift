@@ -25,7 +25,10 @@ struct CheckCommand: AsyncParsableCommand {
         let now = Date()
         // Pipelines first: sidecars are checked against them.
         var pipelines: [(path: String, rules: DropRules)] = []
-        let kinds = files.map { (path: $0, kind: FileKind.of($0, pipelinesGiven: !pipeline.isEmpty)) }
+        // A file that could be either (only `targets:`/`version:`) is a sidecar when a pipeline is given
+        // beside it — by `--pipeline`, or as a file that can only be one (`check pipeline.yaml s.yaml`).
+        let definite = !pipeline.isEmpty || files.contains { FileKind.of($0, pipelinesGiven: true) == .pipeline }
+        let kinds = files.map { (path: $0, kind: FileKind.of($0, pipelinesGiven: definite)) }
         for f in pipeline + kinds.filter({ $0.kind == .pipeline }).map(\.path) {
             let (config, found) = PlatformRegistry.check(path: f)
             var all = found

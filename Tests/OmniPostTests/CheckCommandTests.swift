@@ -40,6 +40,20 @@ import Testing
         #expect(ok.status == 0)
     }
 
+    /// A sidecar with only `targets:` could be a short pipeline too; beside a file that can only be a
+    /// pipeline it is read as a sidecar against it (it was read as a pipeline: "needs an entry under accounts").
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
+    func aTargetsOnlySidecarBesideAPipelineIsASidecar() throws {
+        let dir = try TempDir()
+        let demo = PipelineConfigTests.repoRoot.appendingPathComponent("pipelines/demo.yaml").path
+        let good = try dir.write("s.yaml", "targets: [youtube:main]\n")
+        let r = try Self.run(["check", demo, good.path])
+        #expect(r.status == 0 && r.out.contains("\(good.path): ok"), "\(r.out)")
+        let unknown = try dir.write("u.yaml", "targets: [nowhere:main]\n")
+        let u = try Self.run(["check", demo, unknown.path])
+        #expect(u.status == 1 && u.out.contains("unknown_target") && !u.out.contains("config_invalid"), "\(u.out)")
+    }
+
     /// Every target's settings, as the binary checks them: a bucket name S3 refuses, a webhook URL that
     /// is not one, a command that is not executable — each at its line, one per file.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
