@@ -373,3 +373,26 @@ extension HostileInputTests {
         }
     }
 }
+
+/// A partner that is there but is no regular file (a FIFO named `x.mp4`, a folder named `y.yaml`): the
+/// watcher never takes one, so its drop was answered `missing_clip` / `missing_sidecar`; it is named for
+/// what it is, and left where it is.
+@Suite struct PartnerNotARegularFileTests {
+    @Test(.timeLimit(.minutes(3))) func aFIFOClipOrAFolderSidecarIsNamedForWhatItIs() async throws {
+        let dir = try TempDir()
+        let config = try TestPipelines.config(root: dir.url, targets: "targets: [youtube:main]", grace: "1s")
+        let inbox = config.paths.inbox
+        try FileManager.default.createDirectory(at: inbox.appendingPathComponent("y.yaml"), withIntermediateDirectories: true)
+        try dir.write("inbox/x.yaml", "title: x\n")
+        #expect(mkfifo(inbox.appendingPathComponent("x.mp4").path, 0o600) == 0)
+        try Clips.copy(try Clips.make(width: 320, height: 240, seconds: 1), to: inbox.appendingPathComponent("y.mp4"))
+        let p = try await TestPipelines.runOnce(config)
+        try await stopping(p) {
+            let drops = try p.context.ledger.drops()
+            let x = drops.first { $0.stem == "x" }, y = drops.first { $0.stem == "y" }
+            #expect(x?.reasonCode == "not_regular_file" && x?.reasonMessage?.contains("x.mp4 is a named pipe (FIFO)") == true, "\(x?.reasonMessage ?? "no drop")")
+            #expect(y?.reasonCode == "not_regular_file" && y?.reasonMessage?.contains("y.yaml is a folder") == true, "\(y?.reasonMessage ?? "no drop")")
+            #expect(await p.sandbox!.state.allVideos().isEmpty)
+        }
+    }
+}

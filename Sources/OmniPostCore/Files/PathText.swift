@@ -7,13 +7,15 @@ import Foundation
 package enum PathText {
     /// The path without its last component, as `NSString.deletingLastPathComponent` answers where it does
     /// not trap: `a/b` → `a`, `/a` → `/`, `a` → ``, `a/b/` → `a`, `/` → `/`, `` → ``.
+    /// By bytes, not Characters: a `/` followed by a combining mark is one Character that is not "/".
     package static func parent(_ path: String) -> String {
-        var p = Substring(path)
+        let slash = UInt8(ascii: "/")
+        var p = Array(path.utf8)[...]
         // Trailing slashes name the same component (but the root is the root).
-        while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
-        guard let slash = p.lastIndex(of: "/") else { return "" }
-        var head = p[..<slash]
-        while head.count > 1, head.hasSuffix("/") { head = head.dropLast() }
-        return head.isEmpty ? "/" : String(head)
+        while p.count > 1, p.last == slash { p = p.dropLast() }
+        guard let i = p.lastIndex(of: slash) else { return "" }
+        var head = p[..<i]
+        while head.count > 1, head.last == slash { head = head.dropLast() }
+        return head.isEmpty ? "/" : String(decoding: head, as: UTF8.self)
     }
 }

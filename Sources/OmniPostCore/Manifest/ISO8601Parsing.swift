@@ -8,8 +8,9 @@ enum ISO8601Parsing {
     /// The date and time fields; `offset` what follows them (`Z`, `±hh:mm`, `±hhmm`, or nothing).
     private static var pattern: Regex<AnyRegexOutput> { try! Regex(#"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(.*)"#) }
 
-    /// The offset's widest, as any zone has it (UTC+14, UTC−12).
-    static let widestOffset = 14 * 3600
+    /// The offsets zones have: east to UTC+14, west to UTC−12.
+    static let widestEast = 14 * 3600
+    static let widestWest = 12 * 3600
 
     static func date(from text: String) -> Date? {
         let parts = text.split(separator: " ", omittingEmptySubsequences: false)
@@ -60,8 +61,9 @@ enum ISO8601Parsing {
         let v = digits.map { Int($0) - 48 }
         let (h, mm) = (v[0] * 10 + v[1], v[2] * 10 + v[3])
         let seconds = h * 3600 + mm * 60
-        guard mm < 60, seconds <= widestOffset else { return nil }
-        return b[0] == UInt8(ascii: "-") ? -seconds : seconds
+        let west = b[0] == UInt8(ascii: "-")
+        guard mm < 60, seconds <= (west ? widestWest : widestEast) else { return nil }
+        return west ? -seconds : seconds
     }
 
     static func daysIn(_ month: Int, of year: Int) -> Int {

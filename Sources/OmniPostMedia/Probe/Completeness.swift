@@ -109,7 +109,7 @@ extension Completeness {
             let body = p + UInt64(idLength + sizeLength)
             let (end, overflow) = body.addingReportingOverflow(length)
             if overflow || end > fileSize {
-                let what = id == 0x1F43_B675 ? "its last Cluster" : String(format: "its element 0x%X", id)
+                let what = id == 0x1F43_B675 ? "its last Cluster" : "its element 0x" + String(id, radix: 16, uppercase: true)
                 return .incomplete("\(what) declares \(length) bytes and the file ends \(fileSize - min(fileSize, body)) bytes into it")
             }
             p = end

@@ -79,7 +79,10 @@ struct AssembleStage: Stage {
         var sidecarsByNamedClip: [String: [FileRecord]] = [:]
         for r in waiting where r.role == .sidecar {
             for k in DropNaming.sidecarKeys(r.path) { sidecarsByKey[k, default: []].append(r) }
-            if let named = await peek(sidecar: r).clip { sidecarsByNamedClip[named, default: []].append(r) }
+            // Pairing prefers the stem: a sidecar beside a clip of its own name is that clip's, whatever it names.
+            if let named = await peek(sidecar: r).clip, !DropNaming.sidecarKeys(r.path).contains(where: { clipsByKey[$0] != nil }) {
+                sidecarsByNamedClip[named, default: []].append(r)
+            }
         }
         for s in waiting where s.role == .sidecar {
             guard let sid = s.id else { continue }

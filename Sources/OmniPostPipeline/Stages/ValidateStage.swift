@@ -219,6 +219,11 @@ struct ValidateStage: Stage {
             if let clip = drop.clipPath, try ctx.partnerOnItsWay(DropNaming.clipKeys(clip), role: .sidecar, waitOutBusy: false) {
                 throw PartnerArrived(reason: "a sidecar for \(clip) arrived after its grace ran out")
             }
+            if let clip = drop.clipPath,
+                let odd = notRegular(DropNaming.clipKeys(clip).flatMap { k in ["yaml", "yml", "json"].map { k + "." + $0 } }, for: "clip's sidecar")
+            {
+                throw odd
+            }
             throw OmniError(
                 .missingSidecar,
                 "no sidecar (\(drop.stem).yaml, .yml or .json) arrived within \(Int(ctx.config.sidecar.grace.seconds)) s of the clip, and this pipeline requires one",
@@ -408,6 +413,21 @@ struct ValidateStage: Stage {
             at: SourceLocation(file: sidecars[0]))
     }
 
+    /// A partner that is there but is no regular file (a FIFO, a folder, a device named `x.mp4` or
+    /// `x.yaml`): the watcher never takes one, so it was answered as missing — it is named for what it is.
+    func notRegular(_ candidates: [String], for what: String, at location: SourceLocation? = nil) -> OmniError? {
+        for rel in candidates {
+            var st = stat()
+            guard lstat(ctx.inboxPath(rel), &st) == 0 else { continue }
+            let kind = st.st_mode & S_IFMT
+            if kind == S_IFREG || kind == S_IFLNK { continue }
+            return OmniError(
+                .notRegularFile, "the \(what) \(rel) is \(UserFile.kindName(mode: st.st_mode)), not a regular file; it was not read (it is left where it is)",
+                at: location ?? SourceLocation(file: rel))
+        }
+        return nil
+    }
+
     /// Why a sidecar's clip is not here: it never arrived, or another sidecar already took it.
     func missingClipError(_ drop: DropRecord, manifest: Manifest, at location: SourceLocation?) throws -> OmniError {
         if let s = drop.sidecarPath {
@@ -415,6 +435,7 @@ struct ValidateStage: Stage {
             let stems =
                 manifest.clip.map { [AssembleStage.join(dir, $0)] }
                 ?? DropNaming.sidecarKeys(s).flatMap { k in [k] + DropNaming.clipExtensions.sorted().map { k + "." + $0 } }
+            if let odd = notRegular(stems, for: "sidecar's clip", at: location) { return odd }
             if let (file, other) = try ctx.ledger.takenFile(atAny: stems), other.id != drop.id, file.role == .clip {
                 return OmniError(
                     .ambiguousSidecar,

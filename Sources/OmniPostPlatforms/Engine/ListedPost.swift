@@ -11,8 +11,9 @@ import OmniPostCore
 ///   post that existed recorded failed);
 /// - a request whose answer was lost is looked for by what it carried until `settleWindow` has passed since
 ///   it left, then a person is asked (`uncertain_post`) — a second post is worse than none;
-/// - a person's retry of such a session (`SessionReuse` other than `resume`) gives it up, so the delivery
-///   uploads and posts anew, once — settling it again would be a retry that goes nowhere.
+/// - a person's retry of such a session (`SessionReuse` other than `resume`) once its settle window is over
+///   gives it up, so the delivery uploads and posts anew, once — settling it again would be a retry that goes
+///   nowhere; within the window (a delivery that failed while reading the list) the settling goes on.
 struct ListedPost<Session: PersistedSession, Item: Sendable> {
     /// The platform's name in sentences, and what its post is called ("work", "post", "archive").
     var platform: String
@@ -69,9 +70,21 @@ struct ListedPost<Session: PersistedSession, Item: Sendable> {
     /// Where a session past its upload stands: its post found (by id, or by what it carried), not posted
     /// (`processing`: `post` sends it, or settles one that left), or given up for a person's retry.
     func reconcile(_ s: Session, reuse: SessionReuse) async throws -> RemoteState {
-        if let id = s[keyPath: postedID] { return .published(try await find(s, id).map(outcome) ?? outcomeForID(id)) }
-        if let item = try await find(s, nil) { return .published(outcome(item)) }
-        if s[keyPath: sentAt] != nil, reuse != .resume { throw uncertain(s) }
+        // The id is known: the post exists, whatever reading the list says now (a refused read must not
+        // make the session look dead — the engine replaces a session reconcile fails permanently).
+        if let id = s[keyPath: postedID] { return .published(((try? await find(s, id)) ?? nil).map(outcome) ?? outcomeForID(id)) }
+        guard let sent = s[keyPath: sentAt] else {
+            // Never sent: nothing can exist, and the request is sent from this session.
+            return .processing
+        }
+        let found: Item?
+        do { found = try await find(s, nil) } catch let e as DeliveryError where e.kind != .retryNow {
+            // A request that left may be a post: reading the list failing, however, is tried again later.
+            throw DeliveryError(.retryNow, e.code, e.message, httpStatus: e.httpStatus)
+        }
+        if let item = found { return .published(outcome(item)) }
+        // A person's retry, its settle window over and still no post: given up, uploaded and posted anew.
+        if reuse != .resume, Date().timeIntervalSince1970 >= sent + settleWindow.seconds { throw uncertain(s) }
         return .processing
     }
 

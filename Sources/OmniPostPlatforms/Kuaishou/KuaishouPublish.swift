@@ -13,7 +13,9 @@ extension KuaishouAdapter {
     }
 
     package func post(_ s: Session, _ job: UploadJob, uploaded: Uploaded, save: SessionSave<Session>) async throws -> PublishOutcome {
-        try await listed.post(s, save: save) {
+        // A token that cannot be had fails here, before the publish is recorded as having left.
+        _ = try await settings.tokens.accessToken()
+        return try await listed.post(s, save: save) {
             guard let path = job.coverPath, let cover = FileManager.default.contents(atPath: path) else {
                 throw DeliveryError(.retryNow, .internalError, "no cover image for the Kuaishou work (the convert stage takes a frame)")
             }
@@ -23,10 +25,13 @@ extension KuaishouAdapter {
             form.file("cover", filename: "cover.jpg", contentType: "image/jpeg", ByteBuffer(data: cover))
             let r = try await api.send(
                 url: url("photo/publish", [("upload_token", s.uploadToken)]), method: .POST, headers: [("Content-Type", form.contentType)], body: form.body)
-            // A 5xx leaves the publish uncertain; Kuaishou's own refusal (its `result`) made no work.
+            // Only Kuaishou's own refusal (a `result` other than 1) or a 4xx made no work: a 5xx, or a success
+            // (or a 2xx saying nothing) without an id it can be read by, leaves the publish uncertain.
             if r.status >= 500 { return .uncertain }
-            let id = try Self.answer(r, KuaishouWire.Published.self, during: "publishing the work").video_info?.photo_id
-            return id.map { $0.isEmpty ? .uncertain : .made($0) } ?? .uncertain
+            let result = KuaishouErrors.code(r)
+            guard (200..<300).contains(r.status), result == 1 || result == nil else { throw Self.classify(r, during: "publishing the work") }
+            guard let id = r.decoded(KuaishouWire.Published.self)?.video_info?.photo_id, !id.isEmpty else { return .uncertain }
+            return .made(id)
         }
     }
 }

@@ -175,11 +175,21 @@ package struct RedditAdapter: ResumableAdapter, SettingsBacked {
         case .uploaded: return .processing
         case .failed: throw Self.failedError(s)
         case .submitting, .submitted:
-            if let found = try await findPost(s) { return .published(outcome(found)) }
+            let found: Found?
+            do { found = try await findPost(s) } catch let e as DeliveryError where e.kind != .retryNow {
+                // A submit that left may be a post: reading the posts failing is tried again later, never
+                // taken for a dead session (the engine replaces one reconcile fails permanently).
+                throw DeliveryError(.retryNow, e.code, e.message, httpStatus: e.httpStatus)
+            }
+            if let found { return .published(outcome(found)) }
             // A person retried the delivery this submit failed (uncertain, or taken and never shown), having
-            // looked at the account: still no post, so the session is given up and the video posted anew —
-            // settling it again would only end where it ended, a retry that goes nowhere.
-            if job.sessionReuse != .resume { throw s.step == .submitting ? uncertain(s) : Self.neverShown(s) }
+            // looked at the account, and its window is over: still no post, so the session is given up and the
+            // video posted anew — settling it again would only end where it ended, a retry that goes nowhere.
+            // Within the window (a delivery that failed reading the posts) the settling goes on.
+            let window = s.step == .submitting ? settleWindow : resultTimeout
+            if job.sessionReuse != .resume, Date().timeIntervalSince1970 >= (s.submittedAt ?? 0) + window.seconds {
+                throw s.step == .submitting ? uncertain(s) : Self.neverShown(s)
+            }
             return .processing
         }
     }
