@@ -105,7 +105,11 @@ import Testing
         guard case .processing = try await post.reconcile(Session(sentAt: Date().timeIntervalSince1970 - 601), reuse: .resume) else {
             Issue.record("a restart gave the session up"); return
         }
-        // Never sent: nothing to look for.
+        // Not recorded as sent (or written before `sentAt` was kept): looked for all the same, else sent.
         guard case .processing = try await post.reconcile(Session(), reuse: .replaceIfFailed) else { Issue.record("an unsent session"); return }
+        list.shown = ["older"]
+        guard case .published(let legacy) = try await post.reconcile(Session(), reuse: .resume), legacy.remoteId == "older" else {
+            Issue.record("an earlier version's session not looked for"); return
+        }
     }
 }

@@ -51,24 +51,48 @@ package struct Sealer: Sendable {
             try fm.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             let key = SymmetricKey(size: .bits256)
             let text = key.withUnsafeBytes { Data($0) }.base64EncodedString() + "\n"
-            // O_EXCL: two processes starting at once never write two different keys.
-            let fd = Glibc.open(file.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            if fd >= 0 {
-                _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
-                fsync(fd)
-                Glibc.close(fd)
-            } else if errno != EEXIST {
-                throw OmniError(.configInvalid, "cannot create the credentials key file \(file.path): \(String(cString: strerror(errno)))")
-            }
+            try create(file, text)
         }
         let attrs = try fm.attributesOfItem(atPath: file.path)
         if let mode = (attrs[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
             throw OmniError(.configInvalid, "the credentials key file \(file.path) is readable by others (mode \(String(mode, radix: 8))); run chmod 600 on it")
         }
-        guard let text = try? String(contentsOf: file, encoding: .utf8), let keys = parseKeys(text) else {
+        // A key file another process is creating where no link can be made (`create`'s fallback) may be read
+        // empty for a moment: a new, empty one is read again for up to 2 s before it is refused.
+        var text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        for _ in 0..<40 where text.isEmpty && (attrs[.modificationDate] as? Date).map({ Date().timeIntervalSince($0) < 5 }) == true {
+            usleep(50_000)
+            text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        }
+        guard let keys = parseKeys(text) else {
             throw OmniError(.configInvalid, "the credentials key file \(file.path) does not hold a base64 32-byte key (one per line, the current first)")
         }
         return Sealer(keys: keys)
+    }
+
+    /// A new key file, whole the moment it exists: written and synced under a private name, then linked to
+    /// its name — which fails if another process starting at once got there first (its key is then the
+    /// one). It was created empty (`O_EXCL`) and written after, so a daemon starting beside it read it empty
+    /// and refused to start (three hosts starting on one root, in a clean-clone run). Where the file system
+    /// makes no hard link, the old way, and a reader waits out an empty new file (`load`).
+    static func create(_ file: URL, _ text: String) throws {
+        let tmp = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).new")
+        let fd = Glibc.open(tmp.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw OmniError(.configInvalid, "cannot create the credentials key file \(file.path): \(String(cString: strerror(errno)))") }
+        let ok = text.withCString { Glibc.write(fd, $0, strlen($0)) } == text.utf8.count && fsync(fd) == 0
+        Glibc.close(fd)
+        defer { unlink(tmp.path) }
+        guard ok else { throw OmniError(.configInvalid, "cannot write the credentials key file \(tmp.path): \(String(cString: strerror(errno)))") }
+        if link(tmp.path, file.path) == 0 || errno == EEXIST { return }
+        // No hard links here: O_EXCL, so two processes starting at once never write two different keys.
+        let direct = Glibc.open(file.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        if direct >= 0 {
+            _ = text.withCString { Glibc.write(direct, $0, strlen($0)) }
+            fsync(direct)
+            Glibc.close(direct)
+        } else if errno != EEXIST {
+            throw OmniError(.configInvalid, "cannot create the credentials key file \(file.path): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// `accounts rekey`: a new key goes first in the key file, the old ones stay after it (so values

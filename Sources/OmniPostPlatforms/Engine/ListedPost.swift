@@ -74,7 +74,10 @@ struct ListedPost<Session: PersistedSession, Item: Sendable> {
         // make the session look dead — the engine replaces a session reconcile fails permanently).
         if let id = s[keyPath: postedID] { return .published(((try? await find(s, id)) ?? nil).map(outcome) ?? outcomeForID(id)) }
         guard let sent = s[keyPath: sentAt] else {
-            // Never sent: nothing can exist, and the request is sent from this session.
+            // Not recorded as sent: looked for by what it carries all the same, as before `sentAt` was kept —
+            // a session written by an earlier version, killed in `posting`, may have sent it. Else it is sent
+            // from this session.
+            if let item = try await find(s, nil) { return .published(outcome(item)) }
             return .processing
         }
         let found: Item?
