@@ -28,8 +28,8 @@ extension KuaishouAdapter {
             // Only Kuaishou's own refusal (a `result` other than 1) or a 4xx made no work: a 5xx, or a success
             // (or a 2xx saying nothing) without an id it can be read by, leaves the publish uncertain.
             if r.status >= 500 { return .uncertain }
-            let result = KuaishouErrors.code(r)
-            guard (200..<300).contains(r.status), result == 1 || result == nil else { throw Self.classify(r, during: "publishing the work") }
+            // `KuaishouErrors.code` is nil for a success (result 1) and for a body that says nothing.
+            guard (200..<300).contains(r.status), KuaishouErrors.code(r) == nil else { throw Self.classify(r, during: "publishing the work") }
             guard let id = r.decoded(KuaishouWire.Published.self)?.video_info?.photo_id, !id.isEmpty else { return .uncertain }
             return .made(id)
         }
