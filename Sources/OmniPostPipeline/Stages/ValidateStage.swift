@@ -220,7 +220,7 @@ struct ValidateStage: Stage {
                 throw PartnerArrived(reason: "a sidecar for \(clip) arrived after its grace ran out")
             }
             if let clip = drop.clipPath,
-                let odd = notRegular(DropNaming.clipKeys(clip).flatMap { k in ["yaml", "yml", "json"].map { k + "." + $0 } }, for: "clip's sidecar")
+                let odd = notRegular(DropNaming.clipKeys(clip).flatMap { k in DropNaming.sidecarExtensions.sorted().map { k + "." + $0 } }, for: "clip's sidecar")
             {
                 throw odd
             }
